@@ -146,6 +146,7 @@ from unetlab.inference.predict import (
 from unetlab.inference.records import (
     OutputOptions,
     Provenance,
+    flat_letters,
     flat_record,
     label_colours,
     png_text,
@@ -695,14 +696,15 @@ def _streamed_flat(path: Path) -> bool:
 
 
 def _flat_without_z(file: _File, axes: PageAxes) -> _File:
-    """``file`` predicted without ``objects_3d`` where its pages (``axes``) have no Z axis
-    (a 2-D image, a movie among the stacks of a folder): its objects are 2-D, as without
-    the flag (said once a run: :func:`~unetlab.inference.objects_3d.say_flat`), and its
-    outputs carry that record (:func:`~unetlab.inference.records.flat_record`)."""
+    """``file`` predicted without ``objects_3d`` and ``z_spacing`` where its pages (``axes``)
+    have no Z axis (a 2-D image, a movie among the stacks of a folder): its objects are 2-D,
+    as without the flag (said once a run: :func:`~unetlab.inference.objects_3d.say_flat`),
+    it has no z step, and its outputs carry that record
+    (:func:`~unetlab.inference.records.flat_record`: a rerun without them skips it)."""
     o = file.outputs
-    if not o.objects_3d or "Z" in axes.letters:
+    if not (o.objects_3d or o.z_spacing is not None) or not flat_letters(axes.letters):
         return file
-    flat = dataclasses.replace(o, objects_3d=False)
+    flat = dataclasses.replace(o, objects_3d=False, z_spacing=None)
     return dataclasses.replace(file, outputs=flat, record=flat_record(file.record))
 
 

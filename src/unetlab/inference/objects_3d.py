@@ -76,17 +76,19 @@ def check_planes(axes: PageAxes) -> PageAxes | None:
 
 
 def flat_inputs(notes: dict[str, dict]) -> list[str]:
-    """The inputs of a run of ``objects_3d`` predicted with no Z axis (``notes``: input ->
-    the :mod:`~unetlab.inference.chosen` notes of its prediction, ``axes`` the axes each was
-    read as, a stack's pages that record none as Z: :func:`check_planes`): their objects are
-    2-D, as without ``objects_3d``, and so is their record
+    """The inputs of a run of ``objects_3d`` or ``z_spacing`` predicted with no Z axis
+    (``notes``: input -> the :mod:`~unetlab.inference.chosen` notes of its prediction,
+    ``axes`` the axes each was read as; a stack's pages that record none are planes: Z
+    under ``objects_3d`` (:func:`check_planes`), Q without): their objects are 2-D, as
+    without ``objects_3d``, they have no z step, and so is their record
     (:func:`~unetlab.inference.records.flat_record`)."""
     return [p for p, found in notes.items() if found.get("axes") and not _has_z(found["axes"])]
 
 
 def _has_z(axes: str | list[str]) -> bool:
-    """Whether the axes an input was read as (a list: each of its positions') have Z."""
-    return any("Z" in a for a in ([axes] if isinstance(axes, str) else axes))
+    """Whether the axes an input was read as (a list: each of its positions') have Z, or
+    pages of no known meaning (Q), read as planes."""
+    return any("Z" in a or "Q" in a for a in ([axes] if isinstance(axes, str) else axes))
 
 
 def say_flat(notes: dict[str, dict]) -> None:

@@ -32,9 +32,8 @@ from unetlab.inference.records import (
     OutputOptions,
     Provenance,
     embedded_key,
+    flat_keys,
     flat_record,
-    flat_twin,
-    read_flat,
     read_records,
     save_record,
 )
@@ -341,15 +340,14 @@ def _finished_outputs(
 
 def _keys_of(out_dir: Path, record: Provenance) -> Callable[[str | None], tuple[str, ...]]:
     """The keys by which an input's outputs (by its :func:`input_source`) count as made by
-    ``record``: its key, and for an input that the folder's record of its
-    :func:`~unetlab.inference.records.flat_twin` read with no Z axis, the twin's (a 2-D
-    image's objects are 2-D with ``objects_3d`` or without; an older run of ``objects_3d``
-    gave them its own key)."""
-    twin = flat_twin(record)
-    flat = read_flat(read_records(out_dir), twin.key) if twin is not None else set()
+    ``record``: its key, and for an input that a record of the folder differing from it
+    only by ``objects_3d`` or ``z_spacing`` read with no Z axis, that record's
+    (:func:`~unetlab.inference.records.flat_keys`: a 2-D image's outputs are the same with
+    them or without; an older run gave them its own key)."""
+    twins = flat_keys(read_records(out_dir), record)
 
     def keys(source: str | None) -> tuple[str, ...]:
-        return (record.key, twin.key) if source in flat else (record.key,)
+        return (record.key, *(k for k, inputs in twins.items() if source in inputs))
 
     return keys
 
@@ -580,13 +578,14 @@ class _Maker:
 
 def _save_records(folder: Path, maker: _Maker, notes: dict[str, dict]) -> None:
     """The run's record in the folder's ``predict.json`` with what was chosen for each input
-    (``notes``); of a run of ``objects_3d``, the inputs it predicted with no Z axis
-    (:func:`~unetlab.inference.objects_3d.flat_inputs`: their objects 2-D) get the record of
-    the run without it (:func:`~unetlab.inference.records.flat_record`), their outputs'
-    manifest lines its key: evaluate --pred scores them as 2-D objects, and
-    ``--skip-existing`` finds them made with the flag or without (:func:`finished_outputs`)."""
+    (``notes``); of a run of ``objects_3d`` or ``z_spacing``, the inputs it predicted with
+    no Z axis (:func:`~unetlab.inference.objects_3d.flat_inputs`: their objects 2-D, no z
+    step) get the record of the run without them
+    (:func:`~unetlab.inference.records.flat_record`), their outputs' manifest lines its key:
+    evaluate --pred scores them as 2-D objects, and ``--skip-existing`` finds them made with
+    the flags or without (:func:`finished_outputs`)."""
     made = maker.made
-    flat = set(flat_inputs(notes)) if made.outputs.get("objects_3d") is True else set()
+    flat = set(flat_inputs(notes)) if flat_record(made) is not made else set()
     if flat:
         maker.rekey(folder, flat, flat_record(made).key)
         save_record(folder, flat_record(made), as_record({p: notes[p] for p in flat}))
@@ -609,14 +608,14 @@ def _holding(folder: Path) -> Iterator[None]:
 def _save_stopped(folder: Path, files, maker: _Maker, wanted: Mapping, notes: dict) -> None:
     """The record of a run stopped part-way, where it wrote the outputs of an input (what
     ``--skip-existing`` would skip as its own; with what was chosen for those inputs):
-    none of a run that wrote nothing; the 2-D inputs of a run of ``objects_3d`` get the
-    record of the run without it, as :func:`_save_records` gives them (their outputs carry
+    none of a run that wrote nothing; the 2-D inputs of a run of ``objects_3d`` or
+    ``z_spacing`` get the record of the run without them, as :func:`_save_records` gives them (their outputs carry
     its key: no record was saved, review s40). A record that cannot be written is left
     unwritten: the stop is what the run reports."""
     made = maker.made
     if made is None:
         return
-    flat = set(flat_inputs(notes)) if made.outputs.get("objects_3d") is True else set()
+    flat = set(flat_inputs(notes)) if flat_record(made) is not made else set()
     with contextlib.suppress(OSError, UnetlabError):
         if flat:
             maker.rekey(folder, flat, flat_record(made).key)

@@ -400,25 +400,44 @@ def prediction_record(
     return Provenance(checkpoint, sha, settings, written, source, ignored, _named(model), values)
 
 
+#: the output settings that change the outputs of an input with a Z axis only (a 2-D
+#: image's, a movie's are those of a run without them)
+Z_ONLY = ("objects_3d", "z_spacing")
+
+
 def flat_record(record: Provenance) -> Provenance:
-    """``record`` of a run of ``objects_3d`` as an input with no Z axis gets it (a 2-D image,
-    a movie's frames: its objects 2-D): the record, and key, of that run without
-    ``objects_3d``; ``record`` itself where it has no ``objects_3d``."""
-    if record.outputs.get("objects_3d") is not True:
+    """``record`` of a run of ``objects_3d`` or ``z_spacing`` (:data:`Z_ONLY`) as an input
+    with no Z axis gets it (a 2-D image, a movie's frames: its objects 2-D, no z step): the
+    record, and key, of that run without them; ``record`` itself where it has none."""
+    if not any(k in record.outputs for k in Z_ONLY):
         return record
-    outputs = {k: v for k, v in record.outputs.items() if k != "objects_3d"}
+    outputs = {k: v for k, v in record.outputs.items() if k not in Z_ONLY}
     return replace(record, outputs=outputs)
 
 
-def flat_twin(record: Provenance) -> Provenance | None:
-    """The record whose outputs of an input with no Z axis are those of ``record`` too (its
-    objects 2-D with ``objects_3d`` or without): ``record`` with ``objects_3d`` dropped, or
-    added where it writes objects; None where it writes none."""
-    if record.outputs.get("objects") is None:
-        return None
-    if record.outputs.get("objects_3d") is True:
-        return flat_record(record)
-    return replace(record, outputs={**record.outputs, "objects_3d": True})
+def flat_keys(records: dict[str, dict], record: Provenance) -> dict[str, set[str]]:
+    """The keys of the folder's ``records`` (:func:`read_records`) other than ``record``'s
+    whose outputs of an input with no Z axis are those of ``record`` too (the same model
+    part; the output settings but :data:`Z_ONLY`: ``objects_3d``, ``z_spacing``) -> the
+    inputs that record read with no Z axis (:func:`read_flat`): an older run's 2-D image
+    recorded with ``--objects-3d`` or ``--z-spacing`` counts as made by a run without, and
+    the other way round."""
+    flat = _flat_digest(flat_record(record).outputs)
+    found = {}
+    for key, entry in records.items():
+        if key == record.key or not key.startswith(record.model_key + "-"):
+            continue
+        outputs = entry.get("outputs") if isinstance(entry, dict) else None
+        if isinstance(outputs, dict) and _flat_digest(outputs) == flat:
+            found[key] = read_flat(records, key)
+    return found
+
+
+def _flat_digest(outputs: dict) -> str:
+    """The digest of output settings without :data:`Z_ONLY`, as ``predict.json`` reads them
+    back (JSON: a tuple a list, a number key a string)."""
+    kept = {k: v for k, v in outputs.items() if k not in Z_ONLY}
+    return _digest(json.loads(json.dumps(kept, default=str)))
 
 
 def read_flat(records: dict[str, dict], key: str) -> set[str]:
@@ -429,6 +448,13 @@ def read_flat(records: dict[str, dict], key: str) -> set[str]:
     entry = records.get(key)
     files = _files(entry) if isinstance(entry, dict) else {}
     return {path for path, found in files.items() if _flat_axes(found)}
+
+
+def flat_letters(letters: str) -> bool:
+    """Whether pages of ``letters`` (``"TZ"``; ``"Q"``: of no known meaning, read as planes;
+    ``""``: one page) have no Z axis: ``objects_3d`` and ``z_spacing`` change nothing of
+    their outputs (:func:`flat_record`)."""
+    return "Z" not in letters.upper() and "Q" not in letters.upper()
 
 
 def _flat_axes(found) -> bool:

@@ -94,6 +94,8 @@ from unetlab.inference.records import (
     TIFF_KEY,
     OutputOptions,
     class_palette,
+    flat_letters,
+    flat_record,
     label_colours,
     png_text,
     prediction_record,
@@ -551,6 +553,7 @@ def predict_slide(
     _check_request(path, outputs, group, overlay)
     record = with_axes(prediction_record(model, options, outputs), axes)
     with _checked_slide(path, model, outputs, axes) as slide:
+        record = flat_record(record) if flat_letters(_page_lead(slide)[1]) else record
         how = dict(path=path, asked=asked, values=values, record=record, group=group)
         run = _SlideRun.of(model, slide, out_dir, options, outputs, **how)
         published = group.share(_published(run.finals, run.wanted) if group.is_main else None)
@@ -579,13 +582,15 @@ def _taken_outputs(model, outputs: OutputOptions | None, overlay, settings: dict
 def _checked_slide(path: Path, model, outputs: OutputOptions, axes: str | None) -> Iterator[Slide]:
     """The slide of ``path`` open at ``outputs.level``, its axes as given checked
     (:func:`check_given_axes`), and its channels for ``model``, its read axes noted for the
-    folder's record and the pixel size and z spacing of ``outputs`` given to it."""
+    folder's record and the pixel size and z spacing of ``outputs`` given to it (no z
+    spacing to one with no Z axis: as one read whole, it needs no pixel size for it)."""
     colour = model.in_channels == 3
     with open_slide(path, level=outputs.level, colour_planes=colour, axes=axes) as slide:
         check_given_axes(slide)
         check_bare_channels(slide, model.in_channels)
         _note_axes(slide)
-        give_sizes(slide, outputs.pixel_size, outputs.z_spacing)
+        flat = flat_letters(_page_lead(slide)[1])  # a 2-D image, a movie: no z step
+        give_sizes(slide, outputs.pixel_size, None if flat else outputs.z_spacing)
         yield slide
 
 
