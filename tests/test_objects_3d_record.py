@@ -121,3 +121,39 @@ def test_a_stopped_run_records_its_finished_2d_image_as_2d(tmp_path, monkeypatch
     written = (out / "flat_objects.tif").stat().st_mtime_ns
     predict_folder(net, inputs, out, objects=True, objects_3d=True, skip_existing=True)
     assert (out / "flat_objects.tif").stat().st_mtime_ns == written  # skipped: finished
+
+
+def test_a_rerun_confirms_the_stopped_run_s_2d_image_lines(tmp_path, monkeypatch, caplog):
+    """A --skip-existing rerun that skips the 2-D image a stopped --objects-3d run finished
+    confirms its manifest lines (listed PENDING with the key of the run without the flag):
+    they stayed PENDING, and a later run of the stack alone said the folder held outputs of
+    flat.png 'made by a run that stopped before it wrote them'."""
+    import signal
+
+    import unetlab.inference.folders as folders
+    from unetlab.manifest import PENDING
+    from unetlab.signals import Stopped
+
+    net, inputs, out = local_net(), _mixed(tmp_path), tmp_path / "o"
+    real, calls = folders.predict_or_fail, []
+
+    def stopped(*args, **kwargs):  # flat.png predicted, s.tif stopped as it starts
+        calls.append(1)
+        if len(calls) == 2:
+            raise Stopped(signal.SIGTERM)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(folders, "predict_or_fail", stopped)
+    with pytest.raises(Stopped):
+        predict_folder(net, inputs, out, objects=True, objects_3d=True)
+    assert recorded_keys(out, "predict")["flat.png"].startswith(PENDING)  # stopped: unconfirmed
+    monkeypatch.setattr(folders, "predict_or_fail", real)
+    again = predict_folder(net, inputs, out, objects=True, objects_3d=True, skip_existing=True)
+    assert again.skipped == [inputs / "flat.png"] and list(again.written) == [inputs / "s.tif"]
+    keys = recorded_keys(out, "predict")
+    flat = [n for n in keys if n.startswith("flat")]
+    assert len(flat) >= 3 and all(keys[n] == embedded_key(out / "flat.png") for n in flat)
+    assert not [n for n, key in keys.items() if key and key.startswith(PENDING)]
+    with caplog.at_level(logging.WARNING):
+        predict_folder(net, [inputs / "s.tif"], out, objects=True, objects_3d=True)
+    assert "stopped before it wrote them" not in caplog.text

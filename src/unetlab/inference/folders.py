@@ -70,7 +70,13 @@ from unetlab.inference.table_extras import table_path
 from unetlab.inference.tta import describe_tta
 from unetlab.inference.world_files import world_files
 from unetlab.manifest import changed_outputs, changed_sources
-from unetlab.outputs import OVERWRITE_FIX, confirm, remove_finished_stagings
+from unetlab.outputs import (
+    OVERWRITE_FIX,
+    PENDING,
+    confirm,
+    recorded_keys,
+    remove_finished_stagings,
+)
 from unetlab.progress import checked, progress_bar, shown
 from unetlab.runtime import tuned_allocator
 
@@ -382,11 +388,21 @@ class _Claim:
         _say_changed(out_dir, [f for f in files if f not in finished])
         self.done.update(finished)
         names = [n for made_here in finished.values() for n in made_here]
-        confirm(out_dir, dict.fromkeys(names, made.key), "predict")
+        confirm(out_dir, _listed_keys(out_dir, names), "predict")
         remove_finished_stagings(out_dir, names)  # a run killed before it removed them
         others = other_models(out_dir, [f for f in files if f not in self.done], made)
         if others and not self.outputs.overwrite:
             raise OutputError(_other_model_line(out_dir, others, made, self.overwrite_fix))
+
+
+def _listed_keys(out_dir: Path, names: Sequence[str]) -> dict[str, str]:
+    """Each of ``names`` (outputs a rerun skips as finished by its record) -> the key its
+    manifest line gives, PENDING or not: the rerun's, or that of a run whose outputs of a
+    2-D image are the same (:func:`~unetlab.inference.records.flat_keys`; a stopped
+    --objects-3d run's lines of its 2-D image, of the run without the flag, stayed PENDING
+    when only the rerun's key was confirmed)."""
+    keys = recorded_keys(out_dir, "predict")
+    return {n: keys[n].removeprefix(PENDING) for n in names if keys.get(n)}
 
 
 def _say_changed(out_dir: Path, files: Sequence[Path]) -> None:
