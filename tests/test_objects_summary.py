@@ -195,7 +195,7 @@ def test_folder_summary_rows_in_input_order_with_status(tmp_path, monkeypatch):
     assert list(table[0]) == [  # the same columns every night (audit s36 batch 5)
         *("image", "status", "path", "page", "t", "t_s", "z", "z_um", "objects"),
         *("total_area", "mean_area", "total_area_um2", "mean_area_um2", "saturated_objects"),
-        *("focus", "focus_vs_median", "reason"),
+        *("focus", "focus_vs_median", "scale", "reason"),
     ]
     assert [t["status"] for t in table] == [DONE, DONE, SKIPPED, FAILED, DONE]
     assert table[1]["objects"] == "0" and table[1]["mean_area"] == ""

@@ -192,3 +192,19 @@ def test_a_files_ome_xml_is_parsed_once_over_its_positions_and_readers(tmp_path,
             assert channel_names(path) == [f"a{i}", f"b{i}"]
             assert read_page_axes(path, frames).timing == {"finterval": 10.0 * (i + 1)}
     assert 0 < sum(fed) <= size
+
+
+@pytest.mark.parametrize("scale", [[], ["--scale", "2"]], ids=["1", "2"])
+def test_the_summary_s_scale_is_each_position_s_in_a_rerun_too(tmp_path, monkeypatch, scale):
+    """objects_summary.csv has a ``scale`` column always (1: no rescale), and a rerun's
+    rows of a multi-position file's skipped positions have it from their record: it was
+    absent at 1, and empty in those rows at --scale 2 (looked up under the file's stem,
+    which no output has)."""
+    _positions(tmp_path / "p.ome.tif")
+    factor = scale[-1] if scale else "1"
+    assert _predict(tmp_path, monkeypatch, "out", *scale) == 0
+    rows = _rows(tmp_path / "out" / "objects_summary.csv")
+    assert [(r["status"], r["scale"]) for r in rows] == [("done", factor)] * 6
+    assert _predict(tmp_path, monkeypatch, "out", "--skip-existing", *scale) == 0
+    rows = _rows(tmp_path / "out" / "objects_summary.csv")
+    assert [(r["status"], r["scale"]) for r in rows] == [("skipped-existing", factor)] * 6

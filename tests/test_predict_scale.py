@@ -385,7 +385,8 @@ def test_the_objects_summary_has_each_images_factor(net, tmp_path):
     """predict_folder(scale='auto') (``predict --scale auto``) wrote objects_summary.csv
     without the factor each image was predicted at (only logged): its ``scale`` column, 2
     for 0.65-µm pixels and 1 for 0.325, also in a --skip-existing rerun's rows (read from
-    predict.json); no column at scale 1, as before."""
+    predict.json); 1 at scale 1 (the column was absent: tables of folders predicted with
+    and without --scale did not stack by column)."""
     import csv
 
     net.objects = {"target": "semantic", "count": 9, "area_p05": 240, "area_median": 300}
@@ -406,4 +407,35 @@ def test_the_objects_summary_has_each_images_factor(net, tmp_path):
     predict_folder(net, images, tmp_path / "at2", objects=True, scale=2)
     assert factors(tmp_path / "at2") == {"full.tif": "2", "half.tif": "2"}
     predict_folder(net, images, tmp_path / "at1", objects=True)
-    assert factors(tmp_path / "at1") == {"full.tif": None, "half.tif": None}
+    assert factors(tmp_path / "at1") == {"full.tif": "1", "half.tif": "1"}
+
+
+def test_an_older_summary_without_scale_is_rewritten_whole_with_it(net, tmp_path):
+    """A folder whose objects_summary.csv an older unetlab wrote without ``scale``: a run of
+    another input rewrites the table whole (it is never appended to), every row as long
+    as its header, the earlier run's input's scale read from its record (1)."""
+    import csv
+
+    net.objects = {"target": "semantic", "count": 9, "area_p05": 240, "area_median": 300}
+    _pair(tmp_path / "data", "half.tif", _discs(32, 3), 0.65)
+    _pair(tmp_path / "data", "full.tif", _discs(64, 6), 0.325)
+    _pair(tmp_path / "data", "more.tif", _discs(64, 6), 0.325)
+    images, out = tmp_path / "data" / "images", tmp_path / "out"
+    predict_folder(net, [images / "half.tif", images / "full.tif"], out, objects=True, scale=2)
+    summary = out / "objects_summary.csv"
+    with open(summary, newline="") as f:
+        old = [{k: v for k, v in r.items() if k != "scale"} for r in csv.DictReader(f)]
+    with open(summary, "w", newline="") as f:  # as an older unetlab wrote it
+        writer = csv.DictWriter(f, fieldnames=list(old[0]))
+        writer.writeheader()
+        writer.writerows(old)
+    predict_folder(net, [images / "more.tif"], out, objects=True)
+    with open(summary, newline="") as f:
+        header, *rows = list(csv.reader(f))
+    assert rows and all(len(r) == len(header) for r in rows)
+    got = [dict(zip(header, r)) for r in rows]
+    assert sorted((r["image"], r["status"], r["scale"]) for r in got) == [
+        ("full.tif", "earlier-run", "2"),
+        ("half.tif", "earlier-run", "2"),
+        ("more.tif", "done", "1"),
+    ]

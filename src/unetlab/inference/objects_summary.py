@@ -14,8 +14,9 @@ their ``total_area`` and ``mean_area`` in pixels (and ``total_area_um2``,
 pixels at the image's ceiling: :mod:`unetlab.inference.table_extras`); ``focus`` and
 ``focus_vs_median`` (:func:`focus_measure` near the objects, none for an image without
 any, and its ratio to the folder's median: an out-of-focus well has fewer, larger
-objects); a semantic model's ``objects_<class>``; at ``--scale`` other than 1 the
-``scale`` each input was predicted at (``--scale auto``: its own). A stack (a time-lapse, a z-stack) has one
+objects); a semantic model's ``objects_<class>``; the ``scale`` each input was predicted
+at (1: no rescale; ``--scale auto``: its own; empty for an earlier run's input whose
+record is not found). A stack (a time-lapse, a z-stack) has one
 row per frame or plane instead, each led by its ``page``, ``t``, ``t_s``, ``z``, ``z_um`` as
 in its objects table, those without objects too (audit s34 stacks 6: a movie's row summed
 its frames, 199 "objects" for ~15 nuclei, and a dark frame was in no table); its ``focus``
@@ -434,7 +435,7 @@ def folder_summary(
     about 1 ms CPU for the measure and 0.4 for its table's boxes, besides the reading). A
     stack (a time-lapse, a z-stack) gives one row per frame or plane instead, in page order,
     those without objects too (:func:`plane_rows`). An input in none of them (a run stopped
-    before it) is left out. ``scale``: this run's (each row's factor: :func:`_run_scale`)."""
+    before it) is left out. ``scale``: this run's (each row's factor: :func:`_scale_cell`)."""
     from unetlab.data.io import ome_positions
     from unetlab.data.positions import reading_position
     from unetlab.inference.records import read_records
@@ -450,28 +451,33 @@ def folder_summary(
         if status == EARLIER and path not in earlier:
             continue
         row = {"image": path.name, "status": status}
-        stem = Path(out_dir) / output_stem(path)
-        row |= _run_scale(scale, path) if status == DONE else scale_cell(records, stem, path)
         names = ome_positions(path)
         if not names:
+            stem = Path(out_dir) / output_stem(path)
+            row |= _scale_cell(scale, records, stem, path, status)
             rows.extend(_image_rows(row, stem, path, focus))
             continue
         for i, name in enumerate(names):  # each position of a multi-position OME-TIFF
             with reading_position(path, i, len(names)):
-                at = {"image": path.name, "position": i, "position_name": name}
-                stem = Path(out_dir) / output_stem(path)
-                rows.extend(_image_rows({**at, **row}, stem, path, focus))
+                at = {"image": path.name, "position": i, "position_name": name, **row}
+                stem = Path(out_dir) / output_stem(path)  # its outputs', and their record's
+                at |= _scale_cell(scale, records, stem, path, status)
+                rows.extend(_image_rows(at, stem, path, focus))
     return _with_focus_ratios(rows)
+
+
+def _scale_cell(scale: float | str, records: Mapping, stem: Path, path: Path, status: str) -> dict:
+    """An input's ``scale`` cell (its outputs called ``stem``): this run's (:func:`_run_scale`)
+    where it predicted it, else its outputs' record's (:func:`scale_cell`)."""
+    return _run_scale(scale, path) if status == DONE else scale_cell(records, stem, path)
 
 
 def _run_scale(scale: float | str, path: Path) -> dict:
     """The ``scale`` cell of an input this run predicted at ``scale`` (its setting): the
-    factor, auto's as noted for the input (:func:`~unetlab.inference.chosen.noted`; 1:
-    none noted); none at 1."""
+    factor (1: none), auto's as noted for the input (:func:`~unetlab.inference.chosen.noted`;
+    1: none noted)."""
     from unetlab.inference.chosen import noted
 
-    if scale == 1:
-        return {}
     if scale != "auto":
         return {"scale": float(scale)}
     seen = noted().get(str(path.resolve()), {}).get("scale") or [1.0]
@@ -481,8 +487,9 @@ def _run_scale(scale: float | str, path: Path) -> dict:
 def scale_cell(records: Mapping, stem: Path, path: Path) -> dict:
     """An input's ``scale`` cell: the factor it was predicted at (``--scale F``, or its own
     under ``--scale auto``) by the record (of ``records``, ``predict.json``'s) whose key its
-    outputs called ``stem`` carry (:func:`~unetlab.inference.records.embedded_key`); none
-    where that record's scale is 1 (as the table was before ``--scale``) or is not known."""
+    outputs called ``stem`` carry (:func:`~unetlab.inference.records.embedded_key`; a
+    position's stem for each position of a multi-position file), 1 where it records none;
+    none where it is not known (no record found)."""
     from unetlab.inference.records import embedded_key
 
     for suffix in ("_objects.tif", ".tif", ".png"):
@@ -496,7 +503,7 @@ def scale_cell(records: Mapping, stem: Path, path: Path) -> dict:
         files = entry.get("files") if isinstance(entry.get("files"), dict) else {}
         scale = (files.get(str(path.resolve())) or {}).get("scale", 1.0)
     ok = isinstance(scale, int | float) and not isinstance(scale, bool)
-    return {"scale": float(scale)} if ok and entry["model"].get("scale", 1) != 1 else {}
+    return {"scale": float(scale)} if ok else {}
 
 
 def earlier_inputs(out_dir: str | os.PathLike, files: Sequence[Path]) -> list[Path]:
@@ -655,9 +662,9 @@ def _with_focus_ratios(rows: list[dict]) -> list[dict]:
 def summary_columns(rows: Sequence[dict], names: Sequence[str] = ()) -> list[str]:
     """The table's columns: the same for every folder and night, so that tables stack by
     column (audit s36 batch 5; empty cells where an image has none: a stack's page, t, z,
-    area in µm² without a pixel size, focus_vs_median under :data:`FOCUS_IMAGES`), then
+    area in µm² without a pixel size, focus_vs_median under :data:`FOCUS_IMAGES`, the
+    ``scale`` of an earlier run's input whose record is not found), then
     those only some inputs can have (a multi-position file's position, a map's area in m²,
-    the factor of a run at ``--scale`` other than 1,
     a semantic model's classes in the order of its class ``names``: :func:`class_order`),
     the reason last. ``path``: the input's path relative to the input root."""
     have = {k for r in rows for k in r}
@@ -668,7 +675,7 @@ def summary_columns(rows: Sequence[dict], names: Sequence[str] = ()) -> list[str
     areas = [f"{kind}_area{u}" for u in sorted(units | {"_um2"}) for kind in ("total", "mean")]
     volumes = [c for c in _VOLUMES if c in have]  # 3-D objects' (--objects-3d)
     always = [*volumes, "saturated_objects", "focus", "focus_vs_median"]
-    always += ["scale"] if "scale" in have else []  # --scale: each input's factor
+    always += ["scale"]  # each input's factor (--scale; 1: none), empty where not known
     names = class_order((r.get("classes") or {} for r in rows), names)
     return first + areas + always + [f"objects_{n}" for n in names] + ["reason"]
 
