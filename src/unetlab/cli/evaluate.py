@@ -30,6 +30,7 @@ from unetlab.cli.common import (
     user_path,
 )
 from unetlab.cli.predict import (
+    add_axes_arg,
     add_exclude_rows_arg,
     add_nodata_arg,
     add_scale_arg,
@@ -78,6 +79,7 @@ def add_parser(sub) -> None:
     add_prediction_args(prediction)
     add_nodata_arg(prediction)
     add_scale_arg(prediction)
+    add_axes_arg(prediction, AXES_READ)
     n = p.add_argument_group("objects (with --checkpoint; as unetlab predict --instances)")
     add_object_args(n, "with --checkpoint")
     add_device_arg(prediction)
@@ -92,6 +94,14 @@ EXCLUDE_ROWS_SCORED = (
     "scored nowhere (the truth ignored there, objects mostly in them dropped); with "
     "--checkpoint also predicted as unetlab predict --exclude-rows predicts them; none: none "
     "(default: with --checkpoint the checkpoint's data.exclude_rows, with --pred none)"
+)
+
+
+#: how evaluate --checkpoint reads --axes (after predict's help)
+AXES_READ = (
+    "; with --checkpoint, as unetlab predict --axes reads them: the images', and those of "
+    "their TIFF masks but C (a mask TIFF of as many axes, e.g. ZYX beside a ZCYX image; "
+    "other masks as their files say)"
 )
 
 
@@ -321,11 +331,13 @@ def _check_mode(args) -> str:
 
 def _check_values(args) -> None:
     """The flags' values, whatever the mode: out of range, one line naming the flag."""
+    from unetlab.data.io import check_axes
     from unetlab.evaluate import check_evaluation
     from unetlab.metrics.isbi import CHALLENGE_THRESHOLDS
     from unetlab.metrics.matching import iou_thresholds
 
     check_pixels(tile_size=args.tile_size)
+    check_axes(args.axes)  # one line before any file is read
     if args.confusion and (confusion := Path(args.confusion)).suffix.lower() != ".png":
         raise UnetlabError(  # PNG data was written under any name (s36 flags 9)
             f"--confusion {confusion}: the confusion matrix is written as a PNG image: name "
@@ -402,6 +414,11 @@ def _check_pred_flags(args) -> None:
         raise UnetlabError(
             f"--label-values {args.label_values[0]} gives one value: give the mask value of "
             "each class in class order, one per class, e.g. --label-values 0 255"
+        )
+    if args.axes is not None:
+        raise UnetlabError(
+            "--axes says how a checkpoint reads the images it predicts; with --pred give it "
+            "to unetlab predict (its outputs record the axes it read): drop it"
         )
     if args.nodata is not None:
         raise UnetlabError(
@@ -526,7 +543,7 @@ def _evaluate(args):
 
     mode = _check_mode(args)
     # listed once: the outputs are checked against them, then scored
-    pairs = evaluation_pairs(args.data) if mode == "model" else []
+    pairs = evaluation_pairs(args.data, args.axes) if mode == "model" else []
     _claim_outputs(args, pairs)
     report = _run_model(args, pairs) if mode == "model" else _run_pred(args)
     report.iou_thresholds = tuple(args.iou) if args.iou else None
@@ -590,6 +607,7 @@ def _run_model(args, pairs):
         objects_3d=args.objects_3d,
         pixel_size=args.pixel_size,
         z_spacing=args.z_spacing,
+        axes=args.axes,
     )
     report.source |= checkpoint_source(args.checkpoint, model)
     if any(offset := label_offset(model)):

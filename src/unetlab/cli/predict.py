@@ -119,6 +119,16 @@ def _add_inputs(p) -> None:
     p.add_argument(
         "--output", required=True, type=path, metavar="DIR", help="folder for the outputs"
     )
+    add_axes_arg(
+        p,
+        "; a large stack read window by window takes axes that say what its pages are (TYX "
+        "for slices that are time points)",
+    )
+
+
+def add_axes_arg(p, more: str = "") -> None:
+    """--axes: the axes of TIFF inputs that record none or wrong ones (predict's, evaluate's
+    with ``more`` said of how it reads them)."""
     p.add_argument(
         "--axes",
         metavar="AXES",
@@ -126,8 +136,7 @@ def _add_inputs(p) -> None:
         "time, Z depth, C channels, Y rows, X columns, e.g. TYX, ZYX, CYX, YXC, TCYX, TZCYX "
         "(default: as the file's ImageJ, OME or tifffile metadata says; the pages of a file "
         "without any are read as Z planes, or, grey pages as many as a multi-channel model's "
-        "channels, as one image's channels); a large stack read window by window takes axes "
-        "that say what its pages are (TYX for slices that are time points)",
+        f"channels, as one image's channels){more}",
     )
 
 

@@ -43,7 +43,7 @@ from unetlab.data.orientation import (
 from unetlab.data.positions import every_position_read, reading, series_of
 from unetlab.data.read_notes import note_transparent, note_turned
 from unetlab.data.tiff_files import TIFF_SUFFIXES, open_tiff, tiff_file
-from unetlab.errors import ImageReadError, first_line
+from unetlab.errors import ImageReadError, UnetlabError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -233,10 +233,13 @@ def _pages(path: Path, decoded, letters: str | None, *, mask: bool) -> np.ndarra
     return pages
 
 
-def stack_shape(path: str | os.PathLike, *, frames: bool = False) -> tuple[int, int, int]:
-    """(pages, H, W) of what :func:`read_stack` gives for ``path`` (with ``frames``), from
-    the file's header only (no pixels decoded): turned as its orientation tag says; of a
-    folder of one mask per object, its sample's image's (:mod:`unetlab.data.dsb`)."""
+def stack_shape(
+    path: str | os.PathLike, *, frames: bool = False, axes: str | None = None
+) -> tuple[int, int, int]:
+    """(pages, H, W) of what :func:`read_stack` gives for ``path`` (with ``frames``, and a
+    TIFF's ``axes`` given: :func:`given_letters`), from the file's header only (no pixels
+    decoded): turned as its orientation tag says; of a folder of one mask per object, its
+    sample's image's (:mod:`unetlab.data.dsb`)."""
     path = Path(path)
     if path.is_dir():
         from unetlab.data.dsb import object_masks_shape  # dsb imports io
@@ -247,6 +250,8 @@ def stack_shape(path: str | os.PathLike, *, frames: bool = False) -> tuple[int, 
         raise ImageReadError(f"{path}: no such file")
     if path.suffix.lower() in ANNOTATION_SUFFIXES:  # a mask drawn as outlines
         return outlined_pages(path), *stack_shape(outlined_image(path))[1:]
+    if axes is not None and path.suffix.lower() not in TIFF_SUFFIXES:
+        raise ImageReadError(f"{path}: --axes (axes=) applies to TIFF files; drop it for this one")
     if path.suffix.lower() not in TIFF_SUFFIXES:
         with _decoding(path), Image.open(path) as im:
             n = getattr(im, "n_frames", 1)
@@ -255,9 +260,9 @@ def stack_shape(path: str | os.PathLike, *, frames: bool = False) -> tuple[int, 
 
     with _decoding(path), open_tiff(path) as tif:
         series = series_of(tif)
-        axes, shape = tiff_axes(tif, series), tuple(int(n) for n in series.shape)
+        found, shape = tiff_axes(tif, series), tuple(int(n) for n in series.shape)
         turn = tiff_orientation(series.keyframe)
-    letters = axes_letters(axes)
+    letters = axes_letters(found) if axes is None else given_letters(axes, shape, path)
     size = dict.fromkeys("PYX", 1)
     for a, n in zip(letters, shape):
         size[a] = size[a] * n if a == "P" else n
@@ -343,24 +348,41 @@ def _image_named(folder: Path, stems: list[str], *, listing: bool) -> Path | Non
 AXES = "TZQCSYX"
 
 
+def axes_problem(axes: str) -> str | None:
+    """What is wrong with the axes a user gives (``--axes``, ``axes=``) whatever the file:
+    a letter that is no axis, one given twice, no Y or X, two channel axes, X before Y;
+    None for letters unetlab reads (:func:`given_letters` then fits them to a file)."""
+    given = axes.upper()
+    wrong = sorted(set(given) - set(AXES))
+    twice = sorted({a for a in given if given.count(a) > 1})
+    if wrong or twice or "Y" not in given or "X" not in given or sum(map(given.count, "CS")) > 1:
+        return (
+            f"--axes {axes}: give each axis once, one letter each, Y and X among them "
+            "(T time, Z depth, C channels, Y rows, X columns: e.g. TYX, ZYX, CYX, YXC, TCYX)"
+        )
+    if given.index("Y") > given.index("X"):  # read as Y, X: the outputs would be transposed
+        return (
+            f"--axes {axes} puts X before Y; unetlab reads rows before columns: "
+            "transpose the image (e.g. in Fiji: Image > Transform > Rotate 90 and flip) and "
+            f"give --axes {given.replace('X', '#').replace('Y', 'X').replace('#', 'Y')}"
+        )
+    return None
+
+
+def check_axes(axes: str | None) -> None:
+    """UnetlabError in one line for given ``axes`` no file could take (:func:`axes_problem`),
+    before any is read; None: none given."""
+    if axes is not None and (problem := axes_problem(axes)):
+        raise UnetlabError(problem)
+
+
 def given_letters(axes: str, shape: tuple[int, ...], path: str | os.PathLike) -> str:
     """The :func:`axes_letters` (``P``, ``Y``, ``X``, ``C``) of a TIFF series of ``shape``
     whose axes the user gives as ``axes`` (``--axes``: e.g. ``TYX``, ``ZYX``, ``CYX``,
     ``YXC``, ``TCYX``, ``TZCYX``); ImageReadError naming the fix if they do not fit it."""
     given = axes.upper()
-    wrong = sorted(set(given) - set(AXES))
-    twice = sorted({a for a in given if given.count(a) > 1})
-    if wrong or twice or "Y" not in given or "X" not in given or sum(map(given.count, "CS")) > 1:
-        raise ImageReadError(
-            f"{path}: --axes {axes}: give each axis once, one letter each, Y and X among them "
-            "(T time, Z depth, C channels, Y rows, X columns: e.g. TYX, ZYX, CYX, YXC, TCYX)"
-        )
-    if given.index("Y") > given.index("X"):  # read as Y, X: the outputs would be transposed
-        raise ImageReadError(
-            f"{path}: --axes {axes} puts X before Y; unetlab reads rows before columns: "
-            "transpose the image (e.g. in Fiji: Image > Transform > Rotate 90 and flip) and "
-            f"give --axes {given.replace('X', '#').replace('Y', 'X').replace('#', 'Y')}"
-        )
+    if problem := axes_problem(axes):
+        raise ImageReadError(f"{path}: {problem}")
     if len(given) != len(shape):
         raise ImageReadError(
             f"{path}: --axes {axes} names {len(given)} axes, but the file's image has "

@@ -116,13 +116,27 @@ class Pair:
         return str(path) if self.pages == 1 else f"{path} page {self.page}"
 
 
-def page_count(path: Path) -> int:
+def page_count(path: Path, axes: str | None = None) -> int:
     """The pages of an image file as :func:`unetlab.data.io.read_stack` reads them (one rule
-    for both: a TIFF's channel axes are not pages); 1 for PNG and JPEG."""
+    for both: a TIFF's channel axes are not pages; ``axes``: as given); 1 for PNG and JPEG."""
     try:
-        return stack_shape(path)[0]
+        return stack_shape(path, axes=axes)[0]
     except ImageReadError as exc:
         raise DatasetError(str(exc)) from exc
+
+
+def mask_axes(mask: Path, axes: str | None) -> str | None:
+    """The axes to read the ``mask`` of an image whose ``axes`` a user gives (``evaluate
+    --axes``): those but its channels (C, S: a mask holds one value a pixel), where ``mask``
+    is a TIFF of as many axes (a stack saved as the image was, without axes); None (read
+    as the file says) for any other mask, or no ``axes``."""
+    if axes is None:
+        return None
+    from unetlab.data.tiffmeta import series_axes
+
+    letters = "".join(a for a in axes.upper() if a not in "CS")
+    found = series_axes(mask)
+    return letters if found is not None and len(found[1]) == len(letters) else None
 
 
 def _page_mismatch(image: Path, mask: Path, n_img: int, n_mask: int) -> str:
@@ -536,6 +550,7 @@ def find_pairs(
     names: list[str] | None = None,
     problems: list[str] | None = None,
     flag: str = "--data",
+    axes: str | None = None,
 ) -> list[Pair]:
     """All (image, mask[, page]) pairs under ``root``; ``names`` restricts to those stems.
 
@@ -543,7 +558,9 @@ def find_pairs(
     stem, a page-count mismatch) is raised in one DatasetError; with a ``problems`` list they
     are added to it instead and the pairs that are sound are returned, so that a caller can
     check those too and report everything at once. ``flag``: the option that gave ``root``,
-    which the lines that say to give another folder name (``evaluate --gt``: not --data)."""
+    which the lines that say to give another folder name (``evaluate --gt``: not --data);
+    ``axes``: the images' TIFF axes as a user gives them (``evaluate --axes``), and their
+    masks' (:func:`mask_axes`)."""
     root = Path(root)
     if not root.is_dir():
         raise no_data_folder(root, flag)
@@ -563,7 +580,7 @@ def find_pairs(
     pairs: list[Pair] = []
     for image, mask in files:
         try:
-            n_img, n_mask = page_count(image), page_count(mask)
+            n_img, n_mask = page_count(image, axes), page_count(mask, mask_axes(mask, axes))
         except DatasetError as exc:
             found.append(str(exc))
             continue
@@ -838,11 +855,17 @@ class PairReader:
     of its files, and only the image and the mask file read last are held in memory.
     ``channel`` (``data.channel``): the images give that one channel, (H, W), or those of a
     list, (H, W, n); ``colours``:
-    colour masks without a colour table beside them are read with it (a checkpoint's)."""
+    colour masks without a colour table beside them are read with it (a checkpoint's);
+    ``axes``: the images' TIFF axes as a user gives them, and the masks' (:func:`mask_axes`)."""
 
-    def __init__(self, channel: int | list[int] | None = None, colours: ColourTable | None = None):
+    def __init__(
+        self,
+        channel: int | list[int] | None = None,
+        colours: ColourTable | None = None,
+        axes: str | None = None,
+    ):
         self._held: dict[tuple[Path, bool], np.ndarray] = {}
-        self.channel, self.colours = channel, colours
+        self.channel, self.colours, self.axes = channel, colours, axes
 
     def stack(self, path: Path, *, mask: bool) -> np.ndarray:
         """All pages of ``path`` (as :func:`unetlab.data.io.read_stack` gives them)."""
@@ -850,7 +873,9 @@ class PairReader:
         if key not in self._held:
             # let the previous file of this role go before reading the next
             self._held = {k: v for k, v in self._held.items() if k[1] != mask}
-            self._held[key] = read_stack(path, mask=mask, colours=self.colours if mask else None)
+            axes = mask_axes(Path(path), self.axes) if mask else self.axes
+            colours = self.colours if mask else None
+            self._held[key] = read_stack(path, mask=mask, colours=colours, axes=axes)
         return self._held[key]
 
     def __call__(self, pair: Pair) -> tuple[np.ndarray, np.ndarray]:

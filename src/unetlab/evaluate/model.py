@@ -56,9 +56,9 @@ from unetlab.data.colour_table import ColourTable, palette_table
 from unetlab.data.exclude import as_config, region
 from unetlab.data.fingerprint import MaskValues, object_ids_note
 from unetlab.data.instances import ONE_OBJECT_LEAST
-from unetlab.data.io import mask_stem
+from unetlab.data.io import check_axes, mask_stem
 from unetlab.data.nodata import InvalidPages, either
-from unetlab.data.pairs import Pair, PairReader
+from unetlab.data.pairs import Pair, PairReader, mask_axes
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.data.weightmap import background_class
@@ -108,6 +108,7 @@ def evaluate_model(
     objects_3d: bool = False,
     pixel_size: float | None = None,
     z_spacing: float | None = None,
+    axes: str | None = None,
     **settings,
 ) -> Report:
     """Predict each image of ``data_dir`` (its ``val/``, a VOC folder's ``val.txt`` images:
@@ -122,7 +123,10 @@ def evaluate_model(
     ``thresholds``: the best ISBI figures over cell-probability thresholds; ``seed_threshold``:
     touching cells split by a seeded watershed first. ``object_options`` None: the
     checkpoint's. ``progress``: True, a bar; a function, called with each image's name.
-    ``objects_3d``: stacks scored in 3-D (voxel: the stack's, or ``pixel_size``, ``z_spacing``)."""
+    ``objects_3d``: stacks scored in 3-D (voxel: the stack's, or ``pixel_size``, ``z_spacing``).
+    ``axes``: the TIFF images' axes, for those that record none or wrong ones (``predict
+    --axes``), and their masks' (:func:`~unetlab.data.pairs.mask_axes`)."""
+    check_axes(axes)  # before a checkpoint loads
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
     sizes = dict(pixel_size=pixel_size, z_spacing=z_spacing)
     kept = dict(connectivity=connectivity, boundary_class=boundary_class, objects=objects)
@@ -130,14 +134,15 @@ def evaluate_model(
     model, checkpoint, predicting = _prepared(model, options, settings)
     if in_3d:
         how = dict(object_options=object_options, progress=progress, checkpoint=checkpoint)
-        return _evaluate_volumes(model, predicting, data_dir, pairs, worst=worst, **how, **sizes)
+        how |= dict(axes=axes, worst=worst)
+        return _evaluate_volumes(model, predicting, data_dir, pairs, **how, **sizes)
     label_values = getattr(model, "label_values", None)
     check_evaluation(thresholds=thresholds, label_values=label_values, **check)
-    pairs = list(evaluation_pairs(data_dir) if pairs is None else pairs)
+    pairs = list(evaluation_pairs(data_dir, axes) if pairs is None else pairs)
     how = dict(boundary_class=boundary_class, ignore_value=ignore_value, connectivity=connectivity)
     scoring, names = _scoring(model, predicting, object_options, cell=thresholds is not None, **how)
     scoring, objects = _objects_scored(scoring, names, objects, given=object_options is not None)
-    acc = _accumulated(pairs, replace(scoring, pixel_size=pixel_size), objects, progress)
+    acc = _accumulated(pairs, replace(scoring, pixel_size=pixel_size, axes=axes), objects, progress)
     report = acc.report(names, thresholds=thresholds, worst=worst, seed_threshold=seed_threshold)
     return _sourced(report, pairs, scoring, data_dir, checkpoint)
 
@@ -201,11 +206,11 @@ def _evaluate_volumes(
     objects = _object_options(model, object_options, predicting.scale)  # as used, as in 2-D
     sizes = dict(pixel_size=how["pixel_size"], z_spacing=how["z_spacing"])
     outputs = OutputOptions(objects=objects, objects_3d=True, **sizes)
-    pairs = evaluation_pairs(data_dir) if pairs is None else pairs
+    pairs = evaluation_pairs(data_dir, how["axes"]) if pairs is None else pairs
     stacks = list(dict.fromkeys((pair.image, pair.mask) for pair in pairs))  # a file's pages
     each = dict(what="each stack's name", each=True, total=len(stacks), unit="stack")
     with progress_calls(how["progress"], desc="stacks", **each) as done:
-        acc = _volumes_scored(model, predicting, outputs, stacks, done)
+        acc = _volumes_scored(model, predicting, outputs, stacks, done, how["axes"])
     report = acc.report(VOXEL_CLASSES, thresholds=None, worst=how["worst"])
     report.counting = True
     report.source = {"data": str(Path(data_dir).resolve()), "objects_3d": True}
@@ -216,20 +221,22 @@ def _evaluate_volumes(
     return report
 
 
-def _volumes_scored(model, predicting, outputs, stacks: list[tuple[Path, Path]], done):
+def _volumes_scored(model, predicting, outputs, stacks: list[tuple[Path, Path]], done, given):
     """The statistics of :func:`_evaluate_volumes`: each (image, mask) of ``stacks``
-    predicted and scored, ``done`` (or None) called with its name."""
+    predicted and scored, ``done`` (or None) called with its name; ``given``: the images'
+    axes as given (None: as they record, or their truth's: :func:`truth_axes`)."""
     from unetlab.inference.files import image_scale, stack_objects_3d
 
     acc, flat = volume_accumulator(), []
     for image, mask in stacks:
         factor = image_scale(model, image, predicting.scale, outputs.pixel_size)  # auto: said
         at = replace(predicting, scale=factor)
-        read = dict(options=at, axes=truth_axes(image, mask))
+        read = dict(options=at, axes=given or truth_axes(image, mask))
         ids, axes = stack_objects_3d(model, image, outputs, **read)
         stem = mask_stem(mask)
         column = scale_column(predicting.scale, factor)
-        for name, where, pred, gt in volumes(image, mask, stem, (np.stack(ids), axes), flat=flat):
+        truth = dict(flat=flat, gt_axes=mask_axes(mask, given))
+        for name, where, pred, gt in volumes(image, mask, stem, (np.stack(ids), axes), **truth):
             add_volume(acc, name, where | column, pred, gt)
         if done is not None:
             done(stem)
@@ -415,6 +422,8 @@ class _Scoring:
     cell: bool
     #: the images' pixel size in µm for scale auto, in place of their files' (None: theirs)
     pixel_size: float | None = None
+    #: the TIFF images' axes as given (``--axes``; None: as their files record)
+    axes: str | None = None
 
 
 def _accumulated(
@@ -427,7 +436,8 @@ def _accumulated(
     with progress_calls(
         progress, what="each image's name", each=True, total=len(pairs), desc="images", unit="image"
     ) as done:
-        say_pages_as_planes(pairs, getattr(scoring.model, "in_channels", None))
+        if scoring.axes is None:  # given: the user says what the pages are
+            say_pages_as_planes(pairs, getattr(scoring.model, "in_channels", None))
         return _accumulated_each(pairs, scoring, objects, done)
 
 
@@ -456,7 +466,7 @@ def _accumulated_each(
     acc = Accumulator(
         boundary_class=scoring.boundary_class, connectivity=scoring.connectivity, objects=objects
     )
-    read = PairReader(colours=_mask_colours(scoring))  # a stack's files read once
+    read = PairReader(colours=_mask_colours(scoring), axes=scoring.axes)  # a stack's files once
     invalid = InvalidPages(read, scoring.predicting.nodata)
     unsaid = scoring.ignore_from_training
     where = PageColumns()  # a stack's page, frame and time: its row's last columns

@@ -34,6 +34,7 @@ from unetlab.evaluate.masks import (
 )
 from unetlab.evaluate.report import Report
 from unetlab.inference.objects_3d import frame_pages
+from unetlab.inference.pages import given_page_axes
 
 log = logging.getLogger(__name__)
 
@@ -118,21 +119,23 @@ def volumes(
     predicted: tuple[np.ndarray, PageAxes] | None = None,
     *,
     flat: list[str] | None = None,
+    gt_axes: str | None = None,
 ) -> Iterator[tuple[str, dict, np.ndarray, np.ndarray]]:
     """(row name, its columns, predicted (Z, Y, X) ids, true (Z, Y, X) ids) of each frame of
     the stacks ``pred`` and ``gt`` (one for a ZYX stack, named ``stem``; ``stem[t]`` with
     ``t`` for each frame of a TZYX one); ``predicted``: ``pred``'s pages and axes, predicted
     in memory (``pred`` then names its image), not read from it. Files with no Z axis (a 2-D
     image, a TYX movie) give each page as a one-plane volume, its 2-D objects, their name
-    added to ``flat``."""
-    gt_pages = read_stack(gt, mask=True)
+    added to ``flat``. ``gt_axes``: the truth's axes as a user gives them (None: its file's)."""
+    gt_pages = read_stack(gt, mask=True, axes=gt_axes)
     pred_pages = read_stack(pred, mask=True) if predicted is None else predicted[0]
     if gt_pages.shape != pred_pages.shape:
         raise UnetlabError(
             f"{pred}: {_size(pred_pages)} but its ground truth {gt} {_size(gt_pages)}; "
             "score a prediction of the same stack"
         )
-    axes = planes_of(gt, pred, len(gt_pages), None if predicted is None else predicted[1])
+    read = dict(pred_axes=None if predicted is None else predicted[1], gt_axes=gt_axes)
+    axes = planes_of(gt, pred, len(gt_pages), **read)
     frames = frame_pages(axes) if "Z" in axes.letters else [[p] for p in range(len(gt_pages))]
     if "Z" not in axes.letters and flat is not None:
         flat.append(gt.name)
@@ -142,13 +145,17 @@ def volumes(
         yield name, where, pred_pages[pages], gt_pages[pages]
 
 
-def planes_of(gt: Path, pred: Path, pages: int, pred_axes: PageAxes | None = None) -> PageAxes:
+def planes_of(
+    gt: Path, pred: Path, pages: int, pred_axes: PageAxes | None = None, gt_axes: str | None = None
+) -> PageAxes:
     """The page axes of the stacks ``gt`` and ``pred`` (``pages`` pages each; ``pred_axes``:
-    the prediction's, read from it where None): the ground truth's, or the prediction's
+    the prediction's, read from it where None; ``gt_axes``: the truth's as a user gives
+    them, read from it where None): the ground truth's, or the prediction's
     where the truth's pages record none (without Z: a 2-D image, a movie's frames); a
     UnetlabError in one line where neither records them, or they record two different ones."""
     read = read_page_axes(pred, pages) if pred_axes is None else pred_axes
-    known = [(gt, read_page_axes(gt, pages)), (pred, read)]
+    truth = read_page_axes(gt, pages) if gt_axes is None else given_page_axes(gt, gt_axes, pages)
+    known = [(gt, truth), (pred, read)]
     recorded = [(f, a) for f, a in known if a.letters != "Q"]
     if not recorded:
         raise UnetlabError(

@@ -1,0 +1,91 @@
+"""``evaluate --axes``: the axes of TIFF images (and of their masks) that record none or wrong
+ones, as ``predict --axes`` reads them, so that a stack predict needed ``--axes ZYX`` for is
+scored by ``evaluate --checkpoint`` as ``predict --axes`` + ``evaluate --pred`` score it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+
+from unetlab import UNet, save_model
+from unetlab.cli import main
+from unetlab.evaluate import evaluate_model
+
+#: the figures both ways of scoring give
+FIGURES = ("miou", "pixel_accuracy", "rand_error", "information_score", "object_f1", "dsb")
+
+
+@pytest.fixture
+def stack(tmp_path):
+    """A checkpoint and a data folder of one 5-plane stack and its masks, both saved as
+    ImageJ TIFFs without axes (read as one image of 5 channels), and the masks again with
+    their axes (ZYX) for evaluate --pred."""
+    torch.manual_seed(0)
+    save_model(tmp_path / "c.pt", UNet(1, 2, depth=2, base_channels=2, padding="same"))
+    image = np.random.default_rng(0).integers(0, 255, (5, 24, 20), dtype=np.uint8)
+    mask = (image > 128).astype(np.uint8)
+    for sub in ("data/images", "data/masks", "gt"):
+        (tmp_path / sub).mkdir(parents=True)
+    tifffile.imwrite(tmp_path / "data/images/s.tif", image, imagej=True)
+    tifffile.imwrite(tmp_path / "data/masks/s.tif", mask, imagej=True)
+    tifffile.imwrite(tmp_path / "gt/s.tif", mask, metadata={"axes": "ZYX"})
+    return tmp_path
+
+
+def _scores(path) -> dict:
+    report = json.loads(path.read_text())
+    rows = [(row["name"], row["miou"], row["pred_objects"]) for row in report["images"]]
+    return {name: report[name] for name in FIGURES} | {"rows": rows}
+
+
+def test_a_stack_without_axes_given_zyx_scores_as_predict_axes_then_pred(stack, capsys):
+    model = ["evaluate", "--checkpoint", str(stack / "c.pt"), "--data", str(stack / "data")]
+    assert main(model) == 2  # read as one 5-channel image: its mask refused
+    assert main([*model, "--axes", "ZYX", "--json", str(stack / "a.json")]) == 0
+    predict = ["predict", "--checkpoint", str(stack / "c.pt"), "--instances", "--axes", "ZYX"]
+    assert (
+        main([*predict, "--input", str(stack / "data/images"), "--output", str(stack / "o")]) == 0
+    )
+    pred = ["evaluate", "--pred", str(stack / "o"), "--gt", str(stack / "gt")]
+    assert main([*pred, "--json", str(stack / "b.json")]) == 0
+    got, want = _scores(stack / "a.json"), _scores(stack / "b.json")
+    assert len(got["rows"]) == 5 and got == want
+
+
+def test_evaluate_model_takes_the_axes_too(stack):
+    report = evaluate_model(str(stack / "c.pt"), stack / "data", axes="zyx", device="cpu")
+    assert [row["name"] for row in report.images] == [f"s[{p}]" for p in range(5)]
+
+
+@pytest.mark.parametrize(
+    ("axes", "said"),
+    [("ZXY", "puts X before Y"), ("ZZYX", "give each axis once"), ("ZYXW", "give each axis")],
+)
+def test_a_bad_axes_value_is_one_line_before_the_checkpoint_loads(stack, capsys, axes, said):
+    missing = str(stack / "none.pt")  # not read: the value is refused first
+    assert (
+        main(["evaluate", "--checkpoint", missing, "--data", str(stack / "data"), "--axes", axes])
+        == 2
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and said in err[0] and f"--axes {axes}" in err[0]
+
+
+def test_axes_with_pred_is_refused_naming_predict(stack, capsys):
+    pred = ["evaluate", "--pred", str(stack / "data/images"), "--gt", str(stack / "gt")]
+    assert main([*pred, "--axes", "ZYX"]) == 2
+    assert "give it to unetlab predict" in capsys.readouterr().err
+
+
+def test_objects_3d_read_the_stack_and_its_truth_as_given(stack):
+    """Scored in 3-D: the image predicted with the given axes, its truth read with them,
+    one row of 5 planes (the truth records none: its pages are Z as given)."""
+    report = evaluate_model(
+        str(stack / "c.pt"), stack / "data", axes="ZYX", objects_3d=True, device="cpu"
+    )
+    (row,) = report.images
+    assert (row["name"], row["planes"]) == ("s", 5)
