@@ -272,3 +272,29 @@ def test_binary_masks_beside_object_ids_are_read_once_more_for_one_page(tmp_path
         report = evaluate_predictions(tmp_path / kind, tmp_path / kind / "gt")
         assert report.summary["objects"] == 3 * 6
         assert len(reads) == (4 if kind == "binary" else 6), (kind, reads)
+
+
+def test_id_masks_beside_object_ids_are_read_once_before_scoring(tmp_path, monkeypatch):
+    """Masks of ids beside predicted ids, not each id one region (so decided by their
+    values): the look before scoring read each mask, then read them all again to find the
+    class maps' largest class (none here); each is read once before the scoring pass now."""
+    import collections
+
+    import unetlab.evaluate.masks
+
+    reads: collections.Counter = collections.Counter()
+    read_stack = unetlab.evaluate.masks.read_stack
+
+    def counted(path, **kw):
+        reads[path.name] += 1
+        return read_stack(path, **kw)
+
+    monkeypatch.setattr(unetlab.evaluate.masks, "read_stack", counted)
+    ids = np.concatenate([_tiles(20)] * 2, axis=1)  # each id two squares apart
+    for stem in "abc":
+        write_png(tmp_path / "gt" / f"{stem}.png", ids)
+        tifffile.imwrite(tmp_path / f"{stem}_objects.tif", ids)
+    report = evaluate_predictions(tmp_path, tmp_path / "gt")
+    assert report.summary["objects"] == 3 * 20 and report.summary["object_f1"] == 1.0
+    masks = {name: n for name, n in reads.items() if not name.endswith("_objects.tif")}
+    assert masks == {"a.png": 2, "b.png": 2, "c.png": 2}, reads

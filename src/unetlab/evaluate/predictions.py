@@ -827,8 +827,8 @@ def _masks_as_ids(read: _Read, gt_dir: Path, ignore_value: int | None) -> bool:
     enough here: 8-bit masks of 40 nuclei, which that rule lets through; they were scored as
     40 classes, or refused as values of one file only). Decided before scoring, over one
     read of the masks (:class:`_IdsLook`; the class maps read as classes beside them too
-    where the largest predicted class decides); they were scored as classes, refused at the
-    end, then scored again as ids.
+    where the largest predicted class decides, the masks not read again for them); they were
+    scored as classes, refused at the end, then scored again as ids.
     Masks that hold 4 values or fewer on a page and are all stored in 8 bits
     (:func:`stored_in_8_bits`) are classes by the first such page."""
     classes = read.classes
@@ -840,6 +840,8 @@ def _masks_as_ids(read: _Read, gt_dir: Path, ignore_value: int | None) -> bool:
     narrow = all(stored_in_8_bits(f) for f in read.mask_files)  # never ids by their count
     for page in _predicted(read, gt_dir):
         look.add(page.mask)
+        if _read_as_classes(read.preds, page.stem):  # its class map read below, not the mask
+            look.classed.append(page._replace(mask=_shape_only(page.mask)))
         if narrow and look.pages is None:
             return False
     named = len(classes.by_index or ())
@@ -847,9 +849,14 @@ def _masks_as_ids(read: _Read, gt_dir: Path, ignore_value: int | None) -> bool:
         return True
     if not look.ids(pred_max=1, named=named):  # not with 2 classes: not with a map's more
         return False
-    classed = (p for p in _predicted(read, gt_dir) if _read_as_classes(read.preds, p.stem))
-    pred_max = max((int(read.preds.page(p)[0].max(initial=0)) for p in classed), default=1)
-    return look.ids(pred_max=max(pred_max, 1), named=named)
+    maps = (int(read.preds.page(p)[0].max(initial=0)) for p in look.classed)
+    return look.ids(pred_max=max(max(maps, default=1), 1), named=named)
+
+
+def _shape_only(mask: np.ndarray) -> np.ndarray:
+    """An array of ``mask``'s shape and type that holds no memory of its own (a zero
+    broadcast): what :meth:`Predictions.page` reads of a mask page is its shape."""
+    return np.broadcast_to(np.zeros((), mask.dtype), mask.shape)
 
 
 def _predicted(read: _Read, gt_dir: Path) -> Iterable[MaskPage]:
@@ -875,6 +882,8 @@ class _IdsLook:
         self.values: set[int] = set()
         self.wide = False
         self.pages: list[MaskValues] | None = []
+        #: the pages scored by a class map, their masks of no memory (:func:`_shape_only`)
+        self.classed: list[MaskPage] = []
 
     def add(self, mask: np.ndarray) -> None:
         """One mask page, as read."""
