@@ -4,6 +4,7 @@ multiclass 1: every class swapped scored object F1 1.0 and PQ 1.0)."""
 
 import json
 import logging
+import shutil
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ import unetlab.evaluate
 from unetlab.checkpoint import save_model
 from unetlab.cli import main
 from unetlab.data.io import write_png, write_tiff
+from unetlab.errors import UnetlabError
 from unetlab.evaluate import evaluate_predictions
 
 from .test_predict_objects import LocalNet
@@ -267,3 +269,46 @@ def _hand_edited(tmp_path, record: dict, missed: bool) -> None:
     pred = np.zeros_like(mask) if missed else mask
     Image.fromarray(pred).save(tmp_path / "pred" / "a.png", pnginfo=info)
     (tmp_path / "pred" / "predict.json").write_text(json.dumps({"records": {"K": record}}))
+
+
+def _two_records(root) -> dict:
+    """``root``'s ``out/`` predicted again in two runs (b.png with --tta): two predict.json
+    records, one a map; the records returned."""
+    shutil.rmtree(root / "out")
+    argv = ["predict", "--checkpoint", str(root / "m.pt"), "--output", str(root / "out")]
+    argv += ["--device", "cpu", "--input"]
+    assert main([*argv, str(root / "data" / "images" / "a.png")]) == 0
+    assert main([*argv, str(root / "data" / "images" / "b.png"), "--tta"]) == 0
+    records = json.loads((root / "out" / "predict.json").read_text())["records"]
+    assert len(records) == 2
+    return records
+
+
+def _rewritten(root, records: dict, change) -> None:
+    """``out/predict.json`` with each of its ``records`` (in order) passed to ``change``."""
+    written = json.loads((root / "out" / "predict.json").read_text())
+    for i, key in enumerate(records):
+        change(i, written["records"][key])
+    (root / "out" / "predict.json").write_text(json.dumps(written))
+
+
+def test_old_and_new_records_in_one_folder_read_masks_by_the_new_one_s_values(binary_run):
+    """A folder predicted before records kept the training's label values (a.png's) and
+    after (b.png's, 0 255): the old record says nothing against 0 255, so the masks are read
+    by them, as with --label-values 0 255 (the folder was refused as a whole, as an old one)."""
+    root = binary_run
+    records = _two_records(root)
+    _rewritten(root, records, lambda i, record: record.pop("label_values") if i == 0 else None)
+    got = evaluate_predictions(root / "out", root / "data")
+    given = evaluate_predictions(root / "out", root / "data", label_values=[0, 255])
+    assert got.summary["miou"] == given.summary["miou"] is not None
+    assert got.class_names == given.class_names == ["0", "255"]
+
+
+def test_two_records_of_other_training_values_are_still_refused(binary_run):
+    """A real contradiction: two records that give other training label values."""
+    root = binary_run
+    records = _two_records(root)
+    _rewritten(root, records, lambda i, record: record.update(label_values=[0, 128 + 127 * i]))
+    with pytest.raises(UnetlabError, match=r"trained on the mask values 0 (128|255) but .* on 0"):
+        evaluate_predictions(root / "out", root / "data")

@@ -658,17 +658,20 @@ def recorded_label_values(records: Written) -> list[int] | None:
 def trained_label_values(records: Written) -> list[int] | None:
     """The mask value of each class in the training of the models that wrote a folder's
     class maps of class indices (their ``predict.json`` records' ``label_values``), by which
-    their masks are read; None where a map's record gives none (an older record, a model
-    trained on class indices, an instance model's map) or they are the class indices
-    themselves. :class:`MaskValuesError` when two maps' records give different values."""
+    their masks are read; None where no map's record gives them (older records, models
+    trained on class indices), a map is an instance model's, or they are the class indices
+    themselves. A map whose record gives none says nothing against another's (a folder
+    predicted before records kept them and after: the masks are read by the newer ones', a
+    mask value they do not know refused in the end). :class:`MaskValuesError` when two
+    maps' records give different values."""
     found: dict[tuple[int, ...], Path] = {}
     for path in records.maps.values():
         record, outputs = records.record(path), records.outputs(path)
         values, objects = record.get("label_values"), outputs.get("objects")
         instances = isinstance(objects, dict) and objects.get("mode") == "instances"
-        if instances or outputs.get("target") == "instances" or not _ints(values):
+        if instances or outputs.get("target") == "instances":
             return None
-        if outputs.get("labels") != "mask values":  # those: recorded_label_values
+        if _ints(values) and outputs.get("labels") != "mask values":  # recorded_label_values
             found.setdefault(tuple(values), path)
     values = _agreed(
         found,
