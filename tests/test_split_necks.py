@@ -71,3 +71,66 @@ def test_a_blob_of_many_pieces_is_measured_once(monkeypatch):
     ids = split_necks(blob, least=50)
     assert ids.max() > 10 and len(measures) == 1
     assert np.array_equal(ids > 0, blob > 0)
+
+
+def _reference(ids: np.ndarray, least: int) -> np.ndarray:
+    """split_necks as it was: every object's h-maxima and watershed, no bound first."""
+    from scipy import ndimage
+    from skimage.morphology import h_maxima
+    from skimage.segmentation import watershed
+
+    from unetlab.inference.necks import NECK_DEPTH, NECK_SMOOTH, joined_wide
+
+    def pieces_of(mask, _):
+        distance = ndimage.distance_transform_edt(mask)
+        if distance.max() <= NECK_DEPTH + 1:
+            return None
+        smooth = np.where(mask, ndimage.gaussian_filter(distance, NECK_SMOOTH), 0.0)
+        seeds = h_maxima(smooth, NECK_DEPTH).astype(bool) & mask
+        markers, n = ndimage.label(seeds, np.ones((3, 3)))
+        if n < 2:
+            return None
+        pieces = joined_wide(watershed(-smooth, markers, mask=mask), distance, least)
+        return pieces if pieces.max() > 1 else None
+
+    return split_necks(ids, least, pieces_of=pieces_of)
+
+
+def _shapes(rng: np.random.Generator):
+    """Id maps of blobs, touching watershed pieces, rectangles (ridges of equal distance)
+    and noise."""
+    from scipy import ndimage
+
+    for _ in range(4):
+        f = ndimage.gaussian_filter(rng.random((120, 120)), rng.uniform(1.5, 5))
+        yield ndimage.label(f > np.quantile(f, rng.uniform(0.2, 0.6)))[0]
+        seeds = ndimage.label(f > np.quantile(f, 0.97))[0].astype(np.int32)
+        pieces = ndimage.watershed_ift((f * 255).astype(np.uint8), seeds)
+        yield np.where(f > np.quantile(f, 0.3), pieces, 0)
+        boxes = np.zeros((90, 90), np.int64)
+        for k in range(1, 12):
+            y, x = rng.integers(0, 75, 2)
+            high, wide = rng.integers(2, 25, 2)
+            boxes[y : y + high, x : x + wide] = k
+        yield boxes
+        yield rng.integers(0, 4, (30, 30))
+
+
+def test_objects_with_one_peak_skip_the_h_maxima_and_split_as_before(monkeypatch):
+    """Objects whose smoothed distance has one peak (8-connected pixels as high as their
+    neighbours) keep one h-maximum at most: whole without h_maxima (1,600 touching discs,
+    2048²: 1.24 -> 0.50 CPU-s), and every object split as when all got it."""
+    import skimage.morphology
+
+    rng = np.random.default_rng(3)
+    shapes = [_discs(26), _discs(12), _discs(18.5, radius=8), *_shapes(rng)]
+    for ids in shapes:
+        for least in (1, 50):
+            assert np.array_equal(split_necks(ids, least), _reference(ids, least))
+    assert sum(split_necks(ids, 1).max() > ids.max() for ids in shapes) >= 10
+    calls = []
+    h_maxima = skimage.morphology.h_maxima
+    monkeypatch.setattr(skimage.morphology, "h_maxima", lambda *a: calls.append(1) or h_maxima(*a))
+    grid = np.kron(np.arange(1, 17).reshape(4, 4), np.ones((15, 15), np.int64))
+    assert split_necks(grid, 1).max() == 16 and not calls  # 16 squares: 16 calls before
+    assert split_necks(_discs(26), 50).max() == 2 and len(calls) == 1

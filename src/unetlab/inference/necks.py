@@ -52,12 +52,23 @@ def neck_pieces(
     if distance.max() <= depth + 1:
         return None
     smooth = np.where(mask, ndimage.gaussian_filter(distance, NECK_SMOOTH), 0.0)
+    if _peaks(smooth, mask) < 2:  # each h-maximum holds one of its own
+        return None
     seeds = h_maxima(smooth, depth).astype(bool) & mask
     markers, n = ndimage.label(seeds, np.ones((3, 3)))
     if n < 2:
         return None
     pieces = joined_wide(watershed(-smooth, markers, mask=mask), distance, least, ratio)
     return pieces if pieces.max() > 1 else None
+
+
+def _peaks(smooth: np.ndarray, mask: np.ndarray) -> int:
+    """How many 8-connected sets of ``mask`` pixels at least as high as their 8 neighbours
+    ``smooth`` holds. Each h-maximum (8-connected) holds one of its own: its highest pixels,
+    which no neighbour tops (a higher one would be in it), with those of the same value
+    joined to them (their reconstruction is the same)."""
+    peaks = mask & (smooth >= ndimage.maximum_filter(smooth, size=3))
+    return ndimage.label(peaks, np.ones((3, 3)))[1]
 
 
 def joined_wide(
