@@ -119,7 +119,7 @@ def _shapes(rng: np.random.Generator):
 def test_objects_with_one_peak_skip_the_h_maxima_and_split_as_before(monkeypatch):
     """Objects whose smoothed distance has one peak (8-connected pixels as high as their
     neighbours) keep one h-maximum at most: whole without h_maxima (1,600 touching discs,
-    2048²: 1.24 -> 0.50 CPU-s), and every object split as when all got it."""
+    2048²: 1.3 -> 0.4 CPU-s), and every object split as when all got it."""
     import skimage.morphology
 
     rng = np.random.default_rng(3)

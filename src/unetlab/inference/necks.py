@@ -28,7 +28,8 @@ def split_necks(ids: np.ndarray, least: int = 1, pieces_of=None) -> np.ndarray:
     for i, box in enumerate(ndimage.find_objects(np.asarray(ids)), 1):
         if box is None:
             continue
-        mask = np.pad(out[box] == i, 1)
+        mask = np.zeros([s.stop - s.start + 2 for s in box], bool)
+        mask[1:-1, 1:-1] = out[box] == i
         pieces = neck_pieces(mask, least) if pieces_of is None else pieces_of(mask, i)
         if pieces is None:
             continue
@@ -68,7 +69,8 @@ def _peaks(smooth: np.ndarray, mask: np.ndarray) -> int:
     which no neighbour tops (a higher one would be in it), with those of the same value
     joined to them (their reconstruction is the same)."""
     peaks = mask & (smooth >= ndimage.maximum_filter(smooth, size=3))
-    return ndimage.label(peaks, np.ones((3, 3)))[1]
+    many = np.count_nonzero(peaks)
+    return many if many < 2 else ndimage.label(peaks, np.ones((3, 3)))[1]
 
 
 def joined_wide(
