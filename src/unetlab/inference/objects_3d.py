@@ -42,6 +42,7 @@ from unetlab.inference.objects import (
     objects_from_probabilities,
 )
 from unetlab.inference.predict import predict_image
+from unetlab.inference.records import flat_axes
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +83,7 @@ def flat_inputs(notes: dict[str, dict]) -> list[str]:
     under ``objects_3d`` (:func:`check_planes`), Q without): their objects are 2-D, as
     without ``objects_3d``, they have no z step, and so is their record
     (:func:`~unetlab.inference.records.flat_record`)."""
-    return [p for p, found in notes.items() if found.get("axes") and not _has_z(found["axes"])]
-
-
-def _has_z(axes: str | list[str]) -> bool:
-    """Whether the axes an input was read as (a list: each of its positions') have Z, or
-    pages of no known meaning (Q), read as planes."""
-    return any("Z" in a or "Q" in a for a in ([axes] if isinstance(axes, str) else axes))
+    return [p for p, found in notes.items() if flat_axes(found)]
 
 
 def say_flat(notes: dict[str, dict]) -> None:

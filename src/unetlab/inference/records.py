@@ -447,23 +447,25 @@ def read_flat(records: dict[str, dict], key: str) -> set[str]:
     objects are 2-D with ``objects_3d`` or without. None of a record without ``files``."""
     entry = records.get(key)
     files = _files(entry) if isinstance(entry, dict) else {}
-    return {path for path, found in files.items() if _flat_axes(found)}
+    return {path for path, found in files.items() if flat_axes(found)}
 
 
 def flat_letters(letters: str) -> bool:
     """Whether pages of ``letters`` (``"TZ"``; ``"Q"``: of no known meaning, read as planes;
-    ``""``: one page) have no Z axis: ``objects_3d`` and ``z_spacing`` change nothing of
-    their outputs (:func:`flat_record`)."""
-    return "Z" not in letters.upper() and "Q" not in letters.upper()
+    ``""``: one page; or the axes an input was read as, ``"TYX"``) have no Z axis:
+    ``objects_3d`` and ``z_spacing`` change nothing of their outputs (:func:`flat_record`)."""
+    return not set(letters.upper()) & set("ZQ")
 
 
-def _flat_axes(found) -> bool:
-    """Whether a record's ``files`` entry says its input was read with no Z or Q axis."""
+def flat_axes(found) -> bool:
+    """Whether a record's ``files`` entry (or a run's :mod:`~unetlab.inference.chosen`
+    notes of an input) says its input was read with no Z or Q axis: its ``axes`` (a list:
+    each of its positions', or the distinct ones noted), :func:`flat_letters` of each."""
     axes = found.get("axes") if isinstance(found, dict) else None
     axes = [axes] if isinstance(axes, str) else axes
     if not isinstance(axes, list) or not axes:
         return False
-    return all(isinstance(a, str) and not set(a) & set("ZQ") for a in axes)
+    return all(isinstance(a, str) and flat_letters(a) for a in axes)
 
 
 def _trained(model: torch.nn.Module) -> tuple[int | None, list[int] | None]:
