@@ -208,3 +208,44 @@ def test_the_summary_s_scale_is_each_position_s_in_a_rerun_too(tmp_path, monkeyp
     assert _predict(tmp_path, monkeypatch, "out", "--skip-existing", *scale) == 0
     rows = _rows(tmp_path / "out" / "objects_summary.csv")
     assert [(r["status"], r["scale"]) for r in rows] == [("skipped-existing", factor)] * 6
+
+
+def test_scale_auto_predicts_records_and_reports_each_position_s_own_factor(tmp_path, monkeypatch):
+    """``--scale auto`` of a file whose positions have 0.4- and 0.8-µm pixels (a model
+    trained on 0.4): each position is predicted at its own factor (1, 2), and
+    objects_summary.csv said the first factor noted (2) on every row, and a rerun's rows
+    read the file's record, which kept one factor for the file (2): now each position's
+    (predict.json ``files`` -> ``positions`` -> index -> ``scale``)."""
+    import json
+
+    import unetlab.checkpoint
+    import unetlab.inference.predict as predict
+    from unetlab.cli import main
+
+    _positions(tmp_path / "p.ome.tif")
+    net = foreground_model()
+    net.objects = {"target": "semantic", "pixel_size": [0.4, 0.4], "area_median": 20}
+    monkeypatch.setattr(unetlab.checkpoint, "load_model", lambda *a, **k: net)
+    real, used = predict.rescaled, []
+    monkeypatch.setattr(predict, "rescaled", lambda image, f: used.append(f) or real(image, f))
+    out = tmp_path / "out"
+    run = ["predict", "--checkpoint", "any.pt", "--input", str(tmp_path / "p.ome.tif")]
+    run += ["--output", str(out), "--instances", "--scale", "auto"]
+    assert main(run) == 0
+    assert used == [1, 1, 1, 2, 2, 2]  # each frame of position 0, then of position 1
+    rows = _rows(out / "objects_summary.csv")
+    assert [(r["position"], r["scale"]) for r in rows] == [
+        (str(i), str(i + 1)) for i in range(2) for _ in range(FRAMES)
+    ]
+    (found,) = [
+        e["files"] for e in json.loads((out / "predict.json").read_text())["records"].values()
+    ]
+    assert found[str((tmp_path / "p.ome.tif").resolve())]["positions"] == {
+        "0": {"scale": 1.0},
+        "1": {"scale": 2.0},
+    }
+    assert main([*run, "--skip-existing"]) == 0
+    rows = _rows(out / "objects_summary.csv")
+    assert [(r["status"], r["position"], r["scale"]) for r in rows] == [
+        ("skipped-existing", str(i), str(i + 1)) for i in range(2) for _ in range(FRAMES)
+    ]

@@ -147,3 +147,20 @@ def test_a_group_of_processes_records_what_each_chose(work):
         "flat.png": {**flat, "device": "cpu"},
         "movie.tif": {**movie, "device": "cpu"},
     }
+
+
+def test_each_position_s_notes_are_merged_and_recorded_as_a_map():
+    """A multi-position file's ``positions`` notes (each its own ``--scale auto`` factor)
+    gathered from another process (torchrun) are merged position by position and kept as
+    a map in the record, not as a list of distinct values."""
+    from unetlab.inference.chosen import as_record, for_file, merge, note, note_position, noting
+
+    with noting() as other, for_file("p.ome.tif"):
+        note(axes="TYX")
+        note_position(1, scale=2.0)
+    with noting() as notes, for_file("p.ome.tif"):
+        note(axes="TYX")
+        note_position(0, scale=1.0)
+    merge(notes, other)
+    (found,) = as_record(notes).values()
+    assert found == {"axes": "TYX", "positions": {"0": {"scale": 1.0}, "1": {"scale": 2.0}}}

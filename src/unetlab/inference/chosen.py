@@ -23,7 +23,16 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["as_record", "for_file", "merge", "note", "noting", "read_axes", "tile_value"]
+__all__ = [
+    "as_record",
+    "for_file",
+    "merge",
+    "note",
+    "note_position",
+    "noting",
+    "read_axes",
+    "tile_value",
+]
 
 #: input (resolved path) -> setting -> the distinct values chosen, in order
 _RUN: contextvars.ContextVar[dict | None] = contextvars.ContextVar("unetlab_chosen", default=None)
@@ -74,6 +83,18 @@ def note(**found) -> None:
             seen.append(value)
 
 
+def note_position(index: int, **found) -> None:
+    """Note what was chosen for position ``index`` of the current input, a multi-position
+    file's (``scale=2.0``: ``--scale auto``'s factor of that position's pixels, which
+    :func:`note` keeps only as the file's distinct values): its ``positions`` -> the
+    index (a string, as JSON keeps it) -> setting -> value."""
+    notes, path = _RUN.get(), _FILE.get()
+    if notes is None or path is None:
+        return
+    at = notes.setdefault(path, {}).setdefault("positions", {})
+    at.setdefault(str(index), {}).update(found)
+
+
 def noted() -> dict[str, dict]:
     """The notes of the run within (:func:`noting`; every process's once gathered): input
     (resolved) -> setting -> the distinct values noted; {} outside a run."""
@@ -86,18 +107,29 @@ def merge(notes: dict[str, dict], other: dict[str, dict]) -> None:
     for path, found in other.items():
         mine = notes.setdefault(path, {})
         for name, values in found.items():
+            if isinstance(values, dict):  # positions: index -> setting -> value
+                for index, at in values.items():
+                    mine.setdefault(name, {}).setdefault(index, {}).update(at)
+                continue
             seen = mine.setdefault(name, [])
             seen.extend(v for v in values if v not in seen)
 
 
 def as_record(notes: dict[str, dict]) -> dict[str, dict]:
     """The notes as ``predict.json`` holds them: input -> setting -> its value (a list of
-    the values where they differ, e.g. pages of other sizes)."""
+    the values where they differ, e.g. pages of other sizes; ``positions`` as noted:
+    :func:`note_position`)."""
     return {
-        path: {name: seen[0] if len(seen) == 1 else seen for name, seen in found.items()}
+        path: {k: _value(seen) for k, seen in found.items()}
         for path, found in notes.items()
         if found
     }
+
+
+def _value(seen: list | dict):
+    """A setting's notes as a record holds them: the one value, a list where several, a
+    dict (each position's: :func:`note_position`) as it is."""
+    return seen if isinstance(seen, dict) or len(seen) != 1 else seen[0]
 
 
 def read_axes(page_letters: str, shape: tuple[int, ...]) -> str:

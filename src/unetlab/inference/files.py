@@ -357,10 +357,13 @@ def _image_outputs(file: _File, group: Group, streamed: bool) -> list[Path]:
 def _with_scale(file: _File) -> _File:
     """``file`` with ``scale="auto"`` (``--scale auto``) the factor of its pixels (the
     pixel size given, else the file's) over the training images' the checkpoint records,
-    said in one line (:func:`~unetlab.inference.rescale.auto_scale`); its record keeps auto.
-    The checkpoint's least object areas (training-scale px) in the image's px
-    (:func:`~unetlab.inference.objects.defaults_at_scale`), not those set."""
+    said in one line (:func:`~unetlab.inference.rescale.auto_scale`); its record keeps auto,
+    and a position's factor for that position (:func:`~unetlab.inference.chosen.note_position`:
+    the positions of a file differ). The checkpoint's least object areas (training-scale px)
+    in the image's px (:func:`~unetlab.inference.objects.defaults_at_scale`), not those set."""
     factor = image_scale(file.model, file.path, file.options.scale, file.outputs.pixel_size)
+    if file.options.scale == "auto" and (at := position_of(file.path)) is not None:
+        chosen.note_position(at, scale=round(float(factor), 4))  # as predict_image notes it
     o = file.outputs
     if o.objects is not None:  # the checkpoint's least areas in the image's px
         o = dataclasses.replace(o, objects=defaults_at_scale(file.model, o.objects, factor))

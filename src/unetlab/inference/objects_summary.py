@@ -15,8 +15,8 @@ pixels at the image's ceiling: :mod:`unetlab.inference.table_extras`); ``focus``
 ``focus_vs_median`` (:func:`focus_measure` near the objects, none for an image without
 any, and its ratio to the folder's median: an out-of-focus well has fewer, larger
 objects); a semantic model's ``objects_<class>``; the ``scale`` each input was predicted
-at (1: no rescale; ``--scale auto``: its own; empty for an earlier run's input whose
-record is not found). A stack (a time-lapse, a z-stack) has one
+at (1: no rescale; ``--scale auto``: its own, a position's its own; empty for an earlier
+run's input whose record is not found). A stack (a time-lapse, a z-stack) has one
 row per frame or plane instead, each led by its ``page``, ``t``, ``t_s``, ``z``, ``z_um`` as
 in its objects table, those without objects too (audit s34 stacks 6: a movie's row summed
 its frames, 199 "objects" for ~15 nuclei, and a dark frame was in no table); its ``focus``
@@ -454,39 +454,64 @@ def folder_summary(
         names = ome_positions(path)
         if not names:
             stem = Path(out_dir) / output_stem(path)
-            row |= _scale_cell(scale, records, stem, path, status)
+            row |= _scale_cell(scale, records, (stem, path, None), status)
             rows.extend(_image_rows(row, stem, path, focus))
             continue
         for i, name in enumerate(names):  # each position of a multi-position OME-TIFF
             with reading_position(path, i, len(names)):
                 at = {"image": path.name, "position": i, "position_name": name, **row}
                 stem = Path(out_dir) / output_stem(path)  # its outputs', and their record's
-                at |= _scale_cell(scale, records, stem, path, status)
+                at |= _scale_cell(scale, records, (stem, path, i), status)
                 rows.extend(_image_rows(at, stem, path, focus))
     return _with_focus_ratios(rows)
 
 
-def _scale_cell(scale: float | str, records: Mapping, stem: Path, path: Path, status: str) -> dict:
-    """An input's ``scale`` cell (its outputs called ``stem``): this run's (:func:`_run_scale`)
-    where it predicted it, else its outputs' record's (:func:`scale_cell`)."""
-    return _run_scale(scale, path) if status == DONE else scale_cell(records, stem, path)
+def _scale_cell(scale: float | str, records: Mapping, image: tuple, status: str) -> dict:
+    """An input's ``scale`` cell (``image``: its outputs' stem, its path, the position of a
+    multi-position file's row, else None): this run's (:func:`_run_scale`) where it
+    predicted it, else its outputs' record's (:func:`scale_cell`)."""
+    stem, path, position = image
+    if status == DONE:
+        return _run_scale(scale, path, position)
+    return scale_cell(records, stem, path, position)
 
 
-def _run_scale(scale: float | str, path: Path) -> dict:
-    """The ``scale`` cell of an input this run predicted at ``scale`` (its setting): the
-    factor (1: none), auto's as noted for the input (:func:`~unetlab.inference.chosen.noted`;
-    1: none noted)."""
+def _run_scale(scale: float | str, path: Path, position: int | None = None) -> dict:
+    """The ``scale`` cell of an input (or its ``position``) this run predicted at ``scale``
+    (its setting): the factor (1: none), auto's as noted for it
+    (:func:`~unetlab.inference.chosen.noted`: :func:`_auto_factor`)."""
     from unetlab.inference.chosen import noted
 
     if scale != "auto":
         return {"scale": float(scale)}
-    seen = noted().get(str(path.resolve()), {}).get("scale") or [1.0]
-    return {"scale": float(seen[0])}
+    return _cell(_auto_factor(noted().get(str(path.resolve()), {}), position))
 
 
-def scale_cell(records: Mapping, stem: Path, path: Path) -> dict:
+def _auto_factor(found: Mapping, position: int | None = None):
+    """``--scale auto``'s factor of an input (``position``: of that position of a
+    multi-position file) by what its run noted (``found``: its
+    :mod:`~unetlab.inference.chosen` notes, or its record's ``files`` entry): a position's
+    own (``positions``), else the input's one factor (1 where none: only factors other
+    than 1 are noted); None where not known (a position of an older record, which kept
+    only the file's factors other than 1: those of its other positions too)."""
+    own = ((found.get("positions") or {}).get(str(position)) or {}).get("scale")
+    if own is not None:
+        return own
+    seen = found.get("scale", 1.0)
+    seen = seen if isinstance(seen, list) else [seen]
+    return seen[0] if seen == [1.0] or (position is None and len(seen) == 1) else None
+
+
+def _cell(factor) -> dict:
+    """The ``scale`` cell of ``factor``: none where it is not a number."""
+    ok = isinstance(factor, int | float) and not isinstance(factor, bool)
+    return {"scale": float(factor)} if ok else {}
+
+
+def scale_cell(records: Mapping, stem: Path, path: Path, position: int | None = None) -> dict:
     """An input's ``scale`` cell: the factor it was predicted at (``--scale F``, or its own
-    under ``--scale auto``) by the record (of ``records``, ``predict.json``'s) whose key its
+    under ``--scale auto``: :func:`_auto_factor`, of its ``position`` for a row of a
+    multi-position file) by the record (of ``records``, ``predict.json``'s) whose key its
     outputs called ``stem`` carry (:func:`~unetlab.inference.records.embedded_key`; a
     position's stem for each position of a multi-position file), 1 where it records none;
     none where it is not known (no record found)."""
@@ -501,9 +526,8 @@ def scale_cell(records: Mapping, stem: Path, path: Path) -> dict:
     scale = entry["model"].get("scale", 1)
     if scale == "auto":  # each input's own factor, as its run noted it (1: none noted)
         files = entry.get("files") if isinstance(entry.get("files"), dict) else {}
-        scale = (files.get(str(path.resolve())) or {}).get("scale", 1.0)
-    ok = isinstance(scale, int | float) and not isinstance(scale, bool)
-    return {"scale": float(scale)} if ok else {}
+        scale = _auto_factor(files.get(str(path.resolve())) or {}, position)
+    return _cell(scale)
 
 
 def earlier_inputs(out_dir: str | os.PathLike, files: Sequence[Path]) -> list[Path]:
