@@ -199,3 +199,20 @@ def test_a_zarr_input_is_walked_once_by_a_rerun_over_its_outputs(work, monkeypat
     )
     assert [p.name for p in result.skipped] == ["z.zarr"]
     assert [p for p in walked if p == source] == [source]
+
+
+@pytest.mark.parametrize("fmt", ["ome-zarr", "ome-tiff"])
+def test_an_earlier_streamed_input_s_summary_row_has_its_scale(work, fmt):
+    """objects_summary.csv's row of an earlier run's streamed input (a run of another input
+    into the folder) has the scale its outputs' record gives (1: a streamed image is never
+    rescaled): an OME-Zarr's record was not looked for (only .tif and .png names), its
+    scale empty."""
+    import csv
+
+    tmp_path, model = work
+    out = tmp_path / "out"
+    predict_folder(model, [tmp_path / "in" / "a.tif"], out, objects=True, **_settings(fmt))
+    predict_folder(model, [tmp_path / "in" / "b.tif"], out, objects=True)
+    with open(out / "objects_summary.csv", newline="") as f:
+        rows = [(r["image"], r["status"], r["scale"]) for r in csv.DictReader(f)]
+    assert sorted(rows) == [("a.tif", "earlier-run", "1"), ("b.tif", "done", "1")]

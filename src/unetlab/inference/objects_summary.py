@@ -508,16 +508,22 @@ def _cell(factor) -> dict:
     return {"scale": float(factor)} if ok else {}
 
 
+#: what the outputs that carry their record's key end in after their stem: an image's read
+#: whole (TIFF, PNG labels), a streamed one's (OME-TIFF, OME-Zarr: ``--output-format``)
+_RECORDED = ("_objects.tif", ".tif", ".png", "_objects.ome.zarr", ".ome.zarr")
+
+
 def scale_cell(records: Mapping, stem: Path, path: Path, position: int | None = None) -> dict:
     """An input's ``scale`` cell: the factor it was predicted at (``--scale F``, or its own
     under ``--scale auto``: :func:`_auto_factor`, of its ``position`` for a row of a
     multi-position file) by the record (of ``records``, ``predict.json``'s) whose key its
-    outputs called ``stem`` carry (:func:`~unetlab.inference.records.embedded_key`; a
-    position's stem for each position of a multi-position file), 1 where it records none;
+    outputs called ``stem`` carry (:func:`~unetlab.inference.records.embedded_key`, of the
+    first of :data:`_RECORDED` there; a position's stem for each position of a
+    multi-position file), 1 where it records none;
     none where it is not known (no record found)."""
     from unetlab.inference.records import embedded_key
 
-    for suffix in ("_objects.tif", ".tif", ".png"):
+    for suffix in _RECORDED:
         if (key := embedded_key(stem.with_name(stem.name + suffix))) is not None:
             break
     entry = records.get(key) if key is not None else None
