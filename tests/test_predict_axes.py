@@ -16,7 +16,9 @@ from unetlab import UNet, save_model
 from unetlab.cli import main
 from unetlab.errors import ImageReadError, UnetlabError
 from unetlab.inference.files import predict_file
+from unetlab.inference.folders import predict_folder
 from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.tree import predict_tree
 
 H, W = 24, 20
 
@@ -91,6 +93,34 @@ def test_axes_with_x_before_y_are_refused_not_transposed(tmp_path, net):
     tifffile.imwrite(tmp_path / "c.tif", _channels(2))
     with pytest.raises(ImageReadError, match="--axes TXY puts X before Y.*--axes TYX"):
         predict_file(net, tmp_path / "c.tif", tmp_path / "o", axes="TXY")
+
+
+BAD_AXES = [("ZXY", "puts X before Y"), ("ZZYX", "give each axis once"), ("ZYXW", "give each")]
+
+
+@pytest.mark.parametrize(("axes", "said"), BAD_AXES)
+def test_the_cli_refuses_bad_axes_in_one_line_before_the_checkpoint_loads(
+    tmp_path, capsys, axes, said
+):
+    """Not each file failed (exit 3, "nothing written") after the model loaded."""
+    tifffile.imwrite(tmp_path / "c.tif", _channels(5), imagej=True)
+    missing = str(tmp_path / "none.pt")  # not read: the value is refused first
+    argv = ["predict", "--checkpoint", missing, "--input", str(tmp_path / "c.tif")]
+    assert main([*argv, "--output", str(tmp_path / "o"), "--axes", axes]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and said in err[0] and f"--axes {axes}" in err[0]
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("run", [predict_folder, predict_tree])
+@pytest.mark.parametrize(("axes", "said"), BAD_AXES)
+def test_predict_folder_and_tree_refuse_bad_axes_before_the_model_loads(tmp_path, run, axes, said):
+    (tmp_path / "in").mkdir()
+    tifffile.imwrite(tmp_path / "in" / "c.tif", _channels(5), imagej=True)
+    loads = []
+    with pytest.raises(UnetlabError, match=said):
+        run(lambda: loads.append(1), tmp_path / "in", tmp_path / "o", axes=axes)
+    assert loads == [] and not (tmp_path / "o").exists()
 
 
 def test_the_cli_takes_axes(tmp_path, net):

@@ -505,8 +505,10 @@ def output_options(args):
 
 def _check_flags(args) -> None:
     """Refuse flags that do not go together, or values out of range (UnetlabError)."""
+    from unetlab.data.io import check_axes
     from unetlab.distributed import check_nproc
 
+    check_axes(args.axes)  # one line before the checkpoint loads (it failed each file)
     if args.color and args.label_values:
         raise UnetlabError("--color and --label-values exclude each other: choose one")
     given = object_flags_given(args) + ["--watershed-seeds"] * (args.watershed_seeds is not None)

@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from unetlab.data.io import ome_positions, stack_shape
+from unetlab.data.io import check_axes, ome_positions, stack_shape
 from unetlab.data.names import SPLIT_NAMES
 from unetlab.data.ome import output_pixels
 from unetlab.data.positions import each_position
@@ -570,7 +570,8 @@ def predict_folder(
     :class:`FolderPrediction`. ``outputs`` and ``settings`` (its fields by name, and
     :func:`predict_file`'s keywords) say what each file's outputs are.
 
-    Refused first, naming the fix: an unknown keyword (:func:`check_keywords`), a folder
+    Refused first, naming the fix: an unknown keyword (:func:`check_keywords`), ``axes``
+    no file could take (:func:`~unetlab.data.io.check_axes`), a folder
     that cannot be held (:func:`claim_folder`; ``overwrite_fix``), settings that would fail
     every file (:func:`check_settings`; ``name`` calls the model). A file that cannot be
     predicted, or whose outputs clash with another's (:func:`shared_outputs`), is listed in
@@ -583,6 +584,7 @@ def predict_folder(
     tables' ``path`` column is relative to (default: ``inputs`` where it is one folder)."""
     outputs, settings = OutputOptions.taken(outputs, settings)
     check_keywords(settings)  # before any file is found, the model loaded, the folder held
+    check_axes(settings.get("axes"))  # not each file failed by them
     check_source(model)
     checked(progress, "each input's name")
     not_read = say_unread(inputs)
