@@ -123,6 +123,17 @@ def test_evaluate_says_pages_predict_reads_as_channels_are_scored_as_planes(tmp_
         caplog.text
     )
     assert "where predict reads them as the 3 channels of one image" in caplog.text
+    # it names the flag both commands have, not only saving the file again; each way works
+    assert "if they are channels give --axes CYX (Python: axes='CYX') and one mask page" in (
+        caplog.text
+    )
+    assert "if planes --axes ZYX (Python: axes='ZYX') (here and to predict)" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert len(evaluate_model(net, tmp_path, axes="ZYX").images) == 3
+    assert "no axis metadata" not in caplog.text
+    tifffile.imwrite(tmp_path / "masks" / "c.tif", masks[0])
+    assert [row["name"] for row in evaluate_model(net, tmp_path, axes="CYX").images] == ["c"]
 
 
 def test_evaluate_says_a_grey_image_s_channel_repeated_once_not_once_a_page(tmp_path, caplog):

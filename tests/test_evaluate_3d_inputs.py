@@ -1,5 +1,5 @@
 """evaluate --objects-3d over inputs predict --objects-3d takes: a stack whose pages record
-no axes is read as its ground truth's planes (evaluate has no --axes), and a 2-D image among
+no axes is read as its ground truth's planes (without --axes), and a 2-D image among
 the stacks is scored by its 2-D objects, said in one line (--pred and --checkpoint alike)."""
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ def _data(root, image: np.ndarray, truth: np.ndarray, **how) -> None:
 
 
 def test_bare_pages_as_many_as_the_model_s_channels_are_the_truth_s_planes(tmp_path, caplog):
-    """A 3-channel model read 3 grey pages that record no axes as one image's channels and
-    said 'give --axes ZYX', which evaluate has not; the truth's 3 pages say they are planes."""
+    """A 3-channel model read 3 grey pages that record no axes as one image's channels
+    (said, naming --axes ZYX); the truth's 3 pages say they are planes, without --axes."""
     net = LocalNet(in_channels=3, num_classes=3, depth=2, base_channels=4, padding="valid")
     net.objects = local_net().objects
     image = _ball_stack()[5:8]
@@ -47,7 +47,7 @@ def test_bare_pages_as_many_as_the_model_s_channels_are_the_truth_s_planes(tmp_p
         report = evaluate_model(net.eval(), tmp_path / "d", objects_3d=True)
     (row,) = report.images
     assert (row["name"], row["planes"]) == ("s", 3) and row["objects"] > 0
-    assert "--axes" not in caplog.text
+    assert "channels of one image" not in caplog.text and "--axes" not in caplog.text
 
 
 def _mixed(root) -> None:
@@ -134,8 +134,9 @@ def test_a_stack_too_large_to_read_whole_names_predict_s_flag_not_evaluate_s(tmp
 
 
 def test_bare_pages_beside_a_tzyx_truth_name_saving_the_image_s_axes(tmp_path, caplog):
-    """The image was read as 6 planes, after a warning naming --axes (evaluate has none),
-    then refused 'its pages are Z but those of ... TZ' (review s39)."""
+    """The image was read as 6 planes, after a warning naming --axes, then refused 'its
+    pages are Z but those of ... TZ' (review s39). No --axes reads it either (one letter per
+    axis of the file: its 6 pages are one): the refusal says so, and to save its axes."""
     _data(tmp_path / "d", np.concatenate([_ball_stack()[4:7]] * 2), _truth()[:6])
     tifffile.imwrite(
         tmp_path / "d" / "masks" / "s.tif",
@@ -144,5 +145,10 @@ def test_bare_pages_beside_a_tzyx_truth_name_saving_the_image_s_axes(tmp_path, c
     )
     with caplog.at_level(logging.WARNING), pytest.raises(UnetlabError) as error:
         evaluate_model(local_net().eval(), tmp_path / "d", objects_3d=True)
-    assert "are TZ; save the image with its axes" in str(error.value)
-    assert "'TZYX'" in str(error.value) and "--axes" not in caplog.text
+    said = str(error.value)
+    assert "are TZ; save the image with its axes" in said and "'TZYX'" in said
+    assert "(--axes, axes=, cannot say it: one letter per axis of the file" in said
+    assert "--axes" not in caplog.text  # no warning before the refusal
+    for axes in ("TZYX", "ZYX"):  # as it says: refused either way
+        with pytest.raises(UnetlabError):
+            evaluate_model(local_net().eval(), tmp_path / "d", objects_3d=True, axes=axes)

@@ -80,6 +80,7 @@ from unetlab.evaluate.training import trained_images, training_ignore_value
 from unetlab.evaluate.volumes import CLASSES as VOXEL_CLASSES
 from unetlab.evaluate.volumes import accumulator as volume_accumulator
 from unetlab.evaluate.volumes import add_volume, say_flat_scored, truth_axes, volumes
+from unetlab.inference.pages import axes_fix
 from unetlab.progress import progress_calls
 from unetlab.runtime import tuned_allocator
 
@@ -445,7 +446,8 @@ def say_pages_as_planes(pairs: Sequence[Pair], in_channels: int | None) -> None:
     """One warning where an image's pages record no axes and are as many as the model's
     channels: predict reads them as one image's channels
     (:func:`~unetlab.inference.pages.guess_pages`), but each has its mask page here, so
-    they are scored as planes, each grey page repeated into the model's channels."""
+    they are scored as planes, each grey page repeated into the model's channels; naming
+    the ``--axes`` that read them either way in both commands."""
     stacks = {p.image: p.pages for p in pairs if p.pages > 1 and p.pages == in_channels}
     bare = [f for f, n in stacks.items() if read_page_axes(f, n, say=False).letters == "Q"]
     if bare:
@@ -453,9 +455,10 @@ def say_pages_as_planes(pairs: Sequence[Pair], in_channels: int | None) -> None:
         log.warning(
             "%s%s: %d pages and no axis metadata, each with its mask page: scored as %d planes, "
             "each grey page repeated into the model's %d channels, where predict reads them as "
-            "the %d channels of one image; if they are channels save the image with its axes "
-            "(tifffile.imwrite(path, a, imagej=True, metadata={'axes': 'CYX'})) and one mask page",
+            "the %d channels of one image; if they are channels give %s and one mask page, "
+            "if planes %s (here and to predict)",
             *(bare[0].name, more, in_channels, in_channels, in_channels, in_channels),
+            *(axes_fix("CYX"), axes_fix("ZYX")),
         )
 
 

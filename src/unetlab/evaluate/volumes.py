@@ -189,7 +189,8 @@ def truth_axes(image: Path, mask: Path) -> str | None:
         raise UnetlabError(
             f"{image}: its {pages} pages record no axes, those of its truth {mask} are "
             f"{truth}; save the image with its axes (tifffile.imwrite(..., metadata={{'axes': "
-            f"'{truth}YX'}}), or an ImageJ hyperstack) and evaluate it again"
+            f"'{truth}YX'}}), or an ImageJ hyperstack) and evaluate it again (--axes, axes=, "
+            f"cannot say it: one letter per axis of the file, and its pages are one, not {truth})"
         )
     return "ZYX" if truth in ("Z", "Q") else None
 
