@@ -290,3 +290,36 @@ def test_a_streamed_movies_progress_says_the_frame(tmp_path, caplog):
     lines = [r.getMessage() for r in caplog.records if " tiles (" in r.getMessage()]
     assert lines[-1].startswith("m.tif frame 2 (3 of 3): 3 of 3 tiles (100%)")
     assert any(line.startswith("m.tif frame 0 (1 of 3): ") for line in lines)
+
+
+@pytest.mark.parametrize("axes", ["TYX", "TZYX"])
+def test_a_streamed_stack_written_as_ome_zarr_has_a_summary_row_per_frame_and_plane(tmp_path, axes):
+    """A movie streamed as OME-Zarr had one summary row, its frames' 49 objects summed
+    (OME-TIFF: 17, 16, 16): its pages were read from its TIFF outputs only (plane_rows)."""
+    import torch
+
+    from unetlab import UNet
+    from unetlab.inference.folders import predict_folder
+
+    shape = {"TYX": (3, 40, 48), "TZYX": (2, 2, 40, 48)}[axes]
+    image = np.random.default_rng(0).integers(0, 255, shape, np.uint8)
+    meta = {"axes": axes, "finterval": 60.0, "spacing": 2.0, "unit": "um"}
+    tifffile.imwrite(tmp_path / "s.tif", image, imagej=True, resolution=(2, 2), metadata=meta)
+    torch.manual_seed(0)
+    net = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    rows = {}
+    for fmt in ("ome-tiff", "ome-zarr"):
+        how = dict(objects=True, large_threshold=100, output_format=fmt)
+        predict_folder(net, [tmp_path / "s.tif"], tmp_path / fmt, **how)
+        rows[fmt] = _table(tmp_path / fmt / "objects_summary.csv")
+    assert rows["ome-zarr"] == rows["ome-tiff"]
+    per_page = [int(r["objects"]) for r in rows["ome-zarr"]]
+    assert len(per_page) == int(np.prod(shape[:-2])) and len(set(per_page)) > 1
+    assert [float(r["t_s"]) for r in rows["ome-zarr"]][-1] == 60.0 * (shape[0] - 1)
+    if axes == "TZYX":
+        assert [(r["t"], r["z"], r["z_um"]) for r in rows["ome-zarr"]] == [
+            ("0", "0", "0"),
+            ("0", "1", "2"),
+            ("1", "0", "0"),
+            ("1", "1", "2"),
+        ]

@@ -398,6 +398,36 @@ def _resolution(pixel_size: tuple[float, float] | None, factor: int) -> dict:
     }
 
 
+def output_pages(path: str | os.PathLike):
+    """The pages of an OME-Zarr output folder (as :func:`ngff_metadata` writes them), from
+    its attributes and its array ``0``'s header (no pixels read: it may be a large movie):
+    their :class:`~unetlab.data.tiffmeta.PageAxes` (its ``t`` and ``z`` axes in the array's
+    order, with the frame interval where its ``t`` axis has a unit) and the micrometres
+    between its ``z`` planes (None where it records none); None where it is not one, or
+    cannot be read (or its last axes are not ``y``, ``x``)."""
+    import zarr
+
+    from unetlab.data.tiffmeta import MICROMETRES, PageAxes
+
+    try:
+        group = zarr.open_group(path, mode="r")
+        scales = group.attrs["multiscales"][0]
+        axes = [a if isinstance(a, dict) else {"name": a} for a in scales["axes"]]
+        shape = group[scales["datasets"][0]["path"]].shape
+        step = next(t["scale"] for t in scales["datasets"][0]["coordinateTransformations"])
+    except (OSError, ValueError, KeyError, IndexError, TypeError, StopIteration):
+        return None
+    names = "".join(str(a.get("name", "?"))[:1].lower() for a in axes)
+    if not names.endswith("yx") or len(names) != len(shape) or len(step) != len(shape):
+        return None
+    lead = [i for i, a in enumerate(names) if a in "tz"]
+    letters, sizes = "".join(names[i].upper() for i in lead), tuple(shape[i] for i in lead)
+    unit = {a: (str(axes[i].get("unit") or ""), float(step[i])) for i, a in enumerate(names)}
+    timing = {"finterval": unit["t"][1], "tunit": unit["t"][0]} if unit.get("t", ("",))[0] else {}
+    per = MICROMETRES.get(unit["z"][0].lower()) if "z" in unit else None
+    return PageAxes(letters, sizes, timing), None if per is None else per * unit["z"][1]
+
+
 def output_pixels(path: str | os.PathLike) -> int:
     """Pixels of a written output (all pages, classes excluded), from its header only."""
     path = Path(path)

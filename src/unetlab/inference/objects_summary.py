@@ -578,6 +578,10 @@ def _image_rows(row: dict, stem: Path, path: Path, focus: bool) -> list[dict]:
     return [row]
 
 
+#: what the outputs that tell a stack's pages end in after their stem: the ids, else the
+#: labels, as TIFFs (read whole, or streamed as OME-TIFF) or streamed as OME-Zarr folders
+_PLANES = ("_objects.tif", ".tif", "_objects.ome.zarr", ".ome.zarr")
+
 #: the columns that place a stack's row: as its objects table's (page, then the input's T
 #: and Z, with their seconds and micrometres where the file records them)
 PLANE_COLUMNS = ("page", "t", "t_s", "z", "z_um")
@@ -588,19 +592,20 @@ def plane_rows(
 ) -> list[dict] | None:
     """``row`` (an input's ``image`` and ``status``) once for each page of a stack whose
     objects ``table`` has a ``page`` column: the page's :data:`PLANE_COLUMNS` that the table
-    has (read from the ids TIFF ``<stem>_objects.tif``, else the labels ``<stem>.tif``:
+    has (read from the ids ``<stem>_objects.tif``, else the labels ``<stem>.tif``, or a
+    streamed stack's OME-Zarr ``<stem>_objects.ome.zarr``, ``<stem>.ome.zarr``:
     :func:`stack_planes`; a page without objects has no row to read them from)
     and its figures (:func:`page_figures`; 0 objects for a frame without any: a count
     against time skips none), with the ``image`` file's :func:`page_focus` page by page
     where given. A movie's 3-D objects table (``t`` and ``volume``, no ``page``) gives a
-    row per frame instead, its focus the median of its planes'. The TIFFs' pages are in
+    row per frame instead, its focus the median of its planes'. The outputs' pages are in
     ImageJ's order, the table's and the image's in the input's (``source``, or ``image``:
     :func:`input_pages`). None for one image, or where the pages cannot be told."""
     header = _header(table)
     frames = "page" not in header and {"t", "volume"} <= set(header)  # a movie's 3-D objects
     if "page" not in header and not frames:
         return None
-    for suffix in ("_objects.tif", ".tif"):
+    for suffix in _PLANES:
         planes = stack_planes(stem.with_name(stem.name + suffix))
         if planes is not None:
             break
@@ -652,14 +657,32 @@ def _header(table: Path) -> list[str]:
 
 
 def stack_planes(ids: Path) -> list[dict] | None:
-    """The :data:`PLANE_COLUMNS` of each page of the stack of ids (or labels) TIFF ``ids``,
-    as its objects table has them: its T and Z (:func:`~unetlab.data.tiffmeta.read_page_axes`),
-    with the frame interval and Z spacing it records; None for a file not there, not read,
-    or of one page."""
+    """The :data:`PLANE_COLUMNS` of each page of the stack of ids (or labels) ``ids``, as
+    its objects table has them: its T and Z, with the frame interval and Z spacing it
+    records, of a TIFF (:func:`~unetlab.data.tiffmeta.read_page_axes`) or of an OME-Zarr
+    folder (a streamed stack's ``--output-format ome-zarr``:
+    :func:`~unetlab.data.ome.output_pages`, its metadata only); None for a file not there,
+    not read, or of one page."""
+    from unetlab.data.ome import output_pages
+    from unetlab.data.tiffmeta import frame_seconds
+    from unetlab.inference.measure import plane_columns
+
+    found = output_pages(ids) if ids.is_dir() else _tiff_pages(ids)
+    if found is None or int(np.prod(found[0].shape)) < 2:
+        return None
+    axes, spacing = found
+    seconds, pages = frame_seconds(axes.timing), int(np.prod(axes.shape))
+    planes = [plane_columns(p, 1, axes.index(p), seconds, spacing) for p in range(pages)]
+    return [{k: v[0].item() for k, v in plane.items()} for plane in planes]
+
+
+def _tiff_pages(ids: Path):
+    """:func:`stack_planes`'s pages of the TIFF ``ids``: their
+    :class:`~unetlab.data.tiffmeta.PageAxes` and the Z spacing it records; None where it
+    is not there, not read, or its planes are not its last two axes (YX)."""
     import tifffile
 
-    from unetlab.data.tiffmeta import frame_seconds, read_page_axes, tiff_sizes
-    from unetlab.inference.measure import plane_columns
+    from unetlab.data.tiffmeta import read_page_axes, tiff_sizes
 
     if not ids.is_file():
         return None
@@ -672,10 +695,7 @@ def stack_planes(ids: Path) -> list[dict] | None:
         return None
     if pages < 2 or series.axes.upper()[-2:] != "YX":
         return None
-    axes = read_page_axes(ids, pages)
-    seconds = frame_seconds(axes.timing)
-    planes = [plane_columns(p, 1, axes.index(p), seconds, spacing) for p in range(pages)]
-    return [{k: v[0].item() for k, v in plane.items()} for plane in planes]
+    return read_page_axes(ids, pages), spacing
 
 
 def _with_focus_ratios(rows: list[dict]) -> list[dict]:
