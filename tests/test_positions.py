@@ -240,10 +240,9 @@ def test_scale_auto_predicts_records_and_reports_each_position_s_own_factor(tmp_
     (found,) = [
         e["files"] for e in json.loads((out / "predict.json").read_text())["records"].values()
     ]
-    assert found[str((tmp_path / "p.ome.tif").resolve())]["positions"] == {
-        "0": {"scale": 1.0},
-        "1": {"scale": 2.0},
-    }
+    mine = found[str((tmp_path / "p.ome.tif").resolve())]
+    assert mine["positions"] == {"0": {"scale": 1.0}, "1": {"scale": 2.0}}
+    assert mine["scale"] == [1.0, 2.0]  # the file's factors, 1 too (was 2.0: none but 1 noted)
     assert main([*run, "--skip-existing"]) == 0
     rows = _rows(out / "objects_summary.csv")
     assert [(r["status"], r["position"], r["scale"]) for r in rows] == [

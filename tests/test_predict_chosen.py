@@ -152,7 +152,8 @@ def test_a_group_of_processes_records_what_each_chose(work):
 def test_each_position_s_notes_are_merged_and_recorded_as_a_map():
     """A multi-position file's ``positions`` notes (each its own ``--scale auto`` factor)
     gathered from another process (torchrun) are merged position by position and kept as
-    a map in the record, not as a list of distinct values."""
+    a map in the record, not as a list of distinct values; the file's ``scale`` is its
+    positions' distinct factors, 1 among them (it kept only those other than 1: 2.0)."""
     from unetlab.inference.chosen import as_record, for_file, merge, note, note_position, noting
 
     with noting() as other, for_file("p.ome.tif"):
@@ -163,4 +164,5 @@ def test_each_position_s_notes_are_merged_and_recorded_as_a_map():
         note_position(0, scale=1.0)
     merge(notes, other)
     (found,) = as_record(notes).values()
-    assert found == {"axes": "TYX", "positions": {"0": {"scale": 1.0}, "1": {"scale": 2.0}}}
+    positions = {"0": {"scale": 1.0}, "1": {"scale": 2.0}}
+    assert found == {"axes": "TYX", "positions": positions, "scale": [1.0, 2.0]}

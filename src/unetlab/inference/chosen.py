@@ -118,12 +118,26 @@ def merge(notes: dict[str, dict], other: dict[str, dict]) -> None:
 def as_record(notes: dict[str, dict]) -> dict[str, dict]:
     """The notes as ``predict.json`` holds them: input -> setting -> its value (a list of
     the values where they differ, e.g. pages of other sizes; ``positions`` as noted:
-    :func:`note_position`)."""
+    :func:`note_position`; a multi-position file's ``scale``: :func:`_file_scale`)."""
     return {
-        path: {k: _value(seen) for k, seen in found.items()}
+        path: {k: _value(seen) for k, seen in found.items()} | _file_scale(found)
         for path, found in notes.items()
         if found
     }
+
+
+def _file_scale(found: dict) -> dict:
+    """A multi-position file's ``scale`` as its record holds it: the distinct factors of
+    its positions (``positions`` -> index -> ``scale``, in their order; one where they
+    agree), 1 among them; {} where no position has one. The file's own notes keep only
+    factors other than 1 (each image predicted at 1 notes none), so the file said 2 where
+    position 0 ran at 1."""
+    positions = found.get("positions")
+    if not isinstance(positions, dict):
+        return {}
+    at = sorted(positions.items(), key=lambda item: int(item[0]))
+    factors = list(dict.fromkeys(p["scale"] for _, p in at if "scale" in p))
+    return {"scale": _value(factors)} if factors else {}
 
 
 def _value(seen: list | dict):
