@@ -248,3 +248,42 @@ def test_scale_auto_predicts_records_and_reports_each_position_s_own_factor(tmp_
     assert [(r["status"], r["position"], r["scale"]) for r in rows] == [
         ("skipped-existing", str(i), str(i + 1)) for i in range(2) for _ in range(FRAMES)
     ]
+
+
+@pytest.mark.parametrize(
+    "older, cell",
+    [({"scale": 2.0}, ""), ({"scale": [2.0, 3.0]}, ""), ({}, "1")],
+    ids=["one-factor", "factors", "none-noted"],
+)
+def test_an_older_record_without_positions_gives_no_guessed_scale(
+    tmp_path, monkeypatch, older, cell
+):
+    """An older unetlab's record of a multi-position file under ``--scale auto`` kept only
+    the file's factors other than 1 (no ``positions``): a rerun's rows of its skipped
+    positions say none (empty: which position ran at which is not known), not the file's
+    first factor for each; where it noted none, every position ran at 1."""
+    import json
+
+    import unetlab.checkpoint
+    from unetlab.cli import main
+
+    _positions(tmp_path / "p.ome.tif")
+    net = foreground_model()
+    net.objects = {"target": "semantic", "pixel_size": [0.4, 0.4], "area_median": 20}
+    monkeypatch.setattr(unetlab.checkpoint, "load_model", lambda *a, **k: net)
+    out = tmp_path / "out"
+    run = ["predict", "--checkpoint", "any.pt", "--input", str(tmp_path / "p.ome.tif")]
+    run += ["--output", str(out), "--instances", "--scale", "auto"]
+    assert main(run) == 0
+    whole = json.loads((out / "predict.json").read_text())
+    (entry,) = whole["records"].values()
+    path = str((tmp_path / "p.ome.tif").resolve())
+    entry["files"][path] = {
+        k: v for k, v in entry["files"][path].items() if k not in ("positions", "scale")
+    } | older  # as an older unetlab wrote it
+    (out / "predict.json").write_text(json.dumps(whole))
+    assert main([*run, "--skip-existing"]) == 0
+    rows = _rows(out / "objects_summary.csv")
+    assert [(r["status"], r["position"], r["scale"]) for r in rows] == [
+        ("skipped-existing", str(i), cell) for i in range(2) for _ in range(FRAMES)
+    ]
