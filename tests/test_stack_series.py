@@ -323,3 +323,30 @@ def test_a_streamed_stack_written_as_ome_zarr_has_a_summary_row_per_frame_and_pl
             ("1", "0", "0"),
             ("1", "1", "2"),
         ]
+
+
+@pytest.mark.parametrize("fmt", ["ome-tiff", "ome-zarr"])
+def test_a_streamed_z_then_t_stack_s_summary_rows_are_its_tables_pages(tmp_path, fmt):
+    """A Z, T ordered stack (tifffile's ZTYX) streamed is read as planes in the file's order
+    (z = page): its summary rows were reordered as for a TIFF read whole (ImageJ's T, Z),
+    page 3 in the row of z 1, against its objects table (page 3: z 3)."""
+    import torch
+
+    from unetlab import UNet
+    from unetlab.inference.folders import predict_folder
+
+    image = np.random.default_rng(0).integers(0, 255, (2, 3, 40, 48), np.uint8)
+    image[1] = 0  # the second plane of each frame dark: no objects
+    tifffile.imwrite(tmp_path / "s.tif", image, ome=True, metadata={"axes": "ZTYX"})
+    torch.manual_seed(0)
+    net = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    how = dict(objects=True, large_threshold=100, output_format=fmt)
+    predict_folder(net, [tmp_path / "s.tif"], tmp_path / "out", **how)
+    table = _table(tmp_path / "out" / "s_objects.csv")
+    rows = _table(tmp_path / "out" / "objects_summary.csv")
+    assert {(o["page"], o["z"]) for o in table} <= {(r["page"], r["z"]) for r in rows}
+    counts = [sum(o["page"] == str(p) for o in table) for p in range(6)]
+    assert [(r["page"], r["z"], int(r["objects"])) for r in rows] == [
+        (str(p), str(p), n) for p, n in enumerate(counts)
+    ]
+    assert counts[:3] != [0, 0, 0] and counts[3:] == [0, 0, 0]

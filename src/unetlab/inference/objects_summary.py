@@ -611,7 +611,7 @@ def plane_rows(
             break
     else:
         return None
-    order = input_pages(source or image, len(planes))  # the input page of each TIFF page
+    order = _output_order(planes, source or image)  # the input page of each output page
     times = [p["t"] for p in planes] if frames else []
     if frames:  # one row a frame: its t (and t_s)
         first: dict = {}
@@ -634,6 +634,16 @@ def plane_rows(
     for r, value in zip(rows, focus or []):
         r["focus"] = value
     return rows
+
+
+def _output_order(planes: list[dict], source: Path | None) -> list[int]:
+    """The input page of each page of a stack's outputs (``planes``: :func:`stack_planes`
+    of them): a TIFF of a stack read whole keeps ImageJ's order, T then Z, which a Z, T
+    input's is not (:func:`input_pages`); outputs with no T and Z both (a streamed Z, T
+    input's planes are Z: 0, 1, ... as read) keep the input's."""
+    if not all("t" in p and "z" in p for p in planes):
+        return list(range(len(planes)))
+    return input_pages(source, len(planes))
 
 
 def _frame_focus(focus: list[float | None], times: list[int]) -> list[float | None]:
