@@ -744,7 +744,10 @@ def _tiff_to_pages(arr: np.ndarray, letters: str) -> np.ndarray:
 
 def _mask_values(arr: np.ndarray, path: Path, colours: ColourTable | None) -> np.ndarray:
     """The values of a mask read with channels, (P, H, W, C): its colours' values in the
-    colour table beside it (or ``colours``), else its grey values."""
+    colour table beside it (or ``colours``), else its grey values; other than 3 or 4 channels
+    (RGB(A)) are refused (:func:`_channels_mask`)."""
+    if arr.shape[-1] not in (3, 4):
+        raise ImageReadError(_channels_mask(path, arr.shape[-1]))
     rgb = arr[..., :3]
     grey = np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2])
     if path.suffix.lower() in (".jpg", ".jpeg") and not grey:  # its colours are not the classes'
@@ -760,6 +763,18 @@ def _mask_values(arr: np.ndarray, path: Path, colours: ColourTable | None) -> np
     raise ImageReadError(
         f"{path}: this mask is a colour (RGB) image; save masks as class indices "
         f"(a grey or palette PNG with values 0, 1, 2, ...), or {COLOUR_FIX}"
+    )
+
+
+def _channels_mask(path: Path, n: int) -> str:
+    """The problem line of a mask read with ``n`` channels, not 3 or 4 (RGB(A)): most often
+    a stack saved without axes (ImageJ's, read as CYX), whose pages are planes."""
+    return (
+        f"{path}: this mask is read as one image of {n} channels (its {n} pages or channels, "
+        "as the file records no axes or C ones), but a mask holds one value a pixel: if they "
+        "are planes give the axes, e.g. unetlab train --axes ZYX (data.axes: ZYX) or evaluate "
+        "--axes ZYX (TYX for time points), or save the images and masks with their axes "
+        "(tifffile.imwrite(..., metadata={'axes': 'ZYX'}))"
     )
 
 
