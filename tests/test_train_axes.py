@@ -48,3 +48,102 @@ def test_a_mask_of_other_than_3_or_4_channels_is_refused(tmp_path, planes):
     tifffile.imwrite(tmp_path / "m.tif", mask, imagej=True)
     with pytest.raises(ImageReadError, match=f"one image of {planes} channels"):
         read_stack(tmp_path / "m.tif", mask=True)
+
+
+@pytest.fixture
+def zyx(tmp_path):
+    _stacks(tmp_path / "zyx", axes="ZYX")
+    return tmp_path / "zyx"
+
+
+def _facts(pairs, root) -> list[dict]:
+    """What the fingerprint measured of ``pairs``, the paths relative to ``root``."""
+    from dataclasses import asdict
+
+    from unetlab.data.fingerprint import fingerprint
+
+    facts = [asdict(p) for p in fingerprint(pairs).pairs]
+    return [f | {"image": None, "name": f["name"].replace(str(root), "")} for f in facts]
+
+
+def test_data_axes_zyx_reads_bare_stacks_as_the_same_stacks_saved_with_them(bare, zyx):
+    """The pairs, their fingerprint and the plan of the ImageJ stacks without axes given
+    data.axes ZYX are those of the same stacks saved with axes ZYX."""
+    from unetlab.config import load_config
+    from unetlab.data.pairs import find_pairs
+    from unetlab.plan import plan_training
+
+    given = find_pairs(bare, axes="ZYX")
+    assert [(p.name, p.pages) for p in given] == [(p.name, p.pages) for p in find_pairs(zyx)]
+    assert _facts(given, bare) == _facts(find_pairs(zyx), zyx)
+    planned = []
+    for root, more in ((bare, ["data.axes=zyx"]), (zyx, [])):
+        cfg, plan = plan_training(load_config(None, [f"data.root={root}", *more]))
+        settings = cfg.to_dict()
+        settings["data"] = {k: v for k, v in settings["data"].items() if k not in ("root", "axes")}
+        planned.append((settings, [(c.key, c.value) for c in plan.choices], plan.fingerprint))
+    assert planned[0] == planned[1]
+
+
+TINY = ["--epochs", "1", "--no-progress"]
+TINY += [
+    f"--set={kv}"
+    for kv in (
+        "model.depth=2",
+        "model.base_channels=2",
+        "data.tile_size=16",
+        "data.tiles_per_epoch=2",
+        "train.batch_size=1",
+        "train.label_offset=none",
+        "train.device=cpu",
+    )
+]
+
+
+def test_train_axes_zyx_checks_trains_and_records_them(bare, tmp_path):
+    import yaml
+
+    from unetlab.checkpoint import load_checkpoint
+
+    run = tmp_path / "run"
+    args = ["train", "--data", str(bare), "--axes", "ZYX", "--run-dir", str(run), *TINY]
+    assert main([*args, "--check"]) == 0
+    assert not run.exists()
+    assert main(args) == 0
+    assert yaml.safe_load((run / "config.yaml").read_text())["data"]["axes"] == "ZYX"
+    split = yaml.safe_load((run / "split.json").read_text())  # JSON is YAML
+    assert sorted(e["pages"] for side in ("train", "val") for e in split[side]) == [5] * 10
+    record = load_checkpoint(run / "checkpoints" / "last.pt")
+    assert record["train_config"]["data"]["axes"] == "ZYX"
+    # resumed with the run's own config: its stacks read with the axes it recorded
+    assert main(["train", "--run-dir", str(run), "--resume", "--epochs", "2", "--no-progress"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("flag", "said"),
+    [
+        (["--axes", "ZXY"], "--axes ZXY puts X before Y"),
+        (["--axes", "ZZYX"], "--axes ZZYX: give each axis once"),
+        (["--set", "data.axes=ZYXW"], "data.axes ZYXW: give each axis once"),
+    ],
+)
+def test_a_bad_axes_value_is_one_line_and_no_run_folder(bare, tmp_path, capsys, flag, said):
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(bare), "--run-dir", str(run), *flag, *TINY]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and said in err[0], err
+    assert not run.exists()
+
+
+def test_folds_read_the_stacks_with_the_axes(bare, tmp_path):
+    """Each fold trains on one stack's 5 planes and validates on the other's (without the
+    axes the folds were drawn from 1-page pairs: each fold trained on a plane of each)."""
+    import json
+
+    run = tmp_path / "cv"
+    argv = ["train", "--data", str(bare), "--axes", "ZYX", "--folds", "2", "--run-dir", str(run)]
+    assert main([*argv, *TINY]) == 0
+    for fold in ("fold_1", "fold_2"):
+        split = json.loads((run / fold / "split.json").read_text())
+        pages = [(e["page"], e["pages"]) for side in ("train", "val") for e in split[side]]
+        assert sorted(pages) == sorted([(p, 5) for p in range(5)] * 2)

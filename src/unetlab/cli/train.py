@@ -109,6 +109,13 @@ def _add_settings(p) -> None:
         "clock to end at M whatever the machine's speed",
     )
     p.add_argument(
+        "--axes",
+        metavar="AXES",
+        help="data.axes: the axes of TIFF images that record none or wrong ones, e.g. ZYX for "
+        "stacks ImageJ saved without axes (else read as channels); their TIFF masks are read "
+        "with them less C where they have as many axes",
+    )
+    p.add_argument(
         "--no-plan",
         action="store_true",
         help="do not derive settings from the data (tile, batch, normalisation, loss, "
@@ -207,8 +214,10 @@ AUTO = "auto"  # --resume auto (train.rundir.RESUME_AUTO: not imported, the pars
 
 
 def run(args) -> int:
+    from unetlab.data.io import check_axes
     from unetlab.distributed import Group, check_nproc, launch, without_nproc
 
+    check_axes(args.axes)  # one line, before the config and any file are read
     cfg, explicit = _config(args)
     split = _split(args)
     if args.preview is not None and not args.check:
@@ -609,6 +618,7 @@ def _settings(args) -> tuple:
         (args.preset, "model.preset"),
         (args.epochs, "train.epochs"),
         (args.minutes, "train.max_minutes"),
+        (args.axes, "data.axes"),
         (args.device, "train.device"),
     )
     overrides += [f"{key}={flag}" for flag, key in flags if flag is not None]

@@ -127,6 +127,20 @@ def check_data(data: DataSection) -> None:
         raise UnetlabError(f"data.label_values has duplicates: {data.label_values}")
     if data.normalization is not None:
         check_keys(data.normalization)
+    if data.axes is not None:
+        object.__setattr__(data, "axes", check_data_axes(data.axes))
+
+
+def check_data_axes(axes: str) -> str:
+    """``data.axes`` in capitals; UnetlabError naming what no file could take
+    (:func:`unetlab.data.io.axes_problem`)."""
+    from unetlab.data.io import axes_problem
+
+    if not isinstance(axes, str):
+        raise UnetlabError(f"data.axes must be letters such as ZYX, not {axes!r}")
+    if problem := axes_problem(axes):
+        raise UnetlabError(problem.replace("--axes", "data.axes", 1))
+    return axes.upper()
 
 
 def check_channel(channel):

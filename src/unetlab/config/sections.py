@@ -189,6 +189,14 @@ class DataSection(Section):
         "that order (a band subset: [3, 2, 1, 7]); recorded in the checkpoint, so predict "
         "reads the same; null: all channels",
     )
+    axes: str | None = option(
+        None,
+        "the axes of TIFF images that record none or wrong ones, one letter each: T time, Z "
+        "depth, C channels, Y rows, X columns, e.g. ZYX for stacks ImageJ saved without axes "
+        "(read as CYX, channels); their TIFF masks are read with them less C where they have "
+        "as many axes (unetlab predict/evaluate --axes read the same); --axes sets it; null: "
+        "as each file says",
+    )
     exclude_rows: dict | None = option(
         None,
         "rows of every image that are not sample (an SEM data bar): {top: T, bottom: B}, px, or "

@@ -60,6 +60,7 @@ from unetlab.data.pairs import (
     detect_layout,
     find_pairs,
     layout_folders,
+    mask_axes,
     no_data_folder,
     problems_error,
 )
@@ -182,6 +183,7 @@ def split_pairs(
     problems: list[str] | None = None,
     quiet: bool = False,
     by_page: bool = False,
+    axes: str | None = None,
 ) -> tuple[list[Pair], list[Pair]]:
     """(train_pairs, val_pairs) of the data set under ``root``.
 
@@ -196,6 +198,8 @@ def split_pairs(
     ``problems``: where to add the pairing problems instead of raising them (see :func:`unetlab.data.pairs.find_pairs`).
     ``quiet``: without the log lines that say which split is used or that none is kept for
     validation (for a look at the data before the split that training reports: the plan's).
+    ``axes``: the images' TIFF axes as a user gives them (``data.axes``), and their masks'
+    (:func:`unetlab.data.pairs.find_pairs`).
     """
     root = Path(root)
     if not root.is_dir():
@@ -204,32 +208,45 @@ def split_pairs(
     train_dir, val_dir = sub_folder(root, "train"), sub_folder(root, "val")  # Train/ too
     if _has_layout(train_dir) and _has_layout(val_dir):
         say("using the split of %s: %s/ and %s/", root, train_dir.name, val_dir.name)
-        return _find_all(train_dir, val_dir, problems=problems)
+        return _find_all(train_dir, val_dir, problems=problems, axes=axes)
     split_dir = root / "ImageSets" / "Segmentation"
     if (split_dir / "train.txt").is_file() and _has_layout(root):
-        return _voc_split(root, split_dir, problems, say)
+        return _voc_split(root, split_dir, problems, say, axes)
     folder = train_dir if not _has_layout(root) and _has_layout(train_dir) else root
-    return _seeded_split(folder, val_fraction, seed, problems, say, quiet=quiet, by_page=by_page)
+    return _seeded_split(
+        folder, val_fraction, seed, problems, say, quiet=quiet, by_page=by_page, axes=axes
+    )
 
 
-def _voc_split(root: Path, split_dir: Path, problems, say) -> tuple[list[Pair], list[Pair]]:
+def _voc_split(
+    root: Path, split_dir: Path, problems, say, axes: str | None
+) -> tuple[list[Pair], list[Pair]]:
     """The pairs named in a VOC ``ImageSets/Segmentation/{train,val}.txt`` (val.txt may be
     absent: no val)."""
     names = _read_split_file(split_dir / "train.txt")
     val_file = split_dir / "val.txt"
     val_names = _read_split_file(val_file) if val_file.is_file() else []
     say("using the VOC split of %s: %d train, %d val", split_dir, len(names), len(val_names))
-    train = find_pairs(root, names=names, problems=problems)
-    return train, find_pairs(root, names=val_names, problems=problems) if val_names else []
+    train = find_pairs(root, names=names, problems=problems, axes=axes)
+    val = find_pairs(root, names=val_names, problems=problems, axes=axes) if val_names else []
+    return train, val
 
 
 def _seeded_split(
-    folder: Path, val_fraction: float, seed: int, problems, say, *, quiet: bool, by_page: bool
+    folder: Path,
+    val_fraction: float,
+    seed: int,
+    problems,
+    say,
+    *,
+    quiet: bool,
+    by_page: bool,
+    axes: str | None,
 ) -> tuple[list[Pair], list[Pair]]:
     """The pairs of ``folder`` split at random with ``seed``; an empty val said (unless
     ``quiet``, or a pairing problem was collected: that one is the reason)."""
     known = len(problems) if problems is not None else 0
-    pairs = find_pairs(folder, problems=problems)
+    pairs = find_pairs(folder, problems=problems, axes=axes)
     if by_page:  # as runs split before s34: a stack's pages like separate images
         train_idx, val_idx = split_indices(len(pairs), val_fraction=val_fraction, seed=seed)
     else:
@@ -276,6 +293,7 @@ def training_split(data: dict | None, *, by_page: bool = False) -> tuple[list[Pa
             val_fraction=data.get("val_fraction", 0.2),
             seed=data.get("seed", 0),
             by_page=by_page,
+            axes=data.get("axes"),
         )
     except UnetlabError as exc:
         raise DatasetError(f"its data folder does not split as in training: {exc}") from exc
@@ -317,15 +335,17 @@ def data_set_folders(folder: str | os.PathLike) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def _find_all(*folders: Path, problems: list[str] | None) -> tuple[list[Pair], ...]:
+def _find_all(
+    *folders: Path, problems: list[str] | None, axes: str | None
+) -> tuple[list[Pair], ...]:
     """find_pairs of each folder; the problems of all of them in one DatasetError (or added
     to ``problems``)."""
     if problems is not None:
-        return tuple(find_pairs(folder, problems=problems) for folder in folders)
+        return tuple(find_pairs(folder, problems=problems, axes=axes) for folder in folders)
     found, errors = [], []
     for folder in folders:
         try:
-            found.append(find_pairs(folder))
+            found.append(find_pairs(folder, axes=axes))
         except DatasetError as exc:
             errors.append(str(exc))
     if errors:
@@ -379,12 +399,13 @@ def scan_masks(pairs: Sequence[Pair], *, problems: list[str] | None = None) -> M
 
 def _scan(pairs: Sequence[Pair], problems: list[str]) -> MaskScan:
     masks: list[MaskValues] = []
+    axes = {p.mask: mask_axes(p.mask, p.axes) for p in pairs}
     for path in _mask_files(pairs):
         if problem := jpeg_mask(path):
             problems.append(problem)
             continue
         try:
-            stack = read_stack(path, mask=True)
+            stack = read_stack(path, mask=True, axes=axes[path])
         except UnetlabError as exc:
             problems.append(str(exc))
             continue

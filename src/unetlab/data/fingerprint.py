@@ -692,8 +692,8 @@ class _KeptRows(PairReader):
         super().__init__(channel)
         self.rows = check_exclude_rows(rows)
 
-    def stack(self, path, *, mask: bool) -> np.ndarray:
-        pages = super().stack(path, mask=mask)
+    def stack(self, path, *, mask: bool, axes: str | None = None) -> np.ndarray:
+        pages = super().stack(path, mask=mask, axes=axes)
         if not self.rows:
             return pages
         top, bottom = excluded_rows(self.rows, pages.shape[1], str(path))
@@ -824,7 +824,7 @@ def _measure_objects(
     for pair, f in zip(pairs, facts):
         keep = background(f.values, f.counts, None if instances else names)
         if f.instances != instances or keep != background(f.values, f.counts):
-            mask = reader.stack(pair.mask, mask=True)[pair.page]
+            mask = reader.stack(pair.mask, mask=True, axes=pair.axes)[pair.page]
             bad = invalid_of(pair)
             facts = labelled_object_facts(
                 mask, ignore_value, keep, instances=instances, invalid=bad

@@ -35,10 +35,10 @@ def fold_indices(n: int, k: int, *, seed: int) -> list[tuple[list[int], list[int
     return [(sorted(set(range(n)) - set(val)), val) for val in folds]
 
 
-def all_pairs(root: str | os.PathLike) -> list[Pair]:
+def all_pairs(root: str | os.PathLike, axes: str | None = None) -> list[Pair]:
     """Every pair of the data folder ``root`` as training reads it (a ``train/`` + ``val/``
-    split or a VOC one pooled), its training pairs first."""
-    train, val = split_pairs(root, val_fraction=0.0, quiet=True)
+    split or a VOC one pooled, the images' TIFF ``axes`` as given), its training pairs first."""
+    train, val = split_pairs(root, val_fraction=0.0, quiet=True, axes=axes)
     return [*train, *val]
 
 

@@ -309,7 +309,7 @@ class InvalidPages:
     def __call__(self, pair) -> np.ndarray | None:
         """The invalid pixels of ``pair``'s image page, or None."""
         if pair.image not in self.held:
-            stack = self.read.stack(pair.image, mask=False)
+            stack = self.read.stack(pair.image, mask=False, axes=pair.axes)
             self.held = {pair.image: invalid_pages(pair.image, stack, self.nodata)}
         return self.held[pair.image][pair.page]
 

@@ -91,12 +91,15 @@ GROUPED = 4  # files with one problem that are listed once, with the problem sai
 
 @dataclass(frozen=True)
 class Pair:
-    """One training/evaluation sample: page ``page`` of ``image`` and of ``mask``."""
+    """One training/evaluation sample: page ``page`` of ``image`` and of ``mask``, the
+    image's TIFF read with ``axes`` where a user gives them (``data.axes``, ``--axes``; its
+    pages are those axes'), the mask's with :func:`mask_axes`."""
 
     image: Path
     mask: Path
     page: int = 0
     pages: int = 1
+    axes: str | None = None
 
     @property
     def name(self) -> str:
@@ -587,7 +590,7 @@ def find_pairs(
         if n_img != n_mask:
             found.append(_page_mismatch(image, mask, n_img, n_mask))
             continue
-        pairs += [Pair(image, mask, page, n_img) for page in range(n_img)]
+        pairs += [Pair(image, mask, page, n_img, axes) for page in range(n_img)]
     if problems is not None:
         problems += found
     elif found:
@@ -867,22 +870,25 @@ class PairReader:
         self._held: dict[tuple[Path, bool], np.ndarray] = {}
         self.channel, self.colours, self.axes = channel, colours, axes
 
-    def stack(self, path: Path, *, mask: bool) -> np.ndarray:
-        """All pages of ``path`` (as :func:`unetlab.data.io.read_stack` gives them)."""
+    def stack(self, path: Path, *, mask: bool, axes: str | None = None) -> np.ndarray:
+        """All pages of ``path`` (as :func:`unetlab.data.io.read_stack` gives them), an
+        image's TIFF read with ``axes`` (a pair's) or the reader's, a mask's with
+        :func:`mask_axes` of them."""
         key = (Path(path), mask)
         if key not in self._held:
             # let the previous file of this role go before reading the next
             self._held = {k: v for k, v in self._held.items() if k[1] != mask}
-            axes = mask_axes(Path(path), self.axes) if mask else self.axes
+            axes = axes or self.axes
+            axes = mask_axes(Path(path), axes) if mask else axes
             colours = self.colours if mask else None
             self._held[key] = read_stack(path, mask=mask, colours=colours, axes=axes)
         return self._held[key]
 
     def __call__(self, pair: Pair) -> tuple[np.ndarray, np.ndarray]:
-        image = self.stack(pair.image, mask=False)[pair.page]
+        image = self.stack(pair.image, mask=False, axes=pair.axes)[pair.page]
         if self.channel is not None:
             image = _one_channel(image, self.channel, pair)
-        mask = self.stack(pair.mask, mask=True)[pair.page]
+        mask = self.stack(pair.mask, mask=True, axes=pair.axes)[pair.page]
         if mask.ndim != 2:
             raise DatasetError(
                 f"{pair.mask_page}: mask has shape {mask.shape}; expected one (H, W) label image"

@@ -103,17 +103,19 @@ def read_split(path: str | os.PathLike) -> dict | None:
     return record
 
 
-def _pair(entry: dict, root: Path) -> Pair:
-    return Pair(root / entry["image"], root / entry["mask"], entry["page"], entry["pages"])
+def _pair(entry: dict, root: Path, axes: str | None) -> Pair:
+    image, mask = root / entry["image"], root / entry["mask"]
+    return Pair(image, mask, entry["page"], entry["pages"], axes)
 
 
 def recorded_pairs(
-    record: dict, root: str | os.PathLike, *, new_run: bool = False
+    record: dict, root: str | os.PathLike, *, new_run: bool = False, axes: str | None = None
 ) -> tuple[list[Pair], list[Pair]]:
     """(train, val) pairs of ``record`` in the data folder ``root``. DatasetError naming the
     recorded files that are gone from ``root`` or whose bytes changed, and the fix: for a
     resumed run (``new_run`` False) or for a new run that repeats the recorded one's split
-    (``--split``, ``fit(split=)``)."""
+    (``--split``, ``fit(split=)``); ``axes``: the images' as given (``data.axes``), which
+    the pairs read them with."""
     root = Path(root)
     whose = "the run repeated (--split, split=)" if new_run else "this run"
     if not root.is_dir():
@@ -134,7 +136,8 @@ def recorded_pairs(
             f"on ({_problems(missing, changed)}): put them back as they were (or give the "
             f"folder they are in now as --data / data.root), or {other}"
         )
-    return [_pair(e, root) for e in record["train"]], [_pair(e, root) for e in record["val"]]
+    train = [_pair(e, root, axes) for e in record["train"]]
+    return train, [_pair(e, root, axes) for e in record["val"]]
 
 
 def gone_or_changed(record: dict, root: str | os.PathLike) -> tuple[list[str], list[str]]:

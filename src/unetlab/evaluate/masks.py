@@ -174,7 +174,7 @@ def _refuse_images_folder(folder: Path) -> None:
 def _pair_masks(pairs: Sequence[Pair]) -> Iterator[MaskPage]:
     read = PairReader()  # a stack's masks read once for all their pages
     for pair in pairs:
-        masks = read.stack(pair.mask, mask=True)
+        masks = read.stack(pair.mask, mask=True, axes=pair.axes)
         stem = nfc(pair.image.stem)
         page = masks[pair.page]
         yield MaskPage(pair.name, stem, pair.page, page, pair.mask, len(masks), pair.image)

@@ -387,7 +387,7 @@ def validation_image(model: UNet, size: int) -> tuple[np.ndarray | None, str]:
         return None, str(exc)
     read, channel = PairReader(), getattr(model, "channel", None)
     for pair in val:
-        image = read.stack(pair.image, mask=False)[pair.page]
+        image = read.stack(pair.image, mask=False, axes=pair.axes)[pair.page]
         wanted = channel if isinstance(channel, list) else [channel]
         if channel is not None and image.ndim == 3 and max(wanted) < image.shape[2]:
             image = image[:, :, channel]  # the channel(s) it was trained on (data.channel)

@@ -55,14 +55,14 @@ def bar_note(
     if len(pairs) < 2:
         return None
     read = PairReader()
-    found = [edge_bands(read.stack(p.mask, mask=True)[p.page]) for p in pairs]
+    found = [edge_bands(read.stack(p.mask, mask=True, axes=p.axes)[p.page]) for p in pairs]
     rows = check_exclude_rows(exclude_rows)
     for k, edge in enumerate(("top", "bottom")):
         bands = [f.get(edge) for f in found]
         if any(b is None for b in bands) or len({v for v, _ in bands}) != 1:
             continue
         value, least = bands[0][0], min(n for _, n in bands)
-        height = read.stack(pairs[0].mask, mask=True)[pairs[0].page].shape[0]
+        height = read.stack(pairs[0].mask, mask=True, axes=pairs[0].axes)[pairs[0].page].shape[0]
         if excluded_rows(rows, height)[k] >= least:
             continue
         if value == ignore_value:

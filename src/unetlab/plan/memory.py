@@ -219,13 +219,13 @@ def listed_data_memory(cfg: Config) -> float:
         return 0.0
     try:
         split = split_pairs(
-            d.root, val_fraction=d.val_fraction, seed=d.seed, problems=[], quiet=True
+            d.root, val_fraction=d.val_fraction, seed=d.seed, problems=[], quiet=True, axes=d.axes
         )
         pairs = [p for side in split for p in side]
         if not pairs:
             return 0.0
         image, _ = PairReader(d.channel)(pairs[0])
-        shapes = {path: stack_shape(path)[1:] for path in {p.image for p in pairs}}
+        shapes = {p.image: stack_shape(p.image, axes=d.axes)[1:] for p in pairs}
     except UnetlabError:
         return 0.0
     per_pixel = pixel_bytes(

@@ -107,7 +107,7 @@ def seed_holding(d, fp: Fingerprint, values: set[int]) -> int | None:
 
     found = {p.name: set(p.values) for p in fp.pairs}
     for seed in range(d.seed + 1, d.seed + 1 + SEEDS_TRIED):
-        split = dict(val_fraction=d.val_fraction, seed=seed, problems=[], quiet=True)
+        split = dict(val_fraction=d.val_fraction, seed=seed, problems=[], quiet=True, axes=d.axes)
         _, val = split_pairs(d.root, **split)
         if values <= set().union(*(found.get(p.mask_page, set()) for p in val)):
             return seed

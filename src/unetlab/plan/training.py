@@ -57,7 +57,9 @@ def _checked(cfg: Config, explicit: set[str]):
     d = cfg.data
     check_exclude_rows(d.exclude_rows)  # one line naming the form, before any mask is read
     problems: list[str] = []  # every problem of the data set, raised together by check_data
-    split = dict(val_fraction=d.val_fraction, seed=d.seed, problems=problems, quiet=True)
+    split = dict(
+        val_fraction=d.val_fraction, seed=d.seed, problems=problems, quiet=True, axes=d.axes
+    )
     train, val = split_pairs(d.root, **split)  # training says which split it uses
     target = "semantic" if d.label_values is not None else d.target  # as training reads them
     ignored = _unlabelled_value(d, train)

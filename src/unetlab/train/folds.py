@@ -62,7 +62,7 @@ def fit_folds(
     folder is locked while it trains (another process is refused)."""
     run_dir = Path(run_dir)
     check_run_dir(run_dir, cfg.data.root, folds=True)
-    pairs = all_pairs(cfg.data.root)
+    pairs = all_pairs(cfg.data.root, cfg.data.axes)
     splits = fold_pairs(pairs, k, seed=cfg.data.seed)
     run_dir.mkdir(parents=True, exist_ok=True)
     with FolderLock(run_dir), few_validation_said():  # said once (_log_start), not a fold

@@ -66,7 +66,8 @@ def checked_data(config: str | os.PathLike | None, cfg) -> tuple[bool, str] | No
     if found is None or root is None or not Path(root).is_dir():
         return None
     path, record = found
-    split = dict(val_fraction=cfg.data.val_fraction, seed=cfg.data.seed, problems=[], quiet=True)
+    d = cfg.data
+    split = dict(val_fraction=d.val_fraction, seed=d.seed, problems=[], quiet=True, axes=d.axes)
     train, val = split_pairs(root, **split)
     differences = split_differences(record, train, val, root)
     if not any(differences.values()):

@@ -95,8 +95,9 @@ def listed_split(record: dict, cfg: Config, *, doing: str) -> tuple[list[Pair], 
     one that repeats another's split). One line (``doing``: ``resuming``, or ``training``,
     ``checking`` a new run) names the pairs the folder holds now that the record leaves out,
     or says that the folder holds the record's files, unchanged."""
-    split = recorded_pairs(record, cfg.data.root, new_run=doing != "resuming")
-    now = [*split_pairs(cfg.data.root, problems=[], quiet=True)]
+    axes = cfg.data.axes
+    split = recorded_pairs(record, cfg.data.root, new_run=doing != "resuming", axes=axes)
+    now = [*split_pairs(cfg.data.root, problems=[], quiet=True, axes=axes)]
     added = added_pairs(record, [p for part in now for p in part], cfg.data.root)
     if not added:  # checked and the same: said, or it reads as not checked (audit s34 repro 10)
         log.info("%s", describe_unchanged(record, f"the run's {SPLIT_FILE}", split=False))

@@ -71,7 +71,7 @@ def prepare_data(cfg: Config, split: tuple[list[Pair], list[Pair]] | None = None
         raise UnetlabError("no data folder: give --data DIR (or data.root in the config)")
     problems: list[str] = []  # the pairs' and the mask files' problems, raised together
     train_pairs, val_pairs = split or split_pairs(
-        d.root, val_fraction=d.val_fraction, seed=d.seed, problems=problems
+        d.root, val_fraction=d.val_fraction, seed=d.seed, problems=problems, axes=d.axes
     )
     pairs = train_pairs + val_pairs
     scan = scan_masks(pairs, problems=problems) if d.label_values is None else None
@@ -125,8 +125,9 @@ def samples_appearance(train: list) -> dict | None:
 def say_bare_pages(pairs: list[Pair], in_channels: int | None) -> None:
     """One warning where training images' pages record no axes: read as planes, trained
     plane by plane (as predict reads them for a 1-channel model); where their count is the
-    model's ``in_channels``, that predict reads such a file as its channels."""
-    stacks = {p.image: p.pages for p in pairs if p.pages > 1}
+    model's ``in_channels``, that predict reads such a file as its channels. Nothing where
+    the user gives the axes (``data.axes``: the pairs')."""
+    stacks = {p.image: p.pages for p in pairs if p.pages > 1 and p.axes is None}
     bare = [(f, n) for f, n in stacks.items() if read_page_axes(f, n).letters == "Q"]
     if not bare:
         return
@@ -134,8 +135,8 @@ def say_bare_pages(pairs: list[Pair], in_channels: int | None) -> None:
     channels = pages == in_channels
     log.warning(
         "%s%s: %d pages and no axis metadata: read as %d planes, trained plane by plane%s; if "
-        "they are channels save the file with its axes (tifffile.imwrite(path, a, imagej=True, "
-        "metadata={'axes': 'CYX'}))",
+        "they are channels give --axes CYX (data.axes: CYX) or save the file with its axes "
+        "(tifffile.imwrite(path, a, imagej=True, metadata={'axes': 'CYX'}))",
         *(first.name, more, pages, pages),
         f", though predict gives the {pages} pages of such a file to a {pages}-channel model "
         "as its channels"
@@ -156,7 +157,7 @@ def check_stain_channels(cfg: Config, pairs: list[Pair] | None = None) -> None:
         # the pairing problems are prepare_data's to report, all of them, in the run
         d = cfg.data
         split = split_pairs(
-            d.root, val_fraction=d.val_fraction, seed=d.seed, problems=[], quiet=True
+            d.root, val_fraction=d.val_fraction, seed=d.seed, problems=[], quiet=True, axes=d.axes
         )
         pairs = [p for side in split for p in side]
     if not pairs:
