@@ -325,28 +325,51 @@ def test_a_streamed_stack_written_as_ome_zarr_has_a_summary_row_per_frame_and_pl
         ]
 
 
+def _z_then_t_stack(path) -> None:
+    """A 2 x 3 Z, T ordered stack (tifffile's ZTYX: page 1 is z 0, t 1) recording its
+    pixel size, z spacing and frame interval, its second plane of frame 1 dark (no
+    objects)."""
+    image = np.random.default_rng(0).integers(0, 255, (2, 3, 40, 48), np.uint8)
+    image[1, 1] = 0
+    meta = {"axes": "ZTYX", "PhysicalSizeZ": 2.5, "TimeIncrement": 30.0}
+    meta.update(PhysicalSizeX=0.5, PhysicalSizeY=0.5)  # without, read whole has no z_um
+    tifffile.imwrite(path, image, ome=True, metadata=meta)
+
+
 @pytest.mark.parametrize("fmt", ["ome-tiff", "ome-zarr"])
-def test_a_streamed_z_then_t_stack_s_summary_rows_are_its_tables_pages(tmp_path, fmt):
-    """A Z, T ordered stack (tifffile's ZTYX) streamed is read as planes in the file's order
-    (z = page): its summary rows were reordered as for a TIFF read whole (ImageJ's T, Z),
-    page 3 in the row of z 1, against its objects table (page 3: z 3)."""
+def test_a_streamed_z_then_t_stack_reads_as_its_t_and_z_as_read_whole(tmp_path, fmt):
+    """A Z, T ordered stack streamed was read as 6 Z planes (slides._page_axes took T, TZ
+    only): no ``t``, z = page, ``z_um`` page x spacing across frames, outputs ZYX; read
+    whole it has T and Z. Streamed, its table, summary rows and labels are now those of
+    the stack read whole, its outputs T, Z."""
     import torch
 
     from unetlab import UNet
+    from unetlab.data.ome import output_pages
     from unetlab.inference.folders import predict_folder
 
-    image = np.random.default_rng(0).integers(0, 255, (2, 3, 40, 48), np.uint8)
-    image[1] = 0  # the second plane of each frame dark: no objects
-    tifffile.imwrite(tmp_path / "s.tif", image, ome=True, metadata={"axes": "ZTYX"})
-    torch.manual_seed(0)
-    net = UNet(1, 2, depth=2, base_channels=2, padding="same")
-    how = dict(objects=True, large_threshold=100, output_format=fmt)
-    predict_folder(net, [tmp_path / "s.tif"], tmp_path / "out", **how)
-    table = _table(tmp_path / "out" / "s_objects.csv")
-    rows = _table(tmp_path / "out" / "objects_summary.csv")
-    assert {(o["page"], o["z"]) for o in table} <= {(r["page"], r["z"]) for r in rows}
-    counts = [sum(o["page"] == str(p) for o in table) for p in range(6)]
-    assert [(r["page"], r["z"], int(r["objects"])) for r in rows] == [
-        (str(p), str(p), n) for p, n in enumerate(counts)
-    ]
-    assert counts[:3] != [0, 0, 0] and counts[3:] == [0, 0, 0]
+    _z_then_t_stack(tmp_path / "s.tif")
+    got = {}
+    for how, streamed in (("whole", {}), ("streamed", {"large_threshold": 100})):
+        torch.manual_seed(0)
+        net = UNet(1, 2, depth=2, base_channels=2, padding="same")
+        how_ = dict(objects=True, output_format=fmt, **streamed)
+        predict_folder(net, [tmp_path / "s.tif"], tmp_path / how, **how_)
+        got[how] = [_table(tmp_path / how / n) for n in ("s_objects.csv", "objects_summary.csv")]
+    (table, rows), whole = got["streamed"], got["whole"]
+    assert {(o["page"], o["t"], o["z"], o["z_um"], o["t_s"]) for o in table} >= {
+        ("1", "1", "0", "0", "30"),
+        ("3", "0", "1", "2.5", "0"),
+    }
+    assert table == whole[0] and rows == whole[1]
+    counts = {r["page"]: int(r["objects"]) for r in rows}
+    assert counts == {str(p): sum(o["page"] == str(p) for o in table) for p in range(6)}
+    assert counts["4"] == 0 and all(counts[p] for p in "01235")
+    labels = tifffile.imread(tmp_path / "whole" / "s.tif")  # read whole: T, Z
+    if fmt == "ome-tiff":
+        with tifffile.TiffFile(tmp_path / "streamed" / "s.tif") as tif:
+            assert tif.series[0].axes == "TZYX"
+            np.testing.assert_array_equal(tif.asarray(), labels)
+    else:
+        axes, spacing = output_pages(tmp_path / "streamed" / "s.ome.zarr")
+        assert (axes.letters, axes.shape, spacing) == ("TZ", (3, 2), 2.5)

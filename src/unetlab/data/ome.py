@@ -53,6 +53,9 @@ class OutputSpec:
     ``nodata``: a label image's value on the input's pixels that are no sample, named by an
     OME-TIFF's GDAL_NODATA tag (42113) and an OME-Zarr's ``unetlab`` attribute ``nodata``
     and arrays' ``fill_value`` (which GDAL's Zarr driver reads as nodata), or None.
+    ``page_order``: the order the input's pages run over the ``t`` and ``z`` axes where it
+    is not theirs (``"zt"``: a Z, T stack's page 1 is z 0, t 1, written at t 1, z 0);
+    "": theirs.
     """
 
     shape: tuple[int, ...]
@@ -69,11 +72,15 @@ class OutputSpec:
     frame_seconds: float | None = None
     geo: dict | None = None
     nodata: int | None = None
+    page_order: str = ""
 
     def place(self, page: int, rows: slice) -> tuple:
         """The index of ``rows`` (all columns, all classes) of page ``page``: pages run over
-        the ``t`` and ``z`` axes in their order (``tz``: page 5 of 3 z planes is t 1, z 2)."""
+        the ``t`` and ``z`` axes in their order (``tz``: page 5 of 3 z planes is t 1, z 2),
+        or in ``page_order`` (``zt``: page 5 of 3 time points is z 1, t 2)."""
         lead = [i for i, a in enumerate(self.axes) if a in "tz"]
+        if self.page_order:
+            lead = [self.axes.index(a) for a in self.page_order if a in self.axes]
         at = np.unravel_index(page, [self.shape[i] for i in lead]) if lead else ()
         parts = {"c": slice(None), "y": rows, "x": slice(None)}
         parts.update({self.axes[i]: int(j) for i, j in zip(lead, at)})

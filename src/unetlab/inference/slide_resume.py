@@ -78,9 +78,11 @@ def input_stamp(path: Path) -> dict:
 
 def _output_identity(spec) -> list:
     """What of a staged array's :class:`~unetlab.data.ome.OutputSpec` must match: its shape,
-    axes, dtype, downsampling and, where it has one, the labels' nodata value."""
+    axes, dtype, downsampling and, where it has one, the labels' nodata value and the order
+    of the input's pages (a Z, T stack's)."""
     kept = [list(spec.shape), spec.axes, spec.dtype.str, spec.downsample]
-    return kept + ([spec.nodata] if spec.nodata is not None else [])
+    kept += [spec.nodata] if spec.nodata is not None else []
+    return kept + ([spec.page_order] if spec.page_order else [])
 
 
 def identity(path: Path, specs: dict, grid, batch: int, *, world: int, device, nodata=None) -> dict:

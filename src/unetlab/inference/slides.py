@@ -409,9 +409,14 @@ def check_bare_channels(slide: Slide, model_channels: int) -> None:
     )
 
 
+#: the page axes a streamed TIFF keeps (a Z, T stack's as T, Z: :func:`_page_lead`); Z
+#: alone, or none known, its pages are written as planes
+_TIMED = ("T", "TZ", "ZT")
+
+
 def _page_axes(slide: Slide, *, say: bool = False) -> PageAxes:
-    """What the pages of a streamed stack are (:func:`_page_lead`): a TIFF's T and Z
-    (:func:`~unetlab.data.tiffmeta.read_page_axes`, or as the user's axes say:
+    """What the pages of a streamed stack are (:func:`_page_lead`): a TIFF's T and Z in its
+    order (:func:`~unetlab.data.tiffmeta.read_page_axes`, or as the user's axes say:
     :func:`~unetlab.inference.pages.given_page_axes`), other stacks' planes (Z); ``say``:
     warn where a TIFF's pages have no axes (:func:`~unetlab.inference.pages.say_no_axes`)."""
     pages = slide.shape[0]
@@ -419,10 +424,10 @@ def _page_axes(slide: Slide, *, say: bool = False) -> PageAxes:
         return PageAxes()
     if slide.given_axes is not None:
         axes = given_page_axes(slide.path, slide.given_axes, pages)
-        return axes if axes.letters in ("T", "TZ") else PageAxes("Z", (pages,))
+        return axes if axes.letters in _TIMED else PageAxes("Z", (pages,))
     if slide.path.suffix.lower() in TIFF_SUFFIXES:
         axes = read_page_axes(slide.path, pages)
-        if axes.letters in ("T", "TZ"):
+        if axes.letters in _TIMED:
             return axes
         if axes.letters == "Q" and say:  # as read whole: pages.read_pages
             say_no_axes(slide.path.name, pages, streamed=True)
@@ -431,20 +436,30 @@ def _page_axes(slide: Slide, *, say: bool = False) -> PageAxes:
 
 def _page_lead(slide: Slide) -> tuple[tuple[int, ...], str, float | None]:
     """The pages of a streamed stack as its outputs' leading axes: their sizes, letters and
-    seconds between time points. A TIFF time-lapse keeps T (and Z after it) with its frame
-    interval (:func:`~unetlab.data.tiffmeta.read_page_axes`; audit s34 stacks 1: a streamed
-    movie came out as a Z stack); other stacks are Z, one page has none."""
+    seconds between time points. A TIFF time-lapse keeps T (and Z after it: ImageJ's order,
+    a Z, T stack's too, as read whole) with its frame interval
+    (:func:`~unetlab.data.tiffmeta.read_page_axes`; audit s34 stacks 1: a streamed movie
+    came out as a Z stack); other stacks are Z, one page has none."""
     axes = _page_axes(slide)
     if not axes.letters:
         return (), "", None
-    return axes.shape, axes.letters.lower(), frame_seconds(axes.timing)
+    sizes = tuple(axes.shape[axes.letters.index(a)] for a in axes.axes)
+    return sizes, axes.axes.lower(), frame_seconds(axes.timing)
+
+
+def _page_order(slide: Slide) -> str:
+    """The order a streamed stack's pages run over its outputs' ``t`` and ``z`` where it is
+    not theirs (a Z, T stack's ``"zt"``: :attr:`~unetlab.data.ome.OutputSpec.page_order`),
+    else ""."""
+    axes = _page_axes(slide)
+    return axes.letters.lower() if axes.letters != axes.axes else ""
 
 
 def _note_axes(slide: Slide) -> None:
     """Note the axes the slide is read as for the folder's record (:mod:`~.chosen`): its
-    pages' (as its outputs keep them), Y, X and C where it has more than one channel."""
+    pages' (in its order, as read whole), Y, X and C where it has more than one channel."""
     shape = slide.shape if slide.shape[3] > 1 else slide.shape[:3]
-    chosen.note(axes=chosen.read_axes(_page_lead(slide)[1].upper(), shape), shape=list(shape))
+    chosen.note(axes=chosen.read_axes(_page_axes(slide).letters, shape), shape=list(shape))
 
 
 def _specs(model, slide: Slide, outputs: OutputOptions, *, values, record, nodata=False):
@@ -477,6 +492,7 @@ def _specs(model, slide: Slide, outputs: OutputOptions, *, values, record, nodat
             record=labels.record,
             geotags=labels.geotags,
             geo=labels.geo,
+            page_order=labels.page_order,
         )
     return specs
 
@@ -511,6 +527,7 @@ def _label_spec(model, slide: Slide, outputs: OutputOptions, *, values, record, 
         geotags=level_geotags(read_geotags(slide.path), slide.downsample),
         geo=placement(slide.path, slide.downsample),  # an OME-Zarr's (no tags)
         nodata=void,
+        page_order=_page_order(slide),
     )
 
 
