@@ -639,8 +639,8 @@ def plane_rows(
 def _output_order(planes: list[dict], source: Path | None) -> list[int]:
     """The input page of each page of a stack's outputs (``planes``: :func:`stack_planes`
     of them): a TIFF of a stack read whole keeps ImageJ's order, T then Z, which a Z, T
-    input's is not (:func:`input_pages`); outputs with no T and Z both (a streamed Z, T
-    input's planes are Z: 0, 1, ... as read) keep the input's."""
+    input's is not (:func:`input_pages`), nor streamed outputs, T, Z too; outputs with no T
+    and Z both keep the input's."""
     if not all("t" in p and "z" in p for p in planes):
         return list(range(len(planes)))
     return input_pages(source, len(planes))
