@@ -397,12 +397,15 @@ class _Band:
 class _Rows:
     """The output rows being stitched: one :class:`_Band` per row of tiles, started on its
     first tile (or on the rows the band above carries into it), yielded in order once all
-    its tiles are in."""
+    its tiles are in. A band's carry is summed before the next band's tiles, also where one
+    batch holds the tiles of both, so the sums (and the blocks, bit for bit) do not depend
+    on the batch size."""
 
     def __init__(self, grid: TileGrid, layout, zeros):
         self.grid, self.layout, self.zeros = grid, layout, zeros
         self.bands: dict[int, _Band] = {}
         self.next = 0  # the band to yield next
+        self.ready: list[tuple] = []  # (y, block) finished within a batch, to yield
 
     def add(self, batch, pred) -> int:
         """Add a batch's tile outputs (its stand-ins, None, skipped); the tiles added."""
@@ -411,20 +414,39 @@ class _Rows:
             if tile is None:
                 continue
             k, j = tile
+            while self.next < k and self._complete():  # its carry before band k's tiles
+                self._finish(pred.shape[1])
             band = self._band(k, pred.shape[1])
-            self.layout.add(band.acc, k, j, pred[i])
+            self.layout.add(band.acc, self.grid.ys[k], k, j, pred[i])
             band.remaining -= 1
             added += 1
         return added
 
     def finished(self, channels: int) -> Iterator[tuple]:
         """(y, block) of each band finished, in order; a band's carry goes to the next."""
-        while self.next in self.bands and self.bands[self.next].remaining == 0:
-            block, carry = self.layout.finish(self.next, self.bands.pop(self.next).acc)
-            yield self.grid.ys[self.next], block
-            self.next += 1
-            if carry is not None:
-                self._band(self.next, channels).acc[:, : carry.shape[1]] += carry
+        while self.ready:
+            yield self.ready.pop(0)
+        while self._complete():
+            y, (block, carry) = self.grid.ys[self.next], self._finished_band()
+            yield y, block
+            self._carry(carry, channels)
+
+    def _complete(self) -> bool:
+        return self.next in self.bands and self.bands[self.next].remaining == 0
+
+    def _finished_band(self) -> tuple:
+        return self.layout.finish(self.next, self.bands.pop(self.next).acc)
+
+    def _finish(self, channels: int) -> None:
+        """Band ``next`` finished into :attr:`ready`, its carry added to the band below."""
+        y, (block, carry) = self.grid.ys[self.next], self._finished_band()
+        self.ready.append((y, block))
+        self._carry(carry, channels)
+
+    def _carry(self, carry, channels: int) -> None:
+        self.next += 1
+        if carry is not None:
+            self._band(self.next, channels).acc[:, : carry.shape[1]] += carry
 
     def _band(self, k: int, channels: int) -> _Band:
         if k not in self.bands:
@@ -445,10 +467,15 @@ class _Abutting:
     def rows(self, k: int) -> int:
         return self.ends[k] - self.grid.ys[k]
 
-    def add(self, acc, k: int, j: int, tile) -> None:
-        xs = self.grid.xs
+    def add(self, acc, top: int, k: int, j: int, tile) -> None:
+        """Place tile (k, j)'s output in ``acc``, whose row 0 is image row ``top``."""
+        (ys, xs), y1 = (self.grid.ys, self.grid.xs), self.ends[k]
         x0, x1 = xs[j], xs[j + 1] if j + 1 < len(xs) else self.width
-        acc[:, :, x0:x1] = tile[:, : acc.shape[1], : x1 - x0]
+        target, part = _clipped(acc, ys[k] - top, x0, tile[:, : y1 - ys[k], : x1 - x0])
+        target[...] = part
+
+    def divide(self, block, k: int) -> None:
+        """Nothing to divide: abutting tiles are not blended."""
 
     def finish(self, k: int, acc):
         """(block of finished rows, rows carried into band k + 1 or None)."""
@@ -470,10 +497,16 @@ class _Blended:
     def rows(self, k: int) -> int:
         return self.grid.out_tile[0]
 
+    def divide(self, block, k: int) -> None:
+        """Divide ``block``, band k's finished rows (``ys[k]`` to ``ends[k]``, all columns
+        of the image), by the weights' coverage, in place."""
+        y0, y1 = self.grid.ys[k], self.ends[k]
+        block /= self.norm_y[y0:y1, None] * self.norm_x[None, :]
+
     def finish(self, k: int, acc):
         y0, y1 = self.grid.ys[k], self.ends[k]
         block = acc[:, : y1 - y0, : self.grid.shape[1]]
-        block /= self.norm_y[y0:y1, None] * self.norm_x[None, :]
+        self.divide(block, k)
         carry = acc[:, y1 - y0 :] if k + 1 < len(self.grid.ys) else None
         return block, carry
 
@@ -486,9 +519,10 @@ class _Mean(_Blended):
         self.span_y, self.span_x = kept_spans(grid.ys, oh, grid.row_step), kept_spans(grid.xs, ow)
         super().__init__(grid, _span_weights(self.span_y, oh), _span_weights(self.span_x, ow), here)
 
-    def add(self, acc, k: int, j: int, tile) -> None:
+    def add(self, acc, top: int, k: int, j: int, tile) -> None:
         (a, b), (c, d), x0 = self.span_y[k], self.span_x[j], self.grid.xs[j]
-        acc[:, a:b, x0 + c : x0 + d] += tile[:, a:b, c:d]
+        target, part = _clipped(acc, self.grid.ys[k] - top + a, x0 + c, tile[:, a:b, c:d])
+        target += part
 
 
 class _Weighted(_Blended):
@@ -499,9 +533,53 @@ class _Weighted(_Blended):
         super().__init__(grid, wy, wx, here)
         self.weight = here(wy[:, None] * wx[None, :])
 
-    def add(self, acc, k: int, j: int, tile) -> None:
-        x0 = self.grid.xs[j]
-        acc[:, :, x0 : x0 + self.grid.out_tile[1]] += tile * self.weight
+    def add(self, acc, top: int, k: int, j: int, tile) -> None:
+        target, part = _clipped(acc, self.grid.ys[k] - top, self.grid.xs[j], tile)
+        target += part * self.weight[: part.shape[1], : part.shape[2]]
+
+
+def _clipped(acc, y: int, x: int, part):
+    """(the window of ``acc`` at row ``y``, column ``x`` of ``part``'s size, ``part``),
+    both cut to where that window lies inside ``acc``: a tile's pixels beyond the image
+    are dropped as they come instead of in a wider buffer."""
+    h = max(0, min(part.shape[1], acc.shape[1] - y))
+    w = max(0, min(part.shape[2], acc.shape[2] - x))
+    return acc[:, y : y + h, x : x + w], part[:, :h, :w]
+
+
+class _Into:
+    """The whole output ``out`` (K, H, W), zeroed, stitched in place: each tile added where
+    it goes as it comes, in raster order (the order :class:`_Rows` sums them in, a row's
+    carry first), each row of tiles' finished rows divided once its tiles are all in. No
+    band buffers: 11 classes of a 12 MP photo held two of 189 MB beside the output
+    (bench/README.md "Memory of a photo")."""
+
+    def __init__(self, grid: TileGrid, layout, zeros):
+        self.grid, self.layout, self.zeros = grid, layout, zeros
+        self.out = None  # made on the first tile, which says K
+        self.remaining = [len(grid.xs)] * len(grid.ys)  # tiles still to come, per row
+        self.next = 0  # the row of tiles to finish next
+
+    def add(self, batch, pred) -> int:
+        """Add a batch's tile outputs (its stand-ins, None, skipped); the tiles added."""
+        added = 0
+        for i, tile in enumerate(batch):
+            if tile is None:
+                continue
+            k, j = tile
+            if self.out is None:
+                self.out = self.zeros((pred.shape[1], *self.grid.shape))
+            self.layout.add(self.out, 0, k, j, pred[i])
+            self.remaining[k] -= 1
+            added += 1
+            self._finish()
+        return added
+
+    def _finish(self) -> None:
+        while self.next < len(self.remaining) and self.remaining[self.next] == 0:
+            y0, y1 = self.grid.ys[self.next], self.layout.ends[self.next]
+            self.layout.divide(self.out[:, y0:y1], self.next)
+            self.next += 1
 
 
 def _layout(grid: TileGrid, blend: str, here):
@@ -597,19 +675,27 @@ def iter_tiled_rows(
     rows 0..H-1 exactly once (from ``grid.ys[0]`` for a band's grid that starts lower). ``progress(n)`` is called after each batch with the number
     of tiles it held.
     """
+    image, device, as_tensors, layout, zeros = _prepared(image, grid, batch_size, blend, device)
+    rows = _Rows(grid, layout, zeros)
+    for batch, x in _tile_batches(image, grid, batch_size, stats, device, as_tensors):
+        pred = _checked(fn(x), x, grid, as_tensors)
+        added, channels = rows.add(batch, pred), pred.shape[1]
+        del pred  # not held through the next batch's forward pass
+        if progress is not None:
+            progress(added)
+        yield from rows.finished(channels)
+
+
+def _prepared(image, grid: TileGrid, batch_size: int, blend: str, device):
+    """(image as (H, W, C), device, as_tensors, layout, zeros) of a tiled prediction
+    (:func:`iter_tiled_rows`' arguments), its bad arguments refused before any tile."""
     if batch_size < 1:
         raise UnetlabError(f"batch_size must be >= 1, not {batch_size}")
     device, as_tensors, here, zeros = _placement(image, device)
     image = _as_hwc(image)
     if image.shape[:2] != grid.shape:
         raise UnetlabError(f"image shape {image.shape[:2]} does not match the grid's {grid.shape}")
-    rows = _Rows(grid, _layout(grid, blend, here), zeros)
-    for batch, x in _tile_batches(image, grid, batch_size, stats, device, as_tensors):
-        pred = _checked(fn(x), x, grid, as_tensors)
-        added = rows.add(batch, pred)
-        if progress is not None:
-            progress(added)
-        yield from rows.finished(pred.shape[1])
+    return image, device, as_tensors, _layout(grid, blend, here), zeros
 
 
 def tiled_apply(
@@ -617,23 +703,22 @@ def tiled_apply(
     image: np.ndarray,
     grid: TileGrid,
     *,
-    out: np.ndarray | None = None,
-    **kwargs,
+    batch_size: int = 1,
+    blend: str = "mean",
+    stats: tuple[np.ndarray, np.ndarray] | None = None,
+    device: torch.device | str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
-    """:func:`iter_tiled_rows` assembled into one (K, H, W) float32 array (or into ``out``):
-    numpy for a numpy image, a tensor on its device for a tensor image."""
-    for y, block in iter_tiled_rows(fn, image, grid, **kwargs):
-        if out is None:
-            shape = (block.shape[0], *grid.shape)
-            out = (
-                torch.empty(shape, dtype=torch.float32, device=block.device)
-                if isinstance(block, torch.Tensor)
-                else page_zeros(shape)
-            )
-        if isinstance(block, torch.Tensor) and isinstance(out, np.ndarray):
-            block = block.cpu().numpy()
-        out[:, y : y + block.shape[1]] = block
-    return out
+    """:func:`iter_tiled_rows`' rows as one (K, H, W) float32 array: numpy for a numpy
+    image, a tensor on its device for a tensor image. The tiles are stitched straight into
+    it (:class:`_Into`), the same sums in the same order as the rows' blocks."""
+    image, device, as_tensors, layout, zeros = _prepared(image, grid, batch_size, blend, device)
+    into = _Into(grid, layout, zeros)
+    for batch, x in _tile_batches(image, grid, batch_size, stats, device, as_tensors):
+        added = into.add(batch, _checked(fn(x), x, grid, as_tensors))
+        if progress is not None:
+            progress(added)
+    return into.out
 
 
 def largest_tile(geometry: Geometry, max_pixels: float, *, other: int | None = None) -> int:
