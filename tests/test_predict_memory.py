@@ -8,6 +8,7 @@ from __future__ import annotations
 import mmap
 
 import numpy as np
+import pytest
 import tifffile
 import torch
 
@@ -104,3 +105,68 @@ def test_page_zeros_are_private_to_a_forked_child(monkeypatch):
         os._exit(0)
     os.waitpid(pid, 0)
     assert not page.any()
+
+
+def _labels(path) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(path))
+
+
+def test_labels_alone_are_made_row_by_row_without_the_whole_probabilities(monkeypatch, tmp_path):
+    # predict without probabilities or objects stitched the whole (K, H, W) probabilities
+    # only to take their argmax (12 MP photo, 11 classes: 528 MB beside the activations)
+    from PIL import Image
+
+    from unetlab.inference import tiling
+    from unetlab.inference.files import predict_file
+
+    torch.manual_seed(0)
+    model = UNet(3, 5, depth=2, base_channels=4, padding="same").eval()
+    image = np.random.default_rng(7).integers(0, 255, (150, 130, 3), np.uint8)
+    Image.fromarray(image).save(tmp_path / "photo.png")
+    made, zeros = [], tiling.page_zeros
+    monkeypatch.setattr(tiling, "page_zeros", lambda shape: made.append(shape) or zeros(shape))
+    predict_file(model, tmp_path / "photo.png", tmp_path / "rows", tile_size=32, batch_size=3)
+    assert len(made) > 2 and all(shape[1] < 150 for shape in made)  # a row of tiles' each
+    made.clear()
+    both = dict(tile_size=32, batch_size=3, save_probabilities=True)
+    predict_file(model, tmp_path / "photo.png", tmp_path / "whole", **both)
+    assert made == [(5, 150, 130)]
+    rows, whole = _labels(tmp_path / "rows/photo.png"), _labels(tmp_path / "whole/photo.png")
+    assert rows.shape == (150, 130) and np.array_equal(rows, whole)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"blend": "gaussian", "batch_size": 2},
+        {"tta": ("identity", "hflip", "rot90")},
+        {"exclude_rows": (9, 0.1)},
+        {"scale": 2},
+        {"invalid": True},
+        {"classes": 1},
+    ],
+)
+def test_labels_made_row_by_row_are_those_of_the_whole_probabilities(settings):
+    from unetlab.inference.predict import (
+        PredictOptions,
+        labels_fitted,
+        labels_from_probabilities,
+        predict_fitted,
+    )
+
+    settings = dict(settings)
+    torch.manual_seed(1)
+    model = UNet(2, settings.pop("classes", 4), depth=2, base_channels=4, padding="same").eval()
+    image = np.random.default_rng(8).random((90, 77, 2), dtype=np.float32)
+    invalid = None
+    if settings.pop("invalid", False):
+        invalid = np.zeros((90, 77), bool)
+        invalid[20:40, 10:60] = True
+    options = PredictOptions.for_model(model, tile_size=24, **settings)
+    rows = labels_fitted(model, image, options, invalid=invalid)
+    whole = labels_from_probabilities(predict_fitted(model, image, options, invalid=invalid))
+    assert rows.dtype == whole.dtype and np.array_equal(rows, whole)
+    assert len(np.unique(whole)) > 1 or invalid is not None

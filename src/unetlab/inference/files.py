@@ -138,6 +138,7 @@ from unetlab.inference.predict import (
     encode_labels,
     fit_channels,
     floor_run,
+    labels_fitted,
     labels_from_probabilities,
     model_label_nodata,
     predict_fitted,
@@ -850,6 +851,8 @@ def _page_results(model, page, file: _File, *, stats, invalid) -> dict[str, np.n
     ``save_probabilities``), by name (:func:`_predict_pages`)."""
     objects, rows, name = file.outputs.objects, file.options.exclude_rows, str(file.path)
     how = dict(progress=file.progress, stats=stats, name=name, invalid=invalid)
+    if objects is None and not file.outputs.save_probabilities:  # labels only: row by row
+        return {"labels": labels_fitted(model, page, file.options, **how)}
     p = predict_fitted(model, page, file.options, **how)
     found = {"labels": labels_from_probabilities(p)}
     if objects is not None:  # nodata and the bar cut objects as the image edge does

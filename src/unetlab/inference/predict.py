@@ -32,6 +32,7 @@ import torch
 from unetlab.data.checks import nonfinite_count, nonfinite_fix
 from unetlab.data.exclude import (
     blank_probabilities,
+    certain_background,
     check_exclude_rows,
     kept_rows,
     mirrored,
@@ -53,7 +54,7 @@ from unetlab.inference.appearance import far_run, say_appearance
 from unetlab.inference.offset import label_offset, shift_probabilities
 from unetlab.inference.rescale import check_scale, rescaled, restored
 from unetlab.inference.sizing import choose_tiling, memory_budget
-from unetlab.inference.tiling import tiled_apply, with_tta
+from unetlab.inference.tiling import iter_tiled_rows, tiled_apply, with_tta
 from unetlab.inference.tta import resolve_tta
 from unetlab.progress import progress_calls
 from unetlab.runtime import (
@@ -821,6 +822,63 @@ def predict_fitted(
     o = PredictOptions.of(options)
     if invalid is not None and invalid.all():
         return _all_invalid(model, image.shape[:2], name)
+    scaled, stats = _net_input(model, image, o, stats=stats, name=name, invalid=invalid)
+    probs = _tiled_probabilities(model, scaled, o, stats=stats, progress=progress)
+    probs = restored(probs, image.shape[:2])  # outputs in the input's pixels
+    background = model_background(model)
+    return blank_pixels(blank_probabilities(probs, o.exclude_rows, background), invalid, background)
+
+
+def labels_fitted(
+    model: torch.nn.Module,
+    image: np.ndarray,
+    options: PredictOptions | None = None,
+    *,
+    progress: Callable[[int], None] | None = None,
+    stats: tuple[np.ndarray, np.ndarray] | None = None,
+    name: str = "image",
+    invalid: np.ndarray | None = None,
+) -> np.ndarray:
+    """``labels_from_probabilities(predict_fitted(...))`` (the same arguments), the same
+    labels made row of tiles by row of tiles: the whole (K, H, W) probabilities are never
+    held (12 MP, 11 classes: 528 MB), one row of tiles' at a time. A rescaled image
+    (``scale`` not 1) has its probabilities resampled whole: predicted whole."""
+    o = PredictOptions.of(options)
+    if o.scale != 1 or (invalid is not None and invalid.all()):
+        how = dict(progress=progress, stats=stats, name=name, invalid=invalid)
+        return labels_from_probabilities(predict_fitted(model, image, o, **how))
+    image, stats = _net_input(model, image, o, stats=stats, name=name, invalid=invalid)
+    blank = either(invalid, region(image.shape[:2], o.exclude_rows))
+    labeller = _row_labeller(blank, model_background(model))
+    return _tiled(model, image, o, labeller, stats=stats, progress=progress)
+
+
+def _row_labeller(blank: np.ndarray | None, background: int) -> Callable:
+    """A :func:`tiled_apply` that gives labels instead: each finished block of
+    :func:`iter_tiled_rows` labelled (its ``blank`` pixels the certainty of ``background``,
+    as :func:`predict_fitted` sets them) and let go before the next tile is predicted."""
+
+    def labelled(fn, image, grid, **kwargs) -> np.ndarray:
+        labels = None
+        for y, block in iter_tiled_rows(fn, image, grid, **kwargs):
+            block = block.cpu().numpy() if isinstance(block, torch.Tensor) else block
+            rows = slice(y, y + block.shape[1])
+            if blank is not None:
+                certain_background(block, blank[rows], background)
+            found = labels_from_probabilities(block)
+            if labels is None:
+                labels = np.empty(grid.shape, found.dtype)
+            labels[rows] = found
+            del block, found  # the row's buffer goes back before the next tile is predicted
+        return labels
+
+    return labelled
+
+
+def _net_input(model, image: np.ndarray, o: PredictOptions, *, stats, name: str, invalid):
+    """(the image as the net sees it, its normalisation statistics): the statistics its
+    own (:func:`model_stats`) unless given, its excluded rows mirrored, its ``invalid``
+    pixels filled, rescaled by ``o.scale`` (:func:`predict_fitted`)."""
     if stats is None:
         stats = model_stats(model, _stats_pixels(image, o.exclude_rows, invalid, name), name=name)
     image = mirrored(image, o.exclude_rows, name)  # the net sees no bar, as in training
@@ -833,16 +891,20 @@ def predict_fitted(
     scaled = rescaled(image, o.scale)  # Cellpose's diameter: the net sees trained sizes
     if o.scale != 1:
         chosen.note(scale=round(float(o.scale), 4))  # auto's factor, in predict.json
-    probs = _tiled_probabilities(model, scaled, o, stats=stats, progress=progress)
-    probs = restored(probs, image.shape[:2])  # outputs in the input's pixels
-    background = model_background(model)
-    return blank_pixels(blank_probabilities(probs, o.exclude_rows, background), invalid, background)
+    return scaled, stats
 
 
 def _tiled_probabilities(model, image: np.ndarray, o: PredictOptions, *, stats, progress):
-    """``model``'s probabilities (a NumPy array) of a fitted, filled (H, W, C) ``image``,
-    predicted overlap-tile on ``o.device`` in the tiles and batches :func:`choose_tiling`
-    picks."""
+    """``model``'s probabilities (a NumPy array) of a fitted, filled (H, W, C) ``image``
+    (:func:`_tiled`)."""
+    probs = _tiled(model, image, o, tiled_apply, stats=stats, progress=progress)
+    return probs.cpu().numpy() if isinstance(probs, torch.Tensor) else probs
+
+
+def _tiled(model, image: np.ndarray, o: PredictOptions, apply: Callable, *, stats, progress):
+    """``apply`` (:func:`tiled_apply`, or one with its arguments) of ``model``'s
+    probabilities over a fitted, filled (H, W, C) ``image``, predicted overlap-tile on
+    ``o.device`` in the tiles and batches :func:`choose_tiling` picks."""
     fn = probability_fn(model, precision=o.precision, tta=o.tta)
     with inference_session(model, o.device) as dev:
         check_precision(o.precision, dev)
@@ -856,7 +918,7 @@ def _tiled_probabilities(model, image: np.ndarray, o: PredictOptions, *, stats, 
             device=dev,
         )
         chosen.note(tile_size=chosen.tile_value(grid.tile))
-        probs = tiled_apply(
+        return apply(
             fn,
             source,
             grid,
@@ -866,7 +928,6 @@ def _tiled_probabilities(model, image: np.ndarray, o: PredictOptions, *, stats, 
             device=dev,
             progress=progress,
         )
-    return probs.cpu().numpy() if isinstance(probs, torch.Tensor) else probs
 
 
 def _all_invalid(model, shape: tuple[int, int], name: str) -> np.ndarray:
