@@ -386,3 +386,24 @@ def test_flat_masks_naming_their_image_in_another_case_are_named(tmp_path):
         "found 2 mask(s) whose image's name differs in letter case (img_01_mask.png beside "
         "IMG_01.tif): rename them to match"
     ) in _error(tmp_path)
+
+
+@pytest.mark.parametrize("inner", ["masks", "Labels"])
+def test_masks_inside_images_are_named_with_the_move(tmp_path, inner):
+    """images/masks/ (the masks saved inside the images' folder, audit s41 audittrain): the
+    "no data set found" line says where the masks are and to move them up."""
+    for stem in ("a", "b"):
+        _pair(tmp_path, stem, "images", f"images/{inner}")
+    with pytest.raises(DatasetError) as info:
+        find_pairs(tmp_path)
+    message = str(info.value)
+    assert "no data set found" in message and "\n" not in message
+    assert f"images/{inner}/ (2 files) lies inside images/: move it up beside images/" in message
+
+
+def test_images_without_masks_folder_says_so(tmp_path):
+    (tmp_path / "images").mkdir()
+    for stem in ("a", "b"):
+        write_tiff(tmp_path / "images" / f"{stem}.tif", np.full((8, 8), 50, np.uint8))
+    with pytest.raises(DatasetError, match=r"images/ \(2 files\) has no masks/ beside it"):
+        find_pairs(tmp_path)

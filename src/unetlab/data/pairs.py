@@ -340,7 +340,27 @@ def near_misses(root: Path) -> list[str]:
             "each is the mask, move the images into images/ and the masks into masks/ (or "
             "name each mask X_mask.png)"
         )
-    return renames + _masks_of_other_case(stems)
+    return renames + _masks_of_other_case(stems) + _images_alone(root)
+
+
+def _images_alone(root: Path) -> list[str]:
+    """The near miss of an ``images/`` with no masks' folder beside it: the masks' folder
+    inside it (``images/masks/``, to move up), or none found."""
+    images = folder_candidates(root, ("images",))["images"]
+    if len(images) != 1 or any(folder_candidates(root, ("masks", "instances")).values()):
+        return []
+    folder = images[0]
+    inside = [f for fs in folder_candidates(folder, ("masks", "instances")).values() for f in fs]
+    if inside:
+        sub = inside[0]
+        return [
+            f"{folder.name}/{sub.name}/ ({len(_input_files(sub))} files) lies inside "
+            f"{folder.name}/: move it up beside {folder.name}/ ({root / sub.name})"
+        ]
+    return [
+        f"{folder.name}/ ({len(_input_files(folder))} files) has no masks/ beside it: put "
+        f"each image's mask, of its name, in {root / 'masks'}"
+    ]
 
 
 def _masks_of_other_case(names: dict[str, list[str]]) -> list[str]:
