@@ -85,3 +85,21 @@ def test_python_fit_records_a_relative_root_absolute(tmp_path, data, monkeypatch
     saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
     assert saved["data"]["root"] == str(data)
     assert cfg.data.root == "data"  # the caller's config is not changed
+
+
+@pytest.mark.parametrize("given", ["typo", "data/images/00.png"])
+def test_a_missing_data_folder_is_said_before_the_run_folder_of_an_earlier_run(
+    tmp_path, data, capsys, monkeypatch, given
+):
+    """A mistyped --data after a first run in the default runs/unet: the error named that
+    run ("already holds a run: add --resume ...") and not the data folder (audit s41
+    audittrain); now the data folder's line comes first, with the fix."""
+    monkeypatch.chdir(data.parent)
+    (data.parent / "runs" / "unet" / "checkpoints").mkdir(parents=True)
+    (data.parent / "runs" / "unet" / "checkpoints" / "last.pt").write_bytes(b"x")
+    image = next((data / "images").iterdir())
+    path = "typo" if given == "typo" else str(image)
+    assert main(["train", "--data", path, *TINY]) == 2
+    (line,) = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    said = "no such data folder" if given == "typo" else "is a file, not a data folder"
+    assert said in line and "already holds a run" not in line
