@@ -210,3 +210,23 @@ def test_a_rare_class_in_a_tile_is_never_captioned_0_percent():
     view = TileView(0, 0, 0, "road_1", np.zeros((1, 100, 100), np.float32), target, None)
     said = caption(view, ["road", "car", "person", "pole"])
     assert said.endswith("road 70%, car 30%, person 0.06%, pole 0%"), said
+
+
+def test_preview_refusals_name_a_fix_that_works(tmp_path, monkeypatch, capsys):
+    """--preview into a folder of the user's files said "add --overwrite", which --check
+    refuses ("not allowed with --check"); --preview at a file said ".unetlab-outputs: cannot
+    read it (Not a directory)" (audit s41 audittrain). Each is one line with a working fix,
+    and nothing is written."""
+    _data(tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    args = ["train", "--data", "data", "--check", "--set", "model.depth=2", "--preview"]
+    assert main([*args, "mine"]) == 2
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if "error:" in x]
+    assert "unetlab did not write (notes.txt)" in line and "--overwrite" not in line
+    assert "give an empty or new folder" in line
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["notes.txt"]
+    assert main([*args, "data/images/00.png"]) == 2
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if "error:" in x]
+    assert "data/images/00.png is a file; give a folder" in line

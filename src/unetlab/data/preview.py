@@ -273,9 +273,11 @@ def write_preview(
     check_count(dataset, count)
     names = [tile_name(i) for i in range(count)] + [SHEET]
     # an earlier preview's tiles beyond ``count`` are removed once this one is written
-    earlier = [n for n, source in made_from(folder, COMMAND).items() if source == SOURCE]
+    held = made_from(folder, COMMAND) if Path(folder).is_dir() else {}  # a file: refused below
+    earlier = [n for n, source in held.items() if source == SOURCE]
     sources = dict.fromkeys([*names, *earlier], SOURCE)
-    with output_folder(folder, names, command=COMMAND, sources=sources) as out:
+    # only into an empty folder or its own: a preview has no --overwrite (nor overwrite=)
+    with output_folder(folder, names, command=COMMAND, sources=sources, overwrite_fix="") as out:
         views = draw_tiles(dataset, count, epoch=epoch)
         window = grey_window(dataset)
         weights = [s.weight.max() for s in dataset.samples if s.weight is not None]
