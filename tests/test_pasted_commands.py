@@ -54,3 +54,25 @@ def test_an_older_runs_split_line_quotes_its_config(tmp_path):
     run.mkdir()
     (run / "config.yaml").write_text("data:\n  seed: 3\n  val_fraction: 0.25\n")
     assert f"unetlab train --config '{run / 'config.yaml'}' --data DATA" in _unrecorded_split(run)
+
+
+def test_the_label_values_fix_pastes_back_as_one_word(tmp_path, capsys):
+    """'for these masks --set data.label_values=[0, 255]' split in two words in a shell
+    ('unrecognized arguments: 255]'), and zsh (macOS) reads [..] as a glob (audit s41
+    audittrain): the printed --set is shell-quoted, and pasted back it passes the check."""
+    import numpy as np
+
+    from unetlab.cli import main
+    from unetlab.data.io import write_png
+
+    for i in range(4):
+        mask = np.zeros((32, 32), np.uint8)
+        mask[8:20, 10 + i : 24] = 255
+        write_png(tmp_path / "images" / f"{i:02d}.png", np.full((32, 32), 9 * i, np.uint8))
+        write_png(tmp_path / "masks" / f"{i:02d}.png", mask)
+    args = ["train", "--data", str(tmp_path), "--check", "--set", "model.depth=2"]
+    assert main([*args, "--set", "data.label_values=[0, 128]"]) == 2
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if "error:" in x]
+    fix = line.split("for these masks ", 1)[1].split("; ")[0]
+    assert fix == "--set 'data.label_values=[0, 255]'"
+    assert main([*args, *shlex.split(fix)]) == 0

@@ -3,6 +3,7 @@ void value's warning where nothing names the classes (:func:`void_note`)."""
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -236,7 +237,7 @@ def label_value_problems(fp: Fingerprint, cfg: Config) -> list[str]:
         f"{show(d.label_values)}{where}{also}: for these masks "
         + ("leave out that config or " if where else "")
         + "--set "
-        + " --set ".join(fix)
+        + " --set ".join(map(shlex.quote, fix))  # [0, 255]: one word, no zsh glob
         + unlabelled
     ]
 
