@@ -27,3 +27,17 @@ def test_predict_names_the_microscope_files_it_does_not_read(tmp_path, caplog):
     model = UNet(1, 2, depth=2, base_channels=2, padding="same")
     done = predict_folder(model, tmp_path / "in", tmp_path / "py")
     assert sorted(p.name for p in done.not_read) == ["s1.czi", "s2.CZI", "s3.czi", "t.nd2"]
+
+
+def test_train_names_the_microscope_images_its_masks_were_drawn_on(tmp_path, capsys):
+    """images/s1.czi beside masks/s1.png: the check said only "masks/s1.png: mask without an
+    image in images/" (audit s41 audittrain); it names the .czi and the conversion."""
+    for sub in ("images", "masks"):
+        (tmp_path / sub).mkdir()
+    for i in (1, 2):
+        (tmp_path / "images" / f"s{i}.czi").write_bytes(b"\0" * 16)
+        Image.fromarray(np.zeros((24, 20), np.uint8)).save(tmp_path / "masks" / f"s{i}.png")
+    assert main(["train", "--data", str(tmp_path), "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "masks/s1.png: its image images/s1.czi is in a format unetlab does not read" in err
+    assert "convert it to OME-TIFF" in err and "mask without an image" not in err

@@ -34,7 +34,12 @@ import numpy as np
 
 from unetlab.data.colour_table import ColourTable
 from unetlab.data.dsb import DSB_LAYOUT, dsb_folder_above, dsb_in_part, dsb_samples
-from unetlab.data.folder_notes import image_subfolders, is_macos_metadata, subfolders_line
+from unetlab.data.folder_notes import (
+    image_subfolders,
+    is_macos_metadata,
+    subfolders_line,
+    unread_microscope_files,
+)
 from unetlab.data.io import (
     INPUT_SUFFIXES,
     TIFF_SUFFIXES,
@@ -661,7 +666,7 @@ def _folder_pairs(
     problems += [f"{images[s]}: no mask in {mask_dir}/ with this name" for s in lone_images]
     if layout != "voc":  # VOC's images without masks are not training images
         lone_masks = _archives_passed_over(lone_masks, masks, img_dir)
-        problems += [f"{masks[s]}: mask without an image in {img_dir}/" for s in lone_masks]
+        problems += _lone_mask_problems([masks[s] for s in lone_masks], img_dir)
     problems += [
         f"{s}: listed in the split file but not in {img_dir}/"
         for s in sorted(set(names or ()) - set(images))
@@ -670,6 +675,20 @@ def _folder_pairs(
         (images[s], masks[s])
         for s in sorted(images)
         if s in masks and None not in (images[s], masks[s])
+    ]
+
+
+def _lone_mask_problems(lone: list[Path], img_dir: Path) -> list[str]:
+    """A problem for each mask of ``lone`` without an image: one whose image is in a
+    microscope format unetlab does not read (``s1.czi``) names it and the conversion."""
+    unread = {nfc(f.stem): f for f in unread_microscope_files(img_dir)} if lone else {}
+    return [
+        f"{mask.parent.name}/{mask.name}: its image {img_dir.name}/{image.name} is in a format "
+        "unetlab does not read: convert it to OME-TIFF (Fiji: File > Import > Bio-Formats, then "
+        "save as OME-TIFF; or bfconvert)"
+        if (image := unread.get(nfc(mask.stem)))
+        else f"{mask}: mask without an image in {img_dir}/"
+        for mask in lone
     ]
 
 
