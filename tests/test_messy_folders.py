@@ -407,3 +407,17 @@ def test_images_without_masks_folder_says_so(tmp_path):
         write_tiff(tmp_path / "images" / f"{stem}.tif", np.full((8, 8), 50, np.uint8))
     with pytest.raises(DatasetError, match=r"images/ \(2 files\) has no masks/ beside it"):
         find_pairs(tmp_path)
+
+
+def test_empty_images_and_masks_folders_say_what_to_put_there(tmp_path):
+    """images/ and masks/ made but not filled (or holding only .DS_Store): "no image/mask
+    pairs found" named no fix (audit s41 audittrain)."""
+    (tmp_path / "images").mkdir()
+    (tmp_path / "Masks").mkdir()
+    (tmp_path / "images" / ".DS_Store").write_bytes(b"\0" * 8)
+    with pytest.raises(DatasetError) as info:
+        find_pairs(tmp_path)
+    assert str(info.value) == (
+        f"{tmp_path}: no image/mask pairs found: images/ and Masks/ hold no image files; put "
+        "each image in images/ and its mask, of the same file name, in Masks/"
+    )

@@ -621,8 +621,19 @@ def find_pairs(
     elif found:
         raise problems_error(found, where=root)
     if not pairs and not found:
-        raise DatasetError(f"{root}: no image/mask pairs found")
+        raise DatasetError(f"{root}: no image/mask pairs found{_empty_folders(root, layout)}")
     return pairs
+
+
+def _empty_folders(root: Path, layout: str) -> str:
+    """What to say of a data set of no pairs: its images/ and masks/ hold no image files."""
+    if layout not in ("folders", "instances"):
+        return ""
+    images, masks = (d.name for d in layout_folders(root, layout))
+    return (
+        f": {images}/ and {masks}/ hold no image files; put each image in {images}/ and its "
+        f"mask, of the same file name, in {masks}/"
+    )
 
 
 def _refuse_one_sample(root: Path, layout: str, flag: str) -> None:
