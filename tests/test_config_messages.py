@@ -67,3 +67,14 @@ def test_a_non_ascii_path_is_written_as_it_reads(tmp_path):
     text = save_config(cfg, tmp_path / "c.yaml").read_text(encoding="utf-8")
     assert "root: /data/ds sp ä" in text
     assert load_config(tmp_path / "c.yaml").data.root == "/data/ds sp ä"
+
+
+@pytest.mark.parametrize("word", ["none", "None", "NONE"])
+def test_none_for_a_key_that_takes_null_names_null(word):
+    """--set data.ignore_value=none said "must be int or null, not 'none'" (audit s41
+    audittrain): Python's None is no YAML null; the line says to write null."""
+    with pytest.raises(UnetlabError) as err:
+        load_config(None, [f"data.ignore_value={word}"])
+    assert str(err.value) == (
+        f"config key data.ignore_value must be int or null, not {word!r}: write null for none"
+    )
