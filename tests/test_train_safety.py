@@ -238,3 +238,23 @@ def test_an_empty_folder_or_one_with_only_our_lock_or_system_files_is_a_new_run(
         for name in "abcd":
             (tmp_path / "many" / name).mkdir(parents=True)
         prepare_run_dir(tmp_path / "many", resume=False, overwrite=False)
+
+
+def test_a_stop_before_the_first_checkpoint_does_not_say_it_saved_one(
+    tmp_path, data, monkeypatch, capsys
+):
+    """A second Ctrl-C ("stop at once") during the first step said "interrupted; saved
+    RUN/checkpoints/last.pt; continue with: ... --resume", and that --resume was refused:
+    no last.pt (audit s41 audittrain). It says none was saved and to run the command again."""
+
+    def stopped_early(cfg, run_dir, **_):
+        (Path(run_dir) / "checkpoints").mkdir(parents=True)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_mod, "fit", stopped_early)
+    run = tmp_path / "run"
+    assert _train(data, run, "--no-plan", "--epochs", "1") == 130
+    err = capsys.readouterr().err
+    assert "; saved" not in err and "--resume" not in err
+    assert f"unetlab train: interrupted before {run}/checkpoints/last.pt was saved" in err
+    assert "start the run again with the same command" in err

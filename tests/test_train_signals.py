@@ -102,8 +102,12 @@ def test_the_command_exits_128_plus_the_signal(tmp_path, monkeypatch, capsys, si
     def stopped(*args, **kwargs):
         raise Stopped(signum) if signum != signal.SIGINT else KeyboardInterrupt
 
+    import unetlab.train.resume
+
     data = write_blobs(tmp_path / "data", 4)
     monkeypatch.setattr(train_mod, "fit", stopped)
+    # a last.pt saved at the stop (without one the line says so: test_train_safety)
+    monkeypatch.setattr(unetlab.train.resume, "saved_at", lambda run_dir: "step 3")
     argv = ["train", "--data", str(data), "--run-dir", str(tmp_path / "r"), "--no-plan"]
     assert main(argv) == code
     err = capsys.readouterr().err

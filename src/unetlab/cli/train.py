@@ -477,16 +477,19 @@ def _stopped(run_dir: Path, exc: KeyboardInterrupt, *, say: bool, processes: int
     """Say where the stopped run is (``say``: the main process of a group); the exit status
     of a process ended by the signal, 128 + signum (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)."""
     from unetlab.train import resume_command
+    from unetlab.train.resume import saved_at
 
     how, code = stop_status(exc)
     if not say:
         return code
+    last = run_dir / "checkpoints" / "last.pt"
+    said = (
+        f"{how}; saved {last}\ncontinue with: {resume_command(run_dir, processes)}"
+        if saved_at(run_dir) is not None  # a second Ctrl-C in the first step: none
+        else f"{how} before {last} was saved: start the run again with the same command"
+    )
     with contextlib.suppress(OSError):  # a closed terminal (SIGHUP): train.log says it
-        print(
-            f"unetlab train: {how}; saved {run_dir / 'checkpoints' / 'last.pt'}\n"
-            f"continue with: {resume_command(run_dir, processes)}",
-            file=sys.stderr,
-        )
+        print(f"unetlab train: {said}", file=sys.stderr)
     return code
 
 
