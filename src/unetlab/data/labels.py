@@ -29,15 +29,28 @@ def encode_mask(
     mask = np.asarray(mask)
     out = value_indices(mask, label_values, ignore_value=ignore_value)
     if (out == UNKNOWN).any():
-        unknown = sorted(set(np.unique(mask[out == UNKNOWN]).tolist()))[:10]
+        every = np.unique(mask[out == UNKNOWN]).tolist()
+        unknown = sorted(every)[:10]
         raise DatasetError(
             f"{name}: label value(s) {unknown} are not among the classes' values "
-            f"{list(label_values)}; "
+            f"{list(label_values)}; {_blurred(every, label_values, out)}"
             "set data.label_values (or data.ignore_value) in the config (evaluate: "
             "--ignore-value V for a value that counts nowhere, such as VOC's 255 outlines; "
             "--label-values with --pred), or fix the mask"
         )
     return out
+
+
+def _blurred(unknown: list, label_values: Sequence[int], out: np.ndarray) -> str:
+    """What to say first of a mask whose ``unknown`` values look like the blur, resizing or
+    JPEG of a mask of ``label_values`` (as training's refusal): 14 or more of them, all
+    between the classes' values, on at most 15% of the pixels; else ''."""
+    low, high = min(label_values), max(label_values)
+    if len(unknown) < 14 or not all(low < v < high for v in unknown):
+        return ""
+    if (out == UNKNOWN).mean() > 0.15:
+        return ""
+    return "the values between look like blur, resizing or JPEG compression of the mask: threshold it; or "
 
 
 #: what :func:`value_indices` gives a value that is no class's and not ignored
