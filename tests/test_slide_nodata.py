@@ -110,13 +110,13 @@ def test_page_statistics_are_of_the_valid_pixels():
     image, bad = _bordered(2)
     nodata = SlideNodata(0.0)
     for spec in ({"mode": "per_image"}, {"mode": "percentile"}):
-        stats, fill = valid_stats(image, image, nodata, spec, "x")
+        stats, fill, _ = valid_stats(image, image, nodata, spec, "x")
         want = image_stats(valid_pixels(image, bad), spec)
         np.testing.assert_allclose(stats, want)
     np.testing.assert_allclose(fill, image[~bad].mean(axis=0))
-    stats, fill = valid_stats(image, image, nodata, {"mode": "fixed", "mean": 1, "std": 2}, "x")
+    stats, fill, _ = valid_stats(image, image, nodata, {"mode": "fixed", "mean": 1, "std": 2}, "x")
     np.testing.assert_allclose(fill, image[~bad].mean(axis=0))  # the pass of its own
-    stats, fill = valid_stats(0 * image, 0 * image, nodata, {"mode": "per_image"}, "x")
+    stats, fill, _ = valid_stats(0 * image, 0 * image, nodata, {"mode": "per_image"}, "x")
     assert fill is None
 
 

@@ -16,7 +16,7 @@ import tifffile
 
 from tests.test_predict_objects import local_net, nuclei_image
 from unetlab.data import ome
-from unetlab.data.normalize import image_stats as stats
+from unetlab.data.normalize import raw_stats as stats
 from unetlab.data.slides import open_slide
 from unetlab.errors import UnetlabError
 from unetlab.group import Group
@@ -120,7 +120,7 @@ def test_a_resumed_slide_equals_an_uninterrupted_one(
 ):
     slide = _slide(tmp_path / "s.tif")
     passes = []  # the page read whole for its statistics: not again by the rerun
-    monkeypatch.setattr(slides, "image_stats", lambda *a, **k: passes.append(1) or stats(*a, **k))
+    monkeypatch.setattr(slides, "raw_stats", lambda *a, **k: passes.append(1) or stats(*a, **k))
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
         whole, resumed, (all_, first, again) = _interrupted_then_resumed(
             tmp_path, slide, 24, save_probabilities=True, output_format=output_format

@@ -748,8 +748,17 @@ def model_stats(
     own = mean if spec.get("mode") == "per_image" else None
     record = getattr(model, "appearance", None)  # absent: a model never trained by unetlab
     say_appearance(record, spec, image, name=name, mean=own, dtype_said=said_dtype)
+    say_contrast(spec, image.dtype, note, name=name, dim=dim)
+    return mean, floored(contrast, spec, image.dtype)
+
+
+def say_contrast(spec: dict, dtype, note: tuple | None, *, name: str, dim=None) -> None:
+    """Say ``note``, :func:`~unetlab.data.normalize.contrast_note` of an image of ``dtype``
+    normalised by ``spec``: "floor not applied" once per run (:func:`floor_run`) and dtype,
+    outside a run once a process; "read as nearly empty" per image (``name: ...``, appended
+    to ``dim`` instead, when given). A streamed slide's page says it too (audit s41)."""
     if note is not None and note[0] == "dtype":
-        key = (np.dtype(image.dtype).name, str(spec.get("floor")))
+        key = (np.dtype(dtype).name, str(spec.get("floor")))
         said = _SAID_FLOOR.get()
         said = _SAID_OUTSIDE if said is None else said
         if key not in said:
@@ -759,7 +768,6 @@ def model_stats(
         dim.append(f"{name}: {note[1]}")
     elif note is not None:
         log.warning("%s: %s", name, _dim_line(note[1], name, str(spec.get("floor"))))
-    return mean, floored(contrast, spec, image.dtype)
 
 
 #: the image named in the first full "read as nearly empty" line said outside any run, by

@@ -27,7 +27,7 @@ from unetlab.data.nodata import (
     nodata_pixels,
     transparent,
 )
-from unetlab.data.normalize import image_stats
+from unetlab.data.normalize import floored, raw_stats
 from unetlab.data.read_notes import note_left_out
 from unetlab.data.slides import is_zarr
 
@@ -143,18 +143,20 @@ class FilledPage:
 
 
 def valid_stats(image, raw, nodata: SlideNodata, spec: dict, name: str):
-    """``(stats, fill)`` of a page: the normalisation statistics of ``image`` (what the net
-    reads) over the pixels ``nodata`` finds valid in ``raw`` (the page as read), and their
-    mean per band (None: no valid pixel, and the statistics are none). The share left out is
-    noted under ``name`` (:func:`~unetlab.data.read_notes.note_left_out`)."""
+    """``(stats, fill, contrast)`` of a page: the normalisation statistics of ``image``
+    (what the net reads) over the pixels ``nodata`` finds valid in ``raw`` (the page as
+    read), their mean per band (None: no valid pixel, and the statistics are none) and their
+    contrast before the model's floor (:func:`~unetlab.data.normalize.raw_stats`). The share
+    left out is noted under ``name`` (:func:`~unetlab.data.read_notes.note_left_out`)."""
     rows = ValidRows(image, nodata.value, invalid=lambda r: nodata.invalid(raw[r]))
     with np.errstate(invalid="ignore", divide="ignore"):  # no valid pixel: not used
         try:
-            stats = image_stats(rows, spec)
+            mean, contrast = raw_stats(rows, spec)
+            stats = (mean, floored(contrast, spec, rows.dtype))
         except IndexError:  # a float image's percentiles of no pixel
             if rows.count:
                 raise
-            stats = None
+            stats = contrast = None
     h, w = image.shape[:2]
     if rows.count == 0:  # a mode that reads no pixel (fixed, scale), or none valid
         for top in range(0, h, PASS_ROWS):
@@ -164,8 +166,8 @@ def valid_stats(image, raw, nodata: SlideNodata, spec: dict, name: str):
         note_left_out(name, share, nodata.kind())
     if rows.count == 0:
         c = image.shape[2]
-        return (np.zeros(c), np.ones(c)), None
-    return stats, rows.mean()
+        return (np.zeros(c), np.ones(c)), None, None
+    return stats, rows.mean(), contrast
 
 
 def stats_record(stats, fill) -> tuple:

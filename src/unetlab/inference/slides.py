@@ -53,7 +53,7 @@ from unetlab.data.colour import colour_file
 from unetlab.data.geotiff import level_geotags, read_geotags
 from unetlab.data.io import TIFF_SUFFIXES, ome_positions
 from unetlab.data.nodata import blank_pixels
-from unetlab.data.normalize import image_stats
+from unetlab.data.normalize import contrast_note, floored, raw_stats
 from unetlab.data.positions import current_suffix, position_of, position_suffix
 from unetlab.data.slides import Slide, is_zarr, open_slide
 from unetlab.data.tiffmeta import (
@@ -89,6 +89,7 @@ from unetlab.inference.predict import (
     model_background,
     model_label_nodata,
     probability_fn,
+    say_contrast,
 )
 from unetlab.inference.records import (
     TIFF_KEY,
@@ -1093,10 +1094,11 @@ def _predict_page(model, run: _SlideRun, p: int, rows: tuple, arrays, done, valu
     h = slide.shape[1]
     known = done.page_stats(p)  # a resumed page's, as the killed run had them
     got = _page_image(model, slide, p, run.options, grid, stats=known, nodata=nodata)
-    page, image, stats, fill = got
+    page, image, stats, fill, note = got
     done.keep_stats(stats if nodata is None else stats_record(stats, fill))
     if tiles["main"] and (nodata is None or fill is not None):  # said once, not by each band
         say_streamed_appearance(model, image, stats[0], name=str(slide.path))
+        say_contrast(model.normalization, image.dtype, note, name=str(slide.path))
     sinks = {key: ome.RowSink(arrays[key], specs[key], p, first, stop) for key in specs}
     synced = {key: (arrays[key], specs[key]) for key in specs}
     fn, progress = tiles["fn"], tiles["progress"]
@@ -1137,13 +1139,15 @@ def _page_image(
     stats=None,
     nodata: SlideNodata | None = None,
 ):
-    """``(page, image, stats, fill)``: page ``p`` of ``slide`` (a reader that keeps a band
-    of rows), the (H, W, C) image the net reads of it (channels fitted, checked for
+    """``(page, image, stats, fill, note)``: page ``p`` of ``slide`` (a reader that keeps a
+    band of rows), the (H, W, C) image the net reads of it (channels fitted, checked for
     non-finite pixels as windows reach them: not a channel --channel leaves out) and its
     normalisation statistics, of the whole page (every band and tile sees the same
     mapping), read in one pass unless given (``stats``: as the resume record keeps them).
     With ``nodata``, the statistics are of the valid pixels, which the image holds in
-    place of the invalid ones (their mean, ``fill``; None: no valid pixel)."""
+    place of the invalid ones (their mean, ``fill``; None: no valid pixel). ``note``: what
+    the model's floor does to the page (:func:`~unetlab.data.normalize.contrast_note`;
+    None where there is nothing to say or the statistics were given)."""
     name, c = slide.path.name, slide.shape[3]
     page = slide.page(p, band_rows=grid.tile[0])
     if c == model.in_channels and options.channel is None:
@@ -1154,18 +1158,25 @@ def _page_image(
     image = _checked(source, str(slide.path), page, nodata)  # a NaN nodata is no NaN pixel
     if nodata is not None:
         return (page, *_valid_image(model, slide, page, image, nodata, stats))
+    note = None
     if stats is None:
-        stats = image_stats(image, model.normalization)
+        spec = model.normalization
+        mean, contrast = raw_stats(image, spec)
+        note = contrast_note(spec, image.dtype, contrast)
+        stats = (mean, floored(contrast, spec, image.dtype))
         page.drop()
-    return page, image, stats, None
+    return page, image, stats, None, note
 
 
 def _valid_image(model, slide: Slide, page, image, nodata: SlideNodata, known):
-    """``(image, stats, fill)`` of a page with pixels that are no sample
+    """``(image, stats, fill, note)`` of a page with pixels that are no sample
     (:func:`_page_image`): the image filled with the valid mean, statistics over the valid
     pixels (``known``: a resumed page's record)."""
+    note = None
     if known is None:
-        stats, fill = valid_stats(image, page, nodata, model.normalization, str(slide.path))
+        spec = model.normalization
+        stats, fill, contrast = valid_stats(image, page, nodata, spec, str(slide.path))
+        note = None if fill is None else contrast_note(spec, image.dtype, contrast)
         page.drop()
     else:
         stats, fill = from_record(known)
@@ -1175,8 +1186,8 @@ def _valid_image(model, slide: Slide, page, image, nodata: SlideNodata, known):
             "(nodata: none predicts them)",
             slide.path.name,
         )
-        return image, stats, None
-    return FilledPage(image, page, nodata, fill), stats, fill
+        return image, stats, None, None
+    return FilledPage(image, page, nodata, fill), stats, fill, note
 
 
 def _blanking(model, page, nodata: SlideNodata | None):
