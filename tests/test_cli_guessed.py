@@ -60,3 +60,28 @@ def test_evaluate_diameter_names_evaluates_own_scale(capsys):
         main(["evaluate", "--checkpoint", "m.pt", "--data", "d", "--diameter", "30"])
     err = capsys.readouterr().err
     assert "give evaluate --checkpoint --scale d/D, d the training objects' diameter" in err
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [("--outptu", "--output"), ("--instancs", "--instances"), ("--pixelsize", "--pixel-size")],
+)
+def test_a_misspelt_flag_names_the_flag_meant(capsys, typo, meant):
+    """A flag spelt like one the command has names it (audit s41 auditslide: --outptu said
+    '--output is required', not the typo; --instancs named no flag to use)."""
+    argv = ["predict", "--checkpoint", "m.pt", "--input", "a.tif", typo, "o"]
+    argv += ["--output", "o"] if typo != "--outptu" else []
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"unrecognized arguments: {typo}: did you mean {meant}?" in err
+
+
+def test_a_prefix_of_a_flag_is_still_taken(capsys):
+    """argparse's own prefixes (--skip for --skip-existing) are no typo: not refused here."""
+    from unetlab.cli import _misspelt_flag, build_parser
+
+    parser = build_parser()
+    assert _misspelt_flag(parser, "predict", ["predict", "--skip", "--input", "x"]) == ""
+    assert _misspelt_flag(parser, "predict", ["predict", "--", "--outptu"]) == ""

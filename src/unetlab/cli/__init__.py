@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import importlib
 import logging
 import os
@@ -123,6 +124,8 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.
         parser.error(f"'{command}' is not a command: use {GUESSED[command]}")
     if command in parser.commands and (dashed := _dashed_file(given)) is not None:
         parser.commands[command].error(dashed)
+    if command in parser.commands and (typo := _misspelt_flag(parser, command, given)):
+        parser.commands[command].error(typo)
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         command = parser.commands[args.command]
@@ -150,6 +153,26 @@ def _dashed_file(given: list[str]) -> str | None:
             continue
         return f"{token}: a file name starting with '-' reads as a flag: give it as ./{token}"
     return None
+
+
+def _misspelt_flag(parser: argparse.ArgumentParser, command: str, given: list[str]) -> str:
+    """The line for a flag after ``command`` in ``given`` (before a ``--``) that the command
+    does not know but spells like one it does: ``--outptu`` named the required --output as
+    missing, not the typo, and ``--instancs`` named no flag to use (audit s41 auditslide);
+    "" where there is none (argparse then says what it says)."""
+    sub = parser.commands[command]
+    known = [o for o in sub._option_string_actions if o.startswith("--")]
+    after = given[given.index(command) + 1 :]
+    for token in after[: after.index("--")] if "--" in after else after:
+        flag = token.split("=")[0]
+        if not flag.startswith("--") or any(o.startswith(flag) for o in known):
+            continue  # a value, a flag, or a prefix of one (argparse takes those)
+        if (command, flag) in GUESSED_FLAGS:
+            continue
+        close = difflib.get_close_matches(flag, known, n=1, cutoff=0.75)
+        if close:
+            return f"unrecognized arguments: {flag}: did you mean {close[0]}?"
+    return ""
 
 
 def _command_modules() -> list:
