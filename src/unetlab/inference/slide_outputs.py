@@ -28,7 +28,7 @@ from pathlib import Path
 
 from unetlab.atomic import COMMITTED, RESUMABLE, atomic_path, fsync, put_in_place
 from unetlab.data import ome
-from unetlab.errors import OutputError
+from unetlab.errors import OutputError, TheirFileError
 from unetlab.manifest import publishing_name
 
 #: the files a staging keeps to be resumed (unetlab.inference.slide_resume), dropped from an
@@ -51,9 +51,10 @@ class Together:
     (:func:`finish`); without one each file is an :func:`~unetlab.atomic.atomic_path`
     temporary beside its final name."""
 
-    def __init__(self, output_format: str, folder: Path | None = None, record=None):
+    def __init__(self, output_format: str, folder: Path | None = None, record=None, before=None):
         self.output_format = output_format
         self.folder, self.record = folder, record
+        self.before = before or {}  # file_stamps of the outputs as the run began
         self._stack = contextlib.ExitStack()
         self._at: dict[Path, Path] = {}
         self._order: list[tuple[Path, Path, bool]] = []  # (place, final, folder), reserved
@@ -69,6 +70,12 @@ class Together:
     def __exit__(self, kind, value, trace) -> bool:
         if self.folder is None:
             return self._stack.__exit__(kind, value, trace)
+        if kind is None:
+            try:
+                self._refuse_changed()
+            except TheirFileError as exc:  # as any failure before the commit
+                self.__exit__(type(exc), exc, exc.__traceback__)
+                raise
         try:
             if kind is None:
                 self._commit()
@@ -114,6 +121,19 @@ class Together:
         """The place :meth:`reserve` gave for ``final``."""
         return self._at[final]
 
+    def _refuse_changed(self) -> None:
+        """TheirFileError (that input's failure) naming an output another program wrote
+        since the run began (``before``): a slide streams for hours, and a file put in the
+        folder under an output's name then was replaced (audit s41 auditslide)."""
+        now = file_stamps(final for final in self.before if final in self._at)
+        for final, stamp in now.items():
+            if stamp is not None and stamp != self.before[final]:
+                raise TheirFileError(
+                    f"{final} was written by another program while this slide was predicted: "
+                    "unetlab predict never replaces such a file; move it elsewhere and run the "
+                    "same command again"
+                )
+
     def _commit(self) -> None:
         """Every output is written: record the renames (the last reserved first); from
         here on the step is done, by this run or the next."""
@@ -124,6 +144,20 @@ class Together:
             steps.append([place.name, final.name, is_folder])
         fsync(self.folder)
         _write(self.folder, {"state": COMMITTED, "steps": steps, **(self.record or {})})
+
+
+def file_stamps(paths) -> dict[Path, tuple[int, int, int] | None]:
+    """Each path's (inode, size, mtime in ns), None where there is none: a file written or
+    replaced since gets another."""
+    stamps = {}
+    for path in map(Path, paths):
+        try:
+            st = os.lstat(path)
+        except OSError:
+            stamps[path] = None
+        else:
+            stamps[path] = (st.st_ino, st.st_size, st.st_mtime_ns)
+    return stamps
 
 
 def _folder_publisher(stage: Path, final: Path):

@@ -41,7 +41,7 @@ import math
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -113,7 +113,13 @@ from unetlab.inference.slide_nodata import (
     valid_stats,
 )
 from unetlab.inference.slide_objects import SlideObjects, id_staging
-from unetlab.inference.slide_outputs import Together, finish, publishing_path, seal
+from unetlab.inference.slide_outputs import (
+    Together,
+    file_stamps,
+    finish,
+    publishing_path,
+    seal,
+)
 from unetlab.inference.slide_overlay import OVERLAY_SIDE, by_object, write_slide_overlay
 from unetlab.inference.slide_progress import TileProgress
 from unetlab.inference.tiling import TileGrid, iter_tiled_rows
@@ -577,6 +583,9 @@ def predict_slide(
         published = group.share(_published(run.finals, run.wanted) if group.is_main else None)
         if published is not None:  # a stopped run's outputs, finished
             return _finished(published, out_dir, counted)
+        # the outputs' files now: one another program writes meanwhile is not replaced
+        overlay_path = out_dir / f"{output_stem(path)}_overlay.png"
+        run = replace(run, before=file_stamps([*run.finals.values(), overlay_path]))
         _predict_run(model, run, values=values, progress=progress, group=group)
         drawn = None if overlay is None else (overlay, overlay_side, record)
         done = dict(values=values, drawn=drawn, counted=counted)
@@ -632,6 +641,7 @@ class _SlideRun:
     found: SlideObjects | None
     output_format: str
     wanted: dict
+    before: dict = field(default_factory=dict)  # the outputs' files as the run began
 
     @classmethod
     def of(cls, model, slide: Slide, out_dir: Path, options, outputs: OutputOptions, **how):
@@ -706,13 +716,16 @@ def _publish_run(model, run: _SlideRun, out_dir: Path, *, values, drawn, counted
     if drawn is not None:
         run.finals["overlay"] = out_dir / f"{output_stem(run.slide.path)}_overlay.png"
     made = (run.finals, run.staged, run.specs, run.found, run.output_format, run.wanted)
-    extra = _publish(model, run.slide, out_dir, made, values=values, drawn=drawn)
+    how = dict(values=values, drawn=drawn, before=run.before)
+    extra = _publish(model, run.slide, out_dir, made, **how)
     if run.found is not None and counted is not None:
         _count(counted, run.found.counts, run.found.classes, run.found.areas)
     return extra
 
 
-def _publish(model, slide, out_dir: Path, made: tuple, *, values, drawn=None) -> list[Path]:
+def _publish(
+    model, slide, out_dir: Path, made: tuple, *, values, drawn=None, before=None
+) -> list[Path]:
     """Make a slide's outputs from its staged arrays and put them in place together (main
     process). ``made``: (the final paths, the staging folders of the outputs and of the
     objects' ids, the outputs' specs, the slide's objects or None, the output format);
@@ -736,7 +749,7 @@ def _publish(model, slide, out_dir: Path, made: tuple, *, values, drawn=None) ->
     with (
         _kept_to_resume(staged, SOLO),
         folder_sync_deferred(out_dir),
-        Together(output_format, publishing, journal) as at,
+        Together(output_format, publishing, journal, before=before) as at,
     ):
         _reserve(at, finals, specs, found)
         if drawn is not None:
