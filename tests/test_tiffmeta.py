@@ -424,3 +424,23 @@ def test_tiffs_without_a_resolution_unit_give_one_line_per_command_not_per_file(
         for i in range(3):
             assert read_pixel_size(tmp_path / f"dpi{i}.tif") is None
     assert caplog.text.count("no pixel size") == 1 and "dpi0.tif" in caplog.text
+
+
+def test_a_given_pixel_size_line_names_no_z_spacing_neither_side_has(caplog):
+    """A 2-D image's line said 'z spacing none µm: taken as 0.325, none µm as given' (audit
+    s41 auditslide); a size 1000x the file's asks whether it was given in nm."""
+    import logging
+
+    from unetlab.data.tiffmeta import PixelSize, given_sizes
+
+    caplog.set_level(logging.INFO)
+    flat = PixelSize((0.65, 0.65), "um", None, ())
+    given_sizes(flat, "a.tif", 0.325, None)
+    given_sizes(flat, "b.tif", 650, None)
+    given_sizes(PixelSize((0.65, 0.65), "um", 2.0, ()), "z.tif", 0.325, None)
+    assert caplog.messages == [
+        "a.tif records pixel size 0.65x0.65 µm: taken as 0.325 µm as given",
+        "b.tif records pixel size 0.65x0.65 µm: taken as 650 µm as given (1000x the file's: "
+        "--pixel-size is in µm, not nm)",
+        "z.tif records pixel size 0.65x0.65 µm, z spacing 2 µm: taken as 0.325, 2 µm as given",
+    ]

@@ -390,16 +390,27 @@ def given_sizes(
     spacing = recorded.spacing if recorded is not None else None
     spacing = float(z_spacing) if z_spacing is not None else spacing
     if recorded is not None and (recorded.size != size or recorded.spacing != spacing):
-        log.info(
-            "%s records pixel size %s µm, z spacing %s µm: taken as %g, %s µm as given",
-            name,
-            "x".join(f"{v:g}" for v in recorded.size),
-            "none" if recorded.spacing is None else f"{recorded.spacing:g}",
-            size[0],
-            "none" if spacing is None else f"{spacing:g}",
-        )
+        log.info("%s", _given_line(name, recorded, size, spacing))
     geo = recorded.geotags if recorded is not None else ()
     return PixelSize(size, "um", spacing, geo)
+
+
+def _given_line(name: str, recorded: PixelSize, size: tuple, spacing: float | None) -> str:
+    """The line saying the pixel size (and z spacing, where either side has one) given in
+    place of the ``recorded`` one; a size 1000x off the file's asks whether it was given in
+    nm (audit s41 auditslide: a 2-D image's line said "z spacing none µm: taken as 0.325,
+    none µm")."""
+    had = "x".join(f"{v:g}" for v in recorded.size)
+    line = f"{name} records pixel size {had} µm"
+    if recorded.spacing is None and spacing is None:
+        line += f": taken as {size[0]:g} µm as given"
+    else:
+        z = ["none" if v is None else f"{v:g}" for v in (recorded.spacing, spacing)]
+        line += f", z spacing {z[0]} µm: taken as {size[0]:g}, {z[1]} µm as given"
+    ratio = size[0] / recorded.size[0]
+    if 900 <= ratio <= 1100:
+        line += f" ({ratio:.0f}x the file's: --pixel-size is in µm, not nm)"
+    return line
 
 
 def tiff_sizes(tif, page) -> tuple[tuple[float, float] | None, float | None]:
