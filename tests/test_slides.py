@@ -558,3 +558,13 @@ def test_a_turned_tiff_read_window_by_window_says_it_is_not_turned(tmp_path, cap
             pass
     (line,) = [r.getMessage() for r in caplog.records]
     assert line.startswith("t.tif: its Orientation tag says the picture is turned (6)")
+
+
+def test_a_file_that_is_no_tiff_names_the_fix(tmp_path):
+    """'cannot read this TIFF (TiffFileError: not a TIFF file: ...)' named no fix (audit s41
+    auditslide: a text file saved as .tif)."""
+    (tmp_path / "x.tif").write_bytes(b"hello world, no TIFF here" * 10)
+    with pytest.raises(UnetlabError, match="x.tif: cannot read this TIFF") as info:
+        open_slide(tmp_path / "x.tif")
+    assert str(info.value).endswith("copy or export it again (Fiji: File > Save As > Tiff)")
+    assert "\n" not in str(info.value)

@@ -355,7 +355,8 @@ def _tiff_errors(path: Path) -> Iterator[None]:
         if (short := short_file_line(path)) is not None:  # 0 bytes, or cut off
             raise ImageReadError(short) from exc
         raise ImageReadError(
-            f"{path}: cannot read this TIFF ({type(exc).__name__}: {first_line(exc)})"
+            f"{path}: cannot read this TIFF ({type(exc).__name__}: {first_line(exc)}); it is "
+            "damaged or not a TIFF: copy or export it again (Fiji: File > Save As > Tiff)"
         ) from exc
 
 
