@@ -22,9 +22,9 @@ def _model():
     return model
 
 
-def _lines(caplog, tmp_path, image, how: str, **kw) -> list[str]:
+def _lines(caplog, tmp_path, image, how: str, meta=None, **kw) -> list[str]:
     path = tmp_path / f"{how}.tif"
-    tifffile.imwrite(path, image)
+    tifffile.imwrite(path, image, **({} if meta is None else dict(imagej=True, metadata=meta)))
     caplog.clear()
     caplog.set_level(logging.WARNING)
     with floor_run():
@@ -48,3 +48,12 @@ def test_a_streamed_slide_of_another_dtype_says_the_floor_is_not_applied(tmp_pat
     image = rng.integers(100, 4000, (64, 64)).astype(np.uint16)
     lines = _lines(caplog, tmp_path, image, "streamed", large_threshold=100)
     assert [m for m in lines if "not applied to uint16 images" in m], lines
+
+
+def test_a_dim_streamed_stack_says_it_in_one_line(tmp_path, caplog):
+    """Its planes read as nearly empty are one line, as a stack read whole says them."""
+    rng = np.random.default_rng(0)
+    dim = rng.integers(10, 17, (4, 64, 64)).astype(np.uint8)
+    lines = _lines(caplog, tmp_path, dim, "stack", {"axes": "ZYX"}, large_threshold=100)
+    (line,) = [m for m in lines if "nearly empty" in m]
+    assert "stack.tif plane 0: contrast" in line and line.endswith("(and 3 more planes)"), line

@@ -1088,12 +1088,15 @@ def _predict_bands(
     progress = _tile_progress(slide.path.name, run.grid, run.batch, band, firsts, progress)
     with inference_session(model, options.device) as dev:
         check_precision(options.precision, dev)
-        tiles = dict(fn=fn, device=dev, progress=progress, main=group.is_main)
+        tiles = dict(fn=fn, device=dev, progress=progress, main=group.is_main, dim=[])
         for p, first in enumerate(firsts):
             if first < band[1]:  # else done before
                 if pages > 1:  # the bar says the frame: "frame 3 (4 of 100)"
                     progress.page(f"{label(p)} ({p + 1} of {pages})")
                 _predict_page(model, run, p, (first, *band), arrays, done, values, tiles)
+    if dim := tiles["dim"]:  # the pages read as nearly empty: one line, as a stack read whole
+        more = f" (and {len(dim) - 1} more {_page_axes(slide).noun()})" if len(dim) > 1 else ""
+        log.warning("%s%s", dim[0], more)
 
 
 def _predict_page(model, run: _SlideRun, p: int, rows: tuple, arrays, done, values, tiles):
@@ -1111,7 +1114,10 @@ def _predict_page(model, run: _SlideRun, p: int, rows: tuple, arrays, done, valu
     done.keep_stats(stats if nodata is None else stats_record(stats, fill))
     if tiles["main"] and (nodata is None or fill is not None):  # said once, not by each band
         say_streamed_appearance(model, image, stats[0], name=str(slide.path))
-        say_contrast(model.normalization, image.dtype, note, name=str(slide.path))
+        name = (
+            str(slide.path) if slide.shape[0] == 1 else f"{slide.path} {_page_axes(slide).label(p)}"
+        )
+        say_contrast(model.normalization, image.dtype, note, name=name, dim=tiles["dim"])
     sinks = {key: ome.RowSink(arrays[key], specs[key], p, first, stop) for key in specs}
     synced = {key: (arrays[key], specs[key]) for key in specs}
     fn, progress = tiles["fn"], tiles["progress"]
