@@ -373,3 +373,64 @@ def test_a_streamed_z_then_t_stack_reads_as_its_t_and_z_as_read_whole(tmp_path, 
     else:
         axes, spacing = output_pages(tmp_path / "streamed" / "s.ome.zarr")
         assert (axes.letters, axes.shape, spacing) == ("TZ", (3, 2), 2.5)
+
+
+@pytest.mark.parametrize("streamed", [{}, {"large_threshold": 100}], ids=["whole", "streamed"])
+def test_a_bare_stack_given_z_then_t_axes_has_the_summary_rows_of_one_that_records_them(
+    tmp_path, streamed
+):
+    """A stack that records no axes, given ``axes="ZTYX"``: its table was right, but its
+    summary rows took their pages as the file's own (none: page = output page), pairing page
+    1's figures (t 1, z 0) with t 0, z 1. They are now those of the same stack saved with
+    axes ZTYX, as this run read it and, for an earlier run's rows, as its record says."""
+    import torch
+
+    from unetlab import UNet
+    from unetlab.inference.folders import predict_folder
+
+    image = np.random.default_rng(0).integers(0, 255, (2, 3, 40, 48), np.uint8)
+    image[1, 1] = 0
+    for name, meta in (("bare", {}), ("named", {"axes": "ZTYX"})):
+        (tmp_path / name).mkdir()
+        tifffile.imwrite(tmp_path / name / "s.tif", image, photometric="minisblack", metadata=meta)
+    tifffile.imwrite(tmp_path / "other.tif", image[0, 0])
+    rows = {}
+    for name, given in (("bare", {"axes": "ZTYX"}), ("named", {})):
+        out, how = tmp_path / f"{name}_out", dict(objects=True, **streamed)
+        runs = (([tmp_path / name / "s.tif"], given), ([tmp_path / "other.tif"], {}))
+        for run, (inputs, axes) in enumerate(runs):  # the second: s.tif's an earlier run's
+            torch.manual_seed(0)
+            net = UNet(1, 2, depth=2, base_channels=2, padding="same")
+            predict_folder(net, inputs, out, **how, **axes)
+            got = _table(out / "objects_summary.csv")
+            keep = ("page", "t", "z", "objects", "total_area", "focus")
+            rows[name, run] = [[r[k] for k in keep] for r in got if r["image"] == "s.tif"]
+    assert rows["bare", 0] == rows["named", 0] == rows["bare", 1] == rows["named", 1]
+    assert [r[:4] for r in rows["bare", 0][:3]] == [
+        ["0", "0", "0", "17"],
+        ["3", "0", "1", "13"],
+        ["1", "1", "0", "16"],
+    ]
+
+
+def test_a_bare_stack_given_z_then_t_axes_has_the_3d_frames_focus_of_one_that_records_them(
+    tmp_path,
+):
+    """Its 3-D objects' rows (one a frame, ``objects_3d``) measured each frame's focus near
+    the parts of another frame's objects: its ids' pages were put at the file's own pages."""
+    import torch
+
+    from unetlab import UNet
+    from unetlab.inference.folders import predict_folder
+
+    image = np.random.default_rng(0).integers(0, 255, (2, 3, 40, 48), np.uint8)
+    rows = {}
+    for name, meta, given in (("bare", {}, {"axes": "ZTYX"}), ("named", {"axes": "ZTYX"}, {})):
+        tifffile.imwrite(tmp_path / f"{name}.tif", image, photometric="minisblack", metadata=meta)
+        torch.manual_seed(0)
+        net = UNet(1, 2, depth=2, base_channels=2, padding="same")
+        how = dict(objects=True, objects_3d=True, **given)
+        predict_folder(net, [tmp_path / f"{name}.tif"], tmp_path / name, **how)
+        got = _table(tmp_path / name / "objects_summary.csv")
+        rows[name] = [(r["t"], r["objects"], r["total_volume"], r["focus"]) for r in got]
+    assert rows["bare"] == rows["named"] and len(rows["bare"]) == 3

@@ -298,11 +298,14 @@ def image_focus(path: str | os.PathLike, table: str | os.PathLike | None = None)
 
 
 def page_focus(
-    path: str | os.PathLike, table: str | os.PathLike | None = None
+    path: str | os.PathLike,
+    table: str | os.PathLike | None = None,
+    order: Sequence[int] | None = None,
 ) -> list[float | None] | None:
     """:func:`focus_measure` of each page of the image file ``path``, near the objects of
-    its objects ``table`` (:func:`object_boxes`; a page without any: None) or, without one,
-    of the whole page; None: a Zarr folder, an image of more than :data:`FOCUS_PIXELS`, one
+    its objects ``table`` (:func:`object_boxes`, ``order`` the input page of each page of
+    its ids: by default :func:`input_pages`; a page without any: None) or, without one, of
+    the whole page; None: a Zarr folder, an image of more than :data:`FOCUS_PIXELS`, one
     that cannot be read (its failure is the prediction's to report), or a table that
     cannot."""
     from unetlab.data.io import read_stack, stack_shape
@@ -314,7 +317,8 @@ def page_focus(
         pages, h, w = stack_shape(path)
         if pages * h * w > FOCUS_PIXELS:
             return None
-        boxes = None if table is None else object_boxes(table, input_pages(path, pages))
+        order = input_pages(path, pages) if order is None else order
+        boxes = None if table is None else object_boxes(table, order)
         if table is not None and boxes is None:
             return None
         stack = read_stack(path)
@@ -455,14 +459,14 @@ def folder_summary(
         if not names:
             stem = Path(out_dir) / output_stem(path)
             row |= _scale_cell(scale, records, (stem, path, None), status)
-            rows.extend(_image_rows(row, stem, path, focus))
+            rows.extend(_image_rows(row, stem, path, focus, records))
             continue
         for i, name in enumerate(names):  # each position of a multi-position OME-TIFF
             with reading_position(path, i, len(names)):
                 at = {"image": path.name, "position": i, "position_name": name, **row}
                 stem = Path(out_dir) / output_stem(path)  # its outputs', and their record's
                 at |= _scale_cell(scale, records, (stem, path, i), status)
-                rows.extend(_image_rows(at, stem, path, focus))
+                rows.extend(_image_rows(at, stem, path, focus, records))
     return _with_focus_ratios(rows)
 
 
@@ -521,19 +525,55 @@ def scale_cell(records: Mapping, stem: Path, path: Path, position: int | None = 
     first of :data:`_RECORDED` there; a position's stem for each position of a
     multi-position file), 1 where it records none;
     none where it is not known (no record found)."""
+    entry = _record_of(records, stem)
+    if entry is None or not isinstance(entry.get("model"), dict):
+        return {}
+    scale = entry["model"].get("scale", 1)
+    if scale == "auto":  # each input's own factor, as its run noted it (1: none noted)
+        scale = _auto_factor(_record_notes(entry, path), position)
+    return _cell(scale)
+
+
+def _record_of(records: Mapping, stem: Path) -> dict | None:
+    """The record (of ``records``, ``predict.json``'s) whose key the outputs called ``stem``
+    carry (:func:`~unetlab.inference.records.embedded_key`, of the first of
+    :data:`_RECORDED` there); None where none is found."""
     from unetlab.inference.records import embedded_key
 
     for suffix in _RECORDED:
         if (key := embedded_key(stem.with_name(stem.name + suffix))) is not None:
             break
     entry = records.get(key) if key is not None else None
-    if not isinstance(entry, dict) or not isinstance(entry.get("model"), dict):
-        return {}
-    scale = entry["model"].get("scale", 1)
-    if scale == "auto":  # each input's own factor, as its run noted it (1: none noted)
-        files = entry.get("files") if isinstance(entry.get("files"), dict) else {}
-        scale = _auto_factor(files.get(str(path.resolve())) or {}, position)
-    return _cell(scale)
+    return entry if isinstance(entry, dict) else None
+
+
+def _record_notes(entry: Mapping, path: Path) -> dict:
+    """What the run of the record ``entry`` noted of the input ``path`` (its ``files``
+    entry: :mod:`~unetlab.inference.chosen`); {} where nothing."""
+    files = entry.get("files") if isinstance(entry.get("files"), dict) else {}
+    found = files.get(str(path.resolve()))
+    return found if isinstance(found, dict) else {}
+
+
+def _read_letters(records: Mapping, stem: Path, path: Path, status: str) -> str | None:
+    """The page axes, in the file's order (``"ZT"``), that the input ``path`` was read as by
+    the run that wrote its outputs called ``stem``: as this run noted them (``status``
+    :data:`DONE`: :func:`~unetlab.inference.chosen.noted`), else as the record of its
+    outputs (of ``records``) has them (:func:`_record_of`); its ``files`` entry's ``axes``,
+    what ``--axes`` gave a file that records none too (a stack saved without axes, given
+    ``ZTYX``, had its rows' figures put at the wrong t, z: the file says nothing of its
+    pages). None where not known, or several (positions of a multi-position file read
+    otherwise)."""
+    from unetlab.inference.chosen import noted
+
+    if status == DONE:
+        found = noted().get(str(path.resolve()), {})
+    else:
+        entry = _record_of(records, stem)
+        found = {} if entry is None else _record_notes(entry, path)
+    axes = found.get("axes")
+    axes = axes[0] if isinstance(axes, list) and len(axes) == 1 else axes
+    return axes.split("YX")[0] if isinstance(axes, str) and "YX" in axes else None
 
 
 def earlier_inputs(out_dir: str | os.PathLike, files: Sequence[Path]) -> list[Path]:
@@ -562,14 +602,20 @@ def _deleted(source: Path) -> bool:
     return not os.path.lexists(source) and source.parent.is_dir()
 
 
-def _image_rows(row: dict, stem: Path, path: Path, focus: bool) -> list[dict]:
+def _image_rows(
+    row: dict, stem: Path, path: Path, focus: bool, records: Mapping | None = None
+) -> list[dict]:
     """:func:`folder_summary`'s rows of one image (``row``: its name and status) whose
-    outputs are called ``stem``: one, or one per frame or plane of a stack."""
+    outputs are called ``stem``: one, or one per frame or plane of a stack, its pages as
+    its run read them (:func:`_read_letters`, by ``records``: ``predict.json``'s)."""
     table = stem.with_name(f"{stem.name}_objects.csv")
     figures = table_figures(table)
+    letters = _read_letters(records or {}, stem, path, row["status"])
     if figures is None:
         row["reason"] = "its objects table is missing or unreadable"
-    elif (planes := plane_rows(row, table, stem, path if focus else None, path)) is not None:
+    elif (
+        planes := plane_rows(row, table, stem, path if focus else None, path, letters)
+    ) is not None:
         return planes
     else:
         row.update(figures)
@@ -588,7 +634,12 @@ PLANE_COLUMNS = ("page", "t", "t_s", "z", "z_um")
 
 
 def plane_rows(
-    row: dict, table: Path, stem: Path, image: Path | None = None, source: Path | None = None
+    row: dict,
+    table: Path,
+    stem: Path,
+    image: Path | None = None,
+    source: Path | None = None,
+    letters: str | None = None,
 ) -> list[dict] | None:
     """``row`` (an input's ``image`` and ``status``) once for each page of a stack whose
     objects ``table`` has a ``page`` column: the page's :data:`PLANE_COLUMNS` that the table
@@ -599,8 +650,10 @@ def plane_rows(
     against time skips none), with the ``image`` file's :func:`page_focus` page by page
     where given. A movie's 3-D objects table (``t`` and ``volume``, no ``page``) gives a
     row per frame instead, its focus the median of its planes'. The outputs' pages are in
-    ImageJ's order, the table's and the image's in the input's (``source``, or ``image``:
-    :func:`input_pages`). None for one image, or where the pages cannot be told."""
+    ImageJ's order, the table's and the image's in the input's: as read, its page axes
+    ``letters`` in its order (``"ZT"``, as ``--axes ZTYX`` gave a file that records none),
+    else as the file ``source`` (or ``image``) records them (:func:`input_pages`). None for
+    one image, or where the pages cannot be told."""
     header = _header(table)
     frames = "page" not in header and {"t", "volume"} <= set(header)  # a movie's 3-D objects
     if "page" not in header and not frames:
@@ -611,7 +664,7 @@ def plane_rows(
             break
     else:
         return None
-    order = _output_order(planes, source or image)  # the input page of each output page
+    order = _output_order(planes, source or image, letters)  # each output page's input page
     times = [p["t"] for p in planes] if frames else []
     if frames:  # one row a frame: its t (and t_s)
         first: dict = {}
@@ -622,7 +675,7 @@ def plane_rows(
     if figures is None:
         return None
     figures = figures if frames else [figures[i] for i in order]
-    focus = page_focus(image, table) if image is not None else None
+    focus = page_focus(image, table, order) if image is not None else None
     if focus is not None and len(focus) == len(order):  # the image's pages: the input's
         focus = [focus[i] for i in order]
     if frames and focus is not None:  # a frame's: the median of its planes'
@@ -636,14 +689,21 @@ def plane_rows(
     return rows
 
 
-def _output_order(planes: list[dict], source: Path | None) -> list[int]:
+def _output_order(planes: list[dict], source: Path | None, letters: str | None = None) -> list[int]:
     """The input page of each page of a stack's outputs (``planes``: :func:`stack_planes`
     of them): a TIFF of a stack read whole keeps ImageJ's order, T then Z, which a Z, T
-    input's is not (:func:`input_pages`), nor streamed outputs, T, Z too; outputs with no T
-    and Z both keep the input's."""
+    input's is not, nor streamed outputs, T, Z too: by the page axes ``letters`` it was
+    read as (``"ZT"``; the sizes the outputs' ``t`` and ``z``), else as the file ``source``
+    records them (:func:`input_pages`); outputs with no T and Z both keep the input's."""
+    from unetlab.data.tiffmeta import PageAxes
+
     if not all("t" in p and "z" in p for p in planes):
         return list(range(len(planes)))
-    return input_pages(source, len(planes))
+    sizes = {"T": 1 + max(p["t"] for p in planes), "Z": 1 + max(p["z"] for p in planes)}
+    if letters not in ("TZ", "ZT") or sizes["T"] * sizes["Z"] != len(planes):
+        return input_pages(source, len(planes))
+    axes = PageAxes(letters, tuple(sizes[a] for a in letters))
+    return [int(p) for p in axes.unfold(np.arange(len(planes))).ravel()]
 
 
 def _frame_focus(focus: list[float | None], times: list[int]) -> list[float | None]:
