@@ -312,3 +312,20 @@ def test_two_records_of_other_training_values_are_still_refused(binary_run):
     _rewritten(root, records, lambda i, record: record.update(label_values=[0, 128 + 127 * i]))
     with pytest.raises(UnetlabError, match=r"trained on the mask values 0 (128|255) but .* on 0"):
         evaluate_predictions(root / "out", root / "data")
+
+
+def test_a_report_beside_the_predictions_or_a_stray_image_keeps_the_training_values(binary_run):
+    """evaluate --json out/e.json wrote e_confusion.png among predict's class maps; the next
+    evaluate of out/ (or one with any image no record describes there: a screenshot) found
+    that map without training values and refused the 0/255 masks, naming --label-values
+    (audit s41): a file no record describes says nothing of the training."""
+    root = binary_run
+    argv = ["evaluate", "--pred", str(root / "out"), "--gt", str(root / "data")]
+    argv += ["--json", str(root / "out" / "e.json")]
+    assert main(argv) == 0 and (root / "out" / "e_confusion.png").is_file()
+    first = json.loads((root / "out" / "e.json").read_text())
+    assert main(argv) == 0
+    assert json.loads((root / "out" / "e.json").read_text())["miou"] == first["miou"]
+    (root / "out" / "e_confusion.png").unlink()
+    write_png(root / "out" / "screenshot.png", np.zeros((20, 24), np.uint8))
+    assert evaluate_predictions(root / "out", root / "data").summary["miou"] == first["miou"]

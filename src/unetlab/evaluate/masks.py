@@ -662,11 +662,14 @@ def trained_label_values(records: Written) -> list[int] | None:
     trained on class indices), a map is an instance model's, or they are the class indices
     themselves. A map whose record gives none says nothing against another's (a folder
     predicted before records kept them and after: the masks are read by the newer ones', a
-    mask value they do not know refused in the end). :class:`MaskValuesError` when two
-    maps' records give different values."""
+    mask value they do not know refused in the end); a map no record describes (another
+    tool's, evaluate's confusion PNG beside them) says nothing of the training and is passed
+    over. :class:`MaskValuesError` when two maps' records give different values."""
     found: dict[tuple[int, ...], Path] = {}
     for path in records.maps.values():
         record, outputs = records.record(path), records.outputs(path)
+        if not record:
+            continue
         values, objects = record.get("label_values"), outputs.get("objects")
         instances = isinstance(objects, dict) and objects.get("mode") == "instances"
         if instances or outputs.get("target") == "instances":
@@ -738,9 +741,12 @@ def recorded_class_names(records: Written) -> list[str] | None:
     """The class names that the ``records`` of a folder's class maps give (the models'
     classes in their order: ``predict.json``'s ``class_names``), where every map's record
     gives the same; None where one gives none (an older record, a model never named),
-    they differ, or a map is an instance model's (scored as background / object)."""
+    they differ, or a map is an instance model's (scored as background / object); a map no
+    record describes is passed over (:func:`trained_label_values`)."""
     found: set[tuple[str, ...]] = set()
     for path in records.maps.values():
+        if not records.record(path):
+            continue
         names, outputs = records.record(path).get("class_names"), records.outputs(path)
         objects = outputs.get("objects")
         instances = isinstance(objects, dict) and objects.get("mode") == "instances"
