@@ -280,6 +280,18 @@ def test_bad_input_is_one_line_naming_the_fix(tmp_path, capsys, case, says):
     assert captured.err.startswith("unetlab compare: error: ") and "Traceback" not in captured.err
 
 
+def test_a_config_yaml_that_is_no_yaml_is_one_whole_line(tmp_path, capsys):
+    """A run's config.yaml that PyYAML refuses (its message is several lines) was cut to
+    "... cannot be read (while parsing a block mapping", without the place or the fix
+    (audit s41)."""
+    runs = three_runs(tmp_path)
+    (runs / "b" / "config.yaml").write_text(": : bad [\n")
+    assert main(["compare", str(runs / "a"), str(runs / "b")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "config.yaml cannot be read (line 1, column 1: " in err
+    assert err.rstrip().endswith("is it a unetlab run's?")
+
+
 def test_a_run_without_epochs_inside_a_given_folder_is_left_out(tmp_path, caplog):
     runs = three_runs(tmp_path)
     fake_run(runs / "new", mious=())

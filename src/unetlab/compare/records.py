@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from unetlab.config.files import yaml_problem
 from unetlab.data.split_record import file_sha256
 from unetlab.errors import UnetlabError
 from unetlab.outputs import LOCK
@@ -273,8 +274,9 @@ def _read_json(path: Path, *, quiet: bool = False):
 def _read_yaml(path: Path) -> dict:
     try:
         found = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise UnetlabError(f"{path} cannot be read ({exc}): is it a unetlab run's?") from exc
+    except (OSError, yaml.YAMLError) as exc:  # PyYAML's message: several lines
+        problem = yaml_problem(exc) if isinstance(exc, yaml.YAMLError) else exc
+        raise UnetlabError(f"{path} cannot be read ({problem}): is it a unetlab run's?") from exc
     if not isinstance(found, dict):
         raise UnetlabError(f"{path} holds no settings: is it a unetlab run's config.yaml?")
     return found
