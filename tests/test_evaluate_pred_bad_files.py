@@ -211,3 +211,21 @@ def test_the_help_says_what_each_flag_does_with_pred_and_with_a_checkpoint(capsy
     assert "scored nowhere" in text and "with --pred none)" in text
     assert "--level" not in text
     assert "beside FILE (not with -)" in text and "where objects are scored" in text
+
+
+def test_jpeg_predictions_of_another_tool_are_refused_naming_the_format(tmp_path, capsys):
+    """Another tool's 0/255 class maps saved as JPEG hold every value between at the edges:
+    scored as 256 class indices, mIoU 0.02, exit 0 (audit s41); with --label-values 0 255
+    refused naming --label-values, which cannot help. One line naming JPEG and the fix."""
+    from PIL import Image
+
+    yy, xx = np.mgrid[:48, :48]
+    mask = np.where(np.hypot(yy - 20, xx - 27) < 13, 255, 0).astype(np.uint8)
+    write_png(tmp_path / "gt" / "a.png", mask)
+    (tmp_path / "pred").mkdir()
+    Image.fromarray(mask).save(tmp_path / "pred" / "a.jpg", quality=75)
+    for extra in ([], ["--label-values", "0", "255"]):
+        argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
+        assert main([*argv, *extra]) == 2
+        err = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+        assert len(err) == 1 and "a.jpg" in err[0] and "JPEG" in err[0] and "PNG" in err[0]

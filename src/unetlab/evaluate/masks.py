@@ -15,7 +15,7 @@ import numpy as np
 from unetlab.data.checks import non_integer_mask
 from unetlab.data.classes import VOC_VOID, dataset_palette, names_file, read_class_names
 from unetlab.data.dsb import dsb_samples
-from unetlab.data.fingerprint import binary_foreground
+from unetlab.data.fingerprint import LOSSY_SUFFIXES, binary_foreground
 from unetlab.data.instances import instance_ids
 from unetlab.data.io import (
     IMAGE_SUFFIXES,
@@ -489,6 +489,7 @@ class Predictions:
         ids, stem = None, gt.stem
         if stem in self.objects:
             path = self.objects[stem]
+            _refuse_lossy(path)
             drawn = path.suffix.lower() in ANNOTATION_SUFFIXES
             ids = _page(self.read_objects, path, gt, self._outlined(path, gt) if drawn else None)
             if not np.issubdtype(ids.dtype, np.integer) or ids.min(initial=0) < 0:
@@ -502,6 +503,7 @@ class Predictions:
             return (ids > 0).astype(np.int64), ids
         if self._instance_map(path):
             raise DatasetError(self._no_objects(path, stem))
+        _refuse_lossy(path)
         raw = _page(self.read_maps, path, gt)
         void = self._nodata(path, raw)  # no sample in the input: scored nowhere
         pred = _class_indices(raw if void is None else _filled(raw, void), path)
@@ -600,6 +602,17 @@ class Predictions:
                 )
             self.mask_values[path] = held
         return self.mask_values[path]
+
+
+def _refuse_lossy(path: Path) -> None:
+    """DatasetError for a prediction saved as JPEG (another tool's; unetlab writes none):
+    its class edges hold values between the classes, which were scored as classes of their
+    own (audit s41: 0/255 maps as 256 classes, exit 0), as training refuses JPEG masks."""
+    if path.suffix.lower() in LOSSY_SUFFIXES:
+        raise DatasetError(
+            f"{path}: JPEG predictions are lossy (class edges get values between the "
+            "classes); save the predictions as PNG or TIFF"
+        )
 
 
 def ome_less(stem: str, preds: Container[str], named: Container[str]) -> str:
