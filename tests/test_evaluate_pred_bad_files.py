@@ -229,3 +229,21 @@ def test_jpeg_predictions_of_another_tool_are_refused_naming_the_format(tmp_path
         assert main([*argv, *extra]) == 2
         err = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
         assert len(err) == 1 and "a.jpg" in err[0] and "JPEG" in err[0] and "PNG" in err[0]
+
+
+def test_jpeg_masks_are_refused_naming_the_format(tmp_path, capsys):
+    """Masks saved as JPEG were refused as '00: label value(s) [1, 2, ...] are not among the
+    classes' values [0, 255]; set data.label_values ...' (audit s41): the file and that it
+    is a JPEG, as training says it."""
+    from PIL import Image
+
+    yy, xx = np.mgrid[:48, :48]
+    mask = np.where(np.hypot(yy - 20, xx - 27) < 13, 255, 0).astype(np.uint8)
+    Image.fromarray(mask).save(tmp_path / "a.jpg", quality=75)
+    (tmp_path / "gt").mkdir()
+    (tmp_path / "a.jpg").rename(tmp_path / "gt" / "a.jpg")
+    write_png(tmp_path / "pred" / "a.png", (mask > 0).astype(np.uint8))
+    argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
+    assert main([*argv, "--label-values", "0", "255"]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert len(err) == 1 and "a.jpg" in err[0] and "JPEG" in err[0] and "PNG" in err[0]

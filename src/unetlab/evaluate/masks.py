@@ -15,7 +15,7 @@ import numpy as np
 from unetlab.data.checks import non_integer_mask
 from unetlab.data.classes import VOC_VOID, dataset_palette, names_file, read_class_names
 from unetlab.data.dsb import dsb_samples
-from unetlab.data.fingerprint import LOSSY_SUFFIXES, binary_foreground
+from unetlab.data.fingerprint import LOSSY_SUFFIXES, binary_foreground, jpeg_mask
 from unetlab.data.instances import instance_ids
 from unetlab.data.io import (
     IMAGE_SUFFIXES,
@@ -249,13 +249,14 @@ def checked_masks(
     masks: Iterable[MaskPage], ignore_value, *, label_values, instances: bool
 ) -> Iterator[MaskPage]:
     """``masks``, each page refused (DatasetError naming the file and the fix) as training
-    refuses it: values that are not whole numbers (a resampled or averaged mask, whose
+    refuses it: a JPEG file (lossy), values that are not whole numbers (a resampled or averaged mask, whose
     fractions a cast would read as class 0) and, for class masks read without
     ``label_values``, binary masks whose foreground value differs between files (a boolean
     or 0/1 mask beside 0/255 ones, whose 1 would be a class of its own; s36 flags 1)."""
     first: dict[int, Path] = {}  # foreground value of binary masks -> the first file of it
     for page in masks:
-        if (problem := non_integer_mask(str(page.path), page.mask)) is not None:
+        problem = jpeg_mask(page.path) or non_integer_mask(str(page.path), page.mask)
+        if problem is not None:  # a JPEG's edges: values between the classes (audit s41)
             raise DatasetError(problem)
         if not instances and label_values is None:
             _one_encoding(page, ignore_value, first)
