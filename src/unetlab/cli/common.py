@@ -166,6 +166,12 @@ def add_model_args(parser: argparse.ArgumentParser, *, default_preset: str = "pa
     )
 
 
+def model_flags() -> set[str]:
+    """The flags :func:`add_model_args` adds (``--preset``, ``--depth``, ``--encoder``, ...)."""
+    named = {_FLAG_NAMES.get(f.name, "--" + f.name.replace("_", "-")) for f in fields(UNetConfig)}
+    return named | {"--preset", "--encoder"}
+
+
 def model_from_args(args: argparse.Namespace):
     """The net the model flags describe (a :class:`~unetlab.models.UNet` or an
     :class:`~unetlab.models.EncoderUNet`), its weights on torch's meta device."""

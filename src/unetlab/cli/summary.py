@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from unetlab.cli.common import add_model_args, check_pixels, model_from_args
+from unetlab.cli.common import add_model_args, check_pixels, model_flags, model_from_args
+from unetlab.errors import UnetlabError
 
 
 def add_parser(sub) -> None:
@@ -14,6 +15,12 @@ def add_parser(sub) -> None:
         "border per side, receptive field and GFLOPs for one tile.",
     )
     add_model_args(p)
+    p.add_argument(
+        "--checkpoint",
+        default=None,
+        help="the net of this checkpoint (or bioimage.io package unetlab exported) instead "
+        "of --preset and the model flags",
+    )
     p.add_argument(
         "--input-size",
         type=int,
@@ -27,6 +34,21 @@ def run(args) -> int:
     from unetlab.models.summary import summarize
 
     check_pixels(input_size=args.input_size)
-    model = model_from_args(args)
+    model = _checkpoint_model(args) if args.checkpoint else model_from_args(args)
     print(summarize(model, args.input_size).table())
     return 0
+
+
+def _checkpoint_model(args):
+    """The net of ``--checkpoint``; a model flag given beside it refused (the checkpoint's
+    net is the one described, audit s41)."""
+    from unetlab.checkpoint import load_model
+
+    flags = model_flags()
+    given = [a.split("=")[0] for a in getattr(args, "argv", []) if a.split("=")[0] in flags]
+    if given:
+        raise UnetlabError(
+            f"{given[0]} and --checkpoint both say which net: the checkpoint's net is "
+            f"described; leave out {given[0]} (or --checkpoint for a net of the flags)"
+        )
+    return load_model(args.checkpoint, device="cpu")
