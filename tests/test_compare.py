@@ -292,6 +292,20 @@ def test_a_config_yaml_that_is_no_yaml_is_one_whole_line(tmp_path, capsys):
     assert err.rstrip().endswith("is it a unetlab run's?")
 
 
+def test_out_into_a_data_sets_masks_folder_is_refused(tmp_path, capsys):
+    """--out test/masks wrote compare_curves.png among the masks, which evaluate then
+    refused as 'mask without an image' (audit s41): one line naming the folder."""
+    runs = three_runs(tmp_path)
+    for role in ("images", "masks"):
+        (tmp_path / "test" / role).mkdir(parents=True)
+        (tmp_path / "test" / role / "a.png").write_bytes(b"")
+    out = tmp_path / "test" / "masks"
+    assert main(["compare", str(runs / "a"), str(runs / "b"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "masks/ folder of the data set" in err
+    assert sorted(p.name for p in out.iterdir()) == ["a.png"]
+
+
 def test_a_run_without_epochs_inside_a_given_folder_is_left_out(tmp_path, caplog):
     runs = three_runs(tmp_path)
     fake_run(runs / "new", mious=())

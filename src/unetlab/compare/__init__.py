@@ -19,7 +19,8 @@ from pathlib import Path
 from unetlab.compare.find import run_folders, run_names
 from unetlab.compare.records import RunRecord, read_run
 from unetlab.compare.table import SORT_COLUMNS, Comparison, best_validation, compare
-from unetlab.errors import UnetlabError
+from unetlab.data.pairs import data_set_above
+from unetlab.errors import OutputError, UnetlabError
 from unetlab.outputs import claim_files
 from unetlab.plots import plot_runs
 
@@ -90,6 +91,12 @@ def write_comparison(
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise UnetlabError(f"{folder} is a file: give --out a folder")
+    if (above := data_set_above(folder)) is not None:  # its PNG read as an image or mask
+        raise OutputError(
+            f"{folder} is the {folder.resolve().name}/ folder of the data set {above}: "
+            "compare_curves.png there would be read as one of its files; give --out another "
+            "folder"
+        )
     table, curves = claim_files([folder / CSV_FILE, folder / CURVES_FILE], command="compare")
     comparison.write_csv(table)
     runs = [
