@@ -329,3 +329,16 @@ def test_a_report_beside_the_predictions_or_a_stray_image_keeps_the_training_val
     (root / "out" / "e_confusion.png").unlink()
     write_png(root / "out" / "screenshot.png", np.zeros((20, 24), np.uint8))
     assert evaluate_predictions(root / "out", root / "data").summary["miou"] == first["miou"]
+
+
+def test_evaluates_own_confusion_png_is_no_prediction_without_a_mask(binary_run, caplog):
+    """The second evaluate of out/ with its report there said '1 prediction(s) in out have
+    no mask ... and are not scored: e_confusion' (audit s41): evaluate's own outputs (its
+    manifest) are no predictions."""
+    root = binary_run
+    argv = ["evaluate", "--pred", str(root / "out"), "--gt", str(root / "data")]
+    argv += ["--json", str(root / "out" / "e.json")]
+    assert main(argv) == 0
+    caplog.clear()
+    assert main(argv) == 0
+    assert "e_confusion" not in caplog.text

@@ -363,14 +363,20 @@ OUTLINE_SUFFIXES = (f"{OBJECTS_SUFFIX}_rois", OBJECTS_SUFFIX, "_rois")
 def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
     """(class maps ``<stem>.png``/``.tif``, object ids ``<stem>_objects.*`` or cellpose's
     ``<stem>_cp_masks.*``, else drawn as outlines: ``<stem>.zip`` (a RoiSet from Fiji),
-    ``<stem>.geojson`` (QuPath), or so named with :data:`OUTLINE_SUFFIXES`) by stem."""
+    ``<stem>.geojson`` (QuPath), or so named with :data:`OUTLINE_SUFFIXES`) by stem; the
+    files evaluate itself wrote there (its manifest: a report's confusion PNG) are none."""
     if not pred_dir.is_dir():
         raise DatasetError(f"{pred_dir}: no such prediction folder")
+    from unetlab.manifest import written_here
+
     _refuse_images_as_predictions(pred_dir)
     maps: dict[str, Path] = {}
     objects: dict[str, Path] = {}
+    own = written_here(pred_dir, "evaluate") - written_here(pred_dir, "predict")  # a report's
     for path in sorted(pred_dir.iterdir()):
         if path.suffix.lower() not in IMAGE_SUFFIXES or path.stem.endswith(("_overlay", "_prob")):
+            continue
+        if path.name in own:  # --json out/e.json: its e_confusion.png (audit s41)
             continue
         stem = nfc(path.stem)  # pairs with its mask's name in either form (macOS writes NFD)
         suffix = next((s for s in OBJECT_SUFFIXES if stem.endswith(s)), None)
