@@ -149,6 +149,30 @@ def test_skip_existing_does_not_take_outputs_of_other_axes_for_done(tmp_path, ne
         assert tif.series[0].axes == "ZYX"
 
 
+def test_outputs_of_another_input_read_with_other_axes_are_not_another_models(
+    tmp_path, net, caplog
+):
+    from unetlab.inference.folders import predict_folder
+
+    tifffile.imwrite(tmp_path / "c.tif", _channels(3), photometric="minisblack")
+    tifffile.imwrite(tmp_path / "d.tif", _channels(1)[0])
+    out = tmp_path / "o"
+    predict_folder(net, [tmp_path / "c.tif"], out, axes="TYX")
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.folders"):
+        predict_folder(net, [tmp_path / "d.tif"], out)  # the same model, no axes given
+    assert "mix two models" not in caplog.text
+    assert "outputs of c.tif made by this run's model" in caplog.text
+    assert "(axes TYX there, not given here)" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.folders"):
+        predict_folder(net, [tmp_path / "d.tif"], out, tile_size=16)  # the seams change labels
+    assert "the folder will mix two models" in caplog.text  # the settings that differ named:
+    assert (
+        "(other settings: axes TYX there, not given here; tile_size not given there, 16 here)"
+        in caplog.text
+    )
+
+
 def test_channels_given_by_axes_are_not_an_rgb_picture_for_a_grey_model(tmp_path, net):
     cyx = _channels(3)
     # what tifffile.imwrite(path, cyx) writes today: an RGB TIFF of planar samples

@@ -54,6 +54,7 @@ from unetlab.inference.output_rules import (
     held_folders,
     input_source,
     other_inputs_models,
+    other_inputs_read,
     other_models,
     prediction_folder,
     shared_outputs,
@@ -375,6 +376,8 @@ class _Claim:
             self.changed.update(changed_outputs(out_dir, "predict"))
         if mixed := other_inputs_models(out_dir, files, made):
             log.warning(_mixed_line(out_dir, mixed, made, self.overwrite_fix))
+        if read := other_inputs_read(out_dir, files, made):
+            log.info(_read_line(out_dir, read))
         if self.outputs.skip_existing:
             self._skip_finished(made)
 
@@ -428,6 +431,17 @@ def _mixed_line(out_dir: Path, mixed: dict[str, str], record: Provenance, fix: s
         f"{out_dir} also holds outputs of {Path(first).name}{more} made by {made}, not by "
         f"this run's {record.describe()}: the folder will mix two models (evaluate --pred "
         f"would score the mix); predict those inputs again too, or give {another}"
+    )
+
+
+def _read_line(out_dir: Path, read: dict[str, str]) -> str:
+    """The one line for other inputs' outputs that this run's model made from the input read
+    otherwise (``read``: input -> the settings that differ): one model, read two ways."""
+    first, how = next(iter(read.items()))
+    more = f" and {len(read) - 1} other input(s)" if len(read) > 1 else ""
+    return (
+        f"{out_dir} also holds outputs of {Path(first).name}{more} made by this run's model "
+        f"from the input read otherwise ({how}): the same model, only the reading differs"
     )
 
 

@@ -5,7 +5,8 @@ them count as finished, and what made them.
   each holds; :func:`refuse_shared_outputs`: two inputs that would write one file.
 - :func:`finished_inputs` / :func:`finished_outputs`: what ``--skip-existing`` skips, by the
   folder's manifest and the key of the record that made each output;
-  :func:`other_models` / :func:`other_inputs_models`: outputs another model made there.
+  :func:`other_models` / :func:`other_inputs_models`: outputs another model made there;
+  :func:`other_inputs_read`: those this model made from inputs read otherwise (``--axes``).
 - :func:`prediction_folder`: the folder checked, locked and claimed for a run's outputs
   (:func:`unetlab.outputs.output_folder`), its record saved once the work is done;
   :func:`refuse_theirs`: never write over a file unetlab did not write.
@@ -31,11 +32,14 @@ from unetlab.inference.records import (
     RECORDS,
     OutputOptions,
     Provenance,
+    describe_setting_changes,
     embedded_key,
     flat_keys,
     flat_record,
+    read_only,
     read_records,
     save_record,
+    setting_changes,
 )
 from unetlab.inference.slides import output_names, output_stems
 from unetlab.manifest import changed_inputs, modified_after, walking_once
@@ -57,6 +61,7 @@ __all__ = [
     "held_folders",
     "input_source",
     "other_inputs_models",
+    "other_inputs_read",
     "other_models",
     "output_paths",
     "output_roles",
@@ -406,21 +411,54 @@ def other_inputs_models(
 ) -> dict[str, str]:
     """The inputs, other than ``files``, whose outputs in ``out_dir`` the manifest says
     another model (or settings) made than ``record``'s -> what made them, in words: what a
-    run leaves beside its own outputs, so that the folder would mix two models."""
+    run leaves beside its own outputs, so that the folder would mix two models. Those made
+    by ``record``'s model from their input read otherwise (``--axes``:
+    :data:`~unetlab.inference.records.READ_SETTINGS`) are :func:`other_inputs_read`'s."""
+    found = _other_inputs(out_dir, files, record)
+    return {s: made for s, (made, changes) in found.items() if not read_only(changes)}
+
+
+def other_inputs_read(
+    out_dir: str | os.PathLike, files: Sequence[Path], record: Provenance
+) -> dict[str, str]:
+    """The inputs, other than ``files``, whose outputs in ``out_dir`` ``record``'s model made
+    from the input read otherwise -> how (``axes ZTYX there, not given here``): the same model."""
+    found = _other_inputs(out_dir, files, record)
+    return {s: describe_setting_changes(c) for s, (_, c) in found.items() if read_only(c)}
+
+
+def _other_inputs(
+    out_dir: str | os.PathLike, files: Sequence[Path], record: Provenance
+) -> dict[str, tuple[str, dict]]:
+    """The inputs, other than ``files``, whose outputs in ``out_dir`` the manifest says
+    another model key made than ``record``'s -> (what made them, in words; the model
+    settings that differ from ``record``'s: :func:`~unetlab.inference.records.setting_changes`)."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         return {}
     mine = {input_source(f) for f in files}
     keys, records = recorded_keys(out_dir, "predict"), read_records(out_dir)
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, dict]] = {}
     for name, source in made_from(out_dir, "predict").items():
         key = keys.get(name)
         if source is None or source in mine or source in found or not (out_dir / name).exists():
             continue
         if key is not None and not key.startswith(PENDING) and key.startswith(record.model_key):
             continue
-        found[source] = _made_by_text(key, records)
+        found[source] = _made_by_beside(key, records, record)
     return found
+
+
+def _made_by_beside(key: str | None, records: dict[str, dict], record: Provenance):
+    """(what made an output, in words, with the model settings that differ from
+    ``record``'s where the weights are the same; those settings): :func:`_other_inputs`."""
+    made = records.get(key) if key and not key.startswith(PENDING) else None
+    if made is None:
+        return _made_by_text(key, records), {}
+    made = _provenance(made)
+    changes = setting_changes(made, record)
+    said = f" (other settings: {describe_setting_changes(changes)})" if changes else ""
+    return made.describe() + said, changes
 
 
 def _made_by_text(key: str | None, records: dict[str, dict]) -> str:

@@ -493,6 +493,42 @@ def with_axes(record: Provenance, axes: str | None) -> Provenance:
     return replace(record, model={**record.model, "axes": axes.upper()})
 
 
+#: the model settings that say how an input was read (``--axes``), not what the model is:
+#: outputs of other inputs that differ from a run's only in these are the same model's
+READ_SETTINGS = ("axes",)
+
+
+def setting_changes(made: Provenance, ours: Provenance) -> dict[str, tuple]:
+    """The model settings of ``made``'s record that differ from ``ours``' -> (there, here),
+    None where one has none; {} where their weights differ (their phrases name them)."""
+    if made.sha256 != ours.sha256:
+        return {}
+    keys = sorted(made.model.keys() | ours.model.keys())
+    pairs = {k: (made.model.get(k), ours.model.get(k)) for k in keys}
+    return {k: (a, b) for k, (a, b) in pairs.items() if _json(a) != _json(b)}
+
+
+def describe_setting_changes(changes: dict[str, tuple]) -> str:
+    """``axes ZTYX there, not given here; tile_size 64 there, not given here``."""
+    return "; ".join(f"{k} {_said(a)} there, {_said(b)} here" for k, (a, b) in changes.items())
+
+
+def read_only(changes: dict[str, tuple]) -> bool:
+    """Whether ``changes`` (:func:`setting_changes`) are only of how inputs were read
+    (:data:`READ_SETTINGS`): the same model."""
+    return bool(changes) and all(k in READ_SETTINGS for k in changes)
+
+
+def _json(value) -> str:
+    """``value`` as a record holds it (a tuple a list; NaN equal to itself)."""
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _said(value) -> str:
+    """A setting's value in a phrase: ``none``, ``ZTYX``, ``64``, ``[64, 48]``."""
+    return "not given" if value is None else value if isinstance(value, str) else _json(value)
+
+
 def _tile(tile_size: int | Sequence[int]) -> int | list[int]:
     """A tile size as a record holds it: an int, or [h, w] where the two differ."""
     if isinstance(tile_size, int):
