@@ -166,11 +166,31 @@ def test_outputs_of_another_input_read_with_other_axes_are_not_another_models(
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="unetlab.inference.folders"):
         predict_folder(net, [tmp_path / "d.tif"], out, tile_size=16)  # the seams change labels
-    assert "the folder will mix two models" in caplog.text  # the settings that differ named:
-    assert (
-        "(other settings: axes TYX there, not given here; tile_size not given there, 16 here)"
-        in caplog.text
+    assert "the folder will mix two models" in caplog.text
+    assert "fp32, axes TYX, not by this run's" in caplog.text  # the settings that differ
+    assert "fp32, tile size 16:" in caplog.text
+
+
+def test_a_setting_no_phrase_names_is_named_where_it_differs():
+    from unetlab.inference.records import Provenance, describe_setting_changes, setting_changes
+
+    made = Provenance(None, "ab" * 32, {"precision": "fp32", "later": [1, 2]})
+    ours = Provenance(None, "ab" * 32, {"precision": "fp32", "axes": "ZYX"})
+    changes = setting_changes(made, ours)
+    assert describe_setting_changes(changes) == (
+        "axes not given there, ZYX here; later [1, 2] there, not given here"
     )
+    assert setting_changes(made, Provenance(None, "cd" * 32, made.model)) == {}  # other weights
+
+
+def test_skip_existing_names_the_axes_of_outputs_it_will_not_take(tmp_path, net):
+    from unetlab.errors import OutputError
+    from unetlab.inference.folders import predict_folder
+
+    tifffile.imwrite(tmp_path / "c.tif", _channels(3), photometric="minisblack")
+    predict_folder(net, [tmp_path / "c.tif"], tmp_path / "o", axes="TYX")
+    with pytest.raises(OutputError, match=r"other settings \(axes TYX there, the defaults here\)"):
+        predict_folder(net, [tmp_path / "c.tif"], tmp_path / "o", skip_existing=True)
 
 
 def test_channels_given_by_axes_are_not_an_rgb_picture_for_a_grey_model(tmp_path, net):

@@ -451,14 +451,16 @@ def _other_inputs(
 
 def _made_by_beside(key: str | None, records: dict[str, dict], record: Provenance):
     """(what made an output, in words, with the model settings that differ from
-    ``record``'s where the weights are the same; those settings): :func:`_other_inputs`."""
+    ``record``'s where its phrase is ``record``'s (a setting no phrase names); those
+    settings): :func:`_other_inputs`."""
     made = records.get(key) if key and not key.startswith(PENDING) else None
     if made is None:
         return _made_by_text(key, records), {}
     made = _provenance(made)
-    changes = setting_changes(made, record)
-    said = f" (other settings: {describe_setting_changes(changes)})" if changes else ""
-    return made.describe() + said, changes
+    changes, said = setting_changes(made, record), made.describe()
+    if changes and said == record.describe():
+        said += f" (other settings: {describe_setting_changes(changes)})"
+    return said, changes
 
 
 def _made_by_text(key: str | None, records: dict[str, dict]) -> str:

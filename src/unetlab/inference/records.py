@@ -288,7 +288,7 @@ class Provenance:
     def describe(self) -> str:
         """One short phrase: ``checkpoint /runs/b1/best.pt (sha256 3e3262a8d1c4), TTA 2
         transforms, fp32``, and each setting that changes the labels where it is not the
-        default (gaussian blend, tile size 64, level 1, rows left out, channel, nodata, scale), so
+        default (gaussian blend, tile size 64, level 1, rows left out, axes, channel, nodata, scale), so
         that two models' phrases differ where they do."""
         if self.checkpoint:
             what = f"checkpoint {self.checkpoint} (sha256 {self.sha256[:12]})"
@@ -324,6 +324,8 @@ def _settings(model: dict) -> list[str]:
     if model.get("exclude_rows"):
         rows = ", ".join(f"{k} {v}" for k, v in model["exclude_rows"].items() if v)
         said.append(f"rows left out ({rows})")
+    if model.get("axes"):  # --axes: how the input was read
+        said.append(f"axes {model['axes']}")
     if model.get("channel") is not None:
         said.append(f"channel {model['channel']}")
     if "nodata" in model:
