@@ -390,6 +390,24 @@ def rekey(
         _rewrite(Path(folder), rekeyed)
 
 
+def claimed_only(
+    folder: str | os.PathLike, names: Iterable[str], command: str
+) -> dict[str, set[str]]:
+    """Those of ``names`` whose manifest lines of ``command`` are all PENDING -> their keys
+    (the mark dropped): runs listed them and stopped before they confirmed them; a file there
+    now is such a run's only if it carries one of the keys (unetlab.inference.slides), else
+    someone else's."""
+    names, found = set(names), {}
+    for name, cmd, _, key in _lines(Path(folder)):
+        if cmd != command or name not in names or found.get(name, set()) is None:
+            continue
+        if key is not None and key.startswith(PENDING):
+            found[name] = found.get(name, set()) | {key[len(PENDING) :]}
+        else:
+            found[name] = None  # a line confirmed (or of before the keys): unetlab's
+    return {name: keys for name, keys in found.items() if keys is not None}
+
+
 def _rewrite(folder: Path, change) -> None:
     """The manifest with each line (not the comments) passed through ``change`` (None drops
     it), rewritten atomically if anything changed."""

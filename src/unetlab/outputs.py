@@ -52,6 +52,7 @@ from unetlab.manifest import (  # noqa: F401 (the manifest's names: re-exported)
     FIELDS,
     MANIFEST,
     PENDING,
+    claimed_only,
     confirm,
     forget,
     forget_missing,
@@ -447,6 +448,10 @@ def _claim(folder: Path, names, sources, keep, made_by, command: str, **fix) -> 
         _refuse_replacing(folder, name, writers, exists=exists, command=command, **fix)
     before = made_from(folder, command)  # read above
     replaced = _other_inputs(folder, names, sources, before, present, command, **fix)
+    # a file under a name a stopped run only claimed is not its own: never removed (a
+    # user's put there after a kill -9 was, as "an earlier output" of its input)
+    unproven = claimed_only(folder, present.intersection(before), command)
+    before = {n: s for n, s in before.items() if n not in unproven}
     keys = made_by() if callable(made_by) else made_by  # kept: read again at _settle
     keys = {} if keys is None else keys
     ours = [n for n in names if n not in theirs]

@@ -66,7 +66,7 @@ from unetlab.data.tiffmeta import (
     read_page_axes,
 )
 from unetlab.data.world_file import placement
-from unetlab.errors import GroupError, OutputError, UnetlabError
+from unetlab.errors import GroupError, OutputError, TheirFileError, UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference import chosen, slide_resume
 from unetlab.inference.appearance import say_streamed_appearance
@@ -95,6 +95,7 @@ from unetlab.inference.records import (
     TIFF_KEY,
     OutputOptions,
     class_palette,
+    embedded_key,
     flat_letters,
     flat_record,
     label_colours,
@@ -123,9 +124,12 @@ from unetlab.inference.slide_outputs import (
 from unetlab.inference.slide_overlay import OVERLAY_SIDE, by_object, write_slide_overlay
 from unetlab.inference.slide_progress import TileProgress
 from unetlab.inference.tiling import TileGrid, iter_tiled_rows
+from unetlab.manifest import claimed_only
 from unetlab.runtime import check_precision, resolve_device
 
 log = logging.getLogger(__name__)
+#: the command whose manifest lines a slide's outputs have
+COMMAND = "predict"
 
 #: Images with more pixels per page than this are streamed (read window by window, written
 #: chunk by chunk) instead of being read whole.
@@ -586,6 +590,7 @@ def predict_slide(
         # the outputs' files now: one another program writes meanwhile is not replaced
         overlay_path = out_dir / f"{output_stem(path)}_overlay.png"
         run = replace(run, before=file_stamps([*run.finals.values(), overlay_path]))
+        _refuse_claimed_only(out_dir, run.finals["labels"], run.before)
         _predict_run(model, run, values=values, progress=progress, group=group)
         drawn = None if overlay is None else (overlay, overlay_side, record)
         done = dict(values=values, drawn=drawn, counted=counted)
@@ -696,6 +701,31 @@ def _finished(published: dict, out_dir: Path, counted) -> list[Path]:
     if published.get("counts") is not None and counted is not None:
         _count(counted, published["counts"], published["classes"], published.get("areas"))
     return [out_dir / name for name in published["paths"]]
+
+
+#: the suffixes of outputs that carry their key (records.embedded_key)
+_KEYED = (".png", ".tif", ".tiff", ".zarr")
+
+
+def _refuse_claimed_only(out_dir: Path, labels: Path, before: dict) -> None:
+    """TheirFileError (that input's failure) naming an output whose file is there as the
+    slide begins (``before``: :func:`file_stamps`) though the manifest has only a stopped
+    run's claim of it (PENDING), and that run did not write it: it does not carry the
+    claim's key, or cannot carry one (a table) and the ``labels``, written last, do not (an
+    OME-Zarr without its attributes is that run's, not written to the end). A
+    user's file put under an output's name after a ``kill -9`` was replaced by the rerun
+    without a word (audit s41 claims)."""
+    there = [p.name for p, stamp in before.items() if stamp is not None]
+    claimed = claimed_only(out_dir, there, COMMAND) if there else {}
+    for name, keys in sorted(claimed.items()):
+        keyed = Path(name).suffix.lower() in _KEYED
+        unfinished = name.endswith(".zarr") and not (out_dir / name / ".zattrs").exists()
+        if embedded_key(out_dir / name if keyed else labels) not in keys and not unfinished:
+            raise TheirFileError(
+                f"{out_dir / name} was not written by unetlab (a stopped run had only claimed "
+                "its name): unetlab predict never replaces such a file; move it elsewhere and "
+                "run the same command again"
+            )
 
 
 def _predict_run(model, run: _SlideRun, *, values, progress, group: Group) -> None:
