@@ -390,13 +390,17 @@ def output_folder(
     """
     folder, names, sources = Path(folder), list(names), dict(sources or {})
     refuse_inputs([folder / n for n in names], inputs, command=command)
-    made = _made_folder(folder)
+    made, listed = _made_folder(folder), (folder / MANIFEST).exists()
     fix = dict(overwrite=overwrite, overwrite_fix=overwrite_fix)
     try:
         with FolderLock(folder), folder_sync_deferred(folder):
             with walking_once():  # a Zarr input once, not once per output of it
                 claim = _claim(folder, names, sources, keep, made_by, command, **fix)
-            yield folder
+            try:
+                yield folder
+            except UnetlabError:
+                _unclaim(folder, claim, command, listed)
+                raise
             _settle(folder, claim, command)
     except UnetlabError:
         if made:
@@ -492,6 +496,18 @@ def _settle(folder: Path, claim: _Claim, command: str) -> None:
     unlisted = [n for n in claim.fresh if n in left]
     forget(folder, unlisted, command, sources=sources, made_by=pending, latest=True)
     confirm(folder, {n: keys[n] for n in claim.fresh if n in keys and n not in untouched}, command)
+
+
+def _unclaim(folder: Path, claim: _Claim, command: str, listed: bool) -> None:
+    """After a one-line error: the lines ``claim`` added of names the run did not write
+    dropped, as :func:`_settle` drops them, and the manifest removed where the run made it
+    (``listed``: it was there before) and it lists nothing now: a run refused by a user's
+    objects_summary.csv left a hidden .unetlab-outputs in their folder (audit s41 claims)."""
+    untouched = [n for n in claim.fresh if _untouched(folder, n, claim.stamps.get(n))]
+    pending = {n: PENDING + key for n, key in claim.keys.items()}
+    forget(folder, untouched, command, sources=claim.sources, made_by=pending, latest=True)
+    if not listed and not writers_of(folder) and not recorded_keys(folder, command):
+        (folder / MANIFEST).unlink(missing_ok=True)
 
 
 def refuse_unlisted(
