@@ -619,6 +619,7 @@ def test_out_of_memory_in_predict_and_train_is_one_line(work, capsys, monkeypatc
         raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 9 GB")
 
     monkeypatch.setattr(unetlab.inference.files, "predict_fitted", no_memory)
+    monkeypatch.setattr(unetlab.inference.files, "labels_fitted", no_memory)  # labels alone
     assert _predict(work) == 2
     line = _error_line(capsys)
     assert "a.png: out of memory" in line and "lower --tile-size or --batch-size" in line
