@@ -119,14 +119,12 @@ def evaluate_model(
     keywords in full: the module's description (``help(unetlab.evaluate.model)``).
 
     ``options`` (a ``PredictOptions``), ``settings`` (its fields by name: ``tile_size=``,
-    ``tta=``, ``device=``): how images are predicted. ``ignore_value`` (None: the training's),
-    ``boundary_class``, ``connectivity``, ``objects``, ``worst``: as in ``evaluate_predictions``.
-    ``thresholds``: the best ISBI figures over cell-probability thresholds; ``seed_threshold``:
-    touching cells split by a seeded watershed first. ``object_options`` None: the
-    checkpoint's. ``progress``: True, a bar; a function, called with each image's name.
-    ``objects_3d``: stacks scored in 3-D (voxel: the stack's, or ``pixel_size``, ``z_spacing``).
-    ``axes``: the TIFF images' axes, for those that record none or wrong ones (``predict
-    --axes``), and their masks' (:func:`~unetlab.data.pairs.mask_axes`)."""
+    ``tta=``, ``device=``): how images are predicted; ``ignore_value`` (None: the training's),
+    ``boundary_class``, ``connectivity``, ``objects``, ``worst``: as in ``evaluate_predictions``;
+    ``thresholds``: the best ISBI figures over cell-probability thresholds, ``seed_threshold``
+    splitting touching cells first; ``object_options`` None: the checkpoint's; ``progress``:
+    True, a bar, or a function called with each image's name; ``objects_3d``: stacks scored
+    in 3-D; ``axes``: those of TIFF images recording none or wrong ones, and of their masks."""
     check_axes(axes)  # before a checkpoint loads
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
     sizes = dict(pixel_size=pixel_size, z_spacing=z_spacing)
@@ -135,8 +133,7 @@ def evaluate_model(
     model, checkpoint, predicting = _prepared(model, options, settings)
     if in_3d:
         how = dict(object_options=object_options, progress=progress, checkpoint=checkpoint)
-        how |= dict(axes=axes, worst=worst)
-        return _evaluate_volumes(model, predicting, data_dir, pairs, **how, **sizes)
+        return _evaluate_volumes(model, predicting, data_dir, pairs, **how, **sizes, axes=axes, worst=worst)
     label_values = getattr(model, "label_values", None)
     check_evaluation(thresholds=thresholds, label_values=label_values, **check)
     pairs = list(evaluation_pairs(data_dir, axes) if pairs is None else pairs)
