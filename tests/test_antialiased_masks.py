@@ -31,3 +31,23 @@ def test_antialiased_binary_masks_are_refused_not_trained_as_object_ids(tmp_path
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "look like blur, resizing or JPEG compression" in err[0]
     assert "threshold the masks" in err[0] and not (tmp_path / "r").exists()
+
+
+def test_object_ids_whose_largest_object_has_the_last_id_are_not_refused_as_blur(tmp_path):
+    # 16-bit masks of ids 1..20, the largest object the last: 92% of the pixels at 0 or 20,
+    # the ids between: refused as 'blur, resizing or JPEG' after 85% (main: instances)
+    import tifffile
+
+    yy, xx = np.mgrid[:128, :128]
+    ids = np.zeros((128, 128), np.uint16)
+    for k in range(1, 21):
+        y, x, r = 16 + 30 * ((k - 1) // 5), 13 + 25 * ((k - 1) % 5), 9 if k == 20 else 5
+        ids[(yy - y) ** 2 + (xx - x) ** 2 < r * r] = k
+    image = np.where(ids > 0, 180, 40).astype(np.uint8)
+    for i in range(2):
+        (tmp_path / "data" / "images").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "data" / "masks").mkdir(exist_ok=True)
+        tifffile.imwrite(tmp_path / "data" / "images" / f"{i}.tif", image)
+        tifffile.imwrite(tmp_path / "data" / "masks" / f"{i}.tif", ids)
+    run = ["train", "--data", str(tmp_path / "data"), "--check", "--run-dir", str(tmp_path / "r")]
+    assert main(run) == 0

@@ -787,7 +787,9 @@ def _looks_lossy(counts: dict[int, int]) -> tuple[int, int, float] | None:
     """(a, b, share) if >= 16 values and >= :data:`LOSSY_SHARE` of the pixels at the two
     commonest values a < b, the least and greatest, the values strictly between them holding
     the rest; else None. (Object ids rarely look so: the largest id would have to be the
-    commonest after the background, and the fix names data.target=instances.)"""
+    commonest after the background, and the fix names data.target=instances; a labelled
+    mask's ids 0..n, n < 255, every one present, never do: the largest object last was
+    refused, audit s41 review.)"""
     if len(counts) < 16:
         return None
     top = sorted(counts, key=counts.get, reverse=True)[:2]
@@ -795,6 +797,8 @@ def _looks_lossy(counts: dict[int, int]) -> tuple[int, int, float] | None:
     total = sum(counts.values())
     share = (counts[a] + counts[b]) / total
     between = sum(c for v, c in counts.items() if a < v < b)
+    if b - a < 255 and len(counts) == b - a + 1:  # ids a+1..b-1, none missing: no 0/255 blur
+        return None
     if share >= LOSSY_SHARE and between == total - counts[a] - counts[b]:
         return a, b, share
     return None
