@@ -39,3 +39,22 @@ def test_a_file_put_beside_a_streaming_slide_is_not_replaced(tmp_path, monkeypat
     done = predict_folder(model, [tmp_path / "s.tif"], out, large_threshold=100)
     assert not done.failed and tifffile.TiffFile(out / "s.tif").is_ome
     assert not [p.name for p in out.iterdir() if p.name.startswith(".s")]
+
+
+def test_a_file_given_another_inode_alone_keeps_its_stamp(tmp_path):
+    """Network mounts may renumber a file's inode during a long run: the same size and
+    modification time is the same file (review s41), a rewrite is not."""
+    import os
+    import shutil
+
+    from unetlab.inference.slide_outputs import file_stamps
+
+    path = tmp_path / "slide_objects.csv"
+    path.write_text("id,area\n1,5\n")
+    before = file_stamps([path])
+    shutil.copy2(path, tmp_path / "copy.csv")  # same size and mtime, another inode
+    os.replace(tmp_path / "copy.csv", path)
+    assert file_stamps([path]) == before
+    path.write_text("id,area\n1,6\n")
+    os.utime(path, ns=(1, 1))
+    assert file_stamps([path]) != before

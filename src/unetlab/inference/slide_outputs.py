@@ -146,9 +146,10 @@ class Together:
         _write(self.folder, {"state": COMMITTED, "steps": steps, **(self.record or {})})
 
 
-def file_stamps(paths) -> dict[Path, tuple[int, int, int] | None]:
-    """Each path's (inode, size, mtime in ns), None where there is none: a file written or
-    replaced since gets another."""
+def file_stamps(paths) -> dict[Path, tuple[int, int] | None]:
+    """Each path's (size, mtime in ns), None where there is none: a file written or
+    replaced since gets another. No inode: network mounts (SMB ``noserverino``, FUSE) may
+    give a file another one during a run of hours, which would refuse the run's own file."""
     stamps = {}
     for path in map(Path, paths):
         try:
@@ -156,7 +157,7 @@ def file_stamps(paths) -> dict[Path, tuple[int, int, int] | None]:
         except OSError:
             stamps[path] = None
         else:
-            stamps[path] = (st.st_ino, st.st_size, st.st_mtime_ns)
+            stamps[path] = (st.st_size, st.st_mtime_ns)
     return stamps
 
 
