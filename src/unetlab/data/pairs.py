@@ -605,17 +605,7 @@ def find_pairs(
         files = _dsb_pairs(root, names, found)
     else:
         files = _folder_pairs(root, layout, names, found)
-    pairs: list[Pair] = []
-    for image, mask in files:
-        try:
-            n_img, n_mask = page_count(image, axes), page_count(mask, mask_axes(mask, axes))
-        except DatasetError as exc:
-            found.append(str(exc))
-            continue
-        if n_img != n_mask:
-            found.append(_page_mismatch(image, mask, n_img, n_mask))
-            continue
-        pairs += [Pair(image, mask, page, n_img, axes) for page in range(n_img)]
+    pairs = [pair for image, mask in files for pair in _paged(image, mask, axes, found)]
     if problems is not None:
         problems += found
     elif found:
@@ -623,6 +613,20 @@ def find_pairs(
     if not pairs and not found:
         raise DatasetError(f"{root}: no image/mask pairs found{_empty_folders(root, layout)}")
     return pairs
+
+
+def _paged(image: Path, mask: Path, axes: str | None, found: list[str]) -> list[Pair]:
+    """A pair per page of ``image`` and its ``mask`` (read by ``axes``); none, its problem
+    added to ``found``, where they cannot be read or differ in pages."""
+    try:
+        n_img, n_mask = page_count(image, axes), page_count(mask, mask_axes(mask, axes))
+    except DatasetError as exc:
+        found.append(str(exc))
+        return []
+    if n_img != n_mask:
+        found.append(_page_mismatch(image, mask, n_img, n_mask))
+        return []
+    return [Pair(image, mask, page, n_img, axes) for page in range(n_img)]
 
 
 def _empty_folders(root: Path, layout: str) -> str:

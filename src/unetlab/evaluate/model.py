@@ -112,19 +112,16 @@ def evaluate_model(
     axes: str | None = None,
     **settings,
 ) -> Report:
-    """Predict each image of ``data_dir`` (its ``val/``, a VOC folder's ``val.txt`` images:
-    :func:`evaluation_pairs`; or ``pairs``) with ``model`` (a net, or a checkpoint's or
-    package's path, loaded onto ``device``) and score it against its mask: a :class:`Report`
-    whose ``source`` records what was scored and how. The objects and rows scored and the
-    keywords in full: the module's description (``help(unetlab.evaluate.model)``).
-
+    """Predict each image of ``data_dir`` (:func:`evaluation_pairs`; or ``pairs``) with
+    ``model`` (a net, or a checkpoint's or package's path) and score it against its mask: a
+    :class:`Report` whose ``source`` records what and how (in full: the module's description).
     ``options`` (a ``PredictOptions``), ``settings`` (its fields by name: ``tile_size=``,
     ``tta=``, ``device=``): how images are predicted; ``ignore_value`` (None: the training's),
     ``boundary_class``, ``connectivity``, ``objects``, ``worst``: as in ``evaluate_predictions``;
     ``thresholds``: the best ISBI figures over cell-probability thresholds, ``seed_threshold``
     splitting touching cells first; ``object_options`` None: the checkpoint's; ``progress``:
-    True, a bar, or a function called with each image's name; ``objects_3d``: stacks scored
-    in 3-D; ``axes``: those of TIFF images recording none or wrong ones, and of their masks."""
+    True, a bar, or a function of each image's name; ``objects_3d``: stacks scored in 3-D;
+    ``axes``: those of TIFF images (and masks) recording none or wrong ones."""
     check_axes(axes)  # before a checkpoint loads
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
     sizes = dict(pixel_size=pixel_size, z_spacing=z_spacing)
@@ -133,7 +130,8 @@ def evaluate_model(
     model, checkpoint, predicting = _prepared(model, options, settings)
     if in_3d:
         how = dict(object_options=object_options, progress=progress, checkpoint=checkpoint)
-        return _evaluate_volumes(model, predicting, data_dir, pairs, **how, **sizes, axes=axes, worst=worst)
+        how |= dict(axes=axes, worst=worst, **sizes)
+        return _evaluate_volumes(model, predicting, data_dir, pairs, **how)
     label_values = getattr(model, "label_values", None)
     check_evaluation(thresholds=thresholds, label_values=label_values, **check)
     pairs = list(evaluation_pairs(data_dir, axes) if pairs is None else pairs)

@@ -584,10 +584,9 @@ def predict_folder(
     :class:`FolderPrediction`. ``outputs`` and ``settings`` (its fields by name, and
     :func:`predict_file`'s keywords) say what each file's outputs are.
 
-    Refused first, naming the fix: an unknown keyword (:func:`check_keywords`), ``axes``
-    no file could take (:func:`~unetlab.data.io.check_axes`), a folder
-    that cannot be held (:func:`claim_folder`; ``overwrite_fix``), settings that would fail
-    every file (:func:`check_settings`; ``name`` calls the model). A file that cannot be
+    Refused first, naming the fix: an unknown keyword (:func:`check_keywords`), ``axes`` no
+    file could take, a folder that cannot be held (:func:`claim_folder`; ``overwrite_fix``),
+    settings that would fail every file (``name`` calls the model). A file that cannot be
     predicted, or whose outputs clash with another's (:func:`shared_outputs`), is listed in
     ``failed`` (its line passed to ``failed``, default a warning); the others are written.
     ``model`` may be a function that loads it, called once the folder is checked.
@@ -598,8 +597,7 @@ def predict_folder(
     tables' ``path`` column is relative to (default: ``inputs`` where it is one folder)."""
     outputs, settings = OutputOptions.taken(outputs, settings)
     check_keywords(settings)  # before any file is found, the model loaded, the folder held
-    check_axes(settings.get("axes"))  # not each file failed by them
-    check_source(model)
+    check_axes(settings.get("axes")), check_source(model)  # not each file failed by them
     checked(progress, "each input's name")
     not_read = say_unread(inputs)
     files, out_dir = find_inputs(inputs), Path(out_dir)

@@ -650,19 +650,15 @@ def plane_rows(
     against time skips none), with the ``image`` file's :func:`page_focus` page by page
     where given. A movie's 3-D objects table (``t`` and ``volume``, no ``page``) gives a
     row per frame instead, its focus the median of its planes'. The outputs' pages are in
-    ImageJ's order, the table's and the image's in the input's: as read, its page axes
-    ``letters`` in its order (``"ZT"``, as ``--axes ZTYX`` gave a file that records none),
-    else as the file ``source`` (or ``image``) records them (:func:`input_pages`). None for
-    one image, or where the pages cannot be told."""
+    ImageJ's order, the table's and the image's in the input's: its page axes ``letters``
+    as read (``"ZT"``: ``--axes ZTYX``), else as ``source`` (or ``image``) records them
+    (:func:`input_pages`). None for one image, or where the pages cannot be told."""
     header = _header(table)
     frames = "page" not in header and {"t", "volume"} <= set(header)  # a movie's 3-D objects
     if "page" not in header and not frames:
         return None
-    for suffix in _PLANES:
-        planes = stack_planes(stem.with_name(stem.name + suffix))
-        if planes is not None:
-            break
-    else:
+    planes = _stem_planes(stem)
+    if planes is None:
         return None
     order = _output_order(planes, source or image, letters)  # each output page's input page
     times = [p["t"] for p in planes] if frames else []
@@ -687,6 +683,15 @@ def plane_rows(
     for r, value in zip(rows, focus or []):
         r["focus"] = value
     return rows
+
+
+def _stem_planes(stem: Path) -> list[dict] | None:
+    """The pages of the first of ``stem``'s outputs (:data:`_PLANES`) that tells them."""
+    for suffix in _PLANES:
+        planes = stack_planes(stem.with_name(stem.name + suffix))
+        if planes is not None:
+            return planes
+    return None
 
 
 def _output_order(planes: list[dict], source: Path | None, letters: str | None = None) -> list[int]:

@@ -558,20 +558,14 @@ def predict_slide(
     **settings,
 ) -> list[Path]:
     """Predict a large image (TIFF of any kind, pyramid level ``outputs.level``, or a Zarr /
-    OME-Zarr folder) window by window; return the written paths. ``settings``: the fields
-    of ``options`` (:class:`PredictOptions`) and ``outputs``
-    (:class:`~unetlab.inference.records.OutputOptions`) by name. The outputs (labels,
-    ``save_probabilities``, ``objects``, ``outlines``) and what they hold: the module's
-    description. ``overlay`` (colours, or ``draw_overlay``: the model's):
-    ``<stem>_overlay.png`` of a copy sampled to fit ``overlay_side``. ``counted``:
-    called with the objects of each page (and a semantic model's of each class). In a
-    ``group`` of processes each predicts and writes its own band of chunk rows, the main one
-    publishes; all must call this with the same arguments. Called again after a run was
-    stopped part-way (not by a problem with the input), it resumes that run's staged rows
-    where they match (:mod:`~unetlab.inference.slide_resume`); the outputs are those of an
-    uninterrupted run. ``axes``: a TIFF's axes as the user gives them, which may say what its
-    pages are (``"TYX"``: time points, its outputs TYX with the file's frame interval) but
-    not read it otherwise than its file does (:func:`check_given_axes`)."""
+    OME-Zarr folder) window by window; return the written paths. ``settings``: the fields of
+    ``options`` (:class:`PredictOptions`) and ``outputs`` (``OutputOptions``) by name; the
+    outputs and what they hold: the module's description. ``overlay`` (colours, or
+    ``draw_overlay``: the model's): ``<stem>_overlay.png`` sampled to fit ``overlay_side``.
+    ``counted``: called with the objects of each page (and of each class). In a ``group`` of
+    processes each writes its own band of chunk rows, the main one publishes. Called again
+    after a stopped run, it resumes that run's staged rows where they match. ``axes``: a
+    TIFF's axes as given, saying what its pages are (:func:`check_given_axes`)."""
     path, out_dir = Path(path), Path(out_dir)
     outputs, overlay, settings = _taken_outputs(model, outputs, overlay, settings)
     values = outputs.values(model, path.name)
