@@ -376,6 +376,24 @@ def check_axes(axes: str | None) -> None:
         raise UnetlabError(problem)
 
 
+def file_axes(path: str | os.PathLike, axes: str | None) -> str | None:
+    """``axes`` for ``path`` when it is a TIFF (``--axes`` names a TIFF's axes), else None:
+    a PNG or JPEG among a set's TIFFs is read as it is (:func:`refuse_untiffed_axes`)."""
+    return axes if Path(path).suffix.lower() in TIFF_SUFFIXES else None
+
+
+def refuse_untiffed_axes(where, paths, axes: str | None) -> None:
+    """ImageReadError in one line where ``axes`` are given for a set of images (``paths``,
+    found under ``where``) none of which is a TIFF: the user meant them for files that
+    cannot take them; a set with a TIFF reads its others as they are (:func:`file_axes`)."""
+    paths = list(paths)
+    if axes is None or not paths or any(file_axes(p, axes) for p in paths):
+        return
+    raise ImageReadError(
+        f"{where}: --axes (axes=) applies to TIFF files and none of its images is one; drop it"
+    )
+
+
 def given_letters(axes: str, shape: tuple[int, ...], path: str | os.PathLike) -> str:
     """The :func:`axes_letters` (``P``, ``Y``, ``X``, ``C``) of a TIFF series of ``shape``
     whose axes the user gives as ``axes`` (``--axes``: e.g. ``TYX``, ``ZYX``, ``CYX``,

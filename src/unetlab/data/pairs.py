@@ -45,8 +45,10 @@ from unetlab.data.io import (
     TIFF_SUFFIXES,
     broken_links,
     describe_links,
+    file_axes,
     mask_stem,
     read_stack,
+    refuse_untiffed_axes,
     stack_shape,
 )
 from unetlab.data.names import (
@@ -605,6 +607,7 @@ def find_pairs(
         files = _dsb_pairs(root, names, found)
     else:
         files = _folder_pairs(root, layout, names, found)
+    refuse_untiffed_axes(root, (image for image, _ in files), axes)
     pairs = [pair for image, mask in files for pair in _paged(image, mask, axes, found)]
     if problems is not None:
         problems += found
@@ -617,7 +620,9 @@ def find_pairs(
 
 def _paged(image: Path, mask: Path, axes: str | None, found: list[str]) -> list[Pair]:
     """A pair per page of ``image`` and its ``mask`` (read by ``axes``); none, its problem
-    added to ``found``, where they cannot be read or differ in pages."""
+    added to ``found``, where they cannot be read or differ in pages; ``axes`` are a
+    TIFF's (:func:`~unetlab.data.io.file_axes`: a PNG beside TIFFs is read as it is)."""
+    axes = file_axes(image, axes)
     try:
         n_img, n_mask = page_count(image, axes), page_count(mask, mask_axes(mask, axes))
     except DatasetError as exc:
@@ -933,7 +938,7 @@ class PairReader:
             # let the previous file of this role go before reading the next
             self._held = {k: v for k, v in self._held.items() if k[1] != mask}
             axes = axes or self.axes
-            axes = mask_axes(Path(path), axes) if mask else axes
+            axes = mask_axes(Path(path), axes) if mask else file_axes(path, axes)
             colours = self.colours if mask else None
             self._held[key] = read_stack(path, mask=mask, colours=colours, axes=axes)
         return self._held[key]

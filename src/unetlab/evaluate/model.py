@@ -56,7 +56,7 @@ from unetlab.data.colour_table import ColourTable, palette_table
 from unetlab.data.exclude import as_config, region
 from unetlab.data.fingerprint import MaskValues, object_ids_note
 from unetlab.data.instances import ONE_OBJECT_LEAST
-from unetlab.data.io import check_axes, mask_stem
+from unetlab.data.io import check_axes, file_axes, mask_stem
 from unetlab.data.nodata import InvalidPages, either
 from unetlab.data.pairs import Pair, PairReader, mask_axes
 from unetlab.data.split_record import describe_pairs
@@ -227,11 +227,12 @@ def _volumes_scored(model, predicting, outputs, stacks: list[tuple[Path, Path]],
     for image, mask in stacks:
         factor = image_scale(model, image, predicting.scale, outputs.pixel_size)  # auto: said
         at = replace(predicting, scale=factor)
-        read = dict(options=at, axes=given or truth_axes(image, mask))
+        given_here = file_axes(image, given)  # a PNG among TIFF stacks: read as it is
+        read = dict(options=at, axes=given_here or truth_axes(image, mask))
         ids, axes = stack_objects_3d(model, image, outputs, **read)
         stem = mask_stem(mask)
         column = scale_column(predicting.scale, factor)
-        truth = dict(flat=flat, gt_axes=mask_axes(mask, given))
+        truth = dict(flat=flat, gt_axes=mask_axes(mask, given_here))
         for name, where, pred, gt in volumes(image, mask, stem, (np.stack(ids), axes), **truth):
             add_volume(acc, name, where | column, pred, gt)
         if done is not None:

@@ -771,6 +771,7 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
     have = stack.shape[3] if stack.ndim == 4 else 1
     channel = page_channel(path, have, model.in_channels, file.options.channel, file.asked)
     fit = dict(name=path.name, channel=channel, colour=page_colour(path, file.axes))
+    fit |= dict(axes_given=file.axes is not None)  # no "a (C, H, W) TIFF?" of given axes
     pages = [
         fit_channels(page, model.in_channels, quiet=i > 0, **fit) for i, page in enumerate(stack)
     ]

@@ -212,6 +212,7 @@ def fit_channels(
     quiet: bool = False,
     channel: int | None = None,
     colour: bool | None = None,
+    axes_given: bool = False,
 ) -> np.ndarray:
     """(H, W) or (H, W, C) -> (H, W, channels), a view where possible; never modifies ``image``.
 
@@ -225,7 +226,8 @@ def fit_channels(
     RGB). Anything else raises UnetlabError naming both counts, and the fix: for a grey net,
     ``channel``. ``channel``: that one channel of the image is taken first (a view), for a
     1-channel net only; a tuple of them (a band subset a model records) for a net of as many. ``quiet``: no log line (for the windows of one image, whose first
-    window logged it).
+    window logged it). ``axes_given``: the file was read with the axes the user gave
+    (``--axes``), so a grey page is no (C, H, W) TIFF's channel and the line does not ask.
     """
     hwc = _channels_last(image, name)
     if channel is not None:
@@ -237,7 +239,7 @@ def fit_channels(
         return hwc
     if colour is None:
         colour = have in (3, 4) and hwc.dtype == np.uint8
-    fitted, note = _converted(hwc, channels, colour=colour)
+    fitted, note = _converted(hwc, channels, colour=colour, axes_given=axes_given)
     if fitted is None:
         raise UnetlabError(_mismatch(name, have, channels))
     if not quiet and _first_in_run(("channels", name, note)):  # a stack's pages: once
@@ -263,14 +265,17 @@ def _channels_last(image: np.ndarray, name: str) -> np.ndarray:
     return image[:, :, None] if image.ndim == 2 else image
 
 
-def _converted(hwc: np.ndarray, channels: int, *, colour: bool) -> tuple[np.ndarray | None, str]:
+def _converted(
+    hwc: np.ndarray, channels: int, *, colour: bool, axes_given: bool = False
+) -> tuple[np.ndarray | None, str]:
     """(H, W, C) made into the ``channels`` a net takes where the two are one picture seen
-    two ways, and the line that says how; (None, "") for any other pair of counts."""
+    two ways, and the line that says how (``axes_given``: a grey page is what the user's
+    axes made it, not asked about); (None, "") for any other pair of counts."""
     have = hwc.shape[2]
     if have == 1 and channels == 3:
+        hint = "" if axes_given else " (a page of a (C, H, W) TIFF? save such images channels last)"
         return np.broadcast_to(hwc, (*hwc.shape[:2], channels)), (
-            "grey image given to a 3-channel model; its channel is repeated (a page of a "
-            "(C, H, W) TIFF? save such images channels last)"
+            f"grey image given to a 3-channel model; its channel is repeated{hint}"
         )
     if have in (3, 4) and channels == 1 and colour:
         return _luminance(hwc[..., :3])[:, :, None], (

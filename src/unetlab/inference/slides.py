@@ -854,6 +854,7 @@ def _slide_options(model, slide: Slide, path: Path, options: PredictOptions, ask
         quiet=channel is not None,  # one channel of a 1-channel net: nothing else to say
         channel=channel,
         colour=colour_file(path),
+        axes_given=getattr(slide, "given_axes", None) is not None,
     )
     return replace(options, channel=channel)
 

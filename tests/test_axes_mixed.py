@@ -1,0 +1,105 @@
+"""--axes (data.axes) over a folder mixing TIFF stacks and PNG pairs: the axes are the
+TIFFs', the PNGs read as they are (each PNG pair was refused, "applies to TIFF files; drop
+it", so no such folder could be used with --axes); a folder of PNGs only is still refused,
+in one line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+from PIL import Image
+
+from tests.test_train_axes import TINY, _stacks
+from unetlab import UNet
+from unetlab.cli import main
+from unetlab.data.pairs import PairReader, find_pairs
+from unetlab.errors import ImageReadError
+
+
+def _png_pair(folder, stem: str = "p") -> None:
+    image = np.random.default_rng(1).integers(0, 255, (32, 32), dtype=np.uint8)
+    Image.fromarray(image).save(folder / "images" / f"{stem}.png")
+    Image.fromarray((image > 128).astype(np.uint8)).save(folder / "masks" / f"{stem}.png")
+
+
+@pytest.fixture
+def mixed(tmp_path):
+    _stacks(tmp_path / "mixed")  # a.tif, b.tif: 5 planes saved by ImageJ without axes
+    _png_pair(tmp_path / "mixed")
+    return tmp_path / "mixed"
+
+
+def test_axes_read_the_tiffs_and_the_pngs_as_they_are(mixed):
+    pairs = find_pairs(mixed, axes="ZYX")
+    pages = {p.image.name: p.pages for p in pairs}
+    assert pages == {"a.tif": 5, "b.tif": 5, "p.png": 1}
+    read = PairReader(axes="ZYX")  # evaluate's reader: the axes given to it too
+    image, mask = read(next(p for p in pairs if p.image.suffix == ".png"))
+    assert image.shape[-2:] == mask.shape[-2:] == (32, 32)
+
+
+def test_train_takes_a_mixed_folder_with_axes(mixed, tmp_path):
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(mixed), "--axes", "ZYX", "--run-dir", str(run), *TINY]) == 0
+
+
+def test_evaluate_takes_a_mixed_folder_with_axes(mixed, tmp_path):
+    from unetlab.evaluate import evaluate_model
+
+    torch.manual_seed(0)
+    net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    report = evaluate_model(net, mixed, axes="ZYX")
+    assert sorted(r["name"] for r in report.images if r["name"].startswith("p")) == ["p"]
+    assert len(report.images) == 11  # 5 + 5 planes and the PNG
+
+
+def test_a_folder_of_pngs_only_given_axes_is_refused_in_one_line(tmp_path, capsys):
+    root = tmp_path / "png"
+    for sub in ("images", "masks"):
+        (root / sub).mkdir(parents=True)
+    _png_pair(root, "p")
+    _png_pair(root, "q")
+    with pytest.raises(ImageReadError, match="applies to TIFF files and none of its images"):
+        find_pairs(root, axes="ZYX")
+    assert main(["train", "--data", str(root), "--axes", "ZYX", "--check", *TINY]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "none of its images is one; drop it" in err[0], err
+
+
+def test_grey_planes_given_by_axes_to_a_colour_model_do_not_ask_for_channels_last(tmp_path, caplog):
+    """A stack read with --axes ZYX by a 3-channel model: its grey planes are repeated, said
+    without "a page of a (C, H, W) TIFF? save such images channels last", which the user's
+    axes answered; a grey PNG without --axes still asks."""
+    import logging
+
+    from unetlab.inference.files import predict_file
+
+    torch.manual_seed(0)
+    net = UNet(3, 2, depth=2, base_channels=2, padding="same").eval()
+    stack = np.random.default_rng(0).integers(0, 255, (3, 24, 20), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack")
+    Image.fromarray(stack[0]).save(tmp_path / "g.png")
+    with caplog.at_level(logging.WARNING):
+        predict_file(net, tmp_path / "s.tif", tmp_path / "o", axes="ZYX")
+    assert "s.tif: grey image given to a 3-channel model; its channel is repeated" in caplog.text
+    assert "(C, H, W) TIFF?" not in caplog.text
+    with caplog.at_level(logging.WARNING):
+        predict_file(net, tmp_path / "g.png", tmp_path / "o2")
+    assert "g.png: grey image given to a 3-channel model; its channel is repeated (a page" in (
+        caplog.text
+    )
+
+
+def test_evaluate_objects_3d_takes_a_mixed_folder_with_axes(tmp_path):
+    """A ZYX stack and a PNG, --objects-3d --axes ZYX: the stack read by the axes, the PNG
+    scored by its 2-D objects (as without --axes), not refused."""
+    from tests.test_evaluate_3d_inputs import _mixed
+    from tests.test_predict_objects import local_net
+    from unetlab.evaluate import evaluate_model
+
+    _mixed(tmp_path / "d")
+    report = evaluate_model(local_net(), tmp_path / "d", objects_3d=True, axes="ZYX")
+    rows = {row["name"]: row for row in report.images}
+    assert rows["f"]["planes"] == 1 and rows["s"]["planes"] == 13
