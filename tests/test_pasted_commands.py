@@ -76,3 +76,13 @@ def test_the_label_values_fix_pastes_back_as_one_word(tmp_path, capsys):
     fix = line.split("for these masks ", 1)[1].split("; ")[0]
     assert fix == "--set 'data.label_values=[0, 255]'"
     assert main([*args, *shlex.split(fix)]) == 0
+
+
+def test_the_void_lines_label_values_fix_is_one_unglobbed_word():
+    """void_line printed '--set data.label_values=[0,1,2,255]' bare: zsh reads the brackets
+    as a glob ('no matches found'); shell-quoted, it pastes back as one word."""
+    from unetlab.data.void import VoidBeside, void_line
+
+    for named in (True, False):
+        line = void_line(VoidBeside(values=(0, 1, 2), share=0.05), named=named)
+        assert "--set 'data.label_values=[0,1,2,255]'" in line

@@ -18,6 +18,7 @@ that fills most of every mask (scribbles: :func:`unetlab.data.fingerprint.unlabe
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -85,7 +86,7 @@ def void_line(found: VoidBeside, *, named: bool, border: float | None = None) ->
         kind = "thin outlines" if border >= OUTLINE_SHARE else "regions"
         share += f", in {kind}: {border:.0%} of them border a class"
     values = ",".join(map(str, [*found.values, VOID]))
-    as_class = f"if it is a class, --set data.label_values=[{values}]"
+    as_class = "if it is a class, --set " + shlex.quote(f"data.label_values=[{values}]")  # no glob
     ignore = f"--set data.ignore_value={VOID}"
     n = len(found.values)
     if named:
