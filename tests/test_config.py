@@ -280,3 +280,15 @@ def test_a_key_given_twice_in_a_config_file_is_refused(tmp_path, text, lines):
         load_config(path)
     assert str(path) in str(info.value) and "appears twice" in str(info.value)
     assert f"({lines})" in str(info.value)
+
+
+def test_a_list_key_given_without_brackets_shows_the_list_form():
+    """'--set data.label_values=0,255' said only 'must be list or null, not '0,255'': the line
+    shows the form it takes, shell-quoted so that it pastes back as one word."""
+    import shlex
+
+    with pytest.raises(UnetlabError) as info:
+        load_config(None, ["data.label_values=0,255"])
+    line = str(info.value)
+    assert "[0, 255]" in line and "--set 'data.label_values=[0, 255]'" in line
+    assert shlex.split(line.split("--set ")[1].rstrip(")"))[0] == "data.label_values=[0, 255]"

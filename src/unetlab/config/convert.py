@@ -6,6 +6,7 @@ known one."""
 from __future__ import annotations
 
 import difflib
+import shlex
 import types
 import typing
 from dataclasses import fields, is_dataclass
@@ -56,8 +57,22 @@ def check_type(value, hint, key: str):
     names = " or ".join(getattr(o, "__name__", str(o)).replace("NoneType", "null") for o in options)
     null = type(None) in options and str(value).casefold() == "none"  # Python's word, not YAML's
     raise UnetlabError(
-        f"config key {key} must be {names}, not {value!r}" + (": write null for none" * null)
+        f"config key {key} must be {names}, not {value!r}"
+        + (": write null for none" * null)
+        + _list_form(key, value, options)
     )
+
+
+def _list_form(key: str, value, options) -> str:
+    """``: a list is written in brackets, e.g. [0, 255] (--set 'data.label_values=[0, 255]')``
+    for a list key given comma-separated values (``0,255``); else ``""``."""
+    if not any(typing.get_origin(o) is list for o in options) or not isinstance(value, str):
+        return ""
+    parts = [p.strip() for p in value.strip("()").split(",") if p.strip()]
+    if len(parts) < 2:
+        return ""
+    form = f"[{', '.join(parts)}]"
+    return f": a list is written in brackets, e.g. {form} (--set {shlex.quote(f'{key}={form}')})"
 
 
 def _value_map(hint) -> bool:
