@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import typing
 from collections.abc import Sequence
@@ -10,6 +11,20 @@ from dataclasses import fields
 
 from unetlab.errors import UnetlabError
 from unetlab.models.architecture import CHOICES, ENCODERS, PRESETS, UNetConfig
+
+
+def minutes_value(text: str) -> float:
+    """``--minutes M``: a finite number >= 0, refused by the flag's name (argparse's line),
+    not by train.max_minutes, a key the user did not type."""
+    try:
+        minutes = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes a number of minutes, not {text!r}") from None
+    if minutes == math.inf:
+        raise argparse.ArgumentTypeError("takes a finite number: for no time limit, leave it out")
+    if not 0 <= minutes < math.inf:
+        raise argparse.ArgumentTypeError(f"must be >= 0 (0: no time limit), not {text}")
+    return minutes
 
 
 def user_path(text: str) -> str:

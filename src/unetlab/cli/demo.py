@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from unetlab.cli.common import add_device_arg, user_path
+from unetlab.cli.common import add_device_arg, minutes_value, user_path
 
 
 def add_parser(sub) -> None:
@@ -31,7 +31,7 @@ def add_parser(sub) -> None:
         help="output folder (default: unetlab-demo; unetlab-demo-nuclei with --task nuclei)",
     )
     p.add_argument(
-        "--minutes", type=float, help="training time limit (default: 2.5 for em, 4 for nuclei)"
+        "--minutes", type=minutes_value, help="training time limit (default: 2.5 for em, 4 for nuclei)"
     )
     p.add_argument(
         "--quick", action="store_true", help="a seconds-long smoke test (tiny data, 1 epoch)"

@@ -7,7 +7,7 @@ import contextlib
 import sys
 from pathlib import Path
 
-from unetlab.cli.common import add_device_arg, user_path
+from unetlab.cli.common import add_device_arg, minutes_value, user_path
 from unetlab.errors import GroupError, UnetlabError
 from unetlab.models.architecture import PRESETS
 from unetlab.provenance import unetlab_command
@@ -103,7 +103,7 @@ def _add_settings(p) -> None:
     p.add_argument("--epochs", type=int, help="train.epochs")
     p.add_argument(
         "--minutes",
-        type=float,
+        type=minutes_value,
         metavar="M",
         help="train.max_minutes: train for M minutes, the learning rate annealed on the "
         "clock to end at M whatever the machine's speed",
