@@ -537,13 +537,22 @@ def run(args) -> int:
     return 0
 
 
+def _model_pairs(args) -> list:
+    """The pairs ``--data`` holds; a folder of images without masks is pointed to predict."""
+    from unetlab.evaluate import evaluation_pairs
+    from unetlab.evaluate.masks import predict_instead
+
+    try:
+        return evaluation_pairs(args.data, args.axes)
+    except DatasetError as exc:
+        raise predict_instead(exc, args.data, args.checkpoint) from None
+
+
 def _evaluate(args):
     """Score, print the table and write the --json and --confusion files; the report."""
-    from unetlab.evaluate import evaluation_pairs
-
     mode = _check_mode(args)
     # listed once: the outputs are checked against them, then scored
-    pairs = evaluation_pairs(args.data, args.axes) if mode == "model" else []
+    pairs = _model_pairs(args) if mode == "model" else []
     _claim_outputs(args, pairs)
     report = _run_model(args, pairs) if mode == "model" else _run_pred(args)
     report.iou_thresholds = tuple(args.iou) if args.iou else None

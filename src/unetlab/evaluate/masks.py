@@ -46,6 +46,7 @@ from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.errors import DatasetError, ImageReadError, OutputError
 from unetlab.evaluate.checks import MaskValuesError
+from unetlab.provenance import shell_command
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,22 @@ def evaluation_pairs(path: str | os.PathLike, axes: str | None = None) -> list[P
         names = [line.strip() for line in split.read_text().splitlines() if line.strip()]
         return find_pairs(root, names=names, axes=axes)
     return find_pairs(root, axes=axes)
+
+
+def predict_instead(error: DatasetError, path: str | os.PathLike, checkpoint) -> DatasetError:
+    """``error`` (no data set found in ``path``) with the ``unetlab predict`` command added
+    where ``path`` (or its images/ folder) holds images: evaluate scores against masks, predict
+    segments images that have none (audit s41 training); else ``error`` itself."""
+    path = Path(path)
+    if not (str(error).startswith(f"{path}: no data set found") and path.is_dir()):
+        return error
+    images = [d for d in sorted(path.iterdir()) if d.is_dir() and d.name.casefold() == "images"]
+    held = next((folder for folder in (path, *images) if find_images(folder)), None)
+    if held is None:
+        return error
+    words = ("--checkpoint", checkpoint, "--input", held, "--output", "OUT_DIR")
+    command = shell_command("unetlab", "predict", *words)
+    return DatasetError(f"{error}; images without masks are segmented, not scored: {command}")
 
 
 def data_root(path: str | os.PathLike, flag: str = "--data") -> Path:
