@@ -153,6 +153,20 @@ def test_a_confusion_file_not_named_png_is_refused(tmp_path, capsys):
     assert main([*argv, "--confusion", str(tmp_path / "c.PNG")]) == 0
 
 
+
+def test_a_json_file_not_named_json_is_refused(tmp_path, capsys):
+    # JSON was written under a new e2.csv (only an existing one was refused: s41 audit)
+    pred, gt = _perfect(tmp_path, {"a": MASK})
+    report = tmp_path / "e2.csv"
+    argv = ["evaluate", "--pred", str(pred), "--gt", str(gt), "--label-values", "0", "255"]
+    assert main([*argv, "--json", str(report)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(tmp_path / "e2.json") in err
+    assert list(tmp_path.glob("e2*")) == []
+    assert main([*argv, "--json", str(tmp_path / "e2.JSON")]) == 0
+    assert main([*argv, "--json", "-"]) == 0
+
+
 def _with_patch(value: int) -> np.ndarray:
     """A 0/1 mask (class indices) with a 3x3 patch of ``value``."""
     mask = (MASK > 0).astype(np.uint8)

@@ -343,6 +343,11 @@ def _check_values(args) -> None:
             f"--confusion {confusion}: the confusion matrix is written as a PNG image: name "
             f"the file .png (e.g. {confusion.with_suffix('.png')})"
         )
+    if args.json and args.json != STDOUT and (report := Path(args.json)).suffix.lower() != ".json":
+        raise UnetlabError(  # JSON was written under a new e.csv (an existing one was refused)
+            f"--json {report}: the report is written as JSON: name the file .json (e.g. "
+            f"{report.with_suffix('.json')}), or - for stdout"
+        )
     check_object_args(args, watershed_seeds=args.watershed_seeds)
     iou_thresholds(args.iou)  # refused before any work
     if args.scale is not None:  # a factor or auto: one line naming them otherwise
