@@ -306,6 +306,18 @@ def test_out_into_a_data_sets_masks_folder_is_refused(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["a.png"]
 
 
+
+@pytest.mark.parametrize("out", ["-", ""])
+def test_out_dash_or_empty_is_refused(out, tmp_path, capsys, monkeypatch):
+    """--out - made a folder named "-"; --out '' wrote nothing, silently (audit s41)."""
+    runs = three_runs(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", str(runs / "a"), str(runs / "b"), "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "give the folder for compare.csv" in err
+    assert not (tmp_path / "-").exists() and not list(tmp_path.rglob("compare.csv"))
+
+
 def test_a_run_without_epochs_inside_a_given_folder_is_left_out(tmp_path, caplog):
     runs = three_runs(tmp_path)
     fake_run(runs / "new", mious=())

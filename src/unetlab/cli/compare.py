@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from unetlab.cli.common import user_path
+from unetlab.cli.common import STDOUT, user_path
 
 EPILOG = """examples:
   unetlab compare runs/a runs/b runs/c     # three settings tried
@@ -71,6 +71,11 @@ def run(args) -> int:
     from unetlab.compare import compare_runs, write_comparison
     from unetlab.errors import UnetlabError
 
+    if args.out is not None and args.out.strip() in ("", STDOUT):  # a folder "-", or nothing
+        raise UnetlabError(
+            f"--out {args.out!r}: give the folder for compare.csv and compare_curves.png (the "
+            "table itself is printed), e.g. --out cmp"
+        )
     if args.curves_by != "auto" and not args.out:
         raise UnetlabError(f"--curves-by {args.curves_by} draws --out's curves: add --out DIR")
     comparison = compare_runs(args.runs, by=args.by)
