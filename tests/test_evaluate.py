@@ -570,6 +570,20 @@ def test_cli_keeps_its_reports_out_of_the_training_split(tmp_path, capsys):
     assert sorted(p.name for p in masks.iterdir()) == ["a.png"]
 
 
+@pytest.mark.parametrize("flag", [[], ["--no-progress"]])
+def test_no_progress_hides_the_images_bar_as_predict_does(tmp_path, capsys, monkeypatch, flag):
+    """Audit s41: evaluate had no --no-progress (train and predict have one), nor a bar."""
+    from unetlab.checkpoint import save_model
+
+    monkeypatch.setattr("unetlab.progress.shown", lambda progress: progress)  # a tty
+    write_png(tmp_path / "data" / "images" / "a.png", np.zeros((16, 16), np.uint8))
+    write_png(tmp_path / "data" / "masks" / "a.png", np.full((16, 16), 255, np.uint8))
+    save_model(tmp_path / "m.pt", _tiny_model())
+    argv = ["evaluate", "--checkpoint", str(tmp_path / "m.pt"), "--data", str(tmp_path / "data")]
+    assert main([*argv, "--device", "cpu", *flag]) == 0
+    assert ("image/s]" in capsys.readouterr().err) == (not flag)
+
+
 def test_cli_checkpoint_mode(tmp_path, capsys):
     from unetlab.checkpoint import save_model
 

@@ -83,6 +83,11 @@ def add_parser(sub) -> None:
     n = p.add_argument_group("objects (with --checkpoint; as unetlab predict --instances)")
     add_object_args(n, "with --checkpoint")
     add_device_arg(prediction)
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (drawn on a terminal over --checkpoint's images; --pred draws none)",
+    )
     # None where not typed (the flags' defaults apply: :func:`_typed_defaults`), so that a
     # flag typed at its default value (--blend mean, --device auto) is refused with --pred too
     p.set_defaults(run=run, **dict.fromkeys(UNTYPED))
@@ -615,7 +620,7 @@ def _run_model(args, pairs):
         objects=args.object_scores or None,
         worst=args.worst,
         pairs=pairs,
-        progress=lambda name: log.debug("evaluated %s", name),
+        progress=_progress(args),
         # None where no flag changes them: the same, the checkpoint's (refused where unused)
         object_options=objects if given or args.watershed_seeds is not None else None,
         objects_3d=args.objects_3d,
@@ -633,6 +638,17 @@ def _run_model(args, pairs):
     if "object_f1" in report.summary:  # the objects were scored
         print(objects_line(objects, bool(model.objects), args.scale))
     return report
+
+
+def _progress(args):
+    """The images' bar where a person watches and --no-progress is not given (True, as
+    predict draws its files' bar), else each image named in the debug log as it is scored
+    (audit s41: evaluate had no --no-progress, and no bar over a long --data)."""
+    from unetlab import progress
+
+    if not args.no_progress and progress.shown(True):
+        return True
+    return lambda name: log.debug("evaluated %s", name)
 
 
 def _model_report(*args, **kwargs):
