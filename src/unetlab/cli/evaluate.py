@@ -348,8 +348,9 @@ def _check_values(args) -> None:
             f"--confusion {confusion}: the confusion matrix is written as a PNG image: name "
             f"the file .png (e.g. {confusion.with_suffix('.png')})"
         )
-    if args.json and args.json != STDOUT and (report := Path(args.json)).suffix.lower() != ".json":
-        raise UnetlabError(  # JSON was written under a new e.csv (an existing one was refused)
+    report = Path(args.json) if args.json and args.json != STDOUT else None
+    if report and report.suffix.lower() != ".json" and not report.exists():
+        raise UnetlabError(  # JSON was written under a new e.csv (an existing one: the claim's)
             f"--json {report}: the report is written as JSON: name the file .json (e.g. "
             f"{report.with_suffix('.json')}), or - for stdout"
         )
