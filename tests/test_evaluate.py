@@ -85,6 +85,20 @@ def test_all_ignored_image_and_empty_class_are_nan_not_errors(tmp_path):
     json.dumps(report.to_dict())
 
 
+
+def test_a_class_in_no_mask_and_no_prediction_is_said_once(tmp_path, capsys):
+    """Audit s41: --label-values 0 255 7 on 0/1 predictions scored a third class n/a without
+    a word (and left the ISBI and object scores out, for 3 classes)."""
+    pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD, "b": MERGED})
+    argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir)]
+    assert main([*argv, "--label-values", "0", "255", "7"]) == 0
+    out = capsys.readouterr().out
+    line = "7: in no mask and no prediction: IoU and Dice n/a, left out of mIoU and mean Dice"
+    assert out.count(line) == 1
+    assert main([*argv, "--label-values", "0", "255"]) == 0
+    assert "in no mask and no prediction" not in capsys.readouterr().out
+
+
 def test_size_mismatch_and_missing_predictions_are_named(tmp_path):
     pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD})
     write_png(pred_dir / "a.png", GOOD[:, :5])

@@ -315,6 +315,12 @@ def _class_lines(s: dict, class_names: Sequence[str]) -> list[str]:
         lines.append(
             f"{name:<{width}}  {_f(s['iou'][i]):>7}  {_f(s['dice'][i]):>7}  {s['pixels'][i]:>10}"
         )
+    absent = [n for n, iou in zip(class_names, s["iou"]) if math.isnan(iou)]
+    if absent:  # a label value too many was scored n/a without a word (audit s41)
+        lines.append(
+            f"{', '.join(absent)}: in no mask and no prediction: IoU and Dice n/a, left out of "
+            "mIoU and mean Dice (a label value or class name too many?)"
+        )
     return lines
 
 
