@@ -51,3 +51,70 @@ def test_object_ids_whose_largest_object_has_the_last_id_are_not_refused_as_blur
         tifffile.imwrite(tmp_path / "data" / "masks" / f"{i}.tif", ids)
     run = ["train", "--data", str(tmp_path / "data"), "--check", "--run-dir", str(tmp_path / "r")]
     assert main(run) == 0
+
+
+def _write(root, masks, images=None):
+    import tifffile
+
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    (root / "masks").mkdir(exist_ok=True)
+    for i, mask in enumerate(masks):
+        image = np.where(mask > 0, 180, 40).astype(np.uint8) if images is None else images[i]
+        tifffile.imwrite(root / "images" / f"{i}.tif", image)
+        tifffile.imwrite(root / "masks" / f"{i}.tif", mask)
+    return root
+
+
+def _check(tmp_path, capsys):
+    run = ["train", "--data", str(tmp_path / "data"), "--check", "--run-dir", str(tmp_path / "r")]
+    return main(run), capsys.readouterr().err
+
+
+def test_object_ids_with_gaps_whose_largest_object_has_the_last_id_are_not_refused(
+    tmp_path, capsys
+):
+    # ids 3, 6, ..., 60 (labels filtered: gaps), the largest object the last: 92% of the
+    # pixels at 0 or 60; refused as 'blur, resizing or JPEG' by pixel shares (main)
+    yy, xx = np.mgrid[:128, :128]
+    ids = np.zeros((128, 128), np.uint16)
+    for k in range(1, 21):
+        y, x, r = 16 + 30 * ((k - 1) // 5), 13 + 25 * ((k - 1) % 5), 9 if k == 20 else 5
+        ids[(yy - y) ** 2 + (xx - x) ** 2 < r * r] = 3 * k
+    _write(tmp_path / "data", [ids, ids])
+    code, err = _check(tmp_path, capsys)
+    assert code == 0 and "blur" not in err
+
+
+def test_thin_membranes_blurred_are_refused_though_half_their_pixels_are_between(tmp_path, capsys):
+    # EM membranes (0) between cells (255) blurred with sigma 0.7: 70% of the pixels at 0
+    # or 255, the rest on ramps across the membranes; main planned them as object ids
+    from scipy import ndimage
+
+    from unetlab.data.synthetic import synthetic_em
+
+    rng = np.random.default_rng(0)
+    pairs = [synthetic_em(128, rng)[:2] for _ in range(2)]
+    blurred = [ndimage.gaussian_filter(lab.astype(float), 0.7) for _, lab in pairs]
+    masks = [np.clip(np.round(b), 0, 255).astype(np.uint8) for b in blurred]
+    _write(tmp_path / "data", masks, [image for image, _ in pairs])
+    code, err = _check(tmp_path, capsys)
+    assert code == 2 and "look like blur, resizing or JPEG compression" in err
+
+
+def test_binary_masks_resized_2x_are_refused_though_they_hold_12_values(tmp_path, capsys):
+    # 0/255 discs upsampled 2x (bilinear): values 0, 64, 128, 191, 255 and a few more on the
+    # rims, under the 16 values that pixel shares need (main: read as classes or ids)
+    yy, xx = np.mgrid[:96, :96]
+    rng = np.random.default_rng(1)
+    masks = []
+    for _ in range(2):
+        small = np.zeros((96, 96))
+        for _ in range(10):
+            y, x, r = rng.integers(12, 84), rng.integers(12, 84), rng.integers(5, 11)
+            small[(yy - y) ** 2 + (xx - x) ** 2 < r * r] = 255
+        big = resize(small, (192, 192), order=1, preserve_range=True)
+        masks.append(np.clip(np.round(big), 0, 255).astype(np.uint8))
+    assert all(8 <= len(np.unique(m)) < 16 for m in masks)
+    _write(tmp_path / "data", masks)
+    code, err = _check(tmp_path, capsys)
+    assert code == 2 and "look like blur, resizing or JPEG compression" in err

@@ -36,6 +36,7 @@ from unetlab.data.fingerprint import (
     jpeg_mask,
     lossy_problem,
     pixel_counts,
+    ramp_share,
 )
 from unetlab.data.instances import (
     INTERIOR,
@@ -427,7 +428,8 @@ def discover_label_values(
     than ``max_values`` values, and for values that look like a blurred/lossy 2-class mask
     (many values, nearly all pixels at two of them).
     """
-    counts = (scan or scan_masks(pairs)).counts
+    scan = scan or scan_masks(pairs)
+    counts = scan.counts
     values = sorted(counts)
     if len(values) > max_values:
         raise DatasetError(
@@ -435,7 +437,7 @@ def discover_label_values(
             "class-index masks? JPEG masks are lossy; save masks as PNG with one value per class "
             "(or set data.target=instances if each value is one object)"
         )
-    if problem := lossy_problem(counts):
+    if problem := lossy_problem(counts, ramp_share(scan.masks)):
         raise DatasetError(problem)
     return values
 

@@ -20,6 +20,7 @@ from unetlab.data.fingerprint import (
     lossy_problem,
     mixed_encodings,
     pixel_counts,
+    ramp_share,
     too_small,
 )
 from unetlab.data.pairs import PairReader, problems_error
@@ -65,7 +66,7 @@ def _class_problems(fp: Fingerprint, cfg: Config) -> list[str]:
     (``data.class_names``, ``class_names.txt``) may be in one file: the plan's notes say so."""
     if fp.instances:
         return []
-    if problem := lossy_problem(pixel_counts(fp.pairs)):
+    if problem := lossy_problem(pixel_counts(fp.pairs), ramp_share(fp.pairs)):
         return [problem]  # as training refuses them; not a class in one file per value
     declared = set(declared_names(cfg))
     lonely = lonely_classes(fp.pairs, ignore_value=cfg.data.ignore_value, declared=declared)
