@@ -125,6 +125,7 @@ from unetlab.inference.output_rules import (
     held_folders,
     output_paths,
     prediction_folder,
+    refuse_claimed,
     refuse_theirs,
 )
 from unetlab.inference.page_resume import PageStaging
@@ -542,6 +543,7 @@ def _predict_whole(file: _File) -> list[Path]:
     refuse_theirs(file.out_dir, paths, o.wanted)
     _check_pages(file.path, pages, invalid, axes)  # a NaN nodata is no NaN pixel
     finish(publishing_path(paths["labels"]))  # a run stopped among its renames: finished
+    refuse_claimed(file.out_dir, paths, o.wanted)  # a user's file under a pending name
     staging = _staging(file, paths["labels"], pages)  # a killed run's pages kept
     labels, ids, probs = _predict_pages(model, pages, file, invalid, axes, staging)
     ids = _joined_in_3d(file, ids, axes, meta["pixel"])  # with objects_3d

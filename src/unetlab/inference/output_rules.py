@@ -41,7 +41,7 @@ from unetlab.inference.records import (
     save_record,
     setting_changes,
 )
-from unetlab.inference.slides import output_names, output_stems
+from unetlab.inference.slides import output_names, output_stems, refuse_claimed_only
 from unetlab.manifest import changed_inputs, modified_after, walking_once
 from unetlab.outputs import (  # PYTHON_OVERWRITE_FIX: re-exported (inference.folders)
     PENDING,
@@ -67,6 +67,7 @@ __all__ = [
     "output_roles",
     "output_sources",
     "prediction_folder",
+    "refuse_claimed",
     "refuse_shared_outputs",
     "refuse_theirs",
     "refuse_unlistable_names",
@@ -671,7 +672,20 @@ def refuse_theirs(out_dir: Path, paths: Mapping, wanted: Mapping[str, bool]) -> 
     kind -> path or name; ``wanted`` as for :func:`output_roles`) over a file unetlab did
     not write: that input's failure, the others go on (an input's labels are .png or .tif
     as read, so which names it writes is known only then; audit s37 paths B)."""
+    refuse_unlisted(_wanted_paths(out_dir, paths, wanted), "predict", TheirFileError)
+
+
+def refuse_claimed(out_dir: Path, paths: Mapping, wanted: Mapping[str, bool]) -> None:
+    """TheirFileError naming an output of an image read whole (``paths``, ``wanted`` as for
+    :func:`refuse_theirs`) whose file a stopped run had only claimed and did not write
+    (:func:`~unetlab.inference.slides.refuse_claimed_only`): a user's file put under a
+    pending name after a ``kill -9`` was replaced by the rerun (s41 claims2)."""
+    there = [p.name for p in _wanted_paths(out_dir, paths, wanted) if p.exists()]
+    refuse_claimed_only(Path(out_dir), Path(out_dir) / Path(paths["labels"]).name, there)
+
+
+def _wanted_paths(out_dir: Path, paths: Mapping, wanted: Mapping[str, bool]) -> list[Path]:
+    """The paths in ``out_dir`` of the outputs of ``paths`` that ``wanted`` asks for."""
     kinds = {"labels"} | {k for k, on in wanted.items() if on}
     kinds |= {"table"} if wanted.get("objects") else set()
-    outputs = [Path(out_dir) / Path(p).name for k, p in paths.items() if k in kinds]
-    refuse_unlisted(outputs, "predict", TheirFileError)
+    return [Path(out_dir) / Path(p).name for k, p in paths.items() if k in kinds]

@@ -40,7 +40,7 @@ import logging
 import math
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -584,7 +584,8 @@ def predict_slide(
         # the outputs' files now: one another program writes meanwhile is not replaced
         overlay_path = out_dir / f"{output_stem(path)}_overlay.png"
         run = replace(run, before=file_stamps([*run.finals.values(), overlay_path]))
-        _refuse_claimed_only(out_dir, run.finals["labels"], run.before)
+        there = [p.name for p, stamp in run.before.items() if stamp is not None]
+        refuse_claimed_only(out_dir, run.finals["labels"], there)
         _predict_run(model, run, values=values, progress=progress, group=group)
         drawn = None if overlay is None else (overlay, overlay_side, record)
         done = dict(values=values, drawn=drawn, counted=counted)
@@ -701,15 +702,15 @@ def _finished(published: dict, out_dir: Path, counted) -> list[Path]:
 _KEYED = (".png", ".tif", ".tiff", ".zarr")
 
 
-def _refuse_claimed_only(out_dir: Path, labels: Path, before: dict) -> None:
-    """TheirFileError (that input's failure) naming an output whose file is there as the
-    slide begins (``before``: :func:`file_stamps`) though the manifest has only a stopped
-    run's claim of it (PENDING), and that run did not write it: it does not carry the
-    claim's key, or cannot carry one (a table) and the ``labels``, written last, do not (an
-    OME-Zarr without its attributes is that run's, not written to the end). A
-    user's file put under an output's name after a ``kill -9`` was replaced by the rerun
-    without a word (audit s41 claims)."""
-    there = [p.name for p, stamp in before.items() if stamp is not None]
+def refuse_claimed_only(out_dir: Path, labels: Path, there: Iterable[str]) -> None:
+    """TheirFileError (that input's failure) naming one of the outputs ``there`` (names of
+    files there as the image begins) whose manifest lines are only a stopped run's claim
+    of it (PENDING), and that run did not write it: it does not carry the claim's key, or
+    cannot carry one (a table) and the ``labels``, written last, do not (an OME-Zarr
+    without its attributes is that run's, not written to the end). A user's file put under
+    an output's name after a ``kill -9`` was replaced by the rerun without a word (audit
+    s41 claims; an image read whole too: s41 claims2)."""
+    there = list(there)
     claimed = claimed_only(out_dir, there, COMMAND) if there else {}
     for name, keys in sorted(claimed.items()):
         keyed = Path(name).suffix.lower() in _KEYED
