@@ -143,7 +143,30 @@ class Together:
                 fsync(place)
             steps.append([place.name, final.name, is_folder])
         fsync(self.folder)
-        _write(self.folder, {"state": COMMITTED, "steps": steps, **(self.record or {})})
+        # the finals as they are now: a file put under one before its rename is not replaced
+        found = file_stamps(self.folder.parent / name for _, name, _ in steps)
+        stamps = {path.name: stamp for path, stamp in found.items()}
+        record = {"state": COMMITTED, "steps": steps, "stamps": stamps, **(self.record or {})}
+        _write(self.folder, record)
+
+
+def _refuse_put_since(folder: Path, found: dict) -> None:
+    """TheirFileError naming a final of a committed publishing ``folder`` (``found``: its
+    record) not yet renamed whose file changed since the commit (its ``stamps``; a record of before
+    them has none): a user's file put there after a stop among the renames was replaced by
+    the rerun (s41 claims2). Its folder is kept: moved away, the next run finishes it."""
+    out, stamps = folder.parent, found.get("stamps") or {}
+    for place, final, is_folder in found["steps"]:
+        source = out / place if is_folder else folder / place
+        if not source.exists() or final not in stamps:
+            continue
+        (now,) = file_stamps([out / final]).values()
+        if now is not None and list(now) != stamps[final]:
+            raise TheirFileError(
+                f"{out / final} was put there while a stopped run was publishing its outputs: "
+                "unetlab predict never replaces such a file; move it elsewhere and run the "
+                "same command again"
+            )
 
 
 def file_stamps(paths) -> dict[Path, tuple[int, int] | None]:
@@ -196,6 +219,7 @@ def finish(folder: Path) -> dict | None:
         shutil.rmtree(folder, ignore_errors=True)
         return None
     out = folder.parent
+    _refuse_put_since(folder, found)
     for place, final, is_folder in found["steps"]:
         source = out / place if is_folder else folder / place
         if not source.exists():
