@@ -495,7 +495,9 @@ def _settle(folder: Path, claim: _Claim, command: str) -> None:
     pending = {n: PENDING + key for n, key in keys.items()}
     unlisted = [n for n in claim.fresh if n in left]
     forget(folder, unlisted, command, sources=sources, made_by=pending, latest=True)
-    confirm(folder, {n: keys[n] for n in claim.fresh if n in keys and n not in untouched}, command)
+    # a name with only its staging folder (its input failed) stays claimed: not unetlab's file
+    made = {n for n in claim.fresh if n in keys and n not in untouched and (folder / n).exists()}
+    confirm(folder, {n: keys[n] for n in made}, command)
 
 
 def _unclaim(folder: Path, claim: _Claim, command: str, listed: bool) -> None:
