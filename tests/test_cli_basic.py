@@ -191,7 +191,15 @@ def test_a_bad_minutes_is_named_by_the_flag_typed(command, value, capsys, tmp_pa
     """'train --minutes -1' said 'train.max_minutes must be >= 0': a key the user never
     typed; the flag is named (the key still where --set or a config file gave it)."""
     with pytest.raises(SystemExit) as info:
-        main([command, "--minutes", value, "--output" if command == "demo" else "--data", str(tmp_path)])
+        main(
+            [
+                command,
+                "--minutes",
+                value,
+                "--output" if command == "demo" else "--data",
+                str(tmp_path),
+            ]
+        )
     err = capsys.readouterr().err
     assert info.value.code == 2 and "argument --minutes:" in err and "max_minutes" not in err
     assert len(err.strip().splitlines()[-1]) < 200

@@ -306,7 +306,6 @@ def test_out_into_a_data_sets_masks_folder_is_refused(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["a.png"]
 
 
-
 @pytest.mark.parametrize("out", ["-", ""])
 def test_out_dash_or_empty_is_refused(out, tmp_path, capsys, monkeypatch):
     """--out - made a folder named "-"; --out '' wrote nothing, silently (audit s41)."""

@@ -85,7 +85,6 @@ def test_all_ignored_image_and_empty_class_are_nan_not_errors(tmp_path):
     json.dumps(report.to_dict())
 
 
-
 def test_a_class_in_no_mask_and_no_prediction_is_said_once(tmp_path, capsys):
     """Audit s41: --label-values 0 255 7 on 0/1 predictions scored a third class n/a without
     a word (and left the ISBI and object scores out, for 3 classes)."""

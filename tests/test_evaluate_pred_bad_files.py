@@ -153,7 +153,6 @@ def test_a_confusion_file_not_named_png_is_refused(tmp_path, capsys):
     assert main([*argv, "--confusion", str(tmp_path / "c.PNG")]) == 0
 
 
-
 def test_a_json_file_not_named_json_is_refused(tmp_path, capsys):
     # JSON was written under a new e2.csv (only an existing one was refused: s41 audit)
     pred, gt = _perfect(tmp_path, {"a": MASK})

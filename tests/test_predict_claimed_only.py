@@ -53,8 +53,9 @@ def test_a_users_file_under_a_pending_name_is_kept(tmp_path, monkeypatch, skip):
     done = predict_folder(model, paths, out, skip_existing=skip)
     assert (out / "1.png").read_text() == "the user's"
     assert list(done.failed) == [paths[1]]
-    assert "1.png was not written by unetlab (a stopped run had only claimed its name)" in (
-        done.failed[paths[1]]
+    assert (
+        "1.png was not written by unetlab (a stopped run had only claimed its name)"
+        in (done.failed[paths[1]])
     )
     assert (out / "2.png").exists()
     (out / "1.png").rename(tmp_path / "theirs.png")

@@ -31,7 +31,9 @@ def add_parser(sub) -> None:
         help="output folder (default: unetlab-demo; unetlab-demo-nuclei with --task nuclei)",
     )
     p.add_argument(
-        "--minutes", type=minutes_value, help="training time limit (default: 2.5 for em, 4 for nuclei)"
+        "--minutes",
+        type=minutes_value,
+        help="training time limit (default: 2.5 for em, 4 for nuclei)",
     )
     p.add_argument(
         "--quick", action="store_true", help="a seconds-long smoke test (tiny data, 1 epoch)"
