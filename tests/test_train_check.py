@@ -63,8 +63,12 @@ def test_an_epochs_steps_are_said_as_they_are(steps, batch, tiles, said):
 
 
 def test_minutes_inf_says_how_to_train_without_a_limit(tmp_path, capsys):
-    assert main(["train", "--data", str(tmp_path), "--minutes", "inf"]) == 2
-    assert "for no time limit, set 0 (or leave --minutes out)" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:  # argparse's line, by the flag typed
+        main(["train", "--data", str(tmp_path), "--minutes", "inf"])
+    assert exit_info.value.code == 2
+    assert "--minutes: takes a finite number: for no time limit, leave it out" in (
+        capsys.readouterr().err
+    )
 
 
 def test_check_starts_the_data_and_net_as_a_run_does(tmp_path):

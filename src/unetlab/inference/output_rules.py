@@ -680,8 +680,17 @@ def refuse_claimed(out_dir: Path, paths: Mapping, wanted: Mapping[str, bool]) ->
     :func:`refuse_theirs`) whose file a stopped run had only claimed and did not write
     (:func:`~unetlab.inference.slides.refuse_claimed_only`): a user's file put under a
     pending name after a ``kill -9`` was replaced by the rerun (s41 claims2)."""
-    there = [p.name for p in _wanted_paths(out_dir, paths, wanted) if p.exists()]
+    there = [p.name for p in _wanted_paths(out_dir, paths, wanted) if _there(p)]
     refuse_claimed_only(Path(out_dir), Path(out_dir) / Path(paths["labels"]).name, there)
+
+
+def _there(path: Path) -> bool:
+    """Whether ``path`` exists; False where its name cannot be (too long: Python 3.11's
+    ``exists`` raises there), which its writing says in one line."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def _wanted_paths(out_dir: Path, paths: Mapping, wanted: Mapping[str, bool]) -> list[Path]:
