@@ -283,3 +283,17 @@ def test_a_bleached_frame_scores_as_a_bright_one():
     assert dim == pytest.approx(bright, rel=0.15)
     assert focus_measure(frame(blurred, 0.2), blurred_boxes) < 0.4 * dim  # was 2.4x
     assert focus_measure(frame(blurred, 1.0), blurred_boxes) < 0.3 * bright
+
+
+def test_a_skipped_input_s_outputs_are_asked_their_record_once(tmp_path, monkeypatch):
+    """A skipped row's scale cell and its page axes both need its outputs' record: the
+    record key is read from each output file once per summary, not once for each."""
+    from unetlab.inference import records
+
+    files, out = _plate(tmp_path)
+    b, a, c, d, d2 = files
+    asked: list[str] = []
+    real = records.embedded_key
+    monkeypatch.setattr(records, "embedded_key", lambda p: asked.append(Path(p).name) or real(p))
+    folder_summary(out, files, written=[b, a], skipped=[c], focus=False)
+    assert asked and len(asked) == len(set(asked))  # C01's outputs, each once

@@ -53,8 +53,7 @@ from unetlab.inference.output_rules import (
     finished_outputs,
     held_folders,
     input_source,
-    other_inputs_models,
-    other_inputs_read,
+    other_inputs,
     other_models,
     prediction_folder,
     shared_outputs,
@@ -374,9 +373,10 @@ class _Claim:
         out_dir, files = self.out_dir, self.files
         if self.changed is not None:
             self.changed.update(changed_outputs(out_dir, "predict"))
-        if mixed := other_inputs_models(out_dir, files, made):
+        mixed, read = other_inputs(out_dir, files, made)
+        if mixed:
             log.warning(_mixed_line(out_dir, mixed, made, self.overwrite_fix))
-        if read := other_inputs_read(out_dir, files, made):
+        if read:
             log.info(_read_line(out_dir, read))
         if self.outputs.skip_existing:
             self._skip_finished(made)

@@ -37,6 +37,7 @@ import logging
 import os
 import statistics
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -445,7 +446,7 @@ def folder_summary(
     from unetlab.inference.records import read_records
     from unetlab.inference.slides import output_stem
 
-    failed, records = dict(failed or {}), read_records(out_dir)  # records: earlier --scale
+    failed, records = dict(failed or {}), Records(read_records(out_dir))  # earlier runs'
     rows = []
     for path in files:
         if path in failed:
@@ -470,7 +471,7 @@ def folder_summary(
     return _with_focus_ratios(rows)
 
 
-def _scale_cell(scale: float | str, records: Mapping, image: tuple, status: str) -> dict:
+def _scale_cell(scale: float | str, records: Records, image: tuple, status: str) -> dict:
     """An input's ``scale`` cell (``image``: its outputs' stem, its path, the position of a
     multi-position file's row, else None): this run's (:func:`_run_scale`) where it
     predicted it, else its outputs' record's (:func:`scale_cell`)."""
@@ -517,7 +518,7 @@ def _cell(factor) -> dict:
 _RECORDED = ("_objects.tif", ".tif", ".png", "_objects.ome.zarr", ".ome.zarr")
 
 
-def scale_cell(records: Mapping, stem: Path, path: Path, position: int | None = None) -> dict:
+def scale_cell(records: Records, stem: Path, path: Path, position: int | None = None) -> dict:
     """An input's ``scale`` cell: the factor it was predicted at (``--scale F``, or its own
     under ``--scale auto``: :func:`_auto_factor`, of its ``position`` for a row of a
     multi-position file) by the record (of ``records``, ``predict.json``'s) whose key its
@@ -525,13 +526,28 @@ def scale_cell(records: Mapping, stem: Path, path: Path, position: int | None = 
     first of :data:`_RECORDED` there; a position's stem for each position of a
     multi-position file), 1 where it records none;
     none where it is not known (no record found)."""
-    entry = _record_of(records, stem)
+    entry = records.of(stem)
     if entry is None or not isinstance(entry.get("model"), dict):
         return {}
     scale = entry["model"].get("scale", 1)
     if scale == "auto":  # each input's own factor, as its run noted it (1: none noted)
         scale = _auto_factor(_record_notes(entry, path), position)
     return _cell(scale)
+
+
+@dataclass
+class Records:
+    """``predict.json``'s records (``by_key``) and the one each output stem's files carry,
+    looked up once (:meth:`of`): a row's scale cell and its page axes both ask for it."""
+
+    by_key: Mapping
+    found: dict = field(default_factory=dict)
+
+    def of(self, stem: Path) -> dict | None:
+        """The record whose key the outputs called ``stem`` carry (:func:`_record_of`)."""
+        if stem not in self.found:
+            self.found[stem] = _record_of(self.by_key, stem)
+        return self.found[stem]
 
 
 def _record_of(records: Mapping, stem: Path) -> dict | None:
@@ -555,7 +571,7 @@ def _record_notes(entry: Mapping, path: Path) -> dict:
     return found if isinstance(found, dict) else {}
 
 
-def _read_letters(records: Mapping, stem: Path, path: Path, status: str) -> str | None:
+def _read_letters(records: Records, stem: Path, path: Path, status: str) -> str | None:
     """The page axes, in the file's order (``"ZT"``), that the input ``path`` was read as by
     the run that wrote its outputs called ``stem``: as this run noted them (``status``
     :data:`DONE`: :func:`~unetlab.inference.chosen.noted`), else as the record of its
@@ -569,7 +585,7 @@ def _read_letters(records: Mapping, stem: Path, path: Path, status: str) -> str 
     if status == DONE:
         found = noted().get(str(path.resolve()), {})
     else:
-        entry = _record_of(records, stem)
+        entry = records.of(stem)
         found = {} if entry is None else _record_notes(entry, path)
     axes = found.get("axes")
     axes = axes[0] if isinstance(axes, list) and len(axes) == 1 else axes
@@ -603,14 +619,14 @@ def _deleted(source: Path) -> bool:
 
 
 def _image_rows(
-    row: dict, stem: Path, path: Path, focus: bool, records: Mapping | None = None
+    row: dict, stem: Path, path: Path, focus: bool, records: Records | None = None
 ) -> list[dict]:
     """:func:`folder_summary`'s rows of one image (``row``: its name and status) whose
     outputs are called ``stem``: one, or one per frame or plane of a stack, its pages as
     its run read them (:func:`_read_letters`, by ``records``: ``predict.json``'s)."""
     table = stem.with_name(f"{stem.name}_objects.csv")
     figures = table_figures(table)
-    letters = _read_letters(records or {}, stem, path, row["status"])
+    letters = _read_letters(records or Records({}), stem, path, row["status"])
     if figures is None:
         row["reason"] = "its objects table is missing or unreadable"
     elif (

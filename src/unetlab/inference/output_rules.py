@@ -5,8 +5,8 @@ them count as finished, and what made them.
   each holds; :func:`refuse_shared_outputs`: two inputs that would write one file.
 - :func:`finished_inputs` / :func:`finished_outputs`: what ``--skip-existing`` skips, by the
   folder's manifest and the key of the record that made each output;
-  :func:`other_models` / :func:`other_inputs_models`: outputs another model made there;
-  :func:`other_inputs_read`: those this model made from inputs read otherwise (``--axes``).
+  :func:`other_models` / :func:`other_inputs`: outputs another model made there, and those
+  this model made from inputs read otherwise (``--axes``).
 - :func:`prediction_folder`: the folder checked, locked and claimed for a run's outputs
   (:func:`unetlab.outputs.output_folder`), its record saved once the work is done;
   :func:`refuse_theirs`: never write over a file unetlab did not write.
@@ -60,8 +60,7 @@ __all__ = [
     "finished_outputs",
     "held_folders",
     "input_source",
-    "other_inputs_models",
-    "other_inputs_read",
+    "other_inputs",
     "other_models",
     "output_paths",
     "output_roles",
@@ -407,25 +406,18 @@ def other_models(
     return found
 
 
-def other_inputs_models(
+def other_inputs(
     out_dir: str | os.PathLike, files: Sequence[Path], record: Provenance
-) -> dict[str, str]:
-    """The inputs, other than ``files``, whose outputs in ``out_dir`` the manifest says
-    another model (or settings) made than ``record``'s -> what made them, in words: what a
-    run leaves beside its own outputs, so that the folder would mix two models. Those made
-    by ``record``'s model from their input read otherwise (``--axes``:
-    :data:`~unetlab.inference.records.READ_SETTINGS`) are :func:`other_inputs_read`'s."""
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The inputs, other than ``files``, whose outputs in ``out_dir`` another model (or
+    settings) made than ``record``'s -> what made them, in words (what a run leaves beside
+    its own outputs: the folder would mix two models); and those ``record``'s model made
+    from the input read otherwise (``--axes``: :data:`~unetlab.inference.records.READ_SETTINGS`)
+    -> how (``axes ZTYX there, not given here``). The manifest and records read once."""
     found = _other_inputs(out_dir, files, record)
-    return {s: made for s, (made, changes) in found.items() if not read_only(changes)}
-
-
-def other_inputs_read(
-    out_dir: str | os.PathLike, files: Sequence[Path], record: Provenance
-) -> dict[str, str]:
-    """The inputs, other than ``files``, whose outputs in ``out_dir`` ``record``'s model made
-    from the input read otherwise -> how (``axes ZTYX there, not given here``): the same model."""
-    found = _other_inputs(out_dir, files, record)
-    return {s: describe_setting_changes(c) for s, (_, c) in found.items() if read_only(c)}
+    models = {s: made for s, (made, changes) in found.items() if not read_only(changes)}
+    read = {s: describe_setting_changes(c) for s, (_, c) in found.items() if read_only(c)}
+    return models, read
 
 
 def _other_inputs(

@@ -385,6 +385,12 @@ def _same_device(a, b) -> bool:
     return True
 
 
+def _placed(batch) -> list[tuple[int, int, int]]:
+    """(place in the batch, row of tiles, column) of each of a batch's tiles, its zero
+    stand-ins (None) left out."""
+    return [(i, *tile) for i, tile in enumerate(batch) if tile is not None]
+
+
 class _Band:
     """Output rows of one row of tiles: ``acc`` (K, rows, W) float32, zeroed (numpy, or a
     tensor), accumulated as its ``tiles`` finish."""
@@ -409,18 +415,14 @@ class _Rows:
 
     def add(self, batch, pred) -> int:
         """Add a batch's tile outputs (its stand-ins, None, skipped); the tiles added."""
-        added = 0
-        for i, tile in enumerate(batch):
-            if tile is None:
-                continue
-            k, j = tile
+        placed = _placed(batch)
+        for i, k, j in placed:
             while self.next < k and self._complete():  # its carry before band k's tiles
                 self._finish(pred.shape[1])
             band = self._band(k, pred.shape[1])
             self.layout.add(band.acc, self.grid.ys[k], k, j, pred[i])
             band.remaining -= 1
-            added += 1
-        return added
+        return len(placed)
 
     def finished(self, channels: int) -> Iterator[tuple]:
         """(y, block) of each band finished, in order; a band's carry goes to the next."""
@@ -562,18 +564,14 @@ class _Into:
 
     def add(self, batch, pred) -> int:
         """Add a batch's tile outputs (its stand-ins, None, skipped); the tiles added."""
-        added = 0
-        for i, tile in enumerate(batch):
-            if tile is None:
-                continue
-            k, j = tile
+        placed = _placed(batch)
+        for i, k, j in placed:
             if self.out is None:
                 self.out = self.zeros((pred.shape[1], *self.grid.shape))
             self.layout.add(self.out, 0, k, j, pred[i])
             self.remaining[k] -= 1
-            added += 1
             self._finish()
-        return added
+        return len(placed)
 
     def _finish(self) -> None:
         while self.next < len(self.remaining) and self.remaining[self.next] == 0:
