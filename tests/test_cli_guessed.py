@@ -78,10 +78,12 @@ def test_a_misspelt_flag_names_the_flag_meant(capsys, typo, meant):
     assert f"unrecognized arguments: {typo}: did you mean {meant}?" in err
 
 
-def test_a_prefix_of_a_flag_is_still_taken(capsys):
-    """argparse's own prefixes (--skip for --skip-existing) are no typo: not refused here."""
+def test_a_prefix_of_a_flag_names_the_flag(capsys):
+    """argparse's prefixes are off (--skip was taken as --skip-existing, and would change
+    meaning the day another --skip... flag joins): the flag it starts is named."""
     from unetlab.cli import _misspelt_flag, build_parser
 
     parser = build_parser()
-    assert _misspelt_flag(parser, "predict", ["predict", "--skip", "--input", "x"]) == ""
+    said = _misspelt_flag(parser, "predict", ["predict", "--skip", "--input", "x"])
+    assert said == "unrecognized arguments: --skip: did you mean --skip-existing?"
     assert _misspelt_flag(parser, "predict", ["predict", "--", "--outptu"]) == ""

@@ -23,6 +23,7 @@ import traceback
 from typing import NoReturn
 
 from unetlab import __version__
+from unetlab.cli.parser import Parser
 from unetlab.data.read_notes import read_notes
 from unetlab.errors import IN_USE, FolderInUseError, UnetlabError, first_line
 from unetlab.signals import interrupt_exits, stop_raises, stop_status
@@ -80,7 +81,7 @@ DEBUG_HELP = "show tracebacks for errors (before or after the command)"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(  # its commands' parsers are Parsers too: one-line errors, no prefixes
         prog="unetlab",
         description="U-Net semantic segmentation: train, evaluate and predict images of any size.",
     )
@@ -114,23 +115,24 @@ class _Version(argparse.Action):
 
 
 def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
-    """The arguments; a flag the command does not know is refused with the command's own
-    usage (``unetlab train --bogus``: train's, not the top level's). A command users guess
-    (:data:`GUESSED`) is refused naming the one that does it, a flag (:data:`GUESSED_FLAGS`)
-    naming its spelling there."""
+    """The arguments; a flag the command does not know is refused in one line by the
+    command's own parser (``unetlab train --bogus``: "unetlab train: error: ...", pointing
+    to train's help, not the top level's), a flag spelt like one it has naming that one. A
+    command users guess (:data:`GUESSED`) is refused naming the one that does it, a flag
+    (:data:`GUESSED_FLAGS`) naming its spelling there."""
     given = sys.argv[1:] if argv is None else argv
     command = next((a for a in given if not a.startswith("-")), None)
     if command in GUESSED:
         parser.error(f"'{command}' is not a command: use {GUESSED[command]}")
+    if typo := _typo(parser, "", given[: given.index(command)] if command else given):
+        parser.error(typo)  # unetlab's own flags, before the command: ``unetlab --vers``
     if command in parser.commands and (dashed := _dashed_file(given)) is not None:
         parser.commands[command].error(dashed)
     if command in parser.commands and (typo := _misspelt_flag(parser, command, given)):
         parser.commands[command].error(typo)
     args, unknown = parser.parse_known_args(argv)
-    if unknown:
-        command = parser.commands[args.command]
-        use = GUESSED_FLAGS.get((args.command, unknown[0].split("=")[0]))
-        command.error(f"unrecognized arguments: {' '.join(unknown)}{f': {use}' if use else ''}")
+    if unknown:  # words no flag takes (the flags were named above)
+        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     return args
 
 
@@ -157,22 +159,46 @@ def _dashed_file(given: list[str]) -> str | None:
 
 def _misspelt_flag(parser: argparse.ArgumentParser, command: str, given: list[str]) -> str:
     """The line for a flag after ``command`` in ``given`` (before a ``--``) that the command
-    does not know but spells like one it does: ``--outptu`` named the required --output as
-    missing, not the typo, and ``--instancs`` named no flag to use (audit s41 auditslide);
-    "" where there is none (argparse then says what it says)."""
-    sub = parser.commands[command]
-    known = [o for o in sub._option_string_actions if o.startswith("--")]
-    after = given[given.index(command) + 1 :]
-    for token in after[: after.index("--")] if "--" in after else after:
+    does not know, said before anything else is: ``--outptu`` named the required --output
+    as missing, not the typo, and ``--instancs`` named no flag to use (audit s41
+    auditslide). It names the flag spelt like it, or that it is a prefix of (``--instance``:
+    argparse's prefixes are off, as a longer flag added later would change what one meant),
+    or :data:`GUESSED_FLAGS`' line; "" where all are known or help is asked (argparse then
+    says what it says)."""
+    return _typo(parser.commands[command], command, given[given.index(command) + 1 :])
+
+
+def _typo(parser: argparse.ArgumentParser, command: str, given: list[str]) -> str:
+    """:func:`_misspelt_flag`'s line for the flags among ``given`` of ``parser``, the
+    parser of ``command`` ("" for unetlab's own)."""
+    known = [o for o in parser._option_string_actions if o.startswith("--")]
+    given = given[: given.index("--")] if "--" in given else given
+    unknown = []
+    for at, token in enumerate(given):
         flag = token.split("=")[0]
-        if not flag.startswith("--") or any(o.startswith(flag) for o in known):
-            continue  # a value, a flag, or a prefix of one (argparse takes those)
+        if token in ("-h", "--help"):
+            return ""  # argparse's help, whatever else is given
+        if not flag.startswith("--") or flag in known or " " in token:
+            continue  # a value (argparse's rule: one with a space is one), or a flag
         if (command, flag) in GUESSED_FLAGS:
-            continue
-        close = difflib.get_close_matches(flag, known, n=1, cutoff=0.75)
-        if close:
-            return f"unrecognized arguments: {flag}: did you mean {close[0]}?"
-    return ""
+            value = given[at + 1 : at + 2] if "=" not in token else []
+            said = " ".join([token, *(v for v in value if not v.startswith("-"))])
+            return f"unrecognized arguments: {said}: {GUESSED_FLAGS[command, flag]}"
+        if like := _flags_like(flag, known):
+            return f"unrecognized arguments: {flag}: did you mean {like}?"
+        unknown.append(token)
+    return f"unrecognized arguments: {' '.join(unknown)}" if unknown else ""
+
+
+def _flags_like(flag: str, known: list[str]) -> str:
+    """The flag(s) of ``known`` that ``flag`` is a misspelling or a prefix of ("" where
+    none): the one that starts with it, or is spelt close to it, else those that start with
+    it (``--split``: "--split-necks or --split-interior")."""
+    longer = [o for o in known if o.startswith(flag)]
+    close = difflib.get_close_matches(flag, longer or known, n=1, cutoff=0.75)
+    if len(longer) == 1 or close:
+        return (close or longer)[0]
+    return " or ".join(longer)
 
 
 def _command_modules() -> list:
