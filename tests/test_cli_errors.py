@@ -139,3 +139,14 @@ def test_help_is_argparses_own_even_beside_a_bad_flag(capsys, command):
         out, err = capsys.readouterr()
         assert out.startswith(f"usage: unetlab {command} [-h]") and "options:" in out
         assert err == ""
+
+
+def test_a_message_of_several_lines_is_said_in_one():
+    """A type's ArgumentTypeError may wrap its text; the line stays one, the value in it
+    as given (its two spaces kept)."""
+    from unetlab.cli.parser import one_line
+
+    train = build_parser().commands["train"]
+    assert one_line(train, "argument --x: not 'a  b':\n    give a number\n") == (
+        "argument --x: not 'a  b': give a number (see unetlab train --help)"
+    )

@@ -2,7 +2,8 @@
 over the Python API.
 
 Exit status: 0 done; 2 a problem the user can fix (a ``UnetlabError``: one line naming it
-and the fix, no traceback; ``--debug`` shows the traceback); 75 (``errors.IN_USE``) the
+and the fix, no traceback; ``--debug`` shows the traceback; a bad flag or value too, in
+:mod:`unetlab.cli.parser`'s one line); 75 (``errors.IN_USE``) the
 folder is in use by another unetlab process (a ``FolderInUseError``: its one line; try again
 later); 1 a bug in unetlab (any other exception: its traceback and a request to report it, once
 under ``--nproc N`` where each process meets the same);

@@ -42,7 +42,7 @@ class Parser(argparse.ArgumentParser):
 def one_line(parser: argparse.ArgumentParser, message: str) -> str:
     """argparse's ``message`` (or unetlab's own) as one line with its fix, and a pointer to
     the command's help: the line after ``unetlab CMD: error: ``."""
-    message = " ".join(message.split())
+    message = re.sub(r"\s*\n\s*", " ", message.strip())  # a type's line of two lines
     see = f"see {parser.prog} --help"
     if message.startswith("the following arguments are required: "):
         return _required(parser, message, see)
