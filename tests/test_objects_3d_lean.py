@@ -117,3 +117,19 @@ def test_small_peaks_are_settled_in_small_boxes_at_once(monkeypatch):
         for h in (0.5, 0.05):
             assert np.array_equal(h_maxima_float(image, h), h_maxima(image, h).astype(bool))
     assert len(boxes) >= 10  # some peaks met others beyond their boxes
+
+
+def test_a_shifted_value_equal_to_the_level_leaves_a_plateau_a_maximum():
+    """A plateau wider than its small boxes (so :func:`lean._alone_above` settles it) joined
+    to a higher voxel whose shifted value (3 - h, less the allowance) is exactly the
+    plateau's level: the reconstruction there equals the level, the plateau still lies h
+    above it, so h_maxima marks it; only a shifted value above the level rules it out."""
+    h, top, plateau = 0.5, 3.0, 2.999999999999994
+    shifted = top - h - unetlab.inference.lean.ALLOWANCE * top
+    assert plateau - shifted >= h and plateau - np.nextafter(shifted, 4.0) < h  # its level
+    image = np.zeros((1, 3, 14))
+    image[0, 1, 1:13] = plateau
+    image[0, 1, 1] = top
+    expected = h_maxima(image, h).astype(bool)
+    assert expected[0, 1, 1:13].all()
+    assert np.array_equal(h_maxima_float(image, h), expected)
