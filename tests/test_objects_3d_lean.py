@@ -133,3 +133,29 @@ def test_a_shifted_value_equal_to_the_level_leaves_a_plateau_a_maximum():
     expected = h_maxima(image, h).astype(bool)
     assert expected[0, 1, 1:13].all()
     assert np.array_equal(h_maxima_float(image, h), expected)
+
+
+def test_plateaus_are_settled_a_box_each_set_at_once(monkeypatch):
+    """Flat tops of 2 x 4 x 4 voxels: one box labelled per plateau took 5x skimage's time
+    (16 x 128 x 128: 0.40 s against 0.08); each set of joined candidates of one level is
+    settled by its middle one's box, all at once. The same voxels as skimage's, also where
+    plateaus meet the image's sides, are cut by them, or hold candidates an ulp apart."""
+    boxes = []
+    alone = unetlab.inference.lean._alone_above
+    monkeypatch.setattr(
+        unetlab.inference.lean, "_alone_above", lambda *a: boxes.append(a[1]) or alone(*a)
+    )
+    image = np.kron(np.random.default_rng(0).random((4, 8, 8)), np.ones((2, 4, 4)))
+    for h, most in [(0.1, 12), (0.3, 8)]:  # 129 and 58 boxes before
+        boxes.clear()
+        assert np.array_equal(h_maxima_float(image, h), h_maxima(image, h).astype(bool))
+        assert len(boxes) <= most
+    rng = np.random.default_rng(11)
+    for shape in [(5, 13, 11), (1, 30, 27), (7, 7, 9)]:
+        for block in [(2, 4, 4), (1, 3, 5), (3, 2, 2)]:
+            small = rng.random(tuple(-(-s // b) for s, b in zip(shape, block)))
+            image = np.kron(np.round(small * 4) / 4, np.ones(block))[: shape[0], : shape[1]]
+            image = np.ascontiguousarray(image[..., : shape[2]])
+            image[rng.random(shape) < 0.05] += np.spacing(1.0)  # an ulp over the plateau
+            for h in (0.25, 0.1):
+                assert np.array_equal(h_maxima_float(image, h), h_maxima(image, h).astype(bool))
