@@ -134,3 +134,24 @@ def test_objects_with_one_peak_skip_the_h_maxima_and_split_as_before(monkeypatch
     grid = np.kron(np.arange(1, 17).reshape(4, 4), np.ones((15, 15), np.int64))
     assert split_necks(grid, 1).max() == 16 and not calls  # 16 squares: 16 calls before
     assert split_necks(_discs(26), 50).max() == 2 and len(calls) == 1
+
+
+def test_the_smoothing_and_the_peaks_are_scipys_bit_for_bit():
+    """necks._smoothed is ``gaussian_filter(distance, NECK_SMOOTH)`` (its kernel made once)
+    and necks._peaks counts the sets ``maximum_filter(size=3)`` finds, on masks of 1 px up
+    (each padded by 1 px), the same float64 values."""
+    from scipy import ndimage
+
+    from unetlab.inference.necks import NECK_SMOOTH, _peaks, _smoothed
+
+    rng = np.random.default_rng(8)
+    for _ in range(60):
+        high, wide = rng.integers(1, 40, 2)
+        mask = np.zeros((high + 2, wide + 2), bool)
+        mask[1:-1, 1:-1] = ndimage.gaussian_filter(rng.random((high, wide)), 1.5) > 0.45
+        distance = ndimage.distance_transform_edt(mask)
+        smooth = ndimage.gaussian_filter(distance, NECK_SMOOTH)
+        assert np.array_equal(_smoothed(distance), smooth)
+        smooth = np.where(mask, smooth, 0.0)
+        peaks = mask & (smooth >= ndimage.maximum_filter(smooth, size=3))
+        assert _peaks(smooth, mask) == ndimage.label(peaks, np.ones((3, 3)))[1]

@@ -10,6 +10,8 @@ bands split it as the image read whole. Measured in bench/kromp_necks.py (Kromp 
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 from scipy import ndimage
 
@@ -52,7 +54,8 @@ def neck_pieces(
     distance = ndimage.distance_transform_edt(mask)
     if distance.max() <= depth + 1:
         return None
-    smooth = np.where(mask, ndimage.gaussian_filter(distance, NECK_SMOOTH), 0.0)
+    smooth = _smoothed(distance)
+    smooth[~mask] = 0.0
     if _peaks(smooth, mask) < 2:  # each h-maximum holds one of its own
         return None
     seeds = h_maxima(smooth, depth).astype(bool) & mask
@@ -63,14 +66,40 @@ def neck_pieces(
     return pieces if pieces.max() > 1 else None
 
 
+def _smoothed(distance: np.ndarray) -> np.ndarray:
+    """``ndimage.gaussian_filter(distance, NECK_SMOOTH)``, the same values: its two 1-D
+    correlations (rows, then columns, 'reflect') with its kernel, which is not worked out
+    again for each object (a third of the Gaussian's time on objects of 50 x 50 px)."""
+    out = ndimage.correlate1d(distance, _kernel(), 0)
+    return ndimage.correlate1d(out, _kernel(), 1, out)
+
+
+@cache
+def _kernel() -> np.ndarray:
+    """``gaussian_filter``'s 1-D kernel for :data:`NECK_SMOOTH` (its default truncation, 4
+    sigma), as it makes it: its response to a single 1 (the kernel is symmetric)."""
+    radius = int(4.0 * NECK_SMOOTH + 0.5)
+    one = np.zeros(2 * radius + 1)
+    one[radius] = 1.0
+    return ndimage.gaussian_filter1d(one, NECK_SMOOTH, mode="constant")
+
+
 def _peaks(smooth: np.ndarray, mask: np.ndarray) -> int:
     """How many 8-connected sets of ``mask`` pixels at least as high as their 8 neighbours
-    ``smooth`` holds. Each h-maximum (8-connected) holds one of its own: its highest pixels,
-    which no neighbour tops (a higher one would be in it), with those of the same value
-    joined to them (their reconstruction is the same)."""
-    peaks = mask & (smooth >= ndimage.maximum_filter(smooth, size=3))
+    ``smooth`` holds (``mask`` padded by 1 px: each of its pixels has all 8). Each
+    h-maximum (8-connected) holds one of its own: its highest pixels, which no neighbour
+    tops (a higher one would be in it), with those of the same value joined to them (their
+    reconstruction is the same)."""
+    middle = smooth[1:-1, 1:-1]
+    peaks = mask[1:-1, 1:-1].copy()
+    high, wide = middle.shape
+    for dy, dx in _AROUND:
+        peaks &= middle >= smooth[dy : dy + high, dx : dx + wide]
     many = np.count_nonzero(peaks)
     return many if many < 2 else ndimage.label(peaks, np.ones((3, 3)))[1]
+
+
+_AROUND = [(dy, dx) for dy in range(3) for dx in range(3) if (dy, dx) != (1, 1)]
 
 
 def joined_wide(
