@@ -198,6 +198,15 @@ def _parts(path: Path) -> dict | None:
     return checkpoint if ours else None
 
 
+def checkpoint_axes(path: str | os.PathLike) -> str | None:
+    """The axes the checkpoint at ``path`` trained with (``data.axes`` of its
+    ``train_config``), read without its weights; None where it records none, or is no
+    unetlab checkpoint file (a bioimage.io package)."""
+    parts = _parts(Path(path)) if Path(path).is_file() else None
+    axes = (((parts or {}).get("train_config") or {}).get("data") or {}).get("axes")
+    return axes.upper() if isinstance(axes, str) and axes else None
+
+
 #: the parts of a training run's checkpoint beside the model's, which resuming reads
 TRAINING_PARTS = ("optimizer", "scaler", "train_state", "rng")
 

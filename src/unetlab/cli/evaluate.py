@@ -549,12 +549,15 @@ def run(args) -> int:
 
 
 def _model_pairs(args) -> list:
-    """The pairs ``--data`` holds; a folder of images without masks is pointed to predict."""
+    """The pairs ``--data`` holds, their TIFFs read with ``--axes``, else those the
+    checkpoint trained with; a folder of images without masks is pointed to predict."""
+    from unetlab.checkpoint import checkpoint_axes
     from unetlab.evaluate import evaluation_pairs
     from unetlab.evaluate.masks import predict_instead
 
+    trained = checkpoint_axes(args.checkpoint) if args.axes is None else None
     try:
-        return evaluation_pairs(args.data, args.axes)
+        return evaluation_pairs(args.data, args.axes or trained, trained=trained is not None)
     except DatasetError as exc:
         raise predict_instead(exc, args.data, args.checkpoint) from None
 

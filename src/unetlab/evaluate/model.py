@@ -80,7 +80,7 @@ from unetlab.evaluate.training import trained_images, training_ignore_value
 from unetlab.evaluate.volumes import CLASSES as VOXEL_CLASSES
 from unetlab.evaluate.volumes import accumulator as volume_accumulator
 from unetlab.evaluate.volumes import add_volume, say_flat_scored, truth_axes, volumes
-from unetlab.inference.pages import axes_fix
+from unetlab.inference.pages import axes_fix, say_trained_axes, trained_axes
 from unetlab.progress import progress_calls
 from unetlab.runtime import tuned_allocator
 
@@ -121,7 +121,8 @@ def evaluate_model(
     ``thresholds``: the best ISBI figures over cell-probability thresholds, ``seed_threshold``
     splitting touching cells first; ``object_options`` None: the checkpoint's; ``progress``:
     True, a bar, or a function of each image's name; ``objects_3d``: stacks scored in 3-D;
-    ``axes``: those of TIFF images (and masks) recording none or wrong ones."""
+    ``axes``: those of TIFF images (and masks) recording none or wrong ones (None: those
+    the checkpoint trained with, its ``data.axes``, where it records them)."""
     check_axes(axes)  # before a checkpoint loads
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
     sizes = dict(pixel_size=pixel_size, z_spacing=z_spacing)
@@ -129,18 +130,37 @@ def evaluate_model(
     in_3d = _checked_arguments(options, settings, objects_3d, sizes, thresholds, check, kept)
     model, checkpoint, predicting = _prepared(model, options, settings)
     if in_3d:
+        pairs, axes = _pairs_read(model, data_dir, pairs, axes)  # none given: the checkpoint's
         how = dict(object_options=object_options, progress=progress, checkpoint=checkpoint)
         how |= dict(axes=axes, worst=worst, **sizes)
         return _evaluate_volumes(model, predicting, data_dir, pairs, **how)
     label_values = getattr(model, "label_values", None)
     check_evaluation(thresholds=thresholds, label_values=label_values, **check)
-    pairs = list(evaluation_pairs(data_dir, axes) if pairs is None else pairs)
+    pairs, axes = _pairs_read(model, data_dir, pairs, axes)  # none given: the checkpoint's
     how = dict(boundary_class=boundary_class, ignore_value=ignore_value, connectivity=connectivity)
     scoring, names = _scoring(model, predicting, object_options, cell=thresholds is not None, **how)
     scoring, objects = _objects_scored(scoring, names, objects, given=object_options is not None)
     acc = _accumulated(pairs, replace(scoring, pixel_size=pixel_size, axes=axes), objects, progress)
     report = acc.report(names, thresholds=thresholds, worst=worst, seed_threshold=seed_threshold)
     return _sourced(report, pairs, scoring, data_dir, checkpoint)
+
+
+def _pairs_read(model, data_dir, pairs: Iterable[Pair] | None, given: str | None):
+    """(the pairs :func:`evaluate_model` scores: ``pairs``, else those of ``data_dir``; the
+    axes their TIFFs are read with): ``given`` (``--axes``), else those the checkpoint
+    trained with (:func:`~unetlab.inference.pages.trained_axes`), said where a TIFF takes
+    them; None where none does (a set of PNGs)."""
+    trained = trained_axes(model) if given is None else None
+    axes = given if trained is None else trained
+    found = (
+        evaluation_pairs(data_dir, axes, trained=trained is not None) if pairs is None else pairs
+    )
+    pairs = list(found)
+    if trained is not None:
+        axes = trained if any(p.axes for p in pairs) else None
+        if axes is not None:
+            say_trained_axes(axes)
+    return pairs, axes
 
 
 def _auto_scale(options, settings: dict) -> bool:

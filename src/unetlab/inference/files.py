@@ -130,7 +130,14 @@ from unetlab.inference.output_rules import (
 )
 from unetlab.inference.page_resume import PageStaging
 from unetlab.inference.page_resume import identity as page_identity
-from unetlab.inference.pages import channel_index, page_channel, page_colour, read_pages
+from unetlab.inference.pages import (
+    channel_index,
+    file_read_axes,
+    page_channel,
+    page_colour,
+    read_pages,
+    run_axes,
+)
 from unetlab.inference.predict import (
     PredictOptions,
     channel_refusal,
@@ -253,7 +260,7 @@ def predict_file(
     ``channel=``: an index, a list (bands read in that order: ``[3, 2, 1, 7]``) or the name
     of a channel the file records (case-insensitive); a 1-channel image given to a 1-channel
     model is predicted as it is unless ``channel`` is given. ``axes``: the file's axes, where
-    it records none. ``counted``: called with the objects found in each plane (``[n]`` for one
+    it records none (None: those the model trained with, its ``data.axes``, for a TIFF). ``counted``: called with the objects found in each plane (``[n]`` for one
     image), and for a semantic model's objects with their count per class (``{"grain": 116,
     "pore": 11}``: :func:`~unetlab.inference.measure.class_counts`).
 
@@ -278,7 +285,8 @@ def predict_file(
         progress_calls(progress, desc=Path(path).name, unit="tile", leave=False) as done,
         each_position(),  # a multi-position OME-TIFF's positions each predicted
     ):
-        given = dict(axes=axes, progress=done, counted=counted)
+        read = file_read_axes(model, path, axes)  # none given: the checkpoint's for a TIFF
+        given = dict(axes=read, progress=done, counted=counted)
         file = _File.of(model, Path(path), Path(out_dir), outputs, options, settings, **given)
         return _predicted(file, group)
 
@@ -441,7 +449,9 @@ def file_record(
     outputs, settings = OutputOptions.taken(outputs, settings)
     fields = {k: v for k, v in settings.items() if k in PredictOptions.__dataclass_fields__}
     record = prediction_record(model, PredictOptions.for_model(model, options, **fields), outputs)
-    return with_axes(record, axes)  # none given: the key it had before --axes
+    # none given: the checkpoint's (its outputs those of the same axes given), or the key
+    # it had before --axes
+    return with_axes(record, run_axes(model, axes))
 
 
 def _predict_streamed(file: _File, group: Group) -> list[Path]:

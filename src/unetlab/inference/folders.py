@@ -58,6 +58,7 @@ from unetlab.inference.output_rules import (
     prediction_folder,
     shared_outputs,
 )
+from unetlab.inference.pages import file_read_axes
 from unetlab.inference.predict import PredictOptions, check_model, floor_run
 from unetlab.inference.records import OutputOptions, Provenance, save_outcome
 from unetlab.inference.stale import drop_failed_changed, name_kept_outputs, say_gone_inputs
@@ -286,8 +287,9 @@ def streamed_inputs(
     test = streamed_alone if alone else is_streamed
 
     def streamed(path: Path) -> bool:
+        read = file_read_axes(model, path, rule["axes"], say=False)  # as predict_file reads
         try:
-            return test(path, model, outputs, options, **rule)
+            return test(path, model, outputs, options, **(rule | {"axes": read}))
         except UnetlabError:
             return False
 
@@ -303,7 +305,8 @@ def later_streamed(files: Sequence[Path], model, outputs: OutputOptions, each: d
 
     def streamed(path: Path) -> bool:
         try:
-            return later_position_streamed(path, model, outputs, options, axes=axes)
+            read = file_read_axes(model, path, axes, say=False)  # as predict_file reads
+            return later_position_streamed(path, model, outputs, options, axes=read)
         except UnetlabError:
             return False
 

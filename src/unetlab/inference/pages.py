@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.colour import colour_file
-from unetlab.data.io import bare_planes, read_stack
+from unetlab.data.io import bare_planes, file_axes, read_stack
 from unetlab.data.positions import series_of
+from unetlab.data.read_notes import note_once
 from unetlab.data.tiff_files import open_tiff
 from unetlab.data.tiffmeta import PageAxes, channel_names, read_page_axes, tiff_timing
 from unetlab.errors import UnetlabError
@@ -29,6 +30,39 @@ THIN = 4
 def axes_fix(axes: str) -> str:
     """How the messages say to give ``axes``: the flag and the Python keyword."""
     return f"--axes {axes} (Python: axes='{axes}')"
+
+
+def trained_axes(model) -> str | None:
+    """The axes ``model``'s training read its TIFFs with (``data.axes`` of the config its
+    checkpoint records, e.g. ZYX for ImageJ stacks saved without axes); None for none."""
+    axes = (getattr(model, "training_data", None) or {}).get("axes")
+    return axes.upper() if isinstance(axes, str) and axes else None
+
+
+def run_axes(model, axes: str | None) -> str | None:
+    """The axes a prediction of ``model`` reads TIFFs with, as its records hold them:
+    ``axes`` where given (``--axes``, ``axes=``), else the checkpoint's (:func:`trained_axes`),
+    so that outputs read so are those of the same settings given or not."""
+    return axes if axes is not None else trained_axes(model)
+
+
+def file_read_axes(
+    model, path: str | os.PathLike, axes: str | None, *, say: bool = True
+) -> str | None:
+    """The axes ``path`` is read with by ``model``: ``axes`` where given; none given, the
+    checkpoint's for a TIFF (``say``: said once, :func:`say_trained_axes`), None for a PNG or
+    JPEG (read as it is: the checkpoint's axes are no reason to refuse it)."""
+    if axes is not None:
+        return axes
+    if (found := file_axes(path, trained_axes(model))) is not None and say:
+        say_trained_axes(found)
+    return found
+
+
+def say_trained_axes(axes: str) -> None:
+    """The line for TIFFs read with the axes the model trained with, none given: once."""
+    line = f"reading TIFFs with axes {axes}, as the model was trained (give --axes to change)"
+    note_once(line, key=f"trained axes {axes}", level=logging.INFO)
 
 
 def read_pages(

@@ -74,9 +74,11 @@ from unetlab.inference.objects import measured_classes
 from unetlab.inference.outlines import outline_class, outline_colours
 from unetlab.inference.pages import (
     axes_fix,
+    file_read_axes,
     given_page_axes,
     page_channel,
     page_colour,
+    run_axes,
     say_no_axes,
 )
 from unetlab.inference.predict import (
@@ -573,8 +575,8 @@ def predict_slide(
     options = PredictOptions.for_model(model, options, **settings)
     refuse_streamed_scale(path.name, options.scale)
     _check_request(path, outputs, group, overlay)
-    record = with_axes(prediction_record(model, options, outputs), axes)
-    with _checked_slide(path, model, outputs, axes) as slide:
+    record = with_axes(prediction_record(model, options, outputs), run_axes(model, axes))
+    with _checked_slide(path, model, outputs, file_read_axes(model, path, axes)) as slide:
         record = flat_record(record) if flat_letters(_page_lead(slide)[1]) else record
         how = dict(path=path, asked=asked, values=values, record=record, group=group)
         run = _SlideRun.of(model, slide, out_dir, options, outputs, **how)

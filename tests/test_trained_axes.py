@@ -1,0 +1,129 @@
+"""Predict and evaluate of a checkpoint trained with --axes (data.axes) read its TIFFs with
+those axes where none are given, saying so in one line; --axes given wins. Before, a user who
+trained with --axes ZYX had to give it again (README said so, 7574c59): without it, ImageJ
+stacks saved without axes were read as channels (evaluate refused their masks) or as
+pages of unknown meaning."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+from PIL import Image
+
+from tests.test_axes_mixed import _png_pair
+from tests.test_train_axes import _stacks
+from unetlab import UNet, save_model
+from unetlab.cli import main
+from unetlab.evaluate import evaluate_model
+from unetlab.inference.files import predict_file
+from unetlab.inference.folders import predict_folder
+
+H, W = 24, 20
+SAID = "reading TIFFs with axes {}, as the model was trained (give --axes to change)"
+
+
+def _net(axes: str | None, channels: int = 1) -> UNet:
+    torch.manual_seed(0)
+    net = UNet(channels, 2, depth=2, base_channels=2, padding="same").eval()
+    net.training_data = None if axes is None else {"axes": axes}  # as load_model sets it
+    return net
+
+
+def _bare(path, pages: int = 3) -> None:
+    """A stack of ``pages`` grey pages that records no axes (tifffile's shaped, no axes)."""
+    stack = np.random.default_rng(0).integers(0, 255, (pages, H, W), dtype=np.uint8)
+    tifffile.imwrite(path, stack, photometric="minisblack")
+
+
+def _axes(path) -> str:
+    with tifffile.TiffFile(path) as tif:
+        return tif.series[0].axes
+
+
+def test_predict_file_reads_a_tiff_with_the_axes_the_model_trained_with(tmp_path, caplog):
+    _bare(tmp_path / "m.tif")
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        paths = predict_file(_net("TYX"), tmp_path / "m.tif", tmp_path / "o")
+    assert _axes(paths[-1]) == "TYX"  # time points, as trained: not planes
+    assert SAID.format("TYX") in caplog.text
+    assert "record no axes" not in caplog.text  # no warning of pages read as planes
+    given = predict_file(_net("TYX"), tmp_path / "m.tif", tmp_path / "z", axes="ZYX")
+    assert _axes(given[-1]) == "ZYX"  # given: it wins
+
+
+def test_a_png_beside_them_is_read_as_it_is(tmp_path):
+    """The checkpoint's axes are no reason to fail a PNG (--axes given fails it)."""
+    _bare(tmp_path / "m.tif")
+    image = np.random.default_rng(1).integers(0, 255, (H, W), dtype=np.uint8)
+    Image.fromarray(image).save(tmp_path / "p.png")
+    files = [tmp_path / "m.tif", tmp_path / "p.png"]
+    result = predict_folder(_net("TYX"), files, tmp_path / "o")
+    assert not result.failed and len(result.written) == 2
+
+
+@pytest.fixture
+def checkpoint(tmp_path):
+    path = tmp_path / "m.pt"
+    net = _net(None)
+    return save_model(path, net, train_config={"data": {"axes": "TYX"}})
+
+
+def _records(out) -> list[dict]:
+    return list(json.loads((out / "predict.json").read_text())["records"].values())
+
+
+def test_the_cli_takes_the_checkpoint_s_axes_and_reruns_skip_as_given(tmp_path, checkpoint, caplog):
+    """Outputs read with the checkpoint's axes are those of the same axes given: a rerun
+    with or without --axes TYX skips them; --axes ZYX is another reading."""
+    (tmp_path / "in").mkdir()
+    _bare(tmp_path / "in" / "m.tif")
+    out = tmp_path / "o"
+    argv = ["predict", "--checkpoint", str(checkpoint), "--input", str(tmp_path / "in")]
+    argv += ["--output", str(out), "--no-progress"]
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main(argv) == 0
+    assert SAID.format("TYX") in caplog.text
+    assert _axes(out / "m.tif") == "TYX"
+    assert [r["model"].get("axes") for r in _records(out)] == ["TYX"]
+    made = (out / "m.tif").stat().st_mtime_ns
+    assert main([*argv, "--skip-existing"]) == 0
+    assert main([*argv, "--axes", "TYX", "--skip-existing"]) == 0
+    assert (out / "m.tif").stat().st_mtime_ns == made  # skipped, both times
+    assert main([*argv, "--axes", "ZYX", "--skip-existing"]) == 2  # another reading's
+    assert main([*argv, "--axes", "ZYX", "--overwrite"]) == 0
+    assert _axes(out / "m.tif") == "ZYX"
+
+
+def test_evaluate_reads_bare_stacks_with_the_axes_the_model_trained_with(tmp_path, caplog):
+    """ImageJ stacks without axes (read as 5 channels: their masks refused) are scored as
+    the 5 planes each they were trained as."""
+    _stacks(tmp_path / "bare")
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        report = evaluate_model(_net("ZYX"), tmp_path / "bare")
+    assert len(report.images) == 10  # 5 + 5 planes
+    assert SAID.format("ZYX") in caplog.text
+
+
+def test_evaluate_cli_takes_the_checkpoint_s_axes(tmp_path, capsys):
+    _stacks(tmp_path / "bare")
+    checkpoint = save_model(tmp_path / "m.pt", _net(None), train_config={"data": {"axes": "ZYX"}})
+    argv = ["evaluate", "--checkpoint", str(checkpoint), "--data", str(tmp_path / "bare")]
+    assert main([*argv, "--no-progress", "--json", str(tmp_path / "r.json")]) == 0
+    assert len(json.loads((tmp_path / "r.json").read_text())["images"]) == 10
+
+
+def test_evaluate_of_pngs_only_is_not_refused_for_the_checkpoint_s_axes(tmp_path):
+    root = tmp_path / "png"
+    for sub in ("images", "masks"):
+        (root / sub).mkdir(parents=True)
+    _png_pair(root, "p")
+    _png_pair(root, "q")
+    checkpoint = save_model(tmp_path / "m.pt", _net(None), train_config={"data": {"axes": "ZYX"}})
+    argv = ["evaluate", "--checkpoint", str(checkpoint), "--data", str(root), "--no-progress"]
+    assert main(argv) == 0
+    assert len(evaluate_model(_net("ZYX"), root).images) == 2
