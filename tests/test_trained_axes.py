@@ -127,3 +127,13 @@ def test_evaluate_of_pngs_only_is_not_refused_for_the_checkpoint_s_axes(tmp_path
     argv = ["evaluate", "--checkpoint", str(checkpoint), "--data", str(root), "--no-progress"]
     assert main(argv) == 0
     assert len(evaluate_model(_net("ZYX"), root).images) == 2
+
+
+def test_evaluate_given_axes_does_not_ask_of_a_c_h_w_tiff(tmp_path, caplog):
+    """Grey planes read by --axes ZYX given to an RGB model: repeated, said without "(a page
+    of a (C, H, W) TIFF?", which the axes answered (as predict says it)."""
+    _stacks(tmp_path / "bare")
+    with caplog.at_level(logging.WARNING):
+        evaluate_model(_net(None, channels=3), tmp_path / "bare", axes="ZYX")
+    assert "grey image given to a 3-channel model; its channel is repeated" in caplog.text
+    assert "(C, H, W) TIFF?" not in caplog.text

@@ -594,6 +594,19 @@ def _mask_colours(scoring: _Scoring) -> ColourTable | None:
     return palette_table(np.asarray(palette), values, "the checkpoint's class colours", void=void)
 
 
+def _given_page_fitted(image: np.ndarray, pair: Pair, how: _Scoring) -> np.ndarray:
+    """A grey page of a TIFF read with axes (``--axes``, or the checkpoint's) repeated into
+    an RGB model's channels here, as predict does it: said without "(a page of a (C, H, W)
+    TIFF?)", which the axes answered; ``image`` as it is otherwise (predict_image's)."""
+    from unetlab.inference.predict import fit_channels
+
+    grey = image.ndim == 2 or image.shape[2] == 1
+    rgb = getattr(how.model, "in_channels", None) == 3 and how.predicting.channel is None
+    if pair.axes is None or not grey or not rgb:
+        return image
+    return fit_channels(image, 3, name=str(pair.image), axes_given=True)
+
+
 def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, bad=None) -> dict:
     """One pair predicted and encoded: the keywords of :meth:`Accumulator.add` (``pred``,
     ``gt``, ``cell_prob``, ``gt_ids``, ``pred_ids``, ``scored_ids``). An instance model's
@@ -605,6 +618,7 @@ def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, 
     from unetlab.runtime import memory_hint
 
     gt, gt_ids = _truth(pair, mask, how)  # a mask of no class refused before predicting
+    image = _given_page_fitted(image, pair, how)
     with memory_hint(str(pair.image), "lower --tile-size or --batch-size (tile_size, batch_size)"):
         probs = predict_image(
             how.model, image, options=how.predicting, name=str(pair.image), invalid=bad
