@@ -103,3 +103,67 @@ def test_evaluate_objects_3d_takes_a_mixed_folder_with_axes(tmp_path):
     report = evaluate_model(local_net(), tmp_path / "d", objects_3d=True, axes="ZYX")
     rows = {row["name"]: row for row in report.images}
     assert rows["f"]["planes"] == 1 and rows["s"]["planes"] == 13
+
+
+def _split_set(root, tiffs: bool) -> None:
+    """train/ of ImageJ stacks without axes (or of PNG pairs: not ``tiffs``) beside a val/
+    of PNG pairs only."""
+    if tiffs:
+        _stacks(root / "train")
+    else:
+        for sub in ("images", "masks"):
+            (root / "train" / sub).mkdir(parents=True)
+        _png_pair(root / "train", "t")
+    for sub in ("images", "masks"):
+        (root / "val" / sub).mkdir(parents=True)
+    _png_pair(root / "val", "p")
+    _png_pair(root / "val", "q")
+
+
+def test_a_png_val_beside_tiff_train_takes_the_axes_as_train_does(tmp_path):
+    """val/ follows train/'s rule: its PNGs read as they are, not refused as a folder of
+    no TIFF (train/ holds them)."""
+    from unetlab.data.datasets import split_pairs
+
+    _split_set(tmp_path / "d", tiffs=True)
+    train, val = split_pairs(tmp_path / "d", axes="ZYX")
+    assert len(train) == 10 and sorted(p.image.name for p in val) == ["p.png", "q.png"]
+    run = tmp_path / "run"
+    argv = ["train", "--data", str(tmp_path / "d"), "--axes", "ZYX", "--run-dir", str(run)]
+    assert main([*argv, *TINY]) == 0
+
+
+def test_a_split_of_no_tiff_given_axes_is_refused_in_one_line(tmp_path, capsys):
+    from unetlab.data.datasets import split_pairs
+
+    _split_set(tmp_path / "d", tiffs=False)
+    with pytest.raises(ImageReadError, match=r"d: --axes \(axes=\) applies to TIFF files"):
+        split_pairs(tmp_path / "d", axes="ZYX")
+    assert main(["train", "--data", str(tmp_path / "d"), "--axes", "ZYX", "--check", *TINY]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "none of its images is one; drop it" in err[0], err
+
+
+def test_a_voc_split_s_png_val_beside_tiff_train_takes_the_axes(tmp_path):
+    """The same in a VOC folder: val.txt naming PNGs only, train.txt TIFF stacks."""
+    from unetlab.data.datasets import split_pairs
+
+    root = tmp_path / "voc"
+    _stacks(root)  # images/, masks/ renamed as VOC's
+    (root / "images").rename(root / "JPEGImages")
+    (root / "masks").rename(root / "SegmentationClass")
+    for stem in ("p", "q"):
+        image = np.random.default_rng(1).integers(0, 255, (32, 32), dtype=np.uint8)
+        Image.fromarray(image).save(root / "JPEGImages" / f"{stem}.png")
+        Image.fromarray((image > 128).astype(np.uint8)).save(
+            root / "SegmentationClass" / f"{stem}.png"
+        )
+    split = root / "ImageSets" / "Segmentation"
+    split.mkdir(parents=True)
+    (split / "train.txt").write_text("a\nb\n")
+    (split / "val.txt").write_text("p\nq\n")
+    train, val = split_pairs(root, axes="ZYX")
+    assert len(train) == 10 and sorted(p.image.name for p in val) == ["p.png", "q.png"]
+    (split / "train.txt").write_text("p\n")
+    with pytest.raises(ImageReadError, match=r"voc: --axes \(axes=\) applies to TIFF files"):
+        split_pairs(root, axes="ZYX")

@@ -47,7 +47,7 @@ from unetlab.data.instances import (
     object_statistics,
     split_pieces,
 )
-from unetlab.data.io import read_stack
+from unetlab.data.io import read_stack, refuse_untiffed_axes
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.mirror import reflect_window
 from unetlab.data.names import ANNOTATION_SUFFIXES, holds_object_ids, sub_folder
@@ -209,7 +209,7 @@ def split_pairs(
     train_dir, val_dir = sub_folder(root, "train"), sub_folder(root, "val")  # Train/ too
     if _has_layout(train_dir) and _has_layout(val_dir):
         say("using the split of %s: %s/ and %s/", root, train_dir.name, val_dir.name)
-        return _find_all(train_dir, val_dir, problems=problems, axes=axes)
+        return _find_all(root, train_dir, val_dir, problems=problems, axes=axes)
     split_dir = root / "ImageSets" / "Segmentation"
     if (split_dir / "train.txt").is_file() and _has_layout(root):
         return _voc_split(root, split_dir, problems, say, axes)
@@ -228,8 +228,10 @@ def _voc_split(
     val_file = split_dir / "val.txt"
     val_names = _read_split_file(val_file) if val_file.is_file() else []
     say("using the VOC split of %s: %d train, %d val", split_dir, len(names), len(val_names))
-    train = find_pairs(root, names=names, problems=problems, axes=axes)
-    val = find_pairs(root, names=val_names, problems=problems, axes=axes) if val_names else []
+    found = dict(problems=problems, axes=axes, refuse_untiffed=False)  # both parts' TIFFs
+    train = find_pairs(root, names=names, **found)
+    val = find_pairs(root, names=val_names, **found) if val_names else []
+    refuse_untiffed_axes(root, [p.image for p in train + val], axes)
     return train, val
 
 
@@ -337,20 +339,25 @@ def data_set_folders(folder: str | os.PathLike) -> list[Path]:
 
 
 def _find_all(
-    *folders: Path, problems: list[str] | None, axes: str | None
+    root: Path, *folders: Path, problems: list[str] | None, axes: str | None
 ) -> tuple[list[Pair], ...]:
-    """find_pairs of each folder; the problems of all of them in one DatasetError (or added
-    to ``problems``)."""
+    """find_pairs of each folder (of the data set ``root``); the problems of all of them in
+    one DatasetError (or added to ``problems``); ``axes`` refused in one line only where no
+    folder holds a TIFF (a val/ of PNGs beside TIFFs in train/ is read as it is, as a PNG
+    among them: :func:`~unetlab.data.io.file_axes`)."""
+    each = dict(axes=axes, refuse_untiffed=False)
     if problems is not None:
-        return tuple(find_pairs(folder, problems=problems, axes=axes) for folder in folders)
-    found, errors = [], []
-    for folder in folders:
-        try:
-            found.append(find_pairs(folder, axes=axes))
-        except DatasetError as exc:
-            errors.append(str(exc))
-    if errors:
-        raise DatasetError("; ".join(errors))
+        found = [find_pairs(folder, problems=problems, **each) for folder in folders]
+    else:
+        found, errors = [], []
+        for folder in folders:
+            try:
+                found.append(find_pairs(folder, **each))
+            except DatasetError as exc:
+                errors.append(str(exc))
+        if errors:
+            raise DatasetError("; ".join(errors))
+    refuse_untiffed_axes(root, [p.image for pairs in found for p in pairs], axes)
     return tuple(found)
 
 

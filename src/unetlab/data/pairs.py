@@ -581,7 +581,7 @@ def find_pairs(
     problems: list[str] | None = None,
     flag: str = "--data",
     axes: str | None = None,
-    trained: bool = False,
+    refuse_untiffed: bool = True,
 ) -> list[Pair]:
     """All (image, mask[, page]) pairs under ``root``; ``names`` restricts to those stems.
 
@@ -591,8 +591,9 @@ def find_pairs(
     check those too and report everything at once. ``flag``: the option that gave ``root``,
     which the lines that say to give another folder name (``evaluate --gt``: not --data);
     ``axes``: the images' TIFF axes as a user gives them (``evaluate --axes``), and their
-    masks' (:func:`mask_axes`); ``trained``: they are those a checkpoint trained with, which
-    a set without a TIFF is not refused for (its images read as they are)."""
+    masks' (:func:`mask_axes`); a set without a TIFF is refused for them unless not
+    ``refuse_untiffed`` (axes a checkpoint trained with; a split whose other part the caller
+    checks with it: its images read as they are)."""
     root = Path(root)
     if not root.is_dir():
         raise no_data_folder(root, flag)
@@ -609,7 +610,7 @@ def find_pairs(
         files = _dsb_pairs(root, names, found)
     else:
         files = _folder_pairs(root, layout, names, found)
-    if not trained:
+    if refuse_untiffed:
         refuse_untiffed_axes(root, (image for image, _ in files), axes)
     pairs = [pair for image, mask in files for pair in _paged(image, mask, axes, found)]
     if problems is not None:

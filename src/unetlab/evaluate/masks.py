@@ -71,8 +71,8 @@ def evaluation_pairs(
     split = root / "ImageSets" / "Segmentation" / "val.txt"
     if detect_layout(root) == "voc" and split.is_file():
         names = [line.strip() for line in split.read_text().splitlines() if line.strip()]
-        return find_pairs(root, names=names, axes=axes, trained=trained)
-    return find_pairs(root, axes=axes, trained=trained)
+        return find_pairs(root, names=names, axes=axes, refuse_untiffed=not trained)
+    return find_pairs(root, axes=axes, refuse_untiffed=not trained)
 
 
 def predict_instead(error: DatasetError, path: str | os.PathLike, checkpoint) -> DatasetError:
