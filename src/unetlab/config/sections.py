@@ -194,8 +194,8 @@ class DataSection(Section):
         "the axes of TIFF images that record none or wrong ones, one letter each: T time, Z "
         "depth, C channels, Y rows, X columns, e.g. ZYX for stacks ImageJ saved without axes "
         "(read as CYX, channels); their TIFF masks are read with them less C where they have "
-        "as many axes (unetlab predict/evaluate --axes read the same); --axes sets it; null: "
-        "as each file says",
+        "as many axes; recorded in the checkpoint, so predict and evaluate read its TIFFs the "
+        "same unless given --axes; --axes sets it; null: as each file says",
     )
     exclude_rows: dict | None = option(
         None,
