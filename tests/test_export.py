@@ -105,8 +105,9 @@ def test_onnx_logits_carry_the_offset_for_unetlab_to_apply(tmp_path, capsys):
 
 
 def test_dynamic_export_says_its_size_rule_and_checks_a_non_square_size(tmp_path, capsys):
-    """Only the net's valid sizes run: the line and the metadata say so; the check runs a
-    second, non-square size; a 203 x 301 image runs once padded as the rule says."""
+    """The line and the metadata say the size rule; the check runs a second, non-square
+    size off the step; a 203 x 301 image runs as it is (the graph pads it inside) and as
+    padded by hand to 208 x 304, which gave the only right map before."""
     import json
 
     import numpy as np
@@ -123,12 +124,13 @@ def test_dynamic_export_says_its_size_rule_and_checks_a_non_square_size(tmp_path
     ckpt = save_model(tmp_path / "m.pt", model)
     assert main(["export", "--checkpoint", str(ckpt), "--onnx", str(tmp_path / "c.onnx")]) == 0
     out = capsys.readouterr().out
-    assert "height and width dynamic: multiples of 8 (pad, then crop)" in out
-    assert "checked against PyTorch at 2x3x32x32 and 1x3x40x48" in out
+    assert "height and width dynamic: any size, output the input's size (the graph" in out
+    assert "checked against PyTorch at 2x3x32x32 and 1x3x43x49" in out
     session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"))
     meta = session.get_modelmeta().custom_metadata_map
     assert (
-        "multiples of 8 px: pad the normalised image at the bottom and right" in (meta["size_rule"])
+        "pads it at the bottom and right by reflection to the next multiple of 8"
+        in (meta["size_rule"])
     )
     assert "max(std_c, 1e-06)" in meta["normalization_formula"]
     assert json.loads(meta["class_colors"])[:3] == [[0, 0, 0], [128, 0, 0], [0, 128, 0]]
@@ -139,8 +141,29 @@ def test_dynamic_export_says_its_size_rule_and_checks_a_non_square_size(tmp_path
     with torch.inference_mode():
         expected = model(torch.from_numpy(padded)).numpy()
     assert np.allclose(logits, expected, atol=1e-4)  # then crop: [..., :203, :301]
-    with pytest.raises(onnxruntime.capi.onnxruntime_pybind11_state.Fail):
-        session.run(None, {"image": image})  # what the rule is for
+    (inside,) = session.run(None, {"image": image})  # the graph pads and crops itself
+    assert inside.shape == (1, 7, 203, 301)
+    assert np.allclose(inside, expected[..., :203, :301], atol=1e-4)
+
+
+def test_a_same_net_graph_gives_unetlab_probabilities_at_odd_sizes(tmp_path):
+    """A same-padding depth-4 net's graph failed off multiples of 8 (onnxruntime's error):
+    now one export runs 90 x 70 and 33 x 47 and gives predict_image's probabilities."""
+    import numpy as np
+
+    from unetlab import predict_image
+
+    torch.manual_seed(0)
+    model = UNet(1, 2, depth=4, base_channels=4, padding="same").eval()
+    model.normalization = {"mode": "fixed", "mean": [0.0], "std": [1.0]}  # the image as it is
+    export_onnx(model, tmp_path / "s.onnx")
+    runner = OnnxRunner(tmp_path / "s.onnx")
+    for h, w in ((90, 70), (33, 47)):
+        image = np.random.default_rng(h).standard_normal((h, w)).astype(np.float32)
+        got = runner(torch.from_numpy(image)[None, None]).softmax(1)[0].numpy()
+        expected = predict_image(model, image)
+        assert got.shape == expected.shape == (2, h, w)
+        assert np.abs(got - expected).max() < 1e-5
 
 
 def test_size_rule_of_a_valid_net():

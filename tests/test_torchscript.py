@@ -188,3 +188,27 @@ def test_two_exports_are_the_same_bytes(tmp_path):
     assert len(digests) == 1 and runs[0] == runs[1]
     loaded = torch.jit.load(str(tmp_path / "1.pt"))
     assert loaded(torch.zeros(1, 1, 20, 20)).shape == (1, 2, 4, 4)
+
+
+@pytest.mark.parametrize("offset", [(0.0, 0.0), (-0.5, 0.25)])
+def test_a_same_net_torchscript_runs_any_size_as_unetlab_predicts(tmp_path, offset):
+    """A same-padding depth-4 net takes multiples of 8: its traced graph raised torch's
+    traceback on a 90 x 70 image. Now the graph mirrors the input to the next multiple
+    inside and crops back, so one trace runs two odd sizes and gives predict_image's map."""
+    import numpy as np
+
+    from unetlab import predict_image
+
+    torch.manual_seed(0)
+    model = UNet(1, 2, depth=4, base_channels=4, padding="same").eval()
+    model.normalization = {"mode": "fixed", "mean": [0.0], "std": [1.0]}  # the image as it is
+    model.label_offset = offset
+    export_torchscript(model, tmp_path / "s.pt")
+    loaded = torch.jit.load(str(tmp_path / "s.pt"))
+    for h, w in ((90, 70), (33, 47)):
+        image = np.random.default_rng(h).standard_normal((h, w)).astype(np.float32)
+        with torch.inference_mode():
+            got = loaded(torch.from_numpy(image)[None, None])[0].numpy()
+        expected = predict_image(model, image)
+        assert got.shape == expected.shape == (2, h, w)
+        assert np.abs(got - expected).max() < 1e-5

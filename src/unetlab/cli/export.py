@@ -13,12 +13,12 @@ def add_parser(sub) -> None:
     p = sub.add_parser(
         "export",
         help="export a checkpoint to ONNX, TorchScript or a bioimage.io package",
-        description="Write a trained model as ONNX (logits; batch, height and width dynamic, "
-        "but only sizes the net takes: multiples of its size step, e.g. 8, for same-padding "
-        "nets (pad, then crop), its smallest size plus multiples for valid-padding ones; the "
-        "printed line and the file's metadata say the rule, and the metadata the normalisation "
-        "formula, the classes and their colours), TorchScript (normalised image in, class "
-        "probabilities out) "
+        description="Write a trained model as ONNX (logits; batch, height and width dynamic: "
+        "any size, the graph mirror-pads the input to the net's next valid size and crops the "
+        "output back, as unetlab predict does; a valid-padding net's output is smaller by twice "
+        "its border; the printed line and the file's metadata say the rule, and the metadata "
+        "the normalisation formula, the classes and their colours), TorchScript (normalised "
+        "image in, class probabilities out, any size likewise) "
         "and/or a bioimage.io model package (a folder, or a .zip), then run the export and "
         "PyTorch on random inputs (two sizes, one not square) and report the largest difference.",
     )
@@ -43,7 +43,7 @@ def add_parser(sub) -> None:
         "--static",
         action="store_true",
         help="ONNX: fix the shape at 1 x C x input-size^2 instead of dynamic axes (dynamic: "
-        "any batch, and heights and widths the net takes, e.g. multiples of 8: pad, then crop)",
+        "any batch, height and width; the graph pads to the net's next valid size inside)",
     )
     p.add_argument("--opset", type=int, default=17, help="ONNX opset (default: 17)")
     p.add_argument("--no-check", action="store_true", help="skip the comparison with PyTorch")

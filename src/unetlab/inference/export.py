@@ -2,11 +2,13 @@
 
 The exported graph maps ``image`` (N, C_in, H, W) float32 to ``logits`` (N, num_classes,
 H', W') float32, like ``UNet.forward``; batch, height and width are dynamic axes
-(:func:`size_rule`): a same-padding net's graph runs multiples of its size step (an image is
-padded, then its output cropped) and fails on other sizes; a valid-padding net's graph
-(:class:`AnySize`) runs any size, extending the input inside to the next valid size by
-mirroring and cropping the output to the input's size less twice the border, so an image
-mirrored by the border on every side gives the map ``unetlab predict`` gives. The file's metadata carries what inference needs
+(:func:`size_rule`), and every graph runs any height and width (:class:`AnySize`): it
+extends the input inside to the net's next valid size by mirroring, as ``unetlab predict``
+does, and crops the output back. A same-padding net's output is the input's size and equals
+``unetlab predict``'s probabilities of that image (a 90 x 70 image into a depth-4 net, which
+takes multiples of 8: the graph mirrors it to 96 x 72 at the bottom and right); a
+valid-padding net's output is the input's size less twice the border, so an image mirrored by
+the border on every side gives the map ``unetlab predict`` gives. The file's metadata carries what inference needs
 besides the weights: ``unetlab_config``, ``classes``, ``normalization``, ``label_values``,
 the size facts (``border``, ``size_multiple``, ``min_input_size``, ``receptive_field``), as
 JSON strings, and for a deployer in words: ``size_rule`` (how to pad and crop) and
@@ -116,18 +118,20 @@ class ExportReport:
 
 
 class AnySize(torch.nn.Module):
-    """A valid-padding ``net`` for any input height and width, as its exported graph runs it.
+    """``net`` for any input height and width, as its exported graph runs it.
 
     The input is extended at the bottom and right to the net's next valid size
-    (``min_input_size`` + k x ``size_multiple``, worked out from the traced shape) and the
-    output cropped to the input's size less twice the ``border``, from its top left. The
-    extension mirrors the image the way unetlab's tiling does (numpy's "reflect" at any
-    distance), the input being taken as the image mirrored by ``border`` px on every side
-    (what the ``size_rule`` metadata asks), so the map is the one ``unetlab predict`` gives.
-    (Zeros would not do: through the pooling grid a pixel near the edge of a larger input
-    sees up to a size step beyond its window.) At a valid size nothing changes: this is the
-    net's own forward. An input of at most 2 x ``border`` px gives an empty map. Without it a
-    traced valid net runs any size (its skips are centre-cropped) and returns a wrong map."""
+    (``min_input_size`` + k x ``size_multiple``, worked out from the input's shape in the
+    graph) and the output cropped to the input's size less twice the ``border``, from its top
+    left. The extension mirrors the image the way unetlab's tiling does (numpy's "reflect" at
+    any distance), so the map is the one ``unetlab predict`` gives: for a same-padding net
+    (border 0) the input is the image; for a valid-padding net it is taken as the image
+    mirrored by ``border`` px on every side (what the ``size_rule`` metadata asks). (Zeros
+    would not do: through the pooling grid a pixel near the edge of a larger input sees up to
+    a size step beyond its window.) At a valid size nothing changes: this is the net's own
+    forward. A valid net's input of at most 2 x ``border`` px gives an empty map. Without it
+    a traced same net failed off its size step inside the graph (torch's traceback), and a
+    traced valid net ran any size (its skips are centre-cropped) and returned a wrong map."""
 
     def __init__(self, net: torch.nn.Module):
         super().__init__()
@@ -159,19 +163,19 @@ class AnySize(torch.nn.Module):
 
 
 def exportable(model: torch.nn.Module) -> torch.nn.Module:
-    """What an export traces: a valid-padding net wrapped in :class:`AnySize`, so the file
-    is right for every size; a same-padding net as it is (its graph refuses a height or
-    width off its size step)."""
-    return AnySize(model) if getattr(model, "padding", "same") == "valid" else model
+    """What an export traces: the net wrapped in :class:`AnySize`, so the file is right
+    for every height and width (an encoder net's own zero padding is then never used: the
+    graph mirrors, as unetlab's tiling does)."""
+    return AnySize(model)
 
 
 def size_rule(model) -> str:
-    """The input heights and widths an exported graph runs, in a few words: multiples of the
-    size step for a same-padding net (the graph does not pad inside), any size for a
-    valid-padding net (the graph pads to its next valid size and crops)."""
+    """The input heights and widths an exported graph runs, in a few words: any size (the
+    graph mirrors the input to the net's next valid size and crops the output); a
+    valid-padding net's output is smaller by twice its border."""
     m, low, border = model.size_multiple, model.min_input_size, model.border
     if border == 0 and low == m:
-        return f"multiples of {m} (pad, then crop)"
+        return f"any size, output the input's size (the graph mirror-pads to a multiple of {m})"
     return (
         f"any size, output {2 * border} px smaller (mirror-pad the image by {border} px first; "
         f"the graph extends it to {low} + a multiple of {m})"
@@ -183,9 +187,9 @@ def size_recipe(model) -> str:
     m, low, border = model.size_multiple, model.min_input_size, model.border
     if border == 0 and low == m:
         return (
-            f"height and width must be multiples of {m} px: pad the normalised image at the "
-            f"bottom and right by reflection to the next multiple of {m}, run, and crop the "
-            "output back to the image's height and width"
+            f"any height and width: run the normalised image; the output is its size. Inside, "
+            f"the graph pads it at the bottom and right by reflection to the next multiple of "
+            f"{m} px (the net's size step), as unetlab predict does, and crops the output back"
         )
     return (
         f"any height and width: pad the normalised image by reflection, {border} px on every "
@@ -428,10 +432,10 @@ def write_onnx(
     is the public way.
 
     ``input_size``: square H = W traced (a valid input size; default a small one). With
-    ``dynamic`` the batch, height and width axes are free (:func:`size_rule`: a valid net's
-    graph takes any size, :class:`AnySize`). ``check`` runs ONNX Runtime and PyTorch on
+    ``dynamic`` the batch, height and width axes are free (:func:`size_rule`: the graph
+    takes any size, :class:`AnySize`). ``check`` runs ONNX Runtime and PyTorch on
     random inputs (when dynamic: batch 2 at another square valid size, and batch 1 at a
-    non-square one) and raises :class:`UnetlabError` if max |difference| exceeds
+    non-square one off the size step) and raises :class:`UnetlabError` if max |difference| exceeds
     ``tolerance`` x max(1, max |logit|).
     """
     onnx, _ = _require_onnx()
@@ -490,16 +494,15 @@ def check_onnx(
 ) -> ExportReport:
     """Compare the ONNX file's logits with ``model``'s on random inputs: (2, C, s, s), s the
     next valid size after ``traced``, and for a dynamic file also (1, C, s + m, s + 2m), m
-    the size step (3 and 1 px more for a valid net, whose graph runs any size; the PyTorch
-    side is then :class:`AnySize`), so a size frozen by the trace, or a square-only graph,
+    the size step, 3 and 1 px more (off the step: the graph runs any size; the PyTorch side
+    is :class:`AnySize` too), so a size frozen by the trace, or a square-only graph,
     shows."""
     runner = OnnxRunner(path, outputs=("logits", "probabilities"))  # raw outputs compared
     size = traced or _check_size(model, None)
     shapes = [(1, model.in_channels, size, size)]
     if dynamic:
         size = model.valid_input_sizes(size + model.size_multiple, 1)[0]
-        h, w = size + model.size_multiple, size + 2 * model.size_multiple  # valid: same step
-        h, w = (h + 3, w + 1) if model.border else (h, w)  # a valid net's graph: any size
+        h, w = size + model.size_multiple + 3, size + 2 * model.size_multiple + 1  # any size
         shapes = [(2, model.in_channels, size, size), (1, model.in_channels, h, w)]
     diff = scale = 0.0
     for shape in shapes:
@@ -651,10 +654,10 @@ def write_torchscript(
     public way).
 
     The module maps the normalised image (N, C_in, H, W) float32 to class probabilities
-    (N, K, H', W') float32 for any batch and any valid size (any size for a valid-padding
-    net: :class:`AnySize`; traced at ``input_size``, a
+    (N, K, H', W') float32 for any batch and any height and width (:class:`AnySize`: the
+    graph mirrors the input to the next valid size and crops; traced at ``input_size``, a
     valid size, default a small one). ``check`` runs the loaded file and PyTorch on a random
-    (2, C_in, s, s) input of another valid size and raises :class:`UnetlabError` if max
+    (2, C_in, h, w) input of another size, off the size step, and raises :class:`UnetlabError` if max
     |difference| exceeds ``tolerance``.
     """
     net = probability_model(model)
@@ -737,11 +740,11 @@ def check_torchscript(
 ) -> ExportReport:
     """Compare the TorchScript file's probabilities with ``model``'s (softmax or sigmoid of
     its logits) on a random (2, C, h, w) input, h and w the next two valid sizes after
-    ``traced`` (h 3 px more for a valid net, whose graph runs any size: :class:`AnySize`), so
+    ``traced``, h 3 px more (off the step: the graph runs any size, :class:`AnySize`), so
     a size frozen by the trace would show."""
     traced = traced or _check_size(model, None)
     h, w = model.valid_input_sizes(traced + model.size_multiple, 2)
-    h = h + 3 if model.border else h  # a valid net's graph runs any size
+    h = h + 3  # off the size step: the graph runs any size (AnySize)
     x = _random(2, model.in_channels, h, w)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # see export_torchscript
