@@ -21,7 +21,9 @@ image lies far from them; None or absent: no check. No format feature: it change
 prediction, and an older unetlab ignores it),
 ``model`` (the state dict), and
 whatever the caller adds (``optimizer``, ``scheduler``, ``train_state``, ``train_config``,
-``split``: the files that trained and validated it, :mod:`unetlab.data.split_record`, ...).
+``split``: the files that trained and validated it, :mod:`unetlab.data.split_record`,
+``run_progress``: in a run's ``last.pt``, whether its training had ended and how far it
+was to go, :func:`unfinished_line`; absent in older files, ...).
 Files are written atomically and read with ``torch.load(weights_only=True)``.
 
 Format versions: a checkpoint that uses a part added since format 1 which changes what it
@@ -343,6 +345,7 @@ def model_from_checkpoint(checkpoint: dict, source: str = "the checkpoint") -> U
     model.training_split = checkpoint.get("split")  # the files (unetlab.data.split_record)
     state = checkpoint.get("train_state") or {}
     model.trained = {k: state[k] for k in ("epoch", "step") if k in state} or None
+    model.run_progress = checkpoint.get("run_progress")  # a run's last.pt: ended or not
     return model
 
 
@@ -480,3 +483,38 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = None
         model = model_from_checkpoint(load_checkpoint(path), source=str(path))
     model.checkpoint = str(Path(path).resolve())
     return model.to(target).eval()
+
+
+def unfinished_line(model) -> str | None:
+    """One line saying that ``model`` comes from a training run stopped before its end (the
+    ``run_progress`` record of a run's ``last.pt`` that says its training had not ended: a
+    stop, a kill), with the step it reached of those planned and how to go on; None where
+    the run had ended, and for a checkpoint without the record (older files, best.pt, a
+    model saved with :func:`save_model`, a package)."""
+    from unetlab.provenance import unetlab_command
+
+    progress, trained = getattr(model, "run_progress", None), getattr(model, "trained", None)
+    if not isinstance(progress, dict) or progress.get("finished", True) or not trained:
+        return None
+    path = Path(getattr(model, "checkpoint", None) or "the checkpoint")
+    run_dir = path.parent.parent if path.parent.name == "checkpoints" else None
+    resume = unetlab_command("train", "--run-dir", run_dir or "RUN", "--resume")
+    best = run_dir / "checkpoints" / "best.pt" if run_dir else None
+    other = f"use {best}" if best and best.is_file() else "use its run's best.pt"
+    return (
+        f"{path} is from a training run stopped at {_reached(progress, trained)}: resume it "
+        f"with {resume}, or {other}"
+    )
+
+
+def _reached(progress: dict, trained: dict) -> str:
+    """``step 1,200 of 3,000 (4 of 10 epochs done)``, or under a time budget ``step 1,200
+    (4 epochs done of at most 10, in a 5-minute budget)``."""
+    step, epoch = int(trained.get("step", 0)), int(trained.get("epoch", 0))
+    steps, epochs = progress.get("planned_steps"), progress.get("planned_epochs")
+    minutes = float(progress.get("max_minutes") or 0)
+    if minutes > 0:
+        done = f"{epoch} epoch{'' if epoch == 1 else 's'} done"
+        return f"step {step:,} ({done} of at most {epochs}, in a {minutes:g}-minute budget)"
+    of = f" of {int(steps):,}" if steps else ""
+    return f"step {step:,}{of} ({epoch} of {epochs} epochs done)"

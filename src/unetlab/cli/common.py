@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import os
 import typing
@@ -11,6 +12,8 @@ from dataclasses import fields
 
 from unetlab.errors import UnetlabError
 from unetlab.models.architecture import CHOICES, ENCODERS, PRESETS, UNetConfig
+
+log = logging.getLogger(__name__)
 
 
 def minutes_value(text: str) -> float:
@@ -430,3 +433,13 @@ def class_least_areas(options, scale=None) -> tuple[tuple[int, ...], str]:
     return scaled_least_areas(
         areas, (factor, factor)
     ), f"; {trained} at training scale / {factor:g}²"
+
+
+def warn_unfinished(model) -> None:
+    """One warning line where ``model``'s checkpoint is the last.pt of a training run stopped
+    before its end (:func:`unetlab.checkpoint.unfinished_line`): export, evaluate and
+    predict of it run, and say so."""
+    from unetlab.checkpoint import unfinished_line
+
+    if line := unfinished_line(model):
+        log.warning("warning: %s", line)

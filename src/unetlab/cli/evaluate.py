@@ -28,6 +28,7 @@ from unetlab.cli.common import (
     objects_line,
     predict_options,
     user_path,
+    warn_unfinished,
 )
 from unetlab.cli.predict import (
     add_axes_arg,
@@ -609,6 +610,7 @@ def _run_model(args, pairs):
     args = _typed_defaults(args)
     device = resolve_device(args.device, CLI_DEVICE_FIX)
     model = load_model(args.checkpoint, device=device)
+    warn_unfinished(model)
     objects = _object_options(args, model)
     if given := object_flags_given(args):  # as predict refuses them without --instances
         check_objects_scored(model, args.object_scores or None, given[0], "add --object-scores")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from unetlab.cli.common import check_pixels, user_path
+from unetlab.cli.common import check_pixels, user_path, warn_unfinished
 from unetlab.errors import UnetlabError
 
 
@@ -92,6 +92,7 @@ def run(args) -> int:
     package = _package_args(args) if args.bioimageio else None
     model = load_model(args.checkpoint)
     _check_model(model, args)
+    warn_unfinished(model)
     _claim_outputs(args)  # after every check: a refusal left a record of files not written
     check = not args.no_check
     if args.onnx:

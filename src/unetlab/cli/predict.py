@@ -32,6 +32,7 @@ from unetlab.cli.common import (
     predict_options,
     split_hint,
     user_path,
+    warn_unfinished,
 )
 from unetlab.errors import IN_USE, DiskFullError, UnetlabError, first_line
 
@@ -305,7 +306,7 @@ def run(args) -> int:
     try:
         with group.joined(device):  # the model is loaded once the folder is checked
             result = predict_folder(
-                lambda: _load(args, device),
+                lambda: _load(args, device, say=group.is_main),
                 files,
                 out_dir,
                 output_options(args),
@@ -379,7 +380,7 @@ def _run_tree(args, group, device) -> int:
     try:
         with group.joined(device):
             results = predict_tree(
-                lambda: _load(args, device),
+                lambda: _load(args, device, say=group.is_main),
                 args.input[0],
                 out_dir,
                 output_options(args),
@@ -536,13 +537,15 @@ def _check_flags(args) -> None:
         check_nodata(args.nodata, "--nodata")
 
 
-def _load(args, device):
+def _load(args, device, *, say: bool = True):
     """The checkpoint's model, once, in the layout prediction runs in (predict_image would
-    convert it per file)."""
+    convert it per file); a stopped run's last.pt said (``say``: the main process)."""
     from unetlab.checkpoint import load_model
     from unetlab.runtime import inference_layout
 
     model = load_model(args.checkpoint, device=device)
+    if say:
+        warn_unfinished(model)
     return model.to(memory_format=inference_layout(device))
 
 

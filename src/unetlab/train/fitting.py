@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 import yaml
 
+from unetlab.checkpoint import load_checkpoint, update_checkpoint
 from unetlab.config import Config
 from unetlab.cpu_share import cpu_reading
 from unetlab.data.split_record import SPLIT_FILE
@@ -440,6 +441,7 @@ def _finish(run: Run, stop: StopRequest) -> dict:
     offset, deadline, skipped = None, _budget_end(run), False  # every process reads the clock
     share, shared = shared_cpu(run)  # training's, before the label offset
     if run.group.is_main:
+        _mark_ended(run)
         _plot(run.run_dir, run.metrics.rows)
         offset, skipped = _label_offset(run, stop, deadline)
     if run.group.share(skipped):  # every process stops, as the main one does
@@ -453,6 +455,21 @@ def _finish(run: Run, stop: StopRequest) -> dict:
         run.run_dir / "metrics.csv",
     )
     return result
+
+
+def _mark_ended(run: Run) -> None:
+    """last.pt says its training had ended where its save could not know (the time budget,
+    decided after it; a run resumed after its training had ended, which saved nothing):
+    rewritten once, at the end of such a run, and never where it says so already (a
+    finished run resumed again: ``--resume auto`` of a requeued job)."""
+    last = run.run_dir / "checkpoints" / "last.pt"
+    if not last.is_file():
+        return
+    saved = run.saved_progress
+    if saved is None:  # nothing saved by this process: the file's own record
+        saved = load_checkpoint(last).get("run_progress")
+    if not (saved or {}).get("finished"):
+        update_checkpoint(last, run_progress=run.progress(finished=True))
 
 
 def _label_offset(run: Run, stop: StopRequest, deadline: Callable[[], bool] | None) -> tuple:

@@ -79,11 +79,17 @@ class Run:
     ended: str | None = None  # why training stopped early: "time budget", "early stop"
     # the CPU's clocks when the setup began (the start's busy line), then training (cpu_share)
     cpu: CpuReading | None = None
+    saved_progress: dict | None = None  # the run_progress of the last last.pt saved here
 
     def save(self, name: str, **extra) -> Path | None:
-        """Write ``checkpoints/<name>`` with everything a resume needs (main process only)."""
+        """Write ``checkpoints/<name>`` with everything a resume needs (main process only);
+        ``last.pt`` also says how far the run is (:meth:`progress`)."""
         if not self.group.is_main:
             return None
+        if name == "last.pt":
+            self.saved_progress = extra.setdefault(
+                "run_progress", self.progress(self.training_ended())
+            )
         scheduler = self.scheduler.state_dict() if self.scheduler else None
         budget = self.budget.state_dict() if self.budget else None
         return save_model(
@@ -102,6 +108,27 @@ class Run:
             init_checkpoint=getattr(self.model, "init_checkpoint", None),  # fine-tuned from
             **extra,
         )
+
+    def training_ended(self) -> bool:
+        """Whether training ends at this state, as far as it knows without the clock: at an
+        epoch's end with train.epochs done, patience spent, or an end decided (``ended``:
+        the time budget's, which :func:`unetlab.train.fitting` marks in last.pt after)."""
+        t, state = self.cfg.train, self.state
+        patience = bool(t.patience) and state.bad_epochs >= t.patience
+        ended = state.epoch >= t.epochs or patience or self.ended is not None
+        return state.batch == 0 and ended
+
+    def progress(self, finished: bool) -> dict:
+        """The ``run_progress`` record of last.pt: whether the run's training had ended, and
+        the epochs and steps it was to train (at most, under ``max_minutes``, a time budget),
+        which :func:`unetlab.checkpoint.unfinished_line` says of a stopped run's file."""
+        t = self.cfg.train
+        return {
+            "finished": bool(finished),
+            "planned_epochs": t.epochs,
+            "planned_steps": t.epochs * self.steps_per_epoch,
+            "max_minutes": t.max_minutes,
+        }
 
 
 def setup_run(
