@@ -113,3 +113,24 @@ def test_a_run_its_time_budget_ended_says_its_last_pt_finished(tmp_path, monkeyp
     written = last.stat().st_mtime_ns
     fit(cfg, run_dir=tmp_path / "run", resume=True, progress=False, clock=clock)  # requeued
     assert last.stat().st_mtime_ns == written  # said finished already: not rewritten
+
+
+def test_the_line_under_a_time_budget_and_for_a_copy_out_of_its_run_folder(tmp_path):
+    from types import SimpleNamespace
+
+    def line(path, **progress):
+        record = {"finished": False, "planned_epochs": 10, "planned_steps": 3000} | progress
+        trained = {"epoch": 4, "step": 1200}
+        model = SimpleNamespace(run_progress=record, trained=trained, checkpoint=str(path))
+        return unfinished_line(model).replace("python -m unetlab", "unetlab")
+
+    last = tmp_path / "a" / "checkpoints" / "last.pt"
+    assert line(last, max_minutes=5.0) == (
+        f"{last} is from a training run stopped at step 1,200 (4 epochs done of at most 10, "
+        f"in a 5-minute budget): resume it with unetlab train --run-dir {tmp_path / 'a'} "
+        "--resume, or use the run's best.pt"
+    )
+    assert line(tmp_path / "copy.pt", max_minutes=0.0).endswith(
+        "step 1,200 of 3,000 (4 of 10 epochs done): resume it with unetlab train --run-dir RUN "
+        "--resume (RUN: the run's folder), or use the run's best.pt"
+    )

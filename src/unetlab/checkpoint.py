@@ -499,8 +499,9 @@ def unfinished_line(model) -> str | None:
     path = Path(getattr(model, "checkpoint", None) or "the checkpoint")
     run_dir = path.parent.parent if path.parent.name == "checkpoints" else None
     resume = unetlab_command("train", "--run-dir", run_dir or "RUN", "--resume")
+    resume += "" if run_dir else " (RUN: the run's folder)"  # a copy, out of its run folder
     best = run_dir / "checkpoints" / "best.pt" if run_dir else None
-    other = f"use {best}" if best and best.is_file() else "use its run's best.pt"
+    other = f"use {best}" if best and best.is_file() else "use the run's best.pt"
     return (
         f"{path} is from a training run stopped at {_reached(progress, trained)}: resume it "
         f"with {resume}, or {other}"
