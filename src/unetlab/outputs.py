@@ -479,7 +479,10 @@ def _settle(folder: Path, claim: _Claim, command: str) -> None:
     earlier line of the name holds again), and the keys of those it wrote confirmed."""
     sources, before, keys = claim.sources, claim.before, claim.keys
     untouched = {n for n, stamp in claim.stamps.items() if _untouched(folder, n, stamp)}
-    wrote = {sources[n] for n in set(claim.stamps) - untouched if n in sources}
+    # an input is written where its files changed: a staging folder alone (the input failed
+    # after it staged pages or rows) removes nothing of an earlier run (s42 edges)
+    changed = {n for n, stamp in claim.stamps.items() if _stamp(folder / n) != stamp}
+    wrote = {sources[n] for n in changed if n in sources}
     gone = {
         n
         for n in untouched
@@ -496,7 +499,7 @@ def _settle(folder: Path, claim: _Claim, command: str) -> None:
     unlisted = [n for n in claim.fresh if n in left]
     forget(folder, unlisted, command, sources=sources, made_by=pending, latest=True)
     # a name with only its staging folder (its input failed) stays claimed: not unetlab's file
-    made = {n for n in claim.fresh if n in keys and n not in untouched and (folder / n).exists()}
+    made = {n for n in claim.fresh if n in keys and n in changed and (folder / n).exists()}
     confirm(folder, {n: keys[n] for n in made}, command)
 
 
