@@ -3,11 +3,10 @@ repro 2). A run stopped part-way leaves its outputs PENDING in the manifest; tho
 the run's key were skipped, but a streamed image's key was not read from an OME-Zarr's
 attributes nor an OME-TIFF's description, so its finished outputs were predicted again (hours
 for a slide). An output counts only when written to the end (an OME-Zarr's attributes are
-written last) and after its input's last change."""
+sealed into it before it is renamed into place) and after its input's last change."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -80,14 +79,20 @@ def test_a_stopped_runs_streamed_outputs_are_skipped(work, fmt):
     assert _predict(work, fmt, skip_existing=True) == ["a.tif", "b.tif"]
 
 
-def test_an_ome_zarr_not_written_to_the_end_is_predicted_again(work):
+def test_an_ome_zarr_without_its_attributes_is_not_the_runs(work):
+    """unetlab seals an OME-Zarr, attributes and all, before it renames it into place: one
+    without them under a stopped run's claim is someone else's, kept, its input failed in
+    one line (it was taken for the run's, not written to the end, and replaced: s42 edges)."""
     assert _predict(work, "ome-zarr", stop_at=2) is None
-    zarr = work[0] / "out" / "a.ome.zarr"
-    attrs = json.loads((zarr / ".zattrs").read_text())
-    (zarr / ".zattrs").unlink()  # its attributes, written last, not there
+    tmp_path, model = work
+    zarr = tmp_path / "out" / "a.ome.zarr"
+    (zarr / ".zattrs").unlink()
     assert embedded_key(zarr) is None
-    assert _predict(work, "ome-zarr", skip_existing=True) == []
-    assert json.loads((zarr / ".zattrs").read_text())["unetlab"] == attrs["unetlab"]
+    inputs = [tmp_path / "in" / "a.tif", tmp_path / "in" / "b.tif"]
+    done = predict_folder(model, inputs, tmp_path / "out", **_settings("ome-zarr"))
+    assert not (zarr / ".zattrs").exists() and (zarr / "0").is_dir()  # kept as it was
+    assert list(done.failed) == [inputs[0]] and list(done.written) == [inputs[1]]
+    assert "a.ome.zarr was not written by unetlab" in done.failed[inputs[0]]
 
 
 @pytest.mark.parametrize("fmt", ["ome-zarr", "ome-tiff", "png"])

@@ -708,27 +708,21 @@ def refuse_claimed_only(out_dir: Path, labels: Path, there: Iterable[str]) -> No
     """TheirFileError (that input's failure) naming one of the outputs ``there`` (names of
     files there as the image begins) whose manifest lines are only a stopped run's claim
     of it (PENDING), and that run did not write it: it does not carry the claim's key, or
-    cannot carry one (a table) and the ``labels``, written last, do not (an OME-Zarr
-    without its attributes is that run's, not written to the end; a Zarr v3 one is not).
+    cannot carry one (a table) and the ``labels``, written last, do not. An OME-Zarr
+    without its attributes is not a run's either: unetlab seals one, attributes and all,
+    before it renames it into place (a user's Zarr v2 folder was replaced: s42 edges).
     A user's file put under an output's name after a ``kill -9`` was replaced by the rerun
     without a word (audit s41 claims; an image read whole too: s41 claims2)."""
     there = list(there)
     claimed = claimed_only(out_dir, there, COMMAND) if there else {}
     for name, keys in sorted(claimed.items()):
         keyed = Path(name).suffix.lower() in _KEYED
-        unfinished = name.endswith(".zarr") and not _zarr_v3_or_attrs(out_dir / name)
-        if embedded_key(out_dir / name if keyed else labels) not in keys and not unfinished:
+        if embedded_key(out_dir / name if keyed else labels) not in keys:
             raise TheirFileError(
                 f"{out_dir / name} was not written by unetlab (a stopped run had only claimed "
                 "its name): unetlab predict never replaces such a file; move it elsewhere and "
                 "run the same command again"
             )
-
-
-def _zarr_v3_or_attrs(path: Path) -> bool:
-    """Whether the Zarr folder ``path`` has its attributes (unetlab's OME-Zarr writes them
-    last) or is Zarr v3 (zarr.json), which unetlab never writes: not a stopped run's."""
-    return (path / ".zattrs").exists() or (path / "zarr.json").exists()
 
 
 def _predict_run(model, run: _SlideRun, *, values, progress, group: Group) -> None:
