@@ -708,21 +708,29 @@ def refuse_claimed_only(out_dir: Path, labels: Path, there: Iterable[str]) -> No
     """TheirFileError (that input's failure) naming one of the outputs ``there`` (names of
     files there as the image begins) whose manifest lines are only a stopped run's claim
     of it (PENDING), and that run did not write it: it does not carry the claim's key, or
-    cannot carry one (a table) and the ``labels``, written last, do not. An OME-Zarr
+    cannot carry one (a table) and neither the ``labels`` nor another output of ``there``
+    do (the object ids, put in place before the table: a run killed between them, its
+    publishing folder gone, had its own table refused: s42 edges). An OME-Zarr
     without its attributes is not a run's either: unetlab seals one, attributes and all,
     before it renames it into place (a user's Zarr v2 folder was replaced: s42 edges).
     A user's file put under an output's name after a ``kill -9`` was replaced by the rerun
     without a word (audit s41 claims; an image read whole too: s41 claims2)."""
     there = list(there)
     claimed = claimed_only(out_dir, there, COMMAND) if there else {}
+    carriers = [labels, *(out_dir / n for n in there if _keyed(n))]  # of a table's key
     for name, keys in sorted(claimed.items()):
-        keyed = Path(name).suffix.lower() in _KEYED
-        if embedded_key(out_dir / name if keyed else labels) not in keys:
+        proofs = [out_dir / name] if _keyed(name) else carriers
+        if not any(embedded_key(path) in keys for path in proofs):
             raise TheirFileError(
                 f"{out_dir / name} was not written by unetlab (a stopped run had only claimed "
                 "its name): unetlab predict never replaces such a file; move it elsewhere and "
                 "run the same command again"
             )
+
+
+def _keyed(name: str) -> bool:
+    """Whether an output called ``name`` carries its record's key (:data:`_KEYED`)."""
+    return Path(name).suffix.lower() in _KEYED
 
 
 def _predict_run(model, run: _SlideRun, *, values, progress, group: Group) -> None:
@@ -835,9 +843,9 @@ def _reserve(at: Together, finals: dict, specs: dict, found: SlideObjects | None
     folder = at.output_format == "ome-zarr"
     for key in specs:
         at.reserve(finals[key], folder=folder)
-    if found is not None:
+    if found is not None:  # the ids before the table (which carries no key): it is
+        at.reserve(finals["table"])  # proved the run's by them (refuse_claimed_only)
         at.reserve(finals["objects"], folder=folder)
-        at.reserve(finals["table"])
         if found.outlined is not None:
             at.reserve(finals["geojson"])
     if "overlay" in finals:
