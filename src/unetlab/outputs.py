@@ -392,6 +392,7 @@ def output_folder(
     refuse_inputs([folder / n for n in names], inputs, command=command)
     made, listed = _made_folder(folder), (folder / MANIFEST).exists()
     fix = dict(overwrite=overwrite, overwrite_fix=overwrite_fix)
+    _FAILED.pop(folder.resolve(), None)  # a stopped run's
     try:
         with FolderLock(folder), folder_sync_deferred(folder):
             with walking_once():  # a Zarr input once, not once per output of it
@@ -406,6 +407,19 @@ def output_folder(
         if made:
             _remove_if_unused(folder)
         raise
+
+
+#: each folder an :func:`output_folder` holds (resolved) -> the inputs that failed in the run
+#: (:func:`inputs_failed`), for :func:`_settle`
+_FAILED: dict[Path, set[str]] = {}
+
+
+def inputs_failed(folder: str | os.PathLike, sources: Iterable[str]) -> None:
+    """Tell the run that holds ``folder`` (:func:`output_folder`) that the inputs
+    ``sources`` failed: none of their outputs' names counts as written at its end, even
+    where another program wrote one meanwhile, so nothing of an earlier run is removed
+    because an input failed."""
+    _FAILED.setdefault(Path(folder).resolve(), set()).update(sources)
 
 
 def _made_folder(folder: Path) -> bool:
@@ -478,10 +492,15 @@ def _settle(folder: Path, claim: _Claim, command: str) -> None:
     (listed by this run) it did not write are unlisted again (only this run's lines: an
     earlier line of the name holds again), and the keys of those it wrote confirmed."""
     sources, before, keys = claim.sources, claim.before, claim.keys
+    failed = _FAILED.pop(folder.resolve(), set())
+    of_failed = {n for n in claim.stamps if n in sources and sources[n] in failed}
     untouched = {n for n, stamp in claim.stamps.items() if _untouched(folder, n, stamp)}
-    # an input is written where its files changed: a staging folder alone (the input failed
-    # after it staged pages or rows) removes nothing of an earlier run (s42 edges)
+    untouched |= {n for n in of_failed if _untouched(folder, n, _stamp(folder / n))}
+    # an input is written where its files changed, and it did not fail: a staging folder
+    # (the input failed after it staged pages or rows), or a file another program wrote
+    # meanwhile, removes nothing of an earlier run (s42 edges)
     changed = {n for n, stamp in claim.stamps.items() if _stamp(folder / n) != stamp}
+    changed -= of_failed
     wrote = {sources[n] for n in changed if n in sources}
     gone = {
         n

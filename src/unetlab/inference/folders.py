@@ -75,6 +75,7 @@ from unetlab.outputs import (
     OVERWRITE_FIX,
     PENDING,
     confirm,
+    inputs_failed,
     recorded_keys,
     remove_finished_stagings,
 )
@@ -674,7 +675,8 @@ def _predict_held(
         result.failed = run.failed_apart(files, apart, result.failed)
         result.skipped, result.not_read = [f for f in files if f in done], not_read
         result.class_names = [str(n) for n in getattr(model, "classes", None) or ()]
-        if group.is_main:
+        if group.is_main:  # nothing of theirs counts as written (outputs._settle)
+            inputs_failed(out_dir, [input_source(f) for f in result.failed])
             drop_failed_changed(out_dir, result.failed, changed)
             _conclude(result, out_dir, files, outputs, asked.report, run.root, run.each)
     return result
