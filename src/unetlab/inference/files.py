@@ -157,6 +157,7 @@ from unetlab.inference.records import (
     Provenance,
     flat_letters,
     flat_record,
+    input_record,
     label_colours,
     png_text,
     prediction_record,
@@ -429,7 +430,8 @@ class _File:
         if isinstance(asked, str):  # a channel the file names (--channel DAPI)
             asked = settings["channel"] = channel_index(path, asked, channel_names(path))
         options = PredictOptions.for_model(model, options, **settings)
-        record = file_record(model, options, outputs, axes=given["axes"])
+        # a PNG's its own: no axes, the checkpoint's nor any given (read as it is)
+        record = input_record(file_record(model, options, outputs, axes=given["axes"]), path)
         return cls(model, path, out_dir, options, outputs, record, values, asked, **given)
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from unetlab.data.io import check_axes, ome_positions, stack_shape
+from unetlab.data.io import check_axes, file_axes, ome_positions, stack_shape
 from unetlab.data.names import SPLIT_NAMES
 from unetlab.data.ome import output_pixels
 from unetlab.data.positions import each_position
@@ -666,6 +666,7 @@ def _predict_held(
             apart = name_kept_outputs(out_dir, apart, changed)
         model, outputs = load()
         run = asked.run(model, out_dir, outputs)
+        run.as_is = any(file_axes(f, "YX") for f in files)  # --axes: the TIFFs' alone
         lines = [] if asked.notes is None else list(asked.notes(model, outputs.objects))
         # the floor's lines said once in the folder's run, not each file; the heap reused
         # from one file to the next, given back at the end (runtime.tuned_allocator)
@@ -912,6 +913,7 @@ class _Run:
         self.scaled: set[str] = set()  # the pixel size lines of objects said (once a run)
         self.alone: set[Path] = set()  # streamed by the one process they are dealt to
         self.root: Path | None = None  # the tables' path column is relative to it
+        self.as_is = False  # the run has a TIFF: its PNGs read as they are, the axes the TIFFs'
 
     def predict(
         self, todo: list[Path], name: str, notes: Sequence[str], left: tuple[int, int] = (0, 0)
@@ -1033,8 +1035,12 @@ class _Run:
 
     def _keywords(self, path: Path) -> dict:
         """:func:`predict_file`'s keywords for ``path``: a file streamed alone is predicted by
-        this process as a group of one (review s33 5: it was read whole)."""
-        return dict(self.each, group=SOLO) if path in self.alone else self.each
+        this process as a group of one (review s33 5: it was read whole); a PNG or JPEG of a
+        run with a TIFF (``as_is``) is given no axes, read as it is (as train reads it)."""
+        each = dict(self.each, group=SOLO) if path in self.alone else self.each
+        if self.as_is and file_axes(path, "YX") is None:
+            each = dict(each, axes=None)  # nor the checkpoint's: predict_file gives a TIFF's
+        return each
 
     @contextlib.contextmanager
     def _held(self, path: Path) -> Iterator[None]:

@@ -36,6 +36,7 @@ from unetlab.inference.records import (
     embedded_key,
     flat_keys,
     flat_record,
+    input_record,
     read_only,
     read_records,
     save_record,
@@ -345,14 +346,18 @@ def _finished_outputs(
 
 def _keys_of(out_dir: Path, record: Provenance) -> Callable[[str | None], tuple[str, ...]]:
     """The keys by which an input's outputs (by its :func:`input_source`) count as made by
-    ``record``: its key, and for an input that a record of the folder differing from it
+    ``record`` (:func:`~unetlab.inference.records.input_record`: a PNG's without axes): its
+    key, and for an input that a record of the folder differing from it
     only by ``objects_3d`` or ``z_spacing`` read with no Z axis, that record's
     (:func:`~unetlab.inference.records.flat_keys`: a 2-D image's outputs are the same with
     them or without; an older run gave them its own key)."""
-    twins = flat_keys(read_records(out_dir), record)
+    records, twins = read_records(out_dir), {}
 
     def keys(source: str | None) -> tuple[str, ...]:
-        return (record.key, *(k for k, inputs in twins.items() if source in inputs))
+        own = record if source is None else input_record(record, source)  # a PNG's: no axes
+        if own.key not in twins:
+            twins[own.key] = flat_keys(records, own)
+        return (own.key, *(k for k, inputs in twins[own.key].items() if source in inputs))
 
     return keys
 
@@ -384,8 +389,10 @@ def other_models(
 ) -> dict[Path, str]:
     """Those of ``files`` whose outputs in ``out_dir`` (any kind, made from that input) the
     manifest says another model made than ``record``'s (another checkpoint, or TTA,
-    channel, blend, precision, level), or does not say what made (written before unetlab
-    recorded it, or by a run that stopped before writing them) -> what made them, in words."""
+    channel, blend, precision, level; a PNG's without axes:
+    :func:`~unetlab.inference.records.input_record`), or does not say what made (written
+    before unetlab recorded it, or by a run that stopped before writing them) -> what made
+    them, in words."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         return {}
@@ -393,14 +400,14 @@ def other_models(
     records = read_records(out_dir)
     found: dict[Path, str] = {}
     for f in files:
-        mine = (None, input_source(f))
+        mine, own = (None, input_source(f)), input_record(record, f).model_key  # a PNG's
         for name in input_roles(f, **EVERY):
             key = keys.get(name)
             if name not in ours or ours[name] not in mine or not (out_dir / name).exists():
                 continue
-            if key is not None and key.startswith(PENDING + record.model_key):
+            if key is not None and key.startswith(PENDING + own):
                 continue  # a stopped run of this model (any output settings): predicted again
-            if key is None or key.startswith(PENDING) or not key.startswith(record.model_key):
+            if key is None or key.startswith(PENDING) or not key.startswith(own):
                 found[f] = _made_by_text(key, records)
                 break
     return found
@@ -424,7 +431,8 @@ def _other_inputs(
     out_dir: str | os.PathLike, files: Sequence[Path], record: Provenance
 ) -> dict[str, tuple[str, dict]]:
     """The inputs, other than ``files``, whose outputs in ``out_dir`` the manifest says
-    another model key made than ``record``'s -> (what made them, in words; the model
+    another model key made than ``record``'s (a PNG's without axes:
+    :func:`~unetlab.inference.records.input_record`) -> (what made them, in words; the model
     settings that differ from ``record``'s: :func:`~unetlab.inference.records.setting_changes`)."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
@@ -436,9 +444,10 @@ def _other_inputs(
         key = keys.get(name)
         if source is None or source in mine or source in found or not (out_dir / name).exists():
             continue
-        if key is not None and not key.startswith(PENDING) and key.startswith(record.model_key):
+        own = input_record(record, source)  # a PNG's: no axes
+        if key is not None and not key.startswith(PENDING) and key.startswith(own.model_key):
             continue
-        found[source] = _made_by_beside(key, records, record)
+        found[source] = _made_by_beside(key, records, own)
     return found
 
 
@@ -584,8 +593,9 @@ class _Maker:
     """The ``made_by`` of :func:`prediction_folder`'s folder (see
     :func:`unetlab.outputs.output_folder`), asked once the folder is checked and held: the
     ``record`` of what makes the outputs (asked then if a function: it may load the model),
-    passed to ``checked``; each output of ``sources`` -> its key (``keys``, read again
-    when the run is settled: :meth:`rekey`). ``made``: that record."""
+    passed to ``checked``; each output of ``sources`` -> its key (``keys``: its input's
+    record, :meth:`record_of`; read again when the run is settled: :meth:`rekey`).
+    ``made``: that record."""
 
     record: Provenance | Callable[[], Provenance] | None
     checked: Callable[[Provenance], None] | None
@@ -598,33 +608,58 @@ class _Maker:
             self.made = self.record() if callable(self.record) else self.record
         if self.checked is not None:
             self.checked(self.made)
-        self.keys.update(dict.fromkeys(self.sources, self.made.key))
+        self.keys.update({n: self.record_of(s).key for n, s in self.sources.items()})
         return self.keys
 
-    def rekey(self, folder: Path, inputs: set[str], key: str) -> None:
-        """The outputs of ``inputs`` (:func:`input_source`) made by ``key``, not the run's:
-        in the manifest's PENDING lines and in the keys the run is settled by."""
-        names = [n for n, source in self.sources.items() if source in inputs]
-        rekey(folder, names, self.made.key, key, "predict")
-        self.keys.update(dict.fromkeys(names, key))
+    def record_of(self, source: str, *, flat: bool = False) -> Provenance:
+        """The record of the input ``source`` (:func:`input_source`): the run's, without
+        axes for a PNG or JPEG (:func:`~unetlab.inference.records.input_record`: read as it
+        is), and where it was read with no Z axis (``flat``) without objects_3d and
+        z_spacing (:func:`~unetlab.inference.records.flat_record`)."""
+        return input_record(flat_record(self.made) if flat else self.made, source)
+
+    def rekey(self, folder: Path, inputs: set[str]) -> None:
+        """The outputs of ``inputs`` (:func:`input_source`) read with no Z axis made by their
+        flat record (:meth:`record_of`), not the run's: in the manifest's PENDING lines and
+        in the keys the run is settled by."""
+        moves: dict[tuple[str, str], list[str]] = {}
+        for name, source in self.sources.items():
+            if source in inputs:
+                new = self.record_of(source, flat=True).key
+                moves.setdefault((self.keys[name], new), []).append(name)
+        for (old, new), names in moves.items():
+            rekey(folder, names, old, new, "predict")
+            self.keys.update(dict.fromkeys(names, new))
+
+    def by_record(self, folder: Path, notes: Mapping[str, dict]) -> dict[str, tuple]:
+        """The inputs of ``notes`` (what was chosen for each) by the key of their record
+        (:meth:`record_of`) -> (that record, those inputs); of a run of ``objects_3d`` or
+        ``z_spacing``, the inputs it predicted with no Z axis
+        (:func:`~unetlab.inference.objects_3d.flat_inputs`) rekeyed to theirs first."""
+        made = self.made
+        flat = set(flat_inputs(notes)) if flat_record(made) is not made else set()
+        if flat:
+            self.rekey(folder, flat)
+        found: dict[str, tuple[Provenance, set[str]]] = {}
+        for source in notes:
+            record = self.record_of(source, flat=source in flat)
+            found.setdefault(record.key, (record, set()))[1].add(source)
+        return found
 
 
 def _save_records(folder: Path, maker: _Maker, notes: dict[str, dict]) -> None:
     """The run's record in the folder's ``predict.json`` with what was chosen for each input
-    (``notes``); of a run of ``objects_3d`` or ``z_spacing``, the inputs it predicted with
-    no Z axis (:func:`~unetlab.inference.objects_3d.flat_inputs`: their objects 2-D, no z
-    step) get the record of the run without them
-    (:func:`~unetlab.inference.records.flat_record`), their outputs' manifest lines its key:
-    evaluate --pred scores them as 2-D objects, and ``--skip-existing`` finds them made with
-    the flags or without (:func:`finished_outputs`)."""
-    made = maker.made
-    flat = set(flat_inputs(notes)) if flat_record(made) is not made else set()
-    if flat:
-        maker.rekey(folder, flat, flat_record(made).key)
-        save_record(folder, flat_record(made), as_record({p: notes[p] for p in flat}))
-    rest = {p: found for p, found in notes.items() if p not in flat}
-    if rest or not flat:
-        save_record(folder, made, as_record(rest))
+    (``notes``), each input under its own record (:meth:`_Maker.by_record`): a PNG's
+    without axes, and of a run of ``objects_3d`` or ``z_spacing`` an input read with no Z
+    axis (its objects 2-D, no z step) under that of the run without them
+    (:func:`~unetlab.inference.records.flat_record`), their outputs' manifest lines its
+    key: evaluate --pred scores them as 2-D objects, and ``--skip-existing`` finds them
+    made with the flags or without, with axes or without (:func:`finished_outputs`)."""
+    groups = maker.by_record(folder, notes)
+    for record, inputs in groups.values():
+        save_record(folder, record, as_record({p: notes[p] for p in inputs}))
+    if not groups:  # nothing predicted: the run's record
+        save_record(folder, maker.made, as_record({}))
 
 
 @contextlib.contextmanager
@@ -641,20 +676,17 @@ def _holding(folder: Path) -> Iterator[None]:
 def _save_stopped(folder: Path, files, maker: _Maker, wanted: Mapping, notes: dict) -> None:
     """The record of a run stopped part-way, where it wrote the outputs of an input (what
     ``--skip-existing`` would skip as its own; with what was chosen for those inputs):
-    none of a run that wrote nothing; the 2-D inputs of a run of ``objects_3d`` or
-    ``z_spacing`` get the record of the run without them, as :func:`_save_records` gives them (their outputs carry
-    its key: no record was saved, review s40). A record that cannot be written is left
-    unwritten: the stop is what the run reports."""
-    made = maker.made
-    if made is None:
+    none of a run that wrote nothing; each input's under its own record, as
+    :func:`_save_records` gives them (a PNG's without axes, a 2-D input's of a run of
+    ``objects_3d`` or ``z_spacing`` without them: their outputs carry its key; no record
+    was saved, review s40). A record that cannot be written is left unwritten: the stop is
+    what the run reports."""
+    if maker.made is None:
         return
-    flat = set(flat_inputs(notes)) if flat_record(made) is not made else set()
     with contextlib.suppress(OSError, UnetlabError):
-        if flat:
-            maker.rekey(folder, flat, flat_record(made).key)
-        for record, inputs in ((flat_record(made), flat), (made, set(notes) - flat)):
+        for record, inputs in maker.by_record(folder, notes).values():
             chosen = [f for f in files if input_source(f) in inputs]
-            if inputs and (done := finished_outputs(folder, chosen, record=record, **wanted)):
+            if done := finished_outputs(folder, chosen, record=record, **wanted):
                 sources = {input_source(f) for f in done}
                 save_record(folder, record, as_record({s: notes[s] for s in sources}))
 

@@ -36,6 +36,7 @@ import torch
 from unetlab.atomic import atomic_path
 from unetlab.data.classes import class_colours, voc_class_colours
 from unetlab.data.exclude import as_config
+from unetlab.data.io import file_axes
 from unetlab.data.png_chunks import read_png_text
 from unetlab.data.split_record import file_sha256
 from unetlab.errors import UnetlabError
@@ -493,6 +494,16 @@ def with_axes(record: Provenance, axes: str | None) -> Provenance:
     if axes is None:
         return record
     return replace(record, model={**record.model, "axes": axes.upper()})
+
+
+def input_record(record: Provenance, path: str | os.PathLike) -> Provenance:
+    """``record`` as the input ``path`` gets it: without ``axes`` for one that is no TIFF (a
+    PNG, a JPEG: read as it is, the axes given or the checkpoint's being a TIFF's:
+    :func:`~unetlab.data.io.file_axes`), so that its outputs keep their key whatever axes a
+    run reads its TIFFs with; ``record`` itself otherwise."""
+    if "axes" not in record.model or file_axes(path, "YX") is not None:
+        return record
+    return replace(record, model={k: v for k, v in record.model.items() if k != "axes"})
 
 
 #: the model settings that say how an input was read (``--axes``), not what the model is:
