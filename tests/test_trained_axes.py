@@ -27,6 +27,15 @@ H, W = 24, 20
 SAID = "reading TIFFs with axes {}, as the model was trained (give --axes to change)"
 
 
+@pytest.fixture(autouse=True)
+def _lines_said_here(monkeypatch):
+    """The lines said once a process (outside a command) said afresh: an earlier test that
+    said the trained-axes line must not leave these tests without it."""
+    import unetlab.data.read_notes
+
+    monkeypatch.setattr(unetlab.data.read_notes, "_said", set())
+
+
 def _net(axes: str | None, channels: int = 1) -> UNet:
     torch.manual_seed(0)
     net = UNet(channels, 2, depth=2, base_channels=2, padding="same").eval()
