@@ -50,9 +50,32 @@ def progress_calls(
     callable" after the first batch)."""
     if checked(progress, what) is True:
         with progress_bar(disable=not shown(True), **settings) as bar:
-            yield (lambda *_: bar.update(1)) if each else bar.update
+            yield _BarCalls(bar, each)
     else:
         yield progress or None
+
+
+class _BarCalls:
+    """A bar's update as the function :func:`progress_calls` yields: ``(n)`` adds n (one a
+    call where ``each``), :meth:`add_total` what the work learns it holds."""
+
+    def __init__(self, bar: tqdm, each: bool):
+        self.bar, self.each = bar, each
+
+    def __call__(self, n=1) -> None:
+        self.bar.update(1 if self.each else n)
+
+    def add_total(self, n: int) -> None:
+        self.bar.total = (self.bar.total or 0) + n
+        self.bar.refresh()
+
+
+def add_total(progress, n: int) -> None:
+    """Tell ``progress`` (a :func:`progress_calls` bar) that ``n`` more are to come, so that
+    it shows a share and the time left (a tile bar counted tiles with no end, audit s42
+    api); a function of the user's, or None, is left alone."""
+    if isinstance(progress, _BarCalls):
+        progress.add_total(n)
 
 
 def checked(progress, what: str, *, calls: bool = True):

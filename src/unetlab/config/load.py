@@ -25,16 +25,17 @@ from unetlab.errors import UnetlabError
 
 
 def load_config(
-    path: str | os.PathLike | None = None, overrides: list[str] | None = None
+    path: str | os.PathLike | None = None, overrides: list[str] | str | None = None
 ) -> Config:
     """Defaults, updated by the YAML file at ``path``, updated by ``overrides``.
 
     ``overrides`` are ``"section.key=value"`` strings, e.g. ``["train.epochs=5",
     "data.class_names={0: membrane, 255: cell}"]``; each value is parsed with
-    YAML (1.2 booleans: ``off`` is a word). Unknown keys and ill-typed values raise ValueError.
-    The keys the file and ``overrides`` set are kept as ``cfg.user_keys``:
+    YAML (1.2 booleans: ``off`` is a word); one string is one override. Unknown keys and
+    ill-typed values raise UnetlabError (a ValueError). The keys the file and ``overrides`` set are kept as ``cfg.user_keys``:
     :func:`unetlab.plan.plan_training` plans the others, as ``unetlab train`` does.
     """
+    overrides = _override_list(path, overrides)
     data = read_config_file(Path(path)) if path is not None else {}
     if path is not None:
         data = drop_removed(data, config_name(path))  # an older unetlab's run (audit s31 upgrade 1)
@@ -54,6 +55,18 @@ def load_config(
         cfg.file_keys = frozenset(_named_keys(data, None) - _named_keys({}, overrides))
         cfg.config_file = config_name(path)
     return cfg
+
+
+def _override_list(path, overrides) -> list[str]:
+    """``overrides`` as a list (one string: itself; its characters were read as overrides,
+    "override 't' must look like section.key=value", audit s42 api), once ``path`` is
+    checked to be a path (a dict of settings raised pathlib's TypeError)."""
+    if path is not None and not isinstance(path, (str, os.PathLike)):
+        raise UnetlabError(
+            f"path must be a YAML file's path or None, not {type(path).__name__}: give "
+            "settings as overrides, load_config(None, ['train.epochs=5'])"
+        )
+    return [overrides] if isinstance(overrides, str) else list(overrides or [])
 
 
 def _check_file_keys(cls, data: dict, path: Path, prefix: str = "") -> None:
@@ -141,7 +154,7 @@ def _differs(value, default) -> bool:
 
 
 def explicit_keys(
-    path: str | os.PathLike | None = None, overrides: list[str] | None = None
+    path: str | os.PathLike | None = None, overrides: list[str] | str | None = None
 ) -> set[str]:
     """The ``section.key`` names that the YAML file at ``path`` or ``overrides`` set (what the
     user chose, as opposed to defaults); ``data.normalization.mode=x`` counts as

@@ -219,7 +219,8 @@ def weight_map(
     """The paper's weight map for one label image.
 
     Args:
-        labels: (H, W) int class indices 0..C-1, ``ignore_index`` for unlabelled pixels.
+        labels: (H, W) int class indices 0..C-1, ``ignore_index`` for unlabelled pixels (a
+            bool mask: classes 0 and 1).
         w0, sigma: height and width (px) of the border term; paper: 10 and 5.
         class_weights: ``"balanced"`` (n_max / n_k in this image), ``None`` (all 1) or one
             weight per class index.
@@ -231,6 +232,7 @@ def weight_map(
         (H, W) float32 weights: ``w_c`` everywhere plus the border term on background pixels.
     """
     labels = np.asarray(labels)
+    labels = labels.view(np.uint8) if labels.dtype == bool else labels  # was refused (s42)
     valid = _valid_pixels(labels, w0, sigma, ignore_index)
     num_classes = int(labels[valid].max(initial=0)) + 1
     per_class = _per_class_weights(labels, class_weights, num_classes, ignore_index)
@@ -247,7 +249,7 @@ def weight_map(
 def _valid_pixels(labels: np.ndarray, w0: float, sigma: float, ignore_index: int) -> np.ndarray:
     """(H, W) bool: the labelled pixels, once the labels and the border term are checked."""
     if labels.ndim != 2 or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(
+        raise UnetlabError(
             f"labels must be an (H, W) integer class map, not {labels.dtype} of shape "
             f"{labels.shape}; encode the mask first (unetlab.data.labels.encode_mask)"
         )
@@ -255,7 +257,7 @@ def _valid_pixels(labels: np.ndarray, w0: float, sigma: float, ignore_index: int
         raise UnetlabError(f"weight map needs w0 >= 0 and sigma > 0, not w0={w0}, sigma={sigma}")
     valid = labels != ignore_index
     if (labels[valid] < 0).any():
-        raise ValueError(
+        raise UnetlabError(
             f"labels hold negative values other than ignore_index={ignore_index}; "
             "pass the ignore label used in the mask"
         )

@@ -19,7 +19,7 @@ from unetlab.evaluate.spread import SPREAD, per_image_spread, spread_lines, writ
 from unetlab.plots import plot_confusion
 
 
-@dataclass
+@dataclass(repr=False)
 class Report:
     """Results of an evaluation: :meth:`to_dict` for JSON, :meth:`table` for people.
 
@@ -48,6 +48,17 @@ class Report:
     counting: bool = False
     pair_ious: list = field(default_factory=list)
     iou_thresholds: tuple[float, ...] | None = None
+
+    def __repr__(self) -> str:
+        """One line (a notebook cell's value; the dataclass's was pages of per-image dicts
+        and pair arrays, audit s42 api): the images, classes and headline figures."""
+        s = self.summary
+        keys = ("miou", "mdice", "object_f1")
+        figures = [f"{k} {s[k]:.4f}" for k in keys if isinstance(s.get(k), (int, float))]
+        return (
+            f"Report({len(self.images)} images, classes {self.class_names}, "
+            f"{', '.join(figures)}; print(report.table()) for the rest, to_dict() for all)"
+        )
 
     def worst(self, count: int | None = None) -> list[dict]:
         """The ``count`` worst images: by object F1 (ties: the larger |count error| first)

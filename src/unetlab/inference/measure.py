@@ -142,7 +142,7 @@ def measure_objects(
 
 def _checked_ids(ids, classes) -> np.ndarray:
     """``ids`` as an array; UnetlabError in one line for ``classes`` of another shape or
-    ``ids`` that are not integers of at least 2 axes."""
+    ``ids`` that are not non-negative integers of at least 2 axes."""
     ids = np.asarray(ids)
     if classes is not None and np.shape(classes) != ids.shape:
         raise UnetlabError(
@@ -150,9 +150,19 @@ def _checked_ids(ids, classes) -> np.ndarray:
             "class map of the same image"
         )
     if ids.ndim < 2 or ids.dtype.kind not in "iu":
+        fix = (
+            "a bool mask: skimage.measure.label(mask), one id per object"
+            if ids.dtype == bool
+            else "e.g. ids.astype(np.int32) of whole numbers"
+        )
         raise UnetlabError(
             f"ids must be an (H, W) integer array, or a stack of them, not {ids.dtype} "
-            f"{ids.shape} (a label image's values; e.g. ids.astype(np.int32) of whole numbers)"
+            f"{ids.shape} (a label image's values; {fix})"
+        )
+    if ids.dtype.kind == "i" and ids.size and ids.min() < 0:  # numpy's IndexError (s42 api)
+        raise UnetlabError(
+            f"ids hold {ids.min()}: object ids are 0 (background) or positive; set the "
+            "unlabelled pixels to 0 (ids[ids < 0] = 0)"
         )
     return ids
 

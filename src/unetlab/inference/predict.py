@@ -56,7 +56,7 @@ from unetlab.inference.rescale import check_scale, rescaled, restored
 from unetlab.inference.sizing import choose_tiling, memory_budget
 from unetlab.inference.tiling import iter_tiled_rows, tiled_apply, with_tta
 from unetlab.inference.tta import resolve_tta
-from unetlab.progress import progress_calls
+from unetlab.progress import add_total, progress_calls
 from unetlab.runtime import (
     check_precision,
     inference_layout,
@@ -634,9 +634,25 @@ def predict_image(
     grey = np.ndim(image) == 2 or np.ndim(image) == 3 and image.shape[2] == 1  # read as it is
     channel = None if grey and asked is None and model.in_channels == 1 else options.channel
     image = fit_channels(image, model.in_channels, name=name, channel=channel)
+    invalid = invalid_mask(invalid, image.shape[:2], name)
     check_finite(image, name, channel_axis=True, invalid=invalid)
     with progress_calls(progress, desc=name, unit="tile", leave=False) as done:
         return predict_fitted(model, image, options, progress=done, name=name, invalid=invalid)
+
+
+def invalid_mask(invalid, shape: tuple[int, int], name: str) -> np.ndarray | None:
+    """``invalid`` as an (H, W) bool array of the image's ``shape`` (nonzero: invalid), or
+    None; another shape is refused in one line (UnetlabError; it was numpy's "cannot reshape
+    array", audit s42 api)."""
+    if invalid is None:
+        return None
+    invalid = np.asarray(invalid)
+    if invalid.shape != tuple(shape):
+        raise UnetlabError(
+            f"{name}: invalid has shape {invalid.shape}, the image {tuple(shape)}: give an "
+            "(H, W) bool array of the image's pixels that are no sample (True: left out)"
+        )
+    return invalid if invalid.dtype == bool else invalid != 0
 
 
 #: a plane of a stack whose intensity scale (the percentile range or standard deviation the
@@ -931,6 +947,7 @@ def _tiled(model, image: np.ndarray, o: PredictOptions, apply: Callable, *, stat
             device=dev,
         )
         chosen.note(tile_size=chosen.tile_value(grid.tile))
+        add_total(progress, len(grid))
         return apply(
             fn,
             source,
@@ -1062,7 +1079,17 @@ def predict_tensor(
 
 def labels_from_probabilities(probabilities: np.ndarray) -> np.ndarray:
     """(K, H, W) probabilities -> (H, W) class indices (uint8, uint16 above 256 classes):
-    argmax for K >= 2, ``p >= 0.5`` for one sigmoid channel."""
+    argmax for K >= 2, ``p >= 0.5`` for one sigmoid channel. A NumPy array or a tensor (on
+    any device); (K, Z, H, W) gives (Z, H, W). Fewer than 3 dims are refused (UnetlabError:
+    an (H, W) map gave an (W,) row of indices, audit s42 api)."""
+    if isinstance(probabilities, torch.Tensor):
+        probabilities = probabilities.detach().cpu().numpy()
+    probabilities = np.asarray(probabilities)
+    if probabilities.ndim < 3:
+        raise UnetlabError(
+            f"probabilities must be (K, H, W), one plane per class, not shape "
+            f"{probabilities.shape}: predict_image's output (one sigmoid map: probs[None])"
+        )
     if probabilities.shape[0] == 1:
         return (probabilities[0] >= 0.5).astype(np.uint8)
     dtype = np.uint8 if probabilities.shape[0] <= 256 else np.uint16

@@ -92,8 +92,8 @@ def check_label_pair(pred, gt) -> tuple[np.ndarray, np.ndarray]:
 
 
 def check_label_image(pred, gt) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`check_label_pair` of the object measures, which also refuses more than two
-    dims (one image: a stack's frames are scored one by one, as :func:`pooled_object_scores`
+    """:func:`check_label_pair` of the object measures, which also refuses bool masks (no
+    ids) and more than two dims (one image: a stack's frames are scored one by one, as :func:`pooled_object_scores`
     does; a 3-D array read as one volume joined objects of different frames that share an
     id: audit s32 notebook 1)."""
     if max(np.ndim(pred), np.ndim(gt)) > 2:
@@ -103,7 +103,15 @@ def check_label_image(pred, gt) -> tuple[np.ndarray, np.ndarray]:
             "true) scores each frame and pools them ([object_scores(p, t) for p, t in "
             "zip(pred, true)] gives each frame's figures)"
         )
-    return check_label_pair(pred, gt)
+    pred, gt = check_label_pair(pred, gt)
+    for name, a in (("prediction", pred), ("ground truth", gt)):
+        if a.dtype == bool:  # it raised numpy's IndexError (audit s42 api)
+            raise UnetlabError(
+                f"{name} is a bool mask, not object ids: the object measures take a label "
+                "image of one id per object; give skimage.measure.label(mask) (4-connected: "
+                "connectivity=1)"
+            )
+    return pred, gt
 
 
 def overlaps(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,0 +1,108 @@
+"""The Python API as a notebook user meets it (audit s42 api): bad input refused in one
+line (UnetlabError) where numpy's or Python's own error came out, arrays of the common
+dtypes taken where they mean something, a report that prints in one line, and a tile bar
+that knows its end."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+import types
+
+import numpy as np
+import pytest
+import torch
+
+from unetlab import (
+    UNet,
+    UnetlabError,
+    load_config,
+    matching_table,
+    measure_objects,
+    object_scores,
+    pooled_object_scores,
+    predict_image,
+    weight_map,
+)
+from unetlab.evaluate.report import Report
+from unetlab.inference.predict import labels_from_probabilities
+
+
+def _net() -> UNet:
+    return UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+
+
+def _mask() -> np.ndarray:
+    mask = np.zeros((32, 32), bool)
+    mask[2:12, 2:12] = mask[14:30, 14:30] = True
+    return mask
+
+
+def test_labels_from_probabilities_refuses_a_map_and_takes_a_tensor():
+    probs = np.random.default_rng(0).random((3, 8, 9)).astype(np.float32)
+    with pytest.raises(UnetlabError, match=r"\(K, H, W\).*shape \(8, 9\)"):
+        labels_from_probabilities(probs[0])  # it gave 8 indices of a row
+    expected = labels_from_probabilities(probs)
+    assert np.array_equal(labels_from_probabilities(torch.from_numpy(probs)), expected)
+
+
+def test_predict_image_refuses_an_invalid_mask_of_another_size():
+    image = np.full((20, 24), 90, np.uint8)
+    with pytest.raises(UnetlabError, match=r"invalid has shape \(5, 5\), the image \(20, 24\)"):
+        predict_image(_net(), image, invalid=np.zeros((5, 5), bool))
+    out = predict_image(_net(), image, invalid=np.zeros((20, 24), np.uint8))  # 0/1: taken
+    assert out.shape == (2, 20, 24)
+
+
+@pytest.mark.parametrize("score", [object_scores, matching_table])
+def test_the_object_measures_refuse_a_bool_mask_naming_label(score):
+    ids = np.zeros((32, 32), np.int32)
+    with pytest.raises(UnetlabError, match="bool mask, not object ids.*measure.label"):
+        score(prediction=_mask(), truth=ids)  # numpy's IndexError before
+    with pytest.raises(UnetlabError, match="ground truth is a bool mask"):
+        score(prediction=ids, truth=_mask())
+
+
+def test_pooled_object_scores_refuse_a_bool_stack():
+    with pytest.raises(UnetlabError, match="bool mask, not object ids"):
+        pooled_object_scores(prediction=_mask()[None], truth=_mask()[None])
+
+
+def test_weight_map_takes_a_bool_mask_and_refuses_floats_as_unetlab_errors():
+    mask = _mask()
+    assert np.array_equal(weight_map(mask), weight_map(mask.astype(np.uint8)))
+    with pytest.raises(UnetlabError, match="integer class map, not float32"):
+        weight_map(mask.astype(np.float32))  # a plain ValueError before
+
+
+def test_measure_objects_refuses_negative_ids_and_names_label_for_a_bool_mask():
+    ids = np.full((8, 8), -1, np.int32)
+    with pytest.raises(UnetlabError, match="ids hold -1: object ids are 0"):
+        measure_objects(ids)  # numpy's IndexError before
+    with pytest.raises(UnetlabError, match=r"not bool .*skimage\.measure\.label"):
+        measure_objects(_mask())
+
+
+def test_load_config_takes_one_override_string_and_refuses_a_dict_as_path():
+    assert load_config(None, "train.epochs=3").train.epochs == 3  # was "override 't' ..."
+    with pytest.raises(UnetlabError, match="path must be a YAML file's path or None, not dict"):
+        load_config({"train": {"epochs": 3}})
+
+
+def test_a_report_is_one_line_in_a_notebook():
+    images = [{"name": f"{i:02d}", "miou": 0.5, "pairs": np.arange(1000)} for i in range(3)]
+    summary = {"miou": 0.5, "mdice": 0.625, "object_f1": None}
+    report = Report(["bg", "cell"], np.eye(2, dtype=np.int64), images, summary)
+    text = repr(report)
+    assert text.splitlines() == [text] and len(text) < 200
+    assert "3 images" in text and "miou 0.5000, mdice 0.6250;" in text and "table()" in text
+
+
+def test_the_tile_bar_knows_how_many_tiles_are_to_come(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # the text bar, on stderr
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    predict_image(_net(), np.full((40, 40), 90, np.uint8), tile_size=16, progress=True)
+    drawn = sys.stderr.getvalue()
+    assert re.search(r"100%\|#+\| (\d+)/\1 ", drawn), drawn  # it drew "9tile [00:00, ...]"
