@@ -6,7 +6,6 @@ that knows its end."""
 from __future__ import annotations
 
 import io
-import re
 import sys
 import types
 
@@ -14,19 +13,28 @@ import numpy as np
 import pytest
 import torch
 
+import unetlab
 from unetlab import (
+    CheckpointError,
+    ImageReadError,
     UNet,
     UnetlabError,
+    fit,
     load_config,
+    load_model,
     matching_table,
     measure_objects,
     object_scores,
+    plan_training,
     pooled_object_scores,
     predict_image,
+    read_image,
+    synthetic_em,
     weight_map,
 )
 from unetlab.evaluate.report import Report
 from unetlab.inference.predict import labels_from_probabilities
+from unetlab.metrics.isbi import information_score
 
 
 def _net() -> UNet:
@@ -103,6 +111,49 @@ def test_the_tile_bar_knows_how_many_tiles_are_to_come(monkeypatch):
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # the text bar, on stderr
     monkeypatch.setattr(sys, "stderr", io.StringIO())
+    bars = []
+
+    def kept(**settings):  # the bar itself: a cleared bar's last draw may be an earlier one
+        bars.append(unetlab.progress.tqdm(**settings))
+        return bars[-1]
+
+    monkeypatch.setattr(unetlab.progress, "progress_bar", kept)
     predict_image(_net(), np.full((40, 40), 90, np.uint8), tile_size=16, progress=True)
-    drawn = sys.stderr.getvalue()
-    assert re.search(r"100%\|#+\| (\d+)/\1 ", drawn), drawn  # it drew "9tile [00:00, ...]"
+    assert len(bars) == 1 and bars[0].n > 1
+    assert bars[0].total == bars[0].n  # None before: "9tile [00:00, ...]", no share, no end
+
+
+def test_reading_refuses_what_is_no_path_and_names_a_folder(tmp_path):
+    with pytest.raises(ImageReadError, match="not ndarray: an array is an image already"):
+        read_image(np.zeros((4, 4), np.uint8))  # pathlib's TypeError before
+    with pytest.raises(ImageReadError, match="is a folder: give one image file in it"):
+        read_image(tmp_path)  # "no such file" before
+
+
+@pytest.mark.parametrize(
+    "what, said", [(None, "not NoneType$"), (_net(), "not UNet: this is a model already")]
+)
+def test_load_model_refuses_what_is_no_path(what, said):
+    with pytest.raises(CheckpointError, match=f"expected a checkpoint file's path, {said}"):
+        load_model(what)
+
+
+@pytest.mark.parametrize("call", [plan_training, lambda cfg: fit(cfg, run_dir="unused")])
+def test_fit_and_plan_refuse_a_dict_naming_load_config(call):
+    with pytest.raises(UnetlabError, match="cfg must be a Config, not dict: .*load_config"):
+        call({"data": {"root": "data"}})  # AttributeError before
+
+
+def test_synthetic_em_takes_a_seed():
+    image = synthetic_em(32, 3)[0]  # "'int' object has no attribute 'uniform'" before
+    assert np.array_equal(image, synthetic_em(32, np.random.default_rng(3))[0])
+
+
+def test_the_errors_a_notebook_catches_are_public_and_scores_are_floats():
+    from unetlab import errors
+
+    for name in ("OutOfMemoryError", "FolderInUseError", "DiskFullError"):
+        assert getattr(unetlab, name) is getattr(errors, name) and name in unetlab.__all__
+    ids = np.zeros((16, 16), np.int32)
+    ids[2:8, 2:8], ids[9:15, 9:15] = 1, 2
+    assert type(information_score(ids, ids)) is float  # np.float64(...) in report.images

@@ -253,9 +253,18 @@ def _unwrap(model):
     return model
 
 
+def _check_path(path):
+    """``path`` itself where it is one; anything else refused in one line (pathlib's
+    TypeError before, audit s42 api: load_model(None), load_model(model))."""
+    if isinstance(path, (str, os.PathLike)):
+        return path
+    already = ": this is a model already" if isinstance(path, torch.nn.Module) else ""
+    raise CheckpointError(f"expected a checkpoint file's path, not {type(path).__name__}{already}")
+
+
 def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
     """The checkpoint's parts as a dict; CheckpointError if it is not a complete unetlab file."""
-    path = Path(path)
+    path = Path(_check_path(path))
     if path.is_dir():
         raise CheckpointError(_folder_message(path))
     if not path.is_file():
@@ -469,6 +478,7 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = None
     names it (:func:`export_source`; None for a package exported before that was recorded).
     A ``device`` that is no device, or CUDA where there is none, is refused (UnetlabError)
     before the file is read."""
+    _check_path(path)
     target = torch.device("cpu") if device is None else resolve_device(device)
     if is_package(path):
         seen: dict = {}

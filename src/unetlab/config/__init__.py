@@ -29,7 +29,13 @@ from unetlab.config.files import (
     shipped_configs,
 )
 from unetlab.config.guard import assigned_keys
-from unetlab.config.load import apply_overrides, changed_keys, explicit_keys, load_config
+from unetlab.config.load import (
+    apply_overrides,
+    changed_keys,
+    explicit_keys,
+    given_config,
+    load_config,
+)
 from unetlab.config.resume import (
     RESUMABLE,
     check_resumed,
@@ -70,6 +76,7 @@ __all__ = [
     "describe_changes",
     "explicit_keys",
     "find_config",
+    "given_config",
     "load_config",
     "load_run_config",
     "option",

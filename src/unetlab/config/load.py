@@ -57,6 +57,17 @@ def load_config(
     return cfg
 
 
+def given_config(cfg) -> Config:
+    """``cfg`` where it is a :class:`Config`; anything else (a dict of settings) refused in
+    one line, not as "'dict' object has no attribute 'checked'" (audit s42 api)."""
+    if isinstance(cfg, Config):
+        return cfg
+    raise UnetlabError(
+        f"cfg must be a Config, not {type(cfg).__name__}: "
+        "cfg = unetlab.load_config(None, ['data.root=path/to/data'])"
+    )
+
+
 def _override_list(path, overrides) -> list[str]:
     """``overrides`` as a list (one string: itself; its characters were read as overrides,
     "override 't' must look like section.key=value", audit s42 api), once ``path`` is

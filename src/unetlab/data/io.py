@@ -144,6 +144,22 @@ def grey_palette(im: Image.Image) -> bool:
     return bool(len(palette)) and bool((palette == palette[:, :1]).all())
 
 
+def _file_path(path) -> Path:
+    """``path`` as a Path; anything else refused in one line (pathlib's TypeError before,
+    audit s42 api: an array given to read_image)."""
+    if isinstance(path, (str, os.PathLike)):
+        return Path(path)
+    already = ": an array is an image already" if isinstance(path, np.ndarray) else ""
+    raise ImageReadError(f"expected an image file's path, not {type(path).__name__}{already}")
+
+
+def _not_file(path: Path) -> str:
+    """Why ``path``, which is no file, cannot be read."""
+    if path.is_dir():  # it said "no such file" (s42 api)
+        return "is a folder: give one image file in it (predict_folder takes folders)"
+    return "no such file"
+
+
 def read_stack(
     path: str | os.PathLike,
     *,
@@ -177,11 +193,11 @@ def read_stack(
 
     A ``mask`` folder of one file per object (a DSB sample's ``masks/``) is one instance
     map (:func:`unetlab.data.dsb.read_object_masks`)."""
-    path = Path(path)
+    path = _file_path(path)
     if mask and (objects := _object_masks(path)) is not None:
         return objects
     if not path.is_file():
-        raise ImageReadError(f"{path}: no such file")
+        raise ImageReadError(f"{path}: {_not_file(path)}")
     if mask and path.suffix.lower() in ANNOTATION_SUFFIXES:
         return outlined_mask(path)
     if axes is not None and path.suffix.lower() not in TIFF_SUFFIXES:

@@ -130,13 +130,14 @@ def _organelles(
 
 
 def synthetic_em(
-    size: int | tuple[int, int], rng: np.random.Generator, *, cell_size: float = CELL_SIZE
+    size: int | tuple[int, int], rng: np.random.Generator | int, *, cell_size: float = CELL_SIZE
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One EM-like image with its labels.
 
     Args:
         size: side (square) or (H, W), at least 8 px.
-        rng: e.g. ``np.random.default_rng(seed)``; the same state gives the same image.
+        rng: e.g. ``np.random.default_rng(seed)``, or the seed itself; the same state gives
+            the same image.
         cell_size: mean cell diameter in px.
 
     Returns:
@@ -144,6 +145,7 @@ def synthetic_em(
         encoding); instances (H, W) int32, 1..N per cell, 0 on membranes.
     """
     shape = _shape(size)
+    rng = np.random.default_rng(rng)  # a seed: "'int' object has no attribute" (s42 api)
     cells, membrane = cell_tessellation(shape, rng, cell_size=cell_size)
     organelles = _organelles(cells, membrane, rng, cell_size)
 
@@ -305,7 +307,8 @@ def synthetic_nuclei(
 
     Args:
         size: side (square) or (H, W), at least 8 px.
-        rng: e.g. ``np.random.default_rng(seed)``; the same state gives the same image.
+        rng: e.g. ``np.random.default_rng(seed)``, or the seed itself; the same state gives
+            the same image.
         radius: (min, max) mean nucleus radius in px.
         density: the fraction of the image the nuclei would cover without overlaps.
         bit_depth: 8 (uint8 image) or 16 (uint16, using about a sixteenth of the range, as

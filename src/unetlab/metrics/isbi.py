@@ -222,13 +222,14 @@ def _frame_information(pred: np.ndarray, gt: np.ndarray) -> dict:
     h_pred = _entropy(p[:, 1:].sum(0)) + singletons
     h_joint = _entropy(p[:, 1:].ravel()) + singletons
     mutual = max(h_truth + h_pred - h_joint, 0.0)
-    return {
+    scores = {
         "v_info": 2 * mutual / (h_pred + h_truth) if h_pred + h_truth else 1.0,
         "v_info_split": mutual / h_pred if h_pred else 1.0,
         "v_info_merge": mutual / h_truth if h_truth else 1.0,
         "vi_split": max(h_pred - mutual, 0.0),
         "vi_merge": max(h_truth - mutual, 0.0),
     }
+    return {k: float(v) for k, v in scores.items()}  # not np.float64(...) in a report (s42)
 
 
 def information_score(pred: np.ndarray, gt: np.ndarray) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from unetlab.config import Config, assigned_keys, changed_keys
+from unetlab.config import Config, assigned_keys, changed_keys, given_config
 from unetlab.data.exclude import check_exclude_rows
 from unetlab.data.fingerprint import unlabelled_fill
 from unetlab.data.mask_shares import inverted_masks
@@ -123,6 +123,7 @@ def plan_training(
     256`` is kept, also where it equals the default). Give the plan to ``fit(..., plan=plan)``
     for its reasons in ``train.log`` and ``plan.yaml``; ``plan.lines()`` lists them now."""
     notebook = explicit is None
+    cfg = given_config(cfg)
     explicit = users_keys(cfg) if notebook else explicit
     cfg = checked(cfg)
     fp, train, val, ignored = _checked(cfg, explicit)

@@ -15,7 +15,7 @@ import torch
 import yaml
 
 from unetlab.checkpoint import load_checkpoint, update_checkpoint
-from unetlab.config import Config
+from unetlab.config import Config, given_config
 from unetlab.cpu_share import cpu_reading
 from unetlab.data.split_record import SPLIT_FILE
 from unetlab.distributed import Group
@@ -131,7 +131,7 @@ def _prepared(
 ) -> tuple[Config, bool]:
     """``cfg`` checked and its paths made absolute, and whether the run resumes: the
     refusals that come before the run folder is touched, so nothing is left behind."""
-    cfg = cfg.checked()  # a bad value set as an attribute is one line
+    cfg = given_config(cfg).checked()  # a bad value set as an attribute is one line
     checked(progress, "", calls=False)  # a function is not called: refused, not ignored
     if cfg.data.root is None:
         raise UnetlabError(
