@@ -19,6 +19,11 @@ from unetlab import (
     ImageReadError,
     UNet,
     UnetlabError,
+    build_loss,
+    compare_runs,
+    encode_labels,
+    evaluate_model,
+    evaluate_predictions,
     fit,
     load_config,
     load_model,
@@ -27,8 +32,11 @@ from unetlab import (
     object_scores,
     plan_training,
     pooled_object_scores,
+    predict_file,
+    predict_folder,
     predict_image,
     read_image,
+    save_model,
     synthetic_em,
     weight_map,
 )
@@ -157,3 +165,43 @@ def test_the_errors_a_notebook_catches_are_public_and_scores_are_floats():
     ids = np.zeros((16, 16), np.int32)
     ids[2:8, 2:8], ids[9:15, 9:15] = 1, 2
     assert type(information_score(ids, ids)) is float  # np.float64(...) in report.images
+
+
+def test_evaluation_and_predict_file_refuse_arrays_and_no_model(tmp_path):
+    image = np.zeros((8, 8), np.uint8)
+    with pytest.raises(UnetlabError, match="data_dir must be a folder's path, not ndarray"):
+        evaluate_model(_net(), image)
+    with pytest.raises(UnetlabError, match="pred_dir must be a folder's path, not ndarray"):
+        evaluate_predictions(image, image)
+    with pytest.raises(UnetlabError, match="not NoneType"):
+        evaluate_model(None, tmp_path)  # "'NoneType' object has no attribute 'classes'"
+    with pytest.raises(UnetlabError, match="path must be an image file's path, not ndarray"):
+        predict_file(_net(), image, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_compare_runs_takes_one_folder_as_itself(tmp_path):
+    with pytest.raises(UnetlabError, match=f"^{tmp_path}/none: no such folder"):
+        compare_runs(str(tmp_path / "none"))  # "/: no such folder": its first character
+
+
+def test_losses_and_label_encoding_refuse_as_unetlab_errors():
+    with pytest.raises(UnetlabError, match="loss must be one of"):
+        build_loss("dicee")
+    with pytest.raises(UnetlabError, match=r"class indices 0\.\.3 do not fit the 2 label"):
+        encode_labels(np.array([[0, 3]], np.uint8), [0, 255])  # numpy's IndexError
+    with pytest.raises(UnetlabError, match="class indices -1..0"):
+        encode_labels(np.array([[0, -1]]), [0, 255])  # it gave 255 (read from the end)
+
+
+def test_save_model_names_its_argument_order_and_refuses_no_net(tmp_path):
+    with pytest.raises(UnetlabError, match=r"takes the path first: save_model\('model.pt'"):
+        save_model(_net(), tmp_path / "m.pt")  # as export_onnx(model, path) is called
+    with pytest.raises(UnetlabError, match="must be a unetlab UNet .*not NoneType"):
+        save_model(tmp_path / "m.pt", None)
+    assert not (tmp_path / "m.pt").exists()
+
+
+def test_predict_folder_refuses_a_dict_of_outputs(tmp_path):
+    with pytest.raises(UnetlabError, match="outputs must be an OutputOptions or None, not dict"):
+        predict_folder(_net(), tmp_path, tmp_path / "out", {"draw_overlay": True})

@@ -39,14 +39,14 @@ from __future__ import annotations
 
 import os
 import zipfile
-from dataclasses import asdict
+from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
 import torch
 
 from unetlab.atomic import atomic_path
 from unetlab.data.exclude import check_exclude_rows
-from unetlab.errors import CheckpointError
+from unetlab.errors import CheckpointError, UnetlabError
 from unetlab.models import UNet, model_from_config
 from unetlab.packages import is_package, load_package
 from unetlab.runtime import resolve_device
@@ -121,6 +121,18 @@ def _stamped(checkpoint: dict) -> dict:
     return stamped | {"format_version": 2 if used else 1, **({"features": used} if used else {})}
 
 
+def _check_save_arguments(path, model) -> None:
+    """UnetlabError in one line for :func:`save_model`'s arguments the wrong way round (the
+    exports take the model first) or a model that is no unetlab net (pathlib's TypeError
+    and "'NoneType' object has no attribute 'state_dict'" before, audit s42 api)."""
+    if isinstance(path, torch.nn.Module):
+        raise UnetlabError("save_model takes the path first: save_model('model.pt', model)")
+    if not is_dataclass(getattr(_unwrap(model), "config", None)):
+        raise UnetlabError(
+            f"model must be a unetlab UNet (unetlab.UNet, load_model), not {type(model).__name__}"
+        )
+
+
 def save_model(path: str | os.PathLike, model: UNet, *, overwrite: bool = False, **parts) -> Path:
     """Write ``model`` (architecture, classes, normalisation, weights) and extra parts.
 
@@ -134,6 +146,7 @@ def save_model(path: str | os.PathLike, model: UNet, *, overwrite: bool = False,
     reserved = {"format", "format_version", "version", "code", "config", "model"}
     if clash := reserved & set(parts):
         raise ValueError(f"save_model: {sorted(clash)} are reserved checkpoint parts")
+    _check_save_arguments(path, model)
     path = Path(path)
     refuse_replacing(path, overwrite=overwrite)
     state = {k: v.detach().to("cpu") for k, v in _unwrap(model).state_dict().items()}

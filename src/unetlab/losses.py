@@ -36,6 +36,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from unetlab.data.labels import IGNORE_INDEX
+from unetlab.errors import UnetlabError
 
 #: the losses :func:`build_loss` makes (config key ``train.loss``)
 LOSSES = ("ce", "dice", "ce+dice", "focal", "focal+dice", "lovasz", "ce+lovasz")
@@ -231,33 +232,33 @@ def _check(
     max_classes: int | None = None,
 ) -> None:
     if logits.ndim != 4 or target.ndim != 3:
-        raise ValueError(
+        raise UnetlabError(
             f"losses take (N, C, H, W) logits and an (N, H, W) target, not "
             f"{tuple(logits.shape)} and {tuple(target.shape)}"
         )
     n, c, h, w = logits.shape
     if target.shape != (n, h, w):
-        raise ValueError(
+        raise UnetlabError(
             f"logits are {n}x{c}x{h}x{w} but the target is {'x'.join(map(str, target.shape))}; "
             f"a valid-padding net loses its border: crop the target to the centre {h}x{w}"
         )
     if weight is not None and weight.shape != target.shape:
-        raise ValueError(
+        raise UnetlabError(
             f"weight map is {'x'.join(map(str, weight.shape))} but the target is "
             f"{'x'.join(map(str, target.shape))}; crop both the same way"
         )
     if c < min_classes or (max_classes is not None and c > max_classes):
         kind = "a sigmoid (1-channel)" if max_classes == 1 else "a softmax (>= 2 channel)"
-        raise ValueError(f"this loss is for {kind} net, but the logits have {c} channel(s)")
+        raise UnetlabError(f"this loss is for {kind} net, but the logits have {c} channel(s)")
     if target.dtype != torch.int64:
-        raise ValueError(
+        raise UnetlabError(
             f"the target must hold int64 class indices, not {target.dtype}; use target.long()"
         )
     top = 2 if c == 1 else c
     bad = (target != ignore_index) & ((target < 0) | (target >= top))
     if bool(bad.any()):  # caught here, not as a CUDA device-side assert
         values = torch.unique(target[bad])[:10].tolist()
-        raise ValueError(
+        raise UnetlabError(
             f"target holds value(s) {values} outside the {top} classes 0..{top - 1} and the "
             f"ignore index {ignore_index}; check data.label_values and model.num_classes"
         )
@@ -287,7 +288,7 @@ class SegmentationLoss(nn.Module):
         super().__init__()
         terms = (ce_weight, dice_weight, lovasz_weight)
         if min(terms) < 0 or sum(terms) == 0 or focal_gamma < 0:
-            raise ValueError(
+            raise UnetlabError(
                 f"loss term weights must be >= 0 and not all 0, and the focal gamma >= 0, not "
                 f"ce={ce_weight}, dice={dice_weight}, lovasz={lovasz_weight}, gamma={focal_gamma}"
             )
@@ -324,7 +325,7 @@ class SegmentationLoss(nn.Module):
     def _with_class_weights(self, logits: Tensor, target: Tensor, weight: Tensor | None) -> Tensor:
         cw = self.class_weights.to(logits.device)
         if len(cw) != max(logits.shape[1], 2):
-            raise ValueError(
+            raise UnetlabError(
                 f"{len(cw)} class weights for a net of {logits.shape[1]} output channel(s): "
                 "give one weight per class"
             )
@@ -352,7 +353,7 @@ def build_loss(
     ``focal_gamma``), ``"lovasz"`` and ``"ce+lovasz"`` (Lovász-softmax, a surrogate of 1 -
     IoU). ``class_weights`` (one per class) weigh the cross entropy's pixels by their class."""
     if name not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, not {name!r}")
+        raise UnetlabError(f"loss must be one of {LOSSES}, not {name!r}")
     terms = set(name.split("+"))
     ce = 1.0 if terms & {"ce", "focal"} else 0.0
     return SegmentationLoss(

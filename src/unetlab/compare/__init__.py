@@ -45,10 +45,12 @@ def compare_runs(paths: Iterable[str | os.PathLike], *, by: str = "best") -> Com
     """The runs of ``paths`` (run folders, or folders holding runs) side by side, sorted by
     ``by``: ``"best"`` (best.pt's val mIoU) or ``"last"`` (the last validation's), highest
     first. A run found inside a given folder that has not finished an epoch yet is left
-    out (a line says so); one given by name is refused, as are fewer than two runs."""
+    out (a line says so); one given by name is refused, as are fewer than two runs. One
+    path (a folder of runs) may be given as itself."""
     if by not in SORT_COLUMNS:
         raise UnetlabError(f"by must be {' or '.join(map(repr, SORT_COLUMNS))}, not {by!r}")
-    paths = list(paths)
+    # a str was read as its characters, "r: no such folder" (audit s42 api)
+    paths = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     folders, named = run_folders(paths)
     records = [r for r in map(read_run, folders) if _has_epochs(r, named)]
     if len(records) < 2:

@@ -5,6 +5,7 @@ they are read as (label values, an unmapped ignore value, object ids: :class:`Ma
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -239,3 +240,14 @@ def check_objects_scored(model, objects: bool | None, given: str, fix: str) -> N
             f"{given} would change nothing: a model of {classes} classes gets no object "
             f"scores unless asked: {fix}, or drop {given}"
         )
+
+
+def check_folders(**folders) -> None:
+    """UnetlabError in one line for a folder argument that is no path (an array: pathlib's
+    TypeError before, audit s42 api), naming what scores arrays in memory."""
+    for name, value in folders.items():
+        if not isinstance(value, str | os.PathLike):
+            raise UnetlabError(
+                f"{name} must be a folder's path, not {type(value).__name__}: arrays in "
+                "memory are scored with unetlab.ConfusionMatrix and unetlab.object_scores"
+            )

@@ -70,7 +70,12 @@ from unetlab.evaluate.accumulate import (
     without_excluded,
     without_region,
 )
-from unetlab.evaluate.checks import check_evaluation, check_model_classes, check_objects_scored
+from unetlab.evaluate.checks import (
+    check_evaluation,
+    check_folders,
+    check_model_classes,
+    check_objects_scored,
+)
 from unetlab.evaluate.frames import PageColumns
 from unetlab.evaluate.identity import files_identity
 from unetlab.evaluate.masks import encode, evaluation_pairs, instance_mask
@@ -124,6 +129,7 @@ def evaluate_model(
     ``axes``: those of TIFF images (and masks) recording none or wrong ones (None: those
     the checkpoint trained with, its ``data.axes``, where it records them)."""
     check_axes(axes)  # before a checkpoint loads
+    check_folders(**({"data_dir": data_dir} if pairs is None else {}))
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
     sizes = dict(pixel_size=pixel_size, z_spacing=z_spacing)
     kept = dict(connectivity=connectivity, boundary_class=boundary_class, objects=objects)
@@ -410,6 +416,11 @@ def _loaded(model, options, settings: dict) -> tuple[object, dict | None]:
     """(``model``, None) for a net; for the path of a checkpoint or package (as the CLI
     takes) its net, loaded onto the options' device, and its
     :func:`unetlab.checkpoint.checkpoint_source`."""
+    if model is None:  # "'NoneType' object has no attribute 'classes'" (audit s42 api)
+        raise UnetlabError(
+            "model must be a model loaded by unetlab.load_model(path), or a checkpoint's "
+            "path, not NoneType"
+        )
     if not isinstance(model, str | os.PathLike):
         return model, None
     from unetlab.checkpoint import checkpoint_source, load_model

@@ -64,6 +64,7 @@ from unetlab.evaluate.checks import (
     check_binary_values,
     check_class_indices,
     check_evaluation,
+    check_folders,
     check_ids_as_classes,
     check_one_file_values,
     ids_by_values,
@@ -138,6 +139,7 @@ def evaluate_predictions(
     worst images the report lists. ``exclude_rows`` (``{"bottom": 26}``, ``"bottom=26"``:
     :mod:`unetlab.data.exclude`): scored nowhere. ``objects_3d``: z-stacks of object ids
     scored in 3-D (:func:`~unetlab.evaluate.volumes.evaluate_volumes`)."""
+    check_folders(pred_dir=pred_dir, gt_dir=gt_dir)
     check_evaluation(worst=worst, ignore_value=ignore_value, label_values=label_values)
     exclude_rows = check_exclude_rows(exclude_rows, "exclude_rows")
     kept = dict(connectivity=connectivity, boundary_class=boundary_class, objects=objects)

@@ -281,6 +281,11 @@ def predict_file(
     finished; the same call predicts the others (:mod:`~unetlab.inference.page_resume`)."""
     check_keywords(OutputOptions.taken(outputs, settings)[1])  # instances=: objects=True
     check_model(model)  # a checkpoint's path: load it first
+    if not isinstance(path, str | os.PathLike):  # pathlib's TypeError (audit s42 api)
+        raise UnetlabError(
+            f"path must be an image file's path, not {type(path).__name__}: an array is "
+            "predicted by unetlab.predict_image (predict_objects for its objects)"
+        )
     # True: a bar of the tiles, as predict_image(progress=True) draws (audit s32 notebook 4)
     with (
         progress_calls(progress, desc=Path(path).name, unit="tile", leave=False) as done,

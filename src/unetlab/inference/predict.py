@@ -1105,10 +1105,17 @@ def labels_from_probabilities(probabilities: np.ndarray) -> np.ndarray:
 
 
 def encode_labels(labels: np.ndarray, label_values: Sequence[int] | None) -> np.ndarray:
-    """Class indices -> the mask values the model was trained on (e.g. 0/255)."""
+    """Class indices -> the mask values the model was trained on (e.g. 0/255). An index
+    outside ``label_values`` is refused (UnetlabError; numpy's IndexError, or a negative
+    one read from the end, before: audit s42 api)."""
     if label_values is None:
         return labels
-    lut = np.asarray(label_values)
+    lut, labels = np.asarray(label_values), np.asarray(labels)
+    if labels.size and (labels.max() >= len(lut) or labels.min() < 0):
+        raise UnetlabError(
+            f"class indices {labels.min()}..{labels.max()} do not fit the {len(lut)} label "
+            f"values {list(lut)[:10]}: give labels_from_probabilities' indices of this model"
+        )
     dtype = np.uint8 if lut.min() >= 0 and lut.max() <= 255 else np.int32
     if lut.min() >= 0 and lut.max() <= 65535 and dtype != np.uint8:
         dtype = np.uint16

@@ -152,7 +152,13 @@ class OutputOptions:
 
     @classmethod
     def of(cls, outputs: OutputOptions | None = None, **changes) -> OutputOptions:
-        """``outputs`` (default: the defaults) with the fields in ``changes`` replaced."""
+        """``outputs`` (default: the defaults) with the fields in ``changes`` replaced;
+        anything else refused in one line (a dict: "'dict' object has no attribute", s42)."""
+        if outputs is not None and not isinstance(outputs, cls):
+            raise UnetlabError(
+                f"outputs must be an OutputOptions or None, not {type(outputs).__name__}: "
+                "OutputOptions(draw_overlay=True), or its fields by name (draw_overlay=True)"
+            )
         base = outputs if outputs is not None else cls()
         return replace(base, **changes) if changes else base
 
