@@ -60,9 +60,14 @@ def fit(
     split: dict | None = None,
     config_file: str | os.PathLike | None = None,
 ) -> dict:
-    """Train ``cfg`` into ``run_dir``; returns the final metrics and where things are:
-    ``best_val_miou``, best.pt's val mIoU (epoch ``best_epoch``), ``best_val_miou_smoothed``
-    the average over the validations that chose it (``train.best_smoothing``), ``val`` the last.
+    """Train ``cfg`` into ``run_dir``; returns the final metrics and where things are, a
+    plain dict: ``best_val_miou``, best.pt's val mIoU (epoch ``best_epoch``),
+    ``best_val_miou_smoothed`` the average over the validations that chose it
+    (``train.best_smoothing``), ``val`` the last validation's figures (``miou``, ``iou``
+    per class, ...; ``val_miou_classes`` names the classes), ``best_checkpoint`` and
+    ``last_checkpoint`` (paths as str), ``run_dir``, ``epochs``, ``steps``, ``seconds``
+    (wall clock), ``label_offset``, ``cpu_share`` and ``cpu_warning`` (other work on the
+    cores: None where not measured or said).
 
     OutputError for an existing run unless ``resume`` (from ``checkpoints/last.pt``;
     ``"auto"``: where there is one, as a requeued batch job) or ``overwrite``, for run files
