@@ -37,6 +37,7 @@ from unetlab import (
     predict_image,
     read_image,
     save_model,
+    summarize,
     synthetic_em,
     weight_map,
 )
@@ -205,3 +206,10 @@ def test_save_model_names_its_argument_order_and_refuses_no_net(tmp_path):
 def test_predict_folder_refuses_a_dict_of_outputs(tmp_path):
     with pytest.raises(UnetlabError, match="outputs must be an OutputOptions or None, not dict"):
         predict_folder(_net(), tmp_path, tmp_path / "out", {"draw_overlay": True})
+
+
+@pytest.mark.parametrize("size", ["big", 5.5, (1, 2, 3)])
+def test_summarize_refuses_a_size_that_is_no_whole_number(size):
+    with pytest.raises(UnetlabError, match="input_size must be a whole number of pixels"):
+        summarize(UNet.from_preset("paper"), size)  # "big": "'>=' not supported ..."
+    assert summarize(UNet.from_preset("paper"), np.int64(572)).output_size == (388, 388)

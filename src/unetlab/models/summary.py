@@ -15,6 +15,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from unetlab.errors import UnetlabError
 from unetlab.models import UNet, model_from_config
 from unetlab.models.sizes import nearest_valid_sizes
 
@@ -70,12 +71,23 @@ def default_size(model: UNet) -> int:
     return size if lower == size else upper
 
 
+def _size_pair(input_size) -> tuple[int, int]:
+    """``input_size`` as (h, w); not whole numbers, or not one or two of them: UnetlabError
+    in one line ("big" was read as 3 sizes, then "'>=' not supported", audit s42 api)."""
+    size = (input_size, input_size) if hasattr(input_size, "__index__") else input_size
+    whole = isinstance(size, tuple | list) and len(size) == 2
+    if whole and all(hasattr(n, "__index__") and not isinstance(n, bool) for n in size):
+        return int(size[0]), int(size[1])
+    raise UnetlabError(
+        f"input_size must be a whole number of pixels (572) or an (h, w) pair, not {input_size!r}"
+    )
+
+
 def summarize(model: UNet, input_size: int | tuple[int, int] | None = None) -> Summary:
     """Trace ``model``'s architecture at ``input_size`` (validated first; default: the
     paper's 572 for valid nets, 512 for same nets, or the next valid size) on the meta
     device."""
-    input_size = input_size or default_size(model)
-    size = (input_size, input_size) if isinstance(input_size, int) else tuple(input_size)
+    size = _size_pair(input_size or default_size(model))
     out_size = model.output_size(size)  # ValueError with the nearest sizes if invalid
     with torch.device("meta"):
         meta = model_from_config(asdict(model.config)).eval()
