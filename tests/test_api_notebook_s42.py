@@ -189,7 +189,9 @@ def test_compare_runs_takes_one_folder_as_itself(tmp_path):
 def test_losses_and_label_encoding_refuse_as_unetlab_errors():
     with pytest.raises(UnetlabError, match="loss must be one of"):
         build_loss("dicee")
-    with pytest.raises(UnetlabError, match=r"class indices 0\.\.3 do not fit the 2 label"):
+    with pytest.raises(
+        UnetlabError, match=r"class indices 0\.\.3 do not fit the 2 label values \[0, 255\]:"
+    ):
         encode_labels(np.array([[0, 3]], np.uint8), [0, 255])  # numpy's IndexError
     with pytest.raises(UnetlabError, match="class indices -1..0"):
         encode_labels(np.array([[0, -1]]), [0, 255])  # it gave 255 (read from the end)

@@ -1114,7 +1114,7 @@ def encode_labels(labels: np.ndarray, label_values: Sequence[int] | None) -> np.
     if labels.size and (labels.max() >= len(lut) or labels.min() < 0):
         raise UnetlabError(
             f"class indices {labels.min()}..{labels.max()} do not fit the {len(lut)} label "
-            f"values {list(lut)[:10]}: give labels_from_probabilities' indices of this model"
+            f"values {lut.tolist()[:10]}: give labels_from_probabilities' indices of this model"
         )
     dtype = np.uint8 if lut.min() >= 0 and lut.max() <= 255 else np.int32
     if lut.min() >= 0 and lut.max() <= 65535 and dtype != np.uint8:
