@@ -36,6 +36,7 @@ from unetlab import (
     predict_folder,
     predict_image,
     read_image,
+    run_demo,
     save_model,
     summarize,
     synthetic_em,
@@ -215,3 +216,9 @@ def test_summarize_refuses_a_size_that_is_no_whole_number(size):
     with pytest.raises(UnetlabError, match="input_size must be a whole number of pixels"):
         summarize(UNet.from_preset("paper"), size)  # "big": "'>=' not supported ..."
     assert summarize(UNet.from_preset("paper"), np.int64(572)).output_size == (388, 388)
+
+
+def test_run_demo_refuses_minutes_that_are_no_number(tmp_path):
+    with pytest.raises(UnetlabError, match="seed and minutes are numbers, not 0 and 'two'"):
+        run_demo(tmp_path / "demo", minutes="two")  # "'<=' not supported ..." before
+    assert not (tmp_path / "demo").exists()
