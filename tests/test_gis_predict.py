@@ -71,7 +71,7 @@ def test_cli_says_each_classs_area_on_the_map(tmp_path, caplog, monkeypatch):
 
     _ortho(tmp_path)
     save_model(tmp_path / "m.pt", three_class_net())
-    monkeypatch.setattr(predict, "_load", lambda args, device: three_class_net())
+    monkeypatch.setattr(predict, "_load", lambda args, device, **_: three_class_net())
     argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
     argv += ["--output", str(tmp_path / "o"), "--instances", "--min-area", "1"]
     with caplog.at_level(logging.INFO):

@@ -37,7 +37,7 @@ def test_cli_predict_says_the_objects_of_each_class(tmp_path, caplog, monkeypatc
     tifffile.imwrite(tmp_path / "in" / "g10.tif", labels.astype(np.float32))
     by_class = [None, {"count": 3, "area_p05": 40.0}, {"count": 3, "area_p05": 8.0}]
     save_model(tmp_path / "m.pt", three_class_net(by_class))
-    monkeypatch.setattr(predict, "_load", lambda args, device: three_class_net(by_class))
+    monkeypatch.setattr(predict, "_load", lambda args, device, **_: three_class_net(by_class))
     argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
     with caplog.at_level(logging.INFO):
         assert main([*argv, "--output", str(tmp_path / "out"), "--instances"]) == 0

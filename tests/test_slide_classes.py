@@ -99,7 +99,7 @@ def test_cli_predict_says_a_streamed_images_objects_of_each_class(tmp_path, capl
     (tmp_path / "in").mkdir()
     grains(tmp_path / "in", "g10.tif")
     save_model(tmp_path / "m.pt", three_class_net(BY_CLASS))
-    monkeypatch.setattr(predict, "_load", lambda args, device: three_class_net(BY_CLASS))
+    monkeypatch.setattr(predict, "_load", lambda args, device, **_: three_class_net(BY_CLASS))
     argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
     argv += ["--output", str(tmp_path / "out"), "--instances", "--large-pixels", "100"]
     with caplog.at_level(logging.INFO):
