@@ -1,6 +1,7 @@
 """``unetlab demo``: the quick variant end to end, its outputs, and the folder safety rules."""
 
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -13,11 +14,14 @@ from unetlab.demo import run_demo
 pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
 
 
-def test_quick_demo_writes_everything(tmp_path, capsys):
+def test_quick_demo_writes_everything(tmp_path, capsys, caplog):
+    caplog.set_level(logging.INFO)
     out = tmp_path / "demo"
     assert main(["demo", "--output", str(out), "--quick", "--no-progress"]) == 0
     printed = capsys.readouterr().out
     assert "mIoU" in printed and str(out) in printed
+    # the held-out figures said once (s42 readme walk: a log line, then the same as printed)
+    assert (printed + caplog.text).count("held-out") == 1, printed + caplog.text
     metrics = json.loads((out / "metrics.json").read_text())
     assert 0.0 <= metrics["miou"] <= 1.0
     assert set(metrics["iou"]) == {"membrane", "cell"} and "rand_error" in metrics

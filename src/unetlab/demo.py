@@ -247,11 +247,6 @@ def _demo(
         **_run_figures(trained, plan, started, quick=quick, seed=seed),
     }
     _write_text(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
-    log.info(
-        "held-out mIoU %.4f (%s)",
-        metrics["miou"],
-        ", ".join(f"{k} IoU {v:.4f}" for k, v in metrics["iou"].items()),
-    )
     names = ("metrics.json", "curves.png", "overlays", "predictions", "large_overlay.png")
     return _with_paths(metrics, out, names, trained)
 
