@@ -1,0 +1,133 @@
+"""README.md's Python blocks run as written (s42 README walk: test_readme.py checks the names
+and flags they use, not that they run). Each block is taken from the README by a line it
+holds and run in a folder holding the files it names, with tiny nets and images. Not run
+here: the ``fit`` block (a 10-minute budget) and napari's (napari is not a test dependency).
+"""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+
+from unetlab import UNet, save_model
+from unetlab.data.io import write_png
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+BLOCK = re.compile(r"^```([\w-]*)\n(.*?)^```", re.S | re.M)
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
+
+
+def _python_block(needle: str) -> str:
+    """The one Python block of README.md that holds ``needle``."""
+    found = [code for lang, code in BLOCK.findall(README) if lang == "python" and needle in code]
+    assert len(found) == 1, f"README has {len(found)} Python blocks holding {needle!r}"
+    return found[0]
+
+
+def _run(code: str, **names) -> dict:
+    """``code`` run as a script (in the current folder) with ``names`` defined: its names."""
+    namespace = {"__name__": "__readme__", **names}
+    exec(compile(code, "README.md", "exec"), namespace)
+    return namespace
+
+
+def _tiny_model() -> UNet:
+    """A two-class net of 0/255 masks, as a binary model trained on such masks is."""
+    model = UNet(1, 2, depth=2, base_channels=2)
+    model.label_values = [0, 255]
+    return model.eval()
+
+
+def _image_and_mask(root: Path, name: str = "00.png") -> None:
+    """``images/NAME`` (grey, 48 px) and ``masks/NAME`` (0/255 blobs) under ``root``."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:48, :48]
+    mask = np.where(((yy % 24 - 12) ** 2 + (xx % 24 - 12) ** 2) < 49, 255, 0).astype(np.uint8)
+    write_png(
+        root / "images" / name, (mask // 2 + rng.integers(0, 60, mask.shape)).astype(np.uint8)
+    )
+    write_png(root / "masks" / name, mask)
+
+
+def test_the_paper_net_block_gives_the_figures_its_comments_say():
+    code = _python_block('UNet.from_preset("paper")')
+    model = _run(code)["model"]
+    assert "# 31,030,658 parameters" in code
+    assert sum(p.numel() for p in model.parameters()) == 31_030_658
+    assert "# 388" in code and model.output_size(572) == 388
+    assert "# 92 px per side, 185 px" in code
+    assert (model.border, model.receptive_field) == (92, 185)
+
+
+def test_the_overlap_tile_block_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    save_model("runs/mine/checkpoints/best.pt", _tiny_model())
+    _image_and_mask(tmp_path)
+    probs = _run(_python_block("probs = predict_image(model, image)    #"))["probs"]
+    assert probs.shape == (2, 48, 48) and probs.dtype == np.float32
+
+
+def test_the_folder_and_in_memory_scores_block_runs(tmp_path, monkeypatch):
+    """'A folder of images, as unetlab predict does it ... scored against masks in memory'."""
+    monkeypatch.chdir(tmp_path)
+    _image_and_mask(tmp_path)
+    found = _run(_python_block("predict_folder(model,"), model=_tiny_model())
+    assert set(found["done"].written) == {Path("images/00.png")}
+    assert Path("out/00.png").is_file() and Path("out/00_overlay.png").is_file()
+    assert 0.0 <= found["s"]["f1"] <= 1.0 and "miou" in found["cm"].compute()
+    assert found["true_ids"].max() == 4  # the mask's four discs
+
+
+def test_the_channel_stacking_block_writes_named_channels(tmp_path, monkeypatch):
+    """'Channels in separate files': its stacked TIFFs name DAPI, as --channel DAPI reads."""
+    from unetlab.data.tiffmeta import channel_names
+
+    monkeypatch.chdir(tmp_path)
+    Path("plate").mkdir()
+    for well in ("A01_s1", "A02_s1"):
+        for w in ("w1", "w2"):
+            tifffile.imwrite(f"plate/{well}_{w}.tif", np.full((16, 20), 7, np.uint16))
+    _run(_python_block('plate, out = Path("plate"), Path("stacked")'))
+    assert sorted(p.name for p in Path("stacked").iterdir()) == ["A01_s1.tif", "A02_s1.tif"]
+    assert channel_names("stacked/A01_s1.tif") == ["DAPI", "CellMask"]
+    with tifffile.TiffFile("stacked/A01_s1.tif") as tif:
+        assert tif.series[0].axes == "CYX" and tif.series[0].shape == (2, 16, 20)
+
+
+def test_the_plate_tables_block_joins_the_tables(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("pred").mkdir()
+    for name, ids in (("a", [1, 2]), ("b", [1])):
+        rows = "".join(f"{i},10,{name}.png,{name}.png\n" for i in ids)
+        Path(f"pred/{name}_objects.csv").write_text("id,area,image,path\n" + rows)
+    objects = _run(_python_block('glob.glob("pred/*_objects.csv")'))["objects"]
+    assert list(objects["image"]) == ["a.png", "a.png", "b.png"]
+
+
+class _Viewer:
+    """napari.Viewer's add_labels / add_image, recorded."""
+
+    def __init__(self):
+        self.layers = []
+
+    def __getattr__(self, name):
+        if not name.startswith("add_"):
+            raise AttributeError(name)
+        return lambda data, **kwargs: self.layers.append((name, data.shape, kwargs))
+
+
+def test_the_napari_reader_block_adds_the_class_map_at_its_scale(tmp_path, monkeypatch):
+    """'Read them, or any output, in Python': a class map of a TIFF of 0.5 µm pixels."""
+    from unetlab import predict_file
+
+    monkeypatch.chdir(tmp_path)
+    image = np.random.default_rng(0).integers(0, 255, (40, 48), np.uint8)
+    tifffile.imwrite("cells.tif", image, resolution=(20000, 20000), resolutionunit="CENTIMETER")
+    predict_file(_tiny_model(), "cells.tif", "out")
+    viewer = _Viewer()
+    _run(_python_block('read_output("out/cells.tif")'), viewer=viewer)
+    ((kind, shape, kwargs),) = viewer.layers
+    assert kind == "add_labels" and shape == (40, 48) and kwargs["scale"] == (0.5, 0.5)
