@@ -38,6 +38,7 @@ from unetlab.inference.earlier_outputs import (
 )
 from unetlab.inference.files import check_options, file_record, predict_file
 from unetlab.inference.keywords import check_keywords
+from unetlab.inference.object_recipe import is_instance_model
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.objects_summary import (
     claim_summary,
@@ -935,6 +936,7 @@ class _Run:
             later = [f for f in todo if f not in shared | self.alone]
             streamed = len(shared | self.alone) + sum(later_streamed(later, *rule))
             _say_start(self.model, len(todo), streamed, name, self.group, self.each)
+            _say_classes_only(self.model, self.outputs)
             for line in notes:
                 log.info("%s", line)
         if self.clock is not None and mine:
@@ -1142,6 +1144,18 @@ def _say_start(
         log.info("predictions moved by the checkpoint's label offset: %s", describe_offset(offset))
     if given.tta:
         log.info(describe_tta(model, given.tta))
+
+
+def _say_classes_only(model: torch.nn.Module, outputs: OutputOptions) -> None:
+    """One line where an instance (nuclei) model predicts without objects: its labels are
+    its three target classes, not one id per nucleus (s42 README walk: said nowhere, and
+    ``evaluate --pred`` then refused them)."""
+    if is_instance_model(model) and not outputs.objects:
+        log.info(
+            "an instance (nuclei) model: without --instances its labels are its classes %s, "
+            "not the nuclei; add --instances (objects=True) for one id per nucleus and a table",
+            ", ".join(map(str, getattr(model, "classes", ()))),
+        )
 
 
 def _nothing_to_predict(skipped: int, failed: int) -> str:
