@@ -936,7 +936,7 @@ class _Run:
             later = [f for f in todo if f not in shared | self.alone]
             streamed = len(shared | self.alone) + sum(later_streamed(later, *rule))
             _say_start(self.model, len(todo), streamed, name, self.group, self.each)
-            _say_classes_only(self.model, self.outputs)
+            _say_output_notes(self.model, self.outputs, max(len(todo) - streamed, 0))
             for line in notes:
                 log.info("%s", line)
         if self.clock is not None and mine:
@@ -1146,10 +1146,18 @@ def _say_start(
         log.info(describe_tta(model, given.tta))
 
 
-def _say_classes_only(model: torch.nn.Module, outputs: OutputOptions) -> None:
+def _say_output_notes(model: torch.nn.Module, outputs: OutputOptions, whole: int) -> None:
     """One line where an instance (nuclei) model predicts without objects: its labels are
     its three target classes, not one id per nucleus (s42 README walk: said nowhere, and
-    ``evaluate --pred`` then refused them)."""
+    ``evaluate --pred`` then refused them); one where OME-Zarr is asked for and ``whole``
+    inputs are read whole, so written as PNG or TIFF (the format is for streamed images)."""
+    if outputs.output_format == "ome-zarr" and whole:
+        log.info(
+            "--output-format ome-zarr is for large images, which are streamed: %d input(s) "
+            "read whole are written as PNG or TIFF (--large-pixels N streams images of more "
+            "than N pixels)",
+            whole,
+        )
     if is_instance_model(model) and not outputs.objects:
         log.info(
             "an instance (nuclei) model: without --instances its labels are its classes %s, "
