@@ -297,3 +297,20 @@ def test_a_skipped_input_s_outputs_are_asked_their_record_once(tmp_path, monkeyp
     monkeypatch.setattr(records, "embedded_key", lambda p: asked.append(Path(p).name) or real(p))
     folder_summary(out, files, written=[b, a], skipped=[c], focus=False)
     assert asked and len(asked) == len(set(asked))  # C01's outputs, each once
+
+
+def test_an_animated_gifs_frames_have_their_focus(tmp_path):
+    """A GIF clip is predicted frame by frame (a time series): each frame's row in the
+    summary has its focus (s42 README walk: the focus column was empty, the GIF's frames
+    refused as training refuses them)."""
+    from PIL import Image
+
+    from unetlab.inference.objects_summary import page_focus
+
+    rng = np.random.default_rng(3)
+    frames = [(_cells(rng) // 257).astype(np.uint8) for _ in range(3)]
+    pictures = [Image.fromarray(f) for f in frames]
+    pictures[0].save(tmp_path / "clip.gif", save_all=True, append_images=pictures[1:])
+    found = page_focus(tmp_path / "clip.gif")
+    assert found is not None and len(found) == 3 and all(v is not None for v in found)
+    assert found[1] == pytest.approx(focus_measure(frames[1]), rel=0.05)

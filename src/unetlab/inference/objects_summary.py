@@ -315,14 +315,14 @@ def page_focus(
     if path.is_dir():
         return None
     try:
-        pages, h, w = stack_shape(path)
+        pages, h, w = stack_shape(path, frames=True)  # a GIF clip's frames: its pages
         if pages * h * w > FOCUS_PIXELS:
             return None
         order = input_pages(path, pages) if order is None else order
         boxes = None if table is None else object_boxes(table, order)
         if table is not None and boxes is None:
             return None
-        stack = read_stack(path)
+        stack = read_stack(path, frames=True)
     except (UnetlabError, OSError, ValueError):
         return None
     none = np.zeros((0, 4), np.int64)
