@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from skimage.draw import ellipse, polygon
+from skimage.draw import ellipse
 
 from unetlab.data.read_notes import note_once
 from unetlab.errors import DatasetError
@@ -368,10 +368,40 @@ def _inside(outline: Outline, box: tuple[int, int, int, int]) -> np.ndarray:
         if min(radii) > 0:
             inside[ellipse(*centre, *radii, shape=inside.shape)] = True
         return inside
-    for ring in outline.rings:
-        rows, cols = polygon(ring[:, 1] - 0.5 - y0, ring[:, 0] - 0.5 - x0, shape=inside.shape)
-        inside[rows, cols] ^= True
-    return inside
+    rings = [(ring[:, 1] - 0.5 - y0, ring[:, 0] - 0.5 - x0) for ring in outline.rings]
+    return _filled(rings, inside.shape) if rings else inside
+
+
+def _filled(rings: list[tuple[np.ndarray, np.ndarray]], shape: tuple[int, int]) -> np.ndarray:
+    """The pixels (r, c) of ``shape`` inside the polygon of ``rings`` ((ys, xs) each; even-
+    odd, so a ring inside another is a hole), as skimage.draw.polygon fills each, by
+    scanlines: each row's edge crossings sorted, the pixels from an odd crossing to the next
+    filled. Its cost grows with the vertices and the rows they span, not with vertices x
+    pixels (s42: a traced outline of 14,414 vertices over 1277 x 1022 px took minutes)."""
+    h, w = shape
+    rows, cross = zip(*(_crossings(ys, xs, h) for ys, xs in rings))
+    rows, cross = np.concatenate(rows), np.concatenate(cross)
+    order = np.lexsort((cross, rows))
+    rows, cols = rows[order], np.clip(np.ceil(cross[order]), 0, w).astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])  # each row's first crossing
+    nth = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+    toggles = np.zeros((h, w + 1), np.int32)
+    np.add.at(toggles, (rows, cols), np.where(nth % 2 == 0, 1, -1))
+    return np.cumsum(toggles, axis=1)[:, :w] > 0
+
+
+def _crossings(ys: np.ndarray, xs: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where the closed polygon ``ys``, ``xs`` crosses the rows 0..h-1: (row, x) of each
+    crossing; an edge spans the rows from its lower end up to, not at, its upper end."""
+    y1, x1 = np.roll(ys, -1), np.roll(xs, -1)
+    edge = ys != y1  # a level edge crosses no row
+    ya, yb, xa, xb = ys[edge], y1[edge], xs[edge], x1[edge]
+    first = np.clip(np.ceil(np.minimum(ya, yb)), 0, h).astype(np.int64)
+    count = np.clip(np.ceil(np.maximum(ya, yb)), 0, h).astype(np.int64) - first
+    which = np.repeat(np.arange(len(count)), count)  # each crossing's edge
+    rows = np.arange(len(which)) - np.repeat(np.cumsum(count) - count, count) + first[which]
+    ya, yb, xa, xb = ya[which], yb[which], xa[which], xb[which]
+    return rows, xa + (rows - ya) * (xb - xa) / (yb - ya)
 
 
 def _say(where: str, n: int, over: int, outside: int, empty: int, labels: set[str]) -> None:
