@@ -150,3 +150,37 @@ def test_a_message_of_several_lines_is_said_in_one():
     assert one_line(train, "argument --x: not 'a  b':\n    give a number\n") == (
         "argument --x: not 'a  b': give a number (see unetlab train --help)"
     )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["predict", "--outptu", "o", "-h"],  # a flag spelt like one it has, then -h
+        ["-h", "train", "--bogus"],  # unetlab's -h before the command, a bad flag after
+        ["--vers", "--help"],
+    ],
+)
+def test_help_beside_a_flag_like_one_it_has_is_help(capsys, argv):
+    """-h after a misspelt flag (or before the command) printed 'did you mean' instead of
+    the help argparse gives wherever -h stands."""
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    out, err = capsys.readouterr()
+    assert stop.value.code == 0 and out.startswith("usage: unetlab") and err == ""
+
+
+def test_a_word_after_a_double_dash_is_not_called_a_flag(capsys):
+    """``-- -x.png``: after ``--`` a word, refused as one, not as 'no such flag'."""
+    assert _said(capsys, [*PREDICT, "--", "-x.png"]) == (
+        "unetlab predict: error: unrecognized arguments: -- -x.png: no flag takes it; a "
+        "value follows its flag " + SEE.format("predict")
+    )
+
+
+def test_a_misspelt_flag_with_a_spaced_value_is_named(capsys):
+    """``--outptu='my dir'``: the space is the value's; the typo is named, not --output
+    said missing."""
+    assert _said(capsys, [*PREDICT[:-2], "--outptu=my dir"]) == (
+        "unetlab predict: error: unrecognized arguments: --outptu: did you mean --output? "
+        + SEE.format("predict")
+    )

@@ -125,6 +125,8 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.
     command = next((a for a in given if not a.startswith("-")), None)
     if command in GUESSED:
         parser.error(f"'{command}' is not a command: use {GUESSED[command]}")
+    if _asks_help(given):
+        return parser.parse_args(argv)  # argparse's help, whatever else is given beside it
     if typo := _typo(parser, "", given[: given.index(command)] if command else given):
         parser.error(typo)  # unetlab's own flags, before the command: ``unetlab --vers``
     if command in parser.commands and (dashed := _dashed_file(given)) is not None:
@@ -158,14 +160,21 @@ def _dashed_file(given: list[str]) -> str | None:
     return None
 
 
+def _asks_help(given: list[str]) -> bool:
+    """Whether ``given`` asks for help (``-h``/``--help`` before a ``--``), before or after
+    the command, beside a misspelt flag too (``predict --outptu o -h``)."""
+    before = given[: given.index("--")] if "--" in given else given
+    return "-h" in before or "--help" in before
+
+
 def _misspelt_flag(parser: argparse.ArgumentParser, command: str, given: list[str]) -> str:
     """The line for a flag after ``command`` in ``given`` (before a ``--``) that the command
     does not know, said before anything else is: ``--outptu`` named the required --output
     as missing, not the typo, and ``--instancs`` named no flag to use (audit s41
     auditslide). It names the flag spelt like it, or that it is a prefix of (``--instance``:
     argparse's prefixes are off, as a longer flag added later would change what one meant),
-    or :data:`GUESSED_FLAGS`' line; "" where all are known or help is asked (argparse then
-    says what it says)."""
+    or :data:`GUESSED_FLAGS`' line; "" where all are known (argparse then says what it
+    says; help asked is :func:`_asks_help`'s)."""
     return _typo(parser.commands[command], command, given[given.index(command) + 1 :])
 
 
@@ -177,9 +186,7 @@ def _typo(parser: argparse.ArgumentParser, command: str, given: list[str]) -> st
     unknown = []
     for at, token in enumerate(given):
         flag = token.split("=")[0]
-        if token in ("-h", "--help"):
-            return ""  # argparse's help, whatever else is given
-        if not flag.startswith("--") or flag in known or " " in token:
+        if not flag.startswith("--") or flag in known or " " in flag:
             continue  # a value (argparse's rule: one with a space is one), or a flag
         if (command, flag) in GUESSED_FLAGS:
             value = given[at + 1 : at + 2] if "=" not in token else []

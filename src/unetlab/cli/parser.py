@@ -66,7 +66,9 @@ def _required(parser: argparse.ArgumentParser, message: str, see: str) -> str:
 def _unrecognized(parser: argparse.ArgumentParser, message: str, see: str) -> str:
     """``unrecognized arguments: --foo`` (a flag the command does not have, nor one like
     it) or ``unrecognized arguments: x`` (a word no flag takes)."""
-    flags = [w for w in message.split(": ", 1)[1].split() if w.startswith("-") and w != "--"]
+    words = message.split(": ", 1)[1].split()
+    words = words[: words.index("--")] if "--" in words else words  # after it: words, not flags
+    flags = [w for w in words if w.startswith("-")]
     if flags:
         such = "no such flag" if len(flags) == 1 else "no such flags"
         return f"{message}: {parser.prog} has {such} ({see} for those it has)"
