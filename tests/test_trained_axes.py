@@ -19,6 +19,7 @@ from tests.test_axes_mixed import _png_pair
 from tests.test_train_axes import _stacks
 from unetlab import UNet, save_model
 from unetlab.cli import main
+from unetlab.data.read_notes import read_notes
 from unetlab.evaluate import evaluate_model
 from unetlab.inference.files import predict_file
 from unetlab.inference.folders import predict_folder
@@ -146,3 +147,32 @@ def test_evaluate_given_axes_does_not_ask_of_a_c_h_w_tiff(tmp_path, caplog):
         evaluate_model(_net(None, channels=3), tmp_path / "bare", axes="ZYX")
     assert "grey image given to a 3-channel model; its channel is repeated" in caplog.text
     assert "(C, H, W) TIFF?" not in caplog.text
+
+
+def test_a_tiff_the_trained_axes_do_not_fit_is_read_as_it_is(tmp_path):
+    """A ZYX model given a 2-D TIFF, or a 4-D hyperstack that says its axes, and a YX model
+    given an RGB TIFF: each was refused naming an --axes never given ('--axes ZYX names 3
+    axes, but the file's image has 2'); read as they are, as without the checkpoint."""
+    rng = np.random.default_rng(2)
+    tifffile.imwrite(tmp_path / "plane.tif", rng.integers(0, 255, (H, W), dtype=np.uint8))
+    hyper = rng.integers(0, 255, (2, 3, H, W), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "tz.tif", hyper, imagej=True, metadata={"axes": "TZYX"})
+    rgb = rng.integers(0, 255, (H, W, 3), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "rgb.tif", rgb, photometric="rgb")
+    assert predict_file(_net("ZYX"), tmp_path / "plane.tif", tmp_path / "a")
+    assert _axes(predict_file(_net("ZYX"), tmp_path / "tz.tif", tmp_path / "b")[-1]) == "TZYX"
+    assert predict_file(_net("YX", channels=3), tmp_path / "rgb.tif", tmp_path / "c")
+    assert predict_file(_net("CYX", channels=3), tmp_path / "rgb.tif", tmp_path / "d")
+
+
+def test_evaluate_reads_a_plane_beside_stacks_as_it_is(tmp_path, caplog):
+    """A 2-D pair among the bare stacks of a ZYX model: the stacks as trained, the plane as
+    it is (it made the set refused: '--axes ZYX names 3 axes, but ... has 2')."""
+    _stacks(tmp_path / "set")
+    plane = np.random.default_rng(3).integers(0, 255, (32, 32), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "set" / "images" / "c.tif", plane)
+    tifffile.imwrite(tmp_path / "set" / "masks" / "c.tif", (plane > 128).astype(np.uint8))
+    with caplog.at_level(logging.INFO, logger="unetlab"), read_notes():  # said anew
+        report = evaluate_model(_net("ZYX"), tmp_path / "set")
+    assert len(report.images) == 11  # 5 + 5 planes, and the plane
+    assert SAID.format("ZYX") in caplog.text

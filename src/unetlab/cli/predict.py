@@ -135,7 +135,8 @@ def add_axes_arg(p, more: str = "") -> None:
         metavar="AXES",
         help="the axes of TIFF inputs that record none (or wrong ones), one letter each: T "
         "time, Z depth, C channels, Y rows, X columns, e.g. TYX, ZYX, CYX, YXC, TCYX, TZCYX "
-        "(default: those the checkpoint trained with, its data.axes, else as the file's "
+        "(default: those the checkpoint trained with, its data.axes, for a TIFF of as many "
+        "axes, else as the file's "
         "ImageJ, OME or tifffile metadata says; the pages of a file "
         "without any are read as Z planes, or, grey pages as many as a multi-channel model's "
         f"channels, as one image's channels){more}",

@@ -398,6 +398,26 @@ def file_axes(path: str | os.PathLike, axes: str | None) -> str | None:
     return axes if Path(path).suffix.lower() in TIFF_SUFFIXES else None
 
 
+def trained_file_axes(path: str | os.PathLike, axes: str | None) -> str | None:
+    """``axes`` a checkpoint trained with (``data.axes``) for ``path`` where it is a TIFF of
+    as many axes, whose pixels' samples (RGB) they name where it has them; None otherwise, read
+    as it is, as without the checkpoint: a plane or a 4-D hyperstack for a ZYX model, an RGB
+    TIFF for a grey one, a PNG (they would be refused naming an --axes never given)."""
+    if file_axes(path, axes) is None:
+        return None
+    with _decoding(path):
+        tif, close = tiff_file(Path(path))
+    try:
+        with _decoding(path):
+            found = tiff_axes(tif, series_of(tif))
+    finally:
+        close()
+    if len(found.axes) != len(axes):
+        return None
+    samples = "S" in found.axes and not _planes_are_pages(found, colour_planes=False)
+    return None if samples and axes.upper()[found.axes.index("S")] not in "CS" else axes
+
+
 def refuse_untiffed_axes(where, paths, axes: str | None) -> None:
     """ImageReadError in one line where ``axes`` are given for a set of images (``paths``,
     found under ``where``) none of which is a TIFF: the user meant them for files that

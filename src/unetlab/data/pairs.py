@@ -50,6 +50,7 @@ from unetlab.data.io import (
     read_stack,
     refuse_untiffed_axes,
     stack_shape,
+    trained_file_axes,
 )
 from unetlab.data.names import (
     ANNOTATION_SUFFIXES,
@@ -582,6 +583,7 @@ def find_pairs(
     flag: str = "--data",
     axes: str | None = None,
     refuse_untiffed: bool = True,
+    trained: bool = False,
 ) -> list[Pair]:
     """All (image, mask[, page]) pairs under ``root``; ``names`` restricts to those stems.
 
@@ -592,8 +594,9 @@ def find_pairs(
     which the lines that say to give another folder name (``evaluate --gt``: not --data);
     ``axes``: the images' TIFF axes as a user gives them (``evaluate --axes``), and their
     masks' (:func:`mask_axes`); a set without a TIFF is refused for them unless not
-    ``refuse_untiffed`` (axes a checkpoint trained with; a split whose other part the caller
-    checks with it: its images read as they are)."""
+    ``refuse_untiffed`` (a split whose other part the caller checks with it: its images read
+    as they are) or ``trained`` (axes a checkpoint trained with: taken by the TIFFs they fit,
+    :func:`~unetlab.data.io.trained_file_axes`)."""
     root = Path(root)
     if not root.is_dir():
         raise no_data_folder(root, flag)
@@ -610,9 +613,10 @@ def find_pairs(
         files = _dsb_pairs(root, names, found)
     else:
         files = _folder_pairs(root, layout, names, found)
-    if refuse_untiffed:
+    if refuse_untiffed and not trained:
         refuse_untiffed_axes(root, (image for image, _ in files), axes)
-    pairs = [pair for image, mask in files for pair in _paged(image, mask, axes, found)]
+    read = trained_file_axes if trained else file_axes
+    pairs = [p for image, mask in files for p in _paged(image, mask, axes, found, read)]
     if problems is not None:
         problems += found
     elif found:
@@ -622,14 +626,15 @@ def find_pairs(
     return pairs
 
 
-def _paged(image: Path, mask: Path, axes: str | None, found: list[str]) -> list[Pair]:
-    """A pair per page of ``image`` and its ``mask`` (read by ``axes``); none, its problem
-    added to ``found``, where they cannot be read or differ in pages; ``axes`` are a
-    TIFF's (:func:`~unetlab.data.io.file_axes`: a PNG beside TIFFs is read as it is)."""
-    axes = file_axes(image, axes)
+def _paged(image: Path, mask: Path, axes: str | None, found: list[str], read) -> list[Pair]:
+    """A pair per page of ``image`` and its ``mask`` (read by ``read(image, axes)``:
+    :func:`~unetlab.data.io.file_axes`, a PNG beside TIFFs read as it is, or
+    ``trained_file_axes``); none, its problem added to ``found``, where they cannot be read
+    or differ in pages."""
     try:
+        axes = read(image, axes)
         n_img, n_mask = page_count(image, axes), page_count(mask, mask_axes(mask, axes))
-    except DatasetError as exc:
+    except (DatasetError, ImageReadError) as exc:  # a broken TIFF's, as page_count's
         found.append(str(exc))
         return []
     if n_img != n_mask:

@@ -65,14 +65,14 @@ def evaluation_pairs(
     """The pairs ``evaluate --data`` scores: those of ``path/val`` when it holds a data set
     (a train/ + val/ folder), the VOC ``val.txt`` images of a VOC folder that has one, else
     all of ``path``; ``axes``: the TIFF images' axes as given (``--axes``), and their masks'
-    (:func:`~unetlab.data.pairs.mask_axes`); ``trained``: the checkpoint's, not given (a set
-    without a TIFF read as it is, not refused)."""
+    (:func:`~unetlab.data.pairs.mask_axes`); ``trained``: the checkpoint's, not given (taken by
+    the TIFFs they fit; a set without a TIFF read as it is, not refused)."""
     root = data_root(path)
     split = root / "ImageSets" / "Segmentation" / "val.txt"
     if detect_layout(root) == "voc" and split.is_file():
         names = [line.strip() for line in split.read_text().splitlines() if line.strip()]
-        return find_pairs(root, names=names, axes=axes, refuse_untiffed=not trained)
-    return find_pairs(root, axes=axes, refuse_untiffed=not trained)
+        return find_pairs(root, names=names, axes=axes, trained=trained)
+    return find_pairs(root, axes=axes, trained=trained)
 
 
 def predict_instead(error: DatasetError, path: str | os.PathLike, checkpoint) -> DatasetError:

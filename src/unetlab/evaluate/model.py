@@ -152,21 +152,19 @@ def evaluate_model(
 
 
 def _pairs_read(model, data_dir, pairs: Iterable[Pair] | None, given: str | None):
-    """(the pairs :func:`evaluate_model` scores: ``pairs``, else those of ``data_dir``; the
-    axes their TIFFs are read with): ``given`` (``--axes``), else those the checkpoint
-    trained with (:func:`~unetlab.inference.pages.trained_axes`), said where a TIFF takes
-    them; None where none does (a set of PNGs)."""
+    """(the pairs :func:`evaluate_model` scores: ``pairs``, else those of ``data_dir``, each
+    TIFF's read with ``given`` (``--axes``), else with those the checkpoint trained with
+    where they fit it (:func:`~unetlab.inference.pages.trained_axes`, said where one takes
+    them: its ``Pair.axes``); the axes given, for all)."""
     trained = trained_axes(model) if given is None else None
     axes = given if trained is None else trained
     found = (
         evaluation_pairs(data_dir, axes, trained=trained is not None) if pairs is None else pairs
     )
     pairs = list(found)
-    if trained is not None:
-        axes = trained if any(p.axes for p in pairs) else None
-        if axes is not None:
-            say_trained_axes(axes)
-    return pairs, axes
+    if trained is not None and any(p.axes for p in pairs):
+        say_trained_axes(trained)
+    return pairs, given
 
 
 def _auto_scale(options, settings: dict) -> bool:
@@ -229,7 +227,7 @@ def _evaluate_volumes(
     sizes = dict(pixel_size=how["pixel_size"], z_spacing=how["z_spacing"])
     outputs = OutputOptions(objects=objects, objects_3d=True, **sizes)
     pairs = evaluation_pairs(data_dir, how["axes"]) if pairs is None else pairs
-    stacks = list(dict.fromkeys((pair.image, pair.mask) for pair in pairs))  # a file's pages
+    stacks = list(dict.fromkeys((p.image, p.mask, p.axes) for p in pairs))  # a file's pages
     each = dict(what="each stack's name", each=True, total=len(stacks), unit="stack")
     with progress_calls(how["progress"], desc="stacks", **each) as done:
         acc = _volumes_scored(model, predicting, outputs, stacks, done, how["axes"])
@@ -246,14 +244,14 @@ def _evaluate_volumes(
 def _volumes_scored(model, predicting, outputs, stacks: list[tuple[Path, Path]], done, given):
     """The statistics of :func:`_evaluate_volumes`: each (image, mask) of ``stacks``
     predicted and scored, ``done`` (or None) called with its name; ``given``: the images'
-    axes as given (None: as they record, or their truth's: :func:`truth_axes`)."""
+    axes as given, else each pair's (None: as they record, or their truth's: :func:`truth_axes`)."""
     from unetlab.inference.files import image_scale, stack_objects_3d
 
     acc, flat = volume_accumulator(), []
-    for image, mask in stacks:
+    for image, mask, own in stacks:
         factor = image_scale(model, image, predicting.scale, outputs.pixel_size)  # auto: said
         at = replace(predicting, scale=factor)
-        given_here = file_axes(image, given)  # a PNG among TIFF stacks: read as it is
+        given_here = file_axes(image, given) or own  # a PNG among TIFF stacks: read as it is
         read = dict(options=at, axes=given_here or truth_axes(image, mask))
         ids, axes = stack_objects_3d(model, image, outputs, **read)
         stem = mask_stem(mask)
@@ -464,8 +462,9 @@ def _accumulated(
     with progress_calls(
         progress, what="each image's name", each=True, total=len(pairs), desc="images", unit="image"
     ) as done:
-        if scoring.axes is None:  # given: the user says what the pages are
-            say_pages_as_planes(pairs, getattr(scoring.model, "in_channels", None))
+        if scoring.axes is None:  # given: the user says what the pages are (or the checkpoint)
+            bare = [p for p in pairs if p.axes is None]
+            say_pages_as_planes(bare, getattr(scoring.model, "in_channels", None))
         return _accumulated_each(pairs, scoring, objects, done)
 
 

@@ -289,8 +289,8 @@ def streamed_inputs(
     test = streamed_alone if alone else is_streamed
 
     def streamed(path: Path) -> bool:
-        read = file_read_axes(model, path, rule["axes"], say=False)  # as predict_file reads
         try:
+            read = file_read_axes(model, path, rule["axes"], say=False)  # as predict_file reads
             return test(path, model, outputs, options, **(rule | {"axes": read}))
         except UnetlabError:
             return False

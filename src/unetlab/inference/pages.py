@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.colour import colour_file
-from unetlab.data.io import bare_planes, file_axes, read_stack
+from unetlab.data.io import bare_planes, read_stack, trained_file_axes
 from unetlab.data.positions import series_of
 from unetlab.data.read_notes import note_once
 from unetlab.data.tiff_files import open_tiff
@@ -50,11 +50,12 @@ def file_read_axes(
     model, path: str | os.PathLike, axes: str | None, *, say: bool = True
 ) -> str | None:
     """The axes ``path`` is read with by ``model``: ``axes`` where given; none given, the
-    checkpoint's for a TIFF (``say``: said once, :func:`say_trained_axes`), None for a PNG or
-    JPEG (read as it is: the checkpoint's axes are no reason to refuse it)."""
+    checkpoint's for a TIFF that records none in as many axes (``say``: said once,
+    :func:`say_trained_axes`), None for others (a PNG, a plane, an OME-TIFF: read as they
+    are, :func:`~unetlab.data.io.trained_file_axes`)."""
     if axes is not None:
         return axes
-    if (found := file_axes(path, trained_axes(model))) is not None and say:
+    if (found := trained_file_axes(path, trained_axes(model))) is not None and say:
         say_trained_axes(found)
     return found
 
