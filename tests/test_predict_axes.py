@@ -165,10 +165,10 @@ def test_outputs_of_another_input_read_with_other_axes_are_not_another_models(
     assert "(axes TYX there, not given here)" in caplog.text
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="unetlab.inference.folders"):
-        predict_folder(net, [tmp_path / "d.tif"], out, tile_size=16)  # the seams change labels
-    assert "the folder will mix two models" in caplog.text
-    assert "fp32, axes TYX, not by this run's" in caplog.text  # the settings that differ
-    assert "fp32, tile size 16:" in caplog.text
+        predict_folder(net, [tmp_path / "d.tif"], out, tile_size=16)  # tiled otherwise
+    assert "mix two models" not in caplog.text  # the same checkpoint: the same model
+    assert "made by this run's model read with other axes and tiled otherwise" in caplog.text
+    assert "(axes TYX there, not given here; tile_size not given there, 16 here)" in caplog.text
 
 
 def test_a_setting_no_phrase_names_is_named_where_it_differs():

@@ -441,12 +441,12 @@ def _mixed_line(out_dir: Path, mixed: dict[str, str], record: Provenance, fix: s
 
 def _read_line(out_dir: Path, read: dict[str, str]) -> str:
     """The one line for other inputs' outputs that this run's model made from the input read
-    otherwise (``read``: input -> the settings that differ): one model, read two ways."""
+    or tiled otherwise (``read``: input -> how, with the settings that differ): one model."""
     first, how = next(iter(read.items()))
     more = f" and {len(read) - 1} other input(s)" if len(read) > 1 else ""
     return (
         f"{out_dir} also holds outputs of {Path(first).name}{more} made by this run's model "
-        f"from the input read otherwise ({how}): the same model, only the reading differs"
+        f"{how}: the same model, not two"
     )
 
 

@@ -6,7 +6,7 @@ them count as finished, and what made them.
 - :func:`finished_inputs` / :func:`finished_outputs`: what ``--skip-existing`` skips, by the
   folder's manifest and the key of the record that made each output;
   :func:`other_models` / :func:`other_inputs`: outputs another model made there, and those
-  this model made from inputs read otherwise (``--axes``).
+  this model made from inputs read or tiled otherwise (``--axes``, ``--level``, ``--tile-size``).
 - :func:`prediction_folder`: the folder checked, locked and claimed for a run's outputs
   (:func:`unetlab.outputs.output_folder`), its record saved once the work is done;
   :func:`refuse_theirs`: never write over a file unetlab did not write.
@@ -32,13 +32,14 @@ from unetlab.inference.records import (
     RECORDS,
     OutputOptions,
     Provenance,
+    describe_same_model,
     describe_setting_changes,
     embedded_key,
     flat_keys,
     flat_record,
     input_record,
-    read_only,
     read_records,
+    same_model,
     save_record,
     setting_changes,
 )
@@ -419,11 +420,12 @@ def other_inputs(
     """The inputs, other than ``files``, whose outputs in ``out_dir`` another model (or
     settings) made than ``record``'s -> what made them, in words (what a run leaves beside
     its own outputs: the folder would mix two models); and those ``record``'s model made
-    from the input read otherwise (``--axes``: :data:`~unetlab.inference.records.READ_SETTINGS`)
-    -> how (``axes ZTYX there, not given here``). The manifest and records read once."""
+    from the input read or tiled otherwise (``--axes``, ``--level``, ``--tile-size``:
+    :data:`~unetlab.inference.records.SAME_MODEL_SETTINGS`) -> how (``read with other axes
+    (axes ZTYX there, not given here)``). The manifest and records read once."""
     found = _other_inputs(out_dir, files, record)
-    models = {s: made for s, (made, changes) in found.items() if not read_only(changes)}
-    read = {s: describe_setting_changes(c) for s, (_, c) in found.items() if read_only(c)}
+    models = {s: made for s, (made, changes) in found.items() if not same_model(changes)}
+    read = {s: describe_same_model(c) for s, (_, c) in found.items() if same_model(c)}
     return models, read
 
 

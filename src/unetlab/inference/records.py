@@ -512,9 +512,15 @@ def input_record(record: Provenance, path: str | os.PathLike) -> Provenance:
     return replace(record, model={k: v for k, v in record.model.items() if k != "axes"})
 
 
-#: the model settings that say how an input was read (``--axes``), not what the model is:
-#: outputs of other inputs that differ from a run's only in these are the same model's
-READ_SETTINGS = ("axes",)
+#: the model settings that say how the same model was run, not what the model is -> what
+#: differs in words: how an input was read (``--axes``; ``--level``: the pixels the model
+#: sees and their size) and how it was tiled (``--tile-size``: the seams). Outputs of other
+#: inputs that differ from a run's only in these are the same model's
+SAME_MODEL_SETTINGS = {
+    "axes": "read with other axes",
+    "level": "read at another pyramid level",
+    "tile_size": "tiled otherwise",
+}
 
 
 def setting_changes(made: Provenance, ours: Provenance) -> dict[str, tuple]:
@@ -532,10 +538,18 @@ def describe_setting_changes(changes: dict[str, tuple]) -> str:
     return "; ".join(f"{k} {_said(a)} there, {_said(b)} here" for k, (a, b) in changes.items())
 
 
-def read_only(changes: dict[str, tuple]) -> bool:
-    """Whether ``changes`` (:func:`setting_changes`) are only of how inputs were read
-    (:data:`READ_SETTINGS`): the same model."""
-    return bool(changes) and all(k in READ_SETTINGS for k in changes)
+def same_model(changes: dict[str, tuple]) -> bool:
+    """Whether ``changes`` (:func:`setting_changes`) are only of how the same model was run
+    (:data:`SAME_MODEL_SETTINGS`: how inputs were read, how they were tiled)."""
+    return bool(changes) and all(k in SAME_MODEL_SETTINGS for k in changes)
+
+
+def describe_same_model(changes: dict[str, tuple]) -> str:
+    """How the same model was run otherwise (``changes``: :func:`same_model`), in words:
+    ``read at another pyramid level and tiled otherwise (level 0 there, 1 here; tile_size
+    not given there, 32 here)``."""
+    how = " and ".join(SAME_MODEL_SETTINGS[k] for k in changes)
+    return f"{how} ({describe_setting_changes(changes)})"
 
 
 def _json(value) -> str:
