@@ -20,9 +20,12 @@ from tests.test_train_axes import _stacks
 from unetlab import UNet, save_model
 from unetlab.cli import main
 from unetlab.data.read_notes import read_notes
+from unetlab.errors import OutputError
 from unetlab.evaluate import evaluate_model
 from unetlab.inference.files import predict_file
 from unetlab.inference.folders import predict_folder
+from unetlab.inference.records import embedded_key
+from unetlab.outputs import recorded_keys
 
 H, W = 24, 20
 SAID = "reading TIFFs with axes {}, as the model was trained (give --axes to change)"
@@ -176,3 +179,38 @@ def test_evaluate_reads_a_plane_beside_stacks_as_it_is(tmp_path, caplog):
         report = evaluate_model(_net("ZYX"), tmp_path / "set")
     assert len(report.images) == 11  # 5 + 5 planes, and the plane
     assert SAID.format("ZYX") in caplog.text
+
+
+def test_a_plane_read_as_it_is_is_recorded_without_the_checkpoint_s_axes(tmp_path):
+    """A 2-D TIFF beside a bare stack of a ZYX model is read as it is, and its record says
+    so: it held the checkpoint's ZYX, so a rerun with --axes ZYX skipped the plane's outputs
+    (that reading refuses it) and its record overstated how it was read."""
+    (tmp_path / "in").mkdir()
+    _bare(tmp_path / "in" / "m.tif")
+    plane = np.random.default_rng(4).integers(0, 255, (H, W), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "in" / "p.tif", plane)
+    net, inputs, out = _net("ZYX"), tmp_path / "in", tmp_path / "o"
+    assert len(predict_folder(net, inputs, out).written) == 2
+    read = {r["model"].get("axes") for r in _records(out)}
+    assert read == {"ZYX", None}  # the stack's as trained, the plane's as it is
+    again = predict_folder(net, inputs, out, skip_existing=True)
+    assert sorted(again.skipped) == [inputs / "m.tif", inputs / "p.tif"]
+    given = predict_folder(net, [inputs / "m.tif"], out, axes="ZYX", skip_existing=True)
+    assert given.skipped == [inputs / "m.tif"]  # the same reading, given
+    with pytest.raises(OutputError, match="the defaults there, axes ZYX here"):
+        predict_folder(net, [inputs / "p.tif"], out, axes="ZYX", skip_existing=True)
+    refused = predict_folder(net, [inputs / "p.tif"], out, axes="ZYX", overwrite=True)
+    assert list(refused.failed) == [inputs / "p.tif"] and not refused.skipped
+
+
+def test_a_streamed_plane_carries_the_key_its_record_has(tmp_path):
+    """A large 2-D TIFF of a ZYX model, read window by window as it is: the key its output
+    carries is its manifest's, without the checkpoint's axes (it carried them: a run
+    stopped before confirming it would not have taken it as its own)."""
+    (tmp_path / "in").mkdir()
+    plane = np.random.default_rng(4).integers(0, 255, (64, 64), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "in" / "p.tif", plane)
+    out = tmp_path / "o"
+    predict_folder(_net("ZYX"), tmp_path / "in", out, large_threshold=100)
+    assert [r["model"].get("axes") for r in _records(out)] == [None]
+    assert embedded_key(out / "p.tif") == recorded_keys(out, "predict")["p.tif"]

@@ -458,7 +458,7 @@ def file_record(
     record = prediction_record(model, PredictOptions.for_model(model, options, **fields), outputs)
     # none given: the checkpoint's (its outputs those of the same axes given), or the key
     # it had before --axes
-    return with_axes(record, run_axes(model, axes))
+    return with_axes(record, run_axes(model, axes), trained=axes is None)
 
 
 def _predict_streamed(file: _File, group: Group) -> list[Path]:

@@ -21,6 +21,7 @@ file is identified by its weights (:func:`weights_sha256`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import numbers
@@ -36,7 +37,7 @@ import torch
 from unetlab.atomic import atomic_path
 from unetlab.data.classes import class_colours, voc_class_colours
 from unetlab.data.exclude import as_config
-from unetlab.data.io import file_axes
+from unetlab.data.io import file_axes, trained_file_axes
 from unetlab.data.png_chunks import read_png_text
 from unetlab.data.split_record import file_sha256
 from unetlab.errors import UnetlabError
@@ -271,7 +272,9 @@ class Provenance:
     (named nowhere). No part of the key. ``label_values``: the mask value of each class in
     the model's training (``0 255``), by which ``evaluate --pred`` reads the masks of class
     maps holding class indices; None: none known (a record from before them too). No part
-    of the key."""
+    of the key. ``trained_axes``: whether ``model``'s axes are the checkpoint's (none given),
+    which an input they do not fit is read without (:func:`input_record`); no part of the
+    key, nor of the file's record."""
 
     checkpoint: str | None
     sha256: str
@@ -281,6 +284,7 @@ class Provenance:
     ignore_value: int | None = None
     class_names: list[str] | None = None
     label_values: list[int] | None = None
+    trained_axes: bool = False
 
     @property
     def model_key(self) -> str:
@@ -312,6 +316,7 @@ class Provenance:
         """The record with its key and the code that predicted (version, git commit, torch,
         numpy, python: :func:`unetlab.provenance.code_identity`)."""
         record = {"key": self.key, **asdict(self), "code": code_identity()}
+        del record["trained_axes"]  # how this run chose them, not what made the outputs
         for part in ("source", "ignore_value", "class_names", "label_values"):  # None: left out
             if record[part] is None:
                 del record[part]
@@ -493,23 +498,48 @@ def _named(model: torch.nn.Module) -> list[str] | None:
     return None if names == [str(i) for i in range(len(names))] else names
 
 
-def with_axes(record: Provenance, axes: str | None) -> Provenance:
+def with_axes(record: Provenance, axes: str | None, *, trained: bool = False) -> Provenance:
     """``record`` with the ``axes`` given for the input (``--axes``: they change what is
-    predicted) among its model settings; as it is where none were given (the key it had
-    before --axes)."""
+    predicted) among its model settings, or the checkpoint's (``trained``: none given); as
+    it is where there are none (the key it had before --axes)."""
     if axes is None:
         return record
-    return replace(record, model={**record.model, "axes": axes.upper()})
+    return replace(record, model={**record.model, "axes": axes.upper()}, trained_axes=trained)
 
 
 def input_record(record: Provenance, path: str | os.PathLike) -> Provenance:
-    """``record`` as the input ``path`` gets it: without ``axes`` for one that is no TIFF (a
-    PNG, a JPEG: read as it is, the axes given or the checkpoint's being a TIFF's:
-    :func:`~unetlab.data.io.file_axes`), so that its outputs keep their key whatever axes a
-    run reads its TIFFs with; ``record`` itself otherwise."""
-    if "axes" not in record.model or file_axes(path, "YX") is not None:
+    """``record`` as the input ``path`` gets it: without ``axes`` for one read as it is, so
+    that its outputs keep their key whatever axes a run reads other inputs with: a PNG, a
+    JPEG (the axes given or the checkpoint's being a TIFF's:
+    :func:`~unetlab.data.io.file_axes`), and a TIFF the checkpoint's axes do not fit (a
+    plane for a ZYX model: :func:`~unetlab.data.io.trained_file_axes`); ``record`` itself
+    otherwise."""
+    axes = record.model.get("axes")
+    if axes is None or _read_with(path, axes, record.trained_axes):
         return record
     return replace(record, model={k: v for k, v in record.model.items() if k != "axes"})
+
+
+def _read_with(path: str | os.PathLike, axes: str, trained: bool) -> bool:
+    """Whether the input ``path`` is read with ``axes``: a TIFF, and where they are the
+    checkpoint's (``trained``) one they fit; one that cannot be read (gone, broken) is taken
+    to be (its reading fails it)."""
+    if file_axes(path, axes) is None:
+        return False
+    if not trained:
+        return True
+    try:
+        stat = os.stat(path)
+        return _fits(str(Path(path).resolve()), axes, stat.st_mtime_ns, stat.st_size)
+    except (OSError, UnetlabError):
+        return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _fits(path: str, axes: str, mtime_ns: int, size: int) -> bool:
+    """Whether the checkpoint's ``axes`` fit the TIFF ``path`` as it is now (its ``mtime_ns``
+    and ``size``): opened once however often a run asks for its record."""
+    return trained_file_axes(path, axes) is not None
 
 
 #: the model settings that say how the same model was run, not what the model is -> what

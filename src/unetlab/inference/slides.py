@@ -100,6 +100,7 @@ from unetlab.inference.records import (
     embedded_key,
     flat_letters,
     flat_record,
+    input_record,
     label_colours,
     png_text,
     prediction_record,
@@ -575,7 +576,9 @@ def predict_slide(
     options = PredictOptions.for_model(model, options, **settings)
     refuse_streamed_scale(path.name, options.scale)
     _check_request(path, outputs, group, overlay)
-    record = with_axes(prediction_record(model, options, outputs), run_axes(model, axes))
+    record = prediction_record(model, options, outputs)
+    # the checkpoint's axes where none are given, but not for a file they do not fit
+    record = input_record(with_axes(record, run_axes(model, axes), trained=axes is None), path)
     with _checked_slide(path, model, outputs, file_read_axes(model, path, axes)) as slide:
         record = flat_record(record) if flat_letters(_page_lead(slide)[1]) else record
         how = dict(path=path, asked=asked, values=values, record=record, group=group)
