@@ -691,3 +691,27 @@ def test_a_package_names_the_features_a_reader_must_know(tmp_path):
     (dest / "rdf.yaml").write_text(yaml.safe_dump(rdf))
     with pytest.raises(UnetlabError, match="newer unetlab"):
         load_model(dest)
+
+
+def test_a_package_keeps_the_axes_its_model_trained_with(tmp_path):
+    """A model trained with data.axes (ZYX: ImageJ stacks saved without axes) exported and
+    loaded back reads bare stacks with them, as its checkpoint does (the package recorded
+    only exclude_rows: its stacks were read as pages of unknown meaning); an older package
+    without them loads as before."""
+    import tifffile
+
+    from unetlab.inference.files import predict_file
+
+    model = _tiny(padding="same")
+    model.training_data = {"axes": "ZYX", "exclude_rows": {"top": 0, "bottom": 8}}
+    dest = export_bioimageio(model, tmp_path / "pkg", weight_formats=["pytorch_state_dict"])
+    assert load_model(dest).training_data == model.training_data
+    stack = np.random.default_rng(0).integers(0, 255, (3, 48, 40), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "m.tif", stack, photometric="minisblack")  # no axes
+    written = predict_file(load_model(dest), tmp_path / "m.tif", tmp_path / "o")
+    with tifffile.TiffFile(written[-1]) as tif:
+        assert tif.series[0].axes == "ZYX"
+    rdf = _rdf(dest)
+    del rdf["config"]["unetlab"]["axes"]  # an older package's
+    (dest / "rdf.yaml").write_text(yaml.safe_dump(rdf))
+    assert load_model(dest).training_data == {"exclude_rows": {"top": 0, "bottom": 8}}

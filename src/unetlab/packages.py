@@ -186,8 +186,10 @@ def _set_metadata(model: UNet, rdf: dict) -> None:
     model.tta = meta.get("tta")  # None (older packages): all 8
     model.channel = meta.get("channel")  # the one channel of multi-channel images, or None
     model.palette = meta.get("palette")  # the data set's mask colours, or None
-    if meta.get("exclude_rows"):  # rows not sample (a data bar): prediction leaves them out
-        model.training_data = {"exclude_rows": meta["exclude_rows"]}
+    # rows not sample (a data bar), which prediction leaves out; the axes its training read
+    # TIFFs that record none with (data.axes), which prediction takes; older packages lack it
+    if data := {k: meta[k] for k in ("exclude_rows", "axes") if meta.get(k)}:
+        model.training_data = data
     # the training masks' objects (instance mode, default min area); older packages lack it
     model.objects = meta.get("objects")
     if meta and "objects" not in meta and model.num_classes >= 3:

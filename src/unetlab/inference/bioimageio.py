@@ -93,6 +93,7 @@ from unetlab.inference.export import (
 )
 from unetlab.inference.object_recipe import is_instance_model, object_recipe
 from unetlab.inference.offset import describe_offset, label_offset
+from unetlab.inference.pages import trained_axes
 from unetlab.inference.predict import trained_exclude_rows
 from unetlab.models import UNet
 from unetlab.outputs import try_hold
@@ -765,6 +766,8 @@ def _unetlab_record(model: UNet) -> dict:
         "palette": _plain(getattr(model, "palette", None)),
         # rows of every image that are not sample (a data bar), or None
         "exclude_rows": as_config(trained_exclude_rows(model)),
+        # the axes its training read TIFFs that record none with (data.axes: ZYX), or None
+        "axes": trained_axes(model),
         # the checkpoint it was exported from (None: a model built in Python)
         "source": export_source(model),
         # the code that exported it (version, commit, torch, ...)
