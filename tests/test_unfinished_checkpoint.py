@@ -134,3 +134,22 @@ def test_the_line_under_a_time_budget_and_for_a_copy_out_of_its_run_folder(tmp_p
         "step 1,200 of 3,000 (4 of 10 epochs done): resume it with unetlab train --run-dir RUN "
         "--resume (RUN: the run's folder), or use the run's best.pt"
     )
+
+
+def test_summary_and_the_napari_widget_say_a_stopped_runs_last_pt(
+    tmp_path, monkeypatch, caplog, capsys
+):
+    """unetlab summary --checkpoint last.pt and the widget's status line (model_summary)
+    said nothing of a stopped run's last.pt, as export, evaluate and predict do."""
+    from unetlab.napari.core import model_summary
+
+    _, run = _killed_run(tmp_path, monkeypatch)
+    last, best = run / "checkpoints" / "last.pt", run / "checkpoints" / "best.pt"
+    said = _said(caplog, ["summary", "--checkpoint", str(last), "--input-size", "64"])
+    assert len(said) == 1 and said[0].startswith(f"warning: {last} is from a training run")
+    assert "GFLOPs" in capsys.readouterr().out  # the table, as before
+    status = model_summary(load_model(last))
+    assert status.startswith("model: takes") and status.endswith(said[0].split(" or ")[-1])
+    assert f"; warning: {last} is from a training run stopped at step 2" in status
+    assert _said(caplog, ["summary", "--checkpoint", str(best), "--input-size", "64"]) == []
+    assert "warning" not in model_summary(load_model(best))

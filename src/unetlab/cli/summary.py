@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from unetlab.cli.common import add_model_args, check_pixels, model_flags, model_from_args
+from unetlab.cli.common import (
+    add_model_args,
+    check_pixels,
+    model_flags,
+    model_from_args,
+    warn_unfinished,
+)
 from unetlab.errors import UnetlabError
 
 
@@ -51,4 +57,6 @@ def _checkpoint_model(args):
             f"{given[0]} and --checkpoint both say which net: the checkpoint's net is "
             f"described; leave out {given[0]} (or --checkpoint for a net of the flags)"
         )
-    return load_model(args.checkpoint, device="cpu")
+    model = load_model(args.checkpoint, device="cpu")
+    warn_unfinished(model)  # a stopped run's last.pt: said, as export and predict say it
+    return model

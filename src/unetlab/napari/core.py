@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from unetlab.checkpoint import load_model
+from unetlab.checkpoint import load_model, unfinished_line
 from unetlab.errors import UnetlabError
 from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
 from unetlab.inference.predict import (
@@ -260,7 +260,9 @@ def channel_problem(
 
 
 def model_summary(model: UNet) -> str:
-    """What a model expects of a layer, in one line for the widget's status."""
+    """What a model expects of a layer, in one line for the widget's status; where it is the
+    last.pt of a training run stopped before its end, that warning after it
+    (:func:`~unetlab.checkpoint.unfinished_line`)."""
     n = model.in_channels
     takes = f"takes {n} channel{'s' if n != 1 else ''}" + (" (grey)" if n == 1 else "")
     recorded = getattr(model, "channel", None)
@@ -269,7 +271,8 @@ def model_summary(model: UNet) -> str:
     elif recorded is not None:
         takes += f", trained on channel {recorded} of its images"
     classes = list(model.classes)[: max(model.num_classes, 2)]
-    return f"model: {takes}; {len(classes)} classes ({', '.join(classes)})"
+    said = f"model: {takes}; {len(classes)} classes ({', '.join(classes)})"
+    return said + (f"; warning: {line}" if (line := unfinished_line(model)) else "")
 
 
 def plane_geometry(
