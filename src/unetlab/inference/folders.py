@@ -1101,15 +1101,7 @@ def _say_pixel_size(path: Path, said: set[str]) -> None:
         return  # a world file or GeoTIFF with a CRS in metres beside it: a table in metres
     if pixel is None and "none" not in said:
         said.add("none")
-        log.info(
-            "%s records no pixel size unetlab uses (none in GeoTIFF, ImageJ, OME, FEI/Zeiss "
-            "SEM metadata or resolution tags, or one said above to be refused; said once): "
-            "its objects table has no um columns. Give one in the file (Fiji: Image > "
-            "Properties, save as TIFF; a map: a GeoTIFF in a projected CRS in metres), with "
-            "--pixel-size UM, or "
-            "measure the ids in Python: unetlab.measure_objects(ids, image, pixel_size=um_per_px)",
-            path.name,
-        )
+        log.info("%s", _no_pixel_size_line(path))
     elif pixel is not None and not _square(pixel.size) and "anisotropic" not in said:
         said.add("anisotropic")
         log.info(
@@ -1120,6 +1112,17 @@ def _say_pixel_size(path: Path, said: set[str]) -> None:
             path.name,
             *pixel.size,
         )
+
+
+def _no_pixel_size_line(path: Path) -> str:
+    """The line for an input whose objects table is in pixels only: how to give its pixel
+    size, and for a TIFF (the files whose pixel size unetlab reads) where Fiji records one."""
+    from unetlab.data.tiff_files import is_tiff_name
+
+    line = f"{path.name} records no pixel size: its objects table is in pixels only; give "
+    line += "--pixel-size UM (pixel_size=) for um columns"
+    fiji = ", or record it in the file (Fiji: Image > Properties)"
+    return line + (fiji if is_tiff_name(path) else "")
 
 
 def _square(size: tuple[float, float]) -> bool:
