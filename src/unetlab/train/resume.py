@@ -146,9 +146,11 @@ def restore_checkpoint(
     *,
     budget=None,
     processes: int = 1,
+    epochs: int | None = None,
 ) -> None:
     checkpoint = load_checkpoint(path)
     check_training_state(checkpoint, path)  # a model saved over last.pt: one line, no KeyError
+    refuse_fewer_epochs(checkpoint["train_state"], epochs, path)
     _warn_other_processes(checkpoint.get("processes"), processes)
     if checkpoint["config"] != asdict(model.config):
         raise UnetlabError(
@@ -183,6 +185,21 @@ def restore_checkpoint(
     )
     if saved is not None:
         _log_budget(scheduler, saved)
+
+
+def refuse_fewer_epochs(state: dict, epochs: int | None, path: Path) -> None:
+    """UnetlabError in one line where a resumed run's ``epochs`` (train.epochs) are fewer
+    than its last.pt (``path``, of training ``state``) has trained, the last in part where it
+    stopped in an epoch: it would train nothing, lay its schedule over a length it has passed
+    and record fewer epochs than it trained. As many end the run there; None: not checked."""
+    done = int(state.get("epoch", 0)) + (1 if state.get("batch") else 0)
+    if epochs is None or epochs >= done:
+        return
+    part = " (the last in part)" if state.get("batch") else ""
+    raise UnetlabError(
+        f"train.epochs {epochs} is fewer than the {done} epochs {path} has trained{part}: "
+        f"resume with train.epochs {done} (--epochs {done}) to end the run there, or more"
+    )
 
 
 #: normalisation parts that training computes (not the config): an older unetlab's run lacks them

@@ -166,7 +166,8 @@ def setup_run(
     if resume:
         last = run_dir / "checkpoints" / "last.pt"
         parts = (run.model, run.optimizer, run.scheduler, run.scaler, run.state)
-        restore_checkpoint(last, *parts, budget=run.budget, processes=group.world)
+        restore = dict(budget=run.budget, processes=group.world, epochs=t.epochs)
+        restore_checkpoint(last, *parts, **restore)
         run.data.normalization = dict(run.model.normalization)  # an older run's own: kept
     if group.is_main:
         _start_records(run, resume=resume, sizes=sizes, weights=weights)
