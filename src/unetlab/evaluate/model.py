@@ -117,17 +117,14 @@ def evaluate_model(
     axes: str | None = None,
     **settings,
 ) -> Report:
-    """Predict each image of ``data_dir`` (:func:`evaluation_pairs`; or ``pairs``) with
-    ``model`` (a net, or a checkpoint's or package's path) and score it against its mask: a
-    :class:`Report` whose ``source`` records what and how (in full: the module's description).
+    """Predict each image of ``data_dir`` (or ``pairs``) with ``model`` (a net, a checkpoint's
+    or package's path) and score it against its mask: a :class:`Report` (``source``: how).
     ``options`` (a ``PredictOptions``), ``settings`` (its fields by name: ``tile_size=``,
-    ``tta=``, ``device=``): how images are predicted; ``ignore_value`` (None: the training's),
-    ``boundary_class``, ``connectivity``, ``objects``, ``worst``: as in ``evaluate_predictions``;
-    ``thresholds``: the best ISBI figures over cell-probability thresholds, ``seed_threshold``
-    splitting touching cells first; ``object_options`` None: the checkpoint's; ``progress``:
-    True, a bar, or a function of each image's name; ``objects_3d``: stacks scored in 3-D;
-    ``axes``: those of TIFF images (and masks) recording none or wrong ones (None: those
-    the checkpoint trained with, its ``data.axes``, where it records them)."""
+    ``tta=``): how images are predicted; ``ignore_value`` (None: the training's),
+    ``boundary_class``, ``connectivity``, ``objects``, ``worst``: as ``evaluate_predictions``'s;
+    ``thresholds``: ISBI figures' best cut (``seed_threshold``: cells split first);
+    ``object_options`` None: the checkpoint's; ``progress``: True, or a function of a name;
+    ``objects_3d``: stacks in 3-D; ``axes``: of TIFFs recording none (None: the checkpoint's)."""
     check_axes(axes)  # before a checkpoint loads
     check_folders(**({"data_dir": data_dir} if pairs is None else {}))
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)

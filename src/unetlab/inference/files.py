@@ -252,33 +252,27 @@ def predict_file(
     counted: Callable[..., None] | None = None,
     **settings,
 ) -> list[Path]:
-    """Predict one image file and write its outputs into ``out_dir`` (listed in this module's
-    description; the label image last, all atomically); return their paths.
+    """Predict one image file into ``out_dir`` (outputs: the module's description; the label
+    image last, all atomically); return their paths.
 
-    ``outputs`` (:class:`~unetlab.inference.records.OutputOptions`): what is written;
-    ``options`` (:class:`~unetlab.inference.predict.PredictOptions`): how it is predicted;
-    ``settings``: the fields of either by name (``save_probabilities=True``, ``tile_size=``).
+    ``outputs`` (``OutputOptions``): what is written; ``options`` (``PredictOptions``): how;
+    ``settings``: either's fields by name (``save_probabilities=True``, ``tile_size=``).
     ``channel=``: an index, a list (bands read in that order: ``[3, 2, 1, 7]``) or the name
     of a channel the file records (case-insensitive); a 1-channel image given to a 1-channel
-    model is predicted as it is unless ``channel`` is given. ``axes``: the file's axes, where
-    it records none (None: those the model trained with, its ``data.axes``, for a TIFF). ``counted``: called with the objects found in each plane (``[n]`` for one
-    image), and for a semantic model's objects with their count per class (``{"grain": 116,
-    "pore": 11}``: :func:`~unetlab.inference.measure.class_counts`).
+    model is predicted as it is unless ``channel`` is given. ``axes``: the file's, where it
+    records none (None: a TIFF's where the model's ``data.axes`` fit it). ``counted``: called
+    with each plane's objects (``[n]``), a semantic model's per class (``{"pore": 11}``).
 
-    Large inputs (TIFFs above ``large_threshold`` px a page, ``level`` > 0, Zarr folders:
-    :mod:`~unetlab.inference.stream_rule`) are streamed by
-    :func:`~unetlab.inference.slides.predict_slide` into ``output_format`` (``"ome-tiff"``,
-    ``"ome-zarr"``), pyramidal, with the input's pixel size; ``draw_overlay``: on a copy
-    sampled to fit 4096 px; ``group``: processes that share the image.
+    Large inputs (:mod:`~unetlab.inference.stream_rule`: TIFFs above ``large_threshold`` px a
+    page, ``level`` > 0, Zarr) are streamed by :func:`~unetlab.inference.slides.predict_slide`
+    into ``output_format``, pyramidal, with the input's pixel size; ``group``: processes
+    that share the image.
 
-    ``out_dir`` is checked and locked as ``unetlab predict``'s ``--output``
-    (:func:`prediction_folder`): files unetlab did not write, and outputs of another input of
-    the same name (``x.png``'s, for ``x.ome.tif``), are refused unless ``overwrite``; ``path``
-    is never replaced. Called alone, a georeferenced input's PNG outputs get world files.
-    Raises ImageReadError/UnetlabError for unreadable or unfit images (NaN or infinite
-    pixels), OutputError for such a folder (or a full or read-only disk), OutOfMemoryError
-    naming the settings to lower. A stack read whole and stopped part-way keeps the pages it
-    finished; the same call predicts the others (:mod:`~unetlab.inference.page_resume`)."""
+    ``out_dir`` is checked and locked as ``predict --output``: files unetlab did not write are
+    refused unless ``overwrite``; ``path`` is never replaced. Raises ImageReadError or
+    UnetlabError for unfit images, OutputError for such a folder (or a full or read-only
+    disk), OutOfMemoryError naming the settings to lower. A stack stopped part-way keeps its
+    finished pages; the same call predicts the others (``page_resume``)."""
     check_keywords(OutputOptions.taken(outputs, settings)[1])  # instances=: objects=True
     check_model(model)  # a checkpoint's path: load it first
     if not isinstance(path, str | os.PathLike):  # pathlib's TypeError (audit s42 api)

@@ -560,15 +560,13 @@ def predict_slide(
     axes: str | None = None,
     **settings,
 ) -> list[Path]:
-    """Predict a large image (TIFF of any kind, pyramid level ``outputs.level``, or a Zarr /
-    OME-Zarr folder) window by window; return the written paths. ``settings``: the fields of
-    ``options`` (:class:`PredictOptions`) and ``outputs`` (``OutputOptions``) by name; the
-    outputs and what they hold: the module's description. ``overlay`` (colours, or
-    ``draw_overlay``: the model's): ``<stem>_overlay.png`` sampled to fit ``overlay_side``.
-    ``counted``: called with the objects of each page (and of each class). In a ``group`` of
-    processes each writes its own band of chunk rows, the main one publishes. Called again
-    after a stopped run, it resumes that run's staged rows where they match. ``axes``: a
-    TIFF's axes as given, saying what its pages are (:func:`check_given_axes`)."""
+    """Predict a large image (TIFF, pyramid level ``outputs.level``, Zarr / OME-Zarr) window
+    by window; return the written paths. ``settings``: the fields of ``options``
+    (:class:`PredictOptions`) and ``outputs`` by name (the outputs: the module's description).
+    ``overlay`` (colours): ``<stem>_overlay.png`` to fit ``overlay_side``. ``counted``:
+    called with each page's objects (and each class's). In a ``group`` each
+    process writes its band of chunk rows, the main one publishes. Called again after a stop,
+    it resumes the staged rows that match. ``axes``: a TIFF's, as given (``check_given_axes``)."""
     path, out_dir = Path(path), Path(out_dir)
     outputs, overlay, settings = _taken_outputs(model, outputs, overlay, settings)
     values = outputs.values(model, path.name)
@@ -577,7 +575,7 @@ def predict_slide(
     refuse_streamed_scale(path.name, options.scale)
     _check_request(path, outputs, group, overlay)
     record = prediction_record(model, options, outputs)
-    # the checkpoint's axes where none are given, but not for a file they do not fit
+    # the checkpoint's axes where none are given, not for a file they do not fit
     record = input_record(with_axes(record, run_axes(model, axes), trained=axes is None), path)
     with _checked_slide(path, model, outputs, file_read_axes(model, path, axes)) as slide:
         record = flat_record(record) if flat_letters(_page_lead(slide)[1]) else record

@@ -60,14 +60,11 @@ def fit(
     split: dict | None = None,
     config_file: str | os.PathLike | None = None,
 ) -> dict:
-    """Train ``cfg`` into ``run_dir``; returns the final metrics and where things are, a
-    plain dict: ``best_val_miou``, best.pt's val mIoU (epoch ``best_epoch``),
-    ``best_val_miou_smoothed`` the average over the validations that chose it
-    (``train.best_smoothing``), ``val`` the last validation's figures (``miou``, ``iou``
-    per class, ...; ``val_miou_classes`` names the classes), ``best_checkpoint`` and
-    ``last_checkpoint`` (paths as str), ``run_dir``, ``epochs``, ``steps``, ``seconds``
-    (wall clock), ``label_offset``, ``cpu_share`` and ``cpu_warning`` (other work on the
-    cores: None where not measured or said).
+    """Train ``cfg`` into ``run_dir``; returns a plain dict: ``best_val_miou`` (epoch
+    ``best_epoch``; ``best_val_miou_smoothed``: ``train.best_smoothing``'s average), ``val``
+    (the last validation: ``miou``, ``iou``, ...; ``val_miou_classes``), ``best_checkpoint``,
+    ``last_checkpoint`` (str), ``run_dir``, ``epochs``, ``steps``, ``seconds`` (wall clock),
+    ``label_offset``, ``cpu_share``, ``cpu_warning`` (None where not measured or said).
 
     OutputError for an existing run unless ``resume`` (from ``checkpoints/last.pt``;
     ``"auto"``: where there is one, as a requeued batch job) or ``overwrite``, for run files
@@ -82,15 +79,13 @@ def fit(
     switched between a time budget and none, are refused naming them: resume with
     ``load_config(run_dir / "config.yaml")`` changed in those keys only.
 
-    ``progress``: each epoch's bar, nothing else; the log lines go to ``train.log`` and the
-    console as logging is set up (:func:`~unetlab.train.log.console_log`: stderr where
-    nothing is; warnings only after ``logging.basicConfig(level=logging.WARNING)``).
-    ``plan``: a :class:`unetlab.plan.Plan` (reasons to ``train.log``, values to
-    ``plan.yaml``). ``clock``: seconds for the
-    ``train.max_minutes`` budget (default ``time.perf_counter``). ``split``: another run's
-    split record (:func:`~unetlab.data.split_record.read_split`) to repeat it on its files (one
-    gone or changed is refused). ``config_file``: where ``cfg`` was loaded from; a run's
-    ``config.yaml`` used on other data warns (:func:`unetlab.train.repeat.other_data`)."""
+    ``progress``: each epoch's bar; log lines go to ``train.log`` and the console as logging
+    is set up (:func:`~unetlab.train.log.console_log`).
+    ``plan``: a :class:`unetlab.plan.Plan` (reasons to ``train.log``, values to ``plan.yaml``).
+    ``clock``: seconds for ``train.max_minutes``. ``split``: another run's split record
+    (:func:`~unetlab.data.split_record.read_split`) repeated on its files (changed: refused).
+    ``config_file``: where ``cfg`` was loaded from; a run's ``config.yaml`` used on other
+    data warns (:func:`unetlab.train.repeat.other_data`)."""
     cfg, resume = _prepared(cfg, run_dir, resume=resume, progress=progress)
     group = Group.from_env()
     device = group.device(resolve_device(cfg.train.device, "train.device: cpu (--device cpu)"))
