@@ -30,8 +30,8 @@ from unetlab.errors import OutputError
 MANIFEST = ".unetlab-outputs"
 #: what a manifest line holds, tab-separated (the input and what made it: predict's
 #: outputs, since session 27; "made by" is PENDING-prefixed until the run wrote the file;
-#: the input's size and mtime: since session 34)
-FIELDS = "name, command, input, made by, input size and mtime"
+#: the input's size and mtime: since session 34; the output's, once written: since session 42)
+FIELDS = "name, command, input, made by, input size and mtime, output size and mtime"
 #: the mark of a "made by" key whose file the run that listed it has not written yet
 PENDING = "?"
 
@@ -60,11 +60,17 @@ def _stamped_lines(folder: Path) -> list[tuple[str, str, str | None, str | None,
 
 
 def _fields(line: str) -> tuple[str, str, str | None, str | None, str | None]:
+    return _all_fields(line)[:5]
+
+
+def _all_fields(line: str) -> tuple[str, str, str | None, str | None, str | None, str | None]:
+    """A line's fields: :func:`_fields` and the :func:`output_stamp` it records (None: none)."""
     name, _, rest = line.rstrip("\n").partition("\t")
     command, _, rest = rest.partition("\t")
     source, _, rest = rest.partition("\t")
-    made_by, _, stamp = rest.partition("\t")
-    return name, command, source or None, made_by or None, stamp or None
+    made_by, _, rest = rest.partition("\t")
+    stamp, _, out = rest.partition("\t")
+    return name, command, source or None, made_by or None, stamp or None, out or None
 
 
 def _line(
@@ -73,11 +79,15 @@ def _line(
     source: str | None,
     made_by: str | None = None,
     stamp: str | None = None,
+    out: str | None = None,
 ) -> str:
     """One manifest line; a source that would break the line (a newline or a tab in it: a
-    folder named so) is left out, and with it its ``stamp``."""
+    folder named so) is left out, and with it its ``stamp``. ``out``: the output's
+    :func:`output_stamp` (a confirmed line's)."""
     if source is not None and any(c in source for c in "\n\r\t"):
         source = stamp = None
+    if out:
+        return f"{name}\t{command}\t{source or ''}\t{made_by or ''}\t{stamp or ''}\t{out}\n"
     if stamp:
         return f"{name}\t{command}\t{source or ''}\t{made_by or ''}\t{stamp}\n"
     if made_by:
@@ -355,6 +365,45 @@ def forget_missing(folder: str | os.PathLike, *, spare: Collection[str] = ()) ->
     if dropped:
         _write_lines(folder, [line for line in lines if not gone(line)])
     return sorted({_fields(line)[0] for line in dropped})
+
+
+def output_stamp(path: str | os.PathLike) -> str | None:
+    """``size <bytes> mtime_ns <ns>`` of the file ``path`` (None: none there, or a folder or
+    a link): what a confirmed line records of its output, so that a file changed since
+    (a user's edited mask saved over it) is told from unetlab's (:func:`output_stamps`)."""
+    try:
+        st = os.lstat(path)
+    except (OSError, ValueError):
+        return None
+    return f"size {st.st_size} mtime_ns {st.st_mtime_ns}" if stat.S_ISREG(st.st_mode) else None
+
+
+def output_stamps(folder: str | os.PathLike, command: str) -> dict[str, str]:
+    """Each name whose latest line of ``command`` records its output's stamp -> that stamp
+    (lines of before session 42, and PENDING ones, record none)."""
+    try:
+        lines = _raw_lines(Path(folder))
+    except (OSError, UnicodeDecodeError):
+        return {}  # said by the manifest's other readers
+    fields = [_all_fields(line) for line in lines if not line.startswith("#")]
+    latest = {f[0]: f[5] for f in fields if f[1] == command}
+    return {name: out for name, out in latest.items() if out}
+
+
+def restamp(folder: str | os.PathLike, stamps: Mapping[str, str | None], command: str) -> None:
+    """The latest line of ``command`` of each name in ``stamps`` given that output stamp
+    (None: none; call it with the folder's lock held)."""
+    lines = _raw_lines(Path(folder))
+    latest = {}
+    for i, line in enumerate(lines):
+        name, cmd = _fields(line)[:2]
+        if not line.startswith("#") and cmd == command and name in stamps:
+            latest[name] = i
+    for name, i in latest.items():
+        fields = _all_fields(lines[i])
+        lines[i] = _line(*fields[:5], stamps[name])
+    if latest:
+        _write_lines(Path(folder), lines)
 
 
 def confirm(folder: str | os.PathLike, made_by: Mapping[str, str], command: str) -> None:

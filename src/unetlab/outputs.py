@@ -57,9 +57,12 @@ from unetlab.manifest import (  # noqa: F401 (the manifest's names: re-exported)
     forget,
     forget_missing,
     made_from,
+    output_stamp,
+    output_stamps,
     record,
     recorded_keys,
     rekey,
+    restamp,
     staged_names,
     walking_once,
     writers_of,
@@ -402,6 +405,10 @@ def output_folder(
             except UnetlabError:
                 _unclaim(folder, claim, command, listed)
                 raise
+            except BaseException:  # stopped (Ctrl-C, SIGTERM, a full disk)
+                with contextlib.suppress(OSError, UnetlabError):
+                    _stamp_kept(folder, claim, command)
+                raise
             _settle(folder, claim, command)
     except UnetlabError:
         if made:
@@ -440,7 +447,8 @@ class _Claim:
     """What :func:`_claim` recorded, for :func:`_settle`: the ``stamps`` of the names to
     watch, the ``fresh`` names this run listed, the ``sources`` and ``keys`` it listed
     them with, the manifest's inputs ``before`` it, and each input -> the other inputs
-    whose outputs it replaces (``replaced``)."""
+    whose outputs it replaces (``replaced``); the output stamps of the names it may write
+    (``recorded``), taken off their lines while it runs (:func:`_unstamp`)."""
 
     stamps: Mapping[str, tuple[int, int] | None]
     fresh: Collection[str]
@@ -448,6 +456,7 @@ class _Claim:
     keys: Mapping[str, str]
     before: Mapping[str, str | None]
     replaced: Mapping[str, Collection[str]]
+    recorded: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def _claim(folder: Path, names, sources, keep, made_by, command: str, **fix) -> _Claim:
@@ -458,6 +467,7 @@ def _claim(folder: Path, names, sources, keep, made_by, command: str, **fix) -> 
     from another input than ``sources`` gives (:func:`_other_inputs`), unless
     ``overwrite``."""
     remove_stale_temporaries(folder)
+    _disown_changed(folder, {*names, *sources}, command)
     _refuse_foreign(folder, keep, **fix)
     manifest, present = writers_of(folder), {p.name for p in folder.iterdir()}
     theirs = {n for n in present if n not in manifest}  # never listed, never replaced
@@ -480,7 +490,59 @@ def _claim(folder: Path, names, sources, keep, made_by, command: str, **fix) -> 
     own = {n for n, s in sources.items() if before.get(n) == s and n in present}
     watched = set(fresh) | own | {n for n, s in sources.items() if s in replaced}
     stamps = {n: _stamp(folder / n) for n in watched}
-    return _Claim(stamps, fresh, sources, keys, before, replaced)
+    recorded = _unstamp(folder, ours, command)
+    return _Claim(stamps, fresh, sources, keys, before, replaced, recorded)
+
+
+def _disown_changed(folder: Path, names: Collection[str], command: str) -> None:
+    """Those of ``names`` whose file is not the one ``command`` wrote: another size or
+    time than its line records (an edited mask saved over it, another program's file)
+    are someone else's: their lines dropped, so that they are never replaced nor removed
+    (a rerun replaced them, or removed them as an input's outputs of other settings)."""
+    recorded = output_stamps(folder, command)
+    changed = sorted(
+        n
+        for n in names
+        if n in recorded and os.path.lexists(folder / n) and output_stamp(folder / n) != recorded[n]
+    )
+    if changed:
+        more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        log.warning(
+            "%s: %s%s changed since unetlab %s wrote %s: yours now, never replaced or removed",
+            folder,
+            ", ".join(changed[:3]),
+            more,
+            command,
+            "it" if len(changed) == 1 else "them",
+        )
+        forget(folder, changed, command)
+
+
+def _unstamp(folder: Path, names: Collection[str], command: str) -> dict[str, str]:
+    """The output stamps of ``names`` (which the run may write) taken off their lines while
+    it runs, and returned: a run stopped after it wrote one leaves it unstamped (its own
+    file, not taken for someone else's), :func:`_settle` stamps it again."""
+    recorded = output_stamps(folder, command)
+    recorded = {n: recorded[n] for n in names if n in recorded}
+    if recorded:
+        restamp(folder, dict.fromkeys(recorded), command)
+    return recorded
+
+
+def _stamp_kept(folder: Path, claim: _Claim, command: str) -> None:
+    """The stamps the claim took off (:func:`_unstamp`) given back to the outputs the run
+    left as they were; those it wrote (it stopped before :func:`_settle`) stay without:
+    its own, not taken for someone else's."""
+    kept = {n: s for n, s in claim.recorded.items() if output_stamp(folder / n) == s}
+    restamp(folder, kept, command)
+
+
+def _stamp_written(folder: Path, claim: _Claim, written: Collection[str], command: str) -> None:
+    """The lines of ``written`` (the run's outputs it wrote) given their files' stamps now,
+    and those the claim took off of the others given back (:func:`_unstamp`)."""
+    stamps = {n: s for n, s in claim.recorded.items() if n not in written}
+    stamps |= {n: output_stamp(folder / n) for n in written}
+    restamp(folder, {n: s for n, s in stamps.items() if s or n in claim.recorded}, command)
 
 
 def _settle(folder: Path, claim: _Claim, command: str) -> None:
@@ -520,6 +582,7 @@ def _settle(folder: Path, claim: _Claim, command: str) -> None:
     # a name with only its staging folder (its input failed) stays claimed: not unetlab's file
     made = {n for n in claim.fresh if n in keys and n in changed and (folder / n).exists()}
     confirm(folder, {n: keys[n] for n in made}, command)
+    _stamp_written(folder, claim, {n for n in changed if n in keys}, command)
 
 
 def _unclaim(folder: Path, claim: _Claim, command: str, listed: bool) -> None:
@@ -530,6 +593,7 @@ def _unclaim(folder: Path, claim: _Claim, command: str, listed: bool) -> None:
     untouched = [n for n in claim.fresh if _untouched(folder, n, claim.stamps.get(n))]
     pending = {n: PENDING + key for n, key in claim.keys.items()}
     forget(folder, untouched, command, sources=claim.sources, made_by=pending, latest=True)
+    _stamp_kept(folder, claim, command)
     if not listed and not writers_of(folder) and not recorded_keys(folder, command):
         (folder / MANIFEST).unlink(missing_ok=True)
 
