@@ -3,15 +3,23 @@ any other file of its name) is not unetlab's any more: a rerun never replaces it
 ``--overwrite`` or other settings, nor removes it as the input's output of other settings;
 that input fails in one line naming the file (s42 edges2: its manifest line still made it
 unetlab's, and a rerun replaced it). The manifest records each output's size and time once
-written (older lines, none: as before)."""
+written (older lines, none: as before), and of one that carries its record's key that
+key: not its time, so a copy of the folder (``cp -r``, a sync tool: new times) is still
+unetlab's, and a Pillow or tifffile save over an output of the same size is the user's
+(s42 edges3). ``--skip-existing`` skips an input whose outputs are there, edited or not,
+keeping the edits."""
 
 from __future__ import annotations
 
+import io
+import os
+import shutil
 import signal
 
 import numpy as np
 import tifffile
 import torch
+from PIL import Image
 
 import unetlab.inference.folders as folders
 from unetlab.checkpoint import save_model
@@ -88,7 +96,107 @@ def test_a_rerun_stopped_after_it_rewrote_outputs_keeps_them_its_own(tmp_path, m
     with monkeypatch.context() as m:
         m.setattr(folders, "predict_or_fail", stopped)
         assert main(argv) == 143
-    assert sorted(output_stamps(out, "predict")) == ["2.png"]  # left as it was: stamped again
+    # 2.png left as it was, 0.png and 1.png rewritten alike (same size, same key): all its own
+    assert sorted(output_stamps(out, "predict")) == ["0.png", "1.png", "2.png"]
     assert main(argv) == 0
     assert main(argv) == 0
     assert sorted(output_stamps(out, "predict")) == ["0.png", "1.png", "2.png"]
+
+
+def _copy(tmp_path):
+    """``out`` copied to ``copy`` as ``cp -r`` does (times not kept), then dated back a day
+    (a sync tool's times): the copy's argv."""
+    shutil.copytree(tmp_path / "out", tmp_path / "copy", copy_function=shutil.copyfile)
+    for path in (tmp_path / "copy").iterdir():
+        os.utime(path, ns=(path.stat().st_mtime_ns - 86_400 * 10**9,) * 2)
+    return tmp_path / "copy"
+
+
+def _argv_to(tmp_path, out, *extra, **kwargs):
+    argv = _argv(tmp_path, *extra, **kwargs)
+    argv[argv.index("--output") + 1] = str(out)
+    return argv
+
+
+def _times(folder):
+    """Each input's output in ``folder`` -> its time (not the table of all, written again)."""
+    suffixes = (".png", ".tif", ".csv")
+    return {
+        p.name: p.stat().st_mtime_ns
+        for p in folder.iterdir()
+        if p.suffix in suffixes and p.name != "objects_summary.csv"
+    }
+
+
+def test_a_copied_output_folder_is_still_unetlabs(tmp_path):
+    assert main(_argv(tmp_path, "--instances", inputs=2)) == 0
+    copy = _copy(tmp_path)
+    before = _times(copy)
+    assert len(before) == 6
+    assert main(_argv_to(tmp_path, copy, "--instances", "--skip-existing")) == 0  # was 2
+    assert _times(copy) == before  # both inputs skipped: nothing written
+    assert main(_argv_to(tmp_path, copy, "--instances", "--overwrite")) == 0  # was 3
+    assert all(_times(copy)[n] != t for n, t in before.items())  # all rewritten
+
+
+def _resave(path, pad: bool = False) -> bytes:
+    """``path`` opened and saved again by Pillow (its text chunks dropped), the same pixels;
+    ``pad``: zeros after its end to the size it had (a size check alone misses it)."""
+    buffer = io.BytesIO()
+    Image.open(path).save(buffer, format="PNG")
+    data = buffer.getvalue()
+    if pad:
+        assert len(data) < path.stat().st_size
+        data += b"\0" * (path.stat().st_size - len(data))
+    path.write_bytes(data)
+    return data
+
+
+def test_a_png_saved_again_by_pillow_in_a_copy_is_kept(tmp_path, capsys):
+    assert main(_argv(tmp_path, inputs=2)) == 0
+    copy = _copy(tmp_path)
+    theirs = _resave(copy / "0.png", pad=True)
+    other = (copy / "1.png").stat().st_mtime_ns
+    assert main(_argv_to(tmp_path, copy, "--overwrite")) == 3  # input 0 fails, input 1 not
+    assert (copy / "0.png").read_bytes() == theirs
+    assert (copy / "1.png").stat().st_mtime_ns != other  # rewritten (failed: the copy's)
+    err = capsys.readouterr().err
+    assert err.count("exists and unetlab did not write it") == 1 and "0.png" in err
+
+
+def test_a_png_saved_again_by_pillow_is_not_removed(tmp_path):
+    out = tmp_path / "out"
+    assert main(_argv(tmp_path, "--overlay")) == 0
+    theirs = _resave(out / "0_overlay.png", pad=True)
+    assert main(_argv(tmp_path, "--overwrite")) == 0  # no overlay asked: other settings
+    assert (out / "0_overlay.png").read_bytes() == theirs  # was removed
+
+
+def test_skip_existing_skips_an_input_with_an_edited_output(tmp_path, caplog):
+    out = tmp_path / "out"
+    assert main(_argv(tmp_path, "--instances", inputs=2)) == 0
+    theirs = _resave(out / "0.png")
+    (out / "1.png").unlink()
+    for name in ("1_objects.tif", "1_objects.csv"):
+        (out / name).unlink()
+    caplog.set_level("INFO")
+    assert main(_argv(tmp_path, "--instances", "--skip-existing")) == 0  # was 2
+    assert (out / "0.png").read_bytes() == theirs  # input 0 skipped, its edit kept
+    assert (out / "0_objects.tif").exists() and (out / "1.png").exists()  # 1 predicted
+    assert caplog.text.count("0.png changed since unetlab predict wrote it") == 1
+    assert main(_argv(tmp_path, "--instances", "--skip-existing")) == 0  # and again
+    assert (out / "0.png").read_bytes() == theirs
+    assert main(_argv(tmp_path, "--instances", "--overwrite")) == 3  # never replaced
+    assert (out / "0.png").read_bytes() == theirs
+
+
+def test_skip_existing_predicts_an_unfinished_input_beside_its_edit(tmp_path, capsys):
+    """An input with an edited output and another missing is predicted again under
+    ``--skip-existing``: the edit, kept listed, is never replaced (that input fails)."""
+    out = tmp_path / "out"
+    assert main(_argv(tmp_path, "--instances")) == 0
+    theirs = _resave(out / "0.png")
+    (out / "0_objects.tif").unlink()
+    assert main(_argv(tmp_path, "--instances", "--skip-existing")) == 3
+    assert (out / "0.png").read_bytes() == theirs
+    assert "out/0.png exists and unetlab did not write it" in capsys.readouterr().err

@@ -368,14 +368,16 @@ def forget_missing(folder: str | os.PathLike, *, spare: Collection[str] = ()) ->
 
 
 def output_stamp(path: str | os.PathLike) -> str | None:
-    """``size <bytes> mtime_ns <ns>`` of the file ``path`` (None: none there, or a folder or
-    a link): what a confirmed line records of its output, so that a file changed since
-    (a user's edited mask saved over it) is told from unetlab's (:func:`output_stamps`)."""
+    """``size <bytes>`` of the file ``path`` (None: none there, or a folder or a link): what
+    a confirmed line records of its output (with the key it carries, where it carries one:
+    :func:`unetlab.outputs.output_folder`'s ``carried``), so that a file changed since (a
+    user's edited mask saved over it) is told from unetlab's (:func:`output_stamps`). Not
+    its time: a copy (``cp -r``), a ``touch`` or a sync tool changes that alone."""
     try:
         st = os.lstat(path)
     except (OSError, ValueError):
         return None
-    return f"size {st.st_size} mtime_ns {st.st_mtime_ns}" if stat.S_ISREG(st.st_mode) else None
+    return f"size {st.st_size}" if stat.S_ISREG(st.st_mode) else None
 
 
 def output_stamps(folder: str | os.PathLike, command: str) -> dict[str, str]:

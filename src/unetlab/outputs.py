@@ -374,6 +374,8 @@ def output_folder(
     overwrite_fix: str = OVERWRITE_FIX,
     sources: Mapping[str, str] | None = None,
     made_by: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None,
+    carried: Callable[[Path], str | None] | None = None,
+    keep_edited: bool = False,
 ) -> Iterator[Path]:
     """Make ``folder`` ready for outputs called ``names``, held under its lock; yields it.
 
@@ -390,16 +392,19 @@ def output_folder(
     manifest's PENDING lines (:func:`~unetlab.manifest.rekey`) is the one confirmed. Once the work is
     done, :func:`_settle` removes what a run leaves mixed. A folder made here is removed
     again when the work stops at a one-line error (UnetlabError) before writing into it.
+    An output changed since ``command`` wrote it (:func:`_differs`: another size, or not the
+    key ``carried`` read from it then) is the user's: never replaced nor removed; its line
+    dropped, or with ``keep_edited`` (``--skip-existing``: its input is skipped) kept.
     """
     folder, names, sources = Path(folder), list(names), dict(sources or {})
     refuse_inputs([folder / n for n in names], inputs, command=command)
     made, listed = _made_folder(folder), (folder / MANIFEST).exists()
-    fix = dict(overwrite=overwrite, overwrite_fix=overwrite_fix)
+    fix = dict(overwrite=overwrite, overwrite_fix=overwrite_fix, carried=carried)
     _FAILED.pop(folder.resolve(), None)  # a stopped run's
     try:
         with FolderLock(folder), folder_sync_deferred(folder):
             with walking_once():  # a Zarr input once, not once per output of it
-                claim = _claim(folder, names, sources, keep, made_by, command, **fix)
+                claim = _claim(folder, names, sources, keep, made_by, command, keep_edited, **fix)
             try:
                 yield folder
             except UnetlabError:
@@ -414,11 +419,16 @@ def output_folder(
         if made:
             _remove_if_unused(folder)
         raise
+    finally:
+        _EDITED.pop(folder.resolve(), None)
 
 
 #: each folder an :func:`output_folder` holds (resolved) -> the inputs that failed in the run
 #: (:func:`inputs_failed`), for :func:`_settle`
 _FAILED: dict[Path, set[str]] = {}
+#: each folder an :func:`output_folder` holds with ``keep_edited`` (resolved) -> its outputs
+#: the user changed, still listed: :func:`refuse_unlisted` refuses them all the same
+_EDITED: dict[Path, set[str]] = {}
 
 
 def inputs_failed(folder: str | os.PathLike, sources: Iterable[str]) -> None:
@@ -457,17 +467,20 @@ class _Claim:
     before: Mapping[str, str | None]
     replaced: Mapping[str, Collection[str]]
     recorded: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    carried: Callable[[Path], str | None] | None = None
+    edited: Collection[str] = ()
 
 
-def _claim(folder: Path, names, sources, keep, made_by, command: str, **fix) -> _Claim:
+def _claim(folder: Path, names, sources, keep, made_by, command, keep_edited, **fix) -> _Claim:
     """Check the held ``folder`` for ``names`` and record them in its manifest (first
     dropping its lines of files that are gone: :func:`forget_missing`). Removes stale
     temporaries; refuses a folder that holds files unetlab did not write (but ``keep``),
     one of ``names`` that :func:`_refuse_replacing` refuses, and one that ``command`` made
     from another input than ``sources`` gives (:func:`_other_inputs`), unless
-    ``overwrite``."""
+    ``overwrite``; outputs changed since ``command`` wrote them (:func:`_disown_changed`)."""
+    carried = fix.pop("carried")
     remove_stale_temporaries(folder)
-    _disown_changed(folder, {*names, *sources}, command)
+    edited = _disown_changed(folder, {*names, *sources}, command, carried, keep_edited)
     _refuse_foreign(folder, keep, **fix)
     manifest, present = writers_of(folder), {p.name for p in folder.iterdir()}
     theirs = {n for n in present if n not in manifest}  # never listed, never replaced
@@ -490,24 +503,27 @@ def _claim(folder: Path, names, sources, keep, made_by, command: str, **fix) -> 
     own = {n for n, s in sources.items() if before.get(n) == s and n in present}
     watched = set(fresh) | own | {n for n, s in sources.items() if s in replaced}
     stamps = {n: _stamp(folder / n) for n in watched}
-    recorded = _unstamp(folder, ours, command)
-    return _Claim(stamps, fresh, sources, keys, before, replaced, recorded)
+    recorded = _unstamp(folder, [n for n in ours if n not in edited], command)
+    return _Claim(stamps, fresh, sources, keys, before, replaced, recorded, carried, edited)
 
 
-def _disown_changed(folder: Path, names: Collection[str], command: str) -> None:
-    """Those of ``names`` whose file is not the one ``command`` wrote: another size or
-    time than its line records (an edited mask saved over it, another program's file)
-    are someone else's: their lines dropped, so that they are never replaced nor removed
-    (a rerun replaced them, or removed them as an input's outputs of other settings)."""
+def _disown_changed(folder: Path, names, command: str, carried, keep: bool) -> set[str]:
+    """Those of ``names`` whose file is not the one ``command`` wrote (:func:`_differs`: an
+    edited mask saved over it, another program's file) are someone else's: never replaced
+    nor removed (a rerun replaced them, or removed them as an input's outputs of other
+    settings); their lines dropped, or with ``keep`` (``--skip-existing``, which skips
+    their inputs as before: s42 edges3) kept and the names held in :data:`_EDITED`."""
     recorded = output_stamps(folder, command)
     changed = sorted(
         n
         for n in names
-        if n in recorded and os.path.lexists(folder / n) and output_stamp(folder / n) != recorded[n]
+        if n in recorded
+        and os.path.lexists(folder / n)
+        and _differs(folder / n, recorded[n], carried)
     )
     if changed:
         more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
-        log.warning(
+        (log.info if keep else log.warning)(
             "%s: %s%s changed since unetlab %s wrote %s: yours now, never replaced or removed",
             folder,
             ", ".join(changed[:3]),
@@ -515,7 +531,38 @@ def _disown_changed(folder: Path, names: Collection[str], command: str) -> None:
             command,
             "it" if len(changed) == 1 else "them",
         )
-        forget(folder, changed, command)
+        if keep:
+            _EDITED[folder.resolve()] = set(changed)
+        else:
+            forget(folder, changed, command)
+    return set(changed)
+
+
+def _stamp_now(path: Path, carried: Callable[[Path], str | None] | None) -> str | None:
+    """What a line records of its output ``path`` once written: its size
+    (:func:`~unetlab.manifest.output_stamp`) and the key it carries (``carried``: the key
+    embedded in it, None where it carries none); an OME-Zarr folder's key alone."""
+    if carried is not None and path.is_dir() and not path.is_symlink():
+        key = carried(path)
+        return f"key {key}" if key else None
+    size = output_stamp(path)
+    key = carried(path) if size and carried is not None else None
+    return f"{size} key {key}" if key else size
+
+
+def _differs(path: Path, stamp: str, carried: Callable[[Path], str | None] | None) -> bool:
+    """Whether the output ``path`` is not the file its line's ``stamp`` (:func:`_stamp_now`)
+    records: another size, or it no longer carries the key (a user's edit saved by Pillow
+    or tifffile drops it). Never its time: a ``cp -r``, a ``touch`` or a sync
+    tool changes that alone (s42 edges3); a stamp of session 42's first lines also held it."""
+    size, _, key = ("", "", stamp[4:]) if stamp.startswith("key ") else stamp.partition(" key ")
+    if size:
+        now = output_stamp(path)
+        if now is None or now.split()[:2] != size.split()[:2]:
+            return True
+    elif not path.is_dir():
+        return True
+    return bool(key) and (carried is None or carried(path) != key)
 
 
 def _unstamp(folder: Path, names: Collection[str], command: str) -> dict[str, str]:
@@ -533,7 +580,7 @@ def _stamp_kept(folder: Path, claim: _Claim, command: str) -> None:
     """The stamps the claim took off (:func:`_unstamp`) given back to the outputs the run
     left as they were; those it wrote (it stopped before :func:`_settle`) stay without:
     its own, not taken for someone else's."""
-    kept = {n: s for n, s in claim.recorded.items() if output_stamp(folder / n) == s}
+    kept = {n: s for n, s in claim.recorded.items() if not _differs(folder / n, s, claim.carried)}
     restamp(folder, kept, command)
 
 
@@ -541,7 +588,7 @@ def _stamp_written(folder: Path, claim: _Claim, written: Collection[str], comman
     """The lines of ``written`` (the run's outputs it wrote) given their files' stamps now,
     and those the claim took off of the others given back (:func:`_unstamp`)."""
     stamps = {n: s for n, s in claim.recorded.items() if n not in written}
-    stamps |= {n: output_stamp(folder / n) for n in written}
+    stamps |= {n: _stamp_now(folder / n, claim.carried) for n in written}
     restamp(folder, {n: s for n, s in stamps.items() if s or n in claim.recorded}, command)
 
 
@@ -570,6 +617,7 @@ def _settle(folder: Path, claim: _Claim, command: str) -> None:
         if sources.get(n) in wrote
         and (before.get(n) == sources[n] or before.get(n) in claim.replaced.get(sources[n], ()))
     }
+    gone -= set(claim.edited)  # the user's, as --skip-existing kept them listed
     _remove_replaced(folder, gone, before, command)
     # names this run may have written and did not (a .tif where a .png was written, no
     # overlay for a large image), absent or someone else's file left as it was (--overwrite):
@@ -608,7 +656,10 @@ def refuse_unlisted(
     :func:`output_folder` left unlisted (``overwrite`` writes beside such files, never over
     them). Cheap where none of ``paths`` exists."""
     for path in map(Path, paths):
-        if os.path.lexists(path) and path.name not in writers_of(path.parent):
+        if os.path.lexists(path) and (
+            path.name not in writers_of(path.parent)
+            or (_EDITED and path.name in _EDITED.get(path.parent.resolve(), ()))
+        ):
             raise error(
                 f"{path} exists and unetlab did not write it: unetlab {command} never replaces "
                 "such a file, even when told to overwrite; write to another folder, or move "

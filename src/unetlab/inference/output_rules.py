@@ -560,6 +560,7 @@ def prediction_folder(
     sources = output_sources(files, **wanted)
     maker = _Maker(record, checked, sources)
     held = dict(overwrite=outputs.overwrite, overwrite_fix=overwrite_fix, sources=sources)
+    held |= dict(carried=embedded_key, keep_edited=outputs.skip_existing)  # s42 edges3
     if record is not None:
         names.append(RECORDS)
         held["made_by"] = maker
