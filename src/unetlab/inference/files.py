@@ -106,7 +106,9 @@ from unetlab.inference.objects import (
     MIN_AREA_FLOOR,
     ObjectOptions,
     defaults_at_scale,
+    grown_over,
     id_dtype,
+    instance_objects,
     measured_classes,
     objects_from_probabilities,
     scaled_options,
@@ -148,6 +150,7 @@ from unetlab.inference.predict import (
     floor_run,
     labels_fitted,
     labels_from_probabilities,
+    maps_fitted,
     model_label_nodata,
     predict_fitted,
     stack_stats,
@@ -867,6 +870,12 @@ def _page_results(model, page, file: _File, *, stats, invalid) -> dict[str, np.n
     how = dict(progress=file.progress, stats=stats, name=name, invalid=invalid)
     if objects is None and not file.outputs.save_probabilities:  # labels only: row by row
         return {"labels": labels_fitted(model, page, file.options, **how)}
+    if _row_instances(model, objects, file.outputs.save_probabilities):
+        maps = maps_fitted(model, page, file.options, _instance_maps(objects), **how)
+        labels, interior, foreground = maps
+        outside = either(invalid, region(labels.shape, rows))
+        ids = instance_objects(interior, foreground, objects, outside=outside)
+        return {"labels": labels, "ids": ids}
     p = predict_fitted(model, page, file.options, **how)
     found = {"labels": labels_from_probabilities(p)}
     if objects is not None:  # nodata and the bar cut objects as the image edge does
@@ -875,6 +884,26 @@ def _page_results(model, page, file: _File, *, stats, invalid) -> dict[str, np.n
     if file.outputs.save_probabilities:
         found["probs"] = p
     return found
+
+
+def _row_instances(model, objects: ObjectOptions | None, save_probabilities: bool) -> bool:
+    """Whether a page's objects are made from maps built row by row (:func:`_instance_maps`)
+    instead of the whole probabilities: an instance model's, its probabilities not saved."""
+    if objects is None or save_probabilities:
+        return False
+    return objects.mode == "instances" and getattr(model, "num_classes", None) == 3
+
+
+def _instance_maps(objects: ObjectOptions) -> Callable:
+    """(K, rows, W) probabilities -> their labels, interior probability (a copy) and
+    foreground (:func:`grown_over`): what :func:`instance_objects` and the labels need,
+    6 B a pixel of the probabilities' 12 (36 MP: 216 MB less held)."""
+
+    def maps(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        labels = labels_from_probabilities(probabilities)
+        return labels, probabilities[2].copy(), grown_over(probabilities, objects)
+
+    return maps
 
 
 def _write_overlay(

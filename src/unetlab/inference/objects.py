@@ -416,14 +416,37 @@ def _objects(probabilities, options, outside, image_rows, memo=None) -> np.ndarr
     """:func:`objects_from_probabilities` past its checks (``memo``: a window's of
     :func:`objects_in_bands`, :class:`SplitMemo`)."""
     ids, labels = _grown(probabilities, options, outside)
+    interior = probabilities[2] if options.mode == "instances" else None
+    return _finished(ids, labels, interior, options, outside, image_rows, memo)
+
+
+def instance_objects(
+    interior: np.ndarray,
+    foreground: np.ndarray,
+    options: ObjectOptions,
+    *,
+    outside: np.ndarray | None = None,
+    image_rows: tuple[bool, bool] = (True, True),
+) -> np.ndarray:
+    """``objects_from_probabilities(probabilities, options, ...)`` of an instance model
+    (``options.mode`` ``"instances"``) from the two maps it reads alone: ``interior``
+    (``probabilities[2]``) and ``foreground`` (:func:`grown_over`), which a caller can make
+    row by row without the whole (3, H, W) probabilities (12 B a pixel; these 5 B)."""
+    ids = _seeded(interior, foreground, options)
+    return _finished(ids, None, interior, options, outside, image_rows, None)
+
+
+def _finished(ids, labels, interior, options, outside, image_rows, memo) -> np.ndarray:
+    """The grown objects ``ids`` with their holes filled, split and kept by their least
+    areas as ``options`` say (:func:`_objects`; ``interior``: an instance model's, else
+    None)."""
     if options.fill_holes:
         ids = fill_object_holes(ids, outside=outside)
     if options.distance_split:
-        weigh = options.mode == "instances" and options.split_interior
-        ids = split_by_distance(ids, interior=probabilities[2] if weigh else None, memo=memo)
+        weigh = interior is not None and options.split_interior
+        ids = split_by_distance(ids, interior=interior if weigh else None, memo=memo)
     if options.split_necks:
         ids = compact(split_necks(ids, options.min_area))
-    interior = probabilities[2] if options.mode == "instances" else None
     kept = remove_small_objects(
         ids, options, labels, outside=outside, image_rows=image_rows, interior=interior
     )
@@ -561,8 +584,11 @@ def _watershed(probabilities: np.ndarray, options: ObjectOptions) -> np.ndarray:
     the negated interior probability grows the seeds over the foreground. Objects below
     min_area are dropped afterwards, by the caller: a small nucleus keeps its own pixels
     until then instead of being grown over by its neighbour."""
-    interior = probabilities[2]
-    foreground = grown_over(probabilities, options)
+    return _seeded(probabilities[2], grown_over(probabilities, options), options)
+
+
+def _seeded(interior: np.ndarray, foreground: np.ndarray, options: ObjectOptions) -> np.ndarray:
+    """:func:`_watershed` of the ``interior`` probability and the ``foreground``."""
     seeds = interior >= options.seed_threshold
     ids = grow_seeds(-interior, seeds, foreground, min_seed_area=options.min_seed_area)
     return compact(ids)

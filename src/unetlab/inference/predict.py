@@ -869,39 +869,64 @@ def labels_fitted(
     invalid: np.ndarray | None = None,
 ) -> np.ndarray:
     """``labels_from_probabilities(predict_fitted(...))`` (the same arguments), the same
-    labels made row of tiles by row of tiles: the whole (K, H, W) probabilities are never
-    held (12 MP, 11 classes: 528 MB), one row of tiles' at a time. A rescaled image
-    (``scale`` not 1) has its probabilities resampled whole: predicted whole."""
+    labels made row of tiles by row of tiles (:func:`maps_fitted`): the whole (K, H, W)
+    probabilities are never held (12 MP, 11 classes: 528 MB), one row of tiles' at a time."""
+    how = dict(progress=progress, stats=stats, name=name, invalid=invalid)
+    return maps_fitted(model, image, options, _labels_only, **how)[0]
+
+
+def _labels_only(probabilities: np.ndarray) -> tuple[np.ndarray]:
+    return (labels_from_probabilities(probabilities),)
+
+
+def maps_fitted(
+    model: torch.nn.Module,
+    image: np.ndarray,
+    options: PredictOptions | None,
+    reduce: Callable[[np.ndarray], tuple[np.ndarray, ...]],
+    *,
+    progress: Callable[[int], None] | None = None,
+    stats: tuple[np.ndarray, np.ndarray] | None = None,
+    name: str = "image",
+    invalid: np.ndarray | None = None,
+) -> tuple[np.ndarray, ...]:
+    """``reduce(predict_fitted(...))`` (the same arguments), where ``reduce`` maps (K, rows,
+    W) probabilities to (rows, W) maps pixel by pixel (labels, one class's plane, a
+    threshold), made row of tiles by row of tiles: the whole (K, H, W) probabilities are
+    never held, one row of tiles' at a time. A rescaled image (``scale`` not 1) has its
+    probabilities resampled whole: predicted whole (``reduce`` must then copy any plane
+    it keeps, or the whole probabilities stay held)."""
     o = PredictOptions.of(options)
     if o.scale != 1 or (invalid is not None and invalid.all()):
         how = dict(progress=progress, stats=stats, name=name, invalid=invalid)
-        return labels_from_probabilities(predict_fitted(model, image, o, **how))
+        return reduce(predict_fitted(model, image, o, **how))
     image, stats = _net_input(model, image, o, stats=stats, name=name, invalid=invalid)
     blank = either(invalid, region(image.shape[:2], o.exclude_rows))
-    labeller = _row_labeller(blank, model_background(model))
-    return _tiled(model, image, o, labeller, stats=stats, progress=progress)
+    rows = _row_reducer(blank, model_background(model), reduce)
+    return _tiled(model, image, o, rows, stats=stats, progress=progress)
 
 
-def _row_labeller(blank: np.ndarray | None, background: int) -> Callable:
-    """A :func:`tiled_apply` that gives labels instead: each finished block of
-    :func:`iter_tiled_rows` labelled (its ``blank`` pixels the certainty of ``background``,
+def _row_reducer(blank: np.ndarray | None, background: int, reduce: Callable) -> Callable:
+    """A :func:`tiled_apply` that gives ``reduce``'s maps instead: each finished block of
+    :func:`iter_tiled_rows` reduced (its ``blank`` pixels the certainty of ``background``,
     as :func:`predict_fitted` sets them) and let go before the next tile is predicted."""
 
-    def labelled(fn, image, grid, **kwargs) -> np.ndarray:
-        labels = None
+    def reduced(fn, image, grid, **kwargs) -> tuple[np.ndarray, ...]:
+        maps = None
         for y, block in iter_tiled_rows(fn, image, grid, **kwargs):
             block = block.cpu().numpy() if isinstance(block, torch.Tensor) else block
             rows = slice(y, y + block.shape[1])
             if blank is not None:
                 certain_background(block, blank[rows], background)
-            found = labels_from_probabilities(block)
-            if labels is None:
-                labels = np.empty(grid.shape, found.dtype)
-            labels[rows] = found
+            found = reduce(block)
+            if maps is None:
+                maps = tuple(np.empty(grid.shape, f.dtype) for f in found)
+            for whole, part in zip(maps, found, strict=True):
+                whole[rows] = part
             del block, found  # the row's buffer goes back before the next tile is predicted
-        return labels
+        return maps
 
-    return labelled
+    return reduced
 
 
 def _net_input(model, image: np.ndarray, o: PredictOptions, *, stats, name: str, invalid):
