@@ -27,7 +27,6 @@ def test_no_pixel_size_line_for_a_png_placed_in_metres(tmp_path, caplog):
     assert LINE in caplog.text
 
 
-
 def _line(caplog) -> str:
     return next(r.getMessage() for r in caplog.records if "records no pixel size" in r.getMessage())
 

@@ -378,24 +378,14 @@ def output_folder(
     keep_edited: bool = False,
 ) -> Iterator[Path]:
     """Make ``folder`` ready for outputs called ``names``, held under its lock; yields it.
-
-    Refuses (OutputError, before any work): an output that is one of ``inputs``; a folder
-    that cannot be written, or that another unetlab process holds; and what :func:`_claim`
-    refuses (files unetlab did not write, unless ``overwrite``, which the messages name as
-    ``overwrite_fix``: the CLI's flag, or "pass overwrite=True"). Existing files unetlab did
-    not write are not listed: ``overwrite`` writes beside them, and a writer asks
-    :func:`refuse_unlisted` before it would replace one. ``sources``: the input each output
-    is made from, for ``names`` and for the other names that input's outputs may have;
-    ``made_by``: the key of what makes each output (a callable: asked once the folder is
-    checked and held; it may load a model, or refuse with an OutputError); the mapping is
-    read again once the work is done, so that a key the writer changed there and in the
-    manifest's PENDING lines (:func:`~unetlab.manifest.rekey`) is the one confirmed. Once the work is
-    done, :func:`_settle` removes what a run leaves mixed. A folder made here is removed
-    again when the work stops at a one-line error (UnetlabError) before writing into it.
-    An output changed since ``command`` wrote it (:func:`_differs`: another size, or not the
-    key ``carried`` read from it then) is the user's: never replaced nor removed; its line
-    dropped, or with ``keep_edited`` (``--skip-existing``: its input is skipped) kept.
-    """
+    Refuses (OutputError, before any work) an output that is one of ``inputs``, a folder
+    not writable or held by another process, and what :func:`_claim` refuses (files unetlab
+    did not write, unless ``overwrite``; :func:`refuse_unlisted` before replacing one).
+    ``sources``: each output's input; ``made_by``: each output's key (a callable: asked once
+    held), read again at the end, when :func:`_settle` removes what a run leaves mixed.
+    An output changed since ``command`` wrote it (:func:`_differs`: size, or the key
+    ``carried`` reads) is the user's: never replaced nor removed (``keep_edited``: its
+    line kept, for ``--skip-existing``). A folder made here goes if a UnetlabError stops it."""
     folder, names, sources = Path(folder), list(names), dict(sources or {})
     refuse_inputs([folder / n for n in names], inputs, command=command)
     made, listed = _made_folder(folder), (folder / MANIFEST).exists()

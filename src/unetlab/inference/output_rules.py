@@ -543,8 +543,7 @@ def prediction_folder(
     :func:`output_sources`), unless ``outputs.overwrite`` (which the message names as
     ``overwrite_fix``: the keyword, or the command line's flag where it passes that; the
     other input's remaining outputs are then removed once this run wrote the new input's,
-    so no mix of both is left). The outputs of inputs ``outputs.skip_existing`` skips are
-    in the manifest (:func:`finished_inputs`). While held,
+    so no mix of both is left); ``skip_existing`` skips by the manifest. While held,
     :func:`~unetlab.inference.files.predict_file` called from this thread writes into it
     without checking it again. ``record``: what makes the outputs
     (:func:`~unetlab.inference.records.prediction_record`), or a function that gives it,
