@@ -508,3 +508,32 @@ def test_a_large_traced_outline_is_filled_as_skimage_fills_polygons():
     outline = Outline("wavy", tuple(np.asarray(r, float) for r in rings))
     back = rasterise([outline], ids.shape, "wavy")  # its time: bench/bench_outline_fill.py
     assert np.array_equal(back > 0, ids > 0)
+
+
+def test_outlines_on_whole_pixel_corners_fill_as_skimage_fills_them():
+    """An ImageJ polygon of whole-pixel corners (the usual ROI; half-pixel ones too) has
+    edges through pixel centres: those pixels are inside, as skimage.draw.polygon and the
+    reader before the scanline fill had them, on every side alike (a diamond kept its right
+    edge's pixels, not only its left's), also for holes, self-crossings and 1-2 point rings."""
+    from skimage.draw import polygon
+
+    from unetlab.data.annotations import Outline
+
+    def skimage_fill(rings, shape):
+        want = np.zeros(shape, bool)
+        for ring in rings:  # each ring's pixels, even-odd between rings, as before s42
+            want[polygon(ring[:, 1] - 0.5, ring[:, 0] - 0.5, shape=shape)] ^= True
+        return want
+
+    diamond = np.array([[5.0, 1], [1, 5], [5, 9], [9, 5]])
+    got = rasterise([Outline("d", (diamond,))], (10, 10), "d") > 0
+    assert np.array_equal(got, got[:, ::-1]) and got[1].sum() == 2
+    rng = np.random.default_rng(1)
+    for step in (1.0, 0.5):
+        for _ in range(300):
+            rings = tuple(
+                np.round(rng.uniform(-3, 26, (rng.integers(1, 9), 2)) / step) * step
+                for _ in range(rng.integers(1, 3))
+            )
+            got = rasterise([Outline("p", rings)], (24, 25), "p") > 0
+            assert np.array_equal(got, skimage_fill(rings, (24, 25))), rings
