@@ -65,6 +65,13 @@ def test_labels_from_probabilities_refuses_a_map_and_takes_a_tensor():
     assert np.array_equal(labels_from_probabilities(torch.from_numpy(probs)), expected)
 
 
+def test_labels_from_probabilities_takes_a_bfloat16_tensor():
+    """A bfloat16 tensor (a net run under bf16 autocast) is taken as the others (numpy has no
+    bfloat16: "Got unsupported ScalarType BFloat16")."""
+    probs = torch.tensor([[[0.25, 0.75]], [[0.75, 0.25]]]).bfloat16()
+    assert labels_from_probabilities(probs).tolist() == [[1, 0]]
+
+
 def test_predict_image_refuses_an_invalid_mask_of_another_size():
     image = np.full((20, 24), 90, np.uint8)
     with pytest.raises(UnetlabError, match=r"invalid has shape \(5, 5\), the image \(20, 24\)"):

@@ -1108,7 +1108,9 @@ def labels_from_probabilities(probabilities: np.ndarray) -> np.ndarray:
     any device); (K, Z, H, W) gives (Z, H, W). Fewer than 3 dims are refused (UnetlabError:
     an (H, W) map gave an (W,) row of indices, audit s42 api)."""
     if isinstance(probabilities, torch.Tensor):
-        probabilities = probabilities.detach().cpu().numpy()
+        probabilities = probabilities.detach().cpu()
+        bf16 = probabilities.dtype == torch.bfloat16  # numpy has none
+        probabilities = (probabilities.float() if bf16 else probabilities).numpy()
     probabilities = np.asarray(probabilities)
     if probabilities.ndim < 3:
         raise UnetlabError(
