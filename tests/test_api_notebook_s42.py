@@ -229,3 +229,14 @@ def test_run_demo_refuses_minutes_that_are_no_number(tmp_path):
     with pytest.raises(UnetlabError, match="seed and minutes are numbers, not 0 and 'two'"):
         run_demo(tmp_path / "demo", minutes="two")  # "'<=' not supported ..." before
     assert not (tmp_path / "demo").exists()
+
+
+def test_run_demos_checks_take_numpy_numbers(tmp_path):
+    """A seed from np.arange (np.int64) or minutes of np.float32 are numbers: taken, as they
+    were before the check (isinstance int | float refused them)."""
+    from unetlab.demo import _demo_folder
+
+    with _demo_folder(tmp_path / "demo", seed=np.int64(3), minutes=np.float32(1), overwrite=False):
+        pass
+    with pytest.raises(UnetlabError, match="are numbers, not True"):
+        run_demo(tmp_path / "other", seed=True)

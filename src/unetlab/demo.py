@@ -35,6 +35,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from numbers import Real
 from pathlib import Path
 
 import numpy as np
@@ -167,7 +168,7 @@ def _demo_folder(output_dir, *, seed: int, minutes: float, overwrite: bool) -> I
     """The demo's checked, locked and prepared output folder (both tasks): a second demo into
     the same folder refuses while the first runs; a folder holding an earlier demo's results,
     or one an earlier demo did not make, needs ``overwrite``."""
-    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (seed, minutes))
+    numbers = all(isinstance(v, Real) and not isinstance(v, bool) for v in (seed, minutes))
     if not numbers:  # "'<=' not supported between 'int' and 'str'" (audit s42 api)
         raise UnetlabError(f"demo: seed and minutes are numbers, not {seed!r} and {minutes!r}")
     if seed < 0 or not 0 <= minutes < float("inf"):
