@@ -240,3 +240,15 @@ def test_run_demos_checks_take_numpy_numbers(tmp_path):
         pass
     with pytest.raises(UnetlabError, match="are numbers, not True"):
         run_demo(tmp_path / "other", seed=True)
+
+
+def test_the_demos_figures_of_a_numpy_seed_are_json():
+    """metrics.json records the seed: a numpy one (np.int64) made json.dumps fail at the
+    demo's end, after its training."""
+    import json
+
+    from unetlab.demo import _run_figures
+
+    trained = {"epochs": 1, "steps": 2, "seconds": 3.0}
+    figures = _run_figures(trained, {"n_test": 2}, 0.0, quick=True, seed=np.int64(3))
+    assert json.loads(json.dumps(figures))["seed"] == 3

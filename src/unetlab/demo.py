@@ -293,7 +293,7 @@ def _run_figures(trained: dict, plan: dict, started: float, *, quick: bool, seed
         "cpu_warning": trained.get("cpu_warning"),  # where other work took much of it
         "total_seconds": round(time.perf_counter() - started, 1),
         "quick": quick,
-        "seed": seed,
+        "seed": int(seed),  # np.int64 from np.arange: JSON has no numpy ints
     }
 
 
