@@ -128,3 +128,60 @@ def test_predict_instances_rows_and_whole_probabilities_write_the_same(
     ids = read_image(rows / "a_objects.tif")
     assert ids.max() > 1
     assert (rows / "a_objects.csv").read_bytes() == (whole / "a_objects.csv").read_bytes()
+
+
+def _random_case(seed: int):
+    """A random instance net (same or valid padding, depth 1-2, 1-3 channels, maybe a label
+    offset), image (odd sizes, tiles that do not divide it), nodata and run options."""
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    padding, channels = str(rng.choice(["same", "valid"])), int(rng.integers(1, 4))
+    model = UNet(channels, 3, depth=int(rng.integers(1, 3)), base_channels=4, padding=padding)
+    model = model.eval()
+    model.classes, model.label_values = ["background", "boundary", "interior"], None
+    model.objects = _instance_model(seed).objects
+    if rng.random() < 0.3:
+        model.label_offset = tuple(float(v) for v in rng.uniform(-1, 1, 2))
+    shape = (int(rng.integers(17, 140)), int(rng.integers(17, 140)))
+    invalid = None
+    if rng.random() < 0.4:
+        invalid = rng.random(shape) < 0.02
+        invalid[: int(rng.integers(0, 10))] = True
+    tiles = [24, 32, 40, 48, 64] if padding == "same" else [44, 60, 76]
+    how = dict(tile_size=int(rng.choice(tiles)), batch_size=int(rng.integers(1, 4)))
+    how |= dict(blend=str(rng.choice(["mean", "gaussian"])), tta=bool(rng.random() < 0.3))
+    how |= dict(precision=str(rng.choice(["fp32", "bf16"])))
+    if rng.random() < 0.3:
+        how["exclude_rows"] = (int(rng.integers(0, 8)), int(rng.integers(0, 12)))
+    image = rng.random((*shape, channels), dtype=np.float32)
+    return rng, model, image, invalid, PredictOptions.for_model(model, **how)
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_random_nets_sizes_and_options_give_the_same_objects_row_by_row(seed):
+    """s42 review2: valid-padding nets, bf16 on the CPU, tiles that do not divide the image,
+    batch sizes, TTA, label offsets, nodata and excluded rows (800 such seeds checked by hand)."""
+    from unetlab.inference.files import _instance_maps
+    from unetlab.inference.objects import instance_objects
+    from unetlab.inference.predict import maps_fitted
+
+    rng, model, image, invalid, options = _random_case(seed)
+    whole = predict_fitted(model, image, options, invalid=invalid)
+    split = {}
+    if rng.random() < 0.3:
+        split = {"distance_split": True, "split_interior": bool(rng.random() < 0.5)}
+    objects = ObjectOptions.for_model(
+        model,
+        seed_threshold=float(np.quantile(whole[2], rng.uniform(0.6, 0.9))),
+        foreground_threshold=float(np.quantile(1 - whole[0], rng.uniform(0.2, 0.6))),
+        min_area=int(rng.integers(1, 6)),
+        min_peak=0.0,
+        **split,
+    )
+    outside = either(invalid, region(image.shape[:2], options.exclude_rows))
+    expected = objects_from_probabilities(whole, objects, outside=outside)
+    maps = maps_fitted(model, image, options, _instance_maps(objects), invalid=invalid)
+    ids = instance_objects(maps[1], maps[2], objects, outside=outside)
+    assert np.array_equal(maps[0], labels_from_probabilities(whole))
+    assert ids.dtype == expected.dtype and np.array_equal(ids, expected)
+    assert expected.max() > 1  # objects were found
