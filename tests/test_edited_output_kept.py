@@ -200,3 +200,23 @@ def test_skip_existing_predicts_an_unfinished_input_beside_its_edit(tmp_path, ca
     assert main(_argv(tmp_path, "--instances", "--skip-existing")) == 3
     assert (out / "0.png").read_bytes() == theirs
     assert "out/0.png exists and unetlab did not write it" in capsys.readouterr().err
+
+
+def test_a_table_edited_to_the_same_size_is_not_replaced(tmp_path):
+    """s42 review2: a keyless output (the objects table) edited without changing its size
+    (a header renamed) was replaced by an --overwrite rerun: its line recorded its size
+    alone. A copy of the folder (new times) stays unetlab's."""
+    torch.manual_seed(0)
+    model = UNet(1, 3, depth=2, base_channels=2, padding="same").eval()
+    model.classes, model.label_values = ["background", "boundary", "interior"], None
+    save_model(tmp_path / "m0.pt", model)
+    write_png(tmp_path / "in" / "0.png", np.random.default_rng(0).integers(0, 255, (24, 24)))
+    out = tmp_path / "out"
+    assert main(_argv(tmp_path, "--instances")) == 0
+    assert main(_argv_to(tmp_path, _copy(tmp_path), "--instances", "--overwrite")) == 0
+    table = out / "0_objects.csv"
+    data = table.read_bytes()
+    assert b",area," in data
+    table.write_bytes(data.replace(b",area,", b",AREA,", 1))  # its size kept
+    assert main(_argv(tmp_path, "--instances", "--overwrite")) == 3
+    assert b",AREA," in table.read_bytes()

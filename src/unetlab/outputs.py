@@ -28,6 +28,7 @@ import contextlib
 import dataclasses
 import errno
 import functools
+import hashlib
 import json
 import logging
 import os
@@ -537,19 +538,42 @@ def _stamp_now(path: Path, carried: Callable[[Path], str | None] | None) -> str 
         return f"key {key}" if key else None
     size = output_stamp(path)
     key = carried(path) if size and carried is not None else None
-    return f"{size} key {key}" if key else size
+    if key or not size or int(size.split()[1]) > DIGESTED:
+        return f"{size} key {key}" if key else size
+    digest = _digest(path)  # a keyless file (a table): its content (s42 review2)
+    return f"{size} digest {digest}" if digest else size
+
+
+#: the largest output that carries no key whose content digest its line records (a table,
+#: a world file): an edit that keeps its size is told by it, a copy (new times) is not
+DIGESTED = 16 * 2**20
+
+
+def _digest(path: Path) -> str | None:
+    """A digest of the file ``path``'s bytes (None: it cannot be read)."""
+    digest = hashlib.blake2b(digest_size=16)
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(2**20), b""):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def _differs(path: Path, stamp: str, carried: Callable[[Path], str | None] | None) -> bool:
     """Whether the output ``path`` is not the file its line's ``stamp`` (:func:`_stamp_now`)
     records: another size, or it no longer carries the key (a user's edit saved by Pillow
-    or tifffile drops it). Never its time: a ``cp -r``, a ``touch`` or a sync
-    tool changes that alone (s42 edges3); a stamp of session 42's first lines also held it."""
+    or tifffile drops it), or of a file that carries none another content digest. Never its
+    time: a ``cp -r``, a ``touch`` or a sync tool changes that alone (s42 edges3); a stamp
+    of session 42's first lines also held it."""
     size, _, key = ("", "", stamp[4:]) if stamp.startswith("key ") else stamp.partition(" key ")
     if size:
-        now = output_stamp(path)
-        if now is None or now.split()[:2] != size.split()[:2]:
+        now, words = output_stamp(path), size.split()
+        if now is None or now.split()[:2] != words[:2]:
             return True
+        if words[2:3] == ["digest"] and _digest(path) != words[3]:
+            return True  # a table edited to the same size
     elif not path.is_dir():
         return True
     return bool(key) and (carried is None or carried(path) != key)
