@@ -3,7 +3,8 @@
 One line a file: its name, the command and, for predict's outputs, the input it was made from,
 the key of what made it (the checkpoint and settings, ``unetlab.inference.records``) and the
 input's size and modification time then (:func:`input_stamp`: :func:`changed_inputs` names
-the outputs whose input changed since, which ``--skip-existing`` predicts again). A
+the outputs whose input changed since, which ``--skip-existing`` predicts again); an
+output's own stamp once written is on a comment line after its line (:data:`STAMP`). A
 name is added *before* its file is written (write-ahead, :func:`record`), so a file that
 exists is either listed or not ours; a single-file output's line is PENDING until its file is
 written (:func:`confirm`; a stopped run leaves a file that was there someone else's), and a
@@ -30,8 +31,13 @@ from unetlab.errors import OutputError
 MANIFEST = ".unetlab-outputs"
 #: what a manifest line holds, tab-separated (the input and what made it: predict's
 #: outputs, since session 27; "made by" is PENDING-prefixed until the run wrote the file;
-#: the input's size and mtime: since session 34; the output's, once written: since session 42)
-FIELDS = "name, command, input, made by, input size and mtime, output size and mtime"
+#: the input's size and mtime: since session 34)
+FIELDS = "name, command, input, made by, input size and mtime"
+#: the start of a line that records the output stamp (:func:`output_stamp`, once written:
+#: since session 42) of the line before it: ``#stamp``, that line's 5 fields and the stamp,
+#: tab-separated; a comment, which an older unetlab skips and keeps as it is (session 42's
+#: first form, a 6th field, made it take every input for changed)
+STAMP = "#stamp\t"
 #: the mark of a "made by" key whose file the run that listed it has not written yet
 PENDING = "?"
 
@@ -64,7 +70,8 @@ def _fields(line: str) -> tuple[str, str, str | None, str | None, str | None]:
 
 
 def _all_fields(line: str) -> tuple[str, str, str | None, str | None, str | None, str | None]:
-    """A line's fields: :func:`_fields` and the :func:`output_stamp` it records (None: none)."""
+    """A line's fields: :func:`_fields` and the :func:`output_stamp` of a 6th field (None:
+    none; session 42's first form, read still: :func:`_parsed`)."""
     name, _, rest = line.rstrip("\n").partition("\t")
     command, _, rest = rest.partition("\t")
     source, _, rest = rest.partition("\t")
@@ -79,15 +86,11 @@ def _line(
     source: str | None,
     made_by: str | None = None,
     stamp: str | None = None,
-    out: str | None = None,
 ) -> str:
     """One manifest line; a source that would break the line (a newline or a tab in it: a
-    folder named so) is left out, and with it its ``stamp``. ``out``: the output's
-    :func:`output_stamp` (a confirmed line's)."""
+    folder named so) is left out, and with it its ``stamp``."""
     if source is not None and any(c in source for c in "\n\r\t"):
         source = stamp = None
-    if out:
-        return f"{name}\t{command}\t{source or ''}\t{made_by or ''}\t{stamp or ''}\t{out}\n"
     if stamp:
         return f"{name}\t{command}\t{source or ''}\t{made_by or ''}\t{stamp}\n"
     if made_by:
@@ -381,31 +384,72 @@ def output_stamp(path: str | os.PathLike) -> str | None:
 
 
 def output_stamps(folder: str | os.PathLike, command: str) -> dict[str, str]:
-    """Each name whose latest line of ``command`` records its output's stamp -> that stamp
-    (lines of before session 42, and PENDING ones, record none)."""
+    """Each name whose latest line of ``command`` has its output's stamp (:data:`STAMP`)
+    -> that stamp (lines of before session 42, and PENDING ones, have none)."""
     try:
-        lines = _raw_lines(Path(folder))
+        parsed = _parsed(_raw_lines(Path(folder)))
     except (OSError, UnicodeDecodeError):
         return {}  # said by the manifest's other readers
-    fields = [_all_fields(line) for line in lines if not line.startswith("#")]
-    latest = {f[0]: f[5] for f in fields if f[1] == command}
+    fields = [(*_fields(line)[:2], out) for line, out in parsed if not line.startswith("#")]
+    latest = {name: out for name, cmd, out in fields if cmd == command}
     return {name: out for name, out in latest.items() if out}
 
 
 def restamp(folder: str | os.PathLike, stamps: Mapping[str, str | None], command: str) -> None:
     """The latest line of ``command`` of each name in ``stamps`` given that output stamp
     (None: none; call it with the folder's lock held)."""
-    lines = _raw_lines(Path(folder))
+    parsed = _parsed(_raw_lines(Path(folder)))
     latest = {}
-    for i, line in enumerate(lines):
+    for i, (line, _) in enumerate(parsed):
         name, cmd = _fields(line)[:2]
         if not line.startswith("#") and cmd == command and name in stamps:
             latest[name] = i
     for name, i in latest.items():
-        fields = _all_fields(lines[i])
-        lines[i] = _line(*fields[:5], stamps[name])
+        parsed[i] = (parsed[i][0], stamps[name])
     if latest:
-        _write_lines(Path(folder), lines)
+        _write_lines(Path(folder), _unparsed(parsed))
+
+
+def _parsed(lines: list[str]) -> list[tuple[str, str | None]]:
+    """The manifest's ``lines`` as (line, the :func:`output_stamp` it has): a line in its 5
+    fields, with the stamp of the :data:`STAMP` line after it that holds those fields (or
+    of its 6th field: session 42's first form); a comment as it is, with None. A stamp line
+    after no line of its fields (an older unetlab dropped, confirmed or rekeyed the line,
+    or added one after it) is not trusted: left out."""
+    parsed: list[tuple[str, str | None]] = []
+    for line in lines:
+        if line.startswith(STAMP):
+            fields = _all_fields(line[len(STAMP) :])
+            last = parsed[-1][0] if parsed else "#"
+            if not last.startswith("#") and _fields(last) == fields[:5] and fields[5]:
+                parsed[-1] = (last, fields[5])
+        elif line.startswith("#"):
+            parsed.append((line, None))
+        elif (out := _all_fields(line)[5]) is not None:
+            parsed.append((line[: _nth_tab(line, 5)] + "\n", out))
+        else:
+            parsed.append((line, None))
+    return parsed
+
+
+def _nth_tab(line: str, n: int) -> int:
+    """Where the ``n``-th tab of ``line`` is."""
+    at = -1
+    for _ in range(n):
+        at = line.index("\t", at + 1)
+    return at
+
+
+def _unparsed(parsed: list[tuple[str, str | None]]) -> list[str]:
+    """The lines of :func:`_parsed`'s entries: each line, and its :data:`STAMP` line after
+    it where it has a stamp."""
+    lines = []
+    for line, out in parsed:
+        lines.append(line if line.endswith("\n") else line + "\n")
+        if out:
+            fields = "\t".join(f or "" for f in _fields(line))
+            lines.append(f"{STAMP}{fields}\t{out}\n")
+    return lines
 
 
 def confirm(folder: str | os.PathLike, made_by: Mapping[str, str], command: str) -> None:
@@ -478,9 +522,11 @@ def _raw_lines(folder: Path) -> list[str]:
 
 
 def _write_lines(folder: Path, lines: list[str]) -> None:
-    """Replace the manifest with ``lines``, atomically."""
+    """Replace the manifest with ``lines``, atomically: output stamps in :data:`STAMP`
+    lines (a 6th field made one), those of no line left out (:func:`_parsed`)."""
+    text = "".join(_unparsed(_parsed(lines)))
     with atomic_path(folder / MANIFEST) as tmp:
-        Path(tmp).write_text("".join(lines), encoding="utf-8")
+        Path(tmp).write_text(text, encoding="utf-8")
 
 
 def written_here(folder: str | os.PathLike, command: str | None = None) -> set[str]:
