@@ -2,11 +2,11 @@
 any other file of its name) is not unetlab's any more: a rerun never replaces it, with
 ``--overwrite`` or other settings, nor removes it as the input's output of other settings;
 that input fails in one line naming the file (s42 edges2: its manifest line still made it
-unetlab's, and a rerun replaced it). The manifest records each output's size and time once
-written (older lines, none: as before), and of one that carries its record's key that
-key: not its time, so a copy of the folder (``cp -r``, a sync tool: new times) is still
-unetlab's, and a Pillow or tifffile save over an output of the same size is the user's
-(s42 edges3). ``--skip-existing`` skips an input whose outputs are there, edited or not,
+unetlab's, and a rerun replaced it). The manifest records each output's size once written
+(older lines, none: as before), and the record key it carries, or for a file that carries
+none its content digest: not its time, so a copy of the folder (``cp -r``, a sync tool: new
+times) is still unetlab's, and a Pillow or tifffile save over an output of the same size is
+the user's (s42 edges3, review2). ``--skip-existing`` skips an input whose outputs are there, edited or not,
 keeping the edits."""
 
 from __future__ import annotations
