@@ -142,3 +142,26 @@ def test_a_stopped_objects_3d_run_records_its_png_without_both(tmp_path, monkeyp
     assert again.skipped == [inputs / "a.png"] and list(again.written) == [inputs / "s.tif"]
     plain = predict_folder(net, [inputs / "a.png"], out, objects=True, skip_existing=True)
     assert plain.skipped == [inputs / "a.png"]
+
+
+def test_predict_axes_over_pngs_only_is_one_line_before_the_model(tmp_path, capsys):
+    """``unetlab predict --axes ZYX`` over a folder of PNGs only (none can take the axes) is
+    refused in one line, exit 2, before the checkpoint loads and before an output folder is
+    made, as train and evaluate refuse such a folder; it failed each file (exit 3)."""
+    from tests.test_trained_axes import _net
+    from unetlab import save_model
+    from unetlab.cli import main
+
+    (tmp_path / "in").mkdir()
+    for name in ("a.png", "b.png"):
+        _png(tmp_path / "in" / name)
+    save_model(tmp_path / "m.pt", _net(None))
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    code = main([*argv, "--output", str(tmp_path / "out"), "--axes", "ZYX"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err == [
+        f"unetlab predict: error: {tmp_path / 'in'}: --axes (axes=) applies to TIFF files and "
+        "none of its images is one; drop it"
+    ]
+    assert not (tmp_path / "out").exists()

@@ -277,6 +277,7 @@ def _add_slides(s) -> None:
 
 def run(args) -> int:
     from unetlab.bench import ModelClock
+    from unetlab.data.io import refuse_untiffed_axes
     from unetlab.distributed import launch, without_nproc
     from unetlab.group import Group
     from unetlab.inference.folders import find_inputs, predict_folder, say_unread
@@ -294,6 +295,7 @@ def run(args) -> int:
         return _run_tree(args, group, device)
     not_read = say_unread(args.input) if group.is_main else []  # .czi, .nd2: named, counted
     files = find_inputs(args.input)
+    refuse_untiffed_axes(", ".join(args.input), files, args.axes)  # it failed each file
     out_dir = _output_folder(args.output)
     refuse_input_folder(files, out_dir, given="--output")
     if group.is_main and (line := among_inputs_line(files, out_dir)):
