@@ -415,7 +415,32 @@ def trained_file_axes(path: str | os.PathLike, axes: str | None) -> str | None:
     if len(found.axes) != len(axes):
         return None
     samples = "S" in found.axes and not _planes_are_pages(found, colour_planes=False)
-    return None if samples and axes.upper()[found.axes.index("S")] not in "CS" else axes
+    if samples and axes.upper()[found.axes.index("S")] not in "CS":
+        return None
+    return axes if not found.stated else stated_fit(path, found.axes, axes)
+
+
+def _kinds(axes: str) -> list[str]:
+    """What each of ``axes`` is, sorted: ``P`` a plane's (T, Z, ...), ``C`` channels (C, S),
+    ``Y``, ``X``."""
+    return sorted("C" if a in "CS" else a if a in "YX" else "P" for a in axes.upper())
+
+
+def stated_fit(path: str | os.PathLike, stated: str, axes: str) -> str | None:
+    """The checkpoint's ``axes`` for a TIFF of as many that states its own (``stated``:
+    OME-XML, an ImageJ hyperstack's slices or frames, tifffile's axes) where they are the
+    same; None, read as the file says, where they are the same kinds in another order or
+    name (Z for T: planes either way; CYX for YXC); ImageReadError naming both where they
+    cannot be (channels for planes): --axes says which."""
+    if stated.upper() == axes.upper():
+        return axes
+    if _kinds(stated) == _kinds(axes):
+        return None
+    raise ImageReadError(
+        f"{path}: the file says its axes are {stated}, the model was trained on {axes} "
+        f"(data.axes): give --axes {axes} to read it as the model was trained, or --axes "
+        f"{stated} to read it as the file says"
+    )
 
 
 def refuse_untiffed_axes(where, paths, axes: str | None) -> None:
@@ -554,6 +579,9 @@ class TiffAxes(NamedTuple):
     #: the file records no axes: tifffile's shape metadata without them, or (wider than
     #: 8 bits: no camera's colour picture) no metadata at all (tifffile's metadata=None)
     shaped_without_axes: bool
+    #: the file states its axes (:func:`states_axes`): OME, ImageJ's slices or frames,
+    #: tifffile's axes
+    stated: bool = False
 
 
 def tiff_axes(tif, series) -> TiffAxes:
@@ -566,7 +594,23 @@ def tiff_axes(tif, series) -> TiffAxes:
     bare = bool(shaped) and "axes" not in shaped[0]
     if planar and rgb and not tif.is_shaped and page.dtype.itemsize > 1:
         bare = not (page.description or tif.is_geotiff)
-    return TiffAxes(str(tif.filehandle.path), series.axes.upper(), planar, rgb, bare)
+    stated = states_axes(tif, series.axes.upper())
+    return TiffAxes(str(tif.filehandle.path), series.axes.upper(), planar, rgb, bare, stated)
+
+
+def states_axes(tif, axes: str) -> bool:
+    """Whether a TIFF states what its series' ``axes`` are: an OME-TIFF (its XML's sizes), an
+    ImageJ hyperstack (``hyperstack=true``) of slices or frames, tifffile's shaped metadata
+    with axes. Not ImageJ's channels alone (``channels=5``: what tifffile writes for a stack
+    given no axes), a plain ImageJ stack (Fiji calls any stack's pages slices, a movie's
+    too), nor a file of no axes metadata (tifffile's Q or I pages)."""
+    if tif.is_ome:
+        return True
+    if tif.is_imagej:
+        hyper = bool((tif.imagej_metadata or {}).get("hyperstack"))
+        return hyper and bool(set(axes) - set("CYXS"))
+    shaped = tif.shaped_metadata if tif.is_shaped else None
+    return bool(shaped) and "axes" in shaped[0]
 
 
 def axes_letters(tiff: TiffAxes, *, colour_planes: bool = False) -> str:

@@ -1,0 +1,117 @@
+"""A TIFF that states its axes (OME-XML, an ImageJ hyperstack's slices or frames, tifffile's
+axes) is read as it says by a model trained with --axes (data.axes): an OME-TIFF whose XML
+says ZYX was read as TYX by a TYX model, and a CYX one as ZYX by a ZYX model (its channels
+predicted as planes), because it had as many axes as the checkpoint's. Axes that cannot be
+the model's (channels for planes) are refused in one line naming both and --axes; a file
+that states nothing (tifffile's bare pages, ImageJ's channels=N alone: also what it writes
+for no axes) keeps the checkpoint's; --axes given wins."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+
+from tests.test_trained_axes import H, W, _axes, _net
+from unetlab.data.io import trained_file_axes
+from unetlab.errors import ImageReadError, UnetlabError
+from unetlab.evaluate import evaluate_model
+from unetlab.inference.files import predict_file
+from unetlab.inference.folders import predict_folder
+
+
+@pytest.fixture(autouse=True)
+def _lines_said_here(monkeypatch):
+    import unetlab.data.read_notes
+
+    monkeypatch.setattr(unetlab.data.read_notes, "_said", set())
+
+
+def _stack(path, axes: str | None, *, imagej: bool = False, pages: int = 3) -> None:
+    """``pages`` grey pages saved as OME (``axes``), ImageJ (``imagej``) or bare (None)."""
+    stack = np.random.default_rng(0).integers(0, 255, (pages, H, W), dtype=np.uint8)
+    if imagej:
+        tifffile.imwrite(path, stack, imagej=True, metadata={"axes": axes} if axes else {})
+    elif axes is None:
+        tifffile.imwrite(path, stack, photometric="minisblack")
+    else:
+        tifffile.imwrite(path, stack, photometric="minisblack", metadata={"axes": axes})
+
+
+@pytest.mark.parametrize(
+    ("name", "imagej", "stated", "model"),
+    [("z.ome.tif", False, "ZYX", "TYX"), ("t.ome.tif", False, "TYX", "ZYX"),
+     ("z.tif", True, "ZYX", "TYX"), ("t.tif", True, "TYX", "ZYX")],
+)  # fmt: skip
+def test_a_file_that_states_its_planes_is_read_as_it_says(tmp_path, name, imagej, stated, model):
+    _stack(tmp_path / name, stated, imagej=imagej)
+    assert trained_file_axes(tmp_path / name, model) is None  # read as it is
+    assert _axes(predict_file(_net(model), tmp_path / name, tmp_path / "o")[-1]) == stated
+    given = predict_file(_net(model), tmp_path / name, tmp_path / "g", axes=model)
+    assert _axes(given[-1]) == model  # --axes given wins
+
+
+def test_a_file_that_states_the_model_s_axes_is_read_with_them(tmp_path):
+    _stack(tmp_path / "z.ome.tif", "ZYX")
+    assert trained_file_axes(tmp_path / "z.ome.tif", "ZYX") == "ZYX"
+
+
+def _fiji_stack(path) -> None:
+    """3 pages as Fiji saves a plain stack (not a hyperstack): ``slices=3``, as it calls any
+    stack's pages, a movie's too."""
+    stack = np.random.default_rng(0).integers(0, 255, (3, H, W), dtype=np.uint8)
+    said = "ImageJ=1.54f\nimages=3\nslices=3\nloop=false\n"
+    with tifffile.TiffWriter(path) as tif:
+        for i, page in enumerate(stack):
+            tif.write(page, description=said if i == 0 else None, metadata=None, contiguous=True)
+
+
+def test_files_that_state_nothing_keep_the_checkpoint_s_axes(tmp_path):
+    """tifffile's bare pages, ImageJ's channels=3 alone (what imagej=True writes for an
+    array without axes) and a plain Fiji stack's slices cannot be told from no axes: the
+    checkpoint's, as before."""
+    _stack(tmp_path / "bare.tif", None)
+    _stack(tmp_path / "ij.tif", None, imagej=True)
+    _fiji_stack(tmp_path / "fiji.tif")
+    assert _axes(tmp_path / "fiji.tif") == "ZYX"
+    for name in ("bare.tif", "ij.tif", "fiji.tif"):
+        assert trained_file_axes(tmp_path / name, "ZYX") == "ZYX"
+        written = predict_file(_net("TYX"), tmp_path / name, tmp_path / f"o-{name}")
+        assert _axes(written[-1]) == "TYX"
+
+
+@pytest.mark.parametrize(("stated", "model"), [("CYX", "ZYX"), ("ZYX", "CYX"), ("CYX", "TYX")])
+def test_axes_that_cannot_be_the_model_s_are_refused_in_one_line(tmp_path, stated, model):
+    _stack(tmp_path / "s.ome.tif", stated)
+    with pytest.raises(ImageReadError) as caught:
+        trained_file_axes(tmp_path / "s.ome.tif", model)
+    line = str(caught.value)
+    assert "\n" not in line and line.startswith(f"{tmp_path / 's.ome.tif'}: ")
+    assert f"says its axes are {stated}" in line and f"trained on {model}" in line
+    assert f"--axes {model}" in line and f"--axes {stated}" in line
+    channels = 3 if "C" in model else 1
+    result = predict_folder(_net(model, channels), [tmp_path / "s.ome.tif"], tmp_path / "o")
+    assert list(result.failed) == [tmp_path / "s.ome.tif"]
+    given = predict_file(_net(model, channels), tmp_path / "s.ome.tif", tmp_path / "g", axes=model)
+    assert given  # given: read as the user says
+
+
+def test_channels_stated_beside_the_model_s_channels_are_read_as_the_file_says(tmp_path):
+    """A YXC model (channels last) and a CYX OME-TIFF: both say channels; the file's order."""
+    _stack(tmp_path / "c.ome.tif", "CYX")
+    assert trained_file_axes(tmp_path / "c.ome.tif", "YXC") is None
+    assert predict_file(_net("YXC", channels=3), tmp_path / "c.ome.tif", tmp_path / "o")
+
+
+def test_evaluate_reads_stated_planes_as_they_say_and_names_a_clash(tmp_path):
+    """Scored as the file says (planes of a TYX model's Z stack); a CYX pair for a ZYX model
+    is one of the set's problems, named."""
+    for sub in ("images", "masks"):
+        (tmp_path / "d" / sub).mkdir(parents=True)
+    _stack(tmp_path / "d" / "images" / "a.ome.tif", "ZYX")
+    stack = tifffile.imread(tmp_path / "d" / "images" / "a.ome.tif")
+    mask = (stack > 128).astype(np.uint8)
+    tifffile.imwrite(tmp_path / "d" / "masks" / "a.ome.tif", mask, metadata={"axes": "ZYX"})
+    assert len(evaluate_model(_net("TYX"), tmp_path / "d").images) == 3
+    with pytest.raises(UnetlabError, match="says its axes are ZYX, the model was trained on CYX"):
+        evaluate_model(_net("CYX", channels=3), tmp_path / "d")
