@@ -165,3 +165,32 @@ def test_predict_axes_over_pngs_only_is_one_line_before_the_model(tmp_path, caps
         "none of its images is one; drop it"
     ]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_tree_s_folder_of_pngs_given_axes_reads_them_as_they_are(tmp_path, capsys):
+    """``predict --recursive --axes ZYX`` over a tree whose tiffs/ holds a stack and pngs/
+    PNGs only: the PNGs read as they are, as beside the stack (each was failed: "applies to
+    TIFF files; drop it for this one"); a tree of no TIFF is refused in one line, exit 2."""
+    from unetlab import save_model
+    from unetlab.cli import main
+    from unetlab.inference.tree import predict_tree
+
+    root = tmp_path / "drop"
+    (root / "tiffs").mkdir(parents=True)
+    (root / "pngs").mkdir()
+    _bare(root / "tiffs" / "m.tif")
+    _png(root / "pngs" / "a.png")
+    results = predict_tree(_net(None), root, tmp_path / "o", axes="ZYX")
+    assert [list(r.failed) for r in results.values()] == [[], []]
+    assert _axes(tmp_path / "o" / "tiffs" / "m.tif") == "ZYX"
+    assert (tmp_path / "o" / "pngs" / "a.png").is_file()
+    (root / "tiffs" / "m.tif").unlink()
+    save_model(tmp_path / "m.pt", _net(None))
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(root)]
+    code = main([*argv, "--output", str(tmp_path / "p"), "--recursive", "--axes", "ZYX"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert err[0].endswith(
+        f"{root}: --axes (axes=) applies to TIFF files and none of its images is one; drop it"
+    )
+    assert not (tmp_path / "p").exists()

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from unetlab.data.dsb import dsb_splits
+from unetlab.data.io import check_axes, file_axes, refuse_untiffed_axes
 from unetlab.errors import DiskFullError, FolderInUseError, OutputError, UnetlabError
 from unetlab.group import SOLO
 from unetlab.inference.earlier_outputs import earlier_outputs, holds_outputs, tree_outputs_line
@@ -192,20 +193,30 @@ def predict_tree(
     folders = tree_folders(root, out_dir)
     if not folders:
         raise UnetlabError(f"no images found in {root} or its sub-folders")
+    check_axes(axes := settings.get("axes"))  # letters no file takes: before the files'
+    refuse_untiffed_axes(root, [f for _, files in folders for f in files], axes)
     model = _once(model)
     results: dict[Path, FolderPrediction] = {}
     for at, (rel, files) in enumerate(folders):
         told = {} if report is None else {"report": lambda r, rel=rel: report(rel, r)}
+        each = dict(root=root, **told, **_as_is(files, settings))
         try:
-            results[rel] = predict_folder(
-                model, files, Path(out_dir) / rel, outputs, root=root, **told, **settings
-            )
+            results[rel] = predict_folder(model, files, Path(out_dir) / rel, outputs, **each)
         except (KeyboardInterrupt, DiskFullError) as exc:  # the tree's stop, not the folder's
             exc.tree_stop = TreeStop(Path(root), Path(out_dir), folders, at, results)
             raise
         except OutputError as exc:  # this folder's outputs refused: the other folders go on
             results[rel] = _refused(Path(root) / rel, exc, settings)
     return results
+
+
+def _as_is(files: list[Path], settings: dict) -> dict:
+    """``settings`` for a folder of the tree holding ``files``: without the ``axes`` given
+    where none of them is a TIFF (its PNGs read as they are, as beside a TIFF: the tree has
+    one, :func:`~unetlab.data.io.refuse_untiffed_axes`); each was failed for them."""
+    if settings.get("axes") is None or any(file_axes(f, "YX") for f in files):
+        return settings
+    return {k: v for k, v in settings.items() if k != "axes"}
 
 
 def refused(root: str | os.PathLike, rel: Path, result: FolderPrediction) -> bool:
