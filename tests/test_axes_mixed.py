@@ -167,3 +167,40 @@ def test_a_voc_split_s_png_val_beside_tiff_train_takes_the_axes(tmp_path):
     (split / "train.txt").write_text("p\n")
     with pytest.raises(ImageReadError, match=r"voc: --axes \(axes=\) applies to TIFF files"):
         split_pairs(root, axes="ZYX")
+
+
+def _voc_set(root, val: str) -> None:
+    """A VOC folder: a.tif, b.tif (ImageJ stacks without axes) and p.png, q.png; train.txt
+    names the stacks, val.txt ``val``."""
+    _stacks(root)
+    (root / "images").rename(root / "JPEGImages")
+    (root / "masks").rename(root / "SegmentationClass")
+    for stem in ("p", "q"):
+        image = np.random.default_rng(1).integers(0, 255, (32, 32), dtype=np.uint8)
+        Image.fromarray(image).save(root / "JPEGImages" / f"{stem}.png")
+        mask = Image.fromarray((image > 128).astype(np.uint8))
+        mask.save(root / "SegmentationClass" / f"{stem}.png")
+    split = root / "ImageSets" / "Segmentation"
+    split.mkdir(parents=True)
+    (split / "train.txt").write_text("a\nb\n")
+    (split / "val.txt").write_text(val)
+
+
+def test_evaluate_axes_of_a_png_val_beside_tiff_train_reads_them_as_train_does(tmp_path):
+    """evaluate --axes ZYX of a data set whose val/ (or VOC val.txt) holds PNGs only, beside
+    TIFF stacks in train/: the PNGs scored as they are, as train reads them (it was refused:
+    "none of its images is one"); a set of no TIFF is still refused."""
+    from unetlab.evaluate import evaluate_model
+
+    net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    _split_set(tmp_path / "d", tiffs=True)
+    report = evaluate_model(net, tmp_path / "d", axes="ZYX")
+    assert sorted(row["name"] for row in report.images) == ["p", "q"]
+    _voc_set(tmp_path / "voc", "p\nq\n")
+    assert len(evaluate_model(net, tmp_path / "voc", axes="ZYX").images) == 2
+    _split_set(tmp_path / "png", tiffs=False)
+    with pytest.raises(ImageReadError, match="none of its images is one; drop it"):
+        evaluate_model(net, tmp_path / "png", axes="ZYX")
+    (tmp_path / "voc" / "ImageSets" / "Segmentation" / "train.txt").write_text("p\n")
+    with pytest.raises(ImageReadError, match="none of its images is one; drop it"):
+        evaluate_model(net, tmp_path / "voc", axes="ZYX")

@@ -19,11 +19,13 @@ from unetlab.data.fingerprint import LOSSY_SUFFIXES, binary_foreground, jpeg_mas
 from unetlab.data.instances import instance_ids
 from unetlab.data.io import (
     IMAGE_SUFFIXES,
+    file_axes,
     find_images,
     mask_stem,
     outlined_image,
     outlined_mask,
     read_stack,
+    refuse_untiffed_axes,
     stack_shape,
 )
 from unetlab.data.labels import IGNORE_INDEX, UNKNOWN, encode_mask, value_indices
@@ -68,11 +70,38 @@ def evaluation_pairs(
     (:func:`~unetlab.data.pairs.mask_axes`); ``trained``: the checkpoint's, not given (taken by
     the TIFFs they fit; a set without a TIFF read as it is, not refused)."""
     root = data_root(path)
-    split = root / "ImageSets" / "Segmentation" / "val.txt"
-    if detect_layout(root) == "voc" and split.is_file():
-        names = [line.strip() for line in split.read_text().splitlines() if line.strip()]
-        return find_pairs(root, names=names, axes=axes, trained=trained)
-    return find_pairs(root, axes=axes, trained=trained)
+    split = root / "ImageSets" / "Segmentation"
+    names = None
+    if detect_layout(root) == "voc" and (split / "val.txt").is_file():
+        names = _split_names(split / "val.txt")
+    whole = names is None and root == Path(path)  # not a split of a set that trains on more
+    found = dict(axes=axes, trained=trained, refuse_untiffed=whole)
+    pairs = find_pairs(root, names=names, **found)
+    if not whole and axes is not None and not any(file_axes(p.image, axes) for p in pairs):
+        train = _train_images(Path(path), root, split / "train.txt", voc=names is not None)
+        refuse_untiffed_axes(path, [*(p.image for p in pairs), *train], axes)
+    return pairs
+
+
+def _split_names(path: Path) -> list[str]:
+    """The image names a VOC split file lists, one a line."""
+    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+
+
+def _train_images(path: Path, root: Path, listed: Path, *, voc: bool) -> list[Path]:
+    """The training images of the data set ``path`` whose validation part ``root`` is (its
+    ``train/``, or the VOC folder's ``listed`` names): a val/ of PNGs takes ``--axes`` as
+    train does, read as they are, where these hold a TIFF (:func:`evaluation_pairs`)."""
+    try:
+        if voc:
+            names = _split_names(listed) if listed.is_file() else []
+            found = find_pairs(root, names=names, problems=[], refuse_untiffed=False)
+        else:
+            train = sub_folder(path, "train")
+            found = find_pairs(train, problems=[], refuse_untiffed=False) if train.is_dir() else []
+    except DatasetError:  # none there: the val/ pairs alone say
+        return []
+    return [p.image for p in found]
 
 
 def predict_instead(error: DatasetError, path: str | os.PathLike, checkpoint) -> DatasetError:
