@@ -693,6 +693,33 @@ def test_a_package_names_the_features_a_reader_must_know(tmp_path):
         load_model(dest)
 
 
+def test_a_package_tells_other_tools_the_axes_its_model_trained_with(tmp_path):
+    """data.axes was only in config.unetlab, which deepImageJ, ilastik and QuPath do not
+    read: rdf.yaml's input and its batch (planes) and channel (C) axes say them, and so does
+    the README; a model trained without them gets none of these words."""
+    model = _tiny(padding="same")
+    model.training_data = {"axes": "ZYX"}
+    dest = export_bioimageio(model, tmp_path / "pkg", weight_formats=["pytorch_state_dict"])
+    (inp,) = _rdf(dest)["inputs"]
+    assert "trained on TIFFs read as ZYX" in inp["description"]
+    assert inp["axes"][0] == {
+        "type": "batch",
+        "description": "each plane of a ZYX stack, one at a time",
+    }
+    assert "description" not in inp["axes"][1]  # no C: the channel axis says nothing of it
+    readme = (dest / "README.md").read_text()
+    assert "- Training axes: ZYX (unetlab `data.axes`)" in readme
+    assert "each plane of a ZYX stack, one at a time" in readme
+    model.training_data = {"axes": "TCYX"}
+    (inp,) = model_rdf(model, PackageInfo(), ["pytorch_state_dict"])["inputs"]
+    assert inp["axes"][0]["description"] == "each time point of a TCYX stack, one at a time"
+    assert inp["axes"][1]["description"] == "the C axis of TCYX images"
+    model.training_data = None
+    (inp,) = model_rdf(model, PackageInfo(), ["pytorch_state_dict"])["inputs"]
+    assert inp["description"] == "the raw image; normalised by the preprocessing"
+    assert all("description" not in axis for axis in inp["axes"][:2])
+
+
 def test_a_package_keeps_the_axes_its_model_trained_with(tmp_path):
     """A model trained with data.axes (ZYX: ImageJ stacks saved without axes) exported and
     loaded back reads bare stacks with them, as its checkpoint does (the package recorded

@@ -615,16 +615,43 @@ def axis_scale(pixel_size: float) -> tuple[str, float]:
     return "micrometer", float(pixel_size)  # below 1e-18 um: the spec check says so
 
 
+#: what rdf.yaml says of the input tensor
+INPUT_WORDS = "the raw image; normalised by the preprocessing"
+
+#: what the pages of a TIFF axis are, as a package's description names them
+PAGE_WORDS = {"T": "time point", "Z": "plane", "Q": "page"}
+
+
+def axes_descriptions(axes: str | None) -> dict[str, str]:
+    """What rdf.yaml's input says of the TIFF ``axes`` a model trained with (``data.axes``,
+    :func:`~unetlab.inference.pages.trained_axes`), which other tools cannot read from
+    ``config.unetlab``: the tensor's ``description`` ("input"), the batch axis's (a stack's
+    planes, given one at a time) and the channel axis's (its C); {} for none. Each is at
+    most 128 characters, the format's limit."""
+    if axes is None:
+        return {}
+    said = {"input": f"{INPUT_WORDS}; trained on TIFFs read as {axes} (unetlab data.axes)"}
+    if pages := [PAGE_WORDS[a] for a in reversed(axes) if a in PAGE_WORDS]:
+        said["batch"] = f"each {' of each '.join(pages)} of a {axes} stack, one at a time"
+    if "C" in axes or "S" in axes:
+        said["channel"] = f"the {'C' if 'C' in axes else 'S'} axis of {axes} images"
+    return said
+
+
 def _tensors(model: UNet, info: PackageInfo, dtype) -> tuple[dict, dict]:
     channels = [f"channel{i}" for i in range(model.in_channels)]
     classes = [str(c) for c in model.classes][: max(model.num_classes, 1)]
     if model.num_classes == 1:
         classes = classes[-1:]  # the sigmoid channel is the foreground class
+    said = axes_descriptions(trained_axes(model))
+    batch, channel = {"type": "batch"}, {"type": "channel", "channel_names": channels}
+    for axis, kind in ((batch, "batch"), (channel, "channel")):
+        if kind in said:
+            axis["description"] = said[kind]
     inp = {
         "id": INPUT_ID,
-        "description": "the raw image; normalised by the preprocessing",
-        "axes": [{"type": "batch"}, {"type": "channel", "channel_names": channels}]
-        + _space_axes(model, info, output=False),
+        "description": said.get("input", INPUT_WORDS),
+        "axes": [batch, channel] + _space_axes(model, info, output=False),
         "test_tensor": {"source": "test_input.npy"},
         "sample_tensor": {"source": "sample_input.tif"},
         "data": {"type": "float32"},
@@ -864,6 +891,7 @@ def _model_facts(model: UNet, info: PackageInfo) -> list[str]:
         f"({preprocessing(model, np.dtype(np.uint8))[0]['id']} in rdf.yaml)."
         + (f" {FLOOR_NOTE}" if "floor" in model.normalization else ""),
         f"- Tiling: {_tiling(model)}.",
+        *_axes_lines(trained_axes(model)),
         "- Output: class probabilities (softmax; sigmoid for one class), in every weight format"
         + (
             f", moved {describe_offset(label_offset(model))} to where the training labels sit "
@@ -873,6 +901,23 @@ def _model_facts(model: UNet, info: PackageInfo) -> list[str]:
         ),
         _pixel_line(info.pixel_size),
         _source_line(export_source(model)),
+    ]
+
+
+def _axes_lines(axes: str | None) -> list[str]:
+    """The README's line on the TIFF ``axes`` the model trained with (``data.axes``), what
+    other tools must give it; none for none."""
+    if axes is None:
+        return []
+    said = axes_descriptions(axes)
+    given = [
+        f"{said['batch']} (rdf.yaml's batch axis)" if "batch" in said else "",
+        f"{said['channel']} as its input channels" if "channel" in said else "",
+    ]
+    return [
+        f"- Training axes: {axes} (unetlab `data.axes`): the training TIFFs were read so; give "
+        f"the 2-D net {' and '.join(g for g in given if g)}. `unetlab predict` on this package "
+        f"reads TIFFs that state no axes of their own as {axes} too."
     ]
 
 
