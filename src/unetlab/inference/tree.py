@@ -185,9 +185,10 @@ def predict_tree(
     :func:`~unetlab.inference.folders.predict_folder` (``outputs``, ``settings``: its
     keywords), and return each folder's :class:`FolderPrediction` by its path relative to
     ``root``; ``report``: called with that path and the result of each folder. ``model``,
-    or what a function gives, is loaded once. UnetlabError if the tree holds no inputs; a
-    folder whose output folder is refused (OutputError) is one failed line, and the other
-    folders go on. A stop (KeyboardInterrupt: Ctrl-C, :class:`~unetlab.signals.Stopped`)
+    or what a function gives, is loaded once. UnetlabError if the tree holds no inputs, or
+    none that is a TIFF where ``axes`` are given (a folder of none reads its own as they
+    are: :func:`_as_is`); a folder whose output folder is refused (OutputError) is one
+    failed line, and the other folders go on. A stop (KeyboardInterrupt: Ctrl-C, :class:`~unetlab.signals.Stopped`)
     or a full disk (DiskFullError) stops the tree: raised again with ``tree_stop``, a
     :class:`TreeStop` that says where."""
     folders = tree_folders(root, out_dir)
