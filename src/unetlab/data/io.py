@@ -410,6 +410,7 @@ def trained_file_axes(path: str | os.PathLike, axes: str | None) -> str | None:
     try:
         with _decoding(path):
             found = tiff_axes(tif, series_of(tif))
+            stated = states_axes(tif, found.axes)
     finally:
         close()
     if len(found.axes) != len(axes):
@@ -417,7 +418,7 @@ def trained_file_axes(path: str | os.PathLike, axes: str | None) -> str | None:
     samples = "S" in found.axes and not _planes_are_pages(found, colour_planes=False)
     if samples and axes.upper()[found.axes.index("S")] not in "CS":
         return None
-    return axes if not found.stated else stated_fit(path, found.axes, axes)
+    return stated_fit(path, found.axes, axes) if stated else axes
 
 
 def _kinds(axes: str) -> list[str]:
@@ -579,9 +580,6 @@ class TiffAxes(NamedTuple):
     #: the file records no axes: tifffile's shape metadata without them, or (wider than
     #: 8 bits: no camera's colour picture) no metadata at all (tifffile's metadata=None)
     shaped_without_axes: bool
-    #: the file states its axes (:func:`states_axes`): OME, ImageJ's slices or frames,
-    #: tifffile's axes
-    stated: bool = False
 
 
 def tiff_axes(tif, series) -> TiffAxes:
@@ -594,8 +592,7 @@ def tiff_axes(tif, series) -> TiffAxes:
     bare = bool(shaped) and "axes" not in shaped[0]
     if planar and rgb and not tif.is_shaped and page.dtype.itemsize > 1:
         bare = not (page.description or tif.is_geotiff)
-    stated = states_axes(tif, series.axes.upper())
-    return TiffAxes(str(tif.filehandle.path), series.axes.upper(), planar, rgb, bare, stated)
+    return TiffAxes(str(tif.filehandle.path), series.axes.upper(), planar, rgb, bare)
 
 
 def states_axes(tif, axes: str) -> bool:
