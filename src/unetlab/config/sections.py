@@ -195,7 +195,8 @@ class DataSection(Section):
         "depth, C channels, Y rows, X columns, e.g. ZYX for stacks ImageJ saved without axes "
         "(read as CYX, channels); their TIFF masks are read with them less C where they have "
         "as many axes; recorded in the checkpoint, so predict and evaluate read its TIFFs the "
-        "same unless given --axes; --axes sets it; null: as each file says",
+        "same unless given --axes (a TIFF that states its own, OME or an ImageJ hyperstack, as "
+        "it says: refused where they cannot be these); --axes sets it; null: as each file says",
     )
     exclude_rows: dict | None = option(
         None,
