@@ -402,7 +402,9 @@ def trained_file_axes(path: str | os.PathLike, axes: str | None) -> str | None:
     """``axes`` a checkpoint trained with (``data.axes``) for ``path`` where it is a TIFF of
     as many axes, whose pixels' samples (RGB) they name where it has them; None otherwise, read
     as it is, as without the checkpoint: a plane or a 4-D hyperstack for a ZYX model, an RGB
-    TIFF for a grey one, a PNG (they would be refused naming an --axes never given)."""
+    TIFF for a grey one, a PNG (they would be refused naming an --axes never given). A TIFF
+    that states its own axes is read as they say, or refused where they cannot be these
+    (:func:`stated_fit`)."""
     if file_axes(path, axes) is None:
         return None
     with _decoding(path):

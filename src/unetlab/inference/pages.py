@@ -50,9 +50,10 @@ def file_read_axes(
     model, path: str | os.PathLike, axes: str | None, *, say: bool = True
 ) -> str | None:
     """The axes ``path`` is read with by ``model``: ``axes`` where given; none given, the
-    checkpoint's for a TIFF that records none in as many axes (``say``: said once,
-    :func:`say_trained_axes`), None for others (a PNG, a plane, an OME-TIFF: read as they
-    are, :func:`~unetlab.data.io.trained_file_axes`)."""
+    checkpoint's for a TIFF of as many axes that states none or the same (``say``: said
+    once, :func:`say_trained_axes`), None for others (a PNG, a plane, an OME-TIFF of ZYX for
+    a TYX model: read as they are; ImageReadError for one whose own cannot be the model's:
+    :func:`~unetlab.data.io.trained_file_axes`)."""
     if axes is not None:
         return axes
     if (found := trained_file_axes(path, trained_axes(model))) is not None and say:
