@@ -184,6 +184,8 @@ def test_a_tree_s_folder_of_pngs_given_axes_reads_them_as_they_are(tmp_path, cap
     assert [list(r.failed) for r in results.values()] == [[], []]
     assert _axes(tmp_path / "o" / "tiffs" / "m.tif") == "ZYX"
     assert (tmp_path / "o" / "pngs" / "a.png").is_file()
+    again = predict_tree(_net(None), root, tmp_path / "o", axes="ZYX", skip_existing=True)
+    assert [len(r.skipped) for r in again.values()] == [1, 1]  # the PNG's outputs its own
     (root / "tiffs" / "m.tif").unlink()
     save_model(tmp_path / "m.pt", _net(None))
     argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(root)]
