@@ -128,6 +128,27 @@ def test_no_command_or_an_unknown_one_is_one_line_naming_the_commands(capsys):
     )
 
 
+@pytest.mark.parametrize(
+    ("argv", "meant"),
+    [
+        (["--degub"], "--debug"),  # two letters swapped: difflib's ratio 0.71, below its cutoff
+        (["--dbug"], "--debug"),
+        (["train", "--minuets", "3"], "--minutes"),
+        (["train", "--nrpoc", "2"], "--nproc"),
+    ],
+)
+def test_a_slip_of_one_or_two_letters_names_the_flag(capsys, argv, meant):
+    """``unetlab --degub`` said "no such flag": a short flag with two letters swapped is
+    spelt too far from the flag for difflib; it is named, and an unrelated word is not."""
+    prog = "unetlab" if argv[0].startswith("--") else f"unetlab {argv[0]}"
+    assert _said(capsys, argv) == (
+        f"{prog}: error: unrecognized arguments: {argv[-2 if len(argv) == 3 else 0]}: did you "
+        f"mean {meant}? (see {prog} --help)"
+    )
+    assert "has no such flag" in _said(capsys, ["train", "--dope"])
+    assert "has no such flag" in _said(capsys, ["--deep"])
+
+
 @pytest.mark.parametrize("command", ["train", "predict"])
 def test_help_is_argparses_own_even_beside_a_bad_flag(capsys, command):
     """--help is unchanged: its usage block and flags on stdout, status 0, as argparse

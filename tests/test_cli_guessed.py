@@ -24,13 +24,16 @@ def test_a_folder_named_check_is_no_command(capsys):
 
 
 @pytest.mark.parametrize("flag", ["--channel", "--chan"])
-def test_train_channel_names_the_setting(capsys, flag):
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_train_channel_names_the_setting(capsys, flag, value):
     """predict's --channel (cellpose's --chan) given to train names data.channel (audit s39
-    audit2: it read only 'unrecognized arguments: --channel 0')."""
+    audit2: it read only 'unrecognized arguments: --channel 0'), with the value given, a
+    negative one too (``--channel -1`` read "--channel: use ...", the -1 dropped as a flag)."""
     with pytest.raises(SystemExit) as info:
-        main(["train", "--data", "d", flag, "0"])
+        main(["train", "--data", "d", flag, value])
     assert info.value.code == 2
-    assert f"unrecognized arguments: {flag} 0: use --set data.channel=C" in capsys.readouterr().err
+    said = f"unrecognized arguments: {flag} {value}: use --set data.channel=C"
+    assert said in capsys.readouterr().err
 
 
 def test_predict_diameter_says_there_is_none_and_what_to_do(capsys):

@@ -24,7 +24,7 @@ import traceback
 from typing import NoReturn
 
 from unetlab import __version__
-from unetlab.cli.parser import Parser
+from unetlab.cli.parser import Parser, slipped
 from unetlab.data.read_notes import read_notes
 from unetlab.errors import IN_USE, FolderInUseError, UnetlabError, first_line
 from unetlab.signals import interrupt_exits, stop_raises, stop_status
@@ -190,7 +190,8 @@ def _typo(parser: argparse.ArgumentParser, command: str, given: list[str]) -> st
             continue  # a value (argparse's rule: one with a space is one), or a flag
         if (command, flag) in GUESSED_FLAGS:
             value = given[at + 1 : at + 2] if "=" not in token else []
-            said = " ".join([token, *(v for v in value if not v.startswith("-"))])
+            value = [v for v in value if not v.startswith("-") or _NUMBER.match(v)]  # -1 too
+            said = " ".join([token, *value])
             return f"unrecognized arguments: {said}: {GUESSED_FLAGS[command, flag]}"
         if like := _flags_like(flag, known):
             return f"unrecognized arguments: {flag}: did you mean {like}?"
@@ -204,6 +205,7 @@ def _flags_like(flag: str, known: list[str]) -> str:
     it (``--split``: "--split-necks or --split-interior")."""
     longer = [o for o in known if o.startswith(flag)]
     close = difflib.get_close_matches(flag, longer or known, n=1, cutoff=0.75)
+    close = close or [o for o in known if slipped(flag, o)][:1]
     if len(longer) == 1 or close:
         return (close or longer)[0]
     return " or ".join(longer)

@@ -110,3 +110,24 @@ def _spelling(parser: argparse.ArgumentParser, name: str) -> str:
         return flag
     metavar = parser._get_formatter()._format_args(action, action.dest.upper())
     return f"{flag} {metavar}"
+
+
+def slipped(typed: str, word: str) -> bool:
+    """Whether ``typed`` is ``word`` with one slip of the fingers: two of its letters
+    swapped (``--degub``, ``--minuets``), one changed, one left out or one added. difflib's
+    ratio of a short word with two letters swapped (0.71 for ``--degub``) falls below the
+    cutoff that keeps unrelated words from being suggested; this names it. Only for a word
+    of four letters or more past its dashes (``--ab`` is one slip from many)."""
+    if typed == word or len(typed.lstrip("-")) < 4 or abs(len(typed) - len(word)) > 1:
+        return False
+    if len(typed) == len(word):
+        differ = [i for i, (a, b) in enumerate(zip(typed, word)) if a != b]
+        if len(differ) == 1:
+            return True
+        return (
+            len(differ) == 2
+            and typed[differ[0]] == word[differ[1]]
+            and typed[differ[1]] == word[differ[0]]
+        )
+    short, long = sorted((typed, word), key=len)
+    return any(long[:at] + long[at + 1 :] == short for at in range(len(long)))
