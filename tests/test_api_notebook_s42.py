@@ -155,7 +155,14 @@ def test_load_model_refuses_what_is_no_path(what, said):
         load_model(what)
 
 
-@pytest.mark.parametrize("call", [plan_training, lambda cfg: fit(cfg, run_dir="unused")])
+@pytest.mark.parametrize(
+    "call",
+    [
+        plan_training,
+        lambda cfg: fit(cfg, run_dir="unused"),
+        lambda cfg: unetlab.fit_label_offset(cfg, "unused"),
+    ],
+)
 def test_fit_and_plan_refuse_a_dict_naming_load_config(call):
     with pytest.raises(UnetlabError, match="cfg must be a Config, not dict: .*load_config"):
         call({"data": {"root": "data"}})  # AttributeError before

@@ -24,6 +24,27 @@ def test_fields_by_name_replace_the_given_options_and_leave_the_rest():
     )
 
 
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (
+            lambda: OutputOptions(colour=True),
+            "OutputOptions has no field colour: did you mean color?",
+        ),
+        (lambda: OutputOptions.of(None, colour=True), "OutputOptions has no field colour"),
+        (
+            lambda: ObjectOptions(min_aera=9),
+            "ObjectOptions has no field min_aera: did you mean min_area?",
+        ),
+        (lambda: OutputOptions(zzz=1), "OutputOptions has no field zzz: its fields are color, "),
+    ],
+)
+def test_a_keyword_that_is_no_field_is_one_line_naming_the_field(make, said):
+    """Python's TypeError ("__init__() got an unexpected keyword argument 'colour'") before."""
+    with pytest.raises(UnetlabError, match=f"^{said}"):
+        make()
+
+
 def test_objects_given_as_a_function_of_the_model_are_made_for_it():
     model = UNet(1, 2, depth=2, base_channels=2)
     outputs = OutputOptions(objects=lambda m: ObjectOptions(min_area=m.num_classes))

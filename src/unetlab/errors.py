@@ -8,6 +8,8 @@ raised ``ValueError`` for bad settings, keeps working; nothing in unetlab catche
 ``ValueError`` to mean "the user's fault".
 """
 
+import difflib
+
 
 class UnetlabError(ValueError):
     """Bad input from the user: the message names the problem and the fix."""
@@ -66,6 +68,25 @@ class GroupError(UnetlabError):
 class OutOfMemoryError(UnetlabError):
     """The computation did not fit in (GPU or CPU) memory; the message names the setting to
     lower."""
+
+
+class KnownFields:
+    """A base of the API's options dataclasses (``OutputOptions``, ``ObjectOptions``): a
+    keyword that is none of their fields is refused in one line naming the closest field,
+    not as Python's TypeError "__init__() got an unexpected keyword argument 'colour'"."""
+
+    __slots__ = ()
+
+    def __new__(cls, *args, **kwargs):
+        known = list(cls.__dataclass_fields__)
+        for name in kwargs:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"did you mean {close[0]}? " if close else ""
+                raise UnetlabError(
+                    f"{cls.__name__} has no field {name}: {hint}its fields are {', '.join(known)}"
+                )
+        return super().__new__(cls)
 
 
 def first_line(exc: BaseException, default: str | None = None) -> str:

@@ -39,7 +39,7 @@ from unetlab.data.fingerprint import cut_regions
 from unetlab.data.labels import grow_seeds, instances, seeded_cells
 from unetlab.data.regions import value_ids
 from unetlab.data.weightmap import background_class
-from unetlab.errors import UnetlabError
+from unetlab.errors import KnownFields, UnetlabError
 from unetlab.inference.measure import class_votes, majority_class, measure_objects
 from unetlab.inference.necks import split_necks
 from unetlab.inference.predict import labels_from_probabilities, predict_image, unknown_setting
@@ -119,7 +119,7 @@ def check_object_values(names: Mapping[str, str] | None = None, **values) -> Non
 
 
 @dataclass(frozen=True)
-class ObjectOptions:
+class ObjectOptions(KnownFields):
     """How probabilities become objects.
 
     ``mode``: ``"instances"`` for a background / boundary / interior model, ``"semantic"``

@@ -40,7 +40,7 @@ from unetlab.data.exclude import as_config
 from unetlab.data.io import file_axes, trained_file_axes
 from unetlab.data.png_chunks import read_png_text
 from unetlab.data.split_record import file_sha256
-from unetlab.errors import UnetlabError
+from unetlab.errors import KnownFields, UnetlabError
 from unetlab.inference.object_recipe import is_instance_model
 from unetlab.inference.objects import (
     CUT_MIN_AREA,
@@ -74,7 +74,7 @@ _HASHES: dict[tuple, str] = {}
 
 
 @dataclass(frozen=True)
-class OutputOptions:
+class OutputOptions(KnownFields):
     """What a prediction writes, and where it may write. Each function that takes it
     (:func:`~unetlab.inference.folders.predict_folder`,
     :func:`~unetlab.inference.files.predict_file`,

@@ -15,7 +15,7 @@ import torch
 
 from unetlab.atomic import atomic_path
 from unetlab.checkpoint import load_checkpoint, model_from_checkpoint, update_checkpoint
-from unetlab.config import Config
+from unetlab.config import Config, given_config
 from unetlab.inference.offset import MIN_IMAGES, OffsetFit, estimate_offset
 from unetlab.inference.predict import predict_tensor
 from unetlab.inference.tta import fitting_tta
@@ -47,7 +47,9 @@ def fit_label_offset(
     run's files left as they were. None without validation images, when the budget ran out
     before the predictions were made or before the search tried the whole-pixel moves, or
     when stopped. Also
-    usable on a finished run: ``fit_label_offset(load_config(run / "config.yaml"), run)``."""
+    usable on a finished run: ``fit_label_offset(load_config(run / "config.yaml"), run)``
+    (a dict of settings for ``cfg`` is refused in one line, as :func:`fit` refuses it)."""
+    cfg = given_config(cfg)
     data = data if data is not None else prepare_data(cfg)
     if len(data.val) < MIN_IMAGES:
         log.info(
