@@ -89,7 +89,7 @@ def test_skip_existing_refuses_outputs_of_other_settings_and_redoes_other_output
 ):
     assert _predict(work, "m1.pt", "in") == 0
     assert _predict(work, "m1.pt", "in", "--skip-existing", "--tta") == 2  # TTA changes them
-    assert "no TTA, fp32, not by this run's" in _error(capsys)
+    assert "other settings (no TTA there, TTA 8 transforms here)" in _error(capsys)
     assert _predict(work, "m1.pt", "in", "--skip-existing", "--blend", "gaussian") == 2
     stamp = (work / "out" / "00.png").stat().st_mtime_ns
     assert _predict(work, "m1.pt", "in", "--skip-existing", "--color") == 0  # predicted again

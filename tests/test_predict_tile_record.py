@@ -46,10 +46,11 @@ def test_skip_existing_does_not_take_another_tile_sizes_outputs_for_done(work, c
     assert _predict(work, "--tile-size", "16", "--skip-existing") == 2
     line = _error(capsys)
     assert "outputs made with other settings (the defaults there, tile size 16 here)" in line
-    made, _, this = line.partition("were made by")[2].partition("not by this run's")
-    assert "tile size" not in made and this.endswith(
-        "fp32, tile size 16; give another --output folder, or add --overwrite to predict "
-        "them again with this one"
+    assert line.count(str(work / "m.pt")) == 1  # "made by X, not by this run's X" before
+    assert line.endswith(
+        f": those of 00.png and 1 more input(s), by checkpoint {work / 'm.pt'} (sha256 "
+        f"{line.split('(sha256 ')[1][:12]}); give another --output folder, or add "
+        "--overwrite to predict them again with these settings"
     )
     assert _predict(work, "--tile-size", "16", "--skip-existing", "--overwrite") == 0
     records = json.loads((work / "out" / RECORDS).read_text())["records"]
@@ -62,8 +63,7 @@ def test_skip_existing_does_not_take_another_tile_sizes_outputs_for_done(work, c
 def test_the_refusal_names_the_blend_that_differs(work, capsys):
     assert _predict(work) == 0
     assert _predict(work, "--blend", "gaussian", "--skip-existing") == 2
-    made, _, this = _error(capsys).partition("were made by")[2].partition("not by this run's")
-    assert "blend" not in made and "fp32, gaussian blend;" in this
+    assert "other settings (the defaults there, gaussian blend here)" in _error(capsys)
 
 
 def test_the_tile_size_is_in_the_key_only_where_given():
@@ -88,3 +88,17 @@ def test_describe_names_each_setting_that_is_not_the_default():
     )
     plain = {"tta": [], "precision": "fp32", "blend": "mean", "level": 0, "channel": None}
     assert Provenance("/m.pt", "ab" * 32, plain).describe().endswith("no TTA, fp32")
+
+
+def test_a_refusal_of_outputs_at_another_level_names_the_checkpoint_once(tmp_path, capsys):
+    """``--skip-existing --level 1`` over level 0's outputs (s42: the checkpoint named twice)."""
+    from .test_data_slides_levels import _tagged_pyramid
+
+    (tmp_path / "in").mkdir()
+    _tagged_pyramid(tmp_path / "in" / "p.tif", levels=2)
+    save_model(tmp_path / "m.pt", UNet(3, 2, depth=2, base_channels=2, padding="same"))
+    assert _predict(tmp_path) == 0
+    assert _predict(tmp_path, "--level", "1", "--skip-existing") == 2
+    line = _error(capsys)
+    assert "made with other settings (the defaults there, pyramid level 1 here)" in line
+    assert line.count(str(tmp_path / "m.pt")) == 1 and "not by this run's" not in line

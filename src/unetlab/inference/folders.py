@@ -451,10 +451,19 @@ def _read_line(out_dir: Path, read: dict[str, str]) -> str:
 
 
 def _other_model_line(out_dir: Path, others: dict[Path, str], record: Provenance, fix: str) -> str:
-    """The one line for outputs another model made, which ``skip_existing`` would keep."""
+    """The one line for outputs another model made, which ``skip_existing`` would keep; for
+    this checkpoint's made with other settings (``--level 1``, ``--tile-size 16``) it names
+    the checkpoint once (it named it twice, "made by X, not by this run's X, level 1")."""
     first, made = next(iter(others.items()))
     more = f" and {len(others) - 1} more input(s)" if len(others) > 1 else ""
     another = _another(fix, "--output folder")
+    ours = record.describe()
+    if made.split(", ")[0] == ours.split(", ")[0]:  # the same checkpoint (whose_outputs')
+        return (
+            f"{out_dir} holds {whose_outputs(made, ours)}: those of {first.name}{more}, by "
+            f"{ours.split(', ')[0]}; give {another}, or {fix} to predict them again with "
+            "these settings"
+        )
     return (
         f"{out_dir} holds {whose_outputs(made, record.describe())}: those of {first.name}{more} "
         f"were made by {made}, not by this run's {record.describe()}; give {another}, or "
