@@ -52,6 +52,26 @@ def test_recursive_mirrors_the_tree_with_a_summary_and_record_per_folder(drop, c
     assert not list((drop / "drop").rglob("*_objects.csv"))  # nothing in the input tree
 
 
+def test_each_folder_of_a_tree_gets_its_summary_one_of_one_image_too(drop):
+    """bob/deep holds one image: it got no objects_summary.csv (s42), so nightly tables
+    stacked across folders missed it; now every folder with objects tables has one, while
+    predict_folder of one image still writes none unless summary=True."""
+    assert _predict(drop, "--recursive", "--instances") == 0
+    with open(drop / "out" / "bob" / "deep" / "objects_summary.csv", newline="") as f:
+        (row,) = csv.DictReader(f)
+    assert (row["image"], row["path"], row["status"]) == ("other.png", "bob/deep/other.png", "done")
+    from unetlab.inference.folders import predict_folder
+
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    one = drop / "drop" / "bob" / "deep"
+    predict_folder(model, one, drop / "flat", objects=True)
+    assert not (drop / "flat" / "objects_summary.csv").exists()
+    predict_folder(model, one, drop / "flat2", objects=True, summary=True)
+    assert (drop / "flat2" / "objects_summary.csv").is_file()
+    with pytest.raises(UnetlabError, match="summary sums each image's objects: add objects="):
+        predict_folder(model, one, drop / "flat3", summary=True)
+
+
 def test_recursive_skip_existing_predicts_only_what_is_new(drop, caplog):
     assert _predict(drop, "--recursive", "--instances") == 0
     write_png(drop / "drop" / "carol" / "img_00.png", np.zeros((24, 28), np.uint8))

@@ -783,10 +783,12 @@ def _summed(outputs: OutputOptions, files: Sequence[Path], out_dir: Path) -> boo
     of one stack (a time-lapse, a z-stack: a row per frame or plane, as a folder's stack
     has) or multi-position OME-TIFF (a row per position), or into a folder holding an
     earlier run's inputs' objects tables (:func:`earlier_inputs`: their rows too); one
-    image's figures are its table's."""
+    image's figures are its table's, unless ``outputs.summary`` (a tree's folders)."""
     if outputs.objects is None or not files:
         return False
-    if len(files) > 1 or bool(ome_positions(files[0])) or _pages(files[0]) > 1:
+    if outputs.summary or len(files) > 1:
+        return True
+    if bool(ome_positions(files[0])) or _pages(files[0]) > 1:
         return True
     return bool(earlier_inputs(out_dir, files))
 

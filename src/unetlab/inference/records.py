@@ -102,7 +102,11 @@ class OutputOptions(KnownFields):
     the pixel size (of level 0) and plane step of the inputs, read whole or window by
     window (:func:`~unetlab.inference.slides.give_sizes`), in place of those their files
     record (or for files that record none): the outputs' scale, the tables' µm columns and
-    objects_3d's voxels (:func:`~unetlab.data.tiffmeta.given_sizes`).
+    objects_3d's voxels (:func:`~unetlab.data.tiffmeta.given_sizes`). ``summary`` (with
+    ``objects``): ``objects_summary.csv`` for a folder of one 2-D image too (several inputs,
+    a stack or positions get one anyway); :func:`~unetlab.inference.tree.predict_tree` sets
+    it, so that each folder of a tree has its table and tables stacked across folders miss
+    none.
     """
 
     color: bool = False
@@ -119,6 +123,7 @@ class OutputOptions(KnownFields):
     objects_3d: bool = False
     pixel_size: float | None = None
     z_spacing: float | None = None
+    summary: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "objects", _objects(self.objects))
@@ -131,8 +136,11 @@ class OutputOptions(KnownFields):
                 flag = "--" + key.replace("_", "-")
                 raise UnetlabError(f"{key} ({flag}) must be a positive number of µm, not {value!r}")
             object.__setattr__(self, key, float(value))
-        if not isinstance(self.objects_3d, bool | np.bool_):  # 'no' would be taken as True
-            raise UnetlabError(f"objects_3d is True or False, not {self.objects_3d!r}")
+        for key in ("objects_3d", "summary"):  # 'no' would be taken as True
+            if not isinstance(getattr(self, key), bool | np.bool_):
+                raise UnetlabError(f"{key} is True or False, not {getattr(self, key)!r}")
+        if self.summary and self.objects is None:
+            raise UnetlabError("summary sums each image's objects: add objects= (--instances)")
         if self.objects_3d and self.objects is None:
             raise UnetlabError(
                 "objects_3d joins the objects of a stack's planes: add objects= (--instances)"

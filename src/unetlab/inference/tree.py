@@ -30,6 +30,7 @@ from unetlab.inference.folders import (
     folder_inputs,
     predict_folder,
 )
+from unetlab.inference.records import OutputOptions
 from unetlab.manifest import MANIFEST
 
 __all__ = ["TreeStop", "TreeTotals", "predict_tree", "tree_folders"]
@@ -183,12 +184,14 @@ def predict_tree(
     """Predict every folder of inputs under ``root`` (:func:`tree_folders`) into the same
     sub-folder of ``out_dir`` (``root/a/b/x.png`` -> ``out_dir/a/b/``) with
     :func:`~unetlab.inference.folders.predict_folder` (``outputs``, ``settings``: its
-    keywords), and return each folder's :class:`FolderPrediction` by its path relative to
-    ``root``; ``report``: called with that path and the result of each folder. ``model``,
-    or what a function gives, is loaded once. UnetlabError if the tree holds no inputs, or
-    none that is a TIFF where ``axes`` are given (a folder of none reads its own as they
-    are: :func:`_as_is`); a folder whose output folder is refused (OutputError) is one
-    failed line, and the other folders go on. A stop (KeyboardInterrupt: Ctrl-C, :class:`~unetlab.signals.Stopped`)
+    keywords; with objects, each folder gets its ``objects_summary.csv``, one of one image
+    too: ``OutputOptions.summary``), and return each folder's :class:`FolderPrediction` by
+    its path relative to ``root``; ``report``: called with that path and the result of each
+    folder. ``model``, or what a function gives, is loaded once. UnetlabError if the tree
+    holds no inputs, or none that is a TIFF where ``axes`` are given (a folder of none reads
+    its own as they are: :func:`_as_is`); a folder whose output folder is refused
+    (OutputError) is one failed line, and the other folders go on. A stop (KeyboardInterrupt:
+    Ctrl-C, :class:`~unetlab.signals.Stopped`)
     or a full disk (DiskFullError) stops the tree: raised again with ``tree_stop``, a
     :class:`TreeStop` that says where."""
     folders = tree_folders(root, out_dir)
@@ -196,6 +199,9 @@ def predict_tree(
         raise UnetlabError(f"no images found in {root} or its sub-folders")
     check_axes(axes := settings.get("axes"))  # letters no file takes: before the files'
     refuse_untiffed_axes(root, [f for _, files in folders for f in files], axes)
+    outputs, settings = OutputOptions.taken(outputs, settings)
+    if outputs.objects is not None:  # each folder its table, one of one image too
+        outputs = OutputOptions.of(outputs, summary=True)
     model = _once(model)
     results: dict[Path, FolderPrediction] = {}
     for at, (rel, files) in enumerate(folders):
