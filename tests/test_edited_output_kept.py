@@ -220,3 +220,34 @@ def test_a_table_edited_to_the_same_size_is_not_replaced(tmp_path):
     table.write_bytes(data.replace(b",area,", b",AREA,", 1))  # its size kept
     assert main(_argv(tmp_path, "--instances", "--overwrite")) == 3
     assert b",AREA," in table.read_bytes()
+
+
+def test_an_output_that_cannot_be_read_keeps_its_line(tmp_path, capsys, caplog, monkeypatch):
+    """An I/O error reading an output's key (a failing disk, no permission) is no edit of
+    the user's: its manifest line stays, the file is neither replaced nor removed, and one
+    line says so (it counted as "changed since unetlab predict wrote it", its line dropped
+    for good); once it reads again, a rerun replaces it as unetlab's."""
+    import errno
+
+    import unetlab.inference.records as records
+
+    out = tmp_path / "out"
+    assert main(_argv(tmp_path, inputs=2)) == 0
+    before, stamps = (out / "0.png").read_bytes(), output_stamps(out, "predict")
+    real = records.read_png_text
+
+    def failing(path):
+        if os.path.basename(path) == "0.png":
+            raise OSError(errno.EIO, "Input/output error")
+        return real(path)
+
+    monkeypatch.setattr(records, "read_png_text", failing)
+    assert main(_argv(tmp_path)) == 3  # input 0 failed in one line, input 1 written
+    assert (out / "0.png").read_bytes() == before
+    assert output_stamps(out, "predict")["0.png"] == stamps["0.png"]  # its line, as it was
+    assert "0.png could not be read (Input/output error): left as it is" in caplog.text
+    assert "changed since" not in caplog.text
+    err = capsys.readouterr().err
+    assert "could not be read (Input/output error) to tell whether unetlab predict" in err
+    monkeypatch.setattr(records, "read_png_text", real)
+    assert main(_argv(tmp_path)) == 0  # unetlab's: replaced

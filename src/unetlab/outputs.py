@@ -412,6 +412,7 @@ def output_folder(
         raise
     finally:
         _EDITED.pop(folder.resolve(), None)
+        _UNREAD.pop(folder.resolve(), None)
 
 
 #: each folder an :func:`output_folder` holds (resolved) -> the inputs that failed in the run
@@ -420,6 +421,10 @@ _FAILED: dict[Path, set[str]] = {}
 #: each folder an :func:`output_folder` holds with ``keep_edited`` (resolved) -> its outputs
 #: the user changed, still listed: :func:`refuse_unlisted` refuses them all the same
 _EDITED: dict[Path, set[str]] = {}
+#: each folder an :func:`output_folder` holds (resolved) -> its outputs, still listed, that
+#: could not be read to tell whether unetlab wrote them (:func:`_keep_unread`) -> why:
+#: :func:`refuse_unlisted` refuses them too
+_UNREAD: dict[Path, dict[str, str]] = {}
 
 
 def inputs_failed(folder: str | os.PathLike, sources: Iterable[str]) -> None:
@@ -503,15 +508,19 @@ def _disown_changed(folder: Path, names, command: str, carried, keep: bool) -> s
     edited mask saved over it, another program's file) are someone else's: never replaced
     nor removed (a rerun replaced them, or removed them as an input's outputs of other
     settings); their lines dropped, or with ``keep`` (``--skip-existing``, which skips
-    their inputs as before: s42 edges3) kept and the names held in :data:`_EDITED`."""
+    their inputs as before: s42 edges3) kept and the names held in :data:`_EDITED`. Those
+    that cannot be read to tell (an I/O error) are kept too, lines and all
+    (:func:`_keep_unread`)."""
     recorded = output_stamps(folder, command)
-    changed = sorted(
-        n
+    told = {
+        n: _told(folder / n, recorded[n], carried)
         for n in names
-        if n in recorded
-        and os.path.lexists(folder / n)
-        and _differs(folder / n, recorded[n], carried)
-    )
+        if n in recorded and os.path.lexists(folder / n)
+    }
+    unread = {n: why for n, why in told.items() if isinstance(why, str)}
+    if unread:
+        _keep_unread(folder, unread, command)
+    changed = sorted(n for n, why in told.items() if why is True)
     if changed:
         more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
         (log.info if keep else log.warning)(
@@ -523,16 +532,47 @@ def _disown_changed(folder: Path, names, command: str, carried, keep: bool) -> s
             "it" if len(changed) == 1 else "them",
         )
         if keep:
-            _EDITED[folder.resolve()] = set(changed)
+            _EDITED.setdefault(folder.resolve(), set()).update(changed)
         else:
             forget(folder, changed, command)
-    return set(changed)
+    return {*changed, *unread}
+
+
+def _told(path: Path, stamp: str, carried) -> bool | str:
+    """:func:`_differs`, or why ``path`` could not be read to tell (an I/O error, no
+    permission): not taken for a user's edit."""
+    try:
+        return _differs(path, stamp, carried)
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+
+
+def _keep_unread(folder: Path, unread: Mapping[str, str], command: str) -> None:
+    """Outputs of ``folder`` that could not be read to tell whether ``command`` wrote them
+    (``unread``: name -> why): their lines kept, the files neither replaced nor removed
+    (:data:`_UNREAD`), and one line says so (an I/O error read as "changed by the user"
+    dropped their lines for good)."""
+    names = sorted(unread)
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    log.warning(
+        "%s: %s%s could not be read (%s): left as %s, listed as unetlab %s's; check the "
+        "disk and run again to replace %s",
+        folder,
+        ", ".join(names[:3]),
+        more,
+        unread[names[0]],
+        "it is" if len(names) == 1 else "they are",
+        command,
+        "it" if len(names) == 1 else "them",
+    )
+    _UNREAD.setdefault(folder.resolve(), {}).update(unread)
 
 
 def _stamp_now(path: Path, carried: Callable[[Path], str | None] | None) -> str | None:
     """What a line records of its output ``path`` once written: its size
     (:func:`~unetlab.manifest.output_stamp`) and the key it carries (``carried``: the key
     embedded in it, None where it carries none); an OME-Zarr folder's key alone."""
+    carried = _quiet(carried)
     if carried is not None and path.is_dir() and not path.is_symlink():
         key = carried(path)
         return f"key {key}" if key else None
@@ -544,6 +584,20 @@ def _stamp_now(path: Path, carried: Callable[[Path], str | None] | None) -> str 
     return f"{size} digest {digest}" if digest else size
 
 
+def _quiet(carried: Callable[[Path], str | None] | None) -> Callable[[Path], str | None] | None:
+    """``carried`` with None for a file it cannot read (its OSError)."""
+    if carried is None:
+        return None
+
+    def read(path: Path) -> str | None:
+        try:
+            return carried(path)
+        except OSError:
+            return None
+
+    return read
+
+
 #: the largest output that carries no key whose content digest its line records (a table,
 #: a world file): an edit that keeps its size is told by it, a copy (new times) is not
 DIGESTED = 16 * 2**20
@@ -551,13 +605,18 @@ DIGESTED = 16 * 2**20
 
 def _digest(path: Path) -> str | None:
     """A digest of the file ``path``'s bytes (None: it cannot be read)."""
-    digest = hashlib.blake2b(digest_size=16)
     try:
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(2**20), b""):
-                digest.update(chunk)
+        return _content_digest(path)
     except OSError:
         return None
+
+
+def _content_digest(path: Path) -> str:
+    """A digest of the file ``path``'s bytes; OSError where it cannot be read."""
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(2**20), b""):
+            digest.update(chunk)
     return digest.hexdigest()
 
 
@@ -566,13 +625,14 @@ def _differs(path: Path, stamp: str, carried: Callable[[Path], str | None] | Non
     records: another size, or it no longer carries the key (a user's edit saved by Pillow
     or tifffile drops it), or of a file that carries none another content digest. Never its
     time: a ``cp -r``, a ``touch`` or a sync tool changes that alone (s42 edges3); a stamp
-    of session 42's first lines also held it."""
+    of session 42's first lines also held it. OSError where the file cannot be read to tell
+    (``carried``'s, the digest's)."""
     size, _, key = ("", "", stamp[4:]) if stamp.startswith("key ") else stamp.partition(" key ")
     if size:
         now, words = output_stamp(path), size.split()
         if now is None or now.split()[:2] != words[:2]:
             return True
-        if words[2:3] == ["digest"] and _digest(path) != words[3]:
+        if words[2:3] == ["digest"] and _content_digest(path) != words[3]:
             return True  # a table edited to the same size
     elif not path.is_dir():
         return True
@@ -594,8 +654,8 @@ def _stamp_kept(folder: Path, claim: _Claim, command: str) -> None:
     """The stamps the claim took off (:func:`_unstamp`) given back to the outputs the run
     left as they were; those it wrote (it stopped before :func:`_settle`) stay without:
     its own, not taken for someone else's."""
-    kept = {n: s for n, s in claim.recorded.items() if not _differs(folder / n, s, claim.carried)}
-    restamp(folder, kept, command)
+    told = {n: _told(folder / n, s, claim.carried) for n, s in claim.recorded.items()}
+    restamp(folder, {n: s for n, s in claim.recorded.items() if told[n] is not True}, command)
 
 
 def _stamp_written(folder: Path, claim: _Claim, written: Collection[str], command: str) -> None:
@@ -670,6 +730,12 @@ def refuse_unlisted(
     :func:`output_folder` left unlisted (``overwrite`` writes beside such files, never over
     them). Cheap where none of ``paths`` exists."""
     for path in map(Path, paths):
+        unread = _UNREAD.get(path.parent.resolve(), {}) if _UNREAD else {}
+        if path.name in unread and os.path.lexists(path):
+            raise error(
+                f"{path} could not be read ({unread[path.name]}) to tell whether unetlab "
+                f"{command} wrote it: never replaced unchecked; check the disk and run again"
+            )
         if os.path.lexists(path) and (
             path.name not in writers_of(path.parent)
             or (_EDITED and path.name in _EDITED.get(path.parent.resolve(), ()))

@@ -32,6 +32,7 @@ from unetlab.inference.records import (
     RECORDS,
     OutputOptions,
     Provenance,
+    carried_key,
     describe_same_model,
     describe_setting_changes,
     embedded_key,
@@ -559,7 +560,7 @@ def prediction_folder(
     sources = output_sources(files, **wanted)
     maker = _Maker(record, checked, sources)
     held = dict(overwrite=outputs.overwrite, overwrite_fix=overwrite_fix, sources=sources)
-    held |= dict(carried=embedded_key, keep_edited=outputs.skip_existing)  # s42 edges3
+    held |= dict(carried=carried_key, keep_edited=outputs.skip_existing)  # s42 edges3
     if record is not None:
         names.append(RECORDS)
         held["made_by"] = maker

@@ -26,6 +26,7 @@ import hashlib
 import json
 import numbers
 import os
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
@@ -60,6 +61,7 @@ __all__ = [
     "file_sha256",
     "label_colours",
     "prediction_record",
+    "carried_key",
     "save_record",
 ]
 
@@ -703,10 +705,22 @@ def png_text(record: Provenance | None) -> dict[str, str]:
 
 
 def embedded_key(path: str | os.PathLike) -> str | None:
+    """The key of the record an output carries (:func:`carried_key`); None where it carries
+    none or cannot be read."""
+    try:
+        return carried_key(path)
+    except OSError:
+        return None
+
+
+def carried_key(path: str | os.PathLike) -> str | None:
     """The key of the record an output carries (:func:`png_text`, :func:`tiff_kwargs`; a
     streamed image's OME-TIFF description or OME-Zarr attributes:
     :func:`unetlab.data.ome.description`), read from its header; None where it carries none
-    or cannot be read (an OME-Zarr without its attributes: not written to the end)."""
+    (a file saved over it, one cut off, an OME-Zarr without its attributes: not written to
+    the end). OSError where it cannot be read (an I/O error, no permission): a reader that
+    cannot tell is not told "another file" (a manifest line dropped for good as the user's
+    edit: :func:`unetlab.outputs.output_folder`'s ``carried``)."""
     path = Path(path)
     try:
         if path.suffix.lower() == ".png":  # its chunks' text: Pillow's .text decodes the image
@@ -719,8 +733,8 @@ def embedded_key(path: str | os.PathLike) -> str | None:
         else:
             return None
         return json.loads(text).get("key") if text else None
-    except (OSError, ValueError, AttributeError):
-        return None
+    except (FileNotFoundError, NotADirectoryError, ValueError, AttributeError, struct.error):
+        return None  # struct's: a TIFF cut off within its first 8 bytes
 
 
 def _tiff_text(path: Path) -> str | None:
