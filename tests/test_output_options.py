@@ -37,6 +37,7 @@ def test_fields_by_name_replace_the_given_options_and_leave_the_rest():
             "ObjectOptions has no field min_aera: did you mean min_area?",
         ),
         (lambda: OutputOptions(zzz=1), "OutputOptions has no field zzz: its fields are color, "),
+        (lambda: PredictOptions(tile_sise=64), "PredictOptions has no field tile_sise: did you "),
     ],
 )
 def test_a_keyword_that_is_no_field_is_one_line_naming_the_field(make, said):

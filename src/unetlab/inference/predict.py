@@ -48,7 +48,7 @@ from unetlab.data.nodata import (
 )
 from unetlab.data.normalize import channels_of, contrast_note, floored, raw_stats
 from unetlab.data.tiffmeta import PageAxes
-from unetlab.errors import UnetlabError
+from unetlab.errors import KnownFields, UnetlabError
 from unetlab.inference import chosen
 from unetlab.inference.appearance import far_run, say_appearance
 from unetlab.inference.offset import label_offset, shift_probabilities
@@ -403,7 +403,7 @@ def _luminance(rgb: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class PredictOptions:
+class PredictOptions(KnownFields):
     """How images are predicted: one value passed through every level of prediction.
 
     ``tile_size``: input tile (int or (h, w)), None for the largest that fits the memory
