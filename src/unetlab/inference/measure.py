@@ -110,7 +110,8 @@ def measure_objects(
 ) -> dict[str, np.ndarray]:
     """The measurements of each object of a label image, one array per column.
 
-    ``ids``: (H, W) integer object ids, 0 = background (gaps in the ids are fine; e.g.
+    ``ids``: (H, W) integer object ids, 0 = background (gaps in the ids are fine, and ids
+    of any size, a tracker's 32- or 64-bit ones; e.g.
     ``tifffile.imread("cells_objects.tif")``). ``image``: (H, W) or (H, W, C) raw values for
     the intensity columns (``_<c>`` per channel of a colour image). ``pixel_size``: µm per
     pixel, one number or (y, x), for the ``_um`` columns. The columns are those of
@@ -279,10 +280,27 @@ def object_table(
     (:func:`majority_class`, ``background`` left out). Conventions: the module's docstring.
     """
     ids = np.asarray(ids)
-    sums = TableSums(int(ids.max(initial=0)))
-    sums.add(0, ids, image, classes=classes)
+    compact, original = _compact_large_ids(ids)
+    sums = TableSums(int(compact.max(initial=0)))
+    sums.add(0, compact, image, classes=classes)
     kinds = dict(class_names=class_names, background=background)
-    return sums.table(height=ids.shape[0], width=ids.shape[1], **kinds)
+    table = sums.table(height=ids.shape[0], width=ids.shape[1], **kinds)
+    if original is not None:
+        table["id"] = original[table["id"]]
+    return table
+
+
+def _compact_large_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """``ids`` and None where its largest id is within a few times its pixels (the table's
+    arrays go by the largest id); else (a tracker's or hashed ids: 3e9 needed 45 GB) ids
+    1..n in the same order and the original id of each (index 0: 0), int64 where it fits."""
+    top = int(ids.max(initial=0))
+    if top <= 4 * ids.size + 1024:
+        return ids, None
+    values = np.unique(ids)
+    original = values if values[0] == 0 else np.concatenate([np.zeros(1, values.dtype), values])
+    compact = np.searchsorted(original, ids)
+    return compact, original.astype(np.int64) if top < 2**63 else original
 
 
 def with_micrometres(table: dict, pixel: tuple[float, float] | None, *, unit: str = "um") -> dict:
