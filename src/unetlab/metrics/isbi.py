@@ -15,7 +15,9 @@ proposal's zero component from the pair counts).
   together in both / pairs together in the truth, ``V_Rand_merge`` = ... / pairs together in the
   prediction, ``V_Rand`` their harmonic mean (F-score). The **Rand error** of the U-Net paper's
   table (0.0382) is ``1 - V_Rand`` (the challenge's original "1 - maximal F-score of the
-  foreground-restricted Rand index").
+  foreground-restricted Rand index"). scikit-image's ``adapted_rand_error(gt, pred)`` returns
+  ``V_Rand_split`` and ``V_Rand_merge`` in that order under the names precision and recall
+  (scikit-image issue #6485; ``tests/test_metrics_crosscheck.py``).
 - Information: with mutual information I(S; T) and entropies H of the prediction S and truth
   T, ``V_Info_split`` = I / H(S), ``V_Info_merge`` = I / H(T), ``V_Info`` = 2 I / (H(S) + H(T)).
 - Pixel error, two readings. :func:`pixel_error` is the fraction of pixels whose class differs
