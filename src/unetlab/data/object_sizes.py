@@ -31,7 +31,7 @@ def region_facts(ids: np.ndarray, kinds=None, ignored: np.ndarray | None = None)
     without), ``cut`` (it touches the image's edge or an ``ignored`` pixel, 4-neighbours),
     ``edge`` (it touches the image's edge) and ``sliver``
     (:func:`unetlab.data.fingerprint.line_objects`)."""
-    ids = np.asarray(ids, dtype=np.int64)
+    ids = _ranked(np.asarray(ids, dtype=np.int64))
     top = int(ids.max(initial=0))
     counts = np.bincount(ids.ravel(), minlength=top + 1)[1:]
     present = counts > 0
@@ -47,6 +47,16 @@ def region_facts(ids: np.ndarray, kinds=None, ignored: np.ndarray | None = None)
         "edge": cut_regions(ids)[present] if ignored is not None else cut[present],
         "sliver": sliver[present],
     }
+
+
+def _ranked(ids: np.ndarray) -> np.ndarray:
+    """``ids`` where the largest is within a few times the pixel count, else their ranks
+    1..n in the same order (0 stays 0): the facts' arrays go by the largest id (a tracker's
+    ids below 2**31 in a training mask needed GBs)."""
+    if int(ids.max(initial=0)) <= 4 * ids.size + 1024:
+        return ids
+    values, ranks = np.unique(ids, return_inverse=True)
+    return ranks.reshape(ids.shape) + int(values[0] != 0)
 
 
 def first_pixels(ids: np.ndarray) -> np.ndarray:
