@@ -76,7 +76,7 @@ def _stardist_tp(iou: np.ndarray, t: float) -> int:
 
 
 @SMALL
-@given(st.integers(0, 2**32 - 1), st.integers(0, 5), st.integers(0, 5))
+@given(st.integers(0, 2**32 - 1), st.integers(0, 4), st.integers(0, 4))
 def test_matching_table_equals_every_one_to_one_matching(seed, n_true, n_pred):
     """tp, fp, fn, AP (accuracy), F1, mean matched IoU and PQ at low and high thresholds
     (where candidates compete) equal the best of every one-to-one set of pairs."""
@@ -114,7 +114,7 @@ def _brute_seg(pred: np.ndarray, gt: np.ndarray) -> float:
 
 
 @SMALL
-@given(st.integers(0, 2**32 - 1), st.integers(0, 6), st.integers(0, 6))
+@given(st.integers(0, 2**32 - 1), st.integers(0, 5), st.integers(0, 5))
 def test_object_scores_equal_their_definitions(seed, n_true, n_pred):
     """DSB (mean over 0.50:0.05:0.95 of TP/(TP+FP+FN)), F1 / precision / recall, PQ = SQ x
     RQ at 0.5 and SEG, by the definitions on masks; NaN only with no object at all."""
