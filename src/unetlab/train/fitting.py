@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import time
 from collections.abc import Callable
@@ -324,12 +325,12 @@ def _train_epoch(run: Run, *, progress: bool, stop: StopRequest) -> dict:
     """Train the rest of the current epoch; its row of metrics.csv so far."""
     t, state, group = run.cfg.train, run.state, run.group
     run.freeze(state.epoch)
-    run.items.set(
-        state.epoch, group.shard(state.batch * t.batch_size * group.world, len(run.dataset))
-    )
+    # from the tiles done, not the batches: a resume may change the batch or the processes
+    run.items.set(state.epoch, group.shard(state.tiles, len(run.dataset)))
+    left = math.ceil(len(run.items) / t.batch_size)
     with progress_bar(
         total=run.steps_per_epoch,
-        initial=state.batch,
+        initial=max(run.steps_per_epoch - left, 0),
         leave=False,
         disable=not shown(progress),
         desc=epoch_name(state.epoch + 1, t),
@@ -367,7 +368,7 @@ def _end_epoch(run: Run, row: dict, *, tick: float, stop: StopRequest) -> bool:
     a run killed at any moment resumes from the last.pt before (the rows after its epoch are
     dropped and that epoch is redone) or after them, never with a row or best.pt lost."""
     t, state = run.cfg.train, run.state
-    state.epoch, state.batch, state.loss_sum = state.epoch + 1, 0, 0.0
+    state.epoch, state.batch, state.tiles, state.loss_sum = state.epoch + 1, 0, 0, 0.0
     if run.data.val and validation_due(state.epoch, t, run.out_of_time, run.pacer, run.clock):
         _validate_epoch(run, row)
     monitor = row.get("val_miou") if run.data.val else -row["train_loss"]

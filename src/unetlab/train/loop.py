@@ -33,6 +33,7 @@ class TrainState:
     epoch: int = 0  # completed epochs
     step: int = 0  # optimiser steps so far
     batch: int = 0  # batches done in the current (unfinished) epoch
+    tiles: int = 0  # tiles of the current epoch done, all processes' (where a resume goes on)
     loss_sum: float = 0.0  # sum of batch losses in the current epoch
     best: float = -math.inf  # best smoothed monitored value (val mIoU, or -train loss)
     best_epoch: int | None = None  # the epoch saved as best.pt (None: a run from before)
@@ -106,7 +107,7 @@ def train_one_epoch(
         value, stopping = group.step(loss, stop())  # every process stops at the same step
         _check_finite(value, state, logits, optimizer)
         optimizer_step(model, loss, optimizer, scaler, scheduler, grad_clip)
-        _count_step(state, value.item(), bar)
+        _count_step(state, value.item(), bar, tiles=len(batch[0]) * group.world)
         tick = time.perf_counter()
         compute_s += tick - got
         if stopping:
@@ -138,9 +139,11 @@ def optimizer_step(model, loss, optimizer, scaler, scheduler, grad_clip: float) 
         scheduler.step()
 
 
-def _count_step(state: TrainState, loss: float, bar: tqdm | None) -> None:
-    """Record one finished step (and its mean loss) in ``state`` and on the progress bar."""
+def _count_step(state: TrainState, loss: float, bar: tqdm | None, *, tiles: int) -> None:
+    """Record one finished step of ``tiles`` tiles (all processes') and its mean loss in
+    ``state`` and on the progress bar."""
     state.step, state.batch, state.loss_sum = state.step + 1, state.batch + 1, state.loss_sum + loss
+    state.tiles += tiles
     if bar is not None:
         bar.update(1)
         bar.set_postfix(loss=f"{loss:.4f}")

@@ -4,7 +4,9 @@ from ``last.pt`` (a changed length or time budget laid over the schedule)."""
 from __future__ import annotations
 
 import logging
+import math
 import os
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -147,7 +149,12 @@ def restore_checkpoint(
     budget=None,
     processes: int = 1,
     epochs: int | None = None,
+    planned: Callable[[TrainState], int] | None = None,
 ) -> None:
+    """The run's state from its ``last.pt`` (``path``) into these parts; ``planned``: the
+    steps the run will have taken at its end from a restored state (:func:`planned_steps`),
+    which a cosine / poly schedule is laid over (a resume may change the length, the batch
+    or the processes)."""
     checkpoint = load_checkpoint(path)
     check_training_state(checkpoint, path)  # a model saved over last.pt: one line, no KeyError
     refuse_fewer_epochs(checkpoint["train_state"], epochs, path)
@@ -157,7 +164,7 @@ def restore_checkpoint(
             f"{path} holds a different architecture ({checkpoint['config']}); resume with its "
             "config"
         )
-    length = _schedule_length(scheduler)  # this config's, before the saved state replaces it
+    key = _schedule_length(scheduler)  # this config's, before the saved state replaces it
     model.load_state_dict(checkpoint["model"])
     model.normalization = run_normalization(checkpoint, model.normalization, path)
     model.init_checkpoint = checkpoint.get("init_checkpoint")  # a fine-tuned run's start
@@ -166,15 +173,21 @@ def restore_checkpoint(
     if scheduler is not None and saved is not None:
         saved = _saved_schedule(checkpoint, scheduler)
         scheduler.load_state_dict(saved)
-        _stretch_schedule(scheduler, length)
+        if planned is None:
+            _stretch_schedule(scheduler, key)
     scaler.load_state_dict(checkpoint["scaler"])
     if budget is not None and checkpoint.get("budget"):  # none of a run made without one
         budget.load_state_dict(checkpoint["budget"])
         log.info(
             "time budget: %.2g of %g min spent", budget.seconds_spent / 60, budget.seconds / 60
         )
-    for key, value in checkpoint["train_state"].items():
-        setattr(state, key, value)
+    for name, value in checkpoint["train_state"].items():
+        setattr(state, name, value)
+    state.tiles = tiles_done(checkpoint)
+    if scheduler is not None and saved is not None and planned is not None:
+        _stretch_schedule(scheduler, key and (key[0], planned(state)))
+        if isinstance(scheduler, BudgetSchedule):  # its steps' share of the length
+            scheduler.total = max(planned(state), 1)
     torch.set_rng_state(checkpoint["rng"])
     log.info(
         "resuming %s at epoch %d, batch %d (step %d)",
@@ -185,6 +198,32 @@ def restore_checkpoint(
     )
     if saved is not None:
         _log_budget(scheduler, saved)
+
+
+def tiles_done(checkpoint: dict) -> int:
+    """The tiles of its current epoch that a ``last.pt`` had trained, all processes': as
+    recorded, or for one from before the record its batches x its batch x its processes."""
+    state = checkpoint["train_state"]
+    if "tiles" in state:
+        return int(state["tiles"])
+    batch_size = (checkpoint.get("train_config") or {}).get("train", {}).get("batch_size", 0)
+    return int(state.get("batch", 0)) * int(batch_size) * int(checkpoint.get("processes") or 1)
+
+
+def epoch_steps(tiles: int, start: int, batch_size: int, world: int) -> int:
+    """The steps of an epoch of ``tiles`` from tile ``start``: each of ``world`` processes
+    takes every world-th tile (:meth:`unetlab.group.Group.shard`), ``batch_size`` a step."""
+    return math.ceil(max(tiles - start, 0) // world / batch_size)
+
+
+def planned_steps(state: TrainState, *, epochs: int, tiles: int, batch_size: int, world: int):
+    """The steps a run in ``state`` will have taken at the end of epoch ``epochs``: those
+    done, the rest of the current epoch (from the tiles it has done) and the epochs after,
+    at this ``batch_size`` and ``world`` (a resume may change them, or the length)."""
+    if state.epoch >= epochs:
+        return state.step
+    rest = epoch_steps(tiles, state.tiles, batch_size, world)
+    return state.step + rest + (epochs - state.epoch - 1) * epoch_steps(tiles, 0, batch_size, world)
 
 
 def refuse_fewer_epochs(state: dict, epochs: int | None, path: Path) -> None:

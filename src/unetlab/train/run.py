@@ -8,6 +8,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -28,7 +29,14 @@ from unetlab.runtime import available_cpus, configure_threads
 from unetlab.train.init import init_from_checkpoint, refuse_checkpoint_as_encoder_weights
 from unetlab.train.log import log_loading, log_start
 from unetlab.train.loop import Precision, TrainState
-from unetlab.train.resume import listed_split, log_changes, recorded_split, restore_checkpoint
+from unetlab.train.resume import (
+    epoch_steps,
+    listed_split,
+    log_changes,
+    planned_steps,
+    recorded_split,
+    restore_checkpoint,
+)
 from unetlab.train.rundir import MetricsFile, record_split
 from unetlab.train.schedule import (
     BudgetSchedule,
@@ -167,6 +175,13 @@ def setup_run(
         last = run_dir / "checkpoints" / "last.pt"
         parts = (run.model, run.optimizer, run.scheduler, run.scaler, run.state)
         restore = dict(budget=run.budget, processes=group.world, epochs=t.epochs)
+        restore["planned"] = partial(
+            planned_steps,
+            epochs=t.epochs,
+            tiles=cfg.data.tiles_per_epoch,
+            batch_size=t.batch_size,
+            world=group.world,
+        )
         restore_checkpoint(last, *parts, **restore)
         run.data.normalization = dict(run.model.normalization)  # an older run's own: kept
     if group.is_main:
@@ -292,7 +307,7 @@ def _start_records(
 
 def _steps_per_epoch(cfg: Config, group: Group) -> int:
     """Each process takes every world-th tile: global batch = batch_size x processes."""
-    steps = math.ceil(cfg.data.tiles_per_epoch // group.world / cfg.train.batch_size)
+    steps = epoch_steps(cfg.data.tiles_per_epoch, 0, cfg.train.batch_size, group.world)
     if steps == 0:
         raise UnetlabError(
             f"data.tiles_per_epoch {cfg.data.tiles_per_epoch} is fewer than the "
