@@ -198,6 +198,13 @@ def test_check_data_names_the_net_minimum_and_a_fix():
     check_data(facts(side=8), cfg, set())
 
 
+def test_a_net_of_the_least_depth_says_the_size_to_pad_to():
+    """depth 2 has no shallower net to offer: the fix names the size, not an empty "()"."""
+    cfg = load_config(None, ["model.depth=2"])
+    with pytest.raises(DatasetError, match=r"2 px minimum.*: pad them to 2 px or more a side$"):
+        check_data(facts(side=1), cfg, set())
+
+
 def _mixed(root):
     for i in range(4):
         mask = np.zeros((32, 32), dtype=np.uint8)

@@ -249,8 +249,12 @@ def _value(cfg: Config, key: str):
 
 
 def _small_fix(geometry: Geometry) -> str:
+    """The fix for images below the net's minimum: pad them, or the next shallower nets; a
+    net of the least depth (2) has none to offer, so the size to pad to is said."""
     shallower = [
         f"model.depth={d} needs {Geometry(d, geometry.padding).min_image} px"
         for d in range(geometry.depth - 1, 1, -1)
     ]
+    if not shallower:
+        return f"pad them to {geometry.min_image} px or more a side"
     return "pad them, or use a shallower net (" + ", ".join(shallower[:2]) + ")"
