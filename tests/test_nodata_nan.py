@@ -113,3 +113,26 @@ def test_the_plan_measures_a_nan_nodata_set_as_training_reads_it(tmp_path):
     cfg = Config()
     cfg.data.root = str(tmp_path)
     plan_training(cfg)  # no refusal
+
+
+def test_a_run_with_an_image_all_nodata_leaves_a_checkpoint_predict_takes(tmp_path):
+    """Its contrast is NaN: the normalisation floor came out NaN, and predict refused every
+    checkpoint of the run ("normalization floor must be a positive number ... not [nan]")."""
+    from tests.test_train import tiny_config
+    from unetlab import load_model
+    from unetlab.train import fit
+
+    for i in range(4):
+        image, _ = _float_ortho(seed=i)
+        if i == 0:
+            image[:] = np.nan
+        _write(tmp_path / "data" / "images" / f"{i}.tif", image)
+        mask = np.zeros(image.shape[:2], np.uint8)
+        mask[30:40, 30:40] = 255
+        write_png(tmp_path / "data" / "masks" / f"{i}.png", mask)
+    cfg = tiny_config(tmp_path / "data", "train.epochs=1", "data.class_names=null")
+    fit(cfg, run_dir=tmp_path / "run", progress=False)
+    model = load_model(tmp_path / "run" / "checkpoints" / "best.pt")
+    assert all(np.isfinite(model.normalization["floor"]))
+    image, _ = _float_ortho(seed=9)
+    predict_file(model, _write(tmp_path / "b.tif", image), tmp_path / "out")

@@ -138,6 +138,13 @@ def test_contrast_floor_is_half_the_least_contrast_per_channel():
     assert contrast_floor(stds) == [3.0, 2.0]
 
 
+def test_an_image_all_nodata_sets_no_contrast_floor():
+    """Its contrast is NaN (no pixel measured): the floor comes from the others, never NaN,
+    which predict refuses in the run's checkpoints."""
+    stds = [np.array([np.nan, np.nan]), np.array([6.0, np.nan])]
+    assert contrast_floor(stds) == [3.0, STD_FLOOR]
+
+
 @pytest.mark.parametrize("floor", [0, -1.0, "x", [], [1.0, 0.0], True])
 def test_a_bad_floor_is_refused_naming_it(floor):
     with pytest.raises(UnetlabError, match="normalization floor must be a positive number"):

@@ -195,8 +195,12 @@ def pooled_stats(stats: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[list,
 
 def contrast_floor(stds: list[np.ndarray], share: float = FLOOR_SHARE) -> list[float]:
     """A spec's ``floor`` from the training images' per-channel stds (or percentile
-    ranges, as :func:`image_stats` gives them): ``share`` of the least, per channel."""
-    least = np.min(np.stack([np.asarray(s, dtype=np.float64) for s in stds]), axis=0)
+    ranges, as :func:`image_stats` gives them): ``share`` of the least, per channel. An
+    image all no-data (``data.nodata``) has no contrast (NaN): it sets none (a floor of NaN
+    made the run's checkpoints refused by predict); a channel with none: ``STD_FLOOR``."""
+    stack = np.stack([np.asarray(s, dtype=np.float64) for s in stds])
+    least = np.where(np.isnan(stack), np.inf, stack).min(axis=0)
+    least = np.where(np.isinf(least), STD_FLOOR, least)
     return [float(f"{v:.6g}") for v in np.maximum(least * share, STD_FLOOR)]
 
 
