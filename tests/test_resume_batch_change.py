@@ -42,8 +42,14 @@ def test_a_resume_with_another_batch_trains_the_epochs_rest_and_ends_annealed(
     saved = load_checkpoint(run / "checkpoints" / "last.pt")["train_state"]
     assert (saved["epoch"], saved["batch"], saved["step"]) == (1, 1, 9)
     cfg = tiny_config(data, *settings, f"train.batch_size={batch}")
-    result = fit(cfg, run_dir=run, resume=True, progress=False)
     rest = -(-14 // batch)  # epoch 2's other 14 tiles
+    with monkeypatch.context() as m:  # stopped again, at the resume's first step
+        _signal_at(m, 1, signal.SIGTERM)
+        with pytest.raises(Stopped):
+            fit(cfg, run_dir=run, resume=True, progress=False)
+    progress = load_checkpoint(run / "checkpoints" / "last.pt")["run_progress"]
+    assert progress["planned_steps"] == 9 + rest + 16 // batch  # "stopped at step 10 of ..."
+    result = fit(cfg, run_dir=run, resume=True, progress=False)
     assert result["steps"] == 9 + rest + 16 // batch
     rows = _rows(run)
     assert [int(r["step"]) for r in rows] == [8, 9 + rest, 9 + rest + 16 // batch]

@@ -8,7 +8,6 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from pathlib import Path
 
 import torch
@@ -126,6 +125,19 @@ class Run:
         ended = state.epoch >= t.epochs or patience or self.ended is not None
         return state.batch == 0 and ended
 
+    def planned_steps(self, state: TrainState) -> int:
+        """The steps the run will have taken at epoch train.epochs's end from ``state``, at
+        its batch, tiles per epoch and processes (:func:`unetlab.train.resume.planned_steps`:
+        a resume may have changed them)."""
+        t = self.cfg.train
+        return planned_steps(
+            state,
+            epochs=t.epochs,
+            tiles=self.cfg.data.tiles_per_epoch,
+            batch_size=t.batch_size,
+            world=self.group.world,
+        )
+
     def progress(self, finished: bool) -> dict:
         """The ``run_progress`` record of last.pt: whether the run's training had ended, and
         the epochs and steps it was to train (at most, under ``max_minutes``, a time budget),
@@ -134,7 +146,7 @@ class Run:
         return {
             "finished": bool(finished),
             "planned_epochs": t.epochs,
-            "planned_steps": t.epochs * self.steps_per_epoch,
+            "planned_steps": self.planned_steps(self.state),
             "max_minutes": t.max_minutes,
         }
 
@@ -175,14 +187,7 @@ def setup_run(
         last = run_dir / "checkpoints" / "last.pt"
         parts = (run.model, run.optimizer, run.scheduler, run.scaler, run.state)
         restore = dict(budget=run.budget, processes=group.world, epochs=t.epochs)
-        restore["planned"] = partial(
-            planned_steps,
-            epochs=t.epochs,
-            tiles=cfg.data.tiles_per_epoch,
-            batch_size=t.batch_size,
-            world=group.world,
-        )
-        restore_checkpoint(last, *parts, **restore)
+        restore_checkpoint(last, *parts, **restore, planned=run.planned_steps)
         run.data.normalization = dict(run.model.normalization)  # an older run's own: kept
     if group.is_main:
         _start_records(run, resume=resume, sizes=sizes, weights=weights)
