@@ -26,9 +26,10 @@ from unetlab.data.labels import IGNORE_INDEX, instances
 from unetlab.data.normalize import channels_of, contrast_floor, with_floor_dtype
 from unetlab.data.object_sizes import joined, left_out, region_facts, sized
 from unetlab.data.pairs import Pair, PairReader, problems_error
+from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.data.weightmap import background_class, background_problem
-from unetlab.errors import UnetlabError
+from unetlab.errors import DatasetError, UnetlabError
 from unetlab.inference.tta import fitting_tta
 from unetlab.losses import (
     AUTO_IMBALANCE,
@@ -89,10 +90,25 @@ def prepare_data(cfg: Config, split: tuple[list[Pair], list[Pair]] | None = None
     else:
         data = _class_data(d, cfg, train_pairs, pairs, scan, normalization, weight_map)
     data.pairs = (list(train_pairs), list(val_pairs))
+    refuse_unlabelled_validation(data.val, val_pairs)
     floored = with_contrast_floor(normalization, data.train)
     data.normalization = with_floor_dtype(floored, {s.dtype for s in data.train if s.dtype})
     data.appearance = samples_appearance(data.train)
     return data
+
+
+def refuse_unlabelled_validation(val: list, pairs: list[Pair]) -> None:
+    """DatasetError in one line where validation images (samples ``val`` of ``pairs``) are
+    given but none holds a labelled pixel (every mask pixel data.ignore_value, or no-data):
+    the val mIoU is NaN at every validation, so no best.pt would be written while the run
+    names one."""
+    if not val or any((s.mask != IGNORE_INDEX).any() for s in val):
+        return
+    raise DatasetError(
+        f"no validation image holds a labelled pixel ({describe_pairs(pairs)}: every mask "
+        "pixel is data.ignore_value or no-data): the val mIoU cannot be measured, nor best.pt "
+        "chosen; label them, or validate on other images (a val/ folder, another data.seed)"
+    )
 
 
 def measured(spec: dict, d, train_pairs: list[Pair]) -> dict:
