@@ -1,6 +1,7 @@
 """Validation images none of whose mask pixels is labelled (all data.ignore_value, or
 no-data) give a val mIoU of NaN at every validation: the run wrote no best.pt while it
-named one as its best checkpoint. Refused in one line before training, naming them."""
+named one as its best checkpoint; training images with none train nothing (loss 0). Both
+are refused in one line before training, naming them."""
 
 import numpy as np
 import pytest
@@ -27,3 +28,17 @@ def test_validation_images_without_a_labelled_pixel_are_refused(tmp_path):
     result = fit(cfg, run_dir=tmp_path / "run2", progress=False)
     assert np.isfinite(result["best_val_miou"])
     assert (tmp_path / "run2" / "checkpoints" / "best.pt").is_file()
+
+
+def test_training_images_without_a_labelled_pixel_are_refused(tmp_path):
+    """The loss was 0 at every step: nothing learnt, and the run ended as if trained."""
+    write_blobs(tmp_path / "data" / "train", 3)
+    write_blobs(tmp_path / "data" / "val", 1, seed=1)
+    for i in range(3):
+        write_png(
+            tmp_path / "data" / "train" / "masks" / f"{i}.png", np.full((48, 48), 128, np.uint8)
+        )
+    cfg = tiny_config(tmp_path / "data", "data.ignore_value=128")
+    with pytest.raises(DatasetError, match=r"no training image holds a labelled pixel \(0\.png"):
+        fit(cfg, run_dir=tmp_path / "run", progress=False)
+    assert not (tmp_path / "run" / "checkpoints").exists()

@@ -310,7 +310,7 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
         nodata=d.nodata,
     )
     train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
-    _warn_unlearnable(train, label_values, class_names, source)
+    _warn_unlearnable(train, label_values, class_names, source, pairs=train_pairs)
     if weight_map is not None:
         _say_background(train, background, class_names)
     stats = class_object_statistics([s.mask for s in samples], background, len(label_values))
@@ -421,9 +421,18 @@ def _label_values(d, pairs, scan, palette, declared=None) -> tuple[list[int], in
     return label_values, ignore_value
 
 
-def _warn_unlearnable(train, label_values, class_names, source: str | None) -> None:
-    """Warn of the classes with no pixels in the training masks (the net cannot learn them)."""
+def _warn_unlearnable(
+    train, label_values, class_names, source: str | None, *, pairs: list[Pair]
+) -> None:
+    """Warn of the classes with no pixels in the training masks (the net cannot learn them);
+    DatasetError where no training mask (of ``pairs``) holds a labelled pixel (the loss is
+    0 at every step: nothing is learnt, while the run ended as if trained)."""
     pixels, _ = class_pixel_counts([s.mask for s in train], len(label_values))
+    if train and not any(pixels):
+        raise DatasetError(
+            f"no training image holds a labelled pixel ({describe_pairs(pairs)}: every mask "
+            "pixel is data.ignore_value or no-data): there is nothing to learn; label them"
+        )
     missing = [f"{v} ({n})" for v, n, k in zip(label_values, class_names, pixels) if k == 0]
     if missing:
         named = f"named in {source} but " if source else ""
