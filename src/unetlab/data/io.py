@@ -42,6 +42,7 @@ from unetlab.data.orientation import (
 )
 from unetlab.data.positions import every_position_read, reading, series_of
 from unetlab.data.read_notes import note_transparent, note_turned
+from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import TIFF_SUFFIXES, open_tiff, tiff_file
 from unetlab.errors import ImageReadError, UnetlabError, first_line
 
@@ -787,7 +788,7 @@ def _decoding(path: Path) -> Iterator[None]:
         # on corrupt bytes they raise nearly anything: OSError, SyntaxError, EOFError,
         # struct.error, zlib.error, and from tifffile's parser ZeroDivisionError, TypeError,
         # RuntimeError (all seen in tests/test_fuzz.py on truncated and bit-flipped files)
-        short = short_file_line(path) or wrong_kind_line(path)
+        short = short_file_line(path) or wrong_kind_line(path) or undecodable_line(path)
         if short is not None:
             raise ImageReadError(short) from exc
         reason = first_line(exc, default="no details")

@@ -27,6 +27,7 @@ import numpy as np
 from unetlab.data.io import TIFF_SUFFIXES, axes_letters, given_letters, say_other_series, tiff_axes
 from unetlab.data.orientation import tiff_orientation
 from unetlab.data.positions import series_of
+from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import tiff_file
 from unetlab.data.tiffmeta import MICROMETRES, tiff_sizes
 from unetlab.errors import ImageReadError, UnetlabError, first_line
@@ -214,6 +215,8 @@ def _window_errors(path: Path, window: str) -> Iterator[None]:
     except Exception as exc:  # noqa: BLE001 - only the decoders and the store run in this block
         # imagecodecs' Jpeg8Error/DeflateError, tifffile's and zarr's ValueError/KeyError,
         # OSError of a short memory map: nearly anything, on broken bytes
+        if (codec := undecodable_line(path)) is not None:
+            raise ImageReadError(codec) from exc
         reason = first_line(exc, default="no details")
         raise ImageReadError(
             f"{path}: cannot read {window} ({type(exc).__name__}: {reason}); the file looks "

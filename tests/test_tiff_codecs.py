@@ -1,0 +1,51 @@
+"""A TIFF stored with a compression nobody here decodes is named as such, not as a truncated
+or corrupt file (s43 slide: a slide whose Compression tag held a vendor's code 50999 failed
+with ``... (ValueError: 50999 is not a known COMPRESSION); the file looks truncated or
+corrupt: copy or export it again``, and a small one ``is it a complete PNG, JPEG or TIFF
+file?``; copying it again cannot help)."""
+
+import numpy as np
+import pytest
+import tifffile
+
+from unetlab.data.io import read_image
+from unetlab.data.slides import open_slide
+from unetlab.data.tiff_codecs import undecodable_line
+from unetlab.errors import ImageReadError
+
+
+def _tiff(path, code: int | None, **kw):
+    """A small deflate TIFF whose Compression tag is then set to ``code`` (None: kept)."""
+    pixels = np.random.default_rng(0).integers(0, 4000, (512, 512), dtype=np.uint16)
+    tifffile.imwrite(path, pixels, compression="zlib", **kw)
+    if code is not None:
+        with tifffile.TiffFile(path) as tif:
+            where = [page.tags["Compression"].valueoffset for page in tif.pages]
+        with open(path, "r+b") as f:
+            for offset in where:
+                f.seek(offset)
+                f.write(code.to_bytes(2, "little"))
+    return path
+
+
+def test_a_slide_of_an_unknown_compression_names_it(tmp_path):
+    path = _tiff(tmp_path / "scan.tif", 50999, tile=(256, 256))
+    with pytest.raises(ImageReadError) as err, open_slide(path) as slide:
+        slide.page(0)[0:256, 0:256]
+    line = str(err.value)
+    assert "\n" not in line
+    assert line.startswith(f"{path}: its pixels are stored with TIFF compression 50999")
+    assert "truncated" not in line and "convert it" in line
+
+
+def test_an_image_read_whole_of_an_unknown_compression_names_it(tmp_path):
+    path = _tiff(tmp_path / "a.tif", 50999)
+    with pytest.raises(ImageReadError, match="TIFF compression 50999 .*convert it"):
+        read_image(path)
+
+
+def test_a_damaged_file_of_a_known_compression_is_not_blamed_on_it(tmp_path):
+    path = _tiff(tmp_path / "ok.tif", None, tile=(256, 256))
+    assert undecodable_line(path) is None
+    assert undecodable_line(tmp_path / "missing.tif") is None
+    assert undecodable_line(tmp_path / "a.png") is None
