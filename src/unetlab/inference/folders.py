@@ -739,8 +739,12 @@ def _drop_unused(out_dir: Path, before: tuple[set[str] | None, Path | None]) -> 
 
 
 def _root(inputs, root) -> Path | None:
-    """The per-image table's ``path`` root: ``root``, else ``inputs`` where it is a folder."""
-    if root is None and isinstance(inputs, (str, os.PathLike)) and Path(inputs).is_dir():
+    """The per-image table's ``path`` root: ``root``, else ``inputs`` where it is a folder
+    of inputs (not a Zarr folder, one input: its rows read ``.`` as its path, s43 slide)."""
+    from unetlab.data.slides import is_zarr
+
+    given = isinstance(inputs, (str, os.PathLike))
+    if root is None and given and Path(inputs).is_dir() and not is_zarr(inputs):
         return Path(inputs)
     return None if root is None else Path(root)
 
