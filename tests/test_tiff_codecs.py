@@ -49,3 +49,13 @@ def test_a_damaged_file_of_a_known_compression_is_not_blamed_on_it(tmp_path):
     assert undecodable_line(path) is None
     assert undecodable_line(tmp_path / "missing.tif") is None
     assert undecodable_line(tmp_path / "a.png") is None
+
+
+def test_a_level_of_a_file_without_a_pyramid_says_to_drop_it(tmp_path):
+    """Not ``has 1 pyramid level(s); choose --level 0 to 0`` (s43 slide)."""
+    from unetlab.errors import UnetlabError
+
+    path = _tiff(tmp_path / "flat.tif", None, tile=(256, 256))
+    with pytest.raises(UnetlabError) as err:
+        open_slide(path, level=1)
+    assert str(err.value) == f"{path}: has no pyramid (level 0 alone): drop --level 1"

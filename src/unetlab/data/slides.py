@@ -327,9 +327,11 @@ def _tiff_slide(path: Path, tif, level: int, colour_planes: bool, close) -> Slid
 
 def _check_level(path: Path, level: int, levels: int) -> None:
     """Refuse a pyramid level the file does not have."""
+    if level >= levels == 1:
+        raise UnetlabError(f"{path}: has no pyramid (level 0 alone): drop --level {level}")
     if level >= levels:
         raise UnetlabError(
-            f"{path}: has {levels} pyramid level(s); choose --level 0 to {levels - 1}"
+            f"{path}: has {levels} pyramid levels; choose --level 0 to {levels - 1}"
         )
 
 
