@@ -59,3 +59,20 @@ def test_a_level_of_a_file_without_a_pyramid_says_to_drop_it(tmp_path):
     with pytest.raises(UnetlabError) as err:
         open_slide(path, level=1)
     assert str(err.value) == f"{path}: has no pyramid (level 0 alone): drop --level 1"
+
+
+def test_a_pyramid_cut_off_before_its_levels_is_named_truncated(tmp_path):
+    """Its SubIFD levels follow level 0 in the file: a copy cut off in level 0 has one level
+    left, and ``--level 2`` said ``has no pyramid`` (s43 slide: a 30,000^2 pyramidal
+    OME-TIFF cut at 300 MB), which sends the user to drop --level, not to copy it again."""
+    path = tmp_path / "slide.ome.tif"
+    pixels = np.random.default_rng(0).integers(0, 4000, (1024, 1024), dtype=np.uint16)
+    with tifffile.TiffWriter(path, ome=True) as tif:
+        tif.write(pixels, tile=(256, 256), compression="zlib", subifds=2)
+        for step in (2, 4):
+            tif.write(pixels[::step, ::step], tile=(256, 256), compression="zlib", subfiletype=1)
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 3])
+    with pytest.raises(ImageReadError) as err:
+        open_slide(path, level=2)
+    assert str(err.value).startswith(f"{path}: truncated: its header promises ")

@@ -24,7 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.io import TIFF_SUFFIXES, axes_letters, given_letters, say_other_series, tiff_axes
+from unetlab.data.io import (
+    TIFF_SUFFIXES,
+    axes_letters,
+    given_letters,
+    say_other_series,
+    short_file_line,
+    tiff_axes,
+)
 from unetlab.data.orientation import tiff_orientation
 from unetlab.data.positions import series_of
 from unetlab.data.tiff_codecs import undecodable_line
@@ -326,13 +333,14 @@ def _tiff_slide(path: Path, tif, level: int, colour_planes: bool, close) -> Slid
 
 
 def _check_level(path: Path, level: int, levels: int) -> None:
-    """Refuse a pyramid level the file does not have."""
+    """Refuse a pyramid level the file does not have; a TIFF cut off before its reduced
+    levels (written after level 0) as truncated, not as a file of fewer levels."""
+    if level >= levels and (short := short_file_line(path)) is not None:
+        raise ImageReadError(short)
     if level >= levels == 1:
         raise UnetlabError(f"{path}: has no pyramid (level 0 alone): drop --level {level}")
     if level >= levels:
-        raise UnetlabError(
-            f"{path}: has {levels} pyramid levels; choose --level 0 to {levels - 1}"
-        )
+        raise UnetlabError(f"{path}: has {levels} pyramid levels; choose --level 0 to {levels - 1}")
 
 
 def _say_turned(path: Path, turn: int) -> None:
