@@ -98,6 +98,27 @@ def test_a_class_in_no_mask_and_no_prediction_is_said_once(tmp_path, capsys):
     assert "in no mask and no prediction" not in capsys.readouterr().out
 
 
+def test_a_class_in_no_mask_but_predicted_is_said_with_the_miou_of_the_others(tmp_path):
+    """Audit s43 scenes: a rare class missing from the test masks scored IoU 0 from its
+    false positives and pulled mIoU down, shown as 0.0000 beside 0 pixels without a word."""
+    truth = np.zeros((4, 6), np.uint8)
+    truth[:, 3:] = 1  # classes 0 and 1; class 2 (person) in no mask
+    pred = truth.copy()
+    pred[0, 0] = 2  # one false positive of person
+    for folder, array in (("gt", truth), ("pred", pred)):
+        write_png(tmp_path / folder / "a.png", array)
+    report = evaluate_predictions(
+        tmp_path / "pred", tmp_path / "gt", class_names=["sky", "road", "person"]
+    )
+    assert report.summary["iou"] == pytest.approx([11 / 12, 1.0, 0.0])
+    assert report.summary["miou"] == pytest.approx((11 / 12 + 1.0) / 3)
+    line = (
+        "person: in no mask, only predicted (false positives): IoU and Dice 0, counted in "
+        f"mIoU; mIoU over the 2 classes the masks hold: {(11 / 12 + 1.0) / 2:.4f}"
+    )
+    assert line in report.table().splitlines()
+
+
 def test_size_mismatch_and_missing_predictions_are_named(tmp_path):
     pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD})
     write_png(pred_dir / "a.png", GOOD[:, :5])

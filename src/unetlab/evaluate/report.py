@@ -332,7 +332,25 @@ def _class_lines(s: dict, class_names: Sequence[str]) -> list[str]:
             f"{', '.join(absent)}: in no mask and no prediction: IoU and Dice n/a, left out of "
             "mIoU and mean Dice (a label value or class name too many?)"
         )
-    return lines
+    return lines + _unseen_line(s, class_names)
+
+
+def _unseen_line(s: dict, class_names: Sequence[str]) -> list[str]:
+    """One line on the classes in no mask that the predictions hold: their IoU 0 is false
+    positives only, counted in mIoU (mmsegmentation's and torchmetrics' rule), and the mIoU
+    over the classes the masks hold (audit s43 scenes: a rare class missing from a test set
+    read as a class the model fails, and pulled mIoU down without a word)."""
+    iou, pixels = s["iou"], s["pixels"]
+    unseen = [i for i, n in enumerate(pixels) if n == 0 and not math.isnan(iou[i])]
+    if not unseen:
+        return []
+    held = [v for v, n in zip(iou, pixels) if n > 0 and not math.isnan(v)]
+    within = f"{sum(held) / len(held):.4f}" if held else "n/a"
+    names = ", ".join(class_names[i] for i in unseen)
+    return [
+        f"{names}: in no mask, only predicted (false positives): IoU and Dice 0, counted in "
+        f"mIoU; mIoU over the {len(held)} classes the masks hold: {within}"
+    ]
 
 
 def _pixel_lines(s: dict, excluded: dict | None = None) -> list[str]:
