@@ -227,3 +227,37 @@ def test_auto_class_weights_leave_an_instance_targets_rim_unweighted():
     assert class_weights(instances, unequal, 3) is None
     named = load_config(None, ["data.target=instances", "train.class_weights=median_frequency"])
     assert class_weights(named, unequal, 3) == pytest.approx([30 / 200, 1.0, 30 / 2])
+
+
+def test_a_class_missing_from_val_is_marked_in_the_per_class_line(tmp_path):
+    """Audit s43 scenes: person in no validation image read ``person 0.000`` (false
+    positives only) or ``person nan`` at each validation, like a class the net fails."""
+    rng = np.random.default_rng(0)
+    for part, n, classes in (("train", 3, 3), ("val", 1, 2)):  # val holds classes 0 and 1
+        for i in range(n):
+            mask = rng.integers(0, classes, (64, 64)).astype(np.uint8)
+            image = (mask[..., None] * 80 + rng.integers(0, 30, (64, 64, 3))).astype(np.uint8)
+            Image.fromarray(image).save(_made(tmp_path / "d" / part / "images" / f"{i}.png"))
+            Image.fromarray(mask).save(tmp_path / "d" / part / "masks" / f"{i}.png")
+    (tmp_path / "d" / "class_names.txt").write_text("sky\nroad\nperson\n")
+    run = tmp_path / "run"
+    small = ["--set", "model.depth=2", "--set", "model.base_channels=4"]
+    argv = ["train", "--data", str(tmp_path / "d"), "--run-dir", str(run), *_tiny(*small)]
+    assert main([*argv, "--no-plan"]) == 0
+    line = next(s for s in (run / "train.log").read_text().splitlines() if "IoU per class" in s)
+    assert "person n/a (not in val)" in line or "person 0.000 (not in val)" in line, line
+    assert line.count("(not in val)") == 1  # sky and road are in val
+
+
+def _made(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    (path.parent.parent / "masks").mkdir(exist_ok=True)
+    return path
+
+
+def test_a_class_in_no_val_image_nor_prediction_reads_n_a_not_nan():
+    from unetlab.train.log import class_ious_text
+
+    ious = [("sky", 0.5), ("person", float("nan"))]
+    assert class_ious_text(ious, [10, 0]) == "sky 0.500, person n/a (not in val)"
+    assert class_ious_text(ious) == "sky 0.500, person n/a"  # no counts: nothing marked

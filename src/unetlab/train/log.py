@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -222,7 +223,9 @@ def miou_name(classes) -> str:
     return "mIoU (background/boundary/interior)" if tuple(classes) == INSTANCE_CLASSES else "mIoU"
 
 
-def log_epoch(row: dict, t) -> None:
+def log_epoch(row: dict, t, val_pixels: list[int] | None = None) -> None:
+    """The epoch's line and, after a validation, each class's val IoU (``val_pixels``: the
+    validation's labelled pixels of each class, which mark the classes it lacks)."""
     classes = [k.removeprefix("val_iou_") for k in row if k.startswith("val_iou_")]
     val = (
         f"  val loss {row['val_loss']:.4f}  {miou_name(classes)} {row['val_miou']:.4f}  "
@@ -243,7 +246,18 @@ def log_epoch(row: dict, t) -> None:
     if ious := [
         (k.removeprefix("val_iou_"), v) for k, v in row.items() if k.startswith("val_iou_")
     ]:
-        log.info("  val IoU per class: %s", ", ".join(f"{n} {v:.3f}" for n, v in ious))
+        log.info("  val IoU per class: %s", class_ious_text(ious, val_pixels))
+
+
+def class_ious_text(ious: list[tuple[str, float]], pixels: list[int] | None = None) -> str:
+    """``name 0.917, ...``; a class with no pixels in the validation images (``pixels``)
+    marked ``(not in val)``: its 0 is false positives only, its n/a no prediction either
+    (audit s43 scenes: a rare class missing from val/ read ``person 0.000``, or ``nan``)."""
+    pixels = pixels if pixels is not None and len(pixels) == len(ious) else [1] * len(ious)
+    return ", ".join(
+        f"{n} {'n/a' if math.isnan(v) else f'{v:.3f}'}{'' if p else ' (not in val)'}"
+        for (n, v), p in zip(ious, pixels, strict=True)
+    )
 
 
 def log_loading(seconds: float, timer: TimeBudget) -> None:
