@@ -124,6 +124,25 @@ def test_a_colour_not_in_the_table_is_named_with_a_pixel(tmp_path):
     )
 
 
+def test_a_colour_not_in_camvids_table_is_fixed_in_its_own_row_form(tmp_path):
+    """Audit s43 scenes: class_dict.csv's rows are name,r,g,b, but the fix said to add
+    'R G B void' there, a row the table then refuses."""
+    (tmp_path / "masks").mkdir()
+    (tmp_path / "class_dict.csv").write_text("name,r,g,b\nSky,128,128,128\nVoid,0,0,0\n")
+    rgb = np.zeros((6, 8, 3), np.uint8)
+    rgb[2, 5] = (1, 2, 3)
+    write_png(tmp_path / "masks" / "a.png", rgb)
+    with pytest.raises(ImageReadError) as err:
+        read_mask(tmp_path / "masks" / "a.png")
+    assert str(err.value).endswith(
+        f"is not in {tmp_path / 'class_dict.csv'}: add it there as a class (name,R,G,B), or "
+        "as 'void,R,G,B' to ignore it"
+    )
+    with (tmp_path / "class_dict.csv").open("a") as f:
+        f.write("void,1,2,3\n")  # the fix as it says: the mask reads
+    assert read_mask(tmp_path / "masks" / "a.png").max() == VOID
+
+
 def test_a_grey_looking_colour_mask_follows_the_table(tmp_path):
     """A colour mask holding only grey colours (building, pole, void) is read through the
     table as its neighbours are, not as its grey values."""

@@ -83,7 +83,9 @@ class ColourTable:
         more = f" (and {others} more colour(s) not in it)" if others else ""
         if Path(self.source).name == CVAT_FILE:
             fix = "add it there as a class (name:R,G,B::), or as 'void:R,G,B::' to ignore it"
-        elif Path(self.source).name in (COLOURS_FILE, CAMVID_FILE):
+        elif Path(self.source).name == CAMVID_FILE:  # its rows are name,r,g,b (audit s43)
+            fix = "add it there as a class (name,R,G,B), or as 'void,R,G,B' to ignore it"
+        elif Path(self.source).name == COLOURS_FILE:
             fix = "add it there as a class (R G B name), or as 'R G B void' to ignore it"
         else:
             fix = FIX
