@@ -17,7 +17,10 @@ from unetlab.checkpoint import load_checkpoint, load_model
 from unetlab.cli import main
 from unetlab.config import load_config
 from unetlab.data.classes import read_class_names, read_palette, voc_colormap, void_value
+from unetlab.data.io import read_mask
+from unetlab.data.labels import encode_mask
 from unetlab.data.scenes import SCENE_CLASSES, synthetic_scene, void_outlines, write_voc_scenes
+from unetlab.errors import DatasetError
 from unetlab.losses import (
     build_loss,
     class_pixel_counts,
@@ -261,3 +264,22 @@ def test_a_class_in_no_val_image_nor_prediction_reads_n_a_not_nan():
     ious = [("sky", 0.5), ("person", float("nan"))]
     assert class_ious_text(ious, [10, 0]) == "sky 0.500, person n/a (not in val)"
     assert class_ious_text(ious) == "sky 0.500, person n/a"  # no counts: nothing marked
+
+
+def test_a_stray_palette_value_is_named_by_its_colour_and_pixel(tmp_path, capsys):
+    """Audit s43 scenes: a stray patch in a palette mask was named 'mask value 20' only; a
+    viewer shows it as a colour, which the refusals now name (and evaluate the pixel)."""
+    voc = write_voc_scenes(tmp_path / "voc", n_train=4, n_val=2, size=48, seed=1)
+    path = voc / "SegmentationClass" / "scene_001.png"
+    with Image.open(path) as im:
+        palette, mask = im.getpalette(), np.array(im)
+    mask[5:8, 9:12] = 20  # VOC colour 20: (0, 64, 128)
+    out = Image.fromarray(mask, mode="P")
+    out.putpalette(palette)
+    out.save(path)
+    assert main(["train", "--data", str(voc), "--run-dir", str(tmp_path / "run"), "--no-plan"]) == 2
+    err = capsys.readouterr().err
+    assert "mask value 20 (palette colour (0, 64, 128)) is found in one file only" in err
+    where = r"value 20 at pixel x=9, y=5, palette colour \(0, 64, 128\)"
+    with pytest.raises(DatasetError, match=where):  # evaluate's check of a mask
+        encode_mask(read_mask(path), list(range(7)), ignore_value=255, name=str(path))

@@ -24,7 +24,7 @@ weights can or need keep them apart).
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -923,24 +923,34 @@ def mixed_encodings(pairs: Sequence[PairFacts]) -> list[str]:
 
 
 def lonely_classes(
-    pairs: Sequence[PairFacts], *, ignore_value: int | None = None, declared: Collection[int] = ()
+    pairs: Sequence[PairFacts],
+    *,
+    ignore_value: int | None = None,
+    declared: Collection[int] = (),
+    value_name: Callable[[int, str], str] | None = None,
 ) -> list[str]:
     """Problems for mask values found in only one file of three or more (a stray value, or a
     file in another encoding), for stray values in more files (:func:`stray_values`), and
     for an ``ignore_value`` no mask can hold (:func:`ignore_value_problem`). Instance masks
     are exempt (their ids differ per file), and so are the ``declared`` values (the classes
-    the data set names: a rare class is no stray)."""
+    the data set names: a rare class is no stray). ``value_name(value, mask file)`` says a
+    value (``mask value 11``, by default; with its palette colour in the plan's checks)."""
+    value_name = value_name or _plain_value
     problems = [p for p in [ignore_value_problem(pairs, ignore_value)] if p]
     if any(p.instances for p in pairs):
         return problems
     problems += [
-        f"mask value {v} is found in one file only ({name}): fix that mask, name the "
+        f"{value_name(v, name)} is found in one file only ({name}): fix that mask, name the "
         "classes in class_names.txt (line i names value i) or set data.label_values to keep "
         "it as a class, or data.target=instances if each value is one object"
         for v, name in one_file_values((p.name, p.values) for p in pairs).items()
         if v != ignore_value and v not in declared
     ]
-    return problems + stray_values(pairs, skip={ignore_value, *declared})
+    return problems + stray_values(pairs, skip={ignore_value, *declared}, value_name=value_name)
+
+
+def _plain_value(value: int, _file: str) -> str:
+    return f"mask value {value}"
 
 
 def one_file_values(files: Iterable[tuple[str, Iterable[int]]]) -> dict[int, str]:
@@ -967,7 +977,12 @@ STRAY_PX = 16
 STRAY_RATIO = 10
 
 
-def stray_values(pairs: Sequence[PairFacts], *, skip: Collection = ()) -> list[str]:
+def stray_values(
+    pairs: Sequence[PairFacts],
+    *,
+    skip: Collection = (),
+    value_name: Callable[[int, str], str] = _plain_value,
+) -> list[str]:
     """Problems for mask values in two or more files, but no more than a quarter of them,
     with a few pixels in each (at most ``STRAY_PX``) and ``STRAY_RATIO`` times fewer in all
     than every other value: a stray
@@ -987,7 +1002,8 @@ def stray_values(pairs: Sequence[PairFacts], *, skip: Collection = ()) -> list[s
             continue
         least = min((u for u in totals if u != v), key=totals.get)
         problems.append(
-            f"mask value {v} has a few pixels in each of the {len(held)} files that hold it "
+            f"{value_name(v, held[0][0])} has a few pixels in each of the {len(held)} files "
+            "that hold it "
             f"({_names([f'{n}: {c} px' for n, c in held])}; {totals[v]} px in all, against "
             f"{totals[least]} px of the rarest other value, {least}): a stray value would "
             f"train as a class: fix those masks, or set data.ignore_value={v} to leave its "

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from skimage import measure
 
+from unetlab.data.classes import palette_colour
 from unetlab.errors import DatasetError
 
 IGNORE_INDEX = -1
@@ -33,12 +34,23 @@ def encode_mask(
         unknown = sorted(every)[:10]
         raise DatasetError(
             f"{name}: label value(s) {unknown} are not among the classes' values "
-            f"{list(label_values)}; {_blurred(every, label_values, out)}"
+            f"{list(label_values)} ({_first_pixel(mask, out, name)}); "
+            f"{_blurred(every, label_values, out)}"
             "set data.label_values (or data.ignore_value) in the config (evaluate: "
             "--ignore-value V for a value that counts nowhere, such as VOC's 255 outlines; "
             "--label-values with --pred), or fix the mask"
         )
     return out
+
+
+def _first_pixel(mask: np.ndarray, out: np.ndarray, name: str) -> str:
+    """Where the first pixel of no class lies, with its palette colour where ``name`` is a
+    palette PNG: ``value 11 at pixel x=50, y=40, palette colour (250, 170, 30)``."""
+    where = np.argwhere(out == UNKNOWN)[0]
+    value = int(mask[tuple(where)])
+    y, x = (int(i) for i in where[-2:])
+    colour = palette_colour(name, value)
+    return f"value {value} at pixel x={x}, y={y}" + (f", palette colour {colour}" if colour else "")
 
 
 def _blurred(unknown: list, label_values: Sequence[int], out: np.ndarray) -> str:

@@ -11,7 +11,7 @@ import numpy as np
 
 from unetlab.config import Config
 from unetlab.data.checks import channel_problems
-from unetlab.data.classes import read_class_names
+from unetlab.data.classes import palette_colour, read_class_names
 from unetlab.data.colour_table import VOID_NAMES
 from unetlab.data.fingerprint import (
     Fingerprint,
@@ -69,8 +69,17 @@ def _class_problems(fp: Fingerprint, cfg: Config) -> list[str]:
     if problem := lossy_problem(pixel_counts(fp.pairs), ramp_share(fp.pairs)):
         return [problem]  # as training refuses them; not a class in one file per value
     declared = set(declared_names(cfg))
-    lonely = lonely_classes(fp.pairs, ignore_value=cfg.data.ignore_value, declared=declared)
+    lonely = lonely_classes(
+        fp.pairs, ignore_value=cfg.data.ignore_value, declared=declared, value_name=_value_name
+    )
     return mixed_encodings(fp.pairs) + lonely
+
+
+def _value_name(value: int, mask: str) -> str:
+    """``mask value 11``, and how a viewer shows it where ``mask`` is a palette PNG: ``mask
+    value 11 (palette colour (250, 170, 30))``."""
+    colour = palette_colour(mask, value)
+    return f"mask value {value}" + (f" (palette colour {colour})" if colour else "")
 
 
 def names_note(fp: Fingerprint, cfg: Config) -> list[str]:
