@@ -40,6 +40,16 @@ def test_check_says_the_plan_data_and_net_and_writes_nothing(tmp_path, monkeypat
     assert _tree(tmp_path) == before and data.is_dir()
 
 
+def test_check_names_the_classes_as_the_run_does(tmp_path, caplog):
+    """Audit s43 scenes: --check listed 'classes 0, 1, 2, ...' where the run's data line and
+    the plan name them from class_names.txt ('0 (road), 1 (sidewalk)')."""
+    data = _data(tmp_path / "data")
+    (data / "class_names.txt").write_text("road\nsky\n")
+    caplog.set_level("INFO")
+    assert main(["train", "--data", str(data), "--check", "--set", "model.depth=2"]) == 0
+    assert "check: 3 training and 1 validation images, classes 0 (road), 1 (sky); " in caplog.text
+
+
 def test_check_of_bad_data_exits_2_with_the_problems(tmp_path, capsys):
     data = _data(tmp_path / "data", stray=True, n=8)  # 9 px of value 7 in 2 of 8 masks
     before = _tree(tmp_path)

@@ -429,12 +429,7 @@ def _check(args, cfg, explicit: set[str], split: dict | None = None) -> int:
         "-> output %d px, batch %d: %s; nothing %s: train with the same command without %s",
         len(data.train),
         len(data.val),
-        ", ".join(map(str, data.label_values))
-        + (
-            f" ({', '.join(data.class_names)} of the masks' object ids)"
-            if data.objects and data.objects.get("target") == "instances"
-            else ""
-        ),
+        _classes_checked(data),
         f"{params:,}",
         _input_channels(data),
         tile,
@@ -444,6 +439,18 @@ def _check(args, cfg, explicit: set[str], split: dict | None = None) -> int:
         *(("else written", "--check and --preview") if args.preview else ("written", "--check")),
     )
     return 0
+
+
+def _classes_checked(data) -> str:
+    """The classes ``--check`` names: ``0 (road), 1 (sidewalk), ...`` as the run's data line
+    does (audit s43 scenes: it gave the values alone), or an instance target's three
+    classes of the masks' object ids."""
+    from unetlab.train.log import classes_text
+
+    if data.objects and data.objects.get("target") == "instances":
+        values = ", ".join(map(str, data.label_values))
+        return f"{values} ({', '.join(data.class_names)} of the masks' object ids)"
+    return classes_text(data.class_names, data.label_values)
 
 
 def _preview(args, cfg, data, sizes: tuple[int, int]) -> None:

@@ -147,6 +147,14 @@ def channels_trained(channel: int | list[int] | None, count: int) -> str:
     return f"{count} channels, all trained (--set data.channel=C, or a list [C, D], picks some)"
 
 
+def classes_text(class_names, label_values) -> str:
+    """``0 (road), 1 (sidewalk), ...``: each class's mask value and its name (a name that is
+    the value itself said once)."""
+    return ", ".join(
+        str(v) if n == str(v) else f"{v} ({n})" for n, v in zip(class_names, label_values)
+    )
+
+
 def _log_data_and_model(run: Run, in_size: int, out_size: int) -> None:
     cfg, data, model, t = run.cfg, run.data, run.model, run.cfg.train
     h, w = data.train[0].mask.shape
@@ -159,10 +167,7 @@ def _log_data_and_model(run: Run, in_size: int, out_size: int) -> None:
         w,
         h,
         channels_trained(cfg.data.channel, data.train[0].image.shape[0]),
-        ", ".join(
-            str(v) if n == str(v) else f"{v} ({n})"
-            for n, v in zip(data.class_names, data.label_values)
-        ),
+        classes_text(data.class_names, data.label_values),
     )
     arch = (
         f"{cfg.model.preset} preset"
