@@ -147,6 +147,27 @@ def test_a_class_in_no_validation_image_is_said_with_a_seed_that_puts_it_in(tmp_
     assert all(n == [] for stem, (_, n) in lines.items() if stem != "3")
 
 
+def test_a_class_in_no_val_folder_image_names_a_training_mask_to_move(tmp_path):
+    """Audit s43 scenes: train/ and val/ folders, the rare class in none of val/: the fix
+    said 'raise data.val_fraction', which a val/ folder ignores."""
+    root = tmp_path / "data"
+    rng = np.random.default_rng(0)
+    for part, n in (("train", 4), ("val", 1)):
+        for i in range(n):
+            mask = np.zeros((32, 32), np.uint8)
+            mask[4:20, 4:20] = 1
+            mask[22:28, 22:28] = 2 if part == "train" and i in (1, 2) else 1
+            write_png(root / part / "images" / f"{i}.png", rng.integers(0, 255, (32, 32), np.uint8))
+            write_png(root / part / "masks" / f"{i}.png", mask)
+    notes = plan_training(load_config(None, [f"data.root={root}"]))[1].notes
+    (line,) = [n for n in notes if "in no validation image" in n]
+    assert line.endswith(
+        f"move an image with it (such as {root / 'train' / 'masks' / '1.png'}) among the "
+        "validation images (into val/ where the data set has train/ and val/ folders; a "
+        "random split: raise data.val_fraction)"
+    )
+
+
 def test_class_index_masks_under_the_isbi_config_get_one_error_naming_it(tmp_path):
     """small_cpu.yaml names ISBI's classes: class-index masks gave three errors one after
     the other, none saying the 0/255 came from the config."""

@@ -81,7 +81,7 @@ def unvalidated_classes(
     fix = (
         f"data.seed={seed} puts {'it' if len(missing) == 1 else 'them'} in validation"
         if seed is not None
-        else "put an image with it among the validation images or raise data.val_fraction"
+        else _move_fix(fp, val, missing)
     )
     return [
         f"mask value{'s' if len(missing) > 1 else ''} {shown} in no validation image "
@@ -89,6 +89,19 @@ def unvalidated_classes(
         "its val IoU is 0 once the net predicts it, so best.pt is chosen by the other "
         f"classes and favours a net that never predicts it; {fix}"
     ]
+
+
+def _move_fix(fp: Fingerprint, val: set[str], missing: list[int]) -> str:
+    """The fix where no ``data.seed`` helps: a fixed split (train/ and val/ folders, VOC's
+    lists), whose ``data.val_fraction`` changes nothing (audit s43 scenes: it was the fix
+    given for a val/ folder), or a random one no tried seed fixes: a training mask that
+    holds the first of ``missing``, to move among the validation images."""
+    holder = next((p.name for p in fp.pairs if p.name not in val and missing[0] in p.values), "")
+    such = f" (such as {holder})" if holder else ""
+    return (
+        f"move an image with it{such} among the validation images (into val/ where the data "
+        "set has train/ and val/ folders; a random split: raise data.val_fraction)"
+    )
 
 
 def unvalidated_values(fp: Fingerprint, val: set[str]) -> list[int]:
