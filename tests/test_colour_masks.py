@@ -168,7 +168,7 @@ def _argv(*args) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.usefixtures("one_thread")
 def test_trained_on_rgb_masks_predicts_and_evaluates_in_their_colours(tmp_path):
-    from unetlab import evaluate_model
+    from unetlab import evaluate_model, evaluate_predictions
 
     pal, rgb = _sets(tmp_path)
     run = tmp_path / "run"
@@ -188,6 +188,15 @@ def test_trained_on_rgb_masks_predicts_and_evaluates_in_their_colours(tmp_path):
     (bare / "class_colors.txt").unlink()
     want, got = (evaluate_model(str(best), root) for root in (pal, bare))
     assert want.matrix.sum() > 0 and np.array_equal(got.matrix, want.matrix)
+    # RGB masks without a table scored against the predictions: read in their colours
+    # (audit s43 scenes: evaluate --pred refused them, naming class_colors.txt)
+    scores = {}
+    for root in (pal, bare):
+        gt = tmp_path / f"gt_{root.name}"
+        gt.mkdir()
+        shutil.copy(root / "SegmentationClass" / "scene_004.png", gt / "scene_004.png")
+        scores[root.name] = evaluate_predictions(out, gt).matrix
+    assert scores["pal"].sum() > 0 and np.array_equal(scores["bare"], scores["pal"])
 
 
 def test_class_names_that_disagree_with_the_colour_table_are_one_refusal(tmp_path):

@@ -14,6 +14,7 @@ import numpy as np
 
 from unetlab.data.checks import non_integer_mask
 from unetlab.data.classes import VOC_VOID, dataset_palette, names_file, read_class_names
+from unetlab.data.colour_table import ColourTable
 from unetlab.data.dsb import dsb_samples
 from unetlab.data.fingerprint import LOSSY_SUFFIXES, binary_foreground, jpeg_mask
 from unetlab.data.instances import instance_ids
@@ -187,17 +188,22 @@ class MaskPage(NamedTuple):
 
 
 def ground_truth(
-    gt_dir: Path, size_of: Callable[[str], Path | None] | None = None
+    gt_dir: Path,
+    size_of: Callable[[str], Path | None] | None = None,
+    colours: Callable[[], ColourTable | None] | None = None,
 ) -> tuple[list[Path], Iterator[MaskPage]]:
     """The mask files of a data folder or a folder of masks, and an iterator of their pages
     (:class:`MaskPage`); each mask file is read once. Masks drawn as outlines (Fiji's
     RoiSet.zip, QuPath's .geojson) in a folder of masks take the size of their image where
     one is found (:func:`~unetlab.data.io.outlined_image`), else of the file ``size_of``
-    gives for their stem (the prediction scored against them)."""
+    gives for their stem (the prediction scored against them). Colour (RGB) masks without a
+    colour table beside them are read in ``colours()`` (the predictions' colours), called
+    at the first mask read."""
     root = data_root(gt_dir, "--gt")
+    colours = colours or (lambda: None)
     if _has_data(root):
         pairs = find_pairs(root, flag="--gt")
-        return [p.mask for p in pairs], _pair_masks(pairs)
+        return [p.mask for p in pairs], _pair_masks(pairs, colours)
     _refuse_images_folder(root)
     files = find_images(root, MASK_FILE_SUFFIXES)
     if not files:
@@ -206,7 +212,7 @@ def ground_truth(
         raise DatasetError(
             f"{gt_dir}: no masks found{near}; give a folder of masks or a data folder with masks/"
         )
-    return files, _file_masks(files, size_of)
+    return files, _file_masks(files, size_of, colours)
 
 
 def _refuse_images_folder(folder: Path) -> None:
@@ -220,9 +226,12 @@ def _refuse_images_folder(folder: Path) -> None:
         )
 
 
-def _pair_masks(pairs: Sequence[Pair]) -> Iterator[MaskPage]:
-    read = PairReader()  # a stack's masks read once for all their pages
+def _pair_masks(
+    pairs: Sequence[Pair], colours: Callable[[], ColourTable | None]
+) -> Iterator[MaskPage]:
+    read = None
     for pair in pairs:
+        read = read or PairReader(colours=colours())  # a stack's masks read once
         masks = read.stack(pair.mask, mask=True, axes=pair.axes)
         stem = nfc(pair.image.stem)
         page = masks[pair.page]
@@ -230,12 +239,14 @@ def _pair_masks(pairs: Sequence[Pair]) -> Iterator[MaskPage]:
 
 
 def _file_masks(
-    files: Sequence[Path], size_of: Callable[[str], Path | None] | None = None
+    files: Sequence[Path],
+    size_of: Callable[[str], Path | None] | None = None,
+    colours: Callable[[], ColourTable | None] = lambda: None,
 ) -> Iterator[MaskPage]:
     images = _images_beside(files)
     labels = any(f.suffix.lower() not in ANNOTATION_SUFFIXES for f in files)
     for path in files:
-        if (pages := _read_mask(path, size_of, archive=labels)) is None:
+        if (pages := _read_mask(path, size_of, archive=labels, colours=colours)) is None:
             continue
         stem = mask_stem(path)  # X.tif.geojson: X's
         for i, mask in enumerate(pages):
@@ -244,7 +255,11 @@ def _file_masks(
 
 
 def _read_mask(
-    path: Path, size_of: Callable[[str], Path | None] | None, *, archive: bool = False
+    path: Path,
+    size_of: Callable[[str], Path | None] | None,
+    *,
+    archive: bool = False,
+    colours: Callable[[], ColourTable | None] = lambda: None,
 ) -> np.ndarray | None:
     """The pages of the mask file ``path``; one drawn as outlines of the size of its image,
     else of ``size_of``'s file for its stem (:func:`ground_truth`); else a DatasetError
@@ -252,7 +267,7 @@ def _read_mask(
     beside the masks, Fiji's default RoiSet.zip), None: passed over in one line, as
     training passes it over (:func:`unetlab.data.pairs.find_pairs`)."""
     if path.suffix.lower() not in ANNOTATION_SUFFIXES:
-        return read_stack(path, mask=True)
+        return read_stack(path, mask=True, colours=colours())
     try:
         image = outlined_image(path)
     except ImageReadError as exc:

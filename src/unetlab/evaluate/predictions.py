@@ -38,6 +38,7 @@ or hold an unmapped ignore value (VOC's 255): give ``label_values``, ``ignore_va
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Iterable, Sequence
@@ -46,6 +47,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from unetlab.data.classes import read_palette
+from unetlab.data.colour_table import ColourTable, palette_table
 from unetlab.data.exclude import as_config, check_exclude_rows
 from unetlab.data.fingerprint import MaskValues, object_ids_note, one_object_each
 from unetlab.data.instances import ONE_OBJECT_LEAST
@@ -242,8 +245,10 @@ def _read(
     classes scored (:func:`_classes`) and the predictions of ``pred_dir`` (``written``: their
     records, where read already); a folder of the masks given as the predictions refused, the
     masks kept for the predicted images."""
-    # the pages are read once preds is made below: outlines take a prediction's size
-    mask_files, masks = ground_truth(gt_dir, lambda stem: preds.size_of(stem))
+    # the pages are read once preds is made below: outlines take a prediction's size, RGB
+    # masks without a table the predictions' colours
+    colours = functools.cache(lambda: predicted_colours(preds, written))
+    mask_files, masks = ground_truth(gt_dir, lambda stem: preds.size_of(stem), colours)
     written = Written(pred_dir) if written is None else written
     gt_instances = gt_instances or _objects_only(mask_files)
     ids = dict(gt_instances=gt_instances, pred_instances=pred_instances)
@@ -259,6 +264,24 @@ def _read(
     _refuse_masks_as_predictions(preds, mask_files, gt_dir)
     masks = _for_images(masks, preds, mask_files)
     return _Read(mask_files, masks, preds, classes, gt_instances)
+
+
+def predicted_colours(preds: Predictions, written: Written) -> ColourTable | None:
+    """The colours the predictions are drawn in (the palette of the first palette PNG among
+    their class maps) of the classes' mask values and the records' ignore value: colour
+    (RGB) masks without a colour table beside them are read in them, as ``--checkpoint``
+    reads them in the checkpoint's (audit s43 scenes: ``--pred`` refused such masks,
+    naming class_colors.txt). The classes' values: the recorded mask values, else class
+    indices of the recorded classes; None without palette class maps or either."""
+    values, names = preds.label_values, recorded_class_names(written)
+    values = values if values is not None or names is None else range(len(names))
+    palettes = (read_palette(path) for path in preds.maps.values())
+    palette = next((p for p in palettes if p is not None), None)
+    if palette is None or values is None:
+        return None
+    void = recorded_ignore_value(written)
+    void = void if void is not None and 0 <= void < len(palette) else None
+    return palette_table(palette, list(values), f"the colours of {preds.folder}", void=void)
 
 
 def _ignored(read: _Read, ignore_value: int | None) -> tuple[int | None, int | None]:
