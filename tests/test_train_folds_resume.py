@@ -36,8 +36,8 @@ def test_a_stopped_cross_validation_resumes_where_it_stopped(tmp_path, monkeypat
     argv = ["train", "--data", str(data), "--folds", "2", *TINY, "--epochs", "2"]
     real, calls = fitting.log_epoch, []
 
-    def stop_in_fold_2(row, t):  # Ctrl-C after fold 2's first epoch (fold 1 has 2)
-        real(row, t)
+    def stop_in_fold_2(row, t, *pixels):  # Ctrl-C after fold 2's first epoch (fold 1 has 2)
+        real(row, t, *pixels)
         calls.append(row["epoch"])
         if len(calls) == 3:
             raise KeyboardInterrupt

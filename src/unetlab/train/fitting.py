@@ -384,7 +384,7 @@ def _end_epoch(run: Run, row: dict, *, tick: float, stop: StopRequest) -> bool:
         run.budget.spent()
     run.save("last.pt")
     if run.group.is_main:
-        log_epoch(row, t, run.last["pixels"] if "val_miou" in row else None)
+        log_epoch(row, t, run.last.get("pixels") if "val_miou" in row else None)
         if time.perf_counter() - run.plotted > 30:  # a plot costs ~0.3 s; the last at the end
             _plot(run.run_dir, run.metrics.rows)
             run.plotted = time.perf_counter()
