@@ -267,16 +267,16 @@ def _read(
 
 
 def predicted_colours(preds: Predictions, written: Written) -> ColourTable | None:
-    """The colours the predictions are drawn in (the palette of the first palette PNG among
-    their class maps) of the classes' mask values and the records' ignore value: colour
+    """The colours the predictions are drawn in (the palette of their first class map, where
+    it is a palette PNG) of the classes' mask values and the records' ignore value: colour
     (RGB) masks without a colour table beside them are read in them, as ``--checkpoint``
     reads them in the checkpoint's (audit s43 scenes: ``--pred`` refused such masks,
     naming class_colors.txt). The classes' values: the recorded mask values, else class
     indices of the recorded classes; None without palette class maps or either."""
     values, names = preds.label_values, recorded_class_names(written)
     values = values if values is not None or names is None else range(len(names))
-    palettes = (read_palette(path) for path in preds.maps.values())
-    palette = next((p for p in palettes if p is not None), None)
+    first = next(iter(preds.maps.values()), None)  # one header read: a run's share one
+    palette = read_palette(first) if first is not None else None
     if palette is None or values is None:
         return None
     void = recorded_ignore_value(written)
