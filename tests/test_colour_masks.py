@@ -197,6 +197,12 @@ def test_trained_on_rgb_masks_predicts_and_evaluates_in_their_colours(tmp_path):
         shutil.copy(root / "SegmentationClass" / "scene_004.png", gt / "scene_004.png")
         scores[root.name] = evaluate_predictions(out, gt).matrix
     assert scores["pal"].sum() > 0 and np.array_equal(scores["bare"], scores["pal"])
+    # a grey mask saved as RGB (R = G = B = class index) stays its grey values
+    gt = tmp_path / "gt_grey"
+    gt.mkdir()
+    grey = np.asarray(Image.open(pal / "SegmentationClass" / "scene_004.png"))
+    write_png(gt / "scene_004.png", np.repeat(grey[..., None], 3, axis=-1))
+    assert np.array_equal(evaluate_predictions(out, gt).matrix, scores["pal"])
 
 
 def test_class_names_that_disagree_with_the_colour_table_are_one_refusal(tmp_path):

@@ -61,6 +61,10 @@ class ColourTable:
         named = {v: n for v, n in zip(self.values, self.names) if v != VOID}
         return None if not named or None in named.values() else named
 
+    def knows(self, rgb: np.ndarray) -> bool:
+        """Whether every colour of ``rgb`` (..., 3) is in the table."""
+        return bool(np.isin(np.unique(_keys(rgb[..., :3])), _keys(np.asarray(self.colours))).all())
+
     def values_of(self, rgb: np.ndarray, path: str | os.PathLike) -> np.ndarray:
         """(..., 3) colours as their uint8 values; ImageReadError naming ``path``, the first
         colour not in the table and a pixel of it."""

@@ -174,9 +174,10 @@ def read_stack(
     ``mask`` drawn as outlines (ImageJ ROIs, GeoJSON: its object ids, :func:`outlined_mask`).
 
     A colour (RGB) ``mask`` is read through the colour table beside it
-    (:func:`~unetlab.data.colour_table.find_colour_table`), else ``colours`` (a checkpoint's:
-    :func:`~unetlab.data.colour_table.palette_table`); with neither, a grey one (R = G = B)
-    is read as its grey values and others are refused.
+    (:func:`~unetlab.data.colour_table.find_colour_table`), else ``colours`` (a checkpoint's
+    or predictions': :func:`~unetlab.data.colour_table.palette_table`; a grey one (R = G =
+    B) with a grey not in them by its grey values); with neither, a grey one is read as its
+    grey values and others are refused.
 
     An animated GIF or PNG (APNG) is refused (:func:`refuse_frames`: Pillow alone would
     give its first frame, the others lost unsaid); ``frames`` (prediction): its frames are
@@ -854,8 +855,10 @@ def _mask_values(arr: np.ndarray, path: Path, colours: ColourTable | None) -> np
             "changed, and new ones appear at the edges); save masks as PNG from the tool that "
             "drew them (converting this JPEG keeps its changed colours)"
         )
-    if (table := find_colour_table(path) or colours) is not None:
+    if (table := find_colour_table(path)) is not None:
         return table.values_of(arr, path)
+    if colours is not None and not (grey and not colours.knows(rgb)):
+        return colours.values_of(arr, path)  # a grey mask of other greys: its grey values
     if grey:
         return rgb[..., 0]
     raise ImageReadError(
