@@ -739,7 +739,7 @@ def test_object_predictions_are_scored_as_objects(tmp_path, capsys):
     # IoU 12/24 = 0.5 exactly with either true object: one match (>=, one to one)
     assert merged.summary["pred_objects"] == 1
     assert merged.summary["object_f1"] == pytest.approx(2 / 3)
-    with pytest.raises(UnetlabError, match="class index 7 but there are 2 classes"):
+    with pytest.raises(UnetlabError, match=r"class index 7 \(in a\) but there are 2 classes"):
         evaluate_predictions(tmp_path / "ids", tmp_path / "gt", gt_instances=True)
     write_tiff(tmp_path / "bad" / "a_objects.tif", objects.astype(np.float32) / 2)
     write_tiff(tmp_path / "bad" / "b_objects.tif", np.zeros_like(gt))
@@ -1102,3 +1102,21 @@ def test_evaluate_model_gives_a_z_stacks_rows_their_page_and_plane(tmp_path):
         (0, 0, False, False),
         (1, 1, False, False),
     ]
+
+
+def test_a_class_index_beyond_the_classes_names_the_mask_that_holds_it(tmp_path):
+    """Audit s43 scenes: a stray index 11 in one of a test set's palette masks, beside an
+    11-class model's predictions, was refused without naming the mask."""
+    truth = np.zeros((4, 6), np.uint8)
+    truth[:, 3:] = 1
+    for name in ("a", "b", "c"):
+        stray = truth.copy()
+        stray[0, 0] = 2 if name == "b" else 0
+        write_png(tmp_path / "gt" / f"{name}.png", stray)
+        write_png(tmp_path / "pred" / f"{name}.png", truth)
+    with pytest.raises(UnetlabError) as err:
+        evaluate_predictions(tmp_path / "pred", tmp_path / "gt", class_names=["sky", "road"])
+    assert str(err.value).startswith(
+        "the masks hold class index 2 (in b) but there are 2 classes (sky, road): fix the "
+        "mask where it is a stray value; else"
+    )

@@ -177,7 +177,9 @@ class Accumulator:
         c = max(m.shape[0] for m in self.matrices)
         names = list(class_names) if class_names is not None else [str(i) for i in range(c)]
         if len(names) < c:
-            raise DatasetError(_too_many_classes(names, *self.top.tolist()))
+            pred_top, gt_top = self.top.tolist()
+            held = _holders(self.rows, self.matrices, len(names))
+            raise DatasetError(_too_many_classes(names, pred_top, gt_top, held))
         check_boundary(self.boundary_class, names)
         return names
 
@@ -285,9 +287,25 @@ def without_ignored(pred_ids: np.ndarray, gt: np.ndarray) -> np.ndarray:
     return np.where(ignored, 0, pred_ids) if ignored.any() else pred_ids
 
 
-def _too_many_classes(names: Sequence[str], pred_top: int, gt_top: int) -> str:
+def _holders(rows: Sequence[dict], matrices: Sequence[np.ndarray], n: int) -> tuple[str, str]:
+    """Where class indices from ``n`` on are, for the predictions and the masks: `` (in
+    NAME)`` or `` (in NAME and 3 more images)`` of the images (``rows``' names) whose
+    confusion matrix (``matrices``: rows truth) holds them, '' where none does."""
+    pred = [r["name"] for r, m in zip(rows, matrices) if m[:, n:].sum()]
+    gt = [r["name"] for r, m in zip(rows, matrices) if m[n:].sum()]
+    return tuple(
+        f" (in {names[0]}{f' and {len(names) - 1} more images' if len(names) > 1 else ''})"
+        if names
+        else ""
+        for names in (pred, gt)
+    )
+
+
+def _too_many_classes(
+    names: Sequence[str], pred_top: int, gt_top: int, held: tuple[str, str] = ("", "")
+) -> str:
     """Why class indices beyond ``names`` cannot be scored, and the fix, by the side that
-    holds them."""
+    holds them (``held``: in which images, of the predictions and of the masks)."""
     said = f"there are {len(names)} classes ({', '.join(names)})"
     if pred_top >= len(names) and str(pred_top) in names:  # unetlab predict --label-values
         return (
@@ -299,7 +317,8 @@ def _too_many_classes(names: Sequence[str], pred_top: int, gt_top: int) -> str:
         )
     if pred_top >= len(names):
         return (
-            f"the predictions hold class index {pred_top} but {said}; predictions must hold "
+            f"the predictions hold class index {pred_top}{held[0]} but {said}; predictions "
+            "must hold "
             "class indices (not label values such as 255: unetlab predict without "
             "--label-values), or object ids: --pred-instances (pred_instances=True), or "
             "<stem>_objects.tif files"
@@ -307,12 +326,14 @@ def _too_many_classes(names: Sequence[str], pred_top: int, gt_top: int) -> str:
     if str(gt_top) in names and all(n.isdigit() for n in names):  # named by mask values
         values = " ".join(names)
         return (
-            f"the masks hold {gt_top}, the mask value of class {names.index(str(gt_top))} "
+            f"the masks hold {gt_top}{held[1]}, the mask value of class "
+            f"{names.index(str(gt_top))} "
             f"({said}), read as a class index: give --label-values {values} "
             f"(label_values=[{', '.join(names)}]) to read each mask value as its class"
         )
     return (
-        f"the masks hold class index {gt_top} but {said}; every class needs a label value / "
+        f"the masks hold class index {gt_top}{held[1]} but {said}: fix the mask where it is a "
+        "stray value; else every class needs a label value / "
         "name (--label-values V ..., label_values=: the mask value of each class), and masks "
         "of object ids need --gt-instances (gt_instances=True)"
     )
