@@ -162,3 +162,17 @@ def test_value_indices_maps_each_value_to_its_class_index():
     # negative and float values take the generic path, to the same indices
     assert value_indices(mask.astype(float), [255, 0], ignore_value=7).tolist() == expected
     assert value_indices(np.array([[-1, 3]]), [3, -1]).tolist() == [[1, 0]]
+
+
+def test_a_negative_ignore_value_ignores_no_value_of_an_unsigned_mask():
+    """data.ignore_value=-1 (IGNORE_INDEX's own value) on 0/255 masks: no pixel holds it, so
+    none is ignored; the lookup table's lut[-1] made every 255 (the cell class) ignored, and
+    -100 (PyTorch's ignore_index) on 0/1/2 masks fell over in an IndexError."""
+    from unetlab.data.labels import value_indices
+
+    mask = np.array([[0, 255], [255, 0]], np.uint8)
+    assert encode_mask(mask, [0, 255], ignore_value=-1).tolist() == [[0, 1], [1, 0]]
+    three = np.array([[0, 1, 2]], np.uint8)
+    assert value_indices(three, [0, 1, 2], ignore_value=-100).tolist() == [[0, 1, 2]]
+    # nor does a negative class value take the top value's index (255 read as class 2)
+    assert value_indices(mask, [0, 255, -1]).tolist() == [[0, 1], [1, 0]]

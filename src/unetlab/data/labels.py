@@ -76,8 +76,10 @@ def value_indices(
     ``IGNORE_INDEX`` for ``ignore_value``, :data:`UNKNOWN` for any other value."""
     mask = np.asarray(mask)
     lut_size = int(max(max(label_values), mask.max(initial=0), ignore_value or 0)) + 1
-    if mask.min(initial=0) < 0 or not np.issubdtype(mask.dtype, np.integer) or lut_size > 2**20:
-        # generic path for negative, float or huge values
+    least = min(mask.min(initial=0), min(label_values), ignore_value or 0)
+    if least < 0 or not np.issubdtype(mask.dtype, np.integer) or lut_size > 2**20:
+        # generic path for negative, float or huge values (a negative value indexed the
+        # lookup table from its end: ignore_value -1 ignored every 255 of a 0/255 mask)
         out = np.full(mask.shape, UNKNOWN, dtype=np.int64)
         for index, value in enumerate(label_values):
             out[mask == value] = index
