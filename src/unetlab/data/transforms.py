@@ -10,7 +10,8 @@ Functional core (numpy in, numpy out; inputs never modified):
   the displacement field composed into ONE map of source coordinates, so every array is
   interpolated once.
 - :func:`warp`: sample an array at those coordinates. ``order`` 3 (bicubic, images),
-  1 (bilinear, weight maps), 0 (nearest, label masks: they keep their label set).
+  0 (nearest: label masks, which keep their label set, and weight maps, whose every pixel
+  keeps the weight of the pixel its label came from), 1 (bilinear) on request.
 - :func:`flip_rot90`: the exact, interpolation-free path when only flips and quarter turns are
   drawn.
 - :func:`adjust_grey`: gamma, contrast and brightness on an (already normalised) image.
@@ -262,9 +263,11 @@ class Augment:
     quarters (the default 0.75 makes the 4 turns equally likely; a non-square tile only turns
     by 2 so its shape holds); a rotation by U(-rotate, rotate) degrees, a shift by U(-shift,
     shift) px per axis and the elastic warp (``grid`` x ``grid`` vectors, ``elastic_sigma`` px
-    std), each with its probability. Interpolation: image bicubic, weight bilinear, mask
-    nearest; outside points reflect about the tile edge. When only flips and turns are drawn,
-    no interpolation.
+    std), each with its probability. Interpolation: image bicubic, mask and weight nearest
+    (each pixel's weight is that of the pixel its label came from; bilinear weights mixed a
+    labelled pixel's with its ignored neighbours' 0 and with the other classes'); outside
+    points reflect about the tile edge. When only flips and turns are drawn, no
+    interpolation.
 
     Grey values (image only), each with its probability: gamma log-uniform in
     [1 / (1 + gamma), 1 + gamma], contrast factor U(1 - contrast, 1 + contrast), brightness
@@ -445,7 +448,8 @@ class _Moves(NamedTuple):
 
 def _move(image, mask, weight, moves: _Moves) -> tuple:
     """(image, mask, weight) moved by ``moves``: flips and quarter turns exactly when that is
-    all, else one coordinate map sampled bicubic, nearest and bilinear."""
+    all, else one coordinate map sampled bicubic (image) and nearest (mask, weight: each
+    pixel's weight the one of the pixel its label came from)."""
     if moves.degrees == 0.0 and moves.shift == (0.0, 0.0) and moves.displacement is None:
         flips = {"flip_y": moves.flip_y, "flip_x": moves.flip_x, "k": moves.k90}
         image, mask = flip_rot90(image, **flips), flip_rot90(mask, **flips)
@@ -459,7 +463,7 @@ def _move(image, mask, weight, moves: _Moves) -> tuple:
     )
     image = warp(image, coords, order=3)
     mask = warp(mask, coords, order=0)
-    weight = None if weight is None else warp(weight, coords, order=1)
+    weight = None if weight is None else warp(weight, coords, order=0)
     return image, mask, weight
 
 
