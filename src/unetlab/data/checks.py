@@ -93,9 +93,10 @@ def stored_channels(path: Path, channels: int) -> str:
         from PIL import Image
 
         from unetlab.data.io import grey_palette
+        from unetlab.data.png_depth import grey_alpha
 
         with Image.open(path) as im:  # the header only
-            grey = im.mode == "P" and grey_palette(im)
+            grey = (im.mode == "P" and grey_palette(im)) or grey_alpha(im)
             if im.mode in _MODES and not is_tiff_name(path) and not grey:
                 return _MODES[im.mode]
     return f"{channels} channel(s)"

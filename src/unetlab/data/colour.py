@@ -14,6 +14,7 @@ from PIL import Image
 
 from unetlab.data.io import TIFF_SUFFIXES
 from unetlab.data.names import ANNOTATION_SUFFIXES
+from unetlab.data.png_depth import grey_alpha
 from unetlab.data.positions import series_of
 from unetlab.data.tiff_files import open_tiff
 
@@ -43,5 +44,5 @@ def colour_file(path: str | os.PathLike) -> bool | None:
             # the samples of an RGB page, unless the file's metadata names them channels (C)
             samples = "S" in series.axes.upper()
             return samples and int(series.keyframe.photometric) in COLOUR_PHOTOMETRIC
-    with Image.open(path) as im:
-        return im.mode in COLOUR_MODES
+    with Image.open(path) as im:  # a 16-bit grey + alpha PNG opens as RGBA, is read grey
+        return im.mode in COLOUR_MODES and not grey_alpha(im)

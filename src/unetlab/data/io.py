@@ -40,6 +40,7 @@ from unetlab.data.orientation import (
     tiff_orientation,
     viewed_size,
 )
+from unetlab.data.png_depth import deep_colour, deep_pixels
 from unetlab.data.positions import every_position_read, reading, series_of
 from unetlab.data.read_notes import note_transparent, note_turned
 from unetlab.data.tiff_codecs import undecodable_line
@@ -661,9 +662,10 @@ def bare_planes(path: str | os.PathLike) -> bool:
     return "S" in axes.axes and _planes_are_pages(axes, colour_planes=False)
 
 
-def _decode(path: Path, *, colour_planes: bool = False, frames: bool = False):
-    """(a TIFF's first series as an array and its :func:`tiff_layout` letters) or (the
-    loaded Pillow frames, None: one but for an animated file read with ``frames``);
+def _decode(path: Path, *, colour_planes: bool = False, frames: bool = False, deep: bool = True):
+    """(a TIFF's first series as an array and its :func:`tiff_layout` letters), (a 16-bit
+    colour PNG's pixels, "YXC" or "YX": :mod:`unetlab.data.png_depth`, unless not ``deep``)
+    or (the loaded Pillow frames, None: one but for an animated file read with ``frames``);
     ImageReadError naming the file for what a decoder raises on a corrupt, truncated,
     oversized or unsupported file. Only the tifffile and Pillow calls run under
     :func:`_decoding`: a bug of unetlab's reading of the axes keeps its traceback."""
@@ -672,6 +674,9 @@ def _decode(path: Path, *, colour_planes: bool = False, frames: bool = False):
             n = getattr(im, "n_frames", 1)
             refuse_frames(path, n, frames=frames)
             turn = _turn(path, pil_orientation(im))
+            if deep and n == 1 and deep_colour(im):  # Pillow would give its high bytes
+                arr = deep_pixels(path)
+                return oriented(arr, turn, 0, 1), "YXC"[: arr.ndim]
             return [_frame(im, i, turn) for i in range(n)], None
 
     with _decoding(path):
@@ -713,7 +718,7 @@ def frame_alphas(path: str | os.PathLike) -> list[np.ndarray] | None:
     """Each frame's alpha channel ((H, W), turned as :func:`read_stack` turns the frames) of
     a Pillow image (PNG, WebP, GIF) whose alpha :func:`read_stack` drops; None for one
     without alpha. Decodes the file again: only for files with an alpha channel."""
-    frames, _ = _decode(Path(path), frames=True)
+    frames, _ = _decode(Path(path), frames=True, deep=False)
     if not any(f.mode in ("RGBA", "LA", "PA") for f in frames):
         return None
     return [
