@@ -78,3 +78,37 @@ def test_value_indices_is_a_plain_lookup(label_values, ignore_value, dtype, seed
         index[ignore_value] = IGNORE_INDEX
     expected = [[index.get(int(v), UNKNOWN) for v in row] for row in mask]
     assert value_indices(mask, label_values, ignore_value=ignore_value).tolist() == expected
+
+
+@pytest.mark.parametrize("sizes", [(44, 20), (30, 30), (80, 60)])
+def test_training_tiles_keep_label_weight_and_image_together(sizes):
+    """TileDataset's augmented tiles of a 50 x 37 sample, for valid (input > output) and same
+    nets, windows past the sample's edge too: each label pixel has the label of the pixel
+    its weight names (the weight: each pixel's number + 1, 0 outside the sample, where the
+    label is ignored), and the input tile's centre samples that pixel."""
+    from unetlab.data.datasets import Sample, TileDataset
+
+    h, w = 50, 37
+    mask = np.random.default_rng(0).integers(-1, 3, (h, w)).astype(np.int64)
+    number = (np.arange(h * w).reshape(h, w) + 1).astype(np.float32)
+    sample = Sample("a", np.stack(np.indices((h, w)).astype(np.float32)), mask, number)
+    moves = dict(elastic=True, p_elastic=1, rotate=40, p_rotate=1, shift=5, p_shift=1)
+    aug = Augment(**moves, brightness=0.0, contrast=0.0)
+    size_in, size_out = sizes
+    tiles = TileDataset(
+        [sample], input_size=size_in, output_size=size_out, augment=aug, tiles_per_epoch=12
+    )
+    m = (size_in - size_out) // 2
+    for i in range(12):
+        image, target, weight = (t.numpy() for t in tiles[(0, i)])
+        source = weight.astype(np.int64) - 1
+        inside = source >= 0
+        np.testing.assert_array_equal(target[inside], mask.ravel()[source[inside]])
+        assert (target[~inside] == IGNORE_INDEX).all()
+        rows, cols = image[:, m : m + size_out, m : m + size_out]
+        _, top, left = tiles.draw(i)
+        y, x = source // w - (top - m), source % w - (left - m)  # in the input window
+        far = (y > 2) & (y < size_in - 3) & (x > 2) & (x < size_in - 3)  # from its folds
+        far &= inside & (rows > 2) & (rows < h - 3) & (cols > 2) & (cols < w - 3)
+        assert np.all(np.abs(source // w - rows)[far] <= 0.55)
+        assert np.all(np.abs(source % w - cols)[far] <= 0.55)
