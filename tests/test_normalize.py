@@ -149,3 +149,16 @@ def test_an_image_all_nodata_sets_no_contrast_floor():
 def test_a_bad_floor_is_refused_naming_it(floor):
     with pytest.raises(UnetlabError, match="normalization floor must be a positive number"):
         image_stats(np.zeros((4, 4)), {"mode": "per_image", "floor": floor})
+
+
+def test_a_per_channel_list_of_another_length_is_one_line():
+    """{mode: fixed, mean: [100, 100]} for RGB images (or a floor of 2 values) was numpy's
+    broadcasting error, which the CLI calls a bug in unetlab; one value still serves all."""
+    rgb = np.zeros((4, 4, 3), np.uint8)
+    fixed = {"mode": "fixed", "mean": [100, 100], "std": [50, 50]}
+    with pytest.raises(UnetlabError, match=r"^normalization mean gives 2 values for images of 3 "):
+        normalize(rgb, fixed)
+    with pytest.raises(UnetlabError, match=r"^normalization floor gives 2 values for images of 3"):
+        normalize(rgb, {"mode": "per_image", "floor": [1.0, 2.0]})
+    out = normalize(rgb, {"mode": "fixed", "mean": [100], "std": [50]})
+    np.testing.assert_allclose(out, -2.0)

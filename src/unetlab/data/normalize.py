@@ -237,7 +237,20 @@ def floored(std: np.ndarray, spec: dict, dtype) -> np.ndarray:
     """``std`` (or percentile range) of an image of ``dtype`` raised to the floor of ``spec``
     that applies to it (:func:`floor_for`)."""
     floor = floor_for(spec, dtype)
-    return std if floor is None else np.maximum(std, np.broadcast_to(floor, std.shape))
+    return std if floor is None else np.maximum(std, per_channel(floor, std.shape[0], "floor"))
+
+
+def per_channel(values, channels: int, name: str) -> np.ndarray:
+    """``values`` (one number, or a list of one per channel) of a spec's ``name`` as a
+    float64 array of ``channels``; a list of another length refused in one line (it was
+    numpy's broadcasting error, said as a bug)."""
+    array = np.asarray(values, dtype=np.float64).ravel()
+    if array.size not in (1, channels):
+        raise UnetlabError(
+            f"normalization {name} gives {array.size} values for images of {channels} "
+            f"channel(s): give one per channel ({channels}), or one for all"
+        )
+    return np.broadcast_to(array, (channels,)).copy()
 
 
 def contrast_note(spec: dict, dtype, contrast: np.ndarray) -> tuple[str, str] | None:
@@ -332,8 +345,7 @@ def raw_stats(
             "mean and std of each channel over its images) and records them in the checkpoint"
         )
     if mode in ("fixed", "dataset"):
-        mean = np.broadcast_to(np.asarray(spec["mean"], dtype=np.float64), (c,)).copy()
-        std = np.broadcast_to(np.asarray(spec["std"], dtype=np.float64), (c,)).copy()
+        mean, std = per_channel(spec["mean"], c, "mean"), per_channel(spec["std"], c, "std")
         return mean, np.maximum(std, STD_FLOOR)
     if mode in ("scale", "imagenet"):
         top = float(np.iinfo(image.dtype).max) if np.issubdtype(image.dtype, np.integer) else 1.0
