@@ -245,6 +245,21 @@ def test_two_channels_saved_without_axes_are_told_their_axes(tmp_path):
     msg = str(info.value)
     assert "2 pages but its mask c.tif has 1: if these are 2 channels saved without axes" in msg
     assert "metadata={'axes': 'CYX'}" in msg and "as (H, W, 2)" in msg
+    assert "give them: --axes CYX (data.axes: CYX)" in msg
+
+
+def test_five_bands_saved_without_axes_are_told_their_axes_too(tmp_path):
+    """A 5-band (C, H, W) array tifffile saved (multispectral, multiplex) was only called a
+    5-plane stack to cut down to one plane; --axes CYX reads it as it is."""
+    for d in ("images", "masks"):
+        (tmp_path / d).mkdir()
+    tifffile.imwrite(tmp_path / "images" / "c.tif", np.zeros((5, H, W), np.uint16))
+    tifffile.imwrite(tmp_path / "masks" / "c.tif", np.zeros((H, W), np.uint16))
+    with pytest.raises(DatasetError) as info:
+        find_pairs(tmp_path)
+    msg = str(info.value)
+    assert "5 pages but its mask c.tif has 1: if these are 5 channels saved without axes" in msg
+    assert "--axes CYX (data.axes: CYX)" in msg and "a 5-plane stack needs one mask" in msg
 
 
 @pytest.mark.parametrize("large", [None, 1000])

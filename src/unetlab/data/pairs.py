@@ -181,19 +181,26 @@ def _page_mismatch(image: Path, mask: Path, n_img: int, n_mask: int) -> str:
     return line
 
 
+#: the most pages without axes metadata that may be one image's channels (13: Sentinel-2's bands)
+MAX_BARE_CHANNELS = 16
+
+
 def _one_mask_fix(image: Path, n_img: int) -> str:
     """The fix for an image of ``n_img`` pages whose mask has one page of its size: a stack
-    annotated on one plane, or (2-4 pages without axes metadata) channels read as pages."""
+    annotated on one plane, or (up to ``MAX_BARE_CHANNELS`` pages without axes metadata: a
+    multispectral (C, H, W) array tifffile saved, 5 bands and more too) channels read as
+    pages, which ``--axes CYX`` reads as they are."""
     stack = (
         f"a {n_img}-plane stack needs one mask plane per plane; to train on the one annotated "
         "plane, save that plane alone (Fiji: Image > Duplicate, this slice only)"
     )
-    if n_img > 4 or _page_axes(image) not in ("", "Q", "I"):  # Z, T: the file says so
+    if n_img > MAX_BARE_CHANNELS or _page_axes(image) not in ("", "Q", "I"):  # Z, T: said so
         return stack
     return (
-        f"if these are {n_img} channels saved without axes, save with ImageJ metadata axes "
-        f"CYX (tifffile.imwrite(path, a, imagej=True, metadata={{'axes': 'CYX'}})) or channels "
-        f"last, as (H, W, {n_img}); if it is a stack, {stack}"
+        f"if these are {n_img} channels saved without axes, give them: --axes CYX "
+        f"(data.axes: CYX), or save with ImageJ metadata axes CYX (tifffile.imwrite(path, a, "
+        f"imagej=True, metadata={{'axes': 'CYX'}})) or channels last, as (H, W, {n_img}); if "
+        f"it is a stack, {stack}"
     )
 
 
