@@ -156,14 +156,7 @@ def restore_checkpoint(
     which a cosine / poly schedule is laid over (a resume may change the length, the batch
     or the processes)."""
     checkpoint = load_checkpoint(path)
-    check_training_state(checkpoint, path)  # a model saved over last.pt: one line, no KeyError
-    refuse_fewer_epochs(checkpoint["train_state"], epochs, path)
-    _warn_other_processes(checkpoint.get("processes"), processes)
-    if checkpoint["config"] != asdict(model.config):
-        raise UnetlabError(
-            f"{path} holds a different architecture ({checkpoint['config']}); resume with its "
-            "config"
-        )
+    _check_resumable(checkpoint, path, model, epochs=epochs, processes=processes)
     key = _schedule_length(scheduler)  # this config's, before the saved state replaces it
     model.load_state_dict(checkpoint["model"])
     model.normalization = run_normalization(checkpoint, model.normalization, path)
@@ -176,11 +169,7 @@ def restore_checkpoint(
         if planned is None:
             _stretch_schedule(scheduler, key)
     scaler.load_state_dict(checkpoint["scaler"])
-    if budget is not None and checkpoint.get("budget"):  # none of a run made without one
-        budget.load_state_dict(checkpoint["budget"])
-        log.info(
-            "time budget: %.2g of %g min spent", budget.seconds_spent / 60, budget.seconds / 60
-        )
+    _restore_budget(budget, checkpoint)
     for name, value in checkpoint["train_state"].items():
         setattr(state, name, value)
     state.tiles = tiles_done(checkpoint)
@@ -198,6 +187,28 @@ def restore_checkpoint(
     )
     if saved is not None:
         _log_budget(scheduler, saved)
+
+
+def _check_resumable(checkpoint: dict, path: Path, model, *, epochs, processes: int) -> None:
+    """UnetlabError where ``checkpoint`` (of ``path``) cannot go on as this run: not a
+    training state, more epochs done than asked, another architecture than ``model``'s."""
+    check_training_state(checkpoint, path)  # a model saved over last.pt: one line, no KeyError
+    refuse_fewer_epochs(checkpoint["train_state"], epochs, path)
+    _warn_other_processes(checkpoint.get("processes"), processes)
+    if checkpoint["config"] != asdict(model.config):
+        raise UnetlabError(
+            f"{path} holds a different architecture ({checkpoint['config']}); resume with its "
+            "config"
+        )
+
+
+def _restore_budget(budget, checkpoint: dict) -> None:
+    """The time spent of a budgeted run's ``checkpoint`` into ``budget`` (none: nothing)."""
+    if budget is not None and checkpoint.get("budget"):  # none of a run made without one
+        budget.load_state_dict(checkpoint["budget"])
+        log.info(
+            "time budget: %.2g of %g min spent", budget.seconds_spent / 60, budget.seconds / 60
+        )
 
 
 def tiles_done(checkpoint: dict) -> int:
