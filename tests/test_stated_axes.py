@@ -8,6 +8,8 @@ for no axes) keeps the checkpoint's; --axes given wins."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import tifffile
@@ -28,14 +30,27 @@ def _lines_said_here(monkeypatch):
 
 
 def _stack(path, axes: str | None, *, imagej: bool = False, pages: int = 3) -> None:
-    """``pages`` grey pages saved as OME (``axes``), ImageJ (``imagej``) or bare (None)."""
+    """``pages`` grey pages saved as OME (``axes``; by Bio-Formats where they are what
+    tifffile guesses for none, CYX: tifffile's own would state nothing), ImageJ
+    (``imagej``) or bare (None)."""
     stack = np.random.default_rng(0).integers(0, 255, (pages, H, W), dtype=np.uint8)
     if imagej:
         tifffile.imwrite(path, stack, imagej=True, metadata={"axes": axes} if axes else {})
     elif axes is None:
         tifffile.imwrite(path, stack, photometric="minisblack")
+    elif axes == "CYX":
+        _bio_formats(path, stack, axes)
     else:
         tifffile.imwrite(path, stack, photometric="minisblack", metadata={"axes": axes})
+
+
+def _bio_formats(path, stack, axes: str) -> None:
+    """``stack`` as an OME-TIFF of ``axes`` whose XML names another writer than tifffile
+    (Fiji's Bio-Formats export): its axes are its writer's word."""
+    tifffile.imwrite(path, stack, photometric="minisblack", metadata={"axes": axes})
+    with tifffile.TiffFile(path) as tif:
+        xml = re.sub(r'Creator="[^"]*"', 'Creator="OME Bio-Formats 6.11.1"', tif.ome_metadata)
+    tifffile.imwrite(path, stack, photometric="minisblack", description=xml, metadata=None)
 
 
 @pytest.mark.parametrize(
@@ -115,3 +130,45 @@ def test_evaluate_reads_stated_planes_as_they_say_and_names_a_clash(tmp_path):
     assert len(evaluate_model(_net("TYX"), tmp_path / "d").images) == 3
     with pytest.raises(UnetlabError, match="says its axes are ZYX, the model was trained on CYX"):
         evaluate_model(_net("CYX", channels=3), tmp_path / "d")
+
+
+def _zeros(shape) -> np.ndarray:
+    return np.random.default_rng(1).integers(0, 255, shape, dtype=np.uint8)
+
+
+@pytest.mark.parametrize(
+    ("shape", "model", "imagej"),
+    [((3, H, W), "ZYX", False), ((3, H, W), "TYX", False), ((2, 3, H, W), "CZYX", False),
+     ((2, 3, H, W), "TZYX", False), ((2, 3, H, W), "CZYX", True)],
+)  # fmt: skip
+def test_axes_tifffile_guessed_for_none_state_nothing(tmp_path, shape, model, imagej):
+    """tifffile writes axes into every .ome.tif (and ImageJ hyperstack) it saves, guessed
+    from the shape where it was given none: a z-stack saved as x.ome.tif says CYX (4-D:
+    ZCYX). A model trained with --axes ZYX on them refused every file (4-D CZYX: read as
+    ZCYX, its planes and channels swapped): they keep the checkpoint's axes."""
+    path = tmp_path / ("s.tif" if imagej else "s.ome.tif")
+    tifffile.imwrite(path, _zeros(shape), **({"imagej": True} if imagej else {}))
+    with tifffile.TiffFile(path) as tif:
+        assert tif.series[0].axes == "TZCYX"[-len(shape) :]  # tifffile's guess
+    assert trained_file_axes(path, model) == model
+    if len(shape) == 3:
+        assert _axes(predict_file(_net(model), path, tmp_path / "o")[-1]) == model
+
+
+def test_tifffile_s_guess_with_what_its_axes_hold_named_is_stated(tmp_path):
+    """The guess's axes with channel names (or a Z step for its Z) are the writer's word."""
+    names = {"axes": "CYX", "Channel": {"Name": ["a", "b", "c"]}}
+    tifffile.imwrite(tmp_path / "c.ome.tif", _zeros((3, H, W)), metadata=names)
+    with pytest.raises(ImageReadError, match="says its axes are CYX"):
+        trained_file_axes(tmp_path / "c.ome.tif", "ZYX")
+    tifffile.imwrite(tmp_path / "p.ome.tif", _zeros((3, H, W)), metadata={"PhysicalSizeZ": 2.0})
+    assert trained_file_axes(tmp_path / "p.ome.tif", "ZYX") == "ZYX"  # no Z in CYX: a guess
+    zc = {"PhysicalSizeZ": 2.0}
+    tifffile.imwrite(tmp_path / "z.ome.tif", _zeros((2, 3, H, W)), metadata=zc)
+    assert trained_file_axes(tmp_path / "z.ome.tif", "CZYX") is None  # read as its ZCYX
+
+
+def test_an_ome_tiff_of_bio_formats_that_says_cyx_is_its_word(tmp_path):
+    _bio_formats(tmp_path / "b.ome.tif", _zeros((3, H, W)), "CYX")
+    with pytest.raises(ImageReadError, match="says its axes are CYX, the model was trained on ZYX"):
+        trained_file_axes(tmp_path / "b.ome.tif", "ZYX")

@@ -43,6 +43,7 @@ from unetlab.data.orientation import (
 from unetlab.data.png_depth import deep_colour, deep_pixels
 from unetlab.data.positions import every_position_read, reading, series_of
 from unetlab.data.read_notes import note_transparent, note_turned
+from unetlab.data.stated_axes import states_axes
 from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import TIFF_SUFFIXES, open_tiff, tiff_file
 from unetlab.errors import ImageReadError, UnetlabError, first_line
@@ -598,21 +599,6 @@ def tiff_axes(tif, series) -> TiffAxes:
     if planar and rgb and not tif.is_shaped and page.dtype.itemsize > 1:
         bare = not (page.description or tif.is_geotiff)
     return TiffAxes(str(tif.filehandle.path), series.axes.upper(), planar, rgb, bare)
-
-
-def states_axes(tif, axes: str) -> bool:
-    """Whether a TIFF states what its series' ``axes`` are: an OME-TIFF (its XML's sizes), an
-    ImageJ hyperstack (``hyperstack=true``) of slices or frames, tifffile's shaped metadata
-    with axes. Not ImageJ's channels alone (``channels=5``: what tifffile writes for a stack
-    given no axes), a plain ImageJ stack (Fiji calls any stack's pages slices, a movie's
-    too), nor a file of no axes metadata (tifffile's Q or I pages)."""
-    if tif.is_ome:
-        return True
-    if tif.is_imagej:
-        hyper = bool((tif.imagej_metadata or {}).get("hyperstack"))
-        return hyper and bool(set(axes) - set("CYXS"))
-    shaped = tif.shaped_metadata if tif.is_shaped else None
-    return bool(shaped) and "axes" in shaped[0]
 
 
 def axes_letters(tiff: TiffAxes, *, colour_planes: bool = False) -> str:
