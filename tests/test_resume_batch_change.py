@@ -74,3 +74,29 @@ def test_planned_steps_go_on_from_the_steps_taken():
     assert planned_steps(unchanged, epochs=3, tiles=16, batch_size=2, world=2) == 9 + 4 + 4
     ended = TrainState(epoch=3, step=24)
     assert planned_steps(ended, epochs=3, tiles=16, batch_size=4, world=1) == 24
+
+
+def test_a_last_pt_that_records_no_processes_counts_those_it_resumes_in(tmp_path, monkeypatch):
+    """A last.pt from before checkpoints recorded their processes (and the tiles done) that
+    an --nproc 2 run resumes: its batches were each 2 x batch_size tiles, as unetlab took them
+    then; counting 1 process trained half the epoch's tiles done again, a longer schedule."""
+    import torch
+
+    from unetlab.group import Group
+    from unetlab.train.run import setup_run
+
+    data = write_blobs(tmp_path / "data", 4)
+    cfg = tiny_config(data, "train.epochs=3", "data.tiles_per_epoch=16", "train.batch_size=2")
+    run = tmp_path / "run"
+    with monkeypatch.context() as m:
+        _signal_at(m, 10, signal.SIGTERM)  # epoch 2, batch 1
+        with pytest.raises(Stopped):
+            fit(cfg, run_dir=run, progress=False)
+    last = run / "checkpoints" / "last.pt"
+    old = torch.load(last, weights_only=True)
+    del old["processes"], old["train_state"]["tiles"]  # as saved before they were recorded
+    torch.save(old, last)
+    two = Group(0, 2, 0)  # as resumed by torchrun --nproc 2 (inactive: no collectives here)
+    resumed = setup_run(cfg, run, device=torch.device("cpu"), group=two, resume=True)
+    assert resumed.state.tiles == 1 * 2 * 2
+    assert resumed.planned_steps(resumed.state) == 9 + 12 // 2 // 2 + 16 // 2 // 2

@@ -172,7 +172,7 @@ def restore_checkpoint(
     _restore_budget(budget, checkpoint)
     for name, value in checkpoint["train_state"].items():
         setattr(state, name, value)
-    state.tiles = tiles_done(checkpoint)
+    state.tiles = tiles_done(checkpoint, processes)
     if scheduler is not None and saved is not None and planned is not None:
         _stretch_schedule(scheduler, key and (key[0], planned(state)))
         if isinstance(scheduler, BudgetSchedule):  # its steps' share of the length
@@ -211,14 +211,17 @@ def _restore_budget(budget, checkpoint: dict) -> None:
         )
 
 
-def tiles_done(checkpoint: dict) -> int:
+def tiles_done(checkpoint: dict, processes: int = 1) -> int:
     """The tiles of its current epoch that a ``last.pt`` had trained, all processes': as
-    recorded, or for one from before the record its batches x its batch x its processes."""
+    recorded, or for one from before the record its batches x its batch x its processes
+    (where it records none, older still: the ``processes`` it resumes in, as unetlab took
+    then; 1 would redo the tiles of the other processes)."""
     state = checkpoint["train_state"]
     if "tiles" in state:
         return int(state["tiles"])
     batch_size = (checkpoint.get("train_config") or {}).get("train", {}).get("batch_size", 0)
-    return int(state.get("batch", 0)) * int(batch_size) * int(checkpoint.get("processes") or 1)
+    world = checkpoint.get("processes") or processes
+    return int(state.get("batch", 0)) * int(batch_size) * int(world)
 
 
 def epoch_steps(tiles: int, start: int, batch_size: int, world: int) -> int:
