@@ -91,6 +91,7 @@ def prepare_data(cfg: Config, split: tuple[list[Pair], list[Pair]] | None = None
         data = _class_data(d, cfg, train_pairs, pairs, scan, normalization, weight_map)
     data.pairs = (list(train_pairs), list(val_pairs))
     refuse_unlabelled_validation(data.val, val_pairs)
+    refuse_unlabelled_training(data.train, train_pairs)  # instance masks (classes: before)
     floored = with_contrast_floor(normalization, data.train)
     data.normalization = with_floor_dtype(floored, {s.dtype for s in data.train if s.dtype})
     data.appearance = samples_appearance(data.train)
@@ -109,6 +110,21 @@ def refuse_unlabelled_validation(val: list, pairs: list[Pair]) -> None:
         "pixel is data.ignore_value or no-data): the val mIoU cannot be measured, nor best.pt "
         "chosen; label them, or validate on other images (a val/ folder, another data.seed)"
     )
+
+
+def refuse_unlabelled_training(train: list, pairs: list[Pair]) -> None:
+    """DatasetError in one line where no training image (samples ``train`` of ``pairs``)
+    holds a labelled pixel: nothing is learnt (object-id masks all data.ignore_value, or
+    no-data; class masks are refused so as their classes are counted)."""
+    if not train or any((s.mask != IGNORE_INDEX).any() for s in train):
+        return
+    raise DatasetError(_NOTHING_TO_LEARN.format(pairs=describe_pairs(pairs)))
+
+
+_NOTHING_TO_LEARN = (
+    "no training image holds a labelled pixel ({pairs}: every mask pixel is "
+    "data.ignore_value or no-data): there is nothing to learn; label them"
+)
 
 
 def measured(spec: dict, d, train_pairs: list[Pair]) -> dict:
@@ -429,10 +445,7 @@ def _warn_unlearnable(
     0 at every step: nothing is learnt, while the run ended as if trained)."""
     pixels, _ = class_pixel_counts([s.mask for s in train], len(label_values))
     if train and not any(pixels):
-        raise DatasetError(
-            f"no training image holds a labelled pixel ({describe_pairs(pairs)}: every mask "
-            "pixel is data.ignore_value or no-data): there is nothing to learn; label them"
-        )
+        raise DatasetError(_NOTHING_TO_LEARN.format(pairs=describe_pairs(pairs)))
     missing = [f"{v} ({n})" for v, n, k in zip(label_values, class_names, pixels) if k == 0]
     if missing:
         named = f"named in {source} but " if source else ""
