@@ -49,3 +49,16 @@ def test_ids_without_background_up_to_the_largest_uint64():
         if name != "id":
             np.testing.assert_array_equal(table[name], same[name])
     assert same["id"].dtype == np.int64 and table["id"].dtype == np.uint64
+
+
+def test_a_stack_whose_planes_hold_ids_above_2_63_gives_them_back_exactly():
+    """One plane's ids above 2**63 (uint64 back), another's small (int64): numpy joined
+    them as float64, so 2**60 + 1 came back as 2**60 and 2**63 + 12345 as 2**63 + 12288."""
+    ids = np.zeros((3, 16, 16), np.uint64)
+    ids[0, 2:5, 2:5] = 3
+    ids[1, 2:5, 2:5], ids[1, 8:10, 8:10] = 2**63 + 12345, 2**60 + 1
+    ids[2, 1:3, 1:3] = 2**40 + 7  # compact ids, back as int64
+    table = measure_objects(ids)
+    assert table["id"].dtype == np.uint64
+    assert [int(i) for i in table["id"]] == [3, 2**60 + 1, 2**63 + 12345, 2**40 + 7]
+    assert list(table["page"]) == [0, 1, 1, 2]

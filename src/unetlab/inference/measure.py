@@ -137,8 +137,16 @@ def measure_objects(
         image = None if images is None else images[0]
         return with_micrometres(object_table(ids, image, classes=classes, **kinds), pixel_size)
     tables = _plane_tables(ids, images, classes, kinds, axes, frame_interval, z_spacing)
-    joined = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
+    joined = {k: _joined([t[k] for t in tables]) for k in tables[0]}
     return with_micrometres(joined, pixel_size)
+
+
+def _joined(columns: list[np.ndarray]) -> np.ndarray:
+    """The planes' ``columns`` of one name end to end; ids all uint64 where a plane's are
+    (above 2**63: numpy joins uint64 and int64 as float64, which rounds ids above 2**53)."""
+    if any(c.dtype == np.uint64 for c in columns):  # ids are never negative
+        return np.concatenate([c.astype(np.uint64) for c in columns])
+    return np.concatenate(columns)
 
 
 def _checked_ids(ids, classes) -> np.ndarray:
