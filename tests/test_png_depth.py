@@ -9,6 +9,7 @@ import pytest
 
 from unetlab.data.colour import colour_file
 from unetlab.data.io import frame_alphas, read_image, read_mask
+from unetlab.errors import ImageReadError
 
 COLOUR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> PNG colour type (grey, grey+alpha, ...)
 
@@ -84,3 +85,30 @@ def test_a_16_bit_grey_rgb_mask_keeps_its_ids(tmp_path):
     ids = (np.arange(70).reshape(10, 7) * 300).astype(np.uint16)
     write_png16(tmp_path / "m.png", np.repeat(ids[..., None], 3, axis=-1))
     np.testing.assert_array_equal(read_mask(tmp_path / "m.png"), ids)
+
+
+def _colour_mask16(tmp_path, rgb16: np.ndarray):
+    """A 16-bit RGB mask beside a table of 8-bit colours: cyan 1, yellow 2, green 3, blue 4."""
+    (tmp_path / "class_colors.txt").write_text(
+        "0 0 0 background\n0 255 255 cyan\n255 255 0 yellow\n0 255 0 green\n0 0 255 blue\n"
+    )
+    write_png16(tmp_path / "m.png", rgb16)
+    return tmp_path / "m.png"
+
+
+def test_a_16_bit_colour_mask_of_8_bit_colours_reads_their_classes(tmp_path):
+    """8-bit colours at 16 bits (v * 257, as converters write; or stored as they are): the
+    table's keys (R << 16 | G << 8 | B) took 16-bit green (0, 65535, 0) for yellow (255,
+    255, 0) and 16-bit blue for cyan, silently; red was 'not in class_colors.txt: add it'."""
+    greens = np.array([[[0, 0, 0], [0, 255, 0], [0, 0, 255]]], np.uint16)
+    for scale, values in ((257, [0, 3, 4]), (1, [0, 3, 4])):
+        path = _colour_mask16(tmp_path, greens * scale)
+        np.testing.assert_array_equal(read_mask(path), [values])
+
+
+def test_a_16_bit_colour_mask_of_other_colours_is_one_line(tmp_path):
+    """Colours a table of 8-bit colours cannot hold are refused naming a pixel and the fix,
+    not matched to another colour's class."""
+    rgb = np.array([[[0, 0, 0], [0, 300, 0]]], np.uint16)
+    with pytest.raises(ImageReadError, match=r"\(0, 300, 0\) at pixel x=1, y=0.*8-bit"):
+        read_mask(_colour_mask16(tmp_path, rgb))

@@ -847,14 +847,34 @@ def _mask_values(arr: np.ndarray, path: Path, colours: ColourTable | None) -> np
             "drew them (converting this JPEG keeps its changed colours)"
         )
     if (table := find_colour_table(path)) is not None:
-        return table.values_of(arr, path)
+        return table.values_of(_eight_bit(rgb, path), path)
     if colours is not None and not (grey and not colours.knows(rgb)):
-        return colours.values_of(arr, path)  # a grey mask of other greys: its grey values
+        return colours.values_of(_eight_bit(rgb, path), path)  # grey of other greys: greys
     if grey:
         return rgb[..., 0]
     raise ImageReadError(
         f"{path}: this mask is a colour (RGB) image; save masks as class indices "
         f"(a grey or palette PNG with values 0, 1, 2, ...), or {COLOUR_FIX}"
+    )
+
+
+def _eight_bit(rgb: np.ndarray, path: Path) -> np.ndarray:
+    """A colour mask's colours as the 8-bit ones of a colour table: a 16-bit (or float)
+    file's as they are where all lie in 0-255, its high bytes where each sample is an 8-bit
+    one scaled to 16 bits (v * 257, as converters write); ImageReadError naming a pixel of
+    another colour (whose key would be another table colour's: (0, 65535, 0) was yellow's)."""
+    if rgb.dtype == np.uint8:
+        return rgb
+    whole = rgb.dtype.kind in "ui" or bool((rgb == np.round(rgb)).all())
+    if whole and rgb.min() >= 0 and rgb.max() <= 255:
+        return rgb.astype(np.uint8)
+    if rgb.dtype == np.uint16 and not (rgb % 257).any():
+        return (rgb // 257).astype(np.uint8)
+    where = tuple(np.argwhere(((rgb > 255) | (rgb < 0) | (rgb % 1 != 0)).any(-1))[0])
+    colour, (y, x) = tuple(rgb[where].tolist()), (int(i) for i in where[-2:])
+    raise ImageReadError(
+        f"{path}: colour {colour} at pixel x={x}, y={y} of this {rgb.dtype} colour mask is no "
+        "8-bit colour (0-255), as a colour table's are; save the mask as an 8-bit RGB PNG"
     )
 
 
