@@ -112,3 +112,17 @@ def test_a_16_bit_colour_mask_of_other_colours_is_one_line(tmp_path):
     rgb = np.array([[[0, 0, 0], [0, 300, 0]]], np.uint16)
     with pytest.raises(ImageReadError, match=r"\(0, 300, 0\) at pixel x=1, y=0.*8-bit"):
         read_mask(_colour_mask16(tmp_path, rgb))
+
+
+def test_a_16_bit_rgba_image_notes_its_transparent_pixels(tmp_path):
+    """Its alpha is dropped as an 8-bit one's is, which is noted; it was dropped unsaid."""
+    from unetlab.data.io import read_stack
+    from unetlab.data.read_notes import read_notes
+
+    rgba = np.full((8, 6, 4), 1000, np.uint16)
+    rgba[:4, :, 3], rgba[4:, :, 3] = 0, 65535
+    write_png16(tmp_path / "a.png", rgba)
+    with read_notes() as notes:
+        read_stack(tmp_path / "a.png")
+        read_stack(tmp_path / "a.png", mask=True)  # a mask notes nothing, as at 8 bits
+    assert notes.transparent == {str(tmp_path / "a.png"): 0.5}

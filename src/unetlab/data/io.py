@@ -206,7 +206,7 @@ def read_stack(
         return outlined_mask(path)
     if axes is not None and path.suffix.lower() not in TIFF_SUFFIXES:
         raise ImageReadError(f"{path}: --axes (axes=) applies to TIFF files; drop it for this one")
-    arr, letters = _decode(path, colour_planes=colour_planes, frames=frames)
+    arr, letters = _decode(path, colour_planes=colour_planes, frames=frames, note=not mask)
     if axes is not None:
         letters = given_letters(axes, arr.shape, path)
     if letters is not None and arr.size == 0:
@@ -648,9 +648,17 @@ def bare_planes(path: str | os.PathLike) -> bool:
     return "S" in axes.axes and _planes_are_pages(axes, colour_planes=False)
 
 
-def _decode(path: Path, *, colour_planes: bool = False, frames: bool = False, deep: bool = True):
+def _decode(
+    path: Path,
+    *,
+    colour_planes: bool = False,
+    frames: bool = False,
+    deep: bool = True,
+    note: bool = False,
+):
     """(a TIFF's first series as an array and its :func:`tiff_layout` letters), (a 16-bit
-    colour PNG's pixels, "YXC" or "YX": :mod:`unetlab.data.png_depth`, unless not ``deep``)
+    colour PNG's pixels, "YXC" or "YX": :mod:`unetlab.data.png_depth`, unless not ``deep``;
+    with ``note``, its transparent share noted as an 8-bit one's where its alpha is dropped)
     or (the loaded Pillow frames, None: one but for an animated file read with ``frames``);
     ImageReadError naming the file for what a decoder raises on a corrupt, truncated,
     oversized or unsupported file. Only the tifffile and Pillow calls run under
@@ -661,7 +669,9 @@ def _decode(path: Path, *, colour_planes: bool = False, frames: bool = False, de
             refuse_frames(path, n, frames=frames)
             turn = _turn(path, pil_orientation(im))
             if deep and n == 1 and deep_colour(im):  # Pillow would give its high bytes
-                arr = deep_pixels(path)
+                arr, alpha = deep_pixels(path)
+                if note and alpha is not None and (share := float(np.mean(alpha < 65535))):
+                    note_transparent(str(path), share)  # its alpha dropped, as at 8 bits
                 return oriented(arr, turn, 0, 1), "YXC"[: arr.ndim]
             return [_frame(im, i, turn) for i in range(n)], None
 

@@ -32,16 +32,18 @@ def grey_alpha(im: Image.Image) -> bool:
     return im.format == "PNG" and _raw_mode(im) == GREY_ALPHA
 
 
-def deep_pixels(path) -> np.ndarray:
+def deep_pixels(path) -> tuple[np.ndarray, np.ndarray | None]:
     """The pixels of the 16-bit colour PNG at ``path`` (:func:`deep_colour`) as uint16, as
     :func:`unetlab.data.io.read_stack` reads a picture: (H, W, 3) for RGB and RGBA (the alpha
-    dropped, as it drops an 8-bit one's), (H, W) for grey + alpha."""
+    dropped, as it drops an 8-bit one's), (H, W) for grey + alpha; and the (H, W) uint16
+    alpha so dropped (None for RGB)."""
     raw = _raw_mode_of(path)
     if raw == GREY_ALPHA:  # 4 bytes a pixel: grey high, low, alpha high, low
         bytes4 = _decoded(path, "RGBA").astype(np.uint16)
-        return bytes4[..., 0] << 8 | bytes4[..., 1]
+        return bytes4[..., 0] << 8 | bytes4[..., 1], bytes4[..., 2] << 8 | bytes4[..., 3]
     high, low = (_decoded(path, mode).astype(np.uint16) for mode in HALVES[raw])
-    return (high << 8 | low)[..., :3]
+    pixels = high << 8 | low
+    return pixels[..., :3], (pixels[..., 3] if pixels.shape[-1] == 4 else None)
 
 
 def _raw_mode_of(path) -> str:
