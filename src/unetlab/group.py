@@ -10,6 +10,7 @@ method is a no-op. Starting the processes (torchrun) and passing signals on is
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import warnings
 from collections.abc import Iterator
@@ -66,14 +67,19 @@ class Group:
         return device
 
     @contextlib.contextmanager
-    def joined(self, device: torch.device) -> Iterator[Group]:
-        """The process group (NCCL on GPUs, gloo on CPUs) for the duration of the block."""
+    def joined(self, device: torch.device, minutes: float | None = None) -> Iterator[Group]:
+        """The process group (NCCL on GPUs, gloo on CPUs) for the duration of the block.
+        ``minutes``: how long a collective waits for the other processes before it fails
+        (None: the backend's own, 30 min for gloo, 10 min for NCCL in some torch versions);
+        training's processes wait in one while the main one validates alone
+        (``train.dist_timeout_minutes``). A killed process is seen at once, whatever it is."""
         if not self.active or dist.is_initialized():
             yield self
             return
         if device.type == "cuda":
             torch.cuda.set_device(device)
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        timeout = None if minutes is None else datetime.timedelta(minutes=minutes)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=timeout)
         try:
             yield self
             # nobody tears down its connections while another process still uses them (a

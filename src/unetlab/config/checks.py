@@ -209,6 +209,11 @@ def _check_train_limits(train: TrainSection) -> None:
             "train.max_minutes must be a finite number of minutes: for no time limit, set 0 "
             "(or leave --minutes out) and train.epochs sets the length"
         )
+    if not 0 < train.dist_timeout_minutes < math.inf:
+        raise UnetlabError(
+            "train.dist_timeout_minutes must be a positive, finite number of minutes, not "
+            f"{train.dist_timeout_minutes}"
+        )
     if not 0 <= train.max_minutes < math.inf:
         raise UnetlabError(
             f"train.max_minutes must be >= 0 (0: no time limit), not {train.max_minutes}"

@@ -31,6 +31,7 @@ RESUMABLE = frozenset(
         "train.num_workers",
         "train.patience",
         "train.val_every",
+        "train.dist_timeout_minutes",
         "run.dir",
         "run.name",
     }

@@ -15,6 +15,11 @@ from unetlab.config.guard import Section
 from unetlab.errors import UnetlabError
 from unetlab.losses import FOCAL_GAMMA
 
+#: ``train.dist_timeout_minutes``: 6 hours, for a main process that validates a large set alone
+#: while the others wait (the backends' own 30 min, or NCCL's 10, ended such runs); a killed
+#: process still ends the run at once, and torchrun ends the others of a failed process
+DIST_TIMEOUT_MINUTES = 360.0
+
 
 def option(default, help: str):
     """A config key's field: its default and its one-line ``help`` (``unetlab config`` and
@@ -294,7 +299,9 @@ class TrainSection(Section):
     ``label_offset``: where the labels sit relative to what the net finds in the images
     (:mod:`unetlab.inference.offset`): ``none``; ``fit``: measured on the validation images
     after training (quarter pixels within one) and kept when it raises their mIoU, then
-    every prediction of the checkpoints is moved by it; or ``[dy, dx]`` px."""
+    every prediction of the checkpoints is moved by it; or ``[dy, dx]`` px.
+    ``dist_timeout_minutes``: with ``--nproc N``, how long a process waits in a collective for
+    the others; the main process validates (and fits the label offset) alone meanwhile."""
 
     epochs: int = option(
         50, "epochs to train (an upper bound under a time budget, train.max_minutes)"
@@ -362,6 +369,11 @@ class TrainSection(Section):
         "none",
         "where the labels sit relative to the images: none, fit (measured after training) or [dy,"
         " dx] px",
+    )
+    dist_timeout_minutes: float = option(
+        DIST_TIMEOUT_MINUTES,
+        "--nproc N: minutes a process waits for the others (the main one validates, fits the "
+        "label offset, saves alone) before the run fails; raise it for a longer validation",
     )
 
     def __post_init__(self):

@@ -92,7 +92,7 @@ def fit(
     device = group.device(resolve_device(cfg.train.device, "train.device: cpu (--device cpu)"))
     # before the run folder is made and the data loaded; CPU processes share the machine's
     check_step_memory(cfg, device.type, processes=group.world, plan=plan)  # + the data
-    with group.joined(device), contextlib.ExitStack() as held:
+    with group.joined(device, cfg.train.dist_timeout_minutes), contextlib.ExitStack() as held:
         started, clock = time.perf_counter(), shared_clock(clock or time.perf_counter, group)
         begun = clock()  # a time budget counts from here: loading the data is part of it
         _hold_training_state(held, device)

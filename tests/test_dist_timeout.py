@@ -1,0 +1,79 @@
+"""The processes of ``--nproc N`` wait in a collective while the main one validates alone: they
+wait ``train.dist_timeout_minutes`` (6 h), not the backend's own 30 min (gloo) or 10 min (NCCL
+in some torch versions), which ended a long validation's run with a timeout."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from unetlab.config import Config
+from unetlab.errors import UnetlabError
+
+from .test_distributed import SETTINGS, finished
+from .test_train import write_blobs
+
+# in each launched process: the backend's own timeout 2 s (as if 30 min had passed) and a
+# main process that takes 5 s more to validate
+HOOK = """
+import os
+if "RANK" in os.environ:
+    import datetime, time
+    import torch.distributed.distributed_c10d as c10d
+    c10d._get_default_timeout = lambda backend: datetime.timedelta(seconds=2)
+    import unetlab.train.fitting as fitting
+    slow = fitting.validate
+    def validate(*args, **kwargs):
+        if os.environ["RANK"] == "0":
+            time.sleep(5)
+        return slow(*args, **kwargs)
+    fitting.validate = validate
+"""
+
+
+@pytest.mark.slow
+def test_the_others_wait_for_a_long_validation_of_the_main_process(tmp_path):
+    data = write_blobs(tmp_path / "data", 3)
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(HOOK)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(hook), *filter(None, [env.get("PYTHONPATH")])])
+    settings = [*SETTINGS, "train.epochs=1", "data.tiles_per_epoch=4"]
+    items = [f"data.root={data}", "data.label_values=[0, 255]", "model.depth=2"]
+    items += ["model.base_channels=4", "data.tile_size=32", "train.batch_size=2", *settings]
+    out = subprocess.run(
+        [sys.executable, "-m", "unetlab", "train", *[f"--set={item}" for item in items]]
+        + ["--run-dir", str(tmp_path / "run"), "--nproc", "2", "--no-progress", "--no-plan"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert finished(out), out.stderr[-3000:]
+    assert (tmp_path / "run" / "checkpoints" / "best.pt").exists()
+
+
+@pytest.mark.parametrize("minutes", [0, -1, float("inf")])
+def test_a_timeout_that_is_no_wait_is_one_line(minutes):
+    with pytest.raises(UnetlabError, match="train.dist_timeout_minutes must be a positive"):
+        Config.from_dict({"train": {"dist_timeout_minutes": minutes}})
+
+
+def test_the_group_waits_as_long_as_it_is_told(monkeypatch):
+    import datetime
+
+    import torch
+    import torch.distributed as dist
+
+    from unetlab.group import Group
+
+    seen = []
+    monkeypatch.setattr(dist, "is_initialized", lambda: False)
+    monkeypatch.setattr(dist, "init_process_group", lambda backend, **kw: seen.append(kw))
+    monkeypatch.setattr(dist, "barrier", lambda: None)
+    monkeypatch.setattr(dist, "destroy_process_group", lambda: None)
+    with Group(0, 2, 0, active=True).joined(torch.device("cpu"), 0.5):
+        pass
+    assert seen == [{"timeout": datetime.timedelta(seconds=30)}]
