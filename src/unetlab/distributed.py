@@ -96,8 +96,8 @@ def launch(
         raise UnetlabError(f"--nproc must be >= 1, not {nproc}")
     command = [
         sys.executable,
-        "-m",
-        "torch.distributed.run",
+        "-c",
+        TORCHRUN,
         "--standalone",
         f"--nproc_per_node={nproc}",
         "-m",
@@ -121,6 +121,38 @@ def launch(
         if code not in (128 + s for s in PASSED_ON) and not {1, *SAID} & set(notes) and failed:
             failed()  # not stopped here, and no process said why: one was killed
         return code
+
+
+#: torchrun (``python -m torch.distributed.run``) through :func:`torchrun`
+TORCHRUN = "import sys; from unetlab.distributed import torchrun; sys.exit(torchrun(sys.argv[1:]))"
+
+
+def torchrun(argv: list[str]) -> int:
+    """torchrun with ``argv``; a process of it that failed is said in one line, without
+    torchrun's traceback and report (30 lines after the process's own line or traceback,
+    which said why). Its other errors keep their tracebacks."""
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.run import parse_args
+    from torch.distributed.run import run as run_torchrun
+
+    try:
+        run_torchrun(parse_args(argv))
+    except ChildFailedError as exc:
+        print(f"unetlab: {_failure_line(exc)}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+def _failure_line(exc) -> str:
+    """One line for torchrun's ``ChildFailedError``: its first failed process, how it ended."""
+    rank, failure = exc.get_first_failure()
+    if failure.exitcode < 0:
+        how = f"was killed ({failure.signal_name()})"
+    else:
+        how = f"ended with exit status {failure.exitcode}"
+    others = len(exc.failures) - 1
+    more = f"; {others} other process(es) failed too" if others > 0 else ""
+    return f"process {rank} of the launch (pid {failure.pid}) {how}{more}"
 
 
 def run_passing_signals(
