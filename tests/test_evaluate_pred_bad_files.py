@@ -260,3 +260,22 @@ def test_jpeg_masks_are_refused_naming_the_format(tmp_path, capsys):
     assert main([*argv, "--label-values", "0", "255"]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
     assert len(err) == 1 and "a.jpg" in err[0] and "JPEG" in err[0] and "PNG" in err[0]
+
+
+def test_a_32_bit_mask_of_a_few_object_ids_names_gt_instances(tmp_path, capsys):
+    # a uint32 mask of two ids (70000, 80000) beside --pred-instances was refused naming only
+    # --label-values, not --gt-instances (the fix when the masks are object ids; s43 review)
+    mask = np.zeros((32, 32), np.uint32)
+    mask[2:10, 2:10], mask[15:25, 15:25] = 70000, 80000
+    (tmp_path / "data" / "masks").mkdir(parents=True)
+    tifffile.imwrite(tmp_path / "data" / "masks" / "a.tif", mask)
+    write_png(tmp_path / "data" / "images" / "a.png", np.full((32, 32), 9, np.uint8))
+    objects = np.zeros((32, 32), np.uint16)
+    objects[2:10, 2:10], objects[15:25, 15:25] = 1, 2
+    (tmp_path / "pred").mkdir()
+    tifffile.imwrite(tmp_path / "pred" / "a_objects.tif", objects)
+    argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "data")]
+    assert main([*argv, "--pred-instances"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--gt-instances" in err and "80000" in err
+    assert main([*argv, "--pred-instances", "--gt-instances"]) == 0

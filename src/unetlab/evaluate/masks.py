@@ -152,7 +152,8 @@ def encode(mask: np.ndarray, label_values, ignore_value, name: str) -> np.ndarra
     if (out < IGNORE_INDEX).any() or (out > 4096).any():
         raise DatasetError(
             f"{name}: mask values {int(out.min())}..{int(out.max())} are not class indices; "
-            "pass the label values (e.g. --label-values 0 255)"
+            "pass the label values (e.g. --label-values 0 255), or --gt-instances if they are "
+            "object ids"
         )
     return out
 
