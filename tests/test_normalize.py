@@ -153,12 +153,14 @@ def test_a_bad_floor_is_refused_naming_it(floor):
 
 def test_a_per_channel_list_of_another_length_is_one_line():
     """{mode: fixed, mean: [100, 100]} for RGB images (or a floor of 2 values) was numpy's
-    broadcasting error, which the CLI calls a bug in unetlab; one value still serves all."""
+    broadcasting error, which the CLI calls a bug in unetlab; one value still serves all.
+    The line names the setting, data.normalization (s43 review: it said "normalization")."""
     rgb = np.zeros((4, 4, 3), np.uint8)
     fixed = {"mode": "fixed", "mean": [100, 100], "std": [50, 50]}
-    with pytest.raises(UnetlabError, match=r"^normalization mean gives 2 values for images of 3 "):
+    said = r"^data\.normalization {} gives 2 values for images of 3 "
+    with pytest.raises(UnetlabError, match=said.format("mean")):
         normalize(rgb, fixed)
-    with pytest.raises(UnetlabError, match=r"^normalization floor gives 2 values for images of 3"):
+    with pytest.raises(UnetlabError, match=said.format("floor")):
         normalize(rgb, {"mode": "per_image", "floor": [1.0, 2.0]})
     out = normalize(rgb, {"mode": "fixed", "mean": [100], "std": [50]})
     np.testing.assert_allclose(out, -2.0)

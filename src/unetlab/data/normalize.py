@@ -247,7 +247,7 @@ def per_channel(values, channels: int, name: str) -> np.ndarray:
     array = np.asarray(values, dtype=np.float64).ravel()
     if array.size not in (1, channels):
         raise UnetlabError(
-            f"normalization {name} gives {array.size} values for images of {channels} "
+            f"data.normalization {name} gives {array.size} values for images of {channels} "
             f"channel(s): give one per channel ({channels}), or one for all"
         )
     return np.broadcast_to(array, (channels,)).copy()
