@@ -251,3 +251,31 @@ def test_an_output_that_cannot_be_read_keeps_its_line(tmp_path, capsys, caplog, 
     assert "could not be read (Input/output error) to tell whether unetlab predict" in err
     monkeypatch.setattr(records, "read_png_text", real)
     assert main(_argv(tmp_path)) == 0  # unetlab's: replaced
+
+
+def test_an_output_without_read_permission_says_to_check_its_permissions(
+    tmp_path, capsys, caplog, monkeypatch
+):
+    """An output of permission 000 (chmod; simulated: the tests may run as root) was kept,
+    and its input failed, saying "check the disk": its permissions are what to check."""
+    import errno
+
+    import unetlab.inference.records as records
+
+    out = tmp_path / "out"
+    assert main(_argv(tmp_path, inputs=2)) == 0
+    real = records.read_png_text
+
+    def refused(path):
+        if os.path.basename(path) == "0.png":
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real(path)
+
+    monkeypatch.setattr(records, "read_png_text", refused)
+    assert main(_argv(tmp_path)) == 3
+    assert (out / "0.png").exists()
+    assert "check the file's permissions and run again" in caplog.text
+    assert "check the disk" not in caplog.text
+    err = capsys.readouterr().err
+    assert "never replaced unchecked; check the file's permissions and run again" in err
+    assert "check the disk" not in err

@@ -555,17 +555,30 @@ def _keep_unread(folder: Path, unread: Mapping[str, str], command: str) -> None:
     names = sorted(unread)
     more = f" and {len(names) - 3} more" if len(names) > 3 else ""
     log.warning(
-        "%s: %s%s could not be read (%s): left as %s, listed as unetlab %s's; check the "
-        "disk and run again to replace %s",
+        "%s: %s%s could not be read (%s): left as %s, listed as unetlab %s's; %s and run "
+        "again to replace %s",
         folder,
         ", ".join(names[:3]),
         more,
         unread[names[0]],
         "it is" if len(names) == 1 else "they are",
         command,
+        _unread_fix(unread[names[0]], len(names)),
         "it" if len(names) == 1 else "them",
     )
     _UNREAD.setdefault(folder.resolve(), {}).update(unread)
+
+
+#: the ``strerror`` of a file that cannot be read for its permissions
+_NO_PERMISSION = {os.strerror(errno.EACCES), os.strerror(errno.EPERM)}
+
+
+def _unread_fix(why: str, count: int = 1) -> str:
+    """What to check of ``count`` outputs that could not be read for ``why`` (their
+    ``strerror``): their permissions (a ``chmod 000`` said "check the disk"), else the disk."""
+    if why in _NO_PERMISSION:
+        return "check the file's permissions" if count == 1 else "check the files' permissions"
+    return "check the disk"
 
 
 def _stamp_now(path: Path, carried: Callable[[Path], str | None] | None) -> str | None:
@@ -732,9 +745,10 @@ def refuse_unlisted(
     for path in map(Path, paths):
         unread = _UNREAD.get(path.parent.resolve(), {}) if _UNREAD else {}
         if path.name in unread and os.path.lexists(path):
+            why = unread[path.name]
             raise error(
-                f"{path} could not be read ({unread[path.name]}) to tell whether unetlab "
-                f"{command} wrote it: never replaced unchecked; check the disk and run again"
+                f"{path} could not be read ({why}) to tell whether unetlab {command} wrote "
+                f"it: never replaced unchecked; {_unread_fix(why)} and run again"
             )
         if os.path.lexists(path) and (
             path.name not in writers_of(path.parent)
