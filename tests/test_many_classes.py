@@ -283,3 +283,21 @@ def test_a_stray_palette_value_is_named_by_its_colour_and_pixel(tmp_path, capsys
     where = r"value 20 at pixel x=9, y=5, palette colour \(0, 64, 128\)"
     with pytest.raises(DatasetError, match=where):  # evaluate's check of a mask
         encode_mask(read_mask(path), list(range(7)), ignore_value=255, name=str(path))
+
+
+def test_a_stray_index_past_a_short_palette_is_named_as_not_in_it(tmp_path):
+    """s43 review: an index past a palette of 5 colours was named 'palette colour (0, 0, 0)',
+    the black the palette is padded with to 256 entries: no colour a viewer shows."""
+    from unetlab.plan.checks import _value_name
+
+    mask = np.zeros((8, 8), np.uint8)
+    mask[2, 3], mask[5, 5] = 1, 9
+    path = tmp_path / "m.png"
+    image = Image.fromarray(mask, mode="P")
+    image.putpalette([0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255, 9, 9, 9])  # 5: a 4-bit PNG
+    image.save(path)
+    said = r"value 9 at pixel x=5, y=5, not in the file's palette of 5 colour\(s\)\)"
+    with pytest.raises(DatasetError, match=said):
+        encode_mask(read_mask(path), [0, 1, 2, 3, 4], name=str(path))
+    assert _value_name(9, str(path)) == "mask value 9 (not in the file's palette of 5 colour(s))"
+    assert _value_name(1, str(path)) == "mask value 1 (palette colour (255, 0, 0))"

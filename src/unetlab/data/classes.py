@@ -46,8 +46,19 @@ def voc_colormap(n: int = 256) -> np.ndarray:
 
 
 def read_palette(path: str | os.PathLike) -> np.ndarray | None:
-    """The (256, 3) uint8 colours of a palette PNG mask (entry v: the colour of value v), or
-    None when the file is not a palette image."""
+    """The (256, 3) uint8 colours of a palette PNG mask (entry v: the colour of value v; black
+    past the file's own entries), or None when the file is not a palette image."""
+    rgb = _palette_entries(path)
+    if rgb is None:
+        return None
+    colours = np.zeros((256, 3), dtype=np.uint8)
+    colours[: len(rgb)] = rgb
+    return colours
+
+
+def _palette_entries(path: str | os.PathLike) -> np.ndarray | None:
+    """The (n, 3) uint8 colours a palette PNG mask holds (n <= 256: a short palette is not
+    padded), or None when the file is not a palette image."""
     try:
         with Image.open(path) as im:
             if im.mode != "P":
@@ -55,18 +66,24 @@ def read_palette(path: str | os.PathLike) -> np.ndarray | None:
             flat = im.getpalette() or []
     except (OSError, UnidentifiedImageError):
         return None
-    colours = np.zeros((256, 3), dtype=np.uint8)
-    rgb = np.asarray(flat[: 256 * 3], dtype=np.uint8).reshape(-1, 3)
-    colours[: len(rgb)] = rgb
-    return colours
+    flat = flat[: 256 * 3]
+    return np.asarray(flat[: len(flat) // 3 * 3], dtype=np.uint8).reshape(-1, 3)
 
 
-def palette_colour(path: str | os.PathLike, value: int) -> tuple[int, int, int] | None:
+def palette_words(path: str | os.PathLike, value: int) -> str | None:
     """How a viewer shows ``value`` of the palette PNG mask ``path``, the colour a person
-    finds a stray patch by (audit s43 scenes: 'mask value 11' named no colour); None when
-    ``path`` is no palette PNG (a TIFF page, a grey mask)."""
-    palette = read_palette(path) if 0 <= int(value) < 256 and Path(path).is_file() else None
-    return None if palette is None else tuple(int(c) for c in palette[int(value)])
+    finds a stray patch by (audit s43 scenes: 'mask value 11' named no colour):
+    ``palette colour (250, 170, 30)``, or ``not in the file's palette of 3 colours`` for an
+    index past a short palette (it was named by the black the palette is padded with);
+    None when ``path`` is no palette PNG (a TIFF page, a grey mask)."""
+    if not (0 <= int(value) < 256 and Path(path).is_file()):
+        return None
+    rgb = _palette_entries(path)
+    if rgb is None:
+        return None
+    if int(value) >= len(rgb):
+        return f"not in the file's palette of {len(rgb)} colour(s)"
+    return f"palette colour {tuple(int(c) for c in rgb[int(value)])}"
 
 
 def dataset_palette(mask_files: Sequence[Path]) -> np.ndarray | None:

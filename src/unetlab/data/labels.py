@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from skimage import measure
 
-from unetlab.data.classes import palette_colour
+from unetlab.data.classes import palette_words
 from unetlab.errors import DatasetError
 
 IGNORE_INDEX = -1
@@ -49,8 +49,8 @@ def _first_pixel(mask: np.ndarray, out: np.ndarray, name: str) -> str:
     where = np.argwhere(out == UNKNOWN)[0]
     value = int(mask[tuple(where)])
     y, x = (int(i) for i in where[-2:])
-    colour = palette_colour(name, value)
-    return f"value {value} at pixel x={x}, y={y}" + (f", palette colour {colour}" if colour else "")
+    said = palette_words(name, value)
+    return f"value {value} at pixel x={x}, y={y}" + (f", {said}" if said else "")
 
 
 def _blurred(unknown: list, label_values: Sequence[int], out: np.ndarray) -> str:

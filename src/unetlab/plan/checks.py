@@ -11,7 +11,7 @@ import numpy as np
 
 from unetlab.config import Config
 from unetlab.data.checks import channel_problems
-from unetlab.data.classes import palette_colour, read_class_names
+from unetlab.data.classes import palette_words, read_class_names
 from unetlab.data.colour_table import VOID_NAMES
 from unetlab.data.fingerprint import (
     Fingerprint,
@@ -78,8 +78,8 @@ def _class_problems(fp: Fingerprint, cfg: Config) -> list[str]:
 def _value_name(value: int, mask: str) -> str:
     """``mask value 11``, and how a viewer shows it where ``mask`` is a palette PNG: ``mask
     value 11 (palette colour (250, 170, 30))``."""
-    colour = palette_colour(mask, value)
-    return f"mask value {value}" + (f" (palette colour {colour})" if colour else "")
+    said = palette_words(mask, value)
+    return f"mask value {value}" + (f" ({said})" if said else "")
 
 
 def names_note(fp: Fingerprint, cfg: Config) -> list[str]:
