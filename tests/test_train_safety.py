@@ -258,3 +258,20 @@ def test_a_stop_before_the_first_checkpoint_does_not_say_it_saved_one(
     assert "; saved" not in err and "--resume" not in err
     assert f"unetlab train: interrupted before {run}/checkpoints/last.pt was saved" in err
     assert "start the run again with the same command" in err
+
+
+def test_a_run_with_best_pt_and_no_last_pt_is_not_told_to_resume(tmp_path, data, capsys):
+    """s43 review: a run folder of best.pt alone was refused with "add --resume", which then
+    failed (no last.pt); the refusal gives the fixes that work: another --run-dir (--init
+    its best.pt), or --overwrite."""
+    run = prepare_run_dir(tmp_path / "run", resume=False, overwrite=False)
+    for name in ("config.yaml", "checkpoints/best.pt"):
+        (run / name).write_text("x")
+    with pytest.raises(OutputError, match="cannot be resumed") as refused:
+        prepare_run_dir(run, resume=False, overwrite=False)
+    assert "--resume" not in str(refused.value) and "--init" in str(refused.value)
+    assert _train(data, run, "--epochs", "1") == 2
+    line = _error_line(capsys)
+    assert "cannot be resumed" in line and "--resume" not in line
+    assert f"--init {run / 'checkpoints' / 'best.pt'}" in line and "--overwrite" in line
+    assert (run / "checkpoints" / "best.pt").read_text() == "x"

@@ -542,12 +542,20 @@ def _refuse_started(run_dir: Path) -> None:
     --overwrite, in the CLI's words (fit's own refusal names the Python arguments too)."""
     from unetlab.train import CHECKPOINTS
 
-    if held := [n for n in CHECKPOINTS if (run_dir / "checkpoints" / n).is_file()]:
+    if not (held := [n for n in CHECKPOINTS if (run_dir / "checkpoints" / n).is_file()]):
+        return
+    if "last.pt" not in held:  # --resume needs last.pt: it was said to add it (s43 review)
+        best = run_dir / "checkpoints" / "best.pt"
         raise UnetlabError(
-            f"{run_dir} already holds a run (checkpoints/{', '.join(held)}): add --resume to "
-            "continue it (--resume auto in a job that may be requeued: it resumes a run, or "
-            "starts one), --overwrite to start again, or give another --run-dir"
+            f"{run_dir} already holds a run that cannot be resumed (checkpoints/best.pt, no "
+            f"last.pt): give another --run-dir (--init {best} starts from its weights), or "
+            "--overwrite to start again (its best.pt goes)"
         )
+    raise UnetlabError(
+        f"{run_dir} already holds a run (checkpoints/{', '.join(held)}): add --resume to "
+        "continue it (--resume auto in a job that may be requeued: it resumes a run, or "
+        "starts one), --overwrite to start again, or give another --run-dir"
+    )
 
 
 def _run_folder(args, cfg) -> Path:

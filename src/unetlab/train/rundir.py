@@ -117,11 +117,7 @@ def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool, overwrite: bool
     started = any((run_dir / "checkpoints" / name).is_file() for name in CHECKPOINTS)
     if existing and not resume:
         if started and not overwrite:  # one that stopped before a checkpoint is started again
-            raise OutputError(
-                f"{run_dir} already holds a run ({', '.join(existing)}): use --resume "
-                "(resume=True) to continue it, --overwrite (overwrite=True) to start again, or "
-                "another --run-dir (run_dir=)"
-            )
+            raise OutputError(_started_refusal(run_dir, existing))
         _remove_run(run_dir, existing)
     run_dir.mkdir(parents=True, exist_ok=True)
     record(run_dir, RUN_FILES, command="train")  # before any of them is written
@@ -130,6 +126,24 @@ def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool, overwrite: bool
     for folder in (run_dir, run_dir / "checkpoints"):  # left by a killed run (we hold the lock)
         remove_stale_temporaries(folder)
     return run_dir
+
+
+def _started_refusal(run_dir: Path, existing: list[str]) -> str:
+    """Why ``run_dir``, which holds a run, is refused without resume or overwrite, and the
+    fixes that work: a run with best.pt and no last.pt cannot be resumed (--resume was
+    advised, which then failed: s43 review)."""
+    if (run_dir / "checkpoints" / "last.pt").is_file():
+        return (
+            f"{run_dir} already holds a run ({', '.join(existing)}): use --resume "
+            "(resume=True) to continue it, --overwrite (overwrite=True) to start again, or "
+            "another --run-dir (run_dir=)"
+        )
+    best = run_dir / "checkpoints" / "best.pt"
+    return (
+        f"{run_dir} already holds a run that cannot be resumed ({', '.join(existing)}; no "
+        f"checkpoints/last.pt): give another --run-dir (run_dir=; --init {best} starts from "
+        "its weights), or --overwrite (overwrite=True) to start again (its best.pt goes)"
+    )
 
 
 def _own_run_files(run_dir: Path) -> set[str]:
