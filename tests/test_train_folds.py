@@ -109,3 +109,25 @@ def test_folds_csv_is_written_after_each_fold(tmp_path, monkeypatch):
     data, run, argv = stopped_in_fold_2(tmp_path, monkeypatch)
     with (run / "folds.csv").open(newline="") as f:
         assert [r["fold"] for r in csv.DictReader(f)] == ["1"]
+
+
+def test_a_fold_validating_on_unlabelled_images_is_refused_before_any_fold_trains(
+    tmp_path, capsys
+):
+    """s43 review: a fold whose validation images are all data.ignore_value was refused when
+    that fold started, after the folds before it had trained; now before fold 1 starts."""
+    import numpy as np
+
+    from unetlab.data.folds import all_pairs, fold_pairs
+    from unetlab.data.io import write_png
+
+    data = write_blobs(tmp_path / "data", 6)
+    last = fold_pairs(all_pairs(data), 3, seed=0)[-1][1]  # the last fold's val images
+    for pair in last:
+        write_png(pair.mask, np.full((48, 48), 128, np.uint8))
+    run = tmp_path / "cv"
+    argv = ["train", "--data", str(data), "--run-dir", str(run), "--folds", "3", *TINY]
+    assert main([*argv, "--set", "data.ignore_value=128"]) == 2
+    err = capsys.readouterr().err
+    assert "fold 3/3 would validate on images none of which holds a labelled pixel" in err
+    assert not (run / "fold_1").exists()

@@ -11,10 +11,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from unetlab.data.datasets import split_pairs
-from unetlab.data.pairs import Pair
+from unetlab.data.pairs import Pair, PairReader
+from unetlab.data.split_record import describe_pairs
 from unetlab.data.stack_split import file_groups, has_stacks, stack_folds
 from unetlab.data.tiffmeta import read_page_axes
-from unetlab.errors import UnetlabError
+from unetlab.errors import DatasetError, UnetlabError
 
 log = logging.getLogger(__name__)
 
@@ -68,3 +69,38 @@ def _stack_folds_note(pairs: Sequence[Pair], k: int) -> str:
         f"validates a contiguous block of them and trains on the others but the {noun[:-1]} "
         "on each side of the block (neighbouring frames are near copies)"
     )
+
+
+def refuse_unlabelled_folds(
+    splits: Sequence[tuple[list[Pair], list[Pair]]], ignore_value: int | None
+) -> None:
+    """DatasetError in one line where a fold's validation (or training) images, of
+    ``splits`` as :func:`fold_pairs` draws them, hold no labelled pixel (every mask pixel
+    ``ignore_value``): checked before any fold trains (it was refused when that fold
+    started, after the folds before it had trained: s43 review). Each mask read once; no
+    ``ignore_value``: nothing to check (no-data pixels are left to each fold's own check)."""
+    if ignore_value is None:
+        return
+    reader, seen = PairReader(), {}
+    for i, (train, val) in enumerate(splits, 1):
+        for role, pairs in (("validate", val), ("train", train)):
+            if not any(_labelled(reader, pair, ignore_value, seen) for pair in pairs):
+                raise DatasetError(
+                    f"fold {i}/{len(splits)} would {role} on images none of which holds a "
+                    f"labelled pixel ({describe_pairs(pairs)}: every mask pixel is "
+                    "data.ignore_value); label some of them, or draw other folds (another "
+                    "data.seed, or other --folds)"
+                )
+
+
+def _labelled(reader: PairReader, pair: Pair, ignore_value: int, seen: dict) -> bool:
+    """Whether ``pair``'s mask holds a pixel other than ``ignore_value`` (``seen``: the
+    answers so far; a mask that cannot be read counts as labelled: its fold refuses it)."""
+    if pair not in seen:
+        try:
+            mask = reader.stack(pair.mask, mask=True, axes=pair.axes)[pair.page]
+        except UnetlabError:
+            seen[pair] = True
+        else:
+            seen[pair] = bool((np.asarray(mask) != ignore_value).any())
+    return seen[pair]

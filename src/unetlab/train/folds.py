@@ -17,7 +17,7 @@ from pathlib import Path
 
 from unetlab.atomic import atomic_path
 from unetlab.config import Config
-from unetlab.data.folds import all_pairs, fold_pairs
+from unetlab.data.folds import all_pairs, fold_pairs, refuse_unlabelled_folds
 from unetlab.data.split_record import SPLIT_FILE, describe_pairs, read_split, split_record
 from unetlab.errors import OutputError, UnetlabError
 from unetlab.metrics.spread import described, spread
@@ -64,6 +64,7 @@ def fit_folds(
     check_run_dir(run_dir, cfg.data.root, folds=True)
     pairs = all_pairs(cfg.data.root, cfg.data.axes)
     splits = fold_pairs(pairs, k, seed=cfg.data.seed)
+    refuse_unlabelled_folds(splits, cfg.data.ignore_value)  # before any fold trains
     run_dir.mkdir(parents=True, exist_ok=True)
     with FolderLock(run_dir), few_validation_said():  # said once (_log_start), not a fold
         rows = _started(run_dir, cfg.data.root, splits, resume, fitting.get("overwrite", False))
