@@ -141,8 +141,9 @@ def _started_refusal(run_dir: Path, existing: list[str]) -> str:
     best = run_dir / "checkpoints" / "best.pt"
     return (
         f"{run_dir} already holds a run that cannot be resumed ({', '.join(existing)}; no "
-        f"checkpoints/last.pt): give another --run-dir (run_dir=; --init {best} starts from "
-        "its weights), or --overwrite (overwrite=True) to start again (its best.pt goes)"
+        f"checkpoints/last.pt): give another --run-dir (run_dir=; --init {best}, "
+        "model.init_checkpoint, starts from its weights), or --overwrite (overwrite=True) to "
+        "start again (its best.pt goes)"
     )
 
 
