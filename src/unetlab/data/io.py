@@ -276,6 +276,7 @@ def stack_shape(
         with _decoding(path), Image.open(path) as im:
             n = getattr(im, "n_frames", 1)
             refuse_frames(path, n, frames=frames)
+            refuse_deep_frames(path, im, n)
             return n, *viewed_size(pil_orientation(im), im.height, im.width)
 
     with _decoding(path), open_tiff(path) as tif:
@@ -667,6 +668,8 @@ def _decode(
         with _decoding(path), Image.open(path) as im:
             n = getattr(im, "n_frames", 1)
             refuse_frames(path, n, frames=frames)
+            if deep:
+                refuse_deep_frames(path, im, n)
             turn = _turn(path, pil_orientation(im))
             if deep and n == 1 and deep_colour(im):  # Pillow would give its high bytes
                 arr, alpha = deep_pixels(path)
@@ -736,6 +739,18 @@ def refuse_frames(path: Path, n: int, *, frames: bool) -> None:
         raise ImageReadError(
             f"{path}: {n} frames: save them as PNG files or a TIFF stack (Fiji: File > Save "
             "As > Image Sequence)"
+        )
+
+
+def refuse_deep_frames(path: Path, im: Image.Image, n: int) -> None:
+    """ImageReadError for an animated 16-bit colour PNG (``n`` frames): Pillow composes an
+    APNG's frames at 8 bits, each sample's high byte (:mod:`unetlab.data.png_depth` reads a
+    single picture's 16 bits)."""
+    if n > 1 and deep_colour(im):
+        raise ImageReadError(
+            f"{path}: a 16-bit colour animated PNG ({n} frames), which unetlab would read at "
+            "8 bits (the high bytes only): save its frames as a 16-bit TIFF stack or as "
+            "16-bit PNG files"
         )
 
 
