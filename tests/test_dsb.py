@@ -244,3 +244,25 @@ def test_a_test_folder_inside_is_said_once_by_train_and_evaluate_gt(tmp_path, ca
     with caplog.at_level(logging.INFO, logger="unetlab"):
         assert main(["evaluate", "--pred", str(tmp_path / "p"), "--gt", str(root)]) == 0
     assert caplog.text.count(said) == 1
+
+
+@pytest.mark.parametrize("channels", [3, 2])
+def test_a_16_bit_colour_object_mask_is_read_with_its_16_bits(tmp_path, channels):
+    """A 16-bit RGB (or grey + alpha) mask of 1s on its object (what OpenCV saves of a
+    uint16 array): Pillow reads its high bytes, all 0, so the object was lost unsaid; one of
+    two values besides 0 that share a high byte was taken for one object."""
+    from tests.test_png_depth import write_png16
+
+    root = write_dsb(tmp_path)
+    square = np.zeros((SIZE, SIZE, channels), np.uint16)
+    top, left, side = OBJECTS["a"][0]
+    square[top : top + side, left : left + side] = 1
+    if channels == 2:
+        square[..., 1] = 65535  # an opaque alpha
+    write_png16(root / "a" / "masks" / "m00a.png", square)
+    np.testing.assert_array_equal(read_pair(find_pairs(root)[0])[1], expected_ids(OBJECTS["a"]))
+    square[top, left + 1, : 3 if channels == 3 else 1] = 2  # 2 and 1: high bytes 0
+    (root / "a" / "masks" / "m00a.png").unlink()
+    write_png16(root / "a" / "masks" / "m00.png", square)  # a new file: none kept
+    with pytest.raises(UnetlabError, match=r"m00.png: values 1..2 besides 0"):
+        read_pair(find_pairs(root)[0])

@@ -27,6 +27,7 @@ from PIL import Image
 from unetlab.data.folder_notes import is_macos_metadata
 from unetlab.data.io import INPUT_SUFFIXES, stack_shape
 from unetlab.data.names import SPLIT_NAMES
+from unetlab.data.png_depth import deep_colour, deep_pixels
 from unetlab.data.read_notes import note_once, note_overlaps
 from unetlab.errors import DatasetError, ImageReadError
 from unetlab.manifest import MANIFEST
@@ -303,11 +304,14 @@ def _object(path: Path) -> tuple[tuple[int, int], tuple[int, ...] | None, np.nda
     a file that is unreadable or holds more than one value besides 0."""
     try:
         with Image.open(path) as im:
-            if im.mode not in ("1", "L", "P", "I;16", "I"):
-                im = im.convert("L")
-            box = im.getbbox()
-            crop = np.asarray(im.crop(box)) if box is not None else np.zeros((0, 0), bool)
-            shape = (im.height, im.width)
+            if deep_colour(im):  # Pillow would read its high bytes: a mask of 1s as empty
+                shape, box, crop = _deep_object(path)
+            else:
+                if im.mode not in ("1", "L", "P", "I;16", "I"):
+                    im = im.convert("L")
+                box = im.getbbox()
+                crop = np.asarray(im.crop(box)) if box is not None else np.zeros((0, 0), bool)
+                shape = (im.height, im.width)
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageReadError(f"{path}: cannot read this mask ({exc})") from exc
     values = crop[crop != 0]
@@ -317,3 +321,21 @@ def _object(path: Path) -> tuple[tuple[int, int], tuple[int, ...] | None, np.nda
             "each mask file is one object (0 background, one other value)"
         )
     return shape, box, crop != 0
+
+
+def _deep_object(path: Path) -> tuple[tuple[int, int], tuple[int, ...] | None, np.ndarray]:
+    """((H, W), the bounding box, the values within it) of a 16-bit colour PNG mask
+    (:mod:`unetlab.data.png_depth`): its grey (R = G = B, or grey + alpha's grey) or, for a
+    coloured one, each pixel's colour as one number (R << 32 | G << 16 | B), 0 where black;
+    its alpha dropped, as an 8-bit one's."""
+    pixels, _ = deep_pixels(path)
+    if pixels.ndim == 3:
+        grey = (pixels[..., 0] == pixels[..., 1]).all() and (pixels[..., 1] == pixels[..., 2]).all()
+        wide = pixels.astype(np.uint64)
+        pixels = pixels[..., 0] if grey else wide[..., 0] << 32 | wide[..., 1] << 16 | wide[..., 2]
+    rows, cols = np.nonzero(pixels.any(axis=1)), np.nonzero(pixels.any(axis=0))
+    if not rows[0].size:
+        return pixels.shape, None, np.zeros((0, 0), bool)
+    top, bottom, left, right = rows[0][0], rows[0][-1] + 1, cols[0][0], cols[0][-1] + 1
+    box = (int(left), int(top), int(right), int(bottom))
+    return pixels.shape, box, pixels[top:bottom, left:right]
