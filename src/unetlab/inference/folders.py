@@ -30,6 +30,7 @@ from unetlab.data.ome import output_pixels
 from unetlab.data.positions import each_position
 from unetlab.errors import OutOfMemoryError, OutputError, TheirFileError, UnetlabError
 from unetlab.group import SOLO, Group
+from unetlab.inference import slide_resume
 from unetlab.inference.chosen import merge, noting
 from unetlab.inference.earlier_outputs import (
     earlier_outputs,
@@ -996,9 +997,12 @@ class _Run:
         # log lines while bars are drawn go through tqdm.write: above the bars, not into them
         lines = contextlib.nullcontext() if self.quiet else logging_redirect_tqdm()
         rel = table_path(relative_path(path, self.root))  # the objects table's path column
-        with bar, timed, lines, self._held(path), rel:
+        before = slide_resume.pixels_done_before()  # a resumed slide's: not predicted now
+        with bar, timed, lines, self._held(path), rel, before as done_before:
             each = dict(self._keywords(path), progress=bar.update, counted=counted)
             written = predict_or_fail(self.model, path, self.out_dir, self.outputs, **each)
+        if not isinstance(written, UnetlabError):  # each process its own band's
+            result.pixels -= done_before[0]
         if not counts:
             return
         if isinstance(written, UnetlabError):  # this file's own failure

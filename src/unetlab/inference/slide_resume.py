@@ -16,6 +16,7 @@ resumed output equals an uninterrupted one bit for bit.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import logging
 import math
@@ -174,6 +175,29 @@ def begin(stages: dict[str, Path], wanted: dict) -> None:
     arrays are created: from now on they can be resumed."""
     for stage in stages.values():
         _write_json(stage / RECORD, wanted)
+
+
+#: the pixels a resumed run found done, counted within :func:`pixels_done_before`
+_BEFORE: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("before", default=None)
+
+
+@contextlib.contextmanager
+def pixels_done_before():
+    """A list whose one item counts the output pixels (pages x rows x columns) that the
+    slides predicted within it found done by a stopped run, each process its own: a
+    summary's MP/s counts only those predicted (a resumed run's pixels over its time)."""
+    box = [0]
+    token = _BEFORE.set(box)
+    try:
+        yield box
+    finally:
+        _BEFORE.reset(token)
+
+
+def note_done_before(pixels: int) -> None:
+    """Count ``pixels`` found done by a stopped run (:func:`pixels_done_before`)."""
+    if (box := _BEFORE.get()) is not None:
+        box[0] += int(pixels)
 
 
 def _write_json(path: Path, value) -> None:

@@ -582,7 +582,9 @@ def predict_slide(
         how = dict(path=path, asked=asked, values=values, record=record, group=group)
         run = _SlideRun.of(model, slide, out_dir, options, outputs, **how)
         published = group.share(_published(run.finals, run.wanted) if group.is_main else None)
-        if published is not None:  # a stopped run's outputs, finished
+        if published is not None:  # a stopped run's outputs, finished: none predicted now
+            if group.is_main:
+                slide_resume.note_done_before(math.prod(slide.shape[:3]))
             return _finished(published, out_dir, counted)
         # the outputs' files now: one another program writes meanwhile is not replaced
         overlay_path = out_dir / f"{output_stem(path)}_overlay.png"
@@ -1120,6 +1122,8 @@ def _predict_bands(
     done = slide_resume.Progress(run.stages["labels"], group.rank, band, resumed=resumed)
     label = _page_axes(slide).label  # "frame 3", "plane 2"
     firsts = _first_rows(done, (pages, label), slide.path.name, h, run.found, specs)
+    rows_before = sum(max(0, min(first, band[1]) - band[0]) for first in firsts)
+    slide_resume.note_done_before(rows_before * slide.shape[2])  # not this run's pixels
     arrays = {key: ome.open_level(run.stages[key]) for key in specs}
     fn = probability_fn(model, precision=options.precision, tta=options.tta)
     progress = _tile_progress(slide.path.name, run.grid, run.batch, band, firsts, progress)
