@@ -8,6 +8,11 @@ unfiltering, its checks of the data): once as it does (the high bytes), once wit
 mode of the other byte order, which takes the low bytes; a grey + alpha file's 4 bytes a
 pixel are unfiltered as 8-bit RGBA, whose pixels are as wide. Grey 16-bit PNGs Pillow reads
 whole (mode I;16) and are not touched.
+
+Not ``imagecodecs.png_decode`` (libpng), though about 2x faster (1024^2 RGB: 57-73 ms vs
+139-154 ms): libpng prints "PNG warning: ..." lines on the process's stderr (a damaged
+optional chunk, interlaced files), which Python cannot keep off but by redirecting file
+descriptor 2 for every thread, and it gives RGB with a tRNS chunk as 4 channels.
 """
 
 from __future__ import annotations
