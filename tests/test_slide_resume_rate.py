@@ -35,3 +35,24 @@ def test_a_resumed_slide_counts_only_the_rows_it_predicted(tmp_path, monkeypatch
     assert 0 < rows < 160
     assert list(again.written) == paths
     assert again.pixels == (160 - rows) * 96  # was 160 * 96, all of them
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_a_slide_whose_rows_were_all_done_counts_none(tmp_path, monkeypatch, caplog):
+    """Stopped after its last row was recorded: the rerun publishes, predicting nothing."""
+    model, paths, out = _model(), [_slide(tmp_path / "s.tif")], tmp_path / "out"
+    done = slide_resume.Progress.done
+
+    def stop_at_the_end(self, page, row, arrays, **k):
+        done(self, page, row, arrays, **k)
+        if row >= self.stop:
+            raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(slide_resume.Progress, "done", stop_at_the_end)
+        with pytest.raises(KeyboardInterrupt):
+            predict_folder(model, paths, out, **HOW)
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
+        again = predict_folder(model, paths, out, **HOW)
+    assert any("predicted every row: publishing" in m for m in caplog.messages)
+    assert list(again.written) == paths and again.pixels == 0  # was 160 * 96
