@@ -111,9 +111,7 @@ def test_folds_csv_is_written_after_each_fold(tmp_path, monkeypatch):
         assert [r["fold"] for r in csv.DictReader(f)] == ["1"]
 
 
-def test_a_fold_validating_on_unlabelled_images_is_refused_before_any_fold_trains(
-    tmp_path, capsys
-):
+def test_a_fold_validating_on_unlabelled_images_is_refused_before_any_fold_trains(tmp_path, capsys):
     """s43 review: a fold whose validation images are all data.ignore_value was refused when
     that fold started, after the folds before it had trained; now before fold 1 starts."""
     import numpy as np

@@ -581,11 +581,9 @@ def predict_slide(
         record = flat_record(record) if flat_letters(_page_lead(slide)[1]) else record
         how = dict(path=path, asked=asked, values=values, record=record, group=group)
         run = _SlideRun.of(model, slide, out_dir, options, outputs, **how)
-        published = group.share(_published(run.finals, run.wanted) if group.is_main else None)
-        if published is not None:  # a stopped run's outputs, finished: none predicted now
-            if group.is_main:
-                slide_resume.note_done_before(math.prod(slide.shape[:3]))
-            return _finished(published, out_dir, counted)
+        finished = _done_before(run, slide, out_dir, counted, group)
+        if finished is not None:  # a stopped run's outputs, finished: none predicted now
+            return finished
         # the outputs' files now: one another program writes meanwhile is not replaced
         overlay_path = out_dir / f"{output_stem(path)}_overlay.png"
         run = replace(run, before=file_stamps([*run.finals.values(), overlay_path]))
@@ -597,6 +595,17 @@ def predict_slide(
         extra = _publish_run(model, run, out_dir, **done) if group.is_main else []
     group.share(None)
     return [run.finals[key] for key in run.specs] + extra
+
+
+def _done_before(run, slide, out_dir: Path, counted, group: Group) -> list[Path] | None:
+    """The paths of a stopped run's outputs of ``slide`` that it had finished (their pixels
+    counted as done before this run, for its rate), or None where this run predicts."""
+    published = group.share(_published(run.finals, run.wanted) if group.is_main else None)
+    if published is None:
+        return None
+    if group.is_main:
+        slide_resume.note_done_before(math.prod(slide.shape[:3]))
+    return _finished(published, out_dir, counted)
 
 
 def _taken_outputs(model, outputs: OutputOptions | None, overlay, settings: dict) -> tuple:
