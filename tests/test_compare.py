@@ -389,3 +389,26 @@ def test_runs_of_many_classes_show_each_class_iou_at_best_pts_epoch(tmp_path):
     assert [float(r["best_val_iou_pole"]) for r in rows] == pytest.approx([0.6, 0.3])
     fake_run(runs / "d")  # c and d record no class's IoU: no second table
     assert "val IoU per class" not in compare_runs([runs / "c", runs / "d"]).text()
+
+
+def test_a_class_missing_from_val_reads_not_in_val_not_its_zero(tmp_path):
+    """11 road classes, none of them sign in val/: its IoU at best.pt's epoch is 0 (false
+    positives) or n/a, which read 0.0000 as if the run missed every sign; summary.json's
+    val_pixels says the class is not in val (audit s43 legend 3). A run without val_pixels
+    (trained before it was recorded) shows its figures as before."""
+    runs = three_runs(tmp_path)
+    for run in ("a", "b"):
+        path = runs / run / "metrics.csv"
+        lines = path.read_text().splitlines()
+        lines[0] += ",val_iou_road,val_iou_pole,val_iou_sign"
+        lines[1:] = [f"{line},0.9,0.5,0.0" for line in lines[1:]]
+        path.write_text("\n".join(lines) + "\n")
+    summary = json.loads((runs / "b" / "summary.json").read_text())
+    summary |= {"classes": ["road", "pole", "sign"], "val_pixels": [900, 40, 0]}
+    (runs / "b" / "summary.json").write_text(json.dumps(summary))
+    lines = compare_runs([runs / "a", runs / "b"]).text().splitlines()
+    at = lines.index("val IoU per class at best.pt's epoch:")
+    rows = {line.split()[0]: line for line in lines[at + 2 : at + 4]}
+    assert rows["b"].split() == ["b", "0.9000", "0.5000", "not", "in", "val"]
+    assert rows["a"].split() == ["a", "0.9000", "0.5000", "0.0000"]  # an old run: as before
+    assert lines[at + 4].startswith("not in val: no pixel of the class")

@@ -47,6 +47,8 @@ def test_a_nuclei_runs_val_miou_is_named_by_its_three_classes(tmp_path, caplog, 
     assert "val mIoU (background/boundary/interior) 0." in capsys.readouterr().out
     summary = json.loads((run / "summary.json").read_text())
     assert summary["val_miou_classes"] == ["background", "boundary", "interior"]
+    # each class's labelled val pixels, which tell compare a class missing from val
+    assert len(summary["val_pixels"]) == 3 and sum(summary["val_pixels"]) > 0
 
 
 def test_the_folds_of_a_nuclei_model_name_their_miou(tmp_path, capsys):

@@ -42,6 +42,9 @@ SCORE_DIGITS = 4
 CLASS_IOU = "val_iou_"
 #: the CSV's column of each class's IoU at best.pt's epoch: ``best_val_iou_<class name>``
 BEST_CLASS_IOU = "best_" + CLASS_IOU
+#: a per-class cell of a class the run's validation images lack (its IoU, 0 from false
+#: positives or n/a, says nothing of the class: audit s43 legend 3)
+NOT_IN_VAL = "not in val"
 #: the fewest classes whose IoUs are shown under the table (a 2-class run's are its mIoU's)
 CLASS_TABLE_MIN = 3
 
@@ -74,9 +77,14 @@ class Comparison:
         if len(names) < CLASS_TABLE_MIN:
             return []
         rows = [
-            {"run": r["run"]} | {n: r.get(BEST_CLASS_IOU + n) for n in names} for r in self.rows
+            {"run": r["run"]}
+            | {n: NOT_IN_VAL if n in absent else r.get(BEST_CLASS_IOU + n) for n in names}
+            for r, absent in zip(self.rows, map(classes_not_in_val, self.records))
         ]
-        return ["val IoU per class at best.pt's epoch:", *_aligned(["run", *names], rows, True)]
+        table = ["val IoU per class at best.pt's epoch:", *_aligned(["run", *names], rows, True)]
+        if any(NOT_IN_VAL in row.values() for row in rows):
+            table.append(f"{NOT_IN_VAL}: no pixel of the class in the run's validation images")
+        return table
 
     def class_names(self) -> list[str]:
         """The classes whose IoU the rows hold (:func:`class_ious`), in the runs' order."""
@@ -207,6 +215,17 @@ def class_ious(record: RunRecord) -> dict[str, float | None]:
     if best_epoch is None or row is None:
         return {}
     return {k.removeprefix(CLASS_IOU): v for k, v in row.items() if k.startswith(CLASS_IOU)}
+
+
+def classes_not_in_val(record: RunRecord) -> set[str]:
+    """The classes with no labelled pixel in the run's validation images, as summary.json's
+    ``val_pixels`` (one count per class of its ``classes``) says; none where it does not say
+    (runs trained before it was recorded, killed runs)."""
+    summary = record.summary or {}
+    classes, pixels = summary.get("classes") or [], summary.get("val_pixels")
+    if not isinstance(pixels, list) or len(pixels) != len(classes):
+        return set()
+    return {name for name, count in zip(classes, pixels) if count == 0}
 
 
 def evaluation_columns(records: Sequence[RunRecord]) -> list[str]:

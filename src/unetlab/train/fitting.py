@@ -560,6 +560,7 @@ def _summary(run: Run, *, finished: bool, label_offset: list | None = None) -> d
         "last_validation": _row(checked[-1], [k for k in checked[-1] if k.startswith("val_")]),
         "classes": list(run.model.classes),
         "val_miou_classes": list(run.model.classes),  # val mIoU is the mean IoU of these
+        "val_pixels": run.last.get("pixels"),  # labelled val pixels of each class
         "label_offset": label_offset,
         "train_images": len(run.data.train),
         "val_images": len(run.data.val),
