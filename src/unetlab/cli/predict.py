@@ -300,7 +300,7 @@ def run(args) -> int:
     refuse_input_folder(files, out_dir, given="--output")
     if group.is_main and (line := among_inputs_line(files, out_dir)):
         log.warning("%s", line)
-    timed = {}  # --benchmark: model time by hooks that synchronise a GPU per call
+    timed = {}  # the model; --benchmark: model time by hooks that synchronise a GPU per call
 
     def clock(model):
         timed["clock"] = ModelClock(model, device)
@@ -309,14 +309,14 @@ def run(args) -> int:
     try:
         with group.joined(device):  # the model is loaded once the folder is checked
             result = predict_folder(
-                lambda: _load(args, device, say=group.is_main),
+                lambda: timed.setdefault("model", _load(args, device, say=group.is_main)),
                 files,
                 out_dir,
                 output_options(args),
                 clock=clock if args.benchmark else None,
                 root=_one_folder(args.input),
                 report=lambda result: _summary(
-                    args, _not_read(result, not_read), out_dir, timed.get("clock"), group
+                    args, _not_read(result, not_read), out_dir, timed, group
                 ),
                 **_run_keywords(args, group, device),
             )
@@ -378,7 +378,7 @@ def _run_tree(args, group, device) -> int:
     def report(rel: Path, result) -> None:
         if group.is_main:
             log.info("%s:", Path(args.input[0]) / rel)
-        _summary(args, result, out_dir / rel, None, group)
+        _summary(args, result, out_dir / rel, {}, group)
 
     try:
         with group.joined(device):
@@ -615,13 +615,15 @@ def _output_folder(output: str) -> Path:
     return out_dir
 
 
-def _summary(args, result, out_dir: Path, clock, group) -> None:
+def _summary(args, result, out_dir: Path, timed: dict, group) -> None:
     """The objects of each image (with --instances), the totals of the folder's per-image
     table (an earlier run's images too: audit s33 plates 5; the objects with saturated
-    pixels, the images out of focus), the --benchmark figures (of ``group``'s processes)."""
+    pixels, the images out of focus), the --benchmark figures (of ``group``'s processes;
+    ``timed["clock"]``), a hint for labels that look black (:func:`dark_labels_hint` of
+    ``timed["model"]``)."""
     from unetlab.inference.objects_summary import by_position, page_nouns, summary_lines
 
-    done = len(result.written)
+    done, clock = len(result.written), timed.get("clock")
     if args.instances:
         kinds = {f.name: k for f, k in result.classes.items()}
         areas = {f.name: a for f, a in result.areas.items()}
@@ -636,6 +638,26 @@ def _summary(args, result, out_dir: Path, clock, group) -> None:
     _report(*counts, result.pixels, result.seconds, out_dir, processes=group.world)
     if clock is not None and done:
         _report_benchmark(done, result.pixels, result.seconds, clock.seconds, group.world)
+    if done and group.is_main and (hint := dark_labels_hint(args, timed.get("model"))):
+        log.info("%s", hint)
+
+
+def dark_labels_hint(args, model) -> str | None:
+    """One line for label images of three classes or more written as grey class indices
+    (0, 1, 2, ...: black in an image viewer, audit s43 legend 2): ``--color`` writes them
+    in the classes' colours; None where they are coloured or mask values, or fewer classes."""
+    from unetlab.inference.records import label_colours
+
+    classes = getattr(model, "num_classes", 0)
+    if model is None or classes < 3 or args.color or args.label_values:
+        return None
+    if label_colours(model, color=False, values=False) is not None:  # a palette data set's
+        return None
+    return (
+        f"predict: the label images hold class indices 0-{classes - 1} (near black in an "
+        "image viewer; napari and Fiji's glasbey LUT show them): --color writes them in "
+        "the classes' colours"
+    )
 
 
 def _table_rows(rows: list[dict]) -> list[dict]:
