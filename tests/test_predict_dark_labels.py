@@ -42,3 +42,44 @@ def test_grey_index_labels_of_many_classes_end_with_a_color_hint(work, caplog):
     assert _hints(work, caplog, "m4.pt", "colour", "--color") == []
     assert Image.open(work / "colour" / "00.png").mode == "P"
     assert _hints(work, caplog, "m2.pt", "two") == []
+
+
+def _predict(work, checkpoint: str, out: str, *extra: str) -> int:
+    argv = ["predict", "--checkpoint", str(work / checkpoint), "--input", str(work / "in")]
+    return main([*argv, "--output", str(work / out), "--device", "cpu", *extra])
+
+
+def test_overlays_and_colour_labels_of_many_classes_get_a_legend(work, caplog):
+    """The overlays' colours are the classes' (audit s43 legend 1): legend.png beside them,
+    once per folder, the run's own file (a rerun and --skip-existing keep it so)."""
+    from unetlab.manifest import made_from
+
+    assert _predict(work, "m4.pt", "ov", "--overlay") == 0
+    legend = work / "ov" / "legend.png"
+    assert Image.open(legend).size[1] > 4 * 20  # a row per class
+    assert made_from(work / "ov", "predict")["legend.png"] is None  # predict's, of no input
+    assert _predict(work, "m4.pt", "ov", "--overlay") == 0  # rerun: its own file replaced
+    assert _predict(work, "m4.pt", "ov", "--overlay", "--skip-existing") == 0
+    assert legend.is_file()
+    (work / "masks").mkdir()  # evaluate passes over the legend: no "legend" without a mask
+    mask = (np.arange(24 * 20).reshape(24, 20) % 4).astype(np.uint8)
+    Image.fromarray(mask).save(work / "masks" / "00.png")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main(["evaluate", "--pred", str(work / "ov"), "--gt", str(work / "masks")]) == 0
+    assert "legend" not in caplog.text
+    assert _predict(work, "m4.pt", "col", "--color") == 0
+    assert (work / "col" / "legend.png").is_file()
+    assert _predict(work, "m4.pt", "grey") == 0  # grey indices: no colours to explain
+    assert _predict(work, "m2.pt", "two", "--overlay") == 0  # one colour: the object
+    assert not (work / "grey" / "legend.png").exists()
+    assert not (work / "two" / "legend.png").exists()
+
+
+def test_a_legend_never_replaces_a_file_predict_did_not_write(work):
+    (work / "mine").mkdir()
+    (work / "mine" / "legend.png").write_bytes(b"the user's")
+    assert _predict(work, "m4.pt", "mine", "--overlay") == 2  # a folder of other files
+    assert _predict(work, "m4.pt", "mine", "--overlay", "--overwrite") == 0  # beside them
+    assert (work / "mine" / "legend.png").read_bytes() == b"the user's"
+    assert (work / "mine" / "00_overlay.png").is_file()

@@ -301,3 +301,23 @@ def _run_colours(n: int) -> list:
 
     cmap = colormaps["tab10" if n <= 10 else "tab20"]
     return [cmap(i % cmap.N) for i in range(n)]
+
+
+def plot_legend(names: Sequence[str], colours: np.ndarray, path: str | os.PathLike) -> Path:
+    """A PNG of each class's colour swatch and name, one row per class (the key to overlays
+    and palette label images of many classes); written atomically."""
+    from matplotlib.figure import Figure  # no pyplot: a notebook's backend stays its own
+    from matplotlib.patches import Rectangle
+
+    rows = len(names)
+    fig = Figure(figsize=(3.2, 0.3 * rows + 0.2), dpi=100)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set(xlim=(0, 10), ylim=(rows + 0.2, -0.2))
+    ax.axis("off")
+    for i, (name, colour) in enumerate(zip(names, np.asarray(colours, float) / 255)):
+        ax.add_patch(Rectangle((0.3, i + 0.1), 1.4, 0.8, facecolor=colour, edgecolor="0.4"))
+        ax.text(2.1, i + 0.5, f"{i}  {name}", va="center", fontsize=10)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    return path

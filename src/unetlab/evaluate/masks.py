@@ -429,15 +429,17 @@ def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]
     """(class maps ``<stem>.png``/``.tif``, object ids ``<stem>_objects.*`` or cellpose's
     ``<stem>_cp_masks.*``, else drawn as outlines: ``<stem>.zip`` (a RoiSet from Fiji),
     ``<stem>.geojson`` (QuPath), or so named with :data:`OUTLINE_SUFFIXES`) by stem; the
-    files evaluate itself wrote there (its manifest: a report's confusion PNG) are none."""
+    files evaluate itself wrote there (its manifest: a report's confusion PNG) and predict's legend.png are none."""
     if not pred_dir.is_dir():
         raise DatasetError(f"{pred_dir}: no such prediction folder")
+    from unetlab.inference.legend import own_legend
     from unetlab.manifest import written_here
 
     _refuse_images_as_predictions(pred_dir)
     maps: dict[str, Path] = {}
     objects: dict[str, Path] = {}
     own = written_here(pred_dir, "evaluate") - written_here(pred_dir, "predict")  # a report's
+    own |= own_legend(pred_dir)  # predict's key to its colours, no prediction
     for path in sorted(pred_dir.iterdir()):
         if path.suffix.lower() not in IMAGE_SUFFIXES or path.stem.endswith(("_overlay", "_prob")):
             continue

@@ -691,7 +691,22 @@ def _predict_held(
             inputs_failed(out_dir, [input_source(f) for f in result.failed])
             drop_failed_changed(out_dir, result.failed, changed)
             _conclude(result, out_dir, files, outputs, asked.report, run.root, run.each)
+            _legend(out_dir, model, outputs, result)
     return result
+
+
+def _legend(out_dir: Path, model, outputs: OutputOptions, result: FolderPrediction) -> None:
+    """``legend.png`` (:mod:`unetlab.inference.legend`) where the run wrote overlays of
+    classes or colour label images of three classes or more."""
+    from unetlab.inference.legend import legend_wanted, write_legend
+    from unetlab.inference.records import label_colours
+    from unetlab.inference.slide_overlay import by_object
+
+    shown = dict(overlay=outputs.draw_overlay, color=outputs.color)
+    if not result.written or not legend_wanted(model, **shown, by_object=by_object(outputs.objects)):
+        return
+    names = result.class_names or [str(k) for k in range(model.num_classes)]
+    write_legend(out_dir, names, label_colours(model, color=True, values=False), "predict")
 
 
 def _names(folder: Path) -> set[str] | None:

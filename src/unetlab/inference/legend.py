@@ -1,0 +1,47 @@
+"""``legend.png`` beside the overlays and colour label images of a model of three classes
+or more: each class's colour and name, which the images themselves do not say (audit s43
+legend 1). One per output folder, written after its outputs, recorded in the folder's
+manifest as the command's own file (so a rerun replaces it and --skip-existing counts it
+as bookkeeping), never over a file the command did not make nor over an input's output
+(an input ``legend.png`` gives a label image of that name: then no legend)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from unetlab.manifest import made_from, record
+from unetlab.plots import plot_legend
+
+log = logging.getLogger(__name__)
+
+#: the legend's name in an output folder
+LEGEND = "legend.png"
+#: the fewest classes a legend is drawn for (two: the overlay's one colour is the object)
+LEGEND_MIN_CLASSES = 3
+
+
+def legend_wanted(model, *, overlay: bool, color: bool, by_object: bool = False) -> bool:
+    """Whether a run's outputs show classes in colours a legend explains: overlays of
+    classes (not of objects, ``by_object``) or colour label images, of a model of
+    LEGEND_MIN_CLASSES classes or more."""
+    classes = getattr(model, "num_classes", 0)
+    return classes >= LEGEND_MIN_CLASSES and ((overlay and not by_object) or color)
+
+
+def own_legend(folder: Path, command: str = "predict") -> set[str]:
+    """{LEGEND} where ``folder``'s legend.png is the one ``command`` wrote (of no input: not
+    an input's labels), else {}: the files that read a folder of predictions pass over."""
+    return {LEGEND} if made_from(folder, command).get(LEGEND, "") is None else set()
+
+
+def write_legend(folder: Path, names: list[str], colours, command: str) -> Path | None:
+    """``folder/legend.png`` of ``names`` in ``colours`` (one (R, G, B) per class), written
+    by ``command``; None, said in one line, where ``legend.png`` there is not its own (a
+    file it did not write, or an input's output). Call it with the folder held."""
+    path = Path(folder) / LEGEND
+    if path.exists() and not own_legend(folder, command):
+        log.info("%s: not replaced (not a legend unetlab %s wrote): no legend", path, command)
+        return None
+    record(folder, [LEGEND], command=command)
+    return plot_legend(names, colours, path)
