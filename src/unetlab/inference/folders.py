@@ -703,7 +703,9 @@ def _legend(out_dir: Path, model, outputs: OutputOptions, result: FolderPredicti
     from unetlab.inference.slide_overlay import by_object
 
     shown = dict(overlay=outputs.draw_overlay, color=outputs.color)
-    if not result.written or not legend_wanted(model, **shown, by_object=by_object(outputs.objects)):
+    if not result.written or not legend_wanted(
+        model, **shown, by_object=by_object(outputs.objects)
+    ):
         return
     names = result.class_names or [str(k) for k in range(model.num_classes)]
     write_legend(out_dir, names, label_colours(model, color=True, values=False), "predict")
