@@ -77,3 +77,52 @@ def test_the_group_waits_as_long_as_it_is_told(monkeypatch):
     with Group(0, 2, 0, active=True).joined(torch.device("cpu"), 0.5):
         pass
     assert seen == [{"timeout": datetime.timedelta(seconds=30)}]
+
+
+# predict: one process's share of the files takes longer; the other waits in the gather
+PREDICT_HOOK = """
+import os
+if "RANK" in os.environ:
+    import datetime, time
+    import torch.distributed.distributed_c10d as c10d
+    c10d._get_default_timeout = lambda backend: datetime.timedelta(seconds=2)
+    import unetlab.inference.folders as folders
+    slow = folders.predict_or_fail
+    def predict_or_fail(*args, **kwargs):
+        if os.environ["RANK"] == "0":
+            time.sleep(5)
+        return slow(*args, **kwargs)
+    folders.predict_or_fail = predict_or_fail
+"""
+
+
+@pytest.mark.slow
+def test_a_predict_process_waits_for_a_longer_share_of_the_others(tmp_path):
+    """A review: predict's groups kept the backend's timeout (gloo 30 min, NCCL 10), so a
+    process whose files were done waited in vain for one with a longer share, and the run
+    failed after its work."""
+    import numpy as np
+    from PIL import Image
+
+    from unetlab import UNet, save_model
+
+    (tmp_path / "in").mkdir()
+    for i in range(2):
+        Image.fromarray(np.full((32, 32), 40 * i, np.uint8)).save(tmp_path / "in" / f"{i}.png")
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same").eval())
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(PREDICT_HOOK)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(hook), *filter(None, [env.get("PYTHONPATH")])])
+    args = ["--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    out = subprocess.run(
+        [sys.executable, "-m", "unetlab", "predict", *args, "--output", str(tmp_path / "out")]
+        + ["--nproc", "2", "--no-progress"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert finished(out), out.stderr[-3000:]
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["0.png", "1.png"]

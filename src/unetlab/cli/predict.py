@@ -41,6 +41,11 @@ log = logging.getLogger(__name__)
 #: the exit status of a run that went through but could not predict some inputs (2: a
 #: problem stopped the command before any work; a nightly job tells them apart)
 SOME_FAILED = 3
+#: --nproc N: minutes a process waits in a collective for the others (those with a longer
+#: share of the files, the main one publishing a slide alone), as training's
+#: train.dist_timeout_minutes; the backends' own (gloo 30 min, NCCL 10) ended such runs after
+#: their work. A killed process is still seen at once (torchrun ends the others)
+WAIT_MINUTES = 360.0
 EXIT_CODES = (
     "exit status: 0 every input written or skipped; 3 the run went through but some inputs "
     "failed (each named in a line and in predict.json's 'failed'); 2 a problem stopped it "
@@ -307,7 +312,8 @@ def run(args) -> int:
         return timed["clock"]
 
     try:
-        with group.joined(device):  # the model is loaded once the folder is checked
+        # the model is loaded once the folder is checked; a process waits for a longer share
+        with group.joined(device, WAIT_MINUTES):
             result = predict_folder(
                 lambda: timed.setdefault("model", _load(args, device, say=group.is_main)),
                 files,
@@ -381,7 +387,7 @@ def _run_tree(args, group, device) -> int:
         _summary(args, result, out_dir / rel, {}, group)
 
     try:
-        with group.joined(device):
+        with group.joined(device, WAIT_MINUTES):
             results = predict_tree(
                 lambda: _load(args, device, say=group.is_main),
                 args.input[0],
