@@ -55,7 +55,7 @@ def test_the_others_wait_for_a_long_validation_of_the_main_process(tmp_path):
     assert (tmp_path / "run" / "checkpoints" / "best.pt").exists()
 
 
-@pytest.mark.parametrize("minutes", [0, -1, float("inf")])
+@pytest.mark.parametrize("minutes", [0, -1, float("inf"), 1e13])
 def test_a_timeout_that_is_no_wait_is_one_line(minutes):
     with pytest.raises(UnetlabError, match="train.dist_timeout_minutes must be a positive"):
         Config.from_dict({"train": {"dist_timeout_minutes": minutes}})

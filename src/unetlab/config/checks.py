@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("cosine", "poly", "plateau", "none")
 AMP_MODES = ("auto", "native", "bf16", "fp16", "off")
+#: train.dist_timeout_minutes' most (~1,900 years; gloo waits it, seen): Python's timedelta
+#: ends at 1.4e12 minutes, and init_process_group's was an OverflowError's traceback past it
+MAX_WAIT_MINUTES = 1e9
 CLASS_WEIGHTS = ("auto", "median_frequency", "sqrt_median_frequency", "none")
 
 
@@ -209,10 +212,10 @@ def _check_train_limits(train: TrainSection) -> None:
             "train.max_minutes must be a finite number of minutes: for no time limit, set 0 "
             "(or leave --minutes out) and train.epochs sets the length"
         )
-    if not 0 < train.dist_timeout_minutes < math.inf:
+    if not 0 < train.dist_timeout_minutes <= MAX_WAIT_MINUTES:  # timedelta's own limit
         raise UnetlabError(
-            "train.dist_timeout_minutes must be a positive, finite number of minutes, not "
-            f"{train.dist_timeout_minutes}"
+            "train.dist_timeout_minutes must be a positive, finite number of minutes (1e9 at "
+            f"most: a wait without end), not {train.dist_timeout_minutes}"
         )
     if not 0 <= train.max_minutes < math.inf:
         raise UnetlabError(
