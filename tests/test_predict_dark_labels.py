@@ -83,3 +83,15 @@ def test_a_legend_never_replaces_a_file_predict_did_not_write(work):
     assert _predict(work, "m4.pt", "mine", "--overlay", "--overwrite") == 0  # beside them
     assert (work / "mine" / "legend.png").read_bytes() == b"the user's"
     assert (work / "mine" / "00_overlay.png").is_file()
+
+
+def test_an_input_named_legend_added_later_is_predicted_with_skip_existing(work, caplog):
+    """predict's legend.png (of no input) is no earlier output of an input legend.png added
+    later: --skip-existing predicts it, where it refused the folder as another model's."""
+    assert _predict(work, "m4.pt", "ov", "--overlay") == 0
+    Image.open(work / "in" / "00.png").save(work / "in" / "legend.png")
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert _predict(work, "m4.pt", "ov", "--overlay", "--skip-existing") == 0
+    assert "another model" not in caplog.text
+    assert Image.open(work / "ov" / "legend.png").size == (20, 24)  # its labels
+    assert (work / "ov" / "legend_overlay.png").is_file()

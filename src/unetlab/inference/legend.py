@@ -32,7 +32,12 @@ def legend_wanted(model, *, overlay: bool, color: bool, by_object: bool = False)
 def own_legend(folder: Path, command: str = "predict") -> set[str]:
     """{LEGEND} where ``folder``'s legend.png is the one ``command`` wrote (of no input: not
     an input's labels), else {}: the files that read a folder of predictions pass over."""
-    return {LEGEND} if made_from(folder, command).get(LEGEND, "") is None else set()
+    return own_legend_of(made_from(folder, command))
+
+
+def own_legend_of(made: dict[str, str | None]) -> set[str]:
+    """:func:`own_legend` of a folder whose :func:`~unetlab.manifest.made_from` is ``made``."""
+    return {LEGEND} if made.get(LEGEND, "") is None else set()
 
 
 def write_legend(folder: Path, names: list[str], colours, command: str) -> Path | None:

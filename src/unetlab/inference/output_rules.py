@@ -27,6 +27,7 @@ from unetlab.data.ome import FORMATS
 from unetlab.errors import DiskFullError, OutputError, TheirFileError, UnetlabError
 from unetlab.inference.chosen import as_record, noting
 from unetlab.inference.input_folder import refuse_input_folder
+from unetlab.inference.legend import own_legend_of
 from unetlab.inference.objects_3d import flat_inputs, say_flat
 from unetlab.inference.records import (
     RECORDS,
@@ -399,13 +400,15 @@ def other_models(
     if not out_dir.is_dir():
         return {}
     ours, keys = made_from(out_dir, "predict"), recorded_keys(out_dir, "predict")
-    records = read_records(out_dir)
+    records, legend = read_records(out_dir), own_legend_of(ours)
     found: dict[Path, str] = {}
     for f in files:
         mine, own = (None, input_source(f)), input_record(record, f).model_key  # a PNG's
         for name in input_roles(f, **EVERY):
             key = keys.get(name)
             if name not in ours or ours[name] not in mine or not (out_dir / name).exists():
+                continue
+            if name in legend:  # predict's key to its colours, no output of an input
                 continue
             if key is not None and key.startswith(PENDING + own):
                 continue  # a stopped run of this model (any output settings): predicted again
