@@ -95,3 +95,21 @@ def test_an_input_named_legend_added_later_is_predicted_with_skip_existing(work,
     assert "another model" not in caplog.text
     assert Image.open(work / "ov" / "legend.png").size == (20, 24)  # its labels
     assert (work / "ov" / "legend_overlay.png").is_file()
+
+
+def test_a_legend_no_output_of_the_folder_needs_is_removed(work, caplog):
+    """A rerun over every input whose outputs need no legend (a two-class model's overlays
+    with --overwrite; no --overlay) removes predict's legend.png of the earlier run, which
+    named classes and colours no image there shows; one that leaves another input's overlay
+    of the earlier run keeps it."""
+    assert _predict(work, "m4.pt", "ov", "--overlay") == 0
+    assert _predict(work, "m2.pt", "ov", "--overlay", "--overwrite") == 0
+    assert not (work / "ov" / "legend.png").exists()
+    assert _predict(work, "m4.pt", "ov", "--overlay", "--overwrite") == 0
+    assert _predict(work, "m4.pt", "ov") == 0  # the overlays removed, their legend too
+    assert not (work / "ov" / "legend.png").exists()
+    assert _predict(work, "m4.pt", "ov", "--overlay") == 0
+    Image.open(work / "in" / "00.png").save(work / "in" / "01.png")
+    argv = ["predict", "--checkpoint", str(work / "m4.pt"), "--device", "cpu"]
+    assert main([*argv, "--input", str(work / "in" / "01.png"), "--output", str(work / "ov")]) == 0
+    assert (work / "ov" / "legend.png").is_file()  # 00_overlay.png still shows the classes

@@ -697,15 +697,17 @@ def _predict_held(
 
 def _legend(out_dir: Path, model, outputs: OutputOptions, result: FolderPrediction) -> None:
     """``legend.png`` (:mod:`unetlab.inference.legend`) where the run wrote overlays of
-    classes or colour label images of three classes or more."""
-    from unetlab.inference.legend import legend_wanted, write_legend
+    classes or colour label images of three classes or more; else an earlier run's that no
+    output left explains removed (:func:`~unetlab.inference.legend.drop_stale_legend`)."""
+    from unetlab.inference.legend import drop_stale_legend, legend_wanted, write_legend
     from unetlab.inference.records import label_colours
     from unetlab.inference.slide_overlay import by_object
 
     shown = dict(overlay=outputs.draw_overlay, color=outputs.color)
-    if not result.written or not legend_wanted(
-        model, **shown, by_object=by_object(outputs.objects)
-    ):
+    if not result.written:
+        return
+    if not legend_wanted(model, **shown, by_object=by_object(outputs.objects)):
+        drop_stale_legend(out_dir, [input_source(f) for f in result.written], "predict")
         return
     names = result.class_names or [str(k) for k in range(model.num_classes)]
     write_legend(out_dir, names, label_colours(model, color=True, values=False), "predict")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from unetlab.manifest import made_from, record
+from unetlab.manifest import forget, made_from, record
 from unetlab.plots import plot_legend
 
 log = logging.getLogger(__name__)
@@ -50,3 +50,21 @@ def write_legend(folder: Path, names: list[str], colours, command: str) -> Path 
         return None
     record(folder, [LEGEND], command=command)
     return plot_legend(names, colours, path)
+
+
+def drop_stale_legend(folder: Path, written: list[str], command: str) -> bool:
+    """Remove ``command``'s legend.png of an earlier run from ``folder`` where a run that
+    wants none (two classes, grey labels) wrote the outputs of every input that has outputs
+    there (``written``: their input sources): no image left shows the colours it names (it
+    stayed, naming another model's classes). Kept where another input's outputs remain.
+    Call it with the folder held."""
+    made, path = made_from(folder, command), Path(folder) / LEGEND
+    if not own_legend_of(made) or not path.exists():
+        return False
+    sources = {s for n, s in made.items() if s is not None and (Path(folder) / n).exists()}
+    if not sources <= set(written):
+        return False
+    log.info("removed %s: the legend of an earlier run's colours, no output here shows", path)
+    path.unlink()
+    forget(folder, [LEGEND], command)
+    return True
