@@ -113,3 +113,16 @@ def test_a_legend_no_output_of_the_folder_needs_is_removed(work, caplog):
     argv = ["predict", "--checkpoint", str(work / "m4.pt"), "--device", "cpu"]
     assert main([*argv, "--input", str(work / "in" / "01.png"), "--output", str(work / "ov")]) == 0
     assert (work / "ov" / "legend.png").is_file()  # 00_overlay.png still shows the classes
+
+
+def test_a_legend_shows_a_long_class_name_whole_without_a_font_warning(tmp_path, recwarn):
+    """A class name longer than the legend's 3.2 inches was cut at its edge; a name the
+    font lacks glyphs for (CJK) printed matplotlib's UserWarning into predict's output."""
+    from unetlab.plots import plot_legend
+
+    names = ["background", "tumour-associated stroma with lymphocytes and necrosis", "核"]
+    colours = np.array([[0, 0, 0], [200, 0, 0], [0, 200, 0]])
+    image = np.asarray(Image.open(plot_legend(names, colours, tmp_path / "legend.png")))
+    ink = (image[..., :3] < 128).any(axis=(0, 2)).nonzero()[0]
+    assert ink.max() < image.shape[1] - 5  # the longest name ends inside the image
+    assert not [w for w in recwarn if "Glyph" in str(w.message)]

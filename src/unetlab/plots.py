@@ -10,6 +10,7 @@ uint8, a 16-bit image scaled for display (:func:`display_rgb`)."""
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -318,6 +319,7 @@ def plot_legend(names: Sequence[str], colours: np.ndarray, path: str | os.PathLi
         ax.add_patch(Rectangle((0.3, i + 0.1), 1.4, 0.8, facecolor=colour, edgecolor="0.4"))
         ax.text(2.1, i + 0.5, f"{i}  {name}", va="center", fontsize=10)
     path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
+    with atomic_path(path) as tmp, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Glyph .* missing from font", UserWarning)  # a box
+        fig.savefig(tmp, format="png", bbox_inches="tight", pad_inches=0.1)  # a long name whole
     return path
