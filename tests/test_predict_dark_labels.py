@@ -126,3 +126,15 @@ def test_a_legend_shows_a_long_class_name_whole_without_a_font_warning(tmp_path,
     ink = (image[..., :3] < 128).any(axis=(0, 2)).nonzero()[0]
     assert ink.max() < image.shape[1] - 5  # the longest name ends inside the image
     assert not [w for w in recwarn if "Glyph" in str(w.message)]
+
+
+def test_a_recursive_run_of_grey_index_labels_says_the_hint_once(work, caplog):
+    """--recursive named --color nowhere (its folders' summaries had no model to ask)."""
+    (work / "tree" / "a").mkdir(parents=True)
+    (work / "tree" / "b").mkdir()
+    for sub in ("a", "b"):
+        Image.open(work / "in" / "00.png").save(work / "tree" / sub / "00.png")
+    argv = ["predict", "--checkpoint", str(work / "m4.pt"), "--input", str(work / "tree")]
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main([*argv, "--recursive", "--output", str(work / "out"), "--device", "cpu"]) == 0
+    assert len([r for r in caplog.records if "--color writes" in r.getMessage()]) == 1

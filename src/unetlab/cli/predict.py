@@ -379,7 +379,7 @@ def _run_tree(args, group, device) -> int:
         raise UnetlabError("--recursive takes one folder as --input (its sub-folders are read)")
     if args.benchmark:
         raise UnetlabError("--benchmark times one folder: drop --recursive, or drop --benchmark")
-    out_dir, start = _output_folder(args.output), time.perf_counter()
+    out_dir, start, timed = _output_folder(args.output), time.perf_counter(), {}
 
     def report(rel: Path, result) -> None:
         if group.is_main:
@@ -389,7 +389,7 @@ def _run_tree(args, group, device) -> int:
     try:
         with group.joined(device, WAIT_MINUTES):
             results = predict_tree(
-                lambda: _load(args, device, say=group.is_main),
+                lambda: timed.setdefault("model", _load(args, device, say=group.is_main)),
                 args.input[0],
                 out_dir,
                 output_options(args),
@@ -404,6 +404,8 @@ def _run_tree(args, group, device) -> int:
     totals = TreeTotals.of(args.input[0], results)
     if group.is_main:
         _report_tree(totals, time.perf_counter() - start, out_dir)
+        if totals.written and (hint := dark_labels_hint(args, timed.get("model"))):
+            log.info("%s", hint)  # once for the tree, not each folder
     if totals.refused == len(results):  # no folder could start: as a folder in use
         return IN_USE if totals.in_use == totals.refused else 2
     return SOME_FAILED if totals.refused or totals.failed else 0
