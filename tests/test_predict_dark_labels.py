@@ -138,3 +138,13 @@ def test_a_recursive_run_of_grey_index_labels_says_the_hint_once(work, caplog):
     with caplog.at_level(logging.INFO, logger="unetlab"):
         assert main([*argv, "--recursive", "--output", str(work / "out"), "--device", "cpu"]) == 0
     assert len([r for r in caplog.records if "--color writes" in r.getMessage()]) == 1
+
+
+def test_no_legend_beside_an_input_named_legend_says_why(work, caplog):
+    """An input legend.png's labels are legend.png: no legend, said as such (the line said
+    'not a legend unetlab predict wrote', as of a user's file)."""
+    Image.open(work / "in" / "00.png").save(work / "in" / "legend.png")
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert _predict(work, "m4.pt", "ov", "--overlay") == 0
+    assert Image.open(work / "ov" / "legend.png").size == (20, 24)  # the input's labels
+    assert "the labels of the input" in caplog.text and "rename that input" in caplog.text

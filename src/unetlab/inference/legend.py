@@ -44,9 +44,13 @@ def write_legend(folder: Path, names: list[str], colours, command: str) -> Path 
     """``folder/legend.png`` of ``names`` in ``colours`` (one (R, G, B) per class), written
     by ``command``; None, said in one line, where ``legend.png`` there is not its own (a
     file it did not write, or an input's output). Call it with the folder held."""
-    path = Path(folder) / LEGEND
-    if path.exists() and not own_legend(folder, command):
-        log.info("%s: not replaced (not a legend unetlab %s wrote): no legend", path, command)
+    path, made = Path(folder) / LEGEND, made_from(folder, command)
+    if path.exists() and not own_legend_of(made):
+        if source := made.get(LEGEND):  # an input legend.* gave it: its labels
+            why = f"the labels of the input {source}; rename that input to get a legend"
+        else:
+            why = f"not a legend unetlab {command} wrote"
+        log.info("%s: not replaced (%s): no legend", path, why)
         return None
     record(folder, [LEGEND], command=command)
     return plot_legend(names, colours, path)
