@@ -312,8 +312,7 @@ def run(args) -> int:
         return timed["clock"]
 
     try:
-        # the model is loaded once the folder is checked; a process waits for a longer share
-        with group.joined(device, WAIT_MINUTES):
+        with group.joined(device, WAIT_MINUTES):  # waits out another's longer share
             result = predict_folder(
                 lambda: timed.setdefault("model", _load(args, device, say=group.is_main)),
                 files,
