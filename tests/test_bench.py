@@ -42,7 +42,9 @@ def test_conv_peak_and_forward_rows():
 def test_predict_row_compares_with_the_model_alone():
     row = bench.bench_predict(_tiny(), (100, 70), repeat=1, warmup=0)
     assert row["tiles"] >= 1 and row["seconds"] > 0 and row["model_seconds"] > 0
-    assert row["mpix_per_s"] == pytest.approx(0.007 / row["seconds"], rel=0.01)
+    # "seconds" is rounded to 0.1 ms: a run of a few ms is that much less exact
+    exact = 0.01 + 0.00005 / row["seconds"]
+    assert row["mpix_per_s"] == pytest.approx(0.007 / row["seconds"], rel=exact)
     # the engine's share is timed around the model's forward calls in the same run
     assert 0 <= row["engine_seconds"] < row["seconds"] and row["overhead"] >= 0
     # (figures rounded to 0.1 ms: a tiny net's engine takes ~1 ms)
