@@ -24,7 +24,7 @@ from unetlab.data.nodata import (
     invalid_pages,
     nodata_pixels,
     tag_value,
-    touching,
+    touched_ids,
     valid_pixels,
 )
 from unetlab.data.normalize import image_stats
@@ -120,7 +120,7 @@ def test_blank_pixels_and_objects_beside_them():
     ids = np.array([[0, 0, 0], [1, 0, 2], [0, 0, 2]])
     bad = np.zeros((3, 3), bool)
     bad[0, 0] = True
-    assert touching(ids, bad).tolist() == [False, True, False]
+    assert touched_ids(ids, bad).tolist() == [1]
     table = {"id": np.array([1, 2]), "touches_border": np.array([False, True])}
     assert flag_touching(table, ids, bad)["touches_border"].tolist() == [True, True]
     assert flag_touching(table, ids, None) is table
@@ -203,9 +203,9 @@ def test_predict_file_writes_background_and_no_object_in_nodata(tmp_path):
     import csv
 
     text = (tmp_path / "o" / "a_objects.csv").read_text().splitlines()
-    near = touching(ids, bad)
+    near = touched_ids(ids, bad)
     flagged = {int(r["id"]): r["touches_border"] == "true" for r in csv.DictReader(text)}
-    assert near.any() and all(flagged[i] for i in np.flatnonzero(near))
+    assert near.size and all(flagged[i] for i in near.tolist())
 
 
 def test_training_ignores_nodata_and_normalises_by_the_rest(tmp_path):

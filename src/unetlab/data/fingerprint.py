@@ -34,6 +34,7 @@ from scipy import ndimage
 from unetlab.data.checks import non_integer_mask, nonfinite_pixels
 from unetlab.data.exclude import check_exclude_rows, excluded_rows
 from unetlab.data.instances import TARGETS, looks_like_instances, one_object_per_value
+from unetlab.data.large_ids import largest_compact
 from unetlab.data.names import holds_object_ids
 from unetlab.data.nodata import InvalidPages, filled
 from unetlab.data.pairs import Pair, PairReader
@@ -352,9 +353,11 @@ def cut_regions(
     """For each id 1..max of an (H, W) id image (0: none), whether the image's edge or an
     ``outside`` pixel (4-neighbours or itself) cuts it: a piece of an object whose size is
     not known. ``image_rows``: whether the first and the last row are the image's edge
-    (False: a band's cut row, the image going on beyond it); the side columns always are."""
-    ids = np.asarray(ids)
-    cut = np.zeros(int(ids.max(initial=0)) + 1, bool)
+    (False: a band's cut row, the image going on beyond it); the side columns always are.
+    Ids far above the pixel count (a tracker's): one per present id, ascending, as for their
+    ranks (:func:`~unetlab.data.large_ids.compact_large_ids`), not one per id 1..max."""
+    ids, top = largest_compact(ids)
+    cut = np.zeros(top + 1, bool)
     rows = [row for row, edge in zip((ids[0], ids[-1]), image_rows) if edge]
     for edge in (*rows, ids[:, 0], ids[:, -1]):
         cut[edge] = True
@@ -373,8 +376,9 @@ def line_objects(objects: np.ndarray) -> np.ndarray:
     is at most ``LINE_WIDTH`` (2) px across: no pixel of it has its four neighbours in it
     (the image edge counts as in it). The same as no pixel more than ``LINE_WIDTH / 2`` px
     from another id (Euclidean), without a distance transform, which with its maximum per
-    object took 1.0 s on a 1.2 MP Kromp mask."""
-    top = int(objects.max(initial=0))
+    object took 1.0 s on a 1.2 MP Kromp mask. Ids far above the pixel count: one per
+    present id, ascending, as :func:`cut_regions`."""
+    objects, top = largest_compact(objects)
     if top == 0:
         return np.zeros(0, bool)
     inside = np.ones(objects.shape, bool)
@@ -382,7 +386,9 @@ def line_objects(objects: np.ndarray) -> np.ndarray:
     inside[1:] &= objects[1:] == objects[:-1]
     inside[:, :-1] &= objects[:, :-1] == objects[:, 1:]
     inside[:, 1:] &= objects[:, 1:] == objects[:, :-1]
-    return np.bincount(objects[inside].ravel(), minlength=top + 1)[1:] == 0
+    return (
+        np.bincount(objects[inside].ravel().astype(np.intp, copy=False), minlength=top + 1)[1:] == 0
+    )
 
 
 def thin_class(

@@ -207,18 +207,17 @@ def blank_pixels(
     return certain_background(probabilities, invalid, background)
 
 
-def touching(ids: np.ndarray, invalid: np.ndarray) -> np.ndarray:
-    """Bool per object id (index = id, 0 unused): the object has a pixel beside (4-connected)
-    or in an ``invalid`` pixel."""
+def touched_ids(ids: np.ndarray, invalid: np.ndarray) -> np.ndarray:
+    """The distinct ids (ascending, ``ids``' dtype, 0 left out) of the objects with a pixel
+    beside (4-connected) or in an ``invalid`` pixel. No array goes by the largest id (a
+    tracker's ids of 3e9, uint64 ones above 2**63: a bool per id took GBs or failed)."""
     near = invalid.copy()
     near[1:] |= invalid[:-1]
     near[:-1] |= invalid[1:]
     near[:, 1:] |= invalid[:, :-1]
     near[:, :-1] |= invalid[:, 1:]
-    out = np.zeros(int(ids.max(initial=0)) + 1, bool)
-    out[np.unique(ids[near])] = True
-    out[0] = False
-    return out
+    found = np.unique(ids[near])
+    return found[found != 0]
 
 
 def flag_touching(table: dict, ids: np.ndarray, invalid: np.ndarray | None) -> dict:
@@ -227,8 +226,8 @@ def flag_touching(table: dict, ids: np.ndarray, invalid: np.ndarray | None) -> d
     new dict; ``table`` is kept."""
     if invalid is None or "touches_border" not in table:
         return table
-    near = touching(ids, invalid)
-    cut = near[np.asarray(table["id"], np.int64)]
+    near = touched_ids(np.asarray(ids), invalid)  # ids are >= 0: uint64 holds both exactly
+    cut = np.isin(np.asarray(table["id"]).astype(np.uint64), near.astype(np.uint64))
     return {**table, "touches_border": np.asarray(table["touches_border"], bool) | cut}
 
 

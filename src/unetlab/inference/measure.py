@@ -37,6 +37,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from unetlab.data.large_ids import compact_large_ids
 from unetlab.errors import UnetlabError
 
 #: the length units of the physical columns (:func:`with_micrometres`): the column suffix
@@ -288,7 +289,7 @@ def object_table(
     (:func:`majority_class`, ``background`` left out). Conventions: the module's docstring.
     """
     ids = np.asarray(ids)
-    compact, original = _compact_large_ids(ids)
+    compact, original = compact_large_ids(ids)
     sums = TableSums(int(compact.max(initial=0)))
     sums.add(0, compact, image, classes=classes)
     kinds = dict(class_names=class_names, background=background)
@@ -296,19 +297,6 @@ def object_table(
     if original is not None:
         table["id"] = original[table["id"]]
     return table
-
-
-def _compact_large_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """``ids`` and None where its largest id is within a few times its pixels (the table's
-    arrays go by the largest id); else (a tracker's or hashed ids: 3e9 needed 45 GB) ids
-    1..n in the same order and the original id of each (index 0: 0), int64 where it fits."""
-    top = int(ids.max(initial=0))
-    if top <= 4 * ids.size + 1024:
-        return ids, None
-    values = np.unique(ids)
-    original = values if values[0] == 0 else np.concatenate([np.zeros(1, values.dtype), values])
-    compact = np.searchsorted(original, ids)
-    return compact, original.astype(np.int64) if top < 2**63 else original
 
 
 def with_micrometres(table: dict, pixel: tuple[float, float] | None, *, unit: str = "um") -> dict:

@@ -37,6 +37,7 @@ from scipy.sparse.csgraph import connected_components
 
 from unetlab.data.fingerprint import cut_regions
 from unetlab.data.labels import grow_seeds, instances, seeded_cells
+from unetlab.data.large_ids import compact_large_ids, largest_compact
 from unetlab.data.regions import value_ids
 from unetlab.data.weightmap import background_class
 from unetlab.errors import KnownFields, UnetlabError
@@ -617,9 +618,9 @@ def split_by_distance(
     watershed. ``memo``: the pieces of the
     objects of earlier windows of the same image (:class:`SplitMemo`): an object found there
     with the same pixels at the same place is not split again (the same ``depth`` and
-    ``interior`` of that image), and this window's are added.
+    ``interior`` of that image), and this window's are added. Ids of any size (:func:`_ranks`).
     """
-    ids = np.asarray(ids)
+    ids = _ranks(ids)
     out = np.asarray(ids, dtype=np.int64).copy()
     next_id = int(out.max(initial=0)) + 1
     boxes = ndimage.find_objects(ids)
@@ -878,8 +879,17 @@ def fill_object_holes(ids: np.ndarray, *, outside: np.ndarray | None = None) -> 
     that ``min_area`` drops afterwards. ``outside``: (H, W) bool, the pixels that are no
     sample (nodata, a data bar): a region that holds one may reach the edge beyond them, as
     at the image's edge, and stays background (s34: nodata inside a cell became its hole,
-    filled, and so part of the cell).
+    filled, and so part of the cell). Ids far above the pixel count (a tracker's) are
+    filled as their ranks and given back (int64, uint64 above 2**63; the hole tables went
+    by the largest id, and int32 cut ids above 2**31).
     """
+    ranks, original = compact_large_ids(ids)
+    out = _holes_filled(ranks, outside)
+    return out if original is None else original[out]
+
+
+def _holes_filled(ids: np.ndarray, outside: np.ndarray | None) -> np.ndarray:
+    """:func:`fill_object_holes` of ids within a few times the pixel count."""
     out = np.asarray(ids, dtype=np.int32).copy()
     regions, n = ndimage.label(out == 0)
     if n == 0:
@@ -983,9 +993,9 @@ def _box_table(slices: list) -> np.ndarray:
 
 def remove_small(ids: np.ndarray, min_area: int) -> np.ndarray:
     """``ids`` without objects of fewer than ``min_area`` px, renumbered 1..n in the order of
-    the remaining ids (int32)."""
-    ids = np.asarray(ids)
-    return _kept(ids, np.full(int(ids.max(initial=0)) + 1, min_area, np.int64))
+    the remaining ids (int32); ids of any size (:func:`_ranks`)."""
+    ids, top = largest_compact(ids)
+    return _kept(ids, np.full(top + 1, min_area, np.int64))
 
 
 def object_classes(ids: np.ndarray, labels: np.ndarray, background: int | None) -> np.ndarray:
@@ -1002,7 +1012,7 @@ def remove_small_by_class(
 ) -> np.ndarray:
     """``ids`` without objects smaller than their class's ``min_areas`` (by class index;
     :func:`object_classes` of ``labels``), renumbered 1..n as :func:`remove_small`."""
-    ids = np.asarray(ids)
+    ids = _ranks(ids)
     return _kept(ids, class_least(object_classes(ids, labels, background), min_areas))
 
 
@@ -1032,9 +1042,10 @@ def remove_small_objects(
     (:func:`~unetlab.data.fingerprint.cut_regions`). ``image_rows``: whether the first and
     last rows are the image's edge (False: a band's cut row, which cuts no object).
     ``interior``: (H, W) an instance model's interior probability: an object whose largest
-    is under ``options.min_peak`` goes too (:func:`faint_objects`)."""
-    ids = np.asarray(ids)
-    n = int(ids.max(initial=0)) + 1
+    is under ``options.min_peak`` goes too (:func:`faint_objects`). Ids of any size
+    (:func:`_ranks`)."""
+    ids, top = largest_compact(ids)
+    n = top + 1
     if labels is not None and options.class_min_areas is not None:
         kinds = object_classes(ids, labels, options.background)
         needed = class_least(kinds, options.class_min_areas)
@@ -1074,6 +1085,13 @@ def _kept(ids: np.ndarray, needed: np.ndarray) -> np.ndarray:
     lut = np.zeros(len(areas), np.int32)
     lut[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
     return lut[ids]
+
+
+def _ranks(ids: np.ndarray) -> np.ndarray:
+    """``ids``, or their ranks 1..n where they lie far above the pixel count (a tracker's
+    ids: the least areas and counts by id would go by the largest;
+    :func:`~unetlab.data.large_ids.compact_large_ids`): renumbered 1..n, the same result."""
+    return compact_large_ids(ids)[0]
 
 
 def compact(ids: np.ndarray) -> np.ndarray:

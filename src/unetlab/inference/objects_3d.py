@@ -26,7 +26,7 @@ import numpy as np
 from scipy import ndimage
 from skimage.segmentation import watershed
 
-from unetlab.data.nodata import touching
+from unetlab.data.nodata import touched_ids
 from unetlab.data.tiffmeta import PageAxes
 from unetlab.errors import UnetlabError
 from unetlab.inference.lean import distance_edt, h_maxima_float
@@ -330,13 +330,14 @@ def flag_cut_3d(table: dict, planes: np.ndarray, cut: list[np.ndarray | None]) -
     ((Z, Y, X) ids) with a voxel in or beside (4-connected, in its plane) a ``cut`` pixel of
     its plane ((Y, X) bool or None each: excluded rows, nodata): their volume is a lower
     bound, as at the stack's sides. A new dict; ``table`` is kept."""
-    flagged = np.zeros(int(planes.max(initial=0)) + 1, bool)
-    for plane, bad in zip(planes, cut, strict=True):
-        if bad is not None and bad.any():
-            near = touching(plane, bad)
-            flagged[: len(near)] |= near
-    border = np.asarray(table["touches_border"], bool) | flagged[np.asarray(table["id"])]
+    near = [touched_ids(p, bad) for p, bad in zip(planes, cut, strict=True) if _any(bad)]
+    flagged = np.isin(np.asarray(table["id"]), np.concatenate([np.zeros(0, planes.dtype), *near]))
+    border = np.asarray(table["touches_border"], bool) | flagged
     return {**table, "touches_border": border}
+
+
+def _any(pixels: np.ndarray | None) -> bool:
+    return pixels is not None and bool(pixels.any())
 
 
 def _at_edge(box: tuple[slice, ...] | None, shape: tuple[int, ...]) -> bool:

@@ -31,7 +31,7 @@ from unetlab.atomic import atomic_path
 from unetlab.data import ome
 from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import write_csv
-from unetlab.data.nodata import touching
+from unetlab.data.nodata import touched_ids
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.data.world_file import grid_pixel_size, input_grid
@@ -449,8 +449,7 @@ class SlideObjects:
         ids = values[np.searchsorted(keys, self.ids[rim])]
         inner = np.zeros_like(bad)  # only this window's own objects: each counted once
         inner[rows.start - r0 : rows.stop - r0, cols.start - c0 : cols.stop - c0] = True
-        near = touching(np.where(inner, ids, 0), bad)
-        found[: near.size] = near[:n]
+        found[touched_ids(np.where(inner, ids, 0), bad)] = True
         return found
 
 

@@ -1,0 +1,101 @@
+"""Time and traced peak of the functions that took arrays as long as an image's largest id
+(tests/test_large_ids_paths.py), on a 64 x 64 image of one object of id 2e7 and on a
+2048 x 2048 image of 3,000 compact ids (touching cells; the hot path, which must not slow).
+
+Run against a tree (before / after a change) with its src first on the path:
+``PYTHONPATH=src python3 bench/bench_large_ids.py``. Least of ``--repeat`` times; the peak
+is tracemalloc's over one call (numpy's buffers included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import tracemalloc
+
+import numpy as np
+from scipy import ndimage
+
+from unetlab.data.fingerprint import cut_regions, line_objects
+from unetlab.data.nodata import flag_touching
+from unetlab.inference.objects import (
+    ObjectOptions,
+    fill_object_holes,
+    remove_small,
+    remove_small_objects,
+    split_by_distance,
+)
+
+
+def one_large_id() -> np.ndarray:
+    ids = np.zeros((64, 64), np.int64)
+    ids[10:40, 12:50] = 20_000_000
+    ids[20:25, 20:25] = 0  # a hole
+    return ids
+
+
+def cells(n: int = 3000, size: int = 2048, seed: int = 0) -> np.ndarray:
+    """``n`` touching cells (nearest of ``n`` random centres, within 20 px of it), ids 1..n."""
+    rng = np.random.default_rng(seed)
+    seeds = np.zeros((size, size), bool)
+    seeds[tuple(rng.integers(0, size, (2, n)))] = True
+    marks, _ = ndimage.label(seeds)
+    distance, (y, x) = ndimage.distance_transform_edt(marks == 0, return_indices=True)
+    return np.where(distance <= 20, marks[y, x], 0).astype(np.int32)
+
+
+def cases(ids: np.ndarray) -> dict:
+    bad = np.zeros(ids.shape, bool)
+    bad[-8:, :] = True
+    table = {
+        "id": np.unique(ids[ids > 0]),
+        "touches_border": np.zeros(len(np.unique(ids)) - 1, bool),
+    }
+    options = ObjectOptions(min_area=30, cut_min_area=5)
+    return {
+        "flag_touching": lambda: flag_touching(table, ids, bad),
+        "cut_regions": lambda: cut_regions(ids, bad),
+        "line_objects": lambda: line_objects(ids),
+        "remove_small": lambda: remove_small(ids, 30),
+        "remove_small_objects": lambda: remove_small_objects(ids, options, outside=bad),
+        "fill_object_holes": lambda: fill_object_holes(ids),
+        "split_by_distance": lambda: split_by_distance(ids),
+    }
+
+
+def measure(function, repeat: int) -> tuple[float, int]:
+    best = min(_timed(function) for _ in range(repeat))
+    tracemalloc.start()
+    function()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return best, peak
+
+
+def _timed(function) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", nargs="*", default=None, help="these functions only")
+    parser.add_argument("--image", choices=("small", "large", "both"), default="both")
+    args = parser.parse_args()
+    images = {"small": ("64x64, id 2e7", one_large_id), "large": ("2048x2048, 3000 ids", cells)}
+    for key, (name, make) in images.items():
+        if args.image not in (key, "both"):
+            continue
+        ids = make()
+        for label, function in cases(ids).items():
+            if args.only and label not in args.only:
+                continue
+            repeat = 1 if label == "split_by_distance" and ids.size > 1e6 else args.repeat
+            seconds, peak = measure(function, repeat)
+            print(f"{name:22s} {label:22s} {seconds * 1e3:9.2f} ms {peak / 1e6:9.2f} MB")
+
+
+if __name__ == "__main__":
+    main()

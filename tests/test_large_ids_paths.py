@@ -1,0 +1,110 @@
+"""Label images whose ids lie far above their pixel count (a tracker's 32- or 64-bit ids, a
+hash's; uint64 above 2**63) through the functions that took arrays as long as the largest
+id: the nodata flags (nodata.touched_ids, flag_touching), the fingerprint's cut_regions and
+line_objects, and inference.objects' small-object removal, renumbering, splitting and hole
+filling. Each gives what the same objects under compact ids give (the user's ids where it
+returns ids), at the cost of the objects: a traced peak of a few MB, where a bool per id of
+3e9 was 3 GB and ids above 2**63 no array."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from unetlab.data.fingerprint import cut_regions, line_objects
+from unetlab.data.nodata import flag_touching, touched_ids
+from unetlab.inference.measure import object_table
+from unetlab.inference.objects import (
+    ObjectOptions,
+    compact,
+    fill_object_holes,
+    remove_small,
+    remove_small_objects,
+    split_by_distance,
+)
+
+BIG = [(np.uint32, 3_000_000_000), (np.int64, 2**40), (np.uint64, 2**63 + 9)]
+PEAK = 8_000_000  # bytes traced: the arrays of a 40 x 48 image, not of an id
+
+
+def _ids(dtype, big: int) -> np.ndarray:
+    """Five objects: two large ids, one ring with a hole, a 1-px line, one cut by the edge."""
+    ids = np.zeros((40, 48), dtype)
+    ids[2:12, 3:15] = big
+    ids[5:8, 7:10] = 0  # a hole in it
+    ids[15:30, 20:23] = 5
+    ids[20:32, 30:44] = big - 1
+    ids[35, 2:20] = 7  # a line
+    ids[0:3, 40:48] = 2  # at the edge
+    return ids
+
+
+def _dense(ids: np.ndarray, big: int) -> np.ndarray:
+    """The same objects under compact ids (their ranks 1..5)."""
+    order = np.array([0, 2, 5, 7, big - 1, big], ids.dtype)
+    return np.searchsorted(order, ids)
+
+
+def _traced(function, *args, **kwargs):
+    """(``function``'s result, its traced peak in bytes)."""
+    tracemalloc.start()
+    try:
+        out = function(*args, **kwargs)
+        return out, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize(("dtype", "big"), BIG)
+def test_nodata_flags_objects_of_large_ids_as_of_compact_ones(dtype, big):
+    ids, bad = _ids(dtype, big), np.zeros((40, 48), bool)
+    bad[30:40, 40:48] = True  # beside id big - 1 only
+    near, peak = _traced(touched_ids, ids, bad)
+    assert near.tolist() == [big - 1] and peak < PEAK
+    table = object_table(ids)
+    flagged, peak = _traced(flag_touching, table, ids, bad)
+    same = flag_touching(object_table(_dense(ids, big)), _dense(ids, big), bad)
+    assert flagged["touches_border"].tolist() == same["touches_border"].tolist()
+    assert flagged["touches_border"].tolist() == [True, False, False, True, False]
+    assert [int(i) for i in flagged["id"]] == [2, 5, 7, big - 1, big] and peak < PEAK
+
+
+@pytest.mark.parametrize(("dtype", "big"), BIG)
+def test_cut_regions_and_lines_of_large_ids_are_those_of_their_ranks(dtype, big):
+    ids, outside = _ids(dtype, big), np.zeros((40, 48), bool)
+    outside[12, 3] = True
+    dense = _dense(ids, big)
+    for function, args in ((cut_regions, (outside,)), (line_objects, ())):
+        out, peak = _traced(function, ids, *args)
+        np.testing.assert_array_equal(out, function(dense, *args))
+        assert peak < PEAK
+    assert cut_regions(ids, outside).tolist() == [True, False, False, False, True]
+    assert line_objects(ids).tolist() == [False, False, True, False, False]
+
+
+@pytest.mark.parametrize(("dtype", "big"), BIG)
+def test_small_objects_and_renumbering_of_large_ids_as_of_compact_ones(dtype, big):
+    ids = _ids(dtype, big)
+    dense = _dense(ids, big)
+    options = ObjectOptions(min_area=20, cut_min_area=5)
+    for function, args in (
+        (remove_small, (20,)),
+        (compact, ()),
+        (remove_small_objects, (options,)),
+        (split_by_distance, ()),
+    ):
+        out, peak = _traced(function, ids, *args)
+        np.testing.assert_array_equal(out, function(dense, *args), err_msg=function.__name__)
+        assert peak < PEAK, function.__name__
+
+
+@pytest.mark.parametrize(("dtype", "big"), BIG)
+def test_holes_of_large_ids_are_filled_and_the_ids_kept(dtype, big):
+    ids = _ids(dtype, big)
+    filled, peak = _traced(fill_object_holes, ids)
+    expected = ids.copy()
+    expected[5:8, 7:10] = big
+    assert [int(v) for v in np.unique(filled)] == [0, 2, 5, 7, big - 1, big]
+    np.testing.assert_array_equal(filled.astype(np.uint64), expected.astype(np.uint64))
+    np.testing.assert_array_equal(fill_object_holes(_dense(ids, big)), _dense(expected, big))
+    assert peak < PEAK
