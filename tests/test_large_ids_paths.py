@@ -22,6 +22,7 @@ from unetlab.inference.objects import (
     remove_small_objects,
     split_by_distance,
 )
+from unetlab.inference.outlines import object_polygons
 
 BIG = [(np.uint32, 3_000_000_000), (np.int64, 2**40), (np.uint64, 2**63 + 9)]
 PEAK = 8_000_000  # bytes traced: the arrays of a 40 x 48 image, not of an id
@@ -108,3 +109,15 @@ def test_holes_of_large_ids_are_filled_and_the_ids_kept(dtype, big):
     np.testing.assert_array_equal(filled.astype(np.uint64), expected.astype(np.uint64))
     np.testing.assert_array_equal(fill_object_holes(_dense(ids, big)), _dense(expected, big))
     assert peak < PEAK
+
+
+@pytest.mark.parametrize(("dtype", "big"), BIG)
+def test_outlines_of_large_ids_are_keyed_by_them(dtype, big):
+    ids = _ids(dtype, big)
+    polygons, peak = _traced(object_polygons, ids)
+    dense = object_polygons(_dense(ids, big))
+    assert list(polygons) == [2, 5, 7, big - 1, big] and peak < PEAK
+    as_lists = [[[np.asarray(r).tolist() for r in piece] for piece in p] for p in polygons.values()]
+    assert as_lists == [
+        [[np.asarray(r).tolist() for r in piece] for piece in p] for p in dense.values()
+    ]

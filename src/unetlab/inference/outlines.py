@@ -52,6 +52,7 @@ from scipy import ndimage
 from unetlab.atomic import atomic_path
 from unetlab.data import instances
 from unetlab.data.geotiff import MapGrid
+from unetlab.data.large_ids import compact_large_ids
 from unetlab.errors import UnetlabError
 from unetlab.inference.records import label_colours
 from unetlab.inference.slide_overlay import by_object
@@ -85,13 +86,16 @@ def object_polygons(labels: np.ndarray) -> dict[int, Polygons]:
     ``labels``: a 2-D integer label image (0 background, objects 1..N; gaps allowed); it is
     not changed. Each object is traced on its bounding box only (``scipy.ndimage.find_objects``),
     so the work grows with the objects' perimeters, not with the image. See the module's
-    docstring for the coordinates, the rings' order and orientation, and pieces.
+    docstring for the coordinates, the rings' order and orientation, and pieces. Ids far
+    above the pixel count (a tracker's 32- or 64-bit ids) are traced by their ranks and
+    keyed by their own ids (``find_objects`` listed a box per id up to the largest).
     """
-    labels = _label_image(labels)
+    labels, original = compact_large_ids(_label_image(labels))
     out: dict[int, Polygons] = {}
     for index, box in enumerate(ndimage.find_objects(labels), start=1):
         if box is not None:
-            out[index] = _outline(labels[box] == index, box[1].start, box[0].start)
+            key = index if original is None else int(original[index])
+            out[key] = _outline(labels[box] == index, box[1].start, box[0].start)
     return out
 
 
