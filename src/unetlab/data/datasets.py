@@ -49,6 +49,7 @@ from unetlab.data.instances import (
 )
 from unetlab.data.io import read_stack, refuse_untiffed_axes
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
+from unetlab.data.large_ids import compact_large_ids
 from unetlab.data.mirror import reflect_window
 from unetlab.data.names import ANNOTATION_SUFFIXES, holds_object_ids, sub_folder
 from unetlab.data.nodata import InvalidPages, either, filled, valid_pixels
@@ -633,14 +634,15 @@ class _InstanceEncoder:
 
     def __call__(self, pair: Pair, raw: np.ndarray, invalid) -> tuple[np.ndarray, np.ndarray]:
         ignored = self._ignored(raw, invalid)
-        ids, given = _ranked_ids(
-            instance_ids(
-                np.where(ignored, 0, raw) if ignored is not None else raw, name=pair.mask_page
-            )
+        ids = instance_ids(
+            np.where(ignored, 0, raw) if ignored is not None else raw, name=pair.mask_page
         )
+        ranks, given = compact_large_ids(ids)  # a tracker's ids (2e9 was a MemoryError)
+        ids = ranks.astype(ids.dtype, copy=False)
         if _binary(raw) and ids.max() > 1:  # several components of one value
             self.binary.append(pair.name)
-        self.split.extend(f"{pair.name}:{given[i]}" for i in split_pieces(ids))
+        pieces = split_pieces(ids)
+        self.split.extend(f"{pair.name}:{i if given is None else given[i]}" for i in pieces)
         self.facts.append(region_facts(ids, ignored=ignored))
         target = boundary_target(ids, boundary_width=self.boundary_width).astype(np.int64)
         if ignored is not None:
@@ -660,18 +662,6 @@ class _InstanceEncoder:
         facts = joined(self.facts)
         stats = object_statistics(facts["area"][sized(facts)], images=images)
         return {**stats, "regions": len(facts["area"])}
-
-
-def _ranked_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(``ids``, or their ranks 1..n in the same order where the largest id is far above the
-    pixel count; the id each stands for, index 0: 0): the object steps' arrays go by the
-    largest id (a tracker's ids near 2e9 in a 48 x 48 mask: a MemoryError)."""
-    top = int(ids.max(initial=0))
-    if top <= 4 * ids.size + 1024:
-        return ids, np.arange(top + 1)
-    values = np.unique(ids)
-    given = values if values[0] == 0 else np.concatenate([np.zeros(1, values.dtype), values])
-    return np.searchsorted(given, ids).astype(ids.dtype), given
 
 
 def _load(

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from unetlab.data.large_ids import largest_compact
 from unetlab.data.mirror import reflect_indices
 from unetlab.errors import UnetlabError
 
@@ -196,26 +197,19 @@ def flag_cut_objects(table: dict, rows: ExcludeRows | None, height: int) -> dict
     return {**table, "touches_border": np.asarray(table["touches_border"], bool) | cut}
 
 
-def _count_keys(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(a key per pixel that numpy.bincount counts, the keys of id 0 (none or one)): the ids
-    themselves where the largest is within a few times the pixel count, else their ranks
-    (ids of a tracker or a hash: arrays as long as the largest id took 6.5 GB for 4e8)."""
-    if int(ids.max(initial=0)) <= 4 * ids.size + 1024:
-        return ids.astype(np.intp, copy=False), np.zeros(1, np.intp)
-    values, keys = np.unique(ids, return_inverse=True)
-    return keys.reshape(ids.shape), np.flatnonzero(values == 0)
-
-
 def drop_mostly_excluded(ids: np.ndarray, excluded: np.ndarray, share: float = 0.5) -> np.ndarray:
     """``ids`` (0 = none) with the objects of which more than ``share`` of the pixels lie in
-    ``excluded`` set to 0, and every excluded pixel 0: a new array."""
+    ``excluded`` set to 0, and every excluded pixel 0: a new array. Ids far above the pixel
+    count (a tracker's, uint64 ones) are counted by their ranks
+    (:func:`~unetlab.data.large_ids.largest_compact`: arrays by the largest id took 6.5 GB
+    for 4e8)."""
     ids = np.asarray(ids)
-    keys, background = _count_keys(ids)
-    n = int(keys.max(initial=0)) + 1
+    keys, top = largest_compact(ids)
+    keys, n = keys.astype(np.intp, copy=False), top + 1
     inside = np.bincount(keys[excluded].ravel(), minlength=n)
     total = np.bincount(keys.ravel(), minlength=n)
     dropped = inside > share * np.maximum(total, 1)
-    dropped[background] = False
+    dropped[0] = False
     out = np.where(dropped[keys], 0, ids)
     out[excluded] = 0
     return out

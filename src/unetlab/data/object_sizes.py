@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from unetlab.data.fingerprint import LINE_WIDTH, cut_regions, line_objects
+from unetlab.data.large_ids import largest_compact
 
 FACTS = ("area", "kind", "cut", "edge", "sliver")
 
@@ -30,9 +31,10 @@ def region_facts(ids: np.ndarray, kinds=None, ignored: np.ndarray | None = None)
     ``area`` (px), ``kind`` (its class: the value of (H, W) ``kinds`` at its pixels; all 0
     without), ``cut`` (it touches the image's edge or an ``ignored`` pixel, 4-neighbours),
     ``edge`` (it touches the image's edge) and ``sliver``
-    (:func:`unetlab.data.fingerprint.line_objects`)."""
-    ids = _ranked(np.asarray(ids, dtype=np.int64))
-    top = int(ids.max(initial=0))
+    (:func:`unetlab.data.fingerprint.line_objects`). Ids far above the pixel count (a
+    tracker's) are ranked first (:func:`~unetlab.data.large_ids.largest_compact`: arrays
+    by the largest id needed GBs)."""
+    ids, top = largest_compact(np.asarray(ids, dtype=np.int64))
     counts = np.bincount(ids.ravel(), minlength=top + 1)[1:]
     present = counts > 0
     cut = cut_regions(ids, ignored)
@@ -47,16 +49,6 @@ def region_facts(ids: np.ndarray, kinds=None, ignored: np.ndarray | None = None)
         "edge": cut_regions(ids)[present] if ignored is not None else cut[present],
         "sliver": sliver[present],
     }
-
-
-def _ranked(ids: np.ndarray) -> np.ndarray:
-    """``ids`` where the largest is within a few times the pixel count, else their ranks
-    1..n in the same order (0 stays 0): the facts' arrays go by the largest id (a tracker's
-    ids below 2**31 in a training mask needed GBs)."""
-    if int(ids.max(initial=0)) <= 4 * ids.size + 1024:
-        return ids
-    values, ranks = np.unique(ids, return_inverse=True)
-    return ranks.reshape(ids.shape) + int(values[0] != 0)
 
 
 def first_pixels(ids: np.ndarray) -> np.ndarray:
