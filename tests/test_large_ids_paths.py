@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from unetlab.data.fingerprint import cut_regions, line_objects
+from unetlab.data.instances import object_areas, split_pieces
 from unetlab.data.nodata import flag_touching, touched_ids
 from unetlab.inference.measure import object_table
 from unetlab.inference.objects import (
@@ -121,3 +122,14 @@ def test_outlines_of_large_ids_are_keyed_by_them(dtype, big):
     assert as_lists == [
         [[np.asarray(r).tolist() for r in piece] for piece in p] for p in dense.values()
     ]
+
+
+@pytest.mark.parametrize(("dtype", "big"), BIG)
+def test_areas_and_split_ids_of_large_ids_as_of_compact_ones(dtype, big):
+    ids = _ids(dtype, big)
+    ids[38, 40:44] = big  # a second piece of id big
+    dense = _dense(ids, big)
+    areas, peak = _traced(object_areas, ids)
+    assert areas.tolist() == object_areas(dense).tolist() and peak < PEAK
+    split, peak = _traced(split_pieces, ids)
+    assert split == [big] and split_pieces(dense) == [5] and peak < PEAK

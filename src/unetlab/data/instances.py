@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from scipy import ndimage
 
+from unetlab.data.large_ids import compact_large_ids
 from unetlab.errors import DatasetError
 
 log = logging.getLogger(__name__)
@@ -107,8 +108,10 @@ def boundary_target(ids: np.ndarray, *, boundary_width: int = 1) -> np.ndarray:
 
 
 def object_areas(ids: np.ndarray) -> np.ndarray:
-    """Pixel counts of the objects of an (H, W) id map, in increasing id order (int64)."""
-    counts = np.bincount(np.asarray(ids, dtype=np.int64).ravel())
+    """Pixel counts of the objects of an (H, W) id map, in increasing id order (int64); ids
+    of any size (a tracker's: counted by their ranks, :mod:`unetlab.data.large_ids`)."""
+    ranks = compact_large_ids(ids)[0]
+    counts = np.bincount(np.asarray(ranks).ravel().astype(np.int64, copy=False))
     return counts[1:][counts[1:] > 0]
 
 
@@ -125,11 +128,13 @@ def object_statistics(areas: Iterable[int], *, images: int) -> dict:
 
 
 def split_pieces(ids: np.ndarray) -> list[int]:
-    """Ids whose pixels form more than one 8-connected piece (a sign of clipped or reused ids)."""
+    """Ids whose pixels form more than one 8-connected piece (a sign of clipped or reused
+    ids); ids of any size (a tracker's: found by their ranks, given back as they are)."""
+    ranks, original = compact_large_ids(ids)
     found = []
-    for index, box in enumerate(ndimage.find_objects(np.asarray(ids)), start=1):
-        if box is not None and ndimage.label(ids[box] == index, np.ones((3, 3)))[1] > 1:
-            found.append(index)
+    for index, box in enumerate(ndimage.find_objects(ranks), start=1):
+        if box is not None and ndimage.label(ranks[box] == index, np.ones((3, 3)))[1] > 1:
+            found.append(index if original is None else int(original[index]))
     return found
 
 
