@@ -13,6 +13,7 @@ import pytest
 
 from unetlab.data.fingerprint import cut_regions, line_objects
 from unetlab.data.instances import object_areas, split_pieces
+from unetlab.data.large_ids import compact_large_ids, far_above
 from unetlab.data.nodata import flag_touching, touched_ids
 from unetlab.inference.measure import object_table
 from unetlab.inference.objects import (
@@ -133,3 +134,11 @@ def test_areas_and_split_ids_of_large_ids_as_of_compact_ones(dtype, big):
     assert areas.tolist() == object_areas(dense).tolist() and peak < PEAK
     split, peak = _traced(split_pieces, ids)
     assert split == [big] and split_pieces(dense) == [5] and peak < PEAK
+
+
+def test_far_above_is_decided_by_the_dtype_where_it_can_be():
+    small = np.zeros((128, 128), np.uint16)  # 16 k px: no uint16 id is far above them
+    assert not far_above(small) and far_above(np.array([[0, 70000]], np.uint32))
+    assert far_above(np.array([[0, 2000]], np.uint16)) and not far_above(small.astype(np.int64))
+    ranks, original = compact_large_ids(np.array([[0, 2000], [7, 2000]], np.uint16))
+    assert ranks.tolist() == [[0, 2], [1, 2]] and original.tolist() == [0, 7, 2000]

@@ -16,8 +16,12 @@ import numpy as np
 
 def far_above(ids: np.ndarray, top: int | None = None) -> bool:
     """Whether the largest of ``ids`` (non-negative; ``top`` where the caller has it) is
-    too large to size arrays by: more than four times the pixel count (and 1024)."""
-    return (int(ids.max(initial=0)) if top is None else top) > 4 * ids.size + 1024
+    too large to size arrays by: more than four times the pixel count (and 1024). No pass
+    over the pixels where the dtype holds no such id (8- and 16-bit ids of 16 k px or more)."""
+    bound = 4 * ids.size + 1024
+    if top is None and ids.dtype.kind in "iu" and np.iinfo(ids.dtype).max <= bound:
+        return False
+    return (int(ids.max(initial=0)) if top is None else top) > bound
 
 
 def compact_large_ids(
