@@ -1,5 +1,5 @@
 """Time and traced peak of the functions that took arrays as long as an image's largest id
-(tests/test_large_ids_paths.py), on a 64 x 64 image of one object of id 2e7 and on a
+(tests/test_large_ids_paths.py and stop 43's tests of region_facts and drop_mostly_excluded), on a 64 x 64 image of one object of id 2e7 and on a
 2048 x 2048 image of 3,000 compact ids (touching cells; the hot path, which must not slow).
 
 Run against a tree (before / after a change) with its src first on the path:
@@ -16,8 +16,11 @@ import tracemalloc
 import numpy as np
 from scipy import ndimage
 
+from unetlab.data.exclude import drop_mostly_excluded
 from unetlab.data.fingerprint import cut_regions, line_objects
+from unetlab.data.instances import object_areas, split_pieces
 from unetlab.data.nodata import flag_touching
+from unetlab.data.object_sizes import region_facts
 from unetlab.inference.objects import (
     ObjectOptions,
     fill_object_holes,
@@ -25,6 +28,7 @@ from unetlab.inference.objects import (
     remove_small_objects,
     split_by_distance,
 )
+from unetlab.inference.outlines import object_polygons
 
 
 def one_large_id() -> np.ndarray:
@@ -60,6 +64,11 @@ def cases(ids: np.ndarray) -> dict:
         "remove_small_objects": lambda: remove_small_objects(ids, options, outside=bad),
         "fill_object_holes": lambda: fill_object_holes(ids),
         "split_by_distance": lambda: split_by_distance(ids),
+        "object_polygons": lambda: object_polygons(ids),
+        "object_areas": lambda: object_areas(ids),
+        "split_pieces": lambda: split_pieces(ids),
+        "region_facts": lambda: region_facts(ids, ignored=bad),
+        "drop_mostly_excluded": lambda: drop_mostly_excluded(ids, bad),
     }
 
 
