@@ -297,9 +297,14 @@ def _fit(
 
 def _trained(run: Run) -> bool:
     """Whether the run has no step left to train: at an epoch's end, with train.epochs
-    done or the time budget spent."""
-    state = run.state
-    return state.batch == 0 and (state.epoch >= run.cfg.train.epochs or run.out_of_time())
+    done, train.patience spent or the time budget spent. Patience too, as last.pt's
+    run_progress counts it (:meth:`Run.training_ended`): a run stopped on the epoch its
+    patience ran out was recorded as ended, and its resume trained an epoch more."""
+    t, state = run.cfg.train, run.state
+    if state.batch == 0 and t.patience and state.bad_epochs >= t.patience:
+        run.ended = "early stop"
+        return True
+    return state.batch == 0 and (state.epoch >= t.epochs or run.out_of_time())
 
 
 def _save_stopped(run: Run, stop: StopRequest) -> None:
