@@ -209,6 +209,7 @@ def _restore_budget(budget, checkpoint: dict) -> None:
         log.info(
             "time budget: %.2g of %g min spent", budget.seconds_spent / 60, budget.seconds / 60
         )
+        warn_budget_below_spent(checkpoint["budget"].get("seconds"), budget)
 
 
 def tiles_done(checkpoint: dict, processes: int = 1) -> int:
@@ -291,6 +292,24 @@ def _warn_other_processes(saved: int | None, processes: int) -> None:
     )
 
 
+def warn_budget_below_spent(before: float | None, timer) -> None:
+    """One warning line where a resume gave a time budget (``timer``: its seconds and
+    seconds spent) other than the run's (``before`` s; None: not recorded) and below the
+    time the run has spent already: training ends at once (it was said at INFO only). The
+    same budget given again (a requeued job of a run that spent it) says nothing."""
+    spent = timer.seconds_spent
+    if before is None or before == timer.seconds or spent < timer.seconds:
+        return
+    minutes = f"{math.ceil(spent / 60 * 100) / 100:g}"  # rounded up: "more than" holds
+    log.warning(
+        "warning: the run has spent %s min, more than the new time budget of %g min (--minutes, "
+        "train.max_minutes): training ends at once; to train on, give --minutes more than %s",
+        minutes,
+        timer.seconds / 60,
+        minutes,
+    )
+
+
 def _saved_schedule(checkpoint: dict, scheduler) -> dict:
     """The schedule's state in ``checkpoint``; a time budget's with the seconds it ran under
     (in its train config, for a checkpoint from before they were in the state)."""
@@ -311,6 +330,7 @@ def _log_budget(scheduler, saved: dict) -> None:
     line = f"the time budget is now {now:g} min (it was {before / 60:g}; {spent:.2g} min spent)"
     if scheduler.spent():
         log.info("%s: it is spent, so no more training", line)
+        warn_budget_below_spent(before, scheduler)
         return
     log.info(
         "%s: it buys %.0f s more training, the %s schedule laid over them (lr %.3g now, 0 at "
