@@ -809,11 +809,39 @@ class OnnxRunner:
         self.source = json.loads(meta["source_checkpoint"]) if "source_checkpoint" in meta else None
         if meta.get("output", "logits") == "logits":  # moved by probability_fn, as the UNet's
             self.label_offset = tuple(json.loads(meta.get("label_offset", "[0, 0]")))
+        self.path, self.any_size = path, runs_any_size(meta)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.any_size:
+            _refuse_off_old_rule(self, x.shape[-2], x.shape[-1])
         array = np.ascontiguousarray(x.detach().to("cpu", torch.float32).numpy())
         (out,) = self.session.run(None, {self.input_name: array})
         return torch.from_numpy(out)
+
+
+def runs_any_size(meta: Mapping[str, str]) -> bool:
+    """Whether an exported graph with metadata ``meta`` runs any height and width
+    (:class:`AnySize`): its ``size_rule`` says so. Graphs exported before (999dd4dd for
+    valid-padding nets, 98f83b36 for same-padding ones) said "height and width must be ...",
+    or had no ``size_rule`` (before 91a99c39): off that rule they failed inside (a same net)
+    or returned a wrong map (a valid net)."""
+    return str(meta.get("size_rule", "")).startswith("any height and width")
+
+
+def _refuse_off_old_rule(runner: OnnxRunner, h: int, w: int) -> None:
+    """UnetlabError in one line where ``runner``'s graph, exported before graphs ran any
+    size (:func:`runs_any_size`), is given a height or width off its rule (``min_input_size``
+    + a multiple of ``size_multiple``), instead of ONNX Runtime's error from inside the graph
+    or a wrong map."""
+    low, step = runner.min_input_size, runner.size_multiple
+    if all(n >= low and (n - low) % step == 0 for n in (int(h), int(w))):
+        return
+    rule = f"multiples of {step}" if low == step else f"{low} + a multiple of {step}"
+    raise UnetlabError(
+        f"{runner.path}: exported by an earlier unetlab, whose graph runs only heights and "
+        f"widths of {rule} px, not {int(h)} x {int(w)}: export it again (unetlab export "
+        f"--checkpoint CKPT --onnx {runner.path}), and the graph runs any size"
+    )
 
 
 def _onnx_session(path: Path, threads: int | None):
