@@ -63,6 +63,7 @@ def test_a_killed_runs_last_pt_is_said_once_by_export_evaluate_and_predict(
         "planned_epochs": 3,
         "planned_steps": 6,
         "max_minutes": 0.0,
+        "saved_as": "last.pt",
     }
     expected = (
         f"warning: {last} is from a training run stopped at step 2 of 6 (1 of 3 epochs done): "

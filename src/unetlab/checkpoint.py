@@ -22,8 +22,9 @@ prediction, and an older unetlab ignores it),
 ``model`` (the state dict), and
 whatever the caller adds (``optimizer``, ``scheduler``, ``train_state``, ``train_config``,
 ``split``: the files that trained and validated it, :mod:`unetlab.data.split_record`,
-``run_progress``: in a run's ``last.pt``, whether its training had ended and how far it
-was to go, :func:`unfinished_line`; absent in older files, ...).
+``run_progress``: in a run's ``last.pt`` and ``best.pt``, whether its training had ended,
+how far it was to go and which of the two the file was saved as, :func:`unfinished_line`;
+absent in older files, in a best.pt before s44, ...).
 Files are written atomically and read with ``torch.load(weights_only=True)``.
 
 Format versions: a checkpoint that uses a part added since format 1 which changes what it
@@ -367,7 +368,7 @@ def model_from_checkpoint(checkpoint: dict, source: str = "the checkpoint") -> U
     model.training_split = checkpoint.get("split")  # the files (unetlab.data.split_record)
     state = checkpoint.get("train_state") or {}
     model.trained = {k: state[k] for k in ("epoch", "step") if k in state} or None
-    model.run_progress = checkpoint.get("run_progress")  # a run's last.pt: ended or not
+    model.run_progress = checkpoint.get("run_progress")  # a run's last/best.pt: ended or not
     return model
 
 
@@ -463,7 +464,8 @@ def export_source(model) -> dict | None:
     F6): ``checkpoint`` (the file's name: no folder, so that the same file exported from
     anywhere gives the same bytes and a published package shows no local path), ``sha256``
     (of its bytes: :func:`unetlab.data.split_record.file_sha256`), ``epoch`` and ``step`` of
-    its training and ``code`` (the unetlab version and commit that trained it) where the file
+    its training, ``code`` (the unetlab version and commit that trained it) and
+    ``run_progress`` (how far its run had got: :func:`unfinished_line`) where the file
     records them. A model loaded from a package that names its checkpoint (``model.source``)
     gives that record, so an export of an export still names the checkpoint; None for a
     model that no file names (built in Python)."""
@@ -478,6 +480,8 @@ def export_source(model) -> dict | None:
     code = getattr(model, "code", None)
     found = {"checkpoint": Path(path).name, "sha256": file_sha256(path)}
     found |= {k: int(trained[k]) for k in ("epoch", "step") if k in trained}
+    if isinstance(progress := getattr(model, "run_progress", None), dict):
+        found["run_progress"] = dict(progress)  # how far its run had got (absent: older)
     if code:
         found["code"] = {k: code.get(k) for k in ("unetlab", "commit", "dirty")}
     return found
@@ -518,6 +522,8 @@ def unfinished_line(model) -> str | None:
 
     progress, trained = getattr(model, "run_progress", None), getattr(model, "trained", None)
     if not isinstance(progress, dict) or progress.get("finished", True) or not trained:
+        return None
+    if progress.get("saved_as", "last.pt") != "last.pt":  # best.pt: what the line offers
         return None
     path = Path(getattr(model, "checkpoint", None) or "the checkpoint")
     run_dir = path.parent.parent if path.parent.name == "checkpoints" else None

@@ -464,18 +464,22 @@ def _finish(run: Run, stop: StopRequest) -> dict:
 
 
 def _mark_ended(run: Run) -> None:
-    """last.pt says its training had ended where its save could not know (the time budget,
-    decided after it; a run resumed after its training had ended, which saved nothing):
-    rewritten once, at the end of such a run, and never where it says so already (a
-    finished run resumed again: ``--resume auto`` of a requeued job)."""
-    last = run.run_dir / "checkpoints" / "last.pt"
-    if not last.is_file():
-        return
-    saved = run.saved_progress
-    if saved is None:  # nothing saved by this process: the file's own record
-        saved = load_checkpoint(last).get("run_progress")
-    if not (saved or {}).get("finished"):
-        update_checkpoint(last, run_progress=run.progress(finished=True))
+    """last.pt and best.pt say the run's training had ended where their save could not know
+    (the time budget, decided after it; a best.pt of an earlier epoch; a run resumed after
+    its training had ended, which saved nothing): rewritten once, at the end of such a run,
+    and never where they say so already (a finished run resumed again: ``--resume auto`` of
+    a requeued job). A best.pt without the record (an older run's) is left as it is."""
+    for name in ("last.pt", "best.pt"):
+        path = run.run_dir / "checkpoints" / name
+        if not path.is_file():
+            continue
+        saved = run.saved_progress.get(name)
+        if saved is None:  # nothing saved by this process: the file's own record
+            saved = load_checkpoint(path).get("run_progress")
+            if saved is None and name == "best.pt":
+                continue
+        if not (saved or {}).get("finished"):
+            update_checkpoint(path, run_progress=run.progress(finished=True, saved_as=name))
 
 
 def _label_offset(run: Run, stop: StopRequest, deadline: Callable[[], bool] | None) -> tuple:

@@ -86,16 +86,17 @@ class Run:
     ended: str | None = None  # why training stopped early: "time budget", "early stop"
     # the CPU's clocks when the setup began (the start's busy line), then training (cpu_share)
     cpu: CpuReading | None = None
-    saved_progress: dict | None = None  # the run_progress of the last last.pt saved here
+    # the run_progress of the last last.pt and best.pt saved here, by file name
+    saved_progress: dict = field(default_factory=dict)
 
     def save(self, name: str, **extra) -> Path | None:
         """Write ``checkpoints/<name>`` with everything a resume needs (main process only);
-        ``last.pt`` also says how far the run is (:meth:`progress`)."""
+        ``last.pt`` and ``best.pt`` also say how far the run is (:meth:`progress`)."""
         if not self.group.is_main:
             return None
-        if name == "last.pt":
-            self.saved_progress = extra.setdefault(
-                "run_progress", self.progress(self.training_ended())
+        if name in ("last.pt", "best.pt"):
+            self.saved_progress[name] = extra.setdefault(
+                "run_progress", self.progress(self.training_ended(), saved_as=name)
             )
         scheduler = self.scheduler.state_dict() if self.scheduler else None
         budget = self.budget.state_dict() if self.budget else None
@@ -138,16 +139,18 @@ class Run:
             world=self.group.world,
         )
 
-    def progress(self, finished: bool) -> dict:
-        """The ``run_progress`` record of last.pt: whether the run's training had ended, and
-        the epochs and steps it was to train (at most, under ``max_minutes``, a time budget),
-        which :func:`unetlab.checkpoint.unfinished_line` says of a stopped run's file."""
+    def progress(self, finished: bool, saved_as: str = "last.pt") -> dict:
+        """The ``run_progress`` record of last.pt and best.pt (``saved_as``): whether the
+        run's training had ended, and the epochs and steps it was to train (at most, under
+        ``max_minutes``, a time budget), which :func:`unetlab.checkpoint.unfinished_line`
+        says of a stopped run's last.pt."""
         t = self.cfg.train
         return {
             "finished": bool(finished),
             "planned_epochs": t.epochs,
             "planned_steps": self.planned_steps(self.state),
             "max_minutes": t.max_minutes,
+            "saved_as": saved_as,
         }
 
 
