@@ -49,6 +49,10 @@ def test_a_stop_on_the_epoch_patience_runs_out_resumes_to_the_end_at_once(tmp_pa
         result = fit(cfg, run_dir=run, resume=True, progress=False)
     assert result["epochs"] == 2  # as recorded: no epoch more
     assert load_checkpoint(last)["train_state"]["epoch"] == 2
+    assert (
+        "training had ended by early stop (1 validation without a better val mIoU; raise "
+        "train.patience to train on) (epoch 2, step 4): finishing the run"
+    ) in (run / "train.log").read_text()
     summary = (run / "summary.json").read_text()
     assert '"ended": "early stop"' in summary and '"finished": true' in summary
 

@@ -276,10 +276,7 @@ def _fit(
     run = setup_run(cfg, run_dir, device=device, group=group, resume=resume, split=split, **timing)
     run.cpu = cpu_reading()  # the CPU time training gets (shared_cpu)
     if _trained(run):  # resumed after its training ended (stopped in the label offset)
-        state = run.state
-        log.info(
-            "training had ended (epoch %d, step %d): finishing the run", state.epoch, state.step
-        )
+        log.info("%s", _ended_line(run))
         return _finish(run, stop)
     try:
         while run.state.epoch < cfg.train.epochs:
@@ -305,6 +302,17 @@ def _trained(run: Run) -> bool:
         run.ended = "early stop"
         return True
     return state.batch == 0 and (state.epoch >= t.epochs or run.out_of_time())
+
+
+def _ended_line(run: Run) -> str:
+    """The line of a resume that finds the run's training ended (:func:`_trained`); after an
+    early stop, how to train on (more epochs alone train nothing: patience is spent)."""
+    state, why = run.state, ""
+    if run.ended == "early stop":
+        without = _counted(state.bad_epochs, "validation")
+        why = f" by early stop ({without} without a better val mIoU; raise train.patience to "
+        why += "train on)"
+    return f"training had ended{why} (epoch {state.epoch}, step {state.step}): finishing the run"
 
 
 def _save_stopped(run: Run, stop: StopRequest) -> None:
