@@ -451,34 +451,36 @@ def _read_line(out_dir: Path, read: dict[str, str]) -> str:
     )
 
 
-def _other_model_line(out_dir: Path, others: dict[Path, str], record: Provenance, fix: str) -> str:
+def _other_model_line(
+    out_dir: Path, others: dict[Path, tuple[str, Provenance | None]], record: Provenance, fix: str
+) -> str:
     """The one line for outputs another model made, which ``skip_existing`` would keep; for
     this checkpoint's made with other settings (``--level 1``, ``--tile-size 16``) it names
     the checkpoint once (it named it twice, "made by X, not by this run's X, level 1")."""
-    first, made = next(iter(others.items()))
+    first, (said, made) = next(iter(others.items()))
     more = f" and {len(others) - 1} more input(s)" if len(others) > 1 else ""
     another = _another(fix, "--output folder")
-    ours = record.describe()
-    if made.split(", ")[0] == ours.split(", ")[0]:  # the same checkpoint (whose_outputs')
+    if made is not None and made.same_weights(record):
         return (
-            f"{out_dir} holds {whose_outputs(made, ours)}: those of {first.name}{more}, by "
-            f"{ours.split(', ')[0]}; give {another}, or {fix} to predict them again with "
+            f"{out_dir} holds {whose_outputs(made, record)}: those of {first.name}{more}, by "
+            f"{record.weights_phrase()}; give {another}, or {fix} to predict them again with "
             "these settings"
         )
     return (
-        f"{out_dir} holds {whose_outputs(made, record.describe())}: those of {first.name}{more} "
-        f"were made by {made}, not by this run's {record.describe()}; give {another}, or "
-        f"{fix} to predict them again with this one"
+        f"{out_dir} holds another model's outputs: those of {first.name}{more} were made by "
+        f"{said}, not by this run's {record.describe()}; give {another}, or {fix} to predict "
+        "them again with this one"
     )
 
 
-def whose_outputs(made: str, ours: str) -> str:
-    """ "another model's outputs" where the :meth:`Provenance.describe` phrases ``made`` and
-    ``ours`` name another checkpoint, else this checkpoint's with the settings that differ
-    ("... other settings (scale 2 there, the defaults here)"): only a setting may differ."""
-    theirs, own = made.split(", "), ours.split(", ")
-    if theirs[0] != own[0]:
+def whose_outputs(made: Provenance | None, ours: Provenance) -> str:
+    """ "another model's outputs" where the record ``made`` (None: none known) names other
+    weights than ``ours``, else this checkpoint's with the settings that differ ("... other
+    settings (scale 2 there, the defaults here)"): told by the records' fields, not by
+    splitting their phrases at ", " (a checkpoint's path may hold one: s44 small 1)."""
+    if made is None or not made.same_weights(ours):
         return "another model's outputs"
+    theirs, own = made.setting_phrases(), ours.setting_phrases()
     there = ", ".join(p for p in theirs if p not in own) or "the defaults"
     here = ", ".join(p for p in own if p not in theirs) or "the defaults"
     return f"this checkpoint's outputs made with other settings ({there} there, {here} here)"

@@ -389,19 +389,19 @@ def _made_by(out_dir: Path, name: str, source: str | None, listed: str | None, k
 
 def other_models(
     out_dir: str | os.PathLike, files: Sequence[Path], record: Provenance
-) -> dict[Path, str]:
+) -> dict[Path, tuple[str, Provenance | None]]:
     """Those of ``files`` whose outputs in ``out_dir`` (any kind, made from that input) the
     manifest says another model made than ``record``'s (another checkpoint, or TTA,
     channel, blend, precision, level; a PNG's without axes:
     :func:`~unetlab.inference.records.input_record`), or does not say what made (written
-    before unetlab recorded it, or by a run that stopped before writing them) -> what made
-    them, in words."""
+    before unetlab recorded it, or by a run that stopped before writing them) -> (what made
+    them, in words; its record where the folder holds one of a finished run, else None)."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         return {}
     ours, keys = made_from(out_dir, "predict"), recorded_keys(out_dir, "predict")
     records, legend = read_records(out_dir), own_legend_of(ours)
-    found: dict[Path, str] = {}
+    found: dict[Path, tuple[str, Provenance | None]] = {}
     for f in files:
         mine, own = (None, input_source(f)), input_record(record, f).model_key  # a PNG's
         for name in input_roles(f, **EVERY):
@@ -413,7 +413,8 @@ def other_models(
             if key is not None and key.startswith(PENDING + own):
                 continue  # a stopped run of this model (any output settings): predicted again
             if key is None or key.startswith(PENDING) or not key.startswith(own):
-                found[f] = _made_by_text(key, records)
+                made = records.get(key) if key and not key.startswith(PENDING) else None
+                found[f] = _made_by_text(key, records), made and _provenance(made)
                 break
     return found
 

@@ -311,16 +311,30 @@ class Provenance:
         transforms, fp32``, and each setting that changes the labels where it is not the
         default (gaussian blend, tile size 64, level 1, rows left out, axes, channel, nodata, scale), so
         that two models' phrases differ where they do."""
+        what = self.weights_phrase()
+        if self.checkpoint and self.source:
+            what += f", exported from {self.source.get('checkpoint')} "
+            what += f"(sha256 {str(self.source.get('sha256'))[:12]})"
+        return ", ".join([what, *self.setting_phrases()])
+
+    def weights_phrase(self) -> str:
+        """The weights alone, as :meth:`describe` begins: ``checkpoint /runs/b1/best.pt
+        (sha256 3e3262a8d1c4)``, or ``weights sha256 ... (no checkpoint file)``."""
         if self.checkpoint:
-            what = f"checkpoint {self.checkpoint} (sha256 {self.sha256[:12]})"
-            if self.source:
-                what += f", exported from {self.source.get('checkpoint')} "
-                what += f"(sha256 {str(self.source.get('sha256'))[:12]})"
-        else:
-            what = f"weights sha256 {self.sha256[:12]} (no checkpoint file)"
+            return f"checkpoint {self.checkpoint} (sha256 {self.sha256[:12]})"
+        return f"weights sha256 {self.sha256[:12]} (no checkpoint file)"
+
+    def setting_phrases(self) -> list[str]:
+        """The model settings :meth:`describe` names after the weights (TTA, precision,
+        those not at their default), each one phrase."""
         tta = self.model.get("tta") or []
         extra = [f"TTA {len(tta)} transforms" if tta else "no TTA", self.model.get("precision")]
-        return f"{what}, {', '.join(str(e) for e in extra + _settings(self.model) if e)}"
+        return [str(e) for e in extra + _settings(self.model) if e]
+
+    def same_weights(self, other: Provenance) -> bool:
+        """Whether ``other`` names the same weights (checkpoint path and sha256), whatever
+        the settings: compared as fields, as a path may hold ", " (s44 small 1)."""
+        return (self.checkpoint, self.sha256) == (other.checkpoint, other.sha256)
 
     def to_dict(self) -> dict:
         """The record with its key and the code that predicted (version, git commit, torch,
