@@ -90,3 +90,30 @@ def test_a_prefix_of_a_flag_names_the_flag(capsys):
     said = _misspelt_flag(parser, "predict", ["predict", "--skip", "--input", "x"])
     assert said == "unrecognized arguments: --skip: did you mean --skip-existing?"
     assert _misspelt_flag(parser, "predict", ["predict", "--", "--outptu"]) == ""
+
+
+@pytest.mark.parametrize(
+    ("command", "typo", "meant", "also"),
+    [
+        ("predict", "--min-prea", "--min-area", "--min-peak"),
+        ("bench", "--prepet", "--preset", "--repeat"),
+        ("sizes", "--neor", "--near", "--norm"),
+    ],
+)
+def test_a_flag_close_to_two_names_the_closest(command, typo, meant, also):
+    """Of two flags alike, the one a single slip away is named (s44 small 2: difflib scored
+    --min-prea the same against --min-area and --min-peak and took the later name)."""
+    from unetlab.cli import _misspelt_flag, build_parser
+
+    parser = build_parser()
+    assert {meant, also} <= set(parser.commands[command]._option_string_actions)
+    said = _misspelt_flag(parser, command, [command, typo, "1"])
+    assert said == f"unrecognized arguments: {typo}: did you mean {meant}?"
+
+
+def test_flags_alike_tie_to_the_first_listed():
+    """Two flags a slip away alike: the first the parser lists, whatever their names."""
+    from unetlab.cli import _flags_like
+
+    assert _flags_like("--abcx", ["--abcz", "--abcy"]) == "--abcz"
+    assert _flags_like("--abcx", ["--abcy", "--abcz"]) == "--abcy"

@@ -201,14 +201,24 @@ def _typo(parser: argparse.ArgumentParser, command: str, given: list[str]) -> st
 
 def _flags_like(flag: str, known: list[str]) -> str:
     """The flag(s) of ``known`` that ``flag`` is a misspelling or a prefix of ("" where
-    none): the one that starts with it, or is spelt close to it, else those that start with
-    it (``--split``: "--split-necks or --split-interior")."""
+    none): the one that starts with it, or is spelt close to it (:func:`_closest`), else
+    those that start with it (``--split``: "--split-necks or --split-interior")."""
     longer = [o for o in known if o.startswith(flag)]
-    close = difflib.get_close_matches(flag, longer or known, n=1, cutoff=0.75)
-    close = close or [o for o in known if slipped(flag, o)][:1]
+    close = _closest(flag, longer or known)
     if len(longer) == 1 or close:
-        return (close or longer)[0]
+        return close or longer[0]
     return " or ".join(longer)
+
+
+def _closest(flag: str, known: list[str]) -> str:
+    """The flag of ``known`` spelt closest to ``flag`` ("" where none is close): one slip of
+    the fingers away (:func:`slipped`) before any other, then difflib's ratio (at least 0.75
+    but for a slip), ties to the first in ``known`` (the order --help lists them). difflib's
+    own pick broke ties by the later name (``--min-prea`` named --min-peak, not --min-area
+    one letter away; s44 small 2)."""
+    score = {o: (slipped(flag, o), difflib.SequenceMatcher(None, flag, o).ratio()) for o in known}
+    near = [o for o in known if score[o][0] or score[o][1] >= 0.75]
+    return max(near, key=score.__getitem__, default="")  # max keeps the first of equals
 
 
 def _command_modules() -> list:
