@@ -148,3 +148,36 @@ def test_no_legend_beside_an_input_named_legend_says_why(work, caplog):
         assert _predict(work, "m4.pt", "ov", "--overlay") == 0
     assert Image.open(work / "ov" / "legend.png").size == (20, 24)  # the input's labels
     assert "the labels of the input" in caplog.text and "rename that input" in caplog.text
+
+
+def test_a_legend_that_failed_to_draw_is_not_in_the_manifest(work, monkeypatch):
+    """legend.png was listed in the manifest before it was drawn: a drawing that failed left
+    a line for a file never written, and a legend.png the user put there later was taken
+    for predict's and replaced (s44 small 3)."""
+    from unetlab.inference import legend
+    from unetlab.manifest import made_from
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("the drawing failed")
+
+    monkeypatch.setattr(legend, "plot_legend", fails)
+    assert _predict(work, "m4.pt", "ov", "--overlay") == 1  # a bug's exit
+    assert not (work / "ov" / "legend.png").exists()
+    assert "legend.png" not in made_from(work / "ov", "predict")
+    monkeypatch.undo()
+    (work / "ov" / "legend.png").write_bytes(b"the user's")
+    assert _predict(work, "m4.pt", "ov", "--overlay", "--overwrite") == 0
+    assert (work / "ov" / "legend.png").read_bytes() == b"the user's"
+
+
+def test_a_legend_that_failed_to_redraw_keeps_the_earlier_one_listed(work, monkeypatch):
+    """A drawing that fails over predict's earlier legend leaves that legend, still its own."""
+    from unetlab.inference import legend
+    from unetlab.manifest import made_from
+
+    assert _predict(work, "m4.pt", "ov", "--overlay") == 0
+    before = (work / "ov" / "legend.png").read_bytes()
+    monkeypatch.setattr(legend, "plot_legend", lambda *a, **k: 1 / 0)
+    assert _predict(work, "m4.pt", "ov", "--overlay") == 1
+    assert (work / "ov" / "legend.png").read_bytes() == before
+    assert made_from(work / "ov", "predict")["legend.png"] is None

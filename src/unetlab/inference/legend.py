@@ -52,8 +52,23 @@ def write_legend(folder: Path, names: list[str], colours, command: str) -> Path 
             why = f"not a legend unetlab {command} wrote"
         log.info("%s: not replaced (%s): no legend", path, why)
         return None
+    return _drawn(folder, path, command, lambda: plot_legend(names, colours, path))
+
+
+def _drawn(folder: Path, path: Path, command: str, draw) -> Path:
+    """``draw()`` (writing ``path`` atomically), ``path`` listed in the manifest before, as
+    every output is (a process killed after the rename leaves it ``command``'s, not a file
+    of someone's that refuses the folder); where the drawing fails, the line is taken back
+    unless ``command``'s earlier legend stays there: a line for a file never written made a
+    legend.png someone put there later ``command``'s, replaced by the next run (s44 small 3)."""
+    there = path.exists()
     record(folder, [LEGEND], command=command)
-    return plot_legend(names, colours, path)
+    try:
+        return draw()
+    except BaseException:
+        if not there:
+            forget(folder, [LEGEND], command)
+        raise
 
 
 def drop_stale_legend(folder: Path, written: list[str], command: str) -> bool:
