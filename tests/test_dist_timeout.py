@@ -55,10 +55,19 @@ def test_the_others_wait_for_a_long_validation_of_the_main_process(tmp_path):
     assert (tmp_path / "run" / "checkpoints" / "best.pt").exists()
 
 
-@pytest.mark.parametrize("minutes", [0, -1, float("inf"), 1e13])
+@pytest.mark.parametrize("minutes", [0, -1, float("inf"), 1e13, 1e-9, 0.5])
 def test_a_timeout_that_is_no_wait_is_one_line(minutes):
-    with pytest.raises(UnetlabError, match="train.dist_timeout_minutes must be a positive"):
+    """1e-9 and 0.5 (s44 small 5) timed out every collective, the processes' start first."""
+    with pytest.raises(UnetlabError, match="train.dist_timeout_minutes must be a finite number"):
         Config.from_dict({"train": {"dist_timeout_minutes": minutes}})
+
+
+@pytest.mark.parametrize("minutes", [1, 1.5, 360, 1e9])
+def test_a_timeout_from_one_minute_is_taken(minutes):
+    assert (
+        Config.from_dict({"train": {"dist_timeout_minutes": minutes}}).train.dist_timeout_minutes
+        == minutes
+    )
 
 
 def test_the_group_waits_as_long_as_it_is_told(monkeypatch):

@@ -19,6 +19,10 @@ AMP_MODES = ("auto", "native", "bf16", "fp16", "off")
 #: train.dist_timeout_minutes' most (~1,900 years; gloo waits it, seen): Python's timedelta
 #: ends at 1.4e12 minutes, and init_process_group's was an OverflowError's traceback past it
 MAX_WAIT_MINUTES = 1e9
+#: train.dist_timeout_minutes' least: it bounds the processes' start (rendezvous) and every
+#: step's all-reduce while the main one validates alone; 1e-9 timed every collective out at
+#: once (s44 small 5), and the backends' own are 10 to 30 minutes
+MIN_WAIT_MINUTES = 1.0
 CLASS_WEIGHTS = ("auto", "median_frequency", "sqrt_median_frequency", "none")
 
 
@@ -212,10 +216,11 @@ def _check_train_limits(train: TrainSection) -> None:
             "train.max_minutes must be a finite number of minutes: for no time limit, set 0 "
             "(or leave --minutes out) and train.epochs sets the length"
         )
-    if not 0 < train.dist_timeout_minutes <= MAX_WAIT_MINUTES:  # timedelta's own limit
+    if not MIN_WAIT_MINUTES <= train.dist_timeout_minutes <= MAX_WAIT_MINUTES:  # timedelta's
         raise UnetlabError(
-            "train.dist_timeout_minutes must be a positive, finite number of minutes (1e9 at "
-            f"most: a wait without end), not {train.dist_timeout_minutes}"
+            "train.dist_timeout_minutes must be a finite number of minutes from 1 (less timed "
+            "out the processes' start and the main one's validation) to 1e9 (a wait without "
+            f"end), not {train.dist_timeout_minutes}"
         )
     if not 0 <= train.max_minutes < math.inf:
         raise UnetlabError(

@@ -301,7 +301,8 @@ class TrainSection(Section):
     after training (quarter pixels within one) and kept when it raises their mIoU, then
     every prediction of the checkpoints is moved by it; or ``[dy, dx]`` px.
     ``dist_timeout_minutes``: with ``--nproc N``, how long a process waits in a collective for
-    the others; the main process validates (and fits the label offset) alone meanwhile."""
+    the others; the main process validates (and fits the label offset) alone meanwhile. From 1
+    minute (less timed the processes' start out) to 1e9."""
 
     epochs: int = option(
         50, "epochs to train (an upper bound under a time budget, train.max_minutes)"
@@ -373,7 +374,8 @@ class TrainSection(Section):
     dist_timeout_minutes: float = option(
         DIST_TIMEOUT_MINUTES,
         "--nproc N: minutes a process waits for the others (the main one validates, fits the "
-        "label offset, saves alone) before the run fails; raise it for a longer validation",
+        "label offset, saves alone) before the run fails, at least 1; raise it for a longer "
+        "validation",
     )
 
     def __post_init__(self):
