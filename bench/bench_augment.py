@@ -14,7 +14,6 @@ Prints a table and writes bench/results/augment.json. Measures, with time.perf_c
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -26,6 +25,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
+from unetlab.cli.parser import Parser
 from unetlab.data.io import read_mask
 from unetlab.data.labels import encode_mask
 from unetlab.data.transforms import (
@@ -142,7 +142,7 @@ def bench_train_step(steps: int) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = Parser(description=__doc__.split("\n")[0])
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--isbi", type=Path, default=REPO.parent / "shared/data/isbi2012")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1: as a worker)")

@@ -17,7 +17,6 @@ bench/results/classes.json.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 from pathlib import Path
@@ -27,6 +26,7 @@ import torch
 
 from unetlab import bench
 from unetlab.checkpoint import load_checkpoint, load_model
+from unetlab.cli.parser import Parser
 from unetlab.config import load_config
 from unetlab.data.scenes import SCENE_CLASSES, write_voc_scenes
 from unetlab.losses import build_loss
@@ -102,7 +102,7 @@ def _test_samples(workdir: Path, size: int) -> list:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=400, help="training steps per run")
     parser.add_argument("--size", type=int, default=128, help="scene side (px)")
     parser.add_argument("--tile", type=int, default=96, help="training tile (px)")

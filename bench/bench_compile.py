@@ -10,13 +10,13 @@ included) and the number of tiles after which compiling would have paid off.
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
 import torch
 
 from unetlab import bench
+from unetlab.cli.parser import Parser
 from unetlab.models import UNet
 from unetlab.runtime import configure_threads, tune_allocator
 
@@ -25,7 +25,7 @@ SIZES = {"paper": 572, "small": 512, "small-valid": 572}
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--presets", nargs="+", default=["small", "paper"], choices=list(SIZES))
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", type=Path, default=RESULTS / "compile.json")

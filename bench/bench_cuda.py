@@ -17,13 +17,13 @@ Needs a CUDA GPU (exits with a message otherwise). Rows, all with the paper net 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import torch
 
 from unetlab import bench
+from unetlab.cli.parser import Parser
 from unetlab.models import UNet
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -51,7 +51,7 @@ COLUMNS = [
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--quick", action="store_true", help="fewer rows (a smoke test)")
     parser.add_argument("--device", default="cuda")

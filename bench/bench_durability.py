@@ -10,7 +10,6 @@ the folder is beside this file unless --where says otherwise.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -26,6 +25,7 @@ from PIL import Image
 import unetlab.atomic as atomic
 from unetlab import UNet, save_model
 from unetlab.cli import main
+from unetlab.cli.parser import Parser
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -51,7 +51,7 @@ def _run(work: Path, out: str) -> float:
 
 
 def main_bench() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--repeat", type=int, default=3)

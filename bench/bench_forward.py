@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 
 from unetlab import bench
+from unetlab.cli.parser import Parser
 from unetlab.models import UNet
 from unetlab.runtime import configure_threads, supports_bf16, tune_allocator
 
@@ -70,7 +71,7 @@ def system_allocator_row(repeat: int, peak_gflops: float) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--presets", nargs="+", default=["paper", "small"], choices=list(SIZES))
     parser.add_argument("--bf16", action="store_true", help="also run bf16 where not native")

@@ -17,7 +17,6 @@ Prints a table; writes bench/results/isbi_objects.json.
 
 from __future__ import annotations
 
-import argparse
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.checkpoint import load_model
+from unetlab.cli.parser import Parser
 from unetlab.data.datasets import split_pairs
 from unetlab.data.pairs import PairReader
 from unetlab.evaluate import nan_to_none
@@ -57,7 +57,7 @@ def score(checkpoint: str, pairs) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="../shared/data/isbi2012/train")
     parser.add_argument("--checkpoint", action="append", required=True, metavar="NAME=PATH")
     parser.add_argument("--output", default="bench/results/isbi_objects.json")

@@ -15,7 +15,6 @@ and its split (``DIR/data``, links to the slices).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shlex
@@ -29,6 +28,7 @@ import torch
 
 from unetlab.bench import save_rows
 from unetlab.checkpoint import load_model
+from unetlab.cli.parser import Parser
 from unetlab.config import explicit_keys, load_config
 from unetlab.evaluate import evaluate_model
 from unetlab.metrics.isbi import CHALLENGE_THRESHOLDS
@@ -68,7 +68,7 @@ def score(checkpoint: Path, data: Path, *, tta: bool) -> dict:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = Parser(description=__doc__.splitlines()[0])
     p.add_argument("--name", required=True)
     p.add_argument("--cpu-minutes", type=float, default=3.0)
     p.add_argument("--plan", action="store_true", help="apply the data-derived plan first")

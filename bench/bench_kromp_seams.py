@@ -31,7 +31,6 @@ the baseline, seeds 0-2) and removed after, as it did not win; ``--set`` takes a
 
 from __future__ import annotations
 
-import argparse
 import fcntl
 import json
 import os
@@ -46,6 +45,7 @@ import torch
 from kromp_split import merges_and_splits
 from unetlab import load_model, predict_objects, read_image
 from unetlab.bench import save_rows
+from unetlab.cli.parser import Parser
 from unetlab.config import explicit_keys, load_config
 from unetlab.metrics.objects import object_scores, summarize_objects
 from unetlab.plan import plan_training
@@ -135,7 +135,7 @@ def append_row(row: dict) -> None:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = Parser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, required=True, help="the kromp2020_nuclei folder")
     p.add_argument("--name", help="the row's name (training)")
     p.add_argument("--seed", type=int, default=0, help="train.seed")

@@ -92,7 +92,9 @@ def worker(args) -> dict:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from unetlab.cli.parser import Parser
+
+    p = Parser(description=__doc__.splitlines()[0])
     p.add_argument("--size", type=int, default=20000, help="image side in px (default 20000)")
     p.add_argument("--preset", default="small")
     p.add_argument("--base-channels", type=int, help="override the preset's width")

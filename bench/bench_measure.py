@@ -29,7 +29,9 @@ CELL = 14  # px a side of each object's cell; the disc inside has radius 5 (~80 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from unetlab.cli.parser import Parser
+
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", default=["2048x4096", "4096x8192"])
     parser.add_argument("--out", type=Path, default=RESULTS / "measure.json")
     parser.add_argument("--child", help=argparse.SUPPRESS)

@@ -17,7 +17,6 @@ compare code: the md5s must agree.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from unetlab.cli.parser import Parser
 from unetlab.data.instances import boundary_target
 from unetlab.data.synthetic import synthetic_nuclei
 from unetlab.inference import objects
@@ -89,7 +89,7 @@ def run(probabilities: np.ndarray, options: ObjectOptions, record: dict, streame
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=2000)
     parser.add_argument("--density", type=float, default=0.5)
     parser.add_argument("--interior", action="store_true", help="split_interior")

@@ -13,7 +13,6 @@ mask ids. Prints one table per checkpoint and a summary, and writes bench/result
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab import load_model, predict_objects
+from unetlab.cli.parser import Parser
 from unetlab.data.pairs import PairReader, find_pairs
 from unetlab.inference.objects import ObjectOptions
 from unetlab.metrics.objects import f1_from_counts, object_counts, seg_score
@@ -66,7 +66,7 @@ def score(checkpoint: Path, data: Path, *, min_area: int | None) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="images/ + masks/ with ids")
     parser.add_argument("--checkpoint", type=Path, nargs="+", required=True)
     parser.add_argument("--min-area", type=int, help="override the checkpoints' defaults")

@@ -21,13 +21,13 @@ joining (tracemalloc: a C library's own heap, such as the watershed's queue, is 
 
 from __future__ import annotations
 
-import argparse
 import time
 import tracemalloc
 
 import numpy as np
 from scipy.spatial import cKDTree
 
+from unetlab.cli.parser import Parser
 from unetlab.inference.objects_3d import objects_3d
 from unetlab.metrics.objects import f1_from_counts, object_counts, overlaps
 
@@ -115,7 +115,7 @@ def sweep(args) -> None:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = Parser(description=__doc__.splitlines()[0])
     p.add_argument("--shape", type=int, nargs=3, default=[40, 512, 512], metavar=("Z", "Y", "X"))
     p.add_argument("--radius", type=float, default=5.0, help="the balls' radius in µm")
     p.add_argument("--spacing", type=float, default=1.6, help="the grid's step in radii")

@@ -9,13 +9,13 @@ the scanline fill takes a fraction of a second.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 
 import numpy as np
 from scipy import ndimage
 
+from unetlab.cli.parser import Parser
 from unetlab.data.annotations import Outline, rasterise
 from unetlab.inference.outlines import object_polygons
 
@@ -31,7 +31,7 @@ def wavy_object() -> tuple[np.ndarray, Outline]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     ids, outline = wavy_object()

@@ -20,7 +20,6 @@ Prints a table and writes bench/results/predict.json. Rows:
 
 from __future__ import annotations
 
-import argparse
 import os
 import tempfile
 from pathlib import Path
@@ -29,6 +28,7 @@ import numpy as np
 import torch
 
 from unetlab import bench
+from unetlab.cli.parser import Parser
 from unetlab.models import UNet
 from unetlab.runtime import configure_threads, supports_bf16, tune_allocator
 
@@ -77,7 +77,7 @@ def onnx_rows(model: UNet, sizes: list[int], repeat: int) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--no-monai", action="store_true")

@@ -197,7 +197,9 @@ def _run(cmd: list[str]) -> list[dict]:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from unetlab.cli.parser import Parser
+
+    p = Parser(description=__doc__.splitlines()[0])
     p.add_argument("--size", type=int, default=40000, help="slide side in px (default 40000)")
     p.add_argument(
         "--rows",

@@ -8,12 +8,12 @@ at 256 px (which the demo and many tests call).
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 
 import numpy as np
 
+from unetlab.cli.parser import Parser
 from unetlab.data.synthetic import synthetic_em, synthetic_nuclei
 from unetlab.metrics.isbi import rand_error
 
@@ -30,7 +30,7 @@ def best_seconds(work, repeats: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     rng = np.random.default_rng(0)

@@ -14,7 +14,6 @@ the same ids, pixel for pixel. Needs ../shared/data/kromp2020_nuclei beside the 
 
 from __future__ import annotations
 
-import argparse
 import functools
 import importlib.util
 import json
@@ -32,7 +31,9 @@ MASK = (
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from unetlab.cli.parser import Parser
+
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="runs of each (the least counts)")
     parser.add_argument("--out", type=Path, default=RESULTS / "split.json")
     args = parser.parse_args()

@@ -13,13 +13,13 @@ data set does per tile; compute is forward, loss, backward and the optimiser ste
 
 from __future__ import annotations
 
-import argparse
 import os
 from pathlib import Path
 
 import torch
 
 from unetlab import bench
+from unetlab.cli.parser import Parser
 from unetlab.models import UNet
 from unetlab.runtime import configure_threads, tune_allocator
 
@@ -46,7 +46,7 @@ CASES = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument(
         "--amp",

@@ -119,7 +119,9 @@ def fit(rows: list[dict]) -> dict:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from unetlab.cli.parser import Parser
+
+    p = Parser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=RESULTS / "train_memory.json")
     p.add_argument("--quick", action="store_true", help="the small preset's fp32 rows only")
     p.add_argument(

@@ -57,7 +57,7 @@ def long_functions(src: Path, over: int, *, code: bool = False) -> list[tuple[in
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--over", type=int, default=50, help="the limit in lines (default 50)")
     parser.add_argument("--code", action="store_true", help="count lines after the docstring")
     parser.add_argument("--src", type=Path, default=ROOT / "src", help="folder (default src/)")

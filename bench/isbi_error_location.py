@@ -12,7 +12,6 @@ the training slices 00-24). Prints a table and writes ``bench/results/isbi_error
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from unetlab.checkpoint import load_model
+from unetlab.cli.parser import Parser
 from unetlab.data.io import read_image, read_mask
 from unetlab.inference.predict import predict_image
 
@@ -76,7 +76,7 @@ def label_offset(images, membranes, reach: int = 2) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", required=True)
     parser.add_argument("--slices", default="25-29", help="first-last slice of ISBI train/")
     parser.add_argument("--threshold", type=float, default=0.5, help="membrane probability cut")

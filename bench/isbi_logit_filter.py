@@ -12,14 +12,13 @@ the predictions moved by ``--offset`` (the run's label offset, for comparison).
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
 from unetlab.checkpoint import load_checkpoint, model_from_checkpoint
+from unetlab.cli.parser import Parser
 from unetlab.config import load_config
 from unetlab.inference.predict import predict_image
 from unetlab.inference.tiling import TTA_TRANSFORMS
@@ -76,7 +75,7 @@ def pooled_iou(predictions, truths) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", required=True)
     parser.add_argument("--size", type=int, default=5)
     parser.add_argument("--image", action="store_true", help="the image's neighbourhood too")

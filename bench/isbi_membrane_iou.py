@@ -29,7 +29,6 @@ Prints the figures and writes ``bench/results/isbi_membrane_iou.json`` (``--out`
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -38,6 +37,7 @@ from scipy import ndimage as ndi
 from skimage.morphology import disk, skeletonize
 
 from unetlab.checkpoint import load_model
+from unetlab.cli.parser import Parser
 from unetlab.config import load_config
 from unetlab.data.datasets import split_pairs
 from unetlab.data.pairs import find_pairs, read_pair
@@ -109,7 +109,7 @@ def offset_figures(parts: dict) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--run", required=True, help="a run folder (checkpoints/best.pt, config.yaml)"
     )

@@ -25,7 +25,6 @@ single nuclei: their deepest inner neck is not measured here (the rules' ``split
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -37,6 +36,7 @@ from scipy import ndimage
 
 from kromp_objects import found_scores
 from kromp_split import cached_images, model_options
+from unetlab.cli.parser import Parser
 from unetlab.inference.necks import neck_pieces
 from unetlab.inference.necks import split_necks as library_split_necks
 from unetlab.inference.objects import (
@@ -192,7 +192,7 @@ def training_median(run: Path) -> float:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = Parser(description=__doc__.splitlines()[0])
     p.add_argument("--run", type=Path, required=True)
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--part", choices=("val", "test"), default="val")

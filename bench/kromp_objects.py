@@ -34,7 +34,6 @@ merges and splits as ``kromp_split.py`` counts them) and appends it to ``--out``
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import sys
@@ -44,6 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from kromp_split import cached_images, merges_and_splits, model_options
+from unetlab.cli.parser import Parser
 from unetlab.inference.objects import (
     SPLIT_DEPTH,
     ObjectOptions,
@@ -187,7 +187,7 @@ def settings(base: ObjectOptions, given: list[str], sweeps: list[str]):
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = Parser(description=__doc__.splitlines()[0])
     p.add_argument("--run", type=Path, required=True)
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--part", choices=("val", "test"), default="val")

@@ -37,7 +37,6 @@ in the middle or off it.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -51,7 +50,9 @@ SMOOTH = 1.0  # px, as objects.SPLIT_SMOOTH
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from unetlab.cli.parser import Parser
+
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, help="run folder of a nuclei model")
     parser.add_argument("--data", type=Path, help="kromp2020_nuclei folder")
     parser.add_argument("--part", choices=("val", "test"), default="val")

@@ -12,16 +12,16 @@ images/ + masks/, and ``class_names.txt``. With ``--color`` the masks are RGB co
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
+from unetlab.cli.parser import Parser
 from unetlab.data.scenes import ROAD, write_scene_folders
 from unetlab.errors import UnetlabError
 
 
 def main(argv: list[str] | None = None) -> None:
     """Command line: write the set, then print each class's share of the pixels."""
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = Parser(description=__doc__.splitlines()[0])
     p.add_argument("root", type=Path)
     p.add_argument("--n", type=int, default=24)
     p.add_argument("--size", type=int, nargs=2, default=(256, 512))

@@ -419,3 +419,45 @@ def test_road_scenes_refuses_a_folder_holding_files_and_writes_a_new_one(tmp_pat
     assert len(list((tmp_path / "new").glob("*/masks/road_*.png"))) == 6
     shares, void = capsys.readouterr().out.splitlines()[-2:]
     assert shares.startswith("road=") and "person=" in shares and void.startswith("void=")
+
+
+def _parser_calls(path: Path) -> list:
+    """The calls of ``ArgumentParser(...)`` / ``Parser(...)`` in the script at ``path``."""
+    import ast
+
+    calls = [n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.Call)]
+    name = lambda f: getattr(f, "attr", None) or getattr(f, "id", None)  # noqa: E731
+    return [c for c in calls if name(c.func) in ("ArgumentParser", "Parser")]
+
+
+def test_the_bench_scripts_take_no_prefixes_of_their_flags():
+    """argparse's default took --repeat for --repeats, and a flag added later would change
+    what a prefix meant (s44 small 6): every bench script's parser is unetlab's Parser (one
+    error line, no prefixes) or says allow_abbrev=False."""
+    scripts = sorted((Path(__file__).resolve().parents[1] / "bench").glob("*.py"))
+    taking = []
+    for path in scripts:
+        for call in _parser_calls(path):
+            said = {k.arg: getattr(k.value, "value", None) for k in call.keywords}
+            if getattr(call.func, "attr", None) == "ArgumentParser" and said.get(
+                "allow_abbrev", True
+            ):
+                taking.append(path.name)
+    assert len([p for p in scripts if _parser_calls(p)]) >= 25
+    assert taking == []
+
+
+def test_a_bench_scripts_bad_flag_is_one_line(tmp_path):
+    """A prefix of a flag is refused in one line (argparse printed its usage block)."""
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "bench" / "bench_outline_fill.py"
+    out = subprocess.run(
+        [sys.executable, str(script), "--repeat", "1"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert out.returncode == 2
+    assert out.stderr.splitlines() == [
+        "bench_outline_fill.py: error: unrecognized arguments: --repeat 1: bench_outline_fill.py "
+        "has no such flag (see bench_outline_fill.py --help for those it has)"
+    ]
