@@ -85,3 +85,24 @@ def test_planning_without_a_data_folder_names_the_attribute():
 
     with pytest.raises(UnetlabError, match=r"in Python: cfg.data.root = 'path/to/data'"):
         plan_training(load_config(None, []))
+
+
+def test_the_calls_over_many_images_show_their_bar_by_default_as_fit(tmp_path, monkeypatch, capsys):
+    """fit's epoch bar was on by default, evaluate_model's and predict_folder's off (s44 small
+    7): a call over many images now shows its bar in a notebook unless progress=False; a call
+    on one image (predict_image, run in a loop of frames) stays quiet unless asked."""
+    from unetlab import evaluate_model, predict_image
+
+    data = write_blobs(tmp_path / "data", 2, size=32)
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # the text bar, on stderr
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    model.label_values = [0, 255]
+    capsys.readouterr()
+    predict_folder(model, data / "images", tmp_path / "out")
+    assert "files" in capsys.readouterr().err
+    evaluate_model(model, data)
+    assert "images" in capsys.readouterr().err
+    evaluate_model(model, data, progress=False)
+    predict_image(model, np.zeros((32, 32), np.uint8))
+    assert capsys.readouterr().err == ""

@@ -109,7 +109,7 @@ def evaluate_model(
     objects: bool | None = None,
     worst: int = 5,
     pairs: Iterable[Pair] | None = None,
-    progress: bool | Callable[[str], None] | None = None,
+    progress: bool | Callable[[str], None] | None = True,
     object_options=None,
     objects_3d: bool = False,
     pixel_size: float | None = None,
@@ -123,7 +123,9 @@ def evaluate_model(
     ``tta=``): how images are predicted; ``ignore_value`` (None: the training's),
     ``boundary_class``, ``connectivity``, ``objects``, ``worst``: as ``evaluate_predictions``'s;
     ``thresholds``: ISBI figures' best cut (``seed_threshold``: cells split first);
-    ``object_options`` None: the checkpoint's; ``progress``: True, or a function of a name;
+    ``object_options`` None: the checkpoint's; ``progress``: True (the default, as ``fit``'s:
+    a call over many images) for the images' bar where a person watches, False (or None) for
+    none, or a function of a name;
     ``objects_3d``: stacks in 3-D; ``axes``: of TIFFs recording none (None: the checkpoint's)."""
     check_axes(axes)  # before a checkpoint loads
     check_folders(**({"data_dir": data_dir} if pairs is None else {}))

@@ -586,7 +586,7 @@ def predict_folder(
     outputs: OutputOptions | None = None,
     *,
     group: Group = SOLO,
-    progress: bool | Callable[[str], None] = False,
+    progress: bool | Callable[[str], None] = True,
     clock: Callable[[torch.nn.Module], contextlib.AbstractContextManager] | None = None,
     notes: Callable[[torch.nn.Module, ObjectOptions | None], Sequence[str]] | None = None,
     failed: Callable[[str], None] | None = None,
@@ -607,8 +607,10 @@ def predict_folder(
     predicted, or whose outputs clash with another's (:func:`shared_outputs`), is listed in
     ``failed`` (its line passed to ``failed``, default a warning); the others are written.
     ``model`` may be a function that loads it, called once the folder is checked.
-    ``group``: processes sharing the work (:class:`_Run`); ``progress``: True for bars, or a
-    function called with each input's name; ``clock``: a context manager of the model around
+    ``group``: processes sharing the work (:class:`_Run`); ``progress``: True (the default,
+    as :func:`~unetlab.train.fitting.fit`'s: a call over many images) for bars where a person
+    watches (a terminal, a notebook), False for none, or a function called with each input's
+    name; ``clock``: a context manager of the model around
     each file's prediction, after an untimed warm-up; ``notes``: lines logged after the start
     line; ``report``: called with the result while the folder is held; ``root``: what the
     tables' ``path`` column is relative to (default: ``inputs`` where it is one folder)."""
