@@ -119,14 +119,12 @@ def evaluate_model(
 ) -> Report:
     """Predict each image of ``data_dir`` (or ``pairs``) with ``model`` (a net, a checkpoint's
     or package's path) and score it against its mask: a :class:`Report` (``source``: how).
-    ``options`` (a ``PredictOptions``), ``settings`` (its fields by name: ``tile_size=``,
-    ``tta=``): how images are predicted; ``ignore_value`` (None: the training's),
-    ``boundary_class``, ``connectivity``, ``objects``, ``worst``: as ``evaluate_predictions``'s;
-    ``thresholds``: ISBI figures' best cut (``seed_threshold``: cells split first);
-    ``object_options`` None: the checkpoint's; ``progress``: True (the default, as ``fit``'s:
-    a call over many images) for the images' bar where a person watches, False (or None) for
-    none, or a function of a name;
-    ``objects_3d``: stacks in 3-D; ``axes``: of TIFFs recording none (None: the checkpoint's)."""
+    ``options`` (a ``PredictOptions``), ``settings`` (its fields by name: ``tile_size=``, ``tta=``):
+    how images are predicted; ``ignore_value`` (None: the training's), ``boundary_class``,
+    ``connectivity``, ``objects``, ``worst``: as ``evaluate_predictions``'s; ``thresholds``: ISBI
+    figures' best cut (``seed_threshold``: cells split first); ``object_options`` None: the
+    checkpoint's; ``progress``: True (default: a bar, as ``fit``), False or a function of a name;
+    ``objects_3d``: in 3-D; ``axes``: of TIFFs recording none (None: the checkpoint's)."""
     check_axes(axes)  # before a checkpoint loads
     check_folders(**({"data_dir": data_dir} if pairs is None else {}))
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)

@@ -607,13 +607,11 @@ def predict_folder(
     predicted, or whose outputs clash with another's (:func:`shared_outputs`), is listed in
     ``failed`` (its line passed to ``failed``, default a warning); the others are written.
     ``model`` may be a function that loads it, called once the folder is checked.
-    ``group``: processes sharing the work (:class:`_Run`); ``progress``: True (the default,
-    as :func:`~unetlab.train.fitting.fit`'s: a call over many images) for bars where a person
-    watches (a terminal, a notebook), False for none, or a function called with each input's
-    name; ``clock``: a context manager of the model around
-    each file's prediction, after an untimed warm-up; ``notes``: lines logged after the start
-    line; ``report``: called with the result while the folder is held; ``root``: what the
-    tables' ``path`` column is relative to (default: ``inputs`` where it is one folder)."""
+    ``group``: processes sharing the work (:class:`_Run`); ``progress``: True (default, as
+    ``fit``'s) bars where a person watches, False none, or a function of each input's name;
+    ``clock``: a context manager of the model around each file's prediction, after an untimed
+    warm-up; ``notes``: lines logged after the start line; ``report``: called with the result
+    while the folder is held; ``root``: the tables' ``path`` base (``inputs`` if one folder)."""
     outputs, settings = OutputOptions.taken(outputs, settings)
     check_keywords(settings)  # before any file is found, the model loaded, the folder held
     check_axes(settings.get("axes")), check_source(model)  # not each file failed by them
