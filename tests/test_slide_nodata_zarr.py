@@ -1,7 +1,8 @@
 """``data.nodata`` on a Zarr / OME-Zarr input (always read window by window): a number
 leaves out the pixels that hold it in every band, as on a TIFF; ``auto`` leaves nothing out
 (a Zarr declares no nodata: its fill value is only what chunks not stored read as), and
-says so once where chunks are not stored (inference/slide_nodata.py)."""
+says so once where chunks are not stored (inference/slide_nodata.py; more in
+test_slide_zarr_gaps.py)."""
 
 import logging
 
@@ -53,10 +54,10 @@ def test_auto_leaves_nothing_out_of_a_zarr_and_says_its_unstored_chunks_once(
             predict_file(model, tmp_path / "m.ome.zarr", out, nodata=nodata, tile_size=32)
         labels[nodata] = tifffile.imread(out / "m.tif")
     assert np.array_equal(labels["auto"], labels["none"])  # every pixel is sample
-    said = [m for m in caplog.messages if "chunks are not stored" in m]
-    assert len(said) == 1, said  # once, though predicted twice with auto
-    assert said[0].startswith("m.ome.zarr: ") and "(they read as the fill value 0)" in said[0]
-    assert "unetlab predict --nodata 0 (Python: nodata=0;" in said[0]  # a fix the CLI takes
+    said = [m for m in caplog.messages if "chunks (within" in m]
+    assert len(said) == 1, said  # once, though predicted three times
+    assert said[0].startswith("m.ome.zarr: level 0 lacks ") and "fill value 0" in said[0]
+    assert "unetlab predict --nodata 0 (Python: nodata=0)" in said[0]  # a fix the CLI takes
 
 
 def test_a_zarr_with_every_chunk_stored_says_nothing(tmp_path, small_chunks, caplog):
@@ -64,5 +65,5 @@ def test_a_zarr_with_every_chunk_stored_says_nothing(tmp_path, small_chunks, cap
     _write_ome_zarr(tmp_path / "f.ome.zarr", image, 0.5)
     with caplog.at_level(logging.INFO):
         predict_file(_model(), tmp_path / "f.ome.zarr", tmp_path / "o", tile_size=32)
-    assert not [m for m in caplog.messages if "chunks are not stored" in m]
+    assert not [m for m in caplog.messages if "chunks (within" in m]
     assert _labels(tmp_path / "o", "f").shape == (40, 40)

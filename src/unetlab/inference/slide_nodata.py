@@ -30,6 +30,7 @@ from unetlab.data.nodata import (
 from unetlab.data.normalize import floored, raw_stats
 from unetlab.data.read_notes import note_left_out
 from unetlab.data.slides import is_zarr
+from unetlab.data.zarr_chunks import Unstored, unstored_chunks
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class SlideNodata:
         return [value, self.alpha]
 
 
-def slide_nodata(path: str | os.PathLike, setting, array=None) -> SlideNodata | None:
+def slide_nodata(path: str | os.PathLike, setting) -> SlideNodata | None:
     """What ``setting`` (``data.nodata``: auto, none or a number) leaves out of the large
     image at ``path``, or None: nothing (``none``; auto for a Zarr folder or a TIFF without
     the tag and alpha). A number leaves out the pixels equal to it in every band, alpha is
@@ -77,16 +78,14 @@ def slide_nodata(path: str | os.PathLike, setting, array=None) -> SlideNodata | 
     has no such key (its ``omero`` window is a display range), and a Zarr array's
     ``fill_value`` is only what its chunks not stored read as; writers leave out chunks
     that hold nothing but it (zarr-python's default), so real pixels of that value (dark
-    0s) are stored that way too. Every pixel of a Zarr is sample under auto; where
-    ``array`` (the Zarr array read) lacks chunks, one line per file says so and names the
-    number that leaves them out (:func:`unstored_line`)."""
+    0s) are stored that way too. Every pixel of a Zarr is sample under auto; where the
+    level read lacks chunks, :func:`say_unstored` says so."""
     setting = check_nodata("auto" if setting is None else setting)
     if setting == "none":
         return None
     if setting != "auto":
         return SlideNodata(float(setting))
     if is_zarr(Path(path)):
-        _say_unstored(Path(path), array)
         return None
     info = file_nodata(path)
     if info.value is None and info.alpha_channel is None:
@@ -94,36 +93,45 @@ def slide_nodata(path: str | os.PathLike, setting, array=None) -> SlideNodata | 
     return SlideNodata(info.value, info.alpha_channel)
 
 
-#: the Zarr inputs whose chunks not stored were said (once a process)
-_SAID: set[str] = set()
+#: the (Zarr input, level) pairs whose chunks not stored were said (once a process)
+_SAID: set[tuple[str, int]] = set()
 
 
-def _say_unstored(path: Path, array) -> None:
-    """:func:`unstored_line`, once a process for each Zarr (none without ``array``)."""
-    if array is None or str(path) in _SAID:
+def say_unstored(slide, nodata: SlideNodata | None) -> None:
+    """:func:`unstored_line` of a Zarr ``slide`` (the level read), once a process for each
+    file and level: a warning where its unstored chunks are predicted as pixels of the fill
+    value, one line where ``nodata`` leaves them out."""
+    key = (str(slide.path), slide.level)
+    if not is_zarr(slide.path) or key in _SAID:
         return
-    _SAID.add(str(path))
-    if (line := unstored_line(path, array)) is not None:
-        log.info("%s", line)
+    _SAID.add(key)
+    found = unstored_chunks(slide.array, slide.layout.axes)
+    if found is None:
+        return
+    window = np.full((1, 1, slide.layout.channels), found.fill, slide.dtype)
+    bad = None if nodata is None else nodata.invalid(window)
+    left_out = bad is not None and bool(bad.all())
+    say = log.info if left_out else log.warning
+    say("%s", unstored_line(slide.path, slide.level, found, left_out=left_out))
 
 
-def unstored_line(path: Path, array) -> str | None:
-    """One line where the Zarr ``array`` of ``path`` lacks chunks (they read as its
-    ``fill_value``): auto leaves nothing out of a Zarr; a number does. None where every
-    chunk is stored (or the store cannot say)."""
-    try:
-        stored, every = array.nchunks_initialized, array.nchunks
-        value = f"{float(array.fill_value):g}"
-    except (AttributeError, TypeError, ValueError, NotImplementedError):
-        return None
-    if stored >= every:
-        return None
+def unstored_line(path: Path, level: int, found: Unstored, *, left_out: bool) -> str:
+    """One line: ``found`` chunks of level ``level`` of the Zarr at ``path`` are not stored
+    and read as its fill value; ``left_out``: the nodata setting leaves them out, else they
+    are predicted as pixels of it (a partial copy's gap looks like a result)."""
+    value = found.fill_text
+    (r0, r1), (c0, c1) = found.rows, found.columns
+    head = (
+        f"{path.name}: level {level} lacks {found.missing} of {found.total} chunks (within "
+        f"rows {r0}-{r1}, columns {c0}-{c1}), which read as its fill value {value}"
+    )
+    if left_out:
+        return f"{head}: left out as nodata; if the Zarr was copied in part, copy it again"
     return (
-        f"{path.name}: {every - stored} of {every} chunks are not stored (they read as the "
-        f"fill value {value}); nodata auto leaves nothing out of a Zarr (it declares no "
-        f"nodata): unetlab predict --nodata {value} (Python: nodata={value}; training: "
-        f"data.nodata: {value}, which the checkpoint records) leaves out the pixels that hold "
-        "it in every band"
+        f"{head} and are predicted as pixels of {value}: if the Zarr was copied or converted "
+        f"in part, copy or convert it again; if it is sparse on purpose (fill value = "
+        f"background), unetlab predict --nodata {value} (Python: nodata={value}) leaves out "
+        f"its pixels of {value} in every band"
     )
 
 

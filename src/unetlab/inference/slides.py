@@ -112,6 +112,7 @@ from unetlab.inference.slide_nodata import (
     FilledPage,
     SlideNodata,
     from_record,
+    say_unstored,
     slide_nodata,
     stats_record,
     valid_stats,
@@ -664,7 +665,9 @@ class _SlideRun:
         ``record`` of what made them, the ``group``)."""
         path, group = how["path"], how["group"]
         options = _slide_options(model, slide, path, options, how["asked"])
-        nodata = slide_nodata(path, options.nodata, slide.array)  # no sample, or None
+        nodata = slide_nodata(path, options.nodata)  # no sample, or None
+        if group.is_main:  # a Zarr's chunks not stored (a partial copy?): one line
+            say_unstored(slide, nodata)
         made = dict(values=how["values"], record=how["record"], nodata=nodata is not None)
         specs = _specs(model, slide, outputs, **made)
         finals = _finals(out_dir, path, outputs.output_format)
