@@ -143,7 +143,7 @@ def dtype_fix(trained: str | None, dtype) -> str:
             f"{AS_INTEGER[trained]}; the command line: save the file as {trained})"
         )
     return (
-        f"to predict {dtype} images, train with {dtype} images (unetlab train --data on a "
+        f"train with {dtype} images (unetlab train --data on a "
         "folder of them; Python: fit with data.root there), or convert these to "
         f"{trained} as the training images were (Fiji: Image > Type, same display range)"
     )

@@ -272,10 +272,9 @@ def contrast_note(spec: dict, dtype, contrast: np.ndarray) -> tuple[str, str] | 
             else f"is above the whole range of {np.dtype(dtype).name} values"
         )
         return "dtype", (
-            f"the model's normalisation floor {shown} {units}, so it is not applied to "
-            f"{np.dtype(dtype).name} images: each is stretched by its own contrast (an empty "
-            "field among them is stretched too, and may show false objects)"
-            + _dtype_fix(trained, dtype)
+            f"the model's normalisation floor {shown} {units}, not applied to "
+            f"{np.dtype(dtype).name} images: each is stretched by its own contrast, and an "
+            "empty one may show false objects" + _dtype_fix(trained, dtype)
         )
     contrast = np.broadcast_to(np.asarray(contrast, np.float64), np.shape(floor) or (1,))
     if np.all(contrast <= STD_FLOOR):  # one value: no contrast to set against the floor

@@ -120,13 +120,16 @@ def say_appearance(
     return shift
 
 
-def say_streamed_appearance(model, image, mean: np.ndarray, *, name: str) -> Shift | None:
+def say_streamed_appearance(
+    model, image, mean: np.ndarray, *, name: str, dtype_said: bool = False
+) -> Shift | None:
     """:func:`say_appearance` of a streamed image (a slide's page) whose per-channel ``mean``
     its normalisation statistics hold: those of a ``per_image`` model (over the tissue for a
     tissue model) are the raw statistics the record holds. A model normalised otherwise is not
-    checked here: its raw mean would cost a second read of the whole slide."""
+    checked here: its raw mean would cost a second read of the whole slide. ``dtype_said``:
+    the floor's line names the page's other dtype (as :func:`say_appearance`)."""
     spec = getattr(model, "normalization", None) or {}
     if spec.get("mode") != "per_image":
         return None
     record = getattr(model, "appearance", None)
-    return say_appearance(record, spec, image, name=name, mean=mean)
+    return say_appearance(record, spec, image, name=name, mean=mean, dtype_said=dtype_said)

@@ -1166,7 +1166,8 @@ def _predict_page(model, run: _SlideRun, p: int, rows: tuple, arrays, done, valu
     page, image, stats, fill, note = got
     done.keep_stats(stats if nodata is None else stats_record(stats, fill))
     if tiles["main"] and (nodata is None or fill is not None):  # said once, not by each band
-        say_streamed_appearance(model, image, stats[0], name=str(slide.path))
+        said = note is not None and note[0] == "dtype"  # its line names the dtype already
+        say_streamed_appearance(model, image, stats[0], name=str(slide.path), dtype_said=said)
         name = (
             str(slide.path) if slide.shape[0] == 1 else f"{slide.path} {_page_axes(slide).label(p)}"
         )

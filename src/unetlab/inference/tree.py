@@ -30,6 +30,7 @@ from unetlab.inference.folders import (
     folder_inputs,
     predict_folder,
 )
+from unetlab.inference.predict import floor_run
 from unetlab.inference.records import OutputOptions
 from unetlab.manifest import MANIFEST
 
@@ -204,16 +205,17 @@ def predict_tree(
         outputs = OutputOptions.of(outputs, summary=True)
     model = _once(model)
     results: dict[Path, FolderPrediction] = {}
-    for at, (rel, files) in enumerate(folders):
-        told = {} if report is None else {"report": lambda r, rel=rel: report(rel, r)}
-        each = dict(root=root, **told, **_as_is(files, settings))
-        try:
-            results[rel] = predict_folder(model, files, Path(out_dir) / rel, outputs, **each)
-        except (KeyboardInterrupt, DiskFullError) as exc:  # the tree's stop, not the folder's
-            exc.tree_stop = TreeStop(Path(root), Path(out_dir), folders, at, results)
-            raise
-        except OutputError as exc:  # this folder's outputs refused: the other folders go on
-            results[rel] = _refused(Path(root) / rel, exc, settings)
+    with floor_run():  # the floor's lines once for the tree, not each folder
+        for at, (rel, files) in enumerate(folders):
+            told = {} if report is None else {"report": lambda r, rel=rel: report(rel, r)}
+            each = dict(root=root, **told, **_as_is(files, settings))
+            try:
+                results[rel] = predict_folder(model, files, Path(out_dir) / rel, outputs, **each)
+            except (KeyboardInterrupt, DiskFullError) as exc:  # the tree's stop, not a folder's
+                exc.tree_stop = TreeStop(Path(root), Path(out_dir), folders, at, results)
+                raise
+            except OutputError as exc:  # this folder's outputs refused: the others go on
+                results[rel] = _refused(Path(root) / rel, exc, settings)
     return results
 
 
