@@ -445,9 +445,8 @@ def stated_fit(path: str | os.PathLike, stated: str, axes: str) -> str | None:
     if _kinds(stated) == _kinds(axes):
         return None
     raise ImageReadError(
-        f"{path}: the file says its axes are {stated}, the model was trained on {axes} "
-        f"(data.axes): give --axes {axes} to read it as the model was trained, or --axes "
-        f"{stated} to read it as the file says"
+        f"{path}: the file says its axes are {stated}, the model was trained on {axes}: "
+        f"give --axes {axes} (as trained) or --axes {stated} (as the file says)"
     )
 
 
