@@ -176,3 +176,38 @@ def test_an_ome_tiff_of_bio_formats_that_says_cyx_is_its_word(tmp_path):
     _bio_formats(tmp_path / "b.ome.tif", _zeros((3, H, W)), "CYX")
     with pytest.raises(ImageReadError, match="says its axes are CYX, the model was trained on ZYX"):
         trained_file_axes(tmp_path / "b.ome.tif", "ZYX")
+
+
+def _fiji_composite(path, channels: int = 3) -> None:
+    """``channels`` pages as Fiji saves a composite (Image > Color > Make Composite): its own
+    ImageJ version, ``channels=N``, ``mode=composite``, no hyperstack line."""
+    said = f"ImageJ=1.54f\nimages={channels}\nchannels={channels}\nmode=composite\nloop=false\n"
+    with tifffile.TiffWriter(path) as tif:
+        for i, page in enumerate(_zeros((channels, H, W))):
+            tif.write(page, description=said if i == 0 else None, metadata=None, contiguous=True)
+
+
+@pytest.mark.parametrize("mode", ["composite", "color"])
+def test_an_imagej_composite_states_its_channels(tmp_path, mode):
+    """ImageJ's composite or colour mode shows each page as a channel (a LUT each): the
+    file's word, as a hyperstack's slices are; tifffile's grayscale (its default) is not."""
+    said = {"axes": "CYX", "mode": mode}
+    tifffile.imwrite(tmp_path / "c.tif", _zeros((3, H, W)), imagej=True, metadata=said)
+    with pytest.raises(ImageReadError, match="says its axes are CYX, the model was trained on ZYX"):
+        trained_file_axes(tmp_path / "c.tif", "ZYX")
+    assert trained_file_axes(tmp_path / "c.tif", "YXC") is None  # channels: read as it says
+    assert trained_file_axes(tmp_path / "c.tif", "CYX") == "CYX"
+    grey = {"axes": "CYX", "mode": "grayscale"}
+    tifffile.imwrite(tmp_path / "g.tif", _zeros((3, H, W)), imagej=True, metadata=grey)
+    assert trained_file_axes(tmp_path / "g.tif", "ZYX") == "ZYX"  # tifffile's guess: nothing
+
+
+def test_a_fiji_composite_and_a_4d_one_state_their_channels(tmp_path):
+    _fiji_composite(tmp_path / "f.tif")
+    with tifffile.TiffFile(tmp_path / "f.tif") as tif:
+        assert tif.series[0].axes == "CYX" and not tif.imagej_metadata.get("hyperstack")
+    with pytest.raises(ImageReadError, match="says its axes are CYX, the model was trained on TYX"):
+        trained_file_axes(tmp_path / "f.tif", "TYX")
+    said = {"axes": "ZCYX", "mode": "composite"}  # tifffile's guess for 4 axes, but composite
+    tifffile.imwrite(tmp_path / "z.tif", _zeros((2, 3, H, W)), imagej=True, metadata=said)
+    assert trained_file_axes(tmp_path / "z.tif", "CZYX") is None  # read as its ZCYX

@@ -34,12 +34,14 @@ def states_axes(tif, axes: str) -> bool:
     only tifffile's guess for an array given none (:func:`guessed_by_tifffile`). Not
     ImageJ's channels alone (``channels=5``: what tifffile writes for a stack given no
     axes), a plain ImageJ stack (Fiji calls any stack's pages slices, a movie's too), nor a
-    file of no axes metadata (tifffile's Q or I pages)."""
+    file of no axes metadata (tifffile's Q or I pages). An ImageJ composite (or colour
+    mode) states its channels, as Fiji shows them (:func:`_composite`)."""
     if tif.is_ome:
         return not guessed_by_tifffile(tif, axes)
     if tif.is_imagej:
-        hyper = bool((tif.imagej_metadata or {}).get("hyperstack"))
-        return hyper and bool(set(axes) - set("CYXS")) and not guessed_by_tifffile(tif, axes)
+        meta = tif.imagej_metadata or {}
+        planes = bool(meta.get("hyperstack")) and bool(set(axes) - set("CYXS"))
+        return (planes or _composite(meta, axes)) and not guessed_by_tifffile(tif, axes)
     shaped = tif.shaped_metadata if tif.is_shaped else None
     return bool(shaped) and "axes" in shaped[0]
 
@@ -82,4 +84,12 @@ def _ome_names(xml: str, image: int, axes: str) -> bool:
 def _imagej_names(meta: dict, axes: str) -> bool:
     """Whether ImageJ metadata ``meta`` name what one of ``axes`` holds."""
     said = {"C": bool(meta.get("Labels")), "Z": "spacing" in meta, "T": "finterval" in meta}
-    return any(said.get(a, False) for a in axes)
+    return _composite(meta, axes) or any(said.get(a, False) for a in axes)
+
+
+def _composite(meta: dict, axes: str) -> bool:
+    """Whether ImageJ metadata ``meta`` show the C of ``axes`` as channels: Fiji's composite
+    or colour mode (``mode=composite``, ``mode=color``: a LUT per channel) of ``channels=N``;
+    ``mode=grayscale``, which tifffile writes for an array given no mode, says nothing."""
+    mode = str(meta.get("mode", "")).lower()
+    return "C" in axes and mode in ("composite", "color") and int(meta.get("channels", 1)) > 1
