@@ -29,19 +29,29 @@ def _lines_said_here(monkeypatch):
     monkeypatch.setattr(unetlab.data.read_notes, "_said", set())
 
 
+#: what a microscope's OME-TIFF or Fiji's hyperstack records of its planes: their Z step or
+#: time step (tifffile's axes alone, ZYX or TYX, are also what it writes for a (3, 1, H, W)
+#: array given none: they say planes, not which)
+_OME_STEP = {"Z": {"PhysicalSizeZ": 0.5}, "T": {"TimeIncrement": 60.0}}
+_IMAGEJ_STEP = {"Z": {"spacing": 0.5}, "T": {"finterval": 60.0}}
+
+
 def _stack(path, axes: str | None, *, imagej: bool = False, pages: int = 3) -> None:
-    """``pages`` grey pages saved as OME (``axes``; by Bio-Formats where they are what
-    tifffile guesses for none, CYX: tifffile's own would state nothing), ImageJ
-    (``imagej``) or bare (None)."""
+    """``pages`` grey pages saved as OME (``axes``, with their Z or time step; by Bio-Formats
+    where they are what tifffile guesses for none, CYX: tifffile's own would state
+    nothing), ImageJ (``imagej``, with the step) or bare (None)."""
     stack = np.random.default_rng(0).integers(0, 255, (pages, H, W), dtype=np.uint8)
+    step = (_IMAGEJ_STEP if imagej else _OME_STEP).get((axes or "C")[0], {})
     if imagej:
-        tifffile.imwrite(path, stack, imagej=True, metadata={"axes": axes} if axes else {})
+        said = {"axes": axes, **step} if axes else {}
+        tifffile.imwrite(path, stack, imagej=True, metadata=said)
     elif axes is None:
         tifffile.imwrite(path, stack, photometric="minisblack")
     elif axes == "CYX":
         _bio_formats(path, stack, axes)
     else:
-        tifffile.imwrite(path, stack, photometric="minisblack", metadata={"axes": axes})
+        said = {"axes": axes, **step}
+        tifffile.imwrite(path, stack, photometric="minisblack", metadata=said)
 
 
 def _bio_formats(path, stack, axes: str) -> None:
@@ -211,3 +221,24 @@ def test_a_fiji_composite_and_a_4d_one_state_their_channels(tmp_path):
     said = {"axes": "ZCYX", "mode": "composite"}  # tifffile's guess for 4 axes, but composite
     tifffile.imwrite(tmp_path / "z.tif", _zeros((2, 3, H, W)), imagej=True, metadata=said)
     assert trained_file_axes(tmp_path / "z.tif", "CZYX") is None  # read as its ZCYX
+
+
+@pytest.mark.parametrize("imagej", [False, True])
+def test_a_guess_with_an_axis_of_size_1_left_out_says_planes_not_which(tmp_path, imagej):
+    """A (5, 1, H, W) array saved as x.ome.tif (or imagej=True) given no axes: tifffile
+    guesses ZCYX and reads ZYX, its C of 1 left out (the same file as one given axes='ZYX').
+    It was the file's word: a TYX model read it as Z planes. It says they are planes, not
+    which: the checkpoint's T; a CYX model's channels still clash; an axis of another kind
+    at a place (TCYX for CZYX) is read as the file says."""
+    path = tmp_path / ("s.tif" if imagej else "s.ome.tif")
+    save = {"imagej": True} if imagej else {}
+    tifffile.imwrite(path, _zeros((5, 1, H, W)), **save)
+    assert _axes(path) == "ZYX"
+    assert trained_file_axes(path, "TYX") == "TYX"
+    assert _axes(predict_file(_net("TYX"), path, tmp_path / "o")[-1]) == "TYX"
+    with pytest.raises(ImageReadError, match="says its axes are ZYX, the model was trained on CYX"):
+        trained_file_axes(path, "CYX")
+    tifffile.imwrite(path, _zeros((4, 1, 2, H, W)), **save)  # TZCYX, its Z of 1 left out
+    assert _axes(path) == "TCYX"
+    assert trained_file_axes(path, "ZCYX") == "ZCYX"
+    assert trained_file_axes(path, "CZYX") is None  # C at another place: as the file says

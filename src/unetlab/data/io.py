@@ -43,7 +43,7 @@ from unetlab.data.orientation import (
 from unetlab.data.png_depth import deep_colour, deep_pixels
 from unetlab.data.positions import every_position_read, reading, series_of
 from unetlab.data.read_notes import note_transparent, note_turned
-from unetlab.data.stated_axes import states_axes
+from unetlab.data.stated_axes import planes_guessed, states_axes
 from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import TIFF_SUFFIXES, open_tiff, tiff_file
 from unetlab.errors import ImageReadError, UnetlabError, first_line
@@ -418,14 +418,22 @@ def trained_file_axes(path: str | os.PathLike, axes: str | None) -> str | None:
         with _decoding(path):
             found = tiff_axes(tif, series_of(tif))
             stated = states_axes(tif, found.axes)
+            loose = stated and planes_guessed(tif, found.axes)
     finally:
         close()
     if len(found.axes) != len(axes):
         return None
+    if loose and _kinds_at(found.axes) == _kinds_at(axes):  # Z or T: the checkpoint's word
+        return axes
     samples = "S" in found.axes and not _planes_are_pages(found, colour_planes=False)
     if samples and axes.upper()[found.axes.index("S")] not in "CS":
         return None
     return stated_fit(path, found.axes, axes) if stated else axes
+
+
+def _kinds_at(axes: str) -> str:
+    """What each of ``axes`` is, in their order: ``P`` a plane's, ``C`` channels, Y, X."""
+    return "".join("P" if a in "TZQ" else "C" if a in "CS" else a for a in axes.upper())
 
 
 def _kinds(axes: str) -> list[str]:

@@ -8,7 +8,10 @@ ZYX, not refuse every file as channels. An OME-TIFF of another writer (Bio-Forma
 a microscope), one of tifffile's whose axes differ from its guess, or one whose metadata
 name what the guess's axes hold (channel names, a Z step, a time step) is the file's word.
 A tifffile file given exactly its guess (``axes='CYX'`` for 5 pages) cannot be told from
-one given none: it reads as stating nothing, as files did before they were asked.
+one given none: it reads as stating nothing, as files did before they were asked. Nor can
+the guess with its axes of size 1 left out (a (5, 1, H, W) array: ZCYX, read as ZYX) be
+told from ``axes='ZYX'``: such axes say which are planes, not which planes
+(:func:`planes_guessed`; the checkpoint's T or Z where it reads each axis as the same kind).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import re
 from unetlab.data import ome_xml
 from unetlab.data.positions import image_of
 
-__all__ = ["states_axes", "tifffile_guess"]
+__all__ = ["planes_guessed", "states_axes", "tifffile_guess"]
 
 #: the ImageJ version tifffile writes into every ImageJ TIFF it saves (Fiji writes its own)
 TIFFFILE_IMAGEJ = "1.11a"
@@ -59,8 +62,24 @@ def guessed_by_tifffile(tif, axes: str) -> bool:
     """Whether an OME or ImageJ TIFF's series ``axes`` are what tifffile wrote for an array
     given none (:func:`tifffile_guess`), with nothing in its metadata naming what one of
     them holds: no channel names (C), Z step (Z), time step (T)."""
-    if axes != tifffile_guess(axes):
-        return False
+    return axes == tifffile_guess(axes) and _written_bare(tif, axes)
+
+
+def planes_guessed(tif, axes: str) -> bool:
+    """Whether an OME or ImageJ TIFF's series ``axes`` are tifffile's guess for an array
+    given none with axes of size 1 left out (a (5, 1, H, W) array: ZCYX, read as ZYX; TYX of
+    (5, 1, 1, H, W)), with nothing naming what they hold: they say which axes are planes,
+    not which planes (Z or T). tifffile writes the same file for an array given those axes
+    (``axes='ZYX'``, no Z step)."""
+    core = next((c for c in ("YXS", "SYX") if axes.endswith(c)), "YX")
+    before = axes[: len(axes) - len(core)]
+    in_order = all(a in "TZC" for a in before) and list(before) == sorted(before, key="TZC".find)
+    return bool(before) and in_order and _written_bare(tif, axes)
+
+
+def _written_bare(tif, axes: str) -> bool:
+    """Whether tifffile wrote an OME or ImageJ TIFF (its OME Creator, its ImageJ version) of
+    ``axes`` with nothing in its metadata naming what one of them holds."""
     if tif.is_ome:
         xml = tif.ome_metadata or ""
         return bool(_BY_TIFFFILE.search(xml[:4096])) and not _ome_names(xml, image_of(tif), axes)
