@@ -242,3 +242,26 @@ def test_a_guess_with_an_axis_of_size_1_left_out_says_planes_not_which(tmp_path,
     assert _axes(path) == "TCYX"
     assert trained_file_axes(path, "ZCYX") == "ZCYX"
     assert trained_file_axes(path, "CZYX") is None  # C at another place: as the file says
+
+
+def test_a_file_of_other_axes_and_no_channels_is_refused_for_a_c_model(tmp_path, caplog):
+    """A 3-channel CYX model given a TZYX OME-TIFF (or a grey plane) read each plane's grey
+    into its 3 stains with a warning only: refused in one line naming both axes and the
+    fixes; given, its axes are the user's word. A ZCYX file of 3 channels is read as it is."""
+    tifffile.imwrite(tmp_path / "t.ome.tif", _zeros((2, 3, H, W)), metadata={"axes": "TZYX"})
+    with pytest.raises(ImageReadError) as caught:
+        predict_file(_net("CYX", 3), tmp_path / "t.ome.tif", tmp_path / "o")
+    assert str(caught.value) == (
+        f"{tmp_path / 't.ome.tif'}: the file's axes are TZYX, no channels; the model was "
+        "trained on CYX, 3 channels: give --axes CZYX if its T holds them or --axes TZYX to "
+        "repeat its grey into each, or convert it to 3 channels"
+    )
+    given = predict_file(_net("CYX", 3), tmp_path / "t.ome.tif", tmp_path / "g", axes="TZYX")
+    assert _axes(given[-1]) == "TZYX"
+    tifffile.imwrite(tmp_path / "p.tif", _zeros((H, W)))
+    with pytest.raises(ImageReadError, match=r"axes are YX, no channels; .* CZYX, 2 channels: "):
+        predict_file(_net("CZYX", 2), tmp_path / "p.tif", tmp_path / "o")
+    said = {"axes": "ZCYX", "PhysicalSizeZ": 1.0}
+    tifffile.imwrite(tmp_path / "c.ome.tif", _zeros((2, 3, H, W)), metadata=said)
+    assert predict_file(_net("CYX", 3), tmp_path / "c.ome.tif", tmp_path / "o")
+    assert predict_file(_net("ZYX"), tmp_path / "t.ome.tif", tmp_path / "z")  # planes: as is

@@ -403,13 +403,16 @@ def file_axes(path: str | os.PathLike, axes: str | None) -> str | None:
     return axes if Path(path).suffix.lower() in TIFF_SUFFIXES else None
 
 
-def trained_file_axes(path: str | os.PathLike, axes: str | None) -> str | None:
+def trained_file_axes(
+    path: str | os.PathLike, axes: str | None, *, channels: int = 1
+) -> str | None:
     """``axes`` a checkpoint trained with (``data.axes``) for ``path`` where it is a TIFF of
     as many axes, whose pixels' samples (RGB) they name where it has them; None otherwise, read
     as it is, as without the checkpoint: a plane or a 4-D hyperstack for a ZYX model, an RGB
     TIFF for a grey one, a PNG (they would be refused naming an --axes never given). A TIFF
     that states its own axes is read as they say, or refused where they cannot be these
-    (:func:`stated_fit`)."""
+    (:func:`stated_fit`). One of other axes and no channels for a model of ``channels`` > 1
+    whose axes have C is refused (:func:`refuse_channelless`)."""
     if file_axes(path, axes) is None:
         return None
     with _decoding(path):
@@ -422,13 +425,29 @@ def trained_file_axes(path: str | os.PathLike, axes: str | None) -> str | None:
     finally:
         close()
     if len(found.axes) != len(axes):
-        return None
+        return refuse_channelless(path, found.axes, axes, channels)
     if loose and _kinds_at(found.axes) == _kinds_at(axes):  # Z or T: the checkpoint's word
         return axes
     samples = "S" in found.axes and not _planes_are_pages(found, colour_planes=False)
     if samples and axes.upper()[found.axes.index("S")] not in "CS":
         return None
     return stated_fit(path, found.axes, axes) if stated else axes
+
+
+def refuse_channelless(path: str | os.PathLike, found: str, axes: str, channels: int) -> None:
+    """ImageReadError in one line for a TIFF of axes ``found`` (not as many as the model's
+    ``axes``) and no channels where the model takes ``channels`` > 1 of a C axis: its grey
+    was repeated into them (3) with a warning, planes of a fluorescence model's stains;
+    None (read as it is) for others: channels of the model's (ZCYX for CYX: its planes')."""
+    if channels < 2 or "C" not in axes.upper() or set(found) & set("CS"):
+        return None
+    fixes = [f"--axes C{found[1:]} if its {found[0]} holds them"] if found[0] not in "YX" else []
+    fixes += [f"--axes {found} to repeat its grey into each"] if channels == 3 else []
+    given = f"give {' or '.join(fixes)}, or " if fixes else ""
+    raise ImageReadError(
+        f"{path}: the file's axes are {found}, no channels; the model was trained on {axes}, "
+        f"{channels} channels: {given}convert it to {channels} channels"
+    )
 
 
 def _kinds_at(axes: str) -> str:

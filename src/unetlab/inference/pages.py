@@ -56,7 +56,8 @@ def file_read_axes(
     :func:`~unetlab.data.io.trained_file_axes`)."""
     if axes is not None:
         return axes
-    if (found := trained_file_axes(path, trained_axes(model))) is not None and say:
+    channels = getattr(model, "in_channels", 1)
+    if (found := trained_file_axes(path, trained_axes(model), channels=channels)) and say:
         say_trained_axes(found)
     return found
 
