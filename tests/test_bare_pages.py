@@ -151,3 +151,18 @@ def test_evaluate_says_a_grey_image_s_channel_repeated_once_not_once_a_page(tmp_
     assert len(report.images) == 3
     said = [r for r in caplog.records if "its channel is repeated" in r.getMessage()]
     assert len(said) == 1 and "c.tif" in said[0].getMessage()
+
+
+@pytest.mark.parametrize("shape", [(5, 1), (2, 3)])
+def test_the_axes_a_4d_bare_stack_s_warning_names_fit_it(tmp_path, caplog, shape):
+    """A (5, 1, Y, X) or (T, Z, Y, X) array saved without axes (napari's or tifffile's plain
+    save: QQYX; (2, 3, ...) 8-bit: QSYX) is read as planes, and the warning named --axes CYX
+    and TYX, which it refuses ('names 3 axes, but the file's image has 4'): it names 4."""
+    rng = np.random.default_rng(0)
+    tifffile.imwrite(tmp_path / "s.tif", rng.integers(0, 255, (*shape, 24, 32), dtype=np.uint8))
+    net = UNet(1, 2, depth=2, base_channels=2).eval()
+    with caplog.at_level(logging.WARNING):
+        predict_file(net, tmp_path / "s.tif", tmp_path / "o")
+    said = [r.getMessage() for r in caplog.records if "no axis metadata" in r.getMessage()]
+    assert len(said) == 1 and "--axes CZYX" in said[0] and "--axes TZYX" in said[0], said
+    assert predict_file(net, tmp_path / "s.tif", tmp_path / "t", axes="TZYX")  # it fits

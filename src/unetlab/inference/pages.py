@@ -85,9 +85,9 @@ def read_pages(
     else:
         if colour_planes and stack.shape[0] == 1 and bare_planes(path):
             say_channels(path.name, stack.shape[-1], model_channels)
-        stack, page_axes = guess_pages(
-            path.name, stack, read_page_axes(path, len(stack)), model_channels
-        )
+        found = read_page_axes(path, len(stack))
+        rank = page_rank(path) if found.letters == "Q" else 3
+        stack, page_axes = guess_pages(path.name, stack, found, model_channels, rank=rank)
     pages = stack.shape[0]
     if channel and stack.ndim == 3 and pages > 1:
         raise UnetlabError(
@@ -98,43 +98,62 @@ def read_pages(
     return stack, page_axes
 
 
+def page_rank(path: Path) -> int:
+    """How many axes the TIFF ``path``'s image has, as ``--axes`` names them (4 for a (T, Z,
+    Y, X) array napari or tifffile saves without axes: QQYX, or QSYX where it takes 3 planes
+    for RGB); 3 for pages of colour pixels (its lines' examples as they were)."""
+    with open_tiff(path) as tif:
+        axes = series_of(tif).axes
+    return 3 if axes.endswith("S") else len(axes)
+
+
+def fitted(axes: str, rank: int) -> str:
+    """``axes`` of one page axis (CYX, ZYX, TYX) as the example for a file of ``rank`` axes,
+    one letter per axis (``--axes`` of fewer is refused): its first, then planes (CZYX, TZYX,
+    ZTYX for 4)."""
+    more = [a for a in "ZTQ" if a != axes[0]][: max(rank - 3, 0)]
+    return axes[0] + "".join(more) + axes[1:]
+
+
 def guess_pages(
-    name: str, stack: np.ndarray, axes: PageAxes, model_channels: int
+    name: str, stack: np.ndarray, axes: PageAxes, model_channels: int, *, rank: int = 3
 ) -> tuple[np.ndarray, PageAxes]:
     """``stack`` and its ``axes`` as the model that reads them takes pages the file gives no
     meaning (``axes.letters`` "Q"): grey pages as many as the model's channels (> 1) are
     its channels, one image (a 3-channel picture stored as 3 pages), said; other such pages
-    are planes (:func:`say_no_axes`). A file that records its axes is read as it says."""
+    are planes (:func:`say_no_axes`). A file that records its axes is read as it says.
+    ``rank``: the file's axes, which the ``--axes`` the lines name have as many of."""
     if axes.letters != "Q":
         return stack, axes
     pages = stack.shape[0]
     if stack.ndim == 3 and pages == model_channels:
-        say_channels(name, pages, model_channels)
+        say_channels(name, pages, model_channels, rank=rank)
         return np.moveaxis(stack, 0, -1)[None], PageAxes()
-    say_no_axes(name, pages)
+    say_no_axes(name, pages, rank=rank)
     return stack, axes
 
 
-def say_channels(name: str, pages: int, model_channels: int) -> None:
+def say_channels(name: str, pages: int, model_channels: int, *, rank: int = 3) -> None:
     """The line for ``pages`` planes that record no axes read as the channels of one image,
-    as many as the model reads (``model_channels``)."""
+    as many as the model reads (``model_channels``; ``rank``: the file's axes)."""
+    planes, times = (axes_fix(fitted(a, rank)) for a in ("ZYX", "TYX"))
     log.warning(
         "%s: %d pages and no axis metadata: read as the %d channels of one image, as the model "
         "reads %d; if they are planes (a Z stack) give %s, time points %s",
-        *(name, pages, pages, model_channels, axes_fix("ZYX"), axes_fix("TYX")),
+        *(name, pages, pages, model_channels, planes, times),
     )
 
 
-def say_no_axes(name: str, pages: int, *, streamed: bool = False) -> None:
+def say_no_axes(name: str, pages: int, *, streamed: bool = False, rank: int = 3) -> None:
     """The warning for a file of ``pages`` pages that records no axes, read as planes; one
     ``streamed`` (read window by window, where --axes only says what the pages are) says to
-    save its axes for channels."""
+    save its axes for channels. ``rank``: the file's axes, as many as the --axes named."""
+    channels, times = (axes_fix(fitted(a, rank)) for a in ("CYX", "TYX"))
     fix = (
         "save the file with its axes (tifffile.imwrite(..., metadata={'axes': 'CYX'})): a "
-        f"large image read window by window takes them as its file says; time points "
-        f"{axes_fix('TYX')}"
+        f"large image read window by window takes them as its file says; time points {times}"
         if streamed
-        else f"give {axes_fix('CYX')}, time points {axes_fix('TYX')}"
+        else f"give {channels}, time points {times}"
     )
     log.warning(
         "%s: %d pages and no axis metadata: read as %d planes (a Z stack); if they are channels %s",
