@@ -4,7 +4,9 @@ Eleven classes of very unequal frequency (road, sidewalk, building, wall, vegeta
 car, pole, sign, person, terrain) on RGB images of 256x512, with grey PNG masks of class
 values 0..10 and 255 (void) at the image borders, in train/, val/ and test/ folders of
 images/ + masks/, and ``class_names.txt``. With ``--color`` the masks are RGB colours and a
-``class_colors.txt`` table (``R G B name``) is written instead of the names. A command over
+``class_colors.txt`` table (``R G B name``) is written instead of the names. Both train as
+they are (``unetlab train --data ROOT``: the plan reads the grey masks' 255 as void beside
+the 11 names, the table's black is named void). A command over
 ``unetlab.data.scenes.write_scene_folders`` (kind ``road``, void ``border``).
 
     python3 bench/road_scenes.py /tmp/audit/roads [--color] [--n 24] [--size 256 512]

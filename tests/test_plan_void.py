@@ -55,17 +55,46 @@ def _facts(*masks, instances=None):
 
 
 def test_255_beside_named_classes_is_refused_naming_the_fix(tmp_path):
+    """Names that are no 0..N-1 (or no plan to read 255 as void): one line with the fix."""
+    from unetlab.plan import check_training_data
+
     root = _write(tmp_path / "d", names=["road", "sky", "car"])
-    with pytest.raises(DatasetError) as caught:
-        _plan(root)
-    line = str(caught.value)
-    assert "mask value 255" in line and "has no name beside the classes 0-2" in line
-    assert "--set data.ignore_value=255" in line and "data.label_values=[0,1,2,255]" in line
-    assert "would train as one more class (index 3)" in line
+    odd = "data.class_names={0: road, 1: sky, 2: car, 7: kerb}"  # not 0..N-1: no auto void
+    for refused in (lambda: _plan(root, odd), lambda: check_training_data(_cfg(root))):
+        with pytest.raises(DatasetError) as caught:
+            refused()
+        line = str(caught.value)
+        assert "mask value 255" in line and "has no name beside the classes 0-2" in line
+        assert "--set data.ignore_value=255" in line and "data.label_values=[0,1,2,255]" in line
+        assert "would train as one more class (index 3)" in line
     assert _void_notes(_plan(root, "data.ignore_value=255")) == []  # the fix
     assert _void_notes(_plan(root, "data.label_values=[0,1,2,255]")) == []  # a class: said so
     named = "data.class_names={0: road, 1: sky, 2: car, 255: kerb}"
     assert _void_notes(_plan(root, named)) == []  # 255 named: a class
+
+
+def test_255_beside_classes_named_0_to_n_is_void_by_the_plan_with_its_reason(tmp_path):
+    """class_names.txt of N lines and masks of 0..N-1 and 255 only: 255 is void beyond doubt,
+    planned as data.ignore_value=255 with why and how to read it as a class (it was refused
+    until --set data.ignore_value=255 by hand: bench/road_scenes.py's default set)."""
+    root = _write(tmp_path / "d", names=["road", "sky", "car"])
+    cfg, plan = plan_training(_cfg(root), set())
+    assert plan.lines()[0] == (
+        "data.ignore_value = 255: mask value 255 (3.3% of the pixels) has no name beside the "
+        "classes 0-2 the data set names: void (Cityscapes, VOC, mmseg), counted nowhere; if it "
+        "is a class, --set 'data.label_values=[0,1,2,255]' and name it"
+    )
+    assert cfg.data.ignore_value == 255 and _void_notes(plan) == []
+    assert set(plan.fingerprint["class_fractions"]) == {0, 1, 2}  # measured without 255
+    mine = _cfg(root, "data.ignore_value=null")
+    with pytest.raises(DatasetError, match="--set data.ignore_value=255"):
+        plan_training(mine, {"data.ignore_value"})  # the user's null: not planned over
+    five = _cfg(root, "data.class_names={0: road, 1: sky, 2: car, 3: bus, 4: kerb}")
+    assert plan_training(five, set())[0].data.ignore_value == 255  # classes 3, 4 in no mask
+
+
+def _cfg(root, *overrides):
+    return load_config(None, [f"data.root={root}", "model.depth=2", *overrides])
 
 
 def test_255_beside_unnamed_classes_is_a_warning_with_its_share_and_outlines(tmp_path):

@@ -24,7 +24,14 @@ from unetlab.data.fingerprint import (
     too_small,
 )
 from unetlab.data.pairs import PairReader, problems_error
-from unetlab.data.void import VOID, border_share, void_beside_classes, void_line
+from unetlab.data.void import (
+    VOID,
+    VoidBeside,
+    border_share,
+    percent,
+    void_beside_classes,
+    void_line,
+)
 from unetlab.plan.geometry import Geometry
 from unetlab.plan.record import show
 
@@ -159,6 +166,30 @@ def _void(fp: Fingerprint, cfg: Config):
     if d.ignore_value is not None or d.label_values is not None:
         return None
     return None if VOID in declared_names(cfg) else void_beside_classes(fp.pairs)
+
+
+def auto_void(fp: Fingerprint, cfg: Config, explicit: set[str]) -> VoidBeside | None:
+    """The void that needs no setting: the data set names N classes as values 0..N-1
+    (``class_names.txt`` of N lines, ``data.class_names``) and the masks hold those values and
+    255 only, which no name names (Cityscapes' trainIds, mmseg's sets); None where
+    ``data.ignore_value`` is the user's or :func:`void_problems` would not speak."""
+    found = None if "data.ignore_value" in explicit else _void(fp, cfg)
+    names = sorted(declared_names(cfg))
+    if found is None or names != list(range(len(names))) or not set(found.values) <= set(names):
+        return None
+    return found
+
+
+def auto_void_reason(found: VoidBeside) -> str:
+    """The plan's reason for ``data.ignore_value = 255`` (:func:`auto_void`), with the keys
+    that read 255 otherwise."""
+    values = ",".join(map(str, [*found.values, VOID]))
+    as_class = shlex.quote(f"data.label_values=[{values}]")  # no glob
+    return (
+        f"mask value {VOID} ({percent(found.share)} of the pixels) has no name beside the "
+        f"classes {found.classes} the data set names: void (Cityscapes, VOC, mmseg), counted "
+        f"nowhere; if it is a class, --set {as_class} and name it"
+    )
 
 
 def void_name_problems(fp: Fingerprint, cfg: Config) -> list[str]:

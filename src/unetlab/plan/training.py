@@ -8,12 +8,20 @@ from unetlab.config import Config, assigned_keys, changed_keys, given_config
 from unetlab.data.exclude import check_exclude_rows
 from unetlab.data.fingerprint import unlabelled_fill
 from unetlab.data.mask_shares import inverted_masks
+from unetlab.data.void import VOID
 from unetlab.errors import UnetlabError
 from unetlab.plan.bar import bar_note
-from unetlab.plan.checks import check_data, declared_names, names_note, void_note
+from unetlab.plan.checks import (
+    auto_void,
+    auto_void_reason,
+    check_data,
+    declared_names,
+    names_note,
+    void_note,
+)
 from unetlab.plan.make import make_plan
 from unetlab.plan.notes import rare_classes, seed_holding, unvalidated_classes, unvalidated_values
-from unetlab.plan.record import Plan, show
+from unetlab.plan.record import Choice, Plan, show
 
 log = logging.getLogger(__name__)
 
@@ -36,18 +44,20 @@ def check_training_data(cfg: Config, explicit: set[str] | None = None) -> list[s
     images, unlabelled fill, an inverted binary mask, an unnamed 255 beside classes 0..K-1), logged as warnings and
     returned."""
     explicit = users_keys(cfg) if explicit is None else explicit
-    fp, train, val, ignored = _checked(checked(cfg), explicit)
+    fp, train, val, ignored, _ = _checked(checked(cfg), explicit)
     notes = data_notes(cfg, explicit, fp, (train, val), ignored)
     for note in notes:
         log.warning("%s", note)
     return notes
 
 
-def _checked(cfg: Config, explicit: set[str]):
+def _checked(cfg: Config, explicit: set[str], *, planned: bool = False):
     """The fingerprint of ``cfg``'s training and validation pairs, checked
-    (:func:`check_data`), with the pairs and the mask value training counts nowhere."""
+    (:func:`check_data`), with the pairs, the mask value training counts nowhere and the
+    plan's ``data.ignore_value`` choice or None: where ``planned`` and the masks' 255 is
+    void beyond doubt (:func:`auto_void`), the pairs are measured without it and checked as
+    with ``data.ignore_value=255``, else its problem refuses them."""
     from unetlab.data.datasets import split_pairs
-    from unetlab.data.fingerprint import fingerprint
 
     if cfg.data.root is None:
         raise UnetlabError(
@@ -61,20 +71,41 @@ def _checked(cfg: Config, explicit: set[str]):
         val_fraction=d.val_fraction, seed=d.seed, problems=problems, quiet=True, axes=d.axes
     )
     train, val = split_pairs(d.root, **split)  # training says which split it uses
-    target = "semantic" if d.label_values is not None else d.target  # as training reads them
     ignored = _unlabelled_value(d, train)
-    fp = fingerprint(
-        train + val,
+    fp = _fingerprint(cfg, train + val, ignored, problems)
+    void = auto_void(fp, cfg, explicit) if planned else None
+    choice = None
+    if void is not None:  # measured again as training will read the masks: 255 nowhere
+        choice = Choice("data.ignore_value", VOID, auto_void_reason(void))
+        cfg, ignored = _applied(cfg, choice), VOID
+        fp = _fingerprint(cfg, train + val, ignored, problems)
+    check_data(fp, cfg, explicit, problems=problems)
+    return fp, train, val, ignored, choice
+
+
+def _applied(cfg: Config, choice: Choice) -> Config:
+    """``cfg`` with ``choice`` applied, with the record of what the user set."""
+    out = Plan([choice]).apply(cfg)
+    out.user_keys, out.file_keys, out.config_file = cfg.user_keys, cfg.file_keys, cfg.config_file
+    return out
+
+
+def _fingerprint(cfg: Config, pairs: list, ignored, problems: list[str]):
+    """The fingerprint of ``pairs`` measured as training reads them, ``ignored`` (the mask
+    value training counts nowhere) in no class; ``problems`` collects the unreadable ones."""
+    from unetlab.data.fingerprint import fingerprint
+
+    d = cfg.data
+    return fingerprint(
+        pairs,
         problems=problems,
-        target=target,
+        target="semantic" if d.label_values is not None else d.target,  # as training reads
         ignore_value=ignored,
         channel=d.channel,
         exclude_rows=d.exclude_rows,  # a data bar: measured as training reads the pairs
         nodata=d.nodata,  # nodata pixels too (a NaN nodata is no problem)
         names=declared_names(cfg),  # a class named background is no object, as in training
     )
-    check_data(fp, cfg, explicit, problems=problems)
-    return fp, train, val, ignored
 
 
 def data_notes(cfg: Config, explicit: set[str], fp, pairs: tuple, ignored) -> list[str]:
@@ -126,18 +157,21 @@ def plan_training(
     cfg = given_config(cfg)
     explicit = users_keys(cfg) if notebook else explicit
     cfg = checked(cfg)
-    fp, train, val, ignored = _checked(cfg, explicit)
+    fp, train, val, ignored, void = _checked(cfg, explicit, planned=True)
     sources = {k: cfg.config_file for k in cfg.file_keys & explicit}
+    read = cfg if void is None else _applied(cfg, void)  # as training reads the masks
     plan = make_plan(
         fp,
-        cfg,
+        read,
         explicit=explicit,
         device=device,
         val_images=len(val),
         sources=sources,
         images=len(train) + len(val),
     )
-    plan.notes += data_notes(cfg, explicit, fp, (train, val), ignored)
+    if void is not None:  # the masks' void, read before every other choice
+        plan.choices.insert(0, void)
+    plan.notes += data_notes(read, explicit, fp, (train, val), ignored)
     planned = plan.apply(cfg)
     planned.user_keys = frozenset(explicit)  # planned again, they stay the user's
     if notebook:
