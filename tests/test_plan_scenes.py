@@ -4,6 +4,7 @@ an epoch is whole batches."""
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from tests.test_plan import facts
@@ -73,3 +74,42 @@ def test_an_epoch_is_whole_batches():
     assert "data.tiles_per_epoch" not in _planned(
         *user_batch, explicit={"data.tile_size", "train.batch_size"}
     )  # 64 in batches of 8
+
+
+def test_the_loss_reason_counts_training_pixels_and_names_a_class_in_validation_only():
+    """The class weights come from the training masks; the loss reason cited a class of the
+    validation images only (its share of all pixels) as the rare class they weight."""
+    cfg = load_config(None, ["data.class_names={0: road, 10: rider, 255: sky}"])
+    fp = _scenes(val_only=True)
+    (loss,) = plan_loss(fp, cfg, {"4.png", "5.png"})
+    assert loss.reason == (
+        "mask value 0 (road) holds 20.0% of the training pixels; mask value 10 (rider) in "
+        "validation images only (not in train, not learnt): Dice keeps the rare class in view"
+    )
+    (loss, weights) = plan_loss(_scenes(val_only=False), cfg, {"4.png"})  # 10 in 1.png too
+    assert weights.reason.startswith("mask value 10 (rider) holds 2.0% of the training pixels:")
+    assert "validation images only" not in weights.reason
+    assert plan_loss(fp, cfg)[0].reason.startswith("mask value 10 (rider) holds 1.7% of the pixels")
+
+
+def test_plan_training_weighs_the_training_pixels_of_its_split(tmp_path):
+    from unetlab.data.io import write_png
+    from unetlab.plan import plan_training
+
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 4), ("val", 2)):
+        for i in range(n):
+            mask = np.zeros((48, 48), np.uint8)
+            mask[24:] = 1
+            if split == "val":
+                mask[4:8, 4:8] = 2  # 0.7% of the pixels, in validation images only
+            image = (rng.random(mask.shape) * 40 + mask * 60).astype(np.uint8)
+            write_png(tmp_path / split / "images" / f"{i}.png", image)
+            write_png(tmp_path / split / "masks" / f"{i}.png", mask)
+    cfg = load_config(None, [f"data.root={tmp_path}", "model.depth=2"])
+    choices = {c.key: c for c in plan_training(cfg, set())[1].choices}
+    assert choices["train.loss"].reason == (
+        "classes are balanced enough (mask value 0 holds 50.0% of the training pixels; mask "
+        "value 2 in validation images only (not in train, not learnt))"
+    )
+    assert "train.class_weights" not in choices  # training holds 0 and 1, half each

@@ -3,6 +3,7 @@ map where objects touch, and never both weighting the rare class."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import fields
 
 from unetlab.config import Config
@@ -16,15 +17,23 @@ DICE_BELOW = 0.25  # a class with a smaller pixel share adds Dice to the loss
 WEIGHTS_BELOW = 0.10  # ... and below this, class weights
 
 
-def plan_loss(fp: Fingerprint, cfg: Config) -> list[Choice]:
+def plan_loss(fp: Fingerprint, cfg: Config, held_out: Collection[str] = ()) -> list[Choice]:
     """ce for balanced classes; ce+dice when a class holds under ``DICE_BELOW`` of the pixels;
-    class weights under ``WEIGHTS_BELOW``."""
-    fractions = fp.class_fractions()
+    class weights under ``WEIGHTS_BELOW``. The shares are of the training pixels, as the
+    class weights' (``held_out``: the validation pairs' names), a class in validation images
+    only named as such."""
+    kept = [p for p in fp.pairs if p.name not in held_out]
+    training = Fingerprint(kept) if kept and len(kept) < len(fp.pairs) else fp
+    fractions = training.class_fractions()
     rarest = min(fractions, key=fractions.get)
-    name = f" ({names[rarest]})" if (names := declared_names(cfg)) and rarest in names else ""
-    share = f"mask value {rarest}{name} holds {percent(fractions[rarest])} of the pixels"
+    names = declared_names(cfg)
+    pixels = "training pixels" if training is not fp else "pixels"
+    share = f"{_value(rarest, names)} holds {percent(fractions[rarest])} of the {pixels}"
     if rarest == VOID and looks_void(fp, cfg):  # the void line above: no contradiction
         share += f" (the value that looks like void: a class unless data.ignore_value={VOID})"
+    if unlearnt := sorted(set(fp.class_fractions()) - set(fractions)):
+        shown = ", ".join(_value(v, names) for v in unlearnt)
+        share += f"; {shown} in validation images only (not in train, not learnt)"
     if fractions[rarest] >= DICE_BELOW:
         return [Choice("train.loss", "ce", f"classes are balanced enough ({share})")]
     choices = [Choice("train.loss", "ce+dice", f"{share}: Dice keeps the rare class in view")]
@@ -34,6 +43,10 @@ def plan_loss(fp: Fingerprint, cfg: Config) -> list[Choice]:
         reason = f"{share}: weighted cross-entropy (square root of median frequency)"
         choices.append(Choice("train.class_weights", "sqrt_median_frequency", reason))
     return choices
+
+
+def _value(value: int, names: dict[int, str]) -> str:
+    return f"mask value {value}" + (f" ({names[value]})" if value in names else "")
 
 
 def plan_objects(fp: Fingerprint, cfg: Config) -> list[Choice]:

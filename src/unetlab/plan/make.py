@@ -3,6 +3,8 @@ the label offset among them."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from unetlab.config import Config
 from unetlab.data.fingerprint import Fingerprint
 from unetlab.inference.offset import MIN_AGREEING, MIN_GAIN, MIN_IMAGES
@@ -78,16 +80,18 @@ def make_plan(
     val_images: int | None = None,
     sources: dict[str, str] | None = None,
     images: int | None = None,
+    held_out: Collection[str] = (),
 ) -> Plan:
     """Every choice for ``fp`` (``device``: ``cpu`` or ``cuda``), the user's keys marked;
     ``val_images``: how many of the pairs validate (None: the label offset is not planned);
     ``images``: the pairs training loads (None: ``fp``'s, at most 400), for the memory;
-    ``sources``: the config file that set each of the user's keys that one set."""
+    ``sources``: the config file that set each of the user's keys that one set;
+    ``held_out``: the names of ``fp``'s validation pairs (the loss weighs training pixels)."""
     device = "cuda" if device.startswith("cuda") else "cpu"
     tile = plan_tile(fp, Geometry.of(cfg), device, declared_names(cfg))
     tile_size = cfg.data.tile_size if "data.tile_size" in explicit else tile.value
     yours = cfg.train.batch_size if "train.batch_size" in explicit else None
-    loss = plan_loss(fp, cfg) if not fp.instances else []
+    loss = plan_loss(fp, cfg, held_out) if not fp.instances else []
     loss, notes = one_balance(loss + plan_objects(fp, cfg), cfg, explicit)
     amp = cfg.train.amp if "train.amp" in explicit else None
     precision = plan_precision(device, amp=amp) + plan_workers(device)

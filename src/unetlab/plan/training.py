@@ -168,6 +168,7 @@ def plan_training(
         val_images=len(val),
         sources=sources,
         images=len(train) + len(val),
+        held_out={p.mask_page for p in val},
     )
     if void is not None:  # the masks' void, read before every other choice
         plan.choices.insert(0, void)
