@@ -152,6 +152,35 @@ def test_a_grey_looking_colour_mask_follows_the_table(tmp_path):
     np.testing.assert_array_equal(read_mask(tmp_path / "a.png"), mask)
 
 
+def test_grey_index_masks_saved_as_rgb_beside_a_table_of_their_greys_say_both_readings(
+    tmp_path, caplog
+):
+    """Greys 0, 1, 2 that are colours of the table and could be its class indices: read
+    through the table (the rule), with one line naming the grey -> value reading and the other
+    (single-channel grey masks are read as they are); said once for the table, not for
+    CamVid's frame of void alone nor for greys past the table's classes (building, pole)."""
+    import logging
+
+    (tmp_path / "class_colors.txt").write_text("2 2 2 road\n1 1 1 sky\n0 0 0 void\n")
+    mask = np.array([[0, 1], [2, 2]], np.uint8)
+    for name in ("a", "b"):
+        write_png(tmp_path / f"{name}.png", np.repeat(mask[..., None], 3, axis=-1))
+    write_png(tmp_path / "void.png", np.zeros((2, 2, 3), np.uint8))
+    write_png(tmp_path / "grey.png", mask)  # single-channel: its greys
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        read = [read_mask(tmp_path / f"{n}.png") for n in ("a", "b", "void", "grey")]
+    np.testing.assert_array_equal(read[0], [[VOID, 1], [0, 0]])
+    assert (read[2] == VOID).all()
+    np.testing.assert_array_equal(read[3], mask)
+    said = [r.getMessage() for r in caplog.records if "grey RGB mask" in r.getMessage()]
+    assert said == [
+        f"{tmp_path / 'a.png'}: a grey RGB mask (R = G = B) whose greys are colours of "
+        f"{tmp_path / 'class_colors.txt'}, read through it as every RGB mask beside it is "
+        "(grey -> value: 0 -> 255, 1 -> 1, 2 -> 0); if its greys are class indices, save "
+        "such masks as single-channel grey PNGs, read as they are"
+    ]
+
+
 def test_without_a_table_grey_rgb_reads_and_colour_names_the_fix(tmp_path):
     grey = np.repeat(np.array([[0, 7], [7, 0]], np.uint8)[..., None], 3, axis=-1)
     write_png(tmp_path / "grey.png", grey)

@@ -22,7 +22,7 @@ from PIL import Image
 from unetlab.atomic import atomic_path
 from unetlab.data.annotations import outline_pages, rasterise, read_outlines
 from unetlab.data.colour_table import FIX as COLOUR_FIX
-from unetlab.data.colour_table import ColourTable, find_colour_table
+from unetlab.data.colour_table import VOID, ColourTable, find_colour_table
 from unetlab.data.file_kind import wrong_kind_line
 from unetlab.data.folder_notes import is_macos_metadata
 from unetlab.data.mask_palettes import check_palette
@@ -42,7 +42,7 @@ from unetlab.data.orientation import (
 )
 from unetlab.data.png_depth import deep_colour, deep_pixels
 from unetlab.data.positions import every_position_read, reading, series_of
-from unetlab.data.read_notes import note_transparent, note_turned
+from unetlab.data.read_notes import note_once, note_transparent, note_turned
 from unetlab.data.stated_axes import planes_guessed, states_axes
 from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import TIFF_SUFFIXES, open_tiff, tiff_file
@@ -898,7 +898,11 @@ def _mask_values(arr: np.ndarray, path: Path, colours: ColourTable | None) -> np
             "drew them (converting this JPEG keeps its changed colours)"
         )
     if (table := find_colour_table(path)) is not None:
-        return table.values_of(_eight_bit(rgb, path), path)
+        rgb = _eight_bit(rgb, path)
+        values = table.values_of(rgb, path)
+        if grey:
+            _note_grey_read_as_colours(rgb[..., 0], table, path)
+        return values
     if colours is not None and not (grey and not colours.knows(rgb)):
         return colours.values_of(_eight_bit(rgb, path), path)  # grey of other greys: greys
     if grey:
@@ -906,6 +910,27 @@ def _mask_values(arr: np.ndarray, path: Path, colours: ColourTable | None) -> np
     raise ImageReadError(
         f"{path}: this mask is a colour (RGB) image; save masks as class indices "
         f"(a grey or palette PNG with values 0, 1, 2, ...), or {COLOUR_FIX}"
+    )
+
+
+def _note_grey_read_as_colours(greys: np.ndarray, table: ColourTable, path: Path) -> None:
+    """Say once a command where a grey RGB mask (R = G = B, its 8-bit ``greys``) was read
+    through the colour ``table`` (the rule: an RGB mask beside a table is read through it)
+    into other values than its greys, each of which could be a class index of the table's
+    classes: grey class-index masks saved as RGB beside a table with those greys."""
+    found = np.flatnonzero(np.bincount(greys.ravel(), minlength=256)).tolist()
+    value = {tuple(c): v for c, v in zip(table.colours, table.values)}
+    read = [value[(g, g, g)] for g in found]  # every grey is a table colour: read so
+    if read == found or found[-1] >= len(table.colours) or set(read) == {VOID}:
+        return  # the same values, no class indices, or CamVid's frame of void (black) alone
+    said = ", ".join(f"{g} -> {v}" for g, v in list(zip(found, read))[:6])
+    more = f" and {len(found) - 6} more" if len(found) > 6 else ""
+    note_once(
+        f"{path}: a grey RGB mask (R = G = B) whose greys are colours of {table.source}, "
+        f"read through it as every RGB mask beside it is (grey -> value: {said}{more}); if "
+        "its greys are class indices, save such masks as single-channel grey PNGs, read as "
+        "they are",
+        key=f"grey masks read through {table.source}",
     )
 
 
