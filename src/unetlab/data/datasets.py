@@ -67,6 +67,7 @@ from unetlab.data.pairs import (
     problems_error,
 )
 from unetlab.data.stack_split import has_stacks, stack_split, val_count
+from unetlab.data.windows import window_start
 from unetlab.errors import DatasetError, UnetlabError
 
 log = logging.getLogger(__name__)
@@ -796,14 +797,6 @@ def _weigher(weight_map: dict | None) -> Callable[[np.ndarray], np.ndarray | Non
 # --- training tiles ----------------------------------------------------------------------------
 
 
-def window_start(size: int, window: int, rng: np.random.Generator) -> int:
-    """Uniform start of a ``window`` on an axis of ``size``: inside it when it fits, else a
-    start <= 0 such that the window covers the whole axis."""
-    if window <= size:
-        return int(rng.integers(0, size - window + 1))
-    return int(rng.integers(size - window, 1))
-
-
 def crop_mirrored(array: np.ndarray, top: int, left: int, height: int, width: int) -> np.ndarray:
     """The (..., height, width) window at (top, left) of an (..., H, W) array, mirrored
     (reflect) where it leaves the array; a new array."""
@@ -839,7 +832,10 @@ class TileDataset(Dataset):
     ``np.random.default_rng([seed, e, i])``, so runs and resumes repeat exactly.
 
     Each item picks a sample (probability proportional to its area) and an
-    ``output_size`` x ``output_size`` label window anywhere in it, drawn again (up to
+    ``output_size`` x ``output_size`` label window anywhere in it (``edge_windows``: its
+    centre anywhere in it, the window reaching past the edge, so that edge pixels train
+    about half as often as central ones, not almost never: :mod:`unetlab.data.windows`),
+    drawn again (up to
     ``MAX_DRAWS`` times) while it holds no labelled pixel (sparse labels: three quarters of
     16 px windows held none, steps that train nothing; a fully labelled mask draws once, as
     before); the input window is that
@@ -864,6 +860,7 @@ class TileDataset(Dataset):
         augment: Callable | None = None,
         tiles_per_epoch: int,
         seed: int = 0,
+        edge_windows: bool = False,
     ):
         if not samples:
             raise UnetlabError("TileDataset needs at least one sample")
@@ -880,6 +877,7 @@ class TileDataset(Dataset):
         self.augment = augment
         self.tiles_per_epoch = int(tiles_per_epoch)
         self.seed = int(seed)
+        self.edge_windows = bool(edge_windows)
         areas = np.array([s.mask.size for s in self.samples], dtype=np.float64)
         self.probabilities = areas / areas.sum()
         self.partial = [bool((s.mask == IGNORE_INDEX).any()) for s in self.samples]
@@ -896,8 +894,8 @@ class TileDataset(Dataset):
             k = int(rng.choice(len(self.samples), p=self.probabilities))
             h, w = self.samples[k].mask.shape
             top, left = (
-                window_start(h, self.output_size, rng),
-                window_start(w, self.output_size, rng),
+                window_start(h, self.output_size, rng, edge=self.edge_windows),
+                window_start(w, self.output_size, rng, edge=self.edge_windows),
             )
             if not self.partial[k] or self._labelled(k, top, left):
                 break

@@ -280,6 +280,7 @@ def tile_dataset(cfg: Config, data: Data, sizes: tuple[int, int]) -> TileDataset
         augment=_augment(cfg),
         tiles_per_epoch=cfg.data.tiles_per_epoch,
         seed=cfg.train.seed,
+        edge_windows=cfg.data.edge_windows,
     )
 
 
