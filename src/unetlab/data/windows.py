@@ -9,6 +9,8 @@ draws the window's centre uniformly over the axis instead: windows reach up to h
 size past the edge (the input mirrored there as prediction mirrors it, the labels outside
 ignored), and an edge pixel is in about half as many windows as the centre's (0.50 there).
 A window as large as the axis or larger covers all of it either way (every pixel alike).
+Off by default: in short trainings it did not help (worse on EM-like images, same and valid
+padding; within the seed spread on Kromp nuclei; bench/README.md, "Edge windows").
 """
 
 from __future__ import annotations
