@@ -9,13 +9,13 @@ is tracemalloc's over one call (numpy's buffers included).
 
 from __future__ import annotations
 
-import argparse
 import time
 import tracemalloc
 
 import numpy as np
 from scipy import ndimage
 
+from unetlab.cli.parser import Parser
 from unetlab.data.exclude import drop_mostly_excluded
 from unetlab.data.fingerprint import cut_regions, line_objects
 from unetlab.data.instances import object_areas, split_pieces
@@ -88,7 +88,7 @@ def _timed(function) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--only", nargs="*", default=None, help="these functions only")
     parser.add_argument("--image", choices=("small", "large", "both"), default="both")

@@ -20,7 +20,6 @@ default ``bench/results/edge_windows.jsonl``); the work folder (runs, data) is `
 
 from __future__ import annotations
 
-import argparse
 import json
 import tempfile
 import time
@@ -29,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.checkpoint import load_model
+from unetlab.cli.parser import Parser
 from unetlab.config import load_config
 from unetlab.data.io import read_image, read_mask
 from unetlab.data.synthetic import write_synthetic_dataset, write_synthetic_split
@@ -145,7 +145,7 @@ def run_one(task: str, root: Path, test: Path, seed: int, edge: bool, args) -> d
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = Parser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--task", choices=sorted(RECIPE), default="em")
     parser.add_argument(
         "--data", type=Path, default=HERE.parent.parent / "shared/data/kromp2020_nuclei"
