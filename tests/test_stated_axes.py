@@ -8,6 +8,7 @@ for no axes) keeps the checkpoint's; --axes given wins."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 import numpy as np
@@ -15,6 +16,8 @@ import pytest
 import tifffile
 
 from tests.test_trained_axes import H, W, _axes, _net
+from unetlab import save_model
+from unetlab.cli import main
 from unetlab.data.io import trained_file_axes
 from unetlab.errors import ImageReadError, UnetlabError
 from unetlab.evaluate import evaluate_model
@@ -265,3 +268,47 @@ def test_a_file_of_other_axes_and_no_channels_is_refused_for_a_c_model(tmp_path,
     tifffile.imwrite(tmp_path / "c.ome.tif", _zeros((2, 3, H, W)), metadata=said)
     assert predict_file(_net("CYX", 3), tmp_path / "c.ome.tif", tmp_path / "o")
     assert predict_file(_net("ZYX"), tmp_path / "t.ome.tif", tmp_path / "z")  # planes: as is
+
+
+def _grey_pair(root, name: str, shape: tuple[int, ...], said: dict | None = None) -> None:
+    """A grey TIFF of ``shape`` (``said``: its metadata) and its mask under ``root``."""
+    for sub in ("images", "masks"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    image = _zeros(shape)
+    tifffile.imwrite(root / "images" / name, image, metadata=said)
+    tifffile.imwrite(root / "masks" / name, (image > 128).astype(np.uint8), metadata=said)
+
+
+@pytest.mark.parametrize(
+    ("shape", "said"), [((H, W), None), ((2, 3, H, W), {"axes": "TZYX"})], ids=["plane", "tzyx"]
+)
+def test_evaluate_refuses_a_file_of_other_axes_and_no_channels_as_predict_does(
+    tmp_path, capsys, caplog, shape, said
+):
+    """A grey TIFF of other axes than a 3-channel CYX model's: predict refuses it in one
+    line; evaluate (its pairs read with the checkpoint's axes, without the model's channels)
+    repeated its grey into the 3 stains with a warning and scored it. Now the same line, in
+    evaluate_model and the CLI; --axes given reads it in both, repeating its grey."""
+    name = "g.ome.tif" if said else "g.tif"
+    _grey_pair(tmp_path / "d", name, shape, said)
+    image = tmp_path / "d" / "images" / name
+    with pytest.raises(ImageReadError) as refused:
+        predict_file(_net("CYX", 3), image, tmp_path / "o")
+    line = str(refused.value)
+    assert "no channels; the model was trained on CYX, 3 channels" in line
+    with pytest.raises(UnetlabError) as caught:
+        evaluate_model(_net("CYX", 3), tmp_path / "d")
+    assert str(caught.value).endswith(f": {line}")
+    checkpoint = save_model(
+        tmp_path / "m.pt", _net(None, 3), train_config={"data": {"axes": "CYX"}}
+    )
+    argv = ["evaluate", "--checkpoint", str(checkpoint), "--data", str(tmp_path / "d")]
+    capsys.readouterr()
+    assert main([*argv, "--no-progress"]) == 2
+    assert line in capsys.readouterr().err
+    axes, pages = ("YX", 1) if len(shape) == 2 else ("TZYX", 6)
+    repeated = "grey image given to a 3-channel model; its channel is repeated"
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        assert len(evaluate_model(_net("CYX", 3), tmp_path / "d", axes=axes).images) == pages
+        assert predict_file(_net("CYX", 3), image, tmp_path / "g", axes=axes)
+    assert caplog.text.count(repeated) == 2

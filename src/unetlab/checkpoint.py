@@ -218,9 +218,17 @@ def checkpoint_axes(path: str | os.PathLike) -> str | None:
     """The axes the checkpoint at ``path`` trained with (``data.axes`` of its
     ``train_config``), read without its weights; None where it records none, or is no
     unetlab checkpoint file (a bioimage.io package)."""
-    parts = _parts(Path(path)) if Path(path).is_file() else None
-    axes = (((parts or {}).get("train_config") or {}).get("data") or {}).get("axes")
-    return axes.upper() if isinstance(axes, str) and axes else None
+    return checkpoint_inputs(path)[0]
+
+
+def checkpoint_inputs(path: str | os.PathLike) -> tuple[str | None, int]:
+    """The axes the checkpoint at ``path`` trained with (:func:`checkpoint_axes`) and the
+    channels its net takes (``in_channels`` of its ``config``; 1 where it records none),
+    read without its weights."""
+    parts = (_parts(Path(path)) if Path(path).is_file() else None) or {}
+    axes = ((parts.get("train_config") or {}).get("data") or {}).get("axes")
+    channels = (parts.get("config") or {}).get("in_channels", 1)
+    return (axes.upper() if isinstance(axes, str) and axes else None), int(channels)
 
 
 #: the parts of a training run's checkpoint beside the model's, which resuming reads

@@ -551,14 +551,16 @@ def run(args) -> int:
 
 def _model_pairs(args) -> list:
     """The pairs ``--data`` holds, their TIFFs read with ``--axes``, else those the
-    checkpoint trained with; a folder of images without masks is pointed to predict."""
-    from unetlab.checkpoint import checkpoint_axes
+    checkpoint trained with (a grey TIFF refused for a model of channels on a C axis, as
+    predict refuses it); a folder of images without masks is pointed to predict."""
+    from unetlab.checkpoint import checkpoint_inputs
     from unetlab.evaluate import evaluation_pairs
     from unetlab.evaluate.masks import predict_instead
 
-    trained = checkpoint_axes(args.checkpoint) if args.axes is None else None
+    trained, channels = checkpoint_inputs(args.checkpoint) if args.axes is None else (None, 1)
     try:
-        return evaluation_pairs(args.data, args.axes or trained, trained=trained is not None)
+        found = dict(trained=trained is not None, channels=channels)
+        return evaluation_pairs(args.data, args.axes or trained, **found)
     except DatasetError as exc:
         raise predict_instead(exc, args.data, args.checkpoint) from None
 

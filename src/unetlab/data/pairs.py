@@ -24,6 +24,7 @@ page-count mismatch) is collected and raised as one ``DatasetError`` naming the 
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -591,6 +592,7 @@ def find_pairs(
     axes: str | None = None,
     refuse_untiffed: bool = True,
     trained: bool = False,
+    channels: int = 1,
 ) -> list[Pair]:
     """All (image, mask[, page]) pairs under ``root``; ``names`` restricts to those stems.
 
@@ -603,7 +605,7 @@ def find_pairs(
     masks' (:func:`mask_axes`); a set without a TIFF is refused for them unless not
     ``refuse_untiffed`` (a split whose other part the caller checks with it: its images read
     as they are) or ``trained`` (axes a checkpoint trained with: taken by the TIFFs they fit,
-    :func:`~unetlab.data.io.trained_file_axes`)."""
+    :func:`~unetlab.data.io.trained_file_axes`, with the model's ``channels``)."""
     root = Path(root)
     if not root.is_dir():
         raise no_data_folder(root, flag)
@@ -622,7 +624,7 @@ def find_pairs(
         files = _folder_pairs(root, layout, names, found)
     if refuse_untiffed and not trained:
         refuse_untiffed_axes(root, (image for image, _ in files), axes)
-    read = trained_file_axes if trained else file_axes
+    read = functools.partial(trained_file_axes, channels=channels) if trained else file_axes
     pairs = [p for image, mask in files for p in _paged(image, mask, axes, found, read)]
     if problems is not None:
         problems += found

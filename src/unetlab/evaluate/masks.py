@@ -63,20 +63,22 @@ def _has_data(folder: Path) -> bool:
 
 
 def evaluation_pairs(
-    path: str | os.PathLike, axes: str | None = None, *, trained: bool = False
+    path: str | os.PathLike, axes: str | None = None, *, trained: bool = False, channels: int = 1
 ) -> list[Pair]:
     """The pairs ``evaluate --data`` scores: those of ``path/val`` when it holds a data set
     (a train/ + val/ folder), the VOC ``val.txt`` images of a VOC folder that has one, else
     all of ``path``; ``axes``: the TIFF images' axes as given (``--axes``), and their masks'
     (:func:`~unetlab.data.pairs.mask_axes`); ``trained``: the checkpoint's, not given (taken by
-    the TIFFs they fit; a set without a TIFF read as it is, not refused)."""
+    the TIFFs they fit; a set without a TIFF read as it is, not refused; one of other axes
+    and no channels a problem for a model of ``channels`` > 1 whose axes have C, as predict
+    refuses it: :func:`~unetlab.data.io.refuse_channelless`)."""
     root = data_root(path)
     split = root / "ImageSets" / "Segmentation"
     names = None
     if detect_layout(root) == "voc" and (split / "val.txt").is_file():
         names = _split_names(split / "val.txt")
     whole = names is None and root == Path(path)  # not a split of a set that trains on more
-    found = dict(axes=axes, trained=trained, refuse_untiffed=whole)
+    found = dict(axes=axes, trained=trained, channels=channels, refuse_untiffed=whole)
     pairs = find_pairs(root, names=names, **found)
     if not whole and axes is not None and not any(file_axes(p.image, axes) for p in pairs):
         train = _train_images(Path(path), root, split / "train.txt", voc=names is not None)

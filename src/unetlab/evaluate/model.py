@@ -155,8 +155,11 @@ def _pairs_read(model, data_dir, pairs: Iterable[Pair] | None, given: str | None
     them: its ``Pair.axes``); the axes given, for all)."""
     trained = trained_axes(model) if given is None else None
     axes = given if trained is None else trained
+    channels = getattr(model, "in_channels", 1)  # a grey TIFF refused for a C model's, as predict
     found = (
-        evaluation_pairs(data_dir, axes, trained=trained is not None) if pairs is None else pairs
+        evaluation_pairs(data_dir, axes, trained=trained is not None, channels=channels)
+        if pairs is None
+        else pairs
     )
     pairs = list(found)
     if trained is not None and any(p.axes for p in pairs):
