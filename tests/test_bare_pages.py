@@ -6,6 +6,7 @@ overrides it; training reads them as planes and says so (lead s39)."""
 from __future__ import annotations
 
 import logging
+import re
 
 import numpy as np
 import pytest
@@ -166,3 +167,35 @@ def test_the_axes_a_4d_bare_stack_s_warning_names_fit_it(tmp_path, caplog, shape
     said = [r.getMessage() for r in caplog.records if "no axis metadata" in r.getMessage()]
     assert len(said) == 1 and "--axes CZYX" in said[0] and "--axes TZYX" in said[0], said
     assert predict_file(net, tmp_path / "s.tif", tmp_path / "t", axes="TZYX")  # it fits
+
+
+def test_a_streamed_4d_bare_stack_s_lines_name_axes_of_its_4(tmp_path, caplog):
+    """Streamed (large), a (T, Z, Y, X) array saved without axes (QQYX) is read as planes
+    with a warning that named --axes TYX and metadata={'axes': 'CYX'} (3 axes; --axes TYX
+    is refused for it), where read whole it names CZYX and TZYX: both now name 4; --axes
+    TZYX streams it so. As many pages as a model's channels: the refusal names 4 too."""
+    from unetlab.errors import UnetlabError
+
+    tifffile.imwrite(tmp_path / "s.tif", _planes(6).reshape(2, 3, 24, 32), photometric="minisblack")
+    net = UNet(1, 2, depth=2, base_channels=2).eval()
+    with caplog.at_level(logging.WARNING):
+        predict_file(net, tmp_path / "s.tif", tmp_path / "o", large_threshold=100)
+    said = [r.getMessage() for r in caplog.records if "no axis metadata" in r.getMessage()]
+    named = re.findall(r"axes'?[ =:]+'?([TZCYX]+)", said[0])
+    assert len(said) == 1 and "CZYX" in named and "TZYX" in named, said
+    assert all(len(a) == 4 for a in named), said
+    (given,) = predict_file(
+        net, tmp_path / "s.tif", tmp_path / "t", axes="TZYX", large_threshold=100
+    )
+    with tifffile.TiffFile(given) as tif:
+        assert tif.series[0].axes == "TZYX" and tif.series[0].shape == (2, 3, 24, 32)
+    tifffile.imwrite(tmp_path / "c.tif", _planes(4).reshape(2, 2, 24, 32), photometric="minisblack")
+    with pytest.raises(UnetlabError) as caught:
+        predict_file(
+            UNet(4, 2, depth=2, base_channels=2).eval(),
+            tmp_path / "c.tif",
+            tmp_path / "o",
+            large_threshold=100,
+        )
+    named = re.findall(r"axes'?[ =:]+'?([TZCYX]+)", str(caught.value))
+    assert named and all(len(a) == 4 for a in named) and "CZYX" in named, caught.value

@@ -150,8 +150,8 @@ def say_no_axes(name: str, pages: int, *, streamed: bool = False, rank: int = 3)
     save its axes for channels. ``rank``: the file's axes, as many as the --axes named."""
     channels, times = (axes_fix(fitted(a, rank)) for a in ("CYX", "TYX"))
     fix = (
-        "save the file with its axes (tifffile.imwrite(..., metadata={'axes': 'CYX'})): a "
-        f"large image read window by window takes them as its file says; time points {times}"
+        f"{save_axes(fitted('CYX', rank))}: a large image read window by window takes them "
+        f"as its file says; time points {times}"
         if streamed
         else f"give {channels}, time points {times}"
     )
@@ -159,6 +159,12 @@ def say_no_axes(name: str, pages: int, *, streamed: bool = False, rank: int = 3)
         "%s: %d pages and no axis metadata: read as %d planes (a Z stack); if they are channels %s",
         *(name, pages, pages, fix),
     )
+
+
+def save_axes(axes: str) -> str:
+    """How the lines say to save a file with its ``axes`` (a large one streamed, which
+    ``--axes`` cannot give channels)."""
+    return f"save the file with its axes (tifffile.imwrite(..., metadata={{'axes': '{axes}'}}))"
 
 
 def page_colour(path: str | os.PathLike, axes: str | None) -> bool | None:

@@ -75,10 +75,13 @@ from unetlab.inference.outlines import outline_class, outline_colours
 from unetlab.inference.pages import (
     axes_fix,
     file_read_axes,
+    fitted,
     given_page_axes,
     page_channel,
     page_colour,
+    page_rank,
     run_axes,
+    save_axes,
     say_no_axes,
 )
 from unetlab.inference.predict import (
@@ -414,13 +417,13 @@ def check_bare_channels(slide: Slide, model_channels: int) -> None:
         return
     if read_page_axes(slide.path, pages, say=False).letters != "Q":
         return
+    planes, times, channels = (fitted(a, page_rank(slide.path)) for a in ("ZYX", "TYX", "CYX"))
     raise UnetlabError(
         f"{slide.path.name}: {pages} pages and no axis metadata, as many as the model's "
         "channels: read whole they are one image's channels, and this one is large, read "
-        f"window by window, where pages are planes or frames: give {axes_fix('ZYX')} if "
-        f"they are planes ({axes_fix('TYX')}: time points); if they are channels, save the "
-        "file with its axes (tifffile.imwrite(..., metadata={'axes': 'CYX'})), or read it "
-        f"whole with --large-pixels {h * w}"
+        f"window by window, where pages are planes or frames: give {axes_fix(planes)} if "
+        f"they are planes ({axes_fix(times)}: time points); if they are channels, "
+        f"{save_axes(channels)}, or read it whole with --large-pixels {h * w}"
     )
 
 
@@ -445,7 +448,7 @@ def _page_axes(slide: Slide, *, say: bool = False) -> PageAxes:
         if axes.letters in _TIMED:
             return axes
         if axes.letters == "Q" and say:  # as read whole: pages.read_pages
-            say_no_axes(slide.path.name, pages, streamed=True)
+            say_no_axes(slide.path.name, pages, streamed=True, rank=page_rank(slide.path))
     return PageAxes("Z", (pages,))
 
 
