@@ -312,3 +312,45 @@ def test_evaluate_refuses_a_file_of_other_axes_and_no_channels_as_predict_does(
         assert len(evaluate_model(_net("CYX", 3), tmp_path / "d", axes=axes).images) == pages
         assert predict_file(_net("CYX", 3), image, tmp_path / "g", axes=axes)
     assert caplog.text.count(repeated) == 2
+
+
+@pytest.mark.parametrize("imagej", [False, True], ids=["ome", "imagej"])
+def test_tifffile_s_4d_guess_for_a_plane_model_is_refused_naming_axes(tmp_path, imagej):
+    """A (T, Z, Y, X) array saved as x.ome.tif (or imagej=True) without axes reads ZCYX,
+    tifffile's guess: a ZYX or TYX model took its C as 3 channels and refused them naming
+    --channel, which keeps one plane of each 3; the same array saved plain (QQYX) is read
+    as its 6 planes. Refused naming --axes TZYX (given: read so) and ZCYX with --channel."""
+    path = tmp_path / ("s.tif" if imagej else "s.ome.tif")
+    tifffile.imwrite(path, _zeros((2, 3, H, W)), **({"imagej": True} if imagej else {}))
+    assert _axes(path) == "ZCYX"
+    for model in ("ZYX", "TYX"):
+        with pytest.raises(ImageReadError) as caught:
+            predict_file(_net(model), path, tmp_path / "o")
+        assert str(caught.value) == (
+            f"{path}: its axes ZCYX are tifffile's guess for an array saved without any, not "
+            f"what they hold; the model was trained on {model}: give --axes TZYX if they are "
+            "all planes (time points of Z stacks), or --axes ZCYX and --channel if its C holds "
+            "channels"
+        )
+    given = predict_file(_net("ZYX"), path, tmp_path / "g", axes="TZYX")
+    with tifffile.TiffFile(given[-1]) as tif:
+        assert tif.series[0].axes == "TZYX" and tif.series[0].shape == (2, 3, H, W)
+    assert predict_file(_net("ZYX"), path, tmp_path / "c", axes="ZCYX", channel=1)
+    assert trained_file_axes(path, "CYX", channels=3) is None  # a C model: its channels
+
+
+def test_the_channelless_line_names_axes_that_q_pages_take(tmp_path):
+    """A (2, 3, Y, X) array saved plain (QQYX: pages of no known meaning) for a 3-channel
+    CYX model: the refusal named --axes CQYX and QQYX, which --axes refuses (Q twice)."""
+    from unetlab.data.io import axes_problem
+
+    tifffile.imwrite(tmp_path / "q.tif", _zeros((3, 2, H, W)), photometric="minisblack")
+    assert _axes(tmp_path / "q.tif") == "QQYX"
+    with pytest.raises(ImageReadError) as caught:
+        predict_file(_net("CYX", 3), tmp_path / "q.tif", tmp_path / "o")
+    assert "give --axes CZYX if its first axis holds them or --axes TZYX to repeat" in str(
+        caught.value
+    )
+    for axes in ("CZYX", "TZYX"):
+        assert axes_problem(axes) is None
+        assert predict_file(_net("CYX", 3), tmp_path / "q.tif", tmp_path / axes, axes=axes)

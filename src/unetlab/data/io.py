@@ -43,7 +43,7 @@ from unetlab.data.orientation import (
 from unetlab.data.png_depth import deep_colour, deep_pixels
 from unetlab.data.positions import every_position_read, reading, series_of
 from unetlab.data.read_notes import note_once, note_transparent, note_turned
-from unetlab.data.stated_axes import planes_guessed, states_axes
+from unetlab.data.stated_axes import guessed_by_tifffile, planes_guessed, states_axes
 from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import TIFF_SUFFIXES, open_tiff, tiff_file
 from unetlab.errors import ImageReadError, UnetlabError, first_line
@@ -422,9 +422,12 @@ def trained_file_axes(
             found = tiff_axes(tif, series_of(tif))
             stated = states_axes(tif, found.axes)
             loose = stated and planes_guessed(tif, found.axes)
+            guessed = not stated and guessed_by_tifffile(tif, found.axes)
     finally:
         close()
     if len(found.axes) != len(axes):
+        if guessed:
+            refuse_guessed_channels(path, found.axes, axes, channels)
         return refuse_channelless(path, found.axes, axes, channels)
     if loose and _kinds_at(found.axes) == _kinds_at(axes):  # Z or T: the checkpoint's word
         return axes
@@ -441,12 +444,38 @@ def refuse_channelless(path: str | os.PathLike, found: str, axes: str, channels:
     None (read as it is) for others: channels of the model's (ZCYX for CYX: its planes')."""
     if channels < 2 or "C" not in axes.upper() or set(found) & set("CS"):
         return None
-    fixes = [f"--axes C{found[1:]} if its {found[0]} holds them"] if found[0] not in "YX" else []
-    fixes += [f"--axes {found} to repeat its grey into each"] if channels == 3 else []
+    named, lead = named_planes(found), "first axis" if found[0] == "Q" else found[0]
+    fixes = [f"--axes C{named[1:]} if its {lead} holds them"] if found[0] not in "YX" else []
+    fixes += [f"--axes {named} to repeat its grey into each"] if channels == 3 else []
     given = f"give {' or '.join(fixes)}, or " if fixes else ""
     raise ImageReadError(
         f"{path}: the file's axes are {found}, no channels; the model was trained on {axes}, "
         f"{channels} channels: {given}convert it to {channels} channels"
+    )
+
+
+def named_planes(found: str) -> str:
+    """``found`` (tifffile's axes) with each Q (pages of no known meaning: QQYX of a 4-D
+    array saved without axes) named as a plane axis it lacks (T, Z, then Q): axes ``--axes``
+    takes (one letter each), for the lines that name them (TZYX)."""
+    free = iter([a for a in "TZ" if a not in found] + ["Q"])
+    return "".join(next(free, "Q") if a == "Q" else a for a in found)
+
+
+def refuse_guessed_channels(path: str | os.PathLike, found: str, axes: str, channels: int) -> None:
+    """ImageReadError in one line for a TIFF whose axes ``found`` are tifffile's guess for an
+    array saved without any (its C says nothing: ZCYX of a (T, Z, Y, X) array saved as
+    x.ome.tif or imagej=True), not as many as the 1-channel model's ``axes`` of no C (ZYX):
+    read as the guess says, its C was refused naming --channel, which keeps one plane in
+    each; it names the --axes of its planes (TZYX) and of its channels. None for others."""
+    if channels != 1 or "C" in axes.upper() or "C" not in found or not found.endswith("YX"):
+        return
+    planes = named_planes("Q" * (len(found) - 2) + "YX")
+    raise ImageReadError(
+        f"{path}: its axes {found} are tifffile's guess for an array saved without any, not "
+        f"what they hold; the model was trained on {axes}: give --axes {planes} if they are "
+        f"all planes (time points of Z stacks), or --axes {found} and --channel if its C holds "
+        "channels"
     )
 
 

@@ -21,7 +21,7 @@ import re
 from unetlab.data import ome_xml
 from unetlab.data.positions import image_of
 
-__all__ = ["planes_guessed", "states_axes", "tifffile_guess"]
+__all__ = ["guessed_by_tifffile", "planes_guessed", "states_axes", "tifffile_guess"]
 
 #: the ImageJ version tifffile writes into every ImageJ TIFF it saves (Fiji writes its own)
 TIFFFILE_IMAGEJ = "1.11a"
