@@ -337,6 +337,9 @@ def test_tifffile_s_4d_guess_for_a_plane_model_is_refused_naming_axes(tmp_path, 
         assert tif.series[0].axes == "TZYX" and tif.series[0].shape == (2, 3, H, W)
     assert predict_file(_net("ZYX"), path, tmp_path / "c", axes="ZCYX", channel=1)
     assert trained_file_axes(path, "CYX", channels=3) is None  # a C model: its channels
+    tifffile.imwrite(path, _zeros((3, H, W)), **({"imagej": True} if imagej else {}))
+    with pytest.raises(ImageReadError, match="trained on YX: give --axes ZYX if they are all "):
+        trained_file_axes(path, "YX")  # CYX guessed, for a model of planes
 
 
 def test_the_channelless_line_names_axes_that_q_pages_take(tmp_path):

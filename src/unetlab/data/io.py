@@ -470,12 +470,12 @@ def refuse_guessed_channels(path: str | os.PathLike, found: str, axes: str, chan
     each; it names the --axes of its planes (TZYX) and of its channels. None for others."""
     if channels != 1 or "C" in axes.upper() or "C" not in found or not found.endswith("YX"):
         return
-    planes = named_planes("Q" * (len(found) - 2) + "YX")
+    planes = "ZYX" if len(found) == 3 else named_planes("Q" * (len(found) - 2) + "YX")
+    which = " (time points of Z stacks)" if planes == "TZYX" else ""
     raise ImageReadError(
         f"{path}: its axes {found} are tifffile's guess for an array saved without any, not "
         f"what they hold; the model was trained on {axes}: give --axes {planes} if they are "
-        f"all planes (time points of Z stacks), or --axes {found} and --channel if its C holds "
-        "channels"
+        f"all planes{which}, or --axes {found} and --channel if its C holds channels"
     )
 
 
