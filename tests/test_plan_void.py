@@ -80,7 +80,8 @@ def test_255_beside_classes_named_0_to_n_is_void_by_the_plan_with_its_reason(tmp
     root = _write(tmp_path / "d", names=["road", "sky", "car"])
     cfg, plan = plan_training(_cfg(root), set())
     assert plan.lines()[0] == (
-        "data.ignore_value = 255: mask value 255 (3.3% of the pixels) has no name beside the "
+        "data.ignore_value = 255: mask value 255 (3.3% of the training pixels) has no name "
+        "beside the "
         "classes 0-2 the data set names: void (Cityscapes, VOC, mmseg), counted nowhere; if it "
         "is a class, --set 'data.label_values=[0,1,2,255]' and name it"
     )
@@ -91,6 +92,34 @@ def test_255_beside_classes_named_0_to_n_is_void_by_the_plan_with_its_reason(tmp
         plan_training(mine, {"data.ignore_value"})  # the user's null: not planned over
     five = _cfg(root, "data.class_names={0: road, 1: sky, 2: car, 3: bus, 4: kerb}")
     assert plan_training(five, set())[0].data.ignore_value == 255  # classes 3, 4 in no mask
+
+
+def test_the_void_share_and_the_class_shares_count_the_same_training_pixels(tmp_path):
+    """The void line gave 255's share of all pixels, validation images too, while the loss
+    reason and the class weights count the training pixels: both now count those (255's
+    share of all of them, the classes' of the labelled ones) and say so."""
+    rng = np.random.default_rng(0)
+    masks = {"train": [_mask(i) for i in range(5)], "val": []}
+    for i in range(3):
+        mask = _mask(i)
+        mask[40:] = 255  # validation images hold far more void
+        masks["val"].append(mask)
+    for split, found in masks.items():
+        for i, mask in enumerate(found):
+            image = (rng.random(mask.shape) * 40 + (mask % 3) * 60).astype(np.uint8)
+            write_png(tmp_path / split / "images" / f"{i}.png", image)
+            write_png(tmp_path / split / "masks" / f"{i}.png", mask)
+    (tmp_path / "class_names.txt").write_text("road\nsky\ncar\n")
+    plan = plan_training(_cfg(tmp_path), set())[1]
+    train = np.stack(masks["train"])
+    void = percent(float(np.mean(train == 255)))  # 3.3%; 9.5% of all the pixels
+    assert plan.lines()[0].startswith(
+        f"data.ignore_value = 255: mask value 255 ({void} of the training pixels) has no name"
+    )
+    labelled = train[train != 255]
+    rarest = min(np.mean(labelled == v) for v in (0, 1, 2))
+    loss = next(c for c in plan.choices if c.key == "train.loss")
+    assert f"holds {percent(float(rarest))} of the labelled training pixels" in loss.reason
 
 
 def _cfg(root, *overrides):

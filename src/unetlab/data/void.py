@@ -19,8 +19,8 @@ that fills most of every mask (scribbles: :func:`unetlab.data.fingerprint.unlabe
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -36,10 +36,12 @@ OUTLINE_SHARE = 0.5
 @dataclass(frozen=True)
 class VoidBeside:
     """The masks hold class indices ``values`` (0..K-1, at least two) and ``VOID``, which
-    holds ``share`` of the measured pixels."""
+    holds ``share`` of the ``pixels`` measured (all, or the training ones:
+    :func:`of_training`)."""
 
     values: tuple[int, ...]
     share: float
+    pixels: str = "pixels"
 
     @property
     def classes(self) -> str:
@@ -62,6 +64,20 @@ def void_beside_classes(pairs: Sequence[PairFacts]) -> VoidBeside | None:
     return VoidBeside(tuple(others), counts[VOID] / sum(counts.values()))
 
 
+def of_training(
+    found: VoidBeside, pairs: Sequence[PairFacts], held_out: Collection[str]
+) -> VoidBeside:
+    """``found`` with its share of the training pixels: of the ``pairs`` not ``held_out``
+    (the validation pairs' names), as the plan's class shares and weights count them;
+    ``found`` where none is held out or all are."""
+    kept = [p for p in pairs if p.name not in held_out]
+    if not kept or not held_out:
+        return found
+    counts = pixel_counts(kept)
+    share = counts.get(VOID, 0) / max(sum(counts.values()), 1)
+    return replace(found, share=share, pixels="training pixels")
+
+
 def border_share(mask: np.ndarray, value: int = VOID) -> float | None:
     """The share of ``value``'s pixels in an (H, W) ``mask`` that have a 4-neighbour of
     another value (1.0 for outlines up to 2 px wide), or None where ``mask`` has none."""
@@ -81,7 +97,7 @@ def void_line(found: VoidBeside, *, named: bool, border: float | None = None) ->
     """The line for ``found``: ``named``, where the data set's class names name the classes
     but not 255 (a refusal's problem), else a warning; ``border``: :func:`border_share` of
     some masks (None: not measured)."""
-    share = f"{percent(found.share)} of the pixels"
+    share = f"{percent(found.share)} of the {found.pixels}"
     if border is not None:
         kind = "thin outlines" if border >= OUTLINE_SHARE else "regions"
         share += f", in {kind}: {border:.0%} of them border a class"

@@ -4,7 +4,7 @@ void value's warning where nothing names the classes (:func:`void_note`)."""
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,7 @@ from unetlab.data.void import (
     VOID,
     VoidBeside,
     border_share,
+    of_training,
     percent,
     void_beside_classes,
     void_line,
@@ -186,9 +187,9 @@ def auto_void_reason(found: VoidBeside) -> str:
     values = ",".join(map(str, [*found.values, VOID]))
     as_class = shlex.quote(f"data.label_values=[{values}]")  # no glob
     return (
-        f"mask value {VOID} ({percent(found.share)} of the pixels) has no name beside the "
-        f"classes {found.classes} the data set names: void (Cityscapes, VOC, mmseg), counted "
-        f"nowhere; if it is a class, --set {as_class} and name it"
+        f"mask value {VOID} ({percent(found.share)} of the {found.pixels}) has no name beside "
+        f"the classes {found.classes} the data set names: void (Cityscapes, VOC, mmseg), "
+        f"counted nowhere; if it is a class, --set {as_class} and name it"
     )
 
 
@@ -225,13 +226,17 @@ def void_problems(fp: Fingerprint, cfg: Config) -> list[str]:
 VOID_MASKS = 3
 
 
-def void_note(fp: Fingerprint, cfg: Config, pairs: Sequence) -> list[str]:
+def void_note(
+    fp: Fingerprint, cfg: Config, pairs: Sequence, held_out: Collection[str] = ()
+) -> list[str]:
     """A warning when the masks hold classes 0..K-1 and 255 and nothing names the classes
     (:func:`void_problems` refuses where names leave 255 out), with how much of 255 borders
-    a class in up to ``VOID_MASKS`` of ``pairs`` that hold it (thin outlines: void)."""
+    a class in up to ``VOID_MASKS`` of ``pairs`` that hold it (thin outlines: void); its
+    share of the training pixels (``held_out``: the validation pairs' names)."""
     found = _void(fp, cfg)
     if found is None or set(found.values) <= set(declared_names(cfg)):
         return []
+    found = of_training(found, fp.pairs, held_out)
     holding = {p.name for p in fp.pairs if VOID in p.values}
     reader = PairReader(cfg.data.channel)
     chosen = [p for p in pairs if p.mask_page in holding][:VOID_MASKS]

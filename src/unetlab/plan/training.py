@@ -8,7 +8,7 @@ from unetlab.config import Config, assigned_keys, changed_keys, given_config
 from unetlab.data.exclude import check_exclude_rows
 from unetlab.data.fingerprint import unlabelled_fill
 from unetlab.data.mask_shares import inverted_masks
-from unetlab.data.void import VOID
+from unetlab.data.void import VOID, of_training
 from unetlab.errors import UnetlabError
 from unetlab.plan.bar import bar_note
 from unetlab.plan.checks import (
@@ -76,6 +76,7 @@ def _checked(cfg: Config, explicit: set[str], *, planned: bool = False):
     void = auto_void(fp, cfg, explicit) if planned else None
     choice = None
     if void is not None:  # measured again as training will read the masks: 255 nowhere
+        void = of_training(void, fp.pairs, {p.mask_page for p in val})  # as the loss's shares
         choice = Choice("data.ignore_value", VOID, auto_void_reason(void))
         cfg, ignored = _applied(cfg, choice), VOID
         fp = _fingerprint(cfg, train + val, ignored, problems)
@@ -125,7 +126,7 @@ def data_notes(cfg: Config, explicit: set[str], fp, pairs: tuple, ignored) -> li
         notes += [line] if (line := unlabelled_fill(fp.pairs, declared=names)) else []
     notes += [line] if (line := inverted_masks(fp.pairs)) else []  # audit s34 messy 2
     notes += [line] if (line := bar_note(train + val, cfg.data.exclude_rows, ignored)) else []
-    return notes + names_note(fp, cfg) + void_note(fp, cfg, train + val)
+    return notes + names_note(fp, cfg) + void_note(fp, cfg, train + val, held_out)
 
 
 def users_keys(cfg: Config) -> set[str]:
