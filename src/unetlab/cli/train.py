@@ -214,11 +214,19 @@ AUTO = "auto"  # --resume auto (train.rundir.RESUME_AUTO: not imported, the pars
 
 
 def run(args) -> int:
+    from unetlab.data.grey_masks import grey_masks_read_as
     from unetlab.data.io import check_axes
-    from unetlab.distributed import Group, check_nproc, launch, without_nproc
 
     check_axes(args.axes)  # one line, before the config and any file are read
     cfg, explicit = _config(args)
+    with grey_masks_read_as(cfg.data.grey_masks):  # every mask the command reads
+        return _command(args, cfg, explicit)
+
+
+def _command(args, cfg, explicit: set[str]) -> int:
+    """:func:`run` once the config is read: --folds, --check, or the run."""
+    from unetlab.distributed import Group, check_nproc, launch, without_nproc
+
     split = _split(args)
     if args.preview is not None and not args.check:
         raise UnetlabError("--preview draws the tiles of a --check: add --check")

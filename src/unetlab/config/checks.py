@@ -113,6 +113,7 @@ def _check_encoder(model: ModelSection) -> None:
 
 def check_data(data: DataSection) -> None:
     """The ``data`` section's values."""
+    from unetlab.data.grey_masks import check_grey_masks
     from unetlab.data.instances import TARGETS
     from unetlab.data.normalize import check_keys
 
@@ -136,6 +137,7 @@ def check_data(data: DataSection) -> None:
         check_keys(data.normalization)
     if data.axes is not None:
         object.__setattr__(data, "axes", check_data_axes(data.axes))
+    check_grey_masks(data.grey_masks)
 
 
 def check_data_axes(axes: str) -> str:

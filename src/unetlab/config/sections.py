@@ -150,6 +150,14 @@ class DataSection(Section):
     ignore_value: int | None = option(
         None, "a mask value that counts in no loss or metric (unlabelled pixels); null: none"
     )
+    grey_masks: str = option(
+        "colours",
+        "how a grey RGB mask (R = G = B) beside a colour table (class_colors.txt, "
+        "class_dict.csv, labelmap.txt) is read: colours, through the table as every RGB mask "
+        "beside it (CamVid's sky and void look grey); indices, as its grey values, the class "
+        "indices of grey masks saved as RGB; recorded in the checkpoint, so evaluate reads its "
+        "masks the same",
+    )
     normalization: dict | None = option(
         None,
         "input normalisation: {mode: per_image | fixed (+ mean, std) | dataset | scale | "

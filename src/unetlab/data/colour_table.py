@@ -85,18 +85,20 @@ class ColourTable:
         page = f" page {int(where[0])}" if len(where) > 2 and rgb.shape[0] > 1 else ""
         others = len(np.unique(_keys(rgb[..., :3])[~known])) - 1
         more = f" (and {others} more colour(s) not in it)" if others else ""
-        if Path(self.source).name == CVAT_FILE:
-            fix = "add it there as a class (name:R,G,B::), or as 'void:R,G,B::' to ignore it"
-        elif Path(self.source).name == CAMVID_FILE:  # its rows are name,r,g,b (audit s43)
-            fix = "add it there as a class (name,R,G,B), or as 'void,R,G,B' to ignore it"
-        elif Path(self.source).name == COLOURS_FILE:
-            fix = "add it there as a class (R G B name), or as 'R G B void' to ignore it"
-        else:
-            fix = FIX
         return (
             f"{path}: colour {colour} at pixel x={x}, y={y}{page} is not in {self.source}"
-            f"{more}: {fix}"
+            f"{more}: {self.add_fix()}"
         )
+
+    def add_fix(self) -> str:
+        """How to add a colour missing from the table, in its file's own row form."""
+        if Path(self.source).name == CVAT_FILE:
+            return "add it there as a class (name:R,G,B::), or as 'void:R,G,B::' to ignore it"
+        if Path(self.source).name == CAMVID_FILE:  # its rows are name,r,g,b (audit s43)
+            return "add it there as a class (name,R,G,B), or as 'void,R,G,B' to ignore it"
+        if Path(self.source).name == COLOURS_FILE:
+            return "add it there as a class (R G B name), or as 'R G B void' to ignore it"
+        return FIX
 
 
 def _keys(rgb: np.ndarray) -> np.ndarray:

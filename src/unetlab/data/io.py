@@ -25,6 +25,14 @@ from unetlab.data.colour_table import FIX as COLOUR_FIX
 from unetlab.data.colour_table import VOID, ColourTable, find_colour_table
 from unetlab.data.file_kind import wrong_kind_line
 from unetlab.data.folder_notes import is_macos_metadata
+from unetlab.data.grey_masks import (
+    INDICES,
+    KEY_FIX,
+    grey_masks_reading,
+    greys_of,
+    index_like,
+    unknown_grey_line,
+)
 from unetlab.data.mask_palettes import check_palette
 from unetlab.data.names import (
     ANNOTATION_SUFFIXES,
@@ -179,7 +187,8 @@ def read_stack(
     (:func:`~unetlab.data.colour_table.find_colour_table`), else ``colours`` (a checkpoint's
     or predictions': :func:`~unetlab.data.colour_table.palette_table`; a grey one (R = G =
     B) with a grey not in them by its grey values); with neither, a grey one is read as its
-    grey values and others are refused.
+    grey values and others are refused (beside a table too where ``data.grey_masks`` is
+    indices: :mod:`unetlab.data.grey_masks`).
 
     An animated GIF or PNG (APNG) is refused (:func:`refuse_frames`: Pillow alone would
     give its first frame, the others lost unsaid); ``frames`` (prediction): its frames are
@@ -222,7 +231,7 @@ def _shaped(arr: np.ndarray, path: Path, *, mask: bool, colours) -> np.ndarray:
     if arr.ndim == 4 and arr.shape[-1] == 1:
         arr = arr[..., 0]
     if arr.ndim == 4 and mask:
-        arr = _mask_values(arr, path, colours)
+        arr = _mask_values(arr, path, colours, grey_masks_reading())
     if arr.ndim not in (3, 4) or 0 in arr.shape:
         raise ImageReadError(f"{path}: unsupported image shape {arr.shape}")
     return arr
@@ -912,10 +921,13 @@ def _tiff_to_pages(arr: np.ndarray, letters: str) -> np.ndarray:
     return np.transpose(arr, order).reshape(shape)
 
 
-def _mask_values(arr: np.ndarray, path: Path, colours: ColourTable | None) -> np.ndarray:
+def _mask_values(
+    arr: np.ndarray, path: Path, colours: ColourTable | None, grey_masks: str
+) -> np.ndarray:
     """The values of a mask read with channels, (P, H, W, C): its colours' values in the
-    colour table beside it (or ``colours``), else its grey values; other than 3 or 4 channels
-    (RGB(A)) are refused (:func:`_channels_mask`)."""
+    colour table beside it (or ``colours``), else its grey values (a grey one's beside a
+    table too with ``grey_masks`` indices); other than 3 or 4 channels (RGB(A)) are refused
+    (:func:`_channels_mask`)."""
     if arr.shape[-1] not in (3, 4):
         raise ImageReadError(_channels_mask(path, arr.shape[-1]))
     rgb = arr[..., :3]
@@ -926,8 +938,12 @@ def _mask_values(arr: np.ndarray, path: Path, colours: ColourTable | None) -> np
             "changed, and new ones appear at the edges); save masks as PNG from the tool that "
             "drew them (converting this JPEG keeps its changed colours)"
         )
+    if grey and grey_masks == INDICES:
+        return rgb[..., 0]
     if (table := find_colour_table(path)) is not None:
         rgb = _eight_bit(rgb, path)
+        if grey and index_like(found := greys_of(rgb[..., 0]), table) and not table.knows(rgb):
+            raise ImageReadError(unknown_grey_line(path, found, table))
         values = table.values_of(rgb, path)
         if grey:
             _note_grey_read_as_colours(rgb[..., 0], table, path)
@@ -947,7 +963,7 @@ def _note_grey_read_as_colours(greys: np.ndarray, table: ColourTable, path: Path
     through the colour ``table`` (the rule: an RGB mask beside a table is read through it)
     into other values than its greys, each of which could be a class index of the table's
     classes: grey class-index masks saved as RGB beside a table with those greys."""
-    found = np.flatnonzero(np.bincount(greys.ravel(), minlength=256)).tolist()
+    found = greys_of(greys)
     value = {tuple(c): v for c, v in zip(table.colours, table.values)}
     read = [value[(g, g, g)] for g in found]  # every grey is a table colour: read so
     if read == found or found[-1] >= len(table.colours) or set(read) == {VOID}:
@@ -957,8 +973,8 @@ def _note_grey_read_as_colours(greys: np.ndarray, table: ColourTable, path: Path
     note_once(
         f"{path}: a grey RGB mask (R = G = B) whose greys are colours of {table.source}, "
         f"read through it as every RGB mask beside it is (grey -> value: {said}{more}); if "
-        "its greys are class indices, save such masks as single-channel grey PNGs, read as "
-        "they are",
+        f"its greys are class indices, {KEY_FIX} or save such masks as single-channel grey "
+        "PNGs, read as they are",
         key=f"grey masks read through {table.source}",
     )
 

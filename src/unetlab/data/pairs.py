@@ -41,6 +41,7 @@ from unetlab.data.folder_notes import (
     subfolders_line,
     unread_microscope_files,
 )
+from unetlab.data.grey_masks import grey_masks_read_as, grey_masks_reading
 from unetlab.data.io import (
     INPUT_SUFFIXES,
     TIFF_SUFFIXES,
@@ -936,7 +937,9 @@ class PairReader:
     ``channel`` (``data.channel``): the images give that one channel, (H, W), or those of a
     list, (H, W, n); ``colours``:
     colour masks without a colour table beside them are read with it (a checkpoint's);
-    ``axes``: the images' TIFF axes as a user gives them, and the masks' (:func:`mask_axes`)."""
+    ``axes``: the images' TIFF axes as a user gives them, and the masks' (:func:`mask_axes`);
+    grey RGB masks beside a colour table are read as ``data.grey_masks`` said where it was
+    made (:mod:`unetlab.data.grey_masks`), also in a data loader's worker."""
 
     def __init__(
         self,
@@ -946,6 +949,7 @@ class PairReader:
     ):
         self._held: dict[tuple[Path, bool], np.ndarray] = {}
         self.channel, self.colours, self.axes = channel, colours, axes
+        self.grey_masks = grey_masks_reading()
 
     def stack(self, path: Path, *, mask: bool, axes: str | None = None) -> np.ndarray:
         """All pages of ``path`` (as :func:`unetlab.data.io.read_stack` gives them), an
@@ -958,7 +962,8 @@ class PairReader:
             axes = axes or self.axes
             axes = mask_axes(Path(path), axes) if mask else file_axes(path, axes)
             colours = self.colours if mask else None
-            self._held[key] = read_stack(path, mask=mask, colours=colours, axes=axes)
+            with grey_masks_read_as(self.grey_masks):  # as where it was made
+                self._held[key] = read_stack(path, mask=mask, colours=colours, axes=axes)
         return self._held[key]
 
     def __call__(self, pair: Pair) -> tuple[np.ndarray, np.ndarray]:

@@ -55,6 +55,11 @@ import numpy as np
 from unetlab.data.colour_table import ColourTable, palette_table
 from unetlab.data.exclude import as_config, region
 from unetlab.data.fingerprint import MaskValues, object_ids_note
+from unetlab.data.grey_masks import (
+    keeps_grey_masks_reading,
+    set_grey_masks_reading,
+    trained_grey_masks,
+)
 from unetlab.data.instances import ONE_OBJECT_LEAST
 from unetlab.data.io import check_axes, file_axes, mask_stem
 from unetlab.data.nodata import InvalidPages, either
@@ -96,6 +101,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+@keeps_grey_masks_reading  # as its checkpoint's training read them (_prepared)
 def evaluate_model(
     model,
     data_dir: str | os.PathLike,
@@ -117,14 +123,13 @@ def evaluate_model(
     axes: str | None = None,
     **settings,
 ) -> Report:
-    """Predict each image of ``data_dir`` (or ``pairs``) with ``model`` (a net, a checkpoint's
-    or package's path) and score it against its mask: a :class:`Report` (``source``: how).
-    ``options`` (a ``PredictOptions``), ``settings`` (its fields by name: ``tile_size=``, ``tta=``):
-    how images are predicted; ``ignore_value`` (None: the training's), ``boundary_class``,
-    ``connectivity``, ``objects``, ``worst``: as ``evaluate_predictions``'s; ``thresholds``: ISBI
-    figures' best cut (``seed_threshold``: cells split first); ``object_options`` None: the
-    checkpoint's; ``progress``: True (default: a bar, as ``fit``), False or a function of a name;
-    ``objects_3d``: in 3-D; ``axes``: of TIFFs recording none (None: the checkpoint's)."""
+    """Predict each image of ``data_dir`` (or ``pairs``) with ``model`` (a net, or a path of a
+    checkpoint or package) and score it against its mask, read as its training read them: a
+    :class:`Report`. ``options``, ``settings`` (its fields): how images are predicted;
+    ``ignore_value`` (None: the training's), ``boundary_class``, ``connectivity``, ``objects``,
+    ``worst``: as ``evaluate_predictions``'s; ``thresholds``: ISBI figures' best cut (with
+    ``seed_threshold``: cells split first); ``object_options`` None: the checkpoint's; ``progress``:
+    True, False or a function; ``objects_3d``: in 3-D; ``axes``: of TIFFs recording none."""
     check_axes(axes)  # before a checkpoint loads
     check_folders(**({"data_dir": data_dir} if pairs is None else {}))
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
@@ -327,6 +332,7 @@ def _prepared(model, options, settings: dict) -> tuple[object, dict | None, Pred
     from unetlab.inference.predict import PredictOptions
 
     model, checkpoint = _loaded(model, options, settings)
+    set_grey_masks_reading(trained_grey_masks(model))  # its masks as training read them
     predicting = PredictOptions.for_model(model, options, **settings)
     check_options(model, predicting)
     return model, checkpoint, predicting

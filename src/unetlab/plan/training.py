@@ -7,6 +7,7 @@ import logging
 from unetlab.config import Config, assigned_keys, changed_keys, given_config
 from unetlab.data.exclude import check_exclude_rows
 from unetlab.data.fingerprint import unlabelled_fill
+from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.mask_shares import inverted_masks
 from unetlab.data.void import VOID, of_training
 from unetlab.errors import UnetlabError
@@ -36,6 +37,7 @@ def _unlabelled_value(d, train_pairs) -> int | None:
     return VOC_VOID if dataset_palette([p.mask for p in train_pairs]) is not None else None
 
 
+@reads_grey_masks_as_config
 def check_training_data(cfg: Config, explicit: set[str] | None = None) -> list[str]:
     """The checks :func:`plan_training` makes of ``cfg``'s data set, without the plan (``train
     --no-plan``): DatasetError listing every contradiction (masks mixing encodings, a value in
@@ -145,6 +147,7 @@ def checked(cfg: Config) -> Config:
     return out
 
 
+@reads_grey_masks_as_config
 def plan_training(
     cfg: Config, explicit: set[str] | None = None, *, device: str = "cpu"
 ) -> tuple[Config, Plan]:

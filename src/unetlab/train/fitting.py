@@ -18,6 +18,7 @@ import yaml
 from unetlab.checkpoint import load_checkpoint, update_checkpoint
 from unetlab.config import Config, given_config
 from unetlab.cpu_share import cpu_reading
+from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.split_record import SPLIT_FILE
 from unetlab.distributed import Group
 from unetlab.errors import UnetlabError
@@ -49,6 +50,7 @@ from unetlab.train.stop import StopRequest
 log = logging.getLogger(__name__)
 
 
+@reads_grey_masks_as_config
 def fit(
     cfg: Config,
     *,
@@ -80,8 +82,7 @@ def fit(
     switched between a time budget and none, are refused naming them: resume with
     ``load_config(run_dir / "config.yaml")`` changed in those keys only.
 
-    ``progress``: each epoch's bar; log lines go to ``train.log`` and the console as logging
-    is set up (:func:`~unetlab.train.log.console_log`).
+    ``progress``: each epoch's bar (log lines: :func:`~unetlab.train.log.console_log`).
     ``plan``: a :class:`unetlab.plan.Plan` (reasons to ``train.log``, values to ``plan.yaml``).
     ``clock``: seconds for ``train.max_minutes``. ``split``: another run's split record
     (:func:`~unetlab.data.split_record.read_split`) repeated on its files (changed: refused).

@@ -18,6 +18,7 @@ from pathlib import Path
 from unetlab.atomic import atomic_path
 from unetlab.config import Config
 from unetlab.data.folds import all_pairs, fold_pairs, refuse_unlabelled_folds
+from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.split_record import SPLIT_FILE, describe_pairs, read_split, split_record
 from unetlab.errors import OutputError, UnetlabError
 from unetlab.metrics.spread import described, spread
@@ -47,6 +48,7 @@ COLUMNS = (
 )
 
 
+@reads_grey_masks_as_config
 def fit_folds(
     cfg: Config, k: int, *, run_dir: str | os.PathLike, resume: bool = False, **fitting
 ) -> dict:

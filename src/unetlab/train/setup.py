@@ -21,6 +21,7 @@ from unetlab.data.datasets import (
     split_pairs,
 )
 from unetlab.data.fingerprint import object_ids_note, tiff_spacing
+from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.instances import CLASS_NAMES, object_statistics
 from unetlab.data.labels import IGNORE_INDEX, instances
 from unetlab.data.normalize import channels_of, contrast_floor, with_floor_dtype
@@ -59,6 +60,7 @@ class Data:
     appearance: dict | None = None  # the training images as read: unetlab.data.appearance
 
 
+@reads_grey_masks_as_config
 def prepare_data(cfg: Config, split: tuple[list[Pair], list[Pair]] | None = None) -> Data:
     """Split, check and load the data set of ``cfg.data`` (one DatasetError lists every problem).
 

@@ -1,0 +1,126 @@
+"""Grey RGB masks (R = G = B) beside a colour table: read through it (``data.grey_masks:
+colours``, the default: CamVid's sky and void look grey) or as their grey values
+(``indices``: class-index masks a tool saved as RGB); the refusal of greys missing from the
+table names that key, not only adding them to the table as colours (stop 45)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from unetlab.cli import main
+from unetlab.config import load_config, save_config
+from unetlab.data.colour_table import VOID
+from unetlab.data.grey_masks import grey_masks_read_as, grey_masks_reading
+from unetlab.data.io import read_mask, write_png
+from unetlab.data.pairs import PairReader
+from unetlab.errors import ImageReadError, UnetlabError
+
+TABLE = "128 64 128 road\n70 130 180 sky\n70 70 70 building\n0 0 0 void\n"
+
+
+def _grey_rgb(mask: np.ndarray) -> np.ndarray:
+    return np.repeat(mask[..., None], 3, axis=-1)
+
+
+def test_greys_missing_from_the_table_name_the_key_and_the_resave(tmp_path):
+    """Class indices 0, 1, 2 saved as grey RGB beside a table that holds black (void) but not
+    greys 1 and 2: the refusal said to add (1, 1, 1) to the table as a class, which makes
+    a table of colours that are no class's; it names data.grey_masks and the re-save."""
+    (tmp_path / "class_colors.txt").write_text(TABLE)
+    mask = np.array([[0, 1, 2], [2, 1, VOID]], np.uint8)
+    write_png(tmp_path / "a.png", _grey_rgb(mask))
+    with pytest.raises(ImageReadError) as err:
+        read_mask(tmp_path / "a.png")
+    assert str(err.value) == (
+        f"{tmp_path / 'a.png'}: a grey RGB mask (R = G = B) of grey(s) 1, 2, 255 not in "
+        f"{tmp_path / 'class_colors.txt'}, read through it as every RGB mask beside it is; "
+        "if its greys are class indices, set data.grey_masks: indices (--set "
+        "data.grey_masks=indices) or save such masks as single-channel grey PNGs; if they "
+        "are colours, add each there as a class (R G B name), or as 'R G B void' to ignore it"
+    )
+    with grey_masks_read_as("indices"):  # the fix it names
+        np.testing.assert_array_equal(read_mask(tmp_path / "a.png"), mask)
+    # a grey past the table's classes is a colour left out of it: the table's own fix
+    write_png(tmp_path / "b.png", _grey_rgb(np.array([[0, 200]], np.uint8)))
+    with pytest.raises(ImageReadError, match=r"colour \(200, 200, 200\) at pixel x=1, y=0 is"):
+        read_mask(tmp_path / "b.png")
+
+
+def test_indices_read_grey_masks_as_their_values_and_colour_masks_through_the_table(
+    tmp_path, caplog
+):
+    """``indices``: a grey RGB mask whose greys are table colours (70: building) is its
+    greys, a colour mask beside it still its table values; ``colours`` (the default) keeps
+    today's reading, whose line names the key."""
+    (tmp_path / "class_colors.txt").write_text(TABLE)
+    grey = np.array([[0, 1], [2, 0]], np.uint8)
+    write_png(tmp_path / "grey.png", _grey_rgb(grey))
+    colour = np.array([[[128, 64, 128], [70, 130, 180]], [[70, 70, 70], [0, 0, 0]]], np.uint8)
+    write_png(tmp_path / "colour.png", colour)
+    with grey_masks_read_as("indices"):
+        np.testing.assert_array_equal(read_mask(tmp_path / "grey.png"), grey)
+        np.testing.assert_array_equal(read_mask(tmp_path / "colour.png"), [[0, 1], [2, VOID]])
+        reader = PairReader()  # made under it: keeps it (a data loader's worker too)
+    assert grey_masks_reading() == "colours" and reader.grey_masks == "indices"
+    (tmp_path / "class_colors.txt").write_text("2 2 2 road\n1 1 1 sky\n0 0 0 void\n")
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        np.testing.assert_array_equal(read_mask(tmp_path / "grey.png"), [[VOID, 1], [0, VOID]])
+    assert "if its greys are class indices, set data.grey_masks: indices" in caplog.text
+    with pytest.raises(UnetlabError, match="data.grey_masks is one of colours, indices"):
+        grey_masks_read_as("greys").__enter__()
+
+
+def test_grey_masks_is_a_config_key(tmp_path):
+    cfg = load_config(None, ["data.grey_masks=indices"])
+    assert cfg.data.grey_masks == "indices" and load_config(None).data.grey_masks == "colours"
+    save_config(cfg, tmp_path / "c.yaml")
+    assert load_config(tmp_path / "c.yaml").data.grey_masks == "indices"
+    with pytest.raises(UnetlabError, match="data.grey_masks is one of colours, indices, not"):
+        load_config(None, ["data.grey_masks=grey"])
+
+
+def _grey_rgb_set(root, n_train=4, n_val=2, size=48):
+    """Road-scene-like grey class indices 0, 1, 2 (and a 255 frame), saved as RGB beside a
+    table naming the classes in colours: the user's table of prediction colours."""
+    rng = np.random.default_rng(0)
+    for split, n in (("train", n_train), ("val", n_val)):
+        for i in range(n):
+            mask = np.zeros((size, size), np.uint8)
+            mask[size // 2 :] = 1
+            y, x = 8 + i, 10 + 2 * i
+            mask[y : y + 16, x : x + 14] = 2
+            mask[0] = VOID
+            image = (rng.random((size, size, 3)) * 40 + mask[..., None] % 3 * 70).astype(np.uint8)
+            write_png(root / split / "images" / f"r{i}.png", image)
+            write_png(root / split / "masks" / f"r{i}.png", _grey_rgb(mask))
+    (root / "class_colors.txt").write_text(TABLE)
+    return root
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("one_thread")
+def test_train_plan_check_and_evaluate_read_grey_masks_as_the_key_says(tmp_path, capsys):
+    from unetlab import evaluate_model
+
+    root = _grey_rgb_set(tmp_path / "d")
+    key = "--set=data.grey_masks=indices"
+    assert main(["train", "--data", str(root), "--check"]) != 0  # the refusal naming the key
+    assert "set data.grey_masks: indices" in capsys.readouterr().err
+    assert main(["train", "--data", str(root), "--check", key]) == 0
+    run = tmp_path / "run"
+    tiny = ["--set=train.epochs=1", "--set=data.tile_size=48", "--set=train.batch_size=2"]
+    small = ["--set=model.depth=2", "--set=model.base_channels=4", "--no-progress"]
+    assert main(["train", "--data", str(root), "--run-dir", str(run), key, *tiny, *small]) == 0
+    best = run / "checkpoints" / "best.pt"
+    got = evaluate_model(str(best), root / "val")  # the checkpoint's key: read as indices
+    grey = tmp_path / "grey"  # the same masks as single-channel grey PNGs
+    for path in (root / "val").rglob("*.png"):
+        out = grey / path.relative_to(root / "val")
+        with Image.open(path) as im:
+            write_png(out, np.asarray(im)[..., 0] if "masks" in path.parts else np.asarray(im))
+    want = evaluate_model(str(best), grey)
+    assert want.matrix.sum() > 0 and np.array_equal(got.matrix, want.matrix)
