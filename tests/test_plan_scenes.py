@@ -113,3 +113,15 @@ def test_plan_training_weighs_the_training_pixels_of_its_split(tmp_path):
         "value 2 in validation images only (not in train, not learnt))"
     )
     assert "train.class_weights" not in choices  # training holds 0 and 1, half each
+
+
+def test_the_loss_reason_says_labelled_pixels_beside_a_colour_tables_void(tmp_path):
+    """A colour table's void (255) counts in no class share, as data.ignore_value's: the
+    reason says the shares are of the labelled training pixels (it said 'training pixels')."""
+    from unetlab.data.scenes import write_scene_folders
+    from unetlab.plan import plan_training
+
+    write_scene_folders(tmp_path, n=8, size=(64, 128), colour=True)
+    cfg = load_config(None, [f"data.root={tmp_path}", "model.depth=2"])
+    loss = next(c for c in plan_training(cfg, set())[1].choices if c.key == "train.loss")
+    assert "of the labelled training pixels" in loss.reason, loss.reason

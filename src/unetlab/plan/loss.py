@@ -17,18 +17,21 @@ DICE_BELOW = 0.25  # a class with a smaller pixel share adds Dice to the loss
 WEIGHTS_BELOW = 0.10  # ... and below this, class weights
 
 
-def plan_loss(fp: Fingerprint, cfg: Config, held_out: Collection[str] = ()) -> list[Choice]:
+def plan_loss(
+    fp: Fingerprint, cfg: Config, held_out: Collection[str] = (), *, ignored: int | None = None
+) -> list[Choice]:
     """ce for balanced classes; ce+dice when a class holds under ``DICE_BELOW`` of the pixels;
     class weights under ``WEIGHTS_BELOW``. The shares are of the training pixels, as the
-    class weights' (``held_out``: the validation pairs' names), those of ``data.ignore_value``
-    left out (labelled pixels), a class in validation images only named as such."""
+    class weights' (``held_out``: the validation pairs' names), of the labelled ones where a
+    value counts nowhere (``ignored``, else ``data.ignore_value``: void), a class in
+    validation images only named as such."""
     kept = [p for p in fp.pairs if p.name not in held_out]
     training = Fingerprint(kept) if kept and len(kept) < len(fp.pairs) else fp
     fractions = training.class_fractions()
     rarest = min(fractions, key=fractions.get)
     names = declared_names(cfg)
     pixels = "training pixels" if training is not fp else "pixels"
-    if cfg.data.ignore_value is not None:  # its pixels are in no share: say so (the void line)
+    if ignored is not None or cfg.data.ignore_value is not None:  # void's share: its own line
         pixels = f"labelled {pixels}"
     share = f"{_value(rarest, names)} holds {percent(fractions[rarest])} of the {pixels}"
     if rarest == VOID and looks_void(fp, cfg):  # the void line above: no contradiction

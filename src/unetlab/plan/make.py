@@ -81,17 +81,19 @@ def make_plan(
     sources: dict[str, str] | None = None,
     images: int | None = None,
     held_out: Collection[str] = (),
+    ignored: int | None = None,
 ) -> Plan:
     """Every choice for ``fp`` (``device``: ``cpu`` or ``cuda``), the user's keys marked;
     ``val_images``: how many of the pairs validate (None: the label offset is not planned);
     ``images``: the pairs training loads (None: ``fp``'s, at most 400), for the memory;
     ``sources``: the config file that set each of the user's keys that one set;
-    ``held_out``: the names of ``fp``'s validation pairs (the loss weighs training pixels)."""
+    ``held_out``: the names of ``fp``'s validation pairs (the loss weighs training pixels);
+    ``ignored``: the mask value training counts nowhere (``data.ignore_value``, a table's void)."""
     device = "cuda" if device.startswith("cuda") else "cpu"
     tile = plan_tile(fp, Geometry.of(cfg), device, declared_names(cfg))
     tile_size = cfg.data.tile_size if "data.tile_size" in explicit else tile.value
     yours = cfg.train.batch_size if "train.batch_size" in explicit else None
-    loss = plan_loss(fp, cfg, held_out) if not fp.instances else []
+    loss = plan_loss(fp, cfg, held_out, ignored=ignored) if not fp.instances else []
     loss, notes = one_balance(loss + plan_objects(fp, cfg), cfg, explicit)
     amp = cfg.train.amp if "train.amp" in explicit else None
     precision = plan_precision(device, amp=amp) + plan_workers(device)

@@ -173,6 +173,7 @@ def plan_training(
         sources=sources,
         images=len(train) + len(val),
         held_out={p.mask_page for p in val},
+        ignored=ignored,
     )
     if void is not None:  # the masks' void, read before every other choice
         plan.choices.insert(0, void)
