@@ -177,8 +177,9 @@ def test_grey_index_masks_saved_as_rgb_beside_a_table_of_their_greys_say_both_re
         f"{tmp_path / 'a.png'}: a grey RGB mask (R = G = B) whose greys are colours of "
         f"{tmp_path / 'class_colors.txt'}, read through it as every RGB mask beside it is "
         "(grey -> value: 0 -> 255, 1 -> 1, 2 -> 0); if its greys are class indices, set "
-        "data.grey_masks: indices (--set data.grey_masks=indices) or save such masks as "
-        "single-channel grey PNGs, read as they are"
+        "data.grey_masks: indices (train --set data.grey_masks=indices, evaluate "
+        "--grey-masks indices) or save such masks as single-channel grey PNGs, read as they "
+        "are"
     ]
 
 

@@ -5,6 +5,7 @@ table names that key, not only adding them to the table as colours (stop 45)."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 import numpy as np
@@ -38,9 +39,10 @@ def test_greys_missing_from_the_table_name_the_key_and_the_resave(tmp_path):
     assert str(err.value) == (
         f"{tmp_path / 'a.png'}: a grey RGB mask (R = G = B) of grey(s) 1, 2, 255 not in "
         f"{tmp_path / 'class_colors.txt'}, read through it as every RGB mask beside it is; "
-        "if its greys are class indices, set data.grey_masks: indices (--set "
-        "data.grey_masks=indices) or save such masks as single-channel grey PNGs; if they "
-        "are colours, add each there as a class (R G B name), or as 'R G B void' to ignore it"
+        "if its greys are class indices, set data.grey_masks: indices (train --set "
+        "data.grey_masks=indices, evaluate --grey-masks indices) or save such masks as "
+        "single-channel grey PNGs; if they are colours, add each there as a class (R G B "
+        "name), or as 'R G B void' to ignore it"
     )
     with grey_masks_read_as("indices"):  # the fix it names
         np.testing.assert_array_equal(read_mask(tmp_path / "a.png"), mask)
@@ -124,3 +126,29 @@ def test_train_plan_check_and_evaluate_read_grey_masks_as_the_key_says(tmp_path,
             write_png(out, np.asarray(im)[..., 0] if "masks" in path.parts else np.asarray(im))
     want = evaluate_model(str(best), grey)
     assert want.matrix.sum() > 0 and np.array_equal(got.matrix, want.matrix)
+    # evaluate's own word holds over the checkpoint's, and reads --gt masks without one
+    ckpt = ["evaluate", "--checkpoint", str(best), "--data", str(root / "val")]
+    assert main([*ckpt, "--grey-masks", "colours"]) != 0
+    assert "evaluate --grey-masks indices" in capsys.readouterr().err
+    pred = tmp_path / "pred"
+    assert (
+        main(
+            [
+                "predict",
+                "--checkpoint",
+                str(best),
+                "--input",
+                str(grey / "images"),
+                "--output",
+                str(pred),
+            ]
+        )
+        == 0
+    )
+    gt = ["evaluate", "--pred", str(pred), "--gt", str(root / "val")]
+    assert main(gt) != 0 and "evaluate --grey-masks indices" in capsys.readouterr().err
+    scored = {}
+    for name, args in (("rgb", [*gt, "--grey-masks", "indices"]), ("grey", [*gt[:-1], grey])):
+        assert main([*map(str, args), "--json", str(tmp_path / f"{name}.json")]) == 0
+        scored[name] = json.loads((tmp_path / f"{name}.json").read_text())["confusion_matrix"]
+    assert np.sum(scored["grey"]) > 0 and scored["rgb"] == scored["grey"]

@@ -73,6 +73,7 @@ def add_parser(sub) -> None:
     _add_outputs(p.add_argument_group("outputs"))
     c = p.add_argument_group("classes and objects")
     _add_classes(c)
+    _add_grey_masks(c)
     _add_scores(c)
     _add_voxel(c)
     add_exclude_rows_arg(c, EXCLUDE_ROWS_SCORED)
@@ -221,6 +222,17 @@ def _add_classes(c) -> None:
         action="store_true",
         help="with --pred: the <stem> prediction files hold object ids (0 = none), "
         "not class indices",
+    )
+
+
+def _add_grey_masks(c) -> None:
+    """How grey RGB masks beside a colour table are read (``data.grey_masks``)."""
+    c.add_argument(
+        "--grey-masks",
+        choices=("colours", "indices"),
+        help="how a grey RGB mask (R = G = B) beside a colour table (class_colors.txt) is "
+        "read: colours, through the table, or indices, as its grey values (data.grey_masks; "
+        "default: the checkpoint's, else colours)",
     )
 
 
@@ -539,6 +551,13 @@ def _level_seeds(args) -> float | None:
 
 
 def run(args) -> int:
+    from unetlab.data.grey_masks import grey_masks_read_as
+
+    with grey_masks_read_as(args.grey_masks):  # every mask read; over the checkpoint's
+        return _run(args)
+
+
+def _run(args) -> int:
     if args.json != STDOUT:
         _evaluate(args)
         return 0

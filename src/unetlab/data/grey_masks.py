@@ -22,9 +22,13 @@ from unetlab.errors import UnetlabError
 COLOURS, INDICES = "colours", "indices"
 GREY_MASKS = (COLOURS, INDICES)
 #: the fix named where grey masks may be class indices
-KEY_FIX = "set data.grey_masks: indices (--set data.grey_masks=indices)"
+KEY_FIX = (
+    "set data.grey_masks: indices (train --set data.grey_masks=indices, evaluate --grey-masks "
+    "indices)"
+)
 
 _reading = COLOURS
+_given = False  # a command's own word (evaluate --grey-masks): a checkpoint's does not change it
 
 
 def check_grey_masks(value, key: str = "data.grey_masks") -> str:
@@ -36,14 +40,16 @@ def check_grey_masks(value, key: str = "data.grey_masks") -> str:
 
 @contextlib.contextmanager
 def grey_masks_read_as(how: str | None) -> Iterator[None]:
-    """Read grey RGB masks beside a colour table as ``how`` says within (None: as now)."""
-    global _reading
-    outer = _reading
-    _reading = outer if how is None else check_grey_masks(how)
+    """Read grey RGB masks beside a colour table as ``how`` says within (None: as now); a
+    ``how`` given holds over :func:`set_grey_masks_reading` (a checkpoint's) within."""
+    global _reading, _given
+    outer = _reading, _given
+    if how is not None:
+        _reading, _given = check_grey_masks(how), True
     try:
         yield
     finally:
-        _reading = outer
+        _reading, _given = outer
 
 
 def grey_masks_reading() -> str:
@@ -111,7 +117,8 @@ def keeps_grey_masks_reading(fn):
 
 
 def set_grey_masks_reading(how: str | None) -> None:
-    """Read grey RGB masks as ``how`` says from now (None: as now), within a function of
-    :func:`keeps_grey_masks_reading`, which restores the reading before."""
+    """Read grey RGB masks as ``how`` (a checkpoint's) says from now, within a function of
+    :func:`keeps_grey_masks_reading`, which restores the reading before; None, or a reading
+    a command gave (:func:`grey_masks_read_as`), keeps the reading."""
     global _reading
-    _reading = _reading if how is None else check_grey_masks(how)
+    _reading = _reading if how is None or _given else check_grey_masks(how)
