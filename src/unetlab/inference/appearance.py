@@ -7,6 +7,9 @@ lies far is said in full as it is met, and at the run's end one line counts them
 the farthest; an image of another dtype than the training images' is said once a run and
 dtype. Calls outside any run (``predict_image`` in a notebook's loop) say each far image,
 the first in full and then its figures and a pointer to that one, and a dtype once a process.
+In a group of processes (``--nproc N``: each its share of the files) the others' runs are
+``held``: what they would say is kept, and the main one says it (:meth:`FarCount.merge`) as a
+run of one would, once.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import contextlib
 import contextvars
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -27,19 +30,51 @@ log = logging.getLogger(__name__)
 @dataclass
 class FarCount:
     """What a run has met: ``checked`` images compared, ``far`` of them far (the first's
-    name, and the farthest's name and :class:`Shift`), the ``dtypes`` said."""
+    name, and the farthest's name and :class:`Shift`), the ``dtypes`` said. A ``held`` run's
+    (a process of a group but the main one) lines are kept in ``lines`` (a dtype or "far"
+    -> its line) for the main one's :meth:`merge`, not said."""
 
     checked: int = 0
     far: int = 0
     first: str | None = None
     farthest: tuple[str, Shift] | None = None
     dtypes: set[str] = field(default_factory=set)
+    held: bool = False
+    lines: dict[str, str] = field(default_factory=dict)
 
     def add(self, name: str, shift: Shift) -> None:
         self.far += 1
         self.first = self.first or name
         if self.farthest is None or shift.z > self.farthest[1].z:
             self.farthest = (name, shift)
+
+    def say(self, key: str, line: str) -> None:
+        """Say ``line`` (a dtype's or the first far image's: ``key``), or keep it where held."""
+        if self.held:
+            self.lines.setdefault(key, line)
+        else:
+            log.warning("%s", line)
+
+    def merge(self, other: FarCount) -> None:
+        """Add ``other``, a held run's count (another process's share of the files), saying
+        the lines it kept that this run has not said: a dtype once, the first far image in
+        full where this run met none."""
+        for key, line in other.lines.items():
+            if key not in self.dtypes and (key != "far" or not self.far):
+                self.say(key, line)
+        self.dtypes |= other.dtypes
+        self.checked += other.checked
+        self.far += other.far
+        self.first = self.first or other.first
+        if other.farthest and (self.farthest is None or other.farthest[1].z > self.farthest[1].z):
+            self.farthest = other.farthest
+
+    def handed(self) -> FarCount:
+        """A copy of this held count to hand to the main one, this one emptied (its dtypes
+        still known: said once)."""
+        out = replace(self, dtypes=set(self.dtypes), lines=dict(self.lines))
+        self.checked, self.far, self.first, self.farthest, self.lines = 0, 0, None, None, {}
+        return out
 
     def summary(self) -> str | None:
         """The run's closing line, where two images or more lay far; else None (the one
@@ -63,20 +98,36 @@ _OUTSIDE = FarCount()
 
 
 @contextlib.contextmanager
-def far_run() -> Iterator[None]:
+def far_run(*, held: bool = False) -> Iterator[None]:
     """A run within which far images are counted and summed up in one line at its end (not
-    said when it ends by an exception); entered within another run, that run goes on."""
+    said when it ends by an exception); entered within another run, that run goes on.
+    ``held``: a process of a group but the main one, whose lines and count the main one
+    says (:func:`handed`, :func:`merge_handed`)."""
     if _RUN.get() is not None:
         yield
         return
-    count = FarCount()
+    count = FarCount(held=held)
     token = _RUN.set(count)
     try:
         yield
     finally:
         _RUN.reset(token)
-    if line := count.summary():
+    if not held and (line := count.summary()):
         log.warning("%s", line)
+
+
+def handed() -> FarCount | None:
+    """This process's held run's count, handed to the main one (:func:`merge_handed`) and
+    emptied here; None outside a held run."""
+    run = _RUN.get()
+    return run.handed() if run is not None and run.held else None
+
+
+def merge_handed(count: FarCount | None) -> None:
+    """Add another process's :func:`handed` count to this run's (the main process's)."""
+    run = _RUN.get()
+    if count is not None and run is not None:
+        run.merge(count)
 
 
 def say_appearance(
@@ -107,11 +158,11 @@ def say_appearance(
     if shift.kind == "dtype":
         if shift.dtype not in count.dtypes:
             count.dtypes.add(shift.dtype)
-            log.warning("%s: %s", name, shift.line())
+            count.say(shift.dtype, f"{name}: {shift.line()}")
         return shift
     count.add(name, shift)
     if count.far == 1:
-        log.warning("%s: %s", name, shift.line())
+        count.say("far", f"{name}: {shift.line()}")
     elif run is None:
         log.warning(
             "%s: %s: far from the training images, as said in full for %s",

@@ -61,7 +61,13 @@ from unetlab.inference.output_rules import (
     shared_outputs,
 )
 from unetlab.inference.pages import file_read_axes
-from unetlab.inference.predict import PredictOptions, check_model, floor_run
+from unetlab.inference.predict import (
+    PredictOptions,
+    check_model,
+    floor_run,
+    run_handed,
+    say_handed,
+)
 from unetlab.inference.records import OutputOptions, Provenance, save_outcome
 from unetlab.inference.stale import drop_failed_changed, name_kept_outputs, say_gone_inputs
 from unetlab.inference.stream_rule import (
@@ -681,9 +687,10 @@ def _predict_held(
         run = asked.run(model, out_dir, outputs)
         run.as_is = any(file_axes(f, "YX") for f in files)  # --axes: the TIFFs' alone
         lines = [] if asked.notes is None else list(asked.notes(model, outputs.objects))
-        # the floor's lines said once in the folder's run, not each file; the heap reused
-        # from one file to the next, given back at the end (runtime.tuned_allocator)
-        with floor_run(), tuned_allocator():
+        # the floor's lines said once in the folder's run, not each file (the other
+        # processes' by the main one); the heap reused from one file to the next, given back
+        # at the end (runtime.tuned_allocator)
+        with floor_run(held=not group.is_main), tuned_allocator():
             left = (len(done), len(apart))  # a start line of nothing to predict says why
             result = run.predict([f for f in todo if f not in done], asked.name, lines, left)
         result.failed = run.failed_apart(files, apart, result.failed)
@@ -1048,14 +1055,18 @@ class _Run:
     ) -> FolderPrediction:
         """Every process's ``result`` in one, in the order of ``todo`` (``seconds``: the
         longest process's, as ``pixels`` are all processes'); every process's ``chosen``
-        notes (:mod:`unetlab.inference.chosen`) merged into this one's."""
+        notes (:mod:`unetlab.inference.chosen`) merged into this one's; the lines the others'
+        runs kept to be said once (:func:`~unetlab.inference.predict.run_handed`), said by the
+        main one."""
         if not self.group.active:
             return result
         mine = (result.written, result.failed, result.objects, result.classes, result.areas)
-        parts = self.group.gather((*mine, result.seconds, chosen))
+        parts = self.group.gather((*mine, result.seconds, chosen, run_handed()))
         for rank, part in enumerate(parts):
             if rank != self.group.rank:
                 merge(chosen, part[6])
+            if rank != self.group.rank and self.group.is_main:
+                say_handed(part[7])
         every = [{f: v for part in parts for f, v in part[k].items()} for k in range(5)]
         written, failed, objects, classes, areas = (
             {f: d[f] for f in todo if f in d} for d in every

@@ -50,7 +50,13 @@ from unetlab.data.normalize import channels_of, contrast_note, floored, raw_stat
 from unetlab.data.tiffmeta import PageAxes
 from unetlab.errors import KnownFields, UnetlabError
 from unetlab.inference import chosen
-from unetlab.inference.appearance import far_run, say_appearance
+from unetlab.inference.appearance import (
+    FarCount,
+    far_run,
+    handed,
+    merge_handed,
+    say_appearance,
+)
 from unetlab.inference.offset import label_offset, shift_probabilities
 from unetlab.inference.rescale import check_scale, rescaled, restored
 from unetlab.inference.sizing import choose_tiling, memory_budget
@@ -716,26 +722,56 @@ _SAID_FLOOR: contextvars.ContextVar[set[tuple] | None] = contextvars.ContextVar(
 #: the (dtype, floor) pairs said outside any run: by calls of their own (``predict_image``,
 #: ``predict_objects``), once a process
 _SAID_OUTSIDE: set[tuple] = set()
+#: a held run's (floor_run(held=True)) "floor not applied" lines, by (dtype, floor), kept for
+#: the main process to say (:func:`run_handed`); None in any other
+_HELD: contextvars.ContextVar[dict[tuple, str] | None] = contextvars.ContextVar(
+    "unetlab_held_floor", default=None
+)
 
 
 @contextlib.contextmanager
-def floor_run() -> Iterator[None]:
+def floor_run(*, held: bool = False) -> Iterator[None]:
     """A run (a file, a folder of files, a stack, an evaluation) within which
     :func:`model_stats` says each "floor not applied" line once (and :func:`fit_channels`
     each image's line once: :func:`_first_in_run`); entered within another
     run, that run goes on. A long-lived process (napari, a notebook) hears the line again in
     each run it starts, not once for good (review s29 item 4); calls outside any run
     (``predict_image`` in a notebook's loop over a movie's frames) say it once a process
-    (audit s32 notebook 8: once a frame, 40 paragraphs for 40 frames)."""
+    (audit s32 notebook 8: once a frame, 40 paragraphs for 40 frames). ``held``: a process of
+    a group but the main one (``--nproc N``, its share of the files): its run's once-a-run
+    lines are kept, and the main one says them once for the group (:func:`run_handed`,
+    :func:`say_handed`), as a run of one says them."""
     if _SAID_FLOOR.get() is not None:
         yield
         return
-    token = _SAID_FLOOR.set(set())
+    token, kept = _SAID_FLOOR.set(set()), _HELD.set({} if held else None)
     try:
-        with far_run():  # the images far from the training images: counted, summed up at the end
+        # the images far from the training images: counted, summed up at the end
+        with far_run(held=held):
             yield
     finally:
         _SAID_FLOOR.reset(token)
+        _HELD.reset(kept)
+
+
+def run_handed() -> tuple[dict[tuple, str], FarCount | None]:
+    """What this process's held run (:func:`floor_run`) kept for the main process to say,
+    handed over (emptied here): its floor lines and far count; nothing outside one."""
+    held = _HELD.get()
+    if held is None:
+        return {}, None
+    lines = dict(held)
+    held.clear()
+    return lines, handed()
+
+
+def say_handed(part: tuple[dict[tuple, str], FarCount | None]) -> None:
+    """In the main process: say what another process's run kept (:func:`run_handed`) that
+    this run has not said, and add its far images to this run's count."""
+    lines, count = part
+    for key, line in lines.items():
+        _say_floor(key, line)
+    merge_handed(count)
 
 
 def _first_in_run(key: tuple) -> bool:
@@ -779,16 +815,25 @@ def say_contrast(spec: dict, dtype, note: tuple | None, *, name: str, dim=None) 
     outside a run once a process; "read as nearly empty" per image (``name: ...``, appended
     to ``dim`` instead, when given). A streamed slide's page says it too (audit s41)."""
     if note is not None and note[0] == "dtype":
-        key = (np.dtype(dtype).name, str(spec.get("floor")))
-        said = _SAID_FLOOR.get()
-        said = _SAID_OUTSIDE if said is None else said
-        if key not in said:
-            said.add(key)
-            log.warning(note[1])
+        _say_floor((np.dtype(dtype).name, str(spec.get("floor"))), note[1])
     elif note is not None and dim is not None:
         dim.append(f"{name}: {note[1]}")
     elif note is not None:
         log.warning("%s: %s", name, _dim_line(note[1], name, str(spec.get("floor"))))
+
+
+def _say_floor(key: tuple, line: str) -> None:
+    """Say the "floor not applied" ``line`` of ``key`` (dtype, floor) once a run (outside
+    any, once a process); a held run keeps it for the main process (:func:`run_handed`)."""
+    said = _SAID_FLOOR.get()
+    said = _SAID_OUTSIDE if said is None else said
+    if key in said:
+        return
+    said.add(key)
+    if (held := _HELD.get()) is not None:
+        held[key] = line
+    else:
+        log.warning(line)
 
 
 #: the image named in the first full "read as nearly empty" line said outside any run, by

@@ -1144,7 +1144,9 @@ def _predict_bands(
     progress = _tile_progress(slide.path.name, run.grid, run.batch, band, firsts, progress)
     with inference_session(model, options.device) as dev:
         check_precision(options.precision, dev)
-        tiles = dict(fn=fn, device=dev, progress=progress, main=group.is_main, dim=[])
+        # the band holding the first rows says the page's lines (the main one's but on a
+        # page too short to share, one chunk: there the main's band is empty)
+        tiles = dict(fn=fn, device=dev, progress=progress, says=band[0] == 0, dim=[])
         for p, first in enumerate(firsts):
             if first < band[1]:  # else done before
                 if pages > 1:  # the bar says the frame: "frame 3 (4 of 100)"
@@ -1159,8 +1161,8 @@ def _predict_page(model, run: _SlideRun, p: int, rows: tuple, arrays, done, valu
     """Rows ``first .. stop - 1`` of page ``p`` (``rows``: (first, start, stop), this
     process's band being ``[start, stop)``) into the staged ``arrays``, ``done`` recording
     how far they are; ``tiles``: the net's function, the device, the tile count and whether
-    this is the ``main`` process, which checks the page's appearance (its valid pixels', or
-    a resumed page's record: review s33 4)."""
+    this process ``says`` the page's lines (its band holds the first rows), checking the
+    page's appearance (its valid pixels', or a resumed page's record: review s33 4)."""
     first, start, stop = rows
     slide, specs, grid, nodata, found = run.slide, run.specs, run.grid, run.nodata, run.found
     h = slide.shape[1]
@@ -1168,7 +1170,7 @@ def _predict_page(model, run: _SlideRun, p: int, rows: tuple, arrays, done, valu
     got = _page_image(model, slide, p, run.options, grid, stats=known, nodata=nodata)
     page, image, stats, fill, note = got
     done.keep_stats(stats if nodata is None else stats_record(stats, fill))
-    if tiles["main"] and (nodata is None or fill is not None):  # said once, not by each band
+    if tiles["says"] and (nodata is None or fill is not None):  # said once, not by each band
         said = note is not None and note[0] == "dtype"  # its line names the dtype already
         say_streamed_appearance(model, image, stats[0], name=str(slide.path), dtype_said=said)
         name = (

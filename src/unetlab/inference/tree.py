@@ -205,7 +205,8 @@ def predict_tree(
         outputs = OutputOptions.of(outputs, summary=True)
     model = _once(model)
     results: dict[Path, FolderPrediction] = {}
-    with floor_run():  # the floor's lines once for the tree, not each folder
+    # the floor's lines once for the tree, not each folder (the other processes' by the main one)
+    with floor_run(held=not settings.get("group", SOLO).is_main):
         for at, (rel, files) in enumerate(folders):
             told = {} if report is None else {"report": lambda r, rel=rel: report(rel, r)}
             each = dict(root=root, **told, **_as_is(files, settings))

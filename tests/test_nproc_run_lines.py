@@ -1,0 +1,67 @@
+"""``unetlab predict --nproc N`` says the lines a run says once (the floor "not applied to
+uint16 images", the images far from the training images: the first in full, then one count)
+as ``--nproc 1`` does, once: each process said those of its own share of the files (two
+counts, two "first" images), and a short page streamed by two processes (one chunk: the main
+one's band empty) said none (inference/predict.py ``floor_run(held=...)``, folders.py)."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+
+from unetlab import UNet, save_model
+from unetlab.data.appearance import image_appearance, training_appearance
+
+SPEC8 = {"mode": "per_image", "floor": [12.0], "dtype": "uint8"}
+
+
+def _checkpoint(path) -> None:
+    """A tiny model as ``unetlab train`` leaves one trained on 8-bit images of mean ~100."""
+    torch.manual_seed(0)
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    model.normalization = dict(SPEC8)
+    rng = np.random.default_rng(1)
+    images = [rng.integers(80, 120, (32, 32)).astype(np.uint8) for _ in range(4)]
+    stats = [image_appearance(a, model.normalization) for a in images]
+    model.appearance = training_appearance(stats, ["uint8"] * 4)
+    save_model(path, model)
+
+
+def _inputs(folder) -> None:
+    """Two 16-bit images (the floor's line) and three 8-bit ones far brighter (far lines)."""
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        image = rng.integers(100, 4000, (80, 80)).astype(np.uint16)
+        tifffile.imwrite(folder / f"a{i}.tif", image)
+    for i in range(3):
+        tifffile.imwrite(folder / f"b{i}.tif", rng.integers(200, 255, (80, 80)).astype(np.uint8))
+
+
+def _said(tmp_path, nproc: int, *flags: str) -> list[str]:
+    out = tmp_path / f"out{nproc}{len(flags)}"
+    args = ["--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    args += ["--output", str(out), "--nproc", str(nproc), "--device", "cpu", *flags]
+    run = subprocess.run(
+        [sys.executable, "-m", "unetlab", "predict", *args, "--no-progress"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = (run.stdout + run.stderr).splitlines()
+    return sorted(line for line in lines if "uint16" in line or "lie far" in line)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flags", [(), ("--large-pixels", "100")], ids=["whole", "streamed"])
+def test_two_processes_say_the_run_lines_of_one(tmp_path, flags):
+    _checkpoint(tmp_path / "m.pt")
+    _inputs(tmp_path / "in")
+    one = _said(tmp_path, 1, *flags)
+    assert len(one) == 3, one  # the floor's, the first far image's, the count
+    assert any(line.startswith("3 of 5 images lie far") for line in one), one
+    assert _said(tmp_path, 2, *flags) == one
