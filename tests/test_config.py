@@ -102,7 +102,8 @@ def test_types_and_choices_are_checked():
     with pytest.raises(ValueError, match="train.epochs must be int"):
         load_config(None, ["train.epochs=many"])
     with pytest.raises(
-        ValueError, match="train.optimizer 'adam' is unknown: choose one of sgd, adamw"
+        ValueError,
+        match="train.optimizer 'adam' is unknown: did you mean adamw\\? choose one of sgd, adamw",
     ):
         load_config(None, ["train.optimizer=adam"])
     with pytest.raises(ValueError, match="must look like section.key=value"):

@@ -9,6 +9,7 @@ raised ``ValueError`` for bad settings, keeps working; nothing in unetlab catche
 """
 
 import difflib
+from collections.abc import Iterable
 
 
 class UnetlabError(ValueError):
@@ -81,8 +82,7 @@ class KnownFields:
         known = list(cls.__dataclass_fields__)
         for name in kwargs:
             if name not in known:
-                close = difflib.get_close_matches(name, known, n=1)
-                hint = f"did you mean {close[0]}? " if close else ""
+                hint = did_you_mean(name, known)
                 raise UnetlabError(
                     f"{cls.__name__} has no field {name}: {hint}its fields are {', '.join(known)}"
                 )
@@ -99,3 +99,54 @@ def first_line(exc: BaseException, default: str | None = None) -> str:
     if text:
         return text.splitlines()[0].strip()
     return type(exc).__name__ if default is None else default
+
+
+def close_names(word: str, known: Iterable[str], n: int = 1, cutoff: float = 0.6) -> list[str]:
+    """The ``n`` names of ``known`` spelt closest to ``word``, closest first (none where none
+    is close): one slip of the fingers away (:func:`slipped`) before any other, then by
+    difflib's ratio (at least ``cutoff`` but for a slip), ties to the first in ``known`` (the
+    order its names are listed in). Every "did you mean" of unetlab (flags, config keys,
+    keywords, presets) asks it. difflib's own ``get_close_matches`` broke ties by the later
+    name and let a closer ratio beat a slip (``train.epoch``: any of two keys of one ratio;
+    s44 small 2: ``--min-prea`` named --min-peak, not --min-area one letter away)."""
+    known = list(dict.fromkeys(known))
+    score = {k: (slipped(word, k), difflib.SequenceMatcher(None, word, k).ratio()) for k in known}
+    near = [k for k in known if score[k][0] or score[k][1] >= cutoff]
+    return sorted(near, key=score.__getitem__, reverse=True)[:n]  # stable: the first of equals
+
+
+def did_you_mean(word: str, known: Iterable[str], prefix: str = "") -> str:
+    """``"did you mean <prefix><name>? "`` of the name of ``known`` closest to ``word``
+    (:func:`close_names`), or "" where none is close."""
+    close = close_names(word, known)
+    return f"did you mean {prefix}{close[0]}? " if close else ""
+
+
+def unknown_choice(key: str, value, choices: Iterable[str], more: str = "") -> str:
+    """``model.preset 'smal' is unknown: did you mean small? choose one of paper, small,
+    small-valid`` (``more`` after the choices): a setting whose value is none of its
+    ``choices``, the closest named (:func:`did_you_mean`)."""
+    choices = list(choices)
+    hint = did_you_mean(str(value), choices)
+    return f"{key} {value!r} is unknown: {hint}choose one of {', '.join(choices)}{more}"
+
+
+def slipped(typed: str, word: str) -> bool:
+    """Whether ``typed`` is ``word`` with one slip of the fingers: two of its letters
+    swapped (``--degub``, ``--minuets``), one changed, one left out or one added. difflib's
+    ratio of a short word with two letters swapped (0.71 for ``--degub``) falls below the
+    cutoff that keeps unrelated words from being suggested; this names it. Only for a word
+    of four letters or more past its dashes (``--ab`` is one slip from many)."""
+    if typed == word or len(typed.lstrip("-")) < 4 or abs(len(typed) - len(word)) > 1:
+        return False
+    if len(typed) == len(word):
+        differ = [i for i, (a, b) in enumerate(zip(typed, word)) if a != b]
+        if len(differ) == 1:
+            return True
+        return (
+            len(differ) == 2
+            and typed[differ[0]] == word[differ[1]]
+            and typed[differ[1]] == word[differ[0]]
+        )
+    short, long = sorted((typed, word), key=len)
+    return any(long[:at] + long[at + 1 :] == short for at in range(len(long)))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import importlib
 import logging
 import os
@@ -24,9 +23,9 @@ import traceback
 from typing import NoReturn
 
 from unetlab import __version__
-from unetlab.cli.parser import Parser, slipped
+from unetlab.cli.parser import Parser
 from unetlab.data.read_notes import read_notes
-from unetlab.errors import IN_USE, FolderInUseError, UnetlabError, first_line
+from unetlab.errors import IN_USE, FolderInUseError, UnetlabError, close_names, first_line
 from unetlab.signals import interrupt_exits, stop_raises, stop_status
 
 # Each name is a module unetlab.cli.<name> with add_parser(subparsers) whose parser sets
@@ -201,24 +200,14 @@ def _typo(parser: argparse.ArgumentParser, command: str, given: list[str]) -> st
 
 def _flags_like(flag: str, known: list[str]) -> str:
     """The flag(s) of ``known`` that ``flag`` is a misspelling or a prefix of ("" where
-    none): the one that starts with it, or is spelt close to it (:func:`_closest`), else
-    those that start with it (``--split``: "--split-necks or --split-interior")."""
+    none): the one that starts with it, or is spelt close to it (ratio 0.75 or more, or one
+    slip away: :func:`~unetlab.errors.close_names`, ties to the first as --help lists them),
+    else those that start with it (``--split``: "--split-necks or --split-interior")."""
     longer = [o for o in known if o.startswith(flag)]
-    close = _closest(flag, longer or known)
+    close = close_names(flag, longer or known, cutoff=0.75)
     if len(longer) == 1 or close:
-        return close or longer[0]
+        return close[0] if close else longer[0]
     return " or ".join(longer)
-
-
-def _closest(flag: str, known: list[str]) -> str:
-    """The flag of ``known`` spelt closest to ``flag`` ("" where none is close): one slip of
-    the fingers away (:func:`slipped`) before any other, then difflib's ratio (at least 0.75
-    but for a slip), ties to the first in ``known`` (the order --help lists them). difflib's
-    own pick broke ties by the later name (``--min-prea`` named --min-peak, not --min-area
-    one letter away; s44 small 2)."""
-    score = {o: (slipped(flag, o), difflib.SequenceMatcher(None, flag, o).ratio()) for o in known}
-    near = [o for o in known if score[o][0] or score[o][1] >= 0.75]
-    return max(near, key=score.__getitem__, default="")  # max keeps the first of equals
 
 
 def _command_modules() -> list:

@@ -11,8 +11,9 @@ joins, so an unknown one is refused (:func:`unetlab.cli._parse` names the flag i
 from __future__ import annotations
 
 import argparse
-import difflib
 import re
+
+from unetlab.errors import did_you_mean
 
 #: argparse's messages (Python 3.11-3.13) and what to add to each: the fix
 _ARGUMENT = re.compile(r"^argument (?P<name>[^:]+): (?P<what>.*)$", re.S)
@@ -96,8 +97,7 @@ def _argument(parser: argparse.ArgumentParser, name: str, what: str, see: str) -
 def _not_a_command(parser: argparse.ArgumentParser, value: str, see: str) -> str:
     """``unetlab trian``: not a command, the one it is like named, and the commands."""
     word = value.strip("'\"")
-    close = difflib.get_close_matches(word, list(parser.commands), n=1, cutoff=0.6)
-    like = f"did you mean {close[0]}? " if close else ""
+    like = did_you_mean(word, parser.commands)
     return f"'{word}' is not a command: {like}the commands are {', '.join(parser.commands)} ({see})"
 
 
@@ -110,24 +110,3 @@ def _spelling(parser: argparse.ArgumentParser, name: str) -> str:
         return flag
     metavar = parser._get_formatter()._format_args(action, action.dest.upper())
     return f"{flag} {metavar}"
-
-
-def slipped(typed: str, word: str) -> bool:
-    """Whether ``typed`` is ``word`` with one slip of the fingers: two of its letters
-    swapped (``--degub``, ``--minuets``), one changed, one left out or one added. difflib's
-    ratio of a short word with two letters swapped (0.71 for ``--degub``) falls below the
-    cutoff that keeps unrelated words from being suggested; this names it. Only for a word
-    of four letters or more past its dashes (``--ab`` is one slip from many)."""
-    if typed == word or len(typed.lstrip("-")) < 4 or abs(len(typed) - len(word)) > 1:
-        return False
-    if len(typed) == len(word):
-        differ = [i for i, (a, b) in enumerate(zip(typed, word)) if a != b]
-        if len(differ) == 1:
-            return True
-        return (
-            len(differ) == 2
-            and typed[differ[0]] == word[differ[1]]
-            and typed[differ[1]] == word[differ[0]]
-        )
-    short, long = sorted((typed, word), key=len)
-    return any(long[:at] + long[at + 1 :] == short for at in range(len(long)))

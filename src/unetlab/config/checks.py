@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, unknown_choice
 from unetlab.losses import LOSSES
 
 if TYPE_CHECKING:
@@ -58,9 +58,7 @@ def check_model(model: ModelSection) -> None:
     from unetlab.models import PRESETS
 
     if model.preset not in PRESETS:
-        raise UnetlabError(
-            f"model.preset {model.preset!r} is unknown: choose one of {', '.join(PRESETS)}"
-        )
+        raise UnetlabError(unknown_choice("model.preset", model.preset, PRESETS))
     if model.norm not in (None, "none", "batch", "group"):
         raise UnetlabError(f"model.norm must be none, batch or group, not {model.norm!r}")
     _check_model_ranges(model)
@@ -96,9 +94,7 @@ def _check_encoder(model: ModelSection) -> None:
     from unetlab.models import ENCODERS
 
     if model.encoder not in ("none", *ENCODERS):
-        raise UnetlabError(
-            f"model.encoder {model.encoder!r} is unknown: choose one of none, {', '.join(ENCODERS)}"
-        )
+        raise UnetlabError(unknown_choice("model.encoder", model.encoder, ("none", *ENCODERS)))
     if model.encoder == "none":
         if model.encoder_weights is not None:
             raise UnetlabError("model.encoder_weights needs model.encoder: vgg16 or resnet50")
@@ -181,10 +177,7 @@ def check_train(train: TrainSection) -> None:
         ("amp", AMP_MODES),
     ):
         if getattr(train, name) not in choices:
-            raise UnetlabError(
-                f"train.{name} {getattr(train, name)!r} is unknown: choose one of "
-                f"{', '.join(choices)}"
-            )
+            raise UnetlabError(unknown_choice(f"train.{name}", getattr(train, name), choices))
     _check_train_ranges(train)
     _check_class_weights(train.class_weights)
     _check_train_limits(train)
@@ -234,10 +227,8 @@ def _check_train_limits(train: TrainSection) -> None:
 
 def _check_class_weights(weights: str | list[float]) -> None:
     if isinstance(weights, str) and weights not in CLASS_WEIGHTS:
-        raise UnetlabError(
-            f"train.class_weights {weights!r} is unknown: choose one of "
-            f"{', '.join(CLASS_WEIGHTS)} or give a list of one weight per class"
-        )
+        more = " or give a list of one weight per class"
+        raise UnetlabError(unknown_choice("train.class_weights", weights, CLASS_WEIGHTS, more))
     if isinstance(weights, list) and not all(w >= 0 for w in weights):
         raise UnetlabError(f"train.class_weights must be >= 0, not {weights}")
 

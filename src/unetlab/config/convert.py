@@ -5,13 +5,12 @@ known one."""
 
 from __future__ import annotations
 
-import difflib
 import shlex
 import types
 import typing
 from dataclasses import fields, is_dataclass
 
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, did_you_mean
 
 #: the YAML 1.1 words that a bool key still takes (the config's YAML reads them as strings)
 _WORDS = {"yes": True, "on": True, "no": False, "off": False}
@@ -38,9 +37,8 @@ def build(cls, data: dict, prefix: str):
 
 def unknown_key_message(key, known: list[str], prefix: str = "") -> str:
     """``unknown config key train.epoch: did you mean train.epochs? known keys in train are
-    ...``: the closest known name (``difflib``), when one is close."""
-    close = difflib.get_close_matches(str(key), known, n=1)
-    hint = f"did you mean {prefix}{close[0]}? " if close else ""
+    ...``: the closest known name (:func:`~unetlab.errors.close_names`), when one is close."""
+    hint = did_you_mean(str(key), known, prefix)
     where = f" in {prefix.rstrip('.')}" if prefix else ""
     return f"unknown config key {prefix}{key!s}: {hint}known keys{where} are {', '.join(known)}"
 

@@ -5,7 +5,6 @@ of :mod:`unetlab.config` (each field's ``help``), so that it cannot drift from t
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import textwrap
@@ -14,7 +13,7 @@ from dataclasses import MISSING, fields
 from typing import NamedTuple
 
 from unetlab.config.sections import Config
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, close_names
 
 
 class ConfigKey(NamedTuple):
@@ -57,7 +56,7 @@ def select(keys: list[ConfigKey], names: list[str]) -> list[ConfigKey]:
     known = [k.key for k in keys] + [s for s, _ in sections()]
     for name in names:
         if name not in known:
-            close = difflib.get_close_matches(name, known, n=3)
+            close = close_names(name, known, n=3)
             hint = f": did you mean {' or '.join(close)}?" if close else ""
             raise UnetlabError(f"{name} is no config key or section{hint}")
     return [k for k in keys if k.key in names or k.key.split(".")[0] in names]

@@ -45,12 +45,10 @@ of an exported model). Standard deviations and percentile ranges are floored at 
 
 from __future__ import annotations
 
-import difflib
-
 import numpy as np
 
 from unetlab.data.ceiling import BELOW, PILE_PIXELS, PILE_RATIO, CeilingTally
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, did_you_mean
 
 MODES = ("per_image", "fixed", "dataset", "scale", "imagenet", "percentile")
 #: ImageNet's RGB mean and std of images scaled to [0, 1] (torchvision's weights).
@@ -91,15 +89,16 @@ def check_keys(spec: dict, where: str = "data.normalization") -> dict:
     known = ("mode", *dict.fromkeys(k for keys in MODE_KEYS.values() for k in keys))
     for key in spec:
         if key not in known:
-            close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f"did you mean {where}.{close[0]}? " if close else ""
+            hint = did_you_mean(str(key), known, f"{where}.")
             raise UnetlabError(
                 f"unknown key {where}.{key}: {hint}the keys of {where} are {', '.join(known)}"
             )
     mode = spec.get("mode")
     if mode not in MODES:
+        hint = did_you_mean(str(mode), MODES).rstrip() if "mode" in spec else ""
         raise UnetlabError(
             f"{where}.mode must be one of {', '.join(MODES)}, not {mode!r}"
+            + (f": {hint}" if hint else "")
             + ("" if "mode" in spec else f" (set it: {where}.mode={_mode_taking(spec)})")
         )
     if extra := [k for k in spec if k != "mode" and k not in MODE_KEYS[mode]]:

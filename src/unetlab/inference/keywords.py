@@ -7,9 +7,7 @@ is no setting is refused in one line naming the API's spelling, which differs fr
 
 from __future__ import annotations
 
-import difflib
-
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, close_names
 from unetlab.inference.objects import USER_FIELDS
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.records import OutputOptions
@@ -53,6 +51,6 @@ def _spelling(name: str, value, known: list[str]) -> str:
             f"an object setting: use objects=lambda m: ObjectOptions.for_model(m, {name}="
             f"{value!r}) (or objects=ObjectOptions(...))"
         )
-    if close := difflib.get_close_matches(name, known, n=1):
+    if close := close_names(name, known):
         return f"did you mean {close[0]}?"
     return f"the keywords are {', '.join(known)}"

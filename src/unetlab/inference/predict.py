@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import difflib
 import logging
 import numbers
 import os
@@ -48,7 +47,7 @@ from unetlab.data.nodata import (
 )
 from unetlab.data.normalize import channels_of, contrast_note, floored, raw_stats
 from unetlab.data.tiffmeta import PageAxes
-from unetlab.errors import KnownFields, UnetlabError
+from unetlab.errors import KnownFields, UnetlabError, did_you_mean
 from unetlab.inference import chosen
 from unetlab.inference.appearance import (
     FarCount,
@@ -592,8 +591,7 @@ def unknown_setting(name: str, known: list[str]) -> str:
     says where it belongs instead."""
     if name in _FILE_KEYWORDS:
         return _FILE_KEYWORDS[name]
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f"did you mean {close[0]}? " if close else ""
+    hint = did_you_mean(name, known)
     return f"unknown prediction setting {name}: {hint}the settings are {', '.join(known)}"
 
 

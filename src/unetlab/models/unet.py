@@ -15,7 +15,7 @@ from dataclasses import asdict, fields
 import torch
 from torch import nn
 
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, did_you_mean
 from unetlab.models import sizes
 from unetlab.models.architecture import PRESETS, UNetConfig
 from unetlab.models.blocks import DoubleConv, Down, Up
@@ -87,7 +87,8 @@ class UNet(nn.Module):
     def from_preset(cls, name: str, **overrides) -> UNet:
         """Build a named preset (``paper``, ``small``, ``small-valid``) with keyword overrides."""
         if name not in PRESETS:
-            raise UnetlabError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
+            hint = did_you_mean(str(name), PRESETS)
+            raise UnetlabError(f"unknown preset {name!r}: {hint}choose one of {', '.join(PRESETS)}")
         known = {f.name for f in fields(UNetConfig)}
         if unknown := set(overrides) - known:
             raise UnetlabError(
