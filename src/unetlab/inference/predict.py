@@ -720,8 +720,9 @@ _SAID_FLOOR: contextvars.ContextVar[set[tuple] | None] = contextvars.ContextVar(
 #: the (dtype, floor) pairs said outside any run: by calls of their own (``predict_image``,
 #: ``predict_objects``), once a process
 _SAID_OUTSIDE: set[tuple] = set()
-#: a held run's (floor_run(held=True)) "floor not applied" lines, by (dtype, floor), kept for
-#: the main process to say (:func:`run_handed`); None in any other
+#: a held run's (floor_run(held=True)) lines, kept for the main process to say
+#: (:func:`run_handed`): "floor not applied" by ("floor", dtype, floor), an image's "read as
+#: nearly empty" by ("dim", name, floor); None in any other run
 _HELD: contextvars.ContextVar[dict[tuple, str] | None] = contextvars.ContextVar(
     "unetlab_held_floor", default=None
 )
@@ -767,8 +768,12 @@ def say_handed(part: tuple[dict[tuple, str], FarCount | None]) -> None:
     """In the main process: say what another process's run kept (:func:`run_handed`) that
     this run has not said, and add its far images to this run's count."""
     lines, count = part
-    for key, line in lines.items():
-        _say_floor(key, line)
+    for (kind, *key), line in lines.items():
+        if kind == "dim":  # in full where it is the run's first, else short
+            name, floor = key
+            log.warning("%s: %s", name, _dim_line(line, name, floor))
+        else:
+            _say_floor(tuple(key), line)
     merge_handed(count)
 
 
@@ -816,6 +821,8 @@ def say_contrast(spec: dict, dtype, note: tuple | None, *, name: str, dim=None) 
         _say_floor((np.dtype(dtype).name, str(spec.get("floor"))), note[1])
     elif note is not None and dim is not None:
         dim.append(f"{name}: {note[1]}")
+    elif note is not None and (held := _HELD.get()) is not None:
+        held["dim", name, str(spec.get("floor"))] = note[1]
     elif note is not None:
         log.warning("%s: %s", name, _dim_line(note[1], name, str(spec.get("floor"))))
 
@@ -829,7 +836,7 @@ def _say_floor(key: tuple, line: str) -> None:
         return
     said.add(key)
     if (held := _HELD.get()) is not None:
-        held[key] = line
+        held[("floor", *key)] = line
     else:
         log.warning(line)
 
