@@ -1,7 +1,7 @@
 """``unetlab predict --nproc N`` says the lines a run says once (the floor "not applied to
 uint16 images", the images far from the training images: the first in full, then one count)
 as ``--nproc 1`` does, once: each process said those of its own share of the files (two
-counts, two "first" images), and a short page streamed by two processes (one chunk: the main
+counts, two "first" images; a ``--recursive`` tree too), and a short page streamed by two processes (one chunk: the main
 one's band empty) said none (inference/predict.py ``floor_run(held=...)``, folders.py)."""
 
 import subprocess
@@ -70,3 +70,17 @@ def test_two_processes_say_the_run_lines_of_one(tmp_path, flags):
     assert len(one) == 5, one  # the floor's, two flat images', the first far one's, the count
     assert any(line.startswith("3 of 7 images lie far") for line in one), one
     assert _said(tmp_path, 2, *flags) == one
+
+
+@pytest.mark.slow
+def test_two_processes_say_a_trees_run_lines_of_one(tmp_path):
+    """``--recursive``: the lines once for the tree (its two folders), as a process alone."""
+    _checkpoint(tmp_path / "m.pt")
+    _inputs(tmp_path / "all")
+    for i, path in enumerate(sorted((tmp_path / "all").iterdir())):
+        folder = tmp_path / "in" / ("x" if i < 4 else "y")
+        folder.mkdir(parents=True, exist_ok=True)
+        path.rename(folder / path.name)
+    one = _said(tmp_path, 1, "--recursive")
+    assert len(one) == 5, one
+    assert _said(tmp_path, 2, "--recursive") == one
