@@ -67,3 +67,20 @@ def test_a_run_early_stopped_without_a_stop_records_the_same(tmp_path, monkeypat
     assert result["epochs"] == 2
     assert load_checkpoint(run / "checkpoints" / "last.pt")["run_progress"]["finished"] is True
     assert '"ended": "early stop"' in (run / "summary.json").read_text()
+
+
+def test_a_run_early_stopped_on_its_last_epoch_names_both_limits_to_raise(tmp_path, monkeypatch):
+    """Patience running out on the last of train.epochs: raising train.patience alone
+    trains nothing more (the epochs are done too), so the resume's line names both."""
+    data = write_blobs(tmp_path / "data", 4)
+    cfg = tiny_config(data, "train.epochs=2", "train.patience=1")
+    run = tmp_path / "run"
+    with monkeypatch.context() as m:
+        _falling_scores(m, stop_at=None)
+        assert fit(cfg, run_dir=run, progress=False)["epochs"] == 2
+        fit(cfg, run_dir=run, resume=True, progress=False)
+    log = (run / "train.log").read_text()
+    assert (
+        "training had ended by early stop (1 validation without a better val mIoU; raise "
+        "train.patience and train.epochs to train on) (epoch 2, step 4): finishing the run"
+    ) in log

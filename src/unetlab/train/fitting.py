@@ -311,8 +311,10 @@ def _ended_line(run: Run) -> str:
     state, why = run.state, ""
     if run.ended == "early stop":
         without = _counted(state.bad_epochs, "validation")
-        why = f" by early stop ({without} without a better val mIoU; raise train.patience to "
-        why += "train on)"
+        # all train.epochs done too: more patience alone would train nothing either
+        more = " and train.epochs" if state.epoch >= run.cfg.train.epochs else ""
+        why = f" by early stop ({without} without a better val mIoU; raise train.patience"
+        why += f"{more} to train on)"
     return f"training had ended{why} (epoch {state.epoch}, step {state.step}): finishing the run"
 
 
