@@ -126,11 +126,15 @@ def test_the_line_under_a_time_budget_and_for_a_copy_out_of_its_run_folder(tmp_p
         return unfinished_line(model).replace("python -m unetlab", "unetlab")
 
     last = tmp_path / "a" / "checkpoints" / "last.pt"
+    last.parent.mkdir(parents=True)
+    (last.parent / "best.pt").write_bytes(b"")
     assert line(last, max_minutes=5.0) == (
         f"{last} is from a training run stopped at step 1,200 (4 epochs done of at most 10, "
         f"in a 5-minute budget): resume it with unetlab train --run-dir {tmp_path / 'a'} "
-        "--resume, or use the run's best.pt"
+        f"--resume, or use {last.parent / 'best.pt'}"
     )
+    (last.parent / "best.pt").unlink()  # stopped before a validation saved one
+    assert line(last, max_minutes=5.0).endswith(f"--resume ({last.parent} holds no best.pt yet)")
     assert line(tmp_path / "copy.pt", max_minutes=0.0).endswith(
         "step 1,200 of 3,000 (4 of 10 epochs done): resume it with unetlab train --run-dir RUN "
         "--resume (RUN: the run's folder), or use the run's best.pt"

@@ -538,10 +538,12 @@ def unfinished_line(model) -> str | None:
     resume = unetlab_command("train", "--run-dir", run_dir or "RUN", "--resume")
     resume += "" if run_dir else " (RUN: the run's folder)"  # a copy, out of its run folder
     best = run_dir / "checkpoints" / "best.pt" if run_dir else None
-    other = f"use {best}" if best and best.is_file() else "use the run's best.pt"
+    other = f", or use {best}" if best and best.is_file() else ", or use the run's best.pt"
+    if best and not best.is_file():  # stopped before a validation saved one: none to offer
+        other = f" ({path.parent} holds no best.pt yet)"
     return (
         f"{path} is from a training run stopped at {_reached(progress, trained)}: resume it "
-        f"with {resume}, or {other}"
+        f"with {resume}{other}"
     )
 
 
