@@ -13,13 +13,13 @@ a second. Writes bench/results/semantic_bands.json.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
 
+from unetlab.cli.parser import Parser
 from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
 from unetlab.inference.semantic_bands import SemanticBands
 
@@ -56,4 +56,6 @@ def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [384, 1024])
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", type=int, nargs="*", default=[384, 1024], help="slide side, px")
+    main(parser.parse_args().sizes)

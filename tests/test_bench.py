@@ -447,6 +447,14 @@ def test_the_bench_scripts_take_no_prefixes_of_their_flags():
     assert taking == []
 
 
+def test_a_bench_script_that_reads_its_command_line_parses_it():
+    """bench_semantic_bands.py took sys.argv[1:] as sizes: --help was a ValueError's
+    traceback (int('--help')). A script reading sys.argv has a parser (its --help runs)."""
+    scripts = sorted((Path(__file__).resolve().parents[1] / "bench").glob("*.py"))
+    unparsed = [p.name for p in scripts if "sys.argv" in p.read_text() and not _parser_calls(p)]
+    assert unparsed == []
+
+
 def test_a_bench_scripts_bad_flag_is_one_line(tmp_path):
     """A prefix of a flag is refused in one line (argparse printed its usage block)."""
     import subprocess
