@@ -187,7 +187,7 @@ class DataSection(Section):
         "anywhere on the image (the input mirrored there as prediction mirrors it, the labels "
         "outside ignored), so an edge pixel trains about half as often as a central one; "
         "false: windows lie inside the image and the edge rows train rarely (row 0 of a 512 px "
-        "image in 0.4% of the 256 px windows that hold its centre)",
+        "image is in 0.4% of its 256 px windows, the middle row in 99.6%)",
     )
     weight_map: bool = option(
         False,
