@@ -1,5 +1,5 @@
 """``--skip-existing``'s refusal of outputs another model made tells "this checkpoint" by
-the record's checkpoint and sha256, not by the text before the first ", " of its phrase
+the record's sha256 (as the outputs' key does), not by the text before the first ", " of its phrase
 (s44 small 1: two checkpoints in folders named ``a, b`` and ``a, c`` read as the same one,
 and the same checkpoint was named ``checkpoint .../a``)."""
 
@@ -54,3 +54,17 @@ def test_the_same_checkpoint_is_named_whole_and_only_settings_differ(work, capsy
     line = _error(capsys)
     assert "other settings (the defaults there, tile size 16 here)" in line, line
     assert f"by checkpoint {work / 'a, b' / 'm.pt'} (sha256 " in line
+
+
+def test_a_copy_of_the_checkpoint_elsewhere_is_the_same_model(work, capsys):
+    """The outputs' key tells a model by its sha256 (a copy's outputs are skipped as its
+    own); the refusal of other settings said "another model's outputs" of the same sha256
+    at another path."""
+    (work / "copy").mkdir()
+    (work / "copy" / "m.pt").write_bytes((work / "a, b" / "m.pt").read_bytes())
+    assert _predict(work, "a, b/m.pt") == 0
+    assert _predict(work, "copy/m.pt", "--skip-existing") == 0  # skipped: the same model
+    assert _predict(work, "copy/m.pt", "--tile-size", "16", "--skip-existing") == 2
+    line = _error(capsys)
+    assert "other settings (the defaults there, tile size 16 here)" in line, line
+    assert "another model's" not in line

@@ -332,9 +332,11 @@ class Provenance:
         return [str(e) for e in extra + _settings(self.model) if e]
 
     def same_weights(self, other: Provenance) -> bool:
-        """Whether ``other`` names the same weights (checkpoint path and sha256), whatever
-        the settings: compared as fields, as a path may hold ", " (s44 small 1)."""
-        return (self.checkpoint, self.sha256) == (other.checkpoint, other.sha256)
+        """Whether ``other`` names the same weights, whatever the settings: the same sha256,
+        as :attr:`model_key` tells them (a copy of the checkpoint elsewhere is the same
+        model, whose outputs ``--skip-existing`` skips); compared as fields, as a path may
+        hold ", " (s44 small 1)."""
+        return self.sha256 == other.sha256
 
     def to_dict(self) -> dict:
         """The record with its key and the code that predicted (version, git commit, torch,
