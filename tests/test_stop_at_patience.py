@@ -84,3 +84,4 @@ def test_a_run_early_stopped_on_its_last_epoch_names_both_limits_to_raise(tmp_pa
         "training had ended by early stop (1 validation without a better val mIoU; raise "
         "train.patience and train.epochs to train on) (epoch 2, step 4): finishing the run"
     ) in log
+    assert "continuing at epoch" not in log  # it said 'continuing at epoch 3' of 2 first
