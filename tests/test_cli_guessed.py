@@ -117,3 +117,12 @@ def test_flags_alike_tie_to_the_first_listed():
 
     assert _flags_like("--abcx", ["--abcz", "--abcy"]) == "--abcz"
     assert _flags_like("--abcx", ["--abcy", "--abcz"]) == "--abcy"
+
+
+def test_a_flag_of_no_name_names_no_flag():
+    """``--=x`` (``--$FLAG=x`` of an empty variable): every flag starts with ``--``, and the
+    line listed all 46 of predict's as "did you mean"."""
+    from unetlab.cli import _misspelt_flag, build_parser
+
+    said = _misspelt_flag(build_parser(), "predict", ["predict", "--=x", "--input", "a"])
+    assert said == "unrecognized arguments: --=x"

@@ -202,7 +202,11 @@ def _flags_like(flag: str, known: list[str]) -> str:
     """The flag(s) of ``known`` that ``flag`` is a misspelling or a prefix of ("" where
     none): the one that starts with it, or is spelt close to it (ratio 0.75 or more, or one
     slip away: :func:`~unetlab.errors.close_names`, ties to the first as --help lists them),
-    else those that start with it (``--split``: "--split-necks or --split-interior")."""
+    else those that start with it (``--split``: "--split-necks or --split-interior"). No name
+    after the dashes (``--=x``, an empty shell variable's ``--$FLAG=x``) is like none: every
+    flag starts with ``--``, and the line listed them all."""
+    if not flag.lstrip("-"):
+        return ""
     longer = [o for o in known if o.startswith(flag)]
     close = close_names(flag, longer or known, cutoff=0.75)
     if len(longer) == 1 or close:
