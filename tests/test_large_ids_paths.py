@@ -19,9 +19,12 @@ from unetlab.inference.measure import object_table
 from unetlab.inference.objects import (
     ObjectOptions,
     compact,
+    faint_objects,
     fill_object_holes,
+    object_classes,
     remove_small,
     remove_small_objects,
+    seam_pairs,
     split_by_distance,
 )
 from unetlab.inference.outlines import object_polygons
@@ -142,3 +145,32 @@ def test_far_above_is_decided_by_the_dtype_where_it_can_be():
     assert far_above(np.array([[0, 2000]], np.uint16)) and not far_above(small.astype(np.int64))
     ranks, original = compact_large_ids(np.array([[0, 2000], [7, 2000]], np.uint16))
     assert ranks.tolist() == [[0, 2], [1, 2]] and original.tolist() == [0, 7, 2000]
+
+
+@pytest.mark.parametrize(("dtype", "big"), BIG)
+def test_seam_pairs_of_large_ids_are_those_of_their_ranks(dtype, big):
+    ids = _ids(dtype, big)
+    lower = ids.copy()
+    lower[2:12, 3:15] = 9  # another labelling's id for object big
+    pairs = seam_pairs(ids, lower)
+    assert pairs == [(2, 2), (5, 5), (7, 7), (big - 1, big - 1), (big, 9)]
+
+
+def test_classes_and_faint_objects_of_a_large_id_count_its_pixels_not_every_id():
+    """A by-id answer holds an entry per id up to the largest (8 B each for the classes, 1
+    for the flags): only that, where the votes were 6 s and 980 MB for one id 2e7."""
+    big = 20_000_000
+    ids, dense = _ids(np.int64, big), _dense(_ids(np.int64, big), big)
+    labels = np.where(ids == 5, 2, (ids > 0).astype(np.int64))
+    interior = np.where(ids == 7, 0.2, 0.9)
+    kinds, peak = _traced(object_classes, ids, labels, 0)
+    assert len(kinds) == big + 1 and peak < 8 * big + PEAK
+    present = [0, 2, 5, 7, big - 1, big]
+    assert (
+        kinds[present].tolist() == object_classes(dense, labels, 0).tolist() == [0, 1, 2, 1, 1, 1]
+    )
+    assert not kinds[[1, 3, 6, big - 2]].any()
+    faint, peak = _traced(faint_objects, ids, interior, 0.5)
+    assert len(faint) == big + 1 and peak < big + PEAK
+    assert np.flatnonzero(faint).tolist() == [7]
+    assert faint_objects(dense, interior, 0.5).tolist() == [False, False, False, True, False, False]

@@ -37,7 +37,7 @@ from scipy.sparse.csgraph import connected_components
 
 from unetlab.data.fingerprint import cut_regions
 from unetlab.data.labels import grow_seeds, instances, seeded_cells
-from unetlab.data.large_ids import compact_large_ids, largest_compact
+from unetlab.data.large_ids import by_id, compact_large_ids, largest_compact
 from unetlab.data.regions import value_ids
 from unetlab.data.weightmap import background_class
 from unetlab.errors import KnownFields, UnetlabError
@@ -1000,11 +1000,20 @@ def remove_small(ids: np.ndarray, min_area: int) -> np.ndarray:
 
 def object_classes(ids: np.ndarray, labels: np.ndarray, background: int | None) -> np.ndarray:
     """The class of each id 0..max of ``ids`` (its most common class in ``labels`` but
-    ``background``: :func:`unetlab.inference.measure.majority_class`)."""
-    ids = np.asarray(ids).ravel().astype(np.int64)
+    ``background``: :func:`unetlab.inference.measure.majority_class`; an id absent: that
+    of no pixel). Ids far above the pixel count are counted by their ranks
+    (:func:`~unetlab.data.large_ids.compact_large_ids`): only the answer is by id."""
+    ids = np.asarray(ids)
+    top = int(ids.max(initial=0))
+    ranks, original = compact_large_ids(ids, top)
     kinds = np.asarray(labels).ravel().astype(np.int64)
-    n, width = int(ids.max(initial=0)) + 1, int(kinds.max(initial=0)) + 1
-    return majority_class(class_votes(ids, kinds, n, width), background)
+    n = top + 1 if original is None else len(original)
+    width = int(kinds.max(initial=0)) + 1
+    votes = class_votes(ranks.ravel().astype(np.int64), kinds, n, width)
+    classes = majority_class(votes, background)
+    if original is None:
+        return classes
+    return by_id(classes, original, majority_class(np.zeros((1, width)), background)[0])
 
 
 def remove_small_by_class(
@@ -1061,12 +1070,15 @@ def remove_small_objects(
 
 def faint_objects(ids: np.ndarray, interior: np.ndarray, least: float) -> np.ndarray:
     """(max id + 1,) bool: the objects of ``ids`` whose ``interior`` probability stays under
-    ``least`` at every pixel (id 0, and ids absent, False)."""
-    n = int(ids.max(initial=0)) + 1
+    ``least`` at every pixel (id 0, and ids absent, False). Ids far above the pixel count
+    are measured by their ranks (:func:`~unetlab.data.large_ids.compact_large_ids`)."""
+    top = int(ids.max(initial=0))
+    ranks, original = compact_large_ids(ids, top)
+    n = top + 1 if original is None else len(original)
     peak = np.ones(n)  # id 0 and ids absent: not faint
-    present = np.flatnonzero(np.bincount(ids.ravel().astype(np.int64), minlength=n)[1:]) + 1
-    peak[present] = ndimage.maximum(interior, ids, present)
-    return peak < least
+    present = np.flatnonzero(np.bincount(ranks.ravel().astype(np.int64), minlength=n)[1:]) + 1
+    peak[present] = ndimage.maximum(interior, ranks, present)
+    return peak < least if original is None else by_id(peak < least, original, False)
 
 
 def cut_least(needed: np.ndarray, cut: np.ndarray, least: int = CUT_MIN_AREA) -> np.ndarray:
@@ -1134,20 +1146,26 @@ class _Merger:
 
 def seam_pairs(upper: np.ndarray, lower: np.ndarray) -> list[tuple[int, int]]:
     """Ids of two labellings of the same rows that are one object: each covers more than
-    half of the other's pixels there (so pairs are one-to-one), in increasing order."""
+    half of the other's pixels there (so pairs are one-to-one), in increasing order. Ids
+    whose pairs no int64 holds (ids of 3e9 and more) are paired by their ranks."""
     both = (upper > 0) & (lower > 0)
     if not both.any():
         return []
-    a, b = upper[both].astype(np.int64), lower[both].astype(np.int64)
-    span = int(b.max()) + 1
-    keys, overlap = _counted(a * span + b)  # a pair as one number: ordered as (a, b)
+    a, b = upper[both], lower[both]
+    top_a, top_b = int(a.max()), int(b.max())
+    named = None
+    if (top_a + 1) * (top_b + 1) > 2**63:  # a pair as one int64 would wrap: by their ranks
+        name_a, a = np.unique(a, return_inverse=True)
+        name_b, b = np.unique(b, return_inverse=True)
+        named, top_b = (name_a.tolist(), name_b.tolist()), len(name_b) - 1
+    span = top_b + 1
+    keys, overlap = _counted(a.astype(np.int64) * span + b.astype(np.int64))  # (a, b) as one
+    pairs = zip((keys // span).tolist(), (keys % span).tolist(), overlap.tolist())
+    if named is not None:
+        pairs = ((named[0][i], named[1][j], n) for i, j, n in pairs)
     size_a = dict(zip(*_counted(upper[upper > 0])))
     size_b = dict(zip(*_counted(lower[lower > 0])))
-    return [
-        (int(i), int(j))
-        for i, j, n in zip((keys // span).tolist(), (keys % span).tolist(), overlap.tolist())
-        if 2 * n > size_a[i] and 2 * n > size_b[j]
-    ]
+    return [(int(i), int(j)) for i, j, n in pairs if 2 * n > size_a[i] and 2 * n > size_b[j]]
 
 
 def _counted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
