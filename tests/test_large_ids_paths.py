@@ -16,6 +16,7 @@ from unetlab.data.instances import object_areas, split_pieces
 from unetlab.data.large_ids import compact_large_ids, far_above
 from unetlab.data.nodata import flag_touching, touched_ids
 from unetlab.inference.measure import object_table
+from unetlab.inference.necks import split_necks
 from unetlab.inference.objects import (
     ObjectOptions,
     compact,
@@ -27,6 +28,7 @@ from unetlab.inference.objects import (
     seam_pairs,
     split_by_distance,
 )
+from unetlab.inference.objects_3d import objects_3d, table_3d
 from unetlab.inference.outlines import object_polygons
 
 BIG = [(np.uint32, 3_000_000_000), (np.int64, 2**40), (np.uint64, 2**63 + 9)]
@@ -147,6 +149,29 @@ def test_far_above_is_decided_by_the_dtype_where_it_can_be():
     assert ranks.tolist() == [[0, 2], [1, 2]] and original.tolist() == [0, 7, 2000]
 
 
+def _necked(dtype, big: int) -> np.ndarray:
+    """Two discs of radius 15 joined at a narrow neck (id ``big``), a square (5) and a bar
+    (``big`` - 1)."""
+    yy, xx = np.mgrid[:60, :100]
+    ids = np.zeros((60, 100), dtype)
+    ids[((yy - 30) ** 2 + (xx - 30) ** 2 <= 225) | ((yy - 30) ** 2 + (xx - 56) ** 2 <= 225)] = big
+    ids[2:8, 80:90] = 5
+    ids[50:58, 80:95] = big - 1
+    return ids
+
+
+@pytest.mark.parametrize(("dtype", "big"), BIG)
+def test_necks_of_large_ids_split_as_their_ranks_and_the_ids_kept(dtype, big):
+    ids = _necked(dtype, big)
+    order = np.array([0, 5, big - 1, big], dtype)
+    dense = split_necks(np.searchsorted(order, ids), least=50)
+    assert dense.max() == 4  # the discs parted: a new piece after the 3 objects
+    out, peak = _traced(split_necks, ids, least=50)
+    given = np.concatenate([order, [big + 1]]).astype(np.uint64)
+    np.testing.assert_array_equal(out.astype(np.uint64), given[dense])
+    assert out.dtype == (np.uint64 if big >= 2**63 else np.int64) and peak < PEAK
+
+
 @pytest.mark.parametrize(("dtype", "big"), BIG)
 def test_seam_pairs_of_large_ids_are_those_of_their_ranks(dtype, big):
     ids = _ids(dtype, big)
@@ -154,6 +179,27 @@ def test_seam_pairs_of_large_ids_are_those_of_their_ranks(dtype, big):
     lower[2:12, 3:15] = 9  # another labelling's id for object big
     pairs = seam_pairs(ids, lower)
     assert pairs == [(2, 2), (5, 5), (7, 7), (big - 1, big - 1), (big, 9)]
+
+
+@pytest.mark.parametrize(("dtype", "big"), BIG)
+def test_table_3d_of_large_ids_is_that_of_their_ranks(dtype, big):
+    ids = np.stack([_ids(dtype, big)] * 3)
+    image = np.arange(ids.size, dtype=np.float64).reshape(ids.shape)
+    table, peak = _traced(table_3d, ids, image, (1.0, 0.5, 0.5))
+    dense = table_3d(_dense(ids, big), image, (1.0, 0.5, 0.5))
+    assert [int(i) for i in table["id"]] == [2, 5, 7, big - 1, big] and peak < PEAK
+    assert dense["id"].tolist() == [1, 2, 3, 4, 5] and list(table) == list(dense)
+    for key in set(table) - {"id"}:
+        np.testing.assert_array_equal(table[key], dense[key], err_msg=key)
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.int32, np.uint64])
+def test_table_3d_has_a_row_per_object_not_per_id_up_to_the_largest(dtype):
+    ids = np.zeros((3, 8, 8), dtype)
+    ids[:, 1:3, 1:3], ids[1:, 5:7, 5:7] = 1, 5
+    table = table_3d(ids, np.ones(ids.shape), None)
+    assert table["id"].tolist() == [1, 5] and table["volume"].tolist() == [12, 8]
+    assert table["z_first"].tolist() == [0, 1] and table["z_last"].tolist() == [2, 2]
 
 
 def test_classes_and_faint_objects_of_a_large_id_count_its_pixels_not_every_id():
@@ -174,3 +220,13 @@ def test_classes_and_faint_objects_of_a_large_id_count_its_pixels_not_every_id()
     assert len(faint) == big + 1 and peak < big + PEAK
     assert np.flatnonzero(faint).tolist() == [7]
     assert faint_objects(dense, interior, 0.5).tolist() == [False, False, False, True, False, False]
+
+
+@pytest.mark.parametrize(("dtype", "big"), BIG)
+def test_objects_3d_of_planes_of_large_ids_are_those_of_their_ranks(dtype, big):
+    planes = np.stack([_ids(dtype, big)] * 3)
+    planes[1, 20:32, 30:37] = big - 3  # a plane's object split in two
+    order = np.array([0, 2, 5, 7, big - 3, big - 1, big], dtype)
+    joined, peak = _traced(objects_3d, planes)
+    np.testing.assert_array_equal(joined, objects_3d(np.searchsorted(order, planes)))
+    assert joined.max() == 5 and peak < PEAK

@@ -15,6 +15,8 @@ from functools import cache
 import numpy as np
 from scipy import ndimage
 
+from unetlab.data.large_ids import compact_large_ids
+
 NECK_DEPTH = 0.5  # px, h of the h-maxima on the smoothed distance
 NECK_RATIO = 0.9  # a cut stays where its neck is at most this x the smaller piece's reach
 NECK_SMOOTH = 1.0  # px, sigma of the Gaussian that smooths the distance
@@ -24,15 +26,29 @@ def split_necks(ids: np.ndarray, least: int = 1, pieces_of=None) -> np.ndarray:
     """Each object of ``ids`` split at its narrow necks into pieces of ``least`` px or more
     (int64 ids; the first piece keeps the object's id, the others come after every object;
     not renumbered). ``pieces_of(mask, id)``: another rule for one object's padded mask
-    (the bench's trials), :func:`neck_pieces` by default."""
+    (the bench's trials), :func:`neck_pieces` by default. Ids far above the pixel count
+    are split by their ranks (:func:`~unetlab.data.large_ids.compact_large_ids`; a box per
+    id up to the largest took 20 s for one id 2e7) and given back, the new pieces after the
+    largest (uint64 past int64's range, as ids above 2**63 come)."""
+    top = int(np.asarray(ids).max(initial=0))
+    ranks, original = compact_large_ids(ids, top)
+    out = _split(ranks, least, pieces_of, original, top)
+    return out if original is None else _given_back(out, original, top)
+
+
+def _split(ids: np.ndarray, least: int, pieces_of, original, top: int) -> np.ndarray:
+    """:func:`split_necks` of ids not far above the pixel count (``original``: the id each
+    stands for, which ``pieces_of`` is given, or None where they are the ids, whose largest
+    is ``top``)."""
     out = np.asarray(ids, np.int64).copy()
-    next_id = int(out.max(initial=0)) + 1
+    next_id = (top if original is None else len(original) - 1) + 1
     for i, box in enumerate(ndimage.find_objects(np.asarray(ids)), 1):
         if box is None:
             continue
         mask = np.zeros([s.stop - s.start + 2 for s in box], bool)
         mask[1:-1, 1:-1] = out[box] == i
-        pieces = neck_pieces(mask, least) if pieces_of is None else pieces_of(mask, i)
+        given = i if original is None else int(original[i])
+        pieces = neck_pieces(mask, least) if pieces_of is None else pieces_of(mask, given)
         if pieces is None:
             continue
         pieces = pieces[1:-1, 1:-1]
@@ -40,6 +56,15 @@ def split_necks(ids: np.ndarray, least: int = 1, pieces_of=None) -> np.ndarray:
         out[box][extra] = next_id + pieces[extra] - 2
         next_id += int(pieces.max()) - 1
     return out
+
+
+def _given_back(ranks: np.ndarray, original: np.ndarray, top: int) -> np.ndarray:
+    """:func:`_split`'s ``ranks`` as the ids they stand for (``original``), a new piece's
+    past the largest, ``top`` (int64, uint64 where they pass its range)."""
+    extra = int(ranks.max(initial=0)) - (len(original) - 1)
+    kind = np.int64 if top + extra < 2**63 else np.uint64
+    new = top + np.arange(1, extra + 1, dtype=np.uint64)
+    return np.concatenate([original.astype(kind), new.astype(kind)])[ranks]
 
 
 def neck_pieces(

@@ -26,6 +26,7 @@ import numpy as np
 from scipy import ndimage
 from skimage.segmentation import watershed
 
+from unetlab.data.large_ids import compact_large_ids
 from unetlab.data.nodata import touched_ids
 from unetlab.data.tiffmeta import PageAxes
 from unetlab.errors import UnetlabError
@@ -183,7 +184,10 @@ def parted(planes: np.ndarray) -> np.ndarray:
     there too, wherever their seam moved. :func:`lasting` looks for the seam within a pixel,
     and a boundary tilted between planes 2 µm apart moves 2-3 px (0.5 µm pixels): two
     boxes side by side whose seam moved 2 px a plane were one object. A nucleus one plane
-    alone split has both halves in one object above and below: not parted."""
+    alone split has both halves in one object above and below: not parted. Ids far above
+    the voxel count by their ranks (:func:`~unetlab.data.large_ids.compact_large_ids`:
+    each plane's followers by id went by the largest)."""
+    planes = compact_large_ids(planes)[0]
     out = np.zeros(planes.shape, bool)
     for z, plane in enumerate(planes):
         follow = [_followers(plane, planes[w]) for w in (z - 1, z + 1) if 0 <= w < len(planes)]
@@ -292,14 +296,29 @@ def _markers(smooth: np.ndarray, inner: np.ndarray, depth: float, least: float) 
 
 
 def table_3d(ids: np.ndarray, image: np.ndarray, voxel: tuple[float, float, float] | None) -> dict:
-    """One row per 3-D object of ``ids`` ((Z, Y, X) compact ids 1..n) over ``image`` ((Z, Y,
-    X) or (Z, Y, X, C), raw values): ``id``, ``volume`` (voxels) and ``volume_um3``,
-    ``centroid_z``, ``centroid_y``, ``centroid_x`` (and ``_um`` of each: from the first
-    voxel's centre) where ``voxel`` ((z, y, x) µm) is given, ``z_first``, ``z_last``,
-    ``planes`` (its extent in z, 0-based planes), ``mean_intensity`` (``_0``, ``_1``, ...
-    per channel) and ``touches_border`` (the stack's sides, or its first or last plane, cut
-    it)."""
-    n = int(ids.max(initial=0))
+    """One row per 3-D object of ``ids`` ((Z, Y, X) ids, 0 none), in increasing order of
+    id, over ``image`` ((Z, Y, X) or (Z, Y, X, C), raw values): ``id``, ``volume``
+    (voxels) and ``volume_um3``, ``centroid_z``, ``centroid_y``, ``centroid_x`` (and
+    ``_um`` of each: from the first voxel's centre) where ``voxel`` ((z, y, x) µm) is
+    given, ``z_first``, ``z_last``, ``planes`` (its extent in z, 0-based planes),
+    ``mean_intensity`` (``_0``, ``_1``, ... per channel) and ``touches_border`` (the
+    stack's sides, or its first or last plane, cut it). Any ids: no row for an id absent,
+    and ids far above the voxel count measured by their ranks
+    (:func:`~unetlab.data.large_ids.compact_large_ids`)."""
+    top = int(ids.max(initial=0))
+    ranks, original = compact_large_ids(ids, top)
+    n = top if original is None else len(original) - 1
+    table = _table_3d(
+        ranks.astype(np.int64) if ranks.dtype == np.uint64 else ranks, n, image, voxel
+    )
+    if original is not None:
+        table["id"] = original[table["id"]]
+    present = table["volume"] > 0
+    return table if present.all() else {k: v[present] for k, v in table.items()}
+
+
+def _table_3d(ids: np.ndarray, n: int, image: np.ndarray, voxel) -> dict:
+    """:func:`table_3d` of ids 0..``n``, a row for each of 1..``n``."""
     flat = ids.ravel()
     volume = np.bincount(flat, minlength=n + 1)[1:]
     table: dict[str, np.ndarray] = {"id": np.arange(1, n + 1, dtype=np.int64), "volume": volume}
