@@ -1,6 +1,9 @@
 """Time and traced peak of the functions that took arrays as long as an image's largest id
-(tests/test_large_ids_paths.py and stop 43's tests of region_facts and drop_mostly_excluded), on a 64 x 64 image of one object of id 2e7 and on a
-2048 x 2048 image of 3,000 compact ids (touching cells; the hot path, which must not slow).
+(tests/test_large_ids_paths.py and stop 43's tests of region_facts and drop_mostly_excluded;
+stop 45's object_classes, faint_objects, split_necks, table_3d (4 planes of the image) and
+seam_pairs (the image against itself shifted 1 px)), on a 64 x 64 image of one object of
+id 2e7 and on a 2048 x 2048 image of 3,000 compact ids (touching cells; the hot path,
+which must not slow).
 
 Run against a tree (before / after a change) with its src first on the path:
 ``PYTHONPATH=src python3 bench/bench_large_ids.py``. Least of ``--repeat`` times; the peak
@@ -21,13 +24,18 @@ from unetlab.data.fingerprint import cut_regions, line_objects
 from unetlab.data.instances import object_areas, split_pieces
 from unetlab.data.nodata import flag_touching
 from unetlab.data.object_sizes import region_facts
+from unetlab.inference.necks import split_necks
 from unetlab.inference.objects import (
     ObjectOptions,
+    faint_objects,
     fill_object_holes,
+    object_classes,
     remove_small,
     remove_small_objects,
+    seam_pairs,
     split_by_distance,
 )
+from unetlab.inference.objects_3d import table_3d
 from unetlab.inference.outlines import object_polygons
 
 
@@ -56,6 +64,10 @@ def cases(ids: np.ndarray) -> dict:
         "touches_border": np.zeros(len(np.unique(ids)) - 1, bool),
     }
     options = ObjectOptions(min_area=30, cut_min_area=5)
+    kinds = np.where(ids > 0, ids % 3 + 1, 0)
+    interior = np.where(ids % 5 > 0, 0.9, 0.3).astype(np.float32)
+    planes = np.stack([ids] * 4)
+    lower = np.roll(ids, 1, axis=1)
     return {
         "flag_touching": lambda: flag_touching(table, ids, bad),
         "cut_regions": lambda: cut_regions(ids, bad),
@@ -69,6 +81,11 @@ def cases(ids: np.ndarray) -> dict:
         "split_pieces": lambda: split_pieces(ids),
         "region_facts": lambda: region_facts(ids, ignored=bad),
         "drop_mostly_excluded": lambda: drop_mostly_excluded(ids, bad),
+        "object_classes": lambda: object_classes(ids, kinds, 0),
+        "faint_objects": lambda: faint_objects(ids, interior, 0.5),
+        "split_necks": lambda: split_necks(ids, 30),
+        "table_3d": lambda: table_3d(planes, planes, (1.0, 0.5, 0.5)),
+        "seam_pairs": lambda: seam_pairs(ids, lower),
     }
 
 
@@ -101,7 +118,8 @@ def main() -> None:
         for label, function in cases(ids).items():
             if args.only and label not in args.only:
                 continue
-            repeat = 1 if label == "split_by_distance" and ids.size > 1e6 else args.repeat
+            slow = label in ("split_by_distance", "split_necks") and ids.size > 1e6
+            repeat = 1 if slow else args.repeat
             seconds, peak = measure(function, repeat)
             print(f"{name:22s} {label:22s} {seconds * 1e3:9.2f} ms {peak / 1e6:9.2f} MB")
 
