@@ -36,6 +36,14 @@ def test_colours_fixed_per_id_and_apart_for_neighbouring_ids():
     assert step.min() > 150  # ids in a row (neighbours in reading order) differ clearly
 
 
+def test_uint64_ids_above_2_63_are_coloured_as_objects():
+    ids = np.array([0, 5, 2**62 + 5, 2**63 + 9, 2**64 - 1], np.uint64)
+    colours = object_colours(ids).astype(int)
+    assert (colours[0] == 0).all() and colours[1:].sum(axis=1).min() > 150
+    np.testing.assert_array_equal(colours[1], colours[2])  # modulo 2**62
+    np.testing.assert_array_equal(colours[1], object_colours(np.array([5])).astype(int)[0])
+
+
 def test_each_object_filled_and_outlined_in_its_own_colour():
     image, ids = _merged()
     drawn = object_overlay(image, ids, alpha=0.3)

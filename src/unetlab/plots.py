@@ -174,13 +174,16 @@ def object_colours(ids: np.ndarray) -> np.ndarray:
     """(..., 3) uint8 colour of each object id (same shape as ``ids``), fixed per id: hue
     stepped by the golden ratio from id to id, saturation and brightness varied by the id
     (so the same id has one colour in every picture, and neighbouring ids differ). Id 0
-    (no object) is black."""
-    ids = np.asarray(ids).astype(np.int64)
+    (no object) is black; uint64 ids are coloured by their value modulo 2**62 (those above
+    2**63 were black: negative as int64)."""
+    ids = np.asarray(ids)
+    none = ids <= 0
+    ids = (ids % (1 << 62) if ids.dtype == np.uint64 else ids).astype(np.int64)
     hue = (ids * _HUE_STEP) % 1.0
     sat = 0.65 + 0.35 * ((ids * 7) % 3) / 2
     val = 0.8 + 0.2 * ((ids * 5) % 2)
     rgb = _hsv_to_rgb(hue, sat, val)
-    rgb[ids <= 0] = 0
+    rgb[none] = 0
     return np.round(rgb * 255).astype(np.uint8)
 
 
