@@ -30,6 +30,7 @@ from unetlab.inference.objects import (
 )
 from unetlab.inference.objects_3d import objects_3d, table_3d
 from unetlab.inference.outlines import object_polygons
+from unetlab.inference.table_extras import saturated_fraction
 
 BIG = [(np.uint32, 3_000_000_000), (np.int64, 2**40), (np.uint64, 2**63 + 9)]
 PEAK = 8_000_000  # bytes traced: the arrays of a 40 x 48 image, not of an id
@@ -230,3 +231,16 @@ def test_objects_3d_of_planes_of_large_ids_are_those_of_their_ranks(dtype, big):
     joined, peak = _traced(objects_3d, planes)
     np.testing.assert_array_equal(joined, objects_3d(np.searchsorted(order, planes)))
     assert joined.max() == 5 and peak < PEAK
+
+
+@pytest.mark.parametrize(("dtype", "big"), [*BIG, (np.uint64, 70)])
+def test_saturated_fractions_of_large_ids_are_those_of_their_ranks(dtype, big):
+    ids = _ids(dtype, big)
+    image = np.zeros((40, 48), np.uint8)
+    image[2:7, 3:15] = 255  # 54 of object big's 111 px (its hole: 9) at the ceiling
+    image[35, 2:5] = 255  # 3 of the line's 18
+    present = np.array([2, 5, 7, 9, big - 1, big], dtype)  # 9: no object of the image
+    out, peak = _traced(saturated_fraction, ids, image, present)
+    dense = saturated_fraction(_dense(ids, big), image, np.array([1, 2, 3, 1, 4, 5]))
+    assert out.tolist() == [0, 0, 3 / 18, 0, 0, 54 / 111] and peak < PEAK
+    assert dense.tolist()[:3] == out.tolist()[:3] and dense.tolist()[4:] == out.tolist()[4:]

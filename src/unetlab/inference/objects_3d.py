@@ -308,9 +308,7 @@ def table_3d(ids: np.ndarray, image: np.ndarray, voxel: tuple[float, float, floa
     top = int(ids.max(initial=0))
     ranks, original = compact_large_ids(ids, top)
     n = top if original is None else len(original) - 1
-    table = _table_3d(
-        ranks.astype(np.int64) if ranks.dtype == np.uint64 else ranks, n, image, voxel
-    )
+    table = _table_3d(ranks, n, image, voxel)
     if original is not None:
         table["id"] = original[table["id"]]
     present = table["volume"] > 0

@@ -24,6 +24,7 @@ from contextvars import ContextVar
 import numpy as np
 
 from unetlab.data.ceiling import CeilingTally, plane_ceiling
+from unetlab.data.large_ids import compact_large_ids
 
 __all__ = [
     "SATURATED_SHARE",
@@ -81,14 +82,26 @@ def saturated_fraction(ids: np.ndarray, image: np.ndarray, present: np.ndarray) 
     """The share of the pixels of each object of ``present`` (ids in ``ids``, (H, W)) where
     ``image`` ((H, W) or (H, W, C), integer) is at its ceiling (:func:`image_ceilings`) in
     any channel; float64, 0 for an object with none. ValueError for a float image (no
-    ceiling)."""
-    present = np.asarray(present, np.int64)
-    n = int(max(ids.max(initial=0), present.max(initial=0))) + 1
+    ceiling). Ids far above the pixel count are counted by their ranks
+    (:func:`~unetlab.data.large_ids.compact_large_ids`: counts by id went by the largest,
+    48 GB for an id of 3e9)."""
     if not np.issubdtype(image.dtype, np.integer):
         raise ValueError(f"saturation needs an integer image, not {image.dtype}")
-    saturated = saturated_pixels(ids, image, n, image_ceilings(image))
-    area = np.bincount(ids.ravel(), minlength=n)[present]
-    return saturated[present] / np.maximum(area, 1)
+    ids, present = np.asarray(ids), np.asarray(present)
+    top = int(max(ids.max(initial=0), present.max(initial=0)))
+    ranks, original = compact_large_ids(ids, top)
+    rows = present.astype(np.int64) if original is None else _ranks_of(present, original)
+    n = top + 1 if original is None else len(original) + 1  # the last: ids not in ``ids``
+    saturated = saturated_pixels(ranks, image, n, image_ceilings(image))
+    area = np.bincount(ranks.ravel(), minlength=n)[rows]
+    return saturated[rows] / np.maximum(area, 1)
+
+
+def _ranks_of(present: np.ndarray, original: np.ndarray) -> np.ndarray:
+    """The rank of each id of ``present`` among ``original`` (ascending), or
+    ``len(original)`` where it is not one of them."""
+    at = np.minimum(np.searchsorted(original, present), len(original) - 1)
+    return np.where(original[at] == present, at, len(original))
 
 
 class SaturationCounts:
