@@ -1,9 +1,9 @@
 """Time and traced peak of the functions that took arrays as long as an image's largest id
 (tests/test_large_ids_paths.py and stop 43's tests of region_facts and drop_mostly_excluded;
-stop 45's object_classes, faint_objects, split_necks, table_3d (4 planes of the image) and
-seam_pairs (the image against itself shifted 1 px)), on a 64 x 64 image of one object of
-id 2e7 and on a 2048 x 2048 image of 3,000 compact ids (touching cells; the hot path,
-which must not slow).
+stop 45's object_classes, faint_objects, split_necks, table_3d (4 planes of the image),
+seam_pairs (the image against itself shifted 1 px) and saturated_fraction), on a 64 x 64
+image of one object of id 2e7 and on a 2048 x 2048 image of 3,000 compact ids (touching
+cells; the hot path, which must not slow).
 
 Run against a tree (before / after a change) with its src first on the path:
 ``PYTHONPATH=src python3 bench/bench_large_ids.py``. Least of ``--repeat`` times; the peak
@@ -37,6 +37,7 @@ from unetlab.inference.objects import (
 )
 from unetlab.inference.objects_3d import table_3d
 from unetlab.inference.outlines import object_polygons
+from unetlab.inference.table_extras import saturated_fraction
 
 
 def one_large_id() -> np.ndarray:
@@ -68,6 +69,7 @@ def cases(ids: np.ndarray) -> dict:
     interior = np.where(ids % 5 > 0, 0.9, 0.3).astype(np.float32)
     planes = np.stack([ids] * 4)
     lower = np.roll(ids, 1, axis=1)
+    grey = np.where(ids % 7 == 0, 255, 100).astype(np.uint8)
     return {
         "flag_touching": lambda: flag_touching(table, ids, bad),
         "cut_regions": lambda: cut_regions(ids, bad),
@@ -86,6 +88,7 @@ def cases(ids: np.ndarray) -> dict:
         "split_necks": lambda: split_necks(ids, 30),
         "table_3d": lambda: table_3d(planes, planes, (1.0, 0.5, 0.5)),
         "seam_pairs": lambda: seam_pairs(ids, lower),
+        "saturated_fraction": lambda: saturated_fraction(ids, grey, table["id"]),
     }
 
 
