@@ -109,3 +109,27 @@ def test_unstored_chunks_counts_the_listing_against_the_grid(tmp_path):
         found = unstored_chunks(slide.array, slide.layout.axes)
     assert (found.missing, found.total, found.fill) == (2, 75, 0)
     assert (found.rows, found.columns) == ((20, 99), (0, 79))
+
+
+def test_a_nan_fill_value_s_gap_is_said_to_stop_the_run_not_to_be_predicted(tmp_path, caplog):
+    """A float Zarr whose fill value is NaN: its unstored chunks read as NaN, which the run
+    refuses ('NaN or infinite pixels'); the warning said they 'are predicted as pixels of
+    nan'. --nodata nan (its fix for a Zarr sparse on purpose) leaves them out."""
+    from unetlab.errors import UnetlabError
+
+    path = tmp_path / "f.zarr"
+    image = np.random.default_rng(0).random((60, 50, 3)).astype(np.float32)
+    array = zarr.create_array(
+        path, shape=image.shape, dtype="float32", chunks=(20, 20, 3), fill_value=float("nan")
+    )
+    array[:] = image
+    _drop(path.parent, path.name, [(1, 1, 0)])
+    with caplog.at_level(logging.INFO), pytest.raises(UnetlabError, match="NaN or infinite"):
+        predict_file(_model(), path, tmp_path / "o", tile_size=32)
+    (said,) = _said(caplog)
+    assert (
+        "which read as its fill value nan and stop the run (NaN and infinite pixels are refused): "
+        in said
+    )
+    assert "unetlab predict --nodata nan (Python: nodata=nan)" in said
+    assert predict_file(_model(), path, tmp_path / "o2", nodata="nan", tile_size=32)

@@ -118,7 +118,8 @@ def say_unstored(slide, nodata: SlideNodata | None) -> None:
 def unstored_line(path: Path, level: int, found: Unstored, *, left_out: bool) -> str:
     """One line: ``found`` chunks of level ``level`` of the Zarr at ``path`` are not stored
     and read as its fill value; ``left_out``: the nodata setting leaves them out, else they
-    are predicted as pixels of it (a partial copy's gap looks like a result)."""
+    are predicted as pixels of it (a partial copy's gap looks like a result), or a NaN or
+    infinite one stops the run (:func:`~unetlab.inference.predict.check_finite`)."""
     value = found.fill_text
     (r0, r1), (c0, c1) = found.rows, found.columns
     head = (
@@ -127,8 +128,14 @@ def unstored_line(path: Path, level: int, found: Unstored, *, left_out: bool) ->
     )
     if left_out:
         return f"{head}: left out as nodata; if the Zarr was copied in part, copy it again"
+    refused = value in ("nan", "inf", "-inf")  # check_finite stops the run at them
+    fate = (
+        "stop the run (NaN and infinite pixels are refused)"
+        if refused
+        else f"are predicted as pixels of {value}"
+    )
     return (
-        f"{head} and are predicted as pixels of {value}: if the Zarr was copied or converted "
+        f"{head} and {fate}: if the Zarr was copied or converted "
         f"in part, copy or convert it again; if it is sparse on purpose (fill value = "
         f"background), unetlab predict --nodata {value} (Python: nodata={value}) leaves out "
         f"its pixels of {value} in every band"
