@@ -112,3 +112,24 @@ def test_streamed_axes_that_read_the_file_otherwise_are_refused_naming_the_fix(t
         "pages are (T or Z, e.g. TYX); save the file with its axes (tifffile.imwrite(..., "
         "metadata={'axes': 'CYX'})), or read it whole with --large-pixels 320"
     )
+
+
+def test_the_checkpoint_s_axes_that_read_a_streamed_file_otherwise_are_not_called_given(
+    tmp_path,
+):
+    """A 3-channel model trained with data.axes CYX given a large stack of 3 pages saved
+    without axes, none given: the refusal said '--axes CYX reads it otherwise', an --axes
+    never given; it names the model's axes. --axes given: as above."""
+    from unetlab.models import UNet
+
+    pages = np.random.default_rng(0).integers(0, 255, (3, H, W), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "s.tif", pages, photometric="minisblack")
+    net = UNet(3, 2, depth=2, base_channels=2, padding="same").eval()
+    net.training_data = {"axes": "CYX"}  # as load_model sets it
+    for kw, said in [
+        ({}, "the model's axes CYX (as trained; none given) read it"),
+        ({"axes": "CYX"}, "--axes CYX reads it"),
+    ]:
+        with pytest.raises(UnetlabError) as refused:
+            predict_file(net, tmp_path / "s.tif", tmp_path / "out", large_threshold=10, **kw)
+        assert str(refused.value).startswith(f"s.tif: {said} otherwise than its file does")

@@ -232,15 +232,21 @@ def _window_errors(path: Path, window: str) -> Iterator[None]:
 
 
 def open_slide(
-    path: str | os.PathLike, *, level: int = 0, colour_planes: bool = False, axes: str | None = None
+    path: str | os.PathLike,
+    *,
+    level: int = 0,
+    colour_planes: bool = False,
+    axes: str | None = None,
+    trained: bool = False,
 ) -> Slide:
     """Open a TIFF file or a Zarr / OME-Zarr folder for window-by-window reading of pyramid
     level ``level`` (0: full resolution); ``colour_planes``: a planar RGB(A) TIFF without
     axes metadata is one colour image, not pages (:func:`unetlab.data.io.tiff_letters`).
     ``axes``: a TIFF's axes as the user gives them (``--axes``), which may name what its
     pages are (``TYX`` for a stack of slices that are time points: ``Slide.given_axes``)
-    but not read it otherwise (:func:`refuse_other_layout`). Raises ImageReadError for
-    unreadable files and UnetlabError for a level the file does not have."""
+    but not read it otherwise (:func:`refuse_other_layout`; ``trained``: the axes are the
+    checkpoint's, none given). Raises ImageReadError for unreadable files and UnetlabError
+    for a level the file does not have."""
     path = Path(path)
     if level < 0:
         raise UnetlabError(f"--level must be >= 0, not {level}")
@@ -249,17 +255,18 @@ def open_slide(
     if is_zarr(path):
         return _open_zarr(path, level)
     if path.suffix.lower() in TIFF_SUFFIXES and path.is_file():
-        return _open_tiff(path, level, colour_planes, axes)
+        return _open_tiff(path, level, colour_planes, axes, trained)
     raise ImageReadError(f"{path}: not a TIFF file or a Zarr folder")
 
 
-def _open_tiff(path: Path, level: int, colour_planes: bool = False, axes: str | None = None):
+def _open_tiff(path: Path, level: int, colour_planes: bool, axes: str | None, trained: bool):
     with _tiff_errors(path):
         tif, close = tiff_file(path)
     try:
         slide = _tiff_slide(path, tif, level, colour_planes, close)
         if axes is not None:
-            refuse_other_layout(slide, given_letters(axes, slide.layout.shape, path), axes)
+            letters = given_letters(axes, slide.layout.shape, path)
+            refuse_other_layout(slide, letters, axes, trained=trained)
             slide.given_axes = axes.upper()
         return slide
     except BaseException:
@@ -267,19 +274,25 @@ def _open_tiff(path: Path, level: int, colour_planes: bool = False, axes: str | 
         raise
 
 
-def refuse_other_layout(slide: Slide, letters: str, axes: str) -> None:
+def refuse_other_layout(slide: Slide, letters: str, axes: str, *, trained: bool = False) -> None:
     """UnetlabError where the user's ``axes`` (their ``letters``:
     :func:`~unetlab.data.io.given_letters`) read the TIFF of ``slide`` otherwise than the
     file's own axes do (pages as channels, channels as pages): a large image is read window
-    by window as its file says; the axes may only say what its pages are (T or Z)."""
+    by window as its file says; the axes may only say what its pages are (T or Z).
+    ``trained``: they are the checkpoint's (``data.axes``), none given: the line says so."""
     if letters == slide.layout.axes:
         return
     pages, h, w, channels = slide.shape
     as_read = f"{pages} page(s) of {h} x {w} px" + (
         f", {channels} channels" if channels > 1 else ""
     )
+    said = (
+        f"the model's axes {axes} (as trained; none given) read"
+        if trained
+        else f"--axes {axes} reads"
+    )
     raise UnetlabError(
-        f"{slide.path.name}: --axes {axes} reads it otherwise than its file does ({as_read}), "
+        f"{slide.path.name}: {said} it otherwise than its file does ({as_read}), "
         "which a large image read window by window cannot: there --axes only says what its "
         "pages are (T or Z, e.g. TYX); save the file with its axes (tifffile.imwrite(..., "
         f"metadata={{'axes': '{axes.upper()}'}})), or read it whole with --large-pixels {h * w}"

@@ -289,7 +289,7 @@ def predict_file(
         each_position(),  # a multi-position OME-TIFF's positions each predicted
     ):
         read = file_read_axes(model, path, axes)  # none given: the checkpoint's for a TIFF
-        given = dict(axes=read, progress=done, counted=counted)
+        given = dict(axes=read, axes_trained=axes is None, progress=done, counted=counted)
         file = _File.of(model, Path(path), Path(out_dir), outputs, options, settings, **given)
         return _predicted(file, group)
 
@@ -407,8 +407,9 @@ class _File:
     """One input of :func:`predict_file` and how it is predicted: ``options`` (resolved for
     the model), ``outputs``, what makes them (``record``), the mask values labels are
     written as (``values``), the channel the caller asked for (``asked``, not the model's:
-    :func:`~unetlab.inference.pages.page_channel`), the axes the caller gave (``axes``),
-    ``progress`` (tiles) and ``counted`` (the objects of each plane)."""
+    :func:`~unetlab.inference.pages.page_channel`), the axes the caller gave (``axes``; or
+    the checkpoint's, ``axes_trained``), ``progress`` (tiles) and ``counted`` (the objects
+    of each plane)."""
 
     model: torch.nn.Module
     path: Path
@@ -419,6 +420,7 @@ class _File:
     values: Sequence[int] | None = None
     asked: int | None = None
     axes: str | None = None
+    axes_trained: bool = False
     progress: Callable[[int], None] | None = None
     counted: Callable[[list[int]], None] | None = None
 
@@ -476,6 +478,7 @@ def _predict_streamed(file: _File, group: Group) -> list[Path]:
     refuse_theirs(file.out_dir, names, o.wanted)
     given = PredictOptions.of(file.options, channel=file.asked)  # predict_slide's to fill
     how = dict(progress=file.progress, group=group, counted=file.counted, axes=file.axes)
+    how["axes_trained"] = file.axes_trained
     o = _at_level(file.model, file.path, o)
     return predict_slide(file.model, file.path, file.out_dir, given, o, **how)
 

@@ -562,15 +562,15 @@ def predict_slide(
     group: Group = SOLO,
     counted: Callable[..., None] | None = None,
     axes: str | None = None,
+    axes_trained: bool = False,
     **settings,
 ) -> list[Path]:
     """Predict a large image (TIFF, pyramid level ``outputs.level``, Zarr / OME-Zarr) window
-    by window; return the written paths. ``settings``: the fields of ``options``
-    (:class:`PredictOptions`) and ``outputs`` by name (the outputs: the module's description).
-    ``overlay`` (colours): ``<stem>_overlay.png`` to fit ``overlay_side``. ``counted``:
-    called with each page's objects (and each class's). In a ``group`` each
-    process writes its band of chunk rows, the main one publishes. Called again after a stop,
-    it resumes the staged rows that match. ``axes``: a TIFF's, as given (``check_given_axes``)."""
+    by window; return the written paths. ``settings``: the fields of ``options`` and
+    ``outputs`` by name. ``overlay`` (colours): ``<stem>_overlay.png`` to fit ``overlay_side``.
+    ``counted``: called with each page's objects (and each class's). In a ``group`` each
+    process writes its band of chunk rows, the main one publishes; a stopped run resumes its
+    staged rows. ``axes``: a TIFF's, as given, or the checkpoint's (``axes_trained``)."""
     path, out_dir = Path(path), Path(out_dir)
     outputs, overlay, settings = _taken_outputs(model, outputs, overlay, settings)
     values = outputs.values(model, path.name)
@@ -581,7 +581,7 @@ def predict_slide(
     record = prediction_record(model, options, outputs)
     # the checkpoint's axes where none are given, not for a file they do not fit
     record = input_record(with_axes(record, run_axes(model, axes), trained=axes is None), path)
-    with _checked_slide(path, model, outputs, file_read_axes(model, path, axes)) as slide:
+    with _checked_slide(path, model, outputs, axes, axes_trained) as slide:
         record = flat_record(record) if flat_letters(_page_lead(slide)[1]) else record
         how = dict(path=path, asked=asked, values=values, record=record, group=group)
         run = _SlideRun.of(model, slide, out_dir, options, outputs, **how)
@@ -624,13 +624,19 @@ def _taken_outputs(model, outputs: OutputOptions | None, overlay, settings: dict
 
 
 @contextlib.contextmanager
-def _checked_slide(path: Path, model, outputs: OutputOptions, axes: str | None) -> Iterator[Slide]:
-    """The slide of ``path`` open at ``outputs.level``, its axes as given checked
+def _checked_slide(
+    path: Path, model, outputs: OutputOptions, axes: str | None, trained: bool
+) -> Iterator[Slide]:
+    """The slide of ``path`` open at ``outputs.level``, read with ``axes`` (none given: the
+    checkpoint's for a TIFF, :func:`file_read_axes`), its axes as given checked
     (:func:`check_given_axes`), and its channels for ``model``, its read axes noted for the
     folder's record and the pixel size and z spacing of ``outputs`` given to it (no z
-    spacing to one with no Z axis: as one read whole, it needs no pixel size for it)."""
-    colour = model.in_channels == 3
-    with open_slide(path, level=outputs.level, colour_planes=colour, axes=axes) as slide:
+    spacing to one with no Z axis: as one read whole, it needs no pixel size for it).
+    ``trained``: ``axes`` are the checkpoint's, none given (:func:`predict_file`'s)."""
+    colour, read = model.in_channels == 3, file_read_axes(model, path, axes)
+    trained = trained or (axes is None and read is not None)
+    how = dict(level=outputs.level, colour_planes=colour, axes=read, trained=trained)
+    with open_slide(path, **how) as slide:
         check_given_axes(slide)
         check_bare_channels(slide, model.in_channels)
         _note_axes(slide)
