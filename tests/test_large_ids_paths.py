@@ -244,3 +244,23 @@ def test_saturated_fractions_of_large_ids_are_those_of_their_ranks(dtype, big):
     dense = saturated_fraction(_dense(ids, big), image, np.array([1, 2, 3, 1, 4, 5]))
     assert out.tolist() == [0, 0, 3 / 18, 0, 0, 54 / 111] and peak < PEAK
     assert dense.tolist()[:3] == out.tolist()[:3] and dense.tolist()[4:] == out.tolist()[4:]
+def test_instance_ids_beyond_int32_are_refused_naming_the_fix():
+    """Instance masks (training's, evaluate --gt-instances) hold ids below 2**31: a tracker's
+    3e9 was refused naming the range only; the line names the fix, which reads."""
+    from skimage.segmentation import relabel_sequential
+
+    from unetlab.data.instances import instance_ids
+    from unetlab.errors import DatasetError
+
+    mask = np.zeros((16, 16), np.uint32)
+    mask[2:6, 2:6], mask[9:14, 9:14] = 3_000_000_000, 3_000_000_007
+    with pytest.raises(DatasetError) as refused:
+        instance_ids(mask, name="a.tif")
+    line = str(refused.value)
+    assert "\n" not in line and line.startswith("a.tif: instance ids run from 0 to 3000000007")
+    assert line.endswith(
+        "number the objects 1..n (a tracker's or hash's ids: "
+        "skimage.segmentation.relabel_sequential) and save them as 32-bit"
+    )
+    ids = instance_ids(relabel_sequential(mask)[0], name="a.tif")
+    assert sorted(np.unique(ids).tolist()) == [0, 1, 2]

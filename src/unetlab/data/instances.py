@@ -66,7 +66,8 @@ def instance_ids(mask: np.ndarray, *, name: str = "mask", connectivity: int = 1)
     if lo < 0 or hi > np.iinfo(np.int32).max:
         raise DatasetError(
             f"{name}: instance ids run from {lo} to {hi}; ids are 0 (background) or positive "
-            "integers below 2**31"
+            "integers below 2**31: number the objects 1..n (a tracker's or hash's ids: "
+            "skimage.segmentation.relabel_sequential) and save them as 32-bit"
         )
     values = np.unique(mask)
     if len(values) <= 2 and all(v in binary_values(mask.dtype) for v in values):  # binary
