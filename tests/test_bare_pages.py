@@ -199,3 +199,38 @@ def test_a_streamed_4d_bare_stack_s_lines_name_axes_of_its_4(tmp_path, caplog):
         )
     named = re.findall(r"axes'?[ =:]+'?([TZCYX]+)", str(caught.value))
     assert named and all(len(a) == 4 for a in named) and "CZYX" in named, caught.value
+
+
+@pytest.mark.parametrize("large", [None, 100])  # read whole, streamed
+@pytest.mark.parametrize(
+    ("shape", "photometric", "timed"),
+    [((2, 24, 32, 3), "rgb", "TYXS"), ((2, 3, 24, 32), None, "TSYX")],
+)
+def test_pages_of_colour_pixels_without_axes_name_axes_that_keep_their_colour(
+    tmp_path, caplog, shape, photometric, timed, large
+):
+    """A stack of RGB pictures saved without axes (a colour movie's frames: QYXS; planar
+    8-bit (2, 3, ...): QSYX) read by a colour model as colour planes: the warning named
+    --axes CYX and TYX, which such a file refuses ('names 3 axes, but the file's image has
+    4'), or CZYX and TZYX (its samples as channels of 2, as grey planes): it names the
+    axes that read its pages as time points, colour kept."""
+    rng = np.random.default_rng(0)
+    tifffile.imwrite(
+        tmp_path / "s.tif", rng.integers(0, 255, shape, dtype=np.uint8), photometric=photometric
+    )
+    net = UNet(3, 2, depth=2, base_channels=2, padding="same").eval()
+    with caplog.at_level(logging.WARNING):
+        predict_file(net, tmp_path / "s.tif", tmp_path / "o", large_threshold=large)
+    said = [r.getMessage() for r in caplog.records if "no axis metadata" in r.getMessage()]
+    assert said == [
+        "s.tif: 2 pages of colour pixels and no axis metadata: read as 2 colour planes (a Z "
+        f"stack); if they are time points give --axes {timed} (Python: axes='{timed}')"
+    ]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        (out,) = predict_file(
+            net, tmp_path / "s.tif", tmp_path / "t", axes=timed, large_threshold=large
+        )
+    assert "repeated" not in caplog.text  # its colour read, not grey planes
+    with tifffile.TiffFile(out) as tif:
+        assert (tif.series[0].axes, tif.series[0].shape) == ("TYX", (2, 24, 32))

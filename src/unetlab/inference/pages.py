@@ -87,7 +87,9 @@ def read_pages(
             say_channels(path.name, stack.shape[-1], model_channels)
         found = read_page_axes(path, len(stack))
         rank = page_rank(path) if found.letters == "Q" else 3
-        stack, page_axes = guess_pages(path.name, stack, found, model_channels, rank=rank)
+        timed = colour_times(path) if found.letters == "Q" and stack.ndim == 4 else None
+        how = dict(rank=rank, timed=timed)
+        stack, page_axes = guess_pages(path.name, stack, found, model_channels, **how)
     pages = stack.shape[0]
     if channel and stack.ndim == 3 and pages > 1:
         raise UnetlabError(
@@ -107,6 +109,15 @@ def page_rank(path: Path) -> int:
     return 3 if axes.endswith("S") else len(axes)
 
 
+def colour_times(path: Path) -> str:
+    """The axes of the TIFF ``path``, a stack of colour pages saved without axes (tifffile's
+    QYXS, or QSYX for planar RGB), with its pages as time points, as ``--axes`` names them:
+    TYXS, TSYX (QQYXS: TZYXS)."""
+    with open_tiff(path) as tif:
+        axes = series_of(tif).axes
+    return axes.replace("Q", "T", 1).replace("Q", "Z", 1)
+
+
 def fitted(axes: str, rank: int) -> str:
     """``axes`` of one page axis (CYX, ZYX, TYX) as the example for a file of ``rank`` axes,
     one letter per axis (``--axes`` of fewer is refused): its first, then planes (CZYX, TZYX,
@@ -116,21 +127,42 @@ def fitted(axes: str, rank: int) -> str:
 
 
 def guess_pages(
-    name: str, stack: np.ndarray, axes: PageAxes, model_channels: int, *, rank: int = 3
+    name: str,
+    stack: np.ndarray,
+    axes: PageAxes,
+    model_channels: int,
+    *,
+    rank: int = 3,
+    timed: str | None = None,
 ) -> tuple[np.ndarray, PageAxes]:
     """``stack`` and its ``axes`` as the model that reads them takes pages the file gives no
     meaning (``axes.letters`` "Q"): grey pages as many as the model's channels (> 1) are
     its channels, one image (a 3-channel picture stored as 3 pages), said; other such pages
     are planes (:func:`say_no_axes`). A file that records its axes is read as it says.
-    ``rank``: the file's axes, which the ``--axes`` the lines name have as many of."""
+    ``rank``: the file's axes, which the ``--axes`` the lines name have as many of;
+    ``timed``: those of pages of colour pixels as time points (:func:`colour_times`)."""
     if axes.letters != "Q":
         return stack, axes
     pages = stack.shape[0]
     if stack.ndim == 3 and pages == model_channels:
         say_channels(name, pages, model_channels, rank=rank)
         return np.moveaxis(stack, 0, -1)[None], PageAxes()
-    say_no_axes(name, pages, rank=rank)
+    if timed is not None:  # colour pictures: no channels to name, --axes keeps their S
+        say_colour_pages(name, pages, timed)
+    else:
+        say_no_axes(name, pages, rank=rank)
     return stack, axes
+
+
+def say_colour_pages(name: str, pages: int, timed: str) -> None:
+    """The warning for ``pages`` pages of colour pixels that record no axes, read as colour
+    planes: ``timed`` (:func:`colour_times`) reads them as time points (the lines of grey
+    pages named axes without the samples' S, which such a file refuses)."""
+    log.warning(
+        "%s: %d pages of colour pixels and no axis metadata: read as %d colour planes (a Z "
+        "stack); if they are time points give %s",
+        *(name, pages, pages, axes_fix(timed)),
+    )
 
 
 def say_channels(name: str, pages: int, model_channels: int, *, rank: int = 3) -> None:

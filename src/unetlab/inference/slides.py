@@ -74,6 +74,7 @@ from unetlab.inference.objects import measured_classes
 from unetlab.inference.outlines import outline_class, outline_colours
 from unetlab.inference.pages import (
     axes_fix,
+    colour_times,
     file_read_axes,
     fitted,
     given_page_axes,
@@ -82,6 +83,7 @@ from unetlab.inference.pages import (
     page_rank,
     run_axes,
     save_axes,
+    say_colour_pages,
     say_no_axes,
 )
 from unetlab.inference.predict import (
@@ -447,7 +449,9 @@ def _page_axes(slide: Slide, *, say: bool = False) -> PageAxes:
         axes = read_page_axes(slide.path, pages)
         if axes.letters in _TIMED:
             return axes
-        if axes.letters == "Q" and say:  # as read whole: pages.read_pages
+        if axes.letters == "Q" and say and slide.shape[3] > 1:  # as read whole: read_pages
+            say_colour_pages(slide.path.name, pages, colour_times(slide.path))
+        elif axes.letters == "Q" and say:
             say_no_axes(slide.path.name, pages, streamed=True, rank=page_rank(slide.path))
     return PageAxes("Z", (pages,))
 
