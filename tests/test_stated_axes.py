@@ -18,7 +18,7 @@ import tifffile
 from tests.test_trained_axes import H, W, _axes, _net
 from unetlab import save_model
 from unetlab.cli import main
-from unetlab.data.io import trained_file_axes
+from unetlab.data.io import axes_problem, trained_file_axes
 from unetlab.errors import ImageReadError, UnetlabError
 from unetlab.evaluate import evaluate_model
 from unetlab.inference.files import predict_file
@@ -256,9 +256,10 @@ def test_a_file_of_other_axes_and_no_channels_is_refused_for_a_c_model(tmp_path,
         predict_file(_net("CYX", 3), tmp_path / "t.ome.tif", tmp_path / "o")
     assert str(caught.value) == (
         f"{tmp_path / 't.ome.tif'}: the file's axes are TZYX, no channels; the model was "
-        "trained on CYX, 3 channels: give --axes CZYX if its T holds them or --axes TZYX to "
+        "trained on CYX, 3 channels: give --axes TCYX if its Z holds them or --axes TZYX to "
         "repeat its grey into each, or convert it to 3 channels"
-    )
+    )  # its Z of 3 (CZYX, its T of 2, the model refused: 'has 2 channels')
+    assert predict_file(_net("CYX", 3), tmp_path / "t.ome.tif", tmp_path / "c", axes="TCYX")
     given = predict_file(_net("CYX", 3), tmp_path / "t.ome.tif", tmp_path / "g", axes="TZYX")
     assert _axes(given[-1]) == "TZYX"
     tifffile.imwrite(tmp_path / "p.tif", _zeros((H, W)))
@@ -357,3 +358,29 @@ def test_the_channelless_line_names_axes_that_q_pages_take(tmp_path):
     for axes in ("CZYX", "TZYX"):
         assert axes_problem(axes) is None
         assert predict_file(_net("CYX", 3), tmp_path / "q.tif", tmp_path / axes, axes=axes)
+
+
+@pytest.mark.parametrize(
+    ("shape", "axes", "fixes"),
+    [
+        ((3, 2, H, W), "CYX", ("first", "CZYX", "TZYX")),  # tifffile's plain save: QQYX
+        ((2, 3, H, W), "CYX", ("second", "TCYX", "TZYX")),  # its second axis of 3
+        ((3, H, W), "ZCYX", ("first", "CYX", "ZYX")),  # of 3 grey pages: QYX
+        ((2, 2, 3, H, W), "CYX", ("third", "TZCYX", "TZQYX")),  # 5-D: QQQYX
+    ],
+)
+def test_the_refusal_of_a_bare_stack_names_axes_that_can_be_given(tmp_path, shape, axes, fixes):
+    """A stack saved without axes (pages of no known meaning: Q) given to a 3-channel model
+    of other axes is refused naming --axes QQYX / QYX, which --axes refuses ('give each axis
+    once'): the fixes name its pages as the planes they may be, and as C the axis of 3
+    (its first was named whatever its size: CZYX of a (2, 3, ...) stack, 'has 2 channels')."""
+    which, *fixes = fixes
+    tifffile.imwrite(tmp_path / "b.tif", _zeros(shape), photometric="minisblack")
+    with pytest.raises(ImageReadError) as caught:
+        predict_file(_net(axes, 3), tmp_path / "b.tif", tmp_path / "o")
+    line = str(caught.value)
+    assert f"give --axes {fixes[0]} if its {which} axis holds them or --axes {fixes[1]} to " in line
+    named = re.findall(r"--axes (\w+)", line)
+    assert named == list(fixes) and not [a for a in named if axes_problem(a)]
+    for i, given in enumerate(named):  # each fix reads it
+        assert predict_file(_net(axes, 3), tmp_path / "b.tif", tmp_path / f"g{i}", axes=given)

@@ -428,7 +428,8 @@ def trained_file_axes(
         tif, close = tiff_file(Path(path))
     try:
         with _decoding(path):
-            found = tiff_axes(tif, series_of(tif))
+            series = series_of(tif)
+            found, shape = tiff_axes(tif, series), tuple(series.shape)
             stated = states_axes(tif, found.axes)
             loose = stated and planes_guessed(tif, found.axes)
             guessed = not stated and guessed_by_tifffile(tif, found.axes)
@@ -437,7 +438,7 @@ def trained_file_axes(
     if len(found.axes) != len(axes):
         if guessed:
             refuse_guessed_channels(path, found.axes, axes, channels)
-        return refuse_channelless(path, found.axes, axes, channels)
+        return refuse_channelless(path, found.axes, axes, channels, shape=shape)
     if loose and _kinds_at(found.axes) == _kinds_at(axes):  # Z or T: the checkpoint's word
         return axes
     samples = "S" in found.axes and not _planes_are_pages(found, colour_planes=False)
@@ -446,15 +447,23 @@ def trained_file_axes(
     return stated_fit(path, found.axes, axes) if stated else axes
 
 
-def refuse_channelless(path: str | os.PathLike, found: str, axes: str, channels: int) -> None:
+def refuse_channelless(
+    path: str | os.PathLike, found: str, axes: str, channels: int, *, shape: tuple = ()
+) -> None:
     """ImageReadError in one line for a TIFF of axes ``found`` (not as many as the model's
     ``axes``) and no channels where the model takes ``channels`` > 1 of a C axis: its grey
     was repeated into them (3) with a warning, planes of a fluorescence model's stains;
-    None (read as it is) for others: channels of the model's (ZCYX for CYX: its planes')."""
+    None (read as it is) for others: channels of the model's (ZCYX for CYX: its planes').
+    The fixes name as C a plane axis of ``channels`` (``shape``: the file's, one size an
+    axis; unknown: its first) and the axes that repeat its grey (3 channels)."""
     if channels < 2 or "C" not in axes.upper() or set(found) & set("CS"):
         return None
-    named, lead = named_planes(found), "first axis" if found[0] == "Q" else found[0]
-    fixes = [f"--axes C{named[1:]} if its {lead} holds them"] if found[0] not in "YX" else []
+    named, fixes = named_planes(found), []
+    sizes = shape if len(shape) == len(found) else (channels,) * len(found)
+    at = next((i for i, a in enumerate(found) if a not in "YX" and sizes[i] == channels), None)
+    if at is not None:
+        which = f"{('first', 'second', 'third')[at]} axis" if found[at] == "Q" else found[at]
+        fixes += [f"--axes {named[:at]}C{named[at + 1 :]} if its {which} holds them"]
     fixes += [f"--axes {named} to repeat its grey into each"] if channels == 3 else []
     given = f"give {' or '.join(fixes)}, or " if fixes else ""
     raise ImageReadError(
@@ -465,9 +474,11 @@ def refuse_channelless(path: str | os.PathLike, found: str, axes: str, channels:
 
 def named_planes(found: str) -> str:
     """``found`` (tifffile's axes) with each Q (pages of no known meaning: QQYX of a 4-D
-    array saved without axes) named as a plane axis it lacks (T, Z, then Q): axes ``--axes``
-    takes (one letter each), for the lines that name them (TZYX)."""
-    free = iter([a for a in "TZ" if a not in found] + ["Q"])
+    array saved without axes) named as a plane axis it lacks, time before depth as the
+    no-axes warnings name them (QQYX -> TZYX, QYX -> ZYX), a third kept Q (TZQYX): axes
+    ``--axes`` takes (one letter each), for the lines that name them."""
+    n, pool = found.count("Q"), [a for a in "TZ" if a not in found]
+    free = iter(pool[len(pool) - n :] if n <= len(pool) else [*pool, "Q"])
     return "".join(next(free, "Q") if a == "Q" else a for a in found)
 
 
