@@ -272,6 +272,24 @@ def test_isbi_data(isbi_dir):
     assert 0.7 < float((sample.mask == 1).mean()) < 0.85  # ~78 % cell
 
 
+def test_train_beside_test_says_test_is_left_out(tmp_path, caplog):
+    """A StarDist-style root (train/ + test/, no val/) trains on train/ alone: training says so
+    and names test/ with the command that scores it (audit s45 newuser: nothing said)."""
+    binary_set(tmp_path / "train", 10)
+    binary_set(tmp_path / "test", 2)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        train, val = split_pairs(tmp_path, val_fraction=0.2, seed=0)
+    assert len(train) == 8 and len(val) == 2
+    assert all(p.image.parent.parent.name == "train" for p in train + val)
+    (line,) = [r.getMessage() for r in caplog.records if "test/ not used" in r.getMessage()]
+    assert "training on train/, 20% of its images held out" in line
+    assert f"--data {tmp_path / 'test'}" in line
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        split_pairs(tmp_path, val_fraction=0.2, seed=0, quiet=True)  # the plan's look
+    assert not [r for r in caplog.records if "test/" in r.getMessage()]
+
+
 # --- tiles -------------------------------------------------------------------------------------
 
 

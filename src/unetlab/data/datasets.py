@@ -216,8 +216,29 @@ def split_pairs(
     if (split_dir / "train.txt").is_file() and _has_layout(root):
         return _voc_split(root, split_dir, problems, say, axes)
     folder = train_dir if not _has_layout(root) and _has_layout(train_dir) else root
+    if folder == train_dir:
+        say("%s", _held_out_note(root, train_dir, val_fraction))
     return _seeded_split(
         folder, val_fraction, seed, problems, say, quiet=quiet, by_page=by_page, axes=axes
+    )
+
+
+def _held_out_note(root: Path, train_dir: Path, val_fraction: float) -> str:
+    """The line saying that ``root``'s ``train/`` alone trains (no ``val/`` beside it: a share
+    of it validates) and naming the other data sets beside it, a ``test/`` that no training
+    image comes from, with the command that scores it (audit s45 newuser: a StarDist-style
+    ``train/`` + ``test/`` folder trained without a word about ``test/``)."""
+    others = [d for d in sorted(root.iterdir()) if d.is_dir() and d != train_dir and _has_layout(d)]
+    line = (
+        f"{root}: training on {train_dir.name}/, {val_fraction:.0%} of its images held out "
+        f"for validation (no val/ beside it)"
+    )
+    if not others:
+        return line
+    names = "/, ".join(d.name for d in others)
+    return (
+        f"{line}; {names}/ not used: score the trained model on it with unetlab evaluate "
+        f"--checkpoint RUN/checkpoints/best.pt --data {others[0]}"
     )
 
 
