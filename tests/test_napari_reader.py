@@ -113,6 +113,34 @@ def test_other_files_are_left_to_napari(outputs, tmp_path):
     assert get_reader([str(outputs / "out" / "p_objects.tif")] * 2) is None
 
 
+def test_png_outputs_and_overlays_read_as_images_they_are(tmp_path):
+    """A 2-D PNG input's class map and overlay are PNGs: read (not a TiffFileError), the
+    class map as labels, the overlay as one RGB image (not a 3-deep labels layer), as is a
+    TIFF input's <stem>_overlay.tif, at its pixel size (audit s45 newuser, Kromp PNGs)."""
+    from PIL import Image
+
+    from unetlab.errors import ImageReadError
+
+    Image.fromarray(nuclei_image(40, 48)).save(tmp_path / "k.png")
+    um = dict(imagej=True, resolution=(4, 4), metadata={"unit": "um"})
+    tifffile.imwrite(tmp_path / "p.tif", nuclei_image(40, 48), **um)
+    for name in ("k.png", "p.tif"):
+        predict_file(local_net(), tmp_path / name, tmp_path / "out", draw_overlay=True)
+    [(data, kwargs, kind)] = read_output(tmp_path / "out" / "k.png")
+    assert kind == "labels" and data.shape == (40, 48) and kwargs["scale"] == (1.0, 1.0)
+    np.testing.assert_array_equal(data, np.asarray(Image.open(tmp_path / "out" / "k.png")))
+    assert kwargs["metadata"]["unetlab_prediction"]["key"] == embedded_key(
+        tmp_path / "out" / "k.png"
+    )
+    for name, scale in (("k_overlay.png", (1.0, 1.0)), ("p_overlay.tif", (0.25, 0.25))):
+        [(data, kwargs, kind)] = read_output(tmp_path / "out" / name)
+        assert kind == "image" and kwargs["rgb"] and data.shape == (40, 48, 3), name
+        assert kwargs["scale"] == scale and kwargs["name"] == Path(name).stem
+    (tmp_path / "bad.png").write_text("not a PNG")
+    with pytest.raises(ImageReadError, match="bad.png: not a PNG"):
+        read_output(tmp_path / "bad.png")
+
+
 def test_scale_and_names_without_what_they_come_from():
     assert axis_scale("TZCYX", None) == [1.0] * 5
     record = {"class_names": ["background", "boundary", "nucleus"]}

@@ -1,21 +1,26 @@
 """The napari reader of unetlab's own outputs (npe2 ``readers`` in ``napari.yaml``), as plain
 functions (no napari): File > Open of ``<stem>_objects.tif`` or ``<stem>_prob.tif`` gives a
 labels or image layer at the pixel size and z spacing the file records, which napari's own
-TIFF reader leaves out (:func:`read_output` reads a large image's ``.ome.zarr`` folders too). A file is unetlab's
+TIFF reader leaves out (:func:`read_output` reads a large image's ``.ome.zarr`` folders too, and
+a 2-D input's PNG class map and overlay, in Python). A file is unetlab's
 when it carries a prediction record (:func:`unetlab.inference.records.tiff_record`, an
 OME-Zarr's attributes); any other gives None, and napari tries its other readers."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.png_chunks import read_png_text
 from unetlab.data.slides import is_zarr
 from unetlab.data.tiffmeta import PixelSize, read_pixel_size, series_axes
-from unetlab.inference.records import tiff_record
+from unetlab.errors import ImageReadError
+from unetlab.inference.records import TIFF_KEY, tiff_record
+from unetlab.inference.slide_overlay import SCALE_KEY
 
 #: the output names the reader is offered (``filename_patterns`` of ``napari.yaml``): the
 #: class maps are ``<stem>.tif``, a name any TIFF has, so napari would ask for a reader for
@@ -45,11 +50,16 @@ def read_output(path) -> list[LayerTuple]:
     probabilities (``<stem>_prob.tif``) an image layer split by class (its C axis), named by
     the record's class names; each at the file's scale (:func:`axis_scale`; an OME-Zarr's
     own), the record in ``metadata["unetlab_prediction"]``. A pyramid (a large image's
-    OME-TIFF or OME-Zarr) is napari multiscale data, its levels read lazily."""
+    OME-TIFF or OME-Zarr) is napari multiscale data, its levels read lazily. An overlay
+    (``<stem>_overlay.tif`` or ``.png``: RGB samples) is an RGB image layer; a PNG output (a
+    2-D input's class map or overlay) is read with the record and scale of its PNG text
+    (:func:`png_output`)."""
     path = Path(path[0] if isinstance(path, (list, tuple)) else path)
     if path.is_dir():
         data, letters, scale = zarr_pixels(path)
         record, stem = zarr_record(path) or {}, path.name.removesuffix(".zarr").removesuffix(".ome")
+    elif path.suffix.lower() == ".png":
+        (data, letters, scale, record), stem = png_output(path), path.stem
     else:
         letters, _ = series_axes(path) or ("", ())
         data, scale = pixels(path), axis_scale(letters, read_pixel_size(path))
@@ -67,6 +77,8 @@ def layer_tuple(data, letters: str, scale: list[float], record: dict, stem: str)
         names = class_names(record, full.shape[c])
         kwargs |= {"channel_axis": c, "name": [f"{stem} {n}" for n in names]}
         return data, {**kwargs, "scale": tuple(scale[:c] + scale[c + 1 :])}, "image"
+    if letters.endswith("S"):  # an overlay's RGB samples: one colour image, not labels
+        return data, {**kwargs, "name": stem, "rgb": True, "scale": tuple(scale[:-1])}, "image"
     kind = "image" if np.dtype(full.dtype).kind == "f" else "labels"
     return data, {**kwargs, "name": stem, "scale": tuple(scale)}, kind
 
@@ -89,6 +101,35 @@ def pixels(path: Path) -> np.ndarray | list:
     except BaseException:
         tif.close()
         raise
+
+
+def png_output(path: Path) -> tuple[np.ndarray, str, list[float], dict]:
+    """(pixels, axes ``YX`` or ``YXS``, µm per step, record) of a PNG output: a 2-D input's
+    class map (a palette PNG's indices) or overlay; the scale an overlay preview of a slide
+    records in its PNG text (``unetlab.scale``), else 1 µm (a PNG output's input recorded no
+    pixel size: with one, predict writes TIFFs). ImageReadError where it cannot be read
+    (audit s45 newuser: a TiffFileError)."""
+    from PIL import Image
+
+    try:
+        text = read_png_text(path)
+        with Image.open(path) as image:
+            data = np.asarray(image)
+    except OSError as exc:
+        raise ImageReadError(f"{path}: cannot be read as a PNG ({exc})") from exc
+    record, found = _json(text.get(TIFF_KEY)), _json(text.get(SCALE_KEY)).get("pixel_size_um")
+    size = [float(v) for v in found] if isinstance(found, list) and len(found) == 2 else [1.0] * 2
+    letters = "YXS" if data.ndim == 3 else "YX"
+    return data, letters, size + [1.0] * (data.ndim - 2), record
+
+
+def _json(text: str | None) -> dict:
+    """The dict ``text`` holds as JSON; {} for none, or for another value."""
+    try:
+        found = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def zarr_record(path: Path) -> dict | None:
