@@ -126,6 +126,31 @@ def test_a_time_budget_runs_epoch_cap_reads_no_limit_as_in_the_plan(tmp_path, ca
     assert "100000" not in (tmp_path / "cmp" / "compare.csv").read_text()
 
 
+def budget_run(folder, share, *, mious=(0.5, 0.6, 0.7)):
+    """A --minutes run that got ``share`` of its CPU (summary.json ``cpu_share``)."""
+    fake_run(folder, mious=mious)
+    config = yaml.safe_load((folder / "config.yaml").read_text())
+    config["train"] |= {"epochs": 100000, "max_minutes": 6.0}
+    (folder / "config.yaml").write_text(yaml.safe_dump(config))
+    summary = json.loads((folder / "summary.json").read_text()) | {"cpu_share": share}
+    (folder / "summary.json").write_text(json.dumps(summary))
+
+
+def test_time_budget_runs_of_unlike_cpu_shares_are_named_under_the_table(tmp_path):
+    """Audit s45 newuser: two 6-minute runs on a shared machine got 25% and 17% of their CPU
+    (195 and 78 steps); the table alone read as if the settings made the difference."""
+    runs = tmp_path / "runs"
+    budget_run(runs / "a", 0.25)
+    budget_run(runs / "b", 0.17, mious=(0.4, 0.5, 0.6))
+    fake_run(runs / "e")  # an --epochs run: its share says nothing of its steps
+    text = compare_runs([runs]).text()
+    (line,) = [x for x in text.splitlines() if x.startswith("CPU share")]
+    assert "a 25% (6 steps), b 17% (6 steps)" in line and "--epochs N" in line
+    assert " e " not in line
+    budget_run(runs / "c", 0.22)  # 0.22 against 0.25: alike, with b left out
+    assert "CPU share" not in compare_runs([runs / "a", runs / "c", runs / "e"]).text()
+
+
 def test_run_names_are_paths_below_the_folder_the_runs_share(tmp_path):
     assert run_names([tmp_path / "r" / "cv" / "fold_1", tmp_path / "r" / "a"]) == ["cv/fold_1", "a"]
 

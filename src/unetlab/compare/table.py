@@ -117,8 +117,10 @@ class Comparison:
         )
 
     def notes(self) -> list[str]:
-        """One line for each run that did not end as planned: how to go on with it."""
-        return [note for row, rec in zip(self.rows, self.records) if (note := _note(row, rec))]
+        """One line for each run that did not end as planned: how to go on with it; and one
+        where time-budget runs got unlike shares of their CPU (:func:`load_note`)."""
+        notes = [note for row, rec in zip(self.rows, self.records) if (note := _note(row, rec))]
+        return notes + ([line] if (line := load_note(self.rows, self.records)) else [])
 
     def write_csv(self, path: str | os.PathLike) -> Path:
         """The rows as CSV (empty cells for missing figures; lists as JSON), atomically."""
@@ -267,6 +269,33 @@ def status(record: RunRecord) -> str:
     if record.status in (STOPPED, KILLED) and record.resumable:
         said += ", resumable"
     return f"{said}, resumed {record.resumed}x" if record.resumed else said
+
+
+#: the lowest ratio of the least to the most CPU share of --minutes runs that says nothing
+LIKE_LOADS = 0.8
+
+
+def load_note(rows: Sequence[dict], records: Sequence[RunRecord]) -> str | None:
+    """Where two runs or more trained on a time budget and recorded the share of their CPU
+    they got (summary.json ``cpu_share``), the least under ``LIKE_LOADS`` of the most: one
+    line naming each run's share and steps, and that such runs compare badly (audit s45
+    newuser: two 6-minute Kromp runs on a shared 2-core machine got 25% and 17%, 195 and 78
+    steps, and the table showed 5.8 and 5.6 minutes side by side); else None."""
+    shares = [
+        (row["run"], share, row.get("steps"))
+        for row, rec in zip(rows, records)
+        if (rec.config.get("train.max_minutes") or 0) > 0
+        and isinstance(share := (rec.summary or {}).get("cpu_share"), (int, float))
+        and share > 0
+    ]
+    if len(shares) < 2 or min(s for _, s, _ in shares) >= LIKE_LOADS * max(s for _, s, _ in shares):
+        return None
+    said = ", ".join(f"{run} {share:.0%} ({steps} steps)" for run, share, steps in shares)
+    return (
+        f"CPU share of the time-budget runs: {said}: the other work on the machine, not only "
+        "the settings, set how many steps each bought; to compare settings, train them "
+        "with --epochs N instead of --minutes"
+    )
 
 
 def _note(row: dict, record: RunRecord) -> str | None:
