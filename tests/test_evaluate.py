@@ -538,6 +538,23 @@ def test_cli_refuses_to_write_its_confusion_picture_among_the_masks(tmp_path, ca
     assert main([*argv, "--json", str(tmp_path / "res.json")]) == 0
 
 
+def test_cli_says_when_its_json_replaces_a_report_of_other_predictions(tmp_path, capsys):
+    """Audit s45 newuser: a second evaluate --json eval.json (another model's predictions, or
+    the README's --checkpoint line then its --pred line) replaced the first report silently;
+    the same evaluation again says nothing."""
+    pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD})
+    other = tmp_path / "other"
+    shutil.copytree(pred_dir, other)
+    report = str(tmp_path / "r.json")
+    for pred, says in ((pred_dir, False), (pred_dir, False), (other, True)):
+        argv = ["evaluate", "--pred", str(pred), "--gt", str(gt_dir), "--label-values", "0", "255"]
+        assert main([*argv, "--json", report]) == 0
+        (line,) = [x for x in capsys.readouterr().out.splitlines() if x.startswith("JSON:")]
+        assert ("replaces the report of" in line) == says, line
+    assert f"the predictions {pred_dir} against {gt_dir}" in line and "another name" in line
+    assert json.loads((tmp_path / "r.json").read_text())["predictions"] == str(other)
+
+
 def test_cli_keeps_its_reports_out_of_the_rest_of_the_data_set(tmp_path, capsys):
     """Audit s37 paths E: --gt data/val/masks --json data/train/masks/e.json wrote
     e_confusion.png (and e.json and its CSVs) among the training masks, --gt data/masks

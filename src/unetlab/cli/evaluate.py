@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import sys
 from pathlib import Path
@@ -595,8 +596,9 @@ def _evaluate(args):
     print(report.table(objects_option="--object-scores", every_row="--json"))
     confusion = args.confusion
     if args.json and args.json != STDOUT:
+        note = replaced_report(Path(args.json), json.loads(report.json_text()))
         path = report.write_json(args.json)
-        print(f"JSON: {path}")
+        print(f"JSON: {path}{note}")
         print(f"per-image CSV: {report.write_csv(_image_csv(path))}")
         if report.pair_ious:
             print(f"matching table CSV: {report.write_matching_csv(_matching_csv(path))}")
@@ -605,6 +607,35 @@ def _evaluate(args):
     if confusion:
         print(f"confusion matrix: {report.plot_confusion(Path(confusion))}")
     return report
+
+
+def replaced_report(path: Path, new: dict) -> str:
+    """The words after ``JSON: path`` where ``path`` holds an earlier evaluate report (its
+    own file: another's is refused before) of another checkpoint, data or predictions than
+    ``new``'s, which replaces it and its CSVs: what it scored, and how to keep both (audit s45
+    newuser: the README's evaluate --checkpoint and evaluate --pred lines both write
+    eval.json, and a second model's report replaced the first's without a word); else ""."""
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    before = _scored(old) if isinstance(old, dict) else None
+    same = old.get("checkpoint_sha256") == new.get("checkpoint_sha256") if before else True
+    if before is None or (before == _scored(new) and same):
+        return ""
+    return (
+        f" (replaces the report of {before} that was there, with its CSVs: give --json "
+        "another name to keep both)"
+    )
+
+
+def _scored(report: dict) -> str | None:
+    """What an evaluate JSON report scored, in words; None for another JSON."""
+    if report.get("checkpoint"):
+        return f"{report['checkpoint']} on {report.get('data')}"
+    if report.get("predictions"):
+        return f"the predictions {report['predictions']} against {report.get('ground_truth')}"
+    return None
 
 
 def _boundary(args) -> int | None | str:
