@@ -67,6 +67,21 @@ def test_tile_spans_several_objects_within_image_and_budget():
     assert plan_tile(facts(side=100), same, "cpu").value == 96  # no objects: largest that fits
 
 
+def test_tile_reason_names_images_whose_objects_differ_in_size_by_magnification():
+    """Audit s45 newuser: Kromp mixes 20x and 63x nuclei (per image 17-179 px across); the
+    plan said '~28 px across' (most objects are the 20x ones) as if of every image."""
+    same = Geometry(4, "same")
+    small, large = np.pi * 10**2, np.pi * 90**2  # 20 and 180 px across
+    mixed = Fingerprint([facts(areas=[small] * 30).pairs[0], facts(areas=[large] * 3).pairs[0]])
+    tile = plan_tile(mixed, same, "cpu")
+    assert tile.value == 80  # the tile itself: the median of all objects, as before
+    assert "per image the median object is 20-180 px across (magnifications differ?)" in (
+        tile.reason
+    )
+    alike = Fingerprint([facts(areas=[small] * 30).pairs[0], facts(areas=[small * 9] * 3).pairs[0]])
+    assert "per image" not in plan_tile(alike, same, "cpu").reason  # 20 and 60 px: alike
+
+
 def test_batch_keeps_pixels_per_step():
     assert plan_batch(128, "cpu").value == 8 and plan_batch(64, "cpu").value == 32
     assert plan_batch(256, "cpu").value == 2 and plan_batch(1024, "cpu").value == 1
