@@ -244,6 +244,8 @@ def test_saturated_fractions_of_large_ids_are_those_of_their_ranks(dtype, big):
     dense = saturated_fraction(_dense(ids, big), image, np.array([1, 2, 3, 1, 4, 5]))
     assert out.tolist() == [0, 0, 3 / 18, 0, 0, 54 / 111] and peak < PEAK
     assert dense.tolist()[:3] == out.tolist()[:3] and dense.tolist()[4:] == out.tolist()[4:]
+
+
 def test_instance_ids_beyond_int32_are_refused_naming_the_fix():
     """Instance masks (training's, evaluate --gt-instances) hold ids below 2**31: a tracker's
     3e9 was refused naming the range only; the line names the fix, which reads."""
