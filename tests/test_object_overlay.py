@@ -4,13 +4,16 @@ streamed alike; a semantic model's shows its classes as before."""
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 from unetlab.data.io import read_image
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.slide_overlay import by_object, write_slide_overlay
 from unetlab.plots import (
+    OBJECT_PALETTE,
     display_rgb,
     draw_outlines,
+    object_colour_table,
     object_colours,
     object_overlay,
     outlines,
@@ -27,7 +30,7 @@ def _merged():
     return image, ids
 
 
-def test_colours_fixed_per_id_and_apart_for_neighbouring_ids():
+def test_colours_of_isolated_objects_fixed_per_id_and_apart_for_ids_in_a_row():
     ids = np.arange(0, 3001)
     colours = object_colours(ids).astype(int)
     assert (colours[0] == 0).all()
@@ -40,8 +43,73 @@ def test_uint64_ids_above_2_63_are_coloured_as_objects():
     ids = np.array([0, 5, 2**62 + 5, 2**63 + 9, 2**64 - 1], np.uint64)
     colours = object_colours(ids).astype(int)
     assert (colours[0] == 0).all() and colours[1:].sum(axis=1).min() > 150
-    np.testing.assert_array_equal(colours[1], colours[2])  # modulo 2**62
     np.testing.assert_array_equal(colours[1], object_colours(np.array([5])).astype(int)[0])
+
+
+def _crowd(seed: int = 0, n: int = 400, side: int = 256) -> np.ndarray:
+    """(side, side) ids of ``n`` objects packed edge to edge (nearest of random seeds,
+    ids shuffled), a few split by a 1-px line of background."""
+    rng = np.random.default_rng(seed)
+    seeds = np.zeros((side, side), np.int64)
+    seeds[rng.integers(0, side, n), rng.integers(0, side, n)] = rng.permutation(n) + 1
+    _, (iy, ix) = ndimage.distance_transform_edt(seeds == 0, return_indices=True)
+    ids = seeds[iy, ix]
+    ids[::37] = 0  # lines of background 1 px wide: the objects either side stay neighbours
+    return ids
+
+
+def _near_pairs(ids: np.ndarray):
+    """The pairs of different objects whose pixels are side by side (4- and 8-neighbours)
+    or one background pixel apart in a row or column."""
+    found = set()
+    for a, b in [
+        (ids[:, :-1], ids[:, 1:]),
+        (ids[:-1], ids[1:]),
+        (ids[:-1, :-1], ids[1:, 1:]),
+        (ids[:-1, 1:], ids[1:, :-1]),
+        (ids[:-2], ids[2:]),
+        (ids[:, :-2], ids[:, 2:]),
+    ]:
+        near = (a != b) & (a > 0) & (b > 0)
+        found |= set(zip(a[near].tolist(), b[near].tolist()))
+    return found
+
+
+def _assert_neighbours_apart(ids: np.ndarray, colours: np.ndarray) -> int:
+    """Every pair of near objects (:func:`_near_pairs`) in colours far apart (RGB distance
+    over 150 of 765: not two greens); returns the pairs checked."""
+    colour = {}
+    for k in np.unique(ids[ids > 0]).tolist():
+        seen = np.unique(colours[ids == k], axis=0)
+        assert len(seen) == 1, k  # one colour per object
+        colour[k] = seen[0].astype(int)
+    pairs = _near_pairs(ids)
+    for a, b in pairs:
+        assert np.abs(colour[a] - colour[b]).sum() > 150, (a, b, colour[a], colour[b])
+    return len(pairs)
+
+
+def test_touching_objects_never_share_or_nearly_share_a_colour():
+    for seed in range(3):
+        ids = _crowd(seed)
+        assert _assert_neighbours_apart(ids, object_colours(ids)) > 900
+        np.testing.assert_array_equal(object_colours(ids), object_colours(ids.copy()))
+    # huge, sparse ids (a tracker's or a hash's, above 2**63) keep neighbours apart too
+    big = ids.astype(np.uint64) * np.uint64(2**40 + 7) + np.uint64(2**63)
+    big[ids == 0] = 0
+    assert big.max() > 2**63
+    _assert_neighbours_apart(big, object_colours(big))
+    # the in-memory overlay's outlines
+    drawn = object_overlay(np.zeros(ids.shape, np.uint8), ids)
+    assert _assert_neighbours_apart(np.where(outlines(ids), ids, 0), drawn) > 900
+
+
+def test_a_band_drawn_with_the_whole_maps_table_has_the_whole_maps_colours():
+    ids = _crowd(4)
+    whole = object_colours(ids)
+    table = object_colour_table(ids)
+    np.testing.assert_array_equal(object_colours(ids[100:140], table), whole[100:140])
+    assert len(table[0]) > 300 and set(table[1].tolist()) <= set(range(len(OBJECT_PALETTE)))
 
 
 def test_each_object_filled_and_outlined_in_its_own_colour():

@@ -18,6 +18,7 @@ import numpy as np
 
 from unetlab.atomic import atomic_path
 from unetlab.data.classes import voc_colormap
+from unetlab.data.large_ids import far_above
 
 
 def palette(n: int) -> np.ndarray:
@@ -165,47 +166,136 @@ def draw_outlines(rgb: np.ndarray, ids: np.ndarray, colour=(255, 255, 0)) -> np.
     return out
 
 
-#: golden-ratio step of the hue from one id to the next: ids in a row (neighbours, as
-#: objects are numbered in reading order) get hues far apart
-_HUE_STEP = 0.6180339887498949
+#: the colours objects are drawn in (:func:`object_colours`): eight far apart (CIE Lab
+#: distance 58 at least, RGB 180), red, green, yellow, blue, purple, cyan, pink, brown
+OBJECT_PALETTE = np.array(
+    [
+        [230, 25, 75],
+        [60, 180, 75],
+        [255, 225, 25],
+        [0, 130, 200],
+        [145, 30, 180],
+        [70, 240, 240],
+        [250, 190, 212],
+        [170, 110, 40],
+    ],
+    np.uint8,
+)
+#: objects this near (px, one pixel to the other) are neighbours that never share a colour
+#: (touching, or split by a line of 1 px, where their outlines are side by side)
+NEAR = 2
+#: the (dy, dx) steps to a pixel's neighbours within :data:`NEAR` px, one of each +/- pair
+_NEAR_STEPS = ((0, 1), (1, 0), (1, 1), (1, -1), (0, 2), (2, 0))
+#: 2**64 / the golden ratio: Fibonacci hashing spreads ids in a row over the palette
+_FIBONACCI = np.uint64(11400714819323198485)
 
 
-def object_colours(ids: np.ndarray) -> np.ndarray:
-    """(..., 3) uint8 colour of each object id (same shape as ``ids``), fixed per id: hue
-    stepped by the golden ratio from id to id, saturation and brightness varied by the id
-    (so the same id has one colour in every picture, and neighbouring ids differ). Id 0
-    (no object) is black; uint64 ids are coloured by their value modulo 2**62 (those above
-    2**63 were black: negative as int64)."""
+def neighbour_pairs(ids: np.ndarray) -> np.ndarray:
+    """(P, 2) the distinct pairs ``(a, b)``, ``a < b``, of object ids (> 0) with pixels
+    within :data:`NEAR` px of each other, sorted; ``ids``' dtype."""
     ids = np.asarray(ids)
-    none = ids <= 0
-    ids = (ids % (1 << 62) if ids.dtype == np.uint64 else ids).astype(np.int64)
-    hue = (ids * _HUE_STEP) % 1.0
-    sat = 0.65 + 0.35 * ((ids * 7) % 3) / 2
-    val = 0.8 + 0.2 * ((ids * 5) % 2)
-    rgb = _hsv_to_rgb(hue, sat, val)
-    rgb[none] = 0
-    return np.round(rgb * 255).astype(np.uint8)
+    if ids.ndim != 2:
+        return np.zeros((0, 2), ids.dtype)
+    h, w = ids.shape
+    firsts, seconds = [], []
+    for dy, dx in _NEAR_STEPS:
+        a = ids[: h - dy, max(0, -dx) : w - max(0, dx)]
+        b = ids[dy:, max(0, dx) : w + min(0, dx)]
+        near = (a != b) & (a > 0) & (b > 0)
+        firsts.append(a[near])
+        seconds.append(b[near])
+    a, b = np.concatenate(firsts), np.concatenate(seconds)
+    values, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+    i, j = np.split(inverse.reshape(-1).astype(np.int64), 2)
+    i, j = np.minimum(i, j), np.maximum(i, j)
+    key = np.unique(i * len(values) + j)
+    return np.stack([values[key // len(values)], values[key % len(values)]], axis=1)
 
 
-def _hsv_to_rgb(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
-    i = np.floor(h * 6).astype(np.int64) % 6
-    f = h * 6 - np.floor(h * 6)
-    p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
-    table = np.stack([v, q, p, p, t, v]), np.stack([t, v, v, q, p, p]), np.stack([p, p, t, v, v, q])
-    return np.stack([np.take_along_axis(c, i[None], 0)[0] for c in table], axis=-1)
+def object_colour_table(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(keys, index)``: the sorted ids of the objects of ``ids`` that have neighbours
+    (:func:`neighbour_pairs`) and the :data:`OBJECT_PALETTE` index each is drawn in: in id
+    order, its own (:func:`preferred_index`) unless a neighbour coloured before it has it,
+    else the next free one after it (greedy graph colouring: no two neighbours share a
+    colour while an object has fewer than eight neighbours; one with more takes the
+    colour fewest of them have)."""
+    pairs = neighbour_pairs(ids)
+    keys, inverse = np.unique(pairs, return_inverse=True)
+    edges = inverse.reshape(-1, 2)
+    both = np.concatenate([edges, edges[:, ::-1]])
+    both = both[np.lexsort((both[:, 1], both[:, 0]))]
+    starts = np.searchsorted(both[:, 0], np.arange(len(keys) + 1)).tolist()
+    others = both[:, 1].tolist()
+    return keys, _greedy(preferred_index(keys).tolist(), starts, others)
 
 
-def object_overlay(image: np.ndarray, ids: np.ndarray, *, alpha: float = 0.3) -> np.ndarray:
+def _greedy(own: list[int], starts: list[int], others: list[int]) -> np.ndarray:
+    """Each node's palette index, in node order: ``own[n]`` where none of its neighbours
+    (``others[starts[n]:starts[n + 1]]``) coloured before it has it, else the first after
+    it that fewest of them have."""
+    index = [-1] * len(own)
+    k = len(OBJECT_PALETTE)
+    for n, first in enumerate(own):
+        taken = [index[m] for m in others[starts[n] : starts[n + 1]] if m < n]
+        if first in taken:
+            order = [(first + step) % k for step in range(k)]
+            first = min(order, key=lambda c: (taken.count(c), order.index(c)))
+        index[n] = first
+    return np.array(index, np.int64)
+
+
+def preferred_index(ids: np.ndarray) -> np.ndarray:
+    """The :data:`OBJECT_PALETTE` index an object id takes where no neighbour has it: the
+    id's Fibonacci hash (ids in a row, neighbours in reading order, get different ones;
+    uint64 ids above 2**63 too)."""
+    ids = np.asarray(ids)
+    hashed = ids.astype(np.uint64) * _FIBONACCI  # wraps modulo 2**64, as hashing wants
+    return ((hashed >> np.uint64(32)) * np.uint64(len(OBJECT_PALETTE)) >> np.uint64(32)).astype(
+        np.int64
+    )
+
+
+def object_colours(ids: np.ndarray, table: tuple | None = None) -> np.ndarray:
+    """(..., 3) uint8 colour of each object id (same shape as ``ids``; 0 or below, no
+    object: black) from :data:`OBJECT_PALETTE`: objects within :data:`NEAR` px of each
+    other in different colours far apart (:func:`object_colour_table` of ``ids``, or
+    ``table``: that of a larger map ``ids`` is part of, the same colours band by band),
+    each other object its id's own (:func:`preferred_index`). Deterministic: the same
+    map is drawn the same way every time."""
+    ids = np.asarray(ids)
+    if ids.dtype == bool or (ids.dtype.kind == "i" and ids.size and ids.min() < 0):
+        ids = np.maximum(ids, 0).astype(np.int64)
+    keys, index_of = object_colour_table(ids) if table is None else table
+    colours = np.concatenate([np.zeros((1, 3), np.uint8), OBJECT_PALETTE])
+    if not far_above(ids):
+        top = max(int(ids.max(initial=0)), int(keys.max(initial=0)))
+        lookup = preferred_index(np.arange(top + 1)) + 1
+        lookup[keys.astype(np.int64)] = index_of + 1
+        lookup[0] = 0
+        return colours[lookup[ids]]
+    index = preferred_index(ids) + 1  # ids far above the pixel count: no table by id
+    if len(keys):
+        at = np.minimum(np.searchsorted(keys, ids), len(keys) - 1)
+        listed = keys[at] == ids
+        index[listed] = index_of[at[listed]] + 1
+    index[ids == 0] = 0
+    return colours[index]
+
+
+def object_overlay(
+    image: np.ndarray, ids: np.ndarray, *, alpha: float = 0.3, table: tuple | None = None
+) -> np.ndarray:
     """Objects drawn over an image: (H, W[, C]) any dtype + (H, W) ids -> (H, W, 3) uint8.
 
     Each object is filled with its own :func:`object_colours` colour at ``alpha`` and
     outlined (:func:`outlines`) in that colour, so objects that touch, and merged ones,
-    show as separate (or single) colours; the background stays as :func:`display_rgb`
-    shows it."""
+    show as separate (or single) colours, touching ones always far apart; the background
+    stays as :func:`display_rgb` shows it. ``table``: the :func:`object_colour_table` of
+    the larger map ``ids`` is a band of (the same colours band by band)."""
     ids = np.asarray(ids)
     rgb = display_rgb(image).astype(np.float32)
     inside = ids > 0
-    colours = object_colours(ids).astype(np.float32)
+    colours = object_colours(ids, table).astype(np.float32)
     rgb[inside] = (1 - alpha) * rgb[inside] + alpha * colours[inside]
     edge = outlines(ids)
     rgb[edge] = colours[edge]
@@ -219,13 +309,15 @@ def prediction_overlay(
     *,
     colours: np.ndarray | None = None,
     by_object: bool = False,
+    table: tuple | None = None,
 ) -> np.ndarray:
     """The picture ``predict --overlay`` writes: with ``by_object`` and ``ids``, each object
     in its own colour (:func:`object_overlay`: an instance model, whose classes are the
-    parts of one object); else the classes (:func:`overlay`, ``colours``), with the
-    outlines of ``ids`` when given (a semantic model's objects are regions of its classes)."""
+    parts of one object; ``table``: its colours in a larger map); else the classes
+    (:func:`overlay`, ``colours``), with the outlines of ``ids`` when given (a semantic
+    model's objects are regions of its classes)."""
     if by_object and ids is not None:
-        return object_overlay(image, ids)
+        return object_overlay(image, ids, table=table)
     drawn = overlay(image, labels, colours=colours)
     return drawn if ids is None else draw_outlines(drawn, ids)
 

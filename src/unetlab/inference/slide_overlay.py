@@ -21,7 +21,7 @@ import numpy as np
 
 from unetlab.atomic import atomic_path
 from unetlab.data.io import write_png
-from unetlab.plots import display_rgb, palette, prediction_overlay
+from unetlab.plots import display_rgb, object_colour_table, palette, prediction_overlay
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,8 @@ def write_slide_overlay(
     classes = sampled(labels, height, width, step)
     if colours is None:  # the same colours in every band
         colours = palette(int(classes.max(initial=0)) + 1)
+    # each object's colour from the whole map: neighbours apart across bands too
+    table = object_colour_table(found) if by_object and found is not None else None
     drawn = np.empty(pixels.shape, np.uint8)
     for y0, y1 in _bands(pixels.shape[0]):
         # a row above and below: outlines compare each pixel with its neighbours
@@ -110,6 +112,7 @@ def write_slide_overlay(
             None if found is None else found[a:b],
             colours=colours,
             by_object=by_object,
+            table=table,
         )
         drawn[y0:y1] = band[y0 - a : y0 - a + y1 - y0]
     del pixels, found, classes
