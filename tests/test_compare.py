@@ -4,6 +4,7 @@ write (config.yaml, metrics.csv, summary.json, history.yaml as unetlab writes th
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import socket
@@ -15,7 +16,7 @@ from unetlab.cli import main
 from unetlab.compare import compare_runs, write_comparison
 from unetlab.compare.find import natural_key, run_names
 from unetlab.compare.records import read_metrics, read_run
-from unetlab.compare.table import differing_keys
+from unetlab.compare.table import differing_keys, figures
 from unetlab.errors import OutputError, UnetlabError
 
 COLUMNS = "epoch,step,train_loss,val_loss,val_miou,val_miou_smoothed,val_mdice,lr,seconds"
@@ -61,7 +62,9 @@ def test_the_table_shows_the_differing_settings_sorted_by_best_val_miou(tmp_path
     assert table.settings == ["train.lr"]  # not model.preset (the same), not run.name
     b = table.rows[0]
     assert (b["best_epoch"], b["best_val_miou"], b["last_val_miou"]) == (2, 0.8, 0.75)
-    assert (b["epochs"], b["steps"], b["minutes"], b["status"]) == (3, 6, 1.5, "done")
+    assert (b["epochs"], b["steps"], b["train_minutes"], b["status"]) == (3, 6, 1.5, "done")
+    assert b["wall_minutes"] is None  # summary.json without command_seconds says nothing
+    assert "wall_minutes" not in table.columns  # nor a column of "-"
     assert b["last_val_mdice"] == pytest.approx(0.85)
     lines = table.text().splitlines()
     assert lines[0].split() == table.columns and lines[1].split()[:3] == ["b", "done", "0.01"]
@@ -437,3 +440,20 @@ def test_a_class_missing_from_val_reads_not_in_val_not_its_zero(tmp_path):
     assert rows["b"].split() == ["b", "0.9000", "0.5000", "not", "in", "val"]
     assert rows["a"].split() == ["a", "0.9000", "0.5000", "0.0000"]  # an old run: as before
     assert lines[at + 4].startswith("not in val: no pixel of the class")
+
+
+def test_minutes_are_labelled_training_and_wall_from_summary_json(tmp_path):
+    """The epochs' seconds are train_minutes; the training command's wall clock
+    (summary.json's command_seconds: 2 min 40 s for 1.5 minutes of epochs) is wall_minutes,
+    not known for a resumed run."""
+    runs = three_runs(tmp_path)
+    summary = json.loads((runs / "b" / "summary.json").read_text())
+    (runs / "b" / "summary.json").write_text(json.dumps(summary | {"command_seconds": 160.0}))
+    table = compare_runs([runs / "b", runs / "c"])
+    assert (table.rows[0]["train_minutes"], table.rows[0]["wall_minutes"]) == (1.5, 160 / 60)
+    header, row = table.text().splitlines()[:2]
+    assert "train_minutes" in header.split() and "wall_minutes" in header.split()
+    assert "minutes" not in header.split()
+    assert row.split()[header.split().index("wall_minutes")] == "2.7"
+    resumed = dataclasses.replace(table.records[0], resumed=1)
+    assert figures(resumed)["wall_minutes"] is None

@@ -12,7 +12,8 @@ EPILOG = """examples:
   unetlab compare runs --by last --out cmp # every run in runs/; cmp/compare.csv and curves
 
 One row per run: the config keys that differ between the runs (run.* aside), the epochs,
-steps and minutes trained, best.pt's epoch and val mIoU, the last validation's mIoU and
+steps, train_minutes (the epochs' own time) and wall_minutes (the training command's,
+start to end; "-" for a resumed run), best.pt's epoch and val mIoU, the last validation's mIoU and
 Dice, and the mIoU of each unetlab evaluate --json report saved in a run's folder with
 the checkpoint it scored (best.pt or last.pt with its epoch, "replaced since" where that
 file has been overwritten since; "other NAME" for one of elsewhere); best first. Runs

@@ -24,7 +24,8 @@ SORT_COLUMNS = {"best": "best_val_miou", "last": "last_val_miou"}
 FIGURES = (
     "epochs",
     "steps",
-    "minutes",
+    "train_minutes",
+    "wall_minutes",
     "best_epoch",
     "best_val_miou",
     "last_val_miou",
@@ -148,7 +149,9 @@ def compare(records: Sequence[RunRecord], names: Sequence[str], *, by: str = "be
         for rec, name in zip(records, names)
     ]
     order = sorted(range(len(rows)), key=lambda i: _descending(rows[i][SORT_COLUMNS[by]]))
-    columns = ["run", "status", *settings, *FIGURES, *evaluated]
+    # wall_minutes only where a run's summary.json records it (runs trained before did not)
+    shown = [c for c in FIGURES if c != "wall_minutes" or any(r[c] is not None for r in rows)]
+    columns = ["run", "status", *settings, *shown, *evaluated]
     return Comparison(
         rows=[rows[i] for i in order],
         records=[records[i] for i in order],
@@ -185,12 +188,22 @@ def figures(record: RunRecord) -> dict:
     return {
         "epochs": int(last["epoch"]),
         "steps": int(last["step"]),
-        "minutes": sum(r.get("seconds") or 0.0 for r in rows) / 60,
+        "train_minutes": sum(r.get("seconds") or 0.0 for r in rows) / 60,
+        "wall_minutes": wall_minutes(record),
         "best_epoch": best_epoch,
         "best_val_miou": best,
         "last_val_miou": validated[-1]["val_miou"] if validated else None,
         "last_val_mdice": validated[-1].get("val_mdice") if validated else None,
     }
+
+
+def wall_minutes(record: RunRecord) -> float | None:
+    """The wall-clock minutes of the command that trained ``record``'s run, start to end
+    (summary.json's ``command_seconds``: startup, data, validation and saving besides the
+    epochs' ``train_minutes``); None where it does not say or the run was resumed (its
+    commands before the last are not recorded)."""
+    seconds = (record.summary or {}).get("command_seconds")
+    return None if seconds is None or record.resumed else seconds / 60
 
 
 def best_validation(record: RunRecord) -> tuple[int | None, float | None]:
@@ -340,7 +353,7 @@ def _text(column: str, value, score: bool = False) -> str:
     if isinstance(value, bool):
         return str(value).lower()  # as config.yaml writes it
     if isinstance(value, float):
-        if column == "minutes":
+        if column.endswith("minutes"):
             return f"{value:.1f}"
         return f"{value:.{SCORE_DIGITS}f}" if score or _is_score(column) else f"{value:g}"
     if isinstance(value, (dict, list)):
