@@ -31,7 +31,8 @@ def add_parser(sub) -> None:
         "--input-size",
         type=int,
         default=None,
-        help="input tile size (default: 572 for valid nets, 512 for same nets)",
+        help="input tile size (default: a --checkpoint's training tiles' where it records "
+        "them, else 572 for valid nets, 512 for same nets)",
     )
     p.set_defaults(run=run)
 
@@ -41,8 +42,22 @@ def run(args) -> int:
 
     check_pixels(input_size=args.input_size)
     model = _checkpoint_model(args) if args.checkpoint else model_from_args(args)
-    print(summarize(model, args.input_size).table())
+    size = args.input_size or trained_tile(model)
+    note = "the training tiles'" if size and not args.input_size else ""
+    print(summarize(model, size).table(note))
     return 0
+
+
+def trained_tile(model) -> int | None:
+    """The side of the tiles ``model`` was trained on (its checkpoint's ``data.tile_size``)
+    where it records one the net takes; else None (a package, a saved net, older files)."""
+    from unetlab.models.sizes import nearest_valid_sizes
+
+    tile = (getattr(model, "training_data", None) or {}).get("tile_size")
+    if not isinstance(tile, int) or isinstance(tile, bool) or tile < 1:
+        return None
+    lower, _ = nearest_valid_sizes(tile, model.config.depth, model.padding)
+    return tile if lower == tile else None
 
 
 def _checkpoint_model(args):

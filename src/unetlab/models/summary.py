@@ -45,8 +45,9 @@ class Summary:
     def gflops(self) -> float:
         return sum(r.flops for r in self.rows) / 1e9
 
-    def table(self) -> str:
-        """The SPEC §1 table, then the size facts."""
+    def table(self, input_note: str = "") -> str:
+        """The SPEC §1 table, then the size facts; ``input_note``: where the input size came
+        from, after it (``"the training tiles'"``)."""
         lines = [f"{'Layer (type)':<22}{'Output Shape':<22}Param #"]
         for r in self.rows:
             shape = "[" + ", ".join(str(s) for s in r.shape) + "]"
@@ -55,7 +56,7 @@ class Summary:
         oh, ow = self.output_size
         lines += [
             f"Total params: {self.total_params:,}",
-            f"Input size: {self.in_channels}x{h}x{w}",
+            f"Input size: {self.in_channels}x{h}x{w}" + (f" ({input_note})" if input_note else ""),
             f"Output size: {self.num_classes}x{oh}x{ow}",
             f"Border per side: {self.border} px",
             f"Receptive field: {self.receptive_field}x{self.receptive_field} px",
