@@ -314,3 +314,31 @@ def test_an_animated_gifs_frames_have_their_focus(tmp_path):
     found = page_focus(tmp_path / "clip.gif")
     assert found is not None and len(found) == 3 and all(v is not None for v in found)
     assert found[1] == pytest.approx(focus_measure(frames[1]), rel=0.05)
+
+
+def test_focus_vs_median_compares_images_of_like_object_size_where_magnifications_mix(tmp_path):
+    """Kromp's nuclei at 20x and 63x: the focus measure falls as objects grow in pixels, so
+    against the folder's median every sharp 63x image read out of focus (0.58-41x across
+    the folder). Each image is now compared with those of objects of like size, and one
+    line says the sizes are mixed; a blurred one still reads under 0.5."""
+    inputs, out = tmp_path / "mixed", tmp_path / "out"
+    inputs.mkdir(), out.mkdir()
+    rng = np.random.default_rng(5)
+    files = []
+    for k, (zoom, blur) in enumerate([(1, 0), (1, 0), (1, 0), (5, 0), (5, 0), (5, 3.0)]):
+        image = ndimage.zoom(_cells(rng, blur=blur).astype(np.float64), zoom, order=1)
+        files.append(inputs / f"w{k}.tif")
+        write_tiff(files[-1], image.astype(np.uint16))
+        side = image.shape[0]
+        edges = {"bbox_top": [0], "bbox_left": [0], "bbox_bottom": [side], "bbox_right": [side]}
+        _table(out / f"w{k}_objects.csv", [36 * zoom**2], saturated_fraction=[0], **edges)
+    rows = folder_summary(out, files, written=files)
+    ratios = [r["focus_vs_median"] for r in rows]
+    assert min(ratios[:5]) > 0.8 and ratios[5] < 0.5, ratios  # only the blurred one low
+    lines = summary_lines(rows)
+    assert any("objects run 6-30 px across (mixed magnifications?)" in x for x in lines), lines
+    blurred = [x for x in lines if "under 0.5x" in x]
+    assert len(blurred) == 1 and "w5.tif" in blurred[0] and "w3" not in blurred[0]
+    # one magnification: the folder's median, and no line of sizes
+    same = [{**r, "mean_area": 36.0} for r in rows]
+    assert not any("mixed" in x for x in summary_lines(same))

@@ -92,6 +92,11 @@ BLUR_SHARE = 0.5
 #: blurred well read under 0.5x and no other under 0.91x (was 8: the empty wells' noise
 #: and the debris read 2-8x and moved the median)
 FOCUS_IMAGES = 3
+#: images whose objects' sizes across (the root of their mean area) lie this many times
+#: apart or more are of mixed magnification (as the plan's tile line says): each image's
+#: focus is compared only with those of objects within LIKE_ACROSS x of its own
+MIXED_ACROSS = 4.0
+LIKE_ACROSS = 2.0
 #: the focus is measured within this many pixels of the objects' boxes (a blurred edge
 #: spreads past the object the model found)
 FOCUS_MARGIN = 8
@@ -790,14 +795,42 @@ def _tiff_pages(ids: Path):
 
 
 def _with_focus_ratios(rows: list[dict]) -> list[dict]:
-    """``rows`` with ``focus_vs_median``: each focus over the folder's median, where
-    :data:`FOCUS_IMAGES` or more have one."""
-    values = [r["focus"] for r in rows if r.get("focus") is not None]
-    median = statistics.median(values) if len(values) >= FOCUS_IMAGES else None
-    for r in rows:
-        if r.get("focus") is not None and median:
+    """``rows`` with ``focus_vs_median``: each focus over the median of its peers', where
+    :data:`FOCUS_IMAGES` or more have one: the folder's images, or where their objects'
+    sizes are mixed (:func:`object_sizes`) those whose objects lie within
+    :data:`LIKE_ACROSS` x across of its own (the focus measure falls as objects grow in
+    pixels: Kromp's 63x nuclei, 5,000-50,000 px, read 0.006-0.02, its 20x ones, 300-900
+    px, 0.04-0.8; across magnifications the ratio ran 0.58-41)."""
+    measured = [r for r in rows if r.get("focus") is not None]
+    sizes = object_sizes(measured)
+    for r in measured:
+        peers = measured
+        if sizes is not None:
+            own = _across(r)
+            peers = [p for p in measured if _like(_across(p), own)]
+        if len(peers) >= FOCUS_IMAGES and (median := statistics.median(p["focus"] for p in peers)):
             r["focus_vs_median"] = r["focus"] / median
     return rows
+
+
+def object_sizes(rows: Sequence[dict]) -> tuple[float, float] | None:
+    """(smallest, largest) of the rows' objects' typical size across (px: the square root of
+    each row's ``mean_area``) where they lie :data:`MIXED_ACROSS` x apart or more
+    (magnifications mixed: a focus means little beside another's); else None."""
+    across = [a for r in rows if (a := _across(r)) is not None]
+    if not across or min(across) * MIXED_ACROSS > max(across):
+        return None
+    return min(across), max(across)
+
+
+def _across(row: dict) -> float | None:
+    area = row.get("mean_area")
+    return None if area is None or not area > 0 else float(area) ** 0.5
+
+
+def _like(a: float | None, b: float | None) -> bool:
+    """Whether objects ``a`` and ``b`` px across are within :data:`LIKE_ACROSS` x."""
+    return a is not None and b is not None and max(a, b) <= LIKE_ACROSS * min(a, b)
 
 
 def summary_columns(rows: Sequence[dict], names: Sequence[str] = ()) -> list[str]:
@@ -1065,12 +1098,24 @@ def _saturated_lines(counted: list[dict]) -> list[str]:
 
 
 def _blur_lines(counted: list[dict]) -> list[str]:
+    sizes = object_sizes([r for r in counted if r.get("focus") is not None])
+    mixed = [] if sizes is None else [_mixed_line(*sizes)]
     low = [r for r in counted if r.get("focus_vs_median", 1.0) < BLUR_SHARE]
     if not low:
-        return []
+        return mixed
     named = _named(low, lambda r: f"{r['focus_vs_median']:.2f}x")
-    return [
-        f"focus: {_where(low)} under {BLUR_SHARE:g}x the folder's "
+    peers = "the folder's" if sizes is None else "their like-sized images'"
+    return mixed + [
+        f"focus: {_where(low)} under {BLUR_SHARE:g}x {peers} "
         f"median (out of focus? fewer, larger objects): {named}; focus_vs_median in "
         f"{SUMMARY}"
     ]
+
+
+def _mixed_line(smallest: float, largest: float) -> str:
+    return (
+        f"focus: the images' objects run {smallest:.0f}-{largest:.0f} px across (mixed "
+        f"magnifications?), and the focus measure falls as objects grow in pixels: "
+        f"focus_vs_median compares each image with those whose objects are within "
+        f"{LIKE_ACROSS:g}x its own across (empty where fewer than {FOCUS_IMAGES})"
+    )
