@@ -94,6 +94,8 @@ def test_touching_objects_never_share_or_nearly_share_a_colour():
         ids = _crowd(seed)
         assert _assert_neighbours_apart(ids, object_colours(ids)) > 900
         np.testing.assert_array_equal(object_colours(ids), object_colours(ids.copy()))
+    as_float = object_colours(ids.astype(np.float32))  # a viewer's float labels alike
+    np.testing.assert_array_equal(as_float, object_colours(ids))
     # huge, sparse ids (a tracker's or a hash's, above 2**63) keep neighbours apart too
     big = ids.astype(np.uint64) * np.uint64(2**40 + 7) + np.uint64(2**63)
     big[ids == 0] = 0

@@ -263,8 +263,8 @@ def object_colours(ids: np.ndarray, table: tuple | None = None) -> np.ndarray:
     each other object its id's own (:func:`preferred_index`). Deterministic: the same
     map is drawn the same way every time."""
     ids = np.asarray(ids)
-    if ids.dtype == bool or (ids.dtype.kind == "i" and ids.size and ids.min() < 0):
-        ids = np.maximum(ids, 0).astype(np.int64)
+    if ids.dtype.kind not in "iu" or (ids.dtype.kind == "i" and ids.size and ids.min() < 0):
+        ids = np.maximum(ids, 0).astype(np.int64)  # bool, float ids (a viewer's labels)
     keys, index_of = object_colour_table(ids) if table is None else table
     colours = np.concatenate([np.zeros((1, 3), np.uint8), OBJECT_PALETTE])
     if not far_above(ids):
