@@ -24,7 +24,10 @@ whatever the caller adds (``optimizer``, ``scheduler``, ``train_state``, ``train
 ``split``: the files that trained and validated it, :mod:`unetlab.data.split_record`,
 ``run_progress``: in a run's ``last.pt`` and ``best.pt``, whether its training had ended,
 how far it was to go and which of the two the file was saved as, :func:`unfinished_line`;
-absent in older files, in a best.pt before s44, ...).
+absent in older files, in a best.pt before s44, ...), ``same_model_sha256`` (the sha256 the
+file had before a rewrite that changed nothing it predicts, its run's end recorded in it:
+:func:`update_checkpoint` with ``same_model=True``; predictions name the model by it, so
+that outputs predicted from the file before keep their key; absent: the file's own).
 Files are written atomically and read with ``torch.load(weights_only=True)``.
 
 Format versions: a checkpoint that uses a part added since format 1 which changes what it
@@ -53,6 +56,8 @@ from unetlab.packages import is_package, load_package
 from unetlab.runtime import resolve_device
 
 FORMAT = "unetlab"
+#: the part naming the sha256 of the file before a rewrite that changed no prediction
+SAME_MODEL = "same_model_sha256"
 FORMAT_VERSION = 2  # written 1 where a checkpoint uses none of FEATURES: older unetlab reads it
 #: the normalisation keys of format 1 (another changes the input the net sees)
 _FORMAT1_NORMALIZATION = frozenset({"mode", "low", "high", "mean", "std"})
@@ -144,7 +149,7 @@ def save_model(path: str | os.PathLike, model: UNet, *, overwrite: bool = False,
     from unetlab import __version__
     from unetlab.provenance import code_identity
 
-    reserved = {"format", "format_version", "version", "code", "config", "model"}
+    reserved = {"format", "format_version", "version", "code", "config", "model", SAME_MODEL}
     if clash := reserved & set(parts):
         raise ValueError(f"save_model: {sorted(clash)} are reserved checkpoint parts")
     _check_save_arguments(path, model)
@@ -259,9 +264,17 @@ def _names(names) -> list[str] | None:
     return None if names is None else [str(n) for n in names]
 
 
-def update_checkpoint(path: str | os.PathLike, **parts) -> Path:
-    """Replace (or add) ``parts`` of the checkpoint at ``path``, atomically."""
+def update_checkpoint(path: str | os.PathLike, *, same_model: bool = False, **parts) -> Path:
+    """Replace (or add) ``parts`` of the checkpoint at ``path``, atomically. ``same_model``:
+    the parts change nothing the file predicts (a run's end recorded), so the file keeps
+    the model's sha256 (``same_model_sha256``: the one it had before, or recorded already);
+    any other change drops that record (a label offset moves the labels: another model)."""
+    from unetlab.data.split_record import file_sha256
+
     checkpoint = load_checkpoint(path)
+    known = checkpoint.pop(SAME_MODEL, None)
+    if same_model:
+        checkpoint[SAME_MODEL] = known or file_sha256(path)
     checkpoint.update(parts)
     with atomic_path(Path(path)) as tmp:
         torch.save(_stamped(checkpoint), tmp)
@@ -377,6 +390,7 @@ def model_from_checkpoint(checkpoint: dict, source: str = "the checkpoint") -> U
     state = checkpoint.get("train_state") or {}
     model.trained = {k: state[k] for k in ("epoch", "step") if k in state} or None
     model.run_progress = checkpoint.get("run_progress")  # a run's last/best.pt: ended or not
+    model.same_model_sha256 = checkpoint.get(SAME_MODEL)  # the file's sha256 before its end
     return model
 
 

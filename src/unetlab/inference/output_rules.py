@@ -488,7 +488,12 @@ def _made_by_text(key: str | None, records: dict[str, dict]) -> str:
 
 def _provenance(made: dict) -> Provenance:
     """The Provenance of a folder's record (:data:`RECORDS`)."""
-    return Provenance(made.get("checkpoint"), made.get("sha256", "?"), made.get("model") or {})
+    return Provenance(
+        made.get("checkpoint"),
+        made.get("sha256", "?"),
+        made.get("model") or {},
+        model_sha256=made.get("model_sha256"),
+    )
 
 
 def input_source(path: str | os.PathLike) -> str:

@@ -16,7 +16,10 @@ finished only under the same key; outputs of another model part are another mode
 
 The checkpoint is hashed once per file version and process (:func:`file_sha256`: about
 0.17 s for 100 MB on the 2-core development machine); a model that was not loaded from a
-file is identified by its weights (:func:`weights_sha256`).
+file is identified by its weights (:func:`weights_sha256`). A checkpoint rewritten with no
+change to what it predicts (its run's end recorded in it) keeps the sha256 it had before as
+the model's (:attr:`Provenance.model_sha256`), so that outputs predicted from it before keep
+their key.
 """
 
 from __future__ import annotations
@@ -284,7 +287,10 @@ class Provenance:
     maps holding class indices; None: none known (a record from before them too). No part
     of the key. ``trained_axes``: whether ``model``'s axes are the checkpoint's (none given),
     which an input they do not fit is read without (:func:`input_record`); no part of the
-    key, nor of the file's record."""
+    key, nor of the file's record. ``model_sha256``: the sha256 the checkpoint's model is
+    known by where it is not the file's own (the file's before its run's end was recorded in
+    it: :func:`unetlab.checkpoint.update_checkpoint`), in the key in ``sha256``'s place;
+    None: ``sha256``."""
 
     checkpoint: str | None
     sha256: str
@@ -295,11 +301,17 @@ class Provenance:
     class_names: list[str] | None = None
     label_values: list[int] | None = None
     trained_axes: bool = False
+    model_sha256: str | None = None
+
+    @property
+    def identity(self) -> str:
+        """The sha256 that names the model: :attr:`model_sha256`, else :attr:`sha256`."""
+        return self.model_sha256 or self.sha256
 
     @property
     def model_key(self) -> str:
         """12 hex digits for the checkpoint and the model settings."""
-        return _digest({"sha256": self.sha256, **self.model})[:12]
+        return _digest({"sha256": self.identity, **self.model})[:12]
 
     @property
     def key(self) -> str:
@@ -335,15 +347,17 @@ class Provenance:
         """Whether ``other`` names the same weights, whatever the settings: the same sha256,
         as :attr:`model_key` tells them (a copy of the checkpoint elsewhere is the same
         model, whose outputs ``--skip-existing`` skips); compared as fields, as a path may
-        hold ", " (s44 small 1)."""
-        return self.sha256 == other.sha256
+        hold ", " (s44 small 1); a checkpoint whose run's end was recorded in it since is
+        the same model (:attr:`model_sha256`)."""
+        return self.identity == other.identity
 
     def to_dict(self) -> dict:
         """The record with its key and the code that predicted (version, git commit, torch,
         numpy, python: :func:`unetlab.provenance.code_identity`)."""
         record = {"key": self.key, **asdict(self), "code": code_identity()}
         del record["trained_axes"]  # how this run chose them, not what made the outputs
-        for part in ("source", "ignore_value", "class_names", "label_values"):  # None: left out
+        parts = ("source", "ignore_value", "class_names", "label_values", "model_sha256")
+        for part in parts:  # None: left out
             if record[part] is None:
                 del record[part]
         return record
@@ -403,11 +417,7 @@ def prediction_record(
     (auto's factor per file is in ``predict.json``), so that ``--skip-existing`` predicts
     again outputs made otherwise (outputs made with the defaults keep their key)."""
     o = outputs if outputs is not None else OutputOptions()
-    source = getattr(model, "checkpoint", None)
-    if source is not None and Path(source).exists():
-        checkpoint, sha = str(Path(source).resolve()), file_sha256(source)
-    else:
-        checkpoint, sha = None, weights_sha256(model)
+    checkpoint, sha, same = _weights_record(model)
     settings = {
         "tta": list(resolve_tta(model, options.tta)),
         # a band subset as JSON keeps it (a list), so a record read back compares equal
@@ -437,7 +447,19 @@ def prediction_record(
         written["target"] = "instances"  # a background/boundary/interior map: evaluate refuses it
     source = getattr(model, "source", None) if checkpoint else None  # a package's checkpoint
     ignored, values = _trained(model)
-    return Provenance(checkpoint, sha, settings, written, source, ignored, _named(model), values)
+    record = Provenance(checkpoint, sha, settings, written, source, ignored, _named(model), values)
+    return replace(record, model_sha256=same)
+
+
+def _weights_record(model: torch.nn.Module) -> tuple[str | None, str, str | None]:
+    """(the checkpoint's absolute path, its sha256, the sha256 it had before its run's end
+    was recorded in it or None) of a model loaded from a file; (None, the weights' sha256,
+    None) of one that no file names."""
+    source = getattr(model, "checkpoint", None)
+    if source is not None and Path(source).exists():
+        same = getattr(model, "same_model_sha256", None)
+        return str(Path(source).resolve()), file_sha256(source), same
+    return None, weights_sha256(model), None
 
 
 #: the output settings that change the outputs of an input with a Z axis only (a 2-D
@@ -582,7 +604,7 @@ SAME_MODEL_SETTINGS = {
 def setting_changes(made: Provenance, ours: Provenance) -> dict[str, tuple]:
     """The model settings of ``made``'s record that differ from ``ours``' -> (there, here),
     None where one has none; {} where their weights differ (their phrases name them)."""
-    if made.sha256 != ours.sha256:
+    if not made.same_weights(ours):
         return {}
     keys = sorted(made.model.keys() | ours.model.keys())
     pairs = {k: (made.model.get(k), ours.model.get(k)) for k in keys}

@@ -479,7 +479,9 @@ def _mark_ended(run: Run) -> None:
     (the time budget, decided after it; a best.pt of an earlier epoch; a run resumed after
     its training had ended, which saved nothing): rewritten once, at the end of such a run,
     and never where they say so already (a finished run resumed again: ``--resume auto`` of
-    a requeued job). A best.pt without the record (an older run's) is left as it is."""
+    a requeued job). A best.pt without the record (an older run's) is left as it is. The
+    files keep their model's sha256 (``same_model``): outputs predicted from them before
+    keep their key (``predict --skip-existing`` counted them another model's)."""
     for name in ("last.pt", "best.pt"):
         path = run.run_dir / "checkpoints" / name
         if not path.is_file():
@@ -490,7 +492,8 @@ def _mark_ended(run: Run) -> None:
             if saved is None and name == "best.pt":
                 continue
         if not (saved or {}).get("finished"):
-            update_checkpoint(path, run_progress=run.progress(finished=True, saved_as=name))
+            progress = run.progress(finished=True, saved_as=name)
+            update_checkpoint(path, same_model=True, run_progress=progress)
 
 
 def _label_offset(run: Run, stop: StopRequest, deadline: Callable[[], bool] | None) -> tuple:
