@@ -487,11 +487,13 @@ def _made_by_text(key: str | None, records: dict[str, dict]) -> str:
 
 
 def _provenance(made: dict) -> Provenance:
-    """The Provenance of a folder's record (:data:`RECORDS`)."""
+    """The Provenance of a folder's record (:data:`RECORDS`): its weights, its settings and,
+    for a bioimage.io package, the checkpoint it was exported from (its phrase names it)."""
     return Provenance(
         made.get("checkpoint"),
         made.get("sha256", "?"),
         made.get("model") or {},
+        source=made.get("source"),
         model_sha256=made.get("model_sha256"),
     )
 
