@@ -57,3 +57,28 @@ def test_a_budget_below_the_time_spent_is_one_warning(tmp_path, monkeypatch, cap
         f"(--minutes, train.max_minutes): training ends at once; to train on, give --minutes "
         f"more than {spent}"
     )
+
+
+def test_a_resume_with_its_budget_spent_does_not_say_the_busy_cpu_buys_fewer_steps(
+    tmp_path, monkeypatch, caplog
+):
+    """The busy CPU's line ("the budget ... buys fewer steps while other jobs run") was said
+    at the start of a resume whose budget was already spent, which trains no step."""
+    from unetlab.train import log as train_log
+
+    monkeypatch.setattr(train_log, "cores_in_use", lambda **kw: 3.0)  # other work: 3 cores
+    data = write_blobs(tmp_path / "data", 4)
+    clock = _fake_machine(monkeypatch, 0.1)
+    cfg = tiny_config(data, "train.epochs=1000", "data.tiles_per_epoch=16", "train.max_minutes=0.1")
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        first = fit(cfg, run_dir=tmp_path / "run", progress=False, clock=clock)
+    assert [w for w in _warnings(caplog) if "the CPU is busy" in w]  # a run that trains
+    for minutes in ("0.1", "0.05"):  # the same budget (a requeue), and one below the time spent
+        caplog.clear()
+        cfg = tiny_config(
+            data, "train.epochs=1000", "data.tiles_per_epoch=16", f"train.max_minutes={minutes}"
+        )
+        with caplog.at_level(logging.INFO, logger="unetlab"):
+            again = fit(cfg, run_dir=tmp_path / "run", resume=True, progress=False, clock=clock)
+        assert again["steps"] == first["steps"]  # no step more
+        assert not [w for w in _warnings(caplog) if "the CPU is busy" in w], minutes

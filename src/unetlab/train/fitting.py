@@ -36,6 +36,7 @@ from unetlab.train.log import (
     log_to_file,
     quiet_log,
     shared_cpu,
+    warn_busy_cpu,
 )
 from unetlab.train.loop import TrainState, train_one_epoch, validate
 from unetlab.train.offset import fit_label_offset, measured_offset
@@ -275,8 +276,11 @@ def _fit(
 ) -> dict:
     timing = dict(clock=clock, begun=begun)
     run = setup_run(cfg, run_dir, device=device, group=group, resume=resume, split=split, **timing)
+    trained = _trained(run)  # resumed after its training ended (stopped in the label offset)
+    if not trained:  # a budget that trains no step buys no fewer steps either
+        warn_busy_cpu(run)  # over the setup: before run.cpu is read again
     run.cpu = cpu_reading()  # the CPU time training gets (shared_cpu)
-    if _trained(run):  # resumed after its training ended (stopped in the label offset)
+    if trained:
         log.info("%s", _ended_line(run))
         return _finish(run, stop)
     try:

@@ -40,11 +40,6 @@ def log_start(run: Run, in_size: int, out_size: int) -> None:
     threads = f" ({n} thread{'s' * (n != 1)})" if device.type == "cpu" else ""
     log.info("run folder %s", run.run_dir)
     log.info("device %s%s, %s", device, threads, run.precision.describe())
-    budget_on_cpu = cfg.train.max_minutes > 0 and device.type == "cpu"
-    if budget_on_cpu:  # other work's cores since the setup began (run.cpu), as bench samples
-        in_use = cores_in_use(since=run.cpu)
-        if busy := busy_cpu_warning(cfg.train.max_minutes, in_use=in_use):
-            log.warning(busy)
     if run.group.active:
         log.info(
             "data-parallel over %d processes (%s): global batch %d",
@@ -63,6 +58,19 @@ def log_start(run: Run, in_size: int, out_size: int) -> None:
         )
     if run.state.step and not run.training_ended():  # ended: fit says so, trains nothing
         log.info("continuing at epoch %d, step %d", run.state.epoch + 1, run.state.step)
+
+
+def warn_busy_cpu(run: Run) -> None:
+    """One warning line where a time budget on the CPU starts training while other work
+    shares the cores (:func:`~unetlab.cpu_share.busy_cpu_warning`: it buys fewer steps): in
+    the main process, from the cores other work kept busy since the setup began
+    (``run.cpu``), as bench samples them. A resume that trains no step (its training ended,
+    its budget spent) does not call it: no step is bought, fewer or not."""
+    cfg = run.cfg
+    if cfg.train.max_minutes <= 0 or run.device.type != "cpu" or not run.group.is_main:
+        return
+    if busy := busy_cpu_warning(cfg.train.max_minutes, in_use=cores_in_use(since=run.cpu)):
+        log.warning(busy)
 
 
 def shared_cpu(run: Run) -> tuple[float | None, str | None]:
