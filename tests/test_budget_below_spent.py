@@ -5,6 +5,7 @@
 the fix; the same budget given again (a requeued job) warns nothing."""
 
 import logging
+import math
 
 import pytest
 
@@ -82,3 +83,28 @@ def test_a_resume_with_its_budget_spent_does_not_say_the_busy_cpu_buys_fewer_ste
             again = fit(cfg, run_dir=tmp_path / "run", resume=True, progress=False, clock=clock)
         assert again["steps"] == first["steps"]  # no step more
         assert not [w for w in _warnings(caplog) if "the CPU is busy" in w], minutes
+
+
+def test_a_resume_without_a_budget_is_told_the_least_budget_that_trains_on(
+    tmp_path, monkeypatch, capsys
+):
+    """A budgeted run's resume without a budget is refused; its fix said "--minutes M (more
+    than 0)", where a budget below the minutes spent trains nothing: it names them."""
+    from unetlab.checkpoint import load_checkpoint
+    from unetlab.cli import main
+    from unetlab.errors import UnetlabError
+
+    data, run = write_blobs(tmp_path / "data", 4), tmp_path / "run"
+    clock = _fake_machine(monkeypatch, 0.1)
+    own = ("train.epochs=1000", "data.tiles_per_epoch=16")
+    fit(tiny_config(data, *own, "train.max_minutes=0.05"), run_dir=run, progress=False, clock=clock)
+    spent = load_checkpoint(run / "checkpoints" / "last.pt")["scheduler"]["elapsed"] / 60
+    least = f"{math.ceil(spent * 100) / 100:g}"
+    with pytest.raises(UnetlabError) as refused:
+        fit(tiny_config(data, *own), run_dir=run, resume=True, progress=False, clock=clock)
+    assert str(refused.value).endswith(
+        f"resume it with train.max_minutes M (more than {least}, the minutes it has spent) to "
+        "give it more time"
+    )
+    assert main(["train", "--run-dir", str(run), "--resume", "--minutes", "0"]) == 2
+    assert f"--minutes M (more than {least}, the minutes it has spent)" in capsys.readouterr().err

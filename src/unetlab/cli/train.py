@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import sys
 from pathlib import Path
 
@@ -575,6 +576,7 @@ def _resumed(run_dir: Path, asked, explicit: set[str]):
     """The config a resumed run goes on with: the run's config.yaml, with the keys this
     command sets that may change on resume (unetlab.config.resumed_config)."""
     from unetlab.config import load_run_config, resumed_config
+    from unetlab.train.resume import minutes_spent
 
     if not (run_dir / "checkpoints" / "last.pt").is_file():
         raise UnetlabError(
@@ -590,7 +592,9 @@ def _resumed(run_dir: Path, asked, explicit: set[str]):
         )
     # a value this version refuses is replaced by the one the command sets (--set KEY=VALUE)
     recorded = load_run_config(own, asked, explicit)[0]
-    return resumed_config(recorded, _same_weights(recorded, asked), explicit, source=str(own))
+    spent = functools.partial(minutes_spent, run_dir)  # read for the refusal that names it
+    asked = _same_weights(recorded, asked)
+    return resumed_config(recorded, asked, explicit, source=str(own), spent=spent)
 
 
 def _same_weights(own, asked):

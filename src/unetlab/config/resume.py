@@ -7,7 +7,9 @@ of its values (:func:`load_run_config`). :mod:`unetlab.config` re-exports these 
 from __future__ import annotations
 
 import json
+import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from unetlab.config.files import read_config_file
@@ -55,12 +57,20 @@ def describe_changes(changes: dict) -> str:
     return ", ".join(f"{key} {old} -> {new}" for key, (old, new) in changes.items())
 
 
-def resumed_config(own: Config, asked: Config, explicit: set[str], *, source: str) -> Config:
+def resumed_config(
+    own: Config,
+    asked: Config,
+    explicit: set[str],
+    *,
+    source: str,
+    spent: Callable[[], float | None] | None = None,
+) -> Config:
     """The config a resumed run goes on with: ``own``, the run's resolved config (read from
     ``source``, its plan included), with the values that ``asked`` (the command's config file
     and flags) gives to its ``explicit`` keys where they may change on resume (``RESUMABLE``).
     An explicit key of another kind whose value differs from the run's is refused, naming it:
-    a resumed run must train what its first part trained."""
+    a resumed run must train what its first part trained. ``spent``: the minutes of its time
+    budget the run has spent (None: not known), read only for the refusal that names them."""
     changes = config_changes(own, asked, explicit)
     if refused := [key for key in changes if key not in RESUMABLE]:
         listed = ", ".join(f"{k} {changes[k][1]} (the run's: {changes[k][0]})" for k in refused)
@@ -69,7 +79,7 @@ def resumed_config(own: Config, asked: Config, explicit: set[str], *, source: st
             "drop them to resume, or start a new run with them (another --run-dir, or "
             "--overwrite)"
         )
-    _refuse_clock_switch(own, changes, source)
+    _refuse_clock_switch(own, changes, source, spent=spent)
     data = own.to_dict()
     for key, (_, value) in changes.items():
         section, name = key.split(".")
@@ -77,12 +87,14 @@ def resumed_config(own: Config, asked: Config, explicit: set[str], *, source: st
     return type(own).from_dict(data)
 
 
-def check_resumed(own: Config, asked: Config, *, source: str) -> None:
+def check_resumed(
+    own: Config, asked: Config, *, source: str, spent: Callable[[], float | None] | None = None
+) -> None:
     """What ``fit(..., resume=True)`` is given (``asked``) against the run's own config
     (``own``, read from ``source``): one line naming the keys where it differs and may not
     change on resume (``RESUMABLE``), in Python's terms; a switch between the clock and steps
     (:func:`_refuse_clock_switch`) too. :func:`resumed_config` is the command line's
-    (it takes the run's config with the keys the command sets)."""
+    (it takes the run's config with the keys the command sets); ``spent`` as there."""
     changes = config_changes(own, asked)
     if refused := [key for key in changes if key not in RESUMABLE]:
         listed = ", ".join(f"{k} {changes[k][1]} (the run's: {changes[k][0]})" for k in refused[:4])
@@ -93,13 +105,21 @@ def check_resumed(own: Config, asked: Config, *, source: str) -> None:
             f"changing only {', '.join(sorted(RESUMABLE))}; or start a new run with yours "
             "(another run_dir, or overwrite=True)"
         )
-    _refuse_clock_switch(own, changes, source, flags=False)
+    _refuse_clock_switch(own, changes, source, flags=False, spent=spent)
 
 
-def _refuse_clock_switch(own: Config, changes: dict, source: str, *, flags: bool = True) -> None:
+def _refuse_clock_switch(
+    own: Config,
+    changes: dict,
+    source: str,
+    *,
+    flags: bool = True,
+    spent: Callable[[], float | None] | None = None,
+) -> None:
     """A cosine or poly schedule runs on the clock under a time budget and on steps without
     one: a resume cannot switch between the two (it has the other one's state). ``flags``:
-    the fix in the command line's terms, else in the config's."""
+    the fix in the command line's terms, else in the config's; ``spent``: the minutes the
+    run has spent, the least budget that trains on (:func:`_more_than`)."""
     if "train.max_minutes" not in changes or own.train.schedule not in ("cosine", "poly"):
         return
     before, after = changes["train.max_minutes"]
@@ -107,13 +127,23 @@ def _refuse_clock_switch(own: Config, changes: dict, source: str, *, flags: bool
         return
     minutes, epochs = ("--minutes", "--epochs") if flags else ("train.max_minutes", "train.epochs")
     if before > 0:
-        fix = f"resume it with {minutes} M (more than 0) to give it more time"
+        fix = f"resume it with {minutes} M ({_more_than(spent)}) to give it more time"
         raise UnetlabError(f"this run trained on a {before:g}-minute time budget ({source}): {fix}")
     raise UnetlabError(
         f"this run trained without a time budget ({source}: its {own.train.schedule} schedule "
         f"counts steps), so a resume cannot give it {minutes}: give {epochs} N to train "
         f"longer, or start a new run with {minutes}"
     )
+
+
+def _more_than(spent: Callable[[], float | None] | None) -> str:
+    """``more than 0.07, the minutes it has spent``: a budget below them trains nothing (a
+    resume warns that training ends at once); rounded up to 0.01 min, so "more than" holds.
+    Where they are not known: ``more than the minutes it has spent``."""
+    minutes = spent() if spent is not None else None
+    if minutes is None:
+        return "more than the minutes it has spent"
+    return f"more than {math.ceil(minutes * 100) / 100:g}, the minutes it has spent"
 
 
 def load_run_config(

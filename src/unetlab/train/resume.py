@@ -292,6 +292,20 @@ def _warn_other_processes(saved: int | None, processes: int) -> None:
     )
 
 
+def minutes_spent(run_dir: str | os.PathLike) -> float | None:
+    """The minutes of its time budget that the run in ``run_dir`` had spent as its last.pt
+    was saved (the schedule's or the budget's state); None where it has no last.pt, none
+    that reads, or no time budget."""
+    try:
+        checkpoint = load_checkpoint(Path(run_dir) / "checkpoints" / "last.pt")
+    except (UnetlabError, OSError):
+        return None
+    for part in ("scheduler", "budget"):
+        if isinstance(state := checkpoint.get(part), dict) and "elapsed" in state:
+            return float(state["elapsed"]) / 60
+    return None
+
+
 def warn_budget_below_spent(before: float | None, timer) -> None:
     """One warning line where a resume gave a time budget (``timer``: its seconds and
     seconds spent) other than the run's (``before`` s; None: not recorded) and below the

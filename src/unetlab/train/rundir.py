@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import json
 import logging
 import os
@@ -29,6 +30,7 @@ from unetlab.outputs import (
 )
 from unetlab.run_records import HISTORY_FILE, SUMMARY_FILE
 from unetlab.train.loop import TrainingError
+from unetlab.train.resume import minutes_spent
 from unetlab.train.setup import Data
 
 OFFSET_FILE = "label_offset.json"  # train.label_offset: fit's measurement
@@ -286,7 +288,8 @@ def _check_resumed(run_dir: Path, cfg: Config) -> None:
             f"{own} is missing: the run's settings are unknown, so it cannot be resumed; "
             "start a new run (another --run-dir or run_dir, or --overwrite, overwrite=True)"
         )
-    check_resumed(load_run_config(own, cfg)[0], cfg, source=str(own))
+    spent = functools.partial(minutes_spent, run_dir)  # read for the refusal that names it
+    check_resumed(load_run_config(own, cfg)[0], cfg, source=str(own), spent=spent)
 
 
 @contextlib.contextmanager
