@@ -5,7 +5,7 @@
 For random-weight same-padding U-Nets (batch norm, base 4) on a 512 x 320 image, predicts in
 tiles with each blend and compares with one forward pass over the whole (mirrored) image:
 max and mean absolute difference of the probabilities, share of pixels whose class changes.
-Writes bench/results/seams.json.
+Writes bench/results/seams.json (``--out``: another file).
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ import numpy as np
 import torch
 
 from unetlab import bench
+from unetlab.cli.parser import Parser
 from unetlab.data.normalize import normalize
 from unetlab.inference.predict import predict_image
 from unetlab.inference.sizing import choose_tiling
-from unetlab.inference.tiling import Geometry, mirror_pad
+from unetlab.inference.tiling import Geometry
 from unetlab.models import UNet
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -31,13 +32,16 @@ def one_piece(model: UNet, image: np.ndarray) -> np.ndarray:
     x = np.moveaxis(normalize(image, model.normalization), 0, -1)
     h, w = image.shape[:2]
     ph, pw = g.round_up(h), g.round_up(w)
-    padded = mirror_pad(x, (0, ph - h), (0, pw - w))
+    padded = np.pad(x, ((0, ph - h), (0, pw - w), (0, 0)), mode="reflect")  # as tiles are read
     with torch.inference_mode():
         logits = model.eval()(torch.from_numpy(np.moveaxis(padded, -1, 0).copy())[None])
     return torch.softmax(logits, 1)[0, :, :h, :w].numpy()
 
 
 def main() -> None:
+    parser = Parser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=RESULTS / "seams.json", help="the JSON written")
+    args = parser.parse_args()
     image = np.random.default_rng(0).integers(0, 255, (512, 320), dtype=np.uint8)
     rows = []
     for depth in (3, 4):
@@ -60,7 +64,7 @@ def main() -> None:
                 }
                 rows.append(row)
                 print(json.dumps(row), flush=True)
-    bench.save_rows(RESULTS / "seams.json", rows)
+    bench.save_rows(args.out, rows)
 
 
 if __name__ == "__main__":

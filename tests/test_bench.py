@@ -455,6 +455,24 @@ def test_a_bench_script_that_reads_its_command_line_parses_it():
     assert unparsed == []
 
 
+def test_every_bench_script_has_a_parser_so_its_help_prints_help(tmp_path):
+    """bench_seams.py and lossy_masks.py read no command line: ``--help`` ran the benchmark
+    (lossy_masks.py at import, reading the data). Every script has a parser; theirs print
+    their help and exit 0 without running."""
+    import subprocess
+    import sys
+
+    scripts = sorted((Path(__file__).resolve().parents[1] / "bench").glob("*.py"))
+    assert [p.name for p in scripts if not _parser_calls(p)] == []
+    for script in (p for p in scripts if p.name in ("bench_seams.py", "lossy_masks.py")):
+        out = subprocess.run(
+            [sys.executable, str(script), "--help"], capture_output=True, text=True, cwd=tmp_path
+        )
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.startswith(f"usage: {script.name} [-h]"), out.stdout
+        assert not list(tmp_path.iterdir())  # nothing run, nothing written
+
+
 def test_a_bench_scripts_bad_flag_is_one_line(tmp_path):
     """A prefix of a flag is refused in one line (argparse printed its usage block)."""
     import subprocess
