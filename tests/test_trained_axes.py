@@ -214,3 +214,49 @@ def test_a_streamed_plane_carries_the_key_its_record_has(tmp_path):
     predict_folder(_net("ZYX"), tmp_path / "in", out, large_threshold=100)
     assert [r["model"].get("axes") for r in _records(out)] == [None]
     assert embedded_key(out / "p.tif") == recorded_keys(out, "predict")["p.tif"]
+
+
+def _probabilities(net, path, out) -> np.ndarray:
+    written = predict_file(net, path, out, save_probabilities=True)
+    return tifffile.imread([p for p in written if p.name.endswith("_prob.tif")][0])
+
+
+@pytest.mark.filterwarnings("ignore:<tifffile.TiffWriter.write> data with shape")
+@pytest.mark.parametrize("photometric", [None, "minisblack"])  # planar RGB, 3 grey pages
+def test_a_yxc_model_reads_a_bare_3_page_tiff_s_pages_as_its_channels(
+    tmp_path, caplog, photometric
+):
+    """A model trained with data.axes YXC given a (3, Y, X) array saved by tifffile without
+    axes: read with YXC it was 3 rows of 20 channels ('has 20 channels but the model
+    expects 3'); its 3 pages are the channels, as a CYX model reads them."""
+    image = np.random.default_rng(5).integers(0, 255, (3, H, W), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "m.tif", image, photometric=photometric)
+    with caplog.at_level(logging.WARNING):
+        read = _probabilities(_net("YXC", channels=3), tmp_path / "m.tif", tmp_path / "a")
+    assert "read as the 3 channels of one image" in caplog.text
+    assert read.shape[-2:] == (H, W)
+    as_cyx = _probabilities(_net("CYX", channels=3), tmp_path / "m.tif", tmp_path / "b")
+    np.testing.assert_array_equal(read, as_cyx)
+
+
+def test_a_yxc_model_still_reads_a_bare_y_x_c_array_as_trained(tmp_path):
+    """Its training's own files, (Y, X, 5) arrays saved without axes (Y pages of X x 5):
+    read with YXC, 5 channels."""
+    image = np.random.default_rng(6).integers(0, 255, (H, W, 5), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "m.tif", image)
+    read = _probabilities(_net("YXC", channels=5), tmp_path / "m.tif", tmp_path / "a")
+    assert read.shape[-2:] == (H, W)
+
+
+def test_evaluate_of_a_yxc_model_names_cyx_for_a_bare_3_page_image(tmp_path):
+    """Its one-mask pair: refused naming --axes CYX, as without the checkpoint (it was
+    refused for a mask '20x24' beside an image '24x3', as read with YXC)."""
+    from unetlab.errors import DatasetError
+
+    for sub in ("images", "masks"):
+        (tmp_path / sub).mkdir()
+    image = np.random.default_rng(7).integers(0, 255, (3, H, W), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "images" / "m.tif", image, photometric="minisblack")
+    tifffile.imwrite(tmp_path / "masks" / "m.tif", (image[0] > 128).astype(np.uint8))
+    with pytest.raises(DatasetError, match="3 pages but its mask m.tif has 1.*--axes CYX"):
+        evaluate_model(_net("YXC", channels=3), tmp_path, progress=False)

@@ -406,6 +406,12 @@ def check_axes(axes: str | None) -> None:
         raise UnetlabError(problem)
 
 
+#: pages this narrow (rows or columns) hold nothing a U-Net can segment: the (Y, X, C)
+#: array tifffile stores as Y pages of X x C pixels when given no axes, or a bare (3, Y, X)
+#: stack read with a checkpoint's YXC
+THIN = 4
+
+
 def file_axes(path: str | os.PathLike, axes: str | None) -> str | None:
     """``axes`` for ``path`` when it is a TIFF (``--axes`` names a TIFF's axes), else None:
     a PNG or JPEG among a set's TIFFs is read as it is (:func:`refuse_untiffed_axes`)."""
@@ -435,6 +441,8 @@ def trained_file_axes(
             guessed = not stated and guessed_by_tifffile(tif, found.axes)
     finally:
         close()
+    if not stated and _thin(axes, shape) and not _thin(found.axes, shape):
+        return None  # YXC of a bare (3, Y, X) stack: 3 rows; read as it is, its pages channels
     if len(found.axes) != len(axes):
         if guessed:
             refuse_guessed_channels(path, found.axes, axes, channels)
@@ -445,6 +453,13 @@ def trained_file_axes(
     if samples and axes.upper()[found.axes.index("S")] not in "CS":
         return None
     return stated_fit(path, found.axes, axes) if stated else axes
+
+
+def _thin(axes: str, shape: tuple[int, ...]) -> bool:
+    """Whether ``axes`` read a TIFF series of ``shape`` (one size an axis) as images of at
+    most :data:`THIN` rows or columns, which hold nothing a U-Net can segment."""
+    sizes = dict(zip(axes.upper(), shape)) if len(axes) == len(shape) else {}
+    return min(sizes.get("Y", THIN + 1), sizes.get("X", THIN + 1)) <= THIN
 
 
 def refuse_channelless(

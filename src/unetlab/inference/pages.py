@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.colour import colour_file
-from unetlab.data.io import bare_planes, read_stack, trained_file_axes
+from unetlab.data.io import THIN, bare_planes, read_stack, trained_file_axes
 from unetlab.data.positions import series_of
 from unetlab.data.read_notes import note_once
 from unetlab.data.tiff_files import open_tiff
@@ -21,10 +21,6 @@ from unetlab.data.tiffmeta import PageAxes, channel_names, read_page_axes, tiff_
 from unetlab.errors import UnetlabError
 
 log = logging.getLogger(__name__)
-
-#: pages this narrow (rows or columns) hold nothing a U-Net can segment: the (Y, X, C)
-#: array tifffile stores as Y pages of X x C pixels when given no axes
-THIN = 4
 
 
 def axes_fix(axes: str) -> str:
