@@ -137,6 +137,32 @@ def test_evaluate_says_pages_predict_reads_as_channels_are_scored_as_planes(tmp_
     assert [row["name"] for row in evaluate_model(net, tmp_path, axes="CYX").images] == ["c"]
 
 
+def test_evaluate_says_predict_s_line_of_pages_read_as_planes(tmp_path, caplog):
+    """A grey model scoring stacks that record no axes (QYX, QQYX) plane by plane said
+    nothing, where predict reading them as planes warns naming --axes: the same line, once a
+    file (review s45)."""
+    from unetlab.evaluate import evaluate_model
+
+    for sub in ("images", "masks"):
+        (tmp_path / sub).mkdir()
+    stacks = {"z": _planes(4), "q": _planes(6).reshape(2, 3, 24, 32)}
+    for name, stack in stacks.items():
+        tifffile.imwrite(tmp_path / "images" / f"{name}.tif", stack, photometric="minisblack")
+        masks = (stack > 2000).astype(np.uint8)
+        tifffile.imwrite(tmp_path / "masks" / f"{name}.tif", masks, photometric="minisblack")
+    net = UNet(1, 2, depth=2, base_channels=2).eval()
+    with caplog.at_level(logging.WARNING):
+        assert len(evaluate_model(net, tmp_path, progress=False).images) == 10
+    scored = [r.getMessage() for r in caplog.records if "no axis metadata" in r.getMessage()]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        for name in stacks:
+            predict_file(net, tmp_path / "images" / f"{name}.tif", tmp_path / "o")
+    predicted = [r.getMessage() for r in caplog.records if "no axis metadata" in r.getMessage()]
+    assert sorted(scored) == sorted(predicted) and len(scored) == 2
+    assert "--axes TZYX" in " ".join(scored)  # the 4-D one's, as predict names it
+
+
 def test_evaluate_says_a_grey_image_s_channel_repeated_once_not_once_a_page(tmp_path, caplog):
     """3 grey pages with no axes scored by a 3-channel model: "its channel is repeated" was
     said once a page (3 lines); once for the image."""

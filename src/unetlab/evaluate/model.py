@@ -90,7 +90,7 @@ from unetlab.evaluate.training import trained_images, training_ignore_value
 from unetlab.evaluate.volumes import CLASSES as VOXEL_CLASSES
 from unetlab.evaluate.volumes import accumulator as volume_accumulator
 from unetlab.evaluate.volumes import add_volume, say_flat_scored, truth_axes, volumes
-from unetlab.inference.pages import axes_fix, say_trained_axes, trained_axes
+from unetlab.inference.pages import axes_fix, say_bare_pages, say_trained_axes, trained_axes
 from unetlab.progress import progress_calls
 from unetlab.runtime import tuned_allocator
 
@@ -471,6 +471,7 @@ def _accumulated(
         if scoring.axes is None:  # given: the user says what the pages are (or the checkpoint)
             bare = [p for p in pairs if p.axes is None]
             say_pages_as_planes(bare, getattr(scoring.model, "in_channels", None))
+            say_planes(bare, getattr(scoring.model, "in_channels", None))
         return _accumulated_each(pairs, scoring, objects, done)
 
 
@@ -492,6 +493,16 @@ def say_pages_as_planes(pairs: Sequence[Pair], in_channels: int | None) -> None:
             *(bare[0].name, more, in_channels, in_channels, in_channels, in_channels),
             *(axes_fix("CYX"), axes_fix("ZYX")),
         )
+
+
+def say_planes(pairs: Sequence[Pair], in_channels: int | None) -> None:
+    """Predict's warning (:func:`~unetlab.inference.pages.say_bare_pages`) for each image
+    whose pages record no axes and are scored as planes, but as many as the model's channels
+    (:func:`say_pages_as_planes`); it scored them without a word."""
+    stacks = {p.image: p.pages for p in pairs if p.pages > 1 and p.pages != in_channels}
+    for image, pages in stacks.items():
+        if read_page_axes(image, pages, say=False).letters == "Q":
+            say_bare_pages(image, pages)
 
 
 def _accumulated_each(

@@ -189,6 +189,18 @@ def say_no_axes(name: str, pages: int, *, streamed: bool = False, rank: int = 3)
     )
 
 
+def say_bare_pages(path: Path, pages: int) -> None:
+    """The warning :func:`read_pages` says of a TIFF whose ``pages`` pages record no axes,
+    read as planes, for a caller that reads them so without it (evaluate, plane by plane):
+    :func:`say_colour_pages` for pages of colour pixels, else :func:`say_no_axes`."""
+    with open_tiff(path) as tif:
+        axes = series_of(tif).axes
+    if axes.endswith("S"):
+        say_colour_pages(path.name, pages, colour_times(path))
+    else:
+        say_no_axes(path.name, pages, rank=len(axes))
+
+
 def save_axes(axes: str) -> str:
     """How the lines say to save a file with its ``axes`` (a large one streamed, which
     ``--axes`` cannot give channels)."""
