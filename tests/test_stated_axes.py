@@ -320,7 +320,7 @@ def test_tifffile_s_4d_guess_for_a_plane_model_is_refused_naming_axes(tmp_path, 
     """A (T, Z, Y, X) array saved as x.ome.tif (or imagej=True) without axes reads ZCYX,
     tifffile's guess: a ZYX or TYX model took its C as 3 channels and refused them naming
     --channel, which keeps one plane of each 3; the same array saved plain (QQYX) is read
-    as its 6 planes. Refused naming --axes TZYX (given: read so) and ZCYX with --channel."""
+    as TZYX (tests/test_trained_axes.py). Refused naming --axes TZYX (given: read so) and ZCYX with --channel."""
     path = tmp_path / ("s.tif" if imagej else "s.ome.tif")
     tifffile.imwrite(path, _zeros((2, 3, H, W)), **({"imagej": True} if imagej else {}))
     assert _axes(path) == "ZCYX"

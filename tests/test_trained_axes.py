@@ -260,3 +260,38 @@ def test_evaluate_of_a_yxc_model_names_cyx_for_a_bare_3_page_image(tmp_path):
     tifffile.imwrite(tmp_path / "masks" / "m.tif", (image[0] > 128).astype(np.uint8))
     with pytest.raises(DatasetError, match="3 pages but its mask m.tif has 1.*--axes CYX"):
         evaluate_model(_net("YXC", channels=3), tmp_path, progress=False)
+
+
+@pytest.mark.parametrize("model", ["TYX", "ZYX"])
+def test_a_4d_bare_stack_keeps_its_4_axes_for_a_model_of_planes(tmp_path, caplog, model):
+    """A (T, Z, Y, X) array saved without axes (QQYX) given to a model trained on TYX (or
+    ZYX): read as one stack of 10 planes, 'a Z stack', written ZYX (10, Y, X); now TZYX,
+    its 4 axes kept, as --axes TZYX reads it, said once."""
+    stack = np.random.default_rng(8).integers(0, 255, (2, 5, H, W), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "q.tif", stack, photometric="minisblack")
+    assert _axes(tmp_path / "q.tif") == "QQYX"
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        written = predict_file(_net(model), tmp_path / "q.tif", tmp_path / "o")
+    with tifffile.TiffFile(written[-1]) as tif:
+        assert (tif.series[0].axes, tif.series[0].shape) == ("TZYX", (2, 5, H, W))
+    said = "reading TIFFs of 4 axes that record none as TZYX (time points of Z stacks), each "
+    assert said + f"plane as the model was trained on {model}" in caplog.text
+    assert "a Z stack" not in caplog.text
+    given = predict_file(_net(None), tmp_path / "q.tif", tmp_path / "g", axes="TZYX")
+    np.testing.assert_array_equal(tifffile.imread(written[-1]), tifffile.imread(given[-1]))
+
+
+def test_evaluate_scores_a_4d_bare_stack_as_tzyx_for_a_model_of_planes(tmp_path, caplog):
+    for sub in ("images", "masks"):
+        (tmp_path / sub).mkdir()
+    stack = np.random.default_rng(9).integers(0, 255, (2, 5, H, W), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "images" / "q.tif", stack, photometric="minisblack")
+    masks = (stack > 128).astype(np.uint8)
+    tifffile.imwrite(tmp_path / "masks" / "q.tif", masks, photometric="minisblack")
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        report = evaluate_model(_net("TYX"), tmp_path, progress=False)
+    assert len(report.images) == 10
+    assert "as TZYX (time points of Z stacks), each plane as the model was trained on TYX" in (
+        caplog.text
+    )
+    assert "no axis metadata" not in caplog.text

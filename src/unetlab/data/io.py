@@ -412,6 +412,12 @@ def check_axes(axes: str | None) -> None:
 THIN = 4
 
 
+#: the axes a TIFF of 4 that records none (QQYX: a (T, Z, Y, X) array napari or tifffile
+#: saves plain) is read with by a model trained on planes (ZYX, TYX): it was read as one
+#: stack of T x Z planes (written ZYX, flattened)
+STACKS_4D = "TZYX"
+
+
 def file_axes(path: str | os.PathLike, axes: str | None) -> str | None:
     """``axes`` for ``path`` when it is a TIFF (``--axes`` names a TIFF's axes), else None:
     a PNG or JPEG among a set's TIFFs is read as it is (:func:`refuse_untiffed_axes`)."""
@@ -427,7 +433,8 @@ def trained_file_axes(
     TIFF for a grey one, a PNG (they would be refused naming an --axes never given). A TIFF
     that states its own axes is read as they say, or refused where they cannot be these
     (:func:`stated_fit`). One of other axes and no channels for a model of ``channels`` > 1
-    whose axes have C is refused (:func:`refuse_channelless`)."""
+    whose axes have C is refused (:func:`refuse_channelless`). A 4-D TIFF that records no
+    axes (QQYX) for a model of planes (ZYX, TYX) is read as :data:`STACKS_4D`."""
     if file_axes(path, axes) is None:
         return None
     with _decoding(path):
@@ -443,6 +450,8 @@ def trained_file_axes(
         close()
     if not stated and _thin(axes, shape) and not _thin(found.axes, shape):
         return None  # YXC of a bare (3, Y, X) stack: 3 rows; read as it is, its pages channels
+    if not stated and found.axes == "QQYX" and _kinds_at(axes) == "PYX":
+        return STACKS_4D  # a bare (T, Z, Y, X) array: its planes kept apart, as --axes TZYX
     if len(found.axes) != len(axes):
         if guessed:
             refuse_guessed_channels(path, found.axes, axes, channels)

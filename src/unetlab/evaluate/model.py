@@ -167,8 +167,9 @@ def _pairs_read(model, data_dir, pairs: Iterable[Pair] | None, given: str | None
         else pairs
     )
     pairs = list(found)
-    if trained is not None and any(p.axes for p in pairs):
-        say_trained_axes(trained)
+    if trained is not None:  # each reading once: the checkpoint's, TZYX of 4-D bare stacks
+        for read in dict.fromkeys(p.axes for p in pairs if p.axes):
+            say_trained_axes(read, trained)
     return pairs, given
 
 

@@ -53,15 +53,25 @@ def file_read_axes(
     if axes is not None:
         return axes
     channels = getattr(model, "in_channels", 1)
-    if (found := trained_file_axes(path, trained_axes(model), channels=channels)) and say:
-        say_trained_axes(found)
+    trained = trained_axes(model)
+    if (found := trained_file_axes(path, trained, channels=channels)) and say:
+        say_trained_axes(found, trained)
     return found
 
 
-def say_trained_axes(axes: str) -> None:
-    """The line for TIFFs read with the axes the model trained with, none given: once."""
-    line = f"reading TIFFs with axes {axes}, as the model was trained (give --axes to change)"
-    note_once(line, key=f"trained axes {axes}", level=logging.INFO)
+def say_trained_axes(axes: str, trained: str | None = None) -> None:
+    """The line for TIFFs read with the axes the model trained with, none given: once; and
+    for 4-D ones that record none, read as TZYX by a model of ``trained`` planes (ZYX, TYX:
+    :data:`~unetlab.data.io.STACKS_4D`), once."""
+    if trained is None or axes == trained:
+        line = f"reading TIFFs with axes {axes}, as the model was trained (give --axes to change)"
+        return note_once(line, key=f"trained axes {axes}", level=logging.INFO)
+    line = (
+        f"reading TIFFs of 4 axes that record none as {axes} (time points of Z stacks), each "
+        f"plane as the model was trained on {trained}; if their first axis holds channels give "
+        f"{axes_fix('CZYX')}"
+    )
+    note_once(line, key=f"trained axes {axes} for {trained}", level=logging.WARNING)
 
 
 def read_pages(
