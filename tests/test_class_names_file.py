@@ -77,8 +77,36 @@ def test_a_value_beside_the_named_classes_is_said_with_its_files(tmp_path, caplo
     assert any(
         m.startswith("mask value 3 has no class name (the names cover 0-2)")
         and "held by 2 mask(s): 0.png, 1.png;" in m
+        and "class_names.txt (line i names value i)" in m  # a 4th line names it
         for m in said
     ), said
+
+
+def test_a_value_far_past_the_named_ones_is_told_to_be_named_by_value(tmp_path, caplog):
+    """Names of 0..2 and value 255 kept as a class by data.label_values: the note said to
+    name it in class_names.txt '(line i names value i)', 256 lines; it says VALUE NAME
+    lines, which name it, as the plan then says."""
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        mask = np.zeros((32, 32), np.uint8)
+        mask[4:14, 4:14], mask[18:28, 18:28] = 1, 2
+        mask[0:3, 0:3] = 255 if i < 2 else 0
+        write_png(tmp_path / "images" / f"{i}.png", rng.integers(0, 255, (32, 32), np.uint8))
+        write_png(tmp_path / "masks" / f"{i}.png", mask)
+    (tmp_path / "class_names.txt").write_text("road\ncar\npole\n")
+    settings = [f"data.root={tmp_path}", "data.label_values=[0, 1, 2, 255]"]
+    _, plan = plan_training(load_config(None, settings))
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        plan.log()
+    said = [r.getMessage() for r in caplog.records if "has no class name" in r.getMessage()]
+    assert len(said) == 1 and "line i names value i" not in said[0], said
+    assert "class_names.txt with each line as VALUE NAME ('0 road', ..., '255 NAME')" in said[0]
+    (tmp_path / "class_names.txt").write_text("0 road\n1 car\n2 pole\n255 sign\n")
+    caplog.clear()
+    _, plan = plan_training(load_config(None, settings))
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        plan.log()
+    assert "has no class name" not in caplog.text
 
 
 def test_a_value_the_names_call_void_is_refused_unless_ignored(tmp_path):

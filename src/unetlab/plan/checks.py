@@ -126,8 +126,23 @@ def unnamed_note(fp: Fingerprint, unnamed: list[int], names: dict[int, str]) -> 
     values = f"values {_listed(unnamed)} have" if len(unnamed) > 1 else f"value {unnamed[0]} has"
     return (
         f"mask {values} no class name (the names cover {covered}): training gives each a "
-        f"class of its own, named by its value; held by {len(files)} mask(s): {shown}; name them "
-        "in class_names.txt (line i names value i) or data.class_names, or fix those masks"
+        f"class of its own, named by its value; held by {len(files)} mask(s): {shown}; "
+        f"{naming_fix(names, unnamed)}, or fix those masks"
+    )
+
+
+def naming_fix(names: dict[int, str], unnamed: list[int]) -> str:
+    """How to name mask values ``unnamed`` beside ``names``: a line each in class_names.txt
+    where they follow its lines' values (line i names value i); else each of its lines as
+    VALUE NAME (255 beside names of 0-2, as data.label_values 0 1 2 255 has it, would take
+    lines 3-254 besides), or data.class_names."""
+    count = len(names)
+    if sorted(names) == list(range(count)) and unnamed == list(range(count, count + len(unnamed))):
+        return "name them in class_names.txt (line i names value i) or data.class_names"
+    first = min(names)
+    return (
+        f"name them in class_names.txt with each line as VALUE NAME ('{first} {names[first]}', "
+        f"..., '{unnamed[-1]} NAME') or in data.class_names"
     )
 
 
