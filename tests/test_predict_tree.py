@@ -404,3 +404,20 @@ def test_a_data_set_s_folder_predict_wrote_into_is_named_as_its_outputs(drop, ca
         "over: outputs unetlab wrote (.unetlab-outputs); notes/ passed over: not its images "
         "(give it as --input))"
     ) in caplog.text
+
+
+def test_a_folder_s_name_comes_before_its_files_lines(drop, caplog):
+    """Each folder's name line ('drop/carol:') came after its files' warnings (a stack that
+    records no axes), which then read as the previous folder's: it comes first."""
+    import tifffile
+
+    stack = np.random.default_rng(1).integers(0, 255, (4, 24, 28), dtype=np.uint8)
+    (drop / "drop" / "carol").mkdir()
+    tifffile.imwrite(drop / "drop" / "carol" / "s.tif", stack, photometric="minisblack")
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert _predict(drop, "--recursive") == 0
+    said = caplog.messages
+    warned = next(i for i, m in enumerate(said) if m.startswith("s.tif: 4 pages and no axis"))
+    names = [i for i, m in enumerate(said) if m.endswith(":") and m.startswith(str(drop))]
+    assert len(names) == 4  # alice, bob, bob/deep, carol
+    assert said[max(i for i in names if i < warned)] == f"{drop / 'drop' / 'carol'}:", said

@@ -380,9 +380,11 @@ def _run_tree(args, group, device) -> int:
         raise UnetlabError("--benchmark times one folder: drop --recursive, or drop --benchmark")
     out_dir, start, timed = _output_folder(args.output), time.perf_counter(), {}
 
-    def report(rel: Path, result) -> None:
+    def begin(rel: Path) -> None:  # the folder's name before its lines, warnings and all
         if group.is_main:
             log.info("%s:", Path(args.input[0]) / rel)
+
+    def report(rel: Path, result) -> None:
         _summary(args, result, out_dir / rel, {}, group)
 
     try:
@@ -393,6 +395,7 @@ def _run_tree(args, group, device) -> int:
                 out_dir,
                 output_options(args),
                 report=report,
+                begin=begin,
                 **_run_keywords(args, group, device),
             )
     except (KeyboardInterrupt, DiskFullError) as exc:

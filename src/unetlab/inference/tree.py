@@ -180,6 +180,7 @@ def predict_tree(
     outputs=None,
     *,
     report: Callable[[Path, FolderPrediction], None] | None = None,
+    begin: Callable[[Path], None] | None = None,
     **settings,
 ) -> dict[Path, FolderPrediction]:
     """Predict every folder of inputs under ``root`` (:func:`tree_folders`) into the same
@@ -188,7 +189,8 @@ def predict_tree(
     keywords; with objects, each folder gets its ``objects_summary.csv``, one of one image
     too: ``OutputOptions.summary``), and return each folder's :class:`FolderPrediction` by
     its path relative to ``root``; ``report``: called with that path and the result of each
-    folder. ``model``, or what a function gives, is loaded once. UnetlabError if the tree
+    folder; ``begin``: with that path before each folder (its lines after it). ``model``, or
+    what a function gives, is loaded once. UnetlabError if the tree
     holds no inputs, or none that is a TIFF where ``axes`` are given (a folder of none reads
     its own as they are: :func:`_as_is`); a folder whose output folder is refused
     (OutputError) is one failed line, and the other folders go on. A stop (KeyboardInterrupt:
@@ -210,6 +212,8 @@ def predict_tree(
         for at, (rel, files) in enumerate(folders):
             told = {} if report is None else {"report": lambda r, rel=rel: report(rel, r)}
             each = dict(root=root, **told, **_as_is(files, settings))
+            if begin is not None:
+                begin(rel)
             try:
                 results[rel] = predict_folder(model, files, Path(out_dir) / rel, outputs, **each)
             except (KeyboardInterrupt, DiskFullError) as exc:  # the tree's stop, not a folder's
