@@ -85,6 +85,17 @@ def test_missing_chunks_of_the_level_predicted_give_one_warning(tmp_path, caplog
     assert "unetlab predict --nodata 0 (Python: nodata=0)" in said[0]
 
 
+def test_a_level_given_by_its_path_is_named_with_its_store(tmp_path, caplog):
+    """``m.ome.zarr/0`` given: the line named '0: level 0 lacks ...', no store."""
+    path = tmp_path / "m.ome.zarr"
+    _write(path, "v2", _image())
+    _drop(path, 0, [(0, 2, 1)])
+    with caplog.at_level(logging.INFO):
+        predict_file(_model(), path / "0", tmp_path / "o", tile_size=32)
+    said = _said(caplog)
+    assert len(said) == 1 and said[0].startswith("m.ome.zarr/0: level 0 lacks 1 of 27 chunks")
+
+
 def test_a_nodata_of_the_fill_value_leaves_them_out_with_a_line_not_a_warning(tmp_path, caplog):
     path = tmp_path / "m.ome.zarr"
     _write(path, "v2", _image())
