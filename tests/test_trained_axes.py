@@ -295,3 +295,21 @@ def test_evaluate_scores_a_4d_bare_stack_as_tzyx_for_a_model_of_planes(tmp_path,
         caplog.text
     )
     assert "no axis metadata" not in caplog.text
+
+
+def test_a_4d_bare_stack_read_as_tzyx_is_recorded_so(tmp_path, checkpoint):
+    """Its record held the checkpoint's TYX: a rerun with --axes TZYX, the same reading, was
+    refused as 'other settings (axes TYX there, axes TZYX here)', and --axes TYX, which
+    does not fit it, skipped it."""
+    (tmp_path / "in").mkdir()
+    stack = np.random.default_rng(10).integers(0, 255, (2, 5, H, W), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "in" / "q.tif", stack, photometric="minisblack")
+    out = tmp_path / "o"
+    argv = ["predict", "--checkpoint", str(checkpoint), "--input", str(tmp_path / "in")]
+    argv += ["--output", str(out), "--no-progress"]
+    assert main(argv) == 0
+    assert [r["model"].get("axes") for r in _records(out)] == ["TZYX"]
+    made = (out / "q.tif").stat().st_mtime_ns
+    assert main([*argv, "--axes", "TZYX", "--skip-existing"]) == 0
+    assert (out / "q.tif").stat().st_mtime_ns == made  # skipped: the same reading
+    assert main([*argv, "--axes", "TYX", "--skip-existing"]) == 2  # another's

@@ -560,34 +560,37 @@ def input_record(record: Provenance, path: str | os.PathLike) -> Provenance:
     that its outputs keep their key whatever axes a run reads other inputs with: a PNG, a
     JPEG (the axes given or the checkpoint's being a TIFF's:
     :func:`~unetlab.data.io.file_axes`), and a TIFF the checkpoint's axes do not fit (a
-    plane for a ZYX model: :func:`~unetlab.data.io.trained_file_axes`); ``record`` itself
-    otherwise."""
+    plane for a ZYX model: :func:`~unetlab.data.io.trained_file_axes`); with those it is read
+    with where the checkpoint's read it with others (TZYX of a 4-D stack that records none,
+    for a TYX model: as --axes TZYX given); ``record`` itself otherwise."""
     axes = record.model.get("axes")
-    if axes is None or _read_with(path, axes, record.trained_axes):
+    if axes is None or (read := _read_as(path, axes, record.trained_axes)) == axes:
         return record
-    return replace(record, model={k: v for k, v in record.model.items() if k != "axes"})
+    model = {k: v for k, v in record.model.items() if k != "axes"}
+    return replace(record, model={**model, "axes": read} if read else model)
 
 
-def _read_with(path: str | os.PathLike, axes: str, trained: bool) -> bool:
-    """Whether the input ``path`` is read with ``axes``: a TIFF, and where they are the
-    checkpoint's (``trained``) one they fit; one that cannot be read (gone, broken) is taken
-    to be (its reading fails it)."""
+def _read_as(path: str | os.PathLike, axes: str, trained: bool) -> str | None:
+    """The axes the input ``path`` is read with: ``axes`` for a TIFF, and where they are the
+    checkpoint's (``trained``) those it takes of them (None: read as it is); one that cannot
+    be read (gone, broken) is taken to be read with them (its reading fails it)."""
     if file_axes(path, axes) is None:
-        return False
+        return None
     if not trained:
-        return True
+        return axes
     try:
         stat = os.stat(path)
-        return _fits(str(Path(path).resolve()), axes, stat.st_mtime_ns, stat.st_size)
+        return _fitted(str(Path(path).resolve()), axes, stat.st_mtime_ns, stat.st_size)
     except (OSError, UnetlabError):
-        return True
+        return axes
 
 
 @functools.lru_cache(maxsize=4096)
-def _fits(path: str, axes: str, mtime_ns: int, size: int) -> bool:
-    """Whether the checkpoint's ``axes`` fit the TIFF ``path`` as it is now (its ``mtime_ns``
-    and ``size``): opened once however often a run asks for its record."""
-    return trained_file_axes(path, axes) is not None
+def _fitted(path: str, axes: str, mtime_ns: int, size: int) -> str | None:
+    """The axes the checkpoint's ``axes`` read the TIFF ``path`` with as it is now (its
+    ``mtime_ns`` and ``size``; None: as it is): opened once however often a run asks for its
+    record."""
+    return trained_file_axes(path, axes)
 
 
 #: the model settings that say how the same model was run, not what the model is -> what
