@@ -113,6 +113,10 @@ def test_a_class_in_one_file_only_is_named():
     pairs = [facts("a", [0, 255]), facts("b", [0, 255]), facts("c", [0, 7, 255])]
     (problem,) = lonely_classes(pairs)
     assert "mask value 7 is found in one file only (c)" in problem
+    assert "class_names.txt (line i names value i)" in problem
+    far = [facts("a", [0, 1]), facts("b", [0, 1]), facts("c", [0, 1, 200])]
+    (problem,) = lonely_classes(far)  # not 201 lines: VALUE NAME ones
+    assert "class_names.txt with each line as VALUE NAME (e.g. '200 NAME')" in problem
     assert lonely_classes(pairs, ignore_value=7) == []
     assert lonely_classes(pairs[:2] + [facts("c", [0, 7], instances=True)]) == []
 

@@ -946,13 +946,22 @@ def lonely_classes(
     if any(p.instances for p in pairs):
         return problems
     problems += [
-        f"{value_name(v, name)} is found in one file only ({name}): fix that mask, name the "
-        "classes in class_names.txt (line i names value i) or set data.label_values to keep "
-        "it as a class, or data.target=instances if each value is one object"
+        f"{value_name(v, name)} is found in one file only ({name}): fix that mask, "
+        f"{names_fix(v)} or set data.label_values to keep it as a class, or "
+        "data.target=instances if each value is one object"
         for v, name in one_file_values((p.name, p.values) for p in pairs).items()
         if v != ignore_value and v not in declared
     ]
     return problems + stray_values(pairs, skip={ignore_value, *declared}, value_name=value_name)
+
+
+def names_fix(value: int) -> str:
+    """How the lines say to name mask ``value`` as a class: by line number where it is one
+    of a few lines' (class_names.txt's line i names value i), else by VALUE NAME lines
+    (255 would take 256 lines)."""
+    if value < 16:
+        return "name the classes in class_names.txt (line i names value i)"
+    return f"name the classes in class_names.txt with each line as VALUE NAME (e.g. '{value} NAME')"
 
 
 def _plain_value(value: int, _file: str) -> str:
@@ -1013,8 +1022,7 @@ def stray_values(
             f"({_names([f'{n}: {c} px' for n, c in held])}; {totals[v]} px in all, against "
             f"{totals[least]} px of the rarest other value, {least}): a stray value would "
             f"train as a class: fix those masks, or set data.ignore_value={v} to leave its "
-            "pixels out; to keep it as a class, name the classes in class_names.txt (line i "
-            "names value i) or set data.label_values"
+            f"pixels out; to keep it as a class, {names_fix(v)} or set data.label_values"
         )
     return problems
 
