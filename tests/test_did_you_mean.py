@@ -34,6 +34,8 @@ def test_an_options_field_one_letter_off_names_that_field():
         ("train.loss=dcie", "dice"),
         ("model.encoder=resnet5", "resnet50"),
         ("data.normalization.mode=percentil", "percentile"),
+        ("data.grey_masks=colors", "colours"),
+        ("data.target=instance", "instances"),
     ],
 )
 def test_a_config_choice_one_letter_off_names_it(override, meant):
@@ -44,3 +46,24 @@ def test_a_config_choice_one_letter_off_names_it(override, meant):
 def test_a_preset_one_letter_off_names_it():
     with pytest.raises(ValueError, match="unknown preset 'papr': did you mean paper\\? choose"):
         UNet.from_preset("papr")
+
+
+@pytest.mark.parametrize(
+    "command, meant",
+    [
+        (["evaluate", "--grey-masks", "colors"], "colours"),
+        (["predict", "--blend", "gausian"], "gaussian"),
+        (["train", "--preset", "smal"], "small"),
+    ],
+)
+def test_a_flag_s_choice_one_letter_off_names_it(command, meant, capsys):
+    """argparse's choices (--grey-masks, --blend, --preset) named no close one, where the
+    same value in the config did ('data.grey_masks=colors': did you mean colours?)."""
+    from unetlab.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(command)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert f"invalid choice: '{command[2]}': did you mean {meant}? choose from" in err
+    assert len(err.strip().splitlines()) == 1

@@ -72,7 +72,9 @@ def test_indices_read_grey_masks_as_their_values_and_colour_masks_through_the_ta
     with caplog.at_level(logging.WARNING, logger="unetlab"):
         np.testing.assert_array_equal(read_mask(tmp_path / "grey.png"), [[VOID, 1], [0, VOID]])
     assert "if its greys are class indices, set data.grey_masks: indices" in caplog.text
-    with pytest.raises(UnetlabError, match="data.grey_masks is one of colours, indices"):
+    with pytest.raises(
+        UnetlabError, match="data.grey_masks 'greys' is unknown: choose one of colours, indices"
+    ):
         grey_masks_read_as("greys").__enter__()
 
 
@@ -81,7 +83,9 @@ def test_grey_masks_is_a_config_key(tmp_path):
     assert cfg.data.grey_masks == "indices" and load_config(None).data.grey_masks == "colours"
     save_config(cfg, tmp_path / "c.yaml")
     assert load_config(tmp_path / "c.yaml").data.grey_masks == "indices"
-    with pytest.raises(UnetlabError, match="data.grey_masks is one of colours, indices, not"):
+    with pytest.raises(
+        UnetlabError, match="data.grey_masks 'grey' is unknown: choose one of colours, indices"
+    ):
         load_config(None, ["data.grey_masks=grey"])
 
 

@@ -129,7 +129,7 @@ def test_fingerprint_follows_an_explicit_target(tmp_path):
     assert fingerprint(ids8, target="instances").instances
     folder = split_pairs(write_ids(tmp_path / "f", folder="instances"), val_fraction=0.0)[0]
     assert not fingerprint(folder, target="semantic").instances
-    with pytest.raises(UnetlabError, match="data.target must be one of"):
+    with pytest.raises(UnetlabError, match="data.target 'ids' is unknown: choose one of auto"):
         fingerprint(folder, target="ids")
 
 

@@ -84,14 +84,23 @@ def _argument(parser: argparse.ArgumentParser, name: str, what: str, see: str) -
     if choice and name == "COMMAND":
         return _not_a_command(parser, choice["value"], see)
     if choice:
+        like = _like_choice(parser, name, choice["value"])
         choices = f"choose from {choice['choices']}"
-        return f"argument {name}: invalid choice: {choice['value']}: {choices} ({see})"
+        return f"argument {name}: invalid choice: {choice['value']}: {like}{choices} ({see})"
     if what.startswith("expected "):
         return f"argument {name}: {what}: give {_spelling(parser, name)} ({see})"
     kind = _TYPE.match(what)
     key = kind["type"] if kind else next((k for k in _FIX if what.startswith(k)), None)
     fix = f": {_FIX[key]}" if key in _FIX else ""
     return f"argument {name}: {what}{fix} ({see})"
+
+
+def _like_choice(parser: argparse.ArgumentParser, name: str, value: str) -> str:
+    """``did you mean colours? `` of a flag's choice spelt like ``value`` (``--grey-masks
+    colors``, ``--blend gausian``), as config choices say it; "" where none is close."""
+    action = parser._option_string_actions.get(name.split("/")[-1])  # argparse's own table
+    choices = [str(c) for c in getattr(action, "choices", None) or ()]
+    return did_you_mean(value.strip("'\""), choices)
 
 
 def _not_a_command(parser: argparse.ArgumentParser, value: str, see: str) -> str:

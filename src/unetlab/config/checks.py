@@ -114,7 +114,7 @@ def check_data(data: DataSection) -> None:
     from unetlab.data.normalize import check_keys
 
     if data.target not in TARGETS:
-        raise UnetlabError(f"data.target must be one of {', '.join(TARGETS)}, not {data.target!r}")
+        raise UnetlabError(unknown_choice("data.target", data.target, TARGETS))
     if data.boundary_width < 0:
         raise UnetlabError(f"data.boundary_width must be >= 0, not {data.boundary_width}")
     if not 0.0 <= data.val_fraction < 1.0:

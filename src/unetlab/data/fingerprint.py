@@ -50,7 +50,7 @@ from unetlab.data.softedges import ramp_pixels
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import tiff_pixel_size
 from unetlab.data.weightmap import BACKGROUND_NAMES, background_class
-from unetlab.errors import DatasetError, UnetlabError
+from unetlab.errors import DatasetError, UnetlabError, unknown_choice
 
 INSTANCE_VALUES = 32  # a mask with more distinct values than this holds object ids
 TOUCH_GAP = 2  # objects at most this many px apart touch
@@ -636,7 +636,7 @@ def fingerprint(
     its problem is added there instead and the pair left out, so that every file's problem
     is found."""
     if target not in TARGETS:
-        raise UnetlabError(f"data.target must be one of {', '.join(TARGETS)}, not {target!r}")
+        raise UnetlabError(unknown_choice("data.target", target, TARGETS))
     reader = _KeptRows(channel, exclude_rows)  # data.channel: that channel alone is measured
     invalid_of = InvalidPages(reader, nodata)
     ids = {"auto": None, "semantic": False, "instances": True}[target]

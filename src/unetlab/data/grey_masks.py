@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from unetlab.data.colour_table import VOID, ColourTable
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, unknown_choice
 
 COLOURS, INDICES = "colours", "indices"
 GREY_MASKS = (COLOURS, INDICES)
@@ -34,7 +34,7 @@ _given = False  # a command's own word (evaluate --grey-masks): a checkpoint's d
 def check_grey_masks(value, key: str = "data.grey_masks") -> str:
     """``value`` when it is one of :data:`GREY_MASKS`, else UnetlabError naming them."""
     if value not in GREY_MASKS:
-        raise UnetlabError(f"{key} is one of {', '.join(GREY_MASKS)}, not {value!r}")
+        raise UnetlabError(unknown_choice(key, value, GREY_MASKS))
     return value
 
 
