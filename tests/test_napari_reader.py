@@ -141,6 +141,19 @@ def test_png_outputs_and_overlays_read_as_images_they_are(tmp_path):
         read_output(tmp_path / "bad.png")
 
 
+def test_a_file_that_is_no_image_output_is_one_line(tmp_path):
+    """read_output of predict.json, a text file or a missing TIFF: an ImageReadError naming
+    the file (tifffile's TiffFileError and a FileNotFoundError before; a PNG's was fixed
+    in s45 round 1)."""
+    from unetlab.errors import ImageReadError
+
+    (tmp_path / "predict.json").write_text('{"files": []}')
+    with pytest.raises(ImageReadError, match=r"predict.json: not an image output of unetlab"):
+        read_output(tmp_path / "predict.json")
+    with pytest.raises(ImageReadError, match=r"gone.tif: no such file$"):
+        read_output(tmp_path / "gone.tif")
+
+
 def test_scale_and_names_without_what_they_come_from():
     assert axis_scale("TZCYX", None) == [1.0] * 5
     record = {"class_names": ["background", "boundary", "nucleus"]}

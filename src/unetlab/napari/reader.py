@@ -90,7 +90,15 @@ def pixels(path: Path) -> np.ndarray | list:
     import tifffile
     import zarr
 
-    tif = tifffile.TiffFile(path)
+    try:
+        tif = tifffile.TiffFile(path)
+    except FileNotFoundError:
+        raise ImageReadError(f"{path}: no such file") from None
+    except (tifffile.TiffFileError, OSError) as exc:  # predict.json, a .txt: one line
+        raise ImageReadError(
+            f"{path}: not an image output of unetlab predict (a TIFF, a PNG or an OME-Zarr "
+            f"folder), which read_output reads ({exc})"
+        ) from exc
     try:
         series = tif.series[0]
         if len(series.levels) == 1:
