@@ -633,3 +633,33 @@ def test_a_large_2d_image_among_the_stacks_is_streamed_with_its_2d_objects(tmp_p
     predict_folder(local_net(), [tmp_path / "in" / "big.tif"], tmp_path / "2d", **each)
     rows, flat = (_rows(tmp_path / d / "big_objects.csv") for d in ("o", "2d"))
     assert len(rows) > 4 and [r["area"] for r in rows] == [r["area"] for r in flat]
+
+
+@pytest.mark.parametrize(
+    "ids, said",
+    [
+        (np.array([[[0, -1], [1, 1]]] * 2, np.int32), "hold -1: object ids are 0 \\(none\\)"),
+        (np.full((2, 2, 2), 1.5), "must be a \\(Z, Y, X\\) stack of integer object ids"),
+        (np.ones((4, 4), np.int32), "must be a \\(Z, Y, X\\) stack of integer object ids"),
+    ],
+    ids=["negative", "float", "2-D"],
+)
+def test_ids_that_are_no_stack_of_object_ids_are_one_line(ids, said):
+    """table_3d and objects_3d (README: 'joins any stack of per-plane ids', 'measures them'):
+    a negative id was numpy's "'list' argument must have no negative elements" in table_3d
+    and left out unsaid by objects_3d; floats and a 2-D array an IndexError or AxisError."""
+
+    with pytest.raises(UnetlabError, match=said):
+        table_3d(ids, np.ones(ids.shape, np.uint8), None)
+    with pytest.raises(UnetlabError, match=said):
+        objects_3d(ids)
+
+
+def test_a_stack_of_bool_masks_is_one_object_a_plane():
+    """objects_3d of bool planes raised an IndexError; table_3d measured them as id 1."""
+
+    planes = np.zeros((2, 8, 8), bool)
+    planes[:, 2:6, 2:6] = True
+    joined = objects_3d(planes)
+    assert np.unique(joined).tolist() == [0, 1] and (joined > 0).sum() == 32
+    assert table_3d(planes, np.ones(planes.shape, np.uint8), None)["volume"].tolist() == [32]

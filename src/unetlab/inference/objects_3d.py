@@ -232,7 +232,7 @@ def objects_3d(
     neighbours' moves the 3-D distance far less (the planes above and below bound it), while
     2 µm planes hid the neck of balls stacked 9 µm apart (5 µm radius, 1 µm overlap) and
     the valley of side-by-side ones. Every pixel of an object stays in one."""
-    planes = np.asarray(planes)
+    planes = stack_ids(planes, "planes")
     mask = planes > 0
     inner = mask & ~(lasting(seams(planes)) | parted(planes))
     least = SPLIT_MIN_DEPTH * min(voxel[1:])  # a pixel, as in 2-D
@@ -295,6 +295,24 @@ def _markers(smooth: np.ndarray, inner: np.ndarray, depth: float, least: float) 
     return markers
 
 
+def stack_ids(ids, name: str) -> np.ndarray:
+    """``ids`` as an array; UnetlabError in one line where they are no (Z, Y, X) stack of
+    object ids, 0 or positive integers (a negative id: numpy's 'list' argument must have no
+    negative elements in table_3d, left out unsaid by objects_3d; floats an IndexError)."""
+    ids = np.asarray(ids)
+    if ids.ndim != 3 or ids.dtype.kind not in "biu":
+        raise UnetlabError(
+            f"{name} must be a (Z, Y, X) stack of integer object ids (0: none), not "
+            f"{ids.dtype} {ids.shape}: e.g. np.stack(planes).astype(np.int32) of whole numbers"
+        )
+    if ids.dtype.kind == "i" and ids.size and ids.min() < 0:
+        raise UnetlabError(
+            f"{name} hold {ids.min()}: object ids are 0 (none) or positive; set the "
+            f"unlabelled voxels to 0 ({name}[{name} < 0] = 0)"
+        )
+    return ids.view(np.uint8) if ids.dtype == bool else ids  # a plane's mask: one object
+
+
 def table_3d(ids: np.ndarray, image: np.ndarray, voxel: tuple[float, float, float] | None) -> dict:
     """One row per 3-D object of ``ids`` ((Z, Y, X) ids, 0 none), in increasing order of
     id, over ``image`` ((Z, Y, X) or (Z, Y, X, C), raw values): ``id``, ``volume``
@@ -305,6 +323,7 @@ def table_3d(ids: np.ndarray, image: np.ndarray, voxel: tuple[float, float, floa
     stack's sides, or its first or last plane, cut it). Any ids: no row for an id absent,
     and ids far above the voxel count measured by their ranks
     (:func:`~unetlab.data.large_ids.compact_large_ids`)."""
+    ids = stack_ids(ids, "ids")
     top = int(ids.max(initial=0))
     ranks, original = compact_large_ids(ids, top)
     n = top if original is None else len(original) - 1
