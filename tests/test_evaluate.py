@@ -555,6 +555,29 @@ def test_cli_says_when_its_json_replaces_a_report_of_other_predictions(tmp_path,
     assert json.loads((tmp_path / "r.json").read_text())["predictions"] == str(other)
 
 
+def test_a_report_without_objects_removes_the_earlier_reports_matching_csv(tmp_path, capsys):
+    """evaluate --json r.json --object-scores, then --json r.json without: the line says the
+    report was replaced with its CSVs, but r_matching.csv (the earlier report's objects)
+    stayed beside the new JSON; now removed, said, and its manifest line dropped. A file of
+    that name evaluate did not write is kept."""
+    from unetlab.manifest import writers_of
+
+    three = np.array([[0, 1, 2, 2], [0, 1, 1, 2]], np.uint8)  # 3 classes: no objects scored
+    for folder in ("p3", "g3"):
+        write_png(tmp_path / folder / "a.png", three)
+    argv = ["evaluate", "--pred", str(tmp_path / "p3"), "--gt", str(tmp_path / "g3")]
+    matching = tmp_path / "r_matching.csv"
+    assert main([*argv, "--object-scores", "--json", str(tmp_path / "r.json")]) == 0
+    assert matching.is_file()
+    capsys.readouterr()
+    assert main([*argv, "--json", str(tmp_path / "r.json")]) == 0
+    assert f"matching table CSV: removed {matching}" in capsys.readouterr().out
+    assert not matching.exists() and "r_matching.csv" not in writers_of(tmp_path)
+    matching.write_text("mine\n")  # a user's own file of that name: kept
+    assert main([*argv, "--json", str(tmp_path / "r.json"), "--overwrite"]) == 0
+    assert matching.read_text() == "mine\n"
+
+
 def test_cli_keeps_its_reports_out_of_the_rest_of_the_data_set(tmp_path, capsys):
     """Audit s37 paths E: --gt data/val/masks --json data/train/masks/e.json wrote
     e_confusion.png (and e.json and its CSVs) among the training masks, --gt data/masks

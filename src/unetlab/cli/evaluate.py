@@ -602,11 +602,26 @@ def _evaluate(args):
         print(f"per-image CSV: {report.write_csv(_image_csv(path))}")
         if report.pair_ious:
             print(f"matching table CSV: {report.write_matching_csv(_matching_csv(path))}")
+        else:
+            _drop_stale_matching(_matching_csv(path))
         if confusion is None:
             confusion = path.with_name(f"{path.stem}_confusion.png")
     if confusion:
         print(f"confusion matrix: {report.plot_confusion(Path(confusion))}")
     return report
+
+
+def _drop_stale_matching(path: Path) -> None:
+    """Remove evaluate's own ``_matching.csv`` of an earlier report beside ``--json`` where
+    this report matches no objects: it stayed beside the new JSON and per-image CSV, which
+    the line said replaced the earlier report 'with its CSVs' (another file there is kept)."""
+    from unetlab.manifest import forget, writers_of
+
+    if not path.is_file() or "evaluate" not in writers_of(path.parent).get(path.name, ()):
+        return
+    path.unlink()
+    forget(path.parent, [path.name], "evaluate")
+    print(f"matching table CSV: removed {path}, an earlier report's (this one matches no objects)")
 
 
 def replaced_report(path: Path, new: dict) -> str:
