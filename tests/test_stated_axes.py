@@ -384,3 +384,19 @@ def test_the_refusal_of_a_bare_stack_names_axes_that_can_be_given(tmp_path, shap
     assert named == list(fixes) and not [a for a in named if axes_problem(a)]
     for i, given in enumerate(named):  # each fix reads it
         assert predict_file(_net(axes, 3), tmp_path / "b.tif", tmp_path / f"g{i}", axes=given)
+
+
+def test_a_6d_bare_stack_names_only_axes_that_can_be_given(tmp_path):
+    """A 6-D stack saved without axes (QQQQYX) whose 4th axis holds 3 for a 3-channel model:
+    the refusal was an IndexError (the ordinals stopped at 'third'); and its planes named
+    TZQQYX, which --axes refuses (Q twice), are not offered to repeat its grey."""
+    from unetlab.data.io import axes_problem
+
+    tifffile.imwrite(tmp_path / "b.tif", _zeros((2, 2, 2, 3, H, W)), photometric="minisblack")
+    with pytest.raises(ImageReadError) as caught:
+        predict_file(_net("CYX", 3), tmp_path / "b.tif", tmp_path / "o")
+    line = str(caught.value)
+    assert "give --axes TZQCYX if its 4th axis holds them, or convert it to 3 channels" in line
+    named = re.findall(r"--axes (\w+)", line)
+    assert named == ["TZQCYX"] and axes_problem("TZQCYX") is None
+    assert predict_file(_net("CYX", 3), tmp_path / "b.tif", tmp_path / "g", axes="TZQCYX")

@@ -486,9 +486,11 @@ def refuse_channelless(
     sizes = shape if len(shape) == len(found) else (channels,) * len(found)
     at = next((i for i, a in enumerate(found) if a not in "YX" and sizes[i] == channels), None)
     if at is not None:
-        which = f"{('first', 'second', 'third')[at]} axis" if found[at] == "Q" else found[at]
-        fixes += [f"--axes {named[:at]}C{named[at + 1 :]} if its {which} holds them"]
-    fixes += [f"--axes {named} to repeat its grey into each"] if channels == 3 else []
+        nth = ("first", "second", "third")[at] if at < 3 else f"{at + 1}th"  # QQQQYX: 4th
+        which = f"{nth} axis" if found[at] == "Q" else found[at]
+        fixes += [(f"{named[:at]}C{named[at + 1 :]}", f"if its {which} holds them")]
+    fixes += [(named, "to repeat its grey into each")] if channels == 3 else []
+    fixes = [f"--axes {a} {why}" for a, why in fixes if axes_problem(a) is None]  # Q once
     given = f"give {' or '.join(fixes)}, or " if fixes else ""
     raise ImageReadError(
         f"{path}: the file's axes are {found}, no channels; the model was trained on {axes}, "
