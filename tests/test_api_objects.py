@@ -41,7 +41,9 @@ def test_predict_objects_takes_a_pixel_size_and_names_its_settings():
     assert "area_um2" in table and np.allclose(table["area_um2"], table["area"] * 0.25)
     _, plain = predict_objects(_model(), image, min_area=1)
     assert "area_um2" not in plain
-    with pytest.raises(UnetlabError, match="unknown prediction setting tile_sise: did you mean"):
+    with pytest.raises(
+        UnetlabError, match="predict_objects has no keyword tile_sise: did you mean tile_size"
+    ):
         predict_objects(_model(), image, tile_sise=32)
 
 

@@ -67,3 +67,23 @@ def test_a_flag_s_choice_one_letter_off_names_it(command, meant, capsys):
     err = capsys.readouterr().err
     assert f"invalid choice: '{command[2]}': did you mean {meant}? choose from" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_slip_of_an_api_function_s_own_keyword_names_it(tmp_path):
+    """predict_objects(min_aera=) and evaluate_model(ignore_valu=) go on to the prediction
+    settings, whose line named those alone: 'unknown prediction setting min_aera: the
+    settings are tile_size, ...', as if min_area were not taken; now its own keywords too."""
+    import numpy as np
+
+    from unetlab import evaluate_model, predict_objects
+    from unetlab.errors import UnetlabError
+
+    net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    image = np.zeros((16, 16), np.uint8)
+    for kw, meant in (("min_aera", "min_area"), ("objects_3D", "objects_3d")):
+        with pytest.raises(UnetlabError, match=f"predict_objects has no keyword {kw}: did you "):
+            predict_objects(net, image, **{kw: 3})
+        with pytest.raises(UnetlabError, match=f"did you mean {meant}\\? its keywords are"):
+            predict_objects(net, image, **{kw: 3})
+    with pytest.raises(UnetlabError, match="no keyword ignore_valu: did you mean ignore_value"):
+        evaluate_model(net, tmp_path, ignore_valu=255)

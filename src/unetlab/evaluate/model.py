@@ -189,7 +189,7 @@ def _checked_arguments(
     from unetlab.inference.objects import refuse_object_fields
 
     check_evaluation(thresholds=thresholds, **check)
-    refuse_object_fields(settings, "evaluate_model")
+    refuse_object_fields(settings, "evaluate_model", evaluate_model)
     auto = _auto_scale(options, settings)
     plane = {k: v for k, v in sizes.items() if not (auto and k == "pixel_size")}
     in_3d = _checked_3d(objects_3d, plane, thresholds)

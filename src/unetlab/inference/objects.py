@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import numbers
@@ -40,10 +41,15 @@ from unetlab.data.labels import grow_seeds, instances, seeded_cells
 from unetlab.data.large_ids import by_id, compact_large_ids, largest_compact
 from unetlab.data.regions import value_ids
 from unetlab.data.weightmap import background_class
-from unetlab.errors import KnownFields, UnetlabError
+from unetlab.errors import KnownFields, UnetlabError, did_you_mean
 from unetlab.inference.measure import class_votes, majority_class, measure_objects
 from unetlab.inference.necks import split_necks
-from unetlab.inference.predict import labels_from_probabilities, predict_image, unknown_setting
+from unetlab.inference.predict import (
+    PredictOptions,
+    labels_from_probabilities,
+    predict_image,
+    unknown_setting,
+)
 
 log = logging.getLogger(__name__)
 
@@ -1530,10 +1536,13 @@ def _in_3d(objects_3d, z_spacing) -> bool:
     return bool(objects_3d)
 
 
-def refuse_object_fields(settings: Mapping, function: str) -> None:
+def refuse_object_fields(settings: Mapping, function: str, own=None, passed=()) -> None:
     """One line (UnetlabError) for :class:`ObjectOptions` fields among the keyword
     ``settings`` of ``function`` (``predict_objects``, ``evaluate_model``), which take them in
-    ``object_options=``: ``min_peak=0.5`` was 'unknown prediction setting min_peak'."""
+    ``object_options=``: ``min_peak=0.5`` was 'unknown prediction setting min_peak'; and,
+    given the function ``own`` (its keywords), for a keyword that is neither one of them nor
+    a prediction setting (nor one of ``passed`` on), the closest of both named
+    (``ignore_valu=``: 'unknown prediction setting', naming the settings alone)."""
     stray = sorted(set(settings) & set(USER_FIELDS))
     if stray:
         raise UnetlabError(
@@ -1541,13 +1550,27 @@ def refuse_object_fields(settings: Mapping, function: str) -> None:
             "object_options=dataclasses.replace(ObjectOptions.for_model(model), "
             f"{stray[0]}=...)"
         )
+    fields = list(PredictOptions.__dataclass_fields__)
+    unknown = [k for k in settings if k not in fields and k not in passed]
+    if own is None or not unknown:
+        return
+    keywords = [n for n, p in inspect.signature(own).parameters.items() if p.default is not p.empty]
+    hint = did_you_mean(unknown[0], [*keywords, *fields])
+    raise UnetlabError(
+        f"{function} has no keyword {unknown[0]}: {hint}its keywords are {', '.join(keywords)}, "
+        f"and the prediction settings {', '.join(fields)}"
+    )
+
+
+#: predict_image's keywords beside the prediction settings, which predict_objects passes on
+_IMAGE_KEYWORDS = ("options", "progress", "name", "invalid")
 
 
 def _chosen_options(model, given: ObjectOptions | None, others: Mapping, fields) -> ObjectOptions:
     """``predict_objects``' options: ``given`` (default the model's) with the ``fields``
     that are not None; an :class:`ObjectOptions` field among the ``others`` (that go to
     ``predict_image``) is one line naming ``object_options``."""
-    refuse_object_fields(others, "predict_objects")
+    refuse_object_fields(others, "predict_objects", predict_objects, _IMAGE_KEYWORDS)
     if given is None:
         return ObjectOptions.for_model(model, **fields)
     if not isinstance(given, ObjectOptions):
