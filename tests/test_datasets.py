@@ -282,8 +282,13 @@ def test_train_beside_test_says_test_is_left_out(tmp_path, caplog):
     assert len(train) == 8 and len(val) == 2
     assert all(p.image.parent.parent.name == "train" for p in train + val)
     (line,) = [r.getMessage() for r in caplog.records if "test/ not used" in r.getMessage()]
-    assert "training on train/, 20% of its images held out" in line
+    assert "training on train/, 2 of its 10 samples held out" in line
     assert f"--data {tmp_path / 'test'}" in line
+    caplog.clear()  # the count held out, not data.val_fraction: 0.01 of 10 holds out 1
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        train, val = split_pairs(tmp_path, val_fraction=0.01, seed=0)
+    (line,) = [r.getMessage() for r in caplog.records if "test/ not used" in r.getMessage()]
+    assert len(val) == 1 and "training on train/, 1 of its 10 samples held out" in line
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="unetlab"):
         split_pairs(tmp_path, val_fraction=0.2, seed=0, quiet=True)  # the plan's look

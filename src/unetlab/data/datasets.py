@@ -216,22 +216,25 @@ def split_pairs(
     if (split_dir / "train.txt").is_file() and _has_layout(root):
         return _voc_split(root, split_dir, problems, say, axes)
     folder = train_dir if not _has_layout(root) and _has_layout(train_dir) else root
-    if folder == train_dir:
-        say("%s", _held_out_note(root, train_dir, val_fraction))
-    return _seeded_split(
+    split = _seeded_split(
         folder, val_fraction, seed, problems, say, quiet=quiet, by_page=by_page, axes=axes
     )
+    if folder == train_dir:
+        say("%s", _held_out_note(root, train_dir, split))
+    return split
 
 
-def _held_out_note(root: Path, train_dir: Path, val_fraction: float) -> str:
-    """The line saying that ``root``'s ``train/`` alone trains (no ``val/`` beside it: a share
-    of it validates) and naming the other data sets beside it, a ``test/`` that no training
-    image comes from, with the command that scores it (audit s45 newuser: a StarDist-style
-    ``train/`` + ``test/`` folder trained without a word about ``test/``)."""
+def _held_out_note(root: Path, train_dir: Path, split: tuple[list, list]) -> str:
+    """The line saying that ``root``'s ``train/`` alone trains (no ``val/`` beside it: the
+    ``split``'s val of it validates, counted: data.val_fraction 0.01 of 4 images said '1% of
+    its images held out' of the 1 it held out) and naming the other data sets beside it, a
+    ``test/`` that no training image comes from, with the command that scores it (audit s45
+    newuser: a StarDist-style ``train/`` + ``test/`` folder trained without a word)."""
     others = [d for d in sorted(root.iterdir()) if d.is_dir() and d != train_dir and _has_layout(d)]
+    held, count = len(split[1]), len(split[0]) + len(split[1])
     line = (
-        f"{root}: training on {train_dir.name}/, {val_fraction:.0%} of its images held out "
-        f"for validation (no val/ beside it)"
+        f"{root}: training on {train_dir.name}/, {held or 'none'} of its {count} samples held "
+        f"out for validation (no val/ beside it)"
     )
     if not others:
         return line
