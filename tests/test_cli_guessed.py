@@ -126,3 +126,22 @@ def test_a_flag_of_no_name_names_no_flag():
 
     said = _misspelt_flag(build_parser(), "predict", ["predict", "--=x", "--input", "a"])
     assert said == "unrecognized arguments: --=x"
+
+
+@pytest.mark.parametrize(
+    "typed, said",
+    [
+        ("\u2014epochs", "its dashes are not '--' (pasted from a document?): type --epochs"),
+        ("\u2013-epochs", "its dashes are not '--' (pasted from a document?): type --epochs"),
+        ("-epochs", "did you mean --epochs? flags take two dashes"),
+    ],
+    ids=["em dash", "en dash", "one dash"],
+)
+def test_a_flag_typed_with_other_dashes_names_it(typed, said, capsys):
+    """A flag pasted from a document (em or en dash) said 'no flag takes it; a value follows
+    its flag', one typed with one dash 'unetlab train has no such flag'."""
+    with pytest.raises(SystemExit):
+        main(["train", "--data", "d", typed, "3"])
+    err = capsys.readouterr().err
+    assert f"unrecognized arguments: {typed}: {said} (see unetlab train --help)" in err
+    assert len(err.strip().splitlines()) == 1

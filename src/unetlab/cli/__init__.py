@@ -185,6 +185,8 @@ def _typo(parser: argparse.ArgumentParser, command: str, given: list[str]) -> st
     unknown = []
     for at, token in enumerate(given):
         flag = token.split("=")[0]
+        if typed := _dashed_otherwise(flag, known):
+            return f"unrecognized arguments: {flag}: {typed}"
         if not flag.startswith("--") or flag in known or " " in flag:
             continue  # a value (argparse's rule: one with a space is one), or a flag
         if (command, flag) in GUESSED_FLAGS:
@@ -196,6 +198,26 @@ def _typo(parser: argparse.ArgumentParser, command: str, given: list[str]) -> st
             return f"unrecognized arguments: {flag}: did you mean {like}?"
         unknown.append(token)
     return f"unrecognized arguments: {' '.join(unknown)}" if unknown else ""
+
+
+#: dashes a word processor or a web page puts for '--' or '-' (en and em dash, minus, ...)
+_LOOK_ALIKE_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+
+
+def _dashed_otherwise(flag: str, known: list[str]) -> str:
+    """The fix of a flag of ``known`` typed with other dashes: a pasted en or em dash
+    (``—epochs``, ``–-epochs``: "no flag takes it; a value follows its flag") or one dash
+    (``-epochs``: "has no such flag"); "" for any other word (a value, ``-3``, ``-h``)."""
+    name = flag.lstrip("-" + _LOOK_ALIKE_DASHES)
+    pasted = any(c in _LOOK_ALIKE_DASHES for c in flag[: len(flag) - len(name)])
+    dashes = len(flag) - len(name)  # none: a value ('check'); '--': a flag argparse knows
+    if not name or not dashes or flag.startswith("--") and not pasted or len(name) < 2:
+        return ""
+    if not (like := _flags_like(f"--{name}", known)) or " or " in like:
+        return ""
+    if pasted:
+        return f"its dashes are not '--' (pasted from a document?): type {like}"
+    return f"did you mean {like}? flags take two dashes"
 
 
 def _flags_like(flag: str, known: list[str]) -> str:
