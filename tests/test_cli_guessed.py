@@ -145,3 +145,15 @@ def test_a_flag_typed_with_other_dashes_names_it(typed, said, capsys):
     err = capsys.readouterr().err
     assert f"unrecognized arguments: {typed}: {said} (see unetlab train --help)" in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "typed", [["train.epochs", "3"], ["train.epochs=", "3"], ["train.epochs", "=", "3"]]
+)
+def test_a_set_typed_with_spaces_names_its_one_word(typed, capsys):
+    """--set train.epochs 3 (or '= 3') said 'unrecognized arguments: 3: no flag takes it'."""
+    with pytest.raises(SystemExit):
+        main(["train", "--data", "d", "--set", *typed, "--check"])
+    err = capsys.readouterr().err
+    assert f"error: --set {' '.join(typed)}: give --set train.epochs=3 (one word, no " in err
+    assert len(err.strip().splitlines()) == 1

@@ -133,9 +133,26 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.
     if command in parser.commands and (typo := _misspelt_flag(parser, command, given)):
         parser.commands[command].error(typo)
     args, unknown = parser.parse_known_args(argv)
+    if unknown and (spaced := _spaced_set(given, unknown[0])):
+        parser.commands[args.command].error(spaced)
     if unknown:  # words no flag takes (the flags were named above)
         parser.commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     return args
+
+
+def _spaced_set(given: list[str], first: str) -> str:
+    """The line for a ``--set KEY=VALUE`` typed with spaces (``--set train.epochs 3``,
+    ``--set train.epochs = 3``), whose ``first`` word no flag takes: 'unrecognized
+    arguments: 3: no flag takes it'; "" for another word."""
+    for at in range(len(given) - 2):
+        key, rest = given[at + 1], given[at + 2 :]
+        if given[at] != "--set" or key.startswith("-") or "=" in key.rstrip("="):
+            continue
+        typed = rest[:2] if rest[0] == "=" else rest[:1]  # '= 3' or '3'
+        if typed[0] == first and typed[-1] != "=" and not typed[-1].startswith("--"):
+            fix = f"--set {key.rstrip('=')}={typed[-1]}"
+            return f"--set {key} {' '.join(typed)}: give {fix} (one word, no spaces around =)"
+    return ""
 
 
 #: what argparse reads as a number, not a flag (its own rule): ``--offset -3``, ``-0.5``
