@@ -144,14 +144,17 @@ def test_time_budget_runs_of_unlike_cpu_shares_are_named_under_the_table(tmp_pat
     (195 and 78 steps); the table alone read as if the settings made the difference."""
     runs = tmp_path / "runs"
     budget_run(runs / "a", 0.25)
-    budget_run(runs / "b", 0.17, mious=(0.4, 0.5, 0.6))
+    budget_run(runs / "b", 0.17, mious=(0.4, 0.5))  # fewer steps in its 6 minutes
     fake_run(runs / "e")  # an --epochs run: its share says nothing of its steps
     text = compare_runs([runs]).text()
     (line,) = [x for x in text.splitlines() if x.startswith("CPU share")]
-    assert "a 25% (6 steps), b 17% (6 steps)" in line and "--epochs N" in line
+    assert "a 25% (6 steps), b 17% (4 steps)" in line and "--epochs N" in line
     assert " e " not in line
     budget_run(runs / "c", 0.22)  # 0.22 against 0.25: alike, with b left out
     assert "CPU share" not in compare_runs([runs / "a", runs / "c", runs / "e"]).text()
+    # as many steps (an epoch cap ended both, not the clock): the load set none of them
+    budget_run(runs / "d", 0.12)
+    assert "CPU share" not in compare_runs([runs / "a", runs / "d"]).text()
 
 
 def test_run_names_are_paths_below_the_folder_the_runs_share(tmp_path):

@@ -293,7 +293,8 @@ def load_note(rows: Sequence[dict], records: Sequence[RunRecord]) -> str | None:
     they got (summary.json ``cpu_share``), the least under ``LIKE_LOADS`` of the most: one
     line naming each run's share and steps, and that such runs compare badly (audit s45
     newuser: two 6-minute Kromp runs on a shared 2-core machine got 25% and 17%, 195 and 78
-    steps, and the table showed 5.8 and 5.6 minutes side by side); else None."""
+    steps, and the table showed 5.8 and 5.6 minutes side by side); else None, also where
+    they all trained as many steps (their planned epoch cap ended them, not the clock)."""
     shares = [
         (row["run"], share, row.get("steps"))
         for row, rec in zip(rows, records)
@@ -302,6 +303,8 @@ def load_note(rows: Sequence[dict], records: Sequence[RunRecord]) -> str | None:
         and share > 0
     ]
     if len(shares) < 2 or min(s for _, s, _ in shares) >= LIKE_LOADS * max(s for _, s, _ in shares):
+        return None
+    if len({steps for _, _, steps in shares}) == 1:  # ended by their epochs, not the clock
         return None
     said = ", ".join(f"{run} {share:.0%} ({steps} steps)" for run, share, steps in shares)
     return (
