@@ -578,6 +578,18 @@ def test_a_report_without_objects_removes_the_earlier_reports_matching_csv(tmp_p
     assert matching.read_text() == "mine\n"
 
 
+def test_the_predictions_record_is_never_replaced_by_a_report(tmp_path, capsys):
+    """--pred P --json P/predict.json --overwrite replaced the predictions' record (which
+    evaluate reads: label values, ignore value, classes) with the report; it is an input."""
+    pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD})
+    record = pred_dir / "predict.json"
+    record.write_text('{"label_values": [0, 255]}')
+    argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--label-values", "0", "255"]
+    assert main([*argv, "--json", str(record), "--overwrite"]) != 0
+    assert f"would write over its input {record}" in capsys.readouterr().err
+    assert record.read_text() == '{"label_values": [0, 255]}'
+
+
 def test_cli_keeps_its_reports_out_of_the_rest_of_the_data_set(tmp_path, capsys):
     """Audit s37 paths E: --gt data/val/masks --json data/train/masks/e.json wrote
     e_confusion.png (and e.json and its CSVs) among the training masks, --gt data/masks

@@ -499,6 +499,7 @@ def _claim_outputs(args, pairs) -> None:
         json_path.with_name(f"{json_path.stem}_confusion.png") if json_path else None
     )
     inputs = [p for p in (args.checkpoint, args.data, args.pred, args.gt) if p]
+    inputs += _pred_record(args.pred)  # read as an input: never replaced, --overwrite or not
     outputs = [p for p in (json_path, confusion, _image_csv(json_path), _matching_csv(json_path))]
     outputs = [p for p in outputs if p]
     refuse_inputs(outputs, inputs, command="evaluate", suffixes=INPUT_SUFFIXES)
@@ -508,6 +509,16 @@ def _claim_outputs(args, pairs) -> None:
     # the inputs were refused above: claim_files need not list them again
     formats = {json_path: "JSON"} if json_path else {}
     claim_files(outputs, command="evaluate", overwrite=args.overwrite, formats=formats)
+
+
+def _pred_record(pred: str | None) -> list[Path]:
+    """The record of ``--pred``'s predictions (predict.json), which evaluate reads (their
+    label values, ignore value, classes): --json there with --overwrite replaced it with
+    the report, and the next evaluate of that folder read no record."""
+    from unetlab.inference.records import RECORDS
+
+    record = Path(pred) / RECORDS if pred else None
+    return [record] if record is not None and record.is_file() else []
 
 
 def _image_csv(json_path: Path | None) -> Path | None:
