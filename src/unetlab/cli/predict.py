@@ -631,14 +631,15 @@ def _summary(args, result, out_dir: Path, timed: dict, group) -> None:
     pixels, the images out of focus), the --benchmark figures (of ``group``'s processes;
     ``timed["clock"]``), a hint for labels that look black (:func:`dark_labels_hint` of
     ``timed["model"]``)."""
+    from unetlab.data.slides import slide_name
     from unetlab.inference.objects_summary import by_position, page_nouns, summary_lines
 
     done, clock = len(result.written), timed.get("clock")
-    if args.instances:
-        kinds = {f.name: k for f, k in result.classes.items()}
-        areas = {f.name: a for f, a in result.areas.items()}
+    if args.instances:  # each image by its name (a Zarr level's with its store's: a.zarr/0)
+        kinds = {slide_name(f): k for f, k in result.classes.items()}
+        areas = {slide_name(f): a for f, a in result.areas.items()}
         rows = _table_rows(result.summary)
-        found = by_position({f.name: n for f, n in result.objects.items()}, rows)
+        found = by_position({slide_name(f): n for f, n in result.objects.items()}, rows)
         nouns = page_nouns(rows)  # a movie's frames, a z-stack's planes
         names = result.class_names
         _report_objects(found, kinds, areas, total=not rows, nouns=nouns, names=names)

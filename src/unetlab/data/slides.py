@@ -50,6 +50,27 @@ def is_zarr(path: str | os.PathLike) -> bool:
     )
 
 
+def zarr_within(path: str | os.PathLike) -> tuple[Path, tuple[str, ...]] | None:
+    """The outermost Zarr store that holds the Zarr ``path`` (an array or group given by
+    its path inside the store: a level ``x.ome.zarr/0``, a series ``x.ome.zarr/1/0``) and
+    the parts of ``path`` inside it (``(x.ome.zarr, ("0",))``); None where ``path`` is no
+    Zarr held in another (a store given whole, or no Zarr)."""
+    path = Path(path)
+    if not is_zarr(path):
+        return None
+    store = path
+    while is_zarr(store.parent) and store.parent != store:
+        store = store.parent
+    return None if store == path else (store, path.relative_to(store).parts)
+
+
+def slide_name(path: str | os.PathLike) -> str:
+    """How the lines name the input ``path``: its name, with its store's where it is a Zarr
+    held in one (``x.ome.zarr/0``, given so: ``0`` alone named nothing)."""
+    within = zarr_within(path)
+    return Path(path).name if within is None else "/".join((within[0].name, *within[1]))
+
+
 @dataclass(frozen=True)
 class Layout:
     """Where the pages, rows, columns and channels are in a stored array's axes.

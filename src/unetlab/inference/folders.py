@@ -28,6 +28,7 @@ from unetlab.data.io import check_axes, file_axes, ome_positions, stack_shape
 from unetlab.data.names import SPLIT_NAMES
 from unetlab.data.ome import output_pixels
 from unetlab.data.positions import each_position
+from unetlab.data.slides import slide_name
 from unetlab.errors import OutOfMemoryError, OutputError, TheirFileError, UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference import slide_resume
@@ -794,7 +795,7 @@ def _conclude(
         scale = _given(each).scale  # the run's --scale: each row's factor
         result.summary = _summary(out_dir, files, result, root, write=summed, scale=scale)
     if not summed:  # an earlier run's table of these inputs' objects, which this run removed
-        drop_stale_summary(out_dir, [p.name for p in result.written])
+        drop_stale_summary(out_dir, [slide_name(p) for p in result.written])
     if report is not None:
         report(result)
     save_outcome(out_dir, *_outcome(result))
@@ -853,10 +854,10 @@ def _summary(
     how = dict(written=result.written, skipped=result.skipped, failed=result.failed)
     earlier = earlier_inputs(out_dir, files)
     rows = folder_summary(out_dir, [*earlier, *files], earlier=earlier, scale=scale, **how)
-    paths = {f.name: relative_path(f, root) for f in files}  # names differ
-    paths |= {f.name: relative_path(as_given(f, files), root) for f in earlier}
+    paths = {f: relative_path(f, root) for f in files}  # by input: names may be one's
+    paths |= {f: relative_path(as_given(f, files), root) for f in earlier}
     for row in rows:
-        row["path"] = paths[row["image"]]
+        row["path"] = paths[row["path"]]
     if write:
         write_summary(out_dir, rows, result.class_names)
     return rows
@@ -994,7 +995,7 @@ class _Run:
                 counts = self.group.is_main or path not in shared
                 self._predict(path, result, counts=counts)
                 if self.done is not None and counts:
-                    self.done(path.name)
+                    self.done(slide_name(path))
             result.seconds = time.perf_counter() - start
             return self._gathered(result, todo, chosen)
 
@@ -1021,7 +1022,7 @@ class _Run:
             areas.extend([m2] if m2 else [])  # and their area in m² on a map
 
         timed = self.clock if self.clock is not None else contextlib.nullcontext()
-        bar = progress_bar(desc=path.name, unit="tile", leave=False, disable=self.quiet)
+        bar = progress_bar(desc=slide_name(path), unit="tile", leave=False, disable=self.quiet)
         # log lines while bars are drawn go through tqdm.write: above the bars, not into them
         lines = contextlib.nullcontext() if self.quiet else logging_redirect_tqdm()
         rel = table_path(relative_path(path, self.root))  # the objects table's path column
@@ -1133,7 +1134,7 @@ def _say_trained_size(model, path: Path, given: float | None) -> None:
     pixel = None if given is not None else read_pixel_size(path)
     side = given if pixel is None else (pixel.size[0] * pixel.size[-1]) ** 0.5
     if (note := image_size_note(trained, side)) is not None:
-        note_once(f"{path.name}: {note}", key=f"trained size {path.parent} {side:.3g}")
+        note_once(f"{slide_name(path)}: {note}", key=f"trained size {path.parent} {side:.3g}")
 
 
 def _say_pixel_size(path: Path, said: set[str]) -> None:
@@ -1160,7 +1161,7 @@ def _say_pixel_size(path: Path, said: set[str]) -> None:
             "major/minor_axis_length_um are physical; circularity and perimeter_um are left "
             "out (the perimeter estimator walks a square grid); the px columns are lengths "
             "in the pixel grid",
-            path.name,
+            slide_name(path),
             *pixel.size,
         )
 
@@ -1170,7 +1171,7 @@ def _no_pixel_size_line(path: Path) -> str:
     size, and for a TIFF (the files whose pixel size unetlab reads) where Fiji records one."""
     from unetlab.data.tiff_files import is_tiff_name
 
-    line = f"{path.name} records no pixel size: its objects table is in pixels only; give "
+    line = f"{slide_name(path)} records no pixel size: its objects table is in pixels only; give "
     line += "--pixel-size UM (pixel_size=) for um columns"
     fiji = ", or record it in the file (Fiji: Image > Properties)"
     return line + (fiji if is_tiff_name(path) else "")

@@ -449,18 +449,19 @@ def folder_summary(
     from unetlab.data.io import ome_positions
     from unetlab.data.positions import reading_position
     from unetlab.inference.records import read_records
-    from unetlab.inference.slides import output_stem
+    from unetlab.inference.slides import output_stem, slide_name
 
     failed, records = dict(failed or {}), Records(read_records(out_dir))  # earlier runs'
     rows = []
     for path in files:
+        shown = {"image": slide_name(path), "path": path}  # its name, a Zarr level's a.zarr/0
         if path in failed:
-            rows.append({"image": path.name, "status": FAILED, "reason": failed[path]})
+            rows.append({**shown, "status": FAILED, "reason": failed[path]})
             continue
         status = DONE if path in written else SKIPPED if path in skipped else EARLIER
         if status == EARLIER and path not in earlier:
             continue
-        row = {"image": path.name, "status": status}
+        row = {**shown, "status": status}
         names = ome_positions(path)
         if not names:
             stem = Path(out_dir) / output_stem(path)
@@ -469,7 +470,7 @@ def folder_summary(
             continue
         for i, name in enumerate(names):  # each position of a multi-position OME-TIFF
             with reading_position(path, i, len(names)):
-                at = {"image": path.name, "position": i, "position_name": name, **row}
+                at = {"image": shown["image"], "position": i, "position_name": name, **row}
                 stem = Path(out_dir) / output_stem(path)  # its outputs', and their record's
                 at |= _scale_cell(scale, records, (stem, path, i), status)
                 rows.extend(_image_rows(at, stem, path, focus, records))

@@ -29,7 +29,7 @@ from unetlab.data.nodata import (
 )
 from unetlab.data.normalize import floored, raw_stats
 from unetlab.data.read_notes import note_left_out
-from unetlab.data.slides import is_zarr
+from unetlab.data.slides import is_zarr, slide_name
 from unetlab.data.zarr_chunks import Unstored, unstored_chunks
 
 log = logging.getLogger(__name__)
@@ -115,13 +115,6 @@ def say_unstored(slide, nodata: SlideNodata | None) -> None:
     say("%s", unstored_line(slide.path, slide.level, found, left_out=left_out))
 
 
-def zarr_name(path: Path) -> str:
-    """How the lines name the Zarr ``path``: its name, with its store's where it is an array
-    of one (``x.ome.zarr/0``, given so: ``0`` alone named nothing)."""
-    path = Path(path)
-    return f"{path.parent.name}/{path.name}" if is_zarr(path.parent) else path.name
-
-
 def unstored_line(path: Path, level: int, found: Unstored, *, left_out: bool) -> str:
     """One line: ``found`` chunks of level ``level`` of the Zarr at ``path`` are not stored
     and read as its fill value; ``left_out``: the nodata setting leaves them out, else they
@@ -130,7 +123,7 @@ def unstored_line(path: Path, level: int, found: Unstored, *, left_out: bool) ->
     value = found.fill_text
     (r0, r1), (c0, c1) = found.rows, found.columns
     head = (
-        f"{zarr_name(path)}: level {level} lacks {found.missing} of {found.total} chunks (within "
+        f"{slide_name(path)}: level {level} lacks {found.missing} of {found.total} chunks (within "
         f"rows {r0}-{r1}, columns {c0}-{c1}), which read as its fill value {value}"
     )
     if left_out:

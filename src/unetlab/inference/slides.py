@@ -55,7 +55,7 @@ from unetlab.data.io import TIFF_SUFFIXES, ome_positions
 from unetlab.data.nodata import blank_pixels
 from unetlab.data.normalize import contrast_note, floored, raw_stats
 from unetlab.data.positions import current_suffix, position_of, position_suffix
-from unetlab.data.slides import Slide, is_zarr, open_slide
+from unetlab.data.slides import Slide, is_zarr, open_slide, slide_name, zarr_within
 from unetlab.data.tiffmeta import (
     PageAxes,
     PixelSize,
@@ -169,7 +169,11 @@ def output_stem(path: str | os.PathLike) -> str:
     ``a.b.png`` -> ``a.b``), so that ``slide.ome.tif`` gives ``slide.tif`` and
     ``slide.ome.zarr``, never ``slide.ome.ome.zarr``; while a position of a multi-position
     OME-TIFF is read, with its suffix (``plate.ome.tif``'s third of 12: ``plate_pos02``:
-    :mod:`unetlab.data.positions`)."""
+    :mod:`unetlab.data.positions`); a Zarr given by its path inside a store, its store's
+    with that path (level ``a.ome.zarr/0``: ``a_0``; ``x.ome.zarr/1/0``: ``x_1_0``), so
+    that levels of two stores, or two levels of one, have outputs of their own."""
+    if within := zarr_within(path):
+        return "_".join((output_stem(within[0]), *within[1]))
     stem = Path(path).stem
     stem = stem[:-4] if stem.lower().endswith(".ome") and len(stem) > 4 else stem
     return stem + current_suffix(path)
@@ -384,7 +388,7 @@ def give_sizes(slide: Slide, pixel_size: float | None, z_spacing: float | None) 
     recorded = None
     if size is not None:
         recorded = PixelSize((size[0] / dy, size[1] / dx), "um", slide.z_spacing)
-    given = given_sizes(recorded, slide.path.name, pixel_size, z_spacing)
+    given = given_sizes(recorded, slide_name(slide.path), pixel_size, z_spacing)
     slide.pixel_size = (given.size[0] * dy, given.size[1] * dx)
     slide.z_spacing = slide.z_spacing if given.spacing is None else given.spacing
 
@@ -399,7 +403,7 @@ def check_given_axes(slide: Slide) -> None:
         return
     said = "channels, not colours" if "C" in axes else "a colour picture's samples"
     raise UnetlabError(
-        f"{slide.path.name}: --axes {axes} says its channels are {said}, otherwise than its "
+        f"{slide_name(slide.path)}: --axes {axes} says its channels are {said}, otherwise than its "
         "file does, which a large image read window by window cannot take: there --axes only "
         "says what its pages are (T or Z); save the file with its axes (tifffile.imwrite(..., "
         f"metadata={{'axes': '{axes}'}})), or read it whole with --large-pixels "
@@ -421,7 +425,7 @@ def check_bare_channels(slide: Slide, model_channels: int) -> None:
         return
     planes, times, channels = (fitted(a, page_rank(slide.path)) for a in ("ZYX", "TYX", "CYX"))
     raise UnetlabError(
-        f"{slide.path.name}: {pages} pages and no axis metadata, as many as the model's "
+        f"{slide_name(slide.path)}: {pages} pages and no axis metadata, as many as the model's "
         "channels: read whole they are one image's channels, and this one is large, read "
         f"window by window, where pages are planes or frames: give {axes_fix(planes)} if "
         f"they are planes ({axes_fix(times)}: time points); if they are channels, "
@@ -450,9 +454,9 @@ def _page_axes(slide: Slide, *, say: bool = False) -> PageAxes:
         if axes.letters in _TIMED:
             return axes
         if axes.letters == "Q" and say and slide.shape[3] > 1:  # as read whole: read_pages
-            say_colour_pages(slide.path.name, pages, colour_times(slide.path))
+            say_colour_pages(slide_name(slide.path), pages, colour_times(slide.path))
         elif axes.letters == "Q" and say:
-            say_no_axes(slide.path.name, pages, streamed=True, rank=page_rank(slide.path))
+            say_no_axes(slide_name(slide.path), pages, streamed=True, rank=page_rank(slide.path))
     return PageAxes("Z", (pages,))
 
 
@@ -533,7 +537,9 @@ def _label_spec(model, slide: Slide, outputs: OutputOptions, *, values, record, 
         colormap[:, : max(k, 2)] = class_palette(model).T.astype(np.uint16) * 257
     names = list(getattr(model, "classes", None) or [])[: max(k, 2)]
     label_dtype = encode_labels(np.zeros(1, np.uint8), values).dtype
-    void = model_label_nodata(model, values, label_dtype, slide.path.name) if nodata else None
+    void = (
+        model_label_nodata(model, values, label_dtype, slide_name(slide.path)) if nodata else None
+    )
     return ome.OutputSpec(
         shape=(*lead, h, w),
         axes=page_axes + "yx",
@@ -577,10 +583,10 @@ def predict_slide(
     staged rows. ``axes``: a TIFF's, as given, or the checkpoint's (``axes_trained``)."""
     path, out_dir = Path(path), Path(out_dir)
     outputs, overlay, settings = _taken_outputs(model, outputs, overlay, settings)
-    values = outputs.values(model, path.name)
+    values = outputs.values(model, slide_name(path))
     asked = PredictOptions.of(options, **settings).channel  # not the model's
     options = PredictOptions.for_model(model, options, **settings)
-    refuse_streamed_scale(path.name, options.scale)
+    refuse_streamed_scale(slide_name(path), options.scale)
     _check_request(path, outputs, group, overlay)
     record = prediction_record(model, options, outputs)
     # the checkpoint's axes where none are given, not for a file they do not fit
@@ -696,7 +702,7 @@ class _SlideRun:
         if found is not None and slide.shape[3] > 1:  # intensity columns by channel name
             found.channels = channel_names(path)
         if found is not None:  # the table's image column, as an image read whole
-            found.name, found.position = path.name, position_of(path)
+            found.name, found.position = slide_name(path), position_of(path)
         made = (specs, finals, stages, grid, batch, found, outputs.output_format)
         every = _with_ids(specs, found, "spec")
         wanted = slide_resume.identity(
@@ -889,7 +895,7 @@ def _slide_options(model, slide: Slide, path: Path, options: PredictOptions, ask
     fit_channels(
         np.zeros((1, 1, slide.shape[3]), slide.dtype),
         model.in_channels,
-        name=path.name,
+        name=slide_name(path),
         quiet=channel is not None,  # one channel of a 1-channel net: nothing else to say
         channel=channel,
         colour=colour_file(path),
@@ -1002,7 +1008,7 @@ def _overlay(
     pages = f" (page 1 of {slide.shape[0]})" if slide.shape[0] > 1 else ""
     log.info(
         "%s: overlay %s at 1/%d scale%s: %d x %d px",
-        slide.path.name,
+        slide_name(slide.path),
         path.name,
         step,
         pages,
@@ -1032,17 +1038,17 @@ def _check_request(path: Path, outputs: OutputOptions, group: Group, overlay=Non
         raise UnetlabError(f"--output-format must be one of {', '.join(ome.FORMATS)}")
     if overlay is not None and group.world > 1:
         raise UnetlabError(
-            f"{path.name}: the overlay of a large image is drawn in one process: drop --nproc, "
+            f"{slide_name(path)}: the overlay of a large image is drawn in one process: drop --nproc, "
             "or --overlay"
         )
     if objects is not None and group.world > 1:
         raise UnetlabError(
-            f"{path.name}: objects of a large image are found in one process (their ids must "
+            f"{slide_name(path)}: objects of a large image are found in one process (their ids must "
             "agree across bands): drop --nproc, or --instances"
         )
     if outputs.wanted["rois"]:
         raise UnetlabError(
-            f"{path.name}: a large image read window by window gets its outlines as GeoJSON "
+            f"{slide_name(path)}: a large image read window by window gets its outlines as GeoJSON "
             "only (ImageJ ROIs stop at 32767 px): use --outlines geojson (outlines='geojson')"
         )
 
@@ -1060,7 +1066,7 @@ def _stage(
     what = f"{pages} {noun}, level {slide.level} of {slide.levels}"
     log.info(
         "%s: %d x %d px (%s), streaming %d %s of %d x %d px to %s",
-        slide.path.name,
+        slide_name(slide.path),
         w,
         h,
         what,
@@ -1073,7 +1079,7 @@ def _stage(
     resumed = False
     if group.is_main:
         labels.parent.mkdir(parents=True, exist_ok=True)
-        resumed = _resumable(slide.path.name, stages, wanted)
+        resumed = _resumable(slide_name(slide.path), stages, wanted)
         if not resumed:
             for key, spec in specs.items():
                 ome.create(stages[key], spec)
@@ -1146,12 +1152,12 @@ def _predict_bands(
     band = ome.chunk_rows(h, group.world, group.rank)
     done = slide_resume.Progress(run.stages["labels"], group.rank, band, resumed=resumed)
     label = _page_axes(slide).label  # "frame 3", "plane 2"
-    firsts = _first_rows(done, (pages, label), slide.path.name, h, run.found, specs)
+    firsts = _first_rows(done, (pages, label), slide_name(slide.path), h, run.found, specs)
     rows_before = sum(max(0, min(first, band[1]) - band[0]) for first in firsts)
     slide_resume.note_done_before(rows_before * slide.shape[2])  # not this run's pixels
     arrays = {key: ome.open_level(run.stages[key]) for key in specs}
     fn = probability_fn(model, precision=options.precision, tta=options.tta)
-    progress = _tile_progress(slide.path.name, run.grid, run.batch, band, firsts, progress)
+    progress = _tile_progress(slide_name(slide.path), run.grid, run.batch, band, firsts, progress)
     with inference_session(model, options.device) as dev:
         check_precision(options.precision, dev)
         # the band holding the first rows says the page's lines (the main one's but on a
@@ -1236,7 +1242,7 @@ def _page_image(
     place of the invalid ones (their mean, ``fill``; None: no valid pixel). ``note``: what
     the model's floor does to the page (:func:`~unetlab.data.normalize.contrast_note`;
     None where there is nothing to say or the statistics were given)."""
-    name, c = slide.path.name, slide.shape[3]
+    name, c = slide_name(slide.path), slide.shape[3]
     page = slide.page(p, band_rows=grid.tile[0])
     if c == model.in_channels and options.channel is None:
         source = page
@@ -1272,7 +1278,7 @@ def _valid_image(model, slide: Slide, page, image, nodata: SlideNodata, known):
         log.warning(
             "%s: every pixel is nodata or transparent: not predicted, written as background "
             "(nodata: none predicts them)",
-            slide.path.name,
+            slide_name(slide.path),
         )
         return image, stats, None, None
     return FilledPage(image, page, nodata, fill), stats, fill, note
