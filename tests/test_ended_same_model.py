@@ -60,3 +60,34 @@ def test_the_model_sha256_is_the_first_files(tmp_path):
     assert load_checkpoint(path)["same_model_sha256"] == first  # not the second file's
     with pytest.raises(ValueError, match="reserved"):
         save_model(tmp_path / "n.pt", UNet(1, 2, depth=2), same_model_sha256=first)
+
+
+def test_a_report_of_the_rewritten_best_pt_replaces_no_other_models(tmp_path, capsys):
+    """evaluate --checkpoint best.pt --json r.json before its run ended, then again after:
+    the second said it 'replaces the report of best.pt ... that was there' (the file's
+    sha256 changed), though the model is the same; a label offset is another model."""
+    import numpy as np
+
+    from unetlab import UNet, save_model
+    from unetlab.data.io import write_png
+
+    rng = np.random.default_rng(0)
+    write_png(tmp_path / "d" / "images" / "a.png", rng.integers(0, 255, (20, 24), np.uint8))
+    write_png(tmp_path / "d" / "masks" / "a.png", np.where(rng.random((20, 24)) < 0.3, 0, 255))
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same")
+    model.label_values = [0, 255]
+    best = save_model(tmp_path / "best.pt", model)
+    argv = ["evaluate", "--checkpoint", str(best), "--data", str(tmp_path / "d")]
+    argv += ["--json", str(tmp_path / "r.json"), "--device", "cpu"]
+
+    def replaces() -> bool:
+        assert main(argv) == 0
+        (line,) = [x for x in capsys.readouterr().out.splitlines() if x.startswith("JSON:")]
+        return "replaces the report of" in line
+
+    assert not replaces()
+    update_checkpoint(best, same_model=True, run_progress={"finished": True})  # its end
+    assert not replaces()
+    assert not replaces()  # the rewritten file's report, again
+    update_checkpoint(best, label_offset=[1.0, 0.0])
+    assert replaces()

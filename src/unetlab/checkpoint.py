@@ -469,7 +469,9 @@ def checkpoint_source(path: str | os.PathLike, model=None) -> dict:
     """What identifies the checkpoint file at ``path`` in a report: ``checkpoint`` (its
     absolute path), ``checkpoint_sha256`` (of its bytes; of a package folder's files) and, from
     ``model`` loaded from it, ``checkpoint_epoch`` and ``checkpoint_step`` (the training's,
-    when the file records them)."""
+    when the file records them) and ``checkpoint_model_sha256`` where the file was rewritten
+    keeping its model (its run's end recorded: the sha256 it had before, ``same_model_sha256``),
+    which names its model as ``checkpoint_sha256`` does where it is absent."""
     from unetlab.data.split_record import file_sha256
 
     path = Path(path).resolve()
@@ -477,6 +479,8 @@ def checkpoint_source(path: str | os.PathLike, model=None) -> dict:
         "checkpoint": str(path),
         "checkpoint_sha256": file_sha256(path),
     }
+    if same := getattr(model, SAME_MODEL, None):
+        found["checkpoint_model_sha256"] = same
     trained = getattr(model, "trained", None) or {}
     return found | {f"checkpoint_{k}": v for k, v in trained.items()}
 

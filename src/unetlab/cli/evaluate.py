@@ -640,19 +640,27 @@ def replaced_report(path: Path, new: dict) -> str:
     own file: another's is refused before) of another checkpoint, data or predictions than
     ``new``'s, which replaces it and its CSVs: what it scored, and how to keep both (audit s45
     newuser: the README's evaluate --checkpoint and evaluate --pred lines both write
-    eval.json, and a second model's report replaced the first's without a word); else ""."""
+    eval.json, and a second model's report replaced the first's without a word); else "".
+    A checkpoint rewritten keeping its model (its run's end recorded) is the same model."""
     try:
         old = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return ""
     before = _scored(old) if isinstance(old, dict) else None
-    same = old.get("checkpoint_sha256") == new.get("checkpoint_sha256") if before else True
+    same = _model_sha256(old) == _model_sha256(new) if before else True
     if before is None or (before == _scored(new) and same):
         return ""
     return (
         f" (replaces the report of {before} that was there, with its CSVs: give --json "
         "another name to keep both)"
     )
+
+
+def _model_sha256(report: dict) -> str | None:
+    """The sha256 that names the model a report scored: the one its checkpoint had before
+    it was rewritten keeping its model (:func:`~unetlab.checkpoint.checkpoint_source`), else
+    the checkpoint's."""
+    return report.get("checkpoint_model_sha256") or report.get("checkpoint_sha256")
 
 
 def _scored(report: dict) -> str | None:
