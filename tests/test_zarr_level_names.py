@@ -39,7 +39,7 @@ def _summary(out) -> list[tuple[str, str, str]]:
         return [(r["image"], r["status"], r["path"]) for r in csv.DictReader(f)]
 
 
-def test_a_level_is_named_after_its_store(work):
+def test_a_level_is_named_after_its_store(work, monkeypatch):
     from unetlab.data.slides import slide_name
 
     assert output_stem(work / "a.ome.zarr" / "0") == "a_0"
@@ -51,6 +51,8 @@ def test_a_level_is_named_after_its_store(work):
     (deep / "zarr.json").write_text('{"zarr_format": 3, "node_type": "group"}')
     assert output_stem(deep / "1" / "0") == "s_1_0"
     assert slide_name(deep / "1" / "0") == "s.ome.zarr/1/0"
+    monkeypatch.chdir(deep)  # given from inside the store
+    assert (output_stem("1/0"), slide_name("1/0")) == ("s_1_0", "s.ome.zarr/1/0")
 
 
 def test_levels_of_two_stores_have_outputs_and_lines_of_their_own(work, caplog):

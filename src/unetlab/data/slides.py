@@ -54,10 +54,11 @@ def zarr_within(path: str | os.PathLike) -> tuple[Path, tuple[str, ...]] | None:
     """The outermost Zarr store that holds the Zarr ``path`` (an array or group given by
     its path inside the store: a level ``x.ome.zarr/0``, a series ``x.ome.zarr/1/0``) and
     the parts of ``path`` inside it (``(x.ome.zarr, ("0",))``); None where ``path`` is no
-    Zarr held in another (a store given whole, or no Zarr)."""
-    path = Path(path)
+    Zarr held in another (a store given whole, or no Zarr). The store's path is absolute
+    (``0`` given inside ``x.ome.zarr``: the store is the working folder)."""
     if not is_zarr(path):
         return None
+    path = Path(os.path.abspath(path))
     store = path
     while is_zarr(store.parent) and store.parent != store:
         store = store.parent
