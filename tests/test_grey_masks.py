@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 
 import numpy as np
 import pytest
@@ -76,6 +77,35 @@ def test_indices_read_grey_masks_as_their_values_and_colour_masks_through_the_ta
         UnetlabError, match="data.grey_masks 'greys' is unknown: choose one of colours, indices"
     ):
         grey_masks_read_as("greys").__enter__()
+
+
+def test_threads_read_grey_masks_each_as_its_own_setting(tmp_path):
+    """Two threads, one within ``indices`` and one within ``colours``, both entered before
+    either reads (a barrier): each reads the same mask as its own setting says. The reading
+    was one module global, so the second setting entered held for both (two evaluate_model
+    calls at once read each other's)."""
+    (tmp_path / "class_colors.txt").write_text(TABLE)
+    write_png(tmp_path / "m.png", _grey_rgb(np.array([[0, 70], [70, 0]], np.uint8)))
+    entered, read = threading.Barrier(2), threading.Barrier(2)
+    got = {}
+
+    def reading(how: str, first: bool) -> None:
+        if not first:
+            entered.wait()  # the other thread's setting is in force first
+        with grey_masks_read_as(how):
+            if first:
+                entered.wait()
+            read.wait()  # both settings entered: now each reads
+            got[how] = read_mask(tmp_path / "m.png")
+
+    threads = [threading.Thread(target=reading, args=a) for a in (("indices", 1), ("colours", 0))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    np.testing.assert_array_equal(got["indices"], [[0, 70], [70, 0]])
+    np.testing.assert_array_equal(got["colours"], [[VOID, 2], [2, VOID]])  # 70: building
+    assert grey_masks_reading() == "colours"
 
 
 def test_grey_masks_is_a_config_key(tmp_path):

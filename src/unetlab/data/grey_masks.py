@@ -3,7 +3,9 @@
 it is (CamVid's masks of sky (128, 128, 128) and void (0, 0, 0) look grey); ``indices``, as its
 grey values, the class indices of grey masks a tool saved as RGB.
 
-Commands read masks within :func:`grey_masks_read_as` of the config's value; a
+Commands read masks within :func:`grey_masks_read_as` of the config's value, a
+:class:`contextvars.ContextVar`: calls in other threads (two ``evaluate_model`` at once) read
+as each says, and a new thread reads as the default; a
 :class:`~unetlab.data.pairs.PairReader` keeps the value it was made under, so data loader
 workers read as their command does.
 """
@@ -11,6 +13,7 @@ workers read as their command does.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 from collections.abc import Iterator
 
@@ -27,8 +30,11 @@ KEY_FIX = (
     "indices)"
 )
 
-_reading = COLOURS
-_given = False  # a command's own word (evaluate --grey-masks): a checkpoint's does not change it
+#: (how grey RGB masks are read now, whether a command's own word gave it: evaluate
+#: --grey-masks, which a checkpoint's does not change), per thread and context
+_READING: contextvars.ContextVar[tuple[str, bool]] = contextvars.ContextVar(
+    "unetlab_grey_masks", default=(COLOURS, False)
+)
 
 
 def check_grey_masks(value, key: str = "data.grey_masks") -> str:
@@ -42,19 +48,17 @@ def check_grey_masks(value, key: str = "data.grey_masks") -> str:
 def grey_masks_read_as(how: str | None) -> Iterator[None]:
     """Read grey RGB masks beside a colour table as ``how`` says within (None: as now); a
     ``how`` given holds over :func:`set_grey_masks_reading` (a checkpoint's) within."""
-    global _reading, _given
-    outer = _reading, _given
-    if how is not None:
-        _reading, _given = check_grey_masks(how), True
+    now = _READING.get() if how is None else (check_grey_masks(how), True)
+    token = _READING.set(now)
     try:
         yield
     finally:
-        _reading, _given = outer
+        _READING.reset(token)
 
 
 def grey_masks_reading() -> str:
     """How grey RGB masks beside a colour table are read now (:data:`GREY_MASKS`)."""
-    return _reading
+    return _READING.get()[0]
 
 
 def index_like(greys: list[int], table: ColourTable) -> bool:
@@ -120,5 +124,6 @@ def set_grey_masks_reading(how: str | None) -> None:
     """Read grey RGB masks as ``how`` (a checkpoint's) says from now, within a function of
     :func:`keeps_grey_masks_reading`, which restores the reading before; None, or a reading
     a command gave (:func:`grey_masks_read_as`), keeps the reading."""
-    global _reading
-    _reading = _reading if how is None or _given else check_grey_masks(how)
+    _, given = _READING.get()
+    if how is not None and not given:
+        _READING.set((check_grey_masks(how), False))
