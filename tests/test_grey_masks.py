@@ -186,3 +186,31 @@ def test_train_plan_check_and_evaluate_read_grey_masks_as_the_key_says(tmp_path,
         assert main([*map(str, args), "--json", str(tmp_path / f"{name}.json")]) == 0
         scored[name] = json.loads((tmp_path / f"{name}.json").read_text())["confusion_matrix"]
     assert np.sum(scored["grey"]) > 0 and scored["rgb"] == scored["grey"]
+
+
+def test_a_package_reads_grey_masks_as_its_training_did(tmp_path):
+    """A model trained with data.grey_masks indices, exported to bioimage.io and evaluated
+    with the package, reads the grey RGB masks beside a table as their greys, as its
+    checkpoint does: the package did not record it, so they were read through the table
+    (refused: greys 1 and 2 are no colour of it)."""
+    from unetlab import evaluate_model
+    from unetlab.checkpoint import load_model
+    from unetlab.inference.bioimageio import export_bioimageio
+    from unetlab.models import UNet
+
+    model = UNet(3, 3, depth=2, base_channels=4, padding="same", norm="batch").eval()
+    model.classes, model.label_values = ["road", "sky", "building"], [0, 1, 2]
+    model.training_data = {"grey_masks": "indices"}
+    dest = export_bioimageio(model, tmp_path / "pkg", weight_formats=["pytorch_state_dict"])
+    assert load_model(dest).training_data == {"grey_masks": "indices"}
+    data = tmp_path / "d"
+    mask = np.zeros((32, 32), np.uint8)
+    mask[16:], mask[4:12, 4:12] = 1, 2
+    image = np.random.default_rng(0).integers(0, 255, (32, 32, 3), dtype=np.uint8)
+    write_png(data / "images" / "a.png", image)
+    write_png(data / "masks" / "a.png", _grey_rgb(mask))
+    (data / "class_colors.txt").write_text(TABLE)
+    got = evaluate_model(str(dest), data)
+    assert got.matrix.sum() == mask.size
+    np.testing.assert_array_equal(got.matrix, evaluate_model(model, data).matrix)
+    assert grey_masks_reading() == "colours"  # evaluate_model's reading ends with it

@@ -187,8 +187,10 @@ def _set_metadata(model: UNet, rdf: dict) -> None:
     model.channel = meta.get("channel")  # the one channel of multi-channel images, or None
     model.palette = meta.get("palette")  # the data set's mask colours, or None
     # rows not sample (a data bar), which prediction leaves out; the axes its training read
-    # TIFFs that record none with (data.axes), which prediction takes; older packages lack it
-    if data := {k: meta[k] for k in ("exclude_rows", "axes") if meta.get(k)}:
+    # TIFFs that record none with (data.axes), which prediction takes; how it read grey RGB
+    # masks beside a colour table (data.grey_masks), which evaluate takes; older packages
+    # lack them
+    if data := {k: meta[k] for k in ("exclude_rows", "axes", "grey_masks") if meta.get(k)}:
         model.training_data = data
     # the training masks' objects (instance mode, default min area); older packages lack it
     model.objects = meta.get("objects")

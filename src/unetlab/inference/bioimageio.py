@@ -80,6 +80,7 @@ from unetlab.checkpoint import export_source, package_format
 from unetlab.data.checks import nonfinite_count
 from unetlab.data.datasets import training_split
 from unetlab.data.exclude import as_config, shown
+from unetlab.data.grey_masks import trained_grey_masks
 from unetlab.data.io import read_image, write_png
 from unetlab.data.normalize import channels_of
 from unetlab.data.pairs import PairReader
@@ -795,6 +796,9 @@ def _unetlab_record(model: UNet) -> dict:
         "exclude_rows": as_config(trained_exclude_rows(model)),
         # the axes its training read TIFFs that record none with (data.axes: ZYX), or None
         "axes": trained_axes(model),
+        # how its training read grey RGB masks beside a colour table (data.grey_masks), or
+        # None: evaluate with the package reads them so
+        "grey_masks": trained_grey_masks(model),
         # the checkpoint it was exported from (None: a model built in Python)
         "source": export_source(model),
         # the code that exported it (version, commit, torch, ...)
