@@ -214,3 +214,58 @@ def test_a_package_reads_grey_masks_as_its_training_did(tmp_path):
     assert got.matrix.sum() == mask.size
     np.testing.assert_array_equal(got.matrix, evaluate_model(model, data).matrix)
     assert grey_masks_reading() == "colours"  # evaluate_model's reading ends with it
+
+
+def _indexed_set(root, strays: dict[int, int]):
+    """Six grey RGB masks of class indices 0, 1, 2 beside the table, mask ``i`` holding a
+    4x4 patch of grey ``strays[i]`` (a value no row of the table is)."""
+    for i in range(6):
+        mask = np.zeros((24, 24), np.uint8)
+        mask[12:], mask[2:8, 2:8] = 1, 2
+        if i in strays:
+            mask[16:20, 16:20] = strays[i]
+        split = "val" if i == 5 else "train"
+        image = np.random.default_rng(i).integers(0, 255, (24, 24, 3), dtype=np.uint8)
+        write_png(root / split / "images" / f"r{i}.png", image)
+        write_png(root / split / "masks" / f"r{i}.png", _grey_rgb(mask))
+    (root / "class_colors.txt").write_text(TABLE)
+    return root
+
+
+def test_values_of_no_table_row_are_named_by_its_rows_or_data_class_names(tmp_path):
+    """Grey class indices read as they are (indices) beside a table of classes 0-2: a
+    value past them is named by the table's next row where it is the next class (3), else
+    in data.class_names (200); the line said to name it in class_names.txt, which beside
+    the table is refused ('name the classes differently'). Each fix it names is taken."""
+    from unetlab.plan import check_training_data
+
+    root = _indexed_set(tmp_path / "d", {0: 200})
+    key = ["data.grey_masks=indices", f"data.root={root}"]
+    with pytest.raises(UnetlabError) as err:
+        check_training_data(load_config(None, key))
+    assert "class_names.txt" not in str(err.value)
+    assert (
+        "mask value 200 is found in one file only "
+        f"({root / 'train' / 'masks' / 'r0.png'}): fix that mask, name it in "
+        "data.class_names (class_colors.txt's class rows are values 0-2 only) or set "
+        "data.label_values to keep it as a class"
+    ) in str(err.value)
+    named = "data.class_names={0: road, 1: sky, 2: building, 200: bus}"
+    check_training_data(load_config(None, [*key, named]))  # the fix it names
+    root = _indexed_set(tmp_path / "e", {0: 3})
+    key[1] = f"data.root={root}"
+    with pytest.raises(UnetlabError) as err:
+        check_training_data(load_config(None, key))
+    assert (
+        "fix that mask, add it to class_colors.txt as a class row after its last (its "
+        "classes are values 0-2) or set data.label_values"
+    ) in str(err.value)
+    (root / "class_colors.txt").write_text(TABLE + "9 9 9 bus\n")  # the fix it names
+    check_training_data(load_config(None, key))
+    root = _indexed_set(tmp_path / "f", {0: 3, 1: 3})  # a class, not a stray: a warning
+    notes = check_training_data(load_config(None, ["data.grey_masks=indices", f"data.root={root}"]))
+    (note,) = [n for n in notes if "has no class name" in n]
+    assert note.endswith(
+        "add it to class_colors.txt as a class row after its last (its classes are values "
+        "0-2), or fix those masks"
+    )

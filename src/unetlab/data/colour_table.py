@@ -100,6 +100,19 @@ class ColourTable:
             return "add it there as a class (R G B name), or as 'R G B void' to ignore it"
         return FIX
 
+    def naming_fix(self, values: Sequence[int]) -> str:
+        """How to keep mask ``values`` that are no class of the table (grey class indices
+        read as they are: ``data.grey_masks`` indices) as classes: its next class rows where
+        they follow its classes' values (0, 1, 2, ... in row order), else data.class_names (a
+        class_names.txt beside the table must name the classes it names)."""
+        count = sum(v != VOID for v in self.values)
+        held = f"values 0-{count - 1}" if count > 1 else "value 0"
+        it, file = "it" if len(values) == 1 else "them", Path(self.source).name
+        if list(values) == list(range(count, count + len(values))):
+            rows = "a class row" if len(values) == 1 else "class rows"
+            return f"add {it} to {file} as {rows} after its last (its classes are {held})"
+        return f"name {it} in data.class_names ({file}'s class rows are {held} only)"
+
 
 def _keys(rgb: np.ndarray) -> np.ndarray:
     rgb = np.asarray(rgb).astype(np.int32)

@@ -934,25 +934,29 @@ def lonely_classes(
     ignore_value: int | None = None,
     declared: Collection[int] = (),
     value_name: Callable[[int, str], str] | None = None,
+    naming: Callable[[int], str] | None = None,
 ) -> list[str]:
     """Problems for mask values found in only one file of three or more (a stray value, or a
     file in another encoding), for stray values in more files (:func:`stray_values`), and
     for an ``ignore_value`` no mask can hold (:func:`ignore_value_problem`). Instance masks
     are exempt (their ids differ per file), and so are the ``declared`` values (the classes
     the data set names: a rare class is no stray). ``value_name(value, mask file)`` says a
-    value (``mask value 11``, by default; with its palette colour in the plan's checks)."""
-    value_name = value_name or _plain_value
+    value (``mask value 11``, by default; with its palette colour in the plan's checks);
+    ``naming(value)`` how to name it a class (:func:`names_fix`, by default; beside a colour
+    table, :meth:`~unetlab.data.colour_table.ColourTable.naming_fix`)."""
+    value_name, naming = value_name or _plain_value, naming or names_fix
     problems = [p for p in [ignore_value_problem(pairs, ignore_value)] if p]
     if any(p.instances for p in pairs):
         return problems
     problems += [
         f"{value_name(v, name)} is found in one file only ({name}): fix that mask, "
-        f"{names_fix(v)} or set data.label_values to keep it as a class, or "
+        f"{naming(v)} or set data.label_values to keep it as a class, or "
         "data.target=instances if each value is one object"
         for v, name in one_file_values((p.name, p.values) for p in pairs).items()
         if v != ignore_value and v not in declared
     ]
-    return problems + stray_values(pairs, skip={ignore_value, *declared}, value_name=value_name)
+    skip = {ignore_value, *declared}
+    return problems + stray_values(pairs, skip=skip, value_name=value_name, naming=naming)
 
 
 def names_fix(value: int) -> str:
@@ -997,6 +1001,7 @@ def stray_values(
     *,
     skip: Collection = (),
     value_name: Callable[[int, str], str] = _plain_value,
+    naming: Callable[[int], str] | None = None,
 ) -> list[str]:
     """Problems for mask values in two or more files, but no more than a quarter of them,
     with a few pixels in each (at most ``STRAY_PX``) and ``STRAY_RATIO`` times fewer in all
@@ -1022,7 +1027,8 @@ def stray_values(
             f"({_names([f'{n}: {c} px' for n, c in held])}; {totals[v]} px in all, against "
             f"{totals[least]} px of the rarest other value, {least}): a stray value would "
             f"train as a class: fix those masks, or set data.ignore_value={v} to leave its "
-            f"pixels out; to keep it as a class, {names_fix(v)} or set data.label_values"
+            f"pixels out; to keep it as a class, {(naming or names_fix)(v)} or set "
+            "data.label_values"
         )
     return problems
 

@@ -12,7 +12,7 @@ import numpy as np
 from unetlab.config import Config
 from unetlab.data.checks import channel_problems
 from unetlab.data.classes import palette_words, read_class_names
-from unetlab.data.colour_table import VOID_NAMES
+from unetlab.data.colour_table import VOID_NAMES, ColourTable, read_colour_table
 from unetlab.data.fingerprint import (
     Fingerprint,
     fill_value,
@@ -77,10 +77,24 @@ def _class_problems(fp: Fingerprint, cfg: Config) -> list[str]:
     if problem := lossy_problem(pixel_counts(fp.pairs), ramp_share(fp.pairs)):
         return [problem]  # as training refuses them; not a class in one file per value
     declared = set(declared_names(cfg))
+    table = naming_table(cfg)
     lonely = lonely_classes(
-        fp.pairs, ignore_value=cfg.data.ignore_value, declared=declared, value_name=_value_name
+        fp.pairs,
+        ignore_value=cfg.data.ignore_value,
+        declared=declared,
+        value_name=_value_name,
+        naming=None if table is None else lambda v: table.naming_fix([v]),
     )
     return mixed_encodings(fp.pairs) + lonely
+
+
+def naming_table(cfg: Config) -> ColourTable | None:
+    """The colour table of the data root where its rows name the classes (no
+    ``data.class_names``): mask values it lacks (grey class indices, ``data.grey_masks``
+    indices) are named by its rows or data.class_names, not by a class_names.txt, which
+    is refused beside it where the two name the classes otherwise."""
+    d = cfg.data
+    return None if d.class_names or d.root is None else read_colour_table(d.root)
 
 
 def _value_name(value: int, mask: str) -> str:
@@ -104,16 +118,23 @@ def names_note(fp: Fingerprint, cfg: Config) -> list[str]:
     unnamed, idle = sorted(held - set(names)), sorted(set(names) - held)
     if not unnamed:
         return []
+    table = naming_table(cfg)
     if not idle:
-        return [unnamed_note(fp, unnamed, names)]
+        return [unnamed_note(fp, unnamed, names, table)]
+    fix = (
+        "class_names.txt's line i names value i (or write each line as VALUE NAME, e.g. '128 dim')"
+        if table is None
+        else f"{table.naming_fix(unnamed)}, or fix those masks"
+    )
     return [
         f"the class names name mask values {_listed(idle)}, which no mask holds, and leave "
-        f"{_listed(unnamed)}, which masks hold, unnamed: class_names.txt's line i names "
-        "value i (or write each line as VALUE NAME, e.g. '128 dim')"
+        f"{_listed(unnamed)}, which masks hold, unnamed: {fix}"
     ]
 
 
-def unnamed_note(fp: Fingerprint, unnamed: list[int], names: dict[int, str]) -> str:
+def unnamed_note(
+    fp: Fingerprint, unnamed: list[int], names: dict[int, str], table: ColourTable | None = None
+) -> str:
     """The warning for mask values ``unnamed`` that the data set's ``names`` leave out while
     naming no value the masks lack: a stray label in some masks, or a short names file (audit
     s39 roads: masks of 0..10 and, in 3 files, 11 beside 11 names trained a 12th class "11"
@@ -127,7 +148,8 @@ def unnamed_note(fp: Fingerprint, unnamed: list[int], names: dict[int, str]) -> 
     return (
         f"mask {values} no class name (the names cover {covered}): training gives each a "
         f"class of its own, named by its value; held by {len(files)} mask(s): {shown}; "
-        f"{naming_fix(names, unnamed)}, or fix those masks"
+        f"{naming_fix(names, unnamed) if table is None else table.naming_fix(unnamed)}, "
+        "or fix those masks"
     )
 
 
