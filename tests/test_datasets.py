@@ -259,6 +259,51 @@ def test_multipage_tiff_stacks_pair_page_by_page(tmp_path):
         load_samples(find_pairs(tmp_path), label_values=[0, 255], normalization=SCALE)
 
 
+def _test_line(caplog) -> str:
+    (line,) = [r.getMessage() for r in caplog.records if "not used: score" in r.getMessage()]
+    return line
+
+
+def test_the_test_line_names_test_and_the_run(tmp_path, caplog):
+    """Beside train/, an extra/ (before testing/ in the alphabet) and testing/ (test/ by
+    its other name): the line scores testing/ with the best.pt of the run that trains (RUN
+    where none is given); it named the first folder alphabetically (extra/) and RUN always.
+    Without a test/, the first and each other."""
+    binary_set(tmp_path / "train", 10)
+    binary_set(tmp_path / "extra", 2)
+    binary_set(tmp_path / "testing", 2)
+    run = tmp_path / "runs" / "a"
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        split_pairs(tmp_path, run_dir=run)
+    line = _test_line(caplog)
+    assert "extra/, testing/ not used" in line
+    assert line.endswith(
+        f"evaluate --checkpoint {run / 'checkpoints' / 'best.pt'} --data {tmp_path / 'testing'}"
+    )
+    (tmp_path / "testing").rename(tmp_path / "more")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        split_pairs(tmp_path)
+    assert _test_line(caplog).endswith(
+        f"--checkpoint RUN/checkpoints/best.pt --data {tmp_path / 'extra'}, and so each other"
+    )
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_train_check_names_its_run_folder_in_the_test_line(tmp_path, caplog):
+    """train --check --run-dir R names R's best.pt in the line scoring test/ (RUN before)."""
+    from unetlab.cli import main
+
+    binary_set(tmp_path / "d" / "train", 6, size=(48, 48))
+    binary_set(tmp_path / "d" / "test", 2, size=(48, 48))
+    run = tmp_path / "r"
+    small = ["--set=model.depth=2", "--set=model.base_channels=4", "--set=data.tile_size=48"]
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        args = ["train", "--data", str(tmp_path / "d"), "--run-dir", str(run), "--check"]
+        assert main([*args, "--no-plan", *small]) == 0
+    assert f"--checkpoint {run / 'checkpoints' / 'best.pt'} --data" in _test_line(caplog)
+
+
 def test_isbi_data(isbi_dir):
     pairs = find_pairs(isbi_dir / "train")
     assert len(pairs) == 30

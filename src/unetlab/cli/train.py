@@ -428,7 +428,7 @@ def _check(args, cfg, explicit: set[str], split: dict | None = None) -> int:
         _check_data(cfg, explicit)
     files = listed_split(split, cfg, doing="checking") if split is not None else None
     memory = _check_memory(cfg, plan, say=False)  # before the data loads, as training checks
-    data, model, (tile, out) = started(cfg, files)
+    data, model, (tile, out) = started(cfg, files, run_dir=run_dir)
     log_validation(data.pairs, cfg.data.root)
     if args.preview is not None:
         _preview(args, cfg, data, (tile, out))

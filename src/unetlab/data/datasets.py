@@ -51,7 +51,7 @@ from unetlab.data.io import read_stack, refuse_untiffed_axes
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.large_ids import compact_large_ids
 from unetlab.data.mirror import reflect_window
-from unetlab.data.names import ANNOTATION_SUFFIXES, holds_object_ids, sub_folder
+from unetlab.data.names import ANNOTATION_SUFFIXES, SPLIT_NAMES, holds_object_ids, sub_folder
 from unetlab.data.nodata import InvalidPages, either, filled, valid_pixels
 from unetlab.data.normalize import apply_stats, channels_of, image_stats, pooled_stats, raw_stats
 from unetlab.data.object_sizes import joined, region_facts, sized
@@ -69,6 +69,7 @@ from unetlab.data.pairs import (
 from unetlab.data.stack_split import has_stacks, stack_split, val_count
 from unetlab.data.windows import window_start
 from unetlab.errors import DatasetError, UnetlabError
+from unetlab.provenance import unetlab_command
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +188,7 @@ def split_pairs(
     quiet: bool = False,
     by_page: bool = False,
     axes: str | None = None,
+    run_dir: str | os.PathLike | None = None,
 ) -> tuple[list[Pair], list[Pair]]:
     """(train_pairs, val_pairs) of the data set under ``root``.
 
@@ -203,6 +205,8 @@ def split_pairs(
     validation (for a look at the data before the split that training reports: the plan's).
     ``axes``: the images' TIFF axes as a user gives them (``data.axes``), and their masks'
     (:func:`unetlab.data.pairs.find_pairs`).
+    ``run_dir``: the run that trains on them, whose best.pt the line naming an unused
+    ``test/`` scores it with (:func:`_held_out_note`; RUN where it is not known).
     """
     root = Path(root)
     if not root.is_dir():
@@ -220,16 +224,18 @@ def split_pairs(
         folder, val_fraction, seed, problems, say, quiet=quiet, by_page=by_page, axes=axes
     )
     if folder == train_dir:
-        say("%s", _held_out_note(root, train_dir, split))
+        say("%s", _held_out_note(root, train_dir, split, run_dir))
     return split
 
 
-def _held_out_note(root: Path, train_dir: Path, split: tuple[list, list]) -> str:
+def _held_out_note(root: Path, train_dir: Path, split: tuple[list, list], run_dir=None) -> str:
     """The line saying that ``root``'s ``train/`` alone trains (no ``val/`` beside it: the
     ``split``'s val of it validates, counted: data.val_fraction 0.01 of 4 images said '1% of
     its images held out' of the 1 it held out) and naming the other data sets beside it, a
-    ``test/`` that no training image comes from, with the command that scores it (audit s45
-    newuser: a StarDist-style ``train/`` + ``test/`` folder trained without a word)."""
+    ``test/`` that no training image comes from, with the command that scores it with the
+    best.pt of ``run_dir`` (RUN where not known) (audit s45 newuser: a StarDist-style
+    ``train/`` + ``test/`` folder trained without a word): on ``test/`` (``testing/``) where
+    there is one, else on the first (and so each other)."""
     others = [d for d in sorted(root.iterdir()) if d.is_dir() and d != train_dir and _has_layout(d)]
     held, count = len(split[1]), len(split[0]) + len(split[1])
     line = (
@@ -239,10 +245,11 @@ def _held_out_note(root: Path, train_dir: Path, split: tuple[list, list]) -> str
     if not others:
         return line
     names = "/, ".join(d.name for d in others)
-    return (
-        f"{line}; {names}/ not used: score the trained model on it with unetlab evaluate "
-        f"--checkpoint RUN/checkpoints/best.pt --data {others[0]}"
-    )
+    tests = [d for d in others if d.name.casefold() in SPLIT_NAMES["test"]]
+    best = Path("RUN" if run_dir is None else run_dir) / "checkpoints" / "best.pt"
+    command = unetlab_command("evaluate", "--checkpoint", best, "--data", (tests or others)[0])
+    each = ", and so each other" if len(others) > 1 and not tests else ""
+    return f"{line}; {names}/ not used: score the trained model on it with {command}{each}"
 
 
 def _voc_split(

@@ -181,7 +181,7 @@ def setup_run(
         files = recorded_split(run_dir, cfg)
     else:
         files = listed_split(split, cfg, doing="training") if split is not None else None
-    data, model, sizes = started(cfg, files, init=not resume)
+    data, model, sizes = started(cfg, files, init=not resume, run_dir=run_dir)
     built = dict(precision=precision, data=data, model=model, sizes=sizes)
     run, weights = _assemble(cfg, run_dir, device, group, **built, clock=clock, begun=begun)
     run.cpu = clocks
@@ -217,15 +217,19 @@ def log_spent(seconds: float, timer: TimeBudget) -> None:
 
 
 def started(
-    cfg: Config, split: tuple[list, list] | None = None, *, init: bool = True
+    cfg: Config,
+    split: tuple[list, list] | None = None,
+    *,
+    init: bool = True,
+    run_dir: Path | None = None,
 ) -> tuple[Data, UNet | EncoderUNet, tuple[int, int]]:
     """The data (``split``: the pairs of a recorded split; its normalisation's floor in the
     training images' units), the net built for it and its (input, output) tile sizes, as a
     run starts them (``unetlab train --check`` shows them). ``init``: the net takes the
     weights of ``model.init_checkpoint`` where one is set (a new run; a resume takes its
-    own)."""
+    own). ``run_dir``: the run's folder, which the split's lines name."""
     refuse_checkpoint_as_encoder_weights(cfg.model.encoder_weights)
-    data = prepare_data(cfg, split)
+    data = prepare_data(cfg, split, run_dir=run_dir)
     model = build_model(cfg, data)
     if init and cfg.model.init_checkpoint:
         init_from_checkpoint(model, cfg.model.init_checkpoint)

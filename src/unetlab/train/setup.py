@@ -4,6 +4,7 @@ weights, the net (:func:`build_model`) and its tile sizes."""
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -61,20 +62,32 @@ class Data:
 
 
 @reads_grey_masks_as_config
-def prepare_data(cfg: Config, split: tuple[list[Pair], list[Pair]] | None = None) -> Data:
+def prepare_data(
+    cfg: Config,
+    split: tuple[list[Pair], list[Pair]] | None = None,
+    *,
+    run_dir: str | os.PathLike | None = None,
+) -> Data:
     """Split, check and load the data set of ``cfg.data`` (one DatasetError lists every problem).
 
     ``data.target`` (``auto`` reads the masks, :func:`unetlab.data.datasets.choose_target`)
     decides whether mask values are classes or object ids (then the three classes
     background / boundary / interior are trained). Palette masks (VOC) bring their colours,
     ``class_names.txt`` beside the data its class names. ``split``: the (train, val) pairs
-    to load (a resumed run's record, :func:`recorded_split`) instead of splitting the folder."""
+    to load (a resumed run's record, :func:`recorded_split`) instead of splitting the folder;
+    ``run_dir``: the run it loads for, whose best.pt the split's line names (a ``test/`` that
+    does not train: :func:`unetlab.data.datasets.split_pairs`)."""
     d = cfg.data
     if d.root is None:
         raise UnetlabError("no data folder: give --data DIR (or data.root in the config)")
     problems: list[str] = []  # the pairs' and the mask files' problems, raised together
     train_pairs, val_pairs = split or split_pairs(
-        d.root, val_fraction=d.val_fraction, seed=d.seed, problems=problems, axes=d.axes
+        d.root,
+        val_fraction=d.val_fraction,
+        seed=d.seed,
+        problems=problems,
+        axes=d.axes,
+        run_dir=run_dir,
     )
     pairs = train_pairs + val_pairs
     scan = scan_masks(pairs, problems=problems) if d.label_values is None else None
