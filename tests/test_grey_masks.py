@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 import threading
 
 import numpy as np
@@ -106,6 +107,16 @@ def test_threads_read_grey_masks_each_as_its_own_setting(tmp_path):
     np.testing.assert_array_equal(got["indices"], [[0, 70], [70, 0]])
     np.testing.assert_array_equal(got["colours"], [[VOID, 2], [2, VOID]])  # 70: building
     assert grey_masks_reading() == "colours"
+    # a reader made within indices reads so where the setting is not: a new thread's default
+    # context, or a copy in a data loader's worker process (pickled)
+    with grey_masks_read_as("indices"):
+        reader = pickle.loads(pickle.dumps(PairReader()))
+    worker = threading.Thread(
+        target=lambda: got.update(w=reader.stack(tmp_path / "m.png", mask=True))
+    )
+    worker.start()
+    worker.join(timeout=30)
+    np.testing.assert_array_equal(got["w"][0], [[0, 70], [70, 0]])
 
 
 def test_grey_masks_is_a_config_key(tmp_path):
