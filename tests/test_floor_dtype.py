@@ -49,7 +49,7 @@ def test_the_floor_still_applies_to_images_of_the_training_dtype():
     assert kind == "dim" and "contrast 130 is 100x below the model's floor 12997" in line
     assert "(trained on uint16)" in line and "read as nearly empty" in line
     # half the floor's contrast (a 4x dimmer acquisition) already breaks the net: said
-    assert "contrast 6500 is 2.0x below" in contrast_note(SPEC16, np.uint16, np.array([6500.0]))[1]
+    assert "contrast 6498 is 2.0x below" in contrast_note(SPEC16, np.uint16, np.array([6498.0]))[1]
     assert contrast_note(SPEC16, np.uint16, np.array([13000.0])) is None
 
 

@@ -35,7 +35,8 @@ stretched into the range where the net saw objects. The floor is a number in the
 images' values, so a trained spec records their ``dtype`` beside it ("uint16"): an image of
 another dtype (8-bit exports of a 16-bit-trained model) is not floored, as its values are not
 in those units (:func:`floor_for`); :func:`contrast_note` says so, and says when an image of
-the training dtype has far less contrast than the floor (it is read as nearly empty).
+the training dtype has far less contrast than the floor, half of it or less (it is read as
+nearly empty).
 
 Statistics are computed once per image (in row chunks, so a memory-mapped image of any size
 is fine) and applied per tile with :func:`apply_stats`.
@@ -59,10 +60,13 @@ SAMPLE_PIXELS = 1 << 24  # a streamed float image's percentiles come from about 
 STD_FLOOR = 1e-6  # the floor of a standard deviation (and of a percentile range)
 #: a trained spec's ``floor``: this share of the least contrast of the training images
 FLOOR_SHARE = 0.5
-#: an image whose contrast is under this share of the floor is said to be read as nearly empty:
-#: any image the floor changes (audit s29: a 16-bit model whose images had twice the floor's
-#: contrast gave class-1 IoU 0.85 on them at 1x the floor and 0.017 at 0.5x)
-DIM_SHARE = 1.0
+#: an image whose contrast is at most this share of the floor is said to be read as nearly
+#: empty: the floor flattens it at least 2x (audit s29: a 16-bit model whose images had twice
+#: the floor's contrast gave class-1 IoU 0.85 on them at 1x the floor and 0.017 at 0.5x: read
+#: as empty). It was 1.0, any image the floor changes: one 4% under it was called nearly empty
+#: ("contrast 12 is 1.0x below the model's floor 12"), though the floor dims it by 4%, less
+#: than training's own contrast jitter (``augment.contrast``, 10%)
+DIM_SHARE = 0.5
 
 
 #: per_image with ``tissue``: a pixel whose every channel is at least this share of the integer
@@ -257,7 +261,7 @@ def contrast_note(spec: dict, dtype, contrast: np.ndarray) -> tuple[str, str] | 
     own per-channel ``contrast`` (std or percentile range, before any floor: :func:`raw_stats`)
     is given, or None when there is nothing to say. ``kind`` "dtype": the image is not of the
     training images' dtype, so the floor is not applied (say it once per run); "dim": the
-    image's contrast is under ``DIM_SHARE`` of the floor, so the floor reads it as nearly empty
+    image's contrast is at most ``DIM_SHARE`` of the floor, so the floor reads it as nearly empty
     (say it per image: a dimmer acquisition must not pass silently)."""
     if "floor" not in spec:
         return None
@@ -283,7 +287,7 @@ def contrast_note(spec: dict, dtype, contrast: np.ndarray) -> tuple[str, str] | 
             "as an image?): nothing to segment"
         )
     ratio = float(np.min(contrast / np.broadcast_to(floor, contrast.shape)))
-    if ratio >= DIM_SHARE:
+    if ratio > DIM_SHARE:
         return None
     trained_on = f" (trained on {trained})" if trained else ""
     times = _times(ratio)

@@ -1,0 +1,36 @@
+"""The "read as nearly empty" line is said of an image the floor flattens at least 2x (its
+contrast half the floor's or less), and never contradicts itself: an image 4% under the floor
+was said to be read as nearly empty as "contrast 12 is 1.0x below the model's floor 12"
+(``DIM_SHARE`` was 1.0, and the contrast is shown rounded)."""
+
+import re
+
+import numpy as np
+import pytest
+
+from unetlab.data.normalize import DIM_SHARE, contrast_note
+
+SPEC8 = {"mode": "per_image", "floor": [12.4], "dtype": "uint8"}
+
+
+def test_an_image_just_under_the_floor_is_not_called_nearly_empty():
+    assert contrast_note(SPEC8, np.uint8, np.array([11.9])) is None  # the floor dims it 4%
+    assert contrast_note(SPEC8, np.uint8, np.array([6.3])) is None  # 1.97x: not half
+    kind, line = contrast_note(SPEC8, np.uint8, np.array([6.2]))  # half: flattened 2x
+    assert kind == "dim" and "contrast 6.2 is 2.0x below the model's floor 12.4" in line
+
+
+@pytest.mark.parametrize("floor", [0.05, 3.7, 12.0, 12.4, 99.5, 12997.0])
+def test_the_line_never_contradicts_itself(floor):
+    spec = {"mode": "percentile", "floor": [floor], "dtype": "uint16"}
+    for ratio in np.linspace(0.01, 1.0, 397):
+        note = contrast_note(spec, np.uint16, np.array([ratio * floor]))
+        if ratio > DIM_SHARE:
+            assert note is None, (floor, ratio)
+            continue
+        line = note[1]
+        shown, times, floor_shown = re.match(
+            r"contrast (\S+) is (\S+)x below the model's floor (\S+)", line
+        ).groups()
+        assert float(times) >= 2.0 and shown != floor_shown, line
+        assert float(shown) < float(floor_shown), line
