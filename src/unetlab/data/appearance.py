@@ -86,9 +86,10 @@ class Shift:
                 f"{where} {_num(self.value)}, where it held {_num(self.trained)} in every "
                 "pixel of every training image"
             )
+        value, trained = _apart(self.value, self.trained)
         return (
-            f"{where} {_num(self.value)} is {self.z:.1f} sd from the training images' "
-            f"{_num(self.trained)} (sd {_num(self.sd)})"
+            f"{where} {value} is {_over(self.z, FAR)} sd from the training images' "
+            f"{trained} (sd {_num(self.sd)})"
         )
 
     def line(self) -> str:
@@ -151,6 +152,28 @@ def dtype_fix(trained: str | None, dtype) -> str:
 
 def _num(value: float) -> str:
     return f"{value:.0f}" if abs(value) >= 10 else f"{value:.3g}"
+
+
+def _apart(value: float, trained: float) -> tuple[str, str]:
+    """``value`` and ``trained`` as :func:`_num` shows them, or with the decimals that show
+    their difference within 5%: "mean 100 is 3.0 sd from the training images' 100 (sd 0.1)"
+    was said of 100.3, "0.501 is 2.1 sd from 0.5 (sd 0.0002)" of 0.50071 from 0.5003."""
+    gap = value - trained
+    shown = _num(value), _num(trained)
+    for decimals in range(13):
+        if abs(float(shown[0]) - float(shown[1]) - gap) <= 0.05 * abs(gap):
+            break
+        shown = f"{value:.{decimals}f}", f"{trained:.{decimals}f}"
+    return shown
+
+
+def _over(z: float, line: float) -> str:
+    """``z`` to one decimal, or more where that reads as ``line`` or under: "2.0 sd" said
+    of 2.04 sd, past the line of 2."""
+    for decimals in range(1, 7):
+        if round(z, decimals) > line:
+            break
+    return f"{z:.{decimals}f}"
 
 
 def appearance_shift(record: dict | None, mean: np.ndarray, dtype) -> Shift | None:
