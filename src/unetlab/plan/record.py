@@ -61,6 +61,11 @@ class Plan:
     #: bytes the loaded data set takes (:func:`unetlab.plan.memory.data_memory`), which the
     #: memory check before training adds to the step's (0: not known)
     data_bytes: float = 0.0
+    #: seconds measuring the data took (:func:`unetlab.plan.plan_training`; None: not timed)
+    #: and the time budget in minutes it was made for (0: none), for the log's line: the
+    #: budget counts from the start of training, so the measurement is outside it
+    seconds: float | None = None
+    budget: float = 0.0
 
     def apply(self, cfg: Config) -> Config:
         """``cfg`` with every choice the user did not make set to the plan's value."""
@@ -97,6 +102,9 @@ class Plan:
 
     def log(self) -> None:
         """The plan, line by line, to the log (``train.log`` and the console)."""
+        if self.seconds is not None:
+            outside = f" (outside the {self.budget:g} min budget)" if self.budget > 0 else ""
+            log.info("measured the data in %.0f s%s", self.seconds, outside)
         log.info("plan from the data (%s):", self.how)
         for line in self.lines():
             log.info("plan: %s", line)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from unetlab.config import Config, assigned_keys, changed_keys, given_config
 from unetlab.data.exclude import check_exclude_rows
@@ -157,6 +158,7 @@ def plan_training(
     by ``load_config``'s file and overrides or assigned on ``cfg`` (``cfg.data.tile_size =
     256`` is kept, also where it equals the default). Give the plan to ``fit(..., plan=plan)``
     for its reasons in ``train.log`` and ``plan.yaml``; ``plan.lines()`` lists them now."""
+    start = time.monotonic()
     notebook = explicit is None
     cfg = given_config(cfg)
     explicit = users_keys(cfg) if notebook else explicit
@@ -180,6 +182,7 @@ def plan_training(
     plan.notes += data_notes(read, explicit, fp, (train, val), ignored)
     planned = plan.apply(cfg)
     planned.user_keys = frozenset(explicit)  # planned again, they stay the user's
+    plan.seconds, plan.budget = time.monotonic() - start, planned.train.max_minutes
     if notebook:
         plan.how = PYTHON_HOW
         _say_planned(plan, cfg)
