@@ -65,7 +65,9 @@ FLOOR_SHARE = 0.5
 #: the floor's contrast gave class-1 IoU 0.85 on them at 1x the floor and 0.017 at 0.5x: read
 #: as empty). It was 1.0, any image the floor changes: one 4% under it was called nearly empty
 #: ("contrast 12 is 1.0x below the model's floor 12"), though the floor dims it by 4%, less
-#: than training's own contrast jitter (``augment.contrast``, 10%)
+#: than training's own contrast jitter (``augment.contrast``, 10%). Measured (s45, a depth-3
+#: model of 2.5 min on synthetic 16-bit spots, 6 test images a ratio): class-1 IoU 0.97 at 1x
+#: the floor, 0.97 at 0.8x, 0.91 at 0.7x, 0.74 at 0.6x, 0.28 at 0.5x, 0.00 at 0.35x
 DIM_SHARE = 0.5
 
 
