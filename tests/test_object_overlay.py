@@ -158,3 +158,43 @@ def test_streamed_overlay_draws_objects_as_the_in_memory_one(tmp_path):
     np.testing.assert_array_equal(
         read_image(tmp_path / "c.png"), draw_outlines(overlay(image, labels), ids)
     )
+
+
+def _planes() -> np.ndarray:
+    """(2, 24, 32) ids of two objects of a 3-D stack (ids 1 and 9, whose own colours are
+    the same): side by side in plane 0, apart in plane 1."""
+    ids = np.zeros((2, 24, 32), np.int32)
+    ids[0, 4:16, 2:12], ids[0, 4:16, 12:24] = 1, 9
+    ids[1, 4:16, 2:8], ids[1, 4:16, 18:24] = 1, 9
+    return ids
+
+
+def test_an_object_of_several_planes_has_one_colour_in_all(tmp_path, monkeypatch):
+    import tifffile
+
+    import unetlab.inference.files as files
+    from tests.test_predict_objects import local_net
+    from unetlab.inference.folders import predict_folder
+
+    ids = _planes()
+    table = object_colour_table(ids)  # the pages' neighbours: 1 and 9 apart in both
+    assert object_colour_table(list(ids))[1].tolist() == table[1].tolist()
+    coloured = object_colours(ids, table)
+    one, nine = (np.unique(coloured[ids == k], axis=0) for k in (1, 9))
+    assert len(one) == len(nine) == 1 and np.abs(one.astype(int) - nine).sum() > 150
+    # predict --objects-3d --overlay: each plane drawn with the stack's table
+    monkeypatch.setattr(files, "objects_by_frame", lambda *a, **k: list(ids))
+    image = (np.random.default_rng(0).random(ids.shape) * 255).astype(np.uint8)
+    tifffile.imwrite(tmp_path / "s.tif", image, imagej=True, metadata={"axes": "ZYX"})
+    predict_folder(
+        local_net(),
+        [tmp_path / "s.tif"],
+        tmp_path / "o",
+        objects=True,
+        objects_3d=True,
+        draw_overlay=True,
+    )
+    drawn = tifffile.imread(tmp_path / "o" / "s_overlay.tif")
+    for k in (1, 9):
+        edge = np.array([outlines(page) for page in ids]) & (ids == k)
+        assert len(np.unique(drawn[edge], axis=0)) == 1, k  # was: 9 cyan, then purple

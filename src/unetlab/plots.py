@@ -212,14 +212,17 @@ def neighbour_pairs(ids: np.ndarray) -> np.ndarray:
     return np.stack([values[key // len(values)], values[key % len(values)]], axis=1)
 
 
-def object_colour_table(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def object_colour_table(ids) -> tuple[np.ndarray, np.ndarray]:
     """``(keys, index)``: the sorted ids of the objects of ``ids`` that have neighbours
     (:func:`neighbour_pairs`) and the :data:`OBJECT_PALETTE` index each is drawn in: in id
     order, its own (:func:`preferred_index`) unless a neighbour coloured before it has it,
     else the next free one after it (greedy graph colouring: no two neighbours share a
     colour while an object has fewer than eight neighbours; one with more takes the
-    colour fewest of them have)."""
-    pairs = neighbour_pairs(ids)
+    colour fewest of them have). ``ids``: (H, W), or pages ((P, H, W) or a list of (H, W)):
+    the neighbours of each page, so that an object of several pages (3-D) takes one
+    colour apart from its neighbours in all of them."""
+    pages = [ids] if getattr(ids, "ndim", 3) <= 2 else list(ids)
+    pairs = neighbour_pairs(pages[0]) if len(pages) == 1 else _pairs_of_pages(pages)
     keys, inverse = np.unique(pairs, return_inverse=True)
     edges = inverse.reshape(-1, 2)
     both = np.concatenate([edges, edges[:, ::-1]])
@@ -227,6 +230,14 @@ def object_colour_table(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     starts = np.searchsorted(both[:, 0], np.arange(len(keys) + 1)).tolist()
     others = both[:, 1].tolist()
     return keys, _greedy(preferred_index(keys).tolist(), starts, others)
+
+
+def _pairs_of_pages(pages: list) -> np.ndarray:
+    """The :func:`neighbour_pairs` of any of ``pages``, each pair once, sorted."""
+    pairs = [neighbour_pairs(page) for page in pages]
+    if not pairs:
+        return np.zeros((0, 2), np.int64)
+    return np.unique(np.concatenate(pairs), axis=0)
 
 
 def _greedy(own: list[int], starts: list[int], others: list[int]) -> np.ndarray:

@@ -185,7 +185,7 @@ from unetlab.inference.stream_rule import is_streamed, whole_read_note
 from unetlab.inference.table_extras import with_image_columns
 from unetlab.inference.world_files import world_files
 from unetlab.outputs import refuse_inputs
-from unetlab.plots import prediction_overlay
+from unetlab.plots import object_colour_table, prediction_overlay
 from unetlab.progress import progress_calls
 from unetlab.runtime import check_precision, memory_hint
 
@@ -926,8 +926,10 @@ def _write_overlay(
     object in its own colour (:func:`unetlab.plots.prediction_overlay`): an RGB PNG, or TIFF
     with the input's pixel size and its pages' ``axes``; either carries ``record``."""
     colours = label_colours(model, color=True, values=False)
+    # each object's colour from all pages: a 3-D object's the same in every plane
+    table = object_colour_table(ids) if by_object and ids else None
     drawn = [
-        prediction_overlay(page, lab, i, colours=colours, by_object=by_object)
+        prediction_overlay(page, lab, i, colours=colours, by_object=by_object, table=table)
         for page, lab, i in zip(stack, labels, ids or [None] * len(labels))
     ]
     if tiff:
