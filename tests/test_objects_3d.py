@@ -663,3 +663,19 @@ def test_a_stack_of_bool_masks_is_one_object_a_plane():
     joined = objects_3d(planes)
     assert np.unique(joined).tolist() == [0, 1] and (joined > 0).sum() == 32
     assert table_3d(planes, np.ones(planes.shape, np.uint8), None)["volume"].tolist() == [32]
+
+
+def test_an_image_of_other_shape_than_the_ids_is_one_line():
+    """table_3d reshaped any image of as many values to the ids' voxels: a (Z, C, Y, X)
+    hyperstack, as tifffile reads one, was measured scrambled (channel 0 of 10 and channel
+    1 of 20 read as 15 and 15), with no word; other shapes raised numpy's reshape error."""
+
+    ids = np.zeros((3, 8, 8), np.int32)
+    ids[:, 2:5, 2:5] = 1
+    zcyx = np.stack([np.full((3, 8, 8), 10.0), np.full((3, 8, 8), 20.0)], axis=1)
+    with pytest.raises(UnetlabError, match=r"is \(3, 2, 8, 8\) but ids \(3, 8, 8\).*transpose"):
+        table_3d(ids, zcyx, None)
+    table = table_3d(ids, zcyx.transpose(0, 2, 3, 1), None)
+    assert [table[f"mean_intensity_{c}"].tolist() for c in (0, 1)] == [[10.0], [20.0]]
+    with pytest.raises(UnetlabError, match=r"image is \(3, 9, 8\) but ids"):
+        table_3d(ids, np.ones((3, 9, 8)), None)

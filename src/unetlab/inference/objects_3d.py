@@ -313,6 +313,22 @@ def stack_ids(ids, name: str) -> np.ndarray:
     return ids.view(np.uint8) if ids.dtype == bool else ids  # a plane's mask: one object
 
 
+def stack_image(image, shape: tuple[int, ...]) -> np.ndarray:
+    """``image`` as an array; UnetlabError in one line where it is no (Z, Y, X) or
+    (Z, Y, X, C) image of the ids' ``shape`` (a (Z, C, Y, X) hyperstack as tifffile reads
+    it was measured scrambled, its values reshaped to the ids' voxels)."""
+    image = np.asarray(image)
+    if image.shape[:3] == tuple(shape) and image.ndim in (3, 4):
+        return image
+    hint = ""
+    if image.ndim == 4 and image.shape[:1] + image.shape[2:] == tuple(shape):
+        hint = "; a (Z, C, Y, X) stack (tifffile's hyperstack): image.transpose(0, 2, 3, 1)"
+    raise UnetlabError(
+        f"image is {image.shape} but ids {tuple(shape)}: table_3d measures a (Z, Y, X) or "
+        f"(Z, Y, X, C) image of the ids' voxels{hint}"
+    )
+
+
 def table_3d(ids: np.ndarray, image: np.ndarray, voxel: tuple[float, float, float] | None) -> dict:
     """One row per 3-D object of ``ids`` ((Z, Y, X) ids, 0 none), in increasing order of
     id, over ``image`` ((Z, Y, X) or (Z, Y, X, C), raw values): ``id``, ``volume``
@@ -324,6 +340,7 @@ def table_3d(ids: np.ndarray, image: np.ndarray, voxel: tuple[float, float, floa
     and ids far above the voxel count measured by their ranks
     (:func:`~unetlab.data.large_ids.compact_large_ids`)."""
     ids = stack_ids(ids, "ids")
+    image = stack_image(image, ids.shape)
     top = int(ids.max(initial=0))
     ranks, original = compact_large_ids(ids, top)
     n = top if original is None else len(original) - 1
