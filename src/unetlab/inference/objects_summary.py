@@ -803,15 +803,32 @@ def _with_focus_ratios(rows: list[dict]) -> list[dict]:
     pixels: Kromp's 63x nuclei, 5,000-50,000 px, read 0.006-0.02, its 20x ones, 300-900
     px, 0.04-0.8; across magnifications the ratio ran 0.58-41)."""
     measured = [r for r in rows if r.get("focus") is not None]
-    sizes = object_sizes(measured)
-    for r in measured:
-        peers = measured
-        if sizes is not None:
-            own = _across(r)
-            peers = [p for p in measured if _like(_across(p), own)]
-        if len(peers) >= FOCUS_IMAGES and (median := statistics.median(p["focus"] for p in peers)):
+    if object_sizes(measured) is None:  # one median for all: the folder's
+        focus = [r["focus"] for r in measured]
+        medians = [statistics.median(focus) if len(focus) >= FOCUS_IMAGES else None] * len(focus)
+    else:
+        medians = _like_sized_medians(measured)
+    for r, median in zip(measured, medians):
+        if median:
             r["focus_vs_median"] = r["focus"] / median
     return rows
+
+
+def _like_sized_medians(rows: list[dict]) -> list[float | None]:
+    """Each row's median focus over the rows whose objects lie within :data:`LIKE_ACROSS` x
+    across of its own (itself too); None where fewer than :data:`FOCUS_IMAGES` or its size
+    is unknown. The rows sorted by size once, each one's like-sized a window of them (a
+    comparison of every pair took 18 s for 5,000 images)."""
+    across = np.array([_across(r) or np.nan for r in rows], np.float64)
+    known = np.flatnonzero(~np.isnan(across))
+    order = known[np.argsort(across[known], kind="stable")]
+    sizes, focus = across[order], np.array([rows[i]["focus"] for i in order], np.float64)
+    starts = np.searchsorted(sizes, across / LIKE_ACROSS, "left")
+    stops = np.searchsorted(sizes, across * LIKE_ACROSS, "right")
+    return [
+        float(np.median(focus[a:b])) if b - a >= FOCUS_IMAGES and not np.isnan(x) else None
+        for x, a, b in zip(across.tolist(), starts.tolist(), stops.tolist())
+    ]
 
 
 def object_sizes(rows: Sequence[dict]) -> tuple[float, float] | None:
@@ -827,11 +844,6 @@ def object_sizes(rows: Sequence[dict]) -> tuple[float, float] | None:
 def _across(row: dict) -> float | None:
     area = row.get("mean_area")
     return None if area is None or not area > 0 else float(area) ** 0.5
-
-
-def _like(a: float | None, b: float | None) -> bool:
-    """Whether objects ``a`` and ``b`` px across are within :data:`LIKE_ACROSS` x."""
-    return a is not None and b is not None and max(a, b) <= LIKE_ACROSS * min(a, b)
 
 
 def summary_columns(rows: Sequence[dict], names: Sequence[str] = ()) -> list[str]:
