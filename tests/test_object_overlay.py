@@ -182,19 +182,22 @@ def test_an_object_of_several_planes_has_one_colour_in_all(tmp_path, monkeypatch
     coloured = object_colours(ids, table)
     one, nine = (np.unique(coloured[ids == k], axis=0) for k in (1, 9))
     assert len(one) == len(nine) == 1 and np.abs(one.astype(int) - nine).sum() > 150
-    # predict --objects-3d --overlay: each plane drawn with the stack's table
-    monkeypatch.setattr(files, "objects_by_frame", lambda *a, **k: list(ids))
+    # predict --objects-3d --overlay: each plane drawn with its frame's table
+    monkeypatch.setattr(files, "_joined_in_3d", lambda *a, **k: list(ids))
     image = (np.random.default_rng(0).random(ids.shape) * 255).astype(np.uint8)
-    tifffile.imwrite(tmp_path / "s.tif", image, imagej=True, metadata={"axes": "ZYX"})
-    predict_folder(
-        local_net(),
-        [tmp_path / "s.tif"],
-        tmp_path / "o",
-        objects=True,
-        objects_3d=True,
-        draw_overlay=True,
-    )
-    drawn = tifffile.imread(tmp_path / "o" / "s_overlay.tif")
-    for k in (1, 9):
-        edge = np.array([outlines(page) for page in ids]) & (ids == k)
-        assert len(np.unique(drawn[edge], axis=0)) == 1, k  # was: 9 cyan, then purple
+    for axes, joined in (("ZYX", True), ("TYX", False)):
+        tifffile.imwrite(tmp_path / "s.tif", image, imagej=True, metadata={"axes": axes})
+        out = tmp_path / axes
+        how = dict(objects=True, objects_3d=joined, draw_overlay=True)
+        predict_folder(local_net(), [tmp_path / "s.tif"], out, **how)
+        drawn = tifffile.imread(out / "s_overlay.tif")
+        for k in (1, 9):
+            edge = np.array([outlines(page) for page in ids]) & (ids == k)
+            seen = np.unique(drawn[edge], axis=0)
+            if joined:  # was: 9 cyan in plane 0, purple in plane 1
+                assert len(seen) == 1, k
+            else:  # a movie's frames (ids from 1 in each) each drawn as alone
+                alone = [object_colours(page)[outlines(page) & (page == k)] for page in ids]
+                assert {tuple(c) for c in seen.tolist()} == {
+                    tuple(c) for a in alone for c in a.tolist()
+                }, k

@@ -668,6 +668,7 @@ def _write_whole(file: _File, paths: dict[str, Path], found: _Whole) -> list[Pat
     if o.draw_overlay:
         drawn = dict(tiff=found.tiff, meta=meta, axes=axes, record=file.record)
         drawn["by_object"] = by_object(o.objects)
+        drawn["joined"] = o.objects is not None and o.objects_3d  # ids of 3-D objects
         shown = (found.stack, found.labels, found.ids)
         written.append(_write_overlay(model, paths["overlay"], *shown, **drawn))
     how = dict(tiff=found.tiff, meta=meta, axes=axes, invalid=found.invalid)
@@ -921,16 +922,17 @@ def _write_overlay(
     axes: PageAxes,
     record: Provenance | None = None,
     by_object: bool = False,
+    joined: bool = False,
 ) -> Path:
     """The labels (and object outlines) drawn over the pages, or with ``by_object`` each
-    object in its own colour (:func:`unetlab.plots.prediction_overlay`): an RGB PNG, or TIFF
-    with the input's pixel size and its pages' ``axes``; either carries ``record``."""
+    object in its own colour (:func:`unetlab.plots.prediction_overlay`; ``joined``: the
+    ids are 3-D objects, each one colour in all its planes): an RGB PNG, or TIFF with the
+    input's pixel size and its pages' ``axes``; either carries ``record``."""
     colours = label_colours(model, color=True, values=False)
-    # each object's colour from all pages: a 3-D object's the same in every plane
-    table = object_colour_table(ids) if by_object and ids else None
+    tables = _colour_tables(ids, axes) if by_object and joined else [None] * len(labels)
     drawn = [
         prediction_overlay(page, lab, i, colours=colours, by_object=by_object, table=table)
-        for page, lab, i in zip(stack, labels, ids or [None] * len(labels))
+        for page, lab, i, table in zip(stack, labels, ids or [None] * len(labels), tables)
     ]
     if tiff:
         rgb, rgb_axes = _hyperstack(drawn, axes, "YXS")
@@ -939,6 +941,19 @@ def _write_overlay(
     else:
         write_png(path, drawn[0], text=png_text(record))
     return path
+
+
+def _colour_tables(ids: list, axes: PageAxes) -> list:
+    """Each page's :func:`~unetlab.plots.object_colour_table`: that of its frame's planes
+    (3-D objects, ids from 1 in each frame), so that an object takes one colour in all of
+    them; each page's own gave an object touching another in one plane and not the next
+    two colours."""
+    tables = [None] * len(ids)
+    for pages in frame_pages(axes):
+        table = object_colour_table([ids[p] for p in pages])
+        for p in pages:
+            tables[p] = table
+    return tables
 
 
 def _write_objects(
