@@ -54,6 +54,7 @@ def test_a_preset_one_letter_off_names_it():
         (["evaluate", "--grey-masks", "colors"], "colours"),
         (["predict", "--blend", "gausian"], "gaussian"),
         (["train", "--preset", "smal"], "small"),
+        (["train", "--preset", "SMALL"], "small"),  # other case: difflib's ratio 0, unnamed
     ],
 )
 def test_a_flag_s_choice_one_letter_off_names_it(command, meant, capsys):
@@ -87,3 +88,14 @@ def test_a_slip_of_an_api_function_s_own_keyword_names_it(tmp_path):
             predict_objects(net, image, **{kw: 3})
     with pytest.raises(UnetlabError, match="no keyword ignore_valu: did you mean ignore_value"):
         evaluate_model(net, tmp_path, ignore_valu=255)
+
+
+def test_a_name_typed_in_other_case_is_named():
+    """close_names compared case as letters: SMALL, --EPOCHS and Paper were named by no
+    did-you-mean (their ratio to small, --epochs, paper is 0 or low), though they are the
+    names themselves; they come first, before slips."""
+    from unetlab.errors import close_names
+
+    assert close_names("SMALL", ["paper", "small", "small-valid"]) == ["small"]
+    assert close_names("--EPOCHS", ["--epoch-size", "--epochs"]) == ["--epochs"]
+    assert close_names("Paper", ["papers", "paper"]) == ["paper"]

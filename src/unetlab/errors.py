@@ -103,16 +103,21 @@ def first_line(exc: BaseException, default: str | None = None) -> str:
 
 def close_names(word: str, known: Iterable[str], n: int = 1, cutoff: float = 0.6) -> list[str]:
     """The ``n`` names of ``known`` spelt closest to ``word``, closest first (none where none
-    is close): one slip of the fingers away (:func:`slipped`) before any other, then by
-    difflib's ratio (at least ``cutoff`` but for a slip), ties to the first in ``known`` (the
-    order its names are listed in). Every "did you mean" of unetlab (flags, config keys,
+    is close): the name itself in other case (``SMALL``, ``--EPOCHS``: difflib's ratio is
+    0), then one slip of the fingers away (:func:`slipped`), then by difflib's ratio (at
+    least ``cutoff`` but for a slip), ties to the first in ``known`` (the order its names
+    are listed in). Every "did you mean" of unetlab (flags, config keys,
     keywords, presets) asks it. difflib's own ``get_close_matches`` broke ties by the later
     name and let a closer ratio beat a slip (``train.epoch``: any of two keys of one ratio;
     s44 small 2: ``--min-prea`` named --min-peak, not --min-area one letter away)."""
     known = list(dict.fromkeys(known))
-    score = {k: (slipped(word, k), difflib.SequenceMatcher(None, word, k).ratio()) for k in known}
-    near = [k for k in known if score[k][0] or score[k][1] >= cutoff]
+    score = {k: (word.casefold() == k.casefold(), slipped(word, k), _ratio(word, k)) for k in known}
+    near = [k for k in known if score[k][0] or score[k][1] or score[k][2] >= cutoff]
     return sorted(near, key=score.__getitem__, reverse=True)[:n]  # stable: the first of equals
+
+
+def _ratio(word: str, known: str) -> float:
+    return difflib.SequenceMatcher(None, word, known).ratio()
 
 
 def did_you_mean(word: str, known: Iterable[str], prefix: str = "") -> str:
