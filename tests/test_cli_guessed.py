@@ -157,3 +157,20 @@ def test_a_set_typed_with_spaces_names_its_one_word(typed, capsys):
     err = capsys.readouterr().err
     assert f"error: --set {' '.join(typed)}: give --set train.epochs=3 (one word, no " in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "typed, said",
+    [
+        (["--set", "train.epochs", "=3"], "--set train.epochs =3"),
+        (["--set=train.epochs", "3"], "--set=train.epochs 3"),
+    ],
+)
+def test_a_set_typed_with_spaces_otherwise_names_its_one_word(typed, said, capsys):
+    """'--set train.epochs =3' was told 'give --set train.epochs==3' (the value's = kept),
+    '--set=train.epochs 3' 'unrecognized arguments: 3: no flag takes it'."""
+    with pytest.raises(SystemExit):
+        main(["train", "--data", "d", *typed, "--check"])
+    err = capsys.readouterr().err
+    assert f"error: {said}: give --set train.epochs=3 (one word, no " in err
+    assert len(err.strip().splitlines()) == 1

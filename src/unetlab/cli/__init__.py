@@ -144,14 +144,19 @@ def _spaced_set(given: list[str], first: str) -> str:
     """The line for a ``--set KEY=VALUE`` typed with spaces (``--set train.epochs 3``,
     ``--set train.epochs = 3``), whose ``first`` word no flag takes: 'unrecognized
     arguments: 3: no flag takes it'; "" for another word."""
-    for at in range(len(given) - 2):
-        key, rest = given[at + 1], given[at + 2 :]
-        if given[at] != "--set" or key.startswith("-") or "=" in key.rstrip("="):
+    for at, word in enumerate(given):
+        joined = word.startswith("--set=")  # --set=train.epochs 3
+        key, rest = (word[6:], given[at + 1 :]) if joined else (None, given[at + 2 :])
+        if word == "--set" and at + 1 < len(given):
+            key = given[at + 1]
+        if key is None or not rest or key.startswith("-") or "=" in key.rstrip("="):
             continue
-        typed = rest[:2] if rest[0] == "=" else rest[:1]  # '= 3' or '3'
-        if typed[0] == first and typed[-1] != "=" and not typed[-1].startswith("--"):
-            fix = f"--set {key.rstrip('=')}={typed[-1]}"
-            return f"--set {key} {' '.join(typed)}: give {fix} (one word, no spaces around =)"
+        typed = rest[:2] if rest[0] == "=" else rest[:1]  # '= 3', '=3' or '3'
+        value = typed[-1].removeprefix("=")
+        if typed[0] == first and value and not typed[-1].startswith("--"):
+            fix = f"--set {key.rstrip('=')}={value}"
+            said = f"{word} {key}" if not joined else word
+            return f"{said} {' '.join(typed)}: give {fix} (one word, no spaces around =)"
     return ""
 
 
