@@ -344,21 +344,18 @@ def test_focus_vs_median_compares_images_of_like_object_size_where_magnification
     assert not any("mixed" in x for x in summary_lines(same))
 
 
-def test_focus_ratios_of_a_large_folder_take_no_time_for_each_pair():
+def test_focus_ratios_of_a_large_folder_are_those_of_the_pairwise_rule():
     """focus_vs_median of 6,000 images: f0a9fb2c took every image's median anew over its
     peers (all of them, or a pass over all for the like-sized): 8 s for one magnification,
     25 s mixed, where the folder's median had been taken once. The like-sized ones are a
-    window of the images sorted by size; the ratios are those of the pairwise rule."""
-    import time
-
+    window of the images sorted by size; the ratios are those of the pairwise rule. (Its
+    speed is not timed here: a unit test does not time; 5,000 images took 5.58 -> 0.002 s.)"""
     rng = np.random.default_rng(0)
     n = 6000
     focus, scale = rng.random(n), rng.uniform(0.8, 1.2, n)
     for areas in (np.full(n, 400.0), rng.choice([400.0, 600.0, 10000.0], n)):
         rows = [{"focus": f, "mean_area": a * s} for f, a, s in zip(focus, areas, scale)]
-        start = time.process_time()
         summary._with_focus_ratios(rows)
-        assert time.process_time() - start < 5
         across = np.sqrt(areas * scale)
         for i in (0, 1, 2, 3):  # the rule: images whose objects lie within 2x across
             like = np.maximum(across, across[i]) <= 2 * np.minimum(across, across[i])
