@@ -6,11 +6,13 @@ without a word)."""
 import logging
 
 import numpy as np
+import pytest
 
 from unetlab.config import load_config
 from unetlab.data.classes import names_of_lines, read_class_names
 from unetlab.data.io import write_png
-from unetlab.plan import plan_training
+from unetlab.errors import DatasetError
+from unetlab.plan import check_training_data, plan_training
 from unetlab.train import prepare_data
 
 
@@ -131,3 +133,28 @@ def test_a_void_name_beside_palette_masks_is_their_void_already(tmp_path):
     lines = [f"{i} {n}" for i, n in enumerate(SCENE_CLASSES)] + ["255 void"]
     (tmp_path / "class_names.txt").write_text("\n".join(lines) + "\n")
     plan_training(load_config(None, [f"data.root={tmp_path}"]))  # not refused
+
+
+def test_names_unlike_those_of_a_table_in_masks_are_refused(tmp_path):
+    """class_names.txt in the data root beside colour masks read through a class_colors.txt in
+    masks/ (find_colour_table looks there first): the two naming the classes otherwise was
+    refused only for a table in the root and passed silently here (audit s45)."""
+    colours = np.array([[128, 64, 128], [70, 130, 180]], np.uint8)
+    for i in range(4):
+        mask = np.zeros((24, 24), np.uint8)
+        mask[12:] = 1
+        write_png(tmp_path / "images" / f"r{i}.png", np.full((24, 24), 40 * i, np.uint8))
+        write_png(tmp_path / "masks" / f"r{i}.png", colours[mask])
+    (tmp_path / "masks" / "class_colors.txt").write_text("128 64 128 road\n70 130 180 sky\n")
+    (tmp_path / "class_names.txt").write_text("sky\nroad\n")
+    cfg = load_config(None, [f"data.root={tmp_path}"])
+    with pytest.raises(DatasetError) as err:
+        check_training_data(cfg)
+    assert str(err.value).startswith(
+        f"{tmp_path / 'class_names.txt'} and {tmp_path / 'masks' / 'class_colors.txt'} name "
+        "the classes differently: value 0 is 'sky' in class_names.txt, 'road' in "
+        "class_colors.txt (and 1 more value(s))"
+    )
+    (tmp_path / "class_names.txt").write_text("Road\nsky\n")  # the fix it names
+    check_training_data(cfg)
+    assert read_class_names(tmp_path) == {0: "Road", 1: "sky"}

@@ -23,7 +23,13 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from unetlab.data.colour import colour_file
-from unetlab.data.colour_table import VOID, ColourTable, find_colour_table, read_colour_table
+from unetlab.data.colour_table import (
+    LEVELS,
+    VOID,
+    ColourTable,
+    find_colour_table,
+    read_colour_table,
+)
 from unetlab.errors import DatasetError
 
 #: VOC's void label: object borders and ambiguous pixels, in no class.
@@ -109,17 +115,44 @@ def void_value(values: Sequence[int], palette: np.ndarray | None) -> int | None:
 def read_class_names(root: str | os.PathLike) -> dict[int, str] | None:
     """``{value: name}`` from ``root/class_names.txt`` (line i names mask value i), else the
     names of the colour table in ``root`` when it names every class (:func:`names_file`),
-    or None. DatasetError naming both files when the two name the classes differently
-    (:func:`names_disagree`)."""
+    or None. DatasetError naming both files when ``class_names.txt`` and a table the masks
+    are read through (``root``'s, or one in a folder below it: :func:`mask_tables`) name the
+    classes differently (:func:`names_disagree`)."""
     path = Path(root) / NAMES_FILE
     table = read_colour_table(root)
     if not path.is_file():
         return None if table is None else table.class_names()
     lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
     names = names_of_lines([line for line in lines if line and not line.startswith("#")])
-    if table is not None and (problem := names_disagree(names, table, path)):
-        raise DatasetError(problem)
+    for other in [table, *mask_tables(root)]:
+        if other is not None and (problem := names_disagree(names, other, path)):
+            raise DatasetError(problem)
     return names
+
+
+def mask_tables(root: str | os.PathLike) -> list[ColourTable]:
+    """The colour tables in the folders below ``root`` that masks there are read through
+    (:func:`~unetlab.data.colour_table.find_colour_table` looks in a mask's folder and the
+    two above it): ``masks/``, ``train/``, ``train/masks/``; a class_names.txt in ``root``
+    names those masks' classes too (audit s45: a table in masks/ went unchecked)."""
+    tables = []
+    for folder in _folders_below(Path(root), LEVELS - 1):
+        if (table := read_colour_table(folder)) is not None:
+            tables.append(table)
+    return tables
+
+
+def _folders_below(folder: Path, depth: int) -> list[Path]:
+    """The folders below ``folder``, ``depth`` levels deep at most, sorted; hidden ones
+    passed over."""
+    if depth <= 0:
+        return []
+    try:
+        with os.scandir(folder) as entries:
+            subs = sorted(Path(e.path) for e in entries if e.is_dir() and e.name[0] != ".")
+    except OSError:
+        return []
+    return [f for sub in subs for f in (sub, *_folders_below(sub, depth - 1))]
 
 
 #: a line of the ``value name`` form (``128 dim``, ``255: bright``)
