@@ -400,3 +400,26 @@ def test_a_6d_bare_stack_names_only_axes_that_can_be_given(tmp_path):
     named = re.findall(r"--axes (\w+)", line)
     assert named == ["TZQCYX"] and axes_problem("TZQCYX") is None
     assert predict_file(_net("CYX", 3), tmp_path / "b.tif", tmp_path / "g", axes="TZQCYX")
+
+
+def test_a_bare_grey_tiff_is_repeated_for_a_yxc_model_as_a_grey_png_is(tmp_path, capsys, caplog):
+    """A 3-channel YXC model repeated a grey PNG into its channels with a warning but refused
+    a 2-D grey TIFF that states no axes ('the file's axes are YX, no channels'): neither file
+    says more than a grey plane. Predict and evaluate (API and CLI) now repeat both alike; a
+    TIFF that states other axes (TZYX) stays refused."""
+    _grey_pair(tmp_path / "d", "g.tif", (H, W))
+    image = tmp_path / "d" / "images" / "g.tif"
+    repeated = "grey image given to a 3-channel model; its channel is repeated"
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        assert predict_file(_net("YXC", 3), image, tmp_path / "o")
+        assert len(evaluate_model(_net("YXC", 3), tmp_path / "d").images) == 1
+    assert caplog.text.count(repeated) == 2
+    checkpoint = save_model(
+        tmp_path / "m.pt", _net(None, 3), train_config={"data": {"axes": "YXC"}}
+    )
+    run = ["--checkpoint", str(checkpoint), "--no-progress"]
+    assert main(["predict", *run, "--input", str(image), "--output", str(tmp_path / "p")]) == 0
+    assert main(["evaluate", *run, "--data", str(tmp_path / "d")]) == 0
+    _grey_pair(tmp_path / "s", "g.ome.tif", (2, 3, H, W), {"axes": "TZYX"})
+    with pytest.raises(ImageReadError, match="axes are TZYX, no channels; .* YXC, 3 channels"):
+        predict_file(_net("YXC", 3), tmp_path / "s" / "images" / "g.ome.tif", tmp_path / "t")
