@@ -34,3 +34,26 @@ def test_the_line_never_contradicts_itself(floor):
         ).groups()
         assert float(times) >= 2.0 and shown != floor_shown, line
         assert float(shown) < float(floor_shown), line
+
+
+def test_a_multichannel_line_names_only_the_dim_channels_with_their_own_figures():
+    # it said "contrast [5, 30] is 2.4x below the model's floor 12": channel 1 is above it
+    spec = {"mode": "per_image", "floor": [12.0, 12.0, 8.0], "dtype": "uint8"}
+    kind, line = contrast_note(spec, np.uint8, np.array([5.0, 30.0, 20.0]))
+    assert kind == "dim" and line.startswith(
+        "channel 0's contrast 5 is 2.4x below the model's floor 12 (trained on uint8): "
+        "the floor flattens it 2.4x, as it does an empty field, so channel 0 is read as "
+        "nearly empty;"
+    )
+    assert "30" not in line and "channel 1" not in line and "channel 2" not in line
+    _, line = contrast_note(spec, np.uint8, np.array([5.0, 30.0, 2.0]))
+    assert line.startswith(
+        "channel 0's contrast 5 is 2.4x below the model's floor 12, channel 2's contrast 2 "
+        "is 4.0x below the model's floor 8 (trained on uint8): the floor flattens them"
+    )
+    assert "so channels 0 and 2 are read as nearly empty" in line and "30" not in line
+    _, line = contrast_note(spec, np.uint8, np.array([5.0, 3.0, 2.0]))
+    assert "so the image is read as nearly empty" in line
+    _, line = contrast_note(spec, np.uint8, np.array([0.0, 30.0, 20.0]))
+    assert line.startswith("channel 0 is constant (trained on uint8): the floor flattens it,")
+    assert contrast_note(spec, np.uint8, np.array([6.1, 30.0, 4.1])) is None  # none 2x under

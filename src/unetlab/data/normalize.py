@@ -281,24 +281,60 @@ def contrast_note(spec: dict, dtype, contrast: np.ndarray) -> tuple[str, str] | 
             f"{np.dtype(dtype).name} images: each is stretched by its own contrast, and an "
             "empty one may show false objects" + _dtype_fix(trained, dtype)
         )
-    contrast = np.broadcast_to(np.asarray(contrast, np.float64), np.shape(floor) or (1,))
+    contrast, floor = np.broadcast_arrays(np.atleast_1d(np.asarray(contrast, np.float64)), floor)
     if np.all(contrast <= STD_FLOOR):  # one value: no contrast to set against the floor
         return "dim", (
             "the image is constant (empty: every pixel one value, or its other pixels at its "
             "ceiling, the dtype's or a camera's maximum, left out as saturated: a mask given "
             "as an image?): nothing to segment"
         )
-    ratio = float(np.min(contrast / np.broadcast_to(floor, contrast.shape)))
-    if ratio > DIM_SHARE:
+    return _dim_note(contrast, floor, trained)
+
+
+def _dim_note(contrast: np.ndarray, floor: np.ndarray, trained: str | None):
+    """("dim", line) of an image whose per-channel ``contrast`` is at most ``DIM_SHARE`` of
+    the ``floor`` in some channel, naming only those channels, each with its own figures (it
+    said "contrast [5, 30] is 2.4x below the model's floor 12" of a 2-channel image whose
+    channel 1 is above the floor), or None."""
+    ratios = contrast / floor
+    dim = np.flatnonzero(ratios <= DIM_SHARE)
+    if dim.size == 0:
         return None
     trained_on = f" (trained on {trained})" if trained else ""
-    times = _times(ratio)
+    if contrast.size == 1:
+        times = _times(float(ratios[0]))
+        figures = (
+            f"contrast {_shown(float(contrast[0]), rounded=True)} is {times} below the "
+            f"model's floor {_shown(float(floor[0]))}"
+        )
+        flattens, what = f"it {times}", "the image is"
+    else:
+        figures = ", ".join(_channel_figures(c, contrast[c], floor[c]) for c in dim)
+        flattens = "them" if dim.size > 1 else "it"
+        if dim.size == 1 and contrast[dim[0]] > STD_FLOOR:
+            flattens += f" {_times(float(ratios[dim[0]]))}"
+        what = "the image is" if dim.size == contrast.size else _channels(dim)
     return "dim", (
-        f"contrast {_shown(contrast.tolist(), rounded=True)} is {times} below the model's "
-        f"floor {shown}{trained_on}: the floor flattens it {times}, as it does an empty field, "
-        "so the image is read as nearly empty; if it holds objects (a dimmer acquisition), "
+        f"{figures}{trained_on}: the floor flattens {flattens}, as it does an empty field, "
+        f"so {what} read as nearly empty; if it holds objects (a dimmer acquisition), "
         "scale it to the training images' range or train with such images"
     )
+
+
+def _channel_figures(channel: int, contrast: float, floor: float) -> str:
+    if contrast <= STD_FLOOR:
+        return f"channel {channel} is constant"
+    return (
+        f"channel {channel}'s contrast {_shown(float(contrast), rounded=True)} is "
+        f"{_times(float(contrast / floor))} below the model's floor {_shown(float(floor))}"
+    )
+
+
+def _channels(channels: np.ndarray) -> str:
+    named = [str(c) for c in channels]
+    if len(named) == 1:
+        return f"channel {named[0]} is"
+    return f"channels {', '.join(named[:-1])} and {named[-1]} are"
 
 
 def _dtype_fix(trained: str | None, dtype) -> str:
