@@ -76,7 +76,10 @@ def test_dim_frames_in_a_loop_are_named_and_said_in_full_once(monkeypatch, caplo
     assert len(lines[2]) < len(lines[0]) / 2
     monkeypatch.setattr(predict, "_DIM_SAID", {})
     caplog.clear()
-    for frame in frames:  # no name=: each line is "image: ...", in full once
+    for frame in frames:  # no name=: each line is "image: ...", in full once, then counted
         predict.predict_image(net, frame)
     lines = [r.getMessage() for r in caplog.records]
-    assert [line.endswith("as said in full for image") for line in lines] == [False, True, True]
+    assert "scale it to the training images' range" in lines[0]
+    assert not any("as said in full for image" in line for line in lines)  # itself, it said
+    for line, nth in zip(lines[1:], ["2nd", "3rd"]):
+        assert line.endswith(f"as said in full for the 1st such image (this is the {nth})")

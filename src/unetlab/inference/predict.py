@@ -841,9 +841,9 @@ def _say_floor(key: tuple, line: str) -> None:
         log.warning(line)
 
 
-#: the image named in the first full "read as nearly empty" line said outside any run, by
-#: the model floor it was said of
-_DIM_SAID: dict[str, str] = {}
+#: by the model floor it was said of: the image named in the first full "read as nearly
+#: empty" line said outside any run, and how many images that line was said of so far
+_DIM_SAID: dict[str, list] = {}
 
 
 def _dim_line(line: str, name: str, floor: str) -> str:
@@ -853,19 +853,36 @@ def _dim_line(line: str, name: str, floor: str) -> str:
     movie's frames, audit s32 notebook 8), of the process; then its figures and a pointer
     to that one, one short line."""
     run = _SAID_FLOOR.get()
-    said = _DIM_SAID if run is None else {k[1]: k[2] for k in run if k[0] == "dim"}
+    said = _DIM_SAID if run is None else {k[1]: [k[2]] for k in run if k[0] == "dim"}
     first = said.get(floor)
     if first is None:  # this image's line is the first
         if run is None:
-            _DIM_SAID[floor] = name
+            _DIM_SAID[floor] = [name, 1]
         else:
             run.add(("dim", floor, name))
         return line
     figures = line.partition(": the floor flattens")[0]
     if run is None:
-        return f"{figures}: read as nearly empty, as said in full for {first}"
+        return f"{figures}: read as nearly empty, as said in full for {_first_dim(first, name)}"
     figures = re.sub(r" \(trained on [^)]*\)", "", figures)  # said in the first line
-    return f"{figures}: read as nearly empty (see {Path(first).name})"
+    return f"{figures}: read as nearly empty (see {Path(first[0]).name})"
+
+
+def _first_dim(first: list, name: str) -> str:
+    """The image whose "read as nearly empty" line was said in full (``first``: its name
+    and the count of such images, this one ``name`` counted in) as the short line of
+    ``name`` points to it: by name, or, where the names do not tell them apart (a loop of
+    ``predict_image`` calls without ``name=``: each is "image"), by count ("as said in full
+    for image" pointed every unnamed image to itself)."""
+    first[1] += 1
+    if first[0] not in (name, "image"):
+        return first[0]
+    return f"the 1st such image (this is the {_ordinal(first[1])})"
+
+
+def _ordinal(n: int) -> str:
+    ending = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{ending}"
 
 
 def _stats_pixels(image: np.ndarray, rows, invalid: np.ndarray | None, name: str) -> np.ndarray:
