@@ -49,6 +49,38 @@ def test_each_evaluation_says_the_checkpoint_it_scored(tmp_path):
     assert {r["run"]: r["test checkpoint"] for r in row}["a"] == "best.pt (epoch 3), replaced since"
 
 
+def test_a_report_made_before_the_run_ended_scored_its_ended_best_pt(tmp_path):
+    """best.pt rewritten at the run's end (same_model_sha256) holds the model a report made
+    during the run scored: not 'replaced since'; another model there still is."""
+    from unetlab import UNet, save_model
+    from unetlab.checkpoint import update_checkpoint
+
+    runs = three_runs(tmp_path)
+    a = runs / "a"
+    best = save_model(a / "checkpoints" / "best.pt", UNet(1, 2, depth=2, base_channels=2))
+    _report(a, "during", checkpoint=str(best), checkpoint_sha256=file_sha256(best))
+    update_checkpoint(best, same_model=True, run_progress={"finished": True})  # the run's end
+    _report(
+        a,
+        "after",  # a report of the ended file: its bytes and its model's sha256
+        checkpoint=str(best),
+        checkpoint_sha256=file_sha256(best),
+        checkpoint_model_sha256=read_model_sha(best),
+    )
+    update_checkpoint(best, same_model=True, run_progress={"finished": True, "again": 1})
+    row = next(r for r in compare_runs([runs]).rows if r["run"] == "a")
+    assert (row["during checkpoint"], row["after checkpoint"]) == ("best.pt", "best.pt")
+    update_checkpoint(best, label_offset=[1.0, 0.0])  # another model
+    row = next(r for r in compare_runs([runs]).rows if r["run"] == "a")
+    assert row["during checkpoint"] == row["after checkpoint"] == "best.pt, replaced since"
+
+
+def read_model_sha(path) -> str:
+    from unetlab.checkpoint import load_checkpoint
+
+    return load_checkpoint(path)["same_model_sha256"]
+
+
 def test_an_evaluation_of_saved_predictions_names_the_checkpoints_that_made_them(tmp_path):
     runs = three_runs(tmp_path)
     a = runs / "a"

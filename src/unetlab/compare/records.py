@@ -198,12 +198,12 @@ def scored_checkpoint(folder: Path, report: dict) -> str | None:
     the checkpoints that made the predictions, as named above, joined by `` + ``; None
     where the report names none (an older one)."""
     if report.get("checkpoint"):
-        scored = [(report["checkpoint"], report.get("checkpoint_sha256"))]
+        scored = [(report["checkpoint"], _identities(report))]
     else:
         made = report.get("predicted_by")
         made = made if isinstance(made, list) else []
-        scored = [(m.get("checkpoint"), m.get("checkpoint_sha256")) for m in made]
-    names = [_checkpoint_name(folder, str(p), sha) for p, sha in scored if p]
+        scored = [(m.get("checkpoint"), _identities(m)) for m in made if isinstance(m, dict)]
+    names = [_checkpoint_name(folder, str(p), shas) for p, shas in scored if p]
     if not names:
         return None
     epoch = report.get("checkpoint_epoch")
@@ -213,18 +213,40 @@ def scored_checkpoint(folder: Path, report: dict) -> str | None:
     return " + ".join(names)
 
 
-def _checkpoint_name(folder: Path, path: str, sha: str | None) -> str:
+def _identities(entry: dict) -> set[str]:
+    """The sha256s that name what a report (or a ``predicted_by`` entry) scored: its
+    checkpoint's bytes and, where that file was rewritten keeping its model, the model's
+    (``checkpoint_model_sha256``: the sha256 the file had before)."""
+    shas = (entry.get("checkpoint_sha256"), entry.get("checkpoint_model_sha256"))
+    return {s for s in shas if isinstance(s, str)}
+
+
+def _checkpoint_name(folder: Path, path: str, shas: set[str]) -> str:
     """``best.pt``, ``last.pt`` (``, replaced since``) or ``other <name>``: see
     :func:`scored_checkpoint`."""
     own = {name: folder / "checkpoints" / name for name in CHECKPOINT_NAMES}
     for name, file in own.items():
         if _same_file(file, path):
-            replaced = sha is not None and file.is_file() and file_sha256(file) != sha
+            replaced = bool(shas) and file.is_file() and not _holds(file, shas)
             return f"{name}, replaced since" if replaced else name
     for name, file in own.items():  # a copy of one
-        if sha is not None and file.is_file() and file_sha256(file) == sha:
+        if shas and file.is_file() and _holds(file, shas):
             return name
     return f"other {Path(path).name}"
+
+
+def _holds(file: Path, shas: set[str]) -> bool:
+    """Whether ``file`` holds the model one of ``shas`` names: by its bytes, or by the
+    sha256 it had before its run's end was recorded in it (``same_model_sha256``: a report
+    made while the run trained scored the same model)."""
+    if file_sha256(file) in shas:
+        return True
+    from unetlab.checkpoint import SAME_MODEL, load_checkpoint  # torch: only where needed
+
+    try:
+        return load_checkpoint(file).get(SAME_MODEL) in shas
+    except (UnetlabError, OSError):  # not a checkpoint (anymore): another file
+        return False
 
 
 def _same_file(file: Path, path: str) -> bool:
