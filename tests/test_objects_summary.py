@@ -344,6 +344,28 @@ def test_focus_vs_median_compares_images_of_like_object_size_where_magnification
     assert not any("mixed" in x for x in summary_lines(same))
 
 
+def test_one_image_of_specks_does_not_make_a_folder_of_mixed_magnifications():
+    """An empty well with a few specks (mean area 15 px beside 300 px nuclei: 4.5x across)
+    switched the whole folder to like-sized medians and said 'mixed magnifications?'; two
+    images at each end of the range are needed."""
+    rng = np.random.default_rng(1)
+    focus, areas = rng.uniform(0.9, 1.1, 6), [300.0] * 5 + [15.0]
+    rows = [
+        {"image": f"w{k}.tif", "focus": f, "mean_area": a}
+        for k, (f, a) in enumerate(zip(focus, areas))
+    ]
+    assert summary.object_sizes(rows) is None
+    summary._with_focus_ratios(rows)
+    median = np.median([r["focus"] for r in rows])
+    assert all(r["focus_vs_median"] == pytest.approx(r["focus"] / median) for r in rows)
+    assert not any("mixed" in x for x in summary._blur_lines(rows))
+    two = [
+        *rows,
+        {"image": "w6.tif", "focus": 0.5, "mean_area": 16.0},
+    ]  # two images of small objects: mixed
+    assert summary.object_sizes(two) == pytest.approx((15**0.5, 300**0.5))
+
+
 def test_focus_ratios_of_a_large_folder_are_those_of_the_pairwise_rule():
     """focus_vs_median of 6,000 images: f0a9fb2c took every image's median anew over its
     peers (all of them, or a pass over all for the like-sized): 8 s for one magnification,

@@ -96,6 +96,9 @@ FOCUS_IMAGES = 3
 #: apart or more are of mixed magnification (as the plan's tile line says): each image's
 #: focus is compared only with those of objects within LIKE_ACROSS x of its own
 MIXED_ACROSS = 4.0
+#: the fewest images at each end of that range that make it a magnification's, not one
+#: image's oddity (an empty well's few specks)
+MIXED_END = 2
 LIKE_ACROSS = 2.0
 #: the focus is measured within this many pixels of the objects' boxes (a blurred edge
 #: spreads past the object the model found)
@@ -833,12 +836,16 @@ def _like_sized_medians(rows: list[dict]) -> list[float | None]:
 
 def object_sizes(rows: Sequence[dict]) -> tuple[float, float] | None:
     """(smallest, largest) of the rows' objects' typical size across (px: the square root of
-    each row's ``mean_area``) where they lie :data:`MIXED_ACROSS` x apart or more
-    (magnifications mixed: a focus means little beside another's); else None."""
-    across = [a for r in rows if (a := _across(r)) is not None]
-    if not across or min(across) * MIXED_ACROSS > max(across):
+    each row's ``mean_area``) where :data:`MIXED_END` or more images at each end of the
+    range lie :data:`MIXED_ACROSS` x apart or more (magnifications mixed: a focus means
+    little beside another's); else None. One image is no magnification: an empty well with
+    a few specks (15 px beside 300 px nuclei) made a whole folder 'mixed'."""
+    across = sorted(a for r in rows if (a := _across(r)) is not None)
+    if len(across) < 2 * MIXED_END:
         return None
-    return min(across), max(across)
+    if across[MIXED_END - 1] * MIXED_ACROSS > across[-MIXED_END]:
+        return None
+    return across[0], across[-1]
 
 
 def _across(row: dict) -> float | None:
