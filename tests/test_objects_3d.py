@@ -679,3 +679,13 @@ def test_an_image_of_other_shape_than_the_ids_is_one_line():
     assert [table[f"mean_intensity_{c}"].tolist() for c in (0, 1)] == [[10.0], [20.0]]
     with pytest.raises(UnetlabError, match=r"image is \(3, 9, 8\) but ids"):
         table_3d(ids, np.ones((3, 9, 8)), None)
+
+
+def test_a_stack_of_no_planes_has_no_objects():
+    """objects_3d of a (0, Y, X) stack raised numpy's zero-size ValueError."""
+    import numpy as np
+
+    from unetlab.inference.objects_3d import objects_3d
+
+    found = objects_3d(np.zeros((0, 8, 8), np.int32))
+    assert found.shape == (0, 8, 8) and found.dtype == np.int32

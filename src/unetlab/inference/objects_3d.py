@@ -233,6 +233,8 @@ def objects_3d(
     2 µm planes hid the neck of balls stacked 9 µm apart (5 µm radius, 1 µm overlap) and
     the valley of side-by-side ones. Every pixel of an object stays in one."""
     planes = stack_ids(planes, "planes")
+    if not planes.size:  # no planes (or empty ones): no objects, not numpy's zero-size error
+        return np.zeros(planes.shape, np.int32)
     mask = planes > 0
     inner = mask & ~(lasting(seams(planes)) | parted(planes))
     least = SPLIT_MIN_DEPTH * min(voxel[1:])  # a pixel, as in 2-D
