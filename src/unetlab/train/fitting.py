@@ -391,6 +391,7 @@ def _end_epoch(run: Run, row: dict, *, tick: float, stop: StopRequest) -> bool:
     state.epoch, state.batch, state.tiles, state.loss_sum = state.epoch + 1, 0, 0, 0.0
     if run.data.val and validation_due(state.epoch, t, run.out_of_time, run.pacer, run.clock):
         _validate_epoch(run, row)
+    writing = run.clock()
     monitor = row.get("val_miou") if run.data.val else -row["train_loss"]
     improved = _track(state, monitor, smoothing=t.best_smoothing)
     if "val_miou" in row:
@@ -408,6 +409,8 @@ def _end_epoch(run: Run, row: dict, *, tick: float, stop: StopRequest) -> bool:
         if time.perf_counter() - run.plotted > 30:  # a plot costs ~0.3 s; the last at the end
             _plot(run.run_dir, run.metrics.rows)
             run.plotted = time.perf_counter()
+    if run.pacer is not None:
+        run.pacer.ended_epoch(run.clock() - writing)
     return _should_stop(run, stop)
 
 
