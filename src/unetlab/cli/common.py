@@ -304,7 +304,8 @@ def _add_nuclei_args(group, when: str) -> None:
         default=None,
         help=f"{when}: split each object once more where two round parts meet at a neck of "
         "at most 0.9 x the smaller part's reach (touching nuclei the distance split left "
-        "whole; Kromp nuclei test F1 0.700 -> 0.739) (default: off)",
+        "whole; it helps where the count without is too low: check on your own validation "
+        "images with evaluate) (default: off)",
     )
     group.add_argument(
         "--split-interior",
