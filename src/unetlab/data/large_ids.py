@@ -47,12 +47,3 @@ def largest_compact(ids: np.ndarray) -> tuple[np.ndarray, int]:
     top = int(ids.max(initial=0))
     ids, original = compact_large_ids(ids, top)
     return ids, top if original is None else len(original) - 1
-
-
-def by_id(values: np.ndarray, original: np.ndarray, fill=0) -> np.ndarray:
-    """``values`` of each rank 0..n (:func:`compact_large_ids`' ``original`` ids) as an
-    array by id 0..max, ``fill`` at the ids absent: for a caller who looks them up by id,
-    one entry per id up to the largest (that array alone; the work went by the ranks)."""
-    out = np.full(int(original[-1]) + 1, fill, np.asarray(values).dtype)
-    out[original] = values
-    return out

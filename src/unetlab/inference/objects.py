@@ -38,7 +38,7 @@ from scipy.sparse.csgraph import connected_components
 
 from unetlab.data.fingerprint import cut_regions
 from unetlab.data.labels import grow_seeds, instances, seeded_cells
-from unetlab.data.large_ids import by_id, compact_large_ids, largest_compact
+from unetlab.data.large_ids import compact_large_ids, largest_compact
 from unetlab.data.regions import value_ids
 from unetlab.data.weightmap import background_class
 from unetlab.errors import KnownFields, UnetlabError, did_you_mean
@@ -1004,11 +1004,15 @@ def remove_small(ids: np.ndarray, min_area: int) -> np.ndarray:
     return _kept(ids, np.full(top + 1, min_area, np.int64))
 
 
-def object_classes(ids: np.ndarray, labels: np.ndarray, background: int | None) -> np.ndarray:
-    """The class of each id 0..max of ``ids`` (its most common class in ``labels`` but
-    ``background``: :func:`unetlab.inference.measure.majority_class`; an id absent: that
-    of no pixel). Ids far above the pixel count are counted by their ranks
-    (:func:`~unetlab.data.large_ids.compact_large_ids`): only the answer is by id."""
+def object_classes(
+    ids: np.ndarray, labels: np.ndarray, background: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(present, classes)``: the ids of the objects of ``ids`` (ascending, without 0;
+    int64, uint64 above 2**63) and the class of each (its most common class in ``labels``
+    but ``background``: :func:`unetlab.inference.measure.majority_class`). By object, not
+    by id 0..max (an array by id of one id 2**40 would be 8 TB): where the ids are compact,
+    ``by_id[present] = classes`` looks them up by id. Ids far above the pixel count are
+    counted by their ranks (:func:`~unetlab.data.large_ids.compact_large_ids`)."""
     ids = np.asarray(ids)
     top = int(ids.max(initial=0))
     ranks, original = compact_large_ids(ids, top)
@@ -1016,10 +1020,9 @@ def object_classes(ids: np.ndarray, labels: np.ndarray, background: int | None) 
     n = top + 1 if original is None else len(original)
     width = int(kinds.max(initial=0)) + 1
     votes = class_votes(ranks.ravel().astype(np.int64), kinds, n, width)
-    classes = majority_class(votes, background)
-    if original is None:
-        return classes
-    return by_id(classes, original, majority_class(np.zeros((1, width)), background)[0])
+    present = np.flatnonzero(votes[1:].any(axis=1)) + 1
+    classes = majority_class(votes[present], background)
+    return (present if original is None else original[present]), classes
 
 
 def remove_small_by_class(
@@ -1027,8 +1030,17 @@ def remove_small_by_class(
 ) -> np.ndarray:
     """``ids`` without objects smaller than their class's ``min_areas`` (by class index;
     :func:`object_classes` of ``labels``), renumbered 1..n as :func:`remove_small`."""
-    ids = _ranks(ids)
-    return _kept(ids, class_least(object_classes(ids, labels, background), min_areas))
+    ids, top = largest_compact(ids)
+    return _kept(ids, _least_by_class(ids, top + 1, labels, min_areas, background))
+
+
+def _least_by_class(ids, n, labels, min_areas, background) -> np.ndarray:
+    """(n,) int64 the least area of each id 0..n-1 of the compact ``ids`` by its class
+    (:func:`object_classes`, :func:`class_least`); 1 px where absent (no area to keep)."""
+    needed = np.ones(n, np.int64)
+    present, kinds = object_classes(ids, labels, background)
+    needed[present] = class_least(kinds, min_areas)
+    return needed
 
 
 def class_least(kinds: np.ndarray, min_areas: Sequence[int]) -> np.ndarray:
@@ -1062,8 +1074,7 @@ def remove_small_objects(
     ids, top = largest_compact(ids)
     n = top + 1
     if labels is not None and options.class_min_areas is not None:
-        kinds = object_classes(ids, labels, options.background)
-        needed = class_least(kinds, options.class_min_areas)
+        needed = _least_by_class(ids, n, labels, options.class_min_areas, options.background)
     else:
         needed = np.full(n, options.min_area, np.int64)
     cut = cut_regions(ids, outside, image_rows=image_rows)
@@ -1075,16 +1086,17 @@ def remove_small_objects(
 
 
 def faint_objects(ids: np.ndarray, interior: np.ndarray, least: float) -> np.ndarray:
-    """(max id + 1,) bool: the objects of ``ids`` whose ``interior`` probability stays under
-    ``least`` at every pixel (id 0, and ids absent, False). Ids far above the pixel count
-    are measured by their ranks (:func:`~unetlab.data.large_ids.compact_large_ids`)."""
+    """The ids (ascending; int64, uint64 above 2**63) of the objects of ``ids`` whose
+    ``interior`` probability stays under ``least`` at every pixel: by object, not a flag by
+    id 0..max (1 TB for one id 2**40). Ids far above the pixel count are measured by their
+    ranks (:func:`~unetlab.data.large_ids.compact_large_ids`)."""
     top = int(ids.max(initial=0))
     ranks, original = compact_large_ids(ids, top)
     n = top + 1 if original is None else len(original)
-    peak = np.ones(n)  # id 0 and ids absent: not faint
     present = np.flatnonzero(np.bincount(ranks.ravel().astype(np.int64), minlength=n)[1:]) + 1
-    peak[present] = ndimage.maximum(interior, ranks, present)
-    return peak < least if original is None else by_id(peak < least, original, False)
+    peak = np.asarray(ndimage.maximum(interior, ranks, present))
+    faint = present[peak < least]
+    return faint if original is None else original[faint]
 
 
 def cut_least(needed: np.ndarray, cut: np.ndarray, least: int = CUT_MIN_AREA) -> np.ndarray:
