@@ -20,6 +20,7 @@ from unetlab.inference.necks import split_necks
 from unetlab.inference.objects import (
     ObjectOptions,
     compact,
+    enclosed_specks_joined,
     faint_objects,
     fill_object_holes,
     object_classes,
@@ -224,6 +225,44 @@ def test_classes_and_faint_objects_of_large_ids_are_by_object_not_by_every_id(dt
     same = remove_small_objects(dense, options, labels, interior=interior)
     np.testing.assert_array_equal(kept, same)
     assert kept.max() == 3  # id 5 (45 px, class 2) too small, id 7 faint
+
+
+def _specks(dtype, big: int) -> np.ndarray:
+    """Two objects of large ids: in one, two touching specks (4 px each; dropped, one
+    group); in the other, a speck of id 3 inside and one of id big - 5 at its rim (open)."""
+    ids = np.zeros((30, 40), dtype)
+    ids[2:20, 2:20] = big
+    ids[8:10, 8:10], ids[9:11, 10:12] = big - 3, big - 2
+    ids[22:28, 25:38] = big - 1
+    ids[25:27, 30:32], ids[22:24, 25:27] = 3, big - 5
+    return ids
+
+
+SPECK_IDS = [(np.int64, 2**62 + 7), (np.int64, 2**40), (np.uint64, 2**63 + 9)]
+
+
+@pytest.mark.parametrize(("dtype", "big"), SPECK_IDS)
+def test_specks_inside_objects_of_large_ids_join_them_as_under_compact_ids(dtype, big):
+    """The pairs (speck, what it touches) were packed as speck id * (largest id + kept
+    id): ids of 2**62 overflowed int64, and the table by speck id took 8 TB for 2**40."""
+    ids = _specks(dtype, big)
+    dense = np.searchsorted(np.unique(ids), ids)
+    kept = remove_small(ids, 10)
+    joined, peak = _traced(enclosed_specks_joined, ids, kept)
+    np.testing.assert_array_equal(joined, enclosed_specks_joined(dense, remove_small(dense, 10)))
+    assert joined[8, 8] == joined[10, 11] == joined[5, 5] > 0 and peak < PEAK
+    assert joined[25, 30] == joined[23, 35] > 0 and joined[22, 25] == 0  # open: dropped
+
+
+@pytest.mark.parametrize("big", [2**62 + 7, 2**40])
+def test_specks_join_kept_objects_that_keep_large_ids(big):
+    """``kept`` of the user's own large ids (not renumbered): each speck takes its
+    object's id, the pairs of specks and ids of 2**62 sorted, not packed into one int64."""
+    ids = _specks(np.int64, big)
+    kept = np.where(remove_small(ids, 10) > 0, ids, 0)
+    joined = enclosed_specks_joined(ids, kept)
+    assert joined[8, 8] == joined[10, 11] == big and joined[25, 30] == big - 1
+    assert joined[22, 25] == 0 and (joined[kept > 0] == kept[kept > 0]).all()
 
 
 @pytest.mark.parametrize(("dtype", "big"), BIG)
