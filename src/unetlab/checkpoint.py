@@ -51,13 +51,13 @@ import torch
 from unetlab.atomic import atomic_path
 from unetlab.data.exclude import check_exclude_rows
 from unetlab.errors import CheckpointError, UnetlabError
+from unetlab.model_identity import REPORT_SAME_MODEL, SAME_MODEL
 from unetlab.models import UNet, model_from_config
 from unetlab.packages import is_package, load_package
 from unetlab.runtime import resolve_device
 
 FORMAT = "unetlab"
 #: the part naming the sha256 of the file before a rewrite that changed no prediction
-SAME_MODEL = "same_model_sha256"
 FORMAT_VERSION = 2  # written 1 where a checkpoint uses none of FEATURES: older unetlab reads it
 #: the normalisation keys of format 1 (another changes the input the net sees)
 _FORMAT1_NORMALIZATION = frozenset({"mode", "low", "high", "mean", "std"})
@@ -480,7 +480,7 @@ def checkpoint_source(path: str | os.PathLike, model=None) -> dict:
         "checkpoint_sha256": file_sha256(path),
     }
     if same := getattr(model, SAME_MODEL, None):
-        found["checkpoint_model_sha256"] = same
+        found[REPORT_SAME_MODEL] = same
     trained = getattr(model, "trained", None) or {}
     return found | {f"checkpoint_{k}": v for k, v in trained.items()}
 

@@ -41,6 +41,7 @@ from unetlab.cli.predict import (
     with_scale,
 )
 from unetlab.errors import DatasetError, UnetlabError
+from unetlab.model_identity import report_model_sha256
 
 log = logging.getLogger(__name__)
 
@@ -647,20 +648,13 @@ def replaced_report(path: Path, new: dict) -> str:
     except (OSError, ValueError):
         return ""
     before = _scored(old) if isinstance(old, dict) else None
-    same = _model_sha256(old) == _model_sha256(new) if before else True
+    same = report_model_sha256(old) == report_model_sha256(new) if before else True
     if before is None or (before == _scored(new) and same):
         return ""
     return (
         f" (replaces the report of {before} that was there, with its CSVs: give --json "
         "another name to keep both)"
     )
-
-
-def _model_sha256(report: dict) -> str | None:
-    """The sha256 that names the model a report scored: the one its checkpoint had before
-    it was rewritten keeping its model (:func:`~unetlab.checkpoint.checkpoint_source`), else
-    the checkpoint's."""
-    return report.get("checkpoint_model_sha256") or report.get("checkpoint_sha256")
 
 
 def _scored(report: dict) -> str | None:

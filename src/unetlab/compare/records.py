@@ -17,6 +17,7 @@ import yaml
 from unetlab.config.files import yaml_problem
 from unetlab.data.split_record import file_sha256
 from unetlab.errors import UnetlabError
+from unetlab.model_identity import SAME_MODEL, model_sha256s, report_model_sha256s
 from unetlab.outputs import LOCK
 from unetlab.plan.make import BUDGET_EPOCHS, BUDGET_SHOWN
 from unetlab.run_records import HISTORY_FILE, SUMMARY_FILE, read_history
@@ -216,9 +217,9 @@ def scored_checkpoint(folder: Path, report: dict) -> str | None:
 def _identities(entry: dict) -> set[str]:
     """The sha256s that name what a report (or a ``predicted_by`` entry) scored: its
     checkpoint's bytes and, where that file was rewritten keeping its model, the model's
-    (``checkpoint_model_sha256``: the sha256 the file had before)."""
-    shas = (entry.get("checkpoint_sha256"), entry.get("checkpoint_model_sha256"))
-    return {s for s in shas if isinstance(s, str)}
+    (``checkpoint_model_sha256``: the sha256 the file had before):
+    :func:`unetlab.model_identity.report_model_sha256s`."""
+    return set(report_model_sha256s(entry))
 
 
 def _checkpoint_name(folder: Path, path: str, shas: set[str]) -> str:
@@ -238,15 +239,18 @@ def _checkpoint_name(folder: Path, path: str, shas: set[str]) -> str:
 def _holds(file: Path, shas: set[str]) -> bool:
     """Whether ``file`` holds the model one of ``shas`` names: by its bytes, or by the
     sha256 it had before its run's end was recorded in it (``same_model_sha256``: a report
-    made while the run trained scored the same model)."""
-    if file_sha256(file) in shas:
+    made while the run trained scored the same model):
+    :func:`unetlab.model_identity.model_sha256s`."""
+    sha = file_sha256(file)
+    if sha in shas:  # its bytes: no need to read it
         return True
-    from unetlab.checkpoint import SAME_MODEL, load_checkpoint  # torch: only where needed
+    from unetlab.checkpoint import load_checkpoint  # torch: only where needed
 
     try:
-        return load_checkpoint(file).get(SAME_MODEL) in shas
+        same = load_checkpoint(file).get(SAME_MODEL)
     except (UnetlabError, OSError):  # not a checkpoint (anymore): another file
         return False
+    return bool(shas.intersection(model_sha256s(sha, same)))
 
 
 def _same_file(file: Path, path: str) -> bool:

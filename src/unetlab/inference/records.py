@@ -54,6 +54,7 @@ from unetlab.inference.objects import (
 )
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.tta import resolve_tta
+from unetlab.model_identity import SAME_MODEL, model_sha256
 from unetlab.provenance import code_identity
 
 __all__ = [
@@ -305,8 +306,9 @@ class Provenance:
 
     @property
     def identity(self) -> str:
-        """The sha256 that names the model: :attr:`model_sha256`, else :attr:`sha256`."""
-        return self.model_sha256 or self.sha256
+        """The sha256 that names the model: :attr:`model_sha256`, else :attr:`sha256`
+        (:func:`unetlab.model_identity.model_sha256`)."""
+        return model_sha256(self.sha256, self.model_sha256)
 
     @property
     def model_key(self) -> str:
@@ -457,7 +459,7 @@ def _weights_record(model: torch.nn.Module) -> tuple[str | None, str, str | None
     None) of one that no file names."""
     source = getattr(model, "checkpoint", None)
     if source is not None and Path(source).exists():
-        same = getattr(model, "same_model_sha256", None)
+        same = getattr(model, SAME_MODEL, None)
         return str(Path(source).resolve()), file_sha256(source), same
     return None, weights_sha256(model), None
 

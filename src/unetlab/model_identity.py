@@ -1,0 +1,47 @@
+"""Which sha256s name a checkpoint's model: the one rule that predictions' records
+(``inference.records``), evaluate's reports (``cli.evaluate``) and compare
+(``compare.records``) follow.
+
+A run's ``best.pt`` and ``last.pt`` are rewritten when its training ends (its
+``run_progress`` recorded: ``train.fitting``), which changes the file's bytes but not its
+model, so the rewritten file carries the sha256 it had before (:data:`SAME_MODEL`) and a
+report names it as :data:`REPORT_SAME_MODEL`. That earlier sha256, where there is one, names
+the model (:func:`model_sha256`); both name it when matching a file to a report
+(:func:`model_sha256s`). A leaf module: it imports nothing, so each of them can import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+#: the checkpoint's entry (and a loaded model's attribute): the file's sha256 before its
+#: run's end was recorded in it
+SAME_MODEL = "same_model_sha256"
+#: a report's (evaluate --json, a predicted_by entry) field for the file's bytes
+REPORT_SHA256 = "checkpoint_sha256"
+#: a report's field for :data:`SAME_MODEL`
+REPORT_SAME_MODEL = "checkpoint_model_sha256"
+
+
+def model_sha256s(file_sha256: str | None, same_model_sha256: str | None = None) -> list[str]:
+    """The sha256s that name a checkpoint's model, the one that names it first: the sha256
+    the file had before its run's end was recorded in it (``same_model_sha256``, None where
+    it was not rewritten), then its bytes' (``file_sha256``); none that is not a string."""
+    shas = [same_model_sha256, file_sha256]
+    return [s for i, s in enumerate(shas) if isinstance(s, str) and s and s not in shas[:i]]
+
+
+def model_sha256(file_sha256: str | None, same_model_sha256: str | None = None) -> str | None:
+    """The sha256 that names a checkpoint's model (:func:`model_sha256s`'s first); None
+    where neither is known."""
+    return next(iter(model_sha256s(file_sha256, same_model_sha256)), None)
+
+
+def report_model_sha256(report: Mapping) -> str | None:
+    """:func:`model_sha256` of what a report (or a ``predicted_by`` entry) scored."""
+    return model_sha256(report.get(REPORT_SHA256), report.get(REPORT_SAME_MODEL))
+
+
+def report_model_sha256s(report: Mapping) -> list[str]:
+    """:func:`model_sha256s` of what a report (or a ``predicted_by`` entry) scored."""
+    return model_sha256s(report.get(REPORT_SHA256), report.get(REPORT_SAME_MODEL))
