@@ -83,3 +83,28 @@ def test_dim_frames_in_a_loop_are_named_and_said_in_full_once(monkeypatch, caplo
     assert not any("as said in full for image" in line for line in lines)  # itself, it said
     for line, nth in zip(lines[1:], ["2nd", "3rd"]):
         assert line.endswith(f"as said in full for the 1st such image (this is the {nth})")
+
+
+def test_a_constant_image_after_a_dim_one_is_said_in_full_and_pointed_to_its_own(
+    monkeypatch, caplog
+):
+    """Review s46: a constant image after a dim one said "the image is constant (...):
+    nothing to segment: read as nearly empty, as said in full for a.png", a.png's line being
+    about its dim contrast; a dim image after a constant one pointed to the constant's."""
+    monkeypatch.setattr(predict, "_DIM_SAID", {})
+    caplog.set_level(logging.WARNING)
+    net = _net()
+    dim = (_frames(1)[0] / 30).astype(np.uint16)
+    const = np.full((40, 40), 7, np.uint16)
+    for name, image in [("a.png", dim), ("c.png", const), ("d.png", const), ("b.png", dim)]:
+        predict.predict_image(net, image, name=name)
+    with predict.floor_run():  # a folder's run: the same, its short lines "(see ...)"
+        for name, image in [("e.png", dim), ("f.png", const), ("g.png", const)]:
+            predict.predict_image(net, image, name=name)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 7
+    assert lines[1] == contrast_note(SPEC16, np.uint16, np.array([0.0]))[1].join(["c.png: ", ""])
+    assert lines[2] == "d.png: the image is constant: nothing to segment, as said in full for c.png"
+    assert lines[3].startswith("b.png: contrast") and lines[3].endswith("in full for a.png")
+    assert lines[5].startswith("f.png: the image is constant (empty")
+    assert lines[6] == "g.png: the image is constant: nothing to segment (see f.png)"

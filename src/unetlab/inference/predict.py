@@ -852,6 +852,10 @@ def _dim_line(line: str, name: str, floor: str) -> str:
     16 lines of 300 characters) or, outside any run (a notebook's loop over a bleaching
     movie's frames, audit s32 notebook 8), of the process; then its figures and a pointer
     to that one, one short line."""
+    figures, flat, _ = line.partition(": the floor flattens")
+    verdict = "read as nearly empty" if flat else "nothing to segment"
+    if not flat:  # "the image is constant": pointed to its own first, not a dim image's
+        figures, floor = line.partition(" (")[0], f"constant {floor}"
     run = _SAID_FLOOR.get()
     said = _DIM_SAID if run is None else {k[1]: [k[2]] for k in run if k[0] == "dim"}
     first = said.get(floor)
@@ -861,11 +865,10 @@ def _dim_line(line: str, name: str, floor: str) -> str:
         else:
             run.add(("dim", floor, name))
         return line
-    figures = line.partition(": the floor flattens")[0]
     if run is None:
-        return f"{figures}: read as nearly empty, as said in full for {_first_dim(first, name)}"
+        return f"{figures}: {verdict}, as said in full for {_first_dim(first, name)}"
     figures = re.sub(r" \(trained on [^)]*\)", "", figures)  # said in the first line
-    return f"{figures}: read as nearly empty (see {Path(first[0]).name})"
+    return f"{figures}: {verdict} (see {Path(first[0]).name})"
 
 
 def _first_dim(first: list, name: str) -> str:
