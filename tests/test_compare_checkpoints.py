@@ -9,7 +9,7 @@ import pytest
 
 from unetlab.cli import main
 from unetlab.compare import compare_runs, curve_axis, write_comparison
-from unetlab.compare.records import read_run
+from unetlab.compare.records import read_run, scored_checkpoint
 from unetlab.data.split_record import file_sha256
 from unetlab.evaluate.predictions import predicted_by
 from unetlab.plots import run_points
@@ -136,3 +136,26 @@ def test_curves_by_is_a_choice_of_out(tmp_path, capsys):
     assert (out / "compare_curves.png").read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(Exception, match="x must be"):
         write_comparison(compare_runs([runs]), out, x="time")
+
+
+def test_a_run_s_checkpoints_are_read_once_for_many_reports(tmp_path, monkeypatch):
+    """Review s46: each report naming another checkpoint loaded the run's best.pt and
+    last.pt again (124 MB each: 50 reports 5.3 s); now once while they are unchanged."""
+    from unetlab import UNet, checkpoint, save_model
+
+    runs = three_runs(tmp_path)
+    a = runs / "a"
+    for name in ("best.pt", "last.pt"):
+        (a / "checkpoints" / name).unlink(missing_ok=True)
+        save_model(a / "checkpoints" / name, UNet(1, 2, depth=2, base_channels=2))
+    other = tmp_path / "pretrained.pt"
+    other.write_bytes(b"someone else's")
+    loads = []
+    real = checkpoint.load_checkpoint
+    monkeypatch.setattr(checkpoint, "load_checkpoint", lambda p: loads.append(p) or real(p))
+    for i in range(3):
+        report = {"checkpoint": str(other), "checkpoint_sha256": f"{i:064x}"}
+        assert scored_checkpoint(a, report) == "other pretrained.pt"
+    assert len(loads) == 2
+    save_model(a / "checkpoints" / "best.pt", UNet(1, 2, depth=2, base_channels=3), overwrite=True)
+    assert scored_checkpoint(a, report) == "other pretrained.pt" and len(loads) == 3
