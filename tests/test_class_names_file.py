@@ -155,6 +155,28 @@ def test_names_unlike_those_of_a_table_in_masks_are_refused(tmp_path):
         "the classes differently: value 0 is 'sky' in class_names.txt, 'road' in "
         "class_colors.txt (and 1 more value(s))"
     )
+    # review s46: not 'or delete class_names.txt (the table's names are used then)': a
+    # table in masks/ names no classes of the data set's without it (training said 0, 1)
+    assert str(err.value).endswith("void rows aside)")
     (tmp_path / "class_names.txt").write_text("Road\nsky\n")  # the fix it names
     check_training_data(cfg)
     assert read_class_names(tmp_path) == {0: "Road", 1: "sky"}
+
+
+def test_only_a_table_beside_class_names_is_told_to_take_over_by_its_deletion(tmp_path):
+    """Review s46: 'or delete class_names.txt (the table's names are used then)' holds of
+    the data root's table (read_class_names names the classes from it), not of one below."""
+    from unetlab.data.classes import names_disagree
+    from unetlab.data.colour_table import read_colour_table
+
+    for folder in (tmp_path, tmp_path / "masks"):
+        folder.mkdir(exist_ok=True)
+        (folder / "class_colors.txt").write_text("128 64 128 road\n70 130 180 sky\n")
+    path = tmp_path / "class_names.txt"
+    here = names_disagree({0: "sky", 1: "road"}, read_colour_table(tmp_path), path)
+    below = names_disagree({0: "sky", 1: "road"}, read_colour_table(tmp_path / "masks"), path)
+    assert here.endswith("or delete class_names.txt (the table's names are used then)")
+    assert below.endswith("void rows aside)")
+    assert read_class_names(tmp_path) == {0: "road", 1: "sky"}  # no class_names.txt: the root's
+    (tmp_path / "class_colors.txt").unlink()  # masks/'s alone names none of the data set's
+    assert read_class_names(tmp_path) is None

@@ -218,11 +218,14 @@ def names_disagree(names: dict[int, str], table: ColourTable, path: Path) -> str
     v = wrong[0]
     first = f"value {v} is {_shown(names.get(v))} in {path.name}, {_shown(named.get(v))} in "
     more = f" (and {len(wrong) - 1} more value(s))" if len(wrong) > 1 else ""
+    # a table below (masks/): without class_names.txt its names are not the data set's
+    beside = Path(table.source).parent == path.parent
+    delete = f", or delete {path.name} (the table's names are used then)" if beside else ""
     return (
         f"{path} and {table.source} name the classes differently: {first}"
         f"{Path(table.source).name}{more}; make them name the same classes in the same order "
-        f"(line i of {path.name}: mask value i; row i of the table: class i, void rows aside), "
-        f"or delete {path.name} (the table's names are used then)"
+        f"(line i of {path.name}: mask value i; row i of the table: class i, void rows "
+        f"aside){delete}"
     )
 
 
