@@ -356,14 +356,33 @@ def test_one_image_of_specks_does_not_make_a_folder_of_mixed_magnifications():
     ]
     assert summary.object_sizes(rows) is None
     summary._with_focus_ratios(rows)
-    median = np.median([r["focus"] for r in rows])
-    assert all(r["focus_vs_median"] == pytest.approx(r["focus"] / median) for r in rows)
+    median = np.median([r["focus"] for r in rows[:5]])  # the specks' well is no peer
+    assert all(r["focus_vs_median"] == pytest.approx(r["focus"] / median) for r in rows[:5])
+    assert "focus_vs_median" not in rows[5]
     assert not any("mixed" in x for x in summary._blur_lines(rows))
     two = [
         *rows,
         {"image": "w6.tif", "focus": 0.5, "mean_area": 16.0},
     ]  # two images of small objects: mixed
     assert summary.object_sizes(two) == pytest.approx((15**0.5, 300**0.5))
+
+
+def test_a_lone_image_of_another_magnification_is_not_called_out_of_focus():
+    """One 63x image (5,000 px nuclei) among ten 20x ones (300 px): not a folder of mixed
+    magnifications (one image at that end), so its focus was set against the folder's
+    median: 0.03x, "out of focus?" (review s46). Its objects' size, not its sharpness, set
+    that: it gets no ratio, and the others' median leaves it out."""
+    rng = np.random.default_rng(2)
+    rows = [
+        {"image": f"w{k}.tif", "focus": f, "mean_area": 300.0 * s}
+        for k, (f, s) in enumerate(zip(rng.uniform(0.4, 0.6, 10), rng.uniform(0.8, 1.2, 10)))
+    ]
+    rows.append({"image": "zoomed.tif", "focus": 0.015, "mean_area": 5000.0})
+    summary._with_focus_ratios(rows)
+    median = np.median([r["focus"] for r in rows[:10]])
+    assert all(r["focus_vs_median"] == pytest.approx(r["focus"] / median) for r in rows[:10])
+    assert "focus_vs_median" not in rows[10]
+    assert not any("zoomed" in line for line in summary._blur_lines(rows))
 
 
 def test_focus_ratios_of_a_large_folder_are_those_of_the_pairwise_rule():

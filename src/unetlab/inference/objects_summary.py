@@ -807,14 +807,28 @@ def _with_focus_ratios(rows: list[dict]) -> list[dict]:
     px, 0.04-0.8; across magnifications the ratio ran 0.58-41)."""
     measured = [r for r in rows if r.get("focus") is not None]
     if object_sizes(measured) is None:  # one median for all: the folder's
-        focus = [r["focus"] for r in measured]
-        medians = [statistics.median(focus) if len(focus) >= FOCUS_IMAGES else None] * len(focus)
+        medians = _folder_medians(measured)
     else:
         medians = _like_sized_medians(measured)
     for r, median in zip(measured, medians):
         if median:
             r["focus_vs_median"] = r["focus"] / median
     return rows
+
+
+def _folder_medians(rows: list[dict]) -> list[float | None]:
+    """Each row's median focus: the folder's, where :data:`FOCUS_IMAGES` or more have one;
+    None for a row whose objects lie :data:`MIXED_ACROSS` x across or more from the
+    folder's typical size (one image of another magnification, an empty well's specks): its
+    focus measures its objects' size, not its sharpness (a lone 63x image, 5,000 px nuclei,
+    among ten 20x ones read 0.03x: "out of focus?"). The median leaves it out too."""
+    across = [_across(r) for r in rows]
+    known = [a for a in across if a is not None]
+    typical = statistics.median(known) if known else None
+    odd = [a is not None and max(a, typical) >= MIXED_ACROSS * min(a, typical) for a in across]
+    focus = [r["focus"] for r, o in zip(rows, odd) if not o]
+    median = statistics.median(focus) if len(focus) >= FOCUS_IMAGES else None
+    return [None if o else median for o in odd]
 
 
 def _like_sized_medians(rows: list[dict]) -> list[float | None]:
