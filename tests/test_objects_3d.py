@@ -691,18 +691,15 @@ def test_a_stack_of_no_planes_has_no_objects():
     assert found.shape == (0, 8, 8) and found.dtype == np.int32
 
 
-def test_table_3d_of_no_planes_is_a_table_of_no_rows():
-    """Review s46: table_3d of a (0, Y, X) stack raised numpy's 'zero-size array to
-    reduction operation maximum' (scipy's find_objects), and a (0, Y, X, C) image could
-    not be reshaped (-1 of no values); aa361caa fixed objects_3d only."""
+def test_a_stack_of_no_planes_has_an_empty_table_of_the_same_columns():
+    """table_3d of a (0, Y, X) stack (objects_3d's output for it) raised numpy's
+    zero-size ValueError (scipy's find_objects takes the max for max_label 0)."""
     import numpy as np
 
     from unetlab.inference.objects_3d import table_3d
 
-    ids = np.zeros((0, 8, 8), np.int32)
-    table = table_3d(ids, np.zeros((0, 8, 8), np.float32), (2.0, 0.5, 0.5))
-    some = np.zeros((2, 8, 8), np.int32)
-    assert set(table) == set(table_3d(some, np.zeros((2, 8, 8)), (2.0, 0.5, 0.5)))
-    assert all(len(v) == 0 for v in table.values())
-    two = table_3d(ids, np.zeros((0, 8, 8, 2), np.uint16), None)
-    assert {"mean_intensity_0", "mean_intensity_1"} <= set(two) and len(two["id"]) == 0
+    full = table_3d(np.ones((2, 8, 8), np.int32), np.zeros((2, 8, 8, 2)), (2.0, 1.0, 1.0))
+    for shape in [(0, 8, 8), (2, 0, 8)]:
+        table = table_3d(np.zeros(shape, np.int32), np.zeros(shape + (2,)), (2.0, 1.0, 1.0))
+        assert list(table) == list(full)
+        assert all(len(v) == 0 and v.dtype == full[k].dtype for k, v in table.items())

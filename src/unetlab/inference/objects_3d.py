@@ -367,11 +367,13 @@ def _table_3d(ids: np.ndarray, n: int, image: np.ndarray, voxel) -> dict:
         table[f"centroid_{name}"] = np.bincount(flat, along, n + 1)[1:] / weight
         if voxel is not None:
             table[f"centroid_{name}_um"] = table[f"centroid_{name}"] * voxel[axis]
-    boxes = ndimage.find_objects(ids, max_label=n) if ids.size else []  # no planes: none
+    # no objects: no boxes (find_objects takes the max of ids for max_label 0: of 0 planes,
+    # numpy's zero-size error)
+    boxes = ndimage.find_objects(ids, max_label=n) if n else []
     first = np.array([b[0].start if b else 0 for b in boxes], np.int64)
     last = np.array([b[0].stop - 1 if b else -1 for b in boxes], np.int64)
     table |= {"z_first": first, "z_last": last, "planes": last - first + 1}
-    channels = image.shape[3] if image.ndim == 4 else 1  # not -1: a 0-plane stack has none
+    channels = image.shape[3] if image.ndim == 4 else 1  # not -1: of 0 voxels, ambiguous
     values = image.reshape(*ids.shape, channels).astype(np.float64)
     several = values.shape[-1] > 1
     for c in range(values.shape[-1]):
