@@ -78,3 +78,23 @@ def test_none_for_a_key_that_takes_null_names_null(word):
     assert str(err.value) == (
         f"config key data.ignore_value must be int or null, not {word!r}: write null for none"
     )
+
+
+@pytest.mark.parametrize(
+    "override", ["train.epochs=", "train.epochs= ", "train.epochs=  \t", "train.epochs=null"]
+)
+def test_an_override_without_a_value_says_the_value_is_missing(override):
+    """``--set train.epochs=`` said "must be int, not None"."""
+    with pytest.raises(UnetlabError) as err:
+        load_config(None, [override])
+    said = str(err.value)
+    assert said == "config key train.epochs has no value (it takes int): --set train.epochs=VALUE"
+
+
+def test_a_blank_override_of_a_key_that_takes_null_unsets_it_and_of_a_str_key_is_missing():
+    """A key that may be null (data.root) takes a blank value as null, as YAML does; a str key
+    that may not is refused as missing a value (an empty text is written '')."""
+    assert load_config(None, ["data.root="]).data.root is None
+    with pytest.raises(UnetlabError, match=r"^config key run\.name has no value \(it takes str\)"):
+        load_config(None, ["run.name="])
+    assert load_config(None, ["run.name=''"]).run.name == ""

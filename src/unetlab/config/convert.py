@@ -53,6 +53,8 @@ def check_type(value, hint, key: str):
     if any(_value_map(o) for o in options) and isinstance(value, (dict, list, tuple)):
         raise UnetlabError(_value_map_message(key, value))
     names = " or ".join(getattr(o, "__name__", str(o)).replace("NoneType", "null") for o in options)
+    if value is None:  # --set train.epochs= (blank), =null, or "epochs:" in a file
+        raise UnetlabError(f"config key {key} has no value (it takes {names}): --set {key}=VALUE")
     null = type(None) in options and str(value).casefold() == "none"  # Python's word, not YAML's
     raise UnetlabError(
         f"config key {key} must be {names}, not {value!r}"
