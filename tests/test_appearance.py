@@ -178,6 +178,26 @@ def test_calls_outside_a_run_say_each_far_image_pointing_to_the_first(caplog, mo
     assert second.startswith("b.png: channel ") and second.endswith("as said in full for a.png")
 
 
+def test_unnamed_far_images_outside_a_run_point_to_the_first_by_count(caplog, monkeypatch):
+    """A loop of predict_image calls without name= (each "image") said "as said in full for
+    image": each pointed to itself. As the "nearly empty" line does, the 1st is counted."""
+    from unetlab.inference import appearance
+
+    monkeypatch.setattr(appearance, "_OUTSIDE", appearance.FarCount())
+    caplog.set_level(logging.WARNING)
+    model = _model(_record([_he(s) for s in range(6)]))
+    for _ in range(3):
+        predict_image(model, _he(9, stain=(1.0, 1.6, 0.5)))
+    first, *short = _lines(caplog)
+    assert first.startswith("image: its intensities lie far")
+    assert not any("as said in full for image" in line for line in short)
+    for line, nth in zip(short, ("2nd", "3rd"), strict=True):
+        assert line.startswith("image: channel ")
+        assert line.endswith(
+            f"far from the training images, as said in full for the 1st such image (this is the {nth})"
+        )
+
+
 def test_an_image_of_another_dtype_is_said_once_a_run(caplog):
     caplog.set_level(logging.WARNING)
     fixed = {"mode": "fixed", "mean": [128.0], "std": [40.0]}  # no floor to say it

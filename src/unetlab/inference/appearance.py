@@ -166,9 +166,24 @@ def say_appearance(
     elif run is None:
         log.warning(
             "%s: %s: far from the training images, as said in full for %s",
-            *(name, shift.figures(), count.first),
+            *(name, shift.figures(), said_in_full_for(count.first, count.far, name)),
         )
     return shift
+
+
+def said_in_full_for(first: str, nth: int, name: str) -> str:
+    """The image ``first`` whose line was said in full, as the short line of the ``nth``
+    such image, ``name``, points to it: by name, or, where the names do not tell them apart
+    (a loop of ``predict_image`` calls without ``name=``: each is "image"), by count ("as
+    said in full for image" pointed every unnamed image to itself)."""
+    if first not in (name, "image"):
+        return first
+    return f"the 1st such image (this is the {_ordinal(nth)})"
+
+
+def _ordinal(n: int) -> str:
+    ending = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{ending}"
 
 
 def say_streamed_appearance(

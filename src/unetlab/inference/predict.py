@@ -54,6 +54,7 @@ from unetlab.inference.appearance import (
     far_run,
     handed,
     merge_handed,
+    said_in_full_for,
     say_appearance,
 )
 from unetlab.inference.offset import label_offset, shift_probabilities
@@ -866,26 +867,10 @@ def _dim_line(line: str, name: str, floor: str) -> str:
             run.add(("dim", floor, name))
         return line
     if run is None:
-        return f"{figures}: {verdict}, as said in full for {_first_dim(first, name)}"
+        first[1] += 1  # this one counted in
+        return f"{figures}: {verdict}, as said in full for {said_in_full_for(*first, name)}"
     figures = re.sub(r" \(trained on [^)]*\)", "", figures)  # said in the first line
     return f"{figures}: {verdict} (see {Path(first[0]).name})"
-
-
-def _first_dim(first: list, name: str) -> str:
-    """The image whose "read as nearly empty" line was said in full (``first``: its name
-    and the count of such images, this one ``name`` counted in) as the short line of
-    ``name`` points to it: by name, or, where the names do not tell them apart (a loop of
-    ``predict_image`` calls without ``name=``: each is "image"), by count ("as said in full
-    for image" pointed every unnamed image to itself)."""
-    first[1] += 1
-    if first[0] not in (name, "image"):
-        return first[0]
-    return f"the 1st such image (this is the {_ordinal(first[1])})"
-
-
-def _ordinal(n: int) -> str:
-    ending = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{ending}"
 
 
 def _stats_pixels(image: np.ndarray, rows, invalid: np.ndarray | None, name: str) -> np.ndarray:
