@@ -180,3 +180,27 @@ def test_only_a_table_beside_class_names_is_told_to_take_over_by_its_deletion(tm
     assert read_class_names(tmp_path) == {0: "road", 1: "sky"}  # no class_names.txt: the root's
     (tmp_path / "class_colors.txt").unlink()  # masks/'s alone names none of the data set's
     assert read_class_names(tmp_path) is None
+
+
+def test_evaluate_gt_masks_refuses_names_unlike_those_of_its_table_as_training_does(
+    tmp_path, capsys
+):
+    """evaluate --gt ROOT/masks named the classes from masks/class_colors.txt and never read
+    ROOT/class_names.txt, which training refuses beside it (the test above)."""
+    from unetlab.cli import main
+
+    colours = np.array([[128, 64, 128], [70, 130, 180]], np.uint8)
+    mask = np.zeros((24, 24), np.uint8)
+    mask[12:] = 1
+    for i in range(2):
+        write_png(tmp_path / "masks" / f"r{i}.png", colours[mask])
+        write_png(tmp_path / "pred" / f"r{i}.png", mask)
+    (tmp_path / "masks" / "class_colors.txt").write_text("128 64 128 road\n70 130 180 sky\n")
+    (tmp_path / "class_names.txt").write_text("sky\nroad\n")
+    command = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "masks")]
+    assert main(command) == 2
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if "error" in x]
+    assert "class_names.txt and " in line and "name the classes differently: value 0 is " in line
+    (tmp_path / "class_names.txt").write_text("Road\nsky\n")  # the fix it names
+    assert main(command) == 0
+    assert "road " in capsys.readouterr().out.casefold()

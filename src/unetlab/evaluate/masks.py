@@ -13,7 +13,13 @@ from typing import NamedTuple
 import numpy as np
 
 from unetlab.data.checks import non_integer_mask
-from unetlab.data.classes import VOC_VOID, dataset_palette, names_file, read_class_names
+from unetlab.data.classes import (
+    NAMES_FILE,
+    VOC_VOID,
+    dataset_palette,
+    names_file,
+    read_class_names,
+)
 from unetlab.data.colour_table import ColourTable
 from unetlab.data.dsb import dsb_samples
 from unetlab.data.fingerprint import LOSSY_SUFFIXES, binary_foreground, jpeg_mask
@@ -394,7 +400,12 @@ def palette_void(mask_files: Sequence[Path], ignore_value, label_values) -> int 
 
 def _names_file(gt_dir: Path) -> dict[int, str] | None:
     """``{mask value: name}`` of the ``class_names.txt`` in ``gt_dir`` or, for a masks folder
-    such as VOC's ``SegmentationClass/``, its parent (the data set's root); said in a log line."""
+    such as VOC's ``SegmentationClass/``, its parent (the data set's root); said in a log line.
+    A ``class_names.txt`` in the parent is checked against a colour table below it (in
+    ``gt_dir`` too) as training checks it, refused where the two name the classes otherwise:
+    the table in ``gt_dir`` named them and the file went unread."""
+    if (gt_dir.parent / NAMES_FILE).is_file():
+        read_class_names(gt_dir.parent)  # DatasetError where they disagree (names_disagree)
     for folder in (gt_dir, gt_dir.parent):
         if names := read_class_names(folder):
             log.info(
