@@ -423,3 +423,34 @@ def test_a_bare_grey_tiff_is_repeated_for_a_yxc_model_as_a_grey_png_is(tmp_path,
     _grey_pair(tmp_path / "s", "g.ome.tif", (2, 3, H, W), {"axes": "TZYX"})
     with pytest.raises(ImageReadError, match="axes are TZYX, no channels; .* YXC, 3 channels"):
         predict_file(_net("YXC", 3), tmp_path / "s" / "images" / "g.ome.tif", tmp_path / "t")
+
+
+@pytest.mark.parametrize("how", ["axes", "imagej", "ome"])
+def test_a_grey_tiff_stating_yx_is_repeated_for_a_yxc_model_as_a_bare_one_is(
+    tmp_path, capsys, caplog, how
+):
+    """A 2-D grey TIFF stating its axes as YX (tifffile's metadata, ImageJ, OME) was refused
+    for a 3-channel YXC model ('the file's axes are YX, no channels') while a bare one and a
+    grey PNG were repeated into its channels with a warning: YX says a grey plane as well.
+    Predict and evaluate (API and CLI) now repeat it alike."""
+    root = tmp_path / "d"
+    for sub in ("images", "masks"):
+        (root / sub).mkdir(parents=True)
+    name = "g.ome.tif" if how == "ome" else "g.tif"
+    image = _zeros((H, W))
+    for sub, plane in (("images", image), ("masks", (image > 128).astype(np.uint8))):
+        kwargs = {"imagej": True} if how == "imagej" else {}
+        tifffile.imwrite(root / sub / name, plane, metadata={"axes": "YX"}, **kwargs)
+    path = root / "images" / name
+    assert _axes(path) == "YX"
+    repeated = "grey image given to a 3-channel model; its channel is repeated"
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        assert predict_file(_net("YXC", 3), path, tmp_path / "o")
+        assert len(evaluate_model(_net("YXC", 3), root).images) == 1
+    assert caplog.text.count(repeated) == 2
+    checkpoint = save_model(
+        tmp_path / "m.pt", _net(None, 3), train_config={"data": {"axes": "YXC"}}
+    )
+    run = ["--checkpoint", str(checkpoint), "--no-progress"]
+    assert main(["predict", *run, "--input", str(path), "--output", str(tmp_path / "p")]) == 0
+    assert main(["evaluate", *run, "--data", str(root)]) == 0

@@ -433,9 +433,9 @@ def trained_file_axes(
     TIFF for a grey one, a PNG (they would be refused naming an --axes never given). A TIFF
     that states its own axes is read as they say, or refused where they cannot be these
     (:func:`stated_fit`). One of other axes and no channels for a model of ``channels`` > 1
-    whose axes have C is refused (:func:`refuse_channelless`), but a 2-D TIFF that states
-    none for a YXC model is read as it is, as a grey PNG: its grey repeated into the 3
-    channels with a warning (the two say the same, nothing). A 4-D TIFF that records no
+    whose axes have C is refused (:func:`refuse_channelless`), but a 2-D TIFF (stating no
+    axes, or YX) for a YXC model is read as it is, as a grey PNG: its grey repeated into the
+    3 channels with a warning (each says the same, a grey plane). A 4-D TIFF that records no
     axes (QQYX) for a model of planes (ZYX, TYX) is read as :data:`STACKS_4D`."""
     if file_axes(path, axes) is None:
         return None
@@ -454,8 +454,8 @@ def trained_file_axes(
         return None  # YXC of a bare (3, Y, X) stack: 3 rows; read as it is, its pages channels
     if not stated and found.axes == "QQYX" and _kinds_at(axes) == "PYX":
         return STACKS_4D  # a bare (T, Z, Y, X) array: its planes kept apart, as --axes TZYX
-    if not stated and found.axes == "YX" and axes.upper() == "YXC":
-        return None  # a bare grey plane, as a grey PNG is: repeated into the 3 with a warning
+    if found.axes == "YX" and axes.upper() == "YXC":
+        return None  # a grey plane (bare or stated YX), as a grey PNG: repeated into the 3
     if len(found.axes) != len(axes):
         if guessed:
             refuse_guessed_channels(path, found.axes, axes, channels)
