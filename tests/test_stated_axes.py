@@ -454,3 +454,41 @@ def test_a_grey_tiff_stating_yx_is_repeated_for_a_yxc_model_as_a_bare_one_is(
     run = ["--checkpoint", str(checkpoint), "--no-progress"]
     assert main(["predict", *run, "--input", str(path), "--output", str(tmp_path / "p")]) == 0
     assert main(["evaluate", *run, "--data", str(root)]) == 0
+
+
+@pytest.mark.parametrize("name", ["g.png", "g.jpg"])
+def test_a_grey_picture_is_refused_for_a_cyx_model_as_a_grey_tiff_plane_is(
+    tmp_path, capsys, caplog, name
+):
+    """A 3-channel CYX model (its channels stains, not colours) refused a grey TIFF plane but
+    repeated a grey PNG into its channels with a warning ('a page of a (C, H, W) TIFF?'):
+    the picture is now refused as the plane is, by predict and evaluate (API and CLI), in
+    one line naming the model's axes and channels; a YXC model still repeats it, and an RGB
+    picture is still read by the CYX model."""
+    import imageio.v3 as iio
+
+    root = tmp_path / "d"
+    for sub in ("images", "masks"):
+        (root / sub).mkdir(parents=True)
+    image = _zeros((H, W))
+    iio.imwrite(root / "images" / name, image)
+    iio.imwrite(root / "masks" / "g.png", (image > 128).astype(np.uint8))
+    path = root / "images" / name
+    said = "a grey image (one channel); the model was trained on CYX, 3 channels"
+    with pytest.raises(ImageReadError, match=re.escape(said)):
+        predict_file(_net("CYX", 3), path, tmp_path / "o")
+    with pytest.raises(UnetlabError, match=re.escape(said)):
+        evaluate_model(_net("CYX", 3), root)
+    checkpoint = save_model(
+        tmp_path / "m.pt", _net(None, 3), train_config={"data": {"axes": "CYX"}}
+    )
+    run = ["--checkpoint", str(checkpoint), "--no-progress"]
+    capsys.readouterr()
+    assert main(["predict", *run, "--input", str(path), "--output", str(tmp_path / "p")]) != 0
+    assert main(["evaluate", *run, "--data", str(root)]) == 2
+    assert capsys.readouterr().err.count(said) == 2
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        assert predict_file(_net("YXC", 3), path, tmp_path / "y")
+    assert "its channel is repeated" in caplog.text
+    iio.imwrite(tmp_path / "rgb.png", _zeros((H, W, 3)))
+    assert predict_file(_net("CYX", 3), tmp_path / "rgb.png", tmp_path / "c")

@@ -48,7 +48,7 @@ from unetlab.data.orientation import (
     tiff_orientation,
     viewed_size,
 )
-from unetlab.data.png_depth import deep_colour, deep_pixels
+from unetlab.data.png_depth import deep_colour, deep_pixels, grey_alpha
 from unetlab.data.positions import every_position_read, reading, series_of
 from unetlab.data.read_notes import note_once, note_transparent, note_turned
 from unetlab.data.stated_axes import guessed_by_tifffile, planes_guessed, states_axes
@@ -436,9 +436,10 @@ def trained_file_axes(
     whose axes have C is refused (:func:`refuse_channelless`), but a 2-D TIFF (stating no
     axes, or YX) for a YXC model is read as it is, as a grey PNG: its grey repeated into the
     3 channels with a warning (each says the same, a grey plane). A 4-D TIFF that records no
-    axes (QQYX) for a model of planes (ZYX, TYX) is read as :data:`STACKS_4D`."""
+    axes (QQYX) for a model of planes (ZYX, TYX) is read as :data:`STACKS_4D`. A grey
+    picture (PNG, JPEG) is refused where a grey TIFF plane is (:func:`refuse_grey_picture`)."""
     if file_axes(path, axes) is None:
-        return None
+        return refuse_grey_picture(path, axes, channels)
     with _decoding(path):
         tif, close = tiff_file(Path(path))
     try:
@@ -500,6 +501,32 @@ def refuse_channelless(
         f"{path}: the file's axes are {found}, no channels; the model was trained on {axes}, "
         f"{channels} channels: {given}convert it to {channels} channels"
     )
+
+
+def refuse_grey_picture(path: str | os.PathLike, axes: str | None, channels: int) -> None:
+    """ImageReadError in one line for a grey picture (PNG, JPEG: no TIFF, so no --axes) given
+    to a model of ``channels`` > 1 whose ``axes`` have C, not YXC, as a grey TIFF plane is
+    (:func:`refuse_channelless`): its channels are stains, not an RGB picture's colours, so its
+    grey is not repeated into them. None for others (read as they are: a YXC model repeats a
+    grey picture with a warning)."""
+    if not axes or channels < 2 or "C" not in axes.upper() or axes.upper() == "YXC":
+        return None
+    if not _grey_picture(path):
+        return None
+    raise ImageReadError(
+        f"{path}: a grey image (one channel); the model was trained on {axes}, {channels} "
+        f"channels (stains, not colours), which a grey plane is not: give an image of its "
+        f"{channels} channels (as the model's training images were) or convert it to {channels} channels"
+    )
+
+
+def _grey_picture(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a picture Pillow opens that is read grey (its header only): one
+    band, a palette of greys, grey with alpha; False for colour and what it cannot open."""
+    with contextlib.suppress(OSError), Image.open(path) as im:
+        one = len(im.getbands()) == 1 and im.mode != "P"
+        return one or im.mode == "LA" or (im.mode == "P" and grey_palette(im)) or grey_alpha(im)
+    return False
 
 
 def named_planes(found: str) -> str:
