@@ -260,3 +260,21 @@ def test_pages_of_colour_pixels_without_axes_name_axes_that_keep_their_colour(
     assert "repeated" not in caplog.text  # its colour read, not grey planes
     with tifffile.TiffFile(out) as tif:
         assert (tif.series[0].axes, tif.series[0].shape) == ("TYX", (2, 24, 32))
+
+
+def test_a_bare_5d_stack_s_channel_axes_name_time_before_depth_as_its_refusals_do(tmp_path, caplog):
+    """The no-axes warning of a 5-D stack saved without axes named its channels' --axes
+    CZTYX (pages.fitted: depth before time) where the lines of io.named_planes name such a
+    file's pages time before depth (QQQYX: TZQYX; refuse_channelless: TZCYX): now CTZYX,
+    and that reads it."""
+    from unetlab.data.io import named_planes
+
+    stack = np.random.default_rng(0).integers(0, 255, (2, 3, 4, 24, 32), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack")
+    net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    with caplog.at_level(logging.WARNING):
+        assert predict_file(net, tmp_path / "s.tif", tmp_path / "o")
+    assert "if they are channels give --axes CTZYX" in caplog.text
+    assert named_planes("CQQYX") == "CTZYX" and named_planes("QQQYX").startswith("TZ")
+    two = UNet(2, 2, depth=2, base_channels=2, padding="same").eval()  # its C of 2
+    assert predict_file(two, tmp_path / "s.tif", tmp_path / "c", axes="CTZYX")

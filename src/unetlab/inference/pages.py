@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.colour import colour_file
-from unetlab.data.io import THIN, bare_planes, read_stack, trained_file_axes
+from unetlab.data.io import THIN, bare_planes, named_planes, read_stack, trained_file_axes
 from unetlab.data.positions import series_of
 from unetlab.data.read_notes import note_once
 from unetlab.data.tiff_files import open_tiff
@@ -126,10 +126,10 @@ def colour_times(path: Path) -> str:
 
 def fitted(axes: str, rank: int) -> str:
     """``axes`` of one page axis (CYX, ZYX, TYX) as the example for a file of ``rank`` axes,
-    one letter per axis (``--axes`` of fewer is refused): its first, then planes (CZYX, TZYX,
-    ZTYX for 4)."""
-    more = [a for a in "ZTQ" if a != axes[0]][: max(rank - 3, 0)]
-    return axes[0] + "".join(more) + axes[1:]
+    one letter per axis (``--axes`` of fewer is refused): its first, then the others named
+    as :func:`~unetlab.data.io.named_planes` names a file's pages of no known meaning, time
+    before depth (CZYX, TZYX, ZTYX for 4; CTZYX for 5, as a bare QQQYX's TZQYX)."""
+    return named_planes(axes[0] + "Q" * max(rank - 3, 0) + axes[1:])
 
 
 def guess_pages(
