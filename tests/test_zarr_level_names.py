@@ -98,3 +98,23 @@ def test_inputs_of_one_output_name_fail_before_any_work_in_one_line(work, caplog
         ("failed", "y/a.ome.zarr/0"),
         ("done", "b.ome.zarr/0"),
     ]
+
+
+def test_an_output_of_a_level_by_its_older_name_is_said_and_kept(work, caplog):
+    """A level given by its path (a.ome.zarr/0) wrote 0.tif before its outputs were named
+    after the store (a_0.tif): an output folder holding that 0.tif kept it beside the new
+    a_0.tif silently. Now one line names both; the old file is kept, untouched."""
+    out = work / "out"
+    (work / "a.ome.zarr" / "0").rename(work / "0.ome.zarr")  # an earlier run's 0.tif
+    assert _predict("0.ome.zarr") == 0
+    (work / "0.ome.zarr").rename(work / "a.ome.zarr" / "0")
+    before = (out / "0.tif").read_bytes()
+    with caplog.at_level(logging.WARNING):
+        assert _predict("a.ome.zarr/0") == 0
+    said = "a.ome.zarr/0: 0.tif beside its a_0.tif is what its labels were named before"
+    assert said in caplog.text
+    assert (out / "0.tif").read_bytes() == before and (out / "a_0.tif").is_file()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert _predict("a.ome.zarr", out="whole") == 0
+    assert "named before" not in caplog.text

@@ -690,6 +690,8 @@ class _SlideRun:
         made = dict(values=how["values"], record=how["record"], nodata=nodata is not None)
         specs = _specs(model, slide, outputs, **made)
         finals = _finals(out_dir, path, outputs.output_format)
+        if group.is_main:
+            say_older_name(path, finals["labels"])
         stages = {key: ome.staging_path(finals[key]) for key in specs}
         device = _device(model, options, group)
         tiling = dict(tile_size=options.tile_size, batch_size=options.batch_size, device=device)
@@ -934,6 +936,21 @@ def _finals(out_dir: Path, path: Path, output_format: str) -> dict[str, Path]:
     """Where each output of a large input ``path`` goes (:func:`output_names`)."""
     names = output_names(output_stem(path), output_format)
     return {key: out_dir / name for key, name in names.items()}
+
+
+def say_older_name(path: Path, labels: Path) -> None:
+    """The line for a Zarr given by its path in a store (``a.ome.zarr/0``) whose output
+    folder holds labels by the name such an input's had before they were named after the
+    store (``0.tif``, now ``a_0.tif``): kept (nothing a run did not make is removed)."""
+    if zarr_within(path) is None:
+        return
+    old = labels.with_name(Path(path).name + labels.name[len(output_stem(path)) :])
+    if old != labels and old.exists():
+        log.warning(
+            "%s: %s beside its %s is what its labels were named before they took the store's "
+            "name; kept (remove it if it is not another input's)",
+            *(slide_name(path), old.name, labels.name),
+        )
 
 
 def _device(model, options: PredictOptions, group: Group) -> torch.device:
