@@ -127,7 +127,7 @@ def test_a_predict_process_waits_for_a_longer_share_of_the_others(tmp_path):
     args = ["--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
     out = subprocess.run(
         [sys.executable, "-m", "unetlab", "predict", *args, "--output", str(tmp_path / "out")]
-        + ["--nproc", "2", "--no-progress"],
+        + ["--nproc", "2", "--no-progress", "--device", "cpu"],  # one GPU takes one process
         capture_output=True,
         text=True,
         timeout=300,

@@ -40,6 +40,7 @@ def test_outside_a_launch_every_run_says_its_error(tmp_path, monkeypatch, capsys
 def test_nproc_2_says_a_bad_input_once(tmp_path):
     """End to end through torchrun (about 20 s: it starts two processes)."""
     command = [sys.executable, "-m", "unetlab", *_missing(tmp_path, "nothere"), "--nproc", "2"]
+    command += ["--device", "cpu"]  # gloo on the CPU: one GPU refuses --nproc 2 before the input
     out = subprocess.run(command, capture_output=True, text=True, timeout=240)
     assert out.returncode == 2, out.stderr
     assert out.stderr.count("nothere: no such file or folder") == 1, out.stderr

@@ -34,6 +34,7 @@ def _inputs(folder):
 def _predict(tmp_path, out: str, processes: int, *flags: str):
     args = ["--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
     args += ["--output", str(tmp_path / out), "--large-pixels", "100", *flags]
+    args += ["--device", "cpu"]  # two processes on one GPU are refused; 1 and 2 alike on CPU
     run = subprocess.run(
         [sys.executable, "-m", "unetlab", "predict", *args, "--nproc", str(processes)],
         capture_output=True,

@@ -191,6 +191,7 @@ def test_check_says_the_step_memory(two_pair_data, tmp_path, monkeypatch, caplog
     _fake_available(monkeypatch, 4e9)
     run_dir = tmp_path / "run"
     args = ["train", "--data", str(two_pair_data), "--check", "--run-dir", str(run_dir)]
+    args += ["--set", "train.device=cpu"]  # the CPU's line: a GPU's says "as on a CPU"
     with caplog.at_level("INFO", logger="unetlab"):
         assert main(args + ["--set", "train.amp=off"]) == 0
     lines = [r.getMessage() for r in caplog.records]
