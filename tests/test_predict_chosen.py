@@ -21,6 +21,7 @@ from unetlab.group import Group
 from unetlab.inference.folders import predict_folder
 from unetlab.inference.records import RECORDS, read_records
 from unetlab.inference.sizing import choose_tiling, memory_budget
+from unetlab.runtime import resolve_device
 
 
 @pytest.fixture
@@ -46,8 +47,8 @@ def _files(out: Path) -> dict[str, dict]:
     return {Path(k).name: v for k, v in record["files"].items()}
 
 
-def _tile(model, shape) -> int | list[int]:
-    grid, _ = choose_tiling(model, shape, budget=memory_budget(torch.device("cpu")))
+def _tile(model, shape, device: str = "cpu") -> int | list[int]:
+    grid, _ = choose_tiling(model, shape, budget=memory_budget(torch.device(device)))
     h, w = grid.tile
     return h if h == w else [h, w]
 
@@ -56,17 +57,18 @@ def test_record_says_tile_device_and_axes_chosen(work):
     assert _predict(work, "--device", "auto") == 0
     files = _files(work / "out")
     model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    device = str(resolve_device("auto"))  # cuda where a GPU is visible, else cpu
     assert files["flat.png"] == {
         "axes": "YX",
         "shape": [1, 24, 20],
-        "device": "cpu",
-        "tile_size": _tile(model, (24, 20)),
+        "device": device,
+        "tile_size": _tile(model, (24, 20), device),
     }
     assert files["movie.tif"] == {
         "axes": "TYX",
         "shape": [3, 20, 28],
-        "device": "cpu",
-        "tile_size": _tile(model, (20, 28)),
+        "device": device,
+        "tile_size": _tile(model, (20, 28), device),
     }
     (key,) = read_records(work / "out")
     text = json.loads((work / "out" / RECORDS).read_text())
