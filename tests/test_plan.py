@@ -365,6 +365,31 @@ def test_a_notebook_plans_with_its_changed_values_kept_and_bad_data_refused(tmp_
         plan_training(load_config(None, [f"data.root={_mixed(tmp_path / 'mixed')}"]))
 
 
+def test_a_notebook_plans_for_the_device_train_device_resolves_to(tmp_path, monkeypatch):
+    """plan_training(cfg) planned for a CPU also where train.device auto trains on a GPU (a
+    CPU's batch and precision for fit's GPU run); an explicit device is kept."""
+    import torch
+
+    from unetlab import plan_training
+
+    from .test_train import write_blobs
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # torch says: one GPU
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (8e9, 16e9))
+
+    def planned(cfg, device=None) -> dict:
+        values = plan_training(cfg, **({"device": device} if device else {}))[0].to_dict()
+        return values | {"train": values["train"] | {"device": None}}  # the plan's choices
+
+    cfg = load_config(None, [f"data.root={write_blobs(tmp_path / 'data', 4)}"])
+    cpu, gpu = planned(cfg, "cpu"), planned(cfg, "cuda")
+    assert cpu != gpu  # the two plans differ: the test can tell them apart
+    assert cfg.train.device == "auto" and planned(cfg) == gpu
+    cfg.train.device = "cpu"
+    assert planned(cfg) == cpu
+
+
 def test_a_notebook_keeps_the_values_its_file_sets_also_the_defaults(tmp_path):
     """An audit (notebook): ``load_config(my.yaml)`` then ``plan_training(cfg)`` planned over
     ``train.batch_size: 4`` (the default) where ``unetlab train --config my.yaml`` keeps it."""

@@ -24,6 +24,7 @@ from unetlab.plan.checks import (
 from unetlab.plan.make import make_plan
 from unetlab.plan.notes import rare_classes, seed_holding, unvalidated_classes, unvalidated_values
 from unetlab.plan.record import Choice, Plan, show
+from unetlab.runtime import resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -150,19 +151,23 @@ def checked(cfg: Config) -> Config:
 
 @reads_grey_masks_as_config
 def plan_training(
-    cfg: Config, explicit: set[str] | None = None, *, device: str = "cpu"
+    cfg: Config, explicit: set[str] | None = None, *, device: str | None = None
 ) -> tuple[Config, Plan]:
     """Measure the data of ``cfg.data.root`` (training and validation pairs), check it
     (:func:`check_data`) and return ``cfg`` with the plan applied, and the plan. The keys in
     ``explicit`` keep the user's values; None (a notebook): :func:`users_keys`, every key set
     by ``load_config``'s file and overrides or assigned on ``cfg`` (``cfg.data.tile_size =
     256`` is kept, also where it equals the default). Give the plan to ``fit(..., plan=plan)``
-    for its reasons in ``train.log`` and ``plan.yaml``; ``plan.lines()`` lists them now."""
+    for its reasons in ``train.log`` and ``plan.yaml``; ``plan.lines()`` lists them now.
+    ``device`` (``cpu``, ``cuda``) the plan is for; None: the one ``train.device`` resolves
+    to, as ``fit`` does (``auto``: a visible GPU; a CPU plan was made for it on a GPU)."""
     start = time.monotonic()
     notebook = explicit is None
     cfg = given_config(cfg)
     explicit = users_keys(cfg) if notebook else explicit
     cfg = checked(cfg)
+    if device is None:
+        device = resolve_device(cfg.train.device, 'train.device="cpu"').type
     fp, train, val, ignored, void = _checked(cfg, explicit, planned=True)
     sources = {k: cfg.config_file for k in cfg.file_keys & explicit}
     read = cfg if void is None else _applied(cfg, void)  # as training reads the masks
