@@ -331,7 +331,8 @@ def test_the_shipped_isbi_config_is_what_the_plan_derives_from_the_isbi_data(isb
                 isbi_dir / "train" / kind / f"{i:02d}.png"
             )
     overrides = [f"data.root={tmp_path}", "train.max_minutes=30"]
-    _, plan = plan_training(load_config(None, overrides), explicit_keys(None, overrides))
+    given = load_config(None, overrides), explicit_keys(None, overrides)
+    _, plan = plan_training(*given, device="cpu")  # the recipe was searched on a CPU
     chosen = {c.key: c.value for c in plan.choices}
     shipped = load_config(Path(__file__).resolve().parents[1] / "configs" / "isbi2012.yaml", [])
     for key in PLANNED:
