@@ -77,7 +77,8 @@ def test_train_on_channel_0_and_predict_it_without_a_flag(tmp_path, caplog):
     with caplog.at_level(logging.INFO):  # --channel still overrides it, with a note
         argv = ["predict", "--checkpoint", str(run / "checkpoints" / "best.pt")]
         argv += ["--input", str(tmp_path / "two.tif"), "--output", str(tmp_path / "one")]
-        assert main([*argv, "--channel", "1"]) == 0
+        # on the CPU: compared below pixel for pixel with predict_image's CPU labels
+        assert main([*argv, "--channel", "1", "--device", "cpu"]) == 0
     assert "but the model was trained on channel 0 (data.channel)" in caplog.text
     ch1 = predict_image(model, image[1]).argmax(0)
     assert np.array_equal(read_image(tmp_path / "one" / "two.png"), ch1)

@@ -104,6 +104,7 @@ def test_evaluate_and_predict_tta_use_and_name_the_nets_transforms(
     root, best = scene_run
     report = tmp_path / "report.json"
     args = ["evaluate", "--checkpoint", str(best), "--data", str(root), "--tta"]
+    args += ["--device", "cpu"]  # its scores are compared with evaluate_model's, on the CPU
     assert main([*args, "--json", str(report)]) == 0
     out = capsys.readouterr().out
     assert "TTA: 2 transforms (identity, left-right flip), those the net trained with" in out
