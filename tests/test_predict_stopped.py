@@ -128,3 +128,24 @@ def test_a_rerun_stopped_before_its_outputs_does_not_count_the_earlier_ones(
     assert f"stopped by SIGTERM with the outputs of 0 of 1 inputs in {out}" in (
         capsys.readouterr().err
     )
+
+
+def test_a_stopped_instances_run_says_a_large_image_starts_again(tmp_path, capsys):
+    """Slides audit s46: SIGTERM during a streamed --instances prediction said "continue
+    with the same command and --skip-existing", which read like a resume; the rerun
+    restarted the slide at row 0 (its probabilities were not staged)."""
+    from types import SimpleNamespace
+
+    from unetlab.cli.predict import _say_done
+
+    (tmp_path / ".slide.tif.ids.partial").mkdir()
+    lines = []
+    for instances, staged in [(True, False), (False, False), (True, True)]:
+        args = SimpleNamespace(
+            instances=instances, save_probabilities=staged, skip_existing=False, output=tmp_path
+        )
+        _say_done(args, lambda: "with the outputs of 0 of 1 inputs", "stopped", KeyboardInterrupt())
+        lines.append(capsys.readouterr().err)
+    assert "starts again at its first row" in lines[0]
+    assert "--save-probabilities keeps its rows" in lines[0]
+    assert not any("starts again" in line for line in lines[1:])

@@ -608,7 +608,27 @@ def _say_done(args, where, how: str, exc: BaseException, then: str = "") -> None
         raise exc from None
     again = "the same command" if args.skip_existing else "the same command and --skip-existing"
     with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
-        print(f"unetlab predict: {how} {done}; continue with {again}{then}", file=sys.stderr)
+        print(
+            f"unetlab predict: {how} {done}; continue with {again}{then}{_restarts(args)}",
+            file=sys.stderr,
+        )
+
+
+def _restarts(args) -> str:
+    """What the rerun cannot keep, where it matters: a large image stopped part way through
+    with --instances and no --save-probabilities (its object ids staged,
+    ``.<name>.ids.partial``) is predicted again from its first row (its objects are found
+    over the whole image; slides audit s46: the stop line read like a resume, and 2,048 of
+    12,288 rows were redone)."""
+    if not args.instances or args.save_probabilities:
+        return ""
+    with contextlib.suppress(OSError):
+        if next(Path(args.output).rglob(".*.ids.partial"), None) is not None:
+            return (
+                " (a large image stopped part way starts again at its first row: with "
+                "--instances only --save-probabilities keeps its rows)"
+            )
+    return ""
 
 
 def _output_folder(output: str) -> Path:
