@@ -57,7 +57,8 @@ def test_a_loop_over_float_frames_says_the_floor_once(monkeypatch, caplog):
     for t, frame in enumerate(_frames()):
         predict.predict_image(net, frame, name=f"frame {t}")
     line = contrast_note(SPEC16, np.float32, np.array([1.0]))[1]
-    assert [r.getMessage() for r in caplog.records].count(line) == 1
+    said = [r.getMessage() for r in caplog.records if r.getMessage().endswith(line)]
+    assert said == [f"frame 0 (the first float32 image): {line}"]
 
 
 def test_dim_frames_in_a_loop_are_named_and_said_in_full_once(monkeypatch, caplog):

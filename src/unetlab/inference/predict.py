@@ -817,9 +817,14 @@ def say_contrast(spec: dict, dtype, note: tuple | None, *, name: str, dim=None) 
     """Say ``note``, :func:`~unetlab.data.normalize.contrast_note` of an image of ``dtype``
     normalised by ``spec``: "floor not applied" once per run (:func:`floor_run`) and dtype,
     outside a run once a process; "read as nearly empty" per image (``name: ...``, appended
-    to ``dim`` instead, when given). A streamed slide's page says it too (audit s41)."""
+    to ``dim`` instead, when given). A streamed slide's page says it too (audit s41). The
+    "not applied" line names the first image of ``dtype`` (it named none: a folder of mixed
+    PNGs left the user to guess which was 16-bit)."""
     if note is not None and note[0] == "dtype":
-        _say_floor((np.dtype(dtype).name, str(spec.get("floor"))), note[1])
+        kind = np.dtype(dtype).name
+        named = name != "image"  # predict_image's default: no file to name
+        first = f"{Path(name).name} (the first {kind} image): " if named else ""
+        _say_floor((kind, str(spec.get("floor"))), first + note[1])
     elif note is not None and dim is not None:
         dim.append(f"{name}: {note[1]}")
     elif note is not None and (held := _HELD.get()) is not None:
