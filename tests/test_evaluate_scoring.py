@@ -298,3 +298,18 @@ def test_id_masks_beside_object_ids_are_read_once_before_scoring(tmp_path, monke
     assert report.summary["objects"] == 3 * 20 and report.summary["object_f1"] == 1.0
     masks = {name: n for name, n in reads.items() if not name.endswith("_objects.tif")}
     assert masks == {"a.png": 2, "b.png": 2, "c.png": 2}, reads
+
+
+def test_the_json_names_no_boundary_class_where_no_object_scores_used_one(tmp_path):
+    """An 11-class road model's evaluate JSON said ``"boundary_class": "road"`` while its
+    ISBI and object scores were left out (audit s46 scenes): no class was a boundary."""
+    rng = np.random.default_rng(0)
+    for sub in ("pred", "gt"):
+        write_png(tmp_path / sub / "a.png", rng.integers(0, 4, (16, 16)).astype(np.uint8))
+    names = ["road", "car", "sky", "person"]
+    many = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", class_names=names)
+    assert "rand_error" not in many.summary and many.to_dict()["boundary_class"] is None
+    objects = evaluate_predictions(
+        tmp_path / "pred", tmp_path / "gt", class_names=names, objects=True
+    )
+    assert "rand_error" in objects.summary and objects.to_dict()["boundary_class"] == "road"

@@ -88,9 +88,9 @@ class Report:
             out.pop(key)
         for k, pq in out.pop("class_pq", {}).items():  # objects matched within their class
             out["classes"][self.class_names[k]].update(pq)
-        out["boundary_class"] = (
-            None if self.boundary_class is None else self.class_names[self.boundary_class]
-        )
+        # only where the object scores used it: an 11-class road model's JSON said "road"
+        scored = self.boundary_class is not None and "rand_error" in self.summary
+        out["boundary_class"] = self.class_names[self.boundary_class] if scored else None
         out["confusion_matrix"] = self.matrix.tolist()
         if self.threshold is not None:
             out["best_threshold"] = self.threshold
