@@ -33,3 +33,15 @@ def test_a_run_with_nothing_to_predict_says_why(tmp_path, caplog):
         assert _predict(tmp_path, "--skip-existing") == 3
     said = "nothing to predict: 1 skipped (their outputs are there), 2 failed (their outputs"
     assert said in caplog.text and "0 file(s)" not in caplog.text
+
+
+def test_the_start_line_counts_the_inputs_left_out_before_the_run(tmp_path, caplog):
+    """11 road scenes said ``predict: 7 file(s)``, then ``5 failed`` at the end: the 4 whose
+    outputs clash were counted nowhere at the start (audit s46 scenes)."""
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2, padding="same"))
+    for name in ("a.png", "a.jpg", "c.png"):
+        write_png(tmp_path / "in" / name, np.zeros((24, 28), np.uint8))
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert _predict(tmp_path) == 3
+    (start,) = [m for m in caplog.messages if m.startswith("predict: 1 file(s)")]
+    assert start.endswith("; besides, 2 failed (their outputs would clash: each said below)")

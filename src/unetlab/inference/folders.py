@@ -980,7 +980,8 @@ class _Run:
         elif self.group.is_main:  # a file counted large by any of its positions
             later = [f for f in todo if f not in shared | self.alone]
             streamed = len(shared | self.alone) + sum(later_streamed(later, *rule))
-            _say_start(self.model, len(todo), streamed, name, self.group, self.each)
+            counts = (len(todo), streamed, *left)
+            _say_start(self.model, counts, name, self.group, self.each)
             _say_output_notes(self.model, self.outputs, max(len(todo) - streamed, 0))
             for line in notes:
                 log.info("%s", line)
@@ -1182,17 +1183,20 @@ def _square(size: tuple[float, float]) -> bool:
 
 
 def _say_start(
-    model: torch.nn.Module, files: int, large: int, name: str, group: Group, settings: dict
+    model: torch.nn.Module, counts: tuple, name: str, group: Group, settings: dict
 ) -> None:
-    """Log what :func:`predict_folder` is about to do: the files, the model (``name``) and
-    the device (``settings``: :func:`predict_file`'s keywords), the channel predicted where
-    the model records one, the label offset it moves predictions by, the TTA transforms."""
+    """Log what :func:`predict_folder` is about to do: the files (``counts``: predicted,
+    large among them, skipped and failed before), the model (``name``) and the device
+    (``settings``: :func:`predict_file`'s keywords), the channel predicted where the model
+    records one, the label offset it moves predictions by, the TTA transforms."""
     given = _given(settings)
+    files, large, *left = counts
     log.info(
-        "predict: %d file(s) (%d large), model %s (%d -> %d classes, %s padding), device %s%s",
+        "predict: %d file(s) (%d large), model %s (%d -> %d classes, %s padding), device %s%s%s",
         *(files, large, Path(name).name, model.in_channels, model.num_classes, model.padding),
         given.device or next(model.parameters()).device,
         f", {group.world} processes" if group.active else "",
+        _left_words(*left),
     )
     _channel_note(getattr(model, "channel", None), given.channel)
     if any(offset := label_offset(model)):
@@ -1225,10 +1229,22 @@ def _nothing_to_predict(skipped: int, failed: int) -> str:
     """The start line of a run whose every input is skipped (``skipped``: their outputs by
     the same model and settings are there) or failed before it began (``failed``: their
     outputs would clash, each said in its own line)."""
+    return f"nothing to predict: {', '.join(_left_parts(skipped, failed)) or 'no inputs'}"
+
+
+def _left_words(skipped: int, failed: int) -> str:
+    """What the start line of a run with inputs to predict adds about the others: it said
+    "7 file(s)" of 11 road scenes, then "5 failed" at the end (4 of them refused before the
+    run, their outputs clashing: audit s46 scenes)."""
+    parts = _left_parts(skipped, failed)
+    return f"; besides, {', '.join(parts)}" if parts else ""
+
+
+def _left_parts(skipped: int, failed: int) -> list[str]:
     parts = [f"{skipped} skipped (their outputs are there)"] if skipped else []
     if failed:
         parts.append(f"{failed} failed (their outputs would clash: each said below)")
-    return f"nothing to predict: {', '.join(parts) or 'no inputs'}"
+    return parts
 
 
 def _channel_note(trained: int | list[int] | None, asked: int | tuple[int, ...] | None) -> None:
