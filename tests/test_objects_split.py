@@ -169,3 +169,16 @@ def test_the_objects_line_names_the_background_class_of_a_class_model():
     line = objects_line(ObjectOptions(mode="semantic", background=1), recorded=True)
     assert line.startswith("objects: semantic mode, background class 1, ")
     assert "background" not in objects_line(ObjectOptions(mode="instances"), recorded=True)
+
+
+def test_the_objects_line_names_a_named_background_class():
+    """A road model's line said "background class 0": its road, which then made no object
+    and no row, named nowhere (audit s46 scenes)."""
+    from unetlab.cli.common import objects_line
+    from unetlab.inference.objects import ObjectOptions
+
+    names = ["road", "car", "person"]
+    line = objects_line(ObjectOptions(mode="semantic", background=0), True, names=names)
+    assert line.startswith("objects: semantic mode, background class 0 (road: no objects of it), ")
+    unnamed = objects_line(ObjectOptions(mode="semantic", background=1), True, names=["0", "1"])
+    assert unnamed.startswith("objects: semantic mode, background class 1, ")

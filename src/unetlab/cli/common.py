@@ -373,10 +373,12 @@ def split_hint(options, classes: int) -> list[str]:
     ]
 
 
-def objects_line(options, recorded: bool, scale=None) -> str:
+def objects_line(options, recorded: bool, scale=None, names=None) -> str:
     """How objects are found, in one line ("objects: instances mode, ..."); ``recorded``:
     the checkpoint records the object sizes the default min area comes from; ``scale``
-    (``--scale``): the default min area in the image's px (:func:`_least_area`)."""
+    (``--scale``): the default min area in the image's px (:func:`_least_area`); ``names``:
+    the model's class names, the background's said (a road model's "background class 0" was
+    its road, which then made no objects: audit s46 scenes)."""
     seeds = (
         f", seeds where interior >= {options.seed_threshold}" if options.mode == "instances" else ""
     )
@@ -390,12 +392,24 @@ def objects_line(options, recorded: bool, scale=None) -> str:
     fixed = "" if recorded else " (no object sizes recorded: a fixed default)"
     peak = f", objects peaking under {options.min_peak:g} dropped" if options.min_peak else ""
     background = "" if options.mode == "instances" else f", background class {options.background}"
+    background += _background_name(options, names)
     if options.mode == "semantic" and options.background is None:  # mask value 0 was ignored
         background = ", no background class (every class makes objects)"
     return (
         f"objects: {options.mode} mode{background}{seeds}{split}{watershed}, min area "
         f"{_least_area(options, scale)}{fixed}{peak}"
     )
+
+
+def _background_name(options, names) -> str:
+    """`` (road: no objects of it)`` of a semantic model's named background class, else ""."""
+    k, names = options.background, list(names or ())
+    if options.mode != "semantic" or k is None or not 0 <= k < len(names):
+        return ""
+    from unetlab.data.weightmap import BACKGROUND_NAMES
+
+    plain = str(names[k]) == str(k) or str(names[k]).strip().lower() in BACKGROUND_NAMES
+    return "" if plain else f" ({names[k]}: no objects of it)"
 
 
 def _least_area(options, scale) -> str:

@@ -722,7 +722,8 @@ def _run_model(args, pairs):
 
         print(describe_tta(model, args.tta))
     if "object_f1" in report.summary:  # the objects were scored
-        print(objects_line(objects, bool(model.objects), args.scale))
+        names = getattr(model, "classes", None)
+        print(objects_line(objects, bool(model.objects), args.scale, names))
     return report
 
 

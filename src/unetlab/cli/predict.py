@@ -868,7 +868,7 @@ def _notes(model, objects, scale=None) -> list[str]:
     each class where it has its own."""
     if objects is None:
         return []
-    lines = [objects_line(objects, bool(model.objects), scale)]
+    lines = [objects_line(objects, bool(model.objects), scale, getattr(model, "classes", None))]
     lines += split_hint(objects, getattr(model, "num_classes", 2))  # audit s35 multiclass 3
     if objects.class_min_areas is not None:
         names = list(getattr(model, "classes", None) or [])
