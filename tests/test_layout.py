@@ -15,7 +15,17 @@ SRC = Path(unetlab.__file__).resolve().parent
 
 #: Layers, lowest first: a module may import from its own layer or lower ones only.
 LAYERS = [
-    {"errors", "runtime", "cpu_share", "signals", "provenance", "atomic", "group", "progress"},
+    {
+        "errors",
+        "runtime",
+        "cpu_share",
+        "signals",
+        "provenance",
+        "atomic",
+        "group",
+        "progress",
+        "model_identity",
+    },
     {"models", "data", "metrics", "outputs", "manifest"},
     {"losses"},
     {
