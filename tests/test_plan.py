@@ -82,6 +82,22 @@ def test_tile_reason_names_images_whose_objects_differ_in_size_by_magnification(
     assert "per image" not in plan_tile(alike, same, "cpu").reason  # 20 and 60 px: alike
 
 
+def test_tile_reason_says_no_magnification_of_a_set_of_several_classes():
+    """Audit s46 scenes: road scenes (11 classes, objects 23-106 px across per image) were
+    asked "magnifications differ?" and told of "such a nuclei set": the spread is the
+    classes' sizes."""
+    from dataclasses import replace
+
+    same = Geometry(4, "same")
+    small, large = int(np.pi * 10**2), int(np.pi * 90**2)  # 20 and 180 px across
+    cars = replace(facts(areas=[small] * 30).pairs[0], object_values=(1,) * 30)
+    roads = replace(facts(areas=[large] * 3).pairs[0], object_values=(2,) * 3)
+    reason = plan_tile(Fingerprint([cars, roads]), same, "cpu").reason
+    assert "per image the median object is 20-180 px across" in reason
+    assert "objects of 2 classes, whose sizes differ" in reason
+    assert "magnification" not in reason and "nuclei" not in reason
+
+
 def test_batch_keeps_pixels_per_step():
     assert plan_batch(128, "cpu").value == 8 and plan_batch(64, "cpu").value == 32
     assert plan_batch(256, "cpu").value == 2 and plan_batch(1024, "cpu").value == 1

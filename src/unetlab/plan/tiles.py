@@ -75,16 +75,29 @@ def size_spread(fp: Fingerprint) -> str:
     objects 28 px because the 20x images hold most of them), words saying so and that the
     tile follows all objects' median (audit s45 newuser: a 128-px tile holds part of one
     63x nucleus, and the plan's '~28 px across' read as if that were every image's; at equal
-    steps 256-px tiles x 2 trained worse than 128 x 8, object F1 0.56 against 0.73)."""
+    steps 256-px tiles x 2 trained worse than 128 x 8, object F1 0.56 against 0.73). In a
+    semantic set of several classes with objects the spread is said as theirs, with no word
+    on magnification (road scenes, 23-106 px: 11 classes of different sizes)."""
     medians = [_across(float(np.median(p.object_areas))) for p in fp.pairs if p.object_areas]
     if len(medians) < 2 or max(medians) < SPREAD_RATIO * min(medians):
         return ""
-    return (
-        f"; per image the median object is {min(medians):.0f}-{max(medians):.0f} px across "
-        "(magnifications differ?): the tile follows the median of all objects (on such a "
+    spread = f"; per image the median object is {min(medians):.0f}-{max(medians):.0f} px across"
+    if not fp.instances and len(classes := sized_classes(fp)) >= 2:
+        return spread + (
+            f" (the images hold objects of {len(classes)} classes, whose sizes differ): the "
+            "tile follows the median of all objects (data.tile_size sets it)"
+        )
+    return spread + (
+        " (magnifications differ?): the tile follows the median of all objects (on such a "
         "nuclei set, 256-px tiles x 2 trained worse than 128 x 8 at equal steps; "
         "data.tile_size sets it, predict --scale resizes images of another magnification)"
     )
+
+
+def sized_classes(fp: Fingerprint) -> list[int]:
+    """The mask values of a semantic set's classes with sized objects (road scenes: 11 classes
+    of different sizes, whose per-image spread is no magnification; audit s46 scenes)."""
+    return [v for v, areas in fp.class_areas().items() if areas.size]
 
 
 def _room_for_largest(tile, why, fits, geometry, device, large, names) -> tuple[int, str]:
