@@ -30,3 +30,40 @@ def test_a_cut_out_gets_the_line_of_its_setting_only(tmp_path, caplog, monkeypat
         assert "left out of the normalisation" in lines[0] and "cut.png 31%" in lines[0]
     else:
         assert "segmented like the rest" in lines[0] and "cut.png 31%" in lines[0]
+
+
+@pytest.mark.parametrize("names", [["road", "car", "sky"], ["background", "car", "sky"]])
+def test_transparent_pixels_are_no_road_of_a_model_whose_class_0_is_a_class(
+    tmp_path, caplog, monkeypatch, names
+):
+    """Audit s46 scenes 1: a road model's (class 0 road, no background) transparent rows were
+    written as class 0 in road's colour, the line saying 'predicted as background'. They are
+    no class (255, the void colour) and the line says so; a model with a background class
+    keeps writing it there."""
+    from unetlab.data.read_notes import read_notes as notes
+
+    monkeypatch.setattr(read_notes, "_said", set())
+    rgba = np.random.default_rng(0).integers(1, 255, (48, 40, 4), dtype=np.uint8)
+    rgba[..., 3] = 255
+    rgba[:15, :, 3] = 0
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "cut.png")
+    model = UNet(3, 3, depth=2, base_channels=4, padding="same").eval()
+    model.classes = names
+    with caplog.at_level(logging.INFO, logger="unetlab.data.read_notes"), notes():
+        predict_file(
+            model, tmp_path / "cut.png", tmp_path / "o", tile_size=32, color=True, draw_overlay=True
+        )
+    written = Image.open(tmp_path / "o" / "cut.png")
+    labels = np.asarray(written)
+    line = next(r.getMessage() for r in caplog.records if "left out of" in r.getMessage())
+    if names[0] == "road":
+        assert (labels[:15] == 255).all() and (labels[15:] < 3).all()
+        assert written.getpalette()[255 * 3 : 256 * 3] == [0, 0, 0]  # void: black
+        assert (
+            "written as 255 (no class, the void colour) in a PNG label image, not class 0 (road)"
+            in line
+        )
+        overlay = np.asarray(Image.open(tmp_path / "o" / "cut_overlay.png"))
+        assert (overlay[:15] == rgba[:15, :, :3]).all()  # untinted: the image as read
+    else:
+        assert (labels[:15] == 0).all() and "predicted as background" in line

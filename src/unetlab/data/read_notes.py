@@ -28,6 +28,7 @@ class ReadNotes:
     transparent: dict[str, float] = field(default_factory=dict)
     left_out: dict[str, tuple[float, str]] = field(default_factory=dict)
     overlaps: dict[str, int] = field(default_factory=dict)  # masks folder -> pixels
+    written: set[str] = field(default_factory=set)  # what predict wrote on left-out pixels
     said: set[str] = field(default_factory=set)  # the lines of note_once said already
 
     def lines(self) -> list[str]:
@@ -39,7 +40,7 @@ class ReadNotes:
         if kept := {p: s for p, s in self.transparent.items() if p not in self.left_out}:
             out.append(transparent_line(kept))
         if self.left_out:
-            out.append(left_out_line(self.left_out))
+            out.append(left_out_line(self.left_out, self.written))
         if self.overlaps:
             out.append(overlaps_line(self.overlaps))
         return out
@@ -66,6 +67,7 @@ def read_notes() -> Iterator[ReadNotes]:
             outer.transparent |= notes.transparent
             outer.left_out |= notes.left_out
             outer.overlaps |= notes.overlaps
+            outer.written |= notes.written
             outer.said |= notes.said
         else:
             for line in notes.lines():
@@ -115,6 +117,17 @@ def note_left_out(path: str, share: float, kind: str) -> None:
         log.info("%s", left_out_line({str(path): (share, kind)}))
 
 
+def note_written(what: str) -> None:
+    """Predict wrote the left-out pixels as ``what`` (``255 (no class) ...``: a model whose
+    class 0 is a class of its own, not a background; audit s46 scenes 1), said in the
+    left-out line instead of "predicted as background"."""
+    if _active is not None:
+        _active.written.add(what)
+    elif f"written {what}" not in _said:
+        _said.add(f"written {what}")
+        log.info("nodata or transparent pixels written as %s", what)
+
+
 def note_overlaps(folder: str, pixels: int) -> None:
     """``pixels`` pixels of the masks folder ``folder`` (one mask per object) lie in two
     objects' masks or more, and were given to one."""
@@ -135,12 +148,14 @@ def overlaps_line(overlaps: dict[str, int]) -> str:
     )
 
 
-def left_out_line(left_out: dict[str, tuple[float, str]]) -> str:
-    """``2 image(s) with nodata or transparent pixels (a.tif 45% nodata, ...): left out ...``."""
+def left_out_line(left_out: dict[str, tuple[float, str]], written=()) -> str:
+    """``2 image(s) with nodata or transparent pixels (a.tif 45% nodata, ...): left out ...``;
+    ``written``: what predict wrote there where not the background (:func:`note_written`)."""
     named = _named(left_out, shown=lambda p, v: f"{p} {_share(v[0])} {v[1]}")
+    as_what = f"written as {'; '.join(sorted(written))}" if written else "predicted as background"
     return (
         f"{len(left_out)} image(s) with nodata or transparent pixels ({named}): left out of "
-        "the normalisation, the loss and validation, and predicted as background with no "
+        f"the normalisation, the loss and validation, and {as_what} with no "
         "object there (a TIFF label image holds a no-data value there, which its GDAL_NODATA "
         "tag names; data.nodata; none reads them as sample)"
     )

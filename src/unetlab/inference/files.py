@@ -74,7 +74,7 @@ from unetlab.data.nodata import (
     nodata_tag,
 )
 from unetlab.data.positions import each_position, position_of, reading_position
-from unetlab.data.read_notes import read_notes
+from unetlab.data.read_notes import note_written, read_notes
 from unetlab.data.slides import open_slide
 from unetlab.data.tiff_files import keeping_open
 from unetlab.data.tiffmeta import (
@@ -142,6 +142,7 @@ from unetlab.inference.pages import (
 )
 from unetlab.inference.predict import (
     PredictOptions,
+    background_is_a_class,
     channel_refusal,
     check_finite,
     check_model,
@@ -151,6 +152,7 @@ from unetlab.inference.predict import (
     labels_fitted,
     labels_from_probabilities,
     maps_fitted,
+    model_background,
     model_label_nodata,
     predict_fitted,
     stack_stats,
@@ -669,6 +671,7 @@ def _write_whole(file: _File, paths: dict[str, Path], found: _Whole) -> list[Pat
         drawn = dict(tiff=found.tiff, meta=meta, axes=axes, record=file.record)
         drawn["by_object"] = by_object(o.objects)
         drawn["joined"] = o.objects is not None and o.objects_3d  # ids of 3-D objects
+        drawn["invalid"] = found.invalid
         shown = (found.stack, found.labels, found.ids)
         written.append(_write_overlay(model, paths["overlay"], *shown, **drawn))
     how = dict(tiff=found.tiff, meta=meta, axes=axes, invalid=found.invalid)
@@ -813,7 +816,8 @@ def _write_labels(
     """The label image: an ImageJ TIFF of the pages' axes, or a PNG; either carries
     ``file.record``. A TIFF's pixels that are no sample (``invalid``: nodata, transparent)
     hold a value no class is, which its GDAL_NODATA tag names (:func:`_nodata_labels`); a
-    PNG, which has no such tag, holds the background class there."""
+    PNG, which has no such tag, holds the background class there, or that value (in the
+    void colour) where the background is a class of its own (:func:`_void_png`)."""
     o = file.outputs
     colours = label_colours(file.model, color=o.color, values=file.values is not None)
     out = [encode_labels(lab, file.values) for lab in labels]
@@ -824,7 +828,32 @@ def _write_labels(
         how = dict(record=file.record, nodata=nodata)
         _write_label_tiff(path, *labels_out, colours, meta, axes, **how)
     else:
+        colours = _void_png(file, out, invalid, colours)
         write_png(path, out[0], palette=colours, text=png_text(file.record))
+
+
+def _void_png(file: _File, out: list, invalid: list, colours):
+    """A PNG label image's palette, its ``invalid`` pixels of ``out`` set (in place) to a
+    value no class is where ``file.model``'s background is a class of its own (a road model's
+    class 0: a transparent pixel written as road claimed road there; audit s46 scenes 1),
+    the palette then giving that value the void colour; said in the left-out line."""
+    model = file.model
+    if not background_is_a_class(model) or not any(b is not None and b.any() for b in invalid):
+        return colours
+    dtype = np.uint8 if colours is not None else out[0].dtype
+    value = _nodata_labels(file, out, invalid, dtype)
+    if value is None:
+        return colours
+    k = model_background(model)
+    void = f"{value} (no class{', the void colour' if colours is not None else ''})"
+    note_written(f"{void} in a PNG label image, not class {k} ({model.classes[k]})")
+    if colours is None or len(colours) > value:
+        return colours
+    padded = np.concatenate([colours, np.zeros((value + 1 - len(colours), 3), np.uint8)])
+    recorded = getattr(model, "palette", None)  # the data set's colour of that mask value
+    if recorded is not None and value < len(recorded):
+        padded[value] = recorded[value]
+    return padded
 
 
 def _nodata_labels(file: _File, out: list, invalid: list, dtype) -> int | None:
@@ -923,12 +952,19 @@ def _write_overlay(
     record: Provenance | None = None,
     by_object: bool = False,
     joined: bool = False,
+    invalid: list | None = None,
 ) -> Path:
     """The labels (and object outlines) drawn over the pages, or with ``by_object`` each
     object in its own colour (:func:`unetlab.plots.prediction_overlay`; ``joined``: the
     ids are 3-D objects, each one colour in all its planes): an RGB PNG, or TIFF with the
-    input's pixel size and its pages' ``axes``; either carries ``record``."""
+    input's pixel size and its pages' ``axes``; either carries ``record``. The ``invalid``
+    pixels (nodata, transparent) stay untinted where the background is a class of its own."""
     colours = label_colours(model, color=True, values=False)
+    if invalid is not None and background_is_a_class(model):  # no class there: untinted
+        labels = [
+            lab if bad is None else np.where(bad, np.int64(-1), lab)
+            for lab, bad in zip(labels, invalid)
+        ]
     tables = _colour_tables(ids, axes) if by_object and joined else [None] * len(labels)
     drawn = [
         prediction_overlay(page, lab, i, colours=colours, by_object=by_object, table=table)

@@ -1047,10 +1047,12 @@ def _tiled(model, image: np.ndarray, o: PredictOptions, apply: Callable, *, stat
 
 def _all_invalid(model, shape: tuple[int, int], name: str) -> np.ndarray:
     """The probabilities of an image with no valid pixel: the background's everywhere."""
+    written = "no class" if background_is_a_class(model) else "background"
     log.warning(
-        "%s: every pixel is nodata or transparent: not predicted, written as background "
+        "%s: every pixel is nodata or transparent: not predicted, written as %s "
         "(nodata: none predicts them)",
         name,
+        written,
     )
     probs = np.zeros((max(model.num_classes, 1), *shape), np.float32)
     return blank_pixels(probs, np.ones(shape, bool), model_background(model))
@@ -1063,6 +1065,20 @@ def model_background(model) -> int:
 
     names = getattr(model, "classes", None)
     return background_class(getattr(model, "label_values", None), names)
+
+
+def background_is_a_class(model) -> bool:
+    """Whether ``model``'s background class (:func:`model_background`) is a class of its own
+    by name (a road scene's class 0, road), not one named background or membrane nor by its
+    index: its left-out pixels are then no class in a PNG label image (audit s46 scenes)."""
+    names = list(getattr(model, "classes", None) or ())
+    k = model_background(model)
+    if k is None or not 0 <= k < len(names):
+        return False
+    from unetlab.data.weightmap import BACKGROUND_NAMES
+
+    name = str(names[k]).strip()
+    return name != str(k) and name.lower() not in BACKGROUND_NAMES
 
 
 def model_label_nodata(model, values, dtype, name: str) -> int | None:
