@@ -231,7 +231,8 @@ class DataSection(Section):
         "pixels of an image that are no sample: auto (a GeoTIFF's nodata value, tag 42113, in "
         "every band, and alpha 0), none, or a number (pixels holding it in every band); left "
         "out of normalisation, loss and metrics, predicted as background with no object there "
-        "(a TIFF label image holds a no-data value there, which its GDAL_NODATA tag names); "
+        "(a TIFF label image holds a no-data value there, which its GDAL_NODATA tag names; so "
+        "does a PNG where class 0 is a class of its own, a road, not a background); "
         "recorded in the checkpoint",
     )
 

@@ -155,7 +155,7 @@ def left_out_line(left_out: dict[str, tuple[float, str]], written=()) -> str:
     as_what = f"written as {'; '.join(sorted(written))}" if written else "predicted as background"
     return (
         f"{len(left_out)} image(s) with nodata or transparent pixels ({named}): left out of "
-        f"the normalisation, the loss and validation, and {as_what} with no "
+        f"the normalisation, the loss and validation, and {as_what}, with no "
         "object there (a TIFF label image holds a no-data value there, which its GDAL_NODATA "
         "tag names; data.nodata; none reads them as sample)"
     )
