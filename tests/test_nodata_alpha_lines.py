@@ -67,3 +67,26 @@ def test_transparent_pixels_are_no_road_of_a_model_whose_class_0_is_a_class(
         assert (overlay[:15] == rgba[:15, :, :3]).all()  # untinted: the image as read
     else:
         assert (labels[:15] == 0).all() and "predicted as background" in line
+
+
+def test_evaluate_scores_a_road_png_nowhere_on_its_transparent_pixels(tmp_path, monkeypatch):
+    """The no-class value a road model's PNG holds there (255) is named in its text key
+    ``nodata``: evaluate --pred scored it nowhere rather than refusing 'class index 255'."""
+    from unetlab.cli import main
+    from unetlab.data.io import write_png
+
+    monkeypatch.setattr(read_notes, "_said", set())
+    rgba = np.random.default_rng(0).integers(1, 255, (48, 40, 4), dtype=np.uint8)
+    rgba[..., 3] = 255
+    rgba[:15, :, 3] = 0
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "cut.png")
+    model = UNet(3, 3, depth=2, base_channels=4, padding="same").eval()
+    model.classes = ["road", "car", "sky"]
+    predict_file(model, tmp_path / "cut.png", tmp_path / "o", tile_size=32)
+    assert (np.asarray(Image.open(tmp_path / "o" / "cut.png"))[:15] == 255).all()
+    (tmp_path / "gt").mkdir()
+    write_png(tmp_path / "gt" / "cut.png", np.tile(np.arange(40) % 3, (48, 1)).astype(np.uint8))
+    json_out = tmp_path / "scores.json"
+    args = ["evaluate", "--pred", str(tmp_path / "o"), "--gt", str(tmp_path / "gt")]
+    assert main([*args, "--json", str(json_out)]) in (0, None)
+    assert json_out.is_file()

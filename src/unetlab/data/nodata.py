@@ -34,6 +34,9 @@ NODATA_TAG = 42113
 ALPHA_SAMPLES = (1, 2)
 #: Pillow modes with an alpha channel
 ALPHA_MODES = ("RGBA", "LA", "PA")
+#: the PNG text key naming the no-data value of a label PNG predict wrote (a PNG has no
+#: GDAL_NODATA tag; :func:`png_nodata`)
+PNG_NODATA_KEY = "nodata"
 #: what ``data.nodata`` takes besides a number
 WORDS = ("auto", "none")
 
@@ -257,6 +260,16 @@ def file_nodata(path: str | os.PathLike) -> FileNodata:
         tag = page.tags.get(NODATA_TAG)
         value = tag_value(tag.value) if tag is not None else None
         return FileNodata(value, _alpha_channel(page))
+
+
+def png_nodata(path: str | os.PathLike) -> float | None:
+    """The no-data value a label PNG's text chunk :data:`PNG_NODATA_KEY` names (predict
+    writes one where a model's class 0 is a class of its own), or None."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        text = getattr(im, "text", None) or {}
+        return tag_value(text[PNG_NODATA_KEY]) if PNG_NODATA_KEY in text else None
 
 
 def _alpha_channel(page) -> int | None:

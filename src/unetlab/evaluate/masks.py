@@ -37,7 +37,7 @@ from unetlab.data.io import (
 )
 from unetlab.data.labels import IGNORE_INDEX, UNKNOWN, encode_mask, value_indices
 from unetlab.data.names import ANNOTATION_SUFFIXES, sub_folder
-from unetlab.data.nodata import file_nodata
+from unetlab.data.nodata import file_nodata, png_nodata
 from unetlab.data.pairs import (
     MASK_FILE_SUFFIXES,
     Pair,
@@ -601,9 +601,10 @@ class Predictions:
     def _nodata(self, path: Path, raw: np.ndarray) -> np.ndarray | None:
         """The pixels of the class map ``path`` (``raw``: one page as read) that hold the
         value its GDAL_NODATA tag names (``unetlab predict`` writes one where the input's
-        pixels were no sample), or None."""
+        pixels were no sample; a PNG's: its text key ``nodata``), or None."""
         if path not in self.nodata:
-            self.nodata[path] = file_nodata(path).value if is_tiff_name(path) else None
+            tiff = is_tiff_name(path)
+            self.nodata[path] = file_nodata(path).value if tiff else png_nodata(path)
         value = self.nodata[path]
         if value is None:
             return None

@@ -68,6 +68,7 @@ from unetlab.data.exclude import flag_cut_objects, region
 from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import ome_positions, stack_shape, write_csv, write_png, write_tiff
 from unetlab.data.nodata import (
+    PNG_NODATA_KEY,
     either,
     flag_touching,
     invalid_pages,
@@ -828,32 +829,34 @@ def _write_labels(
         how = dict(record=file.record, nodata=nodata)
         _write_label_tiff(path, *labels_out, colours, meta, axes, **how)
     else:
-        colours = _void_png(file, out, invalid, colours)
-        write_png(path, out[0], palette=colours, text=png_text(file.record))
+        colours, value = _void_png(file, out, invalid, colours)
+        text = png_text(file.record) | ({} if value is None else {PNG_NODATA_KEY: str(value)})
+        write_png(path, out[0], palette=colours, text=text)
 
 
 def _void_png(file: _File, out: list, invalid: list, colours):
     """A PNG label image's palette, its ``invalid`` pixels of ``out`` set (in place) to a
     value no class is where ``file.model``'s background is a class of its own (a road model's
     class 0: a transparent pixel written as road claimed road there; audit s46 scenes 1),
-    the palette then giving that value the void colour; said in the left-out line."""
+    the palette then giving that value the void colour; said in the left-out line. Returns
+    the palette and that value (None: none written), which a text key names for evaluate."""
     model = file.model
     if not background_is_a_class(model) or not any(b is not None and b.any() for b in invalid):
-        return colours
+        return colours, None
     dtype = np.uint8 if colours is not None else out[0].dtype
     value = _nodata_labels(file, out, invalid, dtype)
     if value is None:
-        return colours
+        return colours, None
     k = model_background(model)
     void = f"{value} (no class{', the void colour' if colours is not None else ''})"
     note_written(f"{void} in a PNG label image, not class {k} ({model.classes[k]})")
     if colours is None or len(colours) > value:
-        return colours
+        return colours, value
     padded = np.concatenate([colours, np.zeros((value + 1 - len(colours), 3), np.uint8)])
     recorded = getattr(model, "palette", None)  # the data set's colour of that mask value
     if recorded is not None and value < len(recorded):
         padded[value] = recorded[value]
-    return padded
+    return padded, value
 
 
 def _nodata_labels(file: _File, out: list, invalid: list, dtype) -> int | None:
