@@ -109,3 +109,40 @@ def test_an_all_nodata_pages_tiles_count_so_the_bar_ends_full(tmp_path, monkeypa
         how = dict(large_threshold=100, progress=bar.update)
         predict_file(local_net(), image, tmp_path / name, **how)
         assert bar.total > 0 and bar.n == bar.total, name
+
+
+def test_the_bar_says_the_objects_found_between_rows_of_tiles():
+    """A row of tiles' objects are found before the next row's first tile: on a wide slide
+    over 20 s a row of tiles on 2 cores, the tile count standing still (new-user s46: the
+    bar looked hung). The bar says how far the objects are as each band of them is done."""
+    from pathlib import Path
+    from tempfile import TemporaryDirectory
+
+    from unetlab.inference.objects import ObjectOptions
+
+    with TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        tifffile.imwrite(tmp / "w.tif", nuclei_image(600, 150, seed=4))
+        out = io.StringIO()
+        bar = tqdm(file=out, disable=False, mininterval=0)
+        how = dict(large_threshold=100, progress=bar.update, tile_size=64)
+        predict_file(local_net(), tmp / "w.tif", tmp / "o", objects=ObjectOptions(), **how)
+    said = out.getvalue()
+    rows = {int(part.split()[0]) for part in said.split("objects to row ")[1:]}
+    assert bar.n == bar.total and 600 in rows and len(rows) >= 3, said[-300:]
+
+
+def test_the_lines_say_the_objects_once_a_minute(caplog):
+    clock = _Clock()
+    progress = TileProgress("s.tif", 100, clock=clock)
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_progress"):
+        clock.now += 5
+        progress(5)  # 5 %: no line
+        clock.now += 30
+        progress.objects(256, 4096)  # half a minute: no line
+        clock.now += 30
+        progress.objects(512, 4096)
+    assert caplog.messages == [
+        "s.tif: 5 of 100 tiles (5%), objects to row 512 of 4096, 1 min 05 s so far, "
+        "about 20 min 35 s left"
+    ]

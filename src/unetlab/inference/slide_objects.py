@@ -154,6 +154,7 @@ class SlideObjects:
         height: int,
         slide=None,
         raw=None,
+        noted: Callable[[int, int], None] | None = None,
     ) -> None:
         """Provisional ids of one page from its ``(y, (K, r, W) probabilities)`` rows (and,
         for a semantic model's, their lookup to the ids of the page read whole, staged
@@ -164,8 +165,11 @@ class SlideObjects:
         as its tiles read it (``raw[rows]``: a :class:`~unetlab.data.slides.SlidePage`,
         which keeps the band of rows it read last, as the rows' nodata was blanked from
         it), where a semantic model's regions read the rows' raw pixels instead of from the
-        slide again (bands with a margin read rows before the kept band: from the slide)."""
+        slide again (bands with a margin read rows before the kept band: from the slide).
+        ``noted(row, height)``: called as each band's ids are written, the rows before
+        ``row`` done (the tile bar says it: the work between two rows of tiles)."""
         sink = ome.RowSink(self.ids, self.spec, page, 0, height)
+        sink = _Noted(sink, noted or (lambda row, height: None), height)
         if exact_in_bands(self.options):
             self._add_regions(sink, page, rows, height, self._outside(slide, page, raw))
         else:
@@ -455,6 +459,21 @@ class SlideObjects:
 
 def _channels(pixels: np.ndarray) -> int:
     return 1 if pixels.ndim == 2 else pixels.shape[2]
+
+
+class _Noted:
+    """A :class:`~unetlab.data.ome.RowSink` that calls ``noted(row, height)`` after each
+    write, ``row`` the first row not yet written."""
+
+    def __init__(self, sink: ome.RowSink, noted: Callable[[int, int], None], height: int):
+        self.sink, self.noted, self.height = sink, noted, height
+
+    def write(self, y: int, block: np.ndarray) -> None:
+        self.sink.write(y, block)
+        self.noted(y + block.shape[-2], self.height)
+
+    def close(self) -> None:
+        self.sink.close()
 
 
 def band_rows(margin: int) -> int:

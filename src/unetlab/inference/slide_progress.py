@@ -44,6 +44,7 @@ class TileProgress:
         self.lines = not shown
         self.bar = bar if shown else None
         self.where = ""  # the page (frame, plane) of a stack whose tiles are counted
+        self.doing = ""  # the work between rows of tiles: their objects (objects())
         self.done, self.initial, self.start = done, done, clock()
         self.said = (done, self.start)  # tiles and time of the last line
 
@@ -54,6 +55,18 @@ class TileProgress:
         self.where = where
         if self.bar is not None:
             self.bar.set_description(f"{self.name} {where}")
+
+    def objects(self, row: int, height: int) -> None:
+        """The objects of the rows before ``row`` of the page (``height`` rows) are found:
+        the work between a row of tiles' last tile and the next row's first, where the
+        tile count stands still (a 12,288-px-wide slide's took over 20 s a row of tiles
+        on 2 cores, and its bar looked hung: new-user s46). The bar says it (and redraws
+        its time); the lines say it where a minute passed without one."""
+        self.doing = f"objects to row {row} of {height}"
+        if self.bar is not None:
+            self.bar.set_postfix_str(self.doing)
+        elif self.lines and self.clock() - self.said[1] >= EVERY_SECONDS:
+            self._say()
 
     def __call__(self, n: int) -> None:
         if self.progress is not None:
@@ -77,11 +90,12 @@ class TileProgress:
         ran = self.done - self.initial  # this run's tiles
         left = elapsed * (self.total - self.done) / ran if ran else float("nan")
         log.info(
-            "%s: %d of %d tiles (%d%%), %s so far, about %s left",
+            "%s: %d of %d tiles (%d%%), %s%s so far, about %s left",
             f"{self.name} {self.where}" if self.where else self.name,
             self.done,
             self.total,
             100 * self.done // max(self.total, 1),
+            f"{self.doing}, " if self.doing else "",
             duration(elapsed),
             duration(left),
         )

@@ -1233,7 +1233,8 @@ def _predict_page(model, run: _SlideRun, p: int, rows: tuple, arrays, done, valu
         if first > 0:  # the rows before from the staged probabilities (exact)
             staged = _staged_rows(arrays["probabilities"], specs["probabilities"], p, first)
             out = itertools.chain(staged, out)
-        found.add_page(p, out, h, slide=slide, raw=page)  # its nodata cuts objects
+        # its nodata cuts objects; the bar says their rows (between two rows of tiles)
+        found.add_page(p, out, h, slide=slide, raw=page, noted=progress.objects)
         done.done(p, stop, {**synced, "ids": (found.ids, found.spec)}, top=start)
     for sink in sinks.values():
         sink.close()
