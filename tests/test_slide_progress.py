@@ -128,7 +128,7 @@ def test_the_bar_says_the_objects_found_between_rows_of_tiles():
         how = dict(large_threshold=100, progress=bar.update, tile_size=64)
         predict_file(local_net(), tmp / "w.tif", tmp / "o", objects=ObjectOptions(), **how)
     said = out.getvalue()
-    rows = {int(part.split()[0]) for part in said.split("objects to row ")[1:]}
+    rows = {int(part.split()[0]) for part in said.split("objects found to row ")[1:]}
     assert bar.n == bar.total and 600 in rows and len(rows) >= 3, said[-300:]
 
 
@@ -143,6 +143,6 @@ def test_the_lines_say_the_objects_once_a_minute(caplog):
         clock.now += 30
         progress.objects(512, 4096)
     assert caplog.messages == [
-        "s.tif: 5 of 100 tiles (5%), objects to row 512 of 4096, 1 min 05 s so far, "
+        "s.tif: 5 of 100 tiles (5%), objects found to row 512 of 4096, 1 min 05 s so far, "
         "about 20 min 35 s left"
     ]

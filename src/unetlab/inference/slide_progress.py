@@ -62,7 +62,7 @@ class TileProgress:
         tile count stands still (a 12,288-px-wide slide's took over 20 s a row of tiles
         on 2 cores, and its bar looked hung: new-user s46). The bar says it (and redraws
         its time); the lines say it where a minute passed without one."""
-        self.doing = f"objects to row {row} of {height}"
+        self.doing = f"objects found to row {row} of {height}"
         if self.bar is not None:
             self.bar.set_postfix_str(self.doing)
         elif self.lines and self.clock() - self.said[1] >= EVERY_SECONDS:
