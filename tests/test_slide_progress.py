@@ -146,3 +146,13 @@ def test_the_lines_say_the_objects_once_a_minute(caplog):
         "s.tif: 5 of 100 tiles (5%), objects found to row 512 of 4096, 1 min 05 s so far, "
         "about 20 min 35 s left"
     ]
+
+
+def test_the_tiles_count_batch_by_batch_not_row_by_row(tmp_path):
+    """The tile count moves as each batch of tiles is predicted, not once a row of tiles
+    (what new-user s46 took the still bar for: it was the objects, above)."""
+    tifffile.imwrite(tmp_path / "r.tif", nuclei_image(200, 400, seed=5))
+    calls = []
+    how = dict(large_threshold=100, progress=calls.append, tile_size=64, batch_size=2)
+    predict_file(local_net(), tmp_path / "r.tif", tmp_path / "o", **how)
+    assert len(calls) > 8 and set(calls[:-1]) == {2} and calls[-1] in (1, 2)
