@@ -17,10 +17,7 @@ from unetlab.models import UNet
 @pytest.mark.parametrize("nodata", ["auto", "none"])
 def test_a_cut_out_gets_the_line_of_its_setting_only(tmp_path, caplog, monkeypatch, nodata):
     monkeypatch.setattr(read_notes, "_said", set())  # said once a process: not by earlier tests
-    rgba = np.random.default_rng(0).integers(1, 255, (48, 40, 4), dtype=np.uint8)
-    rgba[..., 3] = 255
-    rgba[:15, :, 3] = 0
-    Image.fromarray(rgba, "RGBA").save(tmp_path / "cut.png")
+    _cut_png(tmp_path / "cut.png")
     model = UNet(3, 2, depth=2, base_channels=4, padding="same").eval()
     with caplog.at_level(logging.INFO, logger="unetlab.data.read_notes"):
         predict_file(model, tmp_path / "cut.png", tmp_path / "o", tile_size=32, nodata=nodata)
@@ -43,10 +40,7 @@ def test_transparent_pixels_are_no_road_of_a_model_whose_class_0_is_a_class(
     from unetlab.data.read_notes import read_notes as notes
 
     monkeypatch.setattr(read_notes, "_said", set())
-    rgba = np.random.default_rng(0).integers(1, 255, (48, 40, 4), dtype=np.uint8)
-    rgba[..., 3] = 255
-    rgba[:15, :, 3] = 0
-    Image.fromarray(rgba, "RGBA").save(tmp_path / "cut.png")
+    rgba = _cut_png(tmp_path / "cut.png")
     model = UNet(3, 3, depth=2, base_channels=4, padding="same").eval()
     model.classes = names
     with caplog.at_level(logging.INFO, logger="unetlab.data.read_notes"), notes():
@@ -76,10 +70,7 @@ def test_evaluate_scores_a_road_png_nowhere_on_its_transparent_pixels(tmp_path, 
     from unetlab.data.io import write_png
 
     monkeypatch.setattr(read_notes, "_said", set())
-    rgba = np.random.default_rng(0).integers(1, 255, (48, 40, 4), dtype=np.uint8)
-    rgba[..., 3] = 255
-    rgba[:15, :, 3] = 0
-    Image.fromarray(rgba, "RGBA").save(tmp_path / "cut.png")
+    _cut_png(tmp_path / "cut.png")
     model = UNet(3, 3, depth=2, base_channels=4, padding="same").eval()
     model.classes = ["road", "car", "sky"]
     predict_file(model, tmp_path / "cut.png", tmp_path / "o", tile_size=32)
@@ -90,3 +81,13 @@ def test_evaluate_scores_a_road_png_nowhere_on_its_transparent_pixels(tmp_path, 
     args = ["evaluate", "--pred", str(tmp_path / "o"), "--gt", str(tmp_path / "gt")]
     assert main([*args, "--json", str(json_out)]) in (0, None)
     assert json_out.is_file()
+
+
+def _cut_png(path) -> np.ndarray:
+    """An RGBA PNG of 48 x 40 random pixels whose first 15 rows are transparent, at
+    ``path``: its pixels."""
+    rgba = np.random.default_rng(0).integers(1, 255, (48, 40, 4), dtype=np.uint8)
+    rgba[..., 3] = 255
+    rgba[:15, :, 3] = 0
+    Image.fromarray(rgba, "RGBA").save(path)
+    return rgba
