@@ -534,3 +534,20 @@ def test_elastic_deformation_is_planned_by_the_training_images_not_those_that_va
     elastic = next(c for c in plan.choices if c.key == "augment.elastic")
     assert 9 < FEW_IMAGES < 12 and elastic.value is True
     assert elastic.reason.startswith("9 training images: few")
+
+
+def test_mixed_encodings_name_the_first_files_in_order():
+    """A new user's 12 masks (0/1 and 0/255 in turn) were named '00.png, 04.png, 06.png and
+    3 more' (training files first, then validation's): the first files by name now."""
+    from types import SimpleNamespace
+
+    from unetlab.data.fingerprint import mixed_encodings
+
+    names = [f"{k:02d}.png" for k in (0, 4, 6, 8, 2, 10, 1, 5, 3)]
+    pairs = [
+        SimpleNamespace(name=n, values={0, 255 if int(n[:2]) % 2 else 1}, instances=False)
+        for n in names
+    ]
+    (line,) = mixed_encodings(pairs)
+    assert "0/1 in 6 file(s) (00.png, 02.png, 04.png and 3 more)" in line
+    assert "0/255 in 3 file(s) (01.png, 03.png, 05.png)" in line

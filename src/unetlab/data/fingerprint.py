@@ -923,7 +923,8 @@ def mixed_encodings(pairs: Sequence[PairFacts]) -> list[str]:
     if len(by_value) < 2:
         return []
     parts = [
-        f"0/{v} in {len(names)} file(s) ({_names(names)})" for v, names in sorted(by_value.items())
+        f"0/{v} in {len(names)} file(s) ({_names(sorted(names))})"
+        for v, names in sorted(by_value.items())
     ]
     return [f"masks mix encodings: {'; '.join(parts)}: re-save them with one foreground value"]
 
