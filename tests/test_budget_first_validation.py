@@ -143,3 +143,25 @@ def test_a_schedule_its_steps_ended_gets_nothing_back(caplog):
         schedule.measured(1.0, clock.now + 1.0)
     assert schedule.spent() and "go back to training" not in caplog.text
     assert optimizer.param_groups[0]["lr"] == 0.0
+
+
+def test_the_relay_line_says_what_the_validation_took_not_the_reserve(caplog):
+    """The line of time given back said 'the validation took 28 s' of a 2-s validation: it
+    named the reserve (the validation, 10 validations' worth for the label offset and twice
+    an epoch's end). It says the validation's seconds and what stays kept."""
+    cfg = load_config(None, ["train.label_offset=fit"])
+    clock = FakeClock()
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    schedule = BudgetSchedule(optimizer, "cosine", total_steps=10**9, seconds=600.0, clock=clock)
+    out_of_time, pacer = time_budget(cfg, schedule, None, first_validation=10_000.0)
+    pacer.after = 10.0  # what follows: 10 validations' worth
+    pacer.ended_epoch(3.0)  # an epoch's end: checkpoints, plot
+    while not out_of_time():
+        clock.now += 1.0
+        schedule.step()
+    assert schedule.kept == pytest.approx(150.0)  # the first validation's estimate, capped
+    with caplog.at_level("INFO", logger="unetlab"):
+        pacer.record(clock.now, clock.now + 2.0)
+    line = next(r.getMessage() for r in caplog.records if "go back" in r.getMessage())
+    assert line.startswith("the validation took 2 s, not the 150 s kept for it: ")
+    assert line.endswith("go back to training (28 s stay kept for it and what follows)")

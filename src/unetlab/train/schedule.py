@@ -149,9 +149,9 @@ class TimeBudget:
         estimate = self.first_validation * self.step_seconds()
         return min(estimate, FIRST_RESERVE_SHARE * self.seconds)
 
-    def measured(self, reserve: float, at: float) -> None:
-        """A validation that ended at ``at`` (a reading of the clock) has set the
-        ``reserve`` (:class:`ValidationPacer`)."""
+    def measured(self, reserve: float, at: float, took: float | None = None) -> None:
+        """A validation that ended at ``at`` (a reading of the clock; ``took``: its seconds)
+        has set the ``reserve`` (:class:`ValidationPacer`)."""
         self.reserve = reserve
 
     @property
@@ -246,22 +246,31 @@ class BudgetSchedule(TimeBudget):
         "194 s kept" of 90, audit s35 workshop 8) no more than the seconds not yet used."""
         return min(self.held_back(), max(self.seconds - self._read, 0.0))
 
-    def measured(self, reserve: float, at: float) -> None:
+    def measured(self, reserve: float, at: float, took: float | None = None) -> None:
         """The reserve (:meth:`TimeBudget.measured`); where the schedule had ended keeping
         more for the validation than it took (the estimate before one had run), the time
         left goes back to training: the rest of the annealing is laid over the new end, as
         if the run had had it from the start (:meth:`_relay`; audit s35 laptop 2: lr 0
-        after 6 steps, 37 s of 2 min unused)."""
-        super().measured(reserve, at)
+        after 6 steps, 37 s of 2 min unused). The line says the validation's ``took``
+        seconds and, where the reserve holds more (the label offset, the checkpoints), what
+        stays kept (it called the reserve what the validation took)."""
+        super().measured(reserve, at, took)
         elapsed = self._before + at - self._since
         reached = self._progress(elapsed)
         if not self.done or reached >= 1.0:  # not ended, or ended by its steps or clock still
             return
+        took = reserve if took is None else took
+        kept = (
+            f" ({reserve:.0f} s stay kept for it and what follows)"
+            if round(reserve) > round(took)
+            else ""
+        )
         log.info(
-            "the validation took %.0f s, not the %.0f s kept for it: %.0f s go back to training",
-            reserve,
+            "the validation took %.0f s, not the %.0f s kept for it: %.0f s go back to training%s",
+            took,
             self.kept,
             self._training() - elapsed,
+            kept,
         )
         self.reached, self.done, self.kept = reached, False, 0.0
         self._set_lr(reached)
@@ -346,7 +355,8 @@ class ValidationPacer:
             # otherwise set the reserve (x 11 with the label offset) for the whole run
             after = 0.0 if self.dropped_after else self.after
             end = END_REPEATS * max(self.ends, default=0.0)
-            self.budget.measured(statistics.median(self.costs) * (1.0 + after) + end, ended)
+            reserve = statistics.median(self.costs) * (1.0 + after) + end
+            self.budget.measured(reserve, ended, ended - started)
 
     def ended_epoch(self, seconds: float) -> None:
         """An epoch's end after its validation (checkpoints written, curves plotted) took
