@@ -156,3 +156,25 @@ def test_the_tiles_count_batch_by_batch_not_row_by_row(tmp_path):
     how = dict(large_threshold=100, progress=calls.append, tile_size=64, batch_size=2)
     predict_file(local_net(), tmp_path / "r.tif", tmp_path / "o", **how)
     assert len(calls) > 8 and set(calls[:-1]) == {2} and calls[-1] in (1, 2)
+
+
+def test_a_page_of_a_stack_does_not_say_the_objects_of_the_page_before(caplog):
+    """A stack's page 2 said 'objects found to row 4096 of 4096' (page 1's, its own not
+    yet begun) on its lines and bar until its first band of objects."""
+    clock = _Clock()
+    progress = TileProgress("s.tif", 100, clock=clock)
+    progress.page("frame 0 (1 of 2)")
+    progress.objects(4096, 4096)
+    progress.page("frame 1 (2 of 2)")
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_progress"):
+        clock.now += 5
+        progress(60)
+    assert caplog.messages and "objects found" not in caplog.messages[0], caplog.messages
+    out = io.StringIO()
+    bar = tqdm(file=out, disable=False, mininterval=0)
+    shown = TileProgress("s.tif", 100, bar.update)
+    shown.page("frame 0 (1 of 2)")
+    shown.objects(4096, 4096)
+    shown.page("frame 1 (2 of 2)")
+    shown(1)
+    assert "objects found" not in out.getvalue().rsplit("\r", 1)[-1]

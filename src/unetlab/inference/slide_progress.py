@@ -51,10 +51,12 @@ class TileProgress:
     def page(self, where: str) -> None:
         """The tiles counted from now are of the page ``where`` of a stack ("frame 3 (4 of
         100)"): the bar's description and the lines say it (s35 movies 2: a streamed
-        movie's bar counted tiles only, not the frames a user knows)."""
-        self.where = where
+        movie's bar counted tiles only, not the frames a user knows). The objects the page
+        before found are no longer said (its 'row 4096 of 4096' read as this page's)."""
+        self.where, self.doing = where, ""
         if self.bar is not None:
             self.bar.set_description(f"{self.name} {where}")
+            self.bar.set_postfix_str("")
 
     def objects(self, row: int, height: int) -> None:
         """The objects of the rows before ``row`` of the page (``height`` rows) are found:
