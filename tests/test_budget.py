@@ -377,3 +377,18 @@ def test_the_seconds_kept_at_the_end_are_no_more_than_the_budget_has_left():
         budget.step()
     assert budget.held_back() == pytest.approx(22.5)  # 194 s, held to a quarter of 90 s
     assert budget.kept == pytest.approx(90.0 - budget.seconds_spent) and budget.kept < 22.5
+
+
+def test_an_epoch_s_end_is_kept_at_once_not_at_the_next_validation():
+    """The end's checkpoints entered the reserve only at the validation after them: the
+    first validation's epoch ends after it, and an 80 s validation's next is due 720 s
+    later, after a 10-min budget: the end was never kept and the run ended past its budget
+    by twice its writing. It is kept as it is measured (and never given back there)."""
+    budget = BudgetSchedule(_optimizer(), "cosine", total_steps=10, seconds=600)
+    pacer = ValidationPacer(0.1, budget=budget)
+    pacer.record(0.0, 80.0)
+    assert budget.reserve == pytest.approx(80.0) and not pacer.due(80.0 + 600.0)
+    pacer.ended_epoch(3.0)  # last.pt and best.pt written
+    assert budget.reserve == pytest.approx(86.0)
+    pacer.ended_epoch(1.0)
+    assert budget.reserve == pytest.approx(86.0)

@@ -351,20 +351,27 @@ class ValidationPacer:
         if self.budget is not None and self.after and not self.dropped_after:
             self._drop_costly_after(min(self.costs))
         if self.budget is not None:  # keep time for the last validation and what follows
-            # the median: one cold first validation, or one slowed by a busy machine, would
-            # otherwise set the reserve (x 11 with the label offset) for the whole run
-            after = 0.0 if self.dropped_after else self.after
-            end = END_REPEATS * max(self.ends, default=0.0)
-            reserve = statistics.median(self.costs) * (1.0 + after) + end
-            self.budget.measured(reserve, ended, ended - started)
+            self.budget.measured(self._reserve(), ended, ended - started)
+
+    def _reserve(self) -> float:
+        """The seconds to keep: the median validation's (one cold first validation, or one
+        slowed by a busy machine, would otherwise set the reserve, x 11 with the label
+        offset, for the whole run) times 1 + ``after``, and the epochs' ends."""
+        after = 0.0 if self.dropped_after else self.after
+        end = END_REPEATS * max(self.ends, default=0.0)
+        return statistics.median(self.costs) * (1.0 + after) + end
 
     def ended_epoch(self, seconds: float) -> None:
         """An epoch's end after its validation (checkpoints written, curves plotted) took
-        ``seconds``; the next validation keeps :data:`END_REPEATS` times the most of these
-        in the reserve. On a GPU a validation takes a tenth of a second, so its multiples
+        ``seconds``; the reserve keeps :data:`END_REPEATS` times the most of these, raised
+        now where this one is the most (not at the next validation: the first validation's
+        epoch ends after it, and a slow validation's next is due after the budget: the end
+        was never kept). On a GPU a validation takes a tenth of a second, so its multiples
         alone kept 1 s, less than the end's writing: the label offset was never measured
         (0 of 5 predictions, three 6-minute ISBI runs on an H200, stop 46)."""
         self.ends.append(seconds)
+        if self.budget is not None and self.costs:  # raised only: no time given back here
+            self.budget.reserve = max(self.budget.reserve, self._reserve())
 
     def _drop_costly_after(self, cheapest: float) -> None:
         cost, seconds = cheapest * self.after, self.budget.seconds
