@@ -91,3 +91,22 @@ def _cut_png(path) -> np.ndarray:
     rgba[:15, :, 3] = 0
     Image.fromarray(rgba, "RGBA").save(path)
     return rgba
+
+
+def test_the_nodata_key_of_a_label_png_is_read_without_decoding_it(tmp_path, monkeypatch):
+    """evaluate reads a PNG map's ``nodata`` key for each map: Pillow's ``text`` decoded
+    the whole image again for it (23 ms of a 2048² map; 0.7 ms from the chunk list)."""
+    from PIL import ImageFile
+
+    from unetlab.data.io import write_png
+    from unetlab.data.nodata import png_nodata
+
+    labels = np.zeros((64, 64), np.uint8)
+    write_png(tmp_path / "m.png", labels, text={"nodata": "255"})
+    write_png(tmp_path / "n.png", labels)
+
+    def decoded(self, *args, **kwargs):
+        raise AssertionError("the pixels were decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", decoded)
+    assert png_nodata(tmp_path / "m.png") == 255 and png_nodata(tmp_path / "n.png") is None
