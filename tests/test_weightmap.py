@@ -191,3 +191,16 @@ def test_isbi_mask_membrane_weighs_more(isbi_dir):
     assert w[mask == 0].min() >= membrane_weight * (1 - 1e-6)
     assert w.max() <= membrane_weight + 10.0
     assert w[mask == 0].mean() > membrane_weight + 2.0  # thin membranes get border weight
+
+
+def test_a_background_named_as_a_class_of_its_own():
+    """One rule for 'the background is a class of its own by name' (the objects line and a
+    PNG's left-out pixels both follow it)."""
+    from unetlab.data.weightmap import named_background
+
+    assert named_background(["road", "car"], 0) == "road"
+    assert named_background([" Road ", "car"], 0) == "Road"
+    for names in (["background", "car"], ["Membrane", "cell"], ["0", "car"], [" 0", "car"]):
+        assert named_background(names, 0) is None, names
+    assert named_background(["road", "car"], None) is None
+    assert named_background(None, 0) is None and named_background(["road"], 3) is None

@@ -403,13 +403,10 @@ def objects_line(options, recorded: bool, scale=None, names=None) -> str:
 
 def _background_name(options, names) -> str:
     """`` (road: no objects of it)`` of a semantic model's named background class, else ""."""
-    k, names = options.background, list(names or ())
-    if options.mode != "semantic" or k is None or not 0 <= k < len(names):
-        return ""
-    from unetlab.data.weightmap import BACKGROUND_NAMES
+    from unetlab.data.weightmap import named_background
 
-    plain = str(names[k]) == str(k) or str(names[k]).strip().lower() in BACKGROUND_NAMES
-    return "" if plain else f" ({names[k]}: no objects of it)"
+    name = named_background(names, options.background) if options.mode == "semantic" else None
+    return "" if name is None else f" ({name}: no objects of it)"
 
 
 def _least_area(options, scale) -> str:

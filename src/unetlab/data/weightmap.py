@@ -85,6 +85,20 @@ def background_class(
     return None if ignore_value == 0 else 0
 
 
+def named_background(class_names: Sequence[str] | None, background: int | None) -> str | None:
+    """The name of class ``background`` where it is a class of its own by name (a road
+    scene's class 0, road), or None: a background named as such (:data:`BACKGROUND_NAMES`,
+    any case), one named by its index or not at all, no background. Its pixels make no
+    objects, and pixels left out of a prediction are no class rather than it (audit s46
+    scenes)."""
+    names = [str(n).strip() for n in class_names or ()]
+    if background is None or not 0 <= background < len(names):
+        return None
+    name = names[background]
+    plain = name in ("", str(background)) or name.lower() in BACKGROUND_NAMES
+    return None if plain else name
+
+
 def background_problem(
     masks: Sequence[np.ndarray],
     background: int,

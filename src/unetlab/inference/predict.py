@@ -47,6 +47,7 @@ from unetlab.data.nodata import (
 )
 from unetlab.data.normalize import channels_of, contrast_note, floored, raw_stats
 from unetlab.data.tiffmeta import PageAxes
+from unetlab.data.weightmap import background_class, named_background
 from unetlab.errors import KnownFields, UnetlabError, did_you_mean
 from unetlab.inference import chosen
 from unetlab.inference.appearance import (
@@ -1061,8 +1062,6 @@ def _all_invalid(model, shape: tuple[int, int], name: str) -> np.ndarray:
 def model_background(model) -> int:
     """The class index of ``model``'s background (:func:`unetlab.data.weightmap.background_class`
     of its label values and class names; 0 for an instance model)."""
-    from unetlab.data.weightmap import background_class
-
     names = getattr(model, "classes", None)
     return background_class(getattr(model, "label_values", None), names)
 
@@ -1071,14 +1070,7 @@ def background_is_a_class(model) -> bool:
     """Whether ``model``'s background class (:func:`model_background`) is a class of its own
     by name (a road scene's class 0, road), not one named background or membrane nor by its
     index: its left-out pixels are then no class in a PNG label image (audit s46 scenes)."""
-    names = list(getattr(model, "classes", None) or ())
-    k = model_background(model)
-    if k is None or not 0 <= k < len(names):
-        return False
-    from unetlab.data.weightmap import BACKGROUND_NAMES
-
-    name = str(names[k]).strip()
-    return name != str(k) and name.lower() not in BACKGROUND_NAMES
+    return named_background(getattr(model, "classes", None), model_background(model)) is not None
 
 
 def model_label_nodata(model, values, dtype, name: str) -> int | None:

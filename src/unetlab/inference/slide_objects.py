@@ -169,7 +169,8 @@ class SlideObjects:
         ``noted(row, height)``: called as each band's ids are written, the rows before
         ``row`` done (the tile bar says it: the work between two rows of tiles)."""
         sink = ome.RowSink(self.ids, self.spec, page, 0, height)
-        sink = _Noted(sink, noted or (lambda row, height: None), height)
+        if noted is not None:
+            sink = _Noted(sink, noted, height)
         if exact_in_bands(self.options):
             self._add_regions(sink, page, rows, height, self._outside(slide, page, raw))
         else:
