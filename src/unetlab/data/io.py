@@ -513,8 +513,16 @@ def refuse_grey_picture(path: str | os.PathLike, axes: str | None, channels: int
         return None
     if not _grey_picture(path):
         return None
-    raise ImageReadError(
-        f"{path}: a grey image (one channel); the model was trained on {axes}, {channels} "
+    raise ImageReadError(grey_for_stains(path, axes, channels))
+
+
+def grey_for_stains(name, trained: str, channels: int) -> str:
+    """The one line refusing a grey image (``name``: its file, "the layer") given to a model
+    of ``channels`` > 1 that are stains, not an RGB picture's colours, so its grey is not
+    repeated into them; ``trained``: what the model was trained on (its axes, CYX, or the
+    images' dtype where its checkpoint records no axes: "uint16 images")."""
+    return (
+        f"{name}: a grey image (one channel); the model was trained on {trained}, {channels} "
         f"channels (stains, not colours), which a grey plane is not: give an image of its "
         f"{channels} channels (as the model's training images were) or convert it to {channels} channels"
     )

@@ -81,7 +81,7 @@ from unetlab.data.checks import nonfinite_count
 from unetlab.data.datasets import training_split
 from unetlab.data.exclude import as_config, shown
 from unetlab.data.grey_masks import trained_grey_masks
-from unetlab.data.io import read_image, write_png
+from unetlab.data.io import grey_for_stains, read_image, write_png
 from unetlab.data.normalize import channels_of
 from unetlab.data.pairs import PairReader
 from unetlab.errors import DatasetError, UnetlabError
@@ -94,7 +94,7 @@ from unetlab.inference.export import (
 )
 from unetlab.inference.object_recipe import is_instance_model, object_recipe
 from unetlab.inference.offset import describe_offset, label_offset
-from unetlab.inference.pages import trained_axes
+from unetlab.inference.pages import stains_of, trained_axes
 from unetlab.inference.predict import trained_exclude_rows
 from unetlab.models import UNet
 from unetlab.outputs import try_hold
@@ -334,6 +334,9 @@ def _sample_image(sample, model: UNet, size: int) -> np.ndarray:
     else:
         image = read_image(sample)
     if model.in_channels > 1 and image.ndim == 2:
+        if (stains := stains_of(model)) is not None:  # refused as predict refuses it
+            name = "the sample image" if isinstance(sample, np.ndarray | None) else str(sample)
+            raise UnetlabError(grey_for_stains(name, stains, model.in_channels))
         log.warning(
             "the sample image is grey, the model takes %d channels: its channel is repeated "
             "(the test tensors and the cover show an image unlike the training ones; give a "

@@ -140,6 +140,7 @@ from unetlab.inference.pages import (
     page_colour,
     read_pages,
     run_axes,
+    stains_of,
 )
 from unetlab.inference.predict import (
     PredictOptions,
@@ -796,6 +797,7 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
     channel = page_channel(path, have, model.in_channels, file.options.channel, file.asked)
     fit = dict(name=path.name, channel=channel, colour=page_colour(path, file.axes))
     fit |= dict(axes_given=file.axes is not None)  # no "a (C, H, W) TIFF?" of given axes
+    fit |= dict(stains=stains_of(model) if file.axes is None or file.axes_trained else None)
     pages = [
         fit_channels(page, model.in_channels, quiet=i > 0, **fit) for i, page in enumerate(stack)
     ]

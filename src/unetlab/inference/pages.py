@@ -35,6 +35,25 @@ def trained_axes(model) -> str | None:
     return axes.upper() if isinstance(axes, str) and axes else None
 
 
+def stains_of(model) -> str | None:
+    """What ``model`` was trained on, as the grey refusal names it
+    (:func:`~unetlab.data.io.grey_for_stains`), where its channels (> 1) are stains, not an
+    RGB picture's colours, so a grey image is not repeated into them: its axes where its
+    checkpoint records them with C (CYX, not YXC); where it records none, its training
+    images' dtype where that is no 8-bit colour picture's ("uint16 images": a fluorescence
+    model's channels). None where they are colours or nothing tells (an ImageNet encoder,
+    imagenet or tissue normalisation, 8-bit images, an older checkpoint without them)."""
+    if getattr(model, "in_channels", 1) < 2:
+        return None
+    if (axes := trained_axes(model)) is not None:
+        return axes if "C" in axes and axes != "YXC" else None
+    norm = getattr(model, "normalization", None) or {}
+    if norm.get("mode") == "imagenet" or norm.get("tissue") or hasattr(model, "encoder"):
+        return None  # bright-field colour, or an RGB encoder's input
+    dtype = str((getattr(model, "appearance", None) or {}).get("dtype"))
+    return None if dtype in ("None", "uint8") else f"{dtype} images"
+
+
 def run_axes(model, axes: str | None) -> str | None:
     """The axes a prediction of ``model`` reads TIFFs with, as its records hold them:
     ``axes`` where given (``--axes``, ``axes=``), else the checkpoint's (:func:`trained_axes`),

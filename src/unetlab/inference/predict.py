@@ -37,6 +37,7 @@ from unetlab.data.exclude import (
     mirrored,
     region,
 )
+from unetlab.data.io import grey_for_stains
 from unetlab.data.nodata import (
     blank_pixels,
     check_nodata,
@@ -59,6 +60,7 @@ from unetlab.inference.appearance import (
     say_appearance,
 )
 from unetlab.inference.offset import label_offset, shift_probabilities
+from unetlab.inference.pages import stains_of
 from unetlab.inference.rescale import check_scale, rescaled, restored
 from unetlab.inference.sizing import choose_tiling, memory_budget
 from unetlab.inference.tiling import iter_tiled_rows, tiled_apply, with_tta
@@ -220,6 +222,7 @@ def fit_channels(
     channel: int | None = None,
     colour: bool | None = None,
     axes_given: bool = False,
+    stains: str | None = None,
 ) -> np.ndarray:
     """(H, W) or (H, W, C) -> (H, W, channels), a view where possible; never modifies ``image``.
 
@@ -235,6 +238,9 @@ def fit_channels(
     1-channel net only; a tuple of them (a band subset a model records) for a net of as many. ``quiet``: no log line (for the windows of one image, whose first
     window logged it). ``axes_given``: the file was read with the axes the user gave
     (``--axes``), so a grey page is no (C, H, W) TIFF's channel and the line does not ask.
+    ``stains``: what a model whose channels are stains was trained on
+    (:func:`~unetlab.inference.pages.stains_of`): a grey image is refused in one line
+    (:func:`~unetlab.data.io.grey_for_stains`), not repeated into them.
     """
     hwc = _channels_last(image, name)
     if channel is not None:
@@ -244,6 +250,8 @@ def fit_channels(
     have = hwc.shape[2]
     if have == channels:
         return hwc
+    if have == 1 and stains is not None:
+        raise UnetlabError(grey_for_stains(name, stains, channels))
     if colour is None:
         colour = have in (3, 4) and hwc.dtype == np.uint8
     fitted, note = _converted(hwc, channels, colour=colour, axes_given=axes_given)
@@ -639,7 +647,9 @@ def predict_image(
     refuse_planes(image, model.in_channels, name)
     grey = np.ndim(image) == 2 or np.ndim(image) == 3 and image.shape[2] == 1  # read as it is
     channel = None if grey and asked is None and model.in_channels == 1 else options.channel
-    image = fit_channels(image, model.in_channels, name=name, channel=channel)
+    image = fit_channels(
+        image, model.in_channels, name=name, channel=channel, stains=stains_of(model)
+    )
     invalid = invalid_mask(invalid, image.shape[:2], name)
     check_finite(image, name, channel_axis=True, invalid=invalid)
     with progress_calls(progress, desc=name, unit="tile", leave=False) as done:

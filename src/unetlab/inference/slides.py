@@ -85,6 +85,7 @@ from unetlab.inference.pages import (
     save_axes,
     say_colour_pages,
     say_no_axes,
+    stains_of,
 )
 from unetlab.inference.predict import (
     PredictOptions,
@@ -901,7 +902,8 @@ def _slide_options(model, slide: Slide, path: Path, options: PredictOptions, ask
         quiet=channel is not None,  # one channel of a 1-channel net: nothing else to say
         channel=channel,
         colour=colour_file(path),
-        axes_given=getattr(slide, "given_axes", None) is not None,
+        axes_given=(given := getattr(slide, "given_axes", None)) is not None,
+        stains=stains_of(model) if given is None else None,  # given: the user's word
     )
     return replace(options, channel=channel)
 

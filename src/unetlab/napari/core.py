@@ -11,8 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from unetlab.checkpoint import load_model, unfinished_line
+from unetlab.data.io import grey_for_stains
 from unetlab.errors import UnetlabError
 from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
+from unetlab.inference.pages import stains_of
 from unetlab.inference.predict import (
     PredictOptions,
     check_finite,
@@ -232,12 +234,17 @@ def channel_problem(
     channel: int | None,
     in_channels: int,
     bands: Sequence[int] | None = None,
+    stains: str | None = None,
 ) -> str | None:
     """The widget's line refusing a channel choice the model cannot take, or None.
     ``bands``: the channels of its images a band-subset model was trained on (its
     ``channel``, a list: ``data.channel: [3, 2, 1, 7]``), which it reads of a layer that has
-    them all."""
+    them all. ``stains``: what a model whose channels are stains was trained on
+    (:func:`~unetlab.inference.pages.stains_of`), which refuses a grey layer as
+    ``unetlab predict`` refuses a grey image (:func:`grey_layer_problem`)."""
     if channel_axis is None:
+        if line := grey_layer_problem(rgb=rgb, in_channels=in_channels, stains=stains):
+            return line
         if rgb or in_channels in (1, 3):  # a grey layer is repeated for an RGB model
             return None
         return f"the model takes {in_channels} channels: choose the layer's axis of channels"
@@ -257,6 +264,16 @@ def channel_problem(
     if n != in_channels:
         return f"{where}, the model takes {in_channels}: choose the axis of its channels"
     return None
+
+
+def grey_layer_problem(*, rgb: bool, in_channels: int, stains: str | None) -> str | None:
+    """The line refusing a grey layer (not RGB, no channel axis chosen) for a model of
+    ``in_channels`` > 1 that are stains (``stains``: what it was trained on,
+    :func:`~unetlab.inference.pages.stains_of`), whose grey is not repeated into them: the
+    line of ``unetlab predict`` (:func:`~unetlab.data.io.grey_for_stains`); None for others."""
+    if rgb or in_channels < 2 or stains is None:
+        return None
+    return grey_for_stains("the layer", stains, in_channels)
 
 
 def model_summary(model: UNet) -> str:
@@ -350,7 +367,11 @@ def predict_planes(
 
 def _fitted_planes(model: UNet, data, channel, *, rgb: bool, channel_axis) -> list:
     """The layer's planes, each with the model's channels (:func:`fit_channels`; ``channel``:
-    the one a 1-channel model takes), refused where a pixel is NaN or infinite."""
+    the one a 1-channel model takes), refused where a pixel is NaN or infinite, and a grey
+    layer where the model's channels are stains (:func:`grey_layer_problem`)."""
+    stains = stains_of(model) if channel_axis is None else None
+    if line := grey_layer_problem(rgb=rgb, in_channels=model.in_channels, stains=stains):
+        raise UnetlabError(line)
     # a layer's channel axis holds channels (stains), never the R, G, B of a colour picture;
     # an RGB layer's last axis is R, G, B whatever its dtype (a 16-bit RGB TIFF's too)
     colour = rgb and channel_axis is None

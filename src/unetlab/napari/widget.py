@@ -26,6 +26,7 @@ from qtpy.QtWidgets import (
 
 from unetlab.data.tiffmeta import series_axes
 from unetlab.errors import CheckpointError, UnetlabError, first_line
+from unetlab.inference.pages import stains_of
 from unetlab.napari.core import (
     PredictionCancelled,
     axis_names,
@@ -226,6 +227,7 @@ class PredictWidget(QWidget):
         recorded = getattr(model, "channel", None)
         bands = recorded if isinstance(recorded, (list, tuple)) else None
         how = dict(channel=channel, in_channels=model.in_channels, bands=bands)
+        how |= dict(stains=stains_of(model))  # a grey layer refused as predict refuses it
         problem = channel_problem(shape, rgb=image.rgb, channel_axis=axis, **how)
         if problem:
             self.status.setText(problem)
