@@ -278,3 +278,36 @@ def test_a_bare_5d_stack_s_channel_axes_name_time_before_depth_as_its_refusals_d
     assert named_planes("CQQYX") == "CTZYX" and named_planes("QQQYX").startswith("TZ")
     two = UNet(2, 2, depth=2, base_channels=2, padding="same").eval()  # its C of 2
     assert predict_file(two, tmp_path / "s.tif", tmp_path / "c", axes="CTZYX")
+
+
+def test_fitted_names_no_axes_that_axes_refuses_beyond_the_known_plane_letters():
+    """pages.fitted at rank 6 named ZTQQYX and TZQQYX (Q twice, which --axes refuses):
+    --axes has three plane letters (T, Z, Q), so planes of 6 axes, and anything of 7, have
+    no name; their lines then say to save the file with its axes."""
+    from unetlab.data.io import axes_problem
+    from unetlab.inference.pages import axes_fixes, fitted
+
+    assert fitted("ZYX", 6) is None and fitted("TYX", 6) is None
+    assert fitted("CYX", 6) == "CTZQYX" and axes_problem("CTZQYX") is None
+    assert fitted("CYX", 7) is None
+    assert [fitted(a, 5) for a in ("ZYX", "TYX", "CYX")] == ["ZTQYX", "TZQYX", "CTZYX"]
+    assert axes_fixes([("give", None)], 7, "planes") == (
+        "if they are planes, save the file with its axes (tifffile.imwrite(..., metadata="
+        "{'axes': ...})): --axes names at most 3 plane axes (T, Z, Q), and it has 7 axes"
+    )
+
+
+@pytest.mark.parametrize("large", [None, 100], ids=["whole", "streamed"])
+def test_a_bare_6d_stack_s_warning_names_only_axes_that_can_be_given(tmp_path, caplog, large):
+    """The no-axes warning of a 6-D stack saved without axes named its time points --axes
+    TZQQYX, which --axes refuses (Q twice): now only its channels' CTZQYX, which reads it."""
+    from unetlab.data.io import axes_problem
+
+    stack = np.random.default_rng(0).integers(0, 255, (2, 2, 2, 2, 24, 32), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack")
+    net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    with caplog.at_level(logging.WARNING):
+        assert predict_file(net, tmp_path / "s.tif", tmp_path / "o", large_threshold=large)
+    named = re.findall(r"--axes (\w+)", caplog.text) + re.findall(r"'axes': '(\w+)'", caplog.text)
+    assert named and not [a for a in named if axes_problem(a)], caplog.text
+    assert "CTZQYX" in named

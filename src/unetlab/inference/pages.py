@@ -13,7 +13,14 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.colour import colour_file
-from unetlab.data.io import THIN, bare_planes, named_planes, read_stack, trained_file_axes
+from unetlab.data.io import (
+    THIN,
+    axes_problem,
+    bare_planes,
+    named_planes,
+    read_stack,
+    trained_file_axes,
+)
 from unetlab.data.positions import series_of
 from unetlab.data.read_notes import note_once
 from unetlab.data.tiff_files import open_tiff
@@ -143,12 +150,28 @@ def colour_times(path: Path) -> str:
     return axes.replace("Q", "T", 1).replace("Q", "Z", 1)
 
 
-def fitted(axes: str, rank: int) -> str:
+def fitted(axes: str, rank: int) -> str | None:
     """``axes`` of one page axis (CYX, ZYX, TYX) as the example for a file of ``rank`` axes,
     one letter per axis (``--axes`` of fewer is refused): its first, then the others named
     as :func:`~unetlab.data.io.named_planes` names a file's pages of no known meaning, time
-    before depth (CZYX, TZYX, ZTYX for 4; CTZYX for 5, as a bare QQQYX's TZQYX)."""
-    return named_planes(axes[0] + "Q" * max(rank - 3, 0) + axes[1:])
+    before depth (CZYX, TZYX, ZTYX for 4; CTZYX for 5, as a bare QQQYX's TZQYX); None where
+    ``--axes`` has too few plane letters (T, Z, Q) for them: ZYX of 6 axes is no ZTQQYX."""
+    named = named_planes(axes[0] + "Q" * max(rank - 3, 0) + axes[1:])
+    return None if axes_problem(named) else named
+
+
+def axes_fixes(fixes: list[tuple[str, str | None]], rank: int, kind: str) -> str:
+    """The ``fixes`` of a line (the words before an --axes, and the axes, None where
+    :func:`fitted` cannot name them) joined, those without axes left out; where none is
+    left, what the user can do instead for pages that may be ``kind`` (a file of ``rank``
+    axes, more than --axes names)."""
+    said = [f"{words} {axes_fix(axes)}" for words, axes in fixes if axes is not None]
+    if said:
+        return ", ".join(said)
+    return (
+        f"if they are {kind}, save the file with its axes (tifffile.imwrite(..., metadata="
+        f"{{'axes': ...}})): --axes names at most 3 plane axes (T, Z, Q), and it has {rank} axes"
+    )
 
 
 def guess_pages(
@@ -193,11 +216,12 @@ def say_colour_pages(name: str, pages: int, timed: str) -> None:
 def say_channels(name: str, pages: int, model_channels: int, *, rank: int = 3) -> None:
     """The line for ``pages`` planes that record no axes read as the channels of one image,
     as many as the model reads (``model_channels``; ``rank``: the file's axes)."""
-    planes, times = (axes_fix(fitted(a, rank)) for a in ("ZYX", "TYX"))
+    planes, times = (fitted(a, rank) for a in ("ZYX", "TYX"))
+    fixes = [("if they are planes (a Z stack) give", planes), ("time points", times)]
     log.warning(
         "%s: %d pages and no axis metadata: read as the %d channels of one image, as the model "
-        "reads %d; if they are planes (a Z stack) give %s, time points %s",
-        *(name, pages, pages, model_channels, planes, times),
+        "reads %d; %s",
+        *(name, pages, pages, model_channels, axes_fixes(fixes, rank, "planes")),
     )
 
 
@@ -205,17 +229,30 @@ def say_no_axes(name: str, pages: int, *, streamed: bool = False, rank: int = 3)
     """The warning for a file of ``pages`` pages that records no axes, read as planes; one
     ``streamed`` (read window by window, where --axes only says what the pages are) says to
     save its axes for channels. ``rank``: the file's axes, as many as the --axes named."""
-    channels, times = (axes_fix(fitted(a, rank)) for a in ("CYX", "TYX"))
-    fix = (
-        f"{save_axes(fitted('CYX', rank))}: a large image read window by window takes them "
-        f"as its file says; time points {times}"
-        if streamed
-        else f"give {channels}, time points {times}"
-    )
     log.warning(
-        "%s: %d pages and no axis metadata: read as %d planes (a Z stack); if they are channels %s",
-        *(name, pages, pages, fix),
+        "%s: %d pages and no axis metadata: read as %d planes (a Z stack); %s",
+        *(name, pages, pages, _no_axes_fix(rank, streamed=streamed)),
     )
+
+
+def _no_axes_fix(rank: int, *, streamed: bool) -> str:
+    """The fixes :func:`say_no_axes` names for pages of a file of ``rank`` axes that may be
+    channels or time points: the --axes that read them so, or for a ``streamed`` file its
+    channels saved with the file; those --axes cannot name left out (:func:`fitted`)."""
+    channels, times = fitted("CYX", rank), fitted("TYX", rank)
+    if not streamed:
+        fixes = [("if they are channels give", channels), ("time points", times)]
+        return axes_fixes(fixes, rank, "channels or time points")
+    said = (
+        [
+            f"if they are channels {save_axes(channels)}: a large image read window by window "
+            "takes them as its file says"
+        ]
+        if channels
+        else []
+    )
+    said += [f"time points {axes_fix(times)}"] if times else []
+    return "; ".join(said) or axes_fixes([], rank, "channels or time points")
 
 
 def say_bare_pages(path: Path, pages: int) -> None:

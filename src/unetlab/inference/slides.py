@@ -74,6 +74,7 @@ from unetlab.inference.objects import measured_classes
 from unetlab.inference.outlines import outline_class, outline_colours
 from unetlab.inference.pages import (
     axes_fix,
+    axes_fixes,
     colour_times,
     file_read_axes,
     fitted,
@@ -424,13 +425,19 @@ def check_bare_channels(slide: Slide, model_channels: int) -> None:
         return
     if read_page_axes(slide.path, pages, say=False).letters != "Q":
         return
-    planes, times, channels = (fitted(a, page_rank(slide.path)) for a in ("ZYX", "TYX", "CYX"))
+    rank = page_rank(slide.path)
+    planes, times, channels = (fitted(a, rank) for a in ("ZYX", "TYX", "CYX"))
+    as_planes = (  # both or neither: as many plane axes (fitted)
+        f"give {axes_fix(planes)} if they are planes ({axes_fix(times)}: time points)"
+        if planes and times
+        else axes_fixes([], rank, "planes")
+    )
     raise UnetlabError(
         f"{slide_name(slide.path)}: {pages} pages and no axis metadata, as many as the model's "
         "channels: read whole they are one image's channels, and this one is large, read "
-        f"window by window, where pages are planes or frames: give {axes_fix(planes)} if "
-        f"they are planes ({axes_fix(times)}: time points); if they are channels, "
-        f"{save_axes(channels)}, or read it whole with --large-pixels {h * w}"
+        f"window by window, where pages are planes or frames: {as_planes}; if they are "
+        f"channels, {save_axes(channels) if channels else 'save the file with fewer axes'}, or read it whole "
+        f"with --large-pixels {h * w}"
     )
 
 
