@@ -141,3 +141,19 @@ def test_a_grey_tiff_is_refused_for_a_stains_model_without_axes_read_whole_or_st
     with pytest.raises(UnetlabError, match="g.tif: a grey image .* on uint16 images, 3 channels"):
         predict_file(_old(), tmp_path / "g.tif", tmp_path / "o", **read)
     assert predict_file(_old(), tmp_path / "g.tif", tmp_path / "a", axes="YX", **read)
+
+
+def test_a_package_of_a_stains_model_without_axes_refuses_a_grey_image(tmp_path):
+    """A package exported from a 16-bit stains model whose checkpoint records no axes left
+    out the training images' record (its appearance), so the package's model repeated a
+    grey image into its stains; the package now carries it, with its intensity check."""
+    from unetlab.inference.bioimageio import export_bioimageio
+    from unetlab.packages import load_package
+
+    model = _old()
+    sample = np.random.default_rng(6).integers(0, 60000, (128, 128, 3), dtype=np.uint16)
+    how = dict(sample=sample, weight_formats=("pytorch_state_dict",))
+    loaded = load_package(export_bioimageio(model, tmp_path / "p", **how))
+    assert loaded.appearance == model.appearance
+    with pytest.raises(UnetlabError, match="a grey image .* trained on uint16 images, 3 chan"):
+        predict_image(loaded, _grey())

@@ -192,6 +192,9 @@ def _set_metadata(model: UNet, rdf: dict) -> None:
     # lack them
     if data := {k: meta[k] for k in ("exclude_rows", "axes", "grey_masks") if meta.get(k)}:
         model.training_data = data
+    # the training images' dtype and statistics (older packages lack them: no check), which
+    # also tell a model's stains from an RGB picture's colours where it records no axes
+    model.appearance = meta.get("appearance")
     # the training masks' objects (instance mode, default min area); older packages lack it
     model.objects = meta.get("objects")
     if meta and "objects" not in meta and model.num_classes >= 3:

@@ -802,6 +802,10 @@ def _unetlab_record(model: UNet) -> dict:
         # how its training read grey RGB masks beside a colour table (data.grey_masks), or
         # None: evaluate with the package reads them so
         "grey_masks": trained_grey_masks(model),
+        # the training images' dtype and per-channel statistics (None: a model built in
+        # Python, an older checkpoint): prediction's intensity check, and whether a model
+        # that records no axes takes stains (more than 8 bits), which a grey image is not
+        "appearance": _plain(getattr(model, "appearance", None)),
         # the checkpoint it was exported from (None: a model built in Python)
         "source": export_source(model),
         # the code that exported it (version, commit, torch, ...)

@@ -608,6 +608,7 @@ def probability_model(model: UNet) -> ProbabilityUNet:
     net.tta = getattr(model, "tta", None)  # the test-time transforms it trained with
     net.channel = getattr(model, "channel", None)  # data.channel: the channel(s) it reads
     net.objects = getattr(model, "objects", None)  # instance mode and object sizes
+    net.appearance = getattr(model, "appearance", None)  # the training images' dtype, stats
     # its training's data section: the rows it leaves out of every image (exclude_rows)
     net.training_data = getattr(model, "training_data", None)
     net.source = export_source(model)  # the checkpoint it came from, for the metadata
