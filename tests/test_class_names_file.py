@@ -204,3 +204,51 @@ def test_evaluate_gt_masks_refuses_names_unlike_those_of_its_table_as_training_d
     (tmp_path / "class_names.txt").write_text("Road\nsky\n")  # the fix it names
     assert main(command) == 0
     assert "road " in capsys.readouterr().out.casefold()
+
+
+def _road_scene(root, names: str) -> None:
+    """Colour masks of road and sky in ``root/masks`` read through its class_colors.txt (the
+    names ``road``, ``sky``), ``names`` in ``root/class_names.txt``, and their class maps
+    (indices) in ``root/pred``."""
+    colours = np.array([[128, 64, 128], [70, 130, 180]], np.uint8)
+    mask = np.zeros((24, 24), np.uint8)
+    mask[12:] = 1
+    for i in range(2):
+        write_png(root / "images" / f"r{i}.png", np.full((24, 24), 40 * i, np.uint8))
+        write_png(root / "masks" / f"r{i}.png", colours[mask])
+        write_png(root / "pred" / f"r{i}.png", mask)
+    (root / "masks" / "class_colors.txt").write_text("128 64 128 road\n70 130 180 sky\n")
+    (root / "class_names.txt").write_text(names)
+
+
+def test_evaluate_gt_masks_names_the_classes_as_training_does(tmp_path):
+    """s47: class_names.txt said Road, the table in masks/ road (one class: letter case is no
+    conflict); training named it Road, evaluate --gt ROOT/masks named it road from the table."""
+    from unetlab.evaluate import evaluate_predictions
+
+    _road_scene(tmp_path, "Road\nsky\n")
+    data = prepare_data(load_config(None, [f"data.root={tmp_path}"]))
+    assert data.class_names == ["Road", "sky"]
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "masks")
+    assert report.class_names == ["Road", "sky"]
+
+
+def test_a_table_of_another_data_set_below_the_root_is_not_checked(tmp_path):
+    """s47: mask_tables looked two levels below the root, so a sibling data set's table
+    (ROOT/other_set/masks/) refused the root's class_names.txt; only the folders that hold
+    (or are read through by) this data set's masks are checked: masks/, train/, train/masks/."""
+    from unetlab.data.classes import mask_tables
+
+    _road_scene(tmp_path, "Road\nsky\n")
+    (tmp_path / "other_set" / "masks").mkdir(parents=True)
+    (tmp_path / "other_set" / "masks" / "class_colors.txt").write_text("0 0 0 cat\n9 9 9 dog\n")
+    assert read_class_names(tmp_path) == {0: "Road", 1: "sky"}
+    assert [t.source for t in mask_tables(tmp_path)] == [
+        str(tmp_path / "masks" / "class_colors.txt")
+    ]
+    for below in ("train", "train/labels", "Val/masks"):
+        (tmp_path / below).mkdir(parents=True, exist_ok=True)
+        (tmp_path / below / "class_colors.txt").write_text("0 0 0 cat\n9 9 9 dog\n")
+        with pytest.raises(DatasetError, match="name the classes differently"):
+            read_class_names(tmp_path)
+        (tmp_path / below / "class_colors.txt").unlink()

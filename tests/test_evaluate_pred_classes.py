@@ -174,6 +174,20 @@ def test_a_hand_edited_record_is_read_as_no_record_not_a_traceback(tmp_path, out
         assert evaluate_predictions(tmp_path / "pred", tmp_path / "gt").summary["miou"] == 1.0
 
 
+def test_evaluate_names_the_classes_as_the_model_was_trained_where_case_differs(tmp_path):
+    """s47: the predictions' records name the model's classes (Road, sky): data set names that
+    differ from them in letter case only are the model's; names that differ otherwise stay
+    the data set's."""
+    record = {"class_names": ["Road", "sky"], "checkpoint": "m.pt", "outputs": {}}
+    _hand_edited(tmp_path, record, missed=False)
+    (tmp_path / "gt" / "class_names.txt").write_text("road\nSKY\n")
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt")
+    assert report.class_names == ["Road", "sky"]
+    (tmp_path / "gt" / "class_names.txt").write_text("ground\nsky\n")
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt")
+    assert report.class_names == ["ground", "sky"]
+
+
 @pytest.fixture
 def binary_run(tmp_path):
     """A model trained on 0/255 masks (its checkpoint's label values), its class maps of

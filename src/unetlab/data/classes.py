@@ -24,14 +24,16 @@ from PIL import Image, UnidentifiedImageError
 
 from unetlab.data.colour import colour_file
 from unetlab.data.colour_table import (
-    LEVELS,
     VOID,
     ColourTable,
     find_colour_table,
     read_colour_table,
 )
+from unetlab.data.names import SPLIT_NAMES, folder_candidates
 from unetlab.errors import DatasetError
 
+#: the roles of the folders a data set's masks lie in (:data:`unetlab.data.names.FOLDER_NAMES`)
+MASK_ROLES = ("masks", "instances", "SegmentationClass")
 #: VOC's void label: object borders and ambiguous pixels, in no class.
 VOC_VOID = 255
 NAMES_FILE = "class_names.txt"
@@ -131,28 +133,37 @@ def read_class_names(root: str | os.PathLike) -> dict[int, str] | None:
 
 
 def mask_tables(root: str | os.PathLike) -> list[ColourTable]:
-    """The colour tables in the folders below ``root`` that masks there are read through
+    """The colour tables in the folders below ``root`` that its masks are read through
     (:func:`~unetlab.data.colour_table.find_colour_table` looks in a mask's folder and the
-    two above it): ``masks/``, ``train/``, ``train/masks/``; a class_names.txt in ``root``
-    names those masks' classes too (audit s45: a table in masks/ went unchecked)."""
+    two above it): its masks folder (``masks/``, ``labels/``, ``SegmentationClass/``, ...),
+    its splits (``train/``, ``val/``, ``test/``) and theirs; a class_names.txt in ``root``
+    names those masks' classes too (audit s45: a table in masks/ went unchecked). A folder
+    of another data set beside them (``root/other_set/masks/``) is none of them (s47)."""
     tables = []
-    for folder in _folders_below(Path(root), LEVELS - 1):
+    for folder in _mask_folders(Path(root)):
         if (table := read_colour_table(folder)) is not None:
             tables.append(table)
     return tables
 
 
-def _folders_below(folder: Path, depth: int) -> list[Path]:
-    """The folders below ``folder``, ``depth`` levels deep at most, sorted; hidden ones
-    passed over."""
-    if depth <= 0:
-        return []
+def _mask_folders(root: Path) -> list[Path]:
+    """The folders below ``root`` its masks are in or read through: its masks folders and
+    its split folders with theirs (:func:`unetlab.data.names.folder_candidates`), sorted."""
+    splits = _sub_folders(root, tuple(SPLIT_NAMES))
+    found = _sub_folders(root, MASK_ROLES)
+    for split in splits:
+        found += [split, *_sub_folders(split, MASK_ROLES)]
+    return sorted(set(found))
+
+
+def _sub_folders(folder: Path, roles: Sequence[str]) -> list[Path]:
+    """The sub-folders of ``folder`` named as one of ``roles`` is; none where it is no
+    folder one may list."""
     try:
-        with os.scandir(folder) as entries:
-            subs = sorted(Path(e.path) for e in entries if e.is_dir() and e.name[0] != ".")
+        found = folder_candidates(folder, roles)
     except OSError:
         return []
-    return [f for sub in subs for f in (sub, *_folders_below(sub, depth - 1))]
+    return [f for role in roles for f in found[role]]
 
 
 #: a line of the ``value name`` form (``128 dim``, ``255: bright``)

@@ -403,10 +403,13 @@ def _names_file(gt_dir: Path) -> dict[int, str] | None:
     such as VOC's ``SegmentationClass/``, its parent (the data set's root); said in a log line.
     A ``class_names.txt`` in the parent is checked against a colour table below it (in
     ``gt_dir`` too) as training checks it, refused where the two name the classes otherwise:
-    the table in ``gt_dir`` named them and the file went unread."""
+    the table in ``gt_dir`` named them and the file went unread. A ``class_names.txt``
+    names the classes before a table, as in training (s47: its ``Road`` was the table's
+    ``road`` here)."""
     if (gt_dir.parent / NAMES_FILE).is_file():
         read_class_names(gt_dir.parent)  # DatasetError where they disagree (names_disagree)
-    for folder in (gt_dir, gt_dir.parent):
+    folders = (gt_dir, gt_dir.parent)
+    for folder in [f for f in folders if (f / NAMES_FILE).is_file()][:1] or folders:
         if names := read_class_names(folder):
             log.info(
                 "class names from %s (--class-names, class_names=, gives others)",

@@ -53,7 +53,14 @@ from unetlab.data.exclude import as_config, check_exclude_rows
 from unetlab.data.fingerprint import MaskValues, object_ids_note, one_object_each
 from unetlab.data.instances import ONE_OBJECT_LEAST
 from unetlab.data.labels import IGNORE_INDEX
-from unetlab.data.names import ANNOTATION_SUFFIXES, PREDICTION_NAMES, image_stem, named_for, nfc
+from unetlab.data.names import (
+    ANNOTATION_SUFFIXES,
+    PREDICTION_NAMES,
+    image_stem,
+    loose,
+    named_for,
+    nfc,
+)
 from unetlab.data.split_record import describe_names
 from unetlab.data.weightmap import background_class
 from unetlab.errors import DatasetError, UnetlabError
@@ -362,7 +369,10 @@ def _classes(
     ids = gt_instances or pred_instances
     if label_values is None and not ids:
         label_values = _recorded_values(written)
+    given = class_names is not None
     class_names, by_index = data_set_names(gt_dir, class_names, label_values, ids)
+    if not (given or ids):
+        class_names, by_index = _as_trained(class_names, by_index, written)
     if class_names is None and by_index is None and not ids:
         class_names = _recorded_names(written, label_values)
     boundary = _boundary(boundary_class, label_values, class_names, by_index, ids)
@@ -631,6 +641,27 @@ def _recorded_ignore(written: Written) -> int | None:
             written.folder,
         )
     return value
+
+
+def _as_trained(
+    names: list[str] | None, by_index: dict[int, str] | None, written: Written
+) -> tuple[list[str] | None, dict[int, str] | None]:
+    """The data set's class ``names`` (or ``by_index``) spelled as the model's, the
+    predictions' records give them (:func:`recorded_class_names`), where the two differ in
+    letter case only (:func:`~unetlab.data.names.loose`): the names the run trained with
+    win, as ``evaluate --model`` has them (s47: class_names.txt's ``Road`` beside the mask
+    table's ``road``). Names that differ otherwise are the data set's, as before."""
+    trained = recorded_class_names(written)
+    if not trained:
+        return names, by_index
+    if names is not None and [loose(n) for n in names] == [loose(n) for n in trained]:
+        return list(trained), by_index
+    if by_index is not None:
+        same = {
+            i for i, n in by_index.items() if i < len(trained) and loose(trained[i]) == loose(n)
+        }
+        by_index = {i: trained[i] if i in same else n for i, n in by_index.items()}
+    return names, by_index
 
 
 def _recorded_names(written: Written, label_values: Sequence[int] | None) -> list[str] | None:
