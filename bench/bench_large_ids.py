@@ -3,10 +3,11 @@
 stop 45's object_classes, faint_objects, split_necks, table_3d (4 planes of the image),
 seam_pairs (the image against itself shifted 1 px) and saturated_fraction; stop 46's
 remove_small_objects by class and interior peak, and enclosed_specks_joined of the objects
-of 300 px and more kept), on a 64 x 64 image of one object of id 2e7, on one of an object of
-id 3e9 around a speck of id 2**40 (``--image huge``), and on a 2048 x 2048 image of 3,000
-compact ids (touching cells; the hot path, which must not slow). A function that fails
-prints its error.
+of 300 px and more kept, renumbered and (stop 47) under their own ids), on a 64 x 64 image
+of one object of id 2e7, on one of an object of id 3e9 around a speck of id 2**40
+(``--image huge``), on one of a uint64 id 2**63 + 9 around it (``--image top``), and on a
+2048 x 2048 image of 3,000 compact ids (touching cells; the hot path, which must not
+slow). A function that fails prints its error.
 
 Run against a tree (before / after a change) with its src first on the path:
 ``PYTHONPATH=src python3 bench/bench_large_ids.py``. Least of ``--repeat`` times; the peak
@@ -59,6 +60,15 @@ def huge_ids() -> np.ndarray:
     return ids
 
 
+def top_ids() -> np.ndarray:
+    """uint64 ids above 2**63 (a hash's): an object of id 2**63 + 9 around a speck of id
+    2**40 (25 px: dropped, then joined to it; s47: read as negative, IndexError)."""
+    ids = np.zeros((64, 64), np.uint64)
+    ids[10:40, 12:50] = 2**63 + 9
+    ids[20:25, 20:25] = 2**40
+    return ids
+
+
 def cells(n: int = 3000, size: int = 2048, seed: int = 0) -> np.ndarray:
     """``n`` touching cells (nearest of ``n`` random centres, within 20 px of it), ids 1..n."""
     rng = np.random.default_rng(seed)
@@ -86,6 +96,7 @@ def cases(ids: np.ndarray) -> dict:
     lower = np.roll(ids, 1, axis=1)
     grey = np.where(ids % 7 == 0, 255, 100).astype(np.uint8)
     kept = remove_small(ids, 300)
+    own = np.where(kept > 0, ids, 0)  # the kept objects under the user's own ids
     return {
         "flag_touching": lambda: flag_touching(table, ids, bad),
         "cut_regions": lambda: cut_regions(ids, bad),
@@ -109,6 +120,7 @@ def cases(ids: np.ndarray) -> dict:
         "seam_pairs": lambda: seam_pairs(ids, lower),
         "saturated_fraction": lambda: saturated_fraction(ids, grey, table["id"]),
         "enclosed_specks_joined": lambda: enclosed_specks_joined(ids, kept),
+        "specks_joined_own_ids": lambda: enclosed_specks_joined(ids, own),
     }
 
 
@@ -133,18 +145,21 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=None, help="these functions only")
     parser.add_argument(
         "--image",
-        choices=("small", "huge", "large", "both", "all"),
+        choices=("small", "huge", "top", "large", "both", "all"),
         default="both",
-        help="both: small and large; all: the three",
+        help="both: small and large; all: the four",
     )
     args = parser.parse_args()
     images = {
         "small": ("64x64, id 2e7", one_large_id),
         "huge": ("64x64, 3e9 + 2**40", huge_ids),
+        "top": ("64x64, 2**63+9 + 2**40", top_ids),
         "large": ("2048x2048, 3000 ids", cells),
     }
     for key, (name, make) in images.items():
-        if args.image not in (key, "all") and not (args.image == "both" and key != "huge"):
+        if args.image not in (key, "all") and not (
+            args.image == "both" and key in ("small", "large")
+        ):
             continue
         ids = make()
         for label, function in cases(ids).items():
@@ -154,7 +169,7 @@ def main() -> None:
             repeat = 1 if slow else args.repeat
             try:
                 seconds, peak = measure(function, repeat)
-            except (MemoryError, ValueError, OverflowError) as error:
+            except (MemoryError, ValueError, OverflowError, IndexError) as error:
                 tracemalloc.stop()
                 print(f"{name:22s} {label:22s} fails: {type(error).__name__}: {error}")
                 continue

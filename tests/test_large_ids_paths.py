@@ -27,6 +27,7 @@ from unetlab.inference.objects import (
     remove_small,
     remove_small_objects,
     seam_pairs,
+    speck_owners,
     split_by_distance,
 )
 from unetlab.inference.objects_3d import objects_3d, table_3d
@@ -254,15 +255,35 @@ def test_specks_inside_objects_of_large_ids_join_them_as_under_compact_ids(dtype
     assert joined[25, 30] == joined[23, 35] > 0 and joined[22, 25] == 0  # open: dropped
 
 
-@pytest.mark.parametrize("big", [2**62 + 7, 2**40])
-def test_specks_join_kept_objects_that_keep_large_ids(big):
+@pytest.mark.parametrize(("dtype", "big"), SPECK_IDS)
+def test_specks_join_kept_objects_that_keep_large_ids(dtype, big):
     """``kept`` of the user's own large ids (not renumbered): each speck takes its
-    object's id, the pairs of specks and ids of 2**62 sorted, not packed into one int64."""
-    ids = _specks(np.int64, big)
+    object's id, the pairs of specks and ids of 2**62 sorted, not packed into one int64;
+    uint64 ids above 2**63 were read as negative, a speck touching another (s47)."""
+    ids = _specks(dtype, big)
     kept = np.where(remove_small(ids, 10) > 0, ids, 0)
     joined = enclosed_specks_joined(ids, kept)
     assert joined[8, 8] == joined[10, 11] == big and joined[25, 30] == big - 1
     assert joined[22, 25] == 0 and (joined[kept > 0] == kept[kept > 0]).all()
+
+
+@pytest.mark.parametrize(("dtype", "big"), SPECK_IDS)
+def test_speck_owners_of_large_ids_are_those_of_their_ranks(dtype, big):
+    """speck_owners (enclosed_specks_joined's and SemanticBands' region graph) with specks
+    and kept objects of large ids gives what their ranks give, in the ids' dtype: uint64 ids
+    above 2**63 were read as negative (no owner), 2**62 as pairs sorted, not packed (s47).
+    Specks big-3 and big-2 touch each other and kept object big only; speck 3 touches big-1
+    and something open; speck big-5 touches big-1 alone."""
+    specks = np.array([big - 3, big - 2, 3, 3, big - 5], dtype)
+    targets = np.array([big, big, big - 1, 0, big - 1], dtype)
+    links = np.array([[big - 3], [big - 2]], dtype)
+    nodes, owner = speck_owners(specks, targets, links)
+    assert nodes.tolist() == [3, big - 5, big - 3, big - 2]
+    assert owner.dtype == dtype and owner.tolist() == [0, big - 1, big, big]
+    order = np.unique(np.concatenate([specks, targets]))
+    ranked = [np.searchsorted(order, a) for a in (specks, targets, links)]
+    small_nodes, small_owner = speck_owners(*ranked)
+    assert (order[small_nodes] == nodes).all() and (order[small_owner] == owner).all()
 
 
 @pytest.mark.parametrize(("dtype", "big"), BIG)

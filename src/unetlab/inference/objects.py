@@ -484,37 +484,48 @@ def enclosed_specks_joined(ids: np.ndarray, kept: np.ndarray) -> np.ndarray:
     speck of another class inside a nucleus was dropped and left a hole there, though holes
     are filled (audit s35 multiclass 4; two touching specks, s36). By the dropped pixels
     only (a second :func:`fill_object_holes` cost 0.3 s of 1.1 s on 2048 x 2048 px of
-    3,000 objects), the dropped objects by their ranks: ``ids`` of any size (2**40,
-    uint64), ``kept`` below 2**63 (:func:`distinct_pairs`)."""
+    3,000 objects), the dropped objects and the kept ones they touch by their ranks:
+    ``ids`` and ``kept`` of any size (2**40, uint64 above 2**63: s47)."""
     ys, xs = np.nonzero((kept == 0) & (ids > 0))
     if ys.size == 0:
         return kept
     raw = ids[ys, xs]
     speck_ids = distinct(raw)
     own = np.searchsorted(speck_ids, raw)  # each dropped pixel's object, as its rank
-    padded_ids, padded_kept = np.pad(ids, 1).ravel(), np.pad(kept, 1).ravel()  # edge: open
-    step = kept.shape[1] + 2
-    at = (ys + 1) * step + xs + 1  # flat, in the padded arrays
-    specks, codes = [], []
-    for offset in (-step, step, -1, 1):
-        near = padded_ids[at + offset]
-        other = near != raw  # not a pixel of the speck itself
-        code = _neighbour_codes(near[other], padded_kept[at + offset][other], speck_ids)
-        specks.append(own[other])
-        codes.append(code)
-    speck, code = distinct_pairs(np.concatenate(specks), np.concatenate(codes))
+    speck, near, by = _speck_neighbours(ids, kept, ys, xs, raw)
+    by, owner_ids = compact_large_ids(by)  # huge kept ids as ranks, as they are else
+    code = _neighbour_codes(near, by, speck_ids)
+    speck, code = distinct_pairs(own[speck], code)
     link = code < 0
     nodes, owner = speck_owners(speck[~link], code[~link], np.stack([speck[link], -1 - code[link]]))
     lut = np.zeros(speck_ids.size, np.int64)
     lut[nodes] = owner
     out = kept.copy()
-    out[ys, xs] = lut[own]
+    out[ys, xs] = lut[own] if owner_ids is None else owner_ids[lut[own]]
     return out
 
 
+def _speck_neighbours(ids, kept, ys, xs, raw) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(which dropped pixel, its 4-neighbour's id in ``ids``, in ``kept``) of each
+    4-neighbour of the dropped pixels ``ys, xs`` (ids ``raw``) that is no pixel of the same
+    object; past the image's edge: 0, open (:func:`enclosed_specks_joined`)."""
+    padded_ids, padded_kept = np.pad(ids, 1).ravel(), np.pad(kept, 1).ravel()
+    step = kept.shape[1] + 2
+    at = (ys + 1) * step + xs + 1  # flat, in the padded arrays
+    pixel, near, by = [], [], []
+    for offset in (-step, step, -1, 1):
+        found = padded_ids[at + offset]
+        other = found != raw
+        pixel.append(np.flatnonzero(other))
+        near.append(found[other])
+        by.append(padded_kept[at[other] + offset])
+    return tuple(np.concatenate(parts) for parts in (pixel, near, by))
+
+
 def _neighbour_codes(near: np.ndarray, by: np.ndarray, speck_ids: np.ndarray) -> np.ndarray:
-    """What a dropped pixel touches, int64: the kept object ``by`` (> 0), another dropped
-    object ``near`` as -1 - its rank among ``speck_ids``, or 0: background, the edge."""
+    """What a dropped pixel touches, int64: the kept object of rank ``by`` (> 0), another
+    dropped object ``near`` as -1 - its rank among ``speck_ids``, or 0: background, the
+    edge."""
     code = by.astype(np.int64)
     dropped = (by == 0) & (near > 0)
     code[dropped] = -1 - np.searchsorted(speck_ids, near[dropped])
@@ -541,22 +552,24 @@ def speck_owners(
     specks: np.ndarray, targets: np.ndarray, links: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(nodes, owner)``: the dropped objects named in ``specks`` and ``links`` (distinct,
-    sorted) and the kept object each joins (0: none). ``specks[i]`` touches
-    ``targets[i]`` (a kept object; 0: something open, background no object owns or the
-    image's edge); ``links`` (2, n): dropped objects that touch each other, one group. A
-    group joins the one kept object it touches where it touches nothing else (no other
+    sorted) and the kept object each joins (0: none; int64, uint64 past 2**63). ``specks[i]``
+    touches ``targets[i]`` (a kept object; 0: something open, background no object owns or
+    the image's edge); ``links`` (2, n): dropped objects that touch each other, one group.
+    A group joins the one kept object it touches where it touches nothing else (no other
     object, nothing open): :func:`enclosed_specks_joined`, and
-    :class:`~unetlab.inference.semantic_bands.SemanticBands` from its region graph."""
+    :class:`~unetlab.inference.semantic_bands.SemanticBands` from its region graph. Ids
+    of any size (2**62, uint64 above 2**63): the kept objects by their ranks (s47)."""
     nodes = distinct(np.concatenate([specks, links.ravel()]))
     a, b = np.searchsorted(nodes, links[0]), np.searchsorted(nodes, links[1])
     graph = sparse.coo_matrix((np.ones(a.size, np.int8), (a, b)), shape=(nodes.size,) * 2)
     count, group = connected_components(graph, directed=False)
     group = group.astype(np.int64)
-    touched, target = distinct_pairs(group[np.searchsorted(nodes, specks)], targets)
+    ranks, kept = compact_large_ids(targets)  # huge kept ids as ranks, as they are else
+    touched, target = distinct_pairs(group[np.searchsorted(nodes, specks)], ranks)
     alone = np.bincount(touched, minlength=count)[touched] == 1  # one thing around it
     joins = np.zeros(count, np.int64)
     joins[touched[alone & (target > 0)]] = target[alone & (target > 0)]
-    return nodes, joins[group]
+    return nodes, joins[group] if kept is None else kept[joins[group]]
 
 
 def _grown(probabilities: np.ndarray, options: ObjectOptions, outside=None) -> tuple:
