@@ -231,6 +231,20 @@ def test_evaluate_gt_masks_names_the_classes_as_training_does(tmp_path):
     assert data.class_names == ["Road", "sky"]
     report = evaluate_predictions(tmp_path / "pred", tmp_path / "masks")
     assert report.class_names == ["Road", "sky"]
+    split = tmp_path / "split"  # a split's masks (val/masks/): its data set's root's names
+    _road_scene(split / "val", "")
+    (split / "val" / "class_names.txt").unlink()
+    (split / "class_names.txt").write_text("Road\nsky\n")
+    report = evaluate_predictions(split / "val" / "pred", split / "val" / "masks")
+    assert report.class_names == ["Road", "sky"]
+    report = evaluate_predictions(split / "val" / "pred", split / "val")  # the split itself
+    assert report.class_names == ["Road", "sky"]
+    # a data root (no masks folder, no split) keeps its own table's names beside another's
+    # file, as training on it does
+    (split / "val" / "masks" / "class_colors.txt").rename(split / "val" / "class_colors.txt")
+    (split / "val").rename(split / "roads")
+    report = evaluate_predictions(split / "roads" / "pred", split / "roads")
+    assert report.class_names == ["road", "sky"]
 
 
 def test_a_table_of_another_data_set_below_the_root_is_not_checked(tmp_path):

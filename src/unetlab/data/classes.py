@@ -29,7 +29,7 @@ from unetlab.data.colour_table import (
     find_colour_table,
     read_colour_table,
 )
-from unetlab.data.names import SPLIT_NAMES, folder_candidates
+from unetlab.data.names import FOLDER_NAMES, SPLIT_NAMES, folder_candidates
 from unetlab.errors import DatasetError
 
 #: the roles of the folders a data set's masks lie in (:data:`unetlab.data.names.FOLDER_NAMES`)
@@ -144,6 +144,22 @@ def mask_tables(root: str | os.PathLike) -> list[ColourTable]:
         if (table := read_colour_table(folder)) is not None:
             tables.append(table)
     return tables
+
+
+def masks_root(folder: Path) -> Path | None:
+    """The data set root whose masks ``folder`` holds, by its name: its parent for a masks
+    folder (``masks/``, ``labels/``, ``SegmentationClass/``, ...: :data:`MASK_ROLES`, any
+    letter case) or a split (``val/``: :data:`~unetlab.data.names.SPLIT_NAMES`), a split's
+    parent for a split's masks folder (``val/masks/``); None for a folder of neither name."""
+    if _named_as(folder, SPLIT_NAMES.values()):
+        return folder.parent
+    if not _named_as(folder, [FOLDER_NAMES[role] for role in MASK_ROLES]):
+        return None
+    return folder.parent.parent if _named_as(folder.parent, SPLIT_NAMES.values()) else folder.parent
+
+
+def _named_as(folder: Path, names) -> bool:
+    return any(folder.name.casefold() in each for each in names)
 
 
 def _mask_folders(root: Path) -> list[Path]:

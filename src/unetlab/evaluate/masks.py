@@ -17,6 +17,7 @@ from unetlab.data.classes import (
     NAMES_FILE,
     VOC_VOID,
     dataset_palette,
+    masks_root,
     names_file,
     read_class_names,
 )
@@ -403,13 +404,15 @@ def _names_file(gt_dir: Path) -> dict[int, str] | None:
     such as VOC's ``SegmentationClass/``, its parent (the data set's root); said in a log line.
     A ``class_names.txt`` in the parent is checked against a colour table below it (in
     ``gt_dir`` too) as training checks it, refused where the two name the classes otherwise:
-    the table in ``gt_dir`` named them and the file went unread. A ``class_names.txt``
-    names the classes before a table, as in training (s47: its ``Road`` was the table's
-    ``road`` here)."""
+    the table in ``gt_dir`` named them and the file went unread. A masks folder's names
+    are its data set's where its root has a ``class_names.txt`` (:func:`masks_root`: for
+    ``val/masks/`` too), as training reads them (s47: the root's ``Road`` was the table's
+    ``road`` in ``gt_dir`` here)."""
     if (gt_dir.parent / NAMES_FILE).is_file():
         read_class_names(gt_dir.parent)  # DatasetError where they disagree (names_disagree)
-    folders = (gt_dir, gt_dir.parent)
-    for folder in [f for f in folders if (f / NAMES_FILE).is_file()][:1] or folders:
+    root = masks_root(gt_dir)
+    as_trained = root is not None and (root / NAMES_FILE).is_file()
+    for folder in (root,) if as_trained else (gt_dir, gt_dir.parent):
         if names := read_class_names(folder):
             log.info(
                 "class names from %s (--class-names, class_names=, gives others)",
