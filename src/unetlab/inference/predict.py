@@ -705,14 +705,12 @@ def stack_stats(
             _blank_stats(page) if b else model_stats(model, page, name=name)
             for page, b in zip(pages, blank)
         ]
-    stats, dim = [], []
+    stats, dim = [], {}
     with floor_run():
         for p, (page, b) in enumerate(zip(pages, blank)):
             here = f"{name} {axes.label(p)}"
             stats.append(_blank_stats(page) if b else model_stats(model, page, name=here, dim=dim))
-    if dim:
-        more = f" (and {len(dim) - 1} more {axes.noun()})" if len(dim) > 1 else ""
-        log.warning("%s%s", dim[0], more)
+    say_pages(dim, axes.noun())
     scales = [scale for (_, scale), b in zip(stats, blank) if not b] or [stats[0][1]]
     floor = PLANE_SCALE_FLOOR * np.max(scales, axis=0)
     return [(mean, np.maximum(scale, floor)) for mean, scale in stats]
@@ -734,7 +732,8 @@ _SAID_FLOOR: contextvars.ContextVar[set[tuple] | None] = contextvars.ContextVar(
 _SAID_OUTSIDE: set[tuple] = set()
 #: a held run's (floor_run(held=True)) lines, kept for the main process to say
 #: (:func:`run_handed`): "floor not applied" by ("floor", dtype, floor), an image's "read as
-#: nearly empty" by ("dim", name, floor); None in any other run
+#: nearly empty" by ("dim", name, floor), its "faint objects may be missed" by ("faint",
+#: name, floor); None in any other run
 _HELD: contextvars.ContextVar[dict[tuple, str] | None] = contextvars.ContextVar(
     "unetlab_held_floor", default=None
 )
@@ -781,9 +780,9 @@ def say_handed(part: tuple[dict[tuple, str], FarCount | None]) -> None:
     this run has not said, and add its far images to this run's count."""
     lines, count = part
     for (kind, *key), line in lines.items():
-        if kind == "dim":  # in full where it is the run's first, else short
+        if kind in _PER_IMAGE:  # in full where it is the run's first, else short
             name, floor = key
-            log.warning("%s: %s", name, _dim_line(line, name, floor))
+            log.warning("%s: %s", name, _dim_line((kind, line), name, floor))
         else:
             _say_floor(tuple(key), line)
     merge_handed(count)
@@ -803,15 +802,16 @@ def _first_in_run(key: tuple) -> bool:
 
 
 def model_stats(
-    model: torch.nn.Module, image: np.ndarray, *, name: str = "image", dim: list | None = None
+    model: torch.nn.Module, image: np.ndarray, *, name: str = "image", dim: dict | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`~unetlab.data.normalize.image_stats` of ``image`` as ``model`` normalises it,
     saying what its floor does (:func:`~unetlab.data.normalize.contrast_note`): that it is
     not applied to an image of another dtype than the training images' (once per run, as
     :func:`floor_run` scopes it, and dtype; outside a run once a process), and that an image with far less contrast is
-    read as nearly empty (per image: ``name: ...``; appended to ``dim`` instead, when
-    given). It says too when the image lies far from the training images the model's
-    checkpoint describes (:func:`unetlab.inference.appearance.say_appearance`)."""
+    read as nearly empty, or that faint objects may be missed (per image: ``name: ...``;
+    kept in ``dim`` instead, when given: :func:`say_contrast`). It says too when the image
+    lies far from the training images the model's checkpoint describes
+    (:func:`unetlab.inference.appearance.say_appearance`)."""
     spec = model.normalization
     mean, contrast = raw_stats(image, spec)
     note = contrast_note(spec, image.dtype, contrast)
@@ -827,21 +827,31 @@ def model_stats(
 def say_contrast(spec: dict, dtype, note: tuple | None, *, name: str, dim=None) -> None:
     """Say ``note``, :func:`~unetlab.data.normalize.contrast_note` of an image of ``dtype``
     normalised by ``spec``: "floor not applied" once per run (:func:`floor_run`) and dtype,
-    outside a run once a process; "read as nearly empty" per image (``name: ...``, appended
-    to ``dim`` instead, when given). A streamed slide's page says it too (audit s41). The
-    "not applied" line names the first image of ``dtype`` (it named none: a folder of mixed
-    PNGs left the user to guess which was 16-bit)."""
+    outside a run once a process; "read as nearly empty" and "faint objects may be missed"
+    per image (``name: ...``; kept in ``dim`` instead, when given, by kind, for
+    :func:`say_pages` to say a stack's pages). A streamed slide's page says it too (audit
+    s41). The "not applied" line names the first image of ``dtype`` (it named none: a folder
+    of mixed PNGs left the user to guess which was 16-bit)."""
     if note is not None and note[0] == "dtype":
         kind = np.dtype(dtype).name
         named = name != "image"  # predict_image's default: no file to name
         first = f"{Path(name).name} (the first {kind} image): " if named else ""
         _say_floor((kind, str(spec.get("floor"))), first + note[1])
     elif note is not None and dim is not None:
-        dim.append(f"{name}: {note[1]}")
+        dim.setdefault(note[0], []).append(f"{name}: {note[1]}")
     elif note is not None and (held := _HELD.get()) is not None:
-        held["dim", name, str(spec.get("floor"))] = note[1]
+        held[note[0], name, str(spec.get("floor"))] = note[1]
     elif note is not None:
-        log.warning("%s: %s", name, _dim_line(note[1], name, str(spec.get("floor"))))
+        log.warning("%s: %s", name, _dim_line(note, name, str(spec.get("floor"))))
+
+
+def say_pages(dim: dict[str, list[str]], noun: str) -> None:
+    """Say the lines of a stack's pages kept by :func:`say_contrast` (``dim``: by kind, each
+    page's line): of each kind, the first page's in full and how many more ``noun`` ("(and 3
+    more planes)"), as one line: a page of each kind is not counted in the other's."""
+    for lines in dim.values():
+        more = f" (and {len(lines) - 1} more {noun})" if len(lines) > 1 else ""
+        log.warning("%s%s", lines[0], more)
 
 
 def _say_floor(key: tuple, line: str) -> None:
@@ -858,20 +868,27 @@ def _say_floor(key: tuple, line: str) -> None:
         log.warning(line)
 
 
-#: by the model floor it was said of: the image named in the first full "read as nearly
-#: empty" line said outside any run, and how many images that line was said of so far
+#: by the model floor it was said of (and the line's kind): the image named in the first
+#: full "read as nearly empty" (or "faint objects") line said outside any run, and how many
+#: images that line was said of so far
 _DIM_SAID: dict[str, list] = {}
+#: the kinds of :func:`~unetlab.data.normalize.contrast_note` said of each image
+_PER_IMAGE = ("dim", "faint")
 
 
-def _dim_line(line: str, name: str, floor: str) -> str:
-    """The "read as nearly empty" ``line`` of image ``name``: in full for the first image
-    of a run (:func:`floor_run`: a folder, audit s33 plates 6: 16 empty control wells gave
-    16 lines of 300 characters) or, outside any run (a notebook's loop over a bleaching
+def _dim_line(note: tuple[str, str], name: str, floor: str) -> str:
+    """The "read as nearly empty" line of image ``name`` (``note``: ("dim", line)), or its
+    "faint objects may be missed" one (("faint", line)): in full for the first image of its
+    kind in a run (:func:`floor_run`: a folder, audit s33 plates 6: 16 empty control wells
+    gave 16 lines of 300 characters) or, outside any run (a notebook's loop over a bleaching
     movie's frames, audit s32 notebook 8), of the process; then its figures and a pointer
     to that one, one short line."""
+    kind, line = note
     figures, flat, _ = line.partition(": the floor flattens")
     verdict = "read as nearly empty" if flat else "nothing to segment"
-    if not flat:  # "the image is constant": pointed to its own first, not a dim image's
+    if kind == "faint":  # pointed to its own first, not a nearly empty image's
+        verdict, floor = "faint objects may be missed", f"faint {floor}"
+    elif not flat:  # "the image is constant": pointed to its own first, not a dim image's
         figures, floor = line.partition(" (")[0], f"constant {floor}"
     run = _SAID_FLOOR.get()
     said = _DIM_SAID if run is None else {k[1]: [k[2]] for k in run if k[0] == "dim"}

@@ -99,6 +99,7 @@ from unetlab.inference.predict import (
     model_label_nodata,
     probability_fn,
     say_contrast,
+    say_pages,
 )
 from unetlab.inference.records import (
     TIFF_KEY,
@@ -1188,15 +1189,14 @@ def _predict_bands(
         check_precision(options.precision, dev)
         # the band holding the first rows says the page's lines (the main one's but on a
         # page too short to share, one chunk: there the main's band is empty)
-        tiles = dict(fn=fn, device=dev, progress=progress, says=band[0] == 0, dim=[])
+        tiles = dict(fn=fn, device=dev, progress=progress, says=band[0] == 0, dim={})
         for p, first in enumerate(firsts):
             if first < band[1]:  # else done before
                 if pages > 1:  # the bar says the frame: "frame 3 (4 of 100)"
                     progress.page(f"{label(p)} ({p + 1} of {pages})")
                 _predict_page(model, run, p, (first, *band), arrays, done, values, tiles)
-    if dim := tiles["dim"]:  # the pages read as nearly empty: one line, as a stack read whole
-        more = f" (and {len(dim) - 1} more {_page_axes(slide).noun()})" if len(dim) > 1 else ""
-        log.warning("%s%s", dim[0], more)
+    # the pages read as nearly empty (faint): one line of each, as a stack read whole
+    say_pages(tiles["dim"], _page_axes(slide).noun())
 
 
 def _predict_page(model, run: _SlideRun, p: int, rows: tuple, arrays, done, values, tiles):
