@@ -130,3 +130,18 @@ def test_a_folder_says_two_faint_images_once_in_full(tmp_path, caplog):
         f"{folder / 'b.tif'}: contrast 600 is 0.60x the model's floor 1000: faint objects may "
         "be missed (see a.tif)"
     )
+
+
+def test_outside_any_run_the_faint_line_is_said_in_full_once_a_process(monkeypatch, caplog):
+    """A notebook's loop of ``predict_image`` calls: the first in full, then pointed to."""
+    from unetlab.inference import predict
+
+    monkeypatch.setattr(predict, "_DIM_SAID", {})
+    caplog.set_level(logging.WARNING)
+    for name, share in [("a.png", 0.6), ("d.png", 0.3), ("b.png", 0.6)]:
+        model_stats(_Model(), _image(share), name=name)
+    a, d, b = _said(caplog)
+    assert "so faint objects may be missed; for a dimmer acquisition" in a
+    assert "read as nearly empty; if it holds objects" in d
+    assert b.startswith("b.png: contrast 600 is 0.60x the model's floor 1000 (trained on")
+    assert b.endswith("faint objects may be missed, as said in full for a.png")
