@@ -110,3 +110,33 @@ def test_the_nodata_key_of_a_label_png_is_read_without_decoding_it(tmp_path, mon
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", decoded)
     assert png_nodata(tmp_path / "m.png") == 255 and png_nodata(tmp_path / "n.png") is None
+
+
+def test_the_python_api_says_one_line_of_what_it_wrote_on_transparent_pixels(
+    tmp_path, caplog, monkeypatch
+):
+    """Review s47 1: predict_file / predict_folder called from Python (no command's
+    read_notes around them) said 'predicted as background' as the image was read, then
+    'written as 255 (no class) ...': two lines that contradict for a road model. One line,
+    the one a command says, for a file and for a folder (naming both images)."""
+    from unetlab.inference.folders import predict_folder
+
+    monkeypatch.setattr(read_notes, "_said", set())
+    (tmp_path / "in").mkdir()
+    for name in ("a", "b"):
+        _cut_png(tmp_path / "in" / f"{name}.png")
+    model = UNet(3, 3, depth=2, base_channels=4, padding="same").eval()
+    model.classes = ["road", "car", "sky"]
+    said = []
+    with caplog.at_level(logging.INFO, logger="unetlab.data.read_notes"):
+        predict_file(model, tmp_path / "in" / "a.png", tmp_path / "one", tile_size=32)
+        said.append([r.getMessage() for r in caplog.records if r.name.endswith("read_notes")])
+        caplog.clear()
+        predict_folder(model, tmp_path / "in", tmp_path / "all", tile_size=32, progress=False)
+        said.append([r.getMessage() for r in caplog.records if r.name.endswith("read_notes")])
+    for lines, count in zip(said, (1, 2)):
+        assert len(lines) == 1, lines
+        assert f"{count} image(s) with nodata or transparent pixels" in lines[0]
+        assert "written as 255 (no class) in a PNG label image, not class 0 (road)" in lines[0]
+        assert "predicted as background" not in lines[0]
+    assert "a.png 31%" in said[1][0] and "b.png 31%" in said[1][0]

@@ -4,9 +4,10 @@ transparent pixels are left out (:mod:`unetlab.data.nodata`), pixels that two ob
 masks share (:mod:`unetlab.data.dsb`).
 
 :func:`unetlab.data.io.read_stack` notes them here. Within :func:`read_notes` (a command: the
-CLI wraps each in it) they are gathered and said in one line each at its end; outside
-(the Python API) the first turned file is said once a process, and each file with transparent
-pixels once.
+CLI wraps each in it; so do :func:`unetlab.predict_file` and :func:`unetlab.predict_folder`
+called from Python, whose left-out line then says what was written there) they are gathered
+and said in one line each at its end; outside (reading images through the Python API) the
+first turned file is said once a process, and each file with transparent pixels once.
 """
 
 from __future__ import annotations

@@ -306,6 +306,7 @@ def _predicted(file: _File, group: Group) -> list[Path]:
     alone = not _held_by_caller(file, group)
     with (
         keeping_open(file.path),  # a TIFF input opened once for all its readers
+        read_notes(),  # what reading and writing did: one line a kind, at the end
         _checked_folder(file, group),
         floor_run(),  # its floor lines said once a file
     ):

@@ -28,6 +28,7 @@ from unetlab.data.io import check_axes, file_axes, ome_positions, stack_shape
 from unetlab.data.names import SPLIT_NAMES
 from unetlab.data.ome import output_pixels
 from unetlab.data.positions import each_position
+from unetlab.data.read_notes import read_notes
 from unetlab.data.slides import slide_name
 from unetlab.errors import OutOfMemoryError, OutputError, TheirFileError, UnetlabError
 from unetlab.group import SOLO, Group
@@ -679,6 +680,7 @@ def _predict_held(
     todo = [f for f in files if f not in apart]
     with contextlib.ExitStack() as claimed:
         claimed.enter_context(each_position())  # a multi-position OME-TIFF: each position
+        claimed.enter_context(read_notes())  # what reading did: one line a kind, at the end
         changed: dict[str, str] = {}  # outputs of changed inputs -> input (claim_folder)
         claim = dict(overwrite_fix=asked.overwrite_fix, record=load.record, changed=changed)
         done = _claimed(claimed, out_dir, todo, load.outputs, group, listed=files, **claim)
