@@ -179,6 +179,21 @@ def test_predict_leaves_nodata_out_and_an_all_nodata_tile_is_background(caplog):
     assert "corner.tif: every pixel is nodata or transparent: not predicted" in caplog.text
 
 
+def test_the_all_nodata_line_says_what_predict_image_returns(caplog):
+    """Review s47 2: for a road model (class 0 a class of its own) the line said "written
+    as no class" where predict_image returns class 0 (road) everywhere: it names the class
+    the probabilities are certain of, for a road model and for a background model."""
+    for names in (["road", "car", "sky"], ["background", "car", "sky"]):
+        model = _net(classes=3)
+        model.classes = names
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            out = predict_image(model, np.zeros((32, 32, 3), np.uint8), invalid=np.ones((32, 32)))
+        assert (out.argmax(0) == 0).all() and (out[0] == 1).all()
+        assert f"probabilities certain of class 0 ({names[0]}) everywhere" in caplog.text
+        assert "written as" not in caplog.text
+
+
 def test_old_checkpoints_default_to_auto_and_the_setting_overrides():
     model = _net()
     assert trained_nodata(model) == "auto"

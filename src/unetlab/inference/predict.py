@@ -1075,15 +1075,24 @@ def _tiled(model, image: np.ndarray, o: PredictOptions, apply: Callable, *, stat
 
 def _all_invalid(model, shape: tuple[int, int], name: str) -> np.ndarray:
     """The probabilities of an image with no valid pixel: the background's everywhere."""
-    written = "no class" if background_is_a_class(model) else "background"
-    log.warning(
-        "%s: every pixel is nodata or transparent: not predicted, written as %s "
-        "(nodata: none predicts them)",
-        name,
-        written,
-    )
+    log.warning("%s", all_invalid_line(model, name))
     probs = np.zeros((max(model.num_classes, 1), *shape), np.float32)
     return blank_pixels(probs, np.ones(shape, bool), model_background(model))
+
+
+def all_invalid_line(model, name: str) -> str:
+    """The line of an image ``name`` with no valid pixel: not predicted, its probabilities
+    what they are on any pixel left out, certain of ``model``'s background class, named
+    (a road model's class 0 road: review s47 2, the line said "written as no class" where
+    :func:`predict_image` returns road there); what a label file holds there is the
+    left-out line's (:func:`~unetlab.data.read_notes.left_out_line`)."""
+    k, names = model_background(model), getattr(model, "classes", None) or ()
+    named = f" ({names[k]})" if k < len(names) else ""
+    return (
+        f"{name}: every pixel is nodata or transparent: not predicted, its probabilities "
+        f"certain of class {k}{named} everywhere, as on any pixel left out (nodata: none "
+        "predicts them)"
+    )
 
 
 def model_background(model) -> int:

@@ -90,6 +90,7 @@ from unetlab.inference.pages import (
 )
 from unetlab.inference.predict import (
     PredictOptions,
+    all_invalid_line,
     check_finite,
     encode_labels,
     fit_channels,
@@ -1302,11 +1303,7 @@ def _valid_image(model, slide: Slide, page, image, nodata: SlideNodata, known):
     else:
         stats, fill = from_record(known)
     if fill is None:
-        log.warning(
-            "%s: every pixel is nodata or transparent: not predicted, written as background "
-            "(nodata: none predicts them)",
-            slide_name(slide.path),
-        )
+        log.warning("%s", all_invalid_line(model, slide_name(slide.path)))
         return image, stats, None, None
     return FilledPage(image, page, nodata, fill), stats, fill, note
 
