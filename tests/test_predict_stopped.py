@@ -144,8 +144,49 @@ def test_a_stopped_instances_run_says_a_large_image_starts_again(tmp_path, capsy
         args = SimpleNamespace(
             instances=instances, save_probabilities=staged, skip_existing=False, output=tmp_path
         )
-        _say_done(args, lambda: "with the outputs of 0 of 1 inputs", "stopped", KeyboardInterrupt())
+        _say_done(args, _none_done, "stopped", KeyboardInterrupt(), folder=tmp_path)
         lines.append(capsys.readouterr().err)
     assert "starts again at its first row" in lines[0]
     assert "--save-probabilities keeps its rows" in lines[0]
     assert not any("starts again" in line for line in lines[1:])
+
+
+def _none_done() -> str:
+    return "with the outputs of 0 of 1 inputs"
+
+
+def test_the_stop_line_looks_for_staged_ids_in_the_stopped_folder_only(
+    tmp_path, capsys, monkeypatch
+):
+    """Review s47 apinodata 4: the check for a staged large image walked the whole output
+    tree (an OME-Zarr output's chunk folders and all, another folder's stale staging taken
+    for this run's). It lists the stopped folder's outputs folder alone; a --recursive
+    run's is the sub-folder it stopped in."""
+    import os
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from unetlab.cli.predict import _say_done
+    from unetlab.inference.tree import TreeStop
+
+    out = tmp_path / "out"
+    (out / "bob" / ".b_objects.tif.ids.partial").mkdir(parents=True)  # another folder's
+    (out / "a.ome.zarr" / "0" / "0").mkdir(parents=True)
+    args = SimpleNamespace(instances=True, save_probabilities=False, skip_existing=True, output=out)
+    listed, scandir = [], os.scandir
+
+    def counted(path="."):
+        listed.append(Path(path))
+        return scandir(path)
+
+    def said(folder: Path) -> str:
+        _say_done(args, _none_done, "stopped", KeyboardInterrupt(), folder=folder)
+        return capsys.readouterr().err
+
+    monkeypatch.setattr(os, "scandir", counted)
+    line = said(out)
+    monkeypatch.undo()
+    assert "starts again" not in line and listed == [out]
+    stop = TreeStop(tmp_path / "in", out, [(Path("alice"), []), (Path("bob"), [])], at=1)
+    assert stop.outputs_folder() == out / "bob"
+    assert "starts again at its first row" in said(stop.outputs_folder())

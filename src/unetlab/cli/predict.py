@@ -325,10 +325,10 @@ def run(args) -> int:
                 ),
                 **_run_keywords(args, group, device),
             )
-    except KeyboardInterrupt as exc:  # Ctrl-C, or unetlab.signals.Stopped: SIGTERM, SIGHUP
-        return _stopped(args, partial(_inputs_done, args, files, out_dir), exc, say=group.is_main)
-    except DiskFullError as exc:  # as a stop: the outputs so far kept and recorded
-        return _disk_full(args, partial(_inputs_done, args, files, out_dir), exc, say=group.is_main)
+    except (KeyboardInterrupt, DiskFullError) as exc:  # Ctrl-C, SIGTERM, SIGHUP; a full disk
+        end = _disk_full if isinstance(exc, DiskFullError) else _stopped  # outputs so far kept
+        where = partial(_inputs_done, args, files, out_dir)
+        return end(args, where, exc, say=group.is_main, folder=out_dir)
     return SOME_FAILED if result.failed else 0
 
 
@@ -402,7 +402,8 @@ def _run_tree(args, group, device) -> int:
         if (stop := getattr(exc, "tree_stop", None)) is None:  # before any folder: as any stop
             raise
         end = _disk_full if isinstance(exc, DiskFullError) else _stopped
-        return end(args, partial(stop.where, output_options(args).wanted), exc, say=group.is_main)
+        where, folder = partial(stop.where, output_options(args).wanted), stop.outputs_folder()
+        return end(args, where, exc, say=group.is_main, folder=folder)
     totals = TreeTotals.of(args.input[0], results)
     if group.is_main:
         _report_tree(totals, time.perf_counter() - start, out_dir)
@@ -562,27 +563,32 @@ def _load(args, device, *, say: bool = True):
     return model.to(memory_format=inference_layout(device))
 
 
-def _stopped(args, where: Callable[[], str], exc: KeyboardInterrupt, *, say: bool) -> int:
+def _stopped(
+    args, where: Callable[[], str], exc: KeyboardInterrupt, *, say: bool, folder: Path
+) -> int:
     """A prediction stopped (Ctrl-C, SIGTERM, SIGHUP): one line (``say``: the main process)
-    with ``where`` it stopped (how many inputs have their outputs in the output folder) and
-    how to go on (audit s30 ops 9); the exit status of a process ended by the signal (130,
-    143, 129)."""
+    with ``where`` it stopped (how many inputs have their outputs in the output folder
+    ``folder``) and how to go on (audit s30 ops 9); the exit status of a process ended by
+    the signal (130, 143, 129)."""
     from unetlab.signals import stop_status
 
     how, code = stop_status(exc)
     if say:
-        _say_done(args, where, how, exc)
+        _say_done(args, where, how, exc, folder=folder)
     return code
 
 
-def _disk_full(args, where: Callable[[], str], exc: DiskFullError, *, say: bool) -> int:
+def _disk_full(
+    args, where: Callable[[], str], exc: DiskFullError, *, say: bool, folder: Path
+) -> int:
     """A prediction stopped by a full disk: its one line, then as a stop (:func:`_stopped`)
-    ``where`` it stopped and how to go on (audit s36 chaos 1: the count and the record were
-    missing); status 2."""
+    ``where`` it stopped (outputs in ``folder``) and how to go on (audit s36 chaos 1: the
+    count and the record were missing); status 2."""
     if say:
         print(f"unetlab predict: error: {first_line(exc)}", file=sys.stderr)
         with contextlib.suppress(DiskFullError):  # the folder unreadable: said alone
-            _say_done(args, where, "stopped", exc, then=" once there is space")
+            how = dict(folder=folder, then=" once there is space")
+            _say_done(args, where, "stopped", exc, **how)
     return 2
 
 
@@ -598,10 +604,11 @@ def _inputs_done(args, files: list[Path], out_dir: Path) -> str:
     return f"with the outputs of {done} of {len(files)} inputs in {out_dir}"
 
 
-def _say_done(args, where, how: str, exc: BaseException, then: str = "") -> None:
+def _say_done(args, where, how: str, exc: BaseException, *, folder: Path, then: str = "") -> None:
     """The line of a stopped prediction: ``how`` it stopped, ``where`` (a function: how
-    many inputs are done), and the command that goes on (``then``: once what); ``exc``
-    raised again where ``where`` cannot read the output folder."""
+    many inputs are done), and the command that goes on (``then``: once what;
+    :func:`_restarts` of the output folder ``folder``); ``exc`` raised again where
+    ``where`` cannot read the output folder."""
     try:
         done = where()
     except (UnetlabError, OSError):  # the folder unreadable: the stop said without a count
@@ -609,21 +616,24 @@ def _say_done(args, where, how: str, exc: BaseException, then: str = "") -> None
     again = "the same command" if args.skip_existing else "the same command and --skip-existing"
     with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
         print(
-            f"unetlab predict: {how} {done}; continue with {again}{then}{_restarts(args)}",
+            f"unetlab predict: {how} {done}; continue with {again}{then}{_restarts(args, folder)}",
             file=sys.stderr,
         )
 
 
-def _restarts(args) -> str:
+def _restarts(args, folder: Path) -> str:
     """What the rerun cannot keep, where it matters: a large image stopped part way through
     with --instances and no --save-probabilities (its object ids staged,
     ``.<name>.ids.partial``) is predicted again from its first row (its objects are found
     over the whole image; slides audit s46: the stop line read like a resume, and 2,048 of
-    12,288 rows were redone)."""
+    12,288 rows were redone). Looked for beside the outputs in ``folder`` (the stopped
+    folder's: :func:`~unetlab.inference.slide_objects.id_staging`), not in its sub-folders:
+    the whole output tree was walked, an OME-Zarr output's chunk files and all (review s47
+    apinodata 4), and another folder's stale staging was taken for this run's."""
     if not args.instances or args.save_probabilities:
         return ""
     with contextlib.suppress(OSError):
-        if next(Path(args.output).rglob(".*.ids.partial"), None) is not None:
+        if next(Path(folder).glob(".*.ids.partial"), None) is not None:
             return (
                 " (a large image stopped part way starts again at its first row: with "
                 "--instances only --save-probabilities keeps its rows)"

@@ -278,6 +278,10 @@ class TreeStop:
     at: int
     results: dict[Path, FolderPrediction] = field(default_factory=dict)
 
+    def outputs_folder(self) -> Path:
+        """The output folder of the folder it stopped in (``OUT/bob``)."""
+        return self.out_dir / self.folders[self.at][0]
+
     def where(self, wanted: dict[str, bool]) -> str:
         """``in ROOT/bob/ (folder 2 of 3) with the outputs of 1 of 4 inputs in OUT/bob; done:
         alice/; not started: carol/`` (``wanted``: the outputs asked for, as
