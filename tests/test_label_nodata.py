@@ -85,8 +85,33 @@ def test_evaluate_pred_scores_the_labels_nodata_nowhere(tmp_path):
     labels = tifffile.imread(tmp_path / "pred" / "scene.tif")
     got = report.to_dict()
     assert got["labelled_pixels"] == int((~bad).sum())
-    assert got["ignored_pixels"] == int(bad.sum())
+    assert (got["nodata_pixels"], got["ignored_pixels"]) == (int(bad.sum()), 0)
     assert abs(got["pixel_accuracy"] - np.mean(labels[~bad] == mask[~bad])) < 1e-9
+
+
+def test_evaluate_pred_counts_the_predictions_nodata_apart_from_the_ignore_value(tmp_path):
+    """Review s47 apinodata 3: the pixels a prediction left out (its GDAL_NODATA) were
+    counted, printed and named as the masks' ignore value. They are no-data, counted apart
+    (JSON ``nodata_pixels``), and the masks' ignore value keeps its own count, a pixel in
+    both counted once, as no-data."""
+    from unetlab.evaluate import evaluate_predictions
+
+    src, bad = _swath(tmp_path / "scene.tif")
+    predict_file(_net(), src, tmp_path / "pred")
+    (tmp_path / "gt").mkdir()
+    mask = np.zeros((40, 48), np.uint8)
+    mask[10:30, 20:40] = 1
+    mask[:5] = 9  # the ignore value: 5 rows, 12 of each in the nodata
+    tifffile.imwrite(tmp_path / "gt" / "scene.tif", mask)
+    how = dict(class_names=["bg", "fg"], ignore_value=9)
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", **how)
+    got, table = report.to_dict(), report.table()
+    nodata, ignored = int(bad.sum()), 5 * (48 - 12)
+    assert (got["nodata_pixels"], got["ignored_pixels"]) == (nodata, ignored)
+    assert got["labelled_pixels"] == 40 * 48 - nodata - ignored
+    assert f"{ignored} ignored pixels and {nodata} no-data pixels" in got["averaging"]["miou"]
+    assert "9% ignored (the masks' ignore value: they count nowhere)" in table
+    assert "25% no-data (left out of the predictions as no sample" in table
 
 
 def test_streamed_labels_hold_the_nodata_of_the_image_read_whole(tmp_path):
@@ -139,7 +164,8 @@ def test_evaluate_pred_scores_a_streamed_outputs_nodata_nowhere(tmp_path, read):
     mask[10:30, 20:40] = 1
     tifffile.imwrite(tmp_path / "gt" / "scene.tif", mask)
     got = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", class_names=["bg", "fg"])
-    assert got.to_dict()["ignored_pixels"] == int(bad.sum())
+    assert got.to_dict()["nodata_pixels"] == int(bad.sum())
+    assert got.to_dict()["ignored_pixels"] == 0
 
 
 def test_the_nodata_line_says_a_tiff_label_image_holds_no_data_there(tmp_path, caplog):

@@ -71,6 +71,12 @@ def test_evaluate_scores_no_nodata_pixel(tmp_path):
     model.normalization = {"mode": "per_image"}
     with_nodata = evaluate_model(model, tmp_path)
     assert with_nodata.summary["labelled_pixels"] == 64 * 48
+    # the image's nodata: no-data, not the masks' ignore value (review s47 apinodata 3)
+    assert (with_nodata.summary["nodata_pixels"], with_nodata.summary["ignored_pixels"]) == (
+        64 * 16,
+        0,
+    )
+    assert "no-data (left out of the predictions as no sample" in with_nodata.table()
     everything = evaluate_model(model, tmp_path, nodata="none")
     assert everything.summary["labelled_pixels"] == 64 * 64
     assert with_nodata.source["nodata"] == "auto" and everything.source["nodata"] == "none"

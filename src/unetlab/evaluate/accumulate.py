@@ -64,7 +64,8 @@ class Accumulator:
         self.rand = np.zeros(3)
         self.top = np.zeros(2, np.int64)  # the largest predicted and true class index
         self.rand_empty = True
-        self.ignored = 0  # pixels whose truth is IGNORE_INDEX: scored nowhere
+        self.ignored = 0  # pixels whose truth is IGNORE_INDEX but no-data: scored nowhere
+        self.nodata = 0  # pixels the prediction left out as no sample: scored nowhere
         self.objects: list[dict] = []  # object_scores of each image
         self.probs: list[np.ndarray] = []
         self.truths: list[np.ndarray] = []
@@ -79,6 +80,7 @@ class Accumulator:
         pred_ids=None,
         scored_ids=None,
         where: dict | None = None,
+        void: np.ndarray | None = None,
     ):
         """``pred`` (H, W) class indices, ``gt`` (H, W) class indices (IGNORE_INDEX allowed);
         ``gt_ids`` / ``pred_ids``: the true / predicted objects' ids (0 = none) when there
@@ -88,7 +90,9 @@ class Accumulator:
         model's objects as ``predict --instances`` makes them: least size, holes filled);
         None: ``pred_ids``; ``cell_prob``: (H, W) cell probability, kept for
         ``best_threshold`` when given; ``where``: a stack page's columns (page, t, t_s, z:
-        :class:`~unetlab.evaluate.frames.PageColumns`), added to its row."""
+        :class:`~unetlab.evaluate.frames.PageColumns`), added to its row; ``void``: (H, W)
+        bool, the pixels the prediction left out as no sample (its image's nodata or
+        transparent pixels, ``gt`` ignored there), counted as no-data, not as ignored."""
         if pred.shape != gt.shape:
             raise UnetlabError(
                 f"{name}: prediction is {pred.shape[1]}x{pred.shape[0]} but the ground truth "
@@ -97,7 +101,7 @@ class Accumulator:
         self.top = np.maximum(self.top, (pred.max(initial=0), gt.max(initial=0)))
         n = int(self.top.max()) + 1
         self.matrices.append(confusion_matrix(pred, gt, n))
-        self.ignored += int(np.count_nonzero(gt == IGNORE_INDEX))
+        self._count_unscored(gt, void)
         row = {"name": name, "pixel_error": pixel_error(pred, gt, ignore_index=IGNORE_INDEX)}
         if self.want_objects is not False:
             row.update(self._object_row(pred, gt, gt_ids, pred_ids, scored_ids))
@@ -105,6 +109,16 @@ class Accumulator:
         if cell_prob is not None:
             self.probs.append(np.asarray(cell_prob, np.float32))
             self.truths.append(gt)
+
+    def _count_unscored(self, gt: np.ndarray, void: np.ndarray | None) -> None:
+        """Count the pixels scored nowhere: the prediction's no-data (``void``) apart from
+        the others the truth ignores (the masks' ignore value, excluded rows; review s47
+        apinodata 3: a prediction's no-data was counted as the masks' ignore value)."""
+        ignored = gt == IGNORE_INDEX
+        if void is not None:
+            self.nodata += int(np.count_nonzero(void))
+            ignored &= ~void
+        self.ignored += int(np.count_nonzero(ignored))
 
     def _object_row(self, pred, gt, gt_ids, pred_ids, scored_ids=None) -> dict:
         """One image's ISBI and object scores; the Rand pair counts and objects kept. Objects
@@ -203,6 +217,7 @@ class Accumulator:
         summary = metrics_from_matrix(total)
         summary["labelled_pixels"] = summary.pop("total")
         summary["ignored_pixels"] = self.ignored
+        summary["nodata_pixels"] = self.nodata
         image_miou = [r["miou"] for r in self.rows if not math.isnan(r["miou"])]
         summary.update(
             num_images=len(self.rows),

@@ -531,7 +531,7 @@ def _accumulated_each(
             at = where(pair.image, pair.page, pair.pages)
             how = scaled(pair.image)
             at |= scale_column(scoring.predicting.scale, how.predicting.scale)
-            acc.add(pair.name, **_score_pair(pair, image, mask, how, bad), where=at)
+            acc.add(pair.name, **_score_pair(pair, image, mask, how, bad), where=at, void=bad)
             if done is not None:
                 done(pair.name)
     ids.say()

@@ -763,7 +763,8 @@ def _accumulate(
             # --checkpoint scores them, each of its class (audit s35 multiclass 1)
             scored.update(pred_ids=None, scored_ids=pred_ids)
         at = where(gt_page.image or gt_page.path, gt_page.page, gt_page.pages)
-        acc.add(name, **without_excluded(scored, reading.exclude_rows), where=at)
+        void = void if void.any() else None  # counted as no-data, not as ignored
+        acc.add(name, **without_excluded(scored, reading.exclude_rows), where=at, void=void)
         scored_pages.append(ScoredPage(gt_page.path, gt_page.page, varied(mask), gt_page.image))
     return missing, scored_pages
 

@@ -96,7 +96,7 @@ class Report:
             out["best_threshold"] = self.threshold
         if self.pair_ious:
             out["matching"] = self.matching()[1]
-        pooled = _pooled_over(out.get("ignored_pixels", 0))
+        pooled = _pooled_over(out.get("ignored_pixels", 0), out.get("nodata_pixels", 0))
         out["averaging"] = {
             k: pooled if v == POOLED else v for k, v in AVERAGING.items() if k in out
         }
@@ -281,6 +281,7 @@ AVERAGING = {
     "mean_image_miou": PER_IMAGE,
     "labelled_pixels": "summed over images",
     "ignored_pixels": "summed over images",
+    "nodata_pixels": "summed over images",
     "rand_error": "pair counts summed over images",
     "v_rand": "pair counts summed over images",
     "v_rand_split": "pair counts summed over images",
@@ -307,13 +308,15 @@ AVERAGING = {
 }
 
 
-def _pooled_over(ignored: int) -> str:
+def _pooled_over(ignored: int, nodata: int = 0) -> str:
     """How the pixel figures combine the images: :data:`POOLED`, or, with ``ignored`` pixels
-    (the masks' ignore value), the labelled pixels pooled and how many were ignored."""
-    if not ignored:
+    (the masks' ignore value) or ``nodata`` ones (the predictions left them out), the
+    labelled pixels pooled and how many count nowhere."""
+    if not ignored and not nodata:
         return POOLED
+    counted = [f"{n} {what} pixels" for n, what in ((ignored, "ignored"), (nodata, "no-data")) if n]
     return (
-        f"labelled pixels pooled over images (one confusion matrix; {ignored} ignored pixels "
+        f"labelled pixels pooled over images (one confusion matrix; {' and '.join(counted)} "
         "count nowhere)"
     )
 
@@ -356,12 +359,13 @@ def _unseen_line(s: dict, class_names: Sequence[str]) -> list[str]:
 def _pixel_lines(s: dict, excluded: dict | None = None) -> list[str]:
     """The pooled pixel figures, saying whether they count all pixels or the labelled ones
     (and that ``excluded``, the rows ``exclude_rows`` left out, are among those ignored)."""
-    ignored = s.get("ignored_pixels", 0)
-    which = "labelled pixels" if ignored else "all pixels"
+    ignored, nodata = s.get("ignored_pixels", 0), s.get("nodata_pixels", 0)
+    which = "labelled pixels" if ignored or nodata else "all pixels"
+    unscored = ignored or nodata
     return [
         "",
         f"images             {s['num_images']}",
-        *([_pixels_line(s["labelled_pixels"], ignored, excluded)] if ignored else []),
+        *([_pixels_line(s["labelled_pixels"], ignored, excluded, nodata)] if unscored else []),
         f"mIoU               {_f(s['miou'])}   ({which}, pooled over images; mean of "
         f"per-image mIoU {_f(s['mean_image_miou'])})",
         f"mean Dice          {_f(s['mdice'])}   ({which}, pooled over images)",
@@ -400,20 +404,26 @@ def _threshold_lines(t: dict) -> list[str]:
     return lines + _edge_note(t)
 
 
-def _pixels_line(labelled: int, ignored: int, excluded: dict | None = None) -> str:
-    """The table's line of the pixels scored (labelled) and ignored, e.g. ``20,952 labelled
-    pixels of 300,000; 93% ignored``."""
-    total = labelled + ignored
-    share = ignored / total
-    percent = f"{share:.0%}" if 0.01 <= share <= 0.99 else f"{share:.1%}"
+def _pixels_line(labelled: int, ignored: int, excluded: dict | None = None, nodata: int = 0) -> str:
+    """The table's line of the pixels scored (labelled), ignored and left out by the
+    predictions as no sample (``nodata``), e.g. ``20,952 labelled pixels of 300,000; 93%
+    ignored (...)``."""
+    total = labelled + ignored + nodata
     why = "the masks' ignore value"
     if excluded:
         rows = ",".join(f"{k}={v}" for k, v in excluded.items())
         why = f"exclude_rows {rows} (a data bar) and any ignore value in the masks"
-    return (
-        f"pixels scored      {labelled:,} labelled pixels of {total:,}; {percent} ignored "
-        f"({why}: they count nowhere)"
-    )
+    parts = [f"{_percent(ignored / total)} ignored ({why}: they count nowhere)"] if ignored else []
+    if nodata:
+        parts.append(
+            f"{_percent(nodata / total)} no-data (left out of the predictions as no sample: "
+            "nodata or transparent in their images; they count nowhere)"
+        )
+    return f"pixels scored      {labelled:,} labelled pixels of {total:,}; {'; '.join(parts)}"
+
+
+def _percent(share: float) -> str:
+    return f"{share:.0%}" if 0.01 <= share <= 0.99 else f"{share:.1%}"
 
 
 def _class_object_line(s: dict, names: list[str]) -> list[str]:
