@@ -313,3 +313,12 @@ def test_the_json_names_no_boundary_class_where_no_object_scores_used_one(tmp_pa
         tmp_path / "pred", tmp_path / "gt", class_names=names, objects=True
     )
     assert "rand_error" in objects.summary and objects.to_dict()["boundary_class"] == "road"
+
+
+def test_the_images_holding_stray_classes_are_counted_with_their_noun_in_number():
+    from unetlab.evaluate.accumulate import _in_images
+
+    assert _in_images([]) == ""
+    assert _in_images(["a.png"]) == " (in a.png)"
+    assert _in_images(["a.png", "b.png"]) == " (in a.png and 1 more image)"
+    assert _in_images(["a.png", "b.png", "c.png"]) == " (in a.png and 2 more images)"

@@ -99,7 +99,7 @@ def test_a_stacks_faint_pages_are_one_line_apart_from_its_nearly_empty_ones(capl
     faint, dim = _said(caplog)
     assert faint.startswith("s.tif page 0: contrast 600 is 0.60x the model's floor 1000")
     assert faint.endswith("(and 2 more pages)") and "nearly empty" not in faint
-    assert dim.startswith("s.tif page 1: contrast 300") and dim.endswith("(and 1 more pages)")
+    assert dim.startswith("s.tif page 1: contrast 300") and dim.endswith("(and 1 more page)")
 
 
 def test_a_streamed_stacks_faint_planes_are_one_line(tmp_path, caplog):

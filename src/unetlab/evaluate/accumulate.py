@@ -308,12 +308,16 @@ def _holders(rows: Sequence[dict], matrices: Sequence[np.ndarray], n: int) -> tu
     confusion matrix (``matrices``: rows truth) holds them, '' where none does."""
     pred = [r["name"] for r, m in zip(rows, matrices) if m[:, n:].sum()]
     gt = [r["name"] for r, m in zip(rows, matrices) if m[n:].sum()]
-    return tuple(
-        f" (in {names[0]}{f' and {len(names) - 1} more images' if len(names) > 1 else ''})"
-        if names
-        else ""
-        for names in (pred, gt)
-    )
+    return tuple(_in_images(names) for names in (pred, gt))
+
+
+def _in_images(names: Sequence[str]) -> str:
+    """`` (in NAME)``, `` (in NAME and 1 more image)``, `` (in NAME and 3 more images)``,
+    or '' for no name."""
+    if not names:
+        return ""
+    rest = len(names) - 1
+    return f" (in {names[0]}{f' and {rest} more image{_s(rest)}' if rest else ''})"
 
 
 def _too_many_classes(
@@ -367,3 +371,8 @@ def object_scores_wanted(
     if instances:
         return True
     return None if classes is None else classes <= 2
+
+
+def _s(count: int) -> str:
+    """The plural ending of a count's noun: "" for one, "s" for any other."""
+    return "" if count == 1 else "s"

@@ -850,7 +850,8 @@ def say_pages(dim: dict[str, list[str]], noun: str) -> None:
     page's line): of each kind, the first page's in full and how many more ``noun`` ("(and 3
     more planes)"), as one line: a page of each kind is not counted in the other's."""
     for lines in dim.values():
-        more = f" (and {len(lines) - 1} more {noun})" if len(lines) > 1 else ""
+        rest = len(lines) - 1
+        more = f" (and {rest} more {noun if rest > 1 else noun.removesuffix('s')})" if rest else ""
         log.warning("%s%s", lines[0], more)
 
 
