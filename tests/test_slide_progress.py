@@ -178,3 +178,51 @@ def test_a_page_of_a_stack_does_not_say_the_objects_of_the_page_before(caplog):
     shown.page("frame 1 (2 of 2)")
     shown(1)
     assert "objects found" not in out.getvalue().rsplit("\r", 1)[-1]
+
+
+def test_the_work_after_the_tiles_is_said_phase_by_phase(tmp_path):
+    """After the last tile the objects' last rows, numbering and measuring them and each
+    output's pyramid and OME-TIFF writes took 10 s of a 4096² slide (minutes of a large one)
+    with the tile bar at 100% and "0 s left" (s47): the bar becomes each phase's, with its
+    own count (and so its own time left)."""
+    from unetlab.inference.objects import ObjectOptions
+
+    tifffile.imwrite(tmp_path / "w.tif", nuclei_image(600, 150, seed=4))
+    out = io.StringIO()
+    bar = tqdm(file=out, disable=False, mininterval=0)
+    how = dict(large_threshold=100, progress=bar.update, tile_size=64)
+    predict_file(local_net(), tmp_path / "w.tif", tmp_path / "o", objects=ObjectOptions(), **how)
+    tiles, _, after = out.getvalue().partition("w.tif: objects of the last rows")
+    assert after and "it/s" in tiles  # the tile bar's first, then the phases
+    for phase in (
+        "w_objects.tif: finding the ids of its objects",
+        "w_objects.tif: numbering and measuring",
+        "w_objects.tif: pyramid level 1 of",
+        "w_objects.tif: writing level 1 of",
+        "w.tif: pyramid level 1 of",
+        "w.tif: writing level 2 of",
+    ):
+        assert phase in after, (phase, after[-600:])
+        after = after.split(phase, 1)[1]  # in this order
+
+
+def test_a_phase_without_a_bar_is_a_line_a_minute_with_its_time_left(caplog):
+    clock = _Clock()
+    progress = TileProgress("s.tif", 10, clock=clock)
+    progress(10)
+    told = progress.told("s_objects.tif")
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_progress"):
+        told("writing level 1 of 3", 0, 8)
+        clock.now += 30
+        told("writing level 1 of 3", 2, 8)  # half a minute since the tiles' line: none
+        clock.now += 40
+        told("writing level 1 of 3", 7, 8)
+    assert caplog.messages == [
+        "s_objects.tif: writing level 1 of 3, 7 of 8 bands, 1 min 10 s so far, about 10 s left"
+    ]
+    out = io.StringIO()
+    bar = tqdm(file=out, disable=False, mininterval=0)
+    shown = TileProgress("s.tif", 4, bar.update)
+    shown(4)
+    shown.told("s.tif")("pyramid level 2 of 3", 3, 5)
+    assert (bar.total, bar.n, bar.desc) == (5, 3, "s.tif: pyramid level 2 of 3: ")

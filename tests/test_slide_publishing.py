@@ -95,10 +95,10 @@ def test_a_re_predict_stopped_while_publishing_leaves_the_earlier_outputs(
         before
     )
 
-    def stopped(stage, final, spec, output_format, *, tiff=None):
+    def stopped(stage, final, spec, output_format, *, tiff=None, told=None):
         if final.name == "s.tif":  # the labels: after the overlay, outlines and objects
             raise KeyboardInterrupt
-        return sealed(stage, final, spec, output_format, tiff=tiff)
+        return sealed(stage, final, spec, output_format, tiff=tiff, told=told)
 
     sealed = ome.seal
     seeds = replace(ObjectOptions.for_model(net), seed_threshold=0.9)
@@ -120,10 +120,10 @@ def test_a_first_predict_stopped_while_publishing_leaves_nothing(
     slide = _pyramid(tmp_path / "s.ome.tif", nuclei_image(160, 128, seed=5))
     seal = ome.seal
 
-    def stopped(stage, final, spec, fmt, *, tiff=None):
+    def stopped(stage, final, spec, fmt, *, tiff=None, told=None):
         if "objects" not in final.name:  # the objects sealed and staged, then stopped
             raise KeyboardInterrupt
-        return seal(stage, final, spec, fmt, tiff=tiff)
+        return seal(stage, final, spec, fmt, tiff=tiff, told=told)
 
     monkeypatch.setattr(ome, "seal", stopped)
     with pytest.raises(KeyboardInterrupt):

@@ -90,10 +90,10 @@ def test_a_slide_stopped_after_its_second_tile_row_resumes_at_it(tmp_path, small
 def _stop_sealing(monkeypatch, name):
     sealed = ome.seal
 
-    def stopped(stage, final, spec, output_format, *, tiff=None):
+    def stopped(stage, final, spec, output_format, *, tiff=None, told=None):
         if final.name == name:
             raise KeyboardInterrupt
-        return sealed(stage, final, spec, output_format, tiff=tiff)
+        return sealed(stage, final, spec, output_format, tiff=tiff, told=told)
 
     monkeypatch.setattr(ome, "seal", stopped)
 

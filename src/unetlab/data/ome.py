@@ -12,11 +12,12 @@ into the OME metadata (and the TIFF resolution tags). Memory stays at a band of 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -199,14 +200,19 @@ def downsample(block: np.ndarray, how: str) -> np.ndarray:
     return ((x[..., 0::2] + x[..., 1::2]) / 4).astype(block.dtype)
 
 
-def build_pyramid(stage: Path, spec: OutputSpec) -> int:
+#: ``told(what, done, total)``: ``done`` of the ``total`` bands of ``what`` are written
+Told = Callable[[str, int, int], None]
+
+
+def build_pyramid(stage: Path, spec: OutputSpec, told: Told | None = None) -> int:
     """Write levels 1, 2, ... of a staged output from the level before, band by band;
-    returns the number of levels."""
+    returns the number of levels. ``told(what, done, total)``: after each band."""
     import zarr
 
     group = zarr.open_group(stage, mode="r+", zarr_format=2)
     shapes = level_shapes(spec.shape)
     for level in range(1, len(shapes)):
+        bands = _counted(told, f"pyramid level {level} of {len(shapes) - 1}", shapes[level])
         source, target = (
             group[str(level - 1)],
             _new_level(group, str(level), shapes[level], spec.dtype, spec.nodata),
@@ -217,7 +223,24 @@ def build_pyramid(stage: Path, spec: OutputSpec) -> int:
                 target[(*lead, slice(top, top + CHUNK), slice(None))] = downsample(
                     rows, spec.downsample
                 )
+                bands()
     return len(shapes)
+
+
+def _counted(told: Told | None, what: str, shape: tuple[int, ...]) -> Callable[[], None]:
+    """A function to call after each band of ``CHUNK`` rows of an array of ``shape`` is
+    done, which tells ``told`` how many of them are (a no-op where ``told`` is None)."""
+    if told is None:
+        return lambda: None
+    return counter(told, what, math.prod(shape[:-2]) * -(-shape[-2] // CHUNK))
+
+
+def counter(told: Told, what: str, total: int) -> Callable[[], None]:
+    """A function to call after each of the ``total`` steps of ``what``: tells ``told``
+    how many are done (and, now, that none is)."""
+    count = itertools.count(1)
+    told(what, 0, total)
+    return lambda: told(what, next(count), total)
 
 
 def ngff_metadata(spec: OutputSpec, levels: int, name: str) -> dict:
@@ -303,17 +326,24 @@ def finish(stage: Path, final: Path, spec: OutputSpec, output_format: str) -> Pa
 
 
 def seal(
-    stage: Path, final: Path, spec: OutputSpec, output_format: str, *, tiff: Path | None = None
+    stage: Path,
+    final: Path,
+    spec: OutputSpec,
+    output_format: str,
+    *,
+    tiff: Path | None = None,
+    told: Told | None = None,
 ) -> None:
     """Complete a staged output for ``final``: its pyramid and metadata. An OME-TIFF is
     written to ``tiff`` (default ``final``; a temporary that a caller renames to ``final``
     with the other outputs of its input) and the staging folder removed; an OME-Zarr stays
-    complete in ``stage``, for :func:`replace_folder` to put at ``final``."""
+    complete in ``stage``, for :func:`replace_folder` to put at ``final``. ``told(what,
+    done, total)``: how far each pyramid level's build and write is (:data:`Told`)."""
     import zarr
 
     if output_format not in FORMATS:
         raise ValueError(f"output format must be one of {FORMATS}, not {output_format!r}")
-    levels = build_pyramid(stage, spec)
+    levels = build_pyramid(stage, spec, told)
     if output_format == "ome-zarr":
         group = zarr.open_group(stage, mode="r+", zarr_format=2)
         group.attrs.update(ngff_metadata(spec, levels, final.name))
@@ -326,7 +356,7 @@ def seal(
         if spec.channels:
             group.attrs["omero"] = {"channels": [{"label": name} for name in spec.channels]}
         return
-    _write_ome_tiff(stage, final if tiff is None else tiff, spec, levels)
+    _write_ome_tiff(stage, final if tiff is None else tiff, spec, levels, told)
     shutil.rmtree(stage)
 
 
@@ -343,17 +373,22 @@ def replace_folder(source: Path, final: Path) -> None:
         shutil.rmtree(old)
 
 
-def _tiles(array) -> Iterator[np.ndarray]:
-    """A staged level's tiles in TIFF order: leading indices, then tile rows, then columns."""
+def _tiles(array, done=lambda: None) -> Iterator[np.ndarray]:
+    """A staged level's tiles in TIFF order: leading indices, then tile rows, then columns;
+    ``done()`` as each row's last tile is taken."""
     h, w = array.shape[-2:]
     for lead in np.ndindex(*array.shape[:-2]):
         for top in range(0, h, CHUNK):
             band = array[(*lead, slice(top, top + CHUNK), slice(None))]
             for left in range(0, w, CHUNK):
+                if left + CHUNK >= w:  # the row's last tile handed to the writer
+                    done()
                 yield band[:, left : left + CHUNK]
 
 
-def _write_ome_tiff(stage: Path, final: Path, spec: OutputSpec, levels: int) -> None:
+def _write_ome_tiff(
+    stage: Path, final: Path, spec: OutputSpec, levels: int, told: Told | None = None
+) -> None:
     import tifffile
     import zarr
 
@@ -385,6 +420,7 @@ def _write_ome_tiff(stage: Path, final: Path, spec: OutputSpec, levels: int) -> 
     with atomic_path(final) as tmp, tifffile.TiffWriter(tmp, bigtiff=True, ome=True) as tiff:
         for level in range(levels):
             array = group[str(level)]
+            done = _counted(told, f"writing level {level + 1} of {levels}", array.shape)
             extra = _resolution(spec.pixel_size, 2**level)
             if level == 0:
                 extra.update(subifds=levels - 1, metadata=metadata)
@@ -392,7 +428,7 @@ def _write_ome_tiff(stage: Path, final: Path, spec: OutputSpec, levels: int) -> 
                 extra.update(extratags=[*spec.geotags, *nodata])
             else:
                 extra.update(subfiletype=1)
-            tiff.write(_tiles(array), shape=array.shape, **common, **extra)
+            tiff.write(_tiles(array, done), shape=array.shape, **common, **extra)
 
 
 def _resolution(pixel_size: tuple[float, float] | None, factor: int) -> dict:

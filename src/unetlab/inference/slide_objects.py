@@ -242,12 +242,14 @@ class SlideObjects:
         cols = slice(0, self.spec.shape[-1])
         return lambda top, bottom: self.invalid(slide.read(page, slice(top, bottom), cols))
 
-    def publish(self, slide, together: Together | None = None) -> list[Path]:
+    def publish(self, slide, together: Together | None = None, *, told=None) -> list[Path]:
         """Renumber, measure and publish; returns the objects and table paths. ``counts``:
         then the objects of each page (and ``classes`` of each class, where classified:
         :meth:`classify`). ``together``: the slide's outputs written into its
         temporaries (:class:`~unetlab.inference.slide_outputs.Together`), published with the
-        others when it ends (default: each put in place as written)."""
+        others when it ends (default: each put in place as written). ``told(name)``: the
+        function that says how far the work on output ``name`` is (:data:`~unetlab.data.
+        ome.Told`), or None."""
         own = together is None
         with Together(self.output_format) if own else contextlib.nullcontext(together) as at:
             if own:
@@ -256,15 +258,15 @@ class SlideObjects:
                 at.reserve(self.finals["table"])
                 if self.outlined is not None:
                     at.reserve(self.finals["geojson"])
-            return self._publish(slide, at)
+            return self._publish(slide, at, told or (lambda name: None))
 
-    def _publish(self, slide, at: Together) -> list[Path]:
+    def _publish(self, slide, at: Together, told) -> list[Path]:
         """:meth:`publish` into ``at``. The staged ids go once published where ``at`` has no
         publishing folder; with one they stay (a stop keeps them for the rerun to publish
         again), and go with the slide's other stagings once the outputs are in place
         (:func:`~unetlab.inference.slide_outputs.finish`)."""
         try:
-            shown = self._written(slide, at)
+            shown = self._written(slide, at, told(self.finals["objects"].name))
         finally:
             if at.folder is None:
                 shutil.rmtree(self.stage, ignore_errors=True)
@@ -274,11 +276,15 @@ class SlideObjects:
         geojson = [] if self.outlined is None else [self.finals["geojson"]]
         return [self.finals["objects"], self.finals["table"], *geojson]
 
-    def _written(self, slide, at: Together) -> list[dict]:
+    def _written(self, slide, at: Together, told) -> list[dict]:
         """The renumbered ids sealed into ``at`` (and the outlines written there); returns
-        each page's table, in level-0 pixels."""
+        each page's table, in level-0 pixels. ``told``: how far (a :data:`~unetlab.data.
+        ome.Told` or None)."""
         pages, h, w, _ = slide.shape
-        luts = [self._present(p, h) for p in range(pages)]
+        told = told or (lambda what, done, total: None)
+        windows = pages * sum(1 for _ in pieces(h, w))
+        done = ome.counter(told, "finding the ids of its objects", windows)
+        luts = [self._present(p, h, done) for p in range(pages)]
         self.counts = [int(values.max(initial=0)) for _, values in luts]  # ids 1..n
         name = self.finals["objects"].name
         log.info("%s: numbering and measuring %d objects", name, sum(self.counts))
@@ -286,7 +292,8 @@ class SlideObjects:
         stage = ome.staging_path(self.finals["objects"])
         out = ome.create(stage, spec)
         self.saturated = []
-        tables = [self._renumber(p, h, w, luts[p], out, spec, slide) for p in range(pages)]
+        done = ome.counter(told, f"numbering and measuring {sum(self.counts):,} objects", windows)
+        tables = [self._renumber(p, h, w, luts[p], out, spec, slide, done) for p in range(pages)]
         note = seam_note(*self._seams(pages))
         if note is not None:
             log.info("%s: %s", name, note)
@@ -302,7 +309,7 @@ class SlideObjects:
             log.info("%s: tracing their outlines", self.finals["geojson"].name)
             where = at.at(self.finals["geojson"])
             self._write_geojson(out, tables, shown, (h, w), where, scale, grid)
-        seal(at, stage, self.finals["objects"], spec)
+        seal(at, stage, self.finals["objects"], spec, told)
         return shown
 
     def _shown(self, tables: list[dict], scale, grid: MapGrid | None) -> list[dict]:
@@ -391,10 +398,11 @@ class SlideObjects:
         how["scale"] = None if grid is not None else scale  # a map's: the level's grid
         return write_planes(path, planes, **how)
 
-    def _present(self, page: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    def _present(self, page: int, height: int, done=lambda: None) -> tuple:
         """``(keys, values)``: the sorted provisional ids of a page, 0 first, and the id
         1..n of each (0: none): the staged lookup of a semantic model's
-        (:meth:`add_page`), else the ids found, numbered in their order."""
+        (:meth:`add_page`), else the ids found, numbered in their order; ``done()`` after
+        each window read."""
         staged = lookup_path(self.stage, page)
         if staged.exists():
             with np.load(staged) as lookup:
@@ -402,13 +410,14 @@ class SlideObjects:
         found: set[int] = set()
         for rows, cols in pieces(height, self.spec.shape[-1]):
             found.update(np.unique(self.ids[self._at(page, rows, cols)]).tolist())
+            done()
         keys = np.array(sorted(found | {0}), dtype=np.int64)
         return keys, np.arange(len(keys), dtype=np.int64)
 
     def _at(self, page: int, rows: slice, cols: slice) -> tuple:
         return (*self.spec.place(page, rows)[:-1], cols)
 
-    def _renumber(self, page: int, h: int, w: int, lut, out, spec, slide) -> dict:
+    def _renumber(self, page: int, h: int, w: int, lut, out, spec, slide, done) -> dict:
         keys, values = lut
         sums = TableSums(int(values.max(initial=0)))
         near = np.zeros(int(values.max(initial=0)) + 1, bool)  # beside invalid pixels
@@ -428,6 +437,7 @@ class SlideObjects:
                 top = SaturationCounts(near.size, pixels.dtype, _channels(pixels))
             if top is not None:
                 top.add(ids, pixels)
+            done()
         image.drop()
         table = sums.table(height=h, width=w, **self.kinds)
         present = np.asarray(table["id"], np.int64)

@@ -250,12 +250,13 @@ def _drop_resume_files(stage: Path) -> None:
             p.unlink(missing_ok=True)
 
 
-def seal(together: Together, stage: Path, final: Path, spec: ome.OutputSpec) -> Path:
+def seal(together: Together, stage: Path, final: Path, spec: ome.OutputSpec, told=None) -> Path:
     """Complete a staged OME output (:func:`~unetlab.data.ome.seal`) into the place
     ``together`` holds for ``final``; returns ``final``. With a publishing folder the
     staging stays whole until the outputs are in place (a stop before resumes it): an
     OME-TIFF is sealed from a copy of its levels' files (hard links where the disk has
-    them), and a stopped run's levels above 0 of an OME-Zarr staging are made again."""
+    them), and a stopped run's levels above 0 of an OME-Zarr staging are made again.
+    ``told``: how far its pyramid is (:data:`~unetlab.data.ome.Told`)."""
     fmt = together.output_format
     if fmt == "ome-zarr":
         for level in stage.iterdir():
@@ -263,7 +264,8 @@ def seal(together: Together, stage: Path, final: Path, spec: ome.OutputSpec) -> 
                 shutil.rmtree(level)
     elif together.folder is not None:
         stage = _linked_copy(stage, together.folder / f"{final.name}.stage")
-    ome.seal(stage, final, spec, fmt, tiff=together.at(final) if fmt == "ome-tiff" else None)
+    tiff = together.at(final) if fmt == "ome-tiff" else None
+    ome.seal(stage, final, spec, fmt, tiff=tiff, told=told)
     return final
 
 

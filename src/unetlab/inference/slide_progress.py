@@ -47,6 +47,7 @@ class TileProgress:
         self.doing = ""  # the work between rows of tiles: their objects (objects())
         self.done, self.initial, self.start = done, done, clock()
         self.said = (done, self.start)  # tiles and time of the last line
+        self.now = None  # the work after the tiles: (what, when it began): phase()
 
     def page(self, where: str) -> None:
         """The tiles counted from now are of the page ``where`` of a stack ("frame 3 (4 of
@@ -65,10 +66,49 @@ class TileProgress:
         on 2 cores, and its bar looked hung: new-user s46). The bar says it (and redraws
         its time); the lines say it where a minute passed without one."""
         self.doing = f"objects found to row {row} of {height}"
+        if self.done >= self.total:  # the rows after the last tile: a phase of their own
+            where = f"{self.name} {self.where}" if self.where else self.name
+            self.phase(f"{where}: objects of the last rows", row, height, unit="row")
+            if self.bar is not None:
+                self.bar.set_postfix_str(self.doing)
+            return
         if self.bar is not None:
             self.bar.set_postfix_str(self.doing)
         elif self.lines and self.clock() - self.said[1] >= EVERY_SECONDS:
             self._say()
+
+    def told(self, name: str) -> Callable[[str, int, int], None]:
+        """:meth:`phase` of the output ``name``'s work: ``told(what, done, total)`` says
+        "name: what" (:data:`~unetlab.data.ome.Told`)."""
+        return lambda what, done, total: self.phase(f"{name}: {what}", done, total)
+
+    def phase(self, what: str, done: int, total: int, *, unit: str = "band") -> None:
+        """``done`` of the ``total`` ``unit`` of ``what`` ("slide.tif: pyramid level 2 of 3")
+        are done: work after the tiles (the objects' last rows, numbering and measuring
+        them, the outputs' pyramids and OME-TIFF writes) that took 10 s of a 4096² slide
+        and minutes of a large one after the bar said "0 s left" (s47). The bar becomes
+        that work's, with its own count and time left; the lines say it once a minute."""
+        now = self.clock()
+        if self.now is None or self.now[0] != what:
+            self.now = (what, now)
+            if self.bar is not None:
+                self.bar.unit = unit
+                self.bar.set_description(what, refresh=False)
+                self.bar.set_postfix_str("", refresh=False)
+                self.bar.reset(total=total)
+                # its rate (and time left) from where it begins: the objects' from their row
+                self.bar.n = self.bar.last_print_n = self.bar.initial = done
+        if self.bar is not None:
+            self.bar.n = done
+            self.bar.refresh()
+        elif self.lines and now - self.said[1] >= EVERY_SECONDS:
+            elapsed = now - self.now[1]
+            left = elapsed * (total - done) / done if done else float("nan")
+            log.info(
+                "%s, %d of %d %ss, %s so far, about %s left",
+                *(what, done, total, unit, duration(elapsed), duration(left)),
+            )
+            self.said = (self.done, now)
 
     def __call__(self, n: int) -> None:
         if self.progress is not None:

@@ -613,9 +613,9 @@ def predict_slide(
         run = replace(run, before=file_stamps([*run.finals.values(), overlay_path]))
         there = [p.name for p, stamp in run.before.items() if stamp is not None]
         refuse_claimed_only(out_dir, run.finals["labels"], there)
-        _predict_run(model, run, values=values, progress=progress, group=group)
+        tiles = _predict_run(model, run, values=values, progress=progress, group=group)
         drawn = None if overlay is None else (overlay, overlay_side, record)
-        done = dict(values=values, drawn=drawn, counted=counted)
+        done = dict(values=values, drawn=drawn, counted=counted, told=tiles.told)
         extra = _publish_run(model, run, out_dir, **done) if group.is_main else []
     group.share(None)
     return [run.finals[key] for key in run.specs] + extra
@@ -779,25 +779,30 @@ def _keyed(name: str) -> bool:
     return Path(name).suffix.lower() in _KEYED
 
 
-def _predict_run(model, run: _SlideRun, *, values, progress, group: Group) -> None:
+def _predict_run(model, run: _SlideRun, *, values, progress, group: Group) -> TileProgress:
     """Stage ``run``'s outputs (or resume a killed run's) and predict this process's bands
-    into them; every process waits for the others' bands."""
+    into them; every process waits for the others' bands. Returns their tile count, which
+    then says the work after the tiles (:meth:`TileProgress.phase`)."""
     resumed = _stage(run.slide, run.grid, run.finals, run.staged, run.every, group, run.wanted)
     if run.found is not None:
         run.found.staged(new=False)  # created or kept above
     with _kept_to_resume(run.staged, group), _failing_together(group):
         how = dict(values=values, progress=progress, group=group, resumed=resumed)
-        _predict_bands(model, run, **how)
+        tiles = _predict_bands(model, run, **how)
     group.share(None)  # every process has written its bands
+    return tiles
 
 
-def _publish_run(model, run: _SlideRun, out_dir: Path, *, values, drawn, counted) -> list[Path]:
+def _publish_run(
+    model, run: _SlideRun, out_dir: Path, *, values, drawn, counted, told=None
+) -> list[Path]:
     """:func:`_publish` of ``run`` (main process), its objects said to ``counted``; the
-    paths written beside the labels and probabilities."""
+    paths written beside the labels and probabilities. ``told(name)``: the function that
+    says how far the output ``name``'s work is (:meth:`TileProgress.told`)."""
     if drawn is not None:
         run.finals["overlay"] = out_dir / f"{output_stem(run.slide.path)}_overlay.png"
     made = (run.finals, run.staged, run.specs, run.found, run.output_format, run.wanted)
-    how = dict(values=values, drawn=drawn, before=run.before)
+    how = dict(values=values, drawn=drawn, before=run.before, told=told)
     extra = _publish(model, run.slide, out_dir, made, **how)
     if run.found is not None and counted is not None:
         _count(counted, run.found.counts, run.found.classes, run.found.areas)
@@ -805,7 +810,7 @@ def _publish_run(model, run: _SlideRun, out_dir: Path, *, values, drawn, counted
 
 
 def _publish(
-    model, slide, out_dir: Path, made: tuple, *, values, drawn=None, before=None
+    model, slide, out_dir: Path, made: tuple, *, values, drawn=None, before=None, told=None
 ) -> list[Path]:
     """Make a slide's outputs from its staged arrays and put them in place together (main
     process). ``made``: (the final paths, the staging folders of the outputs and of the
@@ -814,9 +819,11 @@ def _publish(
     objects, the labels last, through a publishing folder: a run stopped before they are all
     written leaves the earlier outputs as they were and its stagings for the rerun to
     publish, one stopped after is finished by the rerun
-    (:mod:`~unetlab.inference.slide_outputs`). Returns the paths written beside the labels
+    (:mod:`~unetlab.inference.slide_outputs`), each saying how far it is to ``told(name)``
+    (:meth:`TileProgress.told`), where given. Returns the paths written beside the labels
     and probabilities."""
     finals, staged, specs, found, output_format, wanted = made
+    told = told or (lambda name: None)
     stages, extra = {key: staged[key] for key in specs}, []
     paths = [finals[key] for key in specs] + _extra_paths(finals, found)
     journal = {
@@ -841,11 +848,11 @@ def _publish(
             extra += _overlay(slide, stages, specs, *shown, at=at)
         if found is not None:
             _classify(found, model, stages["labels"], specs["labels"], values)
-            extra += found.publish(slide, at)
+            extra += found.publish(slide, at, told=told)
             # committed with it: what the summary says of the objects
             journal.update(counts=found.counts, classes=found.classes, areas=found.areas)
         for key, spec in specs.items():
-            seal(at, stages[key], finals[key], spec)
+            seal(at, stages[key], finals[key], spec, told(finals[key].name))
     return extra
 
 
@@ -1170,11 +1177,11 @@ def _staged_rows(array, spec: ome.OutputSpec, page: int, stop: int):
 
 def _predict_bands(
     model, run: _SlideRun, *, values, progress, group: Group, resumed: bool = False
-) -> None:
+) -> TileProgress:
     """This process's band of chunk rows of every page of ``run``, into the staged outputs
     (and the provisional object ids into ``run.found``), from the first row not done where
     a killed run's staging is ``resumed``; how far it got is recorded once rows are on
-    disk."""
+    disk. Returns the tile count (:class:`TileProgress`)."""
     slide, specs, options = run.slide, run.specs, run.options
     pages, h = slide.shape[:2]
     band = ome.chunk_rows(h, group.world, group.rank)
@@ -1198,6 +1205,7 @@ def _predict_bands(
                 _predict_page(model, run, p, (first, *band), arrays, done, values, tiles)
     # the pages read as nearly empty (faint): one line of each, as a stack read whole
     say_pages(tiles["dim"], _page_axes(slide).noun())
+    return progress
 
 
 def _predict_page(model, run: _SlideRun, p: int, rows: tuple, arrays, done, values, tiles):
