@@ -21,6 +21,7 @@ import numpy as np
 
 from unetlab.atomic import atomic_path
 from unetlab.data.io import write_png
+from unetlab.data.ome import Told, counter
 from unetlab.plots import display_rgb, object_colour_table, palette, prediction_overlay
 
 log = logging.getLogger(__name__)
@@ -57,9 +58,9 @@ def windows(height: int, width: int, step: int) -> Iterator[tuple[slice, slice]]
             yield slice(y, min(y + rows, height)), slice(x, min(x + cols, width))
 
 
-def sampled(read, height: int, width: int, step: int) -> np.ndarray:
+def sampled(read, height: int, width: int, step: int, done=lambda: None) -> np.ndarray:
     """Every ``step``-th row and column (from 0) of an (H, W, ...) plane that ``read(rows,
-    cols)`` gives window by window."""
+    cols)`` gives window by window; ``done()`` after each window."""
     out = None
     for rows, cols in windows(height, width, step):
         block = np.asarray(read(rows, cols))[::step, ::step]
@@ -68,6 +69,7 @@ def sampled(read, height: int, width: int, step: int) -> np.ndarray:
             out = np.zeros(shape, block.dtype)
         y, x = rows.start // step, cols.start // step
         out[y : y + block.shape[0], x : x + block.shape[1]] = block
+        done()
     return out
 
 
@@ -83,6 +85,7 @@ def write_slide_overlay(
     by_object: bool = False,
     text: dict[str, str] | None = None,
     pixel_size: tuple[float, float] | None = None,
+    told: Told | None = None,
 ) -> int:
     """Write ``path`` (PNG): the (H, W) class indices ``labels(rows, cols)`` gives over the
     (H, W, C) ``image(rows, cols)`` of an (H, W) ``shape``, with the outlines of the objects
@@ -91,34 +94,46 @@ def write_slide_overlay(
     object filled and outlined in its own colour instead of the classes
     (:func:`unetlab.plots.prediction_overlay`). ``text``: PNG text chunks (what made it);
     ``unetlab.scale`` is added: the step and the overlay's (y, x) pixel size in micrometres
-    (``pixel_size``, the slide's, times the step; null without one)."""
+    (``pixel_size``, the slide's, times the step; null without one). ``told(what, done,
+    total)``: how far its reading and drawing are (:data:`~unetlab.data.ome.Told`)."""
     height, width = shape
     step = overlay_factor(height, width, side)
-    pixels = sampled(image, height, width, step)
+    told = told or (lambda what, done, total: None)
+    reads = [image, labels] + ([] if ids is None else [ids])
+    done = counter(told, "reading", len(reads) * sum(1 for _ in windows(height, width, step)))
+    pixels, classes, *found = (sampled(read, height, width, step, done) for read in reads)
+    found = found[0] if found else None  # the ids where given
     pixels = display_rgb(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)  # one stretch
-    found = None if ids is None else sampled(ids, height, width, step)
-    classes = sampled(labels, height, width, step)
     if colours is None:  # the same colours in every band
         colours = palette(int(classes.max(initial=0)) + 1)
     # each object's colour from the whole map: neighbours apart across bands too
     table = object_colour_table(found) if by_object and found is not None else None
-    drawn = np.empty(pixels.shape, np.uint8)
-    for y0, y1 in _bands(pixels.shape[0]):
-        # a row above and below: outlines compare each pixel with its neighbours
-        a, b = max(y0 - 1, 0), min(y1 + 1, pixels.shape[0])
-        band = prediction_overlay(
-            pixels[a:b],
-            classes[a:b],
-            None if found is None else found[a:b],
-            colours=colours,
-            by_object=by_object,
-            table=table,
-        )
-        drawn[y0:y1] = band[y0 - a : y0 - a + y1 - y0]
+    how = dict(colours=colours, by_object=by_object, table=table)
+    drawn = _drawn(pixels, classes, found, counter(told, "drawing", _band_count(len(pixels))), how)
     del pixels, found, classes
     text = {**(text or {}), SCALE_KEY: scale_text(step, pixel_size)}
     _write_png(path, drawn, text, None if pixel_size is None else per_metre(pixel_size, step))
     return step
+
+
+def _drawn(pixels, classes, found, done, how: dict) -> np.ndarray:
+    """The (h, w, 3) uint8 overlay of sampled ``pixels``, ``classes`` and ids (``found``,
+    or None) drawn band by band (``how``: :func:`~unetlab.plots.prediction_overlay`'s
+    keywords), ``done()`` after each band."""
+    drawn = np.empty(pixels.shape, np.uint8)
+    for y0, y1 in _bands(pixels.shape[0]):
+        # a row above and below: outlines compare each pixel with its neighbours
+        a, b = max(y0 - 1, 0), min(y1 + 1, pixels.shape[0])
+        ids = None if found is None else found[a:b]
+        band = prediction_overlay(pixels[a:b], classes[a:b], ids, **how)
+        drawn[y0:y1] = band[y0 - a : y0 - a + y1 - y0]
+        done()
+    return drawn
+
+
+def _band_count(height: int) -> int:
+    """The bands :func:`_bands` gives of ``height`` rows."""
+    return -(-height // DRAW_ROWS)
 
 
 def _bands(height: int) -> Iterator[tuple[int, int]]:

@@ -845,7 +845,9 @@ def _publish(
             # the labels' nodata drawn as the background, as an image read whole draws it
             decode = _indices_of(values, specs["labels"].nodata, model_background(model))
             shown = (found, finals, colours, side, decode, record)
-            extra += _overlay(slide, stages, specs, *shown, at=at)
+            extra += _overlay(
+                slide, stages, specs, *shown, at=at, told=told(finals["overlay"].name)
+            )
         if found is not None:
             _classify(found, model, stages["labels"], specs["labels"], values)
             extra += found.publish(slide, at, told=told)
@@ -1011,12 +1013,13 @@ def _failing_together(group: Group):
 
 
 def _overlay(
-    slide, stages, specs, found, finals, colours, side, decode, record, *, at: Together
+    slide, stages, specs, found, finals, colours, side, decode, record, *, at: Together, told=None
 ) -> list[Path]:
     """``<stem>_overlay.png`` of page 0 from the staged labels (read as class indices by
     ``decode``: :func:`_indices_of`) and provisional ids (the same outlines as the final
     ones), in one process; its text holds ``record`` and its pixel size
-    (:func:`~unetlab.inference.slide_overlay.write_slide_overlay`)."""
+    (:func:`~unetlab.inference.slide_overlay.write_slide_overlay`), saying how far it is to
+    ``told``."""
     path = finals["overlay"]
     labels_spec = specs["labels"]
     labels = ome.open_level(stages["labels"])
@@ -1039,6 +1042,7 @@ def _overlay(
         by_object=found is not None and by_object(found.options),
         text=png_text(record),
         pixel_size=slide.pixel_size,
+        told=told,
     )
     pages = f" (page 1 of {slide.shape[0]})" if slide.shape[0] > 1 else ""
     log.info(
