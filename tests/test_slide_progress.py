@@ -191,6 +191,7 @@ def test_the_work_after_the_tiles_is_said_phase_by_phase(tmp_path):
     out = io.StringIO()
     bar = tqdm(file=out, disable=False, mininterval=0)
     how = dict(large_threshold=100, progress=bar.update, tile_size=64, draw_overlay=True)
+    how.update(outlines="geojson")
     predict_file(local_net(), tmp_path / "w.tif", tmp_path / "o", objects=ObjectOptions(), **how)
     tiles, _, after = out.getvalue().partition("w.tif: objects of the last rows")
     assert after and "it/s" in tiles  # the tile bar's first, then the phases
@@ -199,6 +200,7 @@ def test_the_work_after_the_tiles_is_said_phase_by_phase(tmp_path):
         "w_overlay.png: drawing",
         "w_objects.tif: finding the ids of its objects",
         "w_objects.tif: numbering and measuring",
+        "w_objects.geojson: tracing the outlines of",
         "w_objects.tif: pyramid level 1 of",
         "w_objects.tif: writing level 1 of",
         "w.tif: pyramid level 1 of",

@@ -258,7 +258,7 @@ class SlideObjects:
                 at.reserve(self.finals["table"])
                 if self.outlined is not None:
                     at.reserve(self.finals["geojson"])
-            return self._publish(slide, at, told or (lambda name: None))
+            return self._publish(slide, at, told or (lambda name: _untold))
 
     def _publish(self, slide, at: Together, told) -> list[Path]:
         """:meth:`publish` into ``at``. The staged ids go once published where ``at`` has no
@@ -266,7 +266,7 @@ class SlideObjects:
         again), and go with the slide's other stagings once the outputs are in place
         (:func:`~unetlab.inference.slide_outputs.finish`)."""
         try:
-            shown = self._written(slide, at, told(self.finals["objects"].name))
+            shown = self._written(slide, at, told)
         finally:
             if at.folder is None:
                 shutil.rmtree(self.stage, ignore_errors=True)
@@ -278,10 +278,10 @@ class SlideObjects:
 
     def _written(self, slide, at: Together, told) -> list[dict]:
         """The renumbered ids sealed into ``at`` (and the outlines written there); returns
-        each page's table, in level-0 pixels. ``told``: how far (a :data:`~unetlab.data.
-        ome.Told` or None)."""
+        each page's table, in level-0 pixels. ``told(name)``: the function that says how
+        far the work on output ``name`` is (:data:`~unetlab.data.ome.Told`)."""
         pages, h, w, _ = slide.shape
-        told = told or (lambda what, done, total: None)
+        told, named = told(self.finals["objects"].name), told
         windows = pages * sum(1 for _ in pieces(h, w))
         done = ome.counter(told, "finding the ids of its objects", windows)
         luts = [self._present(p, h, done) for p in range(pages)]
@@ -308,7 +308,8 @@ class SlideObjects:
         if self.outlined is not None:
             log.info("%s: tracing their outlines", self.finals["geojson"].name)
             where = at.at(self.finals["geojson"])
-            self._write_geojson(out, tables, shown, (h, w), where, scale, grid)
+            traced = named(self.finals["geojson"].name)
+            self._write_geojson(out, tables, shown, (h, w), where, scale, grid, traced)
         seal(at, stage, self.finals["objects"], spec, told)
         return shown
 
@@ -380,17 +381,24 @@ class SlideObjects:
         measures it (a TIFF placed by a ``.tfw`` and ``.prj``: its table in metres)."""
         return self.spec.pixel_size if self.spec.pixel_size is not None else grid_pixel_size(grid)
 
-    def _write_geojson(self, out, tables, shown, size, path: Path, scale, grid) -> Path:
+    def _write_geojson(self, out, tables, shown, size, path: Path, scale, grid, told) -> Path:
         """``<stem>_objects.geojson`` (at ``path``): each page's objects, traced from the
         renumbered ids ``out`` (:meth:`_outlines`, by ``tables``: the level's pixels, of
         (H, W) ``size``) and written as they are traced, measured by the page's rows of
         ``shown`` (the CSV's), a stack's on their planes (z: the page); their coordinates
         times ``scale`` ((y, x): a pyramid level's downsample), or on a map the level's
-        ``grid``'s (:func:`level_grid`: the same points as an image read whole)."""
+        ``grid``'s (:func:`level_grid`: the same points as an image read whole); ``told``:
+        how many are traced (:data:`~unetlab.data.ome.Told`)."""
         name, colours = self.outlined
         stack = len(tables) > 1
+        total = sum(len(table["id"]) for table in tables)
+        done = ome.counter(told, f"tracing the outlines of {total:,} objects", total)
         planes = (
-            (self._outlines(out, page, table, *size), shown[page], {"z": page} if stack else None)
+            (
+                _counted(self._outlines(out, page, table, *size), done),
+                shown[page],
+                {"z": page} if stack else None,
+            )
             for page, table in enumerate(tables)
         )
         how = dict(pixel_size=self._pixel_size(grid), class_names=name, grid=grid)
@@ -466,6 +474,17 @@ class SlideObjects:
         inner[rows.start - r0 : rows.stop - r0, cols.start - c0 : cols.stop - c0] = True
         found[touched_ids(np.where(inner, ids, 0), bad)] = True
         return found
+
+
+def _untold(what: str, done: int, total: int) -> None:
+    """A :data:`~unetlab.data.ome.Told` that tells no one."""
+
+
+def _counted(items: Iterator, done: Callable[[], None]) -> Iterator:
+    """``items``, ``done()`` after each."""
+    for item in items:
+        yield item
+        done()
 
 
 def _channels(pixels: np.ndarray) -> int:

@@ -99,8 +99,7 @@ class TileProgress:
                 # its rate (and time left) from where it begins: the objects' from their row
                 self.bar.n = self.bar.last_print_n = self.bar.initial = done
         if self.bar is not None:
-            self.bar.n = done
-            self.bar.refresh()
+            self.bar.update(done - self.bar.n)  # drawn at most every mininterval
         elif self.lines and now - self.said[1] >= EVERY_SECONDS:
             elapsed = now - self.now[1]
             left = elapsed * (total - done) / done if done else float("nan")
