@@ -221,8 +221,12 @@ def test_a_phase_without_a_bar_is_a_line_a_minute_with_its_time_left(caplog):
         told("writing level 1 of 3", 2, 8)  # half a minute since the tiles' line: none
         clock.now += 40
         told("writing level 1 of 3", 7, 8)
+        progress.phase("s.tif: objects of the last rows", 4, 8, unit="row")  # begun at row 4
+        clock.now += 60
+        progress.phase("s.tif: objects of the last rows", 6, 8, unit="row")
     assert caplog.messages == [
-        "s_objects.tif: writing level 1 of 3, 7 of 8 bands, 1 min 10 s so far, about 10 s left"
+        "s_objects.tif: writing level 1 of 3, 7 of 8 bands, 1 min 10 s so far, about 10 s left",
+        "s.tif: objects of the last rows, 6 of 8 rows, 1 min 00 s so far, about 1 min 00 s left",
     ]
     out = io.StringIO()
     bar = tqdm(file=out, disable=False, mininterval=0)

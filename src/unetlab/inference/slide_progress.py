@@ -15,6 +15,9 @@ log = logging.getLogger(__name__)
 EVERY_PERCENT = 10
 #: ... or every this many seconds, whichever comes first
 EVERY_SECONDS = 60.0
+#: the bar of the work after the tiles is redrawn at most this often (its steps may be
+#: objects, thousands a second)
+DRAW_SECONDS = 0.1
 
 
 class TileProgress:
@@ -85,12 +88,13 @@ class TileProgress:
     def phase(self, what: str, done: int, total: int, *, unit: str = "band") -> None:
         """``done`` of the ``total`` ``unit`` of ``what`` ("slide.tif: pyramid level 2 of 3")
         are done: work after the tiles (the objects' last rows, numbering and measuring
-        them, the outputs' pyramids and OME-TIFF writes) that took 10 s of a 4096² slide
-        and minutes of a large one after the bar said "0 s left" (s47). The bar becomes
-        that work's, with its own count and time left; the lines say it once a minute."""
+        them, the outputs' pyramids and OME-TIFF writes) that ran 17 s of a 4096² slide's
+        run (minutes of a large one's) under a bar at 100%, "<00:00" left (s47). The bar
+        becomes that work's, with its own count and time left (redrawn at most every
+        ``DRAW_SECONDS``); the lines say it once a minute."""
         now = self.clock()
         if self.now is None or self.now[0] != what:
-            self.now = (what, now)
+            self.now = (what, now, done)
             if self.bar is not None:
                 self.bar.unit = unit
                 self.bar.set_description(what, refresh=False)
@@ -98,11 +102,15 @@ class TileProgress:
                 self.bar.reset(total=total)
                 # its rate (and time left) from where it begins: the objects' from their row
                 self.bar.n = self.bar.last_print_n = self.bar.initial = done
+                self.drawn = float("-inf")
         if self.bar is not None:
-            self.bar.update(done - self.bar.n)  # drawn at most every mininterval
+            self.bar.n = done
+            if done >= total or now - self.drawn >= DRAW_SECONDS:
+                self.bar.refresh()
+                self.drawn = now
         elif self.lines and now - self.said[1] >= EVERY_SECONDS:
-            elapsed = now - self.now[1]
-            left = elapsed * (total - done) / done if done else float("nan")
+            elapsed, began = now - self.now[1], self.now[2]
+            left = elapsed * (total - done) / (done - began) if done > began else float("nan")
             log.info(
                 "%s, %d of %d %ss, %s so far, about %s left",
                 *(what, done, total, unit, duration(elapsed), duration(left)),
