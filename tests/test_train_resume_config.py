@@ -2,6 +2,8 @@
 command line with --resume added may lengthen the run, and is refused where it would change
 what is trained."""
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -152,3 +154,24 @@ def test_refused_values_names_each_refused_key_and_leaves_unknown_keys_to_the_lo
     data["train"]["old_key"] = 1
     with pytest.raises(UnetlabError, match="the loader's"):
         refused_values(data, UnetlabError("the loader's"))
+
+
+def test_a_config_yaml_with_a_top_level_value_is_the_loaders_one_line():
+    """s47 crash review: a run's config.yaml edited (or another tool's) to hold ``mine: 1``
+    made --resume fail with a TypeError traceback in refused_values."""
+    from unetlab.config import Config
+    from unetlab.config.resume import refused_values
+
+    data = {**Config().to_dict(), "mine": 1}
+    with pytest.raises(UnetlabError, match="the loader's"):
+        refused_values(data, UnetlabError("the loader's"))
+
+
+def test_resume_of_a_run_whose_config_yaml_is_not_a_config_is_one_line(command, capsys):
+    assert main(command) == 0
+    run = Path(command[command.index("--run-dir") + 1])
+    (run / "config.yaml").write_text("mine: 1\n")
+    capsys.readouterr()
+    assert main([*command, "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "unknown config key mine" in err, err

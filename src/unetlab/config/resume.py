@@ -183,7 +183,9 @@ def refused_values(data: dict, error: UnetlabError) -> dict:
     defaults, trial, refused = Config().to_dict(), _copy(data), {}
     while (reason := _refusal(trial)) is not None:
         for section, values in trial.items():
-            names = [k for k in values or {} if k in defaults.get(section, {})]
+            if not isinstance(values, dict):  # a top-level key of another file (mine: 1)
+                continue
+            names = [k for k in values if k in defaults.get(section, {})]
             blamed = next((k for k in names if _blames(trial, section, k, defaults, reason)), None)
             if blamed is not None:
                 refused[f"{section}.{blamed}"] = (values[blamed], reason)
