@@ -11,6 +11,8 @@ import pytest
 from unetlab.cli import main
 from unetlab.data.synthetic import write_synthetic_dataset
 
+from .test_train_safety import a_checkpoint
+
 
 def test_check_refuses_what_the_run_refuses(tmp_path, capsys):
     root = write_synthetic_dataset(tmp_path / "em", n_train=2, n_val=1, size=64)
@@ -75,8 +77,7 @@ def data_and_run(tmp_path):
 
 
 def _saved(run):
-    (run / "checkpoints").mkdir(parents=True)
-    (run / "checkpoints" / "last.pt").write_bytes(b"")
+    a_checkpoint(run / "checkpoints" / "last.pt")
 
 
 def test_a_run_folder_that_holds_a_run_is_refused_in_the_clis_words(data_and_run, capsys):

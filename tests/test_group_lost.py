@@ -15,6 +15,8 @@ from unetlab.cli import main
 from unetlab.data.synthetic import write_synthetic_dataset
 from unetlab.distributed import peer_lost, peer_silent
 
+from .test_train_safety import a_checkpoint
+
 # two gloo processes; the second ends (as kill -9 would end it), the first prints what its
 # next collective raises
 PEER = """
@@ -125,8 +127,7 @@ def in_a_group(tmp_path, monkeypatch):
 
 def test_the_cli_says_where_the_run_is_and_how_to_resume(in_a_group, monkeypatch, capsys):
     argv, run, _ = in_a_group
-    (run / "checkpoints").mkdir(parents=True)
-    (run / "checkpoints" / "last.pt").write_bytes(b"")
+    a_checkpoint(run / "checkpoints" / "last.pt")
     state = {"train_state": {"step": 16, "epoch": 2, "batch": 0}}
     monkeypatch.setattr(unetlab.train.resume, "load_checkpoint", lambda path: state)
     assert main([*argv, "--overwrite"]) == 2  # (fit, faked, would start it again)

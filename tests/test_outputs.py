@@ -37,6 +37,8 @@ from unetlab.outputs import (
 )
 from unetlab.runtime import memory_hint, memory_reason
 
+from .test_train_safety import a_checkpoint
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -605,8 +607,7 @@ def test_train_refuses_a_read_only_run_folder_and_removes_stale_temporaries(work
     with _read_only(work / "ro"):
         assert main(["train", "--data", str(_tiny_data(work)), "--run-dir", str(work / "ro")]) == 2
         assert "ro: cannot write it" in _error_line(capsys)
-    (work / "run" / "checkpoints").mkdir(parents=True)
-    (work / "run" / "checkpoints" / "last.pt").write_bytes(b"x")
+    a_checkpoint(work / "run" / "checkpoints" / "last.pt")
     stale = work / "run" / "checkpoints" / ".last.0123456789ab.tmp.pt"
     stale.write_bytes(b"half")
     prepare_run_dir(work / "run", resume=True, overwrite=False)

@@ -8,6 +8,8 @@ from unetlab.cli import main
 from unetlab.data.io import write_png
 from unetlab.train.log import steps_text
 
+from .test_train_safety import a_checkpoint
+
 
 def _data(root, *, stray=False, n=4):
     rng = np.random.default_rng(0)
@@ -105,8 +107,7 @@ def test_check_beside_a_run_says_it_and_needs_no_free_run_folder(tmp_path, monke
     --check, which writes nothing; its refusal is a note (audit s33 readme3 2)."""
     _data(tmp_path / "data")
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "runs" / "unet" / "checkpoints").mkdir(parents=True)
-    (tmp_path / "runs" / "unet" / "checkpoints" / "last.pt").write_bytes(b"a run")
+    a_checkpoint(tmp_path / "runs" / "unet" / "checkpoints" / "last.pt")
     before = _tree(tmp_path)
     caplog.set_level("INFO")
     assert main(["train", "--data", "data", "--check", "--set", "model.depth=2"]) == 0

@@ -8,6 +8,7 @@ from unetlab.cli import main
 from unetlab.outputs import LOCK, FolderLock
 
 from .test_train import write_blobs
+from .test_train_safety import a_checkpoint
 
 
 @pytest.mark.parametrize("resume", [False, True])
@@ -16,8 +17,7 @@ def test_a_run_folder_in_use_is_refused_before_the_plan(tmp_path, monkeypatch, c
     run = tmp_path / "run"
     run.mkdir()
     if resume:  # a run to resume (which plans nothing: refused before the data already)
-        (run / "checkpoints").mkdir()
-        (run / "checkpoints" / "last.pt").write_text("x")
+        a_checkpoint(run / "checkpoints" / "last.pt")
         (run / "config.yaml").write_text(f"data:\n  root: {data}\n")
 
     def planned(*args, **kwargs):

@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 
 from unetlab import train as train_mod
+from unetlab.checkpoint import save_model
 from unetlab.cli import main
 from unetlab.data.io import write_png
 from unetlab.errors import OutputError
+from unetlab.models import UNet
 from unetlab.outputs import MANIFEST
 from unetlab.train import prepare_run_dir, rundir
 
@@ -30,6 +32,13 @@ def _error_line(capsys) -> str:
     lines = [line for line in err.splitlines() if "error:" in line]
     assert len(lines) == 1 and "Traceback" not in err, err
     return lines[0]
+
+
+def a_checkpoint(path: Path) -> Path:
+    """A tiny net saved by unetlab at ``path``: a run's checkpoint from before run folders
+    had manifests (a folder holding one counts as unetlab's run)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return save_model(path, UNet(1, 2, depth=2, base_channels=4))
 
 
 def _users_folder(folder: Path) -> Path:
@@ -127,11 +136,25 @@ def test_a_folder_another_process_made_first_is_never_removed(tmp_path, data, mo
 def test_a_run_from_before_manifests_is_still_unetlabs(tmp_path):
     run = tmp_path / "old"
     (run / "checkpoints").mkdir(parents=True)
-    for name in ("config.yaml", "metrics.csv", "checkpoints/last.pt"):
+    for name in ("config.yaml", "metrics.csv"):
         (run / name).write_text("x")
+    a_checkpoint(run / "checkpoints" / "last.pt")
     prepare_run_dir(run, resume=True, overwrite=False)
     prepare_run_dir(run, resume=False, overwrite=True)
     assert not (run / "config.yaml").exists() and not (run / "checkpoints" / "last.pt").exists()
+
+
+@pytest.mark.parametrize("flag", ["--overwrite", "--resume"])
+def test_another_tools_checkpoints_folder_is_not_a_run(tmp_path, data, capsys, flag):
+    """s47 crash review: a folder of another tool's checkpoints/last.pt and config.yaml was
+    taken for a run from before manifests, and --overwrite removed both."""
+    folder = _users_folder(tmp_path / "mine")
+    (folder / "checkpoints").mkdir()
+    (folder / "checkpoints" / "last.pt").write_bytes(b"someone else's weights")
+    assert _train(data, folder, flag) == 2
+    assert "was not written by unetlab" in _error_line(capsys)
+    assert (folder / "checkpoints" / "last.pt").read_bytes() == b"someone else's weights"
+    assert {p.name: p.read_text() for p in folder.iterdir() if p.is_file()} == USERS
 
 
 @pytest.mark.parametrize("inside", ["images", "masks", "images/runs/a"])

@@ -11,6 +11,8 @@ from unetlab.cli import main
 from unetlab.config import load_config, save_config
 from unetlab.data.io import write_png
 
+from .test_train_safety import a_checkpoint
+
 TINY = ["--no-plan", "--epochs", "1", "--set", "model.encoder=resnet50"]
 RESULT = {"best_checkpoint": "last.pt", "best_val_miou": None, "val": {}}
 
@@ -71,8 +73,7 @@ def _run(folder: Path, weights: str) -> Path:
     """A run folder that saved a checkpoint, its config.yaml naming ``weights``."""
     cfg = load_config(None, ["model.encoder=resnet50", f"model.encoder_weights={weights}"])
     cfg.data.root = str(folder.parent / "data")
-    (folder / "checkpoints").mkdir(parents=True)
-    (folder / "checkpoints" / "last.pt").write_bytes(b"x")
+    a_checkpoint(folder / "checkpoints" / "last.pt")
     save_config(cfg, folder / "config.yaml")
     return folder
 

@@ -219,6 +219,11 @@ def _parts(path: Path) -> dict | None:
     return checkpoint if ours else None
 
 
+def is_checkpoint(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a file that unetlab saved as a checkpoint (read memory-mapped)."""
+    return Path(path).is_file() and _parts(Path(path)) is not None
+
+
 def checkpoint_axes(path: str | os.PathLike) -> str | None:
     """The axes the checkpoint at ``path`` trained with (``data.axes`` of its
     ``train_config``), read without its weights; None where it records none, or is no

@@ -574,9 +574,13 @@ def _run_folder(args, cfg) -> Path:
 
 def _resumed(run_dir: Path, asked, explicit: set[str]):
     """The config a resumed run goes on with: the run's config.yaml, with the keys this
-    command sets that may change on resume (unetlab.config.resumed_config)."""
+    command sets that may change on resume (unetlab.config.resumed_config). A folder whose
+    run files unetlab did not write is refused before its config.yaml is read."""
     from unetlab.config import load_run_config, resumed_config
     from unetlab.train.resume import minutes_spent
+    from unetlab.train.rundir import refuse_others
+
+    refuse_others(run_dir)
 
     if not (run_dir / "checkpoints" / "last.pt").is_file():
         raise UnetlabError(

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 from unetlab.atomic import atomic_path
+from unetlab.checkpoint import is_checkpoint
 from unetlab.config import Config, check_resumed, load_run_config
 from unetlab.data.datasets import data_folders
 from unetlab.data.split_record import SPLIT_FILE, read_split, split_record, write_split
@@ -151,10 +152,12 @@ def _started_refusal(run_dir: Path, existing: list[str]) -> str:
 
 def _own_run_files(run_dir: Path) -> set[str]:
     """The names of RUN_FILES that unetlab wrote in ``run_dir``: those its manifest lists, or
-    all of them in a run from before run folders had manifests (one with checkpoints)."""
+    all of them in a run from before run folders had manifests (one with checkpoints that
+    unetlab saved: another tool's checkpoints/last.pt and config.yaml are not a run of ours,
+    and --overwrite removed them: s47 crash review)."""
     listed = written_here(run_dir) & set(RUN_FILES)
     if "checkpoints" not in listed and any(
-        (run_dir / "checkpoints" / name).is_file() for name in CHECKPOINTS
+        is_checkpoint(run_dir / "checkpoints" / name) for name in CHECKPOINTS
     ):
         return set(RUN_FILES)
     if "checkpoints" in listed and _offset_record(run_dir / OFFSET_FILE):
