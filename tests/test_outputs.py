@@ -414,6 +414,20 @@ def _written(path, data: bytes = b"{}") -> None:
         Path(tmp).write_bytes(data)
 
 
+def test_a_single_file_output_removes_what_a_killed_write_of_it_left(tmp_path):
+    """s47 crash review: evaluate --json killed while writing left .r.<hex>.tmp.json beside
+    r.json for good (single-file outputs took no folder lock, and nothing cleaned it)."""
+    left = tmp_path / ".r.0123456789ab.tmp.json"
+    others = [tmp_path / ".rr.0123456789ab.tmp.json", tmp_path / ".r.0123456789ab.tmp.png"]
+    for path in (left, *others):
+        path.write_text("half")
+    with FolderLock(tmp_path):  # a folder command running there: it cleans its own folder
+        claim_files([tmp_path / "r.json"], command="evaluate")
+        assert left.exists()
+    claim_files([tmp_path / "r.json"], command="evaluate")
+    assert not left.exists() and all(path.exists() for path in others)
+
+
 def test_claim_files_records_write_ahead(tmp_path):
     claim_files([tmp_path / "r.json"])
     assert (tmp_path / MANIFEST).read_text().splitlines()[1:] == [f"r.json\tunetlab\t\t{PENDING}"]

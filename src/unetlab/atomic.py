@@ -69,6 +69,18 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def temporaries_of(path: str | os.PathLike) -> list[Path]:
+    """The temporaries :func:`atomic_path` made for ``path`` that are still beside it (a
+    killed process's, or one being written now)."""
+    path = Path(path)
+    name = re.compile(
+        rf"^\.{re.escape(_fitting(path))}\.[0-9a-f]{{12}}\.tmp{re.escape(path.suffix)}$"
+    )
+    with contextlib.suppress(OSError):
+        return sorted(p for p in path.parent.iterdir() if name.match(p.name) and p.is_file())
+    return []
+
+
 def put_in_place(source: Path, path: Path) -> None:
     """Rename the written and flushed file ``source`` over ``path`` (a step of a publishing
     that flushes the folder once at its end: :mod:`unetlab.inference.slide_outputs`); the

@@ -45,6 +45,7 @@ from unetlab.atomic import (
     RESUMABLE,
     TEMPORARY,
     folder_sync_deferred,
+    temporaries_of,
     when_written,
     write_error,
 )
@@ -277,7 +278,18 @@ def claim_files(
         _check_file(path, formats.get(path), command, overwrite, overwrite_fix)
     for path in paths:
         _record_pending(path, command)
+        _remove_killed_temporaries(path)
     return paths
+
+
+def _remove_killed_temporaries(path: Path) -> None:
+    """Delete the temporaries of ``path`` (:func:`unetlab.atomic.temporaries_of`) that a
+    killed single-file command left (evaluate --json killed while writing: s47 crash review),
+    unless a folder command may be running there (its lock file is present): it writes under
+    its lock and cleans the folder itself."""
+    if not (path.parent / LOCK).exists():
+        for temporary in temporaries_of(path):
+            temporary.unlink(missing_ok=True)
 
 
 def _check_file(
