@@ -13,6 +13,7 @@ first turned file is said once a process, and each file with transparent pixels 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -47,22 +48,26 @@ class ReadNotes:
         return out
 
 
-_active: ReadNotes | None = None
+#: the gathering under way in this thread (a context variable: two threads predicting at
+#: once, as a test's ranks do, each gather their own; a global was left set to one of them
+#: when they ended out of order, and every later note went to it unsaid)
+_ACTIVE: contextvars.ContextVar[ReadNotes | None] = contextvars.ContextVar(
+    "read_notes", default=None
+)
 _said: set[str] = set()  # outside read_notes: what was said already in this process
 
 
 @contextlib.contextmanager
 def read_notes() -> Iterator[ReadNotes]:
     """Gather what reading files notes within, and log it at the end, one line a kind."""
-    global _active
-    outer = _active
+    outer = _ACTIVE.get()
     # a nested one (a file's) knows what the command said already: note_once says it once
-    _active = ReadNotes(said=set(outer.said)) if outer is not None else ReadNotes()
-    notes = _active
+    notes = ReadNotes(said=set(outer.said)) if outer is not None else ReadNotes()
+    token = _ACTIVE.set(notes)
     try:
         yield notes
     finally:
-        _active = outer
+        _ACTIVE.reset(token)
         if outer is not None:  # nested: the outer one says it
             outer.turned |= notes.turned
             outer.transparent |= notes.transparent
@@ -77,8 +82,8 @@ def read_notes() -> Iterator[ReadNotes]:
 
 def note_turned(path: str, orientation: int) -> None:
     """``path`` was read turned as its orientation tag ``orientation`` says."""
-    if _active is not None:
-        _active.turned[str(path)] = orientation
+    if (active := _ACTIVE.get()) is not None:
+        active.turned[str(path)] = orientation
     elif "turned" not in _said:
         _said.add("turned")
         log.info(
@@ -90,8 +95,8 @@ def note_turned(path: str, orientation: int) -> None:
 
 def note_transparent(path: str, share: float) -> None:
     """``share`` (0-1) of the pixels of the image ``path`` are transparent."""
-    if _active is not None:
-        _active.transparent[str(path)] = share
+    if (active := _ACTIVE.get()) is not None:
+        active.transparent[str(path)] = share
     elif str(path) not in _said:
         _said.add(str(path))
         log.warning("%s", transparent_line({str(path): share}))
@@ -102,7 +107,7 @@ def note_once(line: str, key: str | None = None, level: int = logging.WARNING) -
     command (outside a command: in this process): a data folder is searched more than once a
     command. ``key``: what makes lines one (a kind of line said for its first file only),
     else the line itself."""
-    said = _active.said if _active is not None else _said
+    said = active.said if (active := _ACTIVE.get()) is not None else _said
     if (key or line) not in said:
         said.add(key or line)
         log.log(level, "%s", line)
@@ -111,8 +116,8 @@ def note_once(line: str, key: str | None = None, level: int = logging.WARNING) -
 def note_left_out(path: str, share: float, kind: str) -> None:
     """``share`` (0-1) of the pixels of the image ``path`` are ``kind`` (``nodata``,
     ``transparent``, ``nodata and transparent``) and left out."""
-    if _active is not None:
-        _active.left_out[str(path)] = (share, kind)
+    if (active := _ACTIVE.get()) is not None:
+        active.left_out[str(path)] = (share, kind)
     elif f"left out {path}" not in _said:
         _said.add(f"left out {path}")
         log.info("%s", left_out_line({str(path): (share, kind)}))
@@ -122,8 +127,8 @@ def note_written(what: str) -> None:
     """Predict wrote the left-out pixels as ``what`` (``255 (no class) ...``: a model whose
     class 0 is a class of its own, not a background; audit s46 scenes 1), said in the
     left-out line instead of "predicted as background"."""
-    if _active is not None:
-        _active.written.add(what)
+    if (active := _ACTIVE.get()) is not None:
+        active.written.add(what)
     elif f"written {what}" not in _said:
         _said.add(f"written {what}")
         log.info("nodata or transparent pixels written as %s", what)
@@ -132,8 +137,8 @@ def note_written(what: str) -> None:
 def note_overlaps(folder: str, pixels: int) -> None:
     """``pixels`` pixels of the masks folder ``folder`` (one mask per object) lie in two
     objects' masks or more, and were given to one."""
-    if _active is not None:
-        _active.overlaps[str(folder)] = pixels
+    if (active := _ACTIVE.get()) is not None:
+        active.overlaps[str(folder)] = pixels
     elif "overlaps" not in _said:
         _said.add("overlaps")
         log.warning("%s (any other such folder is not said)", overlaps_line({folder: pixels}))
