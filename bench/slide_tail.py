@@ -126,7 +126,7 @@ def report(events: list[tuple[float, str | None]]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/slide_tail"))
     parser.add_argument("--src", type=Path, default=Path(__file__).resolve().parents[1] / "src")
     args = parser.parse_args()
