@@ -106,3 +106,12 @@ def test_cli_predict_says_a_streamed_images_objects_of_each_class(tmp_path, capl
         assert main(argv) == 0
     assert (tmp_path / "out" / "g10_objects.csv").exists()
     assert "g10.tif: 12 objects: 8 grain, 4 pore" in caplog.text
+
+
+def test_a_streamed_images_classes_are_a_step_said(tmp_path, small_chunks, caplog):
+    """A semantic model's objects get their classes as they are measured: the step says
+    so (it was not announced: s47)."""
+    how = dict(objects=ObjectOptions(min_area=1), large_threshold=100)
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_progress"):
+        predicted(net_of(None), grains(tmp_path), tmp_path / "s", **how)
+    assert "g_objects.tif: numbering, measuring and classifying 16 objects" in caplog.messages

@@ -199,7 +199,7 @@ def test_the_work_after_the_tiles_is_said_phase_by_phase(tmp_path):
         "w_overlay.png: reading",
         "w_overlay.png: drawing",
         "w_objects.tif: finding the ids of its objects",
-        "w_objects.tif: numbering and measuring",
+        "w_objects.tif: numbering, measuring",
         "w_objects.geojson: tracing the outlines of",
         "w_objects.tif: pyramid level 1 of",
         "w_objects.tif: writing level 1 of",
@@ -224,8 +224,10 @@ def test_a_phase_without_a_bar_is_a_line_a_minute_with_its_time_left(caplog):
         progress.phase("s.tif: objects of the last rows", 4, 8, unit="row")  # begun at row 4
         clock.now += 60
         progress.phase("s.tif: objects of the last rows", 6, 8, unit="row")
-    assert caplog.messages == [
+    assert caplog.messages == [  # each step's start, then its time left once a minute
+        "s_objects.tif: writing level 1 of 3",
         "s_objects.tif: writing level 1 of 3, 7 of 8 bands, 1 min 10 s so far, about 10 s left",
+        "s.tif: objects of the last rows",
         "s.tif: objects of the last rows, 6 of 8 rows, 1 min 00 s so far, about 1 min 00 s left",
     ]
     out = io.StringIO()
@@ -234,3 +236,41 @@ def test_a_phase_without_a_bar_is_a_line_a_minute_with_its_time_left(caplog):
     shown(4)
     shown.told("s.tif")("pyramid level 2 of 3", 3, 5)
     assert (bar.total, bar.n, bar.desc) == (5, 3, "s.tif: pyramid level 2 of 3: ")
+
+
+def _after_the_tiles(tmp_path, caplog, progress=None) -> list[str]:
+    """The lines of a streamed slide's objects, outlines and pyramids, with a shown bar's
+    ``progress`` or none."""
+    from unetlab.inference.objects import ObjectOptions
+
+    tifffile.imwrite(tmp_path / "w.tif", nuclei_image(600, 150, seed=4))
+    how = dict(large_threshold=100, progress=progress, tile_size=64, outlines="geojson")
+    with caplog.at_level(logging.INFO):
+        predict_file(
+            local_net(), tmp_path / "w.tif", tmp_path / "o", objects=ObjectOptions(), **how
+        )
+    return caplog.messages
+
+
+def test_without_a_bar_each_step_after_the_tiles_gets_its_line_once(tmp_path, caplog):
+    """A log file (no bar) said a step only once a minute had passed in it: a large slide's
+    log said nothing of the steps after its tiles; "numbering and measuring" was said twice
+    (a line of its own and the step's) (s47)."""
+    said = _after_the_tiles(tmp_path, caplog)
+    for step in (
+        "w_objects.tif: finding the ids of its objects",
+        "w_objects.geojson: tracing the outlines of",
+        "w_objects.tif: pyramid level 1 of",
+        "w.tif: pyramid level 1 of",
+        "w.tif: writing level 2 of",
+    ):
+        assert sum(m.startswith(step) for m in said) == 1, (step, said)
+    measuring = [m for m in said if "numbering, measuring" in m]
+    assert len(measuring) == 1 and measuring[0].startswith("w_objects.tif: numbering"), said
+    assert not any("tracing their outlines" in m for m in said)
+
+
+def test_a_shown_bar_says_the_steps_and_the_log_does_not(tmp_path, caplog):
+    bar = tqdm(file=io.StringIO(), disable=False, mininterval=0)
+    said = _after_the_tiles(tmp_path, caplog, bar.update)
+    assert not any("numbering" in m or "pyramid level" in m for m in said), said

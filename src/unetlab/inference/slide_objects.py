@@ -287,12 +287,11 @@ class SlideObjects:
         luts = [self._present(p, h, done) for p in range(pages)]
         self.counts = [int(values.max(initial=0)) for _, values in luts]  # ids 1..n
         name = self.finals["objects"].name
-        log.info("%s: numbering and measuring %d objects", name, sum(self.counts))
         spec = replace(self.spec, dtype=id_dtype(max(self.counts)))
         stage = ome.staging_path(self.finals["objects"])
         out = ome.create(stage, spec)
         self.saturated = []
-        done = ome.counter(told, f"numbering and measuring {sum(self.counts):,} objects", windows)
+        done = ome.counter(told, self._measuring(sum(self.counts)), windows)
         tables = [self._renumber(p, h, w, luts[p], out, spec, slide, done) for p in range(pages)]
         note = seam_note(*self._seams(pages))
         if note is not None:
@@ -306,12 +305,18 @@ class SlideObjects:
         # the outlines traced from the renumbered ids (the level's pixels: ``tables``)
         # while they are staged, written as traced
         if self.outlined is not None:
-            log.info("%s: tracing their outlines", self.finals["geojson"].name)
             where = at.at(self.finals["geojson"])
             traced = named(self.finals["geojson"].name)
             self._write_geojson(out, tables, shown, (h, w), where, scale, grid, traced)
         seal(at, stage, self.finals["objects"], spec, told)
         return shown
+
+    def _measuring(self, count: int) -> str:
+        """The step that numbers and measures the ``count`` objects, which gives a semantic
+        model's their class too (:meth:`classify`: each window's labels read as it is
+        measured), said as its own work ("classifying"), not left out of the words."""
+        doing = "numbering, measuring and classifying" if self.labels is not None else None
+        return f"{doing or 'numbering and measuring'} {count:,} objects"
 
     def _shown(self, tables: list[dict], scale, grid: MapGrid | None) -> list[dict]:
         """Each page's table (measured in the pixels of a level ``scale`` ((y, x): its

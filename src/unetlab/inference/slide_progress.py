@@ -91,10 +91,15 @@ class TileProgress:
         them, the outputs' pyramids and OME-TIFF writes) that ran 17 s of a 4096² slide's
         run (minutes of a large one's) under a bar at 100%, "<00:00" left (s47). The bar
         becomes that work's, with its own count and time left (redrawn at most every
-        ``DRAW_SECONDS``); the lines say it once a minute."""
+        ``DRAW_SECONDS``); the lines say its start (a log of a large slide said nothing of
+        the minutes after its tiles where each step was shorter than a minute: s47), then
+        its time left once a minute."""
         now = self.clock()
         if self.now is None or self.now[0] != what:
             self.now = (what, now, done)
+            if self.bar is None and self.lines:
+                log.info("%s", what)
+                self.said = (self.done, now)
             if self.bar is not None:
                 self.bar.unit = unit
                 self.bar.set_description(what, refresh=False)
