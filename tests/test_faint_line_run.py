@@ -7,6 +7,7 @@ from) a nearly empty image's line."""
 import logging
 
 import numpy as np
+import pytest
 import tifffile
 import torch
 
@@ -145,3 +146,58 @@ def test_outside_any_run_the_faint_line_is_said_in_full_once_a_process(monkeypat
     assert "read as nearly empty; if it holds objects" in d
     assert b.startswith("b.png: contrast 600 is 0.60x the model's floor 1000 (trained on")
     assert b.endswith("faint objects may be missed, as said in full for a.png")
+
+
+def test_a_runs_later_stacks_point_to_the_first_ones_lines(caplog):
+    """A folder of dim stacks said each stack's page lines in full (300 characters each),
+    where single images point to the first (s47): the first stack's in full, the next ones'
+    short, each with its count of pages."""
+    caplog.set_level(logging.WARNING)
+    pages = [_image(share, k) for k, share in enumerate([0.6, 0.3, 0.65, 0.2, 1.0])]
+    with floor_run():
+        stack_stats(_Model(), pages, name="in/s.tif")
+        stack_stats(_Model(), pages[:4] + pages[-1:], name="in/t.tif")
+    faint, dim, faint_t, dim_t = _said(caplog)
+    assert "for a dimmer acquisition" in faint and faint.endswith("(and 1 more page)")
+    assert dim.startswith("in/s.tif page 1: contrast 300") and "if it holds objects" in dim
+    assert faint_t == (
+        "in/t.tif page 0: contrast 600 is 0.60x the model's floor 1000: faint objects may be "
+        "missed (see s.tif page 0) (and 1 more page)"
+    )
+    assert dim_t.startswith("in/t.tif page 1: contrast 300 is 3.3x below the model's floor 1000")
+    assert dim_t.endswith("read as nearly empty (see s.tif page 1) (and 1 more page)")
+
+
+def test_a_held_runs_stack_lines_keep_their_page_count(caplog):
+    """A process of a group (--nproc) keeps a stack's lines for the main one, which says
+    them with the stack's other pages counted, the first stack's in full."""
+    caplog.set_level(logging.WARNING)
+    pages = [_image(0.6, k) for k in range(3)] + [_image(1.0)]
+    with floor_run(held=True):
+        stack_stats(_Model(), pages, name="s.tif")
+        stack_stats(_Model(), pages, name="t.tif")
+        handed = run_handed()
+    assert not _said(caplog)  # kept, not said
+    with floor_run():
+        say_handed(handed)
+    first, second = _said(caplog)
+    assert "for a dimmer acquisition" in first and first.endswith("(and 2 more pages)")
+    assert second.endswith("faint objects may be missed (see s.tif page 0) (and 2 more pages)")
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_folder_of_dim_stacks_says_the_line_in_full_once(tmp_path, caplog, streamed):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in "ab":
+        pages = np.stack([_image(0.6, k)[..., 0] for k in range(3)] + [_image(1.0)[..., 0]])
+        tifffile.imwrite(folder / f"{name}.tif", pages, imagej=True, metadata={"axes": "ZYX"})
+    caplog.set_level(logging.WARNING)
+    how = dict(large_threshold=100) if streamed else {}
+    predict_folder(_net(), folder, tmp_path / "out", progress=False, **how)
+    assert tifffile.TiffFile(tmp_path / "out" / "b.tif").is_ome == streamed
+    lines = [m for m in _said(caplog) if "floor" in m]
+    assert len(lines) == 2, lines
+    assert "for a dimmer acquisition" in lines[0] and lines[0].endswith("(and 2 more planes)")
+    assert lines[1].startswith(f"{folder / 'b.tif'} plane 0: contrast 600")
+    assert lines[1].endswith("faint objects may be missed (see a.tif plane 0) (and 2 more planes)")

@@ -733,8 +733,9 @@ _SAID_OUTSIDE: set[tuple] = set()
 #: a held run's (floor_run(held=True)) lines, kept for the main process to say
 #: (:func:`run_handed`): "floor not applied" by ("floor", dtype, floor), an image's "read as
 #: nearly empty" by ("dim", name, floor), its "faint objects may be missed" by ("faint",
-#: name, floor); None in any other run
-_HELD: contextvars.ContextVar[dict[tuple, str] | None] = contextvars.ContextVar(
+#: name, floor), each as (line, what follows it: a stack's "(and 3 more pages)"); None in
+#: any other run
+_HELD: contextvars.ContextVar[dict[tuple, str | tuple[str, str]] | None] = contextvars.ContextVar(
     "unetlab_held_floor", default=None
 )
 
@@ -782,7 +783,7 @@ def say_handed(part: tuple[dict[tuple, str], FarCount | None]) -> None:
     for (kind, *key), line in lines.items():
         if kind in _PER_IMAGE:  # in full where it is the run's first, else short
             name, floor = key
-            log.warning("%s: %s", name, _dim_line((kind, line), name, floor))
+            _say_image((kind, line[0]), name, floor, line[1])
         else:
             _say_floor(tuple(key), line)
     merge_handed(count)
@@ -838,21 +839,32 @@ def say_contrast(spec: dict, dtype, note: tuple | None, *, name: str, dim=None) 
         first = f"{Path(name).name} (the first {kind} image): " if named else ""
         _say_floor((kind, str(spec.get("floor"))), first + note[1])
     elif note is not None and dim is not None:
-        dim.setdefault(note[0], []).append(f"{name}: {note[1]}")
-    elif note is not None and (held := _HELD.get()) is not None:
-        held[note[0], name, str(spec.get("floor"))] = note[1]
+        dim.setdefault(note[0], []).append((name, note[1], str(spec.get("floor"))))
     elif note is not None:
-        log.warning("%s: %s", name, _dim_line(note, name, str(spec.get("floor"))))
+        _say_image(note, name, str(spec.get("floor")))
 
 
-def say_pages(dim: dict[str, list[str]], noun: str) -> None:
+def say_pages(dim: dict[str, list[tuple[str, str, str]]], noun: str) -> None:
     """Say the lines of a stack's pages kept by :func:`say_contrast` (``dim``: by kind, each
-    page's line): of each kind, the first page's in full and how many more ``noun`` ("(and 3
-    more planes)"), as one line: a page of each kind is not counted in the other's."""
-    for lines in dim.values():
-        rest = len(lines) - 1
+    page's (name, line, floor)): of each kind, the first page's and how many more ``noun``
+    ("(and 3 more planes)"), as one line: a page of each kind is not counted in the
+    other's. In full where it is the run's first of its kind, else pointed to that one, as
+    an image's (:func:`_dim_line`: a folder of dim stacks said each stack's in full)."""
+    for kind, pages in dim.items():
+        name, line, floor = pages[0]
+        rest = len(pages) - 1
         more = f" (and {rest} more {noun if rest > 1 else noun.removesuffix('s')})" if rest else ""
-        log.warning("%s%s", lines[0], more)
+        _say_image((kind, line), name, floor, more)
+
+
+def _say_image(note: tuple[str, str], name: str, floor: str, more: str = "") -> None:
+    """Say an image's (or a stack's page's) ``note`` ("dim", "faint": :func:`_dim_line`),
+    ``more`` after it (the stack's other pages); a held run keeps it for the main process
+    (:func:`run_handed`)."""
+    if (held := _HELD.get()) is not None:
+        held[note[0], name, floor] = (note[1], more)
+    else:
+        log.warning("%s: %s%s", name, _dim_line(note, name, floor), more)
 
 
 def _say_floor(key: tuple, line: str) -> None:
