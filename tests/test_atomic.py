@@ -1,11 +1,12 @@
 """unetlab.atomic: atomic writes, a leaf module that data.io, outputs and every writer import."""
 
+import os
 import subprocess
 import sys
 
 import pytest
 
-from unetlab.atomic import atomic_path, when_written
+from unetlab.atomic import atomic_path, remove_if_unheld, try_hold, when_written
 from unetlab.errors import OutputError
 
 
@@ -29,6 +30,60 @@ def test_the_action_for_a_path_runs_once_it_is_written(tmp_path):
         with atomic_path(tmp_path / "a.txt") as tmp:
             tmp.write_text("x")
     assert done == ["a"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no flock")
+def test_a_temporary_is_held_until_its_file_is_in_place(tmp_path):
+    """The cleaning of killed writes' temporaries (remove_if_unheld) tells a live one by its
+    lock: atomic_path holds its temporary from its making to its rename."""
+    with atomic_path(tmp_path / "a.json") as tmp:
+        assert tmp.exists()
+        with pytest.raises(BlockingIOError):
+            try_hold(tmp)
+        assert not remove_if_unheld(tmp) and tmp.exists()
+        tmp.write_text("x")
+    assert (tmp_path / "a.json").read_text() == "x" and os.listdir(tmp_path) == ["a.json"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no flock")
+def test_a_temporary_removed_before_its_lock_is_made_again_under_a_new_name(tmp_path, monkeypatch):
+    """A cleaning may take and remove a temporary between its making and its writer's lock:
+    the writer makes another (it wrote into a removed file, and failed at the rename)."""
+    import fcntl
+
+    flock, taken = fcntl.flock, []
+
+    def cleaned_first(fd, operation):
+        if not taken:
+            taken.extend(p.name for p in tmp_path.iterdir())
+            assert all(remove_if_unheld(tmp_path / name) for name in taken)
+        return flock(fd, operation)
+
+    monkeypatch.setattr(fcntl, "flock", cleaned_first)
+    with atomic_path(tmp_path / "a.json") as tmp:
+        tmp.write_text("x")
+    assert len(taken) == 1 and tmp.name != taken[0]
+    assert os.listdir(tmp_path) == ["a.json"] and (tmp_path / "a.json").read_text() == "x"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no flock")
+def test_where_files_cannot_be_locked_writes_work_and_temporaries_stay(tmp_path, monkeypatch):
+    """A file system without locks (ENOLCK: Lustre without flock, some NFS set-ups): a
+    write never fails for want of a lock, and whether a temporary's writer lives cannot be
+    told, so the cleaning keeps it."""
+    import errno
+    import fcntl
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    left = tmp_path / ".a.0123456789ab.tmp.json"
+    left.write_text("half")
+    with atomic_path(tmp_path / "a.json") as tmp:
+        tmp.write_text("x")
+    assert (tmp_path / "a.json").read_text() == "x"
+    assert not remove_if_unheld(left) and left.exists()
 
 
 def test_a_full_disk_says_the_space_free_without_the_failed_file_and_what_it_needed(

@@ -414,6 +414,11 @@ def _written(path, data: bytes = b"{}") -> None:
         Path(tmp).write_bytes(data)
 
 
+#: a temporary's writer is told alive by its flock: none without fcntl, and temporaries stay
+needs_flock = pytest.mark.skipif(sys.platform == "win32", reason="no flock: temporaries stay")
+
+
+@needs_flock
 def test_a_single_file_output_removes_what_a_killed_write_of_it_left(tmp_path):
     """s47 crash review: evaluate --json killed while writing left .r.<hex>.tmp.json beside
     r.json for good (single-file outputs took no folder lock, and nothing cleaned it)."""
@@ -421,11 +426,43 @@ def test_a_single_file_output_removes_what_a_killed_write_of_it_left(tmp_path):
     others = [tmp_path / ".rr.0123456789ab.tmp.json", tmp_path / ".r.0123456789ab.tmp.png"]
     for path in (left, *others):
         path.write_text("half")
-    with FolderLock(tmp_path):  # a folder command running there: it cleans its own folder
+    with FolderLock(tmp_path):  # a folder command there: a killed write's is no one's
         claim_files([tmp_path / "r.json"], command="evaluate")
-        assert left.exists()
-    claim_files([tmp_path / "r.json"], command="evaluate")
     assert not left.exists() and all(path.exists() for path in others)
+
+
+@needs_flock
+def test_two_commands_writing_one_name_at_once_keep_each_others_temporary(tmp_path):
+    """s47: the cleaning of a killed write's temporaries removed the live temporary of
+    another command writing the same name (or a single-file output in a folder command's
+    folder), and that command failed: "r.json: cannot write it (No such file or
+    directory)"."""
+    with atomic_path(tmp_path / "r.json") as live:
+        live.write_text('{"a": 1}')
+        claim_files([tmp_path / "r.json"], command="evaluate")  # a second evaluate --json
+        assert remove_stale_temporaries(tmp_path) == []  # a folder command there
+        assert live.exists()
+    assert (tmp_path / "r.json").read_text() == '{"a": 1}'
+
+
+@needs_flock
+def test_a_temporary_stays_while_its_writer_lives_and_goes_once_it_is_killed(tmp_path):
+    """Another process holding a temporary (atomic_path's flock) is alive: its temporary
+    stays; killed (the kernel drops its lock), the next cleaning removes it."""
+    temporary = tmp_path / ".r.0123456789ab.tmp.json"
+    temporary.write_text("half")
+    hold = (
+        "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); "
+        "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); sys.stdin.read()"
+    )
+    cmd = [sys.executable, "-c", hold, str(temporary)]
+    with subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as writer:
+        assert writer.stdout.readline() == "held\n"
+        claim_files([tmp_path / "r.json"], command="evaluate")
+        assert remove_stale_temporaries(tmp_path) == [] and temporary.exists()
+        writer.kill()
+    claim_files([tmp_path / "r.json"], command="evaluate")
+    assert not temporary.exists()
 
 
 def test_claim_files_records_write_ahead(tmp_path):
@@ -528,6 +565,7 @@ def test_evaluate_and_export_never_replace_a_runs_checkpoint(work, capsys):
     assert last.read_bytes() == before and not (run / "train.log").exists()
 
 
+@needs_flock
 def test_stale_temporaries_are_removed_and_nothing_else(tmp_path):
     names = [".a.0123456789ab.tmp.png", ".last.fedcba987654.tmp.pt", ".x.0123456789ab.tmp"]
     keep = [".a.png", "a.0123456789ab.tmp.png", ".a.0123456789.tmp.png", "a.png"]

@@ -1,8 +1,10 @@
 """Atomic writes: a file is either as it was or completely written, also after a crash.
 
 :func:`atomic_path` yields a temporary beside the target and renames it over the target once
-written and flushed; :func:`folder_sync_deferred` flushes a folder of many outputs once
-instead of after each rename. An OSError of the file system becomes one
+written and flushed, holding it (``flock``) meanwhile so that :func:`remove_if_unheld`, the
+cleaning of temporaries a killed write left, never takes a live one;
+:func:`folder_sync_deferred` flushes a folder of many outputs once instead of after each
+rename. An OSError of the file system becomes one
 :class:`~unetlab.errors.OutputError` line naming the path and the fix (:func:`write_error`,
 :func:`disk_full`). A leaf module: it imports nothing of unetlab but its errors, so image
 I/O (``data.io``), the output rules (``outputs``) and every writer can import it.
@@ -44,12 +46,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     crash too, not only a killed process. An OSError of the file system (disk full, read-only,
     no permission) becomes an OutputError naming ``path``; so does any failed write (an
     OSError without errno, a RuntimeError of torch.save) while the disk is full. Once
-    ``path`` is in place, the action :func:`when_written` registered for it runs.
+    ``path`` is in place, the action :func:`when_written` registered for it runs. The
+    temporary is held (``flock``) until then: :func:`remove_if_unheld` leaves it alone.
     """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = _new_file(path.parent, prefix=f".{_fitting(path)}.", suffix=f".tmp{path.suffix}")
+        tmp, held = _new_temporary(path)
     except OSError as exc:
         raise write_error(path, exc) from exc
     try:
@@ -66,6 +69,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             raise  # e.g. Pillow's "cannot write mode F as PNG": a bug of ours
         raise write_error(path, exc) from exc
     finally:
+        if held is not None:
+            os.close(held)  # after the rename: until then no cleaning takes it for a killed one
         tmp.unlink(missing_ok=True)
 
 
@@ -79,6 +84,66 @@ def temporaries_of(path: str | os.PathLike) -> list[Path]:
     with contextlib.suppress(OSError):
         return sorted(p for p in path.parent.iterdir() if name.match(p.name) and p.is_file())
     return []
+
+
+def remove_if_unheld(temporary: Path) -> bool:
+    """Delete the temporary ``temporary`` of :func:`atomic_path` if no live process writes
+    it: a killed write's. Its writer holds it with ``flock`` until it is renamed into place
+    (the kernel drops the lock when the writer dies), so one whose lock is taken here is
+    a killed process's. Another command writing the same name at once keeps its temporary
+    (it failed with "cannot write it (No such file or directory)" when its temporary was
+    removed under it). Where files cannot be locked (no ``fcntl``: Windows; a file system
+    without locks) whether one is live cannot be told: it stays. Returns whether it was
+    removed."""
+    try:
+        fd = try_hold(temporary)
+    except OSError:  # held by its writer (BlockingIOError), gone, or not lockable here
+        return False
+    if fd is None:
+        return False
+    try:
+        temporary.unlink()  # while locked: a writer that opened it before sees it is lost
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
+class LockLost(FileNotFoundError):
+    """The file was removed or replaced between its open and its lock (:func:`try_hold`)."""
+
+
+def try_hold(path: str | os.PathLike, flags: int = os.O_RDONLY) -> int | None:
+    """A file descriptor of ``path`` (a file, made if ``flags`` has O_CREAT; or a folder,
+    O_RDONLY) held by an exclusive non-blocking ``flock``, and still ``path``'s file once
+    locked; None without ``fcntl`` (Windows). Raises BlockingIOError when another process
+    holds it, :class:`LockLost` when ``path`` was removed or replaced before the lock was
+    taken (try again), and the OSError of ``open`` or ``flock`` otherwise. The kernel drops
+    the lock when the descriptor is closed or its process ends."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    fd = os.open(path, flags, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if not _is_file_of(fd, Path(path)):
+            raise LockLost(errno.ENOENT, "removed or replaced before it was locked", str(path))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _is_file_of(fd: int, path: Path) -> bool:
+    """Whether the open file ``fd`` is still the one at ``path``."""
+    held = os.fstat(fd)
+    try:
+        found = path.stat()
+    except OSError:
+        return False
+    return (found.st_dev, found.st_ino) == (held.st_dev, held.st_ino)
 
 
 def put_in_place(source: Path, path: Path) -> None:
@@ -166,17 +231,25 @@ def _fitting(path: Path) -> str:
     return stem
 
 
-def _new_file(folder: Path, *, prefix: str, suffix: str) -> Path:
-    """An empty file of a new name in ``folder``, created with mode 0666 less the umask
-    (what a plain open() gives; mkstemp's 0600 would need a chmod and the umask, which can
-    only be read by setting it)."""
+def _new_temporary(path: Path) -> tuple[Path, int | None]:
+    """A new empty temporary beside ``path`` (:data:`TEMPORARY`'s form), created with mode
+    0666 less the umask (what a plain open() gives; mkstemp's 0600 would need a chmod and
+    the umask, which can only be read by setting it), and a descriptor holding it
+    (:func:`try_hold`) for the writer to close once it is renamed into place; None where
+    files cannot be locked (no ``fcntl``; a file system without locks): written unlocked."""
+    prefix, suffix = f".{_fitting(path)}.", f".tmp{path.suffix}"
     while True:
-        tmp = folder / f"{prefix}{secrets.token_hex(6)}{suffix}"
+        tmp = path.parent / f"{prefix}{secrets.token_hex(6)}{suffix}"
         try:
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-            return tmp
         except FileExistsError:
             continue
+        try:
+            return tmp, try_hold(tmp, os.O_WRONLY)
+        except (BlockingIOError, FileNotFoundError):
+            continue  # a cleaning took it between its making and our lock: a new name
+        except OSError:
+            return tmp, None  # a write never fails for want of a lock
 
 
 def write_error(path: str | os.PathLike, exc: OSError) -> OutputError:

@@ -17,7 +17,8 @@ Every command that writes files asks here first:
   process given the same folder refuses. The kernel drops the lock when its process dies,
   so a killed run never leaves it stuck.
 - :func:`remove_stale_temporaries` deletes the temporaries of :func:`unetlab.atomic.atomic_path`
-  that a killed process left behind (only with the folder's lock held).
+  that a killed process left behind (only with the folder's lock held); a temporary that a
+  live process writes is held (``flock``) and stays.
 - :func:`safe_extract` unpacks a zip archive, refusing members that would land outside the
   target folder.
 """
@@ -39,13 +40,17 @@ import zipfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 
-# TEMPORARY, write_error: imported from here before unetlab.atomic held them
+# TEMPORARY, write_error, try_hold, LockLost: imported from here before unetlab.atomic
+# held them
 from unetlab.atomic import (
     COMMITTED,
     RESUMABLE,
     TEMPORARY,
+    LockLost,
     folder_sync_deferred,
+    remove_if_unheld,
     temporaries_of,
+    try_hold,
     when_written,
     write_error,
 )
@@ -284,12 +289,10 @@ def claim_files(
 
 def _remove_killed_temporaries(path: Path) -> None:
     """Delete the temporaries of ``path`` (:func:`unetlab.atomic.temporaries_of`) that a
-    killed single-file command left (evaluate --json killed while writing: s47 crash review),
-    unless a folder command may be running there (its lock file is present): it writes under
-    its lock and cleans the folder itself."""
-    if not (path.parent / LOCK).exists():
-        for temporary in temporaries_of(path):
-            temporary.unlink(missing_ok=True)
+    killed command left (evaluate --json killed while writing: s47 crash review); those
+    that a live process is writing stay (:func:`unetlab.atomic.remove_if_unheld`)."""
+    for temporary in temporaries_of(path):
+        remove_if_unheld(temporary)
 
 
 def _check_file(
@@ -878,33 +881,6 @@ def _remove_if_unused(folder: Path) -> None:
 # --- locks and stale temporaries ------------------------------------------------------------
 
 
-class LockLost(FileNotFoundError):
-    """The file was removed or replaced between its open and its lock (:func:`try_hold`)."""
-
-
-def try_hold(path: str | os.PathLike, flags: int = os.O_RDONLY) -> int | None:
-    """A file descriptor of ``path`` (a file, made if ``flags`` has O_CREAT; or a folder,
-    O_RDONLY) held by an exclusive non-blocking ``flock``, and still ``path``'s file once
-    locked; None without ``fcntl`` (Windows). Raises BlockingIOError when another process
-    holds it, :class:`LockLost` when ``path`` was removed or replaced before the lock was
-    taken (try again), and the OSError of ``open`` or ``flock`` otherwise. The kernel drops
-    the lock when the descriptor is closed or its process ends."""
-    try:
-        import fcntl
-    except ImportError:
-        return None
-    fd = os.open(path, flags, 0o666)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        held = os.fstat(fd)
-        if _file_id(Path(path)) != (held.st_dev, held.st_ino):
-            raise LockLost(errno.ENOENT, "removed or replaced before it was locked", str(path))
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
 def _owner(lock: Path) -> str:
     """The pid (and host) a lock file holds, for the message of a process it refuses."""
     try:
@@ -978,14 +954,16 @@ class FolderLock:
 def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
     """Delete the temporaries of ``atomic_path`` in ``folder`` and the staging folders of
     outputs the manifest lists (``.<name>.partial``), left by a killed process, but those a
-    rerun resumes (:func:`resumable`); call it with the folder's lock held. Returns what it
-    removed."""
+    rerun resumes (:func:`resumable`) and the temporaries a live process writes (a
+    single-file output there: :func:`unetlab.atomic.remove_if_unheld`); call it with the
+    folder's lock held. Returns what it removed."""
     removed, ours = [], written_here(folder)
     _put_back_set_aside(Path(folder), ours)
     for path in Path(folder).iterdir():
         staged = STAGED.match(path.name)
         if TEMPORARY.match(path.name) and path.is_file():
-            path.unlink(missing_ok=True)
+            if not remove_if_unheld(path):
+                continue  # being written (a single-file command takes no folder lock)
         elif (
             staged
             and staged.group(1) in ours
