@@ -29,7 +29,7 @@ from unetlab.data.colour_table import (
     find_colour_table,
     read_colour_table,
 )
-from unetlab.data.names import FOLDER_NAMES, SPLIT_NAMES, folder_candidates
+from unetlab.data.names import FOLDER_NAMES, SPLIT_NAMES, folder_candidates, loose
 from unetlab.errors import DatasetError
 
 #: the roles of the folders a data set's masks lie in (:data:`unetlab.data.names.FOLDER_NAMES`)
@@ -211,7 +211,7 @@ def names_a_class(name: str | None) -> bool:
     ``void``, ``unlabelled``, ``other``, ...; case, ``_`` and ``-`` aside)."""
     if name is None:
         return False
-    word = re.sub(r"[\s_-]+", "", str(name).lower())
+    word = re.sub(r"[\s_-]+", "", loose(str(name)))
     return bool(word) and not word.isdigit() and word not in _NO_CLASS_WORDS
 
 
@@ -230,7 +230,8 @@ def voc_class_colours(k: int, names: Sequence[str], background: int | None) -> n
 
 def names_disagree(names: dict[int, str], table: ColourTable, path: Path) -> str | None:
     """One line when ``class_names.txt`` (``names``, read from ``path``) and the colour
-    table beside it name the classes differently (case and spaces aside): a value each names
+    table beside it name the classes differently (letter case, Unicode normal form and
+    spaces at the ends aside: :func:`~unetlab.data.names.loose`): a value each names
     otherwise, or one only the table names, or one only the file names where the table names
     its classes; None when they agree or the table names none. Refused, not warned: the
     names decide the background class (border weights, objects, evaluation) and label every
@@ -238,8 +239,8 @@ def names_disagree(names: dict[int, str], table: ColourTable, path: Path) -> str
     named = {v: n for v, n in zip(table.values, table.names) if v != VOID and n is not None}
     if not named:
         return None
-    said = {v: n.strip().lower() for v, n in names.items()}
-    wrong = [v for v in sorted(set(named) | set(names)) if said.get(v) != _lower(named.get(v))]
+    said = {v: loose(n) for v, n in names.items()}
+    wrong = [v for v in sorted(set(named) | set(names)) if said.get(v) != _loose(named.get(v))]
     if not wrong:
         return None
     v = wrong[0]
@@ -256,8 +257,8 @@ def names_disagree(names: dict[int, str], table: ColourTable, path: Path) -> str
     )
 
 
-def _lower(name: str | None) -> str | None:
-    return None if name is None else name.strip().lower()
+def _loose(name: str | None) -> str | None:
+    return None if name is None else loose(name)
 
 
 def _shown(name: str | None) -> str:

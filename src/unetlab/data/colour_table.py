@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.names import loose
 from unetlab.errors import DatasetError, ImageReadError
 
 COLOURS_FILE = "class_colors.txt"
@@ -147,7 +148,7 @@ def table_of(rows: Sequence[tuple[tuple[int, int, int], str | None]], source: st
     others 0, 1, 2, ... in order; DatasetError for a colour given twice or no classes."""
     values, k = [], 0
     for _, name in rows:
-        void = name is not None and name.lower() in VOID_NAMES
+        void = name is not None and loose(name) in VOID_NAMES
         values.append(VOID if void else k)
         k += not void
     colours = [c for c, _ in rows]

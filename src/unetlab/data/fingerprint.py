@@ -35,7 +35,7 @@ from unetlab.data.checks import non_integer_mask, nonfinite_pixels
 from unetlab.data.exclude import check_exclude_rows, excluded_rows
 from unetlab.data.instances import TARGETS, looks_like_instances, one_object_per_value
 from unetlab.data.large_ids import largest_compact
-from unetlab.data.names import holds_object_ids
+from unetlab.data.names import holds_object_ids, loose
 from unetlab.data.nodata import InvalidPages, filled
 from unetlab.data.pairs import Pair, PairReader
 from unetlab.data.regions import (  # noqa: F401 (object_labels, touching_objects: re-exported)
@@ -434,7 +434,7 @@ def named_background(names: Mapping[int, str] | None) -> int | None:
     """The mask value ``names`` (mask value -> class name) calls background (else
     membrane), or None where it names neither."""
     values = list(names or {})
-    said = [str(names[v]).strip().lower() for v in values]
+    said = [loose(str(names[v])) for v in values]
     if not set(said) & set(BACKGROUND_NAMES):
         return None
     return int(values[background_class(values, said)])

@@ -44,6 +44,7 @@ from scipy import ndimage
 
 from unetlab.data.labels import IGNORE_INDEX, compact_ids, encode_mask
 from unetlab.data.labels import instances as label_instances
+from unetlab.data.names import loose
 from unetlab.errors import UnetlabError
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ def background_class(
 
     ISBI as shipped (``[0, 255]``, ``membrane, cell``): 0; with ``data.label_values: [255,
     0]`` (membrane = class 1): 1, from the name or the value alike."""
-    names = [str(n).strip().lower() for n in class_names or ()]
+    names = [loose(str(n)) for n in class_names or ()]
     for wanted in BACKGROUND_NAMES:
         if wanted in names:
             return names.index(wanted)
@@ -95,7 +96,7 @@ def named_background(class_names: Sequence[str] | None, background: int | None) 
     if background is None or not 0 <= background < len(names):
         return None
     name = names[background]
-    plain = name in ("", str(background)) or name.lower() in BACKGROUND_NAMES
+    plain = name in ("", str(background)) or loose(name) in BACKGROUND_NAMES
     return None if plain else name
 
 

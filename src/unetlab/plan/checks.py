@@ -23,6 +23,7 @@ from unetlab.data.fingerprint import (
     ramp_share,
     too_small,
 )
+from unetlab.data.names import loose
 from unetlab.data.pairs import PairReader, problems_error
 from unetlab.data.void import (
     VOID,
@@ -245,7 +246,7 @@ def void_name_problems(fp: Fingerprint, cfg: Config) -> list[str]:
         f"class: --set data.ignore_value={value} to count it nowhere (as a colour table's "
         f"void), or name it otherwise if it is a class"
         for value, name in declared_names(cfg).items()
-        if str(name).strip().lower() in VOID_NAMES and value in held
+        if loose(str(name)) in VOID_NAMES and value in held
     ]
 
 
