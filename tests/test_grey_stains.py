@@ -91,8 +91,9 @@ def test_the_napari_plugin_decides_as_predict_does():
     line = grey_layer_problem(rgb=False, in_channels=3, stains=stains)
     assert line == (
         "the layer: a grey image (one channel); the model was trained on CYX, 3 channels "
-        "(stains, not colours), which a grey plane is not: give an image of its 3 channels "
-        "(as the model's training images were) or convert it to 3 channels"
+        "(stains, not colours), which a grey plane is not: choose a layer of its 3 channels "
+        "(as the model's training images were) and their axis, or convert this layer to 3 "
+        "channels"
     )
     shape = (H, W)
     how = dict(channel_axis=None, channel=None, in_channels=3)

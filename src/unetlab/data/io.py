@@ -516,15 +516,23 @@ def refuse_grey_picture(path: str | os.PathLike, axes: str | None, channels: int
     raise ImageReadError(grey_for_stains(path, axes, channels))
 
 
-def grey_for_stains(name, trained: str, channels: int) -> str:
+def grey_for_stains(name, trained: str, channels: int, *, layer: bool = False) -> str:
     """The one line refusing a grey image (``name``: its file, "the layer") given to a model
     of ``channels`` > 1 that are stains, not an RGB picture's colours, so its grey is not
     repeated into them; ``trained``: what the model was trained on (its axes, CYX, or the
-    images' dtype where its checkpoint records no axes: "uint16 images")."""
+    images' dtype where its checkpoint records no axes: "uint16 images"). ``layer``: the
+    image is a napari layer, which the fix asks to choose, not to give."""
+    n = channels
+    fix = (
+        f"choose a layer of its {n} channels (as the model's training images were) and their "
+        f"axis, or convert this layer to {n} channels"
+        if layer
+        else f"give an image of its {n} channels (as the model's training images were) or "
+        f"convert it to {n} channels"
+    )
     return (
-        f"{name}: a grey image (one channel); the model was trained on {trained}, {channels} "
-        f"channels (stains, not colours), which a grey plane is not: give an image of its "
-        f"{channels} channels (as the model's training images were) or convert it to {channels} channels"
+        f"{name}: a grey image (one channel); the model was trained on {trained}, {n} "
+        f"channels (stains, not colours), which a grey plane is not: {fix}"
     )
 
 

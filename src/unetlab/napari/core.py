@@ -273,7 +273,7 @@ def grey_layer_problem(*, rgb: bool, in_channels: int, stains: str | None) -> st
     line of ``unetlab predict`` (:func:`~unetlab.data.io.grey_for_stains`); None for others."""
     if rgb or in_channels < 2 or stains is None:
         return None
-    return grey_for_stains("the layer", stains, in_channels)
+    return grey_for_stains("the layer", stains, in_channels, layer=True)
 
 
 def model_summary(model: UNet) -> str:
