@@ -15,9 +15,12 @@ the raw pixels can tell a second stain batch from the first. In the tissue mode 
 statistics are those of the tissue pixels (glass left out, :data:`~unetlab.data.normalize.GLASS`),
 so that a slide, mostly glass, is compared as its tissue crops were.
 
-A record is small: ``{"dtype": "uint8", "images": N, "mean": [C], "sd": [C]}``. It changes no
-prediction, so it is no checkpoint format feature: an older unetlab ignores it, and a
-checkpoint without it is predicted without the check.
+A record is small: ``{"dtype": "uint8", "images": N, "mean": [C], "sd": [C]}``, and for
+images of several channels what they were, ``"channels": "colours"`` (an RGB picture's) or
+``"stains"`` (separate channels), which decides whether a grey image is repeated into them
+or refused (:func:`unetlab.inference.pages.stains_of`). It changes no prediction of the
+images it describes, so it is no checkpoint format feature: an older unetlab ignores it,
+and a checkpoint without it is predicted without the check.
 """
 
 from __future__ import annotations
@@ -40,24 +43,29 @@ def image_appearance(pixels: np.ndarray, spec: dict) -> tuple[np.ndarray, np.nda
     return raw_stats(pixels, {"mode": "per_image", "tissue": bool(spec.get("tissue"))})
 
 
-def training_appearance(stats: list[tuple], dtypes: list[str]) -> dict | None:
+def training_appearance(
+    stats: list[tuple], dtypes: list[str], channels: str | None = None
+) -> dict | None:
     """The checkpoint record of the training images' per-image ``stats`` ((mean, sd) each,
     :func:`image_appearance`) read as ``dtypes``: their per-channel mean and the standard
     deviation of all their pixels together (within and between images, each image weighted
-    alike); None without images, or for images of several dtypes or channel counts (their
-    values are in no one unit)."""
+    alike), and ``channels`` where given: what their channels were, "colours" (an RGB
+    picture's) or "stains" (separate channels: :func:`unetlab.data.colour.training_channels`);
+    None without images, or for images of several dtypes or channel counts (their values
+    are in no one unit)."""
     if not stats or len(set(dtypes)) != 1 or len({len(m) for m, _ in stats}) != 1:
         return None
     means = np.array([m for m, _ in stats], np.float64)
     sds = np.array([s for _, s in stats], np.float64)
     mean = means.mean(axis=0)
     pooled = np.sqrt(np.mean(sds**2, axis=0) + np.mean((means - mean) ** 2, axis=0))
-    return {
+    record = {
         "dtype": str(dtypes[0]),
         "images": len(stats),
         "mean": [float(f"{v:.6g}") for v in mean],
         "sd": [float(f"{v:.6g}") for v in pooled],
     }
+    return record if channels is None else {**record, "channels": channels}
 
 
 @dataclass(frozen=True)

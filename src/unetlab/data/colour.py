@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from unetlab.data.io import TIFF_SUFFIXES
+from unetlab.data.io import TIFF_SUFFIXES, bare_planes
 from unetlab.data.names import ANNOTATION_SUFFIXES
 from unetlab.data.png_depth import grey_alpha
 from unetlab.data.positions import series_of
@@ -46,3 +46,28 @@ def colour_file(path: str | os.PathLike) -> bool | None:
             return samples and int(series.keyframe.photometric) in COLOUR_PHOTOMETRIC
     with Image.open(path) as im:  # a 16-bit grey + alpha PNG opens as RGBA, is read grey
         return im.mode in COLOUR_MODES and not grey_alpha(im)
+
+
+def channels_kind(path: str | os.PathLike, axes: str | None = None) -> str | None:
+    """What the channels of ``path`` are as training reads it with ``axes`` (a pair's, or
+    ``data.axes``): "colours" (an RGB picture's: a colour PNG or JPEG, a TIFF of RGB
+    samples, one read as YXC) or "stains" (separate channels: CYX, an ImageJ hyperstack's or
+    an OME file's channels, a multi-band TIFF, an OME-Zarr folder); None for planar RGB
+    planes that record no axes, read as pages (:func:`~unetlab.data.io.bare_planes`)."""
+    letters = (axes or "").upper() if Path(path).suffix.lower() in TIFF_SUFFIXES else ""
+    if "S" in letters or letters == "YXC":
+        return "colours"
+    if "C" in letters:
+        return "stains"
+    if Path(path).is_file() and bare_planes(path):
+        return None
+    return "colours" if colour_file(path) else "stains"
+
+
+def training_channels(images: list[tuple[str | os.PathLike, str | None]]) -> str | None:
+    """What the channels of a model trained on ``images`` ((path, axes) of each training
+    image of more than one channel) are, for its checkpoint's ``appearance``: "colours" or
+    "stains" where every image's are so (:func:`channels_kind`), None where they differ or
+    none is given (nothing tells)."""
+    kinds = {channels_kind(path, axes) for path, axes in dict.fromkeys(images)}
+    return kinds.pop() if len(kinds) == 1 else None

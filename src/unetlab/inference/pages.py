@@ -46,18 +46,24 @@ def stains_of(model) -> str | None:
     """What ``model`` was trained on, as the grey refusal names it
     (:func:`~unetlab.data.io.grey_for_stains`), where its channels (> 1) are stains, not an
     RGB picture's colours, so a grey image is not repeated into them: its axes where its
-    checkpoint records them with C (CYX, not YXC); where it records none, its training
-    images' dtype where that is no 8-bit colour picture's ("uint16 images": a fluorescence
-    model's channels). None where they are colours or nothing tells (an ImageNet encoder,
-    imagenet or tissue normalisation, 8-bit images, an older checkpoint without them)."""
+    checkpoint records them with C (CYX, not YXC); where it records none, what its training
+    images' channels were as its checkpoint records them (``appearance["channels"]``:
+    "stains" -> "uint16 images", say; "colours": a 16-bit RGB TIFF's); in an older
+    checkpoint, its training images' dtype where that is no 8-bit colour picture's ("uint16
+    images": a fluorescence model's channels). None where they are colours or nothing tells
+    (an ImageNet encoder, imagenet or tissue normalisation, 8-bit images, an older
+    checkpoint without them)."""
     if getattr(model, "in_channels", 1) < 2:
         return None
     if (axes := trained_axes(model)) is not None:
         return axes if "C" in axes and axes != "YXC" else None
+    record = getattr(model, "appearance", None) or {}
+    if (kind := record.get("channels")) is not None:  # the training images', as read
+        return f"{record.get('dtype')} images" if kind == "stains" else None
     norm = getattr(model, "normalization", None) or {}
     if norm.get("mode") == "imagenet" or norm.get("tissue") or hasattr(model, "encoder"):
         return None  # bright-field colour, or an RGB encoder's input
-    dtype = str((getattr(model, "appearance", None) or {}).get("dtype"))
+    dtype = str(record.get("dtype"))
     return None if dtype in ("None", "uint8") else f"{dtype} images"
 
 

@@ -231,9 +231,10 @@ def fit_channels(
     fluorescence image); None: 3 or 4 channels of 8 bits are colour. A colour image given to a
     grey net becomes its luminance (0.299 R + 0.587 G + 0.114 B, a float32 copy, logged); an
     RGBA one given to an RGB net loses its alpha (a view, logged), as an RGBA file does. A
-    grey image is repeated (a view, logged) only for a 3-channel net, which is taken to be an
-    RGB net (checkpoints do not record what their channels were; the pretrained encoders are
-    RGB). Anything else raises UnetlabError naming both counts, and the fix: for a grey net,
+    grey image is repeated (a view, logged) only for a 3-channel net whose channels are not
+    ``stains``, taken to be an RGB net (the pretrained encoders are RGB; a checkpoint records
+    what its training images' channels were, colours or stains, or their axes:
+    :func:`~unetlab.inference.pages.stains_of`). Anything else raises UnetlabError naming both counts, and the fix: for a grey net,
     ``channel``. ``channel``: that one channel of the image is taken first (a view), for a
     1-channel net only; a tuple of them (a band subset a model records) for a net of as many. ``quiet``: no log line (for the windows of one image, whose first
     window logged it). ``axes_given``: the file was read with the axes the user gave

@@ -12,6 +12,7 @@ import numpy as np
 from unetlab.config import Config
 from unetlab.data.appearance import training_appearance
 from unetlab.data.classes import dataset_palette, names_file, void_value
+from unetlab.data.colour import training_channels
 from unetlab.data.datasets import (
     choose_target,
     dataset_stats,
@@ -109,7 +110,7 @@ def prepare_data(
     refuse_unlabelled_training(data.train, train_pairs)  # instance masks (classes: before)
     floored = with_contrast_floor(normalization, data.train)
     data.normalization = with_floor_dtype(floored, {s.dtype for s in data.train if s.dtype})
-    data.appearance = samples_appearance(data.train)
+    data.appearance = samples_appearance(data.train, train_pairs, d.axes)
     return data
 
 
@@ -159,14 +160,19 @@ def measured(spec: dict, d, train_pairs: list[Pair]) -> dict:
     return {**spec, "mean": mean, "std": std}
 
 
-def samples_appearance(train: list) -> dict | None:
+def samples_appearance(train: list, pairs: list[Pair], axes: str | None) -> dict | None:
     """The checkpoint record of how the training samples looked as read
     (:func:`unetlab.data.appearance.training_appearance` of each :class:`Sample`'s
-    ``appearance``), which prediction compares its images with; None where a sample lacks it."""
+    ``appearance``), which prediction compares its images with, with what the channels of
+    their files ``pairs`` (read with their own ``axes`` or ``data.axes``) were where the
+    samples have several (:func:`unetlab.data.colour.training_channels`); None where a
+    sample lacks it."""
     stats = [s.appearance for s in train]
     if not stats or any(a is None for a in stats):
         return None
-    return training_appearance(stats, [s.dtype for s in train])
+    several = train[0].image.shape[0] > 1
+    images = [(p.image, p.axes or axes) for p in pairs] if several else []
+    return training_appearance(stats, [s.dtype for s in train], training_channels(images))
 
 
 def say_bare_pages(pairs: list[Pair], in_channels: int | None) -> None:
