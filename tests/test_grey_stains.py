@@ -158,3 +158,23 @@ def test_a_package_of_a_stains_model_without_axes_refuses_a_grey_image(tmp_path)
     assert loaded.appearance == model.appearance
     with pytest.raises(UnetlabError, match="a grey image .* trained on uint16 images, 3 chan"):
         predict_image(loaded, _grey())
+
+
+def test_a_stains_model_without_its_training_data_exports_with_the_synthetic_sample(
+    tmp_path, caplog
+):
+    """With no --sample and no training images at hand, export makes a synthetic grey
+    sample of its own and repeats it into the channels, as it says; the refusal of a grey
+    sample given (above) refused this one too, naming a "sample image" the user never gave,
+    and a CYX model could not be exported without its data."""
+    from unetlab.inference.bioimageio import export_bioimageio
+    from unetlab.packages import load_package
+
+    with caplog.at_level(logging.WARNING):
+        dest = export_bioimageio(
+            _net("CYX", 3), tmp_path / "p", weight_formats=("pytorch_state_dict",)
+        )
+    assert "a synthetic EM image" in caplog.text
+    assert "its channel is repeated" in caplog.text
+    with pytest.raises(UnetlabError, match="a grey image .* trained on CYX, 3 channels"):
+        predict_image(load_package(dest), _grey())

@@ -334,8 +334,10 @@ def _sample_image(sample, model: UNet, size: int) -> np.ndarray:
     else:
         image = read_image(sample)
     if model.in_channels > 1 and image.ndim == 2:
-        if (stains := stains_of(model)) is not None:  # refused as predict refuses it
-            name = "the sample image" if isinstance(sample, np.ndarray | None) else str(sample)
+        # a grey sample given is refused as predict refuses it; the synthetic stand-in for
+        # none (no training data at hand) is repeated, as said (review s47: export refused it)
+        if sample is not None and (stains := stains_of(model)) is not None:
+            name = "the sample image" if isinstance(sample, np.ndarray) else str(sample)
             raise UnetlabError(grey_for_stains(name, stains, model.in_channels))
         log.warning(
             "the sample image is grey, the model takes %d channels: its channel is repeated "
