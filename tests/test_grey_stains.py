@@ -178,3 +178,22 @@ def test_a_stains_model_without_its_training_data_exports_with_the_synthetic_sam
     assert "its channel is repeated" in caplog.text
     with pytest.raises(UnetlabError, match="a grey image .* trained on CYX, 3 channels"):
         predict_image(load_package(dest), _grey())
+
+
+def test_a_layer_of_planes_with_no_channel_axis_is_told_to_choose_it_for_a_stains_model():
+    """A (3, H, W) layer with no channel axis chosen, given to a CYX model, was told it was
+    "a grey image (one channel)" and to convert it (by the widget and predict_planes): the
+    line names its planes and the axis to choose, as the widget says for other models."""
+    model = _net("CYX", 3)
+    cyx = np.stack([_grey()] * 3)
+    how = dict(channel_axis=None, channel=None, in_channels=3, stains=stains_of(model))
+    line = channel_problem(cyx.shape, rgb=False, **how)
+    assert line == (
+        "the layer has 3 planes and no axis of channels chosen; the model takes 3 channels "
+        "(stains: trained on CYX), which a grey plane is not: choose the layer's axis of "
+        "channels (channel_axis=)"
+    )
+    with pytest.raises(UnetlabError, match=re.escape(line)):
+        predict_planes(model, cyx)
+    assert "2 x 3 planes" in channel_problem((2, 3, H, W), rgb=False, **how)
+    assert predict_planes(model, cyx, channel_axis=0).labels.shape == (H, W)

@@ -243,7 +243,7 @@ def channel_problem(
     (:func:`~unetlab.inference.pages.stains_of`), which refuses a grey layer as
     ``unetlab predict`` refuses a grey image (:func:`grey_layer_problem`)."""
     if channel_axis is None:
-        if line := grey_layer_problem(rgb=rgb, in_channels=in_channels, stains=stains):
+        if line := _stains_problem(shape, rgb=rgb, in_channels=in_channels, stains=stains):
             return line
         if rgb or in_channels in (1, 3):  # a grey layer is repeated for an RGB model
             return None
@@ -274,6 +274,24 @@ def grey_layer_problem(*, rgb: bool, in_channels: int, stains: str | None) -> st
     if rgb or in_channels < 2 or stains is None:
         return None
     return grey_for_stains("the layer", stains, in_channels, layer=True)
+
+
+def _stains_problem(
+    shape: tuple[int, ...], *, rgb: bool, in_channels: int, stains: str | None
+) -> str | None:
+    """The line refusing a layer of ``shape`` with no channel axis chosen for a model whose
+    channels are stains (``stains``: :func:`~unetlab.inference.pages.stains_of`): a grey
+    plane's (:func:`grey_layer_problem`), or for a layer of planes (axes before Y and X),
+    one of which may hold its channels, the choice to make: such a layer was told it was
+    "a grey image (one channel)" (review s47)."""
+    if len(shape) < 3 or rgb or in_channels < 2 or stains is None:
+        return grey_layer_problem(rgb=rgb, in_channels=in_channels, stains=stains)
+    lead = " x ".join(map(str, shape[:-2]))
+    return (
+        f"the layer has {lead} planes and no axis of channels chosen; the model takes "
+        f"{in_channels} channels (stains: trained on {stains}), which a grey plane is not: "
+        "choose the layer's axis of channels (channel_axis=)"
+    )
 
 
 def model_summary(model: UNet) -> str:
@@ -370,7 +388,8 @@ def _fitted_planes(model: UNet, data, channel, *, rgb: bool, channel_axis) -> li
     the one a 1-channel model takes), refused where a pixel is NaN or infinite, and a grey
     layer where the model's channels are stains (:func:`grey_layer_problem`)."""
     stains = stains_of(model) if channel_axis is None else None
-    if line := grey_layer_problem(rgb=rgb, in_channels=model.in_channels, stains=stains):
+    how = dict(rgb=rgb, in_channels=model.in_channels, stains=stains)
+    if line := _stains_problem(np.shape(data), **how):
         raise UnetlabError(line)
     # a layer's channel axis holds channels (stains), never the R, G, B of a colour picture;
     # an RGB layer's last axis is R, G, B whatever its dtype (a 16-bit RGB TIFF's too)
