@@ -28,7 +28,7 @@ from unetlab.data.io import check_axes, file_axes, ome_positions, stack_shape
 from unetlab.data.names import SPLIT_NAMES
 from unetlab.data.ome import output_pixels
 from unetlab.data.positions import each_position
-from unetlab.data.read_notes import read_notes
+from unetlab.data.read_notes import handed_notes, read_notes, take_notes
 from unetlab.data.slides import slide_name
 from unetlab.errors import OutOfMemoryError, OutputError, TheirFileError, UnetlabError
 from unetlab.group import SOLO, Group
@@ -1060,17 +1060,20 @@ class _Run:
         """Every process's ``result`` in one, in the order of ``todo`` (``seconds``: the
         longest process's, as ``pixels`` are all processes'); every process's ``chosen``
         notes (:mod:`unetlab.inference.chosen`) merged into this one's; the lines the others'
-        runs kept to be said once (:func:`~unetlab.inference.predict.run_handed`), said by the
-        main one."""
+        runs kept to be said once (:func:`~unetlab.inference.predict.run_handed`) and the
+        files their reading noted (:func:`~unetlab.data.read_notes.handed_notes`), said by
+        the main one."""
         if not self.group.active:
             return result
         mine = (result.written, result.failed, result.objects, result.classes, result.areas)
-        parts = self.group.gather((*mine, result.seconds, chosen, run_handed()))
+        notes = None if self.group.is_main else handed_notes()  # the files' read notes
+        parts = self.group.gather((*mine, result.seconds, chosen, run_handed(), notes))
         for rank, part in enumerate(parts):
             if rank != self.group.rank:
                 merge(chosen, part[6])
             if rank != self.group.rank and self.group.is_main:
                 say_handed(part[7])
+                take_notes(part[8])
         every = [{f: v for part in parts for f, v in part[k].items()} for k in range(5)]
         written, failed, objects, classes, areas = (
             {f: d[f] for f in todo if f in d} for d in every
