@@ -197,3 +197,24 @@ def test_a_layer_of_planes_with_no_channel_axis_is_told_to_choose_it_for_a_stain
         predict_planes(model, cyx)
     assert "2 x 3 planes" in channel_problem((2, 3, H, W), rgb=False, **how)
     assert predict_planes(model, cyx, channel_axis=0).labels.shape == (H, W)
+
+
+@pytest.mark.parametrize(
+    "axes, stains",
+    [("CYX", True), ("cyx", True), ("ZCYX", True), ("TCZYX", True), ("YXC", False)]
+    + [("ZYXC", False), ("TYXC", False), ("yxc", False), ("ZYX", False), ("YX", False)],
+)
+def test_stains_are_a_c_axis_that_is_no_pictures_colours_last(axes, stains):
+    from unetlab.data.io import stain_axes
+
+    assert stain_axes(axes) is stains
+
+
+def test_a_model_trained_on_stacks_of_colour_pictures_repeats_a_grey_one():
+    from types import SimpleNamespace
+
+    from unetlab.inference.pages import stains_of
+
+    model = SimpleNamespace(in_channels=3, training_data={"axes": "ZYXC"})
+    assert stains_of(model) is None
+    assert stains_of(SimpleNamespace(in_channels=3, training_data={"axes": "CYX"})) == "CYX"

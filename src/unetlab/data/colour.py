@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from unetlab.data.io import TIFF_SUFFIXES, bare_planes
+from unetlab.data.io import TIFF_SUFFIXES, bare_planes, stain_axes
 from unetlab.data.names import ANNOTATION_SUFFIXES
 from unetlab.data.png_depth import grey_alpha
 from unetlab.data.positions import series_of
@@ -55,10 +55,10 @@ def channels_kind(path: str | os.PathLike, axes: str | None = None) -> str | Non
     an OME file's channels, a multi-band TIFF, an OME-Zarr folder); None for planar RGB
     planes that record no axes, read as pages (:func:`~unetlab.data.io.bare_planes`)."""
     letters = (axes or "").upper() if Path(path).suffix.lower() in TIFF_SUFFIXES else ""
-    if "S" in letters or letters == "YXC":
+    if "S" in letters:
         return "colours"
     if "C" in letters:
-        return "stains"
+        return "stains" if stain_axes(letters) else "colours"
     if Path(path).is_file() and bare_planes(path):
         return None
     return "colours" if colour_file(path) else "stains"

@@ -503,13 +503,21 @@ def refuse_channelless(
     )
 
 
+def stain_axes(axes: str) -> bool:
+    """Whether ``axes`` (letters, any case) give channels that are stains: a C axis that is
+    not an RGB picture's colours last (YXC, and stacks of such pictures: ZYXC, TYXC). The one
+    rule of the grey refusals and of a checkpoint's record of its channels."""
+    letters = axes.upper()
+    return "C" in letters and not letters.endswith("YXC")
+
+
 def refuse_grey_picture(path: str | os.PathLike, axes: str | None, channels: int) -> None:
     """ImageReadError in one line for a grey picture (PNG, JPEG: no TIFF, so no --axes) given
     to a model of ``channels`` > 1 whose ``axes`` have C, not YXC, as a grey TIFF plane is
     (:func:`refuse_channelless`): its channels are stains, not an RGB picture's colours, so its
     grey is not repeated into them. None for others (read as they are: a YXC model repeats a
     grey picture with a warning)."""
-    if not axes or channels < 2 or "C" not in axes.upper() or axes.upper() == "YXC":
+    if not axes or channels < 2 or not stain_axes(axes):
         return None
     if not _grey_picture(path):
         return None

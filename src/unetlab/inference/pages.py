@@ -19,6 +19,7 @@ from unetlab.data.io import (
     bare_planes,
     named_planes,
     read_stack,
+    stain_axes,
     trained_file_axes,
 )
 from unetlab.data.positions import series_of
@@ -56,7 +57,7 @@ def stains_of(model) -> str | None:
     if getattr(model, "in_channels", 1) < 2:
         return None
     if (axes := trained_axes(model)) is not None:
-        return axes if "C" in axes and axes != "YXC" else None
+        return axes if stain_axes(axes) else None
     record = getattr(model, "appearance", None) or {}
     if (kind := record.get("channels")) is not None:  # the training images', as read
         return f"{record.get('dtype')} images" if kind == "stains" else None
