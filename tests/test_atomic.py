@@ -86,6 +86,36 @@ def test_where_files_cannot_be_locked_writes_work_and_temporaries_stay(tmp_path,
     assert not remove_if_unheld(left) and left.exists()
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="no flock")
+def test_where_a_lock_needs_a_file_open_for_writing_killed_temporaries_still_go(
+    tmp_path, monkeypatch
+):
+    """NFS and SMB clients emulate flock with fcntl locks, whose exclusive lock needs the
+    file open for writing (EBADF otherwise; flock(2)): the cleaning opened temporaries read
+    only, so on a cluster's NFS home it kept every killed write's temporary for good."""
+    import errno
+    import fcntl
+
+    flock = fcntl.flock
+
+    def nfs(fd, operation):
+        if (
+            operation & fcntl.LOCK_EX
+            and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY
+        ):
+            raise OSError(errno.EBADF, "Bad file descriptor")
+        return flock(fd, operation)
+
+    monkeypatch.setattr(fcntl, "flock", nfs)
+    left = tmp_path / ".a.0123456789ab.tmp.json"
+    left.write_text("half")
+    with atomic_path(tmp_path / "a.json") as tmp:
+        assert not remove_if_unheld(tmp) and tmp.exists()  # a live one still stays
+        tmp.write_text("x")
+    assert remove_if_unheld(left) and not left.exists()
+    assert os.listdir(tmp_path) == ["a.json"]
+
+
 def test_a_full_disk_says_the_space_free_without_the_failed_file_and_what_it_needed(
     tmp_path, monkeypatch
 ):

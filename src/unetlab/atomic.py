@@ -96,7 +96,7 @@ def remove_if_unheld(temporary: Path) -> bool:
     without locks) whether one is live cannot be told: it stays. Returns whether it was
     removed."""
     try:
-        fd = try_hold(temporary)
+        fd = _hold_to_remove(temporary)
     except OSError:  # held by its writer (BlockingIOError), gone, or not lockable here
         return False
     if fd is None:
@@ -108,6 +108,19 @@ def remove_if_unheld(temporary: Path) -> bool:
     finally:
         os.close(fd)
     return True
+
+
+def _hold_to_remove(temporary: Path) -> int | None:
+    """:func:`try_hold` of ``temporary``, opened for reading (a temporary another user left
+    may not be writable), else for writing where a lock needs that: NFS and SMB clients
+    emulate ``flock`` with ``fcntl`` locks, whose exclusive lock fails (EBADF) on a file
+    open only for reading (flock(2)), which kept every killed write's temporary there."""
+    try:
+        return try_hold(temporary)
+    except OSError as exc:
+        if exc.errno != errno.EBADF:
+            raise
+    return try_hold(temporary, os.O_WRONLY)
 
 
 class LockLost(FileNotFoundError):
