@@ -116,6 +116,22 @@ def test_where_a_lock_needs_a_file_open_for_writing_killed_temporaries_still_go(
     assert os.listdir(tmp_path) == ["a.json"]
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="no flock")
+def test_a_process_never_takes_its_own_live_temporary_for_a_killed_one(tmp_path, monkeypatch):
+    """Where flock is fcntl's lock (NFS, SMB clients), locks are a process's, not a file
+    descriptor's: the cleaning in the process that writes a temporary took its lock, removed
+    it, and its close dropped the writer's lock too. The process knows its own temporaries."""
+    import fcntl
+
+    monkeypatch.setattr(fcntl, "flock", lambda fd, operation: None)  # one process: no conflict
+    with atomic_path(tmp_path / "a.json") as tmp:
+        assert not remove_if_unheld(tmp) and tmp.exists()
+        tmp.write_text("x")
+    left = tmp_path / ".a.0123456789ab.tmp.json"
+    left.write_text("half")
+    assert remove_if_unheld(left) and os.listdir(tmp_path) == ["a.json"]
+
+
 def test_a_full_disk_says_the_space_free_without_the_failed_file_and_what_it_needed(
     tmp_path, monkeypatch
 ):

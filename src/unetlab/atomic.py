@@ -55,6 +55,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         tmp, held = _new_temporary(path)
     except OSError as exc:
         raise write_error(path, exc) from exc
+    writing = file_id(tmp)
+    _WRITING.add(writing)
     try:
         yield tmp
         fsync(tmp)
@@ -71,7 +73,24 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if held is not None:
             os.close(held)  # after the rename: until then no cleaning takes it for a killed one
+        _WRITING.discard(writing)
         tmp.unlink(missing_ok=True)
+
+
+#: the temporaries this process's :func:`atomic_path` writes now ((device, inode) each):
+#: where flock is fcntl's lock (NFS, SMB clients), a process's locks do not stop its own
+#: other opens, so :func:`remove_if_unheld` asks here first
+_WRITING: set[tuple[int, int] | None] = set()
+
+
+def file_id(path: str | os.PathLike) -> tuple[int, int] | None:
+    """(device, inode) of the file (or folder) at ``path``: its identity, whatever its
+    name; None if it cannot be read."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def temporaries_of(path: str | os.PathLike) -> list[Path]:
@@ -93,8 +112,11 @@ def remove_if_unheld(temporary: Path) -> bool:
     a killed process's. Another command writing the same name at once keeps its temporary
     (it failed with "cannot write it (No such file or directory)" when its temporary was
     removed under it). Where files cannot be locked (no ``fcntl``: Windows; a file system
-    without locks) whether one is live cannot be told: it stays. Returns whether it was
-    removed."""
+    without locks) whether one is live cannot be told: it stays. This process's own live
+    ones stay too (:data:`_WRITING`: fcntl-emulated locks, NFS's, are a process's). Returns
+    whether it was removed."""
+    if (found := file_id(temporary)) is None or found in _WRITING:  # gone, or ours: live
+        return False
     try:
         fd = _hold_to_remove(temporary)
     except OSError:  # held by its writer (BlockingIOError), gone, or not lockable here
@@ -152,11 +174,7 @@ def try_hold(path: str | os.PathLike, flags: int = os.O_RDONLY) -> int | None:
 def _is_file_of(fd: int, path: Path) -> bool:
     """Whether the open file ``fd`` is still the one at ``path``."""
     held = os.fstat(fd)
-    try:
-        found = path.stat()
-    except OSError:
-        return False
-    return (found.st_dev, found.st_ino) == (held.st_dev, held.st_ino)
+    return file_id(path) == (held.st_dev, held.st_ino)
 
 
 def put_in_place(source: Path, path: Path) -> None:

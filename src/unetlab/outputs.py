@@ -47,6 +47,7 @@ from unetlab.atomic import (
     RESUMABLE,
     TEMPORARY,
     LockLost,
+    file_id,
     folder_sync_deferred,
     remove_if_unheld,
     temporaries_of,
@@ -114,19 +115,11 @@ KNOWN_SUFFIXES = frozenset(
 # --- outputs never replace inputs --------------------------------------------------------
 
 
-def _file_id(path: Path) -> tuple[int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
-
-
 def _name_key(path: Path) -> tuple[tuple[int, int] | None, str]:
     """(the folder's identity, the name folded to lower case): equal for two names of one
     folder that differ in case only."""
     parent = path.parent if str(path.parent) else Path(".")
-    return _file_id(parent) or (0, hash(str(parent.resolve()))), path.name.casefold()
+    return file_id(parent) or (0, hash(str(parent.resolve()))), path.name.casefold()
 
 
 def refuse_inputs(
@@ -146,14 +139,14 @@ def refuse_inputs(
         return
     by_id, by_name = {}, {}
     for given in inputs:
-        if (fid := _file_id(Path(given))) is not None:  # the input itself, a folder too
+        if (fid := file_id(Path(given))) is not None:  # the input itself, a folder too
             by_id[fid] = Path(given)
         for path in _files(Path(given), suffixes, command):
-            if (fid := _file_id(path)) is not None:
+            if (fid := file_id(path)) is not None:
                 by_id[fid] = path
             by_name[_name_key(path)] = path
     for out in outputs:
-        fid = _file_id(out)
+        fid = file_id(out)
         clash = by_id.get(fid) if fid is not None else None
         clash = clash or by_name.get(_name_key(out))
         if clash is not None:
