@@ -151,3 +151,16 @@ def test_predict_image_of_a_grey_array_by_a_model_of_one_channel_of_two(model):
         predict_image(model, image, channel=1)
     model.channel = None
     assert np.array_equal(labelled, predict_image(model, image))
+
+
+def test_a_channel_name_matches_by_the_one_rule_of_names():
+    """A channel's name matches as class names do (data.names.loose: letter case, Unicode
+    normal form, spaces at the ends aside): a name recorded with a space at its end, or with
+    its accent stored decomposed (as macOS file names are), was refused as "no such
+    channel" when typed as it shows."""
+    from unetlab.inference.pages import channel_index
+
+    names = ["membrane ", "Cafe\u0301", "STRASSE"]
+    assert channel_index("s.tif", "Membrane", names) == 0
+    assert channel_index("s.tif", "caf\u00e9", names) == 1
+    assert channel_index("s.tif", "Straße", names) == 2

@@ -22,6 +22,7 @@ from unetlab.data.io import (
     stain_axes,
     trained_file_axes,
 )
+from unetlab.data.names import loose
 from unetlab.data.positions import series_of
 from unetlab.data.read_notes import note_once
 from unetlab.data.tiff_files import open_tiff
@@ -338,10 +339,11 @@ def listed(names: list[str]) -> str:
 
 
 def channel_index(path: str | os.PathLike, channel: str, names: list[str]) -> int:
-    """The index of the channel named ``channel`` (case-insensitive) among ``names`` (those
-    ``path`` records: :func:`~unetlab.data.tiffmeta.channel_names`); UnetlabError naming
-    them (or saying there are none) if it is not one of them."""
-    found = [i for i, n in enumerate(names) if n.casefold() == channel.strip().casefold()]
+    """The index of the channel named ``channel`` (letter case, Unicode normal form and
+    spaces at the ends aside: :func:`~unetlab.data.names.loose`, as class names) among
+    ``names`` (those ``path`` records: :func:`~unetlab.data.tiffmeta.channel_names`);
+    UnetlabError naming them (or saying there are none) if it is not one of them."""
+    found = [i for i, n in enumerate(names) if loose(n) == loose(channel)]
     if len(found) == 1:
         return found[0]
     name = Path(path).name
