@@ -71,7 +71,8 @@ def test_a_folder_of_pngs_only_given_axes_is_refused_in_one_line(tmp_path, capsy
 def test_grey_planes_given_by_axes_to_a_colour_model_do_not_ask_for_channels_last(tmp_path, caplog):
     """A stack read with --axes ZYX by a 3-channel model: its grey planes are repeated, said
     without "a page of a (C, H, W) TIFF? save such images channels last", which the user's
-    axes answered; a grey PNG without --axes still asks."""
+    axes answered; a grey TIFF without --axes still asks, and a grey PNG, which has no pages,
+    does not (it was asked about its "(C, H, W) TIFF")."""
     import logging
 
     from unetlab.inference.files import predict_file
@@ -85,11 +86,20 @@ def test_grey_planes_given_by_axes_to_a_colour_model_do_not_ask_for_channels_las
         predict_file(net, tmp_path / "s.tif", tmp_path / "o", axes="ZYX")
     assert "s.tif: grey image given to a 3-channel model; its channel is repeated" in caplog.text
     assert "(C, H, W) TIFF?" not in caplog.text
+    tifffile.imwrite(tmp_path / "g.tif", stack[0], photometric="minisblack")
+    caplog.clear()
     with caplog.at_level(logging.WARNING):
-        predict_file(net, tmp_path / "g.png", tmp_path / "o2")
-    assert "g.png: grey image given to a 3-channel model; its channel is repeated (a page" in (
+        predict_file(net, tmp_path / "g.tif", tmp_path / "o2")
+    assert "g.tif: grey image given to a 3-channel model; its channel is repeated (a page" in (
         caplog.text
     )
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        predict_file(net, tmp_path / "g.png", tmp_path / "o3")
+    assert "g.png: grey image given to a 3-channel model; its channel is repeated\n" in (
+        caplog.text
+    )
+    assert "TIFF?" not in caplog.text
 
 
 def test_evaluate_objects_3d_takes_a_mixed_folder_with_axes(tmp_path):

@@ -47,6 +47,7 @@ from unetlab.data.nodata import (
     valid_pixels,
 )
 from unetlab.data.normalize import channels_of, contrast_note, floored, raw_stats
+from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import PageAxes
 from unetlab.data.weightmap import background_class, named_background
 from unetlab.errors import KnownFields, UnetlabError, did_you_mean
@@ -255,7 +256,8 @@ def fit_channels(
         raise UnetlabError(grey_for_stains(name, stains, channels))
     if colour is None:
         colour = have in (3, 4) and hwc.dtype == np.uint8
-    fitted, note = _converted(hwc, channels, colour=colour, axes_given=axes_given)
+    ask = not axes_given and is_tiff_name(name)  # a PNG has no (C, H, W) pages
+    fitted, note = _converted(hwc, channels, colour=colour, ask=ask)
     if fitted is None:
         raise UnetlabError(_mismatch(name, have, channels))
     if not quiet and _first_in_run(("channels", name, note)):  # a stack's pages: once
@@ -282,14 +284,15 @@ def _channels_last(image: np.ndarray, name: str) -> np.ndarray:
 
 
 def _converted(
-    hwc: np.ndarray, channels: int, *, colour: bool, axes_given: bool = False
+    hwc: np.ndarray, channels: int, *, colour: bool, ask: bool = False
 ) -> tuple[np.ndarray | None, str]:
     """(H, W, C) made into the ``channels`` a net takes where the two are one picture seen
-    two ways, and the line that says how (``axes_given``: a grey page is what the user's
-    axes made it, not asked about); (None, "") for any other pair of counts."""
+    two ways, and the line that says how (``ask``: whether a grey image may be a page of a
+    TIFF whose channels are its pages, asked about: not where the user's axes made it
+    grey, nor for a file that is no TIFF); (None, "") for any other pair of counts."""
     have = hwc.shape[2]
     if have == 1 and channels == 3:
-        hint = "" if axes_given else " (a page of a (C, H, W) TIFF? save such images channels last)"
+        hint = " (a page of a (C, H, W) TIFF? save such images channels last)" if ask else ""
         return np.broadcast_to(hwc, (*hwc.shape[:2], channels)), (
             f"grey image given to a 3-channel model; its channel is repeated{hint}"
         )
