@@ -229,3 +229,26 @@ def test_streamed_probabilities_equal_the_whole_read_with_nodata(tmp_path, small
     whole = tifffile.imread(tmp_path / "whole" / "f_prob.tif")
     streamed = tifffile.imread(tmp_path / "stream" / "f_prob.tif")
     np.testing.assert_allclose(streamed, whole, rtol=0, atol=1e-6)
+
+
+def test_a_stacks_all_nodata_page_is_named_in_its_line(tmp_path, small_chunks, caplog):
+    """A stack whose 2nd page is all nodata: its line names the page ("s.tif frame 1: every
+    pixel is nodata"), as the stack's other page lines do, read whole and streamed; it named
+    the file alone, as if every page were nodata."""
+    stack = np.stack([_bordered(0)[0], np.zeros((90, 74, 3), np.uint8), _bordered(1)[0]])
+    tifffile.imwrite(
+        tmp_path / "s.tif",
+        stack,
+        tile=(32, 32),
+        photometric="rgb",
+        extratags=TAG,
+        metadata={"axes": "TYXS"},
+    )
+    for large in (None, 100):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            predict_file(_model(), tmp_path / "s.tif", tmp_path / str(large), large_threshold=large)
+        lines = [
+            r.getMessage() for r in caplog.records if "every pixel is nodata" in r.getMessage()
+        ]
+        assert len(lines) == 1 and "s.tif frame 1: every pixel" in lines[0], (large, lines)

@@ -893,7 +893,8 @@ def _predict_pages(
     for i, (page, stats, bad) in enumerate(zip(pages, each, invalid, strict=True)):
         found = staging.load(i) if staging is not None else None
         if found is None:
-            found = _page_results(model, page, file, stats=stats, invalid=bad)
+            here = name if len(pages) == 1 else f"{name} {axes.label(i)}"  # as its lines
+            found = _page_results(model, page, file, stats=stats, invalid=bad, name=here)
             if staging is not None:
                 staging.keep(i, found)
             lines.done(axes.label(i))
@@ -902,10 +903,11 @@ def _predict_pages(
     return results["labels"], results["ids"], results["probs"]
 
 
-def _page_results(model, page, file: _File, *, stats, invalid) -> dict[str, np.ndarray]:
+def _page_results(model, page, file: _File, *, stats, invalid, name) -> dict[str, np.ndarray]:
     """One page's labels, object ids (with ``objects``) and probabilities (with
-    ``save_probabilities``), by name (:func:`_predict_pages`)."""
-    objects, rows, name = file.outputs.objects, file.options.exclude_rows, str(file.path)
+    ``save_probabilities``), by name (:func:`_predict_pages`); ``name``: what its lines call
+    the page ("s.tif frame 3")."""
+    objects, rows = file.outputs.objects, file.options.exclude_rows
     how = dict(progress=file.progress, stats=stats, name=name, invalid=invalid)
     if objects is None and not file.outputs.save_probabilities:  # labels only: row by row
         return {"labels": labels_fitted(model, page, file.options, **how)}

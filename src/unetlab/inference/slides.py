@@ -1228,9 +1228,7 @@ def _predict_page(model, run: _SlideRun, p: int, rows: tuple, arrays, done, valu
     if tiles["says"] and (nodata is None or fill is not None):  # said once, not by each band
         said = note is not None and note[0] == "dtype"  # its line names the dtype already
         say_streamed_appearance(model, image, stats[0], name=str(slide.path), dtype_said=said)
-        name = (
-            str(slide.path) if slide.shape[0] == 1 else f"{slide.path} {_page_axes(slide).label(p)}"
-        )
+        name = _page_name(slide, p, str(slide.path))
         say_contrast(model.normalization, image.dtype, note, name=name, dim=tiles["dim"])
     sinks = {key: ome.RowSink(arrays[key], specs[key], p, first, stop) for key in specs}
     synced = {key: (arrays[key], specs[key]) for key in specs}
@@ -1291,7 +1289,7 @@ def _page_image(
         source = _Fitted(page, model.in_channels, name, options.channel, colour)
     image = _checked(source, str(slide.path), page, nodata)  # a NaN nodata is no NaN pixel
     if nodata is not None:
-        return (page, *_valid_image(model, slide, page, image, nodata, stats))
+        return (page, *_valid_image(model, slide, (p, page), image, nodata, stats))
     note = None
     if stats is None:
         spec = model.normalization
@@ -1302,11 +1300,12 @@ def _page_image(
     return page, image, stats, None, note
 
 
-def _valid_image(model, slide: Slide, page, image, nodata: SlideNodata, known):
-    """``(image, stats, fill, note)`` of a page with pixels that are no sample
+def _valid_image(model, slide: Slide, at: tuple, image, nodata: SlideNodata, known):
+    """``(image, stats, fill, note)`` of page ``at`` (its index and reader) with pixels that are no sample
     (:func:`_page_image`): the image filled with the valid mean, statistics over the valid
-    pixels (``known``: a resumed page's record)."""
-    note = None
+    pixels (``known``: a resumed page's record); a page with none is said, by its name
+    ("s.tif frame 3", as the stack's other page lines)."""
+    (p, page), note = at, None
     if known is None:
         spec = model.normalization
         stats, fill, contrast = valid_stats(image, page, nodata, spec, str(slide.path))
@@ -1315,9 +1314,15 @@ def _valid_image(model, slide: Slide, page, image, nodata: SlideNodata, known):
     else:
         stats, fill = from_record(known)
     if fill is None:
-        log.warning("%s", all_invalid_line(model, slide_name(slide.path)))
+        log.warning("%s", all_invalid_line(model, _page_name(slide, p, slide_name(slide.path))))
         return image, stats, None, None
     return FilledPage(image, page, nodata, fill), stats, fill, note
+
+
+def _page_name(slide: Slide, p: int, name: str) -> str:
+    """What the lines call page ``p`` of ``slide`` (``name``: the file's): the file alone
+    where it has one page, else "s.tif frame 3"."""
+    return name if slide.shape[0] == 1 else f"{name} {_page_axes(slide).label(p)}"
 
 
 def _blanking(model, page, nodata: SlideNodata | None):
