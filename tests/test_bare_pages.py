@@ -311,3 +311,26 @@ def test_a_bare_6d_stack_s_warning_names_only_axes_that_can_be_given(tmp_path, c
     named = re.findall(r"--axes (\w+)", caplog.text) + re.findall(r"'axes': '(\w+)'", caplog.text)
     assert named and not [a for a in named if axes_problem(a)], caplog.text
     assert "CTZQYX" in named
+
+
+def test_streamed_bare_pages_of_too_many_axes_are_told_one_fix(tmp_path):
+    """Pages of a 7-axis TIFF with no axes, as many as a 3-channel model's channels,
+    streamed: --axes cannot name them either way, so the line says one fix, saving the file
+    with its axes (which streams: a CTZQQYX file is read), not, for channels, 'with fewer
+    axes' beside 'with its axes' for planes; a 6-axis one still names its channels' axes."""
+    from unetlab.errors import UnetlabError
+
+    net = UNet(3, 2, depth=2, base_channels=2).eval()
+    for rank, said in (
+        (7, "if they are planes or channels, save the file with its axes"),
+        (6, "if they are channels, save the file with its axes"),
+    ):
+        path = tmp_path / f"c{rank}.tif"
+        shape = (1,) * (rank - 3) + (3, 24, 32)
+        tifffile.imwrite(path, _planes().reshape(shape), photometric="minisblack")
+        with pytest.raises(UnetlabError) as refused:
+            predict_file(net, path, tmp_path / "o", large_threshold=100)
+        line = str(refused.value)
+        assert said in line and "fewer axes" not in line, line
+        assert line.count("save the file with its axes") == 1 + (rank == 6), line
+        assert line.endswith(" read it whole with --large-pixels 768"), line

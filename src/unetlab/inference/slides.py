@@ -434,12 +434,16 @@ def check_bare_channels(slide: Slide, model_channels: int) -> None:
         if planes and times
         else axes_fixes([], rank, "planes")
     )
+    whole = f"read it whole with --large-pixels {h * w}"
+    fixes = (  # none named (too many axes for --axes): one fix for both, saving its axes
+        f"{as_planes}; if they are channels, {save_axes(channels)}, or {whole}"
+        if channels
+        else f"{axes_fixes([], rank, 'planes or channels')}; if they are channels, also {whole}"
+    )
     raise UnetlabError(
         f"{slide_name(slide.path)}: {pages} pages and no axis metadata, as many as the model's "
         "channels: read whole they are one image's channels, and this one is large, read "
-        f"window by window, where pages are planes or frames: {as_planes}; if they are "
-        f"channels, {save_axes(channels) if channels else 'save the file with fewer axes'}, or read it whole "
-        f"with --large-pixels {h * w}"
+        f"window by window, where pages are planes or frames: {fixes}"
     )
 
 
