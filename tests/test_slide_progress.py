@@ -184,7 +184,8 @@ def test_the_work_after_the_tiles_is_said_phase_by_phase(tmp_path):
     """After the last tile the objects' last rows, numbering and measuring them and each
     output's pyramid and OME-TIFF writes took 10 s of a 4096² slide (minutes of a large one)
     with the tile bar at 100% and "0 s left" (s47): the bar becomes each phase's, with its
-    own count (and so its own time left)."""
+    own count (and so its own time left); a semantic model's "finding the ids" (its lookup
+    staged: nothing to read) reaches its count, where it stayed at 0 of 2."""
     from unetlab.inference.objects import ObjectOptions
 
     tifffile.imwrite(tmp_path / "w.tif", nuclei_image(600, 150, seed=4))
@@ -195,6 +196,7 @@ def test_the_work_after_the_tiles_is_said_phase_by_phase(tmp_path):
     predict_file(local_net(), tmp_path / "w.tif", tmp_path / "o", objects=ObjectOptions(), **how)
     tiles, _, after = out.getvalue().partition("w.tif: objects of the last rows")
     assert after and "it/s" in tiles  # the tile bar's first, then the phases
+    assert "w_objects.tif: finding the ids of its objects: 100%" in after, after[-2000:]
     for phase in (
         "w_overlay.png: reading",
         "w_overlay.png: drawing",

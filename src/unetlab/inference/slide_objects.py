@@ -415,13 +415,17 @@ class SlideObjects:
         """``(keys, values)``: the sorted provisional ids of a page, 0 first, and the id
         1..n of each (0: none): the staged lookup of a semantic model's
         (:meth:`add_page`), else the ids found, numbered in their order; ``done()`` after
-        each window read."""
+        each window read (the page's windows at once where its lookup is staged: none to
+        read, the step's count went on at 0)."""
+        windows = pieces(height, self.spec.shape[-1])
         staged = lookup_path(self.stage, page)
         if staged.exists():
+            for _ in windows:
+                done()
             with np.load(staged) as lookup:
                 return lookup["keys"], lookup["values"]
         found: set[int] = set()
-        for rows, cols in pieces(height, self.spec.shape[-1]):
+        for rows, cols in windows:
             found.update(np.unique(self.ids[self._at(page, rows, cols)]).tolist())
             done()
         keys = np.array(sorted(found | {0}), dtype=np.int64)
