@@ -276,3 +276,17 @@ def test_a_shown_bar_says_the_steps_and_the_log_does_not(tmp_path, caplog):
     bar = tqdm(file=io.StringIO(), disable=False, mininterval=0)
     said = _after_the_tiles(tmp_path, caplog, bar.update)
     assert not any("numbering" in m or "pyramid level" in m for m in said), said
+
+
+def test_a_step_s_bar_never_shows_a_rate_below_0():
+    """A step after one that began part-way (the objects' last rows from row 4) was first
+    drawn '0/2 [00:00<-00:00, -1398101.33band/s]': its count from the step before's start."""
+    out = io.StringIO()
+    bar = tqdm(file=out, disable=False, mininterval=0)
+    shown = TileProgress("s.tif", 4, bar.update)
+    shown(4)
+    shown.phase("s.tif: objects of the last rows", 4, 8, unit="row")
+    shown.phase("s.tif: objects of the last rows", 8, 8, unit="row")
+    shown.told("s_objects.tif")("finding the ids of its objects", 0, 2)
+    frames = [f for f in out.getvalue().split("\r") if "finding the ids" in f]
+    assert frames and not any("<-" in f or ", -" in f for f in frames), frames
