@@ -14,6 +14,7 @@ from PIL import Image
 
 from tests.test_predict_objects import local_net, nuclei_image
 from tests.test_slide_resume import (
+    Stop,
     _interrupted_then_resumed,
     _outputs,
     _predict,
@@ -23,9 +24,11 @@ from unetlab import UNet
 from unetlab.data import ome
 from unetlab.data.nodata import valid_pixels
 from unetlab.data.normalize import image_stats
+from unetlab.data.read_notes import read_notes
 from unetlab.inference import slide_resume
 from unetlab.inference.files import predict_file
 from unetlab.inference.slide_nodata import SlideNodata, slide_nodata, valid_stats
+from unetlab.inference.slides import predict_slide
 from unetlab.inference.tiling import TileGrid
 
 TAG = [(42113, "s", 0, "0", True)]
@@ -52,6 +55,12 @@ def _bordered(seed=0, shape=(90, 74)):
 
 def _write(path, image, tags=TAG):
     tifffile.imwrite(path, image, tile=(32, 32), photometric="rgb", extratags=tags)
+
+
+def _write_stack(path, stack):
+    tifffile.imwrite(
+        path, stack, tile=(32, 32), photometric="rgb", extratags=TAG, metadata={"axes": "TYXS"}
+    )
 
 
 def _labels(folder, name):
@@ -236,14 +245,7 @@ def test_a_stacks_all_nodata_page_is_named_in_its_line(tmp_path, small_chunks, c
     pixel is nodata"), as the stack's other page lines do, read whole and streamed; it named
     the file alone, as if every page were nodata."""
     stack = np.stack([_bordered(0)[0], np.zeros((90, 74, 3), np.uint8), _bordered(1)[0]])
-    tifffile.imwrite(
-        tmp_path / "s.tif",
-        stack,
-        tile=(32, 32),
-        photometric="rgb",
-        extratags=TAG,
-        metadata={"axes": "TYXS"},
-    )
+    _write_stack(tmp_path / "s.tif", stack)
     for large in (None, 100):
         caplog.clear()
         with caplog.at_level(logging.WARNING):
@@ -252,3 +254,38 @@ def test_a_stacks_all_nodata_page_is_named_in_its_line(tmp_path, small_chunks, c
             r.getMessage() for r in caplog.records if "every pixel is nodata" in r.getMessage()
         ]
         assert len(lines) == 1 and "s.tif frame 1: every pixel" in lines[0], (large, lines)
+
+
+def test_a_stacks_share_left_out_is_the_stacks_streamed_as_read_whole(tmp_path, small_chunks):
+    """A 3-page stack, one page all nodata: the left-out line gives the stack's share (its
+    pages' nodata pixels added up), streamed as read whole; streamed, it gave the last page's
+    (100% nodata, review s47)."""
+    image, bad = _bordered(0)
+    stack = np.stack([image, np.full_like(image, 7), np.zeros_like(image)])
+    _write_stack(tmp_path / "s.tif", stack)
+    expected = (bad.sum() + bad.size) / (3 * bad.size)
+    shares = []
+    for large in (None, 100):
+        with read_notes() as notes:
+            predict_file(_model(), tmp_path / "s.tif", tmp_path / str(large), large_threshold=large)
+        share, kind = notes.left_out[str(tmp_path / "s.tif")]
+        shares.append(share)
+        assert kind == "nodata"
+    assert shares == pytest.approx([expected, expected])
+
+
+def test_a_resumed_stacks_share_is_of_the_pages_it_read_and_says_so(tmp_path, small_chunks):
+    """A resumed run reads no statistics of the pages done before (the killed run's record
+    holds them): the share left out is of the pages it read, and the line says of how many."""
+    image, bad = _bordered(0, (64, 64))
+    stack = np.stack([np.full_like(image, 7), image, np.zeros_like(image)])
+    path = tmp_path / "s.tif"
+    _write_stack(path, stack)
+    model, kw = _model(), dict(tile_size=32, batch_size=1)
+    with pytest.raises(KeyboardInterrupt):  # 9 tiles a page: page 0 done
+        predict_slide(model, path, tmp_path / "out", progress=Stop(12), **kw)
+    with read_notes() as notes:
+        predict_slide(model, path, tmp_path / "out", **kw)
+    share, kind = notes.left_out[str(path)]
+    assert kind == "nodata of the 2 of 3 pages this run read (the run it resumes read the others)"
+    assert share == pytest.approx((bad.sum() + bad.size) / (2 * bad.size))  # pages 1 and 2

@@ -29,6 +29,8 @@ class ReadNotes:
     turned: dict[str, int] = field(default_factory=dict)
     transparent: dict[str, float] = field(default_factory=dict)
     left_out: dict[str, tuple[float, str]] = field(default_factory=dict)
+    # a stack read page by page: path -> page -> (left out, pixels, kind, its page count)
+    paged: dict[str, dict[int, tuple[int, int, str, int]]] = field(default_factory=dict)
     overlaps: dict[str, int] = field(default_factory=dict)  # masks folder -> pixels
     written: set[str] = field(default_factory=set)  # what predict wrote on left-out pixels
     said: set[str] = field(default_factory=set)  # the lines of note_once said already
@@ -83,6 +85,9 @@ def _merged(into: ReadNotes, notes: ReadNotes) -> None:
     into.left_out |= notes.left_out
     into.overlaps |= notes.overlaps
     into.written |= notes.written
+    for path, pages in notes.paged.items():  # each process read some pages: added up
+        into.paged.setdefault(path, {}).update(pages)
+        _stack_share(into, path)
 
 
 def handed_notes() -> ReadNotes | None:
@@ -97,6 +102,7 @@ def handed_notes() -> ReadNotes | None:
     _merged(handed, active)
     for kept in (active.turned, active.transparent, active.left_out, active.overlaps):
         kept.clear()
+    active.paged.clear()
     active.written.clear()
     return handed
 
@@ -153,6 +159,37 @@ def note_left_out(path: str, share: float, kind: str) -> None:
     elif f"left out {path}" not in _said:
         _said.add(f"left out {path}")
         log.info("%s", left_out_line({str(path): (share, kind)}))
+
+
+def note_left_out_page(path: str, page: tuple[int, int], counts: tuple[int, int], kind: str):
+    """Page ``page`` (its index, the stack's page count) of the stack ``path``, read page by
+    page, has ``counts`` (left out, pixels) ``kind`` pixels (none too): the share noted is the
+    stack's, its pages' counts added up, as a stack read whole says it (:func:`note_left_out`;
+    each page noting its own, the last page's share was said: review s47). Outside a command,
+    a page with some is said as :func:`note_left_out` says a file."""
+    if (active := _ACTIVE.get()) is None:
+        if counts[0]:
+            note_left_out(path, counts[0] / counts[1], kind)
+        return
+    active.paged.setdefault(str(path), {})[page[0]] = (*counts, kind, page[1])
+    _stack_share(active, str(path))
+
+
+def _stack_share(notes: ReadNotes, path: str) -> None:
+    """Note the share left out of the stack ``path`` over the pages ``notes.paged`` counts;
+    where a resumed run read some of its pages only (the others' statistics are the killed
+    run's record), the line says of how many."""
+    counts = notes.paged[path].values()
+    left, pixels = sum(c[0] for c in counts), sum(c[1] for c in counts)
+    if left == 0:
+        return
+    kind = next(c[2] for c in counts if c[0])
+    read, pages = len(counts), max(c[3] for c in counts)
+    if read < pages:
+        kind += (
+            f" of the {read} of {pages} pages this run read (the run it resumes read the others)"
+        )
+    notes.left_out[path] = (left / pixels, kind)
 
 
 def note_written(what: str) -> None:

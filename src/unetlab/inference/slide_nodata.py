@@ -28,7 +28,7 @@ from unetlab.data.nodata import (
     transparent,
 )
 from unetlab.data.normalize import floored, raw_stats
-from unetlab.data.read_notes import note_left_out
+from unetlab.data.read_notes import note_left_out_page
 from unetlab.data.slides import is_zarr, slide_name
 from unetlab.data.zarr_chunks import Unstored, unstored_chunks
 
@@ -157,12 +157,13 @@ class FilledPage:
         return filled(window, self.nodata.invalid(self.raw[key]), self.fill)
 
 
-def valid_stats(image, raw, nodata: SlideNodata, spec: dict, name: str):
+def valid_stats(image, raw, nodata: SlideNodata, spec: dict, name: str, page=(0, 1)):
     """``(stats, fill, contrast)`` of a page: the normalisation statistics of ``image``
     (what the net reads) over the pixels ``nodata`` finds valid in ``raw`` (the page as
     read), their mean per band (None: no valid pixel, and the statistics are none) and their
-    contrast before the model's floor (:func:`~unetlab.data.normalize.raw_stats`). The share
-    left out is noted under ``name`` (:func:`~unetlab.data.read_notes.note_left_out`)."""
+    contrast before the model's floor (:func:`~unetlab.data.normalize.raw_stats`). The pixels
+    left out are noted under ``name``, as ``page`` (its index, the page count) of its stack
+    (:func:`~unetlab.data.read_notes.note_left_out_page`)."""
     rows = ValidRows(image, nodata.value, invalid=lambda r: nodata.invalid(raw[r]))
     with np.errstate(invalid="ignore", divide="ignore"):  # no valid pixel: not used
         try:
@@ -176,9 +177,7 @@ def valid_stats(image, raw, nodata: SlideNodata, spec: dict, name: str):
     if rows.count == 0:  # a mode that reads no pixel (fixed, scale), or none valid
         for top in range(0, h, PASS_ROWS):
             rows[top : top + PASS_ROWS]
-    share = 1 - rows.count / (h * w)
-    if share > 0:
-        note_left_out(name, share, nodata.kind())
+    note_left_out_page(name, page, (h * w - rows.count, h * w), nodata.kind())
     if rows.count == 0:
         c = image.shape[2]
         return (np.zeros(c), np.ones(c)), None, None

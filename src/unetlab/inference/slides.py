@@ -1312,7 +1312,8 @@ def _valid_image(model, slide: Slide, at: tuple, image, nodata: SlideNodata, kno
     (p, page), note = at, None
     if known is None:
         spec = model.normalization
-        stats, fill, contrast = valid_stats(image, page, nodata, spec, str(slide.path))
+        pages = (p, slide.shape[0])
+        stats, fill, contrast = valid_stats(image, page, nodata, spec, str(slide.path), pages)
         note = None if fill is None else contrast_note(spec, image.dtype, contrast)
         page.drop()
     else:
