@@ -235,8 +235,8 @@ def fit_channels(
     grey image is repeated (a view, logged) only for a 3-channel net whose channels are not
     ``stains``, taken to be an RGB net (the pretrained encoders are RGB; a checkpoint records
     what its training images' channels were, colours or stains, or their axes:
-    :func:`~unetlab.inference.pages.stains_of`). Anything else raises UnetlabError naming both counts, and the fix: for a grey net,
-    ``channel``. ``channel``: that one channel of the image is taken first (a view), for a
+    :func:`~unetlab.inference.pages.stains_of`). Anything else raises UnetlabError naming
+    both counts, and the fix: for a grey net, ``channel``. ``channel``: that one channel of the image is taken first (a view), for a
     1-channel net only; a tuple of them (a band subset a model records) for a net of as many. ``quiet``: no log line (for the windows of one image, whose first
     window logged it). ``axes_given``: the file was read with the axes the user gave
     (``--axes``), so a grey page is no (C, H, W) TIFF's channel and the line does not ask.

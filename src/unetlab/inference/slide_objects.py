@@ -281,17 +281,17 @@ class SlideObjects:
         each page's table, in level-0 pixels. ``told(name)``: the function that says how
         far the work on output ``name`` is (:data:`~unetlab.data.ome.Told`)."""
         pages, h, w, _ = slide.shape
-        told, named = told(self.finals["objects"].name), told
+        name = self.finals["objects"].name
+        said = told(name)  # how far the work on the objects' output is
         windows = pages * sum(1 for _ in pieces(h, w))
-        done = ome.counter(told, "finding the ids of its objects", windows)
+        done = ome.counter(said, "finding the ids of its objects", windows)
         luts = [self._present(p, h, done) for p in range(pages)]
         self.counts = [int(values.max(initial=0)) for _, values in luts]  # ids 1..n
-        name = self.finals["objects"].name
         spec = replace(self.spec, dtype=id_dtype(max(self.counts)))
         stage = ome.staging_path(self.finals["objects"])
         out = ome.create(stage, spec)
         self.saturated = []
-        done = ome.counter(told, self._measuring(sum(self.counts)), windows)
+        done = ome.counter(said, self._measuring(sum(self.counts)), windows)
         tables = [self._renumber(p, h, w, luts[p], out, spec, slide, done) for p in range(pages)]
         note = seam_note(*self._seams(pages))
         if note is not None:
@@ -306,9 +306,9 @@ class SlideObjects:
         # while they are staged, written as traced
         if self.outlined is not None:
             where = at.at(self.finals["geojson"])
-            traced = named(self.finals["geojson"].name)
+            traced = told(self.finals["geojson"].name)
             self._write_geojson(out, tables, shown, (h, w), where, scale, grid, traced)
-        seal(at, stage, self.finals["objects"], spec, told)
+        seal(at, stage, self.finals["objects"], spec, said)
         return shown
 
     def _measuring(self, count: int) -> str:

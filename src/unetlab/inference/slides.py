@@ -1305,10 +1305,10 @@ def _page_image(
 
 
 def _valid_image(model, slide: Slide, at: tuple, image, nodata: SlideNodata, known):
-    """``(image, stats, fill, note)`` of page ``at`` (its index and reader) with pixels that are no sample
-    (:func:`_page_image`): the image filled with the valid mean, statistics over the valid
-    pixels (``known``: a resumed page's record); a page with none is said, by its name
-    ("s.tif frame 3", as the stack's other page lines)."""
+    """``(image, stats, fill, note)`` of page ``at`` (its index and reader) with pixels
+    that are no sample (:func:`_page_image`): the image filled with the valid mean,
+    statistics over the valid pixels (``known``: a resumed page's record); a page with none
+    is said, by its name ("s.tif frame 3", as the stack's other page lines)."""
     (p, page), note = at, None
     if known is None:
         spec = model.normalization
