@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -40,7 +41,10 @@ def test_a_dead_gloo_peer_is_recognised(tmp_path):
     script = tmp_path / "peer.py"
     script.write_text(PEER)
     store = str(tmp_path / "store")
-    env = {"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
+    # a bare environment, but the unetlab this test imports (an install through PYTHONPATH, a
+    # checkout's src/) is the one the processes import
+    here = str(Path(unetlab.train.__file__).parents[2])
+    env = {"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin", "PYTHONPATH": here}
     other = subprocess.Popen([sys.executable, str(script), "1", store], env=env)
     first = subprocess.run(
         [sys.executable, str(script), "0", store],
