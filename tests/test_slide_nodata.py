@@ -4,6 +4,7 @@ predicted as the background; the same labels either way (inference/slide_nodata.
 for the nodata pixels: a streamed OME-TIFF holds a no-data value there (255, GDAL_NODATA),
 a PNG of the image read whole the background."""
 
+import json
 import logging
 
 import numpy as np
@@ -119,14 +120,17 @@ def test_page_statistics_are_of_the_valid_pixels():
     image, bad = _bordered(2)
     nodata = SlideNodata(0.0)
     for spec in ({"mode": "per_image"}, {"mode": "percentile"}):
-        stats, fill, _ = valid_stats(image, image, nodata, spec, "x")
+        stats, fill, _, counts = valid_stats(image, image, nodata, spec, "x")
         want = image_stats(valid_pixels(image, bad), spec)
         np.testing.assert_allclose(stats, want)
+        assert counts == (bad.sum(), bad.size)
     np.testing.assert_allclose(fill, image[~bad].mean(axis=0))
-    stats, fill, _ = valid_stats(image, image, nodata, {"mode": "fixed", "mean": 1, "std": 2}, "x")
+    fixed = {"mode": "fixed", "mean": 1, "std": 2}
+    stats, fill, _, counts = valid_stats(image, image, nodata, fixed, "x")
     np.testing.assert_allclose(fill, image[~bad].mean(axis=0))  # the pass of its own
-    stats, fill, _ = valid_stats(0 * image, 0 * image, nodata, {"mode": "per_image"}, "x")
-    assert fill is None
+    assert counts == (bad.sum(), bad.size)
+    stats, fill, _, counts = valid_stats(0 * image, 0 * image, nodata, {"mode": "per_image"}, "x")
+    assert fill is None and counts == (bad.size, bad.size)
 
 
 def test_alpha_zero_is_left_out_and_what_a_slide_leaves_out(tmp_path):
@@ -274,18 +278,60 @@ def test_a_stacks_share_left_out_is_the_stacks_streamed_as_read_whole(tmp_path, 
     assert shares == pytest.approx([expected, expected])
 
 
-def test_a_resumed_stacks_share_is_of_the_pages_it_read_and_says_so(tmp_path, small_chunks):
-    """A resumed run reads no statistics of the pages done before (the killed run's record
-    holds them): the share left out is of the pages it read, and the line says of how many."""
-    image, bad = _bordered(0, (64, 64))
+def _killed_stack(tmp_path, after):
+    """A 3-page stack (page 0 all sample, page 1 with a nodata border, page 2 all nodata), a
+    run killed after ``after`` tiles (9 a page), the model and settings to resume it."""
+    image, _ = _bordered(0, (64, 64))
     stack = np.stack([np.full_like(image, 7), image, np.zeros_like(image)])
     path = tmp_path / "s.tif"
     _write_stack(path, stack)
     model, kw = _model(), dict(tile_size=32, batch_size=1)
-    with pytest.raises(KeyboardInterrupt):  # 9 tiles a page: page 0 done
-        predict_slide(model, path, tmp_path / "out", progress=Stop(12), **kw)
+    with pytest.raises(KeyboardInterrupt):
+        predict_slide(model, path, tmp_path / "out", progress=Stop(after), **kw)
+    return path, model, kw
+
+
+def _notes_of(model, path, out, **kw):
     with read_notes() as notes:
+        predict_slide(model, path, out, **kw)
+    return notes.lines()
+
+
+@pytest.mark.parametrize("after", [9, 12, 15, 24])
+def test_a_resumed_stacks_share_is_the_whole_stacks(tmp_path, small_chunks, caplog, after):
+    """Killed within page 0 (9 tiles: at row 32), after it (12), within page 1 (15: its
+    statistics are the record's) or after it (24), the resumed run's left-out line equals an
+    uninterrupted run's: the record holds the counts of each page read (the line said the
+    share of the pages the rerun read: "72% nodata of the 2 of 3 pages this run read")."""
+    path, model, kw = _killed_stack(tmp_path, after)
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
+        resumed = _notes_of(model, path, tmp_path / "out", **kw)
+    assert any(m.startswith("resuming s.tif at row ") for m in caplog.messages)
+    whole = _notes_of(model, path, tmp_path / "whole", **kw)
+    assert resumed == whole and "s.tif 48% nodata)" in whole[0], (resumed, whole)
+
+
+def test_an_older_resume_record_resumes_and_says_the_pages_it_read(tmp_path, small_chunks, caplog):
+    """A record of an older unetlab holds no counts: the staging still resumes, and the share
+    left out is of the pages the rerun read, the line saying of how many."""
+    path, model, kw = _killed_stack(tmp_path, 15)  # within page 1
+    (record,) = (tmp_path / "out").glob(f"*.partial/{slide_resume.ROWS.format(rank=0)}")
+    found = json.loads(record.read_text())
+    record.write_text(json.dumps({k: v for k, v in found.items() if k != "left_out"}))
+    with read_notes() as notes, caplog.at_level(logging.INFO):
         predict_slide(model, path, tmp_path / "out", **kw)
+    assert any(m.startswith("resuming s.tif at row ") for m in caplog.messages)
     share, kind = notes.left_out[str(path)]
-    assert kind == "nodata of the 2 of 3 pages this run read (the run it resumes read the others)"
-    assert share == pytest.approx((bad.sum() + bad.size) / (2 * bad.size))  # pages 1 and 2
+    assert kind == "nodata of the 1 of 3 pages this run read (the run it resumes read the others)"
+    assert share == 1  # page 2; page 1's statistics are the record's
+
+
+def test_a_records_counts_are_of_the_pages_it_read():
+    """The counts a resume record holds: of the pages done and of the page under way where
+    its rows (and so its statistics) are recorded; none of an older or a damaged record."""
+    found = {"left_out": {"0": [5, 10], "1": [2, 10], "2": [1, 10]}}
+    assert slide_resume.left_out_counts(found, 1, True) == {0: (5, 10), 1: (2, 10)}
+    assert slide_resume.left_out_counts(found, 1, False) == {0: (5, 10)}
+    assert slide_resume.left_out_counts({"page": 1, "row": 0, "stats": None}, 1, False) == {}
+    for bad in ([1, 2], {"0": 3}, {"x": [1, 2]}, {"0": [1]}):
+        assert slide_resume.left_out_counts({"left_out": bad}, 1, True) == {}

@@ -353,6 +353,7 @@ def test_the_rows_recorded_are_flushed_to_disk_first(tmp_path, monkeypatch):
         "page": 1,
         "row": 32,
         "stats": None,
+        "left_out": {},
     }
 
 

@@ -158,12 +158,12 @@ class FilledPage:
 
 
 def valid_stats(image, raw, nodata: SlideNodata, spec: dict, name: str, page=(0, 1)):
-    """``(stats, fill, contrast)`` of a page: the normalisation statistics of ``image``
-    (what the net reads) over the pixels ``nodata`` finds valid in ``raw`` (the page as
-    read), their mean per band (None: no valid pixel, and the statistics are none) and their
-    contrast before the model's floor (:func:`~unetlab.data.normalize.raw_stats`). The pixels
-    left out are noted under ``name``, as ``page`` (its index, the page count) of its stack
-    (:func:`~unetlab.data.read_notes.note_left_out_page`)."""
+    """``(stats, fill, contrast, counts)`` of a page: the normalisation statistics of
+    ``image`` (what the net reads) over the pixels ``nodata`` finds valid in ``raw`` (the page
+    as read), their mean per band (None: no valid pixel, and the statistics are none), their
+    contrast before the model's floor (:func:`~unetlab.data.normalize.raw_stats`) and the
+    page's (left out, pixels) ``counts``, noted under ``name`` as ``page`` (its index, the
+    page count) of its stack (:func:`~unetlab.data.read_notes.note_left_out_page`)."""
     rows = ValidRows(image, nodata.value, invalid=lambda r: nodata.invalid(raw[r]))
     with np.errstate(invalid="ignore", divide="ignore"):  # no valid pixel: not used
         try:
@@ -177,11 +177,22 @@ def valid_stats(image, raw, nodata: SlideNodata, spec: dict, name: str, page=(0,
     if rows.count == 0:  # a mode that reads no pixel (fixed, scale), or none valid
         for top in range(0, h, PASS_ROWS):
             rows[top : top + PASS_ROWS]
-    note_left_out_page(name, page, (h * w - rows.count, h * w), nodata.kind())
+    counts = (h * w - rows.count, h * w)
+    note_left_out_page(name, page, counts, nodata.kind())
     if rows.count == 0:
         c = image.shape[2]
-        return (np.zeros(c), np.ones(c)), None, None
-    return stats, rows.mean(), contrast
+        return (np.zeros(c), np.ones(c)), None, None, counts
+    return stats, rows.mean(), contrast, counts
+
+
+def note_recorded(name: str, pages: int, left_out: dict, nodata: SlideNodata | None) -> None:
+    """Note under ``name`` the pixels left out of the pages of its stack (``pages`` of them)
+    that a killed run read and this resumed run does not: ``left_out``, page -> (left out,
+    pixels), as the resume record holds them (:class:`~unetlab.inference.slide_resume.Progress`),
+    so the line says the stack's share, as an uninterrupted run's (:func:`valid_stats`)."""
+    if nodata is not None:
+        for p, counts in sorted(left_out.items()):
+            note_left_out_page(name, (p, pages), counts, nodata.kind())
 
 
 def stats_record(stats, fill) -> tuple:

@@ -209,13 +209,17 @@ def _write_json(path: Path, value) -> None:
 class Progress:
     """How far this process got in its rows ``[start, stop)`` of each page of a staged slide:
     pages before ``page`` done, and rows ``[start, row)`` of ``page``, whose normalisation
-    statistics it keeps too (a resumed page is not read whole again for them). Read from
-    the labels' staging ``stage`` when ``resumed``, else from the start."""
+    statistics it keeps too (a resumed page is not read whole again for them), and the
+    pixels left out as no sample of each page read for them (``left_out``: page -> (left
+    out, pixels); a resumed run says the stack's share, not its pages': none in a record of
+    an older unetlab). Read from the labels' staging ``stage`` when ``resumed``, else from
+    the start."""
 
     def __init__(self, stage: Path, rank: int, rows: tuple[int, int], *, resumed: bool):
         self.path = stage / ROWS.format(rank=rank)
         self.start, self.stop = rows
         self.page, self.row, self.stats = 0, self.start, None
+        self.left_out: dict[int, tuple[int, int]] = {}
         if resumed:
             with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
                 found = json.loads(self.path.read_text())
@@ -223,6 +227,7 @@ class Progress:
                 if page >= 0 and self.start <= row <= self.stop:
                     self.page, self.row = page, row
                     self.stats = found.get("stats")
+                    self.left_out = left_out_counts(found, page, row > self.start)
 
     def first_row(self, page: int) -> int:
         """The first row of ``page`` not done (``stop`` where it is done)."""
@@ -241,6 +246,10 @@ class Progress:
         """Record ``stats`` (float64 arrays) with the rows of the page done from now on."""
         self.stats = [np.asarray(v, dtype=np.float64).tolist() for v in stats]
 
+    def keep_left_out(self, page: int, counts: tuple[int, int]) -> None:
+        """Record ``counts`` (left out, pixels) of ``page`` with its rows done from now on."""
+        self.left_out[page] = (int(counts[0]), int(counts[1]))
+
     def done(self, page: int, row: int, arrays: dict, *, top: int | None = None) -> None:
         """Rows ``[start, row)`` of ``page`` are written into ``arrays`` ((array, spec) by
         name): their chunks from row ``top`` (default: the last recorded row) flushed to
@@ -253,7 +262,21 @@ class Progress:
             self.page, self.row, self.stats = page + 1, self.start, None
         else:
             self.page, self.row = page, row
-        _write_json(self.path, {"page": self.page, "row": self.row, "stats": self.stats})
+        left_out = {str(p): list(c) for p, c in sorted(self.left_out.items())}
+        record = {"page": self.page, "row": self.row, "stats": self.stats, "left_out": left_out}
+        _write_json(self.path, record)
+
+
+def left_out_counts(found: dict, page: int, started: bool) -> dict[int, tuple[int, int]]:
+    """The counts (left out, pixels) of the pages a :class:`Progress` record ``found`` holds
+    for the pages done (before ``page``, and ``page`` where its rows are ``started``: its
+    statistics are the record's too); none where the record holds none or is malformed (an
+    older unetlab's: the line then says the share of the pages the resumed run read)."""
+    try:
+        counts = {int(p): (int(c[0]), int(c[1])) for p, c in found.get("left_out", {}).items()}
+    except (AttributeError, ValueError, TypeError, IndexError):
+        return {}
+    return {p: c for p, c in counts.items() if p < page or (p == page and started)}
 
 
 def _sync_rows(array, spec: ome.OutputSpec, page: int, top: int, row: int) -> None:

@@ -121,6 +121,7 @@ from unetlab.inference.slide_nodata import (
     FilledPage,
     SlideNodata,
     from_record,
+    note_recorded,
     say_unstored,
     slide_nodata,
     stats_record,
@@ -1194,6 +1195,7 @@ def _predict_bands(
     pages, h = slide.shape[:2]
     band = ome.chunk_rows(h, group.world, group.rank)
     done = slide_resume.Progress(run.stages["labels"], group.rank, band, resumed=resumed)
+    note_recorded(str(slide.path), pages, done.left_out, run.nodata)  # the pages done before
     label = _page_axes(slide).label  # "frame 3", "plane 2"
     firsts = _first_rows(done, (pages, label), slide_name(slide.path), h, run.found, specs)
     rows_before = sum(max(0, min(first, band[1]) - band[0]) for first in firsts)
@@ -1225,8 +1227,7 @@ def _predict_page(model, run: _SlideRun, p: int, rows: tuple, arrays, done, valu
     first, start, stop = rows
     slide, specs, grid, nodata, found = run.slide, run.specs, run.grid, run.nodata, run.found
     h = slide.shape[1]
-    known = done.page_stats(p)  # a resumed page's, as the killed run had them
-    got = _page_image(model, slide, p, run.options, grid, stats=known, nodata=nodata)
+    got = _page_image(model, slide, p, run.options, grid, done=done, nodata=nodata)
     page, image, stats, fill, note = got
     done.keep_stats(stats if nodata is None else stats_record(stats, fill))
     if tiles["says"] and (nodata is None or fill is not None):  # said once, not by each band
@@ -1272,18 +1273,19 @@ def _page_image(
     options: PredictOptions,
     grid: TileGrid,
     *,
-    stats=None,
+    done: slide_resume.Progress,
     nodata: SlideNodata | None = None,
 ):
     """``(page, image, stats, fill, note)``: page ``p`` of ``slide`` (a reader that keeps a
     band of rows), the (H, W, C) image the net reads of it (channels fitted, checked for
     non-finite pixels as windows reach them: not a channel --channel leaves out) and its
     normalisation statistics, of the whole page (every band and tile sees the same
-    mapping), read in one pass unless given (``stats``: as the resume record keeps them).
-    With ``nodata``, the statistics are of the valid pixels, which the image holds in
-    place of the invalid ones (their mean, ``fill``; None: no valid pixel). ``note``: what
-    the model's floor does to the page (:func:`~unetlab.data.normalize.contrast_note`;
-    None where there is nothing to say or the statistics were given)."""
+    mapping), read in one pass unless the resume record ``done`` holds them (a resumed
+    page's, as the killed run had them). With ``nodata``, the statistics are of the valid
+    pixels, which the image holds in place of the invalid ones (their mean, ``fill``; None:
+    no valid pixel), and the pixels left out are counted in ``done``. ``note``: what the
+    model's floor does to the page (:func:`~unetlab.data.normalize.contrast_note`; None
+    where there is nothing to say or the statistics were given)."""
     name, c = slide_name(slide.path), slide.shape[3]
     page = slide.page(p, band_rows=grid.tile[0])
     if c == model.in_channels and options.channel is None:
@@ -1293,8 +1295,8 @@ def _page_image(
         source = _Fitted(page, model.in_channels, name, options.channel, colour)
     image = _checked(source, str(slide.path), page, nodata)  # a NaN nodata is no NaN pixel
     if nodata is not None:
-        return (page, *_valid_image(model, slide, (p, page), image, nodata, stats))
-    note = None
+        return (page, *_valid_image(model, slide, (p, page), image, nodata, done))
+    note, stats = None, done.page_stats(p)
     if stats is None:
         spec = model.normalization
         mean, contrast = raw_stats(image, spec)
@@ -1304,16 +1306,19 @@ def _page_image(
     return page, image, stats, None, note
 
 
-def _valid_image(model, slide: Slide, at: tuple, image, nodata: SlideNodata, known):
+def _valid_image(model, slide: Slide, at: tuple, image, nodata: SlideNodata, done):
     """``(image, stats, fill, note)`` of page ``at`` (its index and reader) with pixels
     that are no sample (:func:`_page_image`): the image filled with the valid mean,
-    statistics over the valid pixels (``known``: a resumed page's record); a page with none
-    is said, by its name ("s.tif frame 3", as the stack's other page lines)."""
+    statistics over the valid pixels (a resumed page's as its record ``done`` holds them;
+    read, their counts recorded there); a page with none is said, by its name ("s.tif frame
+    3", as the stack's other page lines)."""
     (p, page), note = at, None
-    if known is None:
+    if (known := done.page_stats(p)) is None:
         spec = model.normalization
         pages = (p, slide.shape[0])
-        stats, fill, contrast = valid_stats(image, page, nodata, spec, str(slide.path), pages)
+        got = valid_stats(image, page, nodata, spec, str(slide.path), pages)
+        stats, fill, contrast, counts = got
+        done.keep_left_out(p, counts)
         note = None if fill is None else contrast_note(spec, image.dtype, contrast)
         page.drop()
     else:
