@@ -16,11 +16,12 @@ What the report holds (``Report.to_dict()``, the JSON of ``unetlab evaluate``):
 - Pixel metrics of one confusion matrix over all images (micro): ``miou``, ``mdice``,
   ``pixel_accuracy``, ``pixel_error`` (1 - pixel accuracy), per class under ``classes``;
   and ``mean_image_miou``, the mean of the images' own mIoU (macro over images). Pixels whose
-  mask value is the ignore value count nowhere: ``labelled_pixels`` were scored,
-  ``ignored_pixels`` not, and the table says so when any were ignored; nor do the pixels the
-  predictions left out as no sample (their images' nodata or transparent pixels: a
-  prediction's ``nodata`` PNG text key or TIFF GDAL_NODATA tag), counted apart as
-  ``nodata_pixels``.
+  mask value is the ignore value (or in the rows ``exclude_rows`` leaves out) count nowhere:
+  ``labelled_pixels`` were scored, ``ignored_pixels`` not, and the table says so when any
+  were ignored; nor do the pixels the predictions left out as no sample (their images'
+  nodata or transparent pixels: a prediction's ``nodata`` PNG text key or TIFF GDAL_NODATA
+  tag), counted apart as ``nodata_pixels`` (a pixel in both counted once, as no-data), which
+  the table says too.
 - ISBI 2012 (:mod:`unetlab.metrics.isbi`): ``rand_error`` (1 - V_Rand, pair counts summed over the
   images, as the challenge scores a stack), ``v_rand``, ``information_score`` (V_Info, mean
   over images). Objects, the cells, are the 4-connected regions of every class but
