@@ -311,6 +311,19 @@ def test_a_resumed_stacks_share_is_the_whole_stacks(tmp_path, small_chunks, capl
     assert resumed == whole and "s.tif 48% nodata)" in whole[0], (resumed, whole)
 
 
+def test_a_resumed_images_line_is_an_uninterrupted_runs(tmp_path, small_chunks):
+    """One page killed within its rows: the rerun reads none of its statistics (the
+    record's), and said no left-out line at all; now the record's counts, as a whole run."""
+    image, _ = _bordered(0, (96, 64))
+    _write(tmp_path / "o.tif", image)
+    model, kw = _model(), dict(tile_size=32, batch_size=1)
+    with pytest.raises(KeyboardInterrupt):
+        predict_slide(model, tmp_path / "o.tif", tmp_path / "out", progress=Stop(4), **kw)
+    resumed = _notes_of(model, tmp_path / "o.tif", tmp_path / "out", **kw)
+    whole = _notes_of(model, tmp_path / "o.tif", tmp_path / "whole", **kw)
+    assert resumed == whole and "o.tif 63% nodata)" in whole[0], (resumed, whole)
+
+
 def test_an_older_resume_record_resumes_and_says_the_pages_it_read(tmp_path, small_chunks, caplog):
     """A record of an older unetlab holds no counts: the staging still resumes, and the share
     left out is of the pages the rerun read, the line saying of how many."""
