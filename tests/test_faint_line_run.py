@@ -12,6 +12,7 @@ import tifffile
 import torch
 
 from unetlab import UNet
+from unetlab.inference import predict
 from unetlab.inference.folders import predict_folder
 from unetlab.inference.predict import (
     floor_run,
@@ -135,8 +136,6 @@ def test_a_folder_says_two_faint_images_once_in_full(tmp_path, caplog):
 
 def test_outside_any_run_the_faint_line_is_said_in_full_once_a_process(monkeypatch, caplog):
     """A notebook's loop of ``predict_image`` calls: the first in full, then pointed to."""
-    from unetlab.inference import predict
-
     monkeypatch.setattr(predict, "_DIM_SAID", {})
     caplog.set_level(logging.WARNING)
     for name, share in [("a.png", 0.6), ("d.png", 0.3), ("b.png", 0.6)]:
@@ -162,10 +161,27 @@ def test_a_runs_later_stacks_point_to_the_first_ones_lines(caplog):
     assert dim.startswith("in/s.tif page 1: contrast 300") and "if it holds objects" in dim
     assert faint_t == (
         "in/t.tif page 0: contrast 600 is 0.60x the model's floor 1000: faint objects may be "
-        "missed (see s.tif page 0) (and 1 more page)"
+        "missed (and 1 more page; see s.tif page 0)"
     )
     assert dim_t.startswith("in/t.tif page 1: contrast 300 is 3.3x below the model's floor 1000")
-    assert dim_t.endswith("read as nearly empty (see s.tif page 1) (and 1 more page)")
+    assert dim_t.endswith("read as nearly empty (and 1 more page; see s.tif page 1)")
+
+
+def test_a_notebooks_later_stacks_say_their_page_count_in_one_parenthesis(monkeypatch, caplog):
+    """Outside any run (a notebook's calls) a later stack's short line says its other pages
+    before pointing to the first stack's line: "... (and 2 more pages), as said in full for
+    ...", not a pointer followed by a second parenthesis."""
+    monkeypatch.setattr(predict, "_DIM_SAID", {})
+    caplog.set_level(logging.WARNING)
+    pages = [_image(0.6, k) for k in range(3)] + [_image(1.0)]
+    stack_stats(_Model(), pages, name="s.tif")
+    stack_stats(_Model(), pages, name="t.tif")
+    first, second = _said(caplog)
+    assert first.endswith("(and 2 more pages)"), first
+    assert second.startswith("t.tif page 0: contrast 600 is 0.60x the model's floor 1000 ("), second
+    assert second.endswith(
+        "faint objects may be missed (and 2 more pages), as said in full for s.tif page 0"
+    )
 
 
 def test_a_held_runs_stack_lines_keep_their_page_count(caplog):
@@ -182,7 +198,7 @@ def test_a_held_runs_stack_lines_keep_their_page_count(caplog):
         say_handed(handed)
     first, second = _said(caplog)
     assert "for a dimmer acquisition" in first and first.endswith("(and 2 more pages)")
-    assert second.endswith("faint objects may be missed (see s.tif page 0) (and 2 more pages)")
+    assert second.endswith("faint objects may be missed (and 2 more pages; see s.tif page 0)")
 
 
 @pytest.mark.parametrize("streamed", [False, True])
@@ -200,4 +216,4 @@ def test_a_folder_of_dim_stacks_says_the_line_in_full_once(tmp_path, caplog, str
     assert len(lines) == 2, lines
     assert "for a dimmer acquisition" in lines[0] and lines[0].endswith("(and 2 more planes)")
     assert lines[1].startswith(f"{folder / 'b.tif'} plane 0: contrast 600")
-    assert lines[1].endswith("faint objects may be missed (see a.tif plane 0) (and 2 more planes)")
+    assert lines[1].endswith("faint objects may be missed (and 2 more planes; see a.tif plane 0)")

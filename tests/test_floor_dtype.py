@@ -83,7 +83,8 @@ def test_prediction_says_the_floor_once_per_dtype_and_dim_images_each(caplog):
     caplog.clear()
     stack_stats(_Model(), [dim, dim, dim], name="z.tif")  # a stack: one line for its pages
     (line,) = [r.getMessage() for r in caplog.records]
-    assert line.startswith("z.tif page 0: contrast") and line.endswith("(and 2 more pages)")
+    assert line.startswith("z.tif page 0: contrast")
+    assert line.endswith("empty (and 2 more pages), as said in full for dim.tif"), line
 
 
 def test_the_floor_is_said_once_a_run_not_once_a_process(caplog, tmp_path, monkeypatch):

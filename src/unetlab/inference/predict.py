@@ -857,18 +857,18 @@ def say_pages(dim: dict[str, list[tuple[str, str, str]]], noun: str) -> None:
     for kind, pages in dim.items():
         name, line, floor = pages[0]
         rest = len(pages) - 1
-        more = f" (and {rest} more {noun if rest > 1 else noun.removesuffix('s')})" if rest else ""
+        more = f"and {rest} more {noun if rest > 1 else noun.removesuffix('s')}" if rest else ""
         _say_image((kind, line), name, floor, more)
 
 
 def _say_image(note: tuple[str, str], name: str, floor: str, more: str = "") -> None:
     """Say an image's (or a stack's page's) ``note`` ("dim", "faint": :func:`_dim_line`),
-    ``more`` after it (the stack's other pages); a held run keeps it for the main process
-    (:func:`run_handed`)."""
+    with ``more`` ("and 2 more pages": the stack's other pages); a held run keeps it for the
+    main process (:func:`run_handed`)."""
     if (held := _HELD.get()) is not None:
         held[note[0], name, floor] = (note[1], more)
     else:
-        log.warning("%s: %s%s", name, _dim_line(note, name, floor), more)
+        log.warning("%s: %s", name, _dim_line(note, name, floor, more))
 
 
 def _say_floor(key: tuple, line: str) -> None:
@@ -893,13 +893,14 @@ _DIM_SAID: dict[str, list] = {}
 _PER_IMAGE = ("dim", "faint")
 
 
-def _dim_line(note: tuple[str, str], name: str, floor: str) -> str:
+def _dim_line(note: tuple[str, str], name: str, floor: str, more: str = "") -> str:
     """The "read as nearly empty" line of image ``name`` (``note``: ("dim", line)), or its
     "faint objects may be missed" one (("faint", line)): in full for the first image of its
     kind in a run (:func:`floor_run`: a folder, audit s33 plates 6: 16 empty control wells
     gave 16 lines of 300 characters) or, outside any run (a notebook's loop over a bleaching
     movie's frames, audit s32 notebook 8), of the process; then its figures and a pointer
-    to that one, one short line."""
+    to that one, one short line. ``more`` (a stack's other pages: "and 2 more pages") is
+    said in the line's one parenthesis ("(see s.tif page 0) (and 2 more pages)" had two)."""
     kind, line = note
     figures, flat, _ = line.partition(": the floor flattens")
     verdict = "read as nearly empty" if flat else "nothing to segment"
@@ -915,12 +916,14 @@ def _dim_line(note: tuple[str, str], name: str, floor: str) -> str:
             _DIM_SAID[floor] = [name, 1]
         else:
             run.add(("dim", floor, name))
-        return line
+        return f"{line} ({more})" if more else line
     if run is None:
         first[1] += 1  # this one counted in
+        verdict += f" ({more})" if more else ""
         return f"{figures}: {verdict}, as said in full for {said_in_full_for(*first, name)}"
     figures = re.sub(r" \(trained on [^)]*\)", "", figures)  # said in the first line
-    return f"{figures}: {verdict} (see {Path(first[0]).name})"
+    see = f"see {Path(first[0]).name}"
+    return f"{figures}: {verdict} ({f'{more}; {see}' if more else see})"
 
 
 def _stats_pixels(image: np.ndarray, rows, invalid: np.ndarray | None, name: str) -> np.ndarray:
