@@ -333,10 +333,9 @@ def _sample_image(sample, model: UNet, size: int) -> np.ndarray:
         image = sample
     else:
         image = read_image(sample)
-    if model.in_channels > 1 and image.ndim == 2:
-        # a grey sample given is refused as predict refuses it; the synthetic stand-in for
-        # none (no training data at hand) is repeated, as said (review s47: export refused it)
-        if sample is not None and (stains := stains_of(model)) is not None:
+    if model.in_channels > 1 and image.ndim == 2:  # a grey sample given (never the default)
+        # refused as predict refuses it for a stains model, else repeated, as said
+        if (stains := stains_of(model)) is not None:
             name = "the sample image" if isinstance(sample, np.ndarray) else str(sample)
             raise UnetlabError(grey_for_stains(name, stains, model.in_channels))
         log.warning(
@@ -364,7 +363,10 @@ def _sample_image(sample, model: UNet, size: int) -> np.ndarray:
 def default_sample(model: UNet, size: int) -> np.ndarray:
     """The sample image when none is given: the first image of the checkpoint's validation
     split (:func:`validation_image`) of at least ``size`` x ``size`` px, else a synthetic EM
-    image; which one, and why, said in one log line."""
+    image, its one channel repeated into the model's channels (a grey stand-in for a
+    model of stains is not refused as a grey sample given is: review s47); which one, and
+    why, said in one log line (the stand-in was said to be "the sample image is grey", of a
+    sample never given: review s48)."""
     image, found = validation_image(model, size)
     if image is not None:
         log.info(
@@ -374,12 +376,16 @@ def default_sample(model: UNet, size: int) -> np.ndarray:
         return image
     from unetlab.data.synthetic import synthetic_em
 
+    n = model.in_channels
+    repeated = f", its one channel repeated into the model's {n}" if n > 1 else ""
     log.warning(
-        "sample image: a synthetic EM image (%s); --sample IMAGE gives the test tensors and "
-        "the cover a real one, like the training images",
+        "sample image: a synthetic EM image (%s)%s; --sample IMAGE gives the test tensors "
+        "and the cover a real one, like the training images",
         found,
+        repeated,
     )
-    return synthetic_em(512, np.random.default_rng(0))[0]
+    image = synthetic_em(512, np.random.default_rng(0))[0]
+    return np.repeat(image[:, :, None], n, axis=2) if n > 1 else image
 
 
 def validation_image(model: UNet, size: int) -> tuple[np.ndarray | None, str]:

@@ -289,7 +289,7 @@ def _stains_problem(
     lead = " x ".join(map(str, shape[:-2]))
     return (
         f"the layer has {lead} planes and no axis of channels chosen; the model takes "
-        f"{in_channels} channels (stains: trained on {stains}), which a grey plane is not: "
+        f"{in_channels} channels (stains: trained on {stains}), not one grey plane at a time: "
         "choose the layer's axis of channels (channel_axis=)"
     )
 
