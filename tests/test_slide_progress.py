@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from tests.test_predict_objects import local_net, nuclei_image
 from unetlab.inference.files import predict_file
-from unetlab.inference.slide_progress import TileProgress, duration
+from unetlab.inference.slide_progress import TileProgress, duration, level_step
 
 
 class _Clock:
@@ -227,7 +227,7 @@ def test_a_phase_without_a_bar_is_a_line_a_minute_with_its_time_left(caplog):
         clock.now += 60
         progress.phase("s.tif: objects of the last rows", 6, 8, unit="row")
     assert caplog.messages == [  # each step's start, then its time left once a minute
-        "s_objects.tif: writing level 1 of 3",
+        "s_objects.tif: writing levels 1 to 3",
         "s_objects.tif: writing level 1 of 3, 7 of 8 bands, 1 min 10 s so far, about 10 s left",
         "s.tif: objects of the last rows",
         "s.tif: objects of the last rows, 6 of 8 rows, 1 min 00 s so far, about 1 min 00 s left",
@@ -238,6 +238,39 @@ def test_a_phase_without_a_bar_is_a_line_a_minute_with_its_time_left(caplog):
     shown(4)
     shown.told("s.tif")("pyramid level 2 of 3", 3, 5)
     assert (bar.total, bar.n, bar.desc) == (5, 3, "s.tif: pyramid level 2 of 3: ")
+
+
+def test_without_a_bar_an_outputs_levels_are_one_line_a_step(caplog):
+    """A 6-level slide's log (no bar) said each pyramid level and each level's write, 11
+    lines an output, ~30 after its last tile (s48): one line for an output's pyramid, one
+    for its writes, and a level's time left where it runs a minute."""
+    clock = _Clock()
+    progress = TileProgress("big.tif", 10, clock=clock)
+    progress(10)
+    told = progress.told("big.tif")
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_progress"):
+        for what, levels, bands in (("pyramid level", 5, 4), ("writing level", 6, 4)):
+            for level in range(1, levels + 1):
+                for band in range(bands + 1):
+                    told(f"{what} {level} of {levels}", band, bands)
+                    clock.now += 20 if (what, level) == ("pyramid level", 3) else 1
+    assert caplog.messages == [
+        "big.tif: pyramid levels 1 to 5",
+        "big.tif: pyramid level 3 of 5, 3 of 4 bands, 1 min 00 s so far, about 20 s left",
+        "big.tif: writing levels 1 to 6",
+    ]
+
+
+def test_level_step():
+    assert level_step("a.tif: pyramid level 2 of 5") == (
+        "a.tif: pyramid levels of 5",
+        "a.tif: pyramid levels 2 to 5",
+    )
+    assert level_step("a.tif: writing level 1 of 1") == (
+        "a.tif: writing levels of 1",
+        "a.tif: writing level 1 of 1",
+    )
+    assert level_step("a_overlay.png: drawing") == ("a_overlay.png: drawing",) * 2
 
 
 def _after_the_tiles(tmp_path, caplog, progress=None) -> list[str]:
@@ -262,11 +295,12 @@ def test_without_a_bar_each_step_after_the_tiles_gets_its_line_once(tmp_path, ca
     for step in (
         "w_objects.tif: finding the ids of its objects",
         "w_objects.geojson: tracing the outlines of",
-        "w_objects.tif: pyramid level 1 of",
-        "w.tif: pyramid level 1 of",
-        "w.tif: writing level 2 of",
+        "w_objects.tif: pyramid level 1 of 1",  # its only level, said as it is
+        "w.tif: pyramid level 1 of 1",
+        "w.tif: writing levels 1 to 2",  # one line for an output's levels
     ):
         assert sum(m.startswith(step) for m in said) == 1, (step, said)
+    assert not any(m.startswith("w.tif: writing level 2 of") for m in said), said
     measuring = [m for m in said if "numbering, measuring" in m]
     assert len(measuring) == 1 and measuring[0].startswith("w_objects.tif: numbering"), said
     assert not any("tracing their outlines" in m for m in said)

@@ -6,6 +6,7 @@ line of carriage returns (audit s30 slides 5)."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 
@@ -51,6 +52,7 @@ class TileProgress:
         self.done, self.initial, self.start = done, done, clock()
         self.said = (done, self.start)  # tiles and time of the last line
         self.now = None  # the work after the tiles: (what, when it began): phase()
+        self.step = None  # the step of levels it is of (level_step): its line said once
 
     def page(self, where: str) -> None:
         """The tiles counted from now are of the page ``where`` of a stack ("frame 3 (4 of
@@ -92,14 +94,17 @@ class TileProgress:
         run (minutes of a large one's) under a bar at 100%, "<00:00" left (s47). The bar
         becomes that work's, with its own count and time left (redrawn at most every
         ``DRAW_SECONDS``); the lines say its start (a log of a large slide said nothing of
-        the minutes after its tiles where each step was shorter than a minute: s47), then
-        its time left once a minute."""
+        the minutes after its tiles where each step was shorter than a minute: s47), one
+        line for an output's levels (:func:`level_step`: a 6-level slide's log had 11
+        lines an output, ~30 after its last tile: s48), then its time left once a minute."""
         now = self.clock()
         if self.now is None or self.now[0] != what:
             self.now = (what, now, done)
-            if self.bar is None and self.lines:
-                log.info("%s", what)
+            step, line = level_step(what)
+            if self.bar is None and self.lines and step != self.step:
+                log.info("%s", line)
                 self.said = (self.done, now)
+            self.step = step
             if self.bar is not None:
                 self.bar.unit = unit
                 self.bar.set_description(what, refresh=False)
@@ -115,7 +120,7 @@ class TileProgress:
             if done >= total or now - self.drawn >= DRAW_SECONDS:
                 self.bar.refresh()
                 self.drawn = now
-        elif self.lines and now - self.said[1] >= EVERY_SECONDS:
+        elif self.lines and now - self.said[1] >= EVERY_SECONDS and done > self.now[2]:
             elapsed, began = now - self.now[1], self.now[2]
             left = elapsed * (total - done) / (done - began) if done > began else float("nan")
             log.info(
@@ -156,6 +161,22 @@ class TileProgress:
             duration(left),
         )
         self.said = (self.done, now)
+
+
+#: the step of one level of several ("big.tif: pyramid level 2 of 5")
+_LEVEL = re.compile(r"(?P<step>.*\blevel) (?P<level>\d+) of (?P<levels>\d+)")
+
+
+def level_step(what: str) -> tuple[str, str]:
+    """The step the work ``what`` is of, and the line that starts it: for one level of
+    several, the step of them all and its levels ("big.tif: pyramid level 2 of 5" ->
+    ("big.tif: pyramid levels of 5", "big.tif: pyramid levels 2 to 5"); the last level
+    as it is: "pyramid level 1 of 1"); else ``what`` itself, twice."""
+    match = _LEVEL.fullmatch(what)
+    if match is None:
+        return what, what
+    step, level, levels = match["step"], match["level"], match["levels"]
+    return f"{step}s of {levels}", what if level == levels else f"{step}s {level} to {levels}"
 
 
 def duration(seconds: float) -> str:
