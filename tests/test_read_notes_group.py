@@ -45,3 +45,30 @@ def test_the_main_process_says_the_files_every_process_read(tmp_path, caplog):
     assert said[0].startswith("4 image(s) with nodata or transparent pixels"), said
     folder = tmp_path / "in"
     assert f"({folder / 'i0.png'} 25% transparent, {folder / 'i1.png'} 25%" in said[0], said
+
+
+def test_every_field_of_the_notes_is_handed_over_and_taken():
+    """handed_notes empties, and take_notes gathers, every field but what was said (one
+    list of the by-file fields, where three functions each listed them)."""
+    from dataclasses import fields
+
+    from unetlab.data import read_notes as rn
+
+    with rn.read_notes() as main:
+        with rn.read_notes() as other:  # another process's gathering
+            rn.note_turned("b.jpg", 6)
+            rn.note_transparent("b.png", 0.5)
+            rn.note_left_out_page("s.tif", (0, 2), (10, 100), "nodata")
+            rn.note_left_out_page("s.tif", (1, 2), (30, 100), "nodata")
+            other.left_out["c.tif"] = (0.25, "nodata")
+            other.overlaps["masks"] = 3
+            other.written.add("0")
+            handed = rn.handed_notes()
+            kept = {f.name: getattr(other, f.name) for f in fields(other) if f.name != "said"}
+            assert not any(kept.values()), kept
+        rn.note_turned("a.jpg", 3)
+        rn.take_notes(handed)
+    taken = {f.name for f in fields(main) if f.name != "said" and getattr(main, f.name)}
+    assert taken == {f.name for f in fields(main)} - {"said"}
+    assert list(main.turned) == ["a.jpg", "b.jpg"]  # by name, not by process
+    assert main.left_out["s.tif"] == (0.2, "nodata")

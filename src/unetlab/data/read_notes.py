@@ -78,12 +78,15 @@ def read_notes() -> Iterator[ReadNotes]:
                 log.info("%s", line)
 
 
+#: the fields of :class:`ReadNotes` that map each file (or masks folder) to what was
+#: noted of it: merged, handed over and sorted alike (:func:`handed_notes`)
+_BY_FILE = ("turned", "transparent", "left_out", "overlaps")
+
+
 def _merged(into: ReadNotes, notes: ReadNotes) -> None:
     """Add the files ``notes`` names to ``into``'s."""
-    into.turned |= notes.turned
-    into.transparent |= notes.transparent
-    into.left_out |= notes.left_out
-    into.overlaps |= notes.overlaps
+    for name in _BY_FILE:
+        getattr(into, name).update(getattr(notes, name))
     into.written |= notes.written
     for path, pages in notes.paged.items():  # each process read some pages: added up
         into.paged.setdefault(path, {}).update(pages)
@@ -100,10 +103,8 @@ def handed_notes() -> ReadNotes | None:
         return None
     handed = ReadNotes()
     _merged(handed, active)
-    for kept in (active.turned, active.transparent, active.left_out, active.overlaps):
+    for kept in (*(getattr(active, name) for name in _BY_FILE), active.paged, active.written):
         kept.clear()
-    active.paged.clear()
-    active.written.clear()
     return handed
 
 
@@ -114,7 +115,7 @@ def take_notes(handed: ReadNotes | None) -> None:
     if handed is None or (active := _ACTIVE.get()) is None:
         return
     _merged(active, handed)
-    for name in ("turned", "transparent", "left_out", "overlaps"):
+    for name in _BY_FILE:
         setattr(active, name, dict(sorted(getattr(active, name).items())))
 
 
