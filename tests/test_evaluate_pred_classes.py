@@ -188,6 +188,28 @@ def test_evaluate_names_the_classes_as_the_model_was_trained_where_case_differs(
     assert report.class_names == ["ground", "sky"]
 
 
+@pytest.mark.parametrize("masks", ["SegmentationClass", "labels"])
+def test_the_data_sets_class_names_file_is_read_once(tmp_path, monkeypatch, masks):
+    """A masks folder's parent's class_names.txt was read twice: checked against the
+    colour tables, then read again for its names."""
+    from unetlab.evaluate import masks as evaluate_masks
+
+    gt = tmp_path / masks
+    gt.mkdir()
+    (tmp_path / "class_names.txt").write_text("background\ncell\n")
+    reads = []
+    read = evaluate_masks.read_class_names
+
+    def counted(folder):
+        reads.append(folder)
+        return read(folder)
+
+    monkeypatch.setattr(evaluate_masks, "read_class_names", counted)
+    names = evaluate_masks.data_set_names(gt, None, None, instances=False)
+    assert names == (None, {0: "background", 1: "cell"})
+    assert reads.count(tmp_path) == 1, reads
+
+
 @pytest.fixture
 def binary_run(tmp_path):
     """A model trained on 0/255 masks (its checkpoint's label values), its class maps of

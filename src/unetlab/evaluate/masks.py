@@ -407,13 +407,14 @@ def _names_file(gt_dir: Path) -> dict[int, str] | None:
     the table in ``gt_dir`` named them and the file went unread. A masks folder's names
     are its data set's where its root has a ``class_names.txt`` (:func:`masks_root`: for
     ``val/masks/`` too), as training reads them (s47: the root's ``Road`` was the table's
-    ``road`` in ``gt_dir`` here)."""
-    if (gt_dir.parent / NAMES_FILE).is_file():
-        read_class_names(gt_dir.parent)  # DatasetError where they disagree (names_disagree)
+    ``road`` in ``gt_dir`` here). Each folder's file is read once."""
+    read = {}  # folder -> its names, read already
+    if (gt_dir.parent / NAMES_FILE).is_file():  # DatasetError where they disagree
+        read[gt_dir.parent] = read_class_names(gt_dir.parent)
     root = masks_root(gt_dir)
     as_trained = root is not None and (root / NAMES_FILE).is_file()
     for folder in (root,) if as_trained else (gt_dir, gt_dir.parent):
-        if names := read_class_names(folder):
+        if names := read[folder] if folder in read else read_class_names(folder):
             log.info(
                 "class names from %s (--class-names, class_names=, gives others)",
                 names_file(folder),
