@@ -71,11 +71,10 @@ class TileProgress:
         on 2 cores, and its bar looked hung: new-user s46). The bar says it (and redraws
         its time); the lines say it where a minute passed without one."""
         self.doing = f"objects found to row {row} of {height}"
-        if self.done >= self.total:  # the rows after the last tile: a phase of their own
+        if self.done >= self.total:  # the rows after the last tile: a phase of their own,
+            # whose count is the rows (its postfix said them again: s48)
             where = f"{self.name} {self.where}" if self.where else self.name
             self.phase(f"{where}: objects of the last rows", row, height, unit="row")
-            if self.bar is not None:
-                self.bar.set_postfix_str(self.doing)
             return
         if self.bar is not None:
             self.bar.set_postfix_str(self.doing)
