@@ -77,7 +77,7 @@ def test_the_folders_rule_is_predict_files(inputs):
         False,
     ]
     assert streamed_inputs(files, model, OutputOptions(), {"axes": "YXS"}) == [True, False]
-    assert streamed_inputs(files, model, OutputOptions(), {"axes": "YXC"}) == [False, False]
+    assert streamed_inputs(files, model, OutputOptions(), {"axes": "YXC"}) == [True, False]
 
 
 @pytest.mark.parametrize("asked", [{"objects": True}, {"draw_overlay": True}])

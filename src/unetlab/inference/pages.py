@@ -283,15 +283,17 @@ def save_axes(axes: str) -> str:
 
 def page_colour(path: str | os.PathLike, axes: str | None) -> bool | None:
     """Whether the pages of ``path`` are colour pictures (R, G, B[, A]) for
-    :func:`~unetlab.inference.predict.fit_channels`: as the user's ``axes`` say (C:
-    channels, never colours; S: the samples of a colour pixel), else as the file says
+    :func:`~unetlab.inference.predict.fit_channels`: as the user's ``axes`` say (C: by
+    :func:`~unetlab.data.io.stain_axes`, the one rule, stains unless an RGB picture's colours
+    last, as YXC, ZYXC, TYXC are; S: the samples of a colour pixel), else as the file says
     (:func:`~unetlab.data.colour.colour_file`). A (3, Y, X) 8-bit array saved by tifffile
     without axes is an RGB TIFF, but a user who gives ``--axes CYX`` says it holds three
     stains: a grey model is then given one of them (``--channel``), not their luminance
-    (audit s28 'recheck', finding 5)."""
+    (audit s28 'recheck', finding 5); one who gives ``--axes YXC`` says its colours, as a
+    model trained with them records them (:func:`~unetlab.data.colour.channels_kind`)."""
     letters = axes.upper() if axes is not None else ""
     if "C" in letters:
-        return False
+        return not stain_axes(letters)
     if "S" in letters:
         return True
     return colour_file(path)

@@ -49,7 +49,6 @@ import torch
 
 from unetlab.atomic import folder_sync_deferred
 from unetlab.data import ome
-from unetlab.data.colour import colour_file
 from unetlab.data.geotiff import level_geotags, read_geotags
 from unetlab.data.io import TIFF_SUFFIXES, ome_positions
 from unetlab.data.nodata import blank_pixels
@@ -398,24 +397,6 @@ def give_sizes(slide: Slide, pixel_size: float | None, z_spacing: float | None) 
     slide.z_spacing = slide.z_spacing if given.spacing is None else given.spacing
 
 
-def check_given_axes(slide: Slide) -> None:
-    """UnetlabError where the axes given for ``slide`` (``slide.given_axes``) make its
-    channels colours or its colours channels (:func:`~unetlab.inference.pages.page_colour`),
-    otherwise than its file says: a large image is read as its file says (the axes only
-    say what its pages are: :func:`~unetlab.data.slides.refuse_other_layout`)."""
-    axes = slide.given_axes
-    if axes is None or page_colour(slide.path, axes) == page_colour(slide.path, None):
-        return
-    said = "channels, not colours" if "C" in axes else "a colour picture's samples"
-    raise UnetlabError(
-        f"{slide_name(slide.path)}: --axes {axes} says its channels are {said}, otherwise than its "
-        "file does, which a large image read window by window cannot take: there --axes only "
-        "says what its pages are (T or Z); save the file with its axes (tifffile.imwrite(..., "
-        f"metadata={{'axes': '{axes}'}})), or read it whole with --large-pixels "
-        f"{slide.shape[1] * slide.shape[2]}"
-    )
-
-
 def check_bare_channels(slide: Slide, model_channels: int) -> None:
     """UnetlabError where ``slide``'s grey pages record no axes and are as many as the
     model's channels (> 1): read whole they are one image's channels
@@ -654,7 +635,7 @@ def _checked_slide(
 ) -> Iterator[Slide]:
     """The slide of ``path`` open at ``outputs.level``, read with ``axes`` (none given: the
     checkpoint's for a TIFF, :func:`file_read_axes`), its axes as given checked
-    (:func:`check_given_axes`), and its channels for ``model``, its read axes noted for the
+    (:func:`~unetlab.data.slides.open_slide`), and its channels for ``model``, its read axes noted for the
     folder's record and the pixel size and z spacing of ``outputs`` given to it (no z
     spacing to one with no Z axis: as one read whole, it needs no pixel size for it).
     ``trained``: ``axes`` are the checkpoint's, none given (:func:`predict_file`'s)."""
@@ -662,7 +643,6 @@ def _checked_slide(
     trained = trained or (axes is None and read is not None)
     how = dict(level=outputs.level, colour_planes=colour, axes=read, trained=trained)
     with open_slide(path, **how) as slide:
-        check_given_axes(slide)
         check_bare_channels(slide, model.in_channels)
         _note_axes(slide)
         flat = flat_letters(_page_lead(slide)[1])  # a 2-D image, a movie: no z step
@@ -924,7 +904,7 @@ def _slide_options(model, slide: Slide, path: Path, options: PredictOptions, ask
         name=slide_name(path),
         quiet=channel is not None,  # one channel of a 1-channel net: nothing else to say
         channel=channel,
-        colour=colour_file(path),
+        colour=page_colour(path, getattr(slide, "given_axes", None)),
         axes_given=(given := getattr(slide, "given_axes", None)) is not None,
         stains=stains_of(model) if given is None else None,  # given: the user's word
     )
@@ -1291,7 +1271,7 @@ def _page_image(
     if c == model.in_channels and options.channel is None:
         source = page
     else:
-        colour = colour_file(slide.path)
+        colour = page_colour(slide.path, slide.given_axes)  # as read whole
         source = _Fitted(page, model.in_channels, name, options.channel, colour)
     image = _checked(source, str(slide.path), page, nodata)  # a NaN nodata is no NaN pixel
     if nodata is not None:

@@ -35,7 +35,7 @@ from unetlab.errors import UnetlabError
 from unetlab.inference import sizing
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.records import OutputOptions
-from unetlab.inference.slides import check_bare_channels, check_given_axes, is_large
+from unetlab.inference.slides import check_bare_channels, is_large
 
 
 def is_streamed(
@@ -167,7 +167,6 @@ def _whole_read(path: Path, model, outputs: OutputOptions, options, axes):
         return None
     try:  # axes that read it otherwise than its file does: read whole (slides.open_slide)
         with open_slide(path, colour_planes=model.in_channels == 3, axes=axes) as slide:
-            check_given_axes(slide)
             check_bare_channels(slide, model.in_channels)  # one image's channels
             (pages, h, w, c), itemsize = slide.shape, slide.dtype.itemsize
         with open_tiff(path) as tif:  # a turned one is turned when read whole
