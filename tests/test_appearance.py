@@ -58,6 +58,8 @@ def test_the_record_pools_the_spread_within_and_between_the_training_images():
     record = training_appearance(stats, ["uint8", "uint8"])
     assert record == {"dtype": "uint8", "images": 2, "mean": [15.0], "sd": [6.12372]}
     assert training_appearance(stats, ["uint8", "uint16"]) is None  # in no one unit
+    mixed = training_appearance(stats, ["uint8", "uint16"], "stains")  # no dtype unmakes them
+    assert mixed == {"dtypes": ["uint16", "uint8"], "channels": "stains"}
     assert training_appearance([], []) is None
 
 

@@ -145,3 +145,29 @@ def test_a_checkpoint_and_a_package_carry_what_the_channels_were(tmp_path, caplo
     with caplog.at_level(logging.WARNING, logger="unetlab"):
         assert predict_image(package, _grey()).shape[-2:] == (H, W)
     assert "its channel is repeated" in caplog.text
+
+
+def _cyx_mixed(path: Path, image: np.ndarray) -> None:
+    """a: 8-bit stains, b: 16-bit stains (CYX), one training set."""
+    cyx = np.moveaxis(image, -1, 0).astype(np.uint8 if path.stem == "a" else np.uint16)
+    tifffile.imwrite(
+        path.with_suffix(".tif"), cyx, photometric="minisblack", metadata={"axes": "CYX"}
+    )
+
+
+def test_stains_of_several_dtypes_stay_stains(tmp_path, caplog):
+    """8-bit and 16-bit CYX stains trained one model that recorded nothing (their figures are
+    in no one unit), so it repeated a grey image into its stains as an RGB model does: the
+    record keeps what the channels were, with the dtypes, and no figures to compare with."""
+    from unetlab.data.appearance import appearance_shift
+
+    record = _trained_record(_data(tmp_path / "d", _cyx_mixed))
+    assert record == {"dtypes": ["uint16", "uint8"], "channels": "stains"}
+    model = _model(record)
+    with pytest.raises(UnetlabError, match=r"trained on uint16 and uint8 images, 3 channels"):
+        predict_image(model, _grey())
+    assert appearance_shift(record, np.ones(3), np.uint16) is None  # no "None images" line
+    image = np.random.default_rng(2).integers(0, 60000, (H, W, 3), dtype=np.uint16)
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        assert predict_image(model, image).shape[-2:] == (H, W)
+    assert "trained on" not in caplog.text

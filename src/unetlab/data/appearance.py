@@ -18,9 +18,11 @@ so that a slide, mostly glass, is compared as its tissue crops were.
 A record is small: ``{"dtype": "uint8", "images": N, "mean": [C], "sd": [C]}``, and for
 images of several channels what they were, ``"channels": "colours"`` (an RGB picture's) or
 ``"stains"`` (separate channels), which decides whether a grey image is repeated into them
-or refused (:func:`unetlab.inference.pages.stains_of`). It changes no prediction of the
-images it describes, so it is no checkpoint format feature: an older unetlab ignores it,
-and a checkpoint without it is predicted without the check.
+or refused (:func:`unetlab.inference.pages.stains_of`). Images of several dtypes (8-bit and
+16-bit stains) record only that, with their dtypes (:func:`mixed_record`): no figures to
+compare with. It changes no prediction of the images it describes, so it is no checkpoint
+format feature: an older unetlab ignores it, and a checkpoint without it is predicted
+without the check.
 """
 
 from __future__ import annotations
@@ -51,10 +53,13 @@ def training_appearance(
     deviation of all their pixels together (within and between images, each image weighted
     alike), and ``channels`` where given: what their channels were, "colours" (an RGB
     picture's) or "stains" (separate channels: :func:`unetlab.data.colour.training_channels`);
-    None without images, or for images of several dtypes or channel counts (their values
-    are in no one unit)."""
-    if not stats or len(set(dtypes)) != 1 or len({len(m) for m, _ in stats}) != 1:
+    None without images. Images of several dtypes or channel counts have their values in no
+    one unit: their record holds no figures, only what their channels were, which no dtype
+    changes (:func:`mixed_record`)."""
+    if not stats:
         return None
+    if len(set(dtypes)) != 1 or len({len(m) for m, _ in stats}) != 1:
+        return mixed_record(dtypes, channels)
     means = np.array([m for m, _ in stats], np.float64)
     sds = np.array([s for _, s in stats], np.float64)
     mean = means.mean(axis=0)
@@ -66,6 +71,18 @@ def training_appearance(
         "sd": [float(f"{v:.6g}") for v in pooled],
     }
     return record if channels is None else {**record, "channels": channels}
+
+
+def mixed_record(dtypes: list[str], channels: str | None) -> dict | None:
+    """The record of training images of several ``dtypes`` (or channel counts): their
+    ``channels`` alone, with the dtypes (``{"dtypes": ["uint16", "uint8"], "channels":
+    "stains"}``), no ``dtype``, mean or sd to compare an image with (:func:`appearance_shift`
+    checks nothing); None where ``channels`` is None (nothing to record). A set of 8-bit and
+    16-bit stains was recorded as nothing, so its model repeated a grey image into its
+    stains as into an RGB model's colours."""
+    if channels is None:
+        return None
+    return {"dtypes": sorted({str(d) for d in dtypes}), "channels": channels}
 
 
 @dataclass(frozen=True)
@@ -187,9 +204,9 @@ def _over(z: float, line: float) -> str:
 def appearance_shift(record: dict | None, mean: np.ndarray, dtype) -> Shift | None:
     """How an image of per-channel ``mean`` (:func:`image_appearance`) and ``dtype`` lies
     far from the training images ``record`` describes (:func:`training_appearance`), or None
-    where it does not, or where there is no record to compare with (an older checkpoint) or
-    the channel counts differ."""
-    if not record:
+    where it does not, or where there is no record to compare with (an older checkpoint,
+    training images of several dtypes: :func:`mixed_record`) or the channel counts differ."""
+    if not record or "dtype" not in record:  # images of several dtypes: no one unit
         return None
     dtype, trained_dtype = np.dtype(dtype).name, str(record.get("dtype"))
     if dtype != trained_dtype:

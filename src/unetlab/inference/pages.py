@@ -50,18 +50,19 @@ def stains_of(model) -> str | None:
     RGB picture's colours, so a grey image is not repeated into them: its axes where its
     checkpoint records them with C (CYX, not YXC); where it records none, what its training
     images' channels were as its checkpoint records them (``appearance["channels"]``:
-    "stains" -> "uint16 images", say; "colours": a 16-bit RGB TIFF's); in an older
-    checkpoint, its training images' dtype where that is no 8-bit colour picture's ("uint16
-    images": a fluorescence model's channels). None where they are colours or nothing tells
-    (an ImageNet encoder, imagenet or tissue normalisation, 8-bit images, an older
-    checkpoint without them)."""
+    "stains" -> "uint16 images", say, "uint16 and uint8 images" for a set of both;
+    "colours": a 16-bit RGB TIFF's); in an older checkpoint, its training images' dtype where
+    that is no 8-bit colour picture's ("uint16 images": a fluorescence model's channels).
+    None where they are colours or nothing tells (an ImageNet encoder, imagenet or tissue
+    normalisation, 8-bit images, an older checkpoint without them)."""
     if getattr(model, "in_channels", 1) < 2:
         return None
     if (axes := trained_axes(model)) is not None:
         return axes if stain_axes(axes) else None
     record = getattr(model, "appearance", None) or {}
     if (kind := record.get("channels")) is not None:  # the training images', as read
-        return f"{record.get('dtype')} images" if kind == "stains" else None
+        dtypes = record.get("dtypes") or [record.get("dtype")]  # several: data.appearance
+        return f"{' and '.join(map(str, dtypes))} images" if kind == "stains" else None
     norm = getattr(model, "normalization", None) or {}
     if norm.get("mode") == "imagenet" or norm.get("tissue") or hasattr(model, "encoder"):
         return None  # bright-field colour, or an RGB encoder's input
