@@ -69,3 +69,34 @@ def test_a_16_bit_yxc_tiff_given_yxc_is_read_window_by_window_as_whole(tmp_path)
         _grey_net(), tmp_path / "c.tif", tmp_path / "s", axes="YXC", large_threshold=100
     )
     np.testing.assert_array_equal(_labels(streamed[-1]), _labels(whole[-1]))
+
+
+def _pair(root, image: np.ndarray, **how) -> None:
+    for sub in ("images", "masks"):
+        (root / sub).mkdir(parents=True)
+    tifffile.imwrite(root / "images" / "a.tif", image, **how)
+    Image.fromarray((image[..., 0] > 30000).astype(np.uint8)).save(root / "masks" / "a.png")
+
+
+@pytest.mark.parametrize(
+    "how, axes",
+    [(dict(photometric="rgb"), None), (dict(photometric="rgb"), "YXC")]
+    + [(dict(photometric="minisblack", metadata={"axes": "YXC"}), "YXC")],
+    ids=["rgb16", "rgb16-yxc", "minisblack-yxc"],
+)
+def test_evaluate_fits_colours_to_a_grey_model_as_predict_does(tmp_path, how, axes):
+    """Evaluate fitted the pixels by their dtype alone (3 channels of 8 bits: colours), so a
+    16-bit RGB TIFF, or one given --axes YXC, was refused ("has 3 channels ... --channel")
+    where predict scores its luminance; a minisblack one given no axes is refused by both."""
+    from unetlab.errors import UnetlabError
+    from unetlab.evaluate import evaluate_model
+
+    image = np.random.default_rng(0).integers(0, 60000, (H, W, 3), dtype=np.uint16)
+    _pair(tmp_path / "d", image, **how)
+    report = evaluate_model(_grey_net(), tmp_path / "d", axes=axes)
+    path = tmp_path / "d" / "images" / "a.tif"
+    predicted = predict_file(_grey_net(), path, tmp_path / "o", axes=axes)
+    assert len(report.images) == 1 and _labels(predicted[-1]).shape == (H, W)
+    if how["photometric"] == "minisblack":
+        with pytest.raises(UnetlabError, match="has 3 channels, the model takes 1"):
+            evaluate_model(_grey_net(), tmp_path / "d")

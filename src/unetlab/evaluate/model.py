@@ -90,7 +90,13 @@ from unetlab.evaluate.training import trained_images, training_ignore_value
 from unetlab.evaluate.volumes import CLASSES as VOXEL_CLASSES
 from unetlab.evaluate.volumes import accumulator as volume_accumulator
 from unetlab.evaluate.volumes import add_volume, say_flat_scored, truth_axes, volumes
-from unetlab.inference.pages import axes_fix, say_bare_pages, say_trained_axes, trained_axes
+from unetlab.inference.pages import (
+    axes_fix,
+    page_colour,
+    say_bare_pages,
+    say_trained_axes,
+    trained_axes,
+)
 from unetlab.progress import progress_calls
 from unetlab.runtime import tuned_allocator
 
@@ -622,17 +628,27 @@ def _mask_colours(scoring: _Scoring) -> ColourTable | None:
     return palette_table(np.asarray(palette), values, "the checkpoint's class colours", void=void)
 
 
-def _given_page_fitted(image: np.ndarray, pair: Pair, how: _Scoring) -> np.ndarray:
-    """A grey page of a TIFF read with axes (``--axes``, or the checkpoint's) repeated into
-    an RGB model's channels here, as predict does it: said without "(a page of a (C, H, W)
-    TIFF?)", which the axes answered; ``image`` as it is otherwise (predict_image's)."""
+def _fitted_as_predicted(image: np.ndarray, pair: Pair, how: _Scoring) -> np.ndarray:
+    """``image`` with its channels fitted to the model here where predict fits them by what
+    the file's are (:func:`~unetlab.inference.pages.page_colour` of the pair's axes: a 16-bit
+    RGB TIFF's colours, or a TIFF's given YXC, made into a grey model's luminance; CYX
+    stains refused naming --channel), which predict_image, given the pixels alone, tells by
+    their dtype; a grey page of a TIFF read with axes (``--axes``, or the checkpoint's)
+    repeated into an RGB model's channels, said without "(a page of a (C, H, W) TIFF?)",
+    which the axes answered. ``image`` as it is otherwise (predict_image's)."""
     from unetlab.inference.predict import fit_channels
 
-    grey = image.ndim == 2 or image.shape[2] == 1
-    rgb = getattr(how.model, "in_channels", None) == 3 and how.predicting.channel is None
-    if pair.axes is None or not grey or not rgb:
+    channels = getattr(how.model, "in_channels", None)
+    have = 1 if image.ndim == 2 else image.shape[2]
+    if how.predicting.channel is not None or channels is None or have == channels:
         return image
-    return fit_channels(image, 3, name=str(pair.image), axes_given=True)
+    name, given = str(pair.image), pair.axes is not None
+    if have > 1:
+        colour = page_colour(pair.image, pair.axes)
+        return fit_channels(image, channels, name=name, colour=colour, axes_given=given)
+    if not given or channels != 3:
+        return image
+    return fit_channels(image, 3, name=name, axes_given=True)
 
 
 def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, bad=None) -> dict:
@@ -646,7 +662,7 @@ def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, 
     from unetlab.runtime import memory_hint
 
     gt, gt_ids = _truth(pair, mask, how)  # a mask of no class refused before predicting
-    image = _given_page_fitted(image, pair, how)
+    image = _fitted_as_predicted(image, pair, how)
     with memory_hint(str(pair.image), "lower --tile-size or --batch-size (tile_size, batch_size)"):
         probs = predict_image(
             how.model, image, options=how.predicting, name=str(pair.image), invalid=bad
