@@ -279,6 +279,28 @@ def left_out_counts(found: dict, page: int, started: bool) -> dict[int, tuple[in
     return {p: c for p, c in counts.items() if p < page or (p == page and started)}
 
 
+def resumed_line(name: str, h: int, pages: tuple, bands: list[tuple]) -> str | None:
+    """The line a resumed slide ``name`` of ``h`` rows says, once: ``pages`` (their count,
+    how lines name one: "frame 3"), ``bands`` each process's record (page, row, start,
+    stop) of its rows ``[start, stop)``. Where the first row not done is, the earliest over
+    the processes (with the rows done of all, where several share the pages), that every
+    row is done, or None where none is."""
+    count, label = pages
+    bands = [band for band in bands if band[3] > band[2]]  # an empty band records nothing
+    done = sum(
+        min(p, count) * (stop - start) + (row - start if p < count else 0)
+        for p, row, start, stop in bands
+    )
+    if not done:
+        return None
+    if all(p >= count for p, *_ in bands):
+        return f"{name}: a killed run predicted every row: publishing its outputs"
+    p, row = min((p, row) for p, row, *_ in bands if p < count)
+    where = f", {label(p)} ({p + 1} of {count})" if count > 1 else ""  # "frame 3 (4 of 9)"
+    share = f" ({done:,} of {count * h:,} rows done)" if len(bands) > 1 else ""
+    return f"resuming {name} at row {row} of {h}{where}{share}"
+
+
 def _sync_rows(array, spec: ome.OutputSpec, page: int, top: int, row: int) -> None:
     """Flush to disk the chunk files of ``array`` (a staged level) that hold rows
     ``[top, row)`` of ``page``, and its folder: a machine that crashes loses none of the

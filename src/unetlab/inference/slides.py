@@ -1178,6 +1178,8 @@ def _predict_bands(
     note_recorded(str(slide.path), pages, done.left_out, run.nodata)  # the pages done before
     label = _page_axes(slide).label  # "frame 3", "plane 2"
     firsts = _first_rows(done, (pages, label), slide_name(slide.path), h, run.found, specs)
+    if resumed and group.is_main:
+        _say_resumed(run, group, done, (pages, label))
     rows_before = sum(max(0, min(first, band[1]) - band[0]) for first in firsts)
     slide_resume.note_done_before(rows_before * slide.shape[2])  # not this run's pixels
     arrays = {key: ome.open_level(run.stages[key]) for key in specs}
@@ -1340,16 +1342,13 @@ def _background_rows(model, shape: tuple[int, int], rows: tuple[int, int]):
 
 
 def _first_rows(done, pages: tuple, name: str, h: int, found, specs) -> list[int]:
-    """The first row of each page to predict (``done.stop``: none), said in a line where a
-    killed run did some; ``pages``: (their count, how messages name one: "frame 3"). A page
+    """The first row of each page to predict (``done.stop``: none); ``pages``: (their count, how messages name one: "frame 3"). A page
     with objects restarts where its probabilities are not staged: its ids are found over the
     whole page, from the rows before too (:meth:`SlideObjects.add_page`)."""
     pages, label = pages
     firsts = [done.first_row(p) for p in range(pages)]
     p = next((p for p, first in enumerate(firsts) if first < done.stop), None)
     if p is None:
-        if pages and done.stop > done.start:
-            log.info("%s: a killed run predicted every row: publishing its outputs", name)
         return firsts
     page = f"{label(p)} ({p + 1} of {pages})" if pages > 1 else ""  # "frame 3 (4 of 9)"
     if firsts[p] > done.start and found is not None and "probabilities" not in specs:
@@ -1364,9 +1363,27 @@ def _first_rows(done, pages: tuple, name: str, h: int, found, specs) -> list[int
             "image" if pages == 1 else label(p).split()[0],
         )
         done.row = firsts[p] = done.start  # its rows are written again
-    if p > 0 or firsts[p] > done.start:
-        log.info("resuming %s at row %d of %d%s", name, firsts[p], h, page and f", {page}")
     return firsts
+
+
+def _say_resumed(run: _SlideRun, group: Group, done, pages: tuple) -> None:
+    """The one line of a resumed slide, said by the main process: where it resumes, read
+    from every process's record (``done``: this one's), as
+    :func:`~unetlab.inference.slide_resume.resumed_line` words it. Each process said its
+    own band's, and the others' were silenced: a run whose main process had recorded no
+    row said none (s48)."""
+    h = run.slide.shape[1]
+    bands = [
+        done
+        if r == group.rank
+        else slide_resume.Progress(
+            run.stages["labels"], r, ome.chunk_rows(h, group.world, r), resumed=True
+        )
+        for r in range(group.world)
+    ]
+    found = [(b.page, b.row, b.start, b.stop) for b in bands]
+    if line := slide_resume.resumed_line(slide_name(run.slide.path), h, pages, found):
+        log.info(line)
 
 
 def _tile_progress(name, grid, batch, band, firsts, progress) -> TileProgress:
