@@ -133,6 +133,7 @@ def test_the_bar_says_the_objects_found_between_rows_of_tiles():
     # the last rows' bar counts the rows, its postfix not again ("600/600 [..., objects
     # found to row 600 of 600]": s48)
     assert "600/600" in last and "objects found" not in last, last
+    assert " 0/600 " not in last, last  # begun at the rows done (s48)
 
 
 def test_the_lines_say_the_objects_once_a_minute(caplog):
@@ -327,3 +328,17 @@ def test_a_step_s_bar_never_shows_a_rate_below_0():
     shown.told("s_objects.tif")("finding the ids of its objects", 0, 2)
     frames = [f for f in out.getvalue().split("\r") if "finding the ids" in f]
     assert frames and not any("<-" in f or ", -" in f for f in frames), frames
+
+
+def test_a_step_s_bar_starts_at_what_is_done():
+    """The objects' last rows, begun with rows done: their bar's first frame showed 0/600
+    before 600/600 (s48)."""
+    out = io.StringIO()
+    bar = tqdm(file=out, disable=False, mininterval=0)
+    shown = TileProgress("s.tif", 4, bar.update)
+    shown(4)
+    shown.phase("s.tif: objects of the last rows", 6, 8, unit="row")
+    frames = [f for f in out.getvalue().split("\r") if "last rows" in f]
+    assert frames and all(" 6/8 " in f for f in frames), frames
+    shown.phase("s.tif: objects of the last rows", 8, 8, unit="row")
+    assert " 8/8 " in out.getvalue().split("\r")[-1]

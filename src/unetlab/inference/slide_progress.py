@@ -108,9 +108,9 @@ class TileProgress:
                 self.bar.unit = unit
                 self.bar.set_description(what, refresh=False)
                 self.bar.set_postfix_str("", refresh=False)
-                # reset draws it at 0: from the step before's start, a rate below 0
+                # reset counts from 0: from the step before's start, a rate below 0
                 self.bar.initial = 0
-                self.bar.reset(total=total)
+                _reset_undrawn(self.bar, total)
                 # its rate (and time left) from where it begins: the objects' from their row
                 self.bar.n = self.bar.last_print_n = self.bar.initial = done
                 self.drawn = float("-inf")
@@ -160,6 +160,17 @@ class TileProgress:
             duration(left),
         )
         self.said = (self.done, now)
+
+
+def _reset_undrawn(bar, total: int) -> None:
+    """``bar.reset(total)`` (a tqdm bar: its count, clock and rate begun again) without the
+    frame it draws at 0: the objects' last rows' bar first showed 0/600, then 600/600, the
+    rows done before it began (s48); the caller draws it once its count is set."""
+    bar.refresh = lambda *args, **kwargs: None  # this bar's own, for the reset only
+    try:
+        bar.reset(total=total)
+    finally:
+        del bar.refresh  # the class's again
 
 
 #: the step of one level of several ("big.tif: pyramid level 2 of 5")
