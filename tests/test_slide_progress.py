@@ -13,7 +13,13 @@ from tqdm import tqdm
 
 from tests.test_predict_objects import local_net, nuclei_image
 from unetlab.inference.files import predict_file
-from unetlab.inference.slide_progress import TileProgress, duration, level_step
+from unetlab.inference.slide_progress import (
+    TileProgress,
+    duration,
+    level_numbers,
+    level_step,
+    levels_left,
+)
 
 
 class _Clock:
@@ -232,7 +238,10 @@ def test_a_phase_without_a_bar_is_a_line_a_minute_with_its_time_left(caplog):
         progress.phase("s.tif: objects of the last rows", 6, 8, unit="row")
     assert caplog.messages == [  # each step's start, then its time left once a minute
         "s_objects.tif: writing levels 1 to 3",
-        "s_objects.tif: writing level 1 of 3, 7 of 8 bands, 1 min 10 s so far, about 10 s left",
+        # the whole step's time left: its level 1 10 s, levels 2 and 3 a quarter and a
+        # sixteenth of level 1's 80 s (s48: 10 s, level 1's alone)
+        "s_objects.tif: writing levels 1 to 3, level 1 of 3 (7 of 8 bands), 1 min 10 s so far, "
+        "about 35 s left",
         "s.tif: objects of the last rows",
         "s.tif: objects of the last rows, 6 of 8 rows, 1 min 00 s so far, about 1 min 00 s left",
     ]
@@ -260,7 +269,9 @@ def test_without_a_bar_an_outputs_levels_are_one_line_a_step(caplog):
                     clock.now += 20 if (what, level) == ("pyramid level", 3) else 1
     assert caplog.messages == [
         "big.tif: pyramid levels 1 to 5",
-        "big.tif: pyramid level 3 of 5, 3 of 4 bands, 1 min 00 s so far, about 20 s left",
+        # the step's time so far and left (levels 1 and 2 took 10 s, level 3's bands 20 s)
+        "big.tif: pyramid levels 1 to 5, level 3 of 5 (3 of 4 bands), 1 min 10 s so far, "
+        "about 2 s left",
         "big.tif: writing levels 1 to 6",
     ]
 
@@ -275,6 +286,19 @@ def test_level_step():
         "a.tif: writing level 1 of 1",
     )
     assert level_step("a_overlay.png: drawing") == ("a_overlay.png: drawing",) * 2
+
+
+def test_a_step_of_levels_time_left_is_the_whole_steps():
+    """Each level's work is its pixels, a quarter of the level before's: a folded step's
+    line said the time left of its current level alone (s48)."""
+    assert levels_left((1, 1, 2), 0.5, 10.0) == 15.0  # level 1's other half, and level 2
+    assert levels_left((1, 2, 2), 0.0, 20.0) == 5.0  # level 2 a quarter of level 1
+    assert levels_left((2, 2, 2), 0.5, 4.0) == 4.0  # one level: its own rate
+    assert levels_left((1, 3, 3), 1.0, 7.0) == 0.0
+    assert np.isnan(levels_left((1, 1, 5), 0.0, 3.0))  # nothing done: nothing to go by
+    assert level_numbers("a.tif: pyramid level 2 of 5") == (2, 5)
+    assert level_numbers("a.tif: writing levels 1 to 6") == (1, 6)
+    assert level_numbers("a_overlay.png: drawing") is None
 
 
 def _after_the_tiles(tmp_path, caplog, progress=None) -> list[str]:

@@ -52,7 +52,7 @@ class TileProgress:
         self.done, self.initial, self.start = done, done, clock()
         self.said = (done, self.start)  # tiles and time of the last line
         self.now = None  # the work after the tiles: (what, when it began): phase()
-        self.step = None  # the step of levels it is of (level_step): its line said once
+        self.step = None  # the step it is of (level_step), its line and when it began
 
     def page(self, where: str) -> None:
         """The tiles counted from now are of the page ``where`` of a stack ("frame 3 (4 of
@@ -95,38 +95,55 @@ class TileProgress:
         ``DRAW_SECONDS``); the lines say its start (a log of a large slide said nothing of
         the minutes after its tiles where each step was shorter than a minute: s47), one
         line for an output's levels (:func:`level_step`: a 6-level slide's log had 11
-        lines an output, ~30 after its last tile: s48), then its time left once a minute."""
+        lines an output, ~30 after its last tile: s48), then its time left once a minute
+        (a step of levels': the whole step's, :func:`levels_left`)."""
         now = self.clock()
         if self.now is None or self.now[0] != what:
-            self.now = (what, now, done)
-            step, line = level_step(what)
-            if self.bar is None and self.lines and step != self.step:
-                log.info("%s", line)
-                self.said = (self.done, now)
-            self.step = step
-            if self.bar is not None:
-                self.bar.unit = unit
-                self.bar.set_description(what, refresh=False)
-                self.bar.set_postfix_str("", refresh=False)
-                # reset counts from 0: from the step before's start, a rate below 0
-                self.bar.initial = 0
-                _reset_undrawn(self.bar, total)
-                # its rate (and time left) from where it begins: the objects' from their row
-                self.bar.n = self.bar.last_print_n = self.bar.initial = done
-                self.drawn = float("-inf")
+            self._begin(what, done, total, unit, now)
         if self.bar is not None:
             self.bar.n = done
             if done >= total or now - self.drawn >= DRAW_SECONDS:
                 self.bar.refresh()
                 self.drawn = now
         elif self.lines and now - self.said[1] >= EVERY_SECONDS and done > self.now[2]:
-            elapsed, began = now - self.now[1], self.now[2]
-            left = elapsed * (total - done) / (done - began) if done > began else float("nan")
-            log.info(
-                "%s, %d of %d %ss, %s so far, about %s left",
-                *(what, done, total, unit, duration(elapsed), duration(left)),
-            )
-            self.said = (self.done, now)
+            self._say_left(what, (done, total, unit), now)
+
+    def _begin(self, what: str, done: int, total: int, unit: str, now: float) -> None:
+        """The work ``what`` begins at ``done`` of ``total``: the bar becomes its, or a line
+        says it where it begins a step (:func:`level_step`)."""
+        self.now = (what, now, done)
+        step, line = level_step(what)
+        if step != (self.step or (None,))[0]:
+            self.step = (step, line, now)  # the step's line, and when it began
+            if self.bar is None and self.lines:
+                log.info("%s", line)
+                self.said = (self.done, now)
+        if self.bar is not None:
+            self.bar.unit = unit
+            self.bar.set_description(what, refresh=False)
+            self.bar.set_postfix_str("", refresh=False)
+            # reset counts from 0: from the step before's start, a rate below 0
+            self.bar.initial = 0
+            _reset_undrawn(self.bar, total)
+            # its rate (and time left) from where it begins: the objects' from their row
+            self.bar.n = self.bar.last_print_n = self.bar.initial = done
+            self.drawn = float("-inf")
+
+    def _say_left(self, what: str, count: tuple[int, int, str], now: float) -> None:
+        """The line of the time left of ``what``, ``count`` (done, total, unit) done of
+        it: of a level of a step of several, the whole step's (it said only the level's:
+        s48), "big.tif: pyramid levels 1 to 5, level 3 of 5 (3 of 4 bands), ..."."""
+        done, total, unit = count
+        elapsed, began = now - self.now[1], self.now[2]
+        left = elapsed * (total - done) / (done - began)
+        head = f"{what}, {done} of {total} {unit}s"
+        _, line, since = self.step
+        if (levels := level_numbers(line)) and levels[0] < levels[1]:  # a step of levels
+            elapsed, (level, last) = now - since, level_numbers(what)
+            left = levels_left((levels[0], level, last), done / total, elapsed)
+            head = f"{line}, level {level} of {last} ({done} of {total} {unit}s)"
+        log.info("%s, %s so far, about %s left", head, duration(elapsed), duration(left))
+        self.said = (self.done, now)
 
     def __call__(self, n: int) -> None:
         if self.progress is not None:
@@ -187,6 +204,30 @@ def level_step(what: str) -> tuple[str, str]:
         return what, what
     step, level, levels = match["step"], match["level"], match["levels"]
     return f"{step}s of {levels}", what if level == levels else f"{step}s {level} to {levels}"
+
+
+#: a step of levels' line ("big.tif: pyramid levels 1 to 5")
+_LEVELS = re.compile(r".*\blevels (?P<level>\d+) to (?P<levels>\d+)")
+
+
+def level_numbers(what: str) -> tuple[int, int] | None:
+    """(level, levels) of one level's work ("pyramid level 2 of 5": (2, 5)), (first, last)
+    of a step of levels' line ("pyramid levels 2 to 5": (2, 5)), else None."""
+    match = _LEVEL.fullmatch(what) or _LEVELS.fullmatch(what)
+    if match is None:
+        return None
+    return int(match["level"]), int(match["levels"])
+
+
+def levels_left(levels: tuple[int, int, int], done: float, elapsed: float) -> float:
+    """The seconds left of a step of levels ``(first, level, last)`` that has run
+    ``elapsed`` seconds and done the fraction ``done`` of its level ``level``: each level's
+    work as its pixels, a quarter of the level before's (rows and columns halved), the
+    step's rate so far (NaN before any work is done)."""
+    first, level, last = levels
+    work = [0.25**k for k in range(first, last + 1)]
+    did = sum(work[: level - first]) + work[level - first] * done
+    return elapsed * (sum(work) - did) / did if did > 0 else float("nan")
 
 
 def duration(seconds: float) -> str:
