@@ -609,17 +609,19 @@ def _evaluate(args):
     confusion = args.confusion
     if args.json and args.json != STDOUT:
         note = replaced_report(Path(args.json), json.loads(report.json_text()))
-        path = report.write_json(args.json)
+        path = report.write_json(args.json, overwrite=args.overwrite)
         print(f"JSON: {path}{note}")
-        print(f"per-image CSV: {report.write_csv(_image_csv(path))}")
+        print(f"per-image CSV: {report.write_csv(_image_csv(path), overwrite=args.overwrite)}")
         if report.pair_ious:
-            print(f"matching table CSV: {report.write_matching_csv(_matching_csv(path))}")
+            matching = report.write_matching_csv(_matching_csv(path), overwrite=args.overwrite)
+            print(f"matching table CSV: {matching}")
         else:
             _drop_stale_matching(_matching_csv(path))
         if confusion is None:
             confusion = path.with_name(f"{path.stem}_confusion.png")
     if confusion:
-        print(f"confusion matrix: {report.plot_confusion(Path(confusion))}")
+        picture = report.plot_confusion(Path(confusion), overwrite=args.overwrite)
+        print(f"confusion matrix: {picture}")
     return report
 
 

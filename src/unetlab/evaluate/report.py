@@ -14,9 +14,16 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.atomic import atomic_path
+from unetlab.data.datasets import data_set_folders
+from unetlab.data.io import INPUT_SUFFIXES
 from unetlab.evaluate.matching import matching_line, matching_tables, write_matching_csv
 from unetlab.evaluate.spread import SPREAD, per_image_spread, spread_lines, write_image_csv
+from unetlab.outputs import PYTHON_OVERWRITE_FIX, claim_files, refuse_inside
 from unetlab.plots import plot_confusion
+
+#: the keys of :attr:`Report.source` that name what was scored (a checkpoint, folders of
+#: images, masks, predictions), whose files a report's own files never replace
+INPUT_KEYS = ("checkpoint", "data", "predictions", "ground_truth")
 
 
 @dataclass(repr=False)
@@ -117,10 +124,10 @@ class Report:
         ``iou_thresholds``, else 0.1 .. 0.9): :func:`unetlab.evaluate.matching.matching_tables`."""
         return matching_tables(self.pair_ious, thresholds or self.iou_thresholds)
 
-    def write_matching_csv(self, path: str | os.PathLike) -> Path:
+    def write_matching_csv(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write :meth:`matching` as CSV (one row per image and threshold, then the pooled
-        rows), atomically."""
-        return write_matching_csv(path, *self.matching())
+        rows), atomically, where :meth:`claim` allows it."""
+        return write_matching_csv(self.claim(path, overwrite=overwrite), *self.matching())
 
     def table(
         self, *, objects_option: str = "objects=True", every_row: str = "report.images"
@@ -162,21 +169,56 @@ class Report:
         """:meth:`to_dict` as JSON text, NaN (undefined) as null, ending in a newline."""
         return json.dumps(nan_to_none(self.to_dict()), indent=2) + "\n"
 
-    def write_json(self, path: str | os.PathLike) -> Path:
-        """Write :meth:`json_text`, atomically."""
-        path = Path(path)
+    def write_json(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Write :meth:`json_text`, atomically, where :meth:`claim` allows it (and never over
+        a file whose suffix names another format: an image, a CSV)."""
+        path = self.claim(path, overwrite=overwrite, fmt="JSON")
         with atomic_path(path) as tmp:
             tmp.write_text(self.json_text())
         return path
 
-    def write_csv(self, path: str | os.PathLike) -> Path:
+    def write_csv(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write each image's row (name, trained, pixel figures, IoU and Dice per class, object
-        scores) as CSV, atomically (:func:`unetlab.evaluate.spread.write_image_csv`)."""
+        scores) as CSV, atomically (:func:`unetlab.evaluate.spread.write_image_csv`), where
+        :meth:`claim` allows it."""
+        path = self.claim(path, overwrite=overwrite)
         return write_image_csv(path, self.images, self.class_names)
 
-    def plot_confusion(self, path: str | os.PathLike) -> Path:
-        """Write the row-normalised confusion matrix as a PNG (see :func:`plot_confusion`)."""
-        return plot_confusion(self.matrix, self.class_names, path)
+    def plot_confusion(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Write the row-normalised confusion matrix as a PNG (see :func:`plot_confusion`),
+        where :meth:`claim` allows it."""
+        return plot_confusion(self.matrix, self.class_names, self.claim(path, overwrite=overwrite))
+
+    def claim(self, path: str | os.PathLike, *, overwrite: bool = False, fmt=None) -> Path:
+        """``path`` as ``unetlab evaluate --json`` claims its files
+        (:func:`unetlab.outputs.claim_files`): OutputError (one line, nothing written) for one
+        of the files scored (the folders of :data:`INPUT_KEYS` in :attr:`source`), a file of
+        a training run, a file among the data scored (read as an image or mask next time),
+        or an existing file evaluate did not write unless ``overwrite`` (``fmt``: the format
+        its suffix must name, e.g. ``"JSON"``); evaluate's own earlier file is replaced (audit s48 apiwalk: from Python each replaced any file, a mask of
+        the data scored too)."""
+        path = Path(path)
+        inputs = [self.source[k] for k in INPUT_KEYS if self.source.get(k)]
+        refuse_inside([path], _data_folders(self.source), command="evaluate", outputs_apart=True)
+        claim_files(
+            [path],
+            inputs=inputs,
+            overwrite=overwrite,
+            command="evaluate",
+            suffixes=INPUT_SUFFIXES,
+            formats={path: fmt} if fmt else None,
+            overwrite_fix=PYTHON_OVERWRITE_FIX,
+        )
+        return path
+
+
+def _data_folders(source: dict) -> list[Path]:
+    """The folders of the data sets a report's ``source`` scored (``ground_truth``, and
+    those below ``data``), where a file written would be read as an image or mask."""
+    folders = data_set_folders(source["ground_truth"]) if source.get("ground_truth") else []
+    if data := source.get("data"):
+        folders += [f for f in data_set_folders(data) if f.resolve() != Path(data).resolve()]
+    return folders
 
 
 #: what the table's words mean for 3-D objects (evaluate --objects-3d)
