@@ -40,6 +40,10 @@ CASES = {
         lambda tmp: unetlab.matching_table(truth=IDS[:10], prediction=IDS),
         "same size",
     ),
+    "matching_table of a stack": (  # it named pooled_object_scores (audit s48 apiwalk)
+        lambda tmp: unetlab.matching_table(truth=IDS[None], prediction=IDS[None]),
+        r"one \(H, W\) image; for a stack of frames, unetlab.pooled_matching_table\(truth=",
+    ),
     "ConfusionMatrix shapes": (lambda tmp: _update(IDS, IDS[:10]), "same size"),
     "ConfusionMatrix class 5": (
         lambda tmp: _update(np.full((4, 4), 5), np.zeros((4, 4), np.int64)),

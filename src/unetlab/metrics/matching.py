@@ -30,10 +30,18 @@ import numpy as np
 from unetlab.errors import UnetlabError
 from unetlab.metrics.objects import (
     MatchCounts,
+    check_label_image,
     check_threshold,
     image_pairs,
     match_counts,
     prediction_truth,
+)
+
+#: how a stack's matching table is made: each frame matched, the counts pooled
+STACK_FIX = (
+    "unetlab.pooled_matching_table(truth=true, prediction=pred) matches each frame and "
+    "pools the counts ([matching_table(truth=t, prediction=p) for t, p in zip(true, pred)] "
+    "gives each frame's rows)"
 )
 
 __all__ = [
@@ -86,7 +94,9 @@ def matching_table(
 ) -> list[dict]:
     """StarDist's ``matching`` of one (H, W) image at each threshold: one row per threshold
     (:data:`MATCHING_COLUMNS`). ``truth``, ``prediction``: object ids, 0 = none (ids need
-    not run 1..n); ``thresholds``: IoU thresholds in (0, 1], default 0.1 .. 0.9."""
+    not run 1..n); ``thresholds``: IoU thresholds in (0, 1], default 0.1 .. 0.9. A stack
+    is refused naming :func:`pooled_matching_table`."""
+    check_label_image(prediction, truth, stack_fix=STACK_FIX)
     m = match_counts(prediction, truth, iou_thresholds(thresholds))
     return matching_rows(m)
 

@@ -91,17 +91,23 @@ def check_label_pair(pred, gt) -> tuple[np.ndarray, np.ndarray]:
     return pred, gt
 
 
-def check_label_image(pred, gt) -> tuple[np.ndarray, np.ndarray]:
+#: how a stack is scored frame by frame and pooled, for the object measures' refusal of one
+STACK_FIX = (
+    "unetlab.pooled_object_scores(pred, true) scores each frame and pools them "
+    "([object_scores(p, t) for p, t in zip(pred, true)] gives each frame's figures)"
+)
+
+
+def check_label_image(pred, gt, *, stack_fix: str = STACK_FIX) -> tuple[np.ndarray, np.ndarray]:
     """:func:`check_label_pair` of the object measures, which also refuses bool masks (no
     ids) and more than two dims (one image: a stack's frames are scored one by one, as :func:`pooled_object_scores`
     does; a 3-D array read as one volume joined objects of different frames that share an
-    id: audit s32 notebook 1)."""
+    id: audit s32 notebook 1), naming ``stack_fix`` (the pooled function of the caller's
+    measure)."""
     if max(np.ndim(pred), np.ndim(gt)) > 2:
         raise UnetlabError(
             f"label images of shape {np.shape(pred)} and {np.shape(gt)}: the object measures "
-            "score one (H, W) image; for a stack of frames, unetlab.pooled_object_scores(pred, "
-            "true) scores each frame and pools them ([object_scores(p, t) for p, t in "
-            "zip(pred, true)] gives each frame's figures)"
+            f"score one (H, W) image; for a stack of frames, {stack_fix}"
         )
     pred, gt = check_label_pair(pred, gt)
     for name, a in (("prediction", pred), ("ground truth", gt)):
