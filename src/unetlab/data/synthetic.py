@@ -27,6 +27,7 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from unetlab.data.io import write_png
+from unetlab.data.write import refuse_taken
 from unetlab.errors import UnetlabError
 
 CELL_SIZE = 36.0  # mean cell diameter in px (ISBI 2012: ~100 cells per 512x512 slice)
@@ -179,8 +180,11 @@ def write_synthetic_dataset(
     """Write ``root/{train,val}/{images,masks}/NN.png`` (masks 0/255); returns ``root``.
 
     Train and val images come from one seeded stream: the same arguments write the same files.
+    An existing file of those names is never replaced (OutputError, nothing written).
     """
     root = Path(root)
+    splits = {"train": n_train, "val": n_val}
+    refuse_taken(_pair_paths(root, splits), "write_synthetic_dataset")
     rng = np.random.default_rng(seed)
     write_synthetic_split(root / "train", n_train, size, rng)
     write_synthetic_split(root / "val", n_val, size, rng)
@@ -189,12 +193,24 @@ def write_synthetic_dataset(
 
 def write_synthetic_split(folder: str | os.PathLike, n: int, size: int, rng) -> None:
     """Write ``n`` synthetic pairs as ``folder/{images,masks}/NN.png`` (masks 0/255), drawn
-    from ``rng`` (a ``numpy.random.Generator``)."""
+    from ``rng`` (a ``numpy.random.Generator``); an existing file of those names is refused
+    (OutputError) before any is written."""
     folder = Path(folder)
+    refuse_taken(_pair_paths(folder.parent, {folder.name: n}), "write_synthetic_split")
     for i in range(n):
         image, mask, _ = synthetic_em(size, rng)
         write_png(folder / "images" / f"{i:02d}.png", image)
         write_png(folder / "masks" / f"{i:02d}.png", mask)
+
+
+def _pair_paths(root: Path, splits: dict[str, int]) -> list[Path]:
+    """The files the writers below write: ``root/SPLIT/{images,masks}/NN.png``."""
+    return [
+        root / split / sub / f"{i:02d}.png"
+        for split, n in splits.items()
+        for i in range(n)
+        for sub in ("images", "masks")
+    ]
 
 
 def write_synthetic_image(
@@ -353,9 +369,12 @@ def write_nuclei_dataset(
     uint16 instance masks; returns ``root``. ``options`` go to :func:`synthetic_nuclei`.
 
     Each split has its own seeded stream (``seed``, ``seed + 1``, ``seed + 2``), so held-out
-    images never repeat a training one and the same arguments write the same files.
+    images never repeat a training one and the same arguments write the same files. An
+    existing file of those names is never replaced (OutputError, nothing written).
     """
     root = Path(root)
+    splits = {"train": n_train, "val": n_val, "test": n_test}
+    refuse_taken(_pair_paths(root, splits), "write_nuclei_dataset")
     for offset, (split, n) in enumerate((("train", n_train), ("val", n_val), ("test", n_test))):
         rng = np.random.default_rng([seed, offset])
         for i in range(n):

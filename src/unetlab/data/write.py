@@ -50,17 +50,22 @@ def write_dataset(
     for name, image, mask in zip(names, images, masks, strict=True):
         _check_pair(name, image, mask)
     folder = Path(folder)
-    paths = [folder / sub / f"{n}.tif" for n in names for sub in ("images", "masks")]
-    if taken := [p for p in paths if p.exists()]:
-        raise OutputError(
-            f"{taken[0]} exists ({len(taken)} of the files): write_dataset replaces no file; "
-            "give a new folder"
-        )
+    refuse_taken([folder / sub / f"{n}.tif" for n in names for sub in ("images", "masks")])
     resolution = _resolution(pixel_size)
     for name, image, mask in zip(names, images, masks, strict=True):
         write_tiff(folder / "images" / f"{name}.tif", image, **resolution, **_photometric(image))
         write_tiff(folder / "masks" / f"{name}.tif", mask, **resolution, photometric="minisblack")
     return folder
+
+
+def refuse_taken(paths: Sequence[Path], writer: str = "write_dataset") -> None:
+    """OutputError (one line) where any of ``paths``, the files ``writer`` is about to
+    write, exists: a data set's writer replaces no file."""
+    if taken := [p for p in paths if p.exists()]:
+        raise OutputError(
+            f"{taken[0]} exists ({len(taken)} of the files): {writer} replaces no file; "
+            "give a new folder"
+        )
 
 
 def _arrays(stack, what: str) -> list[np.ndarray]:

@@ -1,0 +1,32 @@
+"""The synthetic data writers replace no file (audit s48 apiwalk: write_synthetic_dataset
+into a folder of one's own images replaced train/images/00.png without a word), as
+write_dataset replaces none."""
+
+from __future__ import annotations
+
+import pytest
+
+from unetlab.data.synthetic import write_nuclei_dataset, write_synthetic_dataset
+from unetlab.errors import OutputError
+
+WRITERS = {
+    "em": lambda root: write_synthetic_dataset(root, n_train=2, n_val=1, size=32),
+    "nuclei": lambda root: write_nuclei_dataset(root, n_train=2, n_val=1, size=32),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(WRITERS))
+def test_an_existing_file_is_refused_and_nothing_is_written(tmp_path, kind):
+    mine = tmp_path / "val" / "masks" / "00.png"
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"my mask")
+    with pytest.raises(OutputError, match=r"val/masks/00.png exists.*replaces no file"):
+        WRITERS[kind](tmp_path)
+    assert mine.read_bytes() == b"my mask"
+    assert not (tmp_path / "train").exists()  # refused before the first file
+
+
+@pytest.mark.parametrize("kind", sorted(WRITERS))
+def test_a_new_folder_is_written(tmp_path, kind):
+    root = WRITERS[kind](tmp_path / "data")
+    assert sorted(p.name for p in (root / "train" / "images").iterdir()) == ["00.png", "01.png"]
