@@ -102,6 +102,7 @@ FORMAT_SUFFIXES = {
     "JSON": (".json",),
     "ONNX": (".onnx",),
     "TorchScript": (".pt", ".pth", ".ts", ".torchscript"),
+    "YAML": (".yaml", ".yml"),
 }
 #: suffixes that say what a file holds: writing another format over one of them is a typo
 #: (an ONNX file over data/images/00.png, a JSON report over a .tif)

@@ -27,6 +27,7 @@ from unetlab.config.files import (
     find_config,
     save_config,
     shipped_configs,
+    write_config,
 )
 from unetlab.config.guard import assigned_keys
 from unetlab.config.load import (
@@ -84,4 +85,5 @@ __all__ = [
     "save_config",
     "shipped_configs",
     "unknown_key_message",
+    "write_config",
 ]

@@ -12,6 +12,7 @@ import yaml
 
 from unetlab.atomic import atomic_path
 from unetlab.errors import UnetlabError, first_line
+from unetlab.outputs import PYTHON_OVERWRITE_FIX, claim_files
 
 if TYPE_CHECKING:
     from unetlab.config.sections import Config
@@ -146,10 +147,28 @@ def config_name(path: str | os.PathLike) -> str:
     return f"configs/{found.name}" if found.parent == SHIPPED else str(path)
 
 
-def save_config(cfg: Config, path: str | os.PathLike, *, header: str = "") -> Path:
+def save_config(
+    cfg: Config, path: str | os.PathLike, *, header: str = "", overwrite: bool = False
+) -> Path:
     """Write ``cfg`` as YAML (atomically); ``header`` lines are written as ``#`` comments.
     ``cfg`` is checked first (:meth:`Config.checked`): a bad value set as an attribute is
-    refused now, not when the file is read back."""
+    refused now, not when the file is read back. As every unetlab output
+    (:func:`unetlab.outputs.claim_files`), never a training run's file (its config.yaml:
+    ``train --resume`` reads it) nor one whose suffix names another format (an image); an
+    existing file unetlab did not write only with ``overwrite``; its own earlier file again."""
+    path = Path(path)
+    claim_files(
+        [path],
+        overwrite=overwrite,
+        command="config",
+        formats={path: "YAML"},
+        overwrite_fix=PYTHON_OVERWRITE_FIX,
+    )
+    return write_config(cfg, path, header=header)
+
+
+def write_config(cfg: Config, path: str | os.PathLike, *, header: str = "") -> Path:
+    """:func:`save_config` without its claim: for the training run, which holds its folder."""
     text = "".join(f"# {line}\n" for line in header.splitlines())
     text += yaml.safe_dump(
         cfg.checked().to_dict(), sort_keys=False, default_flow_style=False, allow_unicode=True

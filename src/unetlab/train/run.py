@@ -15,7 +15,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Sampler
 
 from unetlab.checkpoint import save_model
-from unetlab.config import Config, save_config
+from unetlab.config import Config, write_config
 from unetlab.cpu_share import CpuReading, cpu_reading
 from unetlab.data.datasets import TileDataset
 from unetlab.distributed import Group
@@ -309,7 +309,7 @@ def _start_records(
     cfg, run_dir = run.cfg, run.run_dir
     changes = log_changes(run_dir / "config.yaml", cfg) if resume else {}
     run.split = record_split(run_dir, cfg, run.data)
-    save_config(cfg, run_dir / "config.yaml", header=_provenance())
+    write_config(cfg, run_dir / "config.yaml", header=_provenance())
     run.metrics = MetricsFile(
         run_dir / "metrics.csv", run.model.classes, keep_epochs=run.state.epoch
     )
