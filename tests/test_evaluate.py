@@ -303,6 +303,13 @@ def test_evaluate_model_records_what_made_the_predictions(tmp_path):
     saved = evaluate_model(tmp_path / "m.pt", tmp_path / "data").to_dict()
     assert saved["checkpoint"] == str((tmp_path / "m.pt").resolve()) and "tta" not in saved
     assert len(saved["checkpoint_sha256"]) == 64 and saved["label_offset"] == [0.0, 0.0]
+    # the README's flow, model = load_model(path) then evaluate_model(model, ...), names the
+    # file as evaluate --checkpoint and predict_folder's records do (audit s48 apiwalk)
+    from unetlab.checkpoint import load_model
+
+    loaded = evaluate_model(load_model(tmp_path / "m.pt"), tmp_path / "data").to_dict()
+    keys = ("checkpoint", "checkpoint_sha256")
+    assert [loaded.get(k) for k in keys] == [saved[k] for k in keys]
 
 
 def test_evaluate_takes_predict_options_precision_and_channel(tmp_path, monkeypatch, capsys):

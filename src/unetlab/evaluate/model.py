@@ -424,8 +424,8 @@ def _source(data_dir, seen: int, scoring: _Scoring, checkpoint: dict | None) -> 
 
 
 def _loaded(model, options, settings: dict) -> tuple[object, dict | None]:
-    """(``model``, None) for a net; for the path of a checkpoint or package (as the CLI
-    takes) its net, loaded onto the options' device, and its
+    """(``model``, :func:`_file_of` it) for a net; for the path of a checkpoint or package
+    (as the CLI takes) its net, loaded onto the options' device, and its
     :func:`unetlab.checkpoint.checkpoint_source`."""
     if model is None:  # "'NoneType' object has no attribute 'classes'" (audit s42 api)
         raise UnetlabError(
@@ -433,13 +433,26 @@ def _loaded(model, options, settings: dict) -> tuple[object, dict | None]:
             "path, not NoneType"
         )
     if not isinstance(model, str | os.PathLike):
-        return model, None
+        return model, _file_of(model)
     from unetlab.checkpoint import checkpoint_source, load_model
     from unetlab.inference.predict import PredictOptions
 
     device = PredictOptions.of(options, **settings).device
     net = load_model(model, device=device)
     return net, checkpoint_source(model, net)
+
+
+def _file_of(net) -> dict | None:
+    """The :func:`unetlab.checkpoint.checkpoint_source` of the file ``net`` was loaded from
+    (``net.checkpoint``, which predict's records name too), None where no file names it (audit
+    s48 apiwalk: ``evaluate_model(load_model(path), ...)``'s JSON named no checkpoint, the
+    command's did)."""
+    path = getattr(net, "checkpoint", None)
+    if path is None or not Path(path).exists():
+        return None
+    from unetlab.checkpoint import checkpoint_source
+
+    return checkpoint_source(path, net)
 
 
 @dataclass(frozen=True)
