@@ -27,6 +27,15 @@ def _checkpoint(tmp_path) -> str:
     return str(unetlab.save_model(tmp_path / "m.pt", _model()))
 
 
+def _pair_folders(tmp):
+    """A prediction folder and a mask folder of one image."""
+    from unetlab.data.io import write_png
+
+    write_png(tmp / "pred" / "a.png", (IDS > 0).astype(np.uint8))
+    write_png(tmp / "gt" / "a.png", (IDS > 0).astype(np.uint8))
+    return tmp / "pred", tmp / "gt"
+
+
 def _update(pred, target):
     unetlab.ConfusionMatrix(2).update(pred, target)
 
@@ -45,6 +54,19 @@ CASES = {
         r"one \(H, W\) image; for a stack of frames, unetlab.pooled_matching_table\(truth=",
     ),
     "ConfusionMatrix shapes": (lambda tmp: _update(IDS, IDS[:10]), "same size"),
+    # these three raised a plain ValueError, which the README calls a bug (audit s48 apiwalk)
+    "ConfusionMatrix merge 3x3 into 2x2": (
+        lambda tmp: unetlab.ConfusionMatrix(2).merge(np.zeros((3, 3), np.int64)),
+        "use the same class count",
+    ),
+    "ConfusionMatrix per image not kept": (
+        lambda tmp: unetlab.ConfusionMatrix(2).compute_per_image(),
+        r"ConfusionMatrix\(..., per_image=True\)",
+    ),
+    "evaluate_predictions connectivity 8": (
+        lambda tmp: unetlab.evaluate_predictions(*_pair_folders(tmp), connectivity=8),
+        r"connectivity is 1 \(4-neighbours\) or 2 \(8-neighbours\), not 8",
+    ),
     "ConfusionMatrix class 5": (
         lambda tmp: _update(np.full((4, 4), 5), np.zeros((4, 4), np.int64)),
         "map label values",

@@ -22,8 +22,9 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from scipy import ndimage
 
+from unetlab.data.labels import connectivity_refusal
 from unetlab.data.large_ids import compact_large_ids
-from unetlab.errors import DatasetError
+from unetlab.errors import DatasetError, UnetlabError
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +46,7 @@ def instance_ids(mask: np.ndarray, *, name: str = "mask", connectivity: int = 1)
     """
     mask = np.asarray(mask)
     if connectivity not in (1, 2):
-        raise ValueError(
-            f"connectivity is 1 (4-neighbours) or 2 (8-neighbours), not {connectivity}"
-        )
+        raise UnetlabError(connectivity_refusal(connectivity))
     if mask.ndim != 2:
         raise DatasetError(
             f"{name}: an instance mask is one (H, W) id image, not shape {mask.shape}"

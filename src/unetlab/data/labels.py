@@ -14,9 +14,18 @@ import numpy as np
 from skimage import measure
 
 from unetlab.data.classes import palette_words
-from unetlab.errors import DatasetError
+from unetlab.errors import DatasetError, UnetlabError
 
 IGNORE_INDEX = -1
+
+
+def connectivity_refusal(connectivity) -> str:
+    """Why ``connectivity`` is no scikit-image connectivity of a 2-D image (1 or 2), naming
+    the command line's spelling of each (``--connectivity 4|8``), which a caller mixes up."""
+    return (
+        f"connectivity is 1 (4-neighbours) or 2 (8-neighbours), not {connectivity} "
+        "(the command line's --connectivity 4 and 8)"
+    )
 
 
 def encode_mask(
@@ -123,9 +132,7 @@ def instances(
             f"instances takes integer class labels, not {labels.dtype}; threshold or argmax first"
         )
     if connectivity not in (1, 2):
-        raise ValueError(
-            f"connectivity is 1 (4-neighbours) or 2 (8-neighbours), not {connectivity}"
-        )
+        raise UnetlabError(connectivity_refusal(connectivity))
     ignored = labels == ignore_index
     if boundary_class is not None and not ignored.any():  # no copy: the boundary class is
         ids = measure.label(labels, background=boundary_class, connectivity=connectivity)

@@ -251,7 +251,7 @@ class ConfusionMatrix:
         """Add another matrix's counts (another ConfusionMatrix, array or tensor); returns self."""
         counts = other.tensor if isinstance(other, ConfusionMatrix) else torch.as_tensor(other)
         if tuple(counts.shape) != (self.num_classes, self.num_classes):
-            raise ValueError(
+            raise UnetlabError(
                 f"cannot merge a {tuple(counts.shape)} matrix into a "
                 f"({self.num_classes}, {self.num_classes}) one; use the same class count"
             )
@@ -267,7 +267,7 @@ class ConfusionMatrix:
     def compute_per_image(self) -> list[dict]:
         """One :func:`metrics_from_matrix` dict per image seen (needs ``per_image=True``)."""
         if not self.per_image:
-            raise ValueError("per-image results need ConfusionMatrix(..., per_image=True)")
+            raise UnetlabError("per-image results need ConfusionMatrix(..., per_image=True)")
         return [metrics_from_matrix(m) for m in self.images]
 
     def __repr__(self) -> str:
