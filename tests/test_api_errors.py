@@ -53,6 +53,10 @@ CASES = {
         lambda tmp: unetlab.matching_table(truth=IDS[None], prediction=IDS[None]),
         r"one \(H, W\) image; for a stack of frames, unetlab.pooled_matching_table\(truth=",
     ),
+    "UNet.from_config unknown key": (  # TypeError from __init__ before (audit s48 apiwalk)
+        lambda tmp: UNet.from_config({"depth": 2, "base_channel": 4}),
+        r"unknown UNet option\(s\) \['base_channel'\]: known are",
+    ),
     "ConfusionMatrix shapes": (lambda tmp: _update(IDS, IDS[:10]), "same size"),
     # these three raised a plain ValueError, which the README calls a bug (audit s48 apiwalk)
     "ConfusionMatrix merge 3x3 into 2x2": (

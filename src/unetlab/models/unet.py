@@ -27,6 +27,14 @@ def _tracing() -> bool:
     return torch.jit.is_tracing() or torch.onnx.is_in_onnx_export() or torch.compiler.is_compiling()
 
 
+def _known_options(options) -> dict:
+    """``options`` (UNet keywords) as a dict; UnetlabError naming the unknown ones."""
+    options, known = dict(options), {f.name for f in fields(UNetConfig)}
+    if unknown := set(options) - known:
+        raise UnetlabError(f"unknown UNet option(s) {sorted(unknown)}: known are {sorted(known)}")
+    return options
+
+
 class UNet(nn.Module):
     """U-Net for (N, in_channels, H, W) float input -> (N, num_classes, H', W') logits.
 
@@ -89,17 +97,13 @@ class UNet(nn.Module):
         if name not in PRESETS:
             hint = did_you_mean(str(name), PRESETS)
             raise UnetlabError(f"unknown preset {name!r}: {hint}choose one of {', '.join(PRESETS)}")
-        known = {f.name for f in fields(UNetConfig)}
-        if unknown := set(overrides) - known:
-            raise UnetlabError(
-                f"unknown UNet option(s) {sorted(unknown)}: known are {sorted(known)}"
-            )
-        return cls(**{**PRESETS[name], **overrides})
+        return cls(**{**PRESETS[name], **_known_options(overrides)})
 
     @classmethod
     def from_config(cls, config: UNetConfig | dict) -> UNet:
-        kwargs = asdict(config) if isinstance(config, UNetConfig) else dict(config)
-        return cls(**kwargs)
+        """Build the net a :class:`UNetConfig` (or a dict of its fields, a checkpoint's
+        ``config``) describes; an unknown key is refused naming the known ones."""
+        return cls(**(asdict(config) if isinstance(config, UNetConfig) else _known_options(config)))
 
     def reset_parameters(self) -> None:
         """He-normal init, std sqrt(2/N), N = incoming connections of a unit (paper, sec. 3).
@@ -143,18 +147,22 @@ class UNet(nn.Module):
 
     @property
     def depth(self) -> int:
+        """Resolution levels (the paper's 5: four poolings)."""
         return self.config.depth
 
     @property
     def padding(self) -> str:
+        """``"valid"`` (the paper's: each 3x3 conv loses a pixel a side) or ``"same"``."""
         return self.config.padding
 
     @property
     def in_channels(self) -> int:
+        """Channels of the images it takes (1 grey, 3 RGB, or a fluorescence image's stains)."""
         return self.config.in_channels
 
     @property
     def num_classes(self) -> int:
+        """Output channels: the classes (softmax), or 1 for a one-class sigmoid net."""
         return self.config.num_classes
 
     @property
@@ -174,6 +182,7 @@ class UNet(nn.Module):
 
     @property
     def min_input_size(self) -> int:
+        """The smallest valid input side in px (188 for the paper net)."""
         return sizes.min_input_size(self.depth, self.padding)
 
     def output_size(self, input_size: int | tuple[int, int]) -> int | tuple[int, int]:
@@ -187,4 +196,6 @@ class UNet(nn.Module):
         return sizes.valid_input_sizes(near, self.depth, self.padding, count)
 
     def is_valid_size(self, size: int) -> bool:
+        """Whether an input side of ``size`` px passes through the net without a fractional
+        pool (572 for the paper net; 573 not: :meth:`valid_input_sizes` names the nearest)."""
         return sizes.is_valid_size(size, self.depth, self.padding)
