@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -259,3 +260,18 @@ def test_the_demos_figures_of_a_numpy_seed_are_json():
     trained = {"epochs": 1, "steps": 2, "seconds": 3.0}
     figures = _run_figures(trained, {"n_test": 2}, 0.0, quick=True, seed=np.int64(3))
     assert json.loads(json.dumps(figures))["seed"] == 3
+
+
+def test_a_folder_prediction_is_one_line_in_a_notebook():
+    """Audit s48 apiwalk: a cell ending in predict_folder(...) showed the dataclass, every
+    input and output path of the folder; now the command's summary line and where to look."""
+    from unetlab.inference.folders import FolderPrediction
+
+    written = {Path(f"in/{i:03d}.png"): [Path(f"out/{i:03d}.png")] for i in range(300)}
+    done = FolderPrediction(
+        written, [Path("in/x.png")], {Path("in/y.tif"): "bad"}, pixels=4_000_000, seconds=2.0
+    )
+    text = repr(done)
+    assert text.splitlines() == [text] and len(text) < 200
+    assert text.startswith("FolderPrediction(300 written, 1 skipped, 1 failed in 2.0 s, 2.00 MP/s")
+    assert ".written" in text and ".failed" in text

@@ -545,7 +545,7 @@ def check_settings(
     check_options(model, options, **fields)
 
 
-@dataclass
+@dataclass(repr=False)
 class FolderPrediction:
     """What :func:`predict_folder` did: ``written`` (each input predicted -> its output
     files, the label image first), ``skipped`` (inputs ``skip_existing`` left out),
@@ -581,6 +581,19 @@ class FolderPrediction:
     class_names: list[str] = field(default_factory=list)
     not_read: list[Path] = field(default_factory=list)
     in_use: bool = False
+
+    def __repr__(self) -> str:
+        """One line (a notebook cell's value; the dataclass's listed every input and output
+        of the folder, audit s48 apiwalk): the counts and rate of ``unetlab predict``'s last
+        line, the objects found, and the fields that hold each input's."""
+        rate = f", {self.pixels / self.seconds / 1e6:.2f} MP/s" if self.seconds > 0 else ""
+        found = sum(sum(counts) for counts in self.objects.values())
+        objects = f", {found} objects" if self.objects else ""
+        return (
+            f"FolderPrediction({len(self.written)} written, {len(self.skipped)} skipped, "
+            f"{len(self.failed)} failed in {self.seconds:.1f} s{rate}{objects}; each input's: "
+            ".written, .skipped, .failed, .summary)"
+        )
 
 
 #: A model, or a function that loads it (called once the output folder is checked).
