@@ -26,7 +26,7 @@ from PIL import Image
 
 from unetlab.data.folder_notes import is_macos_metadata
 from unetlab.data.io import INPUT_SUFFIXES, stack_shape
-from unetlab.data.names import SPLIT_NAMES
+from unetlab.data.names import ANNOTATION_SUFFIXES, SPLIT_NAMES
 from unetlab.data.png_depth import deep_colour, deep_pixels
 from unetlab.data.read_notes import note_once, note_overlaps
 from unetlab.errors import DatasetError, ImageReadError
@@ -213,7 +213,8 @@ def _holds_stem(folder: Path, stem: str) -> bool:
     """Whether ``folder`` holds an image file of ``stem``, from the names alone (a DSB sample
     has hundreds of masks, and a folder of samples is looked at several times a command)."""
     split = (os.path.splitext(name) for name in os.listdir(folder) if name.startswith(stem))
-    return any(root == stem and ext.lower() in INPUT_SUFFIXES for root, ext in split)
+    masks = (*INPUT_SUFFIXES, *ANNOTATION_SUFFIXES)  # Fiji's cells.zip is cells.tif's mask
+    return any(root == stem and ext.lower() in masks for root, ext in split)
 
 
 def _image_files(folder: Path) -> list[Path]:
