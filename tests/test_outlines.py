@@ -31,6 +31,7 @@ from unetlab.inference.outlines import (
     write_outlines,
     write_planes,
 )
+from unetlab.manifest import MANIFEST
 
 
 def _scene() -> np.ndarray:
@@ -178,7 +179,8 @@ def test_geojson_is_what_qupath_imports(tmp_path):
         class_names={1: "nucleus", 3: "ring"},
         measurements=table,
     )
-    assert [p.name for p in tmp_path.iterdir()] == ["a.geojson"]  # no temporary left
+    # no temporary left (the manifest lists the file: unetlab wrote it)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST, "a.geojson"]
     data = json.loads(path.read_text(encoding="utf-8"))  # strict JSON: no NaN
     assert data["type"] == "FeatureCollection"
     features = {int(f["properties"]["name"]): f for f in data["features"]}
@@ -278,7 +280,7 @@ def _decode_roi(data: bytes) -> dict:
 def test_roi_zip_has_one_roi_per_object_with_its_bounds(tmp_path):
     labels = _scene()
     path = write_imagej_rois(tmp_path / "rois.zip", labels)
-    assert [p.name for p in tmp_path.iterdir()] == ["rois.zip"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST, "rois.zip"]
     objects = object_polygons(labels)
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()

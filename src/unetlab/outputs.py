@@ -103,6 +103,8 @@ FORMAT_SUFFIXES = {
     "ONNX": (".onnx",),
     "TorchScript": (".pt", ".pth", ".ts", ".torchscript"),
     "YAML": (".yaml", ".yml"),
+    "GeoJSON": (".geojson", ".json"),
+    "ImageJ ROIs": (".zip",),
 }
 #: suffixes that say what a file holds: writing another format over one of them is a typo
 #: (an ONNX file over data/images/00.png, a JSON report over a .tif)

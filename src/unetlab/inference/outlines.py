@@ -56,6 +56,7 @@ from unetlab.data.large_ids import compact_large_ids
 from unetlab.errors import UnetlabError
 from unetlab.inference.records import label_colours
 from unetlab.inference.slide_overlay import by_object
+from unetlab.outputs import PYTHON_OVERWRITE_FIX, claim_files
 from unetlab.plots import palette
 
 if TYPE_CHECKING:
@@ -473,11 +474,32 @@ def write_geojson(
     class_names: str | Mapping[int, str] | None = None,
     measurements: Mapping[str, object] | None = None,
     colours: Mapping[str, Sequence[int]] | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Write :func:`geojson_features` to ``path`` (``.geojson``), atomically: a temporary
-    beside ``path`` renamed over it once complete (strict JSON, one line). Returns ``path``."""
+    beside ``path`` renamed over it once complete (strict JSON, one line). Returns ``path``.
+    The file is claimed first (:func:`claim_outline`: never an image, a file unetlab did
+    not write only with ``overwrite``)."""
     how = dict(pixel_size=pixel_size, class_names=class_names, colours=colours)
+    path = claim_outline(path, "GeoJSON", overwrite)
     return write_planes(path, [(labels, measurements, None)], **how)
+
+
+def claim_outline(path: str | os.PathLike, fmt: str, overwrite: bool) -> Path:
+    """``path`` claimed for a public writer of outlines (:func:`unetlab.outputs.claim_files`,
+    as ``outlines``, format ``fmt``): OutputError (one line) for a training run's file, one
+    whose suffix names another format (an image), or an existing file unetlab did not
+    write unless ``overwrite`` (audit s48 apiwalk: write_geojson replaced an image). The
+    outlines ``predict`` writes into the folder it holds are not claimed again."""
+    path = Path(path)
+    claim_files(
+        [path],
+        overwrite=overwrite,
+        command="outlines",
+        formats={path: fmt},
+        overwrite_fix=PYTHON_OVERWRITE_FIX,
+    )
+    return path
 
 
 def write_planes(
@@ -585,7 +607,7 @@ def write_outlines(
         at = _imagej_positions(axes, len(ids), channels) if stack else None
         planes = polygons if stack else polygons[0]
         how = dict(positions=at, tables=tables, colours=colours)
-        written.append(write_imagej_rois(rois, planes, **how))
+        written.append(_write_rois(rois, planes, **how))
     return written
 
 
@@ -703,10 +725,13 @@ def write_imagej_rois(
     positions: Sequence[int | tuple[int, int, int]] | None = None,
     tables: Sequence[Mapping[str, object] | None] | None = None,
     colours: Mapping[str, Sequence[int]] | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Write each object as an ImageJ ROI (:func:`roi_bytes`) into the zip ``path``,
     atomically; the entries are named by id, zero-padded to sort (``0001.roi``), and the
-    ROI Manager shows them by that name. Returns ``path``.
+    ROI Manager shows them by that name. Returns ``path``. The file is claimed first
+    (:func:`claim_outline`: never an image, a file unetlab did not write only with
+    ``overwrite``).
 
     ``labels``: one plane (a 2-D label image or :func:`object_polygons`' result), or a
     stack's planes (a list of them, or a 3-D label image): then plane ``p``'s objects are
@@ -718,6 +743,12 @@ def write_imagej_rois(
     leads the ROI's (``apoptotic-0007``) and the ROI is drawn in the class's colour (its
     own in ``colours``, by name: the model's overlay's, :func:`outline_colours`; else
     :func:`_colour`'s)."""
+    path = claim_outline(path, "ImageJ ROIs", overwrite)
+    return _write_rois(path, labels, positions=positions, tables=tables, colours=colours)
+
+
+def _write_rois(path, labels, *, positions=None, tables=None, colours=None) -> Path:
+    """:func:`write_imagej_rois` without its claim (predict's, in the folder it holds)."""
     stack = isinstance(labels, (list, tuple)) or (
         isinstance(labels, np.ndarray) and labels.ndim == 3
     )

@@ -1,0 +1,37 @@
+"""The outline writers of the public API claim their file as every unetlab output does
+(audit s48 apiwalk: the README's write_geojson(path, ids) wrote JSON over an image)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from unetlab.errors import OutputError
+from unetlab.inference.outlines import write_geojson, write_imagej_rois
+
+IDS = np.zeros((16, 16), np.uint16)
+IDS[2:6, 2:6] = 1
+WRITERS = {"geojson": (write_geojson, ".geojson"), "imagej": (write_imagej_rois, ".zip")}
+
+
+@pytest.mark.parametrize("kind", sorted(WRITERS))
+def test_an_image_is_never_replaced(tmp_path, kind):
+    write, _ = WRITERS[kind]
+    image = tmp_path / "00.png"
+    image.write_bytes(b"\x89PNG mine")
+    for overwrite in (False, True):
+        with pytest.raises(OutputError):
+            write(image, IDS, overwrite=overwrite)
+    assert image.read_bytes() == b"\x89PNG mine"
+
+
+@pytest.mark.parametrize("kind", sorted(WRITERS))
+def test_a_foreign_file_needs_overwrite_and_its_own_is_replaced(tmp_path, kind):
+    write, suffix = WRITERS[kind]
+    path = tmp_path / f"cells{suffix}"
+    path.write_bytes(b"mine")
+    with pytest.raises(OutputError, match="not written by unetlab.*overwrite=True"):
+        write(path, IDS)
+    assert path.read_bytes() == b"mine"
+    assert write(path, IDS, overwrite=True) == path and path.read_bytes() != b"mine"
+    assert write(path, IDS) == path  # its own file: replaced again
