@@ -35,3 +35,14 @@ def test_a_foreign_file_needs_overwrite_and_its_own_is_replaced(tmp_path, kind):
     assert path.read_bytes() == b"mine"
     assert write(path, IDS, overwrite=True) == path and path.read_bytes() != b"mine"
     assert write(path, IDS) == path  # its own file: replaced again
+
+
+def test_the_same_objects_give_the_same_roi_zip_bytes_at_any_time(tmp_path, monkeypatch):
+    """Audit s48 apiwalk: predict_folder's and the command's _objects_rois.zip of one image
+    differed in their entries' times alone (the ONNX and bioimage.io zips fix theirs)."""
+    import time
+
+    first = write_imagej_rois(tmp_path / "a.zip", IDS).read_bytes()
+    later = time.time() + 3600
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert write_imagej_rois(tmp_path / "b.zip", IDS).read_bytes() == first

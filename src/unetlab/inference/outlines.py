@@ -765,7 +765,9 @@ def _write_rois(path, labels, *, positions=None, tables=None, colours=None) -> P
                 name, colour = _roi_name(index, digits, kind(index), colours)
                 name, position = (f"p{page}-{name}", slices[page]) if stack else (name, 0)
                 data = roi_bytes(polygons, name=name, position=position, colour=colour)
-                archive.writestr(f"{name}.roi", data)
+                # a fixed entry time: the same objects give the same bytes at any time
+                entry = zipfile.ZipInfo(f"{name}.roi", date_time=(1980, 1, 1, 0, 0, 0))
+                archive.writestr(entry, data, compress_type=zipfile.ZIP_DEFLATED)
     return path
 
 
