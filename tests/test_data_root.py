@@ -103,3 +103,16 @@ def test_a_missing_data_folder_is_said_before_the_run_folder_of_an_earlier_run(
     (line,) = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
     said = "no such data folder" if given == "typo" else "is a file, not a data folder"
     assert said in line and "already holds a run" not in line
+
+
+def test_a_missing_data_folder_from_python_names_cfg_data_root(tmp_path):
+    """Audit s48 apiwalk: plan_training and fit of a mistyped cfg.data.root said "give
+    --data the folder of the data set", a flag a notebook has not; the command's line keeps
+    --data (test above)."""
+    from unetlab import fit, load_config, plan_training
+
+    cfg = load_config(None, [f"data.root={tmp_path / 'typo'}"])
+    for call in (lambda: plan_training(cfg), lambda: fit(cfg, run_dir=tmp_path / "run")):
+        with pytest.raises(DatasetError, match="no such data folder; give cfg.data.root the"):
+            call()
+    assert not (tmp_path / "run").exists()

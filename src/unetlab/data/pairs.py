@@ -524,6 +524,13 @@ def no_data_folder(root: Path, flag: str = "--data") -> DatasetError:
     return DatasetError(f"{root}: no such data folder; give {flag} the folder of the data set")
 
 
+def refuse_missing_root(root: str | os.PathLike, flag: str = "cfg.data.root") -> None:
+    """:func:`no_data_folder` where ``root`` (a config's ``data.root``, given from Python:
+    ``flag``) is no folder; the command line checks ``--data`` before, naming its flag."""
+    if not Path(root).is_dir():
+        raise no_data_folder(Path(root), flag)
+
+
 def problems_error(
     problems: Sequence[str], *, where: str | os.PathLike = "the data set", fix: str = ""
 ) -> DatasetError:

@@ -62,12 +62,14 @@ def _checked(cfg: Config, explicit: set[str], *, planned: bool = False):
     void beyond doubt (:func:`auto_void`), the pairs are measured without it and checked as
     with ``data.ignore_value=255``, else its problem refuses them."""
     from unetlab.data.datasets import split_pairs
+    from unetlab.data.pairs import refuse_missing_root
 
     if cfg.data.root is None:
         raise UnetlabError(
             "no data folder: give --data DIR (or data.root in the config; in Python: "
             "cfg.data.root = 'path/to/data')"
         )
+    refuse_missing_root(cfg.data.root)
     d = cfg.data
     check_exclude_rows(d.exclude_rows)  # one line naming the form, before any mask is read
     problems: list[str] = []  # every problem of the data set, raised together by check_data

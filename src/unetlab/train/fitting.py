@@ -19,6 +19,7 @@ from unetlab.checkpoint import load_checkpoint, update_checkpoint
 from unetlab.config import Config, given_config
 from unetlab.cpu_share import cpu_reading
 from unetlab.data.grey_masks import reads_grey_masks_as_config
+from unetlab.data.pairs import refuse_missing_root
 from unetlab.data.split_record import SPLIT_FILE
 from unetlab.distributed import Group
 from unetlab.errors import UnetlabError
@@ -143,6 +144,7 @@ def _prepared(
         )
     resume = resume_wanted(resume, run_dir)
     cfg = absolute_paths(cfg, run_dir, resume=resume)
+    refuse_missing_root(cfg.data.root)  # before the run folder is touched
     check_stain_channels(cfg)  # a grey data set with augment.stain
     return cfg, resume
 
