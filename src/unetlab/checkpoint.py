@@ -78,6 +78,9 @@ FEATURES = {
     # the training images' per-channel statistics (s38): an older reader knows no such mode
     "normalization.dataset": lambda c: _normalization(c).get("mode") == "dataset",
     "normalization.floor": lambda c: "floor" in _normalization(c),  # with its dtype
+    # a floor for each other dtype of training images of several (s48): an older reader
+    # floored only the most common dtype's images
+    "normalization.floors": lambda c: bool(_normalization(c).get("floors")),
     "normalization.ignore_saturated": lambda c: bool(_normalization(c).get("ignore_saturated")),
     # ... at a 10/12/14-bit camera's ceiling too, not only the dtype's maximum (s35)
     "normalization.camera_ceiling": lambda c: bool(_normalization(c).get("camera_ceiling")),

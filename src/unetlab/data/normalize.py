@@ -83,12 +83,13 @@ TISSUE_LEAST = 0.01
 
 #: the keys of each mode's spec (``mode`` itself aside)
 MODE_KEYS = {
-    "per_image": ("floor", "dtype", "tissue"),
+    "per_image": ("floor", "dtype", "floors", "tissue"),
     "fixed": ("mean", "std"),
     "dataset": ("mean", "std"),  # training's to measure
     "scale": (),
     "imagenet": (),
-    "percentile": ("low", "high", "floor", "dtype", "ignore_saturated", "camera_ceiling"),
+    # floor, dtype, floors: training's (:func:`floor_for`)
+    "percentile": ("low", "high", "floor", "dtype", "floors", "ignore_saturated", "camera_ceiling"),
 }
 
 
@@ -158,7 +159,20 @@ def check_spec(spec: dict) -> dict:
             f"normalization dtype must name a numpy dtype (uint8, uint16, float32), not "
             f"{spec['dtype']!r}"
         )
+    _check_floors(spec.get("floors", {}))
     return spec
+
+
+def _check_floors(floors) -> None:
+    """A spec's ``floors``: a dtype name -> floor (as ``floor``) for each."""
+    good = isinstance(floors, dict) and all(
+        _dtype_name(k) and _positive_numbers(v) for k, v in floors.items()
+    )
+    if not good:
+        raise UnetlabError(
+            "normalization floors must map dtype names to floors (uint8: [12.5, 30]), "
+            f"not {floors!r}"
+        )
 
 
 def _dtype_name(value) -> str | None:
@@ -226,20 +240,36 @@ def with_floor_dtype(spec: dict, dtypes) -> dict:
 def floor_for(spec: dict, dtype) -> np.ndarray | None:
     """The ``floor`` of ``spec`` for an image of ``dtype`` (float64), or None: no floor, or
     one not in this image's units. A spec that records its training ``dtype`` floors images
-    of that dtype only; an older one (no dtype) every image but an integer one whose whole
-    range is below the floor (a 16-bit model's floor of 13000 on an 8-bit image), where the
-    floor cannot be in the image's values."""
+    of that dtype, and those of its ``floors`` (the other dtypes of training images of
+    several: each its own floor, in its units), only; an older one (no dtype) every image but
+    an integer one whose whole range is below the floor (a 16-bit model's floor of 13000 on
+    an 8-bit image), where the floor cannot be in the image's values."""
     if "floor" not in spec:
         return None
     floor = np.asarray(spec["floor"], np.float64)
     dtype = np.dtype(dtype)
     if "dtype" in spec:
-        return floor if dtype == np.dtype(spec["dtype"]) else None
+        return _dtype_floor(spec, dtype)
     if np.issubdtype(dtype, np.integer):
         info = np.iinfo(dtype)
         if np.min(floor) > float(info.max) - float(info.min):
             return None
     return floor
+
+
+def _dtype_floor(spec: dict, dtype: np.dtype) -> np.ndarray | None:
+    """The floor of ``spec`` (one with its ``dtype``) for images of ``dtype``, or None."""
+    if dtype == np.dtype(spec["dtype"]):
+        return np.asarray(spec["floor"], np.float64)
+    own = spec.get("floors", {}).get(dtype.name)
+    return None if own is None else np.asarray(own, np.float64)
+
+
+def floor_dtype(spec: dict, dtype) -> str | None:
+    """The training dtype whose floor of ``spec`` an image of ``dtype`` gets: its own where
+    ``spec`` records a floor for it (``floors``), else the spec's ``dtype`` (None: none)."""
+    name = np.dtype(dtype).name
+    return name if name in spec.get("floors", {}) else spec.get("dtype")
 
 
 def floored(std: np.ndarray, spec: dict, dtype) -> np.ndarray:
@@ -273,12 +303,12 @@ def contrast_note(spec: dict, dtype, contrast: np.ndarray) -> tuple[str, str] | 
     (said as "dim" is)."""
     if "floor" not in spec:
         return None
-    trained = spec.get("dtype")
+    trained = floor_dtype(spec, dtype)
     shown = _shown(spec["floor"])
     floor = floor_for(spec, dtype)
     if floor is None:
         units = (
-            f"is in the {trained} values it trained on"
+            f"is in the {trained} values it trained on{_others(spec)}"
             if trained
             else f"is above the whole range of {np.dtype(dtype).name} values"
         )
@@ -295,6 +325,14 @@ def contrast_note(spec: dict, dtype, contrast: np.ndarray) -> tuple[str, str] | 
             "as an image?): nothing to segment"
         )
     return _dim_note(contrast, floor, trained)
+
+
+def _others(spec: dict) -> str:
+    """Words on the floors of ``spec`` for its training images of other dtypes, or ""."""
+    others = list(spec.get("floors", {}))
+    if not others:
+        return ""
+    return f" ({' and '.join(others)} images have their own)"
 
 
 def _dim_note(contrast: np.ndarray, floor: np.ndarray, trained: str | None):
@@ -689,7 +727,10 @@ def _own_values(spec: dict) -> str:
     if "floor" in spec:  # training's: half the least contrast of its images
         own += f"; floor_c per channel {_listed(spec['floor'])}"
         if "dtype" in spec:
-            own += f" for {spec['dtype']} images (for images of another dtype: {STD_FLOOR:g})"
+            own += f" for {spec['dtype']} images"
+            for dtype, floor in spec.get("floors", {}).items():
+                own += f", {_listed(floor)} for {dtype} images"
+            own += f" (for images of another dtype: {STD_FLOOR:g})"
     return own
 
 

@@ -843,9 +843,15 @@ def say_contrast(spec: dict, dtype, note: tuple | None, *, name: str, dim=None) 
         first = f"{Path(name).name} (the first {kind} image): " if named else ""
         _say_floor((kind, str(spec.get("floor"))), first + note[1])
     elif note is not None and dim is not None:
-        dim.setdefault(note[0], []).append((name, note[1], str(spec.get("floor"))))
+        dim.setdefault(note[0], []).append((name, note[1], _floor_key(spec, dtype)))
     elif note is not None:
-        _say_image(note, name, str(spec.get("floor")))
+        _say_image(note, name, _floor_key(spec, dtype))
+
+
+def _floor_key(spec: dict, dtype) -> str:
+    """The floor of ``spec`` that an image of ``dtype`` gets, as the key of its lines: its
+    dtype's own (``floors``) or the spec's ``floor``."""
+    return str(spec.get("floors", {}).get(np.dtype(dtype).name, spec.get("floor")))
 
 
 def say_pages(dim: dict[str, list[tuple[str, str, str]]], noun: str) -> None:

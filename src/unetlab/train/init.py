@@ -72,7 +72,7 @@ def _warn_other_normalization(theirs: dict, mine: dict, path) -> None:
     trained with: the net would start on inputs of another scale than it learnt."""
     if theirs.get("mode", "per_image") == mine.get("mode", "per_image"):
         return
-    spec = {k: v for k, v in theirs.items() if k not in ("floor", "dtype")}
+    spec = {k: v for k, v in theirs.items() if k not in ("floor", "dtype", "floors")}
     log.warning(
         "warning: %s trained on %s normalisation, this run uses %s: the net starts on inputs "
         "of another scale than it learnt; set data.normalization=%s to keep the checkpoint's",

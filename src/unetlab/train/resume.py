@@ -257,7 +257,7 @@ def refuse_fewer_epochs(state: dict, epochs: int | None, path: Path) -> None:
 
 
 #: normalisation parts that training computes (not the config): an older unetlab's run lacks them
-_COMPUTED = ("floor", "dtype")
+_COMPUTED = ("floor", "dtype", "floors")
 
 
 def run_normalization(checkpoint: dict, computed: dict, path: Path) -> dict:

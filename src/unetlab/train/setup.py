@@ -234,23 +234,39 @@ def with_contrast_floor(spec: dict, train: list) -> dict:
     set): half the least contrast of the training samples (each :class:`Sample`'s
     ``contrast``, measured when it was normalised), so that prediction does not stretch an
     empty field's noise into objects. Training is unchanged by it (every training image's
-    contrast is twice the floor or more). Of training images of several dtypes, those of the
-    most common one set it, in their units, and their dtype is recorded beside it: a float
-    reflectance image among 16-bit ones put a floor of 0.13 on the 16-bit images (whose
-    half least contrast was 1258), which then floored none of them (audit s37 bands)."""
+    contrast is twice the floor or more). Each dtype of the training images gets its own, in
+    its units: the most common one's is ``floor`` with its ``dtype``, the others' are
+    ``floors`` (dtype -> floor). One floor for all put a float reflectance image's 0.13 on
+    16-bit images (audit s37 bands); the most common dtype's alone told the model's own 8-bit
+    training images that its floor was in the 16-bit values it trained on (s48)."""
     if spec.get("mode") not in ("per_image", "percentile") or "floor" in spec or not train:
         return spec
     dtype = most_common_dtype(train)
-    kept = [s for s in train if s.dtype == dtype] if dtype else train
-    floor = contrast_floor([s.contrast for s in kept])
-    mixed = dtype is not None and len(kept) < len(train)
+    if dtype is None:
+        floor = contrast_floor([s.contrast for s in train])
+        _say_floor(floor, "")
+        return {**spec, "floor": floor}
+    floors = {
+        d: contrast_floor([s.contrast for s in train if s.dtype == d]) for d in _dtypes(train)
+    }
+    floor, others = floors.pop(dtype), floors
+    each = "".join(f", {f} of {d}" for d, f in others.items())
+    _say_floor(floor, f" of dtype {dtype}{each}" if others else "")
+    return {**spec, "floor": floor, "dtype": dtype} | ({"floors": others} if others else {})
+
+
+def _dtypes(train: list) -> list[str]:
+    """The dtypes the samples of ``train`` were read as, in their order."""
+    return list(dict.fromkeys(s.dtype for s in train))
+
+
+def _say_floor(floor: list[float], dtypes: str) -> None:
     log.info(
         "normalisation floor %s: half the least contrast of the training images%s (an image "
         "with less, e.g. an empty field, is not stretched to it)",
         floor,
-        f" of dtype {dtype}, {len(kept)} of {len(train)}; other dtypes get none" if mixed else "",
+        dtypes,
     )
-    return {**spec, "floor": floor} | ({"dtype": dtype} if dtype else {})
 
 
 def most_common_dtype(train: list) -> str | None:
