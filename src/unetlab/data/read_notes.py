@@ -149,7 +149,7 @@ def note_once(line: str, key: str | None = None, level: int = logging.WARNING) -
     said = active.said if (active := _ACTIVE.get()) is not None else _said
     if (key or line) not in said:
         said.add(key or line)
-        log.log(level, "%s", line)
+        log.log(level, "%s", line, extra={"once": key or line})  # handed on: handed_lines
 
 
 def note_left_out(path: str, share: float, kind: str) -> None:

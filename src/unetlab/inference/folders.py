@@ -40,6 +40,7 @@ from unetlab.inference.earlier_outputs import (
     pattern_outputs_line,
 )
 from unetlab.inference.files import check_options, file_record, predict_file
+from unetlab.inference.handed_lines import kept_lines, say_kept
 from unetlab.inference.keywords import check_keywords
 from unetlab.inference.object_recipe import is_instance_model
 from unetlab.inference.objects import ObjectOptions
@@ -967,7 +968,8 @@ class _Run:
     def __init__(self, model, out_dir: Path, outputs, each: dict, progress, clock, failed):
         self.model, self.out_dir, self.outputs, self.each = model, out_dir, outputs, each
         self.group = group = each["group"]
-        self.quiet = not (shown(progress is True) and group.is_main)  # a notebook's too
+        self.bars = shown(progress is True)  # the main process draws bars
+        self.quiet = not (self.bars and group.is_main)  # a notebook's too
         self.done = progress if callable(progress) else None  # each input's name
         self.clock = clock
         self.failed = failed or (lambda line: log.warning("failed: %s", line))
@@ -975,6 +977,7 @@ class _Run:
         self.alone: set[Path] = set()  # streamed by the one process they are dealt to
         self.root: Path | None = None  # the tables' path column is relative to it
         self.as_is = False  # the run has a TIFF: its PNGs read as they are, the axes the TIFFs'
+        self.kept: dict[Path, list] = {}  # the lines of this process's own files (not main)
 
     def predict(
         self, todo: list[Path], name: str, notes: Sequence[str], left: tuple[int, int] = (0, 0)
@@ -1005,7 +1008,8 @@ class _Run:
         result = FolderPrediction()
         start = time.perf_counter()
         bar = progress_bar(iterable=mine, desc="files", unit="file", disable=self.quiet)
-        with noting() as chosen:  # the main process's: its folder's (predict.json)
+        inputs = slide_resume.predicting(todo)  # no staging of theirs is a killed run's
+        with noting() as chosen, inputs:  # chosen: the main process's (predict.json)
             for path in bar:
                 # a file all processes share counts, and its error is said, once: in the main
                 counts = self.group.is_main or path not in shared
@@ -1043,7 +1047,10 @@ class _Run:
         lines = contextlib.nullcontext() if self.quiet else logging_redirect_tqdm()
         rel = table_path(relative_path(path, self.root))  # the objects table's path column
         before = slide_resume.pixels_done_before()  # a resumed slide's: not predicted now
-        with bar, timed, lines, self._held(path), rel, before as done_before:
+        # a process but the main one keeps its own files' lines, the main one says them
+        kept = kept_lines(self.kept.setdefault(path, []), bars=self.bars)
+        keeping = kept if counts else contextlib.nullcontext()
+        with bar, timed, lines, self._held(path), rel, before as done_before, keeping:
             each = dict(self._keywords(path), progress=bar.update, counted=counted)
             written = predict_or_fail(self.model, path, self.out_dir, self.outputs, **each)
         if not isinstance(written, UnetlabError):  # each process its own band's
@@ -1080,7 +1087,12 @@ class _Run:
             return result
         mine = (result.written, result.failed, result.objects, result.classes, result.areas)
         notes = None if self.group.is_main else handed_notes()  # the files' read notes
-        parts = self.group.gather((*mine, result.seconds, chosen, run_handed(), notes))
+        handed = (result.seconds, chosen, run_handed(), notes, self.kept)
+        parts = self.group.gather((*mine, *handed))
+        if self.group.is_main:  # the others' files' lines, each file's together, in order
+            kept = {f: k for rank, part in enumerate(parts) if rank for f, k in part[9].items()}
+            for path in (f for f in todo if f in kept):
+                say_kept(kept[path])
         for rank, part in enumerate(parts):
             if rank != self.group.rank:
                 merge(chosen, part[6])

@@ -21,6 +21,7 @@ import json
 import logging
 import math
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -331,18 +332,37 @@ def started(stage: Path) -> float | None:
 
 _said: set[tuple[Path, str]] = set()
 
+#: the inputs the run under way predicts (:func:`predicting`), resolved
+_PREDICTING: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "predicting", default=frozenset()
+)
+
+
+@contextlib.contextmanager
+def predicting(inputs: list[Path]) -> Iterator[None]:
+    """Within: ``inputs`` are the run's (every process's), so :func:`say_others` names no
+    staging of theirs: another process's under way is no killed run's (``predict --nproc 2
+    --instances``: each process said the other's slide "a killed run's staging ... is
+    kept"), and a killed run's this run predicts again is resumed (said then)."""
+    token = _PREDICTING.set(frozenset(str(Path(p).resolve()) for p in inputs))
+    try:
+        yield
+    finally:
+        _PREDICTING.reset(token)
+
 
 def say_others(folder: Path, ours: set[Path]) -> dict[str, list[Path]]:
     """Log a line for each other input whose resumable staging is in ``folder`` (not
-    ``ours``; left by a killed run, it holds its rows until that input is predicted there
-    again or it is deleted), once a process; returns them: input -> staging folders."""
+    ``ours``, nor of an input the run predicts: :func:`predicting`; left by a killed run, it
+    holds its rows until that input is predicted there again or it is deleted), once a
+    process; returns them: input -> staging folders."""
     found: dict[str, list[Path]] = {}
     with contextlib.suppress(OSError):
         for p in sorted(folder.iterdir()):
             if p not in ours and p.name.endswith(".partial") and (p / RECORD).is_file():
                 found.setdefault(_source(p), []).append(p)
     for source, stages in found.items():
-        if (folder.resolve(), source) in _said:
+        if (folder.resolve(), source) in _said or str(Path(source).resolve()) in _PREDICTING.get():
             continue
         _said.add((folder.resolve(), source))
         size = sum(f.stat().st_size for stage in stages for f in stage.rglob("*") if f.is_file())

@@ -1,0 +1,71 @@
+"""``unetlab predict --nproc N`` says every file's lines as one process does: a process but
+the main one logs only warnings, and the INFO lines of the files dealt to it (a streamed
+slide's streaming, steps and objects lines) went unsaid; it keeps them and the main one
+says them (inference/handed_lines.py). No process names the other's staging under way as a
+killed run's (slide_resume.predicting)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+import sys
+
+import numpy as np
+import tifffile
+
+from tests.test_distributed import finished
+from unetlab import UNet, save_model
+from unetlab.data.read_notes import note_once, read_notes
+from unetlab.inference.handed_lines import BAR_LINES, kept_lines, say_kept
+
+log = logging.getLogger("unetlab.inference.slides")
+
+
+def _said(tmp_path, processes: int) -> list[str]:
+    """The lines of a run of two streamed slides with objects, the times left out."""
+    args = ["--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    args += ["--output", str(tmp_path / f"out{processes}"), "--large-pixels", "100"]
+    args += ["--instances", "--device", "cpu", "--no-progress", "--nproc", str(processes)]
+    run = subprocess.run(
+        [sys.executable, "-m", "unetlab", "predict", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert finished(run), run.stderr[-3000:]
+    lines = (run.stdout + run.stderr).splitlines()
+    return [re.sub(r"\d+ s so far", "_ s so far", line) for line in lines[1:-1]]
+
+
+def test_two_processes_say_each_files_lines_as_one_does(tmp_path):
+    (tmp_path / "in").mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("s1", "s2"):  # two chunk rows each; dealt one to each process
+        tifffile.imwrite(tmp_path / "in" / f"{name}.tif", rng.integers(0, 255, (600, 40), "u1"))
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same").eval())
+    one = _said(tmp_path, 1)
+    assert sum(line.startswith("s2.tif: ") for line in one) >= 4, one
+    assert _said(tmp_path, 2) == one
+
+
+def test_kept_lines_keep_the_info_lines_and_pass_the_warnings(caplog):
+    package = logging.getLogger("unetlab")
+    level = package.level
+    kept: list = []
+    package.setLevel(logging.WARNING)  # a group's process but the main one
+    try:
+        with caplog.at_level(logging.INFO), kept_lines(kept, bars=True):
+            log.info("s2.tif: streaming")
+            log.warning("s2.tif: a warning")
+            logging.getLogger(BAR_LINES).info("s2.tif: 1 of 1 tiles")  # a bar's, where drawn
+            note_once("reading TIFFs as YX", key="axes", level=logging.INFO)
+    finally:
+        package.setLevel(level)
+    assert caplog.messages == ["s2.tif: a warning"]
+    assert [line for _, line, _ in kept] == ["s2.tif: streaming", "reading TIFFs as YX"]
+    caplog.clear()
+    with caplog.at_level(logging.INFO), read_notes():  # the main one's command said it
+        note_once("reading TIFFs as YX", key="axes", level=logging.INFO)
+        say_kept(kept)
+    assert caplog.messages == ["reading TIFFs as YX", "s2.tif: streaming"]
