@@ -90,7 +90,7 @@ def test_predict_says_once_which_shapes_are_physical_and_writes_them(tmp_path, c
         meta = dict(imagej=True, resolution=(20, 10), metadata={"unit": "um"})
         tifffile.imwrite(tmp_path / "in" / name, image, **meta)
     options = unetlab.ObjectOptions(min_area=1)
-    with caplog.at_level(logging.INFO, logger="unetlab.inference.folders"):
+    with caplog.at_level(logging.INFO, logger="unetlab"):
         unetlab.predict_folder(net, tmp_path / "in", tmp_path / "out", objects=options)
     said = [r.getMessage() for r in caplog.records if "um wide (said once)" in r.getMessage()]
     assert said == [said[0]] and said[0].startswith("a.tif: pixels 0.1 um high, 0.05 um wide")

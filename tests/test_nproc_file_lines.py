@@ -39,13 +39,18 @@ def _said(tmp_path, processes: int) -> list[str]:
 
 
 def test_two_processes_say_each_files_lines_as_one_does(tmp_path):
+    """s1 records its pixel size, s2 none: the line said once a run that s2's table is in
+    pixels only comes from the process s2 is dealt to."""
     (tmp_path / "in").mkdir()
     rng = np.random.default_rng(0)
     for name in ("s1", "s2"):  # two chunk rows each; dealt one to each process
-        tifffile.imwrite(tmp_path / "in" / f"{name}.tif", rng.integers(0, 255, (600, 40), "u1"))
+        image = rng.integers(0, 255, (600, 40), "u1")
+        sized = {"resolution": (2.0, 2.0), "resolutionunit": "MICROMETER"} if name == "s1" else {}
+        tifffile.imwrite(tmp_path / "in" / f"{name}.tif", image, **sized)
     save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same").eval())
     one = _said(tmp_path, 1)
     assert sum(line.startswith("s2.tif: ") for line in one) >= 4, one
+    assert any(line.startswith("s2.tif records no pixel size") for line in one), one
     assert _said(tmp_path, 2) == one
 
 

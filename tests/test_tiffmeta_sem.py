@@ -68,7 +68,7 @@ def test_predict_says_once_that_objects_have_no_pixel_size(tmp_path, caplog):
         tifffile.imwrite(tmp_path / "in" / name, image, resolution=(96, 96))
     tifffile.imwrite(tmp_path / "in" / "c.tif", image, extratags=[(34682, "s", 0, FEI, True)])
     options = unetlab.ObjectOptions(min_area=1)
-    with caplog.at_level(logging.INFO, logger="unetlab.inference.folders"):
+    with caplog.at_level(logging.INFO, logger="unetlab"):
         unetlab.predict_folder(net, tmp_path / "in", tmp_path / "out", objects=options)
     said = [r.getMessage() for r in caplog.records if "records no pixel size" in r.getMessage()]
     assert len(said) == 1 and said[0].startswith("a.tif records no pixel size")

@@ -1013,7 +1013,8 @@ class _Run:
             for path in bar:
                 # a file all processes share counts, and its error is said, once: in the main
                 counts = self.group.is_main or path not in shared
-                self._predict(path, result, counts=counts)
+                with self._kept(path, counts):
+                    self._predict(path, result, counts=counts)
                 if self.done is not None and counts:
                     self.done(slide_name(path))
             result.seconds = time.perf_counter() - start
@@ -1047,10 +1048,7 @@ class _Run:
         lines = contextlib.nullcontext() if self.quiet else logging_redirect_tqdm()
         rel = table_path(relative_path(path, self.root))  # the objects table's path column
         before = slide_resume.pixels_done_before()  # a resumed slide's: not predicted now
-        # a process but the main one keeps its own files' lines, the main one says them
-        kept = kept_lines(self.kept.setdefault(path, []), bars=self.bars)
-        keeping = kept if counts else contextlib.nullcontext()
-        with bar, timed, lines, self._held(path), rel, before as done_before, keeping:
+        with bar, timed, lines, self._held(path), rel, before as done_before:
             each = dict(self._keywords(path), progress=bar.update, counted=counted)
             written = predict_or_fail(self.model, path, self.out_dir, self.outputs, **each)
         if not isinstance(written, UnetlabError):  # each process its own band's
@@ -1064,7 +1062,7 @@ class _Run:
         result.written[path] = written
         result.pixels += output_pixels(written[0])  # its header only
         if self.outputs.objects is not None and self.outputs.pixel_size is None:
-            _say_pixel_size(path, self.scaled)
+            _say_pixel_size(path, self.scaled, self.out_dir)
         if not self.outputs.level and _given(self.each).scale == 1:  # --scale: resampled
             _say_trained_size(self.model, path, self.outputs.pixel_size)
         if found:  # a multi-position file's: each position's planes in turn
@@ -1073,6 +1071,14 @@ class _Run:
             result.classes[path] = kinds[0]
         if areas:
             result.areas[path] = areas[0]
+
+    def _kept(self, path: Path, counts: bool) -> contextlib.AbstractContextManager:
+        """Where ``path`` ``counts`` here: its lines kept in a process but the main one, which
+        says them (:func:`~unetlab.inference.handed_lines.kept_lines`); said as they come in
+        the main one."""
+        if not counts:  # a file all processes share: the main one says its lines
+            return contextlib.nullcontext()
+        return kept_lines(self.kept.setdefault(path, []), bars=self.bars)
 
     def _gathered(
         self, result: FolderPrediction, todo: list[Path], chosen: dict
@@ -1168,11 +1174,13 @@ def _say_trained_size(model, path: Path, given: float | None) -> None:
         note_once(f"{slide_name(path)}: {note}", key=f"trained size {path.parent} {side:.3g}")
 
 
-def _say_pixel_size(path: Path, said: set[str]) -> None:
-    """Say, once a run (``said``: the lines said), for the first input whose objects table
-    is in pixels only that no pixel size was found and how to give one, and for the first
-    whose pixels are not square which shape measures are physical (a Zarr folder: its
-    pixel size is not read here)."""
+def _say_pixel_size(path: Path, said: set[str], out_dir: Path) -> None:
+    """Say, once a run (``said``: the lines said; once a command for the run into
+    ``out_dir``, where another process of the group says it too), for the first input whose
+    objects table is in pixels only that no pixel size was found and how to give one, and
+    for the first whose pixels are not square which shape measures are physical (a Zarr
+    folder: its pixel size is not read here)."""
+    from unetlab.data.read_notes import note_once
     from unetlab.data.tiffmeta import read_pixel_size
 
     if path.is_dir() or {"none", "anisotropic"} <= said:  # a folder, or both lines said
@@ -1184,17 +1192,16 @@ def _say_pixel_size(path: Path, said: set[str]) -> None:
         return  # a world file or GeoTIFF with a CRS in metres beside it: a table in metres
     if pixel is None and "none" not in said:
         said.add("none")
-        log.info("%s", _no_pixel_size_line(path))
+        note_once(_no_pixel_size_line(path), key=f"no pixel size {out_dir}", level=logging.INFO)
     elif pixel is not None and not _square(pixel.size) and "anisotropic" not in said:
         said.add("anisotropic")
-        log.info(
-            "%s: pixels %g um high, %g um wide (said once): its objects' orientation and "
-            "major/minor_axis_length_um are physical; circularity and perimeter_um are left "
-            "out (the perimeter estimator walks a square grid); the px columns are lengths "
-            "in the pixel grid",
-            slide_name(path),
-            *pixel.size,
+        line = (
+            f"{slide_name(path)}: pixels {pixel.size[0]:g} um high, {pixel.size[-1]:g} um wide "
+            "(said once): its objects' orientation and major/minor_axis_length_um are "
+            "physical; circularity and perimeter_um are left out (the perimeter estimator "
+            "walks a square grid); the px columns are lengths in the pixel grid"
         )
+        note_once(line, key=f"anisotropic pixels {out_dir}", level=logging.INFO)
 
 
 def _no_pixel_size_line(path: Path) -> str:
