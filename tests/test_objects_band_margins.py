@@ -3,6 +3,8 @@ its objects grow over (found from those regions alone, so a band after a tall cl
 back to a short one), and counts as unsure only the objects at a seam that its windows
 cannot settle: those reaching a cut edge, or given otherwise by the two windows."""
 
+import gc
+import weakref
 from dataclasses import replace
 
 import numpy as np
@@ -131,3 +133,30 @@ def test_objects_grow_over_pixels_each_pixel_decides_alone(options):
     assert grown.any() and not (grown & ~over).any()
     window = grown_over(probabilities[:, 7:31], options)
     assert np.array_equal(window, over[7:31])
+
+
+def test_a_block_whose_rows_are_mostly_done_is_not_held_while_the_next_is_made(monkeypatch):
+    """The bands keep of a finished block in pages of its own (in a slide: a row of tiles'
+    buffer, as wide as the page) a copy of the rows a later window needs, not the block, so
+    it is freed before the next block's tiles are predicted; the objects are those of one
+    block alike."""
+    monkeypatch.setattr(objects, "PAGE_ARRAY_BYTES", 1)  # these small blocks as large ones
+    h, w = 120, 24
+    centres = [(y, x) for y in range(8, 112, 13) for x in (6, 18)]
+    probabilities = soft(boundary_target(disc_ids((h, w), centres, 5), boundary_width=1), 0)
+    sources: list = []
+
+    def blocks():
+        for y in (0, 60):
+            gc.collect()
+            assert all(source() is None for source in sources)  # the block before: freed
+            block = probabilities[:, y : y + 60].copy()
+            sources.append(weakref.ref(block))
+            yield y, block
+            del block
+
+    how = dict(height=h, options=INSTANCES, margin=2, band_rows=8, max_margin=6)
+    parts = list(objects_in_bands(blocks(), **how))
+    whole = list(objects_in_bands([(0, probabilities)], **how))
+    assert [y for y, _ in parts] == [y for y, _ in whole]
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(parts, whole, strict=True))

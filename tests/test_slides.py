@@ -2,6 +2,9 @@
 bands of rows, streamed prediction equal to in-memory prediction, pyramidal OME-TIFF and
 OME-Zarr outputs with their pixel size."""
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 import tifffile
@@ -17,7 +20,7 @@ from unetlab.inference.files import predict_file
 from unetlab.inference.predict import labels_from_probabilities, predict_image, probability_fn
 from unetlab.inference.sizing import choose_tiling
 from unetlab.inference.slides import band_grid, is_large, iter_slide_rows
-from unetlab.inference.tiling import iter_tiled_rows
+from unetlab.inference.tiling import Geometry, iter_tiled_rows, tile_grid
 
 from .test_distributed import finished
 
@@ -151,6 +154,31 @@ def test_a_band_starting_anywhere_equals_the_whole_with_the_tiles_over_its_first
             for rows in [(start, min(171, start + 16)), (start, 171)]:
                 got = [b for _, b in iter_slide_rows(fn, image, grid, rows=rows, **how)]
                 assert np.array_equal(np.concatenate(got, 1), whole[:, rows[0] : rows[1]])
+
+
+def test_a_row_of_tiles_buffer_is_freed_before_the_next_row_is_predicted():
+    """No frame of the rows' generators holds a yielded block (a view of its row of
+    tiles' buffer, as wide as the page) while the next row of tiles is predicted: where the
+    one consuming the rows has let it go, the buffer is freed (no second page-wide one)."""
+    image = _rng(2).normal(size=(96, 40, 1)).astype(np.float32)
+    grid = tile_grid(image.shape[:2], Geometry(multiple=4, min_size=4, overlap=4), 32)
+    assert len(grid.ys) > 2
+    buffer, alive = [], []
+
+    def fn(x):
+        if buffer:  # a tile of a later row: is the first row's buffer still there?
+            gc.collect()
+            alive.append(buffer[0]() is not None)
+        return x * 2
+
+    rows = iter_slide_rows(fn, image, grid)
+    y, block = next(rows)
+    while isinstance(block.base, np.ndarray):  # the buffer the block is a view of
+        block = block.base
+    buffer.append(weakref.ref(block))
+    del block
+    next(rows)  # the second row of tiles
+    assert alive and not any(alive)
 
 
 # --- reading --------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from unetlab.inference.predict import (
     predict_image,
     unknown_setting,
 )
+from unetlab.runtime import PAGE_ARRAY_BYTES, page_zeros
 
 log = logging.getLogger(__name__)
 
@@ -1474,10 +1475,15 @@ class _HeldRows:
         self.blocks, self.height = blocks, height
         self.held: list[tuple[int, np.ndarray]] = []  # (first row, block)
         self.rows_in = 0
+        self.dropped = 0  # the rows before it are dropped
 
     def rows(self, top: int, bottom: int) -> np.ndarray:
-        """Rows ``[top, bottom)``; only a window that spans two blocks is copied."""
+        """Rows ``[top, bottom)``; only a window that spans two blocks is copied. Before
+        the next block is made, a block with fewer rows left than dropped is cut to a copy
+        of those (:func:`_rows_from`): its source, in a slide a row of tiles' buffer as wide
+        as the page, is not held while the next row of tiles is predicted."""
         while self.rows_in < bottom:
+            self.held = [_rows_from(y, b, self.dropped) for y, b in self.held]
             y, block = next(self.blocks, (None, None))
             if y is None:
                 raise ValueError(f"blocks ended at row {self.rows_in} of {self.height}")
@@ -1492,6 +1498,21 @@ class _HeldRows:
     def drop_before(self, row: int) -> None:
         """Forget the blocks that end above ``row``."""
         self.held = [(y, b) for y, b in self.held if y + b.shape[1] > row]
+        self.dropped = max(self.dropped, row)
+
+
+def _rows_from(y: int, block: np.ndarray, row: int) -> tuple[int, np.ndarray]:
+    """``(y, block)``, a (K, rows, W) block whose first row is ``y``, from row ``row`` on:
+    itself, but a copy of those rows (the same values, in pages of their own where large)
+    where they are fewer than half of a block of :data:`~unetlab.runtime.PAGE_ARRAY_BYTES`
+    or more, whose buffer (:func:`~unetlab.runtime.page_zeros`) then goes back to the
+    system; a smaller one's would go back to the heap only, where a copy gains nothing."""
+    kept = y + block.shape[1] - row
+    if 2 * kept >= block.shape[1] or block.nbytes < PAGE_ARRAY_BYTES:
+        return y, block
+    rows = page_zeros((block.shape[0], kept, *block.shape[2:]), block.dtype)
+    rows[...] = block[:, row - y :]
+    return row, rows
 
 
 def _held_rows(held: list[tuple[int, np.ndarray]], top: int, bottom: int) -> np.ndarray:

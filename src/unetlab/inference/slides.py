@@ -33,6 +33,7 @@ or, stopped while its outputs were published, publishes them without predicting 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import itertools
 import json
@@ -290,6 +291,7 @@ def iter_slide_rows(
         lo, hi = max(y, start), min(y + block.shape[1], stop)
         if hi > lo:
             yield lo, block[:, lo - y : hi - y]
+        del block  # its row of tiles' buffer, as wide as the page, not held through the next
 
 
 # --- one slide ------------------------------------------------------------------------------
@@ -1155,6 +1157,7 @@ def _written(rows, sinks: dict, values, flushed: Callable[[int], None], blank=No
             sinks["probabilities"].write(y, block)
         flushed(min(sink.flushed for sink in sinks.values()))
         yield y, block
+        del block, labels, bad  # none held while the next rows are predicted (page-wide)
 
 
 def _staged_rows(array, spec: ome.OutputSpec, page: int, stop: int):
@@ -1234,8 +1237,7 @@ def _predict_page(model, run: _SlideRun, p: int, rows: tuple, arrays, done, valu
 
     out = _written(out, sinks, values, flushed, _blanking(model, page, nodata))
     if found is None:
-        for _ in out:  # written as they pass
-            pass
+        collections.deque(out, maxlen=0)  # written as they pass, none held past its turn
     else:
         if first > 0:  # the rows before from the staged probabilities (exact)
             staged = _staged_rows(arrays["probabilities"], specs["probabilities"], p, first)
