@@ -8,6 +8,7 @@ RSS sampled (every 0.1 s) under each line it printed: which phase held the peak.
 
     python bench/slide_memory.py --sides 2048 4096 8192
     python bench/slide_memory.py --sides 8192 --flags "--instances --overlay"
+    python bench/slide_memory.py --sides 16384x2048 2048x16384 --flags=--instances  # columns x rows
 """
 
 from __future__ import annotations
@@ -52,8 +53,9 @@ def phase(line: str) -> str:
     return "tiles" if "tiles (" in text or "objects found" in text else text[:70]
 
 
-def measured(command: list[str], env: dict) -> tuple[int, float, dict[str, int]]:
-    """(peak RSS MB, wall s, {phase: highest sampled RSS MB}) of ``command``."""
+def measured(command: list[str], env: dict) -> tuple[int, float, float, dict[str, int]]:
+    """(peak RSS MB, wall s, CPU s, {phase: highest sampled RSS MB}) of ``command`` (the
+    CPU time: its speed on cores that other work shares, where the wall time is not)."""
     start = time.monotonic()
     child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     now, peaks = ["start"], {}
@@ -75,27 +77,38 @@ def measured(command: list[str], env: dict) -> tuple[int, float, dict[str, int]]
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode:
         raise SystemExit(f"{' '.join(command)} failed")
-    return usage.ru_maxrss // 1024, time.monotonic() - start, peaks
+    cpu = usage.ru_utime + usage.ru_stime
+    return usage.ru_maxrss // 1024, time.monotonic() - start, cpu, peaks
+
+
+def shape(text: str) -> tuple[int, int]:
+    """(columns, rows) of a ``--sides`` value: ``4096`` (a square) or ``16384x2048``."""
+    width, _, height = text.partition("x")
+    return int(width), int(height or width)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/slide_memory"))
     parser.add_argument("--src", type=Path, default=Path(__file__).resolve().parents[1] / "src")
-    parser.add_argument("--sides", type=int, nargs="+", default=[2048, 4096, 8192])
+    parser.add_argument(
+        "--sides", type=shape, nargs="+", default=[(s, s) for s in (2048, 4096, 8192)]
+    )
     parser.add_argument("--flags", default="--instances", help="predict's flags, one string")
     args = parser.parse_args()
     slide_tail.SIDE = 256  # make() writes its own small slide too
     model, _ = slide_tail.make(args.dir)
     env = {**os.environ, "PYTHONPATH": str(args.src), "OMP_NUM_THREADS": "1"}
-    for side in args.sides:
-        out = args.dir / "out"
+    for width, height in args.sides:
+        out = args.dir / f"out{os.getpid()}"  # two benches at once do not share it
         shutil.rmtree(out, ignore_errors=True)
         command = [sys.executable, "-m", "unetlab", "predict", "--checkpoint", str(model)]
-        command += ["--input", str(make_slide(args.dir, side, side)), "--output", str(out)]
+        command += ["--input", str(make_slide(args.dir, height, width)), "--output", str(out)]
         command += ["--device", "cpu", *args.flags.split()]
-        peak, wall, peaks = measured(command, env)
-        print(f"{side} x {side} {args.flags}: peak RSS {peak:,} MB, {wall:.1f} s")
+        peak, wall, cpu, peaks = measured(command, env)
+        print(
+            f"{width} x {height} {args.flags}: peak RSS {peak:,} MB, {wall:.1f} s, CPU {cpu:.1f} s"
+        )
         for what, rss in peaks.items():
             print(f"  {rss:6,} MB  {what}")
 
