@@ -21,6 +21,7 @@ default ``bench/results/edge_windows.jsonl``); the work folder (runs, data) is `
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -96,11 +97,28 @@ def _overrides(task: str, root: Path, seed: int, edge: bool, args) -> list[str]:
     return [*common, "data.target=instances", "data.val_fraction=0.1"]
 
 
+#: the em task's synthetic data set: images a split, and their size (px)
+EM_DATA = dict(n_train=24, n_val=4, n_test=8, size=256)
+
+
 def _em_data(work: Path, seed: int) -> tuple[Path, Path]:
+    """``WORK/em_data_SEED`` and its test folder, written once: into a fresh
+    ``em_data_SEED.partial`` renamed into place when whole, so that a run killed part-way
+    leaves no half data set that the rerun would take, or that write_synthetic_dataset
+    (which replaces no file) would refuse; a killed run's leftovers (the partial folder, or
+    the earlier bench's folder without its test/) are this bench's own and are written anew."""
     root = work / f"em_data_{seed}"
-    if not (root / "test").exists():
-        write_synthetic_dataset(root, n_train=24, n_val=4, size=256, seed=seed)
-        write_synthetic_split(root / "test", 8, 256, np.random.default_rng(seed + 1000))
+    if (root / "test").exists():
+        return root, root / "test"
+    partial = root.with_name(f"{root.name}.partial")
+    for leftover in (partial, root):
+        shutil.rmtree(leftover, ignore_errors=True)
+    n, size = EM_DATA["n_test"], EM_DATA["size"]
+    write_synthetic_dataset(
+        partial, n_train=EM_DATA["n_train"], n_val=EM_DATA["n_val"], size=size, seed=seed
+    )
+    write_synthetic_split(partial / "test", n, size, np.random.default_rng(seed + 1000))
+    partial.rename(root)
     return root, root / "test"
 
 

@@ -487,3 +487,20 @@ def test_a_bench_scripts_bad_flag_is_one_line(tmp_path):
         "bench_outline_fill.py: error: unrecognized arguments: --repeat 1: bench_outline_fill.py "
         "has no such flag (see bench_outline_fill.py --help for those it has)"
     ]
+
+
+def test_edge_windows_data_step_resumes_after_a_run_killed_part_way(tmp_path, monkeypatch):
+    """A run killed after train/val were written left no test/; the rerun called
+    write_synthetic_dataset again, which since s48 refuses to replace a file (review s48)."""
+    module = _bench_script("edge_windows")
+    sizes = dict(n_train=2, n_val=1, n_test=1, size=32)
+    monkeypatch.setattr(module, "EM_DATA", sizes, raising=False)  # small; the regression without
+    killed = tmp_path / "em_data_0"  # the train and val a killed run wrote, no test/
+    module.write_synthetic_dataset(killed, n_train=2, n_val=1, size=32, seed=0)
+    stale = tmp_path / "em_data_0.partial" / "train" / "images"  # one killed mid-write
+    stale.mkdir(parents=True)
+    (stale / "00.png").write_bytes(b"half")
+    root, test = module._em_data(tmp_path, 0)
+    assert root == killed and test == root / "test"
+    assert len(list(root.glob("*/images/*.png"))) == 4 and not stale.parent.parent.exists()
+    assert module._em_data(tmp_path, 0) == (root, test)  # kept, not written again
