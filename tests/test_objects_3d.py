@@ -247,6 +247,25 @@ def test_an_image_without_z_planes_has_its_2d_objects_said(tmp_path, caplog, axe
     assert said + "without a Z axis have their 2-D objects, as without it: a.tif" in caplog.text
 
 
+def test_predict_objects_of_a_2d_array_in_3d_gives_its_2d_objects_said(tmp_path, caplog):
+    """predict_objects(model, image2d, objects_3d=True) raised, while predict_file and
+    --objects-3d of a 2-D file write its 2-D objects with a line (review s48 apiwalk)."""
+    import unetlab
+
+    net, image = local_net(), _ball_stack((3, 56, 72))[1]
+    tifffile.imwrite(tmp_path / "a.tif", image, imagej=True, metadata={"axes": "YX"})
+    predict_file(net, tmp_path / "a.tif", tmp_path / "o", objects=True, objects_3d=True)
+    with caplog.at_level(logging.INFO):
+        ids, table = unetlab.predict_objects(net, image, objects_3d=True)
+    flat_ids, flat = unetlab.predict_objects(net, image)
+    np.testing.assert_array_equal(ids, tifffile.imread(tmp_path / "o" / "a_objects.tif"))
+    np.testing.assert_array_equal(ids, flat_ids)
+    assert list(table) == list(flat) and table["area"].tolist() == flat["area"].tolist()
+    assert "objects_3d=True joined no planes: the image (56, 72) has no Z axis; its 2-D " in (
+        caplog.text
+    )
+
+
 def test_a_folder_of_a_2d_image_and_a_stack_joins_the_stack_alone(tmp_path, caplog, capsys):
     """--objects-3d over a folder of a PNG and a ZYX stack failed the PNG (exit 3)."""
     net = local_net()
@@ -503,8 +522,6 @@ def test_predict_objects_of_a_stack_in_3d_gives_what_predict_file_writes(tmp_pat
             assert [float(v) for v in column] == pytest.approx(list(map(float, written))), name
     _, plain = unetlab.predict_objects(net, stack, objects_3d=True)  # no sizes: no µm
     assert "volume_um3" not in plain and plain["volume"].tolist() == table["volume"].tolist()
-    with pytest.raises(UnetlabError, match=r"^objects_3d=True takes a \(Z, Y, X\) or"):
-        unetlab.predict_objects(net, stack[0], objects_3d=True)
     with pytest.raises(UnetlabError, match=r"^z_spacing= weighs the planes .* pixel_size= too"):
         unetlab.predict_objects(net, stack, objects_3d=True, z_spacing=1.0)
     with pytest.raises(UnetlabError, match=r"^z_spacing is the step .* objects_3d=True"):

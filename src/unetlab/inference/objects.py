@@ -1562,7 +1562,8 @@ def predict_objects(
     ``--split-necks``); those left None come from ``object_options`` (all at once, as
     ``evaluate_model`` takes it), by default :meth:`ObjectOptions.for_model`. ``objects_3d``:
     ``image`` is a (Z, Y, X[, C]) stack, ``(ids, table)`` what ``predict_file(...,
-    objects_3d=True)`` writes (one row per 3-D object; ``z_spacing``: µm between planes)."""
+    objects_3d=True)`` writes (one row per 3-D object; ``z_spacing``: µm between planes);
+    of an (H, W) image, its 2-D objects, said (as of a 2-D file)."""
     fields = dict(
         min_area=min_area,
         seed_threshold=seed_threshold,
@@ -1574,11 +1575,9 @@ def predict_objects(
     )
     options = _chosen_options(model, object_options, predict_options, fields)
     options = _at_scale(model, options, predict_options.get("scale", 1))
-    if _in_3d(objects_3d, z_spacing):  # below this module: it joins these planes' objects
-        from unetlab.inference.objects_3d import predict_objects_3d
-
+    if _in_3d(objects_3d, z_spacing) and _has_planes(image):
         sizes = dict(pixel_size=pixel_size, z_spacing=z_spacing)
-        return predict_objects_3d(model, image, options, **sizes, **predict_options)
+        return _objects_in_3d(model, image, options, sizes, predict_options)
     probabilities = predict_image(model, image, **predict_options)
     ids = objects_from_probabilities(probabilities, options)
     ids = ids.astype(id_dtype(int(ids.max(initial=0))))
@@ -1603,6 +1602,29 @@ def _in_3d(objects_3d, z_spacing) -> bool:
     if z_spacing is not None and not objects_3d:
         raise UnetlabError(unknown_setting("z_spacing", []))
     return bool(objects_3d)
+
+
+def _objects_in_3d(model, stack, options: ObjectOptions, sizes: dict, predict_options: dict):
+    """:func:`predict_objects` of a stack with ``objects_3d``: its planes' objects joined
+    (:func:`~unetlab.inference.objects_3d.predict_objects_3d`, a module below this one)."""
+    from unetlab.inference.objects_3d import predict_objects_3d
+
+    return predict_objects_3d(model, stack, options, **sizes, **predict_options)
+
+
+def _has_planes(image) -> bool:
+    """Whether :func:`predict_objects` with ``objects_3d`` joins the planes of ``image``: not
+    of a 2-D (H, W) array, whose 2-D objects it gives, said in one line, as ``predict_file``
+    and ``predict --objects-3d`` give a 2-D file's
+    (:func:`~unetlab.inference.objects_3d.say_flat`)."""
+    if np.ndim(image) != 2:
+        return True
+    log.info(
+        "objects_3d=True joined no planes: the image %s has no Z axis; its 2-D objects, as "
+        "without it",
+        tuple(np.shape(image)),
+    )
+    return False
 
 
 def refuse_object_fields(settings: Mapping, function: str, own=None, passed=()) -> None:
