@@ -98,6 +98,23 @@ def test_predict_file_writes_ids_table_and_outlines(tmp_path):
     np.testing.assert_array_equal(drawn[edge], object_colours(ids)[edge])
 
 
+def test_predict_objects_table_has_the_csv_columns_of_the_same_image(tmp_path):
+    """predict_objects' table lacked saturated_fraction, which <stem>_objects.csv has for the
+    same image (review s48 apiwalk): the same columns both ways, but the file's name."""
+    net, image = local_net(), nuclei_image(70, 90)
+    image[image > 190] = 255  # the nuclei's cores at the ceiling
+    write_png(tmp_path / "in" / "cells.png", image)
+    predict_file(net, tmp_path / "in" / "cells.png", tmp_path / "out", objects=True)
+    with open(tmp_path / "out" / "cells_objects.csv") as f:
+        rows = list(csv.DictReader(f))
+    _, table = predict_objects(net, image)
+    assert list(table) == [c for c in rows[0] if c != "image"]
+    written = [float(r["saturated_fraction"]) for r in rows]
+    assert max(written) > 0 and table["saturated_fraction"].tolist() == pytest.approx(written)
+    _, floats = predict_objects(net, image.astype(np.float32))  # no ceiling: no column
+    assert "saturated_fraction" not in floats
+
+
 def _columns(path) -> list[str]:
     return path.read_text().splitlines()[0].split(",")
 

@@ -50,6 +50,7 @@ from unetlab.inference.predict import (
     predict_image,
     unknown_setting,
 )
+from unetlab.inference.table_extras import with_saturation
 from unetlab.runtime import PAGE_ARRAY_BYTES, page_zeros
 
 log = logging.getLogger(__name__)
@@ -1556,8 +1557,9 @@ def predict_objects(
     ``image``: (H, W) or (H, W, C) (a path is refused: ``unetlab.read_image`` it first),
     predicted tiled by :func:`unetlab.inference.predict.predict_image` (``predict_options``
     such as ``tile_size``, ``tta``, ``scale`` go to it). ``ids``: (H, W) uint16 ids 1..n
-    (uint32 past 65,535), 0 = background; ``table``: :func:`object_table` with the image's
-    raw values, ``_um`` columns for a ``pixel_size`` (µm per pixel, one number or (y, x)).
+    (uint32 past 65,535), 0 = background; ``table``: ``<stem>_objects.csv``'s columns but the
+    file's name (:func:`object_table` with the image's raw values, ``_um`` columns for a
+    ``pixel_size``: µm per pixel, one number or (y, x); ``saturated_fraction`` if integer).
     ``min_area`` .. ``split_necks``: the :class:`ObjectOptions` fields (``--min-area`` ..
     ``--split-necks``); those left None come from ``object_options`` (all at once, as
     ``evaluate_model`` takes it), by default :meth:`ObjectOptions.for_model`. ``objects_3d``:
@@ -1581,8 +1583,16 @@ def predict_objects(
     probabilities = predict_image(model, image, **predict_options)
     ids = objects_from_probabilities(probabilities, options)
     ids = ids.astype(id_dtype(int(ids.max(initial=0))))
+    return ids, _objects_table(model, options, probabilities, ids, np.asarray(image), pixel_size)
+
+
+def _objects_table(model, options, probabilities, ids, image: np.ndarray, pixel_size) -> dict:
+    """:func:`predict_objects`' table of the ``ids`` found with ``options`` in ``image``'s
+    ``probabilities``: ``<stem>_objects.csv``'s columns but the file's name (its class
+    columns: :func:`measured_classes`; ``saturated_fraction`` of an integer image)."""
     kinds = measured_classes(model, options, labels_from_probabilities(probabilities))
-    return ids, measure_objects(ids, np.asarray(image), pixel_size, **kinds)
+    table = measure_objects(ids, image, pixel_size, **kinds)
+    return with_saturation(table, ids, image)
 
 
 def _at_scale(model, options: ObjectOptions, scale) -> ObjectOptions:

@@ -44,6 +44,7 @@ from unetlab.inference.objects import (
 )
 from unetlab.inference.predict import predict_image
 from unetlab.inference.records import flat_axes
+from unetlab.inference.table_extras import with_saturation
 
 log = logging.getLogger(__name__)
 
@@ -450,4 +451,5 @@ def predict_objects_3d(
     joined = objects_3d(np.stack(planes), voxel_size(pixel, z_spacing))
     ids = joined.astype(id_dtype(int(joined.max(initial=0))))
     voxel = voxel_size(pixel, z_spacing) if pixel is not None and z_spacing else None
-    return ids, table_3d(ids, stack, voxel)
+    flat = dict(ids=ids.reshape(-1, ids.shape[-1]), image=stack.reshape(-1, *stack.shape[2:]))
+    return ids, with_saturation(table_3d(ids, stack, voxel), **flat)  # the planes side by side

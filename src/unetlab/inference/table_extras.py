@@ -36,6 +36,7 @@ __all__ = [
     "saturated_pixels",
     "table_path",
     "with_image_columns",
+    "with_saturation",
 ]
 
 #: an object with this share of its pixels or more at the image's ceiling counts as
@@ -230,6 +231,20 @@ def with_image_columns(
     """``table`` (one row per object of ``ids``: its ``id`` column) with, at its end,
     ``saturated_fraction`` where ``image`` is of an integer dtype, and ``image``: ``name``
     (the input file's) on every row, and its ``position`` (:func:`appended_columns`)."""
-    integer = np.issubdtype(image.dtype, np.integer)
-    saturated = saturated_fraction(ids, image, table["id"]) if integer else None
-    return appended_columns(table, name, saturated, position)
+    return appended_columns(table, name, _saturation(table, ids, image), position)
+
+
+def with_saturation(table: dict, ids: np.ndarray, image: np.ndarray) -> dict:
+    """``table`` (one row per object of ``ids``, (H, W)) with ``saturated_fraction`` at its
+    end where ``image`` is of an integer dtype: the array API's table, with the columns
+    of ``<stem>_objects.csv`` but those naming the file (:func:`with_image_columns`)."""
+    saturated = _saturation(table, ids, image)
+    return table if saturated is None else {**table, "saturated_fraction": saturated}
+
+
+def _saturation(table: dict, ids: np.ndarray, image: np.ndarray) -> np.ndarray | None:
+    """:func:`saturated_fraction` of the objects of ``table`` in an integer ``image``; None
+    for a float one (no ceiling: no column)."""
+    if not np.issubdtype(image.dtype, np.integer):
+        return None
+    return saturated_fraction(ids, image, table["id"])
