@@ -247,6 +247,16 @@ def test_evaluate_model_with_thresholds(tmp_path):
     assert 0 <= d["miou"] <= 1 and d["boundary_class"] == "membrane"
 
 
+def test_evaluate_model_matches_at_the_iou_thresholds_given(tmp_path):
+    """No keyword for evaluate --iou: a notebook set report.iou_thresholds after the call
+    (review s48 apiwalk)."""
+    write_png(tmp_path / "images" / "a.png", np.zeros((20, 24), np.uint8))
+    write_png(tmp_path / "masks" / "a.png", np.full((20, 24), 255, np.uint8))
+    report = evaluate_model(_tiny_model(), tmp_path, iou_thresholds=[0.9, 0.5])
+    assert report.iou_thresholds == (0.5, 0.9)
+    assert [r["threshold"] for r in report.to_dict()["matching"]] == [0.5, 0.9]
+
+
 def test_evaluate_model_keeps_one_tuned_heap_for_all_its_images(tmp_path, monkeypatch):
     """A notebook's evaluation tunes malloc once for the whole folder, not once per image
     (each image would fault its pages in again), and gives the heap back at the end."""
@@ -275,6 +285,7 @@ def test_evaluate_model_keeps_one_tuned_heap_for_all_its_images(tmp_path, monkey
         (dict(seed_threshold=0.9), r"^seed_threshold splits cells at each level of thresholds"),
         (dict(seed_threshold=2.0, thresholds=[0.5]), r"^seed_threshold is a probability in"),
         (dict(ignore_value=255), r"^ignore_value 255 is also one of label_values: a value is"),
+        (dict(iou_thresholds=[0.5, 0]), r"IoU threshold is in \(0, 1\]"),
     ],
 )
 def test_evaluate_model_refuses_what_the_command_line_refused(tmp_path, arguments, message):

@@ -68,3 +68,17 @@ def test_report_matching_at_other_thresholds_and_default(tmp_path):
     assert [r["threshold"] for r in report.to_dict()["matching"]] == pytest.approx(
         [0.1 * i for i in range(1, 10)]
     )
+
+
+def test_evaluate_predictions_takes_the_iou_thresholds_of_the_flag(tmp_path):
+    """evaluate --iou 0.9 0.5 had no keyword in Python: the report's JSON matching is the
+    command's (review s48 apiwalk)."""
+    _data(tmp_path)
+    given = dict(gt_instances=True, iou_thresholds=[0.9, 0.5])
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", **given)
+    argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
+    argv += ["--gt-instances", "--json", str(tmp_path / "e.json"), "--iou", "0.9", "0.5"]
+    assert main(argv) == 0
+    written = json.loads((tmp_path / "e.json").read_text())["matching"]
+    assert json.loads(report.json_text())["matching"] == written
+    assert [r["threshold"] for r in written] == [0.5, 0.9]

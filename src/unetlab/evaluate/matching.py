@@ -37,6 +37,13 @@ def matching_tables(
     return per_image, pooled
 
 
+def chosen_thresholds(values: Sequence[float] | None) -> tuple[float, ...] | None:
+    """``values`` (``iou_thresholds=`` of the evaluate functions, ``evaluate --iou``) checked
+    before any work (UnetlabError for one outside (0, 1]), sorted, each once; None (the
+    report's default, 0.1 .. 0.9) for None."""
+    return None if values is None else iou_thresholds(values)
+
+
 def write_matching_csv(
     path: str | os.PathLike, per_image: Sequence[tuple[str, list[dict]]], pooled: list[dict]
 ) -> Path:

@@ -84,6 +84,7 @@ from unetlab.evaluate.checks import (
 from unetlab.evaluate.frames import PageColumns
 from unetlab.evaluate.identity import files_identity
 from unetlab.evaluate.masks import encode, evaluation_pairs, instance_mask
+from unetlab.evaluate.matching import chosen_thresholds
 from unetlab.evaluate.predictions import check_volumes
 from unetlab.evaluate.report import Report
 from unetlab.evaluate.training import trained_images, training_ignore_value
@@ -127,36 +128,45 @@ def evaluate_model(
     pixel_size: float | None = None,
     z_spacing: float | None = None,
     axes: str | None = None,
+    iou_thresholds: Sequence[float] | None = None,
     **settings,
 ) -> Report:
     """Predict each image of ``data_dir`` (or ``pairs``) with ``model`` (a net, or a path of a
     checkpoint or package) and score it against its mask, read as its training read them: a
     :class:`Report`. ``options``, ``settings`` (its fields): how images are predicted;
     ``ignore_value`` (None: the training's), ``boundary_class``, ``connectivity``, ``objects``,
-    ``worst``: as ``evaluate_predictions``'s; ``thresholds``: ISBI figures' best cut (with
-    ``seed_threshold``: cells split first); ``object_options`` None: the checkpoint's; ``progress``:
-    True, False or a function; ``objects_3d``: in 3-D; ``axes``: of TIFFs recording none."""
-    check_axes(axes)  # before a checkpoint loads
-    check_folders(**({"data_dir": data_dir} if pairs is None else {}))
+    ``worst``, ``iou_thresholds``: as ``evaluate_predictions``'s; ``thresholds``: ISBI figures'
+    best cut (with ``seed_threshold``: cells split first); ``object_options`` None: the
+    checkpoint's; ``progress``: True, False or a function; ``objects_3d``: in 3-D; ``axes``: of
+    TIFFs recording none."""
+    ious = _checked_inputs(data_dir, pairs, axes, iou_thresholds)  # before a checkpoint loads
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
     sizes = dict(pixel_size=pixel_size, z_spacing=z_spacing)
     kept = dict(connectivity=connectivity, boundary_class=boundary_class, objects=objects)
     in_3d = _checked_arguments(options, settings, objects_3d, sizes, thresholds, check, kept)
     model, checkpoint, predicting = _prepared(model, options, settings)
-    if in_3d:
-        pairs, axes = _pairs_read(model, data_dir, pairs, axes)  # none given: the checkpoint's
-        how = dict(object_options=object_options, progress=progress, checkpoint=checkpoint)
-        how |= dict(axes=axes, worst=worst, **sizes)
-        return _evaluate_volumes(model, predicting, data_dir, pairs, **how)
-    label_values = getattr(model, "label_values", None)
+    label_values = getattr(model, "label_values", None)  # in 3-D: ignore_value refused above
     check_evaluation(thresholds=thresholds, label_values=label_values, **check)
     pairs, axes = _pairs_read(model, data_dir, pairs, axes)  # none given: the checkpoint's
+    if in_3d:
+        how = dict(object_options=object_options, progress=progress, checkpoint=checkpoint)
+        how |= dict(axes=axes, worst=worst, iou_thresholds=ious, **sizes)
+        return _evaluate_volumes(model, predicting, data_dir, pairs, **how)
     how = dict(boundary_class=boundary_class, ignore_value=ignore_value, connectivity=connectivity)
     scoring, names = _scoring(model, predicting, object_options, cell=thresholds is not None, **how)
     scoring, objects = _objects_scored(scoring, names, objects, given=object_options is not None)
     acc = _accumulated(pairs, replace(scoring, pixel_size=pixel_size, axes=axes), objects, progress)
     report = acc.report(names, thresholds=thresholds, worst=worst, seed_threshold=seed_threshold)
-    return _sourced(report, pairs, scoring, data_dir, checkpoint)
+    return replace(_sourced(report, pairs, scoring, data_dir, checkpoint), iou_thresholds=ious)
+
+
+def _checked_inputs(data_dir, pairs, axes: str | None, iou_thresholds) -> tuple | None:
+    """:func:`evaluate_model`'s ``axes``, ``data_dir`` (where no ``pairs`` are given) and
+    ``iou_thresholds`` checked before a checkpoint loads; the thresholds, sorted (None: the
+    report's default)."""
+    check_axes(axes)
+    check_folders(**({"data_dir": data_dir} if pairs is None else {}))
+    return chosen_thresholds(iou_thresholds)
 
 
 def _pairs_read(model, data_dir, pairs: Iterable[Pair] | None, given: str | None):
@@ -231,7 +241,7 @@ def _evaluate_volumes(
     ``data_dir``) predicted in memory as ``predict --instances --objects-3d`` writes its
     ``<stem>_objects.tif`` (:func:`~unetlab.inference.files.stack_objects_3d`) and scored
     against its mask as :func:`~unetlab.evaluate.volumes.evaluate_volumes` scores that file
-    (``how``: ``pixel_size``, ``z_spacing``, ``worst``, ``progress``)."""
+    (``how``: ``pixel_size``, ``z_spacing``, ``worst``, ``progress``, ``iou_thresholds``)."""
     from unetlab.inference.objects import option_fields
     from unetlab.inference.records import OutputOptions
 
@@ -244,7 +254,7 @@ def _evaluate_volumes(
     with progress_calls(how["progress"], desc="stacks", **each) as done:
         acc = _volumes_scored(model, predicting, outputs, stacks, done, how["axes"])
     report = acc.report(VOXEL_CLASSES, thresholds=None, worst=how["worst"])
-    report.counting = True
+    report.counting, report.iou_thresholds = True, how["iou_thresholds"]
     report.source = {"data": str(Path(data_dir).resolve()), "objects_3d": True}
     report.source |= _model_source(model, predicting.tta, checkpoint)
     report.source |= dict(exclude_rows=as_config(predicting.exclude_rows), **sizes)

@@ -38,6 +38,7 @@ or hold an unmapped ignore value (VOC's 255): give ``label_values``, ``ignore_va
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import os
@@ -100,6 +101,7 @@ from unetlab.evaluate.masks import (
     stored_in_8_bits,
     trained_label_values,
 )
+from unetlab.evaluate.matching import chosen_thresholds
 from unetlab.evaluate.report import Report
 from unetlab.evaluate.training import ScoredPage, recorded_checkpoints, trained_pages, varied
 from unetlab.evaluate.volumes import evaluate_volumes
@@ -131,6 +133,7 @@ def evaluate_predictions(
     worst: int = 5,
     exclude_rows=None,
     objects_3d: bool = False,
+    iou_thresholds: Sequence[float] | None = None,
 ) -> Report:
     """Compare the saved predictions of ``pred_dir`` with the masks of ``gt_dir``: a
     :class:`Report`. The files read and how, the defaults in full and what is refused: the
@@ -148,17 +151,21 @@ def evaluate_predictions(
     and object scores (None: with object ids or at most two classes). ``worst``: how many
     worst images the report lists. ``exclude_rows`` (``{"bottom": 26}``, ``"bottom=26"``:
     :mod:`unetlab.data.exclude`): scored nowhere. ``objects_3d``: z-stacks of object ids
-    scored in 3-D (:func:`~unetlab.evaluate.volumes.evaluate_volumes`)."""
+    scored in 3-D (:func:`~unetlab.evaluate.volumes.evaluate_volumes`). ``iou_thresholds``:
+    of the matching table (``--iou``; None: 0.1 .. 0.9)."""
     check_folders(pred_dir=pred_dir, gt_dir=gt_dir)
     check_evaluation(worst=worst, ignore_value=ignore_value, label_values=label_values)
+    ious = chosen_thresholds(iou_thresholds)
     exclude_rows = check_exclude_rows(exclude_rows, "exclude_rows")
     kept = dict(connectivity=connectivity, boundary_class=boundary_class, objects=objects)
     if _in_3d(objects_3d, label_values, class_names, ignore_value, exclude_rows, **kept):
-        return evaluate_volumes(pred_dir, gt_dir, pred_instances=pred_instances, worst=worst)
+        report = evaluate_volumes(pred_dir, gt_dir, pred_instances=pred_instances, worst=worst)
+        return dataclasses.replace(report, iou_thresholds=ious)
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     given = (label_values, class_names, boundary_class, ignore_value, connectivity)
     kept = dict(objects=objects, worst=worst, exclude_rows=exclude_rows)
-    return _evaluated(pred_dir, gt_dir, *given, gt_instances, pred_instances, **kept)
+    report = _evaluated(pred_dir, gt_dir, *given, gt_instances, pred_instances, **kept)
+    return dataclasses.replace(report, iou_thresholds=ious)
 
 
 def _evaluated(
