@@ -187,3 +187,26 @@ def test_channel_for_a_multi_band_model_is_refused_once_before_any_file(tmp_path
         )
         assert line == f"unetlab predict: error: {one if channel == '3' else bands}"
         assert not (tmp_path / "out").exists()
+
+
+def test_four_bytes_a_pixel_are_four_channels_for_a_grey_model_as_in_a_file(tmp_path):
+    """read_image of a 4-channel uint8 TIFF gives (H, W, 4), which predict_image took for
+    RGBA and predicted its luminance with a 'colour image' line, while predict_file and the
+    command line refused the same file (review s48 apiwalk): an array has no photometric,
+    so 4 channels are 4 channels, refused with the file's line and the RGBA fix."""
+    four = np.random.default_rng(3).integers(0, 200, (48, 40, 4)).astype(np.uint8)
+    path = tmp_path / "four.tif"
+    tifffile.imwrite(path, four, photometric="minisblack", planarconfig="contig")
+    grey = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    said = r"has 4 channels, the model takes 1: choose one with --channel C \(Python: channel=C\)"
+    with pytest.raises(UnetlabError, match=said):
+        predict_file(grey, path, tmp_path / "out")
+    with pytest.raises(UnetlabError, match=said + r".*RGBA picture.*image\[\.\.\., :3\]"):
+        predict_image(grey, read_image(path))
+    opaque = np.concatenate([four[..., :3], np.full_like(four[..., :1], 255)], axis=2)
+    tifffile.imwrite(tmp_path / "rgba.tif", opaque, photometric="rgb", extrasamples=["unassalpha"])
+    (written,) = predict_file(grey, tmp_path / "rgba.tif", tmp_path / "rgba")  # its luminance
+    colours = predict_image(grey, four[..., :3]).argmax(0)
+    assert np.array_equal(read_image(written), colours)
+    rgb = UNet(3, 2, depth=2, base_channels=2, padding="same").eval()  # an RGB net: as before
+    assert predict_image(rgb, four).shape == (2, 48, 40)

@@ -229,7 +229,8 @@ def fit_channels(
 
     ``colour``: whether the image is a colour picture (R, G, B[, A]; for a file,
     :func:`unetlab.inference.pages.page_colour`), not separate channels (the stains of a
-    fluorescence image); None: 3 or 4 channels of 8 bits are colour. A colour image given to a
+    fluorescence image); None (an array): 3 channels of 8 bits are colour, 4 for an RGB net
+    (:func:`_colour_array`). A colour image given to a
     grey net becomes its luminance (0.299 R + 0.587 G + 0.114 B, a float32 copy, logged); an
     RGBA one given to an RGB net loses its alpha (a view, logged), as an RGBA file does. A
     grey image is repeated (a view, logged) only for a 3-channel net whose channels are not
@@ -254,15 +255,25 @@ def fit_channels(
         return hwc
     if have == 1 and stains is not None:
         raise UnetlabError(grey_for_stains(name, stains, channels))
-    if colour is None:
-        colour = have in (3, 4) and hwc.dtype == np.uint8
+    guessed = colour is None  # an array: no photometric says what its channels are
+    colour = _colour_array(hwc, channels) if guessed else colour
     ask = not axes_given and is_tiff_name(name)  # a PNG has no (C, H, W) pages
     fitted, note = _converted(hwc, channels, colour=colour, ask=ask)
     if fitted is None:
-        raise UnetlabError(_mismatch(name, have, channels))
+        raise UnetlabError(_refusal(name, hwc, channels, guessed=guessed))
     if not quiet and _first_in_run(("channels", name, note)):  # a stack's pages: once
         log.warning("%s: %s", name, note)
     return fitted
+
+
+def _colour_array(hwc: np.ndarray, channels: int) -> bool:
+    """Whether an array's channels (no file's photometric says) are a colour picture's: 3
+    of 8 bits, or 4 given to an RGB net (its alpha dropped); 4 given to a grey net are 4
+    channels, refused as a 4-channel TIFF's are (``read_image`` gives one as (H, W, 4); an
+    RGBA picture's luminance was the stains' mean of 3 of them, review s48 apiwalk)."""
+    if hwc.dtype != np.uint8:
+        return False
+    return hwc.shape[2] == 3 or hwc.shape[2] == 4 and channels == 3
 
 
 def _channels_last(image: np.ndarray, name: str) -> np.ndarray:
@@ -372,6 +383,16 @@ def _say_constant(hwc: np.ndarray, channel: int, name: str) -> None:
             channel,
             float(hwc.flat[0]),
         )
+
+
+def _refusal(name: str, hwc: np.ndarray, channels: int, *, guessed: bool) -> str:
+    """The line refusing ``hwc`` for a net of ``channels`` (:func:`_mismatch`); for an array
+    of 4 bytes a pixel (``guessed``: no file said what its channels are), how to give an
+    RGBA picture's colours instead."""
+    line = _mismatch(name, hwc.shape[2], channels)
+    if guessed and hwc.shape[2] == 4 and hwc.dtype == np.uint8:
+        return f"{line}; an RGBA picture: give its colours, image[..., :3], for their luminance"
+    return line
 
 
 def _mismatch(name: str, have: int, channels: int) -> str:
