@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import math
 import os
 import re
@@ -130,17 +131,50 @@ TORCHRUN = "import sys; from unetlab.distributed import torchrun; sys.exit(torch
 def torchrun(argv: list[str]) -> int:
     """torchrun with ``argv``; a process of it that failed is said in one line, without
     torchrun's traceback and report (30 lines after the process's own line or traceback,
-    which said why). Its other errors keep their tracebacks."""
+    which said why). A stop signal that reaches torchrun itself (a scheduler's time limit
+    signals every process of the job) ends it with the shell's status for the signal, 128 +
+    the signal, without its traceback (``SignalException``) or its lines about the workers
+    it stops: they say the stop in their own line. Its other errors keep their tracebacks."""
+    from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.run import parse_args
     from torch.distributed.run import run as run_torchrun
 
+    quiet = _QuietStop()
+    for name in _TORCHRUN_LOGGERS:
+        logging.getLogger(name).addFilter(quiet)
     try:
         run_torchrun(parse_args(argv))
     except ChildFailedError as exc:
         print(f"unetlab: {_failure_line(exc)}", file=sys.stderr, flush=True)
         return 1
+    except SignalException as exc:
+        return 128 + int(exc.sigval)
     return 0
+
+
+#: the loggers of torchrun's warnings on a stop signal (torch 2.13)
+_TORCHRUN_LOGGERS = (
+    "torch.distributed.elastic.agent.server.api",
+    "torch.distributed.elastic.multiprocessing.api",
+)
+
+
+class _QuietStop(logging.Filter):
+    """Drops torchrun's warning that it got a stop signal ("Received 15 death signal,
+    shutting down workers") and, after it, those on each worker it passes the signal on to
+    ("Sending process 123 closing signal SIGTERM"): a stop is no failure, and the workers
+    say it. The same "closing signal" warning for a worker left when another failed stays."""
+
+    def __init__(self):
+        super().__init__()
+        self.stopping = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "death signal" in str(record.msg):
+            self.stopping = True
+            return False
+        return not (self.stopping and "closing signal" in str(record.msg))
 
 
 def _failure_line(exc) -> str:

@@ -1,0 +1,119 @@
+"""A ``--nproc N`` run stopped by a signal that reaches every process of it (a scheduler's
+time limit signals the whole job: the unetlab command, torchrun and its workers) ends in
+unetlab's one line and the shell's status for the signal, as one process does: torchrun
+added its own warnings and the traceback of its ``SignalException`` (s48)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+
+import unetlab
+from unetlab import UNet, save_model
+from unetlab.distributed import _QuietStop, torchrun
+
+LAUNCH = ["--standalone", "--nproc_per_node=2", "-m", "unetlab", "predict"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_torchrun_stopped_by_a_signal_ends_with_its_status(monkeypatch, capfd, signum):
+    from torch.distributed.elastic.multiprocessing.api import SignalException
+
+    def stopped(_config):
+        raise SignalException(f"Process 1 got signal: {signum}", sigval=signum)
+
+    monkeypatch.setattr("torch.distributed.run.run", stopped)
+    assert torchrun(LAUNCH) == 128 + signum
+    assert capfd.readouterr().err == ""
+
+
+def _record(msg: str, *args) -> logging.LogRecord:
+    return logging.LogRecord("torch", logging.WARNING, "api.py", 1, msg, args, None)
+
+
+def test_torchruns_lines_on_a_stop_are_dropped_and_those_on_a_failure_kept():
+    closing = "Sending process %s closing signal %s"
+    quiet = _QuietStop()
+    assert quiet.filter(_record(closing, 12, "SIGTERM"))  # another process failed: kept
+    assert not quiet.filter(_record("Received %s death signal, shutting down workers", 15))
+    assert not quiet.filter(_record(closing, 12, "SIGTERM"))
+    assert quiet.filter(_record("failed (exitcode: %s)", 1))
+
+
+def _inputs(tmp_path: Path) -> None:
+    """A tiny model and enough images that the run is still predicting when stopped."""
+    torch.manual_seed(0)
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    save_model(tmp_path / "m.pt", model)
+    (tmp_path / "in").mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(80):
+        image = rng.integers(0, 255, (384, 384)).astype(np.uint8)
+        tifffile.imwrite(tmp_path / "in" / f"a{i:02d}.tif", image)
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and the processes it started, theirs too (Linux's /proc)."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            found += _tree(int(child))
+    return found
+
+
+def _when_predicting(process: subprocess.Popen, out: Path) -> list[int]:
+    """The run's processes once it has written an output (the workers have started)."""
+    deadline = time.monotonic() + 240
+    while not (out.is_dir() and any(out.glob("*.png"))):
+        assert process.poll() is None and time.monotonic() < deadline, "no output"
+        time.sleep(0.1)
+    return _tree(process.pid)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the processes")
+@pytest.mark.parametrize(
+    "signum, said",
+    [(signal.SIGTERM, "stopped by SIGTERM"), (signal.SIGINT, "interrupted")],
+)
+def test_a_launch_signalled_as_a_scheduler_does_ends_in_one_line(tmp_path, signum, said):
+    _inputs(tmp_path)
+    out = tmp_path / "out"
+    args = ["--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    args += ["--output", str(out), "--nproc", "2", "--device", "cpu", "--no-progress"]
+    here = str(Path(unetlab.__file__).parents[1])  # this unetlab in the processes too
+    env = dict(os.environ, PYTHONPATH=here, OMP_NUM_THREADS="1")
+    with open(tmp_path / "err", "w") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "unetlab", "predict", *args],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=env,
+        )
+        try:
+            every = _when_predicting(process, out)
+            assert len(every) >= 4  # unetlab, torchrun, two workers
+            for pid in every:
+                os.kill(pid, signum)
+            code = process.wait(timeout=120)
+        finally:
+            process.kill()
+    lines = (tmp_path / "err").read_text()
+    assert code == 128 + signum, lines
+    assert f"unetlab predict: {said} with the outputs of " in lines, lines
+    assert "continue with the same command and --skip-existing" in lines
+    assert "Traceback" not in lines and "death signal" not in lines, lines
