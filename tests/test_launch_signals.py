@@ -20,7 +20,7 @@ import torch
 
 import unetlab
 from unetlab import UNet, save_model
-from unetlab.distributed import _QuietStop, torchrun
+from unetlab.distributed import _QuietStop, _stop_signal, torchrun
 
 LAUNCH = ["--standalone", "--nproc_per_node=2", "-m", "unetlab", "predict"]
 
@@ -47,7 +47,21 @@ def test_torchruns_lines_on_a_stop_are_dropped_and_those_on_a_failure_kept():
     assert quiet.filter(_record(closing, 12, "SIGTERM"))  # another process failed: kept
     assert not quiet.filter(_record("Received %s death signal, shutting down workers", 15))
     assert not quiet.filter(_record(closing, 12, "SIGTERM"))
-    assert quiet.filter(_record("failed (exitcode: %s)", 1))
+    assert quiet.filter(_record("failed (exitcode: %s) local_rank: %s", 1, 0))
+    assert not quiet.filter(_record("failed (exitcode: %s) local_rank: %s", -15, 0))
+
+
+def test_processes_killed_by_a_stop_signal_as_they_start_are_a_stop_not_a_failure():
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError, ProcessFailure
+
+    def failed(*codes: int) -> ChildFailedError:
+        failures = {r: ProcessFailure(r, 100 + r, code, "") for r, code in enumerate(codes)}
+        return ChildFailedError("unetlab", failures)
+
+    assert _stop_signal(failed(-15, -15)) == 15
+    assert _stop_signal(failed(-2)) == 2
+    assert _stop_signal(failed(-15, -9)) == 0  # one killed otherwise: a failure
+    assert _stop_signal(failed(1)) == 0
 
 
 def _inputs(tmp_path: Path) -> None:
@@ -75,6 +89,22 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
+def _predict(tmp_path: Path) -> subprocess.Popen:
+    """``unetlab predict --nproc 2`` of ``_inputs``, its stderr in ``tmp_path/err``."""
+    out = tmp_path / "out"
+    args = ["--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    args += ["--output", str(out), "--nproc", "2", "--device", "cpu", "--no-progress"]
+    here = str(Path(unetlab.__file__).parents[1])  # this unetlab in the processes too
+    env = dict(os.environ, PYTHONPATH=here, OMP_NUM_THREADS="1")
+    with open(tmp_path / "err", "w") as err:
+        return subprocess.Popen(
+            [sys.executable, "-m", "unetlab", "predict", *args],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=env,
+        )
+
+
 def _when_predicting(process: subprocess.Popen, out: Path) -> list[int]:
     """The run's processes once it has written an output (the workers have started)."""
     deadline = time.monotonic() + 240
@@ -92,28 +122,39 @@ def _when_predicting(process: subprocess.Popen, out: Path) -> list[int]:
 )
 def test_a_launch_signalled_as_a_scheduler_does_ends_in_one_line(tmp_path, signum, said):
     _inputs(tmp_path)
-    out = tmp_path / "out"
-    args = ["--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
-    args += ["--output", str(out), "--nproc", "2", "--device", "cpu", "--no-progress"]
-    here = str(Path(unetlab.__file__).parents[1])  # this unetlab in the processes too
-    env = dict(os.environ, PYTHONPATH=here, OMP_NUM_THREADS="1")
-    with open(tmp_path / "err", "w") as err:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "unetlab", "predict", *args],
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            env=env,
-        )
-        try:
-            every = _when_predicting(process, out)
-            assert len(every) >= 4  # unetlab, torchrun, two workers
-            for pid in every:
-                os.kill(pid, signum)
-            code = process.wait(timeout=120)
-        finally:
-            process.kill()
+    process = _predict(tmp_path)
+    try:
+        every = _when_predicting(process, tmp_path / "out")
+        assert len(every) >= 4  # unetlab, torchrun, two workers
+        for pid in every:
+            os.kill(pid, signum)
+        code = process.wait(timeout=120)
+    finally:
+        process.kill()
     lines = (tmp_path / "err").read_text()
     assert code == 128 + signum, lines
     assert f"unetlab predict: {said} with the outputs of " in lines, lines
     assert "continue with the same command and --skip-existing" in lines
     assert "Traceback" not in lines and "death signal" not in lines, lines
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the processes")
+def test_a_launch_stopped_as_its_processes_start_ends_in_one_line(tmp_path):
+    """SIGTERM to the command while its workers load (no handler yet): torchrun reported
+    them as failed ("process 0 of the launch ... was killed (SIGTERM)", its own lines)."""
+    _inputs(tmp_path)
+    process = _predict(tmp_path)
+    try:
+        deadline = time.monotonic() + 120
+        while len(_tree(process.pid)) < 4:  # unetlab, torchrun, two workers
+            assert process.poll() is None and time.monotonic() < deadline, "no workers"
+            time.sleep(0.01)
+        process.send_signal(signal.SIGTERM)  # `kill PID`: passed on to the workers
+        code = process.wait(timeout=120)
+    finally:
+        process.kill()
+    lines = (tmp_path / "err").read_text()
+    assert code == 143, lines
+    assert lines.splitlines()[-1].startswith("unetlab predict: stopped by SIGTERM"), lines
+    assert "killed" not in lines and "exitcode" not in lines, lines

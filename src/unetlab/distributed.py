@@ -119,9 +119,22 @@ def launch(
         notes = _notes(env[STATUS_FILE])
         if code == 0:
             return notes[0] if notes else 0
-        if code not in (128 + s for s in PASSED_ON) and not {1, *SAID} & set(notes) and failed:
+        stop_codes = {128 + s for s in PASSED_ON}
+        if code not in stop_codes and not {1, *SAID} & set(notes) and failed:
             failed()  # not stopped here, and no process said why: one was killed
+        if code in stop_codes and not stop_codes & set(notes):
+            _say_stopped(argv, code - 128)  # stopped before a process could say it
         return code
+
+
+def _say_stopped(argv: list[str], signum: int) -> None:
+    """The line a command stopped by ``signum`` says (``unetlab predict: stopped by
+    SIGTERM``), for a launch stopped before its processes said it (while they started)."""
+    from unetlab.signals import Stopped, stop_status
+
+    command = next((word for word in argv if not word.startswith("-")), "")
+    with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
+        print(f"unetlab {command}: {stop_status(Stopped(signum))[0]}", file=sys.stderr)
 
 
 #: torchrun (``python -m torch.distributed.run``) through :func:`torchrun`
@@ -146,6 +159,8 @@ def torchrun(argv: list[str]) -> int:
     try:
         run_torchrun(parse_args(argv))
     except ChildFailedError as exc:
+        if stopped := _stop_signal(exc):  # killed as they started, before their handlers
+            return 128 + stopped
         print(f"unetlab: {_failure_line(exc)}", file=sys.stderr, flush=True)
         return 1
     except SignalException as exc:
@@ -174,7 +189,21 @@ class _QuietStop(logging.Filter):
         if "death signal" in str(record.msg):
             self.stopping = True
             return False
+        if str(record.msg).startswith("failed (exitcode") and record.args[0] in _STOPPED:
+            return False  # a worker stopped as it started (:func:`_stop_signal`)
         return not (self.stopping and "closing signal" in str(record.msg))
+
+
+#: a process's exit code when a stop signal ended it without a handler (Popen's -signal)
+_STOPPED = {-s for s in PASSED_ON}
+
+
+def _stop_signal(exc) -> int:
+    """The stop signal (SIGTERM, SIGHUP, SIGINT) that ended every failed process of
+    torchrun's ``ChildFailedError``, or 0: a process stopped while it starts (its imports,
+    before it handles the signal) ends by it, with nothing to save; it is no failure."""
+    codes = {failure.exitcode for failure in exc.failures.values()}
+    return -exc.get_first_failure()[1].exitcode if codes <= _STOPPED else 0
 
 
 def _failure_line(exc) -> str:
