@@ -5,6 +5,7 @@ added its own warnings and the traceback of its ``SignalException`` (s48)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -20,7 +21,7 @@ import torch
 
 import unetlab
 from unetlab import UNet, save_model
-from unetlab.distributed import _QuietStop, _stop_signal, torchrun
+from unetlab.distributed import STATUS_FILE, _QuietStop, _stop_signal, torchrun
 
 LAUNCH = ["--standalone", "--nproc_per_node=2", "-m", "unetlab", "predict"]
 
@@ -49,6 +50,20 @@ def test_torchruns_lines_on_a_stop_are_dropped_and_those_on_a_failure_kept():
     assert not quiet.filter(_record(closing, 12, "SIGTERM"))
     assert quiet.filter(_record("failed (exitcode: %s) local_rank: %s", 1, 0))
     assert not quiet.filter(_record("failed (exitcode: %s) local_rank: %s", -15, 0))
+    assert not quiet.filter(_record("failed (exitcode: %s) local_rank: %s", 130, 0))
+
+
+@pytest.mark.parametrize("launched", [False, True])
+def test_a_ctrl_c_as_a_launched_process_starts_leaves_the_line_to_the_launcher(launched):
+    """Each of --nproc N's processes said "unetlab: interrupted" above the launcher's line."""
+    env = {k: v for k, v in os.environ.items() if k != STATUS_FILE}
+    env["PYTHONPATH"] = str(Path(unetlab.__file__).parents[1])
+    if launched:
+        env[STATUS_FILE] = "/nonexistent/status"
+    code = "from unetlab.signals import exit_interrupted; exit_interrupted()"
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.returncode == 130
+    assert run.stderr == ("" if launched else "unetlab: interrupted\n")
 
 
 def test_processes_killed_by_a_stop_signal_as_they_start_are_a_stop_not_a_failure():
@@ -60,6 +75,7 @@ def test_processes_killed_by_a_stop_signal_as_they_start_are_a_stop_not_a_failur
 
     assert _stop_signal(failed(-15, -15)) == 15
     assert _stop_signal(failed(-2)) == 2
+    assert _stop_signal(failed(130, -2)) == 2  # a Ctrl-C as its modules load: status 130
     assert _stop_signal(failed(-15, -9)) == 0  # one killed otherwise: a failure
     assert _stop_signal(failed(1)) == 0
 
@@ -127,7 +143,8 @@ def test_a_launch_signalled_as_a_scheduler_does_ends_in_one_line(tmp_path, signu
         every = _when_predicting(process, tmp_path / "out")
         assert len(every) >= 4  # unetlab, torchrun, two workers
         for pid in every:
-            os.kill(pid, signum)
+            with contextlib.suppress(ProcessLookupError):  # ended by the signals before
+                os.kill(pid, signum)
         code = process.wait(timeout=120)
     finally:
         process.kill()

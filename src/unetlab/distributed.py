@@ -35,6 +35,7 @@ from unetlab.group import SOLO as SOLO
 from unetlab.group import Group as Group
 from unetlab.provenance import PROGRAM_ENV, program
 from unetlab.runtime import available_cpus
+from unetlab.signals import LAUNCHED_ENV
 
 
 def without_nproc(argv: list[str]) -> list[str]:
@@ -194,8 +195,10 @@ class _QuietStop(logging.Filter):
         return not (self.stopping and "closing signal" in str(record.msg))
 
 
-#: a process's exit code when a stop signal ended it without a handler (Popen's -signal)
-_STOPPED = {-s for s in PASSED_ON}
+#: a process's exit code when a stop signal ended it as it started: without a handler
+#: (Popen's -signal), or a Ctrl-C while its modules load (status 130, not noted for the
+#: launch: :func:`unetlab.signals.exit_interrupted`)
+_STOPPED = {-s for s in PASSED_ON} | {128 + s for s in PASSED_ON}
 
 
 def _stop_signal(exc) -> int:
@@ -203,7 +206,8 @@ def _stop_signal(exc) -> int:
     torchrun's ``ChildFailedError``, or 0: a process stopped while it starts (its imports,
     before it handles the signal) ends by it, with nothing to save; it is no failure."""
     codes = {failure.exitcode for failure in exc.failures.values()}
-    return -exc.get_first_failure()[1].exitcode if codes <= _STOPPED else 0
+    first = exc.get_first_failure()[1].exitcode
+    return (-first if first < 0 else first - 128) if codes <= _STOPPED else 0
 
 
 def _failure_line(exc) -> str:
@@ -400,7 +404,7 @@ def _from_the_group(exc: BaseException) -> bool:
 #: themselves: on the user's problem (exit status 2) or stopped by a signal the launcher
 #: passed on (128 + the signal, last.pt saved): torchrun reports a process that exits
 #: non-zero as a crash, with pages of its own traceback
-STATUS_FILE = "UNETLAB_STATUS_FILE"
+STATUS_FILE = LAUNCHED_ENV
 
 
 #: the exit statuses of a launched process that said why in its one line: the user's problem

@@ -82,9 +82,16 @@ def interrupt_exits() -> Iterator[None]:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+#: set in each process of a ``--nproc N`` launch (``unetlab.distributed.STATUS_FILE``)
+LAUNCHED_ENV = "UNETLAB_STATUS_FILE"
+
+
 def exit_interrupted() -> NoReturn:
-    """End the process as an interrupted start does: ``unetlab: interrupted``, status 130."""
-    os.write(sys.stderr.fileno(), b"unetlab: interrupted\n")
+    """End the process as an interrupted start does: ``unetlab: interrupted``, status 130.
+    A process of a ``--nproc N`` launch ends without the line: the launcher passed the
+    Ctrl-C on to each of them and says it once (``unetlab predict: interrupted``)."""
+    if LAUNCHED_ENV not in os.environ:
+        os.write(sys.stderr.fileno(), b"unetlab: interrupted\n")
     os._exit(130)
 
 
