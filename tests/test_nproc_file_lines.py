@@ -74,3 +74,49 @@ def test_kept_lines_keep_the_info_lines_and_pass_the_warnings(caplog):
         note_once("reading TIFFs as YX", key="axes", level=logging.INFO)
         say_kept(kept)
     assert caplog.messages == ["reading TIFFs as YX", "s2.tif: streaming"]
+
+
+def test_two_processes_say_four_files_in_order_and_a_warning_once(tmp_path):
+    """Four slides dealt in turn (s1, s3 to the main process, s2, s4 to the other) said in
+    input order, not s1, s3, s2, s4; the warning said once a command that their pixels are
+    another size than the training images' said once, not by each process."""
+    (tmp_path / "in").mkdir()
+    rng = np.random.default_rng(0)
+    sized = {"resolution": (0.5, 0.5), "resolutionunit": "MICROMETER"}  # 2 µm pixels
+    for name in ("s1", "s2", "s3", "s4"):
+        tifffile.imwrite(
+            tmp_path / "in" / f"{name}.tif", rng.integers(0, 255, (600, 40), "u1"), **sized
+        )
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    model.objects = {"pixel_size": [0.5, 0.5]}  # trained on 0.5 µm pixels
+    save_model(tmp_path / "m.pt", model)
+    one = _said(tmp_path, 1)
+    assert sum("trained on 0.5 µm pixels" in line for line in one) == 1, one
+    assert [line[:2] for line in one if "streaming" in line] == ["s1", "s2", "s3", "s4"], one
+    assert _said(tmp_path, 2) == one
+
+
+def test_held_lines_and_once_warnings_wait_to_be_said_once(caplog):
+    """The main process holds its file's lines (``hold``) but its other warnings; a warning
+    said once a command is kept too, and said once: where another process kept it, or this
+    one held it, it is said in the order of the files, not lost nor repeated."""
+    theirs: list = []
+    package = logging.getLogger("unetlab")
+    level = package.level
+    package.setLevel(logging.WARNING)  # a group's process but the main one
+    try:
+        with caplog.at_level(logging.INFO), read_notes(), kept_lines(theirs):
+            note_once("s2.tif: pixels of another size", key="size")
+    finally:
+        package.setLevel(level)
+    assert caplog.messages == []
+    held: list = []
+    with caplog.at_level(logging.INFO), read_notes():
+        with kept_lines(held, hold=True):
+            log.info("s3.tif: streaming")
+            log.warning("s3.tif: a warning")
+            note_once("s3.tif: pixels of another size", key="size")
+        assert caplog.messages == ["s3.tif: a warning"]
+        for kept in (theirs, held):  # s2's, then s3's
+            say_kept(kept)
+    assert caplog.messages[1:] == ["s2.tif: pixels of another size", "s3.tif: streaming"]

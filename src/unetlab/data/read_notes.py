@@ -152,6 +152,14 @@ def note_once(line: str, key: str | None = None, level: int = logging.WARNING) -
         log.log(level, "%s", line, extra={"once": key or line})  # handed on: handed_lines
 
 
+def unsay_once(key: str) -> None:
+    """The line :func:`note_once` said under ``key`` kept instead (by
+    :func:`~unetlab.inference.handed_lines.kept_lines`, to be said later in the order of the
+    files): counted unsaid until it is said."""
+    said = active.said if (active := _ACTIVE.get()) is not None else _said
+    said.discard(key)
+
+
 def note_left_out(path: str, share: float, kind: str) -> None:
     """``share`` (0-1) of the pixels of the image ``path`` are ``kind`` (``nodata``,
     ``transparent``, ``nodata and transparent``) and left out."""

@@ -977,7 +977,8 @@ class _Run:
         self.alone: set[Path] = set()  # streamed by the one process they are dealt to
         self.root: Path | None = None  # the tables' path column is relative to it
         self.as_is = False  # the run has a TIFF: its PNGs read as they are, the axes the TIFFs'
-        self.kept: dict[Path, list] = {}  # the lines of this process's own files (not main)
+        self.kept: dict[Path, list] = {}  # the lines of this process's files, said in order
+        self.waiting: set[Path] = set()  # the main one's files said after another's
 
     def predict(
         self, todo: list[Path], name: str, notes: Sequence[str], left: tuple[int, int] = (0, 0)
@@ -993,6 +994,7 @@ class _Run:
         self.alone = {f for f, one in zip(todo, alone) if one}
         shared = {f for f, big in zip(todo, large) if big} - self.alone
         mine = [f for i, f in enumerate(todo) if f in shared or i % world == rank]
+        self.waiting = _waiting(todo, mine) if self.group.is_main else set()
         if self.group.is_main and not todo:
             log.info("predict: %s", _nothing_to_predict(*left))
         elif self.group.is_main:  # a file counted large by any of its positions
@@ -1073,12 +1075,16 @@ class _Run:
             result.areas[path] = areas[0]
 
     def _kept(self, path: Path, counts: bool) -> contextlib.AbstractContextManager:
-        """Where ``path`` ``counts`` here: its lines kept in a process but the main one, which
-        says them (:func:`~unetlab.inference.handed_lines.kept_lines`); said as they come in
-        the main one."""
-        if not counts:  # a file all processes share: the main one says its lines
+        """In a group: ``path``'s lines kept in a process but the main one, which says them
+        (:func:`~unetlab.inference.handed_lines.kept_lines`), held in the main one where they
+        wait for another's file (``waiting``), else said as they come; a file all share
+        (not ``counts`` here): only its lines said once a command kept."""
+        if not self.group.active:
             return contextlib.nullcontext()
-        return kept_lines(self.kept.setdefault(path, []), bars=self.bars)
+        kept = self.kept.setdefault(path, [])
+        if not counts:  # a file all processes share: the main one says its lines
+            return kept_lines(kept, infos=False)  # but those said once a command by any
+        return kept_lines(kept, bars=self.bars, hold=path in self.waiting)
 
     def _gathered(
         self, result: FolderPrediction, todo: list[Path], chosen: dict
@@ -1095,10 +1101,8 @@ class _Run:
         notes = None if self.group.is_main else handed_notes()  # the files' read notes
         handed = (result.seconds, chosen, run_handed(), notes, self.kept)
         parts = self.group.gather((*mine, *handed))
-        if self.group.is_main:  # the others' files' lines, each file's together, in order
-            kept = {f: k for rank, part in enumerate(parts) if rank for f, k in part[9].items()}
-            for path in (f for f in todo if f in kept):
-                say_kept(kept[path])
+        if self.group.is_main:
+            _say_in_order([part[9] for part in parts], todo)
         for rank, part in enumerate(parts):
             if rank != self.group.rank:
                 merge(chosen, part[6])
@@ -1155,6 +1159,24 @@ def _given(settings: dict) -> PredictOptions:
     return PredictOptions.of(
         settings.get("options"), **{k: v for k, v in settings.items() if k in fields}
     )
+
+
+def _waiting(todo: list[Path], mine: list[Path]) -> set[Path]:
+    """The files of ``mine`` (the main process's) after the first file of ``todo`` dealt to
+    another process: their lines wait for that one's, said once gathered (:func:`_say_in_order`)."""
+    first = next((i for i, f in enumerate(todo) if f not in mine), len(todo))
+    return set(todo[first:]) & set(mine)
+
+
+def _say_in_order(kept: list[dict[Path, list]], todo: list[Path]) -> None:
+    """Say the lines every process kept (``kept``: each one's, by file), each file's together,
+    in the order of ``todo`` (:func:`~unetlab.inference.handed_lines.say_kept`)."""
+    lines: dict[Path, list] = {}
+    for part in kept:
+        for path, said in part.items():
+            lines.setdefault(path, []).extend(said)
+    for path in (f for f in todo if f in lines):
+        say_kept(lines[path])
 
 
 def _say_trained_size(model, path: Path, given: float | None) -> None:

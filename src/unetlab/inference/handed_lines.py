@@ -5,19 +5,23 @@ Only the main process logs below WARNING (one start line, one summary); the othe
 lines of their own files went unsaid: a folder of two streamed slides predicted with
 ``--instances --nproc 2`` said the first slide's streaming, steps and "resuming ..." lines,
 none of the second's (review s48). Within :func:`kept_lines` such a process keeps them
-instead of dropping them (its warnings are still said as they come); the main one says them
+instead of dropping them (its other warnings are still said as they come); the main one says them
 with the others' outcomes (:func:`say_kept`), each file's together, as one process says
-them. A line said once a command (:func:`~unetlab.data.read_notes.note_once`, its key in the
-record) is said there once too.
+them, and holds its own files' after the first file of another's, so that every file's lines
+come in the order of the files (review s48: four files said s1, s3, s2, s4). A line said once
+a command (:func:`~unetlab.data.read_notes.note_once`, its key in the record), a warning too,
+is kept by each process and said there once (review s48: "pixels are another size than the
+training images'" said by each process).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Iterator
 
-from unetlab.data.read_notes import note_once
+from unetlab.data.read_notes import note_once, unsay_once
 
 log = logging.getLogger(__name__)
 
@@ -30,41 +34,87 @@ Kept = tuple[int, str, "str | None"]
 
 
 class _Keeper(logging.Handler):
-    """Keeps the package's records below ``floor`` (the level the process logs at) into
-    ``kept``; passes the others on to the root logger's handlers, as they went before."""
+    """Keeps the package's records below ``floor`` (the level the process logs at; a main
+    one's, below WARNING) and those said once a command into ``kept`` (``infos`` False: only
+    the latter), passes the other warnings on to the root logger's handlers, as they went
+    before. A once-a-command line kept is counted unsaid until it is said. The records of a
+    thread another keeper was made in are that one's (a group of threads, in tests)."""
 
-    def __init__(self, kept: list[Kept], floor: int, bars: bool):
-        super().__init__(logging.INFO)
-        self.kept, self.floor, self.bars = kept, floor, bars
+    def __init__(self, kept: list[Kept], floor: int, bars: bool, infos: bool):
+        super().__init__(min(floor, logging.INFO))
+        self.kept, self.live, self.bars, self.infos = kept, max(floor, logging.WARNING), bars, infos
+        self.thread = threading.get_ident()
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.levelno >= self.floor:
+        once = getattr(record, "once", None)
+        if record.thread != self.thread and record.thread in _KEEPERS:
+            return
+        if once is None and record.levelno >= self.live:
             logging.getLogger().handle(record)
-        elif not (self.bars and record.name == BAR_LINES):
-            self.kept.append((record.levelno, record.getMessage(), getattr(record, "once", None)))
+        elif (once is not None or self.infos) and not (self.bars and record.name == BAR_LINES):
+            self.kept.append((record.levelno, record.getMessage(), once))
+            if once is not None:  # another process may say it first, or a file before it
+                unsay_once(once)
+
+
+#: the keepers within (by the thread each was made in), and the package logger's level,
+#: propagation and effective level before the first: restored as the last one leaves, where
+#: several threads keep lines at once (a group of threads standing in for processes)
+_KEEPERS: dict[int, _Keeper] = {}
+_BEFORE: list = []
+_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def kept_lines(kept: list[Kept], *, bars: bool = False) -> Iterator[None]:
+def kept_lines(
+    kept: list[Kept], *, bars: bool = False, hold: bool = False, infos: bool = True
+) -> Iterator[None]:
     """The INFO lines of unetlab said within kept into ``kept`` where this process logs
-    only warnings (a group's process but the main one), said as they come elsewhere.
-    ``bars``: the main process draws bars, so lines said only without one are left out."""
-    package = logging.getLogger("unetlab")
-    floor = package.getEffectiveLevel()
-    if floor <= logging.INFO:
-        yield
-        return
-    level, propagate = package.level, package.propagate
-    keeper = _Keeper(kept, floor, bars)
-    package.setLevel(logging.INFO)
-    package.propagate = False  # the warnings go on through the keeper, the rest is kept
-    package.addHandler(keeper)
+    only warnings (a group's process but the main one), or where it holds them (``hold``:
+    the main one's file after another's, said in the order of the files), said as they come
+    elsewhere. The lines said once a command (:func:`note_once`), warnings too, are kept
+    likewise: the main one says each once. ``bars``: the main process draws bars, so lines
+    said only without one are left out. ``infos`` False: only the once-a-command lines kept
+    (a file all processes share, whose lines the main one says)."""
+    keeper = _install(kept, bars, hold, infos)
     try:
         yield
     finally:
+        if keeper is not None:
+            _remove(keeper)
+
+
+def _install(kept: list[Kept], bars: bool, hold: bool, infos: bool) -> _Keeper | None:
+    """A keeper into ``kept`` on the package logger (:func:`kept_lines`), or None where this
+    process says the lines as they come; the first one within sets the package's level to
+    let INFO records reach it and stops them going on to the root logger's handlers."""
+    package = logging.getLogger("unetlab")
+    with _LOCK:
+        floor = _BEFORE[2] if _BEFORE else package.getEffectiveLevel()
+        if floor <= logging.INFO and not hold:
+            return None
+        keeper = _Keeper(kept, floor, bars, infos)
+        if not _KEEPERS:
+            _BEFORE[:] = [package.level, package.propagate, floor]
+            package.setLevel(min(floor, logging.INFO))
+            package.propagate = False  # the warnings go on through the keeper
+        _KEEPERS[keeper.thread] = keeper
+        package.addHandler(keeper)
+        return keeper
+
+
+def _remove(keeper: _Keeper) -> None:
+    """Take off a keeper :func:`_install` put on; the last one puts the package's level and
+    propagation back."""
+    package = logging.getLogger("unetlab")
+    with _LOCK:
         package.removeHandler(keeper)
-        package.setLevel(level)
-        package.propagate = propagate
+        del _KEEPERS[keeper.thread]
+        if not _KEEPERS:
+            level, propagate, _ = _BEFORE
+            package.setLevel(level)
+            package.propagate = propagate
+            _BEFORE.clear()
 
 
 def say_kept(kept: list[Kept]) -> None:
