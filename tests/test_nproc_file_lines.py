@@ -77,9 +77,11 @@ def test_kept_lines_keep_the_info_lines_and_pass_the_warnings(caplog):
 
 
 def test_two_processes_say_four_files_in_order_and_a_warning_once(tmp_path):
-    """Four slides dealt in turn (s1, s3 to the main process, s2, s4 to the other) said in
-    input order, not s1, s3, s2, s4; the warning said once a command that their pixels are
-    another size than the training images' said once, not by each process."""
+    """Four slides dealt in turn (s1, s3 to the main process, s2, s4 to the other): the main
+    one says its own as they come (its progress in a log stays live), the other's in input
+    order once gathered, each file's lines as one process says them; the warning said once a
+    command that their pixels are another size than the training images' said once, not by
+    each process."""
     (tmp_path / "in").mkdir()
     rng = np.random.default_rng(0)
     sized = {"resolution": (0.5, 0.5), "resolutionunit": "MICROMETER"}  # 2 µm pixels
@@ -93,13 +95,16 @@ def test_two_processes_say_four_files_in_order_and_a_warning_once(tmp_path):
     one = _said(tmp_path, 1)
     assert sum("trained on 0.5 µm pixels" in line for line in one) == 1, one
     assert [line[:2] for line in one if "streaming" in line] == ["s1", "s2", "s3", "s4"], one
-    assert _said(tmp_path, 2) == one
+    two = _said(tmp_path, 2)
+    assert [line[:2] for line in two if "streaming" in line] == ["s1", "s3", "s2", "s4"], two
+    assert sum("trained on 0.5 µm pixels" in line for line in two) == 1, two
+    for name in ("s1", "s2", "s3", "s4"):
+        assert [x for x in two if x.startswith(name)] == [x for x in one if x.startswith(name)]
 
 
-def test_held_lines_and_once_warnings_wait_to_be_said_once(caplog):
-    """The main process holds its file's lines (``hold``) but its other warnings; a warning
-    said once a command is kept too, and said once: where another process kept it, or this
-    one held it, it is said in the order of the files, not lost nor repeated."""
+def test_once_warnings_kept_by_another_process_are_said_once(caplog):
+    """A warning said once a command is kept by a process but the main one, and said by the
+    main one only where it has not said it itself: not lost, nor repeated."""
     theirs: list = []
     package = logging.getLogger("unetlab")
     level = package.level
@@ -110,13 +115,12 @@ def test_held_lines_and_once_warnings_wait_to_be_said_once(caplog):
     finally:
         package.setLevel(level)
     assert caplog.messages == []
-    held: list = []
     with caplog.at_level(logging.INFO), read_notes():
-        with kept_lines(held, hold=True):
-            log.info("s3.tif: streaming")
-            log.warning("s3.tif: a warning")
-            note_once("s3.tif: pixels of another size", key="size")
-        assert caplog.messages == ["s3.tif: a warning"]
-        for kept in (theirs, held):  # s2's, then s3's
-            say_kept(kept)
-    assert caplog.messages[1:] == ["s2.tif: pixels of another size", "s3.tif: streaming"]
+        say_kept(theirs)  # the main one has not said it: said
+    assert caplog.messages == ["s2.tif: pixels of another size"]
+    caplog.clear()
+    with caplog.at_level(logging.INFO), read_notes():
+        log.info("s1.tif: streaming")  # the main one's own, said as they come
+        note_once("s1.tif: pixels of another size", key="size")
+        say_kept(theirs)  # said already by the main one: not repeated
+    assert caplog.messages == ["s1.tif: streaming", "s1.tif: pixels of another size"]

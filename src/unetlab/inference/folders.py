@@ -977,8 +977,7 @@ class _Run:
         self.alone: set[Path] = set()  # streamed by the one process they are dealt to
         self.root: Path | None = None  # the tables' path column is relative to it
         self.as_is = False  # the run has a TIFF: its PNGs read as they are, the axes the TIFFs'
-        self.kept: dict[Path, list] = {}  # the lines of this process's files, said in order
-        self.waiting: set[Path] = set()  # the main one's files said after another's
+        self.kept: dict[Path, list] = {}  # the lines of this process's files (not main)
 
     def predict(
         self, todo: list[Path], name: str, notes: Sequence[str], left: tuple[int, int] = (0, 0)
@@ -994,7 +993,6 @@ class _Run:
         self.alone = {f for f, one in zip(todo, alone) if one}
         shared = {f for f, big in zip(todo, large) if big} - self.alone
         mine = [f for i, f in enumerate(todo) if f in shared or i % world == rank]
-        self.waiting = _waiting(todo, mine) if self.group.is_main else set()
         if self.group.is_main and not todo:
             log.info("predict: %s", _nothing_to_predict(*left))
         elif self.group.is_main:  # a file counted large by any of its positions
@@ -1076,15 +1074,15 @@ class _Run:
 
     def _kept(self, path: Path, counts: bool) -> contextlib.AbstractContextManager:
         """In a group: ``path``'s lines kept in a process but the main one, which says them
-        (:func:`~unetlab.inference.handed_lines.kept_lines`), held in the main one where they
-        wait for another's file (``waiting``), else said as they come; a file all share
-        (not ``counts`` here): only its lines said once a command kept."""
+        (:func:`~unetlab.inference.handed_lines.kept_lines`), said as they come in the main
+        one (its progress in a log stays live); a file all share (not ``counts`` here): only
+        its lines said once a command kept."""
         if not self.group.active:
             return contextlib.nullcontext()
         kept = self.kept.setdefault(path, [])
         if not counts:  # a file all processes share: the main one says its lines
             return kept_lines(kept, infos=False)  # but those said once a command by any
-        return kept_lines(kept, bars=self.bars, hold=path in self.waiting)
+        return kept_lines(kept, bars=self.bars)
 
     def _gathered(
         self, result: FolderPrediction, todo: list[Path], chosen: dict
@@ -1161,16 +1159,9 @@ def _given(settings: dict) -> PredictOptions:
     )
 
 
-def _waiting(todo: list[Path], mine: list[Path]) -> set[Path]:
-    """The files of ``mine`` (the main process's) after the first file of ``todo`` dealt to
-    another process: their lines wait for that one's, said once gathered (:func:`_say_in_order`)."""
-    first = next((i for i, f in enumerate(todo) if f not in mine), len(todo))
-    return set(todo[first:]) & set(mine)
-
-
 def _say_in_order(kept: list[dict[Path, list]], todo: list[Path]) -> None:
-    """Say the lines every process kept (``kept``: each one's, by file), each file's together,
-    in the order of ``todo`` (:func:`~unetlab.inference.handed_lines.say_kept`)."""
+    """Say the lines the other processes kept (``kept``: each one's, by file), each file's
+    together, in the order of ``todo`` (:func:`~unetlab.inference.handed_lines.say_kept`)."""
     lines: dict[Path, list] = {}
     for part in kept:
         for path, said in part.items():

@@ -7,8 +7,8 @@ lines of their own files went unsaid: a folder of two streamed slides predicted 
 none of the second's (review s48). Within :func:`kept_lines` such a process keeps them
 instead of dropping them (its other warnings are still said as they come); the main one says them
 with the others' outcomes (:func:`say_kept`), each file's together, as one process says
-them, and holds its own files' after the first file of another's, so that every file's lines
-come in the order of the files (review s48: four files said s1, s3, s2, s4). A line said once
+them, in the order of the files (the main one says its own as they come, so that its progress
+in a log stays live: four files say s1, s3 as predicted, then s2, s4). A line said once
 a command (:func:`~unetlab.data.read_notes.note_once`, its key in the record), a warning too,
 is kept by each process and said there once (review s48: "pixels are another size than the
 training images'" said by each process).
@@ -66,17 +66,13 @@ _LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def kept_lines(
-    kept: list[Kept], *, bars: bool = False, hold: bool = False, infos: bool = True
-) -> Iterator[None]:
+def kept_lines(kept: list[Kept], *, bars: bool = False, infos: bool = True) -> Iterator[None]:
     """The INFO lines of unetlab said within kept into ``kept`` where this process logs
-    only warnings (a group's process but the main one), or where it holds them (``hold``:
-    the main one's file after another's, said in the order of the files), said as they come
-    elsewhere. The lines said once a command (:func:`note_once`), warnings too, are kept
+    only warnings (a group's process but the main one), said as they come elsewhere. The lines said once a command (:func:`note_once`), warnings too, are kept
     likewise: the main one says each once. ``bars``: the main process draws bars, so lines
     said only without one are left out. ``infos`` False: only the once-a-command lines kept
     (a file all processes share, whose lines the main one says)."""
-    keeper = _install(kept, bars, hold, infos)
+    keeper = _install(kept, bars, infos)
     try:
         yield
     finally:
@@ -84,14 +80,14 @@ def kept_lines(
             _remove(keeper)
 
 
-def _install(kept: list[Kept], bars: bool, hold: bool, infos: bool) -> _Keeper | None:
+def _install(kept: list[Kept], bars: bool, infos: bool) -> _Keeper | None:
     """A keeper into ``kept`` on the package logger (:func:`kept_lines`), or None where this
     process says the lines as they come; the first one within sets the package's level to
     let INFO records reach it and stops them going on to the root logger's handlers."""
     package = logging.getLogger("unetlab")
     with _LOCK:
         floor = _BEFORE[2] if _BEFORE else package.getEffectiveLevel()
-        if floor <= logging.INFO and not hold:
+        if floor <= logging.INFO:
             return None
         keeper = _Keeper(kept, floor, bars, infos)
         if not _KEEPERS:
