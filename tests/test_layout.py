@@ -17,6 +17,7 @@ SRC = Path(unetlab.__file__).resolve().parent
 LAYERS = [
     {
         "errors",
+        "api_lines",
         "runtime",
         "cpu_share",
         "signals",

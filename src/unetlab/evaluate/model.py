@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from unetlab.api_lines import api_lines
 from unetlab.data.colour_table import ColourTable, palette_table
 from unetlab.data.exclude import as_config, region
 from unetlab.data.fingerprint import MaskValues, object_ids_note
@@ -109,6 +110,7 @@ log = logging.getLogger(__name__)
 
 
 @keeps_grey_masks_reading  # as its checkpoint's training read them (_prepared)
+@api_lines()
 def evaluate_model(
     model,
     data_dir: str | os.PathLike,
@@ -131,14 +133,13 @@ def evaluate_model(
     iou_thresholds: Sequence[float] | None = None,
     **settings,
 ) -> Report:
-    """Predict each image of ``data_dir`` (or ``pairs``) with ``model`` (a net, or a path of a
-    checkpoint or package) and score it against its mask, read as its training read them: a
-    :class:`Report`. ``options``, ``settings`` (its fields): how images are predicted;
-    ``ignore_value`` (None: the training's), ``boundary_class``, ``connectivity``, ``objects``,
-    ``worst``, ``iou_thresholds``: as ``evaluate_predictions``'s; ``thresholds``: ISBI figures'
-    best cut (with ``seed_threshold``: cells split first); ``object_options`` None: the
-    checkpoint's; ``progress``: True, False or a function; ``objects_3d``: in 3-D; ``axes``: of
-    TIFFs recording none."""
+    """Predict each image of ``data_dir`` (or ``pairs``) with ``model`` (a net, a checkpoint's or
+    package's path) and score it against its mask, read as its training read them: a
+    :class:`Report`. ``options``, ``settings`` (its fields): how to predict; ``ignore_value`` (None:
+    the training's), ``boundary_class``, ``connectivity``, ``objects``, ``worst``,
+    ``iou_thresholds``: as ``evaluate_predictions``'s; ``thresholds``: ISBI figures' best cut (with
+    ``seed_threshold``: cells split first); ``object_options`` None: the checkpoint's; ``progress``:
+    bool or function; ``objects_3d``: in 3-D; ``axes``: of TIFFs recording none."""
     ious = _checked_inputs(data_dir, pairs, axes, iou_thresholds)  # before a checkpoint loads
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
     sizes = dict(pixel_size=pixel_size, z_spacing=z_spacing)

@@ -48,6 +48,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from unetlab.api_lines import api_lines
 from unetlab.data.classes import read_palette
 from unetlab.data.colour_table import ColourTable, palette_table
 from unetlab.data.exclude import as_config, check_exclude_rows
@@ -118,6 +119,7 @@ _READ_AS_IDS = (
 )
 
 
+@api_lines()
 def evaluate_predictions(
     pred_dir: str | os.PathLike,
     gt_dir: str | os.PathLike,

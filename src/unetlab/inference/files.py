@@ -64,6 +64,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from unetlab.api_lines import api_lines
 from unetlab.data.exclude import flag_cut_objects, region
 from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import ome_positions, stack_shape, write_csv, write_png, write_tiff
@@ -246,6 +247,7 @@ def _checked_folder(file: _File, group: Group):
     return prediction_folder(file.out_dir, [file.path], file.outputs, **fix)
 
 
+@api_lines()
 def predict_file(
     model: torch.nn.Module,
     path: str | os.PathLike,
@@ -270,10 +272,9 @@ def predict_file(
     records none (None: a TIFF's where the model's ``data.axes`` fit it). ``counted``: called
     with each plane's objects (``[n]``), a semantic model's per class (``{"pore": 11}``).
 
-    Large inputs (:mod:`~unetlab.inference.stream_rule`: TIFFs above ``large_threshold`` px a
-    page, ``level`` > 0, Zarr) are streamed by :func:`~unetlab.inference.slides.predict_slide`
-    into ``output_format``, pyramidal, with the input's pixel size; ``group``: processes
-    that share the image.
+    Large inputs (:mod:`~unetlab.inference.stream_rule`: TIFFs above ``large_threshold`` px a page,
+    ``level`` > 0, Zarr) are streamed by :func:`~unetlab.inference.slides.predict_slide` into
+    ``output_format``, pyramidal, with its pixel size; ``group``: the processes sharing it.
 
     ``out_dir`` is checked and locked as ``predict --output``: files unetlab did not write are
     refused unless ``overwrite``; ``path`` is never replaced. Raises ImageReadError or

@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 from tqdm.contrib.logging import logging_redirect_tqdm
 
+from unetlab.api_lines import api_lines
 from unetlab.data.io import check_axes, file_axes, ome_positions, stack_shape
 from unetlab.data.names import SPLIT_NAMES
 from unetlab.data.ome import output_pixels
@@ -601,6 +602,7 @@ class FolderPrediction:
 ModelSource = torch.nn.Module | Callable[[], torch.nn.Module]
 
 
+@api_lines()
 def predict_folder(
     model: ModelSource,
     inputs: str | os.PathLike | Sequence[str | os.PathLike],
@@ -623,17 +625,16 @@ def predict_folder(
     :class:`FolderPrediction`. ``outputs`` and ``settings`` (its fields by name, and
     :func:`predict_file`'s keywords) say what each file's outputs are.
 
-    Refused first, naming the fix: an unknown keyword (:func:`check_keywords`), ``axes`` no
-    file could take, a folder that cannot be held (:func:`claim_folder`; ``overwrite_fix``),
-    settings that would fail every file (``name`` calls the model). A file that cannot be
-    predicted, or whose outputs clash with another's (:func:`shared_outputs`), is listed in
-    ``failed`` (its line passed to ``failed``, default a warning); the others are written.
-    ``model`` may be a function that loads it, called once the folder is checked.
-    ``group``: processes sharing the work (:class:`_Run`); ``progress``: True (default, as
-    ``fit``'s) bars where a person watches, False none, or a function of each input's name;
-    ``clock``: a context manager of the model around each file's prediction, after an untimed
-    warm-up; ``notes``: lines logged after the start line; ``report``: called with the result
-    while the folder is held; ``root``: the tables' ``path`` base (``inputs`` if one folder)."""
+    Refused first, naming the fix: an unknown keyword (:func:`check_keywords`), ``axes`` no file
+    could take, a folder that cannot be held (:func:`claim_folder`; ``overwrite_fix``), settings
+    that would fail every file (``name`` calls the model). A file that cannot be predicted, or whose
+    outputs clash with another's (:func:`shared_outputs`), is listed in ``failed`` (its line passed
+    to ``failed``, default a warning); the others are written. ``model`` may be a function loading
+    it once the folder is checked. ``group``: processes sharing the work (:class:`_Run`);
+    ``progress``: True (default) bars where a person watches, False none, or a function of each
+    input's name; ``clock``: a context manager of the model around each file's prediction, after an
+    untimed warm-up; ``notes``: lines after the start line; ``report``: called with the result while
+    the folder is held; ``root``: the tables' ``path`` base (``inputs`` if one folder)."""
     outputs, settings = OutputOptions.taken(outputs, settings)
     check_keywords(settings)  # before any file is found, the model loaded, the folder held
     check_axes(settings.get("axes")), check_source(model)  # not each file failed by them

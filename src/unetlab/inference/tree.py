@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from unetlab.api_lines import api_lines
 from unetlab.data.dsb import dsb_splits
 from unetlab.data.io import check_axes, file_axes, refuse_untiffed_axes
 from unetlab.errors import DiskFullError, FolderInUseError, OutputError, UnetlabError
@@ -173,6 +174,7 @@ def _refuse_outputs_in_tree(root: Path, out_dir: str | os.PathLike, found: list[
             )
 
 
+@api_lines()
 def predict_tree(
     model: ModelSource,
     root: str | os.PathLike,

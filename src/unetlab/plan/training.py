@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
+from unetlab.api_lines import api_lines
 from unetlab.config import Config, assigned_keys, changed_keys, given_config
 from unetlab.data.exclude import check_exclude_rows
 from unetlab.data.fingerprint import unlabelled_fill
@@ -152,6 +153,7 @@ def checked(cfg: Config) -> Config:
 
 
 @reads_grey_masks_as_config
+@api_lines()
 def plan_training(
     cfg: Config, explicit: set[str] | None = None, *, device: str | None = None
 ) -> tuple[Config, Plan]:

@@ -7,12 +7,12 @@ import contextlib
 import contextvars
 import logging
 import math
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
 
+from unetlab.api_lines import stderr_handler
 from unetlab.cpu_share import (
     LEAST_SECONDS,
     busy_cpu_warning,
@@ -312,9 +312,7 @@ def console_log() -> logging.Handler | None:
         handler: logging.Handler = _Forward(package.level)
         package.propagate = False  # restored by detach_console
     else:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        handler.setLevel(package.level or logging.INFO)
+        handler = stderr_handler(package.level or logging.INFO)  # as the API's (api_lines)
     package.addHandler(handler)
     return handler
 
