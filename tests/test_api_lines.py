@@ -85,3 +85,15 @@ unetlab.predict_folder(net, images, Path(sys.argv[1]) / "out", outputs)
 def test_predict_folder_says_its_lines_in_a_notebook(tmp_path):
     err = _run(_PREDICT, tmp_path)
     assert err.count("a.png records no pixel size") == 1, err
+
+
+_OBJECTS = """
+import numpy as np, torch, unetlab
+torch.manual_seed(0)
+net = unetlab.UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+unetlab.predict_objects(net, np.arange(1600, dtype=np.uint8).reshape(40, 40), objects_3d=True)
+"""
+
+
+def test_predict_objects_says_its_2d_note_in_a_notebook():
+    assert _run(_OBJECTS).count("objects_3d=True joined no planes") == 1

@@ -36,6 +36,7 @@ import numpy as np
 from scipy import ndimage, sparse
 from scipy.sparse.csgraph import connected_components
 
+from unetlab.api_lines import api_lines
 from unetlab.data.fingerprint import cut_regions
 from unetlab.data.labels import grow_seeds, instances, seeded_cells
 from unetlab.data.large_ids import compact_large_ids, largest_compact
@@ -1535,6 +1536,7 @@ def id_dtype(count: int) -> np.dtype:
     return np.dtype(np.uint16 if count <= np.iinfo(np.uint16).max else np.uint32)
 
 
+@api_lines()
 def predict_objects(
     model,
     image: np.ndarray,
