@@ -84,6 +84,19 @@ def test_a_far_fainter_image_of_the_other_dtype_is_still_said_dim():
     assert kind == "dtype" and "uint16 values it trained on (uint8 images have their own)" in line
 
 
+def test_an_image_of_an_untrained_dtype_is_told_every_trained_dtype():
+    """The fix named the most common dtype alone ("give the image as uint16") to a model
+    that trained on uint8 images too."""
+    _, line = contrast_note(_mixed(), np.float32, np.array([0.2]))
+    assert "give the image as uint16 or uint8, as the model was trained" in line
+    assert "astype('uint16') or (image * 255).round().astype('uint8')" in line
+    assert "save the file as uint16 or uint8)" in line
+    _, line = contrast_note(_mixed(), np.int16, np.array([20.0]))
+    assert "convert these to uint16 or uint8 as the training images were" in line
+    _, line = contrast_note({**SPEC, "floor": [7000.0], "dtype": "uint16"}, np.float32, [0.2])
+    assert "give the image as uint16, as" in line and "uint8" not in line
+
+
 def test_an_older_mixed_record_reads_as_before():
     """A checkpoint of before s48: the most common dtype's floor alone."""
     old = {**SPEC, "floor": [7000.0], "dtype": "uint16"}

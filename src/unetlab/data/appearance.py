@@ -27,6 +27,7 @@ without the check.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -152,26 +153,31 @@ AS_INTEGER = {
 }
 
 
-def dtype_fix(trained: str | None, dtype) -> str:
-    """The fix for an image of ``dtype`` given to a model trained on ``trained`` images, in
-    both spellings (a warning cannot tell who reads it). A float image: the training dtype
-    as read from its file (a float copy of a uint8 image skips the floor: audit s30), or
-    saved so for the command line. Another integer dtype (a 16-bit movie, an 8-bit model:
-    audit s34 stacks 8): the array as read *is* that dtype, so train with such images, or
-    convert them as the training images were. No scale is guessed from the values."""
-    if not trained or trained == "None":
+def dtype_fix(trained: str | Sequence[str] | None, dtype) -> str:
+    """The fix for an image of ``dtype`` given to a model trained on ``trained`` images (a
+    dtype, or each dtype of training images of several, the most common first), in both
+    spellings (a warning cannot tell who reads it). A float image: a training dtype as read
+    from its file (a float copy of a uint8 image skips the floor: audit s30), or saved so for
+    the command line. Another integer dtype (a 16-bit movie, an 8-bit model: audit s34
+    stacks 8): the array as read *is* that dtype, so train with such images, or convert them
+    as the training images were. No scale is guessed from the values."""
+    names = [trained] if isinstance(trained, str) or trained is None else list(trained)
+    names = [n for n in names if n and n != "None"]
+    if not names:
         return "give the images in the dtype the model was trained on"
     dtype = np.dtype(dtype).name
-    if np.issubdtype(np.dtype(dtype), np.floating) and trained in AS_INTEGER:
+    said = " or ".join(names)
+    scaled = [AS_INTEGER[n] for n in names if n in AS_INTEGER]
+    if np.issubdtype(np.dtype(dtype), np.floating) and scaled:
         return (
-            f"give the image as {trained}, as the model was trained (Python: the array as "
+            f"give the image as {said}, as the model was trained (Python: the array as "
             f"read from its file, not a float copy; a float image in [0, 1]: "
-            f"{AS_INTEGER[trained]}; the command line: save the file as {trained})"
+            f"{' or '.join(scaled)}; the command line: save the file as {said})"
         )
     return (
         f"train with {dtype} images (unetlab train --data on a "
         "folder of them; Python: fit with data.root there), or convert these to "
-        f"{trained} as the training images were (Fiji: Image > Type, same display range)"
+        f"{said} as the training images were (Fiji: Image > Type, same display range)"
     )
 
 
