@@ -2,6 +2,7 @@
 --set is read from the current folder and recorded absolute; a run folder never holds the
 data; a split record's missing files name the folder looked in."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -115,4 +116,29 @@ def test_a_missing_data_folder_from_python_names_cfg_data_root(tmp_path):
     for call in (lambda: plan_training(cfg), lambda: fit(cfg, run_dir=tmp_path / "run")):
         with pytest.raises(DatasetError, match="no such data folder; give cfg.data.root the"):
             call()
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_data_sets_images_folder_from_python_names_the_python_argument(tmp_path, data):
+    """Audit s48 pyflags: fit, plan_training and evaluate_model given a data set's images/
+    folder said "give --data DIR", a flag a notebook has not; now cfg.data.root (fit,
+    plan_training) or data_dir (evaluate_model, checked before its checkpoint loads)."""
+    from unetlab import evaluate_model, fit, load_config, plan_training
+
+    cfg = load_config(None, [f"data.root={data / 'images'}"])
+    said = f"images/ folder of the data set {data}: give cfg.data.root {data} (the folder"
+    for call in (lambda: plan_training(cfg), lambda: fit(cfg, run_dir=tmp_path / "run")):
+        with pytest.raises(DatasetError, match=re.escape(said)):
+            call()
+    assert not (tmp_path / "run").exists()
+    with pytest.raises(DatasetError, match=re.escape(f"give data_dir {data} (the folder")):
+        evaluate_model(tmp_path / "no.pt", data / "images")
+
+
+def test_a_data_sets_images_folder_to_the_command_names_data(tmp_path, data, capsys):
+    """The command's line keeps --data (it checks before fit, which names cfg.data.root)."""
+    args = ["train", "--data", str(data / "images"), "--run-dir", str(tmp_path / "run"), *TINY]
+    assert main(args) == 2
+    (line,) = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert f"give --data {data} (the folder that holds images/ and masks/)" in line
     assert not (tmp_path / "run").exists()

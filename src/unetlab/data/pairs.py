@@ -326,12 +326,7 @@ def detect_layout(root: Path, flag: str = "--data") -> str:
         )
     if any(root.glob("*_seg.npy")):
         raise DatasetError(f"{root}: {SEG_NPY_FIX}")
-    if (parent := data_set_above(root)) is not None:
-        holds = "/ and ".join(d.name for d in layout_folders(parent))
-        raise DatasetError(
-            f"{root}: this is the {root.name}/ folder of the data set {parent}: give {flag} "
-            f"{parent} (the folder that holds {holds}/)"
-        )
+    _refuse_part(root, flag)
     near = near_misses(root)
     found = f": {'; '.join(near)}" if near else ""
     raise DatasetError(
@@ -396,6 +391,27 @@ def _masks_of_other_case(names: dict[str, list[str]]) -> list[str]:
         f"found {len(found)} mask(s) whose image's name differs in letter case ({mask} beside "
         f"{image}): rename them to match (a mask pairs with the image of its exact name)"
     ]
+
+
+def _refuse_part(root: Path, flag: str) -> None:
+    """DatasetError where ``root`` (of no layout, given as ``flag``) is the images/ or masks/
+    folder of a data set (:func:`data_set_above`), naming the data set's folder."""
+    if (parent := data_set_above(root)) is not None:
+        holds = "/ and ".join(d.name for d in layout_folders(parent))
+        raise DatasetError(
+            f"{root}: this is the {root.name}/ folder of the data set {parent}: give {flag} "
+            f"{parent} (the folder that holds {holds}/)"
+        )
+
+
+def refuse_data_set_part(root: str | os.PathLike, flag: str) -> None:
+    """:func:`detect_layout`'s line for ``root``, a folder of no data set but the images/ or
+    masks/ folder of one, naming ``flag``: where the Python API was given it (``fit``'s
+    ``cfg.data.root``, ``evaluate_model``'s ``data_dir``) its spelling, not the command's
+    ``--data`` (which the command checks before, or gives its own pairs)."""
+    root = Path(root)
+    if root.is_dir() and _layout(root) is None:
+        _refuse_part(root, flag)
 
 
 def data_set_above(folder: Path) -> Path | None:
@@ -526,9 +542,11 @@ def no_data_folder(root: Path, flag: str = "--data") -> DatasetError:
 
 def refuse_missing_root(root: str | os.PathLike, flag: str = "cfg.data.root") -> None:
     """:func:`no_data_folder` where ``root`` (a config's ``data.root``, given from Python:
-    ``flag``) is no folder; the command line checks ``--data`` before, naming its flag."""
+    ``flag``) is no folder, :func:`refuse_data_set_part` where it is a data set's images/;
+    the command line checks ``--data`` before, naming its flag."""
     if not Path(root).is_dir():
         raise no_data_folder(Path(root), flag)
+    refuse_data_set_part(root, flag)  # its images/ folder (s48: it said --data)
 
 
 def problems_error(

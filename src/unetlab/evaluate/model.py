@@ -64,7 +64,7 @@ from unetlab.data.grey_masks import (
 from unetlab.data.instances import ONE_OBJECT_LEAST
 from unetlab.data.io import check_axes, file_axes, mask_stem
 from unetlab.data.nodata import InvalidPages, either
-from unetlab.data.pairs import Pair, PairReader, mask_axes
+from unetlab.data.pairs import Pair, PairReader, mask_axes, refuse_data_set_part
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.data.weightmap import background_class
@@ -167,6 +167,8 @@ def _checked_inputs(data_dir, pairs, axes: str | None, iou_thresholds) -> tuple 
     report's default)."""
     check_axes(axes)
     check_folders(**({"data_dir": data_dir} if pairs is None else {}))
+    if pairs is None:  # the command gives its pairs, found naming --data
+        refuse_data_set_part(data_dir, "data_dir")
     return chosen_thresholds(iou_thresholds)
 
 
