@@ -283,8 +283,8 @@ def test_evaluate_gt_of_a_labels_data_set_or_a_data_sets_images(tmp_path):
         evaluate_predictions(tmp_path / "pred", tmp_path / "data" / "images")
     assert str(err.value) == (
         f"{tmp_path / 'data' / 'images'}: this is the images/ folder of the data set "
-        f"{tmp_path / 'data'}, not its masks: give --gt {tmp_path / 'data'}"
-    )
+        f"{tmp_path / 'data'}, not its masks: give gt_dir {tmp_path / 'data'}"
+    )  # evaluate_predictions' argument (s48: --gt, a flag a notebook has not)
     report = evaluate_predictions(tmp_path / "pred", tmp_path / "near", label_values=[0, 255])
     assert [row["name"] for row in report.images] == ["a"]
     report = evaluate_predictions(
@@ -421,3 +421,19 @@ def test_empty_images_and_masks_folders_say_what_to_put_there(tmp_path):
         f"{tmp_path}: no image/mask pairs found: images/ and Masks/ hold no image files; put "
         "each image in images/ and its mask, of the same file name, in Masks/"
     )
+
+
+def test_a_data_sets_images_folder_is_named_as_the_caller_gave_it(tmp_path, capsys):
+    """A data set's images/ given as the predictions or the ground truth: evaluate_predictions
+    names its arguments (it said --pred and --gt from Python too), the command its flags."""
+    from unetlab.cli import main
+    from unetlab.evaluate import evaluate_predictions
+
+    _pair(tmp_path / "data", "a")
+    images, masks = tmp_path / "data" / "images", tmp_path / "data" / "masks"
+    with pytest.raises(DatasetError, match="not predictions: give pred_dir the folder unetlab"):
+        evaluate_predictions(images, masks)
+    assert main(["evaluate", "--pred", str(images), "--gt", str(masks)]) == 2
+    assert "not predictions: give --pred the folder" in capsys.readouterr().err
+    assert main(["evaluate", "--pred", str(masks), "--gt", str(images)]) == 2
+    assert f"not its masks: give --gt {tmp_path / 'data'}" in capsys.readouterr().err

@@ -225,15 +225,28 @@ def ground_truth(
     return files, _file_masks(files, size_of, colours)
 
 
-def _refuse_images_folder(folder: Path) -> None:
+def _refuse_images_folder(folder: Path, flag: str = "--gt") -> None:
     """DatasetError for the images/ folder of a data set given as the ground truth (its images
-    would be read as masks)."""
+    would be read as masks), naming ``flag``, the option (or argument) that gave it."""
     parent = data_set_above(folder)
     if parent is not None and folder.resolve() == layout_folders(parent)[0]:
         raise DatasetError(
             f"{folder}: this is the {folder.name}/ folder of the data set {parent}, not its "
-            f"masks: give --gt {parent}"
+            f"masks: give {flag} {parent}"
         )
+
+
+def refuse_image_folders(pred_dir, gt_dir, flags: tuple[str, str]) -> None:
+    """The lines for a data set's images/ folder given as the predictions or the ground
+    truth (:func:`_refuse_images_as_predictions`, :func:`_refuse_images_folder`), naming
+    ``flags`` (of the predictions, the ground truth): ``evaluate_predictions``' arguments
+    from Python, the command's options from the command (which checks first: s48, Python
+    was told --gt)."""
+    pred_dir, gt_dir = Path(pred_dir), Path(gt_dir)
+    if pred_dir.is_dir():
+        _refuse_images_as_predictions(pred_dir, flags[0])
+    if gt_dir.is_dir() and not _has_data(gt_dir):
+        _refuse_images_folder(gt_dir, flags[1])
 
 
 def _pair_masks(
@@ -479,17 +492,17 @@ def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]
     return maps, objects
 
 
-def _refuse_images_as_predictions(folder: Path) -> None:
+def _refuse_images_as_predictions(folder: Path, flag: str = "--pred") -> None:
     """DatasetError for the images/ folder of a data set given as the predictions (its
-    images were scored as class maps, exit 0: s36 flags 3); a folder predict wrote (its
-    ``predict.json``) is predictions wherever it is."""
+    images were scored as class maps, exit 0: s36 flags 3), naming ``flag``; a folder
+    predict wrote (its ``predict.json``) is predictions wherever it is."""
     parent = data_set_above(folder)
     if parent is None or (folder / "predict.json").is_file():
         return
     if folder.resolve() == layout_folders(parent)[0]:
         raise DatasetError(
             f"{folder}: this is the {folder.resolve().name}/ folder of the data set {parent}, "
-            "its images, not predictions: give --pred the folder unetlab predict wrote"
+            f"its images, not predictions: give {flag} the folder unetlab predict wrote"
         )
 
 

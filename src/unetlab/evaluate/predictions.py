@@ -98,6 +98,7 @@ from unetlab.evaluate.masks import (
     recorded_class_names,
     recorded_ignore_value,
     recorded_label_values,
+    refuse_image_folders,
     say_unscored,
     stored_in_8_bits,
     trained_label_values,
@@ -156,6 +157,7 @@ def evaluate_predictions(
     scored in 3-D (:func:`~unetlab.evaluate.volumes.evaluate_volumes`). ``iou_thresholds``:
     of the matching table (``--iou``; None: 0.1 .. 0.9)."""
     check_folders(pred_dir=pred_dir, gt_dir=gt_dir)
+    refuse_image_folders(pred_dir, gt_dir, ("pred_dir", "gt_dir"))  # the command's: before
     check_evaluation(worst=worst, ignore_value=ignore_value, label_values=label_values)
     ious = chosen_thresholds(iou_thresholds)
     exclude_rows = check_exclude_rows(exclude_rows, "exclude_rows")
