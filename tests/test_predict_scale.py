@@ -288,7 +288,10 @@ def test_evaluate_scale_auto_scales_each_image_by_its_pixel_size(
         assert report["pred_objects"] == found and report["scale"] == "auto"
     assert "half.tif: --scale auto: 0.65 µm pixels, trained on 0.325 µm: scaled 2" in caplog.text
     assert "full.tif: --scale auto: 0.325 µm pixels, trained on 0.325 µm: scaled 1" in caplog.text
-    assert "bare.tif: --scale auto: it records no pixel size (give --pixel-size)" in caplog.text
+    assert (
+        "bare.tif: --scale auto: it records no pixel size (give --pixel-size UM, in Python pixel_size=UM)"
+        in caplog.text
+    )
 
 
 def test_evaluate_rows_carry_the_factor_each_image_was_predicted_at(net, tmp_path, monkeypatch):

@@ -28,7 +28,9 @@ from unetlab.inference.records import embedded_key
 from unetlab.outputs import recorded_keys
 
 H, W = 24, 20
-SAID = "reading TIFFs with axes {}, as the model was trained (give --axes to change)"
+SAID = (
+    "reading TIFFs with axes {}, as the model was trained (give --axes, in Python axes=, to change)"
+)
 
 
 @pytest.fixture(autouse=True)

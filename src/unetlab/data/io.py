@@ -575,8 +575,9 @@ def refuse_guessed_channels(path: str | os.PathLike, found: str, axes: str, chan
     which = " (time points of Z stacks)" if planes == "TZYX" else ""
     raise ImageReadError(
         f"{path}: its axes {found} are tifffile's guess for an array saved without any, not "
-        f"what they hold; the model was trained on {axes}: give --axes {planes} if they are "
-        f"all planes{which}, or --axes {found} and --channel if its C holds channels"
+        f"what they hold; the model was trained on {axes}: give --axes (axes=) {planes} if "
+        f"they are all planes{which}, or {found} and --channel (channel=) if its C holds "
+        "channels"
     )
 
 
@@ -603,7 +604,7 @@ def stated_fit(path: str | os.PathLike, stated: str, axes: str) -> str | None:
         return None
     raise ImageReadError(
         f"{path}: the file says its axes are {stated}, the model was trained on {axes}: "
-        f"give --axes {axes} (as trained) or --axes {stated} (as the file says)"
+        f"give --axes (axes=) {axes} (as trained) or {stated} (as the file says)"
     )
 
 

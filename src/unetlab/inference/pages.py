@@ -99,7 +99,7 @@ def say_trained_axes(axes: str, trained: str | None = None) -> None:
     for 4-D ones that record none, read as TZYX by a model of ``trained`` planes (ZYX, TYX:
     :data:`~unetlab.data.io.STACKS_4D`), once."""
     if trained is None or axes == trained:
-        line = f"reading TIFFs with axes {axes}, as the model was trained (give --axes to change)"
+        line = f"reading TIFFs with axes {axes}, as the model was trained (give --axes, in Python axes=, to change)"
         return note_once(line, key=f"trained axes {axes}", level=logging.INFO)
     line = (
         f"reading TIFFs of 4 axes that record none as {axes} (time points of Z stacks), each "

@@ -80,7 +80,7 @@ def auto_scale(trained: float | None, side: float | None, name: str) -> float:
         which = (
             "the checkpoint records no training pixel size"
             if trained is None
-            else ("it records no pixel size (give --pixel-size)")
+            else "it records no pixel size (give --pixel-size UM, in Python pixel_size=UM)"
         )
         log.warning("%s: --scale auto: %s: predicted at its own scale (1)", name, which)
         return 1.0
