@@ -227,7 +227,7 @@ def check_run_dir(
     cross-validation, :func:`refuse_others_than_folds`)."""
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
-        raise OutputError(f"{run_dir} is a file, not a folder: give --run-dir a folder")
+        raise OutputError(f"{run_dir} is a file, not a folder: give --run-dir (run_dir=) a folder")
     if data_root is not None:
         refuse_holding(run_dir, data_root)
         refuse_inside([run_dir], data_folders(data_root), command="train")
