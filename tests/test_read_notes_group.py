@@ -71,4 +71,4 @@ def test_every_field_of_the_notes_is_handed_over_and_taken():
     taken = {f.name for f in fields(main) if f.name != "said" and getattr(main, f.name)}
     assert taken == {f.name for f in fields(main)} - {"said"}
     assert list(main.turned) == ["a.jpg", "b.jpg"]  # by name, not by process
-    assert main.left_out["s.tif"] == (0.2, "nodata")
+    assert main.shares()["s.tif"] == (0.2, "nodata")

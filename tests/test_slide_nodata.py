@@ -272,7 +272,7 @@ def test_a_stacks_share_left_out_is_the_stacks_streamed_as_read_whole(tmp_path, 
     for large in (None, 100):
         with read_notes() as notes:
             predict_file(_model(), tmp_path / "s.tif", tmp_path / str(large), large_threshold=large)
-        share, kind = notes.left_out[str(tmp_path / "s.tif")]
+        share, kind = notes.shares()[str(tmp_path / "s.tif")]
         shares.append(share)
         assert kind == "nodata"
     assert shares == pytest.approx([expected, expected])
@@ -334,7 +334,7 @@ def test_an_older_resume_record_resumes_and_says_the_pages_it_read(tmp_path, sma
     with read_notes() as notes, caplog.at_level(logging.INFO):
         predict_slide(model, path, tmp_path / "out", **kw)
     assert any(m.startswith("resuming s.tif at row ") for m in caplog.messages)
-    share, kind = notes.left_out[str(path)]
+    share, kind = notes.shares()[str(path)]
     assert kind == "nodata of the 1 of 3 pages this run read (the run it resumes read the others)"
     assert share == 1  # page 2; page 1's statistics are the record's
 

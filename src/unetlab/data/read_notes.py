@@ -41,13 +41,20 @@ class ReadNotes:
         out = []
         if self.turned:
             out.append(turned_line(self.turned))
-        if kept := {p: s for p, s in self.transparent.items() if p not in self.left_out}:
+        left_out = self.shares()
+        if kept := {p: s for p, s in self.transparent.items() if p not in left_out}:
             out.append(transparent_line(kept))
-        if self.left_out:
-            out.append(left_out_line(self.left_out, self.written))
+        if left_out:
+            out.append(left_out_line(left_out, self.written))
         if self.overlaps:
             out.append(overlaps_line(self.overlaps))
         return out
+
+    def shares(self) -> dict[str, tuple[float, str]]:
+        """The files with pixels left out (path -> (share, kind)): those read whole, then the
+        stacks read page by page, each its pages' counts added up (:func:`_stack_share`)."""
+        paged = {p: share for p, pages in self.paged.items() if (share := _stack_share(pages))}
+        return {**self.left_out, **paged}
 
 
 #: the gathering under way in this thread (a context variable: two threads predicting at
@@ -90,7 +97,6 @@ def _merged(into: ReadNotes, notes: ReadNotes) -> None:
     into.written |= notes.written
     for path, pages in notes.paged.items():  # each process read some pages: added up
         into.paged.setdefault(path, {}).update(pages)
-        _stack_share(into, path)
 
 
 def handed_notes() -> ReadNotes | None:
@@ -115,7 +121,7 @@ def take_notes(handed: ReadNotes | None) -> None:
     if handed is None or (active := _ACTIVE.get()) is None:
         return
     _merged(active, handed)
-    for name in _BY_FILE:
+    for name in (*_BY_FILE, "paged"):
         setattr(active, name, dict(sorted(getattr(active, name).items())))
 
 
@@ -181,24 +187,24 @@ def note_left_out_page(path: str, page: tuple[int, int], counts: tuple[int, int]
             note_left_out(path, counts[0] / counts[1], kind)
         return
     active.paged.setdefault(str(path), {})[page[0]] = (*counts, kind, page[1])
-    _stack_share(active, str(path))
 
 
-def _stack_share(notes: ReadNotes, path: str) -> None:
-    """Note the share left out of the stack ``path`` over the pages ``notes.paged`` counts;
-    where a resumed run read some of its pages only (the others' statistics are the killed
-    run's record), the line says of how many."""
-    counts = notes.paged[path].values()
+def _stack_share(pages: dict[int, tuple[int, int, str, int]]) -> tuple[float, str] | None:
+    """The share left out of a stack over the ``pages`` counted (page -> (left out, pixels,
+    kind, the stack's page count)), and its kind; None where none was. Where a resumed run
+    read some of its pages only (the others' statistics are the killed run's record), the
+    kind says of how many."""
+    counts = pages.values()
     left, pixels = sum(c[0] for c in counts), sum(c[1] for c in counts)
     if left == 0:
-        return
+        return None
     kind = next(c[2] for c in counts if c[0])
     read, pages = len(counts), max(c[3] for c in counts)
     if read < pages:
         kind += (
             f" of the {read} of {pages} pages this run read (the run it resumes read the others)"
         )
-    notes.left_out[path] = (left / pixels, kind)
+    return left / pixels, kind
 
 
 def note_written(what: str) -> None:
