@@ -604,7 +604,6 @@ def _evaluate(args):
     pairs = _model_pairs(args) if mode == "model" else []
     _claim_outputs(args, pairs)
     report = _run_model(args, pairs) if mode == "model" else _run_pred(args)
-    report.iou_thresholds = tuple(args.iou) if args.iou else None
     print(report.table(objects_option="--object-scores", every_row="--json"))
     confusion = args.confusion
     if args.json and args.json != STDOUT:
@@ -707,6 +706,7 @@ def _run_model(args, pairs):
         connectivity=_connectivity(args),
         objects=args.object_scores or None,
         worst=args.worst,
+        iou_thresholds=args.iou,
         pairs=pairs,
         progress=_progress(args),
         # None where no flag changes them: the same, the checkpoint's (refused where unused)
@@ -772,6 +772,7 @@ def _run_pred(args):
             worst=args.worst,
             exclude_rows=args.exclude_rows,
             objects_3d=args.objects_3d,
+            iou_thresholds=args.iou,
         )
     except MaskValuesError as exc:  # the same fix, in this command's flags
         raise DatasetError(exc.cli) from None

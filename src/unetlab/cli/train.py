@@ -621,16 +621,16 @@ def _run_dir(args, cfg, *, try_lock: bool, checking: bool = False) -> Path:
     in the other processes of a --nproc run, which would find the main one's lock) one that no
     other unetlab process is using: its lock is taken and let go at once (fit takes it for
     the run)."""
-    from unetlab.data.pairs import no_data_folder, refuse_data_set_part
+    from unetlab.data.pairs import refuse_missing_root
     from unetlab.outputs import FolderLock
     from unetlab.train import check_run_dir
 
     run_dir = _run_folder(args, cfg)
     if cfg.data.root is None:
         raise UnetlabError("no data folder: give --data DIR (or data.root in the --config file)")
-    if not Path(cfg.data.root).is_dir():  # a typo: said before an earlier run in run_dir is
-        raise no_data_folder(Path(cfg.data.root))
-    refuse_data_set_part(cfg.data.root, "--data")  # before fit, which names cfg.data.root
+    # a typo or a data set's images/: said before an earlier run in run_dir is, and before
+    # fit, which names cfg.data.root
+    refuse_missing_root(cfg.data.root, "--data")
     check_run_dir(run_dir, cfg.data.root, folds=args.folds is not None)
     if not (args.resume or args.overwrite or checking):
         _refuse_started(run_dir)
