@@ -122,8 +122,6 @@ class TileProgress:
             self.bar.unit = unit
             self.bar.set_description(what, refresh=False)
             self.bar.set_postfix_str("", refresh=False)
-            # reset counts from 0: from the step before's start, a rate below 0
-            self.bar.initial = 0
             _reset_undrawn(self.bar, total)
             # its rate (and time left) from where it begins: the objects' from their row
             self.bar.n = self.bar.last_print_n = self.bar.initial = done
