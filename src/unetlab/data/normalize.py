@@ -249,7 +249,8 @@ def floor_for(spec: dict, dtype) -> np.ndarray | None:
     floor = np.asarray(spec["floor"], np.float64)
     dtype = np.dtype(dtype)
     if "dtype" in spec:
-        return _dtype_floor(spec, dtype)
+        trained, own = floor_entry(spec, dtype)
+        return np.asarray(own, np.float64) if trained == dtype.name else None
     if np.issubdtype(dtype, np.integer):
         info = np.iinfo(dtype)
         if np.min(floor) > float(info.max) - float(info.min):
@@ -257,19 +258,17 @@ def floor_for(spec: dict, dtype) -> np.ndarray | None:
     return floor
 
 
-def _dtype_floor(spec: dict, dtype: np.dtype) -> np.ndarray | None:
-    """The floor of ``spec`` (one with its ``dtype``) for images of ``dtype``, or None."""
-    if dtype == np.dtype(spec["dtype"]):
-        return np.asarray(spec["floor"], np.float64)
-    own = spec.get("floors", {}).get(dtype.name)
-    return None if own is None else np.asarray(own, np.float64)
-
-
-def floor_dtype(spec: dict, dtype) -> str | None:
-    """The training dtype whose floor of ``spec`` an image of ``dtype`` gets: its own where
-    ``spec`` records a floor for it (``floors``), else the spec's ``dtype`` (None: none)."""
+def floor_entry(spec: dict, dtype) -> tuple[str | None, object]:
+    """(the training dtype, its floor as ``spec`` records it) that an image of ``dtype``
+    is measured against: the one lookup of a floor by dtype. Its own dtype's (``floors``)
+    where ``spec`` records one, else the spec's ``dtype`` and ``floor`` (dtype None: a spec
+    of no dtype, an older one whose floor is every image's). Whether the floor applies to
+    the image is :func:`floor_for`'s: in a spec of a dtype, only where that is the image's."""
     name = np.dtype(dtype).name
-    return name if name in spec.get("floors", {}) else spec.get("dtype")
+    floors = spec.get("floors", {}) if "dtype" in spec else {}
+    if name != spec.get("dtype") and name in floors:
+        return name, floors[name]
+    return spec.get("dtype"), spec.get("floor")
 
 
 def floored(std: np.ndarray, spec: dict, dtype) -> np.ndarray:
@@ -303,7 +302,7 @@ def contrast_note(spec: dict, dtype, contrast: np.ndarray) -> tuple[str, str] | 
     (said as "dim" is)."""
     if "floor" not in spec:
         return None
-    trained = floor_dtype(spec, dtype)
+    trained, _ = floor_entry(spec, dtype)
     shown = _shown(spec["floor"])
     floor = floor_for(spec, dtype)
     if floor is None:

@@ -46,7 +46,7 @@ from unetlab.data.nodata import (
     label_nodata,
     valid_pixels,
 )
-from unetlab.data.normalize import channels_of, contrast_note, floored, raw_stats
+from unetlab.data.normalize import channels_of, contrast_note, floor_entry, floored, raw_stats
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import PageAxes
 from unetlab.data.weightmap import background_class, named_background
@@ -872,7 +872,7 @@ def say_contrast(spec: dict, dtype, note: tuple | None, *, name: str, dim=None) 
 def _floor_key(spec: dict, dtype) -> str:
     """The floor of ``spec`` that an image of ``dtype`` gets, as the key of its lines: its
     dtype's own (``floors``) or the spec's ``floor``."""
-    return str(spec.get("floors", {}).get(np.dtype(dtype).name, spec.get("floor")))
+    return str(floor_entry(spec, dtype)[1])
 
 
 def say_pages(dim: dict[str, list[tuple[str, str, str]]], noun: str) -> None:
