@@ -314,7 +314,7 @@ def contrast_note(spec: dict, dtype, contrast: np.ndarray) -> tuple[str, str] | 
         return "dtype", (
             f"the model's normalisation floor {shown} {units}, not applied to "
             f"{np.dtype(dtype).name} images: each is stretched by its own contrast, and an "
-            "empty one may show false objects" + _dtype_fix(trained_dtypes(spec) or trained, dtype)
+            "empty one may show false objects" + _dtype_fix(trained_dtypes(spec), dtype)
         )
     contrast, floor = np.broadcast_arrays(np.atleast_1d(np.asarray(contrast, np.float64)), floor)
     if np.all(contrast <= STD_FLOOR):  # one value: no contrast to set against the floor
@@ -422,7 +422,7 @@ def trained_dtypes(spec: dict) -> list[str]:
     return [spec["dtype"], *spec.get("floors", {})] if "dtype" in spec else []
 
 
-def _dtype_fix(trained: str | list[str] | None, dtype) -> str:
+def _dtype_fix(trained: list[str], dtype) -> str:
     """The fix for an image of ``dtype`` given to a model whose floors are in ``trained``
     values (each dtype it trained on: s48 named only the most common), in both spellings
     (:func:`unetlab.data.appearance.dtype_fix`)."""
