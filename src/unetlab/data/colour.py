@@ -16,7 +16,7 @@ from unetlab.data.io import TIFF_SUFFIXES, bare_planes, stain_axes
 from unetlab.data.names import ANNOTATION_SUFFIXES
 from unetlab.data.png_depth import grey_alpha
 from unetlab.data.positions import series_of
-from unetlab.data.tiff_files import open_tiff
+from unetlab.data.tiff_files import keeping_open, open_tiff
 
 #: Pillow modes that :func:`unetlab.data.io.read_stack` reads as RGB.
 COLOUR_MODES = ("RGB", "RGBA", "RGBX", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV")
@@ -53,15 +53,17 @@ def channels_kind(path: str | os.PathLike, axes: str | None = None) -> str | Non
     ``data.axes``): "colours" (an RGB picture's: a colour PNG or JPEG, a TIFF of RGB
     samples, one read as YXC) or "stains" (separate channels: CYX, an ImageJ hyperstack's or
     an OME file's channels, a multi-band TIFF, an OME-Zarr folder); None for planar RGB
-    planes that record no axes, read as pages (:func:`~unetlab.data.io.bare_planes`)."""
+    planes that record no axes, read as pages (:func:`~unetlab.data.io.bare_planes`). A
+    TIFF's header is read once for both questions (it was opened twice per training image)."""
     letters = (axes or "").upper() if Path(path).suffix.lower() in TIFF_SUFFIXES else ""
     if "S" in letters:
         return "colours"
     if "C" in letters:
         return "stains" if stain_axes(letters) else "colours"
-    if Path(path).is_file() and bare_planes(path):
-        return None
-    return "colours" if colour_file(path) else "stains"
+    with keeping_open(path):
+        if Path(path).is_file() and bare_planes(path):
+            return None
+        return "colours" if colour_file(path) else "stains"
 
 
 def training_channels(images: list[tuple[str | os.PathLike, str | None]]) -> str | None:
