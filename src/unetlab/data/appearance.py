@@ -20,9 +20,9 @@ images of several channels what they were, ``"channels": "colours"`` (an RGB pic
 ``"stains"`` (separate channels), which decides whether a grey image is repeated into them
 or refused (:func:`unetlab.inference.pages.stains_of`). Images of several dtypes (8-bit and
 16-bit stains) record only that, with their dtypes (:func:`mixed_record`): no figures to
-compare with. It changes no prediction of the images it describes, so it is no checkpoint
-format feature: an older unetlab ignores it, and a checkpoint without it is predicted
-without the check.
+compare with, only whether an image is of another dtype than all of theirs. It changes no
+prediction of the images it describes, so it is no checkpoint format feature: an older
+unetlab ignores it, and a checkpoint without it is predicted without the check.
 """
 
 from __future__ import annotations
@@ -89,12 +89,13 @@ def mixed_record(dtypes: list[str], channels: str | None) -> dict | None:
 @dataclass(frozen=True)
 class Shift:
     """How an image lies far from the training images: ``kind`` "dtype" (its pixels are of
-    another dtype than theirs) or "far" (channel ``channel``'s mean ``value`` lies ``z``
-    training standard deviations ``sd`` from their mean ``trained``)."""
+    another dtype than theirs, ``trained_dtype``: one, or each of training images of several)
+    or "far" (channel ``channel``'s mean ``value`` lies ``z`` training standard deviations
+    ``sd`` from their mean ``trained``)."""
 
     kind: str
     dtype: str
-    trained_dtype: str
+    trained_dtype: str | tuple[str, ...]
     channel: int = 0
     value: float = 0.0
     trained: float = 0.0
@@ -105,7 +106,8 @@ class Shift:
     def figures(self) -> str:
         """The figures, e.g. ``channel 2 mean 201 is 3.4 sd from the training images' 160 (sd 12)``."""
         if self.kind == "dtype":
-            return f"{self.dtype} pixels, the model trained on {self.trained_dtype} images"
+            trained = " and ".join(_names(self.trained_dtype))
+            return f"{self.dtype} pixels, the model trained on {trained} images"
         where = f"channel {self.channel} mean" if self.channel >= 0 else "mean"
         if self.sd <= STD_FLOOR:  # no sd to count in: "146063 sd" said nothing (s37 bands)
             return (
@@ -123,7 +125,7 @@ class Shift:
         if self.kind == "dtype":
             return (
                 f"{self.figures()}: its values are in other units than theirs, so the masks "
-                f"may be wrong: {dtype_fix(self.trained_dtype, self.dtype)}"
+                f"may be wrong: {dtype_fix(_names(self.trained_dtype), self.dtype)}"
             )
         return (
             f"its intensities lie far from the training images' ({self.figures()}; "
@@ -161,8 +163,7 @@ def dtype_fix(trained: str | Sequence[str] | None, dtype) -> str:
     the command line. Another integer dtype (a 16-bit movie, an 8-bit model: audit s34
     stacks 8): the array as read *is* that dtype, so train with such images, or convert them
     as the training images were. No scale is guessed from the values."""
-    names = [trained] if isinstance(trained, str) or trained is None else list(trained)
-    names = [n for n in names if n and n != "None"]
+    names = [n for n in _names(trained) if n and n != "None"]
     if not names:
         return "give the images in the dtype the model was trained on"
     dtype = np.dtype(dtype).name
@@ -179,6 +180,11 @@ def dtype_fix(trained: str | Sequence[str] | None, dtype) -> str:
         "folder of them; Python: fit with data.root there), or convert these to "
         f"{said} as the training images were (Fiji: Image > Type, same display range)"
     )
+
+
+def _names(trained: str | Sequence[str] | None) -> list:
+    """``trained``, one dtype name or several, as a list of them."""
+    return [trained] if isinstance(trained, str) or trained is None else list(trained)
 
 
 def _num(value: float) -> str:
@@ -210,13 +216,17 @@ def _over(z: float, line: float) -> str:
 def appearance_shift(record: dict | None, mean: np.ndarray, dtype) -> Shift | None:
     """How an image of per-channel ``mean`` (:func:`image_appearance`) and ``dtype`` lies
     far from the training images ``record`` describes (:func:`training_appearance`), or None
-    where it does not, or where there is no record to compare with (an older checkpoint,
-    training images of several dtypes: :func:`mixed_record`) or the channel counts differ."""
+    where it does not, or where there is no record to compare with (an older checkpoint) or
+    the channel counts differ. Training images of several dtypes (:func:`mixed_record`) have
+    no figures in one unit: an image of another dtype than all of theirs is said, naming
+    each (it was said of none: a float image given to a dataset-normalised model of 8- and
+    16-bit stains passed silently, where a model of one dtype says it)."""
+    trained_dtype = _recorded_dtypes(record)
+    dtype = np.dtype(dtype).name
+    if trained_dtype is not None and dtype not in _names(trained_dtype):
+        return Shift("dtype", dtype, trained_dtype)
     if not record or "dtype" not in record:  # images of several dtypes: no one unit
         return None
-    dtype, trained_dtype = np.dtype(dtype).name, str(record.get("dtype"))
-    if dtype != trained_dtype:
-        return Shift("dtype", dtype, trained_dtype)
     trained = np.asarray(record.get("mean") or [], np.float64)
     sd = np.asarray(record.get("sd") or [], np.float64)
     mean = np.asarray(mean, np.float64).reshape(-1)
@@ -229,6 +239,17 @@ def appearance_shift(record: dict | None, mean: np.ndarray, dtype) -> Shift | No
     channel = c if mean.size > 1 else -1
     figures = (channel, mean[c], trained[c], sd[c], float(z[c]))
     return Shift("far", dtype, trained_dtype, *figures, channels=mean.size)
+
+
+def _recorded_dtypes(record: dict | None) -> str | tuple[str, ...] | None:
+    """The dtype of the training images ``record`` describes, or each of several
+    (:func:`mixed_record`); None where it says none, or a sample's dtype was not recorded."""
+    if not record:
+        return None
+    if "dtype" in record:
+        return str(record["dtype"])
+    names = tuple(str(d) for d in record.get("dtypes") or [])
+    return names if names and "None" not in names else None
 
 
 def appearance_z(record: dict | None, mean: np.ndarray) -> float | None:
