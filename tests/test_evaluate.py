@@ -334,10 +334,10 @@ def test_evaluate_takes_predict_options_precision_and_channel(tmp_path, monkeypa
     write_png(tmp_path / "data" / "images" / "a.png", rgb)
     write_png(tmp_path / "data" / "masks" / "a.png", np.full((16, 16), 255, np.uint8))
     seen = []
-    predicted = predict.predict_image
+    predicted = predict.predict_fitted  # what evaluate predicts its fitted pages with
     monkeypatch.setattr(
         predict,
-        "predict_image",
+        "predict_fitted",
         lambda m, im, options, **kw: seen.append(options) or predicted(m, im, options, **kw),
     )
     monkeypatch.setattr("unetlab.runtime.supports_bf16", lambda device: True)
@@ -380,11 +380,13 @@ def test_best_threshold_of_known_probabilities(tmp_path, monkeypatch):
     p_membrane = np.where(GT == 0, 0.6, 0.2).astype(np.float32)
     probs = np.stack([p_membrane, 1 - p_membrane])
     monkeypatch.setattr(
-        unetlab.inference.predict, "predict_image", lambda model, image, **kw: probs
+        unetlab.inference.predict, "predict_fitted", lambda model, image, **kw: probs
     )
     write_png(tmp_path / "images" / "a.png", np.zeros(GT.shape, np.uint8))
     write_png(tmp_path / "masks" / "a.png", GT)
-    model = types.SimpleNamespace(classes=["membrane", "cell"], label_values=[0, 255])
+    model = types.SimpleNamespace(
+        classes=["membrane", "cell"], label_values=[0, 255], in_channels=1
+    )
     t = evaluate_model(model, tmp_path, thresholds=[0.3, 0.5, 0.9]).to_dict()["best_threshold"]
     merged = 1 - 2 * (18 * 17 + 24 * 23) / ((18 * 17 + 24 * 23) + 42 * 41)
     rows = {r["threshold"]: r for r in t["per_threshold"]}
@@ -473,8 +475,8 @@ def test_tiff_stack_predictions_pair_pages_in_order(tmp_path, monkeypatch, data_
     if data_folder:  # evaluate_model reads a stack's image and mask once each, too
         reads.clear()
         monkeypatch.setattr(
-            "unetlab.inference.predict.predict_image",
-            lambda model, image, **kw: np.stack([1 - image / 255, image / 255]),
+            "unetlab.inference.predict.predict_fitted",
+            lambda model, image, **kw: np.stack([1 - image[..., 0] / 255, image[..., 0] / 255]),
         )
         model = _tiny_model()
         d = evaluate_model(model, gt_dir).to_dict()
@@ -849,7 +851,7 @@ def test_evaluate_model_scores_an_instance_model_on_its_objects(tmp_path, monkey
     # a net that predicts the three-class target exactly: the objects come back one to one
     target = boundary_target(ids.astype(np.int32), boundary_width=1)
     exact = np.stack([target == k for k in range(3)]).astype(np.float32)
-    monkeypatch.setattr(predict, "predict_image", lambda *args, **kwargs: exact)
+    monkeypatch.setattr(predict, "predict_fitted", lambda *args, **kwargs: exact)
     report = evaluate_model(model, tmp_path, device="cpu", thresholds=[0.5])
     s = report.summary
     assert report.class_names == ["background", "object"] and s["pixel_accuracy"] == 1.0
@@ -1054,20 +1056,22 @@ def test_a_multi_class_model_is_scored_on_pixels_only(tmp_path, monkeypatch):
     probs = np.zeros((3, 6, 8), np.float32)
     probs[0], probs[1, :, 4:], probs[2, 3:] = 0.5, 0.9, 0.95
     monkeypatch.setattr(
-        unetlab.inference.predict, "predict_image", lambda model, image, **kw: probs
+        unetlab.inference.predict, "predict_fitted", lambda model, image, **kw: probs
     )
     mask = np.argmax(probs, 0).astype(np.uint8)
     write_png(tmp_path / "images" / "a.png", np.zeros(mask.shape, np.uint8))
     write_png(tmp_path / "masks" / "a.png", mask)
-    model = types.SimpleNamespace(classes=["sky", "road", "car"], label_values=[0, 1, 2])
+    model = types.SimpleNamespace(
+        classes=["sky", "road", "car"], label_values=[0, 1, 2], in_channels=1
+    )
     report = evaluate_model(model, tmp_path)
     assert report.summary["miou"] == 1.0 and "rand_error" not in report.summary
     assert "left out for 3 classes" in report.table()
     asked = evaluate_model(model, tmp_path, objects=True).summary
     assert asked["objects"] == 2 and asked["rand_error"] == 0.0  # road, car; sky: "boundary"
-    two = types.SimpleNamespace(classes=["membrane", "cell"], label_values=[0, 1])
+    two = types.SimpleNamespace(classes=["membrane", "cell"], label_values=[0, 1], in_channels=1)
     monkeypatch.setattr(
-        unetlab.inference.predict, "predict_image", lambda model, image, **kw: probs[:2]
+        unetlab.inference.predict, "predict_fitted", lambda model, image, **kw: probs[:2]
     )
     write_png(tmp_path / "masks" / "a.png", np.argmax(probs[:2], 0).astype(np.uint8))
     assert "Rand error" in evaluate_model(two, tmp_path).table()

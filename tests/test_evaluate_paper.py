@@ -26,10 +26,12 @@ def test_a_model_whose_membrane_is_class_1_scores_its_cells(tmp_path, monkeypatc
 
     membrane = (GT == 0).astype(np.float32)
     probs = np.stack([1 - membrane, membrane])  # perfect: P(cell), P(membrane)
-    monkeypatch.setattr(unetlab.inference.predict, "predict_image", lambda m, i, **kw: probs)
+    monkeypatch.setattr(unetlab.inference.predict, "predict_fitted", lambda m, i, **kw: probs)
     write_png(tmp_path / "images" / "a.png", np.zeros(GT.shape, np.uint8))
     write_png(tmp_path / "masks" / "a.png", GT)
-    model = types.SimpleNamespace(classes=["cell", "membrane"], label_values=[255, 0])
+    model = types.SimpleNamespace(
+        classes=["cell", "membrane"], label_values=[255, 0], in_channels=1
+    )
     d = evaluate_model(model, tmp_path, thresholds=[0.5]).to_dict()
     assert d["boundary_class"] == "membrane"
     assert d["objects"] == d["pred_objects"] == 2 and d["rand_error"] == 0.0

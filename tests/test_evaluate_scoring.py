@@ -196,12 +196,14 @@ def _best_threshold(tmp_path, monkeypatch, cell_probability: np.ndarray):
     from unetlab.evaluate import evaluate_model
 
     probs = np.stack([1 - cell_probability, cell_probability]).astype(np.float32)
-    monkeypatch.setattr(unetlab.inference.predict, "predict_image", lambda m, i, **kw: probs)
+    monkeypatch.setattr(unetlab.inference.predict, "predict_fitted", lambda m, i, **kw: probs)
     gt = np.full((6, 8), 255, np.uint8)
     gt[:, 3] = 0  # a membrane column between two cells
     write_png(tmp_path / "images" / "a.png", np.zeros(gt.shape, np.uint8))
     write_png(tmp_path / "masks" / "a.png", gt)
-    model = types.SimpleNamespace(classes=["membrane", "cell"], label_values=[0, 255])
+    model = types.SimpleNamespace(
+        classes=["membrane", "cell"], label_values=[0, 255], in_channels=1
+    )
     return evaluate_model(model, tmp_path, thresholds=[0.3, 0.5, 0.9])
 
 

@@ -167,7 +167,8 @@ class Slide:
     read), ``downsample`` ((y, x) level-0 pixels per pixel of that level: (1.0, 1.0) at
     level 0; QuPath and other viewers place shapes in level-0 pixels), ``chunked`` (tiled
     or compressed storage), ``given_axes`` (the axes the user gave for a TIFF, naming what
-    its pages are: :func:`open_slide`; None where none were given).
+    its pages are: :func:`open_slide`; None where none were given), ``axes_trained``
+    (whether those are the checkpoint's, none given).
 
     Pages are (H, W, C) windows readers: :meth:`page`. Close with :meth:`close` (or ``with``).
     """
@@ -189,7 +190,7 @@ class Slide:
         given_axes: str | None = None,
     ):
         self.path, self.array, self.layout = path, array, layout
-        self.given_axes = given_axes
+        self.given_axes, self.axes_trained = given_axes, False
         self.downsample = downsample
         self.dtype = np.dtype(dtype)
         self.pixel_size, self.levels, self.level = pixel_size, levels, level
@@ -289,7 +290,7 @@ def _open_tiff(path: Path, level: int, colour_planes: bool, axes: str | None, tr
         if axes is not None:
             letters = given_letters(axes, slide.layout.shape, path)
             refuse_other_layout(slide, letters, axes, trained=trained)
-            slide.given_axes = axes.upper()
+            slide.given_axes, slide.axes_trained = axes.upper(), trained
         return slide
     except BaseException:
         close()

@@ -94,7 +94,6 @@ from unetlab.evaluate.volumes import accumulator as volume_accumulator
 from unetlab.evaluate.volumes import add_volume, say_flat_scored, truth_axes, volumes
 from unetlab.inference.pages import (
     axes_fix,
-    page_colour,
     say_bare_pages,
     say_trained_axes,
     trained_axes,
@@ -145,9 +144,7 @@ def evaluate_model(
     sizes = dict(pixel_size=pixel_size, z_spacing=z_spacing)
     kept = dict(connectivity=connectivity, boundary_class=boundary_class, objects=objects)
     in_3d = _checked_arguments(options, settings, objects_3d, sizes, thresholds, check, kept)
-    model, checkpoint, predicting = _prepared(model, options, settings)
-    label_values = getattr(model, "label_values", None)  # in 3-D: ignore_value refused above
-    check_evaluation(thresholds=thresholds, label_values=label_values, **check)
+    model, checkpoint, predicting = _prepared(model, options, settings, thresholds, check)
     pairs, axes = _pairs_read(model, data_dir, pairs, axes)  # none given: the checkpoint's
     if in_3d:
         how = dict(object_options=object_options, progress=progress, checkpoint=checkpoint)
@@ -156,7 +153,8 @@ def evaluate_model(
     how = dict(boundary_class=boundary_class, ignore_value=ignore_value, connectivity=connectivity)
     scoring, names = _scoring(model, predicting, object_options, cell=thresholds is not None, **how)
     scoring, objects = _objects_scored(scoring, names, objects, given=object_options is not None)
-    acc = _accumulated(pairs, replace(scoring, pixel_size=pixel_size, axes=axes), objects, progress)
+    scoring = replace(scoring, pixel_size=pixel_size, axes=axes, asked=_asked(options, settings))
+    acc = _accumulated(pairs, scoring, objects, progress)
     report = acc.report(names, thresholds=thresholds, worst=worst, seed_threshold=seed_threshold)
     return replace(_sourced(report, pairs, scoring, data_dir, checkpoint), iou_thresholds=ious)
 
@@ -190,6 +188,13 @@ def _pairs_read(model, data_dir, pairs: Iterable[Pair] | None, given: str | None
         for read in dict.fromkeys(p.axes for p in pairs if p.axes):
             say_trained_axes(read, trained)
     return pairs, given
+
+
+def _asked(options, settings: dict) -> int | tuple | None:
+    """The channel :func:`evaluate_model` is asked for (a setting, else ``options``'), not
+    the model's: a 1-channel model's given a grey image reads it as it is, as predict does
+    (:func:`~unetlab.inference.pages.page_channel`)."""
+    return settings.get("channel", getattr(options, "channel", None))
 
 
 def _auto_scale(options, settings: dict) -> bool:
@@ -345,9 +350,12 @@ def _device(model) -> str | None:
     return None if weight is None else str(weight.device)
 
 
-def _prepared(model, options, settings: dict) -> tuple[object, dict | None, PredictOptions]:
+def _prepared(
+    model, options, settings: dict, thresholds, check: dict
+) -> tuple[object, dict | None, PredictOptions]:
     """The net of ``model`` (:func:`_loaded`), its checkpoint's source, and its prediction
-    options, checked for it before any image is read."""
+    options, checked for it before any image is read, as :func:`check_evaluation` checks
+    ``thresholds`` and ``check`` with its label values."""
     from unetlab.inference.files import check_options
     from unetlab.inference.predict import PredictOptions
 
@@ -355,6 +363,8 @@ def _prepared(model, options, settings: dict) -> tuple[object, dict | None, Pred
     set_grey_masks_reading(trained_grey_masks(model))  # its masks as training read them
     predicting = PredictOptions.for_model(model, options, **settings)
     check_options(model, predicting)
+    label_values = getattr(model, "label_values", None)  # in 3-D: ignore_value refused before
+    check_evaluation(thresholds=thresholds, label_values=label_values, **check)
     return model, checkpoint, predicting
 
 
@@ -489,6 +499,8 @@ class _Scoring:
     pixel_size: float | None = None
     #: the TIFF images' axes as given (``--axes``; None: as their files record)
     axes: str | None = None
+    #: the channel the caller asked for, not the model's (``page_channel``'s ``asked``)
+    asked: int | tuple | None = None
 
 
 def _accumulated(
@@ -655,26 +667,18 @@ def _mask_colours(scoring: _Scoring) -> ColourTable | None:
 
 
 def _fitted_as_predicted(image: np.ndarray, pair: Pair, how: _Scoring) -> np.ndarray:
-    """``image`` with its channels fitted to the model here where predict fits them by what
-    the file's are (:func:`~unetlab.inference.pages.page_colour` of the pair's axes: a 16-bit
-    RGB TIFF's colours, or a TIFF's given YXC, made into a grey model's luminance; CYX
-    stains refused naming --channel), which predict_image, given the pixels alone, tells by
-    their dtype; a grey page of a TIFF read with axes (``--axes``, or the checkpoint's)
-    repeated into an RGB model's channels, said without "(a page of a (C, H, W) TIFF?)",
-    which the axes answered. ``image`` as it is otherwise (predict_image's)."""
+    """``image`` (a page of ``pair``'s image file) with its channels fitted to the model as
+    predict fits that file's (:func:`~unetlab.inference.file_fit.file_fit`: the channel taken,
+    its colours, a grey page refused for a stains model), or refused in predict's line."""
+    from unetlab.inference.file_fit import file_fit
     from unetlab.inference.predict import fit_channels
 
-    channels = getattr(how.model, "in_channels", None)
     have = 1 if image.ndim == 2 else image.shape[2]
-    if how.predicting.channel is not None or channels is None or have == channels:
-        return image
-    name, given = str(pair.image), pair.axes is not None
-    if have > 1:
-        colour = page_colour(pair.image, pair.axes)
-        return fit_channels(image, channels, name=name, colour=colour, axes_given=given)
-    if not given or channels != 3:
-        return image
-    return fit_channels(image, 3, name=name, axes_given=True)
+    read = dict(axes=pair.axes, axes_trained=how.axes is None)  # none given: the checkpoint's
+    fit = file_fit(
+        how.model, pair.image, have, channel=how.predicting.channel, asked=how.asked, **read
+    )
+    return fit_channels(image, how.model.in_channels, name=str(pair.image), **fit)
 
 
 def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, bad=None) -> dict:
@@ -684,15 +688,20 @@ def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, 
     are its labels, the regions of its labels its ISBI objects, and the objects of its
     post-processing (as predict --instances) those the object scores count."""
     from unetlab.inference.objects import objects_from_probabilities
-    from unetlab.inference.predict import labels_from_probabilities, predict_image
+    from unetlab.inference.predict import (
+        check_finite,
+        invalid_mask,
+        labels_from_probabilities,
+        predict_fitted,
+    )
     from unetlab.runtime import memory_hint
 
     gt, gt_ids = _truth(pair, mask, how)  # a mask of no class refused before predicting
-    image = _fitted_as_predicted(image, pair, how)
-    with memory_hint(str(pair.image), "lower --tile-size or --batch-size (tile_size, batch_size)"):
-        probs = predict_image(
-            how.model, image, options=how.predicting, name=str(pair.image), invalid=bad
-        )
+    image, name = _fitted_as_predicted(image, pair, how), str(pair.image)
+    bad = invalid_mask(bad, image.shape[:2], name)
+    check_finite(image, name, channel_axis=True, invalid=bad)
+    with memory_hint(name, "lower --tile-size or --batch-size (tile_size, batch_size)"):
+        probs = predict_fitted(how.model, image, options=how.predicting, name=name, invalid=bad)
     scored_ids = None  # nodata and the bar cut objects as predict's do (review s33 2)
     cut = dict(outside=either(bad, region(probs.shape[1:], how.predicting.exclude_rows)))
     if gt_ids is not None:  # an instance model's

@@ -94,6 +94,7 @@ from unetlab.data.world_file import grid_pixel_size, input_grid
 from unetlab.errors import UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference import chosen
+from unetlab.inference.file_fit import file_fit
 from unetlab.inference.keywords import check_keywords
 from unetlab.inference.measure import (
     class_areas,
@@ -137,11 +138,8 @@ from unetlab.inference.page_resume import identity as page_identity
 from unetlab.inference.pages import (
     channel_index,
     file_read_axes,
-    page_channel,
-    page_colour,
     read_pages,
     run_axes,
-    stains_of,
 )
 from unetlab.inference.predict import (
     PredictOptions,
@@ -796,12 +794,11 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
             )
     chosen.note(axes=chosen.read_axes(axes.letters, stack.shape), shape=list(stack.shape))
     have = stack.shape[3] if stack.ndim == 4 else 1
-    channel = page_channel(path, have, model.in_channels, file.options.channel, file.asked)
-    fit = dict(name=path.name, channel=channel, colour=page_colour(path, file.axes))
-    fit |= dict(axes_given=file.axes is not None)  # no "a (C, H, W) TIFF?" of given axes
-    fit |= dict(stains=stains_of(model) if file.axes is None or file.axes_trained else None)
+    how = dict(asked=file.asked, axes=file.axes, axes_trained=file.axes_trained)
+    fit = file_fit(model, path, have, channel=file.options.channel, **how)
     pages = [
-        fit_channels(page, model.in_channels, quiet=i > 0, **fit) for i, page in enumerate(stack)
+        fit_channels(page, model.in_channels, name=path.name, quiet=i > 0, **fit)
+        for i, page in enumerate(stack)
     ]
     return stack, axes, pages
 

@@ -70,6 +70,7 @@ from unetlab.errors import GroupError, OutputError, TheirFileError, UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference import chosen, slide_resume
 from unetlab.inference.appearance import say_streamed_appearance
+from unetlab.inference.file_fit import file_fit
 from unetlab.inference.objects import measured_classes
 from unetlab.inference.outlines import outline_class, outline_colours
 from unetlab.inference.pages import (
@@ -79,14 +80,12 @@ from unetlab.inference.pages import (
     file_read_axes,
     fitted,
     given_page_axes,
-    page_channel,
     page_colour,
     page_rank,
     run_axes,
     save_axes,
     say_colour_pages,
     say_no_axes,
-    stains_of,
 )
 from unetlab.inference.predict import (
     PredictOptions,
@@ -895,22 +894,22 @@ def _reserve(at: Together, finals: dict, specs: dict, found: SlideObjects | None
 
 
 def _slide_options(model, slide: Slide, path: Path, options: PredictOptions, asked):
-    """``options`` with the channel predicted of ``slide`` (read from ``path``:
-    :func:`page_channel`), checked to fit the model (UnetlabError naming the fix) on a probe
+    """``options`` with the channel predicted of ``slide`` (read from ``path``, with the
+    axes given or the checkpoint's: :func:`~unetlab.inference.file_fit.file_fit`, as a
+    file read whole), checked to fit the model (UnetlabError naming the fix) on a probe
     of one zero pixel, which says how a colour slide is fitted but not, with a channel
     chosen, that the probe's channel is constant (review s33 3)."""
-    channel = page_channel(path, slide.shape[3], model.in_channels, options.channel, asked)
+    how = dict(asked=asked, axes=getattr(slide, "given_axes", None))
+    how["axes_trained"] = getattr(slide, "axes_trained", False)
+    fit = file_fit(model, path, slide.shape[3], channel=options.channel, **how)
     fit_channels(
         np.zeros((1, 1, slide.shape[3]), slide.dtype),
         model.in_channels,
         name=slide_name(path),
-        quiet=channel is not None,  # one channel of a 1-channel net: nothing else to say
-        channel=channel,
-        colour=page_colour(path, getattr(slide, "given_axes", None)),
-        axes_given=(given := getattr(slide, "given_axes", None)) is not None,
-        stains=stains_of(model) if given is None else None,  # given: the user's word
+        quiet=fit["channel"] is not None,  # one channel of a 1-channel net: nothing else to say
+        **fit,
     )
-    return replace(options, channel=channel)
+    return replace(options, channel=fit["channel"])
 
 
 def _slide_objects(model, outputs: OutputOptions, labels: ome.OutputSpec, finals: dict):

@@ -1,0 +1,41 @@
+"""How the pages of an image file are fitted to a model's channels: one rule for every
+command that reads a file, predict (read whole or window by window) and evaluate, so that
+evaluate scores what predict predicts and refuses what predict refuses, in the same line
+(review s49 evalfit: evaluate kept a copy without the stains rule, and repeated a grey page
+read with the checkpoint's axes into a stains model's channels where predict refused it)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from unetlab.inference.pages import page_channel, page_colour, stains_of
+
+
+def file_fit(
+    model,
+    path: str | os.PathLike,
+    have: int,
+    *,
+    channel: int | tuple | None,
+    asked: int | tuple | None,
+    axes: str | None,
+    axes_trained: bool,
+) -> dict:
+    """The keywords of :func:`~unetlab.inference.predict.fit_channels` (all but ``name`` and
+    ``quiet``) for the pages of ``have`` channels of the image file ``path``, read with
+    ``axes`` (given, or the checkpoint's: ``axes_trained``; None: as the file records them):
+    the ``channel`` taken (the model's, or the one ``asked`` for:
+    :func:`~unetlab.inference.pages.page_channel`, which refuses one the file lacks naming
+    its channels), whether the pages are a colour picture
+    (:func:`~unetlab.inference.pages.page_colour`), ``axes_given`` (a grey page read with
+    axes is no (C, H, W) TIFF's channel: the line does not ask), and the model's ``stains``
+    (:func:`~unetlab.inference.pages.stains_of`: a grey page refused in one line), except
+    where the user's own axes say what the pages are."""
+    path = Path(path)
+    return dict(
+        channel=page_channel(path, have, model.in_channels, channel, asked),
+        colour=page_colour(path, axes),
+        axes_given=axes is not None,
+        stains=stains_of(model) if axes is None or axes_trained else None,
+    )
