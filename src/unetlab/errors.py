@@ -9,11 +9,19 @@ raised ``ValueError`` for bad settings, keeps working; nothing in unetlab catche
 """
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 
 class UnetlabError(ValueError):
-    """Bad input from the user: the message names the problem and the fix."""
+    """Bad input from the user: the message names the problem and the fix. ``cli``: the same
+    message as the command line spells its settings (``--gt`` where the message names
+    ``gt_dir``), which the command prints in its place (:func:`first_line`); None: one
+    message for both."""
+
+    def __init__(self, message: str = "", *, cli: str | None = None):
+        super().__init__(message)
+        self.cli = cli
 
 
 class ImageReadError(UnetlabError):
@@ -29,9 +37,26 @@ class DatasetError(UnetlabError):
     the message is several problems, one a line below the count, all of which the CLI
     prints (:func:`first_line` gives the whole of it)."""
 
-    def __init__(self, message: str = "", *, listed: bool = False):
-        super().__init__(message)
+    def __init__(self, message: str = "", *, listed: bool = False, cli: str | None = None):
+        super().__init__(message, cli=cli)
         self.listed = listed
+
+
+class Spelled(NamedTuple):
+    """A setting as the Python API (``gt_dir``) and the command line (``--gt``) spell it, for
+    an error raised on either's behalf (:func:`spelled`)."""
+
+    python: str
+    cli: str
+
+
+def spelled(say: Callable[[str], str], name: str | Spelled) -> dict:
+    """The keywords of an error whose message ``say(name)`` names the setting ``name``: its
+    ``message`` in the Python API's spelling and its ``cli`` in the command line's where
+    ``name`` is :class:`Spelled`, else the message alone (a caller's one spelling)."""
+    if isinstance(name, Spelled):
+        return {"message": say(name.python), "cli": say(name.cli)}
+    return {"message": say(name)}
 
 
 class OutputError(UnetlabError):
@@ -89,11 +114,14 @@ class KnownFields:
         return super().__new__(cls)
 
 
-def first_line(exc: BaseException, default: str | None = None) -> str:
+def first_line(exc: BaseException, default: str | None = None, *, cli: bool = False) -> str:
     """The first line of ``str(exc)``, stripped; ``default`` (or the exception's type name)
     when the message is empty: what a one-line error quotes of a foreign exception. A
-    :class:`DatasetError` of ``listed`` problems is given whole, a problem a line."""
-    text = str(exc).strip()
+    :class:`DatasetError` of ``listed`` problems is given whole, a problem a line. ``cli``:
+    the message as the command line spells its settings, where it has one
+    (:attr:`UnetlabError.cli`)."""
+    said = getattr(exc, "cli", None) if cli else None
+    text = (str(exc) if said is None else said).strip()
     if text and getattr(exc, "listed", False):
         return text
     if text:

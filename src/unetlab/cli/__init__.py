@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     except UnetlabError as exc:
         if args.debug:
             raise
-        line = f"unetlab {args.command}: error: {first_line(exc)}"
+        line = f"unetlab {args.command}: error: {first_line(exc, cli=True)}"
         if first_to_say(line):  # --nproc N: once, not once a process
             print(line, file=sys.stderr)
         return IN_USE if isinstance(exc, FolderInUseError) else 2

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from unetlab.atomic import atomic_path
-from unetlab.errors import UnetlabError, first_line
+from unetlab.errors import Spelled, UnetlabError, first_line, spelled
 from unetlab.outputs import PYTHON_OVERWRITE_FIX, claim_files
 
 if TYPE_CHECKING:
@@ -93,13 +93,17 @@ def find_config(path: str | os.PathLike) -> Path:
     return shipped if shipped.is_file() else path
 
 
+#: the config file, as ``load_config`` (its ``path``) and ``unetlab train`` name it
+CONFIG = Spelled("load_config", "--config")
+
+
 def read_config_file(path: Path) -> dict:
     """The mapping of a YAML config file, or one line saying why it is not one."""
     path = find_config(path)
     if path.is_dir():
+        said = f"{path} is a folder, not a config file: give "
         raise UnetlabError(
-            f"{path} is a folder, not a config file: give --config a YAML file "
-            "(e.g. configs/small_cpu.yaml)"
+            **spelled(lambda f: f"{said}{f} a YAML file (e.g. configs/small_cpu.yaml)", CONFIG)
         )
     if not path.is_file():
         raise UnetlabError(
@@ -109,9 +113,9 @@ def read_config_file(path: Path) -> dict:
     try:
         data = parse_yaml(path.read_text(encoding="utf-8")) or {}
     except UnicodeDecodeError as exc:
+        said = f"{path}: not a YAML config file (not text: byte {exc.start} is not UTF-8); give "
         raise UnetlabError(
-            f"{path}: not a YAML config file (not text: byte {exc.start} is not UTF-8); "
-            "give --config a YAML file such as configs/small_cpu.yaml"
+            **spelled(lambda f: f"{said}{f} a YAML file such as configs/small_cpu.yaml", CONFIG)
         ) from exc
     except OSError as exc:
         raise UnetlabError(f"{path}: cannot read it ({exc.strerror})") from exc

@@ -69,7 +69,7 @@ from unetlab.data.names import (
 from unetlab.data.normalize import channels_of
 from unetlab.data.orientation import transposed_sizes
 from unetlab.data.read_notes import note_once
-from unetlab.errors import DatasetError, ImageReadError
+from unetlab.errors import DatasetError, ImageReadError, Spelled, spelled
 
 LAYOUTS = {
     "folders": ("images", "masks"),
@@ -306,7 +306,7 @@ def isbi_labels(volume: Path) -> Path:
     return volume.with_name(volume.name.replace("volume", "labels"))
 
 
-def detect_layout(root: Path, flag: str = "--data") -> str:
+def detect_layout(root: Path, flag: str | Spelled = "--data") -> str:
     """'folders', 'instances', 'voc', 'isbi', 'cellpose', 'dsb' or a DatasetError saying what was
     expected (and which sub-folders hold a data set, if any: ``train/`` and ``test/``);
     ``flag``: the option that gave ``root``, named in the fix (``evaluate --gt``'s)."""
@@ -319,10 +319,17 @@ def detect_layout(root: Path, flag: str = "--data") -> str:
         pick = next(
             (h for w in ("test", "val") for h in held if h.casefold() in SPLIT_NAMES[w]), held[0]
         )
+        said = f"{root}: no data set in the folder itself, but {'/, '.join(held)}/ " + (
+            "hold" if len(held) > 1 else "holds"
+        )
         raise DatasetError(
-            f"{root}: no data set in the folder itself, but {'/, '.join(held)}/ "
-            f"{'hold' if len(held) > 1 else 'holds'} one: give {flag} {root / pick} "
-            f"(train --data {root} reads train/ with val/, if any)"
+            **spelled(
+                lambda f: (
+                    f"{said} one: give {f} {root / pick} ({_trains_with(f)}{root} reads "
+                    "train/ with val/, if any)"
+                ),
+                flag,
+            )
         )
     if any(root.glob("*_seg.npy")):
         raise DatasetError(f"{root}: {SEG_NPY_FIX}")
@@ -393,18 +400,24 @@ def _masks_of_other_case(names: dict[str, list[str]]) -> list[str]:
     ]
 
 
-def _refuse_part(root: Path, flag: str) -> None:
+def _trains_with(flag: str) -> str:
+    """How the line of a folder whose train/ holds a data set says to train on it, in the
+    spelling of ``flag`` (the command's ``--data``; Python's config key)."""
+    return "train --data " if flag.startswith("-") else "fit with cfg.data.root="
+
+
+def _refuse_part(root: Path, flag: str | Spelled) -> None:
     """DatasetError where ``root`` (of no layout, given as ``flag``) is the images/ or masks/
     folder of a data set (:func:`data_set_above`), naming the data set's folder."""
     if (parent := data_set_above(root)) is not None:
         holds = "/ and ".join(d.name for d in layout_folders(parent))
+        said = f"{root}: this is the {root.name}/ folder of the data set {parent}: give "
         raise DatasetError(
-            f"{root}: this is the {root.name}/ folder of the data set {parent}: give {flag} "
-            f"{parent} (the folder that holds {holds}/)"
+            **spelled(lambda f: f"{said}{f} {parent} (the folder that holds {holds}/)", flag)
         )
 
 
-def refuse_data_set_part(root: str | os.PathLike, flag: str) -> None:
+def refuse_data_set_part(root: str | os.PathLike, flag: str | Spelled) -> None:
     """:func:`detect_layout`'s line for ``root``, a folder of no data set but the images/ or
     masks/ folder of one, naming ``flag``: where the Python API was given it (``fit``'s
     ``cfg.data.root``, ``evaluate_model``'s ``data_dir``) its spelling, not the command's
@@ -522,22 +535,29 @@ def masks_beside_images(files: Sequence[Path]) -> list[Path]:
     return [f for f in files if nfc(f.stem) in masks[f.parent] or f in stacks]
 
 
-def no_data_folder(root: Path, flag: str = "--data") -> DatasetError:
+def no_data_folder(root: Path, flag: str | Spelled = "--data") -> DatasetError:
     """The error for a data folder that is not one: a file (an archive: unpack it), or
     nothing; ``flag``: the option that gave it."""
     if root.is_file() and root.name.lower().endswith(ARCHIVES):
+        said = f"{root} is an archive, not a data folder: unpack it (double-click it, or unzip "
         return DatasetError(
-            f"{root} is an archive, not a data folder: unpack it (double-click it, or unzip "
-            f"/ tar -xf) and give {flag} the folder it holds"
+            **spelled(lambda f: f"{said}/ tar -xf) and give {f} the folder it holds", flag)
         )
     if root.exists():
-        return DatasetError(
-            f"{root} is a file, not a data folder: give {flag} the folder that holds images/ "
+        said = (
+            "the folder that holds images/ "
             "and masks/ (or train/ and val/ of those, NAME-volume.tif with NAME-labels.tif, "
             "X.tif beside X_masks.png or X_mask.png, VOC's JPEGImages/ and SegmentationClass/, or "
             f"{DSB_LAYOUT})"
         )
-    return DatasetError(f"{root}: no such data folder; give {flag} the folder of the data set")
+        return DatasetError(
+            **spelled(lambda f: f"{root} is a file, not a data folder: give {f} {said}", flag)
+        )
+    return DatasetError(
+        **spelled(
+            lambda f: f"{root}: no such data folder; give {f} the folder of the data set", flag
+        )
+    )
 
 
 def refuse_missing_root(root: str | os.PathLike, flag: str = "cfg.data.root") -> None:
@@ -614,7 +634,7 @@ def find_pairs(
     *,
     names: list[str] | None = None,
     problems: list[str] | None = None,
-    flag: str = "--data",
+    flag: str | Spelled = "--data",
     axes: str | None = None,
     refuse_untiffed: bool = True,
     trained: bool = False,
@@ -689,14 +709,13 @@ def _empty_folders(root: Path, layout: str) -> str:
     )
 
 
-def _refuse_one_sample(root: Path, layout: str, flag: str) -> None:
+def _refuse_one_sample(root: Path, layout: str, flag: str | Spelled) -> None:
     """DatasetError where ``root`` (of ``layout``, given as ``flag``) is one sample of a Data
     Science Bowl folder: its images/ and masks/ would read as a data set of one image."""
     if layout == "folders" and (above := dsb_folder_above(root)) is not None:
-        raise DatasetError(
-            f"{root}: this is one sample of the Data Science Bowl folder {above} (one folder "
-            f"per image, its masks/ one file per object): give {flag} {above}"
-        )
+        said = f"{root}: this is one sample of the Data Science Bowl folder {above} (one folder "
+        said += "per image, its masks/ one file per object): give "
+        raise DatasetError(**spelled(lambda f: f"{said}{f} {above}", flag))
 
 
 def _folder_pairs(

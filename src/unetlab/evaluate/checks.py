@@ -21,8 +21,7 @@ class MaskValuesError(DatasetError):
     same message with the command line's flags (``--label-values 0 255``)."""
 
     def __init__(self, message: str, cli: str):
-        super().__init__(message)
-        self.cli = cli
+        super().__init__(message, cli=cli)
 
 
 def check_ids_as_classes(

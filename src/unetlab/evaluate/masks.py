@@ -54,11 +54,16 @@ from unetlab.data.pairs import (
 from unetlab.data.read_notes import note_once
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import read_page_axes
-from unetlab.errors import DatasetError, ImageReadError, OutputError
+from unetlab.errors import DatasetError, ImageReadError, OutputError, Spelled, spelled
 from unetlab.evaluate.checks import MaskValuesError
 from unetlab.provenance import shell_command
 
 log = logging.getLogger(__name__)
+
+#: the ground truth's folder and the data set scored with a model, as ``evaluate_predictions``
+#: and ``evaluate_model`` name them, and as ``unetlab evaluate`` does
+GT_DIR = Spelled("gt_dir", "--gt")
+DATA_DIR = Spelled("data_dir", "--data")
 
 
 def _has_data(folder: Path) -> bool:
@@ -70,7 +75,12 @@ def _has_data(folder: Path) -> bool:
 
 
 def evaluation_pairs(
-    path: str | os.PathLike, axes: str | None = None, *, trained: bool = False, channels: int = 1
+    path: str | os.PathLike,
+    axes: str | None = None,
+    *,
+    trained: bool = False,
+    channels: int = 1,
+    flag: str | Spelled = "--data",
 ) -> list[Pair]:
     """The pairs ``evaluate --data`` scores: those of ``path/val`` when it holds a data set
     (a train/ + val/ folder), the VOC ``val.txt`` images of a VOC folder that has one, else
@@ -78,14 +88,15 @@ def evaluation_pairs(
     (:func:`~unetlab.data.pairs.mask_axes`); ``trained``: the checkpoint's, not given (taken by
     the TIFFs they fit; a set without a TIFF read as it is, not refused; one of other axes
     and no channels a problem for a model of ``channels`` > 1 whose axes have C, as predict
-    refuses it: :func:`~unetlab.data.io.refuse_channelless`)."""
-    root = data_root(path)
+    refuses it: :func:`~unetlab.data.io.refuse_channelless`); ``flag``: the setting that gave
+    ``path``, named in the lines that say to give another folder (:data:`DATA_DIR`)."""
+    root = data_root(path, flag)
     split = root / "ImageSets" / "Segmentation"
     names = None
-    if detect_layout(root) == "voc" and (split / "val.txt").is_file():
+    if detect_layout(root, flag) == "voc" and (split / "val.txt").is_file():
         names = _split_names(split / "val.txt")
     whole = names is None and root == Path(path)  # not a split of a set that trains on more
-    found = dict(axes=axes, trained=trained, channels=channels, refuse_untiffed=whole)
+    found = dict(axes=axes, trained=trained, channels=channels, refuse_untiffed=whole, flag=flag)
     pairs = find_pairs(root, names=names, **found)
     if not whole and axes is not None and not any(file_axes(p.image, axes) for p in pairs):
         train = _train_images(Path(path), root, split / "train.txt", voc=names is not None)
@@ -130,7 +141,7 @@ def predict_instead(error: DatasetError, path: str | os.PathLike, checkpoint) ->
     return DatasetError(f"{error}; images without masks are segmented, not scored: {command}")
 
 
-def data_root(path: str | os.PathLike, flag: str = "--data") -> Path:
+def data_root(path: str | os.PathLike, flag: str | Spelled = "--data") -> Path:
     """``path/val`` when it holds a data set (images/ + masks/, ISBI or VOC), else ``path``;
     ``flag``: the option that gave it, named in the error for a file (an archive: unpack it).
     A DatasetError where ``path/test`` holds one too, naming both (audit s39 roads: ROOT with
@@ -145,9 +156,15 @@ def data_root(path: str | os.PathLike, flag: str = "--data") -> Path:
     if not (val.is_dir() and _has_data(val)):
         return path
     if test.is_dir() and _has_data(test):
+        said = f"{path} holds {val.name}/ and {test.name}/: give "
         raise DatasetError(
-            f"{path} holds {val.name}/ and {test.name}/: give {flag} {test} to score the "
-            f"held-out images, or {flag} {val} for the validation images"
+            **spelled(
+                lambda f: (
+                    f"{said}{f} {test} to score the held-out images, or {f} {val} for the "
+                    "validation images"
+                ),
+                flag,
+            )
         )
     return val
 
@@ -209,12 +226,12 @@ def ground_truth(
     gives for their stem (the prediction scored against them). Colour (RGB) masks without a
     colour table beside them are read in ``colours()`` (the predictions' colours), called
     at the first mask read."""
-    root = data_root(gt_dir, "--gt")
+    root = data_root(gt_dir, GT_DIR)
     colours = colours or (lambda: None)
     if _has_data(root):
-        pairs = find_pairs(root, flag="--gt")
+        pairs = find_pairs(root, flag=GT_DIR)
         return [p.mask for p in pairs], _pair_masks(pairs, colours)
-    _refuse_images_folder(root)
+    _refuse_images_folder(root, GT_DIR)
     files = find_images(root, MASK_FILE_SUFFIXES)
     if not files:
         dsb_samples(root)  # a DSB folder but for a sub-folder (notes/): that one named
@@ -225,15 +242,13 @@ def ground_truth(
     return files, _file_masks(files, size_of, colours)
 
 
-def _refuse_images_folder(folder: Path, flag: str = "--gt") -> None:
+def _refuse_images_folder(folder: Path, flag: str | Spelled) -> None:
     """DatasetError for the images/ folder of a data set given as the ground truth (its images
     would be read as masks), naming ``flag``, the option (or argument) that gave it."""
     parent = data_set_above(folder)
     if parent is not None and folder.resolve() == layout_folders(parent)[0]:
-        raise DatasetError(
-            f"{folder}: this is the {folder.name}/ folder of the data set {parent}, not its "
-            f"masks: give {flag} {parent}"
-        )
+        said = f"{folder}: this is the {folder.name}/ folder of the data set {parent}, not its "
+        raise DatasetError(**spelled(lambda f: f"{said}masks: give {f} {parent}", flag))
 
 
 def refuse_image_folders(pred_dir, gt_dir, flags: tuple[str, str]) -> None:
@@ -302,20 +317,21 @@ def _read_mask(
             )
             return None
         if image is None:
-            raise DatasetError(
+            said = (
                 f"{path}: outlines (ImageJ ROIs, GeoJSON) carry no image size, and no "
                 f"prediction of {mask_stem(path)} gives it (an image, or outlines predict wrote "
-                f"from an input still there): {_size_fix(path)}"
-            ) from exc
+                "from an input still there): "
+            )
+            raise DatasetError(**spelled(lambda f: said + _size_fix(path, f), GT_DIR)) from exc
     return outlined_mask(path, image)
 
 
-def _size_fix(outlines: Path) -> str:
+def _size_fix(outlines: Path, flag: str) -> str:
     """How to give the ground truth ``outlines`` their image's size: its image beside it,
-    or the data folder."""
+    or the data folder (as ``flag``, the setting that gave the ground truth)."""
     return (
         f"put its image beside it ({outlines.parent / mask_stem(outlines)}.tif, or any image "
-        "format of that name), or give --gt the data folder (its images/ beside masks/)"
+        f"format of that name), or give {flag} the data folder (its images/ beside masks/)"
     )
 
 
@@ -962,11 +978,11 @@ def _outlined(path: Path, gt: MaskPage) -> np.ndarray:
     except ImageReadError:
         image = predicted_from(path)  # predict's outlines: the input they were drawn on
         if image is None:
-            raise DatasetError(
+            said = (
                 f"{path}: outlines carry no image size, nor do the outlines of its ground "
                 f"truth {gt.path.name}, and no input predict made them from is there: "
-                f"{_size_fix(gt.path)}"
-            ) from None
+            )
+            raise DatasetError(**spelled(lambda f: said + _size_fix(gt.path, f), GT_DIR)) from None
     return outlined_mask(path, image)
 
 

@@ -84,7 +84,7 @@ from unetlab.evaluate.checks import (
 )
 from unetlab.evaluate.frames import PageColumns
 from unetlab.evaluate.identity import files_identity
-from unetlab.evaluate.masks import encode, evaluation_pairs, instance_mask
+from unetlab.evaluate.masks import DATA_DIR, encode, evaluation_pairs, instance_mask
 from unetlab.evaluate.matching import chosen_thresholds
 from unetlab.evaluate.predictions import check_volumes
 from unetlab.evaluate.report import Report
@@ -179,7 +179,9 @@ def _pairs_read(model, data_dir, pairs: Iterable[Pair] | None, given: str | None
     axes = given if trained is None else trained
     channels = getattr(model, "in_channels", 1)  # a grey TIFF refused for a C model's, as predict
     found = (
-        evaluation_pairs(data_dir, axes, trained=trained is not None, channels=channels)
+        evaluation_pairs(
+            data_dir, axes, trained=trained is not None, channels=channels, flag=DATA_DIR
+        )
         if pairs is None
         else pairs
     )
@@ -256,7 +258,7 @@ def _evaluate_volumes(
     objects = _object_options(model, object_options, predicting.scale)  # as used, as in 2-D
     sizes = dict(pixel_size=how["pixel_size"], z_spacing=how["z_spacing"])
     outputs = OutputOptions(objects=objects, objects_3d=True, **sizes)
-    pairs = evaluation_pairs(data_dir, how["axes"]) if pairs is None else pairs
+    pairs = evaluation_pairs(data_dir, how["axes"], flag=DATA_DIR) if pairs is None else pairs
     stacks = list(dict.fromkeys((p.image, p.mask, p.axes) for p in pairs))  # a file's pages
     each = dict(what="each stack's name", each=True, total=len(stacks), unit="stack")
     with progress_calls(how["progress"], desc="stacks", **each) as done:

@@ -65,7 +65,7 @@ from unetlab.data.names import (
 )
 from unetlab.data.split_record import describe_names
 from unetlab.data.weightmap import background_class
-from unetlab.errors import DatasetError, UnetlabError
+from unetlab.errors import DatasetError, UnetlabError, spelled
 from unetlab.evaluate.accumulate import (
     Accumulator,
     check_boundary,
@@ -84,6 +84,7 @@ from unetlab.evaluate.checks import (
 from unetlab.evaluate.frames import PageColumns
 from unetlab.evaluate.identity import files_identity
 from unetlab.evaluate.masks import (
+    GT_DIR,
     MaskPage,
     Predictions,
     Written,
@@ -981,13 +982,15 @@ def _refuse_missing(missing: list[str], preds: Predictions, stems: list[str]) ->
             if unscored
             else ""
         )
-        raise DatasetError(
+        said = (
             f"no prediction in {preds.folder}{held} for {len(set(missing))} ground-truth "
             f"file(s): {shown}; "
             "predictions are named <stem>.png (or <stem>_objects.tif, cellpose's "
             "<stem>_cp_masks.png, <stem>_pred.png) like their masks; "
-            "predict every image of the ground truth, or give --gt a folder of only the "
-            "predicted images' masks"
+            "predict every image of the ground truth, or give "
+        )
+        raise DatasetError(
+            **spelled(lambda f: f"{said}{f} a folder of only the predicted images' masks", GT_DIR)
         )
 
 

@@ -1,0 +1,84 @@
+"""A line reached from the Python API names its keywords, the command's the flags (audit s49
+apilines: evaluate_predictions' and evaluate_model's folder lines, a ground truth drawn as
+outlines and load_config given a folder said --gt, --data or --config, flags a notebook has
+not). One error carries both spellings (``UnetlabError.cli``): the command prints its own,
+word for word as before."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.test_checks import binary_set
+from unetlab import UNet, evaluate_model, evaluate_predictions, save_model
+from unetlab.cli import main
+from unetlab.data.io import write_png
+from unetlab.errors import DatasetError, Spelled, UnetlabError, first_line, spelled
+
+
+def _error_line(capsys) -> str:
+    (line,) = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    return line
+
+
+def test_an_error_carries_each_spelling_and_the_command_prints_its_own():
+    said = spelled(lambda f: f"give {f} a folder", Spelled("gt_dir", "--gt"))
+    error = DatasetError(**said)
+    assert str(error) == "give gt_dir a folder" and first_line(error) == "give gt_dir a folder"
+    assert first_line(error, cli=True) == "give --gt a folder"
+    assert first_line(UnetlabError("one for both"), cli=True) == "one for both"
+    assert spelled(lambda f: f"give {f}", "--data") == {"message": "give --data"}
+
+
+def _predictions(tmp_path, names=("00",)):
+    folder = tmp_path / "pred"
+    for name in names:
+        write_png(folder / f"{name}.png", np.zeros((32, 32), np.uint8))
+    return folder
+
+
+def test_ground_truth_without_a_prediction_names_gt_dir_from_python(tmp_path, capsys):
+    gt, pred = binary_set(tmp_path / "gt", 2), _predictions(tmp_path)
+    with pytest.raises(DatasetError, match="give gt_dir a folder of only the predicted") as said:
+        evaluate_predictions(pred, gt, label_values=[0, 255])
+    assert "--gt" not in str(said.value)
+    assert main(["evaluate", "--pred", str(pred), "--gt", str(gt), "--label-values", "0", "255"])
+    assert "give --gt a folder of only the predicted images' masks" in _error_line(capsys)
+
+
+def test_a_ground_truth_of_val_and_test_names_gt_dir_from_python(tmp_path, capsys):
+    for split in ("val", "test"):
+        binary_set(tmp_path / "gt" / split, 1)
+    gt, pred = tmp_path / "gt", _predictions(tmp_path)
+    said = f"give gt_dir {gt / 'test'} to score the held-out images, or gt_dir {gt / 'val'}"
+    with pytest.raises(DatasetError, match=said):
+        evaluate_predictions(pred, gt, label_values=[0, 255])
+    assert main(["evaluate", "--pred", str(pred), "--gt", str(gt)]) == 2
+    assert f"give --gt {gt / 'test'} to score the held-out images, or --gt" in _error_line(capsys)
+
+
+def test_outlines_without_their_image_size_name_gt_dir_from_python(tmp_path, capsys):
+    gt, pred = tmp_path / "gt", tmp_path / "pred"
+    gt.mkdir()
+    pred.mkdir()
+    (gt / "a.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": []}))
+    with pytest.raises(DatasetError, match=r"or give gt_dir the data folder \(its images/"):
+        evaluate_predictions(pred, gt)
+    assert main(["evaluate", "--pred", str(pred), "--gt", str(gt)]) == 2
+    assert "or give --gt the data folder (its images/ beside masks/)" in _error_line(capsys)
+
+
+def test_a_data_dir_whose_train_and_test_hold_sets_names_data_dir_from_python(tmp_path, capsys):
+    for split in ("train", "test"):
+        binary_set(tmp_path / "d" / split, 1)
+    d, model = tmp_path / "d", UNet(1, 2, depth=2, base_channels=4, padding="same")
+    said = f"give data_dir {d / 'test'} (fit with cfg.data.root={d} reads train/ with val/"
+    with pytest.raises(DatasetError, match=said.replace("(", r"\(")) as raised:
+        evaluate_model(model, d, progress=False)
+    assert "--data" not in str(raised.value)
+    checkpoint = save_model(tmp_path / "m.pt", model)
+    assert main(["evaluate", "--checkpoint", str(checkpoint), "--data", str(d)]) == 2
+    said = f"give --data {d / 'test'} (train --data {d} reads train/ with val/, if any)"
+    assert said in _error_line(capsys)
