@@ -54,6 +54,7 @@ from unetlab.data.read_notes import note_once, note_transparent, note_turned
 from unetlab.data.stated_axes import guessed_by_tifffile, planes_guessed, states_axes
 from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import TIFF_SUFFIXES, open_tiff, tiff_file
+from unetlab.data.tiffmeta import series_axes
 from unetlab.errors import ImageReadError, UnetlabError, first_line
 
 log = logging.getLogger(__name__)
@@ -1104,14 +1105,32 @@ def _channels_mask(path: Path, n: int) -> str:
     )
 
 
-def read_image(path: str | os.PathLike) -> np.ndarray:
-    """One image as (H, W) or (H, W, C), dtype as stored. Multi-page files are refused."""
-    stack = read_stack(path)
+def read_image(path: str | os.PathLike, *, axes: str | None = None) -> np.ndarray:
+    """One image as (H, W) or (H, W, C), dtype as stored; ``axes``: a TIFF's axes as
+    :func:`read_stack` takes them (``"YXC"``: a (Y, X, C) array that tifffile saved without
+    axes, as Y pages of X x C px). Multi-page files are refused (:func:`_pages_fix`)."""
+    stack = read_stack(path, axes=axes)
     if stack.shape[0] != 1:
         raise ImageReadError(
-            f"{path}: has {stack.shape[0]} pages; use read_stack() to read a stack page by page"
+            f"{path}: has {stack.shape[0]} pages; {_pages_fix(path, stack.shape, axes)}"
         )
     return stack[0]
+
+
+def _pages_fix(path: str | os.PathLike, shape: tuple[int, ...], axes: str | None) -> str:
+    """How to read ``path``, a file of ``shape`` (P, H, W[, C]) pages, where one image is
+    asked for: its pages with :func:`read_stack`; where the file records no axes (tifffile's
+    Q: a (Y, X, C) array saved bare reads as Y pages of X x C px) and none are given, as
+    the file's own metadata cannot say, ``axes=`` too (s49 apilines: a (20, 30, 4) array was
+    told to read_stack, which gave 20 images of 30 x 4 px)."""
+    found = series_axes(path) if axes is None else None
+    if found is None or "Q" not in found[0]:
+        return "use read_stack() to read a stack page by page"
+    return (
+        f"the file records no axes, so these are pages of {shape[1]} x {shape[2]} px: give "
+        "axes= its axes (axes='YXC' for a (Y, X, C) array saved without them), or read its "
+        "pages with read_stack()"
+    )
 
 
 def read_mask(path: str | os.PathLike) -> np.ndarray:
