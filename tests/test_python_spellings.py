@@ -15,7 +15,15 @@ from tests.test_checks import binary_set
 from unetlab import UNet, evaluate_model, evaluate_predictions, save_model
 from unetlab.cli import main
 from unetlab.data.io import write_png
-from unetlab.errors import DatasetError, Spelled, UnetlabError, first_line, spelled
+from unetlab.errors import (
+    DatasetError,
+    Spelled,
+    UnetlabError,
+    command_spelling,
+    first_line,
+    said_as,
+    spelled,
+)
 
 
 def _error_line(capsys) -> str:
@@ -30,6 +38,19 @@ def test_an_error_carries_each_spelling_and_the_command_prints_its_own():
     assert first_line(error, cli=True) == "give --gt a folder"
     assert first_line(UnetlabError("one for both"), cli=True) == "one for both"
     assert spelled(lambda f: f"give {f}", "--data") == {"message": "give --data"}
+
+
+def test_a_line_logged_names_the_command_s_flag_only_while_it_runs(tmp_path):
+    """A line logged cannot carry both spellings: the command's while it runs (its worker
+    threads' too: a flag of the module, not of a context), the API's keyword before and
+    after, also after a command that failed."""
+    auto = Spelled("scale='auto'", "--scale auto")
+    assert said_as(auto) == "scale='auto'"
+    with command_spelling():
+        assert said_as(auto) == "--scale auto"
+    assert said_as(auto) == "scale='auto'"
+    assert main(["evaluate", "--pred", str(tmp_path / "none"), "--gt", str(tmp_path)]) == 2
+    assert said_as(auto) == "scale='auto'"
 
 
 def _predictions(tmp_path, names=("00",)):

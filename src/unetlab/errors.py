@@ -8,8 +8,9 @@ raised ``ValueError`` for bad settings, keeps working; nothing in unetlab catche
 ``ValueError`` to mean "the user's fault".
 """
 
+import contextlib
 import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
 
@@ -57,6 +58,30 @@ def spelled(say: Callable[[str], str], name: str | Spelled) -> dict:
     if isinstance(name, Spelled):
         return {"message": say(name.python), "cli": say(name.cli)}
     return {"message": say(name)}
+
+
+#: whether the command line runs (:func:`command_spelling`): a module flag, not a context
+#: variable, as the lines of worker threads (a folder's prefetched files) belong to it too
+_COMMAND = {"running": False}
+
+
+@contextlib.contextmanager
+def command_spelling() -> Iterator[None]:
+    """Within: the lines logged name the command line's flags (:func:`said_as`), as
+    :func:`unetlab.cli.main` runs a command; the Python API's keywords after."""
+    before = _COMMAND["running"]
+    _COMMAND["running"] = True
+    try:
+        yield
+    finally:
+        _COMMAND["running"] = before
+
+
+def said_as(name: Spelled) -> str:
+    """``name`` as its caller spells it in a line logged (which, unlike an error, cannot
+    carry both spellings): the command line's flag while it runs (:func:`command_spelling`),
+    else the Python API's keyword."""
+    return name.cli if _COMMAND["running"] else name.python
 
 
 class OutputError(UnetlabError):

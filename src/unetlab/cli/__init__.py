@@ -25,7 +25,14 @@ from typing import NoReturn
 from unetlab import __version__
 from unetlab.cli.parser import Parser
 from unetlab.data.read_notes import read_notes
-from unetlab.errors import IN_USE, FolderInUseError, UnetlabError, close_names, first_line
+from unetlab.errors import (
+    IN_USE,
+    FolderInUseError,
+    UnetlabError,
+    close_names,
+    command_spelling,
+    first_line,
+)
 from unetlab.signals import interrupt_exits, stop_raises, stop_status
 
 # Each name is a module unetlab.cli.<name> with add_parser(subparsers) whose parser sets
@@ -280,8 +287,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("tifffile").setLevel(logging.CRITICAL)
     try:
         # read_notes: files turned by their EXIF orientation, images with transparent
-        # pixels: one line each at the end of the command, not one a file
-        with stop_raises(), read_notes():  # SIGTERM, SIGHUP: as Ctrl-C, temporaries removed
+        # pixels: one line each at the end of the command, not one a file; stop_raises:
+        # SIGTERM, SIGHUP as Ctrl-C, temporaries removed; command_spelling: the lines
+        # logged name this command's flags, not the Python API's keywords
+        with stop_raises(), read_notes(), command_spelling():
             return int(args.run(args) or 0)
     except KeyboardInterrupt as exc:
         how, code = stop_status(exc)

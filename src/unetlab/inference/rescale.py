@@ -13,12 +13,15 @@ import math
 import numpy as np
 from skimage.transform import resize
 
-from unetlab.errors import UnetlabError
+from unetlab.errors import Spelled, UnetlabError, said_as
 
 log = logging.getLogger(__name__)
 
 #: the largest factor either way: past it an image is a few pixels or a hundred times larger
 SCALE_LIMIT = 16.0
+
+#: a scale of each image's pixel size by the training's, as the API and the command give it
+AUTO = Spelled("scale='auto'", "--scale auto")
 
 
 def check_scale(value) -> float | str:
@@ -82,16 +85,11 @@ def auto_scale(trained: float | None, side: float | None, name: str) -> float:
             if trained is None
             else "it records no pixel size (give --pixel-size UM, in Python pixel_size=UM)"
         )
-        log.warning("%s: --scale auto: %s: predicted at its own scale (1)", name, which)
+        log.warning("%s: %s: %s: predicted at its own scale (1)", name, said_as(AUTO), which)
         return 1.0
     factor = side / trained
-    log.info(
-        "%s: --scale auto: %.3g µm pixels, trained on %.3g µm: scaled %.3g",
-        name,
-        side,
-        trained,
-        factor,
-    )
+    said = "%s: %s: %.3g µm pixels, trained on %.3g µm: scaled %.3g"
+    log.info(said, name, said_as(AUTO), side, trained, factor)
     return factor
 
 
