@@ -103,3 +103,20 @@ def test_a_data_dir_whose_train_and_test_hold_sets_names_data_dir_from_python(tm
     assert main(["evaluate", "--checkpoint", str(checkpoint), "--data", str(d)]) == 2
     said = f"give --data {d / 'test'} (train --data {d} reads train/ with val/, if any)"
     assert said in _error_line(capsys)
+
+
+def test_a_root_whose_test_holds_a_set_names_cfg_data_root_to_fit(tmp_path, capsys):
+    """plan_training and fit of a root with no set of its own but test/: cfg.data.root;
+    ``unetlab train --data``: --data, as before."""
+    from unetlab import load_config, plan_training
+
+    binary_set(tmp_path / "d" / "test", 2)
+    d = tmp_path / "d"
+    cfg = load_config(None, [f"data.root={d}"])
+    said = f"give cfg.data.root {d / 'test'} (fit with cfg.data.root={d} reads train/"
+    with pytest.raises(DatasetError, match=said.replace("(", r"\(")) as raised:
+        plan_training(cfg)
+    assert "--data" not in str(raised.value)
+    assert main(["train", "--data", str(d), "--run-dir", str(tmp_path / "run")]) == 2
+    said = f"give --data {d / 'test'} (train --data {d} reads train/ with val/, if any)"
+    assert said in _error_line(capsys)

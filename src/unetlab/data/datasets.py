@@ -68,12 +68,16 @@ from unetlab.data.pairs import (
 )
 from unetlab.data.stack_split import has_stacks, stack_split, val_count
 from unetlab.data.windows import window_start
-from unetlab.errors import DatasetError, UnetlabError
+from unetlab.errors import DatasetError, Spelled, UnetlabError
 from unetlab.provenance import unetlab_command
 
 log = logging.getLogger(__name__)
 
 MAX_LABEL_VALUES = 256
+
+#: the data set's folder, as a config (``fit``, ``plan_training``) and ``unetlab train`` give
+#: it: the lines that say to give another folder name it so (s49 apilines: fit said --data)
+DATA_ROOT = Spelled("cfg.data.root", "--data")
 
 
 @dataclass(frozen=True, eq=False)
@@ -210,7 +214,7 @@ def split_pairs(
     """
     root = Path(root)
     if not root.is_dir():
-        raise no_data_folder(root)
+        raise no_data_folder(root, DATA_ROOT)
     say = (lambda *args: None) if quiet else log.info
     train_dir, val_dir = sub_folder(root, "train"), sub_folder(root, "val")  # Train/ too
     if _has_layout(train_dir) and _has_layout(val_dir):
@@ -282,7 +286,7 @@ def _seeded_split(
     """The pairs of ``folder`` split at random with ``seed``; an empty val said (unless
     ``quiet``, or a pairing problem was collected: that one is the reason)."""
     known = len(problems) if problems is not None else 0
-    pairs = find_pairs(folder, problems=problems, axes=axes)
+    pairs = find_pairs(folder, problems=problems, axes=axes, flag=DATA_ROOT)
     if by_page:  # as runs split before s34: a stack's pages like separate images
         train_idx, val_idx = split_indices(len(pairs), val_fraction=val_fraction, seed=seed)
     else:
