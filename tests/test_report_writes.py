@@ -3,6 +3,9 @@ input, a file unetlab did not write only with overwrite=True, its own earlier fi
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -65,3 +68,61 @@ def test_a_new_picture_among_the_masks_scored_is_refused(scored):
     with pytest.raises(OutputError, match="reads as data"):
         report.plot_confusion(gt / "confusion.png")
     assert not (gt / "confusion.png").exists()
+
+
+def test_the_predictions_record_is_never_replaced_from_python(scored, tmp_path):
+    """The command refused --json pred/predict.json --overwrite (the predictions' record, which
+    evaluate reads); Report.write_json(..., overwrite=True) replaced it (s49 claims)."""
+    report, _ = scored
+    record = tmp_path / "pred" / "predict.json"
+    record.write_text('{"records": {}}')
+    for method in WRITERS:
+        with pytest.raises(OutputError, match=f"would write over its input {record}"):
+            getattr(report, method)(record, overwrite=True)
+    assert record.read_text() == '{"records": {}}'
+
+
+def test_another_commands_record_is_never_replaced_overwrite_or_not(scored, tmp_path, capsys):
+    """predict.json that unetlab predict wrote in another folder than the one scored: the
+    command and Python replaced it with --overwrite / overwrite=True (s49 claims)."""
+    from unetlab.cli import main
+    from unetlab.manifest import record
+
+    report, gt = scored
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "predict.json").write_text('{"records": {}}')
+    record(other, ["predict.json"], command="predict")
+    said = f"{other / 'predict.json'} is unetlab predict's record of the outputs in {other}"
+    with pytest.raises(OutputError, match=re.escape(said)):
+        report.write_json(other / "predict.json", overwrite=True)
+    argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(gt)]
+    argv += ["--label-values", "0", "255", "--overwrite"]
+    assert main([*argv, "--json", str(other / "predict.json")]) == 2
+    assert said in capsys.readouterr().err
+    assert (other / "predict.json").read_text() == '{"records": {}}'
+
+
+def test_the_command_claims_each_output_once(scored, tmp_path, monkeypatch):
+    """evaluate --json claimed each of its four files up front, then again in each writer
+    (five claims, s49 claims): now once, before any scoring."""
+    import unetlab.evaluate.report as report_module
+    import unetlab.outputs as outputs
+    from unetlab.cli import main
+
+    claimed = []
+
+    def counted(paths, **kwargs):
+        claimed.extend(Path(p).name for p in paths)
+        return real(paths, **kwargs)
+
+    real = outputs.claim_files
+    monkeypatch.setattr(outputs, "claim_files", counted)
+    monkeypatch.setattr(report_module, "claim_files", counted)
+    _, gt = scored
+    argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(gt)]
+    argv += ["--label-values", "0", "255", "--json", str(tmp_path / "r.json")]
+    assert main(argv) == 0
+    names = ["r.json", "r_confusion.png", "r_images.csv", "r_matching.csv"]
+    assert sorted(claimed) == names
+    assert all((tmp_path / name).is_file() for name in names)

@@ -92,6 +92,10 @@ SET_ASIDE = re.compile(r"^\.(.+)\.old$")
 #: the command whose files make a run folder (checkpoints, metrics.csv, train.log, ...): no
 #: other command ever replaces them
 RUN_COMMAND = "train"
+#: the record a command writes of a folder of its outputs, which other commands read
+#: (predict.json: evaluate --pred reads the predictions' label values and classes in it):
+#: no other command ever replaces it
+RECORD_FILES = {"predict": "predict.json"}
 #: how a command is told to replace files unetlab did not write (the CLI's; Python callers
 #: pass PYTHON_OVERWRITE_FIX)
 OVERWRITE_FIX = "add --overwrite"
@@ -348,6 +352,7 @@ def _refuse_replacing(
             f"{folder / name} is a file of the training run in {folder} and unetlab {command} "
             "never replaces a run's files (not even with --overwrite): choose another path"
         )
+    _refuse_record(folder / name, writers, command)
     if command in writers or overwrite or not exists:
         return
     if not writers:
@@ -361,6 +366,20 @@ def _refuse_replacing(
         f"{f'unetlab {others}' if others else 'another unetlab command'}, not by unetlab "
         f"{command}: give another name, or {overwrite_fix} to replace it"
     )
+
+
+def _refuse_record(path: Path, writers: Collection[str], command: str) -> None:
+    """OutputError where ``path`` is another command's record of its outputs
+    (:data:`RECORD_FILES`), overwrite or not: evaluate --json out/predict.json --overwrite,
+    or ``Report.write_json(..., overwrite=True)``, replaced predict's record, and evaluate
+    of those predictions then read no label values, classes or model."""
+    owner = next((c for c, name in RECORD_FILES.items() if name == path.name), None)
+    if owner is not None and owner in writers and command != owner:
+        raise OutputError(
+            f"{path} is unetlab {owner}'s record of the outputs in {path.parent} (other "
+            f"commands read it) and unetlab {command} never replaces it, overwrite or not: "
+            "choose another path"
+        )
 
 
 def _refuse_other_format(path: Path, fmt: str, command: str) -> None:

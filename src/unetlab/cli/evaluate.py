@@ -489,37 +489,33 @@ def _typed_defaults(args):
     return argparse.Namespace(**(vars(args) | untyped))
 
 
-def _claim_outputs(args, pairs) -> None:
-    """Refuse (before any work) outputs that would replace an input or a foreign file, or an
-    image written among the data (``pairs``: the pairs a checkpoint is evaluated on)."""
-    from unetlab.data.io import INPUT_SUFFIXES
-    from unetlab.outputs import claim_files, refuse_inputs, refuse_inside
+def _claim_outputs(args, pairs) -> list[Path]:
+    """Claim the outputs once, before any work (:func:`unetlab.evaluate.report.claim_outputs`,
+    as :meth:`Report.claim` from Python): refused where one would replace an input (the
+    predictions' record too) or a foreign file, or be an image written among the data
+    (``pairs``: the pairs a checkpoint is evaluated on). The paths claimed, which the
+    report's writers then take as they are."""
+    from unetlab.evaluate.report import claim_outputs
+    from unetlab.outputs import OVERWRITE_FIX
 
     json_path = Path(args.json) if args.json and args.json != STDOUT else None
     confusion = args.confusion or (
         json_path.with_name(f"{json_path.stem}_confusion.png") if json_path else None
     )
-    inputs = [p for p in (args.checkpoint, args.data, args.pred, args.gt) if p]
-    inputs += _pred_record(args.pred)  # read as an input: never replaced, --overwrite or not
     outputs = [p for p in (json_path, confusion, _image_csv(json_path), _matching_csv(json_path))]
-    outputs = [p for p in outputs if p]
-    refuse_inputs(outputs, inputs, command="evaluate", suffixes=INPUT_SUFFIXES)
-    if outputs:  # not among the images or masks, which training would read them as
-        apart = dict(outputs_apart=True)  # --json st/out/e.json: predict's out/ is no data
-        refuse_inside(outputs, _data_folders(args, pairs), command="evaluate", **apart)
-    # the inputs were refused above: claim_files need not list them again
-    formats = {json_path: "JSON"} if json_path else {}
-    claim_files(outputs, command="evaluate", overwrite=args.overwrite, formats=formats)
-
-
-def _pred_record(pred: str | None) -> list[Path]:
-    """The record of ``--pred``'s predictions (predict.json), which evaluate reads (their
-    label values, ignore value, classes): --json there with --overwrite replaced it with
-    the report, and the next evaluate of that folder read no record."""
-    from unetlab.inference.records import RECORDS
-
-    record = Path(pred) / RECORDS if pred else None
-    return [record] if record is not None and record.is_file() else []
+    outputs = [Path(p) for p in outputs if p]
+    # the data folders are listed only where there is an output to keep out of them
+    folders = _data_folders(args, pairs) if outputs else []
+    source = dict(checkpoint=args.checkpoint, data=args.data)
+    source |= dict(predictions=args.pred, ground_truth=args.gt)
+    return claim_outputs(
+        outputs,
+        source,
+        folders,
+        overwrite=args.overwrite,
+        formats={json_path: "JSON"} if json_path else None,
+        overwrite_fix=OVERWRITE_FIX,
+    )
 
 
 def _image_csv(json_path: Path | None) -> Path | None:
@@ -602,8 +598,9 @@ def _evaluate(args):
     mode = _check_mode(args)
     # listed once: the outputs are checked against them, then scored
     pairs = _model_pairs(args) if mode == "model" else []
-    _claim_outputs(args, pairs)
+    claimed = _claim_outputs(args, pairs)
     report = _run_model(args, pairs) if mode == "model" else _run_pred(args)
+    report.claimed.update(claimed)  # its writers claim them no more
     print(report.table(objects_option="--object-scores", every_row="--json"))
     confusion = args.confusion
     if args.json and args.json != STDOUT:

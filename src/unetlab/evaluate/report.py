@@ -18,7 +18,7 @@ from unetlab.data.datasets import data_set_folders
 from unetlab.data.io import INPUT_SUFFIXES
 from unetlab.evaluate.matching import matching_line, matching_tables, write_matching_csv
 from unetlab.evaluate.spread import SPREAD, per_image_spread, spread_lines, write_image_csv
-from unetlab.outputs import PYTHON_OVERWRITE_FIX, claim_files, refuse_inside
+from unetlab.outputs import PYTHON_OVERWRITE_FIX, claim_files, refuse_inputs, refuse_inside
 from unetlab.plots import plot_confusion
 
 #: the keys of :attr:`Report.source` that name what was scored (a checkpoint, folders of
@@ -55,6 +55,9 @@ class Report:
     counting: bool = False
     pair_ious: list = field(default_factory=list)
     iou_thresholds: tuple[float, ...] | None = None
+    #: the paths claimed for the report's files (:meth:`claim`, or the command's claim before
+    #: scoring), which its writers take without claiming them again
+    claimed: set[Path] = field(default_factory=set, compare=False)
 
     def __repr__(self) -> str:
         """One line (a notebook cell's value; the dataclass's was pages of per-image dicts
@@ -127,7 +130,7 @@ class Report:
     def write_matching_csv(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write :meth:`matching` as CSV (one row per image and threshold, then the pooled
         rows), atomically, where :meth:`claim` allows it."""
-        return write_matching_csv(self.claim(path, overwrite=overwrite), *self.matching())
+        return write_matching_csv(self._claimed(path, overwrite), *self.matching())
 
     def table(
         self, *, objects_option: str = "objects=True", every_row: str = "report.images"
@@ -172,7 +175,7 @@ class Report:
     def write_json(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write :meth:`json_text`, atomically, where :meth:`claim` allows it (and never over
         a file whose suffix names another format: an image, a CSV)."""
-        path = self.claim(path, overwrite=overwrite, fmt="JSON")
+        path = self._claimed(path, overwrite, fmt="JSON")
         with atomic_path(path) as tmp:
             tmp.write_text(self.json_text())
         return path
@@ -181,35 +184,83 @@ class Report:
         """Write each image's row (name, trained, pixel figures, IoU and Dice per class, object
         scores) as CSV, atomically (:func:`unetlab.evaluate.spread.write_image_csv`), where
         :meth:`claim` allows it."""
-        path = self.claim(path, overwrite=overwrite)
-        return write_image_csv(path, self.images, self.class_names)
+        return write_image_csv(self._claimed(path, overwrite), self.images, self.class_names)
 
     def plot_confusion(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write the row-normalised confusion matrix as a PNG (see :func:`plot_confusion`),
         where :meth:`claim` allows it."""
-        return plot_confusion(self.matrix, self.class_names, self.claim(path, overwrite=overwrite))
+        return plot_confusion(self.matrix, self.class_names, self._claimed(path, overwrite))
 
     def claim(self, path: str | os.PathLike, *, overwrite: bool = False, fmt=None) -> Path:
-        """``path`` as ``unetlab evaluate --json`` claims its files
-        (:func:`unetlab.outputs.claim_files`): OutputError (one line, nothing written) for one
-        of the files scored (the folders of :data:`INPUT_KEYS` in :attr:`source`), a file of
-        a training run, a file among the data scored (read as an image or mask next time),
-        or an existing file evaluate did not write unless ``overwrite`` (``fmt``: the format
-        its suffix must name, e.g. ``"JSON"``); evaluate's own earlier file is replaced (audit s48 apiwalk: from Python each replaced any file, a mask of
-        the data scored too)."""
+        """``path`` as ``unetlab evaluate --json`` claims its files (:func:`claim_outputs`),
+        added to :attr:`claimed`: OutputError (one line, nothing written) for one of the
+        files scored (the folders of :data:`INPUT_KEYS` in :attr:`source`, the predictions'
+        record), another command's record, a file of a training run, a file among the data
+        scored (read as an image or mask next time), or an existing file evaluate did not
+        write unless ``overwrite`` (``fmt``: the format its suffix must name, e.g.
+        ``"JSON"``); evaluate's own earlier file is replaced (audit s48 apiwalk: from Python
+        each replaced any file, a mask of the data scored too)."""
         path = Path(path)
-        inputs = [self.source[k] for k in INPUT_KEYS if self.source.get(k)]
-        refuse_inside([path], _data_folders(self.source), command="evaluate", outputs_apart=True)
-        claim_files(
+        claim_outputs(
             [path],
-            inputs=inputs,
+            self.source,
+            _data_folders(self.source),
             overwrite=overwrite,
-            command="evaluate",
-            suffixes=INPUT_SUFFIXES,
             formats={path: fmt} if fmt else None,
-            overwrite_fix=PYTHON_OVERWRITE_FIX,
         )
+        self.claimed.add(path)
         return path
+
+    def _claimed(self, path: str | os.PathLike, overwrite: bool, fmt=None) -> Path:
+        """``path``, claimed once: a path in :attr:`claimed` (the command claims its files
+        before scoring) is written without claiming it again."""
+        path = Path(path)
+        return path if path in self.claimed else self.claim(path, overwrite=overwrite, fmt=fmt)
+
+
+def scored_inputs(source: dict) -> list:
+    """What a report of ``source`` (:attr:`Report.source`, or the command's inputs by the
+    same keys) scored: the files and folders of :data:`INPUT_KEYS`, and the record of the
+    predictions scored (``predict.json``, read for their label values, ignore value and
+    classes), which its files never replace, overwrite or not."""
+    inputs = [source[k] for k in INPUT_KEYS if source.get(k)]
+    if source.get("predictions"):
+        from unetlab.inference.records import RECORDS
+
+        record = Path(source["predictions"]) / RECORDS
+        inputs += [record] if record.is_file() else []
+    return inputs
+
+
+def claim_outputs(
+    paths: Sequence[Path],
+    source: dict,
+    data_folders: Sequence[Path],
+    *,
+    overwrite: bool,
+    formats: dict | None = None,
+    overwrite_fix: str = PYTHON_OVERWRITE_FIX,
+) -> list[Path]:
+    """The one claim of evaluate's files, from Python (:meth:`Report.claim`) and from the
+    command (before any scoring): OutputError (one line, nothing written) for a path that is
+    one of :func:`scored_inputs` of ``source``, lies in ``data_folders`` (read as data next
+    time), or that :func:`~unetlab.outputs.claim_files` refuses (another command's record, a
+    run's file, a file evaluate did not write unless ``overwrite``, another format than
+    ``formats`` names). Returns ``paths``."""
+    paths = [Path(p) for p in paths]
+    if not paths:
+        return paths
+    inputs = scored_inputs(source)
+    refuse_inputs(paths, inputs, command="evaluate", suffixes=INPUT_SUFFIXES)
+    refuse_inside(paths, data_folders, command="evaluate", outputs_apart=True)
+    claim_files(
+        paths,
+        overwrite=overwrite,
+        command="evaluate",
+        formats=formats,
+        overwrite_fix=overwrite_fix,
+    )
+    return paths
 
 
 def _data_folders(source: dict) -> list[Path]:
