@@ -142,3 +142,53 @@ def test_a_data_sets_images_folder_to_the_command_names_data(tmp_path, data, cap
     (line,) = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
     assert f"give --data {data} (the folder that holds images/ and masks/)" in line
     assert not (tmp_path / "run").exists()
+
+
+def test_a_data_sets_part_is_one_error_spelled_both_ways(tmp_path, data):
+    """s49 claims: the images/-folder check ran at up to three levels (the command's, the
+    Python API's, find_pairs' or ground_truth's), each naming its own spelling; now each
+    entry point raises one DatasetError: its message names the Python argument, its ``cli``
+    the command's flag, the same line otherwise."""
+    from unetlab import evaluate_model, fit, load_config
+    from unetlab.errors import DatasetError
+    from unetlab.evaluate import evaluate_predictions
+
+    images, masks = data / "images", data / "masks"
+    cfg = load_config(None, [f"data.root={images}"])
+    cases = [
+        (lambda: fit(cfg, run_dir=tmp_path / "run"), "cfg.data.root", "--data"),
+        (lambda: evaluate_model(tmp_path / "no.pt", masks), "data_dir", "--data"),
+        (lambda: evaluate_predictions(images, masks), "pred_dir", "--pred"),
+        (lambda: evaluate_predictions(masks, images), "gt_dir", "--gt"),
+    ]
+    for call, python, flag in cases:
+        with pytest.raises(DatasetError) as err:
+            call()
+        said = str(err.value)
+        assert f"give {python} " in said and "folder of the data set" in said, said
+        assert err.value.cli == said.replace(f"give {python} ", f"give {flag} "), python
+
+
+def test_the_command_checks_the_predictions_folder_once(tmp_path, data, monkeypatch):
+    """evaluate --pred P --gt G asked whether P is a data set's images/ folder in the command,
+    in evaluate_predictions and again in reading the predictions (s49 claims): now once."""
+    import numpy as np
+
+    import unetlab.data.pairs as pairs
+    import unetlab.evaluate.masks as masks
+    from unetlab.data.io import write_png
+
+    for i in range(2):
+        write_png(tmp_path / "pred" / f"{i:02d}.png", np.tile([0, 1], (32, 16)).astype(np.uint8))
+    asked = []
+
+    def counted(folder):
+        asked.append(Path(folder).resolve())
+        return real(folder)
+
+    real = pairs.data_set_above
+    monkeypatch.setattr(pairs, "data_set_above", counted)
+    monkeypatch.setattr(masks, "data_set_above", counted)
+    argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(data / "masks")]
+    assert main([*argv, "--label-values", "0", "255"]) == 0
+    assert asked.count((tmp_path / "pred").resolve()) == 1

@@ -751,9 +751,7 @@ def _model_report(*args, **kwargs):
 def _run_pred(args):
     """The report of --pred against --gt; a mask-value refusal names this command's flags."""
     from unetlab.evaluate import MaskValuesError, evaluate_predictions
-    from unetlab.evaluate.masks import refuse_image_folders
 
-    refuse_image_folders(args.pred, args.gt, ("--pred", "--gt"))  # before Python's names
     try:
         return evaluate_predictions(
             args.pred,

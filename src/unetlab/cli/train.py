@@ -628,9 +628,8 @@ def _run_dir(args, cfg, *, try_lock: bool, checking: bool = False) -> Path:
     run_dir = _run_folder(args, cfg)
     if cfg.data.root is None:
         raise UnetlabError("no data folder: give --data DIR (or data.root in the --config file)")
-    # a typo or a data set's images/: said before an earlier run in run_dir is, and before
-    # fit, which names cfg.data.root
-    refuse_missing_root(cfg.data.root, "--data")
+    # a typo or a data set's images/: said before an earlier run in run_dir is (naming --data)
+    refuse_missing_root(cfg.data.root)
     check_run_dir(run_dir, cfg.data.root, folds=args.folds is not None)
     if not (args.resume or args.overwrite or checking):
         _refuse_started(run_dir)

@@ -56,6 +56,7 @@ from unetlab.data.nodata import InvalidPages, either, filled, valid_pixels
 from unetlab.data.normalize import apply_stats, channels_of, image_stats, pooled_stats, raw_stats
 from unetlab.data.object_sizes import joined, region_facts, sized
 from unetlab.data.pairs import (
+    DATA_ROOT,
     Pair,
     PairReader,
     data_set_above,
@@ -68,16 +69,12 @@ from unetlab.data.pairs import (
 )
 from unetlab.data.stack_split import has_stacks, stack_split, val_count
 from unetlab.data.windows import window_start
-from unetlab.errors import DatasetError, Spelled, UnetlabError
+from unetlab.errors import DatasetError, UnetlabError
 from unetlab.provenance import unetlab_command
 
 log = logging.getLogger(__name__)
 
 MAX_LABEL_VALUES = 256
-
-#: the data set's folder, as a config (``fit``, ``plan_training``) and ``unetlab train`` give
-#: it: the lines that say to give another folder name it so (s49 apilines: fit said --data)
-DATA_ROOT = Spelled("cfg.data.root", "--data")
 
 
 @dataclass(frozen=True, eq=False)

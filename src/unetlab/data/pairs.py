@@ -333,7 +333,7 @@ def detect_layout(root: Path, flag: str | Spelled = "--data") -> str:
         )
     if any(root.glob("*_seg.npy")):
         raise DatasetError(f"{root}: {SEG_NPY_FIX}")
-    _refuse_part(root, flag)
+    refuse_data_set_part(root, flag)  # find_pairs' own, as its caller names it
     near = near_misses(root)
     found = f": {'; '.join(near)}" if near else ""
     raise DatasetError(
@@ -406,25 +406,49 @@ def _trains_with(flag: str) -> str:
     return "train --data " if flag.startswith("-") else "fit with cfg.data.root="
 
 
-def _refuse_part(root: Path, flag: str | Spelled) -> None:
-    """DatasetError where ``root`` (of no layout, given as ``flag``) is the images/ or masks/
-    folder of a data set (:func:`data_set_above`), naming the data set's folder."""
-    if (parent := data_set_above(root)) is not None:
-        holds = "/ and ".join(d.name for d in layout_folders(parent))
-        said = f"{root}: this is the {root.name}/ folder of the data set {parent}: give "
-        raise DatasetError(
-            **spelled(lambda f: f"{said}{f} {parent} (the folder that holds {holds}/)", flag)
-        )
+#: the data set's folder, as a config (``fit``, ``plan_training``) and ``unetlab train`` give
+#: it: the lines that say to give another folder name it so (s49: fit said --data)
+DATA_ROOT = Spelled("cfg.data.root", "--data")
+#: the end of the line refusing a data set's images/ or masks/ folder given as the data set
+#: (``"data"``), as its masks or as predictions: ``{flag}`` names the argument
+PART_GIVEN = {
+    "data": ": give {flag} {parent} (the folder that holds {holds}/)",
+    "masks": ", not its masks: give {flag} {parent}",
+    "predictions": ", its images, not predictions: give {flag} the folder unetlab predict wrote",
+}
 
 
-def refuse_data_set_part(root: str | os.PathLike, flag: str | Spelled) -> None:
-    """:func:`detect_layout`'s line for ``root``, a folder of no data set but the images/ or
-    masks/ folder of one, naming ``flag``: where the Python API was given it (``fit``'s
-    ``cfg.data.root``, ``evaluate_model``'s ``data_dir``) its spelling, not the command's
-    ``--data`` (which the command checks before, or gives its own pairs)."""
-    root = Path(root)
-    if root.is_dir() and _layout(root) is None:
-        _refuse_part(root, flag)
+def refuse_data_set_part(
+    folder: str | os.PathLike, names: str | Spelled, given_as: str = "data"
+) -> None:
+    """The one check of a data set's images/ or masks/ folder given where the data set
+    (``given_as`` ``"data"``), its masks or predictions were expected (for these two its
+    images/ folder alone: its masks/ is masks): one DatasetError naming the data set's
+    folder and the argument ``names`` both ways (:class:`~unetlab.errors.Spelled`: in Python
+    ``cfg.data.root``, ``data_dir``, ``gt_dir``, ``pred_dir``; the command's flag), so that
+    each entry point checks it once and the command prints its flag (s48: Python was told
+    --data and --gt, s49: three levels checked it, each naming its own spelling). A folder
+    of a data set's layout of its own passes."""
+    folder = Path(folder)
+    parent = data_set_above(folder) if folder.is_dir() else None
+    if parent is None or _has_layout(folder):  # the parent's listing first: the cheaper
+        return
+    folders = layout_folders(parent)
+    if given_as != "data" and folder.resolve() != folders[0]:
+        return
+    head = f"{folder}: this is the {folder.resolve().name}/ folder of the data set {parent}"
+    holds = "/ and ".join(d.name for d in folders)
+    fix = functools.partial(PART_GIVEN[given_as].format, parent=parent, holds=holds)
+    raise DatasetError(**spelled(lambda flag: head + fix(flag=flag), names))
+
+
+def _has_layout(folder: Path) -> bool:
+    """Whether ``folder`` is a data set of some layout (:func:`_layout`; one whose folders
+    are ambiguous, e.g. images/ beside Images/, is: its own line says so)."""
+    try:
+        return _layout(folder) is not None
+    except DatasetError:
+        return True
 
 
 def data_set_above(folder: Path) -> Path | None:
@@ -560,13 +584,14 @@ def no_data_folder(root: Path, flag: str | Spelled = "--data") -> DatasetError:
     )
 
 
-def refuse_missing_root(root: str | os.PathLike, flag: str = "cfg.data.root") -> None:
-    """:func:`no_data_folder` where ``root`` (a config's ``data.root``, given from Python:
-    ``flag``) is no folder, :func:`refuse_data_set_part` where it is a data set's images/;
-    the command line checks ``--data`` before, naming its flag."""
+def refuse_missing_root(root: str | os.PathLike, names: str | Spelled = DATA_ROOT) -> None:
+    """:func:`no_data_folder` where ``root`` (a config's ``data.root``) is no folder,
+    :func:`refuse_data_set_part` where it is a data set's images/ or masks/: a
+    DatasetError naming ``names`` both ways (``cfg.data.root`` in Python, ``--data`` on the
+    command line)."""
     if not Path(root).is_dir():
-        raise no_data_folder(Path(root), flag)
-    refuse_data_set_part(root, flag)  # its images/ folder (s48: it said --data)
+        raise no_data_folder(Path(root), names)
+    refuse_data_set_part(root, names)
 
 
 def problems_error(

@@ -50,6 +50,7 @@ from unetlab.data.pairs import (
     near_misses,
     nfc,
     no_data_folder,
+    refuse_data_set_part,
 )
 from unetlab.data.read_notes import note_once
 from unetlab.data.tiff_files import is_tiff_name
@@ -62,7 +63,7 @@ log = logging.getLogger(__name__)
 
 #: the ground truth's folder and the data set scored with a model, as ``evaluate_predictions``
 #: and ``evaluate_model`` name them, and as ``unetlab evaluate`` does
-GT_DIR = Spelled("gt_dir", "--gt")
+PRED_DIR, GT_DIR = Spelled("pred_dir", "--pred"), Spelled("gt_dir", "--gt")
 DATA_DIR = Spelled("data_dir", "--data")
 
 
@@ -231,7 +232,6 @@ def ground_truth(
     if _has_data(root):
         pairs = find_pairs(root, flag=GT_DIR)
         return [p.mask for p in pairs], _pair_masks(pairs, colours)
-    _refuse_images_folder(root, GT_DIR)
     files = find_images(root, MASK_FILE_SUFFIXES)
     if not files:
         dsb_samples(root)  # a DSB folder but for a sub-folder (notes/): that one named
@@ -242,26 +242,17 @@ def ground_truth(
     return files, _file_masks(files, size_of, colours)
 
 
-def _refuse_images_folder(folder: Path, flag: str | Spelled) -> None:
-    """DatasetError for the images/ folder of a data set given as the ground truth (its images
-    would be read as masks), naming ``flag``, the option (or argument) that gave it."""
-    parent = data_set_above(folder)
-    if parent is not None and folder.resolve() == layout_folders(parent)[0]:
-        said = f"{folder}: this is the {folder.name}/ folder of the data set {parent}, not its "
-        raise DatasetError(**spelled(lambda f: f"{said}masks: give {f} {parent}", flag))
-
-
-def refuse_image_folders(pred_dir, gt_dir, flags: tuple[str, str]) -> None:
-    """The lines for a data set's images/ folder given as the predictions or the ground
-    truth (:func:`_refuse_images_as_predictions`, :func:`_refuse_images_folder`), naming
-    ``flags`` (of the predictions, the ground truth): ``evaluate_predictions``' arguments
-    from Python, the command's options from the command (which checks first: s48, Python
-    was told --gt)."""
+def refuse_image_folders(pred_dir, gt_dir) -> None:
+    """A data set's images/ folder given as the predictions (its images were scored as class
+    maps, exit 0: s36 flags 3; a folder predict wrote, its ``predict.json``, is predictions
+    wherever it is) or as the ground truth (its images read as masks):
+    :func:`~unetlab.data.pairs.refuse_data_set_part`'s one line, naming the argument as
+    ``evaluate_predictions`` and as the command spell it (s48: Python was told --pred and
+    --gt). Checked once, where evaluate_predictions (evaluate_volumes) begins."""
     pred_dir, gt_dir = Path(pred_dir), Path(gt_dir)
-    if pred_dir.is_dir():
-        _refuse_images_as_predictions(pred_dir, flags[0])
-    if gt_dir.is_dir() and not _has_data(gt_dir):
-        _refuse_images_folder(gt_dir, flags[1])
+    if not (pred_dir / "predict.json").is_file():
+        refuse_data_set_part(pred_dir, PRED_DIR, "predictions")
+    refuse_data_set_part(gt_dir, GT_DIR, "masks")
 
 
 def _pair_masks(
@@ -484,7 +475,6 @@ def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]
     from unetlab.inference.legend import own_legend
     from unetlab.manifest import written_here
 
-    _refuse_images_as_predictions(pred_dir)
     maps: dict[str, Path] = {}
     objects: dict[str, Path] = {}
     own = written_here(pred_dir, "evaluate") - written_here(pred_dir, "predict")  # a report's
@@ -506,20 +496,6 @@ def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]
             suffix = next((s for s in OUTLINE_SUFFIXES if stem.endswith(s)), "")
             objects.setdefault(stem[: len(stem) - len(suffix)], path)
     return maps, objects
-
-
-def _refuse_images_as_predictions(folder: Path, flag: str = "--pred") -> None:
-    """DatasetError for the images/ folder of a data set given as the predictions (its
-    images were scored as class maps, exit 0: s36 flags 3), naming ``flag``; a folder
-    predict wrote (its ``predict.json``) is predictions wherever it is."""
-    parent = data_set_above(folder)
-    if parent is None or (folder / "predict.json").is_file():
-        return
-    if folder.resolve() == layout_folders(parent)[0]:
-        raise DatasetError(
-            f"{folder}: this is the {folder.resolve().name}/ folder of the data set {parent}, "
-            f"its images, not predictions: give {flag} the folder unetlab predict wrote"
-        )
 
 
 class Written:

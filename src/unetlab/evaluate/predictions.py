@@ -158,7 +158,7 @@ def evaluate_predictions(
     scored in 3-D (:func:`~unetlab.evaluate.volumes.evaluate_volumes`). ``iou_thresholds``:
     of the matching table (``--iou``; None: 0.1 .. 0.9)."""
     check_folders(pred_dir=pred_dir, gt_dir=gt_dir)
-    refuse_image_folders(pred_dir, gt_dir, ("pred_dir", "gt_dir"))  # the command's: before
+    refuse_image_folders(pred_dir, gt_dir)  # the command's too: it prints --pred, --gt
     check_evaluation(worst=worst, ignore_value=ignore_value, label_values=label_values)
     ious = chosen_thresholds(iou_thresholds)
     exclude_rows = check_exclude_rows(exclude_rows, "exclude_rows")

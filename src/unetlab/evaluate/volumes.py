@@ -30,6 +30,7 @@ from unetlab.evaluate.masks import (
     has_planes,
     ome_less,
     recorded_3d,
+    refuse_image_folders,
     say_unscored,
 )
 from unetlab.evaluate.report import Report
@@ -58,6 +59,7 @@ def evaluate_volumes(
     no Z axis (a 2-D image, a movie's frames) is scored by its 2-D objects, as predict
     --objects-3d gives them, said in one line (:func:`say_flat_scored`)."""
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
+    refuse_image_folders(pred_dir, gt_dir)  # a data set's images/ folder: one line
     mask_files, _ = ground_truth(gt_dir)
     preds = Predictions(pred_dir, instances=pred_instances, object_pixels=True)
     named = {mask_stem(m) for m in mask_files}
