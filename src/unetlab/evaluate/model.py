@@ -159,10 +159,6 @@ def evaluate_model(
     return replace(_sourced(report, pairs, scoring, data_dir, checkpoint), iou_thresholds=ious)
 
 
-#: how evaluate_model's data folder is named: (in Python, on the command line)
-DATA_DIR = ("data_dir", "--data")
-
-
 def _checked_inputs(data_dir, pairs, axes: str | None, iou_thresholds) -> tuple | None:
     """:func:`evaluate_model`'s ``axes``, ``data_dir`` (where no ``pairs`` are given) and
     ``iou_thresholds`` checked before a checkpoint loads; the thresholds, sorted (None: the
