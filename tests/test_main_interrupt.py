@@ -64,3 +64,53 @@ def test_the_guard_gives_ctrl_c_back_and_leaves_an_ignored_one_ignored():
             assert signal.getsignal(signal.SIGINT) is handler
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+# a stop signal sent as torch starts to load (``main``'s import of it, before the command
+# runs): ``kill PID`` of a ``unetlab predict`` that has just started
+_SIGNAL_AS_TORCH_LOADS = """
+import importlib.abc, os, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as a terminal's
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+class Stop(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch":
+            os.kill(os.getpid(), signal.{signal})
+        return None
+
+sys.meta_path.insert(0, Stop())
+sys.argv = ["unetlab", "predict", "--checkpoint", "m.pt", "--input", "in", "--output", "o"]
+from unetlab.__main__ import main; main()
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+@pytest.mark.parametrize(
+    "name, said",
+    [("SIGTERM", "stopped by SIGTERM"), ("SIGHUP", "stopped by SIGHUP"), ("SIGINT", "interrupted")],
+)
+def test_a_stop_signal_while_torch_loads_ends_in_one_line(name, said):
+    """SIGTERM to ``unetlab predict`` as it imported torch ended it without a word (status
+    143, s49 nprocedge 2); now as Ctrl-C there does."""
+    script = _SIGNAL_AS_TORCH_LOADS.replace("{signal}", name)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    code = 128 + getattr(signal, name)
+    assert (run.returncode, run.stderr, run.stdout) == (code, f"unetlab: {said}\n", "")
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+def test_the_guard_gives_sigterm_back_and_leaves_an_ignored_sighup_ignored():
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # nohup
+        with interrupt_exits():
+            inside = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)
+        assert inside[0] is not signal.SIG_DFL and inside[1] is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGTERM, before[0])
+        signal.signal(signal.SIGHUP, before[1])

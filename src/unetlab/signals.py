@@ -6,7 +6,7 @@ without its ``finally`` blocks (no temporary file removed, no line said) and, in
 that torchrun started, with pages of torchrun's report. Within :func:`stop_raises` they
 raise :class:`Stopped` instead, as SIGINT raises KeyboardInterrupt; training installs its
 own handlers on top (it finishes the step and saves first: ``unetlab.train``). Before a
-command runs, while its modules load, Ctrl-C ends the process at once
+command runs, while its modules load, each ends the process at once in one line
 (:func:`interrupt_exits`)."""
 
 from __future__ import annotations
@@ -65,35 +65,43 @@ def stop_raises() -> Iterator[None]:
 
 @contextlib.contextmanager
 def interrupt_exits() -> Iterator[None]:
-    """Within: Ctrl-C ends the process at once, one line (``unetlab: interrupted``) and
-    status 130, as a command interrupted later ends. For the imports before a command runs:
-    a KeyboardInterrupt raised inside torch's or numpy's import leaves them half-initialised
-    (a traceback, then "cannot load module more than once", or an abort from pybind11: seen
-    in 1 of 30 interrupted starts each), and one inside any import shows a traceback.
-    Nothing is written yet, so there is nothing to clean up. A Ctrl-C ignored (a background
-    job) or handled by the caller stays so; Python's own handler is back when it ends."""
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield
-        return
-    signal.signal(signal.SIGINT, _exit_interrupted)
+    """Within: a stop signal ends the process at once in one line and the shell's status for
+    it, as a command stopped later ends: Ctrl-C ``unetlab: interrupted`` (130), SIGTERM
+    ``unetlab: stopped by SIGTERM`` (143), SIGHUP (129). For the imports before a command
+    runs: a KeyboardInterrupt raised inside torch's or numpy's import leaves them
+    half-initialised (a traceback, then "cannot load module more than once", or an abort from
+    pybind11: seen in 1 of 30 interrupted starts each), one inside any import shows a
+    traceback, and a SIGTERM ended the process without a word (status 143, s49 nprocedge).
+    Nothing is written yet, so there is nothing to clean up. A signal ignored (a background
+    job's Ctrl-C, nohup's SIGHUP) or handled by the caller stays so; the handlers before are
+    back when it ends."""
+    previous = {}
+    for signum in STOP_SIGNALS:
+        python_own = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+        if signal.getsignal(signum) is python_own:
+            previous[signum] = signal.signal(signum, _exit_stopped)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 #: set in each process of a ``--nproc N`` launch (``unetlab.distributed.STATUS_FILE``)
 LAUNCHED_ENV = "UNETLAB_STATUS_FILE"
 
 
-def exit_interrupted() -> NoReturn:
-    """End the process as an interrupted start does: ``unetlab: interrupted``, status 130.
-    A process of a ``--nproc N`` launch ends without the line: the launcher passed the
-    Ctrl-C on to each of them and says it once (``unetlab predict: interrupted``)."""
+def exit_interrupted(signum: int = signal.SIGINT) -> NoReturn:
+    """End the process as a start stopped by ``signum`` does: ``unetlab: interrupted``
+    (status 130), ``unetlab: stopped by SIGTERM`` (143). A process of a ``--nproc N`` launch
+    ends without the line: the launcher passed the signal on to each of them and says it
+    once (``unetlab predict: interrupted``)."""
+    how, code = stop_status(Stopped(signum))
     if LAUNCHED_ENV not in os.environ:
-        os.write(sys.stderr.fileno(), b"unetlab: interrupted\n")
-    os._exit(130)
+        with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
+            os.write(sys.stderr.fileno(), f"unetlab: {how}\n".encode())
+    os._exit(code)
 
 
-def _exit_interrupted(_signum, _frame) -> NoReturn:
-    exit_interrupted()
+def _exit_stopped(signum, _frame) -> NoReturn:
+    exit_interrupted(signum)
