@@ -21,7 +21,14 @@ import torch
 
 import unetlab
 from unetlab import UNet, save_model
-from unetlab.distributed import STATUS_FILE, _QuietStop, _stop_signal, torchrun
+from unetlab.distributed import (
+    STATUS_FILE,
+    _QuietStop,
+    _stop_signal,
+    as_started,
+    stop_note,
+    torchrun,
+)
 
 LAUNCH = ["--standalone", "--nproc_per_node=2", "-m", "unetlab", "predict"]
 
@@ -40,6 +47,29 @@ def test_torchrun_stopped_by_a_signal_ends_with_its_status(monkeypatch, capfd, s
 
 def _record(msg: str, *args) -> logging.LogRecord:
     return logging.LogRecord("torch", logging.WARNING, "api.py", 1, msg, args, None)
+
+
+def test_closing_lines_after_a_stop_the_launcher_passed_on_are_dropped(tmp_path, monkeypatch):
+    """A worker that ended as it started (status 130) while another still ran: torchrun said
+    "Sending process 12 closing signal SIGTERM" above the launcher's line (s49 nprocedge 1)."""
+    closing = "Sending process %s closing signal %s"
+    monkeypatch.setenv(STATUS_FILE, str(tmp_path / "status"))
+    assert _QuietStop().filter(_record(closing, 12, "SIGTERM"))  # no stop: another failed
+    Path(stop_note(str(tmp_path / "status"))).touch()  # the launcher passed one on
+    assert not _QuietStop().filter(_record(closing, 12, "SIGTERM"))
+    assert _QuietStop().filter(_record("failed (exitcode: %s) local_rank: %s", 1, 0))
+
+
+def test_a_ctrl_c_reaches_a_worker_still_starting_as_sigterm():
+    """Python raises a Ctrl-C as a KeyboardInterrupt wherever it is while it starts; SIGTERM
+    ends it quietly. Once unetlab catches SIGTERM the Ctrl-C is passed on as it is."""
+    term, hup = 1 << (signal.SIGTERM - 1), 1 << (signal.SIGHUP - 1)
+    python_own = 1 << (signal.SIGINT - 1)  # Python's KeyboardInterrupt handler
+    assert as_started(signal.SIGINT, python_own) == signal.SIGTERM
+    assert as_started(signal.SIGINT, python_own | term | hup) == signal.SIGINT
+    assert as_started(signal.SIGINT, None) == signal.SIGINT  # cannot tell: as it is
+    assert as_started(signal.SIGTERM, python_own) == signal.SIGTERM
+    assert as_started(signal.SIGHUP, 0) == signal.SIGHUP
 
 
 def test_torchruns_lines_on_a_stop_are_dropped_and_those_on_a_failure_kept():
@@ -80,14 +110,14 @@ def test_processes_killed_by_a_stop_signal_as_they_start_are_a_stop_not_a_failur
     assert _stop_signal(failed(1)) == 0
 
 
-def _inputs(tmp_path: Path) -> None:
+def _inputs(tmp_path: Path, count: int = 80) -> None:
     """A tiny model and enough images that the run is still predicting when stopped."""
     torch.manual_seed(0)
     model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
     save_model(tmp_path / "m.pt", model)
     (tmp_path / "in").mkdir()
     rng = np.random.default_rng(0)
-    for i in range(80):
+    for i in range(count):
         image = rng.integers(0, 255, (384, 384)).astype(np.uint8)
         tifffile.imwrite(tmp_path / "in" / f"a{i:02d}.tif", image)
 
@@ -105,13 +135,15 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
-def _predict(tmp_path: Path) -> subprocess.Popen:
-    """``unetlab predict --nproc 2`` of ``_inputs``, its stderr in ``tmp_path/err``."""
+def _predict(tmp_path: Path, *paths: Path) -> subprocess.Popen:
+    """``unetlab predict --nproc 2`` of ``_inputs``, its stderr in ``tmp_path/err``;
+    ``paths`` on the processes' PYTHONPATH too."""
     out = tmp_path / "out"
     args = ["--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
     args += ["--output", str(out), "--nproc", "2", "--device", "cpu", "--no-progress"]
     here = str(Path(unetlab.__file__).parents[1])  # this unetlab in the processes too
-    env = dict(os.environ, PYTHONPATH=here, OMP_NUM_THREADS="1")
+    path = os.pathsep.join([here, *map(str, paths)])
+    env = dict(os.environ, PYTHONPATH=path, OMP_NUM_THREADS="1")
     with open(tmp_path / "err", "w") as err:
         return subprocess.Popen(
             [sys.executable, "-m", "unetlab", "predict", *args],
@@ -175,3 +207,36 @@ def test_a_launch_stopped_as_its_processes_start_ends_in_one_line(tmp_path):
     assert code == 143, lines
     assert lines.splitlines()[-1].startswith("unetlab predict: stopped by SIGTERM"), lines
     assert "killed" not in lines and "exitcode" not in lines, lines
+
+
+#: a sitecustomize that holds each worker of a launch in Python's start (as a slow .pth
+#: file does), before any unetlab code runs, saying so in the folder ``{folder}``
+_SLOW_START = """import os, time
+if "RANK" in os.environ:
+    open(os.path.join({folder!r}, "starting" + os.environ["RANK"]), "w").close()
+    time.sleep(120)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the processes")
+def test_a_ctrl_c_as_the_launchs_processes_start_ends_in_one_line(tmp_path):
+    """Ctrl-C to ``predict --nproc 2`` while its workers were still in Python's start: each
+    showed a KeyboardInterrupt's traceback, then "process 0 of the launch ... ended with exit
+    status 1" above "unetlab predict: interrupted" (s49 nprocedge 1)."""
+    _inputs(tmp_path, count=1)
+    (tmp_path / "site").mkdir()
+    slow = _SLOW_START.format(folder=str(tmp_path))
+    (tmp_path / "site" / "sitecustomize.py").write_text(slow)
+    process = _predict(tmp_path, tmp_path / "site")
+    try:
+        deadline = time.monotonic() + 120
+        while not all((tmp_path / f"starting{rank}").exists() for rank in (0, 1)):
+            assert process.poll() is None and time.monotonic() < deadline, "no workers"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)  # a terminal's Ctrl-C reaches the command
+        code = process.wait(timeout=60)
+    finally:
+        process.kill()
+    lines = (tmp_path / "err").read_text()
+    assert (code, lines) == (130, "unetlab predict: interrupted\n")

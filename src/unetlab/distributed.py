@@ -180,7 +180,9 @@ class _QuietStop(logging.Filter):
     """Drops torchrun's warning that it got a stop signal ("Received 15 death signal,
     shutting down workers") and, after it, those on each worker it passes the signal on to
     ("Sending process 123 closing signal SIGTERM"): a stop is no failure, and the workers
-    say it. The same "closing signal" warning for a worker left when another failed stays."""
+    say it; those too on a worker left when another ended by a stop the launcher passed on
+    (:func:`stop_noted`: one that ended as it started, status 130, came first). The same
+    "closing signal" warning for a worker left when another failed stays."""
 
     def __init__(self):
         super().__init__()
@@ -192,7 +194,9 @@ class _QuietStop(logging.Filter):
             return False
         if str(record.msg).startswith("failed (exitcode") and record.args[0] in _STOPPED:
             return False  # a worker stopped as it started (:func:`_stop_signal`)
-        return not (self.stopping and "closing signal" in str(record.msg))
+        if "closing signal" not in str(record.msg):
+            return True
+        return not (self.stopping or stop_noted(os.environ.get(STATUS_FILE)))
 
 
 #: a process's exit code when a stop signal ended it as it started: without a handler
@@ -240,7 +244,7 @@ def run_passing_signals(
     report them as failed in pages of traceback; left alone, it ends as they do. The
     processes get ``grace`` seconds; then, or at a second signal, they and ``command`` are
     killed (SIGKILL)."""
-    passer = _SignalPasser(grace)
+    passer = _SignalPasser(grace, note=stop_note((env or {}).get(STATUS_FILE)))
     # handlers first: a signal in between is passed on; the ignored ones stay ignored
     wanted = [s for s in PASSED_ON if signal.getsignal(s) is not signal.SIG_IGN]
     previous = {s: signal.signal(s, passer.pass_on) for s in wanted}
@@ -262,12 +266,26 @@ def run_passing_signals(
     return 128 + passed[0] if passed and code != 0 else code
 
 
+def stop_note(status: str | None) -> str | None:
+    """The file beside a launch's ``status`` file (:data:`STATUS_FILE`) that says a stop
+    signal was passed on to its processes (:func:`stop_noted`), or None outside a launch."""
+    return f"{status}.stopped" if status else None
+
+
+def stop_noted(status: str | None) -> bool:
+    """Whether the launcher of the launch whose status file is ``status`` passed a stop
+    signal on to its processes (:func:`stop_note`)."""
+    note = stop_note(status)
+    return note is not None and os.path.exists(note)
+
+
 class _SignalPasser:
     """The signals :func:`run_passing_signals` passes on: the first to the command's
-    workers, which are killed ``grace`` seconds later unless done; the next kills them."""
+    workers, which are killed ``grace`` seconds later unless done; the next kills them.
+    Each is noted in the file ``note`` first (:func:`stop_note`), where given."""
 
-    def __init__(self, grace: float):
-        self.grace = grace
+    def __init__(self, grace: float, note: str | None = None):
+        self.grace, self.note = grace, note
         self.passed: list[int] = []  # every signal passed on (the first one sets the status)
         self.process: subprocess.Popen | None = None
         self.deadlines: list[threading.Timer] = []
@@ -275,6 +293,9 @@ class _SignalPasser:
     def pass_on(self, signum, _frame=None) -> None:
         """The signal handler."""
         self.passed.append(signum)
+        if self.note is not None:
+            with contextlib.suppress(OSError):  # the launch's folder gone: said, then
+                open(self.note, "a").close()
         if self.process is not None:
             self._deliver()
 
@@ -321,13 +342,37 @@ def _children(pid: int) -> list[int]:
 
 
 def _signal_workers(process: subprocess.Popen, signum: int) -> None:
-    """``signum`` to the processes ``process`` started, or to ``process`` if it has none."""
+    """``signum`` to the processes ``process`` started (:func:`as_started`), or to
+    ``process`` if it has none."""
     workers = _children(process.pid)
     for pid in workers:
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signum)
+            os.kill(pid, as_started(signum, _caught(pid)))
     if not workers:
         process.send_signal(signum)
+
+
+def as_started(signum: int, caught: int | None) -> int:
+    """The signal that stops a worker as ``signum`` asks, given the signals it ``caught`` (a
+    mask, bit ``s - 1`` for signal ``s``; None where it cannot be read): ``signum``, but
+    SIGTERM for a Ctrl-C (SIGINT) to one still starting. There Python raises the Ctrl-C as
+    a KeyboardInterrupt wherever it is (its ``site``'s .pth files, a module being imported):
+    a traceback and a failed process under the launcher's one line (s49 nprocedge 1), where
+    SIGTERM ends it at once without a word, before it has anything to save. A worker is past
+    its start once it catches SIGTERM: unetlab's handlers, as its modules load
+    (:func:`~unetlab.signals.interrupt_exits`), then the command's."""
+    if signum != signal.SIGINT or caught is None or caught >> (signal.SIGTERM - 1) & 1:
+        return signum
+    return signal.SIGTERM
+
+
+def _caught(pid: int) -> int | None:
+    """The mask of the signals process ``pid`` catches (Linux's /proc ``SigCgt``), or None."""
+    with contextlib.suppress(OSError, ValueError), open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("SigCgt:"):
+                return int(line.split()[1], 16)
+    return None
 
 
 def _kill(process: subprocess.Popen, why: str) -> None:
