@@ -84,3 +84,50 @@ def test_two_processes_say_a_trees_run_lines_of_one(tmp_path):
     one = _said(tmp_path, 1, "--recursive")
     assert len(one) == 5, one
     assert _said(tmp_path, 2, "--recursive") == one
+
+
+@pytest.mark.slow
+def test_two_processes_say_the_setup_lines_once(tmp_path):
+    """The lines said once a command as the inputs are found (a mask beside its image, a
+    sub-folder not read), before any file is predicted, were said by each process
+    (s49 nprocedge 3)."""
+    _checkpoint(tmp_path / "m.pt")
+    _inputs(tmp_path / "in")
+    tifffile.imwrite(tmp_path / "in" / "c0_mask.tif", np.zeros((80, 80), np.uint8))
+    (tmp_path / "in" / "sub").mkdir()
+    tifffile.imwrite(tmp_path / "in" / "sub" / "d.tif", np.zeros((80, 80), np.uint8))
+    lines = {}
+    for nproc in (1, 2):
+        run = subprocess.run(
+            [sys.executable, "-m", "unetlab", "predict", "--checkpoint", str(tmp_path / "m.pt")]
+            + ["--input", str(tmp_path / "in"), "--output", str(tmp_path / f"o{nproc}")]
+            + ["--nproc", str(nproc), "--device", "cpu", "--no-progress"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert run.returncode == 0, run.stderr[-2000:]
+        said = ("beside their images", "is not read")
+        lines[nproc] = [x for x in run.stderr.splitlines() if any(w in x for w in said)]
+    assert len(lines[1]) == 2, lines[1]
+    assert lines[2] == lines[1]
+
+
+def test_a_line_said_once_a_command_is_said_by_the_first_process_of_a_launch(tmp_path, monkeypatch):
+    import logging
+
+    from unetlab.distributed import STATUS_FILE, _OnceALaunch
+
+    monkeypatch.setenv(STATUS_FILE, str(tmp_path / "status"))
+
+    def record(once):
+        made = logging.LogRecord("unetlab", logging.WARNING, "x.py", 1, "a line", (), None)
+        if once is not None:
+            made.once = once
+        return made
+
+    first, other = _OnceALaunch(), _OnceALaunch()  # two processes' filters
+    assert first.filter(record("masks beside in/"))
+    assert not other.filter(record("masks beside in/"))
+    assert other.filter(record("another key"))
+    assert first.filter(record(None)) and other.filter(record(None))  # said each time

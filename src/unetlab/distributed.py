@@ -490,6 +490,27 @@ def first_to_say(line: str) -> bool:
     return True
 
 
+def once_a_launch() -> None:
+    """In a process of a launch (:func:`launch`), a line said once a command
+    (:func:`~unetlab.data.read_notes.note_once`) is said by the first process to say it,
+    not by each: a setup's ("in/: 1 mask(s) beside their images ... are not predicted", a
+    sub-folder not read) were said once per process (s49 nprocedge 3). Those of the files
+    a process predicts are handed to the main one (:mod:`unetlab.inference.handed_lines`),
+    which says them through the same filter. Outside a launch nothing changes."""
+    if os.environ.get(STATUS_FILE):
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_OnceALaunch())
+
+
+class _OnceALaunch(logging.Filter):
+    """Passes a record said once a command (its ``once`` key) only in the first process of
+    the launch to say it (:func:`first_to_say`), any other record as it is."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        once = getattr(record, "once", None)
+        return once is None or first_to_say(f"said once: {once}")
+
+
 def _notes(path: str) -> list[int]:
     """The statuses noted in ``path`` by :func:`noted_for_launch`, in order."""
     with contextlib.suppress(FileNotFoundError), open(path, encoding="utf-8") as f:

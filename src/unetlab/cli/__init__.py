@@ -274,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(parser, argv)  # the help and bad flags end here, before torch loads
     with interrupt_exits():
         importlib.import_module("torch")
-    from unetlab.distributed import first_to_say
+    from unetlab.distributed import first_to_say, once_a_launch
     from unetlab.runtime import keep_allocator_tuned
 
     keep_allocator_tuned()  # the process ends with the command: a tuned heap kept for speed
@@ -282,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.argv[1:] if argv is None else argv
     )  # as given (to relaunch under torchrun)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    once_a_launch()  # --nproc N: a line said once a command, once for the launch
     # tifffile logs what it meets in a damaged file (4-8 lines per read); unetlab says what
     # is wrong with the file in its own one line
     logging.getLogger("tifffile").setLevel(logging.CRITICAL)
