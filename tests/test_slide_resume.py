@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import tifffile
 
+from tests.test_folders_group_seconds import _Threads as _Meeting
 from tests.test_predict_objects import local_net, nuclei_image
 from unetlab.data import ome
 from unetlab.data.normalize import raw_stats as stats
@@ -358,25 +359,25 @@ def test_the_rows_recorded_are_flushed_to_disk_first(tmp_path, monkeypatch):
 
 
 @dataclass(frozen=True)
-class _Threads(Group):
+class _Threads(_Meeting):
     """A rank of a group of threads (a stand-in for torchrun's processes): ``share`` passes
-    the main thread's value to every rank at a barrier."""
+    the main thread's value to every rank at a barrier, ``gather`` every rank's; inactive,
+    the rest is a plain process's."""
 
-    hub: SimpleNamespace | None = None
-
-    def share(self, obj):
-        if self.is_main:
-            self.hub.box = obj
-        self.hub.barrier.wait()
-        got = self.hub.box
-        self.hub.barrier.wait()
-        return got
+    def total(self, values: list[float]) -> list[float]:
+        return Group.total(self, values)
 
 
-def _two_ranks(net, slide, out, stops) -> list[BaseException | None]:
-    """Predict ``slide`` in two ranks (threads: they take turns on the model), rank r
-    counting its tiles with ``stops[r]``; each rank's exception, if any."""
-    hub = SimpleNamespace(barrier=threading.Barrier(2, timeout=120), box=None)
+def threads_hub() -> SimpleNamespace:
+    """What the ranks of a group of two threads (:class:`_Threads`) meet at."""
+    return SimpleNamespace(barrier=threading.Barrier(2, timeout=120), box=[None, None])
+
+
+def _two_ranks(net, slide, out, stops, hub=None) -> list[BaseException | None]:
+    """Predict ``slide`` in two ranks (threads: they take turns on the model) meeting at
+    ``hub`` (:func:`threads_hub`, a new one by default), rank r counting its tiles with
+    ``stops[r]``; each rank's exception, if any."""
+    hub = hub or threads_hub()
     errors: list[BaseException | None] = [None, None]
 
     def rank(r):

@@ -1180,7 +1180,7 @@ def _predict_bands(
     note_recorded(str(slide.path), pages, done.left_out, run.nodata)  # the pages done before
     label = _page_axes(slide).label  # "frame 3", "plane 2"
     firsts = _first_rows(done, (pages, label), slide_name(slide.path), h, run.found, specs)
-    if resumed and group.is_main:
+    if resumed:  # every process's record as it read it, before any predicts a row
         _say_resumed(run, group, done, (pages, label))
     rows_before = sum(max(0, min(first, band[1]) - band[0]) for first in firsts)
     slide_resume.note_done_before(rows_before * slide.shape[2])  # not this run's pixels
@@ -1368,22 +1368,19 @@ def _first_rows(done, pages: tuple, name: str, h: int, found, specs) -> list[int
 
 
 def _say_resumed(run: _SlideRun, group: Group, done, pages: tuple) -> None:
-    """The one line of a resumed slide, said by the main process: where it resumes, read
-    from every process's record (``done``: this one's), as
+    """The one line of a resumed slide, said by the main process: where it resumes, from
+    every process's record as each read it (``done``: this one's), gathered from all
+    (a collective) before any predicts a row, as
     :func:`~unetlab.inference.slide_resume.resumed_line` words it. Each process said its
     own band's, and the others' were silenced: a run whose main process had recorded no
-    row said none (s48)."""
+    row said none (s48); the main one read the others' record files as it came to say it,
+    and one already predicting had added rows of this run, counted as done before (s49
+    nprocedge 4)."""
+    found = group.gather((done.page, done.row, done.start, done.stop))
     h = run.slide.shape[1]
-    bands = [
-        done
-        if r == group.rank
-        else slide_resume.Progress(
-            run.stages["labels"], r, ome.chunk_rows(h, group.world, r), resumed=True
-        )
-        for r in range(group.world)
-    ]
-    found = [(b.page, b.row, b.start, b.stop) for b in bands]
-    if line := slide_resume.resumed_line(slide_name(run.slide.path), h, pages, found):
+    if group.is_main and (
+        line := slide_resume.resumed_line(slide_name(run.slide.path), h, pages, found)
+    ):
         log.info(line)
 
 
