@@ -270,22 +270,12 @@ def _command_modules() -> list:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = _parse(parser, argv)  # the help and bad flags end here, before torch loads
+    # a stop signal until the command's own handlers take over (stop_raises) ends the
+    # process at once in one line: SIGTERM as torch loaded said none (s49 nprocedge 2)
     with interrupt_exits():
-        importlib.import_module("torch")
-    from unetlab.distributed import first_to_say, once_a_launch
-    from unetlab.runtime import keep_allocator_tuned
+        args = _set_up(argv)
+    from unetlab.distributed import first_to_say  # loaded by _set_up
 
-    keep_allocator_tuned()  # the process ends with the command: a tuned heap kept for speed
-    args.argv = list(
-        sys.argv[1:] if argv is None else argv
-    )  # as given (to relaunch under torchrun)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    once_a_launch()  # --nproc N: a line said once a command, once for the launch
-    # tifffile logs what it meets in a damaged file (4-8 lines per read); unetlab says what
-    # is wrong with the file in its own one line
-    logging.getLogger("tifffile").setLevel(logging.CRITICAL)
     try:
         # read_notes: files turned by their EXIF orientation, images with transparent
         # pixels: one line each at the end of the command, not one a file; stop_raises:
@@ -317,6 +307,24 @@ def main(argv: list[str] | None = None) -> int:
         if first_to_say(said):  # --nproc N: the same traceback once, another one too
             print(said, file=sys.stderr)
         return 1
+
+
+def _set_up(argv: list[str] | None) -> argparse.Namespace:
+    """The command's arguments (``argv``: the command line's by default), torch loaded and
+    logging set up; the help and bad flags end here, before torch loads."""
+    args = _parse(build_parser(), argv)
+    importlib.import_module("torch")
+    from unetlab.distributed import once_a_launch
+    from unetlab.runtime import keep_allocator_tuned
+
+    keep_allocator_tuned()  # the process ends with the command: a tuned heap kept for speed
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # as given (to relaunch)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    once_a_launch()  # --nproc N: a line said once a command, once for the launch
+    # tifffile logs what it meets in a damaged file (4-8 lines per read); unetlab says what
+    # is wrong with the file in its own one line
+    logging.getLogger("tifffile").setLevel(logging.CRITICAL)
+    return args
 
 
 def run() -> NoReturn:
