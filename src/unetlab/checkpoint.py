@@ -50,6 +50,7 @@ import torch
 
 from unetlab.atomic import atomic_path
 from unetlab.data.exclude import check_exclude_rows
+from unetlab.data.folder_notes import near_line
 from unetlab.errors import CheckpointError, UnetlabError
 from unetlab.model_identity import REPORT_SAME_MODEL, SAME_MODEL
 from unetlab.models import UNet, model_from_config
@@ -311,7 +312,7 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
     if path.is_dir():
         raise CheckpointError(_folder_message(path))
     if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file")
+        raise CheckpointError(f"{path}: no such checkpoint file{near_line(path)}")
     if _is_torchscript(path):  # before torch.load, which would warn and fail (audit s31 upgrade 4)
         raise CheckpointError(
             f"{path}: a TorchScript export cannot be loaded back for training or prediction; "

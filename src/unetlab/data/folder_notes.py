@@ -9,7 +9,10 @@ them, and :func:`unetlab.data.read_notes.note_once` says each line once a comman
 from __future__ import annotations
 
 import os
+from itertools import islice
 from pathlib import Path
+
+from unetlab.errors import close_names
 
 #: the first bytes of a macOS AppleDouble file (the ``._name`` twin that macOS writes beside
 #: every file it copies to a FAT, exFAT or SMB drive)
@@ -31,6 +34,34 @@ def is_macos_metadata(path: Path) -> bool:
             return f.read(4) == APPLE_DOUBLE
     except OSError:
         return False
+
+
+def near_path(path: str | os.PathLike) -> Path | None:
+    """The existing path spelt closest to ``path``, which does not exist: each missing part
+    replaced by the name beside it spelt closest (:func:`~unetlab.errors.close_names`;
+    ``kromp2020_nucle`` -> ``kromp2020_nuclei``, ``imagse`` -> ``images``), or None where a
+    part has no close name (a new user's typo named the folder meant; walk s49)."""
+    path = Path(path)
+    found = Path(path.anchor)
+    for part in path.parts[len(path.anchor) > 0 :]:
+        step = found / part
+        if not step.exists():
+            try:
+                with os.scandir(found) as entries:
+                    names = [e.name for e in islice(entries, COUNT_LIMIT)]
+            except OSError:
+                return None
+            if not (close := close_names(part, names)):
+                return None
+            step = found / close[0]
+        found = step
+    return found if found.exists() and found != path else None
+
+
+def near_line(path: str | os.PathLike) -> str:
+    """`` (did you mean NEAR?)`` of :func:`near_path`, or "" where none is near."""
+    near = near_path(path)
+    return f" (did you mean {near}?)" if near else ""
 
 
 def image_subfolders(folder: Path, suffixes) -> dict[Path, int]:

@@ -24,7 +24,7 @@ from unetlab.data.annotations import outline_pages, rasterise, read_outlines
 from unetlab.data.colour_table import FIX as COLOUR_FIX
 from unetlab.data.colour_table import VOID, ColourTable, find_colour_table
 from unetlab.data.file_kind import wrong_kind_line
-from unetlab.data.folder_notes import is_macos_metadata
+from unetlab.data.folder_notes import is_macos_metadata, near_line
 from unetlab.data.grey_masks import (
     INDICES,
     KEY_FIX,
@@ -100,7 +100,7 @@ def find_images(paths: str | os.PathLike | list, suffixes=INPUT_SUFFIXES) -> lis
             matches = sorted(Path(m) for m in _glob(str(p)))
             found += [m for m in matches if _listed(m, suffixes)]
         else:
-            raise ImageReadError(f"{p}: no such file or folder")
+            raise ImageReadError(f"{p}: no such file or folder{near_line(p)}")
     return found
 
 

@@ -38,6 +38,7 @@ from unetlab.data.dsb import DSB_LAYOUT, dsb_folder_above, dsb_in_part, dsb_samp
 from unetlab.data.folder_notes import (
     image_subfolders,
     is_macos_metadata,
+    near_line,
     subfolders_line,
     unread_microscope_files,
 )
@@ -577,9 +578,11 @@ def no_data_folder(root: Path, flag: str | Spelled = "--data") -> DatasetError:
         return DatasetError(
             **spelled(lambda f: f"{root} is a file, not a data folder: give {f} {said}", flag)
         )
+    near = near_line(root)
     return DatasetError(
         **spelled(
-            lambda f: f"{root}: no such data folder; give {f} the folder of the data set", flag
+            lambda f: f"{root}: no such data folder; give {f} the folder of the data set{near}",
+            flag,
         )
     )
 

@@ -24,6 +24,7 @@ from unetlab.data.classes import (
 from unetlab.data.colour_table import ColourTable
 from unetlab.data.dsb import dsb_samples
 from unetlab.data.fingerprint import LOSSY_SUFFIXES, binary_foreground, jpeg_mask
+from unetlab.data.folder_notes import near_line
 from unetlab.data.instances import instance_ids
 from unetlab.data.io import (
     IMAGE_SUFFIXES,
@@ -152,7 +153,7 @@ def data_root(path: str | os.PathLike, flag: str | Spelled = "--data") -> Path:
     if path.is_file():
         raise no_data_folder(path, flag)
     if not path.is_dir():
-        raise DatasetError(f"{path}: no such folder")
+        raise DatasetError(f"{path}: no such folder{near_line(path)}")
     val, test = sub_folder(path, "val"), sub_folder(path, "test")  # Val/, testing/ too
     if not (val.is_dir() and _has_data(val)):
         return path
@@ -471,7 +472,7 @@ def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]
     ``<stem>.geojson`` (QuPath), or so named with :data:`OUTLINE_SUFFIXES`) by stem; the
     files evaluate itself wrote there (its manifest: a report's confusion PNG) and predict's legend.png are none."""
     if not pred_dir.is_dir():
-        raise DatasetError(f"{pred_dir}: no such prediction folder")
+        raise DatasetError(f"{pred_dir}: no such prediction folder{near_line(pred_dir)}")
     from unetlab.inference.legend import own_legend
     from unetlab.manifest import written_here
 
