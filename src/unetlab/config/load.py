@@ -104,9 +104,9 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
         key, sep, text = item.partition("=")
         parts = key.strip().split(".")
         if not sep or len(parts) < 2 or not all(parts):
-            raise UnetlabError(
-                f"override {item!r} must look like section.key=value (e.g. train.epochs=5)"
-            )
+            fix = meant_override(item)
+            hint = f"did you mean {fix}?" if fix else "e.g. train.epochs=5"
+            raise UnetlabError(f"override {item!r} must look like section.key=value ({hint})")
         try:
             value = parse_yaml(text) if text.strip() else None
         except yaml.YAMLError as exc:
@@ -127,6 +127,25 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
             node = node[part]
         node[parts[-1]] = value
     return data
+
+
+def meant_override(item: str) -> str | None:
+    """The well-formed override a malformed ``item`` most likely meant, or None: ``:`` or a
+    space for ``=`` (``train.epochs:5``), and a key without its section where one section
+    holds it (``epochs=5`` -> ``train.epochs=5``; walk s49: the line gave only an example)."""
+    key, sep, value = item.partition("=")
+    if not sep:
+        key, sep, value = item.strip().replace(":", " ", 1).partition(" ")
+    key, value = key.strip(), value.strip()
+    if not sep or not key or not value:
+        return None
+    if "." not in key:
+        sections = typing.get_type_hints(Config).items()
+        holders = [name for name, t in sections if key in {f.name for f in fields(t)}]
+        if len(holders) != 1:
+            return None
+        key = f"{holders[0]}.{key}"
+    return f"{key}={value}"
 
 
 def _key(override: str) -> str:
