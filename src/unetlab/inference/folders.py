@@ -396,6 +396,17 @@ class _Claim:
             log.info(_read_line(out_dir, read))
         if self.outputs.skip_existing:
             self._skip_finished(made)
+        elif not self.outputs.overwrite:
+            self._say_again(made)
+
+    def _say_again(self, made: Provenance) -> None:
+        """One line where ``made`` (this checkpoint and settings) finished some inputs'
+        outputs here before: they are predicted again, and the line names the flag that
+        keeps them (walk s49: a finished slide run again was predicted again for minutes
+        without a word)."""
+        again = finished_outputs(self.out_dir, self.files, record=made, **self.outputs.wanted)
+        if again:
+            log.info(_again_line(self.out_dir, list(again), self.overwrite_fix))
 
     def _skip_finished(self, made: Provenance) -> None:
         """The inputs whose outputs ``made`` wrote added to ``done``, their outputs' lines
@@ -412,6 +423,18 @@ class _Claim:
         others = other_models(out_dir, [f for f in files if f not in self.done], made)
         if others and not self.outputs.overwrite:
             raise OutputError(_other_model_line(out_dir, others, made, self.overwrite_fix))
+
+
+def _again_line(out_dir: Path, again: Sequence[Path], overwrite_fix: str) -> str:
+    """``out/ holds the outputs of a.png and 2 more inputs by this checkpoint and settings:
+    predicted again, replacing them (--skip-existing keeps them)``, the flag as the caller
+    spells ``overwrite`` (``overwrite_fix``)."""
+    keep = "--skip-existing" if overwrite_fix == OVERWRITE_FIX else "skip_existing=True"
+    more = f" and {len(again) - 1} more input(s)" if len(again) > 1 else ""
+    return (
+        f"{out_dir} holds the outputs of {again[0].name}{more} by this checkpoint and "
+        f"settings: predicted again, replacing them ({keep} keeps them)"
+    )
 
 
 def _listed_keys(out_dir: Path, names: Sequence[str]) -> dict[str, str]:
