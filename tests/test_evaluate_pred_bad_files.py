@@ -4,6 +4,8 @@ predictions; foreign 0/255 predictions are scored as two classes by --label-valu
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 import tifffile
@@ -279,3 +281,26 @@ def test_a_32_bit_mask_of_a_few_object_ids_names_gt_instances(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--gt-instances" in err and "80000" in err
     assert main([*argv, "--pred-instances", "--gt-instances"]) == 0
+
+
+def test_jpeg_masks_beside_object_ids_are_refused_not_read_as_ids(tmp_path, capsys, caplog):
+    """walk s49: 0/255 nuclei masks saved as JPEG beside predict --instances' object ids
+    were first said to "look like object ids ... read as object ids" (the JPEG's edges hold
+    many values), then refused as JPEG: only the refusal is said."""
+    from PIL import Image
+
+    yy, xx = np.mgrid[:48, :48]
+    discs = [np.hypot(yy - y, xx - x) < 7 for y, x in ((12, 12), (12, 34), (34, 20))]
+    ids = np.zeros((48, 48), np.uint16)
+    for i, disc in enumerate(discs, 1):
+        ids[disc] = i
+    (tmp_path / "gt").mkdir()
+    Image.fromarray(np.where(ids > 0, 255, 0).astype(np.uint8)).save(tmp_path / "gt" / "a.jpg")
+    (tmp_path / "pred").mkdir()
+    tifffile.imwrite(tmp_path / "pred" / "a_objects.tif", ids)
+    argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main(argv) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert len(err) == 1 and "a.jpg: JPEG masks are lossy" in err[0], err
+    assert "look like object ids" not in caplog.text

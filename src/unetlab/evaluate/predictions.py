@@ -52,7 +52,7 @@ from unetlab.api_lines import api_lines
 from unetlab.data.classes import read_palette
 from unetlab.data.colour_table import ColourTable, palette_table
 from unetlab.data.exclude import as_config, check_exclude_rows
-from unetlab.data.fingerprint import MaskValues, object_ids_note, one_object_each
+from unetlab.data.fingerprint import MaskValues, jpeg_mask, object_ids_note, one_object_each
 from unetlab.data.instances import ONE_OBJECT_LEAST
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.names import (
@@ -903,8 +903,8 @@ def _masks_as_ids(read: _Read, gt_dir: Path, ignore_value: int | None) -> bool:
     classes = read.classes
     if read.gt_instances or not read.preds.objects or classes.label_values is not None:
         return False
-    if classes.names is not None:
-        return False
+    if classes.names is not None or any(jpeg_mask(f) for f in read.mask_files):
+        return False  # a JPEG's many values are its compression's: refused, not read as ids
     look = _IdsLook(ignore_value)
     narrow = all(stored_in_8_bits(f) for f in read.mask_files)  # never ids by their count
     for page in _predicted(read, gt_dir):
