@@ -58,3 +58,18 @@ def test_each_missing_path_error_names_the_near_one(tree, capsys):
         f"no such data folder; give --data the folder of the data set (did you mean {tree / 'kromp2020_nuclei'}?)"
         in said
     )
+
+
+def test_a_glob_that_matches_nothing_says_what_is_there(tree, monkeypatch):
+    from unetlab.errors import UnetlabError
+    from unetlab.inference.folders import find_inputs
+
+    images = tree / "kromp2020_nuclei/test/images"
+    with pytest.raises(UnetlabError, match=rf"\*\.tif \({images} holds 1 \.png file\)$"):
+        find_inputs(str(images / "*.tif"))
+    meant = rf"\(did you mean {images}/\*\.png\?\)$"
+    with pytest.raises(UnetlabError, match=meant):
+        find_inputs(str(tree / "kromp2020_nuclei/test/imagse/*.png"))
+    monkeypatch.chdir(images)
+    with pytest.raises(UnetlabError, match=r"no images found in \*\.tif \(\. holds 1 \.png"):
+        find_inputs("*.tif")

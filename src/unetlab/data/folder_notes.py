@@ -9,6 +9,7 @@ them, and :func:`unetlab.data.read_notes.note_once` says each line once a comman
 from __future__ import annotations
 
 import os
+from collections import Counter
 from itertools import islice
 from pathlib import Path
 
@@ -62,6 +63,25 @@ def near_line(path: str | os.PathLike) -> str:
     """`` (did you mean NEAR?)`` of :func:`near_path`, or "" where none is near."""
     near = near_path(path)
     return f" (did you mean {near}?)" if near else ""
+
+
+def glob_hint(pattern: str | os.PathLike) -> str:
+    """For a glob that matched nothing: `` (did you mean NEAR/*.png?)`` where its folder does
+    not exist and one is spelt near it (:func:`near_path`), `` (FOLDER holds 12 .png files)``
+    where it exists (``*.tif`` over PNGs); "" for a name that is no glob (walk s49: "no
+    images found in test/images/*.tif" left the user to look)."""
+    parts = Path(pattern).parts
+    glob = next((i for i, part in enumerate(parts) if any(c in part for c in "*?[")), None)
+    if glob is None:
+        return ""
+    folder, rest = Path(*parts[:glob]) if glob else Path(), Path(*parts[glob:])
+    if not folder.is_dir():
+        near = near_path(folder)
+        return f" (did you mean {near / rest}?)" if near and near.is_dir() else ""
+    with os.scandir(folder) as entries:
+        kinds = Counter(Path(e.name).suffix.lower() for e in islice(entries, COUNT_LIMIT))
+    shown = [f"{n} {suffix} file{'s' * (n != 1)}" for suffix, n in kinds.most_common(3) if suffix]
+    return f" ({folder} holds {', '.join(shown)})" if shown else ""
 
 
 def image_subfolders(folder: Path, suffixes) -> dict[Path, int]:

@@ -113,6 +113,7 @@ SPLITS = frozenset(name for names in SPLIT_NAMES.values() for name in names)
 def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
     """Image files and Zarr folders of ``patterns`` (files, folders, globs), each once, in
     the order given (a folder's sorted). UnetlabError if there are none."""
+    from unetlab.data.folder_notes import glob_hint
     from unetlab.data.read_notes import note_once
     from unetlab.data.slides import is_zarr
 
@@ -133,7 +134,8 @@ def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> li
             files += _pattern_inputs(path)
     if not files:
         given = " ".join(map(str, patterns))
-        raise UnetlabError(f"no images found in {given}{_where_images_are(left_out)}")
+        hint = _where_images_are(left_out) or "".join(map(glob_hint, patterns))
+        raise UnetlabError(f"no images found in {given}{hint}")
     for line in left_out:
         note_once(line)
     return _each_once(files)
