@@ -666,7 +666,7 @@ def split_by_distance(
     ``interior`` of that image), and this window's are added. Ids of any size (:func:`_ranks`).
     """
     ids = _ranks(ids)
-    out = np.asarray(ids, dtype=np.int64).copy()
+    out = np.array(ids, dtype=split_dtype(ids))
     next_id = int(out.max(initial=0)) + 1
     boxes = ndimage.find_objects(ids)
     keys = {} if memo is None else memo.keys(ids, boxes)
@@ -683,6 +683,15 @@ def split_by_distance(
         out[box][extra] = next_id + pieces[extra] - 2
         next_id += int(pieces.max()) - 1
     return compact(out)
+
+
+def split_dtype(ids: np.ndarray) -> np.dtype:
+    """The dtype :func:`split_by_distance` numbers the pieces of the objects of ``ids`` in
+    before it compacts them: int32 where every id it may give fits (each piece new past
+    the largest id holds a pixel of its own, so at most the pixel count of them), else
+    int64 (int32's half of the memory: a 265 x 16,384 px window of a wide slide)."""
+    most = int(np.max(ids, initial=0)) + np.size(ids)
+    return np.dtype(np.int32 if most <= np.iinfo(np.int32).max else np.int64)
 
 
 def _pieces(mask: np.ndarray, smooth: np.ndarray, h: float) -> np.ndarray | None:
@@ -751,7 +760,12 @@ def _split_one(mask: np.ndarray, smooth: np.ndarray, h: float) -> np.ndarray | N
 #: Gaussian's radius (``gaussian_filter``'s default truncation, 4 sigma)
 _CONTEXT = int(4.0 * SPLIT_SMOOTH + 0.5)
 _CANVAS_WIDTH = 2048  # px
-_CANVAS_PIXELS = 1 << 22  # the most a block of objects' slots covers: bounds the memory
+#: the most a block of objects' slots covers: bounds the memory, tens of bytes a pixel of
+#: float64 and int64 canvases at once (the landscape, its Gaussians, the slots, the distance
+#: transform), reached by a window of a wide slide: 2**22 px peaked at 1,192 MB, 2**20 at
+#: 1,121 MB on a 16,384-px-wide one (bench/README.md), the same results (each slot's are
+#: its padded box's alone)
+_CANVAS_PIXELS = 1 << 20
 _SLACK = 1e-9  # px, far above h_maxima's rounding allowance (2e-15 of a value)
 _MARGIN = 1e-6  # px, far above rounding in the h-maxima's arithmetic
 
@@ -1195,10 +1209,10 @@ class _Merger:
         """``ids`` (non-negative) with each id replaced by its set's root, 0 staying 0; by
         a lookup table of the band's distinct ids (:func:`unetlab.data.regions.value_ids`:
         ``np.unique(return_inverse=True)`` sorted every pixel, 20% of a 2048 x 2048
-        membrane image's objects step in bands)."""
+        membrane image's objects step in bands), in ``ids``' dtype (no root is larger)."""
         values, index = value_ids(ids)
         roots = [self.find(int(v)) if v else 0 for v in values]
-        return np.array([0, *roots], dtype=np.int64)[index]
+        return np.array([0, *roots], dtype=ids.dtype)[index]
 
 
 def seam_pairs(upper: np.ndarray, lower: np.ndarray) -> list[tuple[int, int]]:
@@ -1250,8 +1264,8 @@ def objects_in_bands(
     (e.g. from :func:`unetlab.inference.tiling.iter_tiled_rows`). Bands of ``band_rows``
     rows are post-processed with ``margin`` rows of context on each side; the ids of two
     neighbouring bands are merged where they label the same object in the rows both see
-    (:func:`seam_pairs`). Yields ``(y, (rows, W) int64 ids)`` band by band: ids unique over
-    the image, not consecutive (renumber afterwards if needed), 0 = background.
+    (:func:`seam_pairs`). Yields ``(y, (rows, W) int32 ids)`` (int64 past int32) band by
+    band: unique over the image, not consecutive (renumber if needed), 0 = background.
 
     ``max_margin`` (default ``margin``: never): a band's margin is then the least that
     holds whole every region of the pixels objects grow over (:func:`grown_over`, a
@@ -1334,7 +1348,7 @@ def _band(held, core: tuple[int, int], options, margins: tuple, outside, memo) -
     block = held.rows(top, bottom)
     cut = None if outside is None else outside(top, bottom)
     memo.top = top
-    ids = _objects(block, options, cut, (top == 0, bottom == height), memo).astype(np.int64)
+    ids = _objects(block, options, cut, (top == 0, bottom == height), memo)
     none = np.zeros(0, np.int64)
     band = _Band(core, top, ids, margin, none, none)
     if capped:
@@ -1420,9 +1434,10 @@ class _Joined:
         self.seams: list[tuple[np.ndarray, np.ndarray]] = []  # (left cut, differing) ids
 
     def add(self, band: _Band) -> None:
-        """Give ``band``'s ids (in place) past those of the bands before."""
-        band.ids[band.ids > 0] += self.offset
-        band.left, band.edge = band.left + self.offset, band.edge + self.offset
+        """Give ``band``'s ids past those of the bands before."""
+        band.ids = offset_ids(band.ids, self.offset)
+        band.left = band.left.astype(np.int64) + self.offset
+        band.edge = band.edge.astype(np.int64) + self.offset
         self.offset = max(self.offset, int(band.ids.max(initial=0)))
 
     def seam(self, upper: _Band, lower: _Band) -> None:
@@ -1453,6 +1468,20 @@ class _Joined:
             roots = {self.merger.find(i) for i in differ.tolist()}
             found |= {self.merger.find(i) for i in left.tolist()} & roots
         return len(found)
+
+
+def offset_ids(ids: np.ndarray, offset: int) -> np.ndarray:
+    """``ids`` (non-negative integers) with ``offset`` added to each but 0: int32 where
+    the largest then fits (in place where ``ids`` is int32 already), else int64. A band's
+    window of a wide slide is millions of pixels: int64 ids held 35 MB a 265 x 16,384 px
+    window where int32 ones hold 17 (bench/README.md, "Peak memory against a slide's
+    size")."""
+    top = int(ids.max(initial=0)) + offset
+    dtype = np.int32 if top <= np.iinfo(np.int32).max else np.int64
+    out = ids if ids.dtype == dtype else ids.astype(dtype)
+    if offset:
+        out[out > 0] += offset
+    return out
 
 
 def _unpaired(upper: np.ndarray, lower: np.ndarray, pairs: list) -> np.ndarray:
