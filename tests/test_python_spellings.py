@@ -120,3 +120,75 @@ def test_a_root_whose_test_holds_a_set_names_cfg_data_root_to_fit(tmp_path, caps
     assert main(["train", "--data", str(d), "--run-dir", str(tmp_path / "run")]) == 2
     said = f"give --data {d / 'test'} (train --data {d} reads train/ with val/, if any)"
     assert said in _error_line(capsys)
+
+
+def test_mask_values_of_no_class_name_label_values_from_python(tmp_path, capsys):
+    """Masks of object ids 0..7000 read as class indices beside a class map: Python names
+    label_values= and gt_instances=True, the command --label-values and --gt-instances."""
+    import tifffile
+
+    (tmp_path / "gt").mkdir()
+    ids = np.zeros((40, 40), np.uint16)
+    ids[5:15, 5:15], ids[20:30, 20:30] = 7000, 3
+    tifffile.imwrite(tmp_path / "gt" / "00.tif", ids)
+    write_png(tmp_path / "pred" / "00.png", (ids > 0).astype(np.uint8))
+    gt, pred = tmp_path / "gt", tmp_path / "pred"
+    with pytest.raises(DatasetError, match="values 0..7000 are not class indices") as said:
+        evaluate_predictions(pred, gt)
+    assert "label_values=[0, 255]), or gt_instances=True if" in str(said.value)
+    assert "--" not in str(said.value)
+    assert main(["evaluate", "--pred", str(pred), "--gt", str(gt)]) == 2
+    line = "are not class indices; pass the label values (e.g. --label-values 0 255), or "
+    assert line + "--gt-instances if they are object ids" in _error_line(capsys)
+
+
+def test_mask_values_of_no_class_of_a_model_name_its_classes(tmp_path):
+    """evaluate_model has no label values nor object ids to give: the line names the classes
+    the masks must hold, no setting it does not take."""
+    import tifffile
+
+    write_png(tmp_path / "d" / "images" / "a.png", np.full((32, 32), 90, np.uint8))
+    mask = np.zeros((32, 32), np.int16)
+    mask[4:10, 4:10], mask[12:20, 12:20] = -5, 1
+    (tmp_path / "d" / "masks").mkdir()
+    tifffile.imwrite(tmp_path / "d" / "masks" / "a.tif", mask)
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same")
+    model.classes = ["background", "nuclei"]
+    with pytest.raises(DatasetError, match="values -5..1 are not class indices") as said:
+        evaluate_model(model, tmp_path / "d", progress=False)
+    fix = "masks must hold the classes the model was trained on (class indices 0..1: background"
+    assert fix in str(said.value) and fix in first_line(said.value, cli=True)
+    assert "label" not in str(said.value) and "instances" not in str(said.value)
+
+
+def test_a_grey_file_for_a_model_of_channels_names_axes_from_python(tmp_path, capsys):
+    """refuse_channelless said --axes to predict_file and evaluate_model; they name axes=,
+    the commands --axes, also where the line is quoted in a data set's problems (evaluate)
+    or in predict's failed line, which carry one spelling."""
+    import tifffile
+
+    from tests.test_trained_axes import H, W, _net
+    from unetlab.inference.files import predict_file
+
+    for sub in ("images", "masks"):
+        (tmp_path / "d" / sub).mkdir(parents=True)
+        tifffile.imwrite(
+            tmp_path / "d" / sub / "g.ome.tif",
+            np.zeros((2, 3, H, W), np.uint8),
+            metadata={"axes": "TZYX"},
+        )
+    image = tmp_path / "d" / "images" / "g.ome.tif"
+    python = "give axes='TCYX' if its Z holds them or axes='TZYX' to repeat its grey into each"
+    with pytest.raises(UnetlabError, match=python):
+        predict_file(_net("CYX", 3), image, tmp_path / "o")
+    with pytest.raises(UnetlabError, match=python):
+        evaluate_model(_net("CYX", 3), tmp_path / "d", progress=False)
+    checkpoint = save_model(
+        tmp_path / "m.pt", _net(None, 3), train_config={"data": {"axes": "CYX"}}
+    )
+    run = ["--checkpoint", str(checkpoint), "--no-progress"]
+    assert main(["evaluate", *run, "--data", str(tmp_path / "d")]) == 2
+    assert main(["predict", *run, "--input", str(image), "--output", str(tmp_path / "p")]) == 3
+    cli = "give --axes TCYX if its Z holds them or --axes TZYX to repeat its grey into each"
+    err = capsys.readouterr().err
+    assert err.count(cli) == 2 and "axes=" not in err

@@ -55,7 +55,7 @@ from unetlab.data.stated_axes import guessed_by_tifffile, planes_guessed, states
 from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import TIFF_SUFFIXES, open_tiff, tiff_file
 from unetlab.data.tiffmeta import series_axes
-from unetlab.errors import ImageReadError, UnetlabError, first_line
+from unetlab.errors import ImageReadError, Spelled, UnetlabError, first_line, said_as
 
 log = logging.getLogger(__name__)
 
@@ -477,6 +477,11 @@ def _thin(axes: str, shape: tuple[int, ...]) -> bool:
     return min(sizes.get("Y", THIN + 1), sizes.get("X", THIN + 1)) <= THIN
 
 
+#: ``--axes CYX`` as the Python API (``axes='CYX'``) and the command line spell it: a
+#: format of the axes named in a fix
+AXES_AS = Spelled("axes='{}'", "--axes {}")
+
+
 def refuse_channelless(
     path: str | os.PathLike, found: str, axes: str, channels: int, *, shape: tuple = ()
 ) -> None:
@@ -496,12 +501,17 @@ def refuse_channelless(
         which = f"{nth} axis" if found[at] == "Q" else found[at]
         fixes += [(f"{named[:at]}C{named[at + 1 :]}", f"if its {which} holds them")]
     fixes += [(named, "to repeat its grey into each")] if channels == 3 else []
-    fixes = [f"--axes {a} {why}" for a, why in fixes if axes_problem(a) is None]  # Q once
-    given = f"give {' or '.join(fixes)}, or " if fixes else ""
-    raise ImageReadError(
-        f"{path}: the file's axes are {found}, no channels; the model was trained on {axes}, "
-        f"{channels} channels: {given}convert it to {channels} channels"
-    )
+    fixes = [(a, why) for a, why in fixes if axes_problem(a) is None]  # Q once
+    said = f"{path}: the file's axes are {found}, no channels; the model was trained on {axes}"
+
+    def line(axes_as: str) -> str:  # the fixes as the API (axes='CYX') or the command spells them
+        given = " or ".join(f"{axes_as.format(a)} {why}" for a, why in fixes)
+        given = f"give {given}, or " if fixes else ""
+        return f"{said}, {channels} channels: {given}convert it to {channels} channels"
+
+    # quoted in a data set's problems and predict's failed lines, which carry one spelling:
+    # the message is the command's while it runs (said_as)
+    raise ImageReadError(line(said_as(AXES_AS)), cli=line(AXES_AS.cli))
 
 
 def stain_axes(axes: str) -> bool:

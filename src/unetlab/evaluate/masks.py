@@ -171,18 +171,29 @@ def data_root(path: str | os.PathLike, flag: str | Spelled = "--data") -> Path:
     return val
 
 
-def encode(mask: np.ndarray, label_values, ignore_value, name: str) -> np.ndarray:
+#: how :func:`encode` says to read masks that are no class indices, as
+#: ``evaluate_predictions`` and ``unetlab evaluate --pred`` spell it
+LABELS_FIX = Spelled(
+    "pass the label values (e.g. label_values=[0, 255]), or gt_instances=True if they are "
+    "object ids",
+    "pass the label values (e.g. --label-values 0 255), or --gt-instances if they are object ids",
+)
+
+
+def encode(
+    mask: np.ndarray, label_values, ignore_value, name: str, fix: str | Spelled = LABELS_FIX
+) -> np.ndarray:
+    """``mask`` as class indices: by ``label_values``, else as it is (``ignore_value``'s
+    pixels :data:`IGNORE_INDEX`); values that cannot be class indices refused in one line
+    ending in ``fix`` (:data:`LABELS_FIX`; a model's evaluation has neither setting)."""
     if label_values is not None:
         return encode_mask(mask, list(label_values), ignore_value=ignore_value, name=name)
     out = np.asarray(mask).astype(np.int64)
     if ignore_value is not None:
         out[np.asarray(mask) == ignore_value] = IGNORE_INDEX
     if (out < IGNORE_INDEX).any() or (out > 4096).any():
-        raise DatasetError(
-            f"{name}: mask values {int(out.min())}..{int(out.max())} are not class indices; "
-            "pass the label values (e.g. --label-values 0 255), or --gt-instances if they are "
-            "object ids"
-        )
+        said = f"{name}: mask values {int(out.min())}..{int(out.max())} are not class indices; "
+        raise DatasetError(**spelled(lambda f: said + f, fix))
     return out
 
 

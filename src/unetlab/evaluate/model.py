@@ -731,7 +731,17 @@ def _truth(pair: Pair, mask: np.ndarray, how: _Scoring) -> tuple[np.ndarray, np.
         values = np.asarray(mask)
         kept = values if how.ignore_value is None else values[values != how.ignore_value]
         check_model_classes(kept, list(how.model.classes), name)
-    return encode(mask, how.label_values, how.ignore_value, name), None
+    return encode(mask, how.label_values, how.ignore_value, name, _classes_fix(how.model)), None
+
+
+def _classes_fix(model) -> str:
+    """What a model's evaluation says of masks that cannot be class indices (it has no label
+    values to give, nor object ids to read them as): the classes they must hold."""
+    classes = list(model.classes)
+    return (
+        "the data set's masks must hold the classes the model was trained on (class indices "
+        f"0..{len(classes) - 1}: {', '.join(classes)})"
+    )
 
 
 def _training_overlap_warning(pairs: Sequence[Pair], model) -> list[bool]:
