@@ -192,3 +192,16 @@ def test_a_grey_file_for_a_model_of_channels_names_axes_from_python(tmp_path, ca
     cli = "give --axes TCYX if its Z holds them or --axes TZYX to repeat its grey into each"
     err = capsys.readouterr().err
     assert err.count(cli) == 2 and "axes=" not in err
+
+
+def test_a_ground_truth_of_train_and_test_names_the_one_to_give(tmp_path, capsys):
+    """A gt_dir whose train/ and test/ hold data sets said 'no masks found; give a folder of
+    masks or a data folder with masks/', naming neither: now test/, as detect_layout does."""
+    for split in ("train", "test"):
+        binary_set(tmp_path / "gt" / split, 1)
+    gt, pred = tmp_path / "gt", _predictions(tmp_path)
+    said = f"{gt}: no data set in the folder itself, but test/, train/ hold one: give "
+    with pytest.raises(DatasetError, match=f"{said}gt_dir {gt / 'test'} "):
+        evaluate_predictions(pred, gt, label_values=[0, 255])
+    assert main(["evaluate", "--pred", str(pred), "--gt", str(gt)]) == 2
+    assert f"{said}--gt {gt / 'test'} (train --data {gt} reads" in _error_line(capsys)

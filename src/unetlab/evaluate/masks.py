@@ -247,6 +247,8 @@ def ground_truth(
     files = find_images(root, MASK_FILE_SUFFIXES)
     if not files:
         dsb_samples(root)  # a DSB folder but for a sub-folder (notes/): that one named
+        if any(d.is_dir() and _has_data(d) for d in root.iterdir()):
+            detect_layout(root, GT_DIR)  # train/ + test/: refused naming the one to give
         near = "".join(f" ({line})" for line in near_misses(root))
         raise DatasetError(
             f"{gt_dir}: no masks found{near}; give a folder of masks or a data folder with masks/"
