@@ -205,3 +205,32 @@ def test_a_ground_truth_of_train_and_test_names_the_one_to_give(tmp_path, capsys
         evaluate_predictions(pred, gt, label_values=[0, 255])
     assert main(["evaluate", "--pred", str(pred), "--gt", str(gt)]) == 2
     assert f"{said}--gt {gt / 'test'} (train --data {gt} reads" in _error_line(capsys)
+
+
+def test_the_command_prints_a_mask_value_refusal_in_its_flags_whole(tmp_path, capsys):
+    """unetlab evaluate caught MaskValuesError to raise its cli text again; main prints an
+    error's cli spelling itself: --pred and --checkpoint print the same whole line (pinned
+    here as they printed it with the catch), Python names the keywords."""
+    gt, pred = binary_set(tmp_path / "gt", 1), tmp_path / "pred"
+    write_png(pred / "00.png", np.full((32, 32), 2, np.uint8))
+    with pytest.raises(DatasetError, match=r"label_values=\[0, 255\] \(or class_names="):
+        evaluate_predictions(pred, gt)
+    assert main(["evaluate", "--pred", str(pred), "--gt", str(gt)]) == 2
+    assert capsys.readouterr().err == (
+        "unetlab evaluate: error: the masks hold values 0 255 but the predictions class "
+        "indices 0..2; pass the mask value of each class: --label-values 0 255 (or "
+        "--class-names if the masks do hold class indices)\n"
+    )
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same")
+    model.classes = ["background", "nuclei"]
+    checkpoint = save_model(tmp_path / "m.pt", model)
+    argv = ["evaluate", "--checkpoint", str(checkpoint), "--data", str(gt), "--no-progress"]
+    assert main(argv) == 2
+    mask = gt / "masks" / "00.png"
+    assert _error_line(capsys) == (
+        f"unetlab evaluate: error: {mask}: mask value(s) 255 are no class of the checkpoint "
+        "(class indices 0..1: background, nuclei): fix that mask (another encoding? stray "
+        "marks?), or give --ignore-value 255 if its pixels count nowhere; masks of object ids "
+        "are scored against a nuclei (instance) model, or with evaluate --pred --gt-instances "
+        "after unetlab predict --instances"
+    )

@@ -680,7 +680,7 @@ def _run_model(args, pairs):
     """The report of --checkpoint on ``pairs`` (those of --data), and what the checkpoint
     changes in its predictions (label offset, TTA, object options) said."""
     from unetlab.checkpoint import checkpoint_source, load_model
-    from unetlab.evaluate import check_objects_scored
+    from unetlab.evaluate import check_objects_scored, evaluate_model
     from unetlab.inference.offset import describe_offset, label_offset
     from unetlab.metrics.isbi import CHALLENGE_THRESHOLDS
     from unetlab.runtime import CLI_DEVICE_FIX, resolve_device
@@ -692,7 +692,7 @@ def _run_model(args, pairs):
     objects = _object_options(args, model)
     if given := object_flags_given(args):  # as predict refuses them without --instances
         check_objects_scored(model, args.object_scores or None, given[0], "add --object-scores")
-    report = _model_report(
+    report = evaluate_model(
         model,
         args.data,
         with_scale(with_nodata(with_exclude_rows(predict_options(args, device), args), args), args),
@@ -737,37 +737,24 @@ def _progress(args):
     return lambda name: log.debug("evaluated %s", name)
 
 
-def _model_report(*args, **kwargs):
-    """:func:`unetlab.evaluate.evaluate_model`; a mask-value refusal names this command's
-    flags."""
-    from unetlab.evaluate import MaskValuesError, evaluate_model
-
-    try:
-        return evaluate_model(*args, **kwargs)
-    except MaskValuesError as exc:  # the same fix, in this command's flags
-        raise DatasetError(exc.cli) from None
-
-
 def _run_pred(args):
-    """The report of --pred against --gt; a mask-value refusal names this command's flags."""
-    from unetlab.evaluate import MaskValuesError, evaluate_predictions
+    """The report of --pred against --gt (a mask-value refusal names this command's flags:
+    :func:`unetlab.cli.main` prints an error's ``cli`` spelling)."""
+    from unetlab.evaluate import evaluate_predictions
 
-    try:
-        return evaluate_predictions(
-            args.pred,
-            args.gt,
-            label_values=args.label_values,
-            class_names=args.class_names,
-            boundary_class=_boundary(args),
-            ignore_value=args.ignore_value,
-            connectivity=_connectivity(args),
-            gt_instances=args.gt_instances,
-            pred_instances=args.pred_instances,
-            objects=args.object_scores or None,
-            worst=args.worst,
-            exclude_rows=args.exclude_rows,
-            objects_3d=args.objects_3d,
-            iou_thresholds=args.iou,
-        )
-    except MaskValuesError as exc:  # the same fix, in this command's flags
-        raise DatasetError(exc.cli) from None
+    return evaluate_predictions(
+        args.pred,
+        args.gt,
+        label_values=args.label_values,
+        class_names=args.class_names,
+        boundary_class=_boundary(args),
+        ignore_value=args.ignore_value,
+        connectivity=_connectivity(args),
+        gt_instances=args.gt_instances,
+        pred_instances=args.pred_instances,
+        objects=args.object_scores or None,
+        worst=args.worst,
+        exclude_rows=args.exclude_rows,
+        objects_3d=args.objects_3d,
+        iou_thresholds=args.iou,
+    )
