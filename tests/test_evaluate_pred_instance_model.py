@@ -9,7 +9,7 @@ import torch
 
 from unetlab.checkpoint import save_model
 from unetlab.cli import main
-from unetlab.data.io import write_png
+from unetlab.data.io import read_image, write_png
 from unetlab.errors import DatasetError
 from unetlab.evaluate import evaluate_predictions
 from unetlab.models import UNet
@@ -78,3 +78,21 @@ def test_an_instance_models_map_predicted_without_instances_is_refused(predicted
     # with --instances the objects' record says so (no target): their key is unchanged
     done = json.loads((root / "out" / "predict.json").read_text())
     assert all("target" not in r["outputs"] for r in done["records"].values())
+
+
+def test_binary_masks_beside_an_instance_models_objects_say_what_is_scored(predicted, capsys):
+    """0/255 masks against predict --instances of an instance model, whose maps hold 0..2:
+    the refusal said 'the predictions class indices 0..1' (its objects' foreground, not the
+    maps'); it names the object ids and the two classes scored; label_values reads them."""
+    root = predicted
+    mask = read_image(root / "gt" / "a.png")
+    write_png(root / "bin" / "a.png", (mask > 0).astype(np.uint8) * 255)
+    said = "the masks hold values 0 255 but the predictions hold object ids, scored as "
+    said += "background (0) and object (1); pass the mask value of each class: "
+    with pytest.raises(DatasetError) as refused:
+        evaluate_predictions(root / "out", root / "bin")
+    assert str(refused.value).startswith(said + "label_values=[0, 255]")
+    assert main(["evaluate", "--pred", str(root / "out"), "--gt", str(root / "bin")]) == 2
+    assert f"error: {said}--label-values 0 255 (or" in capsys.readouterr().err
+    report = evaluate_predictions(root / "out", root / "bin", label_values=[0, 255])
+    assert len(report.class_names) == 2

@@ -132,18 +132,23 @@ def check_model_classes(values: np.ndarray, classes: Sequence[str], name: str) -
     )
 
 
-def check_class_indices(values: np.ndarray, pred_max: int) -> None:
+def check_class_indices(values: np.ndarray, pred_max: int, *, objects: bool = False) -> None:
     """Refuse masks that hold label values (0/255) or an unmapped ignore value (VOC's 255)
     read as class indices: values beyond every predicted class, with a gap below them.
 
-    ``values``: the sorted mask values present; ``pred_max``: the largest predicted index.
-    Raises :class:`MaskValuesError`, its fix in Python terms and in the CLI's.
+    ``values``: the sorted mask values present; ``pred_max``: the largest predicted index;
+    ``objects``: the predictions scored are object ids' foreground (background 0, object
+    1), not the class maps beside them (an instance model's 0..2, s49: said 'class indices
+    0..1' of PNGs holding 0..2). Raises :class:`MaskValuesError`, its fix in Python terms
+    and in the CLI's.
     """
     if not (values.size and values[-1] > pred_max and values.size < values[-1] + 1):
         return
     shown = [str(v) for v in values[:12]] + (["..."] if values.size > 12 else [])
-    said = " ".join(shown)
-    said = f"the masks hold values {said} but the predictions class indices 0..{pred_max}"
+    predicted = f"class indices 0..{pred_max}"
+    if objects:
+        predicted = "hold object ids, scored as background (0) and object (1)"
+    said = f"the masks hold values {' '.join(shown)} but the predictions {predicted}"
     extra = values[values > pred_max]
     indices = values.size - extra.size  # values that could be class indices 0..k
     if values.size > pred_max + 1 and values[0] == 0 and values[indices - 1] == indices - 1:

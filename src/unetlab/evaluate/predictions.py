@@ -768,9 +768,10 @@ def _accumulate(
             gt, gt_ids = encode(mask, reading.label_values, reading.ignore_value, name), None
         if (void := pred == IGNORE_INDEX).any():  # the prediction's nodata: scored nowhere
             gt, pred = np.where(void, IGNORE_INDEX, gt), np.where(void, 0, pred)
-        values.add(mask, gt, pred, gt_page.path)
+        classed = pred_ids is not None and preds.classed(gt_page.stem)
+        values.add(mask, gt, pred, gt_page.path, mapped=pred_ids is None or classed)
         scored = dict(pred=pred, gt=gt, gt_ids=gt_ids, pred_ids=pred_ids)
-        if gt_ids is None and pred_ids is not None and preds.classed(gt_page.stem):
+        if gt_ids is None and classed:
             # a semantic model's objects beside its class map: scored as evaluate
             # --checkpoint scores them, each of its class (audit s35 multiclass 1)
             scored.update(pred_ids=None, scored_ids=pred_ids)
@@ -826,14 +827,18 @@ class _ValueStats:
         self.void = void
         self.gt_values = np.zeros(0, np.int64)  # pixels per mask value, to catch 0/255 masks
         self.pred_max = self.pred_values = self.voided = 0
-        self.wide = False
+        self.wide = self.mapped = False
         self.files: dict[str, set[int]] = {}  # the values of each mask file, by its path
         self.pred_tops: set[int] | None = set()  # binary predictions' foreground values
         self.pages: list[MaskValues] | None = [] if count_values else None
 
-    def add(self, mask: np.ndarray, gt: np.ndarray, pred: np.ndarray, path: Path) -> None:
+    def add(
+        self, mask: np.ndarray, gt: np.ndarray, pred: np.ndarray, path: Path, *, mapped: bool
+    ) -> None:
         """One page: ``mask`` as read, ``gt`` its class indices, ``pred`` the prediction's,
-        ``path`` the mask's file."""
+        ``path`` the mask's file; ``mapped``: ``pred`` is a class map's, not the foreground
+        of object ids (an instance model's map beside them, or none)."""
+        self.mapped |= mapped
         if self.count_values:
             counts = np.bincount(gt[gt >= 0].ravel())
             self.files.setdefault(str(path), set()).update(np.flatnonzero(counts).tolist())
@@ -875,7 +880,7 @@ class _ValueStats:
         values = np.flatnonzero(self.gt_values)
         check_ids_as_classes(values, (self.pred_max, self.pred_values), named, self.wide)
         check_one_file_values(self.files, max(self.pred_max + 1, named))
-        check_class_indices(values, self.pred_max)
+        check_class_indices(values, self.pred_max, objects=not self.mapped)
         check_binary_values(values, self.pred_tops)
         self._say_object_ids(named, values.size)
 
