@@ -164,3 +164,31 @@ def test_a_channel_name_matches_by_the_one_rule_of_names():
     assert channel_index("s.tif", "Membrane", names) == 0
     assert channel_index("s.tif", "caf\u00e9", names) == 1
     assert channel_index("s.tif", "Straße", names) == 2
+
+
+def test_evaluate_takes_a_channel_by_its_name_as_predict_does(tmp_path, capsys):
+    """evaluate --channel DAPI (evaluate_model channel='DAPI'), which predict takes, failed
+    comparing the name with the file's channel count (a TypeError shown as a bug): each
+    file's named channel is its index there, as predict reads it; a name the file lacks is
+    refused naming its channels."""
+    from unetlab.evaluate import evaluate_model
+
+    root = tmp_path / "d"
+    (root / "images").mkdir(parents=True)
+    _ome_cyx(root / "images" / "a.ome.tif")
+    mask = np.zeros((32, 40), np.uint8)
+    mask[5:20, 5:20] = 1
+    (root / "masks").mkdir()
+    tifffile.imwrite(root / "masks" / "a.ome.tif", mask)
+    net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    named = evaluate_model(net, root, progress=False, channel="DAPI").summary
+    assert named == evaluate_model(net, root, progress=False, channel=1).summary
+    assert named != evaluate_model(net, root, progress=False, channel=0).summary
+    with pytest.raises(UnetlabError, match="no such channel 'GFP': its channels are 0: membrane"):
+        evaluate_model(net, root, progress=False, channel="GFP")
+    checkpoint = save_model(tmp_path / "m.pt", net)
+    argv = ["evaluate", "--checkpoint", str(checkpoint), "--data", str(root), "--no-progress"]
+    assert main([*argv, "--channel", "DAPI"]) == 0
+    assert main([*argv, "--channel", "GFP"]) == 2
+    said = "error: a.ome.tif: no such channel 'GFP': its channels are 0: membrane, 1: DAPI"
+    assert said in capsys.readouterr().err

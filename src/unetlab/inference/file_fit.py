@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from unetlab.inference.pages import page_channel, page_colour, stains_of
+from unetlab.data.tiffmeta import channel_names
+from unetlab.inference.pages import channel_index, page_channel, page_colour, stains_of
 
 
 def file_fit(
@@ -31,11 +32,23 @@ def file_fit(
     (:func:`~unetlab.inference.pages.page_colour`), ``axes_given`` (a grey page read with
     axes is no (C, H, W) TIFF's channel: the line does not ask), and the model's ``stains``
     (:func:`~unetlab.inference.pages.stains_of`: a grey page refused in one line), except
-    where the user's own axes say what the pages are."""
+    where the user's own axes say what the pages are. A ``channel`` given by its name (``DAPI``)
+    is its index in ``path`` (:func:`_index_of`), as predict takes it."""
     path = Path(path)
+    channel, asked = (_index_of(path, c) for c in (channel, asked))
     return dict(
         channel=page_channel(path, have, model.in_channels, channel, asked),
         colour=page_colour(path, axes),
         axes_given=axes is not None,
         stains=stains_of(model) if axes is None or axes_trained else None,
     )
+
+
+def _index_of(path: Path, channel: int | tuple | str | None) -> int | tuple | None:
+    """``channel``, a name (``--channel DAPI``) as its index among the channels ``path``
+    names (:func:`~unetlab.inference.pages.channel_index`: refused naming them): each file
+    of a data set evaluate scores, as predict takes each file's (s49: evaluate failed
+    comparing the name with the file's channel count, a TypeError shown as a bug)."""
+    if not isinstance(channel, str):
+        return channel
+    return channel_index(path, channel, channel_names(path))
