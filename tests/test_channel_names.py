@@ -118,10 +118,17 @@ def test_a_channel_is_chosen_by_the_name_the_file_records(tmp_path, model, make)
         predict_file(model, path, tmp_path / "c", channel="GFP")
 
 
-def test_a_name_is_refused_for_a_file_that_names_no_channels(tmp_path, model):
+def test_a_name_is_refused_for_a_file_that_names_no_channels(tmp_path, model, capsys):
+    """The fix named --channel 0, 1, ... to Python too: channel=0, 1, ... there; the
+    command's failed line says --channel as before."""
     path = _imagej_tcyx(tmp_path / "two.tif", labels=False)
-    with pytest.raises(UnetlabError, match="records no channel names, so no channel 'DAPI'"):
+    said = "records no channel names, so no channel 'DAPI': give its index "
+    with pytest.raises(UnetlabError, match=said + r"\(channel=0, 1, ...\)"):
         predict_file(model, path, tmp_path / "a", channel="DAPI")
+    checkpoint = save_model(tmp_path / "m.pt", model)
+    argv = ["predict", "--checkpoint", str(checkpoint), "--input", str(path), "--channel", "DAPI"]
+    assert main([*argv, "--output", str(tmp_path / "b")]) == 3
+    assert f"failed: two.tif: {said}(--channel 0, 1, ...)" in capsys.readouterr().err
 
 
 def test_cli_channel_by_name(tmp_path, model, capsys):

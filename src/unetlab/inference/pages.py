@@ -27,7 +27,7 @@ from unetlab.data.positions import series_of
 from unetlab.data.read_notes import note_once
 from unetlab.data.tiff_files import open_tiff
 from unetlab.data.tiffmeta import PageAxes, channel_names, read_page_axes, tiff_timing
-from unetlab.errors import UnetlabError
+from unetlab.errors import Spelled, UnetlabError, said_as
 
 log = logging.getLogger(__name__)
 
@@ -341,6 +341,10 @@ def listed(names: list[str]) -> str:
     return ", ".join(f"{i}: {n}" for i, n in enumerate(names))
 
 
+#: a channel's index as the Python API and the command line give it
+INDEX_AS = Spelled("channel=0, 1, ...", "--channel 0, 1, ...")
+
+
 def channel_index(path: str | os.PathLike, channel: str, names: list[str]) -> int:
     """The index of the channel named ``channel`` (letter case, Unicode normal form and
     spaces at the ends aside: :func:`~unetlab.data.names.loose`, as class names) among
@@ -350,11 +354,9 @@ def channel_index(path: str | os.PathLike, channel: str, names: list[str]) -> in
     if len(found) == 1:
         return found[0]
     name = Path(path).name
-    if not names:
-        raise UnetlabError(
-            f"{name}: records no channel names, so no channel {channel!r}: give its index "
-            "(--channel 0, 1, ...)"
-        )
+    if not names:  # quoted in predict's failed line: the command's spelling while it runs
+        said = f"{name}: records no channel names, so no channel {channel!r}: give its index "
+        raise UnetlabError(said + f"({said_as(INDEX_AS)})", cli=f"{said}({INDEX_AS.cli})")
     why = "two channels have that name" if found else "no such channel"
     raise UnetlabError(
         f"{name}: {why} {channel!r}: its channels are {listed(names)}; give --channel "
