@@ -39,3 +39,46 @@ def test_each_training_tiff_is_opened_once(tmp_path, monkeypatch, photometric, k
     opened = _counted(monkeypatch)
     assert training_channels([(p, None) for p in paths]) == kind
     assert sorted(opened) == sorted(str(p) for p in paths)  # 40 before: twice each
+
+
+def _data_set(root, kind: str, n: int = 20):
+    """``n`` pairs of ``kind`` "cyx" (2-channel uint16, 0.65 um pixels) or "grey" (2-D uint8)
+    TIFF images beside 2-D uint8 TIFF masks."""
+    rng = np.random.default_rng(1)
+    for sub in ("images", "masks"):
+        (root / sub).mkdir(parents=True)
+    mask = np.zeros((32, 32), np.uint8)
+    mask[4:12, 4:12] = mask[14:30, 14:30] = 1
+    for i in range(n):
+        image = root / "images" / f"i{i:02d}.tif"
+        if kind == "cyx":
+            cyx = rng.integers(0, 9000, (2, 32, 32), np.uint16)
+            meta = {"axes": "CYX", "unit": "um"}
+            tifffile.imwrite(image, cyx, imagej=True, resolution=(1 / 0.65,) * 2, metadata=meta)
+        else:
+            tifffile.imwrite(image, rng.integers(0, 255, (32, 32), np.uint8))
+        tifffile.imwrite(root / "masks" / image.name, mask)
+    return root
+
+
+@pytest.mark.parametrize("kind", ["cyx", "grey"])
+def test_prepare_data_opens_each_training_image_twice(tmp_path, monkeypatch, kind):
+    """Training start opened each image TIFF five times (its page count, pixels, nodata,
+    pixel size, channels), now twice: its page count when pairing, then once for all the
+    rest; what it gives is what the readers give on their own."""
+    from unetlab.config import load_config
+    from unetlab.data.fingerprint import tiff_spacing
+    from unetlab.train.setup import prepare_data
+
+    root = _data_set(tmp_path / "set", kind)
+    opened = _counted(monkeypatch)
+    data = prepare_data(load_config(None, [f"data.root={root}"]))
+    images = [o for o in opened if "/images/" in o.replace("\\", "/")]
+    assert len(images) == 2 * 20  # 92 (cyx) and 76 (grey) before
+    monkeypatch.undo()
+    train = data.pairs[0]
+    spacing = {tiff_spacing(p.image) for p in train}
+    assert data.objects.get("pixel_size") == (None if spacing == {None} else [0.65, 0.65])
+    channels = training_channels([(p.image, p.axes) for p in train]) if kind == "cyx" else None
+    assert data.appearance.get("channels") == channels
+    assert channels == ("stains" if kind == "cyx" else None)

@@ -7,8 +7,12 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from unetlab.data.pairs import Pair
+from unetlab.data.fingerprint import tiff_spacing
 from unetlab.train.setup import training_pixel_size
+
+
+def _spacings(paths) -> dict:
+    return {p: tiff_spacing(p) for p in paths}
 
 
 def test_the_median_recorded_pixel_size_where_half_the_images_record_one(tmp_path, caplog):
@@ -19,13 +23,12 @@ def test_the_median_recorded_pixel_size_where_half_the_images_record_one(tmp_pat
         tifffile.imwrite(paths[-1], image, resolution=(40000, 40000), resolutionunit="CENTIMETER")
         paths.append(tmp_path / f"p{k}.png")
         Image.fromarray(image).save(paths[-1])
-    pairs = [Pair(image=p, mask=p) for p in paths]
     caplog.set_level(logging.INFO, logger="unetlab")
-    assert training_pixel_size(pairs) == {"pixel_size": [0.25, 0.25]}
-    assert training_pixel_size(pairs[1:]) == {}  # 2 of 5 record one: said in one line
+    assert training_pixel_size(_spacings(paths)) == {"pixel_size": [0.25, 0.25]}
+    assert training_pixel_size(_spacings(paths[1:])) == {}  # 2 of 5 record one: said in one line
     (said,) = [r.getMessage() for r in caplog.records if "pixel size" in r.getMessage()]
     assert said.startswith("pixel size: 2 of the 5 training images record one, under half")
     assert "checkpoint records none" in said and "Image > Properties" in said
     caplog.clear()
-    assert training_pixel_size([p for p in pairs if p.image.suffix == ".png"]) == {}
+    assert training_pixel_size(_spacings(p for p in paths if p.suffix == ".png")) == {}
     assert not caplog.records  # none record one: nothing said (PNG data sets)

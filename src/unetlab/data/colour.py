@@ -71,5 +71,11 @@ def training_channels(images: list[tuple[str | os.PathLike, str | None]]) -> str
     image of more than one channel) are, for its checkpoint's ``appearance``: "colours" or
     "stains" where every image's are so (:func:`channels_kind`), None where they differ or
     none is given (nothing tells)."""
-    kinds = {channels_kind(path, axes) for path, axes in dict.fromkeys(images)}
+    return same_kind(channels_kind(path, axes) for path, axes in dict.fromkeys(images))
+
+
+def same_kind(kinds) -> str | None:
+    """The one kind of channels all ``kinds`` (:func:`channels_kind` of each training image)
+    are, or None where they differ or none is given."""
+    kinds = set(kinds)
     return kinds.pop() if len(kinds) == 1 else None

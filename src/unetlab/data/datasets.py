@@ -28,6 +28,7 @@ from torch.utils.data import Dataset
 
 from unetlab.data.appearance import image_appearance
 from unetlab.data.checks import channel_problems, non_integer_mask, nonfinite_pixels
+from unetlab.data.colour import channels_kind
 from unetlab.data.exclude import check_exclude_rows, kept_rows, mirrored, region
 from unetlab.data.fingerprint import (
     LOSSY_SUFFIXES,
@@ -37,6 +38,7 @@ from unetlab.data.fingerprint import (
     lossy_problem,
     pixel_counts,
     ramp_share,
+    tiff_spacing,
 )
 from unetlab.data.instances import (
     INTERIOR,
@@ -68,6 +70,7 @@ from unetlab.data.pairs import (
     problems_error,
 )
 from unetlab.data.stack_split import has_stacks, stack_split, val_count
+from unetlab.data.tiff_files import keeping_open
 from unetlab.data.windows import window_start
 from unetlab.errors import DatasetError, UnetlabError
 from unetlab.provenance import unetlab_command
@@ -87,7 +90,10 @@ class Sample:
     range) the image was divided by, before any floor, and ``dtype`` the dtype it was read
     as (the units of that contrast; None: not recorded); ``appearance`` its per-channel
     (mean, sd) as read (:func:`unetlab.data.appearance.image_appearance`), which the
-    checkpoint records for prediction to compare its images with.
+    checkpoint records for prediction to compare its images with; ``spacing`` the (y, x)
+    micrometres per pixel its file records, or None, and ``channels`` what its channels are
+    where it has several ("colours", "stains": :func:`unetlab.data.colour.channels_kind`),
+    both read from its file's header as it is loaded (:func:`image_header`).
     """
 
     name: str
@@ -97,6 +103,15 @@ class Sample:
     contrast: np.ndarray | None = None
     dtype: str | None = None
     appearance: tuple | None = None
+    spacing: tuple[float, float] | None = None
+    channels: str | None = None
+
+
+def image_header(pair: Pair, image: np.ndarray) -> tuple:
+    """(spacing, channels) of ``pair``'s image (:class:`Sample`), read as ``image`` (its raw
+    (H, W[, C]) pixels) is: the channels' kind only where it has several."""
+    several = image.ndim == 3 and image.shape[2] > 1
+    return tiff_spacing(pair.image), channels_kind(pair.image, pair.axes) if several else None
 
 
 def _sample(
@@ -107,12 +122,14 @@ def _sample(
     weight,
     exclude_rows=None,
     invalid: np.ndarray | None = None,
+    header: tuple = (None, None),
 ) -> Sample:
     """A :class:`Sample` of a raw (H, W[, C]) image, normalised, with its contrast and dtype;
     the statistics are those of its rows outside ``exclude_rows`` (a data bar), which are
     filled with the mirror image of the rows beside them (as prediction fills them), and
     outside its ``invalid`` pixels (nodata, transparent: :mod:`unetlab.data.nodata`), which
-    are filled with the valid pixels' mean (as prediction fills them)."""
+    are filled with the valid pixels' mean (as prediction fills them); ``header``: its
+    file's (spacing, channels) (:func:`image_header`)."""
     if invalid is None:
         kept = kept_rows(image, exclude_rows, name)
     else:
@@ -120,9 +137,8 @@ def _sample(
     mean, std = image_stats(kept, normalization)
     normalised = apply_stats(filled(mirrored(image, exclude_rows, name), invalid), mean, std)
     looks = image_appearance(kept, normalization)
-    return Sample(
-        name, normalised, mask, weight, contrast=std, dtype=image.dtype.name, appearance=looks
-    )
+    dtype = image.dtype.name
+    return Sample(name, normalised, mask, weight, std, dtype, looks, *header)
 
 
 def _bar(shape: tuple[int, ...], exclude_rows) -> np.ndarray | bool:
@@ -567,8 +583,8 @@ def load_samples(
     loaded = _load(pairs, encode, **how)
     weigh = _weigher(weight_map)
     return [
-        _sample(pair.name, image, normalization, mask, weigh(mask), exclude_rows, bad)
-        for pair, image, mask, bad in loaded
+        _sample(pair.name, image, normalization, mask, weigh(mask), exclude_rows, bad, header)
+        for pair, image, mask, bad, header in loaded
     ]
 
 
@@ -646,8 +662,9 @@ def load_instance_samples(
             _instance_weight(target, ids, weight_map),
             exclude_rows,
             bad,
+            header,
         )
-        for pair, image, (target, ids), bad in loaded
+        for pair, image, (target, ids), bad, header in loaded
     ]
     return samples, {**encode.statistics(len(loaded)), "boundary_width": int(boundary_width)}
 
@@ -705,13 +722,14 @@ def _load(
     in_channels: int | None,
     fix: Callable[[], str] = lambda: "",
     nodata="auto",
-) -> list[tuple[Pair, np.ndarray, Any, np.ndarray | None]]:
+) -> list[tuple[Pair, np.ndarray, Any, np.ndarray | None, tuple]]:
     """The skeleton of both loaders: read every pair once (a stack's files once for all their
-    pages), ``encode(pair, raw_mask, invalid)`` its mask (``invalid``: the image's pixels
+    pages; an image's TIFF opened once for its pixels, nodata and header: it was opened four
+    times), ``encode(pair, raw_mask, invalid)`` its mask (``invalid``: the image's pixels
     that are no sample as ``nodata`` says, or None: :mod:`unetlab.data.nodata`), collect
     every problem (unreadable file, mask the encoder refuses, non-finite pixels, channel
     counts) and raise them as one error with ``fix()``; else ``(pair, image, encoded,
-    invalid)`` in the order of ``pairs``."""
+    invalid, header)`` (:func:`image_header`) in the order of ``pairs``."""
     if not pairs:
         raise DatasetError("no image/mask pairs to load")
     problems: list[str] = []
@@ -720,14 +738,16 @@ def _load(
     invalid = InvalidPages(read, nodata)
     for pair in pairs:
         try:
-            image, raw = read(pair)
-            bad = invalid(pair)
+            with keeping_open(pair.image):
+                image, raw = read(pair)
+                bad = invalid(pair)
+                header = image_header(pair, image)
             encoded = encode(pair, raw, bad)
         except UnetlabError as exc:
             problems.append(str(exc))
             continue
         problems += _image_problems(pair, image, bad)
-        loaded.append((pair, image, encoded, bad))
+        loaded.append((pair, image, encoded, bad, header))
     problems += _channel_problems(loaded, in_channels)
     if problems:
         raise problems_error(problems, fix=fix())

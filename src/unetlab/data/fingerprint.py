@@ -47,7 +47,7 @@ from unetlab.data.regions import (  # noqa: F401 (object_labels, touching_object
     value_ids,
 )
 from unetlab.data.softedges import ramp_pixels
-from unetlab.data.tiff_files import is_tiff_name
+from unetlab.data.tiff_files import is_tiff_name, keeping_open, open_tiff
 from unetlab.data.tiffmeta import tiff_pixel_size
 from unetlab.data.weightmap import BACKGROUND_NAMES, background_class
 from unetlab.errors import DatasetError, UnetlabError, unknown_choice
@@ -442,12 +442,10 @@ def named_background(names: Mapping[int, str] | None) -> int | None:
 
 def tiff_spacing(path: Path) -> tuple[float, float] | None:
     """(y, x) micrometres per pixel of a TIFF (:func:`unetlab.data.tiffmeta.tiff_pixel_size`),
-    or None."""
+    or None; the file kept open where it is (:func:`~unetlab.data.tiff_files.keeping_open`)."""
     if not is_tiff_name(path):
         return None
-    import tifffile
-
-    with tifffile.TiffFile(path) as tif:
+    with open_tiff(path) as tif:
         return tiff_pixel_size(tif, tif.pages[0])
 
 
@@ -656,7 +654,9 @@ def _measured(pairs, reader, invalid_of, problems, instances, *, ignore_value, n
     where ``problems`` collects its problem."""
     facts, measured = [], []
     for pair in pairs:
-        read = _read_as_trained(pair, reader, invalid_of, problems)
+        with keeping_open(pair.image):  # its pixels, nodata and spacing: one open
+            read = _read_as_trained(pair, reader, invalid_of, problems)
+            spacing = tiff_spacing(pair.image) if read is not None else None
         if read is None:
             continue
         image, mask, invalid = read
@@ -664,7 +664,7 @@ def _measured(pairs, reader, invalid_of, problems, instances, *, ignore_value, n
             image,
             mask,
             name=pair.mask_page,
-            spacing=tiff_spacing(pair.image),
+            spacing=spacing,
             instances=instances,
             ignore_value=ignore_value,
             names=names,

@@ -12,7 +12,7 @@ import numpy as np
 from unetlab.config import Config
 from unetlab.data.appearance import training_appearance
 from unetlab.data.classes import dataset_palette, names_file, void_value
-from unetlab.data.colour import training_channels
+from unetlab.data.colour import same_kind
 from unetlab.data.datasets import (
     choose_target,
     dataset_stats,
@@ -22,7 +22,7 @@ from unetlab.data.datasets import (
     scan_masks,
     split_pairs,
 )
-from unetlab.data.fingerprint import object_ids_note, tiff_spacing
+from unetlab.data.fingerprint import object_ids_note
 from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.instances import CLASS_NAMES, object_statistics
 from unetlab.data.labels import IGNORE_INDEX, instances
@@ -110,7 +110,7 @@ def prepare_data(
     refuse_unlabelled_training(data.train, train_pairs)  # instance masks (classes: before)
     floored = with_contrast_floor(normalization, data.train)
     data.normalization = with_floor_dtype(floored, {s.dtype for s in data.train if s.dtype})
-    data.appearance = samples_appearance(data.train, train_pairs, d.axes)
+    data.appearance = samples_appearance(data.train, train_pairs)
     return data
 
 
@@ -160,19 +160,19 @@ def measured(spec: dict, d, train_pairs: list[Pair]) -> dict:
     return {**spec, "mean": mean, "std": std}
 
 
-def samples_appearance(train: list, pairs: list[Pair], axes: str | None) -> dict | None:
+def samples_appearance(train: list, pairs: list[Pair]) -> dict | None:
     """The checkpoint record of how the training samples looked as read
     (:func:`unetlab.data.appearance.training_appearance` of each :class:`Sample`'s
     ``appearance``), which prediction compares its images with, with what the channels of
-    their files ``pairs`` (read with their own ``axes`` or ``data.axes``) were where the
-    samples have several (:func:`unetlab.data.colour.training_channels`); None where a
-    sample lacks it."""
+    their files ``pairs`` were where the samples have several (each sample's ``channels``,
+    read as it was loaded: :func:`unetlab.data.colour.same_kind`); None where a sample
+    lacks it."""
     stats = [s.appearance for s in train]
     if not stats or any(a is None for a in stats):
         return None
     several = train[0].image.shape[0] > 1
-    images = [(p.image, p.axes or axes) for p in pairs] if several else []
-    return training_appearance(stats, [s.dtype for s in train], training_channels(images))
+    kinds = {p.image: s.channels for p, s in zip(pairs, train)} if several else {}
+    return training_appearance(stats, [s.dtype for s in train], same_kind(kinds.values()))
 
 
 def say_bare_pages(pairs: list[Pair], in_channels: int | None) -> None:
@@ -297,7 +297,7 @@ def _instance_data(d, cfg: Config, train_pairs, pairs, normalization, weight_map
         z_stacks_note(pairs),
     )
     train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
-    record = object_record("instances", stats) | training_pixel_size(train_pairs)
+    record = object_record("instances", stats) | training_pixel_size(spacings(train_pairs, train))
     return Data(
         train, val, [0, 1, 2], list(CLASS_NAMES), record, normalization, ignore_value=d.ignore_value
     )
@@ -372,7 +372,7 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
         val,
         list(label_values),
         class_names,
-        object_record("semantic", stats) | training_pixel_size(train_pairs),
+        object_record("semantic", stats) | training_pixel_size(spacings(train_pairs, train)),
         normalization,
         None if palette is None else palette.tolist(),
         ignore_value=ignore_value,
@@ -504,20 +504,27 @@ def object_record(target: str, stats: dict) -> dict:
     return {"target": target, **stats}
 
 
-def training_pixel_size(pairs: list[Pair]) -> dict:
+def spacings(pairs: list[Pair], samples: list) -> dict:
+    """Each image file of ``pairs`` -> the (y, x) micrometres per pixel it records, or None,
+    as its ``samples`` read it (:func:`unetlab.data.datasets.image_header`)."""
+    return {p.image: s.spacing for p, s in zip(pairs, samples)}
+
+
+def training_pixel_size(spacings: dict) -> dict:
     """``{"pixel_size": [y, x]}``: the median of the micrometres per pixel the training
-    images record (TIFF tags, OME-XML: :func:`~unetlab.data.fingerprint.tiff_spacing`), where
-    half of them or more record one; else ``{}``. Predicting a slide level of another size
-    warns of it (audit s32 histo 6)."""
-    sizes = [s for s in {p.image: tiff_spacing(p.image) for p in pairs}.values() if s]
-    if not sizes or 2 * len(sizes) < len({p.image for p in pairs}):
+    images record (``spacings``: each image file's, TIFF tags, OME-XML:
+    :func:`~unetlab.data.fingerprint.tiff_spacing`, or None), where half of them or more
+    record one; else ``{}``. Predicting a slide level of another size warns of it (audit s32
+    histo 6)."""
+    sizes = [s for s in spacings.values() if s]
+    if not sizes or 2 * len(sizes) < len(spacings):
         if sizes:  # mixed metadata: said, so that predict's silence on scale is understood
             log.info(
                 "pixel size: %d of the %d training images record one, under half: the "
                 "checkpoint records none, so predict cannot say when an image's pixels are "
                 "another size; record it in every training TIFF (Fiji: Image > Properties)",
                 len(sizes),
-                len({p.image for p in pairs}),
+                len(spacings),
             )
         return {}
     y, x = np.median(np.asarray(sizes, dtype=float), axis=0)
