@@ -12,11 +12,12 @@ import tifffile
 from tqdm import tqdm
 
 from tests.test_predict_objects import local_net, nuclei_image
+from unetlab.data.ome import Level
 from unetlab.inference.files import predict_file
 from unetlab.inference.slide_progress import (
     TileProgress,
+    counted,
     duration,
-    level_numbers,
     level_step,
     levels_left,
 )
@@ -228,11 +229,11 @@ def test_a_phase_without_a_bar_is_a_line_a_minute_with_its_time_left(caplog):
     progress(10)
     told = progress.told("s_objects.tif")
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_progress"):
-        told("writing level 1 of 3", 0, 8)
+        told(Level("writing level", 1, 3), 0, 8)
         clock.now += 30
-        told("writing level 1 of 3", 2, 8)  # half a minute since the tiles' line: none
+        told(Level("writing level", 1, 3), 2, 8)  # half a minute since the tiles' line: none
         clock.now += 40
-        told("writing level 1 of 3", 7, 8)
+        told(Level("writing level", 1, 3), 7, 8)
         progress.phase("s.tif: objects of the last rows", 4, 8, unit="row")  # begun at row 4
         clock.now += 60
         progress.phase("s.tif: objects of the last rows", 6, 8, unit="row")
@@ -249,7 +250,7 @@ def test_a_phase_without_a_bar_is_a_line_a_minute_with_its_time_left(caplog):
     bar = tqdm(file=out, disable=False, mininterval=0)
     shown = TileProgress("s.tif", 4, bar.update)
     shown(4)
-    shown.told("s.tif")("pyramid level 2 of 3", 3, 5)
+    shown.told("s.tif")(Level("pyramid level", 2, 3), 3, 5)
     assert (bar.total, bar.n, bar.desc) == (5, 3, "s.tif: pyramid level 2 of 3: ")
 
 
@@ -265,7 +266,7 @@ def test_without_a_bar_an_outputs_levels_are_one_line_a_step(caplog):
         for what, levels, bands in (("pyramid level", 5, 4), ("writing level", 6, 4)):
             for level in range(1, levels + 1):
                 for band in range(bands + 1):
-                    told(f"{what} {level} of {levels}", band, bands)
+                    told(Level(what, level, levels), band, bands)
                     clock.now += 20 if (what, level) == ("pyramid level", 3) else 1
     assert caplog.messages == [
         "big.tif: pyramid levels 1 to 5",
@@ -277,15 +278,26 @@ def test_without_a_bar_an_outputs_levels_are_one_line_a_step(caplog):
 
 
 def test_level_step():
-    assert level_step("a.tif: pyramid level 2 of 5") == (
+    """The step of a level's work from its numbers, given (they were parsed back out of
+    the text ome wrote: s49); a text that reads as a level is no level."""
+    assert level_step(Level("pyramid level", 2, 5).named("a.tif")) == (
         "a.tif: pyramid levels of 5",
         "a.tif: pyramid levels 2 to 5",
     )
-    assert level_step("a.tif: writing level 1 of 1") == (
+    assert level_step(Level("a.tif: writing level", 1, 1)) == (
         "a.tif: writing levels of 1",
         "a.tif: writing level 1 of 1",
     )
+    assert str(Level("pyramid level", 2, 5).named("a.tif")) == "a.tif: pyramid level 2 of 5"
     assert level_step("a_overlay.png: drawing") == ("a_overlay.png: drawing",) * 2
+    assert level_step("a.tif: level 2 of 5") == ("a.tif: level 2 of 5",) * 2
+
+
+def test_counted():
+    """One wording of a page's place, for the bar, the page lines and the resume lines
+    (built in three places before: s49)."""
+    assert counted("frame 3", 4, 9) == "frame 3 (4 of 9)"
+    assert counted("frame 1 plane 0", 2, 12) == "frame 1 plane 0 (2 of 12)"
 
 
 def test_a_step_of_levels_time_left_is_the_whole_steps():
@@ -296,9 +308,6 @@ def test_a_step_of_levels_time_left_is_the_whole_steps():
     assert levels_left((2, 2, 2), 0.5, 4.0) == 4.0  # one level: its own rate
     assert levels_left((1, 3, 3), 1.0, 7.0) == 0.0
     assert np.isnan(levels_left((1, 1, 5), 0.0, 3.0))  # nothing done: nothing to go by
-    assert level_numbers("a.tif: pyramid level 2 of 5") == (2, 5)
-    assert level_numbers("a.tif: writing levels 1 to 6") == (1, 6)
-    assert level_numbers("a_overlay.png: drawing") is None
 
 
 def _after_the_tiles(tmp_path, caplog, progress=None) -> list[str]:

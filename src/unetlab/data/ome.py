@@ -200,8 +200,27 @@ def downsample(block: np.ndarray, how: str) -> np.ndarray:
     return ((x[..., 0::2] + x[..., 1::2]) / 4).astype(block.dtype)
 
 
-#: ``told(what, done, total)``: ``done`` of the ``total`` bands of ``what`` are written
-Told = Callable[[str, int, int], None]
+@dataclass(frozen=True)
+class Level:
+    """The work on one level of several ("pyramid level 2 of 5"): ``step`` ("pyramid
+    level", "writing level"), its ``level`` and the last, ``levels``; the numbers given to
+    the progress lines, which fold a step's levels into one line, not read back from the text."""
+
+    step: str
+    level: int
+    levels: int
+
+    def __str__(self) -> str:
+        return f"{self.step} {self.level} of {self.levels}"
+
+    def named(self, name: str) -> Level:
+        """The same work of the output ``name`` ("big.tif: pyramid level 2 of 5")."""
+        return Level(f"{name}: {self.step}", self.level, self.levels)
+
+
+#: ``told(what, done, total)``: ``done`` of the ``total`` bands of ``what`` (a
+#: :class:`Level` of a pyramid's) are written
+Told = Callable[[str | Level, int, int], None]
 
 
 def build_pyramid(stage: Path, spec: OutputSpec, told: Told | None = None) -> int:
@@ -212,7 +231,7 @@ def build_pyramid(stage: Path, spec: OutputSpec, told: Told | None = None) -> in
     group = zarr.open_group(stage, mode="r+", zarr_format=2)
     shapes = level_shapes(spec.shape)
     for level in range(1, len(shapes)):
-        bands = _counted(told, f"pyramid level {level} of {len(shapes) - 1}", shapes[level])
+        bands = _counted(told, Level("pyramid level", level, len(shapes) - 1), shapes[level])
         source, target = (
             group[str(level - 1)],
             _new_level(group, str(level), shapes[level], spec.dtype, spec.nodata),
@@ -227,7 +246,7 @@ def build_pyramid(stage: Path, spec: OutputSpec, told: Told | None = None) -> in
     return len(shapes)
 
 
-def _counted(told: Told | None, what: str, shape: tuple[int, ...]) -> Callable[[], None]:
+def _counted(told: Told | None, what: str | Level, shape: tuple[int, ...]) -> Callable[[], None]:
     """A function to call after each band of ``CHUNK`` rows of an array of ``shape`` is
     done, which tells ``told`` how many of them are (a no-op where ``told`` is None)."""
     if told is None:
@@ -235,7 +254,7 @@ def _counted(told: Told | None, what: str, shape: tuple[int, ...]) -> Callable[[
     return counter(told, what, math.prod(shape[:-2]) * -(-shape[-2] // CHUNK))
 
 
-def counter(told: Told, what: str, total: int) -> Callable[[], None]:
+def counter(told: Told, what: str | Level, total: int) -> Callable[[], None]:
     """A function to call after each of the ``total`` steps of ``what``: tells ``told``
     how many are done (and, now, that none is)."""
     count = itertools.count(1)
@@ -420,7 +439,7 @@ def _write_ome_tiff(
     with atomic_path(final) as tmp, tifffile.TiffWriter(tmp, bigtiff=True, ome=True) as tiff:
         for level in range(levels):
             array = group[str(level)]
-            done = _counted(told, f"writing level {level + 1} of {levels}", array.shape)
+            done = _counted(told, Level("writing level", level + 1, levels), array.shape)
             extra = _resolution(spec.pixel_size, 2**level)
             if level == 0:
                 extra.update(subifds=levels - 1, metadata=metadata)

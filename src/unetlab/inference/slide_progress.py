@@ -6,9 +6,10 @@ line of carriage returns (audit s30 slides 5)."""
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
+
+from unetlab.data.ome import Level
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +82,12 @@ class TileProgress:
         elif self.lines and self.clock() - self.said[1] >= EVERY_SECONDS:
             self._say()
 
-    def told(self, name: str) -> Callable[[str, int, int], None]:
+    def told(self, name: str) -> Callable[[str | Level, int, int], None]:
         """:meth:`phase` of the output ``name``'s work: ``told(what, done, total)`` says
         "name: what" (:data:`~unetlab.data.ome.Told`)."""
-        return lambda what, done, total: self.phase(f"{name}: {what}", done, total)
+        return lambda what, done, total: self.phase(_named(name, what), done, total)
 
-    def phase(self, what: str, done: int, total: int, *, unit: str = "band") -> None:
+    def phase(self, what: str | Level, done: int, total: int, *, unit: str = "band") -> None:
         """``done`` of the ``total`` ``unit`` of ``what`` ("slide.tif: pyramid level 2 of 3")
         are done: work after the tiles (the objects' last rows, numbering and measuring
         them, the outputs' pyramids and OME-TIFF writes) that ran 17 s of a 4096² slide's
@@ -108,26 +109,27 @@ class TileProgress:
         elif self.lines and now - self.said[1] >= EVERY_SECONDS and done > self.now[2]:
             self._say_left(what, (done, total, unit), now)
 
-    def _begin(self, what: str, done: int, total: int, unit: str, now: float) -> None:
+    def _begin(self, what: str | Level, done: int, total: int, unit: str, now: float) -> None:
         """The work ``what`` begins at ``done`` of ``total``: the bar becomes its, or a line
         says it where it begins a step (:func:`level_step`)."""
         self.now = (what, now, done)
         step, line = level_step(what)
         if step != (self.step or (None,))[0]:
-            self.step = (step, line, now)  # the step's line, and when it began
+            first = what.level if isinstance(what, Level) else None
+            self.step = (step, line, now, first)  # its line, when and at which level it began
             if self.bar is None and self.lines:
                 log.info("%s", line)
                 self.said = (self.done, now)
         if self.bar is not None:
             self.bar.unit = unit
-            self.bar.set_description(what, refresh=False)
+            self.bar.set_description(str(what), refresh=False)
             self.bar.set_postfix_str("", refresh=False)
             _reset_undrawn(self.bar, total)
             # its rate (and time left) from where it begins: the objects' from their row
             self.bar.n = self.bar.last_print_n = self.bar.initial = done
             self.drawn = float("-inf")
 
-    def _say_left(self, what: str, count: tuple[int, int, str], now: float) -> None:
+    def _say_left(self, what: str | Level, count: tuple[int, int, str], now: float) -> None:
         """The line of the time left of ``what``, ``count`` (done, total, unit) done of
         it: of a level of a step of several, the whole step's (it said only the level's:
         s48), "big.tif: pyramid levels 1 to 5, level 3 of 5 (3 of 4 bands), ..."."""
@@ -135,10 +137,10 @@ class TileProgress:
         elapsed, began = now - self.now[1], self.now[2]
         left = elapsed * (total - done) / (done - began)
         head = f"{what}, {done} of {total} {unit}s"
-        _, line, since = self.step
-        if (levels := level_numbers(line)) and levels[0] < levels[1]:  # a step of levels
-            elapsed, (level, last) = now - since, level_numbers(what)
-            left = levels_left((levels[0], level, last), done / total, elapsed)
+        _, line, since, first = self.step
+        if isinstance(what, Level) and first < what.levels:  # a step of levels
+            elapsed, (level, last) = now - since, (what.level, what.levels)
+            left = levels_left((first, level, last), done / total, elapsed)
             head = f"{line}, level {level} of {last} ({done} of {total} {unit}s)"
         log.info("%s, %s so far, about %s left", head, duration(elapsed), duration(left))
         self.said = (self.done, now)
@@ -188,33 +190,22 @@ def _reset_undrawn(bar, total: int) -> None:
         del bar.refresh  # the class's again
 
 
-#: the step of one level of several ("big.tif: pyramid level 2 of 5")
-_LEVEL = re.compile(r"(?P<step>.*\blevel) (?P<level>\d+) of (?P<levels>\d+)")
+def _named(name: str, what: str | Level) -> str | Level:
+    """The work ``what`` of the output ``name``: "name: what"."""
+    return what.named(name) if isinstance(what, Level) else f"{name}: {what}"
 
 
-def level_step(what: str) -> tuple[str, str]:
+def level_step(what: str | Level) -> tuple[str, str]:
     """The step the work ``what`` is of, and the line that starts it: for one level of
-    several, the step of them all and its levels ("big.tif: pyramid level 2 of 5" ->
-    ("big.tif: pyramid levels of 5", "big.tif: pyramid levels 2 to 5"); the last level
-    as it is: "pyramid level 1 of 1"); else ``what`` itself, twice."""
-    match = _LEVEL.fullmatch(what)
-    if match is None:
+    several (a :class:`~unetlab.data.ome.Level`), the step of them all and its levels
+    ("big.tif: pyramid level 2 of 5" -> ("big.tif: pyramid levels of 5", "big.tif: pyramid
+    levels 2 to 5"); the last level as it is: "pyramid level 1 of 1"); else ``what``
+    itself, twice."""
+    if not isinstance(what, Level):
         return what, what
-    step, level, levels = match["step"], match["level"], match["levels"]
-    return f"{step}s of {levels}", what if level == levels else f"{step}s {level} to {levels}"
-
-
-#: a step of levels' line ("big.tif: pyramid levels 1 to 5")
-_LEVELS = re.compile(r".*\blevels (?P<level>\d+) to (?P<levels>\d+)")
-
-
-def level_numbers(what: str) -> tuple[int, int] | None:
-    """(level, levels) of one level's work ("pyramid level 2 of 5": (2, 5)), (first, last)
-    of a step of levels' line ("pyramid levels 2 to 5": (2, 5)), else None."""
-    match = _LEVEL.fullmatch(what) or _LEVELS.fullmatch(what)
-    if match is None:
-        return None
-    return int(match["level"]), int(match["levels"])
+    step, level, levels = what.step, what.level, what.levels
+    line = str(what) if level == levels else f"{step}s {level} to {levels}"
+    return f"{step}s of {levels}", line
 
 
 def levels_left(levels: tuple[int, int, int], done: float, elapsed: float) -> float:
@@ -226,6 +217,12 @@ def levels_left(levels: tuple[int, int, int], done: float, elapsed: float) -> fl
     work = [0.25**k for k in range(first, last + 1)]
     did = sum(work[: level - first]) + work[level - first] * done
     return elapsed * (sum(work) - did) / did if did > 0 else float("nan")
+
+
+def counted(what: str, n: int, total: int) -> str:
+    """``what``, the ``n``-th of ``total`` (1-based), as progress and resume lines name a
+    page: "frame 3 (4 of 9)"."""
+    return f"{what} ({n} of {total})"
 
 
 def duration(seconds: float) -> str:
@@ -273,7 +270,7 @@ class PageLines:
         elapsed = now - self.start
         left = elapsed * (self.total - self.count) / self.count
         log.info(
-            "%s: %s (%d of %d), %s so far, about %s left",
-            *(self.name, label, self.count, self.total, duration(elapsed), duration(left)),
+            "%s: %s, %s so far, about %s left",
+            *(self.name, counted(label, self.count, self.total), duration(elapsed), duration(left)),
         )
         self.said = (self.count, now)

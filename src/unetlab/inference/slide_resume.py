@@ -30,6 +30,7 @@ import torch
 import unetlab
 from unetlab.atomic import RESUMABLE, atomic_path, fsync
 from unetlab.data import ome
+from unetlab.inference.slide_progress import counted
 from unetlab.manifest import ZARR_DEPTH, folder_times, sample_digest
 from unetlab.provenance import PACKAGE, checkout_of, read_commit
 
@@ -297,7 +298,7 @@ def resumed_line(name: str, h: int, pages: tuple, bands: list[tuple]) -> str | N
     if all(p >= count for p, *_ in bands):
         return f"{name}: a killed run predicted every row: publishing its outputs"
     p, row = min((p, row) for p, row, *_ in bands if p < count)
-    where = f", {label(p)} ({p + 1} of {count})" if count > 1 else ""  # "frame 3 (4 of 9)"
+    where = f", {counted(label(p), p + 1, count)}" if count > 1 else ""
     share = f" ({done:,} of {count * h:,} rows done)" if len(bands) > 1 else ""
     return f"resuming {name} at row {row} of {h}{where}{share}"
 

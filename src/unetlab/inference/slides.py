@@ -135,7 +135,7 @@ from unetlab.inference.slide_outputs import (
     seal,
 )
 from unetlab.inference.slide_overlay import OVERLAY_SIDE, by_object, write_slide_overlay
-from unetlab.inference.slide_progress import TileProgress
+from unetlab.inference.slide_progress import TileProgress, counted
 from unetlab.inference.tiling import TileGrid, iter_tiled_rows
 from unetlab.manifest import claimed_only
 from unetlab.runtime import check_precision, resolve_device
@@ -1195,7 +1195,7 @@ def _predict_bands(
         for p, first in enumerate(firsts):
             if first < band[1]:  # else done before
                 if pages > 1:  # the bar says the frame: "frame 3 (4 of 100)"
-                    progress.page(f"{label(p)} ({p + 1} of {pages})")
+                    progress.page(counted(label(p), p + 1, pages))
                 _predict_page(model, run, p, (first, *band), arrays, done, values, tiles)
     # the pages read as nearly empty (faint): one line of each, as a stack read whole
     say_pages(tiles["dim"], _page_axes(slide).noun())
@@ -1351,7 +1351,7 @@ def _first_rows(done, pages: tuple, name: str, h: int, found, specs) -> list[int
     p = next((p for p, first in enumerate(firsts) if first < done.stop), None)
     if p is None:
         return firsts
-    page = f"{label(p)} ({p + 1} of {pages})" if pages > 1 else ""  # "frame 3 (4 of 9)"
+    page = counted(label(p), p + 1, pages) if pages > 1 else ""
     if firsts[p] > done.start and found is not None and "probabilities" not in specs:
         log.info(
             "%s: restarting %s at row 0 (%d of %d rows were done): its objects are found over "
