@@ -35,6 +35,7 @@ from unetlab.data.checks import non_integer_mask, nonfinite_pixels
 from unetlab.data.exclude import check_exclude_rows, excluded_rows
 from unetlab.data.instances import TARGETS, looks_like_instances, one_object_per_value
 from unetlab.data.large_ids import largest_compact
+from unetlab.data.merged import merged_regions
 from unetlab.data.names import holds_object_ids, loose
 from unetlab.data.nodata import InvalidPages, filled
 from unetlab.data.pairs import Pair, PairReader
@@ -83,7 +84,9 @@ class PairFacts:
     ``slivers``: for each of ``object_areas``, whether it is at most ``LINE_WIDTH`` px across
     (:func:`line_objects`; a 1-px speck of a road), left out of the sizes where its class
     has wider objects (empty: not measured); ``between``/``ramp``: the mask's pixels between
-    its least and greatest value, and those of them on a ramp (:func:`ramp_pixels`)."""
+    its least and greatest value, and those of them on a ramp (:func:`ramp_pixels`);
+    ``merged``: objects that look like several touching ones drawn as one (semantic masks:
+    :func:`~unetlab.data.merged.merged_regions`)."""
 
     name: str
     height: int
@@ -112,6 +115,7 @@ class PairFacts:
     slivers: tuple[bool, ...] = ()
     between: int = 0
     ramp: int = 0
+    merged: int = 0
 
 
 def measure_pair(
@@ -335,6 +339,7 @@ def _object_facts(mask: np.ndarray, objects: np.ndarray, *, instances: bool, out
         "edge_cut": tuple(edge_cut[areas > 0].tolist()),
         "slivers": tuple(narrow[areas > 0].tolist()),
         "touching": touching_in_class(mask, objects, TOUCH_GAP, instances=instances),
+        "merged": 0 if instances else merged_regions(objects),
         "instances": instances,
     }
 
@@ -565,6 +570,12 @@ class Fingerprint:
         ``TOUCH_GAP`` px of another of their class."""
         objects = self.counted_objects()
         return sum(p.touching for p in self.pairs) / objects if objects else 0.0
+
+    def merged_fraction(self) -> float:
+        """The share of the objects but lines (:meth:`counted_objects`) that look like
+        several touching objects drawn as one (:func:`~unetlab.data.merged.merged_regions`)."""
+        objects = self.counted_objects()
+        return sum(p.merged for p in self.pairs) / objects if objects else 0.0
 
     def summary(self) -> dict:
         """Plain numbers for plan.yaml and the log."""

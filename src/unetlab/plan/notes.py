@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 
 from unetlab.data.fingerprint import Fingerprint
+from unetlab.data.merged import MERGED_SHARE
 
 RARE_IMAGES = 3  # a class in fewer images than this is too rare to learn and to validate
 
@@ -125,3 +126,19 @@ def seed_holding(d, fp: Fingerprint, values: set[int]) -> int | None:
         if values <= set().union(*(found.get(p.mask_page, set()) for p in val)):
             return seed
     return None
+
+
+def merged_note(fp: Fingerprint) -> str | None:
+    """The line for semantic masks where at least ``MERGED_SHARE`` of the objects look like
+    several touching ones drawn as one (:meth:`Fingerprint.merged_fraction`: 0/255 nuclei
+    masks): the plan counts them as one, so does training, and the fix."""
+    share, n = fp.merged_fraction(), fp.counted_objects()
+    if fp.instances or share < MERGED_SHARE:
+        return None
+    return (
+        f"{share:.0%} of the {n} objects of the masks look like several touching objects drawn "
+        "as one (larger than most and not convex): a mask with one value for every object "
+        "cannot keep touching objects apart, so they are counted and learnt as one; give "
+        "instance masks (object ids: one value per object), or split the predicted objects "
+        "with predict --instances --distance-split"
+    )

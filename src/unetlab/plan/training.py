@@ -23,7 +23,13 @@ from unetlab.plan.checks import (
     void_note,
 )
 from unetlab.plan.make import make_plan
-from unetlab.plan.notes import rare_classes, seed_holding, unvalidated_classes, unvalidated_values
+from unetlab.plan.notes import (
+    merged_note,
+    rare_classes,
+    seed_holding,
+    unvalidated_classes,
+    unvalidated_values,
+)
 from unetlab.plan.record import Choice, Plan, show
 from unetlab.runtime import resolve_device
 
@@ -132,6 +138,7 @@ def data_notes(cfg: Config, explicit: set[str], fp, pairs: tuple, ignored) -> li
     if ignored is None and "data.label_values" not in explicit:
         notes += [line] if (line := unlabelled_fill(fp.pairs, declared=names)) else []
     notes += [line] if (line := inverted_masks(fp.pairs)) else []  # audit s34 messy 2
+    notes += [line] if (line := merged_note(fp)) else []  # 0/255 masks of touching nuclei
     notes += [line] if (line := bar_note(train + val, cfg.data.exclude_rows, ignored)) else []
     return notes + names_note(fp, cfg) + void_note(fp, cfg, train + val, held_out)
 

@@ -1,0 +1,106 @@
+"""Regions of a semantic mask that look like several touching objects drawn as one.
+
+A mask that stores one value for every nucleus (0/255) cannot keep touching nuclei apart:
+two that touch are one 4-connected region, and the fingerprint, the plan and object scores
+then see one object where the image holds two. Such a region is larger than the mask's
+typical region and not convex: two round nuclei meeting at a neck fill their convex hull
+less than one nucleus does. :func:`merged_regions` counts the regions larger than the
+mask's median region whose solidity (area over the area of their convex hull) is below
+``SOLID_BELOW``, in a mask whose typical regions are convex (nuclei, not EM's cells).
+Against the Kromp 2020 masks of object ids drawn as 0/255 (a region is truly merged when it
+holds two or more nuclei of 10 px or more): on the first 8 training masks it finds 243 of
+the 1,802 regions, 219 of them merged (precision 0.90, recall 0.75 of the 292 merged); on
+all 39 training masks precision 0.92, recall 0.75; on the 12 test masks 0.96 and 0.85; none
+of the 3,431 cells of the 30 ISBI 2012 masks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial import ConvexHull, QhullError
+
+MERGED_SHARE = 0.05  # from this share of a data set's regions looking merged, it is said
+SOLID_BELOW = 0.94  # a region larger than the typical one filling less of its hull: merged
+TYPICAL_SOLID = 0.76  # ... where at least this share of the regions up to the median are solid
+TYPICAL_SAMPLE = 64  # the typical regions' solidity from at most about this many of them
+LEAST_PIXELS = 20  # regions smaller than this are never counted (too few px for a shape)
+
+
+def merged_regions(objects: np.ndarray) -> int:
+    """How many regions of ``objects`` ((H, W) ids, 0: background, e.g. the 4-connected
+    regions of a semantic mask) look like several touching objects drawn as one."""
+    return int(looks_merged(objects).size)
+
+
+def looks_merged(objects: np.ndarray) -> np.ndarray:
+    """The ids of ``objects`` whose regions look like several touching objects drawn as
+    one: larger than the median region and of solidity under ``SOLID_BELOW``, in a mask
+    whose typical regions are blobs (:func:`blob_like`; else none: irregular cells, as in
+    EM, are not convex even alone)."""
+    objects = np.asarray(objects)
+    areas = np.bincount(objects.ravel())
+    areas[0] = 0  # background: no region
+    present = np.flatnonzero(areas >= LEAST_PIXELS)
+    median = np.median(areas[areas > 0]) if areas.any() else 0
+    large, small = present[areas[present] > median], present[areas[present] <= median]
+    if large.size == 0:
+        return large
+    small = small[:: -(-small.size // TYPICAL_SAMPLE)] if small.size else small
+    solid = _solidities(objects, areas, np.union1d(large, small))
+    if not blob_like([solid[i] for i in small]):
+        return np.zeros(0, np.int64)
+    return np.asarray([i for i in large if solid[i] < SOLID_BELOW], np.int64)
+
+
+def blob_like(solidities) -> bool:
+    """Whether a mask's typical regions (``solidities`` of those no larger than the median)
+    are blobs: at least ``TYPICAL_SOLID`` of them of solidity ``SOLID_BELOW`` or more
+    (nuclei: 0.80-1.0 of them an image on the 51 Kromp 2020 masks; EM cells: 0.35-0.73 on
+    the 30 ISBI 2012 ones)."""
+    solid = np.asarray(solidities) >= SOLID_BELOW
+    return solid.size > 0 and float(solid.mean()) >= TYPICAL_SOLID
+
+
+def _solidities(objects: np.ndarray, areas: np.ndarray, chosen: np.ndarray) -> dict:
+    """{id: :func:`solidity`} of the ids ``chosen`` (sorted) of ``objects``."""
+    kept = np.zeros(areas.size, bool)
+    kept[chosen] = True
+    ids, points = _rim_points(objects, kept)
+    starts = np.searchsorted(ids, chosen)
+    ends = np.searchsorted(ids, chosen, side="right")
+    return {int(i): solidity(areas[i], points[a:b]) for i, a, b in zip(chosen, starts, ends)}
+
+
+def _rim_points(objects: np.ndarray, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, points): the (y, x) of every rim pixel (a pixel with a 4-neighbour of another
+    id, or on the image's edge) of the ids ``kept`` marks, sorted by id."""
+    padded = np.pad(objects, 1)
+    inner = padded[1:-1, 1:-1]
+    rim = (
+        (padded[:-2, 1:-1] != inner)
+        | (padded[2:, 1:-1] != inner)
+        | (padded[1:-1, :-2] != inner)
+        | (padded[1:-1, 2:] != inner)
+    )
+    ys, xs = np.nonzero(rim)
+    ids = objects[ys, xs]
+    mine = kept[ids]
+    ys, xs, ids = ys[mine], xs[mine], ids[mine]
+    order = np.argsort(ids, kind="stable")
+    return ids[order], np.stack([ys[order], xs[order]], axis=1)
+
+
+def solidity(area: int, rim: np.ndarray) -> float:
+    """A region's ``area`` (px) over the px its convex hull covers, the hull taken over its
+    rim pixels' centres (``rim``: (n, 2) whole numbers): the pixel centres in the hull,
+    counted exactly by Pick's theorem (area + boundary points / 2 + 1), so a digitally
+    convex region, a disc or a square, scores 1."""
+    try:
+        hull = ConvexHull(rim.astype(np.float64))
+    except (QhullError, ValueError):  # a line or a point: nothing to hollow out
+        return 1.0
+    corners = rim[hull.vertices].astype(np.int64)  # counter-clockwise, on pixel centres
+    steps = np.abs(np.diff(corners, axis=0, append=corners[:1]))
+    boundary = int(np.gcd(steps[:, 0], steps[:, 1]).sum())
+    covered = hull.volume + boundary / 2 + 1  # 2-D: volume is the area
+    return float(min(area / covered, 1.0))

@@ -1,0 +1,138 @@
+"""Regions of 0/255 masks that look like several touching objects drawn as one: the pure
+estimate (:mod:`unetlab.data.merged`), the plan's line and evaluate's line."""
+
+import logging
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+
+from unetlab.data.fingerprint import Fingerprint, measure_pair
+from unetlab.data.merged import blob_like, looks_merged, merged_regions, solidity
+from unetlab.evaluate import evaluate_predictions
+from unetlab.plan.notes import merged_note
+
+RADIUS = 7
+
+
+def _disc(mask: np.ndarray, y: float, x: float, r: float = RADIUS) -> None:
+    yy, xx = np.ogrid[: mask.shape[0], : mask.shape[1]]
+    mask[(yy - y) ** 2 + (xx - x) ** 2 <= r * r] = 255
+
+
+def _nuclei(pairs: int, singles: int, *, touching: bool = True) -> np.ndarray:
+    """A 0/255 mask of round nuclei on a grid: ``pairs`` of two touching ones (centres
+    1.9 radii apart: one region with a neck) where ``touching``, else apart, and
+    ``singles`` alone."""
+    cells = pairs + singles
+    mask = np.zeros((40, 40 * cells), np.uint8)
+    for i in range(cells):
+        x = 40 * i + 20
+        if i < pairs:
+            gap = 1.9 * RADIUS if touching else 2.6 * RADIUS
+            _disc(mask, 20, x - gap / 2)
+            _disc(mask, 20, x + gap / 2)
+        else:
+            _disc(mask, 20, x, RADIUS + (i % 3) - 1)  # sizes vary a little
+    return mask
+
+
+def _crosses(n: int) -> np.ndarray:
+    """A 0/255 mask of ``n`` plus-shaped cells of growing size: irregular cells, as EM's,
+    that are not convex alone."""
+    mask = np.zeros((48, 48 * n), np.uint8)
+    for i in range(n):
+        arm, x = 8 + i % 5 * 3, 48 * i + 24
+        mask[24 - arm : 24 + arm, x - 2 : x + 3] = 255
+        mask[22:27, x - arm : x + arm] = 255
+    return mask
+
+
+def _regions(mask: np.ndarray) -> np.ndarray:
+    return ndimage.label(mask > 0)[0]
+
+
+def test_solidity_of_a_disc_a_square_and_an_l():
+    disc = np.zeros((31, 31), np.uint8)
+    _disc(disc, 15, 15, 12)
+    square = np.zeros((31, 31), np.uint8)
+    square[5:25, 5:25] = 255
+    ell = square.copy()
+    ell[5:20, 10:25] = 0
+    for mask, low, high in ((disc, 0.94, 1.0), (square, 0.99, 1.0), (ell, 0.4, 0.65)):
+        points = np.argwhere(mask > 0)
+        assert low <= solidity(int((mask > 0).sum()), points) <= high
+    assert solidity(5, np.array([[0, 0], [0, 1], [0, 2], [0, 3], [0, 4]])) == 1.0  # a line
+
+
+def test_touching_pairs_are_found_and_singles_are_not():
+    mask = _nuclei(pairs=3, singles=9)
+    regions = _regions(mask)
+    assert regions.max() == 12
+    pairs = {int(regions[20, 40 * i + 20]) for i in range(3)}
+    assert set(looks_merged(regions).tolist()) == pairs
+    assert merged_regions(regions) == 3
+
+
+@pytest.mark.parametrize(
+    "mask",
+    [
+        _nuclei(pairs=3, singles=9, touching=False),  # well separated round nuclei
+        _crosses(12),  # irregular cells: not blobs, so not merged ones
+        np.zeros((20, 20), np.uint8),
+    ],
+    ids=["separated", "irregular", "empty"],
+)
+def test_no_merged_regions_where_the_objects_are_apart_or_not_blobs(mask):
+    assert merged_regions(_regions(mask)) == 0
+
+
+def test_blob_like():
+    assert blob_like([0.95, 0.97, 0.99])
+    assert not blob_like([0.85, 0.88, 0.9])
+    assert not blob_like([])
+
+
+def _fingerprint(masks) -> Fingerprint:
+    image = np.full(masks[0].shape, 10, np.uint8)
+    return Fingerprint([measure_pair(image, m, name=f"{i}.png") for i, m in enumerate(masks)])
+
+
+def test_the_plan_says_when_the_masks_merge_touching_objects():
+    note = merged_note(_fingerprint([_nuclei(pairs=3, singles=9)] * 2))
+    assert note is not None
+    assert note.startswith("25% of the 24 objects of the masks look like several touching")
+    assert "instance masks (object ids" in note and "--instances --distance-split" in note
+
+
+def test_the_plan_says_nothing_where_they_are_apart_or_ids():
+    assert merged_note(_fingerprint([_nuclei(pairs=3, singles=9, touching=False)] * 2)) is None
+    assert merged_note(_fingerprint([_crosses(12)] * 2)) is None
+    ids = _regions(_nuclei(pairs=3, singles=9)).astype(np.uint16)  # one region, one id
+    image = np.full(ids.shape, 10, np.uint8)
+    fp = Fingerprint([measure_pair(image, ids, instances=True)])
+    assert fp.pairs[0].merged == 0 and merged_note(fp) is None
+
+
+@pytest.mark.parametrize("touching", [True, False])
+def test_evaluate_says_once_that_binary_truth_merges_touching_objects(tmp_path, caplog, touching):
+    truth = _nuclei(pairs=3, singles=9, touching=touching)
+    (tmp_path / "gt").mkdir()
+    (tmp_path / "pred").mkdir()
+    for stem in ("a", "b"):
+        Image.fromarray(truth).save(tmp_path / "gt" / f"{stem}.png")
+        Image.fromarray((truth > 0).astype(np.uint8)).save(tmp_path / "pred" / f"{stem}.png")
+    with caplog.at_level(logging.WARNING):
+        report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[0, 255])
+    assert report.summary["objects"] == (24 if touching else 30)  # a pair, one region
+    said = [r.getMessage() for r in caplog.records if "drawn as one" in r.getMessage()]
+    if touching:
+        assert said == [
+            "6 of the 24 true objects (25%) look like several touching objects drawn as one "
+            "(larger than most and not convex): the masks hold classes, not object ids, so "
+            "touching true objects count as one region in the true count and the object "
+            "scores; masks of object ids (one value per object) count them apart"
+        ]
+    else:
+        assert said == []
