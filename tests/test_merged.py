@@ -136,3 +136,14 @@ def test_evaluate_says_once_that_binary_truth_merges_touching_objects(tmp_path, 
         ]
     else:
         assert said == []
+
+
+def test_the_weight_map_line_says_the_touching_objects_it_cannot_see():
+    from unetlab.config import Config
+    from unetlab.plan.loss import plan_objects
+
+    merged = plan_objects(_fingerprint([_nuclei(pairs=3, singles=9)] * 2), Config())
+    apart = plan_objects(_fingerprint([_nuclei(pairs=3, singles=9, touching=False)] * 2), Config())
+    assert merged[0].key == apart[0].key == "data.weight_map"
+    assert "; 25% look like several drawn as one (see below)" in merged[0].reason
+    assert "drawn as one" not in apart[0].reason
