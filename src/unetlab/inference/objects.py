@@ -40,6 +40,7 @@ from unetlab.api_lines import api_lines
 from unetlab.data.fingerprint import cut_regions
 from unetlab.data.labels import grow_seeds, instances, seeded_cells
 from unetlab.data.large_ids import compact_large_ids, largest_compact
+from unetlab.data.object_sizes import first_pixels
 from unetlab.data.regions import value_ids
 from unetlab.data.weightmap import background_class
 from unetlab.errors import KnownFields, UnetlabError, did_you_mean
@@ -403,8 +404,8 @@ def objects_from_probabilities(
     ``ObjectOptions()`` (semantic mode), with a warning for K = 3 probabilities, which an
     instance (background / boundary / interior) model gives. ``instances`` mode needs K = 3.
     ``semantic`` mode takes the argmax (``p >= 0.5`` for K = 1) and labels each class but
-    ``options.background``. Ids are numbered in the raster order of their seeds (semantic:
-    of their regions), never modifying the input. ``outside``: (H, W) bool, the pixels that
+    ``options.background``. Ids are numbered in the raster order of their objects' first
+    pixels (:func:`raster_numbered`: as a streamed image's are), never modifying the input. ``outside``: (H, W) bool, the pixels that
     are no sample (nodata, transparent, a data bar): an object in or beside them is cut, as
     at the image's edge, and they are never its hole (:func:`fill_object_holes`); ``image_rows``: whether the first and last rows are the image's
     edge (a band's cut rows are not): both for the least areas (:func:`remove_small_objects`).
@@ -419,7 +420,7 @@ def objects_from_probabilities(
         if probabilities.shape[0] == 3:
             log.warning(_DEFAULT_MODE)
         options = ObjectOptions()
-    return _objects(probabilities, options, outside, image_rows)
+    return raster_numbered(_objects(probabilities, options, outside, image_rows))
 
 
 def _objects(probabilities, options, outside, image_rows, memo=None) -> np.ndarray:
@@ -443,7 +444,7 @@ def instance_objects(
     (``probabilities[2]``) and ``foreground`` (:func:`grown_over`), which a caller can make
     row by row without the whole (3, H, W) probabilities (12 B a pixel; these 5 B)."""
     ids = _seeded(interior, foreground, options)
-    return _finished(ids, None, interior, options, outside, image_rows, None)
+    return raster_numbered(_finished(ids, None, interior, options, outside, image_rows, None))
 
 
 def _finished(ids, labels, interior, options, outside, image_rows, memo) -> np.ndarray:
@@ -1175,6 +1176,19 @@ def _ranks(ids: np.ndarray) -> np.ndarray:
     ids: the least areas and counts by id would go by the largest;
     :func:`~unetlab.data.large_ids.compact_large_ids`): renumbered 1..n, the same result."""
     return compact_large_ids(ids)[0]
+
+
+def raster_numbered(ids: np.ndarray) -> np.ndarray:
+    """``ids`` (non-negative, of at most a few ids per pixel) renumbered 1..n in the raster
+    order of each object's first pixel, 0 staying 0, in their dtype: the numbering a
+    streamed image's objects get too (:meth:`~unetlab.inference.slide_objects.SlideObjects.
+    publish`), which knows an object's first pixel once its rows are past, not its seeds,
+    so that an image read whole and one streamed give each object the same id."""
+    first = first_pixels(ids)
+    present = np.flatnonzero(first[1:] < ids.size) + 1
+    lut = np.zeros(first.size, ids.dtype)
+    lut[present[np.argsort(first[present], kind="stable")]] = np.arange(1, present.size + 1)
+    return lut[ids]
 
 
 def compact(ids: np.ndarray) -> np.ndarray:

@@ -32,6 +32,8 @@ from unetlab.data import ome
 from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import write_csv
 from unetlab.data.nodata import touched_ids
+from unetlab.data.object_sizes import first_pixels
+from unetlab.data.regions import value_ids
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.data.world_file import grid_pixel_size, input_grid
@@ -414,9 +416,11 @@ class SlideObjects:
     def _present(self, page: int, height: int, done=lambda: None) -> tuple:
         """``(keys, values)``: the sorted provisional ids of a page, 0 first, and the id
         1..n of each (0: none): the staged lookup of a semantic model's
-        (:meth:`add_page`), else the ids found, numbered in their order; ``done()`` after
-        each window read (the page's windows at once where its lookup is staged: none to
-        read, the step's count went on at 0)."""
+        (:meth:`add_page`), else the ids found, numbered in the raster order of their
+        first pixels as an image read whole numbers them
+        (:func:`~unetlab.inference.objects.raster_numbered`); ``done()`` after each window
+        read (the page's windows at once where its lookup is staged: none to read, the
+        step's count went on at 0)."""
         windows = pieces(height, self.spec.shape[-1])
         staged = lookup_path(self.stage, page)
         if staged.exists():
@@ -424,12 +428,11 @@ class SlideObjects:
                 done()
             with np.load(staged) as lookup:
                 return lookup["keys"], lookup["values"]
-        found: set[int] = set()
+        width, found = self.spec.shape[-1], []
         for rows, cols in windows:
-            found.update(np.unique(self.ids[self._at(page, rows, cols)]).tolist())
+            found.append(first_places(self.ids[self._at(page, rows, cols)], rows, cols, width))
             done()
-        keys = np.array(sorted(found | {0}), dtype=np.int64)
-        return keys, np.arange(len(keys), dtype=np.int64)
+        return raster_lookup(found)
 
     def _at(self, page: int, rows: slice, cols: slice) -> tuple:
         return (*self.spec.place(page, rows)[:-1], cols)
@@ -596,6 +599,32 @@ def in_level0_pixels(table: dict, scale: tuple[float, float]) -> dict:
             column = column * np.sqrt(sy * sx)
         out[name] = column
     return out
+
+
+def first_places(
+    ids: np.ndarray, rows: slice, cols: slice, width: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(values, places)``: the distinct ids of the window ``rows, cols`` of a page
+    ``width`` px wide (``ids``: its pixels' ids), 0 first, and the raveled index on the page
+    of each one's first pixel in the window (its first in raster order on the page, of
+    the pixels in the window: a window is a rectangle)."""
+    values, index = value_ids(np.asarray(ids))
+    first = first_pixels(index)[1:]  # index 0: none
+    y, x = np.divmod(first, ids.shape[-1])
+    return values, (y + rows.start) * width + x + cols.start
+
+
+def raster_lookup(found: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """``(keys, values)``: the sorted provisional ids of a page's windows (``found``: each
+    window's :func:`first_places`), 0 first, and the id 1..n of each (0: none), numbered
+    in the raster order of their first pixels on the page (the least of their windows')."""
+    ids = np.concatenate([np.zeros(1, np.int64), *(v.astype(np.int64) for v, _ in found)])
+    places = np.concatenate([np.full(1, -1, np.int64), *(p for _, p in found)])
+    order = np.lexsort((places, ids))
+    keys, first = np.unique(ids[order], return_index=True)
+    values = np.zeros(keys.size, np.int64)  # keys[0]: 0, placed first (-1)
+    values[np.argsort(places[order][first][1:], kind="stable") + 1] = np.arange(1, keys.size)
+    return keys, values
 
 
 def pieces(height: int, width: int, multiple: int | None = None) -> Iterator[tuple[slice, slice]]:
