@@ -227,3 +227,18 @@ def test_sampled_grid_of_a_level_with_its_own_downsample_on_each_axis():
     got = world_files.sampled_grid(grid, 4, (2.0, 1.5)).affine
     assert got == pytest.approx((0.3, 0.0, 500000.0, 0.0, -0.4, 5500000.0), abs=1e-9)
     assert world_files.sampled_grid(grid, 4).affine == grid.scaled(4).affine
+
+
+def test_a_flag_is_true_or_false_in_the_geojson_as_in_the_csv(tmp_path):
+    """touches_border was 1.0 / 0.0 in the GeoJSON where the CSV says true / false (s49
+    ids): a bool, QGIS's flat property and beside QuPath's measurements (which hold
+    numbers only: 1 / 0 there)."""
+    ids = np.zeros((12, 12), np.int32)
+    ids[0:3, 0:3], ids[5:8, 5:8] = 1, 2  # 1 at the image's edge, 2 inside
+    table = object_table(ids)
+    for grid in (None, map_grid(tuple(GEO))):
+        path = write_planes(tmp_path / "o.geojson", [(ids, table, None)], grid=grid)
+        props = [f["properties"] for f in json.loads(path.read_text())["features"]]
+        assert [p["touches_border"] for p in props] == [True, False]
+        if grid is None:
+            assert [p["measurements"]["touches_border"] for p in props] == [1.0, 0.0]

@@ -321,8 +321,10 @@ def _features(
             if name is not None:
                 colour = _colour(str(name), own.get("class"), colours)
                 properties["classification"] = {"name": str(name), "color": colour}
-            if values:
-                properties["measurements"] = values
+            flags = {k: v for k, v in values.items() if isinstance(v, bool)}
+            if values:  # QuPath's measurements hold numbers only: a flag's 1 / 0 there
+                properties["measurements"] = {k: float(v) for k, v in values.items()}
+            properties.update(flags)  # and its true / false beside them, as in the CSV
             geometry = _geometry(polygons, scale)
         if plane is not None:
             geometry["plane"] = {"c": -1, "z": 0, "t": 0, **plane}
@@ -377,7 +379,8 @@ def _closed(ring: np.ndarray) -> list[list[int]]:
 def _rows(table: Mapping[str, object] | None) -> Callable[[int], dict[str, float]]:
     """A function of an id giving its row of a column table, ``{column: value}`` (a new
     dict; empty for an id the table has not; the last row of an id given twice): numeric
-    columns, finite values only. The table is checked at once; rows are made on demand,
+    columns, finite values only, a flag's (``touches_border``) a bool, as the CSV's
+    ``true``. The table is checked at once; rows are made on demand,
     so that a slide's million objects are not a million dicts at a time."""
     if table is None:
         return lambda index: {}
@@ -396,16 +399,16 @@ def _rows(table: Mapping[str, object] | None) -> Callable[[int], dict[str, float
                 f"measurements column {name!r} has {len(column)} values for {len(ids)} ids: "
                 "pass a table whose columns are of equal length"
             )
-        columns[name] = np.asarray(column, dtype=np.float64)
+        columns[name] = column if column.dtype == bool else column.astype(np.float64)
     order = np.argsort(ids, kind="stable")
     ordered = ids[order]
 
-    def row(index: int) -> dict[str, float]:
+    def row(index: int) -> dict[str, float | bool]:
         at = int(np.searchsorted(ordered, index, "right")) - 1
         if at < 0 or ordered[at] != index:
             return {}
         i = order[at]
-        values = ((name, float(column[i])) for name, column in columns.items())
+        values = ((name, column[i].item()) for name, column in columns.items())
         return {name: value for name, value in values if math.isfinite(value)}
 
     return row
