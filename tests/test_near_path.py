@@ -8,7 +8,7 @@ import pytest
 
 from unetlab.checkpoint import load_checkpoint
 from unetlab.cli import main
-from unetlab.data.folder_notes import near_path
+from unetlab.data.folder_notes import APPLE_DOUBLE, near_path
 from unetlab.data.io import find_images
 from unetlab.errors import CheckpointError, ImageReadError
 from unetlab.evaluate.masks import data_root
@@ -70,6 +70,7 @@ def test_a_glob_that_matches_nothing_says_what_is_there(tree, monkeypatch):
     meant = rf"\(did you mean {images}/\*\.png\?\)$"
     with pytest.raises(UnetlabError, match=meant):
         find_inputs(str(tree / "kromp2020_nuclei/test/imagse/*.png"))
-    monkeypatch.chdir(images)
-    with pytest.raises(UnetlabError, match=r"no images found in \*\.tif \(\. holds 1 \.png"):
+    (images / "._b.png").write_bytes(APPLE_DOUBLE + bytes(60))  # macOS metadata: no image
+    monkeypatch.chdir(images)  # the current folder by its path, not "." (s49 ids)
+    with pytest.raises(UnetlabError, match=rf"no images found in \*\.tif \({images} holds 1 \.png"):
         find_inputs("*.tif")

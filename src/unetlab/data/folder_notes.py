@@ -68,7 +68,8 @@ def near_line(path: str | os.PathLike) -> str:
 def glob_hint(pattern: str | os.PathLike) -> str:
     """For a glob that matched nothing: `` (did you mean NEAR/*.png?)`` where its folder does
     not exist and one is spelt near it (:func:`near_path`), `` (FOLDER holds 12 .png files)``
-    where it exists (``*.tif`` over PNGs); "" for a name that is no glob (walk s49: "no
+    where it exists (``*.tif`` over PNGs; macOS metadata twins ``._x.png`` not counted, the
+    current folder named by its path, not "."); "" for a name that is no glob (walk s49: "no
     images found in test/images/*.tif" left the user to look)."""
     parts = Path(pattern).parts
     glob = next((i for i, part in enumerate(parts) if any(c in part for c in "*?[")), None)
@@ -79,9 +80,11 @@ def glob_hint(pattern: str | os.PathLike) -> str:
         near = near_path(folder)
         return f" (did you mean {near / rest}?)" if near and near.is_dir() else ""
     with os.scandir(folder) as entries:
-        kinds = Counter(Path(e.name).suffix.lower() for e in islice(entries, COUNT_LIMIT))
+        names = [Path(e.path) for e in islice(entries, COUNT_LIMIT)]
+    kinds = Counter(p.suffix.lower() for p in names if not is_macos_metadata(p))
     shown = [f"{n} {suffix} file{'s' * (n != 1)}" for suffix, n in kinds.most_common(3) if suffix]
-    return f" ({folder} holds {', '.join(shown)})" if shown else ""
+    where = folder if glob else Path.cwd()  # "*.tif": the current folder, by its name
+    return f" ({where} holds {', '.join(shown)})" if shown else ""
 
 
 def image_subfolders(folder: Path, suffixes) -> dict[Path, int]:
