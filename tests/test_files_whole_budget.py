@@ -90,4 +90,4 @@ def test_one_streamed_tile_is_said_in_the_singular(tmp_path, caplog, monkeypatch
     monkeypatch.setattr(sizing, "WHOLE_BUDGET", 1000.0)
     assert _predict(tmp_path, caplog, "streamed")  # 64 x 80 px: one tile of the model's size
     said = [r.getMessage() for r in caplog.records if "streaming" in r.getMessage()]
-    assert said and "streaming 1 tile of 80 x 64 px to" in said[0], said
+    assert said and "streaming 1 tile of 64 x 80 px to" in said[0], said

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import struct
 
 import numpy as np
@@ -52,9 +53,13 @@ def test_an_overlay_without_a_pixel_size_has_no_phys(tmp_path):
     assert _phys(tmp_path / "o.png") is None
 
 
-def test_a_streamed_slides_overlay_has_the_slides_pixel_size(tmp_path):
+def test_a_streamed_slides_overlay_has_the_slides_pixel_size(tmp_path, caplog):
     path = tmp_path / "big.ome.tif"
     meta = {"axes": "YX", "PhysicalSizeX": 0.4, "PhysicalSizeY": 0.4}
     tifffile.imwrite(path, nuclei_image(120, 90), metadata=meta)
-    predict_file(local_net(), path, tmp_path / "out", large_threshold=100, draw_overlay=True)
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
+        predict_file(local_net(), path, tmp_path / "out", large_threshold=100, draw_overlay=True)
     assert _phys(tmp_path / "out" / "big_overlay.png") == (2_500_000, 2_500_000, 1)
+    said = [m for m in caplog.messages if " px" in m]  # height x width, every size (s49 ids)
+    assert "big.ome.tif: 120 x 90 px (1 page" in said[0]
+    assert [m for m in said if "overlay big_overlay.png" in m][0].endswith(": 120 x 90 px")

@@ -63,10 +63,10 @@ def test_levels_of_two_stores_have_outputs_and_lines_of_their_own(work, caplog):
     assert labels == ["a.tif", "a_0.tif", "a_1.tif", "b_0.tif"]
     said = [r.getMessage() for r in caplog.records]
     streaming = [line for line in said if "streaming" in line]
-    assert streaming[0].startswith("a.ome.zarr/0: 50 x 60 px (1 page, level 0 of 1), stream")
+    assert streaming[0].startswith("a.ome.zarr/0: 60 x 50 px (1 page, level 0 of 1), stream")
     assert streaming[0].endswith(" to a_0.tif")
-    assert streaming[1].startswith("b.ome.zarr/0: 50 x 60 px") and streaming[1].endswith("b_0.tif")
-    assert streaming[3].startswith("a.ome.zarr/1: 25 x 30 px")
+    assert streaming[1].startswith("b.ome.zarr/0: 60 x 50 px") and streaming[1].endswith("b_0.tif")
+    assert streaming[3].startswith("a.ome.zarr/1: 30 x 25 px")
     assert {"a.ome.zarr/0: 0 objects", "b.ome.zarr/0: 0 objects"} <= set(said)
     assert "objects: 0 in 4 images; one row per image in objects_summary.csv" in said
     assert _summary(out) == [

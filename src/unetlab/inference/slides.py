@@ -1037,8 +1037,8 @@ def _overlay(
         path.name,
         step,
         pages,
+        -(-h // step),  # height x width, as every size said
         -(-w // step),
-        -(-h // step),
     )
     return [path]
 
@@ -1089,16 +1089,15 @@ def _stage(
     labels = finals["labels"]
     noun = _page_axes(slide, say=group.is_main).noun() if pages > 1 else "page"  # frames
     what = f"{pages} {noun}, level {slide.level} of {slide.levels}"
-    log.info(
+    log.info(  # height x width, as every size in the lines and the README (s49 ids)
         "%s: %d x %d px (%s), streaming %d %s of %d x %d px to %s",
         slide_name(slide.path),
-        w,
         h,
+        w,
         what,
         len(grid),
         "tile" if len(grid) == 1 else "tiles",
-        grid.tile[1],
-        grid.tile[0],
+        *grid.tile,
         labels.name,
     )
     resumed = False
