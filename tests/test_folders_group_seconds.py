@@ -42,6 +42,21 @@ class _Threads(Group):
         return [float(sum(v)) for v in zip(*self._met(values))]
 
 
+def two_ranks(run) -> None:
+    """``run(group)`` in two threads named ``rank0`` and ``rank1``, each with its rank of a
+    :class:`_Threads` group, until both end."""
+    hub = SimpleNamespace(barrier=threading.Barrier(2, timeout=60), box=[None, None])
+
+    def rank(r):
+        run(_Threads(r, 2, active=True, hub=hub))
+
+    threads = [threading.Thread(target=rank, args=(r,), name=f"rank{r}") for r in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def test_a_groups_seconds_are_its_slowest_processs(tmp_path):
     (tmp_path / "in").mkdir()
     for name in ("a", "b"):  # rank 0 predicts a.png, rank 1 b.png
@@ -57,18 +72,12 @@ def test_a_groups_seconds_are_its_slowest_processs(tmp_path):
         return forward(x)
 
     net.forward = slow_in_rank_1
-    hub = SimpleNamespace(barrier=threading.Barrier(2, timeout=60), box=[None, None])
     results: list = [None, None]
 
-    def rank(r):
-        group = _Threads(r, 2, active=True, hub=hub)
-        results[r] = predict_folder(net, tmp_path / "in", tmp_path / "out", group=group)
+    def run(group):
+        results[group.rank] = predict_folder(net, tmp_path / "in", tmp_path / "out", group=group)
 
-    threads = [threading.Thread(target=rank, args=(r,), name=f"rank{r}") for r in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    two_ranks(run)
     main = results[0]
     assert sorted(p.name for p in main.written) == ["a.png", "b.png"]
     assert main.pixels == 2 * 24 * 32

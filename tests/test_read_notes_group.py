@@ -6,14 +6,12 @@ process but the main one does not show) went unsaid, so 2 of 4 images were named
 from __future__ import annotations
 
 import logging
-import threading
-from types import SimpleNamespace
 
 import numpy as np
 import torch
 from PIL import Image
 
-from tests.test_folders_group_seconds import _Threads
+from tests.test_folders_group_seconds import two_ranks
 from unetlab import UNet
 from unetlab.inference.folders import predict_folder
 
@@ -28,18 +26,8 @@ def test_the_main_process_says_the_files_every_process_read(tmp_path, caplog):
         Image.fromarray(image, "RGBA").save(tmp_path / "in" / f"i{i}.png")
     torch.manual_seed(0)
     net = UNet(3, 2, depth=2, base_channels=2, padding="same").eval()
-    hub = SimpleNamespace(barrier=threading.Barrier(2, timeout=60), box=[None, None])
-
-    def rank(r):
-        group = _Threads(r, 2, active=True, hub=hub)
-        predict_folder(net, tmp_path / "in", tmp_path / "out", group=group)
-
     caplog.set_level(logging.INFO, logger="unetlab.data.read_notes")
-    threads = [threading.Thread(target=rank, args=(r,)) for r in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    two_ranks(lambda group: predict_folder(net, tmp_path / "in", tmp_path / "out", group=group))
     said = [r.getMessage() for r in caplog.records if "transparent pixels (" in r.getMessage()]
     assert len(said) == 1, said  # the main process's, of all four
     assert said[0].startswith("4 image(s) with nodata or transparent pixels"), said

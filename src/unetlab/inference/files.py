@@ -105,6 +105,7 @@ from unetlab.inference.measure import (
     with_map_centroids,
     with_micrometres,
 )
+from unetlab.inference.merged_objects import merged_counts, tally_merged, unsplit
 from unetlab.inference.objects import (
     MIN_AREA_FLOOR,
     ObjectOptions,
@@ -709,6 +710,8 @@ def _object_outputs(
     tables, planes, classes, areas = write(*found, **how)
     if file.counted is not None:  # and a semantic model's objects of each class
         file.counted(planes, *[k for k in (classes, areas) if k])  # areas: on a map
+        if unsplit(o.objects) and not o.objects_3d:  # its regions that look merged
+            tally_merged(merged_counts(ids))
     return tables
 
 

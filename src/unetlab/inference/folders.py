@@ -43,6 +43,7 @@ from unetlab.inference.earlier_outputs import (
 from unetlab.inference.files import check_options, file_record, predict_file
 from unetlab.inference.handed_lines import kept_lines, say_kept
 from unetlab.inference.keywords import check_keywords
+from unetlab.inference.merged_objects import handed_merged, merged_run, say_merged, take_merged
 from unetlab.inference.object_recipe import is_instance_model
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.objects_summary import (
@@ -733,7 +734,7 @@ def _predict_held(
         # the floor's lines said once in the folder's run, not each file (the other
         # processes' by the main one); the heap reused from one file to the next, given back
         # at the end (runtime.tuned_allocator)
-        with floor_run(held=not group.is_main), tuned_allocator():
+        with floor_run(held=not group.is_main), tuned_allocator(), merged_run() as merged:
             left = (len(done), len(apart))  # a start line of nothing to predict says why
             result = run.predict([f for f in todo if f not in done], asked.name, lines, left)
         result.failed = run.failed_apart(files, apart, result.failed)
@@ -743,6 +744,7 @@ def _predict_held(
             inputs_failed(out_dir, [input_source(f) for f in result.failed])
             drop_failed_changed(out_dir, result.failed, changed)
             _conclude(result, out_dir, files, outputs, asked.report, run.root, run.each)
+            say_merged(merged)  # the objects that look merged, of every process's images
             _legend(out_dir, model, outputs, result)
     return result
 
@@ -1116,14 +1118,15 @@ class _Run:
         """Every process's ``result`` in one, in the order of ``todo`` (``seconds``: the
         longest process's, as ``pixels`` are all processes'); every process's ``chosen``
         notes (:mod:`unetlab.inference.chosen`) merged into this one's; the lines the others'
-        runs kept to be said once (:func:`~unetlab.inference.predict.run_handed`) and the
-        files their reading noted (:func:`~unetlab.data.read_notes.handed_notes`), said by
-        the main one."""
+        runs kept to be said once (:func:`~unetlab.inference.predict.run_handed`), the
+        files their reading noted (:func:`~unetlab.data.read_notes.handed_notes`) and their
+        images' objects that look merged
+        (:func:`~unetlab.inference.merged_objects.handed_merged`), said by the main one."""
         if not self.group.active:
             return result
         mine = (result.written, result.failed, result.objects, result.classes, result.areas)
         notes = None if self.group.is_main else handed_notes()  # the files' read notes
-        handed = (result.seconds, chosen, run_handed(), notes, self.kept)
+        handed = (result.seconds, chosen, run_handed(), notes, self.kept, handed_merged())
         parts = self.group.gather((*mine, *handed))
         if self.group.is_main:
             _say_in_order([part[9] for part in parts], todo)
@@ -1133,6 +1136,7 @@ class _Run:
             if rank != self.group.rank and self.group.is_main:
                 say_handed(part[7])
                 take_notes(part[8])
+                take_merged(part[10])
         every = [{f: v for part in parts for f, v in part[k].items()} for k in range(5)]
         written, failed, objects, classes, areas = (
             {f: d[f] for f in todo if f in d} for d in every

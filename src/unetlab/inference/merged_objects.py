@@ -1,0 +1,104 @@
+"""Predicted objects that look like several touching objects found as one: a semantic
+model's objects (a model trained on masks of one value per object, 0/255 nuclei) are the
+regions of its classes, so touching nuclei are one region, one object, unless
+``distance_split`` parts them (``unetlab predict --instances`` said nothing of it).
+
+Each image's objects are counted with :func:`~unetlab.data.merged.merged_regions`, the
+estimate the training plan and evaluate say of masks, and the line is said once over all
+the images a folder's run predicted (:func:`merged_line`), by the main process of a group.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from unetlab.data.merged import MERGED_SHARE, merged_regions
+from unetlab.data.read_notes import note_once
+from unetlab.errors import Spelled, said_as
+
+#: the setting that splits them, as each caller spells it
+DISTANCE_SPLIT = Spelled("distance_split=True", "--distance-split")
+
+#: the (merged, objects) of each image predicted within :func:`merged_run`
+_TALLY: contextvars.ContextVar[list | None] = contextvars.ContextVar("unetlab_merged", default=None)
+
+
+@contextlib.contextmanager
+def merged_run() -> Iterator[list[tuple[int, int]]]:
+    """Gather :func:`tally_merged` within (a folder's run); yields the counts, filled in as
+    the run goes (another process's added by the caller). A run within a run gathers into
+    the outer one."""
+    if (outer := _TALLY.get()) is not None:
+        yield outer
+        return
+    tally: list[tuple[int, int]] = []
+    token = _TALLY.set(tally)
+    try:
+        yield tally
+    finally:
+        _TALLY.reset(token)
+
+
+def tally_merged(counts: tuple[int, int]) -> None:
+    """Add an image's (merged, objects) (:func:`merged_counts`) to the run's; nothing
+    outside one (a file predicted alone, from Python)."""
+    if (tally := _TALLY.get()) is not None:
+        tally.append(counts)
+
+
+def unsplit(options) -> bool:
+    """Whether the objects of ``options`` (an ObjectOptions, or None: no objects) are a
+    semantic model's regions that nothing splits: no distance split, neck split nor
+    watershed seeds."""
+    if options is None or options.mode != "semantic" or options.distance_split:
+        return False
+    return options.watershed_seeds is None and not options.split_necks
+
+
+def handed_merged() -> list[tuple[int, int]]:
+    """This process's counts in the run, for the main process of a group (``--nproc``: each
+    process its share of the images), which takes them (:func:`take_merged`)."""
+    return list(_TALLY.get() or ())
+
+
+def take_merged(handed: list[tuple[int, int]]) -> None:
+    """Add another process's counts (:func:`handed_merged`) to this run's."""
+    for counts in handed:
+        tally_merged(counts)
+
+
+def merged_counts(pages: Iterable[np.ndarray]) -> tuple[int, int]:
+    """(how many look merged, how many objects) over the (H, W) object ids of ``pages``
+    (0: background)."""
+    merged = objects = 0
+    for ids in pages:
+        merged += merged_regions(ids)
+        objects += int(np.unique(ids).size) - int((ids == 0).any())
+    return merged, objects
+
+
+def merged_line(merged: int, objects: int) -> str | None:
+    """The line where at least ``MERGED_SHARE`` of ``objects`` look merged (``merged`` of
+    them), naming the setting that splits them as the caller spells it (:func:`said_as`);
+    None below."""
+    if not objects or merged / objects < MERGED_SHARE:
+        return None
+    return (
+        f"objects: {merged} of the {objects} objects ({merged / objects:.0%}) look like several "
+        "touching objects found as one (larger than most and not convex): a semantic model's "
+        "objects are the regions of its classes, so touching ones are one region; "
+        f"{said_as(DISTANCE_SPLIT)} splits them at their neck (round nuclei)"
+    )
+
+
+def say_merged(counts: Sequence[tuple[int, int]]) -> None:
+    """Say :func:`merged_line` of the images' ``counts`` ((merged, objects) each), added
+    up, once a command."""
+    merged, objects = (sum(c[k] for c in counts) for k in (0, 1))
+    if (line := merged_line(merged, objects)) is not None:
+        note_once(line, key="merged objects", level=logging.INFO)
