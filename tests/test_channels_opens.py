@@ -82,3 +82,32 @@ def test_prepare_data_opens_each_training_image_twice(tmp_path, monkeypatch, kin
     channels = training_channels([(p.image, p.axes) for p in train]) if kind == "cyx" else None
     assert data.appearance.get("channels") == channels
     assert channels == ("stains" if kind == "cyx" else None)
+
+
+def test_a_stacks_header_is_read_once_for_all_its_pages(tmp_path, monkeypatch):
+    """Each page of a multi-page stack re-opened its TIFF for its header (2 stacks of 20
+    pages: 44 image opens); now a few per file, and every page still gets the header."""
+    from unetlab.config import load_config
+    from unetlab.train.setup import prepare_data
+
+    root = tmp_path / "set"
+    for sub in ("images", "masks"):
+        (root / sub).mkdir(parents=True)
+    rng = np.random.default_rng(2)
+    mask = np.zeros((20, 32, 32), np.uint8)
+    mask[:, 4:12, 4:12] = mask[:, 14:30, 14:30] = 1
+    for s in range(2):
+        zyx = rng.integers(0, 255, (20, 32, 32), np.uint8)
+        meta = {"axes": "ZYX", "unit": "um"}
+        tifffile.imwrite(
+            root / "images" / f"s{s}.tif", zyx, imagej=True, resolution=(2, 2), metadata=meta
+        )
+        tifffile.imwrite(root / "masks" / f"s{s}.tif", mask, imagej=True, metadata=meta)
+    opened = _counted(monkeypatch)
+    data = prepare_data(load_config(None, [f"data.root={root}"]))
+    images = [o for o in opened if "/images/" in o.replace("\\", "/")]
+    assert len(images) <= 3 * 2
+    samples = list(data.train) + list(data.val)
+    assert len(samples) == 40
+    assert {s.spacing for s in samples} == {(0.5, 0.5)}
+    assert data.objects.get("pixel_size") == [0.5, 0.5]

@@ -114,6 +114,20 @@ def image_header(pair: Pair, image: np.ndarray) -> tuple:
     return tiff_spacing(pair.image), channels_kind(pair.image, pair.axes) if several else None
 
 
+class ImageHeaders:
+    """Each pair's :func:`image_header`, a stack's read once for all its pages (the file
+    read last is held): each page re-opened its TIFF for it (s49)."""
+
+    def __init__(self):
+        self.held: dict[tuple, tuple] = {}
+
+    def __call__(self, pair: Pair, image: np.ndarray) -> tuple:
+        key = (pair.image, pair.axes, image.shape[2:])
+        if key not in self.held:
+            self.held = {key: image_header(pair, image)}
+        return self.held[key]
+
+
 def _sample(
     name: str,
     image: np.ndarray,
@@ -138,7 +152,18 @@ def _sample(
     normalised = apply_stats(filled(mirrored(image, exclude_rows, name), invalid), mean, std)
     looks = image_appearance(kept, normalization)
     dtype = image.dtype.name
-    return Sample(name, normalised, mask, weight, std, dtype, looks, *header)
+    spacing, channels = header
+    return Sample(
+        name,
+        normalised,
+        mask,
+        weight,
+        contrast=std,
+        dtype=dtype,
+        appearance=looks,
+        spacing=spacing,
+        channels=channels,
+    )
 
 
 def _bar(shape: tuple[int, ...], exclude_rows) -> np.ndarray | bool:
@@ -736,12 +761,13 @@ def _load(
     loaded = []
     read = PairReader(channel)
     invalid = InvalidPages(read, nodata)
+    headers = ImageHeaders()
     for pair in pairs:
         try:
             with keeping_open(pair.image):
                 image, raw = read(pair)
                 bad = invalid(pair)
-                header = image_header(pair, image)
+                header = headers(pair, image)
             encoded = encode(pair, raw, bad)
         except UnetlabError as exc:
             problems.append(str(exc))
