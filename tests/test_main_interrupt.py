@@ -116,3 +116,26 @@ def test_the_guard_gives_sigterm_back_and_leaves_an_ignored_sighup_ignored():
     finally:
         signal.signal(signal.SIGTERM, before[0])
         signal.signal(signal.SIGHUP, before[1])
+
+
+def test_the_command_runs_in_a_thread(tmp_path, capsys):
+    """``unetlab.cli.main`` called outside the main thread, where no signal handler can be
+    set, runs its command: it died with signal's ValueError (s49 review)."""
+    import threading
+
+    from unetlab.cli import main
+
+    out = {}
+    missing = str(tmp_path / "missing")
+
+    def command():
+        try:
+            out["status"] = main(["evaluate", "--pred", missing, "--gt", missing])
+        except BaseException as exc:  # noqa: BLE001 - the test reports what escaped
+            out["status"] = repr(exc)
+
+    thread = threading.Thread(target=command)
+    thread.start()
+    thread.join()
+    assert out["status"] == 2
+    assert "no such folder" in capsys.readouterr().err

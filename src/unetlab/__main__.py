@@ -1,8 +1,9 @@
 """The ``unetlab`` command's entry: ``python -m unetlab``, and :func:`main` for a console
 script. It loads the command line's modules (``unetlab.cli``, some 20-40 ms after Python's
-own start-up) with Ctrl-C ending the process in one line and status 130
-(:func:`unetlab.signals.interrupt_exits`), as a command interrupted later ends; a Ctrl-C
-while Python itself starts (``site``, ``.pth`` files) is Python's own."""
+own start-up) with a stop signal ending the process in one line and the shell's status for
+it (Ctrl-C 130, SIGTERM 143, SIGHUP 129: :func:`unetlab.signals.interrupt_exits`), as a
+command stopped later ends; a signal while Python itself starts (``site``, ``.pth`` files)
+is Python's own."""
 
 from typing import NoReturn
 

@@ -51,16 +51,12 @@ def stop_raises() -> Iterator[None]:
     """Within: SIGTERM and SIGHUP raise :class:`Stopped` (outside the main thread, where no
     handler can be set, nothing changes). A signal ignored (``nohup``'s SIGHUP) or handled by
     the caller stays so; the previous handlers are back when the block ends."""
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        for signum in STOP_SIGNALS:
-            if signum != signal.SIGINT and signal.getsignal(signum) is signal.SIG_DFL:
-                previous[signum] = signal.signal(signum, _raise_stopped)
+    untouched = {signum: signal.SIG_DFL for signum in STOP_SIGNALS if signum != signal.SIGINT}
+    previous = _installed(_raise_stopped, untouched)
     try:
         yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        _restore(previous)
 
 
 @contextlib.contextmanager
@@ -74,17 +70,35 @@ def interrupt_exits() -> Iterator[None]:
     traceback, and a SIGTERM ended the process without a word (status 143, s49 nprocedge).
     Nothing is written yet, so there is nothing to clean up. A signal ignored (a background
     job's Ctrl-C, nohup's SIGHUP) or handled by the caller stays so; the handlers before are
-    back when it ends."""
-    previous = {}
-    for signum in STOP_SIGNALS:
-        python_own = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
-        if signal.getsignal(signum) is python_own:
-            previous[signum] = signal.signal(signum, _exit_stopped)
+    back when it ends. Outside the main thread, where no handler can be set (``cli.main``
+    called in a thread), nothing changes."""
+    python_own = {
+        signum: signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+        for signum in STOP_SIGNALS
+    }
+    previous = _installed(_exit_stopped, python_own)
     try:
         yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        _restore(previous)
+
+
+def _installed(handler, untouched: dict) -> dict:
+    """Set ``handler`` for each signal of ``untouched`` whose handler is still the one it
+    maps to (Python's own: not ignored, not the caller's), in the main thread only (only it
+    can set one); the handlers replaced, by signal."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {
+        signum: signal.signal(signum, handler)
+        for signum, own in untouched.items()
+        if signal.getsignal(signum) is own
+    }
+
+
+def _restore(previous: dict) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
 
 
 #: set in each process of a ``--nproc N`` launch (``unetlab.distributed.STATUS_FILE``)
