@@ -131,3 +131,40 @@ def test_a_line_said_once_a_command_is_said_by_the_first_process_of_a_launch(tmp
     assert not other.filter(record("masks beside in/"))
     assert other.filter(record("another key"))
     assert first.filter(record(None)) and other.filter(record(None))  # said each time
+
+
+def test_a_once_line_reaches_every_handler_of_the_first_process(tmp_path, monkeypatch):
+    """The verdict is the record's: with two root handlers only the first said the line,
+    and a second once_a_launch() (a second command in the process) dropped it everywhere."""
+    import logging
+
+    from unetlab.distributed import STATUS_FILE, once_a_launch
+
+    monkeypatch.setenv(STATUS_FILE, str(tmp_path / "status"))
+    said: dict[str, list[str]] = {"a": [], "b": []}
+
+    class Keeping(logging.Handler):
+        def __init__(self, name):
+            super().__init__()
+            self.kept = said[name]
+
+        def emit(self, record):
+            self.kept.append(record.getMessage())
+
+    root = logging.getLogger()
+    handlers = [Keeping("a"), Keeping("b")]
+    for handler in handlers:
+        root.addHandler(handler)
+    try:
+        once_a_launch()
+        logging.getLogger("unetlab.t").warning("first line", extra={"once": "t1"})
+        once_a_launch()
+        logging.getLogger("unetlab.t").warning("second line", extra={"once": "t2"})
+        logging.getLogger("unetlab.t").warning("second line", extra={"once": "t2"})
+    finally:
+        for handler in root.handlers:
+            for kept in [f for f in handler.filters if type(f).__name__ == "_OnceALaunch"]:
+                handler.removeFilter(kept)
+        for handler in handlers:
+            root.removeHandler(handler)
+    assert said == {"a": ["first line", "second line"], "b": ["first line", "second line"]}

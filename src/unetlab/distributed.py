@@ -496,19 +496,29 @@ def once_a_launch() -> None:
     not by each: a setup's ("in/: 1 mask(s) beside their images ... are not predicted", a
     sub-folder not read) were said once per process (s49 nprocedge 3). Those of the files
     a process predicts are handed to the main one (:mod:`unetlab.inference.handed_lines`),
-    which says them through the same filter. Outside a launch nothing changes."""
+    which says them through the same filter. Outside a launch nothing changes; called again
+    (a second command in the process), the filter is not added twice."""
     if os.environ.get(STATUS_FILE):
         for handler in logging.getLogger().handlers:
-            handler.addFilter(_OnceALaunch())
+            handler.addFilter(_ONCE_A_LAUNCH)  # logging adds one filter object once
 
 
 class _OnceALaunch(logging.Filter):
     """Passes a record said once a command (its ``once`` key) only in the first process of
-    the launch to say it (:func:`first_to_say`), any other record as it is."""
+    the launch to say it (:func:`first_to_say`), any other record as it is. The verdict is
+    the record's, kept on it: every handler says it or none (each handler asked anew, and
+    only the first was the first to say it)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         once = getattr(record, "once", None)
-        return once is None or first_to_say(f"said once: {once}")
+        if once is None:
+            return True
+        if not hasattr(record, "first_to_say"):
+            record.first_to_say = first_to_say(f"said once: {once}")
+        return record.first_to_say
+
+
+_ONCE_A_LAUNCH = _OnceALaunch()
 
 
 def _notes(path: str) -> list[int]:
