@@ -690,7 +690,8 @@ def split_dtype(ids: np.ndarray) -> np.dtype:
     """The dtype :func:`split_by_distance` numbers the pieces of the objects of ``ids`` in
     before it compacts them: int32 where every id it may give fits (each piece new past
     the largest id holds a pixel of its own, so at most the pixel count of them), else
-    int64 (int32's half of the memory: a 265 x 16,384 px window of a wide slide)."""
+    int64 (int32's half of the memory: a wide slide's window, bench/README.md "A wide
+    slide's object windows")."""
     most = int(np.max(ids, initial=0)) + np.size(ids)
     return np.dtype(np.int32 if most <= np.iinfo(np.int32).max else np.int64)
 
@@ -1487,9 +1488,8 @@ class _Joined:
 def offset_ids(ids: np.ndarray, offset: int) -> np.ndarray:
     """``ids`` (non-negative integers) with ``offset`` added to each but 0: int32 where
     the largest then fits (in place where ``ids`` is int32 already), else int64. A band's
-    window of a wide slide is millions of pixels: int64 ids held 35 MB a 265 x 16,384 px
-    window where int32 ones hold 17 (bench/README.md, "Peak memory against a slide's
-    size")."""
+    window of a wide slide is millions of pixels: int32 ids hold half the memory of int64
+    ones (bench/README.md, "A wide slide's object windows")."""
     top = int(ids.max(initial=0)) + offset
     dtype = np.int32 if top <= np.iinfo(np.int32).max else np.int64
     out = ids if ids.dtype == dtype else ids.astype(dtype)
