@@ -1,6 +1,6 @@
 """What a checkpoint records of its training images' channels
-(:func:`~unetlab.data.colour.training_channels`, at training start, beside the loading that
-reads every image) reads each TIFF's header once: it opened each file twice (s49)."""
+(:func:`~unetlab.data.colour.channels_kind` of each, at training start, beside the loading
+that reads every image) reads each TIFF's header once: it opened each file twice (s49)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tifffile
 
-from unetlab.data.colour import training_channels
+from unetlab.data.colour import channels_kind, same_kind
 
 
 def _counted(monkeypatch) -> list[str]:
@@ -37,7 +37,7 @@ def test_each_training_tiff_is_opened_once(tmp_path, monkeypatch, photometric, k
             tifffile.imwrite(path, cyx, photometric="minisblack")
         paths.append(path)
     opened = _counted(monkeypatch)
-    assert training_channels([(p, None) for p in paths]) == kind
+    assert same_kind(channels_kind(p) for p in paths) == kind
     assert sorted(opened) == sorted(str(p) for p in paths)  # 40 before: twice each
 
 
@@ -79,7 +79,8 @@ def test_prepare_data_opens_each_training_image_twice(tmp_path, monkeypatch, kin
     train = data.pairs[0]
     spacing = {tiff_spacing(p.image) for p in train}
     assert data.objects.get("pixel_size") == (None if spacing == {None} else [0.65, 0.65])
-    channels = training_channels([(p.image, p.axes) for p in train]) if kind == "cyx" else None
+    kinds = [channels_kind(p.image, p.axes) for p in train]
+    channels = same_kind(kinds) if kind == "cyx" else None
     assert data.appearance.get("channels") == channels
     assert channels == ("stains" if kind == "cyx" else None)
 

@@ -16,7 +16,7 @@ import tifffile
 from tests.test_trained_axes import H, W, _net
 from unetlab import predict_image
 from unetlab.config import load_config
-from unetlab.data.colour import channels_kind, training_channels
+from unetlab.data.colour import channels_kind, same_kind
 from unetlab.data.io import write_png
 from unetlab.errors import UnetlabError
 from unetlab.inference.pages import stains_of
@@ -121,9 +121,9 @@ def test_what_a_files_channels_are(tmp_path):
     assert channels_kind(p, "CYX") == "colours"  # no TIFF: read as it is
     assert channels_kind(tmp_path / "bare.tif") is None
     assert channels_kind(tmp_path / "z.zarr") == "stains"
-    assert training_channels([(r, None), (p, None), (r, None)]) == "colours"
-    assert training_channels([(r, None), (c, None)]) is None
-    assert training_channels([]) is None
+    assert same_kind(channels_kind(f) for f in (r, p, r)) == "colours"
+    assert same_kind(channels_kind(f) for f in (r, c)) is None
+    assert same_kind([]) is None
 
 
 def test_a_checkpoint_and_a_package_carry_what_the_channels_were(tmp_path, caplog):

@@ -53,7 +53,8 @@ def training_appearance(
     :func:`image_appearance`) read as ``dtypes``: their per-channel mean and the standard
     deviation of all their pixels together (within and between images, each image weighted
     alike), and ``channels`` where given: what their channels were, "colours" (an RGB
-    picture's) or "stains" (separate channels: :func:`unetlab.data.colour.training_channels`);
+    picture's) or "stains" (separate channels: :func:`unetlab.data.colour.channels_kind` of
+    each image, :func:`unetlab.data.colour.same_kind` of them all);
     None without images. Images of several dtypes or channel counts have their values in no
     one unit: their record holds no figures, only what their channels were, which no dtype
     changes (:func:`mixed_record`)."""

@@ -66,14 +66,6 @@ def channels_kind(path: str | os.PathLike, axes: str | None = None) -> str | Non
         return "colours" if colour_file(path) else "stains"
 
 
-def training_channels(images: list[tuple[str | os.PathLike, str | None]]) -> str | None:
-    """What the channels of a model trained on ``images`` ((path, axes) of each training
-    image of more than one channel) are, for its checkpoint's ``appearance``: "colours" or
-    "stains" where every image's are so (:func:`channels_kind`), None where they differ or
-    none is given (nothing tells)."""
-    return same_kind(channels_kind(path, axes) for path, axes in dict.fromkeys(images))
-
-
 def same_kind(kinds) -> str | None:
     """The one kind of channels all ``kinds`` (:func:`channels_kind` of each training image)
     are, or None where they differ or none is given."""
