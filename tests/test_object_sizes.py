@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from unetlab.data.object_sizes import first_pixels, joined, left_out, region_facts, sized
+from unetlab.data.object_sizes import (
+    first_pixels,
+    joined,
+    left_out,
+    raster_ranks,
+    region_facts,
+    sized,
+)
 from unetlab.inference.objects import class_min_areas
 from unetlab.train.setup import class_object_statistics
 
@@ -115,6 +122,16 @@ def test_a_regions_kind_is_that_of_its_first_pixel_as_np_unique_found_it(seed):
     assert (found[np.setdiff1d(np.arange(found.size), values)] == ids.size).all()
     kind = region_facts(ids, kinds)["kind"]
     assert np.array_equal(kind, kinds.ravel()[first[values > 0]])
+
+
+def test_raster_ranks_number_objects_by_their_first_pixel():
+    """The one numbering of an image's objects, read whole or streamed; ties keep the order
+    they are given in (an int32 id map's first places as an int64 one's)."""
+    assert raster_ranks(np.array([40, 3, 17, 3])).tolist() == [4, 1, 3, 2]
+    assert raster_ranks(np.zeros(0, np.int64)).tolist() == []
+    ids = np.array([[0, 5, 5], [2, 0, 9]], np.int32)
+    assert first_pixels(ids)[[2, 5, 9]].tolist() == [3, 1, 5]
+    assert raster_ranks(first_pixels(ids)[[2, 5, 9]]).tolist() == [2, 1, 3]
 
 
 def test_large_ids_give_the_facts_of_their_ranks():

@@ -40,7 +40,7 @@ from unetlab.api_lines import api_lines
 from unetlab.data.fingerprint import cut_regions
 from unetlab.data.labels import grow_seeds, instances, seeded_cells
 from unetlab.data.large_ids import compact_large_ids, largest_compact
-from unetlab.data.object_sizes import first_pixels
+from unetlab.data.object_sizes import first_pixels, raster_ranks
 from unetlab.data.regions import value_ids
 from unetlab.data.weightmap import background_class
 from unetlab.errors import KnownFields, UnetlabError, did_you_mean
@@ -1188,7 +1188,7 @@ def raster_numbered(ids: np.ndarray) -> np.ndarray:
     first = first_pixels(ids)
     present = np.flatnonzero(first[1:] < ids.size) + 1
     lut = np.zeros(first.size, ids.dtype)
-    lut[present[np.argsort(first[present], kind="stable")]] = np.arange(1, present.size + 1)
+    lut[present] = raster_ranks(first[present])
     return lut[ids]
 
 

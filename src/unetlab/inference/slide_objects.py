@@ -32,7 +32,7 @@ from unetlab.data import ome
 from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import write_csv
 from unetlab.data.nodata import touched_ids
-from unetlab.data.object_sizes import first_pixels
+from unetlab.data.object_sizes import first_pixels, raster_ranks
 from unetlab.data.regions import value_ids
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import read_page_axes
@@ -623,7 +623,7 @@ def raster_lookup(found: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarra
     order = np.lexsort((places, ids))
     keys, first = np.unique(ids[order], return_index=True)
     values = np.zeros(keys.size, np.int64)  # keys[0]: 0, placed first (-1)
-    values[np.argsort(places[order][first][1:], kind="stable") + 1] = np.arange(1, keys.size)
+    values[1:] = raster_ranks(places[order][first][1:])
     return keys, values
 
 
