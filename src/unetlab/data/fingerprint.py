@@ -35,7 +35,7 @@ from unetlab.data.checks import non_integer_mask, nonfinite_pixels
 from unetlab.data.exclude import check_exclude_rows, excluded_rows
 from unetlab.data.instances import TARGETS, looks_like_instances, one_object_per_value
 from unetlab.data.large_ids import largest_compact
-from unetlab.data.merged import merged_regions
+from unetlab.data.merged import MERGED_SHARE, merged_regions
 from unetlab.data.names import holds_object_ids, loose
 from unetlab.data.nodata import InvalidPages, filled
 from unetlab.data.pairs import Pair, PairReader
@@ -576,6 +576,12 @@ class Fingerprint:
         several touching objects drawn as one (:func:`~unetlab.data.merged.merged_regions`)."""
         objects = self.counted_objects()
         return sum(p.merged for p in self.pairs) / objects if objects else 0.0
+
+    def masks_look_merged(self) -> bool:
+        """Whether the masks are semantic and at least ``MERGED_SHARE`` of their objects look
+        merged (:meth:`merged_fraction`): the plan then says so (instance masks keep
+        touching objects apart, whatever their shapes)."""
+        return not self.instances and self.merged_fraction() >= MERGED_SHARE
 
     def summary(self) -> dict:
         """Plain numbers for plan.yaml and the log."""

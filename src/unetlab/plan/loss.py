@@ -8,7 +8,6 @@ from dataclasses import fields
 
 from unetlab.config import Config
 from unetlab.data.fingerprint import Fingerprint
-from unetlab.data.merged import MERGED_SHARE
 from unetlab.data.void import VOID, percent
 from unetlab.plan.checks import declared_names, looks_void
 from unetlab.plan.record import Choice
@@ -68,7 +67,7 @@ def plan_objects(fp: Fingerprint, cfg: Config) -> list[Choice]:
     share = f"{touching:.0%} of {n} {whole}objects lie within 2 px of another of their class" + (
         f" ({left_out[2:]})" if left_out else ""
     )
-    if not fp.instances and fp.merged_fraction() >= MERGED_SHARE:  # unseen: merged_note
+    if fp.masks_look_merged():  # unseen: merged_note
         share += f"; {fp.merged_fraction():.0%} look like several drawn as one (see below)"
     if fp.instances:
         if "target" in {f.name for f in fields(cfg.data)}:

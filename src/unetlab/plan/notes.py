@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 
 from unetlab.data.fingerprint import Fingerprint
-from unetlab.data.merged import MERGED_SHARE
 
 RARE_IMAGES = 3  # a class in fewer images than this is too rare to learn and to validate
 
@@ -129,12 +128,12 @@ def seed_holding(d, fp: Fingerprint, values: set[int]) -> int | None:
 
 
 def merged_note(fp: Fingerprint) -> str | None:
-    """The line for semantic masks where at least ``MERGED_SHARE`` of the objects look like
-    several touching ones drawn as one (:meth:`Fingerprint.merged_fraction`: 0/255 nuclei
-    masks): the plan counts them as one, so does training, and the fix."""
-    share, n = fp.merged_fraction(), fp.counted_objects()
-    if fp.instances or share < MERGED_SHARE:
+    """The line for semantic masks where enough of the objects look like several touching
+    ones drawn as one (:meth:`Fingerprint.masks_look_merged`: 0/255 nuclei masks): the plan
+    counts them as one, so does training, and the fix."""
+    if not fp.masks_look_merged():
         return None
+    share, n = fp.merged_fraction(), fp.counted_objects()
     return (
         f"{share:.0%} of the {n} objects of the masks look like several touching objects drawn "
         "as one (larger than most and not convex): a mask with one value for every object "
