@@ -4,6 +4,7 @@ input, a file unetlab did not write only with overwrite=True, its own earlier fi
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -126,3 +127,26 @@ def test_the_command_claims_each_output_once(scored, tmp_path, monkeypatch):
     names = ["r.json", "r_confusion.png", "r_images.csv", "r_matching.csv"]
     assert sorted(claimed) == names
     assert all((tmp_path / name).is_file() for name in names)
+
+
+def test_a_path_written_once_is_claimed_again_next_time(scored, tmp_path):
+    """Once a Report had written a path it wrote there again with no check at all: predict's
+    record put there since was replaced, a user's file put there since too, without
+    overwrite (s49 review1 cl2/cl3)."""
+    from unetlab.manifest import record
+
+    report, _ = scored
+    out = tmp_path / "out"
+    report.write_csv(out / "r.csv")
+    shutil.rmtree(out)  # evaluate's file and record gone: a user's file there since
+    out.mkdir()
+    (out / "r.csv").write_text("a user's table\n")
+    with pytest.raises(OutputError, match="not written by unetlab"):
+        report.write_csv(out / "r.csv")
+    assert (out / "r.csv").read_text() == "a user's table\n"
+    report.write_json(out / "predict.json")
+    (out / "predict.json").write_text('{"records": {}}')
+    record(out, ["predict.json"], command="predict")
+    with pytest.raises(OutputError, match="unetlab predict's record"):
+        report.write_json(out / "predict.json", overwrite=True)
+    assert (out / "predict.json").read_text() == '{"records": {}}'

@@ -55,8 +55,9 @@ class Report:
     counting: bool = False
     pair_ious: list = field(default_factory=list)
     iou_thresholds: tuple[float, ...] | None = None
-    #: the paths claimed for the report's files (:meth:`claim`, or the command's claim before
-    #: scoring), which its writers take without claiming them again
+    #: the paths the evaluate command claimed for its files before scoring, each taken once
+    #: by its writer without claiming it again (:meth:`claim` adds none: every other write
+    #: is claimed where it is made)
     claimed: set[Path] = field(default_factory=set, compare=False)
 
     def __repr__(self) -> str:
@@ -192,8 +193,8 @@ class Report:
         return plot_confusion(self.matrix, self.class_names, self._claimed(path, overwrite))
 
     def claim(self, path: str | os.PathLike, *, overwrite: bool = False, fmt=None) -> Path:
-        """``path`` as ``unetlab evaluate --json`` claims its files (:func:`claim_outputs`),
-        added to :attr:`claimed`: OutputError (one line, nothing written) for one of the
+        """``path`` as ``unetlab evaluate --json`` claims its files (:func:`claim_outputs`):
+        OutputError (one line, nothing written) for one of the
         files scored (the folders of :data:`INPUT_KEYS` in :attr:`source`, the predictions'
         record), another command's record, a file of a training run, a file among the data
         scored (read as an image or mask next time), or an existing file evaluate did not
@@ -208,14 +209,17 @@ class Report:
             overwrite=overwrite,
             formats={path: fmt} if fmt else None,
         )
-        self.claimed.add(path)
         return path
 
     def _claimed(self, path: str | os.PathLike, overwrite: bool, fmt=None) -> Path:
-        """``path``, claimed once: a path in :attr:`claimed` (the command claims its files
-        before scoring) is written without claiming it again."""
+        """``path``, claimed once: a path in :attr:`claimed` (the command claimed its files
+        before scoring) is taken without claiming it again, once (a later write there is
+        claimed: evaluate's own file by then, or another's put there since, s49 review1)."""
         path = Path(path)
-        return path if path in self.claimed else self.claim(path, overwrite=overwrite, fmt=fmt)
+        if path in self.claimed:
+            self.claimed.discard(path)
+            return path
+        return self.claim(path, overwrite=overwrite, fmt=fmt)
 
 
 def scored_inputs(source: dict) -> list:
