@@ -148,6 +148,17 @@ def test_a_half_model_is_refused_naming_precision():
         unetlab.predict_tensor(model, torch.zeros(1, 1, 16, 16))
 
 
+def test_a_half_model_is_refused_by_evaluate_model_too(tmp_path):
+    """evaluate_model(net.half(), data) gave torch's dtype RuntimeError once evaluate fitted
+    channels by file_fit (s49 review1 hm.py)."""
+    from unetlab.data.io import write_png
+
+    write_png(tmp_path / "images" / "a.png", IMAGE)
+    write_png(tmp_path / "masks" / "a.png", (IDS > 0).astype(np.uint8))
+    with pytest.raises(UnetlabError, match=r"float16.*model.float\(\)"):
+        unetlab.evaluate_model(_model().half(), tmp_path)
+
+
 def test_tile_size_of_numpy_integers_and_pairs_is_taken():
     options = PredictOptions(tile_size=np.int64(16), batch_size=np.int32(2))
     assert options.tile_size == 16 and type(options.tile_size) is int

@@ -359,9 +359,10 @@ def _prepared(
     options, checked for it before any image is read, as :func:`check_evaluation` checks
     ``thresholds`` and ``check`` with its label values."""
     from unetlab.inference.files import check_options
-    from unetlab.inference.predict import PredictOptions
+    from unetlab.inference.predict import PredictOptions, check_weights
 
     model, checkpoint = _loaded(model, options, settings)
+    check_weights(model)  # .half(): one line, not torch's dtype error (s49 review1)
     set_grey_masks_reading(trained_grey_masks(model))  # its masks as training read them
     predicting = PredictOptions.for_model(model, options, **settings)
     check_options(model, predicting)

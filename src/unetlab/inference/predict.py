@@ -577,7 +577,14 @@ def check_model(model) -> None:
         raise UnetlabError(
             f"model must be a model loaded by unetlab.load_model(path), not {type(model).__name__}"
         )
-    if other := sorted({str(p.dtype) for p in model.parameters()} - {str(torch.float32)}):
+    check_weights(model)
+
+
+def check_weights(model) -> None:
+    """UnetlabError unless ``model``'s weights (any: a stand-in without ``parameters`` has
+    none) are float32, naming ``model.float()``."""
+    weights = model.parameters() if hasattr(model, "parameters") else ()
+    if other := sorted({str(p.dtype) for p in weights} - {str(torch.float32)}):
         raise UnetlabError(
             f"the model's weights are {' and '.join(other)}: unetlab predicts with float32 "
             "weights; give model.float(), with precision='bf16' to compute in bfloat16 "
