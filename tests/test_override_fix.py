@@ -19,6 +19,9 @@ from unetlab.config.load import meant_override
         ("seed=3", None),  # data.seed and train.seed: no guess
         ("nothing=1", None),  # no section holds it
         ("train.epochs", None),  # no value
+        ("train..epochs=2", None),  # an empty part: not the user's own text back (s49 review1)
+        (".epochs=5", None),
+        ("train.=5", None),
     ],
 )
 def test_meant_override(typed, meant):

@@ -132,12 +132,14 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
 def meant_override(item: str) -> str | None:
     """The well-formed override a malformed ``item`` most likely meant, or None: ``:`` or a
     space for ``=`` (``train.epochs:5``), and a key without its section where one section
-    holds it (``epochs=5`` -> ``train.epochs=5``; walk s49: the line gave only an example)."""
+    holds it (``epochs=5`` -> ``train.epochs=5``; walk s49: the line gave only an example).
+    None where a part of the key is empty (``train..epochs=5``) or the suggestion is ``item``
+    itself (s49 review1: "did you mean train..epochs=5?")."""
     key, sep, value = item.partition("=")
     if not sep:
         key, sep, value = item.strip().replace(":", " ", 1).partition(" ")
     key, value = key.strip(), value.strip()
-    if not sep or not key or not value:
+    if not sep or not value or not all(key.split(".")):
         return None
     if "." not in key:
         sections = typing.get_type_hints(Config).items()
@@ -145,7 +147,8 @@ def meant_override(item: str) -> str | None:
         if len(holders) != 1:
             return None
         key = f"{holders[0]}.{key}"
-    return f"{key}={value}"
+    meant = f"{key}={value}"
+    return None if meant == item.strip() else meant
 
 
 def _key(override: str) -> str:
