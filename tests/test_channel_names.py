@@ -70,6 +70,22 @@ def test_a_grey_file_is_predicted_by_a_model_of_one_channel_of_two(tmp_path, mod
     assert np.array_equal(_labels(labels), _labels(plain))
 
 
+def test_evaluate_says_the_grey_line_once_a_file_as_predict(tmp_path, model, caplog):
+    """evaluate_model said it once a page (3 for a 3-page stack, s49 review1 em2.py)."""
+    from unetlab.evaluate import evaluate_model
+
+    for folder in ("images", "masks"):
+        (tmp_path / folder).mkdir()
+    stack = {"metadata": {"axes": "ZYX"}, "photometric": "minisblack"}  # 3 grey pages
+    tifffile.imwrite(tmp_path / "images" / "s.tif", _pixels(3, 32, 40), **stack)
+    masks = np.zeros((3, 32, 40), np.uint8)
+    masks[:, 8:20, 10:30] = 1
+    tifffile.imwrite(tmp_path / "masks" / "s.tif", masks, **stack)
+    with caplog.at_level(logging.INFO):
+        evaluate_model(model, tmp_path)
+    assert caplog.text.count("s.tif: has one channel; predicting it") == 1
+
+
 def test_a_large_grey_file_read_window_by_window_likewise(tmp_path, model):
     tifffile.imwrite(tmp_path / "grey.tif", _pixels(32, 40))
     streamed = predict_file(model, tmp_path / "grey.tif", tmp_path / "a", large_threshold=100)

@@ -46,7 +46,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -504,6 +504,9 @@ class _Scoring:
     axes: str | None = None
     #: the channel the caller asked for, not the model's (``page_channel``'s ``asked``)
     asked: int | tuple | None = None
+    #: each image file's channel fit (:func:`_fitted_as_predicted`), found for its first
+    #: page read: its lines said once a file, as predict says them
+    fits: dict = field(default_factory=dict, compare=False)
 
 
 def _accumulated(
@@ -672,15 +675,18 @@ def _mask_colours(scoring: _Scoring) -> ColourTable | None:
 def _fitted_as_predicted(image: np.ndarray, pair: Pair, how: _Scoring) -> np.ndarray:
     """``image`` (a page of ``pair``'s image file) with its channels fitted to the model as
     predict fits that file's (:func:`~unetlab.inference.file_fit.file_fit`: the channel taken,
-    its colours, a grey page refused for a stains model), or refused in predict's line."""
+    its colours, a grey page refused for a stains model), or refused in predict's line. The
+    fit is found once a file (s49 review1: its channel line was said once a page)."""
     from unetlab.inference.file_fit import file_fit
     from unetlab.inference.predict import fit_channels
 
     have = 1 if image.ndim == 2 else image.shape[2]
-    read = dict(axes=pair.axes, axes_trained=how.axes is None)  # none given: the checkpoint's
-    fit = file_fit(
-        how.model, pair.image, have, channel=how.predicting.channel, asked=how.asked, **read
-    )
+    if (fit := how.fits.get((pair.image, have))) is None:
+        read = dict(axes=pair.axes, axes_trained=how.axes is None)  # none: the checkpoint's
+        fit = file_fit(
+            how.model, pair.image, have, channel=how.predicting.channel, asked=how.asked, **read
+        )
+        how.fits[pair.image, have] = fit
     return fit_channels(image, how.model.in_channels, name=str(pair.image), **fit)
 
 
