@@ -148,7 +148,9 @@ def test_label_values_read_as_class_indices_are_refused_with_the_fix(tmp_path, c
     border = GOOD.copy()
     border[0, 0] = 255  # VOC-style: class indices plus a 255 border
     write_png(gt_dir / "a.png", border)
-    with pytest.raises(ValueError, match="ignore_value=255 if it marks"):
+    with pytest.raises(
+        ValueError, match="hold class indices 0..1; give ignore_value=255 if it marks"
+    ):
         evaluate_predictions(pred_dir, gt_dir)
     assert main(argv) == 2 and "--ignore-value 255 if it marks" in capsys.readouterr().err
     report = evaluate_predictions(pred_dir, gt_dir, ignore_value=255)

@@ -217,8 +217,8 @@ def test_the_command_prints_a_mask_value_refusal_in_its_flags_whole(tmp_path, ca
         evaluate_predictions(pred, gt)
     assert main(["evaluate", "--pred", str(pred), "--gt", str(gt)]) == 2
     assert capsys.readouterr().err == (
-        "unetlab evaluate: error: the masks hold values 0 255 but the predictions class "
-        "indices 0..2; pass the mask value of each class: --label-values 0 255 (or "
+        "unetlab evaluate: error: the masks hold values 0 255 but the predictions hold "
+        "class indices 0..2; pass the mask value of each class: --label-values 0 255 (or "
         "--class-names if the masks do hold class indices)\n"
     )
     model = UNet(1, 2, depth=2, base_channels=4, padding="same")

@@ -145,7 +145,7 @@ def check_class_indices(values: np.ndarray, pred_max: int, *, objects: bool = Fa
     if not (values.size and values[-1] > pred_max and values.size < values[-1] + 1):
         return
     shown = [str(v) for v in values[:12]] + (["..."] if values.size > 12 else [])
-    predicted = f"class indices 0..{pred_max}"
+    predicted = f"hold class indices 0..{pred_max}"
     if objects:
         predicted = "hold object ids, scored as background (0) and object (1)"
     said = f"the masks hold values {' '.join(shown)} but the predictions {predicted}"
@@ -154,17 +154,18 @@ def check_class_indices(values: np.ndarray, pred_max: int, *, objects: bool = Fa
     if values.size > pred_max + 1 and values[0] == 0 and values[indices - 1] == indices - 1:
         # 0..k, plus a stray value or a few: VOC's 255 border is the usual one
         above = " ".join(map(str, extra[:6]))
-        fix = "{} if it marks pixels that count nowhere"
+        fix = "give {} if it marks pixels that count nowhere"
         if extra.size > 1:
             fix = f"values {above} are above every class: map them to class indices"
         py, cli = f"ignore_value={extra[0]}", f"--ignore-value {extra[0]}"
     else:
         fix = "pass the mask value of each class: {}"
         py, cli = f"label_values=[{', '.join(shown)}]", f"--label-values {' '.join(shown)}"
-    names = "(or {} if the masks do hold class indices)"
+    # object ids' foreground is no class map: class names do not apply (s49 review1)
+    names = "" if objects else " (or {} if the masks do hold class indices)"
     raise MaskValuesError(
-        f"{said}; {fix.format(py)} {names.format('class_names=[...]')}",
-        cli=f"{said}; {fix.format(cli)} {names.format('--class-names')}",
+        f"{said}; {fix.format(py)}{names.format('class_names=[...]')}",
+        cli=f"{said}; {fix.format(cli)}{names.format('--class-names')}",
     )
 
 
