@@ -147,3 +147,14 @@ def test_the_weight_map_line_says_the_touching_objects_it_cannot_see():
     assert merged[0].key == apart[0].key == "data.weight_map"
     assert "; 25% look like several drawn as one (see below)" in merged[0].reason
     assert "drawn as one" not in apart[0].reason
+
+
+def test_evaluate_counts_the_true_regions_of_a_mask_without_background():
+    """The regions counted beside the merged ones were len(unique) - 1: one too few for a
+    mask with no background pixel (s49 review1)."""
+    from unetlab.evaluate.accumulate import Accumulator
+
+    gt = np.ones((16, 16), np.int64)
+    acc = Accumulator(boundary_class=0, connectivity=1, objects=True)
+    acc.add("a", gt, gt)
+    assert acc.merged_truth.tolist() == [0, 1]

@@ -140,7 +140,8 @@ class Accumulator:
             gt_ids = instances(
                 gt, boundary_class=self.boundary_class, connectivity=self.connectivity
             )
-            self.merged_truth += (merged_regions(gt_ids), len(np.unique(gt_ids)) - 1)
+            regions = np.count_nonzero(np.unique(gt_ids))  # 0: none, if present
+            self.merged_truth += (merged_regions(gt_ids), regions)
         pred_ids = without_ignored(pred_ids, gt)
         counts = rand_counts(pred_ids, gt_ids)
         self.rand += counts
