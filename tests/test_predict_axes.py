@@ -85,13 +85,14 @@ def test_pages_without_metadata_streamed_warn_once(tmp_path, net, caplog):
 @pytest.mark.parametrize("axes", ["TCY", "TYXX", "CSYX", "TCYXZ", "ABYX"])
 def test_axes_that_do_not_fit_are_refused(tmp_path, net, axes):
     tifffile.imwrite(tmp_path / "c.tif", _channels(4).reshape(2, 2, H, W))
-    with pytest.raises(ImageReadError, match=f"--axes {axes}"):
+    with pytest.raises(ImageReadError, match=f"axes='{axes}'") as refused:  # Python's keyword
         predict_file(net, tmp_path / "c.tif", tmp_path / "o", axes=axes)
+    assert f"--axes {axes}" in refused.value.cli  # the command line's flag
 
 
 def test_axes_with_x_before_y_are_refused_not_transposed(tmp_path, net):
     tifffile.imwrite(tmp_path / "c.tif", _channels(2))
-    with pytest.raises(ImageReadError, match="--axes TXY puts X before Y.*--axes TYX"):
+    with pytest.raises(ImageReadError, match="axes='TXY' puts X before Y.*axes='TYX'"):
         predict_file(net, tmp_path / "c.tif", tmp_path / "o", axes="TXY")
 
 

@@ -57,3 +57,22 @@ def test_the_array_and_the_file_read_with_its_axes_predict_alike(tmp_path, capsy
     argv = ["predict", "--checkpoint", checkpoint, "--input", str(bare), "--device", "cpu"]
     assert main([*argv, "--output", str(tmp_path / "cli")]) != 0
     assert "reads as 20 page(s) of 30 x 4 px, too narrow to segment" in capsys.readouterr().err
+
+
+def test_axes_refused_from_python_name_the_keyword(tmp_path, capsys):
+    """read_image(path, axes='XYC') was told to give --axes YXC (s49 review1); the command
+    line still names its flag."""
+    from unetlab.data.io import check_axes
+
+    path = tmp_path / "q.tif"
+    tifffile.imwrite(path, np.zeros((20, 30, 4), np.uint8), photometric="minisblack")
+    with pytest.raises(ImageReadError, match=r"axes='XYC' puts X before Y.* give axes='YXC'$"):
+        read_image(path, axes="XYC")
+    with pytest.raises(ImageReadError, match=r"axes='YX' names 2 axes"):
+        read_image(path, axes="YX")
+    with pytest.raises(UnetlabError, match=r"^axes='YXYC': give each axis once"):
+        check_axes("YXYC")
+    argv = ["predict", "--input", str(path), "--checkpoint", str(tmp_path / "m.pt")]
+    argv += ["--axes", "XYC", "--output", str(tmp_path / "out")]
+    assert main(argv) == 2
+    assert "--axes XYC puts X before Y" in capsys.readouterr().err

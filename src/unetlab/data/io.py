@@ -379,32 +379,43 @@ def _image_named(folder: Path, stems: list[str], *, listing: bool) -> Path | Non
 AXES = "TZQCSYX"
 
 
-def axes_problem(axes: str) -> str | None:
+def axes_problem(axes: str, axes_as: str = "--axes {}") -> str | None:
     """What is wrong with the axes a user gives (``--axes``, ``axes=``) whatever the file:
     a letter that is no axis, one given twice, no Y or X, two channel axes, X before Y;
-    None for letters unetlab reads (:func:`given_letters` then fits them to a file)."""
+    None for letters unetlab reads (:func:`given_letters` then fits them to a file).
+    ``axes_as``: how the line spells the axes given (a format: ``--axes {}``, or
+    :data:`AXES_AS`'s ``axes='{}'``)."""
     given = axes.upper()
     wrong = sorted(set(given) - set(AXES))
     twice = sorted({a for a in given if given.count(a) > 1})
     if wrong or twice or "Y" not in given or "X" not in given or sum(map(given.count, "CS")) > 1:
         return (
-            f"--axes {axes}: give each axis once, one letter each, Y and X among them "
+            f"{axes_as.format(axes)}: give each axis once, one letter each, Y and X among them "
             "(T time, Z depth, C channels, Y rows, X columns: e.g. TYX, ZYX, CYX, YXC, TCYX)"
         )
     if given.index("Y") > given.index("X"):  # read as Y, X: the outputs would be transposed
+        swapped = given.replace("X", "#").replace("Y", "X").replace("#", "Y")
         return (
-            f"--axes {axes} puts X before Y; unetlab reads rows before columns: "
+            f"{axes_as.format(axes)} puts X before Y; unetlab reads rows before columns: "
             "transpose the image (e.g. in Fiji: Image > Transform > Rotate 90 and flip) and "
-            f"give --axes {given.replace('X', '#').replace('Y', 'X').replace('#', 'Y')}"
+            f"give {axes_as.format(swapped)}"
         )
     return None
+
+
+def axes_error(axes: str, say, error=UnetlabError) -> UnetlabError:
+    """``error`` of the line ``say(axes_as)`` makes of the axes given: the Python API's
+    spelling (``axes='XYC'``) while no command runs (:func:`said_as`: the line may be quoted
+    in one that carries one spelling), the command line's as its ``cli`` (s49 review1:
+    ``read_image(path, axes='XYC')`` was told to give ``--axes YXC``)."""
+    return error(say(said_as(AXES_AS)), cli=say(AXES_AS.cli))
 
 
 def check_axes(axes: str | None) -> None:
     """UnetlabError in one line for given ``axes`` no file could take (:func:`axes_problem`),
     before any is read; None: none given."""
-    if axes is not None and (problem := axes_problem(axes)):
-        raise UnetlabError(problem)
+    if axes is not None and axes_problem(axes):
+        raise axes_error(axes, lambda axes_as: axes_problem(axes, axes_as))
 
 
 #: pages this narrow (rows or columns) hold nothing a U-Net can segment: the (Y, X, C)
@@ -636,12 +647,16 @@ def given_letters(axes: str, shape: tuple[int, ...], path: str | os.PathLike) ->
     whose axes the user gives as ``axes`` (``--axes``: e.g. ``TYX``, ``ZYX``, ``CYX``,
     ``YXC``, ``TCYX``, ``TZCYX``); ImageReadError naming the fix if they do not fit it."""
     given = axes.upper()
-    if problem := axes_problem(axes):
-        raise ImageReadError(f"{path}: {problem}")
+    if axes_problem(axes):
+        raise axes_error(axes, lambda a: f"{path}: {axes_problem(axes, a)}", ImageReadError)
     if len(given) != len(shape):
-        raise ImageReadError(
-            f"{path}: --axes {axes} names {len(given)} axes, but the file's image has "
-            f"{len(shape)} (shape {tuple(shape)}): give one letter per axis"
+        raise axes_error(
+            axes,
+            lambda a: (
+                f"{path}: {a.format(axes)} names {len(given)} axes, but the file's image "
+                f"has {len(shape)} (shape {tuple(shape)}): give one letter per axis"
+            ),
+            ImageReadError,
         )
     return "".join("P" if a in "TZQ" else "C" if a in "CS" else a for a in given)
 
