@@ -583,11 +583,11 @@ def _model_pairs(args) -> list:
     predict refuses it); a folder of images without masks is pointed to predict."""
     from unetlab.checkpoint import checkpoint_inputs
     from unetlab.evaluate import evaluation_pairs
-    from unetlab.evaluate.masks import predict_instead
+    from unetlab.evaluate.masks import DATA_DIR, predict_instead
 
     trained, channels = checkpoint_inputs(args.checkpoint) if args.axes is None else (None, 1)
     try:
-        found = dict(trained=trained is not None, channels=channels)
+        found = dict(trained=trained is not None, channels=channels, flag=DATA_DIR)
         return evaluation_pairs(args.data, args.axes or trained, **found)
     except DatasetError as exc:
         raise predict_instead(exc, args.data, args.checkpoint) from None

@@ -323,12 +323,10 @@ def detect_layout(root: Path, flag: str | Spelled = "--data") -> str:
         said = f"{root}: no data set in the folder itself, but {'/, '.join(held)}/ " + (
             "hold" if len(held) > 1 else "holds"
         )
+        trains = flag in ("--data", DATA_ROOT)  # evaluate's data_dir, gt_dir: not training's
         raise DatasetError(
             **spelled(
-                lambda f: (
-                    f"{said} one: give {f} {root / pick} ({_trains_with(f)}{root} reads "
-                    "train/ with val/, if any)"
-                ),
+                lambda f: f"{said} one: give {f} {root / pick}{_trains_with(f, root, trains)}",
                 flag,
             )
         )
@@ -401,10 +399,15 @@ def _masks_of_other_case(names: dict[str, list[str]]) -> list[str]:
     ]
 
 
-def _trains_with(flag: str) -> str:
-    """How the line of a folder whose train/ holds a data set says to train on it, in the
-    spelling of ``flag`` (the command's ``--data``; Python's config key)."""
-    return "train --data " if flag.startswith("-") else "fit with cfg.data.root="
+def _trains_with(flag: str, root: Path, trains: bool) -> str:
+    """How the line of a folder ``root`` whose train/ holds a data set says to train on it,
+    in the spelling of ``flag`` (the command's ``--data``; Python's config key); nothing
+    where the folder was not given as a training set's (``trains``: evaluate's data_dir
+    was told of fit, s49 review1)."""
+    if not trains:
+        return ""
+    fit = "train --data " if flag.startswith("-") else "fit with cfg.data.root="
+    return f" ({fit}{root} reads train/ with val/, if any)"
 
 
 #: the data set's folder, as a config (``fit``, ``plan_training``) and ``unetlab train`` give
