@@ -208,3 +208,23 @@ def test_an_ome_tiff_s_truth_pairs_with_the_prediction_predict_names_without_ome
 def test_evaluate_model_in_3d_refuses_what_it_does_not_read_before_any_work(given, said):
     with pytest.raises(UnetlabError, match=said):
         evaluate_model("no-such.pt", "no-such-folder", **given)
+
+
+def test_the_folders_are_checked_once_in_3d(tmp_path, monkeypatch):
+    """evaluate_predictions(objects_3d=True) checked them, then evaluate_volumes again,
+    where the check says 'checked once' (s49 review1)."""
+    import unetlab.evaluate.predictions as predictions
+    import unetlab.evaluate.volumes as volumes
+
+    checked = []
+
+    def counted(pred_dir, gt_dir):
+        checked.append(pred_dir)
+        return real(pred_dir, gt_dir)
+
+    real = volumes.refuse_image_folders
+    monkeypatch.setattr(predictions, "refuse_image_folders", counted)
+    monkeypatch.setattr(volumes, "refuse_image_folders", counted)
+    gt = _balls()
+    evaluate_predictions(*_folders(tmp_path, gt, gt), objects_3d=True)
+    assert len(checked) == 1

@@ -262,7 +262,8 @@ def refuse_image_folders(pred_dir, gt_dir) -> None:
     wherever it is) or as the ground truth (its images read as masks):
     :func:`~unetlab.data.pairs.refuse_data_set_part`'s one line, naming the argument as
     ``evaluate_predictions`` and as the command spell it (s48: Python was told --pred and
-    --gt). Checked once, where evaluate_predictions (evaluate_volumes) begins."""
+    --gt). Checked once, where evaluate_predictions (or evaluate_volumes, which its 3-D
+    objects are scored by) begins."""
     pred_dir, gt_dir = Path(pred_dir), Path(gt_dir)
     if not (pred_dir / "predict.json").is_file():
         refuse_data_set_part(pred_dir, PRED_DIR, "predictions")

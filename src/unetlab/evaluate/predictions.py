@@ -158,14 +158,14 @@ def evaluate_predictions(
     scored in 3-D (:func:`~unetlab.evaluate.volumes.evaluate_volumes`). ``iou_thresholds``:
     of the matching table (``--iou``; None: 0.1 .. 0.9)."""
     check_folders(pred_dir=pred_dir, gt_dir=gt_dir)
-    refuse_image_folders(pred_dir, gt_dir)  # the command's too: it prints --pred, --gt
     check_evaluation(worst=worst, ignore_value=ignore_value, label_values=label_values)
     ious = chosen_thresholds(iou_thresholds)
     exclude_rows = check_exclude_rows(exclude_rows, "exclude_rows")
     kept = dict(connectivity=connectivity, boundary_class=boundary_class, objects=objects)
     if _in_3d(objects_3d, label_values, class_names, ignore_value, exclude_rows, **kept):
         report = evaluate_volumes(pred_dir, gt_dir, pred_instances=pred_instances, worst=worst)
-        return dataclasses.replace(report, iou_thresholds=ious)
+        return dataclasses.replace(report, iou_thresholds=ious)  # its folders checked there
+    refuse_image_folders(pred_dir, gt_dir)  # the command's too: it prints --pred, --gt
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     given = (label_values, class_names, boundary_class, ignore_value, connectivity)
     kept = dict(objects=objects, worst=worst, exclude_rows=exclude_rows)
