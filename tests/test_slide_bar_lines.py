@@ -32,5 +32,5 @@ def test_log_lines_start_their_own_line_beside_a_tile_bar(tmp_path, monkeypatch,
     said = [line for line in err.split("\n") if "streaming" in line]
     assert said, err
     for line in said:  # nothing of a bar before the message on its line
-        before = line.split("\r")[-1].split("big.tif: 90 x 120")[0]
+        before = line.split("\r")[-1].split("big.tif: 120 x 90")[0]
         assert "tile" not in before, repr(line)  # tqdm.write: the bars cleared first
