@@ -104,6 +104,28 @@ def test_another_commands_record_is_never_replaced_overwrite_or_not(scored, tmp_
     assert (other / "predict.json").read_text() == '{"records": {}}'
 
 
+def test_the_scored_predictions_record_predict_wrote_is_refused_as_predicts_record(
+    scored, tmp_path, capsys
+):
+    """The predictions' own predict.json that predict's manifest lists was refused as an
+    input ("would write over its input"), predict.json elsewhere as predict's record: one
+    line for both (s49 tidy), from Python and the command."""
+    from unetlab.cli import main
+    from unetlab.manifest import record as list_file
+
+    report, gt = scored
+    pred = tmp_path / "pred"
+    (pred / "predict.json").write_text('{"records": {}}')
+    list_file(pred, ["predict.json"], command="predict")
+    said = f"{pred / 'predict.json'} is unetlab predict's record of the outputs in {pred}"
+    with pytest.raises(OutputError, match=re.escape(said)):
+        report.write_json(pred / "predict.json", overwrite=True)
+    argv = ["evaluate", "--pred", str(pred), "--gt", str(gt), "--label-values", "0", "255"]
+    assert main([*argv, "--overwrite", "--json", str(pred / "predict.json")]) == 2
+    assert said in capsys.readouterr().err
+    assert (pred / "predict.json").read_text() == '{"records": {}}'
+
+
 def test_the_command_claims_each_output_once(scored, tmp_path, monkeypatch):
     """evaluate --json claimed each of its four files up front, then again in each writer
     (five claims, s49 claims): now once, before any scoring."""

@@ -368,6 +368,14 @@ def _refuse_replacing(
     )
 
 
+def refuse_records(paths: Iterable[str | os.PathLike], command: str) -> None:
+    """:func:`_refuse_record` for each of ``paths``, by its folder's manifest: checked before
+    the inputs (:func:`refuse_inputs`), so that the predictions' own record that predict
+    wrote is refused with the same line as predict's record elsewhere."""
+    for path in map(Path, paths):
+        _refuse_record(path, writers_of(path.parent).get(path.name, ()), command)
+
+
 def _refuse_record(path: Path, writers: Collection[str], command: str) -> None:
     """OutputError where ``path`` is another command's record of its outputs
     (:data:`RECORD_FILES`), overwrite or not: evaluate --json out/predict.json --overwrite,

@@ -18,7 +18,13 @@ from unetlab.data.datasets import data_set_folders
 from unetlab.data.io import INPUT_SUFFIXES
 from unetlab.evaluate.matching import matching_line, matching_tables, write_matching_csv
 from unetlab.evaluate.spread import SPREAD, per_image_spread, spread_lines, write_image_csv
-from unetlab.outputs import PYTHON_OVERWRITE_FIX, claim_files, refuse_inputs, refuse_inside
+from unetlab.outputs import (
+    PYTHON_OVERWRITE_FIX,
+    claim_files,
+    refuse_inputs,
+    refuse_inside,
+    refuse_records,
+)
 from unetlab.plots import plot_confusion
 
 #: the keys of :attr:`Report.source` that name what was scored (a checkpoint, folders of
@@ -226,7 +232,8 @@ def scored_inputs(source: dict) -> list:
     """What a report of ``source`` (:attr:`Report.source`, or the command's inputs by the
     same keys) scored: the files and folders of :data:`INPUT_KEYS`, and the record of the
     predictions scored (``predict.json``, read for their label values, ignore value and
-    classes), which its files never replace, overwrite or not."""
+    classes), which its files never replace, overwrite or not (one that predict's manifest
+    lists is refused first as predict's record: :func:`~unetlab.outputs.refuse_records`)."""
     inputs = [source[k] for k in INPUT_KEYS if source.get(k)]
     if source.get("predictions"):
         from unetlab.inference.records import RECORDS
@@ -254,6 +261,7 @@ def claim_outputs(
     paths = [Path(p) for p in paths]
     if not paths:
         return paths
+    refuse_records(paths, "evaluate")
     inputs = scored_inputs(source)
     refuse_inputs(paths, inputs, command="evaluate", suffixes=INPUT_SUFFIXES)
     refuse_inside(paths, data_folders, command="evaluate", outputs_apart=True)

@@ -55,6 +55,7 @@ from unetlab.inference.objects import (
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.tta import resolve_tta
 from unetlab.model_identity import SAME_MODEL, model_sha256
+from unetlab.outputs import RECORD_FILES
 from unetlab.provenance import code_identity
 
 __all__ = [
@@ -72,7 +73,7 @@ __all__ = [
 #: the object outlines a prediction may write (``OutputOptions.outlines``)
 OUTLINES = ("geojson", "imagej", "both")
 #: the file in an output folder that holds each record its manifest's keys name
-RECORDS = "predict.json"
+RECORDS = RECORD_FILES["predict"]
 #: the key of the record in ImageJ TIFFs' Properties, other TIFFs' JSON description, PNG text
 TIFF_KEY = "unetlab.prediction"
 
