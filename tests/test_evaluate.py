@@ -14,7 +14,7 @@ import torch
 
 from unetlab.cli import main
 from unetlab.data.io import read_image, read_mask, write_png
-from unetlab.errors import UnetlabError
+from unetlab.errors import OutputError, UnetlabError
 from unetlab.evaluate import evaluate_model, evaluate_predictions
 from unetlab.metrics.isbi import information_score, rand_error
 from unetlab.metrics.objects import instances
@@ -676,6 +676,29 @@ def test_cli_keeps_its_reports_out_of_the_training_split(tmp_path, capsys):
     assert main([*argv, "--json", str(masks / "e.json")]) == 2
     assert f"would write into {masks}, which it reads as data" in capsys.readouterr().err
     assert sorted(p.name for p in masks.iterdir()) == ["a.png"]
+
+
+@pytest.mark.parametrize("layout", ["flat", "split"])
+def test_the_command_and_python_keep_reports_out_of_the_same_data_folders(tmp_path, capsys, layout):
+    """The command listed the data folders from the pairs scored, Report.claim from the
+    data set's layout (two listings, s49 tidy): one listing, the same refusals."""
+    from unetlab.checkpoint import save_model
+
+    data = tmp_path / "data"
+    parts = [data] if layout == "flat" else [data / "train", data / "val"]
+    for part in parts:
+        write_png(part / "images" / "a.png", np.zeros((16, 16), np.uint8))
+        write_png(part / "masks" / "a.png", np.eye(16, dtype=np.uint8) * 255)
+    save_model(tmp_path / "m.pt", _tiny_model())
+    report = evaluate_model(_tiny_model(), data)
+    argv = ["evaluate", "--checkpoint", str(tmp_path / "m.pt"), "--data", str(data)]
+    for part in parts:
+        for folder in (part / "images", part / "masks"):
+            with pytest.raises(OutputError, match="which it reads as data"):
+                report.write_json(folder / "e.json")
+            assert main([*argv, "--json", str(folder / "e.json")]) == 2
+            assert "which it reads as data" in capsys.readouterr().err
+            assert sorted(p.name for p in folder.iterdir()) == ["a.png"]
 
 
 @pytest.mark.parametrize("flag", [[], ["--no-progress"]])

@@ -489,11 +489,11 @@ def _typed_defaults(args):
     return argparse.Namespace(**(vars(args) | untyped))
 
 
-def _claim_outputs(args, pairs) -> list[Path]:
+def _claim_outputs(args) -> list[Path]:
     """Claim the outputs once, before any work (:func:`unetlab.evaluate.report.claim_outputs`,
     as :meth:`Report.claim` from Python): refused where one would replace an input (the
     predictions' record too) or a foreign file, or be an image written among the data
-    (``pairs``: the pairs a checkpoint is evaluated on). The paths claimed, which the
+    (:func:`unetlab.evaluate.report.data_folders_of`). The paths claimed, which the
     report's writers then take as they are."""
     from unetlab.evaluate.report import claim_outputs
     from unetlab.outputs import OVERWRITE_FIX
@@ -503,15 +503,11 @@ def _claim_outputs(args, pairs) -> list[Path]:
         json_path.with_name(f"{json_path.stem}_confusion.png") if json_path else None
     )
     outputs = [p for p in (json_path, confusion, _image_csv(json_path), _matching_csv(json_path))]
-    outputs = [Path(p) for p in outputs if p]
-    # the data folders are listed only where there is an output to keep out of them
-    folders = _data_folders(args, pairs) if outputs else []
     source = dict(checkpoint=args.checkpoint, data=args.data)
     source |= dict(predictions=args.pred, ground_truth=args.gt)
     return claim_outputs(
-        outputs,
+        [Path(p) for p in outputs if p],
         source,
-        folders,
         overwrite=args.overwrite,
         formats={json_path: "JSON"} if json_path else None,
         overwrite_fix=OVERWRITE_FIX,
@@ -526,20 +522,6 @@ def _image_csv(json_path: Path | None) -> Path | None:
 def _matching_csv(json_path: Path | None) -> Path | None:
     """The matching table CSV beside ``--json FILE``: FILE's name + ``_matching.csv``."""
     return json_path.with_name(f"{json_path.stem}_matching.csv") if json_path else None
-
-
-def _data_folders(args, pairs) -> list[Path]:
-    """The folders evaluate reads images or masks from, and the rest of their data set's (an
-    image written there would be read as data next time: ``--json data/masks/e.json``
-    wrote ``e_confusion.png`` among the training masks of ``--gt data/val/masks``, or
-    among the images of ``--gt data/masks``; audit s37 paths E)."""
-    from unetlab.data.datasets import data_set_folders, split_folders
-
-    if args.gt is not None:
-        return data_set_folders(args.gt)
-    folders = {p.image.parent for p in pairs} | {p.mask.parent for p in pairs}
-    folders |= set(split_folders(args.data))  # train/ beside val/ too
-    return sorted(f for f in folders if f.resolve() != Path(args.data).resolve())
 
 
 def _object_options(args, model):
@@ -596,9 +578,8 @@ def _model_pairs(args) -> list:
 def _evaluate(args):
     """Score, print the table and write the --json and --confusion files; the report."""
     mode = _check_mode(args)
-    # listed once: the outputs are checked against them, then scored
     pairs = _model_pairs(args) if mode == "model" else []
-    claimed = _claim_outputs(args, pairs)
+    claimed = _claim_outputs(args)
     report = _run_model(args, pairs) if mode == "model" else _run_pred(args)
     report.claimed.update(claimed)  # its writers claim them no more
     print(report.table(objects_option="--object-scores", every_row="--json"))

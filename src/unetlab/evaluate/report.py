@@ -211,7 +211,6 @@ class Report:
         claim_outputs(
             [path],
             self.source,
-            _data_folders(self.source),
             overwrite=overwrite,
             formats={path: fmt} if fmt else None,
         )
@@ -246,7 +245,6 @@ def scored_inputs(source: dict) -> list:
 def claim_outputs(
     paths: Sequence[Path],
     source: dict,
-    data_folders: Sequence[Path],
     *,
     overwrite: bool,
     formats: dict | None = None,
@@ -254,8 +252,8 @@ def claim_outputs(
 ) -> list[Path]:
     """The one claim of evaluate's files, from Python (:meth:`Report.claim`) and from the
     command (before any scoring): OutputError (one line, nothing written) for a path that is
-    one of :func:`scored_inputs` of ``source``, lies in ``data_folders`` (read as data next
-    time), or that :func:`~unetlab.outputs.claim_files` refuses (another command's record, a
+    one of :func:`scored_inputs` of ``source``, lies in one of :func:`data_folders_of`
+    ``source`` (read as data next time), or that :func:`~unetlab.outputs.claim_files` refuses (another command's record, a
     run's file, a file evaluate did not write unless ``overwrite``, another format than
     ``formats`` names). Returns ``paths``."""
     paths = [Path(p) for p in paths]
@@ -264,7 +262,7 @@ def claim_outputs(
     refuse_records(paths, "evaluate")
     inputs = scored_inputs(source)
     refuse_inputs(paths, inputs, command="evaluate", suffixes=INPUT_SUFFIXES)
-    refuse_inside(paths, data_folders, command="evaluate", outputs_apart=True)
+    refuse_inside(paths, data_folders_of(source), command="evaluate", outputs_apart=True)
     claim_files(
         paths,
         overwrite=overwrite,
@@ -275,9 +273,12 @@ def claim_outputs(
     return paths
 
 
-def _data_folders(source: dict) -> list[Path]:
+def data_folders_of(source: dict) -> list[Path]:
     """The folders of the data sets a report's ``source`` scored (``ground_truth``, and
-    those below ``data``), where a file written would be read as an image or mask."""
+    those below ``data``), where a file written would be read as an image or mask: an
+    image written there would be read as data next time (``--json data/masks/e.json`` wrote
+    ``e_confusion.png`` among the training masks of ``--gt data/val/masks``, or among the
+    images of ``--gt data/masks``; audit s37 paths E), from the data sets' layout alone."""
     folders = data_set_folders(source["ground_truth"]) if source.get("ground_truth") else []
     if data := source.get("data"):
         folders += [f for f in data_set_folders(data) if f.resolve() != Path(data).resolve()]
