@@ -43,6 +43,7 @@ from unetlab import (
     synthetic_em,
     weight_map,
 )
+from unetlab.data.io import write_png
 from unetlab.evaluate.report import Report
 from unetlab.inference.predict import labels_from_probabilities
 from unetlab.metrics.isbi import information_score
@@ -195,6 +196,20 @@ def test_evaluation_and_predict_file_refuse_arrays_and_no_model(tmp_path):
     with pytest.raises(UnetlabError, match="path must be an image file's path, not ndarray"):
         predict_file(_net(), image, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("given, kind", [({"not": "a model"}, "dict"), (3, "int")])
+def test_evaluate_model_names_what_it_was_given_for_the_model(tmp_path, given, kind):
+    """evaluate_model({...}, ds) raised "AttributeError: 'dict' object has no attribute
+    'classes'" (s49 tidy): one line naming what was given and what it takes."""
+    write_png(tmp_path / "images" / "a.png", np.zeros((16, 16), np.uint8))
+    write_png(tmp_path / "masks" / "a.png", np.zeros((16, 16), np.uint8))
+    with pytest.raises(UnetlabError) as caught:
+        evaluate_model(given, tmp_path)
+    assert str(caught.value) == (
+        "model must be a model loaded by unetlab.load_model(path), or a checkpoint's path, "
+        f"not {kind}"
+    )
 
 
 def test_compare_runs_takes_one_folder_as_itself(tmp_path):

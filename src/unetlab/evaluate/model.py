@@ -453,10 +453,11 @@ def _loaded(model, options, settings: dict) -> tuple[object, dict | None]:
     """(``model``, :func:`_file_of` it) for a net; for the path of a checkpoint or package
     (as the CLI takes) its net, loaded onto the options' device, and its
     :func:`unetlab.checkpoint.checkpoint_source`."""
-    if model is None:  # "'NoneType' object has no attribute 'classes'" (audit s42 api)
+    if not isinstance(model, str | os.PathLike) and not hasattr(model, "classes"):
+        # None, a dict: "'NoneType' object has no attribute 'classes'" (audit s42 api, s49)
         raise UnetlabError(
             "model must be a model loaded by unetlab.load_model(path), or a checkpoint's "
-            "path, not NoneType"
+            f"path, not {type(model).__name__}"
         )
     if not isinstance(model, str | os.PathLike):
         return model, _file_of(model)
