@@ -130,3 +130,33 @@ def test_two_processes_say_it_once_over_both_shares(tmp_path, caplog):
     said = _said(caplog)
     assert len(said) == 1, said
     assert said[0].startswith("objects: 6 of the 54 objects (11%)"), said
+
+
+def test_a_tree_says_it_once_over_all_its_folders(tmp_path, caplog):
+    """predict --recursive (review s49): each folder said its own count, so the first folder
+    over the share spoke for the tree (20 of 100 where the tree held 22 of 300); the tree's
+    folders are counted together and said once, after the last."""
+    from unetlab.inference.tree import predict_tree
+
+    for name, touching in (("a", False), ("b", True), ("c", False)):
+        (tmp_path / "in" / name).mkdir(parents=True)
+        write_png(tmp_path / "in" / name / "x.png", nuclei(3, 9, touching=touching))
+    objects = ObjectOptions.for_model(bright_net())
+    caplog.set_level(logging.INFO, logger="unetlab")
+    predict_tree(bright_net(), tmp_path / "in", tmp_path / "out", objects=objects)
+    said = _said(caplog)
+    assert len(said) == 1, said
+    assert said[0].startswith("objects: 3 of the 42 objects (7%)"), said
+
+
+def test_a_run_within_a_run_hands_and_says_its_own_counts():
+    """A tree's folder hands over (--nproc) only its own counts, not the earlier folders'
+    again, and leaves the saying to the tree's run, which adds them up."""
+    from unetlab.inference.merged_objects import handed_merged, merged_run, tally_merged
+
+    with merged_run() as tree:
+        for counts in [(1, 10), (2, 10)]:
+            with merged_run():
+                tally_merged(counts)
+                assert handed_merged() == [counts]
+    assert tree == [(1, 10), (2, 10)]

@@ -30,18 +30,29 @@ _TALLY: contextvars.ContextVar[list | None] = contextvars.ContextVar("unetlab_me
 
 @contextlib.contextmanager
 def merged_run() -> Iterator[list[tuple[int, int]]]:
-    """Gather :func:`tally_merged` within (a folder's run); yields the counts, filled in as
-    the run goes (another process's added by the caller). A run within a run gathers into
-    the outer one."""
-    if (outer := _TALLY.get()) is not None:
-        yield outer
-        return
+    """Gather :func:`tally_merged` within (a folder's run, a tree's); yields the counts,
+    filled in as the run goes (another process's added by the caller). A run within a run
+    (a tree's folder) gathers its own, handed over (:func:`handed_merged`) and added to the
+    outer one's as it ends, whose caller says them (:func:`say_merged`)."""
+    outer = _TALLY.get()
     tally: list[tuple[int, int]] = []
     token = _TALLY.set(tally)
     try:
         yield tally
     finally:
         _TALLY.reset(token)
+        if outer is not None:
+            outer.extend(tally)
+
+
+@contextlib.contextmanager
+def merged_said(main: bool) -> Iterator[list[tuple[int, int]]]:
+    """:func:`merged_run` whose counts are said (:func:`say_merged`) as it ends, by the
+    ``main`` process (a ``--recursive`` tree's, over its folders); nothing on a stop."""
+    with merged_run() as merged:
+        yield merged
+    if main:
+        say_merged(merged)
 
 
 def tally_merged(counts: tuple[int, int]) -> None:
@@ -98,7 +109,10 @@ def merged_line(merged: int, objects: int) -> str | None:
 
 def say_merged(counts: Sequence[tuple[int, int]]) -> None:
     """Say :func:`merged_line` of the images' ``counts`` ((merged, objects) each), added
-    up, once a command."""
+    up, once a command; nothing where they went into an outer run (a ``--recursive``
+    tree's folder: the tree says its whole count, not its first folder over the share)."""
+    if _TALLY.get() is not None:
+        return
     merged, objects = (sum(c[k] for c in counts) for k in (0, 1))
     if (line := merged_line(merged, objects)) is not None:
         note_once(line, key="merged objects", level=logging.INFO)

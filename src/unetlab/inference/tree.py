@@ -31,6 +31,7 @@ from unetlab.inference.folders import (
     folder_inputs,
     predict_folder,
 )
+from unetlab.inference.merged_objects import merged_said
 from unetlab.inference.predict import floor_run
 from unetlab.inference.records import OutputOptions
 from unetlab.manifest import MANIFEST
@@ -192,13 +193,12 @@ def predict_tree(
     too: ``OutputOptions.summary``), and return each folder's :class:`FolderPrediction` by
     its path relative to ``root``; ``report``: called with that path and the result of each
     folder; ``begin``: with that path before each folder (its lines after it). ``model``, or
-    what a function gives, is loaded once. UnetlabError if the tree
-    holds no inputs, or none that is a TIFF where ``axes`` are given (a folder of none reads
-    its own as they are: :func:`_as_is`); a folder whose output folder is refused
-    (OutputError) is one failed line, and the other folders go on. A stop (KeyboardInterrupt:
-    Ctrl-C, :class:`~unetlab.signals.Stopped`)
-    or a full disk (DiskFullError) stops the tree: raised again with ``tree_stop``, a
-    :class:`TreeStop` that says where."""
+    what a function gives, is loaded once. UnetlabError if the tree holds no inputs, or none
+    that is a TIFF where ``axes`` are given (a folder of none reads its own as they are:
+    :func:`_as_is`); a folder whose output folder is refused (OutputError) is one failed
+    line, and the other folders go on. A stop (KeyboardInterrupt: Ctrl-C,
+    :class:`~unetlab.signals.Stopped`) or a full disk (DiskFullError) stops the tree: raised
+    again with ``tree_stop``, a :class:`TreeStop` that says where."""
     folders = tree_folders(root, out_dir)
     if not folders:
         raise UnetlabError(f"no images found in {root} or its sub-folders")
@@ -209,8 +209,9 @@ def predict_tree(
         outputs = OutputOptions.of(outputs, summary=True)
     model = _once(model)
     results: dict[Path, FolderPrediction] = {}
-    # the floor's lines once for the tree, not each folder (the other processes' by the main one)
-    with floor_run(held=not settings.get("group", SOLO).is_main):
+    # the floor's and the merged objects' lines once for the tree, not each folder, by the main
+    main = settings.get("group", SOLO).is_main
+    with floor_run(held=not main), merged_said(main):
         for at, (rel, files) in enumerate(folders):
             told = {} if report is None else {"report": lambda r, rel=rel: report(rel, r)}
             each = dict(root=root, **told, **_as_is(files, settings))
