@@ -9,7 +9,7 @@ from PIL import Image
 from scipy import ndimage
 
 from unetlab.data.fingerprint import Fingerprint, measure_pair
-from unetlab.data.merged import blob_like, looks_merged, merged_regions, solidity
+from unetlab.data.merged import blob_like, looks_merged, merged_regions, region_counts, solidity
 from unetlab.evaluate import evaluate_predictions
 from unetlab.plan.notes import merged_note
 
@@ -73,6 +73,16 @@ def test_touching_pairs_are_found_and_singles_are_not():
     pairs = {int(regions[20, 40 * i + 20]) for i in range(3)}
     assert set(looks_merged(regions).tolist()) == pairs
     assert merged_regions(regions) == 3
+
+
+def test_region_counts_are_the_merged_and_the_regions_from_one_count():
+    """predict's hint and evaluate counted each image's regions twice (np.unique beside
+    merged_regions' own count): one count gives both, ids with gaps and a page of none."""
+    regions = _regions(_nuclei(pairs=3, singles=9))
+    gapped = np.where(regions > 6, regions + 40, regions)  # ids 1-6 and 47-52: 12 regions
+    assert region_counts(gapped) == (3, 12)
+    assert region_counts(np.zeros((8, 8), np.int32)) == (0, 0)
+    assert region_counts(np.ones((8, 8), np.int32)) == (0, 1)  # one region, no background
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,16 @@ LEAST_PIXELS = 20  # regions smaller than this are never counted (too few px for
 def merged_regions(objects: np.ndarray) -> int:
     """How many regions of ``objects`` ((H, W) ids, 0: background, e.g. the 4-connected
     regions of a semantic mask) look like several touching objects drawn as one."""
-    return int(looks_merged(objects).size)
+    return region_counts(objects)[0]
+
+
+def region_counts(objects: np.ndarray) -> tuple[int, int]:
+    """(how many regions of ``objects`` look merged (:func:`merged_regions`), how many
+    regions it holds), both from one count of the regions' areas: predict's hint and
+    evaluate's true regions counted each image's regions twice (np.unique, then again)."""
+    objects = np.asarray(objects)
+    areas = _areas(objects)
+    return int(_merged_ids(objects, areas).size), int(np.count_nonzero(areas))
 
 
 def looks_merged(objects: np.ndarray) -> np.ndarray:
@@ -39,8 +48,18 @@ def looks_merged(objects: np.ndarray) -> np.ndarray:
     whose typical regions are blobs (:func:`blob_like`; else none: irregular cells, as in
     EM, are not convex even alone)."""
     objects = np.asarray(objects)
+    return _merged_ids(objects, _areas(objects))
+
+
+def _areas(objects: np.ndarray) -> np.ndarray:
+    """The area (px) of each id of ``objects``, 0 for the background (no region)."""
     areas = np.bincount(objects.ravel())
-    areas[0] = 0  # background: no region
+    areas[0] = 0
+    return areas
+
+
+def _merged_ids(objects: np.ndarray, areas: np.ndarray) -> np.ndarray:
+    """:func:`looks_merged` of ``objects`` whose ids' ``areas`` (:func:`_areas`) are known."""
     present = np.flatnonzero(areas >= LEAST_PIXELS)
     median = np.median(areas[areas > 0]) if areas.any() else 0
     large, small = present[areas[present] > median], present[areas[present] <= median]

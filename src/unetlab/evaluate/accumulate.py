@@ -12,7 +12,7 @@ import numpy as np
 
 from unetlab.data.exclude import drop_mostly_excluded, region
 from unetlab.data.labels import IGNORE_INDEX
-from unetlab.data.merged import MERGED_SHARE, merged_regions
+from unetlab.data.merged import MERGED_SHARE, region_counts
 from unetlab.errors import DatasetError, UnetlabError
 from unetlab.evaluate.report import Report, count_error
 from unetlab.metrics import confusion_matrix, metrics_from_matrix
@@ -140,8 +140,7 @@ class Accumulator:
             gt_ids = instances(
                 gt, boundary_class=self.boundary_class, connectivity=self.connectivity
             )
-            regions = np.count_nonzero(np.unique(gt_ids))  # 0: none, if present
-            self.merged_truth += (merged_regions(gt_ids), regions)
+            self.merged_truth += region_counts(gt_ids)  # (look merged, regions)
         pred_ids = without_ignored(pred_ids, gt)
         counts = rand_counts(pred_ids, gt_ids)
         self.rand += counts

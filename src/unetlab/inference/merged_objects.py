@@ -3,7 +3,7 @@ model's objects (a model trained on masks of one value per object, 0/255 nuclei)
 regions of its classes, so touching nuclei are one region, one object, unless
 ``distance_split`` parts them (``unetlab predict --instances`` said nothing of it).
 
-Each image's objects are counted with :func:`~unetlab.data.merged.merged_regions`, the
+Each image's objects are counted with :func:`~unetlab.data.merged.region_counts`, the
 estimate the training plan and evaluate say of masks, and the line is said once over all
 the images a folder's run predicted (:func:`merged_line`), by the main process of a group.
 """
@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from unetlab.data.merged import MERGED_SHARE, merged_regions
+from unetlab.data.merged import MERGED_SHARE, region_counts
 from unetlab.data.read_notes import note_once
 from unetlab.errors import Spelled, said_as
 
@@ -86,11 +86,8 @@ def take_merged(handed: list[tuple[int, int]]) -> None:
 def merged_counts(pages: Iterable[np.ndarray]) -> tuple[int, int]:
     """(how many look merged, how many objects) over the (H, W) object ids of ``pages``
     (0: background)."""
-    merged = objects = 0
-    for ids in pages:
-        merged += merged_regions(ids)
-        objects += int(np.unique(ids).size) - int((ids == 0).any())
-    return merged, objects
+    counts = [region_counts(ids) for ids in pages]
+    return sum(c[0] for c in counts), sum(c[1] for c in counts)
 
 
 def merged_line(merged: int, objects: int) -> str | None:
