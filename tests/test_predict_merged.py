@@ -160,3 +160,70 @@ def test_a_run_within_a_run_hands_and_says_its_own_counts():
                 tally_merged(counts)
                 assert handed_merged() == [counts]
     assert tree == [(1, 10), (2, 10)]
+
+
+def test_a_file_that_failed_after_its_objects_were_counted_is_in_no_total(
+    tmp_path, caplog, monkeypatch
+):
+    """Its objects were tallied as they were written, before its labels: a file whose
+    labels then failed was in the line's count (9 of the 36 for the 2 files written)."""
+    import unetlab.inference.files as files
+    from unetlab.errors import UnetlabError
+
+    (tmp_path / "in").mkdir()
+    for i in range(3):
+        write_png(tmp_path / "in" / f"a{i}.png", nuclei(3, 9))
+    write_labels = files._write_labels
+
+    def failing(file, path, *args, **kwargs):
+        if file.path.name == "a1.png":
+            raise UnetlabError("a1.png: the disk said no")
+        return write_labels(file, path, *args, **kwargs)
+
+    monkeypatch.setattr(files, "_write_labels", failing)
+    objects = ObjectOptions.for_model(bright_net())
+    caplog.set_level(logging.INFO, logger="unetlab")
+    result = predict_folder(bright_net(), tmp_path / "in", tmp_path / "out", objects=objects)
+    assert len(result.written) == 2 and len(result.failed) == 1
+    said = _said(caplog)
+    assert len(said) == 1, said
+    assert said[0].startswith("objects: 6 of the 24 objects (25%)"), said
+
+
+def test_the_warm_up_of_a_timed_run_is_not_counted(tmp_path, caplog):
+    """predict --benchmark predicts its first file once untimed beforehand: now that a
+    file's objects are counted without counted= (predict_file alone), the warm-up's were
+    counted too (6 of the 54 where the 3 files hold 3 of 42)."""
+    import contextlib
+
+    (tmp_path / "in").mkdir()
+    for i in range(3):
+        write_png(tmp_path / "in" / f"a{i}.png", nuclei(3, 9, touching=i == 0))
+    objects = ObjectOptions.for_model(bright_net())
+    caplog.set_level(logging.INFO, logger="unetlab")
+
+    def clock(model):
+        return contextlib.nullcontext()
+
+    predict_folder(bright_net(), tmp_path / "in", tmp_path / "out", objects=objects, clock=clock)
+    said = _said(caplog)
+    assert len(said) == 1, said
+    assert said[0].startswith("objects: 3 of the 42 objects (7%)"), said
+
+
+def test_a_file_predicted_alone_from_python_says_its_own_line(tmp_path, caplog):
+    """predict_file called alone (a notebook's) never got the hint, only predict_folder and
+    the command did: it says its own, each call (no run gathers it)."""
+    from unetlab.inference.files import predict_file
+
+    write_png(tmp_path / "a.png", nuclei(3, 9))
+    write_png(tmp_path / "b.png", nuclei(3, 9, touching=False))
+    objects = ObjectOptions.for_model(bright_net())
+    caplog.set_level(logging.INFO, logger="unetlab")
+    for _ in range(2):
+        predict_file(bright_net(), tmp_path / "a.png", tmp_path / "out", objects=objects)
+    predict_file(bright_net(), tmp_path / "b.png", tmp_path / "out", objects=objects)
+    said = _said(caplog)
+    assert len(said) == 2, said
+    assert said[0].startswith("objects: 3 of the 12 objects (25%)"), said
+    assert "distance_split=True splits them" in said[0]

@@ -105,7 +105,7 @@ from unetlab.inference.measure import (
     with_map_centroids,
     with_micrometres,
 )
-from unetlab.inference.merged_objects import merged_counts, tally_merged, unsplit
+from unetlab.inference.merged_objects import merged_counts, merged_file, tally_merged, unsplit
 from unetlab.inference.objects import (
     MIN_AREA_FLOOR,
     ObjectOptions,
@@ -270,7 +270,7 @@ def predict_file(
     model is predicted as it is unless ``channel`` is given. ``axes``: the file's, where it
     records none (None: a TIFF's where the model's ``data.axes`` fit it). ``counted``: called
     with each plane's objects (``[n]``), a semantic model's per class (``{"pore": 11}``).
-
+    Its objects that look merged are said (:mod:`~unetlab.inference.merged_objects`).
     Large inputs (:mod:`~unetlab.inference.stream_rule`: TIFFs above ``large_threshold`` px a page,
     ``level`` > 0, Zarr) are streamed by :func:`~unetlab.inference.slides.predict_slide` into
     ``output_format``, pyramidal, with its pixel size; ``group``: the processes sharing it.
@@ -307,6 +307,7 @@ def _predicted(file: _File, group: Group) -> list[Path]:
     with (
         keeping_open(file.path),  # a TIFF input opened once for all its readers
         read_notes(),  # what reading and writing did: one line a kind, at the end
+        merged_file(),  # its objects that look merged, in the run's once it finished
         _checked_folder(file, group),
         floor_run(),  # its floor lines said once a file
     ):
@@ -710,8 +711,8 @@ def _object_outputs(
     tables, planes, classes, areas = write(*found, **how)
     if file.counted is not None:  # and a semantic model's objects of each class
         file.counted(planes, *[k for k in (classes, areas) if k])  # areas: on a map
-        if unsplit(o.objects) and not o.objects_3d:  # its regions that look merged
-            tally_merged(merged_counts(ids))
+    if unsplit(o.objects) and not o.objects_3d:  # its regions that look merged
+        tally_merged(merged_counts(ids))
     return tables
 
 

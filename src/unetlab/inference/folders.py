@@ -43,7 +43,13 @@ from unetlab.inference.earlier_outputs import (
 from unetlab.inference.files import check_options, file_record, predict_file
 from unetlab.inference.handed_lines import kept_lines, say_kept
 from unetlab.inference.keywords import check_keywords
-from unetlab.inference.merged_objects import handed_merged, merged_run, say_merged, take_merged
+from unetlab.inference.merged_objects import (
+    handed_merged,
+    merged_apart,
+    merged_run,
+    say_merged,
+    take_merged,
+)
 from unetlab.inference.object_recipe import is_instance_model
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.objects_summary import (
@@ -1153,6 +1159,7 @@ class _Run:
         with (
             tempfile.TemporaryDirectory(dir=self.out_dir) as scratch,
             contextlib.suppress(UnetlabError),
+            merged_apart(),  # its objects counted when it is predicted, not twice
         ):
             predict_file(self.model, path, scratch, self.outputs, **self._keywords(path))
 

@@ -35,14 +35,46 @@ def merged_run() -> Iterator[list[tuple[int, int]]]:
     (a tree's folder) gathers its own, handed over (:func:`handed_merged`) and added to the
     outer one's as it ends, whose caller says them (:func:`say_merged`)."""
     outer = _TALLY.get()
+    with _gathering() as tally:
+        try:
+            yield tally
+        finally:
+            if outer is not None:
+                outer.extend(tally)
+
+
+@contextlib.contextmanager
+def merged_file() -> Iterator[None]:
+    """One file's counts (:func:`tally_merged` within), added to the run's only once the
+    file finished: one that failed after its objects were counted is in no total (it was
+    tallied as its objects were written, before its overlay and labels). A file predicted
+    alone (``predict_file`` from Python: no run) says its own line."""
+    outer = _TALLY.get()
+    with _gathering() as tally:
+        yield
+    if outer is None:
+        say_merged(tally)
+    else:
+        outer.extend(tally)
+
+
+@contextlib.contextmanager
+def merged_apart() -> Iterator[None]:
+    """Counts tallied within left out of every run (a folder's untimed warm-up of its
+    first file, predicted again after: counted twice)."""
+    with _gathering():
+        yield
+
+
+@contextlib.contextmanager
+def _gathering() -> Iterator[list[tuple[int, int]]]:
+    """A tally of its own within (:data:`_TALLY`), as an outer one's was before."""
     tally: list[tuple[int, int]] = []
     token = _TALLY.set(tally)
     try:
         yield tally
     finally:
         _TALLY.reset(token)
-        if outer is not None:
-            outer.extend(tally)
 
 
 @contextlib.contextmanager
@@ -56,8 +88,8 @@ def merged_said(main: bool) -> Iterator[list[tuple[int, int]]]:
 
 
 def tally_merged(counts: tuple[int, int]) -> None:
-    """Add an image's (merged, objects) (:func:`merged_counts`) to the run's; nothing
-    outside one (a file predicted alone, from Python)."""
+    """Add an image's (merged, objects) (:func:`merged_counts`) to the file's
+    (:func:`merged_file`); nothing outside one."""
     if (tally := _TALLY.get()) is not None:
         tally.append(counts)
 
