@@ -17,8 +17,7 @@ from unetlab.errors import OutputError
 from unetlab.inference.files import predict_file
 from unetlab.inference.folders import predict_folder
 from unetlab.inference.output_rules import finished_inputs, input_source
-from unetlab.inference.records import RECORDS
-from unetlab.outputs import MANIFEST, forget, made_from, record, written_here
+from unetlab.outputs import MANIFEST, RECORD_FILES, forget, made_from, record, written_here
 
 
 @pytest.fixture
@@ -41,12 +40,16 @@ def _predict(work: Path, name: str, *extra: str) -> int:
 
 def _contents(folder: Path) -> dict[str, bytes]:
     """The outputs in ``folder`` (not the manifest, nor predict.json: what made them)."""
-    return {p.name: p.read_bytes() for p in folder.iterdir() if p.name not in (MANIFEST, RECORDS)}
+    return {
+        p.name: p.read_bytes()
+        for p in folder.iterdir()
+        if p.name not in (MANIFEST, RECORD_FILES["predict"])
+    }
 
 
 def _made_from(folder: Path) -> dict[str, str | None]:
     """Each output -> the input the manifest says it was made from."""
-    return {n: s for n, s in made_from(folder, "predict").items() if n != RECORDS}
+    return {n: s for n, s in made_from(folder, "predict").items() if n != RECORD_FILES["predict"]}
 
 
 def _error(capsys) -> str:
@@ -165,7 +168,7 @@ def test_outputs_of_an_older_manifest_are_predicted_again_as_before(work):
     assert _predict(work, "nb1.png") == 0
     names = [n for n in _made_from(work / "S")]
     (work / "S" / MANIFEST).write_text("".join(f"{n}\tpredict\n" for n in names))  # no inputs
-    (work / "S" / RECORDS).unlink()  # nor records
+    (work / "S" / RECORD_FILES["predict"]).unlink()  # nor records
     assert _predict(work, "nb1.png") == 0
     assert set(_made_from(work / "S").values()) == {str(work / "in" / "nb1.png")}
 

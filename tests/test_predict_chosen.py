@@ -19,8 +19,9 @@ from unetlab import UNet, save_model
 from unetlab.cli import main
 from unetlab.group import Group
 from unetlab.inference.folders import predict_folder
-from unetlab.inference.records import RECORDS, read_records
+from unetlab.inference.records import read_records
 from unetlab.inference.sizing import choose_tiling, memory_budget
+from unetlab.outputs import RECORD_FILES
 from unetlab.runtime import resolve_device
 
 
@@ -71,7 +72,7 @@ def test_record_says_tile_device_and_axes_chosen(work):
         "tile_size": _tile(model, (20, 28), device),
     }
     (key,) = read_records(work / "out")
-    text = json.loads((work / "out" / RECORDS).read_text())
+    text = json.loads((work / "out" / RECORD_FILES["predict"]).read_text())
     assert "tile_size" not in text["records"][key]["model"]  # chosen: not in the key
 
 

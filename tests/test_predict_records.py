@@ -20,8 +20,17 @@ from unetlab.cli import main
 from unetlab.errors import OutputError
 from unetlab.inference.files import predict_file
 from unetlab.inference.folders import predict_folder
-from unetlab.inference.records import RECORDS, TIFF_KEY, file_sha256, read_records
-from unetlab.outputs import MANIFEST, PENDING, confirm, forget, made_from, record, recorded_keys
+from unetlab.inference.records import TIFF_KEY, file_sha256, read_records
+from unetlab.outputs import (
+    MANIFEST,
+    PENDING,
+    RECORD_FILES,
+    confirm,
+    forget,
+    made_from,
+    record,
+    recorded_keys,
+)
 
 
 def _net(seed: int) -> UNet:
@@ -53,11 +62,17 @@ def _error(capsys) -> str:
 
 
 def _keys(folder: Path) -> dict[str, str | None]:
-    return {n: k for n, k in recorded_keys(folder, "predict").items() if n != RECORDS}
+    return {
+        n: k for n, k in recorded_keys(folder, "predict").items() if n != RECORD_FILES["predict"]
+    }
 
 
 def _outputs(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in folder.iterdir() if p.name not in (MANIFEST, RECORDS)}
+    return {
+        p.name: p.read_bytes()
+        for p in folder.iterdir()
+        if p.name not in (MANIFEST, RECORD_FILES["predict"])
+    }
 
 
 # --- unetlab predict --skip-existing -----------------------------------------------------------
@@ -99,9 +114,9 @@ def test_skip_existing_refuses_outputs_of_other_settings_and_redoes_other_output
 
 def test_skip_existing_refuses_outputs_an_older_manifest_names_no_model_for(work, capsys):
     assert _predict(work, "m1.pt", "in") == 0
-    names = [n for n in made_from(work / "out", "predict") if n != RECORDS]
+    names = [n for n in made_from(work / "out", "predict") if n != RECORD_FILES["predict"]]
     (work / "out" / MANIFEST).write_text("".join(f"{n}\tpredict\n" for n in names))  # before
-    (work / "out" / RECORDS).unlink()
+    (work / "out" / RECORD_FILES["predict"]).unlink()
     assert _predict(work, "m1.pt", "in", "--skip-existing") == 2
     assert "were made by a model no record names (an older unetlab wrote them)" in _error(capsys)
     assert _predict(work, "m1.pt", "in") == 0  # predicted again, as before
@@ -239,7 +254,7 @@ def _as_killed(folder: Path, unwritten: str) -> None:
     (folder / MANIFEST).write_text("".join("\t".join(fields) for fields in lines))
     for path in folder.glob(f"{unwritten}*"):
         path.unlink()
-    (folder / RECORDS).unlink()
+    (folder / RECORD_FILES["predict"]).unlink()
 
 
 def test_a_killed_run_resumed_with_skip_existing_keeps_every_outputs_line(work):
@@ -337,7 +352,7 @@ def test_predict_json_records_the_runs_failed_and_skipped_inputs(tmp_path):
     argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(inputs)]
     argv += ["--output", str(tmp_path / "out"), "--device", "cpu", "--skip-existing"]
     assert main(argv) == 3
-    run = json.loads((tmp_path / "out" / RECORDS).read_text())["last_run"]
+    run = json.loads((tmp_path / "out" / RECORD_FILES["predict"]).read_text())["last_run"]
     assert list(run["failed"]) == [str(inputs / "c.png")]
     assert run["failed"][str(inputs / "c.png")].endswith(
         "empty file (0 bytes); copy the file again"
@@ -347,5 +362,5 @@ def test_predict_json_records_the_runs_failed_and_skipped_inputs(tmp_path):
     assert len(read_records(tmp_path / "out")) == 1  # the record of what made a.png stays
     (inputs / "c.png").unlink()
     assert main(argv) == 0
-    run = json.loads((tmp_path / "out" / RECORDS).read_text())["last_run"]
+    run = json.loads((tmp_path / "out" / RECORD_FILES["predict"]).read_text())["last_run"]
     assert run["failed"] == {} and str(inputs / "a.png") in run["skipped"]

@@ -16,7 +16,8 @@ from PIL import Image
 from unetlab import UNet, save_model
 from unetlab.cli import main
 from unetlab.inference.predict import PredictOptions
-from unetlab.inference.records import RECORDS, Provenance, prediction_record
+from unetlab.inference.records import Provenance, prediction_record
+from unetlab.outputs import RECORD_FILES
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def test_skip_existing_does_not_take_another_tile_sizes_outputs_for_done(work, c
         "--overwrite to predict them again with these settings"
     )
     assert _predict(work, "--tile-size", "16", "--skip-existing", "--overwrite") == 0
-    records = json.loads((work / "out" / RECORDS).read_text())["records"]
+    records = json.loads((work / "out" / RECORD_FILES["predict"]).read_text())["records"]
     assert {r["model"].get("tile_size") for r in records.values()} == {None, 16}
     stamps = {p.name: p.stat().st_mtime_ns for p in (work / "out").glob("*.png")}
     assert _predict(work, "--tile-size", "16", "--skip-existing") == 0  # done: skipped

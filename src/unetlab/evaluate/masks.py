@@ -58,7 +58,7 @@ from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.errors import DatasetError, ImageReadError, OutputError, Spelled, spelled
 from unetlab.evaluate.checks import MaskValuesError
-from unetlab.inference.records import RECORDS
+from unetlab.outputs import RECORD_FILES
 from unetlab.provenance import shell_command
 
 log = logging.getLogger(__name__)
@@ -266,7 +266,7 @@ def refuse_image_folders(pred_dir, gt_dir) -> None:
     --gt). Checked once, where evaluate_predictions (or evaluate_volumes, which its 3-D
     objects are scored by) begins."""
     pred_dir, gt_dir = Path(pred_dir), Path(gt_dir)
-    if not (pred_dir / RECORDS).is_file():
+    if not (pred_dir / RECORD_FILES["predict"]).is_file():
         refuse_data_set_part(pred_dir, PRED_DIR, "predictions")
     refuse_data_set_part(gt_dir, GT_DIR, "masks")
 

@@ -20,6 +20,7 @@ from unetlab.evaluate.matching import matching_line, matching_tables, write_matc
 from unetlab.evaluate.spread import SPREAD, per_image_spread, spread_lines, write_image_csv
 from unetlab.outputs import (
     PYTHON_OVERWRITE_FIX,
+    RECORD_FILES,
     claim_files,
     refuse_inputs,
     refuse_inside,
@@ -235,9 +236,7 @@ def scored_inputs(source: dict) -> list:
     lists is refused first as predict's record: :func:`~unetlab.outputs.refuse_records`)."""
     inputs = [source[k] for k in INPUT_KEYS if source.get(k)]
     if source.get("predictions"):
-        from unetlab.inference.records import RECORDS
-
-        record = Path(source["predictions"]) / RECORDS
+        record = Path(source["predictions"]) / RECORD_FILES["predict"]
         inputs += [record] if record.is_file() else []
     return inputs
 

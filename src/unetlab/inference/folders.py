@@ -93,6 +93,7 @@ from unetlab.manifest import changed_outputs, changed_sources
 from unetlab.outputs import (
     OVERWRITE_FIX,
     PENDING,
+    RECORD_FILES,
     confirm,
     inputs_failed,
     recorded_keys,
@@ -799,14 +800,13 @@ def _drop_unused(out_dir: Path, before: tuple[set[str] | None, Path | None]) -> 
     (``before``: the names in ``out_dir`` before the run, or None, and the outermost folder
     it made)."""
     from unetlab.inference.objects_summary import SUMMARY
-    from unetlab.inference.records import RECORDS
     from unetlab.manifest import MANIFEST
     from unetlab.outputs import LOCK
 
     with contextlib.suppress(OSError):  # left as it is
         names, top = before
         added = (_names(out_dir) or set()) - (names or set())
-        if not added <= {MANIFEST, LOCK, RECORDS, SUMMARY}:
+        if not added <= {MANIFEST, LOCK, RECORD_FILES["predict"], SUMMARY}:
             return
         for name in added:
             (out_dir / name).unlink()

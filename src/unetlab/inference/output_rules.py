@@ -30,7 +30,6 @@ from unetlab.inference.input_folder import refuse_input_folder
 from unetlab.inference.legend import own_legend_of
 from unetlab.inference.objects_3d import flat_inputs, say_flat
 from unetlab.inference.records import (
-    RECORDS,
     OutputOptions,
     Provenance,
     carried_key,
@@ -50,6 +49,7 @@ from unetlab.manifest import changed_inputs, modified_after, walking_once
 from unetlab.outputs import (  # PYTHON_OVERWRITE_FIX: re-exported (inference.folders)
     PENDING,
     PYTHON_OVERWRITE_FIX,
+    RECORD_FILES,
     made_from,
     output_folder,
     recorded_keys,
@@ -482,13 +482,14 @@ def _made_by_text(key: str | None, records: dict[str, dict]) -> str:
         return f"{run} that stopped before it wrote them (they may be an earlier run's)"
     made = records.get(key)
     if made is None:
-        return f"a model whose record {RECORDS} lacks (key {key})"
+        return f"a model whose record {RECORD_FILES['predict']} lacks (key {key})"
     return _provenance(made).describe()
 
 
 def _provenance(made: dict) -> Provenance:
-    """The Provenance of a folder's record (:data:`RECORDS`): its weights, its settings and,
-    for a bioimage.io package, the checkpoint it was exported from (its phrase names it)."""
+    """The Provenance of a folder's record (:data:`~unetlab.outputs.RECORD_FILES`): its
+    weights, its settings and, for a bioimage.io package, the checkpoint it was exported
+    from (its phrase names it)."""
     return Provenance(
         made.get("checkpoint"),
         made.get("sha256", "?"),
@@ -573,7 +574,7 @@ def prediction_folder(
     held = dict(overwrite=outputs.overwrite, overwrite_fix=overwrite_fix, sources=sources)
     held |= dict(carried=carried_key, keep_edited=outputs.skip_existing)  # s42 edges3
     if record is not None:
-        names.append(RECORDS)
+        names.append(RECORD_FILES["predict"])
         held["made_by"] = maker
     with output_folder(out_dir, names, inputs=files, command="predict", **held) as folder:
         with _holding(folder), noting() as notes:

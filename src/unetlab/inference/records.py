@@ -59,7 +59,6 @@ from unetlab.outputs import RECORD_FILES
 from unetlab.provenance import code_identity
 
 __all__ = [
-    "RECORDS",
     "OutputOptions",
     "Provenance",
     "class_palette",
@@ -72,8 +71,6 @@ __all__ = [
 
 #: the object outlines a prediction may write (``OutputOptions.outlines``)
 OUTLINES = ("geojson", "imagej", "both")
-#: the file in an output folder that holds each record its manifest's keys name
-RECORDS = RECORD_FILES["predict"]
 #: the key of the record in ImageJ TIFFs' Properties, other TIFFs' JSON description, PNG text
 TIFF_KEY = "unetlab.prediction"
 
@@ -713,7 +710,7 @@ def save_outcome(
 def _whole(folder: str | os.PathLike) -> dict:
     """The folder's ``predict.json`` as read ({} where there is none, or not one)."""
     try:
-        data = json.loads((Path(folder) / RECORDS).read_text(encoding="utf-8"))
+        data = json.loads((Path(folder) / RECORD_FILES["predict"]).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -721,7 +718,7 @@ def _whole(folder: str | os.PathLike) -> dict:
 
 def _write_records(folder: str | os.PathLike, data: dict) -> None:
     text = json.dumps(data, indent=1, sort_keys=True, default=str)
-    with atomic_path(Path(folder) / RECORDS) as tmp:
+    with atomic_path(Path(folder) / RECORD_FILES["predict"]) as tmp:
         Path(tmp).write_text(text + "\n", encoding="utf-8")
 
 
@@ -734,7 +731,7 @@ def _files(entry: dict) -> dict:
 def read_records(folder: str | os.PathLike) -> dict[str, dict]:
     """The records of the folder's ``predict.json`` by key ({} where there is none)."""
     try:
-        data = json.loads((Path(folder) / RECORDS).read_text(encoding="utf-8"))
+        data = json.loads((Path(folder) / RECORD_FILES["predict"]).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     records = data.get("records") if isinstance(data, dict) else None
