@@ -29,3 +29,16 @@ def test_a_report_of_the_val_data_keeps_out_of_train_masks(tmp_path):
     data = _split(tmp_path / "data")
     kept_out = {f.resolve() for f in data_folders_of({"data": str(data / "val")})}
     assert (data / "train" / "masks").resolve() in kept_out
+
+
+def test_the_folders_are_of_one_kind_each_listed_once(tmp_path, monkeypatch):
+    """Given cwd-relative (``--gt data/val/masks``), the folder came back as given beside
+    the resolved folders of its data set: some relative, some not, the same folder twice."""
+    _split(tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    for given in ("data/val/masks", "data/val"):
+        folders = data_set_folders(given)
+        assert folders[0] == (tmp_path / given).resolve(), folders  # the folder itself
+        assert all(f == f.resolve() for f in folders), folders
+        assert len(folders) == len(set(folders)), folders
+        assert (tmp_path / "data" / "train" / "masks").resolve() in folders

@@ -402,16 +402,18 @@ def data_set_folders(folder: str | os.PathLike) -> list[Path]:
     """The folders of the whole data set ``folder`` belongs to (:func:`data_folders`):
     ``folder`` as a data folder, or as its ``images/`` or ``masks/`` (``--gt data/masks``),
     and the ``train/`` and ``val/`` beside a split's (``--gt data/val/masks``, ``--data
-    data/val``: the training masks in ``data/train/masks`` too); ``folder`` itself always."""
-    folder = Path(folder)
+    data/val``: the training masks in ``data/train/masks`` too); ``folder`` itself always,
+    first. All resolved: given relative, it came back as given beside its data set's
+    resolved folders, the same folder twice."""
+    folder = Path(folder).resolve()
     roots = [folder]
     if (above := data_set_above(folder)) is not None:
         roots.append(above)
         if above.name.casefold() in ("train", "val"):
             roots.append(above.parent)
     found = [folder] + [f for root in roots for f in data_folders(root)]
-    if (split := folder.resolve()).name.casefold() in ("train", "val", "test"):
-        found += split_folders(split.parent)  # --data DATA/val: DATA/train's masks too
+    if folder.name.casefold() in ("train", "val", "test"):
+        found += split_folders(folder.parent)  # --data DATA/val: DATA/train's masks too
     return list(dict.fromkeys(found))
 
 

@@ -280,7 +280,7 @@ def data_folders_of(source: dict) -> list[Path]:
     images of ``--gt data/masks``; audit s37 paths E), from the data sets' layout alone."""
     folders = data_set_folders(source["ground_truth"]) if source.get("ground_truth") else []
     if data := source.get("data"):
-        folders += [f for f in data_set_folders(data) if f.resolve() != Path(data).resolve()]
+        folders += [f for f in data_set_folders(data) if f != Path(data).resolve()]
     return folders
 
 
