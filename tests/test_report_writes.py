@@ -151,6 +151,24 @@ def test_the_command_claims_each_output_once(scored, tmp_path, monkeypatch):
     assert all((tmp_path / name).is_file() for name in names)
 
 
+def test_a_claim_checks_the_records_and_reads_the_manifest_once(scored, tmp_path, monkeypatch):
+    """claim_outputs checked each path against the records twice (its own check, then
+    claim_files' again), reading the folder's manifest for each: once each now, the record
+    still refused before the inputs (the test above)."""
+    import unetlab.outputs as outputs
+    from unetlab.evaluate.report import claim_outputs
+
+    report, _ = scored
+    checks, reads = [], []
+    check, read = outputs._refuse_record, outputs.writers_of
+    monkeypatch.setattr(outputs, "_refuse_record", lambda *a: checks.append(a) or check(*a))
+    monkeypatch.setattr(outputs, "writers_of", lambda f: reads.append(f) or read(f))
+    paths = [tmp_path / "r.json", tmp_path / "r.csv"]
+    claim_outputs(paths, report.source, overwrite=False)
+    assert [c[0] for c in checks] == paths
+    assert reads.count(tmp_path) == 1 + len(paths)  # the checks', and each listed pending
+
+
 def test_a_path_written_once_is_claimed_again_next_time(scored, tmp_path):
     """Once a Report had written a path it wrote there again with no check at all: predict's
     record put there since was replaced, a user's file put there since too, without

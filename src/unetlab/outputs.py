@@ -264,12 +264,16 @@ def claim_files(
     suffixes: Collection[str] | None = None,
     formats: Mapping[str | os.PathLike, str] | None = None,
     overwrite_fix: str = OVERWRITE_FIX,
+    data: Iterable[str | os.PathLike] = (),
 ) -> list[Path]:
     """Check single-file outputs and record them in their folders' manifests. Returns the
     paths. ``overwrite_fix``: how a refusal tells the caller to pass ``overwrite``.
 
-    Refuses (OutputError, one line): an output that is one of ``inputs`` (see
-    :func:`refuse_inputs`); a file a training run wrote (see :func:`_refuse_replacing`); an
+    Refuses (OutputError, one line), in this order: another command's record
+    (:func:`_refuse_record`, also where it is among ``inputs``: refused as the record); an
+    output that is one of ``inputs`` (see :func:`refuse_inputs`); one in (or below) a
+    folder of ``data``, read as data (:func:`refuse_inside`, sub-folders of outputs
+    apart); a file a training run wrote (see :func:`_refuse_replacing`); an
     existing file that ``command`` did not write, unless ``overwrite``; an existing file whose
     suffix names another format than the one ``formats`` gives for its path (a key of
     FORMAT_SUFFIXES, e.g. ``{"r.png": "JSON"}``), ``overwrite`` or not. A path ``command``
@@ -278,9 +282,14 @@ def claim_files(
     as it was, someone else's."""
     paths = [Path(p) for p in paths]
     formats = {Path(p): f for p, f in (formats or {}).items()}
+    manifests = {folder: writers_of(folder) for folder in {p.parent for p in paths}}
+    writers = {p: manifests[p.parent].get(p.name, ()) for p in paths}  # each read once
+    for path in paths:  # first: predict's record among the inputs is refused as the record
+        _refuse_record(path, writers[path], command)
     refuse_inputs(paths, inputs, command=command, suffixes=suffixes)
+    refuse_inside(paths, data, command=command, outputs_apart=True)
     for path in paths:
-        _check_file(path, formats.get(path), command, overwrite, overwrite_fix)
+        _check_file(path, writers[path], formats.get(path), command, overwrite, overwrite_fix)
     for path in paths:
         _record_pending(path, command)
         _remove_killed_temporaries(path)
@@ -296,13 +305,13 @@ def _remove_killed_temporaries(path: Path) -> None:
 
 
 def _check_file(
-    path: Path, fmt: str | None, command: str, overwrite: bool, overwrite_fix: str
+    path: Path, writers, fmt: str | None, command: str, overwrite: bool, overwrite_fix: str
 ) -> None:
-    """OutputError unless ``command`` may write the file ``path`` (:func:`claim_files`'
-    rules; ``fmt``: the format its suffix must name where it exists, or None)."""
+    """OutputError unless ``command`` may write the file ``path``, which its folder's
+    manifest says ``writers`` wrote (:func:`claim_files`' rules but the records, refused
+    before; ``fmt``: the format its suffix must name where it exists, or None)."""
     if path.is_dir():
         raise OutputError(f"{path} is a folder; give a file name")
-    writers = writers_of(path.parent).get(path.name, ())
     _refuse_replacing(
         path.parent,
         path.name,
@@ -345,14 +354,13 @@ def _refuse_replacing(
     the manifest says ``writers`` wrote it): never a file a training run wrote (its
     checkpoints, metrics.csv, train.log, ...; written yet or not) unless ``command`` is
     ``train``; an existing file only if ``command`` wrote it, or with ``overwrite`` (which the
-    message names as ``overwrite_fix``). Cheap when nothing is refused (called for each of a
-    folder's outputs)."""
+    message names as ``overwrite_fix``); records are refused apart (:func:`_refuse_record`).
+    Cheap when nothing is refused (called for each of a folder's outputs)."""
     if RUN_COMMAND in writers and command != RUN_COMMAND:
         raise OutputError(
             f"{folder / name} is a file of the training run in {folder} and unetlab {command} "
             "never replaces a run's files (not even with --overwrite): choose another path"
         )
-    _refuse_record(folder / name, writers, command)
     if command in writers or overwrite or not exists:
         return
     if not writers:
@@ -366,14 +374,6 @@ def _refuse_replacing(
         f"{f'unetlab {others}' if others else 'another unetlab command'}, not by unetlab "
         f"{command}: give another name, or {overwrite_fix} to replace it"
     )
-
-
-def refuse_records(paths: Iterable[str | os.PathLike], command: str) -> None:
-    """:func:`_refuse_record` for each of ``paths``, by its folder's manifest: checked before
-    the inputs (:func:`refuse_inputs`), so that the predictions' own record that predict
-    wrote is refused with the same line as predict's record elsewhere."""
-    for path in map(Path, paths):
-        _refuse_record(path, writers_of(path.parent).get(path.name, ()), command)
 
 
 def _refuse_record(path: Path, writers: Collection[str], command: str) -> None:
@@ -520,6 +520,7 @@ def _claim(folder: Path, names, sources, keep, made_by, command, keep_edited, **
     theirs = {n for n in present if n not in manifest}  # never listed, never replaced
     for name in names:
         writers, exists = manifest.get(name, ()), name in present
+        _refuse_record(folder / name, writers, command)
         _refuse_replacing(folder, name, writers, exists=exists, command=command, **fix)
     before = made_from(folder, command)  # read above
     replaced = _other_inputs(folder, names, sources, before, present, command, **fix)

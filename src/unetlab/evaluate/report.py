@@ -22,9 +22,6 @@ from unetlab.outputs import (
     PYTHON_OVERWRITE_FIX,
     RECORD_FILES,
     claim_files,
-    refuse_inputs,
-    refuse_inside,
-    refuse_records,
 )
 from unetlab.plots import plot_confusion
 
@@ -233,7 +230,7 @@ def scored_inputs(source: dict) -> list:
     same keys) scored: the files and folders of :data:`INPUT_KEYS`, and the record of the
     predictions scored (``predict.json``, read for their label values, ignore value and
     classes), which its files never replace, overwrite or not (one that predict's manifest
-    lists is refused first as predict's record: :func:`~unetlab.outputs.refuse_records`)."""
+    lists is refused first as predict's record: :func:`~unetlab.outputs.claim_files`)."""
     inputs = [source[k] for k in INPUT_KEYS if source.get(k)]
     if source.get("predictions"):
         record = Path(source["predictions"]) / RECORD_FILES["predict"]
@@ -250,20 +247,19 @@ def claim_outputs(
     overwrite_fix: str = PYTHON_OVERWRITE_FIX,
 ) -> list[Path]:
     """The one claim of evaluate's files, from Python (:meth:`Report.claim`) and from the
-    command (before any scoring): OutputError (one line, nothing written) for a path that is
-    one of :func:`scored_inputs` of ``source``, lies in one of :func:`data_folders_of`
-    ``source`` (read as data next time), or that :func:`~unetlab.outputs.claim_files` refuses (another command's record, a
-    run's file, a file evaluate did not write unless ``overwrite``, another format than
-    ``formats`` names). Returns ``paths``."""
+    command (before any scoring): :func:`~unetlab.outputs.claim_files`' OutputError (one
+    line, nothing written) for another command's record, a path that is one of
+    :func:`scored_inputs` of ``source``, lies in one of :func:`data_folders_of` ``source``
+    (read as data next time), a run's file, a file evaluate did not write unless
+    ``overwrite``, another format than ``formats`` names. Returns ``paths``."""
     paths = [Path(p) for p in paths]
     if not paths:
         return paths
-    refuse_records(paths, "evaluate")
-    inputs = scored_inputs(source)
-    refuse_inputs(paths, inputs, command="evaluate", suffixes=INPUT_SUFFIXES)
-    refuse_inside(paths, data_folders_of(source), command="evaluate", outputs_apart=True)
     claim_files(
         paths,
+        inputs=scored_inputs(source),
+        suffixes=INPUT_SUFFIXES,
+        data=data_folders_of(source),
         overwrite=overwrite,
         command="evaluate",
         formats=formats,
