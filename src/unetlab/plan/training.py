@@ -7,6 +7,7 @@ import time
 
 from unetlab.api_lines import api_lines
 from unetlab.config import Config, assigned_keys, changed_keys, given_config
+from unetlab.config.keywords import checks_keywords
 from unetlab.data.exclude import check_exclude_rows
 from unetlab.data.fingerprint import unlabelled_fill
 from unetlab.data.grey_masks import reads_grey_masks_as_config
@@ -159,6 +160,7 @@ def checked(cfg: Config) -> Config:
     return out
 
 
+@checks_keywords
 @reads_grey_masks_as_config
 @api_lines()
 def plan_training(

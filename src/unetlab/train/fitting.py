@@ -17,6 +17,7 @@ import yaml
 
 from unetlab.checkpoint import load_checkpoint, update_checkpoint
 from unetlab.config import Config, given_config
+from unetlab.config.keywords import checks_keywords
 from unetlab.cpu_share import cpu_reading
 from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.pairs import refuse_missing_root
@@ -52,6 +53,7 @@ from unetlab.train.stop import StopRequest
 log = logging.getLogger(__name__)
 
 
+@checks_keywords
 @reads_grey_masks_as_config
 def fit(
     cfg: Config,
@@ -88,8 +90,7 @@ def fit(
     ``plan``: a :class:`unetlab.plan.Plan` (reasons to ``train.log``, values to ``plan.yaml``).
     ``clock``: seconds for ``train.max_minutes``. ``split``: another run's split record
     (:func:`~unetlab.data.split_record.read_split`) repeated on its files (changed: refused).
-    ``config_file``: where ``cfg`` was loaded from; a run's ``config.yaml`` used on other
-    data warns (:func:`unetlab.train.repeat.other_data`)."""
+    ``config_file``: where ``cfg`` was loaded from (a run's config.yaml on other data warns)."""
     cfg, resume = _prepared(cfg, run_dir, resume=resume, progress=progress)
     group = Group.from_env()
     device = group.device(resolve_device(cfg.train.device, "train.device: cpu (--device cpu)"))
