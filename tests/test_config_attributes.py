@@ -2,6 +2,7 @@
 assigned are the user's (the plan keeps them), values set as attributes are checked before
 the plan and before a file is written (audit s30, notebook findings 1, 2, 6)."""
 
+import inspect
 import logging
 
 import pytest
@@ -72,3 +73,11 @@ def test_a_bad_attribute_value_is_one_line_before_the_plan_and_before_a_file(tmp
     with pytest.raises(UnetlabError, match="config key train.lr must be float, not 'fast'"):
         save_config(cfg, tmp_path / "bad.yaml")
     assert not (tmp_path / "bad.yaml").exists()
+
+
+def test_config_has_its_own_help():
+    """help(unetlab.Config) says what it is and how to make one, not only the dataclass's
+    generated signature (s50 notebook walk: its docstring was 'Config(model: ...)')."""
+    doc = inspect.getdoc(Config)
+    assert not doc.startswith("Config(")
+    assert "load_config" in doc and "cfg.train" in doc

@@ -409,6 +409,17 @@ class RunSection(Section):
 
 @dataclass
 class Config(Section):
+    """Every setting of a training run, in sections: ``cfg.model``, ``cfg.data``,
+    ``cfg.augment``, ``cfg.train``, ``cfg.run`` (``unetlab config`` lists each key with its
+    type, default and meaning; docs/config.md the same).
+
+    Make one with :func:`~unetlab.config.load_config` (``load_config(None,
+    ["data.root=data", "train.epochs=5"])``, or a YAML file), set keys as attributes
+    (``cfg.train.lr = 3e-4``: a misspelt name is refused at once, a bad value where the config
+    is used, :meth:`checked`), and give it to ``plan_training`` and ``fit``;
+    :func:`~unetlab.config.save_config` writes it as YAML, :meth:`to_dict` /
+    :meth:`from_dict` as a plain dict."""
+
     model: ModelSection = field(default_factory=ModelSection)
     data: DataSection = field(default_factory=DataSection)
     augment: AugmentSection = field(default_factory=AugmentSection)
