@@ -1265,6 +1265,15 @@ def _no_pixel_size_line(path: Path) -> str:
     return line + (fiji if is_tiff_name(path) else "")
 
 
+def _model_name(model: torch.nn.Module, name: str) -> str:
+    """What the start line calls the model: the file of ``name`` (the command's checkpoint),
+    else of the checkpoint ``load_model`` read it from, else its class (s50 notebook walk:
+    a loaded model was "model the model")."""
+    if name == "the model":
+        name = getattr(model, "checkpoint", None) or type(model).__name__
+    return Path(name).name
+
+
 def _square(size: tuple[float, float]) -> bool:
     return abs(size[0] - size[1]) <= 1e-6 * max(size)
 
@@ -1280,7 +1289,8 @@ def _say_start(
     files, large, *left = counts
     log.info(
         "predict: %d file(s) (%d large), model %s (%d -> %d classes, %s padding), device %s%s%s",
-        *(files, large, Path(name).name, model.in_channels, model.num_classes, model.padding),
+        *(files, large, _model_name(model, name), model.in_channels, model.num_classes),
+        model.padding,
         given.device or next(model.parameters()).device,
         f", {group.world} processes" if group.active else "",
         _left_words(*left),
