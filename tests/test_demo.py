@@ -10,6 +10,7 @@ from scipy import ndimage
 
 from unetlab.cli import main
 from unetlab.demo import run_demo
+from unetlab.errors import OutputError
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
 
@@ -44,7 +45,7 @@ def test_quick_demo_writes_everything(tmp_path, capsys, caplog):
     assert main(again) == 2
     err = capsys.readouterr().err
     assert f"{out} holds an earlier demo's results (data, run, overlays," in err
-    assert "add --overwrite to replace them" in err and err.count("\n") == 1
+    assert "add --overwrite (overwrite=True) to replace them" in err and err.count("\n") == 1
     assert (out / "run/checkpoints/best.pt").read_bytes() == best
     assert json.loads((out / "metrics.json").read_text())["seed"] == 0
     assert main([*again, "--overwrite"]) == 0
@@ -126,3 +127,20 @@ def test_both_tasks_check_their_settings_and_folder_alike(tmp_path, capsys, task
     assert main(["demo", "--task", task, "--output", str(tmp_path / "file"), "--quick"]) == 2
     assert "is a file" in capsys.readouterr().err
     assert (tmp_path / "file").read_text() == "mine"
+
+
+def test_run_demo_again_names_the_python_keywords(tmp_path):
+    """A notebook cell run twice: the refusal names run_demo's keywords beside the command's
+    flags (s50 notebook walk: 'add --overwrite ..., or choose another --output' alone)."""
+    (tmp_path / ".unetlab-demo").write_text("made by unetlab demo\n")
+    (tmp_path / "metrics.json").write_text('{"miou": 0.919}\n')
+    with pytest.raises(OutputError, match="earlier demo") as caught:
+        run_demo(tmp_path, quick=True, progress=False)
+    assert "overwrite=True" in str(caught.value) and "output_dir=" in str(caught.value)
+    (tmp_path / ".unetlab-demo").unlink()  # a folder no demo made
+    with pytest.raises(OutputError, match="not made by unetlab demo") as caught:
+        run_demo(tmp_path, quick=True, progress=False)
+    assert "overwrite=True" in str(caught.value) and "output_dir=" in str(caught.value)
+    with pytest.raises(OutputError, match=r"output_dir=\) a folder"):
+        run_demo(tmp_path / "metrics.json", quick=True, progress=False)
+    assert (tmp_path / "metrics.json").read_text() == '{"miou": 0.919}\n'

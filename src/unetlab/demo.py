@@ -175,7 +175,7 @@ def _demo_folder(output_dir, *, seed: int, minutes: float, overwrite: bool) -> I
         raise UnetlabError(f"demo: seed must be >= 0 and minutes >= 0, not {seed} and {minutes}")
     out = Path(output_dir)
     if out.exists() and not out.is_dir():
-        raise OutputError(f"{out} is a file; give --output a folder")
+        raise OutputError(f"{out} is a file; give --output (output_dir=) a folder")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -305,13 +305,13 @@ def _prepare(out: Path, *, overwrite: bool) -> Path:
         if not (out / MARKER).exists() and not overwrite:
             raise OutputError(
                 f"{out} is not empty and was not made by unetlab demo: choose another --output "
-                "or add --overwrite to replace the demo's files in it"
+                "(output_dir=) or add --overwrite (overwrite=True) to replace the demo's files in it"
             )
         earlier = [name for name in DEMO_OUTPUTS[1:] if (out / name).exists()]
         if earlier and not overwrite:
             raise OutputError(
                 f"{out} holds an earlier demo's results ({', '.join(earlier)}): add --overwrite "
-                "to replace them, or choose another --output"
+                "(overwrite=True) to replace them, or choose another --output (output_dir=)"
             )
         for name in DEMO_OUTPUTS:  # only what a demo writes; anything else stays
             path = out / name
