@@ -38,7 +38,7 @@ def test_nothing_is_replaced_and_bad_pairs_are_one_line(tmp_path):
     unetlab.write_dataset(images, masks, tmp_path)
     before = (tmp_path / "masks" / "000.tif").read_bytes()
     with pytest.raises(OutputError, match="replaces no file"):
-        unetlab.write_dataset(images, masks, tmp_path)
+        unetlab.write_dataset(images, masks + 1, tmp_path)  # other masks of those names
     assert (tmp_path / "masks" / "000.tif").read_bytes() == before
     bad = [
         ((images, masks[:1]), "2 images, 1 masks"),
@@ -53,6 +53,26 @@ def test_nothing_is_replaced_and_bad_pairs_are_one_line(tmp_path):
         with pytest.raises(UnetlabError, match="pixel_size must be a positive number"):
             unetlab.write_dataset(images, masks, tmp_path / "new", pixel_size=size)
     assert not (tmp_path / "new").exists()
+
+
+def test_a_cell_run_again_writes_only_what_is_missing(tmp_path):
+    """The same arrays again (a notebook cell run twice, or after Ctrl-C stopped it between
+    files) leave the files there as they are and write the missing ones; other pixels or
+    another pixel size of a name there are refused (s50 notebook walk: the same arrays
+    again were refused, 'write_dataset replaces no file')."""
+    images, masks = _data(n=3)
+    unetlab.write_dataset(images, masks, tmp_path, pixel_size=0.5)
+    kept = tmp_path / "images" / "000.tif"
+    stamp = kept.stat().st_mtime_ns
+    (tmp_path / "masks" / "002.tif").unlink()  # stopped before its last file
+    assert unetlab.write_dataset(images, masks, tmp_path, pixel_size=0.5) == tmp_path
+    assert kept.stat().st_mtime_ns == stamp
+    assert np.array_equal(unetlab.read_mask(tmp_path / "masks" / "002.tif"), masks[2])
+    with pytest.raises(OutputError, match="000.tif exists \\(6 of the files\\)"):
+        unetlab.write_dataset(images, masks, tmp_path, pixel_size=0.25)
+    images[2, 0, 0] += 1
+    with pytest.raises(OutputError, match="002.tif exists \\(1 of the files\\)"):
+        unetlab.write_dataset(images, masks, tmp_path, pixel_size=0.5)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ TIFF keeps every dtype as it is (16-bit and float images, 16-bit masks), which P
 
 from __future__ import annotations
 
+import io
 import math
 import os
 from collections.abc import Sequence
@@ -38,7 +39,8 @@ def write_dataset(
     without suffix (default 000, 001, ...). ``pixel_size``: µm per pixel, written as each
     file's resolution (what measurements in µm read). An existing file of those names is
     never replaced (OutputError): write into a new folder; nor are two images given the same
-    name (UnetlabError)."""
+    name (UnetlabError). A file holding what it would get is left as it is: a cell run again,
+    or again after Ctrl-C, writes what is missing (s50 notebook walk: it was refused)."""
     images, masks = _arrays(images, "images"), _arrays(masks, "masks")
     names = [f"{i:03d}" for i in range(len(images))] if names is None else list(names)
     if not len(images) == len(masks) == len(names):
@@ -49,13 +51,31 @@ def write_dataset(
     _check_names(names)
     for name, image, mask in zip(names, images, masks, strict=True):
         _check_pair(name, image, mask)
-    folder = Path(folder)
-    refuse_taken([folder / sub / f"{n}.tif" for n in names for sub in ("images", "masks")])
-    resolution = _resolution(pixel_size)
+    files = _planned(Path(folder), names, images, masks, _resolution(pixel_size))
+    refuse_taken([path for path, *tiff in files if path.exists() and not _holds(path, *tiff)])
+    for path, array, how in files:
+        if not path.exists():  # one holding what it would get is left as it is
+            write_tiff(path, array, **how)
+    return Path(folder)
+
+
+def _planned(folder: Path, names, images, masks, resolution: dict) -> list[tuple]:
+    """(path, array, tifffile keywords) of each file :func:`write_dataset` writes."""
+    files = []
     for name, image, mask in zip(names, images, masks, strict=True):
-        write_tiff(folder / "images" / f"{name}.tif", image, **resolution, **_photometric(image))
-        write_tiff(folder / "masks" / f"{name}.tif", mask, **resolution, photometric="minisblack")
-    return folder
+        files.append((folder / "images" / f"{name}.tif", image, resolution | _photometric(image)))
+        files.append((folder / "masks" / f"{name}.tif", mask, resolution | _MASK))
+    return files
+
+
+def _holds(path: Path, array: np.ndarray, how: dict) -> bool:
+    """Whether the file at ``path`` is byte for byte the TIFF of ``array`` written ``how``
+    (tifffile writes no time: the same array gives the same bytes)."""
+    import tifffile
+
+    encoded = io.BytesIO()
+    tifffile.imwrite(encoded, np.asarray(array), **how)
+    return path.stat().st_size == encoded.tell() and path.read_bytes() == encoded.getvalue()
 
 
 def refuse_taken(paths: Sequence[Path], writer: str = "write_dataset") -> None:
@@ -119,6 +139,10 @@ def _resolution(pixel_size: float | None) -> dict:
         raise UnetlabError(f"pixel_size must be a positive number of µm, not {pixel_size!r}")
     per_cm = 1e4 / float(pixel_size)
     return {"resolution": (per_cm, per_cm), "resolutionunit": "CENTIMETER"}
+
+
+#: how a mask is written: grey samples
+_MASK = {"photometric": "minisblack"}
 
 
 def _photometric(image: np.ndarray) -> dict:
