@@ -20,6 +20,8 @@ from unetlab.provenance import unetlab_command
 NOT_SETTINGS = ("run.",)
 #: what the rows are sorted by (``by``): the column, highest first
 SORT_COLUMNS = {"best": "best_val_miou", "last": "last_val_miou"}
+#: the runs a comparison's one-line repr names
+REPR_RUNS = 5
 #: the columns every comparison has, after ``run``, ``status`` and the differing settings
 FIGURES = (
     "epochs",
@@ -62,6 +64,17 @@ class Comparison:
     columns: list[str]
     settings: list[str]
     by: str
+
+    def __repr__(self) -> str:
+        """One line (a notebook cell's value; the dataclass's was some 10,000 characters of
+        rows and run records, s50 notebook walk): the first runs with ``by``'s figure."""
+        column = SORT_COLUMNS.get(self.by, self.by)
+        shown = [f"{r['run']} {_short(r.get(column))}" for r in self.rows[:REPR_RUNS]]
+        more = f" and {len(self.rows) - REPR_RUNS} more" if len(self.rows) > REPR_RUNS else ""
+        return (
+            f"Comparison({len(self.rows)} runs by {column}: {', '.join(shown)}{more}; "
+            "print(c.text()) for the table, pandas.DataFrame(c.rows) for all)"
+        )
 
     def text(self) -> str:
         """The table as aligned text; under it the spread over the runs where they share
@@ -372,3 +385,8 @@ def _csv_cell(value):
     if value is None:
         return ""
     return json.dumps(value, default=str) if isinstance(value, (dict, list)) else value
+
+
+def _short(value) -> str:
+    """A figure of the one-line repr: 4 decimals, "-" for none."""
+    return f"{value:.4f}" if isinstance(value, float) else "-" if value is None else str(value)
