@@ -36,6 +36,8 @@ def test_an_options_field_one_letter_off_names_that_field():
         ("data.normalization.mode=percentil", "percentile"),
         ("data.grey_masks=colors", "colours"),
         ("data.target=instance", "instances"),
+        ("train.loss=dice+ce", "ce\\+dice"),  # its parts in another order: not dice alone
+        ("train.loss=Dice+Focal", "focal\\+dice"),
     ],
 )
 def test_a_config_choice_one_letter_off_names_it(override, meant):

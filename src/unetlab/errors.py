@@ -157,16 +157,22 @@ def first_line(exc: BaseException, default: str | None = None, *, cli: bool = Fa
 def close_names(word: str, known: Iterable[str], n: int = 1, cutoff: float = 0.6) -> list[str]:
     """The ``n`` names of ``known`` spelt closest to ``word``, closest first (none where none
     is close): the name itself in other case (``SMALL``, ``--EPOCHS``: difflib's ratio is
-    0), then one slip of the fingers away (:func:`slipped`), then by difflib's ratio (at
-    least ``cutoff`` but for a slip), ties to the first in ``known`` (the order its names
-    are listed in). Every "did you mean" of unetlab (flags, config keys,
+    0) or with its ``+`` parts in another order (``dice+ce`` is ``ce+dice``; difflib named
+    ``dice``, a loss without the cross-entropy), then one slip of the fingers away
+    (:func:`slipped`), then by difflib's ratio (at least ``cutoff`` but for a slip), ties to
+    the first in ``known`` (the order its names are listed in). Every "did you mean" of unetlab (flags, config keys,
     keywords, presets) asks it. difflib's own ``get_close_matches`` broke ties by the later
     name and let a closer ratio beat a slip (``train.epoch``: any of two keys of one ratio;
     s44 small 2: ``--min-prea`` named --min-peak, not --min-area one letter away)."""
     known = list(dict.fromkeys(known))
-    score = {k: (word.casefold() == k.casefold(), slipped(word, k), _ratio(word, k)) for k in known}
+    score = {k: (_same_name(word, k), slipped(word, k), _ratio(word, k)) for k in known}
     near = [k for k in known if score[k][0] or score[k][1] or score[k][2] >= cutoff]
     return sorted(near, key=score.__getitem__, reverse=True)[:n]  # stable: the first of equals
+
+
+def _same_name(word: str, known: str) -> bool:
+    """Whether ``word`` is ``known`` but for letter case and the order of its ``+`` parts."""
+    return sorted(word.casefold().split("+")) == sorted(known.casefold().split("+"))
 
 
 def _ratio(word: str, known: str) -> float:
