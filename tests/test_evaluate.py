@@ -119,6 +119,27 @@ def test_a_class_in_no_mask_but_predicted_is_said_with_the_miou_of_the_others(tm
     assert line in report.table().splitlines()
 
 
+def test_a_class_in_the_masks_never_predicted_is_said_with_where_its_pixels_went(tmp_path):
+    """Audit s50 road scenes: person (661 px) scored 0.0000 IoU without a word, beside pole's
+    0.0052 of a few hits: a class the model never outputs is named, with the class that
+    took most of its pixels; a class predicted once is not."""
+    truth = np.zeros((4, 6), np.uint8)
+    truth[:, 3:] = 1
+    truth[0, 3:5] = 2  # person: 2 px, predicted as road
+    truth[3, 0] = 3  # pole: 1 px, hit
+    pred = np.where(truth == 2, 1, truth).astype(np.uint8)
+    for folder, array in (("gt", truth), ("pred", pred)):
+        write_png(tmp_path / folder / "a.png", array)
+    names = ["sky", "road", "person", "pole"]
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", class_names=names)
+    assert report.summary["iou"][2] == 0.0
+    lines = [line for line in report.table().splitlines() if "never predicted" in line]
+    assert lines == [
+        "person (2 px, 100% predicted as road): in the masks but never predicted: IoU and "
+        "Dice 0; a rare class needs more training (more steps, or more images that hold it)"
+    ]
+
+
 def test_size_mismatch_and_missing_predictions_are_named(tmp_path):
     pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD})
     write_png(pred_dir / "a.png", GOOD[:, :5])
