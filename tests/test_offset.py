@@ -66,6 +66,28 @@ def test_estimate_keeps_aligned_predictions_where_they_are():
     assert "none" in found.describe()
 
 
+def test_the_line_names_the_tta_its_miou_was_measured_with(tmp_path):
+    """Audit s50 road scenes: "label offset: none (... the validation mIoU 0.7152 ...)" beside
+    best.pt's "val mIoU 0.7105": the fit predicted with left-right flips and did not say so."""
+    from dataclasses import replace
+
+    from unetlab.train.offset import OFFSET_FILE, measured_offset
+
+    masks = [_blobs(s) for s in range(3)]
+    found = estimate_offset([_soft(m, (0, 0)) for m in masks], masks)
+    assert "TTA" not in found.describe()
+    flipped = replace(found, tta=("identity", "hflip"))
+    said = ", predicted with TTA (identity, hflip: predict --tta), unlike the validations"
+    assert said in flipped.describe()
+    short = replace(flipped, searched=25, candidates=81).describe()  # said beside a cut search
+    assert said + "; the time budget ran out after 25 of 81 moves" in short
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "best.pt").write_bytes(b"")
+    record = {**found.__dict__, "tta": ["identity", "hflip"]}
+    (tmp_path / OFFSET_FILE).write_text(json.dumps(record))
+    assert said in measured_offset(tmp_path).describe()  # a resumed run's line too
+
+
 def test_a_move_that_helps_a_few_images_only_is_not_an_offset_of_the_labels():
     """One image of three predicted a pixel off (a net's mistake, not the annotation's): the
     move mends it and raises the total, but not the other two images, so it is not kept."""
@@ -163,10 +185,9 @@ def test_training_fits_the_offset_of_labels_drawn_one_pixel_low(tmp_path, caplog
     assert record["miou"] > record["unshifted_miou"] and len(record["tta"]) == 8
     for name in ("best.pt", "last.pt"):
         assert load_model(tmp_path / "run" / "checkpoints" / name).label_offset == (1.0, 0.0)
-    assert (
-        "label offset: the predictions meet the labels best moved 1.00 px down ("
-        in (tmp_path / "run/train.log").read_text()
-    )
+    log = (tmp_path / "run/train.log").read_text()
+    assert "label offset: the predictions meet the labels best moved 1.00 px down (" in log
+    assert "predicted with TTA (identity, rot90, rot180, rot270, hflip, vflip, " in log
     # measured again, the budget's end after the predictions: nothing measured, nothing stored
     (tmp_path / "run" / "label_offset.json").unlink()
     calls = iter(range(100))

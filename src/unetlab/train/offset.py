@@ -68,6 +68,7 @@ def fit_label_offset(
     if len(probs) < len(data.val):  # halted before the last
         return _not_measured(stop(), len(probs), len(data.val))
     found = estimate_offset(probs, [s.mask for s in data.val], out_of_time=halt)
+    found = replace(found, tta=tuple(tta or ()))
     if stop():  # the search cut short: not the measurement asked for
         return _not_measured(True, len(probs), len(data.val))
     if not found.measured:  # the budget's end before every whole-pixel move: nothing stored
@@ -138,4 +139,4 @@ def measured_offset(run_dir: Path) -> OffsetFit | None:
     except (OSError, ValueError, TypeError):
         return None
     best = None if found.best is None else tuple(found.best)
-    return replace(found, offset=tuple(found.offset), best=best)
+    return replace(found, offset=tuple(found.offset), best=best, tta=tuple(found.tta))
