@@ -266,6 +266,26 @@ def test_a_class_in_no_val_image_nor_prediction_reads_n_a_not_nan():
     assert class_ious_text(ious) == "sky 0.500, person n/a"  # no counts: nothing marked
 
 
+def test_a_class_the_net_barely_predicts_is_named_when_the_run_ends(caplog):
+    """Audit s50 road scenes: a 3-minute run ended on "val mIoU 0.7105" with pole 0.002 and
+    person 0.000 said only among the epochs' per-class lines; a class not in val (its 0 is
+    false positives only) and one in no image nor prediction (n/a) are not named."""
+    from unetlab.train.log import log_weak_classes, weak_classes_line
+
+    classes = ["road", "pole", "person", "sign", "sky"]
+    iou, pixels = [0.98, 0.002, 0.0, 0.0, float("nan")], [900, 30, 6, 0, 0]
+    assert weak_classes_line(classes, iou, pixels) == (
+        "val IoU under 0.01 at the last validation: pole 0.002, person 0.000: the net barely "
+        "predicts them; a rare class needs more steps (--minutes, train.max_minutes) or more "
+        "images that hold it"
+    )
+    assert weak_classes_line(classes, [0.98, 0.5, 0.2, 0.0, 0.9], pixels) is None
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        log_weak_classes(classes, {"iou": iou, "pixels": pixels})
+        log_weak_classes(classes, {})  # no validation: nothing said
+    assert caplog.text.count("val IoU under 0.01") == 1
+
+
 def test_a_stray_palette_value_is_named_by_its_colour_and_pixel(tmp_path, capsys):
     """Audit s43 scenes: a stray patch in a palette mask was named 'mask value 20' only; a
     viewer shows it as a colour, which the refusals now name (and evaluate the pixel)."""

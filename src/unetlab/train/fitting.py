@@ -36,6 +36,7 @@ from unetlab.train.log import (
     epoch_name,
     log_epoch,
     log_to_file,
+    log_weak_classes,
     quiet_log,
     shared_cpu,
     warn_busy_cpu,
@@ -476,6 +477,7 @@ def _finish(run: Run, stop: StopRequest) -> dict:
     result = _result(run, offset, share, shared)
     if run.group.is_main:
         _write_final_summary(run, result["label_offset"], share, shared)
+    log_weak_classes(run.model.classes, run.last)
     log.info(
         "done: best checkpoint %s, metrics %s",
         result["best_checkpoint"],
