@@ -147,6 +147,33 @@ def test_a_class_in_no_validation_image_is_said_with_a_seed_that_puts_it_in(tmp_
     assert all(n == [] for stem, (_, n) in lines.items() if stem != "3")
 
 
+def test_a_class_in_one_image_only_gets_no_seed_that_would_take_it_from_training(tmp_path):
+    """Audit s50 road scenes: person in one file of 20: "data.seed=10 puts it in
+    validation", and with that seed the check said "in no training image: the net cannot
+    learn it; ... another data.seed". One image cannot be both: the line says so."""
+    root = tmp_path / "data"
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        mask = np.zeros((32, 32), np.uint8)
+        mask[4:20, 4:20] = 1
+        mask[22:26, 22:26] = 2 if i == 0 else 1  # the rare class in image 0 only
+        write_png(root / "images" / f"{i}.png", rng.integers(0, 255, (32, 32), np.uint8))
+        write_png(root / "masks" / f"{i}.png", mask)
+    (root / "class_names.txt").write_text("background\nroad\nperson\n")  # named: no stray
+    share = load_config(None, []).data.val_fraction
+    seed = next(
+        s for s in range(20) if split_pairs(root, val_fraction=share, seed=s)[1][0].mask.stem != "0"
+    )
+    cfg = load_config(None, [f"data.root={root}", f"data.seed={seed}"])
+    (line,) = [n for n in plan_training(cfg)[1].notes if "in no validation image" in n]
+    assert "data.seed=" not in line and "move an image" not in line
+    assert line.endswith(
+        f"it is in one image only ({root / 'masks' / '0.png'}), which training needs: no split "
+        "both learns and validates it; label it in more images and put one of them among the "
+        "validation images"
+    )
+
+
 def test_a_class_in_no_val_folder_image_names_a_training_mask_to_move(tmp_path):
     """Audit s43 scenes: train/ and val/ folders, the rare class in none of val/: the fix
     said 'raise data.val_fraction', which a val/ folder ignores."""

@@ -63,13 +63,17 @@ def unvalidated_classes(
     *,
     names: dict[int, str] | None = None,
     seed_for: Callable[[set[int]], int | None] | None = None,
+    total: int = 0,
 ) -> list[str]:
     """One line naming the classes (mask values) found in no validation image (``val``: the
     validation pairs' ``mask_page``) and what that means for ``best.pt``, with a
     ``data.seed`` that puts them in (``seed_for(values)``: one, or None). An audit's split
     of 4 images held out one without the rare class: its val IoU was 0 at every validation,
-    val mIoU capped at 2/3, and best.pt chosen for never predicting it. None for instance
-    masks or without measured validation images."""
+    val mIoU capped at 2/3, and best.pt chosen for never predicting it. A class in one
+    image only (of all ``total`` pairs measured) gets no seed nor move: training needs that
+    image (audit s50 road scenes: person in one file, "data.seed=10 puts it in validation",
+    and that seed's check said "in no training image: the net cannot learn it"). None for
+    instance masks or without measured validation images."""
     missing = unvalidated_values(fp, val)
     if not missing:
         return []
@@ -77,18 +81,51 @@ def unvalidated_classes(
     shown = ", ".join(f"{v} ({names[v]})" if names and v in names else str(v) for v in missing)
     pixels = sum(sum(p.counts) for p in held)
     few = "; one image: a noisy score" if len(held) == 1 else ""
-    seed = seed_for(set(missing)) if seed_for else None
-    fix = (
-        f"data.seed={seed} puts {'it' if len(missing) == 1 else 'them'} in validation"
-        if seed is not None
-        else _move_fix(fp, val, missing)
-    )
+    single = _in_one_image(fp, missing, total)
+    movable = [v for v in missing if v not in single]
+    fixes = [_split_fix(fp, val, movable, seed_for)] if movable else []
+    fixes += [_one_image_fix(fp, single, names)] if single else []
+    fix = "; ".join(fixes)
     return [
         f"mask value{'s' if len(missing) > 1 else ''} {shown} in no validation image "
         f"({len(held)} image{'s' if len(held) > 1 else ''}, {pixels:,} labelled px{few}): "
         "its val IoU is 0 once the net predicts it, so best.pt is chosen by the other "
         f"classes and favours a net that never predicts it; {fix}"
     ]
+
+
+def _split_fix(fp: Fingerprint, val: set[str], missing: list[int], seed_for) -> str:
+    """A ``data.seed`` that puts ``missing`` in validation, else :func:`_move_fix`."""
+    seed = seed_for(set(missing)) if seed_for else None
+    if seed is None:
+        return _move_fix(fp, val, missing)
+    return f"data.seed={seed} puts {'it' if len(missing) == 1 else 'them'} in validation"
+
+
+def _in_one_image(fp: Fingerprint, values: list[int], total: int) -> list[int]:
+    """The ``values`` found in one image only, where every one of the ``total`` pairs was
+    measured (else none: another image may hold them)."""
+    if total > len(fp.pairs):
+        return []
+    return [v for v in values if sum(v in p.values for p in fp.pairs) == 1]
+
+
+def _one_image_fix(fp: Fingerprint, single: list[int], names: dict[int, str] | None) -> str:
+    """What to do about classes (``single``) that one image alone holds, naming one."""
+    holder = next(p.name for p in fp.pairs if single[0] in p.values)
+    if len(single) == 1:
+        who, where, it = "it is", f"in one image only ({holder})", "it"
+    else:
+        shown = ", ".join(f"{v} ({names[v]})" if names and v in names else str(v) for v in single)
+        who, where, it = (
+            f"mask values {shown} are",
+            f"each in one image only (such as {holder})",
+            "them",
+        )
+    return (
+        f"{who} {where}, which training needs: no split both learns and validates {it}; "
+        f"label {it} in more images and put one of them among the validation images"
+    )
 
 
 def _move_fix(fp: Fingerprint, val: set[str], missing: list[int]) -> str:

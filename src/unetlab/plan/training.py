@@ -133,9 +133,10 @@ def data_notes(cfg: Config, explicit: set[str], fp, pairs: tuple, ignored) -> li
     names = declared_names(cfg)
     held_out = {p.mask_page for p in val}
     seed_for = lambda values: seed_holding(cfg.data, fp, values)  # noqa: E731
-    notes = unvalidated_classes(fp, held_out, names=names, seed_for=seed_for)
+    total = len(train) + len(val)
+    notes = unvalidated_classes(fp, held_out, names=names, seed_for=seed_for, total=total)
     skip = unvalidated_values(fp, held_out)  # said there
-    notes += rare_classes(fp, held_out, names=names, total=len(train) + len(val), skip=skip)
+    notes += rare_classes(fp, held_out, names=names, total=total, skip=skip)
     if ignored is None and "data.label_values" not in explicit:
         notes += [line] if (line := unlabelled_fill(fp.pairs, declared=names)) else []
     notes += [line] if (line := inverted_masks(fp.pairs)) else []  # audit s34 messy 2
