@@ -57,7 +57,8 @@ def test_the_record_pools_the_spread_within_and_between_the_training_images():
     stats = [(np.array([10.0]), np.array([3.0])), (np.array([20.0]), np.array([4.0]))]
     record = training_appearance(stats, ["uint8", "uint8"])
     assert record == {"dtype": "uint8", "images": 2, "mean": [15.0], "sd": [6.12372]}
-    assert training_appearance(stats, ["uint8", "uint16"]) is None  # in no one unit
+    grey = training_appearance(stats, ["uint8", "uint16"])  # in no one unit: dtypes alone
+    assert grey == {"dtypes": ["uint16", "uint8"]}
     mixed = training_appearance(stats, ["uint8", "uint16"], "stains")  # no dtype unmakes them
     assert mixed == {"dtypes": ["uint16", "uint8"], "channels": "stains"}
     assert training_appearance([], []) is None

@@ -7,11 +7,16 @@ a model of one dtype says it."""
 import logging
 
 import numpy as np
+import pytest
 import torch
 
 from unetlab.data.appearance import appearance_shift
+from unetlab.data.datasets import Sample
+from unetlab.data.normalize import check_keys
+from unetlab.errors import UnetlabError
 from unetlab.inference.appearance import far_run
 from unetlab.inference.predict import floor_run, model_stats
+from unetlab.train.setup import samples_appearance
 
 MIXED = {"dtypes": ["uint16", "uint8"], "channels": "stains"}
 
@@ -48,3 +53,41 @@ def test_predict_says_a_float_image_to_a_model_of_several_dtypes_once(caplog):
     assert len(lines) == 1 and lines[0].startswith(
         "a.tif: float32 pixels, the model trained on uint16 and uint8 images"
     )
+
+
+def _grey(dtype: str, mean: float) -> Sample:
+    zero = np.zeros((1, 4, 4))
+    return Sample("x", zero, zero, dtype=dtype, appearance=(np.array([mean]), np.array([3.0])))
+
+
+class _Grey(torch.nn.Module):
+    """A 1-channel model normalised per data set (no floor)."""
+
+    in_channels = 1
+    normalization = {"mode": "dataset", "mean": [900.0], "std": [800.0]}
+
+
+def test_a_grey_model_of_two_dtypes_records_them_and_says_a_third(caplog):
+    """A 1-channel set of 8- and 16-bit images recorded nothing (only stains had a record
+    without figures), so a float image given to its model passed silently."""
+    model = _Grey()
+    model.appearance = samples_appearance([_grey("uint8", 40.0), _grey("uint16", 9000.0)], [])
+    assert model.appearance == {"dtypes": ["uint16", "uint8"]}
+    caplog.set_level(logging.WARNING)
+    image = np.random.default_rng(0).random((24, 24)).astype(np.float32)
+    with floor_run(), far_run():
+        model_stats(model, image, name="f.tif")
+        model_stats(model, (image * 255).astype(np.uint8), name="g.tif")
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and lines[0].startswith(
+        "f.tif: float32 pixels, the model trained on uint16 and uint8 images"
+    )
+
+
+def test_floors_without_the_dtype_of_floor_are_refused_in_one_line():
+    """Accepted before, and then ignored: floor_entry reads floors only beside a dtype."""
+    spec = {"mode": "percentile", "floor": [30.0], "floors": {"uint16": [7000.0]}}
+    with pytest.raises(UnetlabError, match="floors .* need dtype") as caught:
+        check_keys(spec)
+    assert "\n" not in str(caught.value) and "add it (dtype: uint8)" in str(caught.value)
+    assert check_keys({**spec, "dtype": "uint8"})["dtype"] == "uint8"

@@ -19,7 +19,7 @@ A record is small: ``{"dtype": "uint8", "images": N, "mean": [C], "sd": [C]}``, 
 images of several channels what they were, ``"channels": "colours"`` (an RGB picture's) or
 ``"stains"`` (separate channels), which decides whether a grey image is repeated into them
 or refused (:func:`unetlab.inference.pages.stains_of`). Images of several dtypes (8-bit and
-16-bit stains) record only that, with their dtypes (:func:`mixed_record`): no figures to
+16-bit, stains or grey) record only that, with their dtypes (:func:`mixed_record`): no figures to
 compare with, only whether an image is of another dtype than all of theirs. It changes no
 prediction of the images it describes, so it is no checkpoint format feature: an older
 unetlab ignores it, and a checkpoint without it is predicted without the check.
@@ -56,8 +56,8 @@ def training_appearance(
     picture's) or "stains" (separate channels: :func:`unetlab.data.colour.channels_kind` of
     each image, :func:`unetlab.data.colour.same_kind` of them all);
     None without images. Images of several dtypes or channel counts have their values in no
-    one unit: their record holds no figures, only what their channels were, which no dtype
-    changes (:func:`mixed_record`)."""
+    one unit: their record holds no figures, only their dtypes and what their channels were,
+    which no dtype changes (:func:`mixed_record`)."""
     if not stats:
         return None
     if len(set(dtypes)) != 1 or len({len(m) for m, _ in stats}) != 1:
@@ -75,16 +75,16 @@ def training_appearance(
     return record if channels is None else {**record, "channels": channels}
 
 
-def mixed_record(dtypes: list[str], channels: str | None) -> dict | None:
-    """The record of training images of several ``dtypes`` (or channel counts): their
-    ``channels`` alone, with the dtypes (``{"dtypes": ["uint16", "uint8"], "channels":
+def mixed_record(dtypes: list[str], channels: str | None) -> dict:
+    """The record of training images of several ``dtypes`` (or channel counts): the dtypes
+    and their ``channels`` where given (``{"dtypes": ["uint16", "uint8"], "channels":
     "stains"}``), no ``dtype``, mean or sd to compare an image with (:func:`appearance_shift`
-    checks nothing); None where ``channels`` is None (nothing to record). A set of 8-bit and
-    16-bit stains was recorded as nothing, so its model repeated a grey image into its
-    stains as into an RGB model's colours."""
-    if channels is None:
-        return None
-    return {"dtypes": sorted({str(d) for d in dtypes}), "channels": channels}
+    says only an image of another dtype than all of theirs). A set of 8-bit and 16-bit
+    stains was recorded as nothing, so its model repeated a grey image into its stains as
+    into an RGB model's colours; a 1-channel set of 8- and 16-bit images too, so a float
+    image given to its dataset-normalised model passed silently (s49)."""
+    record = {"dtypes": sorted({str(d) for d in dtypes})}
+    return record if channels is None else {**record, "channels": channels}
 
 
 @dataclass(frozen=True)

@@ -160,6 +160,11 @@ def check_spec(spec: dict) -> dict:
             f"{spec['dtype']!r}"
         )
     _check_floors(spec.get("floors", {}))
+    if "floors" in spec and "dtype" not in spec:
+        raise UnetlabError(
+            "normalization floors (the floors of the training images' other dtypes) need "
+            "dtype, the dtype whose values floor is in: add it (dtype: uint8), or drop floors"
+        )
     return spec
 
 
