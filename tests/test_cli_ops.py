@@ -85,7 +85,7 @@ def test_a_run_folder_that_holds_a_run_is_refused_in_the_clis_words(data_and_run
     _saved(run)
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "add --resume to continue it (--resume auto" in err
+    assert "add --resume to continue it from there (--resume auto" in err
     assert "resume=True" not in err and "run_dir=" not in err
 
 

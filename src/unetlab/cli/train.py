@@ -550,6 +550,7 @@ def _refuse_started(run_dir: Path) -> None:
     """A run folder that holds a run (a checkpoint) is refused without --resume or
     --overwrite, in the CLI's words (fit's own refusal names the Python arguments too)."""
     from unetlab.train import CHECKPOINTS
+    from unetlab.train.rundir import stopped_at
 
     if not (held := [n for n in CHECKPOINTS if (run_dir / "checkpoints" / n).is_file()]):
         return
@@ -561,9 +562,9 @@ def _refuse_started(run_dir: Path) -> None:
             "--overwrite to start again (its best.pt goes)"
         )
     raise UnetlabError(
-        f"{run_dir} already holds a run (checkpoints/{', '.join(held)}): add --resume to "
-        "continue it (--resume auto in a job that may be requeued: it resumes a run, or "
-        "starts one), --overwrite to start again, or give another --run-dir"
+        f"{run_dir} already holds a run{stopped_at(run_dir)} (checkpoints/{', '.join(held)}): "
+        "add --resume to continue it from there (--resume auto in a job that may be requeued: "
+        "it resumes a run, or starts one), --overwrite to start again, or give another --run-dir"
     )
 
 

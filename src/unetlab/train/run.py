@@ -35,6 +35,7 @@ from unetlab.train.resume import (
     planned_steps,
     recorded_split,
     restore_checkpoint,
+    saved_at,
 )
 from unetlab.train.rundir import MetricsFile, record_split
 from unetlab.train.schedule import (
@@ -177,7 +178,8 @@ def setup_run(
         # no more threads than the CPUs this process may use (its share, under torchrun)
         configure_threads(max(1, available_cpus() // group.world) if group.active else None)
     torch.manual_seed(t.seed)
-    if resume:
+    if resume:  # the first line: where it goes on from (after a Ctrl-C, a requeued job)
+        log.info("resuming the run in %s from %s (checkpoints/last.pt)", run_dir, saved_at(run_dir))
         files = recorded_split(run_dir, cfg)
     else:
         files = listed_split(split, cfg, doing="training") if split is not None else None

@@ -31,7 +31,7 @@ from unetlab.outputs import (
 )
 from unetlab.run_records import HISTORY_FILE, SUMMARY_FILE
 from unetlab.train.loop import TrainingError
-from unetlab.train.resume import minutes_spent
+from unetlab.train.resume import minutes_spent, saved_at
 from unetlab.train.setup import Data
 
 OFFSET_FILE = "label_offset.json"  # train.label_offset: fit's measurement
@@ -137,9 +137,9 @@ def _started_refusal(run_dir: Path, existing: list[str]) -> str:
     advised, which then failed: s43 review)."""
     if (run_dir / "checkpoints" / "last.pt").is_file():
         return (
-            f"{run_dir} already holds a run ({', '.join(existing)}): use --resume "
-            "(resume=True) to continue it, --overwrite (overwrite=True) to start again, or "
-            "another --run-dir (run_dir=)"
+            f"{run_dir} already holds a run{stopped_at(run_dir)} ({', '.join(existing)}): use "
+            "--resume (resume=True) to continue it from there, --overwrite (overwrite=True) "
+            "to start again, or another --run-dir (run_dir=)"
         )
     best = run_dir / "checkpoints" / "best.pt"
     return (
@@ -148,6 +148,13 @@ def _started_refusal(run_dir: Path, existing: list[str]) -> str:
         "model.init_checkpoint, starts from its weights), or --overwrite (overwrite=True) to "
         "start again (its best.pt goes)"
     )
+
+
+def stopped_at(run_dir: Path) -> str:
+    """`` saved at step 80, the end of epoch 80``: where the run in ``run_dir`` would resume
+    (:func:`unetlab.train.resume.saved_at`), or "" without a readable last.pt."""
+    at = saved_at(run_dir)
+    return f" saved at {at}" if at else ""
 
 
 def _own_run_files(run_dir: Path) -> set[str]:

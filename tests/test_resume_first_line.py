@@ -1,0 +1,53 @@
+"""A run stopped (Ctrl-C) and run again says where it goes on from: the rerun without
+--resume named neither the step nor the epoch it stopped at ("already holds a run
+(checkpoints/best.pt, last.pt): add --resume ..."), and with --resume its first line was the
+data check, the step said six lines later (s49 walk leftovers)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+import unetlab
+from unetlab.cli import main
+from unetlab.errors import OutputError
+from unetlab.train.rundir import prepare_run_dir
+
+TINY = ["--no-plan", "--set", "model.depth=2", "--set", "data.tile_size=32", "--no-progress"]
+
+
+@pytest.fixture
+def run(tmp_path, capsys):
+    """(the train arguments, the run folder) of a 1-epoch run of 2 images of 32 px."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (2, 32, 32)).astype(np.uint8)
+    unetlab.write_dataset(images, (images > 128).astype(np.uint8), tmp_path / "data")
+    args = ["train", "--data", str(tmp_path / "data"), "--run-dir", str(tmp_path / "run")]
+    assert main([*args, *TINY, "--epochs", "1"]) == 0
+    capsys.readouterr()
+    return args, tmp_path / "run"
+
+
+def test_a_rerun_without_resume_names_the_step_it_would_go_on_from(run, capsys):
+    args, folder = run
+    assert main([*args, *TINY, "--epochs", "2"]) == 2
+    err = capsys.readouterr().err
+    assert f"{folder} already holds a run saved at step 16, the end of epoch 1 (" in err
+    assert "add --resume to continue it from there" in err
+    with pytest.raises(OutputError, match=r"saved at step 16, the end of epoch 1 \(.*resume=True"):
+        prepare_run_dir(folder, resume=False, overwrite=False)  # fit's words, from Python
+
+
+def test_the_first_line_of_a_resumed_run_names_its_folder_and_step(run, capsys, caplog):
+    args, folder = run
+    caplog.set_level(logging.INFO)
+    assert main([*args, *TINY, "--epochs", "2", "--resume"]) == 0
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("unetlab.train")]
+    assert lines[0] == (
+        f"resuming the run in {folder} from step 16, the end of epoch 1 (checkpoints/last.pt)"
+    )
+    logged = (folder / "train.log").read_text().splitlines()  # the first run's, then these
+    said = [i for i, line in enumerate(logged) if "resuming the run in" in line]
+    assert len(said) == 1 and "data checked against the run's split.json" in logged[said[0] + 1]
