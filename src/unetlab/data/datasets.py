@@ -452,10 +452,12 @@ class MaskScan:
     """What the masks of a data set hold: the values of each page (``masks``), and whether
     they hold object ids by where they sit or what they are (a folder named ``instances/``,
     outlines: :func:`~unetlab.data.names.holds_object_ids`); ``counts``: the pixels per
-    value of all."""
+    value of all; ``stacks``: each mask file's pages as read, by path, for the loader to take
+    (:class:`~unetlab.data.pairs.PairReader`'s ``masks``) rather than read them again."""
 
     masks: tuple[MaskValues, ...]
     instance_folder: bool
+    stacks: dict[Path, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def counts(self) -> dict[int, int]:
@@ -486,6 +488,7 @@ def scan_masks(pairs: Sequence[Pair], *, problems: list[str] | None = None) -> M
 
 def _scan(pairs: Sequence[Pair], problems: list[str]) -> MaskScan:
     masks: list[MaskValues] = []
+    stacks: dict[Path, np.ndarray] = {}
     axes = {p.mask: mask_axes(p.mask, p.axes) for p in pairs}
     for path in _mask_files(pairs):
         if problem := jpeg_mask(path):
@@ -500,8 +503,9 @@ def _scan(pairs: Sequence[Pair], problems: list[str]) -> MaskScan:
             problems.append(problem)
             continue
         masks += [MaskValues.of(page) for page in stack]
+        stacks[path] = stack
     folder = any(holds_object_ids(p.mask) for p in pairs)
-    return MaskScan(tuple(masks), folder)
+    return MaskScan(tuple(masks), folder, stacks)
 
 
 def discover_label_values(
@@ -579,6 +583,7 @@ def load_samples(
     channel: int | None = None,
     exclude_rows: dict | None = None,
     nodata="auto",
+    masks: dict[Path, np.ndarray] | None = None,
 ) -> list[Sample]:
     """Read, check, encode and normalise every pair once; samples in the order of ``pairs``.
 
@@ -597,6 +602,8 @@ def load_samples(
         nodata: which pixels of each image are no sample (``data.nodata``:
             :mod:`unetlab.data.nodata`; ``auto``: the GeoTIFF nodata tag and alpha 0): left
             out as ``exclude_rows`` are (their mask pixels ``IGNORE_INDEX``).
+        masks: mask files' pages already read (:func:`scan_masks`' ``stacks``), taken from
+            it rather than read again.
 
     Returns:
         :class:`Sample` list: image (C, H, W) float32, mask (H, W) int64, weight or None.
@@ -609,7 +616,7 @@ def load_samples(
     exclude_rows = check_exclude_rows(exclude_rows)
     encode = _ClassEncoder(label_values, ignore_value, exclude_rows)
     how = dict(channel=channel, in_channels=in_channels, fix=encode.fix, nodata=nodata)
-    loaded = _load(pairs, encode, **how)
+    loaded = _load(pairs, encode, **how, masks=masks)
     weigh = _weigher(weight_map)
     return [
         _sample(pair.name, image, normalization, mask, weigh(mask), exclude_rows, bad, header)
@@ -660,6 +667,7 @@ def load_instance_samples(
     channel: int | None = None,
     exclude_rows: dict | None = None,
     nodata="auto",
+    masks: dict[Path, np.ndarray] | None = None,
 ) -> tuple[list[Sample], dict]:
     """:func:`load_samples` for instance masks: each mask's object ids
     (:func:`unetlab.data.instances.instance_ids`) become the three-class target of
@@ -670,7 +678,7 @@ def load_instance_samples(
     between touching objects. Pixels equal to ``ignore_value`` are ``IGNORE_INDEX``, and so
     are those in ``exclude_rows`` (no object lies there: a data bar stored as one id is no
     object, and objects it cuts are measured without it), and the ``nodata`` pixels of each
-    image (:func:`load_samples`).
+    image (:func:`load_samples`); ``masks``: as :func:`load_samples` takes them.
 
     Returns:
         (samples in the order of ``pairs``, :func:`unetlab.data.instances.object_statistics`
@@ -680,7 +688,8 @@ def load_instance_samples(
     """
     exclude_rows = check_exclude_rows(exclude_rows)
     encode = _InstanceEncoder(boundary_width, ignore_value, exclude_rows)
-    loaded = _load(pairs, encode, channel=channel, in_channels=in_channels, nodata=nodata)
+    how = dict(channel=channel, in_channels=in_channels, nodata=nodata, masks=masks)
+    loaded = _load(pairs, encode, **how)
     _warn_instances(encode.binary, encode.split)
     samples = [
         _sample(
@@ -751,6 +760,7 @@ def _load(
     in_channels: int | None,
     fix: Callable[[], str] = lambda: "",
     nodata="auto",
+    masks: dict[Path, np.ndarray] | None = None,
 ) -> list[tuple[Pair, np.ndarray, Any, np.ndarray | None, tuple]]:
     """The skeleton of both loaders: read every pair once (a stack's files once for all their
     pages; an image's TIFF opened once for its pixels, nodata and header: it was opened four
@@ -758,12 +768,13 @@ def _load(
     that are no sample as ``nodata`` says, or None: :mod:`unetlab.data.nodata`), collect
     every problem (unreadable file, mask the encoder refuses, non-finite pixels, channel
     counts) and raise them as one error with ``fix()``; else ``(pair, image, encoded,
-    invalid, header)`` (:func:`image_header`) in the order of ``pairs``."""
+    invalid, header)`` (:func:`image_header`) in the order of ``pairs``. ``masks``: mask
+    files already read (:func:`scan_masks`), taken rather than read again (opened twice)."""
     if not pairs:
         raise DatasetError("no image/mask pairs to load")
     problems: list[str] = []
     loaded = []
-    read = PairReader(channel)
+    read = PairReader(channel, masks=masks)
     invalid = InvalidPages(read, nodata)
     headers = ImageHeaders()
     for pair in pairs:

@@ -1014,16 +1014,21 @@ class PairReader:
     colour masks without a colour table beside them are read with it (a checkpoint's);
     ``axes``: the images' TIFF axes as a user gives them, and the masks' (:func:`mask_axes`);
     grey RGB masks beside a colour table are read as ``data.grey_masks`` said where it was
-    made (:mod:`unetlab.data.grey_masks`), also in a data loader's worker."""
+    made (:mod:`unetlab.data.grey_masks`), also in a data loader's worker; ``masks``: mask
+    files' pages already read as this reader would read them (by path: a mask scan's,
+    :func:`unetlab.data.datasets.scan_masks`), each taken out of it on its first use."""
 
     def __init__(
         self,
         channel: int | list[int] | None = None,
         colours: ColourTable | None = None,
         axes: str | None = None,
+        *,
+        masks: dict[Path, np.ndarray] | None = None,
     ):
         self._held: dict[tuple[Path, bool], np.ndarray] = {}
         self.channel, self.colours, self.axes = channel, colours, axes
+        self.masks = masks if masks is not None else {}
         self.grey_masks = grey_masks_reading()
 
     def stack(self, path: Path, *, mask: bool, axes: str | None = None) -> np.ndarray:
@@ -1034,6 +1039,9 @@ class PairReader:
         if key not in self._held:
             # let the previous file of this role go before reading the next
             self._held = {k: v for k, v in self._held.items() if k[1] != mask}
+            if mask and Path(path) in self.masks:
+                self._held[key] = self.masks.pop(Path(path))
+                return self._held[key]
             axes = axes or self.axes
             axes = mask_axes(Path(path), axes) if mask else file_axes(path, axes)
             colours = self.colours if mask else None

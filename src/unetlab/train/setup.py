@@ -102,7 +102,7 @@ def prepare_data(
     normalization = measured(d.normalization or default_normalization(cfg), d, train_pairs)
     weight_map = {"w0": d.w0, "sigma": d.sigma} if d.weight_map else None
     if target == "instances":
-        data = _instance_data(d, cfg, train_pairs, pairs, normalization, weight_map)
+        data = _instance_data(d, cfg, train_pairs, pairs, normalization, weight_map, scan)
     else:
         data = _class_data(d, cfg, train_pairs, pairs, scan, normalization, weight_map)
     data.pairs = (list(train_pairs), list(val_pairs))
@@ -278,7 +278,13 @@ def most_common_dtype(train: list) -> str | None:
     return max(dict.fromkeys(names), key=names.count)
 
 
-def _instance_data(d, cfg: Config, train_pairs, pairs, normalization, weight_map) -> Data:
+def _scanned(scan) -> dict | None:
+    """The mask files ``scan`` (:func:`unetlab.data.datasets.scan_masks`, or None) read, for
+    the loading to take rather than read them again (each was read twice)."""
+    return scan.stacks if scan is not None else None
+
+
+def _instance_data(d, cfg: Config, train_pairs, pairs, normalization, weight_map, scan) -> Data:
     """Object-id masks trained as background / boundary / interior."""
     samples, stats = load_instance_samples(
         pairs,
@@ -290,6 +296,7 @@ def _instance_data(d, cfg: Config, train_pairs, pairs, normalization, weight_map
         channel=d.channel,
         exclude_rows=d.exclude_rows,
         nodata=d.nodata,
+        masks=_scanned(scan),
     )
     log.info(
         "objects in the masks: %s, median area %.0f px (5-95%%: %.0f-%.0f px)%s",
@@ -361,6 +368,7 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
         channel=d.channel,
         exclude_rows=d.exclude_rows,
         nodata=d.nodata,
+        masks=_scanned(scan),
     )
     train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
     _warn_unlearnable(train, label_values, class_names, source, pairs=train_pairs)
