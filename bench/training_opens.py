@@ -4,7 +4,9 @@ Makes data sets of image TIFFs (2-channel uint16 CYX, or 2-D uint8) beside 2-D u
 masks in a temporary folder, then per set: the ``tifffile.TiffFile`` opens of
 ``prepare_data`` (images and masks apart, and by the unetlab functions that opened them),
 and its wall and process CPU time (the median of ``--runs``; each run in this process, the
-set's files in the page cache after the first). Prints a table; writes nothing else.
+set's files in the page cache after the first); and the opens of the whole command
+``unetlab train --data SET --check`` (the plan's look at the data, then training's load).
+Prints a table; writes nothing else.
 
     PYTHONPATH=src python3 bench/training_opens.py                  # 20 pairs of 32 px
     PYTHONPATH=src python3 bench/training_opens.py --pairs 200 --side 256 --runs 3
@@ -13,6 +15,8 @@ set's files in the page cache after the first). Prints a table; writes nothing e
 from __future__ import annotations
 
 import collections
+import contextlib
+import io
 import statistics
 import tempfile
 import time
@@ -22,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
+from unetlab.cli import main as unetlab_main
 from unetlab.cli.parser import Parser
 from unetlab.config import load_config
 from unetlab.train.setup import prepare_data
@@ -46,8 +51,9 @@ def make_set(root: Path, kind: str, pairs: int, side: int) -> Path:
     return root
 
 
-def counted_opens(root: Path) -> tuple[collections.Counter, collections.Counter]:
-    """(opens by folder, opens by the chain of unetlab functions) of one ``prepare_data``."""
+def counted_opens(root: Path, check: bool = False) -> tuple[collections.Counter, ...]:
+    """(opens by folder, opens by the chain of unetlab functions) of one ``prepare_data``,
+    or with ``check`` of one ``unetlab train --data ROOT --check``."""
     by_folder, by_caller = collections.Counter(), collections.Counter()
     original = tifffile.TiffFile
 
@@ -60,7 +66,12 @@ def counted_opens(root: Path) -> tuple[collections.Counter, collections.Counter]
 
     tifffile.TiffFile = Counting
     try:
-        prepare_data(load_config(None, [f"data.root={root}"]))
+        if check:
+            run = ["--run-dir", str(root / "run"), "--no-progress", "--device", "cpu"]
+            with contextlib.redirect_stderr(io.StringIO()):  # its lines: not this table's
+                assert unetlab_main(["train", "--data", str(root), "--check", *run]) == 0
+        else:
+            prepare_data(load_config(None, [f"data.root={root}"]))
     finally:
         tifffile.TiffFile = original
     return by_folder, by_caller
@@ -84,15 +95,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
     print(f"{args.pairs} pairs of {args.side} px, median of {args.runs} run(s)")
-    print(f"{'images':<6} {'image opens':>11} {'mask opens':>10} {'wall s':>7} {'CPU s':>6}")
+    head = f"{'image opens':>11} {'mask opens':>10} {'wall s':>7} {'CPU s':>6}"
+    print(f"{'images':<6} {head} {'--check image opens':>19} {'mask opens':>10}")
     callers = {}
     with tempfile.TemporaryDirectory() as tmp:
         for kind in ("cyx", "grey"):
             root = make_set(Path(tmp) / kind, kind, args.pairs, args.side)
             folders, callers[kind] = counted_opens(root)
+            checked, _ = counted_opens(root, check=True)
             wall, cpu = timed(root, args.runs)
             row = f"{folders['images']:>11} {folders['masks']:>10} {wall:>7.2f} {cpu:>6.2f}"
-            print(f"{kind:<6} {row}")
+            print(f"{kind:<6} {row} {checked['images']:>19} {checked['masks']:>10}")
     for kind, by in callers.items():
         print(f"\n{kind}: opens by caller")
         for chain, n in by.most_common():

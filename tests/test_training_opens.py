@@ -1,14 +1,18 @@
 """Training start reads each mask file once for its pixels: the mask scan (label values,
 target) read every mask, and the loading read them all again (three opens of each mask
 TIFF with the pairing's page count, now two); what the loading makes of them is what it
-makes reading them itself."""
+makes reading them itself. A command that pairs its data set twice (the plan's look, then
+training's split) reads each file's page count once."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 import tifffile
 
+from tests.test_channels_opens import _counted
 from unetlab.config import load_config
 from unetlab.train.setup import prepare_data
 
@@ -60,3 +64,40 @@ def test_each_mask_is_read_once_and_loaded_as_read_alone(tmp_path, monkeypatch, 
     assert [s.name for s in got] == [s.name for s in want]
     for a, b in zip(got, want):
         assert np.array_equal(a.mask, b.mask) and np.array_equal(a.image, b.image)
+
+
+def test_a_files_page_count_is_read_once_while_it_is_unchanged(tmp_path, monkeypatch):
+    """Pairing the same folder twice in a command (the plan's look, then training's split)
+    opened every image and mask twice for its page count; within one command each is read
+    once, a file written since again; outside one, every time."""
+    from unetlab.data.pairs import page_count, page_counts_held
+
+    (tmp_path / "masks").mkdir()
+    path = tmp_path / "masks" / "s.tif"
+    meta = {"axes": "ZYX"}
+    tifffile.imwrite(path, np.zeros((3, 8, 8), np.uint8), imagej=True, metadata=meta)
+    opened = _mask_opens(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    with page_counts_held():
+        assert [page_count(path), page_count(path), page_count(Path("masks/s.tif"))] == [3] * 3
+        assert len(opened) == 1
+        tifffile.imwrite(path, np.zeros((5, 8, 8), np.uint8), imagej=True, metadata=meta)
+        assert page_count(path) == 5 and len(opened) == 2
+    assert [page_count(path), page_count(path)] == [5, 5] and len(opened) == 4
+
+
+def test_train_check_opens_each_file_once_for_pairing(tmp_path, monkeypatch, capsys):
+    """``train --check`` pairs the set for the plan, then for the load: each image TIFF was
+    opened 4 times (2 page counts, the plan's measure, the load), each mask 5 (6 for the
+    one the palette check looks at)."""
+    from unetlab.cli import main
+
+    root = _data_set(tmp_path / "set", ids=False, n=6)
+    opened = _counted(monkeypatch)
+    run = ["--run-dir", str(tmp_path / "run"), "--device", "cpu", "--no-progress"]
+    assert main(["train", "--data", str(root), "--check", *run]) == 0
+    images = [o for o in opened if "/images/" in o.replace("\\", "/")]
+    masks = [o for o in opened if "/masks/" in o.replace("\\", "/")]
+    assert max(images.count(o) for o in images) == 3  # the page count, the plan, the load
+    per_mask = sorted(masks.count(o) for o in set(masks))  # the page count, the plan's
+    assert per_mask[:-1] == [4] * 5  # measure and data-bar look, the scan (+1: the palette's)

@@ -217,10 +217,12 @@ AUTO = "auto"  # --resume auto (train.rundir.RESUME_AUTO: not imported, the pars
 def run(args) -> int:
     from unetlab.data.grey_masks import grey_masks_read_as
     from unetlab.data.io import check_axes
+    from unetlab.data.pairs import page_counts_held
 
     check_axes(args.axes)  # one line, before the config and any file are read
     cfg, explicit = _config(args)
-    with grey_masks_read_as(cfg.data.grey_masks):  # every mask the command reads
+    # every mask the command reads; each file's page count read once (the plan pairs too)
+    with grey_masks_read_as(cfg.data.grey_masks), page_counts_held():
         return _command(args, cfg, explicit)
 
 

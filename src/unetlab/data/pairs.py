@@ -24,6 +24,8 @@ page-count mismatch) is collected and raised as one ``DatasetError`` naming the 
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import os
 import re
@@ -132,11 +134,38 @@ class Pair:
 
 def page_count(path: Path, axes: str | None = None) -> int:
     """The pages of an image file as :func:`unetlab.data.io.read_stack` reads them (one rule
-    for both: a TIFF's channel axes are not pages; ``axes``: as given); 1 for PNG and JPEG."""
+    for both: a TIFF's channel axes are not pages; ``axes``: as given); 1 for PNG and JPEG.
+    Within :func:`page_counts_held`, a file's count is read once while it is unchanged."""
+    path = Path(path)
+    held = _HELD_COUNTS.get()
     try:
-        return stack_shape(path, axes=axes)[0]
+        if held is None or path.suffix.lower() in ANNOTATION_SUFFIXES or not path.is_file():
+            return stack_shape(path, axes=axes)[0]  # outlines: their image's; a DSB folder
+        stat = path.stat()
+        key = (str(path.absolute()), axes, stat.st_mtime_ns, stat.st_size)
+        if key not in held:
+            held[key] = stack_shape(path, axes=axes)[0]
+        return held[key]
     except ImageReadError as exc:
         raise DatasetError(str(exc)) from exc
+
+
+_HELD_COUNTS: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "unetlab_page_counts", default=None
+)
+
+
+@contextlib.contextmanager
+def page_counts_held():
+    """Within: :func:`page_count` reads each file's count once (a file written since, by its
+    time and size, again). ``unetlab train`` pairs its data set twice, for the plan's look
+    and for training's split (each saying its own lines), and so opened every image and
+    mask twice for it; one command's files are held, nothing beyond it."""
+    token = _HELD_COUNTS.set({})
+    try:
+        yield
+    finally:
+        _HELD_COUNTS.reset(token)
 
 
 def mask_axes(mask: Path, axes: str | None) -> str | None:
