@@ -57,3 +57,27 @@ def test_from_python_the_line_names_the_keyword(work, caplog):
     with caplog.at_level(logging.INFO, logger="unetlab"):
         predict_folder(model, work / "in", work / "out", progress=False)
     assert f"{AGAIN} (skip_existing=True keeps them)" in caplog.text
+
+
+PARTIAL = "not all the outputs asked for now"
+
+
+def test_skip_existing_says_why_it_predicts_a_finished_input_again(work, caplog):
+    """walk s50: --skip-existing with --overlay added predicted each input (a slide: minutes)
+    again without a word; the line names the inputs and the outputs that are missing."""
+    _said(caplog, work)
+    said = _said(caplog, work, "--skip-existing", "--overlay")
+    assert "00.png and 2 more input(s): the labels this checkpoint and settings made" in said
+    assert f"{PARTIAL} (overlay missing)" in said
+    assert "predicted again" in said.split(PARTIAL)[1].splitlines()[0]
+    assert PARTIAL not in _said(caplog, work, "--skip-existing", "--overlay")  # all there now
+    (work / "in" / "03.png").write_bytes((work / "in" / "00.png").read_bytes())
+    assert PARTIAL not in _said(caplog, work, "--skip-existing")  # a new input: no line
+
+
+def test_skip_existing_names_each_missing_kind(work, caplog):
+    _said(caplog, work, "--overlay")
+    for name in ("00_overlay.png", "01_overlay.png", "02_overlay.png"):
+        (work / "out" / name).unlink()
+    said = _said(caplog, work, "--skip-existing", "--overlay", "--save-probabilities")
+    assert f"{PARTIAL} (probabilities, overlay missing)" in said

@@ -426,6 +426,7 @@ class _Claim:
         out_dir, files = self.out_dir, self.files
         finished = finished_outputs(out_dir, files, record=made, **self.outputs.wanted)
         _say_changed(out_dir, [f for f in files if f not in finished])
+        self._say_partial(made, [f for f in files if f not in finished])
         self.done.update(finished)
         names = [n for made_here in finished.values() for n in made_here]
         confirm(out_dir, _listed_keys(out_dir, names), "predict")
@@ -433,6 +434,31 @@ class _Claim:
         others = other_models(out_dir, [f for f in files if f not in self.done], made)
         if others and not self.outputs.overwrite:
             raise OutputError(_other_model_line(out_dir, others, made, self.overwrite_fix))
+
+    def _say_partial(self, made: Provenance, rest: Sequence[Path]) -> None:
+        """One line naming the inputs of ``rest`` whose labels ``made`` wrote here but not
+        every output asked for now, and the kinds the first lacks: ``skip_existing`` predicts
+        them again whole (walk s50: a slide's overlay added with --skip-existing predicted
+        it again for minutes without a word)."""
+        partial = list(finished_outputs(self.out_dir, rest, record=made)) if rest else []
+        if not partial:
+            return
+        asked = [k for k, on in self.outputs.wanted.items() if on]
+        missing = [
+            k
+            for k in asked
+            if not finished_outputs(self.out_dir, partial[:1], record=made, **{k: True})
+        ]
+        more = f" and {len(partial) - 1} more input(s)" if len(partial) > 1 else ""
+        log.info(
+            "%s: %s%s: the labels this checkpoint and settings made are here, not all the "
+            "outputs asked for now (%s missing): predicted again, all %s outputs",
+            self.out_dir,
+            partial[0].name,
+            more,
+            ", ".join(missing),
+            "its" if len(partial) == 1 else "their",
+        )
 
 
 def _again_line(out_dir: Path, again: Sequence[Path], overwrite_fix: str) -> str:
