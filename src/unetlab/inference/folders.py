@@ -1035,6 +1035,7 @@ class _Run:
         self.failed = failed or (lambda line: log.warning("failed: %s", line))
         self.scaled: set[str] = set()  # the pixel size lines of objects said (once a run)
         self.alone: set[Path] = set()  # streamed by the one process they are dealt to
+        self.large: set[Path] = set()  # streamed, by all processes or one
         self.root: Path | None = None  # the tables' path column is relative to it
         self.as_is = False  # the run has a TIFF: its PNGs read as they are, the axes the TIFFs'
         self.kept: dict[Path, list] = {}  # the lines of this process's files (not main)
@@ -1052,6 +1053,7 @@ class _Run:
         large, alone = self.group.share(both)
         self.alone = {f for f, one in zip(todo, alone) if one}
         shared = {f for f, big in zip(todo, large) if big} - self.alone
+        self.large = shared | self.alone
         mine = [f for i, f in enumerate(todo) if f in shared or i % world == rank]
         if self.group.is_main and not todo:
             log.info("predict: %s", _nothing_to_predict(*left))
@@ -1124,7 +1126,8 @@ class _Run:
         if self.outputs.objects is not None and self.outputs.pixel_size is None:
             _say_pixel_size(path, self.scaled, self.out_dir)
         if not self.outputs.level and _given(self.each).scale == 1:  # --scale: resampled
-            _say_trained_size(self.model, path, self.outputs.pixel_size)
+            streamed = path in self.large  # --scale is refused for it
+            _say_trained_size(self.model, path, self.outputs.pixel_size, streamed=streamed)
         if found:  # a multi-position file's: each position's planes in turn
             result.objects[path] = [n for planes in found for n in planes]
         if kinds:
@@ -1233,10 +1236,11 @@ def _say_in_order(kept: list[dict[Path, list]], todo: list[Path]) -> None:
         say_kept(lines[path])
 
 
-def _say_trained_size(model, path: Path, given: float | None) -> None:
+def _say_trained_size(model, path: Path, given: float | None, *, streamed: bool) -> None:
     """Say, once a folder and pixel size, where ``path``'s pixels (``given`` µm, else the
     file's) are another size than the training images' the checkpoint records
-    (:func:`~unetlab.inference.sizing.image_size_note`)."""
+    (:func:`~unetlab.inference.sizing.image_size_note`; ``streamed``: read window by window,
+    where --scale is refused)."""
     from unetlab.data.read_notes import note_once
     from unetlab.data.tiffmeta import read_pixel_size
     from unetlab.inference.sizing import image_size_note, trained_pixel_size
@@ -1246,7 +1250,7 @@ def _say_trained_size(model, path: Path, given: float | None) -> None:
         return
     pixel = None if given is not None else read_pixel_size(path)
     side = given if pixel is None else (pixel.size[0] * pixel.size[-1]) ** 0.5
-    if (note := image_size_note(trained, side)) is not None:
+    if (note := image_size_note(trained, side, streamed=streamed)) is not None:
         note_once(f"{slide_name(path)}: {note}", key=f"trained size {path.parent} {side:.3g}")
 
 

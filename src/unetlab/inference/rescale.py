@@ -14,6 +14,7 @@ import numpy as np
 from skimage.transform import resize
 
 from unetlab.errors import Spelled, UnetlabError, said_as
+from unetlab.inference.sizing import STREAMED_SCALE_FIXES
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +100,7 @@ def refuse_streamed_scale(name: str, scale: float | str) -> None:
     if scale != 1:
         raise UnetlabError(
             f"{name}: --scale (scale=) resamples images read whole, not a large image read "
-            "window by window: predict a pyramid level nearer the training pixel size "
-            "(--level), or a crop, or read it whole with --large-pixels N above its pixels"
+            f"window by window: {STREAMED_SCALE_FIXES}"
         )
 
 

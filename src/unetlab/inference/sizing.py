@@ -127,6 +127,13 @@ def _cheapest_tile(geometry: Geometry, shape, largest: int, pixels: float) -> tu
     return best[0]
 
 
+#: the ways to predict a large image read window by window at the training pixel size,
+#: where --scale is refused for it (:func:`~unetlab.inference.rescale.refuse_streamed_scale`)
+STREAMED_SCALE_FIXES = (
+    "predict a pyramid level nearer the training pixel size (--level), or a crop, or read it "
+    "whole with --large-pixels N above its pixels"
+)
+
 #: a slide level whose pixel size is more than this factor off the training images' is
 #: warned of (audit s32 histo 6)
 PIXEL_SIZE_TOLERANCE = 1.5
@@ -142,21 +149,30 @@ def trained_pixel_size(model) -> float | None:
     return math.sqrt(float(size[0]) * float(size[-1]))
 
 
-def image_size_note(trained: float | None, side: float | None) -> str | None:
+def image_size_note(
+    trained: float | None, side: float | None, *, streamed: bool = False
+) -> str | None:
     """One line when an image's pixels (``side`` µm: the file's, or --pixel-size) are more
     than :data:`PIXEL_SIZE_TOLERANCE` times larger or smaller than the training images'
     (``trained`` µm), naming ``--scale auto``: the net sees its objects that much smaller or
     larger than those it learnt unless resampled (audit s39 audit2: nuclei at half the size
-    found 31% fewer); None where it fits or a size is unknown."""
+    found 31% fewer); None where it fits or a size is unknown. A ``streamed`` image (read
+    window by window, where --scale is refused) gets the ways that work for it instead
+    (walk s50: the line named --scale auto, which then failed)."""
     if trained is None or side is None or side <= 0:
         return None
     if max(side / trained, trained / side) <= PIXEL_SIZE_TOLERANCE:
         return None
+    fix = (
+        f"{STREAMED_SCALE_FIXES} and --scale auto (read window by window, it is not resampled)"
+        if streamed
+        else f"predict it with --scale auto (scale='auto': resampled to {trained:.3g} µm "
+        "pixels for the net)"
+    )
     return (
         f"{side:.3g} µm pixels and the model was trained on {trained:.3g} µm pixels "
         f"({side / trained:.2g}x): its objects look {trained / side:.2g}x their trained size; "
-        f"predict it with --scale auto (scale='auto': resampled to {trained:.3g} µm pixels "
-        "for the net)"
+        + fix
     )
 
 
