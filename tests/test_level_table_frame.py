@@ -41,6 +41,13 @@ def test_a_levels_table_gives_level_0s_positions_in_every_column(tmp_path, caplo
     # 0.475 m right of the centre of level 0's top-left pixel (was 0.45: the level's)
     assert (level[0]["centroid_x"], level[0]["centroid_x_m"]) == ("9.5", "0.475")
     assert "the m columns those times level 0's pixel size" in caplog.text
+    # walk s50: the sum of the level's pixels times its downsample squared, said in the line
+    # (it read "intensities are this level's pixels'", and Fiji's RawIntDen there is 4x less)
+    assert "integrated_intensity: their mean times the level-0 area, not their sum" in caplog.text
+    for one, other in zip(level, whole):
+        assert float(one["integrated_intensity"]) == float(other["integrated_intensity"])
+        mean_times_area = float(one["mean_intensity"]) * float(one["area"])
+        assert float(one["integrated_intensity"]) == pytest.approx(mean_times_area)
 
 
 def test_level0_pixel_size():

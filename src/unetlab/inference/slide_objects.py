@@ -343,7 +343,8 @@ class SlideObjects:
             log.info(
                 "%s: positions, sizes and areas in level-0 pixels (this level's times %s), "
                 "the %s columns those times level 0's pixel size (centroids from the centre "
-                "of level 0's top-left pixel); intensities are this level's pixels'",
+                "of level 0's top-left pixel); intensities are this level's pixels' "
+                "(integrated_intensity: their mean times the level-0 area, not their sum)",
                 self.finals["table"].name,
                 " x ".join(f"{s:g}" for s in scale),
                 unit,
