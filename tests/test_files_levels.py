@@ -32,6 +32,13 @@ def test_level_size_note():  # the areas' scaling: tests/test_objects_edges.py
     note = level_size_note(0.25, sides, 2)
     assert "level 2 has 1 µm" in note and "level 0 (0.25 µm) matches best" in note
     assert level_size_note(0.25, [0.25, None], 1) is None
+    # walk s50: the level given is the nearest: another level is no fix, --scale auto is
+    note = level_size_note(4.0, sides, 3)
+    assert "--level" not in note.split("trained size; ")[1] and "no level of it is nearer" in note
+    assert note.endswith(
+        "predict level 0 read whole (--large-pixels N above its pixels) "
+        "or a crop of it, with --scale auto"
+    )
 
 
 def _run(tmp_path, caplog, model, level):
