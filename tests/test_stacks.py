@@ -288,3 +288,17 @@ def test_planar_rgb_is_one_colour_image_to_a_colour_model(tmp_path, large):
     grey.normalization = {"mode": "scale"}
     (labels,) = predict_file(grey, tmp_path / "planar.tif", tmp_path / "grey", tile_size=32)
     assert tifffile.imread(labels).shape == (3, 40, 36)  # pages to a grey model
+
+
+def test_a_mask_stack_of_other_planes_is_told_the_fix(tmp_path):
+    """A z-stack of 4 planes whose mask stack has 3 was refused naming both counts only."""
+    for d in ("images", "masks"):
+        (tmp_path / d).mkdir()
+    z = {"axes": "ZYX", "spacing": 1.0}
+    tifffile.imwrite(tmp_path / "images" / "z.tif", _planes(4), imagej=True, metadata=z)
+    tifffile.imwrite(tmp_path / "masks" / "z.tif", _planes(3), imagej=True, metadata=z)
+    with pytest.raises(DatasetError) as info:
+        find_pairs(tmp_path)
+    msg = str(info.value)
+    assert "4 pages but its mask z.tif has 3: mask page i labels image page i" in msg
+    assert "save the mask with all 4 planes, or the image with only the 3 planes" in msg

@@ -210,7 +210,19 @@ def _page_mismatch(image: Path, mask: Path, n_img: int, n_mask: int) -> str:
         )
     if n_mask == 1 and (h, w) == (mask_h, mask_w):
         return f"{line}: {_one_mask_fix(image, n_img)}"
+    if n_img > 1 and n_mask > 1 and (h, w) == (mask_h, mask_w):
+        return f"{line}: {_planes_fix(n_img, n_mask)}"
     return line
+
+
+def _planes_fix(n_img: int, n_mask: int) -> str:
+    """The fix for a stack of ``n_img`` planes whose mask is a stack of ``n_mask`` (another
+    count) of its size: page i of the mask labels page i of the image."""
+    return (
+        f"mask page i labels image page i, so both need as many: save the mask with all "
+        f"{n_img} planes, or the image with only the {n_mask} planes the mask labels (Fiji: "
+        "Image > Stacks > Tools > Make Substack)"
+    )
 
 
 #: the most pages without axes metadata that may be one image's channels (13: Sentinel-2's bands)
