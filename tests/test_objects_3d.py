@@ -720,3 +720,17 @@ def test_a_stack_of_no_planes_has_an_empty_table_of_the_same_columns():
         table = table_3d(np.zeros(shape, np.int32), np.zeros(shape + (2,)), (2.0, 1.0, 1.0))
         assert list(table) == list(full)
         assert all(len(v) == 0 and v.dtype == full[k].dtype for k, v in table.items())
+
+
+def test_a_z_spacing_given_to_a_movie_is_said_unused(tmp_path, caplog):
+    """predict --z-spacing of a TYX movie (its frames no planes) gave no z step and said
+    nothing: a user took the frames' objects for a stack measured in µm of depth."""
+    tifffile.imwrite(
+        tmp_path / "m.tif", _ball_stack((3, 56, 72)), imagej=True, metadata={"axes": "TYX"}
+    )
+    with caplog.at_level(logging.INFO):
+        predict_file(local_net(), tmp_path / "m.tif", tmp_path / "o", objects=True, z_spacing=2.0)
+    said = "--z-spacing (z_spacing=) set no z step: 1 image(s) have no Z axis (a movie's frames "
+    assert said + "are time points, not planes): m.tif" in caplog.text
+    with tifffile.TiffFile(tmp_path / "o" / "m_objects.tif") as tif:
+        assert "spacing" not in tif.imagej_metadata  # as without it

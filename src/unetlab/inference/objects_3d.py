@@ -88,24 +88,28 @@ def flat_inputs(notes: dict[str, dict]) -> list[str]:
     return [p for p, found in notes.items() if flat_axes(found)]
 
 
-def say_flat(notes: dict[str, dict]) -> None:
-    """One line for a run of ``objects_3d`` where some inputs had no Z axis (``notes``:
-    input -> the :mod:`~unetlab.inference.chosen` notes of its prediction, ``axes`` the
-    axes it was read as): their objects are 2-D, and the stacks it joined."""
+def say_flat(notes: dict[str, dict], *, joined: bool = True) -> None:
+    """One line for a run of ``objects_3d`` (``joined``) or of ``z_spacing`` alone where some
+    inputs had no Z axis (``notes``: input -> the :mod:`~unetlab.inference.chosen` notes of
+    its prediction, ``axes`` the axes it was read as): their objects are 2-D and they have
+    no z step (a movie's frames are no planes), and the stacks it joined or gave the step."""
     read = [p for p, found in notes.items() if found.get("axes")]
     flat = [Path(p).name for p in flat_inputs(notes)]
     if not flat:
         return
     stacks = len(read) - len(flat)
-    joined = (
-        f"joined the planes of {stacks} z-stack(s) only"
-        if stacks
-        else "joined no planes: no input has a Z axis"
-    )
+    names = ", ".join(flat[:3]) + (" ..." if len(flat) > 3 else "")
+    if not joined:
+        done = f"is the z step of {stacks} z-stack(s) only" if stacks else "set no z step"
+        line = "--z-spacing (z_spacing=) %s: %d image(s) have no Z axis (a movie's frames are "
+        log.info(line + "time points, not planes): %s", done, len(flat), names)
+        return
+    done = f"joined the planes of {stacks} z-stack(s) only"
+    done = done if stacks else "joined no planes: no input has a Z axis"
     log.info(
         "--objects-3d (objects_3d=) %s; %d image(s) without a Z axis have their 2-D objects, "
         "as without it: %s",
-        *(joined, len(flat), ", ".join(flat[:3]) + (" ..." if len(flat) > 3 else "")),
+        *(done, len(flat), names),
     )
 
 

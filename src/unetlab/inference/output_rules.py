@@ -584,10 +584,18 @@ def prediction_folder(
                 _STOPPED[folder.resolve()] = maker.made  # what its stop line counts by
                 _save_stopped(folder, files, maker, wanted, notes)  # the outputs written
                 raise  # so far are recorded too (evaluate --pred reads them)
-            if outputs.objects is not None and outputs.objects_3d:
-                say_flat(notes)  # the 2-D images among the stacks
+            _say_flat(outputs, notes)
         if maker.made is not None:
             _save_records(folder, maker, notes)
+
+
+def _say_flat(outputs: OutputOptions, notes: dict[str, dict]) -> None:
+    """The line for the inputs with no Z axis of a run of ``objects_3d`` (the 2-D images
+    among the stacks: not joined) or of ``z_spacing`` alone (a movie's frames: no z step)."""
+    if outputs.objects is not None and outputs.objects_3d:
+        say_flat(notes)
+    elif outputs.z_spacing is not None:
+        say_flat(notes, joined=False)
 
 
 #: output folder (resolved) -> the record of the run stopped in it in this process (None:
