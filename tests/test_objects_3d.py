@@ -734,3 +734,19 @@ def test_a_z_spacing_given_to_a_movie_is_said_unused(tmp_path, caplog):
     assert said + "are time points, not planes): m.tif" in caplog.text
     with tifffile.TiffFile(tmp_path / "o" / "m_objects.tif") as tif:
         assert "spacing" not in tif.imagej_metadata  # as without it
+
+
+def test_predict_objects_3d_of_a_movie_of_z_stacks_names_the_frames(tmp_path):
+    """predict_objects(model, (T, Z, Y, X), objects_3d=True) read T as Z and each frame as
+    one plane of X channels, and said "shape (13, 56, 72) looks like a stack of 13 planes
+    ... predict_image takes one plane": now one line naming the movie and the loop."""
+    import unetlab
+
+    movie = np.stack([_ball_stack(), _ball_stack()])
+    with pytest.raises(UnetlabError) as info:
+        unetlab.predict_objects(local_net(), movie, objects_3d=True)
+    said = str(info.value)
+    assert f"{movie.shape} looks like a (T, Z, Y, X) movie of 2 time points" in said
+    assert "for frame in movie]" in said and "predict_image" not in said
+    ids, _ = unetlab.predict_objects(local_net(), _ball_stack()[..., None], objects_3d=True)
+    assert ids.shape == _ball_stack().shape  # (Z, Y, X, 1): a stack of one channel

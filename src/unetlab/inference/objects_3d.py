@@ -42,7 +42,7 @@ from unetlab.inference.objects import (
     measured_classes,
     objects_from_probabilities,
 )
-from unetlab.inference.predict import predict_image
+from unetlab.inference.predict import FEW_CHANNELS, predict_image
 from unetlab.inference.records import flat_axes
 from unetlab.inference.table_extras import with_saturation
 
@@ -408,6 +408,29 @@ def _at_edge(box: tuple[slice, ...] | None, shape: tuple[int, ...]) -> bool:
     return box is not None and any(s.start == 0 or s.stop == n for s, n in zip(box, shape))
 
 
+def _checked_stack(stack: np.ndarray, channels: int) -> np.ndarray:
+    """``stack`` where it is one z-stack, (Z, Y, X) or (Z, Y, X, C) of a model of
+    ``channels``; UnetlabError in one line otherwise: a 2-D image, or a (T, Z, Y, X) movie
+    (a last axis longer than an image's channels, :data:`FEW_CHANNELS`, and the model's:
+    its T was read as Z and each (Z, Y, X) frame as one plane of X channels, which
+    predict_image refused as "a stack of Z planes ... predict_image takes one plane")."""
+    if stack.ndim not in (3, 4):
+        raise UnetlabError(
+            f"objects_3d=True takes a (Z, Y, X) or (Z, Y, X, C) stack, not {stack.shape}: "
+            "a 2-D image's objects are predict_objects(model, image)"
+        )
+    few = max(FEW_CHANNELS, channels)
+    if stack.ndim == 4 and stack.shape[3] > few and stack.shape[2] > FEW_CHANNELS:
+        raise UnetlabError(
+            f"objects_3d=True takes one z-stack, (Z, Y, X) or (Z, Y, X, C), and {stack.shape} "
+            f"looks like a (T, Z, Y, X) movie of {stack.shape[0]} time points, not an image of "
+            f"{stack.shape[3]} channels: give its frames one at a time ([predict_objects(model, "
+            "frame, objects_3d=True, ...) for frame in movie]), or its file to "
+            "unetlab.predict_file, which keeps T apart"
+        )
+    return stack
+
+
 def predict_objects_3d(
     model,
     stack: np.ndarray,
@@ -425,12 +448,7 @@ def predict_objects_3d(
     (``predict_options``: :func:`~unetlab.inference.predict.predict_image`'s) and its
     objects found with ``options``, then joined (:func:`objects_3d`); without ``z_spacing``
     the planes are a pixel apart (one warning says so, as for a file)."""
-    stack = np.asarray(stack)
-    if stack.ndim not in (3, 4):
-        raise UnetlabError(
-            f"objects_3d=True takes a (Z, Y, X) or (Z, Y, X, C) stack, not {stack.shape}: "
-            "a 2-D image's objects are predict_objects(model, image)"
-        )
+    stack = _checked_stack(np.asarray(stack), getattr(model, "in_channels", 1))
     if measured_classes(model, options, None):
         raise UnetlabError(
             "objects_3d=True joins the objects of a nuclei (instance) model or of one object "
