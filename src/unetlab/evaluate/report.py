@@ -283,8 +283,8 @@ def data_folders_of(source: dict) -> list[Path]:
 
 #: what the table's words mean for 3-D objects (evaluate --objects-3d)
 VOLUMES_LINE = (
-    "3-D objects: each image below is a stack (a movie's frame), its objects matched by IoU "
-    "over voxels; pixels are voxels, an object's area its volume"
+    "3-D objects: each image below is a z-stack (of a TZYX movie: one time point), its "
+    "objects matched by IoU over voxels; pixels are voxels, an object's area its volume"
 )
 
 
