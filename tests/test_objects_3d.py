@@ -750,3 +750,18 @@ def test_predict_objects_3d_of_a_movie_of_z_stacks_names_the_frames(tmp_path):
     assert "for frame in movie]" in said and "predict_image" not in said
     ids, _ = unetlab.predict_objects(local_net(), _ball_stack()[..., None], objects_3d=True)
     assert ids.shape == _ball_stack().shape  # (Z, Y, X, 1): a stack of one channel
+
+
+def test_a_stack_of_no_z_step_keeps_its_table_in_um_in_y_and_x(tmp_path):
+    """A ZYX stack of 0.5 µm pixels saved without a z step: --objects-3d's table had no _um
+    column at all, the y and x ones too, whose pixel size the file records."""
+    meta = {"axes": "ZYX", "unit": "um"}
+    tifffile.imwrite(
+        tmp_path / "s.tif", _ball_stack(), imagej=True, resolution=(2, 2), metadata=meta
+    )
+    predict_file(local_net(), tmp_path / "s.tif", tmp_path / "o", objects=True, objects_3d=True)
+    rows = _rows(tmp_path / "o" / "s_objects.csv")
+    assert "volume_um3" not in rows[0] and "centroid_z_um" not in rows[0]  # no z step
+    for row in rows:
+        assert float(row["centroid_y_um"]) == pytest.approx(float(row["centroid_y"]) * 0.5)
+        assert float(row["centroid_x_um"]) == pytest.approx(float(row["centroid_x"]) * 0.5)

@@ -124,6 +124,7 @@ from unetlab.inference.objects_3d import (
     objects_by_frame,
     say_cubes,
     table_3d,
+    table_voxel,
     voxel_size,
 )
 from unetlab.inference.outlines import outline_class, outline_colours, write_outlines
@@ -1068,8 +1069,7 @@ def _write_objects_3d(
     pixels cut touch the border, as in 2-D); (their paths, the objects of each frame, {},
     {})."""
     written = [_write_id_tiff(paths["objects"], ids, pixel, axes, record)]
-    size = None if pixel is None else pixel.size
-    voxel = voxel_size(size, pixel.spacing) if pixel is not None and pixel.spacing else None
+    voxel = None if pixel is None else table_voxel(pixel.size, pixel.spacing)
     cut = _cut_pages(ids, exclude_rows, invalid)
     tables = [
         _frame_table(t, [ids[p] for p in pages], stack[pages], axes, voxel, [cut[p] for p in pages])

@@ -62,6 +62,7 @@ __all__ = [
     "seams",
     "table_3d",
     "say_cubes",
+    "table_voxel",
     "voxel_size",
 ]
 
@@ -143,6 +144,14 @@ def voxel_size(pixel: tuple[float, float] | None, spacing: float | None) -> tupl
     dy, dx = (1.0, 1.0) if pixel is None else (float(pixel[0]), float(pixel[1]))
     dz = float(spacing) if spacing else (dy * dx) ** 0.5
     return (dz, dy, dx)
+
+
+def table_voxel(pixel: tuple[float, float] | None, spacing: float | None) -> tuple | None:
+    """(z, y, x) µm of a voxel for :func:`table_3d`'s ``_um`` columns: None without a pixel
+    size; z None without a z ``spacing`` (the y and x ones are still known)."""
+    if pixel is None:
+        return None
+    return (float(spacing) if spacing else None, float(pixel[0]), float(pixel[1]))
 
 
 def say_cubes(name: str, pixel: tuple[float, float] | None) -> None:
@@ -341,7 +350,7 @@ def table_3d(ids: np.ndarray, image: np.ndarray, voxel: tuple[float, float, floa
     id, over ``image`` ((Z, Y, X) or (Z, Y, X, C), raw values): ``id``, ``volume``
     (voxels) and ``volume_um3``, ``centroid_z``, ``centroid_y``, ``centroid_x`` (and
     ``_um`` of each: from the first voxel's centre) where ``voxel`` ((z, y, x) µm) is
-    given, ``z_first``, ``z_last``, ``planes`` (its extent in z, 0-based planes),
+    given (z None: a stack of no z step, its y and x ``_um`` alone: :func:`table_voxel`), ``z_first``, ``z_last``, ``planes`` (its extent in z, 0-based planes),
     ``mean_intensity`` (``_0``, ``_1``, ... per channel) and ``touches_border`` (the
     stack's sides, or its first or last plane, cut it). Any ids: no row for an id absent,
     and ids far above the voxel count measured by their ranks
@@ -363,15 +372,16 @@ def _table_3d(ids: np.ndarray, n: int, image: np.ndarray, voxel) -> dict:
     flat = ids.ravel()
     volume = np.bincount(flat, minlength=n + 1)[1:]
     table: dict[str, np.ndarray] = {"id": np.arange(1, n + 1, dtype=np.int64), "volume": volume}
-    if voxel is not None:
-        table["volume_um3"] = volume * float(np.prod(voxel))
+    step = (None, None, None) if voxel is None else voxel
+    if None not in step:
+        table["volume_um3"] = volume * float(np.prod(step))
     weight = np.maximum(volume, 1)
     for axis, name in enumerate("zyx"):
         coordinate = np.indices(ids.shape, sparse=True)[axis]
         along = np.broadcast_to(coordinate, ids.shape).ravel()
         table[f"centroid_{name}"] = np.bincount(flat, along, n + 1)[1:] / weight
-        if voxel is not None:
-            table[f"centroid_{name}_um"] = table[f"centroid_{name}"] * voxel[axis]
+        if step[axis] is not None:
+            table[f"centroid_{name}_um"] = table[f"centroid_{name}"] * step[axis]
     # no objects: no boxes (find_objects takes the max of ids for max_label 0: of 0 planes,
     # numpy's zero-size error)
     boxes = ndimage.find_objects(ids, max_label=n) if n else []
@@ -443,7 +453,8 @@ def predict_objects_3d(
     """The 3-D objects of a z-stack array, as ``predict_file(..., objects_3d=True)`` writes
     a file's: ``(ids, table)``, ``ids`` (Z, Y, X) uint16 (uint32 past 65,535 objects), one
     id per object across its planes, and ``table`` :func:`table_3d`'s columns (the ``_um``
-    ones with ``pixel_size`` and ``z_spacing``), over the stack's raw values. ``stack``:
+    ones with ``pixel_size`` and ``z_spacing``; y and x with ``pixel_size`` alone), over
+    the stack's raw values. ``stack``:
     (Z, Y, X), or (Z, Y, X, C) for channels last; each plane predicted
     (``predict_options``: :func:`~unetlab.inference.predict.predict_image`'s) and its
     objects found with ``options``, then joined (:func:`objects_3d`); without ``z_spacing``
@@ -472,6 +483,6 @@ def predict_objects_3d(
     ]
     joined = objects_3d(np.stack(planes), voxel_size(pixel, z_spacing))
     ids = joined.astype(id_dtype(int(joined.max(initial=0))))
-    voxel = voxel_size(pixel, z_spacing) if pixel is not None and z_spacing else None
+    voxel = table_voxel(pixel, z_spacing)
     flat = dict(ids=ids.reshape(-1, ids.shape[-1]), image=stack.reshape(-1, *stack.shape[2:]))
     return ids, with_saturation(table_3d(ids, stack, voxel), **flat)  # the planes side by side
