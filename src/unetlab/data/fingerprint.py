@@ -339,7 +339,7 @@ def _object_facts(mask: np.ndarray, objects: np.ndarray, *, instances: bool, out
         "edge_cut": tuple(edge_cut[areas > 0].tolist()),
         "slivers": tuple(narrow[areas > 0].tolist()),
         "touching": touching_in_class(mask, objects, TOUCH_GAP, instances=instances),
-        "merged": 0 if instances else merged_regions(objects),
+        "merged": 0 if instances else merged_regions(objects, mask),  # each class alone
         "instances": instances,
     }
 

@@ -140,7 +140,7 @@ class Accumulator:
             gt_ids = instances(
                 gt, boundary_class=self.boundary_class, connectivity=self.connectivity
             )
-            self.merged_truth += region_counts(gt_ids)  # (look merged, regions)
+            self.merged_truth += region_counts(gt_ids, gt)  # (look merged, regions), by class
         pred_ids = without_ignored(pred_ids, gt)
         counts = rand_counts(pred_ids, gt_ids)
         self.rand += counts

@@ -713,7 +713,7 @@ def _object_outputs(
     if file.counted is not None:  # and a semantic model's objects of each class
         file.counted(planes, *[k for k in (classes, areas) if k])  # areas: on a map
     if unsplit(o.objects) and not o.objects_3d:  # its regions that look merged
-        tally_merged(merged_counts(ids))
+        tally_merged(merged_counts(ids, labels))  # each class's regions alone
     return tables
 
 

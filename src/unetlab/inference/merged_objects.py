@@ -115,10 +115,16 @@ def take_merged(handed: list[tuple[int, int]]) -> None:
         tally_merged(counts)
 
 
-def merged_counts(pages: Iterable[np.ndarray]) -> tuple[int, int]:
+def merged_counts(
+    pages: Iterable[np.ndarray], classes: Iterable[np.ndarray] | None = None
+) -> tuple[int, int]:
     """(how many look merged, how many objects) over the (H, W) object ids of ``pages``
-    (0: background)."""
-    counts = [region_counts(ids) for ids in pages]
+    (0: background), with ``classes`` (each page's class map) each class's regions judged
+    alone (:func:`~unetlab.data.merged.looks_merged`: a road scene's road and sky are no
+    merged cars)."""
+    pages = list(pages)
+    classes = [None] * len(pages) if classes is None else classes
+    counts = [region_counts(ids, kinds) for ids, kinds in zip(pages, classes, strict=True)]
     return sum(c[0] for c in counts), sum(c[1] for c in counts)
 
 
