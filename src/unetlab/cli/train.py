@@ -311,12 +311,15 @@ def _config(args) -> tuple:
     data.root and model.encoder_weights read from here as fit reads them (a resume keeps
     the weights file its config.yaml names, as it names it)."""
     from unetlab.config import explicit_keys, load_config
+    from unetlab.distributed import Group
     from unetlab.train.fitting import absolute_paths
     from unetlab.train.rundir import resume_wanted
 
     config, overrides = _settings(args)
     cfg, explicit = load_config(config, overrides), explicit_keys(config, overrides)
     run_dir = _run_folder(args, cfg)
+    if args.resume and not args.check and Group.from_env().is_main:
+        _refuse_in_use(run_dir)  # a live run's folder: in use, not a run to resume (yet)
     if args.folds is not None:  # a cross-validation resumes with the config of its folds
         fold = _fold_to_resume(args.resume, run_dir)
         args.resume = fold is not None
@@ -625,7 +628,6 @@ def _run_dir(args, cfg, *, try_lock: bool, checking: bool = False) -> Path:
     other unetlab process is using: its lock is taken and let go at once (fit takes it for
     the run)."""
     from unetlab.data.pairs import refuse_missing_root
-    from unetlab.outputs import FolderLock
     from unetlab.train import check_run_dir
 
     run_dir = _run_folder(args, cfg)
@@ -634,16 +636,27 @@ def _run_dir(args, cfg, *, try_lock: bool, checking: bool = False) -> Path:
     # a typo or a data set's images/: said before an earlier run in run_dir is (naming --data)
     refuse_missing_root(cfg.data.root)
     check_run_dir(run_dir, cfg.data.root, folds=args.folds is not None)
+    if try_lock:  # before the refusal of the run it holds: a live run's is 'in use'
+        _refuse_in_use(run_dir)
     if not (args.resume or args.overwrite or checking):
         _refuse_started(run_dir)
         if args.folds is not None:  # before the data is measured
             from unetlab.train.folds import refuse_begun
 
             refuse_begun(run_dir)
-    if try_lock and run_dir.is_dir():  # in use: said before the data is measured and planned
+    return run_dir
+
+
+def _refuse_in_use(run_dir: Path) -> None:
+    """A run folder another unetlab process holds (a run training there) refused as in use
+    (FolderInUseError, exit 75), before the data is measured and planned and before what the
+    folder holds is judged: a live run's last.pt is not a run to --resume or refuse. Its
+    lock is taken and let go at once (fit takes it for the run)."""
+    from unetlab.outputs import FolderLock
+
+    if run_dir.is_dir():
         with FolderLock(run_dir):
             pass
-    return run_dir
 
 
 def _settings(args) -> tuple:
