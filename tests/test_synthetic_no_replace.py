@@ -30,3 +30,24 @@ def test_an_existing_file_is_refused_and_nothing_is_written(tmp_path, kind):
 def test_a_new_folder_is_written(tmp_path, kind):
     root = WRITERS[kind](tmp_path / "data")
     assert sorted(p.name for p in (root / "train" / "images").iterdir()) == ["00.png", "01.png"]
+
+
+@pytest.mark.parametrize("kind", sorted(WRITERS))
+def test_the_same_call_again_writes_only_what_is_missing(tmp_path, kind):
+    """The same arguments twice (a notebook cell run again, or after Ctrl-C between files)
+    were refused ('train/images/00.png exists (6 of the files)'), though the same arguments
+    write the same files (s50 runfolder 2: write_dataset already took them): the files there
+    are left as they are, the missing ones written; other bytes under a name are refused."""
+    root = WRITERS[kind](tmp_path)
+    kept, lost = root / "train" / "images" / "00.png", root / "val" / "masks" / "00.png"
+    stamp, written = kept.stat().st_mtime_ns, lost.read_bytes()
+    lost.unlink()  # stopped before its last file
+    assert WRITERS[kind](tmp_path) == root
+    assert kept.stat().st_mtime_ns == stamp and lost.read_bytes() == written
+    (root / "train" / "masks" / "01.png").write_bytes(kept.read_bytes())  # other content
+    with pytest.raises(OutputError, match=r"train/masks/01.png exists \(1 of the files\)"):
+        WRITERS[kind](tmp_path)
+    lost.unlink()
+    with pytest.raises(OutputError):
+        WRITERS[kind](tmp_path)
+    assert not lost.exists()  # refused before a file is written

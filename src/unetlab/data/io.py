@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import logging
 import os
 from collections.abc import Iterator
@@ -1178,21 +1179,35 @@ def write_png(
     ``palette`` (K, 3) uint8 writes a palette PNG whose indices are the array's values.
     ``text``: UTF-8 text chunks (iTXt), keyword -> text; readers of the pixels ignore them.
     """
+    encoded = png_bytes(array, palette=palette, text=text)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(encoded)
+
+
+def png_bytes(
+    array: np.ndarray,
+    *,
+    palette: np.ndarray | None = None,
+    text: dict[str, str] | None = None,
+) -> bytes:
+    """The bytes of the PNG file :func:`write_png` writes of ``array`` (PIL writes no time:
+    the same array gives the same bytes), to tell a file that holds them already."""
     from PIL.PngImagePlugin import PngInfo
 
     array = np.asarray(array)
-    with atomic_path(path) as tmp:
-        if palette is not None:
-            im = Image.fromarray(array.astype(np.uint8), mode="P")
-            im.putpalette(np.asarray(palette, dtype=np.uint8).ravel().tolist())
-        elif array.dtype == np.uint16:
-            im = Image.fromarray(array)
-        else:
-            im = Image.fromarray(array.astype(np.uint8))
-        info = PngInfo()
-        for key, value in (text or {}).items():
-            info.add_itxt(key, value)
-        im.save(tmp, format="PNG", pnginfo=info)
+    if palette is not None:
+        im = Image.fromarray(array.astype(np.uint8), mode="P")
+        im.putpalette(np.asarray(palette, dtype=np.uint8).ravel().tolist())
+    elif array.dtype == np.uint16:
+        im = Image.fromarray(array)
+    else:
+        im = Image.fromarray(array.astype(np.uint8))
+    info = PngInfo()
+    for key, value in (text or {}).items():
+        info.add_itxt(key, value)
+    encoded = io.BytesIO()
+    im.save(encoded, format="PNG", pnginfo=info)
+    return encoded.getvalue()
 
 
 def write_tiff(path: str | os.PathLike, array: np.ndarray, **kwargs) -> None:

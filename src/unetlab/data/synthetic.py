@@ -26,8 +26,8 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from unetlab.data.io import write_png
-from unetlab.data.write import refuse_taken
+from unetlab.data.io import png_bytes, write_png
+from unetlab.data.write import write_new
 from unetlab.errors import UnetlabError
 
 CELL_SIZE = 36.0  # mean cell diameter in px (ISBI 2012: ~100 cells per 512x512 slice)
@@ -180,36 +180,40 @@ def write_synthetic_dataset(
     """Write ``root/{train,val}/{images,masks}/NN.png`` (masks 0/255); returns ``root``.
 
     Train and val images come from one seeded stream: the same arguments write the same files.
-    An existing file of those names is never replaced (OutputError, nothing written).
+    An existing file of those names is never replaced (OutputError, nothing written); one
+    that holds what it would get is left as it is: the same call again (a notebook cell run
+    twice, or again after Ctrl-C) writes only what is missing.
     """
     root = Path(root)
-    splits = {"train": n_train, "val": n_val}
-    refuse_taken(_pair_paths(root, splits), "write_synthetic_dataset")
     rng = np.random.default_rng(seed)
-    write_synthetic_split(root / "train", n_train, size, rng)
-    write_synthetic_split(root / "val", n_val, size, rng)
+    pairs = {"train": _em_pairs(n_train, size, rng), "val": _em_pairs(n_val, size, rng)}
+    write_new(_pair_files(root, pairs), "write_synthetic_dataset")
     return root
 
 
 def write_synthetic_split(folder: str | os.PathLike, n: int, size: int, rng) -> None:
     """Write ``n`` synthetic pairs as ``folder/{images,masks}/NN.png`` (masks 0/255), drawn
     from ``rng`` (a ``numpy.random.Generator``); an existing file of those names is refused
-    (OutputError) before any is written."""
+    (OutputError) before any is written, but one that holds what it would get (left as it
+    is)."""
     folder = Path(folder)
-    refuse_taken(_pair_paths(folder.parent, {folder.name: n}), "write_synthetic_split")
-    for i in range(n):
-        image, mask, _ = synthetic_em(size, rng)
-        write_png(folder / "images" / f"{i:02d}.png", image)
-        write_png(folder / "masks" / f"{i:02d}.png", mask)
+    pairs = {folder.name: _em_pairs(n, size, rng)}
+    write_new(_pair_files(folder.parent, pairs), "write_synthetic_split")
 
 
-def _pair_paths(root: Path, splits: dict[str, int]) -> list[Path]:
-    """The files the writers below write: ``root/SPLIT/{images,masks}/NN.png``."""
+def _em_pairs(n: int, size: int, rng) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``n`` (image, mask) pairs of :func:`synthetic_em`, drawn in turn from ``rng``."""
+    return [synthetic_em(size, rng)[:2] for _ in range(n)]
+
+
+def _pair_files(root: Path, pairs: dict[str, list]) -> list[tuple[Path, bytes]]:
+    """(path, PNG bytes) of each file of ``pairs`` (split -> [(image, mask)]):
+    ``root/SPLIT/{images,masks}/NN.png``."""
     return [
-        root / split / sub / f"{i:02d}.png"
-        for split, n in splits.items()
-        for i in range(n)
-        for sub in ("images", "masks")
+        (root / split / sub / f"{i:02d}.png", png_bytes(array))
+        for split, listed in pairs.items()
+        for i, pair in enumerate(listed)
+        for sub, array in zip(("images", "masks"), pair, strict=True)
     ]
 
 
@@ -370,15 +374,15 @@ def write_nuclei_dataset(
 
     Each split has its own seeded stream (``seed``, ``seed + 1``, ``seed + 2``), so held-out
     images never repeat a training one and the same arguments write the same files. An
-    existing file of those names is never replaced (OutputError, nothing written).
+    existing file of those names is never replaced (OutputError, nothing written); one that
+    holds what it would get is left as it is (the same call again writes what is missing).
     """
     root = Path(root)
-    splits = {"train": n_train, "val": n_val, "test": n_test}
-    refuse_taken(_pair_paths(root, splits), "write_nuclei_dataset")
+    pairs = {}
     for offset, (split, n) in enumerate((("train", n_train), ("val", n_val), ("test", n_test))):
         rng = np.random.default_rng([seed, offset])
-        for i in range(n):
-            image, ids = synthetic_nuclei(size, rng, bit_depth=bit_depth, **options)
-            write_png(root / split / "images" / f"{i:02d}.png", image)
-            write_png(root / split / "masks" / f"{i:02d}.png", ids)
+        pairs[split] = [
+            synthetic_nuclei(size, rng, bit_depth=bit_depth, **options) for _ in range(n)
+        ]
+    write_new(_pair_files(root, pairs), "write_nuclei_dataset")
     return root

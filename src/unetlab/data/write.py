@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.atomic import atomic_path
 from unetlab.data.io import write_tiff
 from unetlab.errors import OutputError, UnetlabError
 
@@ -76,6 +77,21 @@ def _holds(path: Path, array: np.ndarray, how: dict) -> bool:
     encoded = io.BytesIO()
     tifffile.imwrite(encoded, np.asarray(array), **how)
     return path.stat().st_size == encoded.tell() and path.read_bytes() == encoded.getvalue()
+
+
+def write_new(files: Sequence[tuple[Path, bytes]], writer: str) -> None:
+    """Write each (path, bytes) of ``files`` (atomically) where ``path`` is missing; one that
+    holds those bytes is left as it is, and any other file of those names refused
+    (:func:`refuse_taken`) before one is written."""
+    refuse_taken([path for path, data in files if path.exists() and not _same(path, data)], writer)
+    for path, data in files:
+        if not path.exists():
+            with atomic_path(path) as tmp:
+                tmp.write_bytes(data)
+
+
+def _same(path: Path, data: bytes) -> bool:
+    return path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data
 
 
 def refuse_taken(paths: Sequence[Path], writer: str = "write_dataset") -> None:
