@@ -20,13 +20,37 @@ def _ids() -> np.ndarray:
 
 
 BAD = [0, -0.325, math.nan, math.inf, True, np.bool_(True), "0.325", (0.3, 0), (1, 2, 3), []]
+#: one number in a sequence: neither the number nor the (y, x) pair the line names (s50)
+ONE = [(0.5,), [0.5], np.array([0.5])]
+SAID = r"pixel_size must be one positive finite number of µm per pixel \(square pixels\) or a \(y, x\) pair"
 
 
-@pytest.mark.parametrize("bad", BAD, ids=repr)
+@pytest.mark.parametrize("bad", BAD + ONE, ids=repr)
 def test_a_bad_pixel_size_is_refused_in_one_line(bad):
-    with pytest.raises(UnetlabError, match="pixel_size must be a positive finite number") as err:
+    with pytest.raises(UnetlabError, match=SAID) as err:
         unetlab.measure_objects(_ids(), pixel_size=bad)
     assert len(str(err.value).splitlines()) == 1
+
+
+@pytest.mark.parametrize("bad", [(0.5,), (0.5, 0.5, 1.0), "a", 0], ids=repr)
+def test_the_geojson_says_the_same_line_for_a_bad_size(bad):
+    """measure_objects read (0.5,) as y and x while its line names a number or a (y, x) pair,
+    and geojson_features failed on it with a traceback (ValueError: not enough values to
+    unpack; a string: TypeError): every taker of a pixel size says the one line (s50
+    runfolder 3)."""
+    from unetlab.inference.outlines import geojson_features
+
+    with pytest.raises(UnetlabError, match=SAID):
+        geojson_features(_ids(), pixel_size=bad)
+    area = geojson_features(_ids(), pixel_size=(0.5, 0.25))["features"][0]["properties"]
+    assert area["measurements"]["area_um2"] == pytest.approx(24 * 0.125)
+
+
+def test_predict_objects_refuses_one_number_in_a_tuple():
+    net = unetlab.UNet(in_channels=1, num_classes=2, depth=2, base_channels=4, padding="same")
+    image = np.random.default_rng(0).random((32, 32)).astype(np.float32)
+    with pytest.raises(UnetlabError, match=SAID):
+        unetlab.predict_objects(net, image, pixel_size=(0.5,))
 
 
 @pytest.mark.parametrize("bad", [0, -1.0, math.nan, (0.2, -0.2)], ids=repr)

@@ -199,16 +199,19 @@ def _plane_tables(ids, images, classes, kinds, axes, frame_interval, z_spacing) 
 def pixel_pair(pixel_size) -> tuple[float, float] | None:
     """``pixel_size`` (µm per pixel: one number, or (y, x)) as a (y, x) pair of floats; None
     for None. UnetlabError in one line for anything else: 0, a negative number, NaN or
-    infinity, True, a string, or not one or two numbers (audit s32 notebook 3: 0 gave µm
-    columns of zeros, a negative size negative centroids, True 1 µm)."""
+    infinity, True, a string, or not one number or two (audit s32 notebook 3: 0 gave µm
+    columns of zeros, a negative size negative centroids, True 1 µm). A sequence of one
+    number is refused as neither (s50 runfolder 3: measure_objects read ``(0.5,)`` as y and
+    x, the GeoJSON's area failed on it with a traceback)."""
     if pixel_size is None:
         return None
     values = [pixel_size] if np.ndim(pixel_size) == 0 else list(np.ravel(pixel_size))
-    good = len(values) in (1, 2) and all(map(_positive_number, values))
-    if not good or (np.ndim(pixel_size) > 1):
+    good = np.ndim(pixel_size) == 0 or (np.ndim(pixel_size) == 1 and len(values) == 2)
+    if not (good and all(map(_positive_number, values))):
         raise UnetlabError(
-            f"pixel_size must be a positive finite number of µm per pixel, or a (y, x) pair "
-            f"of them, not {pixel_size!r} (leave it out, or None, for no µm columns)"
+            "pixel_size must be one positive finite number of µm per pixel (square pixels) "
+            f"or a (y, x) pair of them, not {pixel_size!r} (leave it out, or None, for no "
+            "µm columns)"
         )
     return (float(values[0]), float(values[-1]))
 

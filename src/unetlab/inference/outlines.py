@@ -54,6 +54,7 @@ from unetlab.data import instances
 from unetlab.data.geotiff import MapGrid
 from unetlab.data.large_ids import compact_large_ids
 from unetlab.errors import UnetlabError
+from unetlab.inference.measure import pixel_pair
 from unetlab.inference.records import label_colours
 from unetlab.inference.slide_overlay import by_object
 from unetlab.outputs import PYTHON_OVERWRITE_FIX, claim_files
@@ -431,12 +432,8 @@ def _classes(table: Mapping[str, object] | None) -> Callable[[int], dict]:
 
 
 def _pixel_area(pixel_size: float | tuple[float, float] | None) -> float | None:
-    if pixel_size is None:
-        return None
-    dy, dx = (pixel_size, pixel_size) if np.isscalar(pixel_size) else pixel_size
-    if not (dy > 0 and dx > 0 and math.isfinite(dy * dx)):
-        raise UnetlabError(f"pixel_size must be positive µm per pixel, not {pixel_size!r}")
-    return float(dy) * float(dx)
+    pair = pixel_pair(pixel_size)  # the line measure_objects says of a bad one
+    return None if pair is None else pair[0] * pair[1]
 
 
 #: colours QuPath shows a class in (the first ten of matplotlib's tab10), chosen by name
