@@ -24,7 +24,9 @@ whatever the caller adds (``optimizer``, ``scheduler``, ``train_state``, ``train
 ``split``: the files that trained and validated it, :mod:`unetlab.data.split_record`,
 ``run_progress``: in a run's ``last.pt`` and ``best.pt``, whether its training had ended,
 how far it was to go and which of the two the file was saved as, :func:`unfinished_line`;
-absent in older files, in a best.pt before s44, ...), ``same_model_sha256`` (the sha256 the
+absent in older files, in a best.pt before s44, ...; ``val_precision``: ``"bf16"`` or
+``"fp32"``, what the run's validations predicted in, which evaluate names where it predicts
+in another; absent in older files), ``same_model_sha256`` (the sha256 the
 file had before a rewrite that changed nothing it predicts, its run's end recorded in it:
 :func:`update_checkpoint` with ``same_model=True``; predictions name the model by it, so
 that outputs predicted from the file before keep their key; absent: the file's own).
@@ -399,6 +401,7 @@ def model_from_checkpoint(checkpoint: dict, source: str = "the checkpoint") -> U
     state = checkpoint.get("train_state") or {}
     model.trained = {k: state[k] for k in ("epoch", "step") if k in state} or None
     model.run_progress = checkpoint.get("run_progress")  # a run's last/best.pt: ended or not
+    model.val_precision = checkpoint.get("val_precision")  # its run's validations' (or None)
     model.same_model_sha256 = checkpoint.get(SAME_MODEL)  # the file's sha256 before its end
     return model
 

@@ -788,11 +788,14 @@ def _object_options(model, given, scale: float | str = 1):
 
 def _model_source(model, tta, checkpoint: dict | None) -> dict:
     """What of ``model`` made an evaluation's predictions, for ``report.source``: the
-    checkpoint (given as a path), the label offset, the TTA transforms averaged."""
+    checkpoint (given as a path), the label offset, the TTA transforms averaged, the
+    precision its training run validated in (``val_precision``, where recorded)."""
     from unetlab.inference.offset import label_offset
     from unetlab.inference.tta import resolve_tta
 
     made = dict(checkpoint or {}) | {"label_offset": list(label_offset(model))}
+    if (validated := getattr(model, "val_precision", None)) is not None:
+        made["val_precision"] = validated  # its run's validations' (train.log's figures)
     if tta:
         made["tta"] = list(resolve_tta(model, tta))
     return made

@@ -115,6 +115,7 @@ class Run:
             processes=self.group.world,  # the global batch is batch_size x processes
             split=self.split,
             init_checkpoint=getattr(self.model, "init_checkpoint", None),  # fine-tuned from
+            val_precision=self.precision.inference,  # train.log's val figures' (evaluate says)
             **extra,
         )
 

@@ -1,0 +1,56 @@
+"""An evaluation says the precision it predicted in, and where the checkpoint's run validated
+in another, that train.log's figures may differ by that (audit s50 roads: the run validated
+in bf16, sign IoU 0.4509 in train.log, evaluate 0.4571 in fp32, neither saying its
+precision)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.test_evaluate_identity import data  # noqa: F401 (a fixture)
+from tests.test_train import tiny_config, write_blobs
+from unetlab.checkpoint import load_checkpoint, update_checkpoint
+from unetlab.cli import main
+from unetlab.train import fit
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
+
+SAID = "the checkpoint's run validated in bf16: the val figures of its train.log"
+
+
+def _data(root, validated: str | None):
+    """The identity tests' data set and model.pt, recording ``validated`` (None: nothing)."""
+    if validated is not None:
+        update_checkpoint(root / "model.pt", val_precision=validated)
+    return root
+
+
+def _evaluate(root, capsys) -> tuple[str, dict]:
+    argv = ["evaluate", "--checkpoint", str(root / "model.pt"), "--data", str(root)]
+    assert main([*argv, "--device", "cpu", "--json", str(root / "r.json")]) == 0
+    return capsys.readouterr().out, json.loads((root / "r.json").read_text())
+
+
+def test_evaluate_names_its_precision_and_the_runs_other_one(data, capsys):  # noqa: F811
+    out, report = _evaluate(_data(data, "bf16"), capsys)
+    header = next(line for line in out.splitlines() if line.startswith("class "))
+    assert header.endswith("pixels  (predicted in fp32)")
+    assert out.count(SAID) == 1
+    assert "may differ from these (fp32) by that; --precision bf16" in out
+    assert report["precision"] == "fp32" and report["val_precision"] == "bf16"
+
+
+@pytest.mark.parametrize("validated", ["fp32", None])  # the same one, or an older file
+def test_no_line_where_the_run_validated_alike_or_said_nothing(data, capsys, validated):  # noqa: F811
+    out, report = _evaluate(_data(data, validated), capsys)
+    assert "(predicted in fp32)" in out and "validated in" not in out
+    assert report.get("val_precision") == validated
+
+
+def test_a_run_records_the_precision_it_validated_in(tmp_path):
+    blobs = write_blobs(tmp_path / "data", 4)
+    fit(tiny_config(blobs, "train.epochs=1", "train.amp=off"), run_dir=tmp_path / "run")
+    for name in ("best.pt", "last.pt"):
+        assert load_checkpoint(tmp_path / "run" / "checkpoints" / name)["val_precision"] == "fp32"
