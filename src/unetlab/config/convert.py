@@ -15,6 +15,31 @@ from unetlab.errors import UnetlabError, did_you_mean
 #: the YAML 1.1 words that a bool key still takes (the config's YAML reads them as strings)
 _WORDS = {"yes": True, "on": True, "no": False, "off": False}
 
+#: a value of each key whose default (null) shows none, for the example that ends its type
+#: error's line (audit s50 roads: "data.ignore_value must be int or null, not 'void'")
+EXAMPLES = {
+    "model.encoder_weights": "weights/resnet50.pth",
+    "model.init_checkpoint": "runs/old/checkpoints/best.pt",
+    "model.in_channels": 3,
+    "model.num_classes": 2,
+    "model.depth": 4,
+    "model.base_channels": 32,
+    "model.padding": "same",
+    "model.norm": "batch",
+    "model.upsample": "bilinear",
+    "model.fusion": "concat",
+    "model.dropout": 0.1,
+    "data.root": "path/to/data",
+    "data.label_values": [0, 255],
+    "data.class_names": {0: "background", 255: "cell"},
+    "data.ignore_value": 255,
+    "data.normalization": {"mode": "per_image"},
+    "data.channel": 0,
+    "data.axes": "ZYX",
+    "data.exclude_rows": {"bottom": 26},
+    "train.channels_last": True,
+}
+
 
 def build(cls, data: dict, prefix: str):
     """A ``cls`` (a dataclass) from ``data``, its nested sections built in turn; ``prefix``
@@ -31,7 +56,7 @@ def build(cls, data: dict, prefix: str):
         if is_dataclass(hint):
             kwargs[name] = build(hint, value if value is not None else {}, f"{prefix}{name}.")
         else:
-            kwargs[name] = check_type(value, hint, f"{prefix}{name}")
+            kwargs[name] = check_type(value, hint, f"{prefix}{name}", known[name].default)
     return cls(**kwargs)
 
 
@@ -43,8 +68,10 @@ def unknown_key_message(key, known: list[str], prefix: str = "") -> str:
     return f"unknown config key {prefix}{key!s}: {hint}known keys{where} are {', '.join(known)}"
 
 
-def check_type(value, hint, key: str):
-    """``value`` converted to ``hint`` where that is lossless, else ValueError naming ``key``."""
+def check_type(value, hint, key: str, default=None):
+    """``value`` converted to ``hint`` where that is lossless, else ValueError naming ``key``
+    and ending with an example (:func:`example`: ``default``, the key's default value, or
+    one of :data:`EXAMPLES`)."""
     options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
     for option in options:
         ok, converted = _convert(value, option)
@@ -56,11 +83,31 @@ def check_type(value, hint, key: str):
     if value is None:  # --set train.epochs= (blank), =null, or "epochs:" in a file
         raise UnetlabError(f"config key {key} has no value (it takes {names}): --set {key}=VALUE")
     null = type(None) in options and str(value).casefold() == "none"  # Python's word, not YAML's
+    fix = ": write null for none" if null else _list_form(key, value, options)
     raise UnetlabError(
-        f"config key {key} must be {names}, not {value!r}"
-        + (": write null for none" * null)
-        + _list_form(key, value, options)
+        f"config key {key} must be {names}, not {value!r}{fix or example(key, default)}"
     )
+
+
+def example(key: str, default=None) -> str:
+    """``: e.g. data.ignore_value=255``: a valid value of config key ``key`` (of
+    :data:`EXAMPLES`, else its ``default``) as ``--set`` and ``load_config`` take it, quoted
+    for a shell where it has spaces or brackets; ``""`` where there is none."""
+    value = EXAMPLES.get(key, default)
+    if value is None or not isinstance(value, str | int | float | list | dict):
+        return ""
+    return f": e.g. {shlex.quote(f'{key}={_written(value)}')}"
+
+
+def _written(value) -> str:
+    """``value`` as YAML flow text (``true``, ``[0, 255]``, ``{0: background}``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return f"[{', '.join(_written(v) for v in value)}]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_written(v)}" for k, v in value.items()) + "}"
+    return str(value)
 
 
 def _list_form(key: str, value, options) -> str:
