@@ -20,19 +20,15 @@ def _scenes(val_only: bool):
     return type(facts())(pairs)
 
 
-def test_a_class_in_validation_images_only_cannot_be_learnt():
+def test_a_class_in_validation_images_only_is_left_to_trainings_line():
+    """Training says it as it loads every mask (tests/test_unlearnable_once.py): the data
+    check said it too (audit s50 roads)."""
     fp = _scenes(val_only=True)
-    (line,) = rare_classes(fp, {"4.png", "5.png"}, names={10: "rider"})
-    assert line == (
-        "mask value 10 (rider) is in 2 images: 0 for training, 2 for validation; in no "
-        "training image: the net cannot learn it; move an image holding it to the training "
-        "images (a random split: another data.seed)"
-    )
+    assert rare_classes(fp, {"4.png", "5.png"}, names={10: "rider"}) == []
     (spread,) = rare_classes(_scenes(val_only=False), {"4.png", "5.png"})
     assert spread.endswith("1 for training, 1 for validation; more examples of it would help")
     many = type(fp)([replace(p, values=(0, 10, 255)) if p.name != "0.png" else p for p in fp.pairs])
-    (line,) = rare_classes(many, {f"{i}.png" for i in range(1, 6)})  # in 5 images, none trains
-    assert "is in 5 images: 0 for training, 5 for validation; in no training image" in line
+    assert rare_classes(many, {f"{i}.png" for i in range(1, 6)}) == []  # 5 images, none trains
     assert rare_classes(many, set()) == []  # no validation split: all training
 
 

@@ -22,9 +22,9 @@ def rare_classes(
     images, saying in how many training and validation images it is (``val``: the
     validation pairs' ``mask_page``); ``total``: the data set's pairs, when the fingerprint
     measured only some of them; ``skip``: values another note speaks of (in no validation
-    image). A class in validation images only, however many, is said to be one the net
-    cannot learn (it is an output all the same, and counts 0 in the val mIoU wherever it is
-    predicted). Not for instance masks (an id is in one image by nature)."""
+    image). A class in validation images only is left to training's line as it loads every
+    mask (``unetlab.train.setup``: "... in no training mask: the net cannot learn it"; both
+    said it, audit s50 roads). Not for instance masks (an id is in one image by nature)."""
     if fp.instances:
         return []
     found: dict[int, list[bool]] = {}
@@ -37,19 +37,13 @@ def rare_classes(
     lines = []
     for value, in_val in sorted(found.items()):
         n, held = len(in_val), sum(in_val)
-        unlearnt = training and held == n  # in validation images only
-        if (n >= min(RARE_IMAGES, measured) and not unlearnt) or value in skip:
+        unlearnt = training and held == n  # in validation images only: training says it
+        if n >= min(RARE_IMAGES, measured) or unlearnt or value in skip:
             continue
         name = f" ({names[value]})" if names and value in names else ""
         lines.append(
             f"mask value {value}{name} is in {n} image{'s' if n > 1 else ''}{of}: "
-            f"{n - held} for training, {held} for validation; "
-            + (
-                "in no training image: the net cannot learn it; move an image holding it to "
-                "the training images (a random split: another data.seed)"
-                if unlearnt
-                else "more examples of it would help"
-            )
+            f"{n - held} for training, {held} for validation; more examples of it would help"
         )
     return lines
 

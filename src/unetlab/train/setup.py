@@ -371,7 +371,7 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
         masks=_scanned(scan),
     )
     train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
-    _warn_unlearnable(train, label_values, class_names, source, pairs=train_pairs)
+    _warn_unlearnable(train, label_values, class_names, source, pairs=train_pairs, val=val)
     if weight_map is not None:
         _say_background(train, background, class_names)
     stats = class_object_statistics([s.mask for s in samples], background, len(label_values))
@@ -483,23 +483,47 @@ def _label_values(d, pairs, scan, palette, declared=None) -> tuple[list[int], in
 
 
 def _warn_unlearnable(
-    train, label_values, class_names, source: str | None, *, pairs: list[Pair]
+    train, label_values, class_names, source: str | None, *, pairs: list[Pair], val=()
 ) -> None:
-    """Warn of the classes with no pixels in the training masks (the net cannot learn them);
-    DatasetError where no training mask (of ``pairs``) holds a labelled pixel (the loss is
-    0 at every step: nothing is learnt, while the run ended as if trained)."""
+    """Warn once of each class with no pixels in the training masks (the net cannot learn
+    it): those in validation masks (``val``) with the number of images and the move that
+    lets it learn them, the others as named in no mask; DatasetError where no training mask
+    (of ``pairs``) holds a labelled pixel (the loss is 0 at every step: nothing is learnt,
+    while the run ended as if trained)."""
     pixels, _ = class_pixel_counts([s.mask for s in train], len(label_values))
     if train and not any(pixels):
         raise DatasetError(_NOTHING_TO_LEARN.format(pairs=describe_pairs(pairs)))
-    missing = [f"{v} ({n})" for v, n, k in zip(label_values, class_names, pixels) if k == 0]
-    if missing:
+    held = images_holding([s.mask for s in val], len(label_values))
+    missing = [
+        (f"{v} ({n})", int(h))
+        for v, n, k, h in zip(label_values, class_names, pixels, held)
+        if k == 0
+    ]
+    if absent := [name for name, h in missing if not h]:
         named = f"named in {source} but " if source else ""
         log.warning(
             "class(es) %s %shave no pixels in the training masks: the net keeps their "
             "outputs but cannot learn them; add training masks that hold them",
-            ", ".join(missing),
+            ", ".join(absent),
             named,
         )
+    for name, h in missing:  # the data check's notes leave these to this line (s50 roads)
+        if h:
+            log.warning(
+                "mask value %s is in %d validation image%s and in no training mask: the net "
+                "keeps its output but cannot learn it; move an image holding it to the "
+                "training images (a random split: another data.seed)",
+                *(name, h, "s" * (h > 1)),
+            )
+
+
+def images_holding(masks, num_classes: int) -> np.ndarray:
+    """(K,) int64: of ``masks`` ((H, W) class indices, negative: ignored), how many hold a
+    pixel of each class."""
+    held = np.zeros(num_classes, dtype=np.int64)
+    for mask in masks:
+        held += np.bincount(mask[mask >= 0].ravel(), minlength=num_classes)[:num_classes] > 0
+    return held
 
 
 def object_record(target: str, stats: dict) -> dict:
