@@ -280,8 +280,9 @@ def main(argv: list[str] | None = None) -> int:
         # read_notes: files turned by their EXIF orientation, images with transparent
         # pixels: one line each at the end of the command, not one a file; stop_raises:
         # SIGTERM, SIGHUP as Ctrl-C, temporaries removed; command_spelling: the lines
-        # logged name this command's flags, not the Python API's keywords
-        with stop_raises(), read_notes(), command_spelling():
+        # logged name this command's flags, not the Python API's keywords (read_notes' too:
+        # it says its lines as it ends, within command_spelling)
+        with stop_raises(), command_spelling(), read_notes():
             return int(args.run(args) or 0)
     except KeyboardInterrupt as exc:
         how, code = stop_status(exc)

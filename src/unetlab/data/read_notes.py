@@ -18,7 +18,12 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from unetlab.errors import Spelled, said_as
+
 log = logging.getLogger(__name__)
+
+#: how predict reads left-out pixels as sample after all (train's is data.nodata: none)
+READ_AS_SAMPLE = Spelled("nodata='none'", "--nodata none")
 
 
 @dataclass
@@ -34,6 +39,7 @@ class ReadNotes:
     overlaps: dict[str, int] = field(default_factory=dict)  # masks folder -> pixels
     written: set[str] = field(default_factory=set)  # what predict wrote on left-out pixels
     said: set[str] = field(default_factory=set)  # the lines of note_once said already
+    predicted: bool = False  # files predict read: its left-out line (no loss, no validation)
 
     def lines(self) -> list[str]:
         """The lines said at the end of a command (none when there is nothing to say); a file
@@ -45,7 +51,7 @@ class ReadNotes:
         if kept := {p: s for p, s in self.transparent.items() if p not in left_out}:
             out.append(transparent_line(kept))
         if left_out:
-            out.append(left_out_line(left_out, self.written))
+            out.append(left_out_line(left_out, self.written, predicted=self.predicted))
         if self.overlaps:
             out.append(overlaps_line(self.overlaps))
         return out
@@ -67,11 +73,14 @@ _said: set[str] = set()  # outside read_notes: what was said already in this pro
 
 
 @contextlib.contextmanager
-def read_notes() -> Iterator[ReadNotes]:
-    """Gather what reading files notes within, and log it at the end, one line a kind."""
+def read_notes(*, predicting: bool = False) -> Iterator[ReadNotes]:
+    """Gather what reading files notes within, and log it at the end, one line a kind;
+    ``predicting``: the files are read to be predicted (predict's lines, as the command's
+    around it says them)."""
     outer = _ACTIVE.get()
     # a nested one (a file's) knows what the command said already: note_once says it once
     notes = ReadNotes(said=set(outer.said)) if outer is not None else ReadNotes()
+    notes.predicted = predicting
     token = _ACTIVE.set(notes)
     try:
         yield notes
@@ -95,6 +104,7 @@ def _merged(into: ReadNotes, notes: ReadNotes) -> None:
     for name in _BY_FILE:
         getattr(into, name).update(getattr(notes, name))
     into.written |= notes.written
+    into.predicted |= notes.predicted
     for path, pages in notes.paged.items():  # each process read some pages: added up
         into.paged.setdefault(path, {}).update(pages)
 
@@ -238,16 +248,22 @@ def overlaps_line(overlaps: dict[str, int]) -> str:
     )
 
 
-def left_out_line(left_out: dict[str, tuple[float, str]], written=()) -> str:
+def left_out_line(
+    left_out: dict[str, tuple[float, str]], written=(), *, predicted: bool = False
+) -> str:
     """``2 image(s) with nodata or transparent pixels (a.tif 45% nodata, ...): left out ...``;
-    ``written``: what predict wrote there where not the background (:func:`note_written`)."""
+    ``written``: what predict wrote there where not the background (:func:`note_written`);
+    ``predicted``: predict's line, whose pixels are in no loss nor validation and whose
+    setting is its ``--nodata`` (audit s50 roads: predict of RGBA images said "left out of
+    the normalisation, the loss and validation")."""
     named = _named(left_out, shown=lambda p, v: f"{p} {_share(v[0])} {v[1]}")
     as_what = f"written as {'; '.join(sorted(written))}" if written else "predicted as background"
+    uses = "the normalisation" if predicted else "the normalisation, the loss and validation,"
+    setting = said_as(READ_AS_SAMPLE) if predicted else "data.nodata; none"
     return (
         f"{len(left_out)} image(s) with nodata or transparent pixels ({named}): left out of "
-        f"the normalisation, the loss and validation, and {as_what}, with no "
-        "object there (a TIFF label image holds a no-data value there, which its GDAL_NODATA "
-        "tag names; data.nodata; none reads them as sample)"
+        f"{uses} and {as_what}, with no object there (a TIFF label image holds a no-data "
+        f"value there, which its GDAL_NODATA tag names; {setting} reads them as sample)"
     )
 
 

@@ -307,7 +307,7 @@ def _predicted(file: _File, group: Group) -> list[Path]:
     alone = not _held_by_caller(file, group)
     with (
         keeping_open(file.path),  # a TIFF input opened once for all its readers
-        read_notes(),  # what reading and writing did: one line a kind, at the end
+        read_notes(predicting=True),  # what reading and writing did: a line a kind, at the end
         merged_file(),  # its objects that look merged, in the run's once it finished
         _checked_folder(file, group),
         floor_run(),  # its floor lines said once a file
