@@ -3,7 +3,8 @@ CellProfiler's users look for.
 
 - :func:`measure_objects`: the table of any label image (``<stem>_objects.tif``, a test
   mask), in pixels and, given a pixel size, micrometres; of a stack, plane by plane, with
-  the ``page``, ``t`` and ``z`` columns of predict's table (:func:`plane_columns`). Public.
+  the ``page``, ``t`` and ``z`` columns of predict's table (:func:`plane_columns`), or
+  with ``objects_3d=True`` a row per 3-D object as ``predict --objects-3d``'s. Public.
 - :func:`object_table`: the pixel columns; :func:`with_micrometres`: the µm columns beside them.
 - :class:`TableSums`: the same columns for an id map that arrives in pieces (a streamed
   slide), exactly: sums, moments and extremes combine across pieces, the perimeter's local
@@ -30,6 +31,7 @@ their ``class`` (and ``class_name``): :func:`object_table`'s ``classes``.
 
 from __future__ import annotations
 
+import logging
 import math
 import numbers
 import re
@@ -37,8 +39,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from unetlab.api_lines import api_lines
 from unetlab.data.large_ids import compact_large_ids
 from unetlab.errors import UnetlabError
+
+log = logging.getLogger(__name__)
 
 #: the length units of the physical columns (:func:`with_micrometres`): the column suffix
 #: and its size per micrometre
@@ -97,6 +102,7 @@ _KEY = 1 << 32  # key of pixel (y, x): y * _KEY + x (x < 2**32 - 2)
 _SEAM = 2  # pixels this close to a piece's edge need the neighbouring piece's pixels
 
 
+@api_lines()
 def measure_objects(
     ids: np.ndarray,
     image: np.ndarray | None = None,
@@ -105,6 +111,7 @@ def measure_objects(
     axes: str | None = None,
     frame_interval: float | None = None,
     z_spacing: float | None = None,
+    objects_3d: bool | None = None,
     classes: np.ndarray | None = None,
     class_names: Sequence[str] | None = None,
     background: int | None = None,
@@ -126,20 +133,72 @@ def measure_objects(
     seconds) and ``z`` (and ``z_um``, given the ``z_spacing`` in µm), as predict's table;
     ``image``: the stack's planes, of the same leading shape ((..., H, W) or (..., H, W, C)).
 
+    ``objects_3d=True``: ids of 3-D objects (``predict --objects-3d``'s, an id across a
+    z-stack's planes, (Z, H, W) or (T, Z, H, W)), a row per object as predict's 3-D table
+    (:func:`~unetlab.inference.objects_3d.frame_tables_3d`). Without it, ids whose ``axes``
+    have a Z are measured plane by plane, said in one line (``objects_3d=False``: unsaid).
+
     ``classes``: the class index of each pixel (a semantic model's labels, ``ids``' shape)
     for the ``class`` column (and ``class_name`` by ``class_names``): each object's most
     common class other than ``background`` (:func:`majority_class`).
     """
     ids = _checked_ids(ids, classes)
-    kinds = dict(class_names=class_names, background=background)
-    pixel_size = pixel_pair(pixel_size)
     images = _image_planes(image, ids.shape)
+    pixel, timing = pixel_pair(pixel_size), (frame_interval, z_spacing)
+    if objects_3d:
+        return _measured_3d(ids, images, pixel, _axes_3d(axes, ids, classes), *timing)
+    if objects_3d is None and "Z" in _leading_axes(axes, ids.ndim):
+        log.info(_PLANE_BY_PLANE, axes)
+    kinds = dict(class_names=class_names, background=background)
+    return with_micrometres(_planes_table(ids, images, classes, kinds, axes, *timing), pixel)
+
+
+def _planes_table(ids, images, classes, kinds, axes, frame_interval, z_spacing) -> dict:
+    """The pixel columns of :func:`measure_objects` of an (H, W) id map, or of a stack's
+    plane by plane (:func:`_plane_tables`)."""
     if ids.ndim == 2:
-        image = None if images is None else images[0]
-        return with_micrometres(object_table(ids, image, classes=classes, **kinds), pixel_size)
+        return object_table(ids, None if images is None else images[0], classes=classes, **kinds)
     tables = _plane_tables(ids, images, classes, kinds, axes, frame_interval, z_spacing)
-    joined = {k: _joined([t[k] for t in tables]) for k in tables[0]}
-    return with_micrometres(joined, pixel_size)
+    return {k: _joined([t[k] for t in tables]) for k in tables[0]}
+
+
+_PLANE_BY_PLANE = (
+    "measure_objects measured ids of axes %s plane by plane (ids of each plane's own objects, "
+    "as predict writes them without --objects-3d); ids of 3-D objects, one id across planes "
+    "(predict --objects-3d's), are measured one row per object with objects_3d=True"
+)
+
+
+def _axes_3d(axes: str | None, ids: np.ndarray, classes) -> str:
+    """The leading axes of ``ids`` of 3-D objects, "Z" or "TZ" ((Z, H, W) ids without
+    ``axes``: one z-stack); UnetlabError in one line where they have no Z (a movie's frames
+    are no planes) or come with ``classes``."""
+    letters = _leading_axes(axes, ids.ndim) if axes is not None or ids.ndim != 3 else "Z"
+    if classes is not None:
+        raise UnetlabError(
+            "objects_3d=True measures the 3-D objects of a nuclei (instance) model, and "
+            "classes= are measured plane by plane: drop one of them"
+        )
+    if letters not in ("Z", "TZ"):
+        raise UnetlabError(
+            f"objects_3d=True measures ids of axes ZYX or TZYX (3-D objects of a z-stack), "
+            f"not {ids.shape} of axes {axes!r}: a movie's frames (TYX) are no planes, so "
+            "drop objects_3d to measure them frame by frame, or give axes='ZYX' or 'TZYX'"
+        )
+    return letters
+
+
+def _measured_3d(ids, images, pixel, letters: str, frame_interval, z_spacing) -> dict:
+    """The table of ``ids`` of 3-D objects (leading axes ``letters``: "Z" or "TZ") over
+    ``images`` (their planes, (P, H, W[, C]), or None), as ``predict --objects-3d``'s."""
+    # objects_3d imports this module (pixel_pair)
+    from unetlab.inference.objects_3d import frame_tables_3d, table_voxel
+
+    image = None if images is None else images.reshape(*ids.shape, *images.shape[3:])
+    seconds = frame_interval if "T" in letters else None
+    voxel = table_voxel(pixel, z_spacing)
+    tables = frame_tables_3d(ids, image, voxel, seconds=seconds)
+    return {k: _joined([t[k] for t in tables]) for k in tables[0]}
 
 
 def _joined(columns: list[np.ndarray]) -> np.ndarray:

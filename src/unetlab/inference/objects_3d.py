@@ -54,6 +54,7 @@ __all__ = [
     "say_flat",
     "flag_cut_3d",
     "frame_pages",
+    "frame_tables_3d",
     "lasting",
     "objects_3d",
     "objects_by_frame",
@@ -351,12 +352,13 @@ def table_3d(ids: np.ndarray, image: np.ndarray, voxel: tuple[float, float, floa
     (voxels) and ``volume_um3``, ``centroid_z``, ``centroid_y``, ``centroid_x`` (and
     ``_um`` of each: from the first voxel's centre) where ``voxel`` ((z, y, x) µm) is
     given (z None: a stack of no z step, its y and x ``_um`` alone: :func:`table_voxel`), ``z_first``, ``z_last``, ``planes`` (its extent in z, 0-based planes),
-    ``mean_intensity`` (``_0``, ``_1``, ... per channel) and ``touches_border`` (the
+    ``mean_intensity`` (``_0``, ``_1``, ... per channel; none without an ``image``) and
+    ``touches_border`` (the
     stack's sides, or its first or last plane, cut it). Any ids: no row for an id absent,
     and ids far above the voxel count measured by their ranks
     (:func:`~unetlab.data.large_ids.compact_large_ids`)."""
     ids = stack_ids(ids, "ids")
-    image = stack_image(image, ids.shape)
+    image = None if image is None else stack_image(image, ids.shape)
     top = int(ids.max(initial=0))
     ranks, original = compact_large_ids(ids, top)
     n = top if original is None else len(original) - 1
@@ -388,14 +390,44 @@ def _table_3d(ids: np.ndarray, n: int, image: np.ndarray, voxel) -> dict:
     first = np.array([b[0].start if b else 0 for b in boxes], np.int64)
     last = np.array([b[0].stop - 1 if b else -1 for b in boxes], np.int64)
     table |= {"z_first": first, "z_last": last, "planes": last - first + 1}
-    channels = image.shape[3] if image.ndim == 4 else 1  # not -1: of 0 voxels, ambiguous
-    values = image.reshape(*ids.shape, channels).astype(np.float64)
-    several = values.shape[-1] > 1
-    for c in range(values.shape[-1]):
-        sums = np.bincount(flat, values[..., c].ravel(), n + 1)[1:]
-        table["mean_intensity" + (f"_{c}" if several else "")] = sums / weight
+    if image is not None:
+        table |= _mean_intensity(flat, n, image, weight)
     table["touches_border"] = np.array([_at_edge(b, ids.shape) for b in boxes], bool)
     return table
+
+
+def _mean_intensity(flat: np.ndarray, n: int, image: np.ndarray, weight: np.ndarray) -> dict:
+    """``mean_intensity`` (``_0``, ``_1``, ... per channel) of ids 1..``n`` (``flat``, the
+    voxels' ids) over ``image`` ((Z, Y, X) or (Z, Y, X, C)); ``weight``: their volumes, 1
+    at least."""
+    channels = image.shape[3] if image.ndim == 4 else 1  # not -1: of 0 voxels, ambiguous
+    values = image.reshape(len(flat), channels).astype(np.float64)
+    several = channels > 1
+    return {
+        "mean_intensity" + (f"_{c}" if several else ""): np.bincount(flat, values[:, c], n + 1)[1:]
+        / weight
+        for c in range(channels)
+    }
+
+
+def frame_tables_3d(
+    ids: np.ndarray, image: np.ndarray | None, voxel: tuple | None, *, seconds: float | None
+) -> list[dict]:
+    """The tables of the 3-D objects of ``ids``, one z-stack's ((Z, Y, X)) or each frame's of
+    a movie ((T, Z, Y, X), ids from 1 in each frame): :func:`table_3d` over ``image`` (the
+    ids' shape, channels last, or None), a movie's rows led by ``t`` (and ``t_s`` given the
+    ``seconds`` between frames), as ``predict --objects-3d`` writes them; one a frame."""
+    if ids.ndim == 3:
+        return [table_3d(ids, image, voxel)]
+    tables = []
+    for t, frame in enumerate(ids):
+        table = table_3d(frame, None if image is None else image[t], voxel)
+        rows = len(table["id"])
+        lead = {"t": np.full(rows, t)}
+        if seconds is not None:
+            lead["t_s"] = np.full(rows, t * seconds)
+        tables.append({**lead, **table})
+    return tables
 
 
 def flag_cut_3d(table: dict, planes: np.ndarray, cut: list[np.ndarray | None]) -> dict:

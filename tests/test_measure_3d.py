@@ -1,0 +1,69 @@
+"""measure_objects(..., objects_3d=True) of the objects TIFF predict --objects-3d wrote gives
+predict's table, one row per 3-D object (s50: it measured the ids plane by plane, a row per
+plane per object, though the README promised the same table for any label image)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import tifffile
+
+from tests.test_objects_3d import _ball_stack, _write
+from tests.test_predict_objects import local_net
+from unetlab import measure_objects
+from unetlab.data.io import write_csv
+from unetlab.errors import UnetlabError
+from unetlab.inference.files import predict_file
+
+
+@pytest.mark.parametrize("axes", ["ZYX", "TZYX"])
+def test_3d_objects_measure_as_predicts_table(tmp_path, axes):
+    stack = _ball_stack((9, 56, 72))
+    image = np.stack([stack, stack[:, :, ::-1]]) if axes == "TZYX" else stack
+    _write(tmp_path / "s.tif", image, axes, finterval=30)  # pixel 0.5 µm, planes 1 µm apart
+    predict_file(local_net(), tmp_path / "s.tif", tmp_path / "o", objects=True, objects_3d=True)
+    with tifffile.TiffFile(tmp_path / "o" / "s_objects.tif") as tif:
+        ids, read_as = tif.asarray(), tif.series[0].axes
+    assert read_as == axes
+    table = measure_objects(
+        ids, image, pixel_size=0.5, axes=axes, frame_interval=30, z_spacing=1.0, objects_3d=True
+    )
+    write_csv(tmp_path / "again.csv", table)
+    want = (tmp_path / "o" / "s_objects.csv").read_text()
+    assert "volume_um3" in want and want.count("\n") > 4
+    # predict's table ends with saturated_fraction and image (inference.table_extras)
+    lines = [line.rsplit(",", 2)[0] for line in want.splitlines()]
+    assert (tmp_path / "again.csv").read_text() == "".join(f"{line}\n" for line in lines)
+
+
+def test_3d_objects_without_an_image_or_sizes_have_no_intensity_nor_um():
+    ids = np.zeros((4, 10, 10), np.uint16)
+    ids[1:3, 2:5, 2:5] = 7
+    table = measure_objects(ids, objects_3d=True)
+    assert table["id"].tolist() == [7] and table["volume"].tolist() == [18]
+    assert table["planes"].tolist() == [2] and "mean_intensity" not in table
+    assert not any(name.endswith("_um") or name.endswith("_um3") for name in table)
+
+
+def test_ids_with_a_z_axis_and_no_word_are_measured_by_plane_and_say_so(caplog):
+    ids = np.zeros((3, 10, 10), np.uint16)
+    ids[:, 2:5, 2:5] = 1
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        table = measure_objects(ids, axes="ZYX", z_spacing=1.0)
+    assert table["z"].tolist() == [0, 1, 2]
+    assert "plane by plane" in caplog.text and "objects_3d=True" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        measure_objects(ids, axes="ZYX", objects_3d=False)
+        movie = measure_objects(ids, axes="TYX", frame_interval=5)  # frames: no line
+    assert caplog.text == "" and movie["t_s"].tolist() == [0, 5, 10]
+
+
+def test_3d_objects_of_a_movie_or_with_classes_are_refused_saying_why():
+    ids = np.ones((3, 10, 10), np.uint16)
+    with pytest.raises(UnetlabError, match=r"a movie's frames \(TYX\) are no planes"):
+        measure_objects(ids, axes="TYX", objects_3d=True)
+    with pytest.raises(UnetlabError, match="drop one of them"):
+        measure_objects(ids, classes=np.ones_like(ids), objects_3d=True)
