@@ -36,6 +36,27 @@ def test_3d_objects_measure_as_predicts_table(tmp_path, axes):
     # predict's table ends with saturated_fraction and image (inference.table_extras)
     lines = [line.rsplit(",", 2)[0] for line in want.splitlines()]
     assert (tmp_path / "again.csv").read_text() == "".join(f"{line}\n" for line in lines)
+    # the file's path alone: its axes, sizes, frame interval and record (objects_3d)
+    write_csv(tmp_path / "file.csv", measure_objects(tmp_path / "o" / "s_objects.tif", image))
+    assert (tmp_path / "file.csv").read_text() == (tmp_path / "again.csv").read_text()
+
+
+def test_a_path_to_objects_per_plane_measures_by_plane_and_an_edited_one_says_so(tmp_path, caplog):
+    _write(tmp_path / "s.tif", _ball_stack((5, 56, 72)), "ZYX")
+    predict_file(local_net(), tmp_path / "s.tif", tmp_path / "o", objects=True)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        table = measure_objects(tmp_path / "o" / "s_objects.tif")
+    assert caplog.text == ""  # predict's record: ids per plane
+    want = (tmp_path / "o" / "s_objects.csv").read_text().splitlines()
+    assert want[0].startswith("page,z,z_um,id,area,area_um2,")
+    assert table["z_um"].tolist() == [float(line.split(",")[2]) for line in want[1:]]
+    ids = tifffile.imread(tmp_path / "o" / "s_objects.tif")
+    _write(tmp_path / "edited.tif", ids, "ZYX")  # saved again: no record
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        again = measure_objects(str(tmp_path / "edited.tif"))
+    assert "plane by plane" in caplog.text and again["area"].tolist() == table["area"].tolist()
+    with pytest.raises(UnetlabError, match="give another file's ids as an array"):
+        measure_objects(tmp_path / "o" / "s_overlay.png")
 
 
 def test_3d_objects_without_an_image_or_sizes_have_no_intensity_nor_um():
@@ -45,6 +66,8 @@ def test_3d_objects_without_an_image_or_sizes_have_no_intensity_nor_um():
     assert table["id"].tolist() == [7] and table["volume"].tolist() == [18]
     assert table["planes"].tolist() == [2] and "mean_intensity" not in table
     assert not any(name.endswith("_um") or name.endswith("_um3") for name in table)
+    movie = measure_objects(np.stack([ids, ids[:, ::-1]]), objects_3d=True)  # (T, Z, Y, X)
+    assert movie["t"].tolist() == [0, 1] and movie["z_first"].tolist() == [1, 1]
 
 
 def test_ids_with_a_z_axis_and_no_word_are_measured_by_plane_and_say_so(caplog):
@@ -63,7 +86,9 @@ def test_ids_with_a_z_axis_and_no_word_are_measured_by_plane_and_say_so(caplog):
 
 def test_3d_objects_of_a_movie_or_with_classes_are_refused_saying_why():
     ids = np.ones((3, 10, 10), np.uint16)
-    with pytest.raises(UnetlabError, match=r"a movie's frames \(TYX\) are no planes"):
+    with pytest.raises(UnetlabError, match=r"of axes 'TYX' \(a movie's frames are no planes\)"):
         measure_objects(ids, axes="TYX", objects_3d=True)
+    with pytest.raises(UnetlabError, match=r"not \(10, 10\): drop objects_3d"):
+        measure_objects(ids[0], objects_3d=True)
     with pytest.raises(UnetlabError, match="drop one of them"):
         measure_objects(ids, classes=np.ones_like(ids), objects_3d=True)

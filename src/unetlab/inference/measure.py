@@ -34,8 +34,10 @@ from __future__ import annotations
 import logging
 import math
 import numbers
+import os
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -104,7 +106,7 @@ _SEAM = 2  # pixels this close to a piece's edge need the neighbouring piece's p
 
 @api_lines()
 def measure_objects(
-    ids: np.ndarray,
+    ids: np.ndarray | str | os.PathLike,
     image: np.ndarray | None = None,
     pixel_size: float | tuple[float, float] | None = None,
     *,
@@ -137,11 +139,25 @@ def measure_objects(
     z-stack's planes, (Z, H, W) or (T, Z, H, W)), a row per object as predict's 3-D table
     (:func:`~unetlab.inference.objects_3d.frame_tables_3d`). Without it, ids whose ``axes``
     have a Z are measured plane by plane, said in one line (``objects_3d=False``: unsaid).
+    ``ids`` may be an objects TIFF's path: its ids, and for the keywords left None the axes,
+    pixel size, z spacing, frame interval and ``objects_3d`` (predict's record) it records.
 
     ``classes``: the class index of each pixel (a semantic model's labels, ``ids``' shape)
     for the ``class`` column (and ``class_name`` by ``class_names``): each object's most
     common class other than ``background`` (:func:`majority_class`).
     """
+    given = dict(pixel_size=pixel_size, axes=axes, frame_interval=frame_interval)
+    given |= dict(z_spacing=z_spacing, objects_3d=objects_3d)
+    if isinstance(ids, str | os.PathLike):  # an objects TIFF: what it records fills the gaps
+        ids, given = _read_objects(ids, given)
+    kinds = dict(class_names=class_names, background=background)
+    return _measured(ids, image, classes, kinds, **given)
+
+
+def _measured(
+    ids, image, classes, kinds, *, pixel_size, axes, frame_interval, z_spacing, objects_3d
+) -> dict[str, np.ndarray]:
+    """:func:`measure_objects` of ``ids`` as an array (``kinds``: its class keywords)."""
     ids = _checked_ids(ids, classes)
     images = _image_planes(image, ids.shape)
     pixel, timing = pixel_pair(pixel_size), (frame_interval, z_spacing)
@@ -149,7 +165,6 @@ def measure_objects(
         return _measured_3d(ids, images, pixel, _axes_3d(axes, ids, classes), *timing)
     if objects_3d is None and "Z" in _leading_axes(axes, ids.ndim):
         log.info(_PLANE_BY_PLANE, axes)
-    kinds = dict(class_names=class_names, background=background)
     return with_micrometres(_planes_table(ids, images, classes, kinds, axes, *timing), pixel)
 
 
@@ -169,21 +184,53 @@ _PLANE_BY_PLANE = (
 )
 
 
+def _read_objects(path: str | os.PathLike, given: dict) -> tuple[np.ndarray, dict]:
+    """The ids of the objects TIFF at ``path``, and ``given`` (:func:`measure_objects`'
+    keywords) with those left None as the file records them: its axes (T, Z, Y, X ones),
+    pixel size and z spacing, frame interval, and ``objects_3d`` as predict's record says
+    (None where it carries none: an edited file)."""
+    import tifffile
+
+    from unetlab.data.tiffmeta import frame_seconds, read_pixel_size, tiff_timing
+    from unetlab.inference.records import tiff_record  # it imports this module
+
+    if Path(path).suffix.lower() not in (".tif", ".tiff"):
+        raise UnetlabError(
+            f"{path}: measure_objects reads the ids of a TIFF (<stem>_objects.tif); give "
+            "another file's ids as an array"
+        )
+    with tifffile.TiffFile(path) as tif:
+        ids, letters = tif.series[0].asarray(), tif.series[0].axes.upper()
+        seconds = frame_seconds(tiff_timing(tif))
+    pixel = read_pixel_size(path)
+    outputs = (tiff_record(path) or {}).get("outputs")
+    recorded = {
+        "axes": letters if set(letters) <= set("TZYX") and letters.endswith("YX") else None,
+        "pixel_size": None if pixel is None else pixel.size,
+        "z_spacing": None if pixel is None else pixel.spacing,
+        "frame_interval": seconds,
+        "objects_3d": None if outputs is None else bool(outputs.get("objects_3d")),
+    }
+    return ids, {k: recorded[k] if v is None else v for k, v in given.items()}
+
+
 def _axes_3d(axes: str | None, ids: np.ndarray, classes) -> str:
-    """The leading axes of ``ids`` of 3-D objects, "Z" or "TZ" ((Z, H, W) ids without
-    ``axes``: one z-stack); UnetlabError in one line where they have no Z (a movie's frames
-    are no planes) or come with ``classes``."""
-    letters = _leading_axes(axes, ids.ndim) if axes is not None or ids.ndim != 3 else "Z"
+    """The leading axes of ``ids`` of 3-D objects, "Z" or "TZ" (without ``axes``: (Z, H, W)
+    ids one z-stack, (T, Z, H, W) a movie's, as predict writes them); UnetlabError in one
+    line where they have no Z (a movie's frames are no planes) or come with ``classes``."""
     if classes is not None:
         raise UnetlabError(
             "objects_3d=True measures the 3-D objects of a nuclei (instance) model, and "
             "classes= are measured plane by plane: drop one of them"
         )
+    letters = {3: "Z", 4: "TZ"}.get(ids.ndim, "") if axes is None else None
+    letters = _leading_axes(axes, ids.ndim) if letters is None else letters
     if letters not in ("Z", "TZ"):
+        named = "" if axes is None else f" of axes {axes!r}"
+        movie = " (a movie's frames are no planes)" if "T" in letters else ""
         raise UnetlabError(
-            f"objects_3d=True measures ids of axes ZYX or TZYX (3-D objects of a z-stack), "
-            f"not {ids.shape} of axes {axes!r}: a movie's frames (TYX) are no planes, so "
-            "drop objects_3d to measure them frame by frame, or give axes='ZYX' or 'TZYX'"
+            f"objects_3d=True measures ids of 3-D objects, axes ZYX or TZYX, not {ids.shape}"
+            f"{named}{movie}: drop objects_3d to measure them plane by plane"
         )
     return letters
 
