@@ -371,12 +371,19 @@ def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
 
 
 def given_sizes(
-    recorded: PixelSize | None, name: str, pixel_size: float | None, z_spacing: float | None
+    recorded: PixelSize | None,
+    name: str,
+    pixel_size: float | None,
+    z_spacing: float | None,
+    *,
+    level: tuple[int, float] | None = None,
 ) -> PixelSize | None:
     """``recorded`` (a file's :func:`read_pixel_size`) with the pixel size and z spacing the
     caller gave in µm (predict's ``--pixel-size``, ``--z-spacing``) in place of the file's
     (each said in one line where it differs). UnetlabError for a ``z_spacing`` with no pixel
-    size, given or recorded: planes are weighed against pixels."""
+    size, given or recorded: planes are weighed against pixels. ``level``: (N, downsample)
+    of a pyramid level read, whose pixels the line says are downsample x the given size
+    (level 0's: the line said "taken as 0.25 µm" where level 1's pixels became 0.5 µm)."""
     if pixel_size is None and z_spacing is None:
         return recorded
     size = recorded.size if recorded is not None and pixel_size is None else None
@@ -390,9 +397,18 @@ def given_sizes(
     spacing = recorded.spacing if recorded is not None else None
     spacing = float(z_spacing) if z_spacing is not None else spacing
     if recorded is not None and (recorded.size != size or recorded.spacing != spacing):
-        log.info("%s", _given_line(name, recorded, size, spacing))
+        log.info("%s%s", _given_line(name, recorded, size, spacing), _level_words(size, level))
     geo = recorded.geotags if recorded is not None else ()
     return PixelSize(size, "um", spacing, geo)
+
+
+def _level_words(size: tuple, level: tuple[int, float] | None) -> str:
+    """The words "(level 0's: level N's pixels are S µm)" for a pyramid ``level`` (N,
+    downsample) above 0, whose pixels are downsample x the given level-0 ``size``; "" at
+    level 0."""
+    if level is None or level[0] == 0:
+        return ""
+    return f" (level 0's: level {level[0]}'s pixels are {size[0] * level[1]:g} µm)"
 
 
 def _given_line(name: str, recorded: PixelSize, size: tuple, spacing: float | None) -> str:

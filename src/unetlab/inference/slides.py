@@ -393,7 +393,8 @@ def give_sizes(slide: Slide, pixel_size: float | None, z_spacing: float | None) 
     recorded = None
     if size is not None:
         recorded = PixelSize((size[0] / dy, size[1] / dx), "um", slide.z_spacing)
-    given = given_sizes(recorded, slide_name(slide.path), pixel_size, z_spacing)
+    level = (slide.level, dy)
+    given = given_sizes(recorded, slide_name(slide.path), pixel_size, z_spacing, level=level)
     slide.pixel_size = (given.size[0] * dy, given.size[1] * dx)
     slide.z_spacing = slide.z_spacing if given.spacing is None else given.spacing
 
