@@ -10,6 +10,7 @@ import logging
 import numpy as np
 import pytest
 import tifffile
+from PIL import Image
 
 from unetlab.checkpoint import save_model
 from unetlab.cli import main
@@ -145,6 +146,22 @@ def test_a_name_is_refused_for_a_file_that_names_no_channels(tmp_path, model, ca
     argv = ["predict", "--checkpoint", str(checkpoint), "--input", str(path), "--channel", "DAPI"]
     assert main([*argv, "--output", str(tmp_path / "b")]) == 3
     assert f"failed: two.tif: {said}(--channel 0, 1, ...)" in capsys.readouterr().err
+
+
+def test_a_one_channel_file_given_a_channel_name_is_told_to_leave_it_out(tmp_path, model, capsys):
+    """s50 slidelines: a grey slide given --channel DAPI was told to give its index
+    (--channel 0, 1, ...): it has one channel, so --channel is to be left out."""
+    grey, png = tmp_path / "grey.ome.tif", tmp_path / "grey.png"
+    tifffile.imwrite(grey, _pixels(32, 40), ome=True, tile=(16, 16))
+    Image.fromarray(_pixels(32, 40).astype(np.uint8)).save(png)
+    said = "has one channel and no channel names, so no channel 'DAPI': leave out "
+    for path in (grey, png):
+        with pytest.raises(UnetlabError, match=said + r"channel= \(its one channel is read\)"):
+            predict_file(model, path, tmp_path / "a", channel="DAPI")
+    checkpoint = save_model(tmp_path / "m.pt", model)
+    argv = ["predict", "--checkpoint", str(checkpoint), "--input", str(grey), "--channel", "DAPI"]
+    assert main([*argv, "--output", str(tmp_path / "b"), "--large-pixels", "100"]) == 3
+    assert f"failed: grey.ome.tif: {said}--channel (its one" in capsys.readouterr().err
 
 
 def test_cli_channel_by_name(tmp_path, model, capsys):

@@ -15,11 +15,13 @@ import numpy as np
 from unetlab.data.colour import colour_file
 from unetlab.data.io import (
     THIN,
+    TIFF_SUFFIXES,
     axes_problem,
     bare_planes,
     named_planes,
     read_stack,
     stain_axes,
+    tiff_layout,
     trained_file_axes,
 )
 from unetlab.data.names import loose
@@ -354,14 +356,47 @@ def channel_index(path: str | os.PathLike, channel: str, names: list[str]) -> in
     if len(found) == 1:
         return found[0]
     name = Path(path).name
-    if not names:  # quoted in predict's failed line: the command's spelling while it runs
-        said = f"{name}: records no channel names, so no channel {channel!r}: give its index "
-        raise UnetlabError(said + f"({said_as(INDEX_AS)})", cli=f"{said}({INDEX_AS.cli})")
+    if not names:
+        raise _unnamed(path, channel)
     why = "two channels have that name" if found else "no such channel"
     raise UnetlabError(
         f"{name}: {why} {channel!r}: its channels are {listed(names)}; give --channel "
         "(channel=) one of these names or its index"
     )
+
+
+#: a channel left out, as the Python API and the command line spell it
+LEAVE_OUT = Spelled("channel=", "--channel")
+
+
+def _unnamed(path: str | os.PathLike, channel: str) -> UnetlabError:
+    """The refusal of a channel named ``channel`` in ``path``, which names none: give its
+    index, or, for a one-channel file (:func:`one_channel_file`), leave the channel out (s50:
+    a grey slide given --channel DAPI was told to give an index). Its message is quoted in
+    predict's failed line: the command's spelling while it runs."""
+    name = Path(path).name
+    if one_channel_file(path):
+        said = f"{name}: has one channel and no channel names, so no channel {channel!r}: leave "
+        return UnetlabError(
+            f"{said}out {said_as(LEAVE_OUT)} (its one channel is read)",
+            cli=f"{said}out {LEAVE_OUT.cli} (its one channel is read)",
+        )
+    said = f"{name}: records no channel names, so no channel {channel!r}: give its index "
+    return UnetlabError(said + f"({said_as(INDEX_AS)})", cli=f"{said}({INDEX_AS.cli})")
+
+
+def one_channel_file(path: str | os.PathLike) -> bool:
+    """True for a file whose images have one channel, from its header: a TIFF whose first
+    series has no channel axis (C or samples) over 1, a grey picture; False for a folder
+    (a Zarr) and other files."""
+    path = Path(path)
+    if not path.is_file():
+        return False
+    if path.suffix.lower() not in TIFF_SUFFIXES:
+        return not colour_file(path)
+    with open_tiff(path) as tif:
+        letters, shape = tiff_layout(tif)
+    return all(n == 1 for a, n in zip(letters, shape) if a == "C")
 
 
 def refuse_channels(
