@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import statistics
 import sys
 from collections.abc import Callable, Sequence
@@ -622,23 +623,30 @@ def _say_done(args, where, how: str, exc: BaseException, *, folder: Path, then: 
 
 
 def _restarts(args, folder: Path) -> str:
-    """What the rerun cannot keep, where it matters: a large image stopped part way through
-    with --instances and no --save-probabilities (its object ids staged,
-    ``.<name>.ids.partial``) is predicted again from its first row (its objects are found
-    over the whole image; slides audit s46: the stop line read like a resume, and 2,048 of
-    12,288 rows were redone). Looked for beside the outputs in ``folder`` (the stopped
-    folder's: :func:`~unetlab.inference.slide_objects.id_staging`), not in its sub-folders:
-    the whole output tree was walked, an OME-Zarr output's chunk files and all (review s47
-    apinodata 4), and another folder's stale staging was taken for this run's."""
-    if not args.instances or args.save_probabilities:
-        return ""
-    with contextlib.suppress(OSError):
-        if next(Path(folder).glob(".*.ids.partial"), None) is not None:
+    """What the rerun keeps or cannot keep of a large image stopped part way, from one
+    listing of the stopped output folder ``folder`` (the stopped folder's:
+    :func:`~unetlab.inference.slide_objects.id_staging`; not its sub-folders: the whole
+    output tree was walked, an OME-Zarr output's chunk files and all, review s47 apinodata
+    4): with --instances and no --save-probabilities (its object ids staged,
+    ``.<name>.ids.partial``) it is predicted again from its first row (its objects are
+    found over the whole image; slides audit s46: the stop line read like a resume, and
+    2,048 of 12,288 rows were redone); else where its rows are kept and that the rerun
+    resumes there (:func:`~unetlab.inference.slide_resume.stopped_at`; s50: the line said
+    "the outputs of 0 of 1 inputs" alone)."""
+    from unetlab.inference.slide_resume import stopped_at
+
+    staged = []
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        staged = sorted(e.name for e in entries if e.name.endswith(".partial"))
+    if args.instances and not args.save_probabilities:
+        if any(name.endswith(".ids.partial") for name in staged):
             return (
                 " (a large image stopped part way starts again at its first row: with "
                 "--instances only --save-probabilities keeps its rows)"
             )
-    return ""
+        return ""
+    kept = [where for name in staged if (where := stopped_at(Path(folder) / name))]
+    return f" ({'; '.join(kept)})" if kept else ""
 
 
 def _output_folder(output: str) -> Path:

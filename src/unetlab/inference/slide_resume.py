@@ -286,7 +286,22 @@ def resumed_line(name: str, h: int, pages: tuple, bands: list[tuple]) -> str | N
     how lines name one: "frame 3"), ``bands`` each process's record (page, row, start,
     stop) of its rows ``[start, stop)``. Where the first row not done is, the earliest over
     the processes (with the rows done of all, where several share the pages), that every
-    row is done, or None where none is."""
+    row is done, or None where none is (:func:`rows_reached`)."""
+    reached = rows_reached(h, pages, bands)
+    if reached == EVERY_ROW:
+        return f"{name}: a killed run predicted every row: publishing its outputs"
+    return None if reached is None else f"resuming {name} at {reached}"
+
+
+#: :func:`rows_reached` of a slide whose every row is done
+EVERY_ROW = "every row"
+
+
+def rows_reached(h: int, pages: tuple, bands: list[tuple]) -> str | None:
+    """How far the processes' records ``bands`` (page, row, start, stop) of a slide of
+    ``h`` rows and ``pages`` ((count, label)) got: "row R of H" (the first row not done,
+    the earliest over the processes; its page where there are several, and the rows done
+    of all where several share them), :data:`EVERY_ROW`, or None where no row is done."""
     count, label = pages
     bands = [band for band in bands if band[3] > band[2]]  # an empty band records nothing
     done = sum(
@@ -296,11 +311,38 @@ def resumed_line(name: str, h: int, pages: tuple, bands: list[tuple]) -> str | N
     if not done:
         return None
     if all(p >= count for p, *_ in bands):
-        return f"{name}: a killed run predicted every row: publishing its outputs"
+        return EVERY_ROW
     p, row = min((p, row) for p, row, *_ in bands if p < count)
     where = f", {counted(label(p), p + 1, count)}" if count > 1 else ""
     share = f" ({done:,} of {count * h:,} rows done)" if len(bands) > 1 else ""
-    return f"resuming {name} at row {row} of {h}{where}{share}"
+    return f"row {row} of {h}{where}{share}"
+
+
+def stopped_at(stage: Path) -> str | None:
+    """Where the stopped run whose staging of a slide's labels is ``stage`` got, from its
+    record and each process's rows (:class:`Progress`): "slide.tif stopped at row 512 of
+    2048: its rows are kept, and the rerun resumes there" (the stop line said "the outputs
+    of 0 of 1 inputs" alone, s50); None for a staging that records no rows (another
+    output's, or one stopped before its first chunk row was written)."""
+    try:
+        found = json.loads((stage / RECORD).read_text())
+        name = Path(found["input"]["path"]).name
+        shape, axes = found["outputs"]["labels"][:2]
+        h, world = int(shape[axes.index("y")]), int(found["world"])
+        count = math.prod(int(n) for n, a in zip(shape, axes) if a in "tz")
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return None
+    bands = []
+    for rank in range(world):
+        band = ome.chunk_rows(h, world, rank)
+        rows = Progress(stage, rank, band, resumed=True)
+        bands.append((rows.page, rows.row, *band))
+    reached = rows_reached(h, (count, lambda p: f"page {p}"), bands)
+    if reached is None:
+        return None
+    if reached == EVERY_ROW:
+        return f"{name} has every row predicted: the rerun publishes it"
+    return f"{name} stopped at {reached}: its rows are kept, and the rerun resumes there"
 
 
 def _sync_rows(array, spec: ome.OutputSpec, page: int, top: int, row: int) -> None:

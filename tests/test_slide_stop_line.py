@@ -1,0 +1,67 @@
+"""The line of a prediction stopped part way through a streamed slide says where the slide
+got and that the rerun resumes there (s50 slidelines: it said "interrupted with the outputs
+of 0 of 1 inputs" alone, though the rerun resumed at row 1536); with --instances and no
+--save-probabilities, that the slide starts again (its objects are found from staged
+probabilities: :func:`tests.test_slide_resume.test_objects_without_staged_probabilities_restart_the_page`)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from types import SimpleNamespace
+
+import pytest
+
+from tests.test_predict_objects import local_net
+from tests.test_slide_resume import (  # noqa: F401
+    Stop,
+    _predict,
+    _slide,
+    _stopped,
+    pinned_version,
+    small_chunks,
+)
+from unetlab.cli.predict import _say_done
+from unetlab.inference.objects import ObjectOptions
+
+
+def _stop_line(out, capsys, *, instances=False, staged=False) -> str:
+    args = SimpleNamespace(
+        instances=instances, save_probabilities=staged, skip_existing=True, output=out
+    )
+    _say_done(
+        args,
+        lambda: "with the outputs of 0 of 1 inputs",
+        "interrupted",
+        KeyboardInterrupt(),
+        folder=out,
+    )
+    return capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_the_stop_line_says_where_a_slide_resumes(tmp_path, capsys, caplog):
+    net, slide = local_net(), _slide(tmp_path / "s.tif")
+    _stopped(tmp_path, slide, net=net)
+    line = _stop_line(tmp_path / "out", capsys)
+    found = re.search(
+        r"\(s\.tif stopped at row (\d+) of 160: its rows are kept, and the rerun resumes there\)$",
+        line.strip(),
+    )
+    assert found is not None and int(found[1]) > 0, line
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
+        _predict(net, slide, tmp_path / "out", Stop())
+    assert f"resuming s.tif at row {found[1]} of 160" in caplog.messages
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_an_instances_slide_resumes_only_with_staged_probabilities(tmp_path, capsys):
+    slide = _slide(tmp_path / "s.tif")
+    objects = dict(objects=ObjectOptions.for_model, save_probabilities=True)
+    _stopped(tmp_path, slide, **objects)
+    assert "s.tif stopped at row " in _stop_line(
+        tmp_path / "out", capsys, instances=True, staged=True
+    )
+    _stopped(tmp_path, slide, objects=ObjectOptions.for_model)  # afresh: settings changed
+    line = _stop_line(tmp_path / "out", capsys, instances=True)
+    assert "starts again at its first row" in line and "resumes there" not in line
