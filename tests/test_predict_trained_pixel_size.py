@@ -61,3 +61,59 @@ def test_a_streamed_image_is_told_the_ways_that_work_for_it(tmp_path, caplog):
     argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in0.65")]
     argv += ["--output", str(tmp_path / "whole"), "--scale", "auto", "--large-pixels", "2000"]
     assert main(argv) == 0
+
+
+def _untrained_sizes(tmp_path, sizes: dict[str, float], *, nproc: int = 1, **given) -> list[str]:
+    """The lines of ``predict`` (the command) over TIFFs of ``sizes`` (name -> µm) with a
+    model that records no pixel size, naming their sizes apart."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, um in sizes.items():
+        _tiff(folder / name, um)
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(folder)]
+    argv += ["--output", str(tmp_path / "out"), "--nproc", str(nproc)]
+    argv += [f"--{k.replace('_', '-')}={v}" for k, v in given.items()]
+    return argv
+
+
+def test_inputs_of_pixel_sizes_apart_with_a_model_that_records_none_are_said_once(tmp_path, caplog):
+    """s50 slidelines: slides at 0.5 and 1.0 µm predicted by a model trained on PNGs gave
+    934 and 614 objects of one tissue, and one summary table, with no word; now one line
+    a command names the finest and the coarsest, and the fixes."""
+    sizes = {"a.tif": 0.5, "b.tif": 1.0, "c.tif": 0.6}
+    with caplog.at_level(logging.INFO):
+        assert main(_untrained_sizes(tmp_path, sizes)) == 0
+    err = caplog.text
+    said = (
+        "3 inputs' pixel sizes are up to 2x apart (a.tif 0.5 µm, b.tif 1 µm) and the model "
+        "records no pixel size: their objects' counts and sizes differ by scale"
+    )
+    assert err.count(said) == 1
+    assert "or predict them at one scale (--level N, --scale F; level=, scale=)" in err
+
+
+def test_inputs_of_one_scale_or_one_size_given_say_nothing_of_it(tmp_path, caplog):
+    (tmp_path / "near").mkdir(), (tmp_path / "given").mkdir()
+    given = _untrained_sizes(tmp_path / "given", {"a.tif": 0.5, "b.tif": 1.0}, pixel_size=0.5)
+    with caplog.at_level(logging.INFO):
+        assert main(_untrained_sizes(tmp_path / "near", {"a.tif": 0.5, "b.tif": 0.7})) == 0
+        assert main(given) == 0
+    assert "pixel sizes are up to" not in caplog.text
+
+
+def test_under_nproc_the_line_counts_every_processs_inputs_once(tmp_path, capfd):
+    """Each process predicts one input: the main one says the line for both (the other
+    hands its inputs' sizes over with the command's notes)."""
+    argv = _untrained_sizes(tmp_path, {"a.tif": 0.5, "b.tif": 1.0}, nproc=2)
+    assert main(argv) == 0
+    assert capfd.readouterr().err.count("2 inputs' pixel sizes are up to 2x apart") == 1
+
+
+def test_sizes_are_apart_beyond_the_training_sizes_tolerance():
+    from unetlab.data.read_notes import sides_apart_line
+
+    assert sides_apart_line({"a.tif": 0.5}) is None
+    assert sides_apart_line({"a.tif": 0.5, "b.tif": 0.75, "c.tif": 0.6}) is None  # 1.5x
+    line = sides_apart_line({"d/a.tif": 0.76, "d/b.tif": 0.5})
+    assert line.startswith("2 inputs' pixel sizes are up to 1.5x apart (b.tif 0.5 µm, a.tif 0.76")

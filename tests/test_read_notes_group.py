@@ -51,6 +51,7 @@ def test_every_field_of_the_notes_is_handed_over_and_taken():
             other.left_out["c.tif"] = (0.25, "nodata")
             other.overlaps["masks"] = 3
             other.written.add("0")
+            rn.note_side("s.tif", 0.5)
             handed = rn.handed_notes()
             # what the gathering is (predicting) stays; what it gathered is handed
             kept = {f.name: getattr(other, f.name) for f in fields(other)}

@@ -1240,16 +1240,19 @@ def _say_trained_size(model, path: Path, given: float | None, *, streamed: bool)
     """Say, once a folder and pixel size, where ``path``'s pixels (``given`` µm, else the
     file's) are another size than the training images' the checkpoint records
     (:func:`~unetlab.inference.sizing.image_size_note`; ``streamed``: read window by window,
-    where --scale is refused)."""
-    from unetlab.data.read_notes import note_once
+    where --scale is refused); where it records none, note their size: inputs of sizes
+    apart are said once a command (:func:`~unetlab.data.read_notes.note_side`)."""
+    from unetlab.data.read_notes import note_once, note_side
     from unetlab.data.tiffmeta import read_pixel_size
     from unetlab.inference.sizing import image_size_note, trained_pixel_size
 
     trained = trained_pixel_size(model)
-    if trained is None or path.is_dir():
+    if path.is_dir():
         return
     pixel = None if given is not None else read_pixel_size(path)
     side = given if pixel is None else (pixel.size[0] * pixel.size[-1]) ** 0.5
+    if trained is None and side:  # inputs of sizes apart: said once, at the command's end
+        note_side(str(path), side)
     if (note := image_size_note(trained, side, streamed=streamed)) is not None:
         note_once(f"{slide_name(path)}: {note}", key=f"trained size {path.parent} {side:.3g}")
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import torch
 
+from unetlab.data.read_notes import PIXEL_SIZE_TOLERANCE
 from unetlab.errors import UnetlabError
 from unetlab.inference.tiling import Geometry, TileGrid, largest_tile, tile_grid
 
@@ -133,10 +134,6 @@ STREAMED_SCALE_FIXES = (
     "predict a pyramid level nearer the training pixel size (--level), or a crop, or read it "
     "whole with --large-pixels N above its pixels"
 )
-
-#: a slide level whose pixel size is more than this factor off the training images' is
-#: warned of (audit s32 histo 6)
-PIXEL_SIZE_TOLERANCE = 1.5
 
 
 def trained_pixel_size(model) -> float | None:
