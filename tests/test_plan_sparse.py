@@ -168,7 +168,7 @@ def test_a_class_in_one_image_only_gets_no_seed_that_would_take_it_from_training
     (line,) = [n for n in plan_training(cfg)[1].notes if "in no validation image" in n]
     assert "data.seed=" not in line and "move an image" not in line
     assert line.endswith(
-        f"it is in one image only ({root / 'masks' / '0.png'}), which training needs: no split "
+        "2 (person) is in one image only (0.png), which training needs: no split "
         "both learns and validates it; label it in more images and put one of them among the "
         "validation images"
     )
@@ -241,3 +241,43 @@ def test_a_thin_class_of_rims_does_not_size_the_tile(tmp_path):
     (weights,) = [c for c in plan.choices if c.key == "data.weight_map"]
     counted = int(weights.reason.split(" of ")[1].split(" objects")[0])
     assert counted <= 18, weights.reason  # at most the 18 nuclei touch: no rim pieces
+
+
+def test_a_seed_for_one_class_never_moves_another_class_out_of_training(tmp_path):
+    """Review s50: value 2 in image 000 only, value 3 in 001 and 002, both missing from
+    validation: "data.seed=2 puts it in validation" moved 000 (2's only image) there, and
+    with that seed the check said "in no training image: the net cannot learn it". The seed
+    must keep every class in training, and the line names the value of each part."""
+    root, cfg = _ten_pairs(tmp_path, {2: (0,), 3: (1, 2)})
+    (line,) = [n for n in plan_training(cfg)[1].notes if "in no validation image" in n]
+    seed = int(line.split("data.seed=", 1)[1].split()[0])
+    assert f"data.seed={seed} puts 3 in validation; 2 is in one image only (000.tif)," in line
+    train, val = split_pairs(root, val_fraction=cfg.data.val_fraction, seed=seed)
+    assert "000" in {p.mask.stem for p in train} and {"001", "002"} & {p.mask.stem for p in val}
+    assert {"001", "002"} & {p.mask.stem for p in train}  # 3 is still trained on
+
+
+def test_a_seed_never_moves_both_images_of_a_class_into_validation(tmp_path):
+    """Value 3 in 000 and 002 only: the first seed validating on one of them (2) validates
+    on both, and training would lose 3; the seed suggested keeps one of them in training."""
+    root, cfg = _ten_pairs(tmp_path, {3: (0, 2)})
+    (line,) = [n for n in plan_training(cfg)[1].notes if "in no validation image" in n]
+    seed = int(line.split("data.seed=", 1)[1].split()[0])
+    train, val = split_pairs(root, val_fraction=cfg.data.val_fraction, seed=seed)
+    assert {"000", "002"} & {p.mask.stem for p in val}, line
+    assert {"000", "002"} & {p.mask.stem for p in train}, line
+
+
+def _ten_pairs(folder, rare: dict[int, tuple[int, ...]]):
+    """10 TIFF pairs (written as write_dataset does) of value 1 in all and each ``rare``
+    value in the images it names; their root and a config with values 0..3."""
+    from unetlab.data.write import write_dataset
+
+    rng = np.random.default_rng(0)
+    masks = [np.zeros((32, 32), np.uint8) for _ in range(10)]
+    for i, mask in enumerate(masks):
+        mask[4:20, 4:20] = 1
+        for value, images in rare.items():
+            mask[22:26, 8 * value : 8 * value + 4] = value if i in images else 1
+    root = write_dataset([rng.integers(0, 255, (32, 32), np.uint8) for _ in masks], masks, folder)
+    return root, load_config(None, [f"data.root={root}", "data.label_values=[0,1,2,3]"])

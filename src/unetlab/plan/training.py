@@ -132,7 +132,7 @@ def data_notes(cfg: Config, explicit: set[str], fp, pairs: tuple, ignored) -> li
     train, val = pairs
     names = declared_names(cfg)
     held_out = {p.mask_page for p in val}
-    seed_for = lambda values: seed_holding(cfg.data, fp, values)  # noqa: E731
+    seed_for = lambda values: seed_holding(cfg.data, fp, values, held_out)  # noqa: E731
     total = len(train) + len(val)
     notes = unvalidated_classes(fp, held_out, names=names, seed_for=seed_for, total=total)
     skip = unvalidated_values(fp, held_out)  # said there
