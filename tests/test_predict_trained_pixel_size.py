@@ -53,7 +53,10 @@ def test_a_streamed_image_is_told_the_ways_that_work_for_it(tmp_path, caplog):
     with --scale auto runs."""
     (line,) = _run(tmp_path, caplog, 0.65, large_threshold=100)  # 32 x 32 px: streamed
     assert "predict it with --scale auto" not in line
-    assert "read it whole with --large-pixels N above its pixels and --scale auto" in line
+    assert (
+        "read it whole with --large-pixels N above its pixels (large_threshold=N) and "
+        "--scale auto (scale='auto')" in line
+    )
     torch.manual_seed(0)
     net = UNet(1, 2, depth=2, base_channels=4, padding="same")
     net.objects = {"target": "semantic", "count": 4, "pixel_size": [0.325, 0.325]}

@@ -131,8 +131,8 @@ def _cheapest_tile(geometry: Geometry, shape, largest: int, pixels: float) -> tu
 #: the ways to predict a large image read window by window at the training pixel size,
 #: where --scale is refused for it (:func:`~unetlab.inference.rescale.refuse_streamed_scale`)
 STREAMED_SCALE_FIXES = (
-    "predict a pyramid level nearer the training pixel size (--level), or a crop, or read it "
-    "whole with --large-pixels N above its pixels"
+    "predict a pyramid level nearer the training pixel size (--level, level=), or a crop, or "
+    "read it whole with --large-pixels N above its pixels (large_threshold=N)"
 )
 
 
@@ -161,7 +161,8 @@ def image_size_note(
     if max(side / trained, trained / side) <= PIXEL_SIZE_TOLERANCE:
         return None
     fix = (
-        f"{STREAMED_SCALE_FIXES} and --scale auto (read window by window, it is not resampled)"
+        f"{STREAMED_SCALE_FIXES} and --scale auto (scale='auto'); read window by window, it "
+        "is not resampled"
         if streamed
         else f"predict it with --scale auto (scale='auto': resampled to {trained:.3g} µm "
         "pixels for the net)"
