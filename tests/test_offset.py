@@ -77,7 +77,7 @@ def test_the_line_names_the_tta_its_miou_was_measured_with(tmp_path):
     found = estimate_offset([_soft(m, (0, 0)) for m in masks], masks)
     assert "TTA" not in found.describe()
     flipped = replace(found, tta=("identity", "hflip"))
-    said = ", predicted with TTA (identity, hflip: predict --tta), unlike the validations"
+    said = ", predicted with TTA (identity, hflip: predict --tta, tta=True), unlike the validations"
     assert said in flipped.describe()
     short = replace(flipped, searched=25, candidates=81).describe()  # said beside a cut search
     assert said + "; the time budget ran out after 25 of 81 moves" in short

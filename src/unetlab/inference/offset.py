@@ -169,7 +169,8 @@ class OffsetFit:
         if not self.tta or tuple(self.tta) == ("identity",):
             return ""
         return (
-            f", predicted with TTA ({', '.join(self.tta)}: predict --tta), unlike the validations"
+            f", predicted with TTA ({', '.join(self.tta)}: predict --tta, tta=True), unlike the "
+            "validations"
         )
 
     def _smoothing(self) -> bool:
