@@ -51,3 +51,16 @@ def test_the_first_line_of_a_resumed_run_names_its_folder_and_step(run, capsys, 
     logged = (folder / "train.log").read_text().splitlines()  # the first run's, then these
     said = [i for i, line in enumerate(logged) if "resuming the run in" in line]
     assert len(said) == 1 and "data checked against the run's split.json" in logged[said[0] + 1]
+
+
+def test_a_resume_from_an_unreadable_last_pt_says_no_step_before_its_error(run, capsys, caplog):
+    """Review s50: saved_at() is None where last.pt cannot be read, and the first line said
+    "resuming the run in R from None (checkpoints/last.pt)" before the error."""
+    args, folder = run
+    (folder / "checkpoints" / "last.pt").write_bytes(b"not a checkpoint")
+    caplog.set_level(logging.INFO)
+    assert main([*args, *TINY, "--epochs", "2", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "last.pt" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    said = [r.getMessage() for r in caplog.records]
+    assert not [line for line in said if "None" in line or "resuming the run in" in line]

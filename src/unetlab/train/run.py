@@ -180,7 +180,8 @@ def setup_run(
         configure_threads(max(1, available_cpus() // group.world) if group.active else None)
     torch.manual_seed(t.seed)
     if resume:  # the first line: where it goes on from (after a Ctrl-C, a requeued job)
-        log.info("resuming the run in %s from %s (checkpoints/last.pt)", run_dir, saved_at(run_dir))
+        if (at := saved_at(run_dir)) is not None:  # None: last.pt unreadable, its error says
+            log.info("resuming the run in %s from %s (checkpoints/last.pt)", run_dir, at)
         files = recorded_split(run_dir, cfg)
     else:
         files = listed_split(split, cfg, doing="training") if split is not None else None
