@@ -51,3 +51,41 @@ def test_the_same_call_again_writes_only_what_is_missing(tmp_path, kind):
     with pytest.raises(OutputError):
         WRITERS[kind](tmp_path)
     assert not lost.exists()  # refused before a file is written
+
+
+@pytest.mark.parametrize("kind", sorted(WRITERS))
+def test_a_refused_call_draws_no_more_than_the_files_there(tmp_path, kind, monkeypatch):
+    """Review s50: the writers drew and encoded every pair in memory first, so a call to be
+    refused made the whole set before its refusal, and memory grew with n."""
+    from unetlab.data import synthetic
+
+    drawn = []
+    for name in ("synthetic_em", "synthetic_nuclei"):
+        made = getattr(synthetic, name)
+        monkeypatch.setattr(
+            synthetic, name, lambda *a, made=made, **k: drawn.append(1) or made(*a, **k)
+        )
+    mine = tmp_path / "train" / "images" / "00.png"
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"my image")
+    with pytest.raises(OutputError, match=r"train/images/00.png exists \(1 of the files\)"):
+        WRITERS[kind](tmp_path)
+    assert len(drawn) == 1  # the first pair, to compare: not the 3 of the set
+
+
+def test_a_split_leaves_the_stream_after_its_pairs(tmp_path):
+    """write_synthetic_split draws from the caller's rng: after it, the rng is where drawing
+    its n pairs leaves it, written whole or again over the same files (pinned both ways)."""
+    import numpy as np
+
+    from unetlab.data.synthetic import synthetic_em, write_synthetic_split
+
+    expected = np.random.default_rng(7)
+    for _ in range(2):
+        synthetic_em(32, expected)
+    for gone in (None, None, "images/00.png"):  # whole, all there, the first one missing
+        if gone:
+            (tmp_path / "train" / gone).unlink()
+        rng = np.random.default_rng(7)
+        write_synthetic_split(tmp_path / "train", 2, 32, rng)
+        assert rng.bit_generator.state == expected.bit_generator.state

@@ -20,6 +20,8 @@ uint16 instance map, one id per nucleus, 0 = background, as the field stores the
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -185,9 +187,12 @@ def write_synthetic_dataset(
     twice, or again after Ctrl-C) writes only what is missing.
     """
     root = Path(root)
-    rng = np.random.default_rng(seed)
-    pairs = {"train": _em_pairs(n_train, size, rng), "val": _em_pairs(n_val, size, rng)}
-    write_new(_pair_files(root, pairs), "write_synthetic_dataset")
+
+    def draw():  # train's pairs, then val's, of one stream
+        rng = np.random.default_rng(seed)
+        return (synthetic_em(size, rng) for _ in range(n_train + n_val))
+
+    _write_pairs(root, {"train": n_train, "val": n_val}, draw, "write_synthetic_dataset")
     return root
 
 
@@ -196,25 +201,32 @@ def write_synthetic_split(folder: str | os.PathLike, n: int, size: int, rng) -> 
     from ``rng`` (a ``numpy.random.Generator``); an existing file of those names is refused
     (OutputError) before any is written, but one that holds what it would get (left as it
     is)."""
-    folder = Path(folder)
-    pairs = {folder.name: _em_pairs(n, size, rng)}
-    write_new(_pair_files(folder.parent, pairs), "write_synthetic_split")
+    folder, start = Path(folder), rng.bit_generator.state
+
+    def draw():  # from where rng was each time: the last leaves it after the n pairs
+        rng.bit_generator.state = start
+        return (synthetic_em(size, rng) for _ in range(n))
+
+    _write_pairs(folder.parent, {folder.name: n}, draw, "write_synthetic_split")
 
 
-def _em_pairs(n: int, size: int, rng) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``n`` (image, mask) pairs of :func:`synthetic_em`, drawn in turn from ``rng``."""
-    return [synthetic_em(size, rng)[:2] for _ in range(n)]
-
-
-def _pair_files(root: Path, pairs: dict[str, list]) -> list[tuple[Path, bytes]]:
-    """(path, PNG bytes) of each file of ``pairs`` (split -> [(image, mask)]):
-    ``root/SPLIT/{images,masks}/NN.png``."""
-    return [
-        (root / split / sub / f"{i:02d}.png", png_bytes(array))
-        for split, listed in pairs.items()
-        for i, pair in enumerate(listed)
-        for sub, array in zip(("images", "masks"), pair, strict=True)
+def _write_pairs(root: Path, splits: dict[str, int], draw: Callable, writer: str) -> None:
+    """Write the pairs ``draw()`` yields, (image, mask, ...) in turn, as
+    ``root/SPLIT/{images,masks}/NN.png``, the number of each split of ``splits`` in order,
+    a pair in memory at a time (:func:`~unetlab.data.write.write_new`: ``draw`` gives the
+    same pairs each call)."""
+    paths = [
+        root / split / sub / f"{i:02d}.png"
+        for split, n in splits.items()
+        for i in range(n)
+        for sub in ("images", "masks")
     ]
+
+    def contents():
+        for pair in draw():
+            yield from (partial(png_bytes, array) for array in pair[:2])
+
+    write_new(paths, contents, writer)
 
 
 def write_synthetic_image(
@@ -378,11 +390,13 @@ def write_nuclei_dataset(
     holds what it would get is left as it is (the same call again writes what is missing).
     """
     root = Path(root)
-    pairs = {}
-    for offset, (split, n) in enumerate((("train", n_train), ("val", n_val), ("test", n_test))):
-        rng = np.random.default_rng([seed, offset])
-        pairs[split] = [
-            synthetic_nuclei(size, rng, bit_depth=bit_depth, **options) for _ in range(n)
-        ]
-    write_new(_pair_files(root, pairs), "write_nuclei_dataset")
+    splits = {"train": n_train, "val": n_val, "test": n_test}
+
+    def draw():  # each split of its own stream
+        for offset, n in enumerate(splits.values()):
+            rng = np.random.default_rng([seed, offset])
+            for _ in range(n):
+                yield synthetic_nuclei(size, rng, bit_depth=bit_depth, **options)
+
+    _write_pairs(root, splits, draw, "write_nuclei_dataset")
     return root

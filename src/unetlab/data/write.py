@@ -10,16 +10,17 @@ TIFF keeps every dtype as it is (16-bit and float images, 16-bit masks), which P
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from numbers import Real
 from pathlib import Path
 
 import numpy as np
 
 from unetlab.atomic import atomic_path
-from unetlab.data.io import write_tiff
 from unetlab.errors import OutputError, UnetlabError
 
 
@@ -53,41 +54,58 @@ def write_dataset(
     for name, image, mask in zip(names, images, masks, strict=True):
         _check_pair(name, image, mask)
     files = _planned(Path(folder), names, images, masks, _resolution(pixel_size))
-    refuse_taken([path for path, *tiff in files if path.exists() and not _holds(path, *tiff)])
-    for path, array, how in files:
-        if not path.exists():  # one holding what it would get is left as it is
-            write_tiff(path, array, **how)
+    write_new([path for path, _ in files], lambda: [make for _, make in files], "write_dataset")
     return Path(folder)
 
 
 def _planned(folder: Path, names, images, masks, resolution: dict) -> list[tuple]:
-    """(path, array, tifffile keywords) of each file :func:`write_dataset` writes."""
+    """(path, maker of its bytes) of each file :func:`write_dataset` writes."""
     files = []
     for name, image, mask in zip(names, images, masks, strict=True):
-        files.append((folder / "images" / f"{name}.tif", image, resolution | _photometric(image)))
-        files.append((folder / "masks" / f"{name}.tif", mask, resolution | _MASK))
+        image_how, mask_how = resolution | _photometric(image), resolution | _MASK
+        files.append((folder / "images" / f"{name}.tif", partial(_tiff_bytes, image, image_how)))
+        files.append((folder / "masks" / f"{name}.tif", partial(_tiff_bytes, mask, mask_how)))
     return files
 
 
-def _holds(path: Path, array: np.ndarray, how: dict) -> bool:
-    """Whether the file at ``path`` is byte for byte the TIFF of ``array`` written ``how``
-    (tifffile writes no time: the same array gives the same bytes)."""
+def _tiff_bytes(array: np.ndarray, how: dict) -> bytes:
+    """The TIFF of ``array`` written with tifffile's keywords ``how`` (tifffile writes no
+    time: the same array gives the same bytes)."""
     import tifffile
 
     encoded = io.BytesIO()
     tifffile.imwrite(encoded, np.asarray(array), **how)
-    return path.stat().st_size == encoded.tell() and path.read_bytes() == encoded.getvalue()
+    return encoded.getvalue()
 
 
-def write_new(files: Sequence[tuple[Path, bytes]], writer: str) -> None:
-    """Write each (path, bytes) of ``files`` (atomically) where ``path`` is missing; one that
-    holds those bytes is left as it is, and any other file of those names refused
-    (:func:`refuse_taken`) before one is written."""
-    refuse_taken([path for path, data in files if path.exists() and not _same(path, data)], writer)
-    for path, data in files:
+#: the makers of files' bytes, one a path, in order (:func:`write_new`)
+Contents = Callable[[], Iterable[Callable[[], bytes]]]
+
+
+def write_new(paths: Sequence[Path], contents: Contents, writer: str) -> None:
+    """Write each of ``paths`` (atomically) where it is missing, of the bytes its maker gives
+    (``contents()``: one a path, in order; each called only where its bytes are compared or
+    written, so a set is made a file at a time, not held in memory). One that holds those
+    bytes is left as it is, and any other file of those names refused (:func:`refuse_taken`)
+    before one is written. Where some of ``paths`` exist and some not, ``contents`` is called
+    twice (to compare, then to write): each call must give the same bytes (a seeded draw from
+    the start)."""
+    refuse_taken(_differing(paths, contents), writer)
+    if all(path.exists() for path in paths):  # all there, compared: none drawn again
+        return
+    for path, make in zip(paths, contents(), strict=True):  # drawn whole: a stream ends after
         if not path.exists():
             with atomic_path(path) as tmp:
-                tmp.write_bytes(data)
+                tmp.write_bytes(make())
+
+
+def _differing(paths: Sequence[Path], contents: Contents) -> list[Path]:
+    """Those of ``paths`` that exist and hold other bytes than their makers': ``contents``
+    not called (nothing drawn) where none exists, and nothing drawn after the last that
+    does."""
+    last = max((i for i, path in enumerate(paths) if path.exists()), default=-1)
+    made = itertools.islice(zip(paths, contents()), last + 1) if last >= 0 else ()
+    return [path for path, make in made if path.exists() and not _same(path, make())]
 
 
 def _same(path: Path, data: bytes) -> bool:
