@@ -36,9 +36,11 @@ def test_level_size_note():  # the areas' scaling: tests/test_objects_edges.py
     note = level_size_note(4.0, sides, 3)
     assert "--level" not in note.split("trained size; ")[1] and "no level of it is nearer" in note
     assert note.endswith(
-        "predict level 0 read whole (--large-pixels N above its pixels) "
-        "or a crop of it, with --scale auto"
+        "predict level 0 read whole (--large-pixels N above its pixels, large_threshold=N) "
+        "or a crop of it, with --scale auto (scale='auto')"
     )
+    # said from Python too (predict_folder): each fix in both spellings
+    assert "(--level 0, level=0)" in level_size_note(0.25, sides, 2)
 
 
 def _run(tmp_path, caplog, model, level):

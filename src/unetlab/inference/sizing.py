@@ -192,11 +192,11 @@ def level_size_note(trained: float | None, sides: Sequence[float | None], level:
         return None
     best = closest_level(trained, sides)
     fix = (
-        f"level {best} ({sides[best]:.3g} µm) matches best (--level {best})"
+        f"level {best} ({sides[best]:.3g} µm) matches best (--level {best}, level={best})"
         if best != level  # walk s50: it named the level given as the one to give
         else "no level of it is nearer (a level is read window by window, where --scale is "
-        "refused): predict level 0 read whole (--large-pixels N above its pixels) or a crop "
-        "of it, with --scale auto"
+        "refused): predict level 0 read whole (--large-pixels N above its pixels, "
+        "large_threshold=N) or a crop of it, with --scale auto (scale='auto')"
     )
     return (
         f"level {level} has {side:.3g} µm pixels and the model was trained on {trained:.3g} "
