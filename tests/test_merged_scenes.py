@@ -113,3 +113,30 @@ def test_predict_says_nothing_of_a_scene_models_regions(roads, tmp_path, caplog)
     result = predict_folder(net, tmp_path / "in", tmp_path / "out", objects=objects)
     assert len(result.written) == 8
     assert _said(caplog, "look like several touching objects found as one") == []
+
+
+def _two_types() -> tuple[np.ndarray, np.ndarray]:
+    """(ids, classes) of a 200 x 200 mask of discs of radius 9, classes alternating 1 and 2:
+    three singles of each type and one touching pair of each."""
+    classes = np.zeros((200, 200), np.uint8)
+    yy, xx = np.ogrid[:200, :200]
+    spots = [(30, 40, 1), (30, 100, 2), (30, 160, 1), (90, 40, 2), (90, 100, 1), (90, 160, 2)]
+    spots += [(150, 50 + dx, 1) for dx in (-8.5, 8.5)] + [(150, 140 + dx, 2) for dx in (-8.5, 8.5)]
+    for y, x, value in spots:
+        classes[(yy - y) ** 2 + (xx - x) ** 2 <= 81] = value
+    ids = np.zeros(classes.shape, np.int32)
+    for value in (1, 2):
+        labelled, _ = ndimage.label(classes == value)
+        ids = np.where(labelled > 0, labelled + ids.max(), ids)
+    return ids, classes
+
+
+def test_nucleus_types_too_few_to_judge_alone_are_judged_together():
+    """Four nuclei of each of two types are too few for a typical shape a type (fewer than
+    TYPICAL_LEAST whole ones up to its median): pooled, both touching pairs are found, as
+    they are with the types taken as one class."""
+    ids, classes = _two_types()
+    pairs = {int(ids[150, 50]), int(ids[150, 140])}
+    assert region_counts(ids) == (2, 8)
+    assert region_counts(ids, classes) == (2, 8)
+    assert set(looks_merged(ids, classes).tolist()) == pairs
