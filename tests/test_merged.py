@@ -186,3 +186,23 @@ def test_pieces_cut_by_the_edge_do_not_make_a_crop_look_like_blobs():
     for k, (y, x) in enumerate([(44, 40), (44, 50), (50, 24), (24, 26)]):
         whole[y : y + 5, x : x + 5] = 7 + k
     assert merged_regions(whole) == 2
+
+
+def test_regions_that_tile_the_mask_are_cells_not_merged_objects():
+    """256-px crops of ISBI's EM cells (the issue's 16-bit set): the whole small cells inside
+    a crop were convex, so its large irregular cells were said to be merged nuclei (59 of
+    306 regions). Regions covering most of the mask tile it, cells between membranes: not
+    judged; the same shapes on a background still are."""
+    cells = np.zeros((64, 64), np.int32)
+    k = 0
+    for y in range(0, 64, 8):  # 7-px squares between 1-px membranes: 77% of the pixels
+        for x in range(0, 64, 8):
+            k += 1
+            cells[y : y + 7, x : x + 7] = k
+    for y, x in [(8, 8), (24, 24), (40, 40)]:  # three L-shaped cells of three squares each
+        cells[y : y + 15, x : x + 7] = cells[y, x]
+        cells[y + 8 : y + 15, x : x + 15] = cells[y, x]
+    assert (cells > 0).mean() > 0.7 and merged_regions(cells) == 0
+    apart = np.zeros((128, 128), np.int32)  # the same cells on a background
+    apart[:64, :64] = cells
+    assert merged_regions(apart) == 3
