@@ -1179,9 +1179,8 @@ def write_png(
     ``palette`` (K, 3) uint8 writes a palette PNG whose indices are the array's values.
     ``text``: UTF-8 text chunks (iTXt), keyword -> text; readers of the pixels ignore them.
     """
-    encoded = png_bytes(array, palette=palette, text=text)
     with atomic_path(path) as tmp:
-        tmp.write_bytes(encoded)
+        _png_save(tmp, array, palette=palette, text=text)
 
 
 def png_bytes(
@@ -1192,6 +1191,14 @@ def png_bytes(
 ) -> bytes:
     """The bytes of the PNG file :func:`write_png` writes of ``array`` (PIL writes no time:
     the same array gives the same bytes), to tell a file that holds them already."""
+    encoded = io.BytesIO()
+    _png_save(encoded, array, palette=palette, text=text)
+    return encoded.getvalue()
+
+
+def _png_save(fp, array: np.ndarray, *, palette, text) -> None:
+    """Save ``array`` as PNG into ``fp`` (a path or a file object): written straight there,
+    as a large overlay's encoded bytes are not held in memory beside it."""
     from PIL.PngImagePlugin import PngInfo
 
     array = np.asarray(array)
@@ -1205,9 +1212,7 @@ def png_bytes(
     info = PngInfo()
     for key, value in (text or {}).items():
         info.add_itxt(key, value)
-    encoded = io.BytesIO()
-    im.save(encoded, format="PNG", pnginfo=info)
-    return encoded.getvalue()
+    im.save(fp, format="PNG", pnginfo=info)
 
 
 def write_tiff(path: str | os.PathLike, array: np.ndarray, **kwargs) -> None:
