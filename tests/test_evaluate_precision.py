@@ -33,12 +33,19 @@ def _evaluate(root, capsys) -> tuple[str, dict]:
     return capsys.readouterr().out, json.loads((root / "r.json").read_text())
 
 
-def test_evaluate_names_its_precision_and_the_runs_other_one(data, capsys):  # noqa: F811
+@pytest.mark.parametrize("native", [True, False])
+def test_evaluate_names_its_precision_and_the_runs_other_one(data, capsys, monkeypatch, native):  # noqa: F811
+    """The fix --precision bf16 is said only where bf16 runs natively: elsewhere
+    --precision bf16 is refused (runtime.check_precision), so the line says the figures
+    cannot be repeated here (audit s50: wrong advice on a CPU without native bf16)."""
+    monkeypatch.setattr("unetlab.runtime.supports_bf16", lambda device="cpu": native)
     out, report = _evaluate(_data(data, "bf16"), capsys)
     header = next(line for line in out.splitlines() if line.startswith("class "))
     assert header.endswith("pixels  (predicted in fp32)")
     assert out.count(SAID) == 1
-    assert "may differ from these (fp32) by that; --precision bf16" in out
+    fix = "may differ from these (fp32) by that; --precision bf16"
+    cannot = "bf16 is not native on this device: they cannot be repeated here"
+    assert (fix in out, cannot in out) == (native, not native)
     assert report["precision"] == "fp32" and report["val_precision"] == "bf16"
 
 

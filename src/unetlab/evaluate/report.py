@@ -447,15 +447,27 @@ def precision_line(source: dict) -> list[str]:
     """One line where the checkpoint's training run validated in another precision
     (``source["val_precision"]``) than the evaluation predicted in: its train.log figures
     may differ from the report's by that (audit s50 roads: sign IoU 0.4509 validated in bf16,
-    0.4571 evaluated in fp32, neither saying its precision); none otherwise."""
+    0.4571 evaluated in fp32, neither saying its precision); none otherwise. The fix
+    ``--precision`` is said only where that precision runs on ``source["device"]``
+    (:func:`~unetlab.runtime.check_precision` refuses bf16 where it is not native)."""
     validated, precision = source.get("val_precision"), source.get("precision")
     if validated is None or precision is None or validated == precision:
         return []
-    return [
+    said = (
         f"the checkpoint's run validated in {validated}: the val figures of its train.log "
-        f"and metrics.csv may differ from these ({precision}) by that; --precision "
-        f"{validated} (precision={validated!r}) predicts as it did"
-    ]
+        f"and metrics.csv may differ from these ({precision}) by that"
+    )
+    if not _runs_here(validated, source.get("device")):
+        return [f"{said}; {validated} is not native on this device: they cannot be repeated here"]
+    return [f"{said}; --precision {validated} (precision={validated!r}) predicts as it did"]
+
+
+def _runs_here(precision: str, device: str | None) -> bool:
+    """True where predicting in ``precision`` is not refused on ``device`` (None: unknown,
+    taken as the CPU, where evaluate predicts by default)."""
+    from unetlab.runtime import supports_bf16
+
+    return precision != "bf16" or supports_bf16(device or "cpu")
 
 
 def _unseen_line(s: dict, class_names: Sequence[str]) -> list[str]:
