@@ -23,8 +23,8 @@ from unetlab.errors import UnetlabError
         ("train.lr=fast", "float, not 'fast': e.g. train.lr=0.001"),
         ("augment.flip=maybe", "bool, not 'maybe': e.g. augment.flip=true"),
         ("data.label_values=abc", "list or null, not 'abc': e.g. 'data.label_values=[0, 255]'"),
-        ("train.amp=5", "str, not 5: e.g. train.amp=auto"),
-        ("model.norm=[1]", "str or null, not [1]: e.g. model.norm=batch"),
+        ("train.amp=5", "str, not 5: choose one of auto, native, bf16, fp16, off"),
+        ("model.norm=[1]", "str or null, not [1]: choose one of none, batch, group"),
     ],
 )
 def test_a_type_error_ends_with_an_example(override, line):
@@ -51,6 +51,10 @@ def test_every_keys_example_is_a_value_of_its_type(key, hint):
     said = str(err.value)
     if key == "data.class_names":  # a list for a mapping: its own line, with its form
         assert "e.g. {0: " in said
+        return
+    if ": choose one of " in said:  # a choice of words: its choices, each valid
+        for word in said.rsplit(": choose one of ", 1)[1].split(", "):
+            check_type(parse_yaml(word), hint, key)
         return
     assert ": e.g. " in said, said
     (given,) = shlex.split(said.rsplit(": e.g. ", 1)[1])

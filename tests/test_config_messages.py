@@ -88,7 +88,26 @@ def test_an_override_without_a_value_says_the_value_is_missing(override):
     with pytest.raises(UnetlabError) as err:
         load_config(None, [override])
     said = str(err.value)
-    assert said == "config key train.epochs has no value (it takes int): --set train.epochs=VALUE"
+    assert said == "config key train.epochs has no value (it takes int): e.g. --set train.epochs=50"
+
+
+def test_a_blank_override_names_an_example_or_the_choices():
+    """A blank value said "--set train.epochs=VALUE"; a choice key given another type said
+    "must be str, not 5: e.g. train.amp=auto": both now give an example value or the key's
+    choices as the unknown word's line does (audit s50 roads)."""
+    with pytest.raises(UnetlabError) as err:
+        load_config(None, ["train.amp="])
+    choices = ": choose one of auto, native, bf16, fp16, off"
+    assert str(err.value) == f"config key train.amp has no value (it takes str){choices}"
+    with pytest.raises(UnetlabError) as err:
+        load_config(None, ["train.amp=5"])
+    assert str(err.value) == f"config key train.amp must be str, not 5{choices}"
+    with pytest.raises(UnetlabError) as err:
+        load_config(None, ["model.norm=3"])
+    assert str(err.value).endswith("not 3: choose one of none, batch, group")
+    with pytest.raises(UnetlabError) as err:
+        load_config(None, ["run.name="])
+    assert str(err.value).endswith("(it takes str): e.g. --set run.name=unet")
 
 
 def test_a_blank_override_of_a_key_that_takes_null_unsets_it_and_of_a_str_key_is_missing():

@@ -168,15 +168,25 @@ def check_channel(channel):
     return indices if len(indices) > 1 else indices[0]
 
 
+def choices_of(key: str) -> tuple[str, ...]:
+    """The words config key ``key`` (``train.amp``) takes where it is a choice of words,
+    ``()`` otherwise: one source for the type error's line and the checks below."""
+    from unetlab.data.instances import TARGETS
+    from unetlab.models import ENCODERS, PRESETS
+    from unetlab.models.architecture import CHOICES
+
+    section, _, name = key.partition(".")
+    train = dict(optimizer=OPTIMIZERS, schedule=SCHEDULES, loss=LOSSES, amp=AMP_MODES)
+    model = {n: tuple(c or "none" for c in v) for n, v in CHOICES.items()}
+    model |= dict(preset=tuple(PRESETS), encoder=("none", *ENCODERS))
+    words = {"train": train, "model": model, "data": dict(target=TARGETS)}
+    return tuple(words.get(section, {}).get(name, ()))
+
+
 def check_train(train: TrainSection) -> None:
     """The ``train`` section's values: its choices, then its ranges."""
-    for name, choices in (
-        ("optimizer", OPTIMIZERS),
-        ("schedule", SCHEDULES),
-        ("loss", LOSSES),
-        ("amp", AMP_MODES),
-    ):
-        if getattr(train, name) not in choices:
+    for name in ("optimizer", "schedule", "loss", "amp"):
+        if getattr(train, name) not in (choices := choices_of(f"train.{name}")):
             raise UnetlabError(unknown_choice(f"train.{name}", getattr(train, name), choices))
     _check_train_ranges(train)
     _check_class_weights(train.class_weights)

@@ -81,22 +81,39 @@ def check_type(value, hint, key: str, default=None):
         raise UnetlabError(_value_map_message(key, value))
     names = " or ".join(getattr(o, "__name__", str(o)).replace("NoneType", "null") for o in options)
     if value is None:  # --set train.epochs= (blank), =null, or "epochs:" in a file
-        raise UnetlabError(f"config key {key} has no value (it takes {names}): --set {key}=VALUE")
+        written = assignment(key, default)
+        given = _choices(key) or (f": e.g. --set {written}" if written else f": --set {key}=VALUE")
+        raise UnetlabError(f"config key {key} has no value (it takes {names}){given}")
     null = type(None) in options and str(value).casefold() == "none"  # Python's word, not YAML's
     fix = ": write null for none" if null else _list_form(key, value, options)
-    raise UnetlabError(
-        f"config key {key} must be {names}, not {value!r}{fix or example(key, default)}"
-    )
+    fix = fix or _choices(key) or example(key, default)
+    raise UnetlabError(f"config key {key} must be {names}, not {value!r}{fix}")
+
+
+def _choices(key: str) -> str:
+    """``: choose one of auto, native, ...`` for a key that is a choice of words (as the
+    unknown word's line says them, :func:`~unetlab.errors.unknown_choice`), else ``""``."""
+    from unetlab.config.checks import choices_of  # checks import this module's callers
+
+    words = choices_of(key)
+    return f": choose one of {', '.join(words)}" if words else ""
 
 
 def example(key: str, default=None) -> str:
     """``: e.g. data.ignore_value=255``: a valid value of config key ``key`` (of
     :data:`EXAMPLES`, else its ``default``) as ``--set`` and ``load_config`` take it, quoted
     for a shell where it has spaces or brackets; ``""`` where there is none."""
+    written = assignment(key, default)
+    return f": e.g. {written}" if written else ""
+
+
+def assignment(key: str, default=None) -> str:
+    """``data.ignore_value=255``: :func:`example`'s value assigned to ``key``, shell-quoted
+    where needed; ``""`` where there is none."""
     value = EXAMPLES.get(key, default)
     if value is None or not isinstance(value, str | int | float | list | dict):
         return ""
-    return f": e.g. {shlex.quote(f'{key}={_written(value)}')}"
+    return shlex.quote(f"{key}={_written(value)}")
 
 
 def _written(value) -> str:
