@@ -146,7 +146,7 @@ class Report:
         :data:`COUNT_ROWS` images, a line naming ``every_row`` as where every image's row
         is), the worst images. The CLI names its flags (``--object-scores``, ``--json``)."""
         s = self.summary
-        lines = _class_lines(s, self.class_names, self.source)
+        lines = _class_lines(s, self.class_names, self.source, self.matrix)
         lines += _unpredicted_line(self.matrix, self.class_names)
         lines += _pixel_lines(s, self.source.get("exclude_rows"))
         lines += _challenge_line(s, self.class_names, self.boundary_class)
@@ -423,24 +423,78 @@ def _pooled_over(ignored: int, nodata: int = 0) -> str:
     )
 
 
-def _class_lines(s: dict, class_names: Sequence[str], source: dict | None = None) -> list[str]:
+def _class_lines(
+    s: dict, class_names: Sequence[str], source: dict | None = None, matrix=None
+) -> list[str]:
     """The per-class table: IoU, Dice and pixel count of each class, its header naming the
-    precision the predictions were made in (``source["precision"]``: a checkpoint's)."""
+    precision the predictions were made in (``source["precision"]``: a checkpoint's), less
+    the rows of a long gap below stray values (:func:`stray_classes`, said in one line)."""
     width = max(8, *(len(n) for n in class_names))
     precision = (source or {}).get("precision")
     made = f"  (predicted in {precision})" if precision else ""
     lines = [f"{'class':<{width}}  {'IoU':>7}  {'Dice':>7}  {'pixels':>10}{made}"]
+    gap, strays = stray_classes(s["iou"], class_names)
     for i, name in enumerate(class_names):
+        if i in gap:
+            continue
         lines.append(
             f"{name:<{width}}  {_f(s['iou'][i]):>7}  {_f(s['dice'][i]):>7}  {s['pixels'][i]:>10}"
         )
-    absent = [n for n, iou in zip(class_names, s["iou"]) if math.isnan(iou)]
+    absent = [n for i, n in enumerate(class_names) if math.isnan(s["iou"][i]) and i not in gap]
+    absent += [f"{gap[0]}..{gap[-1]} ({len(gap)} values, no rows)"] if gap else []
     if absent:  # a label value too many was scored n/a without a word (audit s41)
         lines.append(
             f"{', '.join(absent)}: in no mask and no prediction: IoU and Dice n/a, left out of "
             "mIoU and mean Dice (a label value or class name too many?)"
         )
+    lines += _stray_line(gap, strays, class_names, matrix)
     return lines + precision_line(source or {}) + _unseen_line(s, class_names)
+
+
+#: this many unnamed classes in a row in no mask and no prediction, below a class that is in
+#: one: values read as class indices that are no class (VOC's 255 void beside 0..10)
+STRAY_GAP = 8
+
+
+def stray_classes(iou: Sequence[float], class_names: Sequence[str]) -> tuple[list[int], list[int]]:
+    """(the unnamed classes in no mask and no prediction (IoU n/a) in a run of
+    :data:`STRAY_GAP` or more, below a class that is held or last, the classes held above
+    such a run): mask or predicted values beyond the classes, read as class indices (audit s50
+    roads: predictions holding 255 printed classes 11..254 as 244 rows of n/a)."""
+    gap: list[int] = []
+    strays: list[int] = []
+    run: list[int] = []
+    for i, (value, name) in enumerate(zip(iou, class_names)):
+        if math.isnan(value) and name == str(i):
+            run.append(i)
+            continue
+        gap += run if len(run) >= STRAY_GAP else []
+        strays += [i] if gap and not math.isnan(value) else []
+        run = []
+    return gap + (run if len(run) >= STRAY_GAP else []), strays
+
+
+def _stray_line(gap: list[int], strays: list[int], class_names: Sequence[str], matrix) -> list[str]:
+    """One line on :func:`stray_classes`: the values, their pixels in the masks and in the
+    predictions, the gap left out of the table, the fix (an ignore value, or label values)."""
+    if not strays:
+        return []
+    m = np.asarray(matrix) if matrix is not None else None
+    parts = [class_names[i] for i in strays]
+    if m is not None:
+        truth, predicted = m.sum(1), m.sum(0)
+        parts = [
+            f"{class_names[i]} ({truth[i]:,} px in the masks, {predicted[i]:,} predicted)"
+            for i in strays
+        ]
+    value = class_names[strays[0]]
+    fix = f"--ignore-value {value} (ignore_value={value}) if it marks pixels that count nowhere, or"
+    if m is not None and not m.sum(1)[strays].any():  # predicted only: no ignore value helps
+        fix = "predictions written with values the masks lack? give"
+    return [
+        f"{'; '.join(parts)}: beyond the classes 0..{gap[0] - 1}, scored as a class and "
+        f"counted in mIoU: {fix} --label-values (label_values=) the mask values of the classes"
+    ]
 
 
 def precision_line(source: dict) -> list[str]:
