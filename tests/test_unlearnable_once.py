@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from unetlab.cli import main
+from unetlab.data.datasets import split_kind
 from unetlab.data.scenes import write_scene_folders
 from unetlab.train.setup import images_holding
 
@@ -43,5 +44,17 @@ def test_a_class_in_validation_images_only_is_said_once(tmp_path, caplog):
     assert unlearnt == [
         f"mask value 9 (person) is in {held} validation image{'s' * (held > 1)} and in no "
         "training mask: the net keeps its output but cannot learn it; move an image holding "
-        "it to the training images (a random split: another data.seed)"
+        "it from val/ to train/ (data.seed changes no folder)"  # not "another data.seed"
     ], said
+
+
+def test_split_kind_names_how_the_data_set_is_split(tmp_path):
+    """The move said above fits the split: train/ and val/ folders, VOC's lists, or a random
+    split of one folder, where another data.seed helps (audit s50 roads)."""
+    write_scene_folders(tmp_path / "folders", n=4, size=(32, 32))
+    assert split_kind(tmp_path / "folders") == "folders"
+    flat = tmp_path / "folders" / "train"
+    assert split_kind(flat) == "random"
+    (flat / "ImageSets" / "Segmentation").mkdir(parents=True)
+    (flat / "ImageSets" / "Segmentation" / "train.txt").write_text("x\n")
+    assert split_kind(flat) == "lists"

@@ -387,6 +387,18 @@ def data_folders(root: str | os.PathLike) -> list[Path]:
     return (list(layout_folders(root)) if _has_layout(root) else []) + split_folders(root)
 
 
+def split_kind(root: str | os.PathLike) -> str:
+    """How :func:`split_pairs` splits the data set ``root``: ``"folders"`` (its ``train/``
+    and ``val/``), ``"lists"`` (VOC's ``ImageSets/Segmentation/train.txt``) or ``"random"``
+    (``data.seed`` and ``data.val_fraction`` decide): the fix a line on the split gives."""
+    root = Path(root)
+    if _has_layout(sub_folder(root, "train")) and _has_layout(sub_folder(root, "val")):
+        return "folders"
+    if (root / "ImageSets" / "Segmentation" / "train.txt").is_file() and _has_layout(root):
+        return "lists"
+    return "random"
+
+
 def split_folders(root: str | os.PathLike) -> list[Path]:
     """The folders the ``train/`` and ``val/`` of the data set ``root`` read images or
     masks from (none where it has no split): :func:`data_folders` less ``root``'s own, which

@@ -20,6 +20,7 @@ from unetlab.data.datasets import (
     load_instance_samples,
     load_samples,
     scan_masks,
+    split_kind,
     split_pairs,
 )
 from unetlab.data.fingerprint import object_ids_note
@@ -371,7 +372,8 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
         masks=_scanned(scan),
     )
     train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
-    _warn_unlearnable(train, label_values, class_names, source, pairs=train_pairs, val=val)
+    unlearnable = dict(pairs=train_pairs, val=val, split=split_kind(d.root))
+    _warn_unlearnable(train, label_values, class_names, source, **unlearnable)
     if weight_map is not None:
         _say_background(train, background, class_names)
     stats = class_object_statistics([s.mask for s in samples], background, len(label_values))
@@ -482,12 +484,29 @@ def _label_values(d, pairs, scan, palette, declared=None) -> tuple[list[int], in
     return label_values, ignore_value
 
 
+#: the move that lets a class only validation images hold be learnt, by :func:`split_kind`
+#: (audit s50 roads: "another data.seed" was said for train/ and val/ folders)
+MOVE_TO_TRAINING = {
+    "folders": "move an image holding it from val/ to train/ (data.seed changes no folder)",
+    "lists": "move an image holding it from val.txt to train.txt (ImageSets/Segmentation)",
+    "random": "move an image holding it to the training images (a random split: another data.seed)",
+}
+
+
 def _warn_unlearnable(
-    train, label_values, class_names, source: str | None, *, pairs: list[Pair], val=()
+    train,
+    label_values,
+    class_names,
+    source: str | None,
+    *,
+    pairs: list[Pair],
+    val=(),
+    split: str = "random",
 ) -> None:
     """Warn once of each class with no pixels in the training masks (the net cannot learn
     it): those in validation masks (``val``) with the number of images and the move that
-    lets it learn them, the others as named in no mask; DatasetError where no training mask
+    lets it learn them (:data:`MOVE_TO_TRAINING` of the ``split``'s kind), the others as
+    named in no mask; DatasetError where no training mask
     (of ``pairs``) holds a labelled pixel (the loss is 0 at every step: nothing is learnt,
     while the run ended as if trained)."""
     pixels, _ = class_pixel_counts([s.mask for s in train], len(label_values))
@@ -511,9 +530,8 @@ def _warn_unlearnable(
         if h:
             log.warning(
                 "mask value %s is in %d validation image%s and in no training mask: the net "
-                "keeps its output but cannot learn it; move an image holding it to the "
-                "training images (a random split: another data.seed)",
-                *(name, h, "s" * (h > 1)),
+                "keeps its output but cannot learn it; %s",
+                *(name, h, "s" * (h > 1), MOVE_TO_TRAINING[split]),
             )
 
 
