@@ -190,3 +190,24 @@ def test_npe2_offers_only_unetlab_output_names_to_the_reader(outputs):
     reader = manager.commands.get("unetlab.read_output")(str(out / "s_objects.tif"))
     [(_, kwargs, kind)] = reader(str(out / "s_objects.tif"))
     assert kind == "labels" and kwargs["scale"] == (2.0, 0.5, 0.5)
+
+
+def test_a_movie_and_a_stack_name_their_axes_and_units(outputs, tmp_path, monkeypatch):
+    """A TYX movie's objects and a ZYX stack's came with the same scale and no axis names,
+    so a movie's T read as 1 µm planes in napari's 3-D view (s50 threedleft): each layer now
+    names its axes, µm along Z, Y, X and a step along T; none for a napari without them."""
+    movie = np.stack([nuclei_image(40, 48, seed) for seed in range(3)])
+    meta = {"axes": "TYX", "unit": "um"}
+    tifffile.imwrite(tmp_path / "m.tif", movie, imagej=True, resolution=(4, 4), metadata=meta)
+    predict_file(local_net(), tmp_path / "m.tif", tmp_path / "out", objects=True)
+    [(_, kwargs, kind)] = read_output(tmp_path / "out" / "m_objects.tif")
+    assert kind == "labels" and kwargs["scale"] == (1.0, 0.25, 0.25)
+    assert kwargs["axis_labels"] == ("t", "y", "x")
+    assert kwargs["units"] == ("pixel", "micrometer", "micrometer")
+    [(_, kwargs, _)] = read_output(outputs / "out" / "s_objects.tif")
+    assert kwargs["axis_labels"] == ("z", "y", "x") and kwargs["units"] == ("micrometer",) * 3
+    monkeypatch.setattr("importlib.metadata.version", lambda name: "0.5.0")
+    [(_, kwargs, _)] = read_output(outputs / "out" / "s_objects.tif")
+    assert "axis_labels" not in kwargs and "units" not in kwargs
+    monkeypatch.setattr("importlib.metadata.version", lambda name: "0.6.2rc1")
+    assert read_output(outputs / "out" / "s_objects.tif")[0][1]["axis_labels"] == ("z", "y", "x")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -58,18 +59,24 @@ def read_output(path) -> list[LayerTuple]:
     if path.is_dir():
         data, letters, scale = zarr_pixels(path)
         record, stem = zarr_record(path) or {}, path.name.removesuffix(".zarr").removesuffix(".ome")
+        known = True  # OME-Zarr's scale is in its axes' units, µm as predict writes them
     elif path.suffix.lower() == ".png":
         (data, letters, scale, record), stem = png_output(path), path.stem
+        known = scale[:2] != [1.0, 1.0]  # png_output gives 1 µm where none is recorded
     else:
         letters, _ = series_axes(path) or ("", ())
-        data, scale = pixels(path), axis_scale(letters, read_pixel_size(path))
+        data, pixel = pixels(path), read_pixel_size(path)  # pixels: a bad file's one line
+        scale, known = axis_scale(letters, pixel), pixel is not None
         record, stem = tiff_record(path) or {}, path.name[: -len(path.suffix)]
-    return [layer_tuple(data, letters, scale, record, stem)]
+    return [layer_tuple(data, letters, scale, record, stem, known)]
 
 
-def layer_tuple(data, letters: str, scale: list[float], record: dict, stem: str) -> LayerTuple:
+def layer_tuple(
+    data, letters: str, scale: list[float], record: dict, stem: str, known: bool = False
+) -> LayerTuple:
     """The layer-data tuple of an output's ``data`` (an array, or a pyramid's levels: a
-    list) of axes ``letters`` (``ZYX``, ``CYX``), µm per step ``scale``, named ``stem``."""
+    list) of axes ``letters`` (``ZYX``, ``CYX``), µm per step ``scale`` (``known``: a
+    recorded size, else a pixel's), named ``stem``; the axes named (:func:`axis_names`)."""
     full = data[0] if isinstance(data, list) else data
     kwargs = {"metadata": {"unetlab_prediction": record}, "multiscale": isinstance(data, list)}
     if stem.endswith("_prob") and "C" in letters:
@@ -78,9 +85,42 @@ def layer_tuple(data, letters: str, scale: list[float], record: dict, stem: str)
         kwargs |= {"channel_axis": c, "name": [f"{stem} {n}" for n in names]}
         return data, {**kwargs, "scale": tuple(scale[:c] + scale[c + 1 :])}, "image"
     if letters.endswith("S"):  # an overlay's RGB samples: one colour image, not labels
+        kwargs |= axis_names(letters[:-1], known)
         return data, {**kwargs, "name": stem, "rgb": True, "scale": tuple(scale[:-1])}, "image"
     kind = "image" if np.dtype(full.dtype).kind == "f" else "labels"
+    kwargs |= axis_names(letters, known)
     return data, {**kwargs, "name": stem, "scale": tuple(scale)}, kind
+
+
+#: the first napari whose layers take ``axis_labels`` and ``units`` (0.5.0 added them,
+#: napari #6979; 0.5.1 passes them through ``add_image``, #7089)
+AXES_NAPARI = (0, 5, 1)
+
+
+def axis_names(letters: str, known: bool) -> dict:
+    """The layer keywords naming the axes of ``letters`` (``TYX``, ``ZYX``): ``axis_labels``
+    ``("t", "y", "x")``, and ``units``: micrometres along Z, Y and X where the scale is
+    ``known`` (recorded), else napari's ``pixel``, and ``pixel`` (a step) along T and others,
+    so that a movie's frames do not read as 1 µm planes (s50 threedleft: a TYX movie and a
+    ZYX stack came with the same scale and no names). {} where the installed napari is
+    older than :data:`AXES_NAPARI`, whose layers refuse them."""
+    if not letters or not napari_names_axes():
+        return {}
+    units = ["micrometer" if known and a in "ZYX" else "pixel" for a in letters]
+    return {"axis_labels": tuple(letters.lower()), "units": tuple(units)}
+
+
+def napari_names_axes() -> bool:
+    """Whether the installed napari's layers take ``axis_labels`` and ``units``
+    (:data:`AXES_NAPARI`); True without napari (the tuples are plain data then)."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("napari")
+    except metadata.PackageNotFoundError:
+        return True
+    parts = [int(p) for p in re.findall(r"\d+", version)[:3]]
+    return tuple(parts) >= AXES_NAPARI
 
 
 def pixels(path: Path) -> np.ndarray | list:
