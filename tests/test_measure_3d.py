@@ -92,3 +92,24 @@ def test_3d_objects_of_a_movie_or_with_classes_are_refused_saying_why():
         measure_objects(ids[0], objects_3d=True)
     with pytest.raises(UnetlabError, match="drop one of them"):
         measure_objects(ids, classes=np.ones_like(ids), objects_3d=True)
+
+
+def test_3d_objects_refuse_a_z_spacing_without_pixel_size_as_predict_objects_does():
+    """measure_objects(ids, z_spacing=1.0, objects_3d=True) dropped every µm column unsaid
+    (and took a negative spacing), where predict_objects refuses it (s50 threedleft): the
+    same one line from both."""
+    import unetlab
+
+    ids = np.zeros((5, 20, 20), np.uint16)
+    ids[1:4, 5:10, 5:10] = 1
+    said = r"^z_spacing= weighs the planes against the pixels: give pixel_size= too$"
+    with pytest.raises(UnetlabError, match=said):
+        measure_objects(ids, z_spacing=1.0, objects_3d=True)
+    with pytest.raises(UnetlabError, match=said):
+        unetlab.predict_objects(local_net(), _ball_stack(), objects_3d=True, z_spacing=1.0)
+    with pytest.raises(UnetlabError, match=r"^z_spacing must be a positive number of µm, not -1"):
+        measure_objects(ids, pixel_size=0.5, z_spacing=-1.0, objects_3d=True)
+    table = measure_objects(ids, pixel_size=0.5, z_spacing=2.0, objects_3d=True)
+    assert table["volume_um3"].tolist() == [75 * 0.5 * 0.5 * 2.0]
+    plain = measure_objects(ids, axes="ZYX", z_spacing=1.0)  # by plane: z_um, as before
+    assert "z_um" in plain

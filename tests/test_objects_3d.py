@@ -765,3 +765,21 @@ def test_a_stack_of_no_z_step_keeps_its_table_in_um_in_y_and_x(tmp_path):
     for row in rows:
         assert float(row["centroid_y_um"]) == pytest.approx(float(row["centroid_y"]) * 0.5)
         assert float(row["centroid_x_um"]) == pytest.approx(float(row["centroid_x"]) * 0.5)
+
+
+def test_an_array_in_3d_says_its_first_axis_is_taken_as_z(caplog):
+    """predict_objects(model, movie (T, Y, X), objects_3d=True, ...) joined the frames as one
+    stack and gave µm³ volumes, unsaid (s50 threedleft): an array records no axes, so one
+    line says its first axis was taken as Z and how to give a movie's frames."""
+    import unetlab
+
+    sizes = dict(pixel_size=0.5, z_spacing=1.0)
+    with caplog.at_level(logging.INFO):
+        unetlab.predict_objects(local_net(), _ball_stack(), objects_3d=True, **sizes)
+    said = [r.getMessage() for r in caplog.records if "first axis" in r.getMessage()]
+    assert said == [
+        "objects_3d=True took the array's first axis as Z (an array records no axes): its 13 "
+        "planes, 1 µm apart, joined in 3-D; a movie's frames (T, Y, X) are no planes: give "
+        "them one at a time for each frame's 2-D objects ([predict_objects(model, frame) for "
+        "frame in movie]), or its file to unetlab.predict_file, which keeps T apart"
+    ]

@@ -19,7 +19,6 @@ the other part at their neck in z, where linking planes by overlap would chain t
 from __future__ import annotations
 
 import logging
-import numbers
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +30,7 @@ from unetlab.data.nodata import touched_ids
 from unetlab.data.tiffmeta import PageAxes
 from unetlab.errors import UnetlabError
 from unetlab.inference.lean import distance_edt, h_maxima_float
-from unetlab.inference.measure import pixel_pair
+from unetlab.inference.measure import check_z_spacing, pixel_pair
 from unetlab.inference.objects import (
     SPLIT_DEPTH,
     SPLIT_MIN_DEPTH,
@@ -473,6 +472,21 @@ def _checked_stack(stack: np.ndarray, channels: int) -> np.ndarray:
     return stack
 
 
+def say_first_axis(planes: int, z_spacing: float | None) -> None:
+    """The line of :func:`predict_objects_3d`: an array records no axes, so its first axis
+    was taken as Z, and a movie's frames (T, Y, X) would have been joined as planes too
+    (s50 threedleft: an (8, 128, 128) movie gave µm³ volumes across its frames, unsaid)."""
+    apart = "a pixel" if z_spacing is None else f"{z_spacing:g} µm"
+    log.info(
+        "objects_3d=True took the array's first axis as Z (an array records no axes): its %d "
+        "planes, %s apart, joined in 3-D; a movie's frames (T, Y, X) are no planes: give them "
+        "one at a time for each frame's 2-D objects ([predict_objects(model, frame) for frame "
+        "in movie]), or its file to unetlab.predict_file, which keeps T apart",
+        planes,
+        apart,
+    )
+
+
 def predict_objects_3d(
     model,
     stack: np.ndarray,
@@ -498,11 +512,8 @@ def predict_objects_3d(
             "class, and this model's are of several classes: drop it"
         )
     pixel = pixel_pair(pixel_size)
-    real = isinstance(z_spacing, numbers.Real) and not isinstance(z_spacing, bool | np.bool_)
-    if z_spacing is not None and not (real and 0 < z_spacing < 1e9):
-        raise UnetlabError(f"z_spacing must be a positive number of µm, not {z_spacing!r}")
-    if z_spacing is not None and pixel is None:
-        raise UnetlabError("z_spacing= weighs the planes against the pixels: give pixel_size= too")
+    check_z_spacing(z_spacing, pixel)
+    say_first_axis(stack.shape[0], z_spacing)
     if z_spacing is None:
         log.warning(
             "objects_3d=True without z_spacing=: the planes are taken a pixel apart, so nuclei "
