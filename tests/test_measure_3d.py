@@ -33,8 +33,8 @@ def test_3d_objects_measure_as_predicts_table(tmp_path, axes):
     write_csv(tmp_path / "again.csv", table)
     want = (tmp_path / "o" / "s_objects.csv").read_text()
     assert "volume_um3" in want and want.count("\n") > 4
-    # predict's table ends with saturated_fraction and image (inference.table_extras)
-    lines = [line.rsplit(",", 2)[0] for line in want.splitlines()]
+    # predict's table ends with image, the file's name (inference.table_extras)
+    lines = [line.rsplit(",", 1)[0] for line in want.splitlines()]
     assert (tmp_path / "again.csv").read_text() == "".join(f"{line}\n" for line in lines)
     # the file's path alone: its axes, sizes, frame interval and record (objects_3d)
     write_csv(tmp_path / "file.csv", measure_objects(tmp_path / "o" / "s_objects.tif", image))
@@ -113,3 +113,19 @@ def test_3d_objects_refuse_a_z_spacing_without_pixel_size_as_predict_objects_doe
     assert table["volume_um3"].tolist() == [75 * 0.5 * 0.5 * 2.0]
     plain = measure_objects(ids, axes="ZYX", z_spacing=1.0)  # by plane: z_um, as before
     assert "z_um" in plain
+
+
+def test_measure_objects_gives_predict_objects_table_saturation_too():
+    """measure_objects' table lacked predict's saturated_fraction, though README calls it the
+    same table (s50 threedleft): an integer image gives it, a float one not, as predict's."""
+    import unetlab
+
+    image = _ball_stack()[6]
+    image[10:20, 10:20] = 255  # a saturated patch
+    ids, table = unetlab.predict_objects(local_net(), image)
+    measured = measure_objects(ids, image)
+    assert list(measured) == list(table) and list(table)[-1] == "saturated_fraction"
+    for name in table:
+        np.testing.assert_array_equal(measured[name], table[name], err_msg=name)
+    assert measured["saturated_fraction"].max() > 0
+    assert "saturated_fraction" not in measure_objects(ids, image.astype(np.float32))

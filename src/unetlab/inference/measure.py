@@ -44,6 +44,7 @@ import numpy as np
 from unetlab.api_lines import api_lines
 from unetlab.data.large_ids import compact_large_ids
 from unetlab.errors import UnetlabError
+from unetlab.inference.table_extras import saturated_fraction
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,9 @@ def measure_objects(
     the intensity columns (``_<c>`` per channel of a colour image). ``pixel_size``: µm per
     pixel, one number or (y, x), for the ``_um`` columns. The columns are those of
     ``predict --instances``'s ``<stem>_objects.csv`` (:func:`object_table`,
-    :func:`with_micrometres`); ``unetlab.data.io.write_csv`` writes them as that CSV.
+    :func:`with_micrometres`, ``saturated_fraction`` of an integer ``image``) but those
+    naming the file (``image``, ``position``, ``path``), and channels ``_0``, ``_1`` where
+    predict has the file's channel names; ``unetlab.data.io.write_csv`` writes the CSV.
 
     A stack's ids, (P, H, W) or (T, Z, H, W) (a stack's ``<stem>_objects.tif``, ids per
     plane), are measured plane by plane, each row led by ``page`` (the plane's index in
@@ -163,10 +166,32 @@ def _measured(
     pixel, timing = pixel_pair(pixel_size), (frame_interval, z_spacing)
     if objects_3d:
         check_z_spacing(z_spacing, pixel)
-        return _measured_3d(ids, images, pixel, _axes_3d(axes, ids, classes), *timing)
+        letters = _axes_3d(axes, ids, classes)
+        table = _measured_3d(ids, images, pixel, letters, *timing)
+        return _with_saturation(table, ids, images, "t" if "T" in letters else None)
     if objects_3d is None and "Z" in _leading_axes(axes, ids.ndim):
         log.info(_PLANE_BY_PLANE, axes)
-    return with_micrometres(_planes_table(ids, images, classes, kinds, axes, *timing), pixel)
+    table = with_micrometres(_planes_table(ids, images, classes, kinds, axes, *timing), pixel)
+    return _with_saturation(table, ids, images, None if ids.ndim == 2 else "page")
+
+
+def _with_saturation(table: dict, ids: np.ndarray, images, by: str | None) -> dict:
+    """``table`` with predict's ``saturated_fraction`` at its end where ``images`` (the
+    planes, (P, H, W[, C])) are of an integer dtype (:func:`~unetlab.inference.table_extras.
+    saturated_fraction`), each row's object found in the planes of its group: those of its
+    ``by`` column's value (``page``: one plane; ``t``: a frame's z-stack), or all (None)."""
+    if images is None or not np.issubdtype(images.dtype, np.integer):
+        return table
+    planes = ids.reshape(-1, *ids.shape[-2:])
+    groups = 1 if by is None else (len(planes) if by == "page" else ids.shape[0])
+    step, column = len(planes) // groups, np.zeros(len(table["id"]))
+    keys = np.zeros(len(column), np.int64) if by is None else np.asarray(table[by])
+    for g in np.unique(keys).tolist():
+        rows, at = keys == g, slice(g * step, (g + 1) * step)
+        flat = planes[at].reshape(-1, planes.shape[-1])
+        image = images[at].reshape(-1, *images.shape[2:])
+        column[rows] = saturated_fraction(flat, image, table["id"][rows])
+    return {**table, "saturated_fraction": column}
 
 
 def _planes_table(ids, images, classes, kinds, axes, frame_interval, z_spacing) -> dict:

@@ -52,7 +52,6 @@ from unetlab.inference.predict import (
     predict_image,
     unknown_setting,
 )
-from unetlab.inference.table_extras import with_saturation
 from unetlab.runtime import PAGE_ARRAY_BYTES, page_zeros
 
 log = logging.getLogger(__name__)
@@ -1643,8 +1642,7 @@ def _objects_table(model, options, probabilities, ids, image: np.ndarray, pixel_
     ``probabilities``: ``<stem>_objects.csv``'s columns but the file's name (its class
     columns: :func:`measured_classes`; ``saturated_fraction`` of an integer image)."""
     kinds = measured_classes(model, options, labels_from_probabilities(probabilities))
-    table = measure_objects(ids, image, pixel_size, **kinds)
-    return with_saturation(table, ids, image)
+    return measure_objects(ids, image, pixel_size, **kinds)  # saturated_fraction with it
 
 
 def _at_scale(model, options: ObjectOptions, scale) -> ObjectOptions:
