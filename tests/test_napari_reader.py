@@ -195,7 +195,8 @@ def test_npe2_offers_only_unetlab_output_names_to_the_reader(outputs):
 def test_a_movie_and_a_stack_name_their_axes_and_units(outputs, tmp_path, monkeypatch):
     """A TYX movie's objects and a ZYX stack's came with the same scale and no axis names,
     so a movie's T read as 1 µm planes in napari's 3-D view (s50 threedleft): each layer now
-    names its axes, µm along Z, Y, X and a step along T; none for a napari without them."""
+    names its axes, µm along Z, Y, X, along T seconds where the file records its frame
+    interval, else a step; none for a napari without them."""
     movie = np.stack([nuclei_image(40, 48, seed) for seed in range(3)])
     meta = {"axes": "TYX", "unit": "um"}
     tifffile.imwrite(tmp_path / "m.tif", movie, imagej=True, resolution=(4, 4), metadata=meta)
@@ -203,7 +204,13 @@ def test_a_movie_and_a_stack_name_their_axes_and_units(outputs, tmp_path, monkey
     [(_, kwargs, kind)] = read_output(tmp_path / "out" / "m_objects.tif")
     assert kind == "labels" and kwargs["scale"] == (1.0, 0.25, 0.25)
     assert kwargs["axis_labels"] == ("t", "y", "x")
-    assert kwargs["units"] == ("pixel", "micrometer", "micrometer")
+    assert kwargs["units"] == ("pixel", "micrometer", "micrometer")  # no frame interval
+    meta |= {"finterval": 30.0}  # recorded: T a step of 30 s
+    tifffile.imwrite(tmp_path / "t.tif", movie, imagej=True, resolution=(4, 4), metadata=meta)
+    predict_file(local_net(), tmp_path / "t.tif", tmp_path / "out", objects=True)
+    [(_, kwargs, _)] = read_output(tmp_path / "out" / "t_objects.tif")
+    assert kwargs["scale"] == (30.0, 0.25, 0.25)
+    assert kwargs["units"] == ("second", "micrometer", "micrometer")
     [(_, kwargs, _)] = read_output(outputs / "out" / "s_objects.tif")
     assert kwargs["axis_labels"] == ("z", "y", "x") and kwargs["units"] == ("micrometer",) * 3
     monkeypatch.setattr("importlib.metadata.version", lambda name: "0.5.0")

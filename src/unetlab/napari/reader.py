@@ -18,7 +18,13 @@ import numpy as np
 
 from unetlab.data.png_chunks import read_png_text
 from unetlab.data.slides import is_zarr
-from unetlab.data.tiffmeta import PixelSize, read_pixel_size, series_axes
+from unetlab.data.tiffmeta import (
+    PixelSize,
+    frame_seconds,
+    read_pixel_size,
+    series_axes,
+    tiff_timing,
+)
 from unetlab.errors import ImageReadError
 from unetlab.inference.records import TIFF_KEY, tiff_record
 from unetlab.inference.slide_overlay import SCALE_KEY
@@ -59,24 +65,34 @@ def read_output(path) -> list[LayerTuple]:
     if path.is_dir():
         data, letters, scale = zarr_pixels(path)
         record, stem = zarr_record(path) or {}, path.name.removesuffix(".zarr").removesuffix(".ome")
-        known = True  # OME-Zarr's scale is in its axes' units, µm as predict writes them
+        known = (True, None)  # OME-Zarr's scale is in its axes' units, µm as predict writes
     elif path.suffix.lower() == ".png":
         (data, letters, scale, record), stem = png_output(path), path.stem
-        known = scale[:2] != [1.0, 1.0]  # png_output gives 1 µm where none is recorded
+        known = (scale[:2] != [1.0, 1.0], None)  # png_output: 1 µm where none is recorded
     else:
         letters, _ = series_axes(path) or ("", ())
         data, pixel = pixels(path), read_pixel_size(path)  # pixels: a bad file's one line
-        scale, known = axis_scale(letters, pixel), pixel is not None
+        seconds = frame_interval(path) if "T" in letters else None
+        scale, known = axis_scale(letters, pixel, seconds), (pixel is not None, seconds)
         record, stem = tiff_record(path) or {}, path.name[: -len(path.suffix)]
     return [layer_tuple(data, letters, scale, record, stem, known)]
 
 
+def frame_interval(path: Path) -> float | None:
+    """The seconds between the frames the TIFF at ``path`` records (ImageJ's finterval, OME's
+    TimeIncrement); None where it records none."""
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        return frame_seconds(tiff_timing(tif))
+
+
 def layer_tuple(
-    data, letters: str, scale: list[float], record: dict, stem: str, known: bool = False
+    data, letters: str, scale: list[float], record: dict, stem: str, known=(False, None)
 ) -> LayerTuple:
     """The layer-data tuple of an output's ``data`` (an array, or a pyramid's levels: a
-    list) of axes ``letters`` (``ZYX``, ``CYX``), µm per step ``scale`` (``known``: a
-    recorded size, else a pixel's), named ``stem``; the axes named (:func:`axis_names`)."""
+    list) of axes ``letters`` (``ZYX``, ``CYX``), µm (s along T) per step ``scale``
+    (``known``: :func:`axis_names`'), named ``stem``; the axes named (:func:`axis_names`)."""
     full = data[0] if isinstance(data, list) else data
     kwargs = {"metadata": {"unetlab_prediction": record}, "multiscale": isinstance(data, list)}
     if stem.endswith("_prob") and "C" in letters:
@@ -97,16 +113,19 @@ def layer_tuple(
 AXES_NAPARI = (0, 5, 1)
 
 
-def axis_names(letters: str, known: bool) -> dict:
+def axis_names(letters: str, known: tuple[bool, float | None]) -> dict:
     """The layer keywords naming the axes of ``letters`` (``TYX``, ``ZYX``): ``axis_labels``
     ``("t", "y", "x")``, and ``units``: micrometres along Z, Y and X where the scale is
-    ``known`` (recorded), else napari's ``pixel``, and ``pixel`` (a step) along T and others,
-    so that a movie's frames do not read as 1 µm planes (s50 threedleft: a TYX movie and a
-    ZYX stack came with the same scale and no names). {} where the installed napari is
-    older than :data:`AXES_NAPARI`, whose layers refuse them."""
+    ``known`` (its first: a recorded pixel size), seconds along T where the frame interval
+    is (its second), else napari's ``pixel`` (a step), so that a movie's frames do not read
+    as 1 µm planes (s50 threedleft: a TYX movie and a ZYX stack came with the same scale and
+    no names). {} where the installed napari is older than :data:`AXES_NAPARI`, whose
+    layers refuse them."""
     if not letters or not napari_names_axes():
         return {}
-    units = ["micrometer" if known and a in "ZYX" else "pixel" for a in letters]
+    spatial = "micrometer" if known[0] else "pixel"
+    steps = {"Z": spatial, "Y": spatial, "X": spatial, "T": "second" if known[1] else "pixel"}
+    units = [steps.get(a, "pixel") for a in letters]
     return {"axis_labels": tuple(letters.lower()), "units": tuple(units)}
 
 
@@ -209,12 +228,13 @@ def zarr_pixels(path: Path) -> tuple[list | object, str, list[float]]:
     return levels if len(levels) > 1 else levels[0], letters, scale
 
 
-def axis_scale(letters: str, pixel: PixelSize | None) -> list[float]:
+def axis_scale(letters: str, pixel: PixelSize | None, seconds: float | None = None) -> list[float]:
     """The µm a step along each axis of ``letters`` (tifffile's, ``ZYX``): Y and X the pixel
-    size, Z the z spacing (a pixel's where the file records none), others 1."""
+    size, Z the z spacing (a pixel's where the file records none), T the ``seconds``
+    between frames where given, others 1."""
     size = pixel.size if pixel is not None else (1.0, 1.0)
     spacing = pixel.spacing if pixel is not None and pixel.spacing else size[0]
-    steps = {"Y": size[0], "X": size[1], "Z": spacing}
+    steps = {"Y": size[0], "X": size[1], "Z": spacing, "T": seconds or 1.0}
     return [float(steps.get(a, 1.0)) for a in letters]
 
 
