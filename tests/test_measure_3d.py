@@ -129,3 +129,22 @@ def test_measure_objects_gives_predict_objects_table_saturation_too():
         np.testing.assert_array_equal(measured[name], table[name], err_msg=name)
     assert measured["saturated_fraction"].max() > 0
     assert "saturated_fraction" not in measure_objects(ids, image.astype(np.float32))
+
+
+@pytest.mark.parametrize(
+    ("keywords", "said"),
+    [
+        (dict(axes="ZYX", z_spacing=-1.0), "z_spacing must be a positive number of µm, not -1.0"),
+        (dict(axes="TYX", frame_interval=-5.0), "frame_interval must be a positive number of "),
+        (dict(axes="TYX", frame_interval="5"), "frame_interval must be a positive number of "),
+    ],
+)
+def test_steps_by_plane_that_are_no_positive_numbers_are_one_line(keywords, said):
+    """Plane by plane, measure_objects gave z_um -1 and t_s -5 for negative steps (s50
+    threedleft): one line, as with objects_3d=True."""
+    ids = np.zeros((3, 10, 10), np.uint16)
+    ids[1, 2:5, 2:5] = 1
+    with pytest.raises(UnetlabError, match="^" + said):
+        measure_objects(ids, **keywords)
+    good = {k: abs(float(v)) if k != "axes" else v for k, v in keywords.items()}
+    assert len(measure_objects(ids, **good)["id"]) == 1
