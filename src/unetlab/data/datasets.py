@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,6 +195,8 @@ def dataset_stats(
 
 # --- splitting ---------------------------------------------------------------------------------
 
+VOC_LISTS = Path("ImageSets") / "Segmentation"  # a VOC data set's train.txt and val.txt
+
 
 def _has_layout(folder: Path) -> bool:
     if not folder.is_dir():
@@ -254,20 +256,51 @@ def split_pairs(
     if not root.is_dir():
         raise no_data_folder(root, DATA_ROOT)
     say = (lambda *args: None) if quiet else log.info
-    train_dir, val_dir = sub_folder(root, "train"), sub_folder(root, "val")  # Train/ too
-    if _has_layout(train_dir) and _has_layout(val_dir):
-        say("using the split of %s: %s/ and %s/", root, train_dir.name, val_dir.name)
-        return _find_all(root, train_dir, val_dir, problems=problems, axes=axes)
-    split_dir = root / "ImageSets" / "Segmentation"
-    if (split_dir / "train.txt").is_file() and _has_layout(root):
-        return _voc_split(root, split_dir, problems, say, axes)
-    folder = train_dir if not _has_layout(root) and _has_layout(train_dir) else root
+    folder = _random_folder(root)
+    if folder is None:
+        return _fixed_split(root, problems, say, axes)
     split = _seeded_split(
         folder, val_fraction, seed, problems, say, quiet=quiet, by_page=by_page, axes=axes
     )
-    if folder == train_dir:
-        say("%s", _held_out_note(root, train_dir, split, run_dir))
+    if folder != root:
+        say("%s", _held_out_note(root, folder, split, run_dir))
     return split
+
+
+def _random_folder(root: Path) -> Path | None:
+    """The folder whose pairs a seeded random split of ``root`` splits (``root``, or its
+    ``train/`` where only that holds a data set), or None where ``root``'s split is fixed
+    (:func:`_fixed_split`)."""
+    train_dir, val_dir = sub_folder(root, "train"), sub_folder(root, "val")  # Train/ too
+    if _has_layout(train_dir) and _has_layout(val_dir):
+        return None
+    if (root / VOC_LISTS / "train.txt").is_file() and _has_layout(root):
+        return None
+    return train_dir if not _has_layout(root) and _has_layout(train_dir) else root
+
+
+def _fixed_split(root: Path, problems, say, axes: str | None) -> tuple[list[Pair], list[Pair]]:
+    """The split ``root`` fixes: its ``train/`` and ``val/`` folders, else its VOC lists."""
+    train_dir, val_dir = sub_folder(root, "train"), sub_folder(root, "val")
+    if _has_layout(train_dir) and _has_layout(val_dir):
+        say("using the split of %s: %s/ and %s/", root, train_dir.name, val_dir.name)
+        return _find_all(root, train_dir, val_dir, problems=problems, axes=axes)
+    return _voc_split(root, root / VOC_LISTS, problems, say, axes)
+
+
+def seeded_val_splits(
+    root: str | os.PathLike, *, val_fraction: float, seeds: Sequence[int], axes: str | None = None
+) -> Iterator[tuple[int, list[Pair]]]:
+    """(seed, validation pairs) of :func:`split_pairs` of ``root`` with each of ``seeds``
+    (quiet, pairing problems left out), the data set paired once for all of them; nothing
+    where the split is fixed (train/ and val/ folders, VOC lists: no seed changes it). The
+    plan's look for a seed that validates a class paired the set once a seed tried."""
+    folder = _random_folder(Path(root))
+    if folder is None:
+        return
+    pairs = find_pairs(folder, problems=[], axes=axes, flag=DATA_ROOT)
+    for seed in seeds:
+        yield seed, [pairs[i] for i in _split(pairs, val_fraction, seed, lambda *a: None)[1]]
 
 
 def _held_out_note(root: Path, train_dir: Path, split: tuple[list, list], run_dir=None) -> str:

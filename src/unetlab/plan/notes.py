@@ -153,13 +153,14 @@ def seed_holding(d, fp: Fingerprint, values: set[int], val: set[str]) -> int | N
     each of ``values`` and still trains on every value the training images hold now (``val``:
     today's validation pairs' ``mask_page``), or None (no such seed in ``SEEDS_TRIED``, or a
     fixed split). Review s50: a seed that put 3 in validation moved 2's only image there."""
-    from unetlab.data.datasets import split_pairs
+    from unetlab.data.datasets import seeded_val_splits
 
     found = {p.name: set(p.values) for p in fp.pairs}
     trained = _values_of(found, set(found) - val)
-    for seed in range(d.seed + 1, d.seed + 1 + SEEDS_TRIED):
-        split = dict(val_fraction=d.val_fraction, seed=seed, problems=[], quiet=True, axes=d.axes)
-        _, held = split_pairs(d.root, **split)
+    seeds = range(d.seed + 1, d.seed + 1 + SEEDS_TRIED)
+    for seed, held in seeded_val_splits(
+        d.root, val_fraction=d.val_fraction, seeds=seeds, axes=d.axes
+    ):
         held_out = {p.mask_page for p in held}
         kept = _values_of(found, set(found) - held_out)
         if values <= _values_of(found, held_out) and trained <= kept:
