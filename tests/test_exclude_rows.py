@@ -354,6 +354,56 @@ def test_the_plan_names_a_bar_drawn_into_every_mask(tmp_path):
     assert bar_note(find_pairs(tmp_path)) is None
 
 
+def test_the_bar_note_takes_the_bands_the_fingerprint_found(tmp_path, monkeypatch):
+    """The plan's data-bar look read the first 8 masks again after the fingerprint had read
+    them: it takes their bands (of the whole mask, before data.exclude_rows) from it, and
+    says what reading them says."""
+    import tifffile
+
+    from unetlab.data.fingerprint import fingerprint
+    from unetlab.plan.bar import bar_note
+
+    rng = np.random.default_rng(0)
+    for k, name in enumerate(("a", "b", "c")):
+        ids = rng.integers(0, 40, (64, 64)).astype(np.uint16)
+        ids[-BAR - k :] = 65535
+        write_tiff(tmp_path / "images" / f"{name}.tif", _bar_image())
+        write_tiff(tmp_path / "masks" / f"{name}.tif", ids)
+    pairs, opened = find_pairs(tmp_path), []
+    for rows in (None, {"bottom": 4}, {"bottom": 8}, {"top": 3}):
+        measured = fingerprint(pairs, target="instances", exclude_rows=rows).pairs
+        read = bar_note(pairs, rows)
+        original = tifffile.TiffFile
+        monkeypatch.setattr(tifffile, "TiffFile", lambda p, *a, **k: opened.append(p))
+        assert bar_note(pairs, rows, measured=measured) == read
+        monkeypatch.setattr(tifffile, "TiffFile", original)
+        assert opened == [] and (read is None) == (rows == {"bottom": 8}), read
+
+
+def test_edge_bands_as_every_row_looked_at_says_them():
+    """edge_bands looks at rows from each edge inward: what the rule over every row said."""
+    from unetlab.plan.bar import edge_bands
+
+    def every_row(mask):
+        uniform, bands = (mask == mask[:, :1]).all(axis=1), {}
+        for edge, rows in (("top", np.arange(len(mask))), ("bottom", np.arange(len(mask))[::-1])):
+            value = mask[rows[0], 0]
+            same = uniform[rows] & (mask[rows, 0] == value)
+            count = int(np.argmin(same)) if not same.all() else len(rows)
+            rest = mask[rows[count:]]
+            confined = rest.size == 0 or np.count_nonzero(rest == value) <= 0.01 * rest.size
+            if value != 0 and count >= 2 and confined:
+                bands[edge] = (int(value), count)
+        return bands
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        mask = rng.integers(0, 3, (12, 5)) * (rng.random((12, 5)) < 0.3)
+        mask[: rng.integers(0, 6)] = rng.integers(0, 3)
+        mask[len(mask) - rng.integers(0, 6) :] = rng.integers(0, 3)
+        assert edge_bands(mask) == every_row(mask)
+
+
 def test_the_config_takes_the_region_and_the_plan_checks_it(tmp_path):
     from unetlab.config import Config
     from unetlab.plan import check_training_data

@@ -89,7 +89,8 @@ def test_a_files_page_count_is_read_once_while_it_is_unchanged(tmp_path, monkeyp
 def test_train_check_opens_each_file_once_for_pairing(tmp_path, monkeypatch, capsys):
     """``train --check`` pairs the set for the plan, then for the load: each image TIFF was
     opened 4 times (2 page counts, the plan's measure, the load), each mask 5 (6 for the
-    one the palette check looks at)."""
+    one the palette check looks at); the data-bar look read the first 8 masks again, now
+    it takes their bands from the plan's measure."""
     from unetlab.cli import main
 
     root = _data_set(tmp_path / "set", ids=False, n=6)
@@ -100,4 +101,4 @@ def test_train_check_opens_each_file_once_for_pairing(tmp_path, monkeypatch, cap
     masks = [o for o in opened if "/masks/" in o.replace("\\", "/")]
     assert max(images.count(o) for o in images) == 3  # the page count, the plan, the load
     per_mask = sorted(masks.count(o) for o in set(masks))  # the page count, the plan's
-    assert per_mask[:-1] == [4] * 5  # measure and data-bar look, the scan (+1: the palette's)
+    assert per_mask[:-1] == [3] * 5  # measure, the scan (+1: the palette's)

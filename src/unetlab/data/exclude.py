@@ -213,3 +213,40 @@ def drop_mostly_excluded(ids: np.ndarray, excluded: np.ndarray, share: float = 0
     out = np.where(dropped[keys], 0, ids)
     out[excluded] = 0
     return out
+
+
+#: rows a band must fill to be a data bar (a one-row frame is not)
+MIN_ROWS = 2
+#: the most of a band's value outside the band, as a share of the other pixels
+OUTSIDE = 0.01
+
+
+def edge_bands(mask: np.ndarray) -> dict[str, tuple[int, int]]:
+    """``{"top": (value, rows), "bottom": (value, rows)}`` of the full-width bands of one
+    value other than 0 at the top and bottom of ``mask`` (H, W), at least ``MIN_ROWS``
+    rows, whose value is found in at most ``OUTSIDE`` of the other pixels; an edge without
+    one is left out (a data bar drawn into the masks: :mod:`unetlab.plan.bar`). Rows are
+    looked at from each edge inward while they hold the band's value alone, so a mask
+    without a band costs a row or two (the fingerprint looks at every mask it measures)."""
+    mask = np.asarray(mask)
+    bands = {}
+    for edge, rows in zip(EDGES, (np.arange(mask.shape[0]), np.arange(mask.shape[0])[::-1])):
+        value = mask[rows[0], 0]
+        count = _band_rows(mask, rows, value)
+        if value == 0 or count < MIN_ROWS:
+            continue
+        rest = mask[rows[count:]]
+        # a bar's value is in the bar alone: unlabelled pixels (sparse labels) fill an edge
+        # too, and much of the rest
+        if rest.size == 0 or np.count_nonzero(rest == value) <= OUTSIDE * rest.size:
+            bands[edge] = (int(value), count)
+    return bands
+
+
+def _band_rows(mask: np.ndarray, rows: np.ndarray, value) -> int:
+    """How many of ``rows`` of ``mask``, in their order, hold ``value`` alone before one
+    that does not."""
+    for count, row in enumerate(rows):
+        if not (mask[row] == value).all():
+            return count
+    return len(rows)

@@ -32,7 +32,7 @@ import numpy as np
 from scipy import ndimage
 
 from unetlab.data.checks import non_integer_mask, nonfinite_pixels
-from unetlab.data.exclude import check_exclude_rows, excluded_rows
+from unetlab.data.exclude import check_exclude_rows, edge_bands, excluded_rows
 from unetlab.data.instances import TARGETS, looks_like_instances, one_object_per_value
 from unetlab.data.large_ids import largest_compact
 from unetlab.data.merged import MERGED_SHARE, merged_regions
@@ -86,7 +86,10 @@ class PairFacts:
     has wider objects (empty: not measured); ``between``/``ramp``: the mask's pixels between
     its least and greatest value, and those of them on a ramp (:func:`ramp_pixels`);
     ``merged``: objects that look like several touching ones drawn as one (semantic masks:
-    :func:`~unetlab.data.merged.merged_regions`)."""
+    :func:`~unetlab.data.merged.merged_regions`); ``bands``: (edge, value, rows) of each
+    :func:`~unetlab.data.exclude.edge_bands` of the whole mask page, before
+    ``data.exclude_rows``, and ``mask_rows`` its height (0: not looked at), for the plan's
+    data-bar note (:func:`unetlab.plan.bar.bar_note`), which read the masks again."""
 
     name: str
     height: int
@@ -116,6 +119,8 @@ class PairFacts:
     between: int = 0
     ramp: int = 0
     merged: int = 0
+    bands: tuple[tuple[str, int, int], ...] = ()
+    mask_rows: int = 0
 
 
 def measure_pair(
@@ -687,7 +692,8 @@ def _measured(pairs, reader, invalid_of, problems, instances, *, ignore_value, n
             names=names,
             invalid=invalid,
         )
-        facts.append(replace(fact, image=str(pair.image)))
+        bands, rows = reader.whole_mask_bands(pair)  # the page just read: no read
+        facts.append(replace(fact, image=str(pair.image), bands=bands, mask_rows=rows))
         measured.append(pair)
     return facts, measured
 
@@ -730,6 +736,13 @@ class _KeptRows(PairReader):
             return pages
         top, bottom = excluded_rows(self.rows, pages.shape[1], str(path))
         return pages[:, top : pages.shape[1] - bottom]
+
+    def whole_mask_bands(self, pair: Pair) -> tuple[tuple[tuple[str, int, int], ...], int]:
+        """(:attr:`PairFacts.bands`, rows) of ``pair``'s mask page as stored, all its rows:
+        the file this reader read last, held."""
+        mask = super().stack(pair.mask, mask=True, axes=pair.axes)[pair.page]
+        bands = tuple((edge, v, n) for edge, (v, n) in edge_bands(mask).items())
+        return bands, mask.shape[0]
 
 
 def instance_masks(masks: Sequence[MaskValues], *, folder_named: bool = False) -> bool:

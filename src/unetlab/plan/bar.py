@@ -6,64 +6,41 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
-from unetlab.data.exclude import check_exclude_rows, excluded_rows
+from unetlab.data.exclude import check_exclude_rows, edge_bands, excluded_rows
+from unetlab.data.fingerprint import PairFacts
 from unetlab.data.pairs import Pair, PairReader
+
+__all__ = ["MASKS_READ", "bar_note", "edge_bands"]
 
 #: masks read for the note (the bar is in every mask, so a few say it)
 MASKS_READ = 8
-#: rows a band must fill to be a bar (a one-row frame is not)
-MIN_ROWS = 2
-#: the most of a band's value outside the band, as a share of the other pixels
-OUTSIDE = 0.01
-
-
-def edge_bands(mask: np.ndarray) -> dict[str, tuple[int, int]]:
-    """``{"top": (value, rows), "bottom": (value, rows)}`` of the full-width bands of one
-    value other than 0 at the top and bottom of ``mask`` (H, W), at least ``MIN_ROWS``
-    rows, whose value is found in at most ``OUTSIDE`` of the other pixels; an edge without
-    one is left out."""
-    mask = np.asarray(mask)
-    uniform = (mask == mask[:, :1]).all(axis=1)
-    bands = {}
-    for edge, rows in (
-        ("top", np.arange(mask.shape[0])),
-        ("bottom", np.arange(mask.shape[0])[::-1]),
-    ):
-        value = mask[rows[0], 0]
-        same = uniform[rows] & (mask[rows, 0] == value)
-        count = int(np.argmin(same)) if not same.all() else len(rows)
-        rest = mask[rows[count:]]
-        # a bar's value is in the bar alone: unlabelled pixels (sparse labels) fill an edge
-        # too, and much of the rest
-        confined = rest.size == 0 or np.count_nonzero(rest == value) <= OUTSIDE * rest.size
-        if value != 0 and count >= MIN_ROWS and confined:
-            bands[edge] = (int(value), count)
-    return bands
 
 
 def bar_note(
-    pairs: Sequence[Pair], exclude_rows=None, ignore_value: int | None = None
+    pairs: Sequence[Pair],
+    exclude_rows=None,
+    ignore_value: int | None = None,
+    measured: Sequence[PairFacts] = (),
 ) -> str | None:
     """A line when the same value fills the same edge's rows in every one of the first
     ``MASKS_READ`` masks of ``pairs``, and ``exclude_rows`` leaves some of them in: a data
     bar drawn into the masks, which trains as a class or one object per image (and which
     predict labels as whatever the net makes of it). It names ``data.exclude_rows`` with the
-    rows, and ``data.ignore_value``. None otherwise."""
+    rows, and ``data.ignore_value``. None otherwise. ``measured``: the fingerprint's facts of
+    pairs, whose masks' bands it found as it read them (:attr:`PairFacts.bands`): those
+    masks are not read again."""
     pairs = list(pairs)[:MASKS_READ]
     if len(pairs) < 2:
         return None
-    read = PairReader()
-    found = [edge_bands(read.stack(p.mask, mask=True, axes=p.axes)[p.page]) for p in pairs]
+    read = PairReader()  # a stack's pages: one read of its file
+    found, heights = zip(*(_looked_at(p, measured, read) for p in pairs))
     rows = check_exclude_rows(exclude_rows)
     for k, edge in enumerate(("top", "bottom")):
         bands = [f.get(edge) for f in found]
         if any(b is None for b in bands) or len({v for v, _ in bands}) != 1:
             continue
         value, least = bands[0][0], min(n for _, n in bands)
-        height = read.stack(pairs[0].mask, mask=True, axes=pairs[0].axes)[pairs[0].page].shape[0]
-        if excluded_rows(rows, height)[k] >= least:
+        if excluded_rows(rows, heights[0])[k] >= least:
             continue
         if value == ignore_value:
             what = f"mask value {value} (data.ignore_value: out of the loss, not of normalisation)"
@@ -76,3 +53,13 @@ def bar_note(
             f"normalisation, loss, plan, predict and evaluate){fix}"
         )
     return None
+
+
+def _looked_at(pair: Pair, measured: Sequence[PairFacts], read: PairReader) -> tuple[dict, int]:
+    """(:func:`edge_bands`, rows) of ``pair``'s whole mask page: as the fingerprint found
+    them (``measured``), else read with ``read``."""
+    fact = next((f for f in measured if f.name == pair.mask_page and f.mask_rows), None)
+    if fact is not None:
+        return {edge: (value, rows) for edge, value, rows in fact.bands}, fact.mask_rows
+    mask = read.stack(pair.mask, mask=True, axes=pair.axes)[pair.page]
+    return edge_bands(mask), mask.shape[0]

@@ -141,7 +141,8 @@ def data_notes(cfg: Config, explicit: set[str], fp, pairs: tuple, ignored) -> li
         notes += [line] if (line := unlabelled_fill(fp.pairs, declared=names)) else []
     notes += [line] if (line := inverted_masks(fp.pairs)) else []  # audit s34 messy 2
     notes += [line] if (line := merged_note(fp)) else []  # 0/255 masks of touching nuclei
-    notes += [line] if (line := bar_note(train + val, cfg.data.exclude_rows, ignored)) else []
+    bar = bar_note(train + val, cfg.data.exclude_rows, ignored, measured=fp.pairs)
+    notes += [bar] if bar else []
     return notes + names_note(fp, cfg) + void_note(fp, cfg, train + val, held_out)
 
 
