@@ -120,3 +120,30 @@ def test_sizes_are_apart_beyond_the_training_sizes_tolerance():
     assert sides_apart_line({"a.tif": 0.5, "b.tif": 0.75, "c.tif": 0.6}) is None  # 1.5x
     line = sides_apart_line({"d/a.tif": 0.76, "d/b.tif": 0.5})
     assert line.startswith("2 inputs' pixel sizes are up to 1.5x apart (b.tif 0.5 µm, a.tif 0.76")
+
+
+def _pyramid(path, um):
+    """A two-level OME pyramid TIFF of ``um`` µm pixels at level 0."""
+    image = np.random.default_rng(0).integers(0, 4000, (64, 64), dtype=np.uint16)
+    with tifffile.TiffWriter(path) as tif:
+        size = dict(PhysicalSizeX=um, PhysicalSizeY=um)
+        tif.write(image, tile=(16, 16), subifds=1, metadata={"axes": "YX", **size})
+        tif.write(image[::2, ::2], tile=(16, 16), subfiletype=1)
+
+
+def test_inputs_apart_at_the_level_or_scale_predicted_are_said_too(tmp_path, caplog):
+    """s50 slideleft: under --level N or --scale F the sizes were not noted: slides whose
+    level-1 pixels are 0.5 and 1 µm got no word; the line names the sizes predicted."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _pyramid(folder / "a.ome.tif", 0.25)
+    _pyramid(folder / "b.ome.tif", 0.5)
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(folder)]
+    with caplog.at_level(logging.INFO):
+        assert main([*argv, "--output", str(tmp_path / "l1"), "--level", "1"]) == 0
+    assert caplog.text.count("2 inputs' pixel sizes are up to 2x apart (a.ome.tif 0.5 µm, b") == 1
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        assert main([*argv, "--output", str(tmp_path / "s"), "--scale", "2"]) == 0
+    assert "2 inputs' pixel sizes are up to 2x apart (a.ome.tif 0.125 µm, b" in caplog.text

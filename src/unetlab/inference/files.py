@@ -76,7 +76,7 @@ from unetlab.data.nodata import (
     nodata_tag,
 )
 from unetlab.data.positions import each_position, position_of, reading_position
-from unetlab.data.read_notes import note_written, read_notes
+from unetlab.data.read_notes import note_side, note_written, read_notes
 from unetlab.data.slides import open_slide
 from unetlab.data.tiff_files import keeping_open
 from unetlab.data.tiffmeta import (
@@ -524,6 +524,7 @@ def _at_level(model, path: Path, outputs: OutputOptions) -> OutputOptions:
             break
     if outputs.level >= len(sides):  # no such level: predict_slide says which there are
         return outputs
+    _note_level_side(model, path, outputs.pixel_size, sides[outputs.level], downsample)
     note = level_size_note(trained_pixel_size(model), sides, outputs.level)
     key = (path.parent, outputs.level, trained_pixel_size(model), sides[outputs.level])
     if note is not None and key not in _SAID_LEVELS:
@@ -532,6 +533,17 @@ def _at_level(model, path: Path, outputs: OutputOptions) -> OutputOptions:
     if outputs.objects is None or downsample == (1.0, 1.0):
         return outputs
     return dataclasses.replace(outputs, objects=_scaled_objects(outputs.objects, downsample))
+
+
+def _note_level_side(model, path: Path, given: float | None, side, downsample) -> None:
+    """Note the level's pixel side (µm: the file's, or level 0's ``given`` times the
+    level's ``downsample``) where the model records no training pixel size: inputs
+    predicted at a level whose sizes are apart are said once a command
+    (:func:`~unetlab.data.read_notes.note_side`; s50 slideleft: --level N said nothing)."""
+    if given is not None:
+        side = given * (downsample[0] * downsample[1]) ** 0.5
+    if trained_pixel_size(model) is None and side:
+        note_side(str(path), side)
 
 
 def _scaled_objects(objects: ObjectOptions, downsample: tuple[float, float]) -> ObjectOptions:

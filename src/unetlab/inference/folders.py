@@ -1125,9 +1125,10 @@ class _Run:
         result.pixels += output_pixels(written[0])  # its header only
         if self.outputs.objects is not None and self.outputs.pixel_size is None:
             _say_pixel_size(path, self.scaled, self.out_dir)
-        if not self.outputs.level and _given(self.each).scale == 1:  # --scale: resampled
+        if not self.outputs.level:  # --level N: the level's size (files._at_level)
             streamed = path in self.large  # --scale is refused for it
-            _say_trained_size(self.model, path, self.outputs.pixel_size, streamed=streamed)
+            scale = _given(self.each).scale
+            _say_trained_size(self.model, path, self.outputs.pixel_size, streamed, scale)
         if found:  # a multi-position file's: each position's planes in turn
             result.objects[path] = [n for planes in found for n in planes]
         if kinds:
@@ -1236,12 +1237,14 @@ def _say_in_order(kept: list[dict[Path, list]], todo: list[Path]) -> None:
         say_kept(lines[path])
 
 
-def _say_trained_size(model, path: Path, given: float | None, *, streamed: bool) -> None:
+def _say_trained_size(model, path: Path, given: float | None, streamed: bool, scale) -> None:
     """Say, once a folder and pixel size, where ``path``'s pixels (``given`` µm, else the
     file's) are another size than the training images' the checkpoint records
     (:func:`~unetlab.inference.sizing.image_size_note`; ``streamed``: read window by window,
-    where --scale is refused); where it records none, note their size: inputs of sizes
-    apart are said once a command (:func:`~unetlab.data.read_notes.note_side`)."""
+    where --scale is refused; not where ``scale`` resampled it); where it records none, note
+    the size predicted (the pixels' over a factor ``scale``; ``"auto"`` predicts those at
+    their own, 1): inputs of sizes apart are said once a command
+    (:func:`~unetlab.data.read_notes.note_side`; s50 slideleft: not said under --scale F)."""
     from unetlab.data.read_notes import note_once, note_side
     from unetlab.data.tiffmeta import read_pixel_size
     from unetlab.inference.sizing import image_size_note, trained_pixel_size
@@ -1252,7 +1255,9 @@ def _say_trained_size(model, path: Path, given: float | None, *, streamed: bool)
     pixel = None if given is not None else read_pixel_size(path)
     side = given if pixel is None else (pixel.size[0] * pixel.size[-1]) ** 0.5
     if trained is None and side:  # inputs of sizes apart: said once, at the command's end
-        note_side(str(path), side)
+        note_side(str(path), side / (1 if scale == "auto" else scale))
+    if scale != 1:  # resampled for the net: --scale auto says its own line
+        return
     if (note := image_size_note(trained, side, streamed=streamed)) is not None:
         note_once(f"{slide_name(path)}: {note}", key=f"trained size {path.parent} {side:.3g}")
 
