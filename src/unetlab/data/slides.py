@@ -50,6 +50,24 @@ def is_zarr(path: str | os.PathLike) -> bool:
     )
 
 
+def zarr_channels(path: str | os.PathLike) -> tuple[int, list[str]] | None:
+    """The channel count of the Zarr folder ``path`` (its level 0) and the names its OME-Zarr
+    ``omero`` metadata gives them (each channel's ``label``; [] where it gives none, or not
+    one for each); None for no Zarr (s50 slideleft: --channel DAPI was refused for a Zarr
+    that names its channels, and a one-channel Zarr was told to give an index)."""
+    if not is_zarr(path):
+        return None
+    import zarr
+
+    with open_slide(path) as slide:
+        count = slide.shape[3]
+    attrs = dict(zarr.open(path, mode="r").attrs)
+    omero = attrs.get("omero") or attrs.get("ome", {}).get("omero") or {}
+    channels = omero.get("channels") if isinstance(omero, dict) else None
+    names = [str(c.get("label") or "") for c in channels or [] if isinstance(c, dict)]
+    return count, names if len(names) == count and all(n.strip() for n in names) else []
+
+
 def zarr_within(path: str | os.PathLike) -> tuple[Path, tuple[str, ...]] | None:
     """The outermost Zarr store that holds the Zarr ``path`` (an array or group given by
     its path inside the store: a level ``x.ome.zarr/0``, a series ``x.ome.zarr/1/0``) and

@@ -205,9 +205,13 @@ def series_axes(path: str | os.PathLike | None) -> tuple[str, tuple[int, ...]] |
 def channel_names(path: str | os.PathLike) -> list[str]:
     """The channel names a TIFF records, in channel order: OME ``Channel Name`` of its first
     image, or an ImageJ hyperstack's slice ``Labels`` of its first plane (how Fiji names
-    channels); [] for a file that records none (or not one for each channel)."""
+    channels); an OME-Zarr folder's ``omero`` labels (:func:`~unetlab.data.slides.
+    zarr_channels`); [] for a file that records none (or not one for each channel)."""
     if not is_tiff_name(path):
-        return []
+        from unetlab.data.slides import zarr_channels  # (it imports this module)
+
+        found = zarr_channels(path)
+        return [] if found is None else found[1]
 
     with open_tiff(path) as tif:
         if tif.ome_metadata:

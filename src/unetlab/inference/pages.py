@@ -27,6 +27,7 @@ from unetlab.data.io import (
 from unetlab.data.names import loose
 from unetlab.data.positions import series_of
 from unetlab.data.read_notes import note_once
+from unetlab.data.slides import zarr_channels
 from unetlab.data.tiff_files import open_tiff
 from unetlab.data.tiffmeta import PageAxes, channel_names, read_page_axes, tiff_timing
 from unetlab.errors import Spelled, UnetlabError, said_as
@@ -387,9 +388,11 @@ def _unnamed(path: str | os.PathLike, channel: str) -> UnetlabError:
 
 def one_channel_file(path: str | os.PathLike) -> bool:
     """True for a file whose images have one channel, from its header: a TIFF whose first
-    series has no channel axis (C or samples) over 1, a grey picture; False for a folder
-    (a Zarr) and other files."""
+    series has no channel axis (C or samples) over 1, a grey picture, a Zarr folder of one
+    channel (:func:`~unetlab.data.slides.zarr_channels`); False for other files."""
     path = Path(path)
+    if (zarr := zarr_channels(path)) is not None:
+        return zarr[0] == 1
     if not path.is_file():
         return False
     if path.suffix.lower() not in TIFF_SUFFIXES:
