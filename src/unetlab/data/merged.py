@@ -31,6 +31,8 @@ more than 1.5x, too few alone, are not judged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.spatial import ConvexHull, QhullError
 
@@ -125,19 +127,36 @@ def _most_of(ranks: np.ndarray, kinds: np.ndarray) -> np.ndarray:
 
 def _merged_ids(objects: np.ndarray, areas: np.ndarray, kinds: np.ndarray | None) -> np.ndarray:
     """:func:`looks_merged` of ``objects`` whose ids' ``areas`` (:func:`_areas`) and
-    classes (``kinds``: :func:`_id_classes`; None: one class) are known; the solidities of
-    every class's regions from one pass over the rims; none where the regions tile the
-    mask (``TILED_SHARE``)."""
+    classes (``kinds``: :func:`_id_classes`; None: one class) are known
+    (:func:`merged_among`), the solidities of the ids it picks from one pass over the rims."""
+
+    def solidities(chosen: np.ndarray) -> dict:
+        return _solidities(objects, areas, chosen)
+
+    return merged_among(areas, kinds, _on_the_edge(objects), objects.size, solidities)
+
+
+def merged_among(
+    areas: np.ndarray,
+    kinds: np.ndarray | None,
+    edge: np.ndarray,
+    pixels: int,
+    solidities: Callable[[np.ndarray], dict],
+) -> np.ndarray:
+    """:func:`looks_merged` of an image of ``pixels`` px known by its regions: ``areas``
+    (px by id, 0 where no region), ``kinds`` (class by id, None: one class), ``edge`` (the
+    ids on the image's edge), ``solidities(chosen)`` ({id: :func:`solidity`} of the sorted
+    ids ``chosen``: an image read whole measures them at once, a streamed slide band by
+    band); none where the regions tile the mask (``TILED_SHARE``)."""
     ids = np.flatnonzero(areas)
-    if areas.sum() > TILED_SHARE * objects.size:
+    if areas.sum() > TILED_SHARE * pixels:
         return np.zeros(0, np.int64)
-    edge = _on_the_edge(objects)
-    groups = [ids] if kinds is None else _class_groups(areas, ids, kinds, edge, objects.size)
+    groups = [ids] if kinds is None else _class_groups(areas, ids, kinds, edge, pixels)
     picks = [p for p in (_large_and_typical(areas, group, edge) for group in groups) if p]
     if not picks:
         return np.zeros(0, np.int64)
     chosen = np.unique(np.concatenate([ids for pick in picks for ids in pick]))
-    solid = _solidities(objects, areas, chosen)
+    solid = solidities(chosen)
     found = [_judged(large, small, solid) for large, small in picks]
     return np.sort(np.concatenate(found))
 
@@ -229,7 +248,20 @@ def _solidities(objects: np.ndarray, areas: np.ndarray, chosen: np.ndarray) -> d
 def _rim_points(objects: np.ndarray, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(ids, points): the (y, x) of every rim pixel (a pixel with a 4-neighbour of another
     id, or on the image's edge) of the ids ``kept`` marks, sorted by id."""
-    padded = np.pad(objects, 1)
+    ids, ys, xs = rim_pixels(objects, kept)
+    order = np.argsort(ids, kind="stable")
+    return ids[order], np.stack([ys[order], xs[order]], axis=1)
+
+
+def rim_pixels(
+    objects: np.ndarray, kept: np.ndarray, halo: tuple[int, int, int, int] = (0, 0, 0, 0)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, ys, xs) of the rim pixels (:func:`_rim_points`) of the ids ``kept`` marks, in
+    raster order, in a window of ids read with ``halo`` (rows above and below, columns left
+    and right of it, 0 or 1 each: a streamed slide's neighbouring pixels; beyond the
+    image's edge, none, read as background); ys and xs are the window's, without its halo."""
+    top, bottom, left, right = halo
+    padded = np.pad(objects, ((1 - top, 1 - bottom), (1 - left, 1 - right)))
     inner = padded[1:-1, 1:-1]
     rim = (
         (padded[:-2, 1:-1] != inner)
@@ -238,11 +270,9 @@ def _rim_points(objects: np.ndarray, kept: np.ndarray) -> tuple[np.ndarray, np.n
         | (padded[1:-1, 2:] != inner)
     )
     ys, xs = np.nonzero(rim)
-    ids = objects[ys, xs]
+    ids = inner[ys, xs]
     mine = kept[ids]
-    ys, xs, ids = ys[mine], xs[mine], ids[mine]
-    order = np.argsort(ids, kind="stable")
-    return ids[order], np.stack([ys[order], xs[order]], axis=1)
+    return ids[mine], ys[mine], xs[mine]
 
 
 def solidity(area: int, rim: np.ndarray) -> float:

@@ -4,7 +4,9 @@ regions of its classes, so touching nuclei are one region, one object, unless
 ``distance_split`` parts them (``unetlab predict --instances`` said nothing of it).
 
 Each image's objects are counted with :func:`~unetlab.data.merged.region_counts`, the
-estimate the training plan and evaluate say of masks, and the line is said once over all
+estimate the training plan and evaluate say of masks (a streamed slide's page with
+:func:`streamed_counts`, the same estimate from its objects table and its ids read band by
+band: the same counts as the page read whole), and the line is said once over all
 the images a folder's run predicted (:func:`merged_line`), by the main process of a group.
 """
 
@@ -13,11 +15,11 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from unetlab.data.merged import MERGED_SHARE, region_counts
+from unetlab.data.merged import MERGED_SHARE, merged_among, region_counts, rim_pixels, solidity
 from unetlab.data.read_notes import note_once
 from unetlab.errors import Spelled, said_as
 
@@ -126,6 +128,69 @@ def merged_counts(
     classes = [None] * len(pages) if classes is None else classes
     counts = [region_counts(ids, kinds) for ids, kinds in zip(pages, classes, strict=True)]
     return sum(c[0] for c in counts), sum(c[1] for c in counts)
+
+
+def streamed_counts(
+    read: Callable[[slice, slice], np.ndarray], table: dict, windows: list[tuple[slice, slice]]
+) -> tuple[int, int]:
+    """:func:`merged_counts` of a streamed page's object ids (semantic regions, one class
+    each or of the table's ``class``) from its objects ``table`` (id, area, bbox: which ids
+    are on the page's edge) and, for the ids the estimate picks, their rims read window by
+    window (``read(rows, cols)``: the ids there; ``windows``: the page's, row by row, the
+    last reaching its bottom right corner), each object's solidity once its last row is
+    read (s50 slideleft: a streamed slide's --instances never heard the hint)."""
+    ids = np.asarray(table["id"], np.int64)
+    n, (h, w) = int(ids.max(initial=0)) + 1, (windows[-1][0].stop, windows[-1][1].stop)
+    areas, bottoms = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    areas[ids], bottoms[ids] = table["area"], table["bbox_bottom"]
+    kinds = None
+    if "class" in table:  # a semantic model's of several classes: each class judged alone
+        kinds = np.zeros(n, np.int64)
+        kinds[ids] = table["class"]
+    on_edge = (np.asarray(table["bbox_top"]) == 0) | (np.asarray(table["bbox_left"]) == 0)
+    on_edge |= (np.asarray(table["bbox_bottom"]) == h) | (np.asarray(table["bbox_right"]) == w)
+
+    def solidities(chosen: np.ndarray) -> dict:
+        return _band_solidities(read, windows, chosen, areas, bottoms)
+
+    merged = merged_among(areas, kinds, ids[on_edge], h * w, solidities)
+    return int(merged.size), int(ids.size)
+
+
+def _band_solidities(read, windows, chosen, areas, bottoms) -> dict:
+    """{id: :func:`~unetlab.data.merged.solidity`} of the ids ``chosen``: their rim pixels
+    gathered window by window (each read with a pixel of its neighbours), each object's
+    measured as soon as the rows read reach its bottom (``bottoms``, exclusive), so only
+    the objects across a band's bottom are held."""
+    kept = np.zeros(areas.size, bool)
+    kept[chosen] = True
+    h, w = windows[-1][0].stop, windows[-1][1].stop
+    held: list[np.ndarray] = []  # (id, y, x) rows of the objects not yet measured
+    solid: dict = {}
+    for rows, cols in windows:
+        halo = (int(rows.start > 0), int(rows.stop < h), int(cols.start > 0), int(cols.stop < w))
+        window = read(
+            slice(rows.start - halo[0], rows.stop + halo[1]),
+            slice(cols.start - halo[2], cols.stop + halo[3]),
+        )
+        found, ys, xs = rim_pixels(window, kept, halo)
+        held.append(np.stack([found, ys + rows.start, xs + cols.start], axis=1))
+        if cols.stop < w:  # the band's other windows first
+            continue
+        points = np.concatenate(held)
+        done = bottoms[points[:, 0]] <= rows.stop
+        held = [points[~done]]
+        solid.update(_solidities(points[done], areas))
+    return solid
+
+
+def _solidities(points: np.ndarray, areas: np.ndarray) -> dict:
+    """{id: solidity} of the objects whose rim pixels are ``points`` ((id, y, x) rows),
+    each object's taken in raster order, as an image read whole gives them."""
+    points = points[np.lexsort((points[:, 2], points[:, 1], points[:, 0]))]
+    ids, starts = np.unique(points[:, 0], return_index=True)
+    ends = np.append(starts[1:], len(points))
+    return {int(i): solidity(areas[i], points[a:b, 1:]) for i, a, b in zip(ids, starts, ends)}
 
 
 def merged_line(merged: int, objects: int) -> str | None:

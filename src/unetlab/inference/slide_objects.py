@@ -47,6 +47,7 @@ from unetlab.inference.measure import (
     with_map_centroids,
     with_micrometres,
 )
+from unetlab.inference.merged_objects import streamed_counts, tally_merged, unsplit
 from unetlab.inference.objects import ObjectOptions, id_dtype, objects_in_bands
 from unetlab.inference.outlines import Polygons, boxed_polygons, write_planes
 from unetlab.inference.semantic_bands import SemanticBands, exact_in_bands
@@ -295,6 +296,9 @@ class SlideObjects:
         self.saturated = []
         done = ome.counter(said, self._measuring(sum(self.counts)), windows)
         tables = [self._renumber(p, h, w, luts[p], out, spec, slide, done) for p in range(pages)]
+        if unsplit(self.options):  # regions that look merged: predict's hint, as read whole
+            for p, table in enumerate(tables):
+                tally_merged(streamed_counts(self._reader(out, p), table, list(pieces(h, w))))
         note = seam_note(*self._seams(pages))
         if note is not None:
             log.info("%s: %s", name, note)
@@ -437,6 +441,14 @@ class SlideObjects:
 
     def _at(self, page: int, rows: slice, cols: slice) -> tuple:
         return (*self.spec.place(page, rows)[:-1], cols)
+
+    def _reader(self, out, page: int) -> Callable[[slice, slice], np.ndarray]:
+        """``read(rows, cols)``: a window of page ``page`` of the renumbered ids ``out``."""
+
+        def read(rows: slice, cols: slice) -> np.ndarray:
+            return np.asarray(out[self._at(page, rows, cols)])
+
+        return read
 
     def _renumber(self, page: int, h: int, w: int, lut, out, spec, slide, done) -> dict:
         keys, values = lut
