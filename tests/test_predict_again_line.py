@@ -69,7 +69,9 @@ def test_skip_existing_says_why_it_predicts_a_finished_input_again(work, caplog)
     said = _said(caplog, work, "--skip-existing", "--overlay")
     assert "00.png and 2 more input(s): the labels this checkpoint and settings made" in said
     assert f"{PARTIAL} (overlay missing)" in said
-    assert "predicted again" in said.split(PARTIAL)[1].splitlines()[0]
+    line = said.split(PARTIAL)[1].splitlines()[0]
+    assert "predicted again" in line
+    assert "drawn from those there without the net where the image is read whole" in line
     assert PARTIAL not in _said(caplog, work, "--skip-existing", "--overlay")  # all there now
     (work / "in" / "03.png").write_bytes((work / "in" / "00.png").read_bytes())
     assert PARTIAL not in _said(caplog, work, "--skip-existing")  # a new input: no line
@@ -81,3 +83,4 @@ def test_skip_existing_names_each_missing_kind(work, caplog):
         (work / "out" / name).unlink()
     said = _said(caplog, work, "--skip-existing", "--overlay", "--save-probabilities")
     assert f"{PARTIAL} (probabilities, overlay missing)" in said
+    assert "without the net" not in said.split(PARTIAL)[1].splitlines()[0]  # they need it

@@ -94,6 +94,7 @@ from unetlab.data.world_file import grid_pixel_size, input_grid
 from unetlab.errors import UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference import chosen
+from unetlab.inference.drawn_again import redrawable, written_pages
 from unetlab.inference.file_fit import file_fit
 from unetlab.inference.keywords import check_keywords
 from unetlab.inference.measure import (
@@ -580,14 +581,38 @@ def _predict_whole(file: _File) -> list[Path]:
     _check_pages(file.path, pages, invalid, axes)  # a NaN nodata is no NaN pixel
     finish(publishing_path(paths["labels"]))  # a run stopped among its renames: finished
     refuse_claimed(file.out_dir, paths, o.wanted)  # a user's file under a pending name
-    staging = _staging(file, paths["labels"], pages)  # a killed run's pages kept
-    labels, ids, probs = _predict_pages(model, pages, file, invalid, axes, staging)
+    there = _written(file, paths, invalid)  # with skip_existing: the net's labels there
+    staging = None if there is not None else _staging(file, paths["labels"], pages)
+    if there is None:
+        labels, ids, probs = _predict_pages(model, pages, file, invalid, axes, staging)
+    else:
+        (labels, ids), probs = there, []
     ids = _joined_in_3d(file, ids, axes, meta["pixel"])  # with objects_3d
     found = _Whole(stack, labels, ids, probs, invalid, meta, axes, tiff)
     written = _publish_whole(file, paths, found)
     if staging is not None:  # the outputs are there: the pages kept are done with
         staging.finish()
     return written
+
+
+def _written(file: _File, paths: dict[str, Path], invalid: list) -> tuple[list, list] | None:
+    """The labels and object ids this checkpoint and settings wrote for ``file`` in its
+    output folder, read back where the outputs asked for now are drawn from them without the
+    net (:mod:`~unetlab.inference.drawn_again`), said in one line; else None."""
+    o = file.outputs
+    if position_of(file.path) is not None:  # a position's: all the file's are judged
+        return None
+    if not redrawable(paths, file.path, o, file.record, invalid):
+        return None
+    objects = paths["objects"] if o.objects is not None else None
+    classes = getattr(file.model, "num_classes", 2)
+    there = written_pages(paths["labels"], objects, file.values, classes)
+    if there is not None:
+        log.info(
+            "%s: drawn from the labels%s this checkpoint and settings wrote in %s, the net not run",
+            *(file.path.name, " and objects" if objects else "", file.out_dir),
+        )
+    return there
 
 
 def _read_whole(file: _File) -> tuple[np.ndarray, PageAxes, list, list, dict]:

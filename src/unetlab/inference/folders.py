@@ -35,6 +35,7 @@ from unetlab.errors import OutOfMemoryError, OutputError, TheirFileError, Unetla
 from unetlab.group import SOLO, Group
 from unetlab.inference import slide_resume
 from unetlab.inference.chosen import merge, noting
+from unetlab.inference.drawn_again import DRAWN_WHOLE, NOT_DRAWN, can_draw
 from unetlab.inference.earlier_outputs import (
     earlier_outputs,
     outputs_line,
@@ -439,7 +440,8 @@ class _Claim:
         """One line naming the inputs of ``rest`` whose labels ``made`` wrote here but not
         every output asked for now, and the kinds the first lacks: ``skip_existing`` predicts
         them again whole (walk s50: a slide's overlay added with --skip-existing predicted
-        it again for minutes without a word)."""
+        it again for minutes without a word), but for an overlay or outlines of an image read
+        whole, drawn from the outputs there (:mod:`~unetlab.inference.drawn_again`)."""
         partial = list(finished_outputs(self.out_dir, rest, record=made)) if rest else []
         if not partial:
             return
@@ -450,14 +452,13 @@ class _Claim:
             if not finished_outputs(self.out_dir, partial[:1], record=made, **{k: True})
         ]
         more = f" and {len(partial) - 1} more input(s)" if len(partial) > 1 else ""
+        again = f"predicted again, all {'its' if len(partial) == 1 else 'their'} outputs"
+        if can_draw(missing, self.outputs):  # those read whole: drawn from the outputs there
+            again = f"{DRAWN_WHOLE}; {again}, where not ({NOT_DRAWN})"
         log.info(
             "%s: %s%s: the labels this checkpoint and settings made are here, not all the "
-            "outputs asked for now (%s missing): predicted again, all %s outputs",
-            self.out_dir,
-            partial[0].name,
-            more,
-            ", ".join(missing),
-            "its" if len(partial) == 1 else "their",
+            "outputs asked for now (%s missing): %s",
+            *(self.out_dir, partial[0].name, more, ", ".join(missing), again),
         )
 
 

@@ -1,0 +1,96 @@
+"""Outputs that need no net, drawn from the outputs an earlier run wrote (walk s50: an
+overlay added to a finished folder with ``--skip-existing --overlay`` predicted every input
+again).
+
+With ``skip_existing``, an image read whole whose labels (and, with ``objects``, object
+ids) this checkpoint and settings wrote in the output folder has them read back
+(:func:`written_pages`) in place of the net's, and every output asked for is written from
+them as a run that predicted it writes it: the overlay from the input and the labels (with
+the objects' outlines), the objects' table and outlines from the ids; the same bytes.
+Probabilities need the net, and so do stacks (their pages are staged), 3-D objects, images
+with nodata or transparent pixels (the labels written there are no class) and slides read
+window by window: those are predicted again, as the claim's line says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import tifffile
+from PIL import Image
+
+from unetlab.inference.output_rules import finished_outputs
+from unetlab.inference.records import OutputOptions, Provenance
+
+#: the kinds of output that are drawn from those there, without the net
+DRAWN = ("overlay", "geojson", "rois")
+#: where the claim's line says they are drawn (:func:`can_draw`), and where not
+DRAWN_WHOLE = "drawn from those there without the net where the image is read whole"
+NOT_DRAWN = "a slide read window by window, a stack, an image with nodata"
+
+
+def can_draw(missing: Sequence[str], outputs: OutputOptions) -> bool:
+    """Whether the ``missing`` kinds of output (``probabilities``, ``overlay``, ...) of an
+    input whose labels are there can be drawn from the outputs there without the net: only
+    drawn kinds, no probabilities asked for."""
+    return not outputs.save_probabilities and set(missing) <= set(DRAWN)
+
+
+def redrawable(
+    paths: dict[str, Path], path: Path, outputs: OutputOptions, record: Provenance, invalid: list
+) -> bool:
+    """Whether the outputs of the one-page image ``path`` are drawn from those ``record``
+    wrote at ``paths`` (its outputs' places: the module's description): ``skip_existing``,
+    no probabilities or 3-D objects asked for, no ``invalid`` pixels, and its labels (and
+    object ids and table, with ``objects``) there by ``record``, under these names (not
+    those of another format: a PNG's labels for a TIFF input of the same stem)."""
+    if not outputs.skip_existing or outputs.save_probabilities or len(invalid) != 1:
+        return False
+    if outputs.objects is not None and outputs.objects_3d:
+        return False
+    if invalid[0] is not None and invalid[0].any():
+        return False
+    objects = outputs.objects is not None
+    out_dir = paths["labels"].parent
+    made = finished_outputs(out_dir, [path], record=record, objects=objects).get(path, [])
+    needed = ["labels", "objects", "table"] if objects else ["labels"]
+    return all(paths[k].name in made for k in needed)
+
+
+def written_pages(
+    labels: Path, objects: Path | None, values: Sequence[int] | None, classes: int
+) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
+    """The one page's class indices read back from the label image ``labels`` (written as
+    the mask ``values``, or as indices: None) and its object ids from ``objects`` (None:
+    none asked for), as the net gave them (indices uint8, uint16 above 256 ``classes``);
+    None where the labels hold a value none of ``values`` is."""
+    written = _read(labels)
+    indices = decoded(written, values)
+    if indices is None:
+        return None
+    dtype = np.uint8 if classes <= 256 else np.uint16
+    ids = [] if objects is None else [_read(objects)]
+    return [indices.astype(dtype)], ids
+
+
+def decoded(written: np.ndarray, values: Sequence[int] | None) -> np.ndarray | None:
+    """Class indices of a label image ``written`` as the mask ``values`` (None: indices
+    already), or None where it holds a value none of ``values`` is."""
+    if values is None:
+        return written
+    index = {int(v): i for i, v in enumerate(values)}
+    found, inverse = np.unique(written, return_inverse=True)
+    if any(int(v) not in index for v in found):
+        return None
+    lut = np.array([index[int(v)] for v in found], dtype=np.int64)
+    return lut[inverse].reshape(written.shape)
+
+
+def _read(path: Path) -> np.ndarray:
+    """A label or id image's one page, as written (a palette PNG's indices)."""
+    if path.suffix.lower() in (".tif", ".tiff"):
+        return tifffile.imread(path)
+    with Image.open(path) as image:
+        return np.asarray(image)
