@@ -188,10 +188,9 @@ def test_a_class_in_no_val_folder_image_names_a_training_mask_to_move(tmp_path):
             write_png(root / part / "masks" / f"{i}.png", mask)
     notes = plan_training(load_config(None, [f"data.root={root}"]))[1].notes
     (line,) = [n for n in notes if "in no validation image" in n]
-    assert line.endswith(
-        f"move an image with it (such as {root / 'train' / 'masks' / '1.png'}) among the "
-        "validation images (into val/ where the data set has train/ and val/ folders; a "
-        "random split: raise data.val_fraction)"
+    assert line.endswith(  # s50: the move that fits the folders, not both splits' fixes
+        f"move an image with it (such as {root / 'train' / 'masks' / '1.png'}) from train/ "
+        "into val/ (data.val_fraction changes no folder)"
     )
 
 

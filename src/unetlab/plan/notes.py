@@ -58,6 +58,7 @@ def unvalidated_classes(
     names: dict[int, str] | None = None,
     seed_for: Callable[[set[int]], int | None] | None = None,
     total: int = 0,
+    split: str | None = None,
 ) -> list[str]:
     """One line naming the classes (mask values) found in no validation image (``val``: the
     validation pairs' ``mask_page``) and what that means for ``best.pt``, with a
@@ -66,8 +67,9 @@ def unvalidated_classes(
     val mIoU capped at 2/3, and best.pt chosen for never predicting it. A class in one
     image only (of all ``total`` pairs measured) gets no seed nor move: training needs that
     image (audit s50 road scenes: person in one file, "data.seed=10 puts it in validation",
-    and that seed's check said "in no training image: the net cannot learn it"). None for
-    instance masks or without measured validation images."""
+    and that seed's check said "in no training image: the net cannot learn it"). ``split``
+    (:func:`~unetlab.data.datasets.split_kind`; None: not known) chooses the move that fits
+    the split. None for instance masks or without measured validation images."""
     missing = unvalidated_values(fp, val)
     if not missing:
         return []
@@ -77,7 +79,7 @@ def unvalidated_classes(
     few = "; one image: a noisy score" if len(held) == 1 else ""
     single = _in_one_image(fp, missing, total)
     movable = [v for v in missing if v not in single]
-    fixes = [_split_fix(fp, val, movable, seed_for, names)] if movable else []
+    fixes = [_split_fix(fp, val, movable, seed_for, names, split)] if movable else []
     fixes += [_one_image_fix(fp, single, names)] if single else []
     fix = "; ".join(fixes)
     return [
@@ -93,13 +95,15 @@ def _shown(values: list[int], names: dict[int, str] | None) -> str:
     return ", ".join(f"{v} ({names[v]})" if names and v in names else str(v) for v in values)
 
 
-def _split_fix(fp: Fingerprint, val: set[str], missing: list[int], seed_for, names) -> str:
+def _split_fix(
+    fp: Fingerprint, val: set[str], missing: list[int], seed_for, names, split: str | None
+) -> str:
     """A ``data.seed`` that puts ``missing`` in validation, named (another part of the line
     may name other values: "data.seed=2 puts it in validation; it is in one image only"
     read as one class, review s50), else :func:`_move_fix`."""
     seed = seed_for(set(missing)) if seed_for else None
     if seed is None:
-        return _move_fix(fp, val, missing)
+        return _move_fix(fp, val, missing, split)
     return f"data.seed={seed} puts {_shown(missing, names)} in validation"
 
 
@@ -126,17 +130,25 @@ def _one_image_fix(fp: Fingerprint, single: list[int], names: dict[int, str] | N
     )
 
 
-def _move_fix(fp: Fingerprint, val: set[str], missing: list[int]) -> str:
+#: where an image moves to be validated on, by :func:`~unetlab.data.datasets.split_kind`
+#: (None: the split unknown, each way said; s50 a fixed split was told both)
+MOVES = {
+    "folders": "from train/ into val/ (data.val_fraction changes no folder)",
+    "lists": "from train.txt into val.txt (ImageSets/Segmentation)",
+    "random": "among the validation images: raise data.val_fraction",
+    None: "among the validation images (into val/ where the data set has train/ and val/ "
+    "folders; a random split: raise data.val_fraction)",
+}
+
+
+def _move_fix(fp: Fingerprint, val: set[str], missing: list[int], split: str | None) -> str:
     """The fix where no ``data.seed`` helps: a fixed split (train/ and val/ folders, VOC's
     lists), whose ``data.val_fraction`` changes nothing (audit s43 scenes: it was the fix
     given for a val/ folder), or a random one no tried seed fixes: a training mask that
-    holds the first of ``missing``, to move among the validation images."""
+    holds the first of ``missing``, to move as the ``split`` (:data:`MOVES`) allows."""
     holder = next((p.name for p in fp.pairs if p.name not in val and missing[0] in p.values), "")
     such = f" (such as {holder})" if holder else ""
-    return (
-        f"move an image with it{such} among the validation images (into val/ where the data "
-        "set has train/ and val/ folders; a random split: raise data.val_fraction)"
-    )
+    return f"move an image with it{such} {MOVES[split]}"
 
 
 def unvalidated_values(fp: Fingerprint, val: set[str]) -> list[int]:

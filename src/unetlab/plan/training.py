@@ -8,6 +8,7 @@ import time
 from unetlab.api_lines import api_lines
 from unetlab.config import Config, assigned_keys, changed_keys, given_config
 from unetlab.config.keywords import checks_keywords
+from unetlab.data.datasets import split_kind
 from unetlab.data.exclude import check_exclude_rows
 from unetlab.data.fingerprint import unlabelled_fill
 from unetlab.data.grey_masks import reads_grey_masks_as_config
@@ -134,7 +135,10 @@ def data_notes(cfg: Config, explicit: set[str], fp, pairs: tuple, ignored) -> li
     held_out = {p.mask_page for p in val}
     seed_for = lambda values: seed_holding(cfg.data, fp, values, held_out)  # noqa: E731
     total = len(train) + len(val)
-    notes = unvalidated_classes(fp, held_out, names=names, seed_for=seed_for, total=total)
+    split = split_kind(cfg.data.root) if cfg.data.root else None
+    notes = unvalidated_classes(
+        fp, held_out, names=names, seed_for=seed_for, total=total, split=split
+    )
     skip = unvalidated_values(fp, held_out)  # said there
     notes += rare_classes(fp, held_out, names=names, total=total, skip=skip)
     if ignored is None and "data.label_values" not in explicit:
