@@ -218,3 +218,19 @@ def test_a_movie_and_a_stack_name_their_axes_and_units(outputs, tmp_path, monkey
     assert "axis_labels" not in kwargs and "units" not in kwargs
     monkeypatch.setattr("importlib.metadata.version", lambda name: "0.6.2rc1")
     assert read_output(outputs / "out" / "s_objects.tif")[0][1]["axis_labels"] == ("z", "y", "x")
+
+
+def test_probabilities_split_by_class_name_their_axes_as_the_unsplit_layers(outputs, monkeypatch):
+    """Each class's layer of a probability map (split on its C axis) names its axes and units
+    as an objects layer of the same stack does, C left out as from the scale; none for a
+    napari without them."""
+    [(_, kwargs, _)] = read_output(outputs / "out" / "s_prob.tif")
+    [(_, objects, _)] = read_output(outputs / "out" / "s_objects.tif")
+    assert kwargs["axis_labels"] == objects["axis_labels"] == ("z", "y", "x")
+    assert kwargs["units"] == objects["units"] == ("micrometer",) * 3
+    assert len(kwargs["axis_labels"]) == len(kwargs["scale"])
+    [(_, kwargs, _)] = read_output(outputs / "ome" / "p_prob.tif")
+    assert kwargs["axis_labels"] == ("y", "x") and kwargs["units"] == ("micrometer",) * 2
+    monkeypatch.setattr("importlib.metadata.version", lambda name: "0.5.0")
+    [(_, kwargs, _)] = read_output(outputs / "out" / "s_prob.tif")
+    assert "axis_labels" not in kwargs and "units" not in kwargs

@@ -92,13 +92,15 @@ def layer_tuple(
 ) -> LayerTuple:
     """The layer-data tuple of an output's ``data`` (an array, or a pyramid's levels: a
     list) of axes ``letters`` (``ZYX``, ``CYX``), µm (s along T) per step ``scale``
-    (``known``: :func:`axis_names`'), named ``stem``; the axes named (:func:`axis_names`)."""
+    (``known``: :func:`axis_names`'), named ``stem``; the axes named (:func:`axis_names`), those of a probability map's
+    layers split by class too (its C left out, as from its scale)."""
     full = data[0] if isinstance(data, list) else data
     kwargs = {"metadata": {"unetlab_prediction": record}, "multiscale": isinstance(data, list)}
     if stem.endswith("_prob") and "C" in letters:
         c = letters.index("C")
         names = class_names(record, full.shape[c])
         kwargs |= {"channel_axis": c, "name": [f"{stem} {n}" for n in names]}
+        kwargs |= axis_names(letters.replace("C", ""), known)  # each class's layer: no C
         return data, {**kwargs, "scale": tuple(scale[:c] + scale[c + 1 :])}, "image"
     if letters.endswith("S"):  # an overlay's RGB samples: one colour image, not labels
         kwargs |= axis_names(letters[:-1], known)
