@@ -4,6 +4,7 @@ files record, None for other files, and the manifest's reader contribution."""
 from __future__ import annotations
 
 import importlib
+import json
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from tests.test_predict_objects import local_net, nuclei_image
 from unetlab.data import ome
 from unetlab.inference.files import predict_file
 from unetlab.inference.records import embedded_key
+from unetlab.inference.slide_overlay import SCALE_KEY
 from unetlab.napari.reader import PATTERNS, axis_scale, class_names, get_reader, read_output
 
 MANIFEST = Path(__file__).resolve().parents[1] / "src" / "unetlab" / "napari" / "napari.yaml"
@@ -234,3 +236,19 @@ def test_probabilities_split_by_class_name_their_axes_as_the_unsplit_layers(outp
     monkeypatch.setattr("importlib.metadata.version", lambda name: "0.5.0")
     [(_, kwargs, _)] = read_output(outputs / "out" / "s_prob.tif")
     assert "axis_labels" not in kwargs and "units" not in kwargs
+
+
+@pytest.mark.parametrize(("recorded", "unit"), [([1.0, 1.0], "micrometer"), (None, "pixel")])
+def test_a_png_recording_one_micrometre_a_pixel_names_micrometres(tmp_path, recorded, unit):
+    """An overlay PNG's recorded scale is known whatever it is: exactly 1.0 µm a pixel read
+    as µm, not as napari's pixel steps (the rule was 'equals 1.0', not 'recorded'); a PNG
+    recording none is in pixels."""
+    from PIL import Image, PngImagePlugin
+
+    text = PngImagePlugin.PngInfo()
+    text.add_text(SCALE_KEY, json.dumps({"step": 1, "pixel_size_um": recorded}))
+    rgb = np.zeros((8, 10, 3), np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "s_overlay.png", pnginfo=text)
+    [(data, kwargs, kind)] = read_output(tmp_path / "s_overlay.png")
+    assert kind == "image" and kwargs["rgb"] and kwargs["scale"] == (1.0, 1.0)
+    assert kwargs["axis_labels"] == ("y", "x") and kwargs["units"] == (unit, unit)

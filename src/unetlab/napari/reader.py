@@ -67,8 +67,8 @@ def read_output(path) -> list[LayerTuple]:
         record, stem = zarr_record(path) or {}, path.name.removesuffix(".zarr").removesuffix(".ome")
         known = (True, None)  # OME-Zarr's scale is in its axes' units, µm as predict writes
     elif path.suffix.lower() == ".png":
-        (data, letters, scale, record), stem = png_output(path), path.stem
-        known = (scale[:2] != [1.0, 1.0], None)  # png_output: 1 µm where none is recorded
+        (data, letters, scale, record, recorded), stem = png_output(path), path.stem
+        known = (recorded, None)  # a recorded 1 µm is known, as any other
     else:
         letters, _ = series_axes(path) or ("", ())
         data, pixel = pixels(path), read_pixel_size(path)  # pixels: a bad file's one line
@@ -172,8 +172,9 @@ def pixels(path: Path) -> np.ndarray | list:
         raise
 
 
-def png_output(path: Path) -> tuple[np.ndarray, str, list[float], dict]:
-    """(pixels, axes ``YX`` or ``YXS``, µm per step, record) of a PNG output: a 2-D input's
+def png_output(path: Path) -> tuple[np.ndarray, str, list[float], dict, bool]:
+    """(pixels, axes ``YX`` or ``YXS``, µm per step, record, whether the scale is recorded:
+    :func:`png_scale`) of a PNG output: a 2-D input's
     class map (a palette PNG's indices) or overlay; the scale an overlay preview of a slide
     records in its PNG text (``unetlab.scale``), else 1 µm (a PNG output's input recorded no
     pixel size: with one, predict writes TIFFs). ImageReadError where it cannot be read
@@ -186,10 +187,16 @@ def png_output(path: Path) -> tuple[np.ndarray, str, list[float], dict]:
             data = np.asarray(image)
     except OSError as exc:
         raise ImageReadError(f"{path}: cannot be read as a PNG ({exc})") from exc
-    record, found = _json(text.get(TIFF_KEY)), _json(text.get(SCALE_KEY)).get("pixel_size_um")
-    size = [float(v) for v in found] if isinstance(found, list) and len(found) == 2 else [1.0] * 2
-    letters = "YXS" if data.ndim == 3 else "YX"
-    return data, letters, size + [1.0] * (data.ndim - 2), record
+    record, found = _json(text.get(TIFF_KEY)), png_scale(text)
+    size, letters = found or [1.0] * 2, "YXS" if data.ndim == 3 else "YX"
+    return data, letters, size + [1.0] * (data.ndim - 2), record, found is not None
+
+
+def png_scale(text: dict) -> list[float] | None:
+    """The µm per pixel (y, x) a PNG output's ``text`` records (``unetlab.scale``, an overlay
+    preview's); None where it records none: a recorded 1.0 is a scale all the same."""
+    found = _json(text.get(SCALE_KEY)).get("pixel_size_um")
+    return [float(v) for v in found] if isinstance(found, list) and len(found) == 2 else None
 
 
 def _json(text: str | None) -> dict:
