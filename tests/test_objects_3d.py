@@ -21,7 +21,7 @@ from unetlab.checkpoint import save_model
 from unetlab.cli import main
 from unetlab.errors import UnetlabError
 from unetlab.evaluate import evaluate_predictions
-from unetlab.inference.files import predict_file
+from unetlab.inference.files import predict_file, stack_objects_3d
 from unetlab.inference.folders import predict_folder
 from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
 from unetlab.inference.objects_3d import objects_3d, table_3d
@@ -783,3 +783,33 @@ def test_an_array_in_3d_says_its_first_axis_is_taken_as_z(caplog):
         "them one at a time for each frame's 2-D objects ([predict_objects(model, frame) for "
         "frame in movie]), or its file to unetlab.predict_file, which keeps T apart"
     ]
+
+
+def test_a_bare_4d_stack_is_never_joined_across_its_unknown_axis(tmp_path, caplog):
+    """A (T, Z, Y, X) array saved without axes (tifffile.imwrite(p, tzyx)), its model
+    recording none: --objects-3d joined its 2 x 5 pages as one Z stack, the objects of one
+    time point with the next's. Refused in one line naming --axes TZYX and ZCYX, nothing
+    written; without it each plane is predicted on its own, said; --axes TZYX joins the
+    planes of each time point apart (s51 axes4d item 1)."""
+    stack = _ball_stack((5, 56, 72))
+    tifffile.imwrite(tmp_path / "m.tif", np.stack([stack, stack]))  # (2, 5, 56, 72), no axes
+    with pytest.raises(UnetlabError) as refused:
+        predict_file(local_net(), tmp_path / "m.tif", tmp_path / "o", objects=True, objects_3d=True)
+    line = str(refused.value)
+    assert line.startswith("m.tif: 10 pages in 4 axes and no axis metadata: --objects-3d")
+    assert "--axes TZYX" in line and "--axes ZCYX" in line and "\n" not in line
+    assert not (tmp_path / "o").exists()
+    outputs = OutputOptions(objects=ObjectOptions(), objects_3d=True)
+    with pytest.raises(UnetlabError, match="m.tif: 10 pages in 4 axes"):
+        stack_objects_3d(local_net(), tmp_path / "m.tif", outputs)  # evaluate's reading
+    with caplog.at_level(logging.WARNING):
+        predict_file(local_net(), tmp_path / "m.tif", tmp_path / "p", objects=True)
+    assert "read as 10 planes, each predicted on its own (its 4 axes may hold" in caplog.text
+    rows = _rows(tmp_path / "p" / "m_objects.csv")
+    assert {r["page"] for r in rows} == {str(p) for p in range(10)} and "z_first" not in rows[0]
+    both = dict(objects=True, objects_3d=True, axes="TZYX")
+    predict_file(local_net(), tmp_path / "m.tif", tmp_path / "t", **both)
+    rows = _rows(tmp_path / "t" / "m_objects.csv")
+    per_t = [[r for r in rows if r["t"] == t] for t in ("0", "1")]
+    assert len(per_t[0]) == len(per_t[1]) == len(rows) / 2 > 0  # each time point its own
+    assert all(int(r["z_last"]) < 5 for r in rows)

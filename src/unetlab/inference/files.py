@@ -142,6 +142,7 @@ from unetlab.inference.pages import (
     channel_index,
     file_read_axes,
     read_pages,
+    refuse_unknown_stack,
     run_axes,
 )
 from unetlab.inference.predict import (
@@ -825,6 +826,7 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
         path, model_channels=model.in_channels, channel=file.asked, axes=file.axes
     )
     if file.outputs.objects is not None and file.outputs.objects_3d:  # before the net runs
+        refuse_unknown_stack(path, axes, given=file.axes)  # a bare (T, Z, Y, X): no one stack
         axes = check_planes(axes) or axes  # no Z: 2-D objects (_flat_without_z)
         if "Z" in axes.letters and measured_classes(
             model, file.outputs.objects, None

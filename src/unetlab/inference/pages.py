@@ -241,9 +241,28 @@ def say_no_axes(name: str, pages: int, *, streamed: bool = False, rank: int = 3)
     """The warning for a file of ``pages`` pages that records no axes, read as planes; one
     ``streamed`` (read window by window, where --axes only says what the pages are) says to
     save its axes for channels. ``rank``: the file's axes, as many as the --axes named."""
+    may = f"its {rank} axes may hold time points or channels: --objects-3d refuses it"
+    read = " (a Z stack)" if rank <= 3 else f", each predicted on its own ({may})"
     log.warning(
-        "%s: %d pages and no axis metadata: read as %d planes (a Z stack); %s",
-        *(name, pages, pages, _no_axes_fix(rank, streamed=streamed)),
+        "%s: %d pages and no axis metadata: read as %d planes%s; %s",
+        *(name, pages, pages, read, _no_axes_fix(rank, streamed=streamed)),
+    )
+
+
+def refuse_unknown_stack(path: Path, axes: PageAxes, *, given: str | None) -> None:
+    """UnetlabError for ``objects_3d`` of the TIFF ``path`` whose pages (``axes``) record no
+    meaning (Q) in more axes than a Z stack's (a (T, Z, Y, X) or (Z, C, Y, X) array saved
+    without axes, none ``given``): read as one stack, its objects would be joined across
+    time points or channels; the ``--axes`` that say them are named."""
+    if given is not None or axes.letters != "Q" or (rank := page_rank(path)) <= 3:
+        return
+    fixes = [("if they are time points of Z stacks give", fitted("TYX", rank))]
+    fixes += [("Z planes of channels", "ZCYX")] if rank == 4 else []
+    raise UnetlabError(
+        f"{path.name}: {axes.shape[0]} pages in {rank} axes and no axis metadata: --objects-3d "
+        "(objects_3d=) joins the planes of one Z stack, and these may hold time points or "
+        f"channels, whose objects it would join too; {axes_fixes(fixes, rank, 'time points')}, "
+        "or drop --objects-3d for each plane's 2-D objects"
     )
 
 
