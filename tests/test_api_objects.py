@@ -58,3 +58,20 @@ def test_three_classes_without_options_say_how_to_read_an_instance_model(caplog)
         objects_from_probabilities(probs, ObjectOptions())  # chosen: nothing to say
         objects_from_probabilities(probs[:2])
     assert caplog.text == ""
+
+
+@pytest.mark.parametrize("frames", [3, 10])
+def test_a_movie_given_to_predict_objects_names_the_call_that_gives_its_objects(frames):
+    """A (T, Y, X) movie given to predict_objects was refused naming a predict_image loop
+    (probabilities, not objects) or 'image[i]'; the line names the predict_objects loop, which
+    gives each frame's (ids, table), and objects_3d=True for a z-stack (s51 axes4d item 4)."""
+    movie = np.zeros((frames, 24, 20), np.uint8)
+    movie[:, 5:15, 5:15] = 200
+    with pytest.raises(UnetlabError) as refused:
+        predict_objects(_model(), movie)
+    line = str(refused.value)
+    assert "[predict_objects(model, frame) for frame in movie]" in line
+    assert "predict_objects(model, stack, objects_3d=True)" in line
+    assert "predict_image" not in line and "image[i]" not in line
+    found = [predict_objects(_model(), frame) for frame in movie]  # the call named works
+    assert len(found) == frames and all(ids.shape == (24, 20) for ids, _ in found)

@@ -48,8 +48,10 @@ from unetlab.inference.measure import class_votes, majority_class, measure_objec
 from unetlab.inference.necks import split_necks
 from unetlab.inference.predict import (
     PredictOptions,
+    as_image,
     labels_from_probabilities,
     predict_image,
+    refuse_planes,
     unknown_setting,
 )
 from unetlab.runtime import PAGE_ARRAY_BYTES, page_zeros
@@ -1631,10 +1633,20 @@ def predict_objects(
     if _in_3d(objects_3d, z_spacing) and _has_planes(image):
         sizes = dict(pixel_size=pixel_size, z_spacing=z_spacing)
         return _objects_in_3d(model, image, options, sizes, predict_options)
-    probabilities = predict_image(model, image, **predict_options)
+    probabilities, image = _predicted_plane(model, image, predict_options)
     ids = objects_from_probabilities(probabilities, options)
     ids = ids.astype(id_dtype(int(ids.max(initial=0))))
     return ids, _objects_table(model, options, probabilities, ids, np.asarray(image), pixel_size)
+
+
+def _predicted_plane(model, image, predict_options: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(:func:`predict_image`'s probabilities, ``image`` as it takes it) of
+    :func:`predict_objects`; a stack (a movie) refused naming this call's loop over its
+    frames, not predict_image's (:data:`~unetlab.inference.predict.PLANE_CALLS`)."""
+    name = predict_options.get("name", "image")
+    image = as_image(image, name, call="predict_objects")
+    refuse_planes(image, model.in_channels, name, call="predict_objects")
+    return predict_image(model, image, **predict_options), image
 
 
 def _objects_table(model, options, probabilities, ids, image: np.ndarray, pixel_size) -> dict:

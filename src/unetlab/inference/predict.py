@@ -170,10 +170,23 @@ def weight_layout(model: torch.nn.Module) -> torch.memory_format | None:
 # --- numpy level --------------------------------------------------------------------------
 
 
-def as_image(image, name: str = "image") -> np.ndarray:
-    """A whole image as given to :func:`predict_image`: a tensor's pixels as numpy, and one
-    line for a (C, H, W) array (a few channels first, then two long axes), and one for a
-    file's path (read it first: pixels in memory are what these functions take)."""
+#: the call that gives a stack's planes one at a time to the function (``call``) that
+#: refuses the stack (:func:`as_image`, :func:`refuse_planes`): predict_objects' frames get
+#: their objects, not a predict_image loop's probabilities
+PLANE_CALLS = {
+    "predict_image": "[predict_image(model, plane) for plane in stack]",
+    "predict_objects": (
+        "[predict_objects(model, frame) for frame in movie]: each frame's (ids, table); a "
+        "z-stack's 3-D objects: predict_objects(model, stack, objects_3d=True)"
+    ),
+}
+
+
+def as_image(image, name: str = "image", *, call: str = "predict_image") -> np.ndarray:
+    """A whole image as given to :func:`predict_image` (or ``call``, whose loop over planes
+    the lines name: :data:`PLANE_CALLS`): a tensor's pixels as numpy, and one line for a
+    (C, H, W) array (a few channels first, then two long axes), and one for a file's path
+    (read it first: pixels in memory are what these functions take)."""
     if isinstance(image, (str, os.PathLike)):
         raise UnetlabError(
             f"{name}: got the path {str(image)!r}, not pixels: read the file first, "
@@ -187,7 +200,7 @@ def as_image(image, name: str = "image") -> np.ndarray:
         raise UnetlabError(
             f"{name}: shape {shape} looks like (C, H, W) channels, or a stack of {shape[0]} "
             "planes; give (H, W) or (H, W, C): channels last (numpy.moveaxis(image, 0, -1)), "
-            "or one plane at a time (image[i]; a stack's file: unetlab.predict_file)"
+            f"or one plane at a time ({PLANE_CALLS[call]}; a stack's file: unetlab.predict_file)"
         )
     return image
 
@@ -197,20 +210,22 @@ def as_image(image, name: str = "image") -> np.ndarray:
 FEW_CHANNELS = 8
 
 
-def refuse_planes(image: np.ndarray, channels: int, name: str = "image") -> None:
+def refuse_planes(
+    image: np.ndarray, channels: int, name: str = "image", *, call: str = "predict_image"
+) -> None:
     """UnetlabError for a 3-D array that looks like a stack of planes (P, H, W): its last
     axis is longer than ``FEW_CHANNELS`` and than the model's ``channels``, and so is its
-    second (a (T, Y, X) movie given to :func:`predict_image`, whose advice to pick a
-    channel would predict one row of each frame)."""
+    second (a (T, Y, X) movie given to :func:`predict_image`, or ``call``, whose advice to
+    pick a channel would predict one row of each frame); the planes' loop of ``call`` named
+    (:data:`PLANE_CALLS`)."""
     shape = getattr(image, "shape", ())
     if len(shape) != 3 or shape[2] <= max(FEW_CHANNELS, channels) or shape[1] <= FEW_CHANNELS:
         return
     raise UnetlabError(
         f"{name}: shape {tuple(shape)} looks like a stack of {shape[0]} planes of {shape[1]} x "
-        f"{shape[2]} px, not an image of {shape[2]} channels: predict_image takes one plane, "
-        "(H, W) or (H, W, C); predict a stack plane by plane ([predict_image(model, plane) "
-        "for plane in stack]), or its file with unetlab.predict_file, which keeps its T and "
-        "Z axes"
+        f"{shape[2]} px, not an image of {shape[2]} channels: {call} takes one plane, (H, W) "
+        f"or (H, W, C); predict a stack plane by plane ({PLANE_CALLS[call]}), or its file "
+        "with unetlab.predict_file, which keeps its T and Z axes"
     )
 
 
