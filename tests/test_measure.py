@@ -148,3 +148,33 @@ def test_named_channels_names_each_channels_columns_once():
     assert list(named)[:2] == ["id", "mean_intensity_CD8"] and len(named) == len(table)
     for names in ([], ["a"], ["a", "a"], ["a", "b", "c"]):  # not one name each: indices
         assert named_channels(table, names) is table
+
+
+def test_channel_names_name_the_intensity_columns_of_the_csv(tmp_path):
+    """measure_objects took no channel names: a 3-channel image's intensity columns were
+    _0/_1/_2 where predict names them by the file's channel names; channel_names= names them
+    (in 2-D, 3-D, a grey image's too), the CSV's header with them, values unchanged; names
+    that do not name each channel once are one line (s51 axes4d item 5)."""
+    from unetlab.data.io import write_csv
+    from unetlab.errors import UnetlabError
+
+    ids = np.zeros((2, 12, 12), np.uint16)
+    ids[:, 2:6, 3:8] = 1
+    image = np.random.default_rng(0).integers(0, 255, (2, 12, 12, 3), dtype=np.uint8)
+    names = ["DAPI", "GFP", "Cy5 (647 nm)"]
+    plain = measure_objects(ids[0], image[0])
+    named = measure_objects(ids[0], image[0], channel_names=names)
+    header = write_csv(tmp_path / "o.csv", named).read_text().splitlines()[0].split(",")
+    assert "mean_intensity_DAPI" in header and "integrated_intensity_Cy5_647_nm" in header
+    assert not any(c.endswith(("_0", "_1", "_2")) for c in header) and len(named) == len(plain)
+    np.testing.assert_array_equal(named["mean_intensity_GFP"], plain["mean_intensity_1"])
+    joined = measure_objects(ids, image, objects_3d=True, channel_names=names)
+    assert [c for c in joined if c.startswith("mean_")] == ["mean_intensity_DAPI"] + [
+        "mean_intensity_GFP",
+        "mean_intensity_Cy5_647_nm",
+    ]
+    grey = measure_objects(ids[0], image[0, ..., 0], channel_names=["DAPI"])
+    assert "mean_intensity_DAPI" in grey and "mean_intensity" not in grey
+    for bad in (["DAPI", "GFP"], ["a", "a", "b"], "DAPI"):
+        with pytest.raises(UnetlabError, match="^channel_names .*one (distinct )?name"):
+            measure_objects(ids[0], image[0], channel_names=bad)

@@ -118,18 +118,18 @@ def measure_objects(
     classes: np.ndarray | None = None,
     class_names: Sequence[str] | None = None,
     background: int | None = None,
+    channel_names: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """The measurements of each object of a label image, one array per column.
 
-    ``ids``: (H, W) integer object ids, 0 = background (gaps in the ids are fine, and ids
-    of any size, a tracker's 32- or 64-bit ones; e.g.
-    ``tifffile.imread("cells_objects.tif")``). ``image``: (H, W) or (H, W, C) raw values for
-    the intensity columns (``_<c>`` per channel of a colour image). ``pixel_size``: µm per
+    ``ids``: (H, W) integer object ids, 0 = background (gaps in the ids are fine, ids of any
+    size, a tracker's 32- or 64-bit ones; e.g. ``tifffile.imread("cells_objects.tif")``).
+    ``image``: (H, W) or (H, W, C) raw values for the intensity columns. ``pixel_size``: µm per
     pixel, one number or (y, x), for the ``_um`` columns. The columns are those of
-    ``predict --instances``'s ``<stem>_objects.csv`` (:func:`object_table`,
-    :func:`with_micrometres`, ``saturated_fraction`` of an integer ``image``) but those
-    naming the file (``image``, ``position``, ``path``), and channels ``_0``, ``_1`` where
-    predict has the file's channel names; ``unetlab.data.io.write_csv`` writes the CSV.
+    predict's ``<stem>_objects.csv`` (:func:`object_table`, :func:`with_micrometres`,
+    ``saturated_fraction`` of an integer ``image``) but those naming the file (``image``,
+    ``position``, ``path``), a colour image's channels ``_0``, ``_1`` or by ``channel_names``
+    (:func:`channels_named`); ``unetlab.data.io.write_csv`` writes the CSV.
 
     A stack's ids, (P, H, W) or (T, Z, H, W) (a stack's ``<stem>_objects.tif``, ids per
     plane), are measured plane by plane, each row led by ``page`` (the plane's index in
@@ -154,7 +154,30 @@ def measure_objects(
     if isinstance(ids, str | os.PathLike):  # an objects TIFF: what it records fills the gaps
         ids, given = _read_objects(ids, given)
     kinds = dict(class_names=class_names, background=background)
-    return _measured(ids, image, classes, kinds, **given)
+    return channels_named(_measured(ids, image, classes, kinds, **given), channel_names)
+
+
+def channels_named(table: dict, names: Sequence[str] | None) -> dict:
+    """``table`` (:func:`measure_objects`') with its intensity columns named by ``names``
+    (its ``channel_names``: :func:`named_channels`; a grey image's ``mean_intensity`` ..
+    too); UnetlabError in one line where they do not name each channel once."""
+    if names is None:
+        return table
+    channels = sum(1 for c in table if re.fullmatch(r"mean_intensity(_\d+)?", c))
+    if isinstance(names, str) or not channels:
+        raise UnetlabError(
+            f"channel_names names the intensity columns of image=, one name per channel "
+            f"(['DAPI', 'GFP']), and got {names!r}{'' if channels else ' without an image'}: "
+            "give a list of names with the image, or drop channel_names"
+        )
+    one = {m: f"{m}_0" for m in INTENSITY_MEASURES} if "mean_intensity" in table else {}
+    named = named_channels({one.get(k, k): v for k, v in table.items()}, names)
+    if f"{INTENSITY_MEASURES[0]}_0" in named:  # named_channels left them: not one each
+        raise UnetlabError(
+            f"channel_names {list(names)!r} does not name the {channels} channel(s) of the "
+            "image once each: give one distinct name per channel, in the image's order"
+        )
+    return named
 
 
 def _measured(
