@@ -68,12 +68,22 @@ def instance_ids(mask: np.ndarray, *, name: str = "mask", connectivity: int = 1)
             "integers below 2**31: number the objects 1..n (a tracker's or hash's ids: "
             "skimage.segmentation.relabel_sequential) and save them as 32-bit"
         )
-    values = np.unique(mask)
-    if len(values) <= 2 and all(v in binary_values(mask.dtype) for v in values):  # binary
+    if is_binary_mask(mask):
         structure = ndimage.generate_binary_structure(2, connectivity)
         ids, _ = ndimage.label(mask > 0, structure=structure)
         return ids.astype(np.int32)
     return mask.astype(np.int32)
+
+
+def is_binary_mask(mask: np.ndarray) -> bool:
+    """Whether ``mask`` is binary as :func:`instance_ids` reads it: 0 and at most one of the
+    :func:`binary_values` of its type, so its objects are its connected components (touching
+    objects one region), not ids."""
+    mask = np.asarray(mask)
+    if mask.dtype == bool:
+        return True
+    values = np.unique(mask)
+    return len(values) <= 2 and all(v in binary_values(mask.dtype) for v in values)
 
 
 def binary_values(dtype: np.dtype) -> tuple[int, ...]:

@@ -86,6 +86,7 @@ class Accumulator:
         scored_ids=None,
         where: dict | None = None,
         void: np.ndarray | None = None,
+        binary_truth: bool = False,
     ):
         """``pred`` (H, W) class indices, ``gt`` (H, W) class indices (IGNORE_INDEX allowed);
         ``gt_ids`` / ``pred_ids``: the true / predicted objects' ids (0 = none) when there
@@ -97,7 +98,9 @@ class Accumulator:
         ``best_threshold`` when given; ``where``: a stack page's columns (page, t, t_s, z:
         :class:`~unetlab.evaluate.frames.PageColumns`), added to its row; ``void``: (H, W)
         bool, the pixels the prediction left out as no sample (its image's nodata or
-        transparent pixels, ``gt`` ignored there), counted as no-data, not as ignored."""
+        transparent pixels, ``gt`` ignored there), counted as no-data, not as ignored;
+        ``binary_truth``: ``gt_ids`` are the connected components of a binary mask, whose
+        regions that look merged are counted (and said) as those of a class mask's."""
         if pred.shape != gt.shape:
             raise UnetlabError(
                 f"{name}: prediction is {pred.shape[1]}x{pred.shape[0]} but the ground truth "
@@ -109,7 +112,7 @@ class Accumulator:
         self._count_unscored(gt, void)
         row = {"name": name, "pixel_error": pixel_error(pred, gt, ignore_index=IGNORE_INDEX)}
         if self.want_objects is not False:
-            row.update(self._object_row(pred, gt, gt_ids, pred_ids, scored_ids))
+            row.update(self._object_row(pred, gt, gt_ids, pred_ids, scored_ids, binary_truth))
         self.rows.append(row | (where or {}))
         if cell_prob is not None:
             self.probs.append(np.asarray(cell_prob, np.float32))
@@ -125,7 +128,7 @@ class Accumulator:
             ignored &= ~void
         self.ignored += int(np.count_nonzero(ignored))
 
-    def _object_row(self, pred, gt, gt_ids, pred_ids, scored_ids=None) -> dict:
+    def _object_row(self, pred, gt, gt_ids, pred_ids, scored_ids=None, binary=False) -> dict:
         """One image's ISBI and object scores; the Rand pair counts and objects kept. Objects
         that are the regions of the class maps (no ids given) match only within their class
         (``scored_ids``, made from the class maps, too)."""
@@ -140,7 +143,9 @@ class Accumulator:
             gt_ids = instances(
                 gt, boundary_class=self.boundary_class, connectivity=self.connectivity
             )
-            self.merged_truth += region_counts(gt_ids, gt)  # (look merged, regions), by class
+            binary = True
+        if binary:  # regions of a class or binary mask: (look merged, regions), by class
+            self.merged_truth += region_counts(gt_ids, gt)
         pred_ids = without_ignored(pred_ids, gt)
         counts = rand_counts(pred_ids, gt_ids)
         self.rand += counts
@@ -257,8 +262,8 @@ class Accumulator:
         if regions and merged / regions >= MERGED_SHARE:
             log.warning(
                 "%d of the %d true objects (%.0f%%) look like several touching objects drawn "
-                "as one (larger than most and not convex): the masks hold classes, not object "
-                "ids, so touching true objects count as one region in the true count and the "
+                "as one (larger than most and not convex): the masks hold classes (or one "
+                "foreground value), not object ids, so touching true objects count as one region in the true count and the "
                 "object scores; masks of object ids (one value per object) count them apart",
                 merged,
                 regions,

@@ -25,7 +25,7 @@ from unetlab.data.colour_table import ColourTable
 from unetlab.data.dsb import dsb_samples
 from unetlab.data.fingerprint import LOSSY_SUFFIXES, binary_foreground, jpeg_mask
 from unetlab.data.folder_notes import near_line
-from unetlab.data.instances import instance_ids
+from unetlab.data.instances import instance_ids, is_binary_mask
 from unetlab.data.io import (
     IMAGE_SUFFIXES,
     file_axes,
@@ -211,6 +211,13 @@ def instance_mask(
     kept = np.where(ignored, 0, mask)
     ids = instance_ids(kept, name=name, connectivity=connectivity).astype(np.int64)
     return np.where(ignored, IGNORE_INDEX, ids > 0).astype(np.int64), ids
+
+
+def binary_truth(mask: np.ndarray, ignore_value) -> bool:
+    """Whether ``mask``, its ``ignore_value`` left out, is binary (:func:`instance_mask` then
+    reads its connected components as the true objects: touching ones as one)."""
+    mask = np.asarray(mask)
+    return is_binary_mask(mask if ignore_value is None else np.where(mask == ignore_value, 0, mask))
 
 
 class MaskPage(NamedTuple):

@@ -84,7 +84,13 @@ from unetlab.evaluate.checks import (
 )
 from unetlab.evaluate.frames import PageColumns
 from unetlab.evaluate.identity import files_identity
-from unetlab.evaluate.masks import DATA_DIR, encode, evaluation_pairs, instance_mask
+from unetlab.evaluate.masks import (
+    DATA_DIR,
+    binary_truth,
+    encode,
+    evaluation_pairs,
+    instance_mask,
+)
 from unetlab.evaluate.matching import chosen_thresholds
 from unetlab.evaluate.predictions import check_volumes
 from unetlab.evaluate.report import Report
@@ -582,7 +588,9 @@ def _accumulated_each(
             at = where(pair.image, pair.page, pair.pages)
             how = scaled(pair.image)
             at |= scale_column(scoring.predicting.scale, how.predicting.scale)
-            acc.add(pair.name, **_score_pair(pair, image, mask, how, bad), where=at, void=bad)
+            scored = _score_pair(pair, image, mask, how, bad)
+            binary = binary_truth(mask, scoring.ignore_value)
+            acc.add(pair.name, **scored, where=at, void=bad, binary_truth=binary)
             if done is not None:
                 done(pair.name)
     ids.say()

@@ -88,6 +88,7 @@ from unetlab.evaluate.masks import (
     MaskPage,
     Predictions,
     Written,
+    binary_truth,
     checked_masks,
     data_set_names,
     encode,
@@ -777,7 +778,9 @@ def _accumulate(
             scored.update(pred_ids=None, scored_ids=pred_ids)
         at = where(gt_page.image or gt_page.path, gt_page.page, gt_page.pages)
         void = void if void.any() else None  # counted as no-data, not as ignored
-        acc.add(name, **without_excluded(scored, reading.exclude_rows), where=at, void=void)
+        binary = reading.gt_instances and binary_truth(mask, reading.ignore_value)
+        kept = without_excluded(scored, reading.exclude_rows)
+        acc.add(name, **kept, where=at, void=void, binary_truth=binary)
         scored_pages.append(ScoredPage(gt_page.path, gt_page.page, varied(mask), gt_page.image))
     return missing, scored_pages
 
