@@ -9,7 +9,7 @@ import pytest
 
 import unetlab
 from unetlab.errors import UnetlabError
-from unetlab.inference.measure import object_table, pixel_pair, with_micrometres
+from unetlab.inference.measure import nanometre_slip, object_table, pixel_pair, with_micrometres
 
 
 def _ids() -> np.ndarray:
@@ -85,3 +85,33 @@ def test_good_sizes_still_give_the_um_columns(good, pair):
     else:
         assert table["area_um2"][0] == pytest.approx(24 * pair[0] * pair[1])
         assert table["centroid_x_um"][0] == pytest.approx(5.5 * pair[1])
+
+
+@pytest.mark.parametrize("value", [None, 0.65, 0.1, 99.9, math.inf, math.nan, "650"], ids=repr)
+def test_a_pixel_size_of_microscope_scale_says_nothing(value):
+    assert nanometre_slip(value, "--pixel-size") is None
+
+
+def test_a_pixel_size_given_in_nm_is_said_with_the_um_value_to_give():
+    """650 for 0.65 µm (walkkromp s51): areas 10^6 times too large in µm², unsaid."""
+    assert nanometre_slip(650, "--pixel-size") == (
+        "--pixel-size 650 is read as µm: 0.65 mm a pixel, more than a microscope gives; if you "
+        "meant 650 nm, give --pixel-size 0.65 (the µm columns and scale are written as given)"
+    )
+    assert "0.2 mm between planes" in nanometre_slip(200.0, "--z-spacing")
+
+
+def test_predict_says_a_pixel_size_in_nm_once_and_writes_as_given(tmp_path, caplog):
+    from PIL import Image
+
+    from unetlab import UNet, save_model
+    from unetlab.cli import main
+
+    Image.fromarray(np.full((24, 24), 9, np.uint8)).save(tmp_path / "a.png")
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2))
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "a.png")]
+    for size, out in (("650", "nm"), ("0.65", "um")):
+        caplog.clear()
+        assert main([*argv, "--output", str(tmp_path / out), "--pixel-size", size]) == 0
+        said = [r.getMessage() for r in caplog.records if "if you meant" in r.getMessage()]
+        assert len(said) == (size == "650")

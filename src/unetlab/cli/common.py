@@ -447,6 +447,16 @@ def class_least_areas(options, scale=None) -> tuple[tuple[int, ...], str]:
     ), f"; {trained} at training scale / {factor:g}²"
 
 
+def say_nanometre_slips(args) -> None:
+    """A line for each of ``--pixel-size`` and ``--z-spacing`` given as if in nm
+    (:func:`~unetlab.inference.measure.nanometre_slip`)."""
+    from unetlab.inference.measure import nanometre_slip
+
+    for flag, value in (("--pixel-size", args.pixel_size), ("--z-spacing", args.z_spacing)):
+        if line := nanometre_slip(value, flag):
+            log.warning("%s", line)
+
+
 def warn_unfinished(model) -> None:
     """One warning line where ``model``'s checkpoint is the last.pt of a training run stopped
     before its end (:func:`unetlab.checkpoint.unfinished_line`): export, evaluate and

@@ -28,6 +28,7 @@ from unetlab.cli.common import (
     object_options,
     objects_line,
     predict_options,
+    say_nanometre_slips,
     user_path,
     warn_unfinished,
 )
@@ -578,6 +579,7 @@ def _model_pairs(args) -> list:
 def _evaluate(args):
     """Score, print the table and write the --json and --confusion files; the report."""
     mode = _check_mode(args)
+    say_nanometre_slips(args)
     pairs = _model_pairs(args) if mode == "model" else []
     claimed = _claim_outputs(args)
     report = _run_model(args, pairs) if mode == "model" else _run_pred(args)

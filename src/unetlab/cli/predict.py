@@ -31,6 +31,7 @@ from unetlab.cli.common import (
     object_options,
     objects_line,
     predict_options,
+    say_nanometre_slips,
     split_hint,
     user_path,
     warn_unfinished,
@@ -304,8 +305,8 @@ def run(args) -> int:
     refuse_untiffed_axes(", ".join(args.input), files, args.axes)  # it failed each file
     out_dir = _output_folder(args.output)
     refuse_input_folder(files, out_dir, given="--output")
-    if group.is_main and (line := among_inputs_line(files, out_dir)):
-        log.warning("%s", line)
+    if group.is_main:
+        _say_notes(args, among_inputs_line(files, out_dir))
     timed = {}  # the model; --benchmark: model time by hooks that synchronise a GPU per call
 
     def clock(model):
@@ -518,6 +519,14 @@ def output_options(args):
         pixel_size=args.pixel_size,
         z_spacing=args.z_spacing,
     )
+
+
+def _say_notes(args, among_inputs: str | None) -> None:
+    """The main process's lines before predicting: the output folder among the inputs
+    (``among_inputs``, None: not), a pixel size or z step given as if in nm."""
+    if among_inputs:
+        log.warning("%s", among_inputs)
+    say_nanometre_slips(args)
 
 
 def _check_flags(args) -> None:

@@ -373,6 +373,24 @@ def pixel_pair(pixel_size) -> tuple[float, float] | None:
     return (float(values[0]), float(values[-1]))
 
 
+NM_SLIP_UM = 100.0  # a step of this many µm or more, given by hand, was likely meant in nm
+
+
+def nanometre_slip(value: float | None, flag: str) -> str | None:
+    """One line where a pixel size or z step given by hand (``flag``: ``--pixel-size``,
+    ``--z-spacing``) of ``value`` µm is ``NM_SLIP_UM`` or more, as a value meant in nm gives
+    (650 for 0.65 µm: a pixel 0.65 mm wide, areas 10^6 times too large in µm²); None
+    otherwise (a value no number is refused elsewhere)."""
+    if not isinstance(value, numbers.Real) or not NM_SLIP_UM <= value < math.inf:
+        return None
+    per = "between planes" if "spacing" in flag else "a pixel"
+    return (
+        f"{flag} {value:g} is read as µm: {value / 1000:g} mm {per}, more than a microscope "
+        f"gives; if you meant {value:g} nm, give {flag} {value / 1000:g} (the µm columns and "
+        "scale are written as given)"
+    )
+
+
 def check_z_spacing(z_spacing, pixel: tuple[float, float] | None) -> None:
     """UnetlabError in one line for a ``z_spacing`` of 3-D objects (µm between planes) that
     is not a positive number, or comes without a pixel size (``pixel``: :func:`pixel_pair`'s),
