@@ -848,7 +848,7 @@ def test_object_predictions_are_scored_as_objects(tmp_path, capsys):
         main([*argv, "--gt-instances", "--pred-instances", "--json", str(tmp_path / "e.json")]) == 0
     )
     out = capsys.readouterr().out
-    assert "3 predicted, 2 true (+50.0%)" in out and "DSB score          0.4167" in out
+    assert "3 predicted, 2 true (+50.0%: 1 too many)" in out and "DSB score          0.4167" in out
     assert "PQ" in out and json.loads((tmp_path / "e.json").read_text())["dsb"] == d["dsb"]
     # a class map alone: its connected regions, the touching objects merged into one
     write_png(tmp_path / "classes" / "a.png", (objects > 0).astype(np.uint8))

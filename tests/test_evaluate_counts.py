@@ -11,6 +11,7 @@ import pytest
 from unetlab.cli import main
 from unetlab.data.io import write_png, write_tiff
 from unetlab.evaluate import count_table, evaluate_predictions
+from unetlab.evaluate.report import count_off
 from unetlab.metrics.objects import area_ratios, object_scores
 
 
@@ -131,3 +132,18 @@ def test_cli_prints_counts_for_instance_data_only(tmp_path, capsys):
         write_png(tmp_path / "cm" / f"{name}.png", np.zeros((4, 4), np.uint8))
     assert main(["evaluate", "--pred", str(tmp_path / "cls"), "--gt", str(tmp_path / "cm")]) == 0
     assert "F1@0.5" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("true", "pred", "said"),
+    [
+        (1999, 1635, "-18.2%: 364 too few"),
+        (2, 3, "+50.0%: 1 too many"),
+        (23, 23, "+0.0%: as many"),
+        (0, 4, "n/a"),
+    ],
+)
+def test_the_objects_line_says_too_few_or_too_many_in_words(true, pred, said):
+    """walkkromp s51: `1635 predicted, 1999 true (-18.2%)` left the reader to work out the
+    direction; the line names it and by how many objects."""
+    assert count_off(true, pred) == said
