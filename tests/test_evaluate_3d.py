@@ -109,7 +109,7 @@ def test_cli_writes_one_row_per_stack_and_refuses_voxel_flags_where_unread(tmp_p
     assert main([*args, "--json", str(out)]) == 0
     with open(tmp_path / "e_images.csv", newline="") as f:
         (row,) = list(csv.DictReader(f))
-    assert (row["objects"], row["object_f1"], row["planes"]) == ("2", "1", "9")
+    assert (row["true_objects"], row["object_f1"], row["planes"]) == ("2", "1", "9")
     said = capsys.readouterr().out  # a ZYX stack was called "a stack (a movie's frame)"
     assert "3-D objects: each image below is a z-stack (of a TZYX movie: one time point)" in said
     assert main([*args, "--z-spacing", "2"]) != 0  # a checkpoint's voxel: predict's files have

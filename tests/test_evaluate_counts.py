@@ -126,6 +126,9 @@ def test_cli_prints_counts_for_instance_data_only(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "F1@0.5" in out and "+200.0%" in out
     assert json.loads((tmp_path / "e.json").read_text())["area_ratio"] == 1.0
+    # the CSV names the true count apart from predict's `objects` (its predicted count)
+    header = (tmp_path / "e_images.csv").read_text().splitlines()[0].split(",")
+    assert "true_objects" in header and "pred_objects" in header and "objects" not in header
     # class maps (no ids): no count table, worst images still ranked and named
     for name in "ab":
         write_png(tmp_path / "cls" / f"{name}.png", np.zeros((4, 4), np.uint8))

@@ -67,12 +67,16 @@ def spread_lines(per_image: dict, class_names: Sequence[str], trained: int = 0) 
 
 #: the per-image columns of the CSV, before each class's IoU and Dice and after them
 _FIRST = ("name", "trained", "miou", "mdice", "pixel_accuracy", "pixel_error")
+#: CSV headers of row keys whose bare name reads otherwise: ``objects`` is the true count
+#: here, and predict's objects_summary.csv counts the predicted ones under that name
+#: (walkkromp s51: joined on the image, the two ``objects`` columns disagreed)
+_CSV_NAMES = {"objects": "true_objects"}
 
 
 def image_rows(images: Sequence[dict], class_names: Sequence[str]) -> tuple[list[str], list]:
     """(columns, rows) of the per-image CSV: name, trained (where known), mIoU, mean Dice,
     pixel accuracy and error, ``iou_<class>`` and ``dice_<class>``, then the object scores
-    each row has (object F1, DSB, counts, ...), and last where a stack's pages are among
+    each row has (object F1, DSB, counts: ``true_objects``, ``pred_objects``, ...), and last where a stack's pages are among
     them, where each sits (:data:`~unetlab.evaluate.frames.PAGE_COLUMNS`: page, t, t_s, z)."""
     first = [k for k in _FIRST if any(k in r for r in images)]
     per_class = [f"{key}_{name}" for name in class_names for key in ("iou", "dice")]
@@ -81,14 +85,14 @@ def image_rows(images: Sequence[dict], class_names: Sequence[str]) -> tuple[list
     rest += [k for k in PAGE_COLUMNS if any(k in r for r in images)]
     rows = []
     for r in images:
-        row = {k: r.get(k) for k in first + rest}
+        row = {_CSV_NAMES.get(k, k): r.get(k) for k in first + rest}
         for i, name in enumerate(class_names):
             row[f"iou_{name}"], row[f"dice_{name}"] = (
                 _of_class(r, "iou", i),
                 _of_class(r, "dice", i),
             )
         rows.append(row)
-    return first + per_class + rest, rows
+    return first + per_class + [_CSV_NAMES.get(k, k) for k in rest], rows
 
 
 def write_image_csv(path: str | os.PathLike, images: Sequence[dict], class_names) -> Path:
