@@ -57,3 +57,19 @@ def two_pair_data(tmp_path) -> Path:
         write_png(root / "images" / f"{i:02d}.png", rng.integers(0, 255, (32, 32), np.uint8))
         write_png(root / "masks" / f"{i:02d}.png", np.tile([0, 255], (32, 16)).astype(np.uint8))
     return root
+
+
+@pytest.fixture
+def instance_checkpoint(tmp_path) -> Path:
+    """``tmp_path/m.pt``: an untrained tiny instance (nuclei) model, background / boundary /
+    interior, recording objects of 4-16 px (evaluate and predict of an instance model)."""
+    from unetlab.checkpoint import save_model
+    from unetlab.models import UNet
+
+    torch.manual_seed(0)
+    model = UNet(1, 3, depth=2, base_channels=4, padding="same")
+    model.classes, model.label_values = ["background", "boundary", "interior"], None
+    model.objects = {"target": "instances", "count": 3, "images": 1, "area_min": 4.0}
+    model.objects |= {"area_p05": 4.0, "area_median": 9.0, "area_p95": 16.0, "area_max": 16.0}
+    save_model(tmp_path / "m.pt", model)
+    return tmp_path / "m.pt"

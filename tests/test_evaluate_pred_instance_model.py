@@ -5,25 +5,16 @@ three classes compared with two (the boundary read as the masks' object class)."
 
 import numpy as np
 import pytest
-import torch
 
-from unetlab.checkpoint import save_model
 from unetlab.cli import main
 from unetlab.data.io import read_image, write_png
 from unetlab.errors import DatasetError
 from unetlab.evaluate import evaluate_predictions
-from unetlab.models import UNet
 
 
 @pytest.fixture
-def predicted(tmp_path):
+def predicted(tmp_path, instance_checkpoint):
     """An instance model's predict --instances output of one image, and its 0/1 class mask."""
-    torch.manual_seed(0)
-    model = UNet(1, 3, depth=2, base_channels=4, padding="same")
-    model.classes, model.label_values = ["background", "boundary", "interior"], None
-    model.objects = {"target": "instances", "count": 3, "images": 1, "area_min": 4.0}
-    model.objects |= {"area_p05": 4.0, "area_median": 9.0, "area_p95": 16.0, "area_max": 16.0}
-    save_model(tmp_path / "m.pt", model)
     ids = np.zeros((24, 24), np.uint16)
     ids[2:8, 2:8], ids[2:8, 8:14], ids[15:21, 4:10] = 1, 2, 3
     write_png(tmp_path / "images" / "a.png", (ids > 0).astype(np.uint8) * 180 + 20)

@@ -211,3 +211,23 @@ def test_regions_that_tile_the_mask_are_cells_not_merged_objects():
     apart = np.zeros((128, 128), np.int32)  # the same cells on a background
     apart[:64, :64] = cells
     assert merged_regions(apart) == 3
+
+
+def test_evaluate_model_of_an_instance_model_says_binary_truth_merges(
+    tmp_path, caplog, instance_checkpoint
+):
+    """evaluate --checkpoint of an instance (nuclei) model reads 0/255 masks as their
+    connected components, as --gt-instances does: the line is said there too (s51)."""
+    from unetlab import evaluate_model
+
+    truth = _nuclei(pairs=3, singles=9)
+    for folder in ("images", "masks"):
+        (tmp_path / "d" / folder).mkdir(parents=True)
+    for stem in ("a", "b"):
+        Image.fromarray(truth // 2 + 20).save(tmp_path / "d" / "images" / f"{stem}.png")
+        Image.fromarray(truth).save(tmp_path / "d" / "masks" / f"{stem}.png")
+    with caplog.at_level(logging.WARNING):
+        report = evaluate_model(instance_checkpoint, tmp_path / "d", device="cpu")
+    assert report.summary["objects"] == 24
+    said = [r.getMessage() for r in caplog.records if "drawn as one" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith("6 of the 24 true objects (25%)")
