@@ -4,6 +4,7 @@ between are not printed one row each (audit s50 roads: 279 lines, 244 rows of n/
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -60,3 +61,28 @@ def test_values_only_predicted_are_not_told_to_be_ignored(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "255 (0 px in the masks, 32 predicted): beyond the classes 0..2" in out
     assert "--ignore-value 255" not in out and "--label-values (label_values=)" in out
+
+
+def test_the_json_csv_and_confusion_png_hold_the_classes_present(tmp_path, monkeypatch):
+    """255 scored as a class beside 0..2: the JSON's confusion matrix, its classes, the
+    per-image figures, the CSV and the PNG hold 4 classes named by their values, not 256
+    with zeros between (s51 scene255: a 256 x 256 matrix, its PNG unreadable)."""
+    drawn = {}
+    monkeypatch.setattr(
+        "unetlab.evaluate.report.plot_confusion",
+        lambda matrix, names, path: drawn.update(shape=matrix.shape, names=list(names)),
+    )
+    pred, gt = _scenes(tmp_path, void_in_masks=True)
+    out = tmp_path / "e.json"
+    assert (
+        main(["evaluate", "--pred", str(pred), "--gt", str(gt / "masks"), "--json", str(out)]) == 0
+    )
+    d = json.loads(out.read_text())
+    names = ["0", "1", "2", "255"]
+    assert d["confusion_classes"] == names and list(d["classes"]) == names
+    assert np.array(d["confusion_matrix"]).shape == (4, 4)
+    assert d["confusion_matrix"][3][3] == 32  # 16 px of 255 in each of the two images
+    assert len(d["images"][0]["iou"]) == 4 and list(d["per_image"]["classes"]) == names
+    header = (tmp_path / "e_images.csv").read_text().splitlines()[0].split(",")
+    assert [c for c in header if c.startswith("iou_")] == [f"iou_{n}" for n in names]
+    assert drawn == {"shape": (4, 4), "names": names}

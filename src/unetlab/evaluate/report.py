@@ -86,18 +86,29 @@ class Report:
         """What :meth:`worst` ranks by: ``"object_f1"`` or ``"miou"``."""
         return "object_f1" if any("object_f1" in r for r in self.images) else "miou"
 
+    def shown_classes(self) -> list[int]:
+        """The class indices the JSON, the CSV and the confusion PNG hold: all but a run of
+        unnamed classes in no mask and no prediction below a value beyond the classes
+        (:func:`stray_classes`: 255 scored as a class beside 0..10 made a 256 x 256 matrix
+        of zeros, its PNG unreadable, s51 scene255); each is named by its value."""
+        gap = set(stray_classes(self.summary["iou"], self.class_names)[0])
+        return [i for i in range(len(self.class_names)) if i not in gap]
+
     def to_dict(self) -> dict:
-        """Plain snake_case keys; undefined values are NaN (:meth:`write_json` writes null)."""
+        """Plain snake_case keys; undefined values are NaN (:meth:`write_json` writes null).
+        The classes, the confusion matrix (``confusion_classes`` names its rows and columns)
+        and the per-image figures hold the :meth:`shown_classes`."""
         out = dict(self.summary)
+        shown, names = self._shown()
         out["classes"] = {
-            name: {
+            self.class_names[i]: {
                 "iou": self.summary["iou"][i],
                 "dice": self.summary["dice"][i],
                 "precision": self.summary["precision"][i],
                 "recall": self.summary["recall"][i],
                 "pixels": self.summary["pixels"][i],
             }
-            for i, name in enumerate(self.class_names)
+            for i in shown
         }
         for key in ("iou", "dice", "precision", "recall", "pixels"):
             out.pop(key)
@@ -106,7 +117,8 @@ class Report:
         # only where the object scores used it: an 11-class road model's JSON said "road"
         scored = self.boundary_class is not None and "rand_error" in self.summary
         out["boundary_class"] = self.class_names[self.boundary_class] if scored else None
-        out["confusion_matrix"] = self.matrix.tolist()
+        out["confusion_matrix"] = self.matrix[np.ix_(shown, shown)].tolist()
+        out["confusion_classes"] = names
         if self.threshold is not None:
             out["best_threshold"] = self.threshold
         if self.pair_ious:
@@ -119,13 +131,33 @@ class Report:
             out["averaging"]["pq"] = out["averaging"]["sq"] = out["averaging"]["rq"] = (
                 f"{SUMMED}, per class; then the mean over the {out['object_classes']} classes"
             )
-        out["per_image"] = per_image_spread(self.images, self.class_names)
+        images = self._shown_images(shown)
+        out["per_image"] = per_image_spread(images, names)
         out["averaging"]["per_image"] = SPREAD
         out["worst_images"] = [r["name"] for r in self.worst()]
         out["worst_images_by"] = self.worst_by
-        out["images"] = self.images
+        out["images"] = images
         out.update(self.source)
         return out
+
+    def _shown(self) -> tuple[list[int], list[str]]:
+        """(:meth:`shown_classes`, their names)."""
+        shown = self.shown_classes()
+        return shown, [self.class_names[i] for i in shown]
+
+    def _shown_images(self, shown: list[int]) -> list[dict]:
+        """The per-image rows with their per-class ``iou`` and ``dice`` of the ``shown``
+        classes only (the rows themselves where every class is shown)."""
+        if len(shown) == len(self.class_names):
+            return self.images
+        keep = {"iou", "dice"}
+        return [
+            {
+                k: [v[i] for i in shown] if k in keep and isinstance(v, list) else v
+                for k, v in row.items()
+            }
+            for row in self.images
+        ]
 
     def matching(self, thresholds=None) -> tuple[list[tuple[str, list[dict]]], list[dict]]:
         """StarDist's matching table per image and pooled at ``thresholds`` (default
@@ -155,7 +187,7 @@ class Report:
         lines += (
             _object_lines(s) + _class_object_line(s, self.class_names)
             if "rand_error" in s
-            else [_left_out(len(self.class_names), objects_option)]
+            else [_left_out(len(self.shown_classes()), objects_option)]
         )
         if self.pair_ious and "rand_error" in s:
             lines.append(matching_line(self.matching()[1]))
@@ -190,12 +222,15 @@ class Report:
         """Write each image's row (name, trained, pixel figures, IoU and Dice per class, object
         scores) as CSV, atomically (:func:`unetlab.evaluate.spread.write_image_csv`), where
         :meth:`claim` allows it."""
-        return write_image_csv(self._claimed(path, overwrite), self.images, self.class_names)
+        shown, names = self._shown()
+        return write_image_csv(self._claimed(path, overwrite), self._shown_images(shown), names)
 
     def plot_confusion(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write the row-normalised confusion matrix as a PNG (see :func:`plot_confusion`),
         where :meth:`claim` allows it."""
-        return plot_confusion(self.matrix, self.class_names, self._claimed(path, overwrite))
+        shown, names = self._shown()
+        matrix = self.matrix[np.ix_(shown, shown)]
+        return plot_confusion(matrix, names, self._claimed(path, overwrite))
 
     def claim(self, path: str | os.PathLike, *, overwrite: bool = False, fmt=None) -> Path:
         """``path`` as ``unetlab evaluate --json`` claims its files (:func:`claim_outputs`):
