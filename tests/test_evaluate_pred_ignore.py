@@ -83,3 +83,40 @@ def test_pred_names_the_classes_as_the_model_did(tmp_path, caplog):
     plain.classes = ["0", "1"]  # never named: no names recorded
     predict_file(plain, root / "images" / "a.png", tmp_path / "digits")
     assert "class_names" not in next(iter(read_records(tmp_path / "digits").values()))
+
+
+def _voided(root):
+    """Masks of classes 0..2 with 255 (void) in rows 12..15, named road, sky, car; another
+    tool's predictions: right everywhere, 255 on the void and on a 4x4 car square below it
+    (16 px where the masks hold a class)."""
+    (root / "gt").mkdir(parents=True)
+    (root / "gt" / "class_names.txt").write_text("road\nsky\ncar\n")
+    for n in range(2):
+        mask = np.zeros((16, 16), np.uint8)
+        mask[:, 8:], mask[:4, :4] = 1, 2
+        pred = mask.copy()
+        mask[12:] = 255
+        pred[12:], pred[:4, :4] = 255, 255
+        write_png(root / "gt" / "masks" / f"s{n}.png", mask)
+        write_png(root / "pred" / f"s{n}.png", pred)
+    return root / "pred", root / "gt" / "masks"
+
+
+def test_predicted_ignore_values_are_said_and_form_no_objects(tmp_path):
+    """The predictions holding the masks' ignore value 255 are said in one line (how many,
+    how many scored nowhere, how many scored as 255) and form no objects: the per-class
+    objects line lists no class 255 (s51 scene255: '255: 0 true, 4 predicted' as a class)."""
+    pred, gt = _voided(tmp_path)
+    report = evaluate_predictions(pred, gt, ignore_value=255, objects=True)
+    s = report.summary
+    assert (s["predicted_ignore_pixels"], s["predicted_ignore_scored"]) == (2 * 80, 2 * 16)
+    assert 255 not in s["class_pq"] and s["pred_objects"] == 2  # sky; the car is 255
+    table = report.table()
+    said = (
+        "160 predicted pixels hold 255, the masks' ignore value (no class): 128 where the masks "
+        "ignore them too (scored nowhere), 32 where the masks hold a class (scored as 255"
+    )
+    assert table.count(said) == 1 and "255: " not in table.split("per class")[1]
+    assert "beyond the classes" not in table  # the stray line does not say it again
+    plain = evaluate_predictions(pred, gt, ignore_value=255, objects=False)
+    assert "predicted_ignore_pixels" in plain.summary  # said without object scores too

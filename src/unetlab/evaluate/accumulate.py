@@ -74,6 +74,8 @@ class Accumulator:
         self.probs: list[np.ndarray] = []
         self.truths: list[np.ndarray] = []
         self.merged_truth = np.zeros(2, np.int64)  # true regions that look merged, of all
+        # predicted pixels holding the masks' ignore value: all, and where the truth is labelled
+        self.predicted_ignore = np.zeros(2, np.int64)
 
     def add(
         self,
@@ -87,6 +89,7 @@ class Accumulator:
         where: dict | None = None,
         void: np.ndarray | None = None,
         binary_truth: bool = False,
+        predicted_ignore: np.ndarray | None = None,
     ):
         """``pred`` (H, W) class indices, ``gt`` (H, W) class indices (IGNORE_INDEX allowed);
         ``gt_ids`` / ``pred_ids``: the true / predicted objects' ids (0 = none) when there
@@ -100,7 +103,10 @@ class Accumulator:
         bool, the pixels the prediction left out as no sample (its image's nodata or
         transparent pixels, ``gt`` ignored there), counted as no-data, not as ignored;
         ``binary_truth``: ``gt_ids`` are the connected components of a binary mask, whose
-        regions that look merged are counted (and said) as those of a class mask's."""
+        regions that look merged are counted (and said) as those of a class mask's;
+        ``predicted_ignore``: (H, W) bool, the pixels where ``pred`` holds the masks' ignore
+        value (another tool's void): counted, scored as that value where the truth is
+        labelled, and no object's (the ignore value is no class: s51 scene255)."""
         if pred.shape != gt.shape:
             raise UnetlabError(
                 f"{name}: prediction is {pred.shape[1]}x{pred.shape[0]} but the ground truth "
@@ -110,9 +116,13 @@ class Accumulator:
         n = int(self.top.max()) + 1
         self.matrices.append(confusion_matrix(pred, gt, n))
         self._count_unscored(gt, void)
+        if predicted_ignore is not None:
+            labelled = predicted_ignore & (gt != IGNORE_INDEX)
+            self.predicted_ignore += (predicted_ignore.sum(), labelled.sum())
         row = {"name": name, "pixel_error": pixel_error(pred, gt, ignore_index=IGNORE_INDEX)}
         if self.want_objects is not False:
-            row.update(self._object_row(pred, gt, gt_ids, pred_ids, scored_ids, binary_truth))
+            ids = (pred_ids, scored_ids, binary_truth, predicted_ignore)
+            row.update(self._object_row(pred, gt, gt_ids, *ids))
         self.rows.append(row | (where or {}))
         if cell_prob is not None:
             self.probs.append(np.asarray(cell_prob, np.float32))
@@ -128,10 +138,13 @@ class Accumulator:
             ignored &= ~void
         self.ignored += int(np.count_nonzero(ignored))
 
-    def _object_row(self, pred, gt, gt_ids, pred_ids, scored_ids=None, binary=False) -> dict:
+    def _object_row(
+        self, pred, gt, gt_ids, pred_ids, scored_ids=None, binary=False, unclassed=None
+    ) -> dict:
         """One image's ISBI and object scores; the Rand pair counts and objects kept. Objects
         that are the regions of the class maps (no ids given) match only within their class
-        (``scored_ids``, made from the class maps, too)."""
+        (``scored_ids``, made from the class maps, too); no predicted object has a pixel of
+        ``unclassed`` (where the prediction holds the masks' ignore value)."""
         by_class = {}
         if gt_ids is pred_ids is None:
             by_class = dict(pred_classes=pred, gt_classes=gt, background=self.boundary_class)
@@ -146,6 +159,9 @@ class Accumulator:
             binary = True
         if binary:  # regions of a class or binary mask: (look merged, regions), by class
             self.merged_truth += region_counts(gt_ids, gt)
+        if unclassed is not None:
+            pred_ids = np.where(unclassed, 0, pred_ids)
+            scored_ids = None if scored_ids is None else np.where(unclassed, 0, scored_ids)
         pred_ids = without_ignored(pred_ids, gt)
         counts = rand_counts(pred_ids, gt_ids)
         self.rand += counts
@@ -230,6 +246,10 @@ class Accumulator:
         summary["labelled_pixels"] = summary.pop("total")
         summary["ignored_pixels"] = self.ignored
         summary["nodata_pixels"] = self.nodata
+        if self.predicted_ignore[0]:
+            held, labelled = self.predicted_ignore.tolist()
+            summary["predicted_ignore_pixels"] = held
+            summary["predicted_ignore_scored"] = labelled
         image_miou = [r["miou"] for r in self.rows if not math.isnan(r["miou"])]
         summary.update(
             num_images=len(self.rows),

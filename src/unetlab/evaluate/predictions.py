@@ -779,10 +779,22 @@ def _accumulate(
         at = where(gt_page.image or gt_page.path, gt_page.page, gt_page.pages)
         void = void if void.any() else None  # counted as no-data, not as ignored
         binary = reading.gt_instances and binary_truth(mask, reading.ignore_value)
+        held = _predicted_ignore(pred, reading, classes=pred_ids is None or classed)
         kept = without_excluded(scored, reading.exclude_rows)
-        acc.add(name, **kept, where=at, void=void, binary_truth=binary)
+        acc.add(name, **kept, where=at, void=void, binary_truth=binary, predicted_ignore=held)
         scored_pages.append(ScoredPage(gt_page.path, gt_page.page, varied(mask), gt_page.image))
     return missing, scored_pages
+
+
+def _predicted_ignore(pred: np.ndarray, reading: _Reading, *, classes: bool) -> np.ndarray | None:
+    """The pixels where the class map ``pred`` holds the masks' ignore value (another tool's
+    void 255 beside classes 0..10), or None: none, no ignore value, a map read through label
+    values (whose indices are no mask values) or no class map (``classes`` False)."""
+    value = reading.ignore_value
+    if value is None or reading.label_values is not None or not classes:
+        return None
+    held = pred == value
+    return held if held.any() else None
 
 
 def _training_overlap_note(pred_dir: Path, pages: list[ScoredPage], report: Report) -> int | None:

@@ -181,6 +181,7 @@ class Report:
         lines = _class_lines(s, self.class_names, self.source, self.matrix)
         lines += _unpredicted_line(self.matrix, self.class_names)
         lines += _pixel_lines(s, self.source.get("exclude_rows"))
+        lines += _predicted_ignore_line(s, self.source.get("ignore_value"))
         lines += _challenge_line(s, self.class_names, self.boundary_class)
         if self.source.get("objects_3d"):  # evaluate_volumes': an image is a stack
             lines.append(VOLUMES_LINE)
@@ -419,6 +420,8 @@ AVERAGING = {
     "labelled_pixels": "summed over images",
     "ignored_pixels": "summed over images",
     "nodata_pixels": "summed over images",
+    "predicted_ignore_pixels": "summed over images",
+    "predicted_ignore_scored": "summed over images",
     "rand_error": "pair counts summed over images",
     "v_rand": "pair counts summed over images",
     "v_rand_split": "pair counts summed over images",
@@ -482,6 +485,8 @@ def _class_lines(
             f"{', '.join(absent)}: in no mask and no prediction: IoU and Dice n/a, left out of "
             "mIoU and mean Dice (a label value or class name too many?)"
         )
+    if s.get("predicted_ignore_pixels"):  # said by _predicted_ignore_line
+        strays = [i for i in strays if class_names[i] != str((source or {}).get("ignore_value"))]
     lines += _stray_line(gap, strays, class_names, matrix)
     return lines + precision_line(source or {}) + _unseen_line(s, class_names)
 
@@ -616,6 +621,27 @@ def _pixel_lines(s: dict, excluded: dict | None = None) -> list[str]:
         f"pixel accuracy     {_f(s['pixel_accuracy'])}   ({which}, pooled over images)",
         f"wrong pixels       {_f(s['pixel_error'])}   (fraction of {which} whose class "
         "is wrong, pooled over images; JSON pixel_error; not the paper's pixel error)",
+    ]
+
+
+def _predicted_ignore_line(s: dict, value: int | None) -> list[str]:
+    """One line where the predictions hold the masks' ignore ``value`` (another tool's void
+    255 beside classes 0..10; s51 scene255: scored as class 255 without a word): how many
+    pixels, how many of them scored nowhere and how many scored (wrong) as that value."""
+    held = s.get("predicted_ignore_pixels", 0)
+    if not held or value is None:
+        return []
+    scored = s["predicted_ignore_scored"]
+    wrong = (
+        f", {scored:,} where the masks hold a class (scored as {value}: wrong there, its IoU 0 "
+        "in mIoU)"
+        if scored
+        else ""
+    )
+    return [
+        f"{f'predicted {value}':<19}{held:,} predicted pixels hold {value}, the masks' ignore "
+        f"value (no class): {held - scored:,} where the masks ignore them too (scored "
+        f"nowhere){wrong}; they are no object"
     ]
 
 
