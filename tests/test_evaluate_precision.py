@@ -61,3 +61,26 @@ def test_a_run_records_the_precision_it_validated_in(tmp_path):
     fit(tiny_config(blobs, "train.epochs=1", "train.amp=off"), run_dir=tmp_path / "run")
     for name in ("best.pt", "last.pt"):
         assert load_checkpoint(tmp_path / "run" / "checkpoints" / name)["val_precision"] == "fp32"
+
+
+@pytest.mark.parametrize("amp", ["native", "off"])
+def test_an_older_file_says_its_precision_is_not_recorded_without_claiming_bf16(
+    data,  # noqa: F811
+    capsys,
+    monkeypatch,
+    amp,
+):
+    """A checkpoint from before val_precision was recorded (none in the file) evaluates, and
+    where its run's train.amp validates in bf16 on a device that runs it, one line says so
+    as a may, naming the fix; with amp off, no line (s51 scene255)."""
+    monkeypatch.setattr("unetlab.runtime.supports_bf16", lambda device="cpu": True)
+    update_checkpoint(data / "model.pt", train_config={"train": {"amp": amp}})
+    assert "val_precision" not in load_checkpoint(data / "model.pt")
+    out, report = _evaluate(data, capsys)
+    said = "the checkpoint does not record the precision its run validated in"
+    assert out.count(said) == (amp == "native") and SAID not in out
+    assert ("--precision bf16 (precision='bf16') predicts as it would have" in out) == (
+        amp == "native"
+    )
+    assert report.get("train_amp") == (amp if amp == "native" else None)
+    assert "val_precision" not in report

@@ -402,6 +402,7 @@ def model_from_checkpoint(checkpoint: dict, source: str = "the checkpoint") -> U
     model.trained = {k: state[k] for k in ("epoch", "step") if k in state} or None
     model.run_progress = checkpoint.get("run_progress")  # a run's last/best.pt: ended or not
     model.val_precision = checkpoint.get("val_precision")  # its run's validations' (or None)
+    model.train_amp = ((checkpoint.get("train_config") or {}).get("train") or {}).get("amp")
     model.same_model_sha256 = checkpoint.get(SAME_MODEL)  # the file's sha256 before its end
     return model
 

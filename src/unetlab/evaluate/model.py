@@ -794,16 +794,25 @@ def _object_options(model, given, scale: float | str = 1):
     return options if scale in (1, "auto") else defaults_at_scale(model, options, float(scale))
 
 
+#: the ``train.amp`` values whose run validates in bf16 where the device runs it (``auto``: a
+#: bf16 GPU; ``native``: AMX or a bf16 GPU; ``bf16``: always)
+BF16_AMP = ("auto", "native", "bf16")
+
+
 def _model_source(model, tta, checkpoint: dict | None) -> dict:
     """What of ``model`` made an evaluation's predictions, for ``report.source``: the
     checkpoint (given as a path), the label offset, the TTA transforms averaged, the
-    precision its training run validated in (``val_precision``, where recorded)."""
+    precision its training run validated in (``val_precision``, where recorded; in an older
+    file that records none, ``train_amp``: the run's ``train.amp`` where it can validate in
+    bf16, :data:`BF16_AMP`)."""
     from unetlab.inference.offset import label_offset
     from unetlab.inference.tta import resolve_tta
 
     made = dict(checkpoint or {}) | {"label_offset": list(label_offset(model))}
     if (validated := getattr(model, "val_precision", None)) is not None:
         made["val_precision"] = validated  # its run's validations' (train.log's figures)
+    elif (amp := getattr(model, "train_amp", None)) in BF16_AMP:
+        made["train_amp"] = amp  # an older file: its run may have validated in bf16
     if tta:
         made["tta"] = list(resolve_tta(model, tta))
     return made

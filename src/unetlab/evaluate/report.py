@@ -545,7 +545,9 @@ def precision_line(source: dict) -> list[str]:
     ``--precision`` is said only where that precision runs on ``source["device"]``
     (:func:`~unetlab.runtime.check_precision` refuses bf16 where it is not native)."""
     validated, precision = source.get("val_precision"), source.get("precision")
-    if validated is None or precision is None or validated == precision:
+    if validated is None:
+        return _unrecorded_precision_line(source)
+    if precision is None or validated == precision:
         return []
     said = (
         f"the checkpoint's run validated in {validated}: the val figures of its train.log "
@@ -554,6 +556,25 @@ def precision_line(source: dict) -> list[str]:
     if not _runs_here(validated, source.get("device")):
         return [f"{said}; {validated} is not native on this device: they cannot be repeated here"]
     return [f"{said}; --precision {validated} (precision={validated!r}) predicts as it did"]
+
+
+def _unrecorded_precision_line(source: dict) -> list[str]:
+    """One line where an older checkpoint records no ``val_precision`` but its run's
+    ``train.amp`` (``source["train_amp"]``) validates in bf16 where the device runs it: its
+    train.log figures may differ from these fp32 ones, said as a may, not a claim (s51
+    scene255); none where the evaluation predicted in bf16 or the run's amp is fp32."""
+    amp, precision = source.get("train_amp"), source.get("precision")
+    if amp is None or precision != "fp32":
+        return []
+    said = (
+        "the checkpoint does not record the precision its run validated in (written before "
+        f"unetlab recorded it); its train.amp {amp} validates in bf16 where the device runs "
+        "it natively: then the val figures of its train.log and metrics.csv may differ from "
+        "these (fp32) by that"
+    )
+    if not _runs_here("bf16", source.get("device")):
+        return [f"{said}; bf16 is not native on this device"]
+    return [f"{said}; --precision bf16 (precision='bf16') predicts as it would have"]
 
 
 def _runs_here(precision: str, device: str | None) -> bool:
