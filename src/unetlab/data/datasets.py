@@ -271,18 +271,17 @@ def _random_folder(root: Path) -> Path | None:
     """The folder whose pairs a seeded random split of ``root`` splits (``root``, or its
     ``train/`` where only that holds a data set), or None where ``root``'s split is fixed
     (:func:`_fixed_split`)."""
-    train_dir, val_dir = sub_folder(root, "train"), sub_folder(root, "val")  # Train/ too
-    if _has_layout(train_dir) and _has_layout(val_dir):
+    if split_kind(root) != "random":
         return None
-    if (root / VOC_LISTS / "train.txt").is_file() and _has_layout(root):
-        return None
+    train_dir = sub_folder(root, "train")  # Train/ too
     return train_dir if not _has_layout(root) and _has_layout(train_dir) else root
 
 
 def _fixed_split(root: Path, problems, say, axes: str | None) -> tuple[list[Pair], list[Pair]]:
-    """The split ``root`` fixes: its ``train/`` and ``val/`` folders, else its VOC lists."""
-    train_dir, val_dir = sub_folder(root, "train"), sub_folder(root, "val")
-    if _has_layout(train_dir) and _has_layout(val_dir):
+    """The split ``root`` fixes (:func:`split_kind`): its ``train/`` and ``val/`` folders,
+    else its VOC lists."""
+    if split_kind(root) == "folders":
+        train_dir, val_dir = sub_folder(root, "train"), sub_folder(root, "val")
         say("using the split of %s: %s/ and %s/", root, train_dir.name, val_dir.name)
         return _find_all(root, train_dir, val_dir, problems=problems, axes=axes)
     return _voc_split(root, root / VOC_LISTS, problems, say, axes)
@@ -427,7 +426,7 @@ def split_kind(root: str | os.PathLike) -> str:
     root = Path(root)
     if _has_layout(sub_folder(root, "train")) and _has_layout(sub_folder(root, "val")):
         return "folders"
-    if (root / "ImageSets" / "Segmentation" / "train.txt").is_file() and _has_layout(root):
+    if (root / VOC_LISTS / "train.txt").is_file() and _has_layout(root):
         return "lists"
     return "random"
 
