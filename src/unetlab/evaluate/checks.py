@@ -151,8 +151,11 @@ def check_class_indices(values: np.ndarray, pred_max: int, *, objects: bool = Fa
     said = f"the masks hold values {' '.join(shown)} but the predictions {predicted}"
     extra = values[values > pred_max]
     indices = values.size - extra.size  # values that could be class indices 0..k
-    if values.size > pred_max + 1 and values[0] == 0 and values[indices - 1] == indices - 1:
-        # 0..k, plus a stray value or a few: VOC's 255 border is the usual one
+    every = values.size > pred_max + 1 and values[indices - 1] == indices - 1
+    if values[0] == 0 and (every or (extra.size == 1 and indices > 1)):
+        # 0..k, plus a stray value or a few: VOC's 255 border is the usual one; or some of
+        # 0..k (a test set without a rare class) and one value beyond: no label values
+        # (s51 scene255: 0 1 2 4 5 6 7 8 10 255 was told --label-values of those 10 values)
         above = " ".join(map(str, extra[:6]))
         fix = "give {} if it marks pixels that count nowhere"
         if extra.size > 1:
