@@ -8,6 +8,7 @@ import csv
 import json
 import logging
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -785,6 +786,15 @@ def test_an_array_in_3d_says_its_first_axis_is_taken_as_z(caplog):
     ]
 
 
+def _each_time_point_apart(table: Path) -> None:
+    """The 3-D objects ``table`` of 2 time points of the same 5 planes: as many in each,
+    none beyond its time point's planes."""
+    rows = _rows(table)
+    per_t = [[r for r in rows if r["t"] == t] for t in ("0", "1")]
+    assert len(per_t[0]) == len(per_t[1]) == len(rows) / 2 > 0  # each time point its own
+    assert all(int(r["z_last"]) < 5 for r in rows)
+
+
 def test_a_bare_4d_stack_is_never_joined_across_its_unknown_axis(tmp_path, caplog):
     """A (T, Z, Y, X) array saved without axes (tifffile.imwrite(p, tzyx)), its model
     recording none: --objects-3d joined its 2 x 5 pages as one Z stack, the objects of one
@@ -809,7 +819,48 @@ def test_a_bare_4d_stack_is_never_joined_across_its_unknown_axis(tmp_path, caplo
     assert {r["page"] for r in rows} == {str(p) for p in range(10)} and "z_first" not in rows[0]
     both = dict(objects=True, objects_3d=True, axes="TZYX")
     predict_file(local_net(), tmp_path / "m.tif", tmp_path / "t", **both)
-    rows = _rows(tmp_path / "t" / "m_objects.csv")
-    per_t = [[r for r in rows if r["t"] == t] for t in ("0", "1")]
-    assert len(per_t[0]) == len(per_t[1]) == len(rows) / 2 > 0  # each time point its own
-    assert all(int(r["z_last"]) < 5 for r in rows)
+    _each_time_point_apart(tmp_path / "t" / "m_objects.csv")
+
+
+def test_a_bare_4d_stack_refused_for_objects_3d_is_told_in_one_line(tmp_path, caplog, capsys):
+    """predict --objects-3d of a (T, Z, Y, X) array saved without axes, its model recording
+    none: the warning that its planes are each predicted on its own came first, then the
+    refusal, two lines for one problem. The refusal alone now, failing that file (exit 3,
+    as a file refused for its channels: the refusal is of what the file holds); without
+    --objects-3d the warning is still said (s51 axes4d2 item 1)."""
+    save_model(tmp_path / "m.pt", local_net())
+    (tmp_path / "in").mkdir()
+    tifffile.imwrite(tmp_path / "in" / "a.tif", np.zeros((3, 2, 24, 20), np.uint8))
+    base = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    with caplog.at_level(logging.WARNING):
+        assert main([*base, "--output", str(tmp_path / "o"), "--instances", "--objects-3d"]) == 3
+    said = caplog.text + capsys.readouterr().err
+    assert said.count("a.tif: 6 pages") == 1 and "no axis metadata: --objects-3d" in said
+    assert "each predicted on its own" not in said and not (tmp_path / "o" / "a.tif").exists()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert main([*base, "--output", str(tmp_path / "p"), "--instances"]) == 0
+    assert "read as 6 planes, each predicted on its own" in caplog.text
+
+
+def test_a_bare_5d_stack_is_told_axes_that_keep_its_time_points(tmp_path, caplog):
+    """A (T, Z, C, Y, X) array saved without axes: its warning and its --objects-3d refusal
+    named --axes TZQYX for time points, which read every page as of no known meaning (no t
+    column), and with --objects-3d joined the objects of all its 20 planes, both time points
+    as one stack. Now they name --axes TZCYX with --channel, which keeps each time point
+    apart, and TZQYX given with --objects-3d is refused (s51 axes4d2 item 2)."""
+    stack = _ball_stack((5, 56, 72))
+    tzcyx = np.stack([np.stack([stack, stack], axis=1)] * 2)  # (2, 5, 2, 56, 72)
+    tifffile.imwrite(tmp_path / "m.tif", tzcyx)
+    with pytest.raises(UnetlabError) as refused:
+        predict_file(local_net(), tmp_path / "m.tif", tmp_path / "o", objects=True, objects_3d=True)
+    with caplog.at_level(logging.WARNING):
+        predict_file(local_net(), tmp_path / "m.tif", tmp_path / "p", objects=True)
+    for said in (str(refused.value), caplog.text):
+        assert "--axes TZCYX" in said and "--channel C" in said and "TZQYX" not in said
+    joined = dict(objects=True, objects_3d=True)
+    with pytest.raises(UnetlabError, match="m.tif: 20 pages in 5 axes, given as TZQYX"):
+        predict_file(local_net(), tmp_path / "m.tif", tmp_path / "q", axes="TZQYX", **joined)
+    assert not (tmp_path / "q").exists()
+    predict_file(local_net(), tmp_path / "m.tif", tmp_path / "t", axes="TZCYX", channel=0, **joined)
+    _each_time_point_apart(tmp_path / "t" / "m_objects.csv")

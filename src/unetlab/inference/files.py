@@ -822,11 +822,12 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
     """The file's pages as read, their axes, and the pages fitted to the model's channels
     (:func:`~unetlab.inference.pages.read_pages`)."""
     model, path = file.model, file.path
-    stack, axes = read_pages(
-        path, model_channels=model.in_channels, channel=file.asked, axes=file.axes
-    )
-    if file.outputs.objects is not None and file.outputs.objects_3d:  # before the net runs
-        refuse_unknown_stack(path, axes, given=file.axes)  # a bare (T, Z, Y, X): no one stack
+    joined = file.outputs.objects is not None and file.outputs.objects_3d
+    how = dict(model_channels=model.in_channels, channel=file.asked, objects_3d=joined)
+    stack, axes = read_pages(path, axes=file.axes, **how)  # a bare (T, Z, Y, X): refused
+    if joined:  # before the net runs
+        if file.axes is not None and axes.letters == "Q":  # TZQYX: all pages of no meaning
+            refuse_unknown_stack(path.name, axes.shape[0], len(file.axes), given=file.axes)
         axes = check_planes(axes) or axes  # no Z: 2-D objects (_flat_without_z)
         if "Z" in axes.letters and measured_classes(
             model, file.outputs.objects, None

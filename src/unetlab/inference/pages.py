@@ -113,14 +113,21 @@ def say_trained_axes(axes: str, trained: str | None = None) -> None:
 
 
 def read_pages(
-    path: Path, *, model_channels: int, channel: int | None, axes: str | None = None
+    path: Path,
+    *,
+    model_channels: int,
+    channel: int | None,
+    axes: str | None = None,
+    objects_3d: bool = False,
 ) -> tuple[np.ndarray, PageAxes]:
     """The pages of ``path`` (:func:`~unetlab.data.io.read_stack`: (P, H, W[, C]); an
     animated GIF's or PNG's frames: a time series) and what
     they are (:class:`~unetlab.data.tiffmeta.PageAxes`), read as ``axes`` says if given.
     Grey pages the file gives no meaning are chosen by the model that reads them
     (``model_channels``: :func:`guess_pages`), said in one line. UnetlabError for pages too
-    narrow to be an image and for a ``channel`` above 0 of a stack without channels."""
+    narrow to be an image, for a ``channel`` above 0 of a stack without channels, and for
+    ``objects_3d`` of pages of no known meaning in more axes than a Z stack's
+    (:func:`refuse_unknown_stack`)."""
     colour_planes = model_channels == 3  # RGB planes: one image to a colour model
     stack = read_stack(path, colour_planes=colour_planes, axes=axes, frames=True)
     refuse_thin(path, stack.shape, axes)
@@ -132,7 +139,7 @@ def read_pages(
         found = read_page_axes(path, len(stack))
         rank = page_rank(path) if found.letters == "Q" else 3
         timed = colour_times(path) if found.letters == "Q" and stack.ndim == 4 else None
-        how = dict(rank=rank, timed=timed)
+        how = dict(rank=rank, timed=timed, objects_3d=objects_3d)
         stack, page_axes = guess_pages(path.name, stack, found, model_channels, **how)
     pages = stack.shape[0]
     if channel and stack.ndim == 3 and pages > 1:
@@ -167,9 +174,22 @@ def fitted(axes: str, rank: int) -> str | None:
     one letter per axis (``--axes`` of fewer is refused): its first, then the others named
     as :func:`~unetlab.data.io.named_planes` names a file's pages of no known meaning, time
     before depth (CZYX, TZYX, ZTYX for 4; CTZYX for 5, as a bare QQQYX's TZQYX); None where
-    ``--axes`` has too few plane letters (T, Z, Q) for them: ZYX of 6 axes is no ZTQQYX."""
+    ``--axes`` has too few plane letters (T, Z, Q) for them: ZYX of 6 axes is no ZTQQYX;
+    and for time points (TYX) where they keep a Q: given, a Q reads every page as of no
+    known meaning (:func:`given_page_axes`), so TZQYX kept no T (no t column, and
+    ``--objects-3d`` joined its time points)."""
     named = named_planes(axes[0] + "Q" * max(rank - 3, 0) + axes[1:])
-    return None if axes_problem(named) else named
+    timeless = axes[0] == "T" and "Q" in named
+    return None if axes_problem(named) or timeless else named
+
+
+def stacks_of_channels(rank: int) -> list[tuple[str, str | None]]:
+    """The fix for pages of a file of 5 axes (``rank``) that may be time points of Z stacks
+    of channels (ImageJ's TZCYX order), which :func:`fitted` cannot name for time points
+    (TZQYX keeps no T): --axes TZCYX, which keeps T and Z apart, with the channel to read
+    (``--channel``, asked for where the model takes fewer); none for other ranks."""
+    words = "if they are time points of Z stacks of channels, give --channel C (channel=C) and"
+    return [(words, "TZCYX")] if rank == 5 else []
 
 
 def axes_fixes(fixes: list[tuple[str, str | None]], rank: int, kind: str) -> str:
@@ -194,13 +214,16 @@ def guess_pages(
     *,
     rank: int = 3,
     timed: str | None = None,
+    objects_3d: bool = False,
 ) -> tuple[np.ndarray, PageAxes]:
     """``stack`` and its ``axes`` as the model that reads them takes pages the file gives no
     meaning (``axes.letters`` "Q"): grey pages as many as the model's channels (> 1) are
     its channels, one image (a 3-channel picture stored as 3 pages), said; other such pages
     are planes (:func:`say_no_axes`). A file that records its axes is read as it says.
     ``rank``: the file's axes, which the ``--axes`` the lines name have as many of;
-    ``timed``: those of pages of colour pixels as time points (:func:`colour_times`)."""
+    ``timed``: those of pages of colour pixels as time points (:func:`colour_times`);
+    ``objects_3d``: planes of more axes than a Z stack's are refused
+    (:func:`refuse_unknown_stack`)."""
     if axes.letters != "Q":
         return stack, axes
     pages = stack.shape[0]
@@ -210,6 +233,8 @@ def guess_pages(
     if timed is not None:  # colour pictures: no channels to name, --axes keeps their S
         say_colour_pages(name, pages, timed)
     else:
+        if objects_3d:  # refused in one line, not warned of first
+            refuse_unknown_stack(name, pages, rank)
         say_no_axes(name, pages, rank=rank)
     return stack, axes
 
@@ -249,17 +274,22 @@ def say_no_axes(name: str, pages: int, *, streamed: bool = False, rank: int = 3)
     )
 
 
-def refuse_unknown_stack(path: Path, axes: PageAxes, *, given: str | None) -> None:
-    """UnetlabError for ``objects_3d`` of the TIFF ``path`` whose pages (``axes``) record no
-    meaning (Q) in more axes than a Z stack's (a (T, Z, Y, X) or (Z, C, Y, X) array saved
-    without axes, none ``given``): read as one stack, its objects would be joined across
-    time points or channels; the ``--axes`` that say them are named."""
-    if given is not None or axes.letters != "Q" or (rank := page_rank(path)) <= 3:
+def refuse_unknown_stack(name: str, pages: int, rank: int, *, given: str | None = None) -> None:
+    """UnetlabError for ``objects_3d`` of the TIFF ``name`` whose ``pages`` record no meaning
+    (Q) in more axes (``rank``) than a Z stack's: a (T, Z, Y, X) or (Z, C, Y, X) array saved
+    without axes, or ``given`` axes that keep a Q (TZQYX: every page of no known meaning,
+    :func:`given_page_axes`). Read as one stack, its objects would be joined across time
+    points or channels; the ``--axes`` that say them are named."""
+    if rank <= 3:
         return
     fixes = [("if they are time points of Z stacks give", fitted("TYX", rank))]
     fixes += [("Z planes of channels", "ZCYX")] if rank == 4 else []
+    fixes += stacks_of_channels(rank)
+    found = (
+        " and no axis metadata" if given is None else f", given as {given}, whose Q says nothing"
+    )
     raise UnetlabError(
-        f"{path.name}: {axes.shape[0]} pages in {rank} axes and no axis metadata: --objects-3d "
+        f"{name}: {pages} pages in {rank} axes{found}: --objects-3d "
         "(objects_3d=) joins the planes of one Z stack, and these may hold time points or "
         f"channels, whose objects it would join too; {axes_fixes(fixes, rank, 'time points')}, "
         "or drop --objects-3d for each plane's 2-D objects"
@@ -273,7 +303,7 @@ def _no_axes_fix(rank: int, *, streamed: bool) -> str:
     channels, times = fitted("CYX", rank), fitted("TYX", rank)
     if not streamed:
         fixes = [("if they are channels give", channels), ("time points", times)]
-        return axes_fixes(fixes, rank, "channels or time points")
+        return axes_fixes(fixes + stacks_of_channels(rank), rank, "channels or time points")
     said = (
         [
             f"if they are channels {save_axes(channels)}: a large image read window by window "
