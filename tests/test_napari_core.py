@@ -27,6 +27,7 @@ from unetlab.napari.core import (
     chosen_axes,
     count_tiles,
     default_channel,
+    layer_axes,
     layer_tuples,
     model_summary,
     plane_geometry,
@@ -113,6 +114,26 @@ def test_layer_tuples_name_the_classes():
     assert kwargs["features"] == {"index": [0, 1], "class": ["membrane", "cell"]}
     assert kwargs["metadata"]["unetlab_classes"] == {0: "membrane", 1: "cell"}
     assert kwargs["scale"] == obj_kwargs["scale"] == (0.5, 0.5)
+
+
+def test_the_widget_s_layers_name_their_axes_as_the_reader_s(monkeypatch):
+    """The widget's output layers had the image layer's scale but no axis_labels or units,
+    where the reader's layers of the same outputs name them: now the image layer's, less its
+    channel axis as from its scale, by the reader's keywords; none where napari is older
+    than 0.5.1, as the reader's (s51 axes4d2 item 3)."""
+    from unetlab.napari import reader
+
+    result = predict_planes(_tiny(), np.zeros((2, 32, 32), np.uint8), objects=True)
+    labels, units = ("z", "c", "y", "x"), ("micrometer", "pixel", "micrometer", "micrometer")
+    axes = layer_axes(labels, units, channel_axis=1, ndim=3)
+    assert axes == reader.axes_keywords(("z", "y", "x"), ("micrometer",) * 3)
+    assert axes == {"axis_labels": ("z", "y", "x"), "units": ("micrometer",) * 3}
+    for _, kwargs, _ in layer_tuples(result, name="em", scale=(2.0, 0.5, 0.5), axes=axes):
+        assert (kwargs["axis_labels"], kwargs["units"]) == (axes["axis_labels"], axes["units"])
+        assert kwargs["scale"] == (2.0, 0.5, 0.5)
+    assert layer_axes(None, None, channel_axis=None, ndim=3) == {}  # napari < 0.5: none
+    monkeypatch.setattr(reader, "napari_names_axes", lambda: False)
+    assert layer_axes(labels, units, channel_axis=1, ndim=3) == {}
 
 
 def test_sample_data_is_the_synthetic_em_image():

@@ -25,6 +25,7 @@ from unetlab.inference.predict import (
 )
 from unetlab.inference.sizing import choose_tiling
 from unetlab.models import UNet
+from unetlab.napari.reader import axes_keywords
 
 
 class PredictionCancelled(Exception):
@@ -328,6 +329,18 @@ def spatial_scale(scale, *, channel_axis: int | None, ndim: int) -> tuple:
     return tuple(scale[-ndim:])
 
 
+def layer_axes(labels, units, *, channel_axis: int | None, ndim: int) -> dict:
+    """The output layers' ``axis_labels`` and ``units`` for a result of ``ndim`` axes: the
+    image layer's (napari >= 0.5; None where it has none), without its channel axis as
+    :func:`spatial_scale` leaves it out of the scale, as the reader names its layers'
+    (:func:`~unetlab.napari.reader.axes_keywords`: {} where napari takes none)."""
+    if labels is None or units is None:
+        return {}
+    names = spatial_scale([str(n) for n in labels], channel_axis=channel_axis, ndim=ndim)
+    steps = spatial_scale([str(u) for u in units], channel_axis=channel_axis, ndim=ndim)
+    return axes_keywords(names, steps)
+
+
 def count_tiles(model: UNet, shape: tuple[int, int], planes_count: int = 1) -> int:
     """How many tiles :func:`predict_planes` reports progress for (CPU tiling)."""
     grid, _ = choose_tiling(model, shape)
@@ -418,11 +431,14 @@ def _stacked(arrays: list[np.ndarray], lead: tuple[int, ...]) -> np.ndarray:
     return np.stack(arrays).reshape(*lead, *arrays[0].shape)
 
 
-def layer_tuples(result: LayerPrediction, *, name: str, scale=None) -> list[tuple]:
+def layer_tuples(
+    result: LayerPrediction, *, name: str, scale=None, axes: dict | None = None
+) -> list[tuple]:
     """napari LayerDataTuples (data, kwargs, "labels") for the result: the classes (named
-    in ``metadata`` and by a ``features`` table of class names), and the objects."""
+    in ``metadata`` and by a ``features`` table of class names), and the objects; each at
+    ``scale`` with the axis names and units ``axes`` gives (:func:`layer_axes`)."""
     table = {"index": list(range(len(result.classes))), "class": result.classes}
-    extra = {"scale": tuple(scale)} if scale is not None else {}
+    extra = ({"scale": tuple(scale)} if scale is not None else {}) | (axes or {})
     layers = [
         (
             result.labels,

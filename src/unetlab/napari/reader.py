@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -123,12 +123,19 @@ def axis_names(letters: str, known: tuple[bool, float | None]) -> dict:
     as 1 µm planes (s50 threedleft: a TYX movie and a ZYX stack came with the same scale and
     no names). {} where the installed napari is older than :data:`AXES_NAPARI`, whose
     layers refuse them."""
-    if not letters or not napari_names_axes():
-        return {}
     spatial = "micrometer" if known[0] else "pixel"
     steps = {"Z": spatial, "Y": spatial, "X": spatial, "T": "second" if known[1] else "pixel"}
-    units = [steps.get(a, "pixel") for a in letters]
-    return {"axis_labels": tuple(letters.lower()), "units": tuple(units)}
+    return axes_keywords(tuple(letters.lower()), tuple(steps.get(a, "pixel") for a in letters))
+
+
+def axes_keywords(labels: Sequence[str], units: Sequence[str]) -> dict:
+    """The layer keywords ``axis_labels`` and ``units`` (one each per axis), as the reader's
+    layers and the widget's output layers (:func:`unetlab.napari.core.layer_axes`) take
+    them; {} for no axes, or where the installed napari is older than
+    :data:`AXES_NAPARI`, whose layers refuse them."""
+    if not labels or not napari_names_axes():
+        return {}
+    return {"axis_labels": tuple(labels), "units": tuple(units)}
 
 
 def napari_names_axes() -> bool:

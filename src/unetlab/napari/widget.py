@@ -35,6 +35,7 @@ from unetlab.napari.core import (
     chosen_axes,
     count_tiles,
     default_channel,
+    layer_axes,
     layer_tuples,
     load_for_widget,
     model_summary,
@@ -261,8 +262,11 @@ class PredictWidget(QWidget):
         self.worker.start()
 
     def _add(self, result, image, axis) -> None:
-        scale = spatial_scale(image.scale, channel_axis=axis, ndim=result.labels.ndim)
-        for data, kwargs, _ in layer_tuples(result, name=image.name, scale=scale):
+        ndim = result.labels.ndim
+        scale = spatial_scale(image.scale, channel_axis=axis, ndim=ndim)
+        named = (getattr(image, "axis_labels", None), getattr(image, "units", None))
+        axes = layer_axes(*named, channel_axis=axis, ndim=ndim)  # napari >= 0.5's
+        for data, kwargs, _ in layer_tuples(result, name=image.name, scale=scale, axes=axes):
             self.viewer.add_labels(data, **kwargs)
         self.status.setText(f"{image.name}: done")
 
