@@ -323,6 +323,18 @@ def test_a_config_yaml_that_is_no_yaml_is_one_whole_line(tmp_path, capsys):
     assert err.rstrip().endswith("is it a unetlab run's?")
 
 
+@pytest.mark.parametrize("content", [b"- {time: [\n", b"\xff\xfe\x00 not text"])
+def test_a_history_yaml_cut_short_or_not_text_is_one_line_naming_it(tmp_path, capsys, content):
+    """A run's history.yaml that is no YAML (a write cut short, a hand edit) or no text was a
+    traceback ("this is a bug in unetlab") from compare, as from train --resume (s51 walkbad)."""
+    runs = three_runs(tmp_path)
+    (runs / "b" / "history.yaml").write_bytes(content)
+    assert main(["compare", str(runs / "a"), str(runs / "b")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{runs / 'b' / 'history.yaml'} cannot be read (" in err and "move it aside" in err
+
+
 def test_out_into_a_data_sets_masks_folder_is_refused(tmp_path, capsys):
     """--out test/masks wrote compare_curves.png among the masks, which evaluate then
     refused as 'mask without an image' (audit s41): one line naming the folder."""

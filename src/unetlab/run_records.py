@@ -19,6 +19,8 @@ import torch
 import yaml
 
 from unetlab.atomic import atomic_path
+from unetlab.config.files import yaml_problem
+from unetlab.errors import UnetlabError
 from unetlab.provenance import code_identity, command_line, now
 
 HISTORY_FILE = "history.yaml"
@@ -72,11 +74,19 @@ def _done(at: dict) -> dict:
 
 
 def read_history(run_dir: str | os.PathLike) -> list[dict]:
-    """The entries of ``run_dir``'s history (none when it has no history file)."""
+    """The entries of ``run_dir``'s history (none when it has no history file); one that is
+    no YAML (cut short, edited by hand, not text) raises a :class:`UnetlabError` naming it."""
     path = Path(run_dir) / HISTORY_FILE
     if not path.is_file():
         return []
-    found = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        found = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:  # PyYAML's message: several lines
+        problem = yaml_problem(exc) if isinstance(exc, yaml.YAMLError) else "not UTF-8 text"
+        raise UnetlabError(
+            f"{path} cannot be read ({problem}): repair it, or move it aside (it records the "
+            "commands that trained the run; its checkpoints and metrics do not need it)"
+        ) from exc
     return found if isinstance(found, list) else []
 
 
