@@ -176,3 +176,15 @@ def test_a_negative_ignore_value_ignores_no_value_of_an_unsigned_mask():
     assert value_indices(three, [0, 1, 2], ignore_value=-100).tolist() == [[0, 1, 2]]
     # nor does a negative class value take the top value's index (255 read as class 2)
     assert value_indices(mask, [0, 255, -1]).tolist() == [[0, 1], [1, 0]]
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_a_float_mask_with_inf_or_nan_is_refused_naming_the_value_not_a_crash(bad):
+    """An infinite value in a float mask (evaluate --checkpoint --data of a float32 TIFF mask)
+    sized the lookup table with int(inf): an OverflowError and a traceback (s51 walkbad)."""
+    mask = np.array([[0.0, 255.0], [bad, 0.0]], np.float32)
+    with pytest.raises(DatasetError, match=rf"m.tif: label value\(s\) \[{bad}\] are not among"):
+        encode_mask(mask, [0, 255], name="m.tif")
+    from unetlab.data.labels import UNKNOWN, value_indices
+
+    assert value_indices(mask, [0, 255], ignore_value=255).tolist() == [[0, -1], [UNKNOWN, 0]]

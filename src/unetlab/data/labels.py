@@ -56,9 +56,10 @@ def _first_pixel(mask: np.ndarray, out: np.ndarray, name: str) -> str:
     """Where the first pixel of no class lies, with its palette colour where ``name`` is a
     palette PNG: ``value 11 at pixel x=50, y=40, palette colour (250, 170, 30)``."""
     where = np.argwhere(out == UNKNOWN)[0]
-    value = int(mask[tuple(where)])
+    value = mask[tuple(where)].item()  # a float mask's inf or NaN has no int
+    value = int(value) if float(value).is_integer() else value
     y, x = (int(i) for i in where[-2:])
-    said = palette_words(name, value)
+    said = palette_words(name, value) if isinstance(value, int) else None
     return f"value {value} at pixel x={x}, y={y}" + (f", {said}" if said else "")
 
 
@@ -84,9 +85,11 @@ def value_indices(
     """(H, W) label values -> (H, W) int64: the index of each value in ``label_values``,
     ``IGNORE_INDEX`` for ``ignore_value``, :data:`UNKNOWN` for any other value."""
     mask = np.asarray(mask)
-    lut_size = int(max(max(label_values), mask.max(initial=0), ignore_value or 0)) + 1
-    least = min(mask.min(initial=0), min(label_values), ignore_value or 0)
-    if least < 0 or not np.issubdtype(mask.dtype, np.integer) or lut_size > 2**20:
+    integer = np.issubdtype(mask.dtype, np.integer)
+    # a float mask's size is no table's: its inf made int() raise OverflowError (s51 walkbad)
+    highest = max(max(label_values), mask.max(initial=0) if integer else 0, ignore_value or 0)
+    least = min(mask.min(initial=0) if integer else 0, min(label_values), ignore_value or 0)
+    if least < 0 or not integer or highest >= 2**20:
         # generic path for negative, float or huge values (a negative value indexed the
         # lookup table from its end: ignore_value -1 ignored every 255 of a 0/255 mask)
         out = np.full(mask.shape, UNKNOWN, dtype=np.int64)
@@ -95,7 +98,7 @@ def value_indices(
         if ignore_value is not None:
             out[mask == ignore_value] = IGNORE_INDEX
         return out
-    lut = np.full(lut_size, UNKNOWN, dtype=np.int64)
+    lut = np.full(int(highest) + 1, UNKNOWN, dtype=np.int64)
     lut[np.asarray(label_values, dtype=np.int64)] = np.arange(len(label_values))
     if ignore_value is not None:
         lut[ignore_value] = IGNORE_INDEX
