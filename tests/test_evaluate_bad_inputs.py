@@ -41,6 +41,24 @@ def test_a_negative_class_map_is_refused(tmp_path):
         evaluate_predictions(pred_dir, gt_dir)
 
 
+def test_a_negative_mask_value_is_refused_naming_the_ignore_value_not_left_out(tmp_path, capsys):
+    """A -1 in an int16 ground-truth mask (not given as the ignore value) was IGNORE_INDEX's
+    own value: its pixels were left out unsaid, and the report called them "the masks'
+    ignore value" (s51 walkbad). Given as the ignore value, they count nowhere."""
+    gt = GT.astype(np.int16)
+    gt[0, :3] = -1
+    write_tiff(tmp_path / "gt" / "a.tif", gt)
+    write_tiff(tmp_path / "pred" / "a.tif", GT)
+    pred_dir, gt_dir = tmp_path / "pred", tmp_path / "gt"
+    with pytest.raises(UnetlabError, match=r"a: mask values -1..1 .* ignore_value=-1 if -1 marks"):
+        evaluate_predictions(pred_dir, gt_dir)
+    assert main(["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--ignore-value -1 if -1 marks" in err
+    report = evaluate_predictions(pred_dir, gt_dir, ignore_value=-1)
+    assert report.matrix.sum() == GT.size - 3
+
+
 def test_a_float_class_map_of_whole_numbers_is_scored(tmp_path):
     pred_dir, gt_dir = _folders(tmp_path, GT.astype(np.float32))
     assert evaluate_predictions(pred_dir, gt_dir).summary["miou"] == 1.0

@@ -189,13 +189,34 @@ def encode(
     ending in ``fix`` (:data:`LABELS_FIX`; a model's evaluation has neither setting)."""
     if label_values is not None:
         return encode_mask(mask, list(label_values), ignore_value=ignore_value, name=name)
-    out = np.asarray(mask).astype(np.int64)
-    if ignore_value is not None:
-        out[np.asarray(mask) == ignore_value] = IGNORE_INDEX
-    if (out < IGNORE_INDEX).any() or (out > 4096).any():
-        said = f"{name}: mask values {int(out.min())}..{int(out.max())} are not class indices; "
-        raise DatasetError(**spelled(lambda f: said + f, fix))
+    mask = np.asarray(mask)
+    out = mask.astype(np.int64)
+    counted = np.ones(mask.shape, bool) if ignore_value is None else mask != ignore_value
+    out[~counted] = IGNORE_INDEX
+    # a -1 of the mask's own (not its ignore value) was IGNORE_INDEX: left out unsaid, and
+    # evaluate's line called it "the masks' ignore value" (s51 walkbad)
+    scored = out[counted]
+    if scored.size and (scored.min() < 0 or scored.max() > 4096):
+        raise DatasetError(**_not_indices(name, int(scored.min()), int(scored.max()), fix))
     return out
+
+
+#: how a mask value that marks pixels that count nowhere is given
+IGNORE_FIX = Spelled("ignore_value={v}", "--ignore-value {v}")
+
+
+def _not_indices(name: str, low: int, high: int, fix: str | Spelled) -> dict:
+    """The keywords of the refusal of mask values ``low..high`` as class indices, with the
+    ignore value to give first where ``low`` is negative (it marks pixels left unlabelled)."""
+    said = f"{name}: mask values {low}..{high} are not class indices; "
+    fixes = fix if isinstance(fix, Spelled) else Spelled(fix, fix)
+    if low >= 0:
+        return spelled(lambda f: said + f, fixes)
+    also = "{} if {} marks pixels that count nowhere; else {}"
+    return {
+        "message": said + also.format(IGNORE_FIX.python.format(v=low), low, fixes.python),
+        "cli": said + also.format(IGNORE_FIX.cli.format(v=low), low, fixes.cli),
+    }
 
 
 def instance_mask(
