@@ -188,3 +188,20 @@ def test_a_float_mask_with_inf_or_nan_is_refused_naming_the_value_not_a_crash(ba
     from unetlab.data.labels import UNKNOWN, value_indices
 
     assert value_indices(mask, [0, 255], ignore_value=255).tolist() == [[0, -1], [UNKNOWN, 0]]
+
+
+@pytest.mark.parametrize("sub, name", [("images", "b.tif"), ("masks", "b.png")])
+def test_a_folder_named_as_an_image_or_mask_is_said_to_be_a_folder(tmp_path, sub, name):
+    """images/b.tif/ (a folder) was passed over, and its mask said to be "without an image"
+    (masks/b.png/: the image "no mask"), naming the wrong file (s51 walkbad)."""
+    for folder in ("images", "masks"):
+        (tmp_path / folder).mkdir()
+        for stem in ("a", "b"):
+            Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / folder / f"{stem}.png")
+    (tmp_path / sub / "b.png").unlink()
+    (tmp_path / sub / name).mkdir()
+    with pytest.raises(DatasetError) as said:
+        find_pairs(tmp_path)
+    line = f"{tmp_path / sub / name}/ is a folder, not an image file: put the file {name} in its"
+    assert line in str(said.value) and "without an image" not in str(said.value)
+    assert "no mask in" not in str(said.value)

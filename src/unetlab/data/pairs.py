@@ -818,7 +818,7 @@ def _folder_pairs(
         lone_masks = []
     lone_images, lone_masks = _named_masks(lone_images, lone_masks, masks, problems)
     lone_images, lone_masks = _near_names(lone_images, lone_masks, masks, problems)
-    problems += [f"{images[s]}: no mask in {mask_dir}/ with this name" for s in lone_images]
+    problems += _lone_image_problems([images[s] for s in lone_images], mask_dir)
     if layout != "voc":  # VOC's images without masks are not training images
         lone_masks = _archives_passed_over(lone_masks, masks, img_dir)
         problems += _lone_mask_problems([masks[s] for s in lone_masks], img_dir)
@@ -833,18 +833,57 @@ def _folder_pairs(
     ]
 
 
+def _lone_image_problems(lone: list[Path], mask_dir: Path) -> list[str]:
+    """A problem for each image of ``lone`` without a mask: one whose mask's name is a
+    folder's (``masks/01.tif/``) says so."""
+    folders = _folders_named_as_files(mask_dir) if lone else {}
+    return [
+        _a_folder(folder)
+        if (folder := folders.get(nfc(image.stem)))
+        else f"{image}: no mask in {mask_dir}/ with this name"
+        for image in lone
+    ]
+
+
+def _folders_named_as_files(folder: Path) -> dict[str, Path]:
+    """The sub-folders of ``folder`` named as image files (``01.tif/``), by stem: they were
+    passed over as no files, and their image or mask was said to be missing (s51 walkbad)."""
+    return {
+        nfc(d.stem): d
+        for d in folder.iterdir()
+        if d.suffix.lower() in INPUT_SUFFIXES and d.is_dir()
+    }
+
+
+def _a_folder(folder: Path) -> str:
+    return (
+        f"{folder}/ is a folder, not an image file: put the file {folder.name} in its place "
+        "(a stack's planes as one multi-page TIFF)"
+    )
+
+
 def _lone_mask_problems(lone: list[Path], img_dir: Path) -> list[str]:
     """A problem for each mask of ``lone`` without an image: one whose image is in a
-    microscope format unetlab does not read (``s1.czi``) names it and the conversion."""
+    microscope format unetlab does not read (``s1.czi``) names it and the conversion; one
+    whose image's name is a folder's (``images/01.tif/``) says so."""
     unread = {nfc(f.stem): f for f in unread_microscope_files(img_dir)} if lone else {}
+    folders = _folders_named_as_files(img_dir) if lone else {}
     return [
-        f"{mask.parent.name}/{mask.name}: its image {img_dir.name}/{image.name} is in a format "
-        "unetlab does not read: convert it to OME-TIFF (Fiji: File > Import > Bio-Formats, then "
-        "save as OME-TIFF; or bfconvert)"
-        if (image := unread.get(nfc(mask.stem)))
-        else f"{mask}: mask without an image in {img_dir}/"
+        _a_folder(folders[nfc(mask.stem)])
+        if nfc(mask.stem) in folders
+        else _no_image(mask, img_dir, unread.get(nfc(mask.stem)))
         for mask in lone
     ]
+
+
+def _no_image(mask: Path, img_dir: Path, unread: Path | None) -> str:
+    if unread is None:
+        return f"{mask}: mask without an image in {img_dir}/"
+    return (
+        f"{mask.parent.name}/{mask.name}: its image {img_dir.name}/{unread.name} is in a format "
+        "unetlab does not read: convert it to OME-TIFF (Fiji: File > Import > Bio-Formats, then "
+        "save as OME-TIFF; or bfconvert)"
+    )
 
 
 def _archives_passed_over(lone_masks: list[str], masks: dict, img_dir: Path) -> list[str]:
