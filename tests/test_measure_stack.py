@@ -60,3 +60,22 @@ def test_a_stack_that_does_not_fit_says_how():
         measure_objects(ids, np.zeros((2, 3, 10, 10)))
     with pytest.raises(ValueError, match="ending in YX"):
         measure_objects(ids, axes="TZYX")
+
+
+@pytest.mark.parametrize("bad", ["cut", "folder", "empty"])
+def test_an_objects_tiff_cut_short_or_a_folder_is_one_line_naming_it(tmp_path, bad):
+    """measure_objects("x_objects.tif") of a file cut short let tifffile's ValueError out,
+    of a folder so named an IsADirectoryError: tracebacks, not a line (s51 walkbad)."""
+    from unetlab.errors import ImageReadError
+
+    path = tmp_path / "x_objects.tif"
+    tifffile.imwrite(path, np.arange(64 * 64, dtype=np.int32).reshape(64, 64))
+    data = path.read_bytes()
+    path.unlink()
+    if bad == "folder":
+        path.mkdir()
+    else:
+        path.write_bytes(data[: len(data) // 2] if bad == "cut" else b"")
+    said = {"cut": "truncated: its header promises", "folder": "is a folder", "empty": "empty file"}
+    with pytest.raises(ImageReadError, match=f"^{path}: {said[bad]}"):
+        measure_objects(path)

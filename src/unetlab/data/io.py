@@ -969,6 +969,19 @@ def _grey_pixels(rgb: np.ndarray) -> bool:
 
 
 @contextlib.contextmanager
+def image_file_errors(path: str | os.PathLike) -> Iterator[None]:
+    """Within: what a decoder raises on the image file ``path`` (read by another module's
+    own tifffile calls) is the one ImageReadError naming it that this module's readers
+    raise; a path that is no file is refused first. Keep the block to the decoding: a bug
+    in it would read as a bad file."""
+    path = Path(path)
+    if not path.is_file():  # IsADirectoryError's traceback from measure_objects (s51 walkbad)
+        raise ImageReadError(f"{path}: {_not_file(path)}")
+    with _decoding(path):
+        yield
+
+
+@contextlib.contextmanager
 def _decoding(path: Path) -> Iterator[None]:
     """Turn what an image decoder raises on ``path`` into one ImageReadError naming it."""
     try:

@@ -242,6 +242,7 @@ def _read_objects(path: str | os.PathLike, given: dict) -> tuple[np.ndarray, dic
     (None where it carries none: an edited file)."""
     import tifffile
 
+    from unetlab.data.io import image_file_errors
     from unetlab.data.tiffmeta import frame_seconds, read_pixel_size, tiff_timing
     from unetlab.inference.records import tiff_record  # it imports this module
 
@@ -250,9 +251,12 @@ def _read_objects(path: str | os.PathLike, given: dict) -> tuple[np.ndarray, dic
             f"{path}: measure_objects reads the ids of a TIFF (<stem>_objects.tif); give "
             "another file's ids as an array"
         )
-    with tifffile.TiffFile(path) as tif:
-        ids, letters = tif.series[0].asarray(), tif.series[0].axes.upper()
-        seconds = frame_seconds(tiff_timing(tif))
+    with image_file_errors(path):  # a file cut short was tifffile's traceback (s51 walkbad)
+        tif = tifffile.TiffFile(path)
+    with tif:
+        with image_file_errors(path):
+            ids = tif.series[0].asarray()
+        letters, seconds = tif.series[0].axes.upper(), frame_seconds(tiff_timing(tif))
     pixel = read_pixel_size(path)
     outputs = (tiff_record(path) or {}).get("outputs")
     recorded = {
