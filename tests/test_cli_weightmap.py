@@ -102,3 +102,18 @@ def test_an_image_given_as_a_mask_is_refused():
     with pytest.raises(UnetlabError, match="^img holds 200 distinct values: it looks like an"):
         mask_classes({"img": image})
     assert mask_classes({"img": image}, label_values=list(range(200)))[0][-1] == 199
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, 0.5])
+def test_a_float_mask_of_nan_inf_or_fractions_is_one_line_naming_it(tmp_path, capsys, bad):
+    """A float32 TIFF mask holding NaN or inf was int() of each value: a traceback ("a bug in
+    unetlab"); a 0.5 was refused as a value of "mask", not of the file (s51 walkbad)."""
+    mask = (grid() > 0).astype(np.float32)
+    mask[1, 1] = bad
+    tifffile.imwrite(tmp_path / "m.tif", mask)
+    out = tmp_path / "out"
+    assert main(["weightmap", str(tmp_path / "m.tif"), "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{tmp_path / 'm.tif'}: mask holds non-integer values (float32)" in err
+    assert not out.exists()

@@ -42,6 +42,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from scipy import ndimage
 
+from unetlab.data.checks import non_integer_mask
 from unetlab.data.labels import IGNORE_INDEX, compact_ids, encode_mask
 from unetlab.data.labels import instances as label_instances
 from unetlab.data.names import loose
@@ -349,7 +350,11 @@ def mask_classes(
     """The classes of ``masks`` (a name, e.g. the file, -> the mask as stored): the mask
     value of each class (``label_values``; None: the sorted values found in them all, less
     ``ignore_value``) and a name per class (``class_names``; None: the values as text).
-    UnetlabError for a mask holding a value that is neither, or names not one per value."""
+    UnetlabError for a mask holding a value that is neither, or names not one per value, or
+    one of float values that are not whole (NaN, inf: int() raised, s51 walkbad)."""
+    for name, mask in masks.items():
+        if problem := non_integer_mask(str(name), mask):
+            raise UnetlabError(problem)
     found = {name: {int(v) for v in np.unique(mask)} for name, mask in masks.items()}
     for name, held in found.items():
         if label_values is None and len(held) > MASK_VALUES:
