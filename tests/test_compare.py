@@ -335,6 +335,17 @@ def test_a_history_yaml_cut_short_or_not_text_is_one_line_naming_it(tmp_path, ca
     assert f"{runs / 'b' / 'history.yaml'} cannot be read (" in err and "move it aside" in err
 
 
+def test_a_metrics_csv_of_other_columns_is_named_not_said_to_have_no_epoch(tmp_path, capsys):
+    """A metrics.csv whose header is no train's (another file saved over it) had every row
+    dropped as cut short: "no epoch has finished yet (metrics.csv has no rows)" (s51 walkbad)."""
+    runs = three_runs(tmp_path)
+    (runs / "b" / "metrics.csv").write_text("garbage,x\n1,2\n3,4\n")
+    assert main(["compare", str(runs / "a"), str(runs / "b")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no epoch has finished" not in err
+    assert f"{runs / 'b' / 'metrics.csv'}: its first line 'garbage,x' names no epoch and " in err
+
+
 def test_out_into_a_data_sets_masks_folder_is_refused(tmp_path, capsys):
     """--out test/masks wrote compare_curves.png among the masks, which evaluate then
     refused as 'mask without an image' (audit s41): one line naming the folder."""

@@ -164,6 +164,13 @@ def read_metrics(path: Path) -> list[dict]:
         rows = list(csv.DictReader(lines))
     except csv.Error as exc:
         raise UnetlabError(f"{path} cannot be read ({exc}): is it a unetlab run's?") from exc
+    if rows and not {"epoch", "step"} <= set(rows[0]):  # every row was dropped as cut short,
+        # and compare said "no epoch has finished yet" of a file of rows (s51 walkbad)
+        head = lines[0].strip()[:60]
+        raise UnetlabError(
+            f"{path}: its first line {head!r} names no epoch and step columns: is it a "
+            "unetlab run's metrics.csv? (put back the one train wrote, or leave the run out)"
+        )
     return [r for r in map(_numbers, rows) if r is not None]
 
 
