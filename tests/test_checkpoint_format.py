@@ -138,3 +138,24 @@ def test_each_normalisation_key_since_format_1_is_a_feature():
     keys = {k for mode_keys in MODE_KEYS.values() for k in mode_keys}
     added = keys - {"low", "high", "mean", "std", "dtype"}
     assert {f"normalization.{k}" for k in added} <= set(FEATURES)
+
+
+@pytest.mark.parametrize("edited", ["3", None, 2.5])
+def test_a_format_version_that_is_no_whole_number_is_one_line_naming_it(tmp_path, edited):
+    """A hand-edited format_version ("3", None) was compared with an int: a TypeError, a
+    traceback from predict, evaluate and export (s51 walkbad)."""
+    path = save_model(tmp_path / "m.pt", tiny())
+    checkpoint = load_checkpoint(path)
+    checkpoint["format_version"] = edited
+    torch.save(checkpoint, path)
+    with pytest.raises(CheckpointError, match=rf"m.pt: its format_version is {edited!r}, not a"):
+        load_checkpoint(path)
+
+
+def test_a_newer_format_says_its_number_and_the_highest_this_version_reads(tmp_path):
+    path = save_model(tmp_path / "m.pt", tiny())
+    checkpoint = load_checkpoint(path)
+    checkpoint["format_version"] = 7
+    torch.save(checkpoint, path)
+    with pytest.raises(CheckpointError, match=r"newer unetlab \(format 7, this unetlab reads up"):
+        load_checkpoint(path)

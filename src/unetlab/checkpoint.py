@@ -348,13 +348,22 @@ def check_format(checkpoint: dict, path, *, version: int = FORMAT_VERSION, known
     """Refuse a checkpoint of a format above ``version``, or one that uses a feature not in
     ``known`` (this reader's): it would be read otherwise than it was written."""
     unknown = [f for f in checkpoint.get("features") or () if f not in known]
-    if checkpoint.get("format_version", 0) > version or unknown:
+    found = checkpoint.get("format_version", 0)
+    if not isinstance(found, int) or isinstance(found, bool):  # str > int: a TypeError (s51)
+        raise CheckpointError(
+            f"{path}: its format_version is {found!r}, not a whole number as unetlab writes "
+            "it: an edited or foreign file; use a file written by unetlab train or "
+            "unetlab.save_model"
+        )
+    if found > version or unknown:
         from unetlab.provenance import describe_code
 
         code = checkpoint.get("code") or {"unetlab": checkpoint.get("version")}
         uses = f", which uses {', '.join(map(str, unknown))}" if unknown else ""
+        newer = f"format {found}, this unetlab reads up to {version}; " if found > version else ""
         raise CheckpointError(
-            f"{path}: written by a newer unetlab ({describe_code(code)}{uses}); upgrade unetlab"
+            f"{path}: written by a newer unetlab ({newer}{describe_code(code)}{uses}); "
+            "upgrade unetlab"
         )
 
 
