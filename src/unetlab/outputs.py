@@ -449,13 +449,21 @@ def output_folder(
             _remove_if_unused(folder)
         raise
     finally:
-        _EDITED.pop(folder.resolve(), None)
-        _UNREAD.pop(folder.resolve(), None)
+        _forget_run(folder.resolve())
+
+
+def _forget_run(folder: Path) -> None:
+    """What a run told of the (resolved) ``folder`` it held, forgotten as it ends."""
+    for told in (_EDITED, _UNREAD, _KEPT):
+        told.pop(folder, None)
 
 
 #: each folder an :func:`output_folder` holds (resolved) -> the inputs that failed in the run
 #: (:func:`inputs_failed`), for :func:`_settle`
 _FAILED: dict[Path, set[str]] = {}
+#: each folder an :func:`output_folder` holds (resolved) -> the outputs its run kept as they
+#: were beside those it wrote of their input (:func:`outputs_kept`), for :func:`_settle`
+_KEPT: dict[Path, set[str]] = {}
 #: each folder an :func:`output_folder` holds with ``keep_edited`` (resolved) -> its outputs
 #: the user changed, still listed: :func:`refuse_unlisted` refuses them all the same
 _EDITED: dict[Path, set[str]] = {}
@@ -471,6 +479,13 @@ def inputs_failed(folder: str | os.PathLike, sources: Iterable[str]) -> None:
     where another program wrote one meanwhile, so nothing of an earlier run is removed
     because an input failed."""
     _FAILED.setdefault(Path(folder).resolve(), set()).update(sources)
+
+
+def outputs_kept(folder: str | os.PathLike, names: Iterable[str]) -> None:
+    """Tell the run that holds ``folder`` (:func:`output_folder`) that the outputs ``names``
+    are kept as they are while it writes others of their input (an overlay drawn from the
+    labels there): not removed at its end as an earlier run's outputs it did not write."""
+    _KEPT.setdefault(Path(folder).resolve(), set()).update(names)
 
 
 def _made_folder(folder: Path) -> bool:
@@ -744,6 +759,7 @@ def _settle(folder: Path, claim: _Claim, command: str) -> None:
         and (before.get(n) == sources[n] or before.get(n) in claim.replaced.get(sources[n], ()))
     }
     gone -= set(claim.edited)  # the user's, as --skip-existing kept them listed
+    gone -= _KEPT.pop(folder.resolve(), set())  # kept as they were: an overlay drawn from them
     _remove_replaced(folder, gone, before, command)
     # names this run may have written and did not (a .tif where a .png was written, no
     # overlay for a large image), absent or someone else's file left as it was (--overwrite):

@@ -8,8 +8,10 @@ ids) this checkpoint and settings wrote in the output folder has them read back
 them as a run that predicted it writes it: the overlay from the input and the labels (with
 the objects' outlines), the objects' table and outlines from the ids; the same bytes.
 Probabilities need the net, and so do stacks (their pages are staged), 3-D objects, images
-with nodata or transparent pixels (the labels written there are no class) and slides read
-window by window: those are predicted again, as the claim's line says.
+with nodata or transparent pixels (the labels written there are no class): those are
+predicted again, as the claim's line says. A slide read window by window has its overlay
+drawn from its labels there window by window (:func:`slide_redrawable`), but not with
+objects: a run that predicts it draws them from the provisional ids it stages.
 """
 
 from __future__ import annotations
@@ -27,8 +29,11 @@ from unetlab.inference.records import OutputOptions, Provenance
 #: the kinds of output that are drawn from those there, without the net
 DRAWN = ("overlay", "geojson", "rois")
 #: where the claim's line says they are drawn (:func:`can_draw`), and where not
-DRAWN_WHOLE = "drawn from those there without the net where the image is read whole"
-NOT_DRAWN = "a slide read window by window, a stack, an image with nodata"
+DRAWN_WHOLE = (
+    "drawn from those there without the net where the image is read whole (a slide read "
+    "window by window: its overlay without objects)"
+)
+NOT_DRAWN = "a slide's objects, a stack, an image read whole with nodata"
 
 
 def can_draw(missing: Sequence[str], outputs: OutputOptions) -> bool:
@@ -57,6 +62,21 @@ def redrawable(
     made = finished_outputs(out_dir, [path], record=record, objects=objects).get(path, [])
     needed = ["labels", "objects", "table"] if objects else ["labels"]
     return all(paths[k].name in made for k in needed)
+
+
+def slide_redrawable(
+    finals: dict[str, Path], path: Path, outputs: OutputOptions, record: Provenance
+) -> bool:
+    """Whether the overlay of the slide ``path`` (read window by window) is drawn from the
+    labels ``record`` wrote at ``finals["labels"]``: ``skip_existing`` and an overlay asked
+    for, no probabilities, and no objects: a run that predicts a slide draws their outlines
+    from the provisional ids it stages, not from the object ids it writes (a random net's
+    289 pieces over 1 object), so those drawn from the ids there would differ."""
+    o = outputs
+    if not o.skip_existing or not o.draw_overlay or o.save_probabilities or o.objects:
+        return False
+    made = finished_outputs(finals["labels"].parent, [path], record=record).get(path, [])
+    return finals["labels"].name in made
 
 
 def written_pages(

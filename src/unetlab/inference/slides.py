@@ -138,6 +138,7 @@ from unetlab.inference.slide_overlay import OVERLAY_SIDE, by_object, write_slide
 from unetlab.inference.slide_progress import TileProgress, counted
 from unetlab.inference.tiling import TileGrid, iter_tiled_rows
 from unetlab.manifest import claimed_only
+from unetlab.outputs import outputs_kept
 from unetlab.runtime import check_precision, resolve_device
 
 log = logging.getLogger(__name__)
@@ -594,19 +595,27 @@ def predict_slide(
         how = dict(path=path, asked=asked, values=values, record=record, group=group)
         run = _SlideRun.of(model, slide, out_dir, options, outputs, **how)
         finished = _done_before(run, slide, out_dir, counted, group)
+        if finished is None:  # the overlay added from the outputs there: none predicted
+            finished = _drawn_again(model, run, outputs, values, (overlay, overlay_side, record))
         if finished is not None:  # a stopped run's outputs, finished: none predicted now
             return finished
-        # the outputs' files now: one another program writes meanwhile is not replaced
-        overlay_path = out_dir / f"{output_stem(path)}_overlay.png"
-        run = replace(run, before=file_stamps([*run.finals.values(), overlay_path]))
-        there = [p.name for p, stamp in run.before.items() if stamp is not None]
-        refuse_claimed_only(out_dir, run.finals["labels"], there)
+        run = _stamped(run, out_dir)  # one another program writes meanwhile is not replaced
         tiles = _predict_run(model, run, values=values, progress=progress, group=group)
         drawn = None if overlay is None else (overlay, overlay_side, record)
         done = dict(values=values, drawn=drawn, counted=counted, told=tiles.told)
         extra = _publish_run(model, run, out_dir, **done) if group.is_main else []
     group.share(None)
     return [run.finals[key] for key in run.specs] + extra
+
+
+def _stamped(run: _SlideRun, out_dir: Path) -> _SlideRun:
+    """``run`` with its outputs' files as it begins (``before``: their stamps), a name there
+    that only a stopped run's claim lists refused (:func:`refuse_claimed_only`)."""
+    overlay = out_dir / f"{output_stem(run.slide.path)}_overlay.png"
+    run = replace(run, before=file_stamps([*run.finals.values(), overlay]))
+    there = [p.name for p, stamp in run.before.items() if stamp is not None]
+    refuse_claimed_only(out_dir, run.finals["labels"], there)
+    return run
 
 
 def _done_before(run, slide, out_dir: Path, counted, group: Group) -> list[Path] | None:
@@ -1004,10 +1013,7 @@ def _overlay(
 ) -> list[Path]:
     """``<stem>_overlay.png`` of page 0 from the staged labels (read as class indices by
     ``decode``: :func:`_indices_of`) and provisional ids (the same outlines as the final
-    ones), in one process; its text holds ``record`` and its pixel size
-    (:func:`~unetlab.inference.slide_overlay.write_slide_overlay`), saying how far it is to
-    ``told``."""
-    path = finals["overlay"]
+    ones), in one process (:func:`_draw_overlay`), saying how far it is to ``told``."""
     labels_spec = specs["labels"]
     labels = ome.open_level(stages["labels"])
 
@@ -1017,16 +1023,33 @@ def _overlay(
     def id_rows(rows, cols):
         return found.ids[(*found.spec.place(0, rows)[:-1], cols)]
 
+    drawn = (colours, side, record)
+    rows = (label_rows, id_rows if found is not None else None)
+    objects = found is not None and by_object(found.options)
+    place = at.at(finals["overlay"])
+    _draw_overlay(slide, finals["overlay"], *rows, objects, drawn, place=place, told=told)
+    return [finals["overlay"]]
+
+
+def _draw_overlay(
+    slide, path: Path, label_rows, id_rows, objects: bool, drawn, *, place=None, told=None
+) -> None:
+    """Write the overlay ``path`` (at ``place``, where given) of page 0 of ``slide`` from the class indices
+    ``label_rows(rows, cols)`` gives and the ids of ``id_rows`` (None: no outlines), each
+    object in its colour where ``objects``; ``drawn``: (colours, side, record), its text
+    holding the record and its pixel size
+    (:func:`~unetlab.inference.slide_overlay.write_slide_overlay`), said in one line."""
+    colours, side, record = drawn
     _, h, w, _ = slide.shape
     step = write_slide_overlay(
-        at.at(path),
+        place or path,
         (h, w),
         lambda rows, cols: slide.read(0, rows, cols),
         label_rows,
-        id_rows if found is not None else None,
+        id_rows,
         colours=colours,
         side=side,
-        by_object=found is not None and by_object(found.options),
+        by_object=objects,
         text=png_text(record),
         pixel_size=slide.pixel_size,
         told=told,
@@ -1034,14 +1057,39 @@ def _overlay(
     pages = f" (page 1 of {slide.shape[0]})" if slide.shape[0] > 1 else ""
     log.info(
         "%s: overlay %s at 1/%d scale%s: %d x %d px",
-        slide_name(slide.path),
-        path.name,
-        step,
+        *(slide_name(slide.path), path.name, step),
         pages,
         -(-h // step),  # height x width, as every size said
         -(-w // step),
     )
-    return [path]
+
+
+def _drawn_again(model, run: _SlideRun, outputs: OutputOptions, values, drawn) -> list | None:
+    """The paths of a slide's labels and overlay where its overlay, added with
+    ``skip_existing``, is drawn from the labels this checkpoint and settings wrote, read
+    window by window without the net
+    (:func:`~unetlab.inference.drawn_again.slide_redrawable`); the labels are not
+    rewritten. None where the slide is predicted."""
+    from unetlab.inference.drawn_again import slide_redrawable  # it imports this module
+
+    path, labels = run.slide.path, run.finals["labels"]
+    if not slide_redrawable(run.finals, Path(path), outputs, drawn[2]):
+        return None
+    log.info(
+        "%s: overlay drawn from the labels this checkpoint and settings wrote in %s, the net "
+        "not run",
+        *(slide_name(path), labels.parent),
+    )
+    overlay = labels.parent / f"{output_stem(path)}_overlay.png"
+    decode = _indices_of(values, run.specs["labels"].nodata, model_background(model))
+    with open_slide(labels) as written:
+
+        def label_rows(rows, cols):
+            return decode(written.read(0, rows, cols)[..., 0])
+
+        _draw_overlay(run.slide, overlay, label_rows, None, False, drawn)
+    outputs_kept(labels.parent, [labels.name])  # as they were: not rewritten
+    return [labels, overlay]
 
 
 def _indices_of(values, nodata: int | None = None, background: int = 0):
