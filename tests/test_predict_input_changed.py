@@ -66,6 +66,9 @@ def test_skip_existing_predicts_a_replaced_input_again(work, caplog):
     shutil.copyfile(work / "in" / "00.png", work / "in" / "01.png")
     os.utime(work / "in" / "01.png", ns=(old.st_atime_ns, old.st_mtime_ns - 10**9))
     assert _redone(work) == ["01.png"]
+    # predicted, not drawn from its stale labels there (they were kept, said predicted again)
+    out = [np.asarray(Image.open(work / "out" / n)) for n in ("00.png", "01.png")]
+    assert np.array_equal(*out)  # 00.png's pixels: its labels
     assert _redone(work) == []
 
 

@@ -18,7 +18,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -763,6 +763,7 @@ def _predict_held(
             apart = name_kept_outputs(out_dir, apart, changed)
         model, outputs = load()
         run = asked.run(model, out_dir, outputs)
+        run.redo = set(changed.values())  # predicted again: not drawn from their outputs
         run.as_is = any(file_axes(f, "YX") for f in files)  # --axes: the TIFFs' alone
         lines = [] if asked.notes is None else list(asked.notes(model, outputs.objects))
         # the floor's lines said once in the folder's run, not each file (the other
@@ -1040,6 +1041,7 @@ class _Run:
         self.root: Path | None = None  # the tables' path column is relative to it
         self.as_is = False  # the run has a TIFF: its PNGs read as they are, the axes the TIFFs'
         self.kept: dict[Path, list] = {}  # the lines of this process's files (not main)
+        self.redo: set[str] = set()  # the inputs changed since their outputs were made
 
     def predict(
         self, todo: list[Path], name: str, notes: Sequence[str], left: tuple[int, int] = (0, 0)
@@ -1113,7 +1115,7 @@ class _Run:
         before = slide_resume.pixels_done_before()  # a resumed slide's: not predicted now
         with bar, timed, lines, self._held(path), rel, before as done_before:
             each = dict(self._keywords(path), progress=bar.update, counted=counted)
-            written = predict_or_fail(self.model, path, self.out_dir, self.outputs, **each)
+            written = predict_or_fail(self.model, path, self.out_dir, self._outputs(path), **each)
         if not isinstance(written, UnetlabError):  # each process its own band's
             result.pixels -= done_before[0]
         if not counts:
@@ -1193,6 +1195,15 @@ class _Run:
             merged_apart(),  # its objects counted when it is predicted, not twice
         ):
             predict_file(self.model, path, scratch, self.outputs, **self._keywords(path))
+
+    def _outputs(self, path: Path) -> OutputOptions:
+        """The outputs of ``path``: without ``skip_existing`` where it changed since its
+        outputs there were made (``redo``), so that none is drawn from them
+        (:mod:`~unetlab.inference.drawn_again`: its stale labels were kept, said "predicted
+        again")."""
+        if input_source(path) not in self.redo:
+            return self.outputs
+        return replace(self.outputs, skip_existing=False)
 
     def _keywords(self, path: Path) -> dict:
         """:func:`predict_file`'s keywords for ``path``: a file streamed alone is predicted by
