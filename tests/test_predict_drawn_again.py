@@ -98,3 +98,16 @@ def test_decoded_gives_the_indices_of_mask_values():
     assert drawn_again.decoded(written, [0, 128, 255]).tolist() == [[0, 2], [1, 0]]
     assert drawn_again.decoded(written, [0, 255]) is None  # 128: no mask value
     assert drawn_again.decoded(written, None) is written
+
+
+@pytest.mark.parametrize("objects", [(), ("--instances",)])
+def test_the_outputs_an_added_overlay_is_drawn_from_are_not_rewritten(inputs, objects):
+    """Their files stay as they were (same mtime), not written again with the same bytes."""
+    work = inputs
+    _predict(work, "out", *objects)
+    kept = {p.name: p.stat().st_mtime_ns for p in (work / "out").glob("0*")}
+    assert {"00.png", "03.tif"} <= set(kept)
+    assert bool(objects) == ("00_objects.csv" in kept)
+    _predict(work, "out", "--skip-existing", *objects, "--overlay")
+    assert {n: (work / "out" / n).stat().st_mtime_ns for n in kept} == kept
+    assert (work / "out" / "00_overlay.png").is_file()

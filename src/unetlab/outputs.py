@@ -429,7 +429,7 @@ def output_folder(
     refuse_inputs([folder / n for n in names], inputs, command=command)
     made, listed = _made_folder(folder), (folder / MANIFEST).exists()
     fix = dict(overwrite=overwrite, overwrite_fix=overwrite_fix, carried=carried)
-    _FAILED.pop(folder.resolve(), None)  # a stopped run's
+    _forget_run(folder.resolve())  # a stopped run's
     try:
         with FolderLock(folder), folder_sync_deferred(folder):
             with walking_once():  # a Zarr input once, not once per output of it
@@ -453,8 +453,9 @@ def output_folder(
 
 
 def _forget_run(folder: Path) -> None:
-    """What a run told of the (resolved) ``folder`` it held, forgotten as it ends."""
-    for told in (_EDITED, _UNREAD, _KEPT):
+    """What a run told of the (resolved) ``folder`` it held, forgotten as it begins and
+    ends (a run stopped, or a call that held no folder, left it)."""
+    for told in (_FAILED, _EDITED, _UNREAD, _KEPT):
         told.pop(folder, None)
 
 
@@ -484,7 +485,8 @@ def inputs_failed(folder: str | os.PathLike, sources: Iterable[str]) -> None:
 def outputs_kept(folder: str | os.PathLike, names: Iterable[str]) -> None:
     """Tell the run that holds ``folder`` (:func:`output_folder`) that the outputs ``names``
     are kept as they are while it writes others of their input (an overlay drawn from the
-    labels there): not removed at its end as an earlier run's outputs it did not write."""
+    labels there): at its end they count as written by it (confirmed with its key), not
+    removed as an earlier run's outputs it did not write."""
     _KEPT.setdefault(Path(folder).resolve(), set()).update(names)
 
 
@@ -744,12 +746,14 @@ def _settle(folder: Path, claim: _Claim, command: str) -> None:
     sources, before, keys = claim.sources, claim.before, claim.keys
     failed = _FAILED.pop(folder.resolve(), set())
     of_failed = {n for n in claim.stamps if n in sources and sources[n] in failed}
+    kept = _KEPT.pop(folder.resolve(), set()) & set(claim.stamps)  # as if written again
     untouched = {n for n, stamp in claim.stamps.items() if _untouched(folder, n, stamp)}
     untouched |= {n for n in of_failed if _untouched(folder, n, _stamp(folder / n))}
+    untouched -= kept
     # an input is written where its files changed, and it did not fail: a staging folder
     # (the input failed after it staged pages or rows), or a file another program wrote
     # meanwhile, removes nothing of an earlier run (s42 edges)
-    changed = {n for n, stamp in claim.stamps.items() if _stamp(folder / n) != stamp}
+    changed = {n for n, stamp in claim.stamps.items() if _stamp(folder / n) != stamp} | kept
     changed -= of_failed
     wrote = {sources[n] for n in changed if n in sources}
     gone = {
@@ -759,7 +763,6 @@ def _settle(folder: Path, claim: _Claim, command: str) -> None:
         and (before.get(n) == sources[n] or before.get(n) in claim.replaced.get(sources[n], ()))
     }
     gone -= set(claim.edited)  # the user's, as --skip-existing kept them listed
-    gone -= _KEPT.pop(folder.resolve(), set())  # kept as they were: an overlay drawn from them
     _remove_replaced(folder, gone, before, command)
     # names this run may have written and did not (a .tif where a .png was written, no
     # overlay for a large image), absent or someone else's file left as it was (--overwrite):

@@ -191,7 +191,7 @@ from unetlab.inference.slides import (
 from unetlab.inference.stream_rule import is_streamed, whole_read_note
 from unetlab.inference.table_extras import with_image_columns
 from unetlab.inference.world_files import world_files
-from unetlab.outputs import refuse_inputs
+from unetlab.outputs import outputs_kept, refuse_inputs
 from unetlab.plots import object_colour_table, prediction_overlay
 from unetlab.progress import progress_calls
 from unetlab.runtime import check_precision, memory_hint
@@ -589,7 +589,8 @@ def _predict_whole(file: _File) -> list[Path]:
     else:
         (labels, ids), probs = there, []
     ids = _joined_in_3d(file, ids, axes, meta["pixel"])  # with objects_3d
-    found = _Whole(stack, labels, ids, probs, invalid, meta, axes, tiff)
+    kept = () if there is None else _drawn_from(paths, o)  # not written again
+    found = _Whole(stack, labels, ids, probs, invalid, meta, axes, tiff, kept)
     written = _publish_whole(file, paths, found)
     if staging is not None:  # the outputs are there: the pages kept are done with
         staging.finish()
@@ -680,6 +681,14 @@ class _Whole:
     meta: dict
     axes: PageAxes
     tiff: bool
+    kept: Sequence[str] = ()  # the names of those it was drawn from: kept as they are
+
+
+def _drawn_from(paths: dict[str, Path], outputs: OutputOptions) -> list[str]:
+    """The names of the outputs an image's other outputs are drawn from
+    (:func:`_written`): its labels, and with ``objects`` their ids and table."""
+    kinds = ["labels", "objects", "table"] if outputs.objects is not None else ["labels"]
+    return [paths[k].name for k in kinds]
 
 
 def _publish_whole(file: _File, paths: dict[str, Path], found: _Whole) -> list[Path]:
@@ -690,13 +699,19 @@ def _publish_whole(file: _File, paths: dict[str, Path], found: _Whole) -> list[P
     there). Written one by one in place, a rerun stopped among them left an earlier run's
     labels beside new objects (s39); a stop before the renames leaves the earlier outputs as
     they were, a stop among them is finished by the rerun
-    (:func:`~unetlab.inference.slide_outputs.finish`). Returns the outputs' paths."""
+    (:func:`~unetlab.inference.slide_outputs.finish`). Those ``found.kept`` (the outputs
+    the others were drawn from) stay as they are, not rewritten. Returns the outputs' paths."""
     publishing = publishing_path(paths["labels"])
     places = {key: publishing / path.name for key, path in paths.items()}
     with Together("ome-tiff", publishing, {"input": input_stamp(file.path)}) as at:
         written = _write_whole(file, places, found)
         for place in [places["labels"], *reversed(written)]:  # reserved: renamed in reverse
-            at.reserve(file.out_dir / place.name)
+            if place.name in found.kept:
+                place.unlink()
+            else:
+                at.reserve(file.out_dir / place.name)
+    if found.kept:  # not removed as outputs this run did not write
+        outputs_kept(file.out_dir, found.kept)
     return [file.out_dir / place.name for place in (places["labels"], *written)]
 
 
