@@ -392,7 +392,23 @@ def test_a_launched_process_notes_a_stop_or_bad_input_for_the_launcher(tmp_path,
     monkeypatch.setenv(STATUS_FILE, str(tmp_path / "status"))
     codes = (1, 143, 2, 129, 130, 75, 0)  # 75: a folder in use (errors.IN_USE)
     assert [noted_for_launch(code) for code in codes] == [1, 0, 0, 0, 0, 0, 0]
-    assert (tmp_path / "status").read_text().split() == ["1", "143", "2", "129", "130", "75"]
+    assert (tmp_path / "status").read_text().split() == ["1", "143", "2", "129", "130", "75", "0"]
+
+
+def test_a_stop_after_every_process_ended_its_command_stops_nothing(monkeypatch, capfd):
+    """s51 walkcluster: a SIGTERM to ``train --nproc 2`` just after its summary reached
+    torchrun as it waited out its last look at the finished processes: "stopped by
+    SIGTERM" after the summary, exit status 143, for a run that had ended."""
+    import unetlab.distributed as distributed
+
+    def finished_then_stopped(command, env, grace):
+        monkeypatch.setenv(distributed.STATUS_FILE, env[distributed.STATUS_FILE])
+        assert [distributed.noted_for_launch(0) for _ in range(2)] == [0, 0]
+        return 128 + signal.SIGTERM  # torchrun given the stop, its processes gone
+
+    monkeypatch.setattr(distributed, "run_passing_signals", finished_then_stopped)
+    assert distributed.launch(2, ["train"]) == 0
+    assert "stopped" not in capfd.readouterr().err
 
 
 def test_a_launch_gives_torchrun_its_own_grace_unless_the_user_set_one(monkeypatch):

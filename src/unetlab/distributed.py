@@ -118,14 +118,21 @@ def launch(
         env[STATUS_FILE] = os.path.join(folder, "status")
         code = run_passing_signals(command, env=env, grace=grace)
         notes = _notes(env[STATUS_FILE])
-        if code == 0:
-            return notes[0] if notes else 0
+        if code == 0 or _all_done(notes, nproc):
+            return next((note for note in notes if note), 0)
         stop_codes = {128 + s for s in PASSED_ON}
         if code not in stop_codes and not {1, *SAID} & set(notes) and failed:
             failed()  # not stopped here, and no process said why: one was killed
         if code in stop_codes and not stop_codes & set(notes):
             _say_stopped(argv, code - 128)  # stopped before a process could say it
         return code
+
+
+def _all_done(notes: list[int], nproc: int) -> bool:
+    """Whether every one of the ``nproc`` processes noted that its command ended (status 0
+    included): a stop signal that reaches torchrun after that, as it waits out its last
+    look at them, stops nothing (it said "stopped" after a finished run's summary, 143)."""
+    return len(notes) >= nproc
 
 
 def _say_stopped(argv: list[str], signum: int) -> None:
@@ -463,9 +470,10 @@ def noted_for_launch(code: int) -> int:
     by another unetlab process, said in its one line: :data:`~unetlab.errors.IN_USE`) and
     128 + a stop signal (the run stopped as asked, said in its one line) are noted for
     :func:`launch` and become 0; a bug's 1 (its traceback shown) is noted and stays;
-    anything else stays."""
+    anything else stays. 0 is noted too: :func:`launch` then knows that every process
+    ended its command."""
     path = os.environ.get(STATUS_FILE)
-    if code == 0 or not path:
+    if not path:
         return code
     with open(path, "a", encoding="utf-8") as f:
         f.write(f"{code}\n")
