@@ -40,6 +40,24 @@ def test_a_relative_root_is_recorded_absolute(tmp_path, data, monkeypatch, how):
     assert main(["train", "--config", config, "--run-dir", "run2", *TINY]) == 0
 
 
+def test_a_relative_root_beside_the_config_file_names_the_current_folder(
+    tmp_path, data, monkeypatch, capsys
+):
+    """s51 walkcluster: ``root: ../data`` in configs/mine.yaml, run from the folder above,
+    said "/x/../data: no such data folder"; the line now says where a relative root is read
+    from, and the folder to give."""
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "mine.yaml").write_text("data: {root: ../data}\n")
+    monkeypatch.chdir(tmp_path)
+    argv = ["train", "--config", "configs/mine.yaml", "--run-dir", "run", *TINY]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"read from the current folder ({tmp_path})" in err
+    assert f"give --data {data}" in err and not (tmp_path / "run").exists()
+    monkeypatch.chdir(tmp_path / "configs")  # from the file's folder the same root works
+    assert main([*argv[:2], "mine.yaml", *argv[3:]]) == 0
+
+
 def test_missing_recorded_files_name_the_folder_looked_in(tmp_path, data, monkeypatch):
     pairs = [Pair(data / "images" / "00.png", data / "masks" / "00.png")]
     record = split_record(data, pairs, [])

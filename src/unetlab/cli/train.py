@@ -317,6 +317,7 @@ def _config(args) -> tuple:
 
     config, overrides = _settings(args)
     cfg, explicit = load_config(config, overrides), explicit_keys(config, overrides)
+    refuse_root_beside_config(cfg, config)
     run_dir = _run_folder(args, cfg)
     if args.resume and not args.check and Group.from_env().is_main:
         _refuse_in_use(run_dir)  # a live run's folder: in use, not a run to resume (yet)
@@ -330,6 +331,27 @@ def _config(args) -> tuple:
     if args.resume:  # the run's own config, the plan included, with what may change
         cfg = _resumed(run_dir, cfg, explicit)
     return absolute_paths(cfg, run_dir, resume=args.resume), explicit
+
+
+def refuse_root_beside_config(cfg, config: str | None) -> None:
+    """A relative data.root that the --config file sets is read from the current folder, as
+    --data is (the README): where it is no folder there but one beside the file, refused
+    naming both and the fix (s51 walkcluster: "/tmp/data: no such data folder" for
+    ``root: ../data`` in a config file beside the data)."""
+    from unetlab.config.files import find_config
+
+    root = cfg.data.root
+    if config is None or root is None or "data.root" not in cfg.file_keys:
+        return
+    if Path(root).expanduser().is_absolute() or Path(root).is_dir():
+        return
+    beside = (find_config(config).parent / root).resolve()
+    if beside.is_dir():
+        raise UnetlabError(
+            f"{config}: data.root {root} is read from the current folder ({Path.cwd()}), as "
+            f"--data is, not from the config file's, and there is no {root} there: give "
+            f"--data {beside}, or write that path in the file"
+        )
 
 
 def _train(args, cfg, run_dir: Path, group, *, plan, split: dict | None) -> int:
