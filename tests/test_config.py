@@ -297,3 +297,14 @@ def test_a_list_key_given_without_brackets_shows_the_list_form():
     line = str(info.value)
     assert "[0, 255]" in line and "--set 'data.label_values=[0, 255]'" in line
     assert shlex.split(line.split("--set ")[1].rstrip(")"))[0] == "data.label_values=[0, 255]"
+
+
+def test_a_config_files_value_of_the_wrong_type_names_the_file(tmp_path):
+    """s51 walkcluster: "config key train.epochs must be int, not 'two'" named no file,
+    where an unknown key in it names the file; a value an override replaces is not
+    checked (the override's is)."""
+    path = tmp_path / "mine.yaml"
+    path.write_text("train:\n  epochs: two\n")
+    with pytest.raises(UnetlabError, match=r"mine\.yaml: config key train\.epochs must be int"):
+        load_config(path)
+    assert load_config(path, ["train.epochs=3"]).train.epochs == 3

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from unetlab.config.convert import unknown_key_message
+from unetlab.config.convert import check_type, unknown_key_message
 from unetlab.config.files import (
     config_name,
     find_config,
@@ -40,6 +40,7 @@ def load_config(
     if path is not None:
         data = drop_removed(data, config_name(path))  # an older unetlab's run (audit s31 upgrade 1)
         _check_file_keys(Config, data, find_config(path))
+        _check_file_types(Config, data, find_config(path), _named_keys({}, overrides))
     # defaults first, so that dict-valued keys (normalization) can be updated key by key
     defaults = Config().to_dict()
     merged = {
@@ -95,6 +96,23 @@ def _check_file_keys(cls, data: dict, path: Path, prefix: str = "") -> None:
             )
         if is_dataclass(hints[key]) and isinstance(value, dict):
             _check_file_keys(hints[key], value, path, f"{prefix}{key}.")
+
+
+def _check_file_types(cls, data: dict, path: Path, overridden: set[str], prefix: str = "") -> None:
+    """A value of the config file at ``path`` of the wrong type, refused naming the file (s51
+    walkcluster: "config key train.epochs must be int, not 'two'" named none); one that an
+    override replaces is left to the override's check."""
+    known = {f.name: f for f in fields(cls)}
+    hints = typing.get_type_hints(cls)
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if is_dataclass(hints[key]):
+            _check_file_types(hints[key], value or {}, path, overridden, f"{name}.")
+        elif name not in overridden:
+            try:
+                check_type(value, hints[key], name, known[key].default)
+            except UnetlabError as exc:
+                raise UnetlabError(f"{path}: {exc}") from None
 
 
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
