@@ -395,6 +395,17 @@ def test_a_launched_process_notes_a_stop_or_bad_input_for_the_launcher(tmp_path,
     assert (tmp_path / "status").read_text().split() == ["1", "143", "2", "129", "130", "75", "0"]
 
 
+def test_a_launched_process_whose_launcher_is_gone_ends_without_a_traceback(
+    tmp_path, monkeypatch
+):
+    """s51 walkcluster: torchrun killed, its processes ended after the launcher had removed
+    the launch's folder: FileNotFoundError in each, with its traceback."""
+    from unetlab.distributed import STATUS_FILE, noted_for_launch
+
+    monkeypatch.setenv(STATUS_FILE, str(tmp_path / "gone" / "status"))
+    assert [noted_for_launch(code) for code in (0, 143, 1)] == [0, 0, 1]
+
+
 def test_a_stop_after_every_process_ended_its_command_stops_nothing(monkeypatch, capfd):
     """s51 walkcluster: a SIGTERM to ``train --nproc 2`` just after its summary reached
     torchrun as it waited out its last look at the finished processes: "stopped by

@@ -475,8 +475,8 @@ def noted_for_launch(code: int) -> int:
     path = os.environ.get(STATUS_FILE)
     if not path:
         return code
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(f"{code}\n")
+    with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as f:
+        f.write(f"{code}\n")  # suppressed: the launcher gone (killed), its folder with it
     return 0 if code in (*SAID, *(128 + s for s in PASSED_ON)) else code
 
 
