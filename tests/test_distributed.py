@@ -1,6 +1,7 @@
 """Data-parallel training: two gloo processes on the CPU train exactly as one process with
 the global batch, the main process alone writes, and the process-group arithmetic."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -384,6 +385,38 @@ def test_a_second_signal_or_the_grace_spent_kills_the_processes(tmp_path, capfd,
     assert f"unetlab: {why}: killing its processes" in capfd.readouterr().err
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's parent-death signal")
+def test_a_launched_process_stops_when_torchrun_is_killed(tmp_path, monkeypatch):
+    """s51 walkcluster: torchrun SIGKILLed, its processes trained on as orphans to the run's
+    end while the launcher said the group had ended and named the resume."""
+    import unetlab
+    from unetlab.distributed import STATUS_FILE
+
+    monkeypatch.setenv(STATUS_FILE, str(tmp_path / "status"))
+    src = str(Path(unetlab.__file__).parents[1])
+    worker = (
+        f"import sys; sys.path.insert(0, {src!r})\n"
+        "from unetlab.distributed import stop_with_launch\n"
+        "stop_with_launch()\n"
+    ) + _worker(tmp_path, "((folder / 'worker').write_text(str(s)), sys.exit(0))")
+    middle = subprocess.Popen(_torchrun_like(tmp_path, worker))
+    try:
+        for _ in range(600):
+            if (tmp_path / "ready").exists():
+                break
+            time.sleep(0.05)
+        middle.kill()
+        middle.wait()
+        for _ in range(100):
+            if (tmp_path / "worker").exists():
+                break
+            time.sleep(0.05)
+        assert (tmp_path / "worker").read_text() == str(int(signal.SIGTERM))
+    finally:
+        with contextlib.suppress(ProcessLookupError, FileNotFoundError, ValueError):
+            os.kill(int((tmp_path / "pid").read_text()), signal.SIGKILL)
+
+
 def test_a_launched_process_notes_a_stop_or_bad_input_for_the_launcher(tmp_path, monkeypatch):
     """torchrun reports a process that exits non-zero with pages of traceback."""
     from unetlab.distributed import STATUS_FILE, noted_for_launch
@@ -395,9 +428,7 @@ def test_a_launched_process_notes_a_stop_or_bad_input_for_the_launcher(tmp_path,
     assert (tmp_path / "status").read_text().split() == ["1", "143", "2", "129", "130", "75", "0"]
 
 
-def test_a_launched_process_whose_launcher_is_gone_ends_without_a_traceback(
-    tmp_path, monkeypatch
-):
+def test_a_launched_process_whose_launcher_is_gone_ends_without_a_traceback(tmp_path, monkeypatch):
     """s51 walkcluster: torchrun killed, its processes ended after the launcher had removed
     the launch's folder: FileNotFoundError in each, with its traceback."""
     from unetlab.distributed import STATUS_FILE, noted_for_launch

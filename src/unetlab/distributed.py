@@ -511,6 +511,17 @@ def once_a_launch() -> None:
             handler.addFilter(_ONCE_A_LAUNCH)  # logging adds one filter object once
 
 
+def stop_with_launch() -> None:
+    """In a process of a launch (:func:`launch`), on Linux: SIGTERM to it should torchrun,
+    which started it, die without a word (SIGKILL, out of memory). It then stops as a
+    stopped launch does (training: at the next step, last.pt saved), where it went on as an
+    orphan to the run's end while the launcher said the group had ended and named the
+    resume (s51 walkcluster). torchrun starts its processes from its main thread, which
+    lives as long as it does (Linux signals when the thread that started it ends)."""
+    if os.environ.get(STATUS_FILE) and (ask := _stopped_with_parent()):
+        ask()
+
+
 class _OnceALaunch(logging.Filter):
     """Passes a record said once a command (its ``once`` key) only in the first process of
     the launch to say it (:func:`first_to_say`), any other record as it is. The verdict is

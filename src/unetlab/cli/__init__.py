@@ -315,13 +315,14 @@ def _set_up(argv: list[str] | None) -> argparse.Namespace:
     logging set up; the help and bad flags end here, before torch loads."""
     args = _parse(build_parser(), argv)
     importlib.import_module("torch")
-    from unetlab.distributed import once_a_launch
+    from unetlab.distributed import once_a_launch, stop_with_launch
     from unetlab.runtime import keep_allocator_tuned
 
     keep_allocator_tuned()  # the process ends with the command: a tuned heap kept for speed
     args.argv = list(sys.argv[1:] if argv is None else argv)  # as given (to relaunch)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     once_a_launch()  # --nproc N: a line said once a command, once for the launch
+    stop_with_launch()  # --nproc N: torchrun killed, its processes stop too
     # tifffile logs what it meets in a damaged file (4-8 lines per read); unetlab says what
     # is wrong with the file in its own one line
     logging.getLogger("tifffile").setLevel(logging.CRITICAL)
