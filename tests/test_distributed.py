@@ -417,6 +417,14 @@ def test_a_launched_process_stops_when_torchrun_is_killed(tmp_path, monkeypatch)
             os.kill(int((tmp_path / "pid").read_text()), signal.SIGKILL)
 
 
+def test_a_command_killed_by_a_signal_ends_with_the_shells_status_for_it():
+    """s51 walkcluster: torchrun SIGKILLed, `unetlab train --nproc 2` exited 247 (-9)."""
+    from unetlab.distributed import run_passing_signals
+
+    killed = "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"
+    assert run_passing_signals([sys.executable, "-c", killed]) == 128 + signal.SIGKILL
+
+
 def test_a_launched_process_notes_a_stop_or_bad_input_for_the_launcher(tmp_path, monkeypatch):
     """torchrun reports a process that exits non-zero with pages of traceback."""
     from unetlab.distributed import STATUS_FILE, noted_for_launch

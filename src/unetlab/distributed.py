@@ -240,7 +240,8 @@ def run_passing_signals(
     on (``kill``, a scheduler's time limit, a closed terminal, Ctrl-C: its processes stop
     too, instead of going on as orphans that hold the output folder's lock); on Linux it also
     gets SIGTERM should this process die without a word (SIGKILL). Returns its exit status,
-    or 128 + the signal when one passed on stopped it (130 after a Ctrl-C). A signal this
+    or 128 + the signal when one passed on stopped it (130 after a Ctrl-C) or one killed
+    it (137 for SIGKILL). A signal this
     process ignores (nohup's SIGHUP) stays ignored: it is not passed on.
 
     The first signal goes to the processes ``command`` started (torchrun's workers: they
@@ -270,7 +271,9 @@ def run_passing_signals(
         return 130
     # stopped by a signal passed on: the shell's status for it (torchrun itself ends with 1)
     passed = passer.passed
-    return 128 + passed[0] if passed and code != 0 else code
+    if passed and code != 0:
+        return 128 + passed[0]
+    return 128 - code if code < 0 else code  # killed (SIGKILL): 137, as a shell says it
 
 
 def stop_note(status: str | None) -> str | None:
