@@ -461,6 +461,23 @@ def test_a_stop_after_every_process_ended_its_command_stops_nothing(monkeypatch,
     assert "stopped" not in capfd.readouterr().err
 
 
+def test_a_launchs_processes_record_the_command_the_user_ran(monkeypatch):
+    """s51 walkcluster: history.yaml and config.yaml of `train --nproc 2` recorded the
+    command without --nproc (the processes' own), as a one-process run's."""
+    import unetlab.distributed as distributed
+    from unetlab.provenance import command_line
+
+    seen = []
+    monkeypatch.setattr(
+        distributed, "run_passing_signals", lambda command, env, grace: seen.append(env) or 0
+    )
+    monkeypatch.setattr(sys, "argv", ["unetlab", "train", "--run-dir", "r", "--nproc", "2"])
+    distributed.launch(2, ["train", "--run-dir", "r"])
+    monkeypatch.setattr(sys, "argv", ["unetlab", "train", "--run-dir", "r"])  # a process's
+    monkeypatch.setenv("UNETLAB_COMMAND", seen[0]["UNETLAB_COMMAND"])
+    assert command_line() == "unetlab train --run-dir r --nproc 2"
+
+
 def test_a_launch_gives_torchrun_its_own_grace_unless_the_user_set_one(monkeypatch):
     """A signal that reaches torchrun itself (a scheduler signalling every process) gets
     the launch's grace, not torchrun's 30 s; a value the user set stays."""

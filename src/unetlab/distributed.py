@@ -33,7 +33,7 @@ from unetlab.errors import IN_USE, UnetlabError
 # Group, SOLO: imported from here by training before unetlab.group held them
 from unetlab.group import SOLO as SOLO
 from unetlab.group import Group as Group
-from unetlab.provenance import PROGRAM_ENV, program
+from unetlab.provenance import COMMAND_ENV, PROGRAM_ENV, command_line, program
 from unetlab.runtime import available_cpus
 from unetlab.signals import LAUNCHED_ENV
 
@@ -108,6 +108,7 @@ def launch(
     ]
     env = dict(os.environ)
     env[PROGRAM_ENV] = shlex.join(program())  # the commands they print: the user's program
+    env[COMMAND_ENV] = command_line()  # the command they record: the user's, --nproc in it
     # each process's share of the CPUs (torchrun would give each one thread, with a banner)
     env.setdefault("OMP_NUM_THREADS", str(max(1, available_cpus() // nproc)))
     # a signal that reaches torchrun itself (a scheduler signalling every process, or this

@@ -34,6 +34,8 @@ def command_line(argv: list[str] | None = None) -> str:
     ``python -m unetlab``, whose ``sys.argv[0]`` is the package's ``__main__.py`` (a file no
     shell runs: "Permission denied", audit s35 workshop 2), it is recorded as ``python -m
     unetlab`` (this Python's name: ``python3`` here); the console script's path as it is."""
+    if argv is None and (launched := os.environ.get(COMMAND_ENV)):
+        return launched  # --nproc's processes: the command the user ran, --nproc in it
     words = list(sys.argv if argv is None else argv)
     if words and _is_package_main(words[0]):
         words[:1] = _launcher_program() or _python_m()
@@ -43,6 +45,9 @@ def command_line(argv: list[str] | None = None) -> str:
 #: the environment variable that tells ``--nproc``'s processes (started as ``python -m
 #: unetlab`` by torchrun) the program the user ran, for the commands they print and record
 PROGRAM_ENV = "UNETLAB_PROGRAM"
+#: the command the user ran, for ``--nproc``'s processes to record (theirs lack ``--nproc``:
+#: history.yaml and config.yaml recorded a run of two processes as one's, s51 walkcluster)
+COMMAND_ENV = "UNETLAB_COMMAND"
 
 
 def program() -> list[str]:
