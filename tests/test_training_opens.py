@@ -101,4 +101,59 @@ def test_train_check_opens_each_file_once_for_pairing(tmp_path, monkeypatch, cap
     masks = [o for o in opened if "/masks/" in o.replace("\\", "/")]
     assert max(images.count(o) for o in images) == 3  # the page count, the plan, the load
     per_mask = sorted(masks.count(o) for o in set(masks))  # the page count, the plan's
-    assert per_mask[:-1] == [3] * 5  # measure, the scan (+1: the palette's)
+    assert per_mask[:-1] == [2] * 5  # measure; the scan takes it (+1: the palette's)
+
+
+def _whole_reads(monkeypatch) -> list[str]:
+    """The files whose pixels a ``tifffile.TiffFile`` reads whole from now on."""
+    read: list[str] = []
+
+    class Counting(tifffile.TiffFile):
+        def asarray(self, *args, **kwargs):  # a series' too
+            read.append(self.filehandle.path)
+            return super().asarray(*args, **kwargs)
+
+    monkeypatch.setattr(tifffile, "TiffFile", Counting)
+    return read
+
+
+@pytest.mark.parametrize(("ids", "kept"), [(False, True), (True, True), (False, False)])
+def test_train_check_reads_each_file_whole_once(tmp_path, monkeypatch, capsys, ids, kept):
+    """The plan's measure read each image and mask whole, then the load read each image
+    again and the mask scan each mask: the plan's reads are kept for them while they fit
+    the budget (unetlab.cli.train.held_budget), with what they load unchanged; with no
+    room (budget 0) each is read twice, as before."""
+    from unetlab.cli import main
+    from unetlab.cli import train as cli_train
+
+    root = _data_set(tmp_path / "set", ids=ids, n=6)
+    if not kept:
+        monkeypatch.setattr(cli_train, "held_budget", lambda nproc: 0.0)
+    read = _whole_reads(monkeypatch)
+    run = ["--run-dir", str(tmp_path / "run"), "--device", "cpu", "--no-progress"]
+    assert main(["train", "--data", str(root), "--check", *run]) == 0
+    per_file = sorted({read.count(f) for f in read if "/images/" in f or "/masks/" in f})
+    assert len(set(read)) == 12 and per_file == ([1] if kept else [2])
+
+
+def test_a_kept_read_is_a_copy_and_taken_once(tmp_path):
+    """Within the plan's reads each reader gets a copy (what one does to its pixels reaches
+    no other); the next read takes the kept array and lets it go; a file written since is
+    read again."""
+    from unetlab.data.held import kept_reads, stacks_held
+    from unetlab.data.io import read_stack
+
+    path = tmp_path / "a.tif"
+    tifffile.imwrite(path, np.arange(64, dtype=np.uint8).reshape(8, 8))
+    with stacks_held(1 << 20):
+        with kept_reads():
+            first = read_stack(path)
+            first[...] = 0  # the plan's reader may change its copy
+        taken = read_stack(path)
+        assert np.array_equal(taken[0], np.arange(64).reshape(8, 8))
+        again = read_stack(path)
+        assert again is not taken and np.array_equal(again, taken)
+        with kept_reads():
+            read_stack(path)
+        tifffile.imwrite(path, np.ones((8, 8), np.uint8))
+        assert read_stack(path).max() == 1  # written since: read again

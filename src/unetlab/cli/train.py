@@ -216,14 +216,36 @@ AUTO = "auto"  # --resume auto (train.rundir.RESUME_AUTO: not imported, the pars
 
 def run(args) -> int:
     from unetlab.data.grey_masks import grey_masks_read_as
+    from unetlab.data.held import stacks_held
     from unetlab.data.io import check_axes
     from unetlab.data.pairs import page_counts_held
 
     check_axes(args.axes)  # one line, before the config and any file are read
     cfg, explicit = _config(args)
-    # every mask the command reads; each file's page count read once (the plan pairs too)
-    with grey_masks_read_as(cfg.data.grey_masks), page_counts_held():
+    # every mask the command reads; each file's page count read once (the plan pairs too);
+    # each file the plan reads whole, read once for the load (or the mask scan) too
+    held = stacks_held(held_budget(args.nproc))
+    with grey_masks_read_as(cfg.data.grey_masks), page_counts_held(), held:
         return _command(args, cfg, explicit)
+
+
+#: the share of the machine's available memory the files the plan reads may take, kept
+#: for training's load: that then holds the whole data set, in float32, anyway
+HELD_SHARE = 0.25
+
+
+def held_budget(nproc: int) -> float:
+    """The bytes of files read whole that one of ``nproc`` training processes (or of those
+    torchrun started on this machine) keeps for their next read
+    (:func:`unetlab.data.held.stacks_held`): its share of :data:`HELD_SHARE` of the
+    available memory (none where that is unknown)."""
+    import os
+
+    from unetlab.runtime import available_memory
+
+    available = available_memory("cpu")
+    processes = max(nproc, int(os.environ.get("LOCAL_WORLD_SIZE", 1)))
+    return 0.0 if available is None else HELD_SHARE * available / processes
 
 
 def _command(args, cfg, explicit: set[str]) -> int:

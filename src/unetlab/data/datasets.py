@@ -40,6 +40,7 @@ from unetlab.data.fingerprint import (
     ramp_share,
     tiff_spacing,
 )
+from unetlab.data.held import let_go
 from unetlab.data.instances import (
     INTERIOR,
     TARGETS,
@@ -834,6 +835,7 @@ def _load(
         problems += _image_problems(pair, image, bad)
         loaded.append((pair, image, encoded, bad, header))
     problems += _channel_problems(loaded, in_channels)
+    let_go()  # the files the plan read that this load did not take again
     if problems:
         raise problems_error(problems, fix=fix())
     return loaded

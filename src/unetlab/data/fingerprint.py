@@ -33,6 +33,7 @@ from scipy import ndimage
 
 from unetlab.data.checks import non_integer_mask, nonfinite_pixels
 from unetlab.data.exclude import check_exclude_rows, edge_bands, excluded_rows
+from unetlab.data.held import kept_reads
 from unetlab.data.instances import TARGETS, looks_like_instances, one_object_per_value
 from unetlab.data.large_ids import largest_compact
 from unetlab.data.merged import MERGED_SHARE, merged_regions
@@ -661,12 +662,13 @@ def fingerprint(
     invalid_of = InvalidPages(reader, nodata)
     ids = {"auto": None, "semantic": False, "instances": True}[target]
     how = dict(ignore_value=ignore_value, names=None if target == "auto" else names)
-    facts, measured = _measured(_spread(pairs, limit), reader, invalid_of, problems, ids, **how)
-    if target == "auto":
-        masks = [_mask_values(f) for f in facts]
-        found = instance_masks(masks, folder_named=_instance_folder(measured))
-        again = dict(instances=found, ignore_value=ignore_value, names=names)
-        facts = _measure_objects(measured, facts, reader, invalid_of, **again)
+    with kept_reads():  # each file read whole once for training too (unetlab train)
+        facts, measured = _measured(_spread(pairs, limit), reader, invalid_of, problems, ids, **how)
+        if target == "auto":
+            masks = [_mask_values(f) for f in facts]
+            found = instance_masks(masks, folder_named=_instance_folder(measured))
+            again = dict(instances=found, ignore_value=ignore_value, names=names)
+            facts = _measure_objects(measured, facts, reader, invalid_of, **again)
     return Fingerprint(facts)
 
 

@@ -34,6 +34,7 @@ from unetlab.data.grey_masks import (
     index_like,
     unknown_grey_line,
 )
+from unetlab.data.held import held_read
 from unetlab.data.mask_palettes import check_palette
 from unetlab.data.names import (
     ANNOTATION_SUFFIXES,
@@ -50,7 +51,7 @@ from unetlab.data.orientation import (
     viewed_size,
 )
 from unetlab.data.png_depth import deep_colour, deep_pixels, grey_alpha
-from unetlab.data.positions import every_position_read, reading, series_of
+from unetlab.data.positions import every_position_read, position_of, reading, series_of
 from unetlab.data.read_notes import note_once, note_transparent, note_turned
 from unetlab.data.stated_axes import guessed_by_tifffile, planes_guessed, states_axes
 from unetlab.data.tiff_codecs import undecodable_line
@@ -217,6 +218,16 @@ def read_stack(
         return outlined_mask(path)
     if axes is not None and path.suffix.lower() not in TIFF_SUFFIXES:
         raise ImageReadError(f"{path}: --axes (axes=) applies to TIFF files; drop it for this one")
+    how = dict(mask=mask, colour_planes=colour_planes, axes=axes, frames=frames)
+    read = lambda: _read_file(path, colours=colours, **how)  # noqa: E731
+    if colours is not None:  # a checkpoint's table: not one a data set's reads share
+        return read()
+    read_as = (*how.values(), grey_masks_reading(), position_of(path), every_position_read())
+    return held_read(path, read_as, read)  # train: the plan's read, then the load's
+
+
+def _read_file(path: Path, *, mask, colour_planes, axes, frames, colours) -> np.ndarray:
+    """:func:`read_stack` of an image file (not a folder of object masks nor outlines)."""
     arr, letters = _decode(path, colour_planes=colour_planes, frames=frames, note=not mask)
     if axes is not None:
         letters = given_letters(axes, arr.shape, path)

@@ -1,0 +1,92 @@
+"""Files read whole once for two readers in one command (:func:`stacks_held`).
+
+``unetlab train`` (``--check`` too) reads every image and mask whole for the plan's measure
+of the data set, then again to load it (images) or to scan its values (masks). Within
+:func:`stacks_held`, what :func:`unetlab.data.io.read_stack` reads while :func:`kept_reads`
+(the plan's measure, :func:`unetlab.data.fingerprint.fingerprint`) is kept while the files
+kept total at most the ``budget`` of bytes given; the next read of the same file, read the
+same way and unchanged since (its time and size), takes it rather than decoding it again,
+and then lets it go (a third read decodes it). Within :func:`kept_reads` each reader gets a
+copy, so that nothing it does to its pixels reaches the next. Outside both: every read
+decodes its file, as ever.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass
+class _Held:
+    budget: float
+    stacks: dict[Hashable, np.ndarray] = field(default_factory=dict)
+    used: int = 0  # the bytes of ``stacks``
+    keep: bool = False  # within kept_reads
+
+
+_HELD: contextvars.ContextVar[_Held | None] = contextvars.ContextVar(
+    "unetlab_stacks_held", default=None
+)
+
+
+@contextlib.contextmanager
+def stacks_held(budget: float | None) -> Iterator[None]:
+    """Within: files :func:`held_read` reads are kept for their next read while they total
+    at most ``budget`` bytes (None or 0: none kept). Nothing is kept beyond it."""
+    token = _HELD.set(_Held(budget or 0.0))
+    try:
+        yield
+    finally:
+        _HELD.reset(token)
+
+
+@contextlib.contextmanager
+def kept_reads() -> Iterator[None]:
+    """Within (and within :func:`stacks_held`), files read whole are kept for their next read."""
+    held = _HELD.get()
+    if held is None:
+        yield
+        return
+    held.keep = True
+    try:
+        yield
+    finally:
+        held.keep = False
+
+
+def let_go() -> None:
+    """Forget every file kept (a data set loaded: what it did not take again is not needed)."""
+    held = _HELD.get()
+    if held is not None:
+        held.stacks.clear()
+        held.used = 0
+
+
+def held_read(path: Path, how: Hashable, read: Callable[[], np.ndarray]) -> np.ndarray:
+    """``read()`` of ``path`` read as ``how`` says, or what the last such read kept, taken
+    (:func:`stacks_held`; outside it: ``read()``)."""
+    held = _HELD.get()
+    if held is None:
+        return read()
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return read()
+    key = (str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size, how)
+    if key in held.stacks and held.keep:
+        return held.stacks[key].copy()
+    if key in held.stacks:
+        held.used -= held.stacks[key].nbytes
+        return held.stacks.pop(key)
+    arr = read()
+    if held.keep and held.used + arr.nbytes <= held.budget:
+        held.stacks[key], held.used = arr, held.used + arr.nbytes
+        return arr.copy()
+    return arr
