@@ -13,7 +13,7 @@ FULL = OutputError("runs/a/checkpoints/best.pt: cannot write it (No space left o
 
 def test_an_error_after_a_checkpoint_names_its_step_and_the_resume(tmp_path, monkeypatch):
     state = {"train_state": {"step": 8, "epoch": 1, "batch": 0}}
-    monkeypatch.setattr(resume, "load_checkpoint", lambda path: state)
+    monkeypatch.setattr(resume, "load_checkpoint", lambda path, **how: state)
     line = resume.ending_line(FULL, tmp_path, 2)
     assert line == (
         f"stopped by an error: {FULL}; last.pt holds step 8, the end of epoch 1 (rows of "
@@ -37,7 +37,7 @@ def test_a_bug_is_named_a_bug_and_a_stop_is_no_error(tmp_path):
 @pytest.mark.parametrize("batch", [0, 3])
 def test_saved_at_reads_the_state_of_last_pt(tmp_path, monkeypatch, batch):
     state = {"train_state": {"step": 11, "epoch": 1, "batch": batch}}
-    monkeypatch.setattr(resume, "load_checkpoint", lambda path: state)
+    monkeypatch.setattr(resume, "load_checkpoint", lambda path, **how: state)
     said = "the end of epoch 1" if not batch else "epoch 2, batch 3"
     assert resume.saved_at(tmp_path) == f"step 11, {said}"
 

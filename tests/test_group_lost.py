@@ -133,7 +133,7 @@ def test_the_cli_says_where_the_run_is_and_how_to_resume(in_a_group, monkeypatch
     argv, run, _ = in_a_group
     a_checkpoint(run / "checkpoints" / "last.pt")
     state = {"train_state": {"step": 16, "epoch": 2, "batch": 0}}
-    monkeypatch.setattr(unetlab.train.resume, "load_checkpoint", lambda path: state)
+    monkeypatch.setattr(unetlab.train.resume, "load_checkpoint", lambda path, **how: state)
     assert main([*argv, "--overwrite"]) == 2  # (fit, faked, would start it again)
     err = capsys.readouterr().err
     assert "bug" not in err and "Traceback" not in err

@@ -64,3 +64,17 @@ def test_a_resume_from_an_unreadable_last_pt_says_no_step_before_its_error(run, 
     assert "last.pt" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     said = [r.getMessage() for r in caplog.records]
     assert not [line for line in said if "None" in line or "resuming the run in" in line]
+
+
+def test_the_step_of_last_pt_is_read_with_its_tensors_mapped(run, monkeypatch):
+    """The resume's first line (and the in-use refusal, the stop's lines) read last.pt
+    whole for its step, once more than the resume's load: 0.46 s for a 372 MB one; its
+    tensors are now mapped from the file (torch.load(mmap=True)), 0.001 s."""
+    import torch
+
+    from unetlab.train.resume import saved_at
+
+    _, folder = run
+    loads, load = [], torch.load
+    monkeypatch.setattr(torch, "load", lambda *a, **k: loads.append(k.get("mmap")) or load(*a, **k))
+    assert saved_at(folder) == "step 16, the end of epoch 1" and loads == [True]

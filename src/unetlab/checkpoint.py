@@ -308,8 +308,10 @@ def _check_path(path):
     raise CheckpointError(f"expected a checkpoint file's path, not {type(path).__name__}{already}")
 
 
-def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
-    """The checkpoint's parts as a dict; CheckpointError if it is not a complete unetlab file."""
+def load_checkpoint(path: str | os.PathLike, map_location="cpu", *, mmap: bool = False) -> dict:
+    """The checkpoint's parts as a dict; CheckpointError if it is not a complete unetlab file.
+    ``mmap``: its tensors are mapped from the file, not read (the parts beside them, a
+    header's, are read alone: ``torch.load(mmap=True)``)."""
     path = Path(_check_path(path))
     if path.is_dir():
         raise CheckpointError(_folder_message(path))
@@ -322,7 +324,7 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
             "exported, .zip or folder)"
         )
     try:
-        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
+        checkpoint = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except Exception as exc:  # noqa: BLE001 - torch's unpickler raises many kinds on foreign bytes
         if path.suffix.lower() == ".onnx":
             raise CheckpointError(
