@@ -226,7 +226,7 @@ def test_train_stopped_by_sigterm_and_sighup_exits_143_129_and_resumes_to_the_st
     assert load_checkpoint(run / "checkpoints" / "last.pt")["train_state"]["step"] == 6
     log = (run / "train.log").read_text()
     for name, step, epoch, batch in (("SIGTERM", 3, 1, 3), ("SIGHUP", 6, 2, 2)):
-        assert f"stopped by {name} at step {step} (epoch {epoch}, batch {batch})" in log
+        assert f"stopped by {name} at step {step}, epoch {epoch}, batch {batch}:" in log
     code, err = _run(argv(run, "--resume"))
     assert code == 0, err
     a, b = (load_checkpoint(tmp_path / r / "checkpoints" / "last.pt") for r in ("straight", "cut"))
@@ -258,7 +258,7 @@ def test_kill_of_a_two_process_train_stops_both_at_one_step_and_resumes(tmp_path
     text = log.read_text()
     assert "stopped by SIGTERM at step " in text, err[-3000:]
     assert err.count("unetlab train: stopped by SIGTERM; saved ") == 1  # the main process's
-    step = int(text.split("stopped by SIGTERM at step ")[1].split()[0])
+    step = int(text.split("stopped by SIGTERM at step ")[1].split(",")[0])
     assert load_checkpoint(run / "checkpoints" / "last.pt")["train_state"]["step"] == step
     assert not (run / LOCK).exists()  # no process of the run is left holding the folder
     resumed = _train_argv(data, run, "--epochs", str(step + 2), "--resume", "--nproc", "2")

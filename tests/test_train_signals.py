@@ -72,7 +72,7 @@ def test_sigterm_and_sighup_save_last_at_a_step_and_resume_to_the_straight_run(
     log = (run / "train.log").read_text()
     assert f"{name}: stopping after this step" in log
     assert (
-        f"stopped by {name} at step 3 (epoch 2, batch 1): saved {run / 'checkpoints' / 'last.pt'}"
+        f"stopped by {name} at step 3, epoch 2, batch 1: saved {run / 'checkpoints' / 'last.pt'}"
         f"; continue with: unetlab train --run-dir {run} --resume" in log
     )
     fit(cfg, run_dir=run, resume=True, progress=False)
@@ -113,3 +113,20 @@ def test_the_command_exits_128_plus_the_signal(tmp_path, monkeypatch, capsys, si
     err = capsys.readouterr().err
     how = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
     assert f"unetlab train: {how}; saved " in err and "--resume" in err
+
+
+def test_a_stop_at_an_epochs_end_names_the_point_as_the_resume_and_refusal_do(
+    tmp_path, monkeypatch
+):
+    """A stop at an epoch's end said "at step 2 (epoch 2, batch 0)" where the
+    resume's line and the in-use refusal said "step 2, the end of epoch 1" of the same
+    last.pt (s51): all three say it one way now."""
+    from unetlab.train.resume import saved_at
+
+    cfg = tiny_config(write_blobs(tmp_path / "data", 4), "train.epochs=3")
+    _signal_at(monkeypatch, 3, signal.SIGTERM)  # epoch 1's validation: saved at its end
+    with pytest.raises(Stopped):
+        fit(cfg, run_dir=tmp_path / "cut", progress=False)
+    at = saved_at(tmp_path / "cut")
+    assert at == "step 2, the end of epoch 1"
+    assert f"stopped by SIGTERM at {at}: saved" in (tmp_path / "cut" / "train.log").read_text()

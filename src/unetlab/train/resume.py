@@ -48,9 +48,15 @@ def saved_at(run_dir: str | os.PathLike) -> str | None:
         state = load_checkpoint(last, mmap=True)["train_state"]
     except (UnetlabError, OSError, KeyError):
         return None
-    epoch, batch = state["epoch"], state["batch"]
+    return trained_to(state["step"], state["epoch"], state["batch"])
+
+
+def trained_to(step: int, epoch: int, batch: int) -> str:
+    """The point a run saved at, as every line names it (the stop's, the resume's, the
+    in-use refusal's): ``step 82, the end of epoch 41`` (``epoch`` epochs done, ``batch`` 0)
+    or ``step 20, epoch 3, batch 4`` (``batch`` batches of the next one done)."""
     at = f"epoch {epoch + 1}, batch {batch}" if batch else f"the end of epoch {epoch}"
-    return f"step {state['step']}, {at}"
+    return f"step {step}, {at}"
 
 
 def ending_line(exc: BaseException, run_dir: Path, processes: int = 1) -> str | None:
