@@ -28,28 +28,55 @@ def test_no_pixel_size_line_for_a_png_placed_in_metres(tmp_path, caplog):
 
 
 def _line(caplog) -> str:
-    return next(r.getMessage() for r in caplog.records if "records no pixel size" in r.getMessage())
+    lines = (r.getMessage() for r in caplog.records)
+    return next(m for m in lines if "no pixel size" in m and "objects table" in m)
+
+
+def _said(caplog, inputs, out) -> str:
+    """The line that predicting ``inputs`` into ``out`` says."""
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        unetlab.predict_folder(three_class_net(), inputs, out, **HOW)
+    return _line(caplog)
+
+
+def _bare_png(folder):
+    """The grains and pores as a PNG that nothing gives a pixel size."""
+    png = _field(folder)
+    (folder / "field.pgw").unlink()
+    return png
 
 
 def test_the_line_is_short_and_names_the_fix(tmp_path, caplog):
     """It was some 420 characters naming GeoTIFF, ImageJ, OME and FEI/Zeiss SEM metadata, a
     map's CRS and a Python call, for a PNG too: one short line naming --pixel-size UM, and
     for a TIFF where Fiji records one."""
-    png = _field(tmp_path / "png")
-    (tmp_path / "png" / "field.pgw").unlink()
-    with caplog.at_level(logging.INFO):
-        unetlab.predict_folder(three_class_net(), png, tmp_path / "o", **HOW)
-    assert _line(caplog) == (
+    png = _bare_png(tmp_path / "png")
+    assert _said(caplog, png, tmp_path / "o") == (
         "field.png records no pixel size: its objects table is in pixels only; give "
         "--pixel-size UM (pixel_size=) for um columns"
     )
-    caplog.clear()
     (tmp_path / "tif").mkdir()
     tifffile.imwrite(tmp_path / "tif" / "field.tif", np.asarray(Image.open(png)))
-    with caplog.at_level(logging.INFO):
-        unetlab.predict_folder(three_class_net(), tmp_path / "tif", tmp_path / "p", **HOW)
-    assert _line(caplog) == (
+    assert _said(caplog, tmp_path / "tif", tmp_path / "p") == (
         "field.tif records no pixel size: its objects table is in pixels only; give "
         "--pixel-size UM (pixel_size=) for um columns, or record it in the file (Fiji: "
         "Image > Properties)"
+    )
+
+
+def test_the_line_counts_the_inputs_that_record_none(tmp_path, caplog):
+    """A folder where many inputs record no pixel size named its first file alone, read as
+    if that file alone lacked one (s51 kromp nuclei: 'Ganglioneuroblastoma_3.png records no
+    pixel size' of 12 PNGs all without): the line counts them and names the first."""
+    image = np.asarray(Image.open(_bare_png(tmp_path / "png")))
+    (tmp_path / "in").mkdir()
+    for name in ("a", "b"):
+        tifffile.imwrite(tmp_path / "in" / f"{name}.tif", image)
+    scaled = {"imagej": True, "resolution": (2.0, 2.0), "metadata": {"unit": "um"}}
+    tifffile.imwrite(tmp_path / "in" / "c.tif", image, **scaled)  # 0.5 um pixels
+    assert _said(caplog, tmp_path / "in", tmp_path / "o") == (
+        "2 of 3 inputs record no pixel size (first: a.tif): their objects tables are in "
+        "pixels only; give --pixel-size UM (pixel_size=) for um columns, or record it in the "
+        "file (Fiji: Image > Properties)"
     )

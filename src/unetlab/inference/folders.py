@@ -1042,6 +1042,7 @@ class _Run:
         self.as_is = False  # the run has a TIFF: its PNGs read as they are, the axes the TIFFs'
         self.kept: dict[Path, list] = {}  # the lines of this process's files (not main)
         self.redo: set[str] = set()  # the inputs changed since their outputs were made
+        self.todo: list[Path] = []  # the run's inputs (the pixel size line counts them)
 
     def predict(
         self, todo: list[Path], name: str, notes: Sequence[str], left: tuple[int, int] = (0, 0)
@@ -1058,6 +1059,7 @@ class _Run:
         shared = {f for f, big in zip(todo, large) if big} - self.alone
         self.large = shared | self.alone
         mine = [f for i, f in enumerate(todo) if f in shared or i % world == rank]
+        self.todo = todo
         if self.group.is_main and not todo:
             log.info("predict: %s", _nothing_to_predict(*left))
         elif self.group.is_main:  # a file counted large by any of its positions
@@ -1127,7 +1129,7 @@ class _Run:
         result.written[path] = written
         result.pixels += output_pixels(written[0])  # its header only
         if self.outputs.objects is not None and self.outputs.pixel_size is None:
-            _say_pixel_size(path, self.scaled, self.out_dir)
+            _say_pixel_size(path, self.scaled, self.out_dir, self.todo)
         if not self.outputs.level:  # --level N: the level's size (files._at_level)
             streamed = path in self.large  # --scale is refused for it
             scale = _given(self.each).scale
@@ -1274,25 +1276,25 @@ def _say_trained_size(model, path: Path, given: float | None, streamed: bool, sc
         note_once(f"{slide_name(path)}: {note}", key=f"trained size {path.parent} {side:.3g}")
 
 
-def _say_pixel_size(path: Path, said: set[str], out_dir: Path) -> None:
+def _say_pixel_size(path: Path, said: set[str], out_dir: Path, todo: Sequence[Path]) -> None:
     """Say, once a run (``said``: the lines said; once a command for the run into
     ``out_dir``, where another process of the group says it too), for the first input whose
-    objects table is in pixels only that no pixel size was found and how to give one, and
-    for the first whose pixels are not square which shape measures are physical (a Zarr
-    folder: its pixel size is not read here)."""
+    objects table is in pixels only that no pixel size was found, how many of the run's
+    inputs (``todo``) record none, and how to give one; and for the first whose pixels are
+    not square which shape measures are physical (a Zarr folder: its pixel size is not read
+    here)."""
     from unetlab.data.read_notes import note_once
     from unetlab.data.tiffmeta import read_pixel_size
 
     if path.is_dir() or {"none", "anisotropic"} <= said:  # a folder, or both lines said
         return
-    from unetlab.data.world_file import grid_pixel_size, input_grid
-
     pixel = read_pixel_size(path)
-    if pixel is None and grid_pixel_size(input_grid(path)) is not None:
+    if pixel is None and not _in_pixels(path):
         return  # a world file or GeoTIFF with a CRS in metres beside it: a table in metres
     if pixel is None and "none" not in said:
         said.add("none")
-        note_once(_no_pixel_size_line(path), key=f"no pixel size {out_dir}", level=logging.INFO)
+        line = _no_pixel_size_line(path, sum(map(_in_pixels, todo)), len(todo))
+        note_once(line, key=f"no pixel size {out_dir}", level=logging.INFO)
     elif pixel is not None and not _square(pixel.size) and "anisotropic" not in said:
         said.add("anisotropic")
         line = (
@@ -1304,13 +1306,30 @@ def _say_pixel_size(path: Path, said: set[str], out_dir: Path) -> None:
         note_once(line, key=f"anisotropic pixels {out_dir}", level=logging.INFO)
 
 
-def _no_pixel_size_line(path: Path) -> str:
-    """The line for an input whose objects table is in pixels only: how to give its pixel
-    size, and for a TIFF (the files whose pixel size unetlab reads) where Fiji records one."""
+def _in_pixels(path: Path) -> bool:
+    """Whether the objects table of the input file ``path`` is in pixels only: it records no
+    pixel size, and no world file or GeoTIFF places it in metres (a Zarr folder: not read)."""
+    from unetlab.data.tiffmeta import read_pixel_size
+    from unetlab.data.world_file import grid_pixel_size, input_grid
+
+    if path.is_dir() or read_pixel_size(path) is not None:
+        return False
+    return grid_pixel_size(input_grid(path)) is None
+
+
+def _no_pixel_size_line(path: Path, count: int, inputs: int) -> str:
+    """The line for the inputs whose objects table is in pixels only (``count`` of the run's
+    ``inputs``, ``path`` the first): how to give their pixel size, and for a TIFF (the files
+    whose pixel size unetlab reads) where Fiji records one (s51: naming the first file only
+    read as if that file alone lacked it)."""
     from unetlab.data.tiff_files import is_tiff_name
 
-    line = f"{slide_name(path)} records no pixel size: its objects table is in pixels only; give "
-    line += "--pixel-size UM (pixel_size=) for um columns"
+    if inputs == 1:
+        line = f"{slide_name(path)} records no pixel size: its objects table is in pixels only"
+    else:
+        line = f"{count} of {inputs} inputs record no pixel size (first: {slide_name(path)}): "
+        line += "their objects tables are in pixels only"
+    line += "; give --pixel-size UM (pixel_size=) for um columns"
     fiji = ", or record it in the file (Fiji: Image > Properties)"
     return line + (fiji if is_tiff_name(path) else "")
 
