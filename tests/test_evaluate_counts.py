@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 
@@ -129,6 +130,10 @@ def test_cli_prints_counts_for_instance_data_only(tmp_path, capsys):
     # the CSV names the true count apart from predict's `objects` (its predicted count)
     header = (tmp_path / "e_images.csv").read_text().splitlines()[0].split(",")
     assert "true_objects" in header and "pred_objects" in header and "objects" not in header
+    # the count error in the unit the table shows (+200.0%), its header saying so
+    with open(tmp_path / "e_images.csv", newline="") as f:
+        rows = {r["name"]: r for r in csv.DictReader(f)}
+    assert (rows["b"]["count_error_percent"], rows["c"]["count_error_percent"]) == ("-50", "200")
     # class maps (no ids): no count table, worst images still ranked and named
     for name in "ab":
         write_png(tmp_path / "cls" / f"{name}.png", np.zeros((4, 4), np.uint8))

@@ -70,13 +70,18 @@ _FIRST = ("name", "trained", "miou", "mdice", "pixel_accuracy", "pixel_error")
 #: CSV headers of row keys whose bare name reads otherwise: ``objects`` is the true count
 #: here, and predict's objects_summary.csv counts the predicted ones under that name
 #: (walkkromp s51: joined on the image, the two ``objects`` columns disagreed)
-_CSV_NAMES = {"objects": "true_objects"}
+_CSV_NAMES = {"objects": "true_objects", "count_error": "count_error_percent"}
+#: row keys whose CSV column is in another unit than the row's (a factor): the count error
+#: in percent, as the printed count table shows it (kromplines s51: the CSV had -0.074
+#: where the table said -7.4%); the JSON and ``report.images`` keep the fraction
+_CSV_FACTORS = {"count_error": 100.0}
 
 
 def image_rows(images: Sequence[dict], class_names: Sequence[str]) -> tuple[list[str], list]:
     """(columns, rows) of the per-image CSV: name, trained (where known), mIoU, mean Dice,
     pixel accuracy and error, ``iou_<class>`` and ``dice_<class>``, then the object scores
-    each row has (object F1, DSB, counts: ``true_objects``, ``pred_objects``, ...), and last where a stack's pages are among
+    each row has (object F1, DSB, counts: ``true_objects``, ``pred_objects``,
+    ``count_error_percent``, ...), and last where a stack's pages are among
     them, where each sits (:data:`~unetlab.evaluate.frames.PAGE_COLUMNS`: page, t, t_s, z)."""
     first = [k for k in _FIRST if any(k in r for r in images)]
     per_class = [f"{key}_{name}" for name in class_names for key in ("iou", "dice")]
@@ -85,7 +90,7 @@ def image_rows(images: Sequence[dict], class_names: Sequence[str]) -> tuple[list
     rest += [k for k in PAGE_COLUMNS if any(k in r for r in images)]
     rows = []
     for r in images:
-        row = {_CSV_NAMES.get(k, k): r.get(k) for k in first + rest}
+        row = {_CSV_NAMES.get(k, k): _in_csv(k, r.get(k)) for k in first + rest}
         for i, name in enumerate(class_names):
             row[f"iou_{name}"], row[f"dice_{name}"] = (
                 _of_class(r, "iou", i),
@@ -93,6 +98,12 @@ def image_rows(images: Sequence[dict], class_names: Sequence[str]) -> tuple[list
             )
         rows.append(row)
     return first + per_class + [_CSV_NAMES.get(k, k) for k in rest], rows
+
+
+def _in_csv(key: str, value):
+    """``value`` of the row's ``key`` in its CSV column's unit (:data:`_CSV_FACTORS`)."""
+    factor = _CSV_FACTORS.get(key)
+    return value if factor is None or value is None else value * factor
 
 
 def write_image_csv(path: str | os.PathLike, images: Sequence[dict], class_names) -> Path:
