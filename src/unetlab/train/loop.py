@@ -60,7 +60,10 @@ class Precision:
 
     @property
     def inference(self) -> str:
-        """The ``precision`` prediction runs in: ``"bf16"`` under bf16 autocast, else fp32."""
+        """The ``precision`` prediction (and so :func:`validate`) runs in: ``"bf16"`` under
+        bf16 autocast, else fp32, fp16 autocast too: prediction has no fp16
+        (:data:`~unetlab.runtime.PRECISIONS`), so an fp16 run validates, and its
+        checkpoints' ``val_precision`` records, fp32 (s51 kromplines: checked, not a slip)."""
         return "bf16" if self.amp_dtype == torch.bfloat16 else "fp32"
 
     def describe(self) -> str:
