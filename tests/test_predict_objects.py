@@ -2,6 +2,7 @@
 
 import csv
 import json
+import logging
 import re
 
 import numpy as np
@@ -238,28 +239,18 @@ def test_renumbering_pieces_cover_the_page_in_whole_chunk_columns(monkeypatch):
     assert list(slide_objects.pieces(10, 100, 512)) == [(slice(0, 10), slice(0, 100))]
 
 
-def test_cli_predict_instances(tmp_path, capsys):
+def test_cli_predict_instances(tmp_path, capsys, caplog):
     save_model(tmp_path / "m.pt", UNet(in_channels=1, num_classes=3, depth=2, base_channels=4))
     write_png(tmp_path / "in" / "a.png", nuclei_image(40, 40))
-    rc = main(
-        [
-            "predict",
-            "--checkpoint",
-            str(tmp_path / "m.pt"),
-            "--input",
-            str(tmp_path / "in"),
-            "--output",
-            str(tmp_path / "out"),
-            "--instances",
-            "--min-area",
-            "3",
-            "--overlay",
-        ]
-    )
+    with caplog.at_level(logging.INFO):
+        rc = _predict_instances(tmp_path)
     assert rc == 0
     assert (tmp_path / "out" / "a_objects.tif").is_file()
     table = (tmp_path / "out" / "a_objects.csv").read_text()
     assert table.startswith("id,class,class_name,area,centroid_y")  # 3 semantic classes
+    # the tables' units, said once (the README alone said them)
+    units = [m for m in caplog.messages if m.startswith("objects tables' units: areas in px²")]
+    assert len(units) == 1, caplog.messages
     rc = main(
         [
             "predict",
@@ -274,6 +265,24 @@ def test_cli_predict_instances(tmp_path, capsys):
         ]
     )
     assert rc == 2 and "--min-area applies to --instances" in capsys.readouterr().err
+
+
+def _predict_instances(tmp_path) -> int:
+    return main(
+        [
+            "predict",
+            "--checkpoint",
+            str(tmp_path / "m.pt"),
+            "--input",
+            str(tmp_path / "in"),
+            "--output",
+            str(tmp_path / "out"),
+            "--instances",
+            "--min-area",
+            "3",
+            "--overlay",
+        ]
+    )
 
 
 def test_an_image_with_no_object_writes_an_empty_table(tmp_path):

@@ -54,6 +54,7 @@ __all__ = [
     "PLANE_COLUMNS",
     "SKIPPED",
     "SUMMARY",
+    "UNITS_LINE",
     "by_position",
     "claim_summary",
     "focus_measure",
@@ -78,6 +79,14 @@ log = logging.getLogger(__name__)
 
 #: the per-image table's name in the output folder
 SUMMARY = "objects_summary.csv"
+#: the units of the objects tables' columns, said once a predict command that wrote them
+#: (kromplines s51: said only in the README, where a biologist opening the CSV in Fiji or
+#: pandas does not look; a second header row would break both readers)
+UNITS_LINE = (
+    "objects tables' units: areas in px², positions and lengths in px (the _um and _m "
+    "columns in µm and m, _um2 and _m2 squared), orientation in degrees from the y axis, "
+    "intensities in the input's pixel values"
+)
 DONE, SKIPPED, FAILED = "done", "skipped-existing", "failed"
 #: the status of an earlier run's input (not this run's) whose objects table is in the folder
 EARLIER = "earlier-run"
