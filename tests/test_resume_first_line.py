@@ -78,3 +78,22 @@ def test_the_step_of_last_pt_is_read_with_its_tensors_mapped(run, monkeypatch):
     loads, load = [], torch.load
     monkeypatch.setattr(torch, "load", lambda *a, **k: loads.append(k.get("mmap")) or load(*a, **k))
     assert saved_at(folder) == "step 16, the end of epoch 1" and loads == [True]
+
+
+@pytest.mark.parametrize("best_whole", [True, False])
+def test_a_resume_from_a_truncated_last_pt_names_the_fixes_of_a_resume(run, capsys, best_whole):
+    """s51 walkbad: a truncated last.pt said "use a file written by unetlab train", which
+    a resume cannot do: start again, from best.pt where that one is whole."""
+    args, folder = run
+    for name in ("last.pt",) if best_whole else ("last.pt", "best.pt"):
+        path = folder / "checkpoints" / name
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    assert main([*args, *TINY, "--epochs", "2", "--resume"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "use a file written by" not in err
+    last, best = folder / "checkpoints" / "last.pt", folder / "checkpoints" / "best.pt"
+    said = f"{last}: truncated or corrupt (RuntimeError), so the run cannot resume from it; "
+    if best_whole:
+        assert err.endswith(said + f"start a new run from its best.pt: --init {best} --run-dir NEW")
+    else:
+        assert err.endswith(said + "start the run again with --overwrite, or in a new --run-dir")

@@ -24,7 +24,7 @@ from unetlab.data.split_record import (
     read_split,
     recorded_pairs,
 )
-from unetlab.errors import UnetlabError, first_line
+from unetlab.errors import CheckpointError, UnetlabError, first_line
 from unetlab.provenance import unetlab_command
 from unetlab.train.loop import TrainState
 from unetlab.train.schedule import BudgetSchedule, schedule_factor
@@ -93,7 +93,7 @@ def recorded_split(run_dir: Path, cfg: Config) -> tuple[list[Pair], list[Pair]] 
     for a run from before runs recorded their files: the folder is split again."""
     record = read_split(run_dir / SPLIT_FILE)
     if record is None:
-        record = load_checkpoint(run_dir / "checkpoints" / "last.pt").get("split")
+        record = resumed_checkpoint(run_dir / "checkpoints" / "last.pt").get("split")
     if record is None:
         log.info("this run recorded no list of its files: its data folder is split again")
         return None
@@ -164,7 +164,7 @@ def restore_checkpoint(
     steps the run will have taken at its end from a restored state (:func:`planned_steps`),
     which a cosine / poly schedule is laid over (a resume may change the length, the batch
     or the processes)."""
-    checkpoint = load_checkpoint(path)
+    checkpoint = resumed_checkpoint(path)
     _check_resumable(checkpoint, path, model, epochs=epochs, processes=processes)
     key = _schedule_length(scheduler)  # this config's, before the saved state replaces it
     model.load_state_dict(checkpoint["model"])
@@ -196,6 +196,36 @@ def restore_checkpoint(
     )
     if saved is not None:
         _log_budget(scheduler, saved)
+
+
+def resumed_checkpoint(path: Path) -> dict:
+    """The parts of a run's ``last.pt`` (``path``); CheckpointError naming the fixes that fit
+    a resume where its bytes cannot be read (truncated by a full disk or a copy cut short):
+    the generic "use a file written by unetlab train" said nothing a resume can do (s51)."""
+    try:
+        return load_checkpoint(path)
+    except CheckpointError as exc:
+        if exc.__cause__ is None:  # read, but refused (a newer format...): its own fix fits
+            raise
+        raise CheckpointError(**_unreadable_last(path, exc.__cause__)) from exc
+
+
+def _unreadable_last(path: Path, cause: BaseException) -> dict:
+    """The keywords of the refusal of a ``last.pt`` (``path``) that cannot be read: the run
+    starts again, from its ``best.pt`` where that one is whole, in a new folder (best.pt
+    would be replaced in this one), else in this one overwritten or a new one."""
+    best = path.with_name("best.pt")
+    try:
+        load_checkpoint(best)
+    except (CheckpointError, OSError):
+        starts = ("overwrite=True, or a new run_dir", "--overwrite, or in a new --run-dir")
+        start = "start the run again with {}"
+    else:
+        starts = (f"init_checkpoint={str(best)!r}, run_dir=NEW", f"--init {best} --run-dir NEW")
+        start = "start a new run from its best.pt: {}"
+    said = f"{path}: truncated or corrupt ({type(cause).__name__}), so the run cannot resume "
+    python, cli = (said + "from it; " + start.format(s) for s in starts)
+    return {"message": python, "cli": cli}
 
 
 def _check_resumable(checkpoint: dict, path: Path, model, *, epochs, processes: int) -> None:
