@@ -117,3 +117,21 @@ def test_a_float_mask_of_nan_inf_or_fractions_is_one_line_naming_it(tmp_path, ca
     assert err.count("\n") == 1 and "Traceback" not in err
     assert f"{tmp_path / 'm.tif'}: mask holds non-integer values (float32)" in err
     assert not out.exists()
+
+
+def test_a_negative_mask_value_is_refused_naming_the_ignore_value(tmp_path, capsys):
+    """s51 walkbad: an int16 mask's -1 (pixels left unlabelled) was weighed as a class, rc
+    0; evaluate refuses it as no class index."""
+    mask = (grid() > 0).astype(np.int16)
+    mask[:4, :4] = -1
+    tifffile.imwrite(tmp_path / "m.tif", mask)
+    out = tmp_path / "out"
+    argv = ["weightmap", str(tmp_path / "m.tif"), "--output", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{tmp_path / 'm.tif'}: mask value -1 is no class index; --ignore-value -1 " in err
+    assert not out.exists()
+    assert main([*argv, "--ignore-value", "-1"]) == 0  # the fix it names works
+    assert tifffile.imread(out / "m_weights.tif")[:4, :4].max() == 0
+    assert mask_classes({"m": mask}, label_values=[-1, 0, 1])[0] == [-1, 0, 1]  # a class: said

@@ -363,6 +363,8 @@ def mask_classes(
                 "of object ids, not a class mask: give the class masks (one value per class), "
                 "or --label-values with the classes' values"
             )
+    if label_values is None:
+        _refuse_negative(found, ignore_value)
     values = list(label_values or sorted(set().union(*found.values()) - {ignore_value}))
     for name, held in found.items():
         if unknown := sorted(held - {*values, ignore_value}):
@@ -376,6 +378,20 @@ def mask_classes(
             f"{len(names)} class names for {len(values)} label values {values}: give one each"
         )
     return values, names
+
+
+def _refuse_negative(found: Mapping[str, set[int]], ignore_value: int | None) -> None:
+    """UnetlabError for a mask holding a negative value that is not ``ignore_value``: no
+    class index (as evaluate refuses it), but the mark of pixels left unlabelled, which were
+    weighed as a class of their own (s51 walkbad: an int16 mask's -1)."""
+    for name, held in found.items():
+        if negative := sorted(v for v in held if v < 0 and v != ignore_value):
+            v = negative[0]
+            raise UnetlabError(
+                f"{name}: mask value {v} is no class index; --ignore-value {v} weighs its "
+                f"pixels 0 if it marks pixels left unlabelled, else --label-values with it "
+                "names it a class"
+            )
 
 
 def weight_preview(weights: np.ndarray) -> np.ndarray:
