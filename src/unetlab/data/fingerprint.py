@@ -122,6 +122,8 @@ class PairFacts:
     merged: int = 0
     bands: tuple[tuple[str, int, int], ...] = ()
     mask_rows: int = 0
+    #: the mask is stored signed (int16: its negative values can be an ignore value)
+    signed_mask: bool = False
 
 
 def measure_pair(
@@ -162,6 +164,7 @@ def measure_pair(
         counts=tuple(int(c) for c in counts),
         spacing=spacing,
         wide_mask=np.asarray(mask).dtype.itemsize > 1,
+        signed_mask=np.issubdtype(np.asarray(mask).dtype, np.signedinteger),
         halves=tuple(tuple(int(n) for n in row) for row in halves),
         mean=_floats(pixels.mean(0, dtype=np.float64)),
         std=_floats(pixels.std(0, dtype=np.float64)),
@@ -982,14 +985,27 @@ def lonely_classes(
     if any(p.instances for p in pairs):
         return problems
     problems += [
-        f"{value_name(v, name)} is found in one file only ({name}): fix that mask, "
-        f"{naming(v)} or set data.label_values to keep it as a class, or "
-        "data.target=instances if each value is one object"
+        f"{value_name(v, name)} is found in one file only ({name}): {_lonely_fix(v, naming)}"
         for v, name in one_file_values((p.name, p.values) for p in pairs).items()
         if v != ignore_value and v not in declared
     ]
     skip = {ignore_value, *declared}
     return problems + stray_values(pairs, skip=skip, value_name=value_name, naming=naming)
+
+
+def _lonely_fix(value: int, naming: Callable[[int], str]) -> str:
+    """The fix of mask ``value`` found in one file only: a negative value is no class index
+    but the mark of pixels left unlabelled (s51 walkbad: a -1 was told to be named a class,
+    never data.ignore_value), any other is a stray, a rare class or an object id."""
+    if value < 0:
+        return (
+            f"a negative value is no class index: data.ignore_value={value} leaves its pixels "
+            "out, or fix that mask"
+        )
+    return (
+        f"fix that mask, {naming(value)} or set data.label_values to keep it as a class, or "
+        "data.target=instances if each value is one object"
+    )
 
 
 def names_fix(value: int) -> str:
@@ -1071,6 +1087,8 @@ def ignore_value_problem(pairs: Sequence[PairFacts], ignore_value: int | None) -
     when every mask has 8 bits, 0-65535 for 16): no mask can hold it."""
     if ignore_value is None or not pairs:
         return None
+    if ignore_value < 0 and any(p.signed_mask for p in pairs):
+        return None  # an int16 mask's -1 marks unlabelled pixels (s51 walkbad)
     top = 65535 if any(p.wide_mask for p in pairs) else 255
     if 0 <= ignore_value <= top or (top == 65535 and ignore_value > top):
         return None  # a wide mask may have more than 16 bits

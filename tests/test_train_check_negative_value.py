@@ -1,0 +1,46 @@
+"""`train --check` of int16 masks where one file holds -1 (pixels left unlabelled): the
+line said "mask value -1 is found in one file only: ... name the classes ... or set
+data.label_values to keep it as a class" and never data.ignore_value=-1, which was then
+refused as "outside the range of the 16-bit masks (0-65535)" (s51 walkbad)."""
+
+from __future__ import annotations
+
+import numpy as np
+import tifffile
+
+from unetlab.cli import main
+from unetlab.data.fingerprint import lonely_classes, measure_pair
+from unetlab.data.io import write_png
+
+
+def _data(root):
+    (root / "masks").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        mask = np.zeros((32, 32), np.int16)
+        mask[4:14, 4:14] = mask[18:28, 16:30] = 1
+        if i == 0:
+            mask[0:3, 0:3] = -1
+        write_png(root / "images" / f"{i:02d}.png", rng.integers(0, 255, (32, 32), np.uint8))
+        tifffile.imwrite(root / "masks" / f"{i:02d}.tif", mask)
+    return root
+
+
+def test_a_negative_value_in_one_file_is_told_no_class_and_its_ignore_value_works(tmp_path, capsys):
+    data = _data(tmp_path / "data")
+    argv = ["train", "--data", str(data), "--check", "--set", "data.tile_size=32"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert (
+        f"mask value -1 is found in one file only ({data / 'masks' / '00.tif'}): a negative "
+        "value is no class index: data.ignore_value=-1 leaves its pixels out, or fix that mask"
+    ) in err
+    assert main([*argv, "--set", "data.ignore_value=-1"]) == 0, capsys.readouterr().err
+
+
+def test_an_unsigned_mask_still_cannot_hold_a_negative_ignore_value():
+    mask = np.zeros((8, 8), np.uint16)
+    pairs = [measure_pair(np.zeros((8, 8), np.uint8), mask, name=str(i)) for i in range(3)]
+    (problem,) = lonely_classes(pairs, ignore_value=-1)
+    assert "data.ignore_value=-1 is outside the range of the 16-bit masks" in problem
