@@ -137,3 +137,18 @@ def test_an_export_named_for_another_format_is_refused(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.endswith(f"{flag} {out / fix}")
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "flag", [["--sample", "BAD.png"], ["--name", "my model"], ["--author", "A"]]
+)
+def test_a_package_flag_without_bioimageio_is_refused(flag, checkpoint, tmp_path, capsys):
+    """s51 walkbad: `export --onnx x.onnx --sample BAD.png` exited 0, --sample unread."""
+    onnx = tmp_path / "x.onnx"
+    assert main(["export", "--checkpoint", checkpoint, "--onnx", str(onnx), *flag]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"unetlab export: error: {flag[0]} is read only for a --bioimageio package (its test "
+        "tensors, cover and record): drop it, or add --bioimageio DIR"
+    )
+    assert not onnx.exists()

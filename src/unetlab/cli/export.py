@@ -186,11 +186,24 @@ def _check_args(args) -> None:
         raise UnetlabError(
             f"opset {args.opset} is too old for this graph: use {MIN_OPSET} or newer"
         )
+    _refuse_package_flags(args)
     size = args.pixel_size
     if size is not None and not (math.isfinite(size) and size > 0):
         raise UnetlabError(f"--pixel-size must be a positive number of micrometres, not {size}")
     _check_distinct(args)
     _check_suffixes(args)
+
+
+def _refuse_package_flags(args) -> None:
+    """Refuse --sample, --name or --author without --bioimageio: only the package reads
+    them, and ``--onnx x.onnx --sample BAD.png`` exited 0 without a word (s51 walkbad), as
+    evaluate refuses the prediction flags that --pred would ignore."""
+    given = [f"--{name}" for name in ("sample", "name", "author") if getattr(args, name)]
+    if given and not args.bioimageio:
+        raise UnetlabError(
+            f"{given[0]} is read only for a --bioimageio package (its test tensors, cover "
+            "and record): drop it, or add --bioimageio DIR"
+        )
 
 
 def _check_suffixes(args) -> None:
