@@ -59,6 +59,20 @@ def nonfinite_fix(
     return f"they are NaN{where}, as no-data: {nodata} leaves them out; or replace them"
 
 
+def none_finite(name: str, image: np.ndarray, count: int, *, channel_axis: bool, invalid=None):
+    """The problem of ``image`` where all its ``count`` NaN or infinite pixels (outside
+    ``invalid``) are all it has: nothing to segment, and no --nodata to suggest, which would
+    leave the whole image out (s51 walkbad); None where some pixel is finite."""
+    pixels = image.shape[:-1] if channel_axis else image.shape
+    kept = int(np.prod(pixels)) - (0 if invalid is None else int(np.count_nonzero(invalid)))
+    if count < kept:
+        return None
+    return (
+        f"{name}: none of its {count} pixels is finite (all NaN or infinite): the image "
+        "holds nothing to segment; export it again with its values, or leave it out"
+    )
+
+
 def nonfinite_pixels(name: str, image: np.ndarray, invalid=None) -> str | None:
     """The problem of an (H, W[, C]) image with NaN or infinite pixels (outside ``invalid``:
     a NaN nodata is no problem): training on them ends in a NaN loss that points at the
@@ -66,6 +80,8 @@ def nonfinite_pixels(name: str, image: np.ndarray, invalid=None) -> str | None:
     channel_axis = image.ndim != 2
     if not (count := nonfinite_count(image, channel_axis=channel_axis, invalid=invalid)):
         return None
+    if none := none_finite(name, image, count, channel_axis=channel_axis, invalid=invalid):
+        return none
     fix = nonfinite_fix(
         image, channel_axis=channel_axis, invalid=invalid, nodata="--set data.nodata=nan"
     )

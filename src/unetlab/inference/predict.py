@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from unetlab.data.checks import nonfinite_count, nonfinite_fix
+from unetlab.data.checks import none_finite, nonfinite_count, nonfinite_fix
 from unetlab.data.exclude import (
     blank_probabilities,
     certain_background,
@@ -437,6 +437,11 @@ def check_finite(
     part of the image was checked (e.g. " in rows 0-511"); ``invalid`` ((H, W) bool: nodata,
     which may be NaN) pixels are not checked."""
     if n := nonfinite_count(image, channel_axis=channel_axis, invalid=invalid):
+        whole = not where  # a window or page of no finite pixel: the others may have some
+        if whole and (
+            none := none_finite(name, image, n, channel_axis=channel_axis, invalid=invalid)
+        ):
+            raise UnetlabError(none)
         fix = nonfinite_fix(image, channel_axis=channel_axis, invalid=invalid)
         raise UnetlabError(
             f"{name}: {n} NaN or infinite pixel{'s' if n > 1 else ''}{where}; {fix} "
