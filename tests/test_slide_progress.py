@@ -208,14 +208,14 @@ def test_the_work_after_the_tiles_is_said_phase_by_phase(tmp_path):
     tiles, _, after = out.getvalue().partition("w.tif: objects of the last rows")
     assert after and "it/s" in tiles  # the tile bar's first, then the phases
     assert "w_objects.tif: finding the ids of its objects: 100%" in after, after[-2000:]
-    for phase in (
-        "w_overlay.png: reading",
-        "w_overlay.png: drawing",
+    for phase in (  # the overlay after the objects: drawn from their final ids
         "w_objects.tif: finding the ids of its objects",
         "w_objects.tif: numbering, measuring",
         "w_objects.geojson: tracing the outlines of",
         "w_objects.tif: pyramid level 1 of",
         "w_objects.tif: writing level 1 of",
+        "w_overlay.png: reading",
+        "w_overlay.png: drawing",
         "w.tif: pyramid level 1 of",
         "w.tif: writing level 2 of",
     ):

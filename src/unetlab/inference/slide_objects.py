@@ -107,6 +107,7 @@ class SlideObjects:
         self.spec = replace(labels, dtype=np.dtype(np.uint32), colormap=None, classes=None)
         self.stage = id_staging(finals["objects"])
         self.ids = None  # the staged array of provisional ids: staged()
+        self.luts: list[tuple] = []  # after publish: each page's provisional -> final ids
         self.counts: list[int] = []
         self.classes: dict[str, int] = {}  # after publish: a semantic model's, of each class
         self.areas: dict[str, float] = {}  # and their area in m² on a map
@@ -288,7 +289,7 @@ class SlideObjects:
         said = told(name)  # how far the work on the objects' output is
         windows = pages * sum(1 for _ in pieces(h, w))
         done = ome.counter(said, "finding the ids of its objects", windows)
-        luts = [self._present(p, h, done) for p in range(pages)]
+        luts = self.luts = [self._present(p, h, done) for p in range(pages)]
         self.counts = [int(values.max(initial=0)) for _, values in luts]  # ids 1..n
         spec = replace(self.spec, dtype=id_dtype(max(self.counts)))
         stage = ome.staging_path(self.finals["objects"])
@@ -438,6 +439,18 @@ class SlideObjects:
             found.append(first_places(self.ids[self._at(page, rows, cols)], rows, cols, width))
             done()
         return raster_lookup(found)
+
+    def final_rows(self, page: int) -> Callable[[slice, slice], np.ndarray]:
+        """``read(rows, cols)``: a window of page ``page``'s final ids (those written to
+        ``objects``), from the staged provisional ids renumbered as :meth:`publish` wrote
+        them; after :meth:`publish`, while the ids are staged (a publishing folder's)."""
+        keys, values = self.luts[page]
+        values = values.astype(id_dtype(max(self.counts)))  # as written
+
+        def read(rows: slice, cols: slice) -> np.ndarray:
+            return values[np.searchsorted(keys, self.ids[self._at(page, rows, cols)])]
+
+        return read
 
     def _at(self, page: int, rows: slice, cols: slice) -> tuple:
         return (*self.spec.place(page, rows)[:-1], cols)

@@ -836,19 +836,18 @@ def _publish(
         Together(output_format, publishing, journal, before=before) as at,
     ):
         _reserve(at, finals, specs, found)
-        if drawn is not None:
-            colours, side, record = drawn
-            # the labels' nodata drawn as the background, as an image read whole draws it
-            decode = _indices_of(values, specs["labels"].nodata, model_background(model))
-            shown = (found, finals, colours, side, decode, record)
-            extra += _overlay(
-                slide, stages, specs, *shown, at=at, told=told(finals["overlay"].name)
-            )
         if found is not None:
             _classify(found, model, stages["labels"], specs["labels"], values)
             extra += found.publish(slide, at, told=told)
             # committed with it: what the summary says of the objects
             journal.update(counts=found.counts, classes=found.classes, areas=found.areas)
+        if drawn is not None:  # after the objects: their outlines from the final ids
+            colours, side, record = drawn
+            # the labels' nodata drawn as the background, as an image read whole draws it
+            decode = _indices_of(values, specs["labels"].nodata, model_background(model))
+            shown = (found, finals, colours, side, decode, record)
+            told_overlay = told(finals["overlay"].name)
+            extra[:0] = _overlay(slide, stages, specs, *shown, at=at, told=told_overlay)
         for key, spec in specs.items():
             seal(at, stages[key], finals[key], spec, told(finals[key].name))
     return extra
@@ -1012,19 +1011,18 @@ def _overlay(
     slide, stages, specs, found, finals, colours, side, decode, record, *, at: Together, told=None
 ) -> list[Path]:
     """``<stem>_overlay.png`` of page 0 from the staged labels (read as class indices by
-    ``decode``: :func:`_indices_of`) and provisional ids (the same outlines as the final
-    ones), in one process (:func:`_draw_overlay`), saying how far it is to ``told``."""
+    ``decode``: :func:`_indices_of`) and the objects' final ids (``found``, published:
+    :meth:`~unetlab.inference.slide_objects.SlideObjects.final_rows`; the provisional ones
+    outline the pieces of each window, not the objects written), in one process
+    (:func:`_draw_overlay`), saying how far it is to ``told``."""
     labels_spec = specs["labels"]
     labels = ome.open_level(stages["labels"])
 
     def label_rows(rows, cols):
         return decode(labels[(*labels_spec.place(0, rows)[:-1], cols)])
 
-    def id_rows(rows, cols):
-        return found.ids[(*found.spec.place(0, rows)[:-1], cols)]
-
     drawn = (colours, side, record)
-    rows = (label_rows, id_rows if found is not None else None)
+    rows = (label_rows, found.final_rows(0) if found is not None else None)
     objects = found is not None and by_object(found.options)
     place = at.at(finals["overlay"])
     _draw_overlay(slide, finals["overlay"], *rows, objects, drawn, place=place, told=told)
