@@ -1,7 +1,7 @@
 """An overlay added with --skip-existing to a folder that holds a streamed slide's labels
-is drawn from them window by window, without the net; the labels there are not rewritten,
-and the overlay is the one a run that predicted it draws. With objects the slide is
-predicted again. A run that predicts a streamed slide with objects draws their outlines
+is drawn from them (and from the object ids there, with objects) window by window, without
+the net; those there are not rewritten, and the overlay is the one a run that predicted it
+draws. Outlines not there need the net: the slide is predicted again. A run that predicts a streamed slide with objects draws their outlines
 from the object ids it writes (it drew the provisional ids it staged: the pieces of each
 window), as an image read whole draws them."""
 
@@ -67,11 +67,35 @@ def test_a_streamed_slides_added_overlay_is_drawn_from_its_labels(
     assert np.array_equal(once, twice)
 
 
-def test_a_streamed_slides_objects_are_predicted_again(work, monkeypatch):
+@pytest.mark.parametrize("outlines", [(), ("--outlines", "geojson")])
+def test_a_streamed_slides_added_overlay_with_objects_is_drawn_from_its_ids(
+    work, monkeypatch, caplog, outlines
+):
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        _predict(work, "once", "--instances", *outlines, "--overlay")
+    said = [m for m in caplog.messages if m.startswith("big.tif: 1 object")]
+    _predict(work, "twice", "--instances", *outlines)
+    before = _stamps(work / "twice")
+    assert {"big.tif", "big_objects.tif", "big_objects.csv"} <= set(before)
+    calls = _counting_net(monkeypatch)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        _predict(work, "twice", "--skip-existing", "--instances", *outlines, "--overlay")
+    assert calls == []
+    assert "drawn from the labels and objects" in caplog.text
+    assert said and [m for m in caplog.messages if m in said] == said  # counted as predicted
+    after = _stamps(work / "twice")
+    assert {n: after[n] for n in before} == before  # not rewritten: same bytes, same mtime
+    once, twice = (np.asarray(Image.open(work / d / "big_overlay.png")) for d in ("once", "twice"))
+    assert np.array_equal(once, twice)
+
+
+def test_a_streamed_slides_missing_outlines_are_predicted_again(work, monkeypatch):
     _predict(work, "out", "--instances")
     calls = _counting_net(monkeypatch)
-    _predict(work, "out", "--skip-existing", "--instances", "--overlay")
+    _predict(work, "out", "--skip-existing", "--instances", "--outlines", "geojson", "--overlay")
     assert calls
+    assert (work / "out" / "big_objects.geojson").exists()
 
 
 @pytest.mark.parametrize("objects", [("--instances",), ("--instances", "--outlines", "geojson")])
@@ -85,3 +109,13 @@ def test_a_streamed_slides_overlay_outlines_the_objects_it_writes(work, objects)
     assert ids.max() >= 1
     drawn = np.asarray(Image.open(streamed / "big_overlay.png"))  # a TIFF's read whole
     assert np.array_equal(drawn, tifffile.imread(whole / "big_overlay.tif"))
+
+
+def test_the_objects_of_a_table_there_are_counted_by_page_and_class(tmp_path):
+    from unetlab.inference.drawn_again import table_counts
+
+    table = tmp_path / "t.csv"
+    table.write_text("page,id,class,class_name\n0,1,1,cell\n0,2,2,dust\n2,1,1,cell\n")
+    assert table_counts(table, 3) == ([2, 0, 1], {"cell": 2, "dust": 1}, {})
+    table.write_text("id,area\n1,4\n2,9\n")
+    assert table_counts(table, 1) == ([2], {}, {})

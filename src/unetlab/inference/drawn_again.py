@@ -10,12 +10,13 @@ the objects' outlines), the objects' table and outlines from the ids; the same b
 Probabilities need the net, and so do stacks (their pages are staged), 3-D objects, images
 with nodata or transparent pixels (the labels written there are no class): those are
 predicted again, as the claim's line says. A slide read window by window has its overlay
-drawn from its labels there window by window (:func:`slide_redrawable`), but not with
-objects: a run that predicts it draws them from the provisional ids it stages.
+drawn from its labels (and object ids) there window by window (:func:`slide_redrawable`),
+as a run that predicts it draws it from the ids it writes; its outlines need the net.
 """
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import numpy as np
 import tifffile
 from PIL import Image
 
+from unetlab.inference.measure import class_areas, class_counts
 from unetlab.inference.output_rules import finished_outputs
 from unetlab.inference.records import OutputOptions, Provenance
 
@@ -31,9 +33,9 @@ DRAWN = ("overlay", "geojson", "rois")
 #: where the claim's line says they are drawn (:func:`can_draw`), and where not
 DRAWN_WHOLE = (
     "drawn from those there without the net where the image is read whole (a slide read "
-    "window by window: its overlay without objects)"
+    "window by window: its overlay)"
 )
-NOT_DRAWN = "a slide's objects, a stack, an image read whole with nodata"
+NOT_DRAWN = "a slide's outlines, a stack, an image read whole with nodata"
 
 
 def can_draw(missing: Sequence[str], outputs: OutputOptions) -> bool:
@@ -68,15 +70,20 @@ def slide_redrawable(
     finals: dict[str, Path], path: Path, outputs: OutputOptions, record: Provenance
 ) -> bool:
     """Whether the overlay of the slide ``path`` (read window by window) is drawn from the
-    labels ``record`` wrote at ``finals["labels"]``: ``skip_existing`` and an overlay asked
-    for, no probabilities, and no objects: a run that predicts a slide draws their outlines
-    from the provisional ids it stages, not from the object ids it writes (a random net's
-    289 pieces over 1 object), so those drawn from the ids there would differ."""
+    labels ``record`` wrote at ``finals["labels"]`` (with ``objects``: and the object ids
+    and table, and the outlines where asked for: those need the net): ``skip_existing``
+    and an overlay asked for, no probabilities or 3-D objects."""
     o = outputs
-    if not o.skip_existing or not o.draw_overlay or o.save_probabilities or o.objects:
+    if not o.skip_existing or not o.draw_overlay or o.save_probabilities:
         return False
-    made = finished_outputs(finals["labels"].parent, [path], record=record).get(path, [])
-    return finals["labels"].name in made
+    objects = o.objects is not None
+    if objects and o.objects_3d:
+        return False
+    out_dir = finals["labels"].parent
+    made = finished_outputs(out_dir, [path], record=record, objects=objects).get(path, [])
+    needed = ["labels", "objects", "table"] if objects else ["labels"]
+    needed += ["geojson"] if objects and o.wanted["geojson"] else []
+    return all(finals[k].name in made for k in needed)
 
 
 def written_pages(
@@ -114,3 +121,19 @@ def _read(path: Path) -> np.ndarray:
         return tifffile.imread(path)
     with Image.open(path) as image:
         return np.asarray(image)
+
+
+def table_counts(table: Path, pages: int) -> tuple[list[int], dict, dict]:
+    """(objects of each of ``pages`` pages, of each class, their areas in m² on a map) of
+    the objects table ``table`` a run wrote (its ``page`` column, from 0, where it has one),
+    as that run said them (:func:`~unetlab.inference.measure.class_counts`,
+    :func:`~unetlab.inference.measure.class_areas`)."""
+    with open(table, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    columns = {k: [row[k] for row in rows] for k in (rows[0] if rows else {})}
+    page = np.asarray(columns.get("page", [0] * len(rows)), np.int64)
+    counts = np.bincount(page, minlength=pages).tolist()
+    for key in ("class", "area_m2"):
+        if key in columns:
+            columns[key] = np.asarray(columns[key], np.float64)
+    return counts, class_counts(columns), class_areas(columns)

@@ -596,7 +596,8 @@ def predict_slide(
         run = _SlideRun.of(model, slide, out_dir, options, outputs, **how)
         finished = _done_before(run, slide, out_dir, counted, group)
         if finished is None:  # the overlay added from the outputs there: none predicted
-            finished = _drawn_again(model, run, outputs, values, (overlay, overlay_side, record))
+            drawn = (overlay, overlay_side, record)
+            finished = _drawn_again(model, run, outputs, values, drawn, counted)
         if finished is not None:  # a stopped run's outputs, finished: none predicted now
             return finished
         run = _stamped(run, out_dir)  # one another program writes meanwhile is not replaced
@@ -1062,32 +1063,50 @@ def _draw_overlay(
     )
 
 
-def _drawn_again(model, run: _SlideRun, outputs: OutputOptions, values, drawn) -> list | None:
-    """The paths of a slide's labels and overlay where its overlay, added with
-    ``skip_existing``, is drawn from the labels this checkpoint and settings wrote, read
-    window by window without the net
-    (:func:`~unetlab.inference.drawn_again.slide_redrawable`); the labels are not
-    rewritten. None where the slide is predicted."""
-    from unetlab.inference.drawn_again import slide_redrawable  # it imports this module
+def _drawn_again(
+    model, run: _SlideRun, outputs: OutputOptions, values, drawn, counted=None
+) -> list | None:
+    """The paths of a slide's labels (object ids and table) and overlay where its overlay,
+    added with ``skip_existing``, is drawn from the labels (and ids) this checkpoint and
+    settings wrote, read window by window without the net
+    (:func:`~unetlab.inference.drawn_again.slide_redrawable`); those are not rewritten,
+    the objects of their table said to ``counted``. None where the slide is predicted."""
+    from unetlab.inference.drawn_again import slide_redrawable, table_counts  # it imports us
 
     path, labels = run.slide.path, run.finals["labels"]
     if not slide_redrawable(run.finals, Path(path), outputs, drawn[2]):
         return None
+    found = run.found
+    kept = [labels] + ([] if found is None else [run.finals["objects"], run.finals["table"]])
+    kept += [run.finals["geojson"]] if found is not None and found.outlined is not None else []
     log.info(
-        "%s: overlay drawn from the labels this checkpoint and settings wrote in %s, the net "
-        "not run",
-        *(slide_name(path), labels.parent),
+        "%s: overlay drawn from the %s this checkpoint and settings wrote in %s, the net not run",
+        *(slide_name(path), "labels" if found is None else "labels and objects", labels.parent),
     )
     overlay = labels.parent / f"{output_stem(path)}_overlay.png"
     decode = _indices_of(values, run.specs["labels"].nodata, model_background(model))
-    with open_slide(labels) as written:
+    with open_slide(labels) as written, _written_ids(run.finals, found) as id_rows:
 
         def label_rows(rows, cols):
             return decode(written.read(0, rows, cols)[..., 0])
 
-        _draw_overlay(run.slide, overlay, label_rows, None, False, drawn)
-    outputs_kept(labels.parent, [labels.name])  # as they were: not rewritten
-    return [labels, overlay]
+        objects = found is not None and by_object(found.options)
+        _draw_overlay(run.slide, overlay, label_rows, id_rows, objects, drawn)
+    outputs_kept(labels.parent, [p.name for p in kept])  # as they were: not rewritten
+    if found is not None and counted is not None:  # as a run that predicts it says them
+        _count(counted, *table_counts(run.finals["table"], run.slide.shape[0]))
+    return [*kept, overlay]
+
+
+@contextlib.contextmanager
+def _written_ids(finals: dict[str, Path], found: SlideObjects | None):
+    """``id_rows(rows, cols)`` of page 0 of the object ids written at ``finals["objects"]``
+    (None without objects: ``found``)."""
+    if found is None:
+        yield None
+        return
+    with open_slide(finals["objects"]) as ids:
+        yield lambda rows, cols: ids.read(0, rows, cols)[..., 0]
 
 
 def _indices_of(values, nodata: int | None = None, background: int = 0):
