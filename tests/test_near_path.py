@@ -16,7 +16,12 @@ from unetlab.evaluate.masks import data_root
 
 @pytest.fixture
 def tree(tmp_path):
-    for sub in ("kromp2020_nuclei/test/images", "kromp2020_nuclei/test/masks", "other"):
+    for sub in (
+        "kromp2020_nuclei/test/images",
+        "kromp2020_nuclei/test/masks",
+        "other",
+        "apinodata",
+    ):
         (tmp_path / sub).mkdir(parents=True)
     (tmp_path / "kromp2020_nuclei/test/images/a.png").write_bytes(b"")
     (tmp_path / "best.pt").write_bytes(b"")
@@ -34,6 +39,8 @@ def tree(tmp_path):
         ("kromp2020_nuclei/test/zzz", None),  # nothing close
         ("nowhere/test/images", None),  # a part with nothing close: no guess below it
         ("kromp2020_nuclei/test/images", None),  # it exists: nothing to suggest
+        ("apinodat", "apinodata"),  # near: a letter left out
+        ("data", None),  # far: "apinodata" only ends alike (ratio 0.62; s51 resumelines 4)
     ],
 )
 def test_near_path_names_the_closest_existing_path(tree, typed, meant):

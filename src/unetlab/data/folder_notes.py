@@ -37,11 +37,16 @@ def is_macos_metadata(path: Path) -> bool:
         return False
 
 
+NEAR_RATIO = 0.8  # of a path's part to a name beside it; config keys and flags take 0.6
+
+
 def near_path(path: str | os.PathLike) -> Path | None:
     """The existing path spelt closest to ``path``, which does not exist: each missing part
     replaced by the name beside it spelt closest (:func:`~unetlab.errors.close_names`;
     ``kromp2020_nucle`` -> ``kromp2020_nuclei``, ``imagse`` -> ``images``), or None where a
-    part has no close name (a new user's typo named the folder meant; walk s49)."""
+    part has no close name (a new user's typo named the folder meant; walk s49). A name is
+    close by a slip of the fingers or a difflib ratio of at least :data:`NEAR_RATIO`: the
+    names' default 0.6 sent ``/tmp/data`` to ``/tmp/apinodata`` (0.62), a folder unrelated."""
     path = Path(path)
     found = Path(path.anchor)
     for part in path.parts[len(path.anchor) > 0 :]:
@@ -52,7 +57,7 @@ def near_path(path: str | os.PathLike) -> Path | None:
                     names = [e.name for e in islice(entries, COUNT_LIMIT)]
             except OSError:
                 return None
-            if not (close := close_names(part, names)):
+            if not (close := close_names(part, names, cutoff=NEAR_RATIO)):
                 return None
             step = found / close[0]
         found = step
