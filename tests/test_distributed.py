@@ -319,7 +319,8 @@ def test_a_stopped_launch_saves_the_step_its_processes_were_in_and_resumes(
     assert f"continue with: unetlab train --run-dir {run} --resume --nproc 2" in err
     assert launch(2, ["train", "--run-dir", str(run), "--resume", "--no-progress"]) == 0
     log = (run / "train.log").read_text()
-    assert f"continuing at epoch 1, step {saved['step']}" in log
+    at = f"step {saved['step']}, epoch 1, batch {saved['batch']}"
+    assert log.count("resuming") == 1 and f"resuming the run in {run} from {at}" in log
     assert load_checkpoint(run / "checkpoints" / "last.pt")["train_state"]["step"] == 4
 
 

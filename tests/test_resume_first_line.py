@@ -51,6 +51,10 @@ def test_the_first_line_of_a_resumed_run_names_its_folder_and_step(run, capsys, 
     logged = (folder / "train.log").read_text().splitlines()  # the first run's, then these
     said = [i for i, line in enumerate(logged) if "resuming the run in" in line]
     assert len(said) == 1 and "data checked against the run's split.json" in logged[said[0] + 1]
+    # said once: "resuming .../last.pt at epoch 2, batch 0 (step 16)" and "continuing at
+    # epoch 2, step 16" repeated it (s51 resumelines 1)
+    again = [line for line in lines[1:] if "at epoch" in line or "continuing at" in line]
+    assert not again
 
 
 def test_a_resume_from_an_unreadable_last_pt_says_no_step_before_its_error(run, capsys, caplog):

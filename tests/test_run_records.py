@@ -149,7 +149,7 @@ def test_the_history_keeps_every_command_and_what_it_changed(trained):
     assert first["run"] == "start" and first["at"] == {"epochs_done": 0, "step": 0, "batch": 0}
     # epochs done: train.log says "resuming ... at epoch 2" (audit s34 repro 8)
     assert second["run"] == "resume" and second["at"] == {"epochs_done": 1, "step": 2, "batch": 0}
-    assert "at epoch 2, batch 0 (step 2)" in (run / "train.log").read_text()
+    assert "from step 2, the end of epoch 1 (" in (run / "train.log").read_text()
     assert second["changed"] == {"train.epochs": {"from": 1, "to": 2}}
     assert {"time", "command", "cwd"} <= set(second)
 

@@ -50,8 +50,8 @@ def history_entry(*, resume: bool, state: dict, changes: dict | None = None) -> 
 def where(state: dict) -> dict:
     """Where a run was when a command began (``state``: epoch, step, batch): the epochs it
     had finished (``epochs_done``: a resume goes on in the next one, as train.log's
-    "resuming ... at epoch N" says; audit s34 repro 8), the step and the batch of that next
-    epoch."""
+    "resuming the run in R from step S, the end of epoch N" says; audit s34 repro 8), the
+    step and the batch of that next epoch."""
     return {"epochs_done": state["epoch"], "step": state["step"], "batch": state["batch"]}
 
 

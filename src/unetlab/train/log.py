@@ -56,8 +56,6 @@ def log_start(run: Run, in_size: int, out_size: int) -> None:
             "against the objects found, another figure (report evaluate's, and for counting "
             "its object F1)"
         )
-    if run.state.step and not run.training_ended():  # ended: fit says so, trains nothing
-        log.info("continuing at epoch %d, step %d", run.state.epoch + 1, run.state.step)
 
 
 def warn_busy_cpu(run: Run) -> None:

@@ -186,14 +186,7 @@ def restore_checkpoint(
         _stretch_schedule(scheduler, key and (key[0], planned(state)))
         if isinstance(scheduler, BudgetSchedule):  # its steps' share of the length
             scheduler.total = max(planned(state), 1)
-    torch.set_rng_state(checkpoint["rng"])
-    log.info(
-        "resuming %s at epoch %d, batch %d (step %d)",
-        path,
-        state.epoch + 1,
-        state.batch,
-        state.step,
-    )
+    torch.set_rng_state(checkpoint["rng"])  # the point is said by the run's first line
     if saved is not None:
         _log_budget(scheduler, saved)
 
