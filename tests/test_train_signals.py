@@ -130,3 +130,21 @@ def test_a_stop_at_an_epochs_end_names_the_point_as_the_resume_and_refusal_do(
     at = saved_at(tmp_path / "cut")
     assert at == "step 2, the end of epoch 1"
     assert f"stopped by SIGTERM at {at}: saved" in (tmp_path / "cut" / "train.log").read_text()
+
+
+def test_a_stopped_command_says_continue_with_once(tmp_path, monkeypatch, capsys, caplog):
+    """SIGTERM to `unetlab train` (one process, or the launcher of --nproc 2: its main
+    process says it) printed "continue with: ..." twice, in fit's stop line and again in the
+    command's last line (s51 resumelines 2): once on the terminal now, train.log keeping it."""
+    import logging
+
+    data = write_blobs(tmp_path / "data", 4)
+    run = tmp_path / "run"
+    tiny = ["--no-plan", "--set", "model.depth=2", "--set", "data.tile_size=32", "--epochs", "3"]
+    _signal_at(monkeypatch, 4, signal.SIGTERM)
+    caplog.set_level(logging.INFO)
+    argv = ["train", "--data", str(data), "--run-dir", str(run), *tiny, "--no-progress"]
+    assert main(argv) == 143
+    said = "\n".join([*(r.getMessage() for r in caplog.records), capsys.readouterr().err])
+    assert said.count("continue with") == 1 and "unetlab train: stopped by SIGTERM; saved" in said
+    assert (run / "train.log").read_text().count("continue with: unetlab train --run-dir") == 1

@@ -539,8 +539,9 @@ def _absolute(path: str) -> str:
 
 
 def _stopped(run_dir: Path, exc: KeyboardInterrupt, *, say: bool, processes: int = 1) -> int:
-    """Say where the stopped run is (``say``: the main process of a group); the exit status
-    of a process ended by the signal, 128 + signum (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)."""
+    """Say where the stopped run is (``say``: the main process of a group), the command that
+    continues it where fit's stop line has not said it; the exit status of a process ended
+    by the signal, 128 + signum (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)."""
     from unetlab.train import resume_command
     from unetlab.train.resume import saved_at
 
@@ -548,8 +549,9 @@ def _stopped(run_dir: Path, exc: KeyboardInterrupt, *, say: bool, processes: int
     if not say:
         return code
     last = run_dir / "checkpoints" / "last.pt"
+    again = f"\ncontinue with: {resume_command(run_dir, processes)}"
     said = (
-        f"{how}; saved {last}\ncontinue with: {resume_command(run_dir, processes)}"
+        f"{how}; saved {last}{'' if getattr(exc, 'resume_said', False) else again}"
         if saved_at(run_dir) is not None  # a second Ctrl-C in the first step: none
         else f"{how} before {last} was saved: start the run again with the same command"
     )

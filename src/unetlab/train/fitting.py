@@ -296,7 +296,8 @@ def _fit(
     except KeyboardInterrupt as exc:
         _save_stopped(run, stop)
         if stop() and not isinstance(exc, Stopped):  # SIGTERM, SIGHUP: for the exit status
-            raise stop.interrupt() from exc
+            raise _said(stop.interrupt()) from exc
+        _said(exc)
         raise
     return _finish(run, stop)
 
@@ -340,6 +341,13 @@ def _save_stopped(run: Run, stop: StopRequest) -> None:
         run.run_dir / "checkpoints" / "last.pt",
         resume_command(run.run_dir, run.group.world),
     )
+
+
+def _said(exc: KeyboardInterrupt) -> KeyboardInterrupt:
+    """``exc`` marked as a stop whose line (:func:`_save_stopped`) said how to go on: the
+    command's own last line leaves the command out (it said "continue with" twice)."""
+    exc.resume_said = True
+    return exc
 
 
 def _train_epoch(run: Run, *, progress: bool, stop: StopRequest) -> dict:
