@@ -308,3 +308,26 @@ def test_a_config_files_value_of_the_wrong_type_names_the_file(tmp_path):
     with pytest.raises(UnetlabError, match=r"mine\.yaml: config key train\.epochs must be int"):
         load_config(path)
     assert load_config(path, ["train.epochs=3"]).train.epochs == 3
+
+
+@pytest.mark.parametrize(
+    "text, told",
+    [
+        ("train:\n  epochs: two\n", ": e.g. epochs: 50 under train:"),
+        ("train:\n  epochs:\n", "has no value (it takes int): e.g. epochs: 50 under train:"),
+        ("data:\n  label_values: 0,255\n", "in brackets, e.g. [0, 255]"),
+    ],
+)
+def test_a_config_files_wrong_value_is_given_its_example_as_the_file_writes_it(
+    tmp_path, text, told
+):
+    """s51 resumelines 3: a file's value of the wrong type was given its example in --set
+    form ("e.g. train.epochs=50"), not as YAML; --set keeps the --set form."""
+    path = tmp_path / "mine.yaml"
+    path.write_text(text)
+    with pytest.raises(UnetlabError) as info:
+        load_config(path)
+    line = str(info.value)
+    assert line.endswith(told) and "--set" not in line and "=" not in line
+    with pytest.raises(UnetlabError, match=r"not 'two': e\.g\. train\.epochs=50$"):
+        load_config(None, ["train.epochs=two"])

@@ -68,10 +68,12 @@ def unknown_key_message(key, known: list[str], prefix: str = "") -> str:
     return f"unknown config key {prefix}{key!s}: {hint}known keys{where} are {', '.join(known)}"
 
 
-def check_type(value, hint, key: str, default=None):
+def check_type(value, hint, key: str, default=None, *, in_file: bool = False):
     """``value`` converted to ``hint`` where that is lossless, else ValueError naming ``key``
     and ending with an example (:func:`example`: ``default``, the key's default value, or
-    one of :data:`EXAMPLES`)."""
+    one of :data:`EXAMPLES`), written as ``--set`` takes it or, ``in_file`` (a value of a
+    config file), as the file does: ``epochs: 50 under train:`` (a file's typo was given
+    ``train.epochs=50``, the --set form, to copy into YAML; s51 resumelines 3)."""
     options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
     for option in options:
         ok, converted = _convert(value, option)
@@ -81,13 +83,21 @@ def check_type(value, hint, key: str, default=None):
         raise UnetlabError(_value_map_message(key, value))
     names = " or ".join(getattr(o, "__name__", str(o)).replace("NoneType", "null") for o in options)
     if value is None:  # --set train.epochs= (blank), =null, or "epochs:" in a file
-        written = assignment(key, default)
-        given = _choices(key) or (f": e.g. --set {written}" if written else f": --set {key}=VALUE")
+        given = _choices(key) or _missing_value(key, default, in_file)
         raise UnetlabError(f"config key {key} has no value (it takes {names}){given}")
     null = type(None) in options and str(value).casefold() == "none"  # Python's word, not YAML's
-    fix = ": write null for none" if null else _list_form(key, value, options)
-    fix = fix or _choices(key) or example(key, default)
+    fix = ": write null for none" if null else _list_form(key, value, options, in_file)
+    fix = fix or _choices(key) or example(key, default, in_file=in_file)
     raise UnetlabError(f"config key {key} must be {names}, not {value!r}{fix}")
+
+
+def _missing_value(key: str, default, in_file: bool) -> str:
+    """``: e.g. --set train.epochs=50`` (``in_file``: ``: e.g. epochs: 50 under train:``)."""
+    if in_file:
+        written = file_assignment(key, default)
+        return f": e.g. {written}" if written else f": write a value after {key.split('.')[-1]}:"
+    written = assignment(key, default)
+    return f": e.g. --set {written}" if written else f": --set {key}=VALUE"
 
 
 def _choices(key: str) -> str:
@@ -99,21 +109,38 @@ def _choices(key: str) -> str:
     return f": choose one of {', '.join(words)}" if words else ""
 
 
-def example(key: str, default=None) -> str:
+def example(key: str, default=None, *, in_file: bool = False) -> str:
     """``: e.g. data.ignore_value=255``: a valid value of config key ``key`` (of
     :data:`EXAMPLES`, else its ``default``) as ``--set`` and ``load_config`` take it, quoted
-    for a shell where it has spaces or brackets; ``""`` where there is none."""
-    written = assignment(key, default)
+    for a shell where it has spaces or brackets (``in_file``: as a config file writes it,
+    :func:`file_assignment`); ``""`` where there is none."""
+    written = file_assignment(key, default) if in_file else assignment(key, default)
     return f": e.g. {written}" if written else ""
+
+
+def _example_value(key: str, default=None) -> str | None:
+    """:func:`example`'s value of ``key`` as YAML flow text; None where there is none."""
+    value = EXAMPLES.get(key, default)
+    if value is None or not isinstance(value, str | int | float | list | dict):
+        return None
+    return _written(value)
 
 
 def assignment(key: str, default=None) -> str:
     """``data.ignore_value=255``: :func:`example`'s value assigned to ``key``, shell-quoted
     where needed; ``""`` where there is none."""
-    value = EXAMPLES.get(key, default)
-    if value is None or not isinstance(value, str | int | float | list | dict):
+    written = _example_value(key, default)
+    return "" if written is None else shlex.quote(f"{key}={written}")
+
+
+def file_assignment(key: str, default=None) -> str:
+    """``ignore_value: 255 under data:``: :func:`example`'s value of ``key`` as a config file
+    sets it (``mode: scale under data: normalization:``); ``""`` where there is none."""
+    written = _example_value(key, default)
+    if written is None:
         return ""
-    return shlex.quote(f"{key}={_written(value)}")
+    *sections, leaf = key.split(".")
+    return f"{leaf}: {written} under {': '.join(sections)}:"
 
 
 def _written(value) -> str:
@@ -127,16 +154,18 @@ def _written(value) -> str:
     return str(value)
 
 
-def _list_form(key: str, value, options) -> str:
+def _list_form(key: str, value, options, in_file: bool = False) -> str:
     """``: a list is written in brackets, e.g. [0, 255] (--set 'data.label_values=[0, 255]')``
-    for a list key given comma-separated values (``0,255``); else ``""``."""
+    for a list key given comma-separated values (``0,255``), without the ``--set`` form for a
+    config file's value (``in_file``); else ``""``."""
     if not any(typing.get_origin(o) is list for o in options) or not isinstance(value, str):
         return ""
     parts = [p.strip() for p in value.strip("()").split(",") if p.strip()]
     if len(parts) < 2:
         return ""
     form = f"[{', '.join(parts)}]"
-    return f": a list is written in brackets, e.g. {form} (--set {shlex.quote(f'{key}={form}')})"
+    told = f": a list is written in brackets, e.g. {form}"
+    return told if in_file else f"{told} (--set {shlex.quote(f'{key}={form}')})"
 
 
 def _value_map(hint) -> bool:

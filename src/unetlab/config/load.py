@@ -110,7 +110,7 @@ def _check_file_types(cls, data: dict, path: Path, overridden: set[str], prefix:
             _check_file_types(hints[key], value or {}, path, overridden, f"{name}.")
         elif name not in overridden:
             try:
-                check_type(value, hints[key], name, known[key].default)
+                check_type(value, hints[key], name, known[key].default, in_file=True)
             except UnetlabError as exc:
                 raise UnetlabError(f"{path}: {exc}") from None
 
