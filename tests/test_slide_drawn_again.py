@@ -119,3 +119,21 @@ def test_the_objects_of_a_table_there_are_counted_by_page_and_class(tmp_path):
     assert table_counts(table, 3) == ([2, 0, 1], {"cell": 2, "dust": 1}, {})
     table.write_text("id,area\n1,4\n2,9\n")
     assert table_counts(table, 1) == ([2], {}, {})
+
+
+def test_a_streamed_slides_overlay_holds_its_id_lookup_in_the_dtypes_written(work, monkeypatch):
+    """The overlay, drawn after the objects, reads each page's provisional -> final id
+    lookup kept by publish: held as staged (uint32) and written (the ids' dtype), not as
+    int64 pairs (a 3072² slide's 2.2 million regions: 35 MB held while drawing)."""
+    from unetlab.inference.slide_objects import SlideObjects
+
+    held, final_rows = [], SlideObjects.final_rows
+
+    def spy(self, page):
+        held.append([(keys.dtype, values.dtype) for keys, values in self.luts])
+        return final_rows(self, page)
+
+    monkeypatch.setattr(SlideObjects, "final_rows", spy)
+    _predict(work, "streamed", "--instances", "--overlay")
+    written = tifffile.TiffFile(work / "streamed" / "big_objects.tif").pages[0].dtype
+    assert held == [[(np.dtype(np.uint32), written)]]

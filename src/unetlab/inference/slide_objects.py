@@ -289,7 +289,7 @@ class SlideObjects:
         said = told(name)  # how far the work on the objects' output is
         windows = pages * sum(1 for _ in pieces(h, w))
         done = ome.counter(said, "finding the ids of its objects", windows)
-        luts = self.luts = [self._present(p, h, done) for p in range(pages)]
+        luts = [self._present(p, h, done) for p in range(pages)]
         self.counts = [int(values.max(initial=0)) for _, values in luts]  # ids 1..n
         spec = replace(self.spec, dtype=id_dtype(max(self.counts)))
         stage = ome.staging_path(self.finals["objects"])
@@ -297,6 +297,9 @@ class SlideObjects:
         self.saturated = []
         done = ome.counter(said, self._measuring(sum(self.counts)), windows)
         tables = [self._renumber(p, h, w, luts[p], out, spec, slide, done) for p in range(pages)]
+        # kept for the overlay (final_rows) as small as they go: provisional ids as staged,
+        # final ids as written (int64 pairs of a slide's millions of regions: tens of MB)
+        self.luts = [(k.astype(self.spec.dtype), v.astype(spec.dtype)) for k, v in luts]
         if unsplit(self.options):  # regions that look merged: predict's hint, as read whole
             for p, table in enumerate(tables):
                 tally_merged(streamed_counts(self._reader(out, p), table, list(pieces(h, w))))
@@ -444,8 +447,7 @@ class SlideObjects:
         """``read(rows, cols)``: a window of page ``page``'s final ids (those written to
         ``objects``), from the staged provisional ids renumbered as :meth:`publish` wrote
         them; after :meth:`publish`, while the ids are staged (a publishing folder's)."""
-        keys, values = self.luts[page]
-        values = values.astype(id_dtype(max(self.counts)))  # as written
+        keys, values = self.luts[page]  # in the dtypes staged and written
 
         def read(rows: slice, cols: slice) -> np.ndarray:
             return values[np.searchsorted(keys, self.ids[self._at(page, rows, cols)])]
