@@ -33,6 +33,15 @@ def finished(out: subprocess.CompletedProcess) -> bool:
     return out.returncode == 0 or (GLOO_EXIT_ABORT in out.stderr and "exitcode: -6" in out.stderr)
 
 
+def launched(*args: str) -> subprocess.CompletedProcess:
+    """``python -m unetlab ARGS`` run to its end (:func:`finished`), its output captured."""
+    run = subprocess.run(
+        [sys.executable, "-m", "unetlab", *args], capture_output=True, text=True, timeout=300
+    )
+    assert finished(run), run.stderr[-3000:]
+    return run
+
+
 SETTINGS = [
     "model.norm=none",
     "augment.enabled=false",

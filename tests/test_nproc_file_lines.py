@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import logging
 import re
-import subprocess
-import sys
 
 import numpy as np
 import tifffile
 
-from tests.test_distributed import finished
+from tests.test_distributed import launched
 from unetlab import UNet, save_model
 from unetlab.data.read_notes import note_once, read_notes
 from unetlab.inference.handed_lines import BAR_LINES, kept_lines, say_kept
@@ -27,13 +25,7 @@ def _said(tmp_path, processes: int) -> list[str]:
     args = ["--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
     args += ["--output", str(tmp_path / f"out{processes}"), "--large-pixels", "100"]
     args += ["--instances", "--device", "cpu", "--no-progress", "--nproc", str(processes)]
-    run = subprocess.run(
-        [sys.executable, "-m", "unetlab", "predict", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert finished(run), run.stderr[-3000:]
+    run = launched("predict", *args)
     lines = (run.stdout + run.stderr).splitlines()
     return [re.sub(r"\d+ s so far", "_ s so far", line) for line in lines[1:-1]]
 

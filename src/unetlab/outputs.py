@@ -490,6 +490,13 @@ def outputs_kept(folder: str | os.PathLike, names: Iterable[str]) -> None:
     _KEPT.setdefault(Path(folder).resolve(), set()).update(names)
 
 
+def handed_kept(folder: str | os.PathLike) -> set[str]:
+    """The outputs of ``folder`` this process was told kept (:func:`outputs_kept`),
+    forgotten here: a process of a group but the main one hands them to the main one, whose
+    run holds the folder and settles it (:func:`_settle` reads only its own process's)."""
+    return _KEPT.pop(Path(folder).resolve(), set())
+
+
 def _made_folder(folder: Path) -> bool:
     """Make ``folder`` (OutputError where it is a file or cannot be made); whether it was
     made here."""

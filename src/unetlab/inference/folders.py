@@ -96,7 +96,9 @@ from unetlab.outputs import (
     PENDING,
     RECORD_FILES,
     confirm,
+    handed_kept,
     inputs_failed,
+    outputs_kept,
     recorded_keys,
     remove_finished_stagings,
 )
@@ -1162,12 +1164,15 @@ class _Run:
         runs kept to be said once (:func:`~unetlab.inference.predict.run_handed`), the
         files their reading noted (:func:`~unetlab.data.read_notes.handed_notes`) and their
         images' objects that look merged
-        (:func:`~unetlab.inference.merged_objects.handed_merged`), said by the main one."""
+        (:func:`~unetlab.inference.merged_objects.handed_merged`), said by the main one; the
+        outputs they kept as they were (:func:`~unetlab.outputs.handed_kept`), told to the
+        main one's run, which settles the folder."""
         if not self.group.active:
             return result
         mine = (result.written, result.failed, result.objects, result.classes, result.areas)
         notes = None if self.group.is_main else handed_notes()  # the files' read notes
-        handed = (result.seconds, chosen, run_handed(), notes, self.kept, handed_merged())
+        kept = set() if self.group.is_main else handed_kept(self.out_dir)
+        handed = (result.seconds, chosen, run_handed(), notes, self.kept, handed_merged(), kept)
         parts = self.group.gather((*mine, *handed))
         if self.group.is_main:
             _say_in_order([part[9] for part in parts], todo)
@@ -1178,6 +1183,7 @@ class _Run:
                 say_handed(part[7])
                 take_notes(part[8])
                 take_merged(part[10])
+                outputs_kept(self.out_dir, part[11])  # not removed as not written
         every = [{f: v for part in parts for f, v in part[k].items()} for k in range(5)]
         written, failed, objects, classes, areas = (
             {f: d[f] for f in todo if f in d} for d in every
