@@ -1,9 +1,13 @@
 """``unetlab predict --nproc 2 --skip-existing`` with an overlay added (review s51): the
 outputs a process other than the main one kept as they were (the labels an overlay is drawn
-from) were removed by the main one as "an earlier output that this run did not write"."""
+from) were removed by the main one as "an earlier output that this run did not write", and
+an input changed since its outputs were made, dealt to another process, was drawn from its
+stale labels after the line said "predicted again"."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -55,3 +59,21 @@ def test_the_labels_another_process_drew_an_overlay_from_are_kept(tmp_path, suff
     _predict(work, *streamed, "--skip-existing", "--overlay", "--nproc", "2")
     assert _labels(work, suffix) == before
     assert len(list((work / "out").glob("0?_overlay.png"))) == 4
+
+
+def test_a_changed_input_another_process_predicts_is_not_drawn_from_its_stale_labels(
+    tmp_path,
+):
+    """01 and 03 replaced by older copies of 00 and 02 (cp -p): predicted again, their
+    labels now those of 00 and 02 (which differ from their stale ones)."""
+    work = _work(tmp_path, ".png")
+    _predict(work)
+    stale = _labels(work, ".png")
+    for copy, of in (("01", "00"), ("03", "02")):
+        old = (work / "in" / f"{copy}.png").stat()
+        shutil.copyfile(work / "in" / f"{of}.png", work / "in" / f"{copy}.png")
+        os.utime(work / "in" / f"{copy}.png", ns=(old.st_atime_ns, old.st_mtime_ns - 10**9))
+    _predict(work, "--skip-existing", "--overlay", "--nproc", "2")
+    now = _labels(work, ".png")
+    assert stale["01.png"] != stale["00.png"] and stale["03.png"] != stale["02.png"]
+    assert now["01.png"] == now["00.png"] and now["03.png"] == now["02.png"]

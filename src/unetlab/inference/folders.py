@@ -969,16 +969,20 @@ def relative_path(path: Path, root: Path | None) -> str:
 
 def _claimed(stack: contextlib.ExitStack, out_dir, files, outputs, group: Group, **claim):
     """:func:`claim_folder` held on ``stack`` by the main process of ``group``, checked
-    before any work; the others wait for its verdict. Returns the inputs to skip."""
-    problem, done = None, set()
+    before any work; the others wait for its verdict and take the ``changed`` inputs it
+    found (each process predicts its own of them again: :meth:`_FolderRun._outputs`).
+    Returns the inputs to skip."""
+    problem, done, changed = None, set(), claim.get("changed")
     if group.is_main:
         try:
             done = stack.enter_context(claim_folder(out_dir, files, outputs, **claim))
         except UnetlabError as exc:
             problem = exc
-    problem, done = group.share((problem, done))
+    problem, done, found = group.share((problem, done, changed))
     if problem is not None:
         raise problem
+    if changed is not None and found is not None:
+        changed.update(found)
     return done
 
 
