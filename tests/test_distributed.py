@@ -488,6 +488,27 @@ def test_a_launchs_processes_record_the_command_the_user_ran(monkeypatch):
     assert command_line() == "unetlab train --run-dir r --nproc 2"
 
 
+def test_a_launch_from_python_records_the_command_main_was_given(tmp_path, monkeypatch):
+    """review s51: `unetlab.cli.main([..., "--nproc", "2"])` from Python (a notebook, pytest)
+    recorded the host program's argv (pytest's) as the command the processes ran."""
+    import unetlab.distributed as distributed
+    from unetlab.cli import main
+
+    seen = []
+    monkeypatch.setattr(
+        distributed, "run_passing_signals", lambda command, env, grace: seen.append(env) or 0
+    )
+    monkeypatch.delenv("UNETLAB_PROGRAM", raising=False)
+    monkeypatch.setattr(sys, "argv", ["pytest", "-q", "tests"])
+    out = str(tmp_path / "out")
+    argv = ["predict", "--checkpoint", "m.pt", "--input", "in", "--output", out, "--nproc", "2"]
+    assert main(argv) == 0
+    assert seen[0]["UNETLAB_COMMAND"] == f"unetlab {' '.join(argv)}"
+    monkeypatch.setattr(sys, "argv", ["/opt/env/bin/unetlab", *argv])  # from a shell
+    assert main(argv) == 0
+    assert seen[1]["UNETLAB_COMMAND"] == f"/opt/env/bin/unetlab {' '.join(argv)}"
+
+
 def test_a_launch_gives_torchrun_its_own_grace_unless_the_user_set_one(monkeypatch):
     """A signal that reaches torchrun itself (a scheduler signalling every process) gets
     the launch's grace, not torchrun's 30 s; a value the user set stays."""

@@ -33,7 +33,7 @@ from unetlab.errors import IN_USE, UnetlabError
 # Group, SOLO: imported from here by training before unetlab.group held them
 from unetlab.group import SOLO as SOLO
 from unetlab.group import Group as Group
-from unetlab.provenance import COMMAND_ENV, PROGRAM_ENV, command_line, program
+from unetlab.provenance import COMMAND_ENV, PROGRAM_ENV, command_line, program, shell_command
 from unetlab.runtime import available_cpus
 from unetlab.signals import LAUNCHED_ENV
 
@@ -88,12 +88,20 @@ STOP_WAIT = 300.0
 
 
 def launch(
-    nproc: int, argv: list[str], *, grace: float = STOP_WAIT, failed: Callable[[], None] = None
+    nproc: int,
+    argv: list[str],
+    *,
+    given: list[str] | None = None,
+    grace: float = STOP_WAIT,
+    failed: Callable[[], None] = None,
 ) -> int:
     """Run ``unetlab <argv>`` in ``nproc`` processes on this machine (torchrun, standalone);
-    returns the exit status. A stop signal gives the processes ``grace`` seconds to finish
-    their step and save (:func:`run_passing_signals`). ``failed()`` is called when the launch
-    fails and no process said why in its own line (one killed, torchrun's report above)."""
+    returns the exit status. ``given``: the command's words as the user gave them (``--nproc``
+    in them: ``main``'s argv, which from Python is not ``sys.argv``), which the processes
+    record; ``sys.argv``'s when None. A stop signal gives the processes ``grace`` seconds to
+    finish their step and save (:func:`run_passing_signals`). ``failed()`` is called when the
+    launch fails and no process said why in its own line (one killed, torchrun's report
+    above)."""
     if nproc < 1:
         raise UnetlabError(f"--nproc must be >= 1, not {nproc}")
     command = [
@@ -108,7 +116,9 @@ def launch(
     ]
     env = dict(os.environ)
     env[PROGRAM_ENV] = shlex.join(program())  # the commands they print: the user's program
-    env[COMMAND_ENV] = command_line()  # the command they record: the user's, --nproc in it
+    # the command they record: the user's, --nproc in it
+    typed = given is None or given == sys.argv[1:]  # the console script's path as it is
+    env[COMMAND_ENV] = command_line() if typed else shell_command(*program(), *given)
     # each process's share of the CPUs (torchrun would give each one thread, with a banner)
     env.setdefault("OMP_NUM_THREADS", str(max(1, available_cpus() // nproc)))
     # a signal that reaches torchrun itself (a scheduler signalling every process, or this

@@ -294,7 +294,7 @@ def run(args) -> int:
     _check_flags(args)
     group = Group.from_env()
     if args.nproc > 1 and not group.active:  # start the processes; each runs this command
-        return launch(args.nproc, without_nproc(args.argv))
+        return launch(args.nproc, without_nproc(args.argv), given=args.argv)
     if not group.is_main:  # one start line and one summary, from the main process
         logging.getLogger("unetlab").setLevel(logging.WARNING)
     device = group.device(resolve_device(args.device, CLI_DEVICE_FIX))

@@ -264,7 +264,7 @@ def _command(args, cfg, explicit: set[str]) -> int:
     run_dir = _run_dir(args, cfg, try_lock=group.is_main)
     if args.nproc > 1 and not group.active:  # start the processes; each runs this command
         failed = lambda: _launch_failed(run_dir, args.nproc)  # noqa: E731
-        return launch(args.nproc, without_nproc(args.argv), failed=failed)
+        return launch(args.nproc, without_nproc(args.argv), given=args.argv, failed=failed)
     plan = None
     if not (args.resume or args.no_plan):
         cfg, plan = _plan(cfg, explicit)
