@@ -396,6 +396,32 @@ def test_a_second_signal_or_the_grace_spent_kills_the_processes(tmp_path, capfd,
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's parent-death signal")
+def test_a_launched_process_whose_torchrun_died_before_it_asked_stops():
+    """review s51: PR_SET_PDEATHSIG is asked once torch is loaded: torchrun dead before then
+    left the process an orphan (its parent then init, or a subreaper) that never got it."""
+    from unetlab.distributed import parent_gone
+
+    assert parent_gone("4242", 4242) is False  # torchrun alive: its parent still
+    assert parent_gone("4242", 1) and parent_gone(None, 1)  # given to init
+    assert parent_gone("4242", 77)  # given to a subreaper
+    assert parent_gone(None, 77) is False  # not started by unetlab's torchrun: unknown
+
+
+def test_stop_with_launch_stops_at_once_where_torchrun_is_gone(tmp_path, monkeypatch):
+    import unetlab.distributed as distributed
+
+    raised = []
+    monkeypatch.setattr(distributed, "_stopped_with_parent", lambda: None)  # not on pytest
+    monkeypatch.setattr(signal, "raise_signal", raised.append)
+    monkeypatch.setenv(distributed.STATUS_FILE, str(tmp_path / "status"))
+    monkeypatch.setenv("UNETLAB_TORCHRUN_PID", str(os.getppid()))
+    distributed.stop_with_launch()
+    assert raised == []
+    monkeypatch.setenv("UNETLAB_TORCHRUN_PID", str(os.getppid() + 1))  # since gone
+    distributed.stop_with_launch()
+    assert raised == [signal.SIGTERM]
+
+
 def test_a_launched_process_stops_when_torchrun_is_killed(tmp_path, monkeypatch):
     """s51 walkcluster: torchrun SIGKILLed, its processes trained on as orphans to the run's
     end while the launcher said the group had ended and named the resume."""

@@ -158,6 +158,8 @@ def _say_stopped(argv: list[str], signum: int) -> None:
 
 #: torchrun (``python -m torch.distributed.run``) through :func:`torchrun`
 TORCHRUN = "import sys; from unetlab.distributed import torchrun; sys.exit(torchrun(sys.argv[1:]))"
+#: the pid of the torchrun of a launch, for its processes (their parent while it lives)
+TORCHRUN_PID_ENV = "UNETLAB_TORCHRUN_PID"
 
 
 def torchrun(argv: list[str]) -> int:
@@ -172,6 +174,7 @@ def torchrun(argv: list[str]) -> int:
     from torch.distributed.run import parse_args
     from torch.distributed.run import run as run_torchrun
 
+    os.environ[TORCHRUN_PID_ENV] = str(os.getpid())  # its processes' parent (stop_with_launch)
     quiet = _QuietStop()
     for name in _TORCHRUN_LOGGERS:
         logging.getLogger(name).addFilter(quiet)
@@ -531,9 +534,24 @@ def stop_with_launch() -> None:
     stopped launch does (training: at the next step, last.pt saved), where it went on as an
     orphan to the run's end while the launcher said the group had ended and named the
     resume (s51 walkcluster). torchrun starts its processes from its main thread, which
-    lives as long as it does (Linux signals when the thread that started it ends)."""
-    if os.environ.get(STATUS_FILE) and (ask := _stopped_with_parent()):
+    lives as long as it does (Linux signals when the thread that started it ends). Asked only
+    once torch is loaded (seconds): torchrun dead before then (this process's parent no
+    longer the one torchrun recorded, :func:`parent_gone`) stops it the same way, at once."""
+    if not os.environ.get(STATUS_FILE):
+        return
+    if ask := _stopped_with_parent():
         ask()
+    if parent_gone(os.environ.get(TORCHRUN_PID_ENV), os.getppid()):
+        signal.raise_signal(signal.SIGTERM)  # the signal Linux would have sent
+
+
+def parent_gone(recorded: str | None, parent: int) -> bool:
+    """Whether a process of a launch whose parent is now ``parent`` lost torchrun, its parent
+    when it started (``recorded``: the pid torchrun noted, :data:`TORCHRUN_PID_ENV`, or None):
+    an orphan is given to init (1) or to a subreaper, another process."""
+    if parent == 1:
+        return True
+    return recorded is not None and recorded.isdigit() and int(recorded) != parent
 
 
 class _OnceALaunch(logging.Filter):
