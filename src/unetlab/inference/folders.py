@@ -1303,7 +1303,7 @@ def _say_pixel_size(path: Path, said: set[str], out_dir: Path, todo: Sequence[Pa
         return  # a world file or GeoTIFF with a CRS in metres beside it: a table in metres
     if pixel is None and "none" not in said:
         said.add("none")
-        line = _no_pixel_size_line(path, sum(map(_in_pixels, todo)), len(todo))
+        line = _no_pixel_size_line(path, sum(map(_readable_in_pixels, todo)), len(todo))
         note_once(line, key=f"no pixel size {out_dir}", level=logging.INFO)
     elif pixel is not None and not _square(pixel.size) and "anisotropic" not in said:
         said.add("anisotropic")
@@ -1325,6 +1325,19 @@ def _in_pixels(path: Path) -> bool:
     if path.is_dir() or read_pixel_size(path) is not None:
         return False
     return grid_pixel_size(input_grid(path)) is None
+
+
+def _readable_in_pixels(path: Path) -> bool:
+    """:func:`_in_pixels` of another input of the run, False where its file cannot be read:
+    it fails on its own, with its own line, when its turn comes (a corrupt TIFF in the
+    folder ended the whole run here, s51 review)."""
+    from unetlab.data.io import ImageReadError, image_file_errors
+
+    try:
+        with image_file_errors(path):
+            return _in_pixels(path)
+    except ImageReadError:
+        return False
 
 
 def _no_pixel_size_line(path: Path, count: int, inputs: int) -> str:
