@@ -45,3 +45,12 @@ def test_no_finite_pixel_is_no_nodata_in_training_and_predicting(bad):
         check_finite(image, "a.tif", channel_axis=True, invalid=nodata)
     image[0, 0] = 1.0  # one finite pixel: the usual lines
     assert "none of its" not in nonfinite_pixels("a.tif", image)
+
+
+def test_one_channel_all_nan_beside_finite_ones_is_not_nothing_to_segment():
+    """s51 review: a pixel counted bad where any channel is NaN made an image whose second
+    channel is all NaN read as holding nothing, its first channel whole."""
+    image = np.random.default_rng(0).random((8, 8, 2)).astype(np.float32)
+    image[..., 1] = np.nan
+    line = nonfinite_pixels("F.tif", image)
+    assert line is not None and "none of its" not in line and "replace them" in line

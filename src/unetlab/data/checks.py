@@ -63,9 +63,12 @@ def none_finite(name: str, image: np.ndarray, count: int, *, channel_axis: bool,
     """The problem of ``image`` where all its ``count`` NaN or infinite pixels (outside
     ``invalid``) are all it has: nothing to segment, and no --nodata to suggest, which would
     leave the whole image out (s51 walkbad); None where some pixel is finite."""
-    pixels = image.shape[:-1] if channel_axis else image.shape
-    kept = int(np.prod(pixels)) - (0 if invalid is None else int(np.count_nonzero(invalid)))
-    if count < kept:
+    finite = np.isfinite(image)
+    finite = finite.any(axis=-1) if channel_axis else finite  # a pixel with a finite channel
+    if invalid is not None:
+        invalid = np.asarray(invalid, bool)
+        finite &= ~(invalid.all(axis=-1) if invalid.ndim > finite.ndim else invalid)
+    if finite.any():  # one channel all NaN beside finite ones: not nothing (s51 review)
         return None
     return (
         f"{name}: none of its {count} pixels is finite (all NaN or infinite): the image "
