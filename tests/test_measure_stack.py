@@ -79,3 +79,12 @@ def test_an_objects_tiff_cut_short_or_a_folder_is_one_line_naming_it(tmp_path, b
     said = {"cut": "truncated: its header promises", "folder": "is a folder", "empty": "empty file"}
     with pytest.raises(ImageReadError, match=f"^{path}: {said[bad]}"):
         measure_objects(path)
+
+
+def test_an_objects_tiff_that_reads_as_no_pixels_is_one_line_naming_it(tmp_path):
+    """A damaged objects TIFF read as ids of shape (2, 0, 23) (its ImageLength tag flipped)
+    was numpy's reshape error from measure_objects (found by tests/test_fuzz.py, s51)."""
+    from unetlab.errors import UnetlabError
+
+    with pytest.raises(UnetlabError, match=r"ids of shape \(2, 0, 23\) hold no pixels"):
+        measure_objects(np.zeros((2, 0, 23), np.uint8))

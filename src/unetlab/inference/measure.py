@@ -253,12 +253,17 @@ def _read_objects(path: str | os.PathLike, given: dict) -> tuple[np.ndarray, dic
         )
     with image_file_errors(path):  # a file cut short was tifffile's traceback (s51 walkbad)
         tif = tifffile.TiffFile(path)
-    with tif:
-        with image_file_errors(path):
-            ids = tif.series[0].asarray()
+    with tif, image_file_errors(path):
+        ids = tif.series[0].asarray()
         letters, seconds = tif.series[0].axes.upper(), frame_seconds(tiff_timing(tif))
-    pixel = read_pixel_size(path)
-    outputs = (tiff_record(path) or {}).get("outputs")
+    if 0 in ids.shape:  # a damaged file read as (2, 0, 23): numpy's reshape error (s51)
+        raise UnetlabError(
+            f"{path}: its ids hold no pixels (shape {ids.shape}): the file is damaged; write "
+            "it again (predict --instances writes <stem>_objects.tif)"
+        )
+    with image_file_errors(path):
+        pixel, record = read_pixel_size(path), tiff_record(path)
+    outputs = (record or {}).get("outputs")
     recorded = {
         "axes": letters if set(letters) <= set("TZYX") and letters.endswith("YX") else None,
         "pixel_size": None if pixel is None else pixel.size,
@@ -329,6 +334,11 @@ def _checked_ids(ids, classes) -> np.ndarray:
         raise UnetlabError(
             f"ids must be an (H, W) integer array, or a stack of them, not {ids.dtype} "
             f"{ids.shape} (a label image's values; {fix})"
+        )
+    if ids.ndim > 2 and not ids.size:  # numpy's reshape error, from a damaged file (s51)
+        raise UnetlabError(
+            f"ids of shape {ids.shape} hold no pixels: give the ids of an image, or a stack "
+            "of them (an objects TIFF read so is damaged: write it again)"
         )
     if ids.dtype.kind == "i" and ids.size and ids.min() < 0:  # numpy's IndexError (s42 api)
         raise UnetlabError(
