@@ -231,9 +231,9 @@ def edge_bands(mask: np.ndarray) -> dict[str, tuple[int, int]]:
     mask = np.asarray(mask)
     bands = {}
     for edge, rows in zip(EDGES, (np.arange(mask.shape[0]), np.arange(mask.shape[0])[::-1])):
-        value = mask[rows[0], 0]
-        count = _band_rows(mask, rows, value)
-        if value == 0 or count < MIN_ROWS:
+        if (value := mask[rows[0], 0]) == 0:  # no band of 0: no row walked
+            continue
+        if (count := _band_rows(mask, rows, value)) < MIN_ROWS:
             continue
         rest = mask[rows[count:]]
         # a bar's value is in the bar alone: unlabelled pixels (sparse labels) fill an edge

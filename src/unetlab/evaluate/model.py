@@ -589,7 +589,8 @@ def _accumulated_each(
             how = scaled(pair.image)
             at |= scale_column(scoring.predicting.scale, how.predicting.scale)
             scored = _score_pair(pair, image, mask, how, bad)
-            binary = binary_truth(mask, scoring.ignore_value)
+            # an instance model's truth ids only (a class mask's regions are judged anyway)
+            binary = scored["gt_ids"] is not None and binary_truth(mask, scoring.ignore_value)
             acc.add(pair.name, **scored, where=at, void=bad, binary_truth=binary)
             if done is not None:
                 done(pair.name)

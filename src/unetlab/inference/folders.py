@@ -1298,8 +1298,10 @@ def _say_pixel_size(path: Path, said: set[str], out_dir: Path, todo: Sequence[Pa
 
     if path.is_dir() or {"none", "anisotropic"} <= said:  # a folder, or both lines said
         return
+    from unetlab.data.world_file import grid_pixel_size, input_grid
+
     pixel = read_pixel_size(path)
-    if pixel is None and not _in_pixels(path):
+    if pixel is None and grid_pixel_size(input_grid(path)) is not None:
         return  # a world file or GeoTIFF with a CRS in metres beside it: a table in metres
     if pixel is None and "none" not in said:
         said.add("none")
