@@ -206,10 +206,12 @@ def resumed_checkpoint(path: Path) -> dict:
 def _unreadable_last(path: Path, cause: BaseException) -> dict:
     """The keywords of the refusal of a ``last.pt`` (``path``) that cannot be read: the run
     starts again, from its ``best.pt`` where that one is whole, in a new folder (best.pt
-    would be replaced in this one), else in this one overwritten or a new one."""
+    would be replaced in this one), else in this one overwritten or a new one. best.pt's
+    tensors are mapped, not read: a truncated file fails either way (its zip directory is
+    at the end), and a full read of a large net's file was work for nothing."""
     best = path.with_name("best.pt")
     try:
-        load_checkpoint(best)
+        load_checkpoint(best, mmap=True)
     except (CheckpointError, OSError):
         starts = ("overwrite=True, or a new run_dir", "--overwrite, or in a new --run-dir")
         start = "start the run again with {}"
