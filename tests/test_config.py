@@ -331,3 +331,15 @@ def test_a_config_files_wrong_value_is_given_its_example_as_the_file_writes_it(
     assert line.endswith(told) and "--set" not in line and "=" not in line
     with pytest.raises(UnetlabError, match=r"not 'two': e\.g\. train\.epochs=50$"):
         load_config(None, ["train.epochs=two"])
+
+
+def test_a_config_files_keys_are_all_checked_before_its_values(tmp_path):
+    """A section that is no mapping, and an unknown key, are refused naming the file, also
+    where a value of the wrong type comes first in it (the keys' walk, then the values')."""
+    path = tmp_path / "mine.yaml"
+    path.write_text("train:\n  epochs: two\ndata: 5\n")
+    with pytest.raises(UnetlabError, match=r"mine\.yaml: config section data must be a mapping"):
+        load_config(path)
+    path.write_text("train:\n  epochs: two\ndata:\n  seeed: 1\n")
+    with pytest.raises(UnetlabError, match=r"mine\.yaml: unknown config key data\.seeed"):
+        load_config(path)

@@ -39,8 +39,7 @@ def load_config(
     data = read_config_file(Path(path)) if path is not None else {}
     if path is not None:
         data = drop_removed(data, config_name(path))  # an older unetlab's run (audit s31 upgrade 1)
-        _check_file_keys(Config, data, find_config(path))
-        _check_file_types(Config, data, find_config(path), _named_keys({}, overrides))
+        _check_file(data, find_config(path), _named_keys({}, overrides))
     # defaults first, so that dict-valued keys (normalization) can be updated key by key
     defaults = Config().to_dict()
     merged = {
@@ -81,38 +80,37 @@ def _override_list(path, overrides) -> list[str]:
     return [overrides] if isinstance(overrides, str) else list(overrides or [])
 
 
-def _check_file_keys(cls, data: dict, path: Path, prefix: str = "") -> None:
-    """An unknown section or key of the config file at ``path``, refused naming the file
-    (type errors name the key, checked once the overrides are in)."""
+def _check_file(data: dict, path: Path, overridden: set[str]) -> None:
+    """The config file at ``path`` (``data``) refused naming the file: an unknown section or
+    key, any of them before a value of the wrong type (s51 walkcluster: "config key
+    train.epochs must be int, not 'two'" named none); a value that an override replaces is
+    left to the override's check."""
+    for name, value, hint, default in list(_file_settings(Config, data, path)):
+        if name not in overridden:
+            try:
+                check_type(value, hint, name, default, in_file=True)
+            except UnetlabError as exc:
+                raise UnetlabError(f"{path}: {exc}") from None
+
+
+def _file_settings(cls, data: dict, path: Path, prefix: str = ""):
+    """(dotted key, value, type, default) of each setting in ``data``, the part of the
+    config file at ``path`` that sets ``cls``: an unknown key, or a section that is no
+    mapping, refused naming the file."""
     known = {f.name: f for f in fields(cls)}
     hints = typing.get_type_hints(cls)
     for key, value in data.items():
         if key not in known:
             raise UnetlabError(f"{path}: {unknown_key_message(key, list(known), prefix)}")
-        if is_dataclass(hints[key]) and not isinstance(value, dict | None):
+        if not is_dataclass(hints[key]):
+            yield f"{prefix}{key}", value, hints[key], known[key].default
+        elif isinstance(value, dict | None):
+            yield from _file_settings(hints[key], value or {}, path, f"{prefix}{key}.")
+        else:
             raise UnetlabError(
                 f"{path}: config section {prefix}{key} must be a mapping of keys, indented "
                 f"under {key}: (e.g. {key}: {{KEY: VALUE}}), not {value!r}"
             )
-        if is_dataclass(hints[key]) and isinstance(value, dict):
-            _check_file_keys(hints[key], value, path, f"{prefix}{key}.")
-
-
-def _check_file_types(cls, data: dict, path: Path, overridden: set[str], prefix: str = "") -> None:
-    """A value of the config file at ``path`` of the wrong type, refused naming the file (s51
-    walkcluster: "config key train.epochs must be int, not 'two'" named none); one that an
-    override replaces is left to the override's check."""
-    known = {f.name: f for f in fields(cls)}
-    hints = typing.get_type_hints(cls)
-    for key, value in data.items():
-        name = f"{prefix}{key}"
-        if is_dataclass(hints[key]):
-            _check_file_types(hints[key], value or {}, path, overridden, f"{name}.")
-        elif name not in overridden:
-            try:
-                check_type(value, hints[key], name, known[key].default, in_file=True)
-            except UnetlabError as exc:
-                raise UnetlabError(f"{path}: {exc}") from None
 
 
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
