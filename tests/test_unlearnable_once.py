@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from unetlab.cli import main
-from unetlab.data.datasets import split_kind
+from unetlab.data.datasets import split_kind, split_move
 from unetlab.data.scenes import write_scene_folders
 from unetlab.train.setup import images_holding
 
@@ -58,3 +58,21 @@ def test_split_kind_names_how_the_data_set_is_split(tmp_path):
     (flat / "ImageSets" / "Segmentation").mkdir(parents=True)
     (flat / "ImageSets" / "Segmentation" / "train.txt").write_text("x\n")
     assert split_kind(flat) == "lists"
+
+
+@pytest.mark.parametrize(
+    "split, to, move",
+    [
+        ("folders", "val", "from train/ into val/ (data.val_fraction changes no folder)"),
+        ("folders", "train", "from val/ to train/ (data.seed changes no folder)"),
+        ("lists", "val", "from train.txt into val.txt (ImageSets/Segmentation)"),
+        ("lists", "train", "from val.txt to train.txt (ImageSets/Segmentation)"),
+        ("random", "val", "into the validation images (a random split: raise data.val_fraction)"),
+        ("random", "train", "to the training images (a random split: another data.seed)"),
+        (None, "val", "into the validation images (from train/ into val/ where the data set"),
+    ],
+)
+def test_split_move_says_the_move_each_split_allows_either_way(split, to, move):
+    """One rule for both ways (the plan's note moves an image to be validated on, the data
+    check's line to be learnt from), each way fitting its split (audit s43, s50)."""
+    assert split_move(split, to).startswith(move)

@@ -432,6 +432,38 @@ def split_kind(root: str | os.PathLike) -> str:
     return "random"
 
 
+#: a fixed :func:`split_kind`'s training and validation sides, and why no setting moves an
+#: image between them ({setting}: the one that would in a random split)
+_FIXED_SIDES = {
+    "folders": ("train/", "val/", "{setting} changes no folder"),
+    "lists": ("train.txt", "val.txt", "ImageSets/Segmentation"),
+}
+#: by the side an image is to reach: the word that takes it there, that side in a random
+#: split, and what to do with the setting that moves it there (audit s43 and s50: the fix of
+#: one kind of split was told for another)
+_TOWARDS = {
+    "val": ("into", "the validation images", "raise", "data.val_fraction"),
+    "train": ("to", "the training images", "another", "data.seed"),
+}
+
+
+def split_move(split: str | None, to: str) -> str:
+    """Where an image moves to be validated on (``to="val"``) or learnt from (``"train"``)
+    in a split of kind ``split`` (:func:`split_kind`; None: not known, each kind's said):
+    the end of a "move an image ..." fix, e.g. "from train/ into val/ (data.val_fraction
+    changes no folder)"."""
+    word, side, do, setting = _TOWARDS[to]
+    if split == "random":
+        return f"{word} {side} (a random split: {do} {setting})"
+    train, val, why = _FIXED_SIDES[split or "folders"]
+    start, end = (train, val) if to == "val" else (val, train)
+    moved = f"from {start} {word} {end}"
+    if split is None:
+        where = "where the data set has train/ and val/ folders"
+        return f"{word} {side} ({moved} {where}; a random split: {do} {setting})"
+    return f"{moved} ({why.format(setting=setting)})"
+
+
 def split_folders(root: str | os.PathLike) -> list[Path]:
     """The folders the ``train/`` and ``val/`` of the data set ``root`` read images or
     masks from (none where it has no split): :func:`data_folders` less ``root``'s own, which

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from pathlib import Path
 
+from unetlab.data.datasets import split_move
 from unetlab.data.fingerprint import Fingerprint
 
 RARE_IMAGES = 3  # a class in fewer images than this is too rare to learn and to validate
@@ -130,25 +131,15 @@ def _one_image_fix(fp: Fingerprint, single: list[int], names: dict[int, str] | N
     )
 
 
-#: where an image moves to be validated on, by :func:`~unetlab.data.datasets.split_kind`
-#: (None: the split unknown, each way said; s50 a fixed split was told both)
-MOVES = {
-    "folders": "from train/ into val/ (data.val_fraction changes no folder)",
-    "lists": "from train.txt into val.txt (ImageSets/Segmentation)",
-    "random": "among the validation images: raise data.val_fraction",
-    None: "among the validation images (into val/ where the data set has train/ and val/ "
-    "folders; a random split: raise data.val_fraction)",
-}
-
-
 def _move_fix(fp: Fingerprint, val: set[str], missing: list[int], split: str | None) -> str:
     """The fix where no ``data.seed`` helps: a fixed split (train/ and val/ folders, VOC's
     lists), whose ``data.val_fraction`` changes nothing (audit s43 scenes: it was the fix
     given for a val/ folder), or a random one no tried seed fixes: a training mask that
-    holds the first of ``missing``, to move as the ``split`` (:data:`MOVES`) allows."""
+    holds the first of ``missing``, to move as the ``split`` allows
+    (:func:`~unetlab.data.datasets.split_move`)."""
     holder = next((p.name for p in fp.pairs if p.name not in val and missing[0] in p.values), "")
     such = f" (such as {holder})" if holder else ""
-    return f"move an image with it{such} {MOVES[split]}"
+    return f"move an image with it{such} {split_move(split, 'val')}"
 
 
 def unvalidated_values(fp: Fingerprint, val: set[str]) -> list[int]:

@@ -21,6 +21,7 @@ from unetlab.data.datasets import (
     load_samples,
     scan_masks,
     split_kind,
+    split_move,
     split_pairs,
 )
 from unetlab.data.fingerprint import object_ids_note
@@ -484,15 +485,6 @@ def _label_values(d, pairs, scan, palette, declared=None) -> tuple[list[int], in
     return label_values, ignore_value
 
 
-#: the move that lets a class only validation images hold be learnt, by :func:`split_kind`
-#: (audit s50 roads: "another data.seed" was said for train/ and val/ folders)
-MOVE_TO_TRAINING = {
-    "folders": "move an image holding it from val/ to train/ (data.seed changes no folder)",
-    "lists": "move an image holding it from val.txt to train.txt (ImageSets/Segmentation)",
-    "random": "move an image holding it to the training images (a random split: another data.seed)",
-}
-
-
 def _warn_unlearnable(
     train,
     label_values,
@@ -505,7 +497,7 @@ def _warn_unlearnable(
 ) -> None:
     """Warn once of each class with no pixels in the training masks (the net cannot learn
     it): those in validation masks (``val``) with the number of images and the move that
-    lets it learn them (:data:`MOVE_TO_TRAINING` of the ``split``'s kind), the others as
+    lets it learn them (:func:`split_move` of the ``split``'s kind), the others as
     named in no mask; DatasetError where no training mask
     (of ``pairs``) holds a labelled pixel (the loss is 0 at every step: nothing is learnt,
     while the run ended as if trained)."""
@@ -530,8 +522,8 @@ def _warn_unlearnable(
         if h:
             log.warning(
                 "mask value %s is in %d validation image%s and in no training mask: the net "
-                "keeps its output but cannot learn it; %s",
-                *(name, h, "s" * (h > 1), MOVE_TO_TRAINING[split]),
+                "keeps its output but cannot learn it; move an image holding it %s",
+                *(name, h, "s" * (h > 1), split_move(split, "train")),
             )
 
 
