@@ -12,6 +12,7 @@ from unetlab.inference.table_extras import (
     saturated_fraction,
     saturated_pixels,
     with_image_columns,
+    with_saturation,
 )
 
 
@@ -119,3 +120,18 @@ def test_channel_planes_are_views_of_each_channel():
     planes = channel_planes(rgb)
     assert [p.shape for p in planes] == [(3, 4)] * 2 and (planes[1] - planes[0] == 1).all()
     assert all(np.shares_memory(p, rgb) for p in planes)
+
+
+def test_with_saturation_finds_each_row_in_its_planes():
+    """One rule for the array API's tables: a 3-D object's row is found in every plane (side
+    by side), a plane-by-plane table's row in its page's plane alone; no column for a float
+    image or none."""
+    ids, image = _well()
+    stack, images = np.stack([ids, ids]), np.stack([image, np.full_like(image, 500)])
+    whole = with_saturation({"id": np.array([1, 3])}, stack, images)
+    assert whole["saturated_fraction"].tolist() == [0.125, 0.0]  # 1 of id 1's 8 px
+    paged = {"id": np.array([1, 3, 1, 3]), "page": np.array([0, 0, 1, 1])}
+    by_page = with_saturation(paged, stack, images, "page")["saturated_fraction"]
+    assert by_page.tolist() == [0.25, 0.0, 0.0, 0.0]
+    for none in (images.astype(np.float32), None):
+        assert "saturated_fraction" not in with_saturation({"id": np.array([1])}, stack, none)

@@ -44,7 +44,7 @@ import numpy as np
 from unetlab.api_lines import api_lines
 from unetlab.data.large_ids import compact_large_ids
 from unetlab.errors import UnetlabError
-from unetlab.inference.table_extras import saturated_fraction
+from unetlab.inference.table_extras import with_saturation
 
 log = logging.getLogger(__name__)
 
@@ -193,30 +193,11 @@ def _measured(
         check_z_spacing(z_spacing, pixel)
         letters = _axes_3d(axes, ids, classes)
         table = _measured_3d(ids, images, pixel, letters, *timing)
-        return _with_saturation(table, ids, images, "t" if "T" in letters else None)
+        return with_saturation(table, ids, images, "t" if "T" in letters else None)
     if objects_3d is None and "Z" in _leading_axes(axes, ids.ndim):
         log.info(_PLANE_BY_PLANE, axes)
     table = with_micrometres(_planes_table(ids, images, classes, kinds, axes, *timing), pixel)
-    return _with_saturation(table, ids, images, None if ids.ndim == 2 else "page")
-
-
-def _with_saturation(table: dict, ids: np.ndarray, images, by: str | None) -> dict:
-    """``table`` with predict's ``saturated_fraction`` at its end where ``images`` (the
-    planes, (P, H, W[, C])) are of an integer dtype (:func:`~unetlab.inference.table_extras.
-    saturated_fraction`), each row's object found in the planes of its group: those of its
-    ``by`` column's value (``page``: one plane; ``t``: a frame's z-stack), or all (None)."""
-    if images is None or not np.issubdtype(images.dtype, np.integer):
-        return table
-    planes = ids.reshape(-1, *ids.shape[-2:])
-    groups = 1 if by is None else (len(planes) if by == "page" else ids.shape[0])
-    step, column = len(planes) // groups, np.zeros(len(table["id"]))
-    keys = np.zeros(len(column), np.int64) if by is None else np.asarray(table[by])
-    for g in np.unique(keys).tolist():
-        rows, at = keys == g, slice(g * step, (g + 1) * step)
-        flat = planes[at].reshape(-1, planes.shape[-1])
-        image = images[at].reshape(-1, *images.shape[2:])
-        column[rows] = saturated_fraction(flat, image, table["id"][rows])
-    return {**table, "saturated_fraction": column}
+    return with_saturation(table, ids, images, None if ids.ndim == 2 else "page")
 
 
 def _planes_table(ids, images, classes, kinds, axes, frame_interval, z_spacing) -> dict:

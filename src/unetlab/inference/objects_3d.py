@@ -527,5 +527,4 @@ def predict_objects_3d(
     joined = objects_3d(np.stack(planes), voxel_size(pixel, z_spacing))
     ids = joined.astype(id_dtype(int(joined.max(initial=0))))
     voxel = table_voxel(pixel, z_spacing)
-    flat = dict(ids=ids.reshape(-1, ids.shape[-1]), image=stack.reshape(-1, *stack.shape[2:]))
-    return ids, with_saturation(table_3d(ids, stack, voxel), **flat)  # the planes side by side
+    return ids, with_saturation(table_3d(ids, stack, voxel), ids, stack)  # all planes

@@ -234,12 +234,26 @@ def with_image_columns(
     return appended_columns(table, name, _saturation(table, ids, image), position)
 
 
-def with_saturation(table: dict, ids: np.ndarray, image: np.ndarray) -> dict:
-    """``table`` (one row per object of ``ids``, (H, W)) with ``saturated_fraction`` at its
-    end where ``image`` is of an integer dtype: the array API's table, with the columns
-    of ``<stem>_objects.csv`` but those naming the file (:func:`with_image_columns`)."""
-    saturated = _saturation(table, ids, image)
-    return table if saturated is None else {**table, "saturated_fraction": saturated}
+def with_saturation(table: dict, ids: np.ndarray, images, by: str | None = None) -> dict:
+    """``table`` (one row per object of ``ids``, planes (..., H, W)) with
+    ``saturated_fraction`` at its end where ``images`` (those planes', (P, H, W[, C])) are
+    of an integer dtype (:func:`saturated_fraction`; None or a float image: no column), each
+    row's object found in the planes of its group: those of its ``by`` column's value
+    (``page``: one plane; ``t``: a frame's z-stack), or all side by side (None): the array
+    API's table, with the columns of ``<stem>_objects.csv`` but those naming the file
+    (:func:`with_image_columns`)."""
+    if images is None or not np.issubdtype(images.dtype, np.integer):
+        return table
+    planes = ids.reshape(-1, *ids.shape[-2:])
+    groups = 1 if by is None else (len(planes) if by == "page" else ids.shape[0])
+    step, column = len(planes) // groups, np.zeros(len(table["id"]))
+    keys = np.zeros(len(column), np.int64) if by is None else np.asarray(table[by])
+    for g in np.unique(keys).tolist():
+        rows, at = keys == g, slice(g * step, (g + 1) * step)
+        flat = planes[at].reshape(-1, planes.shape[-1])
+        image = images[at].reshape(-1, *images.shape[2:])
+        column[rows] = saturated_fraction(flat, image, table["id"][rows])
+    return {**table, "saturated_fraction": column}
 
 
 def _saturation(table: dict, ids: np.ndarray, image: np.ndarray) -> np.ndarray | None:
