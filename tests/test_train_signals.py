@@ -73,7 +73,7 @@ def test_sigterm_and_sighup_save_last_at_a_step_and_resume_to_the_straight_run(
     assert f"{name}: stopping after this step" in log
     assert (
         f"stopped by {name} at step 3, epoch 2, batch 1: saved {run / 'checkpoints' / 'last.pt'}"
-        f"; continue with: unetlab train --run-dir {run} --resume" in log
+        "; continue with: the same fit(...) with resume=True\n" in log  # Python's, not the CLI's
     )
     fit(cfg, run_dir=run, resume=True, progress=False)
     a, b = (load_checkpoint(tmp_path / r / "checkpoints" / "last.pt") for r in ("straight", "cut"))
@@ -147,4 +147,5 @@ def test_a_stopped_command_says_continue_with_once(tmp_path, monkeypatch, capsys
     assert main(argv) == 143
     said = "\n".join([*(r.getMessage() for r in caplog.records), capsys.readouterr().err])
     assert said.count("continue with") == 1 and "unetlab train: stopped by SIGTERM; saved" in said
+    assert "Python" not in said  # on the command line the command alone (s51 lead's re-read)
     assert (run / "train.log").read_text().count("continue with: unetlab train --run-dir") == 1

@@ -44,7 +44,7 @@ from unetlab.train.log import (
 from unetlab.train.loop import TrainState, train_one_epoch, validate
 from unetlab.train.offset import fit_label_offset, measured_offset
 from unetlab.train.repeat import checked_data, clock_free_repeat, describe_repeat
-from unetlab.train.resume import ending_line, resume_command, trained_to
+from unetlab.train.resume import continue_with, ending_line, trained_to
 from unetlab.train.run import Run, setup_run
 from unetlab.train.rundir import claim_run_dir, resume_wanted
 from unetlab.train.schedule import BudgetSchedule, offset_fit_cost, shared_clock, validation_due
@@ -335,11 +335,11 @@ def _save_stopped(run: Run, stop: StopRequest) -> None:
         write_summary(run.run_dir, _summary(run, finished=False))
     state = run.state
     log.info(
-        "%s at %s: saved %s; continue with: %s (in Python: the same fit(...) with resume=True)",
+        "%s at %s: saved %s%s",
         stop.describe(),
         trained_to(state.step, state.epoch, state.batch),  # as the resume will say it
         run.run_dir / "checkpoints" / "last.pt",
-        resume_command(run.run_dir, run.group.world),
+        continue_with(run.run_dir, run.group.world),  # the command, or fit's call
     )
 
 

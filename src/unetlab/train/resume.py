@@ -24,7 +24,7 @@ from unetlab.data.split_record import (
     read_split,
     recorded_pairs,
 )
-from unetlab.errors import CheckpointError, UnetlabError, first_line
+from unetlab.errors import CheckpointError, Spelled, UnetlabError, first_line, said_as
 from unetlab.provenance import unetlab_command
 from unetlab.train.loop import TrainState
 from unetlab.train.schedule import BudgetSchedule, schedule_factor
@@ -36,6 +36,14 @@ def resume_command(run_dir: str | os.PathLike, processes: int = 1) -> str:
     """The command that resumes ``run_dir`` as it trained (in ``processes`` processes)."""
     nproc = ("--nproc", processes) if processes > 1 else ()
     return unetlab_command("train", "--run-dir", run_dir, "--resume", *nproc)
+
+
+def continue_with(run_dir: str | os.PathLike, processes: int = 1) -> str:
+    """The end of a stopped run's line: ``; continue with: unetlab train --run-dir ...
+    --resume`` on the command line (:func:`resume_command`), ``; continue with: the same
+    fit(...) with resume=True`` in Python (:func:`~unetlab.errors.said_as`)."""
+    how = Spelled("the same fit(...) with resume=True", resume_command(run_dir, processes))
+    return f"; continue with: {said_as(how)}"
 
 
 def saved_at(run_dir: str | os.PathLike) -> str | None:
