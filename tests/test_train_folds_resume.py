@@ -49,6 +49,8 @@ def test_a_stopped_cross_validation_resumes_where_it_stopped(tmp_path, monkeypat
         f"stopped in fold 2/2; continue it with: unetlab train --run-dir {run} --folds 2 --resume"
     )
     assert said in caplog.text
+    # fit's own stop line named fold_2 alone as the run to resume, and Python's call too
+    assert caplog.text.count("--resume") == 1 and "Python" not in caplog.text
     before, fold_1 = _rows(run), (run / "fold_1" / "checkpoints" / "last.pt").stat().st_mtime_ns
     assert [r["fold"] for r in before] == ["1"]
     monkeypatch.setattr(fitting, "log_epoch", real)
@@ -155,3 +157,25 @@ def test_a_cross_validation_stopped_before_a_checkpoint_says_the_command_that_wo
     monkeypatch.setattr(fitting, "setup_run", real)
     assert main(argv) == 0
     assert [r["fold"] for r in _rows(run)] == ["1", "2"]
+
+
+def test_a_stopped_cross_validation_says_how_to_go_on_as_its_caller_spells_it(tmp_path):
+    """The stop line said the command and "in Python: fit_folds(..., resume=True)" alike on
+    the command line and in a notebook (s51 lead's re-read): each its own way now."""
+    from unetlab.errors import command_spelling
+    from unetlab.train.folds import stopped_note
+
+    assert stopped_note(tmp_path, 3, 1).endswith(
+        "nothing to resume; call the same fit_folds(...) again to start it (without resume=True)"
+    )
+    (tmp_path / "fold_1" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "fold_1" / "checkpoints" / "last.pt").touch()
+    kept = " (the folds done are kept, fold 2 starts)"
+    assert stopped_note(tmp_path, 3, 2).endswith(
+        f"continue it with: fit_folds(..., resume=True){kept}"
+    )
+    with command_spelling():
+        said = stopped_note(tmp_path, 3, 2)
+    assert said.endswith(
+        f"continue it with: unetlab train --run-dir {tmp_path} --folds 3 --resume{kept}"
+    )

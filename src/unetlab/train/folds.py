@@ -20,7 +20,7 @@ from unetlab.config import Config
 from unetlab.data.folds import all_pairs, fold_pairs, refuse_unlabelled_folds
 from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.split_record import SPLIT_FILE, describe_pairs, read_split, split_record
-from unetlab.errors import OutputError, UnetlabError
+from unetlab.errors import OutputError, Spelled, UnetlabError, said_as
 from unetlab.metrics.spread import described, spread
 from unetlab.outputs import FolderLock, record
 from unetlab.provenance import unetlab_command
@@ -28,6 +28,7 @@ from unetlab.run_records import SUMMARY_FILE
 from unetlab.train.fitting import fit
 from unetlab.train.folds_aside import aside_note, drop_aside, set_aside
 from unetlab.train.log import FEW_VALIDATION, few_validation_said, miou_name
+from unetlab.train.resume import caller_says_resume
 from unetlab.train.rundir import FOLDS_FILE, check_run_dir
 
 log = logging.getLogger(__name__)
@@ -95,20 +96,25 @@ def stopped_note(run_dir: str | os.PathLike, k: int, i: int, *, stop: bool = Tru
     """The line a cross-validation stopped in fold ``i`` of ``k`` says: the command that
     goes on with it where a fold saved a checkpoint (``--resume`` needs one, review s32 8),
     else to start it again; ``stop``: a stop (Ctrl-C), not an error the user fixes first."""
-    when = "continue it" if stop else "once the problem above is fixed, continue it"
+    when = "" if stop else "once the problem above is fixed, "
     if begun := begun_folds(run_dir):
         how = "resumes" if Path(run_dir) / f"fold_{i}" in begun else "starts"
+        again = Spelled("fit_folds(..., resume=True)", folds_resume_command(run_dir, k))
         return (
-            f"cross-validation stopped in fold {i}/{k}; {when} with: "
-            f"{folds_resume_command(run_dir, k)} (the folds done are kept, fold {i} {how}; in "
-            "Python: fit_folds(..., resume=True))"
+            f"cross-validation stopped in fold {i}/{k}; {when}continue it with: "
+            f"{said_as(again)} (the folds done are kept, fold {i} {how})"
         )
-    when = "run" if stop else "once the problem above is fixed, run"
     return (
         f"cross-validation stopped in fold {i}/{k} before any fold saved a checkpoint: "
-        f"nothing to resume; {when} the same command again to start it (without --resume; "
-        "in Python: the same fit_folds(...))"
+        f"nothing to resume; {when}{said_as(START_AGAIN)}"
     )
+
+
+#: how a cross-validation stopped before any fold saved a checkpoint is started again
+START_AGAIN = Spelled(
+    "call the same fit_folds(...) again to start it (without resume=True)",
+    "run the same command again to start it (without --resume)",
+)
 
 
 def folds_resume_command(run_dir: str | os.PathLike, k: int) -> str:
@@ -123,9 +129,10 @@ def _fit_fold(cfg: Config, folder: Path, which: str, pairs: tuple, *, resume: bo
     go_on = resume and (folder / "checkpoints" / "last.pt").is_file()
     how = "resuming, validating" if go_on else "validating"
     log.info("fold %s: %s on %s", which, how, describe_pairs(val))
-    if go_on:  # its own config.yaml carries the plan
-        return fit(cfg, run_dir=folder, resume=True, **(fitting | {"plan": None}))
-    return fit(cfg, run_dir=folder, split=split_record(cfg.data.root, train, val), **fitting)
+    with caller_says_resume():  # a stop: stopped_note says how to go on with all the folds
+        if go_on:  # its own config.yaml carries the plan
+            return fit(cfg, run_dir=folder, resume=True, **(fitting | {"plan": None}))
+        return fit(cfg, run_dir=folder, split=split_record(cfg.data.root, train, val), **fitting)
 
 
 def _started(run_dir: Path, root, splits: list, resume: bool, overwrite: bool) -> list[dict]:

@@ -3,10 +3,12 @@ from ``last.pt`` (a changed length or time budget laid over the schedule)."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -38,10 +40,30 @@ def resume_command(run_dir: str | os.PathLike, processes: int = 1) -> str:
     return unetlab_command("train", "--run-dir", run_dir, "--resume", *nproc)
 
 
+#: whether a caller of ``fit`` says how to go on with its stopped run itself
+#: (:func:`caller_says_resume`)
+_CALLER_SAYS = contextvars.ContextVar("caller_says_resume", default=False)
+
+
+@contextlib.contextmanager
+def caller_says_resume() -> Iterator[None]:
+    """Within: a stopped ``fit`` says where it saved and leaves out how to go on
+    (:func:`continue_with`): its caller says it (a fold of ``fit_folds``, whose run goes on
+    with all the folds, not alone)."""
+    token = _CALLER_SAYS.set(True)
+    try:
+        yield
+    finally:
+        _CALLER_SAYS.reset(token)
+
+
 def continue_with(run_dir: str | os.PathLike, processes: int = 1) -> str:
     """The end of a stopped run's line: ``; continue with: unetlab train --run-dir ...
     --resume`` on the command line (:func:`resume_command`), ``; continue with: the same
-    fit(...) with resume=True`` in Python (:func:`~unetlab.errors.said_as`)."""
+    fit(...) with resume=True`` in Python (:func:`~unetlab.errors.said_as`); nothing within
+    :func:`caller_says_resume`."""
+    if _CALLER_SAYS.get():
+        return ""
     how = Spelled("the same fit(...) with resume=True", resume_command(run_dir, processes))
     return f"; continue with: {said_as(how)}"
 
