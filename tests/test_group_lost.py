@@ -192,3 +192,31 @@ def test_a_failed_launch_says_how_to_go_on_unless_a_process_said_why(monkeypatch
     calls = []
     assert distributed.launch(2, ["train"], failed=lambda: calls.append(1)) == 1
     assert calls == ([1] if said else [])
+
+
+def test_a_launch_whose_torchrun_ended_speaks_once_its_main_process_saved(
+    tmp_path, monkeypatch, capsys
+):
+    """s51 walkcluster: torchrun killed, the launcher said at once "the run is saved in
+    last.pt (step 4)" while its processes, given SIGTERM, went on to save step 5."""
+    import threading
+
+    from unetlab.cli.train import _launch_failed
+    from unetlab.outputs import FolderLock
+
+    saved = ["step 4, the end of epoch 1"]
+    monkeypatch.setattr(unetlab.train.resume, "saved_at", lambda run_dir: saved[-1])
+    lock = FolderLock(tmp_path).__enter__()  # the run's main process, saving as it stops
+
+    def saves_and_ends():
+        saved.append("step 5, epoch 2, batch 1")
+        lock.__exit__(None, None, None)
+
+    threading.Timer(0.2, saves_and_ends).start()
+    _launch_failed(tmp_path, 2, wait=30)
+    waiting, line = capsys.readouterr().err.splitlines()
+    assert waiting.startswith("unetlab train: torchrun ended (killed? out of memory?) while the ")
+    assert waiting.endswith(": waiting for them to save and end (at most 30 s)")
+    assert "(step 5, epoch 2, batch 1); continue with: " in line
+    _launch_failed(tmp_path, 2, wait=30)  # none running: at once, a process of it ended
+    assert "unetlab train: a process of the 2-process group ended" in capsys.readouterr().err

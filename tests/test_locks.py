@@ -8,7 +8,14 @@ import pytest
 
 fcntl = pytest.importorskip("fcntl")
 
-from unetlab.outputs import LOCK, FolderLock, LockLost, try_hold  # noqa: E402
+from unetlab.outputs import (  # noqa: E402
+    LOCK,
+    FolderLock,
+    LockLost,
+    held_by_another,
+    try_hold,
+    wait_let_go,
+)
 
 
 def test_a_held_file_or_folder_is_refused_and_a_closed_one_taken(tmp_path):
@@ -71,3 +78,13 @@ def test_a_file_system_without_locks_warns_and_goes_on(tmp_path, monkeypatch, ca
     with FolderLock(tmp_path):
         pass
     assert "does not lock files (No locks available)" in caplog.text
+
+
+def test_a_folder_held_is_seen_without_being_taken_and_waited_for(tmp_path):
+    """For the launcher of a run whose torchrun ended, to wait for its main process."""
+    assert not held_by_another(tmp_path / "none") and not held_by_another(tmp_path)
+    lock = FolderLock(tmp_path).__enter__()
+    assert held_by_another(tmp_path) and not wait_let_go(tmp_path, 0.05, poll=0.01)
+    assert (tmp_path / LOCK).read_text().startswith(f"{os.getpid()} on ")  # left as it was
+    lock.__exit__(None, None, None)
+    assert not held_by_another(tmp_path) and wait_let_go(tmp_path, 0)

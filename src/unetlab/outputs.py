@@ -36,6 +36,7 @@ import os
 import re
 import shutil
 import socket
+import time
 import zipfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -999,6 +1000,32 @@ class FolderLock:
                 self.path.unlink()  # while still locked: a waiting process re-opens a new one
             os.close(self.fd)
             self.fd = None
+
+
+def held_by_another(folder: str | os.PathLike) -> bool:
+    """Whether another process holds ``folder``'s lock (:class:`FolderLock`), tried without
+    taking it for longer than the look: False where no lock file is there (let go, or never
+    taken), where the file system locks nothing, and without ``fcntl``."""
+    try:
+        fd = try_hold(Path(folder) / LOCK, os.O_RDWR)
+    except BlockingIOError:
+        return True
+    except OSError:  # none there (FolderLock removes it as it lets go), no locks there
+        return False
+    if fd is not None:
+        os.close(fd)
+    return False
+
+
+def wait_let_go(folder: str | os.PathLike, seconds: float, *, poll: float = 0.1) -> bool:
+    """Wait up to ``seconds`` while another process holds ``folder``'s lock
+    (:func:`held_by_another`); whether it was let go by then."""
+    deadline = time.monotonic() + seconds
+    while held_by_another(folder):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(poll)
+    return True
 
 
 def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:

@@ -560,21 +560,39 @@ def _stopped(run_dir: Path, exc: KeyboardInterrupt, *, say: bool, processes: int
     return code
 
 
-def _launch_failed(run_dir: Path, processes: int) -> None:
+def _launch_failed(run_dir: Path, processes: int, *, wait: float | None = None) -> None:
     """After a --nproc launch that failed with no process saying why in its line (one
-    killed, torchrun's report above): where the run is and how to go on."""
-    with contextlib.suppress(OSError):
-        print(f"unetlab train: {_group_lost(run_dir, processes)}", file=sys.stderr)
+    killed, torchrun's report above; torchrun killed, its processes stopping as a stopped
+    run does): where the run is and how to go on, once the run's main process has let the
+    run folder go, up to ``wait`` seconds (a stopped launch's, ``STOP_WAIT``): it saves
+    last.pt first. Said at once, the line named the step before the one it then saved (s51
+    walkcluster)."""
+    from unetlab.distributed import STOP_WAIT
+    from unetlab.outputs import held_by_another, wait_let_go
+
+    wait, said = STOP_WAIT if wait is None else wait, None
+    with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
+        if held_by_another(run_dir):  # its main process runs on: torchrun itself ended
+            said = f"torchrun ended (killed? out of memory?) while the {processes} processes ran"
+            print(
+                f"unetlab train: {said}: waiting for them to save and end (at most {wait:g} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+            wait_let_go(run_dir, wait)
+        print(f"unetlab train: {_group_lost(run_dir, processes, said=said)}", file=sys.stderr)
 
 
-def _group_lost(run_dir: Path, processes: int, *, timed_out: bool = False) -> str:
+def _group_lost(
+    run_dir: Path, processes: int, *, timed_out: bool = False, said: str | None = None
+) -> str:
     """The line for a data-parallel run one of whose processes ended (``timed_out``: may
-    have ended, or a bug left it waiting): where its last checkpoint is, and the command that
-    resumes it (audit s30 ops 2)."""
+    have ended, or a bug left it waiting; ``said``: what ended, where not a process): where
+    its last checkpoint is, and the command that resumes it (audit s30 ops 2)."""
     from unetlab.train import resume_command
     from unetlab.train.resume import saved_at
 
-    said = f"a process of the {processes}-process group ended (killed? out of memory?)"
+    said = said or f"a process of the {processes}-process group ended (killed? out of memory?)"
     if timed_out:
         said = (
             f"a collective timed out: a process of the {processes}-process group may have "
