@@ -401,10 +401,11 @@ def test_a_launched_process_whose_torchrun_died_before_it_asked_stops():
     left the process an orphan (its parent then init, or a subreaper) that never got it."""
     from unetlab.distributed import parent_gone
 
-    assert parent_gone("4242", 4242) is False  # torchrun alive: its parent still
-    assert parent_gone("4242", 1) and parent_gone(None, 1)  # given to init
-    assert parent_gone("4242", 77)  # given to a subreaper
-    assert parent_gone(None, 77) is False  # not started by unetlab's torchrun: unknown
+    assert parent_gone("4242", 4242, 4242) is False  # torchrun alive: its parent still
+    assert parent_gone("4242", 1, 4242) and parent_gone(None, 1, 4242)  # given to init
+    assert parent_gone("4242", 77, 4242)  # given to a subreaper
+    # no torchrun pid recorded: its parent at the start, not init alone (s51 lead's re-read)
+    assert parent_gone(None, 77, 4242) and parent_gone(None, 4242, 4242) is False
 
 
 def test_stop_with_launch_stops_at_once_where_torchrun_is_gone(tmp_path, monkeypatch):

@@ -35,7 +35,7 @@ from unetlab.group import SOLO as SOLO
 from unetlab.group import Group as Group
 from unetlab.provenance import COMMAND_ENV, PROGRAM_ENV, command_line, program, shell_command
 from unetlab.runtime import available_cpus
-from unetlab.signals import LAUNCHED_ENV
+from unetlab.signals import LAUNCHED_ENV, PARENT_AT_START
 
 
 def without_nproc(argv: list[str]) -> list[str]:
@@ -541,17 +541,19 @@ def stop_with_launch() -> None:
         return
     if ask := _stopped_with_parent():
         ask()
-    if parent_gone(os.environ.get(TORCHRUN_PID_ENV), os.getppid()):
+    if parent_gone(os.environ.get(TORCHRUN_PID_ENV), os.getppid(), PARENT_AT_START):
         signal.raise_signal(signal.SIGTERM)  # the signal Linux would have sent
 
 
-def parent_gone(recorded: str | None, parent: int) -> bool:
+def parent_gone(recorded: str | None, parent: int, first: int) -> bool:
     """Whether a process of a launch whose parent is now ``parent`` lost torchrun, its parent
-    when it started (``recorded``: the pid torchrun noted, :data:`TORCHRUN_PID_ENV`, or None):
-    an orphan is given to init (1) or to a subreaper, another process."""
-    if parent == 1:
-        return True
-    return recorded is not None and recorded.isdigit() and int(recorded) != parent
+    when it started: the pid torchrun noted (``recorded``, :data:`TORCHRUN_PID_ENV`), else
+    ``first``, its parent as unetlab began to load
+    (:data:`~unetlab.signals.PARENT_AT_START`). An orphan is given to init (1) or to the
+    nearest subreaper (``PR_SET_CHILD_SUBREAPER``: a container's init such as tini, systemd's
+    user manager), any other process: its parent changed, whichever it is."""
+    started = int(recorded) if recorded and recorded.isdigit() else first
+    return parent != started
 
 
 class _OnceALaunch(logging.Filter):

@@ -104,6 +104,11 @@ def _restore(previous: dict) -> None:
 #: set in each process of a ``--nproc N`` launch (``unetlab.distributed.STATUS_FILE``)
 LAUNCHED_ENV = "UNETLAB_STATUS_FILE"
 
+#: this process's parent as unetlab began to load (``python -m unetlab`` imports this module
+#: first): a process of a launch whose parent has changed since lost it
+#: (``unetlab.distributed.parent_gone``)
+PARENT_AT_START = os.getppid()
+
 
 def exit_interrupted(signum: int = signal.SIGINT) -> NoReturn:
     """End the process as a start stopped by ``signum`` does: ``unetlab: interrupted``
