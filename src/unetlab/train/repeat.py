@@ -15,7 +15,7 @@ from unetlab.data.split_record import (
     read_split,
     split_differences,
 )
-from unetlab.errors import DatasetError
+from unetlab.errors import DatasetError, Spelled, said_as
 from unetlab.provenance import unetlab_command
 
 _KINDS = (
@@ -137,20 +137,21 @@ def clock_free_repeat(
 
 
 def describe_repeat(repeat: dict) -> str:
-    """The line a time-budget run ends with: the length it bought and the command that trains
-    it again on any machine, repeatably."""
+    """The line a time-budget run ends with: the length it bought and what trains it again on
+    any machine, repeatably: the command on the command line, fit's call in Python
+    (:func:`~unetlab.errors.said_as`; the command where a record has no call)."""
     cut = (
         f" (its last epoch cut short: --epochs {repeat['epochs']} trains "
         f"{repeat['steps_of_epochs']} steps)"
         if repeat["steps_of_epochs"] != repeat["steps"]
         else ""
     )
-    python = f" (in Python: {repeat['python']})" if "python" in repeat else ""
+    again = said_as(Spelled(repeat.get("python", repeat["command"]), repeat["command"]))
     return (
         f"this run on the clock trained {_counted(repeat['steps'], 'step')}, "
         f"{_counted(repeat['epochs'], 'epoch')}{cut}; a "
         "--minutes run is not repeatable (the steps depend on the machine's load); to train "
-        f"this length again repeatably: {repeat['command']}{python} (the learning rate then "
+        f"this length again repeatably: {again} (the learning rate then "
         "anneals over the epochs, not the clock: close figures, not these bit for bit)"
     )
 
