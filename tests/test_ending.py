@@ -20,6 +20,8 @@ def test_an_error_after_a_checkpoint_names_its_step_and_the_resume(tmp_path, mon
         "metrics.csv after it are trained again); continue with: unetlab train --run-dir "
         f"{tmp_path} --resume --nproc 2"
     )
+    with resume.caller_says_resume():  # a fold's: fit_folds says how to go on with the folds
+        assert resume.ending_line(FULL, tmp_path, 2) == line.split("; continue with")[0]
 
 
 def test_an_error_before_a_checkpoint_says_start_again(tmp_path):

@@ -92,8 +92,9 @@ def trained_to(step: int, epoch: int, batch: int) -> str:
 def ending_line(exc: BaseException, run_dir: Path, processes: int = 1) -> str | None:
     """The last line of train.log for a run that ended on an error (a batch job's record;
     the command says it on stderr): the error's line (a bug's type too), and where the run
-    goes on from: last.pt's step, the metrics.csv rows after it redone, and the command.
-    None for a stop (Ctrl-C, SIGTERM, SIGHUP: logged as such)."""
+    goes on from: last.pt's step, the metrics.csv rows after it redone, and the command
+    (not within :func:`caller_says_resume`). None for a stop (Ctrl-C, SIGTERM, SIGHUP:
+    logged as such)."""
     from unetlab.distributed import peer_lost, peer_silent
 
     if isinstance(exc, KeyboardInterrupt):
@@ -110,9 +111,11 @@ def ending_line(exc: BaseException, run_dir: Path, processes: int = 1) -> str | 
         what = f"{type(exc).__name__}: {what} (a bug in unetlab: its traceback is on stderr)"
     if (at := saved_at(run_dir)) is None:
         return f"stopped by an error: {what}; no checkpoint was saved: start the run again"
+    # a fold of fit_folds: its caller says how to go on with the folds (caller_says_resume)
+    again = "" if _CALLER_SAYS.get() else f"; continue with: {resume_command(run_dir, processes)}"
     return (
         f"stopped by an error: {what}; last.pt holds {at} (rows of metrics.csv after it are "
-        f"trained again); continue with: {resume_command(run_dir, processes)}"
+        f"trained again){again}"
     )
 
 
