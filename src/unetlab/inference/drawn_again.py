@@ -45,6 +45,15 @@ def can_draw(missing: Sequence[str], outputs: OutputOptions) -> bool:
     return not outputs.save_probabilities and set(missing) <= set(DRAWN)
 
 
+def drawn_from(outputs: OutputOptions, *, slide: bool = False) -> list[str]:
+    """The kinds of output (``labels``, ...) the others asked for in ``outputs`` are drawn
+    from, kept as they are: the labels, and with ``objects`` their ids and table; a slide
+    read window by window (``slide``) also its outlines where asked for (they need the net)."""
+    objects = outputs.objects is not None
+    kinds = ["labels", "objects", "table"] if objects else ["labels"]
+    return kinds + (["geojson"] if slide and objects and outputs.wanted["geojson"] else [])
+
+
 def redrawable(
     paths: dict[str, Path], path: Path, outputs: OutputOptions, record: Provenance, invalid: list
 ) -> bool:
@@ -62,8 +71,7 @@ def redrawable(
     objects = outputs.objects is not None
     out_dir = paths["labels"].parent
     made = finished_outputs(out_dir, [path], record=record, objects=objects).get(path, [])
-    needed = ["labels", "objects", "table"] if objects else ["labels"]
-    return all(paths[k].name in made for k in needed)
+    return all(paths[k].name in made for k in drawn_from(outputs))
 
 
 def slide_redrawable(
@@ -81,9 +89,7 @@ def slide_redrawable(
         return False
     out_dir = finals["labels"].parent
     made = finished_outputs(out_dir, [path], record=record, objects=objects).get(path, [])
-    needed = ["labels", "objects", "table"] if objects else ["labels"]
-    needed += ["geojson"] if objects and o.wanted["geojson"] else []
-    return all(finals[k].name in made for k in needed)
+    return all(finals[k].name in made for k in drawn_from(o, slide=True))
 
 
 def written_pages(

@@ -94,7 +94,7 @@ from unetlab.data.world_file import grid_pixel_size, input_grid
 from unetlab.errors import UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference import chosen
-from unetlab.inference.drawn_again import redrawable, written_pages
+from unetlab.inference.drawn_again import drawn_from, redrawable, written_pages
 from unetlab.inference.file_fit import file_fit
 from unetlab.inference.keywords import check_keywords
 from unetlab.inference.measure import (
@@ -589,7 +589,7 @@ def _predict_whole(file: _File) -> list[Path]:
     else:
         (labels, ids), probs = there, []
     ids = _joined_in_3d(file, ids, axes, meta["pixel"])  # with objects_3d
-    kept = () if there is None else _drawn_from(paths, o)  # not written again
+    kept = () if there is None else [paths[k].name for k in drawn_from(o)]  # not rewritten
     found = _Whole(stack, labels, ids, probs, invalid, meta, axes, tiff, kept)
     written = _publish_whole(file, paths, found)
     if staging is not None:  # the outputs are there: the pages kept are done with
@@ -682,13 +682,6 @@ class _Whole:
     axes: PageAxes
     tiff: bool
     kept: Sequence[str] = ()  # the names of those it was drawn from: kept as they are
-
-
-def _drawn_from(paths: dict[str, Path], outputs: OutputOptions) -> list[str]:
-    """The names of the outputs an image's other outputs are drawn from
-    (:func:`_written`): its labels, and with ``objects`` their ids and table."""
-    kinds = ["labels", "objects", "table"] if outputs.objects is not None else ["labels"]
-    return [paths[k].name for k in kinds]
 
 
 def _publish_whole(file: _File, paths: dict[str, Path], found: _Whole) -> list[Path]:

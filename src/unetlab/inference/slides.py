@@ -1071,14 +1071,14 @@ def _drawn_again(
     settings wrote, read window by window without the net
     (:func:`~unetlab.inference.drawn_again.slide_redrawable`); those are not rewritten,
     the objects of their table said to ``counted``. None where the slide is predicted."""
-    from unetlab.inference.drawn_again import slide_redrawable, table_counts  # it imports us
+    # drawn_again imports this module: imported here
+    from unetlab.inference.drawn_again import drawn_from, slide_redrawable, table_counts
 
     path, labels = run.slide.path, run.finals["labels"]
     if not slide_redrawable(run.finals, Path(path), outputs, drawn[2]):
         return None
     found = run.found
-    kept = [labels] + ([] if found is None else [run.finals["objects"], run.finals["table"]])
-    kept += [run.finals["geojson"]] if found is not None and found.outlined is not None else []
+    kept = [run.finals[k] for k in drawn_from(outputs, slide=True)]
     log.info(
         "%s: overlay drawn from the %s this checkpoint and settings wrote in %s, the net not run",
         *(slide_name(path), "labels" if found is None else "labels and objects", labels.parent),
