@@ -58,38 +58,37 @@ def redrawable(
     paths: dict[str, Path], path: Path, outputs: OutputOptions, record: Provenance, invalid: list
 ) -> bool:
     """Whether the outputs of the one-page image ``path`` are drawn from those ``record``
-    wrote at ``paths`` (its outputs' places: the module's description): ``skip_existing``,
-    no probabilities or 3-D objects asked for, no ``invalid`` pixels, and its labels (and
-    object ids and table, with ``objects``) there by ``record``, under these names (not
-    those of another format: a PNG's labels for a TIFF input of the same stem)."""
-    if not outputs.skip_existing or outputs.save_probabilities or len(invalid) != 1:
+    wrote at ``paths`` (its outputs' places: the module's description): no ``invalid``
+    pixels, and :func:`_there`."""
+    if len(invalid) != 1 or (invalid[0] is not None and invalid[0].any()):
         return False
-    if outputs.objects is not None and outputs.objects_3d:
-        return False
-    if invalid[0] is not None and invalid[0].any():
-        return False
-    objects = outputs.objects is not None
-    out_dir = paths["labels"].parent
-    made = finished_outputs(out_dir, [path], record=record, objects=objects).get(path, [])
-    return all(paths[k].name in made for k in drawn_from(outputs))
+    return _there(paths, path, outputs, record)
 
 
 def slide_redrawable(
     finals: dict[str, Path], path: Path, outputs: OutputOptions, record: Provenance
 ) -> bool:
     """Whether the overlay of the slide ``path`` (read window by window) is drawn from the
-    labels ``record`` wrote at ``finals["labels"]`` (with ``objects``: and the object ids
-    and table, and the outlines where asked for: those need the net): ``skip_existing``
-    and an overlay asked for, no probabilities or 3-D objects."""
-    o = outputs
-    if not o.skip_existing or not o.draw_overlay or o.save_probabilities:
+    outputs ``record`` wrote at ``finals`` (with its outlines where asked for: those need
+    the net): an overlay asked for, and :func:`_there`."""
+    return bool(outputs.draw_overlay) and _there(finals, path, outputs, record, slide=True)
+
+
+def _there(
+    paths: dict[str, Path], path: Path, o: OutputOptions, record: Provenance, *, slide=False
+) -> bool:
+    """Whether ``skip_existing``, no probabilities or 3-D objects asked for in ``o``, and
+    the outputs of ``path`` the others are drawn from (:func:`drawn_from`) there at
+    ``paths`` by ``record``, under these names (not those of another format: a PNG's labels
+    for a TIFF input of the same stem)."""
+    if not o.skip_existing or o.save_probabilities:
         return False
     objects = o.objects is not None
     if objects and o.objects_3d:
         return False
-    out_dir = finals["labels"].parent
+    out_dir = paths["labels"].parent
     made = finished_outputs(out_dir, [path], record=record, objects=objects).get(path, [])
-    return all(finals[k].name in made for k in drawn_from(o, slide=True))
+    return all(paths[k].name in made for k in drawn_from(o, slide=slide))
 
 
 def written_pages(
