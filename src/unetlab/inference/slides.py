@@ -207,6 +207,12 @@ def output_names(stem: str, output_format: str) -> dict[str, str]:
     }
 
 
+def _overlay_path(out_dir: Path, path) -> Path:
+    """Where the overlay of the slide ``path`` goes: ``<stem>_overlay.png`` in ``out_dir``
+    (downsampled, a PNG whatever the labels' format)."""
+    return out_dir / f"{output_stem(path)}_overlay.png"
+
+
 # --- a band of rows, exactly ----------------------------------------------------------------
 
 
@@ -612,7 +618,7 @@ def predict_slide(
 def _stamped(run: _SlideRun, out_dir: Path) -> _SlideRun:
     """``run`` with its outputs' files as it begins (``before``: their stamps), a name there
     that only a stopped run's claim lists refused (:func:`refuse_claimed_only`)."""
-    overlay = out_dir / f"{output_stem(run.slide.path)}_overlay.png"
+    overlay = _overlay_path(out_dir, run.slide.path)
     run = replace(run, before=file_stamps([*run.finals.values(), overlay]))
     there = [p.name for p, stamp in run.before.items() if stamp is not None]
     refuse_claimed_only(out_dir, run.finals["labels"], there)
@@ -797,7 +803,7 @@ def _publish_run(
     paths written beside the labels and probabilities. ``told(name)``: the function that
     says how far the output ``name``'s work is (:meth:`TileProgress.told`)."""
     if drawn is not None:
-        run.finals["overlay"] = out_dir / f"{output_stem(run.slide.path)}_overlay.png"
+        run.finals["overlay"] = _overlay_path(out_dir, run.slide.path)
     made = (run.finals, run.staged, run.specs, run.found, run.output_format, run.wanted)
     how = dict(values=values, drawn=drawn, before=run.before, told=told)
     extra = _publish(model, run.slide, out_dir, made, **how)
@@ -1083,7 +1089,7 @@ def _drawn_again(
         "%s: overlay drawn from the %s this checkpoint and settings wrote in %s, the net not run",
         *(slide_name(path), "labels" if found is None else "labels and objects", labels.parent),
     )
-    overlay = labels.parent / f"{output_stem(path)}_overlay.png"
+    overlay = _overlay_path(labels.parent, path)
     decode = _indices_of(values, run.specs["labels"].nodata, model_background(model))
     with open_slide(labels) as written, _written_ids(run.finals, found) as id_rows:
 
