@@ -100,6 +100,20 @@ def test_decoded_gives_the_indices_of_mask_values():
     assert drawn_again.decoded(written, None) is written
 
 
+@pytest.mark.parametrize("classes", [3, 300])
+def test_labels_read_back_have_the_dtype_the_net_gives_them(tmp_path, classes):
+    """uint8, uint16 above 256 classes, whatever the TIFF holds: as predicted, drawn the same."""
+    from unetlab.inference.predict import labels_from_probabilities
+
+    probs = np.zeros((classes, 2, 3), np.float32)
+    probs[classes - 1, 0, 0] = 1
+    given = labels_from_probabilities(probs)
+    tifffile.imwrite(tmp_path / "l.tif", given.astype(np.uint32))
+    (read,), ids = drawn_again.written_pages(tmp_path / "l.tif", None, None, classes)
+    assert read.dtype == given.dtype
+    assert np.array_equal(read, given) and ids == []
+
+
 @pytest.mark.parametrize("objects", [(), ("--instances",)])
 def test_the_outputs_an_added_overlay_is_drawn_from_are_not_rewritten(inputs, objects):
     """Their files stay as they were (same mtime), not written again with the same bytes."""

@@ -26,6 +26,7 @@ from PIL import Image
 
 from unetlab.inference.measure import class_areas, class_counts
 from unetlab.inference.output_rules import finished_outputs
+from unetlab.inference.predict import index_dtype
 from unetlab.inference.records import OutputOptions, Provenance
 
 #: the kinds of output that are drawn from those there, without the net
@@ -102,9 +103,8 @@ def written_pages(
     indices = decoded(written, values)
     if indices is None:
         return None
-    dtype = np.uint8 if classes <= 256 else np.uint16
     ids = [] if objects is None else [_read(objects)]
-    return [indices.astype(dtype)], ids
+    return [indices.astype(index_dtype(classes))], ids
 
 
 def decoded(written: np.ndarray, values: Sequence[int] | None) -> np.ndarray | None:

@@ -1280,6 +1280,12 @@ def predict_tensor(
     return torch.stack(outs)
 
 
+def index_dtype(classes: int) -> type[np.unsignedinteger]:
+    """The dtype of the class indices of ``classes`` classes, as the net gives them: uint8,
+    uint16 above 256."""
+    return np.uint8 if classes <= 256 else np.uint16
+
+
 def labels_from_probabilities(probabilities: np.ndarray) -> np.ndarray:
     """(K, H, W) probabilities -> (H, W) class indices (uint8, uint16 above 256 classes):
     argmax for K >= 2, ``p >= 0.5`` for one sigmoid channel. A NumPy array or a tensor (on
@@ -1297,7 +1303,7 @@ def labels_from_probabilities(probabilities: np.ndarray) -> np.ndarray:
         )
     if probabilities.shape[0] == 1:
         return (probabilities[0] >= 0.5).astype(np.uint8)
-    dtype = np.uint8 if probabilities.shape[0] <= 256 else np.uint16
+    dtype = index_dtype(probabilities.shape[0])
     # a running maximum over whole class planes: argmax(0) walks the array across its
     # planes and is 1.7-3x slower (1024 x 1024, K = 2..5); ties keep the first class as it does
     best = probabilities[0].copy()
