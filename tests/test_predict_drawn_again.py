@@ -115,13 +115,24 @@ def test_labels_read_back_have_the_dtype_the_net_gives_them(tmp_path, classes):
 
 
 @pytest.mark.parametrize("objects", [(), ("--instances",)])
-def test_the_outputs_an_added_overlay_is_drawn_from_are_not_rewritten(inputs, objects):
-    """Their files stay as they were (same mtime), not written again with the same bytes."""
+def test_the_outputs_an_added_overlay_is_drawn_from_are_not_rewritten(inputs, objects, monkeypatch):
+    """Their files stay as they were (same mtime), not written again with the same bytes,
+    nor the labels written to the publishing folder only to be removed (work for nothing)."""
+    from unetlab.inference import files
+
     work = inputs
     _predict(work, "out", *objects)
     kept = {p.name: p.stat().st_mtime_ns for p in (work / "out").glob("0*")}
     assert {"00.png", "03.tif"} <= set(kept)
     assert bool(objects) == ("00_objects.csv" in kept)
+    labels_written, write_labels = [], files._write_labels
+
+    def spied(file, path, *args, **kwargs):
+        labels_written.append(path.name)
+        return write_labels(file, path, *args, **kwargs)
+
+    monkeypatch.setattr(files, "_write_labels", spied)
     _predict(work, "out", "--skip-existing", *objects, "--overlay")
+    assert labels_written == []
     assert {n: (work / "out" / n).stat().st_mtime_ns for n in kept} == kept
     assert (work / "out" / "00_overlay.png").is_file()

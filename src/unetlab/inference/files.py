@@ -698,8 +698,9 @@ def _publish_whole(file: _File, paths: dict[str, Path], found: _Whole) -> list[P
     places = {key: publishing / path.name for key, path in paths.items()}
     with Together("ome-tiff", publishing, {"input": input_stamp(file.path)}) as at:
         written = _write_whole(file, places, found)
-        for place in [places["labels"], *reversed(written)]:  # reserved: renamed in reverse
-            if place.name in found.kept:
+        labels = [] if places["labels"].name in found.kept else [places["labels"]]
+        for place in [*labels, *reversed(written)]:  # reserved: renamed in reverse
+            if place.name in found.kept:  # the object ids and table drawn from
                 place.unlink()
             else:
                 at.reserve(file.out_dir / place.name)
@@ -710,7 +711,8 @@ def _publish_whole(file: _File, paths: dict[str, Path], found: _Whole) -> list[P
 
 def _write_whole(file: _File, paths: dict[str, Path], found: _Whole) -> list[Path]:
     """:func:`_publish_whole`'s outputs written at ``paths``: the probabilities, objects
-    and overlay asked for (their paths, in that order), then the labels."""
+    and overlay asked for (their paths, in that order), then the labels (not where they
+    are ``found.kept``)."""
     model, o, meta, axes = file.model, file.outputs, found.meta, found.axes
     written = []
     if o.save_probabilities:
@@ -725,8 +727,9 @@ def _write_whole(file: _File, paths: dict[str, Path], found: _Whole) -> list[Pat
         drawn["invalid"] = found.invalid
         shown = (found.stack, found.labels, found.ids)
         written.append(_write_overlay(model, paths["overlay"], *shown, **drawn))
-    how = dict(tiff=found.tiff, meta=meta, axes=axes, invalid=found.invalid)
-    _write_labels(file, paths["labels"], found.labels, **how)
+    if paths["labels"].name not in found.kept:  # those drawn from: not written again
+        how = dict(tiff=found.tiff, meta=meta, axes=axes, invalid=found.invalid)
+        _write_labels(file, paths["labels"], found.labels, **how)
     return written
 
 
