@@ -249,6 +249,17 @@ def _checked_folder(file: _File, group: Group):
     return prediction_folder(file.out_dir, [file.path], file.outputs, **fix)
 
 
+#: the fix of an array given where a file or folder is asked for (:func:`check_path`)
+ARRAY_FIX = "an array is predicted by unetlab.predict_image (predict_objects for its objects)"
+
+
+def check_path(value, name: str, what: str) -> None:
+    """UnetlabError in one line where ``value``, the keyword ``name`` naming ``what`` (``"a
+    folder"``), is not a path: pathlib's TypeError (audit s42 api; s52 badinput: out_dir)."""
+    if not isinstance(value, str | os.PathLike):
+        raise UnetlabError(f"{name} must be {what}'s path, not {type(value).__name__}: {ARRAY_FIX}")
+
+
 @api_lines()
 def predict_file(
     model: torch.nn.Module,
@@ -285,11 +296,7 @@ def predict_file(
     finished pages; the same call predicts the others (``page_resume``)."""
     check_keywords(OutputOptions.taken(outputs, settings)[1])  # instances=: objects=True
     check_model(model)  # a checkpoint's path: load it first
-    if not isinstance(path, str | os.PathLike):  # pathlib's TypeError (audit s42 api)
-        raise UnetlabError(
-            f"path must be an image file's path, not {type(path).__name__}: an array is "
-            "predicted by unetlab.predict_image (predict_objects for its objects)"
-        )
+    check_path(path, "path", "an image file"), check_path(out_dir, "out_dir", "a folder")
     # True: a bar of the tiles, as predict_image(progress=True) draws (audit s32 notebook 4)
     with (
         progress_calls(progress, desc=Path(path).name, unit="tile", leave=False) as done,

@@ -41,7 +41,7 @@ from unetlab.inference.earlier_outputs import (
     outputs_line,
     pattern_outputs_line,
 )
-from unetlab.inference.files import check_options, file_record, predict_file
+from unetlab.inference.files import ARRAY_FIX, check_options, check_path, file_record, predict_file
 from unetlab.inference.handed_lines import kept_lines, say_kept
 from unetlab.inference.keywords import check_keywords
 from unetlab.inference.merged_objects import (
@@ -119,6 +119,19 @@ log = logging.getLogger(__name__)
 
 #: the sub-folders of a data set that hold a split's images (``test/``, ``val/``, ``train/``)
 SPLITS = frozenset(name for names in SPLIT_NAMES.values() for name in names)
+
+
+def _check_inputs(inputs, out_dir) -> None:
+    """UnetlabError in one line where ``inputs`` (:func:`predict_folder`'s) is not a folder,
+    file or glob, nor a list of them, or ``out_dir`` no path: an array's TypeError from
+    pathlib (s52 badinput)."""
+    listed = inputs if isinstance(inputs, list | tuple) else [inputs]
+    if not all(isinstance(i, str | os.PathLike) for i in listed):
+        raise UnetlabError(
+            "inputs must be a folder, file or glob, or a list of them, not "
+            f"{type(inputs).__name__}: {ARRAY_FIX}"
+        )
+    check_path(out_dir, "out_dir", "a folder")
 
 
 def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
@@ -700,7 +713,7 @@ def predict_folder(
     outputs, settings = OutputOptions.taken(outputs, settings)
     check_keywords(settings)  # before any file is found, the model loaded, the folder held
     check_axes(settings.get("axes")), check_source(model)  # not each file failed by them
-    checked(progress, "each input's name")
+    checked(progress, "each input's name"), _check_inputs(inputs, out_dir)
     not_read = say_unread(inputs)
     files, out_dir = find_inputs(inputs), Path(out_dir)
     apart = shared_outputs(out_dir, files, **outputs.wanted)  # failed; the others go on

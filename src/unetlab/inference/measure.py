@@ -157,6 +157,18 @@ def measure_objects(
     return channels_named(_measured(ids, image, classes, kinds, **given), channel_names)
 
 
+def _refuse_path(value, name: str) -> None:
+    """UnetlabError in one line where ``name`` (an array keyword of :func:`measure_objects`)
+    is a file's path: only ``ids`` reads a file (s52 badinput: a path was measured as a 0-d
+    array, "image of shape () does not match ids")."""
+    if isinstance(value, str | os.PathLike):
+        raise UnetlabError(
+            f"{name}= takes pixels, not the path {str(value)!r}: read the file first, "
+            f"{name}=unetlab.read_image(path) (a stack: read_stack); only ids= takes a path "
+            "(an objects TIFF's)"
+        )
+
+
 def channels_named(table: dict, names: Sequence[str] | None) -> dict:
     """``table`` (:func:`measure_objects`') with its intensity columns named by ``names``
     (its ``channel_names``: :func:`named_channels`; a grey image's ``mean_intensity`` ..
@@ -184,6 +196,7 @@ def _measured(
     ids, image, classes, kinds, *, pixel_size, axes, frame_interval, z_spacing, objects_3d
 ) -> dict[str, np.ndarray]:
     """:func:`measure_objects` of ``ids`` as an array (``kinds``: its class keywords)."""
+    _refuse_path(image, "image"), _refuse_path(classes, "classes")  # numpy's 0-d array lines
     ids = _checked_ids(ids, classes)
     images = _image_planes(image, ids.shape)
     pixel, timing = pixel_pair(pixel_size), (frame_interval, z_spacing)
