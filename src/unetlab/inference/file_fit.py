@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from unetlab.data.nodata import file_nodata
+from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import channel_names
 from unetlab.inference.pages import channel_index, page_channel, page_colour, stains_of
 
@@ -32,7 +34,8 @@ def file_fit(
     (:func:`~unetlab.inference.pages.page_colour`), ``axes_given`` (a grey page read with
     axes is no (C, H, W) TIFF's channel: the line does not ask), and the model's ``stains``
     (:func:`~unetlab.inference.pages.stains_of`: a grey page refused in one line), except
-    where the user's own axes say what the pages are. A ``channel`` given by its name (``DAPI``)
+    where the user's own axes say what the pages are; ``alpha``: a TIFF's 4th channel is its
+    recorded alpha (its transparent pixels said once, by :mod:`unetlab.data.nodata`). A ``channel`` given by its name (``DAPI``)
     is its index in ``path`` (:func:`_index_of`), as predict takes it."""
     path = Path(path)
     channel, asked = (_index_of(path, c) for c in (channel, asked))
@@ -41,6 +44,7 @@ def file_fit(
         colour=page_colour(path, axes),
         axes_given=axes is not None,
         stains=stains_of(model) if axes is None or axes_trained else None,
+        alpha=have == 4 and is_tiff_name(path) and file_nodata(path).alpha_channel == 3,
     )
 
 

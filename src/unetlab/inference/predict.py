@@ -239,26 +239,26 @@ def fit_channels(
     colour: bool | None = None,
     axes_given: bool = False,
     stains: str | None = None,
+    alpha: bool = False,
 ) -> np.ndarray:
     """(H, W) or (H, W, C) -> (H, W, channels), a view where possible; never modifies ``image``.
 
     ``colour``: whether the image is a colour picture (R, G, B[, A]; for a file,
     :func:`unetlab.inference.pages.page_colour`), not separate channels (the stains of a
     fluorescence image); None (an array): 3 channels of 8 bits are colour, 4 for an RGB net
-    (:func:`_colour_array`). A colour image given to a
-    grey net becomes its luminance (0.299 R + 0.587 G + 0.114 B, a float32 copy, logged); an
-    RGBA one given to an RGB net loses its alpha (a view, logged), as an RGBA file does. A
-    grey image is repeated (a view, logged) only for a 3-channel net whose channels are not
-    ``stains``, taken to be an RGB net (the pretrained encoders are RGB; a checkpoint records
-    what its training images' channels were, colours or stains, or their axes:
-    :func:`~unetlab.inference.pages.stains_of`). Anything else raises UnetlabError naming
-    both counts, and the fix: for a grey net, ``channel``. ``channel``: that one channel of the image is taken first (a view), for a
-    1-channel net only; a tuple of them (a band subset a model records) for a net of as many. ``quiet``: no log line (for the windows of one image, whose first
-    window logged it). ``axes_given``: the file was read with the axes the user gave
-    (``--axes``), so a grey page is no (C, H, W) TIFF's channel and the line does not ask.
-    ``stains``: what a model whose channels are stains was trained on
-    (:func:`~unetlab.inference.pages.stains_of`): a grey image is refused in one line
-    (:func:`~unetlab.data.io.grey_for_stains`), not repeated into them.
+    (:func:`_colour_array`). A colour image given to a grey net becomes its luminance (0.299 R
+    + 0.587 G + 0.114 B, a float32 copy, logged); an RGBA one given to an RGB net loses its
+    alpha (a view, logged), as an RGBA file does (``alpha``: a file's recorded alpha, whose
+    transparency :mod:`unetlab.data.nodata` says: unsaid, as a PNG's). A grey image is repeated (a view, logged) only for a 3-channel net whose channels
+    are not ``stains``, taken to be an RGB net (the pretrained encoders are RGB; a checkpoint
+    records its images' channels: :func:`~unetlab.inference.pages.stains_of`). Anything else
+    raises UnetlabError naming both counts and the fix: for a grey net, ``channel``, that one
+    channel of the image taken first (a view), for a 1-channel net only; a tuple of them (a
+    band subset a model records) for a net of as many. ``quiet``: no log line (the windows
+    of one image, whose first window logged it). ``axes_given``: the file was read with the
+    user's axes (``--axes``), so a grey page is no (C, H, W) TIFF's channel: the line does
+    not ask. ``stains``: what a model whose channels are stains was trained on: a grey image
+    is refused in one line (:func:`~unetlab.data.io.grey_for_stains`), not repeated.
     """
     hwc = _channels_last(image, name)
     if channel is not None:
@@ -273,10 +273,10 @@ def fit_channels(
     guessed = colour is None  # an array: no photometric says what its channels are
     colour = _colour_array(hwc, channels) if guessed else colour
     ask = not axes_given and is_tiff_name(name)  # a PNG has no (C, H, W) pages
-    fitted, note = _converted(hwc, channels, colour=colour, ask=ask)
+    fitted, note = _converted(hwc, channels, colour=colour, ask=ask, alpha=alpha)
     if fitted is None:
         raise UnetlabError(_refusal(name, hwc, channels, guessed=guessed))
-    if not quiet and _first_in_run(("channels", name, note)):  # a stack's pages: once
+    if note and not quiet and _first_in_run(("channels", name, note)):  # a stack's: once
         log.warning("%s: %s", name, note)
     return fitted
 
@@ -310,12 +310,13 @@ def _channels_last(image: np.ndarray, name: str) -> np.ndarray:
 
 
 def _converted(
-    hwc: np.ndarray, channels: int, *, colour: bool, ask: bool = False
+    hwc: np.ndarray, channels: int, *, colour: bool, ask: bool = False, alpha: bool = False
 ) -> tuple[np.ndarray | None, str]:
     """(H, W, C) made into the ``channels`` a net takes where the two are one picture seen
     two ways, and the line that says how (``ask``: whether a grey image may be a page of a
     TIFF whose channels are its pages, asked about: not where the user's axes made it
-    grey, nor for a file that is no TIFF); (None, "") for any other pair of counts."""
+    grey, nor for a file that is no TIFF; ``alpha``: the 4th channel is a recorded alpha,
+    left out without a line); (None, "") for any other pair of counts."""
     have = hwc.shape[2]
     if have == 1 and channels == 3:
         hint = " (a page of a (C, H, W) TIFF? save such images channels last)" if ask else ""
@@ -329,7 +330,7 @@ def _converted(
             "2 blue; Python: channel=C)"
         )
     if have == 4 and channels == 3 and colour:  # an RGBA array (np.asarray of an RGBA PNG)
-        return hwc[..., :3], (
+        return hwc[..., :3], "" if alpha else (
             "4-channel image given to an RGB model; its 4th channel is left out, as reading "
             "an RGBA file drops the alpha"
         )
