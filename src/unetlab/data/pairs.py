@@ -182,9 +182,9 @@ def mask_axes(mask: Path, axes: str | None) -> str | None:
     return letters if found is not None and len(found[1]) == len(letters) else None
 
 
-def _page_mismatch(image: Path, mask: Path, n_img: int, n_mask: int) -> str:
-    """The problem line for an image and a mask of different page counts, with the likely
-    cause where the shapes show one."""
+def _page_mismatch(image: Path, mask: Path, n_img: int, n_mask: int, axes: str | None) -> str:
+    """The problem line for an image and a mask of different page counts (the image read
+    with the user's ``axes``, or None), with the likely cause where the shapes show one."""
     line = f"{image}: {n_img} pages but its mask {mask.name} has {n_mask}"
     if mask.suffix.lower() in ANNOTATION_SUFFIXES:
         return (
@@ -209,7 +209,7 @@ def _page_mismatch(image: Path, mask: Path, n_img: int, n_mask: int) -> str:
             f"is one colour image, save it channels last, as (H, W, {n_img})"
         )
     if n_mask == 1 and (h, w) == (mask_h, mask_w):
-        return f"{line}: {_one_mask_fix(image, n_img)}"
+        return f"{line}: {_one_mask_fix(image, n_img, axes)}"
     if n_img > 1 and n_mask > 1 and (h, w) == (mask_h, mask_w):
         return f"{line}: {_planes_fix(n_img, n_mask)}"
     return line
@@ -229,16 +229,30 @@ def _planes_fix(n_img: int, n_mask: int) -> str:
 MAX_BARE_CHANNELS = 16
 
 
-def _one_mask_fix(image: Path, n_img: int) -> str:
+#: the axes a fix shows as an example for a TIFF of 2 (3) page axes that records none
+BARE_EXAMPLES = {2: "ZCYX", 3: "TZCYX"}
+
+
+def _one_mask_fix(image: Path, n_img: int, axes: str | None) -> str:
     """The fix for an image of ``n_img`` pages whose mask has one page of its size: a stack
     annotated on one plane, or (up to ``MAX_BARE_CHANNELS`` pages without axes metadata: a
     multispectral (C, H, W) array tifffile saved, 5 bands and more too) channels read as
-    pages, which ``--axes CYX`` reads as they are."""
+    pages, which ``--axes CYX`` reads as they are; a bare 4-D or 5-D array's axes named
+    (``--axes CYX`` fails there: s52 badinput); the stack's fix alone where the user's
+    ``axes`` name them."""
     stack = (
         f"a {n_img}-plane stack needs one mask plane per plane; to train on the one annotated "
         "plane, save that plane alone (Fiji: Image > Duplicate, this slice only)"
     )
-    if n_img > MAX_BARE_CHANNELS or _page_axes(image) not in ("", "Q", "I"):  # Z, T: said so
+    letters, shape = _page_axes(image)
+    if axes is not None and (len(letters) > 1 or "C" in axes.upper()):  # named: planes
+        return stack
+    if len(letters) > 1 and set(letters) <= set("QI"):  # a bare 4-D, 5-D: --axes CYX fails
+        return (
+            f"its shape {shape} records no axes: name each with --axes (data.axes; e.g. "
+            f"{BARE_EXAMPLES.get(len(letters), 'TZCYX')}); {stack}"
+        )
+    if n_img > MAX_BARE_CHANNELS or letters not in ("", "Q", "I"):  # Z, T: said so
         return stack
     return (
         f"if these are {n_img} channels saved without axes, give them: --axes CYX "
@@ -248,16 +262,17 @@ def _one_mask_fix(image: Path, n_img: int) -> str:
     )
 
 
-def _page_axes(path: Path) -> str:
-    """The letters tifffile gives a TIFF's page axes (Z, T, or Q and I where no metadata
-    names them); "" for other files."""
+def _page_axes(path: Path) -> tuple[str, tuple[int, ...]]:
+    """The letters tifffile gives a TIFF's page axes, in order (Z, T, or Q and I where no
+    metadata names them: ``QQQ`` for a bare 5-D array, whose pages are no channels), and the
+    series' shape; ("", ()) for other files."""
     if path.suffix.lower() not in TIFF_SUFFIXES:
-        return ""
+        return "", ()
     import tifffile
 
     with tifffile.TiffFile(path) as tif:
-        axes = tif.series[0].axes.upper()
-    return "".join(sorted(set(axes) - set("YXCS")))
+        axes, shape = tif.series[0].axes.upper(), tuple(tif.series[0].shape)
+    return "".join(a for a in axes if a not in "YXCS"), shape
 
 
 def _planar_rgb(path: Path) -> bool:
@@ -765,7 +780,7 @@ def _paged(image: Path, mask: Path, axes: str | None, found: list[str], read) ->
         found.append(str(exc))
         return []
     if n_img != n_mask:
-        found.append(_page_mismatch(image, mask, n_img, n_mask))
+        found.append(_page_mismatch(image, mask, n_img, n_mask, axes))
         return []
     return [Pair(image, mask, page, n_img, axes) for page in range(n_img)]
 
