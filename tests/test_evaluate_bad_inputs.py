@@ -50,7 +50,9 @@ def test_a_negative_mask_value_is_refused_naming_the_ignore_value_not_left_out(t
     write_tiff(tmp_path / "gt" / "a.tif", gt)
     write_tiff(tmp_path / "pred" / "a.tif", GT)
     pred_dir, gt_dir = tmp_path / "pred", tmp_path / "gt"
-    with pytest.raises(UnetlabError, match=r"a: mask values -1..1 .* ignore_value=-1 if -1 marks"):
+    with pytest.raises(
+        UnetlabError, match=r"a.tif: mask values -1..1 .* ignore_value=-1 if -1 marks"
+    ):
         evaluate_predictions(pred_dir, gt_dir)
     assert main(["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir)]) == 2
     err = capsys.readouterr().err.strip()

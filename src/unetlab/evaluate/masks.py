@@ -255,6 +255,12 @@ class MaskPage(NamedTuple):
     pages: int
     image: Path | None = None
 
+    @property
+    def where(self) -> str:
+        """The mask file, and the page of a stack: where a refusal of its values points (its
+        report ``name`` is a stem, which named no file: s52 badinput)."""
+        return str(self.path) if self.pages == 1 else f"{self.path} page {self.page}"
+
 
 def ground_truth(
     gt_dir: Path,

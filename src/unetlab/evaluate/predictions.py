@@ -762,11 +762,11 @@ def _accumulate(
             missing.append(gt_page.stem)
             continue
         pred, pred_ids = preds.page(gt_page)
-        name, mask = gt_page.name, gt_page.mask
+        name, mask, file = gt_page.name, gt_page.mask, gt_page.where
         if reading.gt_instances:
-            gt, gt_ids = instance_mask(mask, reading.ignore_value, name, reading.connectivity)
+            gt, gt_ids = instance_mask(mask, reading.ignore_value, file, reading.connectivity)
         else:
-            gt, gt_ids = encode(mask, reading.label_values, reading.ignore_value, name), None
+            gt, gt_ids = encode(mask, reading.label_values, reading.ignore_value, file), None
         if (void := pred == IGNORE_INDEX).any():  # the prediction's nodata: scored nowhere
             gt, pred = np.where(void, IGNORE_INDEX, gt), np.where(void, 0, pred)
         classed = pred_ids is not None and preds.classed(gt_page.stem)
