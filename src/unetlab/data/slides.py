@@ -417,9 +417,11 @@ def _tiff_errors(path: Path) -> Iterator[None]:
         raise
     except Exception as exc:  # noqa: BLE001 - tifffile's parser (tif.series) on corrupt
         # bytes raises nearly anything: ZeroDivisionError, TypeError, RuntimeError (fuzzed)
+        from unetlab.data.file_kind import wrong_kind_line
         from unetlab.data.io import short_file_line
 
-        if (short := short_file_line(path)) is not None:  # 0 bytes, or cut off
+        # 0 bytes, cut off; a PNG named .tif, as reading it whole says (s52 badinput)
+        if (short := short_file_line(path) or wrong_kind_line(path)) is not None:
             raise ImageReadError(short) from exc
         raise ImageReadError(
             f"{path}: cannot read this TIFF ({type(exc).__name__}: {first_line(exc)}); it is "
