@@ -214,6 +214,7 @@ def check_evaluation(
 
     if worst < 0:
         raise UnetlabError(f"{name('worst')} must be 0 or more images, not {worst}")
+    _check_distinct(label_values, name("label_values"))
     if ignore_value is not None and ignore_value in (label_values or ()):
         raise UnetlabError(
             f"{name('ignore_value')} {ignore_value} is also one of {name('label_values')}: a "
@@ -229,6 +230,19 @@ def check_evaluation(
     if not 0.0 <= seed_threshold <= 1.0:
         raise UnetlabError(
             f"{name('seed_threshold')} is a probability in [0, 1], not {seed_threshold}"
+        )
+
+
+def _check_distinct(label_values: Sequence[int] | None, name: str) -> None:
+    """UnetlabError naming a mask value ``label_values`` gives to more than one class: the
+    masks' pixels of the value were refused as of no class, the line blaming the mask and
+    naming a config key (s52 badinput)."""
+    values = list(label_values or ())
+    twice = next((v for i, v in enumerate(values) if v in values[:i]), None)
+    if twice is not None:
+        raise UnetlabError(
+            f"{name} gives the mask value {twice} to more than one class ({values}): give "
+            "each class its own value, in class order (e.g. 0 255)"
         )
 
 
