@@ -130,7 +130,7 @@ def test_predict_folder_checks_skips_and_names_failures(tmp_path):
     [
         (dict(tile_size=73), r"73 is not a valid input size"),
         (dict(label_values=True), r"records no label values"),
-        (dict(batch_size=0), r"batch size must be at least 1"),
+        (dict(batch_size=0), r"batch_size must be at least 1, not 0"),
     ],
 )
 def test_predict_folder_refuses_a_bad_setting_once_before_the_folder(tmp_path, settings, message):

@@ -91,7 +91,7 @@ from unetlab.data.tiffmeta import (
     scale_kwargs,
 )
 from unetlab.data.world_file import grid_pixel_size, input_grid
-from unetlab.errors import UnetlabError
+from unetlab.errors import Spelled, UnetlabError, spelled
 from unetlab.group import SOLO, Group
 from unetlab.inference import chosen
 from unetlab.inference.drawn_again import drawn_from, redrawable, written_pages
@@ -217,6 +217,10 @@ log = logging.getLogger(__name__)
 COMPRESSION = "zlib"
 
 
+#: predict's batch size as the Python API and the command line spell it
+BATCH_SIZE = Spelled("batch_size", "--batch-size")
+
+
 def check_options(
     model: torch.nn.Module, options: PredictOptions | None = None, **settings
 ) -> None:
@@ -228,7 +232,8 @@ def check_options(
     if o.channel is not None and channels != count:  # each file failed alike (s37 bands)
         raise UnetlabError(channel_refusal(o.channel, channels))
     if o.batch_size is not None and o.batch_size < 1:
-        raise UnetlabError(f"batch size must be at least 1, not {o.batch_size}")
+        n = o.batch_size  # named as the caller spells it (s52 badinput: "batch size")
+        raise UnetlabError(**spelled(lambda f: f"{f} must be at least 1, not {n}", BATCH_SIZE))
     if o.tile_size is not None:
         model.output_size(o.tile_size)  # UnetlabError naming the nearest valid sizes
     check_precision(o.precision, o.device or "cpu")
