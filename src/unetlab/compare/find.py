@@ -42,8 +42,10 @@ def _runs_of(path: Path) -> list[Path]:
     if not path.exists():
         raise UnetlabError(f"{path}: no such folder: {HOW}")
     if not path.is_dir():
-        hint = "its folder" if path.name in (CONFIG_FILE, METRICS_FILE) else "a folder"
-        raise UnetlabError(f"{path} is a file, not a run folder: give {hint} ({HOW})")
+        # "give a folder (give run folders (...))" said its fix twice (s52 badinput)
+        run = path.name in (CONFIG_FILE, METRICS_FILE)
+        fix = f"give its folder, {path.parent}" if run else HOW
+        raise UnetlabError(f"{path} is a file, not a run folder: {fix}")
     if is_run(path):
         return [path]
     runs = sorted(_search(path, SEARCH_DEPTH), key=natural_key)
