@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from unetlab import UNet, UnetlabError, measure_objects, predict_file, predict_folder
+from unetlab import UNet, UnetlabError, measure_objects, predict_file, predict_folder, predict_tree
 
 
 @pytest.mark.parametrize("keyword", ["image", "classes"])
@@ -34,4 +34,8 @@ def test_predict_folder_and_file_name_the_keyword_given_an_array(tmp_path):
         predict_folder(net, tmp_path, image)
     with pytest.raises(UnetlabError, match=f"^out_dir must be a folder's path, not ndarray{fix}"):
         predict_file(net, tmp_path / "a.tif", image)
+    with pytest.raises(UnetlabError, match=f"^root must be a folder's path, not ndarray{fix}"):
+        predict_tree(net, image, tmp_path / "out")
+    with pytest.raises(UnetlabError, match=f"^out_dir must be a folder's path, not ndarray{fix}"):
+        predict_tree(net, tmp_path, image)
     assert not any(tmp_path.iterdir())  # no output folder made

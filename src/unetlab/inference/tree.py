@@ -24,6 +24,7 @@ from unetlab.data.io import check_axes, file_axes, refuse_untiffed_axes
 from unetlab.errors import DiskFullError, FolderInUseError, OutputError, UnetlabError
 from unetlab.group import SOLO
 from unetlab.inference.earlier_outputs import earlier_outputs, holds_outputs, tree_outputs_line
+from unetlab.inference.files import check_path
 from unetlab.inference.folders import (
     FolderPrediction,
     ModelSource,
@@ -39,6 +40,13 @@ from unetlab.manifest import MANIFEST
 __all__ = ["TreeStop", "TreeTotals", "predict_tree", "tree_folders"]
 
 log = logging.getLogger(__name__)
+
+
+def _paths(root, out_dir) -> tuple:
+    """``root`` and ``out_dir`` of :func:`predict_tree`, each refused in one line where it is
+    no path (an array: pathlib's TypeError; s52 badinput)."""
+    check_path(root, "root", "a folder"), check_path(out_dir, "out_dir", "a folder")
+    return root, out_dir
 
 
 def tree_folders(
@@ -199,7 +207,7 @@ def predict_tree(
     line, and the other folders go on. A stop (KeyboardInterrupt: Ctrl-C,
     :class:`~unetlab.signals.Stopped`) or a full disk (DiskFullError) stops the tree: raised
     again with ``tree_stop``, a :class:`TreeStop` that says where."""
-    folders = tree_folders(root, out_dir)
+    folders = tree_folders(*_paths(root, out_dir))
     if not folders:
         raise UnetlabError(f"no images found in {root} or its sub-folders")
     check_axes(axes := settings.get("axes"))  # letters no file takes: before the files'
