@@ -1583,8 +1583,11 @@ def _held_rows(held: list[tuple[int, np.ndarray]], top: int, bottom: int) -> np.
 
 def id_dtype(count: int) -> np.dtype:
     """uint16 for up to 65,535 objects (what Fiji and napari open as a label image), else
-    uint32."""
-    return np.dtype(np.uint16 if count <= np.iinfo(np.uint16).max else np.uint32)
+    uint32, uint64 past its largest (a slide's, streamed: never wrapped)."""
+    for dtype in (np.uint16, np.uint32):
+        if count <= np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.uint64)
 
 
 @api_lines()

@@ -104,7 +104,8 @@ class SlideObjects:
     ):
         self.options, self.record, self.finals = options, record, finals
         self.output_format = output_format
-        self.spec = replace(labels, dtype=np.dtype(np.uint32), colormap=None, classes=None)
+        dtype = self._staged_dtype(*labels.shape[-2:])  # uint32, uint64 past its ids
+        self.spec = replace(labels, dtype=dtype, colormap=None, classes=None)
         self.stage = id_staging(finals["objects"])
         self.ids = None  # the staged array of provisional ids: staged()
         self.luts: list[tuple] = []  # after publish: each page's provisional -> final ids
@@ -123,6 +124,15 @@ class SlideObjects:
         # the pixels of a raw window that are no sample ((r, W) bool or None: nodata, alpha
         # 0; :mod:`unetlab.inference.slide_nodata`): objects beside them touch the border
         self.invalid: Callable[[np.ndarray], np.ndarray | None] | None = None
+
+    def _staged_dtype(self, height: int, width: int) -> np.dtype:
+        """The dtype a page's provisional ids are staged in (:func:`staged_id_dtype`): a
+        semantic model's regions' (:func:`exact_in_bands`) have no margin."""
+        if exact_in_bands(self.options):
+            return staged_id_dtype(height, width, rows=height, margin=0)
+        margin = self.options.margin(self.record)
+        widest = widest_margin(margin, width)
+        return staged_id_dtype(height, width, rows=band_rows(margin), margin=widest)
 
     def staged(self, *, new: bool = True):
         """The staged array of provisional ids, created (``new``) or reopened (a resumed
@@ -190,7 +200,7 @@ class SlideObjects:
                 band = block[:, top : top + OBJECT_BAND_ROWS]
                 y0 = y + top
                 ids = regions.add(y0, band, outside(y0, y0 + band.shape[1]))
-                sink.write(y0, ids.astype(np.uint32))
+                sink.write(y0, staged_ids(ids, self.ids.dtype))
         sink.close()
         log.info(  # after the tiles' 100%: their regions are joined into objects
             "%s: finding the objects of %d regions (holes, least sizes)",
@@ -218,7 +228,7 @@ class SlideObjects:
             unsure=unsure,
         )
         for y, ids in bands:
-            sink.write(y, ids.astype(np.uint32))
+            sink.write(y, staged_ids(ids, self.ids.dtype))
         sink.close()
         # staged with the ids: a rerun that only publishes them says the same line
         with atomic_path(seams_path(self.stage, page)) as tmp:
@@ -558,6 +568,32 @@ def widest_margin(margin: int, width: int) -> int:
     objects reach the cut edges of its window (:func:`objects_in_bands`: a band then as
     tall as its margin): a window of at most :data:`WINDOW_PIXELS`, never below ``margin``."""
     return max(margin, WINDOW_PIXELS // max(width, 1) // 3)
+
+
+def most_provisional_ids(height: int, width: int, *, rows: int, margin: int) -> int:
+    """The most provisional ids a page of (``height``, ``width``) px can be given in bands
+    of at least ``rows`` rows, each found in a window of at most ``margin`` rows more above
+    and below (:func:`objects_in_bands`: each band's ids past the last's largest; a semantic
+    model's regions, :class:`SemanticBands`: no margin): an object has at least one pixel,
+    so a window gives at most its pixels' count."""
+    bands = -(-height // max(rows, 1))
+    return width * (height + 2 * margin * bands)
+
+
+def staged_id_dtype(height: int, width: int, *, rows: int, margin: int) -> np.dtype:
+    """uint32 where a page's provisional ids fit it (:func:`most_provisional_ids`), else
+    uint64: ids past 2**32 - 1 cast to uint32 wrapped and joined unrelated objects."""
+    most = most_provisional_ids(height, width, rows=rows, margin=margin)
+    return np.dtype(np.uint32 if most <= np.iinfo(np.uint32).max else np.uint64)
+
+
+def staged_ids(ids: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """A band's provisional ``ids`` in the staged array's ``dtype`` (a new one's:
+    :func:`staged_id_dtype`); RuntimeError (a bug: the bound was wrong) where one would
+    wrap."""
+    if int(ids.max(initial=0)) > np.iinfo(dtype).max:
+        raise RuntimeError(f"provisional id {int(ids.max())} does not fit the staged {dtype}")
+    return ids.astype(dtype, copy=False)
 
 
 def seam_note(unsure: int, widest: int) -> str | None:
