@@ -17,6 +17,7 @@ as a run that predicts it draws it from the ids it writes; its outlines need the
 from __future__ import annotations
 
 import csv
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,7 +25,6 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from unetlab.inference.measure import class_areas, class_counts
 from unetlab.inference.output_rules import finished_outputs
 from unetlab.inference.predict import index_dtype
 from unetlab.inference.records import OutputOptions, Provenance
@@ -132,13 +132,50 @@ def table_counts(table: Path, pages: int) -> tuple[list[int], dict, dict]:
     """(objects of each of ``pages`` pages, of each class, their areas in m² on a map) of
     the objects table ``table`` a run wrote (its ``page`` column, from 0, where it has one),
     as that run said them (:func:`~unetlab.inference.measure.class_counts`,
-    :func:`~unetlab.inference.measure.class_areas`)."""
+    :func:`~unetlab.inference.measure.class_areas`): counted row by row, never held (a
+    slide's table of a million rows held whole took seconds and gigabytes)."""
     with open(table, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    columns = {k: [row[k] for row in rows] for k in (rows[0] if rows else {})}
-    page = np.asarray(columns.get("page", [0] * len(rows)), np.int64)
-    counts = np.bincount(page, minlength=pages).tolist()
-    for key in ("class", "area_m2"):
-        if key in columns:
-            columns[key] = np.asarray(columns[key], np.float64)
-    return counts, class_counts(columns), class_areas(columns)
+        rows = csv.reader(f)
+        tally = _Tally(next(rows, []))
+        for row in rows:
+            tally.add(row)
+    return tally.counts(pages), tally.classes(), tally.areas()
+
+
+class _Tally:
+    """:func:`table_counts`' sums of the rows of a table whose first row is ``header``."""
+
+    def __init__(self, header: list[str]):
+        at = {k: header.index(k) if k in header else None for k in _COUNTED}
+        self.page, self.kind, self.name, self.area = (at[k] for k in _COUNTED)
+        self.pages: Counter[int] = Counter()
+        self.kinds: Counter[int] = Counter()  # objects of each class index
+        self.names: dict[int, str] = {}  # each class index's name: its first row's
+        self.m2: defaultdict[str, float] = defaultdict(float)  # area of each class name
+
+    def add(self, row: list[str]) -> None:
+        self.pages[0 if self.page is None else int(row[self.page])] += 1
+        if self.kind is None:
+            return
+        kind = int(float(row[self.kind]))
+        self.kinds[kind] += 1
+        name = str(kind) if self.name is None else row[self.name]
+        self.names.setdefault(kind, name)
+        if self.area is not None:
+            self.m2[name] += float(row[self.area])
+
+    def counts(self, pages: int) -> list[int]:
+        size = max(pages, max(self.pages, default=-1) + 1)
+        return [self.pages[p] for p in range(size)]
+
+    def classes(self) -> dict[str, int]:
+        return {self.names[k]: self.kinds[k] for k in sorted(self.kinds)}
+
+    def areas(self) -> dict[str, float]:
+        if self.area is None:
+            return {}
+        return {name: self.m2[name] for name in self.classes()}
+
+
+#: the columns :func:`table_counts` reads
+_COUNTED = ("page", "class", "class_name", "area_m2")
