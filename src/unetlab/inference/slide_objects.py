@@ -309,7 +309,10 @@ class SlideObjects:
         tables = [self._renumber(p, h, w, luts[p], out, spec, slide, done) for p in range(pages)]
         # kept for the overlay (final_rows) as small as they go: provisional ids as staged,
         # final ids as written (int64 pairs of a slide's millions of regions: tens of MB)
-        self.luts = [(k.astype(self.spec.dtype), v.astype(spec.dtype)) for k, v in luts]
+        self.luts = [
+            (k.astype(self.spec.dtype, copy=False), v.astype(spec.dtype, copy=False))
+            for k, v in luts
+        ]
         if unsplit(self.options):  # regions that look merged: predict's hint, as read whole
             for p, table in enumerate(tables):
                 tally_merged(streamed_counts(self._reader(out, p), table, list(pieces(h, w))))
@@ -681,14 +684,18 @@ def first_places(
 def raster_lookup(found: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     """``(keys, values)``: the sorted provisional ids of a page's windows (``found``: each
     window's :func:`first_places`), 0 first, and the id 1..n of each (0: none), numbered
-    in the raster order of their first pixels on the page (the least of their windows')."""
-    ids = np.concatenate([np.zeros(1, np.int64), *(v.astype(np.int64) for v, _ in found)])
+    in the raster order of their first pixels on the page (the least of their windows').
+    The keys keep the ids' dtype (as staged), the values are the least unsigned one that
+    holds n (:func:`~unetlab.inference.objects.id_dtype`): int64 pairs held twice the memory."""
+    dtype = np.result_type(*(v for v, _ in found)) if found else np.dtype(np.uint32)
+    ids = np.concatenate([np.zeros(1, dtype), *(v for v, _ in found)])
     places = np.concatenate([np.full(1, -1, np.int64), *(p for _, p in found)])
-    order = np.lexsort((places, ids))
-    keys, first = np.unique(ids[order], return_index=True)
-    values = np.zeros(keys.size, np.int64)  # keys[0]: 0, placed first (-1)
-    values[1:] = raster_ranks(places[order][first][1:])
-    return keys, values
+    order = np.lexsort((places, ids))  # by id, then place: each id's least place first
+    ids = ids[order]
+    first = np.flatnonzero(np.concatenate([[True], ids[1:] != ids[:-1]]))
+    values = np.zeros(first.size, id_dtype(first.size - 1))  # keys[0]: 0, placed first (-1)
+    values[1:] = raster_ranks(places[order[first[1:]]])
+    return ids[first], values
 
 
 def pieces(height: int, width: int, multiple: int | None = None) -> Iterator[tuple[slice, slice]]:
