@@ -4,7 +4,10 @@ can be given: uint32, uint64 past it (they were uint32 always, cast without a ch
 
 import numpy as np
 import pytest
+import tifffile
+import torch
 
+from unetlab import UNet, save_model
 from unetlab.data import ome
 from unetlab.inference.objects import ObjectOptions, id_dtype, objects_in_bands
 from unetlab.inference.semantic_bands import SemanticBands
@@ -71,3 +74,25 @@ def test_the_bound_holds_for_the_bands_of_a_page_of_one_pixel_objects():
 def test_a_count_of_objects_past_uint32_is_written_as_uint64():
     assert id_dtype(65535) == np.uint16 and id_dtype(U32) == np.uint32
     assert id_dtype(U32 + 1) == np.uint64
+
+
+def test_a_semantic_slides_staged_lookup_is_held_in_the_least_dtypes(tmp_path, monkeypatch):
+    """The lookup of a semantic model's regions to the page's objects, staged and held
+    while its ids are renumbered, was int64 pairs: now the staged ids' and the least
+    id dtype (uint32, uint16 for a slide of a few objects)."""
+    from tests.test_slide_drawn_again import _predict
+
+    (tmp_path / "in").mkdir()
+    image = np.random.default_rng(1).integers(0, 255, (40, 36), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "in" / "big.tif", image)
+    torch.manual_seed(0)
+    save_model(tmp_path / "m.pt", UNet(1, 3, depth=2, base_channels=2, padding="same"))
+    held, renumber = [], SlideObjects._renumber
+
+    def spy(self, page, h, w, lut, *rest):
+        held.append(tuple(a.dtype for a in lut))
+        return renumber(self, page, h, w, lut, *rest)
+
+    monkeypatch.setattr(SlideObjects, "_renumber", spy)
+    _predict(tmp_path, "out", "--instances")
+    assert held == [(np.uint32, np.uint16)]

@@ -208,7 +208,10 @@ class SlideObjects:
             regions.count,
         )
         keys, values = regions.lookup()
-        np.savez(lookup_path(self.stage, page), keys=keys, values=values)
+        # staged as small as they go, and so held while publishing: int64 pairs of a dense
+        # slide's millions of regions were twice the memory
+        values = values.astype(id_dtype(int(values.max(initial=0))))
+        np.savez(lookup_path(self.stage, page), keys=keys.astype(self.ids.dtype), values=values)
 
     def _add_bands(self, sink: ome.RowSink, page: int, rows, height: int, outside) -> None:
         """:meth:`add_page` otherwise: the objects of bands with a margin of
