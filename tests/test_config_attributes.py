@@ -4,7 +4,9 @@ the plan and before a file is written (audit s30, notebook findings 1, 2, 6)."""
 
 import inspect
 import logging
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from unetlab.config import Config, assigned_keys, load_config, save_config
@@ -66,13 +68,33 @@ def test_a_bad_attribute_value_is_one_line_before_the_plan_and_before_a_file(tmp
     from unetlab import plan_training
 
     cfg = load_config(None, [f"data.root={write_blobs(tmp_path / 'data', 4)}"])
-    cfg.train.max_minutes = "soon"
-    with pytest.raises(UnetlabError, match="config key train.max_minutes must be float"):
+    cfg.train.max_minutes = -1.0  # a range: checked where the config is used
+    with pytest.raises(UnetlabError, match="train.max_minutes must be >= 0"):
         plan_training(cfg)
-    cfg.train.max_minutes, cfg.train.lr = 0.0, "fast"
-    with pytest.raises(UnetlabError, match="config key train.lr must be float, not 'fast'"):
+    cfg.train.max_minutes, cfg.train.lr = 0.0, -1.0
+    with pytest.raises(UnetlabError, match="train.lr must be positive"):
         save_config(cfg, tmp_path / "bad.yaml")
     assert not (tmp_path / "bad.yaml").exists()
+
+
+def test_a_value_of_the_wrong_type_is_refused_where_it_is_assigned():
+    """s52 notebook: ``cfg.train.epochs = "50"`` passed until the plan or fit."""
+    cfg = load_config(None, [])
+    for section, key, value, said in [
+        ("train", "epochs", "50", "config key train.epochs must be int, not '50'"),
+        ("train", "max_minutes", "soon", "config key train.max_minutes must be float"),
+        ("augment", "elastic", "maybe", "config key augment.elastic must be bool"),
+        ("data", "label_values", [0, "x"], "config key data.label_values must be list or null"),
+    ]:
+        with pytest.raises(UnetlabError, match=said) as caught:
+            setattr(getattr(cfg, section), key, value)
+        assert "\n" not in str(caught.value)
+    assert cfg == Config() and assigned_keys(cfg) == set()  # nothing was set
+    cfg.train.epochs, cfg.train.lr, cfg.augment.elastic = np.int64(5), 1, "off"
+    cfg.data.root, cfg.data.label_values = Path("data"), (0, 255)  # made plain by checked()
+    done = cfg.checked()
+    assert (done.train.epochs, done.train.lr, done.augment.elastic) == (5, 1.0, False)
+    assert (done.data.root, done.data.label_values) == ("data", [0, 255])
 
 
 def test_config_has_its_own_help():

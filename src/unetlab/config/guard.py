@@ -1,11 +1,17 @@
 """The base of the config's sections (:class:`Section`): a name that is no key is refused
 as an attribute too (``cfg.train.epocs = 99`` in a notebook was silently ignored, audit s30),
-and each key assigned after the section is built is recorded as the user's
-(:func:`assigned_keys`), so that the plan keeps it even where it equals the default."""
+each key assigned after the section is built is recorded as the user's
+(:func:`assigned_keys`), so that the plan keeps it even where it equals the default, and a
+value of the wrong type is refused where it is assigned (``cfg.train.epochs = "50"`` passed
+until ``plan_training`` or ``fit``, s52 notebook); ranges are checked where the config is used
+(:meth:`~unetlab.config.Config.checked`), as one key may need another set first."""
 
 from __future__ import annotations
 
-from dataclasses import fields, is_dataclass
+import os
+import typing
+from dataclasses import MISSING, fields, is_dataclass
+from functools import cache
 
 from unetlab.errors import UnetlabError
 
@@ -17,13 +23,15 @@ class Section:
     """Refuses an attribute that is neither a field nor a class attribute (``user_keys``),
     naming the closest key as :func:`unetlab.config.load_config` does; records a field
     assigned once the section is built (a dataclass's ``__init__`` assigns each field once,
-    so a field assigned again is the caller's)."""
+    so a field assigned again is the caller's, and its value's type is checked as a config
+    file's is: :func:`~unetlab.config.convert.check_type`)."""
 
     def __setattr__(self, name: str, value) -> None:
         known = [f.name for f in fields(self)] if is_dataclass(self) else []
         if name not in known and not hasattr(type(self), name):
             raise UnetlabError(_unknown(self, name, known))
         if name in known and name in self.__dict__:
+            _check_assigned(self, name, value)
             self.__dict__.setdefault(_ASSIGNED, set()).add(name)
         object.__setattr__(self, name, value)
 
@@ -38,12 +46,47 @@ def assigned_keys(cfg) -> set[str]:
     }
 
 
-def _unknown(section, name: str, known: list[str]) -> str:
-    from unetlab.config.convert import unknown_key_message
+def _check_assigned(section, name: str, value) -> None:
+    """A key's ``value`` of the wrong type refused in one line naming the key and its type
+    (``config key train.epochs must be int, not '50'``); numpy numbers and paths pass as
+    :meth:`~unetlab.config.Config.checked` makes them plain. A whole section is not checked."""
+    from unetlab.config.convert import check_type
+
+    hint = _hints(type(section))[name]
+    if not is_dataclass(hint):
+        default = next(f.default for f in fields(section) if f.name == name)
+        default = None if default is MISSING else default
+        check_type(plain_value(value), hint, f"{_prefix(section)}{name}", default)
+
+
+@cache
+def _hints(cls) -> dict:
+    return typing.get_type_hints(cls)
+
+
+def _prefix(section) -> str:
+    """``train.`` for the train section (``""`` for the whole config)."""
     from unetlab.config.sections import Config
 
-    prefix = next(
-        (f"{f.name}." for f in fields(Config) if type(getattr(Config(), f.name)) is type(section)),
-        "",
-    )
-    return unknown_key_message(name, known, prefix)
+    names = {hint: f"{key}." for key, hint in _hints(Config).items()}
+    return names.get(type(section), "")
+
+
+def _unknown(section, name: str, known: list[str]) -> str:
+    from unetlab.config.convert import unknown_key_message
+
+    return unknown_key_message(name, known, _prefix(section))
+
+
+def plain_value(value):
+    """Paths as strings, numpy scalars as Python numbers, numpy arrays and tuples as lists,
+    nested."""
+    if isinstance(value, dict):
+        return {k: plain_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_value(v) for v in value]
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if hasattr(value, "tolist") and hasattr(value, "dtype"):  # an array: a list of numbers
+        return value.tolist()  # a numpy scalar: a Python number
+    return value

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, fields, make_dataclass
 
 from unetlab.config.checks import check_data, check_model, check_train
 from unetlab.config.convert import build
-from unetlab.config.guard import Section
+from unetlab.config.guard import Section, plain_value
 from unetlab.errors import UnetlabError
 from unetlab.losses import FOCAL_GAMMA
 
@@ -415,8 +415,9 @@ class Config(Section):
 
     Make one with :func:`~unetlab.config.load_config` (``load_config(None,
     ["data.root=data", "train.epochs=5"])``, or a YAML file), set keys as attributes
-    (``cfg.train.lr = 3e-4``: a misspelt name is refused at once, a bad value where the config
-    is used, :meth:`checked`), and give it to ``plan_training`` and ``fit``;
+    (``cfg.train.lr = 3e-4``: a misspelt name or a value of the wrong type is refused at once,
+    a value out of range where the config is used, :meth:`checked`), and give it to
+    ``plan_training`` and ``fit``;
     :func:`~unetlab.config.save_config` writes it as YAML, :meth:`to_dict` /
     :meth:`from_dict` as a plain dict."""
 
@@ -447,7 +448,7 @@ class Config(Section):
         """This config checked again, as :meth:`from_dict` checks a file's (a notebook may
         have set attributes: ``cfg.train.lr = -1``), paths and numpy numbers made plain."""
         check_root(self.data.root)
-        return Config.from_dict(_plain(self.to_dict()))
+        return Config.from_dict(plain_value(self.to_dict()))
 
 
 def check_root(root) -> None:
@@ -461,17 +462,3 @@ def check_root(root) -> None:
         "write the arrays first with unetlab.write_dataset(images, masks, 'data') (it writes "
         "data/images/ and data/masks/), then cfg.data.root = 'data'"
     )
-
-
-def _plain(value):
-    """Paths as strings, numpy scalars as Python numbers, numpy arrays and tuples as lists,
-    nested."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    if hasattr(value, "tolist") and hasattr(value, "dtype"):  # an array: a list of numbers
-        return value.tolist()  # a numpy scalar: a Python number
-    return value
