@@ -103,3 +103,22 @@ def test_config_has_its_own_help():
     doc = inspect.getdoc(Config)
     assert not doc.startswith("Config(")
     assert "load_config" in doc and "cfg.train" in doc
+
+
+def test_a_saved_config_read_back_is_planned_as_the_config_was(tmp_path):
+    """s52 notebook: save_config wrote every key, so the file read back set them all and
+    plan_training planned nothing; now the keys not chosen are comments at their default."""
+    from unetlab import plan_training
+
+    cfg = load_config(None, [f"data.root={write_blobs(tmp_path / 'data', 4)}"])
+    cfg.data.tile_size, cfg.train.batch_size = 32, Config().train.batch_size  # default: mine
+    text = save_config(cfg, tmp_path / "mine.yaml").read_text()
+    assert "  tile_size: 32\n" in text and "  batch_size: 4\n" in text
+    assert "  # epochs: 50\n" in text and "  # target: auto\n" in text
+    again = load_config(tmp_path / "mine.yaml")
+    assert again == cfg
+    assert again.user_keys == {"data.root", "data.tile_size", "train.batch_size"}
+    planned, plan = plan_training(again)
+    assert {c.key for c in plan.choices if c.user} == {"data.tile_size", "train.batch_size"}
+    assert planned == plan_training(cfg)[0]
+    assert load_config(save_config(Config(), tmp_path / "none.yaml")) == Config()

@@ -7,14 +7,21 @@ import logging
 import pytest
 import yaml
 
-from unetlab.config import Config, explicit_keys, load_config, load_run_config, removed, save_config
+from unetlab.config import (
+    Config,
+    explicit_keys,
+    load_config,
+    load_run_config,
+    removed,
+    write_config,
+)
 from unetlab.errors import UnetlabError
 
 
 def _old_run_config(tmp_path, seam_weight):
     """A run's config.yaml as unetlab 898d7c5..96a1ff1^ wrote it (seam_weight in data)."""
     path = tmp_path / "config.yaml"
-    save_config(Config(), path)
+    write_config(Config(), path)  # as a run writes it: every key
     data = yaml.safe_load(path.read_text())
     data["data"]["seam_weight"] = seam_weight
     path.write_text(yaml.safe_dump(data, sort_keys=False))

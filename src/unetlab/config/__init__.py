@@ -33,6 +33,7 @@ from unetlab.config.guard import assigned_keys
 from unetlab.config.load import (
     apply_overrides,
     changed_keys,
+    chosen_keys,
     explicit_keys,
     given_config,
     load_config,
@@ -72,6 +73,7 @@ __all__ = [
     "apply_overrides",
     "assigned_keys",
     "changed_keys",
+    "chosen_keys",
     "check_resumed",
     "config_changes",
     "describe_changes",

@@ -156,7 +156,11 @@ def save_config(
 ) -> Path:
     """Write ``cfg`` as YAML (atomically); ``header`` lines are written as ``#`` comments.
     ``cfg`` is checked first (:meth:`Config.checked`): a bad value set as an attribute is
-    refused now, not when the file is read back. As every unetlab output
+    refused now, not when the file is read back. The keys the user chose
+    (:func:`~unetlab.config.chosen_keys`) are written as keys, the others as comments at their
+    default: read back, the file sets what ``cfg`` set, and ``plan_training`` plans the rest
+    as it would have planned ``cfg`` (every key written made it plan nothing, s52 notebook).
+    As every unetlab output
     (:func:`unetlab.outputs.claim_files`), never a training run's file (its config.yaml:
     ``train --resume`` reads it) nor one whose suffix names another format (an image); an
     existing file unetlab did not write only with ``overwrite``; its own earlier file again."""
@@ -168,16 +172,43 @@ def save_config(
         formats={path: "YAML"},
         overwrite_fix=PYTHON_OVERWRITE_FIX,
     )
-    return write_config(cfg, path, header=header)
+    from unetlab.config.load import chosen_keys  # load reads files with this module
+
+    return write_config(cfg, path, header=header, keys=chosen_keys(cfg))
 
 
-def write_config(cfg: Config, path: str | os.PathLike, *, header: str = "") -> Path:
-    """:func:`save_config` without its claim: for the training run, which holds its folder."""
+def write_config(
+    cfg: Config, path: str | os.PathLike, *, header: str = "", keys: set[str] | None = None
+) -> Path:
+    """:func:`save_config` without its claim: for the training run, which holds its folder
+    and writes every key (``keys`` None: its resolved config); else only ``keys`` (``section
+    .key`` names) as keys, the others as comments."""
     text = "".join(f"# {line}\n" for line in header.splitlines())
-    text += yaml.safe_dump(
-        cfg.checked().to_dict(), sort_keys=False, default_flow_style=False, allow_unicode=True
-    )
+    values = cfg.checked().to_dict()
+    if keys is None:
+        text += _yaml(values)
+    else:
+        text += COMMENTED_NOTE + "".join(_section_text(s, v, keys) for s, v in values.items())
     path = Path(path)
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return path
+
+
+#: the line above a config whose keys not chosen are comments (:func:`save_config`)
+COMMENTED_NOTE = (
+    "# keys commented out were not set: their defaults, left to plan_training to choose\n"
+)
+
+
+def _yaml(value) -> str:
+    return yaml.safe_dump(value, sort_keys=False, default_flow_style=False, allow_unicode=True)
+
+
+def _section_text(section: str, values: dict, keys: set[str]) -> str:
+    """``section:`` and its ``values`` indented, those not named in ``keys`` as comments."""
+    lines = [f"{section}:"]
+    for key, value in values.items():
+        mark = "" if f"{section}.{key}" in keys else "# "
+        lines += [f"  {mark}{line}" for line in _yaml({key: value}).splitlines()]
+    return "\n".join(lines) + "\n"

@@ -19,6 +19,7 @@ from unetlab.config.files import (
     read_config_file,
     yaml_problem,
 )
+from unetlab.config.guard import assigned_keys
 from unetlab.config.removed import drop_removed, drop_removed_overrides
 from unetlab.config.sections import Config
 from unetlab.errors import UnetlabError
@@ -179,6 +180,15 @@ def _hidden_overrides(overrides: list[str]) -> list[list[str]]:
         for i, item in enumerate(overrides)
         if any(_key(o) == _key(item) for o in overrides[i + 1 :])
     ]
+
+
+def chosen_keys(cfg: Config) -> set[str]:
+    """The ``section.key`` names the user chose in ``cfg`` (what the plan keeps, and what
+    :func:`~unetlab.config.save_config` writes as keys): those that ``load_config``'s file and
+    overrides set (``cfg.user_keys``), those assigned as attributes (``cfg.data.tile_size =
+    256``, also to the default value) and those that differ from the defaults (a section
+    built with them)."""
+    return set(cfg.user_keys) | assigned_keys(cfg) | changed_keys(cfg)
 
 
 def changed_keys(cfg: Config) -> set[str]:

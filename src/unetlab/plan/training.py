@@ -6,7 +6,7 @@ import logging
 import time
 
 from unetlab.api_lines import api_lines
-from unetlab.config import Config, assigned_keys, changed_keys, given_config
+from unetlab.config import Config, chosen_keys, given_config
 from unetlab.config.keywords import checks_keywords
 from unetlab.data.datasets import split_kind
 from unetlab.data.exclude import check_exclude_rows
@@ -56,7 +56,7 @@ def check_training_data(cfg: Config, explicit: set[str] | None = None) -> list[s
     warnings about the data (:func:`data_notes`: a class in no validation image or in few
     images, unlabelled fill, an inverted binary mask, an unnamed 255 beside classes 0..K-1), logged as warnings and
     returned."""
-    explicit = users_keys(cfg) if explicit is None else explicit
+    explicit = chosen_keys(cfg) if explicit is None else explicit
     fp, train, val, ignored, _ = _checked(checked(cfg), explicit)
     notes = data_notes(cfg, explicit, fp, (train, val), ignored)
     for note in notes:
@@ -150,14 +150,6 @@ def data_notes(cfg: Config, explicit: set[str], fp, pairs: tuple, ignored) -> li
     return notes + names_note(fp, cfg) + void_note(fp, cfg, train + val, held_out)
 
 
-def users_keys(cfg: Config) -> set[str]:
-    """The ``section.key`` names the user chose in ``cfg`` (what the plan keeps): those that
-    ``load_config``'s file and overrides set (``cfg.user_keys``), those assigned as attributes
-    (``cfg.data.tile_size = 256``, also to the default value) and those that differ from the
-    defaults (a section built with them)."""
-    return set(cfg.user_keys) | assigned_keys(cfg) | changed_keys(cfg)
-
-
 def checked(cfg: Config) -> Config:
     """``cfg`` checked again (:meth:`Config.checked`: a value set as an attribute, ``cfg.train
     .max_minutes = "1"``, is one line), with the record of what the user set."""
@@ -174,16 +166,17 @@ def plan_training(
 ) -> tuple[Config, Plan]:
     """Measure the data of ``cfg.data.root`` (training and validation pairs), check it
     (:func:`check_data`) and return ``cfg`` with the plan applied, and the plan. The keys in
-    ``explicit`` keep the user's values; None (a notebook): :func:`users_keys`, every key set
-    by ``load_config``'s file and overrides or assigned on ``cfg`` (``cfg.data.tile_size =
-    256`` is kept, also where it equals the default). Give the plan to ``fit(..., plan=plan)``
-    for its reasons in ``train.log`` and ``plan.yaml``; ``plan.lines()`` lists them now.
+    ``explicit`` keep the user's values; None (a notebook): :func:`~unetlab.config.chosen_keys`,
+    every key set by ``load_config``'s file and overrides or assigned on ``cfg``
+    (``cfg.data.tile_size = 256`` is kept, also where it equals the default). Give the plan
+    to ``fit(..., plan=plan)`` for its reasons in ``train.log`` and ``plan.yaml``;
+    ``plan.lines()`` lists them now.
     ``device`` (``cpu``, ``cuda``) the plan is for; None: the one ``train.device`` resolves
     to, as ``fit`` does (``auto``: a visible GPU; a CPU plan was made for it on a GPU)."""
     start = time.monotonic()
     notebook = explicit is None
     cfg = given_config(cfg)
-    explicit = users_keys(cfg) if notebook else explicit
+    explicit = chosen_keys(cfg) if notebook else explicit
     cfg = checked(cfg)
     if device is None:
         device = resolve_device(cfg.train.device, 'train.device="cpu"').type
