@@ -80,7 +80,7 @@ def run(args) -> int:
     if args.curves_by != "auto" and not args.out:
         raise UnetlabError(f"--curves-by {args.curves_by} draws --out's curves: add --out DIR")
     comparison = compare_runs(args.runs, by=args.by)
-    print(comparison.text())
+    print(comparison.table())
     if args.out:
         for path in write_comparison(comparison, args.out, x=args.curves_by):
             print(f"wrote {path}")

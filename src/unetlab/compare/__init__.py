@@ -6,7 +6,7 @@ and the runs' validation curves as one PNG. Reads files only (no torch)::
 
     from unetlab.compare import compare_runs
     table = compare_runs(["runs/a", "runs/b", "runs/cv"])
-    print(table.text())
+    print(table.table())
 """
 
 from __future__ import annotations

@@ -73,15 +73,20 @@ class Comparison:
         more = f" and {len(self.rows) - REPR_RUNS} more" if len(self.rows) > REPR_RUNS else ""
         return (
             f"Comparison({len(self.rows)} runs by {column}: {', '.join(shown)}{more}; "
-            "print(c.text()) for the table, pandas.DataFrame(c.rows) for all)"
+            "print(c.table()) for the table, pandas.DataFrame(c.rows) for all)"
         )
 
-    def text(self) -> str:
+    def table(self) -> str:
         """The table as aligned text; under it the spread over the runs where they share
-        their settings (:meth:`spread_line`) and a line for each unfinished run."""
+        their settings (:meth:`spread_line`) and a line for each unfinished run. The name
+        ``Report.table()`` and ``summarize(model).table()`` give theirs (s52 notebook)."""
         shared = [line] if (line := self.spread_line()) else []
         table = [*_aligned(self.columns, self.rows), *self.class_lines()]
         return "\n".join([*table, *shared, *self.notes()])
+
+    def text(self) -> str:
+        """:meth:`table`, by its earlier name (kept for code that calls it)."""
+        return self.table()
 
     def class_lines(self) -> list[str]:
         """Where the runs trained three classes or more: a second table of each class's val
