@@ -15,6 +15,9 @@ from unetlab.config import Config
 
 log = logging.getLogger(__name__)
 
+#: the planned keys a plan's one-line repr names
+REPR_KEYS = 4
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -66,6 +69,22 @@ class Plan:
     #: budget counts from the start of training, so the measurement is outside it
     seconds: float | None = None
     budget: float = 0.0
+
+    def __repr__(self) -> str:
+        """One line (a notebook cell's value; the dataclass's was some 3,000 characters of
+        choices and fingerprint, s52 notebook), as a Report's and a Comparison's: the keys
+        the plan set, how many of its keys the user set, the notes, and where each value's
+        reason is."""
+        planned = [c.key for c in self.choices if not c.user]
+        shown = ", ".join(planned[:REPR_KEYS])
+        more = f" and {len(planned) - REPR_KEYS} more" if len(planned) > REPR_KEYS else ""
+        notes = f", {len(self.notes)} note{'' if len(self.notes) == 1 else 's'}"
+        return (
+            f"Plan({len(planned)} key{'' if len(planned) == 1 else 's'} planned: "
+            f"{shown or 'none'}{more}; "
+            f"you set {len(self.choices) - len(planned)}{notes if self.notes else ''}; "
+            "print('\\n'.join(plan.lines())) for each value and why)"
+        )
 
     def apply(self, cfg: Config) -> Config:
         """``cfg`` with every choice the user did not make set to the plan's value."""
