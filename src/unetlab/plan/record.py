@@ -95,6 +95,26 @@ class Plan:
                 data[section][key] = c.value
         return Config.from_dict(data)
 
+    def unapplied(self, cfg: Config) -> list[str]:
+        """Each key whose value in ``cfg`` is not the one this plan records (``plan.yaml``'s
+        ``value``: the plan's, or the user's where they set it), said as ``data.tile_size is
+        256, the plan's 64``: a notebook's ``fit(cfg, plan=plan)`` given the ``cfg`` from
+        before ``plan_training``, or one changed since, would train other values than
+        ``train.log`` and ``plan.yaml`` say (s52 notebook)."""
+        data = cfg.to_dict()
+        for c in self.choices:
+            section, key = c.key.split(".", 1)
+            data[section][key] = c.used
+        recorded = Config.from_dict(data).to_dict()
+        given = cfg.to_dict()
+        said = []
+        for c in self.choices:
+            section, key = c.key.split(".", 1)
+            if given[section][key] != recorded[section][key]:
+                whose = "your" if c.user else "the plan's"
+                said.append(f"{c.key} is {show(given[section][key])}, {whose} {show(c.used)}")
+        return said
+
     def lines(self) -> list[str]:
         return [c.line() for c in self.choices]
 
