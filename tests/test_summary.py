@@ -99,3 +99,11 @@ def test_the_default_size_is_one_the_net_takes():
     table = summarize(UNet.from_preset("small")).table()  # same padding: 512, not 572
     assert "[-1, 16, 512, 512]" in table
     assert "[-1, 64, 570, 570]" in summarize(UNet.from_preset("paper")).table()
+
+
+def test_a_summary_shows_as_one_line_in_a_notebook():
+    """s52 notebook: the dataclass's repr was 2,356 characters of rows for the paper net."""
+    line = repr(summarize(UNet.from_preset("paper"), 572))
+    assert "\n" not in line and len(line) < 200
+    assert line.startswith("Summary(31,030,658 parameters, 1x572x572 -> 2x388x388, border 92 px")
+    assert line.endswith("27 rows; print(s.table()) for the layer table)")

@@ -45,6 +45,17 @@ class Summary:
     def gflops(self) -> float:
         return sum(r.flops for r in self.rows) / 1e9
 
+    def __repr__(self) -> str:
+        """One line (a notebook cell's value; the dataclass's was 2,356 characters of rows
+        for the paper net, s52 notebook), as a Report's and a Plan's: the sizes and cost."""
+        (h, w), (oh, ow) = self.input_size, self.output_size
+        return (
+            f"Summary({self.total_params:,} parameters, {self.in_channels}x{h}x{w} -> "
+            f"{self.num_classes}x{oh}x{ow}, border {self.border} px, receptive field "
+            f"{self.receptive_field} px, {self.gflops:.1f} GFLOPs, {len(self.rows)} rows; "
+            "print(s.table()) for the layer table)"
+        )
+
     def table(self, input_note: str = "") -> str:
         """The SPEC §1 table, then the size facts; ``input_note``: where the input size came
         from, after it (``"the training tiles'"``)."""
