@@ -2,12 +2,54 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def _fuzz_factor(value: str | None) -> int:
+    """UNETLAB_FUZZ: unset, empty or 0 for the "ci" profile (the same examples every run,
+    nothing written to .hypothesis/); N >= 1 for "fuzz": new random examples each run, N
+    times each test's max_examples."""
+    if value in (None, ""):
+        return 0
+    if not value.isdigit():
+        raise ValueError(f"UNETLAB_FUZZ={value!r}: give a whole number (0 off, 1, 10, ...)")
+    return int(value)
+
+
+def _load_hypothesis_profile() -> None:
+    try:
+        from hypothesis import settings
+    except ImportError:  # the tests that use it skip themselves
+        return
+    settings.register_profile("ci", derandomize=True, database=None)
+    settings.register_profile("fuzz", derandomize=False)
+    settings.load_profile("fuzz" if FUZZ_FACTOR else "ci")
+
+
+FUZZ_FACTOR = _fuzz_factor(os.environ.get("UNETLAB_FUZZ"))
+# loaded here, before the test modules build their @settings from the default profile
+_load_hypothesis_profile()
+
+
+def pytest_collection_modifyitems(items):
+    """UNETLAB_FUZZ=N: N times the examples of each hypothesis test (its own @settings)."""
+    if FUZZ_FACTOR <= 1:
+        return
+    from hypothesis import settings
+
+    for obj in {getattr(item, "obj", None) for item in items}:
+        test = getattr(obj, "__func__", obj)  # a test class's method: its function
+        if not hasattr(test, "hypothesis"):  # not a @given test
+            continue
+        own = test._hypothesis_internal_use_settings  # what @given reads at each call
+        scaled = settings(own, max_examples=own.max_examples * FUZZ_FACTOR)
+        test._hypothesis_internal_use_settings = scaled
 
 
 @pytest.fixture(autouse=True)
