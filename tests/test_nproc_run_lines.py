@@ -45,7 +45,20 @@ def _inputs(folder) -> None:
         tifffile.imwrite(folder / f"c{i}.tif", rng.integers(200, 255, (80, 80)).astype(np.uint8))
 
 
-def _said(tmp_path, nproc: int, *flags: str) -> list[str]:
+def _setup_inputs(folder) -> None:
+    """What the setup lines are said of: a mask beside its image, a sub-folder not read."""
+    tifffile.imwrite(folder / "c0_mask.tif", np.zeros((80, 80), np.uint8))
+    (folder / "sub").mkdir()
+    tifffile.imwrite(folder / "sub" / "d.tif", np.zeros((80, 80), np.uint8))
+
+
+#: words of the lines said once a run (sorted: the processes' lines interleave) and once a
+#: command as the inputs are found, before any file is predicted (stderr, in order)
+RUN_WORDS = ("uint16", "lie far", "nearly empty")
+SETUP_WORDS = ("beside their images", "is not read")
+
+
+def _predicted(tmp_path, nproc: int, *flags: str) -> subprocess.CompletedProcess:
     out = tmp_path / f"out{nproc}{len(flags)}"
     args = ["--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
     args += ["--output", str(out), "--nproc", str(nproc), "--device", "cpu", *flags]
@@ -56,20 +69,37 @@ def _said(tmp_path, nproc: int, *flags: str) -> list[str]:
         timeout=300,
     )
     assert run.returncode == 0, run.stderr[-2000:]
+    return run
+
+
+def _run_lines(run: subprocess.CompletedProcess) -> list[str]:
     lines = (run.stdout + run.stderr).splitlines()
-    said = ("uint16", "lie far", "nearly empty")
-    return sorted(line for line in lines if any(word in line for word in said))
+    return sorted(line for line in lines if any(word in line for word in RUN_WORDS))
+
+
+def _setup_lines(run: subprocess.CompletedProcess) -> list[str]:
+    return [x for x in run.stderr.splitlines() if any(w in x for w in SETUP_WORDS)]
+
+
+def _said(tmp_path, nproc: int, *flags: str) -> list[str]:
+    return _run_lines(_predicted(tmp_path, nproc, *flags))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("flags", [(), ("--large-pixels", "100")], ids=["whole", "streamed"])
-def test_two_processes_say_the_run_lines_of_one(tmp_path, flags):
+def test_two_processes_say_the_run_lines_and_the_setup_lines_of_one(tmp_path, flags):
+    """The run lines, and the setup lines (a mask beside its image, a sub-folder not read),
+    which each process said (s49 nprocedge 3): once, as a process alone says them."""
     _checkpoint(tmp_path / "m.pt")
     _inputs(tmp_path / "in")
-    one = _said(tmp_path, 1, *flags)
-    assert len(one) == 5, one  # the floor's, two flat images', the first far one's, the count
-    assert any(line.startswith("3 of 7 images lie far") for line in one), one
-    assert _said(tmp_path, 2, *flags) == one
+    _setup_inputs(tmp_path / "in")
+    one, two = (_predicted(tmp_path, nproc, *flags) for nproc in (1, 2))
+    # the floor's, two flat images', the first far one's, the count
+    assert len(_run_lines(one)) == 5, _run_lines(one)
+    assert any(line.startswith("3 of 7 images lie far") for line in _run_lines(one)), one
+    assert _run_lines(two) == _run_lines(one)
+    assert len(_setup_lines(one)) == 2, _setup_lines(one)
+    assert _setup_lines(two) == _setup_lines(one)
 
 
 @pytest.mark.slow
@@ -84,33 +114,6 @@ def test_two_processes_say_a_trees_run_lines_of_one(tmp_path):
     one = _said(tmp_path, 1, "--recursive")
     assert len(one) == 5, one
     assert _said(tmp_path, 2, "--recursive") == one
-
-
-@pytest.mark.slow
-def test_two_processes_say_the_setup_lines_once(tmp_path):
-    """The lines said once a command as the inputs are found (a mask beside its image, a
-    sub-folder not read), before any file is predicted, were said by each process
-    (s49 nprocedge 3)."""
-    _checkpoint(tmp_path / "m.pt")
-    _inputs(tmp_path / "in")
-    tifffile.imwrite(tmp_path / "in" / "c0_mask.tif", np.zeros((80, 80), np.uint8))
-    (tmp_path / "in" / "sub").mkdir()
-    tifffile.imwrite(tmp_path / "in" / "sub" / "d.tif", np.zeros((80, 80), np.uint8))
-    lines = {}
-    for nproc in (1, 2):
-        run = subprocess.run(
-            [sys.executable, "-m", "unetlab", "predict", "--checkpoint", str(tmp_path / "m.pt")]
-            + ["--input", str(tmp_path / "in"), "--output", str(tmp_path / f"o{nproc}")]
-            + ["--nproc", str(nproc), "--device", "cpu", "--no-progress"],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert run.returncode == 0, run.stderr[-2000:]
-        said = ("beside their images", "is not read")
-        lines[nproc] = [x for x in run.stderr.splitlines() if any(w in x for w in said)]
-    assert len(lines[1]) == 2, lines[1]
-    assert lines[2] == lines[1]
 
 
 def test_a_line_said_once_a_command_is_said_by_the_first_process_of_a_launch(tmp_path, monkeypatch):
