@@ -30,23 +30,6 @@ def _said(tmp_path, processes: int) -> list[str]:
     return [re.sub(r"\d+ s so far", "_ s so far", line) for line in lines[1:-1]]
 
 
-def test_two_processes_say_each_files_lines_as_one_does(tmp_path):
-    """s1 records its pixel size, s2 none: the line said once a run that s2's table is in
-    pixels only comes from the process s2 is dealt to."""
-    (tmp_path / "in").mkdir()
-    rng = np.random.default_rng(0)
-    for name in ("s1", "s2"):  # two chunk rows each; dealt one to each process
-        image = rng.integers(0, 255, (600, 40), "u1")
-        sized = {"resolution": (2.0, 2.0), "resolutionunit": "MICROMETER"} if name == "s1" else {}
-        tifffile.imwrite(tmp_path / "in" / f"{name}.tif", image, **sized)
-    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same").eval())
-    one = _said(tmp_path, 1)
-    assert sum(line.startswith("s2.tif: ") for line in one) >= 4, one
-    said = "1 of 2 inputs record no pixel size (first: s2.tif)"
-    assert any(line.startswith(said) for line in one), one
-    assert _said(tmp_path, 2) == one
-
-
 def test_kept_lines_keep_the_info_lines_and_pass_the_warnings(caplog):
     package = logging.getLogger("unetlab")
     level = package.level
@@ -74,23 +57,27 @@ def test_two_processes_say_four_files_in_order_and_a_warning_once(tmp_path):
     one says its own as they come (its progress in a log stays live), the other's in input
     order once gathered, each file's lines as one process says them; the warning said once a
     command that their pixels are another size than the training images' said once, not by
-    each process."""
+    each process. s2 records no pixel size: the line said once a run that its table is in
+    pixels only comes from the process s2 is dealt to."""
     (tmp_path / "in").mkdir()
     rng = np.random.default_rng(0)
     sized = {"resolution": (0.5, 0.5), "resolutionunit": "MICROMETER"}  # 2 µm pixels
-    for name in ("s1", "s2", "s3", "s4"):
-        tifffile.imwrite(
-            tmp_path / "in" / f"{name}.tif", rng.integers(0, 255, (600, 40), "u1"), **sized
-        )
+    for name in ("s1", "s2", "s3", "s4"):  # two chunk rows each
+        image = rng.integers(0, 255, (600, 40), "u1")
+        tifffile.imwrite(tmp_path / "in" / f"{name}.tif", image, **({} if name == "s2" else sized))
     model = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
     model.objects = {"pixel_size": [0.5, 0.5]}  # trained on 0.5 µm pixels
     save_model(tmp_path / "m.pt", model)
     one = _said(tmp_path, 1)
     assert sum("trained on 0.5 µm pixels" in line for line in one) == 1, one
     assert [line[:2] for line in one if "streaming" in line] == ["s1", "s2", "s3", "s4"], one
+    assert sum(line.startswith("s2.tif: ") for line in one) >= 4, one
+    said = "1 of 4 inputs record no pixel size (first: s2.tif)"
+    assert any(line.startswith(said) for line in one), one
     two = _said(tmp_path, 2)
     assert [line[:2] for line in two if "streaming" in line] == ["s1", "s3", "s2", "s4"], two
     assert sum("trained on 0.5 µm pixels" in line for line in two) == 1, two
+    assert sorted(two) == sorted(one)
     for name in ("s1", "s2", "s3", "s4"):
         assert [x for x in two if x.startswith(name)] == [x for x in one if x.startswith(name)]
 
