@@ -14,19 +14,19 @@ from unetlab.errors import UnetlabError
 from .test_distributed import SETTINGS, finished
 from .test_train import write_blobs
 
-# in each launched process: the backend's own timeout 2 s (as if 30 min had passed) and a
-# main process that takes 5 s more to validate
+# in each launched process: the backend's own timeout 1 s (as if 30 min had passed) and a
+# main process that takes 3 s more to validate
 HOOK = """
 import os
 if "RANK" in os.environ:
     import datetime, time
     import torch.distributed.distributed_c10d as c10d
-    c10d._get_default_timeout = lambda backend: datetime.timedelta(seconds=2)
+    c10d._get_default_timeout = lambda backend: datetime.timedelta(seconds=1)
     import unetlab.train.fitting as fitting
     slow = fitting.validate
     def validate(*args, **kwargs):
         if os.environ["RANK"] == "0":
-            time.sleep(5)
+            time.sleep(3)
         return slow(*args, **kwargs)
     fitting.validate = validate
 """
@@ -94,12 +94,12 @@ import os
 if "RANK" in os.environ:
     import datetime, time
     import torch.distributed.distributed_c10d as c10d
-    c10d._get_default_timeout = lambda backend: datetime.timedelta(seconds=2)
+    c10d._get_default_timeout = lambda backend: datetime.timedelta(seconds=1)
     import unetlab.inference.folders as folders
     slow = folders.predict_or_fail
     def predict_or_fail(*args, **kwargs):
         if os.environ["RANK"] == "0":
-            time.sleep(5)
+            time.sleep(3)
         return slow(*args, **kwargs)
     folders.predict_or_fail = predict_or_fail
 """
