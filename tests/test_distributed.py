@@ -146,62 +146,50 @@ def _train_in_two_processes(data, run_dir, *extra):
     return out
 
 
+def _same_weights(a: Path, b: Path, step: int) -> None:
+    """Checkpoints ``a`` and ``b`` at ``step``, with the same weights (to float rounding)."""
+    a, b = load_checkpoint(a), load_checkpoint(b)
+    assert a["train_state"]["step"] == b["train_state"]["step"] == step
+    for key, value in a["model"].items():  # same tiles, same mean gradients: same weights
+        torch.testing.assert_close(b["model"][key], value, rtol=1e-4, atol=1e-6)
+
+
 @pytest.mark.slow
-def test_two_processes_train_like_one_with_the_global_batch(tmp_path):
+def test_two_processes_train_like_one_with_the_global_batch_and_resume_where_they_stopped(
+    tmp_path,
+):
+    """2 epochs in two processes train as one process with the global batch; then --resume
+    to 3 ends as 3 epochs straight (constant lr): each process finds its tiles again from
+    the saved step. The straight runs are one process with the global batch, without more
+    starts of two."""
     data = write_blobs(tmp_path / "data", 5)
-    one = fit(
-        tiny_config(data, "train.batch_size=4", *SETTINGS), run_dir=tmp_path / "one", progress=False
-    )
-    out = _train_in_two_processes(data, tmp_path / "two")
+    constant = [*SETTINGS, "train.batch_size=4", "train.schedule=none"]
+    one = fit(tiny_config(data, *constant), run_dir=tmp_path / "one", progress=False)
+    out = _train_in_two_processes(data, tmp_path / "two", "train.schedule=none")
     assert out.returncode or out.stdout.count("best checkpoint:") == 1  # the main one reports
     log = (tmp_path / "two" / "train.log").read_text()
     assert "data-parallel over 2 processes (gloo): global batch 4" in log
     assert "2 epochs x 4 steps of batch 2" in log
-    a = load_checkpoint(one["last_checkpoint"])
-    b = load_checkpoint(tmp_path / "two" / "checkpoints" / "last.pt")
-    assert a["train_state"]["step"] == b["train_state"]["step"] == 8
-    for key, value in a["model"].items():  # same tiles, same mean gradients: same weights
-        torch.testing.assert_close(b["model"][key], value, rtol=1e-4, atol=1e-6)
+    _same_weights(one["last_checkpoint"], tmp_path / "two" / "checkpoints" / "last.pt", 8)
     csv_a = (tmp_path / "one" / "metrics.csv").read_text().splitlines()
     csv_b = (tmp_path / "two" / "metrics.csv").read_text().splitlines()
     assert len(csv_a) == len(csv_b) == 3
     load_model(tmp_path / "two" / "checkpoints" / "best.pt")  # a plain checkpoint
-
-
-@pytest.mark.slow
-def test_two_processes_resume_where_they_stopped(tmp_path):
-    """2 epochs, then --resume to 3, ends as 3 epochs straight (constant lr): each process
-    finds its tiles again from the saved step. The straight run is one process with the
-    global batch, which trains as two do (the test above), without two more starts."""
-    data = write_blobs(tmp_path / "data", 5)
-    straight = [*SETTINGS, "train.batch_size=4", "train.epochs=3", "train.schedule=none"]
-    fit(tiny_config(data, *straight), run_dir=tmp_path / "straight", progress=False)
-    _train_in_two_processes(data, tmp_path / "cut", "train.epochs=2", "train.schedule=none")
+    fit(
+        tiny_config(data, *constant, "train.epochs=3"),
+        run_dir=tmp_path / "straight",
+        progress=False,
+    )
     out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "unetlab",
-            "train",
-            "--run-dir",
-            str(tmp_path / "cut"),
-            "--resume",
-            "--epochs",
-            "3",
-            "--nproc",
-            "2",
-            "--no-progress",
-        ],
+        [sys.executable, "-m", "unetlab", "train", "--run-dir", str(tmp_path / "two")]
+        + ["--resume", "--epochs", "3", "--nproc", "2", "--no-progress"],
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert finished(out), out.stderr[-2000:]
-    a = load_checkpoint(tmp_path / "straight" / "checkpoints" / "last.pt")
-    b = load_checkpoint(tmp_path / "cut" / "checkpoints" / "last.pt")
-    assert a["train_state"]["step"] == b["train_state"]["step"] == 12
-    for key, value in a["model"].items():
-        torch.testing.assert_close(b["model"][key], value, rtol=1e-4, atol=1e-6)
+    last = "checkpoints/last.pt"
+    _same_weights(tmp_path / "straight" / last, tmp_path / "two" / last, 12)
 
 
 @pytest.mark.slow
