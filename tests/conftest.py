@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -25,14 +26,19 @@ def _fuzz_factor(value: str | None) -> int:
 def _load_hypothesis_profile() -> None:
     try:
         from hypothesis import settings
+        from hypothesis.configuration import set_hypothesis_home_dir
     except ImportError:  # the tests that use it skip themselves
         return
     settings.register_profile("ci", derandomize=True, database=None)
     settings.register_profile("fuzz", derandomize=False)
     settings.load_profile("fuzz" if FUZZ_FACTOR else "ci")
+    if not FUZZ_FACTOR and "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
+        # its cache of the constants in the code it draws from: a folder removed at exit
+        set_hypothesis_home_dir(_HYPOTHESIS_HOME.name)
 
 
 FUZZ_FACTOR = _fuzz_factor(os.environ.get("UNETLAB_FUZZ"))
+_HYPOTHESIS_HOME = tempfile.TemporaryDirectory(prefix="unetlab-hypothesis-")
 # loaded here, before the test modules build their @settings from the default profile
 _load_hypothesis_profile()
 

@@ -4,6 +4,10 @@ UNETLAB_FUZZ=N asks for new random examples, N times as many."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
@@ -26,9 +30,19 @@ def _drawn() -> list[int]:
 
 
 @pytest.mark.skipif(conftest.FUZZ_FACTOR > 0, reason="UNETLAB_FUZZ asks for random examples")
-def test_two_runs_draw_the_same_examples_and_keep_no_database():
+@pytest.mark.skipif(
+    "HYPOTHESIS_STORAGE_DIRECTORY" in os.environ, reason="its own folder for hypothesis's files"
+)
+def test_two_runs_draw_the_same_examples_and_write_nothing_in_the_repository():
+    """No example database, and hypothesis's cache of constants in a temporary folder, not
+    in .hypothesis/ of the folder pytest runs in."""
+    from hypothesis.configuration import storage_directory
+
     assert settings.default.derandomize and settings.default.database is None
     assert _drawn() == _drawn()
+    home = storage_directory("constants", intent_to_write=False).path.resolve()
+    assert home.is_relative_to(Path(tempfile.gettempdir()).resolve()), home
+    assert not home.is_relative_to(Path.cwd().resolve()), home
 
 
 @pytest.mark.parametrize(("value", "factor"), [(None, 0), ("", 0), ("0", 0), ("1", 1), ("10", 10)])
