@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from unetlab import UNet, UnetlabError, measure_objects, predict_file, predict_folder, predict_tree
 
@@ -28,7 +29,7 @@ def test_predict_folder_and_file_name_the_keyword_given_an_array(tmp_path):
     fix = r": an array is predicted by unetlab\.predict_image"
     with pytest.raises(UnetlabError, match=f"^inputs must be a folder, file or glob.*ndarray{fix}"):
         predict_folder(net, image, tmp_path / "out")
-    with pytest.raises(UnetlabError, match=f"^inputs must be .* not list{fix}"):
+    with pytest.raises(UnetlabError, match=f"^inputs must be .* not list holding ndarray{fix}"):
         predict_folder(net, [tmp_path, image], tmp_path / "out")
     with pytest.raises(UnetlabError, match=f"^out_dir must be a folder's path, not ndarray{fix}"):
         predict_folder(net, tmp_path, image)
@@ -39,3 +40,40 @@ def test_predict_folder_and_file_name_the_keyword_given_an_array(tmp_path):
     with pytest.raises(UnetlabError, match=f"^out_dir must be a folder's path, not ndarray{fix}"):
         predict_tree(net, tmp_path, image)
     assert not any(tmp_path.iterdir())  # no output folder made
+
+
+def _series(files):
+    return pytest.importorskip("pandas").Series(files)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [set, np.array, _series, lambda files: dict.fromkeys(files).keys(), lambda files: iter(files)],
+    ids=["set", "ndarray of str", "pandas Series", "dict keys", "generator"],
+)
+def test_predict_folder_takes_any_iterable_of_paths(tmp_path, kind):
+    """s52 fix1: a set, a numpy array of str, a Series, dict keys and a generator (read
+    once, by the check and then the search) were refused as arrays."""
+    for name in ("a", "b"):
+        Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / f"{name}.png")
+    files = sorted(str(p) for p in tmp_path.glob("*.png"))
+    net = UNet(1, 2, depth=2, base_channels=4).eval()
+    result = predict_folder(net, kind(files), tmp_path / "out", progress=False)
+    assert sorted(p.name for p in result.written) == ["a.png", "b.png"]
+
+
+def test_an_array_s_fix_is_given_for_arrays_only(tmp_path):
+    """s52 fix1: None, a list (predict_tree's root) or a list holding None got 'an array is
+    predicted by unetlab.predict_image'; they are named, with what a path is."""
+    net, path = UNet(1, 2, depth=2, base_channels=4), r" \(a str or pathlib\.Path\), not "
+    with pytest.raises(UnetlabError, match=f"^out_dir must be a folder's path{path}None$"):
+        predict_file(net, tmp_path / "a.tif", None)
+    with pytest.raises(UnetlabError, match=f"^root must be a folder's path{path}list$"):
+        predict_tree(net, [tmp_path], tmp_path / "out")
+    with pytest.raises(
+        UnetlabError,
+        match=r"^inputs must be .*\(a str or pathlib\.Path\), or an iterable of them, not None$",
+    ):
+        predict_folder(net, None, tmp_path / "out")
+    with pytest.raises(UnetlabError, match=r"^inputs must be .*, not list holding int$"):
+        predict_folder(net, [tmp_path, 3], tmp_path / "out")

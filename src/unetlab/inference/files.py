@@ -262,7 +262,22 @@ def check_path(value, name: str, what: str) -> None:
     """UnetlabError in one line where ``value``, the keyword ``name`` naming ``what`` (``"a
     folder"``), is not a path: pathlib's TypeError (audit s42 api; s52 badinput: out_dir)."""
     if not isinstance(value, str | os.PathLike):
-        raise UnetlabError(f"{name} must be {what}'s path, not {type(value).__name__}: {ARRAY_FIX}")
+        kind = "" if is_pixels(value) else " (a str or pathlib.Path)"
+        raise UnetlabError(f"{name} must be {what}'s path{kind}, not {path_given(value)}")
+
+
+def is_pixels(value) -> bool:
+    """Whether ``value`` is an array (or tensor) of numbers: an image given for a path."""
+    if isinstance(value, torch.Tensor):
+        return True
+    return isinstance(value, np.ndarray) and value.dtype.kind in "biufc"
+
+
+def path_given(value) -> str:
+    """``value``'s kind where a path was asked for, with :data:`ARRAY_FIX` for pixels only
+    (s52 fix1: the array's fix was given for None, a list, a generator)."""
+    kind = "None" if value is None else type(value).__name__
+    return f"{kind}: {ARRAY_FIX}" if is_pixels(value) else kind
 
 
 @api_lines()

@@ -17,7 +17,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -41,7 +41,14 @@ from unetlab.inference.earlier_outputs import (
     outputs_line,
     pattern_outputs_line,
 )
-from unetlab.inference.files import ARRAY_FIX, check_options, check_path, file_record, predict_file
+from unetlab.inference.files import (
+    check_options,
+    check_path,
+    file_record,
+    is_pixels,
+    path_given,
+    predict_file,
+)
 from unetlab.inference.handed_lines import kept_lines, say_kept
 from unetlab.inference.keywords import check_keywords
 from unetlab.inference.merged_objects import (
@@ -121,17 +128,26 @@ log = logging.getLogger(__name__)
 SPLITS = frozenset(name for names in SPLIT_NAMES.values() for name in names)
 
 
-def _check_inputs(inputs, out_dir) -> None:
-    """UnetlabError in one line where ``inputs`` (:func:`predict_folder`'s) is not a folder,
-    file or glob, nor a list of them, or ``out_dir`` no path: an array's TypeError from
-    pathlib (s52 badinput)."""
-    listed = inputs if isinstance(inputs, list | tuple) else [inputs]
-    if not all(isinstance(i, str | os.PathLike) for i in listed):
-        raise UnetlabError(
-            "inputs must be a folder, file or glob, or a list of them, not "
-            f"{type(inputs).__name__}: {ARRAY_FIX}"
-        )
+#: what :func:`predict_folder`'s ``inputs`` are, for the line refusing others
+INPUTS_ARE = "inputs must be a folder, file or glob (a str or pathlib.Path), or an iterable of them"
+
+
+def _checked_paths(inputs, out_dir) -> tuple[str | os.PathLike | list, Path]:
+    """``inputs`` (:func:`predict_folder`'s): a folder, file or glob, or any iterable of them
+    (a list, a set, a numpy array of str, a pandas Series, a generator such as
+    ``Path.glob()``) as a list, read once; and ``out_dir`` as a Path. UnetlabError in one line
+    where either is none: pathlib's TypeError (s52 badinput; fix1: iterables of paths)."""
+    listed = inputs
+    if is_pixels(inputs) or not isinstance(inputs, str | os.PathLike | Iterable):
+        raise UnetlabError(f"{INPUTS_ARE}, not {path_given(inputs)}")
+    if not isinstance(inputs, str | os.PathLike):
+        listed = list(inputs)
+        if bad := [i for i in listed if not isinstance(i, str | os.PathLike)]:
+            raise UnetlabError(
+                f"{INPUTS_ARE}, not {type(inputs).__name__} holding {path_given(bad[0])}"
+            )
     check_path(out_dir, "out_dir", "a folder")
+    return listed, Path(out_dir)
 
 
 def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
@@ -680,7 +696,7 @@ ModelSource = torch.nn.Module | Callable[[], torch.nn.Module]
 @api_lines()
 def predict_folder(
     model: ModelSource,
-    inputs: str | os.PathLike | Sequence[str | os.PathLike],
+    inputs: str | os.PathLike | Iterable[str | os.PathLike],
     out_dir: str | os.PathLike,
     outputs: OutputOptions | None = None,
     *,
@@ -695,7 +711,7 @@ def predict_folder(
     root: str | os.PathLike | None = None,
     **settings,
 ) -> FolderPrediction:
-    """Predict every image of ``inputs`` (a folder, files or globs: :func:`find_inputs`)
+    """Predict every image of ``inputs`` (folders, files, globs: :func:`find_inputs`; any iterable)
     into ``out_dir``, as ``unetlab predict --input ... --output OUT_DIR`` does; return a
     :class:`FolderPrediction`. ``outputs`` and ``settings`` (its fields by name, and
     :func:`predict_file`'s keywords) say what each file's outputs are.
@@ -713,9 +729,9 @@ def predict_folder(
     outputs, settings = OutputOptions.taken(outputs, settings)
     check_keywords(settings)  # before any file is found, the model loaded, the folder held
     check_axes(settings.get("axes")), check_source(model)  # not each file failed by them
-    checked(progress, "each input's name"), _check_inputs(inputs, out_dir)
-    not_read = say_unread(inputs)
-    files, out_dir = find_inputs(inputs), Path(out_dir)
+    checked(progress, "each input's name")
+    inputs, out_dir = _checked_paths(inputs, out_dir)  # an iterable as a list: read once
+    not_read, files = say_unread(inputs), find_inputs(inputs)
     apart = shared_outputs(out_dir, files, **outputs.wanted)  # failed; the others go on
     load = _Loaded(model, outputs, dict(name=name, **settings))
     if isinstance(model, torch.nn.Module):  # bad settings refused before the folder is touched
