@@ -17,7 +17,7 @@ from unetlab.inference.files import predict_file
 from unetlab.models import UNet
 
 
-def _lines(tmp_path, caplog, extra: int, nodata: str) -> list[str]:
+def _lines(tmp_path, caplog, extra: int, nodata: str | int) -> list[str]:
     """The lines of predicting an RGBA TIFF (rows 0-14 alpha 0) whose 4th sample is of
     ExtraSamples kind ``extra`` (2: unassociated alpha; 0: unspecified) with an RGB model."""
     rgba = np.random.default_rng(0).integers(1, 255, (48, 40, 4), dtype=np.uint8)
@@ -45,5 +45,14 @@ def test_a_recorded_alpha_is_said_once_by_its_transparency_line(
 def test_a_fourth_channel_not_recorded_as_alpha_is_still_said(tmp_path, caplog, monkeypatch):
     monkeypatch.setattr(read_notes, "_said", set())
     lines = _lines(tmp_path, caplog, 0, "auto")
+    assert [line for line in lines if "cut.tif: 4-channel image" in line], lines
+    assert not [line for line in lines if "transparent" in line], lines
+
+
+def test_a_recorded_alpha_with_a_number_for_nodata_is_said_left_out(tmp_path, caplog, monkeypatch):
+    """s52 fix1: with nodata a number the alpha is read as sample, not as transparency, so
+    no transparency line says it: the "4th channel is left out" line does (it was lost)."""
+    monkeypatch.setattr(read_notes, "_said", set())
+    lines = _lines(tmp_path, caplog, 2, 0)
     assert [line for line in lines if "cut.tif: 4-channel image" in line], lines
     assert not [line for line in lines if "transparent" in line], lines

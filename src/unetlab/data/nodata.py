@@ -287,6 +287,13 @@ def _alpha_channel(page) -> int | None:
     return int(page.samplesperpixel) - len(extra) + alphas[0]
 
 
+def says_alpha(nodata="auto") -> bool:
+    """Whether the ``nodata`` setting says a file's recorded alpha (:func:`invalid_pages`:
+    auto leaves its transparent pixels out, none keeps them, each in a line); a number reads
+    the alpha as sample and says nothing of it (s52 fix1)."""
+    return not isinstance(check_nodata("auto" if nodata is None else nodata), float)
+
+
 def invalid_pages(path: str | os.PathLike, stack: np.ndarray, nodata="auto") -> list:
     """Each page's invalid pixels ((H, W) bool, or None) of ``stack`` (P, H, W[, C]), the
     file ``path`` as :func:`unetlab.data.io.read_stack` read it, as ``nodata`` says

@@ -693,6 +693,7 @@ def _fitted_as_predicted(image: np.ndarray, pair: Pair, how: _Scoring) -> np.nda
     have = 1 if image.ndim == 2 else image.shape[2]
     if (fit := how.fits.get((pair.image, have))) is None:
         read = dict(axes=pair.axes, axes_trained=how.axes is None)  # none: the checkpoint's
+        read["nodata"] = how.predicting.nodata
         fit = file_fit(
             how.model, pair.image, have, channel=how.predicting.channel, asked=how.asked, **read
         )

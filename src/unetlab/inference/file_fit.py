@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from unetlab.data.nodata import file_nodata
+from unetlab.data.nodata import file_nodata, says_alpha
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import channel_names
 from unetlab.inference.pages import channel_index, page_channel, page_colour, stains_of
@@ -24,6 +24,7 @@ def file_fit(
     asked: int | tuple | None,
     axes: str | None,
     axes_trained: bool,
+    nodata="auto",
 ) -> dict:
     """The keywords of :func:`~unetlab.inference.predict.fit_channels` (all but ``name`` and
     ``quiet``) for the pages of ``have`` channels of the image file ``path``, read with
@@ -35,8 +36,10 @@ def file_fit(
     axes is no (C, H, W) TIFF's channel: the line does not ask), and the model's ``stains``
     (:func:`~unetlab.inference.pages.stains_of`: a grey page refused in one line), except
     where the user's own axes say what the pages are; ``alpha``: a TIFF's 4th channel is its
-    recorded alpha (its transparent pixels said once, by :mod:`unetlab.data.nodata`). A ``channel`` given by its name (``DAPI``)
-    is its index in ``path`` (:func:`_index_of`), as predict takes it."""
+    recorded alpha, which the ``nodata`` setting says (:func:`~unetlab.data.nodata.says_alpha`:
+    not a number, which leaves the "4th channel is left out" line to say it). A ``channel``
+    given by its name (``DAPI``) is its index in ``path`` (:func:`_index_of`), as predict
+    takes it."""
     path = Path(path)
     channel, asked = (_index_of(path, c) for c in (channel, asked))
     return dict(
@@ -44,8 +47,13 @@ def file_fit(
         colour=page_colour(path, axes),
         axes_given=axes is not None,
         stains=stains_of(model) if axes is None or axes_trained else None,
-        alpha=have == 4 and is_tiff_name(path) and file_nodata(path).alpha_channel == 3,
+        alpha=have == 4 and is_tiff_name(path) and says_alpha(nodata) and _alpha_is_4th(path),
     )
+
+
+def _alpha_is_4th(path: Path) -> bool:
+    """Whether the TIFF ``path`` records its 4th channel as alpha (ExtraSamples)."""
+    return file_nodata(path).alpha_channel == 3
 
 
 def _index_of(path: Path, channel: int | tuple | str | None) -> int | tuple | None:

@@ -878,7 +878,9 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
     chosen.note(axes=chosen.read_axes(axes.letters, stack.shape), shape=list(stack.shape))
     have = stack.shape[3] if stack.ndim == 4 else 1
     how = dict(asked=file.asked, axes=file.axes, axes_trained=file.axes_trained)
-    fit = file_fit(model, path, have, channel=file.options.channel, **how)
+    fit = file_fit(
+        model, path, have, channel=file.options.channel, nodata=file.options.nodata, **how
+    )
     pages = [
         fit_channels(page, model.in_channels, name=path.name, quiet=i > 0, **fit)
         for i, page in enumerate(stack)

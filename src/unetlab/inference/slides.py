@@ -917,7 +917,9 @@ def _slide_options(model, slide: Slide, path: Path, options: PredictOptions, ask
     chosen, that the probe's channel is constant (review s33 3)."""
     how = dict(asked=asked, axes=getattr(slide, "given_axes", None))
     how["axes_trained"] = getattr(slide, "axes_trained", False)
-    fit = file_fit(model, path, slide.shape[3], channel=options.channel, **how)
+    fit = file_fit(
+        model, path, slide.shape[3], channel=options.channel, nodata=options.nodata, **how
+    )
     fit_channels(
         np.zeros((1, 1, slide.shape[3]), slide.dtype),
         model.in_channels,
