@@ -220,3 +220,27 @@ def test_a_launch_whose_torchrun_ended_speaks_once_its_main_process_saved(
     assert "(step 5, epoch 2, batch 1); continue with: " in line
     _launch_failed(tmp_path, 2, wait=30)  # none running: at once, a process of it ended
     assert "unetlab train: a process of the 2-process group ended" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("saved", ["step 4, the end of epoch 1", None], ids=["saved", "unsaved"])
+def test_a_launch_whose_main_process_holds_on_past_the_wait_names_it(
+    tmp_path, monkeypatch, capsys, saved
+):
+    """s52 fix1: the wait's end was not heeded: with the main process still holding the run
+    folder (saving, or stuck), the launcher said "start the run again" or a step it may
+    change yet, as if it had ended; it names the process and the command once it has."""
+    import os
+
+    from unetlab.cli.train import _launch_failed
+    from unetlab.outputs import FolderLock
+
+    monkeypatch.setattr(unetlab.train.resume, "saved_at", lambda run_dir: saved)
+    with FolderLock(tmp_path):  # the run's main process, holding on
+        _launch_failed(tmp_path, 2, wait=0.2)
+    line = capsys.readouterr().err.splitlines()[-1]
+    assert f"; its main process (pid {os.getpid()} on " in line
+    assert f"still holds {tmp_path} after 0.2 s" in line
+    assert "once it has ended (end it if it hangs), continue with: unetlab train " in line
+    assert f"--run-dir {tmp_path} --resume --nproc 2" in line
+    assert "step 4" not in line
+    assert ("start the run again" in line) == (saved is None), line

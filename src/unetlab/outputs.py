@@ -932,10 +932,12 @@ def _remove_if_unused(folder: Path) -> None:
 # --- locks and stale temporaries ------------------------------------------------------------
 
 
-def _owner(lock: Path) -> str:
-    """The pid (and host) a lock file holds, for the message of a process it refuses."""
+def lock_owner(folder: str | os.PathLike) -> str:
+    """The pid and host (``"4242 on node7"``) that hold ``folder``'s lock
+    (:class:`FolderLock`), for the line of a process it refuses or waited for; ``"unknown"``
+    where its lock file is not there to read."""
     try:
-        with lock.open("rb") as f:
+        with (Path(folder) / LOCK).open("rb") as f:
             return f.read(300).decode(errors="replace").strip() or "unknown"
     except OSError:
         return "unknown"
@@ -978,7 +980,7 @@ class FolderLock:
             except BlockingIOError:
                 raise FolderInUseError(
                     f"{self.folder} is in use by another unetlab process (pid "
-                    f"{_owner(self.path)}): wait for it to finish, or use another folder"
+                    f"{lock_owner(self.folder)}): wait for it to finish, or use another folder"
                 ) from None
             except LockLost:
                 continue  # the previous owner removed the file between our open and flock

@@ -579,8 +579,30 @@ def _launch_failed(run_dir: Path, processes: int, *, wait: float | None = None) 
                 file=sys.stderr,
                 flush=True,
             )
-            wait_let_go(run_dir, wait)
+            if not wait_let_go(run_dir, wait):  # saving still, or stuck: its step may change
+                print(
+                    f"unetlab train: {_still_held(run_dir, processes, said, wait)}", file=sys.stderr
+                )
+                return
         print(f"unetlab train: {_group_lost(run_dir, processes, said=said)}", file=sys.stderr)
+
+
+def _still_held(run_dir: Path, processes: int, said: str, wait: float) -> str:
+    """The line for a launch (``said``: torchrun ended) whose main process still holds
+    ``run_dir`` ``wait`` s later: its pid, and the command that resumes the run once it has
+    ended; not the step saved, which it may change yet, nor "start the run again" (s52
+    fix1: said as if it had ended)."""
+    from unetlab.outputs import lock_owner
+    from unetlab.train import resume_command
+    from unetlab.train.resume import saved_at
+
+    unsaved = saved_at(run_dir) is None  # so far: it may save yet
+    return (
+        f"{said}; its main process (pid {lock_owner(run_dir)}) still holds {run_dir} after "
+        f"{wait:g} s, saving or stuck: once it has ended (end it if it hangs), continue with: "
+        + resume_command(run_dir, processes)
+        + (" (if it saved no checkpoint: start the run again with the same command)" * unsaved)
+    )
 
 
 def _group_lost(
