@@ -191,6 +191,10 @@ def test_evaluation_and_predict_file_refuse_arrays_and_no_model(tmp_path):
         evaluate_model(_net(), image)
     with pytest.raises(UnetlabError, match="pred_dir must be a folder's path, not ndarray"):
         evaluate_predictions(image, image)
+    with pytest.raises(
+        UnetlabError, match=r"^gt_dir must be .* \(a str or pathlib\.Path\), not None$"
+    ):
+        evaluate_predictions(tmp_path, None)  # no array: not told how arrays are scored (s52 fix1)
     with pytest.raises(UnetlabError, match="not NoneType"):
         evaluate_model(None, tmp_path)  # "'NoneType' object has no attribute 'classes'"
     with pytest.raises(UnetlabError, match="path must be an image file's path, not ndarray"):

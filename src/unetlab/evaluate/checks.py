@@ -5,7 +5,6 @@ they are read as (label values, an unmapped ignore value, object ids: :class:`Ma
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -266,10 +265,14 @@ def check_objects_scored(model, objects: bool | None, given: str, fix: str) -> N
 
 def check_folders(**folders) -> None:
     """UnetlabError in one line for a folder argument that is no path (an array: pathlib's
-    TypeError before, audit s42 api), naming what scores arrays in memory."""
+    TypeError before, audit s42 api), naming what scores arrays in memory where it is one
+    (:func:`~unetlab.inference.files.is_pixels`; s52 fix1: said for None too)."""
+    from unetlab.inference.files import check_path, is_pixels
+
     for name, value in folders.items():
-        if not isinstance(value, str | os.PathLike):
+        if is_pixels(value):
             raise UnetlabError(
                 f"{name} must be a folder's path, not {type(value).__name__}: arrays in "
                 "memory are scored with unetlab.ConfusionMatrix and unetlab.object_scores"
             )
+        check_path(value, name, "a folder")
