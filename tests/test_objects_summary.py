@@ -401,3 +401,21 @@ def test_focus_ratios_of_a_large_folder_are_those_of_the_pairwise_rule():
         for i in (0, 1, 2, 3):  # the rule: images whose objects lie within 2x across
             like = np.maximum(across, across[i]) <= 2 * np.minimum(across, across[i])
             assert rows[i]["focus_vs_median"] == pytest.approx(focus[i] / np.median(focus[like]))
+
+
+def test_units_line_names_only_the_columns_written_and_the_unitless_ones():
+    pixels = ["id", "area", "centroid_y", "perimeter", "circularity", "solidity", "orientation"]
+    pixels += ["mean_intensity", "touches_border", "saturated_fraction"]
+    line = summary.units_line(pixels)
+    assert line.startswith("objects tables' units: areas in px², positions and lengths in px")
+    assert "_um" not in line and "_m" not in line  # a table in pixels has none (s51 named them)
+    assert line.endswith("without a unit: circularity, solidity, saturated_fraction")
+    line = summary.units_line([*pixels, "area_um2", "centroid_y_um", "focus"])
+    assert "the columns ending _um in µm, _um2 in µm²" in line and "_m2" not in line
+    assert line.endswith("saturated_fraction, focus")
+    line = summary.units_line(["area", "area_m2", "centroid_x_map", "centroid_x_m"])
+    assert "_m in m, _m2 in m²" in line and "_um" not in line and "CRS units" in line
+    assert "intensities" not in line and "without a unit" not in line
+    volumes = summary.units_line(["id", "volume", "volume_um3"])
+    assert "volumes in voxels" in volumes and "_um3 in µm³" in volumes and "px²" not in volumes
+    assert summary.units_line(["image", "status", "path"]) is None  # nothing measured

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 import unetlab
 from unetlab.checkpoint import save_model
 from unetlab.cli import main
+from unetlab.data import read_notes
 from unetlab.data.io import read_image, write_png
 from unetlab.inference import slide_objects
 from unetlab.inference.files import predict_file
@@ -265,6 +266,29 @@ def test_cli_predict_instances(tmp_path, capsys, caplog):
         ]
     )
     assert rc == 2 and "--min-area applies to --instances" in capsys.readouterr().err
+
+
+def test_python_calls_say_the_units_of_the_tables_they_wrote_once(tmp_path, caplog, monkeypatch):
+    monkeypatch.setattr(read_notes, "_said", set())  # other tests' lines said in this process
+    for seed, name in enumerate("ab"):
+        write_png(tmp_path / "in" / f"{name}.png", nuclei_image(40, 40, seed))
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        unetlab.predict_folder(local_net(), tmp_path / "in", tmp_path / "out", objects=True)
+        folder = _units(caplog)
+        caplog.clear()
+        for seed in range(2):  # a loop over images of one kind: said once
+            predict_objects(local_net(), nuclei_image(40, 40, seed), pixel_size=0.5)
+        objects = _units(caplog)
+    assert len(folder) == 1, caplog.messages  # the CLI alone said it (kromplines s51)
+    assert "_um" not in folder[0] and "_m " not in folder[0]  # pngs in px: none written
+    assert folder[0].endswith(
+        "without a unit: circularity, solidity, saturated_fraction, focus, scale"
+    )
+    assert len(objects) == 1 and "the columns ending _um in µm, _um2 in µm²" in objects[0]
+
+
+def _units(caplog) -> list[str]:
+    return [m for m in caplog.messages if m.startswith("objects tables' units: ")]
 
 
 def _predict_instances(tmp_path) -> int:

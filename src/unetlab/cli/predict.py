@@ -678,9 +678,8 @@ def _summary(args, result, out_dir: Path, timed: dict, group) -> None:
     pixels, the images out of focus), the --benchmark figures (of ``group``'s processes;
     ``timed["clock"]``), a hint for labels that look black (:func:`dark_labels_hint` of
     ``timed["model"]``)."""
-    from unetlab.data.read_notes import note_once
     from unetlab.data.slides import slide_name
-    from unetlab.inference.objects_summary import UNITS_LINE, by_position, page_nouns, summary_lines
+    from unetlab.inference.objects_summary import by_position, page_nouns, summary_lines
 
     done, clock = len(result.written), timed.get("clock")
     if args.instances:  # each image by its name (a Zarr level's with its store's: a.zarr/0)
@@ -693,8 +692,6 @@ def _summary(args, result, out_dir: Path, timed: dict, group) -> None:
         _report_objects(found, kinds, areas, total=not rows, nouns=nouns, names=names)
         for line in summary_lines(rows, names):
             log.info("%s", line)
-        if result.written and group.is_main:  # once a command, a --recursive one's too
-            note_once(UNITS_LINE, level=logging.INFO)
     counts = (done, len(result.skipped) + len(result.not_read), len(result.failed))
     _report(*counts, result.pixels, result.seconds, out_dir, processes=group.world)
     if clock is not None and done:

@@ -128,6 +128,7 @@ from unetlab.inference.objects_3d import (
     table_voxel,
     voxel_size,
 )
+from unetlab.inference.objects_summary import say_units, table_columns
 from unetlab.inference.outlines import outline_class, outline_colours, write_outlines
 from unetlab.inference.output_rules import (
     held_folders,
@@ -345,7 +346,9 @@ def _predicted(file: _File, group: Group) -> list[Path]:
             written = _outputs(file, group)
         if alone:  # while the folder is held: the manifest lists them
             written += world_files(file.path, written)
-        return written
+    if alone:  # a folder's units said by predict_folder, once
+        say_units(table_columns(written))
+    return written
 
 
 def _outputs(file: _File, group: Group) -> list[Path]:

@@ -65,6 +65,8 @@ from unetlab.inference.objects_summary import (
     drop_stale_summary,
     earlier_inputs,
     folder_summary,
+    say_units,
+    table_columns,
     write_summary,
 )
 from unetlab.inference.offset import describe_offset, label_offset
@@ -895,7 +897,8 @@ def _conclude(
     PNG outputs placed (their world files, into ``result``), the per-image table of all the
     inputs where one is written (:func:`_summed`; else an earlier run's of only these inputs
     removed; each row the factor its input was predicted at where ``each``, the run's
-    settings, give a --scale other than 1), then ``report``."""
+    settings, give a --scale other than 1), then ``report``, then the units of the tables
+    written (:func:`~unetlab.inference.objects_summary.units_line`)."""
     for path, written in result.written.items():
         written += world_files(path, written)
     say_gone_inputs(out_dir)
@@ -907,6 +910,8 @@ def _conclude(
         drop_stale_summary(out_dir, [slide_name(p) for p in result.written])
     if report is not None:
         report(result)
+    rows = result.summary if summed else ()  # one image's row is not written
+    say_units(table_columns([p for w in result.written.values() for p in w], rows))
     save_outcome(out_dir, *_outcome(result))
 
 

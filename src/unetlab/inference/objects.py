@@ -46,6 +46,7 @@ from unetlab.data.weightmap import background_class
 from unetlab.errors import KnownFields, UnetlabError, did_you_mean
 from unetlab.inference.measure import class_votes, majority_class, measure_objects
 from unetlab.inference.necks import split_necks
+from unetlab.inference.objects_summary import say_units
 from unetlab.inference.predict import (
     PredictOptions,
     as_image,
@@ -1635,7 +1636,15 @@ def predict_objects(
     options = _at_scale(model, options, predict_options.get("scale", 1))
     if _in_3d(objects_3d, z_spacing) and _has_planes(image):
         sizes = dict(pixel_size=pixel_size, z_spacing=z_spacing)
-        return _objects_in_3d(model, image, options, sizes, predict_options)
+        ids, table = _objects_in_3d(model, image, options, sizes, predict_options)
+    else:
+        ids, table = _plane_objects(model, image, options, pixel_size, predict_options)
+    say_units(table)  # once in a loop over images of one kind
+    return ids, table
+
+
+def _plane_objects(model, image, options, pixel_size, predict_options: dict):
+    """:func:`predict_objects` of one plane: its ids (:func:`id_dtype`) and table."""
     probabilities, image = _predicted_plane(model, image, predict_options)
     ids = objects_from_probabilities(probabilities, options)
     ids = ids.astype(id_dtype(int(ids.max(initial=0))))

@@ -43,8 +43,9 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.atomic import atomic_path
+from unetlab.data.read_notes import note_once
 from unetlab.errors import UnetlabError
-from unetlab.inference.measure import UNITS
+from unetlab.inference.measure import INTENSITY_MEASURES, MAP_CENTROIDS, UNITS
 from unetlab.inference.table_extras import SATURATED_SHARE, image_ceilings
 
 __all__ = [
@@ -54,7 +55,7 @@ __all__ = [
     "PLANE_COLUMNS",
     "SKIPPED",
     "SUMMARY",
-    "UNITS_LINE",
+    "UNITLESS",
     "by_position",
     "claim_summary",
     "focus_measure",
@@ -70,7 +71,10 @@ __all__ = [
     "plane_name",
     "plane_rows",
     "stack_planes",
+    "say_units",
     "summary_lines",
+    "table_columns",
+    "units_line",
     "table_figures",
     "write_summary",
 ]
@@ -79,13 +83,24 @@ log = logging.getLogger(__name__)
 
 #: the per-image table's name in the output folder
 SUMMARY = "objects_summary.csv"
-#: the units of the objects tables' columns, said once a predict command that wrote them
-#: (kromplines s51: said only in the README, where a biologist opening the CSV in Fiji or
-#: pandas does not look; a second header row would break both readers)
-UNITS_LINE = (
-    "objects tables' units: areas in px², positions and lengths in px (the _um and _m "
-    "columns in µm and m, _um2 and _m2 squared), orientation in degrees from the y axis, "
-    "intensities in the input's pixel values"
+#: the columns of the objects tables (and the per-image table) that have no unit: shares,
+#: ratios and scores, named as such by :func:`units_line`
+UNITLESS = (
+    "circularity",
+    "solidity",
+    "saturated_fraction",
+    "focus",
+    "focus_vs_median",
+    "scale",
+)
+#: the pixel columns of the tables: (the columns, their kind's words in :func:`units_line`)
+_IN_PIXELS = (
+    ({"area", "total_area", "mean_area"}, "areas in px²"),
+    ({"volume", "total_volume", "mean_volume"}, "volumes in voxels"),
+    (
+        {"centroid_y", "centroid_x", "centroid_z", "bbox_top", "perimeter", "major_axis_length"},
+        "positions and lengths in px",
+    ),
 )
 DONE, SKIPPED, FAILED = "done", "skipped-existing", "failed"
 #: the status of an earlier run's input (not this run's) whose objects table is in the folder
@@ -967,6 +982,62 @@ def drop_stale_summary(out_dir: str | os.PathLike, redone: Collection[str]) -> b
     path.unlink()
     forget(out_dir, [SUMMARY], "predict")
     return True
+
+
+def units_line(columns: Iterable[str]) -> str | None:
+    """The units of tables of ``columns`` (those written: an objects table's header, the
+    per-image table's filled columns) in one line naming only the kinds among them, and
+    the columns without a unit; None where none is a measured column (kromplines s51: the
+    line named _um and _m columns a table in pixels had none of, and no unitless one)."""
+    have = set(columns)
+    parts = [words for names, words in _IN_PIXELS if have & names]
+    parts += [words for unit in UNITS if (words := _physical(have, unit))]
+    if have & set(MAP_CENTROIDS):
+        parts.append("centroid_x_map and centroid_y_map in the map's CRS units")
+    if "t_s" in have:
+        parts.append("t_s in seconds")
+    if "orientation" in have:
+        parts.append("orientation in degrees from the y axis")
+    if any(c.startswith(INTENSITY_MEASURES) for c in have):
+        parts.append("intensities in the input's pixel values")
+    if not parts:
+        return None
+    unitless = [c for c in UNITLESS if c in have]
+    plain = f"; without a unit: {', '.join(unitless)}" if unitless else ""
+    return f"objects tables' units: {', '.join(parts)}{plain}"
+
+
+def _physical(have: set[str], unit: str) -> str | None:
+    """The words of :func:`units_line` for the columns of ``unit`` (a key of
+    :data:`~unetlab.inference.measure.UNITS`: ``_um``, ``_um2``, ``_um3``) among ``have``."""
+    name = "µm" if unit == "um" else unit
+    powers = {"": "", "2": "²", "3": "³"}
+    words = [f"_{unit}{p} in {name}{sup}" for p, sup in powers.items() if _ends(have, unit + p)]
+    return f"the columns ending {', '.join(words)}" if words else None
+
+
+def _ends(have: set[str], suffix: str) -> bool:
+    return any(c.endswith(f"_{suffix}") for c in have)
+
+
+def table_columns(paths: Iterable[Path], rows: Sequence[dict] = ()) -> set[str]:
+    """The columns of the objects tables among ``paths`` (outputs written: their headers;
+    none without one) and, with them, the filled ones of the per-image table's ``rows``."""
+    tables = [Path(p) for p in paths if Path(p).name.endswith("_objects.csv")]
+    if not tables:
+        return set()
+    columns = {c for row in rows for c, v in row.items() if v is not None}
+    for path in tables:
+        with open(path, newline="", encoding="utf-8") as f:
+            columns.update(next(csv.reader(f), []))
+    return columns
+
+
+def say_units(columns: Iterable[str]) -> None:
+    """:func:`units_line` of the tables' ``columns``, said once (a command's, a call's of
+    the API that wrote or returned them; the same line again not)."""
+    if (line := units_line(columns)) is not None:
+        note_once(line, level=logging.INFO)
 
 
 def summary_lines(rows: Sequence[dict], names: Sequence[str] = ()) -> list[str]:
