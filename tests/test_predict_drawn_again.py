@@ -123,16 +123,24 @@ def test_the_outputs_an_added_overlay_is_drawn_from_are_not_rewritten(inputs, ob
     work = inputs
     _predict(work, "out", *objects)
     kept = {p.name: p.stat().st_mtime_ns for p in (work / "out").glob("0*")}
+    held = {n: (work / "out" / n).read_bytes() for n in kept}
     assert {"00.png", "03.tif"} <= set(kept)
-    assert bool(objects) == ("00_objects.csv" in kept)
-    labels_written, write_labels = [], files._write_labels
-
-    def spied(file, path, *args, **kwargs):
-        labels_written.append(path.name)
-        return write_labels(file, path, *args, **kwargs)
-
-    monkeypatch.setattr(files, "_write_labels", spied)
+    assert bool(objects) == ({"00_objects.csv", "00_objects.tif"} <= set(kept))
+    written = []  # the labels, object ids and tables written (to the publishing folder)
+    for name in ("_write_labels", "_write_id_tiff", "write_csv"):
+        monkeypatch.setattr(files, name, _spied(getattr(files, name), written))
     _predict(work, "out", "--skip-existing", *objects, "--overlay")
-    assert labels_written == []
+    assert written == []  # ids and table were written, then removed (s52 counting2)
     assert {n: (work / "out" / n).stat().st_mtime_ns for n in kept} == kept
+    assert {n: (work / "out" / n).read_bytes() for n in kept} == held
     assert (work / "out" / "00_overlay.png").is_file()
+
+
+def _spied(write, written: list):
+    """``write`` (of a path among its first two arguments), its path's name put in ``written``."""
+
+    def spied(*args, **kwargs):
+        written.append(next(a.name for a in args[:2] if hasattr(a, "name")))
+        return write(*args, **kwargs)
+
+    return spied
