@@ -419,3 +419,42 @@ def test_units_line_names_only_the_columns_written_and_the_unitless_ones():
     volumes = summary.units_line(["id", "volume", "volume_um3"])
     assert "volumes in voxels" in volumes and "_um3 in µm³" in volumes and "px²" not in volumes
     assert summary.units_line(["image", "status", "path"]) is None  # nothing measured
+
+
+#: Kromp's test images with their true nuclei as the objects (/tmp/counting2/focus.py, s52):
+#: (image, mean_area px, focus)
+KROMP_TEST = [
+    ("Ganglioneuroblastoma_3", 538, 0.0404),  # 20x widefield tissue section
+    ("Ganglioneuroblastoma_8", 460, 0.0508),  # 20x widefield tissue section
+    ("Neuroblastoma_1", 8421, 0.0136),
+    ("Neuroblastoma_13", 13403, 0.0165),
+    ("Neuroblastoma_17", 4984, 0.0184),
+    ("Neuroblastoma_5", 8100, 0.0111),
+    ("Neuroblastoma_9", 7469, 0.0258),
+    ("normal_21", 9769, 0.0180),
+    ("normal_33", 23872, 0.0208),
+    ("normal_9", 23431, 0.0226),
+    ("otherspecimen_1", 372, 0.5772),  # 63x widefield cytospin
+    ("otherspecimen_6", 172, 0.8209),  # 20x confocal cytospin
+]
+
+
+def test_like_sized_images_of_two_kinds_are_not_called_out_of_focus():
+    """Kromp's two 20x tissue sections read 0.13x and 0.16x the median of their like-sized
+    images, two cytospins ("out of focus?"): half of the four read under 0.5x the others,
+    so the median is no sharp image's; they get no ratio, and the mixed line says why."""
+    rows = [{"image": f"{n}.png", "focus": f, "mean_area": float(a)} for n, a, f in KROMP_TEST]
+    summary._with_focus_ratios(rows)
+    small = [r for r in rows if r["mean_area"] < 1000]
+    assert all("focus_vs_median" not in r for r in small), small
+    assert all(r["focus_vs_median"] > 0.5 for r in rows if r["mean_area"] > 1000)
+    lines = summary._blur_lines(rows)
+    assert not any("out of focus" in x for x in lines), lines
+    assert "half of those or more score far below the others" in lines[0]
+    # four like-sized images, one far below the others: still named out of focus
+    three = [{"image": "a.png", "focus": 0.5, "mean_area": 400.0}, *rows[1:]]
+    three = [{**r, "focus": 0.6} if r["image"].startswith("otherspecimen") else r for r in three]
+    summary._with_focus_ratios(three)
+    assert [r["image"] for r in three if r.get("focus_vs_median", 1) < 0.5] == [
+        "Ganglioneuroblastoma_8.png"
+    ]
