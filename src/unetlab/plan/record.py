@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 
 #: the planned keys a plan's one-line repr names
 REPR_KEYS = 4
+#: the most keys set after planning that fit's line names each of (more: as from the config
+#: from before plan_training, said as how many)
+FEW_LATE = 2
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class Plan:
     #: budget counts from the start of training, so the measurement is outside it
     seconds: float | None = None
     budget: float = 0.0
+    #: the keys that ``fit``'s config set after planning, in one line (:meth:`held`; "": none)
+    after: str = ""
 
     def __repr__(self) -> str:
         """One line (a notebook cell's value; the dataclass's was some 3,000 characters of
@@ -95,25 +100,22 @@ class Plan:
                 data[section][key] = c.value
         return Config.from_dict(data)
 
-    def unapplied(self, cfg: Config) -> list[str]:
-        """Each key whose value in ``cfg`` is not the one this plan records (``plan.yaml``'s
-        ``value``: the plan's, or the user's where they set it), said as ``data.tile_size is
-        256, the plan's 64``: a notebook's ``fit(cfg, plan=plan)`` given the ``cfg`` from
-        before ``plan_training``, or one changed since, would train other values than
-        ``train.log`` and ``plan.yaml`` say (s52 notebook)."""
-        data = cfg.to_dict()
-        for c in self.choices:
-            section, key = c.key.split(".", 1)
-            data[section][key] = c.used
-        recorded = Config.from_dict(data).to_dict()
-        given = cfg.to_dict()
-        said = []
-        for c in self.choices:
-            section, key = c.key.split(".", 1)
-            if given[section][key] != recorded[section][key]:
-                whose = "your" if c.user else "the plan's"
-                said.append(f"{c.key} is {show(given[section][key])}, {whose} {show(c.used)}")
-        return said
+    def held(self, cfg: Config) -> Plan:
+        """This plan as ``cfg`` holds it: each key whose value in ``cfg`` is not the one the
+        plan records (``plan.yaml``'s ``value``: the plan's, or the user's where they set it)
+        made the user's, with ``cfg``'s value, as a key set with --set is, and
+        :attr:`after` saying them in one line. ``fit(cfg, plan=plan)`` trains ``cfg``: a
+        key set after ``plan_training`` (its memory refusal's ``train.batch_size``), or the
+        ``cfg`` from before it, is what ``train.log`` and ``plan.yaml`` say (s52 notebook)."""
+        given = _differing(self.choices, cfg)
+        if not given:
+            return self
+        choices = [
+            replace(c, user=True, yours=given[c.key], source=None) if c.key in given else c
+            for c in self.choices
+        ]
+        late = [c for c in self.choices if c.key in given]
+        return replace(self, choices=choices, after=after_planning(late, given))
 
     def lines(self) -> list[str]:
         return [c.line() for c in self.choices]
@@ -147,8 +149,45 @@ class Plan:
         log.info("plan from the data (%s):", self.how)
         for line in self.lines():
             log.info("plan: %s", line)
+        if self.after:
+            log.warning("%s", self.after)
         for note in self.notes:
             log.warning("%s", note)
+
+
+def _differing(choices: list[Choice], cfg: Config) -> dict[str, object]:
+    """``{key: cfg's value}`` for each choice whose value in ``cfg`` is not the one it
+    records, compared as plain values (a tuple in ``cfg`` as the plan's list)."""
+    data = cfg.to_dict()
+    for c in choices:
+        section, key = c.key.split(".", 1)
+        data[section][key] = c.used
+    recorded, given = Config.from_dict(data).to_dict(), cfg.to_dict()
+    differing = {}
+    for c in choices:
+        section, key = c.key.split(".", 1)
+        if given[section][key] != recorded[section][key]:
+            differing[c.key] = given[section][key]
+    return differing
+
+
+def after_planning(late: list[Choice], given: dict[str, object]) -> str:
+    """One line for the ``late`` choices, whose values in ``fit``'s config (``given``) are
+    not the plan's: each named where they are few; where there are more, as from the
+    config from before ``plan_training``, how many, and the config to give instead."""
+    said = [f"{c.key} {show(given[c.key])} ({_recorded(c)})" for c in late]
+    if len(late) <= FEW_LATE:
+        return f"{' and '.join(said)} set after planning: trained and recorded as yours"
+    return (
+        f"fit's config differs from the plan in {len(late)} keys ({said[0]}, and "
+        f"{len(late) - 1} more): fit trains the config's values as yours; if it is the "
+        "config from before plan_training, give fit the one plan_training returned "
+        "(cfg, plan = plan_training(cfg); fit(cfg, ..., plan=plan))"
+    )
+
+
+def _recorded(c: Choice) -> str:
+    return f"{show(c.yours)} when planned" if c.user else f"the plan's {show(c.value)}"
 
 
 class _Plain(yaml.SafeDumper):

@@ -88,11 +88,11 @@ def fit(
     ``load_config(run_dir / "config.yaml")`` changed in those keys only.
 
     ``progress``: each epoch's bar (log lines: :func:`~unetlab.train.log.console_log`).
-    ``plan``: a :class:`unetlab.plan.Plan` (reasons to ``train.log``, values to ``plan.yaml``).
+    ``plan``: a :class:`unetlab.plan.Plan` (reasons to train.log, values as trained to plan.yaml).
     ``clock``: seconds for ``train.max_minutes``. ``split``: another run's split record
     (:func:`~unetlab.data.split_record.read_split`) repeated on its files (changed: refused).
     ``config_file``: where ``cfg`` was loaded from (a run's config.yaml on other data warns)."""
-    cfg, resume = _prepared(cfg, run_dir, resume=resume, progress=progress, plan=plan)
+    cfg, resume, plan = _prepared(cfg, run_dir, resume=resume, progress=progress, plan=plan)
     group = Group.from_env()
     device = group.device(resolve_device(cfg.train.device, "train.device: cpu (--device cpu)"))
     # before the run folder is made and the data loaded; CPU processes share the machine's
@@ -134,10 +134,11 @@ def _logged_fit(
 
 def _prepared(
     cfg: Config, run_dir: str | os.PathLike, *, resume: bool | str, progress, plan
-) -> tuple[Config, bool]:
-    """``cfg`` checked and its paths made absolute, and whether the run resumes: the
-    refusals that come before the run folder is touched, so nothing is left behind (a
-    ``plan`` that ``cfg`` does not hold too: :func:`refuse_unapplied`)."""
+) -> tuple[Config, bool, object]:
+    """``cfg`` checked and its paths made absolute, whether the run resumes, and ``plan``
+    as ``cfg`` holds it (:meth:`~unetlab.plan.Plan.held`: ``cfg`` trains, a key it changed
+    after planning is the user's): the refusals that come before the run folder is
+    touched, so nothing is left behind."""
     cfg = given_config(cfg).checked()  # a bad value set as an attribute is one line
     checked(progress, "", calls=False)  # a function is not called: refused, not ignored
     if cfg.data.root is None:
@@ -149,22 +150,7 @@ def _prepared(
     cfg = absolute_paths(cfg, run_dir, resume=resume)
     refuse_missing_root(cfg.data.root)  # before the run folder is touched
     check_stain_channels(cfg)  # a grey data set with augment.stain
-    refuse_unapplied(plan, cfg)
-    return cfg, resume
-
-
-def refuse_unapplied(plan, cfg: Config) -> None:
-    """A ``plan`` whose values ``cfg`` does not hold (:meth:`~unetlab.plan.Plan.unapplied`)
-    refused in one line before the run folder is made: its ``train.log`` and ``plan.yaml``
-    would say values the run did not train with."""
-    said = plan.unapplied(cfg) if plan is not None else []
-    if said:
-        more = f" (and {len(said) - 1} more)" if len(said) > 1 else ""
-        raise UnetlabError(
-            f"fit's plan is not in cfg: {said[0]}{more}; give fit the config plan_training "
-            "returned (cfg, plan = plan_training(cfg); fit(cfg, ..., plan=plan)), and set a "
-            "key on cfg before plan_training to keep your value"
-        )
+    return cfg, resume, plan.held(cfg) if plan is not None else None
 
 
 def _log_beginning(
