@@ -4,6 +4,7 @@ the plan and before a file is written (audit s30, notebook findings 1, 2, 6)."""
 
 import inspect
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -84,7 +85,7 @@ def test_a_value_of_the_wrong_type_is_refused_where_it_is_assigned():
         ("train", "epochs", "50", "config key train.epochs must be int, not '50'"),
         ("train", "max_minutes", "soon", "config key train.max_minutes must be float"),
         ("augment", "elastic", "maybe", "config key augment.elastic must be bool"),
-        ("data", "label_values", [0, "x"], "config key data.label_values must be list or null"),
+        ("data", "label_values", [0, "x"], "config key data.label_values must be list or None"),
     ]:
         with pytest.raises(UnetlabError, match=said) as caught:
             setattr(getattr(cfg, section), key, value)
@@ -95,6 +96,32 @@ def test_a_value_of_the_wrong_type_is_refused_where_it_is_assigned():
     done = cfg.checked()
     assert (done.train.epochs, done.train.lr, done.augment.elastic) == (5, 1.0, False)
     assert (done.data.root, done.data.label_values) == ("data", [0, 255])
+
+
+def test_an_assigned_values_line_says_the_python_form_a_file_and_set_keep_theirs(tmp_path):
+    """s52 review: an attribute's line gave --set's forms ("e.g. train.epochs=50", "--set
+    'data.label_values=[0, 255]'"), which Python does not take."""
+    cfg = Config()
+    for section, key, value, said in [
+        ("train", "epochs", "50", "not '50': e.g. cfg.train.epochs = 50"),
+        ("data", "tile_size", None, "(it takes int): e.g. cfg.data.tile_size = 256"),
+        ("data", "label_values", "0,255", "e.g. cfg.data.label_values = [0, 255]"),
+        ("data", "ignore_value", "none", "must be int or None, not 'none': write None for none"),
+    ]:
+        with pytest.raises(UnetlabError) as caught:
+            setattr(getattr(cfg, section), key, value)
+        assert str(caught.value).endswith(said) and "--set" not in str(caught.value)
+    for override, said in [
+        ("train.epochs=fifty", "e.g. train.epochs=50"),
+        ("data.tile_size=", "e.g. --set data.tile_size=256"),
+        ("data.label_values=0,255", "[0, 255] (--set 'data.label_values=[0, 255]')"),
+        ("data.ignore_value=none", "must be int or null, not 'none': write null for none"),
+    ]:
+        with pytest.raises(UnetlabError, match=re.escape(said) + "$"):
+            load_config(None, [override])
+    (tmp_path / "c.yaml").write_text("train:\n  epochs: fifty\n")
+    with pytest.raises(UnetlabError, match="e.g. epochs: 50 under train:$"):
+        load_config(tmp_path / "c.yaml")
 
 
 def test_config_has_its_own_help():

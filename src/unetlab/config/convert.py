@@ -68,12 +68,14 @@ def unknown_key_message(key, known: list[str], prefix: str = "") -> str:
     return f"unknown config key {prefix}{key!s}: {hint}known keys{where} are {', '.join(known)}"
 
 
-def check_type(value, hint, key: str, default=None, *, in_file: bool = False):
+def check_type(value, hint, key: str, default=None, *, form: str = "set"):
     """``value`` converted to ``hint`` where that is lossless, else ValueError naming ``key``
     and ending with an example (:func:`example`: ``default``, the key's default value, or
-    one of :data:`EXAMPLES`), written as ``--set`` takes it or, ``in_file`` (a value of a
-    config file), as the file does: ``epochs: 50 under train:`` (a file's typo was given
-    ``train.epochs=50``, the --set form, to copy into YAML; s51 resumelines 3)."""
+    one of :data:`EXAMPLES`), written where the value came from (``form``): as ``--set``
+    takes it (``"set"``), as a config file does (``"file"``: ``epochs: 50 under train:``; a
+    file's typo was given ``train.epochs=50`` to copy into YAML, s51 resumelines 3), or as
+    Python assigns it (``"code"``: ``cfg.train.epochs = 50``; an attribute set in a notebook
+    was told the --set form, s52 review)."""
     options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
     for option in options:
         ok, converted = _convert(value, option)
@@ -81,23 +83,26 @@ def check_type(value, hint, key: str, default=None, *, in_file: bool = False):
             return converted
     if any(_value_map(o) for o in options) and isinstance(value, (dict, list, tuple)):
         raise UnetlabError(_value_map_message(key, value))
-    names = " or ".join(getattr(o, "__name__", str(o)).replace("NoneType", "null") for o in options)
+    names = " or ".join(
+        getattr(o, "__name__", str(o)).replace("NoneType", NONE_WORDS[form]) for o in options
+    )
     if value is None:  # --set train.epochs= (blank), =null, or "epochs:" in a file
-        given = _choices(key) or _missing_value(key, default, in_file)
+        given = _choices(key) or _missing_value(key, default, form)
         raise UnetlabError(f"config key {key} has no value (it takes {names}){given}")
     null = type(None) in options and str(value).casefold() == "none"  # Python's word, not YAML's
-    fix = ": write null for none" if null else _list_form(key, value, options, in_file)
-    fix = fix or _choices(key) or example(key, default, in_file=in_file)
+    fix = f": write {NONE_WORDS[form]} for none" if null else _list_form(key, value, options, form)
+    fix = fix or _choices(key) or example(key, default, form=form)
     raise UnetlabError(f"config key {key} must be {names}, not {value!r}{fix}")
 
 
-def _missing_value(key: str, default, in_file: bool) -> str:
-    """``: e.g. --set train.epochs=50`` (``in_file``: ``: e.g. epochs: 50 under train:``)."""
-    if in_file:
-        written = file_assignment(key, default)
-        return f": e.g. {written}" if written else f": write a value after {key.split('.')[-1]}:"
-    written = assignment(key, default)
-    return f": e.g. --set {written}" if written else f": --set {key}=VALUE"
+def _missing_value(key: str, default, form: str) -> str:
+    """``: e.g. --set train.epochs=50`` (``"file"``: ``: e.g. epochs: 50 under train:``;
+    ``"code"``: ``: e.g. cfg.train.epochs = 50``)."""
+    if written := _FORMS[form](key, default):
+        return f": e.g. --set {written}" if form == "set" else f": e.g. {written}"
+    if form == "file":
+        return f": write a value after {key.split('.')[-1]}:"
+    return f": --set {key}=VALUE" if form == "set" else f": assign one (cfg.{key} = ...)"
 
 
 def _choices(key: str) -> str:
@@ -109,12 +114,13 @@ def _choices(key: str) -> str:
     return f": choose one of {', '.join(words)}" if words else ""
 
 
-def example(key: str, default=None, *, in_file: bool = False) -> str:
+def example(key: str, default=None, *, form: str = "set") -> str:
     """``: e.g. data.ignore_value=255``: a valid value of config key ``key`` (of
     :data:`EXAMPLES`, else its ``default``) as ``--set`` and ``load_config`` take it, quoted
-    for a shell where it has spaces or brackets (``in_file``: as a config file writes it,
-    :func:`file_assignment`); ``""`` where there is none."""
-    written = file_assignment(key, default) if in_file else assignment(key, default)
+    for a shell where it has spaces or brackets (``form``: ``"file"``, as a config file
+    writes it, :func:`file_assignment`; ``"code"``, as Python assigns it,
+    :func:`code_assignment`); ``""`` where there is none."""
+    written = _FORMS[form](key, default)
     return f": e.g. {written}" if written else ""
 
 
@@ -143,6 +149,21 @@ def file_assignment(key: str, default=None) -> str:
     return f"{leaf}: {written} under {': '.join(sections)}:"
 
 
+def code_assignment(key: str, default=None) -> str:
+    """``cfg.data.ignore_value = 255``: :func:`example`'s value of ``key`` as Python assigns
+    it to a config's attribute (``cfg.data.label_values = [0, 255]``); ``""`` where there is
+    none."""
+    if _example_value(key, default) is None:
+        return ""
+    return f"cfg.{key} = {EXAMPLES.get(key, default)!r}"
+
+
+#: how an example is written for each ``form`` of :func:`check_type`
+_FORMS = {"set": assignment, "file": file_assignment, "code": code_assignment}
+#: the word for none in each form (a value "none" given to a key that takes null)
+NONE_WORDS = {"set": "null", "file": "null", "code": "None"}
+
+
 def _written(value) -> str:
     """``value`` as YAML flow text (``true``, ``[0, 255]``, ``{0: background}``)."""
     if isinstance(value, bool):
@@ -154,18 +175,21 @@ def _written(value) -> str:
     return str(value)
 
 
-def _list_form(key: str, value, options, in_file: bool = False) -> str:
+def _list_form(key: str, value, options, form: str = "set") -> str:
     """``: a list is written in brackets, e.g. [0, 255] (--set 'data.label_values=[0, 255]')``
     for a list key given comma-separated values (``0,255``), without the ``--set`` form for a
-    config file's value (``in_file``); else ``""``."""
+    config file's value (``"file"``), as Python assigns it for an attribute's (``"code"``:
+    ``e.g. cfg.data.label_values = [0, 255]``); else ``""``."""
     if not any(typing.get_origin(o) is list for o in options) or not isinstance(value, str):
         return ""
     parts = [p.strip() for p in value.strip("()").split(",") if p.strip()]
     if len(parts) < 2:
         return ""
-    form = f"[{', '.join(parts)}]"
-    told = f": a list is written in brackets, e.g. {form}"
-    return told if in_file else f"{told} (--set {shlex.quote(f'{key}={form}')})"
+    written = f"[{', '.join(parts)}]"
+    if form == "code":
+        return f": a list is written in brackets, e.g. cfg.{key} = {written}"
+    told = f": a list is written in brackets, e.g. {written}"
+    return told if form == "file" else f"{told} (--set {shlex.quote(f'{key}={written}')})"
 
 
 def _value_map(hint) -> bool:

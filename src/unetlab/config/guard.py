@@ -56,7 +56,8 @@ def _check_assigned(section, name: str, value) -> None:
     if not is_dataclass(hint):
         default = next(f.default for f in fields(section) if f.name == name)
         default = None if default is MISSING else default
-        check_type(plain_value(value), hint, f"{_prefix(section)}{name}", default)
+        key = f"{_prefix(section)}{name}"
+        check_type(plain_value(value), hint, key, default, form="code")
 
 
 @cache

@@ -89,7 +89,7 @@ def _check_file(data: dict, path: Path, overridden: set[str]) -> None:
     for name, value, hint, default in list(_file_settings(Config, data, path)):
         if name not in overridden:
             try:
-                check_type(value, hint, name, default, in_file=True)
+                check_type(value, hint, name, default, form="file")
             except UnetlabError as exc:
                 raise UnetlabError(f"{path}: {exc}") from None
 
