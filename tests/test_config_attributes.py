@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
-from unetlab.config import Config, assigned_keys, load_config, save_config
+from unetlab.config import Config, assigned_keys, load_config, save_config, write_config
 from unetlab.errors import UnetlabError
 
 from .test_train import write_blobs
@@ -122,6 +123,22 @@ def test_an_assigned_values_line_says_the_python_form_a_file_and_set_keep_theirs
     (tmp_path / "c.yaml").write_text("train:\n  epochs: fifty\n")
     with pytest.raises(UnetlabError, match="e.g. epochs: 50 under train:$"):
         load_config(tmp_path / "c.yaml")
+
+
+def test_class_names_keyed_by_numpy_integers_are_plain_ints_and_round_trip(tmp_path):
+    """s52 review: ``dict(zip(np.unique(masks), names))`` (numpy integer keys, numpy str
+    names) was refused: keys must be mask values (integers)."""
+    masks = np.array([[0, 255]], dtype=np.uint8)
+    cfg = Config()
+    cfg.data.class_names = dict(zip(np.unique(masks), np.array(["bg", "cell"])))
+    want = {0: "bg", 255: "cell"}
+    done = cfg.checked().data.class_names
+    assert done == want and [type(k) for k in done] == [int, int]
+    save_config(cfg, tmp_path / "mine.yaml")
+    assert load_config(tmp_path / "mine.yaml").data.class_names == want
+    write_config(cfg, tmp_path / "all.yaml")
+    assert load_config(tmp_path / "all.yaml") == cfg.checked()
+    assert yaml.safe_load((tmp_path / "all.yaml").read_text())["data"]["class_names"] == want
 
 
 def test_config_has_its_own_help():

@@ -81,9 +81,10 @@ def _unknown(section, name: str, known: list[str]) -> str:
 
 def plain_value(value):
     """Paths as strings, numpy scalars as Python numbers, numpy arrays and tuples as lists,
-    nested."""
+    nested; a mapping's keys too, where one is a number or a path
+    (``dict(zip(np.unique(masks), names))`` has numpy integer keys, s52 review)."""
     if isinstance(value, dict):
-        return {k: plain_value(v) for k, v in value.items()}
+        return {_plain_key(k): plain_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain_value(v) for v in value]
     if isinstance(value, os.PathLike):
@@ -91,3 +92,9 @@ def plain_value(value):
     if hasattr(value, "tolist") and hasattr(value, "dtype"):  # an array: a list of numbers
         return value.tolist()  # a numpy scalar: a Python number
     return value
+
+
+def _plain_key(key):
+    """A mapping's ``key`` as :func:`plain_value` makes a value, but a tuple stays one (a
+    list is no key)."""
+    return key if isinstance(key, tuple) else plain_value(key)
