@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import unetlab
+from unetlab.cli import main
 from unetlab.errors import UnetlabError
 
 
@@ -26,3 +27,38 @@ def test_progress_is_a_bar_a_function_or_refused(tmp_path, monkeypatch, capsys):
     assert names == ["000", "001"]
     with pytest.raises(UnetlabError, match="progress must be True .* function of each image"):
         unetlab.evaluate_model(net, tmp_path / "data", progress=1)
+
+
+def test_evaluate_predictions_takes_progress_as_evaluate_model_does(tmp_path, monkeypatch, capsys):
+    """s52 review: evaluate_predictions(pred, gt, progress=False) raised TypeError."""
+    from unetlab.data.io import write_png
+
+    from .test_evaluate_3d import _balls, _folders
+
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))  # a notebook
+    mask = np.zeros((16, 16), np.uint8)
+    mask[4:9, 4:9] = 1
+    for stem in ("a", "b"):
+        write_png(tmp_path / "gt" / f"{stem}.png", mask)
+        write_png(tmp_path / "pred" / f"{stem}.png", mask)
+    pred, gt = tmp_path / "pred", tmp_path / "gt"
+    capsys.readouterr()
+    report = unetlab.evaluate_predictions(pred, gt, progress=False)
+    assert len(report.images) == 2 and "images" not in capsys.readouterr().err
+    unetlab.evaluate_predictions(pred, gt, progress=True)
+    assert "images: 2image" in capsys.readouterr().err
+    names = []
+    unetlab.evaluate_predictions(pred, gt, progress=names.append)
+    assert names == ["a", "b"]
+    with pytest.raises(UnetlabError, match="progress must be True .* function of each image"):
+        unetlab.evaluate_predictions(pred, gt, progress=1)
+    stacks = []
+    (tmp_path / "3d").mkdir()
+    unetlab.evaluate_predictions(
+        *_folders(tmp_path / "3d", _balls(), _balls()), objects_3d=True, progress=stacks.append
+    )
+    assert stacks == ["s"]
+    monkeypatch.setattr("unetlab.progress.shown", lambda progress: progress)  # a terminal
+    for flag in ([], ["--no-progress"]):
+        assert main(["evaluate", "--pred", str(pred), "--gt", str(gt), *flag]) == 0
+        assert ("image/s]" in capsys.readouterr().err) == (not flag)

@@ -91,7 +91,7 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--no-progress",
         action="store_true",
-        help="no progress bar (drawn on a terminal over --checkpoint's images; --pred draws none)",
+        help="no progress bar (drawn on a terminal over the images or stacks scored)",
     )
     # None where not typed (the flags' defaults apply: :func:`_typed_defaults`), so that a
     # flag typed at its default value (--blend mean, --device auto) is refused with --pred too
@@ -740,4 +740,5 @@ def _run_pred(args):
         exclude_rows=args.exclude_rows,
         objects_3d=args.objects_3d,
         iou_thresholds=args.iou,
+        progress=_progress(args),
     )

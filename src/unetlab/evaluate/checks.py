@@ -12,6 +12,7 @@ import numpy as np
 from unetlab.data.fingerprint import one_file_values
 from unetlab.data.instances import looks_like_instances
 from unetlab.errors import DatasetError, UnetlabError
+from unetlab.progress import checked
 
 
 class MaskValuesError(DatasetError):
@@ -201,11 +202,13 @@ def check_evaluation(
     thresholds: Sequence[float] | None = None,
     seed_threshold: float | None = None,
     names: Mapping[str, str] | None = None,
+    progress=None,
 ) -> None:
     """Refuse arguments of :func:`evaluate_model` and :func:`evaluate_predictions` that are
     out of range or contradict each other, before anything is read (UnetlabError naming the
     fix): ``worst`` below 0, an ``ignore_value`` that is also one of the ``label_values``,
-    a ``seed_threshold`` without ``thresholds`` or outside [0, 1]. ``names``: what the
+    a ``seed_threshold`` without ``thresholds`` or outside [0, 1], a ``progress`` that is
+    neither a bool nor a function (:func:`~unetlab.progress.checked`). ``names``: what the
     messages call each argument (the command line: its flags); by default its keyword."""
 
     def name(key: str) -> str:
@@ -213,6 +216,7 @@ def check_evaluation(
 
     if worst < 0:
         raise UnetlabError(f"{name('worst')} must be 0 or more images, not {worst}")
+    checked(progress, "each image's name")
     _check_distinct(label_values, name("label_values"))
     if ignore_value is not None and ignore_value in (label_values or ()):
         raise UnetlabError(

@@ -42,7 +42,7 @@ import dataclasses
 import functools
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -110,6 +110,7 @@ from unetlab.evaluate.report import Report
 from unetlab.evaluate.training import ScoredPage, recorded_checkpoints, trained_pages, varied
 from unetlab.evaluate.volumes import evaluate_volumes
 from unetlab.inference.records import read_records
+from unetlab.progress import progress_calls
 
 log = logging.getLogger(__name__)
 
@@ -139,44 +140,44 @@ def evaluate_predictions(
     exclude_rows=None,
     objects_3d: bool = False,
     iou_thresholds: Sequence[float] | None = None,
+    progress: bool | Callable[[str], None] | None = True,
 ) -> Report:
     """Compare the saved predictions of ``pred_dir`` with the masks of ``gt_dir``: a
     :class:`Report`. The files read and how, the defaults in full and what is refused: the
     module's description (``help(unetlab.evaluate.predictions)``).
 
-    ``pred_dir``: as ``unetlab predict`` writes it (``<stem>.png`` class maps, ``.tif`` for
-    stacks, and/or ``<stem>_objects.tif`` object ids); ``pred_instances``: the ``<stem>`` files
-    hold object ids too. ``gt_dir``: masks with the same stems, or a data folder;
-    ``gt_instances``: they hold object ids (the cell tracking challenge's ``man_seg``).
-    ``label_values``: the mask value of each class index (``[0, 255]``; None: class indices,
-    or the predictions' record's). ``class_names``: None: the data set's ``class_names.txt``.
-    ``ignore_value``: the mask value scored nowhere (None: the record's, else palette masks'
-    255). Objects are the ``connectivity``-connected regions of every class but
-    ``boundary_class`` (None: all; ``"auto"``: the background). ``objects``: compute the ISBI
-    and object scores (None: with object ids or at most two classes). ``worst``: how many
+    ``pred_dir``: as ``unetlab predict`` writes it (``<stem>.png`` class maps, ``.tif`` for stacks,
+    and/or ``<stem>_objects.tif`` object ids); ``pred_instances``: the ``<stem>`` files hold object
+    ids too. ``gt_dir``: masks with the same stems, or a data folder; ``gt_instances``: they hold
+    object ids (the cell tracking challenge's ``man_seg``). ``label_values``: the mask value of each
+    class index (``[0, 255]``; None: class indices, or the predictions' record's). ``class_names``:
+    None: the data set's ``class_names.txt``. ``ignore_value``: the mask value scored nowhere (None:
+    the record's, else palette masks' 255). Objects are the ``connectivity``-connected regions of
+    every class but ``boundary_class`` (None: all; ``"auto"``: the background). ``objects``: compute
+    the ISBI and object scores (None: with object ids or at most two classes). ``worst``: how many
     worst images the report lists. ``exclude_rows`` (``{"bottom": 26}``, ``"bottom=26"``:
-    :mod:`unetlab.data.exclude`): scored nowhere. ``objects_3d``: z-stacks of object ids
-    scored in 3-D (:func:`~unetlab.evaluate.volumes.evaluate_volumes`). ``iou_thresholds``:
-    of the matching table (``--iou``; None: 0.1 .. 0.9)."""
+    :mod:`unetlab.data.exclude`): scored nowhere. ``objects_3d``: z-stacks of object ids scored in
+    3-D (:func:`~unetlab.evaluate.volumes.evaluate_volumes`). ``iou_thresholds``: of the matching
+    table (``--iou``; None: 0.1 .. 0.9). ``progress``: True: a bar; a function: called with each
+    image's (stack's) name once scored, as ``evaluate_model``'s."""
     check_folders(pred_dir=pred_dir, gt_dir=gt_dir)
-    check_evaluation(worst=worst, ignore_value=ignore_value, label_values=label_values)
+    shown = dict(worst=worst, progress=progress)  # the report's worst images, the bar
+    check_evaluation(ignore_value=ignore_value, label_values=label_values, **shown)
     ious = chosen_thresholds(iou_thresholds)
     exclude_rows = check_exclude_rows(exclude_rows, "exclude_rows")
     kept = dict(connectivity=connectivity, boundary_class=boundary_class, objects=objects)
     if _in_3d(objects_3d, label_values, class_names, ignore_value, exclude_rows, **kept):
-        report = evaluate_volumes(pred_dir, gt_dir, pred_instances=pred_instances, worst=worst)
-        return dataclasses.replace(report, iou_thresholds=ious)  # its folders checked there
-    refuse_image_folders(pred_dir, gt_dir)  # the command's too: it prints --pred, --gt
-    gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
-    given = (label_values, class_names, boundary_class, ignore_value, connectivity)
-    kept = dict(objects=objects, worst=worst, exclude_rows=exclude_rows)
-    report = _evaluated(pred_dir, gt_dir, *given, gt_instances, pred_instances, **kept)
+        report = evaluate_volumes(pred_dir, gt_dir, pred_instances=pred_instances, **shown)
+    else:
+        given = (label_values, class_names, boundary_class, ignore_value, connectivity)
+        kept = dict(objects=objects, exclude_rows=exclude_rows, **shown)
+        report = _evaluated(pred_dir, gt_dir, *given, gt_instances, pred_instances, **kept)
     return dataclasses.replace(report, iou_thresholds=ious)
 
 
 def _evaluated(
-    pred_dir: Path,
-    gt_dir: Path,
+    pred_dir: str | os.PathLike,
+    gt_dir: str | os.PathLike,
     label_values,
     class_names,
     boundary_class,
@@ -188,10 +189,13 @@ def _evaluated(
     objects: bool | None,
     worst: int,
     exclude_rows,
+    progress,
 ) -> Report:
     """:func:`evaluate_predictions` in 2-D, the masks read as ids (``gt_instances``), or
     as classes unless they look like ids beside predicted ids (:func:`_masks_as_ids`,
     decided before scoring: the pages were scored as classes, refused, then scored again)."""
+    refuse_image_folders(pred_dir, gt_dir)  # the command's too: it prints --pred, --gt
+    gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     given = (pred_dir, gt_dir, label_values, class_names, boundary_class)
     read = _read(*given, gt_instances=gt_instances, pred_instances=pred_instances)
     ignore_value, void = _ignored(read, ignore_value)
@@ -204,7 +208,9 @@ def _evaluated(
     )
     objects = _objects_wanted(objects, read)
     reading = _Reading(values, ignore_value, connectivity, read.gt_instances, exclude_rows)
-    acc, scored, stems = _scored(masks, read, reading, void=void, objects=objects)
+    each = dict(what="each image's name", each=True, desc="images", unit="image")
+    with progress_calls(progress, **each) as done:
+        acc, scored, stems = _scored(masks, read, reading, void=void, objects=objects, done=done)
     report = _reported(acc, read, stems, gt_dir, worst)
     report.source = _source(pred_dir, gt_dir, ignore_value, exclude_rows, scored, report)
     report.source |= _identity(read.preds, stems, scored, gt_dir)
@@ -400,9 +406,11 @@ def _scored(
     *,
     void: int | None,
     objects: bool | None,
+    done=None,
 ) -> tuple[Accumulator, list[ScoredPage], list[str]]:
-    """The statistics of every mask page and its prediction (:func:`_accumulate`), the
-    pages scored and the stems of the masks; a page without a prediction
+    """The statistics of every mask page and its prediction (:func:`_accumulate`; ``done``,
+    where not None, called with each page's name once scored), the pages scored and the
+    stems of the masks; a page without a prediction
     (:func:`_refuse_missing`) and values that are not the class indices they are read as
     (:meth:`_ValueStats.check`) refused at the end."""
     preds, classes = read.preds, read.classes
@@ -412,7 +420,7 @@ def _scored(
     count = classes.label_values is None and classes.names is None
     values = _ValueStats(count_values=count, void=void)
     stems: list[str] = []
-    missing, scored = _accumulate(acc, values, _noting(masks, stems), preds, reading)
+    missing, scored = _accumulate(acc, values, _noting(masks, stems), preds, reading, done)
     _refuse_missing(missing, preds, stems)
     named = classes.names if classes.names is not None else classes.by_index or ()
     values.check(named=len(named))
@@ -751,6 +759,7 @@ def _accumulate(
     masks: Iterable[MaskPage],
     preds: Predictions,
     reading: _Reading,
+    done=None,
 ) -> tuple[list[str], list[ScoredPage]]:
     """Add each mask page and its prediction to ``acc`` and ``values``; the stems of the
     pages that have no prediction, and the pages scored (in the report's order)."""
@@ -783,6 +792,8 @@ def _accumulate(
         kept = without_excluded(scored, reading.exclude_rows)
         acc.add(name, **kept, where=at, void=void, binary_truth=binary, predicted_ignore=held)
         scored_pages.append(ScoredPage(gt_page.path, gt_page.page, varied(mask), gt_page.image))
+        if done is not None:
+            done(name)
     return missing, scored_pages
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,7 @@ from unetlab.evaluate.masks import (
 from unetlab.evaluate.report import Report
 from unetlab.inference.objects_3d import frame_pages
 from unetlab.inference.pages import given_page_axes
+from unetlab.progress import progress_calls
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ def evaluate_volumes(
     *,
     pred_instances: bool = False,
     worst: int = 5,
+    progress: bool | Callable[[str], None] | None = True,
 ) -> Report:
     """The object figures of each stack (each frame of a TZYX movie) in 3-D: ``pred_dir``'s
     ``<stem>_objects.tif`` (``<stem>.tif`` with ``pred_instances``) against ``gt_dir``'s
@@ -57,7 +59,9 @@ def evaluate_volumes(
     background / object. Refused in one line: a file with no Z axis, a missing prediction,
     stacks of other shapes; predictions with no ground truth said in one line. An image with
     no Z axis (a 2-D image, a movie's frames) is scored by its 2-D objects, as predict
-    --objects-3d gives them, said in one line (:func:`say_flat_scored`)."""
+    --objects-3d gives them, said in one line (:func:`say_flat_scored`). ``progress``: True:
+    a bar of the stacks (where a person watches); a function: called with each stack's
+    name once scored."""
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     refuse_image_folders(pred_dir, gt_dir)  # a data set's images/ folder: one line
     mask_files, _ = ground_truth(gt_dir)
@@ -66,21 +70,30 @@ def evaluate_volumes(
     stems = {m: ome_less(mask_stem(m), preds.objects, named) for m in mask_files}
     _refuse_planewise(preds, list(stems.values()))
     acc, flat = accumulator(), []
-    for mask, stem in stems.items():
-        if stem not in preds.objects:
-            raise DatasetError(
-                f"{mask}: no {stem}_objects.tif in {pred_dir} (3-D objects of "
-                "unetlab predict --instances --objects-3d; --pred-instances (pred_instances=True) "
-                "for <stem>.tif)"
-            )
-        for name, where, pred, gt in volumes(preds.objects[stem], mask, stem, flat=flat):
-            add_volume(acc, name, where, pred, gt)
+    each = dict(what="each stack's name", each=True, total=len(stems), unit="stack")
+    with progress_calls(progress, desc="stacks", **each) as done:
+        for mask, stem in stems.items():
+            _refuse_missing_volume(preds, mask, stem, pred_dir)
+            for name, where, pred, gt in volumes(preds.objects[stem], mask, stem, flat=flat):
+                add_volume(acc, name, where, pred, gt)
+            if done is not None:
+                done(stem)
     say_flat_scored(flat, len(stems))
     say_unscored(preds, [mask_stem(m) for m in mask_files], gt_dir)
     report = acc.report(CLASSES, thresholds=None, worst=worst)
     report.counting = True
     report.source = dict(predictions=str(pred_dir), ground_truth=str(gt_dir), objects_3d=True)
     return report
+
+
+def _refuse_missing_volume(preds: Predictions, mask: Path, stem: str, pred_dir: Path) -> None:
+    """The stack ``mask`` whose ``<stem>_objects.tif`` is not among ``preds`` refused."""
+    if stem not in preds.objects:
+        raise DatasetError(
+            f"{mask}: no {stem}_objects.tif in {pred_dir} (3-D objects of "
+            "unetlab predict --instances --objects-3d; --pred-instances (pred_instances=True) "
+            "for <stem>.tif)"
+        )
 
 
 def _refuse_planewise(preds: Predictions, stems: list[str]) -> None:
