@@ -108,6 +108,12 @@ def test_an_assigned_values_line_says_the_python_form_a_file_and_set_keep_theirs
         ("data", "tile_size", None, "(it takes int): e.g. cfg.data.tile_size = 256"),
         ("data", "label_values", "0,255", "e.g. cfg.data.label_values = [0, 255]"),
         ("data", "ignore_value", "none", "must be int or None, not 'none': write None for none"),
+        (
+            "data",
+            "class_names",
+            ["bg", "cell"],
+            "e.g. {0: 'bg', 1: 'cell'} if the masks hold 0, 1, 2, ...",
+        ),
     ]:
         with pytest.raises(UnetlabError) as caught:
             setattr(getattr(cfg, section), key, value)
@@ -117,6 +123,7 @@ def test_an_assigned_values_line_says_the_python_form_a_file_and_set_keep_theirs
         ("data.tile_size=", "e.g. --set data.tile_size=256"),
         ("data.label_values=0,255", "[0, 255] (--set 'data.label_values=[0, 255]')"),
         ("data.ignore_value=none", "must be int or null, not 'none': write null for none"),
+        ("data.class_names=[bg, cell]", "e.g. {0: bg, 1: cell} if the masks hold 0, 1, 2, ..."),
     ]:
         with pytest.raises(UnetlabError, match=re.escape(said) + "$"):
             load_config(None, [override])

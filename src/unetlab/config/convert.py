@@ -82,7 +82,7 @@ def check_type(value, hint, key: str, default=None, *, form: str = "set"):
         if ok:
             return converted
     if any(_value_map(o) for o in options) and isinstance(value, (dict, list, tuple)):
-        raise UnetlabError(_value_map_message(key, value))
+        raise UnetlabError(_value_map_message(key, value, form))
     names = " or ".join(
         getattr(o, "__name__", str(o)).replace("NoneType", NONE_WORDS[form]) for o in options
     )
@@ -198,11 +198,14 @@ def _value_map(hint) -> bool:
     return origin is dict and typing.get_args(hint)[:1] == (int,)
 
 
-def _value_map_message(key: str, value) -> str:
+def _value_map_message(key: str, value, form: str = "set") -> str:
     """The line for a mapping by mask value given in another form (a list, or keys that are
-    not whole numbers), with the form it takes built from what was given."""
+    not whole numbers), with the form it takes built from what was given (``"code"``: as
+    Python writes it, ``{0: 'bg'}``; else as YAML, ``{0: bg}``)."""
     pairs = list(enumerate(value if isinstance(value, (list, tuple)) else value.values()))
-    example = ", ".join(f"{k}: {v}" for k, v in pairs[:4]) + (", ..." if len(pairs) > 4 else "")
+    shown = repr if form == "code" else str
+    example = ", ".join(f"{k}: {shown(v)}" for k, v in pairs[:4])
+    example += ", ..." if len(pairs) > 4 else ""
     if isinstance(value, (list, tuple)):
         return (
             f"config key {key} maps mask values to names, not a list {value!r}: keys must be "
