@@ -77,3 +77,16 @@ def test_an_array_s_fix_is_given_for_arrays_only(tmp_path):
         predict_folder(net, None, tmp_path / "out")
     with pytest.raises(UnetlabError, match=r"^inputs must be .*, not list holding int$"):
         predict_folder(net, [tmp_path, 3], tmp_path / "out")
+
+
+def test_a_0d_array_of_str_is_one_path_and_an_empty_iterable_is_named(tmp_path):
+    """s52 review3: np.array("a.png") raised numpy's 'iteration over a 0-d array'; an empty
+    set or glob said 'no images found in ' (naming nothing)."""
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / "a.png")
+    net = UNet(1, 2, depth=2, base_channels=4).eval()
+    result = predict_folder(net, np.array(str(tmp_path / "a.png")), tmp_path / "out")
+    assert [p.name for p in result.written] == ["a.png"]
+    for empty, name in ((set(), "set"), (tmp_path.glob("*.tif"), "generator"), ([], "list")):
+        with pytest.raises(UnetlabError, match=f"an iterable of them, not an empty {name}$"):
+            predict_folder(net, empty, tmp_path / "out2")
+    assert not (tmp_path / "out2").exists()

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import torch
 from tqdm.contrib.logging import logging_redirect_tqdm
 
@@ -139,6 +140,8 @@ def _checked_paths(inputs, out_dir) -> tuple[str | os.PathLike | list, Path]:
     (a list, a set, a numpy array of str, a pandas Series, a generator such as
     ``Path.glob()``) as a list, read once; and ``out_dir`` as a Path. UnetlabError in one line
     where either is none: pathlib's TypeError (s52 badinput; fix1: iterables of paths)."""
+    if isinstance(inputs, np.ndarray) and inputs.ndim == 0 and inputs.dtype.kind in "US":
+        inputs = str(inputs)  # np.array("a.png"): one path, not an iterable
     listed = inputs
     if is_pixels(inputs) or not isinstance(inputs, str | os.PathLike | Iterable):
         raise UnetlabError(f"{INPUTS_ARE}, not {path_given(inputs)}")
@@ -148,6 +151,8 @@ def _checked_paths(inputs, out_dir) -> tuple[str | os.PathLike | list, Path]:
             raise UnetlabError(
                 f"{INPUTS_ARE}, not {type(inputs).__name__} holding {path_given(bad[0])}"
             )
+        if not listed:  # an empty list, set or glob: find_inputs would name no folder
+            raise UnetlabError(f"{INPUTS_ARE}, not an empty {type(inputs).__name__}")
     check_path(out_dir, "out_dir", "a folder")
     return listed, Path(out_dir)
 
