@@ -857,10 +857,9 @@ def _folder_medians(rows: list[dict]) -> list[float | None]:
 
 def _like_sized_medians(rows: list[dict]) -> list[float | None]:
     """Each row's median focus over the rows whose objects lie within :data:`LIKE_ACROSS` x
-    across of its own (itself too); None where fewer than :data:`FOCUS_IMAGES`, its size
-    is unknown, or the median is no sharp image's (:func:`_peers_median`). The rows sorted
-    by size once, each one's like-sized a window of them (a comparison of every pair took
-    18 s for 5,000 images)."""
+    across of its own (itself too); None where fewer than :data:`FOCUS_IMAGES` or its size
+    is unknown. The rows sorted by size once, each one's like-sized a window of them (a
+    comparison of every pair took 18 s for 5,000 images)."""
     across = np.array([_across(r) or np.nan for r in rows], np.float64)
     known = np.flatnonzero(~np.isnan(across))
     order = known[np.argsort(across[known], kind="stable")]
@@ -868,22 +867,9 @@ def _like_sized_medians(rows: list[dict]) -> list[float | None]:
     starts = np.searchsorted(sizes, across / LIKE_ACROSS, "left")
     stops = np.searchsorted(sizes, across * LIKE_ACROSS, "right")
     return [
-        _peers_median(focus[a:b]) if not np.isnan(x) else None
+        float(np.median(focus[a:b])) if b - a >= FOCUS_IMAGES and not np.isnan(x) else None
         for x, a, b in zip(across.tolist(), starts.tolist(), stops.tolist())
     ]
-
-
-def _peers_median(focus: np.ndarray) -> float | None:
-    """The median of like-sized images' ``focus``, None where fewer than
-    :data:`FOCUS_IMAGES` or half or more of them read under :data:`BLUR_SHARE` x it: the
-    median then lies between two kinds of image, no sharp one's (Kromp's test set: two 20x
-    widefield tissue sections, nuclei ~22 px across, beside two cell-line cytospins of like
-    size, 63x widefield and 20x confocal, 13-19 px, read 0.13x and 0.16x, "out of focus?":
-    a thick section's haze and a flat cytospin's, as much as blur)."""
-    if len(focus) < FOCUS_IMAGES:
-        return None
-    median = float(np.median(focus))
-    return None if 2 * np.count_nonzero(focus < BLUR_SHARE * median) >= len(focus) else median
 
 
 def object_sizes(rows: Sequence[dict]) -> tuple[float, float] | None:
@@ -1245,7 +1231,5 @@ def _mixed_line(smallest: float, largest: float) -> str:
         f"focus: the images' objects run {smallest:.0f}-{largest:.0f} px across (mixed "
         f"magnifications?), and the focus measure falls as objects grow in pixels: "
         f"focus_vs_median compares each image with those whose objects are within "
-        f"{LIKE_ACROSS:g}x its own across (empty where fewer than {FOCUS_IMAGES}, or where "
-        "half of those or more score far below the others: two kinds of sample or "
-        "microscope, not told from blur)"
+        f"{LIKE_ACROSS:g}x its own across (empty where fewer than {FOCUS_IMAGES})"
     )
