@@ -10,7 +10,7 @@ from dataclasses import fields, is_dataclass
 import pytest
 
 from unetlab.config import Config, load_config
-from unetlab.config.convert import check_type
+from unetlab.config.convert import check_type, set_to
 from unetlab.config.files import parse_yaml
 from unetlab.errors import UnetlabError
 
@@ -61,3 +61,23 @@ def test_every_keys_example_is_a_value_of_its_type(key, hint):
     written, value = given.split("=", 1)
     assert written == key
     check_type(parse_yaml(value), hint, key)  # no error: the example is valid
+
+
+@pytest.mark.parametrize(
+    "key, value, python, cli",
+    [
+        ("train.batch_size", 17, "cfg.train.batch_size = 17", "--set train.batch_size=17"),
+        ("train.amp", "off", "cfg.train.amp = 'off'", "--set train.amp=off"),
+        (
+            "data.label_values",
+            [0, 255],
+            "cfg.data.label_values = [0, 255]",
+            "--set 'data.label_values=[0, 255]'",
+        ),
+    ],
+)
+def test_a_setting_is_set_as_python_and_the_command_line_write_it(key, value, python, cli):
+    """set_to: a fix's setting as each caller types it; load_config takes the --set form."""
+    assert set_to(key, value) == (python, cli)
+    taken = load_config(None, [shlex.split(cli)[1]])
+    assert getattr(getattr(taken, key.split(".")[0]), key.split(".")[1]) == value

@@ -429,5 +429,8 @@ def test_a_training_image_smaller_than_the_tile_is_padded_not_refused(caplog):
     with caplog.at_level(logging.INFO, logger="unetlab.train"):
         assert tile_sizes(model, 32, [big, small]) == (32, 32)
     assert "1 of 2 training images are smaller than the 32 px tiles (b)" in caplog.text
-    with pytest.raises(UnetlabError, match="larger than every training image.*data.tile_size=64"):
+    with pytest.raises(UnetlabError, match="larger than every training image") as err:
         tile_sizes(model, 72, [big, small])
+    # as its caller sets it: fit in a notebook was told the command line's form (s52)
+    assert str(err.value).endswith("px): use cfg.data.tile_size = 64")
+    assert err.value.cli.endswith("px): use --set data.tile_size=64")

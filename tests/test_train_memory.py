@@ -115,19 +115,22 @@ def test_refusal_names_the_largest_batch_that_fits():
     with pytest.raises(UnetlabError) as err:
         check_step_memory(cfg, "cpu", memory)
     line = str(err.value)
-    assert f"train.batch_size={fits}" in line and "(this machine has 2.00 GB available)" in line
-    assert "\n" not in line
+    assert "(this machine has 2.00 GB available)" in line and "\n" not in line
+    # as its caller sets it: a notebook calling fit was told "set train.batch_size=3" (s52)
+    assert line.endswith(f"; cfg.train.batch_size = {fits} (the most tiles of 512 px that fit)")
+    assert f"; --set train.batch_size={fits} (the most" in err.value.cli
 
 
 def test_refusal_names_a_smaller_tile_where_not_one_fits():
     cfg = load_config(None, ["data.tile_size=1024", "train.batch_size=2", "train.amp=off"])
     memory = _memory(cfg, 0.5e9)
     with pytest.raises(
-        UnetlabError, match=r"not one tile of 1024 px fits: set data.tile_size=(\d+)"
+        UnetlabError, match=r"not one tile of 1024 px fits: cfg.data.tile_size = (\d+) or smaller$"
     ) as err:
         check_step_memory(cfg, "cpu", memory)
-    tile = int(err.value.args[0].split("data.tile_size=")[-1].split()[0])
+    tile = int(err.value.cli.split("--set data.tile_size=")[-1].split()[0])
     assert memory.bytes(tile, 1) <= 0.5e9 < memory.bytes(1024, 1)
+    assert f"cfg.data.tile_size = {tile} or smaller" in str(err.value)
 
 
 def test_a_step_that_fits_passes():
@@ -170,7 +173,8 @@ def test_check_refuses_before_loading(two_pair_data, tmp_path, monkeypatch, caps
     assert main(args) == 2
     err = capsys.readouterr().err
     line = next(x for x in err.splitlines() if x.startswith("unetlab train: error:"))
-    assert "train.batch_size 8 x data.tile_size 256" in line and "train.batch_size=" in line
+    assert "train.batch_size 8 x data.tile_size 256" in line and "--set train.batch_size=" in line
+    assert "cfg." not in line
     assert "this machine has 0.30 GB available" in line
     assert not run_dir.exists()
 
@@ -250,7 +254,7 @@ def test_cpu_processes_share_the_memory():
     assert check_step_memory(cfg, "cpu", memory) is memory  # one process fits
     with pytest.raises(UnetlabError, match="each of 2 processes") as err:
         check_step_memory(cfg, "cpu", memory, processes=2)
-    fits = int(str(err.value).split("train.batch_size=")[1].split()[0])
+    fits = int(err.value.cli.split("train.batch_size=")[1].split()[0])
     assert 2 * memory.bytes(256, fits) <= memory.available < 2 * memory.bytes(256, 4)
     gpu = StepMemory.of(cfg, "cuda", available=1.5 * one_step)  # one GPU each: its own
     checked = check_step_memory(cfg, "cuda", gpu, processes=2)  # no refusal
@@ -316,7 +320,7 @@ def test_the_step_gets_what_the_data_leaves():
     memory = replace(alone, data=4e9 - alone.bytes(512, 4) + 1e8)
     with pytest.raises(UnetlabError) as err:
         check_step_memory(cfg, "cpu", memory)
-    fits = int(str(err.value).split("train.batch_size=")[1].split()[0])
+    fits = int(err.value.cli.split("train.batch_size=")[1].split()[0])
     assert 1 <= fits < 4 and memory.bytes(512, fits) + memory.data <= 4e9
     assert "GB of data (this machine has 4.00 GB available)" in str(err.value)
     assert "or train on fewer or smaller images" in str(err.value)
@@ -350,6 +354,20 @@ def test_fit_refuses_with_its_plans_data(two_pair_data, tmp_path, monkeypatch):
     with pytest.raises(UnetlabError, match=r"~5.00 GB of data \(this machine has 4.00 GB"):
         fit(cfg, run_dir=tmp_path / "run", plan=Plan(data_bytes=5e9), progress=False)
     assert not (tmp_path / "run").exists()
+
+
+def test_fit_names_the_batch_as_python_sets_it(two_pair_data, tmp_path, monkeypatch):
+    """A notebook's fit is told the fix as it would type it (``cfg.train.batch_size = 2``),
+    not the command line's ``train.batch_size=2`` (s52)."""
+    from unetlab.train.fitting import fit
+
+    _fake_available(monkeypatch, 0.3e9)
+    _not_loaded(monkeypatch)
+    over = ["data.tile_size=256", "train.batch_size=8", "train.amp=off", "train.device=cpu"]
+    cfg = load_config(None, [f"data.root={two_pair_data}", *over])
+    with pytest.raises(UnetlabError, match=r"; cfg\.train\.batch_size = \d+ \(the most") as err:
+        fit(cfg, run_dir=tmp_path / "run", progress=False)
+    assert "--set" not in str(err.value) and "train.batch_size=" not in str(err.value)
 
 
 def test_a_gpu_step_is_said_as_a_cpu_estimate_and_its_data_in_the_machine():

@@ -10,7 +10,7 @@ import types
 import typing
 from dataclasses import fields, is_dataclass
 
-from unetlab.errors import UnetlabError, did_you_mean
+from unetlab.errors import Spelled, UnetlabError, did_you_mean
 
 #: the YAML 1.1 words that a bool key still takes (the config's YAML reads them as strings)
 _WORDS = {"yes": True, "on": True, "no": False, "off": False}
@@ -156,6 +156,14 @@ def code_assignment(key: str, default=None) -> str:
     if _example_value(key, default) is None:
         return ""
     return f"cfg.{key} = {EXAMPLES.get(key, default)!r}"
+
+
+def set_to(key: str, value) -> Spelled:
+    """Config key ``key`` given ``value`` as its caller writes it, for an error's fix
+    (:func:`~unetlab.errors.spelled`): ``cfg.train.batch_size = 17`` as Python assigns it (a
+    notebook calling ``fit`` was told ``set train.batch_size=17``, s52), ``--set
+    train.batch_size=17`` as the command line takes it (shell-quoted where needed)."""
+    return Spelled(f"cfg.{key} = {value!r}", "--set " + shlex.quote(f"{key}={_written(value)}"))
 
 
 #: how an example is written for each ``form`` of :func:`check_type`

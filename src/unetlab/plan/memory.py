@@ -10,7 +10,8 @@ import math
 from dataclasses import asdict, dataclass, replace
 
 from unetlab.config import Config
-from unetlab.errors import UnetlabError
+from unetlab.config.convert import set_to
+from unetlab.errors import Spelled, UnetlabError, spelled
 from unetlab.models.architecture import PRESETS, UNetConfig
 from unetlab.models.memory import step_bytes
 from unetlab.runtime import autocast_dtype, available_memory
@@ -163,19 +164,29 @@ def check_step_memory(
         raise UnetlabError(_data_refusal(memory, tile, batch))
     if memory.room is None or memory.bytes(tile, batch) <= memory.room:
         return memory
-    fits = memory.largest_batch(tile)
-    if fits >= 1:
-        fix = f"set train.batch_size={fits} (the most tiles of {tile} px that fit)"
-    elif (smaller := _largest_tile(memory, cfg, tile)) is not None:
-        fix = f"not one tile of {tile} px fits: set data.tile_size={smaller} or smaller"
-    else:
-        fix = "not one tile of the smallest size fits: train on a machine with more memory"
+    fix, setting = _memory_fix(memory, cfg, tile)
     if memory.data and memory.device == "cpu":
         fix += " (or train on fewer or smaller images)"
-    raise UnetlabError(
-        f"train.batch_size {batch} x data.tile_size {tile}: {memory.said(tile, batch)}: it "
-        f"would run out of memory at its first step; {fix}"
-    )
+
+    def say(value: str) -> str:
+        return (
+            f"train.batch_size {batch} x data.tile_size {tile}: {memory.said(tile, batch)}: "
+            f"it would run out of memory at its first step; {fix.format(value)}"
+        )
+
+    raise UnetlabError(**spelled(say, setting))
+
+
+def _memory_fix(memory: StepMemory, cfg: Config, tile: int) -> tuple[str, Spelled | str]:
+    """The fix of a step that does not fit, with ``{}`` where the setting to give goes, and
+    that setting as Python and the command line give it (:func:`set_to`): the largest batch
+    that fits at ``tile``, else the largest tile of which one fits, else none."""
+    fits = memory.largest_batch(tile)
+    if fits >= 1:
+        return f"{{}} (the most tiles of {tile} px that fit)", set_to("train.batch_size", fits)
+    if (smaller := _largest_tile(memory, cfg, tile)) is not None:
+        return f"not one tile of {tile} px fits: {{}} or smaller", set_to("data.tile_size", smaller)
+    return "not one tile of the smallest size fits: train on a machine with more memory", ""
 
 
 def _data_refusal(memory: StepMemory, tile: int, batch: int) -> str:

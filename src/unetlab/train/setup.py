@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from unetlab.config import Config
+from unetlab.config.convert import set_to
 from unetlab.data.appearance import training_appearance
 from unetlab.data.classes import dataset_palette, names_file, void_value
 from unetlab.data.colour import same_kind
@@ -34,7 +35,7 @@ from unetlab.data.pairs import Pair, PairReader, problems_error
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.data.weightmap import background_class, background_problem
-from unetlab.errors import DatasetError, UnetlabError
+from unetlab.errors import DatasetError, UnetlabError, spelled
 from unetlab.inference.tta import fitting_tta
 from unetlab.losses import (
     AUTO_IMBALANCE,
@@ -674,8 +675,9 @@ def tile_sizes(model: UNet, tile_size: int, samples) -> tuple[int, int]:
         for n in model.valid_input_sizes(largest + 2 * model.border, 8)
         if model.output_size(n) <= largest
     ]
-    raise UnetlabError(
+    said = (
         f"data.tile_size {tile_size} gives {output} px outputs, larger than every training "
         f"image (the largest's shorter side is {largest} px): use "
-        f"data.tile_size={max(fits) if fits else model.min_input_size}"
     )
+    fix = set_to("data.tile_size", max(fits) if fits else model.min_input_size)
+    raise UnetlabError(**spelled(lambda setting: said + setting, fix))
