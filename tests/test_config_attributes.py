@@ -132,6 +132,22 @@ def test_an_assigned_values_line_says_the_python_form_a_file_and_set_keep_theirs
         load_config(tmp_path / "c.yaml")
 
 
+def test_an_endless_time_limit_says_the_form_of_its_caller(capsys):
+    """s52: cfg.checked() in a notebook was told to "leave --minutes out"; the command
+    line's line is kept."""
+    from unetlab.cli import main
+
+    cfg = Config()
+    cfg.train.max_minutes = float("inf")
+    with pytest.raises(UnetlabError) as caught:
+        cfg.checked()
+    said = "for no time limit, cfg.train.max_minutes = 0 (train.epochs sets the length)"
+    assert str(caught.value).endswith(said) and "--" not in str(caught.value)
+    assert main(["train", "--data", "none", "--set", "train.max_minutes=inf", "--check"]) == 2
+    kept = "for no time limit, set 0 (or leave --minutes out) and train.epochs sets the length"
+    assert capsys.readouterr().err.strip().endswith(kept)
+
+
 def test_class_names_keyed_by_numpy_integers_are_plain_ints_and_round_trip(tmp_path):
     """s52 review: ``dict(zip(np.unique(masks), names))`` (numpy integer keys, numpy str
     names) was refused: keys must be mask values (integers)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from unetlab.config.convert import set_to
 from unetlab.errors import UnetlabError, unknown_choice
 from unetlab.losses import LOSSES
 
@@ -217,9 +218,11 @@ def _check_train_limits(train: TrainSection) -> None:
     if train.seed < 0:
         raise UnetlabError(f"train.seed must be >= 0, not {train.seed}")
     if train.max_minutes == math.inf:
+        said = "train.max_minutes must be a finite number of minutes: for no time limit, {}"
+        none = set_to("train.max_minutes", 0).python  # a notebook has no --minutes
         raise UnetlabError(
-            "train.max_minutes must be a finite number of minutes: for no time limit, set 0 "
-            "(or leave --minutes out) and train.epochs sets the length"
+            said.format(f"{none} (train.epochs sets the length)"),
+            cli=said.format("set 0 (or leave --minutes out) and train.epochs sets the length"),
         )
     if not MIN_WAIT_MINUTES <= train.dist_timeout_minutes <= MAX_WAIT_MINUTES:  # timedelta's
         raise UnetlabError(
