@@ -7,6 +7,7 @@ import numpy as np
 
 from unetlab.data.checks import channel_problems
 from unetlab.data.io import write_png, write_tiff
+from unetlab.errors import command_spelling
 
 
 def test_a_grey_image_saved_as_rgb_is_named_with_the_how_to(tmp_path):
@@ -45,12 +46,17 @@ def test_a_two_channel_tiff_among_grey_ones_names_data_channel(tmp_path):
     grey = np.arange(64, dtype=np.uint16).reshape(8, 8)
     write_tiff(tmp_path / "g.tif", grey)
     write_tiff(tmp_path / "two.tif", np.stack([grey, 100 - grey], axis=-1))
-    (line,) = channel_problems([(tmp_path / "g.tif", 1), (tmp_path / "two.tif", 2)], None)
+    images = [(tmp_path / "g.tif", 1), (tmp_path / "two.tif", 2)]
+    with command_spelling():  # as the command line runs
+        (line,) = channel_problems(images, None)
     assert line.startswith(f"{tmp_path}/two.tif: 2 channel(s) but half the images have 1: ")
     assert line.endswith(
         "; or train one channel of every multi-channel file: --set data.channel=C "
         "(C from 0, e.g. the nuclei's)"
     )
+    # plan_training or fit in a notebook: as Python sets it (s52: it was told --set)
+    (line,) = channel_problems(images, None)
+    assert line.endswith(": cfg.data.channel = C (C from 0, e.g. the nuclei's)")
 
 
 def test_a_float_mask_of_ids_names_object_ids_too():

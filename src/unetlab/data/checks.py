@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.tiff_files import is_tiff_name
+from unetlab.errors import Spelled, said_as
 
 #: how Pillow's modes store channels, where unetlab reads a file differently from its mode
 _MODES = {
@@ -143,6 +144,11 @@ def channel_problems(images: Sequence[tuple[Path, int]], in_channels: int | None
     ]
 
 
+#: the setting that trains one channel (C) of each image, as the caller sets it (:func:`said_as`:
+#: a notebook's fit was told ``--set data.channel=C``, s52)
+PICK_CHANNEL = Spelled("cfg.data.channel = C", "--set data.channel=C")
+
+
 def _one_channel_fix(expected: int, channels: int, model: bool) -> str:
     """``; or ... --set data.channel=C`` for a multi-channel (not RGB/RGBA) file among grey
     images: a nuclei + cytoplasm TIFF among nuclei-only ones, where Fiji's Type > 8-bit keeps
@@ -150,7 +156,7 @@ def _one_channel_fix(expected: int, channels: int, model: bool) -> str:
     if model or expected != 1 or channels in (1, 3, 4):
         return ""
     return (
-        "; or train one channel of every multi-channel file: --set data.channel=C "
+        f"; or train one channel of every multi-channel file: {said_as(PICK_CHANNEL)} "
         "(C from 0, e.g. the nuclei's)"
     )
 

@@ -21,9 +21,11 @@ from unetlab.cpu_share import (
     cpu_share,
     shared_cpu_warning,
 )
+from unetlab.data.checks import PICK_CHANNEL
 from unetlab.data.instances import CLASS_NAMES as INSTANCE_CLASSES
 from unetlab.data.split_record import copied_images, describe_pairs
 from unetlab.data.stack_split import next_to_training
+from unetlab.errors import said_as
 from unetlab.plan import BUDGET_EPOCHS
 from unetlab.train.schedule import TimeBudget
 
@@ -150,7 +152,7 @@ def channels_trained(channel: int | list[int] | None, count: int) -> str:
         return f"channel(s) {picked} of each image (data.channel)"
     if count == 1:
         return "1 channel"
-    return f"{count} channels, all trained (--set data.channel=C, or a list [C, D], picks some)"
+    return f"{count} channels, all trained ({said_as(PICK_CHANNEL)}, or a list [C, D], picks some)"
 
 
 def classes_text(class_names, label_values) -> str:
