@@ -11,7 +11,7 @@ import pytest
 from unetlab.config import load_config
 from unetlab.data.classes import names_of_lines, read_class_names
 from unetlab.data.io import write_png
-from unetlab.errors import DatasetError
+from unetlab.errors import DatasetError, command_spelling
 from unetlab.plan import check_training_data, plan_training
 from unetlab.train import prepare_data
 
@@ -120,6 +120,14 @@ def test_a_value_the_names_call_void_is_refused_unless_ignored(tmp_path):
 
     _data(tmp_path, "0 background\n128 cell\n255 void\n")
     with pytest.raises(UnetlabError, match="call mask value 255 'void', which would train as"):
+        plan_training(load_config(None, [f"data.root={tmp_path}"]))
+    # the fix as its caller sets it: a notebook's plan_training was told --set (s52)
+    with pytest.raises(UnetlabError, match="class: cfg.data.ignore_value = 255 to count it"):
+        plan_training(load_config(None, [f"data.root={tmp_path}"]))
+    with (
+        command_spelling(),
+        pytest.raises(UnetlabError, match="class: --set data.ignore_value=255"),
+    ):
         plan_training(load_config(None, [f"data.root={tmp_path}"]))
     cfg, _ = plan_training(load_config(None, [f"data.root={tmp_path}", "data.ignore_value=255"]))
     assert cfg.data.ignore_value == 255

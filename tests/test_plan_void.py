@@ -10,7 +10,7 @@ from unetlab.config import load_config
 from unetlab.data.fingerprint import measure_pair
 from unetlab.data.io import write_png
 from unetlab.data.void import VoidBeside, border_share, percent, void_beside_classes
-from unetlab.errors import DatasetError
+from unetlab.errors import DatasetError, command_spelling
 from unetlab.plan import plan_training
 
 
@@ -65,8 +65,14 @@ def test_255_beside_named_classes_is_refused_naming_the_fix(tmp_path):
             refused()
         line = str(caught.value)
         assert "mask value 255" in line and "has no name beside the classes 0-2" in line
-        assert "--set data.ignore_value=255" in line and "data.label_values=[0,1,2,255]" in line
+        # as Python sets them: a notebook's plan_training was told --set (s52)
+        assert "; cfg.data.ignore_value = 255 to count it nowhere" in line and "--set" not in line
+        assert "if it is a class, cfg.data.label_values = [0, 1, 2, 255]" in line
         assert "would train as one more class (index 3)" in line
+    with command_spelling(), pytest.raises(DatasetError) as caught:  # the command line's
+        check_training_data(_cfg(root))
+    line = str(caught.value)
+    assert "--set data.ignore_value=255" in line and "--set 'data.label_values=[0,1,2,255]'" in line
     assert _void_notes(_plan(root, "data.ignore_value=255")) == []  # the fix
     assert _void_notes(_plan(root, "data.label_values=[0,1,2,255]")) == []  # a class: said so
     named = "data.class_names={0: road, 1: sky, 2: car, 255: kerb}"
@@ -83,12 +89,15 @@ def test_255_beside_classes_named_0_to_n_is_void_by_the_plan_with_its_reason(tmp
         "data.ignore_value = 255: mask value 255 (3.3% of the training pixels) has no name "
         "beside the "
         "classes 0-2 the data set names: void (Cityscapes, VOC, mmseg), counted nowhere; if it "
-        "is a class, --set 'data.label_values=[0,1,2,255]' and name it"
+        "is a class, cfg.data.label_values = [0, 1, 2, 255] and name it"
     )
+    with command_spelling():  # the command line's plan
+        said = plan_training(_cfg(root), set())[1].lines()[0]
+    assert said.endswith("is a class, --set 'data.label_values=[0,1,2,255]' and name it")
     assert cfg.data.ignore_value == 255 and _void_notes(plan) == []
     assert set(plan.fingerprint["class_fractions"]) == {0, 1, 2}  # measured without 255
     mine = _cfg(root, "data.ignore_value=null")
-    with pytest.raises(DatasetError, match="--set data.ignore_value=255"):
+    with pytest.raises(DatasetError, match="cfg.data.ignore_value = 255 to count"):
         plan_training(mine, {"data.ignore_value"})  # the user's null: not planned over
     five = _cfg(root, "data.class_names={0: road, 1: sky, 2: car, 3: bus, 4: kerb}")
     assert plan_training(five, set())[0].data.ignore_value == 255  # classes 3, 4 in no mask
@@ -130,7 +139,10 @@ def test_255_beside_unnamed_classes_is_a_warning_with_its_share_and_outlines(tmp
     (line,) = _void_notes(_plan(_write(tmp_path / "d")))
     assert line.startswith("mask value 255 lies apart from the classes 0-2 (")
     assert "in thin outlines: 100% of them border a class" in line
-    assert "--set data.ignore_value=255" in line
+    assert "if it marks unlabelled pixels, cfg.data.ignore_value = 255; if it is" in line
+    with command_spelling():  # the command line's plan
+        (line,) = _void_notes(_plan(tmp_path / "d"))
+    assert "--set data.ignore_value=255; if it is a class, --set" in line
 
 
 def test_isbi_demo_instances_and_palette_masks_are_untouched(tmp_path):

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from unetlab.data.fingerprint import PairFacts, fill_value, pixel_counts
+from unetlab.errors import Spelled, said_as
 
 VOID = 255
 #: class indices lie below this, far apart from the void value
@@ -93,6 +94,19 @@ def border_share(mask: np.ndarray, value: int = VOID) -> float | None:
     return float((mine & near).sum() / mine.sum())
 
 
+#: the setting that counts void nowhere, as the caller sets it (:func:`said_as`: plan_training
+#: in a notebook was told ``--set data.ignore_value=255``, s52)
+IGNORE_VOID = Spelled(f"cfg.data.ignore_value = {VOID}", f"--set data.ignore_value={VOID}")
+
+
+def void_as_class(found: VoidBeside) -> Spelled:
+    """The setting that trains void as one more class, after ``found``'s classes, as Python
+    and the command line set it (:func:`said_as` says it)."""
+    values = [int(v) for v in (*found.values, VOID)]  # numpy's said as plain numbers
+    cli = "--set " + shlex.quote(f"data.label_values=[{','.join(map(str, values))}]")  # no glob
+    return Spelled(f"cfg.data.label_values = {values}", cli)
+
+
 def void_line(found: VoidBeside, *, named: bool, border: float | None = None) -> str:
     """The line for ``found``: ``named``, where the data set's class names name the classes
     but not 255 (a refusal's problem), else a warning; ``border``: :func:`border_share` of
@@ -101,9 +115,7 @@ def void_line(found: VoidBeside, *, named: bool, border: float | None = None) ->
     if border is not None:
         kind = "thin outlines" if border >= OUTLINE_SHARE else "regions"
         share += f", in {kind}: {border:.0%} of them border a class"
-    values = ",".join(map(str, [*found.values, VOID]))
-    as_class = "if it is a class, --set " + shlex.quote(f"data.label_values=[{values}]")  # no glob
-    ignore = f"--set data.ignore_value={VOID}"
+    ignore, as_class = said_as(IGNORE_VOID), "if it is a class, " + said_as(void_as_class(found))
     n = len(found.values)
     if named:
         return (

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.config import Config
+from unetlab.config.convert import set_to
 from unetlab.data.checks import channel_problems
 from unetlab.data.classes import palette_words, read_class_names
 from unetlab.data.colour_table import VOID_NAMES, ColourTable, read_colour_table
@@ -31,9 +32,11 @@ from unetlab.data.void import (
     border_share,
     of_training,
     percent,
+    void_as_class,
     void_beside_classes,
     void_line,
 )
+from unetlab.errors import said_as
 from unetlab.plan.geometry import Geometry
 from unetlab.plan.record import show
 
@@ -222,12 +225,10 @@ def auto_void(fp: Fingerprint, cfg: Config, explicit: set[str]) -> VoidBeside | 
 def auto_void_reason(found: VoidBeside) -> str:
     """The plan's reason for ``data.ignore_value = 255`` (:func:`auto_void`), with the keys
     that read 255 otherwise."""
-    values = ",".join(map(str, [*found.values, VOID]))
-    as_class = shlex.quote(f"data.label_values=[{values}]")  # no glob
     return (
         f"mask value {VOID} ({percent(found.share)} of the {found.pixels}) has no name beside "
         f"the classes {found.classes} the data set names: void (Cityscapes, VOC, mmseg), "
-        f"counted nowhere; if it is a class, --set {as_class} and name it"
+        f"counted nowhere; if it is a class, {said_as(void_as_class(found))} and name it"
     )
 
 
@@ -243,8 +244,8 @@ def void_name_problems(fp: Fingerprint, cfg: Config) -> list[str]:
     held = {v for p in fp.pairs for v in p.values}
     return [
         f"the class names call mask value {value} {name!r}, which would train as one more "
-        f"class: --set data.ignore_value={value} to count it nowhere (as a colour table's "
-        f"void), or name it otherwise if it is a class"
+        f"class: {said_as(set_to('data.ignore_value', int(value)))} to count it nowhere (as a "
+        "colour table's void), or name it otherwise if it is a class"
         for value, name in declared_names(cfg).items()
         if loose(str(name)) in VOID_NAMES and value in held
     ]
