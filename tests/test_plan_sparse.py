@@ -11,7 +11,7 @@ from unetlab.config import load_config
 from unetlab.data.datasets import split_pairs
 from unetlab.data.fingerprint import Fingerprint, measure_pair
 from unetlab.data.io import read_image, write_png
-from unetlab.errors import DatasetError
+from unetlab.errors import DatasetError, command_spelling
 from unetlab.plan import Geometry, make_plan, plan_tile, plan_training
 
 
@@ -74,10 +74,14 @@ def test_an_unlabelled_fill_value_is_named_with_the_setting_that_ignores_it(tmp_
     _, plan = plan_training(load_config(None, [f"data.root={ilastik}"]))
     (line,) = plan.notes
     assert line.startswith("mask value 0 fills 94% of every mask, the image under it brighter")
-    assert "--set data.ignore_value=0;" in line
+    # as its caller sets it: a notebook's plan_training was told --set (s52)
+    assert "0 = unlabelled), cfg.data.ignore_value = 0; else it trains" in line
+    with command_spelling():  # the command line's plan
+        (line,) = plan_training(load_config(None, [f"data.root={ilastik}"]))[1].notes
+    assert "0 = unlabelled), --set data.ignore_value=0; else it trains" in line
     white = _scribbled(tmp_path / "white", 255, (0, 1))
     _, plan = plan_training(load_config(None, [f"data.root={white}"]))
-    assert "--set data.ignore_value=255;" in plan.notes[0] and "apart from" in plan.notes[0]
+    assert "cfg.data.ignore_value = 255;" in plan.notes[0] and "apart from" in plan.notes[0]
     _, plan = plan_training(load_config(None, [f"data.root={white}", "data.ignore_value=255"]))
     assert plan.notes == []
     dense = _scribbled(tmp_path / "dense", None, (0, 1))  # a dark background class: no fill
@@ -98,7 +102,7 @@ def test_an_unlabelled_fill_is_named_when_a_few_masks_are_fully_labelled(tmp_pat
     _, plan = plan_training(load_config(None, [f"data.root={root}"]))
     (line,) = [n for n in plan.notes if n.startswith("mask value 255")]
     assert "of 3 of 5 masks (the others have none)" in line
-    assert "--set data.ignore_value=255;" in line
+    assert "cfg.data.ignore_value = 255;" in line
 
 
 def test_objects_are_measured_only_where_wholly_labelled():

@@ -52,7 +52,7 @@ from unetlab.data.softedges import ramp_pixels
 from unetlab.data.tiff_files import is_tiff_name, keeping_open, open_tiff
 from unetlab.data.tiffmeta import tiff_pixel_size
 from unetlab.data.weightmap import BACKGROUND_NAMES, background_class
-from unetlab.errors import DatasetError, UnetlabError, unknown_choice
+from unetlab.errors import DatasetError, Spelled, UnetlabError, said_as, unknown_choice
 
 INSTANCE_VALUES = 32  # a mask with more distinct values than this holds object ids
 TOUCH_GAP = 2  # objects at most this many px apart touch
@@ -1134,8 +1134,15 @@ def unlabelled_fill(pairs: Sequence[PairFacts], *, declared: Collection[int] = (
     return (
         f"mask value {v} fills {span} of {where}, {how}: if it marks "
         "unlabelled pixels (scribbles, partial labels; ilastik's label export: 0 = "
-        f"unlabelled), --set data.ignore_value={v}; else it trains as a class"
+        f"unlabelled), {said_as(ignore_setting(v))}; else it trains as a class"
     )
+
+
+def ignore_setting(value: int) -> Spelled:
+    """``data.ignore_value`` set to mask value ``value``, as Python and the command line
+    set it, for a line that :func:`~unetlab.errors.said_as` says (plan_training in a
+    notebook was told ``--set data.ignore_value=0``, s52)."""
+    return Spelled(f"cfg.data.ignore_value = {value}", f"--set data.ignore_value={value}")
 
 
 def fill_value(pairs: Sequence[PairFacts]) -> int | None:
