@@ -10,7 +10,7 @@ import torch
 from unetlab.data.exclude import region
 from unetlab.data.io import read_image, write_png
 from unetlab.data.nodata import either
-from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
+from unetlab.inference.objects import ObjectOptions, objects_int32
 from unetlab.inference.predict import (
     PredictOptions,
     labels_from_probabilities,
@@ -80,7 +80,7 @@ def test_instance_maps_made_row_by_row_give_the_whole_probabilities_objects(sett
     whole = predict_fitted(model, image, options, invalid=invalid)
     objects = _options(model, whole, **split)
     outside = either(invalid, region(shape, options.exclude_rows))
-    expected = objects_from_probabilities(whole, objects, outside=outside)
+    expected = objects_int32(whole, objects, outside=outside)
     labels, interior, foreground = maps_fitted(
         model, image, options, _maps(objects), invalid=invalid
     )
@@ -179,7 +179,7 @@ def test_random_nets_sizes_and_options_give_the_same_objects_row_by_row(seed):
         **split,
     )
     outside = either(invalid, region(image.shape[:2], options.exclude_rows))
-    expected = objects_from_probabilities(whole, objects, outside=outside)
+    expected = objects_int32(whole, objects, outside=outside)
     maps = maps_fitted(model, image, options, _instance_maps(objects), invalid=invalid)
     ids = instance_objects(maps[1], maps[2], objects, outside=outside)
     assert np.array_equal(maps[0], labels_from_probabilities(whole))

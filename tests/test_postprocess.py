@@ -5,6 +5,7 @@ import pytest
 from scipy import ndimage
 
 from unetlab.data.instances import boundary_target
+from unetlab.data.large_ids import id_dtype
 from unetlab.inference.measure import TableSums, object_table
 from unetlab.inference.objects import (
     MIN_AREA_FALLBACK,
@@ -13,7 +14,6 @@ from unetlab.inference.objects import (
     _HeldRows,
     default_min_area,
     fill_object_holes,
-    id_dtype,
     objects_from_probabilities,
     objects_in_bands,
     remove_small,
@@ -48,7 +48,7 @@ def test_two_touching_discs_give_two_objects():
     ids = disc_ids((30, 40), [(15, 12), (15, 24)], 7)  # overlap: the second covers the first
     probs = one_hot(boundary_target(ids, boundary_width=2))
     out = objects_from_probabilities(probs, INSTANCES)
-    assert out.dtype == np.int32 and out.max() == 2
+    assert out.dtype == np.uint16 and out.max() == 2
     np.testing.assert_array_equal(out, ids)  # every pixel back in its own object
 
 

@@ -9,7 +9,8 @@ import torch
 
 from unetlab import UNet, save_model
 from unetlab.data import ome
-from unetlab.inference.objects import ObjectOptions, id_dtype, objects_in_bands
+from unetlab.data.large_ids import id_dtype
+from unetlab.inference.objects import ObjectOptions, objects_in_bands
 from unetlab.inference.semantic_bands import SemanticBands
 from unetlab.inference.slide_objects import (
     SlideObjects,

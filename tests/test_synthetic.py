@@ -17,7 +17,7 @@ from unetlab.data.synthetic import (
 def test_image_mask_instances_agree():
     image, mask, instances = synthetic_em((96, 128), np.random.default_rng(0))
     assert image.shape == mask.shape == instances.shape == (96, 128)
-    assert image.dtype == np.uint8 and mask.dtype == np.uint8 and instances.dtype == np.int32
+    assert image.dtype == np.uint8 and mask.dtype == np.uint8 and instances.dtype == np.uint16
     assert set(np.unique(mask).tolist()) == {0, 255}
     assert np.array_equal(instances == 0, mask == 0)  # membranes are no instance
     n = int(instances.max())

@@ -7,6 +7,9 @@ table, 3e9 a MemoryError, and uint64 ids above 2**63 no int64 array holds.
 :func:`compact_large_ids` gives such ids as their ranks 1..n, the same objects in the same
 order, and the id each rank stands for; ids within a few times the pixel count are left as
 they are (a lookup by id is then O(pixels) and faster than the sort).
+
+The other way, :func:`id_dtype` is the least dtype ids are given and written in: uint16 at
+least (what Fiji and napari open as a label image), wider only where the largest id needs it.
 """
 
 from __future__ import annotations
@@ -47,3 +50,18 @@ def largest_compact(ids: np.ndarray) -> tuple[np.ndarray, int]:
     top = int(ids.max(initial=0))
     ids, original = compact_large_ids(ids, top)
     return ids, top if original is None else len(original) - 1
+
+
+def id_dtype(count: int) -> np.dtype:
+    """uint16 for up to 65,535 objects (what Fiji and napari open as a label image), else
+    uint32, uint64 past its largest (a slide's, streamed: never wrapped)."""
+    for dtype in (np.uint16, np.uint32):
+        if count <= np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.uint64)
+
+
+def least_ids(ids: np.ndarray) -> np.ndarray:
+    """``ids`` (0 and 1..n) in :func:`id_dtype` of their largest: the dtype every public
+    function gives object ids in, as the files hold them (``_objects.tif``)."""
+    return ids.astype(id_dtype(int(ids.max(initial=0))), copy=False)

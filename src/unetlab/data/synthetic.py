@@ -29,6 +29,7 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from unetlab.data.io import png_bytes, write_png
+from unetlab.data.large_ids import least_ids
 from unetlab.data.write import write_new
 from unetlab.errors import UnetlabError
 
@@ -145,7 +146,8 @@ def synthetic_em(
 
     Returns:
         image (H, W) uint8 grey; mask (H, W) uint8, 0 = membrane, 255 = cell (ISBI's
-        encoding); instances (H, W) int32, 1..N per cell, 0 on membranes.
+        encoding); instances (H, W) uint16, 1..N per cell, 0 on membranes (uint32 past
+        65,535: :func:`~unetlab.data.large_ids.id_dtype`, as every function's object ids).
     """
     shape = _shape(size)
     rng = np.random.default_rng(rng)  # a seed: "'int' object has no attribute" (s42 api)
@@ -172,7 +174,7 @@ def synthetic_em(
     ids = np.zeros(n + 1, np.int32)  # cell id -> 1..N in order of appearance; membranes 0
     present = np.unique(cells[~membrane])
     ids[present] = np.arange(1, len(present) + 1, dtype=np.int32)
-    instances = np.where(membrane, 0, ids[cells]).astype(np.int32)
+    instances = least_ids(np.where(membrane, 0, ids[cells]))
     return image_u8, mask, instances
 
 

@@ -68,6 +68,7 @@ from unetlab.api_lines import api_lines
 from unetlab.data.exclude import flag_cut_objects, region
 from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import ome_positions, stack_shape, write_csv, write_png, write_tiff
+from unetlab.data.large_ids import id_dtype
 from unetlab.data.nodata import (
     PNG_NODATA_KEY,
     either,
@@ -112,10 +113,9 @@ from unetlab.inference.objects import (
     ObjectOptions,
     defaults_at_scale,
     grown_over,
-    id_dtype,
     instance_objects,
     measured_classes,
-    objects_from_probabilities,
+    objects_int32,
     scaled_options,
 )
 from unetlab.inference.objects_3d import (
@@ -1015,7 +1015,7 @@ def _page_results(model, page, file: _File, *, stats, invalid, name) -> dict[str
     found = {"labels": labels_from_probabilities(p)}
     if objects is not None:  # nodata and the bar cut objects as the image edge does
         outside = either(invalid, region(p.shape[1:], rows))
-        found["ids"] = objects_from_probabilities(p, objects, outside=outside)
+        found["ids"] = objects_int32(p, objects, outside=outside)
     if file.outputs.save_probabilities:
         found["probs"] = p
     return found

@@ -39,7 +39,7 @@ from scipy.sparse.csgraph import connected_components
 from unetlab.api_lines import api_lines
 from unetlab.data.fingerprint import cut_regions
 from unetlab.data.labels import grow_seeds, instances, seeded_cells
-from unetlab.data.large_ids import compact_large_ids, largest_compact
+from unetlab.data.large_ids import compact_large_ids, largest_compact, least_ids
 from unetlab.data.object_sizes import first_pixels, raster_ranks
 from unetlab.data.regions import value_ids
 from unetlab.data.weightmap import background_class
@@ -399,7 +399,9 @@ def objects_from_probabilities(
     outside: np.ndarray | None = None,
     image_rows: tuple[bool, bool] = (True, True),
 ) -> np.ndarray:
-    """(K, H, W) class probabilities -> (H, W) int32 object ids 1..n, 0 = background.
+    """(K, H, W) class probabilities -> (H, W) uint16 object ids 1..n, 0 = background (uint32
+    past 65,535: :func:`~unetlab.data.large_ids.id_dtype`, as :func:`predict_objects` gives
+    them and ``_objects.tif`` holds them).
 
     ``options``: give ``ObjectOptions.for_model(model)`` for the model's own (its mode,
     background class and minimum area, as :func:`predict_objects` uses); None: the defaults,
@@ -422,6 +424,16 @@ def objects_from_probabilities(
         if probabilities.shape[0] == 3:
             log.warning(_DEFAULT_MODE)
         options = ObjectOptions()
+    return least_ids(objects_int32(probabilities, options, outside=outside, image_rows=image_rows))
+
+
+def objects_int32(
+    probabilities: np.ndarray, options: ObjectOptions, *, outside=None, image_rows=(True, True)
+) -> np.ndarray:
+    """:func:`objects_from_probabilities`' ids as int32, of a (K, H, W) array and its
+    options: the package's own callers' (files, napari, 3-D planes), which the row-by-row path
+    (:func:`instance_objects`) equals, dtype too; the files' dtype is chosen where they are
+    written."""
     return raster_numbered(_objects(probabilities, options, outside, image_rows))
 
 
@@ -441,7 +453,7 @@ def instance_objects(
     outside: np.ndarray | None = None,
     image_rows: tuple[bool, bool] = (True, True),
 ) -> np.ndarray:
-    """``objects_from_probabilities(probabilities, options, ...)`` of an instance model
+    """``objects_int32(probabilities, options, ...)`` of an instance model
     (``options.mode`` ``"instances"``) from the two maps it reads alone: ``interior``
     (``probabilities[2]``) and ``foreground`` (:func:`grown_over`), which a caller can make
     row by row without the whole (3, H, W) probabilities (12 B a pixel; these 5 B)."""
@@ -1282,7 +1294,7 @@ def objects_in_bands(
     max_margin: int | None = None,
     unsure: list[int] | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """:func:`objects_from_probabilities` of an image that arrives as row blocks.
+    """:func:`objects_int32` of an image that arrives as row blocks.
 
     ``blocks``: ``(y, (K, rows, W) probabilities)`` in order, covering rows 0..height-1
     (e.g. from :func:`unetlab.inference.tiling.iter_tiled_rows`). Bands of ``band_rows``
@@ -1582,15 +1594,6 @@ def _held_rows(held: list[tuple[int, np.ndarray]], top: int, bottom: int) -> np.
 # --- the array API ---------------------------------------------------------------------
 
 
-def id_dtype(count: int) -> np.dtype:
-    """uint16 for up to 65,535 objects (what Fiji and napari open as a label image), else
-    uint32, uint64 past its largest (a slide's, streamed: never wrapped)."""
-    for dtype in (np.uint16, np.uint32):
-        if count <= np.iinfo(dtype).max:
-            return np.dtype(dtype)
-    return np.dtype(np.uint64)
-
-
 @api_lines()
 def predict_objects(
     model,
@@ -1644,10 +1647,9 @@ def predict_objects(
 
 
 def _plane_objects(model, image, options, pixel_size, predict_options: dict):
-    """:func:`predict_objects` of one plane: its ids (:func:`id_dtype`) and table."""
+    """:func:`predict_objects` of one plane: its ids (least dtype) and table."""
     probabilities, image = _predicted_plane(model, image, predict_options)
     ids = objects_from_probabilities(probabilities, options)
-    ids = ids.astype(id_dtype(int(ids.max(initial=0))))
     return ids, _objects_table(model, options, probabilities, ids, np.asarray(image), pixel_size)
 
 

@@ -25,7 +25,7 @@ import numpy as np
 from scipy import ndimage
 from skimage.segmentation import watershed
 
-from unetlab.data.large_ids import compact_large_ids
+from unetlab.data.large_ids import compact_large_ids, least_ids
 from unetlab.data.nodata import touched_ids
 from unetlab.data.tiffmeta import PageAxes
 from unetlab.errors import UnetlabError
@@ -37,9 +37,8 @@ from unetlab.inference.objects import (
     SPLIT_SMOOTH,
     ObjectOptions,
     compact,
-    id_dtype,
     measured_classes,
-    objects_from_probabilities,
+    objects_int32,
 )
 from unetlab.inference.predict import FEW_CHANNELS, predict_image
 from unetlab.inference.records import flat_axes
@@ -521,10 +520,9 @@ def predict_objects_3d(
             "and pixel_size= (µm)"
         )
     planes = [
-        objects_from_probabilities(predict_image(model, plane, **predict_options), options)
-        for plane in stack
+        objects_int32(predict_image(model, plane, **predict_options), options) for plane in stack
     ]
     joined = objects_3d(np.stack(planes), voxel_size(pixel, z_spacing))
-    ids = joined.astype(id_dtype(int(joined.max(initial=0))))
+    ids = least_ids(joined)
     voxel = table_voxel(pixel, z_spacing)
     return ids, with_saturation(table_3d(ids, stack, voxel), ids, stack)  # all planes

@@ -31,6 +31,7 @@ from unetlab.atomic import atomic_path
 from unetlab.data import ome
 from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import write_csv
+from unetlab.data.large_ids import id_dtype
 from unetlab.data.nodata import touched_ids
 from unetlab.data.object_sizes import first_pixels, raster_ranks
 from unetlab.data.regions import value_ids
@@ -48,7 +49,7 @@ from unetlab.inference.measure import (
     with_micrometres,
 )
 from unetlab.inference.merged_objects import streamed_counts, tally_merged, unsplit
-from unetlab.inference.objects import ObjectOptions, id_dtype, objects_in_bands
+from unetlab.inference.objects import ObjectOptions, objects_in_bands
 from unetlab.inference.outlines import Polygons, boxed_polygons, write_planes
 from unetlab.inference.semantic_bands import SemanticBands, exact_in_bands
 from unetlab.inference.slide_outputs import Together, seal

@@ -13,7 +13,7 @@ import numpy as np
 from unetlab.checkpoint import load_model, unfinished_line
 from unetlab.data.io import grey_for_stains
 from unetlab.errors import UnetlabError
-from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
+from unetlab.inference.objects import ObjectOptions, objects_int32
 from unetlab.inference.pages import stains_of
 from unetlab.inference.predict import (
     PredictOptions,
@@ -389,7 +389,7 @@ def predict_planes(
         probs = predict_fitted(model, plane, how, progress=report, stats=stats)
         labels.append(labels_from_probabilities(probs))
         if options is not None:
-            ids.append(objects_from_probabilities(probs, options))
+            ids.append(objects_int32(probs, options))
     classes = list(model.classes)[: max(model.num_classes, 2)]
     lead = _leading_shape(np.shape(data), rgb=rgb, channel_axis=channel_axis)
     stacked = (_stacked(labels, lead), _stacked(ids, lead) if ids else None)
