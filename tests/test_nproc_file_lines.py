@@ -21,13 +21,15 @@ log = logging.getLogger("unetlab.inference.slides")
 
 
 def _said(tmp_path, processes: int) -> list[str]:
-    """The lines of a run of two streamed slides with objects, the times left out."""
+    """The lines of a run of two streamed slides with objects, the times left out, and its
+    first and summary lines (``predict: ...``: the times and output folder differ)."""
     args = ["--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
     args += ["--output", str(tmp_path / f"out{processes}"), "--large-pixels", "100"]
     args += ["--instances", "--device", "cpu", "--no-progress", "--nproc", str(processes)]
     run = launched("predict", *args)
     lines = (run.stdout + run.stderr).splitlines()
-    return [re.sub(r"\d+ s so far", "_ s so far", line) for line in lines[1:-1]]
+    kept = [line for line in lines if not line.startswith("predict: ")]
+    return [re.sub(r"\d+ s so far", "_ s so far", line) for line in kept]
 
 
 def test_kept_lines_keep_the_info_lines_and_pass_the_warnings(caplog):
