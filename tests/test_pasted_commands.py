@@ -84,7 +84,9 @@ def test_the_void_lines_label_values_fix_is_one_unglobbed_word():
     """void_line printed '--set data.label_values=[0,1,2,255]' bare: zsh reads the brackets
     as a glob ('no matches found'); shell-quoted, it pastes back as one word."""
     from unetlab.data.void import VoidBeside, void_line
+    from unetlab.errors import command_spelling
 
     for named in (True, False):
-        line = void_line(VoidBeside(values=(0, 1, 2), share=0.05), named=named)
+        with command_spelling():  # the command line's form (Python's: cfg.data.label_values)
+            line = void_line(VoidBeside(values=(0, 1, 2), share=0.05), named=named)
         assert "--set 'data.label_values=[0,1,2,255]'" in line

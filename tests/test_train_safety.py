@@ -225,7 +225,7 @@ def test_a_setting_that_does_not_fit_the_data_leaves_no_run_folder(data, tmp_pat
     went, so the same command, fixed, starts afresh instead of asking for --overwrite."""
     run = tmp_path / "runs" / "big"
     assert _train(data, run, "--no-plan", "--set", "data.tile_size=256") == 2
-    assert "use data.tile_size=32" in _error_line(capsys)
+    assert "use --set data.tile_size=32" in _error_line(capsys)
     assert not run.exists()
 
 
