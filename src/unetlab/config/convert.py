@@ -155,7 +155,7 @@ def code_assignment(key: str, default=None) -> str:
     none."""
     if _example_value(key, default) is None:
         return ""
-    return f"cfg.{key} = {EXAMPLES.get(key, default)!r}"
+    return set_to(key, EXAMPLES.get(key, default)).python
 
 
 def set_to(key: str, value) -> Spelled:

@@ -728,9 +728,8 @@ def _publish_whole(file: _File, paths: dict[str, Path], found: _Whole) -> list[P
     places = {key: publishing / path.name for key, path in paths.items()}
     with Together("ome-tiff", publishing, {"input": input_stamp(file.path)}) as at:
         written = _write_whole(file, places, found)
-        labels = [] if places["labels"].name in found.kept else [places["labels"]]
-        for place in [*labels, *reversed(written)]:  # reserved: renamed in reverse
-            if place.name not in found.kept:  # the object ids and table drawn from: not written
+        for place in [places["labels"], *reversed(written)]:  # reserved: renamed in reverse
+            if place.name not in found.kept:  # the outputs drawn from: not written
                 at.reserve(file.out_dir / place.name)
     if found.kept:  # not removed as outputs this run did not write
         outputs_kept(file.out_dir, found.kept)

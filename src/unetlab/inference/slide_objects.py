@@ -690,7 +690,7 @@ def raster_lookup(found: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarra
     window's :func:`first_places`), 0 first, and the id 1..n of each (0: none), numbered
     in the raster order of their first pixels on the page (the least of their windows').
     The keys keep the ids' dtype (as staged), the values are the least unsigned one that
-    holds n (:func:`~unetlab.inference.objects.id_dtype`): int64 pairs held twice the memory."""
+    holds n (:func:`~unetlab.data.large_ids.id_dtype`): int64 pairs held twice the memory."""
     dtype = np.result_type(*(v for v, _ in found)) if found else np.dtype(np.uint32)
     ids = np.concatenate([np.zeros(1, dtype), *(v for v, _ in found)])
     places = np.concatenate([np.full(1, -1, np.int64), *(p for _, p in found)])
