@@ -57,15 +57,17 @@ def caller_says_resume() -> Iterator[None]:
         _CALLER_SAYS.reset(token)
 
 
-def continue_with(run_dir: str | os.PathLike, processes: int = 1) -> str:
+def continue_with(run_dir: str | os.PathLike, processes: int = 1, *, command: bool = False) -> str:
     """The end of a stopped run's line: ``; continue with: unetlab train --run-dir ...
     --resume`` on the command line (:func:`resume_command`), ``; continue with: the same
-    fit(...) with resume=True`` in Python (:func:`~unetlab.errors.said_as`); nothing within
-    :func:`caller_says_resume`."""
+    fit(...) with resume=True`` in Python (:func:`~unetlab.errors.said_as`), the command
+    always with ``command`` (train.log's record of an error: :func:`ending_line`); nothing
+    within :func:`caller_says_resume`."""
     if _CALLER_SAYS.get():
         return ""
-    how = Spelled("the same fit(...) with resume=True", resume_command(run_dir, processes))
-    return f"; continue with: {said_as(how)}"
+    resume = resume_command(run_dir, processes)
+    how = resume if command else said_as(Spelled("the same fit(...) with resume=True", resume))
+    return f"; continue with: {how}"
 
 
 def saved_at(run_dir: str | os.PathLike) -> str | None:
@@ -111,11 +113,9 @@ def ending_line(exc: BaseException, run_dir: Path, processes: int = 1) -> str | 
         what = f"{type(exc).__name__}: {what} (a bug in unetlab: its traceback is on stderr)"
     if (at := saved_at(run_dir)) is None:
         return f"stopped by an error: {what}; no checkpoint was saved: start the run again"
-    # a fold of fit_folds: its caller says how to go on with the folds (caller_says_resume)
-    again = "" if _CALLER_SAYS.get() else f"; continue with: {resume_command(run_dir, processes)}"
     return (
         f"stopped by an error: {what}; last.pt holds {at} (rows of metrics.csv after it are "
-        f"trained again){again}"
+        f"trained again){continue_with(run_dir, processes, command=True)}"
     )
 
 
