@@ -25,6 +25,7 @@ from unetlab.data.split_record import SPLIT_FILE
 from unetlab.distributed import Group
 from unetlab.errors import UnetlabError
 from unetlab.plan.memory import check_step_memory
+from unetlab.plan.record import Plan
 from unetlab.progress import checked, progress_bar, shown
 from unetlab.run_records import HISTORY_FILE, other_making, write_summary
 from unetlab.runtime import memory_hint, resolve_device, tuned_allocator
@@ -63,7 +64,7 @@ def fit(
     resume: bool | str = False,
     overwrite: bool = False,
     progress: bool = True,
-    plan=None,
+    plan: Plan | None = None,
     clock: Callable[[], float] | None = None,
     split: dict | None = None,
     config_file: str | os.PathLike | None = None,
@@ -133,8 +134,8 @@ def _logged_fit(
 
 
 def _prepared(
-    cfg: Config, run_dir: str | os.PathLike, *, resume: bool | str, progress, plan
-) -> tuple[Config, bool, object]:
+    cfg: Config, run_dir: str | os.PathLike, *, resume: bool | str, progress, plan: Plan | None
+) -> tuple[Config, bool, Plan | None]:
     """``cfg`` checked and its paths made absolute, whether the run resumes, and ``plan``
     as ``cfg`` holds it (:meth:`~unetlab.plan.Plan.held`: ``cfg`` trains, a key it changed
     after planning is the user's): the refusals that come before the run folder is
