@@ -19,6 +19,8 @@ from unetlab.losses import FOCAL_GAMMA
 #: while the others wait (the backends' own 30 min, or NCCL's 10, ended such runs); a killed
 #: process still ends the run at once, and torchrun ends the others of a failed process
 DIST_TIMEOUT_MINUTES = 360.0
+#: the keys not at their default that a config's one-line repr names with their values
+REPR_KEYS = 4
 
 
 def option(default, help: str):
@@ -434,6 +436,32 @@ class Config(Section):
     #: the user knows it (``configs/nuclei.yaml`` for a shipped one): the plan names it
     file_keys = frozenset()
     config_file = None
+
+    def __repr__(self) -> str:
+        """One line (a notebook cell's value; the dataclass's listed all ~80 keys, some 1,400
+        characters, s52 notebook), as a Plan's: the keys that differ from the defaults, the
+        first :data:`REPR_KEYS` with their values, and how to see them all (``str`` is the
+        dataclass's full form)."""
+        from unetlab.config.load import changed_keys
+
+        differ = changed_keys(self)
+        every = [f"{section}.{key}" for section, keys in self.to_dict().items() for key in keys]
+        changed = [key for key in every if key in differ]  # in the sections' order
+        shown = ", ".join(f"{key}={self._value(key)!r}" for key in changed[:REPR_KEYS])
+        more = f" and {len(changed) - REPR_KEYS} more" if len(changed) > REPR_KEYS else ""
+        return (
+            f"Config({len(changed)} key{'' if len(changed) == 1 else 's'} not the default: "
+            f"{shown or 'none'}{more}; print(cfg) for every key)"
+        )
+
+    def __str__(self) -> str:
+        """Every key: the dataclass's form (what ``repr`` was)."""
+        listed = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
+        return f"{type(self).__qualname__}({listed})"
+
+    def _value(self, key: str):
+        section, name = key.split(".", 1)
+        return getattr(getattr(self, section), name)
 
     def to_dict(self) -> dict:
         """Plain nested dict (YAML-safe); ``Config.from_dict(cfg.to_dict()) == cfg``."""
