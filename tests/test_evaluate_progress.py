@@ -46,7 +46,7 @@ def test_evaluate_predictions_takes_progress_as_evaluate_model_does(tmp_path, mo
     report = unetlab.evaluate_predictions(pred, gt, progress=False)
     assert len(report.images) == 2 and "images" not in capsys.readouterr().err
     unetlab.evaluate_predictions(pred, gt, progress=True)
-    assert "images: 2image" in capsys.readouterr().err
+    assert "images: 100%" in (err := capsys.readouterr().err) and "2/2" in err
     names = []
     unetlab.evaluate_predictions(pred, gt, progress=names.append)
     assert names == ["a", "b"]
@@ -62,3 +62,35 @@ def test_evaluate_predictions_takes_progress_as_evaluate_model_does(tmp_path, mo
     for flag in ([], ["--no-progress"]):
         assert main(["evaluate", "--pred", str(pred), "--gt", str(gt), *flag]) == 0
         assert ("image/s]" in capsys.readouterr().err) == (not flag)
+
+
+def test_evaluate_predictions_bar_counts_to_the_pages_of_the_masks(tmp_path, monkeypatch):
+    """s52 notebook: the bar had no total (no share, no time left). Its total is the pages
+    scored: one a mask file, a stack's pages as its first comes; a prediction no mask has
+    is not counted."""
+    import tifffile
+    from tqdm import tqdm
+
+    from unetlab.data.io import write_png
+
+    bars = []
+
+    def kept(**settings):
+        bars.append(tqdm(**settings))
+        return bars[-1]
+
+    monkeypatch.setattr("unetlab.progress.progress_bar", kept)
+    monkeypatch.setattr("unetlab.progress.shown", lambda progress: progress)  # a terminal
+    mask = np.zeros((16, 16), np.uint8)
+    mask[4:9, 4:9] = 1
+    for stem in ("a", "b", "c"):
+        write_png(tmp_path / "pred" / f"{stem}.png", mask)
+        if stem != "c":  # a prediction without a mask: not scored, not counted
+            write_png(tmp_path / "gt" / f"{stem}.png", mask)
+    pred, gt = tmp_path / "pred", tmp_path / "gt"
+    unetlab.evaluate_predictions(pred, gt, progress=True)
+    assert (bars[-1].total, bars[-1].n) == (2, 2)
+    for folder in (gt, pred):  # a stack of 4 pages
+        tifffile.imwrite(folder / "s.tif", np.stack([mask] * 4), photometric="minisblack")
+    report = unetlab.evaluate_predictions(pred, gt, progress=True)
+    assert len(report.images) == 6 and (bars[-1].total, bars[-1].n) == (6, 6)

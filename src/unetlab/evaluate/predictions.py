@@ -110,7 +110,7 @@ from unetlab.evaluate.report import Report
 from unetlab.evaluate.training import ScoredPage, recorded_checkpoints, trained_pages, varied
 from unetlab.evaluate.volumes import evaluate_volumes
 from unetlab.inference.records import read_records
-from unetlab.progress import progress_calls
+from unetlab.progress import add_total, progress_calls
 
 log = logging.getLogger(__name__)
 
@@ -208,8 +208,10 @@ def _evaluated(
     )
     objects = _objects_wanted(objects, read)
     reading = _Reading(values, ignore_value, connectivity, read.gt_instances, exclude_rows)
-    each = dict(what="each image's name", each=True, desc="images", unit="image")
+    files = len(set(read.mask_files))  # a data folder's stack: a pair (file) for each page
+    each = dict(what="each image's name", each=True, desc="images", unit="image", total=files)
     with progress_calls(progress, **each) as done:
+        masks = _counted(masks, done)
         acc, scored, stems = _scored(masks, read, reading, void=void, objects=objects, done=done)
     report = _reported(acc, read, stems, gt_dir, worst)
     report.source = _source(pred_dir, gt_dir, ignore_value, exclude_rows, scored, report)
@@ -446,6 +448,16 @@ def _objects_only(mask_files: Sequence[Path]) -> bool:
 def _drawn_objects(mask: Path) -> bool:
     """Whether the mask ``mask`` is objects by what it is: outlines, or a folder of masks."""
     return mask.suffix.lower() in ANNOTATION_SUFFIXES or mask.is_dir()
+
+
+def _counted(masks: Iterable[MaskPage], done) -> Iterable[MaskPage]:
+    """``masks``, the bar (``done``: :func:`~unetlab.progress.add_total`) told of each
+    stack's pages after its first as that one comes: its total, one a mask file at first,
+    counts the pages scored (s52 notebook: it had no total, so no share or time left)."""
+    for page in masks:
+        if page.page == 0 and page.pages > 1:
+            add_total(done, page.pages - 1)
+        yield page
 
 
 def _noting(masks: Iterable[MaskPage], stems: list[str]) -> Iterable[MaskPage]:
