@@ -32,6 +32,15 @@ def test_keys_changed_after_planning_become_the_users_with_the_configs_values():
         "data.normalization null (the plan's {mode: per_image}) set after planning: "
         "trained and recorded as yours"
     )
+    late = held.choices[2]
+    assert late.line() == (
+        "data.normalization = null: set after planning (the plan would choose "
+        "{mode: per_image}: fluorescence)"
+    )
+    assert held.to_dict()["plan"]["data.normalization"]["reason"] == (
+        "set after planning: yours trained (the plan chose {mode: per_image}: fluorescence)"
+    )
+    assert held.to_dict()["plan"]["train.batch_size"]["reason"] == "memory"  # set before
     cfg.data.normalization = {"mode": "per_image"}
     assert PLAN.held(cfg) is PLAN  # nothing changed after planning: the plan as it is
 
@@ -63,6 +72,10 @@ def test_fit_trains_and_records_the_configs_values_not_the_plans(tmp_path):
     trained = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
     assert trained["data"]["tile_size"] == 32 and trained["train"]["batch_size"] == 2
     log = (tmp_path / "run" / "train.log").read_text()
-    assert "plan: data.tile_size = 32: your setting (the plan would choose 64" in log
+    assert "plan: data.tile_size = 32: set after planning (the plan would choose 64: " in log
+    reason = yaml.safe_load((tmp_path / "run" / "plan.yaml").read_text())["plan"]
+    assert reason["data.tile_size"]["reason"] == (
+        "set after planning: yours trained (the plan chose 64: objects are ~14 px across)"
+    )
     assert log.count("fit's config differs from the plan in 3 keys") == 1
     assert "plan: data.tile_size = 64" not in log

@@ -28,7 +28,8 @@ class Choice:
     user set the key (the plan's value is then only advice), ``yours`` the value the user set;
     ``source``: the config file that set it (None: the user, by an override or in code);
     ``shown``: how the lines say ``value`` where its number means nothing to a reader (the
-    epoch cap of a time budget, never reached: "no limit"), None: the value itself."""
+    epoch cap of a time budget, never reached: "no limit"), None: the value itself;
+    ``late``: the user set it on ``fit``'s config after planning (:meth:`Plan.held`)."""
 
     key: str
     value: object
@@ -37,6 +38,7 @@ class Choice:
     yours: object = None
     source: str | None = None
     shown: str | None = None
+    late: bool = False
 
     @property
     def used(self):
@@ -48,9 +50,19 @@ class Choice:
         if not self.user:
             return f"{self.key} = {planned}: {self.reason}"
         whose = f"set in {self.source}" if self.source else "your setting"
+        whose = "set after planning" if self.late else whose
         if self.yours == self.value:
             return f"{self.key} = {planned}: {self.reason} (also {whose})"
         return f"{self.key} = {show(self.yours)}: {whose} (the plan would choose {planned}: {self.reason})"
+
+    def recorded_reason(self) -> str:
+        """plan.yaml's ``reason``: the plan's, or for a key set after planning, that the
+        user's value trained and why the plan chose its own (the plan's reason alone read as
+        the reason for a value it never chose: s52 notebook)."""
+        if not self.late:
+            return self.reason
+        planned = self.shown or show(self.value)
+        return f"set after planning: yours trained (the plan chose {planned}: {self.reason})"
 
 
 @dataclass
@@ -111,7 +123,9 @@ class Plan:
         if not given:
             return self
         choices = [
-            replace(c, user=True, yours=given[c.key], source=None) if c.key in given else c
+            replace(c, user=True, yours=given[c.key], source=None, late=True)
+            if c.key in given
+            else c
             for c in self.choices
         ]
         late = [c for c in self.choices if c.key in given]
@@ -129,7 +143,7 @@ class Plan:
                     "set_by": "user" if c.user else "plan",
                     **({"set_in": c.source} if c.user and c.source else {}),
                     "planned": c.value,
-                    "reason": c.reason,
+                    "reason": c.recorded_reason(),
                 }
                 for c in self.choices
             },
