@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from unetlab.data.large_ids import index_dtype
 from unetlab.data.regions import (
     count_regions,
     distinct_values,
@@ -100,3 +101,16 @@ def test_wide_and_negative_values_fall_back_to_sorting():
     found, ids = value_ids(mask)
     assert ids.tolist() == [[1, 2], [3, 2]]
     assert object_labels(mask, 5, instances=False).tolist() == [[1, 0], [2, 0]]
+
+
+def test_a_windows_index_is_int32_counted_or_sorted_past_one_slice():
+    """value_ids' index as int32 (an int64 one per 2**21-px window held twice the
+    memory): by counting, and by sorting (ids past 2**20) over more than one slice."""
+    rng = np.random.default_rng(1)
+    small = rng.integers(0, 50, (600, 500)).astype(np.uint32)  # 300,000 px: two slices
+    for mask in (small, small + np.uint32(3_000_000_000)):
+        found, ids = value_ids(mask)
+        assert ids.dtype == np.int32
+        np.testing.assert_array_equal(found, np.unique(mask))
+        np.testing.assert_array_equal(found[ids - 1], mask)
+    assert index_dtype(2**31 - 1) == np.int32 and index_dtype(2**31) == np.int64

@@ -65,3 +65,9 @@ def least_ids(ids: np.ndarray) -> np.ndarray:
     """``ids`` (0 and 1..n) in :func:`id_dtype` of their largest: the dtype every public
     function gives object ids in, as the files hold them (``_objects.tif``)."""
     return ids.astype(id_dtype(int(ids.max(initial=0))), copy=False)
+
+
+def index_dtype(count: int) -> np.dtype:
+    """int32 where it holds every index 0..``count`` (a window's pixels or its distinct ids),
+    else int64: an int64 index per 2**21-px window held twice the memory."""
+    return np.dtype(np.int32 if count <= np.iinfo(np.int32).max else np.int64)

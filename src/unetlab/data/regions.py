@@ -15,7 +15,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from unetlab.data.large_ids import index_dtype
+
 MAX_COUNTED = 1 << 20  # whole numbers below this are counted with bincount, not sorted
+SORTED_SLICE = 1 << 18  # pixels placed among sorted values at a time (int64 positions)
 
 
 def _countable(mask: np.ndarray) -> bool:
@@ -39,15 +42,30 @@ def distinct_values(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def value_ids(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(values, ids): the distinct values of ``mask``, ascending, and an int64 array of
-    ``mask``'s shape holding each pixel's 1-based position among them (0 nowhere)."""
+    """(values, ids): the distinct values of ``mask``, ascending, and an array of ``mask``'s
+    shape holding each pixel's 1-based position among them (0 nowhere), int32 where that
+    holds them (:func:`~unetlab.data.large_ids.index_dtype`), else int64."""
     mask = np.asarray(mask)
     if not _countable(mask):
-        values, inverse = np.unique(mask, return_inverse=True)
-        return values, inverse.reshape(mask.shape).astype(np.int64) + 1
+        return _sorted_ids(mask)
     present = np.bincount(mask.ravel()) > 0
     lookup = np.cumsum(present)  # value -> its 1-based position
+    lookup = lookup.astype(index_dtype(int(lookup[-1])))
     return np.flatnonzero(present).astype(mask.dtype), lookup[mask]
+
+
+def _sorted_ids(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`value_ids` by sorting (values too large or not whole numbers to count): each
+    pixel's position found by ``searchsorted`` a slice at a time, into the index dtype
+    (``np.unique(return_inverse=True)`` held an int64 index and sort order as large)."""
+    values = np.unique(mask)
+    ids = np.empty(mask.shape, index_dtype(values.size))
+    pixels, out = mask.reshape(-1), ids.reshape(-1)
+    for start in range(0, pixels.size, SORTED_SLICE):
+        part = slice(start, start + SORTED_SLICE)
+        out[part] = np.searchsorted(values, pixels[part])
+    ids += 1
+    return values, ids
 
 
 def object_labels(mask: np.ndarray, background_value: int, *, instances: bool) -> np.ndarray:
@@ -57,7 +75,7 @@ def object_labels(mask: np.ndarray, background_value: int, *, instances: bool) -
     mask = np.asarray(mask)
     values, ids = value_ids(mask)
     if instances:
-        return np.where(mask == background_value, 0, ids)
+        return np.where(mask == background_value, np.int64(0), ids)  # int64, as documented
     out = np.zeros(mask.shape, dtype=np.int64)
     total = 0
     for value, box in zip(values, ndimage.find_objects(ids)):
