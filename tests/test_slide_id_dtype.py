@@ -1,6 +1,9 @@
-"""A streamed slide's provisional object ids are staged in a dtype that holds the most a page
-can be given: uint32, uint64 past it (they were uint32 always, cast without a check: past
-2**32 - 1 they wrapped and joined unrelated objects). Pure rules, no giant image."""
+"""A streamed slide's provisional object ids are staged in a dtype that holds the ids really
+given: uint32, widened to uint64 where a page's pass it (they were uint32 always, cast
+without a check: past 2**32 - 1 they wrapped and joined unrelated objects; then uint64 for
+every page a bound from its size could pass it, over ~4 Gpx). No giant image."""
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,25 +13,17 @@ import torch
 from unetlab import UNet, save_model
 from unetlab.data import ome
 from unetlab.data.large_ids import id_dtype
-from unetlab.inference.objects import ObjectOptions, objects_in_bands
-from unetlab.inference.semantic_bands import SemanticBands
-from unetlab.inference.slide_objects import (
-    SlideObjects,
-    most_provisional_ids,
-    staged_id_dtype,
-    staged_ids,
-)
+from unetlab.inference import slide_objects
+from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.slide_objects import SlideObjects, staged_id_dtype, staged_ids
 
 U32 = np.iinfo(np.uint32).max
 
 
 def test_the_staged_dtype_is_uint32_up_to_its_largest_id_then_uint64():
-    assert staged_id_dtype(1, U32, rows=1, margin=0) == np.uint32
-    assert staged_id_dtype(1, U32 + 1, rows=1, margin=0) == np.uint64
-    # margins count their rows again in each band's window
-    assert most_provisional_ids(10, 7, rows=4, margin=2) == 7 * (10 + 2 * 2 * 3)
-    assert staged_id_dtype(60_000, 60_000, rows=256, margin=0) == np.uint32  # 3.6e9 px
-    assert staged_id_dtype(60_000, 60_000, rows=256, margin=64) == np.uint64  # windows: 5.4e9
+    assert staged_id_dtype(U32, np.dtype(np.uint32)) == np.uint32
+    assert staged_id_dtype(U32 + 1, np.dtype(np.uint32)) == np.uint64
+    assert staged_id_dtype(5, np.dtype(np.uint64)) == np.uint64  # never narrowed again
 
 
 def test_a_band_id_that_would_wrap_is_a_bug_not_a_join():
@@ -45,31 +40,30 @@ def _slide_objects(tmp_path, options, height, width) -> SlideObjects:
 
 
 @pytest.mark.parametrize("mode", ["instances", "semantic"])
-def test_a_slide_too_large_for_uint32_ids_stages_them_as_uint64(tmp_path, mode):
-    """No array is made: the dtype is chosen from the page's size before the first band."""
+def test_a_slide_of_any_size_stages_its_ids_as_uint32_at_first(tmp_path, mode):
+    """No array is made: a 70000^2 page (the old bound: uint64, twice the bytes) too."""
     options = ObjectOptions(mode=mode)
     assert _slide_objects(tmp_path, options, 600, 800).spec.dtype == np.uint32
-    assert _slide_objects(tmp_path, options, 70_000, 70_000).spec.dtype == np.uint64
+    assert _slide_objects(tmp_path, options, 70_000, 70_000).spec.dtype == np.uint32
 
 
-def test_the_bound_holds_for_the_bands_of_a_page_of_one_pixel_objects():
-    """Every other pixel an object of its own (the most a page holds), found in bands with
-    a margin: their provisional ids stay within the bound, as do a semantic model's."""
-    h, w, rows, margin = 40, 30, 8, 4
-    target = np.zeros((h, w), int)
-    target[::2, ::2] = 2  # instance interior, one pixel each
-    probabilities = np.eye(3, dtype=np.float32)[target].transpose(2, 0, 1)
-    options = ObjectOptions(mode="instances", min_area=1, min_seed_area=1, fill_holes=False)
-    bands = objects_in_bands(
-        [(0, probabilities)], height=h, options=options, band_rows=rows, margin=margin
-    )
-    largest = max(int(ids.max()) for _, ids in bands)
-    assert largest > h * w // 8  # many objects found
-    assert largest <= most_provisional_ids(h, w, rows=rows, margin=margin)
-    regions = SemanticBands(ObjectOptions(mode="semantic"), h, w)
-    for y in range(0, h, rows):
-        regions.add(y, probabilities[:, y : y + rows])
-    assert 0 < regions.count <= most_provisional_ids(h, w, rows=h, margin=0)
+def test_ids_past_uint32_widen_the_staging_keeping_its_rows(tmp_path, monkeypatch):
+    """A band whose ids pass uint32 widens the staged array to uint64 before it is written
+    (also a resumed run's uint32 staging: it was the wrap check's RuntimeError): the rows
+    written (a chunk row) and those waiting in the sink (part of one) are kept, and a
+    resumed run reopens it as uint64."""
+    found = _slide_objects(tmp_path, ObjectOptions(mode="instances"), 1100, 40)
+    found.staged()
+    assert found.staged(new=False).dtype == np.uint32  # reopened, as a resumed run does
+    bands = [(0, np.full((600, 40), 7, np.int64)), (600, np.full((500, 40), U32 + 5, np.int64))]
+    monkeypatch.setattr(slide_objects, "objects_in_bands", lambda rows, **kw: iter(bands))
+    found.add_page(0, [], 1100)
+    assert found.ids.dtype == np.uint64 and found.spec.dtype == np.uint64
+    found.spec = replace(found.spec, dtype=np.dtype(np.uint32))  # as a new run makes it
+    staged = np.asarray(found.staged(new=False))
+    assert staged.dtype == np.uint64 and found.spec.dtype == np.uint64
+    assert (staged[0, :600] == 7).all() and (staged[0, 600:] == U32 + 5).all()
+    assert sorted(p.name for p in found.stage.iterdir() if p.is_dir()) == ["0"]
 
 
 def test_a_count_of_objects_past_uint32_is_written_as_uint64():

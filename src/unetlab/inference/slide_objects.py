@@ -105,8 +105,8 @@ class SlideObjects:
     ):
         self.options, self.record, self.finals = options, record, finals
         self.output_format = output_format
-        dtype = self._staged_dtype(*labels.shape[-2:])  # uint32, uint64 past its ids
-        self.spec = replace(labels, dtype=dtype, colormap=None, classes=None)
+        # uint32, widened to uint64 only where a page's ids pass it (_fitted)
+        self.spec = replace(labels, dtype=np.dtype(np.uint32), colormap=None, classes=None)
         self.stage = id_staging(finals["objects"])
         self.ids = None  # the staged array of provisional ids: staged()
         self.luts: list[tuple] = []  # after publish: each page's provisional -> final ids
@@ -126,20 +126,29 @@ class SlideObjects:
         # 0; :mod:`unetlab.inference.slide_nodata`): objects beside them touch the border
         self.invalid: Callable[[np.ndarray], np.ndarray | None] | None = None
 
-    def _staged_dtype(self, height: int, width: int) -> np.dtype:
-        """The dtype a page's provisional ids are staged in (:func:`staged_id_dtype`): a
-        semantic model's regions' (:func:`exact_in_bands`) have no margin."""
-        if exact_in_bands(self.options):
-            return staged_id_dtype(height, width, rows=height, margin=0)
-        margin = self.options.margin(self.record)
-        widest = widest_margin(margin, width)
-        return staged_id_dtype(height, width, rows=band_rows(margin), margin=widest)
-
     def staged(self, *, new: bool = True):
         """The staged array of provisional ids, created (``new``) or reopened (a resumed
-        slide's, or one created with the slide's other staged arrays)."""
+        slide's, or one created with the slide's other staged arrays; in its dtype: one
+        widened before the stop is uint64, :meth:`_fitted`)."""
         self.ids = ome.create(self.stage, self.spec) if new else ome.open_level(self.stage)
+        self.spec = replace(self.spec, dtype=np.dtype(self.ids.dtype))
         return self.ids
+
+    def _fitted(self, ids: np.ndarray, sink) -> np.ndarray:
+        """A band's provisional ``ids`` in the staged dtype (:func:`staged_ids`), the staged
+        array first widened where they pass it (:func:`staged_id_dtype`: the ids really
+        given, not a bound from the page's size) and ``sink`` writing to the wider one."""
+        dtype = staged_id_dtype(int(ids.max(initial=0)), self.ids.dtype)
+        if dtype != self.ids.dtype:
+            log.info(
+                "%s: its provisional object ids pass 2**32 - 1: staged as %s from here on",
+                self.finals["objects"].name,
+                dtype,
+            )
+            self.spec = replace(self.spec, dtype=dtype)
+            self.ids = widened(self.stage, self.ids, self.spec)
+            sink.array = self.ids
+        return staged_ids(ids, self.ids.dtype)
 
     def classify(
         self,
@@ -201,7 +210,7 @@ class SlideObjects:
                 band = block[:, top : top + OBJECT_BAND_ROWS]
                 y0 = y + top
                 ids = regions.add(y0, band, outside(y0, y0 + band.shape[1]))
-                sink.write(y0, staged_ids(ids, self.ids.dtype))
+                sink.write(y0, self._fitted(ids, sink))
         sink.close()
         log.info(  # after the tiles' 100%: their regions are joined into objects
             "%s: finding the objects of %d regions (holes, least sizes)",
@@ -232,7 +241,7 @@ class SlideObjects:
             unsure=unsure,
         )
         for y, ids in bands:
-            sink.write(y, staged_ids(ids, self.ids.dtype))
+            sink.write(y, self._fitted(ids, sink))
         sink.close()
         # staged with the ids: a rerun that only publishes them says the same line
         with atomic_path(seams_path(self.stage, page)) as tmp:
@@ -555,6 +564,14 @@ class _Noted:
     def __init__(self, sink: ome.RowSink, noted: Callable[[int, int], None], height: int):
         self.sink, self.noted, self.height = sink, noted, height
 
+    @property
+    def array(self):
+        return self.sink.array
+
+    @array.setter
+    def array(self, array) -> None:  # a widened staging's (SlideObjects._fitted)
+        self.sink.array = array
+
     def write(self, y: int, block: np.ndarray) -> None:
         self.sink.write(y, block)
         self.noted(y + block.shape[-2], self.height)
@@ -577,26 +594,36 @@ def widest_margin(margin: int, width: int) -> int:
     return max(margin, WINDOW_PIXELS // max(width, 1) // 3)
 
 
-def most_provisional_ids(height: int, width: int, *, rows: int, margin: int) -> int:
-    """The most provisional ids a page of (``height``, ``width``) px can be given in bands
-    of at least ``rows`` rows, each found in a window of at most ``margin`` rows more above
-    and below (:func:`objects_in_bands`: each band's ids past the last's largest; a semantic
-    model's regions, :class:`SemanticBands`: no margin): an object has at least one pixel,
-    so a window gives at most its pixels' count."""
-    bands = -(-height // max(rows, 1))
-    return width * (height + 2 * margin * bands)
+def staged_id_dtype(largest: int, staged: np.dtype) -> np.dtype:
+    """The dtype provisional ids up to ``largest`` are staged in, where they are ``staged``
+    (uint32 at first) so far: that one where it holds them, else uint64 (ids past 2**32 - 1
+    cast to uint32 wrapped and joined unrelated objects). The ids really given, as bands
+    are labelled: a bound from the page's size (every window's pixels) chose uint64 for
+    pages over ~4 Gpx, twice the staged bytes, for ids that are a small share of it."""
+    staged = np.dtype(staged)
+    return staged if largest <= np.iinfo(staged).max else np.dtype(np.uint64)
 
 
-def staged_id_dtype(height: int, width: int, *, rows: int, margin: int) -> np.dtype:
-    """uint32 where a page's provisional ids fit it (:func:`most_provisional_ids`), else
-    uint64: ids past 2**32 - 1 cast to uint32 wrapped and joined unrelated objects."""
-    most = most_provisional_ids(height, width, rows=rows, margin=margin)
-    return np.dtype(np.uint32 if most <= np.iinfo(np.uint32).max else np.uint64)
+def widened(stage: Path, narrow, spec: ome.OutputSpec):
+    """The staged ids at ``stage`` (the array ``narrow``) rewritten in ``spec``'s wider dtype
+    window by window (:func:`pieces`), put in its place; returns it. A stop between its two
+    renames leaves the staging without ids: the slide then starts afresh
+    (:func:`~unetlab.inference.slide_resume.mismatch`)."""
+    wide = ome.create(stage / "wide", spec)  # in the staging: gone with it
+    *lead, height, width = spec.shape
+    for plane in np.ndindex(*lead):
+        for rows, cols in pieces(height, width):
+            wide[(*plane, rows, cols)] = narrow[(*plane, rows, cols)]
+    (stage / "0").rename(stage / "narrow")
+    (stage / "wide" / "0").rename(stage / "0")
+    shutil.rmtree(stage / "narrow")
+    shutil.rmtree(stage / "wide")
+    return ome.open_level(stage)
 
 
 def staged_ids(ids: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """A band's provisional ``ids`` in the staged array's ``dtype`` (a new one's:
-    :func:`staged_id_dtype`); RuntimeError (a bug: the bound was wrong) where one would
+    """A band's provisional ``ids`` in the staged array's ``dtype`` (widened where they
+    pass it: :func:`staged_id_dtype`); RuntimeError (a bug: it was not) where one would
     wrap."""
     if int(ids.max(initial=0)) > np.iinfo(dtype).max:
         raise RuntimeError(f"provisional id {int(ids.max())} does not fit the staged {dtype}")
