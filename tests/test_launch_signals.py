@@ -30,6 +30,8 @@ from unetlab.distributed import (
     torchrun,
 )
 
+#: the end of a stopped prediction's line
+AGAIN = "continue with the same command and --skip-existing"
 LAUNCH = ["--standalone", "--nproc_per_node=2", "-m", "unetlab", "predict"]
 
 
@@ -43,6 +45,28 @@ def test_torchrun_stopped_by_a_signal_ends_with_its_status(monkeypatch, capfd, s
     monkeypatch.setattr("torch.distributed.run.run", stopped)
     assert torchrun(LAUNCH) == 128 + signum
     assert capfd.readouterr().err == ""
+
+
+def test_a_launch_stopped_before_its_main_process_said_it_counts_the_inputs_done(
+    tmp_path, monkeypatch, capfd
+):
+    """s52: test_a_launch_signalled_as_a_scheduler_does_ends_in_one_line once ended in
+    "unetlab predict: interrupted" alone (the main process's own line missing): the
+    launcher counts the inputs done itself."""
+    import unetlab.distributed as distributed
+    from unetlab.cli import main
+
+    (tmp_path / "in").mkdir()
+    for name in ("a", "b"):
+        tifffile.imwrite(tmp_path / "in" / f"{name}.tif", np.zeros((64, 64), np.uint8))
+    stopped = lambda command, env, grace: 128 + signal.SIGINT  # noqa: E731 (none noted)
+    monkeypatch.setattr(distributed, "run_passing_signals", stopped)
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    assert main([*argv, "--output", str(tmp_path / "out"), "--nproc", "2"]) == 130
+    assert capfd.readouterr().err == (
+        f"unetlab predict: interrupted with the outputs of 0 of 2 inputs in {tmp_path / 'out'}; "
+        f"{AGAIN}\n"
+    )
 
 
 def _record(msg: str, *args) -> logging.LogRecord:
@@ -239,4 +263,5 @@ def test_a_ctrl_c_as_the_launchs_processes_start_ends_in_one_line(tmp_path):
     finally:
         process.kill()
     lines = (tmp_path / "err").read_text()
-    assert (code, lines) == (130, "unetlab predict: interrupted\n")
+    said = "interrupted with the outputs of 0 of 1 inputs in "  # counted by the launcher
+    assert (code, lines) == (130, f"unetlab predict: {said}{tmp_path / 'out'}; {AGAIN}\n")

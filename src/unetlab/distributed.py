@@ -94,6 +94,7 @@ def launch(
     given: list[str] | None = None,
     grace: float = STOP_WAIT,
     failed: Callable[[], None] = None,
+    stopped: Callable[[str], str] | None = None,
 ) -> int:
     """Run ``unetlab <argv>`` in ``nproc`` processes on this machine (torchrun, standalone);
     returns the exit status. ``given``: the command's words as the user gave them (``--nproc``
@@ -101,19 +102,12 @@ def launch(
     record; ``sys.argv``'s when None. A stop signal gives the processes ``grace`` seconds to
     finish their step and save (:func:`run_passing_signals`). ``failed()`` is called when the
     launch fails and no process said why in its own line (one killed, torchrun's report
-    above)."""
+    above). ``stopped(how)``: the line of a launch stopped (``how``: "interrupted") before its
+    main process said its own (:func:`_say_stopped`)."""
     if nproc < 1:
         raise UnetlabError(f"--nproc must be >= 1, not {nproc}")
-    command = [
-        sys.executable,
-        "-c",
-        TORCHRUN,
-        "--standalone",
-        f"--nproc_per_node={nproc}",
-        "-m",
-        "unetlab",
-        *argv,
-    ]
+    command = [sys.executable, "-c", TORCHRUN, "--standalone", f"--nproc_per_node={nproc}"]
+    command += ["-m", "unetlab", *argv]
     env = dict(os.environ)
     env[PROGRAM_ENV] = shlex.join(program())  # the commands they print: the user's program
     # the command they record: the user's, --nproc in it
@@ -135,7 +129,7 @@ def launch(
         if code not in stop_codes and not {1, *SAID} & set(notes) and failed:
             failed()  # not stopped here, and no process said why: one was killed
         if code in stop_codes and not stop_codes & set(notes):
-            _say_stopped(argv, code - 128)  # stopped before a process could say it
+            _say_stopped(argv, code - 128, stopped)  # stopped before a process could say it
         return code
 
 
@@ -146,14 +140,18 @@ def _all_done(notes: list[int], nproc: int) -> bool:
     return len(notes) >= nproc
 
 
-def _say_stopped(argv: list[str], signum: int) -> None:
+def _say_stopped(argv: list[str], signum: int, stopped: Callable[[str], str] | None) -> None:
     """The line a command stopped by ``signum`` says (``unetlab predict: stopped by
-    SIGTERM``), for a launch stopped before its processes said it (while they started)."""
+    SIGTERM``), for a launch stopped before its processes said it (while they started, or
+    its main process stopped again as it said it): ``stopped(how)``'s where given (predict's
+    count of the inputs done: s52, "interrupted" alone)."""
     from unetlab.signals import Stopped, stop_status
 
+    how = stop_status(Stopped(signum))[0]
     command = next((word for word in argv if not word.startswith("-")), "")
+    line = stopped(how) if stopped else f"unetlab {command}: {how}"
     with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
-        print(f"unetlab {command}: {stop_status(Stopped(signum))[0]}", file=sys.stderr)
+        print(line, file=sys.stderr)
 
 
 #: torchrun (``python -m torch.distributed.run``) through :func:`torchrun`

@@ -285,8 +285,7 @@ def _add_slides(s) -> None:
 def run(args) -> int:
     from unetlab.bench import ModelClock
     from unetlab.data.io import refuse_untiffed_axes
-    from unetlab.distributed import launch, without_nproc
-    from unetlab.group import Group
+    from unetlab.distributed import Group, launch, without_nproc
     from unetlab.inference.folders import find_inputs, predict_folder, say_unread
     from unetlab.inference.input_folder import among_inputs_line, refuse_input_folder
     from unetlab.runtime import CLI_DEVICE_FIX, resolve_device
@@ -294,7 +293,8 @@ def run(args) -> int:
     _check_flags(args)
     group = Group.from_env()
     if args.nproc > 1 and not group.active:  # start the processes; each runs this command
-        return launch(args.nproc, without_nproc(args.argv), given=args.argv)
+        stopped = partial(launch_stopped_line, args)  # its main process stopped before saying it
+        return launch(args.nproc, without_nproc(args.argv), given=args.argv, stopped=stopped)
     if not group.is_main:  # one start line and one summary, from the main process
         logging.getLogger("unetlab").setLevel(logging.WARNING)
     device = group.device(resolve_device(args.device, CLI_DEVICE_FIX))
@@ -623,12 +623,31 @@ def _say_done(args, where, how: str, exc: BaseException, *, folder: Path, then: 
         done = where()
     except (UnetlabError, OSError):  # the folder unreadable: the stop said without a count
         raise exc from None
-    again = "the same command" if args.skip_existing else "the same command and --skip-existing"
     with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
-        print(
-            f"unetlab predict: {how} {done}; continue with {again}{then}{_restarts(args, folder)}",
-            file=sys.stderr,
-        )
+        print(_stopped_line(args, how, done, folder=folder, then=then), file=sys.stderr)
+
+
+def _stopped_line(args, how: str, done: str, *, folder: Path, then: str = "") -> str:
+    """``unetlab predict: interrupted with the outputs of 2 of 4 inputs in OUT; continue with
+    ...``: how it stopped, ``done`` (:func:`_inputs_done`), the command that goes on."""
+    again = "the same command" if args.skip_existing else "the same command and --skip-existing"
+    return f"unetlab predict: {how} {done}; continue with {again}{then}{_restarts(args, folder)}"
+
+
+def launch_stopped_line(args, how: str) -> str:
+    """The line of a ``--nproc N`` launch stopped (``how``: "interrupted") whose main process
+    did not say its own (a second signal as it stopped: s52, "unetlab predict: interrupted"
+    alone): the inputs done counted here, in the output folder (any model's outputs: the
+    stopped run's record is its process's), or the stop alone where they cannot be."""
+    from unetlab.inference.folders import find_inputs
+
+    if args.recursive:  # a tree's count is its stopped folder's, known to its process
+        return f"unetlab predict: {how}"
+    try:
+        done = _inputs_done(args, find_inputs(args.input), Path(args.output))
+    except (UnetlabError, OSError):  # the inputs or the folder unreadable: the stop alone
+        return f"unetlab predict: {how}"
+    return _stopped_line(args, how, done, folder=Path(args.output))
 
 
 def _restarts(args, folder: Path) -> str:
