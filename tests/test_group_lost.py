@@ -190,8 +190,8 @@ def test_a_failed_launch_says_how_to_go_on_unless_a_process_said_why(monkeypatch
 
     monkeypatch.setattr(distributed, "run_passing_signals", torchrun)
     calls = []
-    assert distributed.launch(2, ["train"], failed=lambda: calls.append(1)) == 1
-    assert calls == ([1] if said else [])
+    assert distributed.launch(2, ["train"], failed=calls.append) == 1
+    assert calls == ([None] if said else [])  # None: no process outlived torchrun
 
 
 def test_a_launch_whose_torchrun_ended_speaks_once_its_main_process_saved(
@@ -244,3 +244,52 @@ def test_a_launch_whose_main_process_holds_on_past_the_wait_names_it(
     assert f"--run-dir {tmp_path} --resume --nproc 2" in line
     assert "step 4" not in line
     assert ("start the run again" in line) == (saved is None), line
+
+
+#: a launch's two processes, which outlive their torchrun (killed): they stop (as SIGTERM
+#: asks), note it for the launcher and end half a second later
+_OUTLIVING = "import sys, time; time.sleep(0.5); open(sys.argv[1], 'a').write('143\\n143\\n')"
+
+
+def test_a_launch_whose_torchrun_was_killed_waits_for_its_processes_and_ends_as_they_did(
+    monkeypatch, capfd
+):
+    """s52: torchrun killed (137), its processes went on to stop as SIGTERM asks and said
+    their stop line, "continue with" in it; the launcher did not wait for them: it said
+    "continue with" again, or counted a prediction's outputs too early, and exited 137."""
+    import unetlab.distributed as distributed
+
+    def killed(command, *, env, grace):
+        status = env[distributed.STATUS_FILE]
+        process = subprocess.Popen([sys.executable, "-c", _OUTLIVING, status])
+        with open(f"{status}.pids", "w") as f:
+            f.write(f"{process.pid}\n")  # as each process notes itself (stop_with_launch)
+        return 137  # torchrun killed
+
+    monkeypatch.setattr(distributed, "run_passing_signals", killed)
+    calls = []
+    failed = lambda *outlived: calls.append(outlived)  # noqa: E731
+    assert distributed.launch(2, ["train"], failed=failed, grace=60) == 143
+    assert calls == []  # they said it
+    assert capfd.readouterr().err == (
+        "unetlab train: torchrun ended (killed? out of memory?) while the 2 processes ran: "
+        "waiting for them to stop and end (at most 60 s)\n"
+    )
+
+
+def test_a_run_folder_let_go_as_the_launcher_names_its_holder_is_said_let_go(
+    tmp_path, monkeypatch, capsys
+):
+    """s52: the lock let go between the wait's end and the read of its holder: the line
+    would have named "pid unknown" as the process holding the run folder."""
+    import unetlab.outputs
+    from unetlab.cli.train import _launch_failed
+
+    monkeypatch.setattr(unetlab.train.resume, "saved_at", lambda run_dir: "step 5")
+    monkeypatch.setattr(unetlab.outputs, "held_by_another", lambda folder: True)
+    monkeypatch.setattr(unetlab.outputs, "wait_let_go", lambda folder, wait: False)
+    _launch_failed(tmp_path, 2, wait=0.2)  # the lock file gone as the wait ended
+    line = capsys.readouterr().err.splitlines()[-1]
+    assert "unknown" not in line and "still holds" not in line, line
+    assert line.startswith("unetlab train: torchrun ended (killed? out of memory?) while the 2 ")
+    assert "; the run is saved in " in line and "(step 5); continue with: " in line

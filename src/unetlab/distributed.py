@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 
 from unetlab.errors import IN_USE, UnetlabError
@@ -93,16 +94,16 @@ def launch(
     *,
     given: list[str] | None = None,
     grace: float = STOP_WAIT,
-    failed: Callable[[], None] = None,
+    failed: Callable[[bool | None], None] = None,
     stopped: Callable[[str], str] | None = None,
 ) -> int:
     """Run ``unetlab <argv>`` in ``nproc`` processes on this machine (torchrun, standalone);
     returns the exit status. ``given``: the command's words as the user gave them (``--nproc``
     in them: ``main``'s argv, which from Python is not ``sys.argv``), which the processes
     record; ``sys.argv``'s when None. A stop signal gives the processes ``grace`` seconds to
-    finish their step and save (:func:`run_passing_signals`). ``failed()`` is called when the
-    launch fails and no process said why in its own line (one killed, torchrun's report
-    above). ``stopped(how)``: the line of a launch stopped (``how``: "interrupted") before its
+    finish their step and save (:func:`run_passing_signals`); as long for them to end where
+    torchrun ended first (:func:`_outlived`). ``failed(outlived)`` is called when the launch
+    fails and no process said why in its own line (one killed, torchrun's report above). ``stopped(how)``: the line of a launch stopped (``how``: "interrupted") before its
     main process said its own (:func:`_say_stopped`)."""
     if nproc < 1:
         raise UnetlabError(f"--nproc must be >= 1, not {nproc}")
@@ -122,15 +123,51 @@ def launch(
     with tempfile.TemporaryDirectory(prefix="unetlab-") as folder:
         env[STATUS_FILE] = os.path.join(folder, "status")
         code = run_passing_signals(command, env=env, grace=grace)
+        outlived = _outlived(env[STATUS_FILE], argv, nproc, grace)  # torchrun ended first
         notes = _notes(env[STATUS_FILE])
-        if code == 0 or _all_done(notes, nproc):
+        if code == 0 or _all_done(notes, nproc):  # torchrun killed, they stopped: theirs
             return next((note for note in notes if note), 0)
         stop_codes = {128 + s for s in PASSED_ON}
         if code not in stop_codes and not {1, *SAID} & set(notes) and failed:
-            failed()  # not stopped here, and no process said why: one was killed
+            failed(outlived)  # not stopped here, and no process said why: one was killed
         if code in stop_codes and not stop_codes & set(notes):
             _say_stopped(argv, code - 128, stopped)  # stopped before a process could say it
         return code
+
+
+def _outlived(status: str, argv: list[str], nproc: int, wait: float) -> bool | None:
+    """Where torchrun ended before its processes (killed, out of memory: they get SIGTERM,
+    :func:`stop_with_launch`), wait up to ``wait`` seconds for them to end, saying so: they
+    save and say their own stop line, or write their outputs, which the launch's line would
+    count too early (s52: train said "continue with" twice and exited 137; predict counted
+    before they had written). Whether they ended by then; None where none outlived it."""
+    pids = [pid for pid in _notes(f"{status}.pids") if _running(pid)]
+    if not pids:
+        return None
+    command = next((word for word in argv if not word.startswith("-")), "")
+    with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
+        print(
+            f"unetlab {command}: torchrun ended (killed? out of memory?) while the {nproc} "
+            f"processes ran: waiting for them to stop and end (at most {wait:g} s)",
+            file=sys.stderr,
+            flush=True,
+        )
+    deadline = time.monotonic() + wait
+    while any(map(_running, pids)):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs (Linux's /proc: not ended, nor a zombie: an orphan's
+    reaper may not have reaped it yet); False where it cannot be told."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def _all_done(notes: list[int], nproc: int) -> bool:
@@ -531,12 +568,15 @@ def stop_with_launch() -> None:
     which started it, die without a word (SIGKILL, out of memory). It then stops as a
     stopped launch does (training: at the next step, last.pt saved), where it went on as an
     orphan to the run's end while the launcher said the group had ended and named the
-    resume (s51 walkcluster). torchrun starts its processes from its main thread, which
+    resume (s51 walkcluster); its pid noted for the launcher to wait for (:func:`_outlived`).
+    torchrun starts its processes from its main thread, which
     lives as long as it does (Linux signals when the thread that started it ends). Asked only
     once torch is loaded (seconds): torchrun dead before then (this process's parent no
     longer the one torchrun recorded, :func:`parent_gone`) stops it the same way, at once."""
-    if not os.environ.get(STATUS_FILE):
+    if not (status := os.environ.get(STATUS_FILE)):
         return
+    with contextlib.suppress(OSError), open(f"{status}.pids", "a", encoding="utf-8") as f:
+        f.write(f"{os.getpid()}\n")  # for the launcher to wait for, torchrun gone (_outlived)
     if ask := _stopped_with_parent():
         ask()
     if parent_gone(os.environ.get(TORCHRUN_PID_ENV), os.getppid(), PARENT_AT_START):

@@ -263,7 +263,7 @@ def _command(args, cfg, explicit: set[str]) -> int:
     group = Group.from_env()
     run_dir = _run_dir(args, cfg, try_lock=group.is_main)
     if args.nproc > 1 and not group.active:  # start the processes; each runs this command
-        failed = lambda: _launch_failed(run_dir, args.nproc)  # noqa: E731
+        failed = lambda outlived: _launch_failed(run_dir, args.nproc, outlived)  # noqa: E731
         return launch(args.nproc, without_nproc(args.argv), given=args.argv, failed=failed)
     plan = None
     if not (args.resume or args.no_plan):
@@ -560,45 +560,52 @@ def _stopped(run_dir: Path, exc: KeyboardInterrupt, *, say: bool, processes: int
     return code
 
 
-def _launch_failed(run_dir: Path, processes: int, *, wait: float | None = None) -> None:
+def _launch_failed(
+    run_dir: Path, processes: int, outlived: bool | None = None, *, wait: float | None = None
+) -> None:
     """After a --nproc launch that failed with no process saying why in its line (one
     killed, torchrun's report above; torchrun killed, its processes stopping as a stopped
     run does): where the run is and how to go on, once the run's main process has let the
-    run folder go, up to ``wait`` seconds (a stopped launch's, ``STOP_WAIT``): it saves
-    last.pt first. Said at once, the line named the step before the one it then saved (s51
-    walkcluster)."""
+    run folder go. ``outlived``: torchrun ended first, and the launch waited for its
+    processes, which ended (True) or still run (False); None: none was seen to outlive it
+    (off Linux), the run folder then waited for up to ``wait`` seconds (a stopped launch's,
+    ``STOP_WAIT``): its main process saves last.pt first. Said at once, the line named the
+    step before the one it then saved (s51 walkcluster)."""
     from unetlab.distributed import STOP_WAIT
     from unetlab.outputs import held_by_another, wait_let_go
 
-    wait, said = STOP_WAIT if wait is None else wait, None
+    wait = STOP_WAIT if wait is None else wait
+    said = f"torchrun ended (killed? out of memory?) while the {processes} processes ran"
     with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
-        if held_by_another(run_dir):  # its main process runs on: torchrun itself ended
-            said = f"torchrun ended (killed? out of memory?) while the {processes} processes ran"
+        if outlived is None and held_by_another(run_dir):  # its main process runs on
             print(
                 f"unetlab train: {said}: waiting for them to save and end (at most {wait:g} s)",
                 file=sys.stderr,
                 flush=True,
             )
-            if not wait_let_go(run_dir, wait):  # saving still, or stuck: its step may change
-                print(
-                    f"unetlab train: {_still_held(run_dir, processes, said, wait)}", file=sys.stderr
-                )
-                return
+            outlived = wait_let_go(run_dir, wait)  # False: saving still, or stuck
+        if outlived is False and (line := _still_held(run_dir, processes, said, wait)):
+            print(f"unetlab train: {line}", file=sys.stderr)
+            return
+        said = None if outlived is None else said  # torchrun's report above: one was killed
         print(f"unetlab train: {_group_lost(run_dir, processes, said=said)}", file=sys.stderr)
 
 
-def _still_held(run_dir: Path, processes: int, said: str, wait: float) -> str:
+def _still_held(run_dir: Path, processes: int, said: str, wait: float) -> str | None:
     """The line for a launch (``said``: torchrun ended) whose main process still holds
     ``run_dir`` ``wait`` s later: its pid, and the command that resumes the run once it has
     ended; not the step saved, which it may change yet, nor "start the run again" (s52
-    fix1: said as if it had ended)."""
+    fix1: said as if it had ended). None where it has let the folder go since (its lock
+    file gone: s52, the line would have named "pid unknown")."""
     from unetlab.outputs import lock_owner
     from unetlab.train import resume_command
     from unetlab.train.resume import saved_at
 
+    if (owner := lock_owner(run_dir)) == "unknown":  # read once: let go since the wait
+        return None
     unsaved = saved_at(run_dir) is None  # so far: it may save yet
     return (
-        f"{said}; its main process (pid {lock_owner(run_dir)}) still holds {run_dir} after "
+        f"{said}; its main process (pid {owner}) still holds {run_dir} after "
         f"{wait:g} s, saving or stuck: once it has ended (end it if it hangs), continue with: "
         + resume_command(run_dir, processes)
         + (" (if it saved no checkpoint: start the run again with the same command)" * unsaved)
