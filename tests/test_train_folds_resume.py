@@ -179,3 +179,28 @@ def test_a_stopped_cross_validation_says_how_to_go_on_as_its_caller_spells_it(tm
     assert said.endswith(
         f"continue it with: unetlab train --run-dir {tmp_path} --folds 3 --resume{kept}"
     )
+
+
+def test_a_stopped_folds_train_log_ends_with_the_line_that_goes_on(tmp_path, monkeypatch):
+    """s52: a stopped fold's train.log ended at fit's "saved .../last.pt": the line that
+    goes on with the folds (fit's own leaves it to them) was said on the console only."""
+    from unetlab.config import load_config
+    from unetlab.train import folds
+
+    data = write_blobs(tmp_path / "data", 4)
+
+    def stopped(cfg, folder, which, pairs, **fitting):  # fit stopped: its log, its last.pt
+        (folder / "checkpoints").mkdir(parents=True)
+        (folder / "checkpoints" / "last.pt").touch()
+        (folder / "train.log").write_text("2026-12-05 08:00:00 stopped ...: saved last.pt\n")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(folds, "_fit_fold", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        folds.fit_folds(load_config(None, [f"data.root={data}"]), 2, run_dir=tmp_path / "cv")
+    logged = (tmp_path / "cv" / "fold_1" / "train.log").read_text().splitlines()
+    assert logged[0].endswith("saved last.pt") and len(logged) == 2, logged
+    assert logged[1].endswith(
+        "cross-validation stopped in fold 1/2; continue it with: fit_folds(..., resume=True) "
+        "(the folds done are kept, fold 1 resumes)"
+    )

@@ -27,7 +27,13 @@ from unetlab.provenance import unetlab_command
 from unetlab.run_records import SUMMARY_FILE
 from unetlab.train.fitting import fit
 from unetlab.train.folds_aside import aside_note, drop_aside, set_aside
-from unetlab.train.log import FEW_VALIDATION, few_validation_said, miou_name
+from unetlab.train.log import (
+    FEW_VALIDATION,
+    detach_log,
+    few_validation_said,
+    log_to_file,
+    miou_name,
+)
 from unetlab.train.resume import caller_says_resume
 from unetlab.train.rundir import FOLDS_FILE, check_run_dir
 
@@ -81,7 +87,7 @@ def fit_folds(
                 result = _fit_fold(cfg, folder, f"{i}/{k}", (train, val), resume=resume, **fitting)
             except (KeyboardInterrupt, UnetlabError) as exc:  # a stop, or the user's problem
                 stop = isinstance(exc, KeyboardInterrupt)
-                log.info("%s%s", stopped_note(run_dir, k, i, stop=stop), aside_note(run_dir))
+                _said_in_fold(folder, stopped_note(run_dir, k, i, stop=stop) + aside_note(run_dir))
                 raise
             rows = sorted([*rows, _row(i, folder, train, val, result)], key=lambda r: r["fold"])
             write_folds(run_dir / FOLDS_FILE, rows)  # after each fold: a stopped run keeps them
@@ -90,6 +96,19 @@ def fit_folds(
     if not logging.getLogger().handlers:  # a notebook's or script's log; the CLI prints it
         log.info("%s; %s", describe_folds(summary), run_dir / FOLDS_FILE)
     return summary
+
+
+def _said_in_fold(folder: Path, line: str) -> None:
+    """``line`` logged, and written to the fold's train.log too where it has one: its last
+    line was fit's stop line without the command (the folds' line says it: s52, the fold's
+    log ended at "saved .../last.pt")."""
+    logged = folder / "train.log"
+    handler = log_to_file(logged) if logged.is_file() else None
+    try:
+        log.info("%s", line)
+    finally:
+        if handler is not None:
+            detach_log(handler)
 
 
 def stopped_note(run_dir: str | os.PathLike, k: int, i: int, *, stop: bool = True) -> str:
