@@ -145,6 +145,13 @@ def test_predict_folder_refuses_a_bad_setting_once_before_the_folder(tmp_path, s
     assert not (tmp_path / "out").exists()
 
 
+def test_predict_image_says_a_bad_batch_size_as_the_folder_does():
+    # s53 badinput3: predict_image said ">= 1" where predict_folder and predict_file say "at least 1"
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    with pytest.raises(UnetlabError, match=r"^batch_size must be at least 1, not 0$"):
+        predict_image(model, np.zeros((16, 16), np.uint8), batch_size=0)
+
+
 def test_in_memory_scores_as_the_readme_shows():
     truth = np.zeros((12, 12), np.uint16)
     truth[2:6, 2:6], truth[7:11, 7:11] = 1, 2

@@ -87,7 +87,7 @@ def choose_tiling(
     if batch_size is None:
         batch_size = _auto_batch(grid, bpp, budget, device)
     elif batch_size < 1:
-        raise UnetlabError(f"batch_size must be >= 1, not {batch_size}")
+        raise UnetlabError(f"batch_size must be at least 1, not {batch_size}")
     return grid, min(batch_size, len(grid))
 
 

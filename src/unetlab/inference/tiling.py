@@ -688,7 +688,7 @@ def _prepared(image, grid: TileGrid, batch_size: int, blend: str, device):
     """(image as (H, W, C), device, as_tensors, layout, zeros) of a tiled prediction
     (:func:`iter_tiled_rows`' arguments), its bad arguments refused before any tile."""
     if batch_size < 1:
-        raise UnetlabError(f"batch_size must be >= 1, not {batch_size}")
+        raise UnetlabError(f"batch_size must be at least 1, not {batch_size}")
     device, as_tensors, here, zeros = _placement(image, device)
     image = _as_hwc(image)
     if image.shape[:2] != grid.shape:
