@@ -178,3 +178,15 @@ def test_a_class_model_scored_on_masks_of_the_same_few_ids_says_they_look_like_i
     with caplog.at_level("WARNING", logger="unetlab"):
         evaluate_model(model, tmp_path / "data")
     assert "look like object ids" not in caplog.text
+
+
+def test_label_values_as_an_array_of_mask_values_are_taken_and_others_refused(tmp_path):
+    # s53 badinput3: np.unique(mask) raised numpy's "truth value of an array ... is ambiguous"
+    mask = GT * 255
+    write_png(tmp_path / "gt" / "a.png", mask)
+    write_png(tmp_path / "pred" / "a.png", GT)
+    pred_dir, gt_dir = tmp_path / "pred", tmp_path / "gt"
+    report = evaluate_predictions(pred_dir, gt_dir, label_values=np.unique(mask), progress=False)
+    assert report.images[0]["pixel_accuracy"] == 1.0 and report.class_names == ["0", "255"]
+    with pytest.raises(UnetlabError, match=r"^label_values must be a list of integers.*0\.5"):
+        evaluate_predictions(pred_dir, gt_dir, label_values=np.array([0.5, 1.0]))

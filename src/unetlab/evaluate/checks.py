@@ -236,6 +236,20 @@ def check_evaluation(
         )
 
 
+def int_values(values, name: str) -> list[int] | None:
+    """``values`` (None, or any sequence or 1-D array of integers: ``np.unique(mask)``) as a
+    list of ints; UnetlabError naming ``name`` and the form it takes for anything else."""
+    if values is None:
+        return None
+    array = np.asarray(values)
+    if array.ndim != 1 or array.size and array.dtype.kind not in "iu":
+        raise UnetlabError(
+            f"{name} must be a list of integers, the mask value of each class in class order "
+            f"(e.g. [0, 255] or np.unique(mask)), not {values!r}"
+        )
+    return [int(v) for v in array]
+
+
 def _check_distinct(label_values: Sequence[int] | None, name: str) -> None:
     """UnetlabError naming a mask value ``label_values`` gives to more than one class: the
     masks' pixels of the value were refused as of no class, the line blaming the mask and

@@ -80,6 +80,7 @@ from unetlab.evaluate.checks import (
     check_ids_as_classes,
     check_one_file_values,
     ids_by_values,
+    int_values,
 )
 from unetlab.evaluate.frames import PageColumns
 from unetlab.evaluate.identity import files_identity
@@ -162,8 +163,8 @@ def evaluate_predictions(
     image's (stack's) name once scored, as ``evaluate_model``'s."""
     check_folders(pred_dir=pred_dir, gt_dir=gt_dir)
     shown = dict(worst=worst, progress=progress)  # the report's worst images, the bar
+    ious, label_values = chosen_thresholds(iou_thresholds), int_values(label_values, "label_values")
     check_evaluation(ignore_value=ignore_value, label_values=label_values, **shown)
-    ious = chosen_thresholds(iou_thresholds)
     exclude_rows = check_exclude_rows(exclude_rows, "exclude_rows")
     kept = dict(connectivity=connectivity, boundary_class=boundary_class, objects=objects)
     if _in_3d(objects_3d, label_values, class_names, ignore_value, exclude_rows, **kept):
