@@ -190,3 +190,21 @@ def test_label_values_as_an_array_of_mask_values_are_taken_and_others_refused(tm
     assert report.images[0]["pixel_accuracy"] == 1.0 and report.class_names == ["0", "255"]
     with pytest.raises(UnetlabError, match=r"^label_values must be a list of integers.*0\.5"):
         evaluate_predictions(pred_dir, gt_dir, label_values=np.array([0.5, 1.0]))
+
+
+def test_one_class_name_against_two_classes_says_one_class_in_one_line(tmp_path, capsys):
+    # s53 badinput3: "but there are 1 classes (a)"
+    write_png(tmp_path / "gt" / "a.png", GT)
+    write_png(tmp_path / "pred" / "a.png", GT)
+    args = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
+    assert main([*args, "--class-names", "a"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "but there is 1 class (a);" in err
+
+
+def test_the_miou_over_the_one_class_the_masks_hold_is_said_in_the_singular():
+    from unetlab.evaluate.report import _unseen_line
+
+    s = {"iou": [1.0, 0.0], "pixels": [24, 0]}
+    (line,) = _unseen_line(s, ["background", "cell"])
+    assert "mIoU over the 1 class the masks hold: 1.0000" in line

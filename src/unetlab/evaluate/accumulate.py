@@ -373,7 +373,7 @@ def _too_many_classes(
 ) -> str:
     """Why class indices beyond ``names`` cannot be scored, and the fix, by the side that
     holds them (``held``: in which images, of the predictions and of the masks)."""
-    said = f"there are {len(names)} classes ({', '.join(names)})"
+    said = f"{_classes_named(names)} ({', '.join(names)})"
     if pred_top >= len(names) and str(pred_top) in names:  # unetlab predict --label-values
         return (
             f"the predictions hold {pred_top}, the mask value of class "
@@ -404,6 +404,12 @@ def _too_many_classes(
         "name (--label-values V ..., label_values=: the mask value of each class), and masks "
         "of object ids need --gt-instances (gt_instances=True)"
     )
+
+
+def _classes_named(names: Sequence[str]) -> str:
+    """``there is 1 class`` or ``there are 3 classes``: the count of ``names``, as the line
+    refusing a class index beyond them says it (it said "there are 1 classes")."""
+    return "there is 1 class" if len(names) == 1 else f"there are {len(names)} classes"
 
 
 def object_scores_wanted(

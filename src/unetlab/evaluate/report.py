@@ -599,8 +599,13 @@ def _unseen_line(s: dict, class_names: Sequence[str]) -> list[str]:
     names = ", ".join(class_names[i] for i in unseen)
     return [
         f"{names}: in no mask, only predicted (false positives): IoU and Dice 0, counted in "
-        f"mIoU; mIoU over the {len(held)} classes the masks hold: {within}"
+        f"mIoU; mIoU over the {_held_classes(len(held))} the masks hold: {within}"
     ]
+
+
+def _held_classes(n: int) -> str:
+    """``1 class`` or ``3 classes``."""
+    return f"{n} class" if n == 1 else f"{n} classes"
 
 
 def _unpredicted_line(matrix: np.ndarray, class_names: Sequence[str]) -> list[str]:
