@@ -90,3 +90,17 @@ def test_a_0d_array_of_str_is_one_path_and_an_empty_iterable_is_named(tmp_path):
         with pytest.raises(UnetlabError, match=f"an iterable of them, not an empty {name}$"):
             predict_folder(net, empty, tmp_path / "out2")
     assert not (tmp_path / "out2").exists()
+
+
+def test_a_data_frame_of_inputs_is_refused_naming_its_column_of_paths(tmp_path):
+    """s53 badinput3: a DataFrame was iterated by its column names, read as paths
+    ("path: no such file or folder")."""
+    pd = pytest.importorskip("pandas")
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / "a.png")
+    table = pd.DataFrame({"group": [1], "image": [str(tmp_path / "a.png")]})
+    net = UNet(1, 2, depth=2, base_channels=4).eval()
+    with pytest.raises(
+        UnetlabError, match=r"not a DataFrame .*column of paths, e\.g\. df\['image'\]$"
+    ):
+        predict_folder(net, table, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

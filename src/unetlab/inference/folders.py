@@ -143,6 +143,8 @@ def _checked_paths(inputs, out_dir) -> tuple[str | os.PathLike | list, Path]:
     if isinstance(inputs, np.ndarray) and inputs.ndim == 0 and inputs.dtype.kind in "US":
         inputs = str(inputs)  # np.array("a.png"): one path, not an iterable
     listed = inputs
+    if (table := _table_refusal(inputs)) is not None:
+        raise UnetlabError(table)
     if is_pixels(inputs) or not isinstance(inputs, str | os.PathLike | Iterable):
         raise UnetlabError(f"{INPUTS_ARE}, not {path_given(inputs)}")
     if not isinstance(inputs, str | os.PathLike):
@@ -155,6 +157,23 @@ def _checked_paths(inputs, out_dir) -> tuple[str | os.PathLike | list, Path]:
             raise UnetlabError(f"{INPUTS_ARE}, not an empty {type(inputs).__name__}")
     check_path(out_dir, "out_dir", "a folder")
     return listed, Path(out_dir)
+
+
+def _table_refusal(inputs) -> str | None:
+    """The line refusing a table of columns (a pandas or polars DataFrame: iterated, it gives
+    its column names, read as paths), naming the column of paths to pass: one named for
+    paths or files, else the first that holds text or paths; None for anything else."""
+    columns = getattr(inputs, "columns", None)
+    if columns is None or isinstance(inputs, str | os.PathLike | np.ndarray):
+        return None
+    names = [str(c) for c in columns]
+    named = [c for c in names if "path" in c.lower() or "file" in c.lower()]
+    texts = [c for c in names if isinstance(next(iter(inputs[c]), None), str | os.PathLike)]
+    column = (named or texts or names or ["path"])[0]
+    return (
+        f"{INPUTS_ARE}, not a {type(inputs).__name__} (read as its column names): pass its "
+        f"column of paths, e.g. df[{column!r}]"
+    )
 
 
 def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
