@@ -140,3 +140,26 @@ def test_the_python_api_says_one_line_of_what_it_wrote_on_transparent_pixels(
         assert "written as 255 (no class) in a PNG label image, not class 0 (road)" in lines[0]
         assert "predicted as background" not in lines[0]
     assert "a.png 31%" in said[1][0] and "b.png 31%" in said[1][0]
+
+
+def test_evaluate_model_says_its_transparent_pixels_in_evaluation_s_words(
+    tmp_path, caplog, monkeypatch
+):
+    """s53 badinput3: evaluate_model said they were left out of "the loss and validation"
+    (training's words) and named data.nodata, not its own nodata= setting."""
+    from unetlab.data.io import write_png
+    from unetlab.evaluate import evaluate_model
+
+    monkeypatch.setattr(read_notes, "_said", set())
+    (tmp_path / "d" / "images").mkdir(parents=True)
+    _cut_png(tmp_path / "d" / "images" / "cut.png")
+    write_png(tmp_path / "d" / "masks" / "cut.png", np.tile([0, 1], (48, 20)).astype(np.uint8))
+    model = UNet(3, 2, depth=2, base_channels=4, padding="same").eval()
+    model.classes = ["background", "cell"]
+    with caplog.at_level(logging.INFO, logger="unetlab.data.read_notes"):
+        evaluate_model(model, tmp_path / "d", progress=False)
+    lines = [r.getMessage() for r in caplog.records if r.name == "unetlab.data.read_notes"]
+    assert len(lines) == 1 and "cut.png 31%" in lines[0], lines
+    assert "left out of the normalisation and the scores," in lines[0]
+    assert "loss" not in lines[0] and "data.nodata" not in lines[0]
+    assert "nodata='none' reads them as sample" in lines[0]

@@ -43,7 +43,8 @@ def test_every_field_of_the_notes_is_handed_over_and_taken():
     from unetlab.data import read_notes as rn
 
     with rn.read_notes() as main:
-        with rn.read_notes(predicting=True) as other:  # another process's gathering
+        # another process's gathering (evaluating too: that flag is handed on as well)
+        with rn.read_notes(predicting=True, evaluating=True) as other:
             rn.note_turned("b.jpg", 6)
             rn.note_transparent("b.png", 0.5)
             rn.note_left_out_page("s.tif", (0, 2), (10, 100), "nodata")
@@ -55,7 +56,7 @@ def test_every_field_of_the_notes_is_handed_over_and_taken():
             handed = rn.handed_notes()
             # what the gathering is (predicting) stays; what it gathered is handed
             kept = {f.name: getattr(other, f.name) for f in fields(other)}
-            kept = {k: v for k, v in kept.items() if k not in ("said", "predicted")}
+            kept = {k: v for k, v in kept.items() if k not in ("said", "predicted", "evaluated")}
             assert not any(kept.values()), kept
         rn.note_turned("a.jpg", 3)
         rn.take_notes(handed)

@@ -41,6 +41,7 @@ class ReadNotes:
     written: set[str] = field(default_factory=set)  # what predict wrote on left-out pixels
     said: set[str] = field(default_factory=set)  # the lines of note_once said already
     predicted: bool = False  # files predict read: its left-out line (no loss, no validation)
+    evaluated: bool = False  # images evaluate_model predicted and scored: no training words
     # inputs predicted by a model that records no pixel size: path -> their pixel side, µm
     sides: dict[str, float] = field(default_factory=dict)
 
@@ -54,7 +55,8 @@ class ReadNotes:
         if kept := {p: s for p, s in self.transparent.items() if p not in left_out}:
             out.append(transparent_line(kept))
         if left_out:
-            out.append(left_out_line(left_out, self.written, predicted=self.predicted))
+            read = dict(predicted=self.predicted, evaluated=self.evaluated)
+            out.append(left_out_line(left_out, self.written, **read))
         if self.overlaps:
             out.append(overlaps_line(self.overlaps))
         if line := sides_apart_line(self.sides):
@@ -78,14 +80,14 @@ _said: set[str] = set()  # outside read_notes: what was said already in this pro
 
 
 @contextlib.contextmanager
-def read_notes(*, predicting: bool = False) -> Iterator[ReadNotes]:
+def read_notes(*, predicting: bool = False, evaluating: bool = False) -> Iterator[ReadNotes]:
     """Gather what reading files notes within, and log it at the end, one line a kind;
     ``predicting``: the files are read to be predicted (predict's lines, as the command's
-    around it says them)."""
+    around it says them); ``evaluating``: to be predicted and scored (evaluate_model's)."""
     outer = _ACTIVE.get()
     # a nested one (a file's) knows what the command said already: note_once says it once
     notes = ReadNotes(said=set(outer.said)) if outer is not None else ReadNotes()
-    notes.predicted = predicting
+    notes.predicted, notes.evaluated = predicting, evaluating
     token = _ACTIVE.set(notes)
     try:
         yield notes
@@ -110,6 +112,7 @@ def _merged(into: ReadNotes, notes: ReadNotes) -> None:
         getattr(into, name).update(getattr(notes, name))
     into.written |= notes.written
     into.predicted |= notes.predicted
+    into.evaluated |= notes.evaluated
     for path, pages in notes.paged.items():  # each process read some pages: added up
         into.paged.setdefault(path, {}).update(pages)
 
@@ -291,21 +294,30 @@ def overlaps_line(overlaps: dict[str, int]) -> str:
 
 
 def left_out_line(
-    left_out: dict[str, tuple[float, str]], written=(), *, predicted: bool = False
+    left_out: dict[str, tuple[float, str]],
+    written=(),
+    *,
+    predicted: bool = False,
+    evaluated: bool = False,
 ) -> str:
     """``2 image(s) with nodata or transparent pixels (a.tif 45% nodata, ...): left out ...``;
     ``written``: what predict wrote there where not the background (:func:`note_written`);
     ``predicted``: predict's line, whose pixels are in no loss nor validation and whose
     setting is its ``--nodata`` (audit s50 roads: predict of RGBA images said "left out of
-    the normalisation, the loss and validation")."""
+    the normalisation, the loss and validation"); ``evaluated``: evaluate_model's, whose pixels
+    are in no score either (s53 badinput3: it said the training's loss and validation)."""
     named = _named(left_out, shown=lambda p, v: f"{p} {_share(v[0])} {v[1]}")
     as_what = f"written as {'; '.join(sorted(written))}" if written else "predicted as background"
     uses = "the normalisation" if predicted else "the normalisation, the loss and validation,"
-    setting = said_as(READ_AS_SAMPLE) if predicted else "data.nodata; none"
+    uses = "the normalisation and the scores," if evaluated else uses
+    setting = said_as(READ_AS_SAMPLE) if predicted or evaluated else "data.nodata; none"
+    written_tiff = (
+        "a TIFF label image holds a no-data value there, which its GDAL_NODATA tag names; "
+    )
     return (
         f"{len(left_out)} image(s) with nodata or transparent pixels ({named}): left out of "
-        f"{uses} and {as_what}, with no object there (a TIFF label image holds a no-data "
-        f"value there, which its GDAL_NODATA tag names; {setting} reads them as sample)"
+        f"{uses} and {as_what}, with no object there ({'' if evaluated else written_tiff}"
+        f"{setting} reads them as sample)"
     )
 
 

@@ -65,6 +65,7 @@ from unetlab.data.instances import ONE_OBJECT_LEAST
 from unetlab.data.io import check_axes, file_axes, mask_stem
 from unetlab.data.nodata import InvalidPages, either
 from unetlab.data.pairs import Pair, PairReader, mask_axes, refuse_data_set_part
+from unetlab.data.read_notes import read_notes
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.data.weightmap import background_class
@@ -579,7 +580,7 @@ def _accumulated_each(
     from unetlab.inference.predict import floor_run
 
     # one tuned heap for all the images, given back at the end; the floor's lines said once
-    with tuned_allocator(), floor_run():
+    with tuned_allocator(), floor_run(), read_notes(evaluating=True):  # its words, not training's
         for pair in pairs:
             image, mask = read(pair)
             ids.add(mask)
