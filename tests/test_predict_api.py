@@ -152,6 +152,26 @@ def test_predict_image_says_a_bad_batch_size_as_the_folder_does():
         predict_image(model, np.zeros((16, 16), np.uint8), batch_size=0)
 
 
+def test_each_failed_input_is_named_by_its_path_as_given(tmp_path, monkeypatch):
+    # s53 badinput3: "c64.tif: unsupported pixel type" beside "in/bad.png: cannot read"
+    import tifffile
+
+    monkeypatch.chdir(tmp_path)
+    Path("in").mkdir()
+    tifffile.imwrite("in/c64.tif", np.zeros((16, 16), np.complex64))
+    Path("in/bad.png").write_text("not an image")
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    done = unetlab.predict_folder(model, "in", "out", progress=False)
+    lines = {p.name: line for p, line in done.failed.items()}
+    assert lines["c64.tif"].startswith("in/c64.tif: unsupported pixel type complex64")
+    assert lines["bad.png"].startswith("in/bad.png: cannot read this image")
+    from unetlab.inference.folders import named_by_path
+
+    assert named_by_path(Path("c64.tif"), "c64.tif: x") == "c64.tif: x"  # as given
+    assert named_by_path(Path("d/a.tif"), "a.tif page 2: x") == "d/a.tif page 2: x"
+    assert named_by_path(Path("d/a.tif"), "a.tiff: x") == "a.tiff: x"  # another file
+
+
 def test_in_memory_scores_as_the_readme_shows():
     truth = np.zeros((12, 12), np.uint16)
     truth[2:6, 2:6], truth[7:11, 7:11] = 1, 2

@@ -636,6 +636,15 @@ def predict_or_fail(
         return exc
 
 
+def named_by_path(path: Path, line: str) -> str:
+    """A file's failure ``line`` naming it by ``path`` as given (``in/c64.tif: ...``) where
+    it named it by its name alone (``c64.tif: ...``; others named the path: one form)."""
+    name = path.name
+    if str(path) != name and line.startswith(name) and line[len(name) : len(name) + 1] in ": ":
+        return f"{path}{line[len(name) :]}"
+    return line
+
+
 def check_settings(
     model: torch.nn.Module,
     outputs: OutputOptions | None = None,
@@ -1187,7 +1196,7 @@ class _Run:
         if not counts:
             return
         if isinstance(written, UnetlabError):  # this file's own failure
-            result.failed[path] = str(written).splitlines()[0]
+            result.failed[path] = named_by_path(path, str(written).splitlines()[0])
             self.failed(result.failed[path])
             return
         result.written[path] = written
