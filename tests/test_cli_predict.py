@@ -257,3 +257,28 @@ def test_the_tables_path_column_is_relative_to_the_one_input_folder(tmp_path):
     files = [str(tmp_path / "in" / "a.png"), str(tmp_path / "in" / "b.png")]
     assert main([*cli, "--input", *files, "--output", str(tmp_path / "files")]) == 0
     assert paths(tmp_path / "files")[0] == [Path(f).as_posix() for f in files]
+
+
+def test_a_channel_the_first_input_lacks_is_refused_before_any_file(
+    tmp_path, capsys, instance_checkpoint
+):
+    # s53 badinput3: --channel 5 on a folder of grey images failed each file (exit 3)
+    for name in ("a", "b"):
+        Image.fromarray(np.zeros((16, 16), np.uint8)).save(tmp_path / f"{name}.png")
+    args = ["predict", "--checkpoint", str(instance_checkpoint), "--no-progress"]
+    out = tmp_path / "out"
+    inputs = ["--input", str(tmp_path / "a.png"), str(tmp_path / "b.png")]
+    assert main([*args, *inputs, "--output", str(out), "--channel", "5"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--channel 5 is out of range" in err, err
+    assert f"first input, {tmp_path / 'a.png'}, has 1 channel (valid: --channel 0)" in err
+    assert not out.exists()
+    # other files are for each file to say: colour, pages that may be channels, channel 0
+    from unetlab.inference.pages import refuse_absent_channel
+
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "rgb.png")
+    tifffile.imwrite(
+        tmp_path / "pages.tif", np.zeros((3, 16, 16), np.uint8), photometric="minisblack"
+    )
+    for path, channel in (("rgb.png", 5), ("pages.tif", 2), ("a.png", 0), ("a.png", "DAPI")):
+        refuse_absent_channel(tmp_path / path, channel)

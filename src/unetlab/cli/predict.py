@@ -24,6 +24,7 @@ from unetlab.cli.common import (
     add_device_arg,
     add_object_args,
     add_prediction_args,
+    channel_args,
     check_object_args,
     check_pixels,
     class_least_areas,
@@ -284,7 +285,6 @@ def _add_slides(s) -> None:
 
 def run(args) -> int:
     from unetlab.bench import ModelClock
-    from unetlab.data.io import refuse_untiffed_axes
     from unetlab.distributed import Group, launch, without_nproc
     from unetlab.inference.folders import find_inputs, predict_folder, say_unread
     from unetlab.inference.input_folder import among_inputs_line, refuse_input_folder
@@ -302,7 +302,7 @@ def run(args) -> int:
         return _run_tree(args, group, device)
     not_read = say_unread(args.input) if group.is_main else []  # .czi, .nd2: named, counted
     files = find_inputs(args.input)
-    refuse_untiffed_axes(", ".join(args.input), files, args.axes)  # it failed each file
+    _refuse_for_every_file(args, files)
     out_dir = _output_folder(args.output)
     refuse_input_folder(files, out_dir, given="--output")
     if group.is_main:
@@ -339,6 +339,16 @@ def _one_folder(inputs: list[str]) -> str | None:
     ``predict_folder(model, "images/", ...)`` takes it (``x.png``, not ``images/x.png``);
     None for files, globs or several inputs (their paths as given)."""
     return inputs[0] if len(inputs) == 1 and Path(inputs[0]).is_dir() else None
+
+
+def _refuse_for_every_file(args, files: list[Path]) -> None:
+    """UnetlabError, before any file, for flags every file would fail alike: ``--axes``
+    given to no TIFF, a ``--channel`` beyond the first input's one channel (s53)."""
+    from unetlab.data.io import refuse_untiffed_axes
+    from unetlab.inference.pages import refuse_absent_channel
+
+    refuse_untiffed_axes(", ".join(args.input), files, args.axes)
+    refuse_absent_channel(files[0], channel_args(args.channel))
 
 
 def _run_keywords(args, group, device) -> dict:

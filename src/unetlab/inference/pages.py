@@ -20,6 +20,7 @@ from unetlab.data.io import (
     bare_planes,
     named_planes,
     read_stack,
+    stack_shape,
     stain_axes,
     tiff_layout,
     trained_file_axes,
@@ -449,6 +450,25 @@ def one_channel_file(path: str | os.PathLike) -> bool:
     with open_tiff(path) as tif:
         letters, shape = tiff_layout(tif)
     return all(n == 1 for a, n in zip(letters, shape) if a == "C")
+
+
+def refuse_absent_channel(path: str | os.PathLike, channel) -> None:
+    """UnetlabError where the ``channel`` asked for (an index: ``--channel``) is beyond the
+    one channel of ``path``, a run's first input, read from its header (one page, one
+    channel: :func:`one_channel_file`): each file like it would fail, one line apiece (s53
+    badinput3). Nothing for another file, or one whose header cannot say (its own line will);
+    a later file of fewer channels than asked fails alone."""
+    if not isinstance(channel, int) or isinstance(channel, bool) or channel < 1:
+        return
+    try:
+        single = one_channel_file(path) and stack_shape(path)[0] == 1
+    except (UnetlabError, OSError, ValueError):
+        return
+    if single:
+        raise UnetlabError(
+            f"--channel {channel} is out of range: the first input, {path}, has 1 channel "
+            "(valid: --channel 0); leave --channel out for images of one channel"
+        )
 
 
 def refuse_channels(
