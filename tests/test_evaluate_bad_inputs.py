@@ -199,7 +199,10 @@ def test_one_class_name_against_two_classes_says_one_class_in_one_line(tmp_path,
     args = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
     assert main([*args, "--class-names", "a"]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "but there is 1 class (a);" in err
+    assert len(err.splitlines()) == 1 and "but there is 1 class (a):" in err
+    # the fix is more names, not other predictions (it said "predictions must hold class
+    # indices (not label values such as 255 ...)")
+    assert "give a name to each of the 2 classes" in err and "label values" not in err
 
 
 def test_the_miou_over_the_one_class_the_masks_hold_is_said_in_the_singular():

@@ -382,6 +382,12 @@ def _too_many_classes(
             "beside their record (the predict.json of the folder they were written to): "
             "evaluate that folder, or predict again without --label-values"
         )
+    if pred_top == gt_top >= len(names):  # both hold it: too few names (--class-names a)
+        return (
+            f"the predictions and the masks hold class index {pred_top}{held[0]} but {said}: "
+            f"give a name to each of the {pred_top + 1} classes, in class order "
+            "(--class-names, class_names=), or leave the names out"
+        )
     if pred_top >= len(names):
         return (
             f"the predictions hold class index {pred_top}{held[0]} but {said}; predictions "
