@@ -419,3 +419,11 @@ def test_units_line_names_only_the_columns_written_and_the_unitless_ones():
     volumes = summary.units_line(["id", "volume", "volume_um3"])
     assert "volumes in voxels" in volumes and "_um3 in µm³" in volumes and "px²" not in volumes
     assert summary.units_line(["image", "status", "path"]) is None  # nothing measured
+
+
+def test_units_line_says_a_stacks_z_columns_in_planes_not_px():
+    table = ["id", "volume", "centroid_z", "centroid_y", "centroid_x", "z_first", "z_last"]
+    line = summary.units_line([*table, "planes", "centroid_z_um", "centroid_y_um"])
+    assert "positions and lengths in px, centroid_z, z_first, z_last and planes in planes" in line
+    assert "the columns ending _um in µm" in line  # centroid_z_um: the z spacing's unit
+    assert summary.units_line(["page", "z", "area"]).endswith("areas in px², z in planes")

@@ -98,10 +98,13 @@ _IN_PIXELS = (
     ({"area", "total_area", "mean_area"}, "areas in px²"),
     ({"volume", "total_volume", "mean_volume"}, "volumes in voxels"),
     (
-        {"centroid_y", "centroid_x", "centroid_z", "bbox_top", "perimeter", "major_axis_length"},
+        {"centroid_y", "centroid_x", "bbox_top", "perimeter", "major_axis_length"},
         "positions and lengths in px",
     ),
 )
+#: the columns along z of a stack's tables, in planes (0-based; ``planes``: a 3-D object's
+#: extent), in the order :func:`units_line` names them (their ``_um``: the z spacing's unit)
+IN_PLANES = ("z", "centroid_z", "z_first", "z_last", "planes")
 DONE, SKIPPED, FAILED = "done", "skipped-existing", "failed"
 #: the status of an earlier run's input (not this run's) whose objects table is in the folder
 EARLIER = "earlier-run"
@@ -991,6 +994,8 @@ def units_line(columns: Iterable[str]) -> str | None:
     line named _um and _m columns a table in pixels had none of, and no unitless one)."""
     have = set(columns)
     parts = [words for names, words in _IN_PIXELS if have & names]
+    if along_z := [c for c in IN_PLANES if c in have]:  # planes, not px (counting3 s53)
+        parts.append(f"{_listing(along_z)} in planes")
     parts += [words for unit in UNITS if (words := _physical(have, unit))]
     if have & set(MAP_CENTROIDS):
         parts.append("centroid_x_map and centroid_y_map in the map's CRS units")
@@ -1005,6 +1010,11 @@ def units_line(columns: Iterable[str]) -> str | None:
     unitless = [c for c in UNITLESS if c in have]
     plain = f"; without a unit: {', '.join(unitless)}" if unitless else ""
     return f"objects tables' units: {', '.join(parts)}{plain}"
+
+
+def _listing(names: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _physical(have: set[str], unit: str) -> str | None:
