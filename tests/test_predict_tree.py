@@ -117,10 +117,11 @@ def test_the_folder_and_glob_lines_name_recursive(drop):
     assert result.failed[drop / "drop" / "bob" / "img_00.png"] == clash
 
 
-def test_summaries_stack_by_column_with_each_inputs_relative_path(drop, tmp_path):
+def test_summaries_stack_by_column_with_each_inputs_relative_path(drop, tmp_path, caplog):
     """Two users' summaries (audit s36 batch 5): the same header whatever each folder holds
     (a calibrated TIFF in one, PNGs in the other), and a path column that tells alice's
-    img_00.png from bob's."""
+    img_00.png from bob's. The tables' units said in one line a call, of all its folders'
+    tables (counting3 s53: one a folder from Python, one a kind of folder on the CLI)."""
     import tifffile
 
     image = np.random.default_rng(1).integers(0, 255, (24, 28), dtype=np.uint8)
@@ -128,7 +129,13 @@ def test_summaries_stack_by_column_with_each_inputs_relative_path(drop, tmp_path
     tifffile.imwrite(drop / "drop" / "alice" / "cal.tif", image, **meta)
     write_png(drop / "drop" / "bob" / "img_01.png", image)  # a summary needs 2 images
     model = UNet(1, 2, depth=2, base_channels=2, padding="same")
-    predict_tree(model, drop / "drop", drop / "out", objects=True)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        predict_tree(model, drop / "drop", drop / "out", objects=True)
+        (units,) = _units(caplog)  # one line, not one of alice's tables and one of bob's
+        caplog.clear()
+        predict_tree(model, drop / "drop" / "bob", drop / "again", objects=True)
+        assert len(_units(caplog)) == 1  # each call its line (bob/, bob/deep/: one)
+    assert "_um in µm" in units  # alice's calibrated TIFF's
     tables = {}
     for folder in ("alice", "bob"):
         with open(drop / "out" / folder / "objects_summary.csv", newline="") as f:
@@ -421,3 +428,7 @@ def test_a_folder_s_name_comes_before_its_files_lines(drop, caplog):
     names = [i for i, m in enumerate(said) if m.endswith(":") and m.startswith(str(drop))]
     assert len(names) == 4  # alice, bob, bob/deep, carol
     assert said[max(i for i in names if i < warned)] == f"{drop / 'drop' / 'carol'}:", said
+
+
+def _units(caplog) -> list[str]:
+    return [m for m in caplog.messages if m.startswith("objects tables' units: ")]

@@ -32,11 +32,13 @@ predicted an image.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import csv
 import logging
 import os
 import statistics
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,12 +76,18 @@ __all__ = [
     "say_units",
     "summary_lines",
     "table_columns",
+    "units_gathered",
     "units_line",
     "table_figures",
     "write_summary",
 ]
 
 log = logging.getLogger(__name__)
+
+#: the columns :func:`say_units` gathers within :func:`units_gathered` (None: said at once)
+_GATHERED: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
+    "units_gathered", default=None
+)
 
 #: the per-image table's name in the output folder
 SUMMARY = "objects_summary.csv"
@@ -1045,9 +1053,29 @@ def table_columns(paths: Iterable[Path], rows: Sequence[dict] = ()) -> set[str]:
 
 def say_units(columns: Iterable[str]) -> None:
     """:func:`units_line` of the tables' ``columns``, said once (a command's, a call's of
-    the API that wrote or returned them; the same line again not)."""
-    if (line := units_line(columns)) is not None:
+    the API that wrote or returned them; the same line again not); within
+    :func:`units_gathered`, gathered and said at its end."""
+    if (gathered := _GATHERED.get()) is not None:
+        gathered.update(columns)
+    elif (line := units_line(columns)) is not None:
         note_once(line, level=logging.INFO)
+
+
+@contextlib.contextmanager
+def units_gathered() -> Iterator[None]:
+    """Within: the columns :func:`say_units` is given gathered, their one line said at the
+    end (a tree of folders: one line for all its folders' tables, not one a folder or a
+    kind of folder; counting3 s53). Nested: the outer one says it."""
+    if _GATHERED.get() is not None:
+        yield
+        return
+    gathered: set[str] = set()
+    token = _GATHERED.set(gathered)
+    try:
+        yield
+    finally:
+        _GATHERED.reset(token)
+        say_units(gathered)
 
 
 def summary_lines(rows: Sequence[dict], names: Sequence[str] = ()) -> list[str]:

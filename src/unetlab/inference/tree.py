@@ -21,6 +21,7 @@ import torch
 from unetlab.api_lines import api_lines
 from unetlab.data.dsb import dsb_splits
 from unetlab.data.io import check_axes, file_axes, refuse_untiffed_axes
+from unetlab.data.read_notes import read_notes
 from unetlab.errors import DiskFullError, FolderInUseError, OutputError, UnetlabError
 from unetlab.group import SOLO
 from unetlab.inference.earlier_outputs import earlier_outputs, holds_outputs, tree_outputs_line
@@ -33,6 +34,7 @@ from unetlab.inference.folders import (
     predict_folder,
 )
 from unetlab.inference.merged_objects import merged_said
+from unetlab.inference.objects_summary import units_gathered
 from unetlab.inference.predict import floor_run
 from unetlab.inference.records import OutputOptions
 from unetlab.manifest import MANIFEST
@@ -217,9 +219,9 @@ def predict_tree(
         outputs = OutputOptions.of(outputs, summary=True)
     model = _once(model)
     results: dict[Path, FolderPrediction] = {}
-    # the floor's and the merged objects' lines once for the tree, not each folder, by the main
+    # the floor's, merged objects', units' and reading's lines once for the tree, by the main
     main = settings.get("group", SOLO).is_main
-    with floor_run(held=not main), merged_said(main):
+    with read_notes(), units_gathered(), floor_run(held=not main), merged_said(main):
         for at, (rel, files) in enumerate(folders):
             told = {} if report is None else {"report": lambda r, rel=rel: report(rel, r)}
             each = dict(root=root, **told, **_as_is(files, settings))
