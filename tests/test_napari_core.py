@@ -92,6 +92,8 @@ def test_objects_of_a_nuclei_model_are_the_cli_objects():
         assert np.array_equal(ids, expected)
     single = predict_planes(net, stack[0], objects=True).objects
     assert np.array_equal(single, result.objects[0])
+    # the ids' dtype rule (least_ids: uint16 here), as the files and predict_objects: no int32
+    assert result.objects.dtype == single.dtype == expected.dtype == np.uint16
 
 
 def test_cancel_stops_at_the_next_batch():

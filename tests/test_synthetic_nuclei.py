@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from unetlab.data import synthetic
 from unetlab.data.io import read_image, read_mask
 from unetlab.data.synthetic import synthetic_nuclei, write_nuclei_dataset
 
@@ -73,3 +74,16 @@ def test_background_stays_0_when_a_nucleus_holds_the_first_pixel():
         assert ids[0, 0] == 1  # the first nucleus in raster order
         for k, where in enumerate(ndimage.find_objects(ids), start=1):
             assert ndimage.label(ids[where] == k)[1] == 1
+
+
+def test_nucleus_ids_take_the_id_dtype_of_their_count(monkeypatch):
+    """uint16 up to 65,535 nuclei, then uint32 (data.large_ids.id_dtype); numpy raised
+    OverflowError at the 65,536th (counting3 s53). The rule is shrunk here (uint8 up to 255:
+    65,600 nuclei take 2.6 s) to see that the count, not a fixed uint16, decides."""
+    owner = np.arange(1, 301, dtype=np.int32).reshape(15, 20).repeat(2, 0).repeat(2, 1)
+    assert synthetic._nucleus_ids(owner, 4).dtype == np.uint16  # 300 nuclei
+    small = {True: np.dtype(np.uint8), False: np.dtype(np.uint32)}
+    monkeypatch.setattr(synthetic, "id_dtype", lambda count: small[count <= 255])
+    ids = synthetic._nucleus_ids(owner, 4)
+    assert ids.dtype == np.uint32 and np.array_equal(ids, owner)  # raster order: as painted
+    assert synthetic._nucleus_ids(owner[:10, :20], 4).dtype == np.uint8  # 50 nuclei

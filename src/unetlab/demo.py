@@ -484,8 +484,9 @@ def _predict_nuclei(model, root: Path, out: Path) -> None:
         probs = predict_image(model, image)
         objects = objects_from_probabilities(probs, options)
         baseline = objects_from_probabilities(np.stack([probs[0], 1.0 - probs[0]]), two_class)
-        write_tiff(out / "predictions" / f"{path.stem}_objects.tif", objects.astype(np.uint16))
-        write_tiff(out / "baseline" / f"{path.stem}_objects.tif", baseline.astype(np.uint16))
+        # in the ids' dtype rule (least_ids: uint16, uint32 past 65,535) as they come
+        write_tiff(out / "predictions" / f"{path.stem}_objects.tif", objects)
+        write_tiff(out / "baseline" / f"{path.stem}_objects.tif", baseline)
         panels = [overlay(image, np.zeros(truth.shape, np.uint8))] + [
             overlay(image, find_boundaries(ids, mode="inner").astype(np.uint8))
             for ids in (truth, objects, baseline)

@@ -29,7 +29,7 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from unetlab.data.io import png_bytes, write_png
-from unetlab.data.large_ids import least_ids
+from unetlab.data.large_ids import id_dtype, least_ids
 from unetlab.data.write import write_new
 from unetlab.errors import UnetlabError
 
@@ -306,9 +306,10 @@ def _paint_nuclei(
 
 
 def _nucleus_ids(owner: np.ndarray, min_area: int) -> np.ndarray:
-    """(H, W) uint16 ids 1..n in raster order of the nuclei kept: each nucleus's largest
-    4-connected piece, if at least ``min_area`` px (an overlap can cut a sliver off)."""
-    ids = np.zeros(owner.shape, np.uint16)
+    """(H, W) ids 1..n in raster order of the nuclei kept (:func:`~unetlab.data.large_ids.
+    id_dtype` of n: uint16, past 65,535 uint32): each nucleus's largest 4-connected piece, if
+    at least ``min_area`` px (an overlap can cut a sliver off)."""
+    ids = np.zeros(owner.shape, id_dtype(int(owner.max(initial=0))))  # n at most
     n = 0
     for k, where in enumerate(ndimage.find_objects(owner), start=1):
         if where is None:
@@ -324,8 +325,8 @@ def _nucleus_ids(owner: np.ndarray, min_area: int) -> np.ndarray:
     # renumber in raster order of first pixels (background stays 0, wherever it starts)
     values, first = np.unique(ids, return_index=True)
     first = first[values > 0]
-    order = np.zeros(n + 1, np.uint16)
-    order[ids.ravel()[np.sort(first)]] = np.arange(1, len(first) + 1, dtype=np.uint16)
+    order = np.zeros(n + 1, id_dtype(n))
+    order[ids.ravel()[np.sort(first)]] = np.arange(1, len(first) + 1)
     return order[ids]
 
 
@@ -349,8 +350,9 @@ def synthetic_nuclei(
             a 12-bit camera's images do).
 
     Returns:
-        image (H, W) uint8 or uint16; instances (H, W) uint16, one id 1..n per nucleus in
-        raster order of their first pixels, 0 = background.
+        image (H, W) uint8 or uint16; instances (H, W) uint16 (uint32 past 65,535 nuclei:
+        :func:`~unetlab.data.large_ids.id_dtype`), one id 1..n per nucleus in raster order
+        of their first pixels, 0 = background.
     """
     if bit_depth not in (8, 16):
         raise ValueError(f"bit_depth is 8 or 16, not {bit_depth}")

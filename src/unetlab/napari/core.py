@@ -12,6 +12,7 @@ import numpy as np
 
 from unetlab.checkpoint import load_model, unfinished_line
 from unetlab.data.io import grey_for_stains
+from unetlab.data.large_ids import least_ids
 from unetlab.errors import UnetlabError
 from unetlab.inference.objects import ObjectOptions, objects_int32
 from unetlab.inference.pages import stains_of
@@ -35,7 +36,8 @@ class PredictionCancelled(Exception):
 @dataclass(frozen=True)
 class LayerPrediction:
     """The widget's result: ``labels`` class indices of the layer's shape (without an RGB
-    axis), uint8/uint16; ``objects`` int32 object ids 1..n per plane, 0 = background (None
+    axis), uint8/uint16; ``objects`` object ids 1..n per plane, 0 = background, in
+    :func:`~unetlab.data.large_ids.least_ids`' dtype (uint16; uint32 past 65,535; None
     unless asked)."""
 
     labels: np.ndarray
@@ -392,7 +394,9 @@ def predict_planes(
             ids.append(objects_int32(probs, options))
     classes = list(model.classes)[: max(model.num_classes, 2)]
     lead = _leading_shape(np.shape(data), rgb=rgb, channel_axis=channel_axis)
-    stacked = (_stacked(labels, lead), _stacked(ids, lead) if ids else None)
+    # the objects in the ids' dtype rule (uint16, uint32 past 65,535), as predict_objects
+    # and the _objects.tif files give them: napari's Labels take any integer dtype
+    stacked = (_stacked(labels, lead), least_ids(_stacked(ids, lead)) if ids else None)
     return LayerPrediction(*stacked, classes)
 
 
