@@ -115,7 +115,9 @@ def test_labels_read_back_have_the_dtype_the_net_gives_them(tmp_path, classes):
 
 
 @pytest.mark.parametrize("objects", [(), ("--instances",)])
-def test_the_outputs_an_added_overlay_is_drawn_from_are_not_rewritten(inputs, objects, monkeypatch):
+def test_the_outputs_an_added_overlay_is_drawn_from_are_not_rewritten(
+    inputs, objects, monkeypatch, caplog
+):
     """Their files stay as they were (same mtime), not written again with the same bytes,
     nor the labels written to the publishing folder only to be removed (work for nothing)."""
     from unetlab.inference import files
@@ -126,14 +128,24 @@ def test_the_outputs_an_added_overlay_is_drawn_from_are_not_rewritten(inputs, ob
     held = {n: (work / "out" / n).read_bytes() for n in kept}
     assert {"00.png", "03.tif"} <= set(kept)
     assert bool(objects) == ({"00_objects.csv", "00_objects.tif"} <= set(kept))
+    _predict(work, "once", *objects, "--overlay")  # the overlay a run that predicts draws
     written = []  # the labels, object ids and tables written (to the publishing folder)
     for name in ("_write_labels", "_write_id_tiff", "write_csv"):
         monkeypatch.setattr(files, name, _spied(getattr(files, name), written))
-    _predict(work, "out", "--skip-existing", *objects, "--overlay")
-    assert written == []  # ids and table were written, then removed (s52 counting2)
+    measured = []  # the tables measured again: the kept one's counts are read (counting3 s53)
+    monkeypatch.setattr(files, "_page_tables", _spied_call(files._page_tables, measured))
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        _predict(work, "out", "--skip-existing", *objects, "--overlay")
+    assert written == [] and measured == []  # ids and table were written, then removed (s52)
     assert {n: (work / "out" / n).stat().st_mtime_ns for n in kept} == kept
     assert {n: (work / "out" / n).read_bytes() for n in kept} == held
-    assert (work / "out" / "00_overlay.png").is_file()
+    for name in ("00_overlay.png", "03_overlay.tif"):  # drawn the same
+        assert (work / "out" / name).read_bytes() == (work / "once" / name).read_bytes()
+    if objects:  # the objects counted as the kept tables hold them
+        rows = sum(
+            len((work / "out" / f"0{i}_objects.csv").read_text().splitlines()) - 1 for i in range(4)
+        )
+        assert f"objects: {rows} in 4 images" in caplog.text, caplog.text
 
 
 def _spied(write, written: list):
@@ -142,5 +154,15 @@ def _spied(write, written: list):
     def spied(*args, **kwargs):
         written.append(next(a.name for a in args[:2] if hasattr(a, "name")))
         return write(*args, **kwargs)
+
+    return spied
+
+
+def _spied_call(call, calls: list):
+    """``call``, each call put in ``calls``."""
+
+    def spied(*args, **kwargs):
+        calls.append(1)
+        return call(*args, **kwargs)
 
     return spied

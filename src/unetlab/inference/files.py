@@ -95,7 +95,7 @@ from unetlab.data.world_file import grid_pixel_size, input_grid
 from unetlab.errors import Spelled, UnetlabError, spelled
 from unetlab.group import SOLO, Group
 from unetlab.inference import chosen
-from unetlab.inference.drawn_again import drawn_from, redrawable, written_pages
+from unetlab.inference.drawn_again import drawn_from, redrawable, table_counts, written_pages
 from unetlab.inference.file_fit import file_fit
 from unetlab.inference.keywords import check_keywords
 from unetlab.inference.measure import (
@@ -795,12 +795,24 @@ def _object_outputs(
     how["position"] = position_of(file.path)  # and a position's
     how["kept"] = kept
     write = _write_objects_3d if o.objects_3d else _write_objects
-    tables, planes, classes, areas = write(*found, **how)
+    tables, planes, classes, areas = _kept_counts(file, paths, kept) or write(*found, **how)
     if file.counted is not None:  # and a semantic model's objects of each class
         file.counted(planes, *[k for k in (classes, areas) if k])  # areas: on a map
     if unsplit(o.objects) and not o.objects_3d:  # its regions that look merged
         tally_merged(merged_counts(ids, labels))  # each class's regions alone
     return tables
+
+
+def _kept_counts(file: _File, paths: dict, kept: Sequence[str]) -> tuple | None:
+    """:func:`_write_objects`' result where the ids and table there are kept (drawn from:
+    :mod:`~unetlab.inference.drawn_again`, this run's own) and no outlines are asked for:
+    the objects counted from the table there, not measured again (a 2048² image's 86k
+    objects: 0.16 s, was 2.3 s; counting3 s53); else None (outlines take the measures)."""
+    o = file.outputs
+    if paths["table"].name not in kept or o.wanted["geojson"] or o.wanted["rois"]:
+        return None
+    counts = table_counts(file.out_dir / paths["table"].name, 1)  # drawn again: one page
+    return [paths["objects"], paths["table"]], *counts
 
 
 def _streamed_flat(path: Path) -> bool:
