@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from unetlab.config import Config, apply_overrides, load_config, save_config
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, first_line
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
@@ -294,7 +294,7 @@ def test_a_list_key_given_without_brackets_shows_the_list_form():
 
     with pytest.raises(UnetlabError) as info:
         load_config(None, ["data.label_values=0,255"])
-    line = str(info.value)
+    line = first_line(info.value, cli=True)  # as the command line says it
     assert "[0, 255]" in line and "--set 'data.label_values=[0, 255]'" in line
     assert shlex.split(line.split("--set ")[1].rstrip(")"))[0] == "data.label_values=[0, 255]"
 

@@ -5,7 +5,7 @@ are accepted where unambiguous and refused with the form they take otherwise."""
 import pytest
 
 from unetlab.config import load_config
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, first_line
 
 
 @pytest.mark.parametrize(
@@ -87,7 +87,7 @@ def test_an_override_without_a_value_says_the_value_is_missing(override):
     """``--set train.epochs=`` said "must be int, not None"."""
     with pytest.raises(UnetlabError) as err:
         load_config(None, [override])
-    said = str(err.value)
+    said = first_line(err.value, cli=True)  # as the command line says it
     assert said == "config key train.epochs has no value (it takes int): e.g. --set train.epochs=50"
 
 
@@ -107,7 +107,7 @@ def test_a_blank_override_names_an_example_or_the_choices():
     assert str(err.value).endswith("not 3: choose one of none, batch, group")
     with pytest.raises(UnetlabError) as err:
         load_config(None, ["run.name="])
-    assert str(err.value).endswith("(it takes str): e.g. --set run.name=unet")
+    assert first_line(err.value, cli=True).endswith("(it takes str): e.g. --set run.name=unet")
 
 
 def test_a_blank_override_of_a_key_that_takes_null_unsets_it_and_of_a_str_key_is_missing():

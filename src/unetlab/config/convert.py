@@ -41,9 +41,10 @@ EXAMPLES = {
 }
 
 
-def build(cls, data: dict, prefix: str):
+def build(cls, data: dict, prefix: str, form: str = "code"):
     """A ``cls`` (a dataclass) from ``data``, its nested sections built in turn; ``prefix``
-    (``train.``) names the keys in errors."""
+    (``train.``) names the keys in errors, each written in ``form`` (:func:`check_type`:
+    ``"code"`` for a notebook's ``Config.from_dict``, ``"override"`` for ``load_config``'s)."""
     if not isinstance(data, dict):
         raise UnetlabError(f"config {prefix.rstrip('.') or 'file'} must be a mapping, not {data!r}")
     known = {f.name: f for f in fields(cls)}
@@ -54,9 +55,11 @@ def build(cls, data: dict, prefix: str):
     for name, value in data.items():
         hint = hints[name]
         if is_dataclass(hint):
-            kwargs[name] = build(hint, value if value is not None else {}, f"{prefix}{name}.")
+            section = value if value is not None else {}
+            kwargs[name] = build(hint, section, f"{prefix}{name}.", form)
         else:
-            kwargs[name] = check_type(value, hint, f"{prefix}{name}", known[name].default)
+            default = known[name].default
+            kwargs[name] = check_type(value, hint, f"{prefix}{name}", default, form=form)
     return cls(**kwargs)
 
 
@@ -73,36 +76,47 @@ def check_type(value, hint, key: str, default=None, *, form: str = "set"):
     and ending with an example (:func:`example`: ``default``, the key's default value, or
     one of :data:`EXAMPLES`), written where the value came from (``form``): as ``--set``
     takes it (``"set"``), as a config file does (``"file"``: ``epochs: 50 under train:``; a
-    file's typo was given ``train.epochs=50`` to copy into YAML, s51 resumelines 3), or as
+    file's typo was given ``train.epochs=50`` to copy into YAML, s51 resumelines 3), as
     Python assigns it (``"code"``: ``cfg.train.epochs = 50``; an attribute set in a notebook
-    was told the --set form, s52 review)."""
+    was told the --set form, s52 review) or as ``load_config``'s overrides take it
+    (``"override"``: ``train.epochs=50``, no ``--set``). The error's ``cli`` is the ``--set``
+    form but for a file's value (:class:`~unetlab.errors.UnetlabError`): ``Config.from_dict``
+    and ``load_config`` serve the command line too (s53: a notebook was told ``--set``)."""
     options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
     for option in options:
         ok, converted = _convert(value, option)
         if ok:
             return converted
+    cli = "file" if form == "file" else "set"
+    problem = _type_problem(value, options, key, default, form)
+    raise UnetlabError(problem, cli=_type_problem(value, options, key, default, cli))
+
+
+def _type_problem(value, options: tuple, key: str, default, form: str) -> str:
+    """:func:`check_type`'s line for ``value``, of none of the types ``options``, in ``form``."""
     if any(_value_map(o) for o in options) and isinstance(value, (dict, list, tuple)):
-        raise UnetlabError(_value_map_message(key, value, form))
+        return _value_map_message(key, value, form)
     names = " or ".join(
         getattr(o, "__name__", str(o)).replace("NoneType", NONE_WORDS[form]) for o in options
     )
     if value is None:  # --set train.epochs= (blank), =null, or "epochs:" in a file
         given = _choices(key) or _missing_value(key, default, form)
-        raise UnetlabError(f"config key {key} has no value (it takes {names}){given}")
+        return f"config key {key} has no value (it takes {names}){given}"
     null = type(None) in options and str(value).casefold() == "none"  # Python's word, not YAML's
     fix = f": write {NONE_WORDS[form]} for none" if null else _list_form(key, value, options, form)
     fix = fix or _choices(key) or example(key, default, form=form)
-    raise UnetlabError(f"config key {key} must be {names}, not {value!r}{fix}")
+    return f"config key {key} must be {names}, not {value!r}{fix}"
 
 
 def _missing_value(key: str, default, form: str) -> str:
     """``: e.g. --set train.epochs=50`` (``"file"``: ``: e.g. epochs: 50 under train:``;
-    ``"code"``: ``: e.g. cfg.train.epochs = 50``)."""
+    ``"code"``: ``: e.g. cfg.train.epochs = 50``; ``"override"``: ``: e.g. train.epochs=50``)."""
+    flag = "--set " if form == "set" else ""
     if written := _FORMS[form](key, default):
-        return f": e.g. --set {written}" if form == "set" else f": e.g. {written}"
+        return f": e.g. {flag}{written}"
     if form == "file":
         return f": write a value after {key.split('.')[-1]}:"
-    return f": --set {key}=VALUE" if form == "set" else f": assign one (cfg.{key} = ...)"
+    return f": assign one (cfg.{key} = ...)" if form == "code" else f": {flag}{key}=VALUE"
 
 
 def _choices(key: str) -> str:
@@ -167,9 +181,14 @@ def set_to(key: str, value) -> Spelled:
 
 
 #: how an example is written for each ``form`` of :func:`check_type`
-_FORMS = {"set": assignment, "file": file_assignment, "code": code_assignment}
+_FORMS = {
+    "set": assignment,
+    "override": assignment,
+    "file": file_assignment,
+    "code": code_assignment,
+}
 #: the word for none in each form (a value "none" given to a key that takes null)
-NONE_WORDS = {"set": "null", "file": "null", "code": "None"}
+NONE_WORDS = {"set": "null", "override": "null", "file": "null", "code": "None"}
 
 
 def _written(value) -> str:
@@ -197,7 +216,10 @@ def _list_form(key: str, value, options, form: str = "set") -> str:
     if form == "code":
         return f": a list is written in brackets, e.g. cfg.{key} = {written}"
     told = f": a list is written in brackets, e.g. {written}"
-    return told if form == "file" else f"{told} (--set {shlex.quote(f'{key}={written}')})"
+    if form == "file":
+        return told
+    flag = "--set " if form == "set" else ""
+    return f"{told} ({flag}{shlex.quote(f'{key}={written}')})"
 
 
 def _value_map(hint) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from unetlab.config.convert import check_type, unknown_key_message
+from unetlab.config.convert import build, check_type, unknown_key_message
 from unetlab.config.files import (
     config_name,
     find_config,
@@ -49,8 +49,8 @@ def load_config(
     }
     overrides = drop_removed_overrides(list(overrides or []))
     for hidden in _hidden_overrides(overrides):  # each value is checked, also one set twice
-        Config.from_dict(apply_overrides(merged, hidden))
-    cfg = Config.from_dict(apply_overrides(merged, overrides))
+        build(Config, apply_overrides(merged, hidden), "", "override")
+    cfg = build(Config, apply_overrides(merged, overrides), "", "override")
     cfg.user_keys = frozenset(_named_keys(data, overrides))  # what the plan must not change
     if path is not None:
         cfg.file_keys = frozenset(_named_keys(data, None) - _named_keys({}, overrides))
