@@ -20,7 +20,7 @@ from unetlab.data.classes import read_class_names, read_palette, voc_colormap, v
 from unetlab.data.io import read_mask
 from unetlab.data.labels import encode_mask
 from unetlab.data.scenes import SCENE_CLASSES, synthetic_scene, void_outlines, write_voc_scenes
-from unetlab.errors import DatasetError
+from unetlab.errors import DatasetError, command_spelling
 from unetlab.losses import (
     build_loss,
     class_pixel_counts,
@@ -81,6 +81,12 @@ def test_auto_class_weights_only_when_classes_are_very_unequal(caplog):
         weights = class_weights(auto, unequal, 3)
     assert weights == pytest.approx(np.sqrt([30 / 200, 1.0, 30 / 2]))
     assert "100x unequal" in caplog.text and "square root of median frequency" in caplog.text
+    # fit in a notebook: as Python sets it (s53: it was told the command line's form)
+    assert "set cfg.train.class_weights = 'none' to turn off" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"), command_spelling():
+        class_weights(auto, unequal, 3)  # as the command line runs
+    assert "unequal, set train.class_weights=none to turn off): " in caplog.text
     assert class_weights(load_config(None, ["train.class_weights=none"]), unequal, 3) is None
     assert class_weights(
         load_config(None, ["train.class_weights=median_frequency"]), unequal, 3

@@ -35,7 +35,7 @@ from unetlab.data.pairs import Pair, PairReader, problems_error
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.data.weightmap import background_class, background_problem
-from unetlab.errors import DatasetError, UnetlabError, spelled
+from unetlab.errors import DatasetError, UnetlabError, said_as, spelled
 from unetlab.inference.tta import fitting_tta
 from unetlab.losses import (
     AUTO_IMBALANCE,
@@ -47,6 +47,7 @@ from unetlab.losses import (
 from unetlab.models import EncoderUNet, UNet
 from unetlab.models.pretrained import load_encoder_weights
 from unetlab.plan import declared_names
+from unetlab.plan.loss import NO_CLASS_WEIGHTS
 
 log = logging.getLogger(__name__)
 
@@ -602,9 +603,10 @@ def class_weights(cfg: Config, data: Data, num_classes: int) -> list[float] | No
     weights = median_frequency_weights(pixels, present, power=power)
     why = f"classes {ratio:.0f}x unequal, " if choice == "auto" else ""
     log.info(
-        "class weights (%smedian frequency, %sset train.class_weights=none to turn off): %s",
+        "class weights (%smedian frequency, %sset %s to turn off): %s",
         "square root of " if power != 1 else "",
         why,
+        said_as(NO_CLASS_WEIGHTS),
         ", ".join(f"{n} {w:.3g}" for n, w in zip(data.class_names, weights)),
     )
     return weights.tolist()
