@@ -12,7 +12,7 @@ from unetlab.data.datasets import split_pairs
 from unetlab.data.fingerprint import Fingerprint, measure_pair
 from unetlab.data.io import read_image, write_png
 from unetlab.errors import DatasetError, command_spelling
-from unetlab.plan import Geometry, make_plan, plan_tile, plan_training
+from unetlab.plan import Geometry, label_value_problems, make_plan, plan_tile, plan_training
 
 
 def _chosen(fp, overrides=(), explicit=()):
@@ -215,20 +215,33 @@ def test_class_index_masks_under_the_isbi_config_get_one_error_naming_it(tmp_pat
     for path in (root / "masks").iterdir():
         write_png(path, np.where(read_image(path) == 2, 0, read_image(path)).astype(np.uint8))
     cfg = load_config("small_cpu", [f"data.root={root}", "data.ignore_value=255"])
-    with pytest.raises(DatasetError) as caught:
+    with pytest.raises(DatasetError) as caught, command_spelling():  # as the command line runs
         plan_training(cfg)
     message = str(caught.value)
-    assert (
+    said = (
         "mask value(s) 1 are not among data.label_values [0, 255] set in configs/small_cpu.yaml "
         "(with data.class_names {0: membrane, 255: cell}, model.num_classes 2): for these masks "
-        "leave out that config or --set 'data.label_values=[0, 1]' --set data.class_names=null "
+        "leave out that config or "
+    )
+    assert (
+        said + "--set 'data.label_values=[0, 1]' --set data.class_names=null "
         "--set model.num_classes=2" in message
     )
-    with pytest.raises(
-        DatasetError,
-        match=r"--set model.num_classes=2 --set data.ignore_value=255 \(255 fills most",
+    with (
+        pytest.raises(
+            DatasetError,
+            match=r"--set model.num_classes=2 --set data.ignore_value=255 \(255 fills most",
+        ),
+        command_spelling(),
     ):
         plan_training(load_config("small_cpu", [f"data.root={root}"]))  # the likely value
+    # plan_training in a notebook: as Python sets them (s53: it was told --set)
+    with pytest.raises(DatasetError) as caught:
+        plan_training(cfg)
+    assert (
+        said + "cfg.data.label_values = [0, 1]; cfg.data.class_names = None; "
+        "cfg.model.num_classes = 2\n" in str(caught.value) + "\n"
+    )
     fixed = ["data.label_values=[0, 1]", "data.class_names=null", "model.num_classes=2"]
     plan_training(load_config("small_cpu", [f"data.root={root}", "data.ignore_value=255", *fixed]))
 
@@ -294,3 +307,20 @@ def _ten_pairs(folder, rare: dict[int, tuple[int, ...]]):
             mask[22:26, 8 * value : 8 * value + 4] = value if i in images else 1
     root = write_dataset([rng.integers(0, 255, (32, 32), np.uint8) for _ in masks], masks, folder)
     return root, load_config(None, [f"data.root={root}", "data.label_values=[0,1,2,3]"])
+
+
+def test_mask_values_outside_label_values_are_fixed_as_the_caller_sets_them():
+    """s53: plan_training in a notebook was told '--set data.label_values=...' and '--set
+    data.ignore_value=V'; the command line keeps its --set words."""
+    fp, cfg = facts(), load_config(None, ["data.label_values=[0, 1]"])  # masks hold 0 and 255
+    (line,) = label_value_problems(fp, cfg)
+    assert line.endswith(
+        ": for these masks cfg.data.label_values = [0, 255]; a value that marks unlabelled "
+        "pixels: cfg.data.ignore_value = V"
+    )
+    with command_spelling():
+        (line,) = label_value_problems(fp, cfg)
+    assert line.endswith(
+        ": for these masks --set 'data.label_values=[0, 255]'; a value that marks unlabelled "
+        "pixels: --set data.ignore_value=V"
+    )

@@ -192,7 +192,9 @@ NONE_WORDS = {"set": "null", "override": "null", "file": "null", "code": "None"}
 
 
 def _written(value) -> str:
-    """``value`` as YAML flow text (``true``, ``[0, 255]``, ``{0: background}``)."""
+    """``value`` as YAML flow text (``true``, ``[0, 255]``, ``{0: background}``, ``null``)."""
+    if value is None:  # Python's word is no YAML null
+        return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):

@@ -3,13 +3,13 @@ void value's warning where nothing names the classes (:func:`void_note`)."""
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from unetlab.config import Config
+from unetlab.config.convert import set_to
 from unetlab.data.checks import channel_problems
 from unetlab.data.classes import palette_words, read_class_names
 from unetlab.data.colour_table import VOID_NAMES, ColourTable, read_colour_table
@@ -36,7 +36,7 @@ from unetlab.data.void import (
     void_beside_classes,
     void_line,
 )
-from unetlab.errors import said_as
+from unetlab.errors import Spelled, said_as
 from unetlab.plan.geometry import Geometry
 from unetlab.plan.record import show
 
@@ -305,15 +305,15 @@ def label_value_problems(fp: Fingerprint, cfg: Config) -> list[str]:
     keys = ", ".join(f"{k} {show(_value(cfg, k))}" for k in in_file if k != "data.label_values")
     also = f" (with {keys})" if keys else ""
     fill = fill_value(fp.pairs) if d.ignore_value is None else None
-    classes = [v for v in found if v != fill]
-    fix = [f"data.label_values={show(classes)}"]
-    fix += ["data.class_names=null"] if d.class_names else []
-    fix += [f"model.num_classes={len(classes)}"] if cfg.model.num_classes else []
-    fix += [f"data.ignore_value={fill}"] if fill is not None else []
+    classes = [int(v) for v in found if v != fill]  # Python's ints, as a notebook writes them
+    fix = [set_to("data.label_values", classes)]
+    fix += [set_to("data.class_names", None)] if d.class_names else []
+    fix += [set_to("model.num_classes", len(classes))] if cfg.model.num_classes else []
+    fix += [set_to("data.ignore_value", int(fill))] if fill is not None else []
     unlabelled = (
         f" ({fill} fills most of every mask: unlabelled pixels?)"
         if fill is not None
-        else "; a value that marks unlabelled pixels: --set data.ignore_value=V"
+        else f"; a value that marks unlabelled pixels: {said_as(SOME_IGNORE_VALUE)}"
         if d.ignore_value is None
         else ""
     )
@@ -321,10 +321,14 @@ def label_value_problems(fp: Fingerprint, cfg: Config) -> list[str]:
         f"mask value(s) {', '.join(map(str, unknown))} are not among data.label_values "
         f"{show(d.label_values)}{where}{also}: for these masks "
         + ("leave out that config or " if where else "")
-        + "--set "
-        + " --set ".join(map(shlex.quote, fix))  # [0, 255]: one word, no zsh glob
+        + said_as(Spelled("; ".join(f.python for f in fix), " ".join(f.cli for f in fix)))
         + unlabelled
     ]
+
+
+#: the setting that names the value of unlabelled pixels, as the caller sets it (:func:`said_as`:
+#: plan_training in a notebook was told ``--set data.ignore_value=V``, s53)
+SOME_IGNORE_VALUE = Spelled("cfg.data.ignore_value = V", "--set data.ignore_value=V")
 
 
 def _value(cfg: Config, key: str):
