@@ -7,7 +7,7 @@ import pytest
 
 from unetlab.cli import main
 from unetlab.data.io import write_png, write_tiff
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, command_spelling
 from unetlab.evaluate import evaluate_model, evaluate_predictions
 from unetlab.models import UNet
 
@@ -172,6 +172,11 @@ def test_a_class_model_scored_on_masks_of_the_same_few_ids_says_they_look_like_i
     with caplog.at_level("WARNING", logger="unetlab"):
         evaluate_model(model, tmp_path / "data")
     assert "they look like object ids: each of the 3 masks holds the same 6 values" in caplog.text
+    # evaluate_model in a notebook: as Python sets it (s53: it was told --set)
+    assert "train an instance model on them (cfg.data.target = 'instances')" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="unetlab"), command_spelling():
+        evaluate_model(model, tmp_path / "data")  # as the command line runs
     assert "train an instance model on them (--set data.target=instances)" in caplog.text
     caplog.clear()
     model.classes = ["bg", "a", "b", "c", "d", "e", "f"]  # named: the data set's classes

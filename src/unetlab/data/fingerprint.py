@@ -770,16 +770,22 @@ def instance_masks(masks: Sequence[MaskValues], *, folder_named: bool = False) -
     return looks_like_instances(sorted(counts), wide=wide, folder_named=folder_named, files=files)
 
 
-#: how training's masks are read as object ids, as :func:`object_ids_note` says it
-TARGET_INSTANCES = "set data.target=instances (--set data.target=instances)"
+#: how training's masks are read as object ids, as :func:`object_ids_note` says it to its
+#: caller (:func:`said_as`: fit in a notebook was told ``--set data.target=instances``, s53)
+TARGET_INSTANCES = Spelled(
+    "set cfg.data.target = 'instances'", "set data.target=instances (--set data.target=instances)"
+)
 
 
-def object_ids_note(masks: Sequence[MaskValues], fix: str = TARGET_INSTANCES) -> str | None:
+def object_ids_note(
+    masks: Sequence[MaskValues], fix: str | Spelled = TARGET_INSTANCES
+) -> str | None:
     """What to say of masks read as classes (``masks``: those of each page) whose values
     look like object ids all the same (:func:`~unetlab.data.instances.one_object_per_value`:
     each page at least 4 values, each one region), naming ``fix`` (training's
-    ``data.target=instances``; evaluate's ``--gt-instances``); None for others. Said, never
-    decided on: classes can look so too."""
+    ``data.target=instances``; evaluate's ``--gt-instances``), as the caller sets it where
+    it is :class:`Spelled`; None for others. Said, never decided on: classes can look so
+    too."""
     files = [(_object_values(m), m.objects) for m in masks]
     if not one_object_per_value(files):
         return None
@@ -791,7 +797,7 @@ def object_ids_note(masks: Sequence[MaskValues], fix: str = TARGET_INSTANCES) ->
         held = f"{each} values, each one region"
     return (
         f"they look like object ids: each of the {len(files)} masks holds {held}; if each "
-        f"value is one object, {fix}"
+        f"value is one object, {said_as(fix) if isinstance(fix, Spelled) else fix}"
     )
 
 

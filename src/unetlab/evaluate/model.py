@@ -69,7 +69,7 @@ from unetlab.data.read_notes import read_notes
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.data.weightmap import background_class
-from unetlab.errors import UnetlabError
+from unetlab.errors import Spelled, UnetlabError
 from unetlab.evaluate.accumulate import (
     Accumulator,
     check_boundary,
@@ -633,9 +633,11 @@ class _Scales:
 
 
 #: what a class model's masks that look like object ids need (:class:`_IdPages`)
-_TRAIN_INSTANCES = (
+_TRAIN_INSTANCES = Spelled(
     "this model reads them as classes: train an instance model on them "
-    "(--set data.target=instances) and evaluate that"
+    "(cfg.data.target = 'instances') and evaluate that",
+    "this model reads them as classes: train an instance model on them "
+    "(--set data.target=instances) and evaluate that",
 )
 
 
