@@ -25,7 +25,7 @@ from unetlab.data.datasets import (
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.mirror import reflect_indices
 from unetlab.data.pairs import find_pairs
-from unetlab.errors import DatasetError
+from unetlab.errors import DatasetError, command_spelling
 from unetlab.models import UNet
 
 PER_IMAGE = {"mode": "per_image"}
@@ -190,7 +190,7 @@ def test_load_samples_lists_every_problem_in_one_error(tmp_path):
     assert "masks/03.png" in message and "colour" in message
     assert "images/04.png: 3 channel(s) but the model takes 1" in message
     assert "the masks hold the values [0, 7, 255]" in message  # the fix names every value found
-    assert "set data.label_values=[0, 7, 255]" in message
+    assert "set cfg.data.label_values = [0, 7, 255]" in message
 
 
 def test_masks_0_255_with_a_0_1_config_say_the_fix(tmp_path):
@@ -200,7 +200,11 @@ def test_masks_0_255_with_a_0_1_config_say_the_fix(tmp_path):
     message = str(info.value)
     assert "00.png: label value(s) 255" in message and "01.png: label value(s) 255" in message
     assert "the masks hold the values [0, 255]" in message  # not the config's 1
-    assert "set data.label_values=[0, 255]" in message
+    # fit in a notebook: as Python sets it (s53: it was told the command line's form)
+    assert "if each is a class, set cfg.data.label_values = [0, 255] (2 classes)" in message
+    with pytest.raises(DatasetError) as info, command_spelling():  # as the command line runs
+        load_samples(find_pairs(root), label_values=[0, 1], normalization=PER_IMAGE)
+    assert "if each is a class, set data.label_values=[0, 255] (2 classes)" in str(info.value)
 
 
 def test_channels_must_agree_without_in_channels(tmp_path):

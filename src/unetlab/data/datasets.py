@@ -73,7 +73,7 @@ from unetlab.data.pairs import (
 from unetlab.data.stack_split import has_stacks, stack_split, val_count
 from unetlab.data.tiff_files import keeping_open
 from unetlab.data.windows import window_start
-from unetlab.errors import DatasetError, UnetlabError
+from unetlab.errors import DatasetError, Spelled, UnetlabError, said_as
 from unetlab.provenance import unetlab_command
 
 log = logging.getLogger(__name__)
@@ -950,8 +950,9 @@ def _fix_hint(found: list[int], unknown: set[int]) -> str:
             "the masks hold many values: use PNG masks (not JPEG) with one value per class, "
             "not colours or blurred edges"
         )
-    return (
-        f"the masks hold the values {found}: if each is a class, set data.label_values={found} "
+    classes = Spelled(f"cfg.data.label_values = {found}", f"data.label_values={found}")
+    return (  # said as the caller sets it (said_as: a notebook's fit was told the CLI's, s53)
+        f"the masks hold the values {found}: if each is a class, set {said_as(classes)} "
         f"({len(found)} classes); mark unlabelled pixels with data.ignore_value; or fix the masks"
     )
 
