@@ -16,7 +16,7 @@ from unetlab.checkpoint import load_checkpoint, load_model
 from unetlab.cli import main
 from unetlab.config import load_config
 from unetlab.data.io import write_png
-from unetlab.errors import OutputError, UnetlabError
+from unetlab.errors import OutputError, UnetlabError, first_line
 from unetlab.losses import build_loss
 from unetlab.models import UNet
 from unetlab.runtime import supports_bf16
@@ -259,8 +259,11 @@ def test_non_finite_loss_stops_with_step_and_values(tmp_path, data, monkeypatch)
     )
     with pytest.raises(
         TrainingError, match=r"loss is nan at step 1 \(epoch 1, batch 1\), lr 0.001, logits in"
-    ):
+    ) as caught:
         fit(tiny_config(data), run_dir=tmp_path / "run", progress=False)
+    # fit in a notebook: as Python sets it (s53: it was told the command line's form)
+    assert str(caught.value).endswith(", or try cfg.train.amp = 'off'")
+    assert first_line(caught.value, cli=True).endswith(", or try train.amp=off")
 
 
 def test_bad_settings_are_named(tmp_path, data):

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.distributed import SOLO, Group
-from unetlab.errors import UnetlabError
+from unetlab.errors import Spelled, UnetlabError
 from unetlab.inference.predict import predict_tensor
 from unetlab.metrics import ConfusionMatrix
 from unetlab.metrics.confusion import class_indices
@@ -200,6 +200,10 @@ def _to_device(image, target, weight, device, precision):
     return image, target.to(device, non_blocking=True), weight.to(device, non_blocking=True)
 
 
+#: the setting that trains in float32, as :func:`_check_finite`'s caller sets it
+AMP_OFF = Spelled("cfg.train.amp = 'off'", "train.amp=off")
+
+
 def _check_finite(loss: torch.Tensor, state: TrainState, logits: torch.Tensor, optimizer) -> None:
     if torch.isfinite(loss):
         return
@@ -210,8 +214,9 @@ def _check_finite(loss: torch.Tensor, state: TrainState, logits: torch.Tensor, o
         if finite.any()
         else "no finite logits"
     )
-    raise TrainingError(
+    said = (
         f"loss is {loss.item()} at step {state.step + 1} (epoch {state.epoch + 1}, batch "
         f"{state.batch + 1}), lr {lr:.3g}, {span}, {int((~finite).sum())} non-finite logits; "
-        "lower train.lr, set train.grad_clip, or try train.amp=off"
-    )
+        "lower train.lr, set train.grad_clip, or try {}"
+    )  # as the caller sets it (fit in a notebook was told the command line's, s53)
+    raise TrainingError(said.format(AMP_OFF.python), cli=said.format(AMP_OFF.cli))
