@@ -9,7 +9,7 @@ from tests.test_train import tiny_config, write_blobs
 from unetlab.checkpoint import load_checkpoint, load_model
 from unetlab.cli import main
 from unetlab.data.split_record import file_sha256
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, command_spelling, first_line
 from unetlab.run_records import read_history
 from unetlab.train import fit
 from unetlab.train.run import started
@@ -77,9 +77,11 @@ def test_another_net_is_refused_naming_what_differs(trained):
     best, data = trained
     with pytest.raises(UnetlabError) as info:
         started(tiny_config(data, f"model.init_checkpoint={best}", "model.base_channels=8"))
-    line = str(info.value)
+    line = first_line(info.value, cli=True)  # as the command line says it
     assert "\n" not in line and "base_channels 8 (the checkpoint's: 4)" in line
-    assert "--set model.base_channels=4" in line
+    assert "fine-tuning needs the checkpoint's net (--set model.base_channels=4)" in line
+    # fit in a notebook: as Python sets it (s53: it was told --set)
+    assert "fine-tuning needs the checkpoint's net (cfg.model.base_channels = 4)" in str(info.value)
 
 
 def test_a_unetlab_checkpoint_as_encoder_weights_points_to_init_checkpoint(trained):
@@ -97,4 +99,10 @@ def test_another_normalisation_than_the_checkpoints_is_warned_of(trained, caplog
         started(cfg)
     said = [r.getMessage() for r in caplog.records if "normalisation" in r.getMessage()]
     assert len(said) == 1 and "this run uses scale" in said[0]
-    assert 'data.normalization={"mode":"per_image"}' in said[0]
+    # fit in a notebook: as Python sets it (s53: it was told the command line's form)
+    assert "; set cfg.data.normalization = {'mode': 'per_image'} to keep" in said[0]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="unetlab.train.init"), command_spelling():
+        started(cfg)  # as the command line runs
+    said = [r.getMessage() for r in caplog.records if "normalisation" in r.getMessage()]
+    assert '; set data.normalization={"mode":"per_image"} to keep' in said[0]

@@ -19,7 +19,8 @@ from pathlib import Path
 import torch
 
 from unetlab.checkpoint import FORMAT, checkpoint_source, load_checkpoint
-from unetlab.errors import UnetlabError
+from unetlab.config.convert import set_to
+from unetlab.errors import Spelled, UnetlabError, said_as, spelled
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def init_from_checkpoint(model, path: str | os.PathLike) -> dict:
     differs = net_differences(checkpoint["config"], asdict(model.config))
     fresh_head = set(differs) == {"num_classes"}
     if differs and not fresh_head:
-        raise UnetlabError(_refusal(path, differs))
+        raise UnetlabError(**_refusal(path, differs))
     state = checkpoint["model"]
     if fresh_head:
         state = {k: v for k, v in state.items() if not k.startswith(_HEAD)}
@@ -73,13 +74,17 @@ def _warn_other_normalization(theirs: dict, mine: dict, path) -> None:
     if theirs.get("mode", "per_image") == mine.get("mode", "per_image"):
         return
     spec = {k: v for k, v in theirs.items() if k not in ("floor", "dtype", "floors")}
+    keep = Spelled(  # as the caller sets it (a notebook's fit was told the CLI's, s53)
+        set_to("data.normalization", spec).python,
+        f"data.normalization={json.dumps(spec).replace(' ', '')}",
+    )
     log.warning(
         "warning: %s trained on %s normalisation, this run uses %s: the net starts on inputs "
-        "of another scale than it learnt; set data.normalization=%s to keep the checkpoint's",
+        "of another scale than it learnt; set %s to keep the checkpoint's",
         path,
         theirs.get("mode", "per_image"),
         mine.get("mode", "per_image"),
-        json.dumps(spec).replace(" ", ""),
+        said_as(keep),
     )
 
 
@@ -90,25 +95,32 @@ def net_differences(theirs: dict, mine: dict) -> dict:
     return {k: (theirs.get(k), mine.get(k)) for k in sorted(keys) if theirs.get(k) != mine.get(k)}
 
 
-def _refusal(path, differs: dict) -> str:
+def _refusal(path, differs: dict) -> dict:
+    """The keywords of the error (:func:`~unetlab.errors.spelled`) that names each net option
+    in ``differs`` and the settings that give the checkpoint's net, as its caller sets them
+    (a notebook's fit was told ``--set model.base_channels=4``, s53)."""
     listed = ", ".join(
         f"{k} {mine} (the checkpoint's: {theirs})" for k, (theirs, mine) in differs.items()
     )
-    fix = " ".join(
-        f"--set model.{k}={_value(theirs)}"
-        for k, (theirs, _) in differs.items()
-        if k not in ("num_classes", "in_channels")
+    settable = [(k, theirs) for k, (theirs, _) in differs.items() if k not in NOT_SET]
+    fix = Spelled(
+        "; ".join(set_to(f"model.{k}", theirs).python for k, theirs in settable),
+        " ".join(f"--set model.{k}={_value(theirs)}" for k, theirs in settable),
     )
-    return (
+    said = (
         f"model.init_checkpoint {path}: this run's net differs from the checkpoint's in {listed}: "
         "fine-tuning needs the checkpoint's net"
-        + (f" ({fix})" if fix else "")
-        + (
-            "; its input channels are the images' (data.channel picks one)"
-            if "in_channels" in differs
-            else ""
-        )
     )
+    channels = (
+        "; its input channels are the images' (data.channel picks one)"
+        if "in_channels" in differs
+        else ""
+    )
+    return spelled(lambda fixed: said + (f" ({fixed})" if fixed else "") + channels, fix)
+
+
+#: the net options that come from the data, not from a setting the fix could name
+NOT_SET = ("num_classes", "in_channels")
 
 
 def _value(value) -> str:
