@@ -12,7 +12,7 @@ from unetlab.config import explicit_keys, load_config
 from unetlab.data.datasets import load_samples, scan_masks, split_pairs
 from unetlab.data.io import write_png
 from unetlab.data.pairs import find_pairs
-from unetlab.errors import DatasetError
+from unetlab.errors import DatasetError, command_spelling
 from unetlab.plan import plan_training
 
 PER_IMAGE = {"mode": "per_image"}
@@ -57,10 +57,13 @@ def test_nan_in_every_band_is_named_with_the_nodata_setting():
 
     image = np.ones((6, 5, 13), np.float32)
     image[0] = np.nan  # a no-data row in every band
-    assert nonfinite_pixels("a.tif", image) == (
-        "a.tif: 5 NaN or infinite pixels; they are NaN in every channel, as no-data: "
-        "--set data.nodata=nan leaves them out; or replace them with finite values"
-    )
+    with command_spelling():  # as the command line runs
+        assert nonfinite_pixels("a.tif", image) == (
+            "a.tif: 5 NaN or infinite pixels; they are NaN in every channel, as no-data: "
+            "--set data.nodata=nan leaves them out; or replace them with finite values"
+        )
+    # plan_training in a notebook: as Python sets it (s53: it was told --set)
+    assert "as no-data: cfg.data.nodata = 'nan' leaves them out" in nonfinite_pixels("a.tif", image)
     image[3, 3, 0] = np.inf
     assert nonfinite_pixels("a.tif", image).endswith(
         "6 NaN or infinite pixels; replace them with finite values"

@@ -77,6 +77,11 @@ def none_finite(name: str, image: np.ndarray, count: int, *, channel_axis: bool,
     )
 
 
+#: the setting that leaves a training image's NaN pixels out, as the caller sets it
+#: (:func:`said_as`: plan_training in a notebook was told ``--set data.nodata=nan``, s53)
+NODATA_NAN = Spelled("cfg.data.nodata = 'nan'", "--set data.nodata=nan")
+
+
 def nonfinite_pixels(name: str, image: np.ndarray, invalid=None) -> str | None:
     """The problem of an (H, W[, C]) image with NaN or infinite pixels (outside ``invalid``:
     a NaN nodata is no problem): training on them ends in a NaN loss that points at the
@@ -86,9 +91,8 @@ def nonfinite_pixels(name: str, image: np.ndarray, invalid=None) -> str | None:
         return None
     if none := none_finite(name, image, count, channel_axis=channel_axis, invalid=invalid):
         return none
-    fix = nonfinite_fix(
-        image, channel_axis=channel_axis, invalid=invalid, nodata="--set data.nodata=nan"
-    )
+    nodata = said_as(NODATA_NAN)
+    fix = nonfinite_fix(image, channel_axis=channel_axis, invalid=invalid, nodata=nodata)
     return f"{name}: {count} NaN or infinite pixels; {fix} with finite values"
 
 
