@@ -1081,16 +1081,16 @@ def stray_values(
             "that hold it "
             f"({_names([f'{n}: {c} px' for n, c in held])}; {totals[v]} px in all, against "
             f"{totals[least]} px of the rarest other value, {least}): a stray value would "
-            f"train as a class: fix those masks, or set {said_as(_ignoring(v))} to leave its "
+            f"train as a class: fix those masks, or set {said_as(ignoring(v))} to leave its "
             f"pixels out; to keep it as a class, {(naming or names_fix)(v)} or set "
             "data.label_values"
         )
     return problems
 
 
-def _ignoring(value: int) -> Spelled:
-    """``data.ignore_value`` given ``value``, after "set" (:func:`said_as`: a notebook's
-    plan_training was told the command line's ``data.ignore_value=7``, s53)."""
+def ignoring(value: int) -> Spelled:
+    """``data.ignore_value`` given ``value``, after "set" or "or at least" (:func:`said_as`: a
+    notebook's plan_training was told the command line's ``data.ignore_value=7``, s53)."""
     return Spelled(f"cfg.data.ignore_value = {value}", f"data.ignore_value={value}")
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from unetlab.config.convert import set_to
 from unetlab.data.exclude import check_exclude_rows, edge_bands, excluded_rows
-from unetlab.data.fingerprint import PairFacts
+from unetlab.data.fingerprint import PairFacts, ignoring
 from unetlab.data.pairs import Pair, PairReader
+from unetlab.errors import Spelled, said_as
 
 __all__ = ["MASKS_READ", "bar_note", "edge_bands"]
 
@@ -46,13 +48,22 @@ def bar_note(
             what = f"mask value {value} (data.ignore_value: out of the loss, not of normalisation)"
             fix = ""
         else:
-            what, fix = f"mask value {value}", f", or at least data.ignore_value={value}"
+            what, fix = f"mask value {value}", f", or at least {said_as(ignoring(int(value)))}"
         return (
             f"{what} fills the {edge} {least} rows of every mask, the full width: a data bar? "
-            f"if it is no sample, set data.exclude_rows={{{edge}: {least}}} (left out of "
+            f"if it is no sample, set {said_as(_excluding(edge, int(least)))} (left out of "
             f"normalisation, loss, plan, predict and evaluate){fix}"
         )
     return None
+
+
+def _excluding(edge: str, rows: int) -> Spelled:
+    """``data.exclude_rows`` leaving out ``rows`` at ``edge``, as the caller sets it
+    (:func:`said_as`: plan_training in a notebook was told ``data.exclude_rows={bottom: 8}``,
+    s53)."""
+    return Spelled(
+        set_to("data.exclude_rows", {edge: rows}).python, f"data.exclude_rows={{{edge}: {rows}}}"
+    )
 
 
 def _looked_at(pair: Pair, measured: Sequence[PairFacts], read: PairReader) -> tuple[dict, int]:
