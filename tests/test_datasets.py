@@ -148,6 +148,17 @@ def test_discover_label_values_palette_and_binary(tmp_path):
     assert discover_label_values(find_pairs(tmp_path / "p")) == [0, 1, 2]  # indices, not colours
 
 
+def test_too_many_mask_values_name_the_instance_target_as_the_caller_sets_it(tmp_path):
+    """s53: fit in a notebook was told the command line's "set data.target=instances"."""
+    binary_set(tmp_path, 1, size=(8, 8))
+    save(tmp_path / "masks" / "00.png", np.arange(64, dtype=np.uint8).reshape(8, 8))
+    with pytest.raises(DatasetError, match=r"\(or set cfg.data.target = 'instances' if each"):
+        discover_label_values(find_pairs(tmp_path), max_values=10)
+    cli = r"\(or set data.target=instances if each"
+    with pytest.raises(DatasetError, match=cli), command_spelling():  # as the command line runs
+        discover_label_values(find_pairs(tmp_path), max_values=10)
+
+
 def test_discover_refuses_jpeg_rgb_and_blurred_masks(tmp_path):
     binary_set(tmp_path / "j", 2)
     save(tmp_path / "j" / "masks" / "01.jpg", np.zeros((8, 10), np.uint8))

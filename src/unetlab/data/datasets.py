@@ -585,6 +585,12 @@ def _scan(pairs: Sequence[Pair], problems: list[str]) -> MaskScan:
     return MaskScan(tuple(masks), folder, stacks)
 
 
+#: the targets as the caller sets them, for a line's "set ..." (:func:`said_as`: fit in a
+#: notebook was told the command line's ``data.target=semantic``, s53)
+AS_INSTANCES = Spelled("cfg.data.target = 'instances'", "data.target=instances")
+AS_SEMANTIC = Spelled("cfg.data.target = 'semantic'", "data.target=semantic")
+
+
 def discover_label_values(
     pairs: Sequence[Pair], *, max_values: int = MAX_LABEL_VALUES, scan: MaskScan | None = None
 ) -> list[int]:
@@ -602,7 +608,7 @@ def discover_label_values(
         raise DatasetError(
             f"masks have {len(values)} distinct values ({_ellipsis(values)}): are they "
             "class-index masks? JPEG masks are lossy; save masks as PNG with one value per class "
-            "(or set data.target=instances if each value is one object)"
+            f"(or set {said_as(AS_INSTANCES)} if each value is one object)"
         )
     if problem := lossy_problem(counts, ramp_share(scan.masks)):
         raise DatasetError(problem)
@@ -634,8 +640,9 @@ def choose_target(setting: str, pairs: Sequence[Pair], *, scan: MaskScan | None 
         why = _why_object_ids(pairs) if scan.instance_folder else f"{len(scan.counts)} values"
         log.info(
             "masks hold object ids (%s): training the instance mode (background / boundary / "
-            "interior); set data.target=semantic to read the values as classes",
+            "interior); set %s to read the values as classes",
             why,
+            said_as(AS_SEMANTIC),
         )
     return "instances" if found else "semantic"
 
