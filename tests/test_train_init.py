@@ -88,8 +88,16 @@ def test_a_unetlab_checkpoint_as_encoder_weights_points_to_init_checkpoint(train
     best, data = trained
     cfg = tiny_config(data, "model.depth=null", "model.base_channels=null")
     cfg.model.encoder, cfg.model.encoder_weights = "resnet50", str(best)
-    with pytest.raises(UnetlabError, match=r"is a unetlab checkpoint.*model\.init_checkpoint="):
+    with pytest.raises(UnetlabError, match=r"is a unetlab checkpoint.*model\.init_checkpoint") as e:
         started(cfg)
+    # fit in a notebook: as Python sets it (s53: it was told train --init and --resume)
+    assert str(e.value).endswith(
+        f"set cfg.model.init_checkpoint = {str(best)!r} instead; resume=True continues its own run"
+    )
+    assert first_line(e.value, cli=True).endswith(
+        f"set model.init_checkpoint={best} (unetlab train --init) instead; --resume continues "
+        "its own run"
+    )
 
 
 def test_another_normalisation_than_the_checkpoints_is_warned_of(trained, caplog):

@@ -137,8 +137,12 @@ def refuse_checkpoint_as_encoder_weights(path: str | os.PathLike | None) -> None
     except Exception:  # noqa: BLE001 - not a torch zip file: load_encoder_weights says what
         return
     if isinstance(found, dict) and found.get("format") == FORMAT:
-        raise UnetlabError(
+        said = (  # the fix as the caller sets it (a notebook's fit was told --init, s53)
             f"model.encoder_weights {path} is a unetlab checkpoint, not torchvision ImageNet "
-            f"weights: to start a new run from its weights, set model.init_checkpoint={path} "
-            "(unetlab train --init) instead; --resume continues its own run"
+            "weights: to start a new run from its weights, set {} instead; {} continues its "
+            "own run"
+        )
+        raise UnetlabError(
+            said.format(set_to("model.init_checkpoint", str(path)).python, "resume=True"),
+            cli=said.format(f"model.init_checkpoint={path} (unetlab train --init)", "--resume"),
         )
