@@ -6,6 +6,7 @@ import numpy as np
 from unetlab.cli import main
 from unetlab.config import explicit_keys, load_config
 from unetlab.data.fingerprint import Fingerprint, measure_pair
+from unetlab.errors import command_spelling
 from unetlab.plan import (
     LAYOUT_IMAGES,
     UP_DOWN_LAYOUT,
@@ -55,6 +56,11 @@ def test_an_up_on_too_few_images_is_not_trusted():
     few = plan_orientation(_fingerprint([_scene_mask(rng) for _ in range(LAYOUT_IMAGES - 1)]))
     assert [c.value for c in few] == [True, True]
     assert f"on {LAYOUT_IMAGES - 1} image(s), too few to tell an up from chance" in few[0].reason
+    # plan_training in a notebook: as Python sets them (s53: it was told the CLI's)
+    assert "(set cfg.augment.vflip = cfg.augment.rot90 = False for images" in few[0].reason
+    with command_spelling():  # as the command line runs
+        few = plan_orientation(_fingerprint([_scene_mask(rng) for _ in range(LAYOUT_IMAGES - 1)]))
+    assert "(set augment.vflip=false augment.rot90=false for images with an up)" in few[0].reason
     enough = plan_orientation(_fingerprint([_scene_mask(rng) for _ in range(LAYOUT_IMAGES)]))
     assert [c.value for c in enough] == [False, False]
 

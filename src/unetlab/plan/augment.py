@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from unetlab.data.fingerprint import Fingerprint
+from unetlab.errors import Spelled, said_as
 from unetlab.plan.normalization import bright_field
 from unetlab.plan.record import Choice
 
@@ -85,6 +86,13 @@ def _dark(p) -> bool:
     return all((m - lo) < 0.2 * (hi - lo) for lo, m, hi in zip(p.low, p.median, p.high))
 
 
+#: the settings that keep an up, as the caller sets them (:func:`said_as`: plan_training in a
+#: notebook was told the command line's ``augment.vflip=false augment.rot90=false``, s53)
+KEEP_UP = Spelled(
+    "cfg.augment.vflip = cfg.augment.rot90 = False", "augment.vflip=false augment.rot90=false"
+)
+
+
 def plan_orientation(fp: Fingerprint) -> list[Choice]:
     """``augment.vflip`` and ``augment.rot90`` off when the classes lie apart above and
     below the middle of the masks (up/down layout over ``UP_DOWN_LAYOUT``: sky above, road
@@ -96,7 +104,7 @@ def plan_orientation(fp: Fingerprint) -> list[Choice]:
         why = (
             f"up/down layout {up:.2f} > {UP_DOWN_LAYOUT:g}, but on {n} image(s), too few to "
             f"tell an up from chance (at least {LAYOUT_IMAGES}): flips both ways and quarter "
-            "turns (set augment.vflip=false augment.rot90=false for images with an up)"
+            f"turns (set {said_as(KEEP_UP)} for images with an up)"
         )
         return [Choice("augment.vflip", True, why), Choice("augment.rot90", True, why)]
     if up > UP_DOWN_LAYOUT:
