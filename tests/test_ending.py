@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import unetlab.train.resume as resume
-from unetlab.errors import OutputError
+from unetlab.errors import OutputError, UnetlabError, command_spelling
 from unetlab.signals import Stopped
 
 FULL = OutputError("runs/a/checkpoints/best.pt: cannot write it (No space left on device)")
@@ -27,6 +27,20 @@ def test_an_error_after_a_checkpoint_names_its_step_and_the_resume(tmp_path, mon
 def test_an_error_before_a_checkpoint_says_start_again(tmp_path):
     line = resume.ending_line(FULL, tmp_path)
     assert line.endswith("no checkpoint was saved: start the run again")
+
+
+def test_the_error_is_quoted_as_the_console_says_it(tmp_path):
+    """s53: a command's train.log quoted the Python form of an error that carries both (the
+    NaN loss's "cfg.train.amp = 'off'") where the console said the command line's."""
+    both = UnetlabError(
+        "loss is nan: try cfg.train.amp = 'off'", cli="loss is nan: try train.amp=off"
+    )
+    assert "stopped by an error: loss is nan: try cfg.train.amp = 'off'; no" in (
+        resume.ending_line(both, tmp_path)
+    )
+    with command_spelling():  # as the command line runs
+        line = resume.ending_line(both, tmp_path)
+    assert "stopped by an error: loss is nan: try train.amp=off; no checkpoint" in line
 
 
 def test_a_bug_is_named_a_bug_and_a_stop_is_no_error(tmp_path):

@@ -84,6 +84,13 @@ def said_as(name: Spelled) -> str:
     return name.cli if _COMMAND["running"] else name.python
 
 
+def in_command() -> bool:
+    """Whether the command line runs (:func:`command_spelling`): a line that quotes an error
+    written down (train.log's last) takes its :attr:`UnetlabError.cli` then, as the command
+    prints it (:func:`first_line`'s ``cli``)."""
+    return _COMMAND["running"]
+
+
 class OutputError(UnetlabError):
     """An output cannot be written: it would replace an input or a file unetlab did not
     write, its folder is read-only, full or in use by another unetlab process."""
