@@ -15,7 +15,7 @@ import pytest
 from unetlab import UNet, evaluate_predictions, save_model
 from unetlab.cli import main
 from unetlab.data.io import write_png
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, command_spelling
 from unetlab.inference.folders import find_inputs
 from unetlab.inference.tree import tree_folders
 
@@ -134,9 +134,13 @@ def test_a_test_folder_inside_a_dsb_folder_is_searched_apart(bowl, caplog):
     )
     assert [p.name for p in find_pairs(train)] == list(IDS)
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="unetlab"):
-        assert len(find_inputs(train)) == len(IDS)
+    with caplog.at_level(logging.INFO, logger="unetlab"), command_spelling():
+        assert len(find_inputs(train)) == len(IDS)  # as the command line runs
     assert "test/ not predicted (give it as --input, or --recursive)" in caplog.text
+    caplog.clear()  # predict_folder in a notebook (s53: it was told --input, --recursive)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        find_inputs(train)
+    assert "test/ not predicted (give it as an input, or use predict_tree)" in caplog.text
 
 
 def test_a_few_samples_among_folders_pass_over_an_output_folder(tmp_path):

@@ -17,7 +17,7 @@ from unetlab.cli import main
 from unetlab.data.io import write_png
 from unetlab.data.read_notes import read_notes
 from unetlab.distributed import available_cpus
-from unetlab.errors import OutputError, UnetlabError
+from unetlab.errors import OutputError, UnetlabError, command_spelling
 from unetlab.inference.folders import find_inputs
 from unetlab.inference.tree import predict_tree, tree_folders
 
@@ -277,15 +277,20 @@ def test_a_data_set_in_the_tree_gives_its_images_alone(drop, caplog):
     for name in ("voc/JPEGImages/b.png", "voc/SegmentationClass/b.png"):
         write_png(drop / "drop" / name, image)
     write_png(drop / "drop" / "voc/SegmentationObject/b.png", image)
-    with caplog.at_level(logging.INFO, logger="unetlab"):
+    with caplog.at_level(logging.INFO, logger="unetlab"), command_spelling():
         folders = [str(rel) for rel, _ in tree_folders(drop / "drop", drop / "out")]
     assert folders == ["alice", "bob", "bob/deep", "ds/images", "ds/test", "voc/JPEGImages"]
-    assert (
+    said = (
         "ds/ holds a data set: only its images/, test/ predicted (masks/ passed over: masks are "
-        "no inputs; weights/ passed over: not its images (give it as --input))"
-    ) in caplog.text
-    said = "voc/ holds a data set: only its JPEGImages/ predicted (SegmentationClass/, "
-    assert said + "SegmentationObject/ passed over: masks are no inputs)" in caplog.text
+        "no inputs; weights/ passed over: not its images "
+    )
+    assert said + "(give it as --input))" in caplog.text  # as the command line runs
+    voc = "voc/ holds a data set: only its JPEGImages/ predicted (SegmentationClass/, "
+    assert voc + "SegmentationObject/ passed over: masks are no inputs)" in caplog.text
+    caplog.clear()  # predict_tree in a notebook (s53: it was told --input)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        tree_folders(drop / "drop", drop / "out")
+    assert said + "(give it to predict_folder))" in caplog.text
 
 
 @pytest.mark.skipif(available_cpus() < 2, reason="--nproc 2 on the CPU takes 2 CPUs")
@@ -403,7 +408,7 @@ def test_a_data_set_s_folder_predict_wrote_into_is_named_as_its_outputs(drop, ca
     flags = ["--input", str(ds), "--output", str(ds / "pred"), "--recursive"]
     assert main(["predict", "--checkpoint", str(drop / "model.pt"), *flags]) == 0
     assert (ds / "pred" / "images" / "a.png").is_file()
-    with caplog.at_level(logging.INFO, logger="unetlab"):
+    with caplog.at_level(logging.INFO, logger="unetlab"), command_spelling():
         folders = [str(rel) for rel, _ in tree_folders(drop / "drop", drop / "out")]
     assert "ds/images" in folders and not any(f.startswith("ds/pred") for f in folders)
     assert (

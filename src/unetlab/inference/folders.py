@@ -32,7 +32,14 @@ from unetlab.data.ome import output_pixels
 from unetlab.data.positions import each_position
 from unetlab.data.read_notes import handed_notes, read_notes, take_notes
 from unetlab.data.slides import slide_name
-from unetlab.errors import OutOfMemoryError, OutputError, TheirFileError, UnetlabError
+from unetlab.errors import (
+    OutOfMemoryError,
+    OutputError,
+    Spelled,
+    TheirFileError,
+    UnetlabError,
+    said_as,
+)
 from unetlab.group import SOLO, Group
 from unetlab.inference import slide_resume
 from unetlab.inference.chosen import merge, noting
@@ -263,6 +270,13 @@ def folder_inputs(folder: Path, passed: list[Path] | None = None) -> list[Path]:
     return zarrs + _without_masks(folder, images)
 
 
+#: how a split beside Data Science Bowl samples is predicted, as the caller asks for it
+#: (:func:`said_as`: predict_folder in a notebook was told ``--input`` and ``--recursive``, s53)
+SPLIT_AS_INPUT = Spelled(
+    "give it as an input, or use predict_tree", "give it as --input, or --recursive"
+)
+
+
 def dsb_inputs(folder: Path, *, recursive: bool = False) -> list[Path]:
     """The images of a folder of Data Science Bowl samples with no inputs of its own
     (``stage1_test/ID/images/ID.png``, masks/ or not: :func:`~unetlab.data.dsb.dsb_images`),
@@ -275,7 +289,7 @@ def dsb_inputs(folder: Path, *, recursive: bool = False) -> list[Path]:
     if folder_inputs(folder, []) or (images := dsb_images(folder)) is None:
         return []
     splits = ", ".join(f"{d.name}/" for d in dsb_splits(folder))
-    how = "searched apart" if recursive else "not predicted (give it as --input, or --recursive)"
+    how = "searched apart" if recursive else f"not predicted ({said_as(SPLIT_AS_INPUT)})"
     log.info(
         "%s/ holds %d Data Science Bowl samples: predicting ID/images/ID.png%s",
         *(folder, len(images), f"; {splits} {how}" if splits else ""),

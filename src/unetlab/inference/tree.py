@@ -22,7 +22,14 @@ from unetlab.api_lines import api_lines
 from unetlab.data.dsb import dsb_splits
 from unetlab.data.io import check_axes, file_axes, refuse_untiffed_axes
 from unetlab.data.read_notes import read_notes
-from unetlab.errors import DiskFullError, FolderInUseError, OutputError, UnetlabError
+from unetlab.errors import (
+    DiskFullError,
+    FolderInUseError,
+    OutputError,
+    Spelled,
+    UnetlabError,
+    said_as,
+)
 from unetlab.group import SOLO
 from unetlab.inference.earlier_outputs import earlier_outputs, holds_outputs, tree_outputs_line
 from unetlab.inference.files import check_path
@@ -126,6 +133,11 @@ def _sub_folders(folder: Path) -> list[Path]:
     return [p for p in subs if not is_zarr(p)]
 
 
+#: how a data set's other sub-folder is predicted, as the caller gives it (:func:`said_as`:
+#: predict_tree in a notebook was told ``--input``, s53)
+AS_INPUT = Spelled("give it to predict_folder", "give it as --input")
+
+
 def _data_set_images(folder: Path, subs: list[Path]) -> list[Path]:
     """The sub-folders of ``folder`` the tree searches: ``subs``, or for a data set (a
     folder of images, ``images/`` or ``JPEGImages/``, beside one of masks: ``masks/``,
@@ -155,7 +167,7 @@ def _data_set_images(folder: Path, subs: list[Path]) -> list[Path]:
     if made:
         why.append(f"{_named(made)} passed over: outputs unetlab wrote ({MANIFEST})")
     if others:
-        why.append(f"{_named(others)} passed over: not its images (give it as --input)")
+        why.append(f"{_named(others)} passed over: not its images ({said_as(AS_INPUT)})")
     log.info(
         "%s/ holds a data set: only its %s predicted (%s)", folder, _named(searched), "; ".join(why)
     )
