@@ -101,3 +101,21 @@ def test_a_recorded_fit_reads_back_with_its_best_move_and_smoothing(tmp_path):
     (run / "label_offset.json").write_text(json.dumps(OFFSET))  # an older record
     older = measured_offset(run)
     assert older.best is None and "0.50 px up, 0.25 px left" in older.describe()
+
+
+def test_an_offset_not_measured_says_what_measures_it_as_the_caller_asks(caplog):
+    """s53: fit in a notebook was told "give more --minutes" and "train --resume"."""
+    from unetlab.errors import command_spelling
+    from unetlab.train.offset import _not_measured
+
+    with caplog.at_level("INFO", logger="unetlab.train"):
+        _not_measured(True, 1, 2)
+        _not_measured(False, 1, 2)
+    assert "(stopped); the same fit(...) with resume=True measures it" in caplog.text
+    assert "1 of 2 validation predictions; give more time (cfg.train.max_minutes))" in (caplog.text)
+    caplog.clear()
+    with caplog.at_level("INFO", logger="unetlab.train"), command_spelling():
+        _not_measured(True, 1, 2)  # as the command line runs
+        _not_measured(False, 1, 2)
+    assert "(stopped); train --resume measures it" in caplog.text
+    assert "1 of 2 validation predictions; give more --minutes)" in caplog.text

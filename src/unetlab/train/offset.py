@@ -16,6 +16,7 @@ import torch
 from unetlab.atomic import atomic_path
 from unetlab.checkpoint import load_checkpoint, model_from_checkpoint, update_checkpoint
 from unetlab.config import Config, given_config
+from unetlab.errors import Spelled, said_as
 from unetlab.inference.offset import MIN_IMAGES, OffsetFit, estimate_offset
 from unetlab.inference.predict import predict_tensor
 from unetlab.inference.tta import fitting_tta
@@ -72,7 +73,7 @@ def fit_label_offset(
     if stop():  # the search cut short: not the measurement asked for
         return _not_measured(True, len(probs), len(data.val))
     if not found.measured:  # the budget's end before every whole-pixel move: nothing stored
-        log.info("%s; give more --minutes", found.describe())
+        log.info("%s; %s", found.describe(), said_as(MORE_TIME))
         return None
     _store(run_dir, found, tta=tta, started=started)
     return found
@@ -116,14 +117,21 @@ def _store(run_dir: str | os.PathLike, found: OffsetFit, *, tta, started: float)
 def _not_measured(stopped: bool, predicted: int, images: int) -> None:
     """Say why the label offset was left out: stopped, or the time budget's end."""
     if stopped:
-        log.info("label offset: not measured (stopped); train --resume measures it")
+        log.info("label offset: not measured (stopped); %s measures it", said_as(RESUMED))
     else:
         log.info(
             "label offset: not measured (the time budget ran out after %d of %d validation"
-            " predictions; give more --minutes)",
+            " predictions; %s)",
             predicted,
             images,
+            said_as(MORE_TIME),
         )
+
+
+#: what measures the label offset another time, as the caller asks for it (:func:`said_as`:
+#: fit in a notebook was told ``give more --minutes`` and ``train --resume``, s53)
+MORE_TIME = Spelled("give more time (cfg.train.max_minutes)", "give more --minutes")
+RESUMED = Spelled("the same fit(...) with resume=True", "train --resume")
 
 
 def measured_offset(run_dir: Path) -> OffsetFit | None:
