@@ -79,8 +79,26 @@ def test_folds_on_the_clock_say_the_budget_is_each_folds_and_differs(tmp_path, c
     with caplog.at_level(logging.INFO, logger="unetlab"):
         summary = fit_folds(load_config(None, keys), 2, run_dir=tmp_path / "cv", progress=False)
     assert "the budget is per fold: 0.01 min in all" in caplog.text
-    assert "--epochs N trains every fold alike" in caplog.text
+    # fit_folds in a notebook: as Python sets it (s53: it was told --epochs N)
+    assert "cfg.train.epochs = N with cfg.train.max_minutes = 0 trains every fold" in caplog.text
     assert len(summary["folds"]) == 2 and (tmp_path / "cv" / "folds.csv").is_file()
+
+
+def test_the_folds_on_the_clock_line_names_epochs_as_the_caller_sets_them(caplog):
+    import logging
+
+    from unetlab.config import load_config
+    from unetlab.errors import command_spelling
+    from unetlab.train.folds import _log_start
+
+    cfg = load_config(None, ["train.max_minutes=1"])
+    with caplog.at_level(logging.INFO, logger="unetlab"), command_spelling():
+        _log_start(cfg, 2, 8, [4, 4])  # as the command line runs
+    assert "lengths; --epochs N trains every fold alike" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        _log_start(cfg, 2, 8, [4, 4])
+    assert "lengths; cfg.train.epochs = N with cfg.train.max_minutes = 0 trains" in caplog.text
 
 
 def stopped_in_fold_2(tmp_path, monkeypatch):

@@ -203,6 +203,11 @@ def _miou_classes(run_dir: Path) -> list | None:
     return found.get("val_miou_classes") if isinstance(found, dict) else None
 
 
+#: what trains every fold alike, as the caller sets it (:func:`said_as`: fit_folds in a
+#: notebook was told ``--epochs N``, s53)
+BY_EPOCHS = Spelled("cfg.train.epochs = N with cfg.train.max_minutes = 0", "--epochs N")
+
+
 def _log_start(cfg: Config, k: int, images: int, sizes: list[int]) -> None:
     """The cross-validation's first lines: its folds, the budget each fold has, and once for
     all folds that their validation sets are small (audit s31 fewshot 5)."""
@@ -218,7 +223,8 @@ def _log_start(cfg: Config, k: int, images: int, sizes: list[int]) -> None:
         log.warning(
             "on the clock the folds buy different numbers of steps (the machine's load, the "
             "first fold's start-up): their figures then compare runs of different lengths; "
-            "--epochs N trains every fold alike (folds.csv lists each fold's steps)"
+            "%s trains every fold alike (folds.csv lists each fold's steps)",
+            said_as(BY_EPOCHS),
         )
     if sizes[0] < FEW_VALIDATION:
         log.warning(
