@@ -10,7 +10,7 @@ import pytest
 
 from unetlab.cli import main
 from unetlab.data.folds import fold_indices
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, first_line
 
 from .test_train import write_blobs
 
@@ -38,10 +38,15 @@ def test_each_index_validates_exactly_once(n, k):
 
 
 def test_fold_counts_are_refused_in_one_line():
-    with pytest.raises(UnetlabError, match="at most 4 folds"):
+    with pytest.raises(UnetlabError, match="at most 4 folds") as caught:
         fold_indices(4, 5, seed=0)
-    with pytest.raises(UnetlabError, match="2 folds or more"):
+    # fit_folds' k as Python gives it (s53: it was told --folds); the command line's flag
+    assert str(caught.value).startswith("k=5 but the data has 4 images: give at most 4 folds")
+    assert first_line(caught.value, cli=True).startswith("--folds 5 but the data has 4 images")
+    with pytest.raises(UnetlabError, match="2 folds or more") as caught:
         fold_indices(4, 1, seed=0)
+    assert str(caught.value) == "k=1: cross-validation takes 2 folds or more"
+    assert first_line(caught.value, cli=True) == "--folds 1: cross-validation takes 2 folds or more"
 
 
 def test_train_folds_validates_every_image_once_and_writes_folds_csv(tmp_path, capsys):

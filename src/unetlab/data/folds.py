@@ -13,7 +13,7 @@ import numpy as np
 from unetlab.data.datasets import split_pairs
 from unetlab.data.pairs import Pair, PairReader
 from unetlab.data.split_record import describe_pairs
-from unetlab.data.stack_split import file_groups, has_stacks, stack_folds
+from unetlab.data.stack_split import check_folds, file_groups, has_stacks, stack_folds
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.errors import DatasetError, UnetlabError
 
@@ -24,13 +24,7 @@ def fold_indices(n: int, k: int, *, seed: int) -> list[tuple[list[int], list[int
     """``k`` sorted (train, val) index lists of ``range(n)``: one shuffle drawn from ``seed``
     dealt into ``k`` folds of sizes differing by one at most; fold ``i`` validates on the
     ``i``-th and trains on the rest, so that each index validates exactly once."""
-    if k < 2:
-        raise UnetlabError(f"--folds {k}: cross-validation takes 2 folds or more")
-    if k > n:
-        raise UnetlabError(
-            f"--folds {k} but the data has {n} images: give at most {n} folds (one image "
-            "held out in each)"
-        )
+    check_folds(n, k, "images")
     order = np.random.default_rng(seed).permutation(n)
     folds = [sorted(order[i::k].tolist()) for i in range(k)]
     return [(sorted(set(range(n)) - set(val)), val) for val in folds]

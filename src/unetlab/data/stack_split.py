@@ -19,7 +19,7 @@ import numpy as np
 
 from unetlab.data.pairs import Pair
 from unetlab.data.tiffmeta import read_page_axes
-from unetlab.errors import UnetlabError
+from unetlab.errors import Spelled, UnetlabError, spelled
 
 Indices = list[int]
 
@@ -125,7 +125,7 @@ def block_folds(n: int, k: int) -> list[tuple[Indices, Indices]]:
     """``k`` (train, val) page lists of one stack of ``n`` pages: fold ``i`` validates the
     ``i``-th of ``k`` contiguous blocks and trains on the other pages but the one on each
     side of the block (a gap, kept when training would otherwise keep none)."""
-    _check_folds(n, k, "pages")
+    check_folds(n, k, "pages")
     folds = []
     for block in np.array_split(np.arange(n), k):
         val = block.tolist()
@@ -139,7 +139,7 @@ def file_folds(sizes: Sequence[int], k: int, *, seed: int) -> list[tuple[Indices
     """``k`` (train, val) file index lists of files of ``sizes`` pages: files in an order
     drawn from ``seed``, the largest first, each dealt to the fold of fewest pages so far,
     so that every file validates in exactly one fold and folds hold about as many pages."""
-    _check_folds(len(sizes), k, "files (the pages of a stack stay in one fold)")
+    check_folds(len(sizes), k, "files (the pages of a stack stay in one fold)")
     order = np.random.default_rng(seed).permutation(len(sizes)).tolist()
     order.sort(key=lambda f: -sizes[f])  # stable: the drawn order among equal sizes
     folds: list[Indices] = [[] for _ in range(k)]
@@ -151,13 +151,27 @@ def file_folds(sizes: Sequence[int], k: int, *, seed: int) -> list[tuple[Indices
     return [(sorted(set(range(len(sizes))) - set(v)), sorted(v)) for v in folds]
 
 
-def _check_folds(n: int, k: int, what: str) -> None:
+#: the fold count as the caller gives it (:func:`~unetlab.errors.spelled`: fit_folds' ``k``
+#: was named ``--folds``, s53)
+K = Spelled("k=", "--folds ")
+
+
+def check_folds(n: int, k: int, what: str) -> None:
+    """``k`` folds of ``n`` items (``what``: images, files) refused in one line where there
+    are fewer than 2 or more than ``n``, the count named as the caller gives it (``K``)."""
     if k < 2:
-        raise UnetlabError(f"--folds {k}: cross-validation takes 2 folds or more")
+        raise UnetlabError(
+            **spelled(lambda f: f"{f}{k}: cross-validation takes 2 folds or more", K)
+        )
     if k > n:
         raise UnetlabError(
-            f"--folds {k} but the data has {n} {what}: give at most {n} folds (one held out "
-            "in each)"
+            **spelled(
+                lambda f: (
+                    f"{f}{k} but the data has {n} {what}: give at most {n} folds (one "
+                    "held out in each)"
+                ),
+                K,
+            )
         )
 
 
