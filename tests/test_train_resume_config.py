@@ -175,3 +175,17 @@ def test_resume_of_a_run_whose_config_yaml_is_not_a_config_is_one_line(command, 
     assert main([*command, "--resume"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "unknown config key mine" in err, err
+
+
+def test_a_run_files_refused_type_is_said_as_the_file_writes_it():
+    """s53: the reason quoted Config.from_dict's Python form ("e.g. cfg.train.epochs = 50")
+    for a value of a run's config.yaml, in the command line's refusal too."""
+    from unetlab.config.resume import refused_values
+
+    refused = refused_values({"train": {"epochs": "fifty"}}, UnetlabError("unused"))
+    assert refused == {
+        "train.epochs": (
+            "fifty",
+            "config key train.epochs must be int, not 'fifty': e.g. epochs: 50 under train:",
+        )
+    }

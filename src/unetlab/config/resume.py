@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from unetlab.config.convert import build
 from unetlab.config.files import read_config_file
 from unetlab.config.load import load_config
 from unetlab.config.removed import drop_removed
@@ -206,8 +207,10 @@ def _blames(data: dict, section: str, key: str, defaults: dict, reason: str) -> 
 
 
 def _refusal(data: dict) -> str | None:
+    """Why a run's config.yaml (``data``) is refused, a type's example as the file writes it
+    (``epochs: 50 under train:``; Config.from_dict's is Python's, s53), or None."""
     try:
-        Config.from_dict(data)
+        build(Config, data, "", "file")
     except UnetlabError as exc:
         return first_line(exc)
     return None
