@@ -76,7 +76,8 @@ class Run:
     state: TrainState = field(default_factory=TrainState)
     metrics: MetricsFile | None = None  # the main process's metrics.csv
     started: float = field(default_factory=time.perf_counter)
-    plotted: float = 0.0
+    # the last curves.png: the first 30 s in, so a short run draws once, at its end
+    plotted: float = field(default_factory=time.perf_counter)
     last: dict = field(default_factory=dict)  # the latest validation
     freeze: Callable[[int], None] = lambda epoch: None  # the encoder's state for an epoch
     clock: Callable[[], float] = time.perf_counter  # the time budget's (shared by processes)
