@@ -11,6 +11,7 @@ command runs, while its modules load, each ends the process at once in one line
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import os
 import signal
@@ -53,10 +54,38 @@ def stop_raises() -> Iterator[None]:
     the caller stays so; the previous handlers are back when the block ends."""
     untouched = {signum: signal.SIG_DFL for signum in STOP_SIGNALS if signum != signal.SIGINT}
     previous = _installed(_raise_stopped, untouched)
+    hook = sys.unraisablehook
+    sys.unraisablehook = _stop_passed_on(hook)
     try:
         yield
     finally:
+        sys.unraisablehook = hook
         _restore(previous)
+
+
+def _stop_passed_on(hook):
+    """``sys.unraisablehook`` within :func:`stop_raises`: a stop raised while Python ran a
+    finalizer (a ``__del__``, a weakref's callback such as logging's, at any allocation) is
+    swallowed there and printed as "Exception ignored in ..." with a traceback, and the
+    command ran on (s53 CI: a SIGTERM landed in logging's ``_removeHandlerRef``). It is
+    signalled to the main thread again instead (within a few milliseconds), to be raised where
+    the command's code runs, and not printed; any other unraisable exception goes to
+    ``hook``."""
+
+    def passed_on(unraisable) -> None:
+        exc = unraisable.exc_value
+        if not isinstance(exc, KeyboardInterrupt):
+            hook(unraisable)
+            return
+        signum = getattr(exc, "signum", signal.SIGINT)
+        if signal.getsignal(signum) in (signal.SIG_DFL, signal.SIG_IGN, None):
+            hook(unraisable)  # no Python handler to raise it again: say it as Python does
+            return
+        # tripped from a new thread, once this hook has returned: tripped here (or where a
+        # threading.Thread's start waits for its thread), the handler would raise in the hook
+        _thread.start_new_thread(_thread.interrupt_main, (signum,))
+
+    return passed_on
 
 
 @contextlib.contextmanager
