@@ -3,8 +3,10 @@ line says where its last checkpoint is and how to resume (audit s30 ops 2)."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -293,3 +295,85 @@ def test_a_run_folder_let_go_as_the_launcher_names_its_holder_is_said_let_go(
     assert "unknown" not in line and "still holds" not in line, line
     assert line.startswith("unetlab train: torchrun ended (killed? out of memory?) while the 2 ")
     assert "; the run is saved in " in line and "(step 5); continue with: " in line
+
+
+def _noting(command: list[str], *, started: str | None = "own", code: int = 137):
+    """A torchrun (for ``run_passing_signals``) that ends with ``code`` and leaves
+    ``command`` running, noted as a process of the launch with its start time (``started``:
+    "own" its own; a pid reused since by another process has another)."""
+    import unetlab.distributed as distributed
+
+    processes = []
+
+    def torchrun(_command, *, env, grace):
+        processes.append(process := subprocess.Popen(command))
+        stat = Path(f"/proc/{process.pid}/stat").read_text().rpartition(")")[2].split()
+        when = stat[19] if started == "own" else started  # field 22: its start time
+        with open(f"{env[distributed.STATUS_FILE]}.pids", "w") as f:
+            f.write(f"{process.pid} {when or ''}\n")
+        return code
+
+    return torchrun, processes
+
+
+def test_a_second_signal_as_the_launcher_waits_for_its_processes_kills_them(monkeypatch, capfd):
+    """s53 reviewA: a Ctrl-C while the launcher waited for the processes of a killed
+    torchrun raised out of its wait: a bare "interrupted", the processes not signalled (they
+    said a second stop line after the launcher's exit), the launch's folder deleted."""
+    import types
+
+    import unetlab.distributed as distributed
+
+    torchrun, processes = _noting(["sleep", "30"], started=None)  # noted as before s53
+    monkeypatch.setattr(distributed, "run_passing_signals", torchrun)
+
+    def ctrl_c(_seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(
+        distributed, "time", types.SimpleNamespace(monotonic=time.monotonic, sleep=ctrl_c)
+    )
+    stopped = lambda how: f"unetlab predict: {how} with the outputs of 1 of 2 inputs"  # noqa: E731
+    assert distributed.launch(2, ["predict"], stopped=stopped, grace=60) == 130
+    assert processes[0].wait(timeout=10) == -signal.SIGKILL
+    assert capfd.readouterr().err.splitlines()[1:] == [
+        "unetlab predict: interrupted again: killing its processes",
+        "unetlab predict: interrupted with the outputs of 1 of 2 inputs",
+    ]
+
+
+@pytest.mark.parametrize("started,code", [("1", 137), (None, 0)], ids=["reused", "clean"])
+def test_a_launch_does_not_wait_for_a_pid_another_process_took(monkeypatch, capfd, started, code):
+    """s53 reviewA: a pid noted by a process of the launch, reused since by another process,
+    was waited for (up to 300 s), after a clean launch too."""
+    import unetlab.distributed as distributed
+
+    torchrun, processes = _noting(["sleep", "30"], started=started, code=code)
+    monkeypatch.setattr(distributed, "run_passing_signals", torchrun)
+    try:
+        distributed.launch(2, ["predict"], grace=2)
+        assert processes[0].poll() is None  # still running, not waited for
+    finally:
+        processes[0].kill()
+    assert "waiting for them" not in capfd.readouterr().err
+
+
+def test_a_bugs_status_wins_over_a_stop_noted_first(monkeypatch):
+    """s53 reviewA: one process stopped (143), another ended by a bug (1, its traceback): the
+    launch's status was whichever noted first."""
+    import unetlab.distributed as distributed
+
+    for notes in ("143\n1\n", "1\n143\n"):
+
+        def killed(command, *, env, grace, notes=notes):
+            Path(env[distributed.STATUS_FILE]).write_text(notes)
+            return 137  # torchrun killed
+
+        monkeypatch.setattr(distributed, "run_passing_signals", killed)
+        assert distributed.launch(2, ["train"], grace=1) == 1, notes
+    from unetlab.distributed import launch_status
+
+    assert launch_status([143, 1]) == launch_status([1, 143]) == 1
+    assert launch_status([143, 0]) == launch_status([0, 143]) == 143
+    assert launch_status([2, 143]) == 2  # each said in its line: the first
+    assert launch_status([0, 0]) == launch_status([]) == 0

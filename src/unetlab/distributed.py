@@ -123,10 +123,10 @@ def launch(
     with tempfile.TemporaryDirectory(prefix="unetlab-") as folder:
         env[STATUS_FILE] = os.path.join(folder, "status")
         code = run_passing_signals(command, env=env, grace=grace)
-        outlived = _outlived(env[STATUS_FILE], argv, nproc, grace)  # torchrun ended first
+        code, outlived = _after_torchrun(code, env[STATUS_FILE], argv, nproc, grace)
         notes = _notes(env[STATUS_FILE])
         if code == 0 or _all_done(notes, nproc):  # torchrun killed, they stopped: theirs
-            return next((note for note in notes if note), 0)
+            return launch_status(notes)
         stop_codes = {128 + s for s in PASSED_ON}
         if code not in stop_codes and not {1, *SAID} & set(notes) and failed:
             failed(outlived)  # not stopped here, and no process said why: one was killed
@@ -135,13 +135,29 @@ def launch(
         return code
 
 
+def _after_torchrun(
+    code: int, status: str, argv: list[str], nproc: int, grace: float
+) -> tuple[int, bool | None]:
+    """(the launch's status, whether its processes ended: :func:`_outlived`) after torchrun
+    ended with ``code``: its processes waited for where it ended first (not after a clean
+    end: each of them ended before it); a second stop signal in that wait kills them, the
+    launch then stopped by it (130 for a Ctrl-C)."""
+    try:
+        return code, _outlived(status, argv, nproc, grace) if code else None
+    except KeyboardInterrupt as exc:  # killed at once (_outlived)
+        from unetlab.signals import stop_status
+
+        return stop_status(exc)[1], False
+
+
 def _outlived(status: str, argv: list[str], nproc: int, wait: float) -> bool | None:
     """Where torchrun ended before its processes (killed, out of memory: they get SIGTERM,
     :func:`stop_with_launch`), wait up to ``wait`` seconds for them to end, saying so: they
     save and say their own stop line, or write their outputs, which the launch's line would
     count too early (s52: train said "continue with" twice and exited 137; predict counted
     before they had written). Whether they ended by then; None where none outlived it."""
-    pids = [pid for pid in _notes(f"{status}.pids") if _running(pid)]
+    # each with its start time: a pid reused since by another process is not waited for
+    pids = [noted for noted in _pid_notes(f"{status}.pids") if _running(*noted)]
     if not pids:
         return None
     command = next((word for word in argv if not word.startswith("-")), "")
@@ -153,21 +169,68 @@ def _outlived(status: str, argv: list[str], nproc: int, wait: float) -> bool | N
             flush=True,
         )
     deadline = time.monotonic() + wait
-    while any(map(_running, pids)):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.1)
+    try:
+        while any(_running(*noted) for noted in pids):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+    except KeyboardInterrupt:  # a second signal (Ctrl-C, SIGTERM): killed at once
+        _kill_noted(command, [pid for pid, _ in pids])
+        raise
     return True
 
 
-def _running(pid: int) -> bool:
+def _kill_noted(command: str, pids: list[int]) -> None:
+    """SIGKILL to the processes ``pids`` of a launch, saying so in one line: a stop signal
+    while the launcher waits for them to end (:func:`_outlived`), as a second signal kills
+    them while torchrun lives (:func:`run_passing_signals`)."""
+    with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
+        print(f"unetlab {command}: interrupted again: killing its processes", file=sys.stderr)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _pid_notes(path: str) -> list[tuple[int, str | None]]:
+    """(pid, start time or None) of each process of a launch noted in ``path``
+    (:func:`stop_with_launch`)."""
+    with contextlib.suppress(FileNotFoundError), open(path, encoding="utf-8") as f:
+        return [(int(words[0]), (words[1:] or [None])[0]) for words in map(str.split, f) if words]
+    return []
+
+
+def _stat(pid: int) -> list[str]:
+    """Process ``pid``'s /proc stat fields after its name (its state first: field 3); []
+    where it cannot be read (ended, or not Linux)."""
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/stat", errors="replace") as f:
+        return f.read().rpartition(")")[2].split()
+    return []
+
+
+def _start_time(pid: int) -> str | None:
+    """Process ``pid``'s start time (/proc stat field 22, in clock ticks since boot): with
+    its pid, it names the process (a pid is reused once its process ended); None: unknown."""
+    fields = _stat(pid)
+    return fields[19] if len(fields) > 19 else None
+
+
+def _running(pid: int, started: str | None = None) -> bool:
     """Whether process ``pid`` runs (Linux's /proc: not ended, nor a zombie: an orphan's
-    reaper may not have reaped it yet); False where it cannot be told."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as f:
-            return f.read().rpartition(")")[2].split()[0] != "Z"
-    except (OSError, IndexError):
+    reaper may not have reaped it yet), the one that ``started`` then where given (not
+    another given its pid since: :func:`_start_time`); False where it cannot be told."""
+    fields = _stat(pid)
+    if len(fields) <= 19:
         return False
+    return fields[0] != "Z" and started in (None, fields[19])
+
+
+def launch_status(notes: list[int]) -> int:
+    """The exit status of a launch whose processes noted ``notes`` (:func:`noted_for_launch`,
+    in the order they ended): a bug's (1, or any status not said in a line: its traceback)
+    over a stop's or the user's problem, whichever process noted first; else the first
+    that is not 0; 0 where each ended its command."""
+    said = {*SAID, *(128 + s for s in PASSED_ON)}
+    return next((n for n in notes if n not in said and n), 0) or next(filter(None, notes), 0)
 
 
 def _all_done(notes: list[int], nproc: int) -> bool:
@@ -576,7 +639,8 @@ def stop_with_launch() -> None:
     if not (status := os.environ.get(STATUS_FILE)):
         return
     with contextlib.suppress(OSError), open(f"{status}.pids", "a", encoding="utf-8") as f:
-        f.write(f"{os.getpid()}\n")  # for the launcher to wait for, torchrun gone (_outlived)
+        # for the launcher to wait for, torchrun gone (_outlived); its start time: its own
+        f.write(f"{os.getpid()} {_start_time(os.getpid()) or ''}\n")
     if ask := _stopped_with_parent():
         ask()
     if parent_gone(os.environ.get(TORCHRUN_PID_ENV), os.getppid(), PARENT_AT_START):
