@@ -204,3 +204,30 @@ def test_a_stopped_folds_train_log_ends_with_the_line_that_goes_on(tmp_path, mon
         "cross-validation stopped in fold 1/2; continue it with: fit_folds(..., resume=True) "
         "(the folds done are kept, fold 1 resumes)"
     )
+
+
+def test_the_folds_stop_line_keeps_to_the_level_a_notebook_asked_for(tmp_path, monkeypatch):
+    """s53 reviewA: written to the fold's train.log by lowering the ``unetlab`` logger to
+    INFO, the INFO line reached a notebook's warnings-only handlers (basicConfig(WARNING))."""
+    from unetlab.config import load_config
+    from unetlab.train import folds
+
+    data = write_blobs(tmp_path / "data", 4)
+
+    def stopped(cfg, folder, which, pairs, **fitting):
+        (folder / "checkpoints").mkdir(parents=True)
+        (folder / "checkpoints" / "last.pt").touch()
+        (folder / "train.log").write_text("2026-12-05 08:00:00 stopped ...: saved last.pt\n")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(folds, "_fit_fold", stopped)
+    root, shown = logging.getLogger(), []
+    notebook = logging.Handler()  # basicConfig(level=WARNING)'s: the root at WARNING
+    notebook.emit = lambda record: shown.append(record.getMessage())
+    monkeypatch.setattr(root, "level", logging.WARNING)
+    monkeypatch.setattr(logging.getLogger("unetlab"), "level", logging.NOTSET)
+    monkeypatch.setattr(root, "handlers", [notebook])
+    with pytest.raises(KeyboardInterrupt):
+        folds.fit_folds(load_config(None, [f"data.root={data}"]), 2, run_dir=tmp_path / "cv")
+    assert not [line for line in shown if "stopped in fold" in line], shown
+    assert "stopped in fold 1/2" in (tmp_path / "cv" / "fold_1" / "train.log").read_text()

@@ -29,9 +29,8 @@ from unetlab.train.fitting import fit
 from unetlab.train.folds_aside import aside_note, drop_aside, set_aside
 from unetlab.train.log import (
     FEW_VALIDATION,
-    detach_log,
     few_validation_said,
-    log_to_file,
+    file_handler,
     miou_name,
 )
 from unetlab.train.resume import caller_says_resume
@@ -99,16 +98,19 @@ def fit_folds(
 
 
 def _said_in_fold(folder: Path, line: str) -> None:
-    """``line`` logged, and written to the fold's train.log too where it has one: its last
-    line was fit's stop line without the command (the folds' line says it: s52, the fold's
-    log ended at "saved .../last.pt")."""
-    logged = folder / "train.log"
-    handler = log_to_file(logged) if logged.is_file() else None
-    try:
-        log.info("%s", line)
-    finally:
-        if handler is not None:
-            detach_log(handler)
+    """``line`` logged (the console, at the level the program asked for), and written to the
+    fold's train.log too where it has one: its last line was fit's stop line without the
+    command (the folds' line says it: s52, the fold's log ended at "saved .../last.pt").
+    Written there straight (as fit's own ending line, ``_run_logs``), the ``unetlab``
+    logger's level left alone: lowered for the file, the line reached a notebook's
+    warnings-only handlers too (s53 reviewA)."""
+    log.info("%s", line)
+    if (logged := folder / "train.log").is_file():
+        handler = file_handler(logged)
+        try:
+            handler.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, line, (), None))
+        finally:
+            handler.close()
 
 
 def stopped_note(run_dir: str | os.PathLike, k: int, i: int, *, stop: bool = True) -> str:

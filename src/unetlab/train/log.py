@@ -317,9 +317,16 @@ def log_loading(seconds: float, timer: TimeBudget) -> None:
     )
 
 
-def log_to_file(path: Path) -> logging.Handler:
+def file_handler(path: Path) -> logging.Handler:
+    """A handler that appends to ``path`` (a run's train.log) as :func:`log_to_file`'s does,
+    attached to no logger: to write a line there alone."""
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    return handler
+
+
+def log_to_file(path: Path) -> logging.Handler:
+    handler = file_handler(path)
     package = logging.getLogger("unetlab")
     handler._previous_level = package.level  # restored by detach_log
     if package.getEffectiveLevel() > logging.INFO:
