@@ -333,7 +333,7 @@ def test_a_second_signal_as_the_launcher_waits_for_its_processes_kills_them(monk
     monkeypatch.setattr(
         distributed, "time", types.SimpleNamespace(monotonic=time.monotonic, sleep=ctrl_c)
     )
-    stopped = lambda how: f"unetlab predict: {how} with the outputs of 1 of 2 inputs"  # noqa: E731
+    stopped = lambda how, status: f"unetlab predict: {how} with the outputs of 1 of 2 inputs"  # noqa: E731
     assert distributed.launch(2, ["predict"], stopped=stopped, grace=60) == 130
     assert processes[0].wait(timeout=10) == -signal.SIGKILL
     assert capfd.readouterr().err.splitlines()[1:] == [

@@ -52,19 +52,41 @@ def test_a_launch_stopped_before_its_main_process_said_it_counts_the_inputs_done
 ):
     """s52: test_a_launch_signalled_as_a_scheduler_does_ends_in_one_line once ended in
     "unetlab predict: interrupted" alone (the main process's own line missing): the
-    launcher counts the inputs done itself."""
+    launcher counts the inputs done itself, by the record its main process noted (s53
+    reviewA: it counted another model's outputs in the folder, "2 of 2" where 0 were its
+    own); with none noted, the run had predicted none."""
+    import json
+
     import unetlab.distributed as distributed
     from unetlab.cli import main
+    from unetlab.inference.records import read_records
 
     (tmp_path / "in").mkdir()
     for name in ("a", "b"):
         tifffile.imwrite(tmp_path / "in" / f"{name}.tif", np.zeros((64, 64), np.uint8))
-    stopped = lambda command, env, grace: 128 + signal.SIGINT  # noqa: E731 (none noted)
+    for name, seed in (("A", 0), ("B", 1)):
+        torch.manual_seed(seed)
+        save_model(tmp_path / f"{name}.pt", UNet(1, 2, depth=2, base_channels=2).eval())
+    out = ["--input", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--device", "cpu"]
+    assert main(["predict", "--checkpoint", str(tmp_path / "A.pt"), *out]) == 0  # A's outputs
+    capfd.readouterr()
+    noted = []  # the record the main process noted, if any
+
+    def stopped(command, env, grace):
+        if noted:
+            Path(f"{env[distributed.STATUS_FILE]}.record").write_text(json.dumps(noted[0]))
+        return 128 + signal.SIGINT
+
     monkeypatch.setattr(distributed, "run_passing_signals", stopped)
-    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
-    assert main([*argv, "--output", str(tmp_path / "out"), "--nproc", "2"]) == 130
+    argv = ["predict", "--checkpoint", str(tmp_path / "B.pt"), *out, "--nproc", "2"]
+    assert main([*argv, "--overwrite"]) == 130  # B stopped before it held the folder
     assert capfd.readouterr().err == (
-        f"unetlab predict: interrupted with the outputs of 0 of 2 inputs in {tmp_path / 'out'}; "
+        "unetlab predict: interrupted before any input was predicted; run the same command again\n"
+    )
+    noted.append(next(iter(read_records(tmp_path / "out").values())))  # as A's run noted it
+    assert main(argv) == 130
+    assert capfd.readouterr().err == (
+        f"unetlab predict: interrupted with the outputs of 2 of 2 inputs in {tmp_path / 'out'}; "
         f"{AGAIN}\n"
     )
 
@@ -263,5 +285,5 @@ def test_a_ctrl_c_as_the_launchs_processes_start_ends_in_one_line(tmp_path):
     finally:
         process.kill()
     lines = (tmp_path / "err").read_text()
-    said = "interrupted with the outputs of 0 of 1 inputs in "  # counted by the launcher
-    assert (code, lines) == (130, f"unetlab predict: {said}{tmp_path / 'out'}; {AGAIN}\n")
+    said = "interrupted before any input was predicted; run the same command again"  # s53
+    assert (code, lines) == (130, f"unetlab predict: {said}\n")  # said by the launcher

@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 
 from unetlab.errors import IN_USE, UnetlabError
 
@@ -95,7 +96,7 @@ def launch(
     given: list[str] | None = None,
     grace: float = STOP_WAIT,
     failed: Callable[[bool | None], None] = None,
-    stopped: Callable[[str], str] | None = None,
+    stopped: Callable[[str, str], str] | None = None,
 ) -> int:
     """Run ``unetlab <argv>`` in ``nproc`` processes on this machine (torchrun, standalone);
     returns the exit status. ``given``: the command's words as the user gave them (``--nproc``
@@ -103,8 +104,9 @@ def launch(
     record; ``sys.argv``'s when None. A stop signal gives the processes ``grace`` seconds to
     finish their step and save (:func:`run_passing_signals`); as long for them to end where
     torchrun ended first (:func:`_outlived`). ``failed(outlived)`` is called when the launch
-    fails and no process said why in its own line (one killed, torchrun's report above). ``stopped(how)``: the line of a launch stopped (``how``: "interrupted") before its
-    main process said its own (:func:`_say_stopped`)."""
+    fails and no process said why in its own line (one killed, torchrun's report above). ``stopped(how, status)``: the line of a launch stopped (``how``: "interrupted") before its
+    main process said its own (:func:`_say_stopped`; ``status``: the launch's
+    :data:`STATUS_FILE`, beside which its processes note what the line needs)."""
     if nproc < 1:
         raise UnetlabError(f"--nproc must be >= 1, not {nproc}")
     command = [sys.executable, "-c", TORCHRUN, "--standalone", f"--nproc_per_node={nproc}"]
@@ -131,7 +133,8 @@ def launch(
         if code not in stop_codes and not {1, *SAID} & set(notes) and failed:
             failed(outlived)  # not stopped here, and no process said why: one was killed
         if code in stop_codes and not stop_codes & set(notes):
-            _say_stopped(argv, code - 128, stopped)  # stopped before a process could say it
+            line = partial(stopped, status=env[STATUS_FILE]) if stopped else None
+            _say_stopped(argv, code - 128, line)  # stopped before a process could say it
         return code
 
 

@@ -612,14 +612,14 @@ def _disk_full(
     return 2
 
 
-def _inputs_done(args, files: list[Path], out_dir: Path) -> str:
+def _inputs_done(args, files: list[Path], out_dir: Path, record=None) -> str:
     """``with the outputs of 2 of 4 inputs in OUT``: the ``files`` whose outputs asked for
-    are in ``out_dir``, made as the stopped run makes them (its record: what
-    ``--skip-existing`` skips; an earlier model's a rerun did not replace yet are not
-    counted); UnetlabError, OSError where it cannot be read."""
+    are in ``out_dir``, made as the stopped run makes them (its ``record``, else this
+    process's stopped run's: what ``--skip-existing`` skips; an earlier model's a rerun
+    did not replace yet are not counted); UnetlabError, OSError where it cannot be read."""
     from unetlab.inference.output_rules import finished_inputs, stopped_record
 
-    record = stopped_record(out_dir)
+    record = record or stopped_record(out_dir)
     done = len(finished_inputs(out_dir, files, record=record, **output_options(args).wanted))
     return f"with the outputs of {done} of {len(files)} inputs in {out_dir}"
 
@@ -644,17 +644,23 @@ def _stopped_line(args, how: str, done: str, *, folder: Path, then: str = "") ->
     return f"unetlab predict: {how} {done}; continue with {again}{then}{_restarts(args, folder)}"
 
 
-def launch_stopped_line(args, how: str) -> str:
+def launch_stopped_line(args, how: str, status: str) -> str:
     """The line of a ``--nproc N`` launch stopped (``how``: "interrupted") whose main process
     did not say its own (a second signal as it stopped: s52, "unetlab predict: interrupted"
-    alone): the inputs done counted here, in the output folder (any model's outputs: the
-    stopped run's record is its process's), or the stop alone where they cannot be."""
+    alone): the inputs done counted here, in the output folder, by the record its process
+    noted beside the launch's ``status`` file once it held the folder
+    (:func:`~unetlab.inference.records.launch_record`; without it, another model's outputs
+    there counted as this run's: s53 reviewA); without that note it stopped before it
+    predicted any input; the stop alone where they cannot be counted."""
     from unetlab.inference.folders import find_inputs
+    from unetlab.inference.records import launch_record
 
     if args.recursive:  # a tree's count is its stopped folder's, known to its process
         return f"unetlab predict: {how}"
+    if (record := launch_record(status)) is None:
+        return f"unetlab predict: {how} before any input was predicted; run the same command again"
     try:
-        done = _inputs_done(args, find_inputs(args.input), Path(args.output))
+        done = _inputs_done(args, find_inputs(args.input), Path(args.output), record)
     except (UnetlabError, OSError):  # the inputs or the folder unreadable: the stop alone
         return f"unetlab predict: {how}"
     return _stopped_line(args, how, done, folder=Path(args.output))

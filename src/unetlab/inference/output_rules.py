@@ -39,6 +39,7 @@ from unetlab.inference.records import (
     flat_keys,
     flat_record,
     input_record,
+    note_for_launch,
     read_records,
     same_model,
     save_record,
@@ -629,6 +630,7 @@ class _Maker:
     def __call__(self) -> dict[str, str]:
         if self.made is None:
             self.made = self.record() if callable(self.record) else self.record
+            note_for_launch(self.made)  # what a --nproc launch's own stop line counts by
         if self.checked is not None:
             self.checked(self.made)
         self.keys.update({n: self.record_of(s).key for n, s in self.sources.items()})

@@ -24,6 +24,7 @@ their key.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -31,7 +32,7 @@ import numbers
 import os
 import struct
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -726,6 +727,32 @@ def _files(entry: dict) -> dict:
     """A record's ``files`` (what each input's run chose), {} where it has none."""
     files = entry.get("files")
     return files if isinstance(files, dict) else {}
+
+
+def note_for_launch(record: Provenance | None) -> None:
+    """In a process of a ``--nproc N`` launch (:data:`~unetlab.signals.LAUNCHED_ENV`), the
+    ``record`` of the outputs it makes, noted beside the launch's status file once it holds
+    the output folder: the launcher's line for a launch stopped before its main process said
+    its own counts the inputs done by it (:func:`launch_record`), not another model's."""
+    from unetlab.signals import LAUNCHED_ENV
+
+    if record is None or not (status := os.environ.get(LAUNCHED_ENV)):
+        return
+    note = f"{status}.record"
+    with contextlib.suppress(OSError):  # the launcher gone (killed), its folder with it
+        with open(f"{note}.{os.getpid()}", "w", encoding="utf-8") as f:
+            json.dump(record.to_dict(), f, default=str)
+        os.replace(f"{note}.{os.getpid()}", note)  # whole: the launcher may read it now
+
+
+def launch_record(status: str) -> Provenance | None:
+    """The record a process of the launch whose status file is ``status`` noted
+    (:func:`note_for_launch`); None where none did (stopped before it held the folder)."""
+    try:
+        made = json.loads(Path(f"{status}.record").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return Provenance(**{f.name: made[f.name] for f in fields(Provenance) if f.name in made})
 
 
 def read_records(folder: str | os.PathLike) -> dict[str, dict]:
