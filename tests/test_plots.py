@@ -25,3 +25,37 @@ def test_pictures_leave_the_callers_matplotlib_backend_alone(tmp_path):
     assert run.stdout.strip() == "svg"
     for name in ("curves.png", "confusion.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _curves_drawn(rows, path, monkeypatch):
+    """The figure plot_curves saves, drawn, and its renderer."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from unetlab.plots import plot_curves
+
+    saved, real = [], Figure.savefig
+    monkeypatch.setattr(
+        Figure, "savefig", lambda fig, *a, **k: saved.append(fig) or real(fig, *a, **k)
+    )
+    plot_curves(rows, path)
+    renderer = FigureCanvasAgg(saved[0]).get_renderer()
+    saved[0].draw(renderer)
+    return saved[0], renderer
+
+
+def test_the_loss_axis_ticks_and_label_stay_in_the_figure(tmp_path, monkeypatch):
+    # a fine-tuned run's losses (0.0006-0.002) and thousands: their 6-character ticks were
+    # cut with the "loss" label by the fixed margins
+    for scale in (0.001, 6000):
+        rows = [
+            {
+                "epoch": e,
+                "train_loss": scale * (0.6 + 1.5 * 0.9**e),
+                "val_loss": scale * (0.8 + 0.9**e),
+            }
+            for e in range(1, 40)
+        ]
+        fig, renderer = _curves_drawn(rows, tmp_path / "curves.png", monkeypatch)
+        box = fig.axes[0].get_tightbbox(renderer)
+        assert box.x0 >= 0 and box.x1 < fig.axes[1].get_tightbbox(renderer).x0, (scale, box)
