@@ -24,3 +24,35 @@ def test_a_short_run_draws_its_curves_once_at_its_end(tmp_path, monkeypatch):
     fit(cfg, run_dir=tmp_path / "run", progress=False)
     assert drawn == [2]  # both epochs' rows, once
     assert (tmp_path / "run" / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def _failing_after_a_row(run, **kw):
+    """An epoch that ends in an error after its row was written (no training: the row is made)."""
+    run.metrics.append({"epoch": 1, "step": 1, "train_loss": 0.5, "val_loss": 0.4, "val_miou": 0.6})
+    raise RuntimeError("a file gone in epoch 2")
+
+
+@pytest.mark.parametrize("plot_fails", [False, True])
+def test_a_run_an_error_ends_keeps_the_curves_of_its_epochs(
+    tmp_path, monkeypatch, caplog, plot_fails
+):
+    import unetlab.train.fitting as fitting
+
+    drawn, real = [], unetlab.plots.plot_curves
+
+    def plot_curves(rows, path):
+        drawn.append(len(rows))
+        if plot_fails:
+            raise OSError("disk full")
+        return real(rows, path)
+
+    monkeypatch.setattr(unetlab.plots, "plot_curves", plot_curves)
+    monkeypatch.setattr(fitting, "_train_epoch", _failing_after_a_row)
+    data = write_blobs(tmp_path / "data", 3, size=32)
+    with pytest.raises(RuntimeError, match="file gone"):  # the run's error, not the plot's
+        fit(tiny_config(data, "train.epochs=3"), run_dir=tmp_path / "run", progress=False)
+    assert drawn == [1]  # the epoch it trained (a run under 30 s drew none)
+    if plot_fails:
+        assert "curves.png not drawn: disk full" in caplog.text
+    else:
+        assert (tmp_path / "run" / "curves.png").read_bytes()[:4] == b"\x89PNG"

@@ -23,7 +23,7 @@ from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.pairs import refuse_missing_root
 from unetlab.data.split_record import SPLIT_FILE
 from unetlab.distributed import Group
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, first_line
 from unetlab.plan.memory import check_step_memory
 from unetlab.plan.record import Plan
 from unetlab.progress import checked, progress_bar, shown
@@ -302,7 +302,22 @@ def _fit(
             raise _said(stop.interrupt()) from exc
         _said(exc)
         raise
+    except Exception:  # curves.png of the epochs it trained: the first is drawn 30 s in
+        _plot_failed(run)
+        raise
     return _finish(run, stop)
+
+
+def _plot_failed(run: Run) -> None:
+    """curves.png of a run an error ends, where it trained an epoch (a run shorter than 30 s
+    had none, a resumed one the previous part's); a plot failing in turn is logged, not
+    raised over the run's own error."""
+    if not (run.group.is_main and run.metrics is not None and run.metrics.rows):
+        return
+    try:
+        _plot(run.run_dir, run.metrics.rows)
+    except Exception as exc:  # noqa: BLE001 - the run's error is the one to show
+        log.warning("curves.png not drawn: %s", first_line(exc))
 
 
 def _trained(run: Run) -> bool:
