@@ -15,7 +15,7 @@ from unetlab.data.pairs import Pair, PairReader
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.stack_split import check_folds, file_groups, has_stacks, stack_folds
 from unetlab.data.tiffmeta import read_page_axes
-from unetlab.errors import DatasetError, UnetlabError
+from unetlab.errors import DatasetError, Spelled, UnetlabError, spelled
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,12 @@ def _stack_folds_note(pairs: Sequence[Pair], k: int) -> str:
     )
 
 
+#: other folds drawn, as fit_folds (cfg.data.seed, its k) or the command line spell it
+OTHER_DRAW = Spelled(
+    "(another cfg.data.seed, or another k)", "(another data.seed, or other --folds)"
+)
+
+
 def refuse_unlabelled_folds(
     splits: Sequence[tuple[list[Pair], list[Pair]]], ignore_value: int | None
 ) -> None:
@@ -79,12 +85,12 @@ def refuse_unlabelled_folds(
     for i, (train, val) in enumerate(splits, 1):
         for role, pairs in (("validate", val), ("train", train)):
             if not any(_labelled(reader, pair, ignore_value, seen) for pair in pairs):
-                raise DatasetError(
+                said = (
                     f"fold {i}/{len(splits)} would {role} on images none of which holds a "
                     f"labelled pixel ({describe_pairs(pairs)}: every mask pixel is "
-                    "data.ignore_value); label some of them, or draw other folds (another "
-                    "data.seed, or other --folds)"
+                    "data.ignore_value); label some of them, or draw other folds "
                 )
+                raise DatasetError(**spelled(said.__add__, OTHER_DRAW))
 
 
 def _labelled(reader: PairReader, pair: Pair, ignore_value: int, seen: dict) -> bool:

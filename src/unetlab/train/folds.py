@@ -20,7 +20,7 @@ from unetlab.config import Config
 from unetlab.data.folds import all_pairs, fold_pairs, refuse_unlabelled_folds
 from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.split_record import SPLIT_FILE, describe_pairs, read_split, split_record
-from unetlab.errors import OutputError, Spelled, UnetlabError, said_as
+from unetlab.errors import OutputError, Spelled, UnetlabError, said_as, spelled
 from unetlab.metrics.spread import described, spread
 from unetlab.outputs import FolderLock, record
 from unetlab.provenance import unetlab_command
@@ -249,6 +249,16 @@ def begun_folds(run_dir: str | os.PathLike) -> list[Path]:
     return [folder for _, folder in sorted(found)]
 
 
+#: the fix of a cross-validation resumed on other folds (:func:`_check_drawn`), as fit_folds
+#: (its ``k``, ``overwrite``, ``run_dir``) or the command line (--folds, ...) spell it
+OTHER_FOLDS = Spelled(
+    " (images added or removed, or another k or cfg.data.seed): resume with the data and k it "
+    "started with, or start again (overwrite=True, or another run_dir)",
+    " (images added or removed, or another --folds or data.seed): resume with the data and "
+    "--folds it started with, or start again (--overwrite, or another --run-dir)",
+)
+
+
 def _check_drawn(run_dir: Path, root, splits: list) -> None:
     """Refuse to resume folds whose split.json records other images than the data folder
     gives them now (images added, removed, or another ``k`` or ``data.seed``): the folds
@@ -259,12 +269,8 @@ def _check_drawn(run_dir: Path, root, splits: list) -> None:
             continue
         now = split_record(root, train, val)
         if any(_listed(record[part]) != _listed(now[part]) for part in ("train", "val")):
-            raise UnetlabError(
-                f"{run_dir / f'fold_{i}'} trained on other images than fold {i} of {root} is "
-                "now (images added or removed, or another --folds or data.seed): resume with "
-                "the data and --folds it started with, or start again (--overwrite, or another "
-                "--run-dir)"
-            )
+            said = f"{run_dir / f'fold_{i}'} trained on other images than fold {i} of {root} is now"
+            raise UnetlabError(**spelled(said.__add__, OTHER_FOLDS))
 
 
 def _listed(entries: list[dict]) -> set[tuple]:
