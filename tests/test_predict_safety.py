@@ -24,7 +24,7 @@ from unetlab.cli.predict import OBJECT_LINES, object_summary
 from unetlab.data.checks import nonfinite_count
 from unetlab.data.io import write_png
 from unetlab.data.tiffmeta import PixelSize, read_pixel_size
-from unetlab.errors import OutputError, UnetlabError
+from unetlab.errors import OutputError, UnetlabError, command_spelling
 from unetlab.inference.files import predict_file
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.output_rules import finished_inputs, output_roles, refuse_shared_outputs
@@ -180,10 +180,8 @@ def test_nonfinite_count_counts_pixels_not_values():
     assert nonfinite_count(image, channel_axis=False) == 4
     assert nonfinite_count(np.zeros((4, 5), np.uint16), channel_axis=False) == 0
     check_finite(np.ones((3, 3), np.float64), "x", channel_axis=False)
-    with pytest.raises(
-        UnetlabError,
-        match=r"^x: 1 NaN or infinite pixel in rows 0-2; they are NaN, as no-data: --nodata nan leaves",
-    ):
+    said = r"^x: 1 NaN or infinite pixel in rows 0-2; they are NaN, as no-data: --nodata nan leaves"
+    with pytest.raises(UnetlabError, match=said), command_spelling():  # as the CLI runs
         check_finite(image[..., 1], "x", channel_axis=False, where=" in rows 0-2")
 
 
@@ -192,12 +190,15 @@ def test_nan_in_every_band_is_named_as_nodata_with_its_setting():
     'replace them', where --nodata nan leaves them out (audit s37 bands)."""
     image = np.ones((6, 5, 4), np.float32)
     image[:2, :2] = np.nan  # every band: a no-data corner
-    with pytest.raises(UnetlabError) as info:
+    with pytest.raises(UnetlabError) as info, command_spelling():  # as the command line runs
         check_finite(image, "s2.tif", channel_axis=True)
     assert str(info.value) == (
         "s2.tif: 4 NaN or infinite pixels; they are NaN in every channel, as no-data: "
         "--nodata nan leaves them out; or replace them (e.g. with 0) before predicting"
     )
+    with pytest.raises(UnetlabError) as info:  # predict_image's caller: its keyword (reviewC)
+        check_finite(image, "s2.tif", channel_axis=True)
+    assert "as no-data: nodata='nan' leaves them out; or replace" in str(info.value)
     image[4, 4, 1] = np.nan  # one band's NaN is no no-data: only replacing fixes it
     with pytest.raises(UnetlabError, match=r"5 NaN or infinite pixels; replace them \(e.g."):
         check_finite(image, "s2.tif", channel_axis=True)

@@ -42,13 +42,19 @@ def nonfinite_count(
     return int(np.count_nonzero(bad))
 
 
+#: the setting that leaves an input's NaN pixels out of a prediction, as the caller sets it
+#: (:func:`said_as`: predict_image/predict_folder were told ``--nodata nan``, reviewC s53)
+PREDICT_NODATA_NAN = Spelled("nodata='nan'", "--nodata nan")
+
+
 def nonfinite_fix(
-    image: np.ndarray, *, channel_axis: bool, invalid=None, nodata: str = "--nodata nan"
+    image: np.ndarray, *, channel_axis: bool, invalid=None, nodata: str | None = None
 ) -> str:
     """The fix for the NaN or infinite pixels of ``image`` (:func:`nonfinite_count`'s
     arguments), ending "replace them": where each such pixel is NaN in every channel (a float
     GeoTIFF's no-data, written without its nodata tag) it names ``nodata`` first, the setting
-    that leaves them out (audit s37 bands: only replacing was said)."""
+    that leaves them out (audit s37 bands: only replacing was said); None: predict's
+    (:data:`PREDICT_NODATA_NAN`, as its caller spells it)."""
     nan, finite = np.isnan(image), np.isfinite(image)
     every = nan.all(axis=-1) if channel_axis else nan
     bad = ~finite.all(axis=-1) if channel_axis else ~finite
@@ -57,6 +63,7 @@ def nonfinite_fix(
     if np.any(bad & ~every):
         return "replace them"
     where = " in every channel" if channel_axis and image.shape[-1] > 1 else ""
+    nodata = said_as(PREDICT_NODATA_NAN) if nodata is None else nodata
     return f"they are NaN{where}, as no-data: {nodata} leaves them out; or replace them"
 
 
