@@ -168,22 +168,23 @@ def _train_argv(data: Path, run_dir: Path, *mode: str) -> list[str]:
     return ["train", "--data", str(data), "--run-dir", str(run_dir), "--no-progress", *sets, *mode]
 
 
-def _straight(argv: list[str]) -> None:
+def _straight(argv: list[str], capfd) -> None:
     """The uninterrupted run a cut one is compared with, in this process on one thread (as
     the children's OMP_NUM_THREADS=1): the same weights bit for bit, one start of Python and
-    torch fewer."""
+    torch fewer. A failure says why (the command's stderr: ``capfd``, pytest's)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        assert main(argv) == 0
+        code = main(argv)
+        assert code == 0, f"{argv[0]} exited {code}: {capfd.readouterr().err[-4000:]}"
     finally:
         torch.set_num_threads(threads)
 
 
 @pytest.mark.slow
-def test_train_killed_again_and_again_then_resumed_equals_an_uninterrupted_run(tmp_path):
+def test_train_killed_again_and_again_then_resumed_equals_an_uninterrupted_run(tmp_path, capfd):
     data = _blobs(tmp_path / "data")
-    _straight(_train_argv(data, tmp_path / "straight"))
+    _straight(_train_argv(data, tmp_path / "straight"), capfd)
     run = tmp_path / "cut"
     # 2 steps an epoch, 4 epochs; each resumed run restarts the epoch after the last last.pt
     kills = [
@@ -214,7 +215,7 @@ def test_train_killed_again_and_again_then_resumed_equals_an_uninterrupted_run(t
 
 @pytest.mark.slow
 def test_train_stopped_by_sigterm_and_sighup_exits_143_129_and_resumes_to_the_straight_run(
-    tmp_path,
+    tmp_path, capfd
 ):
     """kill PID (a scheduler's time limit) and a closed ssh session saved nothing: the epoch
     in progress was lost, and train.log did not say that the run had stopped."""
@@ -224,7 +225,7 @@ def test_train_stopped_by_sigterm_and_sighup_exits_143_129_and_resumes_to_the_st
     def argv(run, *mode):
         return _train_argv(data, run, *steps, *mode)
 
-    _straight(argv(tmp_path / "straight"))
+    _straight(argv(tmp_path / "straight"), capfd)
     run = tmp_path / "cut"
     # a signal in step n's backward pass is read as step n + 1 starts: it stops after that one
     code, err = _run(argv(run), "SIGTERM:2")
@@ -335,8 +336,8 @@ def _predict_argv(folder: Path, out: str, *extra: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_predict_killed_mid_folder_then_skip_existing_completes_every_output(folder):
-    _straight(_predict_argv(folder, "straight"))
+def test_predict_killed_mid_folder_then_skip_existing_completes_every_output(folder, capfd):
+    _straight(_predict_argv(folder, "straight"), capfd)
     out = folder / "out"
     # the 9th PNG rename: im0's overlay and labels written into its publishing folder, then
     # put in place, im1's alike, im2's overlay written there
