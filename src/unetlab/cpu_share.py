@@ -87,6 +87,20 @@ def cores_in_use(seconds: float = 0.5, since: CpuReading | None = None) -> float
     return cpu_share(before, cpu_reading(), threads=1).others
 
 
+def threads_beside(threads: int, in_use: float | None, cpus: int | None = None) -> int:
+    """The threads a run on the clock trains with where other work kept ``in_use`` cores'
+    worth of the ``cpus`` (default the CPUs this process may use) busy as it began: one
+    fewer for each core other work holds (rounded), at least 1; ``threads`` where other work
+    holds less than :data:`OTHER_WORK` or was not sampled. A thread whose core other work
+    holds stalls the others at every op's join: on 2 cores beside one busy loop, a
+    0.5-minute budget bought 19 steps on 2 threads and 100 on 1 (s53, ``unetlab train
+    --data DIR --minutes 0.5``)."""
+    if in_use is None or in_use < OTHER_WORK:
+        return threads
+    free = (cpus or available_cpus()) - int(in_use + 0.5)
+    return max(1, min(threads, free))
+
+
 def busy_cpu_warning(
     minutes: float,
     *,

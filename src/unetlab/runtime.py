@@ -268,6 +268,19 @@ def configure_threads(threads: int | None = None) -> int:
     return torch.get_num_threads()
 
 
+@contextlib.contextmanager
+def threads_kept() -> Iterator[None]:
+    """Within: torch's intra-op threads may change (:func:`configure_threads`, fewer beside
+    other work); they are put back as they were when the block ends (a notebook's torch
+    keeps its count after ``fit``)."""
+    threads = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+
+
 class Busy(NamedTuple):
     """What says that other work shares the cores (:func:`excess_load`)."""
 

@@ -28,7 +28,7 @@ from unetlab.plan.memory import check_step_memory
 from unetlab.plan.record import Plan
 from unetlab.progress import checked, progress_bar, shown
 from unetlab.run_records import HISTORY_FILE, other_making, write_summary
-from unetlab.runtime import memory_hint, resolve_device, tuned_allocator
+from unetlab.runtime import memory_hint, resolve_device, threads_kept, tuned_allocator
 from unetlab.signals import Stopped
 from unetlab.train.log import (
     console_log,
@@ -118,7 +118,7 @@ def _logged_fit(
             _log_beginning(run_dir, cfg, plan, config_file, resume=resume, split=how["split"])
         fix = "lower train.batch_size or data.tile_size (or train on the GPU)"
         stop = StopRequest(at_once=not group.active)
-        with stop, memory_hint("training", fix):
+        with stop, memory_hint("training", fix), threads_kept():
             progress = progress and group.is_main
             result = _fit(
                 cfg,

@@ -7,6 +7,7 @@ import contextlib
 import contextvars
 import logging
 import math
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from unetlab.cpu_share import (
     cpu_reading,
     cpu_share,
     shared_cpu_warning,
+    threads_beside,
 )
 from unetlab.data.checks import PICK_CHANNEL
 from unetlab.data.instances import CLASS_NAMES as INSTANCE_CLASSES
@@ -69,8 +71,33 @@ def warn_busy_cpu(run: Run) -> None:
     cfg = run.cfg
     if cfg.train.max_minutes <= 0 or run.device.type != "cpu" or not run.group.is_main:
         return
-    if busy := busy_cpu_warning(cfg.train.max_minutes, in_use=cores_in_use(since=run.cpu)):
+    in_use = cores_in_use(since=run.cpu)
+    if busy := busy_cpu_warning(cfg.train.max_minutes, in_use=in_use):
         log.warning(busy)
+    _threads_beside_other_work(run, in_use)
+
+
+def _threads_beside_other_work(run: Run, in_use: float | None) -> None:
+    """Fewer threads where other work holds cores as a run on the clock begins
+    (:func:`~unetlab.cpu_share.threads_beside`), said in one line; not where the threads
+    were chosen (OMP_NUM_THREADS, a launch's share of the cores). ``fit`` puts torch's
+    count back when it ends."""
+    if run.group.active or "OMP_NUM_THREADS" in os.environ:
+        return
+    threads = torch.get_num_threads()
+    fewer = threads_beside(threads, in_use)
+    if fewer < threads:
+        torch.set_num_threads(fewer)
+        log.info(
+            "training on %d of %d threads while other work holds %.1f of the cores (a thread "
+            "whose core is taken stalls the others at every step; OMP_NUM_THREADS=%d keeps "
+            "%d)",
+            fewer,
+            threads,
+            in_use,
+            threads,
+            threads,
+        )
 
 
 def shared_cpu(run: Run) -> tuple[float | None, str | None]:

@@ -1,0 +1,79 @@
+"""A run on the clock that begins while other work holds a core trains on fewer threads: a
+thread whose core is taken stalls the others at every op's join (s53: on 2 cores beside a
+busy loop, ``unetlab train --data DIR --minutes 0.5`` bought 19 steps on 2 threads and 100
+on 1). Said in one line; torch's count is put back when fit ends; OMP_NUM_THREADS keeps its
+count."""
+
+import logging
+
+import pytest
+import torch
+
+from tests.test_budget import FakeClock
+from tests.test_train import tiny_config, write_blobs
+from unetlab import cpu_share
+from unetlab.cpu_share import threads_beside
+from unetlab.train import fit
+from unetlab.train import log as train_log
+from unetlab.train import run as train_run
+
+
+def test_one_thread_fewer_for_each_core_other_work_holds():
+    assert threads_beside(2, None, cpus=2) == 2  # not sampled
+    assert threads_beside(2, 0.3, cpus=2) == 2  # idle enough
+    assert threads_beside(2, 1.0, cpus=2) == 1
+    assert threads_beside(2, 1.9, cpus=2) == 1  # at least one
+    assert threads_beside(8, 2.6, cpus=8) == 5
+    assert threads_beside(4, 1.2, cpus=8) == 4  # free cores enough for the threads asked
+
+
+def _threads_at_each_step(monkeypatch) -> tuple[FakeClock, list[int]]:
+    clock, seen, real = FakeClock(), [], train_run.build_loss
+
+    def build_loss(name, **kw):
+        loss = real(name, **kw)
+
+        def timed(*args):
+            clock.now += 0.1
+            seen.append(torch.get_num_threads())
+            return loss(*args)
+
+        return timed
+
+    monkeypatch.setattr(train_run, "build_loss", build_loss)
+    return clock, seen
+
+
+@pytest.mark.parametrize("omp", [None, "2"])
+def test_a_run_on_the_clock_beside_a_busy_core_trains_on_fewer_threads(
+    tmp_path, monkeypatch, caplog, omp
+):
+    if omp is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", omp)
+    monkeypatch.setattr(train_log, "cores_in_use", lambda **kw: 1.0)  # other work: a core
+    monkeypatch.setattr(cpu_share, "available_cpus", lambda: 2)
+    monkeypatch.setattr(train_run, "available_cpus", lambda: 2, raising=False)
+    clock, seen = _threads_at_each_step(monkeypatch)
+    data = write_blobs(tmp_path / "data", 4)
+    cfg = tiny_config(data, "train.epochs=1000", "train.max_minutes=0.02")
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with caplog.at_level(logging.INFO, logger="unetlab"):
+            fit(cfg, run_dir=tmp_path / "run", progress=False, clock=clock)
+        after = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+    said = [r.getMessage() for r in caplog.records if "of 2 threads" in r.getMessage()]
+    assert after == 2  # put back
+    if omp is None:
+        assert seen and set(seen) == {1}, seen
+        assert said == [
+            "training on 1 of 2 threads while other work holds 1.0 of the cores (a thread "
+            "whose core is taken stalls the others at every step; OMP_NUM_THREADS=2 keeps 2)"
+        ]
+    else:  # the user chose the threads
+        assert seen and set(seen) == {2}, seen
+        assert said == []
