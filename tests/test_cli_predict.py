@@ -9,6 +9,7 @@ from PIL import Image
 
 from unetlab import UNet, save_model
 from unetlab.cli import main
+from unetlab.errors import UnetlabError
 
 
 @pytest.fixture
@@ -271,7 +272,7 @@ def test_a_channel_the_first_input_lacks_is_refused_before_any_file(
     assert main([*args, *inputs, "--output", str(out), "--channel", "5"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--channel 5 is out of range" in err, err
-    assert f"first input, {tmp_path / 'a.png'}, has 1 channel (valid: --channel 0)" in err
+    assert f"all 2 inputs ({tmp_path / 'a.png'}, ...) have 1 channel (valid: --channel 0)" in err
     assert not out.exists()
     # other files are for each file to say: colour, pages that may be channels, channel 0
     from unetlab.inference.pages import refuse_absent_channel
@@ -281,4 +282,14 @@ def test_a_channel_the_first_input_lacks_is_refused_before_any_file(
         tmp_path / "pages.tif", np.zeros((3, 16, 16), np.uint8), photometric="minisblack"
     )
     for path, channel in (("rgb.png", 5), ("pages.tif", 2), ("a.png", 0), ("a.png", "DAPI")):
-        refuse_absent_channel(tmp_path / path, channel)
+        refuse_absent_channel([tmp_path / path], channel)
+    with pytest.raises(UnetlabError, match=r"the input, .*a\.png, has 1 channel \(valid"):
+        refuse_absent_channel([tmp_path / "a.png"], 2)
+    # s53 reviewB: a grey first input refused a folder whose others have the channel, and a
+    # broken Zarr (no level 0) raised KeyError inside the check: both for each file to say
+    broken = tmp_path / "broken.zarr"
+    broken.mkdir()
+    (broken / ".zgroup").write_text('{"zarr_format": 2}')
+    (broken / ".zattrs").write_text('{"multiscales": [{"datasets": [{"path": "0"}]}]}')
+    for inputs in (["a.png", "rgb.png"], ["a.png", "b.png", "pages.tif"], ["broken.zarr"]):
+        refuse_absent_channel([tmp_path / name for name in inputs], 2)
