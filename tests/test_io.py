@@ -212,3 +212,19 @@ def test_a_broken_link_in_a_folder_is_named_in_one_line(tmp_path, caplog):
     assert len(caplog.records) == 1
     assert "1 broken link(s) whose file is gone: b.png -> " in caplog.text
     assert "skipped" in caplog.text and "notes.txt" not in caplog.text
+
+
+def test_an_integer_array_beyond_8_bits_is_no_8_bit_png(tmp_path):
+    """s53 reviewB: a uint32 id mask (ids past 65,535) was cast to uint8, wrapped mod 256,
+    without a word: a bug's ValueError; values that fit, and uint16, are written."""
+    from unetlab.data.io import png_bytes
+
+    for values, dtype in (([0, 256], np.uint32), ([0, 70_000], np.uint32), ([-1, 3], np.int64)):
+        with pytest.raises(ValueError, match=r"cannot be a PNG of 8 bits"):
+            png_bytes(np.array([values], dtype))
+        with pytest.raises(ValueError, match=r"cannot be a PNG of 8 bits"):
+            write_png(tmp_path / "p.png", np.array([values], dtype), palette=np.zeros((2, 3)))
+    assert not (tmp_path / "p.png").exists()
+    write_png(tmp_path / "ok.png", np.array([[0, 255]], np.int64))
+    write_png(tmp_path / "deep.png", np.array([[0, 70_000 % 65_536]], np.uint16))
+    assert read_mask(tmp_path / "ok.png").tolist() == [[0, 255]]

@@ -7,6 +7,7 @@ from scipy import ndimage
 from unetlab.data import synthetic
 from unetlab.data.io import read_image, read_mask
 from unetlab.data.synthetic import synthetic_nuclei, write_nuclei_dataset
+from unetlab.errors import UnetlabError
 
 
 def _touching_pairs(ids: np.ndarray) -> set[tuple[int, int]]:
@@ -87,3 +88,18 @@ def test_nucleus_ids_take_the_id_dtype_of_their_count(monkeypatch):
     ids = synthetic._nucleus_ids(owner, 4)
     assert ids.dtype == np.uint32 and np.array_equal(ids, owner)  # raster order: as painted
     assert synthetic._nucleus_ids(owner[:10, :20], 4).dtype == np.uint8  # 50 nuclei
+
+
+def test_more_nuclei_than_a_png_mask_holds_are_refused_before_any_file(tmp_path, monkeypatch):
+    """s53 reviewB: past 65,535 nuclei the ids are uint32, and their PNG masks were written
+    as uint8, wrapped mod 256, without a word: refused up front (size 6,000 px: ~71,000)."""
+
+    def drawn(*args, **kwargs):
+        raise AssertionError("an image was drawn: not refused before drawing")
+
+    monkeypatch.setattr(synthetic, "synthetic_nuclei", drawn)
+    with pytest.raises(UnetlabError, match=r"^write_nuclei_dataset: .*size 6000 .*65,535.*"):
+        write_nuclei_dataset(tmp_path / "d", n_train=1, n_val=0, size=6000)
+    assert not (tmp_path / "d").exists()
+    assert synthetic._most_nuclei((6000, 6000), synthetic.NUCLEUS_RADIUS, 0.35) > 65_535
+    write_nuclei_dataset(tmp_path / "d", n_train=0, n_val=0, size=6000, density=0.1)

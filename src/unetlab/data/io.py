@@ -1226,6 +1226,8 @@ def _png_save(fp, array: np.ndarray, *, palette, text) -> None:
     from PIL.PngImagePlugin import PngInfo
 
     array = np.asarray(array)
+    if array.dtype != np.uint16 or palette is not None:
+        _refuse_wrapped(array)
     if palette is not None:
         im = Image.fromarray(array.astype(np.uint8), mode="P")
         im.putpalette(np.asarray(palette, dtype=np.uint8).ravel().tolist())
@@ -1237,6 +1239,20 @@ def _png_save(fp, array: np.ndarray, *, palette, text) -> None:
     for key, value in (text or {}).items():
         info.add_itxt(key, value)
     im.save(fp, format="PNG", pnginfo=info)
+
+
+def _refuse_wrapped(array: np.ndarray) -> None:
+    """ValueError (a bug: the caller's to keep to 8 bits) where the integer ``array``, written
+    to PNG as uint8, holds values outside 0..255: cast, they would wrap silently (s53
+    reviewB: synthetic_nuclei's uint32 ids past 65,535 nuclei were written mod 256)."""
+    if array.dtype.kind not in "iu" or array.dtype == np.uint8 or not array.size:
+        return
+    low, high = int(array.min()), int(array.max())
+    if low < 0 or high > 255:
+        raise ValueError(
+            f"a {array.dtype} array of values {low}..{high} cannot be a PNG of 8 bits "
+            "(only uint16 arrays are written as 16-bit PNGs)"
+        )
 
 
 def write_tiff(path: str | os.PathLike, array: np.ndarray, **kwargs) -> None:

@@ -243,6 +243,7 @@ def write_synthetic_image(
 # --- nuclei ------------------------------------------------------------------------------
 
 NUCLEUS_RADIUS = (5.0, 10.0)  # px, the range of the mean radius of a nucleus
+DENSITY = 0.35  # the fraction of an image its nuclei would cover without overlaps
 
 
 def _nucleus_centres(
@@ -251,9 +252,7 @@ def _nucleus_centres(
     """(k, 2) centres and (k,) radii: clusters grown from seeds, each new nucleus placed at
     0.75-1.0 times the sum of the radii from a member (touching or overlapping it), and
     never closer than 0.6 times that sum to any other, so none is swallowed."""
-    h, w = shape
-    mean_r = sum(radius) / 2
-    n = max(1, int(round(density * h * w / (np.pi * mean_r**2))))
+    n, h, w = _most_nuclei(shape, radius, density), *shape
     centres, radii = [], []
     for _ in range(6 * n):
         if len(centres) == n:
@@ -275,6 +274,13 @@ def _nucleus_centres(
         centres.append(c)
         radii.append(r)
     return np.asarray(centres, float).reshape(-1, 2), np.asarray(radii, float)
+
+
+def _most_nuclei(shape: tuple[int, int], radius: tuple[float, float], density: float) -> int:
+    """The number of nuclei :func:`synthetic_nuclei` places at most in an image of ``shape``
+    (those it cannot place, or an overlap swallows, are left out)."""
+    mean_r = sum(radius) / 2
+    return max(1, int(round(density * shape[0] * shape[1] / (np.pi * mean_r**2))))
 
 
 def _paint_nuclei(
@@ -335,7 +341,7 @@ def synthetic_nuclei(
     rng: np.random.Generator,
     *,
     radius: tuple[float, float] = NUCLEUS_RADIUS,
-    density: float = 0.35,
+    density: float = DENSITY,
     bit_depth: int = 8,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One fluorescence-like image of nuclei with its instance mask.
@@ -386,7 +392,8 @@ def write_nuclei_dataset(
     **options,
 ) -> Path:
     """Write ``root/{train,val[,test]}/{images,masks}/NN.png``: images (uint8 or uint16) and
-    uint16 instance masks; returns ``root``. ``options`` go to :func:`synthetic_nuclei`.
+    uint16 instance masks (refused, before any file, where an image may hold more than
+    65,535 nuclei); returns ``root``. ``options`` go to :func:`synthetic_nuclei`.
 
     Each split has its own seeded stream (``seed``, ``seed + 1``, ``seed + 2``), so held-out
     images never repeat a training one and the same arguments write the same files. An
@@ -395,6 +402,7 @@ def write_nuclei_dataset(
     """
     root = Path(root)
     splits = {"train": n_train, "val": n_val, "test": n_test}
+    _refuse_unwritable_ids(size, options)
 
     def draw():  # each split of its own stream
         for offset, n in enumerate(splits.values()):
@@ -404,3 +412,15 @@ def write_nuclei_dataset(
 
     _write_pairs(root, splits, draw, "write_nuclei_dataset")
     return root
+
+
+def _refuse_unwritable_ids(size: int | tuple[int, int], options: dict) -> None:
+    """UnetlabError, before any file, where an image of ``size`` may hold more nuclei than a
+    16-bit PNG mask has ids (65,535; s53 reviewB: uint32 ids were written wrapped)."""
+    radius, density = options.get("radius", NUCLEUS_RADIUS), options.get("density", DENSITY)
+    if (most := _most_nuclei(_shape(size), radius, density)) > np.iinfo(np.uint16).max:
+        raise UnetlabError(
+            f"write_nuclei_dataset: an image of size {size} at density {density} may hold "
+            f"{most:,} nuclei, more than a 16-bit PNG mask has ids (65,535): give a smaller "
+            "size or density, or larger radius"
+        )
