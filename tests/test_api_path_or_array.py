@@ -103,4 +103,7 @@ def test_a_data_frame_of_inputs_is_refused_naming_its_column_of_paths(tmp_path):
         UnetlabError, match=r"not a DataFrame .*column of paths, e\.g\. df\['image'\]$"
     ):
         predict_folder(net, table, tmp_path / "out")
+    # a table made from a list: its column is 0, an int (KeyError '0'; reviewB s53)
+    with pytest.raises(UnetlabError, match=r"e\.g\. df\[0\]$"):
+        predict_folder(net, pd.DataFrame([str(tmp_path / "a.png")]), tmp_path / "out")
     assert not (tmp_path / "out").exists()

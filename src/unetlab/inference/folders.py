@@ -173,10 +173,10 @@ def _table_refusal(inputs) -> str | None:
     columns = getattr(inputs, "columns", None)
     if columns is None or isinstance(inputs, str | os.PathLike | np.ndarray):
         return None
-    names = [str(c) for c in columns]
-    named = [c for c in names if "path" in c.lower() or "file" in c.lower()]
-    texts = [c for c in names if isinstance(next(iter(inputs[c]), None), str | os.PathLike)]
-    column = (named or texts or names or ["path"])[0]
+    labels = list(columns)  # as the table holds them: pd.DataFrame(paths)'s is 0, an int
+    named = [c for c in labels if any(w in str(c).lower() for w in ("path", "file"))]
+    texts = [c for c in labels if isinstance(next(iter(inputs[c]), None), str | os.PathLike)]
+    column = (named or texts or labels or ["path"])[0]
     return (
         f"{INPUTS_ARE}, not a {type(inputs).__name__} (read as its column names): pass its "
         f"column of paths, e.g. df[{column!r}]"
