@@ -195,6 +195,17 @@ def test_label_values_as_an_array_of_mask_values_are_taken_and_others_refused(tm
     assert report.images[0]["pixel_accuracy"] == 1.0 and report.class_names == ["0", "255"]
     with pytest.raises(UnetlabError, match=r"^label_values must be a list of integers.*0\.5"):
         evaluate_predictions(pred_dir, gt_dir, label_values=np.array([0.5, 1.0]))
+    # whole floats (np.unique of a float mask) were taken before s53 (reviewB s53)
+    floats = np.unique(mask.astype(np.float32))
+    report = evaluate_predictions(pred_dir, gt_dir, label_values=floats, progress=False)
+    assert report.images[0]["pixel_accuracy"] == 1.0 and report.class_names == ["0", "255"]
+    from unetlab.evaluate.checks import int_values
+
+    assert int_values([0.0, 255.0], "label_values") == [0, 255]
+    assert int_values((0, np.uint16(7)), "label_values") == [0, 7]
+    for bad in ([0.0, np.nan], [0.0, 0.5], [0.0, np.inf], [True, 2], np.array([False, True])):
+        with pytest.raises(UnetlabError, match=r"^label_values must be a list of integers"):
+            int_values(bad, "label_values")
 
 
 def test_one_class_name_against_two_classes_says_one_class_in_one_line(tmp_path, capsys):

@@ -237,17 +237,33 @@ def check_evaluation(
 
 
 def int_values(values, name: str) -> list[int] | None:
-    """``values`` (None, or any sequence or 1-D array of integers: ``np.unique(mask)``) as a
-    list of ints; UnetlabError naming ``name`` and the form it takes for anything else."""
+    """``values`` (None, or any sequence or 1-D array of integers: ``np.unique(mask)``, whole
+    floats too: ``np.unique`` of a float mask, [0.0, 255.0], taken before s53) as a list of
+    ints; UnetlabError naming ``name`` and the form it takes for anything else (NaN, 0.5,
+    bools)."""
     if values is None:
         return None
     array = np.asarray(values)
-    if array.ndim != 1 or array.size and array.dtype.kind not in "iu":
+    if array.ndim == 1 and array.dtype.kind == "f" and _whole(array):
+        array = array.astype(np.int64)
+    if array.ndim != 1 or array.size and array.dtype.kind not in "iu" or _bools(values):
         raise UnetlabError(
             f"{name} must be a list of integers, the mask value of each class in class order "
             f"(e.g. [0, 255] or np.unique(mask)), not {values!r}"
         )
     return [int(v) for v in array]
+
+
+def _whole(array: np.ndarray) -> bool:
+    """True where every value of the float ``array`` is a whole number an int64 holds."""
+    return bool(np.all(np.isfinite(array) & (array == np.round(array)) & (abs(array) < 2**53)))
+
+
+def _bools(values) -> bool:
+    """True where the sequence ``values`` holds a bool (``[True, 2]``: numpy makes it ints)."""
+    return not isinstance(values, np.ndarray) and any(
+        isinstance(v, bool | np.bool_) for v in values
+    )
 
 
 def _check_distinct(label_values: Sequence[int] | None, name: str) -> None:
