@@ -144,3 +144,18 @@ def test_a_nan_fill_value_s_gap_is_said_to_stop_the_run_not_to_be_predicted(tmp_
     )
     assert "unetlab predict --nodata nan (Python: nodata=nan)" in said
     assert predict_file(_model(), path, tmp_path / "o2", nodata="nan", tile_size=32)
+
+
+def test_a_level_its_metadata_names_but_the_zarr_lacks_is_one_read_error(tmp_path):
+    """s53 reviewB: an OME-Zarr whose level 0 folder is gone (a copy cut short) raised
+    zarr's KeyError '0', a bug's traceback in predict, not the file's failed line."""
+    from unetlab.errors import ImageReadError
+
+    path = tmp_path / "m.ome.zarr"
+    _write(path, "v2", _image())
+    for level in (0, 1):
+        for stored in sorted((path / str(level)).rglob("*"), reverse=True):
+            stored.unlink() if stored.is_file() else stored.rmdir()
+        (path / str(level)).rmdir()
+        with pytest.raises(ImageReadError, match=f"names the level '{level}', which it does not"):
+            open_slide(path, level=1)  # level 1 read, level 0's shape asked; then 1 gone too

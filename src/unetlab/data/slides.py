@@ -471,13 +471,13 @@ def _open_zarr(path: Path, level: int) -> Slide:
     scales = multiscales[0]
     datasets = scales["datasets"]
     _check_level(path, level, len(datasets))
-    array = node[datasets[level]["path"]]
+    array = _zarr_level(path, node, datasets[level]["path"])
     names = [
         a["name"] if isinstance(a, dict) else a for a in scales.get("axes", "tczyx"[-array.ndim :])
     ]
     letters = "".join(n[0] for n in names)
     layout = layout_of(letters, array.shape)
-    base = layout_of(letters, node[datasets[0]["path"]].shape)
+    base = layout_of(letters, _zarr_level(path, node, datasets[0]["path"]).shape)
     return Slide(
         path,
         array,
@@ -490,6 +490,19 @@ def _open_zarr(path: Path, level: int) -> Slide:
         z_spacing=_ngff_sizes(scales, datasets[level], names, "z")[0],
         downsample=_scaled((1.0, 1.0), base, layout),
     )
+
+
+def _zarr_level(path: Path, node, key: str):
+    """The array ``key`` of the OME-Zarr group ``node`` (of ``path``); ImageReadError where
+    its metadata names a level it does not hold (a copy cut short: zarr raised KeyError, a
+    traceback in predict's run, s53 reviewB)."""
+    try:
+        return node[key]
+    except KeyError as exc:
+        raise ImageReadError(
+            f"{path}: its OME-Zarr metadata names the level {key!r}, which it does not hold "
+            "(an incomplete copy?): copy the Zarr again"
+        ) from exc
 
 
 def _bare_zarr_slide(path: Path, array, level: int) -> Slide:
