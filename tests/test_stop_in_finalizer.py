@@ -4,8 +4,11 @@ callback such as logging's ``_removeHandlerRef``) is swallowed there and printed
 the command's code runs, and not printed (s53 CI: a SIGTERM in logging's callback)."""
 
 import signal
+import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +54,64 @@ def test_other_exceptions_of_finalizers_still_go_to_the_hook_and_it_is_put_back(
         Broken()
     assert [type(u.exc_value) for u in seen] == [ValueError]
     assert sys.unraisablehook == seen.append
+
+
+SIGNALS = Path(__file__).resolve().parents[1] / "src" / "unetlab" / "signals.py"
+#: a child that loads signals.py alone (no torch: a fraction of a second), a stop landing
+#: in a finalizer, then BODY
+CHILD = f"""
+import importlib.util, signal, sys, time
+spec = importlib.util.spec_from_file_location("signals", {str(SIGNALS)!r})
+signals = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(signals)
+
+class Late:
+    def __del__(self):
+        signal.raise_signal(signal.SIGTERM)
+
+try:
+BODY
+except signals.Stopped:
+    print("stopped")
+    sys.exit(143)
+print("ran on")
+"""
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "    with signals.stop_raises():\n        Late()\n        time.sleep(60)\n",  # blocked
+        "    with signals.stop_raises():\n        Late()\n    time.sleep(5)\n",  # block ended
+    ],
+    ids=["blocked-in-the-block", "as-the-block-ends"],
+)
+def test_a_stop_from_a_finalizer_wakes_a_blocked_call_and_is_not_lost_as_the_block_ends(body):
+    """The stop was passed on as the signal's flag alone: a sleep or a lock in the main
+    thread went on to its end, and once the block had ended (SIGTERM back to SIG_DFL) the
+    flag did nothing: the command ran on and exited 0 (review s53)."""
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD.replace("BODY\n", body)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert "ran on" not in child.stdout
+    assert child.returncode in (143, -signal.SIGTERM), (child.returncode, child.stderr)
+    assert "Exception ignored" not in child.stderr
+
+
+def test_a_block_outside_the_main_thread_leaves_the_hook_alone():
+    """As the handlers: two blocks of cli.main run in threads, overlapping, put the hooks
+    back in the wrong order and left the stop's hook installed (review s53)."""
+    hooks = []
+
+    def block():
+        with stop_raises():
+            hooks.append(sys.unraisablehook)
+
+    before = sys.unraisablehook
+    thread = threading.Thread(target=block)
+    thread.start()
+    thread.join()
+    assert hooks == [before]

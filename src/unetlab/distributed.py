@@ -178,7 +178,7 @@ def _outlived(status: str, argv: list[str], nproc: int, wait: float) -> bool | N
                 return False
             time.sleep(0.1)
     except KeyboardInterrupt:  # a second signal (Ctrl-C, SIGTERM): killed at once
-        _kill_noted(command, [pid for pid, _ in pids])
+        _kill_noted(command, [pid for pid, started in pids if _running(pid, started)])
         raise
     return True
 

@@ -54,12 +54,17 @@ def stop_raises() -> Iterator[None]:
     the caller stays so; the previous handlers are back when the block ends."""
     untouched = {signum: signal.SIG_DFL for signum in STOP_SIGNALS if signum != signal.SIGINT}
     previous = _installed(_raise_stopped, untouched)
+    # the main thread only, as the handlers: a block in another thread sets none, and two
+    # such blocks overlapping (cli.main in threads) left the hook installed
+    main = threading.current_thread() is threading.main_thread()
     hook = sys.unraisablehook
-    sys.unraisablehook = _stop_passed_on(hook)
+    if main:
+        sys.unraisablehook = _stop_passed_on(hook)
     try:
         yield
     finally:
-        sys.unraisablehook = hook
+        if main:
+            sys.unraisablehook = hook
         _restore(previous)
 
 
@@ -81,11 +86,22 @@ def _stop_passed_on(hook):
         if signal.getsignal(signum) in (signal.SIG_DFL, signal.SIG_IGN, None):
             hook(unraisable)  # no Python handler to raise it again: say it as Python does
             return
-        # tripped from a new thread, once this hook has returned: tripped here (or where a
-        # threading.Thread's start waits for its thread), the handler would raise in the hook
-        _thread.start_new_thread(_thread.interrupt_main, (signum,))
+        # sent from a new thread once this hook has returned (sent here, or where a
+        # threading.Thread's start waits for its thread, the handler raised in the hook), and
+        # a real signal, not the flag alone: it wakes a call blocked in the main thread (a
+        # sleep, a lock), and once the block has ended the handler then in place takes it
+        # (SIG_DFL: the process ends as stopped), where the flag alone was lost (review s53)
+        main = threading.main_thread().ident
+        _thread.start_new_thread(_signal_thread, (main, signum))
 
     return passed_on
+
+
+def _signal_thread(ident: int, signum: int) -> None:
+    if hasattr(signal, "pthread_kill"):
+        signal.pthread_kill(ident, signum)
+    else:  # Windows: the flag only
+        _thread.interrupt_main(signum)
 
 
 @contextlib.contextmanager
