@@ -11,7 +11,16 @@ from .test_train import tiny_config, write_blobs
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def test_a_short_run_draws_its_curves_once_at_its_end(tmp_path, monkeypatch):
+@pytest.mark.parametrize(("seconds_a_read", "expected"), [(0.0, [2]), (31.0, [1, 2, 2])])
+def test_a_short_run_draws_its_curves_once_at_its_end(
+    tmp_path, monkeypatch, seconds_a_read, expected
+):
+    """The run's curves clock is the test's: a loaded machine's first epoch may take over
+    30 s (a short run then drew twice); one 31 s a read draws at each epoch's end too."""
+    import itertools
+
+    import unetlab.train.run
+
     drawn, real = [], unetlab.plots.plot_curves
 
     def plot_curves(rows, path):
@@ -19,10 +28,12 @@ def test_a_short_run_draws_its_curves_once_at_its_end(tmp_path, monkeypatch):
         return real(rows, path)
 
     monkeypatch.setattr(unetlab.plots, "plot_curves", plot_curves)
+    ticks = itertools.count(step=seconds_a_read)
+    monkeypatch.setattr(unetlab.train.run, "curves_clock", lambda: next(ticks))
     data = write_blobs(tmp_path / "data", 3, size=32)
     cfg = tiny_config(data, "data.tiles_per_epoch=4", "train.epochs=2")
     fit(cfg, run_dir=tmp_path / "run", progress=False)
-    assert drawn == [2]  # both epochs' rows, once
+    assert drawn == expected  # 0 s a read: both epochs' rows, once, at the end
     assert (tmp_path / "run" / "curves.png").read_bytes()[:4] == b"\x89PNG"
 
 

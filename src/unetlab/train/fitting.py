@@ -433,9 +433,9 @@ def _end_epoch(run: Run, row: dict, *, tick: float, stop: StopRequest) -> bool:
     run.save("last.pt")
     if run.group.is_main:
         log_epoch(row, t, run.last.get("pixels") if "val_miou" in row else None)
-        if time.perf_counter() - run.plotted > 30:  # a plot costs ~0.3 s; the last at the end
+        if run.curves_due():
             _plot(run.run_dir, run.metrics.rows)
-            run.plotted = time.perf_counter()
+            run.drew_curves()
     if run.pacer is not None:
         run.pacer.ended_epoch(run.clock() - writing)
     return _should_stop(run, stop)

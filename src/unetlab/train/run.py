@@ -51,6 +51,8 @@ from unetlab.train.setup import Data, build_model, class_weights, prepare_data, 
 
 log = logging.getLogger(__name__)
 
+CURVES_EVERY = 30.0  # seconds between drawings of curves.png during a run
+
 
 @dataclass
 class Run:
@@ -77,7 +79,7 @@ class Run:
     metrics: MetricsFile | None = None  # the main process's metrics.csv
     started: float = field(default_factory=time.perf_counter)
     # the last curves.png: the first 30 s in, so a short run draws once, at its end
-    plotted: float = field(default_factory=time.perf_counter)
+    plotted: float = field(default_factory=lambda: curves_clock())
     last: dict = field(default_factory=dict)  # the latest validation
     freeze: Callable[[int], None] = lambda epoch: None  # the encoder's state for an epoch
     clock: Callable[[], float] = time.perf_counter  # the time budget's (shared by processes)
@@ -90,6 +92,15 @@ class Run:
     cpu: CpuReading | None = None
     # the run_progress of the last last.pt and best.pt saved here, by file name
     saved_progress: dict = field(default_factory=dict)
+
+    def curves_due(self) -> bool:
+        """Whether curves.png is to be drawn again: over :data:`CURVES_EVERY` s since the last
+        (read on :func:`curves_clock`); a plot costs ~0.3 s, the last is at the run's end."""
+        return curves_clock() - self.plotted > CURVES_EVERY
+
+    def drew_curves(self) -> None:
+        """Note that curves.png was drawn now (:meth:`curves_due` counts from it)."""
+        self.plotted = curves_clock()
 
     def save(self, name: str, **extra) -> Path | None:
         """Write ``checkpoints/<name>`` with everything a resume needs (main process only);
@@ -155,6 +166,12 @@ class Run:
             "max_minutes": t.max_minutes,
             "saved_as": saved_as,
         }
+
+
+def curves_clock() -> float:
+    """The clock that spaces the drawings of curves.png (a function of its own, so that a
+    test sets it rather than depend on how fast a loaded machine trains)."""
+    return time.perf_counter()
 
 
 def setup_run(
