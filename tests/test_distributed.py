@@ -344,16 +344,36 @@ def _worker(tmp_path: Path, on_term: str) -> str:
     )
 
 
-def _gone(pid: int) -> bool:
-    """Whether process ``pid`` has ended (within a second: SIGKILL is not instant)."""
-    for _ in range(20):
-        try:
-            if Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] in "ZX":  # a zombie
-                return True
-        except FileNotFoundError:
-            return True
+def _until(holds, seconds: float = 60) -> bool:
+    """Whether ``holds()`` came true within ``seconds``, polled every 0.05 s and ended as
+    soon as it holds: a loaded 2-core CI machine may take seconds to start, signal or end a
+    process (a fixed 5 s wait failed under a load of 5.5), a passing run waits no longer."""
+    deadline = time.monotonic() + seconds
+    while not holds():
+        if time.monotonic() > deadline:
+            return False
         time.sleep(0.05)
-    return False
+    return True
+
+
+def _written(path: Path) -> str:
+    """``path``'s text, "" while it is not there (or not written yet)."""
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
+
+
+def _ended(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] in "ZX"  # a zombie
+    except FileNotFoundError:
+        return True
+
+
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (SIGKILL is not instant, less so on a loaded machine)."""
+    return _until(lambda: _ended(pid), seconds=20)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the workers")
@@ -426,16 +446,10 @@ def test_a_launched_process_stops_when_torchrun_is_killed(tmp_path, monkeypatch)
     ) + _worker(tmp_path, "((folder / 'worker').write_text(str(s)), sys.exit(0))")
     middle = subprocess.Popen(_torchrun_like(tmp_path, worker))
     try:
-        for _ in range(600):
-            if (tmp_path / "ready").exists():
-                break
-            time.sleep(0.05)
+        _until((tmp_path / "ready").exists)
         middle.kill()
         middle.wait()
-        for _ in range(100):
-            if (tmp_path / "worker").exists():
-                break
-            time.sleep(0.05)
+        _until(lambda: _written(tmp_path / "worker"))  # the signal Linux sends it
         assert (tmp_path / "worker").read_text() == str(int(signal.SIGTERM))
     finally:
         with contextlib.suppress(ProcessLookupError, FileNotFoundError, ValueError):
