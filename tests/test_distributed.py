@@ -208,9 +208,12 @@ def test_two_processes_share_the_clock_of_a_time_budget(tmp_path):
     assert float(last[-1].split(",")[header.index("lr")]) == 0.0
 
 
-def _signal_when_ready(ready: Path, signum: int, *, says: str = "", again: float = 0) -> None:
+def _signal_when_ready(
+    ready: Path, signum: int, *, says: str = "", again: float = 0, sent: Path | None = None
+) -> None:
     """Send this process ``signum`` from a thread once the child has made ``ready`` (and
-    written ``says`` in it); once more ``again`` seconds later, if given."""
+    written ``says`` in it), then make ``sent`` if given; once more ``again`` seconds later,
+    if given."""
 
     def send():
         for _ in range(1200):
@@ -218,6 +221,8 @@ def _signal_when_ready(ready: Path, signum: int, *, says: str = "", again: float
                 break
             time.sleep(0.05)
         os.kill(os.getpid(), signum)
+        if sent is not None:
+            sent.touch()
         if again:
             time.sleep(again)
             os.kill(os.getpid(), signum)
@@ -264,16 +269,20 @@ def test_a_launch_under_nohup_keeps_sighup_ignored(tmp_path):
     """A review: under nohup a closed session's SIGHUP still stopped a --nproc run."""
     from unetlab.distributed import run_passing_signals
 
+    # the child lives until the SIGHUP was sent (a fixed 1.5 s: a thread late on a loaded
+    # machine sent it once this test had put pytest's own SIGHUP handling back)
     child = (
         "import signal, sys, time, pathlib\n"
         f"signal.signal(signal.SIGHUP, lambda s, f: (pathlib.Path({str(tmp_path / 'got')!r}).touch(), sys.exit(3)))\n"
         f"pathlib.Path({str(tmp_path / 'ready')!r}).touch()\n"
-        "time.sleep(1.5)\n"
+        f"sent, end = pathlib.Path({str(tmp_path / 'sent')!r}), time.monotonic() + 60\n"
+        "while not sent.exists() and time.monotonic() < end: time.sleep(0.05)\n"
+        "time.sleep(1)\n"  # a signal passed on (the fault) would arrive in this time
     )
 
     previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as nohup leaves it
     try:
-        _signal_when_ready(tmp_path / "ready", signal.SIGHUP)
+        _signal_when_ready(tmp_path / "ready", signal.SIGHUP, sent=tmp_path / "sent")
         assert run_passing_signals([sys.executable, "-c", child]) == 0
         assert not (tmp_path / "got").exists()
         assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
