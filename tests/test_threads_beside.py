@@ -12,7 +12,7 @@ import torch
 from tests.test_budget import FakeClock
 from tests.test_train import tiny_config, write_blobs
 from unetlab import cpu_share
-from unetlab.cpu_share import threads_beside
+from unetlab.cpu_share import threads_beside, threads_next
 from unetlab.train import fit
 from unetlab.train import log as train_log
 from unetlab.train import run as train_run
@@ -44,6 +44,21 @@ def _threads_at_each_step(monkeypatch) -> tuple[FakeClock, list[int]]:
     return clock, seen
 
 
+def _fit_on_two_threads(tmp_path, monkeypatch, caplog) -> tuple[list[int], int]:
+    """(threads at each step, threads after) of a fit on the clock begun on 2 threads."""
+    clock, seen = _threads_at_each_step(monkeypatch)
+    data = write_blobs(tmp_path / "data", 4)
+    cfg = tiny_config(data, "train.epochs=1000", "train.max_minutes=0.02")
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with caplog.at_level(logging.INFO, logger="unetlab"):
+            fit(cfg, run_dir=tmp_path / "run", progress=False, clock=clock)
+        return seen, torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+
+
 @pytest.mark.parametrize("omp", [None, "2"])
 def test_a_run_on_the_clock_beside_a_busy_core_trains_on_fewer_threads(
     tmp_path, monkeypatch, caplog, omp
@@ -55,17 +70,7 @@ def test_a_run_on_the_clock_beside_a_busy_core_trains_on_fewer_threads(
     monkeypatch.setattr(train_log, "cores_in_use", lambda **kw: 1.0)  # other work: a core
     monkeypatch.setattr(cpu_share, "available_cpus", lambda: 2)
     monkeypatch.setattr(train_run, "available_cpus", lambda: 2, raising=False)
-    clock, seen = _threads_at_each_step(monkeypatch)
-    data = write_blobs(tmp_path / "data", 4)
-    cfg = tiny_config(data, "train.epochs=1000", "train.max_minutes=0.02")
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        with caplog.at_level(logging.INFO, logger="unetlab"):
-            fit(cfg, run_dir=tmp_path / "run", progress=False, clock=clock)
-        after = torch.get_num_threads()
-    finally:
-        torch.set_num_threads(before)
+    seen, after = _fit_on_two_threads(tmp_path, monkeypatch, caplog)
     said = [r.getMessage() for r in caplog.records if "of 2 threads" in r.getMessage()]
     assert after == 2  # put back
     if omp is None:
@@ -77,3 +82,29 @@ def test_a_run_on_the_clock_beside_a_busy_core_trains_on_fewer_threads(
     else:  # the user chose the threads
         assert seen and set(seen) == {2}, seen
         assert said == []
+
+
+def test_the_count_changes_once_two_looks_in_a_row_ask_for_it():
+    # (threads now, pending) after a look: other work gone, at 1 of 2 threads
+    assert threads_next(2, 1, 0.1, None, cpus=2) == (1, 2)  # the first look: pending
+    assert threads_next(2, 1, 0.1, 2, cpus=2) == (2, None)  # the second: back up
+    assert threads_next(2, 1, 1.0, 2, cpus=2) == (1, None)  # it came back: nothing changes
+    assert threads_next(2, 2, 1.2, None, cpus=2) == (2, 1)  # other work came
+    assert threads_next(2, 2, 1.2, 1, cpus=2) == (1, None)
+    assert threads_next(2, 2, None, 1, cpus=2) == (2, None)  # not sampled: as alone
+
+
+def test_a_run_on_the_clock_trains_on_its_threads_again_once_other_work_has_gone(
+    tmp_path, monkeypatch, caplog
+):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    looks = iter([1.0])  # a core held as the run begins, none after
+    monkeypatch.setattr(train_log, "cores_in_use", lambda **kw: next(looks, 0.0))
+    monkeypatch.setattr(cpu_share, "available_cpus", lambda: 2)
+    monkeypatch.setattr(cpu_share, "RECHECK_SECONDS", 0.0)  # a look at every epoch's end
+    seen, after = _fit_on_two_threads(tmp_path, monkeypatch, caplog)
+    said = [r.getMessage() for r in caplog.records if "threads" in r.getMessage()]
+    assert after == 2
+    assert seen[0] == 1 and seen[-1] == 2, seen
+    assert said[-1] == "training on 2 threads again: other work holds 0.0 of the cores now"
+    assert len([line for line in said if "training on" in line]) == 2, said

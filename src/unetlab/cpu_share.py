@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from unetlab.runtime import PROC_STAT, available_cpus, cores_busy, cpu_times, excess_load
@@ -99,6 +100,47 @@ def threads_beside(threads: int, in_use: float | None, cpus: int | None = None) 
         return threads
     free = (cpus or available_cpus()) - int(in_use + 0.5)
     return max(1, min(threads, free))
+
+
+#: wall seconds at least between two looks at the cores other work holds during a run
+RECHECK_SECONDS = 20.0
+#: changes of the count a run says at most (then it keeps the last)
+MOST_CHANGES = 4
+
+
+def threads_next(
+    alone: int, now: int, in_use: float | None, pending: int | None, cpus: int | None = None
+) -> tuple[int, int | None]:
+    """(threads to train on, the count pending) after a look at the cores other work holds
+    (``in_use``) during a run on the clock that trains on ``now`` threads and would train on
+    ``alone`` with the cores to itself: the count :func:`threads_beside` gives, once it gave
+    it at two looks in a row (``pending``, the first look's: a load that comes and goes
+    does not make the count flap)."""
+    want = threads_beside(alone, in_use, cpus)
+    if want == now:
+        return now, None
+    if want == pending:
+        return want, None
+    return now, want
+
+
+@dataclass
+class ThreadsWatch:
+    """Where a run on the clock stands in watching the cores other work holds: the threads
+    it would train on alone, the reading of its last look (its wall clock is
+    ``time.perf_counter``'s), the count its last look asked for (None: the one in use) and
+    the changes said."""
+
+    alone: int
+    since: CpuReading
+    pending: int | None = None
+    changes: int = 0
+
+    def due(self) -> bool:
+        """Whether a look is due: :data:`RECHECK_SECONDS` since the last, a few changes
+        said at most."""
+        waited = time.perf_counter() - self.since.wall >= RECHECK_SECONDS
+        return waited and self.changes < MOST_CHANGES
 
 
 def busy_cpu_warning(

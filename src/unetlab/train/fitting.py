@@ -39,6 +39,7 @@ from unetlab.train.log import (
     log_to_file,
     log_weak_classes,
     quiet_log,
+    rethread,
     shared_cpu,
     warn_busy_cpu,
 )
@@ -433,6 +434,7 @@ def _end_epoch(run: Run, row: dict, *, tick: float, stop: StopRequest) -> bool:
     run.save("last.pt")
     if run.group.is_main:
         log_epoch(row, t, run.last.get("pixels") if "val_miou" in row else None)
+        rethread(run)
         if run.curves_due():
             _plot(run.run_dir, run.metrics.rows)
             run.drew_curves()

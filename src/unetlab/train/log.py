@@ -16,12 +16,14 @@ import torch
 from unetlab.api_lines import stderr_handler
 from unetlab.cpu_share import (
     LEAST_SECONDS,
+    ThreadsWatch,
     busy_cpu_warning,
     cores_in_use,
     cpu_reading,
     cpu_share,
     shared_cpu_warning,
     threads_beside,
+    threads_next,
 )
 from unetlab.data.checks import PICK_CHANNEL
 from unetlab.data.instances import CLASS_NAMES as INSTANCE_CLASSES
@@ -79,25 +81,56 @@ def warn_busy_cpu(run: Run) -> None:
 
 def _threads_beside_other_work(run: Run, in_use: float | None) -> None:
     """Fewer threads where other work holds cores as a run on the clock begins
-    (:func:`~unetlab.cpu_share.threads_beside`), said in one line; not where the threads
-    were chosen (OMP_NUM_THREADS, a launch's share of the cores). ``fit`` puts torch's
-    count back when it ends."""
+    (:func:`~unetlab.cpu_share.threads_beside`), said in one line, and a watch for
+    :func:`rethread` to look again at epoch ends (not with loader workers: their CPU time
+    would count as other work's); not where the threads were chosen (OMP_NUM_THREADS, a
+    launch's share of the cores). ``fit`` puts torch's count back when it ends."""
     if run.group.active or "OMP_NUM_THREADS" in os.environ:
         return
     threads = torch.get_num_threads()
+    if not run.loader.num_workers:
+        run.threads_watch = ThreadsWatch(threads, cpu_reading())
     fewer = threads_beside(threads, in_use)
     if fewer < threads:
-        torch.set_num_threads(fewer)
+        _set_threads(fewer, threads, in_use, "")
+
+
+def rethread(run: Run) -> None:
+    """At an epoch's end, every :data:`~unetlab.cpu_share.RECHECK_SECONDS` at most: the
+    count :func:`~unetlab.cpu_share.threads_next` gives from the cores other work held since
+    the last look (up where it has gone, down where it came), said in one line."""
+    watch = run.threads_watch
+    if watch is None or not watch.due():
+        return
+    now = torch.get_num_threads()
+    in_use = cores_in_use(since=watch.since)
+    watch.since = cpu_reading()
+    threads, watch.pending = threads_next(watch.alone, now, in_use, watch.pending)
+    if threads != now:
+        watch.changes += 1
+        _set_threads(threads, watch.alone, in_use, " now")
+
+
+def _set_threads(threads: int, alone: int, in_use: float | None, now: str) -> None:
+    torch.set_num_threads(threads)
+    if threads == alone:
         log.info(
-            "training on %d of %d threads while other work holds %.1f of the cores (a thread "
-            "whose core is taken stalls the others at every step; OMP_NUM_THREADS=%d keeps "
-            "%d)",
-            fewer,
+            "training on %d threads again: other work holds %.1f of the cores now",
             threads,
-            in_use,
-            threads,
-            threads,
+            in_use or 0.0,
         )
+        return
+    log.info(
+        "training on %d of %d threads while other work holds %.1f of the cores%s (a thread "
+        "whose core is taken stalls the others at every step; OMP_NUM_THREADS=%d keeps "
+        "%d)",
+        threads,
+        alone,
+        in_use,
+        now,
+        alone,
+        alone,
+    )
 
 
 def shared_cpu(run: Run) -> tuple[float | None, str | None]:

@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader, Sampler
 
 from unetlab.checkpoint import save_model
 from unetlab.config import Config, write_config
-from unetlab.cpu_share import CpuReading, cpu_reading
+from unetlab.cpu_share import CpuReading, ThreadsWatch, cpu_reading
 from unetlab.data.datasets import TileDataset
 from unetlab.distributed import Group
 from unetlab.errors import UnetlabError
@@ -90,6 +90,8 @@ class Run:
     ended: str | None = None  # why training stopped early: "time budget", "early stop"
     # the CPU's clocks when the setup began (the start's busy line), then training (cpu_share)
     cpu: CpuReading | None = None
+    # a run on the clock's look at the cores other work holds (train/log.rethread)
+    threads_watch: ThreadsWatch | None = None
     # the run_progress of the last last.pt and best.pt saved here, by file name
     saved_progress: dict = field(default_factory=dict)
 
