@@ -6,12 +6,15 @@ count."""
 
 import logging
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from tests.test_budget import FakeClock
 from tests.test_train import tiny_config, write_blobs
-from unetlab import cpu_share
+from unetlab import UNet, cpu_share, save_model
+from unetlab.cli import main
 from unetlab.cpu_share import threads_beside, threads_next
 from unetlab.train import fit
 from unetlab.train import log as train_log
@@ -59,14 +62,19 @@ def _fit_on_two_threads(tmp_path, monkeypatch, caplog) -> tuple[list[int], int]:
         torch.set_num_threads(before)
 
 
-@pytest.mark.parametrize("omp", [None, "2"])
-def test_a_run_on_the_clock_beside_a_busy_core_trains_on_fewer_threads(
-    tmp_path, monkeypatch, caplog, omp
-):
+def _omp(monkeypatch, omp: str | None) -> None:
+    """OMP_NUM_THREADS unset (None) or set to ``omp``."""
     if omp is None:
         monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     else:
         monkeypatch.setenv("OMP_NUM_THREADS", omp)
+
+
+@pytest.mark.parametrize("omp", [None, "2"])
+def test_a_run_on_the_clock_beside_a_busy_core_trains_on_fewer_threads(
+    tmp_path, monkeypatch, caplog, omp
+):
+    _omp(monkeypatch, omp)
     monkeypatch.setattr(train_log, "cores_in_use", lambda **kw: 1.0)  # other work: a core
     monkeypatch.setattr(cpu_share, "available_cpus", lambda: 2)
     monkeypatch.setattr(train_run, "available_cpus", lambda: 2, raising=False)
@@ -108,3 +116,43 @@ def test_a_run_on_the_clock_trains_on_its_threads_again_once_other_work_has_gone
     assert seen[0] == 1 and seen[-1] == 2, seen
     assert said[-1] == "training on 2 threads again: other work holds 0.0 of the cores now"
     assert len([line for line in said if "training on" in line]) == 2, said
+
+
+def _predict_args(tmp_path) -> list[str]:
+    paths = ["--checkpoint", tmp_path / "m.pt", "--input", tmp_path / "in"]
+    paths += ["--output", tmp_path / "out"]
+    return ["predict", *map(str, paths), "--device", "cpu", "--no-progress"]
+
+
+@pytest.mark.parametrize("omp", [None, "2"])
+def test_predict_on_the_cpu_beside_a_busy_core_predicts_on_fewer_threads(
+    tmp_path, monkeypatch, caplog, omp
+):
+    _omp(monkeypatch, omp)
+    held = cpu_share.CpuShare(own=1.0, wall=1.0, threads=1, others=1.0)  # other work: a core
+    monkeypatch.setattr(cpu_share, "cpu_share", lambda *a, **kw: held)
+    monkeypatch.setattr(cpu_share, "available_cpus", lambda: 2)
+    monkeypatch.setattr(cpu_share, "LEAST_LOOK", 0.0)
+    (tmp_path / "in").mkdir()
+    Image.fromarray(np.full((24, 24), 128, np.uint8)).save(tmp_path / "in" / "a.png")
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2, padding="same"))
+    before, sets = torch.get_num_threads(), []
+    torch.set_num_threads(2)
+    real = torch.set_num_threads
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: sets.append(n) or real(n))
+    try:
+        with caplog.at_level(logging.INFO, logger="unetlab"):
+            code = main(_predict_args(tmp_path))
+        after = torch.get_num_threads()
+    finally:
+        real(before)
+    said = [r.getMessage() for r in caplog.records if "of 2 threads" in r.getMessage()]
+    assert code == 0 and after == 2
+    if omp is None:
+        assert sets == [1, 2], sets  # fewer while predicting, put back
+        assert said == [
+            "predicting on 1 of 2 threads while other work holds 1.0 of the cores (a thread "
+            "whose core is taken stalls the others at every tile; OMP_NUM_THREADS=2 keeps 2)"
+        ]
+    else:  # the user chose the threads
+        assert sets == [] and said == []

@@ -26,6 +26,8 @@ LOW_SHARE = 0.6
 OTHER_WORK = 0.5
 #: runs of fewer seconds are not judged (too few readings to tell)
 LEAST_SECONDS = 10.0
+#: wall seconds a look at other work's cores takes at least to be judged
+LEAST_LOOK = 0.2
 
 
 class CpuReading(NamedTuple):
@@ -100,6 +102,31 @@ def threads_beside(threads: int, in_use: float | None, cpus: int | None = None) 
         return threads
     free = (cpus or available_cpus()) - int(in_use + 0.5)
     return max(1, min(threads, free))
+
+
+def threads_for_predicting(since: CpuReading) -> str | None:
+    """Fewer threads for predicting on the CPU where other work held cores since ``since``
+    (the command's start, :data:`LEAST_LOOK` seconds at least, else None): :func:`threads_beside`'s count set in
+    torch, and the line that says it, else None. Callers skip it where the threads were
+    chosen (OMP_NUM_THREADS, a launch) and put torch's count back at the end. On 2 cores
+    beside a busy loop, ``unetlab predict`` of 8 ISBI slices took 4.7 s on 2 threads and
+    2.5 s on 1 (s53, bench/README.md)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    now = cpu_reading()
+    if now.wall - since.wall < LEAST_LOOK:  # too short to tell; no wait added to a command
+        return None
+    in_use = cpu_share(since, now, threads=1).others
+    fewer = threads_beside(threads, in_use)
+    if fewer >= threads:
+        return None
+    torch.set_num_threads(fewer)
+    return (
+        f"predicting on {fewer} of {threads} threads while other work holds {in_use:.1f} of "
+        "the cores (a thread whose core is taken stalls the others at every tile; "
+        f"OMP_NUM_THREADS={threads} keeps {threads})"
+    )
 
 
 #: wall seconds at least between two looks at the cores other work holds during a run

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from unetlab.cli.common import (
     add_device_arg,
@@ -38,6 +39,9 @@ from unetlab.cli.common import (
     warn_unfinished,
 )
 from unetlab.errors import IN_USE, DiskFullError, UnetlabError, first_line
+
+if TYPE_CHECKING:
+    from unetlab.cpu_share import CpuReading
 
 log = logging.getLogger(__name__)
 
@@ -284,11 +288,11 @@ def _add_slides(s) -> None:
 
 
 def run(args) -> int:
-    from unetlab.bench import ModelClock
+    since = _cpu_reading()  # other work's cores over the setup (imports too): the threads
     from unetlab.distributed import Group, launch, without_nproc
     from unetlab.inference.folders import find_inputs, predict_folder, say_unread
     from unetlab.inference.input_folder import among_inputs_line, refuse_input_folder
-    from unetlab.runtime import CLI_DEVICE_FIX, resolve_device
+    from unetlab.runtime import CLI_DEVICE_FIX, resolve_device, threads_kept
 
     _check_flags(args)
     group = Group.from_env()
@@ -298,8 +302,9 @@ def run(args) -> int:
     if not group.is_main:  # one start line and one summary, from the main process
         logging.getLogger("unetlab").setLevel(logging.WARNING)
     device = group.device(resolve_device(args.device, CLI_DEVICE_FIX))
+    since = since if _threads_ours(device, group) else None
     if args.recursive:
-        return _run_tree(args, group, device)
+        return _run_tree(args, group, device, since)
     not_read = say_unread(args.input) if group.is_main else []  # .czi, .nd2: named, counted
     files = find_inputs(args.input)
     _refuse_for_every_file(args, files)
@@ -308,15 +313,11 @@ def run(args) -> int:
     if group.is_main:
         _say_notes(args, among_inputs_line(files, out_dir))
     timed = {}  # the model; --benchmark: model time by hooks that synchronise a GPU per call
-
-    def clock(model):
-        timed["clock"] = ModelClock(model, device)
-        return timed["clock"]
-
+    clock = partial(_model_clock, timed, device)
     try:
-        with group.joined(device, WAIT_MINUTES):  # waits out another's longer share
+        with group.joined(device, WAIT_MINUTES), threads_kept():  # another's longer share
             result = predict_folder(
-                lambda: timed.setdefault("model", _load(args, device, say=group.is_main)),
+                partial(_loaded, timed, args, device, say=group.is_main, since=since),
                 files,
                 out_dir,
                 output_options(args),
@@ -377,7 +378,7 @@ def _run_keywords(args, group, device) -> dict:
     )
 
 
-def _run_tree(args, group, device) -> int:
+def _run_tree(args, group, device, since: CpuReading | None) -> int:
     """``--recursive``: each folder of inputs under the one ``--input`` folder predicted into
     the same sub-folder of ``--output``, the checkpoint loaded once (audit s36 batch 6),
     then the tree's totals in one line; a stop or a full disk stops the tree, said once
@@ -385,6 +386,7 @@ def _run_tree(args, group, device) -> int:
     import time
 
     from unetlab.inference.tree import TreeTotals, predict_tree
+    from unetlab.runtime import threads_kept
 
     if len(args.input) != 1 or not Path(args.input[0]).is_dir():
         raise UnetlabError("--recursive takes one folder as --input (its sub-folders are read)")
@@ -400,9 +402,9 @@ def _run_tree(args, group, device) -> int:
         _summary(args, result, out_dir / rel, {}, group)
 
     try:
-        with group.joined(device, WAIT_MINUTES):
+        with group.joined(device, WAIT_MINUTES), threads_kept():
             results = predict_tree(
-                lambda: timed.setdefault("model", _load(args, device, say=group.is_main)),
+                partial(_loaded, timed, args, device, say=group.is_main, since=since),
                 args.input[0],
                 out_dir,
                 output_options(args),
@@ -571,16 +573,46 @@ def _check_flags(args) -> None:
         check_nodata(args.nodata, "--nodata")
 
 
-def _load(args, device, *, say: bool = True):
+def _load(args, device, *, say: bool = True, since: CpuReading | None = None):
     """The checkpoint's model, once, in the layout prediction runs in (predict_image would
-    convert it per file); a stopped run's last.pt said (``say``: the main process)."""
+    convert it per file); a stopped run's last.pt said (``say``: the main process); fewer
+    threads where other work held cores since ``since`` (:func:`_threads_ours`)."""
     from unetlab.checkpoint import load_model
+    from unetlab.cpu_share import threads_for_predicting
     from unetlab.runtime import inference_layout
 
     model = load_model(args.checkpoint, device=device)
+    if since is not None and (fewer := threads_for_predicting(since)):
+        log.info("%s", fewer)
     if say:
         warn_unfinished(model)
     return model.to(memory_format=inference_layout(device))
+
+
+def _cpu_reading() -> CpuReading:
+    from unetlab.cpu_share import cpu_reading
+
+    return cpu_reading()
+
+
+def _threads_ours(device, group) -> bool:
+    """Whether this command may predict on fewer threads beside other work (:func:`_load`):
+    on the CPU, not in a launch (its share of the cores), not under OMP_NUM_THREADS (the
+    user's)."""
+    return device.type == "cpu" and not group.active and "OMP_NUM_THREADS" not in os.environ
+
+
+def _model_clock(timed: dict, device, model):
+    """--benchmark: the model's time by hooks (:class:`~unetlab.bench.ModelClock`), kept."""
+    from unetlab.bench import ModelClock
+
+    timed["clock"] = ModelClock(model, device)
+    return timed["clock"]
+
+
+def _loaded(timed: dict, args, device, **kw):
+    """The model (:func:`_load`), loaded once and kept in ``timed``."""
+    return timed.setdefault("model", _load(args, device, **kw))
 
 
 def _stopped(
