@@ -15,7 +15,14 @@ from tests.test_budget import FakeClock
 from tests.test_train import tiny_config, write_blobs
 from unetlab import UNet, cpu_share, save_model
 from unetlab.cli import main
-from unetlab.cpu_share import threads_beside, threads_next
+from unetlab.cpu_share import (
+    CpuShare,
+    ThreadsWatch,
+    cpu_reading,
+    shared_cpu_warning,
+    threads_beside,
+    threads_next,
+)
 from unetlab.train import fit
 from unetlab.train import log as train_log
 from unetlab.train import run as train_run
@@ -156,3 +163,28 @@ def test_predict_on_the_cpu_beside_a_busy_core_predicts_on_fewer_threads(
         ]
     else:  # the user chose the threads
         assert sets == [] and said == []
+
+
+def test_the_share_of_a_run_whose_count_changed_is_judged_against_its_mean_count():
+    """The run's CPU share was divided by the count it ended on: 100 s on 1 thread beside
+    other work, then 20 s on 2 read as 58% of 2 threads (review s53)."""
+    watch = ThreadsWatch(2, cpu_reading())
+    assert watch.mean_threads(0.0, 120.0, 2) == 2.0  # no move: the count now
+    watch.moved(100.0, 1, 2)
+    assert watch.mean_threads(0.0, 120.0, 2) == pytest.approx((100 * 1 + 20 * 2) / 120)
+    share = CpuShare(own=140.0, wall=120.0, threads=watch.mean_threads(0.0, 120.0, 2), others=0.9)
+    assert share.share == pytest.approx(1.0)
+    assert shared_cpu_warning(share, 2) is None  # it got what its threads could have had
+    low = CpuShare(own=60.0, wall=120.0, threads=7 / 6, others=0.9)
+    assert "of what its 1.2 threads (on average) could" in shared_cpu_warning(low, 2)
+
+
+def test_after_its_last_change_a_run_on_fewer_threads_still_looks_to_go_back_up(monkeypatch):
+    """A cap on all changes kept an hours-long run on 1 thread after the other work had
+    gone, when its last allowed change was a step down (review s53)."""
+    from unetlab.cpu_share import MOST_CHANGES
+
+    monkeypatch.setattr(cpu_share, "RECHECK_SECONDS", 0.0)
+    watch = ThreadsWatch(4, cpu_reading(), changes=MOST_CHANGES)
+    assert watch.due(2) and not watch.due(4)  # below its count alone: it looks on
+    assert watch.allowed(4) and not watch.allowed(3) and not watch.allowed(1)

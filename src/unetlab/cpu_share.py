@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from unetlab.runtime import PROC_STAT, available_cpus, cores_busy, cpu_times, excess_load
@@ -56,7 +56,7 @@ class CpuShare(NamedTuple):
 
     own: float
     wall: float
-    threads: int
+    threads: float  # a count that changed during the run: its mean over the time
     others: float | None
 
     @property
@@ -65,7 +65,7 @@ class CpuShare(NamedTuple):
         return self.own / (self.threads * self.wall) if self.wall > 0 else 1.0
 
 
-def cpu_share(before: CpuReading, after: CpuReading, threads: int, cpus=None) -> CpuShare:
+def cpu_share(before: CpuReading, after: CpuReading, threads: float, cpus=None) -> CpuShare:
     """The :class:`CpuShare` between two readings of a process of ``threads`` threads that
     may run on ``cpus`` (CPU numbers; default its affinity)."""
     wall, own = after.wall - before.wall, after.own - before.own
@@ -162,12 +162,35 @@ class ThreadsWatch:
     since: CpuReading
     pending: int | None = None
     changes: int = 0
+    moves: list[tuple[float, int, int]] = field(default_factory=list)  # (wall, from, to)
 
-    def due(self) -> bool:
-        """Whether a look is due: :data:`RECHECK_SECONDS` since the last, a few changes
-        said at most."""
+    def due(self, now: int) -> bool:
+        """Whether a look is due: :data:`RECHECK_SECONDS` since the last, and a change may
+        follow (a few said at most; a run below its count alone looks on, to go back up:
+        capped on fewer threads, a long run kept them after the other work had gone)."""
         waited = time.perf_counter() - self.since.wall >= RECHECK_SECONDS
-        return waited and self.changes < MOST_CHANGES
+        return waited and (self.changes < MOST_CHANGES or now < self.alone)
+
+    def allowed(self, threads: int) -> bool:
+        """Whether a change to ``threads`` may be made: any below the cap, then only back
+        to the count alone."""
+        return self.changes < MOST_CHANGES or threads == self.alone
+
+    def moved(self, wall: float, before: int, after: int) -> None:
+        self.changes += 1
+        self.moves.append((wall, before, after))
+
+    def mean_threads(self, start: float, end: float, threads: int) -> float:
+        """The threads in use from ``start`` to ``end`` (wall), weighted by time: the
+        count before the first move, then each move's (``threads``, the count now, where
+        there was none)."""
+        if not self.moves or end <= start:
+            return float(threads)
+        spans, at, count = 0.0, start, self.moves[0][1]
+        for wall, _before, after in self.moves:
+            spans += (max(wall, at) - at) * count
+            at, count = max(wall, at), after
+        return (spans + (end - at) * count) / (end - start)
 
 
 def busy_cpu_warning(
@@ -201,6 +224,13 @@ def _affinity(stat: dict | None):
         return set(stat) if stat else set(range(available_cpus()))
 
 
+def _threads_said(threads: float) -> str:
+    """``2 threads``, ``1 thread``; ``1.4 threads (on average)`` for a count that changed."""
+    if threads != int(threads):
+        return f"{threads:.1f} threads (on average)"
+    return f"{int(threads)} thread{'s' * (threads != 1)}"
+
+
 def shared_cpu_warning(share: CpuShare, minutes: float) -> str | None:
     """One line when the run got less than :data:`LOW_SHARE` of its threads' time and other
     work kept :data:`OTHER_WORK` cores or more busy (where that is measured), else None."""
@@ -209,7 +239,7 @@ def shared_cpu_warning(share: CpuShare, minutes: float) -> str | None:
     if share.others is not None and share.others < OTHER_WORK:
         return None  # an idle machine: the run itself left its threads idle
     others = f"; other work kept {share.others:.1f} cores busy" if share.others else ""
-    threads = f"{share.threads} thread{'s' * (share.threads != 1)}"
+    threads = _threads_said(share.threads)
     return (
         f"the CPU was shared: this run got {share.share:.0%} of what its {threads} could "
         f"have had ({share.own:.0f} CPU-seconds in {share.wall:.0f} s of training{others}), "

@@ -99,15 +99,14 @@ def rethread(run: Run) -> None:
     """At an epoch's end, every :data:`~unetlab.cpu_share.RECHECK_SECONDS` at most: the
     count :func:`~unetlab.cpu_share.threads_next` gives from the cores other work held since
     the last look (up where it has gone, down where it came), said in one line."""
-    watch = run.threads_watch
-    if watch is None or not watch.due():
+    watch, now = run.threads_watch, torch.get_num_threads()
+    if watch is None or not watch.due(now):
         return
-    now = torch.get_num_threads()
     in_use = cores_in_use(since=watch.since)
     watch.since = cpu_reading()
     threads, watch.pending = threads_next(watch.alone, now, in_use, watch.pending)
-    if threads != now:
-        watch.changes += 1
+    if threads != now and watch.allowed(threads):
+        watch.moved(watch.since.wall, now, threads)
         _set_threads(threads, watch.alone, in_use, " now")
 
 
@@ -143,7 +142,10 @@ def shared_cpu(run: Run) -> tuple[float | None, str | None]:
     watched = cfg.train.max_minutes > 0 and run.device.type == "cpu" and run.group.is_main
     if not watched or run.cpu is None or run.loader.num_workers:
         return None, None
-    share = cpu_share(run.cpu, cpu_reading(), torch.get_num_threads())
+    reading, threads = cpu_reading(), torch.get_num_threads()
+    if run.threads_watch is not None:  # a count changed during the run: its mean
+        threads = run.threads_watch.mean_threads(run.cpu.wall, reading.wall, threads)
+    share = cpu_share(run.cpu, reading, threads)
     if share.wall < LEAST_SECONDS:  # a resume that only finished the run: no figure
         return None, None
     return share.share, shared_cpu_warning(share, cfg.train.max_minutes)
