@@ -185,6 +185,6 @@ def test_after_its_last_change_a_run_on_fewer_threads_still_looks_to_go_back_up(
     from unetlab.cpu_share import MOST_CHANGES
 
     monkeypatch.setattr(cpu_share, "RECHECK_SECONDS", 0.0)
-    watch = ThreadsWatch(4, cpu_reading(), changes=MOST_CHANGES)
+    watch = ThreadsWatch(4, cpu_reading(), moves=[(0.0, 4, 2)] * MOST_CHANGES)
     assert watch.due(2) and not watch.due(4)  # below its count alone: it looks on
     assert watch.allowed(4) and not watch.allowed(3) and not watch.allowed(1)

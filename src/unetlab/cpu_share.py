@@ -122,9 +122,18 @@ def threads_for_predicting(since: CpuReading) -> str | None:
     if fewer >= threads:
         return None
     torch.set_num_threads(fewer)
+    return fewer_threads_line("predicting", "tile", fewer, threads, in_use)
+
+
+def fewer_threads_line(
+    doing: str, each: str, fewer: int, threads: int, in_use: float, now: str = ""
+) -> str:
+    """``training on 1 of 2 threads while other work holds 1.0 of the cores (...)``: the
+    line said where :func:`threads_beside` lowered the count (``now``: " now" for a look
+    during a run)."""
     return (
-        f"predicting on {fewer} of {threads} threads while other work holds {in_use:.1f} of "
-        "the cores (a thread whose core is taken stalls the others at every tile; "
+        f"{doing} on {fewer} of {threads} threads while other work holds {in_use:.1f} of "
+        f"the cores{now} (a thread whose core is taken stalls the others at every {each}; "
         f"OMP_NUM_THREADS={threads} keeps {threads})"
     )
 
@@ -161,8 +170,12 @@ class ThreadsWatch:
     alone: int
     since: CpuReading
     pending: int | None = None
-    changes: int = 0
     moves: list[tuple[float, int, int]] = field(default_factory=list)  # (wall, from, to)
+
+    @property
+    def changes(self) -> int:
+        """The changes made (and said)."""
+        return len(self.moves)
 
     def due(self, now: int) -> bool:
         """Whether a look is due: :data:`RECHECK_SECONDS` since the last, and a change may
@@ -177,7 +190,6 @@ class ThreadsWatch:
         return self.changes < MOST_CHANGES or threads == self.alone
 
     def moved(self, wall: float, before: int, after: int) -> None:
-        self.changes += 1
         self.moves.append((wall, before, after))
 
     def mean_threads(self, start: float, end: float, threads: int) -> float:

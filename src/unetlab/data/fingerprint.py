@@ -1154,7 +1154,8 @@ def ignore_setting(value: int) -> Spelled:
     """``data.ignore_value`` set to mask value ``value``, as Python and the command line
     set it, for a line that :func:`~unetlab.errors.said_as` says (plan_training in a
     notebook was told ``--set data.ignore_value=0``, s52)."""
-    return Spelled(f"cfg.data.ignore_value = {value}", f"--set data.ignore_value={value}")
+    said = ignoring(value)
+    return Spelled(said.python, f"--set {said.cli}")
 
 
 def fill_value(pairs: Sequence[PairFacts]) -> int | None:

@@ -710,7 +710,7 @@ def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, 
     objects come from its post-processing and its pixels are object or not; another's pixels
     are its labels, the regions of its labels its ISBI objects, and the objects of its
     post-processing (as predict --instances) those the object scores count."""
-    from unetlab.inference.objects import objects_from_probabilities
+    from unetlab.inference.objects import objects_int32  # least_ids' copy not needed here
     from unetlab.inference.predict import (
         check_finite,
         invalid_mask,
@@ -728,12 +728,12 @@ def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, 
     scored_ids = None  # nodata and the bar cut objects as predict's do (review s33 2)
     cut = dict(outside=either(bad, region(probs.shape[1:], how.predicting.exclude_rows)))
     if gt_ids is not None:  # an instance model's
-        pred_ids = objects_from_probabilities(probs, how.objects, **cut).astype(np.int64)
+        pred_ids = objects_int32(probs, how.objects, **cut).astype(np.int64)
         pred = (pred_ids > 0).astype(np.int64)
     else:
         pred, pred_ids = labels_from_probabilities(probs).astype(np.int64), None
         if how.objects is not None:
-            scored_ids = objects_from_probabilities(probs, how.objects, **cut).astype(np.int64)
+            scored_ids = objects_int32(probs, how.objects, **cut).astype(np.int64)
     cell = _cell_probability(probs, how.boundary_class) if how.cell else None
     scored = dict(pred=pred, gt=gt, cell_prob=cell, gt_ids=gt_ids, pred_ids=pred_ids)
     scored["scored_ids"] = scored_ids

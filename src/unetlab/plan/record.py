@@ -12,11 +12,10 @@ import yaml
 
 from unetlab.atomic import atomic_path
 from unetlab.config import Config
+from unetlab.config.sections import REPR_KEYS
 
 log = logging.getLogger(__name__)
 
-#: the planned keys a plan's one-line repr names
-REPR_KEYS = 4
 #: the most keys set after planning that fit's line names each of (more: as from the config
 #: from before plan_training, said as how many)
 FEW_LATE = 2

@@ -21,6 +21,7 @@ from unetlab.cpu_share import (
     cores_in_use,
     cpu_reading,
     cpu_share,
+    fewer_threads_line,
     shared_cpu_warning,
     threads_beside,
     threads_next,
@@ -119,17 +120,7 @@ def _set_threads(threads: int, alone: int, in_use: float | None, now: str) -> No
             in_use or 0.0,
         )
         return
-    log.info(
-        "training on %d of %d threads while other work holds %.1f of the cores%s (a thread "
-        "whose core is taken stalls the others at every step; OMP_NUM_THREADS=%d keeps "
-        "%d)",
-        threads,
-        alone,
-        in_use,
-        now,
-        alone,
-        alone,
-    )
+    log.info("%s", fewer_threads_line("training", "step", threads, alone, in_use, now))
 
 
 def shared_cpu(run: Run) -> tuple[float | None, str | None]:
