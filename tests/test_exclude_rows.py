@@ -4,6 +4,7 @@ bar) left out of normalisation, loss, prediction, objects and scores (audit s31 
 from __future__ import annotations
 
 import logging
+import shlex
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ import tifffile
 import torch
 
 from unetlab.cli import main
+from unetlab.config import load_config
 from unetlab.data.datasets import load_instance_samples, load_samples
 from unetlab.data.exclude import (
     blank_probabilities,
@@ -344,11 +346,14 @@ def test_the_plan_names_a_bar_drawn_into_every_mask(tmp_path):
     with command_spelling():  # as the command line runs
         line = bar_note(pairs)
     assert line.startswith("mask value 65535 fills the bottom 8 rows of every mask")
-    assert "set data.exclude_rows={bottom: 8} (left" in line
-    assert line.endswith(", or at least data.ignore_value=65535")
+    assert "no sample, --set 'data.exclude_rows={bottom: 8}' (left" in line
+    assert line.endswith(", or at least --set data.ignore_value=65535")
+    # the shell gives the fix whole (s54: unquoted, it split at the space)
+    said = shlex.split(line.split("no sample, ")[1].split(" (left")[0])
+    assert said[0] == "--set" and load_config(None, said[1:]).data.exclude_rows == {"bottom": 8}
     # plan_training in a notebook: as Python sets them (s53: it was told the CLI's)
     line = bar_note(pairs)
-    assert "set cfg.data.exclude_rows = {'bottom': 8} (left" in line
+    assert "no sample, cfg.data.exclude_rows = {'bottom': 8} (left" in line
     assert line.endswith(", or at least cfg.data.ignore_value = 65535")
     assert "out of normalisation" in bar_note(pairs, ignore_value=65535)
     assert bar_note(pairs, {"bottom": 8}) is None and bar_note(pairs, (0, 0.2)) is None

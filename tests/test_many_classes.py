@@ -82,11 +82,11 @@ def test_auto_class_weights_only_when_classes_are_very_unequal(caplog):
     assert weights == pytest.approx(np.sqrt([30 / 200, 1.0, 30 / 2]))
     assert "100x unequal" in caplog.text and "square root of median frequency" in caplog.text
     # fit in a notebook: as Python sets it (s53: it was told the command line's form)
-    assert "set cfg.train.class_weights = 'none' to turn off" in caplog.text
+    assert "unequal, cfg.train.class_weights = 'none' to turn off" in caplog.text
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="unetlab"), command_spelling():
         class_weights(auto, unequal, 3)  # as the command line runs
-    assert "unequal, set train.class_weights=none to turn off): " in caplog.text
+    assert "unequal, --set train.class_weights=none to turn off): " in caplog.text
     assert class_weights(load_config(None, ["train.class_weights=none"]), unequal, 3) is None
     assert class_weights(
         load_config(None, ["train.class_weights=median_frequency"]), unequal, 3

@@ -47,15 +47,15 @@ def test_the_users_class_weights_keep_the_weight_map_off_and_both_are_a_note():
     _, plan = _chosen(touching, both, {"train.class_weights", "data.weight_map"})
     assert len(plan.notes) == 1 and "weighted twice" in plan.notes[0]
     # plan_training in a notebook: as Python sets it (s53: it was told the command line's)
-    assert plan.notes[0].endswith("; set cfg.train.class_weights = 'none'")
-    assert "(set cfg.train.class_weights = 'none' for border weights)" in (
+    assert plan.notes[0].endswith("; turn class weights off: cfg.train.class_weights = 'none'")
+    assert "(cfg.train.class_weights = 'none' for border weights)" in (
         _chosen(touching, weighted, {"train.class_weights"})[0]["data.weight_map"].reason
     )
     with command_spelling():  # as the command line runs
         _, plan = _chosen(touching, both, {"train.class_weights", "data.weight_map"})
         chosen, _ = _chosen(touching, weighted, {"train.class_weights"})
-    assert plan.notes[0].endswith("; set train.class_weights=none")
-    assert "(set train.class_weights=none for border weights)" in chosen["data.weight_map"].reason
+    assert plan.notes[0].endswith("; turn class weights off: --set train.class_weights=none")
+    assert "(--set train.class_weights=none for border weights)" in chosen["data.weight_map"].reason
 
 
 def _scribbled(root, fill, classes, n=3, size=48):

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from unetlab.config.convert import set_to
 from unetlab.data.checks import non_integer_mask, nonfinite_pixels
 from unetlab.data.exclude import check_exclude_rows, edge_bands, excluded_rows
 from unetlab.data.held import kept_reads
@@ -1081,7 +1082,7 @@ def stray_values(
             "that hold it "
             f"({_names([f'{n}: {c} px' for n, c in held])}; {totals[v]} px in all, against "
             f"{totals[least]} px of the rarest other value, {least}): a stray value would "
-            f"train as a class: fix those masks, or set {said_as(ignoring(v))} to leave its "
+            f"train as a class: fix those masks, or {said_as(ignoring(v))} to leave its "
             f"pixels out; to keep it as a class, {(naming or names_fix)(v)} or set "
             "data.label_values"
         )
@@ -1089,9 +1090,11 @@ def stray_values(
 
 
 def ignoring(value: int) -> Spelled:
-    """``data.ignore_value`` given ``value``, after "set" or "or at least" (:func:`said_as`: a
-    notebook's plan_training was told the command line's ``data.ignore_value=7``, s53)."""
-    return Spelled(f"cfg.data.ignore_value = {value}", f"data.ignore_value={value}")
+    """``data.ignore_value`` set to mask value ``value``, as Python and the command line set
+    it (:func:`~unetlab.config.convert.set_to`), for a line that :func:`said_as` says (a
+    notebook's plan_training was told the command line's ``data.ignore_value=7``, s53; and
+    ``--set data.ignore_value=0``, s52)."""
+    return set_to("data.ignore_value", value)
 
 
 def ignore_value_problem(pairs: Sequence[PairFacts], ignore_value: int | None) -> str | None:
@@ -1146,16 +1149,8 @@ def unlabelled_fill(pairs: Sequence[PairFacts], *, declared: Collection[int] = (
     return (
         f"mask value {v} fills {span} of {where}, {how}: if it marks "
         "unlabelled pixels (scribbles, partial labels; ilastik's label export: 0 = "
-        f"unlabelled), {said_as(ignore_setting(v))}; else it trains as a class"
+        f"unlabelled), {said_as(ignoring(v))}; else it trains as a class"
     )
-
-
-def ignore_setting(value: int) -> Spelled:
-    """``data.ignore_value`` set to mask value ``value``, as Python and the command line
-    set it, for a line that :func:`~unetlab.errors.said_as` says (plan_training in a
-    notebook was told ``--set data.ignore_value=0``, s52)."""
-    said = ignoring(value)
-    return Spelled(said.python, f"--set {said.cli}")
 
 
 def fill_value(pairs: Sequence[PairFacts]) -> int | None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from unetlab.data.fingerprint import PairFacts, fill_value, ignore_setting, pixel_counts
+from unetlab.data.fingerprint import PairFacts, fill_value, ignoring, pixel_counts
 from unetlab.errors import Spelled, said_as
 
 VOID = 255
@@ -96,7 +96,7 @@ def border_share(mask: np.ndarray, value: int = VOID) -> float | None:
 
 #: the setting that counts void nowhere, as the caller sets it (:func:`said_as`: plan_training
 #: in a notebook was told ``--set data.ignore_value=255``, s52)
-IGNORE_VOID = ignore_setting(VOID)
+IGNORE_VOID = ignoring(VOID)
 
 
 def void_as_class(found: VoidBeside) -> Spelled:

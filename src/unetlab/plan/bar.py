@@ -51,7 +51,7 @@ def bar_note(
             what, fix = f"mask value {value}", f", or at least {said_as(ignoring(int(value)))}"
         return (
             f"{what} fills the {edge} {least} rows of every mask, the full width: a data bar? "
-            f"if it is no sample, set {said_as(_excluding(edge, int(least)))} (left out of "
+            f"if it is no sample, {said_as(_excluding(edge, int(least)))} (left out of "
             f"normalisation, loss, plan, predict and evaluate){fix}"
         )
     return None
@@ -60,10 +60,8 @@ def bar_note(
 def _excluding(edge: str, rows: int) -> Spelled:
     """``data.exclude_rows`` leaving out ``rows`` at ``edge``, as the caller sets it
     (:func:`said_as`: plan_training in a notebook was told ``data.exclude_rows={bottom: 8}``,
-    s53)."""
-    return Spelled(
-        set_to("data.exclude_rows", {edge: rows}).python, f"data.exclude_rows={{{edge}: {rows}}}"
-    )
+    s53; the command line was told it unquoted, which the shell splits)."""
+    return set_to("data.exclude_rows", {edge: rows})
 
 
 def _looked_at(pair: Pair, measured: Sequence[PairFacts], read: PairReader) -> tuple[dict, int]:

@@ -16,7 +16,7 @@ from unetlab.data.colour_table import VOID_NAMES, ColourTable, read_colour_table
 from unetlab.data.fingerprint import (
     Fingerprint,
     fill_value,
-    ignore_setting,
+    ignoring,
     lonely_classes,
     lossy_problem,
     mixed_encodings,
@@ -244,7 +244,7 @@ def void_name_problems(fp: Fingerprint, cfg: Config) -> list[str]:
     held = {v for p in fp.pairs for v in p.values}
     return [
         f"the class names call mask value {value} {name!r}, which would train as one more "
-        f"class: {said_as(ignore_setting(int(value)))} to count it nowhere (as a "
+        f"class: {said_as(ignoring(int(value)))} to count it nowhere (as a "
         "colour table's void), or name it otherwise if it is a class"
         for value, name in declared_names(cfg).items()
         if loose(str(name)) in VOID_NAMES and value in held

@@ -10,7 +10,7 @@ from unetlab.config import Config
 from unetlab.config.convert import set_to
 from unetlab.data.fingerprint import Fingerprint
 from unetlab.data.void import VOID, percent
-from unetlab.errors import Spelled, said_as
+from unetlab.errors import said_as
 from unetlab.plan.checks import declared_names, looks_void
 from unetlab.plan.record import Choice
 from unetlab.plan.tiles import whole_objects
@@ -19,7 +19,7 @@ DICE_BELOW = 0.25  # a class with a smaller pixel share adds Dice to the loss
 WEIGHTS_BELOW = 0.10  # ... and below this, class weights
 #: the setting that turns class weights off, as the caller sets it (:func:`said_as`: fit in
 #: a notebook was told ``set train.class_weights=none``, s53)
-NO_CLASS_WEIGHTS = Spelled(set_to("train.class_weights", "none").python, "train.class_weights=none")
+NO_CLASS_WEIGHTS = set_to("train.class_weights", "none")
 
 
 def plan_loss(
@@ -115,14 +115,14 @@ def one_balance(
         note = (
             "data.weight_map and train.class_weights are both set: the weight map already "
             "balances the classes, so the rare class is weighted twice (it may swallow the "
-            f"others); set {said_as(NO_CLASS_WEIGHTS)}"
+            f"others); turn class weights off: {said_as(NO_CLASS_WEIGHTS)}"
         )
         return choices, [note]
     if user_weights and planned_map is not None and planned_map.value:
         why = (
             f"{planned_map.reason.split(':')[0]}, but train.class_weights already weights the "
-            "classes and the border weight map would weight the rare class again (set "
-            f"{said_as(NO_CLASS_WEIGHTS)} for border weights)"
+            "classes and the border weight map would weight the rare class again "
+            f"({said_as(NO_CLASS_WEIGHTS)} for border weights)"
         )
         return _replaced(choices, Choice("data.weight_map", False, why)), []
     map_on = user_map or ("data.weight_map" not in explicit and planned_map and planned_map.value)

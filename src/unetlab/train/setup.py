@@ -607,7 +607,7 @@ def class_weights(cfg: Config, data: Data, num_classes: int) -> list[float] | No
     weights = median_frequency_weights(pixels, present, power=power)
     why = f"classes {ratio:.0f}x unequal, " if choice == "auto" else ""
     log.info(
-        "class weights (%smedian frequency, %sset %s to turn off): %s",
+        "class weights (%smedian frequency, %s%s to turn off): %s",
         "square root of " if power != 1 else "",
         why,
         said_as(NO_CLASS_WEIGHTS),
