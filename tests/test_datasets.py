@@ -152,9 +152,9 @@ def test_too_many_mask_values_name_the_instance_target_as_the_caller_sets_it(tmp
     """s53: fit in a notebook was told the command line's "set data.target=instances"."""
     binary_set(tmp_path, 1, size=(8, 8))
     save(tmp_path / "masks" / "00.png", np.arange(64, dtype=np.uint8).reshape(8, 8))
-    with pytest.raises(DatasetError, match=r"\(or set cfg.data.target = 'instances' if each"):
+    with pytest.raises(DatasetError, match=r"\(or cfg.data.target = 'instances' if each"):
         discover_label_values(find_pairs(tmp_path), max_values=10)
-    cli = r"\(or set data.target=instances if each"
+    cli = r"\(or --set data.target=instances if each"
     with pytest.raises(DatasetError, match=cli), command_spelling():  # as the command line runs
         discover_label_values(find_pairs(tmp_path), max_values=10)
 

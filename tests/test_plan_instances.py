@@ -202,9 +202,9 @@ def test_the_same_ids_in_every_mask_are_said_to_look_like_object_ids(tmp_path, c
     said = (
         "mask values found: [0, 1, 2, 3, 4, 5], one class each (data.label_values sets them "
         "otherwise); they look like object ids: each of the 6 masks holds the same 5 values, "
-        "each one region (a tracked movie's ids?); if each value is one object, set "
+        "each one region (a tracked movie's ids?); if each value is one object, "
     )
-    assert line.getMessage() == said + "data.target=instances (--set data.target=instances)"
+    assert line.getMessage() == said + "--set data.target=instances"
     caplog.clear()  # fit in a notebook: as Python sets it (s53: it was told --set)
     with caplog.at_level(logging.INFO, logger="unetlab"):
         prepare_data(_cfg(root))

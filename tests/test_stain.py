@@ -91,13 +91,13 @@ def test_stain_on_grey_data_is_refused_before_the_data_is_loaded_or_a_run_folder
         setup.prepare_data(cfg)
     said = (
         "augment.stain=0.1 varies the stains of RGB (bright-field colour) images, and 0.png "
-        "has 1 channel(s): set "
+        "has 1 channel(s): "
     )
     assert first_line(refused.value, cli=True) == (  # as the command line says it
-        said + "augment.stain=0 (--set augment.stain=0), or train on RGB images"
+        said + "--set augment.stain=0 turns it off, or train on RGB images"
     )
     # fit in a notebook: as Python sets it (s53: it was told --set)
-    assert str(refused.value) == said + "cfg.augment.stain = 0, or train on RGB images"
+    assert str(refused.value) == said + "cfg.augment.stain = 0 turns it off, or train on RGB images"
     with pytest.raises(UnetlabError, match="augment.stain=0.1 varies"):
         fit(cfg, run_dir=tmp_path / "run", progress=False)
     assert not (tmp_path / "run").exists()

@@ -263,7 +263,7 @@ def test_non_finite_loss_stops_with_step_and_values(tmp_path, data, monkeypatch)
         fit(tiny_config(data), run_dir=tmp_path / "run", progress=False)
     # fit in a notebook: as Python sets it (s53: it was told the command line's form)
     assert str(caught.value).endswith(", or try cfg.train.amp = 'off'")
-    assert first_line(caught.value, cli=True).endswith(", or try train.amp=off")
+    assert first_line(caught.value, cli=True).endswith(", or try --set train.amp=off")
 
 
 def test_bad_settings_are_named(tmp_path, data):

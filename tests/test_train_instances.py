@@ -61,11 +61,11 @@ def test_sixteen_bit_ids_are_detected_as_instances(tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="unetlab"), command_spelling():
         assert choose_target("auto", pairs) == "instances"  # as the command line runs
     assert "instance mode" in caplog.text
-    assert "interior); set data.target=semantic to read the values" in caplog.text
+    assert "interior); --set data.target=semantic to read the values" in caplog.text
     caplog.clear()  # fit in a notebook: as Python sets it (s53: it was told the CLI's)
     with caplog.at_level(logging.INFO, logger="unetlab"):
         choose_target("auto", pairs)
-    assert "interior); set cfg.data.target = 'semantic' to read the values" in caplog.text
+    assert "interior); cfg.data.target = 'semantic' to read the values" in caplog.text
     assert choose_target("semantic", pairs) == "semantic"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import shlex
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import fields, is_dataclass
 
 from unetlab.errors import Spelled, UnetlabError, did_you_mean
@@ -178,6 +179,13 @@ def set_to(key: str, value) -> Spelled:
     notebook calling ``fit`` was told ``set train.batch_size=17``, s52), ``--set
     train.batch_size=17`` as the command line takes it (shell-quoted where needed)."""
     return Spelled(f"cfg.{key} = {value!r}", "--set " + shlex.quote(f"{key}={_written(value)}"))
+
+
+def set_all(settings: Iterable[Spelled]) -> Spelled:
+    """Several :func:`set_to` settings given at once: Python's assignments joined by ``;``,
+    the command line's ``--set`` flags by spaces."""
+    settings = list(settings)
+    return Spelled("; ".join(s.python for s in settings), " ".join(s.cli for s in settings))
 
 
 #: how an example is written for each ``form`` of :func:`check_type`

@@ -26,12 +26,14 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from unetlab.config.convert import set_to
 from unetlab.data.appearance import image_appearance
 from unetlab.data.checks import channel_problems, non_integer_mask, nonfinite_pixels
 from unetlab.data.colour import channels_kind
 from unetlab.data.exclude import check_exclude_rows, kept_rows, mirrored, region
 from unetlab.data.fingerprint import (
     LOSSY_SUFFIXES,
+    TARGET_INSTANCES,
     MaskValues,
     instance_masks,
     jpeg_mask,
@@ -585,10 +587,9 @@ def _scan(pairs: Sequence[Pair], problems: list[str]) -> MaskScan:
     return MaskScan(tuple(masks), folder, stacks)
 
 
-#: the targets as the caller sets them, for a line's "set ..." (:func:`said_as`: fit in a
-#: notebook was told the command line's ``data.target=semantic``, s53)
-AS_INSTANCES = Spelled("cfg.data.target = 'instances'", "data.target=instances")
-AS_SEMANTIC = Spelled("cfg.data.target = 'semantic'", "data.target=semantic")
+#: the semantic target as the caller sets it (:func:`said_as`: fit in a notebook was told the
+#: command line's ``data.target=semantic``, s53); the instance one is :data:`TARGET_INSTANCES`
+AS_SEMANTIC = set_to("data.target", "semantic")
 
 
 def discover_label_values(
@@ -608,7 +609,7 @@ def discover_label_values(
         raise DatasetError(
             f"masks have {len(values)} distinct values ({_ellipsis(values)}): are they "
             "class-index masks? JPEG masks are lossy; save masks as PNG with one value per class "
-            f"(or set {said_as(AS_INSTANCES)} if each value is one object)"
+            f"(or {said_as(TARGET_INSTANCES)} if each value is one object)"
         )
     if problem := lossy_problem(counts, ramp_share(scan.masks)):
         raise DatasetError(problem)
@@ -640,7 +641,7 @@ def choose_target(setting: str, pairs: Sequence[Pair], *, scan: MaskScan | None 
         why = _why_object_ids(pairs) if scan.instance_folder else f"{len(scan.counts)} values"
         log.info(
             "masks hold object ids (%s): training the instance mode (background / boundary / "
-            "interior); set %s to read the values as classes",
+            "interior); %s to read the values as classes",
             why,
             said_as(AS_SEMANTIC),
         )

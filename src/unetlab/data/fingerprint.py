@@ -773,9 +773,7 @@ def instance_masks(masks: Sequence[MaskValues], *, folder_named: bool = False) -
 
 #: how training's masks are read as object ids, as :func:`object_ids_note` says it to its
 #: caller (:func:`said_as`: fit in a notebook was told ``--set data.target=instances``, s53)
-TARGET_INSTANCES = Spelled(
-    "set cfg.data.target = 'instances'", "set data.target=instances (--set data.target=instances)"
-)
+TARGET_INSTANCES = set_to("data.target", "instances")
 
 
 def object_ids_note(

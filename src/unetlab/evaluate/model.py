@@ -55,7 +55,7 @@ import numpy as np
 from unetlab.api_lines import api_lines
 from unetlab.data.colour_table import ColourTable, palette_table
 from unetlab.data.exclude import as_config, region
-from unetlab.data.fingerprint import MaskValues, object_ids_note
+from unetlab.data.fingerprint import TARGET_INSTANCES, MaskValues, object_ids_note
 from unetlab.data.grey_masks import (
     keeps_grey_masks_reading,
     set_grey_masks_reading,
@@ -634,10 +634,11 @@ class _Scales:
 
 #: what a class model's masks that look like object ids need (:class:`_IdPages`)
 _TRAIN_INSTANCES = Spelled(
-    "this model reads them as classes: train an instance model on them "
-    "(cfg.data.target = 'instances') and evaluate that",
-    "this model reads them as classes: train an instance model on them "
-    "(--set data.target=instances) and evaluate that",
+    *map(
+        "this model reads them as classes: train an instance model on them ({}) and evaluate "
+        "that".format,
+        TARGET_INSTANCES,
+    )
 )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.config import Config
-from unetlab.config.convert import set_to
+from unetlab.config.convert import set_all, set_to
 from unetlab.data.checks import channel_problems
 from unetlab.data.classes import palette_words, read_class_names
 from unetlab.data.colour_table import VOID_NAMES, ColourTable, read_colour_table
@@ -321,7 +321,7 @@ def label_value_problems(fp: Fingerprint, cfg: Config) -> list[str]:
         f"mask value(s) {', '.join(map(str, unknown))} are not among data.label_values "
         f"{show(d.label_values)}{where}{also}: for these masks "
         + ("leave out that config or " if where else "")
-        + said_as(Spelled("; ".join(f.python for f in fix), " ".join(f.cli for f in fix)))
+        + said_as(set_all(fix))
         + unlabelled
     ]
 

@@ -10,7 +10,6 @@ step) goes into history.yaml and every checkpoint of the run (``init_checkpoint`
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from dataclasses import asdict
@@ -19,8 +18,8 @@ from pathlib import Path
 import torch
 
 from unetlab.checkpoint import FORMAT, checkpoint_source, load_checkpoint
-from unetlab.config.convert import set_to
-from unetlab.errors import Spelled, UnetlabError, said_as, spelled
+from unetlab.config.convert import set_all, set_to
+from unetlab.errors import UnetlabError, said_as, spelled
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +73,12 @@ def _warn_other_normalization(theirs: dict, mine: dict, path) -> None:
     if theirs.get("mode", "per_image") == mine.get("mode", "per_image"):
         return
     spec = {k: v for k, v in theirs.items() if k not in ("floor", "dtype", "floors")}
-    keep = Spelled(  # as the caller sets it (a notebook's fit was told the CLI's, s53)
-        set_to("data.normalization", spec).python,
-        f"data.normalization={json.dumps(spec).replace(' ', '')}",
-    )
+    # as the caller sets it (a notebook's fit was told the CLI's, s53; the CLI's JSON lost
+    # its quotes in the shell: data.normalization={mode:per_image} is an unknown key, s54)
+    keep = set_to("data.normalization", spec)
     log.warning(
         "warning: %s trained on %s normalisation, this run uses %s: the net starts on inputs "
-        "of another scale than it learnt; set %s to keep the checkpoint's",
+        "of another scale than it learnt; to keep the checkpoint's: %s",
         path,
         theirs.get("mode", "per_image"),
         mine.get("mode", "per_image"),
@@ -103,10 +101,7 @@ def _refusal(path, differs: dict) -> dict:
         f"{k} {mine} (the checkpoint's: {theirs})" for k, (theirs, mine) in differs.items()
     )
     settable = [(k, theirs) for k, (theirs, _) in differs.items() if k not in NOT_SET]
-    fix = Spelled(
-        "; ".join(set_to(f"model.{k}", theirs).python for k, theirs in settable),
-        " ".join(f"--set model.{k}={_value(theirs)}" for k, theirs in settable),
-    )
+    fix = set_all(set_to(f"model.{k}", theirs) for k, theirs in settable)
     said = (
         f"model.init_checkpoint {path}: this run's net differs from the checkpoint's in {listed}: "
         "fine-tuning needs the checkpoint's net"
@@ -121,10 +116,6 @@ def _refusal(path, differs: dict) -> dict:
 
 #: the net options that come from the data, not from a setting the fix could name
 NOT_SET = ("num_classes", "in_channels")
-
-
-def _value(value) -> str:
-    return "none" if value is None else str(value)
 
 
 def refuse_checkpoint_as_encoder_weights(path: str | os.PathLike | None) -> None:

@@ -12,9 +12,10 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from unetlab.config.convert import set_to
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.distributed import SOLO, Group
-from unetlab.errors import Spelled, UnetlabError
+from unetlab.errors import UnetlabError
 from unetlab.inference.predict import predict_tensor
 from unetlab.metrics import ConfusionMatrix
 from unetlab.metrics.confusion import class_indices
@@ -201,7 +202,7 @@ def _to_device(image, target, weight, device, precision):
 
 
 #: the setting that trains in float32, as :func:`_check_finite`'s caller sets it
-AMP_OFF = Spelled("cfg.train.amp = 'off'", "train.amp=off")
+AMP_OFF = set_to("train.amp", "off")
 
 
 def _check_finite(loss: torch.Tensor, state: TrainState, logits: torch.Tensor, optimizer) -> None:

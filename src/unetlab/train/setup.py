@@ -35,7 +35,7 @@ from unetlab.data.pairs import Pair, PairReader, problems_error
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.data.weightmap import background_class, background_problem
-from unetlab.errors import DatasetError, Spelled, UnetlabError, said_as, spelled
+from unetlab.errors import DatasetError, UnetlabError, said_as, spelled
 from unetlab.inference.tta import fitting_tta
 from unetlab.losses import (
     AUTO_IMBALANCE,
@@ -228,13 +228,14 @@ def check_stain_channels(cfg: Config, pairs: list[Pair] | None = None) -> None:
         return
     said = (
         f"augment.stain={a.stain:g} varies the stains of RGB (bright-field colour) images, and "
-        f"{pairs[0].image.name} has {channels} channel(s): set {{}}, or train on RGB images"
+        f"{pairs[0].image.name} has {channels} channel(s): {{}} turns it off, or train on RGB "
+        "images"
     )  # the fix as the caller sets it (a notebook's fit was told --set, s53)
     raise UnetlabError(**spelled(said.format, STAIN_OFF))
 
 
 #: the setting that turns stain jitter off, as :func:`check_stain_channels`' caller sets it
-STAIN_OFF = Spelled(set_to("augment.stain", 0).python, "augment.stain=0 (--set augment.stain=0)")
+STAIN_OFF = set_to("augment.stain", 0)
 
 
 def with_contrast_floor(spec: dict, train: list) -> dict:
