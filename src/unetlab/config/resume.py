@@ -161,7 +161,7 @@ def load_run_config(
     except UnetlabError as exc:
         refused = refused_values(drop_removed(read_config_file(Path(path)), path), exc)
     given = {
-        k: _value(asked, k) for k in refused if asked is not None and (keys is None or k in keys)
+        k: asked.value_of(k) for k in refused if asked is not None and (keys is None or k in keys)
     }
     if missing := [k for k in refused if k not in given]:
         key, (value, reason) = missing[0], refused[missing[0]]
@@ -220,13 +220,8 @@ def _copy(data: dict) -> dict:
     return {s: dict(v) if isinstance(v, dict) else v for s, v in data.items()}
 
 
-def _value(cfg: Config, key: str):
-    section, name = key.split(".")
-    return getattr(getattr(cfg, section), name)
-
-
 def _default(key: str):
-    return _value(Config(), key)
+    return Config().value_of(key)
 
 
 def _yaml_text(value) -> str:

@@ -447,7 +447,7 @@ class Config(Section):
         differ = changed_keys(self)
         every = [f"{section}.{key}" for section, keys in self.to_dict().items() for key in keys]
         changed = [key for key in every if key in differ]  # in the sections' order
-        shown = ", ".join(f"{key}={self._value(key)!r}" for key in changed[:REPR_KEYS])
+        shown = ", ".join(f"{key}={self.value_of(key)!r}" for key in changed[:REPR_KEYS])
         more = f" and {len(changed) - REPR_KEYS} more" if len(changed) > REPR_KEYS else ""
         return (
             f"Config({len(changed)} key{'' if len(changed) == 1 else 's'} not the default: "
@@ -459,7 +459,8 @@ class Config(Section):
         listed = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
         return f"{type(self).__qualname__}({listed})"
 
-    def _value(self, key: str):
+    def value_of(self, key: str):
+        """The value of the dotted config key ``key`` (``"train.lr"``)."""
         section, name = key.split(".", 1)
         return getattr(getattr(self, section), name)
 

@@ -302,7 +302,7 @@ def label_value_problems(fp: Fingerprint, cfg: Config) -> list[str]:
         return []
     in_file = [k for k in CLASS_KEYS if k in cfg.file_keys]
     where = f" set in {cfg.config_file}" if "data.label_values" in in_file else ""
-    keys = ", ".join(f"{k} {show(_value(cfg, k))}" for k in in_file if k != "data.label_values")
+    keys = ", ".join(f"{k} {show(cfg.value_of(k))}" for k in in_file if k != "data.label_values")
     also = f" (with {keys})" if keys else ""
     fill = fill_value(fp.pairs) if d.ignore_value is None else None
     classes = [int(v) for v in found if v != fill]  # Python's ints, as a notebook writes them
@@ -329,11 +329,6 @@ def label_value_problems(fp: Fingerprint, cfg: Config) -> list[str]:
 #: the setting that names the value of unlabelled pixels, as the caller sets it (:func:`said_as`:
 #: plan_training in a notebook was told ``--set data.ignore_value=V``, s53)
 SOME_IGNORE_VALUE = Spelled("cfg.data.ignore_value = V", "--set data.ignore_value=V")
-
-
-def _value(cfg: Config, key: str):
-    section, name = key.split(".", 1)
-    return getattr(getattr(cfg, section), name)
 
 
 def _small_fix(geometry: Geometry) -> str:

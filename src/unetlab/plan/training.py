@@ -213,9 +213,9 @@ PYTHON_HOW = "a key set on cfg before plan_training keeps your value; fit(cfg) w
 def _say_planned(plan: Plan, cfg: Config) -> None:
     """One line naming each value the plan changed, and how to keep one's own."""
     changed = [
-        (c.key, _value(cfg, c.key), c.value)
+        (c.key, cfg.value_of(c.key), c.value)
         for c in plan.choices
-        if not c.user and c.value != _value(cfg, c.key)
+        if not c.user and c.value != cfg.value_of(c.key)
     ]
     if changed:
         log.info(
@@ -225,8 +225,3 @@ def _say_planned(plan: Plan, cfg: Config) -> None:
             changed[0][0],
             show(changed[0][1]),
         )
-
-
-def _value(cfg: Config, key: str):
-    section, name = key.split(".", 1)
-    return getattr(getattr(cfg, section), name)
