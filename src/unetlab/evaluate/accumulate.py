@@ -14,7 +14,7 @@ from unetlab.data.exclude import drop_mostly_excluded, region
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.merged import MERGED_SHARE, region_counts
 from unetlab.errors import DatasetError, UnetlabError
-from unetlab.evaluate.report import Report, count_error
+from unetlab.evaluate.report import Report, classes_counted, count_error
 from unetlab.metrics import confusion_matrix, metrics_from_matrix
 from unetlab.metrics.isbi import (
     best_threshold,
@@ -373,7 +373,8 @@ def _too_many_classes(
 ) -> str:
     """Why class indices beyond ``names`` cannot be scored, and the fix, by the side that
     holds them (``held``: in which images, of the predictions and of the masks)."""
-    said = f"{_classes_named(names)} ({', '.join(names)})"
+    are = "is" if len(names) == 1 else "are"
+    said = f"there {are} {classes_counted(len(names))} ({', '.join(names)})"
     if pred_top >= len(names) and str(pred_top) in names:  # unetlab predict --label-values
         return (
             f"the predictions hold {pred_top}, the mask value of class "
@@ -410,12 +411,6 @@ def _too_many_classes(
         "name (--label-values V ..., label_values=: the mask value of each class), and masks "
         "of object ids need --gt-instances (gt_instances=True)"
     )
-
-
-def _classes_named(names: Sequence[str]) -> str:
-    """``there is 1 class`` or ``there are 3 classes``: the count of ``names``, as the line
-    refusing a class index beyond them says it (it said "there are 1 classes")."""
-    return "there is 1 class" if len(names) == 1 else f"there are {len(names)} classes"
 
 
 def object_scores_wanted(

@@ -599,12 +599,13 @@ def _unseen_line(s: dict, class_names: Sequence[str]) -> list[str]:
     names = ", ".join(class_names[i] for i in unseen)
     return [
         f"{names}: in no mask, only predicted (false positives): IoU and Dice 0, counted in "
-        f"mIoU; mIoU over the {_held_classes(len(held))} the masks hold: {within}"
+        f"mIoU; mIoU over the {classes_counted(len(held))} the masks hold: {within}"
     ]
 
 
-def _held_classes(n: int) -> str:
-    """``1 class`` or ``3 classes``."""
+def classes_counted(n: int) -> str:
+    """``1 class`` or ``3 classes`` (never "1 classes": the line refusing a class index
+    beyond them said "there are 1 classes")."""
     return f"{n} class" if n == 1 else f"{n} classes"
 
 
