@@ -104,11 +104,18 @@ def threads_beside(threads: int, in_use: float | None, cpus: int | None = None) 
     return max(1, min(threads, free))
 
 
+def threads_chosen(launched: bool) -> bool:
+    """Whether this process's thread count was chosen, and so is never lowered beside other
+    work (:func:`threads_beside`): by a launch (``launched``: its share of the cores) or by
+    OMP_NUM_THREADS (the user's)."""
+    return launched or "OMP_NUM_THREADS" in os.environ
+
+
 def threads_for_predicting(since: CpuReading) -> str | None:
     """Fewer threads for predicting on the CPU where other work held cores since ``since``
     (the command's start, :data:`LEAST_LOOK` seconds at least, else None): :func:`threads_beside`'s count set in
     torch, and the line that says it, else None. Callers skip it where the threads were
-    chosen (OMP_NUM_THREADS, a launch) and put torch's count back at the end. On 2 cores
+    chosen (:func:`threads_chosen`) and put torch's count back at the end. On 2 cores
     beside a busy loop, ``unetlab predict`` of 8 ISBI slices took 4.7 s on 2 threads and
     2.5 s on 1 (s53, bench/README.md)."""
     import torch

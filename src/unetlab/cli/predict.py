@@ -597,9 +597,10 @@ def _cpu_reading() -> CpuReading:
 
 def _threads_ours(device, group) -> bool:
     """Whether this command may predict on fewer threads beside other work (:func:`_load`):
-    on the CPU, not in a launch (its share of the cores), not under OMP_NUM_THREADS (the
-    user's)."""
-    return device.type == "cpu" and not group.active and "OMP_NUM_THREADS" not in os.environ
+    on the CPU, where they were not chosen (:func:`~unetlab.cpu_share.threads_chosen`)."""
+    from unetlab.cpu_share import threads_chosen
+
+    return device.type == "cpu" and not threads_chosen(group.active)
 
 
 def _model_clock(timed: dict, device, model):

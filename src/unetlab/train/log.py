@@ -7,7 +7,6 @@ import contextlib
 import contextvars
 import logging
 import math
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +23,7 @@ from unetlab.cpu_share import (
     fewer_threads_line,
     shared_cpu_warning,
     threads_beside,
+    threads_chosen,
     threads_next,
 )
 from unetlab.data.checks import PICK_CHANNEL
@@ -84,9 +84,10 @@ def _threads_beside_other_work(run: Run, in_use: float | None) -> None:
     """Fewer threads where other work holds cores as a run on the clock begins
     (:func:`~unetlab.cpu_share.threads_beside`), said in one line, and a watch for
     :func:`rethread` to look again at epoch ends (not with loader workers: their CPU time
-    would count as other work's); not where the threads were chosen (OMP_NUM_THREADS, a
-    launch's share of the cores). ``fit`` puts torch's count back when it ends."""
-    if run.group.active or "OMP_NUM_THREADS" in os.environ:
+    would count as other work's); not where the threads were chosen
+    (:func:`~unetlab.cpu_share.threads_chosen`). ``fit`` puts torch's count back when it
+    ends."""
+    if threads_chosen(run.group.active):
         return
     threads = torch.get_num_threads()
     if not run.loader.num_workers:
