@@ -10,6 +10,7 @@ raised ``ValueError`` for bad settings, keeps working; nothing in unetlab catche
 
 import contextlib
 import difflib
+import shlex
 from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
@@ -58,6 +59,35 @@ def spelled(say: Callable[[str], str], name: str | Spelled) -> dict:
     if isinstance(name, Spelled):
         return {"message": say(name.python), "cli": say(name.cli)}
     return {"message": say(name)}
+
+
+def set_to(key: str, value) -> Spelled:
+    """Config key ``key`` given ``value`` as its caller writes it, for an error's fix
+    (:func:`spelled`): ``cfg.train.batch_size = 17`` as Python assigns it (a
+    notebook calling ``fit`` was told ``set train.batch_size=17``, s52), ``--set
+    train.batch_size=17`` as the command line takes it (shell-quoted where needed)."""
+    return Spelled(f"cfg.{key} = {value!r}", "--set " + shlex.quote(f"{key}={yaml_flow(value)}"))
+
+
+def set_all(settings: Iterable[Spelled]) -> Spelled:
+    """Several :func:`set_to` settings given at once: Python's assignments joined by ``;``,
+    the command line's ``--set`` flags by spaces."""
+    settings = list(settings)
+    return Spelled("; ".join(s.python for s in settings), " ".join(s.cli for s in settings))
+
+
+def yaml_flow(value) -> str:
+    """``value`` as YAML flow text (``true``, ``[0, 255]``, ``{0: background}``, ``null``),
+    as a config file or ``--set`` takes it."""
+    if value is None:  # Python's word is no YAML null
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return f"[{', '.join(yaml_flow(v) for v in value)}]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {yaml_flow(v)}" for k, v in value.items()) + "}"
+    return str(value)
 
 
 #: whether the command line runs (:func:`command_spelling`): a module flag, not a context

@@ -7,8 +7,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from unetlab.config.convert import set_to
-from unetlab.errors import UnetlabError, unknown_choice
+from unetlab.errors import UnetlabError, set_to, unknown_choice
 from unetlab.losses import LOSSES
 
 if TYPE_CHECKING:

@@ -8,10 +8,9 @@ from __future__ import annotations
 import shlex
 import types
 import typing
-from collections.abc import Iterable
 from dataclasses import fields, is_dataclass
 
-from unetlab.errors import Spelled, UnetlabError, did_you_mean
+from unetlab.errors import UnetlabError, did_you_mean, set_to, yaml_flow
 
 #: the YAML 1.1 words that a bool key still takes (the config's YAML reads them as strings)
 _WORDS = {"yes": True, "on": True, "no": False, "off": False}
@@ -144,7 +143,7 @@ def _example_value(key: str, default=None) -> str | None:
     value = EXAMPLES.get(key, default)
     if value is None or not isinstance(value, str | int | float | list | dict):
         return None
-    return _written(value)
+    return yaml_flow(value)
 
 
 def assignment(key: str, default=None) -> str:
@@ -173,21 +172,6 @@ def code_assignment(key: str, default=None) -> str:
     return set_to(key, EXAMPLES.get(key, default)).python
 
 
-def set_to(key: str, value) -> Spelled:
-    """Config key ``key`` given ``value`` as its caller writes it, for an error's fix
-    (:func:`~unetlab.errors.spelled`): ``cfg.train.batch_size = 17`` as Python assigns it (a
-    notebook calling ``fit`` was told ``set train.batch_size=17``, s52), ``--set
-    train.batch_size=17`` as the command line takes it (shell-quoted where needed)."""
-    return Spelled(f"cfg.{key} = {value!r}", "--set " + shlex.quote(f"{key}={_written(value)}"))
-
-
-def set_all(settings: Iterable[Spelled]) -> Spelled:
-    """Several :func:`set_to` settings given at once: Python's assignments joined by ``;``,
-    the command line's ``--set`` flags by spaces."""
-    settings = list(settings)
-    return Spelled("; ".join(s.python for s in settings), " ".join(s.cli for s in settings))
-
-
 #: how an example is written for each ``form`` of :func:`check_type`
 _FORMS = {
     "set": assignment,
@@ -197,19 +181,6 @@ _FORMS = {
 }
 #: the word for none in each form (a value "none" given to a key that takes null)
 NONE_WORDS = {"set": "null", "override": "null", "file": "null", "code": "None"}
-
-
-def _written(value) -> str:
-    """``value`` as YAML flow text (``true``, ``[0, 255]``, ``{0: background}``, ``null``)."""
-    if value is None:  # Python's word is no YAML null
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return f"[{', '.join(_written(v) for v in value)}]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_written(v)}" for k, v in value.items()) + "}"
-    return str(value)
 
 
 def _list_form(key: str, value, options, form: str = "set") -> str:

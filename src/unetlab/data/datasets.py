@@ -26,7 +26,6 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from unetlab.config.convert import set_to
 from unetlab.data.appearance import image_appearance
 from unetlab.data.checks import channel_problems, non_integer_mask, nonfinite_pixels
 from unetlab.data.colour import channels_kind
@@ -75,7 +74,7 @@ from unetlab.data.pairs import (
 from unetlab.data.stack_split import has_stacks, stack_split, val_count
 from unetlab.data.tiff_files import keeping_open
 from unetlab.data.windows import window_start
-from unetlab.errors import DatasetError, Spelled, UnetlabError, said_as
+from unetlab.errors import DatasetError, Spelled, UnetlabError, said_as, set_to
 from unetlab.provenance import unetlab_command
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,6 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from unetlab.config.convert import set_to
 from unetlab.data.checks import non_integer_mask, nonfinite_pixels
 from unetlab.data.exclude import check_exclude_rows, edge_bands, excluded_rows
 from unetlab.data.held import kept_reads
@@ -53,7 +52,7 @@ from unetlab.data.softedges import ramp_pixels
 from unetlab.data.tiff_files import is_tiff_name, keeping_open, open_tiff
 from unetlab.data.tiffmeta import tiff_pixel_size
 from unetlab.data.weightmap import BACKGROUND_NAMES, background_class
-from unetlab.errors import DatasetError, Spelled, UnetlabError, said_as, unknown_choice
+from unetlab.errors import DatasetError, Spelled, UnetlabError, said_as, set_to, unknown_choice
 
 INSTANCE_VALUES = 32  # a mask with more distinct values than this holds object ids
 TOUCH_GAP = 2  # objects at most this many px apart touch

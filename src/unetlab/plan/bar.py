@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from unetlab.config.convert import set_to
 from unetlab.data.exclude import check_exclude_rows, edge_bands, excluded_rows
 from unetlab.data.fingerprint import PairFacts, ignoring
 from unetlab.data.pairs import Pair, PairReader
-from unetlab.errors import Spelled, said_as
+from unetlab.errors import Spelled, said_as, set_to
 
 __all__ = ["MASKS_READ", "bar_note", "edge_bands"]
 

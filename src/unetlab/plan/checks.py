@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.config import Config
-from unetlab.config.convert import set_all, set_to
 from unetlab.data.checks import channel_problems
 from unetlab.data.classes import palette_words, read_class_names
 from unetlab.data.colour_table import VOID_NAMES, ColourTable, read_colour_table
@@ -36,7 +35,7 @@ from unetlab.data.void import (
     void_beside_classes,
     void_line,
 )
-from unetlab.errors import Spelled, said_as
+from unetlab.errors import Spelled, said_as, set_all, set_to
 from unetlab.plan.geometry import Geometry
 from unetlab.plan.record import show
 

@@ -7,10 +7,9 @@ from collections.abc import Collection
 from dataclasses import fields
 
 from unetlab.config import Config
-from unetlab.config.convert import set_to
 from unetlab.data.fingerprint import Fingerprint
 from unetlab.data.void import VOID, percent
-from unetlab.errors import said_as
+from unetlab.errors import said_as, set_to
 from unetlab.plan.checks import declared_names, looks_void
 from unetlab.plan.record import Choice
 from unetlab.plan.tiles import whole_objects

@@ -10,8 +10,7 @@ import math
 from dataclasses import asdict, dataclass, replace
 
 from unetlab.config import Config
-from unetlab.config.convert import set_to
-from unetlab.errors import Spelled, UnetlabError, spelled
+from unetlab.errors import Spelled, UnetlabError, set_to, spelled
 from unetlab.models.architecture import PRESETS, UNetConfig
 from unetlab.models.memory import step_bytes
 from unetlab.runtime import autocast_dtype, available_memory

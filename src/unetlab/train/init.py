@@ -18,8 +18,7 @@ from pathlib import Path
 import torch
 
 from unetlab.checkpoint import FORMAT, checkpoint_source, load_checkpoint
-from unetlab.config.convert import set_all, set_to
-from unetlab.errors import UnetlabError, said_as, spelled
+from unetlab.errors import UnetlabError, said_as, set_all, set_to, spelled
 
 log = logging.getLogger(__name__)
 

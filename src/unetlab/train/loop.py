@@ -12,10 +12,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from unetlab.config.convert import set_to
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.distributed import SOLO, Group
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, set_to
 from unetlab.inference.predict import predict_tensor
 from unetlab.metrics import ConfusionMatrix
 from unetlab.metrics.confusion import class_indices

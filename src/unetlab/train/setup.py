@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from unetlab.config import Config
-from unetlab.config.convert import set_to
 from unetlab.data.appearance import training_appearance
 from unetlab.data.classes import dataset_palette, names_file, void_value
 from unetlab.data.colour import same_kind
@@ -35,7 +34,7 @@ from unetlab.data.pairs import Pair, PairReader, problems_error
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.data.weightmap import background_class, background_problem
-from unetlab.errors import DatasetError, UnetlabError, said_as, spelled
+from unetlab.errors import DatasetError, UnetlabError, said_as, set_to, spelled
 from unetlab.inference.tta import fitting_tta
 from unetlab.losses import (
     AUTO_IMBALANCE,
