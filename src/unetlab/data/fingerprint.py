@@ -1088,7 +1088,7 @@ def stray_values(
 
 def ignoring(value: int) -> Spelled:
     """``data.ignore_value`` set to mask value ``value``, as Python and the command line set
-    it (:func:`~unetlab.config.convert.set_to`), for a line that :func:`said_as` says (a
+    it (:func:`~unetlab.errors.set_to`), for a line that :func:`said_as` says (a
     notebook's plan_training was told the command line's ``data.ignore_value=7``, s53; and
     ``--set data.ignore_value=0``, s52)."""
     return set_to("data.ignore_value", value)
