@@ -437,3 +437,20 @@ def test_a_folder_s_name_comes_before_its_files_lines(drop, caplog):
 
 def _units(caplog) -> list[str]:
     return [m for m in caplog.messages if m.startswith("objects tables' units: ")]
+
+
+def test_no_pixel_size_said_once_a_tree_counting_all_its_folders(drop, caplog):
+    """The line that inputs record no pixel size was said once a folder (alice's 2 of 2,
+    bob's, bob/deep's: three lines of one call; objects4 s54): one line a call, counting the
+    inputs of every folder, as the units line is (s53). A calibrated TIFF is not counted."""
+    import tifffile
+
+    image = np.random.default_rng(2).integers(0, 255, (24, 28), dtype=np.uint8)
+    meta = dict(imagej=True, resolution=(2.0, 2.0), metadata={"unit": "um"})
+    tifffile.imwrite(drop / "drop" / "bob" / "cal.tif", image, **meta)
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        predict_tree(model, drop / "drop", drop / "out", objects=True)
+    lines = [m for m in caplog.messages if "record no pixel size" in m]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("4 of 5 inputs record no pixel size (first: img_00.png): ")

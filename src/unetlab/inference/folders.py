@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import contextvars
 import logging
 import os
 import tempfile
@@ -129,6 +130,7 @@ __all__ = [
     "dsb_inputs",
     "find_inputs",
     "folder_inputs",
+    "pixel_sizes_gathered",
     "predict_folder",
 ]
 
@@ -1122,7 +1124,8 @@ class _Run:
         self.done = progress if callable(progress) else None  # each input's name
         self.clock = clock
         self.failed = failed or (lambda line: log.warning("failed: %s", line))
-        self.scaled: set[str] = set()  # the pixel size lines of objects said (once a run)
+        # the pixel size lines of objects said (once a run; once a tree's: its folders')
+        self.scaled: set[str] = tree.said if (tree := _TREE.get()) is not None else set()
         self.alone: set[Path] = set()  # streamed by the one process they are dealt to
         self.large: set[Path] = set()  # streamed, by all processes or one
         self.root: Path | None = None  # the tables' path column is relative to it
@@ -1147,6 +1150,8 @@ class _Run:
         self.large = shared | self.alone
         mine = [f for i, f in enumerate(todo) if f in shared or i % world == rank]
         self.todo = todo
+        if (tree := _TREE.get()) is not None:  # the tree's line counts every folder's
+            tree.todo.extend(todo)
         if self.group.is_main and not todo:
             log.info("predict: %s", _nothing_to_predict(*left))
         elif self.group.is_main:  # a file counted large by any of its positions
@@ -1384,8 +1389,12 @@ def _say_pixel_size(path: Path, said: set[str], out_dir: Path, todo: Sequence[Pa
     pixel = read_pixel_size(path)
     if pixel is None and grid_pixel_size(input_grid(path)) is not None:
         return  # a world file or GeoTIFF with a CRS in metres beside it: a table in metres
+    tree = _TREE.get()
     if pixel is None and "none" not in said:
         said.add("none")
+        if tree is not None:  # said at the tree's end, of all its folders' inputs
+            tree.first = path
+            return
         line = _no_pixel_size_line(path, sum(map(_readable_in_pixels, todo)), len(todo))
         note_once(line, key=f"no pixel size {out_dir}", level=logging.INFO)
     elif pixel is not None and not _square(pixel.size) and "anisotropic" not in said:
@@ -1396,7 +1405,44 @@ def _say_pixel_size(path: Path, said: set[str], out_dir: Path, todo: Sequence[Pa
             "physical; circularity and perimeter_um are left out (the perimeter estimator "
             "walks a square grid); the px columns are lengths in the pixel grid"
         )
-        note_once(line, key=f"anisotropic pixels {out_dir}", level=logging.INFO)
+        where = out_dir if tree is None else "the tree"
+        note_once(line, key=f"anisotropic pixels {where}", level=logging.INFO)
+
+
+@dataclass
+class _TreeSizes:
+    """What :func:`_say_pixel_size` noted in a tree's folders: the lines ``said``, the
+    folders' inputs (``todo``) and the ``first`` whose objects table is in pixels only."""
+
+    said: set[str] = field(default_factory=set)
+    todo: list[Path] = field(default_factory=list)
+    first: Path | None = None
+
+
+#: the tree whose folders are predicted within :func:`pixel_sizes_gathered` (None: none)
+_TREE: contextvars.ContextVar[_TreeSizes | None] = contextvars.ContextVar(
+    "tree_sizes", default=None
+)
+
+
+@contextlib.contextmanager
+def pixel_sizes_gathered() -> Iterator[None]:
+    """Within (a tree's folders, predict_tree): the pixel size lines said once for all the
+    folders, the line that inputs record none at the end, counting every folder's (said once
+    a folder, it named a folder's first file and count each time; as the units line is
+    since s53)."""
+    from unetlab.data.read_notes import note_once
+
+    tree = _TreeSizes()
+    token = _TREE.set(tree)
+    try:
+        yield
+    finally:
+        _TREE.reset(token)
+        if tree.first is not None:
+            count = sum(map(_readable_in_pixels, tree.todo))
+            line = _no_pixel_size_line(tree.first, count, len(tree.todo))
+            note_once(line, key="no pixel size of the tree", level=logging.INFO)
 
 
 def _in_pixels(path: Path) -> bool:

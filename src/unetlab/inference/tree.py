@@ -10,9 +10,10 @@ SIGTERM, a full disk) stops the whole tree and carries where (:class:`TreeStop`)
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from unetlab.inference.folders import (
     ModelSource,
     dsb_inputs,
     folder_inputs,
+    pixel_sizes_gathered,
     predict_folder,
 )
 from unetlab.inference.merged_objects import merged_said
@@ -231,9 +233,7 @@ def predict_tree(
         outputs = OutputOptions.of(outputs, summary=True)
     model = _once(model)
     results: dict[Path, FolderPrediction] = {}
-    # the floor's, merged objects', units' and reading's lines once for the tree, by the main
-    main = settings.get("group", SOLO).is_main
-    with read_notes(), units_gathered(), floor_run(held=not main), merged_said(main):
+    with _said_once(settings.get("group", SOLO).is_main):
         for at, (rel, files) in enumerate(folders):
             told = {} if report is None else {"report": lambda r, rel=rel: report(rel, r)}
             each = dict(root=root, **told, **_as_is(files, settings))
@@ -247,6 +247,20 @@ def predict_tree(
             except OutputError as exc:  # this folder's outputs refused: the others go on
                 results[rel] = _refused(Path(root) / rel, exc, settings)
     return results
+
+
+@contextlib.contextmanager
+def _said_once(main: bool) -> Iterator[None]:
+    """Within: the floor's, merged objects', units', pixel sizes' and reading's lines said
+    once for the tree, by the ``main`` process."""
+    with (
+        read_notes(),
+        units_gathered(),
+        pixel_sizes_gathered(),
+        floor_run(held=not main),
+        merged_said(main),
+    ):
+        yield
 
 
 def _as_is(files: list[Path], settings: dict) -> dict:
