@@ -89,3 +89,35 @@ def test_a_semantic_stacks_ome_zarr_overlay_is_drawn_from_its_first_page(
     said = _drawn_again(work, monkeypatch, caplog, "--instances", "--output-format", "ome-zarr")
     assert any("cell" in m for m in said) and "3 pages" in said[0], said
     assert (work / "twice" / "big_objects.ome.zarr").is_dir()
+
+
+def test_an_earlier_versions_table_without_class_name_is_counted_by_the_models_names(
+    tmp_path, monkeypatch, caplog
+):
+    """A table kept from an earlier version (a ``class`` column, no ``class_name``) had its
+    objects said by class index ("1", "2") where the model names its classes: by the names,
+    as the run that predicted it said them (objects4 s54)."""
+    work = _work(tmp_path)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        _predict(work, "once", "--instances")
+    said = _counts(caplog.messages)
+    _drop_class_name(work / "once" / "big_objects.csv")
+    calls = _counting_net(monkeypatch)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        _predict(work, "once", "--skip-existing", "--instances", "--overlay")
+    assert calls == [] and DRAWN in caplog.text
+    assert _counts(caplog.messages) == said and any("cell" in m for m in said), said
+
+
+def _drop_class_name(table):
+    """``table`` without its ``class_name`` column, as an earlier version wrote it: its
+    folder's record of it too (else a file unetlab did not write, refused)."""
+    from unetlab.outputs import _stamp_now
+
+    before = _stamp_now(table, None)
+    rows = [r.split(",") for r in table.read_text().splitlines()]
+    at = rows[0].index("class_name")
+    table.write_text("".join(",".join(r[:at] + r[at + 1 :]) + "\n" for r in rows))
+    manifest = table.parent / ".unetlab-outputs"
+    manifest.write_text(manifest.read_text().replace(before, _stamp_now(table, None)))

@@ -50,3 +50,13 @@ def test_a_table_is_counted_without_holding_its_rows(tmp_path):
     finally:
         tracemalloc.stop()
     assert peak < 1e6  # the rows held as dicts: 14.5 MB
+
+
+def test_a_table_without_class_name_is_named_by_the_models_classes(tmp_path):
+    """An earlier version's table (``class`` alone) of a model that names its classes: its
+    counts and areas by the names (the index past them), not by "1" and "2"."""
+    table = tmp_path / "t.csv"
+    table.write_text("id,class,area_m2\n1,1,2.5\n2,2,1.0\n3,1,0.5\n4,3,1.5\n")
+    names = ["background", "cell", "dust"]
+    counts = ([4], {"cell": 2, "dust": 1, "3": 1}, {"cell": 3.0, "dust": 1.0, "3": 1.5})
+    assert table_counts(table, 1, names) == counts

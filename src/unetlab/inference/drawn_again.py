@@ -128,15 +128,19 @@ def _read(path: Path) -> np.ndarray:
         return np.asarray(image)
 
 
-def table_counts(table: Path, pages: int) -> tuple[list[int], dict, dict]:
+def table_counts(
+    table: Path, pages: int, names: Sequence[str] | None = None
+) -> tuple[list[int], dict, dict]:
     """(objects of each of ``pages`` pages, of each class, their areas in m² on a map) of
     the objects table ``table`` a run wrote (its ``page`` column, from 0, where it has one),
     as that run said them (:func:`~unetlab.inference.measure.class_counts`,
     :func:`~unetlab.inference.measure.class_areas`): counted row by row, never held (a
-    slide's table of a million rows held whole took seconds and gigabytes)."""
+    slide's table of a million rows held whole took seconds and gigabytes). A table without
+    ``class_name`` (an earlier version's) names its classes by the model's class ``names``
+    (the index as text past them, as :func:`~unetlab.inference.measure.class_columns`)."""
     with open(table, newline="", encoding="utf-8") as f:
         rows = csv.reader(f)
-        tally = _Tally(next(rows, []))
+        tally = _Tally(next(rows, []), names or ())
         for row in rows:
             tally.add(row)
     return tally.counts(pages), tally.classes(), tally.areas()
@@ -145,12 +149,13 @@ def table_counts(table: Path, pages: int) -> tuple[list[int], dict, dict]:
 class _Tally:
     """:func:`table_counts`' sums of the rows of a table whose first row is ``header``."""
 
-    def __init__(self, header: list[str]):
+    def __init__(self, header: list[str], names: Sequence[str]):
         at = {k: header.index(k) if k in header else None for k in _COUNTED}
         self.page, self.kind, self.name, self.area = (at[k] for k in _COUNTED)
         self.pages: Counter[int] = Counter()
         self.kinds: Counter[int] = Counter()  # objects of each class index
         self.names: dict[int, str] = {}  # each class index's name: its first row's
+        self.known = [str(n) for n in names]  # the model's: a table without class_name
         self.m2: defaultdict[str, float] = defaultdict(float)  # area of each class name
 
     def add(self, row: list[str]) -> None:
@@ -159,10 +164,13 @@ class _Tally:
             return
         kind = int(float(row[self.kind]))
         self.kinds[kind] += 1
-        name = str(kind) if self.name is None else row[self.name]
+        name = self._named(kind) if self.name is None else row[self.name]
         self.names.setdefault(kind, name)
         if self.area is not None:
             self.m2[name] += float(row[self.area])
+
+    def _named(self, kind: int) -> str:
+        return self.known[kind] if 0 <= kind < len(self.known) else str(kind)
 
     def counts(self, pages: int) -> list[int]:
         size = max(pages, max(self.pages, default=-1) + 1)

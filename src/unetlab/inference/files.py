@@ -811,7 +811,8 @@ def _kept_counts(file: _File, paths: dict, kept: Sequence[str]) -> tuple | None:
     o = file.outputs
     if paths["table"].name not in kept or o.wanted["geojson"] or o.wanted["rois"]:
         return None
-    counts = table_counts(file.out_dir / paths["table"].name, 1)  # drawn again: one page
+    names = getattr(file.model, "classes", None)  # an earlier version's table: by index
+    counts = table_counts(file.out_dir / paths["table"].name, 1, names)  # drawn again: one page
     return [paths["objects"], paths["table"]], *counts
 
 

@@ -1102,7 +1102,8 @@ def _drawn_again(
         _draw_overlay(run.slide, overlay, label_rows, id_rows, objects, drawn)
     outputs_kept(labels.parent, [p.name for p in kept])  # as they were: not rewritten
     if found is not None and counted is not None:  # as a run that predicts it says them
-        _count(counted, *table_counts(run.finals["table"], run.slide.shape[0]))
+        names = getattr(model, "classes", None)  # an earlier version's table: by index
+        _count(counted, *table_counts(run.finals["table"], run.slide.shape[0], names))
     return [*kept, overlay]
 
 
