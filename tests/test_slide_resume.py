@@ -8,6 +8,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -455,3 +456,43 @@ def test_a_zarr_rewritten_in_place_is_a_changed_input(tmp_path):
     zarr.open(str(tmp_path / "z.zarr"), mode="r+")[0:32, 0:32] = 7
     after = slide_resume.input_stamp(tmp_path / "z.zarr")
     assert before["files"] == after["files"] and before != after
+
+
+def test_a_stop_while_the_ids_are_widened_resumes(tmp_path, small_chunks, caplog, monkeypatch):
+    """Provisional ids widened to uint64 on page 1 of 3 (forced here: the ids past 2**32 - 1
+    that do it need a giant slide) and a stop between the two renames that put the wide
+    copy in place: the staging held no ids at ``0``, and the rerun discarded the whole
+    staging ("its staged ids are missing") and started afresh. Now it puts the wide copy in
+    place and resumes at page 1, its outputs an uninterrupted run's."""
+    calls, narrow = [], slide_objects.staged_id_dtype
+
+    def widen_late(largest, staged):  # uint64 from the 2nd band on (page 1's)
+        calls.append(1)
+        return np.dtype(np.uint64) if len(calls) >= 2 else narrow(largest, staged)
+
+    monkeypatch.setattr(slide_objects, "staged_id_dtype", widen_late)
+    rename, stopped, armed = Path.rename, [], []
+
+    def stop_between(self, target):  # the second rename (wide/0 -> 0), once armed
+        if self.parent.name == "wide" and armed and not stopped:
+            stopped.append(self)
+            raise KeyboardInterrupt
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", stop_between)
+    slide = _slide(tmp_path / "p.tif", pages=3, h=96, w=64)
+    net, objects = local_net(), dict(objects=ObjectOptions.for_model, save_probabilities=True)
+    whole = Stop()
+    _predict(net, slide, tmp_path / "whole", whole, **objects)
+    assert len(calls) == 3  # a band a page
+    armed.append(1), calls.clear()
+    with pytest.raises(KeyboardInterrupt):
+        _predict(net, slide, tmp_path / "out", Stop(), **objects)
+    assert stopped and not (stopped[0].parent.parent / "0").exists()  # stopped in between
+    again = Stop()
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
+        _predict(net, slide, tmp_path / "out", again, **objects)
+    assert not any("discarded" in m for m in caplog.messages), caplog.messages
+    assert any(m.startswith("resuming p.tif") for m in caplog.messages), caplog.messages
+    assert _outputs(tmp_path / "out") == _outputs(tmp_path / "whole")
+    assert again.tiles < whole.tiles

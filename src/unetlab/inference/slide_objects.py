@@ -138,7 +138,8 @@ class SlideObjects:
         """A band's provisional ``ids`` in the staged dtype (:func:`staged_ids`), the staged
         array first widened where they pass it (:func:`staged_id_dtype`: the ids really
         given, not a bound from the page's size) and ``sink`` writing to the wider one."""
-        dtype = staged_id_dtype(int(ids.max(initial=0)), self.ids.dtype)
+        largest = int(ids.max(initial=0))  # scanned once: staged_ids checks it too
+        dtype = staged_id_dtype(largest, self.ids.dtype)
         if dtype != self.ids.dtype:
             log.info(
                 "%s: its provisional object ids pass 2**32 - 1: staged as %s from here on",
@@ -146,9 +147,9 @@ class SlideObjects:
                 dtype,
             )
             self.spec = replace(self.spec, dtype=dtype)
-            self.ids = widened(self.stage, self.ids, self.spec)
+            self.ids = widened(self.stage, self.ids, self.spec, (sink.page, sink.flushed))
             sink.array = self.ids
-        return staged_ids(ids, self.ids.dtype)
+        return staged_ids(ids, self.ids.dtype, largest)
 
     def classify(
         self,
@@ -572,6 +573,14 @@ class _Noted:
     def array(self, array) -> None:  # a widened staging's (SlideObjects._fitted)
         self.sink.array = array
 
+    @property
+    def page(self) -> int:
+        return self.sink.page
+
+    @property
+    def flushed(self) -> int:
+        return self.sink.flushed
+
     def write(self, y: int, block: np.ndarray) -> None:
         self.sink.write(y, block)
         self.noted(y + block.shape[-2], self.height)
@@ -604,29 +613,46 @@ def staged_id_dtype(largest: int, staged: np.dtype) -> np.dtype:
     return staged if largest <= np.iinfo(staged).max else np.dtype(np.uint64)
 
 
-def widened(stage: Path, narrow, spec: ome.OutputSpec):
+def widened(stage: Path, narrow, spec: ome.OutputSpec, written: tuple[int, int]):
     """The staged ids at ``stage`` (the array ``narrow``) rewritten in ``spec``'s wider dtype
-    window by window (:func:`pieces`), put in its place; returns it. A stop between its two
-    renames leaves the staging without ids: the slide then starts afresh
-    (:func:`~unetlab.inference.slide_resume.mismatch`)."""
+    window by window (:func:`pieces`), put in its place; returns it. Only the ``written``
+    part is copied (``(page, rows)``: the pages before ``page``, pages being staged in
+    order, and the first ``rows`` of it: the rows its sink flushed); the rest is unwritten
+    (its fill, 0) in either. A stop before its renames leaves the narrow ids, one between
+    them the wide ones out of place: :func:`finish_widening` puts them in place when the
+    slide resumes (it started afresh)."""
+    shutil.rmtree(stage / "wide", ignore_errors=True)  # a stop's copy, before its renames
     wide = ome.create(stage / "wide", spec)  # in the staging: gone with it
-    *lead, height, width = spec.shape
-    for plane in np.ndindex(*lead):
-        for rows, cols in pieces(height, width):
-            wide[(*plane, rows, cols)] = narrow[(*plane, rows, cols)]
+    page, top = written
+    for p in range(page + 1):
+        for rows, cols in pieces(spec.shape[-2] if p < page else top, spec.shape[-1]):
+            at = (*spec.place(p, rows)[:-1], cols)
+            wide[at] = narrow[at]
     (stage / "0").rename(stage / "narrow")
     (stage / "wide" / "0").rename(stage / "0")
-    shutil.rmtree(stage / "narrow")
-    shutil.rmtree(stage / "wide")
+    finish_widening(stage)
     return ome.open_level(stage)
 
 
-def staged_ids(ids: np.ndarray, dtype: np.dtype) -> np.ndarray:
+def finish_widening(stage: Path) -> None:
+    """The staged ids at ``stage`` as :func:`widened` leaves them, where a stop cut it
+    short: the wide ids put in place where its first rename was done and not its second
+    (the copy was whole: it comes first), and the copy's or the narrow ids' folders that
+    are left removed (a resumed slide's; nothing where none is there)."""
+    if not (stage / "0").exists() and (stage / "wide" / "0").is_dir():
+        (stage / "wide" / "0").rename(stage / "0")
+    if (stage / "0").exists():
+        shutil.rmtree(stage / "narrow", ignore_errors=True)
+        shutil.rmtree(stage / "wide", ignore_errors=True)
+
+
+def staged_ids(ids: np.ndarray, dtype: np.dtype, largest: int | None = None) -> np.ndarray:
     """A band's provisional ``ids`` in the staged array's ``dtype`` (widened where they
     pass it: :func:`staged_id_dtype`); RuntimeError (a bug: it was not) where one would
-    wrap."""
-    if int(ids.max(initial=0)) > np.iinfo(dtype).max:
-        raise RuntimeError(f"provisional id {int(ids.max())} does not fit the staged {dtype}")
+    wrap. ``largest``: their largest, where the caller has it (else found here)."""
+    largest = int(ids.max(initial=0)) if largest is None else largest
+    if largest > np.iinfo(dtype).max:
+        raise RuntimeError(f"provisional id {largest} does not fit the staged {dtype}")
     return ids.astype(dtype, copy=False)
 
 

@@ -126,7 +126,7 @@ from unetlab.inference.slide_nodata import (
     stats_record,
     valid_stats,
 )
-from unetlab.inference.slide_objects import SlideObjects, id_staging
+from unetlab.inference.slide_objects import SlideObjects, finish_widening, id_staging
 from unetlab.inference.slide_outputs import (
     Together,
     file_stamps,
@@ -1202,6 +1202,8 @@ def _resumable(name: str, stages: dict[str, Path], wanted: dict) -> bool:
     there and is not (why)."""
     if not any(stage.exists() for stage in stages.values()):
         return False
+    if "ids" in stages:  # a stop while its ids were widened: they are there
+        finish_widening(stages["ids"])
     why = slide_resume.mismatch(stages, wanted)
     if why is not None:
         log.info("%s: the staging a killed run left is discarded (%s): starting afresh", name, why)
