@@ -195,7 +195,7 @@ class SlideObjects:
         ``row`` done (the tile bar says it: the work between two rows of tiles)."""
         sink = ome.RowSink(self.ids, self.spec, page, 0, height)
         if noted is not None:
-            sink = _Noted(sink, noted, height)
+            sink = _Noted(self.ids, self.spec, page, height, noted)
         if exact_in_bands(self.options):
             self._add_regions(sink, page, rows, height, self._outside(slide, page, raw))
         else:
@@ -558,35 +558,17 @@ def _channels(pixels: np.ndarray) -> int:
     return 1 if pixels.ndim == 2 else pixels.shape[2]
 
 
-class _Noted:
-    """A :class:`~unetlab.data.ome.RowSink` that calls ``noted(row, height)`` after each
-    write, ``row`` the first row not yet written."""
+class _Noted(ome.RowSink):
+    """A :class:`~unetlab.data.ome.RowSink` of a page's rows ``[0, height)`` that calls
+    ``noted(row, height)`` after each write, ``row`` the first row not yet written."""
 
-    def __init__(self, sink: ome.RowSink, noted: Callable[[int, int], None], height: int):
-        self.sink, self.noted, self.height = sink, noted, height
-
-    @property
-    def array(self):
-        return self.sink.array
-
-    @array.setter
-    def array(self, array) -> None:  # a widened staging's (SlideObjects._fitted)
-        self.sink.array = array
-
-    @property
-    def page(self) -> int:
-        return self.sink.page
-
-    @property
-    def flushed(self) -> int:
-        return self.sink.flushed
+    def __init__(self, array, spec: ome.OutputSpec, page: int, height: int, noted: Callable):
+        super().__init__(array, spec, page, 0, height)
+        self.noted = noted
 
     def write(self, y: int, block: np.ndarray) -> None:
-        self.sink.write(y, block)
-        self.noted(y + block.shape[-2], self.height)
-
-    def close(self) -> None:
-        self.sink.close()
+        super().write(y, block)
+        self.noted(y + block.shape[-2], self.stop)
 
 
 def band_rows(margin: int) -> int:
