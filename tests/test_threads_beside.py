@@ -83,7 +83,7 @@ def test_a_run_on_the_clock_beside_a_busy_core_trains_on_fewer_threads(
 ):
     _omp(monkeypatch, omp)
     monkeypatch.setattr(train_log, "cores_in_use", lambda **kw: 1.0)  # other work: a core
-    monkeypatch.setattr(cpu_share, "available_cpus", lambda: 2)
+    monkeypatch.setattr(cpu_share, "affinity_cpus", lambda: 2)
     monkeypatch.setattr(train_run, "available_cpus", lambda: 2, raising=False)
     seen, after = _fit_on_two_threads(tmp_path, monkeypatch, caplog)
     said = [r.getMessage() for r in caplog.records if "of 2 threads" in r.getMessage()]
@@ -115,7 +115,7 @@ def test_a_run_on_the_clock_trains_on_its_threads_again_once_other_work_has_gone
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     looks = iter([1.0])  # a core held as the run begins, none after
     monkeypatch.setattr(train_log, "cores_in_use", lambda **kw: next(looks, 0.0))
-    monkeypatch.setattr(cpu_share, "available_cpus", lambda: 2)
+    monkeypatch.setattr(cpu_share, "affinity_cpus", lambda: 2)
     monkeypatch.setattr(cpu_share, "RECHECK_SECONDS", 0.0)  # a look at every epoch's end
     seen, after = _fit_on_two_threads(tmp_path, monkeypatch, caplog)
     said = [r.getMessage() for r in caplog.records if "threads" in r.getMessage()]
@@ -138,7 +138,7 @@ def test_predict_on_the_cpu_beside_a_busy_core_predicts_on_fewer_threads(
     _omp(monkeypatch, omp)
     held = cpu_share.CpuShare(own=1.0, wall=1.0, threads=1, others=1.0)  # other work: a core
     monkeypatch.setattr(cpu_share, "cpu_share", lambda *a, **kw: held)
-    monkeypatch.setattr(cpu_share, "available_cpus", lambda: 2)
+    monkeypatch.setattr(cpu_share, "affinity_cpus", lambda: 2)
     monkeypatch.setattr(cpu_share, "LEAST_LOOK", 0.0)
     (tmp_path / "in").mkdir()
     Image.fromarray(np.full((24, 24), 128, np.uint8)).save(tmp_path / "in" / "a.png")

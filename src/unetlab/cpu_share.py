@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from unetlab.runtime import PROC_STAT, available_cpus, cores_busy, cpu_times, excess_load
+from unetlab.runtime import PROC_STAT, affinity_cpus, cores_busy, cpu_times, excess_load
 
 #: a share of its threads' time below this, with other work busy, is said
 LOW_SHARE = 0.6
@@ -100,7 +100,7 @@ def threads_beside(threads: int, in_use: float | None, cpus: int | None = None) 
     --data DIR --minutes 0.5``)."""
     if in_use is None or in_use < OTHER_WORK:
         return threads
-    free = (cpus or available_cpus()) - int(in_use + 0.5)
+    free = (cpus or affinity_cpus()) - int(in_use + 0.5)
     return max(1, min(threads, free))
 
 
@@ -240,7 +240,7 @@ def _affinity(stat: dict | None):
     try:
         return os.sched_getaffinity(0)
     except AttributeError:  # not on Linux
-        return set(stat) if stat else set(range(available_cpus()))
+        return set(stat) if stat else set(range(affinity_cpus()))
 
 
 def _threads_said(threads: float) -> str:

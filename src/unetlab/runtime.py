@@ -12,7 +12,8 @@ cost a third of the time (measured in bench/README.md):
   from that heap sits between the activations, which then grow the heap past it instead of
   reusing their freed blocks: :func:`page_zeros` gives such arrays pages of their own.
 - the thread count: torch uses the physical cores it sees, which can exceed the cores a
-  container or ``taskset`` allows; :func:`configure_threads` uses the allowed ones.
+  container's CPU quota or ``taskset`` allows; :func:`configure_threads` uses the allowed
+  ones (:func:`available_cpus`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import ctypes
 import ctypes.util
 import functools
 import logging
+import math
 import mmap
 import os
 import re
@@ -245,12 +247,76 @@ def page_zeros(shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
     return np.frombuffer(pages, dtype, count).reshape(shape)
 
 
-def available_cpus() -> int:
-    """CPUs this process may run on (affinity mask), not the machine's total."""
+def affinity_cpus() -> int:
+    """CPUs this process may run on (affinity mask), not the machine's total: the ones
+    /proc/stat's busy cores and the load average are judged over (:func:`excess_load`)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def available_cpus() -> int:
+    """CPUs' worth this process may use: its affinity mask's CPUs (:func:`affinity_cpus`),
+    fewer under a cgroup CPU quota (:func:`quota_cpus`, rounded up: a container given 1.5
+    CPUs runs 2 threads, as Go's and Java's runtimes count it). Threads beyond it wait for
+    the quota's next period: a container of 2 CPUs' quota on a 64-core host saw 64."""
+    cpus = affinity_cpus()
+    quota = quota_cpus()
+    return cpus if quota is None else max(1, min(cpus, math.ceil(quota)))
+
+
+#: where Linux mounts the cgroup file systems, and this process's cgroups in them
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+PROC_CGROUP = Path("/proc/self/cgroup")
+
+
+def quota_cpus(root: Path = CGROUP_ROOT, own: Path = PROC_CGROUP) -> float | None:
+    """CPUs' worth a cgroup CPU quota allows this process (quota over period), the smallest
+    set on its cgroup's path up to ``root`` (a parent's quota binds its children too): v2's
+    ``cpu.max`` (``150000 100000``; ``max``: none), v1's ``cpu.cfs_quota_us`` over
+    ``cpu.cfs_period_us`` (-1: none) under ``root/cpu``. None where none is set or
+    readable."""
+    quotas = [q for folder in _cgroup_folders(root, own) if (q := _quota(folder)) is not None]
+    return min(quotas, default=None)
+
+
+def _cgroup_folders(root: Path, own: Path) -> list[Path]:
+    """The folders of this process's cgroup (``own``: /proc/self/cgroup's lines
+    ``id:controllers:path``) and their parents up to the mount: v2's (``0::/path``) under
+    ``root``, v1's cpu controller's under ``root/cpu``."""
+    try:
+        lines = own.read_text().splitlines()
+    except OSError:
+        lines = []
+    mounts = {"": root, "cpu": root / "cpu"}
+    paths = {"": "/", "cpu": "/"}  # unreadable: the mounts' own quotas
+    for line in lines:
+        _id, controllers, path = (line.split(":", 2) + ["", ""])[:3]
+        for kind in {"", "cpu"} & ({controllers} | set(controllers.split(","))):
+            paths[kind] = path
+    folders = []
+    for kind, path in paths.items():
+        parts = [p for p in path.split("/") if p and p not in (".", "..")]
+        folders += [mounts[kind].joinpath(*parts[:n]) for n in range(len(parts), -1, -1)]
+    return folders
+
+
+def _quota(folder: Path) -> float | None:
+    """The CPUs' worth ``folder``'s quota allows (cgroup v2 or v1), None where unset."""
+    try:
+        if (v2 := folder / "cpu.max").is_file():
+            quota, period = (v2.read_text().split() + ["100000"])[:2]
+        elif (v1 := folder / "cpu.cfs_quota_us").is_file():
+            quota = v1.read_text().strip()
+            period = (folder / "cpu.cfs_period_us").read_text().strip()
+        else:
+            return None
+        if quota == "max" or int(quota) <= 0 or int(period) <= 0:
+            return None
+        return int(quota) / int(period)
+    except (OSError, ValueError):
+        return None
 
 
 def configure_threads(threads: int | None = None) -> int:
@@ -315,7 +381,7 @@ def excess_load(
             load = os.getloadavg()[0]
         except (AttributeError, OSError):  # not on this platform
             load = None
-    cpus = cpus or available_cpus()
+    cpus = cpus or affinity_cpus()
     loaded = load is not None and load > cpus + margin
     if loaded or (in_use is not None and in_use > margin):
         return Busy(load, cpus, in_use)
