@@ -1,10 +1,15 @@
 """The CPUs a process may use: its affinity mask, fewer under a cgroup CPU quota (a
-container's ``--cpus 2`` on a large host)."""
+container's ``--cpus 2`` on a large host); and torch's default thread count, so that a
+count a caller set (``torch.set_num_threads``) is told from it and kept."""
+
+import os
+import subprocess
+import sys
 
 import pytest
 
 from unetlab import runtime
-from unetlab.runtime import quota_cpus
+from unetlab.runtime import physical_cores, quota_cpus, torch_default_threads
 
 
 def _write(root, files: dict[str, str]):
@@ -54,3 +59,36 @@ def test_the_cpus_available_are_the_fewest_of_affinity_and_quota(
     monkeypatch.setattr(runtime, "affinity_cpus", lambda: affinity)
     monkeypatch.setattr(runtime, "quota_cpus", lambda: quota)
     assert runtime.available_cpus() == cpus
+
+
+def test_physical_cores_count_hyperthreads_once(tmp_path):
+    siblings = {f"cpu{n}/topology/thread_siblings_list": f"{n % 2},{n % 2 + 2}\n" for n in range(4)}
+    cpu_dir = _write(tmp_path, siblings)
+    assert physical_cores(cpu_dir) == 2
+    assert torch_default_threads(cpus=8, cpu_dir=cpu_dir) == 2
+    assert torch_default_threads(cpus=1, cpu_dir=cpu_dir) == 1  # taskset -c 0
+
+
+def _fresh_torch_threads(*affinities: set[int] | None) -> list[int]:
+    """torch's intra-op threads in new processes (each of ``affinities``, None: this one's),
+    no OMP/MKL set; started together (a torch import takes seconds on a loaded machine)."""
+    env = {k: v for k, v in os.environ.items() if k not in runtime.THREADS_ENV}
+    code = "import torch; print(torch.get_num_threads())"
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            env=env,
+            preexec_fn=None if cpus is None else (lambda cpus=cpus: os.sched_setaffinity(0, cpus)),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for cpus in affinities
+    ]
+    return [int(process.communicate()[0]) for process in started]
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="Linux affinity")
+def test_torch_default_threads_is_what_a_fresh_torch_starts_with():
+    one = {min(os.sched_getaffinity(0))}
+    assert _fresh_torch_threads(None, one) == [torch_default_threads(), 1]
+    assert torch_default_threads(cpus=1) == 1

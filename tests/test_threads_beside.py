@@ -13,7 +13,7 @@ from PIL import Image
 
 from tests.test_budget import FakeClock
 from tests.test_train import tiny_config, write_blobs
-from unetlab import UNet, cpu_share, save_model
+from unetlab import UNet, cpu_share, runtime, save_model
 from unetlab.cli import main
 from unetlab.cpu_share import (
     CpuShare,
@@ -70,14 +70,20 @@ def _fit_on_two_threads(tmp_path, monkeypatch, caplog) -> tuple[list[int], int]:
 
 
 def _omp(monkeypatch, omp: str | None) -> None:
-    """OMP_NUM_THREADS unset (None) or set to ``omp``."""
-    if omp is None:
+    """OMP_NUM_THREADS unset (None) or set to ``omp``; "set": unset, but the 2 threads the
+    tests run on are a caller's ``torch.set_num_threads`` (torch's default here 4, on 4
+    CPUs), else torch's default (on any machine the tests run on)."""
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    default = 4 if omp == "set" else 2
+    monkeypatch.setattr(runtime, "torch_default_threads", lambda: default)
+    monkeypatch.setattr(runtime, "available_cpus", lambda: default)
+    if omp in (None, "set"):
         monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     else:
         monkeypatch.setenv("OMP_NUM_THREADS", omp)
 
 
-@pytest.mark.parametrize("omp", [None, "2"])
+@pytest.mark.parametrize("omp", [None, "2", "set"])
 def test_a_run_on_the_clock_beside_a_busy_core_trains_on_fewer_threads(
     tmp_path, monkeypatch, caplog, omp
 ):
@@ -94,7 +100,7 @@ def test_a_run_on_the_clock_beside_a_busy_core_trains_on_fewer_threads(
             "training on 1 of 2 threads while other work holds 1.0 of the cores (a thread "
             "whose core is taken stalls the others at every step; OMP_NUM_THREADS=2 keeps 2)"
         ]
-    else:  # the user chose the threads
+    else:  # the user chose the threads: OMP_NUM_THREADS, or a notebook's set_num_threads
         assert seen and set(seen) == {2}, seen
         assert said == []
 
@@ -112,13 +118,13 @@ def test_the_count_changes_once_two_looks_in_a_row_ask_for_it():
 def test_a_run_on_the_clock_trains_on_its_threads_again_once_other_work_has_gone(
     tmp_path, monkeypatch, caplog
 ):
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    _omp(monkeypatch, None)
     looks = iter([1.0])  # a core held as the run begins, none after
     monkeypatch.setattr(train_log, "cores_in_use", lambda **kw: next(looks, 0.0))
     monkeypatch.setattr(cpu_share, "affinity_cpus", lambda: 2)
     monkeypatch.setattr(cpu_share, "RECHECK_SECONDS", 0.0)  # a look at every epoch's end
     seen, after = _fit_on_two_threads(tmp_path, monkeypatch, caplog)
-    said = [r.getMessage() for r in caplog.records if "threads" in r.getMessage()]
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("training on")]
     assert after == 2
     assert seen[0] == 1 and seen[-1] == 2, seen
     assert said[-1] == "training on 2 threads again: other work holds 0.0 of the cores now"
@@ -131,7 +137,7 @@ def _predict_args(tmp_path) -> list[str]:
     return ["predict", *map(str, paths), "--device", "cpu", "--no-progress"]
 
 
-@pytest.mark.parametrize("omp", [None, "2"])
+@pytest.mark.parametrize("omp", [None, "2", "set"])
 def test_predict_on_the_cpu_beside_a_busy_core_predicts_on_fewer_threads(
     tmp_path, monkeypatch, caplog, omp
 ):

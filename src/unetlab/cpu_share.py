@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from unetlab.runtime import PROC_STAT, affinity_cpus, cores_busy, cpu_times, excess_load
+from unetlab.runtime import threads_chosen as threads_set
 
 #: a share of its threads' time below this, with other work busy, is said
 LOW_SHARE = 0.6
@@ -107,8 +108,9 @@ def threads_beside(threads: int, in_use: float | None, cpus: int | None = None) 
 def threads_chosen(launched: bool) -> bool:
     """Whether this process's thread count was chosen, and so is never lowered beside other
     work (:func:`threads_beside`): by a launch (``launched``: its share of the cores) or by
-    OMP_NUM_THREADS (the user's)."""
-    return launched or "OMP_NUM_THREADS" in os.environ
+    the user (OMP_NUM_THREADS, a caller's ``torch.set_num_threads``:
+    :func:`~unetlab.runtime.threads_chosen`)."""
+    return launched or threads_set()
 
 
 def threads_for_predicting(since: CpuReading) -> str | None:
