@@ -5,6 +5,7 @@ on 1). Said in one line; torch's count is put back when fit ends; OMP_NUM_THREAD
 count."""
 
 import logging
+from functools import partial
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from PIL import Image
 
 from tests.test_budget import FakeClock
 from tests.test_train import tiny_config, write_blobs
-from unetlab import UNet, cpu_share, runtime, save_model
+from unetlab import UNet, cpu_share, load_model, predict_folder, predict_tree, runtime, save_model
 from unetlab.cli import main
 from unetlab.cpu_share import (
     CpuShare,
@@ -137,38 +138,93 @@ def _predict_args(tmp_path) -> list[str]:
     return ["predict", *map(str, paths), "--device", "cpu", "--no-progress"]
 
 
-@pytest.mark.parametrize("omp", [None, "2", "set"])
-def test_predict_on_the_cpu_beside_a_busy_core_predicts_on_fewer_threads(
-    tmp_path, monkeypatch, caplog, omp
-):
+def _beside_a_busy_core(tmp_path, monkeypatch, omp: str | None, folders=("in",)) -> None:
+    """Other work holds a core of 2 at every look (none waited for); a PNG in each of
+    ``folders`` and a tiny model at m.pt."""
     _omp(monkeypatch, omp)
     held = cpu_share.CpuShare(own=1.0, wall=1.0, threads=1, others=1.0)  # other work: a core
     monkeypatch.setattr(cpu_share, "cpu_share", lambda *a, **kw: held)
     monkeypatch.setattr(cpu_share, "affinity_cpus", lambda: 2)
     monkeypatch.setattr(cpu_share, "LEAST_LOOK", 0.0)
-    (tmp_path / "in").mkdir()
-    Image.fromarray(np.full((24, 24), 128, np.uint8)).save(tmp_path / "in" / "a.png")
+    for folder in folders:
+        (tmp_path / folder).mkdir(parents=True)
+        Image.fromarray(np.full((24, 24), 128, np.uint8)).save(tmp_path / folder / "a.png")
     save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2, padding="same"))
+
+
+def _counts_set(monkeypatch, caplog, call) -> tuple[list[int], int, list[str]]:
+    """(the counts torch was set to, its count after, the fewer-threads lines) of ``call()``
+    begun on 2 threads."""
     before, sets = torch.get_num_threads(), []
     torch.set_num_threads(2)
     real = torch.set_num_threads
     monkeypatch.setattr(torch, "set_num_threads", lambda n: sets.append(n) or real(n))
     try:
         with caplog.at_level(logging.INFO, logger="unetlab"):
-            code = main(_predict_args(tmp_path))
+            call()
         after = torch.get_num_threads()
     finally:
         real(before)
-    said = [r.getMessage() for r in caplog.records if "of 2 threads" in r.getMessage()]
-    assert code == 0 and after == 2
+    return sets, after, [r.getMessage() for r in caplog.records if "of 2 threads" in r.getMessage()]
+
+
+PREDICTING_ON_ONE = (
+    "predicting on 1 of 2 threads while other work holds 1.0 of the cores (a thread "
+    "whose core is taken stalls the others at every tile; OMP_NUM_THREADS=2 keeps 2)"
+)
+
+
+@pytest.mark.parametrize("omp", [None, "2", "set"])
+def test_predict_on_the_cpu_beside_a_busy_core_predicts_on_fewer_threads(
+    tmp_path, monkeypatch, caplog, omp
+):
+    _beside_a_busy_core(tmp_path, monkeypatch, omp)
+    codes = []
+    sets, after, said = _counts_set(
+        monkeypatch, caplog, lambda: codes.append(main(_predict_args(tmp_path)))
+    )
+    assert codes == [0] and after == 2
     if omp is None:
         assert sets == [1, 2], sets  # fewer while predicting, put back
-        assert said == [
-            "predicting on 1 of 2 threads while other work holds 1.0 of the cores (a thread "
-            "whose core is taken stalls the others at every tile; OMP_NUM_THREADS=2 keeps 2)"
-        ]
+        assert said == [PREDICTING_ON_ONE]
     else:  # the user chose the threads
         assert sets == [] and said == []
+
+
+@pytest.mark.parametrize("omp", [None, "2", "set"])
+def test_python_predict_folder_beside_a_busy_core_predicts_on_fewer_threads(
+    tmp_path, monkeypatch, caplog, omp
+):
+    """The CLI's rule in predict_folder too (a notebook's folder of images): only the
+    command line applied it (review s53)."""
+    _beside_a_busy_core(tmp_path, monkeypatch, omp)
+    model = load_model(tmp_path / "m.pt")
+    folder = partial(predict_folder, model, tmp_path / "in", tmp_path / "out", progress=False)
+    sets, after, said = _counts_set(monkeypatch, caplog, folder)
+    assert after == 2 and (tmp_path / "out" / "a.png").is_file()
+    if omp is None:
+        assert sets == [1, 2], sets
+        assert said == [PREDICTING_ON_ONE]
+    else:
+        assert sets == [] and said == []
+
+
+def test_python_predict_tree_looks_once_for_all_its_folders(tmp_path, monkeypatch, caplog):
+    _beside_a_busy_core(tmp_path, monkeypatch, None, folders=("in/a", "in/b"))
+    model = load_model(tmp_path / "m.pt")
+    tree = partial(predict_tree, model, tmp_path / "in", tmp_path / "out", progress=False)
+    sets, after, said = _counts_set(monkeypatch, caplog, tree)
+    assert sets == [1, 2] and after == 2, sets  # not put back and lowered again per folder
+    assert said == [PREDICTING_ON_ONE]
+    assert (tmp_path / "out" / "b" / "a.png").is_file()
+
+
+def test_a_look_too_short_to_tell_changes_nothing(tmp_path, monkeypatch, caplog):
+    _beside_a_busy_core(tmp_path, monkeypatch, None)
+    monkeypatch.setattr(cpu_share, "LEAST_LOOK", 1e9)  # never long enough
+    model = load_model(tmp_path / "m.pt")
+    folder = partial(predict_folder, model, tmp_path / "in", tmp_path / "out", progress=False)
+    assert _counts_set(monkeypatch, caplog, folder) == ([], 2, [])
 
 
 def test_the_share_of_a_run_whose_count_changed_is_judged_against_its_mean_count():

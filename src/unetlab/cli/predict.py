@@ -578,12 +578,12 @@ def _load(args, device, *, say: bool = True, since: CpuReading | None = None):
     convert it per file); a stopped run's last.pt said (``say``: the main process); fewer
     threads where other work held cores since ``since`` (:func:`_threads_ours`)."""
     from unetlab.checkpoint import load_model
-    from unetlab.cpu_share import threads_for_predicting
+    from unetlab.inference.threads_look import look_beside
     from unetlab.runtime import inference_layout
 
     model = load_model(args.checkpoint, device=device)
-    if since is not None and (fewer := threads_for_predicting(since)):
-        log.info("%s", fewer)
+    if since is not None:  # predict_folder's look, from the command's start
+        look_beside(model, since)
     if say:
         warn_unfinished(model)
     return model.to(memory_format=inference_layout(device))

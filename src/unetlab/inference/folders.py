@@ -106,6 +106,7 @@ from unetlab.inference.stream_rule import (
     streamed_alone,
 )
 from unetlab.inference.table_extras import table_path
+from unetlab.inference.threads_look import look_beside, looking_beside
 from unetlab.inference.tta import describe_tta
 from unetlab.inference.world_files import world_files
 from unetlab.manifest import changed_outputs, changed_sources
@@ -763,9 +764,9 @@ def predict_folder(
     **settings,
 ) -> FolderPrediction:
     """Predict every image of ``inputs`` (folders, files, globs: :func:`find_inputs`; any iterable)
-    into ``out_dir``, as ``unetlab predict --input ... --output OUT_DIR`` does; return a
-    :class:`FolderPrediction`. ``outputs`` and ``settings`` (its fields by name, and
-    :func:`predict_file`'s keywords) say what each file's outputs are.
+    into ``out_dir``, as ``unetlab predict --input ... --output OUT_DIR`` does (fewer threads
+    beside other work too: :mod:`.threads_look`); return a :class:`FolderPrediction`. ``outputs``
+    and ``settings`` (its fields, :func:`predict_file`'s keywords) say what each file's outputs are.
 
     Refused first, naming the fix: an unknown keyword (:func:`check_keywords`), ``axes`` no file
     could take, a folder that cannot be held (:func:`claim_folder`; ``overwrite_fix``), settings
@@ -838,12 +839,14 @@ def _predict_held(
     with contextlib.ExitStack() as claimed:
         claimed.enter_context(each_position())  # a multi-position OME-TIFF: each position
         claimed.enter_context(read_notes())  # what reading did: one line a kind, at the end
+        claimed.enter_context(looking_beside(group))  # fewer threads beside work, as the CLI
         changed: dict[str, str] = {}  # outputs of changed inputs -> input (claim_folder)
         claim = dict(overwrite_fix=asked.overwrite_fix, record=load.record, changed=changed)
         done = _claimed(claimed, out_dir, todo, load.outputs, group, listed=files, **claim)
         if group.is_main:  # their earlier outputs, kept: named in their line
             apart = name_kept_outputs(out_dir, apart, changed)
         model, outputs = load()
+        look_beside(model)
         run = asked.run(model, out_dir, outputs)
         run.redo = set(changed.values())  # predicted again: not drawn from their outputs
         run.as_is = any(file_axes(f, "YX") for f in files)  # --axes: the TIFFs' alone
@@ -1176,6 +1179,8 @@ class _Run:
                     self._predict(path, result, counts=counts)
                 if self.done is not None and counts:
                     self.done(slide_name(path))
+                if self.clock is None:  # loading too short to tell; timings keep one count
+                    look_beside(self.model)
             result.seconds = time.perf_counter() - start
             return self._gathered(result, todo, chosen)
 

@@ -670,9 +670,8 @@ def predict_image(
 ) -> np.ndarray:
     """Class probabilities of one image of any size: (K, H, W) float32.
 
-    ``image``: (H, W) or (H, W, C) numpy array (or tensor), uint8/uint16/float
-    (memory-mapped is fine),
-    normalised as the model records (``model.normalization``, statistics computed once per
+    ``image``: (H, W) or (H, W, C) numpy array (or tensor), uint8/uint16/float (memory-mapped
+    is fine), normalised as the model records (``model.normalization``, statistics computed once per
     image); never modified. K = ``model.num_classes`` (softmax), or 1 (sigmoid) for a
     one-class net. ``options``: a :class:`PredictOptions`; ``settings``: its fields by name
     (``tile_size=``, ``batch_size=``, ``blend=``, ``tta=``, ``precision=``, ``device=``,
@@ -691,7 +690,8 @@ def predict_image(
     when it returns (:func:`unetlab.runtime.tuned_allocator`); a script that predicts many
     images and may keep its peak memory calls :func:`unetlab.runtime.tune_allocator` once
     (calls after the first 1.7x faster on a 1024 x 1024 image, small preset, one thread; the
-    command line does so).
+    command line does so). Torch's threads are left as they are, beside other work too
+    (:mod:`unetlab.inference.threads_look` says why; :func:`unetlab.predict_folder` lowers).
     """
     check_model(model)
     asked = PredictOptions.of(options, **settings).channel  # not the model's

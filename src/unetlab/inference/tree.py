@@ -31,7 +31,7 @@ from unetlab.errors import (
     UnetlabError,
     said_as,
 )
-from unetlab.group import SOLO
+from unetlab.group import SOLO, Group
 from unetlab.inference.earlier_outputs import earlier_outputs, holds_outputs, tree_outputs_line
 from unetlab.inference.files import check_path
 from unetlab.inference.folders import (
@@ -46,6 +46,7 @@ from unetlab.inference.merged_objects import merged_said
 from unetlab.inference.objects_summary import units_gathered
 from unetlab.inference.predict import floor_run
 from unetlab.inference.records import OutputOptions
+from unetlab.inference.threads_look import looking_beside
 from unetlab.manifest import MANIFEST
 
 __all__ = ["TreeStop", "TreeTotals", "predict_tree", "tree_folders"]
@@ -233,7 +234,7 @@ def predict_tree(
         outputs = OutputOptions.of(outputs, summary=True)
     model = _once(model)
     results: dict[Path, FolderPrediction] = {}
-    with _said_once(settings.get("group", SOLO).is_main):
+    with _said_once(settings.get("group", SOLO)):
         for at, (rel, files) in enumerate(folders):
             told = {} if report is None else {"report": lambda r, rel=rel: report(rel, r)}
             each = dict(root=root, **told, **_as_is(files, settings))
@@ -250,15 +251,17 @@ def predict_tree(
 
 
 @contextlib.contextmanager
-def _said_once(main: bool) -> Iterator[None]:
+def _said_once(group: Group) -> Iterator[None]:
     """Within: the floor's, merged objects', units', pixel sizes' and reading's lines said
-    once for the tree, by the ``main`` process."""
+    once for the tree, by the main process of ``group``, and one look at the threads beside
+    other work (:func:`~unetlab.inference.threads_look.looking_beside`) for all its folders."""
     with (
         read_notes(),
         units_gathered(),
         pixel_sizes_gathered(),
-        floor_run(held=not main),
-        merged_said(main),
+        floor_run(held=not group.is_main),
+        merged_said(group.is_main),
+        looking_beside(group),
     ):
         yield
 

@@ -1,0 +1,88 @@
+"""Fewer threads for a Python folder's or tree's prediction on the CPU beside other work, as
+``unetlab predict`` predicts (:func:`~unetlab.cpu_share.threads_for_predicting`): one look at
+the cores other work held since the call began, once the model is loaded or, where that
+took less than :data:`~unetlab.cpu_share.LEAST_LOOK` (a model passed in), after each file
+until it has looked (not with a ``clock``: timings keep one count); torch's count put back
+when the call ends, as ``fit`` does. Not in a group of processes (their share of the
+cores), nor where the user chose the threads (:func:`~unetlab.runtime.threads_chosen`). A
+tree's folders share its one look.
+
+:func:`~unetlab.predict_image` (and ``predict_file``) leave the threads as they are: one
+image gives no setup to see other work's cores over, and a look of its own would add
+:data:`~unetlab.cpu_share.LEAST_LOOK` seconds' wait to every call of a script's loop; a
+count lowered inside one call would also be put back before the next. A loop of calls
+beside other work sets ``torch.set_num_threads`` (or OMP_NUM_THREADS) itself, or predicts
+a folder."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import time
+from collections.abc import Iterator
+
+import torch
+
+from unetlab import cpu_share
+from unetlab.group import Group
+from unetlab.runtime import threads_kept
+
+log = logging.getLogger(__name__)
+
+
+class _Look:
+    """The reading a call's look measures from; None once it has looked (or may not)."""
+
+    def __init__(self, since: cpu_share.CpuReading | None):
+        self.since = since
+
+    def __call__(self, model) -> None:
+        """Look, where none was made and long enough has passed: fewer threads for a
+        ``model`` on the CPU where other work held cores, said in one line."""
+        if self.since is None:
+            return
+        if not _on_cpu(model):
+            self.since = None
+            return
+        if time.perf_counter() - self.since.wall < cpu_share.LEAST_LOOK:
+            return  # too short to tell: the next file's end looks
+        line, self.since = cpu_share.threads_for_predicting(self.since), None
+        if line:
+            log.info("%s", line)
+
+
+def _on_cpu(model) -> bool:
+    if not isinstance(model, torch.nn.Module):
+        return False  # another runtime's model (an ONNX session): its own threads
+    first = next(model.parameters(), None)
+    return first is not None and first.device.type == "cpu"
+
+
+_looks: contextvars.ContextVar[_Look | None] = contextvars.ContextVar("threads_look", default=None)
+
+
+@contextlib.contextmanager
+def looking_beside(group: Group) -> Iterator[None]:
+    """Within: :func:`look_beside` may lower torch's threads once (a tree's folders: the
+    tree's one look); torch's count put back at the end."""
+    if _looks.get() is not None:  # a folder of a tree: the tree's
+        yield
+        return
+    ours = not cpu_share.threads_chosen(group.active)
+    token = _looks.set(_Look(cpu_share.cpu_reading() if ours else None))
+    try:
+        with threads_kept():
+            yield
+    finally:
+        _looks.reset(token)
+
+
+def look_beside(model, since: cpu_share.CpuReading | None = None) -> None:
+    """The look of the :func:`looking_beside` block this runs in, if it is due, at the
+    cores other work held since the block began or since the earlier ``since`` (a
+    command's start: its imports and setup give the look its time)."""
+    if (look := _looks.get()) is not None:
+        if since is not None and look.since is not None:
+            look.since = since
+        look(model)
