@@ -92,3 +92,33 @@ def test_torch_default_threads_is_what_a_fresh_torch_starts_with():
     one = {min(os.sched_getaffinity(0))}
     assert _fresh_torch_threads(None, one) == [torch_default_threads(), 1]
     assert torch_default_threads(cpus=1) == 1
+
+
+def test_children_cpu_seconds_reads_each_childs_user_and_system_ticks(tmp_path):
+    tick = os.sysconf("SC_CLK_TCK")
+    stat = "{pid} (a) b) S 1 1 1 0 -1 0 0 0 0 0 {user} {system} 7 7 20 0 1 0"
+    proc = _write(
+        tmp_path,
+        {
+            "10/task/10/children": "11 12 ",
+            "10/task/13/children": "14",
+            "11/stat": stat.format(pid=11, user=3 * tick, system=tick),
+            "12/stat": stat.format(pid=12, user=tick, system=0),
+            "14/stat": stat.format(pid=14, user=0, system=2 * tick),
+        },
+    )
+    assert runtime.children_cpu_seconds(10, proc) == 7.0  # a command name with ') '
+    assert runtime.children_cpu_seconds(99, proc) == 0.0  # none listed
+
+
+def test_children_cpu_seconds_counts_a_live_child():
+    code = (
+        "import time\nwhile time.process_time() < 0.2: pass\nprint(1, flush=True)\ntime.sleep(30)"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        child.stdout.readline()  # it has used 0.2 CPU seconds
+        assert runtime.children_cpu_seconds() >= 0.19
+    finally:
+        child.kill()
+        child.wait()

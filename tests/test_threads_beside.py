@@ -55,11 +55,11 @@ def _threads_at_each_step(monkeypatch) -> tuple[FakeClock, list[int]]:
     return clock, seen
 
 
-def _fit_on_two_threads(tmp_path, monkeypatch, caplog) -> tuple[list[int], int]:
+def _fit_on_two_threads(tmp_path, monkeypatch, caplog, *extra) -> tuple[list[int], int]:
     """(threads at each step, threads after) of a fit on the clock begun on 2 threads."""
     clock, seen = _threads_at_each_step(monkeypatch)
     data = write_blobs(tmp_path / "data", 4)
-    cfg = tiny_config(data, "train.epochs=1000", "train.max_minutes=0.02")
+    cfg = tiny_config(data, "train.epochs=1000", "train.max_minutes=0.02", *extra)
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
@@ -116,15 +116,19 @@ def test_the_count_changes_once_two_looks_in_a_row_ask_for_it():
     assert threads_next(2, 2, None, 1, cpus=2) == (2, None)  # not sampled: as alone
 
 
+@pytest.mark.parametrize("workers", [0, 1])
 def test_a_run_on_the_clock_trains_on_its_threads_again_once_other_work_has_gone(
-    tmp_path, monkeypatch, caplog
+    tmp_path, monkeypatch, caplog, workers
 ):
+    """With loader workers too: their CPU time is the run's own, not other work's (a run
+    with workers kept the count it began on, never looking again: review s54)."""
     _omp(monkeypatch, None)
     looks = iter([1.0])  # a core held as the run begins, none after
     monkeypatch.setattr(train_log, "cores_in_use", lambda **kw: next(looks, 0.0))
     monkeypatch.setattr(cpu_share, "affinity_cpus", lambda: 2)
     monkeypatch.setattr(cpu_share, "RECHECK_SECONDS", 0.0)  # a look at every epoch's end
-    seen, after = _fit_on_two_threads(tmp_path, monkeypatch, caplog)
+    extra = f"train.num_workers={workers}"
+    seen, after = _fit_on_two_threads(tmp_path, monkeypatch, caplog, extra)
     said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("training on")]
     assert after == 2
     assert seen[0] == 1 and seen[-1] == 2, seen

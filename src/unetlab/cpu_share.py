@@ -18,7 +18,14 @@ import time
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from unetlab.runtime import PROC_STAT, affinity_cpus, cores_busy, cpu_times, excess_load
+from unetlab.runtime import (
+    PROC_STAT,
+    affinity_cpus,
+    children_cpu_seconds,
+    cores_busy,
+    cpu_times,
+    excess_load,
+)
 from unetlab.runtime import threads_chosen as threads_set
 
 #: a share of its threads' time below this, with other work busy, is said
@@ -33,8 +40,9 @@ LEAST_LOOK = 0.2
 
 class CpuReading(NamedTuple):
     """The clocks at one moment: wall (``time.perf_counter``), this process's CPU seconds
-    (all its threads, ``time.process_time``) and each CPU's /proc/stat jiffies (None where
-    there is no /proc/stat)."""
+    (all its threads, ``time.process_time``, and its live children's: a run's DataLoader
+    workers, :func:`~unetlab.runtime.children_cpu_seconds`) and each CPU's /proc/stat
+    jiffies (None where there is no /proc/stat)."""
 
     wall: float
     own: float
@@ -47,7 +55,8 @@ def cpu_reading() -> CpuReading:
         stat = cpu_times(PROC_STAT.read_text())
     except OSError:
         stat = None
-    return CpuReading(time.perf_counter(), time.process_time(), stat or None)
+    own = time.process_time() + children_cpu_seconds()
+    return CpuReading(time.perf_counter(), own, stat or None)
 
 
 class CpuShare(NamedTuple):

@@ -83,15 +83,14 @@ def warn_busy_cpu(run: Run) -> None:
 def _threads_beside_other_work(run: Run, in_use: float | None) -> None:
     """Fewer threads where other work holds cores as a run on the clock begins
     (:func:`~unetlab.cpu_share.threads_beside`), said in one line, and a watch for
-    :func:`rethread` to look again at epoch ends (not with loader workers: their CPU time
-    would count as other work's); not where the threads were chosen
+    :func:`rethread` to look again at epoch ends (loader workers' CPU time counts as the
+    run's: :class:`~unetlab.cpu_share.CpuReading`); not where the threads were chosen
     (:func:`~unetlab.cpu_share.threads_chosen`). ``fit`` puts torch's count back when it
     ends."""
     if threads_chosen(run.group.active):
         return
     threads = torch.get_num_threads()
-    if not run.loader.num_workers:
-        run.threads_watch = ThreadsWatch(threads, cpu_reading())
+    run.threads_watch = ThreadsWatch(threads, cpu_reading())
     fewer = threads_beside(threads, in_use)
     if fewer < threads:
         _set_threads(fewer, threads, in_use, "")
