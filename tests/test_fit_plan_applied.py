@@ -79,3 +79,32 @@ def test_fit_trains_and_records_the_configs_values_not_the_plans(tmp_path):
     )
     assert log.count("fit's config differs from the plan in 3 keys") == 1
     assert "plan: data.tile_size = 64" not in log
+
+
+def test_a_reason_derived_from_a_key_set_after_planning_is_marked_stale():
+    from unetlab.config import load_config
+    from unetlab.plan import make_plan
+
+    from .test_plan import facts
+
+    cfg = load_config(None, ["data.tiles_per_epoch=101"])
+    plan = make_plan(facts(areas=[300.0] * 10, n=12), cfg, explicit=set(), device="cpu")
+    cfg = plan.apply(cfg)
+    planned = {c.key: c for c in plan.choices}
+    tile, batch = planned["data.tile_size"].value, planned["train.batch_size"]
+    assert f"of {tile} px" in batch.reason
+    cfg.data.tile_size = 92  # the tile changed after planning: the batch's reason was for 'tile'
+    held = {c.key: c for c in plan.held(cfg).choices}
+    assert held["train.batch_size"].reason == (
+        f"{batch.reason} [reasoned for data.tile_size {tile}, set after planning to 92]"
+    )
+    assert "[reasoned for" in held["train.batch_size"].line()
+    assert "[reasoned for" not in held["data.normalization"].reason  # not derived from it
+    per_epoch = held["data.tiles_per_epoch"]
+    assert per_epoch.reason == planned["data.tiles_per_epoch"].reason  # its batch is the same
+    cfg.train.batch_size = batch.value + 1
+    held = {c.key: c for c in plan.held(cfg).choices}
+    assert held["data.tiles_per_epoch"].reason.endswith(
+        f"[reasoned for train.batch_size {batch.value}, set after planning to {batch.value + 1}]"
+    )
+    assert held["train.batch_size"].late and "[reasoned" not in held["train.batch_size"].reason

@@ -4,6 +4,7 @@ the label offset among them."""
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 
 from unetlab.config import Config
 from unetlab.data.fingerprint import Fingerprint
@@ -20,6 +21,8 @@ from unetlab.plan.tiles import plan_batch, plan_tile, plan_tiles_per_epoch
 
 BUDGET_EPOCHS = 100_000  # the epoch cap under a time budget: the clock ends the run first
 BUDGET_SHOWN = "no limit"  # how the plan and unetlab compare say BUDGET_EPOCHS
+#: the planned keys the batch's reason is derived from: its tile and its step's memory
+BATCH_FROM = ("data.tile_size", "train.amp", "data.weight_map", "data.target")
 
 
 def plan_offset(val_images: int) -> Choice:
@@ -64,7 +67,7 @@ def _marked(
         return values[section][name]
 
     return [
-        Choice(c.key, c.value, c.reason, True, yours(c.key), sources.get(c.key), c.shown)
+        replace(c, user=True, yours=yours(c.key), source=sources.get(c.key))
         if c.key in explicit
         else c
         for c in choices
@@ -98,10 +101,11 @@ def make_plan(
     amp = cfg.train.amp if "train.amp" in explicit else None
     precision = plan_precision(device, amp=amp) + plan_workers(device)
     memory = _step_memory(fp, _as_planned(cfg, loss + precision, explicit), device, images)
-    batch = plan_batch(tile_size, device, memory, used=yours)
+    batch = replace(plan_batch(tile_size, device, memory, used=yours), given=BATCH_FROM)
     choices = [tile, batch, plan_normalization(fp)]
     if "data.tiles_per_epoch" not in explicit:
-        choices += plan_tiles_per_epoch(cfg.data.tiles_per_epoch, yours or batch.value)
+        per_epoch = plan_tiles_per_epoch(cfg.data.tiles_per_epoch, yours or batch.value)
+        choices += [replace(c, given=("train.batch_size",)) for c in per_epoch]
     training = None if images is None or val_images is None else images - val_images
     choices += loss + plan_augment(fp, training) + precision  # what training sees
     if val_images is not None:

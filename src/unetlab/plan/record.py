@@ -28,7 +28,9 @@ class Choice:
     ``source``: the config file that set it (None: the user, by an override or in code);
     ``shown``: how the lines say ``value`` where its number means nothing to a reader (the
     epoch cap of a time budget, never reached: "no limit"), None: the value itself;
-    ``late``: the user set it on ``fit``'s config after planning (:meth:`Plan.held`)."""
+    ``late``: the user set it on ``fit``'s config after planning (:meth:`Plan.held`);
+    ``given``: the other keys whose planned values ``reason`` was derived from (the batch's
+    from the tile size), whose reason is marked stale where one is set after planning."""
 
     key: str
     value: object
@@ -38,6 +40,7 @@ class Choice:
     source: str | None = None
     shown: str | None = None
     late: bool = False
+    given: tuple[str, ...] = ()
 
     @property
     def used(self):
@@ -128,6 +131,7 @@ class Plan:
             for c in self.choices
         ]
         late = [c for c in self.choices if c.key in given]
+        choices = [_stale(c, self.choices, given) for c in choices]
         return replace(self, choices=choices, after=after_planning(late, given))
 
     def lines(self) -> list[str]:
@@ -182,6 +186,19 @@ def _differing(choices: list[Choice], cfg: Config) -> dict[str, object]:
         if given[section][key] != recorded[section][key]:
             differing[c.key] = given[section][key]
     return differing
+
+
+def _stale(choice: Choice, planned: list[Choice], given: dict[str, object]) -> Choice:
+    """``choice`` with its reason marked where a key it was derived from (``given``) is set
+    after planning: "8 tiles of 252 px" read as what trained after the tile was set to 188
+    (the reason of a planned key is what the plan weighed, not what trained)."""
+    changed = [c for c in planned if c.key in choice.given and c.key in given]
+    if not changed or choice.key in given:
+        return choice
+    said = ", ".join(
+        f"{c.key} {show(c.used)}, set after planning to {show(given[c.key])}" for c in changed
+    )
+    return replace(choice, reason=f"{choice.reason} [reasoned for {said}]")
 
 
 def after_planning(late: list[Choice], given: dict[str, object]) -> str:
