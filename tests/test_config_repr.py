@@ -24,6 +24,20 @@ def test_a_config_shows_as_one_line_naming_the_keys_not_at_their_default():
 
 def test_str_lists_every_key_as_the_dataclass_did():
     cfg = load_config(None, ["data.root=data"])
-    listed = ", ".join(f"{f.name}={getattr(cfg, f.name)!r}" for f in fields(cfg))
+    listed = ", ".join(f"{f.name}={getattr(cfg, f.name)}" for f in fields(cfg))
     assert str(cfg) == f"Config({listed})"
+    assert str(cfg.run) == "RunSection(name='unet', dir='runs')"
     assert "ModelSection(preset='small'" in str(cfg) and "root='data'" in str(cfg)
+
+
+def test_a_section_shows_as_one_line_naming_its_keys_not_at_their_default():
+    cfg = load_config(None, ["train.epochs=5", "train.lr=0.01"])
+    assert repr(cfg.train) == (
+        "TrainSection(2 keys not the default: epochs=5, lr=0.01; print(cfg.train) for every key)"
+    )
+    assert repr(cfg.run) == "RunSection(0 keys not the default: none; print(cfg.run) for every key)"
+    cfg.augment.enabled = False
+    assert repr(cfg.augment).startswith("AugmentSection(1 key not the default: enabled=False;")
+    for section in (cfg.model, cfg.data, cfg.augment, cfg.train):
+        assert "\n" not in repr(section) and len(repr(section)) < 200
+    assert "ModelSection(preset='small'" in str(cfg.model)  # str: every key

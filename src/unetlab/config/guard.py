@@ -17,6 +17,9 @@ from unetlab.errors import UnetlabError
 
 #: the instance attribute (not a field: neither saved nor compared) holding the keys assigned
 _ASSIGNED = "_assigned"
+#: the keys not at their default that a config's or a section's one-line repr names with
+#: their values
+REPR_KEYS = 4
 
 
 class Section:
@@ -34,6 +37,38 @@ class Section:
             _check_assigned(self, name, value)
             self.__dict__.setdefault(_ASSIGNED, set()).add(name)
         object.__setattr__(self, name, value)
+
+    def __repr__(self) -> str:
+        """One line, as the config's (``cfg.train`` as a notebook cell's value listed its
+        ~40 keys): the keys not at their default, the first :data:`REPR_KEYS` with their
+        values, and how to see them all (``str`` is the dataclass's full form)."""
+        from unetlab.config.load import changed_fields
+
+        changed = changed_fields(self)
+        return one_line(
+            type(self).__qualname__,
+            [(key, getattr(self, key)) for key in changed],
+            f"print(cfg.{_prefix(self).removesuffix('.')})",
+        )
+
+    def __str__(self) -> str:
+        """Every key: the dataclass's form (what ``repr`` was), a section's keys too."""
+        listed = ", ".join(
+            f"{f.name}={str(v) if isinstance(v := getattr(self, f.name), Section) else repr(v)}"
+            for f in fields(self)
+        )
+        return f"{type(self).__qualname__}({listed})"
+
+
+def one_line(name: str, changed: list[tuple[str, object]], every: str) -> str:
+    """``NAME(N keys not the default: a=1, b=2 and K more; EVERY for every key)``: the
+    ``changed`` (key, value) pairs, the first :data:`REPR_KEYS` of them shown."""
+    shown = ", ".join(f"{key}={value!r}" for key, value in changed[:REPR_KEYS])
+    more = f" and {len(changed) - REPR_KEYS} more" if len(changed) > REPR_KEYS else ""
+    return (
+        f"{name}({len(changed)} key{'' if len(changed) == 1 else 's'} not the default: "
+        f"{shown or 'none'}{more}; {every} for every key)"
+    )
 
 
 def assigned_keys(cfg) -> set[str]:

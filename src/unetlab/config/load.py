@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import typing
-from dataclasses import fields, is_dataclass
+from dataclasses import asdict, fields, is_dataclass
 from pathlib import Path
 
 import yaml
@@ -194,13 +194,13 @@ def chosen_keys(cfg: Config) -> set[str]:
 def changed_keys(cfg: Config) -> set[str]:
     """The ``section.key`` names whose values in ``cfg`` differ from the defaults (what a
     notebook chose, where no file or flags say it)."""
-    mine, defaults = cfg.to_dict(), Config().to_dict()
-    return {
-        f"{section}.{key}"
-        for section, values in mine.items()
-        for key, value in values.items()
-        if _differs(value, defaults[section][key])
-    }
+    return {f"{f.name}.{key}" for f in fields(cfg) for key in changed_fields(getattr(cfg, f.name))}
+
+
+def changed_fields(section) -> list[str]:
+    """The names of ``section``'s keys whose values differ from its defaults, in its order."""
+    mine, defaults = asdict(section), asdict(type(section)())
+    return [key for key, value in mine.items() if _differs(value, defaults[key])]
 
 
 def _differs(value, default) -> bool:

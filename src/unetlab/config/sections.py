@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, fields, make_dataclass
 
 from unetlab.config.checks import check_data, check_model, check_train
 from unetlab.config.convert import build
-from unetlab.config.guard import Section, plain_value
+from unetlab.config.guard import Section, one_line, plain_value
 from unetlab.errors import UnetlabError
 from unetlab.losses import FOCAL_GAMMA
 
@@ -19,8 +19,6 @@ from unetlab.losses import FOCAL_GAMMA
 #: while the others wait (the backends' own 30 min, or NCCL's 10, ended such runs); a killed
 #: process still ends the run at once, and torchrun ends the others of a failed process
 DIST_TIMEOUT_MINUTES = 360.0
-#: the keys not at their default that a config's one-line repr names with their values
-REPR_KEYS = 4
 
 
 def option(default, help: str):
@@ -29,7 +27,7 @@ def option(default, help: str):
     return field(default=default, metadata={"help": help})
 
 
-@dataclass
+@dataclass(repr=False)  # Section's one line
 class ModelSection(Section):
     """A preset (``paper``, ``small``, ``small-valid``) and overrides of its UNet options.
 
@@ -101,7 +99,7 @@ class ModelSection(Section):
         return out
 
 
-@dataclass
+@dataclass(repr=False)  # Section's one line
 class DataSection(Section):
     """Where the data is and how it becomes training tiles.
 
@@ -277,6 +275,7 @@ def _augment_section() -> type:
         "AugmentSection",
         specs,
         bases=(Section,),
+        repr=False,  # Section's one line
         namespace={
             "options": options,
             "__post_init__": __post_init__,
@@ -291,7 +290,7 @@ def _augment_section() -> type:
 AugmentSection = _augment_section()
 
 
-@dataclass
+@dataclass(repr=False)  # Section's one line
 class TrainSection(Section):
     """Optimisation. ``schedule`` is stepped per iteration (cosine, poly) or per validation
     (plateau, on val mIoU). ``amp``/``channels_last`` ``auto`` means on for CUDA, off for CPU;
@@ -401,7 +400,7 @@ class TrainSection(Section):
         check_train(self)
 
 
-@dataclass
+@dataclass(repr=False)  # Section's one line
 class RunSection(Section):
     """The run folder is ``dir/name`` unless given on the command line (``--run-dir``)."""
 
@@ -409,7 +408,7 @@ class RunSection(Section):
     dir: str = option("runs", "the folder that holds run folders")
 
 
-@dataclass
+@dataclass(repr=False)  # Section's one line
 class Config(Section):
     """Every setting of a training run, in sections: ``cfg.model``, ``cfg.data``,
     ``cfg.augment``, ``cfg.train``, ``cfg.run`` (``unetlab config`` lists each key with its
@@ -442,22 +441,15 @@ class Config(Section):
         characters, s52 notebook), as a Plan's: the keys that differ from the defaults, the
         first :data:`REPR_KEYS` with their values, and how to see them all (``str`` is the
         dataclass's full form)."""
-        from unetlab.config.load import changed_keys
+        from unetlab.config.load import changed_fields
 
-        differ = changed_keys(self)
-        every = [f"{section}.{key}" for section, keys in self.to_dict().items() for key in keys]
-        changed = [key for key in every if key in differ]  # in the sections' order
-        shown = ", ".join(f"{key}={self.value_of(key)!r}" for key in changed[:REPR_KEYS])
-        more = f" and {len(changed) - REPR_KEYS} more" if len(changed) > REPR_KEYS else ""
-        return (
-            f"Config({len(changed)} key{'' if len(changed) == 1 else 's'} not the default: "
-            f"{shown or 'none'}{more}; print(cfg) for every key)"
-        )
-
-    def __str__(self) -> str:
-        """Every key: the dataclass's form (what ``repr`` was)."""
-        listed = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
-        return f"{type(self).__qualname__}({listed})"
+        sections = [(f.name, getattr(self, f.name)) for f in fields(self)]
+        changed = [
+            (f"{name}.{key}", getattr(section, key))
+            for name, section in sections
+            for key in changed_fields(section)
+        ]
+        return one_line("Config", changed, "print(cfg)")
 
     def value_of(self, key: str):
         """The value of the dotted config key ``key`` (``"train.lr"``)."""

@@ -12,7 +12,7 @@ import yaml
 
 from unetlab.atomic import atomic_path
 from unetlab.config import Config
-from unetlab.config.sections import REPR_KEYS
+from unetlab.config.guard import REPR_KEYS
 
 log = logging.getLogger(__name__)
 
