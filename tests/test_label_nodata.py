@@ -177,3 +177,47 @@ def test_the_nodata_line_says_a_tiff_label_image_holds_no_data_there(tmp_path, c
     with caplog.at_level(logging.INFO, logger="unetlab"):
         predict_file(_net(), src, tmp_path / "out")
     assert "a TIFF label image holds a no-data value there" in caplog.text
+
+
+def _masks_with_nodata(tmp_path, suffix):
+    """pred/a + gt/a (32 x 32, one square of class 1): the masks' first 8 rows hold 255,
+    which their file names no-data (a prediction kept as the masks), the prediction 0."""
+    from unetlab.data.io import write_png
+
+    gt = np.zeros((32, 32), np.uint8)
+    gt[10:20, 10:20] = 1
+    (tmp_path / "pred").mkdir(), (tmp_path / "gt").mkdir()
+    if suffix == ".png":
+        write_png(tmp_path / "pred" / "a.png", gt)
+        gt[:8] = 255
+        write_png(tmp_path / "gt" / "a.png", gt, text={"nodata": "255"})
+    else:
+        tifffile.imwrite(tmp_path / "pred" / "a.tif", gt)
+        gt[:8] = 255
+        tifffile.imwrite(tmp_path / "gt" / "a.tif", gt, extratags=[GEO[-1][:2] + (0, "255", True)])
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_evaluate_scores_the_masks_own_nodata_nowhere(tmp_path, suffix):
+    """A mask file that names its no-data value (PNG text key, GDAL_NODATA) has no class
+    there: those pixels count nowhere, as a prediction's no-data does (refused before as
+    'class index 255 ... fix the mask where it is a stray value')."""
+    import json
+
+    from unetlab.cli import main
+
+    _masks_with_nodata(tmp_path, suffix)
+    out = tmp_path / "s.json"
+    args = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
+    assert main([*args, "--json", str(out)]) in (0, None)
+    got = json.loads(out.read_text())
+    assert (got["labelled_pixels"], got["nodata_pixels"]) == (24 * 32, 8 * 32)
+    assert got["pixel_accuracy"] == 1.0 and got["miou"] == 1.0
+
+
+def test_a_nodata_value_the_label_values_name_stays_a_class(tmp_path):
+    from unetlab.evaluate import evaluate_predictions
+
+    _masks_with_nodata(tmp_path, ".png")
+    got = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[0, 1, 255])
+    assert got.to_dict()["nodata_pixels"] == 0 and got.to_dict()["labelled_pixels"] == 32 * 32

@@ -665,8 +665,7 @@ class Predictions:
         value its GDAL_NODATA tag names (``unetlab predict`` writes one where the input's
         pixels were no sample; a PNG's: its text key ``nodata``), or None."""
         if path not in self.nodata:
-            tiff = is_tiff_name(path)
-            self.nodata[path] = file_nodata(path).value if tiff else png_nodata(path)
+            self.nodata[path] = named_nodata(path)
         value = self.nodata[path]
         if value is None:
             return None
@@ -946,6 +945,30 @@ def from_mask_values(
             f"{said}; pass as label_values {fix}", cli=f"{said}; give as --label-values {fix}"
         )
     return indices
+
+
+def named_nodata(path: Path) -> float | None:
+    """The no-data value a label image names: a TIFF's GDAL_NODATA tag, a PNG's text key
+    ``nodata`` (``unetlab predict`` writes either where the input's pixels were no sample),
+    or None. Read from the header, no pixels decoded."""
+    return file_nodata(path).value if is_tiff_name(path) else png_nodata(path)
+
+
+def mask_nodata(
+    page: MaskPage, label_values, named: dict[Path, float | None]
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(the mask of ``page`` with its no-data pixels holding a value of its others, those
+    pixels or None): the value its file names no-data (:func:`named_nodata`: a prediction
+    kept as the masks, its 255 outside a swath) is no class, unless ``label_values`` name
+    it one; scored nowhere, as a prediction's no-data is (it was refused as class 255).
+    ``named``: each file's value, read once (a TIFF header: 0.5 ms, a stack's per page)."""
+    if page.path not in named:
+        named[page.path] = named_nodata(page.path)
+    value = named[page.path]
+    if value is None or (label_values is not None and value in label_values):
+        return page.mask, None
+    void = page.mask == value
+    return (_filled(page.mask, void), void) if void.any() else (page.mask, None)
 
 
 def _filled(raw: np.ndarray, void: np.ndarray) -> np.ndarray:

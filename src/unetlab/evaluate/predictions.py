@@ -95,6 +95,7 @@ from unetlab.evaluate.masks import (
     encode,
     ground_truth,
     instance_mask,
+    mask_nodata,
     ome_less,
     palette_void,
     recorded_3d,
@@ -779,17 +780,20 @@ def _accumulate(
     missing: list[str] = []
     scored_pages: list[ScoredPage] = []
     where = PageColumns()  # a stack's page, frame and time, from its image where known
+    named: dict[Path, float | None] = {}  # each mask file's no-data value
     for gt_page in masks:
         if gt_page.stem not in preds:
             missing.append(gt_page.stem)
             continue
         pred, pred_ids = preds.page(gt_page)
-        name, mask, file = gt_page.name, gt_page.mask, gt_page.where
+        mask, unlabelled = mask_nodata(gt_page, reading.label_values, named)
+        name, file = gt_page.name, gt_page.where
         if reading.gt_instances:
             gt, gt_ids = instance_mask(mask, reading.ignore_value, file, reading.connectivity)
         else:
             gt, gt_ids = encode(mask, reading.label_values, reading.ignore_value, file), None
-        if (void := pred == IGNORE_INDEX).any():  # the prediction's nodata: scored nowhere
+        void = pred == IGNORE_INDEX if unlabelled is None else (pred == IGNORE_INDEX) | unlabelled
+        if void.any():  # the prediction's or the masks' nodata: scored nowhere
             gt, pred = np.where(void, IGNORE_INDEX, gt), np.where(void, 0, pred)
         classed = pred_ids is not None and preds.classed(gt_page.stem)
         values.add(mask, gt, pred, gt_page.path, mapped=pred_ids is None or classed)
