@@ -22,3 +22,26 @@ def test_masks_lacking_a_class_beside_255_are_told_the_ignore_value():
 def test_binary_0_255_masks_are_still_told_label_values():
     with pytest.raises(MaskValuesError, match=r"label_values=\[0, 255\]"):
         check_class_indices(np.array([0, 255]), 1)
+
+
+def test_named_classes_beside_a_255_are_told_the_ignore_value_which_scores_it_nowhere(
+    tmp_path, capsys
+):
+    """Masks 0 1 255 with two class names: the refusal named fixing the mask or label
+    values, not the ignore value; given it, the 255 counts nowhere (no class of IoU 0)."""
+    from unetlab.cli import main
+    from unetlab.data.io import write_png
+
+    gt = np.zeros((32, 32), np.uint8)
+    gt[10:20, 10:20] = 1
+    write_png(tmp_path / "pred" / "a.png", gt)
+    gt[:2] = 255
+    write_png(tmp_path / "gt" / "a.png", gt)
+    args = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
+    assert main([*args, "--class-names", "bg", "fg"]) not in (0, None)
+    err = capsys.readouterr().err.strip()
+    assert "give --ignore-value 255 (ignore_value=255) where it marks pixels" in err
+    assert len(err.splitlines()) == 1
+    assert main([*args, "--class-names", "bg", "fg", "--ignore-value", "255"]) in (0, None)
+    out = capsys.readouterr().out
+    assert "mIoU               1.0000" in out and "6% ignored" in out
