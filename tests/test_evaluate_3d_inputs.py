@@ -152,3 +152,21 @@ def test_bare_pages_beside_a_tzyx_truth_name_saving_the_image_s_axes(tmp_path, c
     for axes in ("TZYX", "ZYX"):  # as it says: refused either way
         with pytest.raises(UnetlabError):
             evaluate_model(local_net().eval(), tmp_path / "d", objects_3d=True, axes=axes)
+
+
+@pytest.mark.parametrize("lead", [(1, 13), (13, 1), (1, 1, 13), (1, 13, 1)])
+def test_a_bare_4d_or_5d_stack_of_size_1_axes_is_its_truth_s_z_stack(tmp_path, caplog, lead):
+    """tifffile's 4-D (1, Z, Y, X) or 5-D (1, 1, Z, Y, X) saved without axes beside a ZYX
+    truth of as many planes: refused as '13 pages in 4 axes ... may hold time points or
+    channels', though its other axes are 1; it is scored as the 3-D stack it is."""
+    _data(tmp_path / "flat", _ball_stack(), _truth(), metadata={"axes": "ZYX"})
+    want = evaluate_model(local_net().eval(), tmp_path / "flat", objects_3d=True).to_dict()
+    _data(tmp_path / "d", _ball_stack(), _truth(), metadata={"axes": "ZYX"})
+    bare = _ball_stack().reshape(*lead, 56, 72)  # tifffile records its shape, no axes
+    tifffile.imwrite(tmp_path / "d" / "images" / "s.tif", bare)
+    with caplog.at_level(logging.WARNING):
+        got = evaluate_model(local_net().eval(), tmp_path / "d", objects_3d=True).to_dict()
+    (row,) = got["images"]
+    assert (row["name"], row["planes"]) == ("s", 13) and row["objects"] > 0
+    assert {k: got[k] for k in ("miou", "object_f1")} == {k: want[k] for k in ("miou", "object_f1")}
+    assert "time points or channels" not in caplog.text
