@@ -89,3 +89,23 @@ def test_objects_3d_read_the_stack_and_its_truth_as_given(stack):
     )
     (row,) = report.images
     assert (row["name"], row["planes"]) == ("s", 5)
+
+
+def test_a_prediction_saved_as_an_imagej_stack_without_axes_is_its_truth_s_planes(stack, capsys):
+    """A class map of another tool saved as an ImageJ stack without axes (read as CYX)
+    beside its ZYX truth of as many planes was refused as 'one image of 5 channels ...
+    give evaluate --axes ZYX', which --pred refuses: a prediction holds one value a pixel,
+    so its 5 channels are the truth's 5 planes, scored page by page and as one volume."""
+    truth = tifffile.imread(stack / "gt/s.tif")
+    (stack / "p").mkdir()
+    tifffile.imwrite(stack / "p/s.tif", truth, imagej=True)
+    with tifffile.TiffFile(stack / "p/s.tif") as tif:
+        assert tif.series[0].axes == "CYX"  # as the file says
+    pred = ["evaluate", "--pred", str(stack / "p"), "--gt", str(stack / "gt")]
+    assert main([*pred, "--json", str(stack / "a.json")]) == 0
+    report = json.loads((stack / "a.json").read_text())
+    assert len(report["images"]) == 5 and report["miou"] == 1.0
+    volume = [*pred, "--objects-3d", "--pred-instances", "--gt-instances"]
+    assert main([*volume, "--json", str(stack / "b.json")]) == 0
+    report = json.loads((stack / "b.json").read_text())
+    assert len(report["images"]) == 1 and report["object_f1"] == 1.0

@@ -55,7 +55,7 @@ from unetlab.data.pairs import (
 )
 from unetlab.data.read_notes import note_once
 from unetlab.data.tiff_files import is_tiff_name
-from unetlab.data.tiffmeta import read_page_axes
+from unetlab.data.tiffmeta import read_page_axes, series_axes
 from unetlab.errors import DatasetError, ImageReadError, OutputError, Spelled, spelled
 from unetlab.evaluate.checks import MaskValuesError
 from unetlab.outputs import RECORD_FILES
@@ -617,6 +617,7 @@ class Predictions:
         self.mask_values: dict[Path, bool] = {}  # per class map: does it hold mask values?
         self.foreign = False  # a map without a record read as mask values (said once)
         self.nodata: dict[Path, float | None] = {}  # per class map: its GDAL_NODATA value
+        self.axes: dict[Path, str | None] = {}  # per file: the axes to read it by
 
     def __contains__(self, stem: str) -> bool:
         return stem in self.maps or stem in self.objects
@@ -640,7 +641,8 @@ class Predictions:
             path = self.objects[stem]
             _refuse_lossy(path)
             drawn = path.suffix.lower() in ANNOTATION_SUFFIXES
-            ids = _page(self.read_objects, path, gt, self._outlined(path, gt) if drawn else None)
+            pages = self._outlined(path, gt) if drawn else None
+            ids = _page(self.read_objects, path, gt, pages, self._axes(path, gt))
             if not np.issubdtype(ids.dtype, np.integer) or ids.min(initial=0) < 0:
                 raise DatasetError(
                     f"{self.objects[stem]}: object ids are integers 0 (none), 1..n, not "
@@ -653,7 +655,7 @@ class Predictions:
         if self._instance_map(path):
             raise DatasetError(self._no_objects(path, stem))
         _refuse_lossy(path)
-        raw = _page(self.read_maps, path, gt)
+        raw = _page(self.read_maps, path, gt, axes=self._axes(path, gt))
         void = self._nodata(path, raw)  # no sample in the input: scored nowhere
         pred = _class_indices(raw if void is None else _filled(raw, void), path)
         if self._holds_mask_values(path) or self._foreign_values(path, pred):
@@ -671,6 +673,13 @@ class Predictions:
             return None
         void = raw == value
         return void if void.any() else None
+
+    def _axes(self, path: Path, gt: MaskPage) -> str | None:
+        """:func:`planes_axes` of ``path`` for ``gt``'s planes, found once a file (a
+        TIFF header, 0.5 ms: a stack's pages each asked it)."""
+        if path not in self.axes:
+            self.axes[path] = planes_axes(path, gt.pages)
+        return self.axes[path]
 
     def _outlined(self, path: Path, gt: MaskPage) -> np.ndarray:
         """The pages of the prediction ``path`` drawn as outlines (:func:`_outlined`), drawn
@@ -999,11 +1008,15 @@ def _class_indices(pred: np.ndarray, path: Path) -> np.ndarray:
     return pred.astype(np.int64)
 
 
-def _page(read: PairReader, path: Path, gt: MaskPage, pages=None) -> np.ndarray:
+def _page(
+    read: PairReader, path: Path, gt: MaskPage, pages=None, axes: str | None = None
+) -> np.ndarray:
     """Page ``gt.page`` of the prediction ``path`` (``pages``: its pages, where read
-    already): one (H, W) label image of the ground truth's size, from a file of as many
-    pages as the ground truth's."""
-    pages = read.stack(path, mask=True) if pages is None else pages
+    already; else read by ``axes``, :func:`planes_axes`): one (H, W) label image of the
+    ground truth's size, from a file of as many pages as the ground truth's."""
+    pages = (
+        read.stack(path, mask=True, axes=planes_axes(path, gt.pages)) if pages is None else pages
+    )
     if len(pages) != gt.pages:
         raise DatasetError(_page_mismatch(path, len(pages), gt))
     pred, name, shape = pages[gt.page], gt.name, gt.mask.shape
@@ -1015,6 +1028,22 @@ def _page(read: PairReader, path: Path, gt: MaskPage, pages=None) -> np.ndarray:
             f"{name} is {shape[1]}x{shape[0]} (width x height); predict the full-size image"
         )
     return pred
+
+
+def planes_axes(path: Path, planes: int) -> str | None:
+    """The axes to read the prediction ``path`` by where its file puts the ``planes`` of
+    its ground truth on its one channel axis, its other axes but Y and X of size 1 (an
+    ImageJ stack saved without axes reads as CYX): those with Z for C, as a prediction
+    holds one value a pixel (it was refused as 'one image of 5 channels ... give evaluate
+    --axes ZYX', which --pred refuses); None: read as the file says."""
+    found = series_axes(path) if planes > 1 else None
+    if found is None or "Z" in found[0] or found[0].count("C") != 1:
+        return None
+    letters, shape = found
+    sizes = dict(zip(letters, shape, strict=True))
+    if sizes["C"] != planes or any(n != 1 for a, n in sizes.items() if a not in "CYX"):
+        return None
+    return letters.replace("C", "Z")
 
 
 def _outlined(path: Path, gt: MaskPage) -> np.ndarray:

@@ -29,6 +29,7 @@ from unetlab.evaluate.masks import (
     ground_truth,
     has_planes,
     ome_less,
+    planes_axes,
     recorded_3d,
     refuse_image_folders,
     say_unscored,
@@ -143,7 +144,10 @@ def volumes(
     image, a TYX movie) give each page as a one-plane volume, its 2-D objects, their name
     added to ``flat``. ``gt_axes``: the truth's axes as a user gives them (None: its file's)."""
     gt_pages = read_stack(gt, mask=True, axes=gt_axes)
-    pred_pages = read_stack(pred, mask=True) if predicted is None else predicted[0]
+    if predicted is None:
+        pred_pages = read_stack(pred, mask=True, axes=planes_axes(pred, len(gt_pages)))
+    else:
+        pred_pages = predicted[0]
     if gt_pages.shape != pred_pages.shape:
         raise UnetlabError(
             f"{pred}: {_size(pred_pages)} but its ground truth {gt} {_size(gt_pages)}; "
