@@ -198,7 +198,7 @@ def _masks_with_nodata(tmp_path, suffix):
 
 
 @pytest.mark.parametrize("suffix", [".png", ".tif"])
-def test_evaluate_scores_the_masks_own_nodata_nowhere(tmp_path, suffix):
+def test_evaluate_scores_the_masks_own_nodata_nowhere(tmp_path, suffix, capsys):
     """A mask file that names its no-data value (PNG text key, GDAL_NODATA) has no class
     there: those pixels count nowhere, as a prediction's no-data does (refused before as
     'class index 255 ... fix the mask where it is a stray value')."""
@@ -213,6 +213,10 @@ def test_evaluate_scores_the_masks_own_nodata_nowhere(tmp_path, suffix):
     got = json.loads(out.read_text())
     assert (got["labelled_pixels"], got["nodata_pixels"]) == (24 * 32, 8 * 32)
     assert got["pixel_accuracy"] == 1.0 and got["miou"] == 1.0
+    table = capsys.readouterr().out
+    assert (
+        "25% no-data (left out of the predictions as no sample, or named no-data by the " in table
+    )
 
 
 def test_a_nodata_value_the_label_values_name_stays_a_class(tmp_path):

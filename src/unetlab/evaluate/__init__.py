@@ -20,7 +20,8 @@ What the report holds (``Report.to_dict()``, the JSON of ``unetlab evaluate``):
   ``labelled_pixels`` were scored, ``ignored_pixels`` not, and the table says so when any
   were ignored; nor do the pixels the predictions left out as no sample (their images'
   nodata or transparent pixels: a prediction's ``nodata`` PNG text key or TIFF GDAL_NODATA
-  tag), counted apart as ``nodata_pixels`` (a pixel in both counted once, as no-data), which
+  tag; a mask file's own, unless ``label_values`` name its value a class), counted apart
+  as ``nodata_pixels`` (a pixel in both counted once, as no-data), which
   the table says too.
 - ISBI 2012 (:mod:`unetlab.metrics.isbi`): ``rand_error`` (1 - V_Rand, pair counts summed over the
   images, as the challenge scores a stack), ``v_rand``, ``information_score`` (V_Info, mean

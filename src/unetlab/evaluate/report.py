@@ -703,7 +703,7 @@ def _threshold_lines(t: dict) -> list[str]:
 
 def _pixels_line(labelled: int, ignored: int, excluded: dict | None = None, nodata: int = 0) -> str:
     """The table's line of the pixels scored (labelled), ignored and left out by the
-    predictions as no sample (``nodata``), e.g. ``20,952 labelled pixels of 300,000; 93%
+    predictions as no sample or named no-data by the masks' files (``nodata``), e.g. ``20,952 labelled pixels of 300,000; 93%
     ignored (...)``."""
     total = labelled + ignored + nodata
     why = "the masks' ignore value"
@@ -713,8 +713,9 @@ def _pixels_line(labelled: int, ignored: int, excluded: dict | None = None, noda
     parts = [f"{_percent(ignored / total)} ignored ({why}: they count nowhere)"] if ignored else []
     if nodata:
         parts.append(
-            f"{_percent(nodata / total)} no-data (left out of the predictions as no sample: "
-            "nodata or transparent in their images; they count nowhere)"
+            f"{_percent(nodata / total)} no-data (left out of the predictions as no sample, "
+            "or named no-data by the masks' files: nodata or transparent in their images; "
+            "they count nowhere)"
         )
     return f"pixels scored      {labelled:,} labelled pixels of {total:,}; {'; '.join(parts)}"
 
