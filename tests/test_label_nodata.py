@@ -225,3 +225,19 @@ def test_a_nodata_value_the_label_values_name_stays_a_class(tmp_path):
     _masks_with_nodata(tmp_path, ".png")
     got = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[0, 1, 255])
     assert got.to_dict()["nodata_pixels"] == 0 and got.to_dict()["labelled_pixels"] == 32 * 32
+
+
+def test_the_masks_nodata_is_no_part_of_a_true_object(tmp_path):
+    """Object ids whose file names 255 no-data: the pixels under it took the value of the
+    first labelled one (object 2 here), which grew that object over them (object F1 0.5)."""
+    from unetlab.data.io import write_png
+    from unetlab.evaluate import evaluate_predictions
+
+    ids = np.zeros((32, 32), np.uint8)
+    ids[10:20, 10:20], ids[8:12, 0:3] = 1, 2  # object 2 the first labelled pixel (8, 0)
+    write_png(tmp_path / "pred" / "a.png", ids)
+    ids[:8] = 255
+    write_png(tmp_path / "gt" / "a.png", ids, text={"nodata": "255"})
+    how = dict(pred_instances=True, gt_instances=True)
+    (row,) = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", **how).images
+    assert (row["objects"], row["object_f1"], row["rand_error"]) == (2, 1.0, 0.0)

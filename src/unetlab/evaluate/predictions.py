@@ -790,6 +790,7 @@ def _accumulate(
         name, file = gt_page.name, gt_page.where
         if reading.gt_instances:
             gt, gt_ids = instance_mask(mask, reading.ignore_value, file, reading.connectivity)
+            gt_ids = gt_ids if unlabelled is None else np.where(unlabelled, 0, gt_ids)  # no object
         else:
             gt, gt_ids = encode(mask, reading.label_values, reading.ignore_value, file), None
         void = pred == IGNORE_INDEX if unlabelled is None else (pred == IGNORE_INDEX) | unlabelled
