@@ -407,10 +407,10 @@ def _too_many_classes(
         )
     return (
         f"the masks hold class index {gt_top}{held[1]} but {said}: fix the mask where it is a "
-        f"stray value; give --ignore-value {gt_top} (ignore_value={gt_top}) where it marks "
-        "pixels that count nowhere (VOC's 255); else every class needs a label value / "
-        "name (--label-values V ..., label_values=: the mask value of each class), and masks "
-        "of object ids need --gt-instances (gt_instances=True)"
+        "stray value; else every class needs a label value / "
+        "name (--label-values V ..., label_values=: the mask value of each class), masks "
+        "of object ids need --gt-instances (gt_instances=True), and a value that marks "
+        f"pixels that count nowhere (VOC's 255) --ignore-value {gt_top} (ignore_value={gt_top})"
     )
 
 
