@@ -52,6 +52,11 @@ class Spelled(NamedTuple):
     cli: str
 
 
+#: no value as Python writes it and as the command line's YAML does (``--set data.channel=
+#: null``): a notebook was told "null" (s54)
+NONE = Spelled("None", "null")
+
+
 def spelled(say: Callable[[str], str], name: str | Spelled) -> dict:
     """The keywords of an error whose message ``say(name)`` names the setting ``name``: its
     ``message`` in the Python API's spelling and its ``cli`` in the command line's where

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from unetlab.errors import UnetlabError, set_to, unknown_choice
+from unetlab.errors import NONE, UnetlabError, set_to, spelled, unknown_choice
 from unetlab.losses import LOSSES
 
 if TYPE_CHECKING:
@@ -109,8 +109,10 @@ def _check_encoder(model: ModelSection) -> None:
 
 def check_data(data: DataSection) -> None:
     """The ``data`` section's values."""
+    from unetlab.data.exclude import check_exclude_rows
     from unetlab.data.grey_masks import check_grey_masks
     from unetlab.data.instances import TARGETS
+    from unetlab.data.nodata import check_nodata
     from unetlab.data.normalize import check_keys
 
     if data.target not in TARGETS:
@@ -134,6 +136,10 @@ def check_data(data: DataSection) -> None:
     if data.axes is not None:
         object.__setattr__(data, "axes", check_data_axes(data.axes))
     check_grey_masks(data.grey_masks)
+    # refused as the config is built or checked (a notebook's cfg.data.nodata = "bogus"
+    # passed Config.checked, s54), as they stay: the config records what was given
+    check_nodata(data.nodata)
+    check_exclude_rows(data.exclude_rows)
 
 
 def check_data_axes(axes: str) -> str:
@@ -161,10 +167,11 @@ def check_channel(channel):
         isinstance(c, bool) or not isinstance(c, int) or c < 0 for c in indices
     )
     if bad or len(set(indices)) != len(indices):
-        raise UnetlabError(
+        said = (
             "data.channel must be a channel index >= 0, a list of distinct ones (e.g. [3, 2, "
-            f"1, 7]) or null for all, not {channel}"
+            f"1, 7]) or {{}} for all, not {channel!r}"
         )
+        raise UnetlabError(**spelled(said.format, NONE))
     return indices if len(indices) > 1 else indices[0]
 
 

@@ -36,6 +36,8 @@ class Section:
         if name in known and name in self.__dict__:
             _check_assigned(self, name, value)
             self.__dict__.setdefault(_ASSIGNED, set()).add(name)
+        elif name in known:  # the constructor's keyword (TrainSection(epochs="5"), s54)
+            value = _check_assigned(self, name, value)  # as checked: its checks compare it
         object.__setattr__(self, name, value)
 
     def __repr__(self) -> str:
@@ -81,18 +83,26 @@ def assigned_keys(cfg) -> set[str]:
     }
 
 
-def _check_assigned(section, name: str, value) -> None:
+def _check_assigned(section, name: str, value):
     """A key's ``value`` of the wrong type refused in one line naming the key and its type
-    (``config key train.epochs must be int, not '50'``); numpy numbers and paths pass as
-    :meth:`~unetlab.config.Config.checked` makes them plain. A whole section is not checked."""
+    (``config key train.epochs must be int, not '50'``), as Python assigns it; else the value
+    made plain as :meth:`~unetlab.config.Config.checked` makes it (numpy numbers, paths,
+    ``1`` for a float). A whole section is only checked to be one (not a dict)."""
     from unetlab.config.convert import check_type
 
     hint = _hints(type(section))[name]
+    if is_dataclass(hint) and not isinstance(value, hint):  # Config(train={"epochs": 5})
+        raise UnetlabError(
+            f"config section {name} must be a {hint.__name__}, not {type(value).__name__}: "
+            f"give {hint.__name__}(...) with its keys as keywords, or build the whole config "
+            f"from a dict with Config.from_dict({{{name!r}: {{...}}}})"
+        )
     if not is_dataclass(hint):
         default = next(f.default for f in fields(section) if f.name == name)
         default = None if default is MISSING else default
         key = f"{_prefix(section)}{name}"
-        check_type(plain_value(value), hint, key, default, form="code")
+        return check_type(plain_value(value), hint, key, default, form="code")
+    return value
 
 
 @cache

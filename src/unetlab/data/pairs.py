@@ -72,7 +72,7 @@ from unetlab.data.names import (
 from unetlab.data.normalize import channels_of
 from unetlab.data.orientation import transposed_sizes
 from unetlab.data.read_notes import note_once
-from unetlab.errors import DatasetError, ImageReadError, Spelled, spelled
+from unetlab.errors import NONE, DatasetError, ImageReadError, Spelled, spelled
 
 LAYOUTS = {
     "folders": ("images", "masks"),
@@ -1169,9 +1169,14 @@ def _one_channel(image: np.ndarray, channel: int | list[int], pair: Pair) -> np.
     have = channels_of(image)
     wanted = channel if isinstance(channel, (list, tuple)) else [channel]
     if max(wanted) >= have:
-        raise DatasetError(
-            f"{pair.image_page}: has {have} channel(s) (0 to {have - 1}), no channel "
-            f"{max(wanted)}: set data.channel to {'ones' if len(wanted) > 1 else 'one'} it "
-            "has (or null for all)"
-        )
+        raise DatasetError(**spelled(lambda none: _no_channel(pair, have, wanted, none), NONE))
     return image if image.ndim == 2 else image[:, :, channel]
+
+
+def _no_channel(pair: Pair, have: int, wanted: list[int], none: str) -> str:
+    """The line of an image without the channel(s) ``wanted``; ``none``: the word for none."""
+    some = "ones" if len(wanted) > 1 else "one"
+    return (
+        f"{pair.image_page}: has {have} channel(s) (0 to {have - 1}), no channel "
+        f"{max(wanted)}: set data.channel to {some} it has (or {none} for all)"
+    )

@@ -1,0 +1,93 @@
+"""Python callers told in Python's terms, the command line in its own (s54 pyforms3): a section
+built with a value of the wrong type, ``data.nodata`` and ``data.exclude_rows`` refused by
+``Config.checked``, None (not YAML's null) for ``data.channel``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from unetlab.cli import main
+from unetlab.config import Config
+from unetlab.config.sections import AugmentSection, DataSection, ModelSection, TrainSection
+from unetlab.data.io import write_png
+from unetlab.data.pairs import Pair, PairReader
+from unetlab.errors import UnetlabError, first_line
+
+
+@pytest.mark.parametrize(
+    ("build", "said"),
+    [
+        (
+            lambda: TrainSection(epochs="5"),
+            "config key train.epochs must be int, not '5': e.g. cfg.train.epochs = 50",
+        ),
+        (lambda: DataSection(tile_size=2.5), "config key data.tile_size must be int, not 2.5"),
+        (lambda: ModelSection(depth="x"), "config key model.depth must be int or None, not 'x'"),
+        (lambda: AugmentSection(enabled="x"), "config key augment.enabled must be bool"),
+    ],
+)
+def test_a_section_built_with_a_wrong_type_says_the_key_in_python(build, said):
+    """TrainSection(epochs="5") raised "TypeError: '<' not supported between instances of 'str'
+    and 'int'" from its range check."""
+    with pytest.raises(UnetlabError) as caught:
+        build()
+    assert str(caught.value).startswith(said)
+
+
+def test_a_section_built_takes_a_value_as_checked_would():
+    """A number's text for a float (as a config file's 1e-3) is that float at once: the
+    section's range checks compare it (TrainSection(lr="0.1") was a TypeError)."""
+    assert TrainSection(lr="0.1").lr == 0.1
+    assert TrainSection(lr=1).lr == 1.0 and isinstance(TrainSection(lr=1).lr, float)
+    assert TrainSection(channels_last="off").channels_last is False
+
+
+def test_a_section_given_as_a_dict_is_refused_naming_from_dict():
+    """Config(train={"epochs": 5}) was an AttributeError of its repr ("'dict' object has no
+    attribute 'epochs'"); assigned, a dict section passed until the run."""
+    with pytest.raises(UnetlabError, match=r"section train must be a TrainSection, not dict"):
+        Config(train={"epochs": 5})
+    cfg = Config()
+    with pytest.raises(UnetlabError, match=r"Config\.from_dict\(\{'data': \{\.\.\.\}\}\)"):
+        cfg.data = {"root": "data"}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("nodata", "bogus", "data.nodata: 'bogus' is not auto, none or a number"),
+        ("exclude_rows", {"bottom": -3}, "data.exclude_rows.bottom: -3 rows: give 0 or more"),
+        ("exclude_rows", {"side": 3}, "data.exclude_rows: unknown edge 'side'"),
+    ],
+)
+def test_checked_refuses_nodata_and_exclude_rows(key, value, said):
+    """Both passed ``Config.checked`` (a notebook learnt of them deep in training)."""
+    cfg = Config()
+    setattr(cfg.data, key, value)
+    with pytest.raises(UnetlabError) as caught:
+        cfg.checked()
+    assert str(caught.value).startswith(said)
+
+
+def test_the_command_line_refuses_nodata_as_its_config_is_read(tmp_path, capsys):
+    assert main(["train", "--data", str(tmp_path), "--set", "data.nodata=bogus"]) == 2
+    assert "error: data.nodata: 'bogus' is not auto, none or a number" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("channel", [-1, [2, 2]])
+def test_data_channel_says_none_to_python_and_null_to_the_command_line(channel):
+    with pytest.raises(UnetlabError) as caught:
+        DataSection(channel=channel)
+    assert "or None for all" in str(caught.value) and "null" not in str(caught.value)
+    assert "or null for all" in first_line(caught.value, cli=True)
+
+
+def test_a_channel_past_the_images_says_none_to_python_and_null_to_the_command_line(tmp_path):
+    image, mask = tmp_path / "a.png", tmp_path / "m.png"
+    write_png(image, np.zeros((8, 8), np.uint8))
+    write_png(mask, np.zeros((8, 8), np.uint8))
+    with pytest.raises(UnetlabError) as caught:
+        PairReader(channel=2)(Pair(image, mask))
+    assert str(caught.value).endswith("set data.channel to one it has (or None for all)")
+    assert first_line(caught.value, cli=True).endswith("(or null for all)")
