@@ -91,3 +91,26 @@ def test_a_channel_past_the_images_says_none_to_python_and_null_to_the_command_l
         PairReader(channel=2)(Pair(image, mask))
     assert str(caught.value).endswith("set data.channel to one it has (or None for all)")
     assert first_line(caught.value, cli=True).endswith("(or null for all)")
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("top=abc", "--exclude-rows top: 'abc' is not a number of rows or a share"),
+        ("bottom=-3", "--exclude-rows bottom: -3 rows: give 0 or more"),
+    ],
+)
+def test_exclude_rows_flag_is_named_as_the_command_line_gives_it(
+    tmp_path, instance_checkpoint, capsys, given, said
+):
+    """``--exclude-rows top=abc`` was told "exclude_rows.top" (PredictOptions' keyword)."""
+    folder = tmp_path / "in"
+    write_png(folder / "a.png", np.zeros((8, 8), np.uint8))
+    runs = [
+        ["predict", "--checkpoint", str(instance_checkpoint), "--input", str(folder)],
+        ["evaluate", "--pred", str(folder), "--gt", str(folder)],
+    ]
+    runs[0] += ["--output", str(tmp_path / "out")]
+    for run in runs:
+        assert main([*run, "--exclude-rows", given]) == 2
+        assert f"error: {said}\n" in capsys.readouterr().err

@@ -37,6 +37,7 @@ from unetlab.cli.predict import (
     add_exclude_rows_arg,
     add_nodata_arg,
     add_scale_arg,
+    check_region_flags,
     with_exclude_rows,
     with_nodata,
     with_scale,
@@ -376,10 +377,7 @@ def _check_values(args) -> None:
         from unetlab.inference.rescale import check_scale
 
         check_scale(args.scale)
-    if args.nodata is not None:  # auto, none or a number: one line naming them otherwise
-        from unetlab.data.nodata import check_nodata
-
-        check_nodata(args.nodata, "--nodata")
+    check_region_flags(args)
     check_evaluation(
         worst=args.worst,
         ignore_value=args.ignore_value,

@@ -470,6 +470,20 @@ def with_exclude_rows(options, args):
     return replace(options, exclude_rows=args.exclude_rows)
 
 
+def check_region_flags(args) -> None:
+    """``--nodata`` (auto, none or a number) and ``--exclude-rows`` (``EDGE=ROWS``) of predict
+    and evaluate, each refused in one line naming the flag before any file is read (their
+    options' own checks name the Python keywords: ``--exclude-rows top=abc`` was told
+    "exclude_rows.top", s54)."""
+    from unetlab.data.exclude import check_exclude_rows
+    from unetlab.data.nodata import check_nodata
+
+    if args.nodata is not None:
+        check_nodata(args.nodata, "--nodata")
+    if args.exclude_rows is not None:
+        check_exclude_rows(args.exclude_rows, "--exclude-rows")
+
+
 def add_nodata_arg(group) -> None:
     """``--nodata`` (predict's and evaluate's): read back by :func:`with_nodata`."""
     group.add_argument(
@@ -567,10 +581,7 @@ def _check_flags(args) -> None:
         from unetlab.inference.rescale import check_scale
 
         check_scale(args.scale)
-    if args.nodata is not None:  # auto, none or a number: one line naming them otherwise
-        from unetlab.data.nodata import check_nodata
-
-        check_nodata(args.nodata, "--nodata")
+    check_region_flags(args)
 
 
 def _load(args, device, *, say: bool = True, since: CpuReading | None = None):

@@ -48,7 +48,7 @@ def check_exclude_rows(value, where: str = "data.exclude_rows") -> ExcludeRows |
         )
     if unknown := [k for k in value if k not in EDGES]:
         raise UnetlabError(f"{where}: unknown edge {unknown[0]!r}: the edges are top and bottom")
-    rows = tuple(_amount(value.get(edge, 0), f"{where}.{edge}") for edge in EDGES)
+    rows = tuple(_amount(value.get(edge, 0), _edge(where, edge)) for edge in EDGES)
     if sum(v for v in rows if isinstance(v, float)) >= 1:
         raise UnetlabError(f"{where}: the shares of top and bottom leave no rows: {shown(rows)}")
     return rows if any(rows) else None
@@ -65,8 +65,14 @@ def _parsed(text: str, where: str) -> dict | None:
             raise UnetlabError(
                 f"{where}: {part!r} is not EDGE=ROWS: give e.g. bottom=26 or top=10,bottom=0.1"
             )
-        out[edge.strip().lower()] = _number(amount.strip(), f"{where}.{edge.strip()}")
+        out[edge.strip().lower()] = _number(amount.strip(), _edge(where, edge.strip()))
     return out
+
+
+def _edge(where: str, edge: str) -> str:
+    """``data.exclude_rows.top`` (a key, ``where``'s edge), or ``--exclude-rows top`` (a
+    flag's: ``--exclude-rows.top`` is no flag, s54)."""
+    return f"{where} {edge}" if where.startswith("--") else f"{where}.{edge}"
 
 
 def _number(text: str, where: str) -> int | float:
