@@ -21,7 +21,7 @@ from PIL import Image
 
 from unetlab.checkpoint import load_model, save_model
 from unetlab.cli import main
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, first_line
 from unetlab.inference.bioimageio import (
     PackageInfo,
     architecture_source,
@@ -104,8 +104,9 @@ def test_a_grey_sample_for_an_rgb_model_is_said(tmp_path, caplog):
 
 def test_package_names_the_format_refuses():
     for name in ("best", "a/b model", "x" * 129):
-        with pytest.raises(UnetlabError, match="choose another --name"):
+        with pytest.raises(UnetlabError, match=r"choose another name \(PackageInfo\(name=") as e:
             PackageInfo(name=name)
+        assert first_line(e.value, cli=True).endswith("choose another --name")  # s54
     assert PackageInfo(name="U-Net (EM 2x)").name == "U-Net (EM 2x)"
 
 
@@ -616,7 +617,7 @@ def test_without_a_sample_the_package_shows_a_validation_image_of_its_data(tmp_p
         caplog.clear()
         export_bioimageio(model, tmp_path / "pkg", weight_formats=("pytorch_state_dict",))
         assert "sample image: a synthetic EM image (" in caplog.text and why in caplog.text
-        assert "--sample IMAGE gives the test tensors and the cover a real one" in caplog.text
+        assert "as sample= gives the test tensors and the cover a real one" in caplog.text
     small = UNet(3, 7, depth=2, base_channels=4, padding="valid").eval()
     small.training_data = {"root": str(voc)}
     assert "none of the 2 validation images" in validation_image(small, 999)[1]

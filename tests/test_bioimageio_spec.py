@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import unetlab.inference.bioimageio as bioimageio
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, first_line
 from unetlab.inference.bioimageio import PackageInfo, axis_scale, export_bioimageio, halo
 from unetlab.models import UNet
 
@@ -130,5 +130,6 @@ def test_a_spec_too_old_for_the_format_checks_nothing(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("author", ["A/B lab", "C\\D", " "])
 def test_an_author_name_the_format_refuses_is_said_before_any_work(author):
-    with pytest.raises(UnetlabError, match="--author .*without / or"):
+    with pytest.raises(UnetlabError, match="^author .*without / or") as e:
         PackageInfo(authors=("Ada Lovelace", author))
+    assert first_line(e.value, cli=True).endswith("give each as one --author")  # s54

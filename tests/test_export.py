@@ -10,7 +10,7 @@ pytest.importorskip("onnxruntime")
 
 from unetlab.checkpoint import save_model  # noqa: E402
 from unetlab.cli import main  # noqa: E402
-from unetlab.errors import UnetlabError  # noqa: E402
+from unetlab.errors import UnetlabError, first_line  # noqa: E402
 from unetlab.inference.export import OnnxRunner, export_onnx  # noqa: E402
 from unetlab.inference.tiling import Geometry  # noqa: E402
 from unetlab.models import UNet  # noqa: E402
@@ -54,9 +54,10 @@ def test_static_export_and_invalid_size(tmp_path):
 def test_an_opset_newer_than_torch_exports_is_one_line_and_no_file(tmp_path, capfd):
     """torch warned, dumped the whole graph to stderr, then refused: now one line, first."""
     model = UNet(1, 2, depth=2, base_channels=2, padding="same")
-    with pytest.raises(UnetlabError, match=r"^opset 572: .*not supported; try --opset 17$"):
+    with pytest.raises(UnetlabError, match=r"^opset 572: .*not supported; try opset=17$") as e:
         export_onnx(model, tmp_path / "new.onnx", opset=572)
     assert capfd.readouterr().err == "" and not (tmp_path / "new.onnx").exists()
+    assert first_line(e.value, cli=True).endswith("; try --opset 17")  # the command's (s54)
 
 
 def test_runner_rejects_foreign_files(tmp_path):

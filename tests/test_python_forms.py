@@ -114,3 +114,68 @@ def test_exclude_rows_flag_is_named_as_the_command_line_gives_it(
     for run in runs:
         assert main([*run, "--exclude-rows", given]) == 2
         assert f"error: {said}\n" in capsys.readouterr().err
+
+
+def test_stack_objects_3d_of_a_large_stack_names_python_to_python(tmp_path):
+    """evaluate_model(objects_3d=True) of a stack read window by window was told "unetlab
+    predict --instances --objects-3d --large-pixels N" and "evaluate --pred ..."."""
+    import tifffile
+
+    from unetlab import ObjectOptions, OutputOptions
+    from unetlab.inference.files import stack_objects_3d
+    from unetlab.models import UNet
+
+    model = UNet(1, 3, depth=2, base_channels=4, padding="same")
+    model.classes, model.label_values = ["background", "boundary", "interior"], None
+    model.objects = {"target": "instances"}
+    path = tmp_path / "s.tif"
+    tifffile.imwrite(path, np.zeros((3, 16, 16), np.uint8), metadata={"axes": "ZYX"})
+    outputs = OutputOptions(objects=ObjectOptions(), objects_3d=True, large_threshold=100)
+    with pytest.raises(UnetlabError) as caught:
+        stack_objects_3d(model, path, outputs)
+    python, cli = str(caught.value), first_line(caught.value, cli=True)
+    assert "objects_3d=True, large_threshold=N)" in python and "--" not in python
+    assert "evaluate_predictions(P, MASKS, objects_3d=True)" in python
+    assert "unetlab predict --instances --objects-3d --large-pixels N" in cli
+
+
+def test_export_sizes_and_opset_said_as_keywords_to_python_as_flags_on_the_command_line(
+    tmp_path, capsys
+):
+    from unetlab.checkpoint import save_model
+    from unetlab.inference.export import check_input_size
+    from unetlab.models import UNet
+
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    with pytest.raises(UnetlabError) as caught:
+        check_input_size(model, 10**6)
+    assert str(caught.value).startswith("input_size 1000000 is larger than unetlab traces")
+    assert str(caught.value).endswith("(or use dynamic=False at most that)")
+    assert first_line(caught.value, cli=True).startswith("--input-size 1000000 is larger")
+    assert first_line(caught.value, cli=True).endswith("(or use --static at most that)")
+    checkpoint = save_model(tmp_path / "m.pt", model)
+    run = ["export", "--checkpoint", str(checkpoint), "--onnx", str(tmp_path / "m.onnx")]
+    assert main([*run, "--opset", "572"]) == 2
+    assert capsys.readouterr().err.rstrip().endswith("not supported; try --opset 17")
+
+
+def test_bioimageio_sample_and_author_said_as_keywords_to_python_as_flags_on_the_command_line(
+    tmp_path, capsys
+):
+    """export_bioimageio(sample=small) was told "give a larger --sample image";
+    PackageInfo(authors=()) "needs at least one --author"."""
+    from unetlab.checkpoint import save_model
+    from unetlab.inference.bioimageio import PackageInfo, export_bioimageio
+    from unetlab.models import UNet
+
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    small = np.zeros((4, 4), np.uint8)
+    with pytest.raises(UnetlabError, match=r"give a larger image as sample=$"):
+        export_bioimageio(model, tmp_path / "pkg", sample=small)
+    with pytest.raises(UnetlabError, match=r"at least one author \(PackageInfo\(authors="):
+        PackageInfo(authors=())
+    write_png(tmp_path / "small.png", small)
+    checkpoint = save_model(tmp_path / "m.pt", model)
+    run = ["export", "--checkpoint", str(checkpoint), "--bioimageio", str(tmp_path / "p")]
+    assert main([*run, "--sample", str(tmp_path / "small.png")]) == 2
+    assert capsys.readouterr().err.rstrip().endswith("give a larger image as --sample")

@@ -55,6 +55,7 @@ that was killed (:func:`remove_stale_builds`: each holds copies of the weights).
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import logging
 import math
@@ -84,7 +85,7 @@ from unetlab.data.grey_masks import trained_grey_masks
 from unetlab.data.io import grey_for_stains, read_image, write_png
 from unetlab.data.normalize import channels_of
 from unetlab.data.pairs import PairReader
-from unetlab.errors import DatasetError, UnetlabError
+from unetlab.errors import DatasetError, Spelled, UnetlabError, said_as, spelled
 from unetlab.inference.export import (
     ProbabilityUNet,
     probability_model,
@@ -140,21 +141,34 @@ class PackageInfo:
     def __post_init__(self):
         allowed = set(string.ascii_letters + string.digits + "_+- ()")
         if not 5 <= len(self.name) <= 128 or not set(self.name) <= allowed:
-            raise UnetlabError(
-                f"model name {self.name!r}: bioimage.io wants 5-128 letters, digits, spaces "
-                "and _+-(); choose another --name"
-            )
+            said = f"model name {self.name!r}: bioimage.io wants 5-128 letters, digits, spaces "
+            raise UnetlabError(**spelled(f"{said}and _+-(); choose another {{}}".format, NAME))
         if not self.authors:
-            raise UnetlabError("a bioimage.io package needs at least one --author")
-        for author in self.authors:
-            if not author.strip() or set(author) & set("/\\"):
-                raise UnetlabError(
-                    f"--author {author!r}: bioimage.io wants a name without / or \\ "
-                    "(e.g. 'Ada Lovelace'); give each author as one --author"
-                )
+            raise UnetlabError(
+                **spelled("a bioimage.io package needs at least one {}".format, AUTHOR)
+            )
+        if bad := [a for a in self.authors if not a.strip() or set(a) & set("/\\")]:
+            raise UnetlabError(**spelled(functools.partial(_bad_author, bad[0]), AUTHOR))
         size = self.pixel_size
         if size is not None and not (math.isfinite(size) and size > 0):
-            raise UnetlabError(f"--pixel-size must be a positive number of micrometres, not {size}")
+            said = "{} must be a positive number of micrometres, not " + str(size)
+            raise UnetlabError(**spelled(said.format, PIXEL_SIZE))
+
+
+#: the package's settings as :class:`PackageInfo`'s keywords and ``unetlab export``'s flags
+#: name them (a notebook was told --author and --sample, s54)
+NAME = Spelled("name (PackageInfo(name=...))", "--name")
+AUTHOR = Spelled("author (PackageInfo(authors=('Ada Lovelace',)))", "--author")
+PIXEL_SIZE = Spelled("pixel_size", "--pixel-size")
+SAMPLE = Spelled("sample=", "--sample")
+
+
+def _bad_author(author: str, name: str) -> str:
+    """The line of an ``author`` bioimage.io cannot take, one given as ``name`` says."""
+    return (
+        f"author {author!r}: bioimage.io wants a name without / or \\ (e.g. 'Ada Lovelace'); "
+        f"give each as one {name}"
+    )
 
 
 # --- the architecture file --------------------------------------------------------------
@@ -340,22 +354,25 @@ def _sample_image(sample, model: UNet, size: int) -> np.ndarray:
             raise UnetlabError(grey_for_stains(name, stains, model.in_channels))
         log.warning(
             "the sample image is grey, the model takes %d channels: its channel is repeated "
-            "(the test tensors and the cover show an image unlike the training ones; give a "
-            "--sample like them)",
+            "(the test tensors and the cover show an image unlike the training ones; give an "
+            "image like them as %s)",
             model.in_channels,
+            said_as(SAMPLE),
         )
         image = np.repeat(image[:, :, None], model.in_channels, axis=2)
     if count := nonfinite_count(np.asarray(image), channel_axis=image.ndim == 3):
         name = "the sample image" if isinstance(sample, np.ndarray | None) else str(sample)
+        said = f"{name}: {count} NaN or infinite pixel(s): the package's test tensors would be NaN"
         raise UnetlabError(
-            f"{name}: {count} NaN or infinite pixel(s): the package's test tensors would be NaN; "
-            "replace them (e.g. with 0) or give another --sample image"
+            **spelled(
+                f"{said}; replace them (e.g. with 0) or give another image as {{}}".format, SAMPLE
+            )
         )
     channels = channels_of(image)
     if channels != model.in_channels:
+        said = f"the sample image has {channels} channel(s), the model takes {model.in_channels}"
         raise UnetlabError(
-            f"the sample image has {channels} channel(s), the model takes {model.in_channels}: "
-            "give a --sample image like the training images"
+            **spelled(f"{said}: give an image like the training images as {{}}".format, SAMPLE)
         )
     return image
 
@@ -370,8 +387,9 @@ def default_sample(model: UNet, size: int) -> np.ndarray:
     image, found = validation_image(model, size)
     if image is not None:
         log.info(
-            "sample image: %s, from the checkpoint's validation data (--sample gives another)",
+            "sample image: %s, from the checkpoint's validation data (%s gives another)",
             found,
+            said_as(SAMPLE),
         )
         return image
     from unetlab.data.synthetic import synthetic_em
@@ -379,10 +397,11 @@ def default_sample(model: UNet, size: int) -> np.ndarray:
     n = model.in_channels
     repeated = f", its one channel repeated into the model's {n}" if n > 1 else ""
     log.warning(
-        "sample image: a synthetic EM image (%s)%s; --sample IMAGE gives the test tensors "
-        "and the cover a real one, like the training images",
+        "sample image: a synthetic EM image (%s)%s; an image like the training images as %s "
+        "gives the test tensors and the cover a real one",
         found,
         repeated,
+        said_as(SAMPLE),
     )
     image = synthetic_em(512, np.random.default_rng(0))[0]
     return np.repeat(image[:, :, None], n, axis=2) if n > 1 else image
@@ -457,10 +476,8 @@ def _nearest(model: UNet, size: int) -> tuple[int | None, int]:
 def _centre_crop(image: np.ndarray, size: int) -> np.ndarray:
     h, w = image.shape[:2]
     if h < size or w < size:
-        raise UnetlabError(
-            f"the sample image is {h} x {w} px, the package's test input needs {size} x {size}: "
-            "give a larger --sample image"
-        )
+        said = f"the sample image is {h} x {w} px, the package's test input needs {size} x {size}"
+        raise UnetlabError(**spelled(f"{said}: give a larger image as {{}}".format, SAMPLE))
     top, left = (h - size) // 2, (w - size) // 2
     return image[top : top + size, left : left + size]
 

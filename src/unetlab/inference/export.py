@@ -60,7 +60,7 @@ from unetlab.atomic import atomic_path
 from unetlab.checkpoint import export_source
 from unetlab.data.classes import class_colours
 from unetlab.data.normalize import normalization_formula
-from unetlab.errors import UnetlabError, first_line
+from unetlab.errors import Spelled, UnetlabError, first_line, spelled
 from unetlab.inference.offset import label_offset, shift_axis
 from unetlab.models import UNet
 from unetlab.outputs import PYTHON_OVERWRITE_FIX, claim_files
@@ -319,6 +319,24 @@ def _random(*shape: int) -> torch.Tensor:
     return torch.randn(*shape, generator=torch.Generator().manual_seed(0))
 
 
+#: the export's settings as Python's keywords and the command line's flags name them (a
+#: notebook was told --opset and --static, s54)
+OPSET = Spelled(f"opset={DEFAULT_OPSET}", f"--opset {DEFAULT_OPSET}")
+STATIC = Spelled("dynamic=False", "--static")
+STATIC_AT = Spelled(
+    "dynamic=False at the size you need (input_size=)", "--static at the size you need"
+)
+
+
+def _too_large(input_size: int, size: str, static: str) -> str:
+    """The line of an ``input_size`` too large to trace, naming the size as ``size`` and how
+    a fixed size is asked for as ``static`` (a keyword, or a flag: :data:`STATIC`)."""
+    return (
+        f"{size} {input_size} is larger than unetlab traces ({MAX_TRACE}); trace at a small "
+        f"size: the exported height and width are dynamic (or use {static} at most that)"
+    )
+
+
 def check_input_size(model: UNet, input_size: int | None) -> int:
     """The input size an export of ``model`` traces: ``input_size`` (UnetlabError naming
     the nearest valid sizes, or a size too large to trace), or a small valid one for None."""
@@ -331,8 +349,8 @@ def _check_size(model: UNet, input_size: int | None) -> int:
         return model.valid_input_sizes(model.min_input_size + 2 * model.size_multiple, 1)[0]
     if input_size > MAX_TRACE:  # the trace runs the net once at this size, in memory
         raise UnetlabError(
-            f"--input-size {input_size} is larger than unetlab traces ({MAX_TRACE}); trace at a "
-            "small size: the exported height and width are dynamic (or use --static at most that)"
+            _too_large(input_size, "input_size", STATIC.python),
+            cli=_too_large(input_size, "--input-size", STATIC.cli),
         )
     model.output_size(input_size)  # UnetlabError naming the nearest valid sizes
     return input_size
@@ -351,7 +369,7 @@ def _opset_hint(opset: int):
         if "opset" not in str(exc).lower():
             raise
         reason = first_line(exc).split(". by ")[0]
-        raise UnetlabError(f"opset {opset}: {reason}; try --opset {DEFAULT_OPSET}") from exc
+        raise UnetlabError(**spelled(f"opset {opset}: {reason}; try {{}}".format, OPSET)) from exc
 
 
 def claim_exports(
@@ -533,9 +551,9 @@ def _onnx_difference(model: UNet, runner, x: torch.Tensor, path) -> tuple[float,
         expected = exportable(model.to("cpu").eval())(x)
     got = runner(x)
     if got.shape != expected.shape:
+        said = f"{path}: ONNX output shape {tuple(got.shape)} differs from PyTorch's "
         raise UnetlabError(
-            f"{path}: ONNX output shape {tuple(got.shape)} differs from PyTorch's "
-            f"{tuple(expected.shape)}: export with --static at the size you need"
+            **spelled(f"{said}{tuple(expected.shape)}: export with {{}}".format, STATIC_AT)
         )
     return float((got - expected).abs().max()), float(expected.abs().max())
 

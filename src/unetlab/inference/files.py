@@ -663,6 +663,19 @@ def _read_whole(file: _File) -> tuple[np.ndarray, PageAxes, list, list, dict]:
     return stack, axes, pages, invalid, meta
 
 
+#: how to score the 3-D objects of a stack too large to read whole (:func:`stack_objects_3d`),
+#: as Python calls it and as the command line does (Python was told the flags, s54)
+PREDICT_3D_FIRST = Spelled(
+    "large, read window by window, and its objects are joined in 3-D only read whole: predict "
+    "them with predict_folder(model, INPUT, P, objects=True, objects_3d=True, "
+    "large_threshold=N) (N above its pixels a plane), then score them with "
+    "evaluate_predictions(P, MASKS, objects_3d=True)",
+    "large, read window by window, and its objects are joined in 3-D only read whole: predict "
+    "them with unetlab predict --instances --objects-3d --large-pixels N (N above its pixels a "
+    "plane), then score them with evaluate --pred P --gt MASKS --objects-3d",
+)
+
+
 def stack_objects_3d(
     model: torch.nn.Module,
     path: str | os.PathLike,
@@ -684,12 +697,7 @@ def stack_objects_3d(
     fix = "lower --tile-size or --batch-size (tile_size, batch_size)"
     with keeping_open(path), floor_run(), memory_hint(str(path), fix):
         if _streamed(file, SOLO):  # predict's flag, not the caller's (evaluate has none)
-            raise UnetlabError(
-                f"{path.name}: large, read window by window, and its objects are joined in 3-D "
-                "only read whole: predict them with unetlab predict --instances --objects-3d "
-                "--large-pixels N (N above its pixels a plane), then score them with evaluate "
-                "--pred P --gt MASKS --objects-3d"
-            )
+            raise UnetlabError(**spelled(lambda how: f"{path.name}: {how}", PREDICT_3D_FIRST))
         _, page_axes, pages, invalid, meta = _read_whole(file)
         file = _flat_without_z(file, page_axes)  # a 2-D image: its 2-D objects
         _check_pages(path, pages, invalid, page_axes)
