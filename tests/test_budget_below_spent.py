@@ -55,8 +55,8 @@ def test_a_budget_below_the_time_spent_is_one_warning(tmp_path, monkeypatch, cap
     assert float(spent) >= 0.1
     assert said[0] == (
         f"warning: the run has spent {spent} min, more than the new time budget of 0.05 min "
-        f"(--minutes, train.max_minutes): training ends at once; to train on, give --minutes "
-        f"more than {spent}"
+        f"(train.max_minutes): training ends at once; to train on, set cfg.train.max_minutes "
+        f"to more than {spent}"  # fit's caller has no --minutes (s54)
     )
 
 

@@ -33,7 +33,7 @@ def test_a_budget_spent_by_loading_trains_one_step_and_says_so(tmp_path, monkeyp
     line = (
         "loading the data and building the net took 5.0 s of the 0.05-minute budget (3 s): "
         "none left to train; one step and one validation follow, so that the run leaves a "
-        "usable checkpoint; give --minutes 1 or more (train.max_minutes) to train"
+        "usable checkpoint; set cfg.train.max_minutes to 1 or more to train"  # fit's (s54)
     )
     assert line in log, log
     assert "it bought 1 step (1 epoch)" in log and "0 s kept" not in log

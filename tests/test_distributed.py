@@ -16,6 +16,7 @@ import torch
 
 from unetlab.checkpoint import load_checkpoint, load_model
 from unetlab.distributed import Group
+from unetlab.errors import command_spelling
 from unetlab.train import fit
 
 from .test_train import tiny_config, write_blobs
@@ -576,5 +577,9 @@ def test_a_run_resumed_in_another_number_of_processes_says_how_to_go_on(tmp_path
             _warn_other_processes(saved, 1)  # not recorded (older runs), or the same
         assert caplog.text == ""
         _warn_other_processes(2, 1)
-    assert "trained in 2 process(es) and resumes in 1" in caplog.text
-    assert "resume with --nproc 2" in caplog.text
+        assert "trained in 2 process(es) and resumes in 1" in caplog.text
+        assert "resume in 2 processes (torchrun --nproc_per_node 2)" in caplog.text  # fit's
+        caplog.clear()
+        with command_spelling():  # unetlab train --resume (s54: fit was told --nproc)
+            _warn_other_processes(2, 1)
+    assert "resume with --nproc 2 to go on" in caplog.text

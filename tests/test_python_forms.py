@@ -179,3 +179,38 @@ def test_bioimageio_sample_and_author_said_as_keywords_to_python_as_flags_on_the
     run = ["export", "--checkpoint", str(checkpoint), "--bioimageio", str(tmp_path / "p")]
     assert main([*run, "--sample", str(tmp_path / "small.png")]) == 2
     assert capsys.readouterr().err.rstrip().endswith("give a larger image as --sample")
+
+
+def test_a_budget_below_the_time_spent_is_said_in_the_callers_terms(caplog):
+    """fit(resume=True) with a budget below the minutes spent was told "give --minutes more
+    than ..." (test_budget_below_spent.py runs it through fit)."""
+    from types import SimpleNamespace
+
+    from unetlab.errors import command_spelling
+    from unetlab.train.resume import warn_budget_below_spent
+
+    timer = SimpleNamespace(seconds=3.0, seconds_spent=6.0)
+    with caplog.at_level("WARNING", logger="unetlab.train"):
+        warn_budget_below_spent(12.0, timer)
+        python = caplog.text
+        caplog.clear()
+        with command_spelling():
+            warn_budget_below_spent(12.0, timer)
+    assert "(train.max_minutes): training ends at once" in python and "--" not in python
+    assert python.rstrip().endswith("set cfg.train.max_minutes to more than 0.1")
+    assert "(--minutes, train.max_minutes)" in caplog.text
+    assert caplog.text.rstrip().endswith("give --minutes more than 0.1")
+
+
+def test_a_budget_spent_by_loading_is_said_in_the_callers_terms(caplog):
+    """fit's train.log was told "give --minutes 1 or more" (test_budget_loading.py: fit's)."""
+    from types import SimpleNamespace
+
+    from unetlab.errors import command_spelling
+    from unetlab.train.run import log_spent
+
+    with caplog.at_level("WARNING", logger="unetlab.train"), command_spelling():
+        log_spent(5.0, SimpleNamespace(seconds=3.0))
+    assert "usable checkpoint; give --minutes 1 or more (train.max_minutes) to train" in (
+        caplog.text
+    )

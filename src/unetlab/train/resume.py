@@ -345,6 +345,13 @@ def run_normalization(checkpoint: dict, computed: dict, path: Path) -> dict:
     return own
 
 
+#: how a run goes on in its ``{}`` processes, and gets a time budget of more than ``{}``
+#: minutes, as a Python caller (who has no --nproc nor --minutes: s54) and the command line do
+IN_PROCESSES = Spelled("in {0} processes (torchrun --nproc_per_node {0})", "with --nproc {0}")
+BUDGET = Spelled("train.max_minutes", "--minutes, train.max_minutes")
+MORE_MINUTES = Spelled("set cfg.train.max_minutes to more than {}", "give --minutes more than {}")
+
+
 def _warn_other_processes(saved: int | None, processes: int) -> None:
     """A run resumed in another number of processes than it trained in (``saved``; None:
     not recorded) trains on with another global batch: say so, and how to go on as before."""
@@ -352,10 +359,10 @@ def _warn_other_processes(saved: int | None, processes: int) -> None:
         return
     log.warning(
         "this run trained in %d process(es) and resumes in %d: its global batch changes with "
-        "them (batch_size x processes); resume with --nproc %d to go on as it trained",
+        "them (batch_size x processes); resume %s to go on as it trained",
         saved,
         processes,
-        saved,
+        said_as(IN_PROCESSES).format(saved),
     )
 
 
@@ -383,11 +390,12 @@ def warn_budget_below_spent(before: float | None, timer) -> None:
         return
     minutes = f"{math.ceil(spent / 60 * 100) / 100:g}"  # rounded up: "more than" holds
     log.warning(
-        "warning: the run has spent %s min, more than the new time budget of %g min (--minutes, "
-        "train.max_minutes): training ends at once; to train on, give --minutes more than %s",
+        "warning: the run has spent %s min, more than the new time budget of %g min (%s): "
+        "training ends at once; to train on, %s",
         minutes,
         timer.seconds / 60,
-        minutes,
+        said_as(BUDGET),
+        said_as(MORE_MINUTES).format(minutes),
     )
 
 

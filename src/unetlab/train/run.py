@@ -19,7 +19,7 @@ from unetlab.config import Config, write_config
 from unetlab.cpu_share import CpuReading, ThreadsWatch, cpu_reading
 from unetlab.data.datasets import TileDataset
 from unetlab.distributed import Group
-from unetlab.errors import UnetlabError
+from unetlab.errors import Spelled, UnetlabError, said_as
 from unetlab.losses import build_loss
 from unetlab.models import EncoderUNet, UNet
 from unetlab.provenance import code_identity, command_line, describe_code, machine
@@ -223,6 +223,12 @@ def setup_run(
     return run
 
 
+#: a budget that trains, as fit's caller (no --minutes, s54) and the command line give it
+ENOUGH_MINUTES = Spelled(
+    "set cfg.train.max_minutes to {} or more", "give --minutes {} or more (train.max_minutes)"
+)
+
+
 def log_spent(seconds: float, timer: TimeBudget) -> None:
     """The line for a budget that loading the data (``seconds``) spent before training began:
     the run still trains one step and validates once (the end of the budget ends an epoch
@@ -232,11 +238,11 @@ def log_spent(seconds: float, timer: TimeBudget) -> None:
     log.warning(
         "loading the data and building the net took %.1f s of the %g-minute budget (%.0f s): "
         "none left to train; one step and one validation follow, so that the run leaves a "
-        "usable checkpoint; give --minutes %d or more (train.max_minutes) to train",
+        "usable checkpoint; %s to train",
         seconds,
         timer.seconds / 60,
         timer.seconds,
-        enough,
+        said_as(ENOUGH_MINUTES).format(enough),
     )
 
 
