@@ -214,3 +214,20 @@ def test_a_budget_spent_by_loading_is_said_in_the_callers_terms(caplog):
     assert "usable checkpoint; give --minutes 1 or more (train.max_minutes) to train" in (
         caplog.text
     )
+
+
+def test_napari_names_no_setting_its_widget_lacks_for_a_nan_layer():
+    """The widget (predict_planes) has no nodata: it was told "nodata='nan' leaves them out"."""
+    from unetlab.models import UNet
+    from unetlab.napari.core import predict_planes
+
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same")
+    model.classes, model.label_values = ["a", "b"], [0, 1]
+    data = np.zeros((16, 16), np.float32)
+    data[0, 0] = np.nan
+    with pytest.raises(UnetlabError) as caught:
+        predict_planes(model, data)
+    said = str(caught.value)
+    assert "as no-data: predicting its file with unetlab predict --nodata nan" in said
+    assert "as no-data: nodata='nan' leaves them out" not in said
+    assert said.endswith("or replace them (e.g. with 0) before predicting")

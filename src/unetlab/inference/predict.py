@@ -431,19 +431,26 @@ def _mismatch(name: str, have: int, channels: int) -> str:
 
 
 def check_finite(
-    image: np.ndarray, name: str, *, channel_axis: bool, where: str = "", invalid=None
+    image: np.ndarray,
+    name: str,
+    *,
+    channel_axis: bool,
+    where: str = "",
+    invalid=None,
+    nodata: str | None = None,
 ) -> None:
     """Raise UnetlabError naming ``name`` if ``image`` holds NaN or infinite pixels: the net
     would turn them into a silently wrong prediction (all one class). ``where`` says which
     part of the image was checked (e.g. " in rows 0-511"); ``invalid`` ((H, W) bool: nodata,
-    which may be NaN) pixels are not checked."""
+    which may be NaN) pixels are not checked; ``nodata``: the setting that leaves NaN pixels
+    out, as the caller has it (:func:`~unetlab.data.checks.nonfinite_fix`; None: predict's)."""
     if n := nonfinite_count(image, channel_axis=channel_axis, invalid=invalid):
         whole = not where  # a window or page of no finite pixel: the others may have some
         if whole and (
             none := none_finite(name, image, n, channel_axis=channel_axis, invalid=invalid)
         ):
             raise UnetlabError(none)
-        fix = nonfinite_fix(image, channel_axis=channel_axis, invalid=invalid)
+        fix = nonfinite_fix(image, channel_axis=channel_axis, invalid=invalid, nodata=nodata)
         raise UnetlabError(
             f"{name}: {n} NaN or infinite pixel{'s' if n > 1 else ''}{where}; {fix} "
             "(e.g. with 0) before predicting"

@@ -400,6 +400,14 @@ def predict_planes(
     return LayerPrediction(*stacked, classes)
 
 
+#: what leaves a layer's NaN pixels out: not the widget, which has no nodata setting (it
+#: was told "nodata='nan' leaves them out", s54), but predicting the layer's file
+LAYER_NODATA = (
+    "predicting its file with unetlab predict --nodata nan (Python: predict_file(..., "
+    "nodata='nan'))"
+)
+
+
 def _fitted_planes(model: UNet, data, channel, *, rgb: bool, channel_axis) -> list:
     """The layer's planes, each with the model's channels (:func:`fit_channels`; ``channel``:
     the one a 1-channel model takes), refused where a pixel is NaN or infinite, and a grey
@@ -415,7 +423,7 @@ def _fitted_planes(model: UNet, data, channel, *, rgb: bool, channel_axis) -> li
     layer = planes(data, rgb=rgb, channels=model.in_channels, channel_axis=channel_axis)
     fitted = [fit_channels(p, model.in_channels, quiet=i > 0, **fit) for i, p in enumerate(layer)]
     for plane in fitted:
-        check_finite(plane, "the layer", channel_axis=True)
+        check_finite(plane, "the layer", channel_axis=True, nodata=LAYER_NODATA)
     return fitted
 
 
