@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, first_line
 from unetlab.models import EncoderUNet, model_from_config
 from unetlab.models.pretrained import adapt_state_dict, load_encoder_weights
 
@@ -324,5 +324,6 @@ def test_encoder_nets_export_to_onnx_and_refuse_torchscript(tmp_path):
     assert report.max_abs_diff < 1e-4
     runner = OnnxRunner(tmp_path / "vgg.onnx")
     assert (runner.padding, runner.border, runner.size_multiple) == ("same", 0, 16)
-    with pytest.raises(UnetlabError, match="export it with --onnx"):
+    with pytest.raises(UnetlabError, match=r"export it with export_onnx\(model, PATH\)$") as e:
         export_torchscript(model, tmp_path / "vgg.pt")
+    assert first_line(e.value, cli=True).endswith("export it with --onnx")  # the command's

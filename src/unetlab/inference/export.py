@@ -323,6 +323,7 @@ def _random(*shape: int) -> torch.Tensor:
 #: notebook was told --opset and --static, s54)
 OPSET = Spelled(f"opset={DEFAULT_OPSET}", f"--opset {DEFAULT_OPSET}")
 STATIC = Spelled("dynamic=False", "--static")
+ONNX = Spelled("export_onnx(model, PATH)", "--onnx")
 STATIC_AT = Spelled(
     "dynamic=False at the size you need (input_size=)", "--static at the size you need"
 )
@@ -612,9 +613,9 @@ def probability_model(model: UNet) -> ProbabilityUNet:
     """A CPU, eval-mode :class:`ProbabilityUNet` with ``model``'s weights, metadata and
     label offset."""
     if not isinstance(model, UNet):  # an EncoderUNet: its layers are not UNet's
+        said = "TorchScript and bioimage.io export take the plain U-Net, not a "
         raise UnetlabError(
-            f"TorchScript and bioimage.io export take the plain U-Net, not a "
-            f"{type(model).__name__}: export it with --onnx"
+            **spelled(f"{said}{type(model).__name__}: export it with {{}}".format, ONNX)
         )
     net = ProbabilityUNet(**asdict(model.config), label_offset=label_offset(model))
     net.load_state_dict(model.state_dict())
