@@ -15,7 +15,7 @@ import unetlab.checkpoint
 from tests.test_objects_3d import _ball_stack, _balls, _write
 from tests.test_predict_objects import LocalNet, local_net
 from unetlab.cli import main
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, first_line
 from unetlab.evaluate import evaluate_model, evaluate_predictions
 from unetlab.inference.folders import predict_folder
 
@@ -128,9 +128,10 @@ def test_a_stack_too_large_to_read_whole_names_predict_s_flag_not_evaluate_s(tmp
     _data(tmp_path / "d", _ball_stack(), _truth(), metadata={"axes": "ZYX"})
     with pytest.raises(UnetlabError) as error:
         evaluate_model(local_net().eval(), tmp_path / "d", objects_3d=True)
-    said = str(error.value)
+    said = first_line(error.value, cli=True)  # the command line's (s54: Python's keywords)
     assert "unetlab predict --instances --objects-3d --large-pixels N" in said
     assert "evaluate --pred P --gt MASKS --objects-3d" in said
+    assert "large_threshold=N" in str(error.value) and "--" not in str(error.value)
 
 
 def test_bare_pages_beside_a_tzyx_truth_name_saving_the_image_s_axes(tmp_path, caplog):

@@ -176,7 +176,8 @@ def test_a_stains_model_without_its_training_data_exports_with_the_synthetic_sam
         )
     (line,) = [r.getMessage() for r in caplog.records]  # not "the sample image is grey"
     assert line.startswith("sample image: a synthetic EM image (")
-    assert "), its one channel repeated into the model's 3; --sample IMAGE gives" in line
+    assert "), its one channel repeated into the model's 3; an image like the training " in line
+    assert "images as sample= gives" in line  # export_bioimageio's keyword (s54: --sample)
     with pytest.raises(UnetlabError, match="a grey image .* trained on CYX, 3 channels"):
         predict_image(load_package(dest), _grey())
 
