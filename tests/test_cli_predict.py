@@ -274,14 +274,17 @@ def test_a_channel_the_first_input_lacks_is_refused_before_any_file(
     assert len(err.splitlines()) == 1 and "--channel 5 is out of range" in err, err
     assert f"all 2 inputs ({tmp_path / 'a.png'}, ...) have 1 channel (valid: --channel 0)" in err
     assert not out.exists()
-    # other files are for each file to say: colour, pages that may be channels, channel 0
-    from unetlab.inference.pages import refuse_absent_channel
+    # other files are for each file to say: a channel colour or pages may hold, channel 0
+    from unetlab.inference.every_file import refuse_for_every_file
+
+    def refuse_absent_channel(paths, channel):
+        refuse_for_every_file(tmp_path, paths, {"channel": channel})
 
     Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "rgb.png")
     tifffile.imwrite(
         tmp_path / "pages.tif", np.zeros((3, 16, 16), np.uint8), photometric="minisblack"
     )
-    for path, channel in (("rgb.png", 5), ("pages.tif", 2), ("a.png", 0), ("a.png", "DAPI")):
+    for path, channel in (("rgb.png", 2), ("pages.tif", 2), ("a.png", 0), ("a.png", "DAPI")):
         refuse_absent_channel([tmp_path / path], channel)
     with pytest.raises(UnetlabError, match=r"the input, .*a\.png, has 1 channel \(valid"):
         refuse_absent_channel([tmp_path / "a.png"], 2)

@@ -344,12 +344,11 @@ def _one_folder(inputs: list[str]) -> str | None:
 
 def _refuse_for_every_file(args, files: list[Path]) -> None:
     """UnetlabError, before any file, for flags every file would fail alike: ``--axes``
-    given to no TIFF, a ``--channel`` beyond the one channel of every input (s53)."""
-    from unetlab.data.io import refuse_untiffed_axes
-    from unetlab.inference.pages import refuse_absent_channel
+    given to no TIFF, a ``--channel`` beyond the channels of every input (s53, s54)."""
+    from unetlab.inference.every_file import refuse_for_every_file
 
-    refuse_untiffed_axes(", ".join(args.input), files, args.axes)
-    refuse_absent_channel(files, channel_args(args.channel))
+    settings = {"axes": args.axes, "channel": channel_args(args.channel)}
+    refuse_for_every_file(", ".join(args.input), files, settings)
 
 
 def _run_keywords(args, group, device) -> dict:

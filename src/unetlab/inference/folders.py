@@ -50,6 +50,7 @@ from unetlab.inference.earlier_outputs import (
     outputs_line,
     pattern_outputs_line,
 )
+from unetlab.inference.every_file import given_options, refuse_for_every_file
 from unetlab.inference.files import (
     check_options,
     check_path,
@@ -768,8 +769,8 @@ def predict_folder(
     beside other work too: :mod:`.threads_look`); return a :class:`FolderPrediction`. ``outputs``
     and ``settings`` (its fields, :func:`predict_file`'s keywords) say what each file's outputs are.
 
-    Refused first, naming the fix: an unknown keyword (:func:`check_keywords`), ``axes`` no file
-    could take, a folder that cannot be held (:func:`claim_folder`; ``overwrite_fix``), settings
+    Refused first, naming the fix: an unknown keyword (:func:`check_keywords`), ``axes`` or a
+    ``channel`` no file could take, a folder that cannot be held (:func:`claim_folder`; ``overwrite_fix``), settings
     that would fail every file (``name`` calls the model). A file that cannot be predicted, or whose
     outputs clash with another's (:func:`shared_outputs`), is listed in ``failed`` (its line passed
     to ``failed``, default a warning); the others are written. ``model`` may be a function loading
@@ -783,7 +784,7 @@ def predict_folder(
     check_axes(settings.get("axes")), check_source(model)  # not each file failed by them
     checked(progress, "each input's name")
     inputs, out_dir = _checked_paths(inputs, out_dir)  # an iterable as a list: read once
-    not_read, files = say_unread(inputs), find_inputs(inputs)
+    not_read, files = _found(inputs, settings)
     apart = shared_outputs(out_dir, files, **outputs.wanted)  # failed; the others go on
     load = _Loaded(model, outputs, dict(name=name, **settings))
     if isinstance(model, torch.nn.Module):  # bad settings refused before the folder is touched
@@ -795,6 +796,15 @@ def predict_folder(
     if group.is_main and not result.written:
         _drop_unused(out_dir, before)
     return result
+
+
+def _found(inputs, settings: dict) -> tuple[list[Path], list[Path]]:
+    """The inputs of a microscope format that are not read (named: :func:`say_unread`) and
+    the files found (:func:`find_inputs`); UnetlabError where ``settings`` would fail every
+    file alike (axes no TIFF takes, a channel none has: :func:`refuse_for_every_file`)."""
+    not_read, files = say_unread(inputs), find_inputs(inputs)
+    refuse_for_every_file(inputs, files, settings)
+    return not_read, files
 
 
 @dataclass(frozen=True)
@@ -956,7 +966,7 @@ def _conclude(
     say_gone_inputs(out_dir)
     summed = _summed(outputs, files, out_dir)
     if outputs.objects is not None and files:  # one image's row too, in hand, not written
-        scale = _given(each).scale  # the run's --scale: each row's factor
+        scale = given_options(each).scale  # the run's --scale: each row's factor
         result.summary = _summary(out_dir, files, result, root, write=summed, scale=scale)
     if not summed:  # an earlier run's table of these inputs' objects, which this run removed
         drop_stale_summary(out_dir, [slide_name(p) for p in result.written])
@@ -1229,7 +1239,7 @@ class _Run:
             _say_pixel_size(path, self.scaled, self.out_dir, self.todo)
         if not self.outputs.level:  # --level N: the level's size (files._at_level)
             streamed = path in self.large  # --scale is refused for it
-            scale = _given(self.each).scale
+            scale = given_options(self.each).scale
             _say_trained_size(self.model, path, self.outputs.pixel_size, streamed, scale)
         if found:  # a multi-position file's: each position's planes in turn
             result.objects[path] = [n for planes in found for n in planes]
@@ -1331,14 +1341,6 @@ class _Run:
         finally:
             if added:
                 held.discard(key)
-
-
-def _given(settings: dict) -> PredictOptions:
-    """The :class:`PredictOptions` of :func:`predict_file`'s keywords ``settings``."""
-    fields = PredictOptions.__dataclass_fields__
-    return PredictOptions.of(
-        settings.get("options"), **{k: v for k, v in settings.items() if k in fields}
-    )
 
 
 def _say_in_order(kept: list[dict[Path, list]], todo: list[Path]) -> None:
@@ -1511,7 +1513,7 @@ def _say_start(
     large among them, skipped and failed before), the model (``name``) and the device
     (``settings``: :func:`predict_file`'s keywords), the channel predicted where the model
     records one, the label offset it moves predictions by, the TTA transforms."""
-    given = _given(settings)
+    given = given_options(settings)
     files, large, *left = counts
     log.info(
         "predict: %d file(s) (%d large), model %s (%d -> %d classes, %s padding), device %s%s%s",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,6 @@ from unetlab.data.io import (
     bare_planes,
     named_planes,
     read_stack,
-    stack_shape,
     stain_axes,
     tiff_layout,
     trained_file_axes,
@@ -451,37 +449,6 @@ def one_channel_file(path: str | os.PathLike) -> bool:
     with open_tiff(path) as tif:
         letters, shape = tiff_layout(tif)
     return all(n == 1 for a, n in zip(letters, shape) if a == "C")
-
-
-def refuse_absent_channel(paths: Sequence[str | os.PathLike], channel) -> None:
-    """UnetlabError where the ``channel`` asked for (an index: ``--channel``) is beyond the
-    one channel of every input of ``paths``, read from their headers (one page, one channel:
-    :func:`one_channel_file`): each file would fail, one line apiece (s53 badinput3). Nothing
-    as soon as one input may have it or its header cannot say (its own line will): a folder
-    of mixed channel counts predicts those that have it, the others fail alone (s53 reviewB:
-    a grey first input refused the rest). Headers are read up to the first such input."""
-    if not isinstance(channel, int) or isinstance(channel, bool) or channel < 1 or not paths:
-        return
-    if not all(_one_grey_page(path) for path in paths):
-        return
-    which = (
-        f"the input, {paths[0]}, has"
-        if len(paths) == 1
-        else (f"all {len(paths)} inputs ({paths[0]}, ...) have")
-    )
-    raise UnetlabError(
-        f"--channel {channel} is out of range: {which} 1 channel (valid: --channel 0); "
-        "leave --channel out for images of one channel"
-    )
-
-
-def _one_grey_page(path: str | os.PathLike) -> bool:
-    """True where ``path``'s header says one page of one channel; False for another file or
-    one whose header cannot be read (a broken Zarr raises KeyError: for the file's own line)."""
-    try:
-        return one_channel_file(path) and stack_shape(path)[0] == 1
-    except (UnetlabError, OSError, ValueError, LookupError, TypeError):
-        return False
 
 
 def refuse_channels(

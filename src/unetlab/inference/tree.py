@@ -21,7 +21,7 @@ import torch
 
 from unetlab.api_lines import api_lines
 from unetlab.data.dsb import dsb_splits
-from unetlab.data.io import check_axes, file_axes, refuse_untiffed_axes
+from unetlab.data.io import check_axes, file_axes
 from unetlab.data.read_notes import read_notes
 from unetlab.errors import (
     DiskFullError,
@@ -29,10 +29,13 @@ from unetlab.errors import (
     OutputError,
     Spelled,
     UnetlabError,
+    first_line,
+    in_command,
     said_as,
 )
 from unetlab.group import SOLO, Group
 from unetlab.inference.earlier_outputs import earlier_outputs, holds_outputs, tree_outputs_line
+from unetlab.inference.every_file import absent_channel, given_options, refuse_for_every_file
 from unetlab.inference.files import check_path
 from unetlab.inference.folders import (
     FolderPrediction,
@@ -220,15 +223,16 @@ def predict_tree(
     folder; ``begin``: with that path before each folder (its lines after it). ``model``, or
     what a function gives, is loaded once. UnetlabError if the tree holds no inputs, or none
     that is a TIFF where ``axes`` are given (a folder of none reads its own as they are:
-    :func:`_as_is`); a folder whose output folder is refused (OutputError) is one failed
-    line, and the other folders go on. A stop (KeyboardInterrupt: Ctrl-C,
+    :func:`_as_is`), or a ``channel`` none has; a folder whose output folder is refused
+    (OutputError), or none of whose inputs has the channel, is one failed line, and the
+    other folders go on. A stop (KeyboardInterrupt: Ctrl-C,
     :class:`~unetlab.signals.Stopped`) or a full disk (DiskFullError) stops the tree: raised
     again with ``tree_stop``, a :class:`TreeStop` that says where."""
     folders = tree_folders(*_paths(root, out_dir))
     if not folders:
         raise UnetlabError(f"no images found in {root} or its sub-folders")
-    check_axes(axes := settings.get("axes"))  # letters no file takes: before the files'
-    refuse_untiffed_axes(root, [f for _, files in folders for f in files], axes)
+    check_axes(settings.get("axes"))  # letters no file takes: before the files'
+    refuse_for_every_file(root, [f for _, files in folders for f in files], settings)
     outputs, settings = OutputOptions.taken(outputs, settings)
     if outputs.objects is not None:  # each folder its table, one of one image too
         outputs = OutputOptions.of(outputs, summary=True)
@@ -241,12 +245,11 @@ def predict_tree(
             if begin is not None:
                 begin(rel)
             try:
-                results[rel] = predict_folder(model, files, Path(out_dir) / rel, outputs, **each)
+                where = (Path(root) / rel, Path(out_dir) / rel)
+                results[rel] = _folder(model, files, where, outputs, each, settings)
             except (KeyboardInterrupt, DiskFullError) as exc:  # the tree's stop, not a folder's
                 exc.tree_stop = TreeStop(Path(root), Path(out_dir), folders, at, results)
                 raise
-            except OutputError as exc:  # this folder's outputs refused: the others go on
-                results[rel] = _refused(Path(root) / rel, exc, settings)
     return results
 
 
@@ -264,6 +267,21 @@ def _said_once(group: Group) -> Iterator[None]:
         looking_beside(group),
     ):
         yield
+
+
+def _folder(model, files, where: tuple[Path, Path], outputs, each: dict, settings: dict):
+    """The :class:`FolderPrediction` of the tree's folder ``where[0]`` of inputs ``files``
+    into ``where[1]``: failed alone (its one line said, the other folders go on) where its
+    output folder is refused, or where none of its inputs has the channel asked for (others
+    of the tree have: :func:`~unetlab.inference.every_file.absent_channel`, s54)."""
+    if (lacks := absent_channel(files, given_options(settings).channel)) is not None:
+        return _refused(where[0], UnetlabError(**lacks), settings)
+    try:
+        return predict_folder(model, files, where[1], outputs, **each)
+    except DiskFullError:  # the tree's stop
+        raise
+    except OutputError as exc:  # this folder's outputs refused
+        return _refused(where[0], exc, settings)
 
 
 def _as_is(files: list[Path], settings: dict) -> dict:
@@ -351,11 +369,12 @@ def _listed(folders: Sequence[Path], most: int = 3) -> str:
     return named + (f" and {len(folders) - most} more" if len(folders) > most else "")
 
 
-def _refused(folder: Path, exc: OutputError, settings: dict) -> FolderPrediction:
+def _refused(folder: Path, exc: UnetlabError, settings: dict) -> FolderPrediction:
     """A folder whose output folder was refused (another model's outputs, a file unetlab
-    did not write, in use): its line said (``settings["failed"]``, default a warning) and
-    the folder counted failed, so that one user's folder does not stop the night's."""
-    line = f"{folder}/: {str(exc).splitlines()[0]}"
+    did not write, in use), or whose every input lacks the channel asked for: its line said
+    (``settings["failed"]``, default a warning) and the folder counted failed, so that one
+    user's folder does not stop the night's."""
+    line = f"{folder}/: {first_line(exc, cli=in_command())}"
     if settings.get("group", SOLO).is_main:
         failed = settings.get("failed") or (lambda text: log.warning("failed: %s", text))
         failed(line)

@@ -1,0 +1,105 @@
+"""Settings every input would fail alike, refused in one line before any file is read: axes
+given to no TIFF, a channel index beyond the channels of every input. One rule for
+``predict`` (flat and ``--recursive``), :func:`~unetlab.inference.folders.predict_folder`
+and :func:`~unetlab.inference.tree.predict_tree` (s54 badinput4: the Python API and the
+tree had no channel rule, a colour first input had none either)."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from unetlab.data.colour import colour_file
+from unetlab.data.io import TIFF_SUFFIXES, refuse_untiffed_axes, stack_shape, tiff_layout
+from unetlab.data.slides import is_zarr, open_slide
+from unetlab.data.tiff_files import open_tiff
+from unetlab.errors import Spelled, UnetlabError, spelled
+from unetlab.inference.predict import PredictOptions
+
+#: a channel index as the Python API and the command line spell it
+CHANNEL_AS = Spelled("channel={}", "--channel {}")
+
+#: a palette TIFF's one sample is read as the three of its colours
+_PALETTE = 3
+
+
+def refuse_for_every_file(where, paths: Sequence[str | os.PathLike], settings: dict) -> None:
+    """UnetlabError (ImageReadError) before any file for the ``settings`` (``axes``,
+    ``channel``) that each of ``paths`` would fail alike; ``where``: the inputs they were
+    found in as given (a folder, a glob, a list of them)."""
+    if not isinstance(where, (str, os.PathLike)):
+        where = ", ".join(map(str, where))
+    refuse_untiffed_axes(where, paths, settings.get("axes"))
+    if (line := absent_channel(paths, given_options(settings).channel)) is not None:
+        raise UnetlabError(**line)
+
+
+def given_options(settings: dict) -> PredictOptions:
+    """The :class:`~unetlab.inference.predict.PredictOptions` of
+    :func:`~unetlab.inference.files.predict_file`'s keywords ``settings`` (``options`` and
+    its fields by name)."""
+    fields = PredictOptions.__dataclass_fields__
+    return PredictOptions.of(
+        settings.get("options"), **{k: v for k, v in settings.items() if k in fields}
+    )
+
+
+def absent_channel(paths: Sequence[str | os.PathLike], channel) -> dict | None:
+    """The refusal (``message`` and ``cli``: :func:`~unetlab.errors.spelled`) where the
+    ``channel`` asked for (an index) is beyond the channels of every input of ``paths``, as
+    their headers tell (:func:`most_channels`): each file would fail, one line apiece (s53
+    badinput3: grey inputs; s54 badinput4: colour ones). None as soon as one input may have
+    it or its header cannot say (its own line will): a folder of mixed channel counts
+    predicts those that have it, the others fail alone (s53 reviewB). Headers are read up to
+    the first such input."""
+    if not isinstance(channel, int) or isinstance(channel, bool) or channel < 1 or not paths:
+        return None
+    most = []
+    for path in paths:
+        if (count := most_channels(path)) is None or count > channel:
+            return None
+        most.append(count)
+    return spelled(lambda form: _out_of_range(form, channel, paths, max(most)), CHANNEL_AS)
+
+
+def _out_of_range(form: str, channel: int, paths: Sequence, most: int) -> str:
+    """``--channel 5 is out of range: all 2 inputs (a.png, ...) have at most 3 channels
+    (valid: --channel 0 to 2); ...`` in the spelling ``form`` (:data:`CHANNEL_AS`)."""
+    if len(paths) == 1:
+        which = f"the input, {paths[0]}, has"
+    else:
+        which = f"all {len(paths)} inputs ({paths[0]}, ...) have" + (" at most" if most > 1 else "")
+    if most == 1:
+        valid, fix = (
+            form.format(0),
+            f"leave {form.format('').strip()} out for images of one channel",
+        )
+    else:
+        valid = f"{form.format(0)} to {most - 1}"
+        fix = "give one of those"
+    count = f"{most} channel" + ("s" if most > 1 else "")
+    return f"{form.format(channel)} is out of range: {which} {count} (valid: {valid}); {fix}"
+
+
+def most_channels(path: str | os.PathLike) -> int | None:
+    """The most channels ``path`` may be read as, from its header: its pages times the
+    channels of each (pages may be a multi-channel model's channels, or channels by
+    ``--axes``), 3 a colour picture's (its alpha dropped); None where the header cannot say
+    (not a file, a broken one: for its own line)."""
+    try:
+        if is_zarr(path):
+            with open_slide(path) as slide:
+                return slide.shape[0] * slide.shape[3]
+        if not Path(path).is_file():
+            return None
+        if Path(path).suffix.lower() not in TIFF_SUFFIXES:
+            return stack_shape(path)[0] * (3 if colour_file(path) else 1)
+        with open_tiff(path) as tif:
+            letters, shape = tiff_layout(tif)
+            palette = int(tif.pages.first.photometric) == _PALETTE
+        most = math.prod(n for a, n in zip(letters, shape) if a not in "YX")
+        return most * (3 if palette else 1)
+    except (UnetlabError, OSError, ValueError, LookupError, TypeError):
+        return None
