@@ -1,5 +1,6 @@
 """Bad input, s54 badinput4: one clear line, the same rule for every entry point."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -105,3 +106,150 @@ def test_absent_channel_gives_both_spellings(tmp_path):
     assert said["message"].endswith("leave channel= out for images of one channel")
     assert said["cli"].endswith("leave --channel out for images of one channel")
     assert absent_channel([grey], 0) is None and absent_channel([grey], "DAPI") is None
+
+
+def _zarr(path: Path, version: int, attrs: dict) -> Path:
+    """An OME-Zarr group of two levels of (2, 16, 16) / (2, 8, 8) with ``attrs``."""
+    import zarr
+
+    group = zarr.open_group(path, mode="w", zarr_format=version)
+    group.create_array("0", shape=(2, 16, 16), dtype="uint8", chunks=(1, 16, 16))[:] = 7
+    group.create_array("1", shape=(2, 8, 8), dtype="uint8", chunks=(1, 8, 8))[:] = 7
+    group.attrs.update(attrs)
+    return path
+
+
+def _ngff(**changes) -> dict:
+    """Good NGFF 0.4 attributes (c, y, x in µm, two levels, two named channels), with the
+    first ``multiscales`` entry's keys in ``changes`` replaced (None: removed)."""
+    micro = {"type": "space", "unit": "micrometer"}
+    scales = {
+        "version": "0.4",
+        "axes": [{"name": "c", "type": "channel"}, {"name": "y", **micro}, {"name": "x", **micro}],
+        "datasets": [
+            {"path": str(n), "coordinateTransformations": [{"type": "scale", "scale": [1, s, s]}]}
+            for n, s in ((0, 0.5), (1, 1.0))
+        ],
+    }
+    scales = {k: v for k, v in {**scales, **changes}.items() if v is not None}
+    return {"multiscales": [scales], "omero": {"channels": [{"label": "A"}, {"label": "B"}]}}
+
+
+#: damaged metadata (s54 badinput4: each gave a KeyError, TypeError, IndexError or
+#: AttributeError traceback from the reader), and the words of its one line
+DAMAGED = {
+    "multiscales a number": ({"multiscales": 3}, "'multiscales' is not a list"),
+    "multiscales of strings": ({"multiscales": ["x"]}, "'multiscales' is not a list"),
+    "no datasets": (_ngff(datasets=None), "'datasets' is not a list"),
+    "datasets a dict": (_ngff(datasets={"a": 1}), "'datasets' is not a list"),
+    "a level without path": (_ngff(datasets=[{}]), "has no 'path'"),
+    "a path not a string": (_ngff(datasets=[{"path": 0}]), "has no 'path'"),
+    "axes a number": (_ngff(axes=3), "'axes' is not a list"),
+    "an axis without name": (_ngff(axes=[{}, {"name": "y"}, {"name": "x"}]), "has no name"),
+    "an empty axis name": (_ngff(axes=["", "y", "x"]), "has no name"),
+    "too few axes": (_ngff(axes=["y", "x"]), "'axes' names 2 axes, its arrays have 3"),
+    "an axis twice": (_ngff(axes=["y", "y", "x"]), "names an axis twice"),
+    "no y and x": (_ngff(axes=["a", "b", "c"]), "have no y and x"),
+    "transforms a number": (
+        _ngff(datasets=[{"path": "0", "coordinateTransformations": 3}]),
+        "'coordinateTransformations' of level 0 are not a list",
+    ),
+    "a transform without type": (
+        _ngff(datasets=[{"path": "0", "coordinateTransformations": [{"scale": [1, 1, 1]}]}]),
+        "without a 'type'",
+    ),
+    "a scale of words": (
+        _ngff(datasets=[{"path": "0", "coordinateTransformations": [{"type": "scale"}]}]),
+        "'scale' that is not a list of numbers",
+    ),
+}
+
+
+@pytest.mark.parametrize("version", [2, 3])
+@pytest.mark.parametrize("case", list(DAMAGED))
+def test_damaged_ome_zarr_metadata_is_one_read_error_naming_the_folder(tmp_path, case, version):
+    from unetlab.data.slides import open_slide, zarr_channels
+    from unetlab.errors import ImageReadError
+
+    attrs, words = DAMAGED[case]
+    path = _zarr(tmp_path / "x.ome.zarr", version, attrs)
+    held = "zarr.json" if version == 3 else ".zattrs"
+    for read in (open_slide, zarr_channels):
+        with pytest.raises(ImageReadError) as got:
+            read(path)
+        line = str(got.value)
+        assert line.startswith(f"{path}: damaged OME-Zarr metadata: ") and words in line, line
+        assert f"(in its {held})" in line and "\n" not in line
+
+
+def test_good_and_odd_ome_zarr_metadata_still_read(tmp_path):
+    from unetlab.data.slides import open_slide, zarr_channels
+
+    for version in (2, 3):
+        path = _zarr(tmp_path / f"v{version}.ome.zarr", version, _ngff())
+        with open_slide(path) as slide:
+            assert slide.shape == (1, 16, 16, 2) and slide.pixel_size == (0.5, 0.5)
+        assert zarr_channels(path) == (2, ["A", "B"])
+        # damaged channel names, a damaged 'ome' wrapper: no names, no traceback
+        odd = {**_ngff(), "omero": {"channels": 3}, "ome": [1]}
+        assert zarr_channels(_zarr(tmp_path / f"o{version}.zarr", version, odd)) == (2, [])
+
+
+def test_predict_names_a_damaged_ome_zarr_in_one_failed_line(tmp_path, capsys):
+    from unetlab.checkpoint import save_model
+
+    save_model(tmp_path / "m.pt", _net())
+    bad = _zarr(tmp_path / "bad.ome.zarr", 2, _ngff(datasets=[{"path": 0}]))
+    _png(tmp_path / "ok.png", (16, 16))
+    args = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--no-progress"]
+    inputs = ["--input", str(bad), str(tmp_path / "ok.png"), "--output", str(tmp_path / "out")]
+    assert main([*args, *inputs]) == 3
+    err = capsys.readouterr().err
+    failed = [line for line in err.splitlines() if "failed:" in line]
+    assert len(failed) == 1 and "damaged OME-Zarr metadata" in failed[0], err
+    assert "Traceback" not in err and (tmp_path / "out" / "ok.png").exists()
+
+
+def test_fuzzed_ome_zarr_metadata_is_read_or_refused_in_one_line(tmp_path):
+    """Any JSON in place of a part of the metadata: read, or one UnetlabError naming the
+    folder; never another exception (a traceback)."""
+    pytest.importorskip("hypothesis")
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from unetlab.data.slides import open_slide, zarr_channels
+
+    leaf = st.none() | st.booleans() | st.integers(-2, 3) | st.sampled_from(["", "0", "y", "c"])
+    junk = st.recursive(
+        leaf, lambda kids: st.lists(kids, max_size=3) | st.dictionaries(leaf, kids, max_size=2)
+    )
+    junk = junk.map(lambda j: json.loads(json.dumps(j, default=str)))  # keys as JSON has them
+    parts = ["multiscales", "datasets", "axes", "transforms", "scale", "path", "name", "omero"]
+
+    path = _zarr(tmp_path / "f.zarr", 2, {})  # its .zattrs rewritten by each example
+
+    @settings(max_examples=25, deadline=None, database=None)
+    @given(part=st.sampled_from(parts), value=junk)
+    def read(part, value):
+        attrs = _ngff()
+        scales, level = attrs["multiscales"][0], attrs["multiscales"][0]["datasets"][0]
+        spot = {
+            "multiscales": (attrs, "multiscales"),
+            "datasets": (scales, "datasets"),
+            "axes": (scales, "axes"),
+            "transforms": (level, "coordinateTransformations"),
+            "scale": (level["coordinateTransformations"][0], "scale"),
+            "path": (level, "path"),
+            "name": (scales["axes"][1], "name"),
+            "omero": (attrs, "omero"),
+        }
+        held, key = spot[part]
+        held[key] = value
+        (path / ".zattrs").write_text(json.dumps(attrs))
+        for look in (lambda: open_slide(path).close(), lambda: zarr_channels(path)):
+            try:
+                look()
+            except UnetlabError as exc:
+                assert str(exc).startswith(str(path)) and "\n" not in str(exc), exc
+
+    read()

@@ -32,6 +32,7 @@ from unetlab.data.io import (
     short_file_line,
     tiff_axes,
 )
+from unetlab.data.ngff import axis_names, multiscale
 from unetlab.data.orientation import tiff_orientation
 from unetlab.data.positions import series_of
 from unetlab.data.tiff_codecs import undecodable_line
@@ -62,9 +63,11 @@ def zarr_channels(path: str | os.PathLike) -> tuple[int, list[str]] | None:
     with open_slide(path) as slide:
         count = slide.shape[3]
     attrs = dict(zarr.open(path, mode="r").attrs)
-    omero = attrs.get("omero") or attrs.get("ome", {}).get("omero") or {}
+    ome = attrs.get("ome") if isinstance(attrs.get("ome"), dict) else {}
+    omero = attrs.get("omero") or ome.get("omero") or {}
     channels = omero.get("channels") if isinstance(omero, dict) else None
-    names = [str(c.get("label") or "") for c in channels or [] if isinstance(c, dict)]
+    channels = channels if isinstance(channels, list) else []  # damaged: no names
+    names = [str(c.get("label") or "") for c in channels if isinstance(c, dict)]
     return count, names if len(names) == count and all(n.strip() for n in names) else []
 
 
@@ -462,19 +465,14 @@ def _open_zarr(path: Path, level: int) -> Slide:
         raise ImageReadError(
             f"{path}: cannot read this Zarr ({type(exc).__name__}: {exc})"
         ) from exc
-    attrs = dict(node.attrs)
-    multiscales = attrs.get("multiscales") or attrs.get("ome", {}).get("multiscales")
     if isinstance(node, zarr.Array):
         return _bare_zarr_slide(path, node, level)
-    if not multiscales:
+    if (scales := multiscale(path, dict(node.attrs))) is None:
         raise ImageReadError(f"{path}: a Zarr group without OME-Zarr 'multiscales' metadata")
-    scales = multiscales[0]
     datasets = scales["datasets"]
     _check_level(path, level, len(datasets))
     array = _zarr_level(path, node, datasets[level]["path"])
-    names = [
-        a["name"] if isinstance(a, dict) else a for a in scales.get("axes", "tczyx"[-array.ndim :])
-    ]
+    names = axis_names(path, scales, array.ndim)
     letters = "".join(n[0] for n in names)
     layout = layout_of(letters, array.shape)
     base = layout_of(letters, _zarr_level(path, node, datasets[0]["path"]).shape)
