@@ -253,3 +253,22 @@ def test_fuzzed_ome_zarr_metadata_is_read_or_refused_in_one_line(tmp_path):
                 assert str(exc).startswith(str(path)) and "\n" not in str(exc), exc
 
     read()
+
+
+def test_lower_bounds_say_at_least_in_the_callers_words(tmp_path, capsys):
+    # s54 badinput4: '--level must be >= 0' (to Python callers too) beside '--batch-size
+    # must be at least 1'; one wording, the Python keyword for a Python caller
+    from unetlab.data.slides import open_slide
+
+    path = _zarr(tmp_path / "x.ome.zarr", 2, _ngff())
+    with pytest.raises(UnetlabError, match=r"^level must be at least 0, not -1$") as got:
+        open_slide(path, level=-1)
+    assert got.value.cli == "--level must be at least 0, not -1"
+    for flags, line in (
+        (["--level", "-1"], "--level must be at least 0, not -1"),
+        (["--nproc", "0"], "--nproc must be at least 1, not 0"),
+        (["--instances", "--min-area", "-1"], "--min-area must be at least 0 px, not -1"),
+    ):
+        args = ["predict", "--checkpoint", str(tmp_path / "none.pt"), "--input", str(path)]
+        assert main([*args, "--output", str(tmp_path / "o"), *flags]) == 2
+        assert capsys.readouterr().err.strip() == f"unetlab predict: error: {line}"

@@ -51,7 +51,7 @@ def test_bench_json_overwrite_replaces_a_foreign_file(tmp_path, monkeypatch):
         (["--image-size", "0"], "--image-size must be a positive number of pixels, not 0"),
         (["--tile-size", "0"], "--tile-size must be a positive number of pixels, not 0"),
         (["--tile-size", "-1"], "--tile-size must be a positive number of pixels, not -1"),
-        (["--repeat", "0"], "--repeat must be >= 1, not 0"),
+        (["--repeat", "0"], "--repeat must be at least 1, not 0"),
     ],
 )
 def test_bench_refuses_sizes_and_counts_below_one(flags, message, capsys):

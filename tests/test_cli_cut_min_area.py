@@ -23,7 +23,7 @@ def test_cli_cut_min_area_is_refused_below_0_and_without_instances(tmp_path, cap
     args = ["predict", "--checkpoint", str(tmp_path / "missing.pt"), "--input", str(tmp_path)]
     args += ["--output", str(tmp_path / "out")]
     assert main([*args, "--instances", "--cut-min-area", "-1"]) == 2
-    assert "--cut-min-area must be >= 0 px, not -1" in capsys.readouterr().err
+    assert "--cut-min-area must be at least 0 px, not -1" in capsys.readouterr().err
     write_png(tmp_path / "in" / "a.png", nuclei_image(40, 50))
     save_model(tmp_path / "three.pt", local_net())
     argv = ["predict", "--input", str(tmp_path / "in"), "--checkpoint", str(tmp_path / "three.pt")]

@@ -18,7 +18,7 @@ def test_check_refuses_what_the_run_refuses(tmp_path, capsys):
     root = write_synthetic_dataset(tmp_path / "em", n_train=2, n_val=1, size=64)
     argv = ["train", "--data", str(root), "--nproc", "0", "--run-dir", str(tmp_path / "r")]
     assert main([*argv, "--check", "--no-plan"]) == 2
-    assert "--nproc must be >= 1, not 0" in capsys.readouterr().err
+    assert "--nproc must be at least 1, not 0" in capsys.readouterr().err
 
 
 def test_an_unknown_flag_is_one_line_pointing_to_the_commands_help(capsys):

@@ -176,7 +176,7 @@ def test_help_says_the_overlay_names_and_which_images_stream(capsys):
 @pytest.mark.parametrize(
     "flags, message",
     [
-        (["--instances", "--min-area", "-5"], "--min-area must be >= 0 px, not -5"),
+        (["--instances", "--min-area", "-5"], "--min-area must be at least 0 px, not -5"),
         (["--large-pixels", "-10"], "--large-pixels must be a positive number of pixels, not -10"),
         (["--large-pixels", "0"], "--large-pixels must be a positive number of pixels, not 0"),
     ],

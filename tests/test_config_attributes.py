@@ -70,7 +70,7 @@ def test_a_bad_attribute_value_is_one_line_before_the_plan_and_before_a_file(tmp
 
     cfg = load_config(None, [f"data.root={write_blobs(tmp_path / 'data', 4)}"])
     cfg.train.max_minutes = -1.0  # a range: checked where the config is used
-    with pytest.raises(UnetlabError, match="train.max_minutes must be >= 0"):
+    with pytest.raises(UnetlabError, match="train.max_minutes must be at least 0"):
         plan_training(cfg)
     cfg.train.max_minutes, cfg.train.lr = 0.0, -1.0
     with pytest.raises(UnetlabError, match="train.lr must be positive"):

@@ -122,7 +122,7 @@ def test_demo_help():
 @pytest.mark.parametrize("task", ["em", "nuclei"])
 def test_both_tasks_check_their_settings_and_folder_alike(tmp_path, capsys, task):
     assert main(["demo", "--task", task, "--output", str(tmp_path / "a"), "--seed", "-1"]) == 2
-    assert "seed must be >= 0" in capsys.readouterr().err
+    assert "seed must be at least 0" in capsys.readouterr().err
     (tmp_path / "file").write_text("mine")
     assert main(["demo", "--task", task, "--output", str(tmp_path / "file"), "--quick"]) == 2
     assert "is a file" in capsys.readouterr().err

@@ -70,5 +70,5 @@ def test_the_cut_pieces_least_area_is_a_setting():
     ids = objects_from_probabilities(_probabilities(_glands(), 3), options)
     assert _sizes(ids) == [40, 100, 900] and ids[59, 60] > 0
     assert ObjectOptions.for_model(three_class_net(), cut_min_area=30).cut_min_area == 30
-    with pytest.raises(UnetlabError, match="cut_min_area must be >= 0 px, not -1"):
+    with pytest.raises(UnetlabError, match="cut_min_area must be at least 0 px, not -1"):
         ObjectOptions(cut_min_area=-1)

@@ -50,7 +50,7 @@ def test_object_options_gives_every_field_and_the_keywords_win():
     given = replace(ObjectOptions.for_model(net), fill_holes=False, min_area=50)
     ids, _ = predict_objects(net, image, object_options=given, min_area=5)
     np.testing.assert_array_equal(ids, by_hand(net, image, replace(given, min_area=5)))
-    with pytest.raises(UnetlabError, match="min_area must be >= 0 px, not -1"):
+    with pytest.raises(UnetlabError, match="min_area must be at least 0 px, not -1"):
         predict_objects(net, image, object_options=given, min_area=-1)
     with pytest.raises(UnetlabError, match="object_options is an ObjectOptions, not dict"):
         predict_objects(net, image, object_options={"min_area": 5})

@@ -381,7 +381,7 @@ def test_object_option_ranges_are_one_rule_named_for_python_or_the_command_line(
     from unetlab.inference.objects import check_object_values
 
     cases = [
-        (dict(min_area=-1), "min_area must be >= 0 px, not -1"),
+        (dict(min_area=-1), "min_area must be at least 0 px, not -1"),
         (dict(seed_threshold=1.5), "seed_threshold is a probability in [0, 1], not 1.5"),
         (dict(watershed_seeds=2.0), "watershed_seeds is a probability in [0, 1], not 2.0"),
         (dict(foreground_threshold=-0.1), "foreground_threshold is a probability in [0, 1]"),
@@ -389,7 +389,7 @@ def test_object_option_ranges_are_one_rule_named_for_python_or_the_command_line(
         # apiaudit: min_peak=True dropped every object under a certain interior)
         (dict(min_peak="0.5"), "min_peak is a probability in [0, 1], not '0.5'"),
         (dict(min_peak=True), "min_peak is a probability in [0, 1], not True"),
-        (dict(min_area="16"), "min_area must be >= 0 px, not '16'"),
+        (dict(min_area="16"), "min_area must be at least 0 px, not '16'"),
     ]
     for values, message in cases:
         with pytest.raises(unetlab.UnetlabError, match=f"^{re.escape(message)}"):

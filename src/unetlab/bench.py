@@ -69,7 +69,9 @@ def time_calls(
     """Call ``fn`` ``warmup`` times, then time ``repeat`` calls. On a CUDA ``device`` each
     call is timed to the end of its GPU work (synchronised before and after)."""
     if repeat < 1 or warmup < 0:
-        raise UnetlabError(f"repeat must be >= 1 and warmup >= 0, not {repeat}, {warmup}")
+        raise UnetlabError(
+            f"repeat must be at least 1 and warmup at least 0, not {repeat}, {warmup}"
+        )
     sync = _synchronizer(device)
     for _ in range(warmup):
         fn()

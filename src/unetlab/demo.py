@@ -172,7 +172,9 @@ def _demo_folder(output_dir, *, seed: int, minutes: float, overwrite: bool) -> I
     if not numbers:  # "'<=' not supported between 'int' and 'str'" (audit s42 api)
         raise UnetlabError(f"demo: seed and minutes are numbers, not {seed!r} and {minutes!r}")
     if seed < 0 or not 0 <= minutes < float("inf"):
-        raise UnetlabError(f"demo: seed must be >= 0 and minutes >= 0, not {seed} and {minutes}")
+        raise UnetlabError(
+            f"demo: seed must be at least 0 and minutes at least 0, not {seed} and {minutes}"
+        )
     out = Path(output_dir)
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} is a file; give --output (output_dir=) a folder")

@@ -59,7 +59,7 @@ def check_nproc(nproc: int, device: str) -> None:
     without one the CPUs this process may use (each process a copy of the model and its
     data: 8 of them took 2.3 GB for one small image on 2 CPUs, 64 did not end; s36 flags 7)."""
     if nproc < 1:
-        raise UnetlabError(f"--nproc must be >= 1, not {nproc}")
+        raise UnetlabError(f"--nproc must be at least 1, not {nproc}")
     if nproc == 1:
         return
     import torch
@@ -108,7 +108,7 @@ def launch(
     main process said its own (:func:`_say_stopped`; ``status``: the launch's
     :data:`STATUS_FILE`, beside which its processes note what the line needs)."""
     if nproc < 1:
-        raise UnetlabError(f"--nproc must be >= 1, not {nproc}")
+        raise UnetlabError(f"--nproc must be at least 1, not {nproc}")
     command = [sys.executable, "-c", TORCHRUN, "--standalone", f"--nproc_per_node={nproc}"]
     command += ["-m", "unetlab", *argv]
     env = dict(os.environ)

@@ -289,7 +289,7 @@ class SegmentationLoss(nn.Module):
         terms = (ce_weight, dice_weight, lovasz_weight)
         if min(terms) < 0 or sum(terms) == 0 or focal_gamma < 0:
             raise UnetlabError(
-                f"loss term weights must be >= 0 and not all 0, and the focal gamma >= 0, not "
+                f"loss term weights must be at least 0 and not all 0, and the focal gamma at least 0, not "
                 f"ce={ce_weight}, dice={dice_weight}, lovasz={lovasz_weight}, gamma={focal_gamma}"
             )
         self.ce_weight, self.dice_weight, self.lovasz_weight = terms

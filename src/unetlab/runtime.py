@@ -370,7 +370,7 @@ def configure_threads(threads: int | None = None) -> int:
     Returns the number in effect."""
     if threads is not None:
         if threads < 1:
-            raise UnetlabError(f"threads must be >= 1, not {threads}")
+            raise UnetlabError(f"threads must be at least 1, not {threads}")
         torch.set_num_threads(threads)
     elif "OMP_NUM_THREADS" not in os.environ:
         cpus = available_cpus()

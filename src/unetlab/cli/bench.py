@@ -156,7 +156,7 @@ def _check_numbers(args) -> None:
     """One line for a size or count the benchmark cannot use (0 is no default here)."""
     check_pixels(tile_size=args.tile_size, image_size=args.image_size)
     if args.repeat is not None and args.repeat < 1:
-        raise UnetlabError(f"--repeat must be >= 1, not {args.repeat}")
+        raise UnetlabError(f"--repeat must be at least 1, not {args.repeat}")
 
 
 def _measure(args, model, device) -> list[dict]:

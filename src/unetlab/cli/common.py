@@ -26,7 +26,7 @@ def minutes_value(text: str) -> float:
     if minutes == math.inf:
         raise argparse.ArgumentTypeError("takes a finite number: for no time limit, leave it out")
     if not 0 <= minutes < math.inf:
-        raise argparse.ArgumentTypeError(f"must be >= 0 (0: no time limit), not {text}")
+        raise argparse.ArgumentTypeError(f"must be at least 0 (0: no time limit), not {text}")
     return minutes
 
 

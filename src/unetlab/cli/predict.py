@@ -575,7 +575,7 @@ def _check_flags(args) -> None:
     check_pixels(tile_size=args.tile_size, large_pixels=args.large_pixels)
     check_nproc(args.nproc, args.device)  # above the GPUs, or the CPUs without one
     if args.level < 0:
-        raise UnetlabError(f"--level must be >= 0, not {args.level}")
+        raise UnetlabError(f"--level must be at least 0, not {args.level}")
     if args.scale is not None:  # a factor or auto: one line naming them otherwise
         from unetlab.inference.rescale import check_scale
 

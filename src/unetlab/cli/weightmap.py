@@ -55,7 +55,9 @@ def run(args) -> int:
     from unetlab.outputs import claim_files
 
     if args.w0 < 0 or args.sigma <= 0:
-        raise UnetlabError(f"--w0 must be >= 0 and --sigma > 0, not {args.w0:g} and {args.sigma:g}")
+        raise UnetlabError(
+            f"--w0 must be at least 0 and --sigma above 0, not {args.w0:g} and {args.sigma:g}"
+        )
     paths = find_images(args.masks)
     if not paths:
         raise UnetlabError(f"no mask images in {' '.join(args.masks)}; give mask files or folders")

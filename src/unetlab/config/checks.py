@@ -47,7 +47,7 @@ def check_range(
     if above and below:
         return
     if high == math.inf:
-        valid = f"{'>' if low_open else '>='} {low:g}"
+        valid = f"{'above' if low_open else 'at least'} {low:g}"
     else:
         valid = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
     raise UnetlabError(f"{key} must be {valid}, not {value}")
@@ -118,13 +118,13 @@ def check_data(data: DataSection) -> None:
     if data.target not in TARGETS:
         raise UnetlabError(unknown_choice("data.target", data.target, TARGETS))
     if data.boundary_width < 0:
-        raise UnetlabError(f"data.boundary_width must be >= 0, not {data.boundary_width}")
+        raise UnetlabError(f"data.boundary_width must be at least 0, not {data.boundary_width}")
     if not 0.0 <= data.val_fraction < 1.0:
         raise UnetlabError(f"data.val_fraction must be in [0, 1), not {data.val_fraction}")
     if data.tile_size < 1 or data.tiles_per_epoch < 1:
         raise UnetlabError("data.tile_size and data.tiles_per_epoch must be positive")
     if data.seed < 0:
-        raise UnetlabError(f"data.seed must be >= 0, not {data.seed}")
+        raise UnetlabError(f"data.seed must be at least 0, not {data.seed}")
     check_range("data.w0", data.w0, 0.0)
     check_range("data.sigma", data.sigma, 0.0, low_open=True)
     # set as built, not as the user's key (config.guard records an attribute assigned again)
@@ -213,16 +213,16 @@ def _check_train_ranges(train: TrainSection) -> None:
     check_range("train.patience", train.patience, 0)
     check_range("train.num_workers", train.num_workers, 0)
     if not train.focal_gamma >= 0:
-        raise UnetlabError(f"train.focal_gamma must be >= 0, not {train.focal_gamma}")
+        raise UnetlabError(f"train.focal_gamma must be at least 0, not {train.focal_gamma}")
 
 
 def _check_train_limits(train: TrainSection) -> None:
     if train.freeze_encoder_epochs < 0:
         raise UnetlabError(
-            f"train.freeze_encoder_epochs must be >= 0, not {train.freeze_encoder_epochs}"
+            f"train.freeze_encoder_epochs must be at least 0, not {train.freeze_encoder_epochs}"
         )
     if train.seed < 0:
-        raise UnetlabError(f"train.seed must be >= 0, not {train.seed}")
+        raise UnetlabError(f"train.seed must be at least 0, not {train.seed}")
     if train.max_minutes == math.inf:
         said = "train.max_minutes must be a finite number of minutes: for no time limit, {}"
         none = set_to("train.max_minutes", 0).python  # a notebook has no --minutes
@@ -238,7 +238,7 @@ def _check_train_limits(train: TrainSection) -> None:
         )
     if not 0 <= train.max_minutes < math.inf:
         raise UnetlabError(
-            f"train.max_minutes must be >= 0 (0: no time limit), not {train.max_minutes}"
+            f"train.max_minutes must be at least 0 (0: no time limit), not {train.max_minutes}"
         )
     if not 0.0 <= train.best_smoothing < 1.0:
         raise UnetlabError(f"train.best_smoothing must be in [0, 1), not {train.best_smoothing}")
@@ -249,7 +249,7 @@ def _check_class_weights(weights: str | list[float]) -> None:
         more = " or give a list of one weight per class"
         raise UnetlabError(unknown_choice("train.class_weights", weights, CLASS_WEIGHTS, more))
     if isinstance(weights, list) and not all(w >= 0 for w in weights):
-        raise UnetlabError(f"train.class_weights must be >= 0, not {weights}")
+        raise UnetlabError(f"train.class_weights must be at least 0, not {weights}")
 
 
 def _check_label_offset(offset: str | list[float]) -> None:

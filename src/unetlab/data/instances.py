@@ -106,7 +106,7 @@ def boundary_target(ids: np.ndarray, *, boundary_width: int = 1) -> np.ndarray:
     if ids.ndim != 2:
         raise ValueError(f"ids must be (H, W), not shape {ids.shape}")
     if boundary_width < 0:
-        raise ValueError(f"boundary_width must be >= 0, not {boundary_width}")
+        raise ValueError(f"boundary_width must be at least 0, not {boundary_width}")
     target = np.where(ids > 0, INTERIOR, BACKGROUND).astype(np.uint8)
     if boundary_width == 0 or not ids.any():
         return target

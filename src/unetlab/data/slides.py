@@ -38,7 +38,7 @@ from unetlab.data.positions import series_of
 from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import tiff_file
 from unetlab.data.tiffmeta import MICROMETRES, tiff_sizes
-from unetlab.errors import ImageReadError, UnetlabError, first_line
+from unetlab.errors import ImageReadError, Spelled, UnetlabError, first_line, spelled
 
 log = logging.getLogger(__name__)
 
@@ -275,6 +275,10 @@ def _window_errors(path: Path, window: str) -> Iterator[None]:
         ) from exc
 
 
+#: the pyramid level read, as the Python API and the command line spell it
+LEVEL = Spelled("level", "--level")
+
+
 def open_slide(
     path: str | os.PathLike,
     *,
@@ -293,7 +297,7 @@ def open_slide(
     for a level the file does not have."""
     path = Path(path)
     if level < 0:
-        raise UnetlabError(f"--level must be >= 0, not {level}")
+        raise UnetlabError(**spelled(lambda f: f"{f} must be at least 0, not {level}", LEVEL))
     if axes is not None and not (path.suffix.lower() in TIFF_SUFFIXES and path.is_file()):
         raise ImageReadError(f"{path}: --axes (axes=) applies to TIFF files; drop it for this one")
     if is_zarr(path):

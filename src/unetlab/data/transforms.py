@@ -359,7 +359,7 @@ class Augment:
             raise UnetlabError(f"augment grid must be at least 2 (the paper: 3), not {self.grid}")
         for name in ("elastic_sigma", "rotate", "shift", "brightness", "gamma", "stain"):
             if getattr(self, name) < 0:
-                raise UnetlabError(f"augment {name} must be >= 0, not {getattr(self, name)}")
+                raise UnetlabError(f"augment {name} must be at least 0, not {getattr(self, name)}")
         if not 0.0 <= self.contrast < 1.0:
             raise UnetlabError(f"augment contrast must be in [0, 1), not {self.contrast}")
         if self.stain >= 1.0:

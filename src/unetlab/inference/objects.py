@@ -124,7 +124,7 @@ def check_object_values(names: Mapping[str, str] | None = None, **values) -> Non
     for key, least in _AREAS.items():
         v = values.get(key)
         if v is not None and (not number(v) or v < least):
-            raise UnetlabError(f"{name(key)} must be >= {least} px, not {shown(v)}")
+            raise UnetlabError(f"{name(key)} must be at least {least} px, not {shown(v)}")
     for key in _PROBABILITIES:
         v = values.get(key)
         if v is not None and (not number(v) or not 0.0 <= v <= 1.0):
@@ -206,7 +206,7 @@ class ObjectOptions(KnownFields):
             raise UnetlabError(_OWN_SEEDS.format("watershed_seeds"))
         check_object_values(**{k: getattr(self, k) for k in (*_AREAS, *_PROBABILITIES)})
         if self.class_min_areas is not None and min(self.class_min_areas, default=1) < 0:
-            raise UnetlabError(f"class_min_areas must be >= 0 px, not {self.class_min_areas}")
+            raise UnetlabError(f"class_min_areas must be at least 0 px, not {self.class_min_areas}")
 
     @classmethod
     def for_model(
@@ -1319,7 +1319,9 @@ def objects_in_bands(
     """
     widest = margin if max_margin is None else max(margin, max_margin)
     if band_rows < 1 or margin < 0:
-        raise ValueError(f"band_rows must be >= 1 and margin >= 0, not {band_rows}, {margin}")
+        raise ValueError(
+            f"band_rows must be at least 1 and margin at least 0, not {band_rows}, {margin}"
+        )
     check = widest > margin or unsure is not None
     held = _HeldRows(iter(blocks), height)
     joined, previous = _Joined(), None

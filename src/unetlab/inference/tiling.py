@@ -131,7 +131,9 @@ def axis_starts(size: int, out_tile: int, step: int, multiple: int = 1) -> list[
     the image by when one tile suffices).
     """
     if size < 1 or out_tile < 1:
-        raise UnetlabError(f"axis_starts: size and out_tile must be >= 1, not {size}, {out_tile}")
+        raise UnetlabError(
+            f"axis_starts: size and out_tile must be at least 1, not {size}, {out_tile}"
+        )
     if not 0 < step <= out_tile or step % multiple:
         raise UnetlabError(
             f"axis_starts: step {step} must be a positive multiple of {multiple} <= {out_tile}"
@@ -194,11 +196,11 @@ def tile_grid(
     ``geometry.overlap`` and is capped at half the tile.
     """
     if len(shape) != 2 or min(shape) < 1:
-        raise UnetlabError(f"tile_grid: shape must be (H, W) with H, W >= 1, not {shape}")
+        raise UnetlabError(f"tile_grid: shape must be (H, W) with H and W at least 1, not {shape}")
     tiles = _valid_tiles(geometry, tile)
     overlap = geometry.overlap if overlap is None else overlap
     if overlap < 0:
-        raise UnetlabError(f"overlap must be >= 0 px, not {overlap}")
+        raise UnetlabError(f"overlap must be at least 0 px, not {overlap}")
     (th, oh, ys), (tw, ow, xs) = (
         _axis_tiles(size, t, overlap, geometry) for size, t in zip(shape, tiles)
     )

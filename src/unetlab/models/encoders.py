@@ -315,7 +315,9 @@ class EncoderUNet(nn.Module):
         """The input's size (same padding); ValueError below 1 px."""
         sizes = (input_size,) if isinstance(input_size, int) else tuple(input_size)
         if any(s < 1 for s in sizes):
-            raise UnetlabError(f"{input_size} is not a valid input size: sides must be >= 1 px")
+            raise UnetlabError(
+                f"{input_size} is not a valid input size: sides must be at least 1 px"
+            )
         return input_size if isinstance(input_size, int) else sizes
 
     def is_valid_size(self, size: int) -> bool:
