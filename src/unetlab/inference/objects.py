@@ -1319,9 +1319,7 @@ def objects_in_bands(
     """
     widest = margin if max_margin is None else max(margin, max_margin)
     if band_rows < 1 or margin < 0:
-        raise ValueError(
-            f"band_rows must be at least 1 and margin at least 0, not {band_rows}, {margin}"
-        )
+        raise ValueError(f"band_rows (at least 1), margin (at least 0): {band_rows}, {margin}")
     check = widest > margin or unsure is not None
     held = _HeldRows(iter(blocks), height)
     joined, previous = _Joined(), None
