@@ -292,3 +292,21 @@ def test_a_folders_warnings_name_each_file_as_given_as_its_failures_do(tmp_path,
     assert f"{tmp_path / 'other' / 'c.png'}: channel 2 is constant" in "\n".join(lines)
     assert failed and failed[0].startswith(f"{tmp_path / 'in' / 'b.png'}: has 1 channel")
     assert logging.getLogRecordFactory() is factory  # put back after the folder
+
+
+def test_the_napari_reader_names_a_damaged_output_zarr_in_one_line(tmp_path):
+    # s54 badinput4: zarr_pixels indexed the metadata as it is written (KeyError, TypeError)
+    from unetlab.data.slides import open_slide
+    from unetlab.errors import ImageReadError
+    from unetlab.napari.reader import zarr_pixels
+
+    path = _zarr(tmp_path / "a.ome.zarr", 2, _ngff())
+    levels, letters, scale = zarr_pixels(path)
+    assert letters == "CYX" and scale == [1.0, 0.5, 0.5] and len(levels) == 2
+    for attrs, words in [DAMAGED["a level without path"], DAMAGED["too few axes"]]:
+        (path / ".zattrs").write_text(json.dumps(attrs))
+        with pytest.raises(ImageReadError, match=r"damaged OME-Zarr metadata") as got:
+            zarr_pixels(path)
+        assert str(got.value).startswith(str(path)) and words in str(got.value)
+        with pytest.raises(ImageReadError):  # as the slide reader says it
+            open_slide(path)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data import ngff
 from unetlab.data.png_chunks import read_png_text
 from unetlab.data.slides import is_zarr
 from unetlab.data.tiffmeta import (
@@ -236,10 +237,15 @@ def zarr_pixels(path: Path) -> tuple[list | object, str, list[float]]:
     import zarr
 
     group = zarr.open_group(path, mode="r")
-    scales = dict(group.attrs)["multiscales"][0]
-    letters = "".join(str(a["name"])[0].upper() for a in scales["axes"])
-    levels = [group[d["path"]] for d in scales["datasets"]]
-    found = [t for t in scales["datasets"][0]["coordinateTransformations"] if "scale" in t]
+    if (scales := ngff.multiscale(path, dict(group.attrs))) is None:  # damaged: one line (s54)
+        raise ngff.damaged(path, "it has no 'multiscales'")
+    try:
+        levels = [group[d["path"]] for d in scales["datasets"]]
+    except KeyError as exc:
+        raise ngff.damaged(path, f"its 'datasets' name a level it does not hold ({exc})") from exc
+    letters = "".join(n[0].upper() for n in ngff.axis_names(path, scales, levels[0].ndim))
+    transforms = scales["datasets"][0].get("coordinateTransformations", [])
+    found = [t for t in transforms if t["type"] == "scale"]
     scale = [float(v) for v in found[0]["scale"]] if found else [1.0] * len(letters)
     return levels if len(levels) > 1 else levels[0], letters, scale
 
