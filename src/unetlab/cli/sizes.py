@@ -17,7 +17,12 @@ def add_parser(sub) -> None:
         "and the share of computed pixels that lands in the output.",
     )
     add_model_args(p)
-    p.add_argument("--near", type=int, default=572, help="size to centre the list on (default 572)")
+    p.add_argument(
+        "size", nargs="?", type=int, metavar="N", help="size to centre the list on, as --near N"
+    )
+    p.add_argument(
+        "--near", type=int, default=None, help="size to centre the list on (default 572)"
+    )
     p.add_argument(
         "--count",
         type=int,
@@ -28,21 +33,33 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    args.near, said = _near(args.size, args.near)
     check_pixels(near=args.near)
     if not 1 <= args.count <= MAX_COUNT:
         raise UnetlabError(f"--count must be in 1..{MAX_COUNT}, not {args.count}")
     model = model_from_args(args)
     invalid = not model.is_valid_size(args.near)
     if invalid:  # the model's own line: "573 is not a valid input size ...: try 572 or 588"
-        print(f"--near: {_why_invalid(model, args.near)}")
+        print(f"{said}: {_why_invalid(model, args.near)}")
     listed = model.valid_input_sizes(args.near, args.count)
     near = set(_neighbours(listed, args.near)) if invalid else set()
     print(f"{'input':>7} {'output':>7} {'border':>7} {'useful':>7}")
     for size in listed:
         out = model.output_size(size)
-        mark = "  <- --near" if size == args.near else "  <- nearest" if size in near else ""
+        mark = f"  <- {said}" if size == args.near else "  <- nearest" if size in near else ""
         print(f"{size:>7} {out:>7} {(size - out) // 2:>7} {out * out / size**2:>7.1%}{mark}")
     return 0
+
+
+def _near(size: int | None, near: int | None) -> tuple[int, str]:
+    """The size to centre the list on, ``unetlab sizes N`` or ``--near N`` (572 where neither
+    is given: ``sizes 573`` was refused, "no flag takes it", though the command's help said
+    "near N"), and how the lines name it."""
+    if size is not None and near is not None and size != near:
+        raise UnetlabError(f"N {size} and --near {near} differ: give one of them")
+    if size is not None:
+        return size, "N"
+    return (572 if near is None else near), "--near"
 
 
 def _why_invalid(model, size: int) -> str:
