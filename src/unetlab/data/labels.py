@@ -36,6 +36,8 @@ def encode_mask(
     name: str = "mask",
 ) -> np.ndarray:
     """(H, W) label values -> (H, W) int64 class indices; unknown values raise DatasetError."""
+    if label_values is None:  # a model's where it records none: a TypeError before (s54)
+        raise UnetlabError(_no_label_values(name))
     mask = np.asarray(mask)
     out = value_indices(mask, label_values, ignore_value=ignore_value)
     if (out == UNKNOWN).any():
@@ -50,6 +52,19 @@ def encode_mask(
             "--label-values with --pred), or fix the mask"
         )
     return out
+
+
+def _no_label_values(name: str) -> str:
+    """Why ``encode_mask`` of ``name`` needs the label values it was given as None, the
+    ``label_values`` of a model trained on masks of class indices or of object ids (a
+    nuclei model's: README's snippet ``encode_mask(mask, model.label_values)`` raised
+    TypeError on one, s54 new user)."""
+    return (
+        f"{name}: label_values is None (a model's where its masks held class indices 0, 1, "
+        "... or object ids): give each class's mask value, [0, 255] for a 0/255 mask, or "
+        "range(model.num_classes) for a mask of class indices; score an instance model's "
+        "objects with object_scores(prediction=ids, truth=mask)"
+    )
 
 
 def _first_pixel(mask: np.ndarray, out: np.ndarray, name: str) -> str:
