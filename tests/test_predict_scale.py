@@ -444,3 +444,33 @@ def test_an_older_summary_without_scale_is_rewritten_whole_with_it(net, tmp_path
         ("half.tif", "earlier-run", "2"),
         ("more.tif", "done", "1"),
     ]
+
+
+def test_scale_auto_with_a_model_of_no_pixel_size_is_said_once_not_once_a_file(
+    net, tmp_path, caplog
+):
+    """A folder at scale='auto' with a checkpoint that records no training pixel size: one
+    line names the cause and the fix; each file said "predicted at its own scale (1)" (s54
+    new user, three Kromp images); each is predicted as it is (its objects found)."""
+    net.objects = {"target": "semantic", "area_median": 113}  # no pixel_size
+    (tmp_path / "in").mkdir()
+    meta = {"unit": "um", "axes": "YX"}
+    for name in ("a.tif", "b.tif", "c.tif"):
+        image = _discs(64, 6)
+        tifffile.imwrite(
+            tmp_path / "in" / name, image, imagej=True, resolution=(2,) * 2, metadata=meta
+        )
+    outputs = OutputOptions(objects=ObjectOptions(min_area=4))
+    with caplog.at_level(logging.INFO):
+        done = predict_folder(
+            net, tmp_path / "in", tmp_path / "out", outputs, scale="auto", progress=False
+        )
+    assert len(done.written) == 3
+    said = [r.getMessage() for r in caplog.records if "no training pixel size" in r.getMessage()]
+    assert said == [
+        "scale='auto': the checkpoint records no training pixel size (its training images "
+        "recorded none), so no input is resampled (first: a.tif): give a factor (scale=F), or "
+        "train on images that record their pixel size"
+    ]
+    ids = tifffile.imread(tmp_path / "out" / "c_objects.tif")
+    assert int(ids.max()) == 4  # at its own scale: the net finds discs of this size

@@ -13,6 +13,7 @@ import math
 import numpy as np
 from skimage.transform import resize
 
+from unetlab.data.read_notes import note_once
 from unetlab.errors import Spelled, UnetlabError, said_as
 from unetlab.inference.sizing import STREAMED_SCALE_FIXES
 
@@ -23,6 +24,8 @@ SCALE_LIMIT = 16.0
 
 #: a scale of each image's pixel size by the training's, as the API and the command give it
 AUTO = Spelled("scale='auto'", "--scale auto")
+#: a factor, as the API and the command give it
+FACTOR = Spelled("scale=F", "--scale F")
 
 
 def check_scale(value) -> float | str:
@@ -80,18 +83,28 @@ def restored(probabilities: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 def auto_scale(trained: float | None, side: float | None, name: str) -> float:
     """``--scale auto``'s factor for an image of ``side`` µm pixels and a model trained on
     ``trained`` µm ones, said in one line; 1 where either is unknown, said too."""
-    if trained is None or side is None or side <= 0:
-        which = (
-            "the checkpoint records no training pixel size"
-            if trained is None
-            else "it records no pixel size (give --pixel-size UM, in Python pixel_size=UM)"
-        )
+    if trained is None:  # the checkpoint's, not the image's: said once, not once a file
+        note_once(_untrained_line(name), key="scale auto, no training pixel size")
+        return 1.0
+    if side is None or side <= 0:
+        which = "it records no pixel size (give --pixel-size UM, in Python pixel_size=UM)"
         log.warning("%s: %s: %s: predicted at its own scale (1)", name, said_as(AUTO), which)
         return 1.0
     factor = side / trained
     said = "%s: %s: %.3g µm pixels, trained on %.3g µm: scaled %.3g"
     log.info(said, name, said_as(AUTO), side, trained, factor)
     return factor
+
+
+def _untrained_line(first: str) -> str:
+    """The line of ``--scale auto`` with a checkpoint that records no training pixel size,
+    said once a command from its ``first`` input (a folder's was said once a file, each
+    "predicted at its own scale": s54 new user)."""
+    return (
+        f"{said_as(AUTO)}: the checkpoint records no training pixel size (its training images "
+        f"recorded none), so no input is resampled (first: {first}): give a factor "
+        f"({said_as(FACTOR)}), or train on images that record their pixel size"
+    )
 
 
 def refuse_streamed_scale(name: str, scale: float | str) -> None:
