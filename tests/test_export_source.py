@@ -109,3 +109,23 @@ def test_the_cli_says_the_source_it_records(checkpoint, tmp_path, capsys):
     line = f"source recorded in each file: checkpoint best.pt (sha256 {sha[:12]}, epoch 3, step 12)"
     assert line in capsys.readouterr().out.splitlines()
     assert exported_source(tmp_path / "m.onnx")["sha256"] == sha
+
+
+def test_an_export_given_as_a_checkpoint_names_the_checkpoint_it_records(checkpoint, tmp_path):
+    """``predict --checkpoint model.onnx`` (or a TorchScript file) said to give "the .pt
+    checkpoint it was exported from" without naming it, though the export records it (s54
+    new user): the refusal names it as ``unetlab export`` said it."""
+    from unetlab.checkpoint import load_checkpoint
+    from unetlab.errors import CheckpointError
+
+    model = load_model(checkpoint)
+    export_onnx(model, tmp_path / "m.onnx")
+    export_torchscript(model, tmp_path / "m.pt")
+    named = (
+        f"exported from, best.pt (sha256 {_sha(checkpoint)[:12]}, epoch 3, step 12) by its record"
+    )
+    for name, kind in (("m.onnx", "an ONNX"), ("m.pt", "a TorchScript")):
+        with pytest.raises(CheckpointError) as refused:
+            load_checkpoint(tmp_path / name)
+        line = str(refused.value)
+        assert f"{kind} export cannot be loaded back" in line and named in line, line

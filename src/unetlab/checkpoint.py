@@ -43,6 +43,7 @@ gets a name in :data:`FEATURES`; no format bump is needed for it.
 
 from __future__ import annotations
 
+import json
 import os
 import zipfile
 from dataclasses import asdict, is_dataclass
@@ -318,20 +319,12 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu", *, mmap: bool =
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file{near_line(path)}")
     if _is_torchscript(path):  # before torch.load, which would warn and fail (audit s31 upgrade 4)
-        raise CheckpointError(
-            f"{path}: a TorchScript export cannot be loaded back for training or prediction; "
-            "give the .pt checkpoint it was exported from (or a bioimage.io package unetlab "
-            "exported, .zip or folder)"
-        )
+        raise CheckpointError(_export_refusal(path, "a TorchScript", torchscript_extra(path)))
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except Exception as exc:  # noqa: BLE001 - torch's unpickler raises many kinds on foreign bytes
         if path.suffix.lower() == ".onnx":
-            raise CheckpointError(
-                f"{path}: an ONNX export cannot be loaded back for training or prediction; give "
-                "the .pt checkpoint it was exported from (or a bioimage.io package unetlab "
-                "exported, .zip or folder)"
-            ) from exc
+            raise CheckpointError(_export_refusal(path, "an ONNX", _onnx_props(path))) from exc
         # torch's own message (e.g. advice about weights_only) would mislead here
         raise CheckpointError(
             f"{path}: not a unetlab checkpoint, or truncated/corrupt ({type(exc).__name__}); "
@@ -367,6 +360,48 @@ def check_format(checkpoint: dict, path, *, version: int = FORMAT_VERSION, known
             f"{path}: written by a newer unetlab ({newer}{describe_code(code)}{uses}); "
             "upgrade unetlab"
         )
+
+
+def _export_refusal(path: Path, kind: str, props: dict | None) -> str:
+    """Why the export ``path`` (``kind``: "a TorchScript", "an ONNX") is no checkpoint, naming
+    the checkpoint its metadata ``props`` record (a user given only the export did not know
+    which: s54 new user)."""
+    record = (props or {}).get("source_checkpoint")
+    named = f", {source_words(json.loads(record))} by its record" if record else ""
+    return (
+        f"{path}: {kind} export cannot be loaded back for training or prediction; give the "
+        f".pt checkpoint it was exported from{named} (or a bioimage.io package unetlab "
+        "exported, .zip or folder)"
+    )
+
+
+def source_words(source: dict) -> str:
+    """``best.pt (sha256 5bf90e326aba, epoch 4, step 59)``: the checkpoint an export's source
+    record names (:func:`export_source`), as ``unetlab export`` and a refusal of it say it."""
+    trained = "".join(f", {k} {source[k]}" for k in ("epoch", "step") if k in source)
+    return f"{source['checkpoint']} (sha256 {source['sha256'][:12]}{trained})"
+
+
+def torchscript_extra(path: str | os.PathLike) -> dict | None:
+    """The ``unetlab.json`` extra file of the TorchScript archive at ``path``, or None for
+    another zip (a package)."""
+    with zipfile.ZipFile(path) as archive:
+        names = [n for n in archive.namelist() if n.endswith("/extra/unetlab.json")]
+        return json.loads(archive.read(names[0])) if names else None
+
+
+def _onnx_props(path: Path) -> dict | None:
+    """The metadata of the ONNX file ``path``; None where onnx is not installed or the file
+    is no ONNX model (the refusal stands without the checkpoint's name)."""
+    try:
+        import onnx
+    except ImportError:
+        return None
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception:  # noqa: BLE001 - protobuf raises many kinds on foreign bytes
+        return None
+    return {p.key: p.value for p in model.metadata_props}
 
 
 def _is_torchscript(path: Path) -> bool:

@@ -118,16 +118,11 @@ def run(args) -> int:
 def _source_note(model) -> None:
     """Say which checkpoint the files name as their source (their metadata, the package's
     rdf.yaml and README), so that a reader can match them to it."""
-    from unetlab.checkpoint import export_source
+    from unetlab.checkpoint import export_source, source_words
 
     source = export_source(model)
-    if source is None:
-        return
-    trained = "".join(f", {k} {source[k]}" for k in ("epoch", "step") if k in source)
-    print(
-        f"source recorded in each file: checkpoint {source['checkpoint']} "
-        f"(sha256 {source['sha256'][:12]}{trained})"
-    )
+    if source is not None:
+        print(f"source recorded in each file: checkpoint {source_words(source)}")
 
 
 def _offset_note(model) -> None:

@@ -57,7 +57,7 @@ import numpy as np
 import torch
 
 from unetlab.atomic import atomic_path
-from unetlab.checkpoint import export_source
+from unetlab.checkpoint import export_source, torchscript_extra
 from unetlab.data.classes import class_colours
 from unetlab.data.normalize import normalization_formula
 from unetlab.errors import Spelled, UnetlabError, first_line, spelled
@@ -297,21 +297,13 @@ def exported_source(path: str | os.PathLike) -> dict | None:
         props = {
             p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props
         }
-    elif zipfile.is_zipfile(path) and (extra := _torchscript_extra(path)) is not None:
+    elif zipfile.is_zipfile(path) and (extra := torchscript_extra(path)) is not None:
         props = extra
     else:
         from unetlab.inference.bioimageio import package_record
 
         return package_record(path).get("source")
     return json.loads(props["source_checkpoint"]) if "source_checkpoint" in props else None
-
-
-def _torchscript_extra(path: Path) -> dict | None:
-    """The ``unetlab.json`` extra file of the TorchScript archive at ``path``, or None for
-    another zip (a package)."""
-    with zipfile.ZipFile(path) as archive:
-        names = [n for n in archive.namelist() if n.endswith("/extra/unetlab.json")]
-        return json.loads(archive.read(names[0])) if names else None
 
 
 def _random(*shape: int) -> torch.Tensor:
