@@ -22,8 +22,11 @@ def test_a_run_folder_that_holds_a_run_names_the_python_way(tmp_path):
     with pytest.raises(OutputError) as refused:
         fit(tiny_config(data, "train.epochs=1"), run_dir=tmp_path / "run", progress=False)
     line = str(refused.value)
-    assert "--resume (resume=True)" in line and "--overwrite (overwrite=True)" in line
-    assert "another --run-dir (run_dir=)" in line
+    assert "use resume=True to continue it" in line and "overwrite=True to start again" in line
+    assert "or another run_dir" in line and "--" not in line  # the Python words alone (s54)
+    cli = refused.value.cli  # the command line's words, for a command that prints it
+    assert "use --resume to continue it" in cli and "--overwrite to start again" in cli
+    assert "or another --run-dir" in cli and "=True" not in cli
 
 
 def test_fit_resume_auto_starts_a_run_then_resumes_it(tmp_path, caplog):

@@ -295,7 +295,8 @@ def test_a_run_with_best_pt_and_no_last_pt_is_not_told_to_resume(tmp_path, data,
         (run / name).write_text("x")
     with pytest.raises(OutputError, match="cannot be resumed") as refused:
         prepare_run_dir(run, resume=False, overwrite=False)
-    assert "--resume" not in str(refused.value) and "--init" in str(refused.value)
+    assert "resume=" not in str(refused.value) and "--resume" not in refused.value.cli
+    assert "init_checkpoint = " in str(refused.value) and "--init" in refused.value.cli
     assert _train(data, run, "--epochs", "1") == 2
     line = _error_line(capsys)
     assert "cannot be resumed" in line and "--resume" not in line

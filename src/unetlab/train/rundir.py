@@ -120,7 +120,7 @@ def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool, overwrite: bool
     started = any((run_dir / "checkpoints" / name).is_file() for name in CHECKPOINTS)
     if existing and not resume:
         if started and not overwrite:  # one that stopped before a checkpoint is started again
-            raise OutputError(_started_refusal(run_dir, existing))
+            raise OutputError(**_started_refusal(run_dir, existing))
         _remove_run(run_dir, existing)
     run_dir.mkdir(parents=True, exist_ok=True)
     record(run_dir, RUN_FILES, command="train")  # before any of them is written
@@ -131,22 +131,47 @@ def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool, overwrite: bool
     return run_dir
 
 
-def _started_refusal(run_dir: Path, existing: list[str]) -> str:
+def _started_refusal(run_dir: Path, existing: list[str]) -> dict:
     """Why ``run_dir``, which holds a run, is refused without resume or overwrite, and the
-    fixes that work: a run with best.pt and no last.pt cannot be resumed (--resume was
-    advised, which then failed: s43 review)."""
+    fixes that work, as :class:`OutputError`'s keywords: the message in the Python API's
+    words (``resume=True``), ``cli`` in the command line's (``--resume``); each said both
+    before (s54 new user: a notebook's cell run twice). A run with best.pt and no last.pt
+    cannot be resumed (--resume was advised, which then failed: s43 review)."""
+    return {
+        "message": _refusal_line(run_dir, existing, _PYTHON_FIXES),
+        "cli": _refusal_line(run_dir, existing, _CLI_FIXES),
+    }
+
+
+#: the fixes of a run folder that holds a run, as the Python API and the command line say them
+_PYTHON_FIXES = {
+    "resume": "resume=True",
+    "overwrite": "overwrite=True",
+    "run_dir": "run_dir",
+    "init": "cfg.model.init_checkpoint = '{best}'",
+}
+_CLI_FIXES = {
+    "resume": "--resume",
+    "overwrite": "--overwrite",
+    "run_dir": "--run-dir",
+    "init": "--init {best}",
+}
+
+
+def _refusal_line(run_dir: Path, existing: list[str], fix: dict[str, str]) -> str:
+    """:func:`_started_refusal`'s line, in the words of ``fix``."""
+    held = ", ".join(existing)
     if (run_dir / "checkpoints" / "last.pt").is_file():
         return (
-            f"{run_dir} already holds a run{stopped_at(run_dir)} ({', '.join(existing)}): use "
-            "--resume (resume=True) to continue it from there, --overwrite (overwrite=True) "
-            "to start again, or another --run-dir (run_dir=)"
+            f"{run_dir} already holds a run{stopped_at(run_dir)} ({held}): use "
+            f"{fix['resume']} to continue it from there, {fix['overwrite']} to start again, "
+            f"or another {fix['run_dir']}"
         )
-    best = run_dir / "checkpoints" / "best.pt"
+    init = fix["init"].format(best=run_dir / "checkpoints" / "best.pt")
     return (
-        f"{run_dir} already holds a run that cannot be resumed ({', '.join(existing)}; no "
-        f"checkpoints/last.pt): give another --run-dir (run_dir=; --init {best}, "
-        "model.init_checkpoint, starts from its weights), or --overwrite (overwrite=True) to "
-        "start again (its best.pt goes)"
+        f"{run_dir} already holds a run that cannot be resumed ({held}; no "
+        f"checkpoints/last.pt): give another {fix['run_dir']} ({init} starts from its "
+        f"weights), or {fix['overwrite']} to start again (its best.pt goes)"
     )
 
 
