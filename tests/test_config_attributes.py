@@ -211,3 +211,18 @@ def test_a_saved_config_read_back_is_planned_as_the_config_was(tmp_path):
     assert {c.key for c in plan.choices if c.user} == {"data.tile_size", "train.batch_size"}
     assert planned == plan_training(cfg)[0]
     assert load_config(save_config(Config(), tmp_path / "none.yaml")) == Config()
+
+
+def test_the_changed_line_says_a_budget_epoch_cap_as_the_plan_lines_do(tmp_path, caplog):
+    """With cfg.train.max_minutes set, the plan's epoch cap is no limit: plan.lines() said
+    "train.epochs = no limit", the notebook's one line "train.epochs 50 -> 100000" (s54)."""
+    from unetlab import plan_training
+
+    cfg = load_config(None, [f"data.root={write_blobs(tmp_path / 'data', 4)}"])
+    cfg.train.max_minutes = 0.5
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        _, plan = plan_training(cfg)
+    changed = caplog.text.split("plan_training changed")[1].split(" (plan.lines()")[0]
+    assert f"train.epochs {Config().train.epochs} -> no limit" in changed
+    assert "100000" not in changed
+    assert any(line.startswith("train.epochs = no limit") for line in plan.lines())

@@ -213,7 +213,7 @@ PYTHON_HOW = "a key set on cfg before plan_training keeps your value; fit(cfg) w
 def _say_planned(plan: Plan, cfg: Config) -> None:
     """One line naming each value the plan changed, and how to keep one's own."""
     changed = [
-        (c.key, cfg.value_of(c.key), c.value)
+        (c.key, cfg.value_of(c.key), c.shown or show(c.value))  # no epoch cap of 100000 (s54)
         for c in plan.choices
         if not c.user and c.value != cfg.value_of(c.key)
     ]
@@ -221,7 +221,7 @@ def _say_planned(plan: Plan, cfg: Config) -> None:
         log.info(
             "plan_training changed %s (plan.lines() says why; to keep a value, set it on cfg "
             "before plan_training, e.g. cfg.%s = %s)",
-            ", ".join(f"{key} {show(old)} -> {show(new)}" for key, old, new in changed),
+            ", ".join(f"{key} {show(old)} -> {new}" for key, old, new in changed),
             changed[0][0],
             show(changed[0][1]),
         )
