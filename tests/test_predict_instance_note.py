@@ -22,9 +22,31 @@ def test_an_instance_model_without_objects_says_its_labels_are_classes(tmp_path,
     image = np.random.default_rng(0).integers(0, 255, (32, 40), np.uint8)
     write_png(tmp_path / "in" / "a.png", image)
     predict_folder(_nuclei_net(), tmp_path / "in", tmp_path / "out")
-    (line,) = [r.getMessage() for r in caplog.records if "--instances" in r.getMessage()]
+    (line,) = [r.getMessage() for r in caplog.records if "objects=True" in r.getMessage()]
     assert "labels are its classes background, boundary, interior" in line, line
-    assert "add --instances (objects=True)" in line and "\n" not in line
+    # the keyword alone in Python: it said "add --instances (objects=True)" (s54 new user)
+    assert "add objects=True for one id" in line and "--" not in line and "\n" not in line
     caplog.clear()
     predict_folder(_nuclei_net(), tmp_path / "in", tmp_path / "objects", objects=True)
-    assert "--instances" not in caplog.text
+    assert "objects=True" not in caplog.text
+
+
+def test_the_command_line_names_its_flags_and_python_its_keywords(tmp_path, caplog):
+    """The same notes in the command's words (within command_spelling, as unetlab predict
+    runs), and the OME-Zarr note of inputs read whole in each caller's words."""
+    from unetlab.errors import command_spelling
+
+    caplog.set_level(logging.INFO)
+    image = np.random.default_rng(0).integers(0, 255, (32, 40), np.uint8)
+    write_png(tmp_path / "in" / "a.png", image)
+    with command_spelling():
+        predict_folder(_nuclei_net(), tmp_path / "in", tmp_path / "cli", output_format="ome-zarr")
+    said = caplog.text
+    assert "without --instances its labels" in said and "add --instances for one id" in said
+    assert "--output-format ome-zarr is for large images" in said and "--large-pixels N" in said
+    assert "objects=True" not in said and "large_threshold" not in said
+    caplog.clear()
+    predict_folder(_nuclei_net(), tmp_path / "in", tmp_path / "api", output_format="ome-zarr")
+    said = caplog.text
+    assert "output_format='ome-zarr' is for large images" in said
+    assert "(large_threshold=N streams" in said and "--" not in said

@@ -1539,17 +1539,27 @@ def _say_output_notes(model: torch.nn.Module, outputs: OutputOptions, whole: int
     inputs are read whole, so written as PNG or TIFF (the format is for streamed images)."""
     if outputs.output_format == "ome-zarr" and whole:
         log.info(
-            "--output-format ome-zarr is for large images, which are streamed: %d input(s) "
-            "read whole are written as PNG or TIFF (--large-pixels N streams images of more "
-            "than N pixels)",
+            "%s is for large images, which are streamed: %d input(s) read whole are written "
+            "as PNG or TIFF (%s streams images of more than N pixels)",
+            said_as(OME_ZARR),
             whole,
+            said_as(LARGE_N),
         )
     if is_instance_model(model) and not outputs.objects:
         log.info(
-            "an instance (nuclei) model: without --instances its labels are its classes %s, "
-            "not the nuclei; add --instances (objects=True) for one id per nucleus and a table",
+            "an instance (nuclei) model: without %s its labels are its classes %s, not the "
+            "nuclei; add %s for one id per nucleus and a table",
+            said_as(INSTANCES),
             ", ".join(map(str, getattr(model, "classes", ()))),
+            said_as(INSTANCES),
         )
+
+
+#: the settings :func:`_say_output_notes` names, as the caller gives them (a notebook's
+#: predict_folder was told "--instances (objects=True)", flag and keyword: s54 new user)
+INSTANCES = Spelled("objects=True", "--instances")
+OME_ZARR = Spelled("output_format='ome-zarr'", "--output-format ome-zarr")
+LARGE_N = Spelled("large_threshold=N", "--large-pixels N")
 
 
 def _nothing_to_predict(skipped: int, failed: int) -> str:
