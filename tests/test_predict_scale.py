@@ -474,3 +474,23 @@ def test_scale_auto_with_a_model_of_no_pixel_size_is_said_once_not_once_a_file(
     ]
     ids = tifffile.imread(tmp_path / "out" / "c_objects.tif")
     assert int(ids.max()) == 4  # at its own scale: the net finds discs of this size
+
+
+def test_the_start_note_of_scale_auto_without_a_training_pixel_size_says_none_is_resampled(net):
+    """It said "images resampled by each image's pixel size / the training pixel size"
+    where the checkpoint records none, and no image is (s54 new user); the objects' size stays,
+    as a factor is the fix."""
+    from unetlab.errors import command_spelling
+    from unetlab.inference.rescale import scale_note
+
+    net.objects = {"target": "instances", "area_median": 254.5}  # no pixel_size
+    with command_spelling():
+        (line,) = scale_note(net, "auto")
+    # the training objects' size alone: the line of the first input says why none is scaled
+    assert line == (
+        "the training objects are ~18 px across (median area 254 px): Cellpose's diameter D "
+        "is --scale 18/D"
+    )
+    net.objects["pixel_size"] = [0.325, 0.325]
+    (line,) = scale_note(net, "auto")
+    assert line.startswith("images resampled by each image's pixel size / the training")

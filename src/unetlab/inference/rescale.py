@@ -15,7 +15,7 @@ from skimage.transform import resize
 
 from unetlab.data.read_notes import note_once
 from unetlab.errors import Spelled, UnetlabError, said_as
-from unetlab.inference.sizing import STREAMED_SCALE_FIXES
+from unetlab.inference.sizing import STREAMED_SCALE_FIXES, trained_pixel_size
 
 log = logging.getLogger(__name__)
 
@@ -130,11 +130,14 @@ def scale_note(model, scale) -> list[str]:
     if scale is None or check_scale(scale) == 1:  # --scale 1: as it is
         return []
     across = trained_diameter(model)
-    size = (
-        f"; the training objects are ~{across:.0f} px across (median area "
+    objects = (
+        f"the training objects are ~{across:.0f} px across (median area "
         f"{model.objects['area_median']:.0f} px): Cellpose's diameter D is --scale {across:.0f}/D"
         if across
         else ""
     )
+    if scale == "auto" and trained_pixel_size(model) is None:  # "resampled by" misled (s54)
+        return [objects] if objects else []  # the first input's line says why none is scaled
+    size = f"; {objects}" if objects else ""
     how = "each image's pixel size / the training pixel size" if scale == "auto" else scale
     return [f"images resampled by {how} before the net, probabilities back to each image{size}"]
