@@ -45,7 +45,8 @@ def test_quick_demo_writes_everything(tmp_path, capsys, caplog):
     assert main(again) == 2
     err = capsys.readouterr().err
     assert f"{out} holds an earlier demo's results (data, run, overlays," in err
-    assert "add --overwrite (overwrite=True) to replace them" in err and err.count("\n") == 1
+    assert "add --overwrite to replace them, or choose another --output" in err
+    assert "overwrite=True" not in err and err.count("\n") == 1  # the flags alone (s54)
     assert (out / "run/checkpoints/best.pt").read_bytes() == best
     assert json.loads((out / "metrics.json").read_text())["seed"] == 0
     assert main([*again, "--overwrite"]) == 0
@@ -130,17 +131,26 @@ def test_both_tasks_check_their_settings_and_folder_alike(tmp_path, capsys, task
 
 
 def test_run_demo_again_names_the_python_keywords(tmp_path):
-    """A notebook cell run twice: the refusal names run_demo's keywords beside the command's
-    flags (s50 notebook walk: 'add --overwrite ..., or choose another --output' alone)."""
+    """A notebook cell run twice: the refusal names run_demo's keywords (s50 notebook walk:
+    'add --overwrite ..., or choose another --output' alone), not the command's flags beside
+    them (s54: "--overwrite (overwrite=True)"), which its ``cli`` words carry."""
     (tmp_path / ".unetlab-demo").write_text("made by unetlab demo\n")
     (tmp_path / "metrics.json").write_text('{"miou": 0.919}\n')
     with pytest.raises(OutputError, match="earlier demo") as caught:
         run_demo(tmp_path, quick=True, progress=False)
-    assert "overwrite=True" in str(caught.value) and "output_dir=" in str(caught.value)
+    _python_words_alone(caught.value)
     (tmp_path / ".unetlab-demo").unlink()  # a folder no demo made
     with pytest.raises(OutputError, match="not made by unetlab demo") as caught:
         run_demo(tmp_path, quick=True, progress=False)
-    assert "overwrite=True" in str(caught.value) and "output_dir=" in str(caught.value)
-    with pytest.raises(OutputError, match=r"output_dir=\) a folder"):
+    _python_words_alone(caught.value)
+    with pytest.raises(OutputError, match="give output_dir a folder") as caught:
         run_demo(tmp_path / "metrics.json", quick=True, progress=False)
+    assert "give --output a folder" in caught.value.cli
     assert (tmp_path / "metrics.json").read_text() == '{"miou": 0.919}\n'
+
+
+def _python_words_alone(error: OutputError) -> None:
+    said = str(error)
+    assert "overwrite=True" in said and "another output_dir" in said and "--" not in said
+    assert "--overwrite" in error.cli and "another --output" in error.cli
+    assert "=True" not in error.cli

@@ -52,7 +52,7 @@ from unetlab.data.synthetic import (
     write_synthetic_image,
     write_synthetic_split,
 )
-from unetlab.errors import OutputError, UnetlabError
+from unetlab.errors import OutputError, UnetlabError, worded
 from unetlab.evaluate import evaluate_predictions, nan_to_none
 from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
 from unetlab.inference.predict import labels_from_probabilities, predict_image
@@ -177,7 +177,9 @@ def _demo_folder(output_dir, *, seed: int, minutes: float, overwrite: bool) -> I
         )
     out = Path(output_dir)
     if out.exists() and not out.is_dir():
-        raise OutputError(f"{out} is a file; give --output (output_dir=) a folder")
+        raise OutputError(
+            **worded(lambda fix: f"{out} is a file; give {fix['out']} a folder", *_FIXES)
+        )
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -299,22 +301,38 @@ def _run_figures(trained: dict, plan: dict, started: float, *, quick: bool, seed
     }
 
 
+#: the demo's output settings as Python's ``demo()`` and ``unetlab demo`` give them: its
+#: refusals said both at once, "--overwrite (overwrite=True)" (s54 new user)
+_FIXES = (
+    {"out": "output_dir", "overwrite": "overwrite=True"},
+    {"out": "--output", "overwrite": "--overwrite"},
+)
+
+
+def _not_a_demo(out: Path, fix: dict) -> str:
+    return (
+        f"{out} is not empty and was not made by unetlab demo: choose another {fix['out']} or "
+        f"add {fix['overwrite']} to replace the demo's files in it"
+    )
+
+
+def _earlier_demo(out: Path, earlier: list[str], fix: dict) -> str:
+    return (
+        f"{out} holds an earlier demo's results ({', '.join(earlier)}): add "
+        f"{fix['overwrite']} to replace them, or choose another {fix['out']}"
+    )
+
+
 def _prepare(out: Path, *, overwrite: bool) -> Path:
     """Check (and with ``overwrite`` clear) the demo's files in the folder ``out``: an
     earlier demo's results are replaced only with ``overwrite``, as a run is (audit s35
     workshop 4: the nuclei demo silently replaced the EM demo's trained run)."""
     if any(p.name not in (LOCK, *SYSTEM_FILES) for p in out.iterdir()):
         if not (out / MARKER).exists() and not overwrite:
-            raise OutputError(
-                f"{out} is not empty and was not made by unetlab demo: choose another --output "
-                "(output_dir=) or add --overwrite (overwrite=True) to replace the demo's files in it"
-            )
+            raise OutputError(**worded(lambda fix: _not_a_demo(out, fix), *_FIXES))
         earlier = [name for name in DEMO_OUTPUTS[1:] if (out / name).exists()]
         if earlier and not overwrite:
-            raise OutputError(
-                f"{out} holds an earlier demo's results ({', '.join(earlier)}): add --overwrite "
-                "(overwrite=True) to replace them, or choose another --output (output_dir=)"
-            )
+            raise OutputError(**worded(lambda fix: _earlier_demo(out, earlier, fix), *_FIXES))
         for name in DEMO_OUTPUTS:  # only what a demo writes; anything else stays
             path = out / name
             if path.is_dir():

@@ -11,7 +11,7 @@ raised ``ValueError`` for bad settings, keeps working; nothing in unetlab catche
 import contextlib
 import difflib
 import shlex
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import NamedTuple
 
 
@@ -93,6 +93,14 @@ def yaml_flow(value) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {yaml_flow(v)}" for k, v in value.items()) + "}"
     return str(value)
+
+
+def worded(say: Callable[[Mapping[str, str]], str], python: Mapping, cli: Mapping) -> dict:
+    """The keywords of an error whose message ``say(words)`` names several settings: its
+    ``message`` in the Python API's ``python`` words (``{"overwrite": "overwrite=True"}``)
+    and its ``cli`` in the command line's (``{"overwrite": "--overwrite"}``); of one
+    setting: :func:`spelled`."""
+    return {"message": say(python), "cli": say(cli)}
 
 
 #: whether the command line runs (:func:`command_spelling`): a module flag, not a context

@@ -17,7 +17,7 @@ from unetlab.checkpoint import is_checkpoint
 from unetlab.config import Config, check_resumed, load_run_config
 from unetlab.data.datasets import data_folders
 from unetlab.data.split_record import SPLIT_FILE, read_split, split_record, write_split
-from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
+from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError, worded
 from unetlab.outputs import (
     LOCK,
     MANIFEST,
@@ -137,10 +137,7 @@ def _started_refusal(run_dir: Path, existing: list[str]) -> dict:
     words (``resume=True``), ``cli`` in the command line's (``--resume``); each said both
     before (s54 new user: a notebook's cell run twice). A run with best.pt and no last.pt
     cannot be resumed (--resume was advised, which then failed: s43 review)."""
-    return {
-        "message": _refusal_line(run_dir, existing, _PYTHON_FIXES),
-        "cli": _refusal_line(run_dir, existing, _CLI_FIXES),
-    }
+    return worded(lambda fix: _refusal_line(run_dir, existing, fix), _PYTHON_FIXES, _CLI_FIXES)
 
 
 #: the fixes of a run folder that holds a run, as the Python API and the command line say them
