@@ -52,9 +52,25 @@ def test_a_folder_of_other_things_names_the_python_way(tmp_path):
     (tmp_path / "photos" / "a.jpg").write_text("mine")
     with pytest.raises(OutputError) as refused:
         prepare_run_dir(tmp_path / "photos", resume=False, overwrite=False)
-    line = str(refused.value)
-    assert "--run-dir (run_dir=) a new or empty folder" in line
-    assert "--resume (resume=True)" in line
+    line = str(refused.value)  # the keywords alone (s54: both, "--resume (resume=True)")
+    assert "give run_dir a new or empty folder" in line and "with resume=True)" in line
+    assert "--" not in line
+    cli = refused.value.cli
+    assert "give --run-dir a new or empty folder" in cli and "with --resume)" in cli
+
+
+def test_resume_without_a_checkpoint_names_the_callers_words(tmp_path):
+    from unetlab.train.rundir import prepare_run_dir
+
+    (tmp_path / "run").mkdir()
+    with pytest.raises(OutputError) as refused:
+        prepare_run_dir(tmp_path / "run", resume=True, overwrite=False)
+    assert str(refused.value).endswith(
+        "start the run again with overwrite=True, or give run_dir a run that saved a checkpoint"
+    )
+    assert refused.value.cli.endswith(
+        "with --overwrite, or give --run-dir a run that saved a checkpoint"
+    )
 
 
 def test_label_values_from_the_predictions_record_name_the_python_way(

@@ -112,11 +112,7 @@ def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool, overwrite: bool
     refuse_others(run_dir)
     existing = [name for name in RUN_FILES if (run_dir / name).exists()]
     if resume and not (run_dir / "checkpoints" / "last.pt").is_file():
-        raise OutputError(
-            f"{run_dir}: no checkpoints/last.pt to resume from; start the run again with "
-            "--overwrite (overwrite=True), or give --run-dir (run_dir=) a run that saved a "
-            "checkpoint"
-        )
+        raise OutputError(**worded(lambda fix: _nothing_to_resume(run_dir, fix), *_FIXES))
     started = any((run_dir / "checkpoints" / name).is_file() for name in CHECKPOINTS)
     if existing and not resume:
         if started and not overwrite:  # one that stopped before a checkpoint is started again
@@ -137,7 +133,7 @@ def _started_refusal(run_dir: Path, existing: list[str]) -> dict:
     words (``resume=True``), ``cli`` in the command line's (``--resume``); each said both
     before (s54 new user: a notebook's cell run twice). A run with best.pt and no last.pt
     cannot be resumed (--resume was advised, which then failed: s43 review)."""
-    return worded(lambda fix: _refusal_line(run_dir, existing, fix), _PYTHON_FIXES, _CLI_FIXES)
+    return worded(lambda fix: _refusal_line(run_dir, existing, fix), *_FIXES)
 
 
 #: the fixes of a run folder that holds a run, as the Python API and the command line say them
@@ -153,6 +149,16 @@ _CLI_FIXES = {
     "run_dir": "--run-dir",
     "init": "--init {best}",
 }
+
+
+_FIXES = (_PYTHON_FIXES, _CLI_FIXES)
+
+
+def _nothing_to_resume(run_dir: Path, fix: dict[str, str]) -> str:
+    return (
+        f"{run_dir}: no checkpoints/last.pt to resume from; start the run again with "
+        f"{fix['overwrite']}, or give {fix['run_dir']} a run that saved a checkpoint"
+    )
 
 
 def _refusal_line(run_dir: Path, existing: list[str], fix: dict[str, str]) -> str:
@@ -218,9 +224,14 @@ def refuse_others(run_dir: str | os.PathLike) -> None:
         return
     shown = ", ".join(held[:3]) + (f", ... ({len(held)} entries)" if len(held) > 3 else "")
     raise OutputError(
-        f"{run_dir} is not empty ({shown}) and holds no unetlab run: give --run-dir "
-        "(run_dir=) a new or empty folder (or, to continue a run, its run folder with --resume "
-        "(resume=True))"
+        **worded(
+            lambda fix: (
+                f"{run_dir} is not empty ({shown}) and holds no unetlab run: give "
+                f"{fix['run_dir']} a new or empty folder (or, to continue a run, its run "
+                f"folder with {fix['resume']})"
+            ),
+            *_FIXES,
+        )
     )
 
 
@@ -256,7 +267,12 @@ def check_run_dir(
     cross-validation, :func:`refuse_others_than_folds`)."""
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
-        raise OutputError(f"{run_dir} is a file, not a folder: give --run-dir (run_dir=) a folder")
+        raise OutputError(
+            **worded(
+                lambda fix: f"{run_dir} is a file, not a folder: give {fix['run_dir']} a folder",
+                *_FIXES,
+            )
+        )
     if data_root is not None:
         refuse_holding(run_dir, data_root)
         refuse_inside([run_dir], data_folders(data_root), command="train")
