@@ -274,26 +274,6 @@ def test_lower_bounds_say_at_least_in_the_callers_words(tmp_path, capsys):
         assert capsys.readouterr().err.strip() == f"unetlab predict: error: {line}"
 
 
-def test_a_folders_warnings_name_each_file_as_given_as_its_failures_do(tmp_path, caplog):
-    # s54 badinput4: 'a.png: channel 2 is constant' beside 'failed: in/b.png: has 1 channel'
-    import logging
-
-    _png(tmp_path / "in" / "a.png", (16, 16, 3))
-    _png(tmp_path / "in" / "b.png", (16, 16))
-    _png(tmp_path / "other" / "c.png", (16, 16, 3))
-    factory = logging.getLogRecordFactory()
-    failed = []
-    inputs = [tmp_path / "in", tmp_path / "other" / "c.png"]
-    with caplog.at_level(logging.INFO, logger="unetlab"):
-        predict_folder(_net(), inputs, tmp_path / "out", channel=2, failed=failed.append)
-    lines = [r.getMessage() for r in caplog.records]
-    assert f"{tmp_path / 'in' / 'a.png'}: channel 2 is constant" in "\n".join(lines), lines
-    assert not [line for line in lines if line.startswith("a.png:")], lines
-    assert f"{tmp_path / 'other' / 'c.png'}: channel 2 is constant" in "\n".join(lines)
-    assert failed and failed[0].startswith(f"{tmp_path / 'in' / 'b.png'}: has 1 channel")
-    assert logging.getLogRecordFactory() is factory  # put back after the folder
-
-
 def test_the_napari_reader_names_a_damaged_output_zarr_in_one_line(tmp_path):
     # s54 badinput4: zarr_pixels indexed the metadata as it is written (KeyError, TypeError)
     from unetlab.data.slides import open_slide

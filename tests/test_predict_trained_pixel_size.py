@@ -35,8 +35,8 @@ def _run(tmp_path, caplog, um, pixel_size=None, **outputs):
 
 def test_pixels_twice_the_training_size_are_said(tmp_path, caplog):
     (line,) = _run(tmp_path, caplog, 0.65)
-    assert line == (  # the file named as given (s54)
-        f"{tmp_path / 'in0.65' / 'a.tif'}: 0.65 µm pixels and the model was trained on 0.325 µm pixels (2x): its "
+    assert line == (
+        "a.tif: 0.65 µm pixels and the model was trained on 0.325 µm pixels (2x): its "
         "objects look 0.5x their trained size; predict it with --scale auto (scale='auto': "
         "resampled to 0.325 µm pixels for the net)"
     )

@@ -73,7 +73,7 @@ def test_a_streamed_slides_added_overlay_with_objects_is_drawn_from_its_ids(
 ):
     with caplog.at_level(logging.INFO, logger="unetlab"):
         _predict(work, "once", "--instances", *outlines, "--overlay")
-    said = [m for m in caplog.messages if "big.tif: 1 object" in m]
+    said = [m for m in caplog.messages if m.startswith("big.tif: 1 object")]
     _predict(work, "twice", "--instances", *outlines)
     before = _stamps(work / "twice")
     assert {"big.tif", "big_objects.tif", "big_objects.csv"} <= set(before)

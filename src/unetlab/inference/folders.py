@@ -59,7 +59,6 @@ from unetlab.inference.files import (
     path_given,
     predict_file,
 )
-from unetlab.inference.given_names import lines_by_path
 from unetlab.inference.handed_lines import kept_lines, say_kept
 from unetlab.inference.keywords import check_keywords
 from unetlab.inference.merged_objects import (
@@ -848,7 +847,6 @@ def _predict_held(
     group = asked.group
     todo = [f for f in files if f not in apart]
     with contextlib.ExitStack() as claimed:
-        claimed.enter_context(lines_by_path(files))  # a file named as given, in every line
         claimed.enter_context(each_position())  # a multi-position OME-TIFF: each position
         claimed.enter_context(read_notes())  # what reading did: one line a kind, at the end
         claimed.enter_context(looking_beside(group))  # fewer threads beside work, as the CLI
