@@ -862,7 +862,7 @@ def _folder_medians(rows: list[dict]) -> list[float | None]:
     typical = statistics.median(known) if known else None
     odd = [a is not None and max(a, typical) >= MIXED_ACROSS * min(a, typical) for a in across]
     focus = [r["focus"] for r, o in zip(rows, odd) if not o]
-    median = _peers_median(focus) if len(focus) >= FOCUS_IMAGES else None
+    median = statistics.median(focus) if len(focus) >= FOCUS_IMAGES else None
     return [None if o else median for o in odd]
 
 
@@ -878,22 +878,9 @@ def _like_sized_medians(rows: list[dict]) -> list[float | None]:
     starts = np.searchsorted(sizes, across / LIKE_ACROSS, "left")
     stops = np.searchsorted(sizes, across * LIKE_ACROSS, "right")
     return [
-        _peers_median(focus[a:b]) if b - a >= FOCUS_IMAGES and not np.isnan(x) else None
+        float(np.median(focus[a:b])) if b - a >= FOCUS_IMAGES and not np.isnan(x) else None
         for x, a, b in zip(across.tolist(), starts.tolist(), stops.tolist())
     ]
-
-
-def _peers_median(focus: Sequence[float]) -> float:
-    """The median of peers' ``focus``, the lower middle one of an even count: a focus one
-    of them has, never the mean of two apart. Kromp's test folder: its two 20x tissue
-    sections (0.040, 0.051) beside two confocal cytospins of like-sized nuclei (0.58, 0.82:
-    another modality) read 0.13x and 0.16x the mean of the middle two, "out of focus?";
-    now 0.80x and 1.0x, while a copy of one blurred (sigma 2 px, 0.016) still reads 0.39x.
-    Where under half the peers are blurred the lower middle one is a sharp one's, as the
-    median was (objects4 s54)."""
-    x = np.asarray(focus, np.float64)
-    k = (x.size - 1) // 2
-    return float(np.partition(x, k)[k])
 
 
 def object_sizes(rows: Sequence[dict]) -> tuple[float, float] | None:
