@@ -166,8 +166,8 @@ def _outlived(status: str, argv: list[str], nproc: int, wait: float) -> bool | N
     command = next((word for word in argv if not word.startswith("-")), "")
     with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
         print(
-            f"unetlab {command}: torchrun ended (killed? out of memory?) while the {nproc} "
-            f"processes ran: waiting for them to stop and end (at most {wait:g} s)",
+            f"unetlab {command}: {torchrun_ended(nproc)}: waiting for them to stop and end "
+            f"(at most {wait:g} s)",
             file=sys.stderr,
             flush=True,
         )
@@ -181,6 +181,12 @@ def _outlived(status: str, argv: list[str], nproc: int, wait: float) -> bool | N
         _kill_noted(command, [pid for pid, started in pids if _running(pid, started)])
         raise
     return True
+
+
+def torchrun_ended(nproc: int) -> str:
+    """What a launch of ``nproc`` processes whose torchrun ended before them says of it
+    (:func:`_outlived`; train's line on its run folder)."""
+    return f"torchrun ended (killed? out of memory?) while the {nproc} processes ran"
 
 
 def _kill_noted(command: str, pids: list[int]) -> None:

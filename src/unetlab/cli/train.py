@@ -571,11 +571,11 @@ def _launch_failed(
     (off Linux), the run folder then waited for up to ``wait`` seconds (a stopped launch's,
     ``STOP_WAIT``): its main process saves last.pt first. Said at once, the line named the
     step before the one it then saved (s51 walkcluster)."""
-    from unetlab.distributed import STOP_WAIT
+    from unetlab.distributed import STOP_WAIT, torchrun_ended
     from unetlab.outputs import held_by_another, wait_let_go
 
     wait = STOP_WAIT if wait is None else wait
-    said = f"torchrun ended (killed? out of memory?) while the {processes} processes ran"
+    said = torchrun_ended(processes)
     with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
         if outlived is None and held_by_another(run_dir):  # its main process runs on
             print(
