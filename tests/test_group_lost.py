@@ -3,6 +3,7 @@ line says where its last checkpoint is and how to resume (audit s30 ops 2)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -316,16 +317,24 @@ def _noting(command: list[str], *, started: str | None = "own", code: int = 137)
     return torchrun, processes
 
 
-def test_a_second_signal_as_the_launcher_waits_for_its_processes_kills_them(monkeypatch, capfd):
+@pytest.mark.parametrize("passed", [False, True], ids=["first", "again"])
+def test_a_signal_as_the_launcher_waits_for_its_processes_kills_them(monkeypatch, capfd, passed):
     """s53 reviewA: a Ctrl-C while the launcher waited for the processes of a killed
     torchrun raised out of its wait: a bare "interrupted", the processes not signalled (they
-    said a second stop line after the launcher's exit), the launch's folder deleted."""
+    said a second stop line after the launcher's exit), the launch's folder deleted. s54:
+    "interrupted again" was said for the first Ctrl-C where torchrun had died by itself."""
     import types
 
     import unetlab.distributed as distributed
 
-    torchrun, processes = _noting(["sleep", "30"], started=None)  # noted as before s53
-    monkeypatch.setattr(distributed, "run_passing_signals", torchrun)
+    torchrun, processes = _noting(["sleep", "30"], started=None, code=130 if passed else 137)
+
+    def stopped_first(command, *, env, grace):  # a Ctrl-C passed on, noted, before it ended
+        if passed:
+            Path(distributed.stop_note(env[distributed.STATUS_FILE])).touch()
+        return torchrun(command, env=env, grace=grace)
+
+    monkeypatch.setattr(distributed, "run_passing_signals", stopped_first)
 
     def ctrl_c(_seconds):
         raise KeyboardInterrupt
@@ -337,9 +346,68 @@ def test_a_second_signal_as_the_launcher_waits_for_its_processes_kills_them(monk
     assert distributed.launch(2, ["predict"], stopped=stopped, grace=60) == 130
     assert processes[0].wait(timeout=10) == -signal.SIGKILL
     assert capfd.readouterr().err.splitlines()[1:] == [
-        "unetlab predict: interrupted again: killing its processes",
+        f"unetlab predict: interrupted{' again' * passed}: killing its processes",
         "unetlab predict: interrupted with the outputs of 1 of 2 inputs",
     ]
+
+
+#: a launch from Python whose torchrun was killed (137), one process left running, noted
+_KILLED_TORCHRUN = """import subprocess, sys
+import unetlab.distributed as distributed
+
+def killed(command, *, env, grace):
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    with open(env[distributed.STATUS_FILE] + ".pids", "w") as f:
+        f.write(f"{process.pid}\\n")
+    print(process.pid, flush=True)
+    return 137
+
+distributed.run_passing_signals = killed
+sys.exit(distributed.launch(2, ["train"], grace=60))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the processes")
+def test_a_sigterm_as_a_launch_from_python_waits_for_its_processes_stops_it(tmp_path):
+    """s54: called from Python (no CLI's handlers), a SIGTERM while the launcher waited for
+    the processes of a killed torchrun took Python's default action: the launcher ended at
+    once without a word (status -15), its processes left running."""
+    env = dict(os.environ, PYTHONPATH=str(Path(unetlab.__file__).parents[1]))
+    err = tmp_path / "err"
+    with open(err, "w") as stderr:
+        run = subprocess.Popen(
+            [sys.executable, "-c", _KILLED_TORCHRUN],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+    try:
+        left = int(run.stdout.readline())
+        deadline = time.monotonic() + 60
+        while "waiting for them" not in err.read_text():
+            assert run.poll() is None and time.monotonic() < deadline, err.read_text()
+            time.sleep(0.05)
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=30) == 143, err.read_text()
+    finally:
+        run.kill()
+    assert err.read_text().splitlines()[1:] == [
+        "unetlab train: stopped by SIGTERM: killing its processes",
+        "unetlab train: stopped by SIGTERM",
+    ]
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{left}").exists() and "Z" not in _state(left):  # killed: gone or a zombie
+        assert time.monotonic() < deadline, f"process {left} left running"
+        time.sleep(0.05)
+
+
+def _state(pid: int) -> str:
+    """Process ``pid``'s state letter (/proc stat field 3), "" once gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return ""
 
 
 @pytest.mark.parametrize("started,code", [("1", 137), (None, 0)], ids=["reused", "clean"])

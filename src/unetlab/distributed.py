@@ -144,12 +144,15 @@ def _after_torchrun(
     """(the launch's status, whether its processes ended: :func:`_outlived`) after torchrun
     ended with ``code``: its processes waited for where it ended first (not after a clean
     end: each of them ended before it); a second stop signal in that wait kills them, the
-    launch then stopped by it (130 for a Ctrl-C)."""
-    try:
-        return code, _outlived(status, argv, nproc, grace) if code else None
-    except KeyboardInterrupt as exc:  # killed at once (_outlived)
-        from unetlab.signals import stop_status
+    launch then stopped by it (130 for a Ctrl-C). SIGTERM and SIGHUP raise there as they do
+    in the CLI (:func:`~unetlab.signals.stop_raises`): called from Python, their default
+    action ended the launcher at once, its processes left running, and without a word."""
+    from unetlab.signals import stop_raises, stop_status
 
+    try:
+        with stop_raises():
+            return code, _outlived(status, argv, nproc, grace) if code else None
+    except KeyboardInterrupt as exc:  # killed at once (_outlived)
         return stop_status(exc)[1], False
 
 
@@ -177,8 +180,12 @@ def _outlived(status: str, argv: list[str], nproc: int, wait: float) -> bool | N
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.1)
-    except KeyboardInterrupt:  # a second signal (Ctrl-C, SIGTERM): killed at once
-        _kill_noted(command, [pid for pid, started in pids if _running(pid, started)])
+    except KeyboardInterrupt as exc:  # a stop signal (Ctrl-C, SIGTERM): killed at once
+        from unetlab.signals import stop_status
+
+        # the first one where torchrun ended by itself: "again" only after one passed on
+        how = stop_status(exc)[0] + " again" * stop_noted(status)
+        _kill_noted(command, [pid for pid, started in pids if _running(pid, started)], how)
         raise
     return True
 
@@ -189,12 +196,13 @@ def torchrun_ended(nproc: int) -> str:
     return f"torchrun ended (killed? out of memory?) while the {nproc} processes ran"
 
 
-def _kill_noted(command: str, pids: list[int]) -> None:
-    """SIGKILL to the processes ``pids`` of a launch, saying so in one line: a stop signal
-    while the launcher waits for them to end (:func:`_outlived`), as a second signal kills
-    them while torchrun lives (:func:`run_passing_signals`)."""
+def _kill_noted(command: str, pids: list[int], how: str) -> None:
+    """SIGKILL to the processes ``pids`` of a launch, saying so in one line (``how`` it was
+    stopped: "interrupted again"): a stop signal while the launcher waits for them to end
+    (:func:`_outlived`), as a second signal kills them while torchrun lives
+    (:func:`run_passing_signals`)."""
     with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
-        print(f"unetlab {command}: interrupted again: killing its processes", file=sys.stderr)
+        print(f"unetlab {command}: {how}: killing its processes", file=sys.stderr)
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
