@@ -482,7 +482,8 @@ def test_a_launched_process_notes_a_stop_or_bad_input_for_the_launcher(tmp_path,
     monkeypatch.setenv(STATUS_FILE, str(tmp_path / "status"))
     codes = (1, 143, 2, 129, 130, 75, 0)  # 75: a folder in use (errors.IN_USE)
     assert [noted_for_launch(code) for code in codes] == [1, 0, 0, 0, 0, 0, 0]
-    assert (tmp_path / "status").read_text().split() == ["1", "143", "2", "129", "130", "75", "0"]
+    noted = [line.split() for line in (tmp_path / "status").read_text().splitlines()]
+    assert noted == [[str(code), "0"] for code in codes]  # each with its rank (RANK, else 0)
 
 
 def test_a_launched_process_whose_launcher_is_gone_ends_without_a_traceback(tmp_path, monkeypatch):

@@ -91,6 +91,32 @@ def test_a_launch_stopped_before_its_main_process_said_it_counts_the_inputs_done
     )
 
 
+@pytest.mark.parametrize(
+    "noted_by, said",
+    [((), True), ((1,), True), ((0,), False), ((1, 0), False)],
+    ids=["none", "a-worker", "main", "both"],
+)
+def test_a_stopped_launch_says_its_stop_once(monkeypatch, capfd, noted_by, said):
+    """The launcher says the stop unless its main process (rank 0) noted one, which said it
+    in its line; the others say none (s54: a worker's note alone, its main process killed by
+    a second Ctrl-C as it stopped, left the launch without a line)."""
+    import unetlab.distributed as distributed
+
+    def stopped(command, env, grace):
+        monkeypatch.setenv(STATUS_FILE, env[STATUS_FILE])
+        for rank in noted_by:  # as each process notes its stop (cli.exit_process)
+            monkeypatch.setenv("RANK", str(rank))
+            assert distributed.noted_for_launch(130) == 0
+        monkeypatch.delenv(STATUS_FILE)
+        monkeypatch.delenv("RANK", raising=False)
+        return 130  # torchrun ended by the Ctrl-C passed on
+
+    monkeypatch.setattr(distributed, "run_passing_signals", stopped)
+    line = lambda how, status: f"unetlab predict: {how} (counted)"  # noqa: E731
+    assert distributed.launch(2, ["predict"], stopped=line, grace=1) == 130
+    assert capfd.readouterr().err == ("unetlab predict: interrupted (counted)\n" if said else "")
+
+
 def _record(msg: str, *args) -> logging.LogRecord:
     return logging.LogRecord("torch", logging.WARNING, "api.py", 1, msg, args, None)
 

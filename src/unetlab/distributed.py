@@ -132,9 +132,9 @@ def launch(
         stop_codes = {128 + s for s in PASSED_ON}
         if code not in stop_codes and not {1, *SAID} & set(notes) and failed:
             failed(outlived)  # not stopped here, and no process said why: one was killed
-        if code in stop_codes and not stop_codes & set(notes):
+        if code in stop_codes and not stop_codes & set(_notes(env[STATUS_FILE], rank=0)):
             line = partial(stopped, status=env[STATUS_FILE]) if stopped else None
-            _say_stopped(argv, code - 128, line)  # stopped before a process could say it
+            _say_stopped(argv, code - 128, line)  # stopped before its main process said it
         return code
 
 
@@ -259,8 +259,9 @@ def _all_done(notes: list[int], nproc: int) -> bool:
 
 def _say_stopped(argv: list[str], signum: int, stopped: Callable[[str], str] | None) -> None:
     """The line a command stopped by ``signum`` says (``unetlab predict: stopped by
-    SIGTERM``), for a launch stopped before its processes said it (while they started, or
-    its main process stopped again as it said it): ``stopped(how)``'s where given (predict's
+    SIGTERM``), for a launch stopped before its main process said it (while they started, or
+    it stopped again as it said it; the others say none: where one of them had noted its
+    stop, the launch ended without a line, s54): ``stopped(how)``'s where given (predict's
     count of the inputs done: s52, "interrupted" alone)."""
     from unetlab.signals import Stopped, stop_status
 
@@ -608,7 +609,9 @@ def noted_for_launch(code: int) -> int:
     if not path:
         return code
     with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as f:
-        f.write(f"{code}\n")  # suppressed: the launcher gone (killed), its folder with it
+        # its rank: the main process (0) alone says a stop (:func:`launch`); suppressed: the
+        # launcher gone (killed), its folder with it
+        f.write(f"{code} {os.environ.get('RANK', '0')}\n")
     return 0 if code in (*SAID, *(128 + s for s in PASSED_ON)) else code
 
 
@@ -693,8 +696,10 @@ class _OnceALaunch(logging.Filter):
 _ONCE_A_LAUNCH = _OnceALaunch()
 
 
-def _notes(path: str) -> list[int]:
-    """The statuses noted in ``path`` by :func:`noted_for_launch`, in order."""
+def _notes(path: str, rank: int | None = None) -> list[int]:
+    """The statuses noted in ``path`` by :func:`noted_for_launch`, in order; only those of
+    the process of ``rank`` where given."""
     with contextlib.suppress(FileNotFoundError), open(path, encoding="utf-8") as f:
-        return [int(line) for line in f if line.strip()]
+        noted = [line.split() for line in f if line.strip()]
+        return [int(words[0]) for words in noted if rank is None or words[1:] == [str(rank)]]
     return []
