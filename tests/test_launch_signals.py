@@ -91,6 +91,52 @@ def test_a_launch_stopped_before_its_main_process_said_it_counts_the_inputs_done
     )
 
 
+def test_a_tree_launch_stopped_before_its_main_process_said_it_says_where(
+    tmp_path, monkeypatch, capfd
+):
+    """s54: ``predict --recursive --nproc N`` stopped before its main process said its line
+    ended in "unetlab predict: interrupted" alone; the launcher says the line that process
+    says (the folder, its count, the folders done and not started, "continue with"), by
+    the tree's place it noted."""
+    import unetlab.distributed as distributed
+    import unetlab.inference.tree as tree
+    from unetlab.cli import main
+
+    for name in ("a/x", "b/y", "b/z", "c/w"):
+        (tmp_path / "in" / name).parent.mkdir(parents=True, exist_ok=True)
+        tifffile.imwrite(tmp_path / "in" / f"{name}.tif", np.zeros((64, 64), np.uint8))
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2).eval())
+    folder = tree.predict_folder
+
+    def stopped_in_b(model, files, out, *args, **kw):  # b/: one of its two inputs, then a stop
+        if out.name != "b":
+            return folder(model, files, out, *args, **kw)
+        folder(model, files[:1], out, *args, **kw)
+        raise KeyboardInterrupt
+
+    args = ["predict", "--recursive", "--checkpoint", str(tmp_path / "m.pt"), "--device", "cpu"]
+    args += ["--input", str(tmp_path / "in"), "--output", str(tmp_path / "out")]
+    said = []  # the main process's own line
+
+    def main_process(command, env, grace):  # its line said, then killed before it noted it
+        monkeypatch.setenv(STATUS_FILE, env[STATUS_FILE])
+        with monkeypatch.context() as m:  # not this test's process: no pid noted, no filter
+            m.setattr(distributed, "stop_with_launch", lambda: None)
+            m.setattr(distributed, "once_a_launch", lambda: None)
+            m.setattr(tree, "predict_folder", stopped_in_b)
+            assert main(args) == 130
+        monkeypatch.delenv(STATUS_FILE)
+        said.append(capfd.readouterr().err.splitlines()[-1])
+        return 128 + signal.SIGINT
+
+    monkeypatch.setattr(distributed, "run_passing_signals", main_process)
+    assert main([*args, "--nproc", "2"]) == 130
+    assert said[0].startswith(f"unetlab predict: interrupted in {tmp_path / 'in' / 'b'}/ ")
+    assert "with the outputs of 1 of 2 inputs in " in said[0] and AGAIN in said[0], said[0]
+    assert "done: a/; not started: c/" in said[0], said[0]
+    assert capfd.readouterr().err == f"{said[0]}\n"
+
+
 @pytest.mark.parametrize(
     "noted_by, said",
     [((), True), ((1,), True), ((0,), False), ((1, 0), False)],

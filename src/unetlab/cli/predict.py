@@ -694,14 +694,22 @@ def launch_stopped_line(args, how: str, status: str) -> str:
     noted beside the launch's ``status`` file once it held the folder
     (:func:`~unetlab.inference.records.launch_record`; without it, another model's outputs
     there counted as this run's: s53 reviewA); without that note it stopped before it
-    predicted any input; the stop alone where they cannot be counted."""
+    predicted any input; the stop alone where they cannot be counted. ``--recursive``: the
+    folder it stopped in, by the tree's place its process noted
+    (:func:`~unetlab.inference.tree.launch_tree_stop`), as its own line says it (s54: the
+    stop alone)."""
     from unetlab.inference.folders import find_inputs
     from unetlab.inference.records import launch_record
+    from unetlab.inference.tree import launch_tree_stop
 
-    if args.recursive:  # a tree's count is its stopped folder's, known to its process
-        return f"unetlab predict: {how}"
+    before = f"unetlab predict: {how} before any input was predicted; run the same command again"
+    if args.recursive:
+        if (stop := launch_tree_stop(status)) is None:
+            return before
+        where = stop.where(output_options(args).wanted)
+        return _stopped_line(args, how, where, folder=stop.outputs_folder())
     if (record := launch_record(status)) is None:
-        return f"unetlab predict: {how} before any input was predicted; run the same command again"
+        return before
     try:
         done = _inputs_done(args, find_inputs(args.input), Path(args.output), record)
     except (UnetlabError, OSError):  # the inputs or the folder unreadable: the stop alone

@@ -734,25 +734,40 @@ def note_for_launch(record: Provenance | None) -> None:
     ``record`` of the outputs it makes, noted beside the launch's status file once it holds
     the output folder: the launcher's line for a launch stopped before its main process said
     its own counts the inputs done by it (:func:`launch_record`), not another model's."""
-    from unetlab.signals import LAUNCHED_ENV
-
-    if record is None or not (status := os.environ.get(LAUNCHED_ENV)):
-        return
-    note = f"{status}.record"
-    with contextlib.suppress(OSError):  # the launcher gone (killed), its folder with it
-        with open(f"{note}.{os.getpid()}", "w", encoding="utf-8") as f:
-            json.dump(record.to_dict(), f, default=str)
-        os.replace(f"{note}.{os.getpid()}", note)  # whole: the launcher may read it now
+    if record is not None:
+        note_beside_launch("record", lambda: record.to_dict())
 
 
 def launch_record(status: str) -> Provenance | None:
     """The record a process of the launch whose status file is ``status`` noted
     (:func:`note_for_launch`); None where none did (stopped before it held the folder)."""
-    try:
-        made = json.loads(Path(f"{status}.record").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    if (made := launch_note(status, "record")) is None:
         return None
     return Provenance(**{f.name: made[f.name] for f in fields(Provenance) if f.name in made})
+
+
+def note_beside_launch(name: str, data: Callable[[], dict]) -> None:
+    """In a process of a ``--nproc N`` launch (:data:`~unetlab.signals.LAUNCHED_ENV`), the
+    JSON of ``data()`` noted whole beside the launch's status file as ``name``, for the
+    launcher's line (:func:`launch_note`); nothing (``data`` not called) outside one."""
+    from unetlab.signals import LAUNCHED_ENV
+
+    if not (status := os.environ.get(LAUNCHED_ENV)):
+        return
+    note = f"{status}.{name}"
+    with contextlib.suppress(OSError):  # the launcher gone (killed), its folder with it
+        with open(f"{note}.{os.getpid()}", "w", encoding="utf-8") as f:
+            json.dump(data(), f, default=str)
+        os.replace(f"{note}.{os.getpid()}", note)  # whole: the launcher may read it now
+
+
+def launch_note(status: str, name: str) -> dict | None:
+    """What a process of the launch whose status file is ``status`` noted as ``name``
+    (:func:`note_beside_launch`); None where none did."""
+    try:
+        return json.loads(Path(f"{status}.{name}").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def read_records(folder: str | os.PathLike) -> dict[str, dict]:

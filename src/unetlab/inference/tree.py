@@ -52,7 +52,7 @@ from unetlab.inference.records import OutputOptions
 from unetlab.inference.threads_look import looking_beside
 from unetlab.manifest import MANIFEST
 
-__all__ = ["TreeStop", "TreeTotals", "predict_tree", "tree_folders"]
+__all__ = ["TreeStop", "TreeTotals", "launch_tree_stop", "predict_tree", "tree_folders"]
 
 log = logging.getLogger(__name__)
 
@@ -238,17 +238,18 @@ def predict_tree(
         outputs = OutputOptions.of(outputs, summary=True)
     model = _once(model)
     results: dict[Path, FolderPrediction] = {}
-    with _said_once(settings.get("group", SOLO)):
+    group = settings.get("group", SOLO)
+    with _said_once(group):
         for at, (rel, files) in enumerate(folders):
-            told = {} if report is None else {"report": lambda r, rel=rel: report(rel, r)}
-            each = dict(root=root, **told, **_as_is(files, settings))
+            each = _folder_settings(root, rel, files, settings, report)
             if begin is not None:
                 begin(rel)
+            place = TreeStop.begun(root, out_dir, folders, at, results, noted=group.is_main)
             try:
                 where = (Path(root) / rel, Path(out_dir) / rel)
                 results[rel] = _folder(model, files, where, outputs, each, settings)
             except (KeyboardInterrupt, DiskFullError) as exc:  # the tree's stop, not a folder's
-                exc.tree_stop = TreeStop(Path(root), Path(out_dir), folders, at, results)
+                exc.tree_stop = place
                 raise
     return results
 
@@ -282,6 +283,13 @@ def _folder(model, files, where: tuple[Path, Path], outputs, each: dict, setting
         raise
     except OutputError as exc:  # this folder's outputs refused
         return _refused(where[0], exc, settings)
+
+
+def _folder_settings(root, rel: Path, files: list[Path], settings: dict, report) -> dict:
+    """:func:`predict_tree`'s keywords for ``predict_folder`` of its folder ``rel`` holding
+    ``files``: ``settings`` (:func:`_as_is`), ``root``, and ``report`` told the folder."""
+    told = {} if report is None else {"report": lambda result: report(rel, result)}
+    return dict(root=root, **told, **_as_is(files, settings))
 
 
 def _as_is(files: list[Path], settings: dict) -> dict:
@@ -338,6 +346,36 @@ class TreeStop:
     at: int
     results: dict[Path, FolderPrediction] = field(default_factory=dict)
 
+    @classmethod
+    def begun(cls, root, out_dir, folders: list, at: int, results: dict, *, noted: bool):
+        """Where :func:`predict_tree` is as it begins its folder ``at``: noted for the
+        launcher where ``noted`` (its main process: :meth:`note_for_launch`)."""
+        place = cls(Path(root), Path(out_dir), folders, at, results)
+        if noted:
+            place.note_for_launch()
+        return place
+
+    def note_for_launch(self) -> None:
+        """In the main process of a ``--nproc N`` launch, the tree's place noted for the
+        launcher (:func:`launch_tree_stop`), which says the line of a launch stopped
+        before that process said its own: of its folders, the inputs of the one it is in
+        only (one note a folder: the tree's every input each time would grow as its square)."""
+        from unetlab.inference.records import note_beside_launch
+
+        def place() -> dict:
+            rels = [str(rel) for rel, _ in self.folders]
+            ran = [str(r) for r, res in self.results.items() if not refused(self.root, r, res)]
+            return {
+                "root": str(self.root),
+                "out_dir": str(self.out_dir),
+                "folders": rels,
+                "at": self.at,
+                "files": [str(f) for f in self.folders[self.at][1]],
+                "ran": ran,
+            }
+
+        note_beside_launch("tree", place)
+
     def outputs_folder(self) -> Path:
         """The output folder of the folder it stopped in (``OUT/bob``)."""
         return self.out_dir / self.folders[self.at][0]
@@ -393,3 +431,19 @@ def _once(model: ModelSource) -> ModelSource:
         return loaded[0]
 
     return load
+
+
+def launch_tree_stop(status: str) -> TreeStop | None:
+    """Where the tree of the launch whose status file is ``status`` was, as its main process
+    noted it (:meth:`TreeStop.note_for_launch`): the folders before it that ran, the inputs
+    of the one it was in (the others' not noted); None where none was noted (it stopped
+    before its first folder)."""
+    from unetlab.inference.records import launch_note
+
+    if (noted := launch_note(status, "tree")) is None:
+        return None
+    at = noted["at"]
+    folders = [(Path(rel), []) for rel in noted["folders"]]
+    folders[at] = (folders[at][0], [Path(f) for f in noted["files"]])
+    ran = {Path(rel): FolderPrediction() for rel in noted["ran"]}
+    return TreeStop(Path(noted["root"]), Path(noted["out_dir"]), folders, at, ran)
