@@ -445,9 +445,10 @@ def test_a_launched_process_stops_when_torchrun_is_killed(tmp_path, monkeypatch)
     """s51 walkcluster: torchrun SIGKILLed, its processes trained on as orphans to the run's
     end while the launcher said the group had ended and named the resume."""
     import unetlab
-    from unetlab.distributed import STATUS_FILE
+    from unetlab.distributed import STATUS_FILE, TORCHRUN_PID_ENV
 
     monkeypatch.setenv(STATUS_FILE, str(tmp_path / "status"))
+    monkeypatch.delenv(TORCHRUN_PID_ENV, raising=False)  # its torchrun: its parent at start
     src = str(Path(unetlab.__file__).parents[1])
     worker = (
         f"import sys; sys.path.insert(0, {src!r})\n"
@@ -456,7 +457,7 @@ def test_a_launched_process_stops_when_torchrun_is_killed(tmp_path, monkeypatch)
     ) + _worker(tmp_path, "((folder / 'worker').write_text(str(s)), sys.exit(0))")
     middle = subprocess.Popen(_torchrun_like(tmp_path, worker))
     try:
-        _until((tmp_path / "ready").exists)
+        assert _until((tmp_path / "ready").exists), "the process stopped as it started"
         middle.kill()
         middle.wait()
         _until(lambda: _written(tmp_path / "worker"))  # the signal Linux sends it

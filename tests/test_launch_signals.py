@@ -23,6 +23,7 @@ import unetlab
 from unetlab import UNet, save_model
 from unetlab.distributed import (
     STATUS_FILE,
+    TORCHRUN_PID_ENV,
     _QuietStop,
     _stop_signal,
     as_started,
@@ -43,6 +44,9 @@ def test_torchrun_stopped_by_a_signal_ends_with_its_status(monkeypatch, capfd, s
         raise SignalException(f"Process 1 got signal: {signum}", sigval=signum)
 
     monkeypatch.setattr("torch.distributed.run.run", stopped)
+    # torchrun notes its pid for its processes: this test's, undone after it (left, a later
+    # test's launched process took this one for its lost torchrun and stopped at once)
+    monkeypatch.setenv(TORCHRUN_PID_ENV, str(os.getpid()))
     assert torchrun(LAUNCH) == 128 + signum
     assert capfd.readouterr().err == ""
 
