@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from unetlab import runtime
 from unetlab.runtime import physical_cores, quota_cpus, torch_default_threads
@@ -122,3 +123,29 @@ def test_children_cpu_seconds_counts_a_live_child():
     finally:
         child.kill()
         child.wait()
+
+
+def test_without_the_cores_described_torchs_count_at_import_is_not_chosen(tmp_path, monkeypatch):
+    """macOS, Windows, some containers: no cpu topology, so torch's default (its physical
+    cores, 4) is not the logical CPUs (8); the default looked chosen and the threads never
+    went fewer beside other work (review s54). The count unetlab was imported with is
+    torch's default there; a count set since is the user's."""
+    for name in runtime.THREADS_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(runtime, "SYS_CPU", tmp_path / "no_topology")
+    monkeypatch.setattr(runtime, "affinity_cpus", lambda: 8)
+    monkeypatch.setattr(runtime, "available_cpus", lambda: 8)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(runtime, "THREADS_AT_IMPORT", 4, raising=False)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(4)
+        assert runtime.torch_default_threads() is None
+        assert not runtime.threads_chosen()
+        torch.set_num_threads(3)  # a notebook's set_num_threads
+        assert runtime.threads_chosen()
+        monkeypatch.setenv("OMP_NUM_THREADS", "4")
+        torch.set_num_threads(4)
+        assert runtime.threads_chosen()
+    finally:
+        torch.set_num_threads(before)

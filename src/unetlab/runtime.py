@@ -323,44 +323,56 @@ def _quota(folder: Path) -> float | None:
 SYS_CPU = Path("/sys/devices/system/cpu")
 
 
-def torch_default_threads(cpus: int | None = None, cpu_dir: Path = SYS_CPU) -> int:
+def torch_default_threads(cpus: int | None = None, cpu_dir: Path | None = None) -> int | None:
     """The intra-op threads torch starts a process with where OMP_NUM_THREADS and
     MKL_NUM_THREADS are unset: the physical cores (``cpu_dir``'s distinct
-    ``thread_siblings_list``s, as torch's cpuinfo counts them), no more than the CPUs of
-    its affinity mask (``cpus``, default :func:`affinity_cpus`; torch 2.13 here: 2 on this
-    2-core machine, 1 under ``taskset -c 0``)."""
+    ``thread_siblings_list``s, as torch's cpuinfo counts them; default :data:`SYS_CPU`), no
+    more than the CPUs of its affinity mask (``cpus``, default :func:`affinity_cpus`; torch
+    2.13 here: 2 on this 2-core machine, 1 under ``taskset -c 0``). None where the cores
+    are not described (macOS, Windows, some containers): the logical CPUs there are not
+    torch's count."""
+    cores = physical_cores(SYS_CPU if cpu_dir is None else cpu_dir)
+    if cores is None:
+        return None
     cpus = affinity_cpus() if cpus is None else cpus
-    return max(1, min(cpus, physical_cores(cpu_dir)))
+    return max(1, min(cpus, cores))
 
 
 @functools.cache
-def physical_cores(cpu_dir: Path = SYS_CPU) -> int:
+def physical_cores(cpu_dir: Path = SYS_CPU) -> int | None:
     """The machine's physical cores: its CPUs grouped by the hyperthreads that share a core
-    (``cpuN/topology/thread_siblings_list``); ``os.cpu_count()`` where they are not
-    described."""
+    (``cpuN/topology/thread_siblings_list``); None where they are not described."""
     siblings = set()
     for topology in cpu_dir.glob("cpu[0-9]*/topology/thread_siblings_list"):
         try:
             siblings.add(topology.read_text().strip())
         except OSError:
             continue
-    return len(siblings) or os.cpu_count() or 1
+    return len(siblings) or None
 
 
 #: environment variables torch takes its thread count from (the user's choice)
 THREADS_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+#: torch's intra-op threads as this module was first imported: torch's default where
+#: :func:`torch_default_threads` cannot derive it, unless a caller set it before
+THREADS_AT_IMPORT = torch.get_num_threads()
 
 
 def threads_chosen() -> bool:
     """Whether the user chose torch's intra-op threads, so that unetlab keeps the count
     (no fewer beside other work): an environment variable of :data:`THREADS_ENV`, or a
     ``torch.set_num_threads`` whose count is neither torch's default
-    (:func:`torch_default_threads`) nor the one :func:`configure_threads` makes of it (no
-    more than :func:`available_cpus`). A count set equal to one of those cannot be told
-    from it: ``OMP_NUM_THREADS`` keeps any."""
+    (:func:`torch_default_threads`; where that cannot be derived, the count as unetlab was
+    imported, :data:`THREADS_AT_IMPORT`) nor the one :func:`configure_threads` makes of it
+    (no more than :func:`available_cpus`). A count set equal to one of those cannot be
+    told from it, nor, without the cores described, one set before unetlab's import:
+    ``OMP_NUM_THREADS`` keeps any."""
     if any(name in os.environ for name in THREADS_ENV):
         return True
     default = torch_default_threads()
+    if default is None:
+        default = THREADS_AT_IMPORT
     return torch.get_num_threads() not in (default, min(default, available_cpus()))
 
 
