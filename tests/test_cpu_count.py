@@ -5,11 +5,13 @@ count a caller set (``torch.set_num_threads``) is told from it and kept."""
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
 
 from unetlab import runtime
+from unetlab.cpu_share import CpuReading, cpu_reading, cpu_share
 from unetlab.runtime import physical_cores, quota_cpus, torch_default_threads
 
 
@@ -95,34 +97,58 @@ def test_torch_default_threads_is_what_a_fresh_torch_starts_with():
     assert torch_default_threads(cpus=1) == 1
 
 
-def test_children_cpu_seconds_reads_each_childs_user_and_system_ticks(tmp_path):
+def _stat_line(pid: int, user: int, system: int, start: int = 5) -> str:
+    """/proc/PID/stat of a process with a command name that holds ') '."""
+    return f"{pid} (a) b) S 1 1 1 0 -1 0 0 0 0 0 {user} {system} 7 7 20 0 1 0 {start} 0"
+
+
+def test_children_cpu_reads_each_childs_user_and_system_ticks(tmp_path):
     tick = os.sysconf("SC_CLK_TCK")
-    stat = "{pid} (a) b) S 1 1 1 0 -1 0 0 0 0 0 {user} {system} 7 7 20 0 1 0"
     proc = _write(
         tmp_path,
         {
             "10/task/10/children": "11 12 ",
             "10/task/13/children": "14",
-            "11/stat": stat.format(pid=11, user=3 * tick, system=tick),
-            "12/stat": stat.format(pid=12, user=tick, system=0),
-            "14/stat": stat.format(pid=14, user=0, system=2 * tick),
+            "11/stat": _stat_line(11, 3 * tick, tick),
+            "12/stat": _stat_line(12, tick, 0),
+            "14/stat": _stat_line(14, 0, 2 * tick, start=9),
         },
     )
-    assert runtime.children_cpu_seconds(10, proc) == 7.0  # a command name with ') '
-    assert runtime.children_cpu_seconds(99, proc) == 0.0  # none listed
+    assert runtime.children_cpu(10, proc) == {(11, 5): 4.0, (12, 5): 1.0, (14, 9): 2.0}
+    assert runtime.children_cpu(99, proc) == {}  # none listed
 
 
-def test_children_cpu_seconds_counts_a_live_child():
+def test_a_runs_children_count_as_its_own_only_alive_and_only_with_workers():
+    """A child alive at both readings counts what it used between them; one started since,
+    all its time; one ended since (a notebook job that finished), none: before, its past
+    CPU seconds were taken off the run's own (review s54)."""
+    before = CpuReading(0.0, 1.0, None, {(11, 5): 4.0, (12, 5): 9.0, (13, 5): 1.0})
+    after = CpuReading(2.0, 2.0, None, {(11, 5): 5.5, (13, 6): 0.5, (14, 7): 0.25})
+    assert cpu_share(before, after, threads=1, cpus={0}).own == 1.0 + 1.5 + 0.5 + 0.25
+    unread = CpuReading(2.0, 2.0, None)  # a run without workers, a predict
+    assert cpu_share(before, unread, threads=1, cpus={0}).own == 1.0
+    assert cpu_share(before._replace(children=None), after, threads=1, cpus={0}).own == 1.0
+
+
+def test_a_live_childs_cpu_counts_only_where_the_run_has_workers():
+    """A notebook's Popen job, a tensorboard: other work, not the run's (review s54)."""
     code = (
         "import time\nwhile time.process_time() < 0.2: pass\nprint(1, flush=True)\ntime.sleep(30)"
     )
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         child.stdout.readline()  # it has used 0.2 CPU seconds
-        assert runtime.children_cpu_seconds() >= 0.19
+        assert sum(runtime.children_cpu().values()) >= 0.19
+        assert cpu_reading(workers=True).children[child.pid, _start(child.pid)] >= 0.19
+        plain = cpu_reading()
+        assert plain.children is None and plain.own <= time.process_time()
     finally:
         child.kill()
         child.wait()
+
+
+def _start(pid: int) -> int:
+    return int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[19])
 
 
 def test_without_the_cores_described_torchs_count_at_import_is_not_chosen(tmp_path, monkeypatch):

@@ -152,7 +152,7 @@ def test_a_budget_run_started_beside_a_job_just_begun_says_so_at_its_start(tmp_p
     begun = time.perf_counter() - 2.0  # the setup's start: 2 s, both CPUs busy, 0.4 s ours
     monkeypatch.setattr(train_run, "cpu_reading", lambda: CpuReading(begun, 5.0, _stat(0, (0, 0))))
     now = CpuReading(begun + 2.0, 5.4, _stat(2.0, (1.0, 1.0)))
-    monkeypatch.setattr(cpu_share_module, "cpu_reading", lambda: now)
+    monkeypatch.setattr(cpu_share_module, "cpu_reading", lambda **kw: now)
     data = write_blobs(tmp_path / "data", 4)
     cfg = tiny_config(data, "train.epochs=1", "train.max_minutes=30", "data.tiles_per_epoch=2")
     fit(cfg, run_dir=tmp_path / "run", progress=False)

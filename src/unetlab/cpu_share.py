@@ -21,7 +21,7 @@ from typing import NamedTuple
 from unetlab.runtime import (
     PROC_STAT,
     affinity_cpus,
-    children_cpu_seconds,
+    children_cpu,
     cores_busy,
     cpu_times,
     excess_load,
@@ -40,23 +40,35 @@ LEAST_LOOK = 0.2
 
 class CpuReading(NamedTuple):
     """The clocks at one moment: wall (``time.perf_counter``), this process's CPU seconds
-    (all its threads, ``time.process_time``, and its live children's: a run's DataLoader
-    workers, :func:`~unetlab.runtime.children_cpu_seconds`) and each CPU's /proc/stat
-    jiffies (None where there is no /proc/stat)."""
+    (all its threads, ``time.process_time``), each CPU's /proc/stat jiffies (None where
+    there is no /proc/stat) and, for a run with DataLoader workers, its live children's CPU
+    seconds (:func:`~unetlab.runtime.children_cpu`; None: not read)."""
 
     wall: float
     own: float
     stat: dict | None
+    children: dict | None = None
 
 
-def cpu_reading() -> CpuReading:
-    """The clocks now (:class:`CpuReading`)."""
+def cpu_reading(workers: bool = False) -> CpuReading:
+    """The clocks now (:class:`CpuReading`); the children's only for a run with loader
+    ``workers`` (their time is the run's own). Other children (a notebook's ``Popen`` job,
+    a tensorboard) are other work, and a predict has none of its own."""
     try:
         stat = cpu_times(PROC_STAT.read_text())
     except OSError:
         stat = None
-    own = time.process_time() + children_cpu_seconds()
-    return CpuReading(time.perf_counter(), own, stat or None)
+    children = children_cpu() if workers else None
+    return CpuReading(time.perf_counter(), time.process_time(), stat or None, children)
+
+
+def children_seconds(before: dict | None, after: dict | None) -> float:
+    """CPU seconds the children alive at ``after`` used since ``before`` (two
+    :attr:`CpuReading.children`; 0 where either was not read): a child started since counts
+    all its time, one ended since counts none (its time before is not the span's)."""
+    if before is None or after is None:
+        return 0.0
+    return sum(seconds - before.get(child, 0.0) for child, seconds in after.items())
 
 
 class CpuShare(NamedTuple):
@@ -78,7 +90,8 @@ class CpuShare(NamedTuple):
 def cpu_share(before: CpuReading, after: CpuReading, threads: float, cpus=None) -> CpuShare:
     """The :class:`CpuShare` between two readings of a process of ``threads`` threads that
     may run on ``cpus`` (CPU numbers; default its affinity)."""
-    wall, own = after.wall - before.wall, after.own - before.own
+    wall = after.wall - before.wall
+    own = after.own - before.own + children_seconds(before.children, after.children)
     if cpus is None:
         cpus = _affinity(before.stat)
     others = None
@@ -91,13 +104,14 @@ def cores_in_use(seconds: float = 0.5, since: CpuReading | None = None) -> float
     """Cores' worth of the CPUs this process may use that other work kept busy over at least
     ``seconds``: from ``since`` (an earlier :func:`cpu_reading`, as a run's setup began: no
     wait where it is that old) or from now, waiting out the rest; /proc/stat's reading less
-    this process's own CPU time (torch's threads spin a while after their last work). None
-    where /proc/stat is not."""
+    this process's own CPU time (torch's threads spin a while after their last work; its
+    loader workers' where ``since`` read them). None where /proc/stat is not."""
     before = since if since is not None else cpu_reading()
     wait = seconds - (time.perf_counter() - before.wall)
     if wait > 0:
         time.sleep(wait)
-    return cpu_share(before, cpu_reading(), threads=1).others
+    after = cpu_reading(workers=before.children is not None)
+    return cpu_share(before, after, threads=1).others
 
 
 def threads_beside(threads: int, in_use: float | None, cpus: int | None = None) -> int:

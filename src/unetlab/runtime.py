@@ -477,14 +477,14 @@ def cores_busy(before: dict, after: dict, cpus) -> float:
 PROC = Path("/proc")
 
 
-def children_cpu_seconds(pid: int | None = None, proc: Path = PROC) -> float:
-    """CPU seconds (user and system) the live child processes of process ``pid`` (default
-    this one) have used: its threads' ``children`` lists, each child's /proc/PID/stat
-    (fields 14 and 15, in clock ticks). DataLoader workers are such children: their time
-    is the run's own, not other work's. 0 where /proc does not list them."""
+def children_cpu(pid: int | None = None, proc: Path = PROC) -> dict[tuple[int, int], float]:
+    """``{(pid, start): CPU seconds}`` (user and system) of the live child processes of
+    process ``pid`` (default this one): its threads' ``children`` lists, each child's
+    /proc/PID/stat (fields 14 and 15, in clock ticks; its start, field 22, tells a pid used
+    again from the child that had it). Empty where /proc does not list them."""
     pid = os.getpid() if pid is None else pid
     ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    total = 0
+    seconds = {}
     for children in (proc / str(pid) / "task").glob("*/children"):
         try:
             kids = children.read_text().split()
@@ -493,10 +493,10 @@ def children_cpu_seconds(pid: int | None = None, proc: Path = PROC) -> float:
         for kid in kids:
             try:  # after the command's name, which may hold spaces and ')'
                 fields = (proc / kid / "stat").read_text().rsplit(")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])
+                seconds[int(kid), int(fields[19])] = (int(fields[11]) + int(fields[12])) / ticks
             except (OSError, IndexError, ValueError):  # ended since listed
                 continue
-    return total / ticks
+    return seconds
 
 
 # --- precision ----------------------------------------------------------------------------

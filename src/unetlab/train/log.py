@@ -15,6 +15,7 @@ import torch
 from unetlab.api_lines import stderr_handler
 from unetlab.cpu_share import (
     LEAST_SECONDS,
+    CpuReading,
     ThreadsWatch,
     busy_cpu_warning,
     cores_in_use,
@@ -90,7 +91,7 @@ def _threads_beside_other_work(run: Run, in_use: float | None) -> None:
     if threads_chosen(run.group.active):
         return
     threads = torch.get_num_threads()
-    run.threads_watch = ThreadsWatch(threads, cpu_reading())
+    run.threads_watch = ThreadsWatch(threads, _reading(run))
     fewer = threads_beside(threads, in_use)
     if fewer < threads:
         _set_threads(fewer, threads, in_use, "")
@@ -104,11 +105,17 @@ def rethread(run: Run) -> None:
     if watch is None or not watch.due(now):
         return
     in_use = cores_in_use(since=watch.since)
-    watch.since = cpu_reading()
+    watch.since = _reading(run)
     threads, watch.pending = threads_next(watch.alone, now, in_use, watch.pending)
     if threads != now and watch.allowed(threads):
         watch.moved(watch.since.wall, now, threads)
         _set_threads(threads, watch.alone, in_use, " now")
+
+
+def _reading(run: Run) -> CpuReading:
+    """The clocks now, with the loader workers' CPU time where the run has workers (the
+    run's own; a notebook's other children are other work)."""
+    return cpu_reading(workers=run.loader.num_workers > 0)
 
 
 def _set_threads(threads: int, alone: int, in_use: float | None, now: str) -> None:
