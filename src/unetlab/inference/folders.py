@@ -1419,8 +1419,10 @@ def _say_pixel_size(path: Path, said: set[str], out_dir: Path, todo: Sequence[Pa
 @dataclass
 class _TreeSizes:
     """What :func:`_say_pixel_size` noted in a tree's folders: the lines ``said``, the
-    folders' inputs (``todo``) and the ``first`` whose objects table is in pixels only."""
+    folders' inputs (``todo``), the ``first`` whose objects table is in pixels only and the
+    tree's ``root``, that the line names it from."""
 
+    root: Path | None = None
     said: set[str] = field(default_factory=set)
     todo: list[Path] = field(default_factory=list)
     first: Path | None = None
@@ -1433,14 +1435,15 @@ _TREE: contextvars.ContextVar[_TreeSizes | None] = contextvars.ContextVar(
 
 
 @contextlib.contextmanager
-def pixel_sizes_gathered() -> Iterator[None]:
+def pixel_sizes_gathered(root: Path | None = None) -> Iterator[None]:
     """Within (a tree's folders, predict_tree): the pixel size lines said once for all the
     folders, the line that inputs record none at the end, counting every folder's (said once
     a folder, it named a folder's first file and count each time; as the units line is
-    since s53)."""
+    since s53), its first file named from the tree's ``root`` (``alice/img_00.png``: its
+    name alone was any folder's, review s54)."""
     from unetlab.data.read_notes import note_once
 
-    tree = _TreeSizes()
+    tree = _TreeSizes(root)
     token = _TREE.set(tree)
     try:
         yield
@@ -1448,7 +1451,7 @@ def pixel_sizes_gathered() -> Iterator[None]:
         _TREE.reset(token)
         if tree.first is not None:
             count = sum(map(_readable_in_pixels, tree.todo))
-            line = _no_pixel_size_line(tree.first, count, len(tree.todo))
+            line = _no_pixel_size_line(tree.first, count, len(tree.todo), tree.root)
             note_once(line, key="no pixel size of the tree", level=logging.INFO)
 
 
@@ -1476,17 +1479,18 @@ def _readable_in_pixels(path: Path) -> bool:
         return False
 
 
-def _no_pixel_size_line(path: Path, count: int, inputs: int) -> str:
+def _no_pixel_size_line(path: Path, count: int, inputs: int, root: Path | None = None) -> str:
     """The line for the inputs whose objects table is in pixels only (``count`` of the run's
-    ``inputs``, ``path`` the first): how to give their pixel size, and for a TIFF (the files
-    whose pixel size unetlab reads) where Fiji records one (s51: naming the first file only
-    read as if that file alone lacked it)."""
+    ``inputs``, ``path`` the first, named from a tree's ``root`` where given): how to give
+    their pixel size, and for a TIFF (the files whose pixel size unetlab reads) where Fiji
+    records one (s51: naming the first file only read as if that file alone lacked it)."""
     from unetlab.data.tiff_files import is_tiff_name
 
+    name = slide_name(path) if root is None else relative_path(path, root)
     if inputs == 1:
-        line = f"{slide_name(path)} records no pixel size: its objects table is in pixels only"
+        line = f"{name} records no pixel size: its objects table is in pixels only"
     else:
-        line = f"{count} of {inputs} inputs record no pixel size (first: {slide_name(path)}): "
+        line = f"{count} of {inputs} inputs record no pixel size (first: {name}): "
         line += "their objects tables are in pixels only"
     line += "; give --pixel-size UM (pixel_size=) for um columns"
     fiji = ", or record it in the file (Fiji: Image > Properties)"

@@ -239,7 +239,7 @@ def predict_tree(
     model = _once(model)
     results: dict[Path, FolderPrediction] = {}
     group = settings.get("group", SOLO)
-    with _said_once(group):
+    with _said_once(group, Path(root)):
         for at, (rel, files) in enumerate(folders):
             each = _folder_settings(root, rel, files, settings, report)
             if begin is not None:
@@ -255,14 +255,15 @@ def predict_tree(
 
 
 @contextlib.contextmanager
-def _said_once(group: Group) -> Iterator[None]:
+def _said_once(group: Group, root: Path) -> Iterator[None]:
     """Within: the floor's, merged objects', units', pixel sizes' and reading's lines said
     once for the tree, by the main process of ``group``, and one look at the threads beside
-    other work (:func:`~unetlab.inference.threads_look.looking_beside`) for all its folders."""
+    other work (:func:`~unetlab.inference.threads_look.looking_beside`) for all its folders;
+    the pixel sizes' line names its file from the tree's ``root``."""
     with (
         read_notes(),
         units_gathered(),
-        pixel_sizes_gathered(),
+        pixel_sizes_gathered(root),
         floor_run(held=not group.is_main),
         merged_said(group.is_main),
         looking_beside(group),
