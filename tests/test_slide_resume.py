@@ -496,3 +496,59 @@ def test_a_stop_while_the_ids_are_widened_resumes(tmp_path, small_chunks, caplog
     assert any(m.startswith("resuming p.tif") for m in caplog.messages), caplog.messages
     assert _outputs(tmp_path / "out") == _outputs(tmp_path / "whole")
     assert again.tiles < whole.tiles
+
+
+def _widen_from(monkeypatch, band: int) -> tuple[list, list]:
+    """Provisional ids staged as uint64 from a run's ``band``-th band on (forced: ids past
+    2**32 - 1 need a giant slide); returns (the bands, cleared for the next run; the
+    ``written`` (page, rows) of each widening)."""
+    calls, narrow, widenings = [], slide_objects.staged_id_dtype, []
+
+    def widen_late(largest, staged):
+        calls.append(1)
+        return np.dtype(np.uint64) if len(calls) >= band else narrow(largest, staged)
+
+    def widened(stage, ids, spec, written):
+        widenings.append(written)
+        return real_widened(stage, ids, spec, written)
+
+    real_widened = slide_objects.widened
+    monkeypatch.setattr(slide_objects, "staged_id_dtype", widen_late)
+    monkeypatch.setattr(slide_objects, "widened", widened)
+    return calls, widenings
+
+
+def test_ids_widened_mid_page_equal_a_plain_runs(tmp_path, small_chunks, caplog, monkeypatch):
+    """Widened at a page's 2nd band of 32 rows, its first chunk row already written (the
+    widening tests before widened at a page's start only, review s54): the copy keeps page
+    0 whole and page 1's written rows, straight on and where a stop fell between the
+    renames that put it in place (the rerun resumes); the outputs equal a plain run's."""
+    monkeypatch.setattr(slide_objects, "OBJECT_BAND_ROWS", 32)
+    monkeypatch.setattr(slide_objects, "band_rows", lambda margin: 32)
+    slide = _slide(tmp_path / "p.tif", pages=2, h=96, w=64)
+    net, objects = local_net(), dict(objects=ObjectOptions.for_model, save_probabilities=True)
+    _predict(net, slide, tmp_path / "plain", Stop(), **objects)
+    calls, widenings = _widen_from(monkeypatch, 5)  # page 1's 2nd band (3 bands a page)
+    _predict(net, slide, tmp_path / "wide", Stop(), **objects)
+    assert len(calls) == 6 and widenings == [
+        (1, 32)
+    ]  # mid-page: rows 0..31 of page 1 written narrow
+    plain = _outputs(tmp_path / "plain")
+    assert _outputs(tmp_path / "wide") == plain
+    rename, stopped = Path.rename, []
+
+    def stop_between(self, target):  # the second rename (wide/0 -> 0)
+        if self.parent.name == "wide" and not stopped:
+            stopped.append(self)
+            raise KeyboardInterrupt
+        return rename(self, target)
+
+    calls.clear(), widenings.clear()
+    monkeypatch.setattr(Path, "rename", stop_between)
+    with pytest.raises(KeyboardInterrupt):
+        _predict(net, slide, tmp_path / "out", Stop(), **objects)
+    assert stopped and widenings == [(1, 32)]
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
+        _predict(net, slide, tmp_path / "out", Stop(), **objects)
+    assert any(m.startswith("resuming p.tif") for m in caplog.messages), caplog.messages
+    assert _outputs(tmp_path / "out") == plain
