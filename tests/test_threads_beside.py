@@ -121,10 +121,13 @@ def test_a_run_on_the_clock_trains_on_its_threads_again_once_other_work_has_gone
     tmp_path, monkeypatch, caplog, workers
 ):
     """With loader workers too: their CPU time is the run's own, not other work's (a run
-    with workers kept the count it began on, never looking again: review s54)."""
+    with workers kept the count it began on, never looking again: review s54); the watch
+    reads the children only then (a notebook's other children are other work)."""
     _omp(monkeypatch, None)
     looks = iter([1.0])  # a core held as the run begins, none after
     monkeypatch.setattr(train_log, "cores_in_use", lambda **kw: next(looks, 0.0))
+    read, real = [], train_log.cpu_reading
+    monkeypatch.setattr(train_log, "cpu_reading", lambda **kw: read.append(kw) or real(**kw))
     monkeypatch.setattr(cpu_share, "affinity_cpus", lambda: 2)
     monkeypatch.setattr(cpu_share, "RECHECK_SECONDS", 0.0)  # a look at every epoch's end
     extra = f"train.num_workers={workers}"
@@ -134,6 +137,8 @@ def test_a_run_on_the_clock_trains_on_its_threads_again_once_other_work_has_gone
     assert seen[0] == 1 and seen[-1] == 2, seen
     assert said[-1] == "training on 2 threads again: other work holds 0.0 of the cores now"
     assert len([line for line in said if "training on" in line]) == 2, said
+    watched = [kw.get("workers", False) for kw in read]  # the watch's readings
+    assert watched and set(watched) == {workers > 0}, read
 
 
 def _predict_args(tmp_path) -> list[str]:
