@@ -130,6 +130,7 @@ def test_a_runs_children_count_as_its_own_only_alive_and_only_with_workers():
     assert cpu_share(before._replace(children=None), after, threads=1, cpus={0}).own == 1.0
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="Linux /proc")
 def test_a_live_childs_cpu_counts_only_where_the_run_has_workers():
     """A notebook's Popen job, a tensorboard: other work, not the run's (review s54)."""
     code = (

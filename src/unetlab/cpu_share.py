@@ -62,7 +62,7 @@ def cpu_reading(workers: bool = False) -> CpuReading:
     return CpuReading(time.perf_counter(), time.process_time(), stat or None, children)
 
 
-def children_seconds(before: dict | None, after: dict | None) -> float:
+def _children_seconds(before: dict | None, after: dict | None) -> float:
     """CPU seconds the children alive at ``after`` used since ``before`` (two
     :attr:`CpuReading.children`; 0 where either was not read): a child started since counts
     all its time, one ended since counts none (its time before is not the span's)."""
@@ -91,7 +91,7 @@ def cpu_share(before: CpuReading, after: CpuReading, threads: float, cpus=None) 
     """The :class:`CpuShare` between two readings of a process of ``threads`` threads that
     may run on ``cpus`` (CPU numbers; default its affinity)."""
     wall = after.wall - before.wall
-    own = after.own - before.own + children_seconds(before.children, after.children)
+    own = after.own - before.own + _children_seconds(before.children, after.children)
     if cpus is None:
         cpus = _affinity(before.stat)
     others = None
