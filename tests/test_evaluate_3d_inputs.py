@@ -171,3 +171,20 @@ def test_a_bare_4d_or_5d_stack_of_size_1_axes_is_its_truth_s_z_stack(tmp_path, c
     assert (row["name"], row["planes"]) == ("s", 13) and row["objects"] > 0
     assert {k: got[k] for k in ("miou", "object_f1")} == {k: want[k] for k in ("miou", "object_f1")}
     assert "time points or channels" not in caplog.text
+
+
+def test_the_masks_own_nodata_counts_nowhere_in_3d(tmp_path):
+    """The truth's GDAL_NODATA value (255, no object id beside 0/1) is scored nowhere in 3-D
+    as on the 2-D --pred path; it was one more true object (review s54 C4: F1 0.67)."""
+    truth = np.zeros((4, 32, 32), np.uint8)
+    truth[:, 10:20, 10:20] = 1
+    for sub in ("pred", "gt"):
+        (tmp_path / sub).mkdir()
+    tifffile.imwrite(tmp_path / "pred" / "a.tif", truth, imagej=True, metadata={"axes": "ZYX"})
+    truth[:, :4] = 255
+    tag = [(42113, "s", 0, "255", True)]
+    how = dict(imagej=True, metadata={"axes": "ZYX"}, extratags=tag)
+    tifffile.imwrite(tmp_path / "gt" / "a.tif", truth, **how)
+    kw = dict(objects_3d=True, pred_instances=True)
+    got = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", **kw).to_dict()
+    assert (got["nodata_pixels"], got["objects"], got["object_f1"]) == (4 * 4 * 32, 1, 1.0)

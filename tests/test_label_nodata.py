@@ -241,3 +241,38 @@ def test_the_masks_nodata_is_no_part_of_a_true_object(tmp_path):
     how = dict(pred_instances=True, gt_instances=True)
     (row,) = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", **how).images
     assert (row["objects"], row["object_f1"], row["rand_error"]) == (2, 1.0, 0.0)
+
+
+def test_a_nodata_value_that_is_a_class_stays_one(tmp_path):
+    """GDAL_NODATA=0 on a 0/1 label GeoTIFF (gdal_rasterize -a_nodata 0, QGIS) marks its
+    background: read as no-data, it hid a false positive there (review s54 C1: mIoU 1.0)."""
+    from unetlab.evaluate import evaluate_predictions
+
+    gt = np.zeros((32, 32), np.uint8)
+    gt[4:12, 4:12] = 1
+    (tmp_path / "pred").mkdir(), (tmp_path / "gt").mkdir()
+    tifffile.imwrite(tmp_path / "gt" / "a.tif", gt, extratags=[GEO[-1]])
+    pred = gt.copy()
+    pred[20:28, 20:28] = 1  # a false positive on the background
+    tifffile.imwrite(tmp_path / "pred" / "a.tif", pred)
+    got = evaluate_predictions(tmp_path / "pred", tmp_path / "gt").to_dict()
+    assert (got["nodata_pixels"], got["labelled_pixels"]) == (0, 32 * 32)
+    assert abs(got["miou"] - (896 / 960 + 64 / 128) / 2) < 1e-9
+
+
+def test_binary_objects_touching_the_masks_nodata_stay_apart(tmp_path):
+    """--gt-instances of a binary mask: its no-data took the first labelled value (1) before
+    its components were found, which joined the objects touching it (review s54 C2: 2 of 3
+    objects, F1 0.8 for a perfect prediction)."""
+    from unetlab.data.io import write_png
+    from unetlab.evaluate import evaluate_predictions
+
+    pred = np.zeros((32, 32), np.uint8)
+    pred[8:12, 0:3], pred[8:12, 20:25], pred[20:25, 10:15] = 1, 2, 3
+    write_png(tmp_path / "pred" / "a.png", pred)
+    gt = (pred > 0).astype(np.uint8)
+    gt[:8] = 255
+    write_png(tmp_path / "gt" / "a.png", gt, text={"nodata": "255"})
+    how = dict(pred_instances=True, gt_instances=True)
+    (row,) = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", **how).images
+    assert (row["objects"], row["object_f1"], row["rand_error"]) == (3, 1.0, 0.0)

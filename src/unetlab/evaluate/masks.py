@@ -964,20 +964,36 @@ def named_nodata(path: Path) -> float | None:
 
 
 def mask_nodata(
-    page: MaskPage, label_values, named: dict[Path, float | None]
+    page: MaskPage, label_values, named: dict[Path, float | None], pred: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """(the mask of ``page`` with its no-data pixels holding a value of its others, those
     pixels or None): the value its file names no-data (:func:`named_nodata`: a prediction
-    kept as the masks, its 255 outside a swath) is no class, unless ``label_values`` name
-    it one; scored nowhere, as a prediction's no-data is (it was refused as class 255).
-    ``named``: each file's value, read once (a TIFF header: 0.5 ms, a stack's per page)."""
+    kept as the masks, its 255 outside a swath) where it is no class (:func:`nodata_pixels`
+    beside the prediction ``pred`` of the page); scored nowhere, as a prediction's no-data
+    is (it was refused as class 255). ``named``: each file's value, read once (a TIFF
+    header: 0.5 ms, a stack's per page)."""
     if page.path not in named:
         named[page.path] = named_nodata(page.path)
-    value = named[page.path]
-    if value is None or (label_values is not None and value in label_values):
-        return page.mask, None
-    void = page.mask == value
-    return (_filled(page.mask, void), void) if void.any() else (page.mask, None)
+    void = nodata_pixels(page.mask, named[page.path], pred, label_values)
+    return (page.mask, None) if void is None else (_filled(page.mask, void), void)
+
+
+def nodata_pixels(mask: np.ndarray, value, pred: np.ndarray, label_values) -> np.ndarray | None:
+    """The pixels of ``mask`` that hold its file's no-data ``value`` where that value is no
+    class, or None: not a label value given, or without them a stray index, negative or
+    above every other index of the mask and of its prediction ``pred`` and the one after
+    (255 beside 0/1, refused as a class otherwise). A value that is a class stays one:
+    GDAL_NODATA=0 on a 0/1 label GeoTIFF (gdal_rasterize, QGIS) marks its background, which
+    read as no-data hid every false positive (review s54 C1: mIoU 1.0)."""
+    if value is None:
+        return None
+    void = mask == value
+    if not void.any():
+        return None
+    if label_values is not None:
+        return None if value in label_values else void
+    top = max(int(mask[~void].max(initial=0)), int(pred.max(initial=0)))
+    return None if 0 <= value <= top + 1 else void
 
 
 def _filled(raw: np.ndarray, void: np.ndarray) -> np.ndarray:

@@ -786,10 +786,13 @@ def _accumulate(
             missing.append(gt_page.stem)
             continue
         pred, pred_ids = preds.page(gt_page)
-        mask, unlabelled = mask_nodata(gt_page, reading.label_values, named)
+        mask, unlabelled = mask_nodata(gt_page, reading.label_values, named, pred)
         name, file = gt_page.name, gt_page.where
         if reading.gt_instances:
-            gt, gt_ids = instance_mask(mask, reading.ignore_value, file, reading.connectivity)
+            # no-data as background (0), not the first labelled value: true objects that
+            # touch it merged through it (review s54 C2: 2 objects of 3)
+            bare = mask if unlabelled is None else np.where(unlabelled, 0, mask)
+            gt, gt_ids = instance_mask(bare, reading.ignore_value, file, reading.connectivity)
             gt_ids = gt_ids if unlabelled is None else np.where(unlabelled, 0, gt_ids)  # no object
         else:
             gt, gt_ids = encode(mask, reading.label_values, reading.ignore_value, file), None

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.io import mask_stem, read_stack, stack_shape
+from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import PageAxes, read_page_axes, series_axes
 from unetlab.errors import DatasetError, UnetlabError
@@ -28,6 +29,8 @@ from unetlab.evaluate.masks import (
     Predictions,
     ground_truth,
     has_planes,
+    named_nodata,
+    nodata_pixels,
     ome_less,
     planes_axes,
     recorded_3d,
@@ -75,8 +78,10 @@ def evaluate_volumes(
     with progress_calls(progress, desc="stacks", **each) as done:
         for mask, stem in stems.items():
             _refuse_missing_volume(preds, mask, stem, pred_dir)
+            value = named_nodata(mask)  # the masks' own no-data, as evaluate --pred's
             for name, where, pred, gt in volumes(preds.objects[stem], mask, stem, flat=flat):
-                add_volume(acc, name, where, pred, gt)
+                void = nodata_pixels(gt, value, pred, None)
+                add_volume(acc, name, where, pred, gt, void)
             if done is not None:
                 done(stem)
     say_flat_scored(flat, len(stems))
@@ -121,11 +126,27 @@ def accumulator() -> Accumulator:
     return Accumulator(boundary_class=0, connectivity=1, objects=True)
 
 
-def add_volume(acc: Accumulator, name: str, where: dict, pred: np.ndarray, gt: np.ndarray):
-    """One row of ``acc``: the predicted and true (Z, Y, X) ids of a stack (a frame)."""
+def add_volume(
+    acc: Accumulator,
+    name: str,
+    where: dict,
+    pred: np.ndarray,
+    gt: np.ndarray,
+    void: np.ndarray | None = None,
+):
+    """One row of ``acc``: the predicted and true (Z, Y, X) ids of a stack (a frame);
+    ``void``: the truth's no-data voxels (:func:`~unetlab.evaluate.masks.nodata_pixels`),
+    scored nowhere and no object's, as on the 2-D path."""
     flat_pred, flat_gt = _flat(pred), _flat(gt)
     pixels = dict(pred=(flat_pred > 0).astype(np.uint8), gt=(flat_gt > 0).astype(np.uint8))
-    acc.add(name, **pixels, gt_ids=flat_gt, pred_ids=flat_pred, where=where)
+    if void is not None:
+        void = _flat(void)
+        flat_gt = np.where(void, 0, flat_gt)
+        pixels = dict(
+            pred=np.where(void, 0, pixels["pred"]),
+            gt=np.where(void, IGNORE_INDEX, flat_gt > 0).astype(np.int64),
+        )
+    acc.add(name, **pixels, gt_ids=flat_gt, pred_ids=flat_pred, where=where, void=void)
 
 
 def volumes(
