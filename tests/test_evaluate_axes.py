@@ -109,3 +109,25 @@ def test_a_prediction_saved_as_an_imagej_stack_without_axes_is_its_truth_s_plane
     assert main([*volume, "--json", str(stack / "b.json")]) == 0
     report = json.loads((stack / "b.json").read_text())
     assert len(report["images"]) == 1 and report["object_f1"] == 1.0
+
+
+def test_a_prediction_that_records_cyx_is_one_image_of_channels_not_planes(stack, caplog):
+    """A prediction whose file records its axes as CYX (tifffile's axes) beside a ZYX
+    truth was scored as its planes, unsaid (review s54 C3); it is refused in one line, as
+    before. An ImageJ stack tifffile saved without axes is read as the planes, said once."""
+    import logging
+
+    from unetlab.errors import UnetlabError
+    from unetlab.evaluate import evaluate_predictions
+
+    truth = tifffile.imread(stack / "gt/s.tif")
+    (stack / "p").mkdir()
+    tifffile.imwrite(stack / "p/s.tif", truth, metadata={"axes": "CYX"})
+    with pytest.raises(UnetlabError, match="one image of 5 channels"):
+        evaluate_predictions(stack / "p", stack / "gt")
+    tifffile.imwrite(stack / "p/s.tif", truth, imagej=True)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        report = evaluate_predictions(stack / "p", stack / "gt")
+    assert len(report.images) == 5 and report.to_dict()["miou"] == 1.0
+    said = [r for r in caplog.records if "pages record no axes (CYX" in r.getMessage()]
+    assert len(said) == 1 and "read as the 5 planes of its ground truth" in said[0].getMessage()

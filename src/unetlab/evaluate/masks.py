@@ -54,7 +54,8 @@ from unetlab.data.pairs import (
     refuse_data_set_part,
 )
 from unetlab.data.read_notes import note_once
-from unetlab.data.tiff_files import is_tiff_name
+from unetlab.data.stated_axes import states_axes
+from unetlab.data.tiff_files import is_tiff_name, open_tiff
 from unetlab.data.tiffmeta import read_page_axes, series_axes
 from unetlab.errors import DatasetError, ImageReadError, OutputError, Spelled, spelled
 from unetlab.evaluate.checks import MaskValuesError
@@ -1028,11 +1029,9 @@ def _page(
     read: PairReader, path: Path, gt: MaskPage, pages=None, axes: str | None = None
 ) -> np.ndarray:
     """Page ``gt.page`` of the prediction ``path`` (``pages``: its pages, where read
-    already; else read by ``axes``, :func:`planes_axes`): one (H, W) label image of the
+    already; else read by ``axes``, its :func:`planes_axes` found once a file): one (H, W) label image of the
     ground truth's size, from a file of as many pages as the ground truth's."""
-    pages = (
-        read.stack(path, mask=True, axes=planes_axes(path, gt.pages)) if pages is None else pages
-    )
+    pages = read.stack(path, mask=True, axes=axes) if pages is None else pages
     if len(pages) != gt.pages:
         raise DatasetError(_page_mismatch(path, len(pages), gt))
     pred, name, shape = pages[gt.page], gt.name, gt.mask.shape
@@ -1048,10 +1047,13 @@ def _page(
 
 def planes_axes(path: Path, planes: int) -> str | None:
     """The axes to read the prediction ``path`` by where its file puts the ``planes`` of
-    its ground truth on its one channel axis, its other axes but Y and X of size 1 (an
-    ImageJ stack saved without axes reads as CYX): those with Z for C, as a prediction
-    holds one value a pixel (it was refused as 'one image of 5 channels ... give evaluate
-    --axes ZYX', which --pred refuses); None: read as the file says."""
+    its ground truth on its one channel axis, its other axes but Y and X of size 1, and
+    records no axes (an ImageJ stack tifffile saved without them reads as CYX): those with
+    Z for C, as a prediction holds one value a pixel (it was refused as 'one image of 5
+    channels ... give evaluate --axes ZYX', which --pred refuses), said in one line; None:
+    read as the file says. A file that records CYX (tifffile's axes, an OME-TIFF of
+    another writer, an ImageJ composite: :func:`~unetlab.data.stated_axes.states_axes`) is
+    one image of channels, refused as before (review s54 C3: scored as planes unsaid)."""
     found = series_axes(path) if planes > 1 else None
     if found is None or "Z" in found[0] or found[0].count("C") != 1:
         return None
@@ -1059,6 +1061,14 @@ def planes_axes(path: Path, planes: int) -> str | None:
     sizes = dict(zip(letters, shape, strict=True))
     if sizes["C"] != planes or any(n != 1 for a, n in sizes.items() if a not in "CYX"):
         return None
+    with open_tiff(path) as tif:
+        if states_axes(tif, letters):
+            return None
+    log.info(
+        "%s: its %d pages record no axes (%s, as tifffile reads it): read as the %d planes "
+        "of its ground truth, a prediction holding one value a pixel",
+        *(path, planes, letters, planes),
+    )
     return letters.replace("C", "Z")
 
 
