@@ -108,6 +108,19 @@ def test_absent_channel_gives_both_spellings(tmp_path):
     assert absent_channel([grey], 0) is None and absent_channel([grey], "DAPI") is None
 
 
+def test_a_bound_of_pages_times_channels_gives_no_valid_range(tmp_path):
+    """Stacks of 3 planes of 2 channels may be read as 6 channels at most, not 'valid:
+    --channel 0 to 5' (review s54 C6); one page of 3 channels has exactly 3."""
+    stack = tmp_path / "z.tif"
+    planes = np.zeros((3, 2, 16, 16), np.uint8)
+    tifffile.imwrite(stack, planes, imagej=True, metadata={"axes": "ZCYX"})
+    said = absent_channel([stack], 6)["cli"]
+    assert "has at most 6 channels (its pages counted as channels)" in said
+    assert "valid" not in said and said.endswith("give the index of a channel it has")
+    rgb = absent_channel([_png(tmp_path / "c.png", (16, 16, 3))], 3)["cli"]
+    assert "has 3 channels (valid: --channel 0 to 2)" in rgb
+
+
 def _zarr(path: Path, version: int, attrs: dict) -> Path:
     """An OME-Zarr group of two levels of (2, 16, 16) / (2, 8, 8) with ``attrs``."""
     import zarr

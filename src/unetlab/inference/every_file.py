@@ -10,6 +10,7 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from unetlab.data.colour import colour_file
 from unetlab.data.io import TIFF_SUFFIXES, refuse_untiffed_axes, stack_shape, tiff_layout
@@ -56,21 +57,41 @@ def absent_channel(paths: Sequence[str | os.PathLike], channel) -> dict | None:
     the first such input."""
     if not isinstance(channel, int) or isinstance(channel, bool) or channel < 1 or not paths:
         return None
-    most = []
+    most, exact = [], True
     for path in paths:
-        if (count := most_channels(path)) is None or count > channel:
+        if (bound := _channel_bound(path)) is None or bound[0] > channel:
             return None
-        most.append(count)
-    return spelled(lambda form: _out_of_range(form, channel, paths, max(most)), CHANNEL_AS)
+        most.append(bound[0])
+        exact &= bound[1]
+    said = _Bound(max(most), exact)
+    return spelled(lambda form: _out_of_range(form, channel, paths, said), CHANNEL_AS)
 
 
-def _out_of_range(form: str, channel: int, paths: Sequence, most: int) -> str:
+class _Bound(NamedTuple):
+    """The most channels of some inputs, and whether each header gave its count exactly
+    (no pages, which may be planes as well as channels: :func:`_channel_bound`)."""
+
+    most: int
+    exact: bool
+
+
+def _out_of_range(form: str, channel: int, paths: Sequence, bound: _Bound) -> str:
     """``--channel 5 is out of range: all 2 inputs (a.png, ...) have at most 3 channels
-    (valid: --channel 0 to 2); ...`` in the spelling ``form`` (:data:`CHANNEL_AS`)."""
+    (valid: --channel 0 to 2); ...`` in the spelling ``form`` (:data:`CHANNEL_AS`); no
+    range where the count is a bound (pages times channels: review s54 C6 said 'valid: 0
+    to 5' of files of 2 channels in 3 planes)."""
+    most = bound.most
     if len(paths) == 1:
-        which = f"the input, {paths[0]}, has"
+        which = f"the input, {paths[0]}, has" + ("" if bound.exact else " at most")
     else:
         which = f"all {len(paths)} inputs ({paths[0]}, ...) have" + (" at most" if most > 1 else "")
+    count = f"{most} channel" + ("s" if most > 1 else "")
+    if not bound.exact:
+        its, it, has = ("its", "it", "has") if len(paths) == 1 else ("their", "they", "have")
+        return (
+            f"{form.format(channel)} is out of range: {which} {count} ({its} pages counted "
+            f"as channels); give the index of a channel {it} {has}"
+        )
     if most == 1:
         valid, fix = (
             form.format(0),
@@ -79,7 +100,6 @@ def _out_of_range(form: str, channel: int, paths: Sequence, most: int) -> str:
     else:
         valid = f"{form.format(0)} to {most - 1}"
         fix = "give one of those"
-    count = f"{most} channel" + ("s" if most > 1 else "")
     return f"{form.format(channel)} is out of range: {which} {count} (valid: {valid}); {fix}"
 
 
@@ -88,18 +108,27 @@ def most_channels(path: str | os.PathLike) -> int | None:
     channels of each (pages may be a multi-channel model's channels, or channels by
     ``--axes``), 3 a colour picture's (its alpha dropped); None where the header cannot say
     (not a file, a broken one: for its own line)."""
+    bound = _channel_bound(path)
+    return None if bound is None else bound[0]
+
+
+def _channel_bound(path: str | os.PathLike) -> tuple[int, bool] | None:
+    """(:func:`most_channels` of ``path``, whether that is its channel count exactly: it
+    has one page, or its pages are channels by its header), or None."""
     try:
         if is_zarr(path):
             with open_slide(path) as slide:
-                return slide.shape[0] * slide.shape[3]
+                return slide.shape[0] * slide.shape[3], slide.shape[0] == 1
         if not Path(path).is_file():
             return None
         if Path(path).suffix.lower() not in TIFF_SUFFIXES:
-            return stack_shape(path)[0] * (3 if colour_file(path) else 1)
+            pages = stack_shape(path)[0]
+            return pages * (3 if colour_file(path) else 1), pages == 1
         with open_tiff(path) as tif:
             letters, shape = tiff_layout(tif)
             palette = int(tif.pages.first.photometric) == _PALETTE
         most = math.prod(n for a, n in zip(letters, shape) if a not in "YX")
-        return most * (3 if palette else 1)
+        pages = math.prod(n for a, n in zip(letters, shape) if a == "P")
+        return most * (3 if palette else 1), pages == 1
     except (UnetlabError, OSError, ValueError, LookupError, TypeError):
         return None
