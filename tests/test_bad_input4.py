@@ -195,6 +195,23 @@ def test_damaged_ome_zarr_metadata_is_one_read_error_naming_the_folder(tmp_path,
         assert f"(in its {held})" in line and "\n" not in line
 
 
+def test_a_scale_given_by_path_is_not_supported_not_damaged(tmp_path):
+    """NGFF 0.4 allows a scale given by 'path' (binary data in the container): valid
+    metadata, called 'damaged ... not a list of numbers' (review s54 C7)."""
+    from unetlab.data.slides import open_slide, zarr_channels
+    from unetlab.errors import ImageReadError
+
+    by_path = [{"type": "scale", "path": "s.bin"}]
+    attrs = _ngff(datasets=[{"path": "0", "coordinateTransformations": by_path}])
+    path = _zarr(tmp_path / "x.ome.zarr", 2, attrs)
+    for read in (open_slide, zarr_channels):
+        with pytest.raises(ImageReadError) as got:
+            read(path)
+        line = str(got.value)
+        assert "damaged" not in line and "by 'path' (s.bin)" in line, line
+        assert "unetlab does not read" in line and line.endswith("in its .zattrs")
+
+
 def test_good_and_odd_ome_zarr_metadata_still_read(tmp_path):
     from unetlab.data.slides import open_slide, zarr_channels
 

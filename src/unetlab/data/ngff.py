@@ -43,9 +43,21 @@ def _check_transforms(path, level: int, transforms) -> None:
     for t in transforms:
         if "type" not in t:
             raise damaged(path, f"{where} hold one without a 'type'")
+        if t["type"] == "scale" and "scale" not in t and isinstance(t.get("path"), str):
+            raise ImageReadError(_scale_by_path(path, where, t["path"]))
         scale = t.get("scale") if t["type"] == "scale" else []
         if not isinstance(scale, list) or not all(_number(v) for v in scale):
             raise damaged(path, f"{where} hold a 'scale' that is not a list of numbers")
+
+
+def _scale_by_path(path, where: str, data: str) -> str:
+    """Why an NGFF 0.4 ``scale`` given by ``path`` (to binary data in the container: valid,
+    review s54 C7, which called it damaged) is not read, and the fix."""
+    return (
+        f"{path}: {where} give their scale by 'path' ({data}), binary data NGFF 0.4 allows "
+        "but unetlab does not read; write the scale as a list of numbers ('scale': [...]) "
+        f"in its {_held(path)}"
+    )
 
 
 def _number(value) -> bool:
@@ -77,8 +89,12 @@ def axis_names(path: str | os.PathLike, scales: dict, ndim: int) -> list[str]:
 def damaged(path: str | os.PathLike, what: str) -> ImageReadError:
     """The read error of the OME-Zarr folder ``path`` whose metadata is damaged: ``what``,
     in which file (``zarr.json``: Zarr v3; ``.zattrs``: v2)."""
-    held = "zarr.json" if (Path(path) / "zarr.json").exists() else ".zattrs"
     return ImageReadError(
-        f"{path}: damaged OME-Zarr metadata: {what} (in its {held}); write the Zarr again, "
+        f"{path}: damaged OME-Zarr metadata: {what} (in its {_held(path)}); write the Zarr again, "
         "or mend its metadata as the OME-Zarr (NGFF) specification says"
     )
+
+
+def _held(path: str | os.PathLike) -> str:
+    """The file of a Zarr group's attributes: ``zarr.json`` (Zarr v3) or ``.zattrs`` (v2)."""
+    return "zarr.json" if (Path(path) / "zarr.json").exists() else ".zattrs"
