@@ -35,7 +35,7 @@ def test_predict_image_takes_the_channel_asked_for(grey_model):
         predict_image(grey_model, image)  # without it: refused, with the fix
     with pytest.raises(UnetlabError, match=r"has 2 channel\(s\) \(0 to 1\), no channel 2"):
         predict_image(grey_model, image, channel=2)
-    with pytest.raises(UnetlabError, match="channel index >= 0"):
+    with pytest.raises(UnetlabError, match="channel index at least 0"):
         PredictOptions(channel=-1)
 
 
@@ -61,7 +61,7 @@ def test_cli_channel(tmp_path, grey_model, capsys):
     assert main([*argv, "--output", str(tmp_path / "out"), "--channel", "1"]) == 0
     assert len(list((tmp_path / "out").glob("two.*"))) == 1
     assert main([*argv, "--output", str(tmp_path / "bad"), "--channel", "-1"]) == 2
-    assert "channel index >= 0" in capsys.readouterr().err
+    assert "channel index at least 0" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("large", [None, 100], ids=["whole", "streamed"])

@@ -122,7 +122,7 @@ def test_predict_takes_a_band_list_from_the_command_line(tmp_path, capsys):
     capsys.readouterr()
     for given, said in (
         (["2", "0", "1"], "channels 2, 0, 1 were asked for (3 bands), but the model takes 2"),
-        (["2,0,0"], "must list distinct channel indices >= 0, not (2, 0, 0)"),
+        (["2,0,0"], "must list distinct channel indices, each at least 0, not (2, 0, 0)"),
         (["2,DAPI"], "--channel 2,DAPI: give one channel (an index or a name the file records"),
     ):
         assert main([*argv, "--output", str(tmp_path / "c"), "--channel", *given]) == 2

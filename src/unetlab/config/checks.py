@@ -168,7 +168,7 @@ def check_channel(channel):
     )
     if bad or len(set(indices)) != len(indices):
         said = (
-            "data.channel must be a channel index >= 0, a list of distinct ones (e.g. [3, 2, "
+            "data.channel must be a channel index at least 0, a list of distinct ones (e.g. [3, 2, "
             f"1, 7]) or {{}} for all, not {channel!r}"
         )
         raise UnetlabError(**spelled(said.format, NONE))

@@ -538,14 +538,14 @@ class PredictOptions(KnownFields):
         if isinstance(c, (list, tuple)) and len(c) > 1:  # a band subset (data.channel a list)
             if not all(_whole(i) and i >= 0 for i in c) or len(set(c)) != len(c):
                 raise UnetlabError(
-                    f"channel (--channel) must list distinct channel indices >= 0, not {c!r}"
+                    f"channel (--channel) must list distinct channel indices, each at least 0, not {c!r}"
                 )
             object.__setattr__(self, "channel", tuple(int(i) for i in c))
             return
         if c is not None and (not isinstance(c, int) or isinstance(c, bool) or c < 0):
             raise UnetlabError(
-                f"channel must be a channel index >= 0, a list of distinct ones (bands in "
-                f"that order, e.g. [3, 2, 1, 7]) or a name, not {c!r}"
+                f"channel must be a channel index at least 0, a list of distinct ones (bands "
+                f"in that order, e.g. [3, 2, 1, 7]) or a name, not {c!r}"
             )
 
     @classmethod
