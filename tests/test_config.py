@@ -170,6 +170,15 @@ def test_every_set_value_is_checked_also_one_a_later_flag_replaces():
     with pytest.raises(ValueError, match="train.epochs must be at least 1, not 0"):
         load_config(None, ["train.epochs=0", "train.epochs=1"])
     assert load_config(None, ["train.epochs=3", "train.epochs=1"]).train.epochs == 1
+    # a replaced value that clashes only with a later key's (s54: a refusal's fix, pasted
+    # after the command's --set model.encoder=vgg16, was refused: depth and an encoder net)
+    fixed = ["model.encoder=vgg16", "model.depth=4", "model.encoder=none"]
+    assert load_config(None, fixed).model.depth == 4
+    with pytest.raises(ValueError, match="model.encoder 'vgg61' is unknown: did you mean vgg16"):
+        load_config(None, ["model.encoder=vgg61", "model.depth=4", "model.encoder=none"])
+    needs_std = ["data.normalization.mode=fixed", "data.normalization.mean=[0.5]"]
+    again = needs_std + ["data.normalization.mean=[0.4]", "data.normalization.std=[0.2]"]
+    assert load_config(None, again).data.normalization["mean"] == [0.4]
 
 
 def test_a_config_file_that_is_a_folder_or_not_text_says_so(tmp_path):

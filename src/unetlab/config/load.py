@@ -48,8 +48,8 @@ def load_config(
         for s in {**defaults, **data}
     }
     overrides = drop_removed_overrides(list(overrides or []))
-    for hidden in _hidden_overrides(overrides):  # each value is checked, also one set twice
-        build(Config, apply_overrides(merged, hidden), "", "override")
+    for replaced in _replaced(overrides):  # each value is checked, also one set twice
+        _check_replaced(merged, overrides, replaced)
     cfg = build(Config, apply_overrides(merged, overrides), "", "override")
     cfg.user_keys = frozenset(_named_keys(data, overrides))  # what the plan must not change
     if path is not None:
@@ -172,14 +172,26 @@ def _key(override: str) -> str:
     return override.partition("=")[0].strip()
 
 
-def _hidden_overrides(overrides: list[str]) -> list[list[str]]:
-    """For each override that a later one of the same key replaces (``--set train.epochs=abc``
-    then ``--epochs 1``), the overrides with it in force instead, so that it is checked too."""
-    return [
-        overrides[: i + 1] + [o for o in overrides[i + 1 :] if _key(o) != _key(item)]
-        for i, item in enumerate(overrides)
-        if any(_key(o) == _key(item) for o in overrides[i + 1 :])
-    ]
+def _replaced(overrides: list[str]) -> list[int]:
+    """The indices of the overrides that a later one of the same key replaces (``--set
+    train.epochs=abc`` then ``--epochs 1``)."""
+    keys = [_key(o) for o in overrides]
+    return [i for i, key in enumerate(keys) if key in keys[i + 1 :]]
+
+
+def _check_replaced(merged: dict, overrides: list[str], i: int) -> None:
+    """Refuse ``overrides[i]``, which a later override of its key replaces, where it is bad
+    both in force with the others (those before it and the later ones of other keys) and
+    with those before it alone: a bad value (``train.epochs=abc``), not one that only clashes
+    with a later setting of another key (s54: an encoder run's ``--set model.encoder=vgg16``
+    given a refusal's ``--set model.depth=4 --set model.encoder=none`` was refused, model.depth
+    not applying to an encoder net), nor one that needs a later one (``normalization.std``)."""
+    key = _key(overrides[i])
+    in_force = overrides[: i + 1] + [o for o in overrides[i + 1 :] if _key(o) != key]
+    try:
+        build(Config, apply_overrides(merged, in_force), "", "override")
+    except UnetlabError:
+        build(Config, apply_overrides(merged, overrides[: i + 1]), "", "override")
 
 
 def chosen_keys(cfg: Config) -> set[str]:
