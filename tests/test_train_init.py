@@ -13,9 +13,10 @@ from unetlab.cli import main
 from unetlab.config import load_config
 from unetlab.data.split_record import file_sha256
 from unetlab.errors import UnetlabError, command_spelling, first_line
+from unetlab.plan.memory import net_architecture
 from unetlab.run_records import read_history
 from unetlab.train import fit
-from unetlab.train.init import _refusal
+from unetlab.train.init import _refusal, net_differences
 from unetlab.train.run import started
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -132,9 +133,39 @@ def test_another_normalisation_than_the_checkpoints_is_warned_of(trained, caplog
 def test_a_net_option_the_checkpoint_left_unset_is_named_as_the_cli_takes_it(tmp_path):
     """A checkpoint's net option of None (an encoder net's depth) was told as --set
     model.depth=none, which the command line refuses (must be int or null, s54)."""
-    refused = _refusal(tmp_path / "best.pt", {"depth": (None, 5), "base_channels": (4, 8)})
+    theirs = {"depth": None, "base_channels": 4}
+    refused = _refusal(tmp_path / "best.pt", theirs, {"depth": 5, "base_channels": 8})
     fix = refused["cli"].split("checkpoint's net (")[1].split(")")[0]
-    assert fix == "--set model.depth=null --set model.base_channels=4"
+    assert fix == "--set model.base_channels=4 --set model.depth=null"
     model = load_config(None, shlex.split(fix)[1::2]).model
     assert (model.depth, model.base_channels) == (None, 4)
-    assert "(cfg.model.depth = None; cfg.model.base_channels = 4)" in refused["message"]
+    assert "(cfg.model.base_channels = 4; cfg.model.depth = None)" in refused["message"]
+
+
+@pytest.mark.parametrize(
+    ("checkpoint", "run"),
+    [
+        # a checkpoint without norm layers: null is the preset's norm (s54: refused again)
+        (["model.norm=none", "model.depth=3"], ["model.depth=3"]),
+        # a plain U-Net's, an encoder run: the command line refused model.encoder=null (s54)
+        ([], ["model.encoder=vgg16"]),
+        # ... and one without norm layers: an encoder net's norm is no difference from None
+        (["model.norm=none"], ["model.encoder=vgg16"]),
+        # an encoder net's, a plain run that set depth and norm: null leaves them out
+        (["model.encoder=vgg16"], ["model.depth=3", "model.norm=none", "model.dropout=0.1"]),
+    ],
+)
+def test_the_fix_of_another_net_gives_the_checkpoints_net(tmp_path, checkpoint, run):
+    """The refusal's settings, pasted (the command line's) or run (Python's), give the
+    checkpoint's net: no difference left, for each option the fix can name."""
+    theirs = net_architecture(load_config(None, checkpoint))
+    refused = _refusal(tmp_path / "best.pt", theirs, net_architecture(load_config(None, run)))
+    cli, python = (
+        refused[k].split("checkpoint's net (")[1].split(")")[0] for k in ("cli", "message")
+    )
+    flags = shlex.split(cli)
+    assert set(flags[::2]) == {"--set"}
+    assert net_differences(theirs, net_architecture(load_config(None, run + flags[1::2]))) == {}
+    cfg = load_config(None, run)
+    exec(python, {"cfg": cfg})  # as a notebook runs it
+    assert net_differences(theirs, net_architecture(cfg)) == {}

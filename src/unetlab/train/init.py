@@ -34,10 +34,11 @@ def init_from_checkpoint(model, path: str | os.PathLike) -> dict:
     ``model.init_checkpoint``. A net that differs from the checkpoint's in more than its class
     count is refused in one line naming each difference."""
     checkpoint = load_checkpoint(path)
-    differs = net_differences(checkpoint["config"], asdict(model.config))
+    mine = asdict(model.config)
+    differs = net_differences(checkpoint["config"], mine)
     fresh_head = set(differs) == {"num_classes"}
     if differs and not fresh_head:
-        raise UnetlabError(**_refusal(path, differs))
+        raise UnetlabError(**_refusal(path, checkpoint["config"], mine))
     state = checkpoint["model"]
     if fresh_head:
         state = {k: v for k, v in state.items() if not k.startswith(_HEAD)}
@@ -92,15 +93,16 @@ def net_differences(theirs: dict, mine: dict) -> dict:
     return {k: (theirs.get(k), mine.get(k)) for k in sorted(keys) if theirs.get(k) != mine.get(k)}
 
 
-def _refusal(path, differs: dict) -> dict:
-    """The keywords of the error (:func:`~unetlab.errors.spelled`) that names each net option
-    in ``differs`` and the settings that give the checkpoint's net, as its caller sets them
-    (a notebook's fit was told ``--set model.base_channels=4``, s53)."""
+def _refusal(path, theirs: dict, mine: dict) -> dict:
+    """The keywords of the error (:func:`~unetlab.errors.spelled`) that names each option in
+    which this run's net config ``mine`` differs from the checkpoint's, ``theirs``, and the
+    settings that give the checkpoint's net, as its caller sets them (a notebook's fit was
+    told ``--set model.base_channels=4``, s53)."""
+    differs = net_differences(theirs, mine)
     listed = ", ".join(
-        f"{k} {mine} (the checkpoint's: {theirs})" for k, (theirs, mine) in differs.items()
+        f"{k} {its} (the checkpoint's: {their})" for k, (their, its) in differs.items()
     )
-    settable = [(k, theirs) for k, (theirs, _) in differs.items() if k not in NOT_SET]
-    fix = set_all(set_to(f"model.{k}", theirs) for k, theirs in settable)
+    fix = set_all(set_to(f"model.{k}", _setting(k, theirs)) for k in _fixed(theirs, mine))
     said = (
         f"model.init_checkpoint {path}: this run's net differs from the checkpoint's in {listed}: "
         "fine-tuning needs the checkpoint's net"
@@ -115,6 +117,32 @@ def _refusal(path, differs: dict) -> dict:
 
 #: the net options that come from the data, not from a setting the fix could name
 NOT_SET = ("num_classes", "in_channels")
+
+#: the net options whose None in a plain U-Net's checkpoint (no norm layers; no encoder) is
+#: the model section's "none": its null is the preset's norm, and no encoder at all (s54:
+#: ``--set model.norm=null`` was refused again, ``model.encoder=null`` by the command line)
+NONE_WORD = ("norm", "encoder")
+
+
+def _fixed(theirs: dict, mine: dict) -> list[str]:
+    """The model keys the fix sets: those of :func:`net_differences`, and where one net is a
+    plain U-Net and the other an encoder net, every option of either, as an option one of
+    them lacks is no difference where the other's is None (a checkpoint's ``norm`` None, an
+    encoder run: pasting the fix gave the preset's norm, s54)."""
+    keys = set(net_differences(theirs, mine))
+    if "encoder" in keys:
+        keys |= set(theirs) | set(mine)
+    return sorted(keys - set(NOT_SET))
+
+
+def _setting(key: str, theirs: dict):
+    """The model section's value of ``key`` that gives the net of the checkpoint's config
+    ``theirs``: ``"none"`` for its None of :data:`NONE_WORD`; null for an option an encoder
+    net has not (``depth``: the config must leave it out)."""
+    value = theirs.get(key)
+    if value is None and key in NONE_WORD and "encoder" not in theirs:
+        return "none"
+    return value
 
 
 def refuse_checkpoint_as_encoder_weights(path: str | os.PathLike | None) -> None:
