@@ -231,3 +231,24 @@ def test_napari_names_no_setting_its_widget_lacks_for_a_nan_layer():
     assert "as no-data: predicting its file with unetlab predict --nodata nan" in said
     assert "as no-data: nodata='nan' leaves them out" not in said
     assert said.endswith("or replace them (e.g. with 0) before predicting")
+
+
+@pytest.mark.parametrize("plan", [True, False])
+def test_a_channel_past_a_data_sets_images_is_said_in_each_callers_words(
+    two_pair_data, capsys, plan
+):
+    """The problems a data set's check collects kept the Python API's words: the command line
+    was told "(or None for all)" (s54), with the plan and without (--no-plan)."""
+    from unetlab.config import load_config
+    from unetlab.plan import plan_training
+    from unetlab.train.run import started
+
+    cfg = load_config(None, [f"data.root={two_pair_data}", "data.channel=2", "train.device=cpu"])
+    with pytest.raises(UnetlabError) as caught:
+        plan_training(cfg) if plan else started(cfg)
+    assert str(caught.value).endswith("set data.channel to one it has (or None for all)")
+    flags = ["train", "--data", str(two_pair_data), "--check", "--set", "data.channel=2"]
+    assert main(flags + ([] if plan else ["--no-plan"])) == 2
+    said = capsys.readouterr().err
+    assert said.endswith("set data.channel to one it has (or null for all)\n")
+    assert "None" not in said

@@ -204,6 +204,14 @@ def first_line(exc: BaseException, default: str | None = None, *, cli: bool = Fa
     return type(exc).__name__ if default is None else default
 
 
+def quoted(exc: BaseException) -> str:
+    """The line of ``exc`` (:func:`first_line`) as a list of problems quotes it, which carries
+    one spelling: its :attr:`UnetlabError.cli` while the command line runs
+    (:func:`in_command`), else the Python API's (a data set's collected problems told the
+    command line "set data.channel ... (or None for all)", s54)."""
+    return first_line(exc, cli=in_command())
+
+
 def close_names(word: str, known: Iterable[str], n: int = 1, cutoff: float = 0.6) -> list[str]:
     """The ``n`` names of ``known`` spelt closest to ``word``, closest first (none where none
     is close): the name itself in other case (``SMALL``, ``--EPOCHS``: difflib's ratio is

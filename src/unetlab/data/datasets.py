@@ -74,7 +74,7 @@ from unetlab.data.pairs import (
 from unetlab.data.stack_split import has_stacks, stack_split, val_count
 from unetlab.data.tiff_files import keeping_open
 from unetlab.data.windows import window_start
-from unetlab.errors import DatasetError, Spelled, UnetlabError, said_as, set_to
+from unetlab.errors import DatasetError, Spelled, UnetlabError, quoted, said_as, set_to
 from unetlab.provenance import unetlab_command
 
 log = logging.getLogger(__name__)
@@ -511,7 +511,7 @@ def _find_all(
             try:
                 found.append(find_pairs(folder, **each))
             except DatasetError as exc:
-                errors.append(str(exc))
+                errors.append(quoted(exc))
         if errors:
             raise DatasetError("; ".join(errors))
     refuse_untiffed_axes(root, [p.image for pairs in found for p in pairs], axes)
@@ -575,7 +575,7 @@ def _scan(pairs: Sequence[Pair], problems: list[str]) -> MaskScan:
         try:
             stack = read_stack(path, mask=True, axes=axes[path])
         except UnetlabError as exc:
-            problems.append(str(exc))
+            problems.append(quoted(exc))
             continue
         if problem := non_integer_mask(str(path), stack):
             problems.append(problem)
@@ -869,7 +869,7 @@ def _load(
                 header = headers(pair, image)
             encoded = encode(pair, raw, bad)
         except UnetlabError as exc:
-            problems.append(str(exc))
+            problems.append(quoted(exc))
             continue
         problems += _image_problems(pair, image, bad)
         loaded.append((pair, image, encoded, bad, header))

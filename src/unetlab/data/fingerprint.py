@@ -52,7 +52,15 @@ from unetlab.data.softedges import ramp_pixels
 from unetlab.data.tiff_files import is_tiff_name, keeping_open, open_tiff
 from unetlab.data.tiffmeta import tiff_pixel_size
 from unetlab.data.weightmap import BACKGROUND_NAMES, background_class
-from unetlab.errors import DatasetError, Spelled, UnetlabError, said_as, set_to, unknown_choice
+from unetlab.errors import (
+    DatasetError,
+    Spelled,
+    UnetlabError,
+    quoted,
+    said_as,
+    set_to,
+    unknown_choice,
+)
 
 INSTANCE_VALUES = 32  # a mask with more distinct values than this holds object ids
 TOUCH_GAP = 2  # objects at most this many px apart touch
@@ -719,7 +727,7 @@ def _read_as_trained(pair: Pair, reader, invalid_of, problems: list[str] | None)
         found = _pair_problems(pair, image, mask, invalid)
         image = _as_trained(image, invalid)
     except UnetlabError as exc:
-        found = [str(exc)]
+        found = [quoted(exc)]
     if found and problems is None:
         raise DatasetError("; ".join(found))
     if found:

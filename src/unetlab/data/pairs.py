@@ -72,7 +72,7 @@ from unetlab.data.names import (
 from unetlab.data.normalize import channels_of
 from unetlab.data.orientation import transposed_sizes
 from unetlab.data.read_notes import note_once
-from unetlab.errors import NONE, DatasetError, ImageReadError, Spelled, spelled
+from unetlab.errors import NONE, DatasetError, ImageReadError, Spelled, quoted, spelled
 
 LAYOUTS = {
     "folders": ("images", "masks"),
@@ -147,7 +147,7 @@ def page_count(path: Path, axes: str | None = None) -> int:
             held[key] = stack_shape(path, axes=axes)[0]
         return held[key]
     except ImageReadError as exc:
-        raise DatasetError(str(exc)) from exc
+        raise DatasetError(str(exc), cli=exc.cli) from exc
 
 
 _HELD_COUNTS: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
@@ -777,7 +777,7 @@ def _paged(image: Path, mask: Path, axes: str | None, found: list[str], read) ->
         axes = read(image, axes)
         n_img, n_mask = page_count(image, axes), page_count(mask, mask_axes(mask, axes))
     except (DatasetError, ImageReadError) as exc:  # a broken TIFF's, as page_count's
-        found.append(str(exc))
+        found.append(quoted(exc))
         return []
     if n_img != n_mask:
         found.append(_page_mismatch(image, mask, n_img, n_mask, axes))
