@@ -2,6 +2,7 @@
 
 import logging
 import re
+import shlex
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ import tifffile
 import torch
 from PIL import Image
 
+from unetlab.config import load_config
 from unetlab.data.datasets import (
     Sample,
     TileDataset,
@@ -201,7 +203,7 @@ def test_load_samples_lists_every_problem_in_one_error(tmp_path):
     assert "masks/03.png" in message and "colour" in message
     assert "images/04.png: 3 channel(s) but the model takes 1" in message
     assert "the masks hold the values [0, 7, 255]" in message  # the fix names every value found
-    assert "set cfg.data.label_values = [0, 7, 255]" in message
+    assert "if each is a class, cfg.data.label_values = [0, 7, 255] (3 classes)" in message
 
 
 def test_masks_0_255_with_a_0_1_config_say_the_fix(tmp_path):
@@ -212,10 +214,13 @@ def test_masks_0_255_with_a_0_1_config_say_the_fix(tmp_path):
     assert "00.png: label value(s) 255" in message and "01.png: label value(s) 255" in message
     assert "the masks hold the values [0, 255]" in message  # not the config's 1
     # fit in a notebook: as Python sets it (s53: it was told the command line's form)
-    assert "if each is a class, set cfg.data.label_values = [0, 255] (2 classes)" in message
+    assert "if each is a class, cfg.data.label_values = [0, 255] (2 classes)" in message
     with pytest.raises(DatasetError) as info, command_spelling():  # as the command line runs
         load_samples(find_pairs(root), label_values=[0, 1], normalization=PER_IMAGE)
-    assert "if each is a class, set data.label_values=[0, 255] (2 classes)" in str(info.value)
+    said = str(info.value).split("if each is a class, ")[1].split(" (2 classes)")[0]
+    assert said == "--set 'data.label_values=[0, 255]'"  # the shell split it unquoted (s54)
+    flag, value = shlex.split(said)
+    assert flag == "--set" and load_config(None, [value]).data.label_values == [0, 255]
 
 
 def test_channels_must_agree_without_in_channels(tmp_path):

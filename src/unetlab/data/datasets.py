@@ -74,7 +74,7 @@ from unetlab.data.pairs import (
 from unetlab.data.stack_split import has_stacks, stack_split, val_count
 from unetlab.data.tiff_files import keeping_open
 from unetlab.data.windows import window_start
-from unetlab.errors import DatasetError, Spelled, UnetlabError, quoted, said_as, set_to
+from unetlab.errors import DatasetError, UnetlabError, quoted, said_as, set_to
 from unetlab.provenance import unetlab_command
 
 log = logging.getLogger(__name__)
@@ -957,9 +957,9 @@ def _fix_hint(found: list[int], unknown: set[int]) -> str:
             "the masks hold many values: use PNG masks (not JPEG) with one value per class, "
             "not colours or blurred edges"
         )
-    classes = Spelled(f"cfg.data.label_values = {found}", f"data.label_values={found}")
+    classes = set_to("data.label_values", found)  # quoted: the shell split its list (s54)
     return (  # said as the caller sets it (said_as: a notebook's fit was told the CLI's, s53)
-        f"the masks hold the values {found}: if each is a class, set {said_as(classes)} "
+        f"the masks hold the values {found}: if each is a class, {said_as(classes)} "
         f"({len(found)} classes); mark unlabelled pixels with data.ignore_value; or fix the masks"
     )
 

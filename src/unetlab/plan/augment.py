@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from unetlab.data.fingerprint import Fingerprint
-from unetlab.errors import Spelled, said_as
+from unetlab.errors import said_as, set_all, set_to
 from unetlab.plan.normalization import bright_field
 from unetlab.plan.record import Choice
 
@@ -87,10 +87,9 @@ def _dark(p) -> bool:
 
 
 #: the settings that keep an up, as the caller sets them (:func:`said_as`: plan_training in a
-#: notebook was told the command line's ``augment.vflip=false augment.rot90=false``, s53)
-KEEP_UP = Spelled(
-    "cfg.augment.vflip = cfg.augment.rot90 = False", "augment.vflip=false augment.rot90=false"
-)
+#: notebook was told the command line's ``augment.vflip=false augment.rot90=false``, s53; the
+#: command line got no --set, s54)
+KEEP_UP = set_all([set_to("augment.vflip", False), set_to("augment.rot90", False)])
 
 
 def plan_orientation(fp: Fingerprint) -> list[Choice]:
@@ -104,7 +103,7 @@ def plan_orientation(fp: Fingerprint) -> list[Choice]:
         why = (
             f"up/down layout {up:.2f} > {UP_DOWN_LAYOUT:g}, but on {n} image(s), too few to "
             f"tell an up from chance (at least {LAYOUT_IMAGES}): flips both ways and quarter "
-            f"turns (set {said_as(KEEP_UP)} for images with an up)"
+            f"turns (for images with an up: {said_as(KEEP_UP)})"
         )
         return [Choice("augment.vflip", True, why), Choice("augment.rot90", True, why)]
     if up > UP_DOWN_LAYOUT:
