@@ -129,3 +129,59 @@ def test_an_export_given_as_a_checkpoint_names_the_checkpoint_it_records(checkpo
             load_checkpoint(tmp_path / name)
         line = str(refused.value)
         assert f"{kind} export cannot be loaded back" in line and named in line, line
+
+
+def _with_extra(export, out, text: bytes):
+    """A copy of the TorchScript ``export`` whose ``extra/unetlab.json`` holds ``text``."""
+    with zipfile.ZipFile(export) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            extra = info.filename.endswith("/extra/unetlab.json")
+            dst.writestr(info.filename, text if extra else src.read(info))
+    return out
+
+
+def _with_onnx_source(export, out, record: str):
+    """A copy of the ONNX ``export`` whose ``source_checkpoint`` metadata is ``record``."""
+    import onnx
+
+    model = onnx.load(str(export))
+    for prop in model.metadata_props:
+        if prop.key == "source_checkpoint":
+            prop.value = record
+    onnx.save(model, str(out))
+    return out
+
+
+def test_a_damaged_or_foreign_export_given_as_a_checkpoint_is_refused_without_a_name(
+    checkpoint, tmp_path
+):
+    """An export whose source record cannot be read crashed the refusal (JSONDecodeError,
+    KeyError 'checkpoint', BadZipFile on a bad CRC: review s54): it is refused in the same
+    line, without the checkpoint's name."""
+    from unetlab.checkpoint import load_checkpoint
+    from unetlab.errors import CheckpointError
+
+    model = load_model(checkpoint)
+    ts, onnx_file = tmp_path / "m.pt", tmp_path / "m.onnx"
+    export_torchscript(model, ts, check=False)
+    export_onnx(model, onnx_file, check=False)
+    bad_crc = tmp_path / "crc.pt"
+    bad_crc.write_bytes(ts.read_bytes().replace(b'"source_checkpoint"', b'"source_checkpoinT"'))
+    damaged = {
+        _with_extra(ts, tmp_path / "bad.pt", b'{"source_checkpoint": "{bad"}'): "a TorchScript",
+        _with_extra(ts, tmp_path / "empty.pt", b'{"source_checkpoint": "{}"}'): "a TorchScript",
+        _with_extra(ts, tmp_path / "list.pt", b"[1, 2]"): "a TorchScript",
+        _with_extra(ts, tmp_path / "text.pt", b"\xff not json"): "a TorchScript",
+        bad_crc: "a TorchScript",
+        _with_onnx_source(onnx_file, tmp_path / "x.onnx", "best.pt"): "an ONNX",
+        _with_onnx_source(onnx_file, tmp_path / "y.onnx", '{"checkpoint": 3}'): "an ONNX",
+    }
+    for path, kind in damaged.items():
+        with pytest.raises(CheckpointError) as refused:
+            load_checkpoint(path)
+        line = str(refused.value)
+        assert line == (
+            f"{path}: {kind} export cannot be loaded back for training or prediction; give the"
+            " .pt checkpoint it was exported from (or a bioimage.io package unetlab exported,"
+            " .zip or folder)"
+        ), line

@@ -46,6 +46,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+import zlib
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
@@ -319,7 +320,7 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu", *, mmap: bool =
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file{near_line(path)}")
     if _is_torchscript(path):  # before torch.load, which would warn and fail (audit s31 upgrade 4)
-        raise CheckpointError(_export_refusal(path, "a TorchScript", torchscript_extra(path)))
+        raise CheckpointError(_export_refusal(path, "a TorchScript", _torchscript_props(path)))
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except Exception as exc:  # noqa: BLE001 - torch's unpickler raises many kinds on foreign bytes
@@ -366,13 +367,28 @@ def _export_refusal(path: Path, kind: str, props: dict | None) -> str:
     """Why the export ``path`` (``kind``: "a TorchScript", "an ONNX") is no checkpoint, naming
     the checkpoint its metadata ``props`` record (a user given only the export did not know
     which: s54 new user)."""
-    record = (props or {}).get("source_checkpoint")
-    named = f", {source_words(json.loads(record))} by its record" if record else ""
+    source = _readable_source(props)
+    named = f", {source_words(source)} by its record" if source else ""
     return (
         f"{path}: {kind} export cannot be loaded back for training or prediction; give the "
         f".pt checkpoint it was exported from{named} (or a bioimage.io package unetlab "
         "exported, .zip or folder)"
     )
+
+
+def _readable_source(props) -> dict | None:
+    """The source record in an export's metadata ``props`` as :func:`export_source` writes
+    it (JSON text with the file's name and sha256); None where there is none or it cannot
+    be read: an edited or foreign export is refused all the same (review s54: it crashed)."""
+    record = props.get("source_checkpoint") if isinstance(props, dict) else None
+    try:
+        source = json.loads(record) if isinstance(record, str) else None
+    except ValueError:  # JSONDecodeError
+        return None
+    if not isinstance(source, dict):
+        return None
+    named = all(isinstance(source.get(k), str) for k in ("checkpoint", "sha256"))
+    return source if named else None
 
 
 def source_words(source: dict) -> str:
@@ -388,6 +404,15 @@ def torchscript_extra(path: str | os.PathLike) -> dict | None:
     with zipfile.ZipFile(path) as archive:
         names = [n for n in archive.namelist() if n.endswith("/extra/unetlab.json")]
         return json.loads(archive.read(names[0])) if names else None
+
+
+def _torchscript_props(path: Path) -> dict | None:
+    """:func:`torchscript_extra` of ``path``; None where that file cannot be read (a bad
+    CRC, not JSON): the refusal stands without the checkpoint's name."""
+    try:
+        return torchscript_extra(path)
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError):
+        return None
 
 
 def _onnx_props(path: Path) -> dict | None:
