@@ -96,6 +96,8 @@ def test_export_refuses_an_input_size_below_one(value, checkpoint, tmp_path, cap
         ),
         (["sizes", "--near", "-5"], "--near must be a positive number of pixels, not -5"),
         (["sizes", "--near", "0"], "--near must be a positive number of pixels, not 0"),
+        (["sizes", "0"], "N must be a positive number of pixels, not 0"),  # it said --near
+        (["sizes", "-5"], "N must be a positive number of pixels, not -5"),
         (
             [
                 "predict",

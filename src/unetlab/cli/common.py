@@ -233,9 +233,14 @@ def check_pixels(**flags: int | None) -> None:
     """One line for a size flag below 1 px: ``check_pixels(tile_size=args.tile_size)`` names
     ``--tile-size``."""
     for name, value in flags.items():
-        if value is not None and value < 1:
-            flag = "--" + name.replace("_", "-")
-            raise UnetlabError(f"{flag} must be a positive number of pixels, not {value}")
+        check_pixels_said("--" + name.replace("_", "-"), value)
+
+
+def check_pixels_said(said: str, value: int | None) -> None:
+    """:func:`check_pixels` for a size named as the user gave it, ``said``: a flag or a
+    positional such as ``unetlab sizes N``'s ``N``."""
+    if value is not None and value < 1:
+        raise UnetlabError(f"{said} must be a positive number of pixels, not {value}")
 
 
 #: The flags of :func:`add_object_args`, by their ``args`` names.

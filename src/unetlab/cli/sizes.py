@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from unetlab.cli.common import add_model_args, check_pixels, model_from_args
+from unetlab.cli.common import add_model_args, check_pixels_said, model_from_args
 from unetlab.errors import UnetlabError
 
 #: the most sizes ``--count`` lists (each a line; 10^8 ran for minutes and took gigabytes)
@@ -34,7 +34,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     args.near, said = _near(args.size, args.near)
-    check_pixels(near=args.near)
+    check_pixels_said(said, args.near)  # as given: N or --near (s54 review)
     if not 1 <= args.count <= MAX_COUNT:
         raise UnetlabError(f"--count must be in 1..{MAX_COUNT}, not {args.count}")
     model = model_from_args(args)
