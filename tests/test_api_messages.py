@@ -60,17 +60,90 @@ def test_a_folder_of_other_things_names_the_python_way(tmp_path):
 
 
 def test_resume_without_a_checkpoint_names_the_callers_words(tmp_path):
+    # Python was told overwrite=True, which beside resume=True is refused (review s54)
     from unetlab.train.rundir import prepare_run_dir
 
-    (tmp_path / "run").mkdir()
+    run = tmp_path / "run"
+    run.mkdir()
     with pytest.raises(OutputError) as refused:
-        prepare_run_dir(tmp_path / "run", resume=True, overwrite=False)
+        prepare_run_dir(run, resume=True, overwrite=False)
     assert str(refused.value).endswith(
-        "start the run again with overwrite=True, or give run_dir a run that saved a checkpoint"
+        "start the run again with resume=False, or give run_dir a run that saved a checkpoint"
     )
     assert refused.value.cli.endswith(
         "with --overwrite, or give --run-dir a run that saved a checkpoint"
     )
+    assert prepare_run_dir(run, resume=False, overwrite=False) == run  # the advice works
+
+
+def test_resume_of_a_run_with_only_its_best_checkpoint_says_what_starts_it_again(tmp_path):
+    from unetlab.train.rundir import prepare_run_dir
+
+    run = prepare_run_dir(tmp_path / "run", resume=False, overwrite=False)
+    (run / "checkpoints" / "best.pt").write_bytes(b"saved")
+    with pytest.raises(OutputError) as refused:
+        prepare_run_dir(run, resume=True, overwrite=False)
+    assert "start the run again with resume=False, overwrite=True, or" in str(refused.value)
+    assert "start the run again with --overwrite, or" in refused.value.cli
+    assert prepare_run_dir(run, resume=False, overwrite=True) == run  # the advice works
+    assert not (run / "checkpoints" / "best.pt").exists()
+
+
+def _run_dir_refusal(call) -> tuple[str, str]:
+    """The Python and command-line lines of the OutputError/UnetlabError ``call`` raises."""
+    from unetlab.errors import UnetlabError
+
+    with pytest.raises(UnetlabError) as refused:
+        call()
+    return str(refused.value), refused.value.cli
+
+
+def test_each_run_folder_refusal_names_the_callers_words(tmp_path):
+    """Four refusals said "--run-dir (run_dir=...)" to both callers (review s54); a fifth
+    "(another --run-dir or run_dir, or --overwrite, overwrite=True)"."""
+    from unetlab.config import Config
+    from unetlab.train.rundir import _check_resumed, check_run_dir
+
+    foreign, table, others, data, unconfigured = (
+        tmp_path / n for n in ("foreign", "table", "others", "data", "unconfigured")
+    )
+    for folder, name in ((foreign, "config.yaml"), (table, "folds.csv"), (others, "x.txt")):
+        folder.mkdir()
+        (folder / name).write_text("mine")
+    data.mkdir()
+    (unconfigured / "checkpoints").mkdir(parents=True)
+    again = "start a new run (another {}, or {})"
+    refusals = [  # (the refused call, its Python words, its command line's words)
+        (
+            lambda: check_run_dir(foreign, None),
+            "choose another run_dir",
+            "choose another --run-dir",
+        ),
+        (
+            lambda: check_run_dir(table, None, folds=True),
+            "folds.csv exists and was not written by unetlab: choose another run_dir (",
+            "folds.csv exists and was not written by unetlab: choose another --run-dir (",
+        ),
+        (
+            lambda: check_run_dir(others, None, folds=True),
+            "give run_dir a new or empty folder, or one that fit_folds trained into",
+            "give --run-dir a new or empty folder, or one that --folds trained into",
+        ),
+        (
+            lambda: check_run_dir(data, data),
+            "give run_dir a folder of its own",
+            "give --run-dir a folder of its own",
+        ),
+        (
+            lambda: _check_resumed(unconfigured, Config()),
+            again.format("run_dir", "resume=False, overwrite=True"),
+            again.format("--run-dir", "--overwrite"),
+        ),
+    ]
+    for call, python, cli in refusals:
+        line, said = _run_dir_refusal(call)
+        assert python in line and "--" not in line, line
+        assert cli in said and "run_dir" not in said, said
 
 
 def test_label_values_from_the_predictions_record_name_the_python_way(

@@ -113,7 +113,7 @@ def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool, overwrite: bool
     existing = [name for name in RUN_FILES if (run_dir / name).exists()]
     if resume and not (run_dir / "checkpoints" / "last.pt").is_file():
         raise OutputError(**worded(lambda fix: _nothing_to_resume(run_dir, fix), *_FIXES))
-    started = any((run_dir / "checkpoints" / name).is_file() for name in CHECKPOINTS)
+    started = _saved(run_dir)
     if existing and not resume:
         if started and not overwrite:  # one that stopped before a checkpoint is started again
             raise OutputError(**_started_refusal(run_dir, existing))
@@ -125,6 +125,11 @@ def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool, overwrite: bool
     for folder in (run_dir, run_dir / "checkpoints"):  # left by a killed run (we hold the lock)
         remove_stale_temporaries(folder)
     return run_dir
+
+
+def _saved(run_dir: Path) -> bool:
+    """Whether the run in ``run_dir`` saved a checkpoint (best.pt or last.pt)."""
+    return any((run_dir / "checkpoints" / name).is_file() for name in CHECKPOINTS)
 
 
 def _started_refusal(run_dir: Path, existing: list[str]) -> dict:
@@ -142,12 +147,19 @@ _PYTHON_FIXES = {
     "overwrite": "overwrite=True",
     "run_dir": "run_dir",
     "init": "cfg.model.init_checkpoint = '{best}'",
+    # a resumed run started again: overwrite=True alone is "choose one of resume and overwrite"
+    "restart": "resume=False",
+    "restart_saved": "resume=False, overwrite=True",  # a run that saved a checkpoint
+    "folds": "fit_folds",
 }
 _CLI_FIXES = {
     "resume": "--resume",
     "overwrite": "--overwrite",
     "run_dir": "--run-dir",
     "init": "--init {best}",
+    "restart": "--overwrite",
+    "restart_saved": "--overwrite",
+    "folds": "--folds",
 }
 
 
@@ -155,9 +167,10 @@ _FIXES = (_PYTHON_FIXES, _CLI_FIXES)
 
 
 def _nothing_to_resume(run_dir: Path, fix: dict[str, str]) -> str:
+    again = fix["restart_saved" if _saved(run_dir) else "restart"]
     return (
         f"{run_dir}: no checkpoints/last.pt to resume from; start the run again with "
-        f"{fix['overwrite']}, or give {fix['run_dir']} a run that saved a checkpoint"
+        f"{again}, or give {fix['run_dir']} a run that saved a checkpoint"
     )
 
 
@@ -213,10 +226,7 @@ def refuse_others(run_dir: str | os.PathLike) -> None:
     existing = [name for name in RUN_FILES if (run_dir / name).exists()]
     if foreign := [name for name in existing if name not in ours]:
         others = f" (nor were {', '.join(foreign[1:])})" if len(foreign) > 1 else ""
-        raise OutputError(
-            f"{run_dir / foreign[0]} exists and was not written by unetlab{others}: choose "
-            "another --run-dir (run_dir=; unetlab never replaces files it did not write)"
-        )
+        raise _not_ours(run_dir / foreign[0], others)
     if ours:
         return
     ignored = {MANIFEST, LOCK, *SYSTEM_FILES}
@@ -229,6 +239,20 @@ def refuse_others(run_dir: str | os.PathLike) -> None:
                 f"{run_dir} is not empty ({shown}) and holds no unetlab run: give "
                 f"{fix['run_dir']} a new or empty folder (or, to continue a run, its run "
                 f"folder with {fix['resume']})"
+            ),
+            *_FIXES,
+        )
+    )
+
+
+def _not_ours(path: Path, others: str = "") -> OutputError:
+    """The refusal of a run folder's file ``path`` that unetlab did not write (``others``:
+    the folder's other such files, said after it), in each caller's words."""
+    return OutputError(
+        **worded(
+            lambda fix: (
+                f"{path} exists and was not written by unetlab{others}: choose another "
+                f"{fix['run_dir']} (unetlab never replaces files it did not write)"
             ),
             *_FIXES,
         )
@@ -299,17 +323,20 @@ def refuse_others_than_folds(run_dir: str | os.PathLike) -> None:
     folds = [p for p in held if p.is_dir() and p.name.removeprefix("fold_").isdigit()]
     table = run_dir / FOLDS_FILE
     if table.exists() and not folds and FOLDS_FILE not in written_here(run_dir):
-        raise OutputError(
-            f"{table} exists and was not written by unetlab: choose another --run-dir "
-            "(run_dir=; unetlab never replaces files it did not write)"
-        )
+        raise _not_ours(table)
     if others := [p.name for p in held if p not in folds]:
         shown = ", ".join(others[:3]) + (
             f", ... ({len(others)} entries)" if len(others) > 3 else ""
         )
         raise OutputError(
-            f"{run_dir} holds other things than the folds of a cross-validation ({shown}): "
-            "give --run-dir (run_dir=) a new or empty folder, or one that --folds trained into"
+            **worded(
+                lambda fix: (
+                    f"{run_dir} holds other things than the folds of a cross-validation "
+                    f"({shown}): give {fix['run_dir']} a new or empty folder, or one that "
+                    f"{fix['folds']} trained into"
+                ),
+                *_FIXES,
+            )
         )
     for fold in folds:
         refuse_others(fold)
@@ -321,9 +348,15 @@ def refuse_holding(run_dir: Path, data_root: str | os.PathLike) -> None:
     root, folder = Path(data_root).resolve(), run_dir.resolve()
     if folder == root or folder in root.parents:
         what = "is the data folder" if folder == root else f"holds the data folder {root}"
+        own = root.parent / "runs" / root.name
         raise OutputError(
-            f"{run_dir}: {what}, and a run's files would lie among the data: give --run-dir "
-            f"(run_dir=) a folder of its own (e.g. {root.parent / 'runs' / root.name})"
+            **worded(
+                lambda fix: (
+                    f"{run_dir}: {what}, and a run's files would lie among the data: give "
+                    f"{fix['run_dir']} a folder of its own (e.g. {own})"
+                ),
+                *_FIXES,
+            )
         )
 
 
@@ -333,8 +366,14 @@ def _check_resumed(run_dir: Path, cfg: Config) -> None:
     own = run_dir / "config.yaml"
     if not own.is_file():
         raise UnetlabError(
-            f"{own} is missing: the run's settings are unknown, so it cannot be resumed; "
-            "start a new run (another --run-dir or run_dir, or --overwrite, overwrite=True)"
+            **worded(
+                lambda fix: (
+                    f"{own} is missing: the run's settings are unknown, so it cannot be "
+                    f"resumed; start a new run (another {fix['run_dir']}, or "
+                    f"{fix['restart_saved']})"
+                ),
+                *_FIXES,
+            )
         )
     spent = functools.partial(minutes_spent, run_dir)  # read for the refusal that names it
     check_resumed(load_run_config(own, cfg)[0], cfg, source=str(own), spent=spent)
@@ -352,8 +391,7 @@ def _gone_if_unstarted(run_dir: str | os.PathLike, made: bool):
         yield
     except UnetlabError as exc:
         kept = isinstance(exc, (TrainingError, OutOfMemoryError, OutputError))
-        saved = any((run_dir / "checkpoints" / name).is_file() for name in CHECKPOINTS)
-        if made and not saved and not kept:
+        if made and not _saved(run_dir) and not kept:
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
 
