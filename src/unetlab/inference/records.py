@@ -750,15 +750,33 @@ def note_beside_launch(name: str, data: Callable[[], dict]) -> None:
     """In a process of a ``--nproc N`` launch (:data:`~unetlab.signals.LAUNCHED_ENV`), the
     JSON of ``data()`` noted whole beside the launch's status file as ``name``, for the
     launcher's line (:func:`launch_note`); nothing (``data`` not called) outside one."""
-    from unetlab.signals import LAUNCHED_ENV
-
-    if not (status := os.environ.get(LAUNCHED_ENV)):
+    if not (note := _launch_note_path(name)):
         return
-    note = f"{status}.{name}"
     with contextlib.suppress(OSError):  # the launcher gone (killed), its folder with it
         with open(f"{note}.{os.getpid()}", "w", encoding="utf-8") as f:
             json.dump(data(), f, default=str)
         os.replace(f"{note}.{os.getpid()}", note)  # whole: the launcher may read it now
+
+
+def append_beside_launch(name: str, data: Callable[[], dict]) -> None:
+    """:func:`note_beside_launch` for a note that grows, one step at a time (a tree's
+    folders): the JSON of ``data()`` appended as one line (rewriting the whole note at each
+    step grew as the square of the steps: s54 review, 10.9 s for 4,000 folders); the
+    launcher reads its lines with :func:`launch_lines`."""
+    if not (note := _launch_note_path(name)):
+        return
+    line = json.dumps(data(), default=str) + "\n"
+    with contextlib.suppress(OSError), open(note, "a", encoding="utf-8") as f:
+        f.write(line)  # one write: a line cut off only where the process was killed in it
+
+
+def _launch_note_path(name: str) -> str | None:
+    """The note ``name`` beside the status file of the ``--nproc N`` launch this process is
+    in (:data:`~unetlab.signals.LAUNCHED_ENV`); None outside one."""
+    from unetlab.signals import LAUNCHED_ENV
+
+    status = os.environ.get(LAUNCHED_ENV)
+    return f"{status}.{name}" if status else None
 
 
 def launch_note(status: str, name: str) -> dict | None:
@@ -768,6 +786,21 @@ def launch_note(status: str, name: str) -> dict | None:
         return json.loads(Path(f"{status}.{name}").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def launch_lines(status: str, name: str) -> list[dict]:
+    """The lines a process of the launch whose status file is ``status`` appended as
+    ``name`` (:func:`append_beside_launch`), in order; a line cut off (the process killed as
+    it wrote it) left out; [] where none did."""
+    try:
+        text = Path(f"{status}.{name}").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    lines = []
+    for line in text.splitlines():
+        with contextlib.suppress(ValueError):
+            lines.append(json.loads(line))
+    return [line for line in lines if isinstance(line, dict)]
 
 
 def read_records(folder: str | os.PathLike) -> dict[str, dict]:

@@ -1,0 +1,88 @@
+"""The main process of ``predict --recursive --nproc N`` notes the tree's place for the
+launcher at every folder (:meth:`TreeStop.note_for_launch`), which rebuilds it for the line
+of a launch stopped before that process said its own (:func:`launch_tree_stop`)."""
+
+from __future__ import annotations
+
+import builtins
+from pathlib import Path
+
+from unetlab.distributed import STATUS_FILE
+from unetlab.inference.folders import FolderPrediction
+from unetlab.inference.tree import TREE_STEPS, TreeStop, launch_tree_stop
+
+
+def _tree(n: int) -> list[tuple[Path, list[Path]]]:
+    return [
+        (Path(f"plate{i}"), [Path(f"/in/plate{i}/img{j}.tif") for j in range(2)]) for i in range(n)
+    ]
+
+
+def _noted(tmp_path, monkeypatch, folders, results: dict, *, upto: int) -> list[int]:
+    """Note the tree of ``folders`` (``results``: of each folder, by its path) in a launch
+    whose status file is ``tmp_path/status`` at each of its folders before ``upto``: the
+    characters each note wrote beside the status file."""
+    tmp_path.mkdir(exist_ok=True)
+    status = str(tmp_path / "status")
+    monkeypatch.setenv(STATUS_FILE, status)
+    written, real_open = [0], builtins.open
+
+    class Counted:
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, text):
+            written[0] += len(text)
+            return self.f.write(text)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return self.f.__exit__(*exc)
+
+    def counted_open(file, *args, **kw):
+        f = real_open(file, *args, **kw)
+        return Counted(f) if str(file).startswith(status) and "r" not in (args or "r")[0] else f
+
+    each = []
+    with monkeypatch.context() as m:
+        m.setattr(builtins, "open", counted_open)
+        for at in range(upto):
+            before = written[0]
+            TreeStop.begun(
+                "/in", "/out", folders, at, {r: results[r] for r, _ in folders[:at]}, noted=True
+            )
+            each.append(written[0] - before)
+    return each
+
+
+def test_a_folder_notes_as_much_in_a_large_tree_as_in_a_small_one(tmp_path, monkeypatch):
+    """Each folder rewrote the tree's every folder and every one that ran: quadratic (s54
+    review: 0.78 s for 1,000 folders, 10.9 s for 4,000). A folder's note now writes its own
+    place only, the same in a tree of 400 folders as in one of 20."""
+    ran = FolderPrediction(written={Path("x"): [Path("y")]})
+    small, large = _tree(20), _tree(400)
+    results = {rel: ran for rel, _ in large}
+    at_small = _noted(tmp_path / "s", monkeypatch, small, results, upto=20)
+    at_large = _noted(tmp_path / "l", monkeypatch, large, results, upto=20)
+    assert at_large[0] > at_small[0] > 0  # the tree's folders, noted once
+    assert max(at_large[1:]) <= max(at_small[1:]) + 10, (at_small, at_large)  # digits of "at"
+
+
+def test_the_launcher_rebuilds_the_place_noted(tmp_path, monkeypatch):
+    """The folders that ran (not the one refused), the one it was in and its inputs; a line
+    cut off as the process was killed writing it is left out."""
+    folders, ran = _tree(5), FolderPrediction(written={Path("x"): [Path("y")]})
+    refused = FolderPrediction(failed={Path("/in/plate1"): "plate1/: refused"})
+    results = {Path("plate0"): ran, Path("plate1"): refused, Path("plate2"): ran}
+    _noted(tmp_path / "l", monkeypatch, folders, results, upto=4)
+    status = str(tmp_path / "l" / "status")
+    with open(f"{status}.{TREE_STEPS}", "a", encoding="utf-8") as f:
+        f.write('{"at": 4, "files": ["/in/pla')  # killed as it noted plate4
+    stop = launch_tree_stop(status)
+    assert (stop.root, stop.out_dir, stop.at) == (Path("/in"), Path("/out"), 3)
+    assert [rel for rel, _ in stop.folders] == [rel for rel, _ in folders]
+    assert stop.folders[3][1] == folders[3][1]
+    assert list(stop.results) == [Path("plate0"), Path("plate2")]
+    assert launch_tree_stop(str(tmp_path / "none")) is None  # stopped before its first folder
