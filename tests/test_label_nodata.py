@@ -276,3 +276,21 @@ def test_binary_objects_touching_the_masks_nodata_stay_apart(tmp_path):
     how = dict(pred_instances=True, gt_instances=True)
     (row,) = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", **how).images
     assert (row["objects"], row["object_f1"], row["rand_error"]) == (3, 1.0, 0.0)
+
+
+def test_a_masks_nodata_is_decided_by_its_value_alone_on_every_page():
+    # review s54 (5): the first rule judged a value against the page's and its prediction's
+    # indices: nodata=2 beside 0/1 was scored on a page with foreground and ignored on one
+    # without, and a 3-D prediction of 300 object ids made a 255 band a true object
+    from unetlab.evaluate.masks import NO_CLASS_FROM, nodata_pixels
+
+    with_fg = np.zeros((8, 8), np.uint8)
+    with_fg[2:4, 2:4] = 1
+    without = np.zeros((8, 8), np.uint8)
+    for mask in (with_fg, without):
+        mask[:, :2] = 2
+        assert nodata_pixels(mask, 2, None) is None  # an index below 255: a class on both
+        mask[:, :2] = NO_CLASS_FROM
+        assert nodata_pixels(mask, NO_CLASS_FROM, None).sum() == 16  # on both
+        assert nodata_pixels(mask, NO_CLASS_FROM, [0, 1, 255]) is None  # named a class
+        assert nodata_pixels(mask, 0, [1, 255]).sum() == 64 - 16 - mask[:, 2:].sum()

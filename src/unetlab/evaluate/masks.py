@@ -965,36 +965,42 @@ def named_nodata(path: Path) -> float | None:
 
 
 def mask_nodata(
-    page: MaskPage, label_values, named: dict[Path, float | None], pred: np.ndarray
+    page: MaskPage, label_values, named: dict[Path, float | None]
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """(the mask of ``page`` with its no-data pixels holding a value of its others, those
     pixels or None): the value its file names no-data (:func:`named_nodata`: a prediction
-    kept as the masks, its 255 outside a swath) where it is no class (:func:`nodata_pixels`
-    beside the prediction ``pred`` of the page); scored nowhere, as a prediction's no-data
+    kept as the masks, its 255 outside a swath) where it is no class
+    (:func:`nodata_pixels`); scored nowhere, as a prediction's no-data
     is (it was refused as class 255). ``named``: each file's value, read once (a TIFF
     header: 0.5 ms, a stack's per page)."""
     if page.path not in named:
         named[page.path] = named_nodata(page.path)
-    void = nodata_pixels(page.mask, named[page.path], pred, label_values)
+    void = nodata_pixels(page.mask, named[page.path], label_values)
     return (page.mask, None) if void is None else (_filled(page.mask, void), void)
 
 
-def nodata_pixels(mask: np.ndarray, value, pred: np.ndarray, label_values) -> np.ndarray | None:
+#: without label values, a mask's own no-data value from this one up (and a negative one) is
+#: no class index, so its pixels are no-data (255: what ``unetlab predict`` and the ISBI
+#: labels write); below it the value is a class (GDAL_NODATA=0 on a 0/1 label GeoTIFF)
+NO_CLASS_FROM = 255
+
+
+def nodata_pixels(mask: np.ndarray, value, label_values) -> np.ndarray | None:
     """The pixels of ``mask`` that hold its file's no-data ``value`` where that value is no
-    class, or None: not a label value given, or without them a stray index, negative or
-    above every other index of the mask and of its prediction ``pred`` and the one after
-    (255 beside 0/1, refused as a class otherwise). A value that is a class stays one:
-    GDAL_NODATA=0 on a 0/1 label GeoTIFF (gdal_rasterize, QGIS) marks its background, which
-    read as no-data hid every false positive (review s54 C1: mIoU 1.0)."""
+    class, or None: not one of the label values given, or without them not an index below
+    :data:`NO_CLASS_FROM`. Decided by the value alone, so alike on every page, file and
+    volume: GDAL_NODATA=0 on a 0/1 label GeoTIFF (gdal_rasterize, QGIS) marks its
+    background, which read as no-data hid every false positive (review s54 C1: mIoU 1.0);
+    a rule from the page's and its prediction's indices scored one page's no-data and
+    ignored another's, and a prediction of many object ids turned a volume's no-data into
+    a true object (review s54, 5)."""
     if value is None:
         return None
-    void = mask == value
-    if not void.any():
+    named_class = label_values is not None and value in label_values
+    if named_class or (label_values is None and 0 <= value < NO_CLASS_FROM):
         return None
-    if label_values is not None:
-        return None if value in label_values else void
-    top = max(int(mask[~void].max(initial=0)), int(pred.max(initial=0)))
-    return None if 0 <= value <= top + 1 else void
+    void = mask == value
+    return void if void.any() else None
 
 
 def _filled(raw: np.ndarray, void: np.ndarray) -> np.ndarray:

@@ -786,7 +786,7 @@ def _accumulate(
             missing.append(gt_page.stem)
             continue
         pred, pred_ids = preds.page(gt_page)
-        mask, unlabelled = mask_nodata(gt_page, reading.label_values, named, pred)
+        mask, unlabelled = mask_nodata(gt_page, reading.label_values, named)
         name, file = gt_page.name, gt_page.where
         if reading.gt_instances:
             # no-data as background (0), not the first labelled value: true objects that

@@ -80,7 +80,7 @@ def evaluate_volumes(
             _refuse_missing_volume(preds, mask, stem, pred_dir)
             value = named_nodata(mask)  # the masks' own no-data, as evaluate --pred's
             for name, where, pred, gt in volumes(preds.objects[stem], mask, stem, flat=flat):
-                void = nodata_pixels(gt, value, pred, None)
+                void = nodata_pixels(gt, value, None)
                 add_volume(acc, name, where, pred, gt, void)
             if done is not None:
                 done(stem)
