@@ -13,8 +13,9 @@ their ``total_area`` and ``mean_area`` in pixels (and ``total_area_um2``,
 (objects with :data:`~unetlab.inference.table_extras.SATURATED_SHARE` or more of their
 pixels at the image's ceiling: :mod:`unetlab.inference.table_extras`); ``focus`` and
 ``focus_vs_median`` (:func:`focus_measure` near the objects, none for an image without
-any, and its ratio to the folder's median: an out-of-focus well has fewer, larger
-objects); a semantic model's ``objects_<class>``; the ``scale`` each input was predicted
+any, and its ratio to the median of the folder's images of its ``image_size``, the
+(height, width) of its pages, kept in the rows returned: an out-of-focus well has fewer,
+larger objects); a semantic model's ``objects_<class>``; the ``scale`` each input was predicted
 at (1: no rescale; ``--scale auto``: its own, a position's its own; empty for an earlier
 run's input whose record is not found). A stack (a time-lapse, a z-stack) has one
 row per frame or plane instead, each led by its ``page``, ``t``, ``t_s``, ``z``, ``z_um`` as
@@ -676,12 +677,26 @@ def _image_rows(
     elif (
         planes := plane_rows(row, table, stem, path if focus else None, path, letters)
     ) is not None:
-        return planes
+        return _sized(planes, path)
     else:
         row.update(figures)
     if focus:
         row["focus"] = image_focus(path, table) if figures is not None else None
-    return [row]
+    return _sized([row], path)
+
+
+def _sized(rows: list[dict], path: Path) -> list[dict]:
+    """``rows`` (an input's) with ``image_size``, the (height, width) of the input ``path``'s
+    pages read from its header, where they have a focus: :func:`_with_focus_ratios`
+    compares a focus with those of its size only."""
+    if any(r.get("focus") is not None for r in rows):
+        from unetlab.data.io import stack_shape
+
+        with contextlib.suppress(UnetlabError, OSError, ValueError):
+            size = tuple(stack_shape(path, frames=True)[1:])
+            for r in rows:
+                r["image_size"] = size
+    return rows
 
 
 #: what the outputs that tell a stack's pages end in after their stem: the ids, else the
@@ -835,20 +850,35 @@ def _tiff_pages(ids: Path):
 
 def _with_focus_ratios(rows: list[dict]) -> list[dict]:
     """``rows`` with ``focus_vs_median``: each focus over the median of its peers', where
-    :data:`FOCUS_IMAGES` or more have one: the folder's images, or where their objects'
-    sizes are mixed (:func:`object_sizes`) those whose objects lie within
-    :data:`LIKE_ACROSS` x across of its own (the focus measure falls as objects grow in
-    pixels: Kromp's 63x nuclei, 5,000-50,000 px, read 0.006-0.02, its 20x ones, 300-900
-    px, 0.04-0.8; across magnifications the ratio ran 0.58-41)."""
+    :data:`FOCUS_IMAGES` or more have one: the folder's images of its ``image_size`` (all
+    of them where none has one), or where their objects' sizes are mixed
+    (:func:`object_sizes`) those whose objects lie within :data:`LIKE_ACROSS` x across of
+    its own (the focus measure falls as objects grow in pixels: Kromp's 63x nuclei,
+    5,000-50,000 px, read 0.006-0.02, its 20x ones, 300-900 px, 0.04-0.8; across
+    magnifications the ratio ran 0.58-41). Images of another size are of another camera
+    or scan, whose focus measure is not this one's: Kromp's test folder's two 20x tissue
+    sections (914 x 1225, focus 0.040, 0.051) read 0.13x and 0.16x beside two like-sized
+    cytospins (1024 x 1280 widefield, 1024 x 1024 confocal: 0.58, 0.82), "out of focus?",
+    and no blur-blind statistic of the four tells them from two blurred wells of four
+    (bench/focus_peers.py)."""
     measured = [r for r in rows if r.get("focus") is not None]
-    if object_sizes(measured) is None:  # one median for all: the folder's
-        medians = _folder_medians(measured)
-    else:
-        medians = _like_sized_medians(measured)
-    for r, median in zip(measured, medians):
-        if median:
-            r["focus_vs_median"] = r["focus"] / median
+    for group in _by_image_size(measured):
+        if object_sizes(group) is None:  # one median for all: the folder's
+            medians = _folder_medians(group)
+        else:
+            medians = _like_sized_medians(group)
+        for r, median in zip(group, medians):
+            if median:
+                r["focus_vs_median"] = r["focus"] / median
     return rows
+
+
+def _by_image_size(rows: list[dict]) -> list[list[dict]]:
+    """``rows`` parted by their ``image_size`` (those without one together), in order."""
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault(r.get("image_size"), []).append(r)
+    return list(groups.values())
 
 
 def _folder_medians(rows: list[dict]) -> list[float | None]:
@@ -1250,17 +1280,20 @@ def _saturated_lines(counted: list[dict]) -> list[str]:
 
 
 def _blur_lines(counted: list[dict]) -> list[str]:
-    sizes = object_sizes([r for r in counted if r.get("focus") is not None])
+    measured = [r for r in counted if r.get("focus") is not None]
+    sizes = object_sizes(measured)
     mixed = [] if sizes is None else [_mixed_line(*sizes)]
     low = [r for r in counted if r.get("focus_vs_median", 1.0) < BLUR_SHARE]
     if not low:
         return mixed
     named = _named(low, lambda r: f"{r['focus_vs_median']:.2f}x")
-    peers = "the folder's" if sizes is None else "their like-sized images'"
+    peers = "the folder's median" if sizes is None else "their like-sized images' median"
+    if len({r.get("image_size") for r in measured}) > 1:  # each set against its own size's
+        kind = "images" if sizes is None else "like-sized images"
+        peers = f"the median of the {kind} of their height and width"
     return mixed + [
-        f"focus: {_where(low)} under {BLUR_SHARE:g}x {peers} "
-        f"median (out of focus? fewer, larger objects): {named}; focus_vs_median in "
-        f"{SUMMARY}"
+        f"focus: {_where(low)} under {BLUR_SHARE:g}x {peers} (out of focus? fewer, larger "
+        f"objects): {named}; focus_vs_median in {SUMMARY}"
     ]
 
 
