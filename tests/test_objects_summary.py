@@ -446,7 +446,7 @@ def test_focus_is_compared_only_among_images_of_one_size():
     sizes = [(914, 1225), (914, 1225), (1024, 1280), (1024, 1024)]
     rows = summary._with_focus_ratios(_wells([0.040, 0.051, 0.58, 0.82], sizes))
     assert not any("focus_vs_median" in r for r in rows), rows  # was 0.13x and 0.16x
-    assert summary._blur_lines(rows) == []
+    assert [x[:30] for x in summary._blur_lines(rows)] == ["focus: the images are of 3 siz"]
     third = _wells([0.040, 0.051, 0.58, 0.82, 0.045], [*sizes, sizes[0]])  # a third section
     rows = summary._with_focus_ratios(third)
     assert [round(r.get("focus_vs_median", 0), 2) for r in rows] == [0.89, 1.13, 0, 0, 1.0]
@@ -456,7 +456,8 @@ def test_focus_is_compared_only_among_images_of_one_size():
             low = [r["image"] for r in rows if r["focus_vs_median"] < summary.BLUR_SHARE]
             assert low == [f"w{k}.tif" for k in range(len(focus) // 2)], rows
     blurred = _wells([0.2, 1.0, 0.9, 1.1, 0.5], [(96, 96)] * 4 + [(64, 64)])
-    line = summary._blur_lines(summary._with_focus_ratios(blurred))[0]
+    sizes_line, line = summary._blur_lines(summary._with_focus_ratios(blurred))
+    assert sizes_line.startswith("focus: the images are of 2 sizes (other cameras or scans?)")
     assert line.startswith("focus: 1 image under 0.5x the median of the images of their height")
     assert "w0.tif 0.21x" in line and "w4" not in line
 

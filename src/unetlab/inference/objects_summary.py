@@ -1283,6 +1283,7 @@ def _blur_lines(counted: list[dict]) -> list[str]:
     measured = [r for r in counted if r.get("focus") is not None]
     sizes = object_sizes(measured)
     mixed = [] if sizes is None else [_mixed_line(*sizes)]
+    mixed += _image_sizes_line(measured)
     low = [r for r in counted if r.get("focus_vs_median", 1.0) < BLUR_SHARE]
     if not low:
         return mixed
@@ -1294,6 +1295,19 @@ def _blur_lines(counted: list[dict]) -> list[str]:
     return mixed + [
         f"focus: {_where(low)} under {BLUR_SHARE:g}x {peers} (out of focus? fewer, larger "
         f"objects): {named}; focus_vs_median in {SUMMARY}"
+    ]
+
+
+def _image_sizes_line(measured: list[dict]) -> list[str]:
+    """The line that says the images with a focus are of several sizes (height x width), so
+    each is compared only with those of its own (:func:`_with_focus_ratios`); none for one."""
+    n = len({r["image_size"] for r in measured if "image_size" in r})
+    if n < 2:
+        return []
+    return [
+        f"focus: the images are of {n} sizes (other cameras or scans?): focus_vs_median "
+        f"compares each image only with those of its height and width (empty where fewer "
+        f"than {FOCUS_IMAGES})"
     ]
 
 
