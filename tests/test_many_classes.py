@@ -282,8 +282,8 @@ def test_a_class_the_net_barely_predicts_is_named_when_the_run_ends(caplog):
     iou, pixels = [0.98, 0.002, 0.0, 0.0, float("nan")], [900, 30, 6, 0, 0]
     assert weak_classes_line(classes, iou, pixels) == (
         "val IoU under 0.01 at the last validation: pole 0.002, person 0.000: the net barely "
-        "predicts them; a rare class needs more steps (--minutes, train.max_minutes) or more "
-        "images that hold it"
+        "predicts them; a rare class needs more steps (train.max_minutes) or more images "
+        "that hold it"
     )
     assert weak_classes_line(classes, [0.98, 0.5, 0.2, 0.0, 0.9], pixels) is None
     with caplog.at_level(logging.INFO, logger="unetlab"):

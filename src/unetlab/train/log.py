@@ -33,6 +33,7 @@ from unetlab.data.split_record import copied_images, describe_pairs
 from unetlab.data.stack_split import next_to_training
 from unetlab.errors import said_as
 from unetlab.plan import BUDGET_EPOCHS
+from unetlab.train.resume import BUDGET
 from unetlab.train.schedule import TimeBudget
 
 if TYPE_CHECKING:
@@ -341,8 +342,8 @@ def weak_classes_line(classes, iou, pixels) -> str | None:
         return None
     return (
         f"val IoU under {WEAK_IOU} at the last validation: {', '.join(weak)}: the net barely "
-        "predicts them; a rare class needs more steps (--minutes, train.max_minutes) or more "
-        "images that hold it"
+        f"predicts them; a rare class needs more steps ({said_as(BUDGET)}) or more images "
+        "that hold it"
     )
 
 

@@ -22,6 +22,7 @@ from unetlab.inference.predict import predict_tensor
 from unetlab.inference.tta import fitting_tta
 from unetlab.outputs import record
 from unetlab.train.rundir import OFFSET_FILE
+from unetlab.train.schedule import MORE_TIME
 from unetlab.train.setup import Data, prepare_data
 
 log = logging.getLogger(__name__)
@@ -128,9 +129,8 @@ def _not_measured(stopped: bool, predicted: int, images: int) -> None:
         )
 
 
-#: what measures the label offset another time, as the caller asks for it (:func:`said_as`:
-#: fit in a notebook was told ``give more --minutes`` and ``train --resume``, s53)
-MORE_TIME = Spelled("give more time (cfg.train.max_minutes)", "give more --minutes")
+#: what measures the label offset another time (with :data:`MORE_TIME`), as the caller asks
+#: for it (:func:`said_as`: fit in a notebook was told ``train --resume``, s53)
 RESUMED = Spelled("the same fit(...) with resume=True", "train --resume")
 
 

@@ -16,7 +16,7 @@ from torch import nn
 
 from unetlab.config import Config
 from unetlab.distributed import Group
-from unetlab.errors import UnetlabError
+from unetlab.errors import Spelled, UnetlabError, said_as
 from unetlab.inference.tta import fitting_tta
 
 log = logging.getLogger(__name__)
@@ -379,13 +379,19 @@ class ValidationPacer:
             return
         log.info(
             "label offset: not measured: it would take about %.0f s of the %.0f s budget "
-            "(%d validations' worth of predictions); the time goes to training (give more "
-            "--minutes to measure it)",
+            "(%d validations' worth of predictions); the time goes to training (%s to "
+            "measure it)",
             cost,
             seconds,
             round(self.after),
+            said_as(MORE_TIME),
         )
         self.budget.offset_dropped = True
+
+
+#: what measures the label offset another time, as the caller asks for it (:func:`said_as`:
+#: fit in a notebook was told ``give more --minutes``, s53 and s54)
+MORE_TIME = Spelled("give more time (cfg.train.max_minutes)", "give more --minutes")
 
 
 def shared_clock(clock: Callable[[], float], group: Group) -> Callable[[], float]:
