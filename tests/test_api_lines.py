@@ -84,7 +84,7 @@ unetlab.predict_folder(net, images, Path(sys.argv[1]) / "out", outputs)
 
 def test_predict_folder_says_its_lines_in_a_notebook(tmp_path):
     err = _run(_PREDICT, tmp_path)
-    assert err.count("a.png records no pixel size") == 1, err
+    assert err.count("a.png records no usable pixel size") == 1, err
 
 
 _OBJECTS = """

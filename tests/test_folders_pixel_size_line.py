@@ -12,7 +12,7 @@ import unetlab
 from tests.test_gis_placed import HOW, UTM_WKT1, _field
 from tests.test_objects_classes import three_class_net
 
-LINE = "records no pixel size"
+LINE = "records no usable pixel size"
 
 
 def test_no_pixel_size_line_for_a_png_placed_in_metres(tmp_path, caplog):
@@ -29,7 +29,7 @@ def test_no_pixel_size_line_for_a_png_placed_in_metres(tmp_path, caplog):
 
 def _line(caplog) -> str:
     lines = (r.getMessage() for r in caplog.records)
-    return next(m for m in lines if "no pixel size" in m and "objects table" in m)
+    return next(m for m in lines if "pixel size" in m and "objects table" in m)
 
 
 def _said(caplog, inputs, out) -> str:
@@ -53,14 +53,14 @@ def test_the_line_is_short_and_names_the_fix(tmp_path, caplog):
     for a TIFF where Fiji records one."""
     png = _bare_png(tmp_path / "png")
     assert _said(caplog, png, tmp_path / "o") == (
-        "field.png records no pixel size: its objects table is in pixels only; give "
-        "--pixel-size UM (pixel_size=) for um columns"
+        "field.png records no usable pixel size: its objects table is in pixels only; give "
+        "pixel_size=UM for um columns"
     )
     (tmp_path / "tif").mkdir()
     tifffile.imwrite(tmp_path / "tif" / "field.tif", np.asarray(Image.open(png)))
     assert _said(caplog, tmp_path / "tif", tmp_path / "p") == (
-        "field.tif records no pixel size: its objects table is in pixels only; give "
-        "--pixel-size UM (pixel_size=) for um columns, or record it in the file (Fiji: "
+        "field.tif records no usable pixel size: its objects table is in pixels only; give "
+        "pixel_size=UM for um columns, or record it in the file (Fiji: "
         "Image > Properties)"
     )
 
@@ -76,7 +76,30 @@ def test_the_line_counts_the_inputs_that_record_none(tmp_path, caplog):
     scaled = {"imagej": True, "resolution": (2.0, 2.0), "metadata": {"unit": "um"}}
     tifffile.imwrite(tmp_path / "in" / "c.tif", image, **scaled)  # 0.5 um pixels
     assert _said(caplog, tmp_path / "in", tmp_path / "o") == (
-        "2 of 3 inputs record no pixel size (first: a.tif): their objects tables are in "
-        "pixels only; give --pixel-size UM (pixel_size=) for um columns, or record it in the "
+        "2 of 3 inputs record no usable pixel size (first: a.tif): their objects tables are in "
+        "pixels only; give pixel_size=UM for um columns, or record it in the "
         "file (Fiji: Image > Properties)"
     )
+
+
+def test_the_line_names_the_fix_as_the_command_line_gives_it(tmp_path, caplog):
+    """A notebook was told "give --pixel-size UM (pixel_size=)": each caller its own form."""
+    from unetlab.errors import command_spelling
+
+    png = _bare_png(tmp_path / "png")
+    with command_spelling():
+        said = _said(caplog, png, tmp_path / "o")
+    assert said.endswith("; give --pixel-size UM for um columns"), said
+    assert "pixel_size=" not in said
+
+
+def test_a_pixel_size_refused_as_implausible_is_no_usable_one(tmp_path, caplog):
+    """s54: a TIFF whose pixel size was read but refused (2 pixels per inch: 12700 um, its
+    own warning says so) was counted among the inputs that "record no pixel size"."""
+    image = np.asarray(Image.open(_bare_png(tmp_path / "png")))
+    (tmp_path / "in").mkdir()
+    inch = {"resolution": (2.0, 2.0), "resolutionunit": "INCH"}
+    tifffile.imwrite(tmp_path / "in" / "inch.tif", image, **inch)
+    said = _said(caplog, tmp_path / "in", tmp_path / "o")
+    assert "is outside what microscopes and scanners sample" in caplog.text  # refused, said
+    assert said.startswith("inch.tif records no usable pixel size: "), said

@@ -77,7 +77,7 @@ def test_two_processes_say_four_files_in_order_and_a_warning_once(tmp_path, monk
     assert sum("trained on 0.5 µm pixels" in line for line in one) == 1, one
     assert [line[:2] for line in one if "streaming" in line] == ["s1", "s2", "s3", "s4"], one
     assert sum(line.startswith("s2.tif: ") for line in one) >= 4, one
-    said = "1 of 4 inputs record no pixel size (first: s2.tif)"
+    said = "1 of 4 inputs record no usable pixel size (first: s2.tif)"
     assert any(line.startswith(said) for line in one), one
     two = _said(tmp_path, 2)
     assert [line[:2] for line in two if "streaming" in line] == ["s1", "s3", "s2", "s4"], two

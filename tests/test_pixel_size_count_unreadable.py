@@ -28,6 +28,8 @@ def test_a_corrupt_tiff_beside_the_first_input_fails_alone(tmp_path, capsys, cap
     err = capsys.readouterr().err
     assert code == 3 and "Traceback" not in err
     said = [r.getMessage() for r in caplog.records]
-    assert [line for line in said if "1 of 2 inputs record no pixel size (first: a.png)" in line]
+    assert [
+        line for line in said if "1 of 2 inputs record no usable pixel size (first: a.png)" in line
+    ]
     assert "b.tif" in err and (tmp_path / "out" / "a_objects.csv").is_file()
     assert (tmp_path / "out" / "predict.json").is_file()

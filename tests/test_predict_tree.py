@@ -451,7 +451,9 @@ def test_no_pixel_size_said_once_a_tree_counting_all_its_folders(drop, caplog):
     model = UNet(1, 2, depth=2, base_channels=2, padding="same")
     with caplog.at_level(logging.INFO, logger="unetlab"):
         predict_tree(model, drop / "drop", drop / "out", objects=True)
-    lines = [m for m in caplog.messages if "record no pixel size" in m]
+    lines = [m for m in caplog.messages if "record no usable pixel size" in m]
     assert len(lines) == 1, lines
     # named from the tree's root: img_00.png alone was any of its folders' (review s54)
-    assert lines[0].startswith("4 of 5 inputs record no pixel size (first: alice/img_00.png): ")
+    assert lines[0].startswith(
+        "4 of 5 inputs record no usable pixel size (first: alice/img_00.png): "
+    )

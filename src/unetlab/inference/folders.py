@@ -1483,16 +1483,18 @@ def _no_pixel_size_line(path: Path, count: int, inputs: int, root: Path | None =
     """The line for the inputs whose objects table is in pixels only (``count`` of the run's
     ``inputs``, ``path`` the first, named from a tree's ``root`` where given): how to give
     their pixel size, and for a TIFF (the files whose pixel size unetlab reads) where Fiji
-    records one (s51: naming the first file only read as if that file alone lacked it)."""
+    records one (s51: naming the first file only read as if that file alone lacked it).
+    "Usable": a size read but refused as implausible (:func:`~unetlab.data.tiffmeta.tiff_sizes`:
+    tifffile's 1 pixel per inch, 25400 um) was said "records no pixel size" (s54)."""
     from unetlab.data.tiff_files import is_tiff_name
 
     name = slide_name(path) if root is None else relative_path(path, root)
     if inputs == 1:
-        line = f"{name} records no pixel size: its objects table is in pixels only"
+        line = f"{name} records no usable pixel size: its objects table is in pixels only"
     else:
-        line = f"{count} of {inputs} inputs record no pixel size (first: {name}): "
+        line = f"{count} of {inputs} inputs record no usable pixel size (first: {name}): "
         line += "their objects tables are in pixels only"
-    line += "; give --pixel-size UM (pixel_size=) for um columns"
+    line += f"; give {said_as(PIXEL_SIZE_UM)} for um columns"
     fiji = ", or record it in the file (Fiji: Image > Properties)"
     return line + (fiji if is_tiff_name(path) else "")
 
@@ -1562,6 +1564,9 @@ def _say_output_notes(model: torch.nn.Module, outputs: OutputOptions, whole: int
 INSTANCES = Spelled("objects=True", "--instances")
 OME_ZARR = Spelled("output_format='ome-zarr'", "--output-format ome-zarr")
 LARGE_N = Spelled("large_threshold=N", "--large-pixels N")
+#: the pixel size a caller gives for um columns (a notebook was told "give --pixel-size UM
+#: (pixel_size=)", s54)
+PIXEL_SIZE_UM = Spelled("pixel_size=UM", "--pixel-size UM")
 
 
 def _nothing_to_predict(skipped: int, failed: int) -> str:
