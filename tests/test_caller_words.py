@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import logging
 
+import pytest
 import torch
 
-from unetlab.errors import command_spelling
+from unetlab.errors import UnetlabError, command_spelling, first_line
 
 
 def _both(say) -> tuple[str, str]:
@@ -64,3 +65,53 @@ def test_weak_classes_say_the_budget_as_the_caller_sets_it():
     assert "a rare class needs more steps (train.max_minutes) or more images" in python
     assert "--" not in python
     assert "a rare class needs more steps (--minutes, train.max_minutes) or more" in cli
+
+
+def _refusal(call) -> tuple[str, str]:
+    """The refusal ``call()`` raises: its message (Python's words) and its CLI line."""
+    with pytest.raises(UnetlabError) as caught:
+        call()
+    return str(caught.value), first_line(caught.value, cli=True)
+
+
+def test_a_large_images_overlay_or_objects_in_a_group_say_one_process_as_the_caller_runs_it(
+    tmp_path,
+):
+    """A script under torchrun was told "drop --nproc, or --overlay" / "--instances"."""
+    from unetlab.group import Group
+    from unetlab.inference.records import OutputOptions
+    from unetlab.inference.slides import _check_request
+
+    group = Group(rank=0, world=2, active=True)
+    python, cli = _refusal(
+        lambda: _check_request(tmp_path / "big.tif", OutputOptions(), group, overlay=[(0, 0, 0)])
+    )
+    assert python.endswith(
+        "drawn in one process: run it in one process (not under torchrun), or without an "
+        "overlay (draw_overlay=False)"
+    ), python
+    assert cli.endswith("drawn in one process: drop --nproc, or --overlay"), cli
+    python, cli = _refusal(
+        lambda: _check_request(tmp_path / "big.tif", OutputOptions(objects=True), group)
+    )
+    assert python.endswith("or without objects (objects=None)") and "--" not in python
+    assert cli.endswith("(their ids must agree across bands): drop --nproc, or --instances")
+
+
+def test_a_begun_cross_validation_is_refused_in_the_callers_words(tmp_path):
+    """fit_folds in a notebook was told "add --resume (resume=True) ... --overwrite
+    (overwrite=True) ... another --run-dir", both spellings."""
+    from unetlab.train.folds import refuse_begun
+
+    from .test_train_safety import a_checkpoint
+
+    a_checkpoint(tmp_path / "fold_1" / "checkpoints" / "last.pt")
+    python, cli = _refusal(lambda: refuse_begun(tmp_path))
+    assert python.endswith(
+        "(fold_1 saved checkpoints): add resume=True to go on with it (the folds done are "
+        "kept), overwrite=True to start again, or give another run_dir"
+    ), python
+    assert cli.endswith(
+        "(fold_1 saved checkpoints): add --resume to go on with it (the folds done are "
+        "kept), --overwrite to start again, or give another --run-dir"
+    ), cli

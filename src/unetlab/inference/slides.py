@@ -66,7 +66,14 @@ from unetlab.data.tiffmeta import (
     read_page_axes,
 )
 from unetlab.data.world_file import placement
-from unetlab.errors import GroupError, OutputError, TheirFileError, UnetlabError
+from unetlab.errors import (
+    GroupError,
+    OutputError,
+    Spelled,
+    TheirFileError,
+    UnetlabError,
+    spelled,
+)
 from unetlab.group import SOLO, Group
 from unetlab.inference import chosen, slide_resume
 from unetlab.inference.appearance import say_streamed_appearance
@@ -1132,20 +1139,29 @@ def _indices_of(values, nodata: int | None = None, background: int = 0):
     return lambda labels: indices[order][np.searchsorted(lut[order], labels)]
 
 
+#: what a large image's overlay or objects need of a group of processes, as the caller asks
+#: (:func:`spelled`: a script under torchrun was told "drop --nproc", s54)
+ONE_PROCESS_OR_OVERLAY = Spelled(
+    "run it in one process (not under torchrun), or without an overlay (draw_overlay=False)",
+    "drop --nproc, or --overlay",
+)
+ONE_PROCESS_OR_OBJECTS = Spelled(
+    "run it in one process (not under torchrun), or without objects (objects=None)",
+    "drop --nproc, or --instances",
+)
+
+
 def _check_request(path: Path, outputs: OutputOptions, group: Group, overlay=None) -> None:
     objects = outputs.objects
     if outputs.output_format not in ome.FORMATS:
         raise UnetlabError(f"--output-format must be one of {', '.join(ome.FORMATS)}")
     if overlay is not None and group.world > 1:
-        raise UnetlabError(
-            f"{slide_name(path)}: the overlay of a large image is drawn in one process: drop --nproc, "
-            "or --overlay"
-        )
+        said = f"{slide_name(path)}: the overlay of a large image is drawn in one process: "
+        raise UnetlabError(**spelled(lambda fix: said + fix, ONE_PROCESS_OR_OVERLAY))
     if objects is not None and group.world > 1:
-        raise UnetlabError(
-            f"{slide_name(path)}: objects of a large image are found in one process (their ids must "
-            "agree across bands): drop --nproc, or --instances"
-        )
+        said = f"{slide_name(path)}: objects of a large image are found in one process (their "
+        said += "ids must agree across bands): "
+        raise UnetlabError(**spelled(lambda fix: said + fix, ONE_PROCESS_OR_OBJECTS))
     if outputs.wanted["rois"]:
         raise UnetlabError(
             f"{slide_name(path)}: a large image read window by window gets its outlines as GeoJSON "

@@ -20,7 +20,7 @@ from unetlab.config import Config
 from unetlab.data.folds import all_pairs, fold_pairs, refuse_unlabelled_folds
 from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.split_record import SPLIT_FILE, describe_pairs, read_split, split_record
-from unetlab.errors import OutputError, Spelled, UnetlabError, said_as, spelled
+from unetlab.errors import OutputError, Spelled, UnetlabError, said_as, spelled, worded
 from unetlab.metrics.spread import described, spread
 from unetlab.outputs import FolderLock, record
 from unetlab.provenance import unetlab_command
@@ -188,11 +188,20 @@ def folds_complete(run_dir: Path) -> bool:
 def refuse_begun(run_dir: str | os.PathLike) -> None:
     """Refuse a new cross-validation into ``run_dir`` where folds saved checkpoints."""
     if begun := begun_folds(run_dir):
-        raise OutputError(
-            f"{run_dir} already holds a cross-validation ({', '.join(f.name for f in begun)} "
-            "saved checkpoints): add --resume (resume=True) to go on with it (the folds done "
-            "are kept), --overwrite (overwrite=True) to start again, or give another --run-dir"
-        )
+        said = f"{run_dir} already holds a cross-validation ({', '.join(f.name for f in begun)} "
+        raise OutputError(**worded(lambda fix: said + _BEGUN.format(**fix), *_BEGUN_FIXES))
+
+
+_BEGUN = (
+    "saved checkpoints): {resume} to go on with it (the folds done are kept), {overwrite} to "
+    "start again, or give another {run_dir}"
+)
+#: :func:`refuse_begun`'s fixes, as fit_folds and the command line take them (a notebook was
+#: told both, s54)
+_BEGUN_FIXES = (
+    {"resume": "add resume=True", "overwrite": "overwrite=True", "run_dir": "run_dir"},
+    {"resume": "add --resume", "overwrite": "--overwrite", "run_dir": "--run-dir"},
+)
 
 
 def _miou_classes(run_dir: Path) -> list | None:
