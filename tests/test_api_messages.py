@@ -83,8 +83,16 @@ def test_resume_of_a_run_with_only_its_best_checkpoint_says_what_starts_it_again
     (run / "checkpoints" / "best.pt").write_bytes(b"saved")
     with pytest.raises(OutputError) as refused:
         prepare_run_dir(run, resume=True, overwrite=False)
-    assert "start the run again with resume=False, overwrite=True, or" in str(refused.value)
-    assert "start the run again with --overwrite, or" in refused.value.cli
+    best = run / "checkpoints" / "best.pt"
+    # s54: --overwrite was advised without a word that it deletes best.pt
+    assert (
+        "start the run again with resume=False, overwrite=True (its best.pt goes; another "
+        f"run_dir with cfg.model.init_checkpoint = '{best}' starts from it), or"
+    ) in str(refused.value)
+    assert (
+        "start the run again with --overwrite (its best.pt goes; another --run-dir with "
+        f"--init {best} starts from it), or give --run-dir a run that saved a checkpoint"
+    ) in refused.value.cli
     assert prepare_run_dir(run, resume=False, overwrite=True) == run  # the advice works
     assert not (run / "checkpoints" / "best.pt").exists()
 

@@ -167,7 +167,13 @@ _FIXES = (_PYTHON_FIXES, _CLI_FIXES)
 
 
 def _nothing_to_resume(run_dir: Path, fix: dict[str, str]) -> str:
+    """A resume of ``run_dir`` without last.pt refused, in the words of ``fix``; starting it
+    again deletes a best.pt it holds, which is said (--overwrite was advised without a word of
+    it: s54) with the run folder that keeps it, as :func:`_refusal_line` says them."""
     again = fix["restart_saved" if _saved(run_dir) else "restart"]
+    if (best := run_dir / "checkpoints" / "best.pt").is_file():
+        init = fix["init"].format(best=best)
+        again += f" (its best.pt goes; another {fix['run_dir']} with {init} starts from it)"
     return (
         f"{run_dir}: no checkpoints/last.pt to resume from; start the run again with "
         f"{again}, or give {fix['run_dir']} a run that saved a checkpoint"
