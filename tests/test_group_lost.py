@@ -445,3 +445,32 @@ def test_a_bugs_status_wins_over_a_stop_noted_first(monkeypatch):
     assert launch_status([143, 0]) == launch_status([0, 143]) == 143
     assert launch_status([2, 143]) == 2  # each said in its line: the first
     assert launch_status([0, 0]) == launch_status([]) == 0
+
+
+@pytest.mark.parametrize("saved", [None, "step 16, the end of epoch 2"], ids=["unsaved", "saved"])
+def test_a_stopped_train_launch_names_the_run_and_how_to_go_on(
+    tmp_path, monkeypatch, capsys, saved
+):
+    """s54: train --nproc stopped before its main process said its line (a signal as the
+    launcher waited for a dead torchrun's processes) said "unetlab train: stopped by
+    SIGTERM" alone, without the run folder and the command that resumes it (predict's
+    launch says its own)."""
+    import unetlab.distributed as distributed
+
+    monkeypatch.setattr(distributed, "run_passing_signals", lambda command, *, env, grace: 143)
+    monkeypatch.setattr(unetlab.train.resume, "saved_at", lambda run_dir: saved)
+    root = write_synthetic_dataset(tmp_path / "em", n_train=2, n_val=1, size=64)
+    run = tmp_path / "runs" / "dp"
+    argv = ["train", "--data", str(root), "--run-dir", str(run), "--no-plan", "--nproc", "2"]
+    assert main(argv) == 143
+    last = run / "checkpoints" / "last.pt"
+    if saved is None:
+        assert capsys.readouterr().err.splitlines()[-1] == (
+            f"unetlab train: stopped by SIGTERM before {last} was saved: start the run again "
+            "with the same command"
+        )
+    else:
+        said = capsys.readouterr().err.splitlines()[-2:]
+        assert said[0] == f"unetlab train: stopped by SIGTERM; saved {last}"
+        assert said[1].startswith("continue with: unetlab train ")
+        assert said[1].endswith(f"--run-dir {run} --resume --nproc 2")

@@ -264,7 +264,10 @@ def _command(args, cfg, explicit: set[str]) -> int:
     run_dir = _run_dir(args, cfg, try_lock=group.is_main)
     if args.nproc > 1 and not group.active:  # start the processes; each runs this command
         failed = lambda outlived: _launch_failed(run_dir, args.nproc, outlived)  # noqa: E731
-        return launch(args.nproc, without_nproc(args.argv), given=args.argv, failed=failed)
+        # stopped before its main process said its line: the run folder and how to go on
+        stopped = lambda how, status: _stop_line(run_dir, how, args.nproc)  # noqa: E731
+        argv = without_nproc(args.argv)
+        return launch(args.nproc, argv, given=args.argv, failed=failed, stopped=stopped)
     plan = None
     if not (args.resume or args.no_plan):
         cfg, plan = _plan(cfg, explicit)
@@ -542,22 +545,31 @@ def _stopped(run_dir: Path, exc: KeyboardInterrupt, *, say: bool, processes: int
     """Say where the stopped run is (``say``: the main process of a group), the command that
     continues it where fit's stop line has not said it; the exit status of a process ended
     by the signal, 128 + signum (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)."""
-    from unetlab.train import resume_command
-    from unetlab.train.resume import saved_at
-
     how, code = stop_status(exc)
     if not say:
         return code
+    line = _stop_line(run_dir, how, processes, resume_said=getattr(exc, "resume_said", False))
+    with contextlib.suppress(OSError):  # a closed terminal (SIGHUP): train.log says it
+        print(line, file=sys.stderr)
+    return code
+
+
+def _stop_line(run_dir: Path, how: str, processes: int, *, resume_said: bool = False) -> str:
+    """The line of a run stopped (``how``: "interrupted"): the last.pt it saved and the
+    command that continues it (``resume_said``: fit's stop line said it), or that it
+    stopped before saving one. Also a ``--nproc`` launch's, stopped before its main process
+    said it (a signal as it waited for a dead torchrun's processes: s54, the stop alone)."""
+    from unetlab.train import resume_command
+    from unetlab.train.resume import saved_at
+
     last = run_dir / "checkpoints" / "last.pt"
     again = f"\ncontinue with: {resume_command(run_dir, processes)}"
     said = (
-        f"{how}; saved {last}{'' if getattr(exc, 'resume_said', False) else again}"
+        f"{how}; saved {last}{'' if resume_said else again}"
         if saved_at(run_dir) is not None  # a second Ctrl-C in the first step: none
         else f"{how} before {last} was saved: start the run again with the same command"
     )
-    with contextlib.suppress(OSError):  # a closed terminal (SIGHUP): train.log says it
-        print(f"unetlab train: {said}", file=sys.stderr)
-    return code
+    return f"unetlab train: {said}"
 
 
 def _launch_failed(
