@@ -115,3 +115,35 @@ def test_a_begun_cross_validation_is_refused_in_the_callers_words(tmp_path):
         "(fold_1 saved checkpoints): add --resume to go on with it (the folds done are "
         "kept), --overwrite to start again, or give another --run-dir"
     ), cli
+
+
+def test_resume_auto_is_said_as_the_caller_gave_it(tmp_path):
+    """Everyone was told "--resume auto (resume='auto')"."""
+    from unetlab.train.rundir import resume_wanted
+
+    python, cli = _both(lambda: resume_wanted("auto", tmp_path))
+    said = f"{tmp_path}: no checkpoint to resume: starting the run"
+    assert python == f"resume='auto': {said}"
+    assert cli == f"--resume auto: {said}"
+
+
+def test_a_resume_into_no_run_folder_is_refused_in_the_callers_words(tmp_path):
+    """The command line was told "give run_dir ... without resume=True"."""
+    import contextlib
+
+    from unetlab.config import Config, DataSection
+    from unetlab.train.rundir import claim_run_dir
+
+    cfg, run = Config(data=DataSection(root=str(tmp_path / "data"))), tmp_path / "runs" / "r"
+    with contextlib.ExitStack() as held:
+        python, cli = _refusal(
+            lambda: claim_run_dir(run, cfg, resume=True, overwrite=False, held=held)
+        )
+    assert python.endswith(
+        "no such run folder to resume; give run_dir a run that saved a checkpoint, or start "
+        "a new run without resume=True"
+    ), python
+    assert cli.endswith(
+        "no such run folder to resume; give --run-dir a run that saved a checkpoint, or "
+        "start a new run without --resume"
+    ), cli

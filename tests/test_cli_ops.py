@@ -99,7 +99,7 @@ def test_resume_auto_starts_a_run_where_there_is_none(data_and_run, monkeypatch,
     with caplog.at_level(logging.INFO):
         assert main([*argv, "--resume", "auto"]) == 0
     assert asked == [False]
-    said = f"--resume auto (resume='auto'): {run}: no checkpoint to resume: starting the run"
+    said = f"--resume auto: {run}: no checkpoint to resume: starting the run"
     assert said in caplog.text
 
 

@@ -17,7 +17,7 @@ from unetlab.checkpoint import is_checkpoint
 from unetlab.config import Config, check_resumed, load_run_config
 from unetlab.data.datasets import data_folders
 from unetlab.data.split_record import SPLIT_FILE, read_split, split_record, write_split
-from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError, worded
+from unetlab.errors import OutOfMemoryError, OutputError, Spelled, UnetlabError, said_as, worded
 from unetlab.outputs import (
     LOCK,
     MANIFEST,
@@ -50,6 +50,9 @@ RUN_FILES = (
 CHECKPOINTS = ("best.pt", "last.pt")  # the files of checkpoints/
 #: ``fit(resume="auto")``, ``train --resume auto``: resume where the run folder holds a run
 RESUME_AUTO = "auto"
+#: :data:`RESUME_AUTO` as its caller gave it, in the line of what it decided (both were said
+#: to each, s54)
+RESUMED_AUTO = Spelled("resume='auto'", "--resume auto")
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +67,7 @@ def resume_wanted(resume: bool | str, run_dir: str | os.PathLike) -> bool:
         return resume
     found = (Path(run_dir) / "checkpoints" / "last.pt").is_file()
     said = "resuming the run it holds" if found else "no checkpoint to resume: starting the run"
-    log.info("--resume auto (resume='auto'): %s: %s", run_dir, said)
+    log.info("%s: %s: %s", said_as(RESUMED_AUTO), run_dir, said)
     return found
 
 
@@ -83,10 +86,7 @@ def claim_run_dir(
     ends on the user's problem before its first checkpoint (:func:`_gone_if_unstarted`)."""
     check_run_dir(run_dir, cfg.data.root)
     if resume and not Path(run_dir).exists():  # before making it: none is left
-        raise OutputError(
-            f"{run_dir}: no such run folder to resume; give run_dir a run that "
-            "saved a checkpoint, or start a new run without resume=True"
-        )
+        raise OutputError(**worded(lambda fix: _no_such_run(run_dir, fix), *_FIXES))
     made = _made(run_dir)
     held.enter_context(FolderLock(run_dir))
     # inside the lock: a folder this call made goes again if its data is bad
@@ -164,6 +164,13 @@ _CLI_FIXES = {
 
 
 _FIXES = (_PYTHON_FIXES, _CLI_FIXES)
+
+
+def _no_such_run(run_dir: Path, fix: dict[str, str]) -> str:
+    return (
+        f"{run_dir}: no such run folder to resume; give {fix['run_dir']} a run that saved a "
+        f"checkpoint, or start a new run without {fix['resume']}"
+    )
 
 
 def _nothing_to_resume(run_dir: Path, fix: dict[str, str]) -> str:
