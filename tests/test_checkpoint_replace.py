@@ -14,7 +14,7 @@ from unetlab.checkpoint import (
     save_model,
 )
 from unetlab.data.io import write_png
-from unetlab.errors import CheckpointError, OutputError
+from unetlab.errors import CheckpointError, OutputError, first_line
 from unetlab.models import UNet
 
 
@@ -57,7 +57,8 @@ def test_a_checkpoint_is_replaced_only_when_asked(tmp_path):
         save_model(last, tiny(), **run | {"train_state": {"step": 2}})
     save_model(last, tiny(), overwrite=True, **run | {"train_state": {"step": 2}})  # a run's
     assert load_checkpoint(last)["train_state"] == {"step": 2}
-    with pytest.raises(OutputError, match="holding a training run's state, which --resume"):
+    # s54: save_model (Python's alone) said "which --resume needs"
+    with pytest.raises(OutputError, match="holding a training run's state, which resume=True"):
         save_model(last, tiny())  # a plain model over a run's last.pt
 
 
@@ -67,5 +68,8 @@ def test_resuming_from_a_plain_model_is_one_line_naming_init(tmp_path):
     assert missing_training_state(checkpoint) == ["optimizer", "scaler", "train_state", "rng"]
     with pytest.raises(CheckpointError, match="holds no training state") as err:
         check_training_state(checkpoint, path)
-    assert f"--init {path}" in str(err.value) and "\n" not in str(err.value)
+    # s54: both forms to each caller ("--init PATH (in Python: cfg.model.init_checkpoint)")
+    python, cli = str(err.value), first_line(err.value, cli=True)
+    assert python.endswith(f"with cfg.model.init_checkpoint = {str(path)!r}") and "\n" not in python
+    assert cli.endswith(f"with --init {path}") and "cfg." not in cli
     check_training_state({"optimizer": 1, "scaler": 1, "train_state": 1, "rng": 1}, path)

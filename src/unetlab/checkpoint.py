@@ -55,7 +55,7 @@ import torch
 from unetlab.atomic import atomic_path
 from unetlab.data.exclude import check_exclude_rows
 from unetlab.data.folder_notes import near_line
-from unetlab.errors import CheckpointError, UnetlabError
+from unetlab.errors import CheckpointError, Spelled, UnetlabError, spelled
 from unetlab.model_identity import REPORT_SAME_MODEL, SAME_MODEL
 from unetlab.models import UNet, model_from_config
 from unetlab.packages import is_package, load_package
@@ -209,7 +209,7 @@ def refuse_replacing(path: Path, *, overwrite: bool) -> None:
         )
     if not overwrite:
         trains = not missing_training_state(parts)
-        held = " holding a training run's state, which --resume needs" if trains else ""
+        held = " holding a training run's state, which resume=True needs" if trains else ""
         raise OutputError(
             f"{path} is a checkpoint already{held}: pass overwrite=True to replace it, or give "
             "another path (nothing written)"
@@ -264,12 +264,13 @@ def check_training_state(checkpoint: dict, path) -> None:
     resuming a training run needs (a model saved over a run's last.pt gave a bare KeyError
     'optimizer', reported as a bug: audit s32 notebook 2)."""
     if missing := missing_training_state(checkpoint):
-        raise CheckpointError(
+        said = (
             f"{path} holds no training state (no {', '.join(missing)}): it is a model saved "
             "with save_model, not a training run's checkpoint, so the run cannot resume from "
-            f"it; start a new run from its weights with --init {path} (in Python: "
-            "cfg.model.init_checkpoint)"
+            "it; start a new run from its weights with "
         )
+        init = Spelled(f"cfg.model.init_checkpoint = {str(path)!r}", f"--init {path}")
+        raise CheckpointError(**spelled(lambda fix: said + fix, init))
 
 
 def _names(names) -> list[str] | None:
