@@ -147,3 +147,15 @@ def test_a_resume_into_no_run_folder_is_refused_in_the_callers_words(tmp_path):
         "no such run folder to resume; give --run-dir a run that saved a checkpoint, or "
         "start a new run without --resume"
     ), cli
+
+
+def test_a_large_images_imagej_outlines_are_refused_in_the_callers_words(tmp_path):
+    """Both were said to each: "use --outlines geojson (outlines='geojson')"."""
+    from unetlab.group import SOLO
+    from unetlab.inference.records import OutputOptions
+    from unetlab.inference.slides import _check_request
+
+    outputs = OutputOptions(objects=True, outlines="imagej")
+    python, cli = _refusal(lambda: _check_request(tmp_path / "big.tif", outputs, SOLO))
+    assert python.endswith("(ImageJ ROIs stop at 32767 px): use outlines='geojson'"), python
+    assert cli.endswith("(ImageJ ROIs stop at 32767 px): use --outlines geojson"), cli

@@ -151,7 +151,7 @@ def test_streamed_slide_gets_the_same_geojson_and_no_imagej_rois(tmp_path, monke
         traced = object_polygons(ids == index)[1]
         rings = [[ring.tolist() + ring[:1].tolist() for ring in polygon] for polygon in traced]
         assert feature["geometry"]["coordinates"] == (rings[0] if len(rings) == 1 else rings)
-    with pytest.raises(UnetlabError, match="GeoJSON only .* use --outlines geojson"):
+    with pytest.raises(UnetlabError, match="GeoJSON only .* use outlines='geojson'"):
         predict_file(
             net,
             tmp_path / "big.tif",

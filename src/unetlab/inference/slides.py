@@ -1149,6 +1149,8 @@ ONE_PROCESS_OR_OBJECTS = Spelled(
     "run it in one process (not under torchrun), or without objects (objects=None)",
     "drop --nproc, or --instances",
 )
+#: the outlines a large image gets, as the caller asks for them (both were said to each)
+GEOJSON = Spelled("outlines='geojson'", "--outlines geojson")
 
 
 def _check_request(path: Path, outputs: OutputOptions, group: Group, overlay=None) -> None:
@@ -1163,10 +1165,9 @@ def _check_request(path: Path, outputs: OutputOptions, group: Group, overlay=Non
         said += "ids must agree across bands): "
         raise UnetlabError(**spelled(lambda fix: said + fix, ONE_PROCESS_OR_OBJECTS))
     if outputs.wanted["rois"]:
-        raise UnetlabError(
-            f"{slide_name(path)}: a large image read window by window gets its outlines as GeoJSON "
-            "only (ImageJ ROIs stop at 32767 px): use --outlines geojson (outlines='geojson')"
-        )
+        said = f"{slide_name(path)}: a large image read window by window gets its outlines as "
+        said += "GeoJSON only (ImageJ ROIs stop at 32767 px): use "
+        raise UnetlabError(**spelled(lambda fix: said + fix, GEOJSON))
 
 
 def _stage(
