@@ -259,3 +259,45 @@ def test_after_its_last_change_a_run_on_fewer_threads_still_looks_to_go_back_up(
     watch = ThreadsWatch(4, cpu_reading(), moves=[(0.0, 4, 2)] * MOST_CHANGES)
     assert watch.due(2) and not watch.due(4)  # below its count alone: it looks on
     assert watch.allowed(4) and not watch.allowed(3) and not watch.allowed(1)
+
+
+def _under_a_quota(monkeypatch, tmp_path, chosen: str | None) -> None:
+    """A CPU quota of 1 CPU on a 2-core machine whose torch starts on 2 threads (a
+    container's ``--cpus 1``: torch counts the host's cores), no other work looked at; a
+    PNG in ``in`` and a tiny model at m.pt. ``chosen``: "omp" (OMP_NUM_THREADS=2), "set" (a
+    caller's ``torch.set_num_threads(2)``, torch's default 4 here), else not chosen."""
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    if chosen == "omp":
+        monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    else:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(runtime, "torch_default_threads", lambda: 4 if chosen == "set" else 2)
+    monkeypatch.setattr(runtime, "affinity_cpus", lambda: 2)
+    monkeypatch.setattr(runtime, "quota_cpus", lambda: 1.0)
+    monkeypatch.setattr(cpu_share, "LEAST_LOOK", 1e9)  # the quota alone, no look beside
+    (tmp_path / "in").mkdir()
+    Image.fromarray(np.full((24, 24), 128, np.uint8)).save(tmp_path / "in" / "a.png")
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2, padding="same"))
+
+
+@pytest.mark.parametrize("chosen", [None, "omp", "set"])
+@pytest.mark.parametrize("how", ["cli", "folder", "tree"])
+def test_predict_under_a_cpu_quota_runs_no_more_threads_than_the_quota(
+    tmp_path, monkeypatch, caplog, chosen, how
+):
+    """``unetlab predict`` and predict_folder never capped the threads as train does: in a
+    container of a 2-CPU quota on a 64-core host they ran 64 (s54). Put back at the end."""
+    _under_a_quota(monkeypatch, tmp_path, chosen)
+    model = load_model(tmp_path / "m.pt")
+    seen = []
+    model.register_forward_pre_hook(lambda *_: seen.append(torch.get_num_threads()))
+    call = {
+        "cli": lambda: main(_predict_args(tmp_path)),
+        "folder": partial(predict_folder, model, tmp_path / "in", tmp_path / "out", progress=False),
+        "tree": partial(predict_tree, model, tmp_path / "in", tmp_path / "out", progress=False),
+    }[how]
+    sets, after, _ = _counts_set(monkeypatch, caplog, call)
+    assert after == 2 and (tmp_path / "out" / "a.png").is_file()
+    assert sets == ([] if chosen else [1, 2]), sets
+    if how != "cli":  # the CLI loads a model of its own
+        assert seen and set(seen) == {2 if chosen else 1}, seen

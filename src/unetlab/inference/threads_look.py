@@ -5,7 +5,9 @@ took less than :data:`~unetlab.cpu_share.LEAST_LOOK` (a model passed in), after 
 until it has looked (not with a ``clock``: timings keep one count); torch's count put back
 when the call ends, as ``fit`` does. Not in a group of processes (their share of the
 cores), nor where the user chose the threads (:func:`~unetlab.runtime.threads_chosen`). A
-tree's folders share its one look.
+tree's folders share its one look. Before it, as ``fit`` does, no more threads than the CPUs
+the process may use (:func:`~unetlab.runtime.configure_threads`): torch starts on the
+host's physical cores, 64 threads in a container of a 2-CPU quota on a 64-core host.
 
 :func:`~unetlab.predict_image` (and ``predict_file``) leave the threads as they are: one
 image gives no setup to see other work's cores over, and a look of its own would add
@@ -26,7 +28,7 @@ import torch
 
 from unetlab import cpu_share
 from unetlab.group import Group
-from unetlab.runtime import threads_kept
+from unetlab.runtime import configure_threads, threads_kept
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +66,10 @@ _looks: contextvars.ContextVar[_Look | None] = contextvars.ContextVar("threads_l
 
 @contextlib.contextmanager
 def looking_beside(group: Group) -> Iterator[None]:
-    """Within: :func:`look_beside` may lower torch's threads once (a tree's folders: the
-    tree's one look); torch's count put back at the end."""
+    """Within: torch's threads no more than the CPUs this process may use
+    (:func:`~unetlab.runtime.configure_threads`: a container's CPU quota), and
+    :func:`look_beside` may lower them once (a tree's folders: the tree's one look), unless
+    the user chose them; torch's count put back at the end."""
     if _looks.get() is not None:  # a folder of a tree: the tree's
         yield
         return
@@ -73,6 +77,8 @@ def looking_beside(group: Group) -> Iterator[None]:
     token = _looks.set(_Look(cpu_share.cpu_reading() if ours else None))
     try:
         with threads_kept():
+            if ours:  # torch starts on the host's cores: 64 threads under a 2-CPU quota
+                configure_threads()
             yield
     finally:
         _looks.reset(token)
