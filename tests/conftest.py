@@ -80,6 +80,18 @@ def _seed():
     torch.manual_seed(0)
 
 
+@pytest.fixture(autouse=True)
+def _no_look_beside(monkeypatch):
+    """A prediction's look at the cores other work holds (fewer threads beside it:
+    :mod:`unetlab.inference.threads_look`) never due, unless a test sets
+    ``cpu_share.LEAST_LOOK``: beside other jobs on the machine it fired mid-run (8 times in
+    test_slides.py and test_slide_resume.py on a loaded 2-core machine, s54), and 1 and 2
+    threads differ in the last bits of a net's outputs (and add a line to the log)."""
+    from unetlab import cpu_share
+
+    monkeypatch.setattr(cpu_share, "LEAST_LOOK", float("inf"))
+
+
 @pytest.fixture(scope="session")
 def isbi_dir() -> Path:
     """../shared/data/isbi2012 relative to the repo root, or skip with the reason."""

@@ -14,7 +14,16 @@ from PIL import Image
 
 from tests.test_budget import FakeClock
 from tests.test_train import tiny_config, write_blobs
-from unetlab import UNet, cpu_share, load_model, predict_folder, predict_tree, runtime, save_model
+from unetlab import (
+    UNet,
+    cpu_share,
+    load_model,
+    predict_file,
+    predict_folder,
+    predict_tree,
+    runtime,
+    save_model,
+)
 from unetlab.cli import main
 from unetlab.cpu_share import (
     CpuShare,
@@ -301,3 +310,28 @@ def test_predict_under_a_cpu_quota_runs_no_more_threads_than_the_quota(
     assert sets == ([] if chosen else [1, 2]), sets
     if how != "cli":  # the CLI loads a model of its own
         assert seen and set(seen) == {2 if chosen else 1}, seen
+
+
+@pytest.mark.parametrize("omp", [None, "2"])
+@pytest.mark.parametrize("large", [True, False])
+def test_python_predict_file_of_a_large_slide_looks_between_its_windows(
+    tmp_path, monkeypatch, caplog, omp, large
+):
+    """A slide read window by window is long work, like a folder: predict_file looks at the
+    cores other work holds between its batches of tiles (s54); an image read whole, not."""
+    import tifffile
+
+    _beside_a_busy_core(tmp_path, monkeypatch, omp)
+    tifffile.imwrite(tmp_path / "s.tif", np.full((64, 64), 128, np.uint8))
+    model = load_model(tmp_path / "m.pt")
+    seen = []
+    model.register_forward_pre_hook(lambda *_: seen.append(torch.get_num_threads()))
+    streamed = dict(large_threshold=100) if large else {}
+    file = partial(predict_file, model, tmp_path / "s.tif", tmp_path / "out", tile_size=32)
+    sets, after, said = _counts_set(monkeypatch, caplog, partial(file, **streamed))
+    assert after == 2 and len(seen) > 1, seen
+    if large and omp is None:
+        assert sets == [1, 2] and seen[-1] == 1, (sets, seen)
+        assert said == [PREDICTING_ON_ONE]
+    else:
+        assert sets == [] and said == [] and set(seen) == {2}, (sets, seen)

@@ -191,6 +191,7 @@ from unetlab.inference.slides import (
 )
 from unetlab.inference.stream_rule import is_streamed, whole_read_note
 from unetlab.inference.table_extras import with_image_columns
+from unetlab.inference.threads_look import looking_beside
 from unetlab.inference.world_files import world_files
 from unetlab.outputs import outputs_kept, refuse_inputs
 from unetlab.plots import object_colour_table, prediction_overlay
@@ -308,7 +309,9 @@ def predict_file(
     Its objects that look merged are said (:mod:`~unetlab.inference.merged_objects`).
     Large inputs (:mod:`~unetlab.inference.stream_rule`: TIFFs above ``large_threshold`` px a page,
     ``level`` > 0, Zarr) are streamed by :func:`~unetlab.inference.slides.predict_slide` into
-    ``output_format``, pyramidal, with its pixel size; ``group``: the processes sharing it.
+    ``output_format``, pyramidal, with its pixel size; ``group``: the processes sharing it;
+    long work, as a folder: torch's threads no more than the CPUs it may use, fewer beside
+    other work, unless chosen (:mod:`~unetlab.inference.threads_look`).
 
     ``out_dir`` is checked and locked as ``predict --output``: files unetlab did not write are
     refused unless ``overwrite``; ``path`` is never replaced. Raises ImageReadError or
@@ -519,7 +522,8 @@ def _predict_streamed(file: _File, group: Group) -> list[Path]:
     how = dict(progress=file.progress, group=group, counted=file.counted, axes=file.axes)
     how["axes_trained"] = file.axes_trained
     o = _at_level(file.model, file.path, o)
-    return predict_slide(file.model, file.path, file.out_dir, given, o, **how)
+    with looking_beside(group):  # long work, as a folder: its threads (threads_look)
+        return predict_slide(file.model, file.path, file.out_dir, given, o, **how)
 
 
 def _refuse_streamed_3d(file: _File) -> None:
