@@ -289,27 +289,49 @@ def _under_a_quota(monkeypatch, tmp_path, chosen: str | None) -> None:
     save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2, padding="same"))
 
 
+def _recorded_threads(monkeypatch) -> list:
+    """The CPU threads each slide's resume record (slide_resume.identity) takes."""
+    from unetlab.inference import slide_resume
+
+    recorded, real = [], slide_resume.identity
+    monkeypatch.setattr(
+        slide_resume,
+        "identity",
+        lambda *a, **kw: recorded.append((wanted := real(*a, **kw))["threads"]) or wanted,
+    )
+    return recorded
+
+
 @pytest.mark.parametrize("chosen", [None, "omp", "set"])
-@pytest.mark.parametrize("how", ["cli", "folder", "tree"])
+@pytest.mark.parametrize("how", ["cli", "folder", "tree", "slide"])
 def test_predict_under_a_cpu_quota_runs_no_more_threads_than_the_quota(
     tmp_path, monkeypatch, caplog, chosen, how
 ):
     """``unetlab predict`` and predict_folder never capped the threads as train does: in a
-    container of a 2-CPU quota on a 64-core host they ran 64 (s54). Put back at the end."""
+    container of a 2-CPU quota on a 64-core host they ran 64 (s54); nor predict_file of a
+    slide read window by window, whose resume record takes the capped count. Put back at the
+    end."""
+    import tifffile
+
     _under_a_quota(monkeypatch, tmp_path, chosen)
+    tifffile.imwrite(tmp_path / "s.tif", np.full((64, 64), 128, np.uint8))
     model = load_model(tmp_path / "m.pt")
-    seen = []
+    seen, recorded = [], _recorded_threads(monkeypatch)
     model.register_forward_pre_hook(lambda *_: seen.append(torch.get_num_threads()))
+    out = tmp_path / "out"
     call = {
         "cli": lambda: main(_predict_args(tmp_path)),
-        "folder": partial(predict_folder, model, tmp_path / "in", tmp_path / "out", progress=False),
-        "tree": partial(predict_tree, model, tmp_path / "in", tmp_path / "out", progress=False),
+        "folder": partial(predict_folder, model, tmp_path / "in", out, progress=False),
+        "tree": partial(predict_tree, model, tmp_path / "in", out, progress=False),
+        "slide": partial(predict_file, model, tmp_path / "s.tif", out, large_threshold=100),
     }[how]
     sets, after, _ = _counts_set(monkeypatch, caplog, call)
-    assert after == 2 and (tmp_path / "out" / "a.png").is_file()
+    assert after == 2 and (out / ("s.tif" if how == "slide" else "a.png")).is_file()
     assert sets == ([] if chosen else [1, 2]), sets
     if how != "cli":  # the CLI loads a model of its own
         assert seen and set(seen) == {2 if chosen else 1}, seen
+    if how == "slide":
+        assert recorded == [2 if chosen else 1]
 
 
 @pytest.mark.parametrize("omp", [None, "2"])
