@@ -152,15 +152,8 @@ def _with_onnx_source(export, out, record: str):
     return out
 
 
-def test_a_damaged_or_foreign_export_given_as_a_checkpoint_is_refused_without_a_name(
-    checkpoint, tmp_path
-):
-    """An export whose source record cannot be read crashed the refusal (JSONDecodeError,
-    KeyError 'checkpoint', BadZipFile on a bad CRC: review s54): it is refused in the same
-    line, without the checkpoint's name."""
-    from unetlab.checkpoint import load_checkpoint
-    from unetlab.errors import CheckpointError
-
+def _damaged_exports(checkpoint, tmp_path) -> dict:
+    """Exports of ``checkpoint`` whose source record cannot be read, each with its kind."""
     model = load_model(checkpoint)
     ts, onnx_file = tmp_path / "m.pt", tmp_path / "m.onnx"
     export_torchscript(model, ts, check=False)
@@ -176,7 +169,19 @@ def test_a_damaged_or_foreign_export_given_as_a_checkpoint_is_refused_without_a_
         _with_onnx_source(onnx_file, tmp_path / "x.onnx", "best.pt"): "an ONNX",
         _with_onnx_source(onnx_file, tmp_path / "y.onnx", '{"checkpoint": 3}'): "an ONNX",
     }
-    for path, kind in damaged.items():
+    return damaged
+
+
+def test_a_damaged_or_foreign_export_given_as_a_checkpoint_is_refused_without_a_name(
+    checkpoint, tmp_path
+):
+    """An export whose source record cannot be read crashed the refusal (JSONDecodeError,
+    KeyError 'checkpoint', BadZipFile on a bad CRC: review s54): it is refused in the same
+    line, without the checkpoint's name."""
+    from unetlab.checkpoint import load_checkpoint
+    from unetlab.errors import CheckpointError
+
+    for path, kind in _damaged_exports(checkpoint, tmp_path).items():
         with pytest.raises(CheckpointError) as refused:
             load_checkpoint(path)
         line = str(refused.value)
@@ -185,3 +190,14 @@ def test_a_damaged_or_foreign_export_given_as_a_checkpoint_is_refused_without_a_
             " .pt checkpoint it was exported from (or a bioimage.io package unetlab exported,"
             " .zip or folder)"
         ), line
+
+
+def test_a_damaged_or_foreign_export_names_no_source(checkpoint, tmp_path):
+    """exported_source and OnnxRunner read the record unguarded and crashed on these exports
+    (JSONDecodeError, UnicodeDecodeError, BadZipFile on a bad CRC) or kept a record naming
+    no file ({"checkpoint": 3}): they read it as the refusal above does, and find none."""
+    damaged = _damaged_exports(checkpoint, tmp_path)
+    for path in damaged:
+        assert exported_source(path) is None, path
+    for path in (p for p in damaged if p.suffix == ".onnx"):
+        assert OnnxRunner(path).source is None, path

@@ -368,7 +368,7 @@ def _export_refusal(path: Path, kind: str, props: dict | None) -> str:
     """Why the export ``path`` (``kind``: "a TorchScript", "an ONNX") is no checkpoint, naming
     the checkpoint its metadata ``props`` record (a user given only the export did not know
     which: s54 new user)."""
-    source = _readable_source(props)
+    source = readable_source(props)
     named = f", {source_words(source)} by its record" if source else ""
     return (
         f"{path}: {kind} export cannot be loaded back for training or prediction; give the "
@@ -377,7 +377,7 @@ def _export_refusal(path: Path, kind: str, props: dict | None) -> str:
     )
 
 
-def _readable_source(props) -> dict | None:
+def readable_source(props) -> dict | None:
     """The source record in an export's metadata ``props`` as :func:`export_source` writes
     it (JSON text with the file's name and sha256); None where there is none or it cannot
     be read: an edited or foreign export is refused all the same (review s54: it crashed)."""
@@ -401,18 +401,25 @@ def source_words(source: dict) -> str:
 
 def torchscript_extra(path: str | os.PathLike) -> dict | None:
     """The ``unetlab.json`` extra file of the TorchScript archive at ``path``, or None for
-    another zip (a package)."""
+    another zip (a package); {} where that file cannot be read (a bad CRC, not JSON, not a
+    JSON object: a damaged or foreign export, review s54)."""
     with zipfile.ZipFile(path) as archive:
         names = [n for n in archive.namelist() if n.endswith("/extra/unetlab.json")]
-        return json.loads(archive.read(names[0])) if names else None
+        if not names:
+            return None
+        try:
+            extra = json.loads(archive.read(names[0]))
+        except (zipfile.BadZipFile, zlib.error, ValueError):  # ValueError: JSON, UTF-8
+            return {}
+    return extra if isinstance(extra, dict) else {}
 
 
 def _torchscript_props(path: Path) -> dict | None:
-    """:func:`torchscript_extra` of ``path``; None where that file cannot be read (a bad
-    CRC, not JSON): the refusal stands without the checkpoint's name."""
+    """:func:`torchscript_extra` of ``path``; None where the archive cannot be opened: the
+    refusal stands without the checkpoint's name."""
     try:
         return torchscript_extra(path)
-    except (zipfile.BadZipFile, zlib.error, OSError, ValueError):
+    except (zipfile.BadZipFile, OSError):
         return None
 
 

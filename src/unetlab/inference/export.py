@@ -57,7 +57,7 @@ import numpy as np
 import torch
 
 from unetlab.atomic import atomic_path
-from unetlab.checkpoint import export_source, torchscript_extra
+from unetlab.checkpoint import export_source, readable_source, torchscript_extra
 from unetlab.data.classes import class_colours
 from unetlab.data.normalize import normalization_formula
 from unetlab.errors import Spelled, UnetlabError, first_line, spelled
@@ -290,7 +290,8 @@ def source_metadata(model) -> dict[str, str]:
 def exported_source(path: str | os.PathLike) -> dict | None:
     """The source record (:func:`unetlab.checkpoint.export_source`) that the ONNX file,
     TorchScript file or bioimage.io package at ``path`` names; None where it names none
-    (exported before unetlab recorded it, or from a model built in Python)."""
+    (exported before unetlab recorded it, or from a model built in Python) or where the
+    record cannot be read (a damaged or foreign export: :func:`readable_source`)."""
     path = Path(path)
     if path.suffix.lower() == ".onnx":
         onnx, _ = _require_onnx()
@@ -303,7 +304,7 @@ def exported_source(path: str | os.PathLike) -> dict | None:
         from unetlab.inference.bioimageio import package_record
 
         return package_record(path).get("source")
-    return json.loads(props["source_checkpoint"]) if "source_checkpoint" in props else None
+    return readable_source(props)
 
 
 def _random(*shape: int) -> torch.Tensor:
@@ -818,7 +819,7 @@ class OnnxRunner:
         self.num_classes = int(self.config["num_classes"])
         self.padding = self.config.get("padding", "same")  # encoder nets are "same"
         # the checkpoint it was exported from (None: not recorded)
-        self.source = json.loads(meta["source_checkpoint"]) if "source_checkpoint" in meta else None
+        self.source = readable_source(meta)
         if meta.get("output", "logits") == "logits":  # moved by probability_fn, as the UNet's
             self.label_offset = tuple(json.loads(meta.get("label_offset", "[0, 0]")))
         self.path, self.any_size = path, runs_any_size(meta)
