@@ -131,3 +131,33 @@ def test_a_prediction_that_records_cyx_is_one_image_of_channels_not_planes(stack
     assert len(report.images) == 5 and report.to_dict()["miou"] == 1.0
     said = [r for r in caplog.records if "pages record no axes (CYX" in r.getMessage()]
     assert len(said) == 1 and "read as the 5 planes of its ground truth" in said[0].getMessage()
+
+
+def test_planes_read_as_channels_are_told_a_fix_each_command_takes(stack, capsys):
+    """A mask or prediction read as one image of 5 channels was told to give 'evaluate
+    --axes ZYX' with --pred, which refuses --axes (s54): --pred (and evaluate_predictions)
+    is told to save the file with its axes or to score the checkpoint with --axes; evaluate
+    --checkpoint --data is still told its --axes."""
+    from unetlab.errors import ImageReadError
+    from unetlab.evaluate import evaluate_predictions
+
+    truth = tifffile.imread(stack / "gt/s.tif")
+    (stack / "p").mkdir()
+    tifffile.imwrite(stack / "p/s.tif", truth, metadata={"axes": "CYX"})  # the prediction
+    save = "if they are planes, save the file with its axes (tifffile.imwrite("
+    for pred, gt, refused in (("p", "gt", "p"), ("gt", "data/masks", "data/masks")):
+        assert main(["evaluate", "--pred", str(stack / pred), "--gt", str(stack / gt)]) == 2
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert f"{stack / refused / 's.tif'}: this mask is read as one image of 5 channels" in line
+        assert save in line and "evaluate --axes" not in line, line
+        assert line.endswith("unetlab evaluate --checkpoint CKPT --data DIR --axes ZYX"), line
+        with pytest.raises(ImageReadError) as got:
+            evaluate_predictions(stack / pred, stack / gt)
+        assert save in str(got.value) and "--" not in str(got.value), got.value
+        assert str(got.value).endswith("evaluate_model(checkpoint, data_dir, axes='ZYX')")
+    volume = ["--objects-3d", "--pred-instances", "--gt-instances"]
+    assert main(["evaluate", "--pred", str(stack / "p"), "--gt", str(stack / "gt"), *volume]) == 2
+    assert save in capsys.readouterr().err
+    model = ["evaluate", "--checkpoint", str(stack / "c.pt"), "--data", str(stack / "data")]
+    assert main(model) == 2
+    assert "evaluate --axes ZYX (TYX for time points)" in capsys.readouterr().err

@@ -1071,9 +1071,9 @@ def _mask_values(
     """The values of a mask read with channels, (P, H, W, C): its colours' values in the
     colour table beside it (or ``colours``), else its grey values (a grey one's beside a
     table too with ``grey_masks`` indices); other than 3 or 4 channels (RGB(A)) are refused
-    (:func:`_channels_mask`)."""
+    (:class:`ChannelsMaskError`)."""
     if arr.shape[-1] not in (3, 4):
-        raise ImageReadError(_channels_mask(path, arr.shape[-1]))
+        raise ChannelsMaskError(path, arr.shape[-1])
     rgb = arr[..., :3]
     grey = np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2])
     if path.suffix.lower() in (".jpg", ".jpeg") and not grey:  # its colours are not the classes'
@@ -1143,16 +1143,23 @@ def _eight_bit(rgb: np.ndarray, path: Path) -> np.ndarray:
     )
 
 
-def _channels_mask(path: Path, n: int) -> str:
-    """The problem line of a mask read with ``n`` channels, not 3 or 4 (RGB(A)): most often
-    a stack saved without axes (ImageJ's, read as CYX), whose pages are planes."""
-    return (
-        f"{path}: this mask is read as one image of {n} channels (its {n} pages or channels, "
-        "as the file records no axes or C ones), but a mask holds one value a pixel: if they "
-        "are planes give the axes, e.g. unetlab train --axes ZYX (data.axes: ZYX) or evaluate "
-        "--axes ZYX (TYX for time points), or save the images and masks with their axes "
-        "(tifffile.imwrite(..., metadata={'axes': 'ZYX'}))"
-    )
+class ChannelsMaskError(ImageReadError):
+    """A mask read with ``channels`` channels, not 3 or 4 (RGB(A)): most often a stack saved
+    without axes (ImageJ's, read as CYX), whose pages are planes. Its fix names the axes
+    train and ``evaluate --data`` take; ``evaluate --pred``, which takes none, says its own
+    after :attr:`problem` (the line's first part)."""
+
+    def __init__(self, path: Path, channels: int):
+        self.problem = (
+            f"{path}: this mask is read as one image of {channels} channels (its {channels} "
+            "pages or channels, as the file records no axes or C ones), but a mask holds one "
+            "value a pixel"
+        )
+        super().__init__(
+            f"{self.problem}: if they are planes give the axes, e.g. unetlab train --axes ZYX "
+            "(data.axes: ZYX) or evaluate --axes ZYX (TYX for time points), or save the images "
+            "and masks with their axes (tifffile.imwrite(..., metadata={'axes': 'ZYX'}))"
+        )
 
 
 def read_image(path: str | os.PathLike, *, axes: str | None = None) -> np.ndarray:

@@ -4,6 +4,7 @@ predictions (class maps and object ids) matched to the mask pages."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
@@ -28,6 +29,7 @@ from unetlab.data.folder_notes import near_line
 from unetlab.data.instances import instance_ids, is_binary_mask
 from unetlab.data.io import (
     IMAGE_SUFFIXES,
+    ChannelsMaskError,
     file_axes,
     find_images,
     mask_stem,
@@ -1049,6 +1051,32 @@ def _page(
             f"{name} is {shape[1]}x{shape[0]} (width x height); predict the full-size image"
         )
     return pred
+
+
+#: how a --pred user scores planes read as channels with the checkpoint that predicted them
+_AXES_OF_CHECKPOINT = Spelled(
+    "evaluate_model(checkpoint, data_dir, axes='ZYX')",
+    "unetlab evaluate --checkpoint CKPT --data DIR --axes ZYX",
+)
+
+
+@contextlib.contextmanager
+def planes_saved_with_axes() -> Iterator[None]:
+    """Within: a mask or prediction read as one image of channels (:class:`ChannelsMaskError`)
+    is refused with a fix that scoring saved predictions takes: it takes no axes (the
+    files are read as saved; evaluate --pred refuses --axes), so save the file with its
+    axes, or score the checkpoint on the images with theirs (it was told 'evaluate --axes
+    ZYX', which --pred refuses: s54)."""
+    try:
+        yield
+    except ChannelsMaskError as exc:
+        said = (
+            f"{exc.problem}: if they are planes, save the file with its axes "
+            "(tifffile.imwrite(..., metadata={'axes': 'ZYX'}), TYX for time points), as saved "
+            "predictions and their ground truth are read as their files say; or score the "
+            "checkpoint on the images, given their axes: "
+        )
+        raise ImageReadError(**spelled(lambda how: said + how, _AXES_OF_CHECKPOINT)) from exc
 
 
 def planes_axes(path: Path, planes: int) -> str | None:

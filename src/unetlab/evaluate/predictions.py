@@ -98,6 +98,7 @@ from unetlab.evaluate.masks import (
     mask_nodata,
     ome_less,
     palette_void,
+    planes_saved_with_axes,
     recorded_3d,
     recorded_class_names,
     recorded_ignore_value,
@@ -177,6 +178,7 @@ def evaluate_predictions(
     return dataclasses.replace(report, iou_thresholds=ious)
 
 
+@planes_saved_with_axes()  # evaluate_volumes' too
 def _evaluated(
     pred_dir: str | os.PathLike,
     gt_dir: str | os.PathLike,

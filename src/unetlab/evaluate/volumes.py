@@ -33,6 +33,7 @@ from unetlab.evaluate.masks import (
     nodata_pixels,
     ome_less,
     planes_axes,
+    planes_saved_with_axes,
     recorded_3d,
     refuse_image_folders,
     say_unscored,
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 CLASSES = ["background", "object"]
 
 
+@planes_saved_with_axes()
 def evaluate_volumes(
     pred_dir: str | os.PathLike,
     gt_dir: str | os.PathLike,
