@@ -109,16 +109,42 @@ def test_absent_channel_gives_both_spellings(tmp_path):
 
 
 def test_a_bound_of_pages_times_channels_gives_no_valid_range(tmp_path):
-    """Stacks of 3 planes of 2 channels may be read as 6 channels at most, not 'valid:
+    """6 pages that record no axes may be read as 6 channels at most, not 'valid:
     --channel 0 to 5' (review s54 C6); one page of 3 channels has exactly 3."""
     stack = tmp_path / "z.tif"
     planes = np.zeros((3, 2, 16, 16), np.uint8)
-    tifffile.imwrite(stack, planes, imagej=True, metadata={"axes": "ZCYX"})
+    tifffile.imwrite(stack, planes, metadata=None)  # 6 pages, no axes
     said = absent_channel([stack], 6)["cli"]
     assert "has at most 6 channels (its pages counted as channels)" in said
     assert "valid" not in said and said.endswith("give the index of a channel it has")
     rgb = absent_channel([_png(tmp_path / "c.png", (16, 16, 3))], 3)["cli"]
     assert "has 3 channels (valid: --channel 0 to 2)" in rgb
+
+
+def test_a_channel_axis_the_header_states_is_counted_exactly(tmp_path):
+    """An ImageJ ZCYX file of 3 planes of 2 channels was told 'has at most 6 channels (its
+    pages counted as channels)' for --channel 6, and --channel 2 to 5 passed to fail file
+    by file: its header states 2 channels (ImageJ's channels=2), as predict reads it. Given
+    --axes, which may read it otherwise, its pages count again."""
+    from unetlab.inference.every_file import refuse_for_every_file
+
+    stack = tmp_path / "z.tif"
+    tifffile.imwrite(
+        stack, np.zeros((3, 2, 16, 16), np.uint8), imagej=True, metadata={"axes": "ZCYX"}
+    )
+    assert most_channels(stack) == 2
+    for channel in (2, 6):
+        said = absent_channel([stack], channel)
+        assert said["cli"] == (
+            f"--channel {channel} is out of range: the input, {stack}, has 2 channels (valid: "
+            "--channel 0 to 1); give one of those"
+        ), said["cli"]
+        assert said["message"].startswith(f"channel={channel} is out of range")
+    assert absent_channel([stack], 1) is None
+    assert absent_channel([stack], 2, axes="CZYX") is None  # 6 at most then
+    with pytest.raises(UnetlabError, match="has 2 channels"):
+        refuse_for_every_file(tmp_path, [stack], {"channel": 2})
+    refuse_for_every_file(tmp_path, [stack], {"channel": 2, "axes": "CZYX"})
 
 
 def _zarr(path: Path, version: int, attrs: dict) -> Path:

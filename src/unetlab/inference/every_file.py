@@ -33,7 +33,8 @@ def refuse_for_every_file(where, paths: Sequence[str | os.PathLike], settings: d
     if not isinstance(where, (str, os.PathLike)):
         where = ", ".join(map(str, where))
     refuse_untiffed_axes(where, paths, settings.get("axes"))
-    if (line := absent_channel(paths, given_options(settings).channel)) is not None:
+    channel, axes = given_options(settings).channel, settings.get("axes")
+    if (line := absent_channel(paths, channel, axes=axes)) is not None:
         raise UnetlabError(**line)
 
 
@@ -47,19 +48,20 @@ def given_options(settings: dict) -> PredictOptions:
     )
 
 
-def absent_channel(paths: Sequence[str | os.PathLike], channel) -> dict | None:
+def absent_channel(paths: Sequence[str | os.PathLike], channel, *, axes=None) -> dict | None:
     """The refusal (``message`` and ``cli``: :func:`~unetlab.errors.spelled`) where the
     ``channel`` asked for (an index) is beyond the channels of every input of ``paths``, as
     their headers tell (:func:`most_channels`): each file would fail, one line apiece (s53
     badinput3: grey inputs; s54 badinput4: colour ones). None as soon as one input may have
     it or its header cannot say (its own line will): a folder of mixed channel counts
     predicts those that have it, the others fail alone (s53 reviewB). Headers are read up to
-    the first such input."""
+    the first such input. ``axes`` (``--axes``): the TIFFs are read by those, not as their
+    headers say (their channels then counted as a bound: :func:`_channel_bound`)."""
     if not isinstance(channel, int) or isinstance(channel, bool) or channel < 1 or not paths:
         return None
     most, exact = [], True
     for path in paths:
-        if (bound := _channel_bound(path)) is None or bound[0] > channel:
+        if (bound := _channel_bound(path, axes)) is None or bound[0] > channel:
             return None
         most.append(bound[0])
         exact &= bound[1]
@@ -69,7 +71,8 @@ def absent_channel(paths: Sequence[str | os.PathLike], channel) -> dict | None:
 
 class _Bound(NamedTuple):
     """The most channels of some inputs, and whether each header gave its count exactly
-    (no pages, which may be planes as well as channels: :func:`_channel_bound`)."""
+    (no pages, which may be planes as well as channels, or a channel axis its header
+    states: :func:`_channel_bound`)."""
 
     most: int
     exact: bool
@@ -103,18 +106,32 @@ def _out_of_range(form: str, channel: int, paths: Sequence, bound: _Bound) -> st
     return f"{form.format(channel)} is out of range: {which} {count} (valid: {valid}); {fix}"
 
 
+def _tiff_bound(letters: str, shape: tuple, palette: bool, *, stated: bool) -> tuple[int, bool]:
+    """:func:`_channel_bound` of a TIFF of axes ``letters`` (:func:`tiff_layout`'s) and
+    ``shape``: its channels (3 a palette's sample), times its pages unless its channel axis
+    is ``stated`` by its header, then exact."""
+    each = 3 if palette else 1
+    channels = math.prod(n for a, n in zip(letters, shape) if a == "C") * each
+    pages = math.prod(n for a, n in zip(letters, shape) if a == "P")
+    return (channels, True) if stated else (channels * pages, pages == 1)
+
+
 def most_channels(path: str | os.PathLike) -> int | None:
     """The most channels ``path`` may be read as, from its header: its pages times the
     channels of each (pages may be a multi-channel model's channels, or channels by
-    ``--axes``), 3 a colour picture's (its alpha dropped); None where the header cannot say
-    (not a file, a broken one: for its own line)."""
+    ``--axes``), its channels alone where its header states a channel axis, 3 a colour
+    picture's (its alpha dropped); None where the header cannot say (not a file, a broken
+    one: for its own line)."""
     bound = _channel_bound(path)
     return None if bound is None else bound[0]
 
 
-def _channel_bound(path: str | os.PathLike) -> tuple[int, bool] | None:
+def _channel_bound(path: str | os.PathLike, axes: str | None = None) -> tuple[int, bool] | None:
     """(:func:`most_channels` of ``path``, whether that is its channel count exactly: it
-    has one page, or its pages are channels by its header), or None."""
+    has one page, or its pages are channels by its header), or None. A TIFF whose header
+    states a channel axis beside its pages (an ImageJ hyperstack's ``channels``: ZCYX) has
+    those channels exactly, its pages planes (3 planes of 2 channels were said to have 'at
+    most 6': s54), unless ``axes`` (``--axes``) read it otherwise."""
     try:
         if is_zarr(path):
             with open_slide(path) as slide:
@@ -127,8 +144,6 @@ def _channel_bound(path: str | os.PathLike) -> tuple[int, bool] | None:
         with open_tiff(path) as tif:
             letters, shape = tiff_layout(tif)
             palette = int(tif.pages.first.photometric) == _PALETTE
-        most = math.prod(n for a, n in zip(letters, shape) if a not in "YX")
-        pages = math.prod(n for a, n in zip(letters, shape) if a == "P")
-        return most * (3 if palette else 1), pages == 1
+        return _tiff_bound(letters, shape, palette, stated=axes is None and "C" in letters)
     except (UnetlabError, OSError, ValueError, LookupError, TypeError):
         return None
