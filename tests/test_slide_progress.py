@@ -8,6 +8,7 @@ import io
 import logging
 
 import numpy as np
+import pytest
 import tifffile
 from tqdm import tqdm
 
@@ -212,12 +213,12 @@ def test_the_work_after_the_tiles_is_said_phase_by_phase(tmp_path):
         "w_objects.tif: finding the ids of its objects",
         "w_objects.tif: numbering, measuring",
         "w_objects.geojson: tracing the outlines of",
-        "w_objects.tif: pyramid level 1 of",
-        "w_objects.tif: writing level 1 of",
+        "w_objects.tif: pyramid level 1 of levels 0 to 1",
+        "w_objects.tif: writing level 0 of levels 0 to 1",
         "w_overlay.png: reading",
         "w_overlay.png: drawing",
-        "w.tif: pyramid level 1 of",
-        "w.tif: writing level 2 of",
+        "w.tif: pyramid level 1 of levels 0 to 1",
+        "w.tif: writing level 1 of levels 0 to 1",
     ):
         assert phase in after, (phase, after[-600:])
         after = after.split(phase, 1)[1]  # in this order
@@ -229,19 +230,19 @@ def test_a_phase_without_a_bar_is_a_line_a_minute_with_its_time_left(caplog):
     progress(10)
     told = progress.told("s_objects.tif")
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_progress"):
-        told(Level("writing level", 1, 3), 0, 8)
+        told(Level("writing level", 0, 2), 0, 8)
         clock.now += 30
-        told(Level("writing level", 1, 3), 2, 8)  # half a minute since the tiles' line: none
+        told(Level("writing level", 0, 2), 2, 8)  # half a minute since the tiles' line: none
         clock.now += 40
-        told(Level("writing level", 1, 3), 7, 8)
+        told(Level("writing level", 0, 2), 7, 8)
         progress.phase("s.tif: objects of the last rows", 4, 8, unit="row")  # begun at row 4
         clock.now += 60
         progress.phase("s.tif: objects of the last rows", 6, 8, unit="row")
     assert caplog.messages == [  # each step's start, then its time left once a minute
-        "s_objects.tif: writing levels 1 to 3",
-        # the whole step's time left: its level 1 10 s, levels 2 and 3 a quarter and a
-        # sixteenth of level 1's 80 s (s48: 10 s, level 1's alone)
-        "s_objects.tif: writing levels 1 to 3, level 1 of 3 (7 of 8 bands), 1 min 10 s so far, "
+        "s_objects.tif: writing levels 0 to 2",
+        # the whole step's time left: its level 0 10 s, levels 1 and 2 a quarter and a
+        # sixteenth of level 0's 80 s (s48: 10 s, level 0's alone)
+        "s_objects.tif: writing levels 0 to 2, level 0 (7 of 8 bands), 1 min 10 s so far, "
         "about 35 s left",
         "s.tif: objects of the last rows",
         "s.tif: objects of the last rows, 6 of 8 rows, 1 min 00 s so far, about 1 min 00 s left",
@@ -251,29 +252,30 @@ def test_a_phase_without_a_bar_is_a_line_a_minute_with_its_time_left(caplog):
     shown = TileProgress("s.tif", 4, bar.update)
     shown(4)
     shown.told("s.tif")(Level("pyramid level", 2, 3), 3, 5)
-    assert (bar.total, bar.n, bar.desc) == (5, 3, "s.tif: pyramid level 2 of 3: ")
+    assert (bar.total, bar.n, bar.desc) == (5, 3, "s.tif: pyramid level 2 of levels 0 to 3: ")
 
 
 def test_without_a_bar_an_outputs_levels_are_one_line_a_step(caplog):
     """A 6-level slide's log (no bar) said each pyramid level and each level's write, 11
     lines an output, ~30 after its last tile (s48): one line for an output's pyramid, one
-    for its writes, and a level's time left where it runs a minute."""
+    for its writes, and a level's time left where it runs a minute. Its levels are
+    numbered from 0 as --level reads them (the pyramid's were 1 to 5, its writes' 1 to 6:
+    s54)."""
     clock = _Clock()
     progress = TileProgress("big.tif", 10, clock=clock)
     progress(10)
     told = progress.told("big.tif")
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_progress"):
-        for what, levels, bands in (("pyramid level", 5, 4), ("writing level", 6, 4)):
-            for level in range(1, levels + 1):
+        for what, first, bands in (("pyramid level", 1, 4), ("writing level", 0, 4)):
+            for level in range(first, 6):
                 for band in range(bands + 1):
-                    told(Level(what, level, levels), band, bands)
+                    told(Level(what, level, 5), band, bands)
                     clock.now += 20 if (what, level) == ("pyramid level", 3) else 1
     assert caplog.messages == [
         "big.tif: pyramid levels 1 to 5",
         # the step's time so far and left (levels 1 and 2 took 10 s, level 3's bands 20 s)
-        "big.tif: pyramid levels 1 to 5, level 3 of 5 (3 of 4 bands), 1 min 10 s so far, "
-        "about 2 s left",
-        "big.tif: writing levels 1 to 6",
+        "big.tif: pyramid levels 1 to 5, level 3 (3 of 4 bands), 1 min 10 s so far, about 2 s left",
+        "big.tif: writing levels 0 to 5",
     ]
 
 
@@ -281,14 +283,19 @@ def test_level_step():
     """The step of a level's work from its numbers, given (they were parsed back out of
     the text ome wrote: s49); a text that reads as a level is no level."""
     assert level_step(Level("pyramid level", 2, 5).named("a.tif")) == (
-        "a.tif: pyramid levels of 5",
+        "a.tif: pyramid levels to 5",
         "a.tif: pyramid levels 2 to 5",
     )
     assert level_step(Level("a.tif: writing level", 1, 1)) == (
-        "a.tif: writing levels of 1",
-        "a.tif: writing level 1 of 1",
+        "a.tif: writing levels to 1",
+        "a.tif: writing level 1 of levels 0 to 1",
     )
-    assert str(Level("pyramid level", 2, 5).named("a.tif")) == "a.tif: pyramid level 2 of 5"
+    assert (
+        level_step(Level("a.tif: writing level", 0, 0))[1]
+        == "a.tif: writing level 0 (its only level)"
+    )
+    named = str(Level("pyramid level", 2, 5).named("a.tif"))
+    assert named == "a.tif: pyramid level 2 of levels 0 to 5"
     assert level_step("a_overlay.png: drawing") == ("a_overlay.png: drawing",) * 2
     assert level_step("a.tif: level 2 of 5") == ("a.tif: level 2 of 5",) * 2
 
@@ -332,12 +339,12 @@ def test_without_a_bar_each_step_after_the_tiles_gets_its_line_once(tmp_path, ca
     for step in (
         "w_objects.tif: finding the ids of its objects",
         "w_objects.geojson: tracing the outlines of",
-        "w_objects.tif: pyramid level 1 of 1",  # its only level, said as it is
-        "w.tif: pyramid level 1 of 1",
-        "w.tif: writing levels 1 to 2",  # one line for an output's levels
+        "w_objects.tif: pyramid level 1 of levels 0 to 1",  # its only one, said as it is
+        "w.tif: pyramid level 1 of levels 0 to 1",
+        "w.tif: writing levels 0 to 1",  # one line for an output's levels, as --level counts
     ):
         assert sum(m.startswith(step) for m in said) == 1, (step, said)
-    assert not any(m.startswith("w.tif: writing level 2 of") for m in said), said
+    assert not any(m.startswith("w.tif: writing level 1 of") for m in said), said
     measuring = [m for m in said if "numbering, measuring" in m]
     assert len(measuring) == 1 and measuring[0].startswith("w_objects.tif: numbering"), said
     assert not any("tracing their outlines" in m for m in said)
@@ -375,3 +382,22 @@ def test_a_step_s_bar_starts_at_what_is_done():
     assert frames and all(" 6/8 " in f for f in frames), frames
     shown.phase("s.tif: objects of the last rows", 8, 8, unit="row")
     assert " 8/8 " in out.getvalue().split("\r")[-1]
+
+
+def test_an_outputs_levels_are_counted_as_level_reads_them(tmp_path, caplog, monkeypatch):
+    """A 4-level output's lines said 'pyramid levels 1 to 3', then 'writing levels 1 to 4'
+    (s54): its levels are numbered from 0 as --level reads them back, in every line."""
+    from unetlab.data import ome
+    from unetlab.data.slides import open_slide
+    from unetlab.errors import UnetlabError
+
+    monkeypatch.setattr(ome, "CHUNK", 16)  # 120 x 90 px: levels of 120, 60, 30, 15 rows
+    tifffile.imwrite(tmp_path / "big.tif", nuclei_image(120, 90, seed=2))
+    with caplog.at_level(logging.INFO):
+        predict_file(local_net(), tmp_path / "big.tif", tmp_path / "o", large_threshold=100)
+    said = [m for m in caplog.messages if m.startswith("big.tif: ") and "levels" in m]
+    assert said == ["big.tif: pyramid levels 1 to 3", "big.tif: writing levels 0 to 3"], said
+    with open_slide(tmp_path / "o" / "big.tif", level=3) as slide:
+        assert slide.levels == 4
+    with pytest.raises(UnetlabError, match="choose --level 0 to 3"):
+        open_slide(tmp_path / "o" / "big.tif", level=4)

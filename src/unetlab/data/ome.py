@@ -202,20 +202,25 @@ def downsample(block: np.ndarray, how: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Level:
-    """The work on one level of several ("pyramid level 2 of 5"): ``step`` ("pyramid
-    level", "writing level"), its ``level`` and the last, ``levels``; the numbers given to
-    the progress lines, which fold a step's levels into one line, not read back from the text."""
+    """The work on one level of an output's pyramid ("pyramid level 2 of levels 0 to 4"):
+    ``step`` ("pyramid level", "writing level"), its ``level`` and the output's ``last``,
+    numbered from 0 (full resolution) as ``--level`` reads them (the lines said "pyramid
+    levels 1 to 3", then "writing levels 1 to 4" of one 4-level output: s54); the numbers
+    given to the progress lines, which fold a step's levels into one line, not read back
+    from the text."""
 
     step: str
     level: int
-    levels: int
+    last: int
 
     def __str__(self) -> str:
-        return f"{self.step} {self.level} of {self.levels}"
+        if not self.last:
+            return f"{self.step} 0 (its only level)"
+        return f"{self.step} {self.level} of levels 0 to {self.last}"
 
     def named(self, name: str) -> Level:
-        """The same work of the output ``name`` ("big.tif: pyramid level 2 of 5")."""
-        return Level(f"{name}: {self.step}", self.level, self.levels)
+        """The same work of the output ``name`` ("big.tif: pyramid level 2 of levels 0 to 4")."""
+        return Level(f"{name}: {self.step}", self.level, self.last)
 
 
 #: ``told(what, done, total)``: ``done`` of the ``total`` bands of ``what`` (a
@@ -439,7 +444,7 @@ def _write_ome_tiff(
     with atomic_path(final) as tmp, tifffile.TiffWriter(tmp, bigtiff=True, ome=True) as tiff:
         for level in range(levels):
             array = group[str(level)]
-            done = _counted(told, Level("writing level", level + 1, levels), array.shape)
+            done = _counted(told, Level("writing level", level, levels - 1), array.shape)
             extra = _resolution(spec.pixel_size, 2**level)
             if level == 0:
                 extra.update(subifds=levels - 1, metadata=metadata)

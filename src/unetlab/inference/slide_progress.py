@@ -88,7 +88,7 @@ class TileProgress:
         return lambda what, done, total: self.phase(_named(name, what), done, total)
 
     def phase(self, what: str | Level, done: int, total: int, *, unit: str = "band") -> None:
-        """``done`` of the ``total`` ``unit`` of ``what`` ("slide.tif: pyramid level 2 of 3")
+        """``done`` of the ``total`` ``unit`` of ``what`` ("s.tif: pyramid level 2 of levels 0 to 3")
         are done: work after the tiles (the objects' last rows, numbering and measuring
         them, the outputs' pyramids and OME-TIFF writes) that ran 17 s of a 4096² slide's
         run (minutes of a large one's) under a bar at 100%, "<00:00" left (s47). The bar
@@ -132,16 +132,16 @@ class TileProgress:
     def _say_left(self, what: str | Level, count: tuple[int, int, str], now: float) -> None:
         """The line of the time left of ``what``, ``count`` (done, total, unit) done of
         it: of a level of a step of several, the whole step's (it said only the level's:
-        s48), "big.tif: pyramid levels 1 to 5, level 3 of 5 (3 of 4 bands), ..."."""
+        s48), "big.tif: pyramid levels 1 to 5, level 3 (3 of 4 bands), ..."."""
         done, total, unit = count
         elapsed, began = now - self.now[1], self.now[2]
         left = elapsed * (total - done) / (done - began)
         head = f"{what}, {done} of {total} {unit}s"
         _, line, since, first = self.step
-        if isinstance(what, Level) and first < what.levels:  # a step of levels
-            elapsed, (level, last) = now - since, (what.level, what.levels)
+        if isinstance(what, Level) and first < what.last:  # a step of levels
+            elapsed, (level, last) = now - since, (what.level, what.last)
             left = levels_left((first, level, last), done / total, elapsed)
-            head = f"{line}, level {level} of {last} ({done} of {total} {unit}s)"
+            head = f"{line}, level {level} ({done} of {total} {unit}s)"
         log.info("%s, %s so far, about %s left", head, duration(elapsed), duration(left))
         self.said = (self.done, now)
 
@@ -198,14 +198,14 @@ def _named(name: str, what: str | Level) -> str | Level:
 def level_step(what: str | Level) -> tuple[str, str]:
     """The step the work ``what`` is of, and the line that starts it: for one level of
     several (a :class:`~unetlab.data.ome.Level`), the step of them all and its levels
-    ("big.tif: pyramid level 2 of 5" -> ("big.tif: pyramid levels of 5", "big.tif: pyramid
-    levels 2 to 5"); the last level as it is: "pyramid level 1 of 1"); else ``what``
-    itself, twice."""
+    ("big.tif: pyramid level 2 of levels 0 to 5" -> ("big.tif: pyramid levels to 5",
+    "big.tif: pyramid levels 2 to 5"); the last level as it is: "pyramid level 1 of levels
+    0 to 1"); else ``what`` itself, twice."""
     if not isinstance(what, Level):
         return what, what
-    step, level, levels = what.step, what.level, what.levels
-    line = str(what) if level == levels else f"{step}s {level} to {levels}"
-    return f"{step}s of {levels}", line
+    step, level, last = what.step, what.level, what.last
+    line = str(what) if level == last else f"{step}s {level} to {last}"
+    return f"{step}s to {last}", line
 
 
 def levels_left(levels: tuple[int, int, int], done: float, elapsed: float) -> float:
