@@ -147,6 +147,24 @@ def test_a_channel_axis_the_header_states_is_counted_exactly(tmp_path):
     refuse_for_every_file(tmp_path, [stack], {"channel": 2, "axes": "CZYX"})
 
 
+def test_an_ome_zarr_s_channel_axis_is_counted_exactly(tmp_path):
+    """An OME-Zarr of 2 channels of 3 planes (axes c, z, y, x) was said to have 'at most 6
+    channels' too; a bare Zarr array of 6 planes may still be read as 6 at most."""
+    import zarr
+
+    group = zarr.open_group(tmp_path / "cz.ome.zarr", mode="w", zarr_format=2)
+    group.create_array("0", shape=(2, 3, 16, 16), dtype="uint8", chunks=(2, 3, 16, 16))[:] = 5
+    axes = [{"name": a, "type": "channel" if a == "c" else "space"} for a in "czyx"]
+    scale = [{"type": "scale", "scale": [1, 1, 1, 1]}]
+    datasets = [{"path": "0", "coordinateTransformations": scale}]
+    group.attrs["multiscales"] = [{"version": "0.4", "axes": axes, "datasets": datasets}]
+    said = absent_channel([tmp_path / "cz.ome.zarr"], 2)["cli"]
+    assert "has 2 channels (valid: --channel 0 to 1)" in said, said
+    bare = zarr.open_array(tmp_path / "b.zarr", mode="w", shape=(6, 16, 16), dtype="uint8")
+    bare[:] = 5
+    assert "has at most 6 channels" in absent_channel([tmp_path / "b.zarr"], 6)["cli"]
+
+
 def _zarr(path: Path, version: int, attrs: dict) -> Path:
     """An OME-Zarr group of two levels of (2, 16, 16) / (2, 8, 8) with ``attrs``."""
     import zarr

@@ -106,10 +106,10 @@ def _out_of_range(form: str, channel: int, paths: Sequence, bound: _Bound) -> st
     return f"{form.format(channel)} is out of range: {which} {count} (valid: {valid}); {fix}"
 
 
-def _tiff_bound(letters: str, shape: tuple, palette: bool, *, stated: bool) -> tuple[int, bool]:
-    """:func:`_channel_bound` of a TIFF of axes ``letters`` (:func:`tiff_layout`'s) and
-    ``shape``: its channels (3 a palette's sample), times its pages unless its channel axis
-    is ``stated`` by its header, then exact."""
+def _header_bound(letters: str, shape: tuple, palette: bool, *, stated: bool) -> tuple[int, bool]:
+    """:func:`_channel_bound` of a TIFF or Zarr of axes ``letters`` (:func:`tiff_layout`'s,
+    a slide's layout) and ``shape``: its channels (3 a palette's sample), times its pages
+    unless its channel axis is ``stated`` by its header, then exact."""
     each = 3 if palette else 1
     channels = math.prod(n for a, n in zip(letters, shape) if a == "C") * each
     pages = math.prod(n for a, n in zip(letters, shape) if a == "P")
@@ -131,11 +131,13 @@ def _channel_bound(path: str | os.PathLike, axes: str | None = None) -> tuple[in
     has one page, or its pages are channels by its header), or None. A TIFF whose header
     states a channel axis beside its pages (an ImageJ hyperstack's ``channels``: ZCYX) has
     those channels exactly, its pages planes (3 planes of 2 channels were said to have 'at
-    most 6': s54), unless ``axes`` (``--axes``) read it otherwise."""
+    most 6': s54), unless ``axes`` (``--axes``) read it otherwise; an OME-Zarr's ``c``
+    axis too."""
     try:
-        if is_zarr(path):
+        if is_zarr(path):  # --axes is for TIFFs alone
             with open_slide(path) as slide:
-                return slide.shape[0] * slide.shape[3], slide.shape[0] == 1
+                letters, shape = slide.layout.axes, slide.layout.shape
+            return _header_bound(letters, shape, False, stated="C" in letters)
         if not Path(path).is_file():
             return None
         if Path(path).suffix.lower() not in TIFF_SUFFIXES:
@@ -144,6 +146,6 @@ def _channel_bound(path: str | os.PathLike, axes: str | None = None) -> tuple[in
         with open_tiff(path) as tif:
             letters, shape = tiff_layout(tif)
             palette = int(tif.pages.first.photometric) == _PALETTE
-        return _tiff_bound(letters, shape, palette, stated=axes is None and "C" in letters)
+        return _header_bound(letters, shape, palette, stated=axes is None and "C" in letters)
     except (UnetlabError, OSError, ValueError, LookupError, TypeError):
         return None
