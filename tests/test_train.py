@@ -171,7 +171,7 @@ def test_interrupted_and_resumed_run_equals_uninterrupted(tmp_path, data, monkey
         )  # epoch 2, batch 1 (epoch 1: 2 training steps + 1 validation batch)
         with pytest.raises(KeyboardInterrupt):
             fit(cfg, run_dir=tmp_path / "cut", progress=False)
-    with pytest.raises(OutputError, match="--resume"):
+    with pytest.raises(OutputError, match="resume=True"):
         fit(cfg, run_dir=tmp_path / "cut", progress=False)
     saved = load_checkpoint(tmp_path / "cut" / "checkpoints" / "last.pt")["train_state"]
     assert (saved["epoch"], saved["batch"], saved["step"]) == (1, 1, 3)
