@@ -336,11 +336,13 @@ def test_predict_under_a_cpu_quota_runs_no_more_threads_than_the_quota(
 
 @pytest.mark.parametrize("omp", [None, "2"])
 @pytest.mark.parametrize("large", [True, False])
-def test_python_predict_file_of_a_large_slide_looks_between_its_windows(
+def test_python_predict_file_keeps_one_count_through_a_slide(
     tmp_path, monkeypatch, caplog, omp, large
 ):
-    """A slide read window by window is long work, like a folder: predict_file looks at the
-    cores other work holds between its batches of tiles (s54); an image read whole, not."""
+    """A slide read window by window keeps the count its resume record took as it began
+    (review s54, 6: a look between its windows lowered it after the record said 2, so a
+    killed slide resumed on 2 threads differed from a straight run with no line said); an
+    image read whole leaves the threads as they are. A folder or the CLI looks before."""
     import tifffile
 
     _beside_a_busy_core(tmp_path, monkeypatch, omp)
@@ -352,8 +354,4 @@ def test_python_predict_file_of_a_large_slide_looks_between_its_windows(
     file = partial(predict_file, model, tmp_path / "s.tif", tmp_path / "out", tile_size=32)
     sets, after, said = _counts_set(monkeypatch, caplog, partial(file, **streamed))
     assert after == 2 and len(seen) > 1, seen
-    if large and omp is None:
-        assert sets == [1, 2] and seen[-1] == 1, (sets, seen)
-        assert said == [PREDICTING_ON_ONE]
-    else:
-        assert sets == [] and said == [] and set(seen) == {2}, (sets, seen)
+    assert sets == [] and said == [] and set(seen) == {2}, (sets, seen)

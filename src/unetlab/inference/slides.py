@@ -143,7 +143,6 @@ from unetlab.inference.slide_outputs import (
 )
 from unetlab.inference.slide_overlay import OVERLAY_SIDE, by_object, write_slide_overlay
 from unetlab.inference.slide_progress import TileProgress, counted
-from unetlab.inference.threads_look import looking_between
 from unetlab.inference.tiling import TileGrid, iter_tiled_rows
 from unetlab.manifest import claimed_only
 from unetlab.outputs import outputs_kept
@@ -1280,7 +1279,6 @@ def _predict_bands(
     slide_resume.note_done_before(rows_before * slide.shape[2])  # not this run's pixels
     arrays = {key: ome.open_level(run.stages[key]) for key in specs}
     fn = probability_fn(model, precision=options.precision, tta=options.tta)
-    fn = looking_between(fn, model)  # fewer threads beside other work, once due
     progress = _tile_progress(slide_name(slide.path), run.grid, run.batch, band, firsts, progress)
     with inference_session(model, options.device) as dev:
         check_precision(options.precision, dev)

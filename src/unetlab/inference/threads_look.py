@@ -15,11 +15,11 @@ its own would add :data:`~unetlab.cpu_share.LEAST_LOOK` seconds' wait to every c
 script's loop; a count lowered inside one call would also be put back before the next. A
 loop of calls beside other work sets ``torch.set_num_threads`` (or OMP_NUM_THREADS) itself,
 or predicts a folder. ``predict_file`` of a large image read window by window (a slide:
-minutes to hours, like a folder) caps and looks as a folder does, between its batches of
-tiles (:func:`looking_between`: no wait). Its resume record
-(:func:`~unetlab.inference.slide_resume.identity`) keeps the count it began on: a run that
-lowered it, killed and resumed, may differ from a straight run in the last bits, as runs
-beside other work may (OMP_NUM_THREADS keeps one count)."""
+minutes to hours, like a folder) is capped as a folder is, but never changes its count
+between windows: its resume record (:func:`~unetlab.inference.slide_resume.identity`) keeps
+the count it began on, so that a killed slide resumed on as many threads equals a straight
+run bit for bit (a look between windows lowered the count after the record took it, review
+s54, 6); a folder or the CLI looks before the slide begins or between files."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ import contextlib
 import contextvars
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import torch
 
@@ -97,16 +97,3 @@ def look_beside(model, since: cpu_share.CpuReading | None = None) -> None:
         if since is not None and look.since is not None:
             look.since = since
         look(model)
-
-
-def looking_between(fn: Callable[[torch.Tensor], torch.Tensor], model) -> Callable:
-    """``fn`` (a batch of tiles' probabilities) that makes :func:`look_beside`'s look first,
-    once it is due: a slide read window by window is long work, as a folder is, and its
-    setup alone is often too short to tell (s54). Once looked (or not looking), the cost is
-    a context variable read a batch (0.3 us; 7 us a batch until due)."""
-
-    def looked(x: torch.Tensor) -> torch.Tensor:
-        look_beside(model)
-        return fn(x)
-
-    return looked
