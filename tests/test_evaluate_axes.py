@@ -161,3 +161,17 @@ def test_planes_read_as_channels_are_told_a_fix_each_command_takes(stack, capsys
     model = ["evaluate", "--checkpoint", str(stack / "c.pt"), "--data", str(stack / "data")]
     assert main(model) == 2
     assert "evaluate --axes ZYX (TYX for time points)" in capsys.readouterr().err
+
+
+def test_a_channels_mask_error_survives_a_pickle():
+    # review s54 (6): it took (path, channels), so unpickling it (an error sent between
+    # processes) raised TypeError instead of its one line
+    import pickle
+    from pathlib import Path
+
+    from unetlab.data.io import ChannelsMaskError
+
+    error = ChannelsMaskError(Path("m.tif"), 5)
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is ChannelsMaskError and str(again) == str(error)
+    assert again.problem == error.problem

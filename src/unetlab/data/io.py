@@ -1160,6 +1160,12 @@ class ChannelsMaskError(ImageReadError):
             "(data.axes: ZYX) or evaluate --axes ZYX (TYX for time points), or save the images "
             "and masks with their axes (tifffile.imwrite(..., metadata={'axes': 'ZYX'}))"
         )
+        self.how = (path, channels)
+
+    def __reduce__(self):
+        """Made again from its path and count (a loader worker's error is pickled to the
+        main process: the message alone does not rebuild it, review s54, 6)."""
+        return type(self), self.how
 
 
 def read_image(path: str | os.PathLike, *, axes: str | None = None) -> np.ndarray:
