@@ -498,3 +498,15 @@ def test_kromps_sharp_images_are_not_called_out_of_focus_a_blurred_copy_is(kromp
 
 def _unrated(row: dict) -> dict:
     return {k: v for k, v in row.items() if k != "focus_vs_median"}
+
+
+def test_crops_of_one_camera_within_five_percent_are_peers():
+    # review s54 (6): exact sizes left five ragged crops of one microscope (498 x 500 to
+    # 520 x 496) each alone, so the blurred one got no ratio; Kromp's sizes (914 x 1225,
+    # 1024 x 1280, 1024 x 1024) lie 11 % and more apart and stay apart
+    sizes = [(500, 500), (512, 498), (520, 496), (505, 510), (498, 500)]
+    rows = summary._with_focus_ratios(_wells([0.01, 0.5, 0.55, 0.6, 0.52], sizes))
+    assert rows[0]["focus_vs_median"] < summary.BLUR_SHARE, rows
+    assert summary._image_sizes_line(rows) == []  # one camera's: no "of 5 sizes" line
+    kromp = [(914, 1225), (914, 1225), (1024, 1280), (1024, 1024)]
+    assert len(summary._by_image_size(_wells([0.04, 0.05, 0.58, 0.82], kromp))) == 3

@@ -873,12 +873,31 @@ def _with_focus_ratios(rows: list[dict]) -> list[dict]:
     return rows
 
 
+#: image sizes within this share of each other in height and width are one camera's (crops
+#: of one microscope, ragged edge tiles: 498 x 500 to 520 x 496), peers for the focus check
+SIZE_TOLERANCE = 0.05
+
+
 def _by_image_size(rows: list[dict]) -> list[list[dict]]:
-    """``rows`` parted by their ``image_size`` (those without one together), in order."""
+    """``rows`` parted by their ``image_size`` (those without one together), in order, sizes
+    within :data:`SIZE_TOLERANCE` of a size of the part one part (exact sizes left crops of
+    one microscope, each its own size, without the check: review s54, 6)."""
     groups: dict = {}
     for r in rows:
-        groups.setdefault(r.get("image_size"), []).append(r)
+        groups.setdefault(_size_part(r.get("image_size"), groups), []).append(r)
     return list(groups.values())
+
+
+def _size_part(size, parts: dict):
+    """The key of the part of ``parts`` that ``size`` joins: a size there within
+    :data:`SIZE_TOLERANCE` in height and width, else ``size`` itself."""
+    if size is None:
+        return None
+    for key, part in parts.items():
+        for other in {tuple(r["image_size"]) for r in part} if key is not None else ():
+            if all(abs(a - b) <= SIZE_TOLERANCE * max(a, b) for a, b in zip(size, other)):
+                return key
+    return tuple(size)
 
 
 def _folder_medians(rows: list[dict]) -> list[float | None]:
@@ -1289,9 +1308,9 @@ def _blur_lines(counted: list[dict]) -> list[str]:
         return mixed
     named = _named(low, lambda r: f"{r['focus_vs_median']:.2f}x")
     peers = "the folder's median" if sizes is None else "their like-sized images' median"
-    if len({r.get("image_size") for r in measured}) > 1:  # each set against its own size's
+    if len(_by_image_size(measured)) > 1:  # each set against its own size's
         kind = "images" if sizes is None else "like-sized images"
-        peers = f"the median of the {kind} of their height and width"
+        peers = f"the median of the {kind} of their height and width (within {SIZE_TOLERANCE:.0%})"
     return mixed + [
         f"focus: {_where(low)} under {BLUR_SHARE:g}x {peers} (out of focus? fewer, larger "
         f"objects): {named}; focus_vs_median in {SUMMARY}"
@@ -1301,13 +1320,13 @@ def _blur_lines(counted: list[dict]) -> list[str]:
 def _image_sizes_line(measured: list[dict]) -> list[str]:
     """The line that says the images with a focus are of several sizes (height x width), so
     each is compared only with those of its own (:func:`_with_focus_ratios`); none for one."""
-    n = len({r["image_size"] for r in measured if "image_size" in r})
+    n = len(_by_image_size([r for r in measured if r.get("image_size") is not None]))
     if n < 2:
         return []
     return [
         f"focus: the images are of {n} sizes (other cameras or scans?): focus_vs_median "
-        f"compares each image only with those of its height and width (empty where fewer "
-        f"than {FOCUS_IMAGES})"
+        f"compares each image only with those of its height and width (within "
+        f"{SIZE_TOLERANCE:.0%}; empty where fewer than {FOCUS_IMAGES})"
     ]
 
 
