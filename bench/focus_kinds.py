@@ -49,7 +49,7 @@ def features(image: np.ndarray, masks: np.ndarray, boxes: np.ndarray) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     parser.add_argument("--data", type=Path, required=True, help="kromp2020_nuclei folder")
     args = parser.parse_args()
     print("split name across(px) HxW | sharp: features | blurred sigma 2: features")

@@ -70,7 +70,11 @@ def test_predict_says_once_that_objects_have_no_pixel_size(tmp_path, caplog):
     options = unetlab.ObjectOptions(min_area=1)
     with caplog.at_level(logging.INFO, logger="unetlab"):
         unetlab.predict_folder(net, tmp_path / "in", tmp_path / "out", objects=options)
-    said = [r.getMessage() for r in caplog.records if "record no pixel size" in r.getMessage()]
-    assert len(said) == 1 and said[0].startswith("2 of 3 inputs record no pixel size (first: a")
+    said = [
+        r.getMessage() for r in caplog.records if "record no usable pixel size" in r.getMessage()
+    ]
+    assert len(said) == 1 and said[0].startswith(
+        "2 of 3 inputs record no usable pixel size (first: a"
+    )
     with open(tmp_path / "out" / "c_objects.csv") as f:
         assert "area_um2" in f.readline()
