@@ -882,22 +882,30 @@ def _by_image_size(rows: list[dict]) -> list[list[dict]]:
     """``rows`` parted by their ``image_size`` (those without one together), in order, sizes
     within :data:`SIZE_TOLERANCE` of a size of the part one part (exact sizes left crops of
     one microscope, each its own size, without the check: review s54, 6)."""
+    sizes = [None if r.get("image_size") is None else tuple(r["image_size"]) for r in rows]
+    keys = _size_keys(dict.fromkeys(s for s in sizes if s is not None))
     groups: dict = {}
-    for r in rows:
-        groups.setdefault(_size_part(r.get("image_size"), groups), []).append(r)
+    for r, size in zip(rows, sizes):
+        groups.setdefault(None if size is None else keys[size], []).append(r)
     return list(groups.values())
 
 
-def _size_part(size, parts: dict):
-    """The key of the part of ``parts`` that ``size`` joins: a size there within
-    :data:`SIZE_TOLERANCE` in height and width, else ``size`` itself."""
-    if size is None:
-        return None
-    for key, part in parts.items():
-        for other in {tuple(r["image_size"]) for r in part} if key is not None else ():
-            if all(abs(a - b) <= SIZE_TOLERANCE * max(a, b) for a, b in zip(size, other)):
-                return key
-    return tuple(size)
+def _size_keys(sizes) -> dict[tuple, tuple]:
+    """Each of the distinct ``sizes`` (in order) to the key of its part: the first part
+    holding a size within :data:`SIZE_TOLERANCE` of it in height and width, else its own.
+    Over the distinct sizes, a few, not the rows (a set of each part's sizes rebuilt a row
+    took 0.3 s for 4,000 images of one size)."""
+    parts: dict[tuple, list[tuple]] = {}
+    keys = {}
+    for size in sizes:
+        near = (k for k, held in parts.items() if any(_near(size, o) for o in held))
+        keys[size] = next(near, size)
+        parts.setdefault(keys[size], []).append(size)
+    return keys
+
+
+def _near(size: tuple, other: tuple) -> bool:
+    return all(abs(a - b) <= SIZE_TOLERANCE * max(a, b) for a, b in zip(size, other))
 
 
 def _folder_medians(rows: list[dict]) -> list[float | None]:
