@@ -1449,10 +1449,10 @@ def pixel_sizes_gathered(root: Path | None = None) -> Iterator[None]:
         yield
     finally:
         _TREE.reset(token)
-        if tree.first is not None:
-            count = sum(map(_readable_in_pixels, tree.todo))
-            line = _no_pixel_size_line(tree.first, count, len(tree.todo), tree.root)
-            note_once(line, key="no pixel size of the tree", level=logging.INFO)
+    if tree.first is not None:  # a tree predicted through, not stopped (each input's header)
+        count = sum(map(_readable_in_pixels, tree.todo))
+        line = _no_pixel_size_line(tree.first, count, len(tree.todo), tree.root)
+        note_once(line, key="no pixel size of the tree", level=logging.INFO)
 
 
 def _in_pixels(path: Path) -> bool:
