@@ -9,7 +9,6 @@ from unetlab.api_lines import api_lines
 from unetlab.config import Config, chosen_keys, given_config
 from unetlab.config.keywords import checks_keywords
 from unetlab.data.datasets import split_kind
-from unetlab.data.exclude import check_exclude_rows
 from unetlab.data.fingerprint import unlabelled_fill
 from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.mask_shares import inverted_masks
@@ -80,7 +79,6 @@ def _checked(cfg: Config, explicit: set[str], *, planned: bool = False):
         )
     refuse_missing_root(cfg.data.root)
     d = cfg.data
-    check_exclude_rows(d.exclude_rows)  # one line naming the form, before any mask is read
     problems: list[str] = []  # every problem of the data set, raised together by check_data
     split = dict(
         val_fraction=d.val_fraction, seed=d.seed, problems=problems, quiet=True, axes=d.axes
