@@ -292,7 +292,7 @@ def run(args) -> int:
     from unetlab.distributed import Group, launch, without_nproc
     from unetlab.inference.folders import find_inputs, predict_folder, say_unread
     from unetlab.inference.input_folder import among_inputs_line, refuse_input_folder
-    from unetlab.runtime import CLI_DEVICE_FIX, resolve_device, threads_kept
+    from unetlab.runtime import CLI_DEVICE_FIX, resolve_device
 
     _check_flags(args)
     group = Group.from_env()
@@ -302,7 +302,6 @@ def run(args) -> int:
     if not group.is_main:  # one start line and one summary, from the main process
         logging.getLogger("unetlab").setLevel(logging.WARNING)
     device = group.device(resolve_device(args.device, CLI_DEVICE_FIX))
-    since = since if _threads_ours(device, group) else None
     if args.recursive:
         return _run_tree(args, group, device, since)
     not_read = say_unread(args.input) if group.is_main else []  # .czi, .nd2: named, counted
@@ -315,7 +314,7 @@ def run(args) -> int:
     timed = {}  # the model; --benchmark: model time by hooks that synchronise a GPU per call
     clock = partial(_model_clock, timed, device)
     try:
-        with group.joined(device, WAIT_MINUTES), threads_kept():  # another's longer share
+        with group.joined(device, WAIT_MINUTES):  # another's longer share
             result = predict_folder(
                 partial(_loaded, timed, args, device, say=group.is_main, since=since),
                 files,
@@ -385,7 +384,6 @@ def _run_tree(args, group, device, since: CpuReading | None) -> int:
     import time
 
     from unetlab.inference.tree import TreeTotals, predict_tree
-    from unetlab.runtime import threads_kept
 
     if len(args.input) != 1 or not Path(args.input[0]).is_dir():
         raise UnetlabError("--recursive takes one folder as --input (its sub-folders are read)")
@@ -401,7 +399,7 @@ def _run_tree(args, group, device, since: CpuReading | None) -> int:
         _summary(args, result, out_dir / rel, {}, group)
 
     try:
-        with group.joined(device, WAIT_MINUTES), threads_kept():
+        with group.joined(device, WAIT_MINUTES):
             results = predict_tree(
                 partial(_loaded, timed, args, device, say=group.is_main, since=since),
                 args.input[0],
@@ -586,7 +584,8 @@ def _check_flags(args) -> None:
 def _load(args, device, *, say: bool = True, since: CpuReading | None = None):
     """The checkpoint's model, once, in the layout prediction runs in (predict_image would
     convert it per file); a stopped run's last.pt said (``say``: the main process); fewer
-    threads where other work held cores since ``since`` (:func:`_threads_ours`)."""
+    threads where other work held cores since ``since`` (the look of predict_folder's block:
+    :func:`~unetlab.inference.threads_look.look_beside`, which decides whether it is ours)."""
     from unetlab.checkpoint import load_model
     from unetlab.inference.threads_look import look_beside
     from unetlab.runtime import inference_layout
@@ -603,14 +602,6 @@ def _cpu_reading() -> CpuReading:
     from unetlab.cpu_share import cpu_reading
 
     return cpu_reading()
-
-
-def _threads_ours(device, group) -> bool:
-    """Whether this command may predict on fewer threads beside other work (:func:`_load`):
-    on the CPU, where they were not chosen (:func:`~unetlab.cpu_share.threads_chosen`)."""
-    from unetlab.cpu_share import threads_chosen
-
-    return device.type == "cpu" and not threads_chosen(group.active)
 
 
 def _model_clock(timed: dict, device, model):
