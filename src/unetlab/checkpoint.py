@@ -60,6 +60,7 @@ from unetlab.model_identity import REPORT_SAME_MODEL, SAME_MODEL
 from unetlab.models import UNet, model_from_config
 from unetlab.packages import is_package, load_package
 from unetlab.runtime import resolve_device
+from unetlab.words import numbered
 
 FORMAT = "unetlab"
 #: the part naming the sha256 of the file before a rewrite that changed no prediction
@@ -664,7 +665,7 @@ def _reached(progress: dict, trained: dict) -> str:
     steps, epochs = progress.get("planned_steps"), progress.get("planned_epochs")
     minutes = float(progress.get("max_minutes") or 0)
     if minutes > 0:
-        done = f"{epoch} epoch{'' if epoch == 1 else 's'} done"
+        done = f"{numbered(epoch, 'epoch')} done"
         return f"step {step:,} ({done} of at most {epochs}, in a {minutes:g}-minute budget)"
     of = f" of {int(steps):,}" if steps else ""
     return f"step {step:,}{of} ({epoch} of {epochs} epochs done)"

@@ -27,6 +27,7 @@ from unetlab.runtime import (
     excess_load,
 )
 from unetlab.runtime import threads_chosen as threads_set
+from unetlab.words import numbered
 
 #: a share of its threads' time below this, with other work busy, is said
 LOW_SHARE = 0.6
@@ -272,7 +273,7 @@ def _threads_said(threads: float) -> str:
     """``2 threads``, ``1 thread``; ``1.4 threads (on average)`` for a count that changed."""
     if threads != int(threads):
         return f"{threads:.1f} threads (on average)"
-    return f"{int(threads)} thread{'s' * (threads != 1)}"
+    return numbered(int(threads), "thread")
 
 
 def shared_cpu_warning(share: CpuShare, minutes: float) -> str | None:

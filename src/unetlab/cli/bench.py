@@ -10,6 +10,7 @@ import sys
 from unetlab.cli.common import PRECISIONS, STDOUT, check_pixels, user_path
 from unetlab.errors import UnetlabError
 from unetlab.models.architecture import ENCODERS, PRESETS
+from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ def _bench(args, out) -> int:
     where = (
         f"{torch.cuda.get_device_name(device)} ({device})"
         if device.type == "cuda"
-        else f"{threads} thread{'s' * (threads != 1)}, {allocator}"
+        else f"{numbered(threads, 'thread')}, {allocator}"
     )
     print(f"unetlab bench: {name}, {where}", flush=True)
     if busy := _busy(device):

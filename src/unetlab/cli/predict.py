@@ -39,6 +39,7 @@ from unetlab.cli.common import (
     warn_unfinished,
 )
 from unetlab.errors import IN_USE, DiskFullError, UnetlabError, first_line
+from unetlab.words import numbered
 
 if TYPE_CHECKING:
     from unetlab.cpu_share import CpuReading
@@ -428,9 +429,9 @@ def _run_tree(args, group, device, since: CpuReading | None) -> int:
 def _report_tree(totals, elapsed: float, out_dir: Path) -> None:
     """The tree's one line after its folders' (:class:`~unetlab.inference.tree.TreeTotals`)."""
     log.info(
-        "predict --recursive: %d folder%s done, %d failed; %d written, %d skipped, %d failed "
+        "predict --recursive: %s done, %d failed; %d written, %d skipped, %d failed "
         "in %.1f s -> %s",
-        *(totals.done, "" if totals.done == 1 else "s", totals.refused),
+        *(numbered(totals.done, "folder"), totals.refused),
         *(totals.written, totals.skipped, totals.failed, elapsed, out_dir),
     )
 
@@ -839,7 +840,7 @@ def objects_text(planes: list[int], noun: str = "planes") -> str:
     per plane; ...)"): its objects are 2-D, a nucleus counted once in each plane it crosses;
     a movie's 3-D objects (``noun`` "frames of 3-D objects") once in each frame."""
     n = sum(planes)
-    text = f"{n} object{'' if n == 1 else 's'}"
+    text = numbered(n, "object")
     if len(planes) == 1:
         return text
     if noun == "frames of 3-D objects":  # --objects-3d: each counted once in its frame

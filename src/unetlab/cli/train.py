@@ -13,6 +13,7 @@ from unetlab.errors import GroupError, UnetlabError
 from unetlab.models.architecture import PRESETS
 from unetlab.provenance import unetlab_command
 from unetlab.signals import stop_status
+from unetlab.words import numbered
 
 EPILOG = """\
 examples:
@@ -455,7 +456,7 @@ def _input_channels(data) -> str:
     first training sample as loaded (``data.channel`` picks one), so a 13-band data set read
     as 1 band, or a stack read as planes, shows before a run (audit s37 bands)."""
     count = data.train[0].image.shape[0] if data.train else 0
-    return f"{count} input channel" + ("" if count == 1 else "s")
+    return numbered(count, "input channel")
 
 
 def _check(args, cfg, explicit: set[str], split: dict | None = None) -> int:

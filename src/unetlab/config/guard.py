@@ -14,6 +14,7 @@ from dataclasses import MISSING, fields, is_dataclass
 from functools import cache
 
 from unetlab.errors import UnetlabError
+from unetlab.words import numbered
 
 #: the instance attribute (not a field: neither saved nor compared) holding the keys assigned
 _ASSIGNED = "_assigned"
@@ -68,7 +69,7 @@ def one_line(name: str, changed: list[tuple[str, object]], every: str) -> str:
     shown = ", ".join(f"{key}={value!r}" for key, value in changed[:REPR_KEYS])
     more = f" and {len(changed) - REPR_KEYS} more" if len(changed) > REPR_KEYS else ""
     return (
-        f"{name}({len(changed)} key{'' if len(changed) == 1 else 's'} not the default: "
+        f"{name}({numbered(len(changed), 'key')} not the default: "
         f"{shown or 'none'}{more}; {every} for every key)"
     )
 

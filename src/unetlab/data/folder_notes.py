@@ -14,6 +14,7 @@ from itertools import islice
 from pathlib import Path
 
 from unetlab.errors import close_names
+from unetlab.words import numbered
 
 #: the first bytes of a macOS AppleDouble file (the ``._name`` twin that macOS writes beside
 #: every file it copies to a FAT, exFAT or SMB drive)
@@ -87,7 +88,7 @@ def glob_hint(pattern: str | os.PathLike) -> str:
     with os.scandir(folder) as entries:
         names = [Path(e.path) for e in islice(entries, COUNT_LIMIT)]
     kinds = Counter(p.suffix.lower() for p in names if not is_macos_metadata(p))
-    shown = [f"{n} {suffix} file{'s' * (n != 1)}" for suffix, n in kinds.most_common(3) if suffix]
+    shown = [numbered(n, f"{suffix} file") for suffix, n in kinds.most_common(3) if suffix]
     where = folder if glob else Path.cwd()  # "*.tif": the current folder, by its name
     return f" ({where} holds {', '.join(shown)})" if shown else ""
 
@@ -135,7 +136,7 @@ def _written(folder: Path) -> set[str]:
 
 def subfolders_line(folder: Path, found: dict[Path, int], fix: str) -> str:
     """``images/day2/ (2 images) is not read: folders are not searched recursively; FIX``."""
-    named = ", ".join(f"{sub.name}/ ({n} image file{'s' * (n != 1)})" for sub, n in found.items())
+    named = ", ".join(f"{sub.name}/ ({numbered(n, 'image file')})" for sub, n in found.items())
     verb = "is" if len(found) == 1 else "are"
     return f"{folder}/: {named} {verb} not read: folders are not searched recursively; {fix}"
 

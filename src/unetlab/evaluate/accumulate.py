@@ -14,7 +14,7 @@ from unetlab.data.exclude import drop_mostly_excluded, region
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.merged import MERGED_SHARE, region_counts
 from unetlab.errors import DatasetError, UnetlabError
-from unetlab.evaluate.report import Report, classes_counted, count_error
+from unetlab.evaluate.report import Report, count_error
 from unetlab.metrics import confusion_matrix, metrics_from_matrix
 from unetlab.metrics.isbi import (
     best_threshold,
@@ -25,6 +25,7 @@ from unetlab.metrics.isbi import (
     rand_from_counts,
 )
 from unetlab.metrics.objects import instances, object_scores, summarize_objects
+from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
@@ -365,7 +366,7 @@ def _in_images(names: Sequence[str]) -> str:
     if not names:
         return ""
     rest = len(names) - 1
-    return f" (in {names[0]}{f' and {rest} more image{_s(rest)}' if rest else ''})"
+    return f" (in {names[0]}{' and ' + numbered(rest, 'more image') if rest else ''})"
 
 
 def _too_many_classes(
@@ -374,7 +375,7 @@ def _too_many_classes(
     """Why class indices beyond ``names`` cannot be scored, and the fix, by the side that
     holds them (``held``: in which images, of the predictions and of the masks)."""
     are = "is" if len(names) == 1 else "are"
-    said = f"there {are} {classes_counted(len(names))} ({', '.join(names)})"
+    said = f"there {are} {numbered(len(names), 'class', 'classes')} ({', '.join(names)})"
     if pred_top >= len(names) and str(pred_top) in names:  # unetlab predict --label-values
         return (
             f"the predictions hold {pred_top}, the mask value of class "
@@ -427,8 +428,3 @@ def object_scores_wanted(
     if instances:
         return True
     return None if classes is None else classes <= 2
-
-
-def _s(count: int) -> str:
-    """The plural ending of a count's noun: "" for one, "s" for any other."""
-    return "" if count == 1 else "s"

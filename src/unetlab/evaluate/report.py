@@ -24,6 +24,7 @@ from unetlab.outputs import (
     claim_files,
 )
 from unetlab.plots import plot_confusion
+from unetlab.words import numbered
 
 #: the keys of :attr:`Report.source` that name what was scored (a checkpoint, folders of
 #: images, masks, predictions), whose files a report's own files never replace
@@ -599,14 +600,8 @@ def _unseen_line(s: dict, class_names: Sequence[str]) -> list[str]:
     names = ", ".join(class_names[i] for i in unseen)
     return [
         f"{names}: in no mask, only predicted (false positives): IoU and Dice 0, counted in "
-        f"mIoU; mIoU over the {classes_counted(len(held))} the masks hold: {within}"
+        f"mIoU; mIoU over the {numbered(len(held), 'class', 'classes')} the masks hold: {within}"
     ]
-
-
-def classes_counted(n: int) -> str:
-    """``1 class`` or ``3 classes`` (never "1 classes": the line refusing a class index
-    beyond them said "there are 1 classes")."""
-    return f"{n} class" if n == 1 else f"{n} classes"
 
 
 def _unpredicted_line(matrix: np.ndarray, class_names: Sequence[str]) -> list[str]:

@@ -50,6 +50,7 @@ from unetlab.data.read_notes import note_once
 from unetlab.errors import UnetlabError
 from unetlab.inference.measure import INTENSITY_MEASURES, MAP_CENTROIDS, UNITS
 from unetlab.inference.table_extras import SATURATED_SHARE, image_ceilings
+from unetlab.words import numbered
 
 __all__ = [
     "DONE",
@@ -1174,8 +1175,8 @@ def _earlier_part(counted: list[dict]) -> str:
     other = _per_image([r for r in counted if r["status"] == EARLIER])
     if not skipped and not other:
         return ""
-    parts = [f"{_images(len(skipped))} skipped"] if skipped else []
-    parts += [f"{_images(len(other))} not among this run's inputs"] if other else []
+    parts = [f"{numbered(len(skipped), 'image')} skipped"] if skipped else []
+    parts += [f"{numbered(len(other), 'image')} not among this run's inputs"] if other else []
     n = sum(skipped.values()) + sum(other.values())
     return f" ({n} from an earlier run: {', '.join(parts)})"
 
@@ -1258,13 +1259,9 @@ def _per_image(rows: list[dict]) -> dict[str, int]:
     return per
 
 
-def _images(n: int) -> str:
-    return f"{n} image{'s' * (n != 1)}"
-
-
 def _where(rows: list[dict]) -> str:
     """How many images ``rows`` are of, and of frames or planes where some are a stack's."""
-    images = _images(len({r["image"] for r in rows}))
+    images = numbered(len({r["image"] for r in rows}), "image")
     positions = len({(r["image"], r["position"]) for r in rows if "position" in r})
     planes = sum("page" in r for r in rows)
     parts = [f"{positions} positions"] if positions else []
@@ -1299,7 +1296,7 @@ def _saturated_lines(counted: list[dict]) -> list[str]:
     n = sum(r["saturated_objects"] for r in hit)
     named = _named(hit, lambda r: r["saturated_objects"])
     return [
-        f"saturated: {n} object{'s' * (n != 1)} in {_where(hit)} have "
+        f"saturated: {numbered(n, 'object')} in {_where(hit)} have "
         f"{SATURATED_SHARE:.0%} or more of their pixels at the image's ceiling (debris, "
         f"overexposure?): {named}; saturated_objects in {SUMMARY}, saturated_fraction "
         f"in each <stem>_objects.csv"

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 from unetlab.data.transforms import fitting_tta as fitting_tta  # its home: the augmentation
 from unetlab.inference.tiling import TTA_TRANSFORMS, tta_names
+from unetlab.words import numbered
 
 #: ``tta="all"``: the 8 flips and turns whatever the net trained with (for experts)
 ALL = "all"
@@ -65,7 +66,7 @@ def describe_tta(model, tta: bool | str | Sequence[str]) -> str:
     names = resolve_tta(model, tta)
     if not names:
         return ""
-    count = f"{len(names)} transform{'s' if len(names) != 1 else ''}"
+    count = numbered(len(names), "transform")
     listed = ", ".join(WORDS[n] for n in names)
     if tta is not True:
         source = "as asked" + _untrained(model, names)

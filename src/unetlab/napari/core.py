@@ -27,6 +27,7 @@ from unetlab.inference.predict import (
 from unetlab.inference.sizing import choose_tiling
 from unetlab.models import UNet
 from unetlab.napari.reader import axes_keywords
+from unetlab.words import numbered
 
 
 class PredictionCancelled(Exception):
@@ -302,7 +303,7 @@ def model_summary(model: UNet) -> str:
     last.pt of a training run stopped before its end, that warning after it
     (:func:`~unetlab.checkpoint.unfinished_line`)."""
     n = model.in_channels
-    takes = f"takes {n} channel{'s' if n != 1 else ''}" + (" (grey)" if n == 1 else "")
+    takes = f"takes {numbered(n, 'channel')}" + (" (grey)" if n == 1 else "")
     recorded = getattr(model, "channel", None)
     if isinstance(recorded, (list, tuple)):  # a band subset
         takes += f", trained on channels {', '.join(map(str, recorded))} of its images"

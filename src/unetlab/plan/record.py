@@ -13,6 +13,7 @@ import yaml
 from unetlab.atomic import atomic_path
 from unetlab.config import Config
 from unetlab.config.guard import REPR_KEYS
+from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +98,9 @@ class Plan:
         planned = [c.key for c in self.choices if not c.user]
         shown = ", ".join(planned[:REPR_KEYS])
         more = f" and {len(planned) - REPR_KEYS} more" if len(planned) > REPR_KEYS else ""
-        notes = f", {len(self.notes)} note{'' if len(self.notes) == 1 else 's'}"
+        notes = f", {numbered(len(self.notes), 'note')}"
         return (
-            f"Plan({len(planned)} key{'' if len(planned) == 1 else 's'} planned: "
+            f"Plan({numbered(len(planned), 'key')} planned: "
             f"{shown or 'none'}{more}; "
             f"you set {len(self.choices) - len(planned)}{notes if self.notes else ''}; "
             "print('\\n'.join(plan.lines())) for each value and why)"

@@ -45,13 +45,14 @@ from unetlab.train.log import (
 )
 from unetlab.train.loop import TrainState, train_one_epoch, validate
 from unetlab.train.offset import fit_label_offset, measured_offset
-from unetlab.train.repeat import checked_data, clock_free_repeat, counted, describe_repeat
+from unetlab.train.repeat import checked_data, clock_free_repeat, describe_repeat
 from unetlab.train.resume import continue_with, ending_line, trained_to
 from unetlab.train.run import Run, setup_run
 from unetlab.train.rundir import claim_run_dir, resume_wanted
 from unetlab.train.schedule import BudgetSchedule, offset_fit_cost, shared_clock, validation_due
 from unetlab.train.setup import check_stain_channels
 from unetlab.train.stop import StopRequest
+from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
@@ -338,7 +339,7 @@ def _ended_line(run: Run) -> str:
     early stop, how to train on (more epochs alone train nothing: patience is spent)."""
     state, why = run.state, ""
     if run.ended == "early stop":
-        without = counted(state.bad_epochs, "validation")
+        without = numbered(state.bad_epochs, "validation")
         # all train.epochs done too: more patience alone would train nothing either
         more = " and train.epochs" if state.epoch >= run.cfg.train.epochs else ""
         why = f" by early stop ({without} without a better val mIoU; raise train.patience"
@@ -472,7 +473,7 @@ def _should_stop(run: Run, stop: StopRequest) -> bool:
         return True
     if out_of_time and state.epoch < t.epochs:  # at train.epochs the run ends anyway
         line = f"time budget of {t.max_minutes:g} min reached: it bought "
-        line += f"{counted(state.step, 'step')} ({counted(state.epoch, 'epoch')})"
+        line += f"{numbered(state.step, 'step')} ({numbered(state.epoch, 'epoch')})"
         if (kept := getattr(run.scheduler, "kept", 0.0)) >= 0.5:  # "0 s kept": none said
             measured = offset_fit_cost(run.cfg) and not run.pacer.dropped_after
             after = " and the label offset" if measured else ""

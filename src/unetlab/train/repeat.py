@@ -17,6 +17,7 @@ from unetlab.data.split_record import (
 )
 from unetlab.errors import DatasetError, Spelled, said_as
 from unetlab.provenance import unetlab_command
+from unetlab.words import numbered
 
 _KINDS = (
     ("added", "added to the folder since"),
@@ -148,14 +149,9 @@ def describe_repeat(repeat: dict) -> str:
     )
     again = said_as(Spelled(repeat.get("python", repeat["command"]), repeat["command"]))
     return (
-        f"this run on the clock trained {counted(repeat['steps'], 'step')}, "
-        f"{counted(repeat['epochs'], 'epoch')}{cut}; a "
+        f"this run on the clock trained {numbered(repeat['steps'], 'step')}, "
+        f"{numbered(repeat['epochs'], 'epoch')}{cut}; a "
         "--minutes run is not repeatable (the steps depend on the machine's load); to train "
         f"this length again repeatably: {again} (the learning rate then "
         "anneals over the epochs, not the clock: close figures, not these bit for bit)"
     )
-
-
-def counted(count: int, noun: str) -> str:
-    """``count`` and ``noun``, plural but for one ("1 step", "2 steps")."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"

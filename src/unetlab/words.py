@@ -1,0 +1,7 @@
+"""How messages word counts: one helper for every module (it imports nothing of ours)."""
+
+
+def numbered(count: int, noun: str, nouns: str | None = None) -> str:
+    """``count`` and ``noun``, plural (``nouns``, default ``noun`` + "s") but for one:
+    "1 step", "2 steps", "0 files", "3 classes"."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
