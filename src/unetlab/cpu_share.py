@@ -25,8 +25,8 @@ from unetlab.runtime import (
     cores_busy,
     cpu_times,
     excess_load,
+    threads_chosen,
 )
-from unetlab.runtime import threads_chosen as threads_set
 from unetlab.words import numbered
 
 #: a share of its threads' time below this, with other work busy, is said
@@ -129,19 +129,19 @@ def threads_beside(threads: int, in_use: float | None, cpus: int | None = None) 
     return max(1, min(threads, free))
 
 
-def threads_chosen(launched: bool) -> bool:
-    """Whether this process's thread count was chosen, and so is never lowered beside other
+def threads_fixed(launched: bool) -> bool:
+    """Whether this process's thread count was chosen, and so is fixed: never lowered beside other
     work (:func:`threads_beside`): by a launch (``launched``: its share of the cores) or by
     the user (OMP_NUM_THREADS, a caller's ``torch.set_num_threads``:
     :func:`~unetlab.runtime.threads_chosen`)."""
-    return launched or threads_set()
+    return launched or threads_chosen()
 
 
 def threads_for_predicting(since: CpuReading) -> str | None:
     """Fewer threads for predicting on the CPU where other work held cores since ``since``
     (the command's start, :data:`LEAST_LOOK` seconds at least, else None): :func:`threads_beside`'s count set in
     torch, and the line that says it, else None. Callers skip it where the threads were
-    chosen (:func:`threads_chosen`) and put torch's count back at the end. On 2 cores
+    chosen (:func:`threads_fixed`) and put torch's count back at the end. On 2 cores
     beside a busy loop, ``unetlab predict`` of 8 ISBI slices took 4.7 s on 2 threads and
     2.5 s on 1 (s53, bench/README.md)."""
     import torch

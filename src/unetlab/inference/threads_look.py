@@ -78,7 +78,7 @@ def looking_beside(group: Group) -> Iterator[None]:
     if _looks.get() is not None:  # a folder of a tree: the tree's
         yield
         return
-    ours = not cpu_share.threads_chosen(group.active)
+    ours = not cpu_share.threads_fixed(group.active)
     token = _looks.set(_Look(cpu_share.cpu_reading() if ours else None))
     try:
         with threads_kept():

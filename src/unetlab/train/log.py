@@ -24,7 +24,7 @@ from unetlab.cpu_share import (
     fewer_threads_line,
     shared_cpu_warning,
     threads_beside,
-    threads_chosen,
+    threads_fixed,
     threads_next,
 )
 from unetlab.data.checks import PICK_CHANNEL
@@ -87,9 +87,9 @@ def _threads_beside_other_work(run: Run, in_use: float | None) -> None:
     (:func:`~unetlab.cpu_share.threads_beside`), said in one line, and a watch for
     :func:`rethread` to look again at epoch ends (loader workers' CPU time counts as the
     run's: :class:`~unetlab.cpu_share.CpuReading`); not where the threads were chosen
-    (:func:`~unetlab.cpu_share.threads_chosen`). ``fit`` puts torch's count back when it
+    (:func:`~unetlab.cpu_share.threads_fixed`). ``fit`` puts torch's count back when it
     ends."""
-    if threads_chosen(run.group.active):
+    if threads_fixed(run.group.active):
         return
     threads = torch.get_num_threads()
     run.threads_watch = ThreadsWatch(threads, _reading(run))
