@@ -36,7 +36,7 @@ from unetlab.errors import IN_USE, UnetlabError
 from unetlab.group import SOLO as SOLO
 from unetlab.group import Group as Group
 from unetlab.provenance import COMMAND_ENV, PROGRAM_ENV, command_line, program, shell_command
-from unetlab.runtime import available_cpus
+from unetlab.runtime import available_cpus, child_pids, process_stat
 from unetlab.signals import LAUNCHED_ENV, PARENT_AT_START
 
 
@@ -216,18 +216,10 @@ def _pid_notes(path: str) -> list[tuple[int, str | None]]:
     return []
 
 
-def _stat(pid: int) -> list[str]:
-    """Process ``pid``'s /proc stat fields after its name (its state first: field 3); []
-    where it cannot be read (ended, or not Linux)."""
-    with contextlib.suppress(OSError), open(f"/proc/{pid}/stat", errors="replace") as f:
-        return f.read().rpartition(")")[2].split()
-    return []
-
-
 def _start_time(pid: int) -> str | None:
     """Process ``pid``'s start time (/proc stat field 22, in clock ticks since boot): with
     its pid, it names the process (a pid is reused once its process ended); None: unknown."""
-    fields = _stat(pid)
+    fields = process_stat(pid)
     return fields[19] if len(fields) > 19 else None
 
 
@@ -235,7 +227,7 @@ def _running(pid: int, started: str | None = None) -> bool:
     """Whether process ``pid`` runs (Linux's /proc: not ended, nor a zombie: an orphan's
     reaper may not have reaped it yet), the one that ``started`` then where given (not
     another given its pid since: :func:`_start_time`); False where it cannot be told."""
-    fields = _stat(pid)
+    fields = process_stat(pid)
     if len(fields) <= 19:
         return False
     return fields[0] != "Z" and started in (None, fields[19])
@@ -470,21 +462,10 @@ def _wait(process: subprocess.Popen, pass_on) -> int:
             pass_on(signal.SIGINT)
 
 
-def _children(pid: int) -> list[int]:
-    """The processes ``pid`` started and that are still running (Linux's /proc; [] where it
-    cannot say)."""
-    found = []
-    with contextlib.suppress(OSError):
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{task}/children") as f:
-                found += [int(child) for child in f.read().split()]
-    return found
-
-
 def _signal_workers(process: subprocess.Popen, signum: int) -> None:
     """``signum`` to the processes ``process`` started (:func:`as_started`), or to
     ``process`` if it has none."""
-    workers = _children(process.pid)
+    workers = child_pids(process.pid)
     for pid in workers:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, as_started(signum, _caught(pid)))
@@ -520,7 +501,7 @@ def _kill(process: subprocess.Popen, why: str) -> None:
     they are no longer listed as its own), saying ``why`` in one line."""
     with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
         print(f"unetlab: {why}: killing its processes", file=sys.stderr, flush=True)
-    for pid in _children(process.pid):
+    for pid in child_pids(process.pid):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     process.kill()

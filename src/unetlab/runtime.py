@@ -477,25 +477,37 @@ def cores_busy(before: dict, after: dict, cpus) -> float:
 PROC = Path("/proc")
 
 
+def process_stat(pid: int, proc: Path = PROC) -> list[str]:
+    """Process ``pid``'s /proc/PID/stat fields after its command's name (which may hold
+    spaces and ')'): its state first (field 3); [] where it cannot be read (ended, or not
+    Linux)."""
+    with contextlib.suppress(OSError):
+        return (proc / str(pid) / "stat").read_text(errors="replace").rpartition(")")[2].split()
+    return []
+
+
+def child_pids(pid: int, proc: Path = PROC) -> list[int]:
+    """The processes ``pid`` started that still run: its threads' /proc ``children``
+    lists ([] where /proc does not list them)."""
+    found = []
+    for children in (proc / str(pid) / "task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in children.read_text().split()]
+    return found
+
+
 def children_cpu(pid: int | None = None, proc: Path = PROC) -> dict[tuple[int, int], float]:
     """``{(pid, start): CPU seconds}`` (user and system) of the live child processes of
-    process ``pid`` (default this one): its threads' ``children`` lists, each child's
-    /proc/PID/stat (fields 14 and 15, in clock ticks; its start, field 22, tells a pid used
-    again from the child that had it). Empty where /proc does not list them."""
+    process ``pid`` (default this one, :func:`child_pids`): each child's /proc/PID/stat
+    (:func:`process_stat`: fields 14 and 15, in clock ticks; its start, field 22, tells a
+    pid used again from the child that had it). Empty where /proc does not list them."""
     pid = os.getpid() if pid is None else pid
     ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     seconds = {}
-    for children in (proc / str(pid) / "task").glob("*/children"):
-        try:
-            kids = children.read_text().split()
-        except OSError:
-            continue
-        for kid in kids:
-            try:  # after the command's name, which may hold spaces and ')'
-                fields = (proc / kid / "stat").read_text().rsplit(")", 1)[1].split()
-                seconds[int(kid), int(fields[19])] = (int(fields[11]) + int(fields[12])) / ticks
-            except (OSError, IndexError, ValueError):  # ended since listed
-                continue
+    for kid in child_pids(pid, proc):
+        fields = process_stat(kid, proc)
+        with contextlib.suppress(IndexError, ValueError):  # ended since listed
+            seconds[kid, int(fields[19])] = (int(fields[11]) + int(fields[12])) / ticks
     return seconds
 
 
