@@ -29,8 +29,7 @@ from unetlab.errors import (
     OutputError,
     Spelled,
     UnetlabError,
-    first_line,
-    in_command,
+    quoted,
     said_as,
 )
 from unetlab.group import SOLO, Group
@@ -423,7 +422,7 @@ def _refused(folder: Path, exc: UnetlabError, settings: dict) -> FolderPredictio
     did not write, in use), or whose every input lacks the channel asked for: its line said
     (``settings["failed"]``, default a warning) and the folder counted failed, so that one
     user's folder does not stop the night's."""
-    line = f"{folder}/: {first_line(exc, cli=in_command())}"
+    line = f"{folder}/: {quoted(exc)}"
     if settings.get("group", SOLO).is_main:
         failed = settings.get("failed") or (lambda text: log.warning("failed: %s", text))
         failed(line)

@@ -26,7 +26,7 @@ from unetlab.data.split_record import (
     read_split,
     recorded_pairs,
 )
-from unetlab.errors import CheckpointError, Spelled, UnetlabError, first_line, in_command, said_as
+from unetlab.errors import CheckpointError, Spelled, UnetlabError, quoted, said_as
 from unetlab.provenance import unetlab_command
 from unetlab.train.loop import TrainState
 from unetlab.train.schedule import BudgetSchedule, schedule_factor
@@ -101,7 +101,7 @@ def ending_line(exc: BaseException, run_dir: Path, processes: int = 1) -> str | 
 
     if isinstance(exc, KeyboardInterrupt):
         return None
-    what = first_line(exc, cli=in_command())  # as the console says it (cfg.* or --set)
+    what = quoted(exc)  # as the console says it (cfg.* or --set)
     if peer_lost(exc):
         what = f"a process of the group ended (killed? out of memory?): {what}"
     elif peer_silent(exc):
