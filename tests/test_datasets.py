@@ -161,6 +161,31 @@ def test_too_many_mask_values_name_the_instance_target_as_the_caller_sets_it(tmp
         discover_label_values(find_pairs(tmp_path), max_values=10)
 
 
+def test_seventeen_classes_warn_of_instances_as_the_caller_sets_the_target(monkeypatch, caplog):
+    """The training's warning of many mask values told a notebook "set data.target=instances"
+    (the command line's words, without its --set)."""
+    import logging
+
+    from unetlab.config import load_config
+    from unetlab.train import setup
+
+    monkeypatch.setattr(setup, "discover_label_values", lambda pairs, scan: list(range(17)))
+    data = load_config(None, []).data
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        setup._label_values(data, [], None, None)
+        with command_spelling():
+            setup._label_values(data, [], None, None)
+    fix = [
+        r.getMessage().split("masks), ")[1]
+        for r in caplog.records
+        if "17 classes" in r.msg % r.args
+    ]
+    assert fix == [
+        "cfg.data.target = 'instances' or name the mask folder instances/",
+        "--set data.target=instances or name the mask folder instances/",
+    ]
+
+
 def test_discover_refuses_jpeg_rgb_and_blurred_masks(tmp_path):
     binary_set(tmp_path / "j", 2)
     save(tmp_path / "j" / "masks" / "01.jpg", np.zeros((8, 10), np.uint8))

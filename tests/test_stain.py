@@ -64,8 +64,10 @@ def test_stain_off_changes_nothing_and_grey_images_are_refused_in_one_line():
     np.testing.assert_array_equal(out, image)  # stain 0 (the default): off
     grey = image[:1]
     Augment(**ONLY_STAIN)(grey, mask, rng=rng)  # fine when off
-    with pytest.raises(UnetlabError, match="1 channel.*set augment.stain=0"):
+    with pytest.raises(UnetlabError, match="1 channel") as refused:
         Augment(stain=0.2, **ONLY_STAIN)(grey, mask, rng=rng)
+    assert str(refused.value).endswith("channel(s): cfg.augment.stain = 0")  # as Python sets it
+    assert refused.value.cli.endswith("channel(s): --set augment.stain=0")  # the command line
 
 
 def _tiny_data(root, image) -> None:

@@ -99,11 +99,24 @@ def test_the_folds_on_the_clock_line_names_epochs_as_the_caller_sets_them(caplog
     cfg = load_config(None, ["train.max_minutes=1"])
     with caplog.at_level(logging.INFO, logger="unetlab"), command_spelling():
         _log_start(cfg, 2, 8, [4, 4])  # as the command line runs
-    assert "lengths; --epochs N trains every fold alike" in caplog.text
+    assert "lengths; --epochs N --minutes 0 trains every fold alike" in caplog.text
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="unetlab"):
         _log_start(cfg, 2, 8, [4, 4])
     assert "lengths; cfg.train.epochs = N with cfg.train.max_minutes = 0 trains" in caplog.text
+
+
+def test_the_folds_by_epochs_fix_turns_the_clock_off_on_the_command_line(tmp_path):
+    """--epochs alone kept a run's --minutes: epochs stayed an upper bound on the clock."""
+    from unetlab.cli import build_parser
+    from unetlab.cli.train import _settings
+    from unetlab.config import load_config
+    from unetlab.train.folds import BY_EPOCHS
+
+    typed = ["train", "--data", str(tmp_path), "--folds", "2", "--minutes", "1"]
+    fix = BY_EPOCHS.cli.replace("N", "3").split()
+    cfg = load_config(*_settings(build_parser().parse_args(typed + fix)))
+    assert (cfg.train.epochs, cfg.train.max_minutes) == (3, 0)
 
 
 def stopped_in_fold_2(tmp_path, monkeypatch):

@@ -66,6 +66,14 @@ def spelled(say: Callable[[str], str], name: str | Spelled) -> dict:
     return {"message": say(name)}
 
 
+class Blank(str):
+    """A value the user fills in (``V``, ``C``), bare in both spellings of :func:`set_to`:
+    ``cfg.data.ignore_value = V``, ``--set data.ignore_value=V``."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def set_to(key: str, value) -> Spelled:
     """Config key ``key`` given ``value`` as its caller writes it, for an error's fix
     (:func:`spelled`): ``cfg.train.batch_size = 17`` as Python assigns it (a

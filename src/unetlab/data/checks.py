@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.tiff_files import is_tiff_name
-from unetlab.errors import Spelled, said_as
+from unetlab.errors import Blank, Spelled, said_as, set_to
 
 #: how Pillow's modes store channels, where unetlab reads a file differently from its mode
 _MODES = {
@@ -157,7 +157,7 @@ def channel_problems(images: Sequence[tuple[Path, int]], in_channels: int | None
 
 #: the setting that trains one channel (C) of each image, as the caller sets it (:func:`said_as`:
 #: a notebook's fit was told ``--set data.channel=C``, s52)
-PICK_CHANNEL = Spelled("cfg.data.channel = C", "--set data.channel=C")
+PICK_CHANNEL = set_to("data.channel", Blank("C"))
 
 
 def _one_channel_fix(expected: int, channels: int, model: bool) -> str:

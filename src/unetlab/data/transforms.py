@@ -48,7 +48,7 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, set_to, spelled
 
 log = logging.getLogger(__name__)
 
@@ -253,6 +253,11 @@ def stain_jitter(image: np.ndarray, scale, shift) -> np.ndarray:
 # ---------------------------------------------------------------- the composed augmentation
 
 
+#: the setting that turns stain jitter off, as the caller of a run with it on grey images
+#: sets it (a notebook's fit was told --set, s53)
+STAIN_OFF = set_to("augment.stain", 0)
+
+
 @dataclass(frozen=True)
 class Augment:
     """Random paired augmentation; ``Augment(**cfg.augment.options())`` from a config.
@@ -420,10 +425,11 @@ class Augment:
 
     def _stain(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if image.shape[0] != 3:
-            raise UnetlabError(
+            said = (
                 f"augment.stain varies the stains of RGB images, and these have "
-                f"{image.shape[0]} channel(s): set augment.stain=0"
+                f"{image.shape[0]} channel(s): "
             )
+            raise UnetlabError(**spelled(lambda off: said + off, STAIN_OFF))
         scale = rng.uniform(1.0 - self.stain, 1.0 + self.stain, size=3)
         return stain_jitter(image, scale, rng.uniform(-self.stain, self.stain, size=3))
 

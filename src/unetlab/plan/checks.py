@@ -35,7 +35,7 @@ from unetlab.data.void import (
     void_beside_classes,
     void_line,
 )
-from unetlab.errors import Spelled, said_as, set_all, set_to
+from unetlab.errors import Blank, said_as, set_all, set_to
 from unetlab.plan.geometry import Geometry
 from unetlab.plan.record import show
 
@@ -327,7 +327,7 @@ def label_value_problems(fp: Fingerprint, cfg: Config) -> list[str]:
 
 #: the setting that names the value of unlabelled pixels, as the caller sets it (:func:`said_as`:
 #: plan_training in a notebook was told ``--set data.ignore_value=V``, s53)
-SOME_IGNORE_VALUE = Spelled("cfg.data.ignore_value = V", "--set data.ignore_value=V")
+SOME_IGNORE_VALUE = set_to("data.ignore_value", Blank("V"))
 
 
 def _small_fix(geometry: Geometry) -> str:

@@ -20,7 +20,16 @@ from unetlab.config import Config
 from unetlab.data.folds import all_pairs, fold_pairs, refuse_unlabelled_folds
 from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.split_record import SPLIT_FILE, describe_pairs, read_split, split_record
-from unetlab.errors import OutputError, Spelled, UnetlabError, said_as, spelled, worded
+from unetlab.errors import (
+    Blank,
+    OutputError,
+    Spelled,
+    UnetlabError,
+    said_as,
+    set_to,
+    spelled,
+    worded,
+)
 from unetlab.metrics.spread import described, spread
 from unetlab.outputs import FolderLock, record
 from unetlab.provenance import unetlab_command
@@ -216,7 +225,10 @@ def _miou_classes(run_dir: Path) -> list | None:
 
 #: what trains every fold alike, as the caller sets it (:func:`said_as`: fit_folds in a
 #: notebook was told ``--epochs N``, s53)
-BY_EPOCHS = Spelled("cfg.train.epochs = N with cfg.train.max_minutes = 0", "--epochs N")
+BY_EPOCHS = Spelled(
+    f"{set_to('train.epochs', Blank('N')).python} with {set_to('train.max_minutes', 0).python}",
+    "--epochs N --minutes 0",  # --epochs alone leaves the clock on: an upper bound
+)
 
 
 def _log_start(cfg: Config, k: int, images: int, sizes: list[int]) -> None:

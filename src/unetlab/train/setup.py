@@ -24,7 +24,7 @@ from unetlab.data.datasets import (
     split_move,
     split_pairs,
 )
-from unetlab.data.fingerprint import object_ids_note
+from unetlab.data.fingerprint import TARGET_INSTANCES, object_ids_note
 from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.instances import CLASS_NAMES, object_statistics
 from unetlab.data.labels import IGNORE_INDEX, instances
@@ -33,6 +33,7 @@ from unetlab.data.object_sizes import joined, left_out, region_facts, sized
 from unetlab.data.pairs import Pair, PairReader, problems_error
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import read_page_axes
+from unetlab.data.transforms import STAIN_OFF
 from unetlab.data.weightmap import background_class, background_problem
 from unetlab.errors import DatasetError, UnetlabError, said_as, set_to, spelled
 from unetlab.inference.tta import fitting_tta
@@ -231,10 +232,6 @@ def check_stain_channels(cfg: Config, pairs: list[Pair] | None = None) -> None:
         "images"
     )  # the fix as the caller sets it (a notebook's fit was told --set, s53)
     raise UnetlabError(**spelled(said.format, STAIN_OFF))
-
-
-#: the setting that turns stain jitter off, as :func:`check_stain_channels`' caller sets it
-STAIN_OFF = set_to("augment.stain", 0)
 
 
 def with_contrast_floor(spec: dict, train: list) -> dict:
@@ -484,9 +481,9 @@ def _label_values(d, pairs, scan, palette, declared=None) -> tuple[list[int], in
         label_values = sorted(set(declared) - {ignore_value})
     if len(label_values) > 16 and palette is None:  # palette masks hold classes, not objects
         log.warning(
-            "%d classes: if each mask value is one object (8-bit instance masks), set "
-            "data.target=instances or name the mask folder instances/",
-            len(label_values),
+            "%d classes: if each mask value is one object (8-bit instance masks), %s or name "
+            "the mask folder instances/",
+            *(len(label_values), said_as(TARGET_INSTANCES)),
         )
     return label_values, ignore_value
 
