@@ -131,6 +131,18 @@ def test_a_folds_csv_unetlab_did_not_write_is_not_replaced(tmp_path, capsys):
     assert (run / "folds.csv").read_text() == "my own table\n"
 
 
+def test_a_folder_named_by_a_number_alone_is_no_fold(tmp_path):
+    """A run folder's ``7/`` (not ``fold_7/``) was taken for a fold and let be."""
+    from unetlab.errors import OutputError
+    from unetlab.train.rundir import fold_dirs, refuse_others_than_folds
+
+    for name in ("7", "fold_2", "fold_x"):
+        (tmp_path / name).mkdir()
+    assert fold_dirs(tmp_path) == [(2, tmp_path / "fold_2")]
+    with pytest.raises(OutputError, match=r"other things than the folds .*\(7, fold_x\)"):
+        refuse_others_than_folds(tmp_path)
+
+
 @pytest.mark.parametrize("stop", [KeyboardInterrupt, UnetlabError])
 def test_a_cross_validation_stopped_before_a_checkpoint_says_the_command_that_works(
     stop, tmp_path, monkeypatch, caplog

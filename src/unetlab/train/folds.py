@@ -43,7 +43,7 @@ from unetlab.train.log import (
     miou_name,
 )
 from unetlab.train.resume import caller_says_resume
-from unetlab.train.rundir import FOLDS_FILE, check_run_dir
+from unetlab.train.rundir import FOLDS_FILE, check_run_dir, fold_dir, fold_dirs
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def fit_folds(
             if any(r["fold"] == i for r in rows):
                 log.info("fold %d/%d: done before (folds.csv): kept", i, k)
                 continue
-            folder = run_dir / f"fold_{i}"
+            folder = fold_dir(run_dir, i)
             try:
                 result = _fit_fold(cfg, folder, f"{i}/{k}", (train, val), resume=resume, **fitting)
             except (KeyboardInterrupt, UnetlabError) as exc:  # a stop, or the user's problem
@@ -128,7 +128,7 @@ def stopped_note(run_dir: str | os.PathLike, k: int, i: int, *, stop: bool = Tru
     else to start it again; ``stop``: a stop (Ctrl-C), not an error the user fixes first."""
     when = "" if stop else "once the problem above is fixed, "
     if begun := begun_folds(run_dir):
-        how = "resumes" if Path(run_dir) / f"fold_{i}" in begun else "starts"
+        how = "resumes" if fold_dir(run_dir, i) in begun else "starts"
         again = Spelled("fit_folds(..., resume=True)", folds_resume_command(run_dir, k))
         return (
             f"cross-validation stopped in fold {i}/{k}; {when}continue it with: "
@@ -190,7 +190,7 @@ def folds_complete(run_dir: Path) -> bool:
         listed = {r["fold"] for r in read_folds(run_dir / FOLDS_FILE)}
     except (KeyError, ValueError, OSError):  # a table of another version: not known done
         return False
-    folders = {int(p.name[5:]) for p in run_dir.glob("fold_*") if p.name[5:].isdigit()}
+    folders = {number for number, _ in fold_dirs(run_dir)}
     return len(listed) >= 2 and listed == set(range(1, len(listed) + 1)) and folders <= listed
 
 
@@ -217,7 +217,7 @@ def _miou_classes(run_dir: Path) -> list | None:
     """The classes whose IoUs the folds' val mIoU averages, as the first fold's summary.json
     records them (None: not recorded)."""
     try:
-        found = json.loads((run_dir / "fold_1" / SUMMARY_FILE).read_text(encoding="utf-8"))
+        found = json.loads((fold_dir(run_dir, 1) / SUMMARY_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return found.get("val_miou_classes") if isinstance(found, dict) else None
@@ -262,12 +262,7 @@ def _log_start(cfg: Config, k: int, images: int, sizes: list[int]) -> None:
 def begun_folds(run_dir: str | os.PathLike) -> list[Path]:
     """The ``fold_<i>`` folders of ``run_dir`` that saved a checkpoint (``last.pt``), in
     fold order."""
-    found = []
-    for folder in Path(run_dir).glob("fold_*"):
-        number = folder.name.removeprefix("fold_")
-        if number.isdigit() and (folder / "checkpoints" / "last.pt").is_file():
-            found.append((int(number), folder))
-    return [folder for _, folder in sorted(found)]
+    return [f for _, f in fold_dirs(run_dir) if (f / "checkpoints" / "last.pt").is_file()]
 
 
 #: the fix of a cross-validation resumed on other folds (:func:`_check_drawn`), as fit_folds
@@ -285,12 +280,12 @@ def _check_drawn(run_dir: Path, root, splits: list) -> None:
     gives them now (images added, removed, or another ``k`` or ``data.seed``): the folds
     would no longer validate each image once."""
     for i, (train, val) in enumerate(splits, 1):
-        record = read_split(run_dir / f"fold_{i}" / SPLIT_FILE)
+        record = read_split(fold_dir(run_dir, i) / SPLIT_FILE)
         if record is None:
             continue
         now = split_record(root, train, val)
         if any(_listed(record[part]) != _listed(now[part]) for part in ("train", "val")):
-            said = f"{run_dir / f'fold_{i}'} trained on other images than fold {i} of {root} is now"
+            said = f"{fold_dir(run_dir, i)} trained on other images than fold {i} of {root} is now"
             raise UnetlabError(**spelled(said.__add__, OTHER_FOLDS))
 
 

@@ -23,7 +23,7 @@ import shutil
 from pathlib import Path
 
 from unetlab.train.rundir import FOLDS_ASIDE as ASIDE
-from unetlab.train.rundir import FOLDS_FILE
+from unetlab.train.rundir import FOLDS_FILE, fold_dirs
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def drop_aside(run_dir: str | os.PathLike) -> None:
 
 def _entries(run_dir: Path) -> list[Path]:
     """The folds and folds.csv of ``run_dir``."""
-    folds = [p for p in run_dir.glob("fold_*") if p.name.removeprefix("fold_").isdigit()]
+    folds = [path for _, path in fold_dirs(run_dir)]
     table = run_dir / FOLDS_FILE
     return [*folds, *([table] if table.exists() else [])]
 

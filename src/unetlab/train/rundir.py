@@ -323,6 +323,21 @@ FOLDS_FILE = "folds.csv"
 FOLDS_ASIDE = ".unetlab-overwritten"
 
 
+def fold_dir(run_dir: str | os.PathLike, i: int) -> Path:
+    """Fold ``i``'s run folder in the cross-validation folder ``run_dir``: ``fold_<i>``."""
+    return Path(run_dir) / f"fold_{i}"
+
+
+def fold_dirs(run_dir: str | os.PathLike) -> list[tuple[int, Path]]:
+    """(fold number, path) of each ``fold_<i>`` entry of ``run_dir``, in fold order: a
+    name without that prefix is no fold's (a folder ``7`` was taken for one)."""
+    found = []
+    for path in Path(run_dir).glob("fold_*"):
+        if (number := path.name.removeprefix("fold_")).isdigit():
+            found.append((int(number), path))
+    return sorted(found)
+
+
 def refuse_others_than_folds(run_dir: str | os.PathLike) -> None:
     """Refuse a ``run_dir`` for a cross-validation that holds other things than its folds
     (``fold_<i>`` run folders, each checked by :func:`refuse_others`, and folds.csv)."""
@@ -333,7 +348,8 @@ def refuse_others_than_folds(run_dir: str | os.PathLike) -> None:
     held = sorted(
         p for p in run_dir.iterdir() if p.name not in ignored and not p.name.startswith(FOLDS_ASIDE)
     )
-    folds = [p for p in held if p.is_dir() and p.name.removeprefix("fold_").isdigit()]
+    numbered = {path for _, path in fold_dirs(run_dir)}
+    folds = [p for p in held if p.is_dir() and p in numbered]
     table = run_dir / FOLDS_FILE
     if table.exists() and not folds and FOLDS_FILE not in written_here(run_dir):
         raise _not_ours(table)
