@@ -21,6 +21,7 @@ import numpy as np
 from unetlab.data import ome_xml
 from unetlab.data.geotiff import geotags, geotiff_pixel_size
 from unetlab.data.positions import image_of, series_of
+from unetlab.data.stated_axes import states_axes
 from unetlab.data.tiff_files import is_tiff_name, open_tiff
 from unetlab.errors import UnetlabError
 
@@ -182,12 +183,16 @@ def _say_slices_timed(tif, pages: int) -> None:
     )
 
 
-def series_axes(path: str | os.PathLike | None) -> tuple[str, tuple[int, ...]] | None:
+def series_axes(
+    path: str | os.PathLike | None, *, unstated: bool = False
+) -> tuple[str, tuple[int, ...]] | None:
     """tifffile's axes letters (upper case: T, Z, C, Y, X from the file's ImageJ, OME or
     tifffile metadata; S the samples of a pixel; Q, I and the like where the file names
     none) and shape of the first series of the TIFF at ``path``; None for no path, a file
     that is not there or not a TIFF (what napari read a layer from, which the widget asks
-    what the layer's axes are: :func:`unetlab.napari.core.read_layer_axes`)."""
+    what the layer's axes are: :func:`unetlab.napari.core.read_layer_axes`). ``unstated``:
+    None also where the file states those axes (:func:`~unetlab.data.stated_axes.
+    states_axes`: they are no guess of tifffile's), told in the same open."""
     if path is None or not is_tiff_name(path):
         return None
     if not os.path.isfile(path):
@@ -197,9 +202,27 @@ def series_axes(path: str | os.PathLike | None) -> tuple[str, tuple[int, ...]] |
     try:
         with tifffile.TiffFile(path) as tif:
             series = tif.series[0]
-            return series.axes.upper(), tuple(int(n) for n in series.shape)
+            letters = series.axes.upper()
+            if unstated and states_axes(tif, letters):
+                return None
+            return letters, tuple(int(n) for n in series.shape)
     except (tifffile.TiffFileError, OSError, IndexError):  # not a TIFF after all: no hint
         return None
+
+
+def planes_letters(letters: str, shape: tuple[int, ...], pages: int) -> str | None:
+    """One letter per axis of a TIFF series of ``shape`` (axes ``letters``) whose ``pages``
+    lie on one axis, each other axis but Y and X of size 1: that one Z, the others T and C
+    (``ZYX``; tifffile's 4-D (1, Z, Y, X) saved without axes ``TZYX``, 5-D (1, 1, Z, Y, X)
+    ``TCZYX``: its size-1 axes hold no time points or channels, which --objects-3d
+    refused it for); None for any other series."""
+    lead = shape[:-2]
+    if not letters.endswith("YX") or sorted(lead) != [1] * (len(lead) - 1) + [pages]:
+        return None
+    if len(lead) > 3:  # a size-1 axis beyond T and C: more letters than --axes knows
+        return None
+    fill = iter("TC")
+    return "".join("Z" if n == pages else next(fill) for n in lead) + "YX"
 
 
 def channel_names(path: str | os.PathLike) -> list[str]:

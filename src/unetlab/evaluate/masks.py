@@ -56,9 +56,8 @@ from unetlab.data.pairs import (
     refuse_data_set_part,
 )
 from unetlab.data.read_notes import note_once
-from unetlab.data.stated_axes import states_axes
-from unetlab.data.tiff_files import is_tiff_name, open_tiff
-from unetlab.data.tiffmeta import read_page_axes, series_axes
+from unetlab.data.tiff_files import is_tiff_name
+from unetlab.data.tiffmeta import planes_letters, read_page_axes, series_axes
 from unetlab.errors import DatasetError, ImageReadError, OutputError, Spelled, spelled
 from unetlab.evaluate.checks import MaskValuesError
 from unetlab.outputs import RECORD_FILES
@@ -1088,22 +1087,18 @@ def planes_axes(path: Path, planes: int) -> str | None:
     read as the file says. A file that records CYX (tifffile's axes, an OME-TIFF of
     another writer, an ImageJ composite: :func:`~unetlab.data.stated_axes.states_axes`) is
     one image of channels, refused as before (review s54 C3: scored as planes unsaid)."""
-    found = series_axes(path) if planes > 1 else None
+    found = series_axes(path, unstated=True) if planes > 1 else None
     if found is None or "Z" in found[0] or found[0].count("C") != 1:
         return None
-    letters, shape = found
-    sizes = dict(zip(letters, shape, strict=True))
-    if sizes["C"] != planes or any(n != 1 for a, n in sizes.items() if a not in "CYX"):
+    letters, shape = found  # the planes on C, read as Z (tiffmeta.planes_letters' rule)
+    if shape[letters.index("C")] != planes or (axes := planes_letters(*found, planes)) is None:
         return None
-    with open_tiff(path) as tif:
-        if states_axes(tif, letters):
-            return None
     log.info(
         "%s: its %d pages record no axes (%s, as tifffile reads it): read as the %d planes "
         "of its ground truth, a prediction holding one value a pixel",
         *(path, planes, letters, planes),
     )
-    return letters.replace("C", "Z")
+    return axes
 
 
 def _outlined(path: Path, gt: MaskPage) -> np.ndarray:

@@ -22,7 +22,7 @@ import numpy as np
 from unetlab.data.io import mask_stem, read_stack, stack_shape
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.tiff_files import is_tiff_name
-from unetlab.data.tiffmeta import PageAxes, read_page_axes, series_axes
+from unetlab.data.tiffmeta import PageAxes, planes_letters, read_page_axes, series_axes
 from unetlab.errors import DatasetError, UnetlabError
 from unetlab.evaluate.accumulate import Accumulator
 from unetlab.evaluate.masks import (
@@ -224,7 +224,7 @@ def truth_axes(image: Path, mask: Path) -> str | None:
     pages, series = stack_shape(image)[0], series_axes(image)
     if pages < 2 or series is None or stack_shape(mask)[0] != pages:
         return None
-    if (axes := _planes_axes(*series, pages)) is None:
+    if (axes := planes_letters(*series, pages)) is None:
         return None
     if read_page_axes(image, pages, say=False).letters != "Q":
         return None
@@ -237,21 +237,6 @@ def truth_axes(image: Path, mask: Path) -> str | None:
             f"cannot say it: one letter per axis of the file, and its pages are one, not {truth})"
         )
     return axes if truth in ("Z", "Q") else None
-
-
-def _planes_axes(letters: str, shape: tuple[int, ...], pages: int) -> str | None:
-    """One letter per axis of a TIFF series of ``shape`` (axes ``letters``) whose ``pages``
-    lie on one axis, each other axis but Y and X of size 1: that one Z, the others T and C
-    (``ZYX``; tifffile's 4-D (1, Z, Y, X) saved without axes ``TZYX``, 5-D (1, 1, Z, Y, X)
-    ``TCZYX``: its size-1 axes hold no time points or channels, which --objects-3d
-    refused it for); None for any other series."""
-    lead = shape[:-2]
-    if not letters.endswith("YX") or sorted(lead) != [1] * (len(lead) - 1) + [pages]:
-        return None
-    if len(lead) > 3:  # a size-1 axis beyond T and C: more letters than --axes knows
-        return None
-    fill = iter("TC")
-    return "".join("Z" if n == pages else next(fill) for n in lead) + "YX"
 
 
 def say_flat_scored(flat: list[str], scored: int) -> None:
