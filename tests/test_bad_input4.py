@@ -99,6 +99,24 @@ def test_predict_tree_refuses_a_channel_no_input_has_and_fails_a_folder_alone(tm
     assert not (tmp_path / "out" / "grey").exists()
 
 
+def test_predict_tree_reads_each_inputs_channels_once(tmp_path, monkeypatch):
+    # the tree's check, its folder's and predict_folder's each read the headers again
+    from collections import Counter
+
+    from unetlab.inference import every_file
+
+    root = tmp_path / "tree"
+    for name in ("grey/g.png", "grey/deeper/h.png", "colour/c.png", "colour/d.png"):
+        _png(root / name, (16, 16) if name.startswith("grey") else (16, 16, 3))
+    read, bound = Counter(), every_file._channel_bound
+    monkeypatch.setattr(
+        every_file, "_channel_bound", lambda p, a=None: read.update([p]) or bound(p, a)
+    )
+    results = predict_tree(_net(), root, tmp_path / "out", channel=1, progress=False)
+    assert results[Path("colour")].written and results[Path("grey")].failed
+    assert read and max(read.values()) == 1, read
+
+
 def test_absent_channel_gives_both_spellings(tmp_path):
     grey = _png(tmp_path / "g.png", (16, 16))
     said = absent_channel([grey], 2)

@@ -6,9 +6,11 @@ tree had no channel rule, a colour first input had none either)."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import NamedTuple
 
@@ -61,7 +63,7 @@ def absent_channel(paths: Sequence[str | os.PathLike], channel, *, axes=None) ->
         return None
     most, exact = [], True
     for path in paths:
-        if (bound := _channel_bound(path, axes)) is None or bound[0] > channel:
+        if (bound := _bound_once(path, axes)) is None or bound[0] > channel:
             return None
         most.append(bound[0])
         exact &= bound[1]
@@ -114,6 +116,32 @@ def _header_bound(letters: str, shape: tuple, palette: bool, *, stated: bool) ->
     channels = math.prod(n for a, n in zip(letters, shape) if a == "C") * each
     pages = math.prod(n for a, n in zip(letters, shape) if a == "P")
     return (channels, True) if stated else (channels * pages, pages == 1)
+
+
+#: the channel bounds read within :func:`headers_read_once`, by (path, axes)
+_READ: ContextVar[dict | None] = ContextVar("channel_bounds_read", default=None)
+
+
+@contextlib.contextmanager
+def headers_read_once() -> Iterator[None]:
+    """Within: each input's header read once for its channels (:func:`_channel_bound`),
+    however many checks ask (a tree's for all its inputs, each folder's, predict_folder's)."""
+    token = _READ.set({})
+    try:
+        yield
+    finally:
+        _READ.reset(token)
+
+
+def _bound_once(path: str | os.PathLike, axes: str | None) -> tuple[int, bool] | None:
+    """:func:`_channel_bound`, read once within :func:`headers_read_once`."""
+    read = _READ.get()
+    if read is None:
+        return _channel_bound(path, axes)
+    key = (os.fspath(path), axes)
+    if key not in read:
+        read[key] = _channel_bound(path, axes)
+    return read[key]
 
 
 def most_channels(path: str | os.PathLike) -> int | None:

@@ -34,7 +34,12 @@ from unetlab.errors import (
 )
 from unetlab.group import SOLO, Group
 from unetlab.inference.earlier_outputs import earlier_outputs, holds_outputs, tree_outputs_line
-from unetlab.inference.every_file import absent_channel, given_options, refuse_for_every_file
+from unetlab.inference.every_file import (
+    absent_channel,
+    given_options,
+    headers_read_once,
+    refuse_for_every_file,
+)
 from unetlab.inference.files import check_path
 from unetlab.inference.folders import (
     FolderPrediction,
@@ -205,6 +210,7 @@ def _refuse_outputs_in_tree(root: Path, out_dir: str | os.PathLike, found: list[
 
 
 @api_lines()
+@headers_read_once()  # each input's header read once by all the tree's channel checks
 def predict_tree(
     model: ModelSource,
     root: str | os.PathLike,
