@@ -5,6 +5,7 @@ on 1). Said in one line; torch's count is put back when fit ends; OMP_NUM_THREAD
 count."""
 
 import logging
+import os
 from functools import partial
 
 import numpy as np
@@ -108,7 +109,8 @@ def test_a_run_on_the_clock_beside_a_busy_core_trains_on_fewer_threads(
         assert seen and set(seen) == {1}, seen
         assert said == [
             "training on 1 of 2 threads while other work holds 1.0 of the cores (a thread "
-            "whose core is taken stalls the others at every step; OMP_NUM_THREADS=2 keeps 2)"
+            "whose core is taken stalls the others at every step; "
+            'os.environ["OMP_NUM_THREADS"] = "2" keeps 2)'  # Python's form: fit was called
         ]
     else:  # the user chose the threads: OMP_NUM_THREADS, or a notebook's set_num_threads
         assert seen and set(seen) == {2}, seen
@@ -190,6 +192,11 @@ PREDICTING_ON_ONE = (
     "predicting on 1 of 2 threads while other work holds 1.0 of the cores (a thread "
     "whose core is taken stalls the others at every tile; OMP_NUM_THREADS=2 keeps 2)"
 )
+#: the line to a Python caller: its own form of the fix (review s54, 3: a notebook was told
+#: the shell's OMP_NUM_THREADS=2)
+PYTHON_ON_ONE = PREDICTING_ON_ONE.replace(
+    "OMP_NUM_THREADS=2 keeps", 'os.environ["OMP_NUM_THREADS"] = "2" keeps'
+)
 
 
 @pytest.mark.parametrize("omp", [None, "2", "set"])
@@ -222,7 +229,10 @@ def test_python_predict_folder_beside_a_busy_core_predicts_on_fewer_threads(
     assert after == 2 and (tmp_path / "out" / "a.png").is_file()
     if omp is None:
         assert sets == [1, 2], sets
-        assert said == [PREDICTING_ON_ONE]
+        assert said == [PYTHON_ON_ONE]
+        monkeypatch.setitem(os.environ, "OMP_NUM_THREADS", "2")  # as the line says
+        again = partial(predict_folder, model, tmp_path / "in", tmp_path / "again", progress=False)
+        assert _counts_set(monkeypatch, caplog, again)[:2] == ([], 2)
     else:
         assert sets == [] and said == []
 
@@ -233,7 +243,7 @@ def test_python_predict_tree_looks_once_for_all_its_folders(tmp_path, monkeypatc
     tree = partial(predict_tree, model, tmp_path / "in", tmp_path / "out", progress=False)
     sets, after, said = _counts_set(monkeypatch, caplog, tree)
     assert sets == [1, 2] and after == 2, sets  # not put back and lowered again per folder
-    assert said == [PREDICTING_ON_ONE]
+    assert said == [PYTHON_ON_ONE]
     assert (tmp_path / "out" / "b" / "a.png").is_file()
 
 

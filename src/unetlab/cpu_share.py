@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from unetlab.errors import Spelled, said_as
 from unetlab.runtime import (
     PROC_STAT,
     affinity_cpus,
@@ -163,12 +164,22 @@ def fewer_threads_line(
 ) -> str:
     """``training on 1 of 2 threads while other work holds 1.0 of the cores (...)``: the
     line said where :func:`threads_beside` lowered the count (``now``: " now" for a look
-    during a run)."""
+    during a run), with how its caller keeps the count (:func:`keep_threads`)."""
     return (
         f"{doing} on {fewer} of {threads} threads while other work holds {in_use:.1f} of "
         f"the cores{now} (a thread whose core is taken stalls the others at every {each}; "
-        f"OMP_NUM_THREADS={threads} keeps {threads})"
+        f"{said_as(keep_threads(threads))} keeps {threads})"
     )
+
+
+def keep_threads(threads: int) -> Spelled:
+    """How a caller keeps ``threads`` threads beside other work: the environment variable
+    before the command line (``OMP_NUM_THREADS=2``), set in ``os.environ`` from Python
+    (:func:`~unetlab.runtime.threads_chosen` reads it at each call). Not
+    ``torch.set_num_threads(2)``: the count a line lowers is torch's default or the quota's
+    cap (a chosen one is never lowered), and a count set equal to those cannot be told from
+    them: it would be lowered again."""
+    return Spelled(f'os.environ["OMP_NUM_THREADS"] = "{threads}"', f"OMP_NUM_THREADS={threads}")
 
 
 #: wall seconds at least between two looks at the cores other work holds during a run
