@@ -365,3 +365,30 @@ def test_python_predict_file_keeps_one_count_through_a_slide(
     sets, after, said = _counts_set(monkeypatch, caplog, partial(file, **streamed))
     assert after == 2 and len(seen) > 1, seen
     assert sets == [] and said == [] and set(seen) == {2}, (sets, seen)
+
+
+@pytest.mark.parametrize("omp", [None, "4"])
+def test_a_group_launched_without_a_thread_count_predicts_on_its_share(monkeypatch, omp):
+    """A group's processes started with no OMP_NUM_THREADS (torchrun --nproc_per_node 1, a
+    scheduler's launcher) counted as chosen: each ran torch's default, the host's cores
+    (review s54, 4). Now each is capped at its share, as training's; no look beside (its
+    other processes are no other work); a launch's OMP_NUM_THREADS is kept."""
+    from unetlab.group import Group
+    from unetlab.inference.threads_look import look_beside, looking_beside
+
+    _omp(monkeypatch, omp)
+    monkeypatch.setattr(runtime, "torch_default_threads", lambda: 4)
+    monkeypatch.setattr(runtime, "available_cpus", lambda: 4)
+    held = cpu_share.CpuShare(own=1.0, wall=1.0, threads=1, others=3.0)  # a look would lower
+    monkeypatch.setattr(cpu_share, "cpu_share", lambda *a, **kw: held)
+    monkeypatch.setattr(cpu_share, "LEAST_LOOK", 0.0)
+    before = torch.get_num_threads()
+    torch.set_num_threads(4)
+    try:
+        with looking_beside(Group(rank=0, world=2, active=True)):
+            look_beside(UNet(1, 2, depth=2, base_channels=2))
+            inside = torch.get_num_threads()
+        after = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+    assert (inside, after) == ((2, 4) if omp is None else (4, 4))

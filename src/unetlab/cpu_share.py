@@ -132,9 +132,12 @@ def threads_beside(threads: int, in_use: float | None, cpus: int | None = None) 
 
 def threads_fixed(launched: bool) -> bool:
     """Whether this process's thread count was chosen, and so is fixed: never lowered beside other
-    work (:func:`threads_beside`): by a launch (``launched``: its share of the cores) or by
-    the user (OMP_NUM_THREADS, a caller's ``torch.set_num_threads``:
-    :func:`~unetlab.runtime.threads_chosen`)."""
+    work (:func:`threads_beside`): by a launch (``launched``: a group's processes, each on
+    its share of the cores, which a look would read as other work) or by the user
+    (OMP_NUM_THREADS, a caller's ``torch.set_num_threads``:
+    :func:`~unetlab.runtime.threads_chosen`). A launch that set no OMP_NUM_THREADS is
+    still capped at its share (training's ``setup_run``, predicting's
+    :func:`~unetlab.inference.threads_look.looking_beside`): launched is no user's choice."""
     return launched or threads_chosen()
 
 

@@ -376,16 +376,17 @@ def threads_chosen() -> bool:
     return torch.get_num_threads() not in (default, min(default, available_cpus()))
 
 
-def configure_threads(threads: int | None = None) -> int:
+def configure_threads(threads: int | None = None, *, share: int = 1) -> int:
     """Set torch's intra-op threads to ``threads`` or, by default, the CPUs this process may
-    use, unless ``OMP_NUM_THREADS`` or an earlier ``torch.set_num_threads`` chose fewer.
-    Returns the number in effect."""
+    use (its ``share`` of them: one of that many processes on this machine), unless
+    ``OMP_NUM_THREADS`` or an earlier ``torch.set_num_threads`` chose fewer. Returns the
+    number in effect."""
     if threads is not None:
         if threads < 1:
             raise UnetlabError(f"threads must be at least 1, not {threads}")
         torch.set_num_threads(threads)
     elif "OMP_NUM_THREADS" not in os.environ:
-        cpus = available_cpus()
+        cpus = max(1, available_cpus() // max(1, share))
         if torch.get_num_threads() > cpus:  # more threads than cores thrash
             torch.set_num_threads(cpus)
     return torch.get_num_threads()

@@ -3,8 +3,8 @@
 the cores other work held since the call began, once the model is loaded or, where that
 took less than :data:`~unetlab.cpu_share.LEAST_LOOK` (a model passed in), after each file
 until it has looked (not with a ``clock``: timings keep one count); torch's count put back
-when the call ends, as ``fit`` does. Not in a group of processes (their share of the
-cores), nor where the user chose the threads (:func:`~unetlab.runtime.threads_chosen`). A
+when the call ends, as ``fit`` does. Not in a group of processes (capped at their share
+of the cores: :func:`looking_beside`), nor where the user chose the threads (:func:`~unetlab.runtime.threads_chosen`). A
 tree's folders share its one look. Before it, as ``fit`` does, no more threads than the CPUs
 the process may use (:func:`~unetlab.runtime.configure_threads`): torch starts on the
 host's physical cores, 64 threads in a container of a 2-CPU quota on a 64-core host.
@@ -33,7 +33,7 @@ import torch
 
 from unetlab import cpu_share
 from unetlab.group import Group
-from unetlab.runtime import configure_threads, threads_kept
+from unetlab.runtime import configure_threads, threads_chosen, threads_kept
 
 log = logging.getLogger(__name__)
 
@@ -72,18 +72,23 @@ _looks: contextvars.ContextVar[_Look | None] = contextvars.ContextVar("threads_l
 @contextlib.contextmanager
 def looking_beside(group: Group) -> Iterator[None]:
     """Within: torch's threads no more than the CPUs this process may use
-    (:func:`~unetlab.runtime.configure_threads`: a container's CPU quota), and
-    :func:`look_beside` may lower them once (a tree's folders: the tree's one look), unless
-    the user chose them; torch's count put back at the end."""
+    (:func:`~unetlab.runtime.configure_threads`: a container's CPU quota; in a ``group``,
+    its share of them), and :func:`look_beside` may lower them once (a tree's folders: the
+    tree's one look; not in a group, whose other processes would read as other work),
+    unless the user chose them; torch's count put back at the end. A group's launch that
+    chose no count (torchrun's ``--nproc_per_node 1``, a scheduler's own launcher: no
+    OMP_NUM_THREADS) is capped too: its processes started on the host's cores each, 64
+    threads apiece under a 2-CPU quota. The share is of ``group.world``, as training's."""
     if _looks.get() is not None:  # a folder of a tree: the tree's
         yield
         return
-    ours = not cpu_share.threads_fixed(group.active)
-    token = _looks.set(_Look(cpu_share.cpu_reading() if ours else None))
+    chosen = threads_chosen()  # the user's (OMP_NUM_THREADS: every launch's but those)
+    look = not chosen and not group.active
+    token = _looks.set(_Look(cpu_share.cpu_reading() if look else None))
     try:
         with threads_kept():
-            if ours:  # torch starts on the host's cores: 64 threads under a 2-CPU quota
-                configure_threads()
+            if not chosen:  # torch starts on the host's cores: 64 threads under a 2-CPU quota
+                configure_threads(share=group.world if group.active else 1)
             yield
     finally:
         _looks.reset(token)
