@@ -392,3 +392,53 @@ def test_a_group_launched_without_a_thread_count_predicts_on_its_share(monkeypat
     finally:
         torch.set_num_threads(before)
     assert (inside, after) == ((2, 4) if omp is None else (4, 4))
+
+
+@pytest.mark.parametrize("chosen", [None, "omp", "set"])
+@pytest.mark.parametrize("how", ["python", "cli"])
+def test_evaluate_under_a_cpu_quota_predicts_on_no_more_threads_than_the_quota(
+    tmp_path, monkeypatch, caplog, chosen, how
+):
+    """evaluate_model predicts each image with predict_image, which leaves the threads as
+    they are: under a container's CPU quota it ran torch's default, the host's cores (review
+    s54, 1). Capped as a folder's prediction is; a chosen count kept; put back after."""
+    from unetlab import evaluate_model
+
+    _under_a_quota(monkeypatch, tmp_path, chosen)
+    data = write_blobs(tmp_path / "data", 2, size=32)
+    seen, real = [], torch.nn.Module.__call__
+    monkeypatch.setattr(  # every forward, the CLI's own loaded model's too
+        torch.nn.Module,
+        "__call__",
+        lambda self, *a, **kw: seen.append(torch.get_num_threads()) or real(self, *a, **kw),
+    )
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    model.label_values = [0, 255]
+    save_model(tmp_path / "e.pt", model)
+    args = ["evaluate", "--checkpoint", str(tmp_path / "e.pt"), "--data", str(data)]
+    call = {
+        "python": partial(evaluate_model, model, data, progress=False),
+        "cli": lambda: main([*args, "--device", "cpu", "--no-progress"]),
+    }[how]
+    sets, after, _ = _counts_set(monkeypatch, caplog, call)
+    assert after == 2 and seen, seen
+    assert set(seen) == {2 if chosen else 1} and sets == ([] if chosen else [1, 2]), (seen, sets)
+
+
+def test_the_demo_predicts_on_no_more_threads_than_a_cpu_quota(tmp_path, monkeypatch, caplog):
+    """The demo's test images and large image, predicted with predict_image after fit put
+    its capped count back, ran torch's default under a quota (review s54, 1). A chosen
+    count: evaluate's test above (the same ``capped``)."""
+    chosen = None
+    from unetlab import demo
+
+    _under_a_quota(monkeypatch, tmp_path, chosen)
+    seen, real = [], demo.predict_image
+    monkeypatch.setattr(
+        demo,
+        "predict_image",
+        lambda *a, **kw: seen.append(torch.get_num_threads()) or real(*a, **kw),
+    )
+    run = partial(demo.run_demo, tmp_path / "d", quick=True, device="cpu", progress=False)
+    _, after, _ = _counts_set(monkeypatch, caplog, run)
+    assert after == 2 and len(seen) > 1 and set(seen) == {2 if chosen else 1}, seen

@@ -56,6 +56,7 @@ from unetlab.errors import OutputError, UnetlabError, worded
 from unetlab.evaluate import evaluate_predictions, nan_to_none
 from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
 from unetlab.inference.predict import labels_from_probabilities, predict_image
+from unetlab.inference.threads_look import capped
 from unetlab.outputs import LOCK, SYSTEM_FILES, FolderLock
 from unetlab.plots import overlay, side_by_side
 from unetlab.train import fit
@@ -213,6 +214,7 @@ def run_em_demo(
         )
 
 
+@capped  # its predictions' threads no more than a CPU quota allows (fit's are)
 def _demo(
     out: Path,
     *,
@@ -422,6 +424,7 @@ def run_nuclei_demo(
         )
 
 
+@capped  # its predictions' threads no more than a CPU quota allows (fit's are)
 def _nuclei_demo(
     out: Path,
     *,

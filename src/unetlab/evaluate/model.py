@@ -105,6 +105,7 @@ from unetlab.inference.pages import (
     say_trained_axes,
     trained_axes,
 )
+from unetlab.inference.threads_look import capped
 from unetlab.progress import progress_calls
 from unetlab.runtime import tuned_allocator
 
@@ -117,6 +118,7 @@ log = logging.getLogger(__name__)
 
 @keeps_grey_masks_reading  # as its checkpoint's training read them (_prepared)
 @api_lines()
+@capped  # torch's threads no more than a CPU quota allows, put back after
 def evaluate_model(
     model,
     data_dir: str | os.PathLike,

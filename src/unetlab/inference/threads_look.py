@@ -14,7 +14,9 @@ threads as they are: one image gives no setup to see other work's cores over, an
 its own would add :data:`~unetlab.cpu_share.LEAST_LOOK` seconds' wait to every call of a
 script's loop; a count lowered inside one call would also be put back before the next. A
 loop of calls beside other work sets ``torch.set_num_threads`` (or OMP_NUM_THREADS) itself,
-or predicts a folder. ``predict_file`` of a large image read window by window (a slide:
+or predicts a folder. ``evaluate_model`` and the demo, work of many images predicted with
+``predict_image``, are capped at the CPUs the process may use (:func:`capped`), no look
+made. ``predict_file`` of a large image read window by window (a slide:
 minutes to hours, like a folder) is capped as a folder is, but never changes its count
 between windows: its resume record (:func:`~unetlab.inference.slide_resume.identity`) keeps
 the count it began on, so that a killed slide resumed on as many threads equals a straight
@@ -25,14 +27,15 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 
 from unetlab import cpu_share
-from unetlab.group import Group
+from unetlab.group import SOLO, Group
 from unetlab.runtime import configure_threads, threads_chosen, threads_kept
 
 log = logging.getLogger(__name__)
@@ -92,6 +95,22 @@ def looking_beside(group: Group) -> Iterator[None]:
             yield
     finally:
         _looks.reset(token)
+
+
+def capped(func: Callable) -> Callable:
+    """``func`` run within :func:`looking_beside` of a plain process, no look made (none is
+    without :func:`look_beside`): torch's threads no more than the CPUs this process may
+    use, unless the user chose them, put back as they were at its end. For work of many
+    images that predicts each with ``predict_image`` (``evaluate_model``, the demo's
+    test images and large one): they ran torch's default, the host's physical cores, under
+    a container's CPU quota (64 threads in a 2-CPU container on a 64-core host)."""
+
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        with looking_beside(SOLO):
+            return func(*args, **kwargs)
+
+    return run
 
 
 def look_beside(model, since: cpu_share.CpuReading | None = None) -> None:
