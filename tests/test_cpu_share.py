@@ -74,21 +74,33 @@ def test_threads_beyond_the_cpus_allowed_count_as_the_cpus():
     assert cpu_share(BEFORE, _after(100.0, 150.0), threads=8, cpus={0, 1}).threads == 2
 
 
-def _shared_machine(monkeypatch, own_share: float) -> None:
-    """Training's readings: ``own_share`` of one thread's time over 180 s, both CPUs busy."""
-    monkeypatch.setattr(train_fitting, "cpu_reading", lambda: BEFORE)
-    monkeypatch.setattr(train_log, "cpu_reading", lambda: _after(180.0, own_share * 180.0))
+def _shared_machine(monkeypatch, own_share: float, workers: int = 0) -> None:
+    """Training's readings: ``own_share`` of one thread's time over 180 s, both CPUs busy;
+    and as much again for each loader worker, its child process (read where asked)."""
+    main, child = own_share * 180.0, own_share * 180.0 * workers
+    kids = {(7, 1): child}  # a worker started after the first reading: all its time
+
+    def after(workers=False):
+        return _after(180.0, main)._replace(children=kids if workers else None)
+
+    monkeypatch.setattr(train_fitting, "run_reading", lambda run: BEFORE._replace(children={}))
+    monkeypatch.setattr(train_log, "cpu_reading", after)
 
 
-def test_a_budget_run_on_a_shared_cpu_ends_saying_so(tmp_path, monkeypatch):
-    _shared_machine(monkeypatch, 0.31)
+@pytest.mark.parametrize("workers", [0, 1])
+def test_a_budget_run_on_a_shared_cpu_ends_saying_so(tmp_path, monkeypatch, workers):
+    """With loader workers too: their CPU time is the run's, each a thread's worth of what
+    it could have had (a run with workers was never judged, review s54, 2)."""
+    _shared_machine(monkeypatch, 0.31, workers)
     data = write_blobs(tmp_path / "data", 4)
     cfg = tiny_config(data, "train.epochs=1", "train.max_minutes=30", "data.tiles_per_epoch=2")
+    cfg.train.num_workers = workers
     result = fit(cfg, run_dir=tmp_path / "run", progress=False)
     assert result["cpu_share"] == pytest.approx(0.31)  # one name, summary.json's (s36)
     assert result["cpu_warning"].startswith("the CPU was shared: this run got 31%")
     log = (tmp_path / "run" / "train.log").read_text()
-    assert "the CPU was shared: this run got 31% of what its 1 thread could have had" in log
+    its = "1 thread and 1 loader worker" if workers else "1 thread"
+    assert f"the CPU was shared: this run got 31% of what its {its} could have had" in log
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["cpu_share"] == 0.31
 
 
@@ -113,8 +125,8 @@ def test_the_demo_ends_saying_the_cpu_was_shared(tmp_path, monkeypatch, capsys):
 
 
 def test_a_few_seconds_of_training_record_no_share(tmp_path, monkeypatch):
-    monkeypatch.setattr(train_fitting, "cpu_reading", lambda: BEFORE)
-    monkeypatch.setattr(train_log, "cpu_reading", lambda: _after(3.0, 0.3))
+    monkeypatch.setattr(train_fitting, "run_reading", lambda run: BEFORE)
+    monkeypatch.setattr(train_log, "cpu_reading", lambda **kw: _after(3.0, 0.3))
     data = write_blobs(tmp_path / "data", 4)
     cfg = tiny_config(data, "train.epochs=1", "train.max_minutes=30", "data.tiles_per_epoch=2")
     assert fit(cfg, run_dir=tmp_path / "run", progress=False)["cpu_share"] is None

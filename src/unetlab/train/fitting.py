@@ -18,7 +18,6 @@ import yaml
 from unetlab.checkpoint import load_checkpoint, update_checkpoint
 from unetlab.config import Config, given_config
 from unetlab.config.keywords import checks_keywords
-from unetlab.cpu_share import cpu_reading
 from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.pairs import refuse_missing_root
 from unetlab.data.split_record import SPLIT_FILE
@@ -40,6 +39,7 @@ from unetlab.train.log import (
     log_weak_classes,
     quiet_log,
     rethread,
+    run_reading,
     shared_cpu,
     warn_busy_cpu,
 )
@@ -288,7 +288,7 @@ def _fit(
     trained = _trained(run)  # resumed after its training ended (stopped in the label offset)
     if not trained:  # a budget that trains no step buys no fewer steps either
         warn_busy_cpu(run)  # over the setup: before run.cpu is read again
-    run.cpu = cpu_reading()  # the CPU time training gets (shared_cpu)
+    run.cpu = run_reading(run)  # the CPU time training gets, its workers' too (shared_cpu)
     if trained:
         log.info("%s", _ended_line(run))
         return _finish(run, stop)

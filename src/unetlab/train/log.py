@@ -92,7 +92,7 @@ def _threads_beside_other_work(run: Run, in_use: float | None) -> None:
     if threads_fixed(run.group.active):
         return
     threads = torch.get_num_threads()
-    run.threads_watch = ThreadsWatch(threads, _reading(run))
+    run.threads_watch = ThreadsWatch(threads, run_reading(run))
     fewer = threads_beside(threads, in_use)
     if fewer < threads:
         _set_threads(fewer, threads, in_use, "")
@@ -106,16 +106,17 @@ def rethread(run: Run) -> None:
     if watch is None or not watch.due(now):
         return
     in_use = cores_in_use(since=watch.since)
-    watch.since = _reading(run)
+    watch.since = run_reading(run)
     threads, watch.pending = threads_next(watch.alone, now, in_use, watch.pending)
     if threads != now and watch.allowed(threads):
         watch.moved(watch.since.wall, now, threads)
         _set_threads(threads, watch.alone, in_use, " now")
 
 
-def _reading(run: Run) -> CpuReading:
+def run_reading(run: Run) -> CpuReading:
     """The clocks now, with the loader workers' CPU time where the run has workers (the
-    run's own; a notebook's other children are other work)."""
+    run's own; a notebook's other children are other work): the watch's looks, and the
+    share training got (``run.cpu``, :func:`shared_cpu`)."""
     return cpu_reading(workers=run.loader.num_workers > 0)
 
 
@@ -134,20 +135,23 @@ def _set_threads(threads: int, alone: int, in_use: float | None, now: str) -> No
 def shared_cpu(run: Run) -> tuple[float | None, str | None]:
     """(share, warning): the fraction of its threads' time the run's training got since
     ``run.cpu`` (:mod:`unetlab.cpu_share`) and the line that says the CPU was shared, or
-    None, for a time budget on the CPU in the main process without loader workers (their
-    CPU time is another process's) that trained :data:`LEAST_SECONDS` or more; (None, None)
-    otherwise."""
+    None, for a time budget on the CPU in the main process that trained
+    :data:`LEAST_SECONDS` or more; (None, None) otherwise. Its loader workers' CPU time is
+    the run's (:func:`run_reading`), and each worker (one thread: torch's in a worker)
+    counts beside its threads."""
     cfg = run.cfg
     watched = cfg.train.max_minutes > 0 and run.device.type == "cpu" and run.group.is_main
-    if not watched or run.cpu is None or run.loader.num_workers:
+    if not watched or run.cpu is None:
         return None, None
-    reading, threads = cpu_reading(), torch.get_num_threads()
+    reading, threads = run_reading(run), torch.get_num_threads()
     if run.threads_watch is not None:  # a count changed during the run: its mean
         threads = run.threads_watch.mean_threads(run.cpu.wall, reading.wall, threads)
-    share = cpu_share(run.cpu, reading, threads)
+    workers = run.loader.num_workers
+    share = cpu_share(run.cpu, reading, threads + workers)
     if share.wall < LEAST_SECONDS:  # a resume that only finished the run: no figure
         return None, None
-    return share.share, shared_cpu_warning(share, cfg.train.max_minutes)
+    said = dict(threads=min(threads, share.threads), workers=workers)
+    return share.share, shared_cpu_warning(share, cfg.train.max_minutes, **said)
 
 
 #: validation sets of fewer images are said to give noisy figures
