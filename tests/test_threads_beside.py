@@ -442,3 +442,50 @@ def test_the_demo_predicts_on_no_more_threads_than_a_cpu_quota(tmp_path, monkeyp
     run = partial(demo.run_demo, tmp_path / "d", quick=True, device="cpu", progress=False)
     _, after, _ = _counts_set(monkeypatch, caplog, run)
     assert after == 2 and len(seen) > 1 and set(seen) == {2 if chosen else 1}, seen
+
+
+@pytest.mark.skipif(
+    "backend: OpenMP" not in torch.__config__.parallel_info(),
+    reason="torch's native thread pool has one count for the process",
+)
+def test_two_python_threads_each_put_back_their_own_count():
+    """Two Python threads predicting at once (a folder each): torch's count is each
+    thread's own once it has run (OpenMP's, torch's Linux and macOS wheels), so one
+    lowering its count leaves the other's as it was, and each block puts back its own
+    thread's, whichever ends first (review s54, 5). A lock and count of blocks restoring
+    only at the last one's end would leave the first thread lowered: pinned here."""
+    import threading
+
+    step = threading.Barrier(2, timeout=30)
+    seen = {}
+
+    def other():
+        seen["start"] = torch.get_num_threads()  # its own count, from torch's last set: 3
+        step.wait()  # 0
+        step.wait()  # 1: the main thread's block has lowered its count to 1
+        seen["beside"] = torch.get_num_threads()
+        with runtime.threads_kept():
+            torch.set_num_threads(2)
+            step.wait()  # 2
+            step.wait()  # 3: the main thread's block has ended
+            seen["inside"] = torch.get_num_threads()
+        seen["after"] = torch.get_num_threads()
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    thread = threading.Thread(target=other)
+    try:
+        thread.start()
+        step.wait()  # 0: it has run torch once, its count its own
+        with runtime.threads_kept():
+            torch.set_num_threads(1)
+            step.wait()  # 1
+            step.wait()  # 2: the other thread's block set its count to 2
+            lowered = torch.get_num_threads()
+        step.wait()  # 3
+        thread.join(30)
+        mine = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+    assert (lowered, mine) == (1, 3)
+    assert seen == {"start": 3, "beside": 3, "inside": 2, "after": 3}, seen

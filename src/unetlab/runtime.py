@@ -396,7 +396,15 @@ def configure_threads(threads: int | None = None, *, share: int = 1) -> int:
 def threads_kept() -> Iterator[None]:
     """Within: torch's intra-op threads may change (:func:`configure_threads`, fewer beside
     other work); they are put back as they were when the block ends (a notebook's torch
-    keeps its count after ``fit``)."""
+    keeps its count after ``fit``).
+
+    The count is the calling Python thread's: torch's OpenMP (its Linux and macOS wheels)
+    gives each thread its own once it has run an op, taken from the last count set in any
+    thread. So two threads predicting at once (a folder each) change and put back each its
+    own, whichever ends first; a lock and count of blocks putting it back at the last
+    one's end would leave the first thread's lowered (tests/test_threads_beside.py). A
+    thread that runs its first op while another's block has lowered the count starts on
+    that count and keeps it (torch's rule): a ``torch.set_num_threads`` of its own sets it."""
     threads = torch.get_num_threads()
     try:
         yield

@@ -765,9 +765,9 @@ def predict_folder(
     **settings,
 ) -> FolderPrediction:
     """Predict every image of ``inputs`` (folders, files, globs: :func:`find_inputs`; any iterable)
-    into ``out_dir``, as ``unetlab predict --input ... --output OUT_DIR`` does (fewer threads
-    beside other work too: :mod:`.threads_look`); return a :class:`FolderPrediction`. ``outputs``
-    and ``settings`` (its fields, :func:`predict_file`'s keywords) say what each file's outputs are.
+    into ``out_dir`` as ``unetlab predict --input ... --output OUT_DIR`` does (each Python thread's
+    own threads, fewer beside other work: :mod:`.threads_look`); return a :class:`FolderPrediction`.
+    ``outputs``, ``settings`` (its fields: :func:`predict_file`'s keywords) say each file's outputs.
 
     Refused first, naming the fix: an unknown keyword (:func:`check_keywords`), ``axes`` or a
     ``channel`` no file could take, a folder that cannot be held (:func:`claim_folder`; ``overwrite_fix``), settings

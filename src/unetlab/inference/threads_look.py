@@ -5,7 +5,9 @@ took less than :data:`~unetlab.cpu_share.LEAST_LOOK` (a model passed in), after 
 until it has looked (not with a ``clock``: timings keep one count); torch's count put back
 when the call ends, as ``fit`` does. Not in a group of processes (capped at their share
 of the cores: :func:`looking_beside`), nor where the user chose the threads (:func:`~unetlab.runtime.threads_chosen`). A
-tree's folders share its one look. Before it, as ``fit`` does, no more threads than the CPUs
+tree's folders share its one look. The count looked at, lowered and put back is the calling
+Python thread's (:func:`~unetlab.runtime.threads_kept`): two threads predicting a folder each
+at once change each its own. Before it, as ``fit`` does, no more threads than the CPUs
 the process may use (:func:`~unetlab.runtime.configure_threads`): torch starts on the
 host's physical cores, 64 threads in a container of a 2-CPU quota on a 64-core host.
 

@@ -234,7 +234,8 @@ def predict_tree(
     (OutputError), or none of whose inputs has the channel, is one failed line, and the
     other folders go on. A stop (KeyboardInterrupt: Ctrl-C,
     :class:`~unetlab.signals.Stopped`) or a full disk (DiskFullError) stops the tree: raised
-    again with ``tree_stop``, a :class:`TreeStop` that says where."""
+    again with ``tree_stop``, a :class:`TreeStop` that says where. Threads: as
+    :func:`~unetlab.inference.folders.predict_folder`'s, each Python thread's own."""
     folders = tree_folders(*_paths(root, out_dir))
     if not folders:
         raise UnetlabError(f"no images found in {root} or its sub-folders")
