@@ -129,8 +129,21 @@ def test_a_prediction_that_records_cyx_is_one_image_of_channels_not_planes(stack
     with caplog.at_level(logging.INFO, logger="unetlab"):
         report = evaluate_predictions(stack / "p", stack / "gt")
     assert len(report.images) == 5 and report.to_dict()["miou"] == 1.0
-    said = [r for r in caplog.records if "pages record no axes (CYX" in r.getMessage()]
-    assert len(said) == 1 and "read as the 5 planes of its ground truth" in said[0].getMessage()
+    said = [r.getMessage() for r in caplog.records if "pages record no axes (CYX" in r.getMessage()]
+    assert len(said) == 1 and "read as the 5 planes of its ground truth" in said[0]
+    # s55: it names the file, why its file cannot say (imagej=True given 'CYX' writes the
+    # same bytes), and the save that says it; saved so, it is read as planes unsaid
+    assert (
+        said[0].startswith(f"{stack / 'p' / 's.tif'}: ")
+        and "given no axes or axes 'CYX'" in said[0]
+    )
+    fix = "tifffile.imwrite(..., imagej=True, metadata={'axes': 'ZYX'})"
+    assert said[0].endswith(f"save it with its axes ({fix})")
+    tifffile.imwrite(stack / "p/s.tif", truth, imagej=True, metadata={"axes": "ZYX"})
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        again = evaluate_predictions(stack / "p", stack / "gt")
+    assert again.to_dict()["miou"] == 1.0 and "record no axes" not in caplog.text
 
 
 def test_planes_read_as_channels_are_told_a_fix_each_command_takes(stack, capsys):

@@ -1086,7 +1086,9 @@ def planes_axes(path: Path, planes: int) -> str | None:
     channels ... give evaluate --axes ZYX', which --pred refuses), said in one line; None:
     read as the file says. A file that records CYX (tifffile's axes, an OME-TIFF of
     another writer, an ImageJ composite: :func:`~unetlab.data.stated_axes.states_axes`) is
-    one image of channels, refused as before (review s54 C3: scored as planes unsaid)."""
+    one image of channels, refused as before (review s54 C3: scored as planes unsaid). The
+    line names the file and the axes that save it unambiguously (s55: an ImageJ stack saved
+    with ``metadata={'axes': 'CYX'}`` is byte for byte one saved without axes)."""
     found = series_axes(path, unstated=True) if planes > 1 else None
     if found is None or "Z" in found[0] or found[0].count("C") != 1:
         return None
@@ -1094,9 +1096,12 @@ def planes_axes(path: Path, planes: int) -> str | None:
     if shape[letters.index("C")] != planes or (axes := planes_letters(*found, planes)) is None:
         return None
     log.info(
-        "%s: its %d pages record no axes (%s, as tifffile reads it): read as the %d planes "
-        "of its ground truth, a prediction holding one value a pixel",
-        *(path, planes, letters, planes),
+        "%s: its %d pages record no axes (%s, as tifffile reads it; tifffile.imwrite(..., "
+        "imagej=True) writes the same bytes given no axes or axes 'CYX'): read as the %d "
+        "planes of its ground truth, a prediction holding one value a pixel; to say so in "
+        "the file, save it with its axes (tifffile.imwrite(..., imagej=True, "
+        "metadata={'axes': '%s'}))",
+        *(path, planes, letters, planes, axes),
     )
     return axes
 
