@@ -188,3 +188,4 @@ def test_the_masks_own_nodata_counts_nowhere_in_3d(tmp_path):
     kw = dict(objects_3d=True, pred_instances=True)
     got = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", **kw).to_dict()
     assert (got["nodata_pixels"], got["objects"], got["object_f1"]) == (4 * 4 * 32, 1, 1.0)
+    assert (got["nodata_pixels_truth"], got["nodata_pixels_pred"]) == (4 * 4 * 32, 0)  # s55

@@ -213,10 +213,30 @@ def test_evaluate_scores_the_masks_own_nodata_nowhere(tmp_path, suffix, capsys):
     got = json.loads(out.read_text())
     assert (got["labelled_pixels"], got["nodata_pixels"]) == (24 * 32, 8 * 32)
     assert got["pixel_accuracy"] == 1.0 and got["miou"] == 1.0
+    assert (got["nodata_pixels_truth"], got["nodata_pixels_pred"]) == (8 * 32, 0)
     table = capsys.readouterr().out
+    assert "25% no-data (named no-data by the masks' files; they count nowhere)" in table
+
+
+def test_the_predictions_and_the_masks_no_data_are_counted_apart(tmp_path):
+    """A prediction's no-data (its GDAL_NODATA: 4 columns) and the mask file's own (8 rows)
+    were one ``nodata_pixels``, the table's line naming both whoever's they were (s55): they
+    are counted apart too, a pixel in both in each, and once in ``nodata_pixels``."""
+    from unetlab.evaluate import evaluate_predictions
+
+    _masks_with_nodata(tmp_path, ".tif")
+    pred = tifffile.imread(tmp_path / "pred" / "a.tif")
+    pred[:, :4] = 255
+    tifffile.imwrite(tmp_path / "pred" / "a.tif", pred, extratags=[GEO[-1][:2] + (0, "255", True)])
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt")
+    got, apart = report.to_dict(), ("nodata_pixels_pred", "nodata_pixels_truth")
+    assert (got["nodata_pixels"], *(got[k] for k in apart)) == (8 * 32 + 24 * 4, 32 * 4, 8 * 32)
+    assert got["labelled_pixels"] == 32 * 32 - got["nodata_pixels"] and got["miou"] == 1.0
+    assert all(got["averaging"][k] == "summed over images" for k in apart)
     assert (
-        "25% no-data (left out of the predictions as no sample, or named no-data by the " in table
-    )
+        "34% no-data (left out of the predictions as no sample (nodata or transparent in their "
+        "images): 128 px, or named no-data by the masks' files: 256 px; they count nowhere)"
+    ) in report.table()
 
 
 def test_a_nodata_value_the_label_values_name_stays_a_class(tmp_path):

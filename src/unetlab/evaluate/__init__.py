@@ -22,7 +22,8 @@ What the report holds (``Report.to_dict()``, the JSON of ``unetlab evaluate``):
   nodata or transparent pixels: a prediction's ``nodata`` PNG text key or TIFF GDAL_NODATA
   tag; a mask file's own, unless ``label_values`` name its value a class), counted apart
   as ``nodata_pixels`` (a pixel in both counted once, as no-data), which
-  the table says too.
+  the table says too; of them, ``nodata_pixels_pred`` the predictions' and
+  ``nodata_pixels_truth`` the masks' files' own (a pixel no-data in both is in each).
 - ISBI 2012 (:mod:`unetlab.metrics.isbi`): ``rand_error`` (1 - V_Rand, pair counts summed over the
   images, as the challenge scores a stack), ``v_rand``, ``information_score`` (V_Info, mean
   over images). Objects, the cells, are the 4-connected regions of every class but

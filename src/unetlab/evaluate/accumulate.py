@@ -70,7 +70,8 @@ class Accumulator:
         self.top = np.zeros(2, np.int64)  # the largest predicted and true class index
         self.rand_empty = True
         self.ignored = 0  # pixels whose truth is IGNORE_INDEX but no-data: scored nowhere
-        self.nodata = 0  # pixels the prediction left out as no sample: scored nowhere
+        self.nodata = 0  # no-data pixels (the prediction's or the truth's): scored nowhere
+        self.nodata_apart = np.zeros(2, np.int64)  # of them: the prediction's, the truth's
         self.objects: list[dict] = []  # object_scores of each image
         self.probs: list[np.ndarray] = []
         self.truths: list[np.ndarray] = []
@@ -91,6 +92,7 @@ class Accumulator:
         void: np.ndarray | None = None,
         binary_truth: bool = False,
         predicted_ignore: np.ndarray | None = None,
+        truth_void: np.ndarray | None = None,
     ):
         """``pred`` (H, W) class indices, ``gt`` (H, W) class indices (IGNORE_INDEX allowed);
         ``gt_ids`` / ``pred_ids``: the true / predicted objects' ids (0 = none) when there
@@ -100,14 +102,13 @@ class Accumulator:
         model's objects as ``predict --instances`` makes them: least size, holes filled);
         None: ``pred_ids``; ``cell_prob``: (H, W) cell probability, kept for
         ``best_threshold`` when given; ``where``: a stack page's columns (page, t, t_s, z:
-        :class:`~unetlab.evaluate.frames.PageColumns`), added to its row; ``void``: (H, W)
-        bool, the pixels the prediction left out as no sample (its image's nodata or
-        transparent pixels, ``gt`` ignored there), counted as no-data, not as ignored;
-        ``binary_truth``: ``gt_ids`` are the connected components of a binary mask, whose
-        regions that look merged are counted (and said) as those of a class mask's;
-        ``predicted_ignore``: (H, W) bool, the pixels where ``pred`` holds the masks' ignore
-        value (another tool's void): counted, scored as that value where the truth is
-        labelled, and no object's (the ignore value is no class: s51 scene255)."""
+        :class:`~unetlab.evaluate.frames.PageColumns`), added to its row; ``void`` /
+        ``truth_void``: (H, W) bool, the pixels the prediction left out as no sample (its
+        image's nodata or transparent pixels) / the mask's own file names no-data, ``gt``
+        ignored there: counted as no-data (and each apart), not as ignored; ``binary_truth``:
+        ``gt_ids`` are a binary mask's connected components (merged-looking regions counted);
+        ``predicted_ignore``: (H, W) bool, where ``pred`` holds the masks' ignore value (another
+        tool's void): counted, scored as it where the truth is labelled, no object's (s51)."""
         if pred.shape != gt.shape:
             raise UnetlabError(
                 f"{name}: prediction is {pred.shape[1]}x{pred.shape[0]} but the ground truth "
@@ -116,7 +117,7 @@ class Accumulator:
         self.top = np.maximum(self.top, (pred.max(initial=0), gt.max(initial=0)))
         n = int(self.top.max()) + 1
         self.matrices.append(confusion_matrix(pred, gt, n))
-        self._count_unscored(gt, void)
+        self._count_unscored(gt, void, truth_void)
         if predicted_ignore is not None:
             labelled = predicted_ignore & (gt != IGNORE_INDEX)
             self.predicted_ignore += (predicted_ignore.sum(), labelled.sum())
@@ -129,14 +130,21 @@ class Accumulator:
             self.probs.append(np.asarray(cell_prob, np.float32))
             self.truths.append(gt)
 
-    def _count_unscored(self, gt: np.ndarray, void: np.ndarray | None) -> None:
-        """Count the pixels scored nowhere: the prediction's no-data (``void``) apart from
-        the others the truth ignores (the masks' ignore value, excluded rows; review s47
-        apinodata 3: a prediction's no-data was counted as the masks' ignore value)."""
+    def _count_unscored(self, gt: np.ndarray, void, truth_void) -> None:
+        """Count the pixels scored nowhere: the no-data of the prediction (``void``) and of
+        the truth's file (``truth_void``; a pixel in both once, and once in each of their
+        own counts: s55, they were one count) apart from the others the truth ignores (the
+        masks' ignore value, excluded rows; review s47 apinodata 3: a prediction's no-data
+        was counted as the masks' ignore value)."""
         ignored = gt == IGNORE_INDEX
-        if void is not None:
-            self.nodata += int(np.count_nonzero(void))
-            ignored &= ~void
+        self.nodata_apart += [
+            0 if v is None else int(np.count_nonzero(v)) for v in (void, truth_void)
+        ]
+        given = [v for v in (void, truth_void) if v is not None]
+        if given:
+            either = given[0] if len(given) == 1 else given[0] | given[1]
+            self.nodata += int(np.count_nonzero(either))
+            ignored &= ~either
         self.ignored += int(np.count_nonzero(ignored))
 
     def _object_row(
@@ -247,6 +255,7 @@ class Accumulator:
         summary["labelled_pixels"] = summary.pop("total")
         summary["ignored_pixels"] = self.ignored
         summary["nodata_pixels"] = self.nodata
+        summary["nodata_pixels_pred"], summary["nodata_pixels_truth"] = self.nodata_apart.tolist()
         if self.predicted_ignore[0]:
             held, labelled = self.predicted_ignore.tolist()
             summary["predicted_ignore_pixels"] = held

@@ -798,7 +798,8 @@ def _accumulate(
             gt_ids = gt_ids if unlabelled is None else np.where(unlabelled, 0, gt_ids)  # no object
         else:
             gt, gt_ids = encode(mask, reading.label_values, reading.ignore_value, file), None
-        void = pred == IGNORE_INDEX if unlabelled is None else (pred == IGNORE_INDEX) | unlabelled
+        blank = pred == IGNORE_INDEX  # the prediction's no-data
+        void = blank if unlabelled is None else blank | unlabelled
         if void.any():  # the prediction's or the masks' nodata: scored nowhere
             gt, pred = np.where(void, IGNORE_INDEX, gt), np.where(void, 0, pred)
         classed = pred_ids is not None and preds.classed(gt_page.stem)
@@ -809,11 +810,11 @@ def _accumulate(
             # --checkpoint scores them, each of its class (audit s35 multiclass 1)
             scored.update(pred_ids=None, scored_ids=pred_ids)
         at = where(gt_page.image or gt_page.path, gt_page.page, gt_page.pages)
-        void = void if void.any() else None  # counted as no-data, not as ignored
+        voids = dict(void=blank if blank.any() else None, truth_void=unlabelled)  # no-data
         binary = reading.gt_instances and binary_truth(mask, reading.ignore_value)
         held = _predicted_ignore(pred, reading, classes=pred_ids is None or classed)
         kept = without_excluded(scored, reading.exclude_rows)
-        acc.add(name, **kept, where=at, void=void, binary_truth=binary, predicted_ignore=held)
+        acc.add(name, **kept, where=at, **voids, binary_truth=binary, predicted_ignore=held)
         scored_pages.append(ScoredPage(gt_page.path, gt_page.page, varied(mask), gt_page.image))
         if done is not None:
             done(name)

@@ -421,6 +421,8 @@ AVERAGING = {
     "labelled_pixels": "summed over images",
     "ignored_pixels": "summed over images",
     "nodata_pixels": "summed over images",
+    "nodata_pixels_pred": "summed over images",
+    "nodata_pixels_truth": "summed over images",
     "predicted_ignore_pixels": "summed over images",
     "predicted_ignore_scored": "summed over images",
     "rand_error": "pair counts summed over images",
@@ -636,7 +638,7 @@ def _pixel_lines(s: dict, excluded: dict | None = None) -> list[str]:
     return [
         "",
         f"images             {s['num_images']}",
-        *([_pixels_line(s["labelled_pixels"], ignored, excluded, nodata)] if unscored else []),
+        *([_pixels_line(s, excluded)] if unscored else []),
         f"mIoU               {_f(s['miou'])}   ({which}, pooled over images; mean of "
         f"per-image mIoU {_f(s['mean_image_miou'])})",
         f"mean Dice          {_f(s['mdice'])}   ({which}, pooled over images)",
@@ -696,10 +698,13 @@ def _threshold_lines(t: dict) -> list[str]:
     return lines + _edge_note(t)
 
 
-def _pixels_line(labelled: int, ignored: int, excluded: dict | None = None, nodata: int = 0) -> str:
+def _pixels_line(s: dict, excluded: dict | None = None) -> str:
     """The table's line of the pixels scored (labelled), ignored and left out by the
-    predictions as no sample or named no-data by the masks' files (``nodata``), e.g. ``20,952 labelled pixels of 300,000; 93%
-    ignored (...)``."""
+    predictions as no sample or named no-data by the masks' files (:func:`_nodata_part`),
+    from the summary ``s``, e.g. ``20,952 labelled pixels of 300,000; 93% ignored (...)``."""
+    labelled, ignored, nodata = (
+        s.get(k, 0) for k in ("labelled_pixels", "ignored_pixels", "nodata_pixels")
+    )
     total = labelled + ignored + nodata
     why = "the masks' ignore value"
     if excluded:
@@ -707,12 +712,22 @@ def _pixels_line(labelled: int, ignored: int, excluded: dict | None = None, noda
         why = f"exclude_rows {rows} (a data bar) and any ignore value in the masks"
     parts = [f"{_percent(ignored / total)} ignored ({why}: they count nowhere)"] if ignored else []
     if nodata:
-        parts.append(
-            f"{_percent(nodata / total)} no-data (left out of the predictions as no sample, "
-            "or named no-data by the masks' files: nodata or transparent in their images; "
-            "they count nowhere)"
-        )
+        parts.append(f"{_percent(nodata / total)} no-data ({_nodata_part(s)}; they count nowhere)")
     return f"pixels scored      {labelled:,} labelled pixels of {total:,}; {'; '.join(parts)}"
+
+
+def _nodata_part(s: dict) -> str:
+    """Whose the no-data pixels of the summary ``s`` are: the predictions' (no sample in
+    their images), the masks' files' own, or both with their counts (a pixel in both is in
+    each; s55: one count said both); an older report's one count says both."""
+    pred, truth = s.get("nodata_pixels_pred"), s.get("nodata_pixels_truth")
+    whose = {
+        "left out of the predictions as no sample (nodata or transparent in their images)": pred,
+        "named no-data by the masks' files": truth,
+    }
+    if pred is None or truth is None:
+        return ", or ".join(whose)
+    return ", or ".join(f"{w}: {n:,} px" if pred and truth else w for w, n in whose.items() if n)
 
 
 def _percent(share: float) -> str:

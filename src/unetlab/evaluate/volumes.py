@@ -148,7 +148,7 @@ def add_volume(
             pred=np.where(void, 0, pixels["pred"]),
             gt=np.where(void, IGNORE_INDEX, flat_gt > 0).astype(np.int64),
         )
-    acc.add(name, **pixels, gt_ids=flat_gt, pred_ids=flat_pred, where=where, void=void)
+    acc.add(name, **pixels, gt_ids=flat_gt, pred_ids=flat_pred, where=where, truth_void=void)
 
 
 def volumes(
