@@ -314,3 +314,42 @@ def test_a_masks_nodata_is_decided_by_its_value_alone_on_every_page():
         assert nodata_pixels(mask, NO_CLASS_FROM, None).sum() == 16  # on both
         assert nodata_pixels(mask, NO_CLASS_FROM, [0, 1, 255]) is None  # named a class
         assert nodata_pixels(mask, 0, [1, 255]).sum() == 64 - 16 - mask[:, 2:].sum()
+
+
+@pytest.mark.parametrize("suffix, tag", [(".png", "text key nodata"), (".tif", "GDAL_NODATA tag")])
+def test_a_mask_s_own_nodata_below_255_is_refused_naming_its_tag(tmp_path, capsys, suffix, tag):
+    """A mask file naming 100 its no-data (a model's predictions of ignore_value 100 kept as
+    masks) was refused as 'the masks hold values 0 1 100 ... give --ignore-value 100',
+    without a word of the file or its tag (s55). The value alone decides (below 255 and no
+    label values: a class index), so it is refused naming the file, its tag and the fixes,
+    each of which scores it."""
+    from unetlab.cli import main
+    from unetlab.evaluate import evaluate_predictions
+    from unetlab.evaluate.checks import MaskValuesError
+
+    _masks_with_nodata(tmp_path, suffix)
+    gt = tmp_path / "gt" / f"a{suffix}"
+    mask = np.where(np.arange(32) < 4, 100, 0).astype(np.uint8)[None].repeat(32, 0)
+    mask[10:20, 10:20] = 1
+    if suffix == ".png":
+        from unetlab.data.io import write_png
+
+        write_png(gt, mask, text={"nodata": "100"})
+    else:
+        tifffile.imwrite(gt, mask, extratags=[GEO[-1][:2] + (0, "100", True)])
+    said = f"{gt}: its {tag} names 100 no-data, but without label values a mask value below 255"
+    with pytest.raises(MaskValuesError) as error:
+        evaluate_predictions(tmp_path / "pred", tmp_path / "gt")
+    assert str(error.value).startswith(said) and "give ignore_value=100 to count" in str(
+        error.value
+    )
+    assert main(["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert (
+        said in line
+        and "give --ignore-value 100 to count its pixels nowhere, or --label-values" in line
+    )
+    ignored = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", ignore_value=100).to_dict()
+    assert (ignored["ignored_pixels"], ignored["miou"]) == (4 * 32, 1.0)
+    valued = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[0, 1])
+    assert (valued.to_dict()["nodata_pixels_truth"], valued.to_dict()["miou"]) == (4 * 32, 1.0)

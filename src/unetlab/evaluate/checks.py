@@ -6,11 +6,13 @@ they are read as (label values, an unmapped ignore value, object ids: :class:`Ma
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 
 from unetlab.data.fingerprint import one_file_values
 from unetlab.data.instances import looks_like_instances
+from unetlab.data.tiff_files import is_tiff_name
 from unetlab.errors import DatasetError, UnetlabError
 from unetlab.progress import checked
 
@@ -106,6 +108,33 @@ def check_one_file_values(files: Mapping[str, Iterable[int]], known: int) -> Non
         f"{said} {fixes.format(*py, 'gt_instances=True')}",
         cli=f"{said} {fixes.format(*cli, '--gt-instances')}",
     )
+
+
+def check_named_nodata(
+    nodata: Mapping[Path, float | None], files: Mapping[str, Iterable[int]], known: int
+) -> None:
+    """Refuse a mask file whose own no-data tag (``nodata``: each file's value, GDAL_NODATA
+    or a PNG's text key ``nodata``) names a value its masks hold (``files``: the values of
+    each file read as class indices) that is below 255, so a class index by the rule that
+    decides by the value alone (:data:`~unetlab.evaluate.masks.NO_CLASS_FROM`: GDAL_NODATA=0
+    marks a 0/1 label GeoTIFF's background), yet no class below ``known`` (the predicted
+    or named ones): a model's predictions of ``ignore_value`` 100 kept as masks were told
+    --ignore-value 100 without a word of the tag (s55). Raises :class:`MaskValuesError`
+    naming the file, the value, its tag and the fix."""
+    for path, value in nodata.items():
+        if value is None or not (known <= value < 255) or value not in files.get(str(path), ()):
+            continue
+        v, tag = int(value), "GDAL_NODATA tag" if is_tiff_name(path) else "text key nodata"
+        said = (
+            f"{path}: its {tag} names {v} no-data, but without label values a mask value below "
+            f"255 is a class index whatever a file's tag says, and {v} is no class of the "
+            f"predictions (class indices 0..{known - 1}): give {{}} to count its pixels "
+            "nowhere, or {} (the mask value of each class, not it)"
+        )
+        raise MaskValuesError(
+            said.format(f"ignore_value={v}", "label_values=[...]"),
+            cli=said.format(f"--ignore-value {v}", "--label-values"),
+        )
 
 
 def check_model_classes(values: np.ndarray, classes: Sequence[str], name: str) -> None:

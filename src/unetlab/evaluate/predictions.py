@@ -78,6 +78,7 @@ from unetlab.evaluate.checks import (
     check_evaluation,
     check_folders,
     check_ids_as_classes,
+    check_named_nodata,
     check_one_file_values,
     ids_by_values,
     int_values,
@@ -782,13 +783,12 @@ def _accumulate(
     missing: list[str] = []
     scored_pages: list[ScoredPage] = []
     where = PageColumns()  # a stack's page, frame and time, from its image where known
-    named: dict[Path, float | None] = {}  # each mask file's no-data value
     for gt_page in masks:
         if gt_page.stem not in preds:
             missing.append(gt_page.stem)
             continue
         pred, pred_ids = preds.page(gt_page)
-        mask, unlabelled = mask_nodata(gt_page, reading.label_values, named)
+        mask, unlabelled = mask_nodata(gt_page, reading.label_values, values.nodata)
         name, file = gt_page.name, gt_page.where
         if reading.gt_instances:
             # no-data as background (0), not the first labelled value: true objects that
@@ -881,6 +881,7 @@ class _ValueStats:
         self.files: dict[str, set[int]] = {}  # the values of each mask file, by its path
         self.pred_tops: set[int] | None = set()  # binary predictions' foreground values
         self.pages: list[MaskValues] | None = [] if count_values else None
+        self.nodata: dict[Path, float | None] = {}  # each mask file's own no-data value
 
     def add(
         self, mask: np.ndarray, gt: np.ndarray, pred: np.ndarray, path: Path, *, mapped: bool
@@ -928,6 +929,7 @@ class _ValueStats:
                 self.voided,
             )
         values = np.flatnonzero(self.gt_values)
+        check_named_nodata(self.nodata, self.files, max(self.pred_max + 1, named))
         check_ids_as_classes(values, (self.pred_max, self.pred_values), named, self.wide)
         check_one_file_values(self.files, max(self.pred_max + 1, named))
         check_class_indices(values, self.pred_max, objects=not self.mapped)
