@@ -189,3 +189,28 @@ def test_the_masks_own_nodata_counts_nowhere_in_3d(tmp_path):
     got = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", **kw).to_dict()
     assert (got["nodata_pixels"], got["objects"], got["object_f1"]) == (4 * 4 * 32, 1, 1.0)
     assert (got["nodata_pixels_truth"], got["nodata_pixels_pred"]) == (4 * 4 * 32, 0)  # s55
+
+
+@pytest.mark.parametrize("lead, joined", [((1, 13), True), ((2, 13), False)])
+def test_2d_evaluate_of_a_bare_4d_stack_says_what_objects_3d_does(tmp_path, caplog, lead, joined):
+    """2-D evaluate of a bare (1, Z, Y, X) stack warned '--objects-3d refuses it' (predict's
+    words), though evaluate --objects-3d reads it as its truth's Z stack since stop 54 (s55):
+    it says so, and it is so; a (2, Z, Y, X) one, which it still refuses, is told so."""
+    planes = 13 * lead[0]
+    _data(tmp_path / "d", _ball_stack(), _truth(planes), metadata={"axes": "ZYX"})
+    image = np.concatenate([_ball_stack()] * lead[0]).reshape(*lead, 56, 72)
+    tifffile.imwrite(tmp_path / "d" / "images" / "s.tif", image)
+    with caplog.at_level(logging.WARNING):
+        report = evaluate_model(local_net().eval(), tmp_path / "d", progress=False)
+    assert len(report.images) == planes
+    (said,) = [r.getMessage() for r in caplog.records if "no axis metadata" in r.getMessage()]
+    reads = "its other axes of size 1, evaluate --objects-3d (objects_3d=True) reads its pages as "
+    assert (
+        f"(its 4 axes may hold time points or channels: {reads}its truth's Z planes)" in said
+    ) is joined
+    assert ("--objects-3d refuses it" in said) is not joined
+    if joined:  # as said: read as the truth's Z stack
+        evaluate_model(local_net().eval(), tmp_path / "d", objects_3d=True, progress=False)
+    else:
+        with pytest.raises(UnetlabError, match="may hold time points or channels"):
+            evaluate_model(local_net().eval(), tmp_path / "d", objects_3d=True, progress=False)

@@ -97,8 +97,15 @@ from unetlab.evaluate.predictions import check_volumes
 from unetlab.evaluate.report import Report
 from unetlab.evaluate.training import trained_images, training_ignore_value
 from unetlab.evaluate.volumes import CLASSES as VOXEL_CLASSES
+from unetlab.evaluate.volumes import (
+    TRUTH_PLANES_3D,
+    add_volume,
+    say_flat_scored,
+    truth_axes,
+    truth_planes,
+    volumes,
+)
 from unetlab.evaluate.volumes import accumulator as volume_accumulator
-from unetlab.evaluate.volumes import add_volume, say_flat_scored, truth_axes, volumes
 from unetlab.inference.pages import (
     axes_fix,
     say_bare_pages,
@@ -559,11 +566,14 @@ def say_pages_as_planes(pairs: Sequence[Pair], in_channels: int | None) -> None:
 def say_planes(pairs: Sequence[Pair], in_channels: int | None) -> None:
     """Predict's warning (:func:`~unetlab.inference.pages.say_bare_pages`) for each image
     whose pages record no axes and are scored as planes, but as many as the model's channels
-    (:func:`say_pages_as_planes`); it scored them without a word."""
-    stacks = {p.image: p.pages for p in pairs if p.pages > 1 and p.pages != in_channels}
-    for image, pages in stacks.items():
+    (:func:`say_pages_as_planes`); it scored them without a word. Of a bare 4-D/5-D stack
+    whose other axes are 1 it says what evaluate --objects-3d does (:func:`truth_planes`:
+    reads it as its truth's Z stack; it said "--objects-3d refuses it", predict's words)."""
+    stacks = {p.image: (p.pages, p.mask) for p in pairs if p.pages > 1 and p.pages != in_channels}
+    for image, (pages, mask) in stacks.items():
         if read_page_axes(image, pages, say=False).letters == "Q":
-            say_bare_pages(image, pages)
+            said = dict(objects_3d=TRUTH_PLANES_3D) if truth_planes(image, mask) else {}
+            say_bare_pages(image, pages, **said)
 
 
 def _accumulated_each(

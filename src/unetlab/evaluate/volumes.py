@@ -239,6 +239,25 @@ def truth_axes(image: Path, mask: Path) -> str | None:
     return axes if truth in ("Z", "Q") else None
 
 
+#: what evaluate --objects-3d does with a bare stack whose other axes are 1 beside its truth
+#: (:func:`truth_planes`), as 2-D evaluate's line for its pages says it
+TRUTH_PLANES_3D = (
+    "its other axes of size 1, evaluate --objects-3d (objects_3d=True) reads its pages as "
+    "its truth's Z planes"
+)
+
+
+def truth_planes(image: Path, mask: Path) -> bool:
+    """Whether evaluate --objects-3d reads the stack ``image`` by its truth ``mask``'s
+    planes (:func:`truth_axes`: pages that record no axes, its other axes of size 1), where
+    predict --objects-3d refuses a bare stack of over 3 axes; False where it refuses it
+    (a TZYX truth)."""
+    try:
+        return truth_axes(image, mask) is not None
+    except UnetlabError:  # refused there, in its one line
+        return False
+
+
 def say_flat_scored(flat: list[str], scored: int) -> None:
     """One line where some of the ``scored`` ground truths had no Z axis (``flat``: their
     names): scored by their 2-D objects, as predict --objects-3d gives them."""

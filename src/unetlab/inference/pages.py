@@ -239,6 +239,11 @@ def guess_pages(
     return stack, axes
 
 
+#: what predict --objects-3d does with a file of more than 3 axes that records none
+#: (:func:`refuse_unknown_stack`), as :func:`say_no_axes` says it
+REFUSED_3D = "--objects-3d refuses it"
+
+
 def say_colour_pages(name: str, pages: int, timed: str) -> None:
     """The warning for ``pages`` pages of colour pixels that record no axes, read as colour
     planes: ``timed`` (:func:`colour_times`) reads them as time points (the lines of grey
@@ -262,11 +267,14 @@ def say_channels(name: str, pages: int, model_channels: int, *, rank: int = 3) -
     )
 
 
-def say_no_axes(name: str, pages: int, *, streamed: bool = False, rank: int = 3) -> None:
+def say_no_axes(
+    name: str, pages: int, *, streamed: bool = False, rank: int = 3, objects_3d: str = REFUSED_3D
+) -> None:
     """The warning for a file of ``pages`` pages that records no axes, read as planes; one
     ``streamed`` (read window by window, where --axes only says what the pages are) says to
-    save its axes for channels. ``rank``: the file's axes, as many as the --axes named."""
-    may = f"its {rank} axes may hold time points or channels: --objects-3d refuses it"
+    save its axes for channels. ``rank``: the file's axes, as many as the --axes named;
+    ``objects_3d``: what --objects-3d does with one of more than 3 (evaluate's may differ)."""
+    may = f"its {rank} axes may hold time points or channels: {objects_3d}"
     read = " (a Z stack)" if rank <= 3 else f", each predicted on its own ({may})"
     log.warning(
         "%s: %d pages and no axis metadata: read as %d planes%s; %s",
@@ -316,16 +324,17 @@ def _no_axes_fix(rank: int, *, streamed: bool) -> str:
     return "; ".join(said) or axes_fixes([], rank, "channels or time points")
 
 
-def say_bare_pages(path: Path, pages: int) -> None:
+def say_bare_pages(path: Path, pages: int, objects_3d: str = REFUSED_3D) -> None:
     """The warning :func:`read_pages` says of a TIFF whose ``pages`` pages record no axes,
     read as planes, for a caller that reads them so without it (evaluate, plane by plane):
-    :func:`say_colour_pages` for pages of colour pixels, else :func:`say_no_axes`."""
+    :func:`say_colour_pages` for pages of colour pixels, else :func:`say_no_axes`
+    (``objects_3d``: its words)."""
     with open_tiff(path) as tif:
         axes = series_of(tif).axes
     if axes.endswith("S"):
         say_colour_pages(path.name, pages, colour_times(path))
     else:
-        say_no_axes(path.name, pages, rank=len(axes))
+        say_no_axes(path.name, pages, rank=len(axes), objects_3d=objects_3d)
 
 
 def save_axes(axes: str) -> str:
