@@ -338,11 +338,13 @@ def test_a_mask_s_own_nodata_below_255_is_refused_naming_its_tag(tmp_path, capsy
     else:
         tifffile.imwrite(gt, mask, extratags=[GEO[-1][:2] + (0, "100", True)])
     said = f"{gt}: its {tag} names 100 no-data, but without label values a mask value below 255"
-    with pytest.raises(MaskValuesError) as error:
-        evaluate_predictions(tmp_path / "pred", tmp_path / "gt")
-    assert str(error.value).startswith(said) and "give ignore_value=100 to count" in str(
-        error.value
-    )
+    for named in (None, ["bg", "fg"]):  # named too: a predict.json's (refused as 2 classes)
+        with pytest.raises(MaskValuesError) as error:
+            evaluate_predictions(tmp_path / "pred", tmp_path / "gt", class_names=named)
+        assert str(error.value).startswith(said), error.value
+        assert "100 is no class here (class indices 0..1, predicted or named): give " + (
+            "ignore_value=100 to count its pixels nowhere, or label_values=[...]"
+        ) in str(error.value)
     assert main(["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert (

@@ -110,25 +110,23 @@ def check_one_file_values(files: Mapping[str, Iterable[int]], known: int) -> Non
     )
 
 
-def check_named_nodata(
-    nodata: Mapping[Path, float | None], files: Mapping[str, Iterable[int]], known: int
-) -> None:
-    """Refuse a mask file whose own no-data tag (``nodata``: each file's value, GDAL_NODATA
-    or a PNG's text key ``nodata``) names a value its masks hold (``files``: the values of
-    each file read as class indices) that is below 255, so a class index by the rule that
-    decides by the value alone (:data:`~unetlab.evaluate.masks.NO_CLASS_FROM`: GDAL_NODATA=0
-    marks a 0/1 label GeoTIFF's background), yet no class below ``known`` (the predicted
-    or named ones): a model's predictions of ``ignore_value`` 100 kept as masks were told
-    --ignore-value 100 without a word of the tag (s55). Raises :class:`MaskValuesError`
-    naming the file, the value, its tag and the fix."""
-    for path, value in nodata.items():
-        if value is None or not (known <= value < 255) or value not in files.get(str(path), ()):
+def check_named_nodata(classed: Mapping[Path, float], known: int) -> None:
+    """Refuse a mask file whose own no-data tag (GDAL_NODATA, a PNG's text key ``nodata``)
+    names a value its masks hold read as a class index (``classed``: those files and
+    values; below 255, no label values: a class by the rule that decides by the value alone,
+    :data:`~unetlab.evaluate.masks.NO_CLASS_FROM`, as GDAL_NODATA=0 marks a 0/1 label
+    GeoTIFF's background), yet no class below ``known`` (the predicted or named ones): a
+    model's predictions of ``ignore_value`` 100 kept as masks were told --ignore-value 100
+    (or that 2 classes are named) without a word of the tag (s55). Raises
+    :class:`MaskValuesError` naming the file, the value, its tag and the fix."""
+    for path, value in classed.items():
+        if value < known:
             continue
         v, tag = int(value), "GDAL_NODATA tag" if is_tiff_name(path) else "text key nodata"
         said = (
             f"{path}: its {tag} names {v} no-data, but without label values a mask value below "
-            f"255 is a class index whatever a file's tag says, and {v} is no class of the "
-            f"predictions (class indices 0..{known - 1}): give {{}} to count its pixels "
+            f"255 is a class index whatever a file's tag says, and {v} is no class here (class "
+            f"indices 0..{known - 1}, predicted or named): give {{}} to count its pixels "
             "nowhere, or {} (the mask value of each class, not it)"
         )
         raise MaskValuesError(

@@ -425,7 +425,8 @@ def _scored(
         boundary_class=classes.boundary, connectivity=reading.connectivity, objects=objects
     )
     count = classes.label_values is None and classes.names is None
-    values = _ValueStats(count_values=count, void=void)
+    indices = classes.label_values is None and not reading.gt_instances  # mask values are
+    values = _ValueStats(count_values=count, void=void, indices=indices)
     stems: list[str] = []
     missing, scored = _accumulate(acc, values, _noting(masks, stems), preds, reading, done)
     _refuse_missing(missing, preds, stems)
@@ -872,8 +873,9 @@ class _ValueStats:
     holds at least 4 values (object ids the same in every file, said: :meth:`check`; beside
     predicted object ids they were read as ids before: :func:`_masks_as_ids`)."""
 
-    def __init__(self, *, count_values: bool, void: int | None):
+    def __init__(self, *, count_values: bool, void: int | None, indices: bool = False):
         self.count_values = count_values
+        self.indices = indices  # mask values are class indices (no label values, no ids)
         self.void = void
         self.gt_values = np.zeros(0, np.int64)  # pixels per mask value, to catch 0/255 masks
         self.pred_max = self.pred_values = self.voided = 0
@@ -882,6 +884,7 @@ class _ValueStats:
         self.pred_tops: set[int] | None = set()  # binary predictions' foreground values
         self.pages: list[MaskValues] | None = [] if count_values else None
         self.nodata: dict[Path, float | None] = {}  # each mask file's own no-data value
+        self.nodata_classed: dict[Path, float] = {}  # ... where a page read it as a class
 
     def add(
         self, mask: np.ndarray, gt: np.ndarray, pred: np.ndarray, path: Path, *, mapped: bool
@@ -905,6 +908,18 @@ class _ValueStats:
         self.wide |= np.asarray(mask).dtype.itemsize > 1
         if self.void is not None:
             self.voided += int(np.count_nonzero(mask == self.void))
+        self._add_nodata_classed(mask, gt, path)
+
+    def _add_nodata_classed(self, mask: np.ndarray, gt: np.ndarray, path: Path) -> None:
+        """Keep the no-data value the mask file ``path`` names where this page (``mask`` as
+        read, ``gt`` its class indices) holds it read as a class index: a value below 255
+        (:func:`~unetlab.evaluate.checks.check_named_nodata` refuses one no class has)."""
+        value = self.nodata.get(path)
+        if not self.indices or value is None or path in self.nodata_classed:
+            return
+        held = mask == value
+        if held.any() and (gt[held] >= 0).any():
+            self.nodata_classed[path] = value
 
     def _add_page(self, mask: np.ndarray, held: int) -> None:
         """The values and regions of one mask page of ``held`` values, kept while every
@@ -929,7 +944,7 @@ class _ValueStats:
                 self.voided,
             )
         values = np.flatnonzero(self.gt_values)
-        check_named_nodata(self.nodata, self.files, max(self.pred_max + 1, named))
+        check_named_nodata(self.nodata_classed, max(self.pred_max + 1, named))
         check_ids_as_classes(values, (self.pred_max, self.pred_values), named, self.wide)
         check_one_file_values(self.files, max(self.pred_max + 1, named))
         check_class_indices(values, self.pred_max, objects=not self.mapped)
