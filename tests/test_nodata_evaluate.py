@@ -77,6 +77,8 @@ def test_evaluate_scores_no_nodata_pixel(tmp_path):
         0,
     )
     assert "no-data (left out of the predictions as no sample" in with_nodata.table()
+    apart = ("nodata_pixels_pred", "nodata_pixels_truth")  # s55: the image's, none the mask's
+    assert [with_nodata.summary[k] for k in apart] == [64 * 16, 0]
     everything = evaluate_model(model, tmp_path, nodata="none")
     assert everything.summary["labelled_pixels"] == 64 * 64
     assert with_nodata.source["nodata"] == "auto" and everything.source["nodata"] == "none"
