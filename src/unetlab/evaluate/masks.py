@@ -982,7 +982,9 @@ def mask_nodata(
 
 #: without label values, a mask's own no-data value from this one up (and a negative one) is
 #: no class index, so its pixels are no-data (255: what ``unetlab predict`` and the ISBI
-#: labels write); below it the value is a class (GDAL_NODATA=0 on a 0/1 label GeoTIFF)
+#: labels write); below it the value is a class (GDAL_NODATA=0 on a 0/1 label GeoTIFF), and
+#: one no class has is refused naming the file's tag
+#: (:func:`~unetlab.evaluate.checks.check_named_nodata`)
 NO_CLASS_FROM = 255
 
 
