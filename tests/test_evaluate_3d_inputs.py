@@ -214,3 +214,22 @@ def test_2d_evaluate_of_a_bare_4d_stack_says_what_objects_3d_does(tmp_path, capl
     else:
         with pytest.raises(UnetlabError, match="may hold time points or channels"):
             evaluate_model(local_net().eval(), tmp_path / "d", objects_3d=True, progress=False)
+
+
+def test_the_masks_own_nodata_counts_nowhere_in_3d_with_the_checkpoint_too(tmp_path):
+    """evaluate --checkpoint --objects-3d read the truth's GDAL_NODATA voxels (255) as one
+    more true object (s55: 6 objects of 5, F1 0.55 -> 0.50), where --pred --objects-3d
+    scores them nowhere since stop 54: the same figures as the truth without them."""
+    _data(tmp_path / "d", _ball_stack(), _truth(), metadata={"axes": "ZYX"})
+    truth = _truth()
+    truth[:, :, :4] = 255  # no ball reaches these columns
+    how = dict(metadata={"axes": "ZYX"}, extratags=[(42113, "s", 0, "255", True)])
+    tifffile.imwrite(tmp_path / "d" / "masks" / "s.tif", truth, **how)
+    got = evaluate_model(local_net().eval(), tmp_path / "d", objects_3d=True, progress=False)
+    got = got.to_dict()
+    assert (got["objects"], got["nodata_pixels_truth"]) == (5, 13 * 56 * 4)
+    pred = tmp_path / "p"
+    pred.mkdir()  # the scores --pred gives the same truth: no-data scored nowhere there too
+    tifffile.imwrite(pred / "s_objects.tif", _truth(), metadata={"axes": "ZYX"})
+    by_pred = evaluate_predictions(pred, tmp_path / "d" / "masks", objects_3d=True).to_dict()
+    assert (by_pred["objects"], by_pred["nodata_pixels_truth"]) == (5, 13 * 56 * 4)

@@ -91,6 +91,7 @@ from unetlab.evaluate.masks import (
     encode,
     evaluation_pairs,
     instance_mask,
+    named_nodata,
 )
 from unetlab.evaluate.matching import chosen_thresholds
 from unetlab.evaluate.predictions import check_volumes
@@ -305,8 +306,9 @@ def _volumes_scored(model, predicting, outputs, stacks: list[tuple[Path, Path]],
         stem = mask_stem(mask)
         column = scale_column(predicting.scale, factor)
         truth = dict(flat=flat, gt_axes=mask_axes(mask, given_here))
+        nodata = named_nodata(mask)  # the truth's own, scored nowhere as evaluate --pred's
         for name, where, pred, gt in volumes(image, mask, stem, (np.stack(ids), axes), **truth):
-            add_volume(acc, name, where | column, pred, gt)
+            add_volume(acc, name, where | column, pred, gt, nodata)
         if done is not None:
             done(stem)
     say_flat_scored(flat, len(stacks))

@@ -82,8 +82,7 @@ def evaluate_volumes(
             _refuse_missing_volume(preds, mask, stem, pred_dir)
             value = named_nodata(mask)  # the masks' own no-data, as evaluate --pred's
             for name, where, pred, gt in volumes(preds.objects[stem], mask, stem, flat=flat):
-                void = nodata_pixels(gt, value, None)
-                add_volume(acc, name, where, pred, gt, void)
+                add_volume(acc, name, where, pred, gt, value)
             if done is not None:
                 done(stem)
     say_flat_scored(flat, len(stems))
@@ -134,11 +133,13 @@ def add_volume(
     where: dict,
     pred: np.ndarray,
     gt: np.ndarray,
-    void: np.ndarray | None = None,
+    nodata: float | None = None,
 ):
     """One row of ``acc``: the predicted and true (Z, Y, X) ids of a stack (a frame);
-    ``void``: the truth's no-data voxels (:func:`~unetlab.evaluate.masks.nodata_pixels`),
+    ``nodata``: the value the truth's file names no-data (:func:`named_nodata`), whose
+    voxels (:func:`~unetlab.evaluate.masks.nodata_pixels`: 255 and up, no object id) are
     scored nowhere and no object's, as on the 2-D path."""
+    void = nodata_pixels(gt, nodata, None)
     flat_pred, flat_gt = _flat(pred), _flat(gt)
     pixels = dict(pred=(flat_pred > 0).astype(np.uint8), gt=(flat_gt > 0).astype(np.uint8))
     if void is not None:
