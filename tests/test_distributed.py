@@ -460,7 +460,8 @@ def test_a_launched_process_stops_when_torchrun_is_killed(tmp_path, monkeypatch)
         assert _until((tmp_path / "ready").exists), "the process stopped as it started"
         middle.kill()
         middle.wait()
-        _until(lambda: _written(tmp_path / "worker"))  # the signal Linux sends it
+        # the signal Linux sends it, once its parent is gone
+        assert _until(lambda: _written(tmp_path / "worker")), "it ran on as an orphan"
         assert (tmp_path / "worker").read_text() == str(int(signal.SIGTERM))
     finally:
         with contextlib.suppress(ProcessLookupError, FileNotFoundError, ValueError):
