@@ -71,18 +71,45 @@ def test_a_folder_notes_as_much_in_a_large_tree_as_in_a_small_one(tmp_path, monk
 
 
 def test_the_launcher_rebuilds_the_place_noted(tmp_path, monkeypatch):
-    """The folders that ran (not the one refused), the one it was in and its inputs; a line
-    cut off as the process was killed writing it is left out."""
+    """The folders that ran (not the one refused), the one it was in and its inputs."""
     folders, ran = _tree(5), FolderPrediction(written={Path("x"): [Path("y")]})
     refused = FolderPrediction(failed={Path("/in/plate1"): "plate1/: refused"})
     results = {Path("plate0"): ran, Path("plate1"): refused, Path("plate2"): ran}
     _noted(tmp_path / "l", monkeypatch, folders, results, upto=4)
     status = str(tmp_path / "l" / "status")
-    with open(f"{status}.{TREE_STEPS}", "a", encoding="utf-8") as f:
-        f.write('{"at": 4, "files": ["/in/pla')  # killed as it noted plate4
     stop = launch_tree_stop(status)
     assert (stop.root, stop.out_dir, stop.at) == (Path("/in"), Path("/out"), 3)
     assert [rel for rel, _ in stop.folders] == [rel for rel, _ in folders]
     assert stop.folders[3][1] == folders[3][1]
     assert list(stop.results) == [Path("plate0"), Path("plate2")]
     assert launch_tree_stop(str(tmp_path / "none")) is None  # stopped before its first folder
+
+
+def _cut(status: str, keep: int) -> None:
+    """The tree's note of steps of the launch ``status`` as a process killed as it wrote
+    its last line leaves it: that line's first ``keep`` characters."""
+    steps = Path(f"{status}.{TREE_STEPS}")
+    lines = steps.read_text(encoding="utf-8").splitlines(keepends=True)
+    steps.write_text("".join(lines[:-1]) + lines[-1][:keep], encoding="utf-8")
+
+
+def test_a_step_cut_off_as_it_was_noted_names_the_folder_it_began(tmp_path, monkeypatch):
+    """A kill as the process noted plate4 left its line cut off; the launcher left it out
+    and named plate3, done, as the folder it stopped in ("folder 4 of 5", plate4 "not
+    started"). It was in plate4: its inputs are not known (said without a count), whether
+    plate3 ran is where the line got that far."""
+    folders, ran = _tree(5), FolderPrediction(written={Path("x"): [Path("y")]})
+    results = {rel: ran for rel, _ in folders}
+    for keep, done in (
+        (40, "plate0/, plate1/, plate2/ and 1 more"),
+        (12, "plate0/, plate1/, plate2/"),
+    ):
+        place = tmp_path / str(keep)
+        _noted(place, monkeypatch, folders, results, upto=5)
+        _cut(str(place / "status"), keep)  # in its inputs; before whether plate3 ran
+        stop = launch_tree_stop(str(place / "status"))
+        assert (stop.at, stop.folders[4]) == (4, (Path("plate4"), None))
+        assert stop.where({}) == f"in /in/plate4/ (folder 5 of 5); done: {done}; not started: none"
+    _noted(tmp_path / "first", monkeypatch, folders, results, upto=1)
+    _cut(str(tmp_path / "first" / "status"), 5)  # its first folder's line
+    assert launch_tree_stop(str(tmp_path / "first" / "status")).at == 0

@@ -788,19 +788,23 @@ def launch_note(status: str, name: str) -> dict | None:
         return None
 
 
-def launch_lines(status: str, name: str) -> list[dict]:
+def launch_lines(status: str, name: str) -> tuple[list[dict], str]:
     """The lines a process of the launch whose status file is ``status`` appended as
-    ``name`` (:func:`append_beside_launch`), in order; a line cut off (the process killed as
-    it wrote it) left out; [] where none did."""
+    ``name`` (:func:`append_beside_launch`), in order, and the last one's text where it is
+    cut off (the process killed as it wrote it: no newline), else ""; ([], "") where none
+    did. The cut line is the step the process had reached: its reader makes what it can of
+    it (a tree's, :func:`~unetlab.inference.tree.launch_tree_stop`; left out, the place
+    was the step before)."""
     try:
         text = Path(f"{status}.{name}").read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return []
+        return [], ""
+    whole, _, cut = text.rpartition("\n")
     lines = []
-    for line in text.splitlines():
+    for line in whole.splitlines():
         with contextlib.suppress(ValueError):
             lines.append(json.loads(line))
-    return [line for line in lines if isinstance(line, dict)]
+    return [line for line in lines if isinstance(line, dict)], cut
 
 
 def read_records(folder: str | os.PathLike) -> dict[str, dict]:

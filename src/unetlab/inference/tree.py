@@ -11,6 +11,7 @@ SIGTERM, a full disk) stops the whole tree and carries where (:class:`TreeStop`)
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -347,8 +348,9 @@ class TreeTotals:
 @dataclass
 class TreeStop:
     """Where :func:`predict_tree` stopped: the tree under ``root`` (outputs in ``out_dir``),
-    its ``folders`` (:func:`tree_folders`), the index of the one it stopped in (``at``) and
-    the ``results`` of those before it."""
+    its ``folders`` (:func:`tree_folders`; the inputs of one None where they are not known:
+    :func:`launch_tree_stop`), the index of the one it stopped in (``at``) and the
+    ``results`` of those before it."""
 
     root: Path
     out_dir: Path
@@ -384,13 +386,15 @@ class TreeStop:
         return {"root": str(self.root), "out_dir": str(self.out_dir), "folders": rels}
 
     def _step_note(self) -> dict:
-        """The line :meth:`note_for_launch` adds at the folder ``at``: its place, its
-        inputs, and whether the folder before it ran (not refused)."""
-        step = {"at": self.at, "files": [str(f) for f in self.folders[self.at][1]]}
+        """The line :meth:`note_for_launch` adds at the folder ``at``: its place, whether
+        the folder before it ran (not refused), and its inputs, last: a line cut off in
+        them still says the rest (:func:`_cut_step`)."""
+        step: dict = {"at": self.at}
         if self.at:
             before = self.folders[self.at - 1][0]
             result = self.results.get(before)
             step["ran"] = result is not None and not refused(self.root, before, result)
+        step["files"] = [str(f) for f in self.folders[self.at][1]]
         return step
 
     def outputs_folder(self) -> Path:
@@ -406,9 +410,12 @@ class TreeStop:
         rel, files = self.folders[self.at]
         text = f"in {self.root / rel}/ (folder {self.at + 1} of {len(self.folders)})"
         try:
-            made = stopped_record(self.out_dir / rel)  # its own outputs, as --skip-existing
-            done = len(finished_inputs(self.out_dir / rel, files, record=made, **wanted))
-            text += f" with the outputs of {done} of {len(files)} inputs in {self.out_dir / rel}"
+            if files is not None:  # None: not noted (:func:`_cut_step`), said without a count
+                made = stopped_record(self.out_dir / rel)  # its own, as --skip-existing
+                done = len(finished_inputs(self.out_dir / rel, files, record=made, **wanted))
+                text += (
+                    f" with the outputs of {done} of {len(files)} inputs in {self.out_dir / rel}"
+                )
         except (UnetlabError, OSError):  # its output folder unreadable: said without a count
             pass
         ran = [r for r, res in self.results.items() if not refused(self.root, r, res)]
@@ -457,11 +464,28 @@ def launch_tree_stop(status: str) -> TreeStop | None:
     None where none was noted (it stopped before its first folder)."""
     from unetlab.inference.records import launch_lines, launch_note
 
-    tree, steps = launch_note(status, "tree"), launch_lines(status, TREE_STEPS)
-    if tree is None or not steps:
+    tree, (steps, cut) = launch_note(status, "tree"), launch_lines(status, TREE_STEPS)
+    if tree is None or not (steps or cut):
         return None
-    at = steps[-1]["at"]
-    folders = [(Path(rel), []) for rel in tree["folders"]]
-    folders[at] = (folders[at][0], [Path(f) for f in steps[-1]["files"]])
+    if cut:  # killed as it noted its next folder: it was in that one (not the one before)
+        steps.append(_cut_step(cut, steps))
+    at, files = steps[-1]["at"], steps[-1]["files"]
+    folders: list = [(Path(rel), []) for rel in tree["folders"]]
+    folders[at] = (folders[at][0], None if files is None else [Path(f) for f in files])
     ran = {folders[step["at"] - 1][0]: FolderPrediction() for step in steps if step.get("ran")}
     return TreeStop(Path(tree["root"]), Path(tree["out_dir"]), folders, at, ran)
+
+
+def _cut_step(cut: str, steps: list[dict]) -> dict:
+    """The step of a tree's note whose line was cut off (``cut``) as its process wrote it,
+    after the whole ``steps``: the folder after the last one's (each folder notes its line,
+    in order), whether the one before it ran where the line got as far as its inputs
+    (:meth:`TreeStop._step_note` writes them last), its inputs not known (None)."""
+    at = steps[-1]["at"] + 1 if steps else 0
+    head, found, _ = cut.partition(', "files": ')
+    step = {"at": at, "files": None}
+    with contextlib.suppress(ValueError):
+        said = json.loads(head + "}") if found else {}
+        if isinstance(said, dict) and said.get("at") == at and "ran" in said:
+            step["ran"] = said["ran"] is True
+    return step
