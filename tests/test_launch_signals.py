@@ -101,25 +101,30 @@ def test_a_tree_launch_stopped_before_its_main_process_said_it_says_where(
     """s54: ``predict --recursive --nproc N`` stopped before its main process said its line
     ended in "unetlab predict: interrupted" alone; the launcher says the line that process
     says (the folder, its count, the folders done and not started, "continue with"), by
-    the tree's place it noted."""
+    the tree's place it noted, and counts by the record it noted: another model's outputs
+    in b/ (A's, z's not replaced yet) counted as this run's, "2 of 2" where 1 was (s55)."""
     import unetlab.distributed as distributed
-    import unetlab.inference.tree as tree
+    import unetlab.inference.folders as folders
+    import unetlab.inference.output_rules as output_rules
     from unetlab.cli import main
 
     for name in ("a/x", "b/y", "b/z", "c/w"):
         (tmp_path / "in" / name).parent.mkdir(parents=True, exist_ok=True)
         tifffile.imwrite(tmp_path / "in" / f"{name}.tif", np.zeros((64, 64), np.uint8))
     save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2).eval())
-    folder = tree.predict_folder
+    torch.manual_seed(1)
+    save_model(tmp_path / "A.pt", UNet(1, 2, depth=2, base_channels=2).eval())
+    earlier = ["--input", str(tmp_path / "in" / "b"), "--output", str(tmp_path / "out" / "b")]
+    assert main(["predict", "--checkpoint", str(tmp_path / "A.pt"), *earlier]) == 0
+    one = folders.predict_or_fail
 
-    def stopped_in_b(model, files, out, *args, **kw):  # b/: one of its two inputs, then a stop
-        if out.name != "b":
-            return folder(model, files, out, *args, **kw)
-        folder(model, files[:1], out, *args, **kw)
-        raise KeyboardInterrupt
+    def stopped_at_z(model, path, *args, **kw):  # b/: y predicted, then a stop
+        if path.stem == "z":
+            raise KeyboardInterrupt
+        return one(model, path, *args, **kw)
 
     args = ["predict", "--recursive", "--checkpoint", str(tmp_path / "m.pt"), "--device", "cpu"]
-    args += ["--input", str(tmp_path / "in"), "--output", str(tmp_path / "out")]
+    args += ["--input", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--overwrite"]
     said = []  # the main process's own line
 
     def main_process(command, env, grace):  # its line said, then killed before it noted it
@@ -127,7 +132,8 @@ def test_a_tree_launch_stopped_before_its_main_process_said_it_says_where(
         with monkeypatch.context() as m:  # not this test's process: no pid noted, no filter
             m.setattr(distributed, "stop_with_launch", lambda: None)
             m.setattr(distributed, "once_a_launch", lambda: None)
-            m.setattr(tree, "predict_folder", stopped_in_b)
+            m.setattr(folders, "predict_or_fail", stopped_at_z)
+            m.setattr(output_rules, "_STOPPED", {})  # its own, not the launcher's
             assert main(args) == 130
         monkeypatch.delenv(STATUS_FILE)
         said.append(capfd.readouterr().err.splitlines()[-1])

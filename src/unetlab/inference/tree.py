@@ -53,7 +53,7 @@ from unetlab.inference.folders import (
 from unetlab.inference.merged_objects import merged_said
 from unetlab.inference.objects_summary import units_gathered
 from unetlab.inference.predict import floor_run
-from unetlab.inference.records import OutputOptions
+from unetlab.inference.records import OutputOptions, Provenance
 from unetlab.inference.threads_look import looking_beside
 from unetlab.manifest import MANIFEST
 
@@ -350,13 +350,16 @@ class TreeStop:
     """Where :func:`predict_tree` stopped: the tree under ``root`` (outputs in ``out_dir``),
     its ``folders`` (:func:`tree_folders`; the inputs of one None where they are not known:
     :func:`launch_tree_stop`), the index of the one it stopped in (``at``) and the
-    ``results`` of those before it."""
+    ``results`` of those before it; ``record``: what the run makes its outputs by, where it
+    was noted for the launcher (:func:`launch_tree_stop`; None: this process's stopped run's,
+    :func:`~unetlab.inference.output_rules.stopped_record`)."""
 
     root: Path
     out_dir: Path
     folders: list[tuple[Path, list[Path]]]
     at: int
     results: dict[Path, FolderPrediction] = field(default_factory=dict)
+    record: Provenance | None = None
 
     @classmethod
     def begun(cls, root, out_dir, folders: list, at: int, results: dict, *, noted: bool):
@@ -411,7 +414,7 @@ class TreeStop:
         text = f"in {self.root / rel}/ (folder {self.at + 1} of {len(self.folders)})"
         try:
             if files is not None:  # None: not noted (:func:`_cut_step`), said without a count
-                made = stopped_record(self.out_dir / rel)  # its own, as --skip-existing
+                made = self.record or stopped_record(self.out_dir / rel)  # as --skip-existing
                 done = len(finished_inputs(self.out_dir / rel, files, record=made, **wanted))
                 text += (
                     f" with the outputs of {done} of {len(files)} inputs in {self.out_dir / rel}"
@@ -460,9 +463,12 @@ def _once(model: ModelSource) -> ModelSource:
 def launch_tree_stop(status: str) -> TreeStop | None:
     """Where the tree of the launch whose status file is ``status`` was, as its main process
     noted it (:meth:`TreeStop.note_for_launch`: the tree once, then a line a folder): the
-    folders before it that ran, the inputs of the one it was in (the others' not noted);
-    None where none was noted (it stopped before its first folder)."""
-    from unetlab.inference.records import launch_lines, launch_note
+    folders before it that ran, the inputs of the one it was in (the others' not noted),
+    and the record its outputs are made by, as its process noted it once it held a folder
+    (:func:`~unetlab.inference.records.launch_record`; without it, another model's outputs
+    in the folder it stopped in counted as its own); None where none was noted (it stopped
+    before its first folder)."""
+    from unetlab.inference.records import launch_lines, launch_note, launch_record
 
     tree, (steps, cut) = launch_note(status, "tree"), launch_lines(status, TREE_STEPS)
     if tree is None or not (steps or cut):
@@ -473,7 +479,8 @@ def launch_tree_stop(status: str) -> TreeStop | None:
     folders: list = [(Path(rel), []) for rel in tree["folders"]]
     folders[at] = (folders[at][0], None if files is None else [Path(f) for f in files])
     ran = {folders[step["at"] - 1][0]: FolderPrediction() for step in steps if step.get("ran")}
-    return TreeStop(Path(tree["root"]), Path(tree["out_dir"]), folders, at, ran)
+    where = (Path(tree["root"]), Path(tree["out_dir"]), folders, at, ran)
+    return TreeStop(*where, record=launch_record(status))
 
 
 def _cut_step(cut: str, steps: list[dict]) -> dict:
