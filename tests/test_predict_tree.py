@@ -297,14 +297,22 @@ def test_a_data_set_in_the_tree_gives_its_images_alone(drop, caplog):
 def test_recursive_with_two_processes_says_each_line_once(drop):
     """--recursive with --nproc 2 was untested (s37): each folder's files shared out, its
     line and the tree's said once, by the main process. 11 s alone here, 28 s beside other
-    work on 2 CPUs: torchrun starts two processes that each load torch."""
+    work on 2 CPUs: torchrun starts two processes that each load torch. The inputs whose
+    objects tables are in pixels only said once for the tree, the other process's too:
+    alice/img_01.png alone, the second process's file (the others placed in metres by a
+    world file), was said by none (s55)."""
     import subprocess
     import sys
 
     from tests.test_distributed import finished
+    from tests.test_gis_placed import UTM_WKT1, WORLD
 
+    for name in ("alice/img_00.png", "bob/img_00.png", "bob/deep/other.png"):  # the main's
+        (drop / "drop" / name).with_suffix(".pgw").write_text(WORLD)
+        (drop / "drop" / name).with_suffix(".prj").write_text(UTM_WKT1)
     command = [sys.executable, "-m", "unetlab", "predict", "--checkpoint", str(drop / "model.pt")]
     command += ["--input", str(drop / "drop"), "--output", str(drop / "out"), "--recursive"]
+    command += ["--instances"]
     run = subprocess.run(
         [*command, "--nproc", "2", "--device", "cpu"], capture_output=True, text=True, timeout=300
     )
@@ -313,6 +321,8 @@ def test_recursive_with_two_processes_says_each_line_once(drop):
         assert (drop / "out" / name).is_file(), name
     assert run.stderr.count("predict: 2 written, 0 skipped, 0 failed") == 1  # alice's
     assert run.stderr.count("predict --recursive: 3 folders done, 0 failed; 4 written") == 1
+    unplaced = "1 of 4 inputs record no usable pixel size (first: alice/img_01.png): their "
+    assert run.stderr.count(unplaced) == 1, run.stderr[-3000:]
 
 
 def test_a_linked_folder_is_searched_once_and_a_loop_ends(drop):

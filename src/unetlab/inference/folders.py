@@ -1271,16 +1271,18 @@ class _Run:
         images' objects that look merged
         (:func:`~unetlab.inference.merged_objects.handed_merged`), said by the main one; the
         outputs they kept as they were (:func:`~unetlab.outputs.handed_kept`), told to the
-        main one's run, which settles the folder."""
+        main one's run, which settles the folder; the first input of a tree in pixels only
+        that each predicted (:func:`_take_first`)."""
         if not self.group.active:
             return result
         mine = (result.written, result.failed, result.objects, result.classes, result.areas)
         notes = None if self.group.is_main else handed_notes()  # the files' read notes
         kept = set() if self.group.is_main else handed_kept(self.out_dir)
         handed = (result.seconds, chosen, run_handed(), notes, self.kept, handed_merged(), kept)
-        parts = self.group.gather((*mine, *handed))
+        parts = self.group.gather((*mine, *handed, _tree_first()))
         if self.group.is_main:
             _say_in_order([part[9] for part in parts], todo)
+            _take_first({part[12] for part in parts}, todo)
         for rank, part in enumerate(parts):
             if rank != self.group.rank:
                 merge(chosen, part[6])
@@ -1426,6 +1428,27 @@ class _TreeSizes:
     said: set[str] = field(default_factory=set)
     todo: list[Path] = field(default_factory=list)
     first: Path | None = None
+
+
+def _tree_first() -> Path | None:
+    """This process's first input of the tree whose objects table is in pixels only
+    (:func:`_say_pixel_size`); None outside a tree, or where it has predicted none."""
+    return tree.first if (tree := _TREE.get()) is not None else None
+
+
+def _take_first(firsts: set[Path | None], todo: list[Path]) -> None:
+    """In the main process of a group predicting a tree's folder of inputs ``todo``: the
+    first of them whose objects table is in pixels only that any process predicted
+    (``firsts``: each process's :func:`_tree_first`), noted for the tree's line where no
+    earlier folder had one. Each process notes those of its own files, and the main one
+    alone says the line: a tree whose such inputs were all another process's said none
+    (s55)."""
+    tree = _TREE.get()
+    if tree is None or (tree.first is not None and tree.first not in todo):
+        return
+    if found := next((f for f in todo if f in firsts), None):
+        tree.first = found
+        tree.said.add("none")
 
 
 #: the tree whose folders are predicted within :func:`pixel_sizes_gathered` (None: none)
