@@ -113,3 +113,21 @@ def test_a_step_cut_off_as_it_was_noted_names_the_folder_it_began(tmp_path, monk
     _noted(tmp_path / "first", monkeypatch, folders, results, upto=1)
     _cut(str(tmp_path / "first" / "status"), 5)  # its first folder's line
     assert launch_tree_stop(str(tmp_path / "first" / "status")).at == 0
+
+
+def test_the_launcher_counts_by_the_record_noted_for_the_folder_it_stopped_in(
+    tmp_path, monkeypatch
+):
+    """The record a process noted once it held a folder is the one the launcher counts the
+    stopped folder's outputs by; one noted for the folder before (stopped before it held
+    this one, whose settings may differ: axes dropped for a folder of PNGs) is not."""
+    from unetlab.inference.records import Provenance, note_for_launch
+
+    folders = _tree(4)
+    _noted(tmp_path, monkeypatch, folders, {rel: FolderPrediction() for rel, _ in folders}, upto=4)
+    status = str(tmp_path / "status")
+    made = Provenance(checkpoint="/m.pt", sha256="ab" * 32, model={"axes": "YX"})
+    note_for_launch(made, Path("/out/plate2"))  # plate2 held, plate3 not yet
+    assert launch_tree_stop(status).record is None
+    note_for_launch(made, Path("/out/plate3"))
+    assert launch_tree_stop(status).record == made

@@ -571,7 +571,7 @@ def prediction_folder(
     _refuse_conflicts(out_dir, files, wanted)
     names = [n for f in files for n in input_roles(f, **wanted)]
     sources = output_sources(files, **wanted)
-    maker = _Maker(record, checked, sources)
+    maker = _Maker(record, checked, sources, folder=Path(out_dir))
     held = dict(overwrite=outputs.overwrite, overwrite_fix=overwrite_fix, sources=sources)
     held |= dict(carried=carried_key, keep_edited=outputs.skip_existing)  # s42 edges3
     if record is not None:
@@ -626,11 +626,12 @@ class _Maker:
     sources: Mapping[str, str]
     made: Provenance | None = None
     keys: dict[str, str] = field(default_factory=dict)
+    folder: Path | None = None  # the output folder (noted with the record for a launch)
 
     def __call__(self) -> dict[str, str]:
         if self.made is None:
             self.made = self.record() if callable(self.record) else self.record
-            note_for_launch(self.made)  # what a --nproc launch's own stop line counts by
+            note_for_launch(self.made, self.folder)  # what a --nproc launch's stop line counts by
         if self.checked is not None:
             self.checked(self.made)
         self.keys.update({n: self.record_of(s).key for n, s in self.sources.items()})

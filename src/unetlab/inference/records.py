@@ -729,19 +729,25 @@ def _files(entry: dict) -> dict:
     return files if isinstance(files, dict) else {}
 
 
-def note_for_launch(record: Provenance | None) -> None:
+def note_for_launch(record: Provenance | None, folder: Path | None = None) -> None:
     """In a process of a ``--nproc N`` launch (:data:`~unetlab.signals.LAUNCHED_ENV`), the
     ``record`` of the outputs it makes, noted beside the launch's status file once it holds
-    the output folder: the launcher's line for a launch stopped before its main process said
-    its own counts the inputs done by it (:func:`launch_record`), not another model's."""
+    the output folder (``folder``, noted with it where given): the launcher's line for a
+    launch stopped before its main process said its own counts the inputs done by it
+    (:func:`launch_record`), not another model's."""
     if record is not None:
-        note_beside_launch("record", lambda: record.to_dict())
+        held = {} if folder is None else {"folder": str(Path(folder).resolve())}
+        note_beside_launch("record", lambda: {**record.to_dict(), **held})
 
 
-def launch_record(status: str) -> Provenance | None:
+def launch_record(status: str, folder: Path | None = None) -> Provenance | None:
     """The record a process of the launch whose status file is ``status`` noted
-    (:func:`note_for_launch`); None where none did (stopped before it held the folder)."""
+    (:func:`note_for_launch`); None where none did (stopped before it held the folder), or
+    where ``folder`` is given and the record was noted for another (a tree's folder before:
+    its folders' settings may differ, a folder of PNGs read without --axes)."""
     if (made := launch_note(status, "record")) is None:
+        return None
+    if folder is not None and made.get("folder") != str(Path(folder).resolve()):
         return None
     return Provenance(**{f.name: made[f.name] for f in fields(Provenance) if f.name in made})
 

@@ -464,9 +464,9 @@ def launch_tree_stop(status: str) -> TreeStop | None:
     """Where the tree of the launch whose status file is ``status`` was, as its main process
     noted it (:meth:`TreeStop.note_for_launch`: the tree once, then a line a folder): the
     folders before it that ran, the inputs of the one it was in (the others' not noted),
-    and the record its outputs are made by, as its process noted it once it held a folder
-    (:func:`~unetlab.inference.records.launch_record`; without it, another model's outputs
-    in the folder it stopped in counted as its own); None where none was noted (it stopped
+    and the record its outputs are made by, as its process noted it once it held that
+    folder (:func:`~unetlab.inference.records.launch_record`; without it, another model's
+    outputs in the folder counted as its own); None where none was noted (it stopped
     before its first folder)."""
     from unetlab.inference.records import launch_lines, launch_note, launch_record
 
@@ -480,7 +480,7 @@ def launch_tree_stop(status: str) -> TreeStop | None:
     folders[at] = (folders[at][0], None if files is None else [Path(f) for f in files])
     ran = {folders[step["at"] - 1][0]: FolderPrediction() for step in steps if step.get("ran")}
     where = (Path(tree["root"]), Path(tree["out_dir"]), folders, at, ran)
-    return TreeStop(*where, record=launch_record(status))
+    return TreeStop(*where, record=launch_record(status, where[1] / folders[at][0]))
 
 
 def _cut_step(cut: str, steps: list[dict]) -> dict:
