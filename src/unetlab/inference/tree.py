@@ -356,7 +356,7 @@ class TreeStop:
 
     root: Path
     out_dir: Path
-    folders: list[tuple[Path, list[Path]]]
+    folders: list[tuple[Path, list[Path] | None]]
     at: int
     results: dict[Path, FolderPrediction] = field(default_factory=dict)
     record: Provenance | None = None
