@@ -85,6 +85,24 @@ def test_a_resume_cannot_switch_between_the_clock_and_steps(tmp_path, command, c
     assert resumed_config(own, longer, {"train.max_minutes"}, source="x").train.max_minutes == 3
 
 
+def test_the_clock_switch_is_told_to_python_as_it_assigns_the_budget():
+    """s55 pyforms4: ``fit(cfg, resume=True)``'s clock refusal said ``train.max_minutes M``,
+    an override's key, not the attribute a notebook assigns; the command line's says flags."""
+    from unetlab.config.resume import check_resumed
+
+    budget = load_config(None, ["train.max_minutes=2"])
+    steps = load_config(None, ["train.max_minutes=0"])
+    with pytest.raises(UnetlabError, match=r"resume it with cfg\.train\.max_minutes = M \("):
+        check_resumed(budget, steps, source="run/config.yaml")
+    with pytest.raises(UnetlabError) as refused:
+        check_resumed(steps, budget, source="run/config.yaml")
+    assert "cannot give it cfg.train.max_minutes: give cfg.train.epochs = N to" in str(
+        refused.value
+    )
+    with pytest.raises(UnetlabError, match="give --epochs N to train longer"):
+        resumed_config(steps, budget, {"train.max_minutes"}, source="run/config.yaml")
+
+
 def test_fit_resumed_from_python_refuses_what_the_command_line_refuses(tmp_path):
     """An audit (notebook): ``fit(cfg, resume=True)`` with a rebuilt config trained on with
     another loss and normalisation (and a budgeted run given a fresh Config went on at lr 0);
@@ -104,7 +122,7 @@ def test_fit_resumed_from_python_refuses_what_the_command_line_refuses(tmp_path)
     )
     assert "train.loss dice (the run's: ce)" in str(refused.value)
     assert f"cfg = load_config({str(run / 'config.yaml')!r})" in str(refused.value)
-    with pytest.raises(UnetlabError, match="resume it with train.max_minutes M"):
+    with pytest.raises(UnetlabError, match="resume it with cfg.train.max_minutes = M"):
         fit(tiny_config(data), run_dir=run, resume=True, progress=False)
     assert _config(run) == planned and (run / "checkpoints" / "last.pt").read_bytes() == last
     own = load_config(run / "config.yaml")

@@ -126,15 +126,24 @@ def _refuse_clock_switch(
     before, after = changes["train.max_minutes"]
     if (before > 0) == (after > 0):
         return
-    minutes, epochs = ("--minutes", "--epochs") if flags else ("train.max_minutes", "train.epochs")
+    minutes, more_minutes, more_epochs = _CLOCK_WORDS[flags]
     if before > 0:
-        fix = f"resume it with {minutes} M ({_more_than(spent)}) to give it more time"
+        fix = f"resume it with {more_minutes} ({_more_than(spent)}) to give it more time"
         raise UnetlabError(f"this run trained on a {before:g}-minute time budget ({source}): {fix}")
     raise UnetlabError(
         f"this run trained without a time budget ({source}: its {own.train.schedule} schedule "
-        f"counts steps), so a resume cannot give it {minutes}: give {epochs} N to train "
+        f"counts steps), so a resume cannot give it {minutes}: give {more_epochs} to train "
         f"longer, or start a new run with {minutes}"
     )
+
+
+#: the time budget and the epochs as :func:`_refuse_clock_switch` names them: the command
+#: line's flags (True), or Python's attributes of the config given to ``fit`` (False; a
+#: notebook was told ``train.max_minutes M``, an override's key, s55)
+_CLOCK_WORDS = {
+    True: ("--minutes", "--minutes M", "--epochs N"),
+    False: ("cfg.train.max_minutes", "cfg.train.max_minutes = M", "cfg.train.epochs = N"),
+}
 
 
 def _more_than(spent: Callable[[], float | None] | None) -> str:
