@@ -118,7 +118,7 @@ def test_an_assigned_values_line_says_the_python_form_a_file_and_set_keep_theirs
             setattr(getattr(cfg, section), key, value)
         assert str(caught.value).endswith(said) and "--set" not in str(caught.value)
     for override, said in [
-        ("train.epochs=fifty", "e.g. train.epochs=50"),
+        ("train.epochs=fifty", "e.g. --set train.epochs=50"),
         ("data.tile_size=", "e.g. --set data.tile_size=256"),
         ("data.label_values=0,255", "[0, 255] (--set 'data.label_values=[0, 255]')"),
         ("data.ignore_value=none", "must be int or null, not 'none': write null for none"),

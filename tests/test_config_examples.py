@@ -81,3 +81,20 @@ def test_a_setting_is_set_as_python_and_the_command_line_write_it(key, value, py
     assert set_to(key, value) == (python, cli)
     taken = load_config(None, [shlex.split(cli)[1]])
     assert getattr(getattr(taken, key.split(".")[0]), key.split(".")[1]) == value
+
+
+@pytest.mark.parametrize(
+    "value, python, cli",
+    [
+        ("abc", ": e.g. cfg.data.ignore_value = 255", ": e.g. --set data.ignore_value=255"),
+        ([[]], ": e.g. cfg.data.ignore_value = 255", ": e.g. --set data.ignore_value=255"),
+    ],
+)
+def test_a_code_type_errors_command_line_example_has_its_set_flag(value, python, cli):
+    """s55 pyforms4: check_type(form="code")'s ``cli`` (the line the command line prints of
+    Config.from_dict's or load_config's refusal) ended "e.g. data.ignore_value=255", which
+    the command line takes only after --set."""
+    with pytest.raises(UnetlabError) as err:
+        check_type(value, int | None, "data.ignore_value", form="code")
+    assert str(err.value).endswith(python) and err.value.cli.endswith(cli)
+    assert check_type(parse_yaml(shlex.split(cli)[-1].split("=")[1]), int | None, "k") == 255

@@ -111,9 +111,9 @@ def _type_problem(value, options: tuple, key: str, default, form: str) -> str:
 def _missing_value(key: str, default, form: str) -> str:
     """``: e.g. --set train.epochs=50`` (``"file"``: ``: e.g. epochs: 50 under train:``;
     ``"code"``: ``: e.g. cfg.train.epochs = 50``; ``"override"``: ``: e.g. train.epochs=50``)."""
-    flag = "--set " if form == "set" else ""
     if written := _FORMS[form](key, default):
-        return f": e.g. {flag}{written}"
+        return f": e.g. {written}"
+    flag = "--set " if form == "set" else ""
     if form == "file":
         return f": write a value after {key.split('.')[-1]}:"
     return f": assign one (cfg.{key} = ...)" if form == "code" else f": {flag}{key}=VALUE"
@@ -129,9 +129,10 @@ def _choices(key: str) -> str:
 
 
 def example(key: str, default=None, *, form: str = "set") -> str:
-    """``: e.g. data.ignore_value=255``: a valid value of config key ``key`` (of
-    :data:`EXAMPLES`, else its ``default``) as ``--set`` and ``load_config`` take it, quoted
-    for a shell where it has spaces or brackets (``form``: ``"file"``, as a config file
+    """``: e.g. --set data.ignore_value=255``: a valid value of config key ``key`` (of
+    :data:`EXAMPLES`, else its ``default``) as ``--set`` takes it, quoted for a shell where it
+    has spaces or brackets (``form``: ``"override"``, as ``load_config`` takes it, without
+    ``--set``; ``"file"``, as a config file
     writes it, :func:`file_assignment`; ``"code"``, as Python assigns it,
     :func:`code_assignment`); ``""`` where there is none."""
     written = _FORMS[form](key, default)
@@ -151,6 +152,14 @@ def assignment(key: str, default=None) -> str:
     where needed; ``""`` where there is none."""
     written = _example_value(key, default)
     return "" if written is None else shlex.quote(f"{key}={written}")
+
+
+def set_assignment(key: str, default=None) -> str:
+    """``--set data.ignore_value=255``: :func:`assignment` as the command line's flag takes it
+    (a notebook's type error told the command line ``data.ignore_value=255``, s55);
+    ``""`` where there is none."""
+    written = assignment(key, default)
+    return f"--set {written}" if written else ""
 
 
 def file_assignment(key: str, default=None) -> str:
@@ -174,7 +183,7 @@ def code_assignment(key: str, default=None) -> str:
 
 #: how an example is written for each ``form`` of :func:`check_type`
 _FORMS = {
-    "set": assignment,
+    "set": set_assignment,
     "override": assignment,
     "file": file_assignment,
     "code": code_assignment,
