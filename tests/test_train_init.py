@@ -142,6 +142,36 @@ def test_a_net_option_the_checkpoint_left_unset_is_named_as_the_cli_takes_it(tmp
     assert "(cfg.model.base_channels = 4; cfg.model.depth = None)" in refused["message"]
 
 
+def test_the_listed_differences_say_none_as_each_caller_writes_it(tmp_path):
+    """s55 pyforms4: the command line's list of differences showed Python's None ("depth 5
+    (the checkpoint's: None)"), which it does not take, and an encoder run's options it
+    lacks as "depth None", as if it set them so."""
+    theirs = {"depth": None, "base_channels": 4}
+    refused = _refusal(tmp_path / "best.pt", theirs, {"depth": 5, "base_channels": 4})
+    assert "in depth 5 (the checkpoint's: null): fine" in refused["cli"]
+    assert "in depth 5 (the checkpoint's: None): fine" in refused["message"]
+    plain = net_architecture(load_config(None, ["model.norm=none"]))
+    encoder = net_architecture(load_config(None, ["model.encoder=vgg16"]))
+    for theirs, mine, said in [
+        (
+            plain,
+            encoder,
+            "in encoder vgg16 (the checkpoint's: none); as an encoder net it has none of the "
+            "checkpoint's base_channels 16, depth 4, fusion concat, padding same: fine",
+        ),
+        (
+            encoder,
+            plain,
+            "in encoder none (the checkpoint's: vgg16); as a plain U-Net it has base_channels "
+            "16, depth 4, fusion concat, padding same, which the checkpoint's encoder net has "
+            "not: fine",
+        ),
+    ]:
+        refused = _refusal(tmp_path / "best.pt", theirs, mine)
+        assert said in refused["cli"] and said in refused["message"]
+        assert " None" not in refused["cli"].split(": fine")[0]
+
+
 @pytest.mark.parametrize(
     ("checkpoint", "run"),
     [

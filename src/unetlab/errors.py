@@ -57,13 +57,16 @@ class Spelled(NamedTuple):
 NONE = Spelled("None", "null")
 
 
-def spelled(say: Callable[[str], str], name: str | Spelled) -> dict:
-    """The keywords of an error whose message ``say(name)`` names the setting ``name``: its
-    ``message`` in the Python API's spelling and its ``cli`` in the command line's where
-    ``name`` is :class:`Spelled`, else the message alone (a caller's one spelling)."""
-    if isinstance(name, Spelled):
-        return {"message": say(name.python), "cli": say(name.cli)}
-    return {"message": say(name)}
+def spelled(say: Callable[..., str], *names: str | Spelled) -> dict:
+    """The keywords of an error whose message ``say(*names)`` names the settings ``names``:
+    its ``message`` in the Python API's spelling and its ``cli`` in the command line's where
+    one of them is :class:`Spelled` (a plain ``str`` is the same in both), else the message
+    alone (a caller's one spelling)."""
+    if not any(isinstance(name, Spelled) for name in names):
+        return {"message": say(*names)}
+    python = [name.python if isinstance(name, Spelled) else name for name in names]
+    cli = [name.cli if isinstance(name, Spelled) else name for name in names]
+    return {"message": say(*python), "cli": say(*cli)}
 
 
 class Blank(str):

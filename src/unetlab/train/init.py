@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from unetlab.checkpoint import FORMAT, checkpoint_source, load_checkpoint
-from unetlab.errors import UnetlabError, said_as, set_all, set_to, spelled
+from unetlab.errors import NONE, UnetlabError, said_as, set_all, set_to, spelled
 
 log = logging.getLogger(__name__)
 
@@ -99,20 +99,52 @@ def _refusal(path, theirs: dict, mine: dict) -> dict:
     settings that give the checkpoint's net, as its caller sets them (a notebook's fit was
     told ``--set model.base_channels=4``, s53)."""
     differs = net_differences(theirs, mine)
-    listed = ", ".join(
-        f"{k} {its} (the checkpoint's: {their})" for k, (their, its) in differs.items()
-    )
     fix = set_all(set_to(f"model.{k}", _setting(k, theirs)) for k in _fixed(theirs, mine))
-    said = (
-        f"model.init_checkpoint {path}: this run's net differs from the checkpoint's in {listed}: "
-        "fine-tuning needs the checkpoint's net"
-    )
     channels = (
         "; its input channels are the images' (data.channel picks one)"
         if "in_channels" in differs
         else ""
     )
-    return spelled(lambda fixed: said + (f" ({fixed})" if fixed else "") + channels, fix)
+
+    def say(none: str, fixed: str) -> str:
+        listed = _listed(theirs, mine, none)
+        said = f"model.init_checkpoint {path}: this run's net differs from the checkpoint's in "
+        fixed = f" ({fixed})" if fixed else ""
+        return f"{said}{listed}: fine-tuning needs the checkpoint's net{fixed}{channels}"
+
+    return spelled(say, NONE, fix)
+
+
+def _listed(theirs: dict, mine: dict, none: str) -> str:
+    """The differences of the nets of the configs ``theirs`` (the checkpoint's) and ``mine``
+    as :func:`_refusal` lists them, ``none`` for a value of None (``null`` on the command
+    line, which showed Python's word, s55): ``norm batch (the checkpoint's: none)``; the
+    options one net has and the other (a plain U-Net, an encoder net) has not, as such, not
+    as ``depth None`` (s55)."""
+    differs = net_differences(theirs, mine)
+    one_sided = [k for k in differs if k != "encoder" and (k in theirs) != (k in mine)]
+    listed = [
+        ", ".join(
+            f"{k} {_word(k, its, none)} (the checkpoint's: {_word(k, their, none)})"
+            for k, (their, its) in differs.items()
+            if k not in one_sided
+        )
+    ]
+    if lacked := [f"{k} {theirs[k]}" for k in one_sided if k in theirs]:
+        listed.append(f"as an encoder net it has none of the checkpoint's {', '.join(lacked)}")
+    if added := [f"{k} {mine[k]}" for k in one_sided if k in mine]:
+        said = ", ".join(added)
+        listed.append(f"as a plain U-Net it has {said}, which the checkpoint's encoder net has not")
+    return "; ".join(part for part in listed if part)
+
+
+def _word(key: str, value, none: str) -> str:
+    """A net option's ``value`` as :func:`_listed` says it: the model section's ``none`` for
+    its None of :data:`NONE_WORD` (no norm layers, no encoder), ``none`` (the caller's word
+    for None) for another's."""
+    if value is None:
+        return "none" if key in NONE_WORD else none
+    return str(value)
 
 
 #: the net options that come from the data, not from a setting the fix could name
