@@ -4,6 +4,8 @@ built with a value of the wrong type, ``data.nodata`` and ``data.exclude_rows`` 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -41,6 +43,47 @@ def test_a_section_built_takes_a_value_as_checked_would():
     assert TrainSection(lr="0.1").lr == 0.1
     assert TrainSection(lr=1).lr == 1.0 and isinstance(TrainSection(lr=1).lr, float)
     assert TrainSection(channels_last="off").channels_last is False
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "said"),
+    [
+        ("data", "nodata", None, "has no value (it takes str or float): write 'none' for none"),
+        ("data", "exclude_rows", (0, 26), "must be dict or None, not [0, 26]: e.g. cfg.data"),
+        ("data", "tile_size", 188.0, "must be int, not 188.0: e.g. cfg.data.tile_size = 256"),
+        ("train", "epochs", 5.0, "must be int, not 5.0: e.g. cfg.train.epochs = 50"),
+    ],
+)
+def test_a_sections_keyword_attribute_and_from_dict_refuse_alike(section, key, value, said):
+    """s55 pyforms4: a section's constructor, an assigned attribute and Config.from_dict take
+    a value by the same rules (from_dict's) and refuse it in the same line, which for
+    DataSection(nodata=None) (the data's own check reads None as none) names 'none'."""
+    build = {"data": DataSection, "train": TrainSection}[section]
+    lines = set()
+    for make in (
+        lambda: build(**{key: value}),
+        lambda: setattr(getattr(Config(), section), key, value),
+        lambda: Config.from_dict({section: {key: value}}),
+    ):
+        with pytest.raises(UnetlabError) as caught:
+            make()
+        lines.add(str(caught.value))
+    (line,) = lines  # one line from all three
+    assert line.startswith(f"config key {section}.{key} {said}")
+
+
+def test_an_attribute_and_from_dict_take_values_as_a_sections_keyword_does():
+    """s55 pyforms4: an assigned attribute kept its raw value until checked() (``"off"``, a
+    truthy str, for a bool; an int for a float) where a constructor's keyword was converted;
+    Config.from_dict refused numpy numbers and paths that both take."""
+    cfg = Config()
+    cfg.augment.elastic, cfg.train.lr = "off", 1
+    assert cfg.augment.elastic is False and type(cfg.train.lr) is float
+    assert cfg.augment == AugmentSection(elastic="off")
+    data = {"train": {"epochs": np.int64(3), "lr": np.float32(0.5)}, "data": {"root": Path("d")}}
+    built = Config.from_dict(data)
+    assert (built.train.epochs, built.train.lr, built.data.root) == (3, 0.5, "d")
+    assert built.train == TrainSection(epochs=np.int64(3), lr=np.float32(0.5))
 
 
 def test_a_section_given_as_a_dict_is_refused_naming_from_dict():

@@ -10,6 +10,7 @@ import types
 import typing
 from dataclasses import fields, is_dataclass
 
+from unetlab.config.guard import plain_value
 from unetlab.errors import UnetlabError, did_you_mean, set_to, yaml_flow
 
 #: the YAML 1.1 words that a bool key still takes (the config's YAML reads them as strings)
@@ -59,6 +60,7 @@ def build(cls, data: dict, prefix: str, form: str = "code"):
             kwargs[name] = build(hint, section, f"{prefix}{name}.", form)
         else:
             default = known[name].default
+            value = plain_value(value)  # as a section's keyword and attribute take it (s55)
             kwargs[name] = check_type(value, hint, f"{prefix}{name}", default, form=form)
     return cls(**kwargs)
 
@@ -100,7 +102,7 @@ def _type_problem(value, options: tuple, key: str, default, form: str) -> str:
         getattr(o, "__name__", str(o)).replace("NoneType", NONE_WORDS[form]) for o in options
     )
     if value is None:  # --set train.epochs= (blank), =null, or "epochs:" in a file
-        given = _choices(key) or _missing_value(key, default, form)
+        given = _none_word(key, form) or _choices(key) or _missing_value(key, default, form)
         return f"config key {key} has no value (it takes {names}){given}"
     null = type(None) in options and str(value).casefold() == "none"  # Python's word, not YAML's
     fix = f": write {NONE_WORDS[form]} for none" if null else _list_form(key, value, options, form)
@@ -117,6 +119,20 @@ def _missing_value(key: str, default, form: str) -> str:
     if form == "file":
         return f": write a value after {key.split('.')[-1]}:"
     return f": assign one (cfg.{key} = ...)" if form == "code" else f": {flag}{key}=VALUE"
+
+
+#: the keys whose type takes no None but whose value ``none`` says none (DataSection(nodata=
+#: None), which the data's own check reads as none, was told "e.g. cfg.data.nodata = 'auto'",
+#: s55)
+NONE_AS_WORD = ("data.nodata", "model.encoder", "train.class_weights", "train.label_offset")
+
+
+def _none_word(key: str, form: str) -> str:
+    """``: write 'none' for none`` (``none`` but in Python) for a key of
+    :data:`NONE_AS_WORD` given None, else ``""``."""
+    if key not in NONE_AS_WORD:
+        return ""
+    return f": write {repr('none') if form == 'code' else 'none'} for none"
 
 
 def _choices(key: str) -> str:

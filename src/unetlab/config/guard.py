@@ -34,11 +34,12 @@ class Section:
         known = [f.name for f in fields(self)] if is_dataclass(self) else []
         if name not in known and not hasattr(type(self), name):
             raise UnetlabError(_unknown(self, name, known))
+        if name in known:  # a constructor's keyword (TrainSection(epochs="5"), s54) and an
+            # assigned value alike, stored as checked() makes it (an assigned "off" stayed a
+            # truthy str until then, s55)
+            value = _check_assigned(self, name, value)
         if name in known and name in self.__dict__:
-            _check_assigned(self, name, value)
             self.__dict__.setdefault(_ASSIGNED, set()).add(name)
-        elif name in known:  # the constructor's keyword (TrainSection(epochs="5"), s54)
-            value = _check_assigned(self, name, value)  # as checked: its checks compare it
         object.__setattr__(self, name, value)
 
     def __repr__(self) -> str:
