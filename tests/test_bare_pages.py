@@ -29,7 +29,8 @@ def test_as_many_grey_pages_as_the_model_s_channels_are_its_channels(tmp_path, c
         (out,) = predict_file(net, tmp_path / "c.tif", tmp_path / "o")
     assert out.name == "c.png"  # one image: were 3 planes, each grey repeated 3 times
     assert "c.tif: 3 pages and no axis metadata: read as the 3 channels of one image" in caplog.text
-    assert "--axes ZYX" in caplog.text and "repeated" not in caplog.text
+    assert "axes='ZYX'" in caplog.text and "repeated" not in caplog.text
+    assert "--axes" not in caplog.text  # a Python caller's keyword, not the flag (s55)
     (planes,) = predict_file(net, tmp_path / "c.tif", tmp_path / "z", axes="ZYX")
     assert tifffile.imread(planes).shape == (3, 24, 32)  # --axes overrides the guess
 
@@ -125,10 +126,8 @@ def test_evaluate_says_pages_predict_reads_as_channels_are_scored_as_planes(tmp_
     )
     assert "where predict reads them as the 3 channels of one image" in caplog.text
     # it names the flag both commands have, not only saving the file again; each way works
-    assert "if they are channels give --axes CYX (Python: axes='CYX') and one mask page" in (
-        caplog.text
-    )
-    assert "if planes --axes ZYX (Python: axes='ZYX') (here and to predict)" in caplog.text
+    assert "if they are channels give axes='CYX' and one mask page" in caplog.text
+    assert "if planes axes='ZYX' (here and to predict)" in caplog.text
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         assert len(evaluate_model(net, tmp_path, axes="ZYX").images) == 3
@@ -160,7 +159,7 @@ def test_evaluate_says_predict_s_line_of_pages_read_as_planes(tmp_path, caplog):
             predict_file(net, tmp_path / "images" / f"{name}.tif", tmp_path / "o")
     predicted = [r.getMessage() for r in caplog.records if "no axis metadata" in r.getMessage()]
     assert sorted(scored) == sorted(predicted) and len(scored) == 2
-    assert "--axes TZYX" in " ".join(scored)  # the 4-D one's, as predict names it
+    assert "axes='TZYX'" in " ".join(scored)  # the 4-D one's, as predict names it
 
 
 def test_evaluate_says_a_grey_image_s_channel_repeated_once_not_once_a_page(tmp_path, caplog):
@@ -191,7 +190,7 @@ def test_the_axes_a_4d_bare_stack_s_warning_names_fit_it(tmp_path, caplog, shape
     with caplog.at_level(logging.WARNING):
         predict_file(net, tmp_path / "s.tif", tmp_path / "o")
     said = [r.getMessage() for r in caplog.records if "no axis metadata" in r.getMessage()]
-    assert len(said) == 1 and "--axes CZYX" in said[0] and "--axes TZYX" in said[0], said
+    assert len(said) == 1 and "axes='CZYX'" in said[0] and "axes='TZYX'" in said[0], said
     assert predict_file(net, tmp_path / "s.tif", tmp_path / "t", axes="TZYX")  # it fits
 
 
@@ -250,7 +249,7 @@ def test_pages_of_colour_pixels_without_axes_name_axes_that_keep_their_colour(
     said = [r.getMessage() for r in caplog.records if "no axis metadata" in r.getMessage()]
     assert said == [
         "s.tif: 2 pages of colour pixels and no axis metadata: read as 2 colour planes (a Z "
-        f"stack); if they are time points give --axes {timed} (Python: axes='{timed}')"
+        f"stack); if they are time points give axes='{timed}'"
     ]
     caplog.clear()
     with caplog.at_level(logging.WARNING):
@@ -274,7 +273,7 @@ def test_a_bare_5d_stack_s_channel_axes_name_time_before_depth_as_its_refusals_d
     net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
     with caplog.at_level(logging.WARNING):
         assert predict_file(net, tmp_path / "s.tif", tmp_path / "o")
-    assert "if they are channels give --axes CTZYX" in caplog.text
+    assert "if they are channels give axes='CTZYX'" in caplog.text
     assert named_planes("CQQYX") == "CTZYX" and named_planes("QQQYX").startswith("TZ")
     two = UNet(2, 2, depth=2, base_channels=2, padding="same").eval()  # its C of 2
     assert predict_file(two, tmp_path / "s.tif", tmp_path / "c", axes="CTZYX")
@@ -291,10 +290,11 @@ def test_fitted_names_no_axes_that_axes_refuses_beyond_the_known_plane_letters()
     assert fitted("CYX", 6) == "CTZQYX" and axes_problem("CTZQYX") is None
     assert fitted("CYX", 7) is None
     assert [fitted(a, 5) for a in ("ZYX", "TYX", "CYX")] == ["ZTQYX", None, "CTZYX"]  # no T
-    assert axes_fixes([("give", None)], 7, "planes") == (
+    assert axes_fixes([("give", None)], 7, "planes", cli=True) == (
         "if they are planes, save the file with its axes (tifffile.imwrite(..., metadata="
         "{'axes': ...})): --axes names at most 3 plane axes (T, Z, Q), and it has 7 axes"
     )
+    assert "{'axes': ...})): axes= names at most 3 plane" in axes_fixes([], 7, "planes")
 
 
 @pytest.mark.parametrize("large", [None, 100], ids=["whole", "streamed"])
@@ -308,7 +308,7 @@ def test_a_bare_6d_stack_s_warning_names_only_axes_that_can_be_given(tmp_path, c
     net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
     with caplog.at_level(logging.WARNING):
         assert predict_file(net, tmp_path / "s.tif", tmp_path / "o", large_threshold=large)
-    named = re.findall(r"--axes (\w+)", caplog.text) + re.findall(r"'axes': '(\w+)'", caplog.text)
+    named = re.findall(r"axes='(\w+)'", caplog.text) + re.findall(r"'axes': '(\w+)'", caplog.text)
     assert named and not [a for a in named if axes_problem(a)], caplog.text
     assert "CTZQYX" in named
 

@@ -148,7 +148,8 @@ def test_bare_pages_beside_a_tzyx_truth_name_saving_the_image_s_axes(tmp_path, c
         evaluate_model(local_net().eval(), tmp_path / "d", objects_3d=True)
     said = str(error.value)
     assert "are TZ; save the image with its axes" in said and "'TZYX'" in said
-    assert "(--axes, axes=, cannot say it: one letter per axis of the file" in said
+    assert "again (axes= cannot say it: one letter per axis of the file" in said
+    assert "again (--axes cannot say it: one" in error.value.cli  # each caller its form (s55)
     assert "--axes" not in caplog.text  # no warning before the refusal
     for axes in ("TZYX", "ZYX"):  # as it says: refused either way
         with pytest.raises(UnetlabError):
@@ -204,11 +205,11 @@ def test_2d_evaluate_of_a_bare_4d_stack_says_what_objects_3d_does(tmp_path, capl
         report = evaluate_model(local_net().eval(), tmp_path / "d", progress=False)
     assert len(report.images) == planes
     (said,) = [r.getMessage() for r in caplog.records if "no axis metadata" in r.getMessage()]
-    reads = "its other axes of size 1, evaluate --objects-3d (objects_3d=True) reads its pages as "
+    reads = "its other axes of size 1, objects_3d=True reads its pages as "  # Python's words
     assert (
         f"(its 4 axes may hold time points or channels: {reads}its truth's Z planes)" in said
     ) is joined
-    assert ("--objects-3d refuses it" in said) is not joined
+    assert ("objects_3d=True refuses it" in said) is not joined
     if joined:  # as said: read as the truth's Z stack
         evaluate_model(local_net().eval(), tmp_path / "d", objects_3d=True, progress=False)
     else:

@@ -442,10 +442,16 @@ def test_a_streamed_image_with_a_region_is_refused_naming_the_fix(tmp_path):
     from unetlab.inference.files import predict_file
 
     write_tiff(tmp_path / "a.tif", _bar_image())
-    with pytest.raises(UnetlabError, match=r"a.tif: exclude_rows .* give --exclude-rows none"):
+    with pytest.raises(
+        UnetlabError, match=r"a.tif: exclude_rows .* give exclude_rows='none',"
+    ) as no:
         predict_file(
             _net(), tmp_path / "a.tif", tmp_path / "o", large_threshold=100, exclude_rows=(0, 8)
         )
+    assert "--" not in str(no.value)  # a Python caller's keywords; the command line its flags
+    assert "(a data bar: --exclude-rows, or" in no.value.cli and "give --exclude-rows none," in (
+        no.value.cli
+    )
 
 
 def test_an_unlabelled_value_that_fills_an_edge_and_the_rest_is_no_bar():

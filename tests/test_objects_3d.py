@@ -299,7 +299,7 @@ def test_a_plain_stack_that_records_no_axes_is_one_volume_of_its_planes(tmp_path
     with caplog.at_level(logging.WARNING):
         predict_file(local_net(), tmp_path / "p.tif", tmp_path / "o", objects=True, objects_3d=True)
     said = "p.tif: 3 pages and no axis metadata: read as 3 planes (a Z stack); if they are channels"
-    assert said in caplog.text and "--axes CYX" in caplog.text
+    assert said in caplog.text and "axes='CYX'" in caplog.text  # Python's keyword (s55)
     guessed = tifffile.imread(tmp_path / "o" / "p_objects.tif")
     predict_file(
         local_net(), tmp_path / "p.tif", tmp_path / "z", objects=True, objects_3d=True, axes="ZYX"
@@ -313,10 +313,9 @@ def test_a_plain_stack_that_records_no_axes_is_one_volume_of_its_planes(tmp_path
 def test_a_semantic_model_of_several_object_classes_is_refused(tmp_path):
     _write(tmp_path / "s.tif", _ball_stack((3, 56, 72)), "ZYX")
     net = UNet(1, 3, depth=2, base_channels=2).eval()  # background, grain, pore
-    with pytest.raises(
-        UnetlabError, match=r"s.tif: --objects-3d \(objects_3d=\) .* of several classes"
-    ):
+    with pytest.raises(UnetlabError, match=r"s.tif: objects_3d=True joins .* of several") as no:
         predict_file(net, tmp_path / "s.tif", tmp_path / "o", objects=True, objects_3d=True)
+    assert no.value.cli.startswith("s.tif: --objects-3d joins the objects")  # s55
 
 
 def test_objects_3d_needs_objects_and_no_outlines(tmp_path, capsys):
@@ -334,7 +333,7 @@ def test_objects_3d_needs_objects_and_no_outlines(tmp_path, capsys):
 
 def test_a_stack_streamed_as_large_is_refused_naming_the_way_to_read_it_whole(tmp_path):
     _write(tmp_path / "big.tif", _ball_stack((3, 56, 72)), "ZYX")
-    with pytest.raises(UnetlabError, match="big.tif: --objects-3d .* --large-pixels N"):
+    with pytest.raises(UnetlabError, match="big.tif: objects_3d=True .* large_threshold=N") as no:
         predict_file(
             local_net(),
             tmp_path / "big.tif",
@@ -343,6 +342,8 @@ def test_a_stack_streamed_as_large_is_refused_naming_the_way_to_read_it_whole(tm
             objects_3d=True,
             large_threshold=1000,
         )
+    said = "with --large-pixels N above its pixels a plane, or drop --objects-3d"
+    assert no.value.cli.startswith("big.tif: --objects-3d joins") and no.value.cli.endswith(said)
 
 
 def test_the_record_says_objects_3d_so_skip_existing_predicts_flat_outputs_again():
@@ -805,9 +806,10 @@ def test_a_bare_4d_stack_is_never_joined_across_its_unknown_axis(tmp_path, caplo
     tifffile.imwrite(tmp_path / "m.tif", np.stack([stack, stack]))  # (2, 5, 56, 72), no axes
     with pytest.raises(UnetlabError) as refused:
         predict_file(local_net(), tmp_path / "m.tif", tmp_path / "o", objects=True, objects_3d=True)
-    line = str(refused.value)
-    assert line.startswith("m.tif: 10 pages in 4 axes and no axis metadata: --objects-3d")
-    assert "--axes TZYX" in line and "--axes ZCYX" in line and "\n" not in line
+    line = str(refused.value)  # as Python spells it; the command line's its flags (s55)
+    assert line.startswith("m.tif: 10 pages in 4 axes and no axis metadata: objects_3d=True")
+    assert "axes='TZYX'" in line and "axes='ZCYX'" in line and "\n" not in line
+    assert "--axes TZYX" in refused.value.cli and "--axes ZCYX" in refused.value.cli
     assert not (tmp_path / "o").exists()
     outputs = OutputOptions(objects=ObjectOptions(), objects_3d=True)
     with pytest.raises(UnetlabError, match="m.tif: 10 pages in 4 axes"):
@@ -856,8 +858,9 @@ def test_a_bare_5d_stack_is_told_axes_that_keep_its_time_points(tmp_path, caplog
         predict_file(local_net(), tmp_path / "m.tif", tmp_path / "o", objects=True, objects_3d=True)
     with caplog.at_level(logging.WARNING):
         predict_file(local_net(), tmp_path / "m.tif", tmp_path / "p", objects=True)
-    for said in (str(refused.value), caplog.text):
-        assert "--axes TZCYX" in said and "--channel C" in said and "TZQYX" not in said
+    for said in (str(refused.value), caplog.text):  # as Python spells them (s55)
+        assert "axes='TZCYX'" in said and "channel=C" in said and "TZQYX" not in said
+    assert "--axes TZCYX" in refused.value.cli and "--channel C" in refused.value.cli
     joined = dict(objects=True, objects_3d=True)
     with pytest.raises(UnetlabError, match="m.tif: 20 pages in 5 axes, given as TZQYX"):
         predict_file(local_net(), tmp_path / "m.tif", tmp_path / "q", axes="TZQYX", **joined)

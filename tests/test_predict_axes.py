@@ -46,7 +46,7 @@ def test_pages_given_as_channels_predict_the_channel(tmp_path, net):
 def test_a_channels_last_array_saved_without_axes_is_refused_naming_axes(tmp_path, net):
     yxc = np.moveaxis(_channels(), 0, -1)
     tifffile.imwrite(tmp_path / "yxc.tif", yxc)  # tifffile: 24 pages of 20 x 2 px
-    with pytest.raises(UnetlabError, match=r"24 page\(s\) of 20 x 2 px, too narrow.*--axes YXC"):
+    with pytest.raises(UnetlabError, match=r"24 page\(s\) of 20 x 2 px, too narrow.*axes='YXC'"):
         predict_file(net, tmp_path / "yxc.tif", tmp_path / "o")
     assert not (tmp_path / "o").exists()
     paths = predict_file(net, tmp_path / "yxc.tif", tmp_path / "o", axes="YXC", channel=0)
@@ -67,9 +67,10 @@ def test_pages_without_metadata_warn_and_a_channel_of_them_says_axes(tmp_path, n
     with caplog.at_level(logging.WARNING):
         predict_file(net, tmp_path / "c.tif", tmp_path / "o")
     assert "2 pages and no axis metadata: read as 2 planes" in caplog.text
-    assert "--axes CYX (Python: axes='CYX')" in caplog.text
-    with pytest.raises(UnetlabError, match="records no channel axis.*--channel 0.*--axes CYX"):
+    assert "channels give axes='CYX'" in caplog.text and "--axes" not in caplog.text
+    with pytest.raises(UnetlabError, match="records no channel axis.*channel=0.*axes='CYX'") as no:
         predict_file(net, tmp_path / "c.tif", tmp_path / "o2", channel=1)
+    assert "give --channel 0 to predict that one, or --axes CYX (ZCYX" in no.value.cli
 
 
 def test_pages_without_metadata_streamed_warn_once(tmp_path, net, caplog):

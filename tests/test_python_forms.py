@@ -4,6 +4,8 @@ built with a value of the wrong type, ``data.nodata`` and ``data.exclude_rows`` 
 
 from __future__ import annotations
 
+import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -295,3 +297,96 @@ def test_a_channel_past_a_data_sets_images_is_said_in_each_callers_words(
     said = capsys.readouterr().err
     assert said.endswith("set data.channel to one it has (or null for all)\n")
     assert "None" not in said
+
+
+def _forms(raise_it) -> tuple[str, str]:
+    """The message (Python's) and the command line's line of the UnetlabError ``raise_it``
+    raises."""
+    with pytest.raises(UnetlabError) as caught:
+        raise_it()
+    return str(caught.value), first_line(caught.value, cli=True)
+
+
+def test_page_refusals_give_each_caller_its_own_form(tmp_path):
+    """s55 pyforms4: inference/pages.py's lines gave both forms inline ("--axes YXC (Python:
+    axes='YXC')", "--channel C (an index or a name; Python: channel=C)", "--objects-3d
+    (objects_3d=)"); Python now gets the keywords, the command line the flags."""
+    from unetlab.inference.pages import (
+        channel_index,
+        refuse_channels,
+        refuse_thin,
+        refuse_unknown_stack,
+    )
+
+    path = tmp_path / "s.tif"
+    for raise_it, python, cli in [
+        (lambda: refuse_thin(path, (24, 20, 2), None), "give axes='YXC', or", "--axes YXC, or"),
+        (lambda: refuse_thin(path, (24, 20, 2), "ZYX"), "give axes= that fit", "--axes that fit"),
+        (
+            lambda: refuse_unknown_stack("s.tif", 6, 4),
+            "metadata: objects_3d=True joins the planes",
+            "metadata: --objects-3d joins the planes",
+        ),
+        (
+            lambda: refuse_unknown_stack("s.tif", 6, 5),
+            "give channel=C and axes='TZCYX', or objects_3d=False for each plane's",
+            "give --channel C and --axes TZCYX, or drop --objects-3d for each plane's",
+        ),
+        (
+            lambda: refuse_channels(path, 3, 1, None, ["a", "b", "c"]),
+            "choose one with channel=C (an index or a name), e.g.",
+            "choose one with --channel C (an index or a name), e.g.",
+        ),
+        (
+            lambda: refuse_channels(path, 3, 1, 5, ["a", "b", "c"]),
+            "no channel 5: give channel= one of these",
+            "no channel 5: give --channel one of these",
+        ),
+        (lambda: channel_index(path, "x", ["a", "b"]), "give channel= one", "give --channel one"),
+    ]:
+        message, line = _forms(raise_it)
+        assert python in message and "--" not in message and "Python" not in message, message
+        assert cli in line and not re.search(r"\b(axes|channel|objects_3d)=", line), line
+
+
+def test_page_lines_give_the_running_callers_form(caplog):
+    """A line logged carries one form: the command line's while it runs, else Python's."""
+    from unetlab.errors import command_spelling
+    from unetlab.inference.pages import say_colour_pages, say_no_axes
+
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        say_colour_pages("c.tif", 2, "TYXS")
+        say_no_axes("n.tif", 6, rank=4)
+        python = caplog.text
+        caplog.clear()
+        with command_spelling():
+            say_colour_pages("c.tif", 2, "TYXS")
+            say_no_axes("n.tif", 6, rank=4)
+        cli = caplog.text
+    assert "time points give axes='TYXS'" in python and "objects_3d=True refuses" in python
+    assert "if they are channels give axes='CZYX', time points axes='TZYX'" in python
+    assert "--" not in python and "Python" not in python
+    assert "time points give --axes TYXS" in cli and "--objects-3d refuses" in cli
+    assert "if they are channels give --axes CZYX, time points --axes TZYX" in cli
+    assert "axes='" not in cli and "objects_3d" not in cli
+
+
+def test_3d_scoring_lines_give_each_caller_its_own_form(tmp_path, caplog):
+    """evaluate/volumes.py's lines gave both forms ("--pred-instances (pred_instances=True)",
+    "--objects-3d (objects_3d=) scored ...")."""
+    from types import SimpleNamespace
+
+    from unetlab.errors import command_spelling
+    from unetlab.evaluate.volumes import _refuse_missing_volume, say_flat_scored
+
+    none = SimpleNamespace(objects={})
+    message, line = _forms(lambda: _refuse_missing_volume(none, tmp_path / "s.tif", "s", tmp_path))
+    assert message.endswith("--objects-3d; pred_instances=True for <stem>.tif)")
+    assert line.endswith("--objects-3d; --pred-instances for <stem>.tif)")
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        say_flat_scored(["f.png"], 2)
+        with command_spelling():
+            say_flat_scored(["f.png"], 2)
+    python, cli = (r.getMessage() for r in caplog.records)
+    assert python.startswith("objects_3d=True scored 1 of 2 image(s) without a Z axis")
+    assert cli.startswith("--objects-3d scored 1 of 2 image(s) without a Z axis")

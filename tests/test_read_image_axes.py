@@ -44,11 +44,12 @@ def test_a_file_that_states_its_axes_is_read_as_they_say(tmp_path):
 
 
 def test_the_array_and_the_file_read_with_its_axes_predict_alike(tmp_path, capsys):
-    """The array is (H, W, C); the bare file is refused in one line naming --axes YXC (the
-    command) and axes='YXC' (Python), and read with them is predicted as the array."""
+    """The array is (H, W, C); the bare file is refused in one line naming axes='YXC' to
+    Python and --axes YXC to the command line, and read with them is predicted as the
+    array."""
     net = UNet(4, 2, depth=2, base_channels=4, padding="same").eval()
     bare = _saved(tmp_path)
-    with pytest.raises(UnetlabError, match=r"give --axes YXC \(Python: axes='YXC'\)"):
+    with pytest.raises(UnetlabError, match=r"saved without axes\? give axes='YXC', or save"):
         predict_file(net, bare, tmp_path / "refused")
     predict_file(net, bare, tmp_path / "out", OutputOptions(save_probabilities=True), axes="YXC")
     saved = tifffile.imread(tmp_path / "out" / "bare_prob.tif")
@@ -56,7 +57,9 @@ def test_the_array_and_the_file_read_with_its_axes_predict_alike(tmp_path, capsy
     checkpoint = str(save_model(tmp_path / "m.pt", net))
     argv = ["predict", "--checkpoint", checkpoint, "--input", str(bare), "--device", "cpu"]
     assert main([*argv, "--output", str(tmp_path / "cli")]) != 0
-    assert "reads as 20 page(s) of 30 x 4 px, too narrow to segment" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "reads as 20 page(s) of 30 x 4 px, too narrow to segment" in said
+    assert "without axes? give --axes YXC, or save" in said and "axes='" not in said
 
 
 def test_axes_refused_from_python_name_the_keyword(tmp_path, capsys):

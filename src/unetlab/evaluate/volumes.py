@@ -23,7 +23,7 @@ from unetlab.data.io import mask_stem, read_stack, stack_shape
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import PageAxes, planes_letters, read_page_axes, series_axes
-from unetlab.errors import DatasetError, UnetlabError
+from unetlab.errors import DatasetError, Spelled, UnetlabError, said_as, spelled
 from unetlab.evaluate.accumulate import Accumulator
 from unetlab.evaluate.masks import (
     Predictions,
@@ -40,13 +40,18 @@ from unetlab.evaluate.masks import (
 )
 from unetlab.evaluate.report import Report
 from unetlab.inference.objects_3d import frame_pages
-from unetlab.inference.pages import given_page_axes
+from unetlab.inference.pages import AXES, OBJECTS_3D, given_page_axes
 from unetlab.progress import progress_calls
 
 log = logging.getLogger(__name__)
 
 #: the two pixel classes of object ids: what the 3-D report's pixel figures count
 CLASSES = ["background", "object"]
+
+#: the settings this module's lines name, as the Python API and the command line spell them
+#: (each line gave both, "--pred-instances (pred_instances=True)", s55)
+PRED_INSTANCES = Spelled("pred_instances=True", "--pred-instances")
+_WITHOUT_3D = Spelled("with objects_3d=False", "without --objects-3d")
 
 
 @planes_saved_with_axes()
@@ -96,11 +101,11 @@ def evaluate_volumes(
 def _refuse_missing_volume(preds: Predictions, mask: Path, stem: str, pred_dir: Path) -> None:
     """The stack ``mask`` whose ``<stem>_objects.tif`` is not among ``preds`` refused."""
     if stem not in preds.objects:
-        raise DatasetError(
-            f"{mask}: no {stem}_objects.tif in {pred_dir} (3-D objects of "
-            "unetlab predict --instances --objects-3d; --pred-instances (pred_instances=True) "
-            "for <stem>.tif)"
+        said = (
+            f"{mask}: no {stem}_objects.tif in {pred_dir} (3-D objects of unetlab predict "
+            "--instances --objects-3d; "
         )
+        raise DatasetError(**spelled(lambda f: f"{said}{f} for <stem>.tif)", PRED_INSTANCES))
 
 
 def _refuse_planewise(preds: Predictions, stems: list[str]) -> None:
@@ -113,12 +118,15 @@ def _refuse_planewise(preds: Predictions, stems: list[str]) -> None:
     recorded = recorded_3d(found, preds.written).items()
     flat = [p for p, joined in recorded if not joined and has_planes(p)]
     if flat:
-        raise UnetlabError(
+        said = (
             f"{flat[0]}: its objects are each plane's (predict --instances without "
             "--objects-3d: ids from 1 in every plane), not 3-D ones: predict with "
-            "--objects-3d to score them in 3-D, or score these without --objects-3d "
-            "(objects_3d=False)"
         )
+
+        def fix(objects_3d: str, without: str) -> str:
+            return f"{said}{objects_3d} to score them in 3-D, or score these {without}"
+
+        raise UnetlabError(**spelled(fix, OBJECTS_3D, _WITHOUT_3D))
 
 
 def accumulator() -> Accumulator:
@@ -201,11 +209,12 @@ def planes_of(
     known = [(gt, truth), (pred, read)]
     recorded = [(f, a) for f, a in known if a.letters != "Q"]
     if not recorded:
-        raise UnetlabError(
-            f"{gt}: its {pages} pages record no axes, nor do those of {pred}: --objects-3d "
-            "(objects_3d=) needs to know they are Z planes; write the truth with its axes (tifffile.imwrite("
+        said = f"{gt}: its {pages} pages record no axes, nor do those of {pred}: "
+        fix = (
+            " needs to know they are Z planes; write the truth with its axes (tifffile.imwrite("
             "..., metadata={'axes': 'ZYX'}), or an ImageJ hyperstack)"
         )
+        raise UnetlabError(**spelled(lambda f: said + f + fix, OBJECTS_3D))
     if len(recorded) == 2 and recorded[0][1].letters != recorded[1][1].letters:
         raise UnetlabError(
             f"{pred}: its pages are {recorded[1][1].letters} but those of {gt} "
@@ -231,20 +240,23 @@ def truth_axes(image: Path, mask: Path) -> str | None:
         return None
     truth = read_page_axes(mask, pages, say=False).letters
     if "Z" in truth and truth != "Z":  # a TZYX truth: the image's pages give no frames
-        raise UnetlabError(
+        said = (
             f"{image}: its {pages} pages record no axes, those of its truth {mask} are "
             f"{truth}; save the image with its axes (tifffile.imwrite(..., metadata={{'axes': "
-            f"'{truth}YX'}}), or an ImageJ hyperstack) and evaluate it again (--axes, axes=, "
-            f"cannot say it: one letter per axis of the file, and its pages are one, not {truth})"
+            f"'{truth}YX'}}), or an ImageJ hyperstack) and evaluate it again ("
         )
+        why = (
+            f" cannot say it: one letter per axis of the file, and its pages are one, not {truth})"
+        )
+        raise UnetlabError(**spelled(lambda f: said + f + why, AXES))
     return axes if truth in ("Z", "Q") else None
 
 
 #: what evaluate --objects-3d does with a bare stack whose other axes are 1 beside its truth
 #: (:func:`truth_planes`), as 2-D evaluate's line for its pages says it
-TRUTH_PLANES_3D = (
-    "its other axes of size 1, evaluate --objects-3d (objects_3d=True) reads its pages as "
-    "its truth's Z planes"
+TRUTH_PLANES_3D = Spelled(
+    "its other axes of size 1, objects_3d=True reads its pages as its truth's Z planes",
+    "its other axes of size 1, evaluate --objects-3d reads its pages as its truth's Z planes",
 )
 
 
@@ -264,8 +276,9 @@ def say_flat_scored(flat: list[str], scored: int) -> None:
     names): scored by their 2-D objects, as predict --objects-3d gives them."""
     if flat:
         log.info(
-            "--objects-3d (objects_3d=) scored %d of %d image(s) without a Z axis by their 2-D "
-            "objects, as predict --objects-3d gives them: %s",
+            "%s scored %d of %d image(s) without a Z axis by their 2-D objects, as predict "
+            "--objects-3d gives them: %s",
+            said_as(OBJECTS_3D),
             *(len(flat), scored, ", ".join(flat[:3]) + (" ..." if len(flat) > 3 else "")),
         )
 

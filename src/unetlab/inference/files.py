@@ -92,7 +92,7 @@ from unetlab.data.tiffmeta import (
     scale_kwargs,
 )
 from unetlab.data.world_file import grid_pixel_size, input_grid
-from unetlab.errors import Spelled, UnetlabError, spelled
+from unetlab.errors import Spelled, UnetlabError, said_as, spelled
 from unetlab.group import SOLO, Group
 from unetlab.inference import chosen
 from unetlab.inference.drawn_again import drawn_from, redrawable, table_counts, written_pages
@@ -140,6 +140,7 @@ from unetlab.inference.output_rules import (
 from unetlab.inference.page_resume import PageStaging
 from unetlab.inference.page_resume import identity as page_identity
 from unetlab.inference.pages import (
+    OBJECTS_3D,
     channel_index,
     file_read_axes,
     read_pages,
@@ -221,6 +222,16 @@ COMPRESSION = "zlib"
 
 #: predict's batch size as the Python API and the command line spell it
 BATCH_SIZE = Spelled("batch_size", "--batch-size")
+#: the settings this module's lines name, as the Python API and the command line spell them
+#: (each line gave both, "--level (level=)", s55)
+TILE_OR_BATCH = Spelled("tile_size or batch_size", "--tile-size or --batch-size")
+LEVEL = Spelled("level=", "--level")
+EXCLUDE_ROWS = Spelled("exclude_rows=", "--exclude-rows")
+NO_EXCLUDE_ROWS = Spelled("exclude_rows='none'", "--exclude-rows none")
+WHOLE_3D = Spelled(
+    "large_threshold=N above its pixels a plane, or objects_3d=False",
+    "--large-pixels N above its pixels a plane, or drop --objects-3d",
+)
 
 
 def check_options(
@@ -393,14 +404,15 @@ def _image_outputs(file: _File, group: Group, streamed: bool) -> list[Path]:
     for tiff in (True, False):
         stem = output_stem(file.path)
         refuse_inputs(output_paths(file.out_dir, stem, stack=tiff).values(), [file.path])
-    fix = "lower --tile-size or --batch-size (tile_size, batch_size)"
+    fix = f"lower {said_as(TILE_OR_BATCH)}"  # one line, of the caller's form
     with memory_hint(f"{file.path}", fix, gpu_fix="or predict on the CPU"):
         o, rule = file.outputs, dict(axes=file.axes)
         if streamed:
             return _predict_streamed(file, group)  # as a folder shares it out
         if o.level:
+            said = f"{file.path.name}: has no pyramid levels; "
             raise UnetlabError(
-                f"{file.path.name}: has no pyramid levels; --level applies to TIFF and OME-Zarr"
+                **spelled(lambda f: f"{said}{f} applies to TIFF and OME-Zarr", LEVEL)
             )
         least = LONG_READ_PIXELS
         note = whole_read_note(file.path, file.model, o, file.options, least=least, **rule)
@@ -505,11 +517,16 @@ def file_record(
 def _predict_streamed(file: _File, group: Group) -> list[Path]:
     """A large image read window by window (:func:`predict_slide`)."""
     if file.options.exclude_rows:
-        raise UnetlabError(
-            f"{file.path.name}: exclude_rows (a data bar: --exclude-rows, or the checkpoint's "
-            "data.exclude_rows) applies to images read whole, not to a large image read window "
-            "by window: give --exclude-rows none (exclude_rows='none'), or crop the image"
-        )
+        said = f"{file.path.name}: exclude_rows (a data bar: "
+
+        def say(given: str, none: str) -> str:
+            return (
+                f"{said}{given}, or the checkpoint's data.exclude_rows) applies to images read "
+                f"whole, not to a large image read window by window: give {none}, or crop the "
+                "image"
+            )
+
+        raise UnetlabError(**spelled(say, EXCLUDE_ROWS, NO_EXCLUDE_ROWS))
     refuse_streamed_scale(file.path.name, file.options.scale)
     o, stem = file.outputs, output_stem(file.path)
     if o.objects is not None and o.objects_3d and not _streamed_flat(file.path):
@@ -529,11 +546,12 @@ def _predict_streamed(file: _File, group: Group) -> list[Path]:
 def _refuse_streamed_3d(file: _File) -> None:
     """The UnetlabError of ``objects_3d`` for a stack that is streamed (read window by
     window), naming how to read it whole."""
-    raise UnetlabError(
-        f"{file.path.name}: --objects-3d (objects_3d=) joins the planes of a stack read "
-        "whole, and this one is large, read window by window: read it whole with "
-        "--large-pixels N above its pixels a plane (large_threshold=), or drop --objects-3d"
+    said = f"{file.path.name}: "
+    whole = (
+        " joins the planes of a stack read whole, and this one is large, read window by window: "
+        "read it whole with "
     )
+    raise UnetlabError(**spelled(lambda f, w: f"{said}{f}{whole}{w}", OBJECTS_3D, WHOLE_3D))
 
 
 #: the pixel-size lines said in this process: (input's folder, level, trained, side) once
@@ -698,7 +716,7 @@ def stack_objects_3d(
     file = _with_scale(_File.of(model, path, path.parent, outputs, options, {}, axes=axes))
     if file.outputs.objects is None or not file.outputs.objects_3d:
         raise ValueError("stack_objects_3d: outputs has objects and objects_3d")
-    fix = "lower --tile-size or --batch-size (tile_size, batch_size)"
+    fix = f"lower {said_as(TILE_OR_BATCH)}"  # one line, of the caller's form
     with keeping_open(path), floor_run(), memory_hint(str(path), fix):
         if _streamed(file, SOLO):  # predict's flag, not the caller's (evaluate has none)
             raise UnetlabError(**spelled(lambda how: f"{path.name}: {how}", PREDICT_3D_FIRST))
@@ -905,11 +923,11 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
         if "Z" in axes.letters and measured_classes(
             model, file.outputs.objects, None
         ):  # their class: per plane
-            raise UnetlabError(
-                f"{path.name}: --objects-3d (objects_3d=) joins the objects of a nuclei (instance) "
-                "model or of one object class, and this model's are of several classes (measured "
-                "plane by plane with their class): drop it"
+            said = (
+                " joins the objects of a nuclei (instance) model or of one object class, and this "
+                "model's are of several classes (measured plane by plane with their class): drop it"
             )
+            raise UnetlabError(**spelled(lambda f: f"{path.name}: {f}{said}", OBJECTS_3D))
     chosen.note(axes=chosen.read_axes(axes.letters, stack.shape), shape=list(stack.shape))
     have = stack.shape[3] if stack.ndim == 4 else 1
     how = dict(asked=file.asked, axes=file.axes, axes_trained=file.axes_trained)

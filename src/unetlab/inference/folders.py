@@ -39,6 +39,7 @@ from unetlab.errors import (
     Spelled,
     TheirFileError,
     UnetlabError,
+    quoted,
     said_as,
 )
 from unetlab.group import SOLO, Group
@@ -1229,8 +1230,9 @@ class _Run:
             result.pixels -= done_before[0]
         if not counts:
             return
-        if isinstance(written, UnetlabError):  # this file's own failure
-            result.failed[path] = named_by_path(path, str(written).splitlines()[0])
+        if isinstance(written, UnetlabError):  # this file's own failure, as its caller spells
+            said = quoted(written).splitlines()[0]  # it (its cli, s55), one line
+            result.failed[path] = named_by_path(path, said)
             self.failed(result.failed[path])
             return
         result.written[path] = written

@@ -30,14 +30,26 @@ from unetlab.data.read_notes import note_once
 from unetlab.data.slides import zarr_channels
 from unetlab.data.tiff_files import open_tiff
 from unetlab.data.tiffmeta import PageAxes, channel_names, read_page_axes, tiff_timing
-from unetlab.errors import Spelled, UnetlabError, said_as
+from unetlab.errors import Spelled, UnetlabError, in_command, said_as, spelled
 
 log = logging.getLogger(__name__)
 
+#: the settings this module's lines name, as the Python API and the command line spell them
+#: (each line gave both, "--axes CYX (Python: axes='CYX')", s55): ``X[cli]`` picks one
+AXES = Spelled("axes=", "--axes")
+AXES_AS = Spelled("axes='{}'", "--axes {}")
+CHANNEL = Spelled("channel=", "--channel")
+CHANNEL_C = Spelled("channel=C", "--channel C")
+CHANNEL_0 = Spelled("channel=0", "--channel 0")
+OBJECTS_3D = Spelled("objects_3d=True", "--objects-3d")
+NO_OBJECTS_3D = Spelled("objects_3d=False", "drop --objects-3d")
 
-def axes_fix(axes: str) -> str:
-    """How the messages say to give ``axes``: the flag and the Python keyword."""
-    return f"--axes {axes} (Python: axes='{axes}')"
+
+def axes_fix(axes: str, cli: bool | None = None) -> str:
+    """How the messages say to give ``axes``: as the command line's flag (``cli``) or the
+    Python keyword; None: as the caller that runs spells it (:func:`~unetlab.errors.in_command`,
+    for a line logged)."""
+    return AXES_AS[in_command() if cli is None else cli].format(axes)
 
 
 def trained_axes(model) -> str | None:
@@ -102,7 +114,10 @@ def say_trained_axes(axes: str, trained: str | None = None) -> None:
     for 4-D ones that record none, read as TZYX by a model of ``trained`` planes (ZYX, TYX:
     :data:`~unetlab.data.io.STACKS_4D`), once."""
     if trained is None or axes == trained:
-        line = f"reading TIFFs with axes {axes}, as the model was trained (give --axes, in Python axes=, to change)"
+        line = (
+            f"reading TIFFs with axes {axes}, as the model was trained (give {said_as(AXES)} to "
+            "change)"
+        )
         return note_once(line, key=f"trained axes {axes}", level=logging.INFO)
     line = (
         f"reading TIFFs of 4 axes that record none as {axes} (time points of Z stacks), each "
@@ -143,11 +158,13 @@ def read_pages(
         stack, page_axes = guess_pages(path.name, stack, found, model_channels, **how)
     pages = stack.shape[0]
     if channel and stack.ndim == 3 and pages > 1:
-        raise UnetlabError(
+        said = (  # the names said where they are: a file's name may hold braces
             f"{path.name}: no channel {channel}: the file records no channel axis, so its "
-            f"{pages} pages are {pages} planes of 1 channel: give --channel 0 (channel=0) to "
-            f"predict that one, or {axes_fix('CYX')} (ZCYX, TCYX, ...) if the pages are channels"
+            f"{pages} pages are {pages} planes of 1 channel: give "
         )
+        cyx = Spelled(axes_fix("CYX", False), axes_fix("CYX", True))
+        fix = "{} to predict that one, or {} (ZCYX, TCYX, ...) if the pages are channels"
+        raise UnetlabError(**spelled(lambda *f: said + fix.format(*f), CHANNEL_0, cyx))
     return stack, page_axes
 
 
@@ -183,26 +200,31 @@ def fitted(axes: str, rank: int) -> str | None:
     return None if axes_problem(named) or timeless else named
 
 
-def stacks_of_channels(rank: int) -> list[tuple[str, str | None]]:
+def stacks_of_channels(rank: int, cli: bool | None = None) -> list[tuple[str, str | None]]:
     """The fix for pages of a file of 5 axes (``rank``) that may be time points of Z stacks
     of channels (ImageJ's TZCYX order), which :func:`fitted` cannot name for time points
     (TZQYX keeps no T): --axes TZCYX, which keeps T and Z apart, with the channel to read
-    (``--channel``, asked for where the model takes fewer); none for other ranks."""
-    words = "if they are time points of Z stacks of channels, give --channel C (channel=C) and"
+    (``--channel``, asked for where the model takes fewer); none for other ranks. ``cli``: as
+    :func:`axes_fix`."""
+    channel = CHANNEL_C[in_command() if cli is None else cli]
+    words = f"if they are time points of Z stacks of channels, give {channel} and"
     return [(words, "TZCYX")] if rank == 5 else []
 
 
-def axes_fixes(fixes: list[tuple[str, str | None]], rank: int, kind: str) -> str:
+def axes_fixes(
+    fixes: list[tuple[str, str | None]], rank: int, kind: str, cli: bool | None = None
+) -> str:
     """The ``fixes`` of a line (the words before an --axes, and the axes, None where
     :func:`fitted` cannot name them) joined, those without axes left out; where none is
     left, what the user can do instead for pages that may be ``kind`` (a file of ``rank``
-    axes, more than --axes names)."""
-    said = [f"{words} {axes_fix(axes)}" for words, axes in fixes if axes is not None]
+    axes, more than --axes names). ``cli``: as :func:`axes_fix`."""
+    said = [f"{words} {axes_fix(axes, cli)}" for words, axes in fixes if axes is not None]
     if said:
         return ", ".join(said)
     return (
         f"if they are {kind}, save the file with its axes (tifffile.imwrite(..., metadata="
-        f"{{'axes': ...}})): --axes names at most 3 plane axes (T, Z, Q), and it has {rank} axes"
+        f"{{'axes': ...}})): {AXES[in_command() if cli is None else cli]} names at most 3 plane "
+        f"axes (T, Z, Q), and it has {rank} axes"
     )
 
 
@@ -239,11 +261,6 @@ def guess_pages(
     return stack, axes
 
 
-#: what predict --objects-3d does with a file of more than 3 axes that records none
-#: (:func:`refuse_unknown_stack`), as :func:`say_no_axes` says it
-REFUSED_3D = "--objects-3d refuses it"
-
-
 def say_colour_pages(name: str, pages: int, timed: str) -> None:
     """The warning for ``pages`` pages of colour pixels that record no axes, read as colour
     planes: ``timed`` (:func:`colour_times`) reads them as time points (the lines of grey
@@ -268,13 +285,20 @@ def say_channels(name: str, pages: int, model_channels: int, *, rank: int = 3) -
 
 
 def say_no_axes(
-    name: str, pages: int, *, streamed: bool = False, rank: int = 3, objects_3d: str = REFUSED_3D
+    name: str,
+    pages: int,
+    *,
+    streamed: bool = False,
+    rank: int = 3,
+    objects_3d: Spelled | None = None,
 ) -> None:
     """The warning for a file of ``pages`` pages that records no axes, read as planes; one
     ``streamed`` (read window by window, where --axes only says what the pages are) says to
     save its axes for channels. ``rank``: the file's axes, as many as the --axes named;
-    ``objects_3d``: what --objects-3d does with one of more than 3 (evaluate's may differ)."""
-    may = f"its {rank} axes may hold time points or channels: {objects_3d}"
+    ``objects_3d``: what --objects-3d does with one of more than 3, where not refuse it
+    (evaluate's may differ)."""
+    does = said_as(objects_3d) if objects_3d else f"{said_as(OBJECTS_3D)} refuses it"
+    may = f"its {rank} axes may hold time points or channels: {does}"
     read = " (a Z stack)" if rank <= 3 else f", each predicted on its own ({may})"
     log.warning(
         "%s: %d pages and no axis metadata: read as %d planes%s; %s",
@@ -290,28 +314,34 @@ def refuse_unknown_stack(name: str, pages: int, rank: int, *, given: str | None 
     points or channels; the ``--axes`` that say them are named."""
     if rank <= 3:
         return
-    fixes = [("if they are time points of Z stacks give", fitted("TYX", rank))]
-    fixes += [("Z planes of channels", "ZCYX")] if rank == 4 else []
-    fixes += stacks_of_channels(rank)
     found = (
         " and no axis metadata" if given is None else f", given as {given}, whose Q says nothing"
     )
-    raise UnetlabError(
-        f"{name}: {pages} pages in {rank} axes{found}: --objects-3d "
-        "(objects_3d=) joins the planes of one Z stack, and these may hold time points or "
-        f"channels, whose objects it would join too; {axes_fixes(fixes, rank, 'time points')}, "
-        "or drop --objects-3d for each plane's 2-D objects"
-    )
+
+    def say(cli: bool) -> str:
+        fixes = [("if they are time points of Z stacks give", fitted("TYX", rank))]
+        fixes += [("Z planes of channels", "ZCYX")] if rank == 4 else []
+        fixes += stacks_of_channels(rank, cli)
+        return (
+            f"{name}: {pages} pages in {rank} axes{found}: {OBJECTS_3D[cli]} joins the planes of "
+            "one Z stack, and these may hold time points or channels, whose objects it would "
+            f"join too; {axes_fixes(fixes, rank, 'time points', cli)}, or "
+            f"{NO_OBJECTS_3D[cli]} for each plane's 2-D objects"
+        )
+
+    raise UnetlabError(say(False), cli=say(True))
 
 
-def _no_axes_fix(rank: int, *, streamed: bool) -> str:
+def _no_axes_fix(rank: int, *, streamed: bool, cli: bool | None = None) -> str:
     """The fixes :func:`say_no_axes` names for pages of a file of ``rank`` axes that may be
     channels or time points: the --axes that read them so, or for a ``streamed`` file its
-    channels saved with the file; those --axes cannot name left out (:func:`fitted`)."""
+    channels saved with the file; those --axes cannot name left out (:func:`fitted`).
+    ``cli``: as :func:`axes_fix`."""
     channels, times = fitted("CYX", rank), fitted("TYX", rank)
     if not streamed:
         fixes = [("if they are channels give", channels), ("time points", times)]
-        return axes_fixes(fixes + stacks_of_channels(rank), rank, "channels or time points")
+        fixes += stacks_of_channels(rank, cli)
+        return axes_fixes(fixes, rank, "channels or time points", cli)
     said = (
         [
             f"if they are channels {save_axes(channels)}: a large image read window by window "
@@ -320,11 +350,11 @@ def _no_axes_fix(rank: int, *, streamed: bool) -> str:
         if channels
         else []
     )
-    said += [f"time points {axes_fix(times)}"] if times else []
-    return "; ".join(said) or axes_fixes([], rank, "channels or time points")
+    said += [f"time points {axes_fix(times, cli)}"] if times else []
+    return "; ".join(said) or axes_fixes([], rank, "channels or time points", cli)
 
 
-def say_bare_pages(path: Path, pages: int, objects_3d: str = REFUSED_3D) -> None:
+def say_bare_pages(path: Path, pages: int, objects_3d: Spelled | None = None) -> None:
     """The warning :func:`read_pages` says of a TIFF whose ``pages`` pages record no axes,
     read as planes, for a caller that reads them so without it (evaluate, plane by plane):
     :func:`say_colour_pages` for pages of colour pixels, else :func:`say_no_axes`
@@ -368,16 +398,20 @@ def refuse_thin(path: str | os.PathLike, shape: tuple[int, ...], axes: str | Non
     pages, h, w = shape[:3]
     if pages == 1 or min(h, w) > THIN:
         return
-    hint = (
-        f"give --axes (axes=) that fit the file, not {axes}"
-        if axes is not None
-        else f"a (Y, X, C) array saved without axes? give {axes_fix('YXC')}, or save it with "
-        "tifffile.imwrite(..., metadata={'axes': 'YXC'})"
-    )
-    raise UnetlabError(
-        f"{Path(path).name}: reads as {pages} page(s) of {h} x {w} px, too narrow to "
-        f"segment: {hint}"
-    )
+
+    def say(cli: bool) -> str:
+        hint = (
+            f"give {AXES[cli]} that fit the file, not {axes}"
+            if axes is not None
+            else f"a (Y, X, C) array saved without axes? give {axes_fix('YXC', cli)}, or save "
+            "it with tifffile.imwrite(..., metadata={'axes': 'YXC'})"
+        )
+        return (
+            f"{Path(path).name}: reads as {pages} page(s) of {h} x {w} px, too narrow to "
+            f"segment: {hint}"
+        )
+
+    raise UnetlabError(say(False), cli=say(True))
 
 
 def given_page_axes(path: str | os.PathLike, axes: str, pages: int) -> PageAxes:
@@ -418,14 +452,12 @@ def channel_index(path: str | os.PathLike, channel: str, names: list[str]) -> in
     if not names:
         raise _unnamed(path, channel)
     why = "two channels have that name" if found else "no such channel"
-    raise UnetlabError(
-        f"{name}: {why} {channel!r}: its channels are {listed(names)}; give --channel "
-        "(channel=) one of these names or its index"
-    )
+    said = f"{name}: {why} {channel!r}: its channels are {listed(names)}; give "
+    raise UnetlabError(**spelled(lambda f: f"{said}{f} one of these names or its index", CHANNEL))
 
 
 #: a channel left out, as the Python API and the command line spell it
-LEAVE_OUT = Spelled("channel=", "--channel")
+LEAVE_OUT = CHANNEL
 
 
 def _unnamed(path: str | os.PathLike, channel: str) -> UnetlabError:
@@ -468,17 +500,13 @@ def refuse_channels(
     name; nothing for a file that records no names (the pixels' own refusals say the rest)."""
     if len(names) != have or channels != 1:
         return
-    name = Path(path).name
+    said = f"{Path(path).name}: has {have} channels ({listed(names)}), "
     if channel is None and have > 1:
-        raise UnetlabError(
-            f"{name}: has {have} channels ({listed(names)}), the model takes 1: choose one "
-            "with --channel C (an index or a name; Python: channel=C), e.g. the nuclear stain"
-        )
+        fix = "the model takes 1: choose one with {} (an index or a name), e.g. the nuclear stain"
+        raise UnetlabError(**spelled(lambda f: said + fix.format(f), CHANNEL_C))
     if channel is not None and channel >= have:
-        raise UnetlabError(
-            f"{name}: has {have} channels ({listed(names)}), no channel {channel}: give "
-            "--channel (channel=) one of these, by index or name"
-        )
+        fix = f"no channel {channel}: give {{}} one of these, by index or name"
+        raise UnetlabError(**spelled(lambda f: said + fix.format(f), CHANNEL))
 
 
 def page_channel(
