@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from unetlab.config import Config, apply_overrides, load_config, save_config
+from unetlab.config.files import parse_yaml
 from unetlab.errors import UnetlabError, first_line
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -179,6 +180,28 @@ def test_every_set_value_is_checked_also_one_a_later_flag_replaces():
     needs_std = ["data.normalization.mode=fixed", "data.normalization.mean=[0.5]"]
     again = needs_std + ["data.normalization.mean=[0.4]", "data.normalization.std=[0.2]"]
     assert load_config(None, again).data.normalization["mean"] == [0.4]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["data.normalization={mode: fixed}", "data.normalization={mode: per_image}"],
+        ["data.normalization.mode=fixed", "data.normalization.mode=scale"],
+        ["data.normalization.mode=fixed", "train.epochs=3", "data.normalization={mode: scale}"],
+    ],
+)
+def test_a_replaced_incomplete_normalization_is_no_mistake(overrides):
+    """s55 pyforms4: a normalization replaced before it was whole (fixed without its mean and
+    std) refused the final, valid config ("normalization mode 'fixed' needs 'mean' and 'std'
+    lists"); a replaced value of the wrong type, or of another mapping out of range, still
+    is refused."""
+    final = parse_yaml(overrides[-1].split("=", 1)[1])
+    mode = final["mode"] if isinstance(final, dict) else final
+    assert load_config(None, overrides).data.normalization["mode"] == mode
+    with pytest.raises(ValueError, match="data.normalization must be dict or null, not"):
+        load_config(None, ["data.normalization=[1, 2]", "data.normalization={mode: scale}"])
+    with pytest.raises(ValueError, match="bottom: -3 rows: give 0 or more"):
+        load_config(None, ["data.exclude_rows={bottom: -3}", "data.exclude_rows=null"])
 
 
 def test_a_config_file_that_is_a_folder_or_not_text_says_so(tmp_path):

@@ -191,7 +191,35 @@ def _check_replaced(merged: dict, overrides: list[str], i: int) -> None:
     try:
         build(Config, apply_overrides(merged, in_force), "", "override")
     except UnetlabError:
+        if _may_be_incomplete(key):  # its type only: a mapping replaced may have been incomplete
+            _check_mapping_type(overrides[i])
+            return
         build(Config, apply_overrides(merged, overrides[: i + 1]), "", "override")
+
+
+#: the mappings whose keys need one another (``mode: fixed`` its ``mean`` and ``std``): a
+#: value of one that a later value replaces may have been incomplete, no mistake (s55: ``--set
+#: 'data.normalization={mode: fixed}'`` then ``{mode: per_image}`` was refused, "needs 'mean'
+#: and 'std' lists"); other mappings (exclude_rows: ``{bottom: -3}``) are checked whole
+WHOLE_ONLY_WITH_OTHERS = ("data.normalization",)
+
+
+def _may_be_incomplete(key: str) -> bool:
+    """Whether the override key ``key`` sets a mapping of :data:`WHOLE_ONLY_WITH_OTHERS` or a
+    key of one (``data.normalization.mode``)."""
+    return any(key == m or key.startswith(f"{m}.") for m in WHOLE_ONLY_WITH_OTHERS)
+
+
+def _check_mapping_type(override: str) -> None:
+    """The type of a replaced mapping's value (``data.normalization=[1, 2]``: no mapping),
+    checked as its override gives it; a key within a mapping takes any value there."""
+    key = _key(override)
+    section, _, name = key.partition(".")
+    if "." in name:
+        return
+    value = apply_overrides({}, [override])[section][name]
+    hint = typing.get_type_hints(typing.get_type_hints(Config)[section])[name]
+    check_type(value, hint, key, form="override")
 
 
 def chosen_keys(cfg: Config) -> set[str]:
