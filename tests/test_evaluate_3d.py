@@ -95,10 +95,8 @@ def test_a_one_page_image_is_scored_by_its_2d_objects(tmp_path, caplog):
     with caplog.at_level(logging.INFO):
         (row,) = evaluate_predictions(pred, truth, objects_3d=True).images
     assert (row["name"], row["planes"], row["objects"], row["object_f1"]) == ("s", 1, 1, 1.0)
-    assert (
-        "without a Z axis by their 2-D objects, as predict --objects-3d gives them: s.tif"
-        in caplog.text
-    )
+    said = "as predict_folder(..., objects_3d=True) gives them: s.tif"  # Python's (s55)
+    assert f"without a Z axis by their 2-D objects, {said}" in caplog.text
 
 
 def test_cli_writes_one_row_per_stack_and_refuses_voxel_flags_where_unread(tmp_path, capsys):

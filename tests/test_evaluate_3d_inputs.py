@@ -115,8 +115,16 @@ def test_a_2d_image_predicted_without_objects_3d_is_scored_not_refused(tmp_path,
         (row,) = evaluate_predictions(out, tmp_path / "gt", objects_3d=True).images
     assert row["name"] == "f" and row["objects"] == len(np.unique(_truth()[6])) - 1
     predict_folder(local_net(), [tmp_path / "d" / "images" / "s.tif"], out, objects=True)
-    with pytest.raises(UnetlabError, match="s_objects.tif: its objects are each plane's"):
+    with pytest.raises(UnetlabError, match="s_objects.tif: its objects are each plane's") as no:
         evaluate_predictions(out, truth, objects_3d=True)
+    python = (  # each caller its own form (s55: both, "--objects-3d (objects_3d=False)")
+        "(predict_folder(..., objects=True) without objects_3d: ids from 1 in every plane), not "
+        "3-D ones: predict with objects_3d=True to score them in 3-D, or score these with "
+        "objects_3d=False"
+    )
+    assert str(no.value).endswith(python)
+    assert no.value.cli.endswith("score them in 3-D, or score these without --objects-3d")
+    assert "(predict --instances without --objects-3d: ids" in no.value.cli
 
 
 def test_a_stack_too_large_to_read_whole_names_predict_s_flag_not_evaluate_s(tmp_path, monkeypatch):

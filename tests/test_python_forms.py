@@ -381,12 +381,17 @@ def test_3d_scoring_lines_give_each_caller_its_own_form(tmp_path, caplog):
 
     none = SimpleNamespace(objects={})
     message, line = _forms(lambda: _refuse_missing_volume(none, tmp_path / "s.tif", "s", tmp_path))
-    assert message.endswith("--objects-3d; pred_instances=True for <stem>.tif)")
-    assert line.endswith("--objects-3d; --pred-instances for <stem>.tif)")
+    made = "(3-D objects of predict_folder(..., objects=True, objects_3d=True); pred_instances"
+    assert message.endswith(f"{made}=True for <stem>.tif)")
+    assert line.endswith(
+        "(3-D objects of unetlab predict --instances --objects-3d; --pred-instances for <stem>.tif)"
+    )
     with caplog.at_level(logging.INFO, logger="unetlab"):
         say_flat_scored(["f.png"], 2)
         with command_spelling():
             say_flat_scored(["f.png"], 2)
     python, cli = (r.getMessage() for r in caplog.records)
     assert python.startswith("objects_3d=True scored 1 of 2 image(s) without a Z axis")
+    assert "as predict_folder(..., objects_3d=True) gives them: f.png" in python
     assert cli.startswith("--objects-3d scored 1 of 2 image(s) without a Z axis")
+    assert "as predict --objects-3d gives them: f.png" in cli

@@ -52,6 +52,15 @@ CLASSES = ["background", "object"]
 #: (each line gave both, "--pred-instances (pred_instances=True)", s55)
 PRED_INSTANCES = Spelled("pred_instances=True", "--pred-instances")
 _WITHOUT_3D = Spelled("with objects_3d=False", "without --objects-3d")
+#: the predictions of 3-D objects, of each plane's, as each caller makes them
+MADE_3D = Spelled(
+    "predict_folder(..., objects=True, objects_3d=True)", "unetlab predict --instances --objects-3d"
+)
+MADE_FLAT = Spelled(
+    "predict_folder(..., objects=True) without objects_3d",
+    "predict --instances without --objects-3d",
+)
+PREDICTED_3D = Spelled("predict_folder(..., objects_3d=True)", "predict --objects-3d")
 
 
 @planes_saved_with_axes()
@@ -101,11 +110,12 @@ def evaluate_volumes(
 def _refuse_missing_volume(preds: Predictions, mask: Path, stem: str, pred_dir: Path) -> None:
     """The stack ``mask`` whose ``<stem>_objects.tif`` is not among ``preds`` refused."""
     if stem not in preds.objects:
-        said = (
-            f"{mask}: no {stem}_objects.tif in {pred_dir} (3-D objects of unetlab predict "
-            "--instances --objects-3d; "
-        )
-        raise DatasetError(**spelled(lambda f: f"{said}{f} for <stem>.tif)", PRED_INSTANCES))
+        said = f"{mask}: no {stem}_objects.tif in {pred_dir} (3-D objects of "
+
+        def fix(made: str, instances: str) -> str:
+            return f"{said}{made}; {instances} for <stem>.tif)"
+
+        raise DatasetError(**spelled(fix, MADE_3D, PRED_INSTANCES))
 
 
 def _refuse_planewise(preds: Predictions, stems: list[str]) -> None:
@@ -118,15 +128,15 @@ def _refuse_planewise(preds: Predictions, stems: list[str]) -> None:
     recorded = recorded_3d(found, preds.written).items()
     flat = [p for p, joined in recorded if not joined and has_planes(p)]
     if flat:
-        said = (
-            f"{flat[0]}: its objects are each plane's (predict --instances without "
-            "--objects-3d: ids from 1 in every plane), not 3-D ones: predict with "
-        )
+        said = f"{flat[0]}: its objects are each plane's ("
 
-        def fix(objects_3d: str, without: str) -> str:
-            return f"{said}{objects_3d} to score them in 3-D, or score these {without}"
+        def fix(made: str, objects_3d: str, without: str) -> str:
+            return (
+                f"{said}{made}: ids from 1 in every plane), not 3-D ones: predict with "
+                f"{objects_3d} to score them in 3-D, or score these {without}"
+            )
 
-        raise UnetlabError(**spelled(fix, OBJECTS_3D, _WITHOUT_3D))
+        raise UnetlabError(**spelled(fix, MADE_FLAT, OBJECTS_3D, _WITHOUT_3D))
 
 
 def accumulator() -> Accumulator:
@@ -276,10 +286,10 @@ def say_flat_scored(flat: list[str], scored: int) -> None:
     names): scored by their 2-D objects, as predict --objects-3d gives them."""
     if flat:
         log.info(
-            "%s scored %d of %d image(s) without a Z axis by their 2-D objects, as predict "
-            "--objects-3d gives them: %s",
-            said_as(OBJECTS_3D),
-            *(len(flat), scored, ", ".join(flat[:3]) + (" ..." if len(flat) > 3 else "")),
+            "%s scored %d of %d image(s) without a Z axis by their 2-D objects, as %s gives "
+            "them: %s",
+            *(said_as(OBJECTS_3D), len(flat), scored, said_as(PREDICTED_3D)),
+            ", ".join(flat[:3]) + (" ..." if len(flat) > 3 else ""),
         )
 
 
