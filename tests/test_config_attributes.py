@@ -92,7 +92,8 @@ def test_a_value_of_the_wrong_type_is_refused_where_it_is_assigned():
         assert "\n" not in str(caught.value)
     assert cfg == Config() and assigned_keys(cfg) == set()  # nothing was set
     cfg.train.epochs, cfg.train.lr, cfg.augment.elastic = np.int64(5), 1, "off"
-    cfg.data.root, cfg.data.label_values = Path("data"), (0, 255)  # made plain by checked()
+    cfg.data.root, cfg.data.label_values = Path("data"), (0, 255)  # made plain as assigned
+    assert (cfg.data.root, cfg.augment.elastic) == ("data", False)  # s55: not "off" till checked
     done = cfg.checked()
     assert (done.train.epochs, done.train.lr, done.augment.elastic) == (5, 1.0, False)
     assert (done.data.root, done.data.label_values) == ("data", [0, 255])

@@ -28,7 +28,8 @@ class Section:
     naming the closest key as :func:`unetlab.config.load_config` does; records a field
     assigned once the section is built (a dataclass's ``__init__`` assigns each field once,
     so a field assigned again is the caller's, and its value's type is checked as a config
-    file's is: :func:`~unetlab.config.convert.check_type`)."""
+    file's is: :func:`~unetlab.config.convert.check_type`); a keyword and an assigned value
+    are stored as converted (``"off"`` a bool's False, ``1`` a float's 1.0)."""
 
     def __setattr__(self, name: str, value) -> None:
         known = [f.name for f in fields(self)] if is_dataclass(self) else []
