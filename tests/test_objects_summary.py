@@ -236,6 +236,24 @@ def test_semantic_classes_are_columns_with_zeros(tmp_path):
     assert table[0]["focus"] == ""  # focus=False: the column stays, empty
 
 
+def test_an_earlier_versions_table_without_class_name_counts_by_the_models_names(tmp_path):
+    # slides5 s55: a table kept from an earlier version (``class``, no ``class_name``)
+    # counted no classes in the summary, where drawn again counts it by the model's names
+    out = tmp_path / "out"
+    out.mkdir()
+    files = [tmp_path / "x.png", tmp_path / "y.png"]
+    _table(out / "x_objects.csv", [5, 6, 8], **{"class": [1, 2, 1]})  # the earlier version's
+    _table(out / "y_objects.csv", [7], **{"class": [2], "class_name": ["pore"]})
+    rows = folder_summary(out, files, written=files, focus=False, names=["bg", "grain", "pore"])
+    assert [r["classes"] for r in rows] == [{"grain": 2, "pore": 1}, {"pore": 1}]
+    assert summary_lines(rows)[0].startswith("objects: 4 in 2 images: 2 grain, 2 pore;")
+    with write_summary(out, rows, ["bg", "grain", "pore"]).open(newline="") as f:
+        table = list(csv.DictReader(f))
+    assert [(t["objects_grain"], t["objects_pore"]) for t in table] == [("2", "1"), ("0", "1")]
+    _table(out / "z.csv", [5, 6], **{"class": [1, 4]})  # a class past the names: its index
+    assert table_figures(out / "z.csv", ["bg", "grain"])["classes"] == {"grain": 1, "4": 1}
+
+
 def test_the_summary_never_replaces_a_users_file(tmp_path):
     from unetlab.errors import OutputError
     from unetlab.inference.objects_summary import claim_summary

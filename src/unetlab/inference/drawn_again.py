@@ -25,6 +25,7 @@ import numpy as np
 import tifffile
 from PIL import Image
 
+from unetlab.inference.measure import named_class
 from unetlab.inference.output_rules import finished_outputs
 from unetlab.inference.predict import index_dtype
 from unetlab.inference.records import OutputOptions, Provenance
@@ -164,13 +165,10 @@ class _Tally:
             return
         kind = int(float(row[self.kind]))
         self.kinds[kind] += 1
-        name = self._named(kind) if self.name is None else row[self.name]
+        name = named_class(kind, self.known) if self.name is None else row[self.name]
         self.names.setdefault(kind, name)
         if self.area is not None:
             self.m2[name] += float(row[self.area])
-
-    def _named(self, kind: int) -> str:
-        return self.known[kind] if 0 <= kind < len(self.known) else str(kind)
 
     def counts(self, pages: int) -> list[int]:
         size = max(pages, max(self.pages, default=-1) + 1)

@@ -1030,7 +1030,8 @@ def _summary(
     ``[]``)."""
     how = dict(written=result.written, skipped=result.skipped, failed=result.failed)
     earlier = earlier_inputs(out_dir, files)
-    rows = folder_summary(out_dir, [*earlier, *files], earlier=earlier, scale=scale, **how)
+    how |= dict(earlier=earlier, scale=scale, names=result.class_names)
+    rows = folder_summary(out_dir, [*earlier, *files], **how)
     paths = {f: relative_path(f, root) for f in files}  # by input: names may be one's
     paths |= {f: relative_path(as_given(f, files), root) for f in earlier}
     for row in rows:

@@ -835,8 +835,15 @@ def class_columns(
     if not names:
         return {"class": kinds}
     known = [str(n) for n in names]
-    text = [known[k] if k < len(known) else str(k) for k in kinds.tolist()]
+    text = [named_class(k, known) for k in kinds.tolist()]
     return {"class": kinds, "class_name": np.array(text, dtype=object)}
+
+
+def named_class(kind: int, names: Sequence[str]) -> str:
+    """The ``class_name`` of the class index ``kind``: its name in ``names`` (the model's
+    classes), the index as text past them (a table without ``class_name``, an earlier
+    version's or a model's without names, is counted by it)."""
+    return str(names[kind]) if 0 <= kind < len(names) else str(kind)
 
 
 def class_areas(table: dict) -> dict[str, float]:

@@ -48,7 +48,7 @@ import numpy as np
 from unetlab.atomic import atomic_path
 from unetlab.data.read_notes import note_once
 from unetlab.errors import UnetlabError
-from unetlab.inference.measure import INTENSITY_MEASURES, MAP_CENTROIDS, UNITS
+from unetlab.inference.measure import INTENSITY_MEASURES, MAP_CENTROIDS, UNITS, named_class
 from unetlab.inference.table_extras import SATURATED_SHARE, image_ceilings
 from unetlab.words import numbered
 
@@ -375,24 +375,28 @@ def page_focus(
     return list(map(focus_measure, stack, near))
 
 
-def table_figures(path: str | os.PathLike) -> dict | None:
+def table_figures(path: str | os.PathLike, names: Sequence[str] = ()) -> dict | None:
     """The figures of one objects table (a ``<stem>_objects.csv``): ``objects``,
     ``total_area`` and ``mean_area`` (px), the same of each ``area_<unit>`` column
     (``total_area_um2``, ...), ``saturated_objects`` where it has ``saturated_fraction``
     (those with :data:`~unetlab.inference.table_extras.SATURATED_SHARE` or more),
-    and ``classes`` (class name -> objects) where it has ``class_name``; None where it
+    and ``classes`` (class name -> objects) where it has ``class_name``, or ``class`` alone
+    (an earlier version's table: named by the model's class ``names``, the index as text
+    past them, as :func:`~unetlab.inference.drawn_again.table_counts`); None where it
     cannot be read. Only those columns are parsed (a slide's table of 10^6 rows: about
     3 s CPU; the objects' count of an input predicted now is also in memory:
     :attr:`~unetlab.inference.folders.FolderPrediction.objects`)."""
-    tallies = _tallies(path, by_page=False)
+    tallies = _tallies(path, by_page=False, names=names)
     return None if tallies is None else tallies[0].get(None, tallies[1]).figures()
 
 
-def page_figures(path: str | os.PathLike, pages: int) -> list[dict] | None:
+def page_figures(
+    path: str | os.PathLike, pages: int, names: Sequence[str] = ()
+) -> list[dict] | None:
     """:func:`table_figures` of each of the ``pages`` pages of a stack's objects table (its
     ``page`` column), a page without objects' too (0 objects); None where the table cannot
     be read, has no ``page`` column or names a page past ``pages``."""
-    tallies = _tallies(path, by_page=True)
+    tallies = _tallies(path, by_page=True, names=names)
     if tallies is None or None in tallies[0] or any(p >= pages for p in tallies[0]):
         return None
     return [tallies[0].get(p, tallies[1]).figures() for p in range(pages)]
@@ -406,6 +410,15 @@ class _Tally:
         self.saturated = 0 if saturated else None
         self.classes: dict | None = {} if classes else None
         self.index: dict[str, int] = {}  # each class name's index: the model's order
+
+    def count_class(self, row: list[str], kind: int | None, index: int | None, names) -> None:
+        """Counts ``row``'s class: its ``class_name`` (column ``kind``), else its ``class``
+        (column ``index``) named by the model's ``names``."""
+        number = None if index is None else int(float(row[index]))
+        name = row[kind] if kind is not None else named_class(number, names)
+        self.classes[name] = self.classes.get(name, 0) + 1
+        if number is not None:
+            self.index.setdefault(name, number)
 
     def figures(self) -> dict:
         figures: dict = {"objects": self.count}
@@ -422,10 +435,12 @@ class _Tally:
         return figures
 
 
-def _tallies(path, *, by_page: bool) -> tuple[dict[int | None, _Tally], _Tally] | None:
+def _tallies(
+    path, *, by_page: bool, names: Sequence[str] = ()
+) -> tuple[dict[int | None, _Tally], _Tally] | None:
     """The :class:`_Tally` of an objects table's rows, by their ``page`` (``by_page``; None
     for a table without that column) or all under None, and an empty one; None where the
-    table cannot be read."""
+    table cannot be read (``names``: :func:`table_figures`')."""
     try:
         with open(path, newline="", encoding="utf-8") as f:
             reader = csv.reader(f)
@@ -436,27 +451,24 @@ def _tallies(path, *, by_page: bool) -> tuple[dict[int | None, _Tally], _Tally] 
             top = columns.index("saturated_fraction") if "saturated_fraction" in columns else None
             kind = columns.index("class_name") if "class_name" in columns else None
             index = columns.index("class") if "class" in columns else None
+            classes = kind is not None or index is not None
             key_column = "page" if "page" in columns else "t" if "volume" in columns else None
             page = columns.index(key_column) if by_page and key_column else None
             tallies: dict[int | None, _Tally] = {}
             for row in reader:
                 key = None if page is None else int(row[page])
                 if (tally := tallies.get(key)) is None:
-                    tally = tallies[key] = _Tally(
-                        [c for c, _ in at], top is not None, kind is not None
-                    )
+                    tally = tallies[key] = _Tally([c for c, _ in at], top is not None, classes)
                 tally.count += 1
                 for c, i in at:
                     tally.sums[c] += float(row[i] or 0)
                 if top is not None:
                     tally.saturated += float(row[top] or 0) >= SATURATED_SHARE
-                if kind is not None:
-                    tally.classes[row[kind]] = tally.classes.get(row[kind], 0) + 1
-                    if index is not None:
-                        tally.index.setdefault(row[kind], int(row[index]))
+                if classes:
+                    tally.count_class(row, kind, index, names)
     except (OSError, ValueError, IndexError, csv.Error):
         return None
-    return tallies, _Tally([c for c, _ in at], top is not None, kind is not None)
+    return tallies, _Tally([c for c, _ in at], top is not None, classes)
 
 
 def _size_power(size: str) -> int:
@@ -475,17 +487,17 @@ def folder_summary(
     focus: bool = True,
     earlier: Collection[Path] = (),
     scale: float | str = 1,
+    names: Sequence[str] = (),
 ) -> list[dict]:
     """One row per input of ``files``, in their order (see the module's docstring): those
-    ``written`` by this run, ``skipped`` (outputs of an earlier one), ``earlier`` (an
-    earlier run's inputs, not this run's: :func:`earlier_inputs`) and ``failed`` (input
-    -> its one-line reason); the objects figures read from each one's
-    ``<stem>_objects.csv`` in ``out_dir`` (:func:`table_figures`), and with ``focus``
+    ``written`` by this run, ``skipped`` (an earlier one's), ``earlier`` (an earlier run's
+    inputs, not this run's: :func:`earlier_inputs`) and ``failed`` (input -> its reason);
+    the figures of each one's ``<stem>_objects.csv`` (:func:`table_figures`); with ``focus``
     each input's :func:`image_focus` near its objects, read again (a 540x540 uint16 well:
     about 1 ms CPU for the measure and 0.4 for its table's boxes, besides the reading). A
     stack (a time-lapse, a z-stack) gives one row per frame or plane instead, in page order,
     those without objects too (:func:`plane_rows`). An input in none of them (a run stopped
-    before it) is left out. ``scale``: this run's (each row's factor: :func:`_scale_cell`)."""
+    before it) is left out. ``scale``: this run's; ``names``: the model's classes."""
     from unetlab.data.io import ome_positions
     from unetlab.data.positions import reading_position
     from unetlab.inference.records import read_records
@@ -502,18 +514,18 @@ def folder_summary(
         if status == EARLIER and path not in earlier:
             continue
         row = {**shown, "status": status}
-        names = ome_positions(path)
-        if not names:
+        positions = ome_positions(path)
+        if not positions:
             stem = Path(out_dir) / output_stem(path)
             row |= _scale_cell(scale, records, (stem, path, None), status)
-            rows.extend(_image_rows(row, stem, path, focus, records))
+            rows.extend(_image_rows(row, stem, path, focus, records, names))
             continue
-        for i, name in enumerate(names):  # each position of a multi-position OME-TIFF
-            with reading_position(path, i, len(names)):
+        for i, name in enumerate(positions):  # each position of a multi-position OME-TIFF
+            with reading_position(path, i, len(positions)):
                 at = {"image": shown["image"], "position": i, "position_name": name, **row}
                 stem = Path(out_dir) / output_stem(path)  # its outputs', and their record's
                 at |= _scale_cell(scale, records, (stem, path, i), status)
-                rows.extend(_image_rows(at, stem, path, focus, records))
+                rows.extend(_image_rows(at, stem, path, focus, records, names))
     return _with_focus_ratios(rows)
 
 
@@ -665,18 +677,24 @@ def _deleted(source: Path) -> bool:
 
 
 def _image_rows(
-    row: dict, stem: Path, path: Path, focus: bool, records: Records | None = None
+    row: dict,
+    stem: Path,
+    path: Path,
+    focus: bool,
+    records: Records | None = None,
+    names: Sequence[str] = (),
 ) -> list[dict]:
     """:func:`folder_summary`'s rows of one image (``row``: its name and status) whose
     outputs are called ``stem``: one, or one per frame or plane of a stack, its pages as
-    its run read them (:func:`_read_letters`, by ``records``: ``predict.json``'s)."""
+    its run read them (:func:`_read_letters`, by ``records``: ``predict.json``'s), its
+    classes by ``names`` (:func:`table_figures`)."""
     table = stem.with_name(f"{stem.name}_objects.csv")
-    figures = table_figures(table)
+    figures = table_figures(table, names)
     letters = _read_letters(records or Records({}), stem, path, row["status"])
     if figures is None:
         row["reason"] = "its objects table is missing or unreadable"
     elif (
-        planes := plane_rows(row, table, stem, path if focus else None, path, letters)
+        planes := plane_rows(row, table, stem, path if focus else None, path, letters, names=names)
     ) is not None:
         return _sized(planes, path)
     else:
@@ -716,14 +734,14 @@ def plane_rows(
     image: Path | None = None,
     source: Path | None = None,
     letters: str | None = None,
+    *,
+    names: Sequence[str] = (),
 ) -> list[dict] | None:
     """``row`` (an input's ``image`` and ``status``) once for each page of a stack whose
     objects ``table`` has a ``page`` column: the page's :data:`PLANE_COLUMNS` that the table
-    has (read from the ids ``<stem>_objects.tif``, else the labels ``<stem>.tif``, or a
-    streamed stack's OME-Zarr ``<stem>_objects.ome.zarr``, ``<stem>.ome.zarr``:
-    :func:`stack_planes`; a page without objects has no row to read them from)
-    and its figures (:func:`page_figures`; 0 objects for a frame without any: a count
-    against time skips none), with the ``image`` file's :func:`page_focus` page by page
+    has (read from the first of ``stem``'s :data:`_PLANES` outputs: :func:`stack_planes`;
+    a page without objects has no row to read them from) and its figures
+    (:func:`page_figures`, classes by ``names``; 0 objects for a frame without any), with the ``image`` file's :func:`page_focus` page by page
     where given. A movie's 3-D objects table (``t`` and ``volume``, no ``page``) gives a
     row per frame instead, its focus the median of its planes'. The outputs' pages are in
     ImageJ's order, the table's and the image's in the input's: its page axes ``letters``
@@ -743,7 +761,7 @@ def plane_rows(
         planes = [first.setdefault(p["t"], p) for p in planes if p["t"] not in first]
     else:  # rows in the TIFFs' order (T, then Z), each with its input page's figures
         planes = [{**place, "page": i} for place, i in zip(planes, order)]
-    figures = page_figures(table, len(planes))
+    figures = page_figures(table, len(planes), names)
     if figures is None:
         return None
     figures = figures if frames else [figures[i] for i in order]
