@@ -63,7 +63,9 @@ def test_levels_of_two_stores_have_outputs_and_lines_of_their_own(work, caplog):
     assert labels == ["a.tif", "a_0.tif", "a_1.tif", "b_0.tif"]
     said = [r.getMessage() for r in caplog.records]
     streaming = [line for line in said if "streaming" in line]
-    assert streaming[0].startswith("a.ome.zarr/0: 60 x 50 px (1 page, level 0 of 1), stream")
+    # levels numbered from 0, as the outputs' lines number them (slides5 s55: "level 0 of 1")
+    assert streaming[0].startswith("a.ome.zarr/0: 60 x 50 px (1 page, level 0 (its only level)")
+    assert streaming[2].startswith("a.ome.zarr: 60 x 50 px (1 page, level 0 of levels 0 to 1)")
     assert streaming[0].endswith(" to a_0.tif")
     assert streaming[1].startswith("b.ome.zarr/0: 60 x 50 px") and streaming[1].endswith("b_0.tif")
     assert streaming[3].startswith("a.ome.zarr/1: 30 x 25 px")

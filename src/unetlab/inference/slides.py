@@ -1180,7 +1180,8 @@ def _stage(
     pages, h, w, _ = slide.shape
     labels = finals["labels"]
     noun = _page_axes(slide, say=group.is_main).noun() if pages > 1 else "page"  # frames
-    what = f"{pages} {noun}, level {slide.level} of {slide.levels}"
+    level = ome.Level("level", slide.level, slide.levels - 1)  # numbered as the outputs'
+    what = f"{pages} {noun}, {level}"
     log.info(  # height x width, as every size in the lines and the README (s49 ids)
         "%s: %d x %d px (%s), streaming %d %s of %d x %d px to %s",
         slide_name(slide.path),
