@@ -77,5 +77,5 @@ def test_a_level_beyond_the_pyramid_is_one_line_naming_the_levels(tmp_path):
 
     _tagged_pyramid(tmp_path / "flat.tif")  # levels 0-2
     for model in (_model(), _model(None)):
-        with pytest.raises(UnetlabError, match="choose --level 0 to 2"):
+        with pytest.raises(UnetlabError, match="choose level=0 to level=2"):  # a caller's form
             predict_file(model, tmp_path / "flat.tif", tmp_path / "o", level=5)

@@ -399,5 +399,6 @@ def test_an_outputs_levels_are_counted_as_level_reads_them(tmp_path, caplog, mon
     assert said == ["big.tif: pyramid levels 1 to 3", "big.tif: writing levels 0 to 3"], said
     with open_slide(tmp_path / "o" / "big.tif", level=3) as slide:
         assert slide.levels == 4
-    with pytest.raises(UnetlabError, match="choose --level 0 to 3"):
+    with pytest.raises(UnetlabError, match="choose level=0 to level=3") as err:
         open_slide(tmp_path / "o" / "big.tif", level=4)
+    assert err.value.cli.endswith("choose --level 0 to 3")

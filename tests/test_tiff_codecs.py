@@ -58,7 +58,47 @@ def test_a_level_of_a_file_without_a_pyramid_says_to_drop_it(tmp_path):
     path = _tiff(tmp_path / "flat.tif", None, tile=(256, 256))
     with pytest.raises(UnetlabError) as err:
         open_slide(path, level=1)
-    assert str(err.value) == f"{path}: has no pyramid (level 0 alone): drop --level 1"
+    # s55 slides5: and how to make one (it said only "drop --level 1"); each caller's form
+    copy = "or predict a pyramidal copy of it (libvips: vips tiffsave flat.tif pyramid.tif "
+    copy += "--tile --pyramid --subifd)"
+    said = f"{path}: has no pyramid (level 0 alone): "
+    assert err.value.cli == f"{said}drop --level 1 (full resolution), {copy}"
+    assert str(err.value) == f"{said}give level=0 (full resolution), {copy}"
+
+
+def test_level_past_a_pyramid_names_the_levels_in_each_callers_form(tmp_path):
+    from unetlab.errors import UnetlabError
+
+    path = tmp_path / "p.ome.tif"
+    with tifffile.TiffWriter(path, ome=True) as tif:
+        tif.write(np.zeros((64, 64), np.uint8), tile=(32, 32), subifds=1)
+        tif.write(np.zeros((32, 32), np.uint8), tile=(32, 32), subfiletype=1)
+    with pytest.raises(UnetlabError) as err:
+        open_slide(path, level=3)
+    assert err.value.cli == f"{path}: has 2 pyramid levels; choose --level 0 to 1"
+    assert str(err.value) == f"{path}: has 2 pyramid levels; choose level=0 to level=1"
+
+
+def test_predict_level_of_a_png_or_flat_tiff_says_how_to_make_a_pyramid(tmp_path, capsys):
+    """A PNG's ``--level 1`` said only ``--level applies to TIFF and OME-Zarr``."""
+    import torch
+    from PIL import Image
+
+    from unetlab import UNet, save_model
+    from unetlab.cli import main
+
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2, padding="same"))
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / "a.png")
+    _tiff(tmp_path / "flat.tif", None, tile=(256, 256))
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--device", "cpu"]
+    for name in ("a.png", "flat.tif"):
+        capsys.readouterr()
+        out = ["--output", str(tmp_path / "o"), "--no-progress", "--level", "1"]
+        assert main([*argv, "--input", str(tmp_path / name), *out]) == 3  # the input failed
+        said = capsys.readouterr().err
+        assert "has no pyramid (level 0 alone): drop --level 1 (full resolution)" in said, said
+        assert f"vips tiffsave {name} pyramid.tif --tile --pyramid --subifd)" in said, said
+        assert "Traceback" not in said and torch.is_grad_enabled()
 
 
 def test_a_pyramid_cut_off_before_its_levels_is_named_truncated(tmp_path):

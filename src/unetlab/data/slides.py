@@ -18,6 +18,7 @@ import contextlib
 import logging
 import math
 import os
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -399,9 +400,25 @@ def _check_level(path: Path, level: int, levels: int) -> None:
     if level >= levels and (short := short_file_line(path)) is not None:
         raise ImageReadError(short)
     if level >= levels == 1:
-        raise UnetlabError(f"{path}: has no pyramid (level 0 alone): drop --level {level}")
+        raise UnetlabError(**no_pyramid(path, level))
     if level >= levels:
-        raise UnetlabError(f"{path}: has {levels} pyramid levels; choose --level 0 to {levels - 1}")
+        said = f"{path}: has {levels} pyramid levels; choose "
+        fix = Spelled(f"level=0 to level={levels - 1}", f"--level 0 to {levels - 1}")
+        raise UnetlabError(**spelled(lambda f: said + f, fix))
+
+
+#: how to make a pyramid of an input without one (the README's "Whole-slide images")
+MAKE_PYRAMID = "vips tiffsave {name} pyramid.tif --tile --pyramid --subifd"
+
+
+def no_pyramid(path: str | os.PathLike, level: int) -> dict:
+    """The keywords of the error for ``--level`` ``level`` of ``path``, a file without a
+    pyramid (:func:`~unetlab.errors.spelled`): leave the level out, or predict a pyramidal
+    copy, made as :data:`MAKE_PYRAMID` says (s55: it said only "drop --level 1")."""
+    said = f"{path}: has no pyramid (level 0 alone): "
+    copy = MAKE_PYRAMID.format(name=shlex.quote(Path(path).name))
+    fix = Spelled("give level=0 (full resolution)", f"drop --level {level} (full resolution)")
+    return spelled(lambda f: f"{said}{f}, or predict a pyramidal copy of it (libvips: {copy})", fix)
 
 
 def _say_turned(path: Path, turn: int) -> None:

@@ -78,7 +78,7 @@ from unetlab.data.nodata import (
 )
 from unetlab.data.positions import each_position, position_of, reading_position
 from unetlab.data.read_notes import note_side, note_written, read_notes
-from unetlab.data.slides import open_slide
+from unetlab.data.slides import no_pyramid, open_slide
 from unetlab.data.tiff_files import keeping_open
 from unetlab.data.tiffmeta import (
     IMAGEJ_DTYPES,
@@ -409,11 +409,8 @@ def _image_outputs(file: _File, group: Group, streamed: bool) -> list[Path]:
         o, rule = file.outputs, dict(axes=file.axes)
         if streamed:
             return _predict_streamed(file, group)  # as a folder shares it out
-        if o.level:
-            said = f"{file.path.name}: has no pyramid levels; "
-            raise UnetlabError(
-                **spelled(lambda f: f"{said}{f} applies to TIFF and OME-Zarr", LEVEL)
-            )
+        if o.level:  # a PNG's, a stack's: no pyramid
+            raise UnetlabError(**no_pyramid(file.path.name, o.level))
         least = LONG_READ_PIXELS
         note = whole_read_note(file.path, file.model, o, file.options, least=least, **rule)
         if note is not None:  # a stack's too: all its pages (audit s34 stacks 5)
