@@ -528,3 +528,38 @@ def test_crops_of_one_camera_within_five_percent_are_peers():
     assert summary._image_sizes_line(rows) == []  # one camera's: no "of 5 sizes" line
     kromp = [(914, 1225), (914, 1225), (1024, 1280), (1024, 1024)]
     assert len(summary._by_image_size(_wells([0.04, 0.05, 0.58, 0.82], kromp))) == 3
+
+
+def test_a_turned_image_of_one_camera_is_its_peer():
+    # slides5 s55: a camera's 1024 x 1280 images and one turned to 1280 x 1024 were two
+    # sizes, the blurred turned one given no ratio and a "2 sizes" line; 1024 x 1024 stays apart
+    sizes = [(1024, 1280)] * 3 + [(1280, 1024)]
+    rows = summary._with_focus_ratios(_wells([0.5, 0.55, 0.6, 0.01], sizes))
+    assert rows[3]["focus_vs_median"] < summary.BLUR_SHARE, rows
+    assert summary._image_sizes_line(rows) == []
+    assert rows[3]["image_size"] == (1280, 1024)  # as read: only the parting turns it
+    square = _wells([0.5, 0.55, 0.6, 0.01], [*sizes[:3], (1024, 1024)])
+    assert len(summary._by_image_size(square)) == 2
+
+
+def test_each_position_of_a_multi_position_file_has_its_own_image_size(tmp_path):
+    import tifffile
+
+    from unetlab.data.positions import reading_position
+    from unetlab.inference.slides import output_stem
+
+    path, out = tmp_path / "mp.ome.tif", tmp_path / "out"
+    out.mkdir()
+    rng = np.random.default_rng(0)
+    with tifffile.TiffWriter(path, ome=True) as tif:
+        for name, image in (("A1", _cells(rng)), ("B1", _cells(rng)[:80, :90])):
+            tif.write(image, metadata={"axes": "YX", "Name": name})
+    for i in range(2):
+        with reading_position(path, i, 2):
+            _table(out / f"{output_stem(path)}_objects.csv", [10], **_boxes(1, 8))
+    rows = folder_summary(out, [path], written=[path])
+    assert [(r["position_name"], r["image_size"]) for r in rows] == [
+        ("A1", (96, 96)),
+        ("B1", (80, 90)),
+    ]
+    assert all(r["focus"] > 0 for r in rows), rows

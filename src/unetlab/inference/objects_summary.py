@@ -893,15 +893,17 @@ def _with_focus_ratios(rows: list[dict]) -> list[dict]:
 
 
 #: image sizes within this share of each other in height and width are one camera's (crops
-#: of one microscope, ragged edge tiles: 498 x 500 to 520 x 496), peers for the focus check
+#: of one microscope, ragged edge tiles: 498 x 500 to 520 x 496), peers for the focus check;
+#: either way round (a camera's 1024 x 1280 images turned to 1280 x 1024 are its own)
 SIZE_TOLERANCE = 0.05
 
 
 def _by_image_size(rows: list[dict]) -> list[list[dict]]:
     """``rows`` parted by their ``image_size`` (those without one together), in order, sizes
     within :data:`SIZE_TOLERANCE` of a size of the part one part (exact sizes left crops of
-    one microscope, each its own size, without the check: review s54, 6)."""
-    sizes = [None if r.get("image_size") is None else tuple(r["image_size"]) for r in rows]
+    one microscope, each its own size, without the check: review s54, 6), either way round
+    (a turned image's, width x height, is its camera's: s55)."""
+    sizes = [None if r.get("image_size") is None else tuple(sorted(r["image_size"])) for r in rows]
     keys = _size_keys(dict.fromkeys(s for s in sizes if s is not None))
     groups: dict = {}
     for r, size in zip(rows, sizes):
@@ -1333,7 +1335,8 @@ def _blur_lines(counted: list[dict]) -> list[str]:
     peers = "the folder's median" if sizes is None else "their like-sized images' median"
     if len(_by_image_size(measured)) > 1:  # each set against its own size's
         kind = "images" if sizes is None else "like-sized images"
-        peers = f"the median of the {kind} of their height and width (within {SIZE_TOLERANCE:.0%})"
+        peers = f"the median of the {kind} of their height and width (either way round, within "
+        peers += f"{SIZE_TOLERANCE:.0%})"
     return mixed + [
         f"focus: {_where(low)} under {BLUR_SHARE:g}x {peers} (out of focus? fewer, larger "
         f"objects): {named}; focus_vs_median in {SUMMARY}"
@@ -1348,8 +1351,8 @@ def _image_sizes_line(measured: list[dict]) -> list[str]:
         return []
     return [
         f"focus: the images are of {n} sizes (other cameras or scans?): focus_vs_median "
-        f"compares each image only with those of its height and width (within "
-        f"{SIZE_TOLERANCE:.0%}; empty where fewer than {FOCUS_IMAGES})"
+        f"compares each image only with those of its height and width (either way round, "
+        f"within {SIZE_TOLERANCE:.0%}; empty where fewer than {FOCUS_IMAGES})"
     ]
 
 
