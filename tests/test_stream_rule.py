@@ -45,3 +45,54 @@ def test_an_unreadable_tiff_is_named_as_before(tmp_path):
     (tmp_path / "x.tif").write_bytes(b"not a tiff")
     with pytest.raises(UnetlabError, match="x.tif"):
         is_streamed(tmp_path / "x.tif", _model())
+
+
+def test_objects_can_stream_a_one_page_tiff_read_whole_without_them_and_say_so(tmp_path):
+    """slides5 s55: a 4,096^2 grey TIFF was read whole without --instances (labels PNG) and
+    streamed with it (a pyramidal OME-TIFF that resumes), with no line saying why; the rule
+    stays (memory: objects cost ~90 B/px more), said before, and --large-pixels fixes it."""
+    from unetlab.errors import command_spelling
+    from unetlab.inference.stream_rule import memory_note
+
+    side = 4096
+    tifffile.imwrite(tmp_path / "g.tif", np.zeros((side, side), np.uint8))
+    model, path = UNet(1, 2, depth=2, base_channels=4), tmp_path / "g.tif"
+    objects = OutputOptions(objects=True)
+    assert not is_streamed(path, model) and is_streamed(path, model, objects)
+    assert memory_note(path, model) is None  # read whole: whole_read_note says that
+    note = memory_note(path, model, objects)
+    assert note.startswith("g.tif: 16.8 MP read window by window (pyramidal outputs; a stopped")
+    assert "about 1.9 GB with objects (without them it is read whole" in note, note
+    assert note.endswith(
+        f"large_threshold={side**2 - 1} streams it either way, large_thre"
+        f"shold={side**2} reads it whole"
+    )
+    with command_spelling():
+        said = memory_note(path, model, objects)
+    assert said.endswith(f"--large-pixels {side**2} reads it whole"), said
+    for n, streamed in ((side**2 - 1, True), (side**2, False)):  # the user's word: one form
+        for asked in (dict(), dict(objects=True)):
+            given = OutputOptions(large_threshold=n, **asked)
+            assert is_streamed(path, model, given) == streamed
+            assert memory_note(path, model, given) is None
+
+
+def test_predict_says_the_memory_rule_before_streaming(tmp_path, monkeypatch, caplog):
+    from unetlab.inference.files import predict_file
+
+    tifffile.imwrite(
+        tmp_path / "g.tif", np.random.default_rng(0).integers(0, 255, (48, 40), np.uint8)
+    )
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    plain = sizing.whole_read_bytes(48 * 40, 1, 1, 2)
+    monkeypatch.setattr(sizing, "WHOLE_BUDGET", plain + 1)  # objects tip it over
+    with caplog.at_level("INFO", logger="unetlab"):
+        predict_file(model, tmp_path / "g.tif", tmp_path / "o", objects=True)
+    said = [m for m in caplog.messages if "read window by window (pyramidal" in m]
+    assert len(said) == 1 and "without them it is read whole" in said[0], caplog.messages
+    assert (tmp_path / "o" / "g.tif").is_file() and not (tmp_path / "o" / "g.png").exists()
+    caplog.clear()
+    with caplog.at_level("INFO", logger="unetlab"):
+        predict_file(model, tmp_path / "g.tif", tmp_path / "p")  # read whole: no such line
+    assert not [m for m in caplog.messages if "read window by window (" in m]
+    assert (tmp_path / "p" / "g.png").is_file()

@@ -190,7 +190,7 @@ from unetlab.inference.slides import (
     output_stem,
     predict_slide,
 )
-from unetlab.inference.stream_rule import is_streamed, whole_read_note
+from unetlab.inference.stream_rule import is_streamed, memory_note, whole_read_note
 from unetlab.inference.table_extras import with_image_columns
 from unetlab.inference.threads_look import looking_beside
 from unetlab.inference.world_files import world_files
@@ -408,6 +408,9 @@ def _image_outputs(file: _File, group: Group, streamed: bool) -> list[Path]:
     with memory_hint(f"{file.path}", fix, gpu_fix="or predict on the CPU"):
         o, rule = file.outputs, dict(axes=file.axes)
         if streamed:
+            note = memory_note(file.path, file.model, o, file.options, **rule)
+            if note is not None and group.is_main:  # its outputs' form follows memory
+                log.info("%s", note)
             return _predict_streamed(file, group)  # as a folder shares it out
         if o.level:  # a PNG's, a stack's: no pyramid
             raise UnetlabError(**no_pyramid(file.path.name, o.level))

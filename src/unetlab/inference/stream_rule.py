@@ -16,6 +16,17 @@ shared by all does not find, such a file is streamed by the one process it is de
 (:func:`streamed_alone`), as a single process streams it: each process's memory stays that of
 a run of one (review s33 5: it was read whole; a 9 MP RGB TIFF under ``--nproc 2
 --instances`` with few objects peaked at 923 MB, now 705 MB, as ``--nproc 1``'s 715 MB).
+
+Objects cost a whole read about 90 B/px more (:data:`~unetlab.inference.sizing.OBJECT_BYTES`),
+so a one-page TIFF between the two estimates (8-bit grey, two classes: about 2,400^2 to
+3,800^2 px; a 4,096^2 one read whole without ``--instances`` and streamed with it) is
+streamed only when objects are asked for: its outputs then take the streamed form (a
+pyramidal OME-TIFF ``<stem>.tif``, where read whole it gives ``<stem>.png``, or ``.tif``
+where it records a pixel size), and a run killed part-way resumes it (a whole read starts
+it again). The outputs' form follows memory, not the flags (a 4,096^2 image's objects read
+whole took about 2 GB), so :func:`memory_note` says so when it happens, and
+``--large-pixels N`` (``large_threshold=N``) fixes the choice for both: a threshold given
+replaces the memory rule.
 """
 
 from __future__ import annotations
@@ -31,7 +42,7 @@ from unetlab.data.positions import reading_position, series_of
 from unetlab.data.slides import open_slide
 from unetlab.data.tiff_files import keeping_open, open_tiff
 from unetlab.data.tiffmeta import read_page_axes
-from unetlab.errors import UnetlabError
+from unetlab.errors import Spelled, UnetlabError, said_as
 from unetlab.inference import sizing
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.records import OutputOptions
@@ -95,6 +106,36 @@ def later_position_streamed(
                 if is_streamed(path, model, outputs, options, axes=axes):
                     return True
     return False
+
+
+def memory_note(
+    path: str | os.PathLike,
+    model: torch.nn.Module,
+    outputs: OutputOptions | None = None,
+    options: PredictOptions | None = None,
+    *,
+    axes: str | None = None,
+) -> str | None:
+    """The line said before a one-page TIFF is streamed by the memory rule (not its pixel
+    count): why, and where objects tipped it, that without them it is read whole, with the
+    ``--large-pixels`` that gives one form either way (the module's docstring); None for
+    others."""
+    path, outputs = Path(path), OutputOptions.of(outputs)
+    if is_large(path, threshold=outputs.large_threshold, level=outputs.level):
+        return None
+    whole = whole_estimate(path, model, outputs, options, axes=axes)
+    if whole is None or whole[1] <= sizing.WHOLE_BUDGET:
+        return None
+    pixels, bytes_ = whole
+    line = f"{path.name}: {pixels / 1e6:.1f} MP read window by window (pyramidal outputs; a "
+    line += f"stopped run resumes it), as its whole read would take about {bytes_ / 1e9:.1f} GB"
+    plain = OutputOptions.of(outputs, objects=None)
+    alone = whole_estimate(path, model, plain, options, axes=axes)
+    if outputs.objects is not None and alone is not None and alone[1] <= sizing.WHOLE_BUDGET:
+        line += " with objects (without them it is read whole, its outputs PNG or TIFF)"
+    both = Spelled(f"large_threshold={pixels - 1}", f"--large-pixels {pixels - 1}")
+    whole_too = Spelled(f"large_threshold={pixels}", f"--large-pixels {pixels}")
+    return f"{line}; {said_as(both)} streams it either way, {said_as(whole_too)} reads it whole"
 
 
 def _found_alone(outputs: OutputOptions) -> bool:
