@@ -108,18 +108,11 @@ def later_position_streamed(
     return False
 
 
-def memory_note(
-    path: str | os.PathLike,
-    model: torch.nn.Module,
-    outputs: OutputOptions | None = None,
-    options: PredictOptions | None = None,
-    *,
-    axes: str | None = None,
-) -> str | None:
+def memory_note(path: Path, model, outputs=None, options=None, *, axes=None) -> str | None:
     """The line said before a one-page TIFF is streamed by the memory rule (not its pixel
     count): why, and where objects tipped it, that without them it is read whole, with the
     ``--large-pixels`` that gives one form either way (the module's docstring); None for
-    others."""
+    others. The arguments as :func:`is_streamed`'s."""
     path, outputs = Path(path), OutputOptions.of(outputs)
     if is_large(path, threshold=outputs.large_threshold, level=outputs.level):
         return None
