@@ -339,8 +339,13 @@ def input_pages(image: Path | None, pages: int) -> list[int]:
 def image_focus(path: str | os.PathLike, table: str | os.PathLike | None = None) -> float | None:
     """:func:`focus_measure` of the image file ``path`` (a stack: the median of its pages'
     :func:`page_focus`); None where :func:`page_focus` gives none, or no page has one."""
-    values = [v for v in page_focus(path, table) or [] if v is not None]
-    return statistics.median(values) if values else None
+    return _median_focus(page_focus(path, table))
+
+
+def _median_focus(values: list[float | None] | None) -> float | None:
+    """The median of the pages' focus ``values`` that are known; None for none."""
+    known = [v for v in values or [] if v is not None]
+    return statistics.median(known) if known else None
 
 
 def page_focus(
@@ -354,25 +359,31 @@ def page_focus(
     the whole page; None: a Zarr folder, an image of more than :data:`FOCUS_PIXELS`, one
     that cannot be read (its failure is the prediction's to report), or a table that
     cannot."""
+    return _focus_and_size(path, table, order)[0]
+
+
+def _focus_and_size(path, table=None, order=None) -> tuple[list[float | None] | None, tuple]:
+    """(:func:`page_focus`, the (height, width) of the pages, () where not read): the
+    header read once for both (the summary read it again for the size: s55)."""
     from unetlab.data.io import read_stack, stack_shape
 
     path = Path(path)
     if path.is_dir():
-        return None
+        return None, ()
     try:
         pages, h, w = stack_shape(path, frames=True)  # a GIF clip's frames: its pages
         if pages * h * w > FOCUS_PIXELS:
-            return None
+            return None, ()
         order = input_pages(path, pages) if order is None else order
         boxes = None if table is None else object_boxes(table, order)
         if table is not None and boxes is None:
-            return None
+            return None, ()
         stack = read_stack(path, frames=True)
     except (UnetlabError, OSError, ValueError):
-        return None
+        return None, ()
     none = np.zeros((0, 4), np.int64)
     near = [None] * len(stack) if boxes is None else [boxes.get(i, none) for i in range(len(stack))]
-    return list(map(focus_measure, stack, near))
+    return list(map(focus_measure, stack, near)), (h, w)
 
 
 def table_figures(path: str | os.PathLike, names: Sequence[str] = ()) -> dict | None:
@@ -696,26 +707,22 @@ def _image_rows(
     elif (
         planes := plane_rows(row, table, stem, path if focus else None, path, letters, names=names)
     ) is not None:
-        return _sized(planes, path)
+        return planes
     else:
         row.update(figures)
     if focus:
-        row["focus"] = image_focus(path, table) if figures is not None else None
-    return _sized([row], path)
+        values, size = _focus_and_size(path, table) if figures is not None else (None, ())
+        row["focus"] = _median_focus(values)
+        _sized(row, size)
+    return [row]
 
 
-def _sized(rows: list[dict], path: Path) -> list[dict]:
-    """``rows`` (an input's) with ``image_size``, the (height, width) of the input ``path``'s
-    pages read from its header, where they have a focus: :func:`_with_focus_ratios`
-    compares a focus with those of its size only."""
-    if any(r.get("focus") is not None for r in rows):
-        from unetlab.data.io import stack_shape
-
-        with contextlib.suppress(UnetlabError, OSError, ValueError):
-            size = tuple(stack_shape(path, frames=True)[1:])
-            for r in rows:
-                r["image_size"] = size
-    return rows
+def _sized(row: dict, size: tuple) -> None:
+    """``row`` (an input's, a page's) given its ``image_size``, the (height, width) of its
+    pages as the focus read them, where it has a focus: :func:`_with_focus_ratios` compares
+    a focus with those of its size only."""
+    if row.get("focus") is not None and size:
+        row["image_size"] = size
 
 
 #: what the outputs that tell a stack's pages end in after their stem: the ids, else the
@@ -765,18 +772,32 @@ def plane_rows(
     if figures is None:
         return None
     figures = figures if frames else [figures[i] for i in order]
-    focus = page_focus(image, table, order) if image is not None else None
-    if focus is not None and len(focus) == len(order):  # the image's pages: the input's
-        focus = [focus[i] for i in order]
-    if frames and focus is not None:  # a frame's: the median of its planes'
-        focus = _frame_focus(focus, times) if len(focus) == len(times) else None
-    if image is not None and (focus is None or len(focus) != len(planes)):
-        focus = [None] * len(planes)
+    focus, size = _planes_focus(image, table, order, times, len(planes))
     kept = [{k: v for k, v in place.items() if k in header} for place in planes]
     rows = [{**row, **place, **got} for place, got in zip(kept, figures)]
     for r, value in zip(rows, focus or []):
         r["focus"] = value
+        _sized(r, size)
     return rows
+
+
+def _planes_focus(
+    image: Path | None, table: Path, order: list[int], times: list[int], count: int
+) -> tuple[list[float | None] | None, tuple]:
+    """(the focus of each of :func:`plane_rows`' ``count`` rows, None where ``image`` is
+    None; the pages' (height, width)): the ``image``'s pages' near the ``table``'s objects
+    (the input page of each output page ``order``), or with ``times`` (a movie's 3-D
+    objects: each page's frame) each frame's median."""
+    if image is None:
+        return None, ()
+    focus, size = _focus_and_size(image, table, order)
+    if focus is not None and len(focus) == len(order):  # the image's pages: the input's
+        focus = [focus[i] for i in order]
+    if times and focus is not None:  # a frame's: the median of its planes'
+        focus = _frame_focus(focus, times) if len(focus) == len(times) else None
+    if focus is None or len(focus) != count:
+        focus = [None] * count
+    return focus, size
 
 
 def _stem_planes(stem: Path) -> list[dict] | None:
