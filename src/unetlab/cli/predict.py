@@ -81,7 +81,8 @@ def add_parser(sub) -> None:
         "for multi-page stacks and TIFFs that record a pixel size (kept), <stem>_prob.tif "
         "probabilities, <stem>_overlay.png (<stem>_overlay.tif beside TIFF labels). Large "
         "images (one-page TIFFs whose whole read would take over 0.5 GB beside the tiles, "
-        "about 13 MP in colour, 4 MP with --instances; TIFFs of more than 67 megapixels a "
+        "about 13 MP in colour, 4 MP with --instances, so --instances can stream one read "
+        "whole without it; --large-pixels N decides alone; TIFFs of more than 67 megapixels a "
         "page, or --large-pixels; any --level above 0; OME-Zarr folders) are read and written window by window: "
         "pyramidal OME-TIFF <stem>.tif or OME-Zarr <stem>.ome.zarr, with their pixel size. "
         "--instances adds <stem>_objects.tif and <stem>_objects.csv, --outlines their "
@@ -243,7 +244,8 @@ def _add_slides(s) -> None:
         type=int,
         default=0,
         metavar="N",
-        help="predict pyramid level N of a pyramidal TIFF or OME-Zarr (default 0: full resolution)",
+        help="predict pyramid level N of a pyramidal TIFF or OME-Zarr (default 0: full "
+        "resolution; a file without levels fails in a line that says how to make them)",
     )
     s.add_argument(
         "--large-pixels",
