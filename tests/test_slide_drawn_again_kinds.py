@@ -121,3 +121,26 @@ def _drop_class_name(table):
     table.write_text("".join(",".join(r[:at] + r[at + 1 :]) + "\n" for r in rows))
     manifest = table.parent / ".unetlab-outputs"
     manifest.write_text(manifest.read_text().replace(before, _stamp_now(table, None)))
+
+
+def test_the_folders_summary_counts_an_earlier_versions_table_by_the_models_names(tmp_path):
+    """slides5 s55: drawn again counted such a table by the model's names (above), the
+    folder's objects_summary.csv by none: its objects_cell / objects_dust cells left empty."""
+    import csv
+
+    work = _work(tmp_path)
+    image = np.random.default_rng(2).integers(0, 255, (40, 36), dtype=np.uint8)
+    tifffile.imwrite(work / "in" / "big2.tif", image, photometric="minisblack")
+    _predict(work, "once", "--instances")
+    summary = work / "once" / "objects_summary.csv"
+
+    def cells() -> dict:
+        with summary.open(newline="") as f:
+            rows = list(csv.DictReader(f))
+        return {r["image"]: {k: v for k, v in r.items() if k.startswith("objects")} for r in rows}
+
+    before = cells()
+    assert before["big.tif"]["objects_cell"] == "1", before
+    _drop_class_name(work / "once" / "big_objects.csv")
+    _predict(work, "once", "--skip-existing", "--instances")
+    assert cells() == before
