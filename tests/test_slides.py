@@ -207,7 +207,7 @@ def test_tiff_levels_pixel_size_and_windows(tmp_path):
     with open_slide(tmp_path / "p.tif", level=1) as slide:
         assert slide.shape == (1, 35, 45, 3) and slide.pixel_size == (1.0, 0.5)
         assert np.array_equal(slide.page(0)[:, :], image[::2, ::2])
-    with pytest.raises(UnetlabError, match="--level 0 to 1"):
+    with pytest.raises(UnetlabError, match="level=0 to level=1"):  # a Python caller's form
         open_slide(tmp_path / "p.tif", level=2)
 
 
