@@ -18,8 +18,8 @@ a run of one (review s33 5: it was read whole; a 9 MP RGB TIFF under ``--nproc 2
 --instances`` with few objects peaked at 923 MB, now 705 MB, as ``--nproc 1``'s 715 MB).
 
 Objects cost a whole read about 90 B/px more (:data:`~unetlab.inference.sizing.OBJECT_BYTES`),
-so a one-page TIFF between the two estimates (8-bit grey, two classes: about 2,400^2 to
-3,800^2 px; a 4,096^2 one read whole without ``--instances`` and streamed with it) is
+so a one-page TIFF between the two estimates (8-bit grey, two classes: about 2,100^2 to
+4,900^2 px; a 4,096^2 one read whole without ``--instances`` and streamed with it) is
 streamed only when objects are asked for: its outputs then take the streamed form (a
 pyramidal OME-TIFF ``<stem>.tif``, where read whole it gives ``<stem>.png``, or ``.tif``
 where it records a pixel size), and a run killed part-way resumes it (a whole read starts
