@@ -62,6 +62,9 @@ def test_objects_can_stream_a_one_page_tiff_read_whole_without_them_and_say_so(t
     assert memory_note(path, model) is None  # read whole: whole_read_note says that
     note = memory_note(path, model, objects)
     assert note.startswith("g.tif: 16.8 MP read window by window (pyramidal outputs; a stopped")
+    assert "starts its page again, resumes it with save_probabilities=True), as" in note, note
+    kept = OutputOptions(objects=True, save_probabilities=True)  # its objects resume too
+    assert "(pyramidal outputs; a stopped run resumes it), as" in memory_note(path, model, kept)
     assert "about 1.9 GB with objects (without them it is read whole" in note, note
     assert note.endswith(
         f"large_threshold={side**2 - 1} streams it either way, large_thre"
@@ -70,6 +73,7 @@ def test_objects_can_stream_a_one_page_tiff_read_whole_without_them_and_say_so(t
     with command_spelling():
         said = memory_note(path, model, objects)
     assert said.endswith(f"--large-pixels {side**2} reads it whole"), said
+    assert "resumes it with --save-probabilities)" in said, said
     for n, streamed in ((side**2 - 1, True), (side**2, False)):  # the user's word: one form
         for asked in (dict(), dict(objects=True)):
             given = OutputOptions(large_threshold=n, **asked)

@@ -23,8 +23,9 @@ so a one-page TIFF between the two estimates (8-bit grey, two classes: about 2,1
 streamed only when objects are asked for: its outputs then take the streamed form (a
 pyramidal OME-TIFF ``<stem>.tif``, where read whole it gives ``<stem>.png``, or ``.tif``
 where it records a pixel size), and a run killed part-way resumes it (a whole read starts
-it again). The outputs' form follows memory, not the flags (a 4,096^2 image's objects read
-whole took about 2 GB), so :func:`memory_note` says so when it happens, and
+it again; objects resume with ``--save-probabilities``, else restart the page). The
+outputs' form follows memory, not the flags (a 4,096^2 image's objects read whole are
+estimated at about 2 GB), so :func:`memory_note` says so when it happens, and
 ``--large-pixels N`` (``large_threshold=N``) fixes the choice for both: a threshold given
 replaces the memory rule.
 """
@@ -121,7 +122,7 @@ def memory_note(path: Path, model, outputs=None, options=None, *, axes=None) -> 
         return None
     pixels, bytes_ = whole
     line = f"{path.name}: {pixels / 1e6:.1f} MP read window by window (pyramidal outputs; a "
-    line += f"stopped run resumes it), as its whole read would take about {bytes_ / 1e9:.1f} GB"
+    line += f"{_stopped(outputs)}), as its whole read would take about {bytes_ / 1e9:.1f} GB"
     plain = OutputOptions.of(outputs, objects=None)
     alone = whole_estimate(path, model, plain, options, axes=axes)
     if outputs.objects is not None and alone is not None and alone[1] <= sizing.WHOLE_BUDGET:
@@ -129,6 +130,15 @@ def memory_note(path: Path, model, outputs=None, options=None, *, axes=None) -> 
     both = Spelled(f"large_threshold={pixels - 1}", f"--large-pixels {pixels - 1}")
     whole_too = Spelled(f"large_threshold={pixels}", f"--large-pixels {pixels}")
     return f"{line}; {said_as(both)} streams it either way, {said_as(whole_too)} reads it whole"
+
+
+def _stopped(outputs: OutputOptions) -> str:
+    """What a rerun does with a streamed image stopped part-way: resumes it, but for objects
+    found from probabilities not staged, which start its page again (slides' resume rule)."""
+    if outputs.objects is None or outputs.save_probabilities:
+        return "stopped run resumes it"
+    kept = said_as(Spelled("save_probabilities=True", "--save-probabilities"))
+    return f"stopped run starts its page again, resumes it with {kept}"
 
 
 def _found_alone(outputs: OutputOptions) -> bool:
