@@ -239,14 +239,9 @@ def _add_folder(g) -> None:
 
 def _add_slides(s) -> None:
     """Large images: the level, when to stream, the format, processes."""
-    s.add_argument(
-        "--level",
-        type=int,
-        default=0,
-        metavar="N",
-        help="predict pyramid level N of a pyramidal TIFF or OME-Zarr (default 0: full "
-        "resolution; a file without levels fails in a line that says how to make them)",
-    )
+    level = "predict pyramid level N of a pyramidal TIFF or OME-Zarr (default 0: full resolution; "
+    level += "a file without levels fails in a line that says how to make them)"
+    s.add_argument("--level", type=int, default=0, metavar="N", help=level)
     s.add_argument(
         "--large-pixels",
         type=int,
