@@ -233,10 +233,9 @@ def predict_tree(
     that is a TIFF where ``axes`` are given (a folder of none reads its own as they are:
     :func:`_as_is`), or a ``channel`` none has; a folder whose output folder is refused
     (OutputError), or none of whose inputs has the channel, is one failed line, and the
-    other folders go on. A stop (KeyboardInterrupt: Ctrl-C,
-    :class:`~unetlab.signals.Stopped`) or a full disk (DiskFullError) stops the tree: raised
-    again with ``tree_stop``, a :class:`TreeStop` that says where. Threads: as
-    :func:`~unetlab.inference.folders.predict_folder`'s, each Python thread's own."""
+    other folders go on. A stop (Ctrl-C, :class:`~unetlab.signals.Stopped`) or a full disk
+    (DiskFullError) stops the tree: raised again with ``tree_stop``, a :class:`TreeStop` that
+    says where. Threads: as :func:`~unetlab.inference.folders.predict_folder`'s."""
     folders = tree_folders(*_paths(root, out_dir))
     if not folders:
         raise UnetlabError(f"no images found in {root} or its sub-folders")
