@@ -58,10 +58,16 @@ def test_an_instance_models_map_predicted_without_instances_is_refused(predicted
     assert main(["evaluate", "--pred", str(root / "plain"), "--gt", str(root / "gt")]) == 2
     err = capsys.readouterr().err
     assert "holds an instance model's background, boundary, interior (its record), not " in err
-    assert "predict again with --instances (instances=True), whose objects are scored, or " in err
+    assert "predict again with --instances, whose objects are scored, or " in err
     assert "evaluate --checkpoint CKPT --data DATA" in err
-    with pytest.raises(DatasetError, match="predicted without objects; predict again"):
+    assert "=True" not in err and "evaluate_model" not in err  # no Python keyword to a shell
+    with pytest.raises(DatasetError, match="predicted without objects; predict again") as got:
         evaluate_predictions(root / "plain", root / "gt")
+    # a notebook is told the keywords predict_folder and evaluate_model take (it was told
+    # instances=True, which predict_folder refuses)
+    said = str(got.value)
+    assert "predict again with objects=True, whose objects are scored" in said
+    assert "(evaluate_model(model, data))" in said and "--" not in said
     for r in record["records"].values():  # a record from before target: read as before
         del r["outputs"]["target"]
     (root / "plain" / "predict.json").write_text(json.dumps(record))

@@ -58,7 +58,7 @@ from unetlab.data.pairs import (
 from unetlab.data.read_notes import note_once
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import planes_letters, read_page_axes, series_axes
-from unetlab.errors import DatasetError, ImageReadError, OutputError, Spelled, spelled
+from unetlab.errors import DatasetError, ImageReadError, OutputError, Spelled, spelled, worded
 from unetlab.evaluate.checks import MaskValuesError
 from unetlab.outputs import RECORD_FILES
 from unetlab.provenance import shell_command
@@ -655,7 +655,7 @@ class Predictions:
         if ids is not None and (self.object_pixels or path is None or self._instance_map(path)):
             return (ids > 0).astype(np.int64), ids
         if self._instance_map(path):
-            raise DatasetError(self._no_objects(path, stem))
+            raise DatasetError(**self._no_objects(path, stem))
         _refuse_lossy(path)
         raw = _page(self.read_maps, path, gt, axes=self._axes(path, gt))
         void = self._nodata(path, raw)  # no sample in the input: scored nowhere
@@ -701,20 +701,27 @@ class Predictions:
         instances = isinstance(objects, dict) and objects.get("mode") == "instances"
         return instances or outputs.get("target") == "instances"
 
-    def _no_objects(self, path: Path, stem: str) -> str:
-        """The refusal of an instance model's map ``path`` with no object ids beside it."""
+    def _no_objects(self, path: Path, stem: str) -> dict:
+        """The refusal of an instance model's map ``path`` with no object ids beside it: the
+        keywords of its DatasetError, the fix in the Python API's words and the command
+        line's (a notebook was told ``instances=True``, which predict_folder refuses)."""
         what = f"{path} holds an instance model's background, boundary, interior (its record)"
         if self.written.outputs(path).get("objects") is None:  # predicted without --instances
-            return (
-                f"{what}, not classes of the masks: it was predicted without objects; predict "
-                "again with --instances (instances=True), whose objects are scored, or "
-                "evaluate the checkpoint itself (evaluate --checkpoint CKPT --data DATA)"
+            return worded(
+                lambda fix: (
+                    f"{what}, not classes of the masks: it was predicted without "
+                    f"objects; predict again with {fix['objects']}, whose objects are scored, or "
+                    f"evaluate the checkpoint itself ({fix['evaluate']})"
+                ),
+                {"objects": "objects=True", "evaluate": "evaluate_model(model, data)"},
+                {"objects": "--instances", "evaluate": "evaluate --checkpoint CKPT --data DATA"},
             )
-        return (
-            f"{what}, not classes of the masks, and {stem}_objects.tif (its objects) is not "
-            "beside it: keep it there to score the objects' foreground, give instance masks "
-            "(gt_instances=True, --gt-instances), or predict with a semantic model"
-        )
+        return {
+            "message": f"{what}, not classes of the masks, and {stem}_objects.tif (its "
+            "objects) is not beside it: keep it there to score the objects' foreground, give "
+            "instance masks (gt_instances=True, --gt-instances), or predict with a semantic "
+            "model"
+        }
 
     def classed(self, stem: str) -> bool:
         """Whether the object ids of ``stem`` have classes: the class map beside them, where
