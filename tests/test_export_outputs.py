@@ -36,6 +36,10 @@ def test_a_users_file_is_refused_and_left_as_it_was(tmp_path, kind):
     with pytest.raises(OutputError, match="would replace this .png file"):
         export(model, photo, check=False, overwrite=True)
     assert photo.read_bytes() == b"\x89PNG a picture"
+    # without overwrite too: it was told to "pass overwrite=True", which is then refused
+    with pytest.raises(OutputError, match="would replace this .png file") as got:
+        export(model, photo, check=False)
+    assert "overwrite" not in str(got.value)
 
     export(model, notes, check=False, overwrite=True)  # asked for: replaced
     made = notes.read_bytes()

@@ -275,9 +275,9 @@ def claim_files(
     output that is one of ``inputs`` (see :func:`refuse_inputs`); one in (or below) a
     folder of ``data``, read as data (:func:`refuse_inside`, sub-folders of outputs
     apart); a file a training run wrote (see :func:`_refuse_replacing`); an
-    existing file that ``command`` did not write, unless ``overwrite``; an existing file whose
-    suffix names another format than the one ``formats`` gives for its path (a key of
-    FORMAT_SUFFIXES, e.g. ``{"r.png": "JSON"}``), ``overwrite`` or not. A path ``command``
+    existing file whose suffix names another format than the one ``formats`` gives for its
+    path (a key of FORMAT_SUFFIXES, e.g. ``{"r.png": "JSON"}``), ``overwrite`` or not; an
+    existing file that ``command`` did not write, unless ``overwrite``. A path ``command``
     has not written before is listed PENDING, which makes it no one's until the file is
     written (by :func:`unetlab.atomic.atomic_path`): a run stopped before it leaves the file
     as it was, someone else's."""
@@ -313,16 +313,19 @@ def _check_file(
     before; ``fmt``: the format its suffix must name where it exists, or None)."""
     if path.is_dir():
         raise OutputError(f"{path} is a folder; give a file name")
+    typo = path.exists() and fmt is not None and _other_format(path, fmt)
     _refuse_replacing(
         path.parent,
         path.name,
         writers,
         exists=path.exists(),
         command=command,
-        overwrite=overwrite,
+        # a typo is refused below, overwrite or not: not told to pass overwrite (export
+        # over photo.png said "pass overwrite=True", which then refused it as a typo)
+        overwrite=overwrite or typo,
         overwrite_fix=overwrite_fix,
     )
-    if path.exists() and fmt is not None:
+    if typo:
         _refuse_other_format(path, fmt, command)
 
 
@@ -391,11 +394,17 @@ def _refuse_record(path: Path, writers: Collection[str], command: str) -> None:
         )
 
 
+def _other_format(path: Path, fmt: str) -> bool:
+    """Whether ``path``'s suffix names another format than ``fmt`` (a typo)."""
+    suffix = path.suffix.lower()
+    return suffix in KNOWN_SUFFIXES and suffix not in FORMAT_SUFFIXES.get(fmt, (suffix,))
+
+
 def _refuse_other_format(path: Path, fmt: str, command: str) -> None:
     """OutputError if ``path``'s suffix names another format than ``fmt`` (a typo)."""
     suffix = path.suffix.lower()
     wanted = FORMAT_SUFFIXES.get(fmt, (suffix,))
-    if suffix in KNOWN_SUFFIXES and suffix not in wanted:
+    if _other_format(path, fmt):
         raise OutputError(
             f"{path}: unetlab {command} would replace this {suffix} file with {fmt} (a typo?): "
             f"give the {fmt} file a name ending in {' or '.join(wanted)}"
