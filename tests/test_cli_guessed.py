@@ -16,6 +16,16 @@ def test_check_points_to_train_check(capsys, argv):
     assert "'check' is not a command: use unetlab train --data DIR --check" in err
 
 
+def test_plan_points_to_train_check(capsys):
+    """The README speaks of the plan throughout; unetlab plan listed the commands only
+    (newuser2's walk-through)."""
+    with pytest.raises(SystemExit) as info:
+        main(["plan", "--data", "d"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "'plan' is not a command: use unetlab train --data DIR --check (it shows the plan" in err
+
+
 def test_a_folder_named_check_is_no_command(capsys):
     with pytest.raises(SystemExit) as info:
         main(["train", "--data", "check", "--bogus"])

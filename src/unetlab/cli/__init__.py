@@ -54,6 +54,7 @@ COMMANDS = (
 #: commands users guess, and the command that does it (audit s34 messy 12: `unetlab check`)
 GUESSED = {
     "check": "unetlab train --data DIR --check",
+    "plan": "unetlab train --data DIR --check (it shows the plan and writes nothing)",
     "eval": "unetlab evaluate",
     "infer": "unetlab predict",
     "segment": "unetlab predict",
