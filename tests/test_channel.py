@@ -131,6 +131,8 @@ def test_a_colour_picture_still_gives_its_luminance(tmp_path, dtype, caplog):
     grey = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
     (written,) = predict_file(grey, tmp_path / "rgb.tif", tmp_path / "out")
     assert "predicting its luminance" in caplog.text
+    # the Python form to a Python caller (it was told --channel C first)
+    assert "give channel=C, counted from 0" in caplog.text and "--channel" not in caplog.text
     expected = predict_image(grey, fit_channels(rgb, 1, colour=True)).argmax(0)
     assert np.array_equal(read_image(written), expected)
     if dtype == np.uint8:  # an array of 3 bytes a pixel is taken for a colour picture
@@ -210,3 +212,13 @@ def test_four_bytes_a_pixel_are_four_channels_for_a_grey_model_as_in_a_file(tmp_
     assert np.array_equal(read_image(written), colours)
     rgb = UNet(3, 2, depth=2, base_channels=2, padding="same").eval()  # an RGB net: as before
     assert predict_image(rgb, four).shape == (2, 48, 40)
+
+
+def test_a_colour_picture_on_the_command_line_names_the_flag(tmp_path, caplog):
+    """The luminance line says --channel C to the command line, not the Python keyword."""
+    rgb = np.random.default_rng(2).integers(0, 200, (40, 36, 3)).astype(np.uint8)
+    tifffile.imwrite(tmp_path / "rgb.tif", rgb, photometric="rgb")
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2, padding="same").eval())
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "rgb.tif")]
+    assert main([*argv, "--output", str(tmp_path / "out"), "--device", "cpu"]) == 0
+    assert "give --channel C, counted from 0" in caplog.text and "channel=C" not in caplog.text

@@ -23,7 +23,8 @@ def test_luminance_line_names_the_channel_option(caplog):
     with caplog.at_level(logging.WARNING):
         fit_channels(_rgb(), 1, name="x.tif")
     assert "predicting its luminance" in caplog.text
-    assert "--channel C, counted from 0 (0 red, 1 green, 2 blue" in caplog.text
+    # called from Python: the keyword (the command line's --channel C: tests/test_channel.py)
+    assert "give channel=C, counted from 0 (0 red, 1 green, 2 blue)" in caplog.text
 
 
 def test_an_empty_chosen_channel_is_said_constant(caplog):

@@ -50,7 +50,7 @@ from unetlab.data.normalize import channels_of, contrast_note, floor_entry, floo
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import PageAxes
 from unetlab.data.weightmap import background_class, named_background
-from unetlab.errors import KnownFields, UnetlabError, did_you_mean
+from unetlab.errors import KnownFields, Spelled, UnetlabError, did_you_mean, said_as
 from unetlab.inference import chosen
 from unetlab.inference.appearance import (
     FarCount,
@@ -309,6 +309,10 @@ def _channels_last(image: np.ndarray, name: str) -> np.ndarray:
     return image[:, :, None] if image.ndim == 2 else image
 
 
+#: how a caller picks one channel of a colour image: a line logged says its caller's form
+_ONE_CHANNEL = Spelled("channel=C", "--channel C")
+
+
 def _converted(
     hwc: np.ndarray, channels: int, *, colour: bool, ask: bool = False, alpha: bool = False
 ) -> tuple[np.ndarray | None, str]:
@@ -326,8 +330,8 @@ def _converted(
     if have in (3, 4) and channels == 1 and colour:
         return _luminance(hwc[..., :3])[:, :, None], (
             "colour image given to a grey model; predicting its luminance (0.299 R + 0.587 G + "
-            "0.114 B); to predict one channel give --channel C, counted from 0 (0 red, 1 green, "
-            "2 blue; Python: channel=C)"
+            f"0.114 B); to predict one channel give {said_as(_ONE_CHANNEL)}, counted from 0 "
+            "(0 red, 1 green, 2 blue)"
         )
     if have == 4 and channels == 3 and colour:  # an RGBA array (np.asarray of an RGBA PNG)
         return hwc[..., :3], "" if alpha else (
