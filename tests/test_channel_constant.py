@@ -32,12 +32,29 @@ def test_an_empty_chosen_channel_is_said_constant(caplog):
         out = fit_channels(_rgb(), 1, name="x.tif", channel=2)
     assert out.shape == (16, 16, 1)
     assert "x.tif: channel 2 is constant (empty: every pixel 0)" in caplog.text
-    assert "cellpose's chan 2 is --channel 1" in caplog.text
+    assert "cellpose's chan 2 is channel=1)" in caplog.text  # from Python: the keyword
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         fit_channels(_rgb(), 1, name="x.tif", channel=1)  # the nuclei: nothing to say
         fit_channels(_rgb(), 1, name="x.tif", channel=2, quiet=True)
     assert "constant" not in caplog.text
+
+
+def test_an_empty_channel_on_the_command_line_names_the_flag(tmp_path, caplog):
+    """The command line is told --channel 1, not the Python keyword."""
+    import tifffile
+
+    from unetlab.checkpoint import save_model
+    from unetlab.cli import main
+    from unetlab.models import UNet
+
+    tifffile.imwrite(tmp_path / "rgb.tif", _rgb(), photometric="rgb")
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2, padding="same").eval())
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "rgb.tif")]
+    with caplog.at_level(logging.WARNING):
+        assert main([*argv, "--output", str(tmp_path / "o"), "--channel", "2"]) == 0
+    assert "rgb.tif: channel 2 is constant" in caplog.text
+    assert "cellpose's chan 2 is --channel 1)" in caplog.text and "channel=" not in caplog.text
 
 
 def test_a_constant_image_is_not_called_far_below_the_floor():

@@ -311,6 +311,8 @@ def _channels_last(image: np.ndarray, name: str) -> np.ndarray:
 
 #: how a caller picks one channel of a colour image: a line logged says its caller's form
 _ONE_CHANNEL = Spelled("channel=C", "--channel C")
+#: cellpose's chan 2 (green, counted from 1) as unetlab's channel, in its caller's form
+_CELLPOSE_CHAN_2 = Spelled("channel=1", "--channel 1")
 
 
 def _converted(
@@ -398,10 +400,11 @@ def _say_constant(hwc: np.ndarray, channel: int, name: str) -> None:
     if hwc.size and hwc.min() == hwc.max():
         log.warning(
             "%s: channel %d is constant (empty: every pixel %g), so nothing is found in it; "
-            "channels count from 0 (0 red, 1 green, 2 blue: cellpose's chan 2 is --channel 1)",
+            "channels count from 0 (0 red, 1 green, 2 blue: cellpose's chan 2 is %s)",
             name,
             channel,
             float(hwc.flat[0]),
+            said_as(_CELLPOSE_CHAN_2),
         )
 
 
