@@ -135,3 +135,45 @@ def test_a_negative_mask_value_is_refused_naming_the_ignore_value(tmp_path, caps
     assert main([*argv, "--ignore-value", "-1"]) == 0  # the fix it names works
     assert tifffile.imread(out / "m_weights.tif")[:4, :4].max() == 0
     assert mask_classes({"m": mask}, label_values=[-1, 0, 1])[0] == [-1, 0, 1]  # a class: said
+
+
+def _touching_ids() -> np.ndarray:
+    """A mask of 5 object ids, two pairs touching (a nuclei mask, as Kromp's are)."""
+    ids = np.zeros((40, 40), np.uint8)
+    ids[4:14, 4:12], ids[4:14, 12:20] = 1, 2  # touching
+    ids[22:32, 6:14], ids[22:32, 14:22] = 3, 4  # touching
+    ids[24:34, 28:36] = 5
+    return ids
+
+
+def test_instances_gives_the_map_training_makes_of_object_ids(tmp_path, capsys, caplog):
+    """A mask of object ids (Kromp 2020 nuclei, 28 ids) was weighed as 28 classes: weights up
+    to 343, no map training makes (newuser2). --instances gives the instance mode's map;
+    without it, one line names --instances."""
+    from unetlab.data.datasets import load_instance_samples
+    from unetlab.data.pairs import find_pairs
+
+    for folder in ("images", "masks"):
+        (tmp_path / folder).mkdir()
+        Image.fromarray(_touching_ids()).save(tmp_path / folder / "a.png")
+    argv = ["weightmap", str(tmp_path / "masks"), "--w0", "8", "--sigma", "4"]
+    assert main([*argv, "--output", str(tmp_path / "cls")]) == 0
+    assert "look like object ids (each value one region)" in caplog.text
+    assert "--instances makes the map training's instance mode does" in caplog.text
+    assert main([*argv, "--output", str(tmp_path / "ids"), "--instances"]) == 0
+    assert "a.png: weights 1.00.." in capsys.readouterr().out
+    weights = tifffile.imread(tmp_path / "ids" / "a_weights.tif")
+    spec = {"mode": "scale", "value": 255.0}
+    (sample,), _ = load_instance_samples(
+        find_pairs(tmp_path), normalization=spec, weight_map={"w0": 8.0, "sigma": 4.0}
+    )
+    assert weights.dtype == np.float32 and np.array_equal(weights, sample.weight)
+    assert not np.array_equal(weights, tifffile.imread(tmp_path / "cls" / "a_weights.tif"))
+    assert main([*argv, "--output", str(tmp_path / "x"), "--instances", "--label-values", "0"]) == 2
+    assert "--instances reads the masks as object ids" in capsys.readouterr().err
+
+
+def test_a_class_mask_is_not_said_to_be_ids(tmp_path, caplog):
+    Image.fromarray(grid()).save(tmp_path / "a.png")
+    assert main(["weightmap", str(tmp_path / "a.png"), "--output", str(tmp_path / "o")]) == 0
+    assert "object ids" not in caplog.text

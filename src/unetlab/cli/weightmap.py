@@ -6,11 +6,15 @@ unetlab weightmap masks/ --output wm/ --label-values 255 0 --class-names cell me
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 from pathlib import Path
 
 from unetlab.cli.common import user_path
 from unetlab.errors import UnetlabError
+
+log = logging.getLogger(__name__)
 
 
 def add_parser(sub) -> None:
@@ -44,6 +48,13 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--ignore-value", type=int, metavar="V", help="mask value that weighs 0")
     p.add_argument(
+        "--instances",
+        action="store_true",
+        help="the masks hold object ids (0 = background), as data.target=instances trains "
+        "them: the map of their background / boundary / interior, the border term between "
+        "touching objects (without it, each id would be a class)",
+    )
+    p.add_argument(
         "--overwrite", action="store_true", help="replace files there that unetlab did not write"
     )
     p.set_defaults(run=run)
@@ -51,7 +62,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from unetlab.data.io import find_images, read_mask, write_png, write_tiff
-    from unetlab.data.weightmap import mask_classes, mask_weight_map, weight_preview
+    from unetlab.data.weightmap import mask_classes, weight_preview
     from unetlab.outputs import claim_files
 
     if args.w0 < 0 or args.sigma <= 0:
@@ -67,33 +78,89 @@ def run(args) -> int:
             "have one name; run once per folder"
         )
     masks = {p: read_mask(p) for p in paths}
-    values, names = mask_classes(
-        masks,
-        label_values=args.label_values,
-        class_names=args.class_names,
-        ignore_value=args.ignore_value,
-    )
+    if args.instances:
+        _refuse_class_flags(args)
+        weigh = functools.partial(_instance_map, w0=args.w0, sigma=args.sigma)
+    else:
+        values, names = mask_classes(
+            masks,
+            label_values=args.label_values,
+            class_names=args.class_names,
+            ignore_value=args.ignore_value,
+        )
+        _say_object_ids(masks, given=args.label_values is not None)
+        how = dict(label_values=values, ignore_value=args.ignore_value, w0=args.w0)
+        weigh = functools.partial(_class_map, names=names, sigma=args.sigma, **how)
     out = Path(args.output)
     _refuse_among_masks(out, paths)
     targets = {p: (out / f"{p.stem}_weights.tif", out / f"{p.stem}_weights.png") for p in paths}
     files = [f for pair in targets.values() for f in pair]
     claim_files(files, inputs=paths, overwrite=args.overwrite, command="weightmap")
     for path, (tif, png) in targets.items():
-        weights, background = mask_weight_map(
-            masks[path],
-            label_values=values,
-            class_names=names,
-            ignore_value=args.ignore_value,
-            w0=args.w0,
-            sigma=args.sigma,
-        )
+        weights, what = weigh(masks[path], name=path.name)
         write_tiff(tif, weights)
         write_png(png, weight_preview(weights))
         print(
             f"{path.name}: weights {weights.min():.2f}..{weights.max():.2f} (mean "
-            f"{weights.mean():.2f}; background {names[background]!r}) -> {tif}, {png}"
+            f"{weights.mean():.2f}; {what}) -> {tif}, {png}"
         )
     return 0
+
+
+def _class_map(mask, *, names: list[str], name: str, **options) -> tuple:
+    """The weights of a class mask and what its line says: the background class."""
+    from unetlab.data.weightmap import mask_weight_map
+
+    weights, background = mask_weight_map(mask, class_names=names, **options)
+    return weights, f"background {names[background]!r}"
+
+
+def _instance_map(mask, *, name: str, w0: float, sigma: float) -> tuple:
+    """The weights of a mask of object ids, as training's instance mode makes them, and what
+    its line says: the objects."""
+    import numpy as np
+
+    from unetlab.config import DataSection
+    from unetlab.data.instances import instance_ids
+    from unetlab.data.weightmap import instance_weight_map
+
+    width = DataSection().boundary_width  # training's default
+    weights = instance_weight_map(mask, w0=w0, sigma=sigma, boundary_width=width, name=name)
+    objects = len(np.unique(instance_ids(mask, name=name))) - 1
+    return weights, f"{objects} objects, background / boundary {width} px / interior"
+
+
+def _refuse_class_flags(args) -> None:
+    """UnetlabError where --instances is given with a class mask's options."""
+    given = [f for f, v in _CLASS_FLAGS.items() if getattr(args, v) is not None]
+    if given:
+        raise UnetlabError(
+            f"--instances reads the masks as object ids (0 = background): {', '.join(given)} "
+            "name(s) classes of a class mask; give one or the other"
+        )
+
+
+#: the options of a class mask, which --instances does not take
+_CLASS_FLAGS = {
+    "--label-values": "label_values",
+    "--class-names": "class_names",
+    "--ignore-value": "ignore_value",
+}
+
+
+def _say_object_ids(masks: dict, *, given: bool) -> None:
+    """Say where the masks read as classes look like object ids (each at least 4 values,
+    each one region: a Kromp nuclei mask of 28 ids weighed 28 classes, up to 343), naming
+    --instances; never decided on, as classes (organs) can look so too."""
+    from unetlab.data.fingerprint import MaskValues, one_object_each
+
+    if given or not one_object_each([MaskValues.of(m) for m in masks.values()], files_least=1):
+        return
+    log.warning(
+        "the masks look like object ids (each value one region): each id is weighed as a "
+        "class here; if each value is one object, --instances makes the map training's "
+        "instance mode does"
+    )
 
 
 def _refuse_among_masks(out: Path, paths: list[Path]) -> None:

@@ -43,7 +43,6 @@ from unetlab.data.fingerprint import (
 )
 from unetlab.data.held import let_go
 from unetlab.data.instances import (
-    INTERIOR,
     TARGETS,
     binary_values,
     boundary_target,
@@ -908,11 +907,9 @@ def _warn_instances(binary: list[str], split: list[str]) -> None:
 def _instance_weight(target: np.ndarray, ids: np.ndarray, options: dict | None):
     if options is None:
         return None
-    from unetlab.data.weightmap import weight_map
+    from unetlab.data.weightmap import instance_weights
 
-    interiors = np.where(target == INTERIOR, ids, 0)
-    kwargs = {"ignore_index": IGNORE_INDEX, **options}
-    return np.asarray(weight_map(target, instances=interiors, **kwargs), dtype=np.float32)
+    return instance_weights(target, ids, **options)
 
 
 class _UnknownValues(DatasetError):

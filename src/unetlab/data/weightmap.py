@@ -43,6 +43,7 @@ import numpy as np
 from scipy import ndimage
 
 from unetlab.data.checks import non_integer_mask
+from unetlab.data.instances import INTERIOR, boundary_target, instance_ids
 from unetlab.data.labels import IGNORE_INDEX, compact_ids, encode_mask
 from unetlab.data.labels import instances as label_instances
 from unetlab.data.names import loose
@@ -336,6 +337,33 @@ def mask_weight_map(
     return weights, background
 
 
+def instance_weights(target: np.ndarray, ids: np.ndarray, **options) -> np.ndarray:
+    """The weight map of an instance target (background / boundary / interior,
+    :func:`~unetlab.data.instances.boundary_target`) of the object ``ids``: the border term
+    lies between the objects' interiors, as training's instance mode weighs them (``options``:
+    :func:`weight_map`'s ``w0``, ``sigma``, ...). (H, W) float32."""
+    interiors = np.where(target == INTERIOR, ids, 0)
+    kwargs = {"ignore_index": IGNORE_INDEX, **options}
+    return np.asarray(weight_map(target, instances=interiors, **kwargs), dtype=np.float32)
+
+
+def instance_weight_map(
+    mask: np.ndarray,
+    *,
+    w0: float = 10.0,
+    sigma: float = 5.0,
+    boundary_width: int = 1,
+    name: str = "mask",
+) -> np.ndarray:
+    """The weight map training makes of a mask of object ids (0 = background; a binary
+    mask's connected components) where ``data.target`` is ``instances``: its target's
+    classes (background / boundary ``boundary_width`` px / interior) balanced, plus the
+    border term between touching objects. (H, W) float32."""
+    ids = instance_ids(mask, name=name)
+    target = boundary_target(ids, boundary_width=boundary_width).astype(np.int64)
+    return instance_weights(target, ids, w0=w0, sigma=sigma)
+
+
 #: a class mask holds at most this many distinct values (:func:`mask_classes`)
 MASK_VALUES = 32
 
@@ -361,7 +389,7 @@ def mask_classes(
             raise UnetlabError(
                 f"{name} holds {len(held)} distinct values: it looks like an image or a mask "
                 "of object ids, not a class mask: give the class masks (one value per class), "
-                "or --label-values with the classes' values"
+                "--label-values with the classes' values, or --instances for object ids"
             )
     if label_values is None:
         _refuse_negative(found, ignore_value)
