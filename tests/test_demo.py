@@ -154,3 +154,14 @@ def _python_words_alone(error: OutputError) -> None:
     assert "overwrite=True" in said and "another output_dir" in said and "--" not in said
     assert "--overwrite" in error.cli and "another --output" in error.cli
     assert "=True" not in error.cli
+
+
+def test_the_demo_line_counts_one_epoch_as_one():
+    """`demo --quick` said "trained 1 epochs" (s55 newuser2)."""
+    from unetlab.cli.demo import _trained
+
+    line = _trained({"epochs": 1, "steps": 12, "train_seconds": 3.0, "total_seconds": 5.0})
+    assert line.startswith("trained 1 epoch (12 steps) in 3 s")
+    assert _trained({"epochs": 2, "steps": 1, "train_seconds": 1, "total_seconds": 1}).startswith(
+        "trained 2 epochs (1 step)"
+    )

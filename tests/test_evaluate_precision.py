@@ -79,8 +79,19 @@ def test_an_older_file_says_its_precision_is_not_recorded_without_claiming_bf16(
     out, report = _evaluate(data, capsys)
     said = "the checkpoint does not record the precision its run validated in"
     assert out.count(said) == (amp == "native") and SAID not in out
-    assert ("--precision bf16 (precision='bf16') predicts as it would have" in out) == (
-        amp == "native"
-    )
+    assert ("; --precision bf16 predicts as it would have" in out) == (amp == "native")
     assert report.get("train_amp") == (amp if amp == "native" else None)
     assert "val_precision" not in report
+
+
+def test_the_precision_fix_is_said_to_python_in_its_keyword(data, monkeypatch):  # noqa: F811
+    """report.table() in a notebook tells precision='bf16', the command line --precision
+    bf16: both were said at once to either (s55 newuser2)."""
+    from unetlab.evaluate.report import precision_line
+
+    monkeypatch.setattr("unetlab.runtime.supports_bf16", lambda device="cpu": True)
+    source = {"val_precision": "bf16", "precision": "fp32", "device": "cpu"}
+    (line,) = precision_line(source)
+    assert line.endswith("; precision='bf16' predicts as it did") and "--precision" not in line
+    (older,) = precision_line({"train_amp": "native", "precision": "fp32", "device": "cpu"})
+    assert older.endswith("; precision='bf16' predicts as it would have")

@@ -47,3 +47,20 @@ def test_named_classes_beside_a_255_are_told_the_ignore_value_which_scores_it_no
     assert main([*args, "--class-names", "bg", "fg", "--ignore-value", "255"]) in (0, None)
     out = capsys.readouterr().out
     assert "mIoU               1.0000" in out and "6% ignored" in out
+
+
+def test_the_tables_stray_value_line_gives_each_caller_its_form():
+    """The evaluation table's line on a stray mask value told both forms at once ("--ignore-value
+    255 (ignore_value=255)", s55 newuser2): Python's keywords to a notebook, the flags on the
+    command line."""
+    from unetlab.errors import command_spelling
+    from unetlab.evaluate.report import _stray_line
+
+    names = ["0", "1", "2", "3", "4", "255"]
+    (python,) = _stray_line([2, 3, 4], [5], names, None)
+    assert "ignore_value=255 if it marks" in python and "or label_values= the" in python
+    assert "--" not in python
+    with command_spelling():
+        (cli,) = _stray_line([2, 3, 4], [5], names, None)
+    assert "--ignore-value 255 if it marks" in cli and "--label-values the mask values" in cli
+    assert "ignore_value" not in cli and "label_values" not in cli

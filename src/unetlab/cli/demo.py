@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from unetlab.cli.common import add_device_arg, minutes_value, user_path
+from unetlab.words import numbered
 
 
 def add_parser(sub) -> None:
@@ -113,7 +114,7 @@ def _trained(result: dict) -> str:
     """The line of the training's length, and why it is short where the CPU was shared
     (audit s35 workshop 3: 19 of 288 steps, and nothing said why)."""
     line = (
-        f"trained {result['epochs']} epochs ({result['steps']} steps) in "
+        f"trained {numbered(result['epochs'], 'epoch')} ({numbered(result['steps'], 'step')}) in "
         f"{result['train_seconds']:.0f} s; total {result['total_seconds']:.0f} s"
     )
     if result.get("cpu_warning") and (share := result.get("cpu_share")) is not None:

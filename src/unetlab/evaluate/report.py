@@ -16,6 +16,7 @@ import numpy as np
 from unetlab.atomic import atomic_path
 from unetlab.data.datasets import data_set_folders
 from unetlab.data.io import INPUT_SUFFIXES
+from unetlab.errors import Spelled, said_as
 from unetlab.evaluate.matching import matching_line, matching_tables, write_matching_csv
 from unetlab.evaluate.spread import SPREAD, per_image_spread, spread_lines, write_image_csv
 from unetlab.outputs import (
@@ -517,6 +518,12 @@ def stray_classes(iou: Sequence[float], class_names: Sequence[str]) -> tuple[lis
     return gap + (run if len(run) >= STRAY_GAP else []), strays
 
 
+#: the mask values of the classes, as each caller gives them
+LABEL_VALUES = Spelled("label_values=", "--label-values")
+#: predicting in bf16, as each caller asks for it
+BF16 = Spelled("precision='bf16'", "--precision bf16")
+
+
 def _stray_line(gap: list[int], strays: list[int], class_names: Sequence[str], matrix) -> list[str]:
     """One line on :func:`stray_classes`: the values, their pixels in the masks and in the
     predictions, the gap left out of the table, the fix (an ignore value, or label values)."""
@@ -531,12 +538,13 @@ def _stray_line(gap: list[int], strays: list[int], class_names: Sequence[str], m
             for i in strays
         ]
     value = class_names[strays[0]]
-    fix = f"--ignore-value {value} (ignore_value={value}) if it marks pixels that count nowhere, or"
+    ignore = said_as(Spelled(f"ignore_value={value}", f"--ignore-value {value}"))
+    fix = f"{ignore} if it marks pixels that count nowhere, or"
     if m is not None and not m.sum(1)[strays].any():  # predicted only: no ignore value helps
         fix = "predictions written with values the masks lack? give"
     return [
         f"{'; '.join(parts)}: beyond the classes 0..{gap[0] - 1}, scored as a class and "
-        f"counted in mIoU: {fix} --label-values (label_values=) the mask values of the classes"
+        f"counted in mIoU: {fix} {said_as(LABEL_VALUES)} the mask values of the classes"
     ]
 
 
@@ -558,7 +566,8 @@ def precision_line(source: dict) -> list[str]:
     )
     if not _runs_here(validated, source.get("device")):
         return [f"{said}; {validated} is not native on this device: they cannot be repeated here"]
-    return [f"{said}; --precision {validated} (precision={validated!r}) predicts as it did"]
+    again = Spelled(f"precision={validated!r}", f"--precision {validated}")
+    return [f"{said}; {said_as(again)} predicts as it did"]
 
 
 def _unrecorded_precision_line(source: dict) -> list[str]:
@@ -577,7 +586,7 @@ def _unrecorded_precision_line(source: dict) -> list[str]:
     )
     if not _runs_here("bf16", source.get("device")):
         return [f"{said}; bf16 is not native on this device"]
-    return [f"{said}; --precision bf16 (precision='bf16') predicts as it would have"]
+    return [f"{said}; {said_as(BF16)} predicts as it would have"]
 
 
 def _runs_here(precision: str, device: str | None) -> bool:
