@@ -74,10 +74,10 @@ def test_threads_beyond_the_cpus_allowed_count_as_the_cpus():
     assert cpu_share(BEFORE, _after(100.0, 150.0), threads=8, cpus={0, 1}).threads == 2
 
 
-def _shared_machine(monkeypatch, own_share: float, workers: int = 0) -> None:
+def _shared_machine(monkeypatch, own_share: float, workers: int = 0, waits=1.0) -> None:
     """Training's readings: ``own_share`` of one thread's time over 180 s, both CPUs busy;
-    and as much again for each loader worker, its child process (read where asked)."""
-    main, child = own_share * 180.0, own_share * 180.0 * workers
+    and ``waits`` of that for each loader worker, its child process (read where asked)."""
+    main, child = own_share * 180.0, own_share * 180.0 * workers * waits
     kids = {(7, 1): child}  # a worker started after the first reading: all its time
 
     def after(workers=False):
@@ -89,9 +89,9 @@ def _shared_machine(monkeypatch, own_share: float, workers: int = 0) -> None:
 
 @pytest.mark.parametrize("workers", [0, 1])
 def test_a_budget_run_on_a_shared_cpu_ends_saying_so(tmp_path, monkeypatch, workers):
-    """With loader workers too: their CPU time is the run's, each a thread's worth of what
-    it could have had (a run with workers was never judged, review s54, 2)."""
-    _shared_machine(monkeypatch, 0.31, workers)
+    """With loader workers too: their CPU time is the run's (a run with workers was never
+    judged, review s54, 2), the share that of its threads (review s55 A2)."""
+    _shared_machine(monkeypatch, 0.31 if workers == 0 else 0.30, workers, waits=1 / 30)
     data = write_blobs(tmp_path / "data", 4)
     cfg = tiny_config(data, "train.epochs=1", "train.max_minutes=30", "data.tiles_per_epoch=2")
     cfg.train.num_workers = workers
@@ -102,6 +102,18 @@ def test_a_budget_run_on_a_shared_cpu_ends_saying_so(tmp_path, monkeypatch, work
     its = "1 thread and 1 loader worker" if workers else "1 thread"
     assert f"the CPU was shared: this run got 31% of what its {its} could have had" in log
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["cpu_share"] == 0.31
+
+
+def test_a_run_whose_worker_waits_is_not_read_as_starved(tmp_path, monkeypatch):
+    """A thread that got 95% of its time beside a loader worker that mostly waited for the
+    next batch (5% of it) had all it could use: the worker counted as one more thread made
+    it 50% and a warning (review s55 A2)."""
+    _shared_machine(monkeypatch, 0.95, workers=1, waits=0.05)
+    data = write_blobs(tmp_path / "data", 4)
+    cfg = tiny_config(data, "train.epochs=1", "train.max_minutes=30", "data.tiles_per_epoch=2")
+    cfg.train.num_workers = 1
+    result = fit(cfg, run_dir=tmp_path / "run", progress=False)
+    assert result["cpu_warning"] is None and result["cpu_share"] >= 0.95
 
 
 def test_a_run_that_got_its_threads_says_nothing(tmp_path, monkeypatch):

@@ -489,3 +489,60 @@ def test_two_python_threads_each_put_back_their_own_count():
         torch.set_num_threads(before)
     assert (lowered, mine) == (1, 3)
     assert seen == {"start": 3, "beside": 3, "inside": 2, "after": 3}, seen
+
+
+def test_the_python_advice_under_a_quota_gives_the_count_it_names(tmp_path, monkeypatch):
+    """The fewer-threads line tells a notebook os.environ["OMP_NUM_THREADS"] = "2" keeps 2:
+    set after torch started, torch never read it, and the quota's cap was skipped for it, so
+    a 2-CPU container's next folder ran on the host's 4 cores (review s55 A1): it runs on
+    the 2 the variable names, and torch's count is put back after."""
+    from unetlab.models import UNet
+
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # as the line says, after torch started
+    monkeypatch.setattr(runtime, "torch_default_threads", lambda: 4)
+    monkeypatch.setattr(runtime, "available_cpus", lambda: 2)
+    (tmp_path / "in").mkdir()
+    Image.fromarray(np.full((24, 24), 128, np.uint8)).save(tmp_path / "in" / "a.png")
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2, padding="same"))
+    seen, real = [], torch.nn.Module.__call__
+
+    def counted(self, *args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.Module, "__call__", counted)
+    before = torch.get_num_threads()
+    torch.set_num_threads(4)  # torch started on the host's cores
+    try:
+        predict_folder(
+            load_model(tmp_path / "m.pt"), tmp_path / "in", tmp_path / "o", progress=False
+        )
+        after = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+    assert seen and set(seen) == {2} and after == 4
+
+
+def test_a_group_shares_the_cpus_of_its_machine_not_of_every_node(monkeypatch):
+    """torchrun --nnodes 2 --nproc_per_node 1: one process on each machine, which predicted
+    on half its CPUs (its world's share, review s55 A4); LOCAL_WORLD_SIZE says how many
+    share them."""
+    from unetlab.group import Group
+    from unetlab.inference.threads_look import looking_beside
+
+    _omp(monkeypatch, None)
+    monkeypatch.setattr(runtime, "available_cpus", lambda: 4)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "1")
+    group = Group.from_env()
+    assert (group.world, group.local_world) == (2, 1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(4)
+    try:
+        with looking_beside(group):
+            inside = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+    assert inside == 4

@@ -136,10 +136,10 @@ def test_a_folder_named_by_a_number_alone_is_no_fold(tmp_path):
     from unetlab.errors import OutputError
     from unetlab.train.rundir import fold_dirs, refuse_others_than_folds
 
-    for name in ("7", "fold_2", "fold_x"):
+    for name in ("7", "fold_2", "fold_x", "fold_²"):  # "²".isdigit(): a traceback (s55 A3)
         (tmp_path / name).mkdir()
     assert fold_dirs(tmp_path) == [(2, tmp_path / "fold_2")]
-    with pytest.raises(OutputError, match=r"other things than the folds .*\(7, fold_x\)"):
+    with pytest.raises(OutputError, match=r"other things than the folds .*\(7, fold_x, fold_²\)"):
         refuse_others_than_folds(tmp_path)
 
 

@@ -295,8 +295,8 @@ def shared_cpu_warning(
 ) -> str | None:
     """One line when the run got less than :data:`LOW_SHARE` of its threads' time and other
     work kept :data:`OTHER_WORK` cores or more busy (where that is measured), else None.
-    ``threads``, ``workers``: the run's threads and loader workers, said (``share.threads``
-    counts both; None: ``share.threads`` alone)."""
+    ``threads``, ``workers``: the run's threads (None: ``share.threads``) and loader workers,
+    said (the workers' CPU time is counted as the run's)."""
     if share.wall < LEAST_SECONDS or share.share >= LOW_SHARE:
         return None
     if share.others is not None and share.others < OTHER_WORK:
@@ -304,7 +304,7 @@ def shared_cpu_warning(
     others = f"; other work kept {share.others:.1f} cores busy" if share.others else ""
     threads = _threads_said(share.threads if threads is None else threads)
     if workers:
-        threads += f" and {workers} loader worker{'s' * (workers != 1)}"
+        threads += f" and {numbered(workers, 'loader worker')}"
     return (
         f"the CPU was shared: this run got {share.share:.0%} of what its {threads} could "
         f"have had ({share.own:.0f} CPU-seconds in {share.wall:.0f} s of training{others}), "

@@ -32,6 +32,8 @@ class Group:
     # started by torchrun: DDP and collectives, even for one process (which checks the NCCL
     # path on a one-GPU machine); a plain process is inactive and every method a no-op
     active: bool = False
+    # the group's processes on this machine (torchrun's LOCAL_WORLD_SIZE): the CPUs' share
+    local_size: int | None = None
 
     @classmethod
     def from_env(cls) -> Group:
@@ -42,13 +44,20 @@ class Group:
             world = int(os.environ.get("WORLD_SIZE", "1"))
             rank = int(os.environ.get("RANK", "0"))
             local = int(os.environ.get("LOCAL_RANK", str(rank)))
+            here = int(os.environ.get("LOCAL_WORLD_SIZE", str(world)))
         except ValueError as exc:
             raise UnetlabError(
-                f"bad torchrun environment (RANK/WORLD_SIZE/LOCAL_RANK): {exc}"
+                f"bad torchrun environment (RANK/WORLD_SIZE/LOCAL_RANK/LOCAL_WORLD_SIZE): {exc}"
             ) from None
         if world < 1 or not 0 <= rank < world:
             raise UnetlabError(f"bad torchrun environment: RANK {rank}, WORLD_SIZE {world}")
-        return cls(rank, world, local, active=True)
+        return cls(rank, world, local, active=True, local_size=here)
+
+    @property
+    def local_world(self) -> int:
+        """The group's processes on this machine, which share its CPUs (its world where
+        torchrun did not say: review s55 A4, a 2-node run predicted on half of each node)."""
+        return self.local_size or self.world
 
     @property
     def is_main(self) -> bool:

@@ -376,15 +376,27 @@ def threads_chosen() -> bool:
     return torch.get_num_threads() not in (default, min(default, available_cpus()))
 
 
+def env_threads() -> int | None:
+    """The count ``OMP_NUM_THREADS`` asks for (its first level: ``4,2`` asks 4), None where it
+    is unset or no count."""
+    first = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    return int(first) if first.isascii() and first.isdigit() and int(first) > 0 else None
+
+
 def configure_threads(threads: int | None = None, *, share: int = 1) -> int:
     """Set torch's intra-op threads to ``threads`` or, by default, the CPUs this process may
     use (its ``share`` of them: one of that many processes on this machine), unless
-    ``OMP_NUM_THREADS`` or an earlier ``torch.set_num_threads`` chose fewer. Returns the
-    number in effect."""
+    ``OMP_NUM_THREADS`` or an earlier ``torch.set_num_threads`` chose fewer; an
+    OMP_NUM_THREADS set after torch started (``os.environ`` in a notebook, which torch read
+    only as it started) is applied (review s55 A1: it left torch on the host's cores).
+    Returns the number in effect."""
     if threads is not None:
         if threads < 1:
             raise UnetlabError(f"threads must be at least 1, not {threads}")
         torch.set_num_threads(threads)
+    elif (asked := env_threads()) is not None:  # set after torch started: a notebook's
+        if torch.get_num_threads() != asked:  # os.environ, as the fewer-threads line says
+            torch.set_num_threads(asked)
     elif "OMP_NUM_THREADS" not in os.environ:
         cpus = max(1, available_cpus() // max(1, share))
         if torch.get_num_threads() > cpus:  # more threads than cores thrash

@@ -38,7 +38,7 @@ import torch
 
 from unetlab import cpu_share
 from unetlab.group import SOLO, Group
-from unetlab.runtime import configure_threads, threads_chosen, threads_kept
+from unetlab.runtime import configure_threads, env_threads, threads_chosen, threads_kept
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,8 @@ def looking_beside(group: Group) -> Iterator[None]:
     unless the user chose them; torch's count put back at the end. A group's launch that
     chose no count (torchrun's ``--nproc_per_node 1``, a scheduler's own launcher: no
     OMP_NUM_THREADS) is capped too: its processes started on the host's cores each, 64
-    threads apiece under a 2-CPU quota. The share is of ``group.world``, as training's."""
+    threads apiece under a 2-CPU quota. The share is of the group's processes on this
+    machine (``group.local_world``), as training's."""
     if _looks.get() is not None:  # a folder of a tree: the tree's
         yield
         return
@@ -92,8 +93,8 @@ def looking_beside(group: Group) -> Iterator[None]:
     token = _looks.set(_Look(cpu_share.cpu_reading() if look else None))
     try:
         with threads_kept():
-            if not chosen:  # torch starts on the host's cores: 64 threads under a 2-CPU quota
-                configure_threads(share=group.world if group.active else 1)
+            if not chosen or env_threads() is not None:  # the host's cores under a quota,
+                configure_threads(share=group.local_world if group.active else 1)  # or the env's
             yield
     finally:
         _looks.reset(token)

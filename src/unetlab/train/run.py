@@ -197,7 +197,7 @@ def setup_run(
     precision = Precision.choose(t.amp, t.channels_last, device)
     if device.type == "cpu":
         # no more threads than the CPUs this process may use (its share, under torchrun)
-        configure_threads(max(1, available_cpus() // group.world) if group.active else None)
+        configure_threads(max(1, available_cpus() // group.local_world) if group.active else None)
     torch.manual_seed(t.seed)
     if resume:  # the first line: where it goes on from (after a Ctrl-C, a requeued job)
         if (at := saved_at(run_dir)) is not None:  # None: last.pt unreadable, its error says
@@ -364,7 +364,7 @@ def _loader(dataset: TileDataset, t, device: torch.device, group: Group):
     (starting them each epoch cost a GPU run ~0.5 s of 2.5 s per paper-net epoch); the
     sampler sends (epoch, index) and the dataset draws from those alone. Its own generator:
     iterating must not draw from the global RNG (dropout's)."""
-    workers = min(t.num_workers, available_cpus() // group.world)
+    workers = min(t.num_workers, available_cpus() // group.local_world)
     if workers < t.num_workers:
         log.info("train.num_workers %d > %d CPUs: using %d", t.num_workers, workers, workers)
     items = _EpochItems()

@@ -333,7 +333,8 @@ def fold_dirs(run_dir: str | os.PathLike) -> list[tuple[int, Path]]:
     name without that prefix is no fold's (a folder ``7`` was taken for one)."""
     found = []
     for path in Path(run_dir).glob("fold_*"):
-        if (number := path.name.removeprefix("fold_")).isdigit():
+        number = path.name.removeprefix("fold_")
+        if number.isascii() and number.isdigit():  # "²".isdigit(), no int (review s55 A3)
             found.append((int(number), path))
     return sorted(found)
 
