@@ -201,3 +201,28 @@ def test_a_damaged_or_foreign_export_names_no_source(checkpoint, tmp_path):
         assert exported_source(path) is None, path
     for path in (p for p in damaged if p.suffix == ".onnx"):
         assert OnnxRunner(path).source is None, path
+
+
+def test_a_file_that_is_no_export_is_refused_in_one_line_naming_it(tmp_path):
+    """exported_source raised protobuf's DecodeError on a garbage .onnx file and a KeyError
+    on a zip without rdf.yaml (s55): one line naming the file and what it is."""
+    from unetlab.errors import UnetlabError
+
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"\x08\xff\xff\xff not a model at all")
+    other = tmp_path / "other.zip"
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    (tmp_path / "folder").mkdir()
+    cases = {
+        garbage: "no ONNX model onnx can read",
+        other: "a zip without rdf.yaml",
+        tmp_path / "folder": "a folder without rdf.yaml",
+        tmp_path / "missing.onnx": "no such file or folder",
+    }
+    for path, what in cases.items():
+        with pytest.raises(UnetlabError) as refused:
+            exported_source(path)
+        line = str(refused.value)
+        assert line.startswith(f"{path}: {what}; give an .onnx or TorchScript file"), line
+        assert "\n" not in line

@@ -327,7 +327,7 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu", *, mmap: bool =
         checkpoint = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except Exception as exc:  # noqa: BLE001 - torch's unpickler raises many kinds on foreign bytes
         if path.suffix.lower() == ".onnx":
-            raise CheckpointError(_export_refusal(path, "an ONNX", _onnx_props(path))) from exc
+            raise CheckpointError(_export_refusal(path, "an ONNX", onnx_props(path))) from exc
         # torch's own message (e.g. advice about weights_only) would mislead here
         raise CheckpointError(
             f"{path}: not a unetlab checkpoint, or truncated/corrupt ({type(exc).__name__}); "
@@ -424,7 +424,7 @@ def _torchscript_props(path: Path) -> dict | None:
         return None
 
 
-def _onnx_props(path: Path) -> dict | None:
+def onnx_props(path: Path) -> dict | None:
     """The metadata of the ONNX file ``path``; None where onnx is not installed or the file
     is no ONNX model (the refusal stands without the checkpoint's name)."""
     try:

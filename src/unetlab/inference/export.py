@@ -57,7 +57,7 @@ import numpy as np
 import torch
 
 from unetlab.atomic import atomic_path
-from unetlab.checkpoint import export_source, readable_source, torchscript_extra
+from unetlab.checkpoint import export_source, onnx_props, readable_source, torchscript_extra
 from unetlab.data.classes import class_colours
 from unetlab.data.normalize import normalization_formula
 from unetlab.errors import Spelled, UnetlabError, first_line, spelled
@@ -291,20 +291,46 @@ def exported_source(path: str | os.PathLike) -> dict | None:
     """The source record (:func:`unetlab.checkpoint.export_source`) that the ONNX file,
     TorchScript file or bioimage.io package at ``path`` names; None where it names none
     (exported before unetlab recorded it, or from a model built in Python) or where the
-    record cannot be read (a damaged or foreign export: :func:`readable_source`)."""
+    record cannot be read (a damaged or foreign export: :func:`readable_source`).
+    UnetlabError (one line naming the file) for a file that is no export: bytes onnx cannot
+    read as a model, a zip or folder without the rdf.yaml of a package, a missing path."""
     path = Path(path)
+    if not path.exists():
+        raise UnetlabError(f"{path}: {_NO_EXPORT.format('no such file or folder')}")
     if path.suffix.lower() == ".onnx":
-        onnx, _ = _require_onnx()
-        props = {
-            p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props
-        }
+        _require_onnx()
+        if (props := onnx_props(path)) is None:
+            raise UnetlabError(f"{path}: {_NO_EXPORT.format('no ONNX model onnx can read')}")
     elif zipfile.is_zipfile(path) and (extra := torchscript_extra(path)) is not None:
         props = extra
     else:
         from unetlab.inference.bioimageio import package_record
 
+        _refuse_no_package(path)
         return package_record(path).get("source")
     return readable_source(props)
+
+
+#: the end of :func:`exported_source`'s refusal of a file that is no export ({}: what it is)
+_NO_EXPORT = (
+    "{}; give an .onnx or TorchScript file unetlab export wrote, or a bioimage.io package"
+    " (.zip or folder) holding its rdf.yaml"
+)
+
+
+def _refuse_no_package(path: Path) -> None:
+    """UnetlabError naming ``path``, a zip or folder without a package's rdf.yaml (a bare
+    KeyError or FileNotFoundError before, s55)."""
+    if path.is_dir():
+        holds = (path / "rdf.yaml").is_file()
+    elif zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            holds = "rdf.yaml" in archive.namelist()
+    else:
+        return  # an rdf.yaml itself
+    if not holds:
+        kind = "a folder" if path.is_dir() else "a zip"
+        raise UnetlabError(f"{path}: {_NO_EXPORT.format(f'{kind} without rdf.yaml')}")
 
 
 def _random(*shape: int) -> torch.Tensor:
