@@ -13,11 +13,12 @@ from pathlib import Path
 from unetlab.errors import ImageReadError
 
 
-def multiscale(path: str | os.PathLike, attrs: dict) -> dict | None:
+def multiscale(path: str | os.PathLike, attrs: dict, *, scales: bool = True) -> dict | None:
     """The first ``multiscales`` entry of a Zarr group's attributes ``attrs`` (at the top, or
     under ``ome`` as NGFF 0.5 writes it), its ``datasets`` and their ``scale`` transforms
-    checked; None where it has none (a group without OME-Zarr metadata); ImageReadError
-    naming ``path`` where they are damaged. Its ``axes``: :func:`axis_names`."""
+    checked (not the latter without ``scales``: for a reader of its arrays' axes alone);
+    None where it has none (a group without OME-Zarr metadata); ImageReadError naming
+    ``path`` where they are damaged. Its ``axes``: :func:`axis_names`."""
     ome = attrs.get("ome")
     found = attrs.get("multiscales") or (ome.get("multiscales") if isinstance(ome, dict) else None)
     if not found:
@@ -29,7 +30,7 @@ def multiscale(path: str | os.PathLike, attrs: dict) -> dict | None:
         raise damaged(path, "'datasets' is not a list of levels")
     if not all(isinstance(d, dict) and isinstance(d.get("path"), str) for d in datasets):
         raise damaged(path, "a level of 'datasets' has no 'path' (the name of its array)")
-    for level, dataset in enumerate(datasets):
+    for level, dataset in enumerate(datasets if scales else ()):
         _check_transforms(path, level, dataset.get("coordinateTransformations", []))
     return found[0]
 

@@ -477,7 +477,22 @@ def _scaled(size, layout0: Layout, layout: Layout) -> tuple[float, float]:
     return size[0] * h0 / h, size[1] * w0 / w
 
 
-def _open_zarr(path: Path, level: int) -> Slide:
+def zarr_layout(path: str | os.PathLike) -> Layout:
+    """The :class:`Layout` of level 0 of the Zarr folder ``path`` from its axes and shape
+    alone, its scales not read (one given by 'path', which :func:`open_slide` refuses, still
+    has channels to count: s55); ImageReadError as :func:`open_slide`'s."""
+    path = Path(path)
+    node, scales = _zarr_node(path, scales=False)
+    if scales is None:  # a bare array
+        return _guess_layout(node.shape)
+    array = _zarr_level(path, node, scales["datasets"][0]["path"])
+    return layout_of("".join(n[0] for n in axis_names(path, scales, array.ndim)), array.shape)
+
+
+def _zarr_node(path: Path, *, scales: bool = True) -> tuple:
+    """The Zarr array or group at ``path`` and the group's ``multiscales`` entry (None for
+    an array: :func:`~unetlab.data.ngff.multiscale`, its scales checked with ``scales``);
+    ImageReadError for an unreadable Zarr, a group without OME-Zarr metadata."""
     import zarr
 
     try:
@@ -487,9 +502,16 @@ def _open_zarr(path: Path, level: int) -> Slide:
             f"{path}: cannot read this Zarr ({type(exc).__name__}: {exc})"
         ) from exc
     if isinstance(node, zarr.Array):
-        return _bare_zarr_slide(path, node, level)
-    if (scales := multiscale(path, dict(node.attrs))) is None:
+        return node, None
+    if (found := multiscale(path, dict(node.attrs), scales=scales)) is None:
         raise ImageReadError(f"{path}: a Zarr group without OME-Zarr 'multiscales' metadata")
+    return node, found
+
+
+def _open_zarr(path: Path, level: int) -> Slide:
+    node, scales = _zarr_node(path)
+    if scales is None:
+        return _bare_zarr_slide(path, node, level)
     datasets = scales["datasets"]
     _check_level(path, level, len(datasets))
     array = _zarr_level(path, node, datasets[level]["path"])

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from unetlab.data.colour import colour_file
 from unetlab.data.io import TIFF_SUFFIXES, refuse_untiffed_axes, stack_shape, tiff_layout
-from unetlab.data.slides import is_zarr, open_slide
+from unetlab.data.slides import is_zarr, zarr_layout
 from unetlab.data.tiff_files import open_tiff
 from unetlab.errors import Spelled, UnetlabError, spelled
 from unetlab.inference.predict import PredictOptions
@@ -163,9 +163,8 @@ def _channel_bound(path: str | os.PathLike, axes: str | None = None) -> tuple[in
     axis too."""
     try:
         if is_zarr(path):  # --axes is for TIFFs alone
-            with open_slide(path) as slide:
-                letters, shape = slide.layout.axes, slide.layout.shape
-            return _header_bound(letters, shape, False, stated="C" in letters)
+            layout = zarr_layout(path)
+            return _header_bound(layout.axes, layout.shape, False, stated="C" in layout.axes)
         if not Path(path).is_file():
             return None
         if Path(path).suffix.lower() not in TIFF_SUFFIXES:
