@@ -18,6 +18,7 @@ from unetlab.checkpoint import save_model
 from unetlab.config import Config, write_config
 from unetlab.cpu_share import CpuReading, ThreadsWatch, cpu_reading
 from unetlab.data.datasets import TileDataset
+from unetlab.data.loader import UserErrorLoader
 from unetlab.distributed import Group
 from unetlab.errors import Spelled, UnetlabError, said_as
 from unetlab.losses import build_loss
@@ -368,7 +369,7 @@ def _loader(dataset: TileDataset, t, device: torch.device, group: Group):
     if workers < t.num_workers:
         log.info("train.num_workers %d > %d CPUs: using %d", t.num_workers, workers, workers)
     items = _EpochItems()
-    loader = DataLoader(
+    loader = UserErrorLoader(  # a worker's bad input: one line, not torch's traceback
         dataset,
         batch_size=t.batch_size,
         sampler=items,
