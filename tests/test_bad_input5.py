@@ -2,8 +2,11 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+import tifffile
 import torch
+from PIL import Image
 from torch.utils.data import Dataset
 
 from unetlab.data.io import ChannelsMaskError
@@ -77,3 +80,67 @@ def test_train_with_loader_workers_says_a_worker_s_bad_input_in_one_line(
     assert main([*args, *(a for s in sets for a in ("--set", s))]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == "unetlab train: error: data/masks/0.png: refused (CLI)", err
+
+
+def _cyx(path: Path, channels: int) -> Path:
+    tifffile.imwrite(
+        _parent(path), np.zeros((channels, 16, 16), np.uint8), metadata={"axes": "CYX"}
+    )
+    return path
+
+
+def test_a_band_list_beyond_every_input_s_channels_is_refused_up_front(tmp_path, capsys):
+    """``--channel 3 2 1`` of 3-channel images failed each file after the model loaded
+    (since s54 a single ``--channel C`` is refused before): its highest band is checked
+    against each header in the same one line, exit 2."""
+    from unetlab.checkpoint import save_model
+    from unetlab.cli import main
+    from unetlab.models import UNet
+
+    a, b = _cyx(tmp_path / "in" / "a.tif", 3), _cyx(tmp_path / "in" / "b.tif", 3)
+    with pytest.raises(UnetlabError) as refused:
+        refuse_for_every_file(tmp_path / "in", [a, b], {"channel": (3, 2, 1)})
+    assert str(refused.value).startswith("channel=[3, 2, 1]: band 3 is out of range: all 2")
+    assert str(refused.value).endswith("(valid: channel=0 to 2); give bands among those")
+    refuse_for_every_file(tmp_path / "in", [a, b], {"channel": [2, 1, 0]})  # it has those
+    wider = _cyx(tmp_path / "in" / "c.tif", 4)
+    refuse_for_every_file(tmp_path / "in", [a, wider], {"channel": (3, 2, 1)})  # c has band 3
+    save_model(tmp_path / "c.pt", UNet(3, 2, depth=2, base_channels=4, padding="same"))
+    args = ["predict", "--checkpoint", str(tmp_path / "c.pt"), "--input", str(a), str(b)]
+    assert main([*args, "--output", str(tmp_path / "out"), "--channel", "3", "2", "1"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == (
+        "unetlab predict: error: --channel 3 2 1: band 3 is out of range: all 2 inputs "
+        f"({a}, ...) have at most 3 channels (valid: --channel 0 to 2); give bands among those"
+    ), line
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_tree_folder_lacking_the_channel_is_not_told_to_leave_it_out(tmp_path, capsys):
+    """A tree folder of grey images, beside one of colour images, was told "leave --channel
+    out for images of one channel", which would change the other folder's run too: its
+    line says the others are predicted and to predict it alone."""
+    from unetlab.checkpoint import save_model
+    from unetlab.cli import main
+    from unetlab.models import UNet
+
+    root = tmp_path / "tree"
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(_parent(root / "grey" / "g.png"))
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(_parent(root / "colour" / "c.png"))
+    save_model(tmp_path / "c.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
+    args = ["predict", "--checkpoint", str(tmp_path / "c.pt"), "--input", str(root)]
+    main([*args, "--recursive", "--output", str(tmp_path / "out"), "--channel", "1"])
+    failed = [ln for ln in capsys.readouterr().err.splitlines() if "failed:" in ln]
+    assert failed == [
+        f"unetlab predict: failed: {root / 'grey'}/: --channel 1 is out of range: the input, "
+        f"{root / 'grey' / 'g.png'}, has 1 channel (valid: --channel 0); the tree's other "
+        "folders are predicted; predict this folder alone (leave --channel out for images "
+        "of one channel)"
+    ], failed
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["colour"]  # grey: none
+    assert (tmp_path / "out" / "colour" / "c.png").is_file()
+
+
+def _parent(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path

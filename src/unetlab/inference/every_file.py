@@ -18,7 +18,7 @@ from unetlab.data.colour import colour_file
 from unetlab.data.io import TIFF_SUFFIXES, refuse_untiffed_axes, stack_shape, tiff_layout
 from unetlab.data.slides import is_zarr, zarr_layout
 from unetlab.data.tiff_files import open_tiff
-from unetlab.errors import Spelled, UnetlabError, spelled
+from unetlab.errors import Spelled, UnetlabError, worded
 from unetlab.inference.predict import PredictOptions
 
 #: a channel index as the Python API and the command line spell it
@@ -50,25 +50,54 @@ def given_options(settings: dict) -> PredictOptions:
     )
 
 
-def absent_channel(paths: Sequence[str | os.PathLike], channel, *, axes=None) -> dict | None:
-    """The refusal (``message`` and ``cli``: :func:`~unetlab.errors.spelled`) where the
-    ``channel`` asked for (an index) is beyond the channels of every input of ``paths``, as
-    their headers tell (:func:`most_channels`): each file would fail, one line apiece (s53
-    badinput3: grey inputs; s54 badinput4: colour ones). None as soon as one input may have
-    it or its header cannot say (its own line will): a folder of mixed channel counts
-    predicts those that have it, the others fail alone (s53 reviewB). Headers are read up to
-    the first such input. ``axes`` (``--axes``): the TIFFs are read by those, not as their
-    headers say (their channels then counted as a bound: :func:`_channel_bound`)."""
-    if not isinstance(channel, int) or isinstance(channel, bool) or channel < 1 or not paths:
+def absent_channel(
+    paths: Sequence[str | os.PathLike], channel, *, axes=None, others: bool = False
+) -> dict | None:
+    """The refusal (``message`` and ``cli``: :func:`~unetlab.errors.worded`) where the
+    ``channel`` asked for (an index, or a band list: its highest band) is beyond the channels
+    of every input of ``paths``, as their headers tell (:func:`most_channels`): each file
+    would fail, one line apiece (s53 badinput3: grey inputs; s54 badinput4: colour ones;
+    s55: band lists). None as soon as one input may have it or its header cannot say (its
+    own line will): a folder of mixed channel counts predicts those that have it, the others
+    fail alone (s53 reviewB). Headers are read up to the first such input. ``axes``
+    (``--axes``): the TIFFs are read by those, not as their headers say (their channels then
+    counted as a bound: :func:`_channel_bound`). ``others``: ``paths`` are one folder of a
+    tree whose other folders are predicted (the fix is this folder's alone, s55)."""
+    if (top := _highest_band(channel)) is None or not paths:
         return None
     most, exact = [], True
     for path in paths:
-        if (bound := _bound_once(path, axes)) is None or bound[0] > channel:
+        if (bound := _bound_once(path, axes)) is None or bound[0] > top:
             return None
         most.append(bound[0])
         exact &= bound[1]
     said = _Bound(max(most), exact)
-    return spelled(lambda form: _out_of_range(form, channel, paths, said), CHANNEL_AS)
+    given = _given(channel)
+    return worded(
+        lambda words: _out_of_range(words, top, paths, said, others=others),
+        {"form": CHANNEL_AS.python, "given": given.python},
+        {"form": CHANNEL_AS.cli, "given": given.cli},
+    )
+
+
+def _highest_band(channel) -> int | None:
+    """The highest channel index ``channel`` reads (an index, or a band list: a tuple or
+    list of indices); None where that needs no header (channel 0, a name, none)."""
+    bands = channel if isinstance(channel, (tuple, list)) else (channel,)
+    if not bands or not all(isinstance(b, int) and not isinstance(b, bool) for b in bands):
+        return None
+    return max(bands) if max(bands) >= 1 else None
+
+
+def _given(channel) -> Spelled:
+    """``channel`` as the caller gave it: ``channel=5`` / ``--channel 5``, a band list
+    ``channel=[3, 2, 1]`` / ``--channel 3 2 1``."""
+    if isinstance(channel, (tuple, list)):
+        bands = [int(b) for b in channel]
+        return Spelled(
+            CHANNEL_AS.python.format(bands), CHANNEL_AS.cli.format(" ".join(map(str, bands)))
+        )
+    return Spelled(CHANNEL_AS.python.format(channel), CHANNEL_AS.cli.format(channel))
 
 
 class _Bound(NamedTuple):
@@ -80,32 +109,38 @@ class _Bound(NamedTuple):
     exact: bool
 
 
-def _out_of_range(form: str, channel: int, paths: Sequence, bound: _Bound) -> str:
+def _out_of_range(words, top: int, paths: Sequence, bound: _Bound, *, others: bool) -> str:
     """``--channel 5 is out of range: all 2 inputs (a.png, ...) have at most 3 channels
-    (valid: --channel 0 to 2); ...`` in the spelling ``form`` (:data:`CHANNEL_AS`); no
-    range where the count is a bound (pages times channels: review s54 C6 said 'valid: 0
-    to 5' of files of 2 channels in 3 planes)."""
-    most = bound.most
-    if len(paths) == 1:
-        which = f"the input, {paths[0]}, has" + ("" if bound.exact else " at most")
-    else:
-        which = f"all {len(paths)} inputs ({paths[0]}, ...) have" + (" at most" if most > 1 else "")
-    count = f"{most} channel" + ("s" if most > 1 else "")
+    (valid: --channel 0 to 2); ...`` in the spelling of ``words`` (``form``:
+    :data:`CHANNEL_AS`'s, ``given``: the channel as given: :func:`_given`); a band list's
+    ``--channel 3 2 1: band 3 is out of range: ...``; no range where the count is a bound
+    (pages times channels: review s54 C6 said 'valid: 0 to 5' of files of 2 channels in 3
+    planes)."""
+    form, most, given = words["form"], bound.most, words["given"]
+    bands = given != form.format(top)  # a band list
+    lead = f"{given}: band {top} is" if bands else f"{given} is"
+    which, count = _holders(paths, bound), f"{most} channel" + ("s" if most > 1 else "")
     if not bound.exact:
         its, it, has = ("its", "it", "has") if len(paths) == 1 else ("their", "they", "have")
-        return (
-            f"{form.format(channel)} is out of range: {which} {count} ({its} pages counted "
-            f"as channels); give the index of a channel {it} {has}"
-        )
-    if most == 1:
-        valid, fix = (
-            form.format(0),
-            f"leave {form.format('').strip()} out for images of one channel",
-        )
+        fix = f"give the index of a channel {it} {has}"
+        said = f"{which} {count} ({its} pages counted as channels)"
     else:
-        valid = f"{form.format(0)} to {most - 1}"
-        fix = "give one of those"
-    return f"{form.format(channel)} is out of range: {which} {count} (valid: {valid}); {fix}"
+        valid = form.format(0) if most == 1 else f"{form.format(0)} to {most - 1}"
+        alone = f"leave {form.format('').strip()} out for images of one channel"
+        fix = alone if most == 1 else f"give {'bands among' if bands else 'one of'} those"
+        said = f"{which} {count} (valid: {valid})"
+    if others:  # leaving it out, or another channel, would change the other folders' run
+        fix = f"the tree's other folders are predicted; predict this folder alone ({fix})"
+    return f"{lead} out of range: {said}; {fix}"
+
+
+def _holders(paths: Sequence, bound: _Bound) -> str:
+    """Which inputs have the channels of ``bound``: ``the input, a.png, has (at most)`` or
+    ``all 2 inputs (a.png, ...) have (at most)``."""
+    if len(paths) == 1:
+        return f"the input, {paths[0]}, has" + ("" if bound.exact else " at most")
+    many = " at most" if bound.most > 1 else ""
+    return f"all {len(paths)} inputs ({paths[0]}, ...) have{many}"
 
 
 def _header_bound(letters: str, shape: tuple, palette: bool, *, stated: bool) -> tuple[int, bool]:

@@ -285,7 +285,7 @@ def _folder(model, files, where: tuple[Path, Path], outputs, each: dict, setting
     output folder is refused, or where none of its inputs has the channel asked for (others
     of the tree have: :func:`~unetlab.inference.every_file.absent_channel`, s54)."""
     channel, axes = given_options(settings).channel, settings.get("axes")
-    if (lacks := absent_channel(files, channel, axes=axes)) is not None:
+    if (lacks := absent_channel(files, channel, axes=axes, others=True)) is not None:
         return _refused(where[0], UnetlabError(**lacks), settings)
     try:
         return predict_folder(model, files, where[1], outputs, **each)
