@@ -13,6 +13,7 @@ from unetlab.data.io import ChannelsMaskError
 from unetlab.data.loader import UserErrorLoader
 from unetlab.errors import UnetlabError
 from unetlab.inference.every_file import most_channels, refuse_for_every_file
+from unetlab.inference.tree import predict_tree
 
 from .test_bad_input4 import _ngff, _zarr
 from .test_train import write_blobs
@@ -144,3 +145,25 @@ def test_a_tree_folder_lacking_the_channel_is_not_told_to_leave_it_out(tmp_path,
 def _parent(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def test_a_tree_s_lines_name_each_file_by_its_path_from_the_root(tmp_path, caplog):
+    """Two folders of a tree holding ``x.png`` were both named ``x.png: ...`` in their
+    per-file lines (s54 noticed): a tree's file is named by its path from the root, a file
+    given alone (predict_file) by its path as given."""
+    from unetlab.inference.files import predict_file
+
+    from .test_bad_input4 import _net
+
+    root = tmp_path / "tree"
+    for folder in ("a", "b"):  # colour images to a grey net: a line for each
+        Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(_parent(root / folder / "x.png"))
+    with caplog.at_level("WARNING"):
+        predict_tree(_net(), root, tmp_path / "out", progress=False)
+    said = [r.getMessage() for r in caplog.records if "colour image given" in r.getMessage()]
+    assert [line.split(":")[0] for line in said] == ["a/x.png", "b/x.png"], said
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        predict_file(_net(), root / "a" / "x.png", tmp_path / "alone")
+    said = [r.getMessage() for r in caplog.records if "colour image given" in r.getMessage()]
+    assert [line.split(": ")[0] for line in said] == [str(root / "a" / "x.png")], said

@@ -493,8 +493,8 @@ def test_a_stack_without_z_spacing_is_said_to_join_planes_a_pixel_apart(tmp_path
             objects_3d=True,
         )
     said = [r.getMessage() for r in caplog.records if "z spacing" in r.getMessage()]
-    assert said == [
-        "n.tif records no z spacing: --objects-3d takes its planes a pixel (0.5 µm) apart, so "
+    assert said == [  # files given as a list: each named by its path as given (s55)
+        f"{tmp_path / 'n.tif'} records no z spacing: --objects-3d takes its planes a pixel (0.5 µm) apart, so "
         "nuclei one above the other may join, and its table has no µm volumes; give "
         "--z-spacing UM, or record it in the file (Fiji: Image > Properties, voxel depth)"
     ]

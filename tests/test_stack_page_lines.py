@@ -25,8 +25,8 @@ def test_a_movie_read_whole_says_its_frames(tmp_path, caplog, monkeypatch):
         predict_file(net, tmp_path / "m.tif", tmp_path / "o")
     lines = [r.getMessage() for r in caplog.records if " so far, about " in r.getMessage()]
     assert len(lines) == 10, lines  # one a frame: 10% of 10
-    assert lines[0].startswith("m.tif: frame 0 (1 of 10), ")
-    assert lines[-1].startswith("m.tif: frame 9 (10 of 10), ")
+    assert lines[0].startswith(f"{tmp_path / 'm.tif'}: frame 0 (1 of 10), ")  # as given
+    assert lines[-1].startswith(f"{tmp_path / 'm.tif'}: frame 9 (10 of 10), ")
 
 
 def test_page_lines_by_time_and_not_for_few_pages(caplog):

@@ -32,6 +32,7 @@ from unetlab.data.names import SPLIT_NAMES
 from unetlab.data.ome import output_pixels
 from unetlab.data.positions import each_position
 from unetlab.data.read_notes import handed_notes, read_notes, take_notes
+from unetlab.data.shown import shown_as
 from unetlab.data.slides import slide_name
 from unetlab.errors import (
     OutOfMemoryError,
@@ -1222,9 +1223,17 @@ class _Run:
         bar = progress_bar(desc=slide_name(path), unit="tile", leave=False, disable=self.quiet)
         # log lines while bars are drawn go through tqdm.write: above the bars, not into them
         lines = contextlib.nullcontext() if self.quiet else logging_redirect_tqdm()
-        rel = table_path(relative_path(path, self.root))  # the objects table's path column
+        given = relative_path(path, self.root)  # the tables' path column, the lines' name
         before = slide_resume.pixels_done_before()  # a resumed slide's: not predicted now
-        with bar, timed, lines, self._held(path), rel, before as done_before:
+        with (
+            bar,
+            timed,
+            lines,
+            self._held(path),
+            table_path(given),
+            shown_as(path, given),
+            before as done_before,
+        ):
             each = dict(self._keywords(path), progress=bar.update, counted=counted)
             written = predict_or_fail(self.model, path, self.out_dir, self._outputs(path), **each)
         if not isinstance(written, UnetlabError):  # each process its own band's

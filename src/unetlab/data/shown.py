@@ -1,0 +1,36 @@
+"""How a line names an input file: so that it can be found. A file of a folder the user gave
+is named by its name, one of a tree (``predict --recursive``) by its path from the tree's
+root (two folders' ``img_00.png`` told apart), one of several folders or a glob by its path
+as given, a file given alone by its path as given (s55: the lines of a file's prediction
+named it by its name alone). A folder's run says which while it predicts each file
+(:func:`shown_as`, a context variable: no global logging state, s54's record factory was
+reverted); the lines call :func:`shown`."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from contextvars import ContextVar
+from pathlib import Path
+
+#: (the file's path as given, how the lines name it) while a run predicts it
+_SHOWN: ContextVar[tuple[str, str] | None] = ContextVar("unetlab_shown", default=None)
+
+
+@contextlib.contextmanager
+def shown_as(path: str | os.PathLike, name: str) -> Iterator[None]:
+    """Within: :func:`shown` of ``path`` is ``name`` (its path from what the user gave)."""
+    token = _SHOWN.set((str(path), name))
+    try:
+        yield
+    finally:
+        _SHOWN.reset(token)
+
+
+def shown(path: str | os.PathLike) -> str:
+    """How a line names the input ``path``: as :func:`shown_as` says while a folder's run
+    predicts it, else its path as given (``Path`` form)."""
+    if (held := _SHOWN.get()) is not None and held[0] == str(path):
+        return held[1]
+    return str(Path(path))
