@@ -182,7 +182,7 @@ def test_a_class_in_one_image_only_gets_no_seed_that_would_take_it_from_training
     (line,) = [n for n in plan_training(cfg)[1].notes if "in no validation image" in n]
     assert "data.seed=" not in line and "move an image" not in line
     assert line.endswith(
-        "2 (person) is in one image only (0.png), which training needs: no split "
+        f"2 (person) is in one image only ({root / 'masks' / '0.png'}), which training needs: no split "
         "both learns and validates it; label it in more images and put one of them among the "
         "validation images"
     )
@@ -277,7 +277,8 @@ def test_a_seed_for_one_class_never_moves_another_class_out_of_training(tmp_path
     root, cfg = _ten_pairs(tmp_path, {2: (0,), 3: (1, 2)})
     (line,) = [n for n in plan_training(cfg)[1].notes if "in no validation image" in n]
     seed = int(line.split("data.seed=", 1)[1].split()[0])
-    assert f"data.seed={seed} puts 3 in validation; 2 is in one image only (000.tif)," in line
+    holder = root / "masks" / "000.tif"  # by its path, as found (s55)
+    assert f"data.seed={seed} puts 3 in validation; 2 is in one image only ({holder})," in line
     train, val = split_pairs(root, val_fraction=cfg.data.val_fraction, seed=seed)
     assert "000" in {p.mask.stem for p in train} and {"001", "002"} & {p.mask.stem for p in val}
     assert {"001", "002"} & {p.mask.stem for p in train}  # 3 is still trained on

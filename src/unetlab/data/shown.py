@@ -4,7 +4,7 @@ root (two folders' ``img_00.png`` told apart), one of several folders or a glob 
 as given, a file given alone by its path as given (s55: the lines of a file's prediction
 named it by its name alone). A folder's run says which while it predicts each file
 (:func:`shown_as`, a context variable: no global logging state, s54's record factory was
-reverted); the lines call :func:`shown`."""
+reverted); the lines call :func:`shown_path`."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ _SHOWN: ContextVar[tuple[str, str] | None] = ContextVar("unetlab_shown", default
 
 @contextlib.contextmanager
 def shown_as(path: str | os.PathLike, name: str) -> Iterator[None]:
-    """Within: :func:`shown` of ``path`` is ``name`` (its path from what the user gave)."""
+    """Within: :func:`shown_path` of ``path`` is ``name`` (its path from what the user gave)."""
     token = _SHOWN.set((str(path), name))
     try:
         yield
@@ -28,7 +28,7 @@ def shown_as(path: str | os.PathLike, name: str) -> Iterator[None]:
         _SHOWN.reset(token)
 
 
-def shown(path: str | os.PathLike) -> str:
+def shown_path(path: str | os.PathLike) -> str:
     """How a line names the input ``path``: as :func:`shown_as` says while a folder's run
     predicts it, else its path as given (``Path`` form)."""
     if (held := _SHOWN.get()) is not None and held[0] == str(path):

@@ -78,7 +78,7 @@ from unetlab.data.nodata import (
 )
 from unetlab.data.positions import each_position, position_of, reading_position
 from unetlab.data.read_notes import note_side, note_written, read_notes
-from unetlab.data.shown import shown
+from unetlab.data.shown import shown_path
 from unetlab.data.slides import no_pyramid, open_slide
 from unetlab.data.tiff_files import keeping_open
 from unetlab.data.tiffmeta import (
@@ -384,7 +384,7 @@ def _outputs(file: _File, group: Group) -> list[Path]:
         with reading_position(file.path, i, len(names)):
             log.info(
                 "%s: position %d of %d (%s) -> %s.*",
-                *(shown(file.path), i + 1, len(names), name, output_stem(file.path)),
+                *(shown_path(file.path), i + 1, len(names), name, output_stem(file.path)),
             )
             if shared:
                 written += _image_outputs(file, group, True)
@@ -414,7 +414,7 @@ def _image_outputs(file: _File, group: Group, streamed: bool) -> list[Path]:
                 log.info("%s", note)
             return _predict_streamed(file, group)  # as a folder shares it out
         if o.level:  # a PNG's, a stack's: no pyramid
-            raise UnetlabError(**no_pyramid(shown(file.path), o.level))
+            raise UnetlabError(**no_pyramid(shown_path(file.path), o.level))
         least = LONG_READ_PIXELS
         note = whole_read_note(file.path, file.model, o, file.options, least=least, **rule)
         if note is not None:  # a stack's too: all its pages (audit s34 stacks 5)
@@ -484,7 +484,7 @@ class _File:
         """The settings checked and resolved (a channel named: its index in the file)."""
         outputs, settings = OutputOptions.taken(outputs, settings)
         outputs = outputs.for_model(model)  # outlines of a semantic model refused
-        values = outputs.values(model, shown(path))
+        values = outputs.values(model, shown_path(path))
         asked = settings.get("channel", options.channel if options is not None else None)
         if isinstance(asked, str):  # a channel the file names (--channel DAPI)
             asked = settings["channel"] = channel_index(path, asked, channel_names(path))
@@ -518,7 +518,7 @@ def file_record(
 def _predict_streamed(file: _File, group: Group) -> list[Path]:
     """A large image read window by window (:func:`predict_slide`)."""
     if file.options.exclude_rows:
-        said = f"{shown(file.path)}: exclude_rows (a data bar: "
+        said = f"{shown_path(file.path)}: exclude_rows (a data bar: "
 
         def say(given: str, none: str) -> str:
             return (
@@ -528,7 +528,7 @@ def _predict_streamed(file: _File, group: Group) -> list[Path]:
             )
 
         raise UnetlabError(**spelled(say, EXCLUDE_ROWS, NO_EXCLUDE_ROWS))
-    refuse_streamed_scale(shown(file.path), file.options.scale)
+    refuse_streamed_scale(shown_path(file.path), file.options.scale)
     o, stem = file.outputs, output_stem(file.path)
     if o.objects is not None and o.objects_3d and not _streamed_flat(file.path):
         _refuse_streamed_3d(file)
@@ -547,7 +547,7 @@ def _predict_streamed(file: _File, group: Group) -> list[Path]:
 def _refuse_streamed_3d(file: _File) -> None:
     """The UnetlabError of ``objects_3d`` for a stack that is streamed (read window by
     window), naming how to read it whole."""
-    said = f"{shown(file.path)}: "
+    said = f"{shown_path(file.path)}: "
     whole = (
         " joins the planes of a stack read whole, and this one is large, read window by window: "
         "read it whole with "
@@ -584,7 +584,7 @@ def _at_level(model, path: Path, outputs: OutputOptions) -> OutputOptions:
     key = (path.parent, outputs.level, trained_pixel_size(model), sides[outputs.level])
     if note is not None and key not in _SAID_LEVELS:
         _SAID_LEVELS.add(key)
-        log.warning("%s: %s", shown(path), note)
+        log.warning("%s: %s", shown_path(path), note)
     if outputs.objects is None or downsample == (1.0, 1.0):
         return outputs
     return dataclasses.replace(outputs, objects=_scaled_objects(outputs.objects, downsample))
@@ -665,7 +665,7 @@ def _written(file: _File, paths: dict[str, Path], invalid: list) -> tuple[list, 
     if there is not None:
         log.info(
             "%s: drawn from the labels%s this checkpoint and settings wrote in %s, the net not run",
-            *(shown(file.path), " and objects" if objects else "", file.out_dir),
+            *(shown_path(file.path), " and objects" if objects else "", file.out_dir),
         )
     return there
 
@@ -682,7 +682,7 @@ def _read_whole(file: _File) -> tuple[np.ndarray, PageAxes, list, list, dict]:
     meta = _tiff_meta(file.model, file.path, file.values)
     planes = "Z" in axes.letters or axes.letters == "Q"  # a 2-D image or movie: no z step
     z_spacing = o.z_spacing if planes else None
-    meta["pixel"] = given_sizes(meta["pixel"], shown(file.path), o.pixel_size, z_spacing)
+    meta["pixel"] = given_sizes(meta["pixel"], shown_path(file.path), o.pixel_size, z_spacing)
     return stack, axes, pages, invalid, meta
 
 
@@ -720,7 +720,9 @@ def stack_objects_3d(
     fix = f"lower {said_as(TILE_OR_BATCH)}"  # one line, of the caller's form
     with keeping_open(path), floor_run(), memory_hint(str(path), fix):
         if _streamed(file, SOLO):  # predict's flag, not the caller's (evaluate has none)
-            raise UnetlabError(**spelled(lambda how: f"{shown(path)}: {how}", PREDICT_3D_FIRST))
+            raise UnetlabError(
+                **spelled(lambda how: f"{shown_path(path)}: {how}", PREDICT_3D_FIRST)
+            )
         _, page_axes, pages, invalid, meta = _read_whole(file)
         file = _flat_without_z(file, page_axes)  # a 2-D image: its 2-D objects
         _check_pages(path, pages, invalid, page_axes)
@@ -890,7 +892,7 @@ def _joined_in_3d(file: _File, ids: list, axes: PageAxes, pixel) -> list:
         return ids
     size = None if pixel is None else pixel.size
     if not getattr(pixel, "spacing", None):
-        say_cubes(shown(file.path), size)
+        say_cubes(shown_path(file.path), size)
     return objects_by_frame(ids, axes, voxel_size(size, getattr(pixel, "spacing", None)))
 
 
@@ -907,7 +909,7 @@ def _staging(file: _File, labels: Path, pages: list[np.ndarray]) -> PageStaging 
         device = next((w.device for w in file.model.parameters()), "cpu")
     how.update(batch=file.options.batch_size, device=device)
     wanted = page_identity(file.path, file.record, **how)
-    return PageStaging.open(labels, wanted, name=shown(file.path))
+    return PageStaging.open(labels, wanted, name=shown_path(file.path))
 
 
 def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
@@ -919,7 +921,7 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
     stack, axes = read_pages(path, axes=file.axes, **how)  # a bare (T, Z, Y, X): refused
     if joined:  # before the net runs
         if file.axes is not None and axes.letters == "Q":  # TZQYX: all pages of no meaning
-            refuse_unknown_stack(shown(path), axes.shape[0], len(file.axes), given=file.axes)
+            refuse_unknown_stack(shown_path(path), axes.shape[0], len(file.axes), given=file.axes)
         axes = check_planes(axes) or axes  # no Z: 2-D objects (_flat_without_z)
         if "Z" in axes.letters and measured_classes(
             model, file.outputs.objects, None
@@ -928,7 +930,7 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
                 " joins the objects of a nuclei (instance) model or of one object class, and this "
                 "model's are of several classes (measured plane by plane with their class): drop it"
             )
-            raise UnetlabError(**spelled(lambda f: f"{shown(path)}: {f}{said}", OBJECTS_3D))
+            raise UnetlabError(**spelled(lambda f: f"{shown_path(path)}: {f}{said}", OBJECTS_3D))
     chosen.note(axes=chosen.read_axes(axes.letters, stack.shape), shape=list(stack.shape))
     have = stack.shape[3] if stack.ndim == 4 else 1
     how = dict(asked=file.asked, axes=file.axes, axes_trained=file.axes_trained)
@@ -936,7 +938,7 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
         model, path, have, channel=file.options.channel, nodata=file.options.nodata, **how
     )
     pages = [
-        fit_channels(page, model.in_channels, name=shown(path), quiet=i > 0, **fit)
+        fit_channels(page, model.in_channels, name=shown_path(path), quiet=i > 0, **fit)
         for i, page in enumerate(stack)
     ]
     return stack, axes, pages
@@ -1005,7 +1007,7 @@ def _nodata_labels(file: _File, out: list, invalid: list, dtype) -> int | None:
     invalid or no value is free (said)."""
     if not any(bad is not None and bad.any() for bad in invalid):
         return None
-    value = model_label_nodata(file.model, file.values, dtype, shown(file.path))
+    value = model_label_nodata(file.model, file.values, dtype, shown_path(file.path))
     if value is None:
         return None
     for page, bad in zip(out, invalid, strict=True):
@@ -1026,7 +1028,7 @@ def _predict_pages(
     rows, name = file.options.exclude_rows, str(file.path)
     each = stack_stats(model, pages, name=name, exclude_rows=rows, invalid=invalid, axes=axes)
     left = len(pages) - (len(staging.done) if staging is not None else 0)
-    lines = PageLines(shown(file.path), left, file.progress)  # where no bar is shown
+    lines = PageLines(shown_path(file.path), left, file.progress)  # where no bar is shown
     for i, (page, stats, bad) in enumerate(zip(pages, each, invalid, strict=True)):
         found = staging.load(i) if staging is not None else None
         if found is None:

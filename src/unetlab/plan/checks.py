@@ -25,6 +25,7 @@ from unetlab.data.fingerprint import (
 )
 from unetlab.data.names import loose
 from unetlab.data.pairs import PairReader, problems_error
+from unetlab.data.shown import shown_path
 from unetlab.data.void import (
     VOID,
     VoidBeside,
@@ -142,7 +143,7 @@ def unnamed_note(
     naming no value the masks lack: a stray label in some masks, or a short names file (audit
     s39 roads: masks of 0..10 and, in 3 files, 11 beside 11 names trained a 12th class "11"
     without a word)."""
-    files = [Path(p.name).name for p in fp.pairs if set(unnamed) & set(p.values)]
+    files = [shown_path(p.name) for p in fp.pairs if set(unnamed) & set(p.values)]
     shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
     named = sorted(names)
     span = named == list(range(named[0], named[-1] + 1)) and len(named) > 2

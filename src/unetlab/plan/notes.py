@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from pathlib import Path
 
 from unetlab.data.datasets import split_move
 from unetlab.data.fingerprint import Fingerprint
+from unetlab.data.shown import shown_path
 
 RARE_IMAGES = 3  # a class in fewer images than this is too rare to learn and to validate
 
@@ -119,7 +119,7 @@ def _in_one_image(fp: Fingerprint, values: list[int], total: int) -> list[int]:
 def _one_image_fix(fp: Fingerprint, single: list[int], names: dict[int, str] | None) -> str:
     """What to do about classes (``single``) that one image alone holds, naming them and
     one such image by its file name."""
-    holder = Path(next(p.name for p in fp.pairs if single[0] in p.values)).name
+    holder = shown_path(next(p.name for p in fp.pairs if single[0] in p.values))
     shown = _shown(single, names)
     if len(single) == 1:
         who, where, it = f"{shown} is", f"in one image only ({holder})", "it"
