@@ -84,9 +84,8 @@ def test_train_with_loader_workers_says_a_worker_s_bad_input_in_one_line(
 
 
 def _cyx(path: Path, channels: int) -> Path:
-    tifffile.imwrite(
-        _parent(path), np.zeros((channels, 16, 16), np.uint8), metadata={"axes": "CYX"}
-    )
+    pixels = np.zeros((channels, 16, 16), np.uint8)
+    tifffile.imwrite(_parent(path), pixels, photometric="minisblack", metadata={"axes": "CYX"})
     return path
 
 
