@@ -1221,8 +1221,7 @@ class _Run:
 
         timed = self.clock if self.clock is not None else contextlib.nullcontext()
         bar = progress_bar(desc=slide_name(path), unit="tile", leave=False, disable=self.quiet)
-        # log lines while bars are drawn go through tqdm.write: above the bars, not into them
-        lines = contextlib.nullcontext() if self.quiet else logging_redirect_tqdm()
+        lines = contextlib.nullcontext() if self.quiet else logging_redirect_tqdm()  # above bars
         given = relative_path(path, self.root)  # the tables' path column, the lines' name
         before = slide_resume.pixels_done_before()  # a resumed slide's: not predicted now
         with (
