@@ -343,7 +343,9 @@ def test_a_stack_streamed_as_large_is_refused_naming_the_way_to_read_it_whole(tm
             large_threshold=1000,
         )
     said = "with --large-pixels N above its pixels a plane, or drop --objects-3d"
-    assert no.value.cli.startswith("big.tif: --objects-3d joins") and no.value.cli.endswith(said)
+    assert no.value.cli.startswith(
+        f"{tmp_path / 'big.tif'}: --objects-3d joins"
+    ) and no.value.cli.endswith(said)
 
 
 def test_the_record_says_objects_3d_so_skip_existing_predicts_flat_outputs_again():
