@@ -103,7 +103,7 @@ def test_a_resume_without_a_budget_is_told_the_least_budget_that_trains_on(
     with pytest.raises(UnetlabError) as refused:
         fit(tiny_config(data, *own), run_dir=run, resume=True, progress=False, clock=clock)
     assert str(refused.value).endswith(
-        f"resume it with train.max_minutes M (more than {least}, the minutes it has spent) to "
+        f"resume it with cfg.train.max_minutes = M (more than {least}, the minutes it has spent) to "
         "give it more time"
     )
     assert main(["train", "--run-dir", str(run), "--resume", "--minutes", "0"]) == 2

@@ -26,6 +26,7 @@ LAYERS = [
         "group",
         "progress",
         "model_identity",
+        "words",
     },
     {"models", "data", "metrics", "outputs", "manifest"},
     {"losses"},

@@ -20,6 +20,7 @@ FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*)")
 #: flags of other programs the README shows: torchrun's, bench scripts', pip's
 #: (--diameter: cellpose's, which README translates to --scale)
 OTHERS = {"--nnodes", "--nproc_per_node", "--rdzv", "--run", "--part", "--diameter"}
+OTHERS |= {"--tile", "--pyramid", "--subifd"}  # libvips' tiffsave, for a pyramid of an input
 #: dotted words that look like config keys but are files or Python attributes
 NOT_KEYS = {
     "model.border",
