@@ -37,7 +37,7 @@ from unetlab.data.ngff import axis_names, multiscale
 from unetlab.data.orientation import tiff_orientation
 from unetlab.data.positions import series_of
 from unetlab.data.tiff_codecs import undecodable_line
-from unetlab.data.tiff_files import tiff_file
+from unetlab.data.tiff_files import open_tiff, tiff_file
 from unetlab.data.tiffmeta import MICROMETRES, tiff_sizes
 from unetlab.errors import ImageReadError, Spelled, UnetlabError, first_line, spelled
 
@@ -407,18 +407,46 @@ def _check_level(path: Path, level: int, levels: int) -> None:
         raise UnetlabError(**spelled(lambda f: said + f, fix))
 
 
-#: how to make a pyramid of an input without one (the README's "Whole-slide images")
-MAKE_PYRAMID = "vips tiffsave {name} pyramid.tif --tile --pyramid --subifd"
+#: how to make a pyramid of an input without one (the README's "Whole-slide images"): a
+#: copy named after it, outside its folder (:func:`pyramid_copy`)
+MAKE_PYRAMID = "vips tiffsave {name} {copy} --tile --pyramid --subifd"
 
 
-def no_pyramid(path: str | os.PathLike, level: int) -> dict:
-    """The keywords of the error for ``--level`` ``level`` of ``path``, a file without a
-    pyramid (:func:`~unetlab.errors.spelled`): leave the level out, or predict a pyramidal
-    copy, made as :data:`MAKE_PYRAMID` says (s55: it said only "drop --level 1")."""
-    said = f"{path}: has no pyramid (level 0 alone): "
-    copy = MAKE_PYRAMID.format(name=shlex.quote(Path(path).name))
+def no_pyramid(path: str | os.PathLike, level: int, *, named: str | None = None) -> dict:
+    """The keywords of the error for ``--level`` ``level`` of ``path`` (named ``named`` in the
+    line, else as given), a file without a pyramid (:func:`~unetlab.errors.spelled`): leave
+    the level out, or (a one-page image, which libvips reads whole) predict a pyramidal
+    copy, made as :data:`MAKE_PYRAMID` says. Not that copy for a stack (libvips copies its
+    first page alone) or a Zarr (libvips cannot read it; s55 fixC)."""
+    named = str(Path(path)) if named is None else named
+    said = f"{named}: has no pyramid (level 0 alone): "
     fix = Spelled("give level=0 (full resolution)", f"drop --level {level} (full resolution)")
+    if not _one_page(path):
+        return spelled(lambda f: said + f, fix)
+    copy = MAKE_PYRAMID.format(name=shlex.quote(named), copy=shlex.quote(pyramid_copy(named)))
     return spelled(lambda f: f"{said}{f}, or predict a pyramidal copy of it (libvips: {copy})", fix)
+
+
+def pyramid_copy(named: str) -> str:
+    """Where :data:`MAKE_PYRAMID` writes the copy of the input ``named`` (its path as a line
+    names it): ``<stem>_pyramid.tif`` in the folder above the input's, so that it neither
+    becomes an input of the same folder nor meets another input's copy (s55: a fixed
+    ``pyramid.tif`` in the working folder)."""
+    path = Path(named)
+    above = path.parent.parent if path.parent != Path() else Path(os.pardir)
+    stem = path.stem.removesuffix(".ome")  # slide.ome.tif: slide_pyramid.tif
+    return str(above / f"{stem}_pyramid.tif")
+
+
+def _one_page(path: str | os.PathLike) -> bool:
+    """Whether libvips reads all of ``path``: an image of one page, not a stack (libvips
+    reads its first page) nor a Zarr."""
+    if is_zarr(path):
+        return False
+    if Path(path).suffix.lower() not in TIFF_SUFFIXES:
+        return True
+    with _tiff_errors(Path(path)), open_tiff(path) as tif:
+        return len(tif.pages) == 1
 
 
 def _say_turned(path: Path, turn: int) -> None:
@@ -549,7 +577,7 @@ def _zarr_level(path: Path, node, key: str):
 def _bare_zarr_slide(path: Path, array, level: int) -> Slide:
     """The :class:`Slide` of a Zarr array without OME metadata: one level, no pixel size."""
     if level:
-        raise UnetlabError(f"{path}: a single Zarr array has no pyramid; use --level 0")
+        raise UnetlabError(**no_pyramid(path, level))  # each caller's form (s55 fixC)
     return Slide(
         path,
         array,

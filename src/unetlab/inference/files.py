@@ -414,7 +414,7 @@ def _image_outputs(file: _File, group: Group, streamed: bool) -> list[Path]:
                 log.info("%s", note)
             return _predict_streamed(file, group)  # as a folder shares it out
         if o.level:  # a PNG's, a stack's: no pyramid
-            raise UnetlabError(**no_pyramid(shown_path(file.path), o.level))
+            raise UnetlabError(**no_pyramid(file.path, o.level, named=shown_path(file.path)))
         least = LONG_READ_PIXELS
         note = whole_read_note(file.path, file.model, o, file.options, least=least, **rule)
         if note is not None:  # a stack's too: all its pages (audit s34 stacks 5)
