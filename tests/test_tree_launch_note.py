@@ -97,19 +97,23 @@ def test_a_step_cut_off_as_it_was_noted_names_the_folder_it_began(tmp_path, monk
     """A kill as the process noted plate4 left its line cut off; the launcher left it out
     and named plate3, done, as the folder it stopped in ("folder 4 of 5", plate4 "not
     started"). It was in plate4: its inputs are not known (said without a count), whether
-    plate3 ran is where the line got that far."""
+    plate3 ran is where the line got that far, else done: plate4 began once plate3 finished
+    (cut before "ran", plate3 was in neither "done" nor "not started", s55 fixC)."""
     folders, ran = _tree(5), FolderPrediction(written={Path("x"): [Path("y")]})
     results = {rel: ran for rel, _ in folders}
-    for keep, done in (
-        (40, "plate0/, plate1/, plate2/ and 1 more"),
-        (12, "plate0/, plate1/, plate2/"),
-    ):
+    for keep in (40, 12, 5):
         place = tmp_path / str(keep)
         _noted(place, monkeypatch, folders, results, upto=5)
-        _cut(str(place / "status"), keep)  # in its inputs; before whether plate3 ran
+        _cut(str(place / "status"), keep)  # in its inputs; before whether plate3 ran; in "at"
         stop = launch_tree_stop(str(place / "status"))
         assert (stop.at, stop.folders[4]) == (4, (Path("plate4"), None))
+        done = "plate0/, plate1/, plate2/ and 1 more"
         assert stop.where({}) == f"in /in/plate4/ (folder 5 of 5); done: {done}; not started: none"
+    results[Path("plate3")] = FolderPrediction(failed={Path("/in/plate3"): "plate3/: refused"})
+    _noted(tmp_path / "refused", monkeypatch, folders, results, upto=5)
+    _cut(str(tmp_path / "refused" / "status"), 40)  # its line says plate3 did not run
+    done = "done: plate0/, plate1/, plate2/; not started: none"
+    assert launch_tree_stop(str(tmp_path / "refused" / "status")).where({}).endswith(done)
     _noted(tmp_path / "first", monkeypatch, folders, results, upto=1)
     _cut(str(tmp_path / "first" / "status"), 5)  # its first folder's line
     assert launch_tree_stop(str(tmp_path / "first" / "status")).at == 0

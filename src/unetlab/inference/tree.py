@@ -485,11 +485,13 @@ def launch_tree_stop(status: str) -> TreeStop | None:
 def _cut_step(cut: str, steps: list[dict]) -> dict:
     """The step of a tree's note whose line was cut off (``cut``) as its process wrote it,
     after the whole ``steps``: the folder after the last one's (each folder notes its line,
-    in order), whether the one before it ran where the line got as far as its inputs
-    (:meth:`TreeStop._step_note` writes them last), its inputs not known (None)."""
+    in order), whether the one before it ran as the line says where it got as far as its
+    inputs (:meth:`TreeStop._step_note` writes them last), else ran (a folder's step begins
+    once the one before finished: cut before, it was in neither "done" nor "not started",
+    s55 fixC), its inputs not known (None)."""
     at = steps[-1]["at"] + 1 if steps else 0
     head, found, _ = cut.partition(', "files": ')
-    step = {"at": at, "files": None}
+    step = {"at": at, "files": None} | ({"ran": True} if at else {})
     with contextlib.suppress(ValueError):
         said = json.loads(head + "}") if found else {}
         if isinstance(said, dict) and said.get("at") == at and "ran" in said:
