@@ -79,3 +79,17 @@ def test_predict_folder_gives_the_models_class_names(tmp_path):
     write_png(tmp_path / "in" / "a.png", np.full((16, 16), 90, np.uint8))
     result = predict_folder(net, tmp_path / "in", tmp_path / "out")
     assert result.class_names == ["background", "healthy", "apoptotic"]
+
+
+def test_a_class_cell_blank_or_not_a_number_keeps_the_tables_count(tmp_path):
+    """A table with ``class`` and no ``class_name`` whose class cell was blank made the whole
+    table unreadable (its count lost, s55 fixC): the row is counted without a class."""
+    from unetlab.inference.objects_summary import page_figures, table_figures
+
+    table = tmp_path / "t_objects.csv"
+    table.write_text("id,class,area\n1,1,10\n2,,20\n3,x,5\n4,1.0,1\n")
+    figures = table_figures(table, names=["bg", "cell"])
+    assert (figures["objects"], figures["total_area"]) == (4, 36.0)
+    assert figures["classes"] == {"cell": 2}
+    table.write_text("id,page,class,class_name,area\n1,0,,cell,10\n2,1,nan,cell,20\n")
+    assert [f["classes"] for f in page_figures(table, 2)] == [{"cell": 1}, {"cell": 1}]

@@ -424,8 +424,11 @@ class _Tally:
 
     def count_class(self, row: list[str], kind: int | None, index: int | None, names) -> None:
         """Counts ``row``'s class: its ``class_name`` (column ``kind``), else its ``class``
-        (column ``index``) named by the model's ``names``."""
-        number = None if index is None else int(float(row[index]))
+        (column ``index``) named by the model's ``names``; a ``class`` blank or not a number
+        is no class (its row counted without one: it made the table unreadable, s55 fixC)."""
+        number = None if index is None else _class_number(row[index])
+        if kind is None and number is None:
+            return
         name = row[kind] if kind is not None else named_class(number, names)
         self.classes[name] = self.classes.get(name, 0) + 1
         if number is not None:
@@ -444,6 +447,15 @@ class _Tally:
             order = sorted(self.classes, key=lambda name: self.index.get(name, -1))
             figures["classes"] = {name: self.classes[name] for name in order}
         return figures
+
+
+def _class_number(cell: str) -> int | None:
+    """The class index a table's ``class`` cell holds (``1``, ``1.0``); None for a blank
+    cell or one that is not a finite number."""
+    try:
+        return int(float(cell))
+    except (ValueError, OverflowError):
+        return None
 
 
 def _tallies(
