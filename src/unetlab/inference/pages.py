@@ -295,15 +295,18 @@ def say_no_axes(
     """The warning for a file of ``pages`` pages that records no axes, read as planes; one
     ``streamed`` (read window by window, where --axes only says what the pages are) says to
     save its axes for channels. ``rank``: the file's axes, as many as the --axes named;
-    ``objects_3d``: what --objects-3d does with one of more than 3, where not refuse it
-    (evaluate's may differ)."""
-    does = said_as(objects_3d) if objects_3d else f"{said_as(OBJECTS_3D)} refuses it"
-    may = f"its {rank} axes may hold time points or channels: {does}"
-    read = " (a Z stack)" if rank <= 3 else f", each predicted on its own ({may})"
-    log.warning(
-        "%s: %d pages and no axis metadata: read as %d planes%s; %s",
-        *(name, pages, pages, read, _no_axes_fix(rank, streamed=streamed)),
-    )
+    ``objects_3d``: what --objects-3d does with one of more than 3 whose other axes are of
+    size 1 (evaluate's: reads them as Z planes), said instead of "may hold time points or
+    channels" and its --axes, which read such pages as Z planes too (s55 fixC)."""
+    if objects_3d is not None and rank > 3:
+        read, fix = f"{pages} Z planes, each predicted on its own ({said_as(objects_3d)})", ""
+    else:
+        may = f"its {rank} axes may hold time points or channels: {said_as(OBJECTS_3D)} refuses it"
+        read = f"{pages} planes" + (
+            " (a Z stack)" if rank <= 3 else f", each predicted on its own ({may})"
+        )
+        fix = "; " + _no_axes_fix(rank, streamed=streamed)
+    log.warning("%s: %d pages and no axis metadata: read as %s%s", name, pages, read, fix)
 
 
 def refuse_unknown_stack(name: str, pages: int, rank: int, *, given: str | None = None) -> None:
