@@ -173,6 +173,61 @@ def test_instances_gives_the_map_training_makes_of_object_ids(tmp_path, capsys, 
     assert "--instances reads the masks as object ids" in capsys.readouterr().err
 
 
+def test_instances_weigh_ignored_pixels_0_as_training_does(tmp_path, capsys):
+    """rev D: --ignore-value was refused with --instances, though training's instance mode
+    takes data.ignore_value; a 255 band was weighed as one more object."""
+    from unetlab.data.datasets import load_instance_samples
+    from unetlab.data.pairs import find_pairs
+
+    ids = _touching_ids()
+    ids[34:, :] = 255  # no label
+    for folder in ("images", "masks"):
+        (tmp_path / folder).mkdir()
+        Image.fromarray(ids).save(tmp_path / folder / "a.png")
+    argv = ["weightmap", str(tmp_path / "masks"), "--w0", "8", "--sigma", "4", "--instances"]
+    assert main([*argv, "--output", str(tmp_path / "ids"), "--ignore-value", "255"]) == 0
+    assert "a.png: weights 0.00.." in capsys.readouterr().out
+    weights = tifffile.imread(tmp_path / "ids" / "a_weights.tif")
+    (sample,), _ = load_instance_samples(
+        find_pairs(tmp_path),
+        normalization={"mode": "scale", "value": 255.0},
+        weight_map={"w0": 8.0, "sigma": 4.0},
+        ignore_value=255,
+    )
+    assert np.array_equal(weights, sample.weight)
+    assert weights[34:].max() == 0 and weights[:34].min() > 0
+
+
+def test_instances_name_the_ignore_value_for_a_negative_value(tmp_path, capsys):
+    """rev D: a -1 'no label' was told to renumber the ids; weightmap names --ignore-value,
+    training data.ignore_value, each as its caller gives it."""
+    from unetlab.data.datasets import load_instance_samples
+    from unetlab.data.pairs import find_pairs
+
+    ids = _touching_ids().astype(np.int16)
+    ids[34:, :] = -1
+    for folder in ("images", "masks"):
+        (tmp_path / folder).mkdir()
+        tifffile.imwrite(tmp_path / folder / "a.tif", ids)
+    argv = ["weightmap", str(tmp_path / "masks"), "--instances", "--output", str(tmp_path / "o")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "mask value -1 is no object id" in err
+    assert "--ignore-value -1 weighs them 0" in err
+    assert main([*argv, "--ignore-value", "-1"]) == 0
+    assert "5 objects" in capsys.readouterr().out
+    with pytest.raises(DatasetError, match=r"cfg\.data\.ignore_value = -1 weighs them 0"):
+        load_instance_samples(find_pairs(tmp_path), normalization={"mode": "scale", "value": 1.0})
+
+
+def test_instances_count_the_objects_of_a_full_mask(tmp_path, capsys):
+    """rev D: an all-ones mask (one object) was said to hold 0 objects."""
+    Image.fromarray(np.ones((16, 16), np.uint8)).save(tmp_path / "a.png")
+    argv = ["weightmap", str(tmp_path / "a.png"), "--instances", "--output", str(tmp_path / "o")]
+    assert main(argv) == 0
+    assert "1 object, background" in capsys.readouterr().out
+
+
 def test_a_class_mask_is_not_said_to_be_ids(tmp_path, caplog):
     Image.fromarray(grid()).save(tmp_path / "a.png")
     assert main(["weightmap", str(tmp_path / "a.png"), "--output", str(tmp_path / "o")]) == 0

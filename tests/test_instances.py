@@ -102,7 +102,7 @@ def test_ids_kept_as_given_and_whole_floats_accepted():
 def test_fractional_and_negative_ids_are_refused():
     with pytest.raises(DatasetError, match="m.png: instance ids must be whole numbers"):
         instance_ids(np.array([[0, 1.5], [2, 3]]), name="m.png")
-    with pytest.raises(DatasetError, match="0 \\(background\\) or positive"):
+    with pytest.raises(DatasetError, match="-1 is no object id .* cfg.data.ignore_value = -1"):
         instance_ids(np.array([[0, -1], [2, 3]], np.int16))
     with pytest.raises(DatasetError, match="one \\(H, W\\) id image"):
         instance_ids(np.zeros((2, 2, 3), np.uint8))
@@ -148,3 +148,15 @@ def test_split_pieces_finds_reused_ids():
 )
 def test_looks_like_instances(n, wide, folder, expected):
     assert looks_like_instances(list(range(n)), wide=wide, folder_named=folder) is expected
+
+
+def test_a_negative_truth_value_names_evaluates_ignore_value():
+    """rev D: evaluate's instance truth holding -1 (no label) was told to renumber its ids."""
+    from unetlab.evaluate.masks import instance_mask
+
+    ids = np.array([[0, -1], [2, 3]], np.int16)
+    with pytest.raises(DatasetError, match="-1 is no object id .* ignore_value=-1 weighs") as e:
+        instance_mask(ids, None, "gt.tif")
+    assert "--ignore-value -1 weighs them 0" in e.value.cli
+    classes, kept = instance_mask(ids, -1, "gt.tif")
+    assert classes[0, 1] == -1 and kept[0, 1] == 0

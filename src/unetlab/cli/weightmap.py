@@ -80,7 +80,8 @@ def run(args) -> int:
     masks = {p: read_mask(p) for p in paths}
     if args.instances:
         _refuse_class_flags(args)
-        weigh = functools.partial(_instance_map, w0=args.w0, sigma=args.sigma)
+        how = dict(w0=args.w0, sigma=args.sigma, ignore_value=args.ignore_value)
+        weigh = functools.partial(_instance_map, **how)
     else:
         values, names = mask_classes(
             masks,
@@ -115,37 +116,32 @@ def _class_map(mask, *, names: list[str], name: str, **options) -> tuple:
     return weights, f"background {names[background]!r}"
 
 
-def _instance_map(mask, *, name: str, w0: float, sigma: float) -> tuple:
+def _instance_map(mask, *, name: str, **options) -> tuple:
     """The weights of a mask of object ids, as training's instance mode makes them, and what
-    its line says: the objects."""
-    import numpy as np
-
+    its line says: the objects (``options``: ``w0``, ``sigma``, ``ignore_value``)."""
     from unetlab.config import DataSection
-    from unetlab.data.instances import instance_ids
     from unetlab.data.weightmap import instance_weight_map
+    from unetlab.words import numbered
 
     width = DataSection().boundary_width  # training's default
-    weights = instance_weight_map(mask, w0=w0, sigma=sigma, boundary_width=width, name=name)
-    objects = len(np.unique(instance_ids(mask, name=name))) - 1
-    return weights, f"{objects} objects, background / boundary {width} px / interior"
+    weights, objects = instance_weight_map(mask, boundary_width=width, name=name, **options)
+    return weights, f"{numbered(objects, 'object')}, background / boundary {width} px / interior"
 
 
 def _refuse_class_flags(args) -> None:
-    """UnetlabError where --instances is given with a class mask's options."""
+    """UnetlabError where --instances is given with a class mask's options (not
+    --ignore-value: no label in either kind of mask, as training takes it in both)."""
     given = [f for f, v in _CLASS_FLAGS.items() if getattr(args, v) is not None]
     if given:
         raise UnetlabError(
-            f"--instances reads the masks as object ids (0 = background): {', '.join(given)} "
-            "name(s) classes of a class mask; give one or the other"
+            f"--instances reads the masks as object ids (0 = background), which are no "
+            f"classes: {' and '.join(given)} name the classes of a class mask; give "
+            "--instances or those"
         )
 
 
 #: the options of a class mask, which --instances does not take
-_CLASS_FLAGS = {
-    "--label-values": "label_values",
-    "--class-names": "class_names",
-    "--ignore-value": "ignore_value",
-}
+_CLASS_FLAGS = {"--label-values": "label_values", "--class-names": "class_names"}
 
 
 def _say_object_ids(masks: dict, *, given: bool) -> None:

@@ -45,8 +45,7 @@ from unetlab.data.held import let_go
 from unetlab.data.instances import (
     TARGETS,
     binary_values,
-    boundary_target,
-    instance_ids,
+    instance_target,
     object_statistics,
     split_pieces,
 )
@@ -805,9 +804,8 @@ class _InstanceEncoder:
 
     def __call__(self, pair: Pair, raw: np.ndarray, invalid) -> tuple[np.ndarray, np.ndarray]:
         ignored = self._ignored(raw, invalid)
-        ids = instance_ids(
-            np.where(ignored, 0, raw) if ignored is not None else raw, name=pair.mask_page
-        )
+        width = self.boundary_width
+        target, ids = instance_target(raw, ignored, boundary_width=width, name=pair.mask_page)
         ranks, given = compact_large_ids(ids)  # a tracker's ids (2e9 was a MemoryError)
         ids = ranks.astype(ids.dtype, copy=False)
         if _binary(raw) and ids.max() > 1:  # several components of one value
@@ -815,9 +813,6 @@ class _InstanceEncoder:
         pieces = split_pieces(ids)
         self.split.extend(f"{pair.name}:{i if given is None else given[i]}" for i in pieces)
         self.facts.append(region_facts(ids, ignored=ignored))
-        target = boundary_target(ids, boundary_width=self.boundary_width).astype(np.int64)
-        if ignored is not None:
-            target[ignored] = IGNORE_INDEX
         return target, ids
 
     def _ignored(self, raw: np.ndarray, invalid) -> np.ndarray | None:

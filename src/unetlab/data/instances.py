@@ -16,15 +16,16 @@ boundary: an object cut by the border continues outside the image.
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 from scipy import ndimage
 
-from unetlab.data.labels import connectivity_refusal
+from unetlab.data.labels import IGNORE_INDEX, connectivity_refusal
 from unetlab.data.large_ids import compact_large_ids
-from unetlab.errors import DatasetError, UnetlabError
+from unetlab.errors import DatasetError, Spelled, UnetlabError, set_to, spelled
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +33,23 @@ BACKGROUND, BOUNDARY, INTERIOR = 0, 1, 2
 CLASS_NAMES = ("background", "boundary", "interior")
 TARGETS = ("auto", "semantic", "instances")
 _FOUR_CONNECTED = ndimage.generate_binary_structure(2, 1)
+#: the setting that makes a mask value no label, as training takes it
+IGNORE_SETTING = functools.partial(set_to, "data.ignore_value")
 
 
-def instance_ids(mask: np.ndarray, *, name: str = "mask", connectivity: int = 1) -> np.ndarray:
+def ignore_keyword(value: int) -> Spelled:
+    """The keyword and flag that make mask value ``value`` no label, as evaluate and
+    weightmap take it (:func:`instance_ids`' ``ignore_setting`` there)."""
+    return Spelled(f"ignore_value={value}", f"--ignore-value {value}")
+
+
+def instance_ids(
+    mask: np.ndarray,
+    *,
+    name: str = "mask",
+    connectivity: int = 1,
+    ignore_setting: Callable[[int], Spelled] = IGNORE_SETTING,
+) -> np.ndarray:
     """(H, W) mask as stored -> (H, W) int32 object ids, 0 = background.
 
     Integer ids are kept as they are (not renumbered; an id may be any positive value). A
@@ -42,7 +57,9 @@ def instance_ids(mask: np.ndarray, *, name: str = "mask", connectivity: int = 1)
     value) becomes its connected components 1..n, ``connectivity`` 1: 4-connected (edge
     neighbours), 2: 8-connected; a mask of 0 and another single value is one object. Float masks
     are accepted when every value is a whole number. Raises DatasetError naming ``name`` for
-    non-integer values, negative ids, ids beyond int32 and masks that are not (H, W).
+    non-integer values, negative ids, ids beyond int32 and masks that are not (H, W); that of
+    a negative value names ``ignore_setting(value)`` (training's ``data.ignore_value``, or
+    :func:`ignore_keyword`) as the fix where it marks pixels left unlabelled.
     """
     mask = np.asarray(mask)
     if connectivity not in (1, 2):
@@ -62,7 +79,9 @@ def instance_ids(mask: np.ndarray, *, name: str = "mask", connectivity: int = 1)
             "fractions (resized or blurred?); save one integer id per object (16-bit PNG/TIFF)"
         )
     lo, hi = (mask.min(), mask.max()) if mask.size else (0, 0)
-    if lo < 0 or hi > np.iinfo(np.int32).max:
+    if lo < 0:
+        raise DatasetError(**spelled(_negative_id(name, int(lo)), ignore_setting(int(lo))))
+    if hi > np.iinfo(np.int32).max:
         raise DatasetError(
             f"{name}: instance ids run from {lo} to {hi}; ids are 0 (background) or positive "
             "integers below 2**31: number the objects 1..n (a tracker's or hash's ids: "
@@ -73,6 +92,34 @@ def instance_ids(mask: np.ndarray, *, name: str = "mask", connectivity: int = 1)
         ids, _ = ndimage.label(mask > 0, structure=structure)
         return ids.astype(np.int32)
     return mask.astype(np.int32)
+
+
+def _negative_id(name: str, value: int) -> Callable[[str], str]:
+    """The line of a mask holding the negative value ``value``, given its ignore setting."""
+    return lambda setting: (
+        f"{name}: mask value {value} is no object id (0 background, else positive): if it "
+        f"marks pixels left unlabelled, {setting} weighs them 0, else number the objects 1..n"
+    )
+
+
+def instance_target(
+    raw: np.ndarray,
+    ignored: np.ndarray | None,
+    *,
+    boundary_width: int = 1,
+    name: str = "mask",
+    ignore_setting: Callable[[int], Spelled] = IGNORE_SETTING,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A mask of object ids as stored (:func:`instance_ids`) -> its (H, W) int64
+    three-class target (:func:`boundary_target`), ``IGNORE_INDEX`` where ``ignored`` ((H, W)
+    bool, or None: no pixel), and its (H, W) int32 ids, 0 where ignored: no object lies
+    there, so objects it cuts get a boundary along it."""
+    kept = np.where(ignored, 0, raw) if ignored is not None else raw
+    ids = instance_ids(kept, name=name, ignore_setting=ignore_setting)
+    target = boundary_target(ids, boundary_width=boundary_width).astype(np.int64)
+    if ignored is not None:
+        target[ignored] = IGNORE_INDEX
+    return target, ids
 
 
 def is_binary_mask(mask: np.ndarray) -> bool:

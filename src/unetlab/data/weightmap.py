@@ -43,7 +43,7 @@ import numpy as np
 from scipy import ndimage
 
 from unetlab.data.checks import non_integer_mask
-from unetlab.data.instances import INTERIOR, boundary_target, instance_ids
+from unetlab.data.instances import INTERIOR, ignore_keyword, instance_target
 from unetlab.data.labels import IGNORE_INDEX, compact_ids, encode_mask
 from unetlab.data.labels import instances as label_instances
 from unetlab.data.names import loose
@@ -353,15 +353,21 @@ def instance_weight_map(
     w0: float = 10.0,
     sigma: float = 5.0,
     boundary_width: int = 1,
+    ignore_value: int | None = None,
     name: str = "mask",
-) -> np.ndarray:
+) -> tuple[np.ndarray, int]:
     """The weight map training makes of a mask of object ids (0 = background; a binary
     mask's connected components) where ``data.target`` is ``instances``: its target's
     classes (background / boundary ``boundary_width`` px / interior) balanced, plus the
-    border term between touching objects. (H, W) float32."""
-    ids = instance_ids(mask, name=name)
-    target = boundary_target(ids, boundary_width=boundary_width).astype(np.int64)
-    return instance_weights(target, ids, w0=w0, sigma=sigma)
+    border term between touching objects; pixels of ``ignore_value`` weigh 0 and lie in no
+    object, as training's ``data.ignore_value``. (H, W) float32 weights and the number of
+    objects."""
+    mask = np.asarray(mask)
+    ignored = mask == ignore_value if ignore_value is not None else None
+    how = dict(boundary_width=boundary_width, name=name, ignore_setting=ignore_keyword)
+    target, ids = instance_target(mask, ignored, **how)
+    objects = len(np.unique(ids[ids > 0]))
+    return instance_weights(target, ids, w0=w0, sigma=sigma), objects
 
 
 #: a class mask holds at most this many distinct values (:func:`mask_classes`)

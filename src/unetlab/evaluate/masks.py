@@ -26,7 +26,7 @@ from unetlab.data.colour_table import ColourTable
 from unetlab.data.dsb import dsb_samples
 from unetlab.data.fingerprint import LOSSY_SUFFIXES, binary_foreground, jpeg_mask
 from unetlab.data.folder_notes import near_line
-from unetlab.data.instances import instance_ids, is_binary_mask
+from unetlab.data.instances import ignore_keyword, instance_ids, is_binary_mask
 from unetlab.data.io import (
     IMAGE_SUFFIXES,
     ChannelsMaskError,
@@ -232,7 +232,8 @@ def instance_mask(
     mask = np.asarray(mask)
     ignored = mask == ignore_value if ignore_value is not None else np.zeros(mask.shape, bool)
     kept = np.where(ignored, 0, mask)
-    ids = instance_ids(kept, name=name, connectivity=connectivity).astype(np.int64)
+    how = dict(name=name, connectivity=connectivity, ignore_setting=ignore_keyword)
+    ids = instance_ids(kept, **how).astype(np.int64)
     return np.where(ignored, IGNORE_INDEX, ids > 0).astype(np.int64), ids
 
 
