@@ -232,3 +232,31 @@ def test_a_class_mask_is_not_said_to_be_ids(tmp_path, caplog):
     Image.fromarray(grid()).save(tmp_path / "a.png")
     assert main(["weightmap", str(tmp_path / "a.png"), "--output", str(tmp_path / "o")]) == 0
     assert "object ids" not in caplog.text
+
+
+def test_classes_given_by_name_are_not_said_to_be_ids(tmp_path, caplog, capsys):
+    """rev D: the "look like object ids" line came with --class-names given (not with
+    --label-values); the help names --instances."""
+    Image.fromarray(_touching_ids()).save(tmp_path / "a.png")
+    argv = ["weightmap", str(tmp_path / "a.png"), "--output", str(tmp_path / "o")]
+    names = ["bg", "a", "b", "c", "d", "e"]
+    assert main([*argv, "--class-names", *names]) == 0
+    assert "object ids" not in caplog.text
+    with pytest.raises(SystemExit):
+        main(["weightmap", "--help"])
+    assert "With --instances the masks hold object ids" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_colour_mask_for_instances_is_told_to_save_ids(tmp_path, capsys):
+    """rev D: an RGB mask given to --instances was told to save class indices or a colour
+    table."""
+    rgb = np.zeros((8, 8, 3), np.uint8)
+    rgb[..., 1:] = 90, 200
+    Image.fromarray(rgb).save(tmp_path / "a.png")
+    argv = ["weightmap", str(tmp_path / "a.png"), "--output", str(tmp_path / "o")]
+    assert main([*argv, "--instances"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "this mask is a colour (RGB) image; --instances" in err
+    assert "save the ids as a grey" in err and "class_colors.txt" not in err
+    assert main(argv) == 2
+    assert "class_colors.txt" in capsys.readouterr().err  # a class mask's fix, as before

@@ -2,6 +2,7 @@
 
 unetlab weightmap ../shared/data/isbi2012/train/masks/00.png --output wm/
 unetlab weightmap masks/ --output wm/ --label-values 255 0 --class-names cell membrane
+unetlab weightmap nuclei/masks/ --output wm/ --instances --ignore-value 255
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ def add_parser(sub) -> None:
         "training: <stem>_weights.tif (float32, the weights) and <stem>_weights.png (a "
         "preview: black is 0, white the largest weight) in --output. The objects are the "
         "regions of every class but the background: the class named background or membrane "
-        "(--class-names), else that of mask value 0, else the first class.",
+        "(--class-names), else that of mask value 0, else the first class. With --instances "
+        "the masks hold object ids (0 = background): the map of training's instance mode "
+        "(data.target: instances).",
     )
     p.add_argument(
         "masks", nargs="+", metavar="MASK", type=user_path, help="mask files, folders or globs"
@@ -61,7 +64,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from unetlab.data.io import find_images, read_mask, write_png, write_tiff
+    from unetlab.data.io import find_images, write_png, write_tiff
     from unetlab.data.weightmap import mask_classes, weight_preview
     from unetlab.outputs import claim_files
 
@@ -77,7 +80,7 @@ def run(args) -> int:
             f"{len(paths) - len(stems)} masks share a file stem with another: their maps would "
             "have one name; run once per folder"
         )
-    masks = {p: read_mask(p) for p in paths}
+    masks = _read_masks(paths, instances=args.instances)
     if args.instances:
         _refuse_class_flags(args)
         how = dict(w0=args.w0, sigma=args.sigma, ignore_value=args.ignore_value)
@@ -89,7 +92,8 @@ def run(args) -> int:
             class_names=args.class_names,
             ignore_value=args.ignore_value,
         )
-        _say_object_ids(masks, given=args.label_values is not None)
+        given = args.label_values is not None or args.class_names is not None
+        _say_object_ids(masks, given=given)
         how = dict(label_values=values, ignore_value=args.ignore_value, w0=args.w0)
         weigh = functools.partial(_class_map, names=names, sigma=args.sigma, **how)
     out = Path(args.output)
@@ -106,6 +110,22 @@ def run(args) -> int:
             f"{weights.mean():.2f}; {what}) -> {tif}, {png}"
         )
     return 0
+
+
+def _read_masks(paths: list[Path], *, instances: bool) -> dict:
+    """Each mask as stored; a colour one refused with the fix of object ids where
+    ``instances`` (it was a class mask's: "save masks as class indices", rev D)."""
+    from unetlab.data.io import ColourMaskError, read_mask
+
+    try:
+        return {p: read_mask(p) for p in paths}
+    except ColourMaskError as e:
+        if not instances:
+            raise
+        raise UnetlabError(
+            f"{e.problem}; --instances reads one object id a pixel: save the ids as a grey "
+            "(single-channel) 16-bit PNG or TIFF, 0 the background and 1..n one per object"
+        ) from None
 
 
 def _class_map(mask, *, names: list[str], name: str, **options) -> tuple:
@@ -147,7 +167,8 @@ _CLASS_FLAGS = {"--label-values": "label_values", "--class-names": "class_names"
 def _say_object_ids(masks: dict, *, given: bool) -> None:
     """Say where the masks read as classes look like object ids (each at least 4 values,
     each one region: a Kromp nuclei mask of 28 ids weighed 28 classes, up to 343), naming
-    --instances; never decided on, as classes (organs) can look so too."""
+    --instances, unless their classes are ``given`` (values or names); never decided on,
+    as classes (organs) can look so too."""
     from unetlab.data.fingerprint import MaskValues, one_object_each
 
     if given or not one_object_each([MaskValues.of(m) for m in masks.values()], files_least=1):

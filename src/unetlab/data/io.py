@@ -1096,10 +1096,7 @@ def _mask_values(
         return colours.values_of(_eight_bit(rgb, path), path)  # grey of other greys: greys
     if grey:
         return rgb[..., 0]
-    raise ImageReadError(
-        f"{path}: this mask is a colour (RGB) image; save masks as class indices "
-        f"(a grey or palette PNG with values 0, 1, 2, ...), or {COLOUR_FIX}"
-    )
+    raise ColourMaskError(path)
 
 
 def _note_grey_read_as_colours(greys: np.ndarray, table: ColourTable, path: Path) -> None:
@@ -1165,6 +1162,23 @@ class ChannelsMaskError(ImageReadError):
     def __reduce__(self):
         """Made again from its path and count (a loader worker's error is pickled to the
         main process: the message alone does not rebuild it, review s54, 6)."""
+        return type(self), self.how
+
+
+class ColourMaskError(ImageReadError):
+    """A colour (RGB) mask with no colour table to read it: its fix is a class mask's; a
+    reader of object ids gives its own after :attr:`problem` (the line's first part)."""
+
+    def __init__(self, path: Path):
+        self.problem = f"{path}: this mask is a colour (RGB) image"
+        super().__init__(
+            f"{self.problem}; save masks as class indices (a grey or palette PNG with values "
+            f"0, 1, 2, ...), or {COLOUR_FIX}"
+        )
+        self.how = (path,)
+
+    def __reduce__(self):
+        """Made again from its path, as :class:`ChannelsMaskError`."""
         return type(self), self.how
 
 
