@@ -165,3 +165,37 @@ def test_the_demo_line_counts_one_epoch_as_one():
     assert _trained({"epochs": 2, "steps": 1, "train_seconds": 1, "total_seconds": 1}).startswith(
         "trained 2 epochs (1 step)"
     )
+
+
+def _one_of_each(task: str) -> dict:
+    """A demo's result of one test image and one nucleus found."""
+    scores = {"count_error": 0.0, "pred_objects": 1, "true_objects": 1}
+    scores |= dict.fromkeys(["object_f1", "object_precision", "object_recall", "dsb", "pq"], 1.0)
+    return {
+        "task": task,
+        "miou": 0.5,
+        "iou": {"cell": 0.5},
+        "test_images": 1,
+        "epochs": 1,
+        "steps": 1,
+        "train_seconds": 1.0,
+        "total_seconds": 1.0,
+        "large_image": {"size": "64x64"},
+        "paths": {"checkpoint": "best.pt"},
+        "objects": {**scores, "seg": 1.0},
+        "baseline_connected_components": {**scores, "seg": 1.0},
+    }
+
+
+@pytest.mark.parametrize("task", ["em", "nuclei"])
+def test_the_demo_lines_count_one_image_and_one_nucleus_as_one(task, tmp_path, capsys, monkeypatch):
+    """rev D: "on 1 held-out synthetic images", "1 nuclei found"."""
+    import unetlab.demo
+
+    monkeypatch.setattr(unetlab.demo, "run_demo", lambda output, **_: _one_of_each(task))
+    assert main(["demo", "--task", task, "--output", str(tmp_path / "d"), "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "on 1 held-out synthetic image " in out or "on 1 held-out synthetic image:" in out
+    assert "images" not in out
+    if task == "nuclei":
+        assert out.count("1 nucleus found, 1 true") == 2 and "nuclei found" not in out

@@ -42,7 +42,7 @@ def _model():
 def test_the_start_line_counts_the_files_streamed_by_memory(inputs, tmp_path, caplog):
     with caplog.at_level(logging.INFO):
         predict_folder(_model(), inputs, tmp_path / "out")
-    assert "predict: 2 file(s) (1 large)" in caplog.text  # was (0 large)
+    assert "predict: 2 files (1 large)" in caplog.text  # was (0 large)
     assert tifffile.TiffFile(tmp_path / "out" / "a.tif").is_ome  # streamed, as counted
     assert (tmp_path / "out" / "b.png").exists()
 
@@ -141,6 +141,6 @@ def test_the_start_line_counts_a_file_large_by_any_of_its_positions(tmp_path, ca
     model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
     with caplog.at_level(logging.INFO):
         predict_folder(model, folder, out, large_threshold=500)
-    assert "predict: 1 file(s) (1 large)" in caplog.text  # was (0 large)
+    assert "predict: 1 file (1 large)" in caplog.text  # was (0 large)
     for i, streamed in enumerate([False, True]):  # as counted
         assert tifffile.TiffFile(out / f"p_pos{i}.tif").is_ome == streamed

@@ -26,13 +26,13 @@ def test_a_run_with_nothing_to_predict_says_why(tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="unetlab"):
         assert _predict(tmp_path, "--skip-existing") == 0
     assert "predict: nothing to predict: 2 skipped (their outputs are there)" in caplog.text
-    assert "0 file(s)" not in caplog.text
+    assert "predict: 0 file" not in caplog.text
     write_png(tmp_path / "in" / "b.jpg", np.zeros((24, 28), np.uint8))
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="unetlab"):
         assert _predict(tmp_path, "--skip-existing") == 3
     said = "nothing to predict: 1 skipped (their outputs are there), 2 failed (their outputs"
-    assert said in caplog.text and "0 file(s)" not in caplog.text
+    assert said in caplog.text and "predict: 0 file" not in caplog.text
 
 
 def test_the_start_line_counts_the_inputs_left_out_before_the_run(tmp_path, caplog):
@@ -43,5 +43,5 @@ def test_the_start_line_counts_the_inputs_left_out_before_the_run(tmp_path, capl
         write_png(tmp_path / "in" / name, np.zeros((24, 28), np.uint8))
     with caplog.at_level(logging.INFO, logger="unetlab"):
         assert _predict(tmp_path) == 3
-    (start,) = [m for m in caplog.messages if m.startswith("predict: 1 file(s)")]
+    (start,) = [m for m in caplog.messages if m.startswith("predict: 1 file (")]
     assert start.endswith("; besides, 2 failed (their outputs would clash: each said below)")

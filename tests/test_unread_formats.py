@@ -4,6 +4,8 @@ a word, exit 0)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PIL import Image
 
@@ -21,7 +23,7 @@ def test_predict_names_the_microscope_files_it_does_not_read(tmp_path, caplog):
     caplog.set_level("INFO")
     argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
     assert main([*argv, "--output", str(tmp_path / "out"), "--device", "cpu"]) == 0
-    line = "4 file(s) in a format unetlab does not read (.czi x3, .nd2 x1): not predicted; "
+    line = "4 files in a format unetlab does not read (.czi x3, .nd2 x1): not predicted; "
     assert line + "convert them to OME-TIFF" in caplog.text
     assert "predict: 1 written, 4 skipped, 0 failed" in caplog.text
     model = UNet(1, 2, depth=2, base_channels=2, padding="same")
@@ -41,3 +43,11 @@ def test_train_names_the_microscope_images_its_masks_were_drawn_on(tmp_path, cap
     err = capsys.readouterr().err
     assert "masks/s1.png: its image images/s1.czi is in a format unetlab does not read" in err
     assert "convert it to OME-TIFF" in err and "mask without an image" not in err
+
+
+def test_one_file_passed_over_is_counted_as_one():
+    """rev D: "1 file(s)" where one was meant."""
+    from unetlab.data.folder_notes import unread_line
+
+    assert unread_line([Path("s.czi")]).startswith("1 file in a format unetlab does not read")
+    assert unread_line([Path("s.czi"), Path("t.czi")]).startswith("2 files in a format")

@@ -72,9 +72,7 @@ def run(args) -> int:
         _print_nuclei(result, out)
         return 0
     iou = ", ".join(f"{name} {value:.3f}" for name, value in result["iou"].items())
-    print(
-        f"mIoU {result['miou']:.4f} on {result['test_images']} held-out synthetic images (IoU {iou})"
-    )
+    print(f"mIoU {result['miou']:.4f} on {_held_out(result)} (IoU {iou})")
     print(_trained(result))
     print(
         f"results in {out}/: metrics.json, evaluation.txt, curves.png, overlays/, predictions/, large_overlay.png "
@@ -89,12 +87,13 @@ def _print_nuclei(result: dict, out: Path) -> None:
         error = o["count_error"]
         off = f"{error:+.1%}" if error is not None and error == error else "n/a"  # NaN != NaN
         return (
-            f"{what}: {o['pred_objects']} nuclei found, {o['true_objects']} true ({off}); "
+            f"{what}: {numbered(o['pred_objects'], 'nucleus', 'nuclei')} found, "
+            f"{o['true_objects']} true ({off}); "
             f"F1@0.5 {_f(o['object_f1'])} (precision {_f(o['object_precision'])}, recall "
             f"{_f(o['object_recall'])}), DSB {_f(o['dsb'])}, PQ {_f(o['pq'])}, SEG {_f(o['seg'])}"
         )
 
-    print(f"on {result['test_images']} held-out synthetic images: pixel mIoU {_f(result['miou'])}")
+    print(f"on {_held_out(result)}: pixel mIoU {_f(result['miou'])}")
     print(line("instance mode", result["objects"]))
     print(
         line(
@@ -108,6 +107,11 @@ def _print_nuclei(result: dict, out: Path) -> None:
         "predictions/ (NN_objects.tif), baseline/"
     )
     print(f"model: {result['paths']['checkpoint']}")
+
+
+def _held_out(result: dict) -> str:
+    """The demo's test set, counted: "3 held-out synthetic images", "1 held-out synthetic image"."""
+    return numbered(result["test_images"], "held-out synthetic image")
 
 
 def _trained(result: dict) -> str:

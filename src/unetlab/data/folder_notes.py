@@ -174,7 +174,8 @@ def unread_line(files: list[Path]) -> str:
         counts[f.suffix.lower()] = counts.get(f.suffix.lower(), 0) + 1
     kinds = ", ".join(f"{s} x{n}" for s, n in counts.items())
     return (
-        f"{len(files)} file(s) in a format unetlab does not read ({kinds}): not predicted; "
+        f"{numbered(len(files), 'file')} in a format unetlab does not read ({kinds}): not "
+        "predicted; "
         "convert them to OME-TIFF (Fiji: File > Import > Bio-Formats, then save as OME-TIFF; "
         "or bfconvert)"
     )

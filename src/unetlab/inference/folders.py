@@ -126,6 +126,7 @@ from unetlab.outputs import (
 )
 from unetlab.progress import checked, progress_bar, shown
 from unetlab.runtime import tuned_allocator
+from unetlab.words import numbered
 
 __all__ = [
     "FolderPrediction",
@@ -1556,8 +1557,9 @@ def _say_start(
     given = given_options(settings)
     files, large, *left = counts
     log.info(
-        "predict: %d file(s) (%d large), model %s (%d -> %d classes, %s padding), device %s%s%s",
-        *(files, large, _model_name(model, name), model.in_channels, model.num_classes),
+        "predict: %s (%d large), model %s (%d -> %d classes, %s padding), device %s%s%s",
+        *(numbered(files, "file"), large, _model_name(model, name), model.in_channels),
+        model.num_classes,
         model.padding,
         given.device or next(model.parameters()).device,
         f", {group.world} processes" if group.active else "",
