@@ -7,7 +7,13 @@ from PIL import Image
 
 from unetlab.cli import main
 from unetlab.data.labels import encode_mask
-from unetlab.data.weightmap import mask_classes, mask_weight_map, weight_map, weight_preview
+from unetlab.data.weightmap import (
+    instance_weight_map,
+    mask_classes,
+    mask_weight_map,
+    weight_map,
+    weight_preview,
+)
 from unetlab.errors import DatasetError, UnetlabError
 
 
@@ -196,6 +202,8 @@ def test_instances_weigh_ignored_pixels_0_as_training_does(tmp_path, capsys):
     )
     assert np.array_equal(weights, sample.weight)
     assert weights[34:].max() == 0 and weights[:34].min() > 0
+    python = instance_weight_map(ids, w0=8, sigma=4, ignore_value=255)  # the API's alike
+    assert python.dtype == np.float32 and np.array_equal(python, weights)
 
 
 def test_instances_name_the_ignore_value_for_a_negative_value(tmp_path, capsys):

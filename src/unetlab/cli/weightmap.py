@@ -140,11 +140,11 @@ def _instance_map(mask, *, name: str, **options) -> tuple:
     """The weights of a mask of object ids, as training's instance mode makes them, and what
     its line says: the objects (``options``: ``w0``, ``sigma``, ``ignore_value``)."""
     from unetlab.config import DataSection
-    from unetlab.data.weightmap import instance_weight_map
+    from unetlab.data.weightmap import counted_instance_weight_map
     from unetlab.words import numbered
 
     width = DataSection().boundary_width  # training's default
-    weights, objects = instance_weight_map(mask, boundary_width=width, name=name, **options)
+    weights, objects = counted_instance_weight_map(mask, boundary_width=width, name=name, **options)
     return weights, f"{numbered(objects, 'object')}, background / boundary {width} px / interior"
 
 

@@ -355,19 +355,27 @@ def instance_weight_map(
     boundary_width: int = 1,
     ignore_value: int | None = None,
     name: str = "mask",
-) -> tuple[np.ndarray, int]:
+) -> np.ndarray:
     """The weight map training makes of a mask of object ids (0 = background; a binary
     mask's connected components) where ``data.target`` is ``instances``: its target's
     classes (background / boundary ``boundary_width`` px / interior) balanced, plus the
     border term between touching objects; pixels of ``ignore_value`` weigh 0 and lie in no
-    object, as training's ``data.ignore_value``. (H, W) float32 weights and the number of
-    objects."""
+    object, as training's ``data.ignore_value``. (H, W) float32."""
+    how = dict(boundary_width=boundary_width, ignore_value=ignore_value, name=name)
+    return counted_instance_weight_map(mask, w0=w0, sigma=sigma, **how)[0]
+
+
+def counted_instance_weight_map(
+    mask: np.ndarray, *, ignore_value: int | None = None, name: str = "mask", **options
+) -> tuple[np.ndarray, int]:
+    """:func:`instance_weight_map` (``options``: its ``w0``, ``sigma``, ``boundary_width``)
+    and the number of objects it weighed (ignored pixels left out)."""
     mask = np.asarray(mask)
     ignored = mask == ignore_value if ignore_value is not None else None
-    how = dict(boundary_width=boundary_width, name=name, ignore_setting=ignore_keyword)
+    width = options.pop("boundary_width", 1)
+    how = dict(boundary_width=width, name=name, ignore_setting=ignore_keyword)
     target, ids = instance_target(mask, ignored, **how)
-    objects = len(np.unique(ids[ids > 0]))
-    return instance_weights(target, ids, w0=w0, sigma=sigma), objects
+    return instance_weights(target, ids, **options), len(np.unique(ids[ids > 0]))
 
 
 #: a class mask holds at most this many distinct values (:func:`mask_classes`)
