@@ -204,6 +204,47 @@ def test_a_replaced_incomplete_normalization_is_no_mistake(overrides):
         load_config(None, ["data.exclude_rows={bottom: -3}", "data.exclude_rows=null"])
 
 
+@pytest.mark.parametrize(
+    "overrides, said",
+    [
+        (["data.normalization.mode=bogus", "data.normalization.mode=scale"], "mode must be one"),
+        (["data.normalization={mode: bogus}", "data.normalization={mode: scale}"], "one of"),
+        (
+            [
+                "data.normalization={mode: per_image, mean: [0.5]}",
+                "data.normalization={mode: per_image}",
+            ],
+            "data.normalization.mean does not apply to mode per_image",
+        ),
+        (
+            ["data.normalization.mean=abc", "data.normalization.mean=[0.4]"]
+            + ["data.normalization.mode=fixed", "data.normalization.std=[0.2]"],
+            "normalization mean must be a number or a list of them",
+        ),
+    ],
+)
+def test_a_replaced_normalization_is_forgiven_only_its_missing_keys(overrides, said):
+    """s55 review: forgiving a replaced normalization its incompleteness forgave it all (a
+    mode word, a key its mode does not take); only the keys a mode needs may be missing."""
+    with pytest.raises(UnetlabError, match=said):
+        load_config(None, overrides)
+
+
+@pytest.mark.parametrize(
+    "spec, said",
+    [
+        ("{mode: percentile, low: abc}", "normalization low must be a number"),
+        ("{mode: percentile, high: [99]}", "normalization high must be a number"),
+        ("{mode: fixed, mean: [0.5], std: x}", "normalization std must be a number or a list"),
+        ("{mode: fixed, mean: [true], std: [1]}", "normalization mean must be a number or a"),
+    ],
+)
+def test_normalization_numbers_of_the_wrong_type_are_refused_in_one_line(spec, said):
+    """s55 review: ``low: abc`` was a TypeError comparing it to 0 (said as a bug)."""
+    with pytest.raises(UnetlabError, match=said):
+        load_config(None, [f"data.normalization={spec}"])
+
+
 def test_a_config_file_that_is_a_folder_or_not_text_says_so(tmp_path):
     """From Python the fix names load_config, not --config (a flag a notebook has not: s49);
     the command's line keeps --config (tests/test_train_safety.py)."""

@@ -191,8 +191,9 @@ def _check_replaced(merged: dict, overrides: list[str], i: int) -> None:
     try:
         build(Config, apply_overrides(merged, in_force), "", "override")
     except UnetlabError:
-        if _may_be_incomplete(key):  # its type only: a mapping replaced may have been incomplete
+        if _may_be_incomplete(key):  # a mapping replaced may have been incomplete, no worse
             _check_mapping_type(overrides[i])
+            _check_incomplete(apply_overrides(merged, in_force))
             return
         build(Config, apply_overrides(merged, overrides[: i + 1]), "", "override")
 
@@ -208,6 +209,17 @@ def _may_be_incomplete(key: str) -> bool:
     """Whether the override key ``key`` sets a mapping of :data:`WHOLE_ONLY_WITH_OTHERS` or a
     key of one (``data.normalization.mode``)."""
     return any(key == m or key.startswith(f"{m}.") for m in WHOLE_ONLY_WITH_OTHERS)
+
+
+def _check_incomplete(data: dict) -> None:
+    """The normalization of ``data`` (a replaced value's, in force with the others) checked
+    but for the keys its mode needs (s55 review: ``data.normalization.mode=bogus`` then
+    ``=scale`` passed, as did a key its mode does not take)."""
+    from unetlab.data.normalize import check_keys
+
+    spec = (data.get("data") or {}).get("normalization")
+    if isinstance(spec, dict):
+        check_keys(spec, whole=False)
 
 
 def _check_mapping_type(override: str) -> None:

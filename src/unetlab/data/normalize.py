@@ -46,6 +46,8 @@ of an exported model). Standard deviations and percentile ranges are floored at 
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from unetlab.data.ceiling import BELOW, PILE_PIXELS, PILE_RATIO, CeilingTally
@@ -93,10 +95,12 @@ MODE_KEYS = {
 }
 
 
-def check_keys(spec: dict, where: str = "data.normalization") -> dict:
+def check_keys(spec: dict, where: str = "data.normalization", *, whole: bool = True) -> dict:
     """``spec`` checked as a config gives it: every key known to its mode (a misspelled
     ``low`` would leave the default in force), then :func:`check_spec`. ``where`` names the
-    setting in the messages. Checkpoints are read with :func:`check_spec` alone."""
+    setting in the messages. Checkpoints are read with :func:`check_spec` alone. With
+    ``whole=False`` (a value a later override replaces) the keys a mode needs may be missing
+    (``fixed``'s ``mean`` and ``std``): only what is given is checked."""
     known = ("mode", *dict.fromkeys(k for keys in MODE_KEYS.values() for k in keys))
     for key in spec:
         if key not in known:
@@ -117,7 +121,7 @@ def check_keys(spec: dict, where: str = "data.normalization") -> dict:
         raise UnetlabError(
             f"{where}.{extra[0]} does not apply to mode {mode} (it takes {takes}): drop it"
         )
-    return check_spec(spec)
+    return check_spec(spec, whole=whole)
 
 
 def _mode_taking(spec: dict) -> str:
@@ -126,16 +130,14 @@ def _mode_taking(spec: dict) -> str:
     return next((m for m, taken in MODE_KEYS.items() if keys <= set(taken)), "per_image")
 
 
-def check_spec(spec: dict) -> dict:
+def check_spec(spec: dict, *, whole: bool = True) -> dict:
+    """``spec``'s values checked; ``whole=False``: see :func:`check_keys`."""
     mode = spec.get("mode")
     if mode not in MODES:
         raise UnetlabError(f"normalization mode must be one of {MODES}, not {mode!r}")
-    if mode == "fixed" and not ("mean" in spec and "std" in spec):
-        raise UnetlabError("normalization mode 'fixed' needs 'mean' and 'std' lists")
-    if mode == "dataset" and ("mean" in spec) != ("std" in spec):
-        raise UnetlabError(
-            "normalization mode 'dataset' takes both 'mean' and 'std' (training's) or neither"
-        )
+    if whole:
+        _check_complete(spec, mode)
+    _check_numbers(spec)
     if mode == "percentile":
         low, high = spec.get("low", PERCENTILES[0]), spec.get("high", PERCENTILES[1])
         if not 0 <= low < high <= 100:
@@ -166,6 +168,37 @@ def check_spec(spec: dict) -> dict:
             "dtype, the dtype whose values floor is in: add it (dtype: uint8), or drop floors"
         )
     return spec
+
+
+def _check_complete(spec: dict, mode: str) -> None:
+    """The keys that ``mode`` needs together, all in ``spec``."""
+    if mode == "fixed" and not ("mean" in spec and "std" in spec):
+        raise UnetlabError("normalization mode 'fixed' needs 'mean' and 'std' lists")
+    if mode == "dataset" and ("mean" in spec) != ("std" in spec):
+        raise UnetlabError(
+            "normalization mode 'dataset' takes both 'mean' and 'std' (training's) or neither"
+        )
+
+
+#: what each number-valued key of a spec takes (checked before the values are compared or
+#: used: ``low: abc`` was a TypeError said as a bug, s55)
+PERCENT = "a number (a percentile, 0 to 100)"
+PER_CHANNEL = "a number or a list of them (one per channel)"
+NUMBER_KEYS = {"low": PERCENT, "high": PERCENT, "mean": PER_CHANNEL, "std": PER_CHANNEL}
+
+
+def _check_numbers(spec: dict) -> None:
+    for key, takes in NUMBER_KEYS.items():
+        if key in spec and not _numbers(spec[key], single=takes == PERCENT):
+            raise UnetlabError(f"normalization {key} must be {takes}, not {spec[key]!r}")
+
+
+def _numbers(value, *, single: bool = False) -> list | None:
+    """``value`` (a number, or unless ``single`` a non-empty list of them) as a list, or
+    None where it is not one."""
+    values = [value] if single or not isinstance(value, (list, tuple)) else list(value)
+    good = all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values)
+    return values if values and good else None
 
 
 def _check_floors(floors) -> None:
@@ -199,10 +232,8 @@ def _check_camera_ceiling(spec: dict) -> None:
 
 
 def _positive_numbers(value) -> bool:
-    values = value if isinstance(value, (list, tuple)) else [value]
-    return bool(values) and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values
-    )
+    values = _numbers(value)
+    return values is not None and all(v > 0 for v in values)
 
 
 def pooled_stats(stats: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[list, list]:
