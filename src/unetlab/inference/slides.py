@@ -426,23 +426,32 @@ def check_bare_channels(slide: Slide, model_channels: int) -> None:
     if read_page_axes(slide.path, pages, say=False).letters != "Q":
         return
     rank = page_rank(slide.path)
-    planes, times, channels = (fitted(a, rank) for a in ("ZYX", "TYX", "CYX"))
-    as_planes = (  # both or neither: as many plane axes (fitted)
-        f"give {axes_fix(planes)} if they are planes ({axes_fix(times)}: time points)"
-        if planes and times
-        else axes_fixes([], rank, "planes")
-    )
-    whole = f"read it whole with --large-pixels {h * w}"
-    fixes = (  # none named (too many axes for --axes): one fix for both, saving its axes
-        f"{as_planes}; if they are channels, {save_axes(channels)}, or {whole}"
-        if channels
-        else f"{axes_fixes([], rank, 'planes or channels')}; if they are channels, also {whole}"
-    )
-    raise UnetlabError(
+    head = (
         f"{slide_name(slide.path)}: {pages} pages and no axis metadata, as many as the model's "
         "channels: read whole they are one image's channels, and this one is large, read "
-        f"window by window, where pages are planes or frames: {fixes}"
+        "window by window, where pages are planes or frames: "
     )
+    raise UnetlabError(
+        head + _bare_fixes(rank, h * w, cli=False), cli=head + _bare_fixes(rank, h * w, cli=True)
+    )
+
+
+def _bare_fixes(rank: int, pixels: int, *, cli: bool) -> str:
+    """The fixes of :func:`check_bare_channels`'s line for a file of ``rank`` axes and
+    ``pixels`` a page, as the command line (``cli``) or Python spells them (s55 review: a
+    notebook was told ``--large-pixels N``)."""
+    planes, times, channels = (fitted(a, rank) for a in ("ZYX", "TYX", "CYX"))
+    as_planes = (  # both or neither: as many plane axes (fitted)
+        f"give {axes_fix(planes, cli)} if they are planes ({axes_fix(times, cli)}: time points)"
+        if planes and times
+        else axes_fixes([], rank, "planes", cli)
+    )
+    whole = "read it whole with " + (
+        f"--large-pixels {pixels}" if cli else f"large_threshold={pixels}"
+    )
+    if channels:  # none named (too many axes for --axes): one fix for both, saving its axes
+        return f"{as_planes}; if they are channels, {save_axes(channels)}, or {whole}"
+    return f"{axes_fixes([], rank, 'planes or channels', cli)}; if they are channels, also {whole}"
 
 
 #: the page axes a streamed TIFF keeps (a Z, T stack's as T, Z: :func:`_page_lead`); Z
