@@ -110,6 +110,21 @@ def test_a_blank_override_names_an_example_or_the_choices():
     assert first_line(err.value, cli=True).endswith("(it takes str): e.g. --set run.name=unet")
 
 
+def test_a_blank_value_of_a_key_whose_none_is_a_word_names_an_example(tmp_path):
+    """``--set data.nodata=`` said only "write none for none" (s55 review), the words for
+    Python's None; a blank value (flag, override, file) is told an example again, as it was;
+    Python's None keeps naming 'none' (tests/test_python_forms.py)."""
+    with pytest.raises(UnetlabError) as err:
+        load_config(None, ["data.nodata="])
+    assert first_line(err.value, cli=True).endswith(
+        "(it takes str or float): e.g. --set data.nodata=auto"
+    )
+    assert str(err.value).endswith(": e.g. data.nodata=auto")
+    (tmp_path / "c.yaml").write_text("data:\n  nodata:\n")
+    with pytest.raises(UnetlabError, match="e.g. nodata: auto under data:$"):
+        load_config(tmp_path / "c.yaml")
+
+
 def test_a_blank_override_of_a_key_that_takes_null_unsets_it_and_of_a_str_key_is_missing():
     """A key that may be null (data.root) takes a blank value as null, as YAML does; a str key
     that may not is refused as missing a value (an empty text is written '')."""

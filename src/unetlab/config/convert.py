@@ -128,11 +128,10 @@ NONE_AS_WORD = ("data.nodata", "model.encoder", "train.class_weights", "train.la
 
 
 def _none_word(key: str, form: str) -> str:
-    """``: write 'none' for none`` (``none`` but in Python) for a key of
-    :data:`NONE_AS_WORD` given None, else ``""``."""
-    if key not in NONE_AS_WORD:
-        return ""
-    return f": write {repr('none') if form == 'code' else 'none'} for none"
+    """``: write 'none' for none`` for a key of :data:`NONE_AS_WORD` given Python's None,
+    else ``""``: a value left blank (``--set data.nodata=``, ``nodata:`` in a file) is told
+    an example (s55 review: it lost "e.g. --set data.nodata=auto" to "write none for none")."""
+    return ": write 'none' for none" if form == "code" and key in NONE_AS_WORD else ""
 
 
 def _choices(key: str) -> str:
