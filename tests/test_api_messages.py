@@ -165,7 +165,44 @@ def test_label_values_from_the_predictions_record_name_the_python_way(
     monkeypatch.setattr(predictions, "recorded_label_values", lambda written: [255, 0])
     with caplog.at_level(logging.INFO, logger="unetlab"):
         assert predictions._recorded_values(Written(tmp_path)) == [255, 0]
-    assert "--label-values (label_values=) gives others" in caplog.text
+    # each caller its form (s55 review: a notebook was told flag and keyword at once)
+    assert "; label_values= gives others" in caplog.text and "--label-values (" not in caplog.text
+
+
+@pytest.mark.parametrize("command", [False, True], ids=["python", "cli"])
+def test_the_predictions_records_lines_name_each_caller_s_form(
+    tmp_path, monkeypatch, caplog, command
+):
+    """The lines of what predict.json records (label values, the training's, the ignore value,
+    class names) gave the flag and the keyword inline, "--label-values (label_values=)":
+    now the caller's form alone, the command line's while it runs."""
+    import contextlib
+    import logging
+
+    from unetlab.errors import command_spelling
+    from unetlab.evaluate import predictions
+    from unetlab.evaluate.masks import Written
+
+    monkeypatch.setattr(predictions, "recorded_label_values", lambda written: None)
+    monkeypatch.setattr(predictions, "trained_label_values", lambda written: [0, 255])
+    monkeypatch.setattr(predictions, "recorded_ignore_value", lambda written: 7)
+    monkeypatch.setattr(predictions, "recorded_class_names", lambda written: ["a", "b"])
+    running = command_spelling() if command else contextlib.nullcontext()
+    with caplog.at_level(logging.INFO, logger="unetlab"), running:
+        predictions._recorded_values(Written(tmp_path))
+        predictions._recorded_ignore(Written(tmp_path))
+        predictions._recorded_names(Written(tmp_path), None)
+    said = [
+        "predict.json); {} overrides",
+        "count nowhere; {} gives another",
+        "(the model's); {} gives others",
+    ]
+    cli = ["--label-values", "--ignore-value", "--class-names"]
+    python = ["label_values=", "ignore_value=", "class_names="]
+    forms, others = (cli, python) if command else (python, cli)
+    for line, form in zip(said, forms):
+        assert line.format(form) in caplog.text, caplog.text
+    assert not [other for other in others if other in caplog.text], caplog.text
 
 
 def test_a_folder_prediction_shows_its_bar_in_a_notebook(tmp_path, monkeypatch, capsys):
@@ -206,3 +243,33 @@ def test_the_calls_over_many_images_show_their_bar_by_default_as_fit(tmp_path, m
     evaluate_model(model, data, progress=False)
     predict_image(model, np.zeros((32, 32), np.uint8))
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("command", [False, True], ids=["python", "cli"])
+def test_the_lines_of_predictions_objects_name_each_caller_s_form(
+    tmp_path, monkeypatch, caplog, command
+):
+    """'predict with --instances (objects=True)' and '--objects-3d (objects_3d=True) matches
+    them' gave flag and keyword at once (s55 review): now the caller's form alone."""
+    import contextlib
+    import logging
+    from types import SimpleNamespace
+
+    from unetlab.errors import command_spelling
+    from unetlab.evaluate import predictions
+
+    record = {"checkpoint": "m.pt", "outputs": {"objects": None}}
+    written = SimpleNamespace(record=lambda path: record)
+    maps = {"a": tmp_path / "a.tif"}
+    objects = {"b": tmp_path / "b_objects.tif"}
+    preds = SimpleNamespace(objects=objects, maps=maps, written=written, folder=tmp_path)
+    monkeypatch.setattr(predictions, "recorded_3d", lambda found, w: {found[0]: True})
+    running = command_spelling() if command else contextlib.nullcontext()
+    with caplog.at_level(logging.WARNING, logger="unetlab"), running:
+        predictions._say_regions(preds, ["a"], SimpleNamespace(summary={"object_f1": 1.0}))
+        predictions._say_planewise(preds, ["b"])
+    forms = ["--instances", "--objects-3d"], ["objects=True", "objects_3d=True"]
+    forms, others = forms if command else forms[::-1]
+    assert f"predict with {forms[0]} to score those" in caplog.text, caplog.text
+    assert f"planes; {forms[1]} matches them in 3-D" in caplog.text, caplog.text
+    assert not [other for other in others if f"{other} " in caplog.text], caplog.text

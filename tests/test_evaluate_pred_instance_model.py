@@ -40,8 +40,11 @@ def test_an_instance_models_pixels_are_its_objects_foreground(predicted):
 def test_an_instance_models_map_without_its_objects_is_refused(predicted):
     root = predicted
     (root / "out" / "a_objects.tif").unlink()
-    with pytest.raises(DatasetError, match="background, boundary, interior.*gt_instances"):
+    with pytest.raises(DatasetError, match="background, boundary, interior.*gt_instances") as got:
         evaluate_predictions(root / "out", root / "gt")
+    # each caller its form (s55 review: both at once, "(gt_instances=True, --gt-instances)")
+    assert "give instance masks (gt_instances=True), or" in str(got.value)
+    assert "give instance masks (--gt-instances), or" in got.value.cli
 
 
 def test_an_instance_models_map_predicted_without_instances_is_refused(predicted, capsys):

@@ -203,6 +203,8 @@ def encode(
     return out
 
 
+#: how instance masks are said to be scored as such (evaluate --gt-instances)
+GT_INSTANCES = Spelled("gt_instances=True", "--gt-instances")
 #: how a mask value that marks pixels that count nowhere is given
 IGNORE_FIX = Spelled("ignore_value={v}", "--ignore-value {v}")
 
@@ -717,12 +719,14 @@ class Predictions:
                 {"objects": "objects=True", "evaluate": "evaluate_model(model, data)"},
                 {"objects": "--instances", "evaluate": "evaluate --checkpoint CKPT --data DATA"},
             )
-        return {
-            "message": f"{what}, not classes of the masks, and {stem}_objects.tif (its "
-            "objects) is not beside it: keep it there to score the objects' foreground, give "
-            "instance masks (gt_instances=True, --gt-instances), or predict with a semantic "
-            "model"
-        }
+        return spelled(
+            lambda gt_instances: (
+                f"{what}, not classes of the masks, and {stem}_objects.tif (its objects) is "
+                "not beside it: keep it there to score the objects' foreground, give instance "
+                f"masks ({gt_instances}), or predict with a semantic model"
+            ),
+            GT_INSTANCES,
+        )
 
     def classed(self, stem: str) -> bool:
         """Whether the object ids of ``stem`` have classes: the class map beside them, where

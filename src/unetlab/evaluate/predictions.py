@@ -65,7 +65,7 @@ from unetlab.data.names import (
 )
 from unetlab.data.split_record import describe_names
 from unetlab.data.weightmap import background_class
-from unetlab.errors import DatasetError, UnetlabError, spelled
+from unetlab.errors import DatasetError, Spelled, UnetlabError, said_as, spelled
 from unetlab.evaluate.accumulate import (
     Accumulator,
     check_boundary,
@@ -87,6 +87,7 @@ from unetlab.evaluate.frames import PageColumns
 from unetlab.evaluate.identity import files_identity
 from unetlab.evaluate.masks import (
     GT_DIR,
+    GT_INSTANCES,
     MaskPage,
     Predictions,
     Written,
@@ -110,13 +111,19 @@ from unetlab.evaluate.masks import (
     trained_label_values,
 )
 from unetlab.evaluate.matching import chosen_thresholds
-from unetlab.evaluate.report import Report
+from unetlab.evaluate.report import LABEL_VALUES, Report
 from unetlab.evaluate.training import ScoredPage, recorded_checkpoints, trained_pages, varied
 from unetlab.evaluate.volumes import evaluate_volumes
+from unetlab.inference.pages import OBJECTS_3D
 from unetlab.inference.records import read_records
 from unetlab.progress import add_total, progress_calls
 
 log = logging.getLogger(__name__)
+
+#: the settings this module's lines name, as the caller gives them (:func:`said_as`: a
+#: notebook was told "--label-values (label_values=)", flag and keyword: s55 review)
+IGNORE_VALUE = Spelled("ignore_value=", "--ignore-value")
+CLASS_NAMES = Spelled("class_names=", "--class-names")
 
 
 #: said where masks that look like object ids are read so beside predicted object ids
@@ -522,11 +529,12 @@ def _say_planewise(preds: Predictions, stems: list[str]) -> None:
     if joined := [p for p, joined in recorded_3d(found, preds.written).items() if joined]:
         log.warning(
             "%d prediction(s) in %s hold 3-D objects (predict --objects-3d: %s), scored here "
-            "plane by plane: a nucleus counts once in each of its planes; --objects-3d "
-            "(objects_3d=True) matches them in 3-D against stacks of object ids",
+            "plane by plane: a nucleus counts once in each of its planes; %s matches them in "
+            "3-D against stacks of object ids",
             len(joined),
             preds.folder,
             describe_names([p.name for p in joined]),
+            said_as(OBJECTS_3D),
         )
 
 
@@ -560,11 +568,14 @@ def _say_regions(preds: Predictions, stems: list[str], report: Report) -> None:
     records = [preds.written.record(preds.maps[s]) for s in dict.fromkeys(stems) if s in preds.maps]
     outputs = [r.get("outputs") for r in records if r.get("checkpoint")]
     if outputs and all(isinstance(o, dict) and not o.get("objects") for o in outputs):
+        from unetlab.inference.folders import INSTANCES  # predict's own, loaded only here
+
         log.warning(
             "objects here are every region of the class maps in %s, however small: not the "
             "model's objects (least area, holes filled) that evaluate --checkpoint scores; "
-            "predict with --instances (objects=True) to score those",
+            "predict with %s to score those",
             preds.folder,
+            said_as(INSTANCES),
         )
 
 
@@ -655,16 +666,17 @@ def _recorded_values(written: Written) -> list[int] | None:
     if (values := recorded_label_values(written)) is not None:
         log.info(
             "label values %s from %s/predict.json (the predictions hold mask values: unetlab "
-            "predict --label-values); --label-values (label_values=) gives others",
+            "predict --label-values); %s gives others",
             " ".join(map(str, values)),
             written.folder,
+            said_as(LABEL_VALUES),
         )
     elif (values := trained_label_values(written)) is not None:
         log.info(
-            "masks read with the training's mask values %s (%s/predict.json); --label-values "
-            "(label_values=) overrides",
+            "masks read with the training's mask values %s (%s/predict.json); %s overrides",
             " ".join(map(str, values)),
             written.folder,
+            said_as(LABEL_VALUES),
         )
     return values
 
@@ -675,9 +687,10 @@ def _recorded_ignore(written: Written) -> int | None:
     if (value := recorded_ignore_value(written)) is not None:
         log.info(
             "ignore value %d from %s/predict.json (the model's data.ignore_value): mask pixels "
-            "holding it count nowhere; --ignore-value (ignore_value=) gives another",
+            "holding it count nowhere; %s gives another",
             value,
             written.folder,
+            said_as(IGNORE_VALUE),
         )
     return value
 
@@ -711,10 +724,10 @@ def _recorded_names(written: Written, label_values: Sequence[int] | None) -> lis
     if names is None or (label_values is not None and len(names) != len(label_values)):
         return None
     log.info(
-        "class names %s from %s/predict.json (the model's); --class-names (class_names=) "
-        "gives others",
+        "class names %s from %s/predict.json (the model's); %s gives others",
         " ".join(names),
         written.folder,
+        said_as(CLASS_NAMES),
     )
     return names
 
@@ -955,7 +968,7 @@ class _ValueStats:
         """A warning where the masks, no classes named, look like object ids (the same few
         in every file: :func:`~unetlab.data.fingerprint.object_ids_note`), naming
         --gt-instances; said, not decided (classes can look so too), as training says it."""
-        fix = "score them as objects with --gt-instances (gt_instances=True)"
+        fix = f"score them as objects with {said_as(GT_INSTANCES)}"
         if not named and self.pages and (ids := object_ids_note(self.pages, fix)):
             log.warning("the masks' %d values are read as one class each; %s", held, ids)
 
