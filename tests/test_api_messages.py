@@ -273,3 +273,21 @@ def test_the_lines_of_predictions_objects_name_each_caller_s_form(
     assert f"predict with {forms[0]} to score those" in caplog.text, caplog.text
     assert f"planes; {forms[1]} matches them in 3-D" in caplog.text, caplog.text
     assert not [other for other in others if f"{other} " in caplog.text], caplog.text
+
+
+def test_the_checkpoint_s_ignore_value_line_names_each_caller_s_form(caplog):
+    """evaluate_model said "--ignore-value (ignore_value=) sets another" (s55 review)."""
+    import logging
+
+    import numpy as np
+
+    from unetlab.errors import command_spelling
+    from unetlab.evaluate.model import _say_ignored
+
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert _say_ignored(np.array([[0, 255]]), 255)
+        with command_spelling():
+            assert _say_ignored(np.array([[0, 255]]), 255)
+    python, cli = [r.getMessage() for r in caplog.records]
+    assert python.endswith("this checkpoint; ignore_value= sets another"), python
+    assert cli.endswith("this checkpoint; --ignore-value sets another"), cli

@@ -58,7 +58,15 @@ from unetlab.data.pairs import (
 from unetlab.data.read_notes import note_once
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import planes_letters, read_page_axes, series_axes
-from unetlab.errors import DatasetError, ImageReadError, OutputError, Spelled, spelled, worded
+from unetlab.errors import (
+    DatasetError,
+    ImageReadError,
+    OutputError,
+    Spelled,
+    said_as,
+    spelled,
+    worded,
+)
 from unetlab.evaluate.checks import MaskValuesError
 from unetlab.outputs import RECORD_FILES
 from unetlab.provenance import shell_command
@@ -203,8 +211,12 @@ def encode(
     return out
 
 
-#: how instance masks are said to be scored as such (evaluate --gt-instances)
+#: the settings evaluate's lines name, as the caller gives them (:func:`said_as`,
+#: :func:`spelled`: a notebook was told "--label-values (label_values=)", flag and keyword
+#: at once, s55 review)
 GT_INSTANCES = Spelled("gt_instances=True", "--gt-instances")
+IGNORE_VALUE = Spelled("ignore_value=", "--ignore-value")
+CLASS_NAMES = Spelled("class_names=", "--class-names")
 #: how a mask value that marks pixels that count nowhere is given
 IGNORE_FIX = Spelled("ignore_value={v}", "--ignore-value {v}")
 
@@ -491,8 +503,9 @@ def _names_file(gt_dir: Path) -> dict[int, str] | None:
     for folder in (root,) if as_trained else (gt_dir, gt_dir.parent):
         if names := read[folder] if folder in read else read_class_names(folder):
             log.info(
-                "class names from %s (--class-names, class_names=, gives others)",
+                "class names from %s (%s gives others)",
                 names_file(folder),
+                said_as(CLASS_NAMES),
             )
             return names
     return None

@@ -70,7 +70,7 @@ from unetlab.data.read_notes import read_notes
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.data.weightmap import background_class
-from unetlab.errors import Spelled, UnetlabError
+from unetlab.errors import Spelled, UnetlabError, said_as
 from unetlab.evaluate.accumulate import (
     Accumulator,
     check_boundary,
@@ -88,6 +88,7 @@ from unetlab.evaluate.frames import PageColumns
 from unetlab.evaluate.identity import files_identity
 from unetlab.evaluate.masks import (
     DATA_DIR,
+    IGNORE_VALUE,
     binary_truth,
     encode,
     evaluation_pairs,
@@ -446,9 +447,9 @@ def _say_ignored(mask: np.ndarray, value: int) -> bool:
     if not (mask == value).any():
         return False
     log.info(
-        "mask value %d counts nowhere, as in the training of this checkpoint; "
-        "--ignore-value (ignore_value=) sets another",
+        "mask value %d counts nowhere, as in the training of this checkpoint; %s sets another",
         value,
+        said_as(IGNORE_VALUE),
     )
     return True
 

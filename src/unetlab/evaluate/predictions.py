@@ -86,8 +86,10 @@ from unetlab.evaluate.checks import (
 from unetlab.evaluate.frames import PageColumns
 from unetlab.evaluate.identity import files_identity
 from unetlab.evaluate.masks import (
+    CLASS_NAMES,
     GT_DIR,
     GT_INSTANCES,
+    IGNORE_VALUE,
     MaskPage,
     Predictions,
     Written,
@@ -120,10 +122,8 @@ from unetlab.progress import add_total, progress_calls
 
 log = logging.getLogger(__name__)
 
-#: the settings this module's lines name, as the caller gives them (:func:`said_as`: a
-#: notebook was told "--label-values (label_values=)", flag and keyword: s55 review)
-IGNORE_VALUE = Spelled("ignore_value=", "--ignore-value")
-CLASS_NAMES = Spelled("class_names=", "--class-names")
+#: how the palette masks' void line says to count it otherwise (:func:`said_as`)
+VOID_OTHERWISE = Spelled("ignore_value= or label_values=", "--ignore-value or --label-values")
 
 
 #: said where masks that look like object ids are read so beside predicted object ids
@@ -951,10 +951,10 @@ class _ValueStats:
         if self.voided:
             log.info(
                 "palette masks: value %d (VOC's void outlines, %d px) counts nowhere, as in "
-                "training; --ignore-value or --label-values (ignore_value=, label_values=) say "
-                "otherwise",
+                "training; %s say otherwise",
                 self.void,
                 self.voided,
+                said_as(VOID_OTHERWISE),
             )
         values = np.flatnonzero(self.gt_values)
         check_named_nodata(self.nodata_classed, max(self.pred_max + 1, named))
