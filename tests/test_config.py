@@ -188,6 +188,7 @@ def test_every_set_value_is_checked_also_one_a_later_flag_replaces():
         ["data.normalization={mode: fixed}", "data.normalization={mode: per_image}"],
         ["data.normalization.mode=fixed", "data.normalization.mode=scale"],
         ["data.normalization.mode=fixed", "train.epochs=3", "data.normalization={mode: scale}"],
+        ["data.normalization.mean=[0.5]", "data.normalization={mode: scale}"],  # no mode yet
     ],
 )
 def test_a_replaced_incomplete_normalization_is_no_mistake(overrides):
@@ -209,6 +210,8 @@ def test_a_replaced_incomplete_normalization_is_no_mistake(overrides):
     [
         (["data.normalization.mode=bogus", "data.normalization.mode=scale"], "mode must be one"),
         (["data.normalization={mode: bogus}", "data.normalization={mode: scale}"], "one of"),
+        (["data.normalization.mode=bogus", "data.normalization={mode: scale}"], "one of"),
+        (["data.normalization.low=abc", "data.normalization=null"], "low must be a number"),
         (
             [
                 "data.normalization={mode: per_image, mean: [0.5]}",

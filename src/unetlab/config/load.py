@@ -173,10 +173,17 @@ def _key(override: str) -> str:
 
 
 def _replaced(overrides: list[str]) -> list[int]:
-    """The indices of the overrides that a later one of the same key replaces (``--set
-    train.epochs=abc`` then ``--epochs 1``)."""
+    """The indices of the overrides that a later one of the same key, or of a mapping that
+    holds it, replaces (``--set train.epochs=abc`` then ``--epochs 1``;
+    ``data.normalization.mode=bogus`` then ``data.normalization={mode: scale}``)."""
     keys = [_key(o) for o in overrides]
-    return [i for i, key in enumerate(keys) if key in keys[i + 1 :]]
+    return [i for i, key in enumerate(keys) if any(_replaces(k, key) for k in keys[i + 1 :])]
+
+
+def _replaces(later: str, key: str) -> bool:
+    """Whether an override of ``later`` replaces one of ``key``: the same key, or a mapping
+    holding it (s55 review: a sub-key's bad value replaced by its whole mapping passed)."""
+    return key == later or key.startswith(f"{later}.")
 
 
 def _check_replaced(merged: dict, overrides: list[str], i: int) -> None:
@@ -187,7 +194,7 @@ def _check_replaced(merged: dict, overrides: list[str], i: int) -> None:
     given a refusal's ``--set model.depth=4 --set model.encoder=none`` was refused, model.depth
     not applying to an encoder net), nor one that needs a later one (``normalization.std``)."""
     key = _key(overrides[i])
-    in_force = overrides[: i + 1] + [o for o in overrides[i + 1 :] if _key(o) != key]
+    in_force = overrides[: i + 1] + [o for o in overrides[i + 1 :] if not _replaces(_key(o), key)]
     try:
         build(Config, apply_overrides(merged, in_force), "", "override")
     except UnetlabError:

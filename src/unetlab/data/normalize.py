@@ -100,7 +100,10 @@ def check_keys(spec: dict, where: str = "data.normalization", *, whole: bool = T
     ``low`` would leave the default in force), then :func:`check_spec`. ``where`` names the
     setting in the messages. Checkpoints are read with :func:`check_spec` alone. With
     ``whole=False`` (a value a later override replaces) the keys a mode needs may be missing
-    (``fixed``'s ``mean`` and ``std``): only what is given is checked."""
+    (``fixed``'s ``mean`` and ``std``, or ``mode`` itself: its keys are checked as of the mode
+    that takes them all): only what is given is checked."""
+    if not whole and "mode" not in spec:
+        spec = {"mode": _mode_taking(spec), **spec}
     known = ("mode", *dict.fromkeys(k for keys in MODE_KEYS.values() for k in keys))
     for key in spec:
         if key not in known:
