@@ -146,10 +146,14 @@ def _parent(path: Path) -> Path:
     return path
 
 
-def test_a_tree_s_lines_name_each_file_by_its_path_from_the_root(tmp_path, caplog):
+def test_a_tree_s_lines_name_each_file_by_its_path_as_given(tmp_path, caplog, capsys):
     """Two folders of a tree holding ``x.png`` were both named ``x.png: ...`` in their
-    per-file lines (s54 noticed): a tree's file is named by its path from the root, a file
-    given alone (predict_file) by its path as given."""
+    per-file lines (s54 noticed), then ``a/x.png: ...`` (s55), which under the header
+    ``tree/a:`` reads as tree/a/a/x.png and lost the path as given from ``result.failed``
+    (revE): a tree's file is named by its path as given, in its warnings and its failures,
+    in Python and on the CLI; a file given alone (predict_file) by its path as given."""
+    from unetlab.checkpoint import save_model
+    from unetlab.cli import main
     from unetlab.inference.files import predict_file
 
     from .test_bad_input4 import _net
@@ -160,7 +164,17 @@ def test_a_tree_s_lines_name_each_file_by_its_path_from_the_root(tmp_path, caplo
     with caplog.at_level("WARNING"):
         predict_tree(_net(), root, tmp_path / "out", progress=False)
     said = [r.getMessage() for r in caplog.records if "colour image given" in r.getMessage()]
-    assert [line.split(":")[0] for line in said] == ["a/x.png", "b/x.png"], said
+    xs = [str(root / "a" / "x.png"), str(root / "b" / "x.png")]
+    assert [line.split(": ")[0] for line in said] == xs, said
+    done = predict_tree(_net(), root, tmp_path / "out1", progress=False, level=1)
+    failed = [line for r in done.values() for line in r.failed.values()]
+    assert [line.split(": ")[0] for line in failed] == xs, failed  # no pyramid: each fails
+    save_model(tmp_path / "c.pt", _net())
+    args = ["predict", "--checkpoint", str(tmp_path / "c.pt"), "--input", str(root)]
+    main([*args, "--recursive", "--output", str(tmp_path / "out2"), "--level", "1"])
+    err = capsys.readouterr().err.splitlines()
+    failed = [ln.split(": ")[2] for ln in err if "failed: " in ln]
+    assert failed == xs, err
     caplog.clear()
     with caplog.at_level("WARNING"):
         predict_file(_net(), root / "a" / "x.png", tmp_path / "alone")

@@ -170,6 +170,7 @@ def test_each_failed_input_is_named_by_its_path_as_given(tmp_path, monkeypatch):
     assert named_by_path(Path("c64.tif"), "c64.tif: x") == "c64.tif: x"  # as given
     assert named_by_path(Path("d/a.tif"), "a.tif page 2: x") == "d/a.tif page 2: x"
     assert named_by_path(Path("d/a.tif"), "a.tiff: x") == "a.tiff: x"  # another file
+    assert named_by_path(Path("t/d/a.tif"), "d/a.tif: x", "d/a.tif") == "t/d/a.tif: x"
 
 
 def test_in_memory_scores_as_the_readme_shows():

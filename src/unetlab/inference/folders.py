@@ -657,12 +657,14 @@ def predict_or_fail(
         return exc
 
 
-def named_by_path(path: Path, line: str) -> str:
+def named_by_path(path: Path, line: str, shown: str | None = None) -> str:
     """A file's failure ``line`` naming it by ``path`` as given (``in/c64.tif: ...``) where
-    it named it by its name alone (``c64.tif: ...``; others named the path: one form)."""
-    name = path.name
-    if str(path) != name and line.startswith(name) and line[len(name) : len(name) + 1] in ": ":
-        return f"{path}{line[len(name) :]}"
+    it named it as its run's lines do (``shown``: :func:`~unetlab.data.shown.shown_as`'s
+    name, a folder's ``c64.tif``) or by its name alone (``c64.tif: ...``; others named the
+    path: one form, what ``result.failed`` and the failed line say)."""
+    for name in dict.fromkeys(n for n in (shown, path.name) if n is not None):
+        if str(path) != name and line.startswith(name) and line[len(name) :][:1] in (":", " "):
+            return f"{path}{line[len(name) :]}"
     return line
 
 
@@ -834,6 +836,7 @@ class _Asked:
         each = dict(self.settings, group=self.group)
         run = _Run(model, out_dir, outputs, each, self.progress, timed, self.failed)
         run.root = _root(self.inputs, self.root)
+        run.named_from = run.root if self.root is None else None  # a tree gives its root
         return run
 
 
@@ -1146,6 +1149,9 @@ class _Run:
         self.alone: set[Path] = set()  # streamed by the one process they are dealt to
         self.large: set[Path] = set()  # streamed, by all processes or one
         self.root: Path | None = None  # the tables' path column is relative to it
+        # the lines name a file from the one folder given (no header above them); a tree's
+        # by its path as given: under the header ``tree/a:``, ``a/x.png`` read as tree/a/a/
+        self.named_from: Path | None = None
         self.as_is = False  # the run has a TIFF: its PNGs read as they are, the axes the TIFFs'
         self.kept: dict[Path, list] = {}  # the lines of this process's files (not main)
         self.redo: set[str] = set()  # the inputs changed since their outputs were made
@@ -1223,7 +1229,8 @@ class _Run:
         timed = self.clock if self.clock is not None else contextlib.nullcontext()
         bar = progress_bar(desc=slide_name(path), unit="tile", leave=False, disable=self.quiet)
         lines = contextlib.nullcontext() if self.quiet else logging_redirect_tqdm()  # above bars
-        given = relative_path(path, self.root)  # the tables' path column, the lines' name
+        given = relative_path(path, self.root)  # the tables' path column
+        shown = relative_path(path, self.named_from)  # the lines' name
         before = slide_resume.pixels_done_before()  # a resumed slide's: not predicted now
         with (
             bar,
@@ -1231,7 +1238,7 @@ class _Run:
             lines,
             self._held(path),
             table_path(given),
-            shown_as(path, given),
+            shown_as(path, shown),
             before as done_before,
         ):
             each = dict(self._keywords(path), progress=bar.update, counted=counted)
@@ -1242,7 +1249,7 @@ class _Run:
             return
         if isinstance(written, UnetlabError):  # this file's own failure, as its caller spells
             said = quoted(written).splitlines()[0]  # it (its cli, s55), one line
-            result.failed[path] = named_by_path(path, said)
+            result.failed[path] = named_by_path(path, said, shown)
             self.failed(result.failed[path])
             return
         result.written[path] = written
