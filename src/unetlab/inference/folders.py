@@ -1229,7 +1229,6 @@ class _Run:
         timed = self.clock if self.clock is not None else contextlib.nullcontext()
         bar = progress_bar(desc=slide_name(path), unit="tile", leave=False, disable=self.quiet)
         lines = contextlib.nullcontext() if self.quiet else logging_redirect_tqdm()  # above bars
-        given = relative_path(path, self.root)  # the tables' path column
         shown = relative_path(path, self.named_from)  # the lines' name
         before = slide_resume.pixels_done_before()  # a resumed slide's: not predicted now
         with (
@@ -1237,7 +1236,7 @@ class _Run:
             timed,
             lines,
             self._held(path),
-            table_path(given),
+            table_path(relative_path(path, self.root)),  # the tables' path column
             shown_as(path, shown),
             before as done_before,
         ):
