@@ -59,6 +59,58 @@ def test_a_loader_worker_s_bad_input_comes_back_as_itself():
     assert [b.shape for b in good] == [(2, 2), (1, 2)]
 
 
+def test_a_loader_worker_s_error_keeps_the_worker_s_traceback_as_a_note():
+    """Pickled back from a worker, the error lost the worker's traceback, which ``--debug``
+    showed as the main process's alone (revE): the worker's is a note (Python prints it
+    below the traceback; the one line, ``str``, is unchanged); raised in the main process
+    (no workers), its own traceback holds it and no note is added."""
+    with pytest.raises(ChannelsMaskError) as refused:
+        list(UserErrorLoader(_ReadsBadMasks(), batch_size=2, num_workers=1))
+    (note,) = refused.value.__notes__
+    assert note.startswith("in DataLoader worker process 0:\nTraceback"), note
+    assert "in __getitem__\n    raise ChannelsMaskError(" in note, note
+    assert str(refused.value) == str(ChannelsMaskError(Path("masks/m.tif"), 5))
+    with pytest.raises(ChannelsMaskError) as refused:
+        list(UserErrorLoader(_ReadsBadMasks(), batch_size=2, num_workers=0))
+    assert not hasattr(refused.value, "__notes__")
+
+
+class _RefusesOddly(Dataset):
+    """An item whose error does not pickle back as itself (``how``: an attribute pickle
+    refuses, or an ``__init__`` of other arguments than the message)."""
+
+    def __init__(self, how: str):
+        self.how = how
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, index):
+        if index == 2 and self.how == "two-arg":
+            from unetlab.evaluate.checks import MaskValuesError
+
+            raise MaskValuesError("masks: label_values=[0, 255]", "masks: --label-values 0 255")
+        if index == 2:
+            error = UnetlabError("masks: refused", cli="masks: refused (CLI)")
+            error.hook = lambda: 0  # pickle refuses a lambda
+            raise error
+        return torch.zeros(2)
+
+
+def test_a_loader_worker_s_error_that_does_not_pickle_comes_back_as_its_line():
+    """An error pickle refused was dropped by the worker's feeder thread and training waited
+    forever; a MaskValuesError (message, cli) came back as a TypeError (revE): each comes
+    back as a UnetlabError of its lines (``timeout``: a hang fails the test)."""
+    said = {"two-arg": ("masks: label_values=[0, 255]", "masks: --label-values 0 255")}
+    said["lambda"] = ("masks: refused", "masks: refused (CLI)")
+    for how, (line, cli) in said.items():
+        loader = UserErrorLoader(_RefusesOddly(how), batch_size=2, num_workers=1, timeout=20)
+        with pytest.raises(UnetlabError) as refused:
+            list(loader)
+        assert (str(refused.value), refused.value.cli) == (line, cli), how
+        assert "in DataLoader worker process 0:" in refused.value.__notes__[0]
+
+
 def test_train_with_loader_workers_says_a_worker_s_bad_input_in_one_line(
     tmp_path, monkeypatch, capsys
 ):

@@ -1161,8 +1161,9 @@ class ChannelsMaskError(ImageReadError):
 
     def __reduce__(self):
         """Made again from its path and count (a loader worker's error is pickled to the
-        main process: the message alone does not rebuild it, review s54, 6)."""
-        return type(self), self.how
+        main process: the message alone does not rebuild it, review s54, 6), its notes
+        with it (the worker's traceback, revE)."""
+        return type(self), self.how, self.__dict__
 
 
 class ColourMaskError(ImageReadError):

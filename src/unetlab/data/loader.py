@@ -6,16 +6,22 @@ worker's traceback text (``exc_type(text)``): a :class:`~unetlab.errors.UnetlabE
 :class:`~unetlab.data.io.ChannelsMaskError`, whose type takes other arguments, a
 RuntimeError: with ``train.num_workers`` above 0 the CLI showed a traceback where it says one
 line without (s54 noticed, s55). Here a worker sends the error back as its item, pickled
-whole, and the loader raises it as it was raised."""
+whole, and the loader raises it as it was raised, the worker's traceback a note on it
+(``--debug`` shows it; the one line stays one line). An error that does not pickle and
+unpickle as itself (an attribute pickle refuses: the worker's feeder thread dropped the item
+and training waited forever; a subclass whose ``__init__`` takes other arguments: a
+TypeError) is sent as a UnetlabError of its lines (revE)."""
 
 from __future__ import annotations
 
+import pickle
+import traceback
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from torch.utils.data import DataLoader, Dataset, default_collate
+from torch.utils.data import DataLoader, Dataset, default_collate, get_worker_info
 
-from unetlab.errors import UnetlabError
+from unetlab.errors import DatasetError, UnetlabError
 
 
 class _Refused(NamedTuple):
@@ -37,7 +43,27 @@ class _Refusing(Dataset):
         try:
             return self.dataset[item]
         except UnetlabError as exc:
-            return _Refused(exc)
+            if (worker := get_worker_info()) is None:  # raised here: its traceback kept
+                return _Refused(exc)
+            exc.add_note(f"in DataLoader worker process {worker.id}:\n{traceback.format_exc()}")
+            return _Refused(_sendable(exc))
+
+
+def _sendable(exc: UnetlabError) -> UnetlabError:
+    """``exc`` where it pickles and unpickles as itself, else a UnetlabError (a DatasetError
+    of ``listed`` problems) of its messages and notes, which does."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001 - pickle's errors and any __init__'s (a TypeError)
+        pass
+    if isinstance(exc, DatasetError):
+        plain = DatasetError(str(exc), listed=exc.listed, cli=exc.cli)
+    else:
+        plain = UnetlabError(str(exc), cli=exc.cli)
+    for note in getattr(exc, "__notes__", ()):
+        plain.add_note(note)
+    return plain
 
 
 def _collated(items: list):
