@@ -232,3 +232,21 @@ def test_a_tree_s_lines_name_each_file_by_its_path_as_given(tmp_path, caplog, ca
         predict_file(_net(), root / "a" / "x.png", tmp_path / "alone")
     said = [r.getMessage() for r in caplog.records if "colour image given" in r.getMessage()]
     assert [line.split(": ")[0] for line in said] == [str(root / "a" / "x.png")], said
+
+
+def test_a_benchmark_s_warm_up_names_the_first_file_as_its_timed_pass(tmp_path, caplog):
+    """``--benchmark`` predicts the first file once untimed, outside the naming of the
+    timed pass: its line was said twice, as ``in/x.png`` then ``x.png`` (revE)."""
+    import contextlib
+
+    from unetlab.inference.folders import predict_folder
+
+    from .test_bad_input4 import _net
+
+    for name in ("x.png", "y.png"):  # colour images to a grey net: a line for each
+        Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(_parent(tmp_path / "in" / name))
+    with caplog.at_level("WARNING"):
+        clock = lambda model: contextlib.nullcontext()  # noqa: E731 - the benchmark's place
+        predict_folder(_net(), tmp_path / "in", tmp_path / "out", progress=False, clock=clock)
+    said = [r.getMessage() for r in caplog.records if "colour image given" in r.getMessage()]
+    assert [line.split(": ")[0] for line in said] == ["x.png", "y.png"], said

@@ -1229,7 +1229,6 @@ class _Run:
         timed = self.clock if self.clock is not None else contextlib.nullcontext()
         bar = progress_bar(desc=slide_name(path), unit="tile", leave=False, disable=self.quiet)
         lines = contextlib.nullcontext() if self.quiet else logging_redirect_tqdm()  # above bars
-        shown = relative_path(path, self.named_from)  # the lines' name
         before = slide_resume.pixels_done_before()  # a resumed slide's: not predicted now
         with (
             bar,
@@ -1237,7 +1236,7 @@ class _Run:
             lines,
             self._held(path),
             table_path(relative_path(path, self.root)),  # the tables' path column
-            shown_as(path, shown),
+            self._shown(path),
             before as done_before,
         ):
             each = dict(self._keywords(path), progress=bar.update, counted=counted)
@@ -1248,7 +1247,7 @@ class _Run:
             return
         if isinstance(written, UnetlabError):  # this file's own failure, as its caller spells
             said = quoted(written).splitlines()[0]  # it (its cli, s55), one line
-            result.failed[path] = named_by_path(path, said, shown)
+            result.failed[path] = named_by_path(path, said, self._name(path))
             self.failed(result.failed[path])
             return
         result.written[path] = written
@@ -1319,10 +1318,20 @@ class _Run:
             written, [], failed, objects, int(pixels), seconds, classes=classes, areas=areas
         )
 
+    def _name(self, path: Path) -> str:
+        """How the lines name ``path``: from the one folder given, else as given."""
+        return relative_path(path, self.named_from)
+
+    def _shown(self, path: Path) -> contextlib.AbstractContextManager:
+        """Within: the lines name ``path`` as :meth:`_name` says (its warm-up's as its own)."""
+        return shown_as(path, self._name(path))
+
     def _warm_up(self, path: Path) -> None:
-        """Predict ``path`` once, untimed, writing nothing that stays (a scratch folder)."""
+        """Predict ``path`` once, untimed, writing nothing that stays (a scratch folder),
+        its lines naming it as its timed pass's do (said once, not twice)."""
         # a failure is named, and counted, in the timed pass
         with (
+            self._shown(path),
             tempfile.TemporaryDirectory(dir=self.out_dir) as scratch,
             contextlib.suppress(UnetlabError),
             merged_apart(),  # its objects counted when it is predicted, not twice
