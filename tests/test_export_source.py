@@ -203,6 +203,17 @@ def test_a_damaged_or_foreign_export_names_no_source(checkpoint, tmp_path):
         assert OnnxRunner(path).source is None, path
 
 
+def test_a_torchscript_file_torch_saved_names_no_checkpoint(tmp_path):
+    """A TorchScript file of ``torch.jit.save`` (no unetlab record in it) was refused as "a
+    zip without rdf.yaml", where the docstring promises None (revE): None, whatever its
+    suffix; a zip that is neither TorchScript nor a package is still refused (below)."""
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    scripted = torch.jit.trace(model, torch.rand(1, 1, 16, 16))
+    for name in ("plain.pt", "plain.ts", "plain.zip"):
+        torch.jit.save(scripted, str(tmp_path / name))
+        assert exported_source(tmp_path / name) is None, name
+
+
 def test_a_file_that_is_no_export_is_refused_in_one_line_naming_it(tmp_path):
     """exported_source raised protobuf's DecodeError on a garbage .onnx file and a KeyError
     on a zip without rdf.yaml (s55): one line naming the file and what it is."""

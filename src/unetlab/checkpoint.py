@@ -321,7 +321,7 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu", *, mmap: bool =
         raise CheckpointError(_folder_message(path))
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file{near_line(path)}")
-    if _is_torchscript(path):  # before torch.load, which would warn and fail (audit s31 upgrade 4)
+    if is_torchscript(path):  # before torch.load, which would warn and fail (audit s31 upgrade 4)
         raise CheckpointError(_export_refusal(path, "a TorchScript", _torchscript_props(path)))
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
@@ -438,7 +438,7 @@ def onnx_props(path: Path) -> dict | None:
     return {p.key: p.value for p in model.metadata_props}
 
 
-def _is_torchscript(path: Path) -> bool:
+def is_torchscript(path: Path) -> bool:
     """Whether ``path`` is a TorchScript archive (``torch.jit.save``: a zip holding
     ``constants.pkl``, which ``torch.save`` files lack)."""
     try:

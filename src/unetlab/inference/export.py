@@ -57,7 +57,13 @@ import numpy as np
 import torch
 
 from unetlab.atomic import atomic_path
-from unetlab.checkpoint import export_source, onnx_props, readable_source, torchscript_extra
+from unetlab.checkpoint import (
+    export_source,
+    is_torchscript,
+    onnx_props,
+    readable_source,
+    torchscript_extra,
+)
 from unetlab.data.classes import class_colours
 from unetlab.data.normalize import normalization_formula
 from unetlab.errors import Spelled, UnetlabError, first_line, spelled
@@ -290,8 +296,8 @@ def source_metadata(model) -> dict[str, str]:
 def exported_source(path: str | os.PathLike) -> dict | None:
     """The source record (:func:`unetlab.checkpoint.export_source`) that the ONNX file,
     TorchScript file or bioimage.io package at ``path`` names; None where it names none
-    (exported before unetlab recorded it, or from a model built in Python) or where the
-    record cannot be read (a damaged or foreign export: :func:`readable_source`).
+    (exported before unetlab recorded it, or from a model built in Python; a TorchScript
+    file ``torch.jit.save`` wrote) or where the record cannot be read (a damaged or foreign export: :func:`readable_source`).
     UnetlabError (one line naming the file) for a file that is no export: bytes onnx cannot
     read as a model, a zip or folder without the rdf.yaml of a package, a missing path."""
     path = Path(path)
@@ -303,6 +309,8 @@ def exported_source(path: str | os.PathLike) -> dict | None:
             raise UnetlabError(f"{path}: {_NO_EXPORT.format('no ONNX model onnx can read')}")
     elif zipfile.is_zipfile(path) and (extra := torchscript_extra(path)) is not None:
         props = extra
+    elif is_torchscript(path):  # torch.jit.save's own: no record (it said "no rdf.yaml")
+        return None
     else:
         from unetlab.inference.bioimageio import package_record
 
