@@ -250,3 +250,35 @@ def test_a_benchmark_s_warm_up_names_the_first_file_as_its_timed_pass(tmp_path, 
         predict_folder(_net(), tmp_path / "in", tmp_path / "out", progress=False, clock=clock)
     said = [r.getMessage() for r in caplog.records if "colour image given" in r.getMessage()]
     assert [line.split(": ")[0] for line in said] == ["x.png", "y.png"], said
+
+
+def test_a_band_list_on_grey_inputs_offers_no_range_a_model_of_those_bands_refuses(
+    tmp_path, capsys
+):
+    """``--channel 2 1 0`` (a 3-channel model's bands) of grey inputs said "(valid:
+    --channel 0)", which that model refuses (revE): the inputs are grey, the bands a
+    3-channel model's; the fix names colour inputs, a 1-channel model, or no --channel."""
+    from unetlab.checkpoint import save_model
+    from unetlab.cli import main
+    from unetlab.models import UNet
+
+    a, b = (tmp_path / "in" / n for n in ("a.png", "b.png"))
+    for path in (a, b):
+        Image.fromarray(np.zeros((16, 16), np.uint8)).save(_parent(path))
+    save_model(tmp_path / "c.pt", UNet(3, 2, depth=2, base_channels=4, padding="same"))
+    args = ["predict", "--checkpoint", str(tmp_path / "c.pt"), "--input", str(a), str(b)]
+    assert main([*args, "--output", str(tmp_path / "out"), "--channel", "2", "1", "0"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == (
+        "unetlab predict: error: --channel 2 1 0: band 2 is out of range: all 2 inputs "
+        f"({a}, ...) have 1 channel (grey), and 3 bands are for a 3-channel model; give "
+        "colour inputs, predict them with a 1-channel model, or leave --channel out (a grey "
+        "image's channel is repeated)"
+    ), line
+    with pytest.raises(UnetlabError) as refused:
+        refuse_for_every_file(tmp_path / "in", [a, b], {"channel": [2, 1, 0]})
+    assert "(valid:" not in str(refused.value)
+    assert str(refused.value).endswith("or leave channel= out (a grey image's channel is repeated)")
+    three = [_cyx(tmp_path / "in" / f"{n}.tif", 2) for n in "cd"]  # 2 channels, 3 bands
+    with pytest.raises(UnetlabError, match="fewer than the 3 bands listed; give inputs of 3"):
+        refuse_for_every_file(tmp_path / "in", three, {"channel": [2, 1, 0]})

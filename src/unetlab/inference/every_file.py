@@ -73,8 +73,9 @@ def absent_channel(
         exact &= bound[1]
     said = _Bound(max(most), exact)
     given = _given(channel)
+    listed = len(channel) if isinstance(channel, (tuple, list)) else 0
     return worded(
-        lambda words: _out_of_range(words, top, paths, said, others=others),
+        lambda words: _out_of_range(words, top, paths, said, others=others, listed=listed),
         {"form": CHANNEL_AS.python, "given": given.python},
         {"form": CHANNEL_AS.cli, "given": given.cli},
     )
@@ -109,21 +110,27 @@ class _Bound(NamedTuple):
     exact: bool
 
 
-def _out_of_range(words, top: int, paths: Sequence, bound: _Bound, *, others: bool) -> str:
+def _out_of_range(
+    words, top: int, paths: Sequence, bound: _Bound, *, others: bool, listed: int = 0
+) -> str:
     """``--channel 5 is out of range: all 2 inputs (a.png, ...) have at most 3 channels
     (valid: --channel 0 to 2); ...`` in the spelling of ``words`` (``form``:
     :data:`CHANNEL_AS`'s, ``given``: the channel as given: :func:`_given`); a band list's
     ``--channel 3 2 1: band 3 is out of range: ...``; no range where the count is a bound
     (pages times channels: review s54 C6 said 'valid: 0 to 5' of files of 2 channels in 3
-    planes)."""
+    planes); no range either where the inputs have fewer channels than the ``listed`` bands
+    (distinct: no list of as many fits; a 3-channel model refused 'valid: --channel 0',
+    revE)."""
     form, most, given = words["form"], bound.most, words["given"]
-    bands = given != form.format(top)  # a band list
+    bands = listed > 0  # a band list
     lead = f"{given}: band {top} is" if bands else f"{given} is"
     which, count = _holders(paths, bound), f"{most} channel" + ("s" if most > 1 else "")
     if not bound.exact:
         its, it, has = ("its", "it", "has") if len(paths) == 1 else ("their", "they", "have")
         fix = f"give the index of a channel {it} {has}"
         said = f"{which} {count} ({its} pages counted as channels)"
+    elif most < listed:
+        said, fix = _too_few_for_bands(f"{which} {count}", most, listed, form)
     else:
         valid = form.format(0) if most == 1 else f"{form.format(0)} to {most - 1}"
         alone = f"leave {form.format('').strip()} out for images of one channel"
@@ -132,6 +139,17 @@ def _out_of_range(words, top: int, paths: Sequence, bound: _Bound, *, others: bo
     if others:  # leaving it out, or another channel, would change the other folders' run
         fix = f"the tree's other folders are predicted; predict this folder alone ({fix})"
     return f"{lead} out of range: {said}; {fix}"
+
+
+def _too_few_for_bands(which: str, most: int, listed: int, form: str) -> tuple[str, str]:
+    """What the inputs are and the fix, where they have ``most`` channels, fewer than the
+    ``listed`` bands of a list (a ``listed``-channel model's): no range of bands to give."""
+    if most == 1:
+        said = f"{which} (grey), and {listed} bands are for a {listed}-channel model"
+        leave = f"leave {form.format('').strip()} out (a grey image's channel is repeated)"
+        return said, f"give colour inputs, predict them with a 1-channel model, or {leave}"
+    said = f"{which}, fewer than the {listed} bands listed"
+    return said, f"give inputs of {listed} channels or more, or list at most {most} bands"
 
 
 def _holders(paths: Sequence, bound: _Bound) -> str:
