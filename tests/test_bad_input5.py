@@ -141,14 +141,24 @@ def _cyx(path: Path, channels: int) -> Path:
     return path
 
 
-def test_a_band_list_beyond_every_input_s_channels_is_refused_up_front(tmp_path, capsys):
-    """``--channel 3 2 1`` of 3-channel images failed each file after the model loaded
-    (since s54 a single ``--channel C`` is refused before): its highest band is checked
-    against each header in the same one line, exit 2."""
+def _cli_refusal(tmp_path: Path, inputs: list[Path], bands: list[str], capsys) -> str:
+    """The one line ``predict --channel BANDS`` of ``inputs`` says (exit 2), with a
+    3-channel model."""
     from unetlab.checkpoint import save_model
     from unetlab.cli import main
     from unetlab.models import UNet
 
+    save_model(tmp_path / "c.pt", UNet(3, 2, depth=2, base_channels=4, padding="same"))
+    args = ["predict", "--checkpoint", str(tmp_path / "c.pt"), "--input", *map(str, inputs)]
+    assert main([*args, "--output", str(tmp_path / "out"), "--channel", *bands]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    return line
+
+
+def test_a_band_list_beyond_every_input_s_channels_is_refused_up_front(tmp_path, capsys):
+    """``--channel 3 2 1`` of 3-channel images failed each file after the model loaded
+    (since s54 a single ``--channel C`` is refused before): its highest band is checked
+    against each header in the same one line, exit 2."""
     a, b = _cyx(tmp_path / "in" / "a.tif", 3), _cyx(tmp_path / "in" / "b.tif", 3)
     with pytest.raises(UnetlabError) as refused:
         refuse_for_every_file(tmp_path / "in", [a, b], {"channel": (3, 2, 1)})
@@ -157,10 +167,7 @@ def test_a_band_list_beyond_every_input_s_channels_is_refused_up_front(tmp_path,
     refuse_for_every_file(tmp_path / "in", [a, b], {"channel": [2, 1, 0]})  # it has those
     wider = _cyx(tmp_path / "in" / "c.tif", 4)
     refuse_for_every_file(tmp_path / "in", [a, wider], {"channel": (3, 2, 1)})  # c has band 3
-    save_model(tmp_path / "c.pt", UNet(3, 2, depth=2, base_channels=4, padding="same"))
-    args = ["predict", "--checkpoint", str(tmp_path / "c.pt"), "--input", str(a), str(b)]
-    assert main([*args, "--output", str(tmp_path / "out"), "--channel", "3", "2", "1"]) == 2
-    (line,) = capsys.readouterr().err.strip().splitlines()
+    line = _cli_refusal(tmp_path, [a, b], ["3", "2", "1"], capsys)
     assert line == (
         "unetlab predict: error: --channel 3 2 1: band 3 is out of range: all 2 inputs "
         f"({a}, ...) have at most 3 channels (valid: --channel 0 to 2); give bands among those"
@@ -258,17 +265,10 @@ def test_a_band_list_on_grey_inputs_offers_no_range_a_model_of_those_bands_refus
     """``--channel 2 1 0`` (a 3-channel model's bands) of grey inputs said "(valid:
     --channel 0)", which that model refuses (revE): the inputs are grey, the bands a
     3-channel model's; the fix names colour inputs, a 1-channel model, or no --channel."""
-    from unetlab.checkpoint import save_model
-    from unetlab.cli import main
-    from unetlab.models import UNet
-
     a, b = (tmp_path / "in" / n for n in ("a.png", "b.png"))
     for path in (a, b):
         Image.fromarray(np.zeros((16, 16), np.uint8)).save(_parent(path))
-    save_model(tmp_path / "c.pt", UNet(3, 2, depth=2, base_channels=4, padding="same"))
-    args = ["predict", "--checkpoint", str(tmp_path / "c.pt"), "--input", str(a), str(b)]
-    assert main([*args, "--output", str(tmp_path / "out"), "--channel", "2", "1", "0"]) == 2
-    (line,) = capsys.readouterr().err.strip().splitlines()
+    line = _cli_refusal(tmp_path, [a, b], ["2", "1", "0"], capsys)
     assert line == (
         "unetlab predict: error: --channel 2 1 0: band 2 is out of range: all 2 inputs "
         f"({a}, ...) have 1 channel (grey), and 3 bands are for a 3-channel model; give "
