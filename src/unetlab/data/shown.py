@@ -1,10 +1,12 @@
-"""How a line names an input file: so that it can be found. A file of a folder the user gave
-is named by its name, one of a tree (``predict --recursive``) by its path from the tree's
-root (two folders' ``img_00.png`` told apart), one of several folders or a glob by its path
-as given, a file given alone by its path as given (s55: the lines of a file's prediction
-named it by its name alone). A folder's run says which while it predicts each file
-(:func:`shown_as`, a context variable: no global logging state, s54's record factory was
-reverted); the lines call :func:`shown_path`."""
+"""How a line names an input file: so that it can be found. A file of the one folder the user
+gave is named by its name, any other by its path as given: one of a tree (``predict
+--recursive``: two folders' ``img_00.png`` told apart; its path from the root, ``a/x.png``,
+read as ``tree/a/a/x.png`` under the folder's header ``tree/a:``, revE), of several folders
+or a glob, a file given alone (s55: the lines of a file's prediction named it by its name
+alone). A failure's line is its path as given everywhere
+(:func:`~unetlab.inference.folders.named_by_path`). A folder's run says which while it
+predicts each file (:func:`shown_as`, a context variable: no global logging state, s54's
+record factory was reverted); the lines call :func:`shown_path`."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ _SHOWN: ContextVar[tuple[str, str] | None] = ContextVar("unetlab_shown", default
 
 @contextlib.contextmanager
 def shown_as(path: str | os.PathLike, name: str) -> Iterator[None]:
-    """Within: :func:`shown_path` of ``path`` is ``name`` (its path from what the user gave)."""
+    """Within: :func:`shown_path` of ``path`` is ``name`` (its name in the folder given)."""
     token = _SHOWN.set((str(path), name))
     try:
         yield
