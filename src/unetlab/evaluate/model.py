@@ -13,10 +13,7 @@ error and information score keep their definition: the connected regions of its 
 The rows left out (``exclude_rows``; None: those the model's training left out,
 ``data.exclude_rows``) and the pixels that are no sample (``nodata``) are predicted as
 background and scored nowhere: the truth is ignored there and objects mostly in them are
-dropped (:func:`~unetlab.evaluate.accumulate.without_excluded`). A mask's own no-data (its
-file's GDAL_NODATA or PNG ``nodata`` value, where that is no class:
-:func:`~unetlab.evaluate.masks.nodata_pixels`) is scored nowhere too, counted as
-``nodata_pixels_truth``, as ``evaluate --pred`` and ``--objects-3d`` count it.
+dropped (:func:`~unetlab.evaluate.accumulate.without_excluded`).
 
 The keywords of :func:`evaluate_model` in full: images are predicted whole with overlap-tile as
 ``options`` (a ``PredictOptions``) and ``settings`` (its fields by name: ``tile_size=``,
