@@ -245,20 +245,3 @@ def test_the_masks_own_nodata_counts_nowhere_in_3d_with_the_checkpoint_too(tmp_p
     tifffile.imwrite(pred / "s_objects.tif", _truth(), metadata={"axes": "ZYX"})
     by_pred = evaluate_predictions(pred, tmp_path / "d" / "masks", objects_3d=True).to_dict()
     assert (by_pred["objects"], by_pred["nodata_pixels_truth"]) == (5, 13 * 56 * 4)
-
-
-def test_the_masks_own_nodata_counts_nowhere_in_2d_with_the_checkpoint_too(tmp_path):
-    """2-D evaluate --checkpoint read the truth's GDAL_NODATA pixels (255) as labelled (one
-    more true object; s55 review), where --pred and 3-D --checkpoint score them nowhere:
-    the same object figures as the truth without them, the pixels counted as its no-data."""
-    _data(tmp_path / "d", _ball_stack()[6], _truth()[6])
-    plain = evaluate_model(local_net().eval(), tmp_path / "d", progress=False).to_dict()
-    truth = _truth()[6]
-    truth[:, :4] = 255  # no ball reaches these columns
-    tifffile.imwrite(
-        tmp_path / "d" / "masks" / "s.tif", truth, extratags=[(42113, "s", 0, "255", True)]
-    )
-    got = evaluate_model(local_net().eval(), tmp_path / "d", progress=False).to_dict()
-    assert (got["nodata_pixels_truth"], got["labelled_pixels"]) == (56 * 4, 56 * 68)
-    for key in ("objects", "object_f1", "object_precision", "object_recall"):
-        assert (key, got[key]) == (key, plain[key])

@@ -999,18 +999,10 @@ def mask_nodata(
     (:func:`nodata_pixels`); scored nowhere, as a prediction's no-data
     is (it was refused as class 255). ``named``: each file's value, read once (a TIFF
     header: 0.5 ms, a stack's per page)."""
-    return truth_nodata(page.mask, page.path, label_values, named)
-
-
-def truth_nodata(
-    mask: np.ndarray, path: Path, label_values, named: dict[Path, float | None]
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """:func:`mask_nodata` of a ``mask`` read from the file ``path`` (evaluate
-    --checkpoint's truth: a pair's mask page)."""
-    if path not in named:
-        named[path] = named_nodata(path)
-    void = nodata_pixels(mask, named[path], label_values)
-    return (mask, None) if void is None else (_filled(mask, void), void)
+    if page.path not in named:
+        named[page.path] = named_nodata(page.path)
+    void = nodata_pixels(page.mask, named[page.path], label_values)
+    return (page.mask, None) if void is None else (_filled(page.mask, void), void)
 
 
 #: without label values, a mask's own no-data value from this one up (and a negative one) is

@@ -63,7 +63,6 @@ from unetlab.data.grey_masks import (
 )
 from unetlab.data.instances import ONE_OBJECT_LEAST
 from unetlab.data.io import check_axes, file_axes, mask_stem
-from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.nodata import InvalidPages, either
 from unetlab.data.pairs import Pair, PairReader, mask_axes, refuse_data_set_part
 from unetlab.data.read_notes import read_notes
@@ -94,7 +93,6 @@ from unetlab.evaluate.masks import (
     evaluation_pairs,
     instance_mask,
     named_nodata,
-    truth_nodata,
 )
 from unetlab.evaluate.matching import chosen_thresholds
 from unetlab.evaluate.predictions import check_volumes
@@ -593,7 +591,6 @@ def _accumulated_each(
     unsaid = scoring.ignore_from_training
     where = PageColumns()  # a stack's page, frame and time: its row's last columns
     ids = _IdPages(scoring)  # masks that look like object ids: said once scored
-    named = {}  # each mask file's own no-data value (its header read once)
     scaled = _Scales(scoring)  # --scale auto: each file's factor, said once
     from unetlab.inference.predict import floor_run
 
@@ -601,19 +598,16 @@ def _accumulated_each(
     with tuned_allocator(), floor_run(), read_notes(evaluating=True):  # its words, not training's
         for pair in pairs:
             image, mask = read(pair)
-            # the truth's own no-data, scored nowhere as evaluate --pred's (s55 review)
-            mask, truth_void = truth_nodata(mask, pair.mask, scoring.label_values, named)
             ids.add(mask)
             unsaid = unsaid and not _say_ignored(mask, scoring.ignore_value)
             bad = invalid(pair)  # nodata, transparent: scored nowhere
             at = where(pair.image, pair.page, pair.pages)
             how = scaled(pair.image)
             at |= scale_column(scoring.predicting.scale, how.predicting.scale)
-            scored = _score_pair(pair, image, mask, how, bad, truth_void)
+            scored = _score_pair(pair, image, mask, how, bad)
             # an instance model's truth ids only (a class mask's regions are judged anyway)
             binary = scored["gt_ids"] is not None and binary_truth(mask, scoring.ignore_value)
-            voids = dict(void=bad, truth_void=truth_void)
-            acc.add(pair.name, **scored, where=at, **voids, binary_truth=binary)
+            acc.add(pair.name, **scored, where=at, void=bad, binary_truth=binary)
             if done is not None:
                 done(pair.name)
     ids.say()
@@ -726,15 +720,12 @@ def _fitted_as_predicted(image: np.ndarray, pair: Pair, how: _Scoring) -> np.nda
     return fit_channels(image, how.model.in_channels, name=str(pair.image), **fit)
 
 
-def _score_pair(
-    pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, bad=None, truth_void=None
-) -> dict:
+def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, bad=None) -> dict:
     """One pair predicted and encoded: the keywords of :meth:`Accumulator.add` (``pred``,
     ``gt``, ``cell_prob``, ``gt_ids``, ``pred_ids``, ``scored_ids``). An instance model's
     objects come from its post-processing and its pixels are object or not; another's pixels
     are its labels, the regions of its labels its ISBI objects, and the objects of its
-    post-processing (as predict --instances) those the object scores count. ``truth_void``:
-    the pixels the mask's own file names no-data (:func:`truth_nodata`), scored nowhere."""
+    post-processing (as predict --instances) those the object scores count."""
     from unetlab.inference.objects import objects_int32  # least_ids' copy not needed here
     from unetlab.inference.predict import (
         check_finite,
@@ -744,7 +735,7 @@ def _score_pair(
     )
     from unetlab.runtime import memory_hint
 
-    gt, gt_ids = _truth(pair, mask, how, truth_void)  # no class: refused before predicting
+    gt, gt_ids = _truth(pair, mask, how)  # a mask of no class refused before predicting
     image, name = _fitted_as_predicted(image, pair, how), str(pair.image)
     bad = invalid_mask(bad, image.shape[:2], name)
     check_finite(image, name, channel_axis=True, invalid=bad)
@@ -763,31 +754,16 @@ def _score_pair(
     scored = dict(pred=pred, gt=gt, cell_prob=cell, gt_ids=gt_ids, pred_ids=pred_ids)
     scored["scored_ids"] = scored_ids
     scored = without_excluded(scored, how.predicting.exclude_rows)  # a data bar scores nowhere
-    return without_region(_without_void(scored, truth_void), bad)  # nor nodata, transparent
+    return without_region(scored, bad)  # nor nodata / transparent pixels
 
 
-def _without_void(scored: dict, truth_void: np.ndarray | None) -> dict:
-    """``scored`` with the truth's own no-data pixels ``truth_void`` scored nowhere: its
-    ``gt`` ignored and ``pred`` no class there, as evaluate --pred scores them."""
-    if truth_void is None:
-        return scored
-    gt, pred = scored["gt"], scored["pred"]
-    return scored | dict(
-        gt=np.where(truth_void, IGNORE_INDEX, gt), pred=np.where(truth_void, 0, pred)
-    )
-
-
-def _truth(
-    pair: Pair, mask: np.ndarray, how: _Scoring, truth_void=None
-) -> tuple[np.ndarray, np.ndarray | None]:
+def _truth(pair: Pair, mask: np.ndarray, how: _Scoring) -> tuple[np.ndarray, np.ndarray | None]:
     """(class indices, object ids or None) of ``pair``'s ``mask``: an instance model's object
-    ids (background and object; none in ``truth_void``, the mask's own no-data: objects that
-    touch it are not merged through it), another's classes, a value that is no class of the
-    model refused naming the file (:func:`check_model_classes`)."""
+    ids (background and object), another's classes, a value that is no class of the model
+    refused naming the file (:func:`check_model_classes`)."""
     name = str(pair.mask)
     if how.objects is not None and how.objects.mode == "instances":
-        bare = mask if truth_void is None else np.where(truth_void, 0, mask)
-        return instance_mask(bare, how.ignore_value, name, how.connectivity)
+        return instance_mask(mask, how.ignore_value, name, how.connectivity)
     if how.label_values is None:  # class indices (16-bit object ids too: checked first)
         values = np.asarray(mask)
         kept = values if how.ignore_value is None else values[values != how.ignore_value]
