@@ -248,6 +248,22 @@ def test_normalization_numbers_of_the_wrong_type_are_refused_in_one_line(spec, s
         load_config(None, [f"data.normalization={spec}"])
 
 
+def test_normalization_numbers_read_as_numbers_are_taken(tmp_path):
+    """Review s55 F1: the type check refused what normalize reads as numbers: a mean and std
+    as numpy arrays or nested lists (from Python), and YAML 1.1's 1e-3, read as text."""
+    import numpy as np
+
+    from unetlab.data.normalize import normalize
+
+    image = np.full((4, 4, 3), 0.5, np.float32)
+    for mean, std in (((0.5, 0.5, 0.5), np.array([1.0, 1, 1])), ([[0.5], [0.5], [0.5]], [1] * 3)):
+        assert np.allclose(normalize(image, {"mode": "fixed", "mean": mean, "std": std}), 0)
+    (tmp_path / "c.yaml").write_text(
+        "data:\n  normalization: {mode: fixed, mean: [1e-3], std: [5e-1]}\n"
+    )
+    assert load_config(tmp_path / "c.yaml").data.normalization["mean"] == ["1e-3"]
+
+
 def test_a_config_file_that_is_a_folder_or_not_text_says_so(tmp_path):
     """From Python the fix names load_config, not --config (a flag a notebook has not: s49);
     the command's line keeps --config (tests/test_train_safety.py)."""

@@ -46,8 +46,6 @@ of an exported model). Standard deviations and percentile ranges are floored at 
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from unetlab.data.ceiling import BELOW, PILE_PIXELS, PILE_RATIO, CeilingTally
@@ -197,11 +195,23 @@ def _check_numbers(spec: dict) -> None:
 
 
 def _numbers(value, *, single: bool = False) -> list | None:
-    """``value`` (a number, or unless ``single`` a non-empty list of them) as a list, or
-    None where it is not one."""
-    values = [value] if single or not isinstance(value, (list, tuple)) else list(value)
-    good = all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values)
-    return values if values and good else None
+    """``value`` as a list of floats where it reads as numbers, as the values are used (a
+    number, or unless ``single`` a list, nested list or array of them; a YAML ``1e-3``,
+    which YAML 1.1 reads as text, too: review s55 F1), or None where it does not."""
+    try:
+        values = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if values.size == 0 or (single and values.ndim > 0) or _any_bool(value):
+        return None
+    return values.ravel().tolist()
+
+
+def _any_bool(value) -> bool:
+    """Whether ``value`` holds a true or false (YAML's ``[true]``), which floats would read as 1."""
+    if isinstance(value, (list, tuple)):
+        return any(_any_bool(v) for v in value)
+    return isinstance(value, (bool, np.bool_))
 
 
 def _check_floors(floors) -> None:
@@ -235,8 +245,10 @@ def _check_camera_ceiling(spec: dict) -> None:
 
 
 def _positive_numbers(value) -> bool:
-    values = _numbers(value)
-    return values is not None and all(v > 0 for v in values)
+    values = value if isinstance(value, (list, tuple)) else [value]
+    return bool(values) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values
+    )
 
 
 def pooled_stats(stats: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[list, list]:
