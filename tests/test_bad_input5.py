@@ -282,3 +282,22 @@ def test_a_band_list_on_grey_inputs_offers_no_range_a_model_of_those_bands_refus
     three = [_cyx(tmp_path / "in" / f"{n}.tif", 2) for n in "cd"]  # 2 channels, 3 bands
     with pytest.raises(UnetlabError, match="fewer than the 3 bands listed; give inputs of 3"):
         refuse_for_every_file(tmp_path / "in", three, {"channel": [2, 1, 0]})
+
+
+def test_the_command_line_names_the_files_of_its_one_folder_by_their_names(tmp_path, caplog):
+    """``predict --input DIR``: the files of the one folder given are named by their names,
+    as ``predict_folder(model, DIR)`` names them; the command line gives that folder as its
+    root, which was taken for a tree's (review s55 G1: ``in/x.png``)."""
+    from unetlab.checkpoint import save_model
+    from unetlab.cli import main
+
+    from .test_bad_input4 import _net
+
+    for name in ("x.png", "y.png"):  # colour images to a grey net: a line for each
+        Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(_parent(tmp_path / "in" / name))
+    save_model(tmp_path / "g.pt", _net())
+    args = ["predict", "--checkpoint", str(tmp_path / "g.pt"), "--input", str(tmp_path / "in")]
+    with caplog.at_level("WARNING"):
+        assert main([*args, "--output", str(tmp_path / "out"), "--no-progress"]) == 0
+    said = [r.getMessage() for r in caplog.records if "colour image given" in r.getMessage()]
+    assert [line.split(": ")[0] for line in said] == ["x.png", "y.png"], said

@@ -836,7 +836,8 @@ class _Asked:
         each = dict(self.settings, group=self.group)
         run = _Run(model, out_dir, outputs, each, self.progress, timed, self.failed)
         run.root = _root(self.inputs, self.root)
-        run.named_from = run.root if self.root is None else None  # a tree gives its root
+        one = self.root is None or _directly_in(self.inputs, run.root)  # not a tree's folder
+        run.named_from = run.root if one else None
         return run
 
 
@@ -945,6 +946,17 @@ def _drop_unused(out_dir: Path, before: tuple[set[str] | None, Path | None]) -> 
             if made == top:
                 break
             made = made.parent
+
+
+def _directly_in(inputs, root: Path | None) -> bool:
+    """Whether the input files ``inputs`` all lie in the folder ``root`` itself: the one folder
+    the command line was given, whose files its lines name by their names as
+    ``predict_folder(model, folder)``'s (review s55 G1: ``--input DIR`` named them by path),
+    not a tree's folder, whose root is above it."""
+    if root is None or isinstance(inputs, (str, os.PathLike)):
+        return False
+    here = Path(root).resolve()
+    return all(Path(f).parent.resolve() == here for f in inputs)
 
 
 def _root(inputs, root) -> Path | None:
