@@ -1,6 +1,6 @@
 """``--level N`` of an input without a pyramid (s55 fixC): libvips' pyramidal copy is offered
-only for an image it reads whole (one page), written as ``<stem>_pyramid.tif`` outside the
-input's folder and named by the path the line names; a stack (libvips copies its first page
+only for an image it reads whole (one page), written as ``DIR/<stem>_pyramid.tif`` in a
+folder outside the inputs, of the input by its path as given; a stack (libvips copies its first page
 alone) and a Zarr (libvips cannot read it) are told to drop the level, each caller in its
 own form."""
 
@@ -64,14 +64,16 @@ def test_a_one_page_tiffs_copy_is_named_after_it_outside_its_folder(tmp_path):
     path = tmp_path / "pyr" / "flat.ome.tif"
     tifffile.imwrite(path, np.zeros((64, 64), np.uint8), tile=(32, 32))
     err = _refused(path)
-    copy = f"vips tiffsave {path} {tmp_path / 'flat_pyramid.tif'} --tile --pyramid --subifd"
+    copy = f"vips tiffsave {path} DIR/flat_pyramid.tif --tile --pyramid --subifd, DIR a folder "
+    copy += "outside the inputs"
     said = f"{path}: has no pyramid (level 0 alone): "
     assert err.cli == f"{said}{DROP}, or predict a pyramidal copy of it (libvips: {copy})"
     assert str(err) == f"{said}{GIVE}, or predict a pyramidal copy of it (libvips: {copy})"
 
 
 def test_predict_names_the_copy_by_the_path_the_line_names(tmp_path, capsys):
-    """A file of a folder given is named by its name: its copy goes in the folder above."""
+    """A file of a folder given is named by its name in the line, and by its path as given in
+    the command, which runs from where predict ran (review s55 G2)."""
     from PIL import Image
 
     from unetlab import UNet, save_model
@@ -87,7 +89,7 @@ def test_predict_names_the_copy_by_the_path_the_line_names(tmp_path, capsys):
     out = ["--input", str(tmp_path / "in"), "--output", str(tmp_path / "o"), "--no-progress"]
     assert main([*argv, *out]) == 3  # its inputs failed
     said = capsys.readouterr().err
-    copy = "vips tiffsave 'a b.png' '../a b_pyramid.tif'"
+    copy = f"vips tiffsave '{tmp_path / 'in' / 'a b.png'}' 'DIR/a b_pyramid.tif'"  # as given
     assert f"a b.png: has no pyramid (level 0 alone): {DROP}, or predict" in said, said
-    assert f"(libvips: {copy} --tile --pyramid --subifd)" in said, said
+    assert f"(libvips: {copy} --tile --pyramid --subifd, DIR a folder outside" in said, said
     assert f"s.tif: has no pyramid (level 0 alone): {DROP}\n" in said, said  # a stack

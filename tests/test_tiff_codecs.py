@@ -61,7 +61,7 @@ def test_a_level_of_a_file_without_a_pyramid_says_to_drop_it(tmp_path):
     # s55 slides5: and how to make one (it said only "drop --level 1"); each caller's form
     # s55 fixC: the copy named after it, outside its folder; the file by its path
     copy = f"or predict a pyramidal copy of it (libvips: vips tiffsave {path} "
-    copy += f"{tmp_path.parent / 'flat_pyramid.tif'} --tile --pyramid --subifd)"
+    copy += "DIR/flat_pyramid.tif --tile --pyramid --subifd, DIR a folder outside the inputs)"
     said = f"{path}: has no pyramid (level 0 alone): "
     assert err.value.cli == f"{said}drop --level 1 (full resolution), {copy}"
     assert str(err.value) == f"{said}give level=0 (full resolution), {copy}"
@@ -97,8 +97,8 @@ def test_predict_level_of_a_png_or_flat_tiff_says_how_to_make_a_pyramid(tmp_path
         assert main([*argv, "--input", str(tmp_path / name), *out]) == 3  # the input failed
         said = capsys.readouterr().err
         assert "has no pyramid (level 0 alone): drop --level 1 (full resolution)" in said, said
-        copy = f"{tmp_path / name} {tmp_path.parent / name[:-4]}_pyramid.tif"
-        assert f"vips tiffsave {copy} --tile --pyramid --subifd)" in said, said
+        copy = f"{tmp_path / name} DIR/{name[:-4]}_pyramid.tif --tile --pyramid --subifd"
+        assert f"vips tiffsave {copy}, DIR a folder outside the inputs)" in said, said
         assert "Traceback" not in said and "level=0" not in said, said  # the CLI's form
 
 

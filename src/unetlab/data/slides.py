@@ -408,34 +408,35 @@ def _check_level(path: Path, level: int, levels: int) -> None:
 
 
 #: how to make a pyramid of an input without one (the README's "Whole-slide images"): a
-#: copy named after it, outside its folder (:func:`pyramid_copy`)
-MAKE_PYRAMID = "vips tiffsave {name} {copy} --tile --pyramid --subifd"
+#: copy named after it, in a folder DIR outside the inputs (:func:`pyramid_copy`)
+MAKE_PYRAMID = (
+    "vips tiffsave {name} {copy} --tile --pyramid --subifd, DIR a folder outside the inputs"
+)
 
 
 def no_pyramid(path: str | os.PathLike, level: int, *, named: str | None = None) -> dict:
     """The keywords of the error for ``--level`` ``level`` of ``path`` (named ``named`` in the
     line, else as given), a file without a pyramid (:func:`~unetlab.errors.spelled`): leave
     the level out, or (a one-page image, which libvips reads whole) predict a pyramidal
-    copy, made as :data:`MAKE_PYRAMID` says. Not that copy for a stack (libvips copies its
-    first page alone) or a Zarr (libvips cannot read it; s55 fixC)."""
+    copy, made as :data:`MAKE_PYRAMID` says, of ``path`` as given (the line's name may be
+    its name alone: review s55 G2). Not that copy for a stack (libvips copies its first
+    page alone) or a Zarr (libvips cannot read it; s55 fixC)."""
     named = str(Path(path)) if named is None else named
     said = f"{named}: has no pyramid (level 0 alone): "
     fix = Spelled("give level=0 (full resolution)", f"drop --level {level} (full resolution)")
     if not _one_page(path):
         return spelled(lambda f: said + f, fix)
-    copy = MAKE_PYRAMID.format(name=shlex.quote(named), copy=shlex.quote(pyramid_copy(named)))
+    copy = MAKE_PYRAMID.format(name=shlex.quote(str(path)), copy=shlex.quote(pyramid_copy(path)))
     return spelled(lambda f: f"{said}{f}, or predict a pyramidal copy of it (libvips: {copy})", fix)
 
 
-def pyramid_copy(named: str) -> str:
-    """Where :data:`MAKE_PYRAMID` writes the copy of the input ``named`` (its path as a line
-    names it): ``<stem>_pyramid.tif`` in the folder above the input's, so that it neither
-    becomes an input of the same folder nor meets another input's copy (s55: a fixed
-    ``pyramid.tif`` in the working folder)."""
-    path = Path(named)
-    above = path.parent.parent if path.parent != Path() else Path(os.pardir)
-    stem = path.stem.removesuffix(".ome")  # slide.ome.tif: slide_pyramid.tif
-    return str(above / f"{stem}_pyramid.tif")
+def pyramid_copy(path: str | os.PathLike) -> str:
+    """Where :data:`MAKE_PYRAMID` writes the copy of the input ``path``: ``<stem>_pyramid.tif``
+    in a folder DIR the user chooses outside the inputs: a fixed ``pyramid.tif`` in the
+    working folder was replaced by the next input's copy, and one beside or above the input
+    could be in the inputs' tree, and the copies of two ``x.png`` meet (review s55 G3)."""
+    stem = Path(path).stem.removesuffix(".ome")  # slide.ome.tif: slide_pyramid.tif
+    return f"DIR/{stem}_pyramid.tif"
 
 
 def _one_page(path: str | os.PathLike) -> bool:
