@@ -29,7 +29,7 @@ def _folders(tmp_path, pages: int = 1):
 
 
 @pytest.mark.parametrize(
-    "instances, said", [(False, "mask values -3..1 are not class"), (True, "instance ids run")]
+    "instances, said", [(False, "mask values -3..1 are not class"), (True, "mask value -3 is no")]
 )
 def test_a_refused_mask_is_named_by_its_path(tmp_path, capsys, instances, said):
     pred, gt = _folders(tmp_path)
