@@ -248,20 +248,27 @@ def test_normalization_numbers_of_the_wrong_type_are_refused_in_one_line(spec, s
         load_config(None, [f"data.normalization={spec}"])
 
 
-def test_normalization_numbers_read_as_numbers_are_taken(tmp_path):
-    """Review s55 F1: the type check refused what normalize reads as numbers: a mean and std
-    as numpy arrays or nested lists (from Python), and YAML 1.1's 1e-3, read as text."""
+def test_normalization_numbers_are_numbers_and_text_is_told_how_to_write_them(tmp_path):
+    """Review s55 F1: the type check refused a Python caller's mean and std as numpy arrays;
+    and YAML 1.1 reads 1e-3 as text, which a percentile compared with 0 as a TypeError
+    (review s55 H1): it is told to write it with a point. None, NaN and infinity are no
+    numbers (review s55 H2: None read as NaN made every image NaN)."""
     import numpy as np
 
-    from unetlab.data.normalize import normalize
+    from unetlab.data.normalize import check_spec, normalize
 
     image = np.full((4, 4, 3), 0.5, np.float32)
-    for mean, std in (((0.5, 0.5, 0.5), np.array([1.0, 1, 1])), ([[0.5], [0.5], [0.5]], [1] * 3)):
-        assert np.allclose(normalize(image, {"mode": "fixed", "mean": mean, "std": std}), 0)
+    mean, std = np.full(3, 0.5, np.float32), np.array([1.0, 1, 1])
+    assert np.allclose(normalize(image, {"mode": "fixed", "mean": mean, "std": std}), 0)
+    check_spec({"mode": "percentile", "low": np.float32(1), "high": 99.0, "floor": np.float32(5)})
     (tmp_path / "c.yaml").write_text(
-        "data:\n  normalization: {mode: fixed, mean: [1e-3], std: [5e-1]}\n"
+        "data:\n  normalization: {mode: percentile, low: 1e-3, high: 99.8}\n"
     )
-    assert load_config(tmp_path / "c.yaml").data.normalization["mean"] == ["1e-3"]
+    with pytest.raises(UnetlabError, match=r"not '1e-3' \(YAML reads 1e-3 as text: write it"):
+        load_config(tmp_path / "c.yaml")
+    for bad in ([None], [float("nan")], ["inf"], [[0.5]]):
+        with pytest.raises(UnetlabError, match="normalization mean must be a number or a list"):
+            check_spec({"mode": "fixed", "mean": bad, "std": [1]})
 
 
 def test_a_config_file_that_is_a_folder_or_not_text_says_so(tmp_path):

@@ -46,6 +46,8 @@ of an exported model). Standard deviations and percentile ranges are floored at 
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from unetlab.data.ceiling import BELOW, PILE_PIXELS, PILE_RATIO, CeilingTally
@@ -190,28 +192,38 @@ NUMBER_KEYS = {"low": PERCENT, "high": PERCENT, "mean": PER_CHANNEL, "std": PER_
 
 def _check_numbers(spec: dict) -> None:
     for key, takes in NUMBER_KEYS.items():
-        if key in spec and not _numbers(spec[key], single=takes == PERCENT):
-            raise UnetlabError(f"normalization {key} must be {takes}, not {spec[key]!r}")
+        if key in spec and not _numbers(value := spec[key], single=takes == PERCENT):
+            text = _as_text(value)
+            said = f" (YAML reads {text} as text: write it with a point, 1.0e-3)" if text else ""
+            raise UnetlabError(f"normalization {key} must be {takes}, not {value!r}{said}")
 
 
 def _numbers(value, *, single: bool = False) -> list | None:
-    """``value`` as a list of floats where it reads as numbers, as the values are used (a
-    number, or unless ``single`` a list, nested list or array of them; a YAML ``1e-3``,
-    which YAML 1.1 reads as text, too: review s55 F1), or None where it does not."""
-    try:
-        values = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
+    """``value`` as a list of finite floats where it is numbers, as the values are used (a
+    number, or unless ``single`` a list or 1-D array of them: a Python caller's
+    ``img.mean((0, 1))``, review s55 F1), or None where it is not: text (YAML 1.1 reads
+    ``1e-3`` so), true or false, None, NaN or infinity, nested lists (review s55 H)."""
+    flat = value.tolist() if isinstance(value, np.ndarray) else value
+    items = [flat] if single or not isinstance(flat, (list, tuple)) else list(flat)
+    real = all(isinstance(v, (numbers.Real, np.number)) and not _is_bool(v) for v in items)
+    if not items or not real or not all(np.isfinite(float(v)) for v in items):
         return None
-    if values.size == 0 or (single and values.ndim > 0) or _any_bool(value):
-        return None
-    return values.ravel().tolist()
+    return [float(v) for v in items]
 
 
-def _any_bool(value) -> bool:
-    """Whether ``value`` holds a true or false (YAML's ``[true]``), which floats would read as 1."""
-    if isinstance(value, (list, tuple)):
-        return any(_any_bool(v) for v in value)
+def _is_bool(value) -> bool:
     return isinstance(value, (bool, np.bool_))
+
+
+def _as_text(value) -> str | None:
+    """The first item of ``value`` that is a number written as text (``'1e-3'``), or None."""
+    for item in value if isinstance(value, (list, tuple)) else [value]:
+        try:
+            if isinstance(item, str) and np.isfinite(float(item)):
+                return item
+        except ValueError:
+            continue
+    return None
 
 
 def _check_floors(floors) -> None:
@@ -245,10 +257,8 @@ def _check_camera_ceiling(spec: dict) -> None:
 
 
 def _positive_numbers(value) -> bool:
-    values = value if isinstance(value, (list, tuple)) else [value]
-    return bool(values) and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values
-    )
+    values = _numbers(value)  # numpy numbers too (review s55 H6)
+    return values is not None and all(v > 0 for v in values)
 
 
 def pooled_stats(stats: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[list, list]:
