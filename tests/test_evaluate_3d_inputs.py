@@ -260,3 +260,18 @@ def test_a_binary_truth_tagged_no_data_at_its_foreground_keeps_its_objects(tmp_p
         report = evaluate_model(local_net().eval(), tmp_path / name, progress=False).to_dict()
         figures.append({k: report.get(k) for k in ("objects", "object_f1", "miou")})
     assert figures[1] == figures[0] and figures[0]["objects"] > 0
+
+
+def test_a_3d_truth_whose_tag_names_all_its_objects_no_data_says_so(tmp_path, caplog):
+    """evaluate --objects-3d of a 0/255 truth whose file tags 255 as no-data: every labelled
+    voxel is no-data, so no true object is left; that was said nowhere (review s55 H3)."""
+    truth = (_truth() > 0).astype(np.uint8) * 255
+    _data(tmp_path / "d", _ball_stack(), truth, metadata={"axes": "ZYX"})
+    tags = [(42113, "s", 0, "255", True)]
+    tifffile.imwrite(
+        tmp_path / "d" / "masks" / "s.tif", truth, metadata={"axes": "ZYX"}, extratags=tags
+    )
+    with caplog.at_level(logging.WARNING):
+        report = evaluate_model(local_net().eval(), tmp_path / "d", objects_3d=True, progress=False)
+    said = [r.getMessage() for r in caplog.records if "every labelled voxel" in r.getMessage()]
+    assert len(said) == 1 and "names 255 no-data" in said[0] and report.to_dict()["objects"] == 0
