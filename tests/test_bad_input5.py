@@ -301,3 +301,26 @@ def test_the_command_line_names_the_files_of_its_one_folder_by_their_names(tmp_p
         assert main([*args, "--output", str(tmp_path / "out"), "--no-progress"]) == 0
     said = [r.getMessage() for r in caplog.records if "colour image given" in r.getMessage()]
     assert [line.split(": ")[0] for line in said] == ["x.png", "y.png"], said
+
+
+def test_the_errors_a_loader_worker_may_send_come_back_as_themselves():
+    """A worker's error is pickled to the main process: MaskValuesError (made from two forms)
+    did not unpickle and came back a plain DatasetError, and ColourMaskError without the
+    worker's traceback note (review s55 G6)."""
+    import pickle
+
+    from unetlab.data.datasets import _UnknownValues
+    from unetlab.data.io import ColourMaskError
+    from unetlab.evaluate.checks import MaskValuesError
+
+    made = [
+        MaskValuesError("give label_values=[0, 255]", "give --label-values 0 255"),
+        ColourMaskError(Path("m.png")),
+        _UnknownValues("values 7, 9 are no class", {7, 9}),
+    ]
+    for error in made:
+        error.add_note("in DataLoader worker process 0: ...")
+        again = pickle.loads(pickle.dumps(error))
+        assert type(again) is type(error) and str(again) == str(error)
+        assert again.cli == error.cli and again.__notes__ == error.__notes__
+    assert pickle.loads(pickle.dumps(made[2])).values == {7, 9}

@@ -912,6 +912,9 @@ class _UnknownValues(DatasetError):
         super().__init__(message)
         self.values = values
 
+    def __reduce__(self):  # pickled as it is made (review s55 G6)
+        return type(self), (str(self), self.values), self.__dict__
+
 
 def _encode(raw: np.ndarray, label_values: list[int], ignore_value, pair: Pair) -> np.ndarray:
     try:

@@ -1179,8 +1179,8 @@ class ColourMaskError(ImageReadError):
         self.how = (path,)
 
     def __reduce__(self):
-        """Made again from its path, as :class:`ChannelsMaskError`."""
-        return type(self), self.how
+        """Made again from its path, its notes with it, as :class:`ChannelsMaskError`."""
+        return type(self), self.how, self.__dict__
 
 
 def read_image(path: str | os.PathLike, *, axes: str | None = None) -> np.ndarray:

@@ -25,6 +25,12 @@ class MaskValuesError(DatasetError):
     def __init__(self, message: str, cli: str):
         super().__init__(message, cli=cli)
 
+    def __reduce__(self):
+        """Made again from its two forms, its notes with it: a loader worker's error is
+        pickled to the main process, where it came back as a plain DatasetError (review s55
+        G6)."""
+        return type(self), (str(self), self.cli), self.__dict__
+
 
 def check_ids_as_classes(
     values: np.ndarray, predicted: tuple[int, int], named: int, wide: bool
