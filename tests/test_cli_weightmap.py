@@ -268,3 +268,5 @@ def test_a_colour_mask_for_instances_is_told_to_save_ids(tmp_path, capsys):
     assert "save the ids as a grey" in err and "class_colors.txt" not in err
     assert main(argv) == 2
     assert "class_colors.txt" in capsys.readouterr().err  # a class mask's fix, as before
+    assert main([*argv, "--instances", "--label-values", "0"]) == 2  # flags before reading
+    assert "--instances reads the masks as object ids" in capsys.readouterr().err

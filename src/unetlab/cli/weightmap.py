@@ -80,9 +80,10 @@ def run(args) -> int:
             f"{len(paths) - len(stems)} masks share a file stem with another: their maps would "
             "have one name; run once per folder"
         )
+    if args.instances:  # before every mask is read (its flags' clash was never said)
+        _refuse_class_flags(args)
     masks = _read_masks(paths, instances=args.instances)
     if args.instances:
-        _refuse_class_flags(args)
         how = dict(w0=args.w0, sigma=args.sigma, ignore_value=args.ignore_value)
         weigh = functools.partial(_instance_map, **how)
     else:
