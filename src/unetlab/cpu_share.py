@@ -290,19 +290,17 @@ def _threads_said(threads: float) -> str:
     return numbered(int(threads), "thread")
 
 
-def shared_cpu_warning(
-    share: CpuShare, minutes: float, *, threads: float | None = None, workers: int = 0
-) -> str | None:
+def shared_cpu_warning(share: CpuShare, minutes: float, *, workers: int = 0) -> str | None:
     """One line when the run got less than :data:`LOW_SHARE` of its threads' time and other
     work kept :data:`OTHER_WORK` cores or more busy (where that is measured), else None.
-    ``threads``, ``workers``: the run's threads (None: ``share.threads``) and loader workers,
-    said (the workers' CPU time is counted as the run's)."""
+    ``workers``: the run's loader workers, said beside its threads (their CPU time is
+    counted as the run's)."""
     if share.wall < LEAST_SECONDS or share.share >= LOW_SHARE:
         return None
     if share.others is not None and share.others < OTHER_WORK:
         return None  # an idle machine: the run itself left its threads idle
     others = f"; other work kept {share.others:.1f} cores busy" if share.others else ""
-    threads = _threads_said(share.threads if threads is None else threads)
+    threads = _threads_said(share.threads)
     if workers:
         threads += f" and {numbered(workers, 'loader worker')}"
     return (

@@ -215,7 +215,7 @@ WHOLE_ONLY_WITH_OTHERS = ("data.normalization",)
 def _may_be_incomplete(key: str) -> bool:
     """Whether the override key ``key`` sets a mapping of :data:`WHOLE_ONLY_WITH_OTHERS` or a
     key of one (``data.normalization.mode``)."""
-    return any(key == m or key.startswith(f"{m}.") for m in WHOLE_ONLY_WITH_OTHERS)
+    return any(_replaces(m, key) for m in WHOLE_ONLY_WITH_OTHERS)
 
 
 def _check_incomplete(data: dict) -> None:

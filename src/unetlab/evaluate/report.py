@@ -15,6 +15,7 @@ import numpy as np
 
 from unetlab.atomic import atomic_path
 from unetlab.data.datasets import data_set_folders
+from unetlab.data.instances import ignore_keyword
 from unetlab.data.io import INPUT_SUFFIXES
 from unetlab.errors import Spelled, said_as
 from unetlab.evaluate.matching import matching_line, matching_tables, write_matching_csv
@@ -538,7 +539,7 @@ def _stray_line(gap: list[int], strays: list[int], class_names: Sequence[str], m
             for i in strays
         ]
     value = class_names[strays[0]]
-    ignore = said_as(Spelled(f"ignore_value={value}", f"--ignore-value {value}"))
+    ignore = said_as(ignore_keyword(value))
     fix = f"{ignore} if it marks pixels that count nowhere, or"
     if m is not None and not m.sum(1)[strays].any():  # predicted only: no ignore value helps
         fix = "predictions written with values the masks lack? give"

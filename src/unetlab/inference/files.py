@@ -226,7 +226,6 @@ BATCH_SIZE = Spelled("batch_size", "--batch-size")
 #: the settings this module's lines name, as the Python API and the command line spell them
 #: (each line gave both, "--level (level=)", s55)
 TILE_OR_BATCH = Spelled("tile_size or batch_size", "--tile-size or --batch-size")
-LEVEL = Spelled("level=", "--level")
 EXCLUDE_ROWS = Spelled("exclude_rows=", "--exclude-rows")
 NO_EXCLUDE_ROWS = Spelled("exclude_rows='none'", "--exclude-rows none")
 WHOLE_3D = Spelled(

@@ -35,6 +35,7 @@ from unetlab.errors import said_as
 from unetlab.plan import BUDGET_EPOCHS
 from unetlab.train.resume import BUDGET
 from unetlab.train.schedule import TimeBudget
+from unetlab.words import numbered
 
 if TYPE_CHECKING:
     from unetlab.train.run import Run
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 def log_start(run: Run, in_size: int, out_size: int) -> None:
     cfg, device = run.cfg, run.device
     n = torch.get_num_threads()
-    threads = f" ({n} thread{'s' * (n != 1)})" if device.type == "cpu" else ""
+    threads = f" ({numbered(n, 'thread')})" if device.type == "cpu" else ""
     log.info("run folder %s", run.run_dir)
     log.info("device %s%s, %s", device, threads, run.precision.describe())
     if run.group.active:
@@ -147,12 +148,11 @@ def shared_cpu(run: Run) -> tuple[float | None, str | None]:
     reading, threads = run_reading(run), torch.get_num_threads()
     if run.threads_watch is not None:  # a count changed during the run: its mean
         threads = run.threads_watch.mean_threads(run.cpu.wall, reading.wall, threads)
-    workers = run.loader.num_workers  # their CPU is the run's; judged by its threads alone
-    share = cpu_share(run.cpu, reading, threads)  # (workers mostly wait: review s55 A2)
-    if share.wall < LEAST_SECONDS:  # a resume that only finished the run: no figure
+    share = cpu_share(run.cpu, reading, threads)  # workers' CPU the run's (they mostly wait:
+    if share.wall < LEAST_SECONDS:  # review s55 A2); a resume that only finished: no figure
         return None, None
-    said = dict(threads=share.threads, workers=workers)
-    return share.share, shared_cpu_warning(share, cfg.train.max_minutes, **said)
+    workers = run.loader.num_workers
+    return share.share, shared_cpu_warning(share, cfg.train.max_minutes, workers=workers)
 
 
 #: validation sets of fewer images are said to give noisy figures
@@ -279,7 +279,7 @@ def steps_text(steps: int, batch: int, tiles: int | None = None) -> str:
     epoch's tiles (None: ``steps`` full batches)."""
     if tiles is not None and tiles < batch:
         return f"1 step of {tiles} tiles (data.tiles_per_epoch, under the batch size {batch})"
-    text = f"{steps} step{'s' * (steps != 1)} of batch {batch}"
+    text = f"{numbered(steps, 'step')} of batch {batch}"
     if tiles is not None and tiles % batch:
         text += f" ({tiles} tiles: the last step {tiles % batch})"
     return text
