@@ -111,3 +111,29 @@ def test_the_package_loads_its_modules_on_first_use():
     assert set(unetlab.__all__) <= set(dir(unetlab))
     with pytest.raises(AttributeError, match="no attribute 'fitt'"):
         unetlab.fitt  # noqa: B018
+
+
+#: What the repository's root holds; anything else committed there is a run's leftovers.
+ROOT_ENTRIES = {
+    ".ci",
+    ".gitignore",
+    "README.md",
+    "bench",
+    "configs",
+    "docs",
+    "pyproject.toml",
+    "src",
+    "tests",
+}
+
+
+def test_the_repository_root_holds_no_run_s_outputs():
+    """A prediction run from the clone's root once committed its s.tif and out/ (68e650c7)."""
+    root = Path(__file__).resolve().parents[1]
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=root, capture_output=True, text=True, check=False
+    )
+    if listed.returncode != 0:
+        pytest.skip(f"not a git checkout: {listed.stderr.strip()}")
+    entries = {line.split("/")[0] for line in listed.stdout.splitlines()}
+    assert entries <= ROOT_ENTRIES, sorted(entries - ROOT_ENTRIES)
