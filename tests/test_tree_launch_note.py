@@ -96,27 +96,57 @@ def _cut(status: str, keep: int) -> None:
 def test_a_step_cut_off_as_it_was_noted_names_the_folder_it_began(tmp_path, monkeypatch):
     """A kill as the process noted plate4 left its line cut off; the launcher left it out
     and named plate3, done, as the folder it stopped in ("folder 4 of 5", plate4 "not
-    started"). It was in plate4: its inputs are not known (said without a count), whether
-    plate3 ran is where the line got that far, else done: plate4 began once plate3 finished
-    (cut before "ran", plate3 was in neither "done" nor "not started", s55 fixC)."""
+    started"). It was in plate4: its inputs are not known (said without a count), and no
+    record was noted for it (it had not held it: none of its inputs predicted)."""
     folders, ran = _tree(5), FolderPrediction(written={Path("x"): [Path("y")]})
     results = {rel: ran for rel, _ in folders}
-    for keep in (40, 12, 5):
+    for keep in (40, 12, 5, 1):
         place = tmp_path / str(keep)
         _noted(place, monkeypatch, folders, results, upto=5)
         _cut(str(place / "status"), keep)  # in its inputs; before whether plate3 ran; in "at"
         stop = launch_tree_stop(str(place / "status"))
         assert (stop.at, stop.folders[4]) == (4, (Path("plate4"), None))
         done = "plate0/, plate1/, plate2/ and 1 more"
-        assert stop.where({}) == f"in /in/plate4/ (folder 5 of 5); done: {done}; not started: none"
-    results[Path("plate3")] = FolderPrediction(failed={Path("/in/plate3"): "plate3/: refused"})
-    _noted(tmp_path / "refused", monkeypatch, folders, results, upto=5)
-    _cut(str(tmp_path / "refused" / "status"), 40)  # its line says plate3 did not run
-    done = "done: plate0/, plate1/, plate2/; not started: none"
-    assert launch_tree_stop(str(tmp_path / "refused" / "status")).where({}).endswith(done)
+        assert stop.where({}) == (
+            "in /in/plate4/ (folder 5 of 5) before any of its inputs was predicted; "
+            f"done: {done}; not started: none"
+        )
     _noted(tmp_path / "first", monkeypatch, folders, results, upto=1)
-    _cut(str(tmp_path / "first" / "status"), 5)  # its first folder's line
+    _cut(str(tmp_path / "first" / "status"), 1)  # its first folder's line
     assert launch_tree_stop(str(tmp_path / "first" / "status")).at == 0
+
+
+def test_a_refused_folder_is_not_done_wherever_the_next_line_was_cut(tmp_path, monkeypatch):
+    """Cut before "ran" (its first 12 characters, or 1), the line did not say whether plate3
+    ran, and the launcher counted it done: refused, it is not (s56). Whether the folder
+    before ran is now a line's first character: any line cut off says it."""
+    folders, ran = _tree(5), FolderPrediction(written={Path("x"): [Path("y")]})
+    results = {rel: ran for rel, _ in folders}
+    results[Path("plate3")] = FolderPrediction(failed={Path("/in/plate3"): "plate3/: refused"})
+    for keep in (40, 12, 1):
+        place = tmp_path / str(keep)
+        _noted(place, monkeypatch, folders, results, upto=5)
+        _cut(str(place / "status"), keep)
+        stop = launch_tree_stop(str(place / "status"))
+        assert list(stop.results) == [Path(f"plate{i}") for i in range(3)], keep
+
+
+def test_a_note_not_one_line_a_folder_is_refused(tmp_path, monkeypatch):
+    """The launcher took the lines as one a folder in order: one left out (plate2's), the
+    place after it was named from the others, wrongly; ValueError now (the launcher's line
+    then says the stop alone), as for a line noted twice."""
+    import pytest
+
+    folders = _tree(4)
+    _noted(tmp_path, monkeypatch, folders, {rel: FolderPrediction() for rel, _ in folders}, upto=4)
+    steps = tmp_path / f"status.{TREE_STEPS}"
+    lines = steps.read_text(encoding="utf-8").splitlines(keepends=True)
+    for kept in (lines[:2] + lines[3:], lines + lines[-1:], lines[:2] + lines[1:2], lines[1:]):
+        steps.write_text("".join(kept), encoding="utf-8")
+        with pytest.raises(ValueError, match="tree's note"):
+            launch_tree_stop(str(tmp_path / "status"))
+    steps.write_text("".join(lines), encoding="utf-8")
+    assert launch_tree_stop(str(tmp_path / "status")).at == 3
 
 
 def test_the_launcher_counts_by_the_record_noted_for_the_folder_it_stopped_in(
@@ -132,6 +162,11 @@ def test_the_launcher_counts_by_the_record_noted_for_the_folder_it_stopped_in(
     status = str(tmp_path / "status")
     made = Provenance(checkpoint="/m.pt", sha256="ab" * 32, model={"axes": "YX"})
     note_for_launch(made, Path("/out/plate2"))  # plate2 held, plate3 not yet
-    assert launch_tree_stop(status).record is None
+    stop = launch_tree_stop(status)
+    assert stop.record is None
+    # not counted without a record: another model's outputs there were this run's (s56)
+    assert "(folder 4 of 4) before any of its inputs was predicted; done" in stop.where({})
     note_for_launch(made, Path("/out/plate3"))
-    assert launch_tree_stop(status).record == made
+    stop = launch_tree_stop(status)
+    assert stop.record == made
+    assert "before any" not in stop.where({})

@@ -693,7 +693,11 @@ def launch_stopped_line(args, how: str, status: str) -> str:
 
     before = f"unetlab predict: {how} before any input was predicted; run the same command again"
     if args.recursive:
-        if (stop := launch_tree_stop(status)) is None:
+        try:
+            stop = launch_tree_stop(status)
+        except ValueError:  # its note not one line a folder: where it was is not known
+            return f"unetlab predict: {how}"
+        if stop is None:
             return before
         where = stop.where(output_options(args).wanted)
         return _stopped_line(args, how, where, folder=stop.outputs_folder())

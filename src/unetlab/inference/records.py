@@ -764,16 +764,16 @@ def note_beside_launch(name: str, data: Callable[[], dict]) -> None:
         os.replace(f"{note}.{os.getpid()}", note)  # whole: the launcher may read it now
 
 
-def append_beside_launch(name: str, data: Callable[[], dict]) -> None:
+def append_beside_launch(name: str, line: Callable[[], str]) -> None:
     """:func:`note_beside_launch` for a note that grows, one step at a time (a tree's
-    folders): the JSON of ``data()`` appended as one line (rewriting the whole note at each
-    step grew as the square of the steps: s54 review, 10.9 s for 4,000 folders); the
-    launcher reads its lines with :func:`launch_lines`."""
+    folders): the text of ``line()`` (no newline in it) appended as one line (rewriting the
+    whole note at each step grew as the square of the steps: s54 review, 10.9 s for 4,000
+    folders); the launcher reads its lines with :func:`launch_lines`."""
     if not (note := _launch_note_path(name)):
         return
-    line = json.dumps(data(), default=str) + "\n"
+    text = line() + "\n"
     with contextlib.suppress(OSError), open(note, "a", encoding="utf-8") as f:
-        f.write(line)  # one write: a line cut off only where the process was killed in it
+        f.write(text)  # one write: a line cut off only where the process was killed in it
 
 
 def _launch_note_path(name: str) -> str | None:
@@ -794,23 +794,18 @@ def launch_note(status: str, name: str) -> dict | None:
         return None
 
 
-def launch_lines(status: str, name: str) -> tuple[list[dict], str]:
+def launch_lines(status: str, name: str) -> tuple[list[str], str]:
     """The lines a process of the launch whose status file is ``status`` appended as
     ``name`` (:func:`append_beside_launch`), in order, and the last one's text where it is
     cut off (the process killed as it wrote it: no newline), else ""; ([], "") where none
     did. The cut line is the step the process had reached: its reader makes what it can of
-    it (a tree's, :func:`~unetlab.inference.tree.launch_tree_stop`; left out, the place
-    was the step before)."""
+    it (a tree's, :func:`~unetlab.inference.tree.launch_tree_stop`)."""
     try:
         text = Path(f"{status}.{name}").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return [], ""
     whole, _, cut = text.rpartition("\n")
-    lines = []
-    for line in whole.splitlines():
-        with contextlib.suppress(ValueError):
-            lines.append(json.loads(line))
-    return [line for line in lines if isinstance(line, dict)], cut
+    return (whole.split("\n") if whole else []), cut
 
 
 def read_records(folder: str | os.PathLike) -> dict[str, dict]:

@@ -62,6 +62,10 @@ __all__ = ["TreeStop", "TreeTotals", "launch_tree_stop", "predict_tree", "tree_f
 log = logging.getLogger(__name__)
 #: the note of a launch's tree that grows a line a folder (:meth:`TreeStop.note_for_launch`)
 TREE_STEPS = "tree.steps"
+#: the first character of a folder's line in :data:`TREE_STEPS`: whether the folder before it
+#: ran (True), was refused (False), or there was none (the tree's first); first, so that a
+#: line cut off anywhere still says it (s56: cut before "ran", a refused folder counted done)
+BEFORE_MARKS = {True: "+", False: "-", None: "."}
 
 
 def _paths(root, out_dir) -> tuple:
@@ -351,7 +355,10 @@ class TreeStop:
     :func:`launch_tree_stop`), the index of the one it stopped in (``at``) and the
     ``results`` of those before it; ``record``: what the run makes its outputs by, where it
     was noted for the launcher (:func:`launch_tree_stop`; None: this process's stopped run's,
-    :func:`~unetlab.inference.output_rules.stopped_record`)."""
+    :func:`~unetlab.inference.output_rules.stopped_record`); ``unheld``: the launcher's, where
+    none was noted for the folder it stopped in: its process stopped before it held that
+    folder, and predicted none of its inputs (counted without a record, another model's
+    outputs there were counted as this run's, s56)."""
 
     root: Path
     out_dir: Path
@@ -359,6 +366,7 @@ class TreeStop:
     at: int
     results: dict[Path, FolderPrediction] = field(default_factory=dict)
     record: Provenance | None = None
+    unheld: bool = False
 
     @classmethod
     def begun(cls, root, out_dir, folders: list, at: int, results: dict, *, noted: bool):
@@ -380,24 +388,24 @@ class TreeStop:
 
         if self.at == 0:
             note_beside_launch("tree", self._tree_note)
-        append_beside_launch(TREE_STEPS, self._step_note)
+        append_beside_launch(TREE_STEPS, self._step_line)
 
     def _tree_note(self) -> dict:
         """The tree :meth:`note_for_launch` notes once: its root, outputs and folders."""
         rels = [str(rel) for rel, _ in self.folders]
         return {"root": str(self.root), "out_dir": str(self.out_dir), "folders": rels}
 
-    def _step_note(self) -> dict:
-        """The line :meth:`note_for_launch` adds at the folder ``at``: its place, whether
-        the folder before it ran (not refused), and its inputs, last: a line cut off in
-        them still says the rest (:func:`_cut_step`)."""
-        step: dict = {"at": self.at}
+    def _step_line(self) -> str:
+        """The line :meth:`note_for_launch` adds at the folder ``at``: whether the folder
+        before it ran (not refused), as its first character (:data:`BEFORE_MARKS`), then its
+        place and its inputs as JSON (:func:`_steps` reads it)."""
+        ran = None
         if self.at:
             before = self.folders[self.at - 1][0]
             result = self.results.get(before)
-            step["ran"] = result is not None and not refused(self.root, before, result)
-        step["files"] = [str(f) for f in self.folders[self.at][1]]
-        return step
+            ran = result is not None and not refused(self.root, before, result)
+        step = {"at": self.at, "files": [str(f) for f in self.folders[self.at][1]]}
+        return BEFORE_MARKS[ran] + json.dumps(step, default=str)
 
     def outputs_folder(self) -> Path:
         """The output folder of the folder it stopped in (``OUT/bob``)."""
@@ -412,7 +420,9 @@ class TreeStop:
         rel, files = self.folders[self.at]
         text = f"in {self.root / rel}/ (folder {self.at + 1} of {len(self.folders)})"
         try:
-            if files is not None:  # None: not noted (:func:`_cut_step`), said without a count
+            if self.unheld:  # none predicted by this run: another model's outputs not counted
+                text += " before any of its inputs was predicted"
+            elif files is not None:  # None: not noted (:func:`_cut_step`), said without a count
                 made = self.record or stopped_record(self.out_dir / rel)  # as --skip-existing
                 done = len(finished_inputs(self.out_dir / rel, files, record=made, **wanted))
                 text += (
@@ -464,36 +474,42 @@ def launch_tree_stop(status: str) -> TreeStop | None:
     noted it (:meth:`TreeStop.note_for_launch`: the tree once, then a line a folder): the
     folders before it that ran, the inputs of the one it was in (the others' not noted),
     and the record its outputs are made by, as its process noted it once it held that
-    folder (:func:`~unetlab.inference.records.launch_record`; without it, another model's
-    outputs in the folder counted as its own); None where none was noted (it stopped
-    before its first folder)."""
+    folder (:func:`~unetlab.inference.records.launch_record`; without it, it had not held
+    it: ``unheld``); None where none was noted (it stopped before its first folder).
+    ValueError where the note is not one line a folder, in order from the tree's first
+    (:func:`_steps`): where it was is not known."""
     from unetlab.inference.records import launch_lines, launch_note, launch_record
 
-    tree, (steps, cut) = launch_note(status, "tree"), launch_lines(status, TREE_STEPS)
-    if tree is None or not (steps or cut):
+    tree, (lines, cut) = launch_note(status, "tree"), launch_lines(status, TREE_STEPS)
+    if tree is None or not (lines or cut):
         return None
-    if cut:  # killed as it noted its next folder: it was in that one (not the one before)
-        steps.append(_cut_step(cut, steps))
-    at, files = steps[-1]["at"], steps[-1]["files"]
     folders: list = [(Path(rel), []) for rel in tree["folders"]]
-    folders[at] = (folders[at][0], None if files is None else [Path(f) for f in files])
-    ran = {folders[step["at"] - 1][0]: FolderPrediction() for step in steps if step.get("ran")}
-    where = (Path(tree["root"]), Path(tree["out_dir"]), folders, at, ran)
-    return TreeStop(*where, record=launch_record(status, where[1] / folders[at][0]))
+    ran, files = _steps(lines, cut, len(folders))
+    at = len(lines) if cut else len(lines) - 1
+    folders[at] = (folders[at][0], files)
+    done = {folders[i - 1][0]: FolderPrediction() for i in ran}
+    where = (Path(tree["root"]), Path(tree["out_dir"]), folders, at, done)
+    record = launch_record(status, where[1] / folders[at][0])
+    return TreeStop(*where, record=record, unheld=record is None)
 
 
-def _cut_step(cut: str, steps: list[dict]) -> dict:
-    """The step of a tree's note whose line was cut off (``cut``) as its process wrote it,
-    after the whole ``steps``: the folder after the last one's (each folder notes its line,
-    in order), whether the one before it ran as the line says where it got as far as its
-    inputs (:meth:`TreeStop._step_note` writes them last), else ran (a folder's step begins
-    once the one before finished: cut before, it was in neither "done" nor "not started",
-    s55 fixC), its inputs not known (None)."""
-    at = steps[-1]["at"] + 1 if steps else 0
-    head, found, _ = cut.partition(', "files": ')
-    step = {"at": at, "files": None} | ({"ran": True} if at else {})
-    with contextlib.suppress(ValueError):
-        said = json.loads(head + "}") if found else {}
-        if isinstance(said, dict) and said.get("at") == at and "ran" in said:
-            step["ran"] = said["ran"] is True
-    return step
+def _steps(lines: list[str], cut: str, count: int) -> tuple[list[int], list[Path] | None]:
+    """Of a launch's tree of ``count`` folders, as its note's whole ``lines`` and its line
+    ``cut`` off (killed as it wrote it: "" where none) say: the folders (by index) whose
+    folder before ran, and the inputs of the last one noted (None where its line was cut:
+    its first character says whether the one before ran, :data:`BEFORE_MARKS`; its place is
+    the one after the last whole line's). ValueError where the lines are not one a folder,
+    in order from the first (a line left out, or one twice: that place would be wrong)."""
+    marks, files = [], None
+    for at, line in enumerate(lines):
+        step = json.loads(line[1:])
+        if not isinstance(step, dict) or step.get("at") != at or "files" not in step:
+            raise ValueError(f"line {at + 1} of a tree's note is not its folder {at + 1}'s")
+        marks.append(line[:1])
+        files = [Path(f) for f in step["files"]]
+    if cut:
+        marks, files = [*marks, cut[0]], None
+    after = {BEFORE_MARKS[True], BEFORE_MARKS[False]}  # a folder's but the first's
+    if len(marks) > count or marks[0] != BEFORE_MARKS[None] or not set(marks[1:]) <= after:
+        raise ValueError(f"a tree's note of {count} folders is not one line a folder: {marks}")
+    return [at for at, mark in enumerate(marks) if mark == BEFORE_MARKS[True]], files
