@@ -23,63 +23,73 @@ from unetlab.distributed import available_cpus
 pytestmark = pytest.mark.skipif(available_cpus() < 2, reason="--nproc 2 takes 2 CPUs")
 
 
-def _work(tmp_path: Path, suffix: str, count: int = 4) -> Path:
-    """in/00..03 (PNGs, or TIFF slides of two chunk rows; ``count`` of them), m.pt."""
+#: streamed above it: the slides (600 x 40), not the PNGs (40 x 36), read whole
+LARGE = ["--large-pixels", "2000"]
+#: of the PNGs, those replaced by older copies of others (cp -p): ``03.png`` by ``02.png``'s
+CHANGED = {"03": "02", "05": "04"}
+
+
+def _work(tmp_path: Path) -> Path:
+    """in/00..05.png (read whole) and in/s00..s03.tif (slides of two chunk rows), m.pt."""
     (tmp_path / "in").mkdir()
     rng = np.random.default_rng(0)
-    for i in range(count):
-        path = tmp_path / "in" / f"{i:02d}{suffix}"
-        image = rng.integers(0, 255, (600, 40) if suffix == ".tif" else (40, 36), "u1")
-        tifffile.imwrite(path, image) if suffix == ".tif" else Image.fromarray(image).save(path)
+    for name in [f"{i:02d}.png" for i in range(6)] + [f"s{i:02d}.tif" for i in range(4)]:
+        path = tmp_path / "in" / name
+        image = rng.integers(0, 255, (600, 40) if path.suffix == ".tif" else (40, 36), "u1")
+        tifffile.imwrite(path, image) if path.suffix == ".tif" else Image.fromarray(image).save(
+            path
+        )
     torch.manual_seed(0)
     save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
     return tmp_path
 
 
 def _predict(work: Path, *extra: str) -> None:
-    args = ["--checkpoint", str(work / "m.pt"), "--input", str(work / "in")]
+    args = ["--checkpoint", str(work / "m.pt"), "--input", str(work / "in"), *LARGE]
     args += ["--output", str(work / "out"), "--device", "cpu", "--no-progress", *extra]
     run = launched("predict", *args)
     assert "did not write" not in run.stderr, run.stderr[-3000:]
 
 
-def _labels(work: Path, suffix: str) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted((work / "out").glob(f"0?{suffix}"))}
+def _labels(work: Path, pattern: str) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((work / "out").glob(pattern))}
 
 
-def test_the_labels_another_process_drew_an_overlay_from_are_kept(tmp_path):
-    """Slides streamed (--large-pixels 100): every input's labels stay as they were (the
-    same bytes), each overlay drawn. PNGs read whole: the test below."""
-    work = _work(tmp_path, ".tif")
-    streamed = ["--large-pixels", "100"]
-    _predict(work, *streamed)
-    before = _labels(work, ".tif")
-    assert len(before) == 4
-    _predict(work, *streamed, "--skip-existing", "--overlay", "--nproc", "2")
-    assert _labels(work, ".tif") == before
-    assert len(list((work / "out").glob("0?_overlay.png"))) == 4
-
-
-def test_a_changed_input_another_process_predicts_is_not_drawn_from_its_stale_labels(
-    tmp_path,
-):
-    """PNGs read whole, 00..05 dealt in turn (the other process: 01, 03, 05). 03 and 05
-    replaced by older copies of 02 and 04 (cp -p): predicted again, their labels now those
-    of 02 and 04 (which differ from their stale ones); every other input's labels (01's
-    kept by the other process) stay as they were (the same bytes), each overlay drawn."""
-    work = _work(tmp_path, ".png", 6)
+@pytest.fixture(scope="module")
+def skipped(tmp_path_factory) -> tuple[Path, dict[str, bytes]]:
+    """One folder predicted by one process, two of its PNGs then replaced by older copies
+    of others, and predicted again by two with ``--skip-existing --overlay`` (one launch for
+    both tests below: each took 15-30 s): the folder and its labels before."""
+    work = _work(tmp_path_factory.mktemp("skip"))
     _predict(work)
-    stale = _labels(work, ".png")
-    assert len(stale) == 6
-    changed = {"03": "02", "05": "04"}
-    for copy, of in changed.items():
+    before = _labels(work, "*0?.*")
+    assert len(before) == 10
+    for copy, of in CHANGED.items():
         old = (work / "in" / f"{copy}.png").stat()
         shutil.copyfile(work / "in" / f"{of}.png", work / "in" / f"{copy}.png")
         os.utime(work / "in" / f"{copy}.png", ns=(old.st_atime_ns, old.st_mtime_ns - 10**9))
     _predict(work, "--skip-existing", "--overlay", "--nproc", "2")
-    now = _labels(work, ".png")
-    for copy, of in changed.items():
+    return work, before
+
+
+def test_the_labels_another_process_drew_an_overlay_from_are_kept(skipped):
+    """Slides streamed (``s00.tif`` ..): every input's labels stay as they were (the same
+    bytes), each overlay drawn. PNGs read whole: the test below."""
+    work, before = skipped
+    assert _labels(work, "s0?.tif") == {k: v for k, v in before.items() if k.startswith("s")}
+    assert len(list((work / "out").glob("s0?_overlay.png"))) == 4
+
+
+def test_a_changed_input_another_process_predicts_is_not_drawn_from_its_stale_labels(skipped):
+    """PNGs read whole, 00..05 dealt in turn (the other process: 01, 03, 05; the slides
+    after them, shared by both). 03 and 05 replaced by older copies of 02 and 04: predicted
+    again, their labels now those of 02 and 04 (which differ from their stale ones); every
+    other input's labels (01's kept by the other process) stay as they were (the same
+    bytes), each overlay drawn."""
+    work, stale = skipped
+    now = _labels(work, "0?.png")
+    for copy, of in CHANGED.items():
         assert stale[f"{copy}.png"] != stale[f"{of}.png"] and now[f"{copy}.png"] == now[f"{of}.png"]
-    kept = {name: stale[name] for name in stale if name[:2] not in changed}
+    kept = {name: stale[name] for name in now if name[:2] not in CHANGED}
     assert {name: now[name] for name in kept} == kept and "01.png" in kept
     assert len(list((work / "out").glob("0?_overlay.png"))) == 6
