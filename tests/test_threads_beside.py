@@ -394,6 +394,35 @@ def test_a_group_launched_without_a_thread_count_predicts_on_its_share(monkeypat
     assert (inside, after) == ((2, 4) if omp is None else (4, 4))
 
 
+def _evaluated(tmp_path, how: str):
+    """evaluate of two blobs in ``tmp_path/data`` with a tiny model (saved as e.pt), from
+    Python or the command line (``how``), to call."""
+    from unetlab import evaluate_model
+
+    data = write_blobs(tmp_path / "data", 2, size=32)
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    model.label_values = [0, 255]
+    save_model(tmp_path / "e.pt", model)
+    args = ["evaluate", "--checkpoint", str(tmp_path / "e.pt"), "--data", str(data)]
+    return {
+        "python": partial(evaluate_model, model, data, progress=False),
+        "cli": lambda: main([*args, "--device", "cpu", "--no-progress"]),
+    }[how]
+
+
+def _demo_seen(tmp_path, monkeypatch):
+    """(the threads each of the demo's predict_image calls ran on, the quick demo to call)."""
+    from unetlab import demo
+
+    seen, real = [], demo.predict_image
+    monkeypatch.setattr(
+        demo,
+        "predict_image",
+        lambda *a, **kw: seen.append(torch.get_num_threads()) or real(*a, **kw),
+    )
+    return seen, partial(demo.run_demo, tmp_path / "d", quick=True, device="cpu", progress=False)
+
+
 @pytest.mark.parametrize("chosen", [None, "omp", "set"])
 @pytest.mark.parametrize("how", ["python", "cli"])
 def test_evaluate_under_a_cpu_quota_predicts_on_no_more_threads_than_the_quota(
@@ -402,25 +431,14 @@ def test_evaluate_under_a_cpu_quota_predicts_on_no_more_threads_than_the_quota(
     """evaluate_model predicts each image with predict_image, which leaves the threads as
     they are: under a container's CPU quota it ran torch's default, the host's cores (review
     s54, 1). Capped as a folder's prediction is; a chosen count kept; put back after."""
-    from unetlab import evaluate_model
-
     _under_a_quota(monkeypatch, tmp_path, chosen)
-    data = write_blobs(tmp_path / "data", 2, size=32)
     seen, real = [], torch.nn.Module.__call__
     monkeypatch.setattr(  # every forward, the CLI's own loaded model's too
         torch.nn.Module,
         "__call__",
         lambda self, *a, **kw: seen.append(torch.get_num_threads()) or real(self, *a, **kw),
     )
-    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
-    model.label_values = [0, 255]
-    save_model(tmp_path / "e.pt", model)
-    args = ["evaluate", "--checkpoint", str(tmp_path / "e.pt"), "--data", str(data)]
-    call = {
-        "python": partial(evaluate_model, model, data, progress=False),
-        "cli": lambda: main([*args, "--device", "cpu", "--no-progress"]),
-    }[how]
-    sets, after, _ = _counts_set(monkeypatch, caplog, call)
+    sets, after, _ = _counts_set(monkeypatch, caplog, _evaluated(tmp_path, how))
     assert after == 2 and seen, seen
     assert set(seen) == {2 if chosen else 1} and sets == ([] if chosen else [1, 2]), (seen, sets)
 
@@ -430,18 +448,38 @@ def test_the_demo_predicts_on_no_more_threads_than_a_cpu_quota(tmp_path, monkeyp
     its capped count back, ran torch's default under a quota (review s54, 1). A chosen
     count: evaluate's test above (the same ``capped``)."""
     chosen = None
-    from unetlab import demo
-
     _under_a_quota(monkeypatch, tmp_path, chosen)
-    seen, real = [], demo.predict_image
-    monkeypatch.setattr(
-        demo,
-        "predict_image",
-        lambda *a, **kw: seen.append(torch.get_num_threads()) or real(*a, **kw),
-    )
-    run = partial(demo.run_demo, tmp_path / "d", quick=True, device="cpu", progress=False)
+    seen, run = _demo_seen(tmp_path, monkeypatch)
     _, after, _ = _counts_set(monkeypatch, caplog, run)
     assert after == 2 and len(seen) > 1 and set(seen) == {2 if chosen else 1}, seen
+
+
+@pytest.mark.parametrize("omp", [None, "2"])
+@pytest.mark.parametrize("how", ["python", "cli"])
+def test_evaluate_beside_a_busy_core_predicts_on_fewer_threads(
+    tmp_path, monkeypatch, caplog, how, omp
+):
+    """evaluate_model and ``unetlab evaluate`` were capped at a CPU quota but did not look
+    beside other work as predict does (s56): they look before each image until they have,
+    said in the caller's form; a chosen count kept; put back after."""
+    _beside_a_busy_core(tmp_path, monkeypatch, omp)
+    sets, after, said = _counts_set(monkeypatch, caplog, _evaluated(tmp_path, how))
+    assert after == 2
+    if omp is None:
+        assert sets == [1, 2], sets
+        assert said == [PYTHON_ON_ONE if how == "python" else PREDICTING_ON_ONE], said
+    else:
+        assert sets == [] and said == []
+
+
+def test_the_demo_predicts_on_fewer_threads_beside_a_busy_core(tmp_path, monkeypatch, caplog):
+    """The demo's predictions after fit (which looks itself and puts its count back) ran
+    on every thread beside other work (s56): they look as a folder's prediction does."""
+    _beside_a_busy_core(tmp_path, monkeypatch, None)
+    seen, run = _demo_seen(tmp_path, monkeypatch)
+    _, after, said = _counts_set(monkeypatch, caplog, run)
+    assert after == 2 and len(seen) > 1 and set(seen) == {1}, seen
+    assert PYTHON_ON_ONE in said, said
 
 
 @pytest.mark.skipif(

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 from skimage.segmentation import find_boundaries
 
+from unetlab import cpu_share
 from unetlab.atomic import atomic_path, write_error
 from unetlab.checkpoint import load_model
 from unetlab.config import load_config
@@ -56,7 +57,7 @@ from unetlab.errors import OutputError, UnetlabError, worded
 from unetlab.evaluate import evaluate_predictions, nan_to_none
 from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
 from unetlab.inference.predict import labels_from_probabilities, predict_image
-from unetlab.inference.threads_look import capped
+from unetlab.inference.threads_look import capped, look_beside
 from unetlab.outputs import LOCK, SYSTEM_FILES, FolderLock
 from unetlab.plots import overlay, side_by_side
 from unetlab.train import fit
@@ -349,7 +350,9 @@ def _predict_test(model, root: Path, pred_dir: Path, overlay_dir: Path) -> None:
     """Predict each held-out image once: its class indices into ``pred_dir`` (scored by
     ``evaluate_predictions``) and image | truth | prediction into ``overlay_dir``."""
     membrane = model.label_values.index(0)
+    since = cpu_share.cpu_reading()  # not over training: its loader workers are its own
     for path in sorted((root / "images").glob("*.png")):
+        look_beside(model, since)  # fewer threads beside other work, once, as predict_folder
         image, mask = read_image(path), read_mask(root / "masks" / path.name)
         target = encode_mask(mask, model.label_values, name=str(path))
         pred = labels_from_probabilities(predict_image(model, image))
@@ -366,6 +369,7 @@ def _predict_test(model, root: Path, pred_dir: Path, overlay_dir: Path) -> None:
 def _predict_large(model, out: Path, size: int, *, seed: int) -> float:
     """Predict one large synthetic image with overlap-tile; returns the seconds it took."""
     image = write_synthetic_image(out / "large.png", size, seed)
+    look_beside(model)  # where the test images gave the look too little time
     tick = time.perf_counter()
     pred = labels_from_probabilities(predict_image(model, image))
     seconds = time.perf_counter() - tick
@@ -502,7 +506,9 @@ def _predict_nuclei(model, root: Path, out: Path) -> None:
     (holes filled, objects below the minimum size dropped)."""
     options = ObjectOptions.for_model(model)
     two_class = baseline_options(options)
+    since = cpu_share.cpu_reading()  # not over training: its loader workers are its own
     for path in sorted((root / "images").glob("*.png")):
+        look_beside(model, since)  # fewer threads beside other work, once, as predict_folder
         image, truth = read_image(path), read_mask(root / "masks" / path.name)
         probs = predict_image(model, image)
         objects = objects_from_probabilities(probs, options)

@@ -114,7 +114,7 @@ from unetlab.inference.pages import (
     say_trained_axes,
     trained_axes,
 )
-from unetlab.inference.threads_look import capped
+from unetlab.inference.threads_look import capped, look_beside
 from unetlab.progress import progress_calls
 from unetlab.runtime import tuned_allocator
 
@@ -299,6 +299,7 @@ def _volumes_scored(model, predicting, outputs, stacks: list[tuple[Path, Path]],
 
     acc, flat = volume_accumulator(), []
     for image, mask, own in stacks:
+        look_beside(model)  # fewer threads beside other work, once, as a folder's prediction
         factor = image_scale(model, image, predicting.scale, outputs.pixel_size)  # auto: said
         at = replace(predicting, scale=factor)
         given_here = file_axes(image, given) or own  # a PNG among TIFF stacks: read as it is
@@ -597,6 +598,7 @@ def _accumulated_each(
     # one tuned heap for all the images, given back at the end; the floor's lines said once
     with tuned_allocator(), floor_run(), read_notes(evaluating=True):  # its words, not training's
         for pair in pairs:
+            look_beside(scoring.model)  # fewer threads beside other work, as predict_folder
             image, mask = read(pair)
             ids.add(mask)
             unsaid = unsaid and not _say_ignored(mask, scoring.ignore_value)

@@ -17,8 +17,10 @@ its own would add :data:`~unetlab.cpu_share.LEAST_LOOK` seconds' wait to every c
 script's loop; a count lowered inside one call would also be put back before the next. A
 loop of calls beside other work sets ``torch.set_num_threads`` (or OMP_NUM_THREADS) itself,
 or predicts a folder. ``evaluate_model`` and the demo, work of many images predicted with
-``predict_image``, are capped at the CPUs the process may use (:func:`capped`), no look
-made. ``predict_file`` of a large image read window by window (a slide:
+``predict_image``, are capped at the CPUs the process may use (:func:`capped`) and look
+as a folder's prediction does, before each image until they have (the demo from the end of
+its training, whose loader workers are its own; s56: they were capped, no look made).
+``predict_file`` of a large image read window by window (a slide:
 minutes to hours, like a folder) is capped as a folder is, but never changes its count
 between windows: its resume record (:func:`~unetlab.inference.slide_resume.identity`) keeps
 the count it began on, so that a killed slide resumed on as many threads equals a straight
@@ -101,12 +103,13 @@ def looking_beside(group: Group) -> Iterator[None]:
 
 
 def capped(func: Callable) -> Callable:
-    """``func`` run within :func:`looking_beside` of a plain process, no look made (none is
-    without :func:`look_beside`): torch's threads no more than the CPUs this process may
-    use, unless the user chose them, put back as they were at its end. For work of many
-    images that predicts each with ``predict_image`` (``evaluate_model``, the demo's
-    test images and large one): they ran torch's default, the host's physical cores, under
-    a container's CPU quota (64 threads in a 2-CPU container on a 64-core host)."""
+    """``func`` run within :func:`looking_beside` of a plain process: torch's threads no
+    more than the CPUs this process may use, unless the user chose them, put back as they
+    were at its end, and fewer where ``func`` calls :func:`look_beside` and other work holds
+    cores. For work of many images that predicts each with ``predict_image``
+    (``evaluate_model``, the demo's test images and large one): they ran torch's default,
+    the host's physical cores, under a container's CPU quota (64 threads in a 2-CPU
+    container on a 64-core host)."""
 
     @functools.wraps(func)
     def run(*args, **kwargs):
