@@ -3,12 +3,13 @@
 rescale; the net does not rescale (audit s39 audit2: 31% fewer nuclei found at half size)."""
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import tifffile
 import torch
 
-from unetlab import UNet, predict_folder, save_model
+from unetlab import UNet, load_model, predict_folder, save_model
 from unetlab.cli import main
 from unetlab.inference.records import OutputOptions
 
@@ -105,12 +106,20 @@ def test_inputs_of_one_scale_or_one_size_given_say_nothing_of_it(tmp_path, caplo
     assert "pixel sizes are up to" not in caplog.text
 
 
-def test_under_nproc_the_line_counts_every_processs_inputs_once(tmp_path, capfd):
+def test_under_nproc_the_line_counts_every_processs_inputs_once(tmp_path, caplog):
     """Each process predicts one input: the main one says the line for both (the other
-    hands its inputs' sizes over with the command's notes)."""
+    hands its inputs' sizes over with the command's notes). Two ranks of threads stand in
+    for ``--nproc 2``'s processes (the launch took 11-29 s; the notes' way through a real
+    launch: test_nproc_file_lines.py)."""
+    from tests.test_folders_group_seconds import two_ranks
+
     argv = _untrained_sizes(tmp_path, {"a.tif": 0.5, "b.tif": 1.0}, nproc=2)
-    assert main(argv) == 0
-    assert capfd.readouterr().err.count("2 inputs' pixel sizes are up to 2x apart") == 1
+    net = load_model(tmp_path / "m.pt")
+    folder, out = (Path(argv[argv.index(flag) + 1]) for flag in ("--input", "--output"))
+    with caplog.at_level(logging.INFO):
+        two_ranks(lambda group: predict_folder(net, folder, out, group=group, progress=False))
+    assert caplog.text.count("2 inputs' pixel sizes are up to 2x apart") == 1, caplog.text
+    assert sorted(p.name for p in out.glob("?.tif")) == ["a.tif", "b.tif"]
 
 
 def test_sizes_are_apart_beyond_the_training_sizes_tolerance():
