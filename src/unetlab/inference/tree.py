@@ -422,7 +422,7 @@ class TreeStop:
         try:
             if self.unheld:  # none predicted by this run: another model's outputs not counted
                 text += " before any of its inputs was predicted"
-            elif files is not None:  # None: not noted (:func:`_cut_step`), said without a count
+            elif files is not None:  # None: its line cut (:func:`_steps`), said without a count
                 made = self.record or stopped_record(self.out_dir / rel)  # as --skip-existing
                 done = len(finished_inputs(self.out_dir / rel, files, record=made, **wanted))
                 text += (
