@@ -133,7 +133,7 @@ def test_a_tree_launch_stopped_before_its_main_process_said_it_says_where(
             m.setattr(distributed, "stop_with_launch", lambda: None)
             m.setattr(distributed, "once_a_launch", lambda: None)
             m.setattr(folders, "predict_or_fail", stopped_at_z)
-            m.setattr(output_rules, "_STOPPED", {})  # its own, not the launcher's
+            m.setattr(output_rules, "_RUN_HELD", {})  # its own, not the launcher's
             assert main(args) == 130
         monkeypatch.delenv(STATUS_FILE)
         said.append(capfd.readouterr().err.splitlines()[-1])

@@ -190,3 +190,69 @@ def test_the_stop_line_looks_for_staged_ids_in_the_stopped_folder_only(
     stop = TreeStop(tmp_path / "in", out, [(Path("alice"), []), (Path("bob"), [])], at=1)
     assert stop.outputs_folder() == out / "bob"
     assert "starts again at its first row" in said(stop.outputs_folder())
+
+
+def test_a_rerun_stopped_before_it_held_the_folder_counts_none_of_its_outputs(
+    stopped_at, tmp_path, monkeypatch, capsys
+):
+    """A rerun with another model stopped before it held the output folder counted the
+    earlier model's outputs there as its own ('with the outputs of 1 of 1 inputs', s56):
+    its process, which did not hold the folder, says none was predicted; the hold of an
+    earlier call of main that stopped there is not its own."""
+    argv, out = stopped_at(1, 2)  # the first run: its one input predicted
+    assert main(argv) == 0
+    save_model(tmp_path / "m2.pt", UNet(1, 2, depth=2, base_channels=2, padding="same"))
+    rerun = [a if a != str(tmp_path / "m.pt") else str(tmp_path / "m2.pt") for a in argv]
+    assert main([*rerun, "--overwrite"]) == 143  # stopped in the folder it held
+    assert "with the outputs of 0 of 1 inputs" in capsys.readouterr().err
+    monkeypatch.setattr(folders, "shared_outputs", _stop)  # before the folder is held
+    assert main([*rerun, "--overwrite"]) == 143
+    assert (out / "0.png").is_file()  # the earlier outputs are kept
+    assert "unetlab predict: stopped by SIGTERM before any input was predicted; continue" in (
+        capsys.readouterr().err
+    )
+
+
+def _stop(*args, **kwargs):
+    raise Stopped(signal.SIGTERM)
+
+
+def test_a_tree_stopped_before_it_held_a_folder_counts_none_of_its_outputs(
+    tmp_path, monkeypatch, capsys
+):
+    """The tree's line of a rerun with another model stopped in bob/ before it held its
+    output folder counted the earlier model's outputs there as this run's (s56); where a
+    run held it and stopped, then a later one in the same process stopped before holding
+    it, the first's hold is not the second's."""
+    import unetlab.inference.tree as tree
+
+    for i, name in enumerate(("alice", "bob")):
+        write_png(tmp_path / "in" / name / f"{i}.png", np.full((24, 24), 9 * i, np.uint8))
+    for model, channels in (("m.pt", 4), ("m2.pt", 2)):
+        net = UNet(1, 2, depth=2, base_channels=channels, padding="same")
+        save_model(tmp_path / model, net)
+    argv = ["predict", "--recursive", "--input", str(tmp_path / "in"), "--device", "cpu"]
+    argv += ["--output", str(tmp_path / "out"), "--checkpoint"]
+    assert main([*argv, str(tmp_path / "m.pt")]) == 0
+    rerun, real = [*argv, str(tmp_path / "m2.pt"), "--overwrite"], folders.predict_or_fail
+    monkeypatch.setattr(folders, "predict_or_fail", _in_bob(_stop, real, 1))  # bob/ held
+    assert main(rerun) == 143
+    bob = f"stopped by SIGTERM in {tmp_path / 'in' / 'bob'}/ (folder 2 of 2)"
+    assert f"{bob} with the outputs of 0 of 1 inputs in " in capsys.readouterr().err
+    monkeypatch.setattr(tree, "absent_channel", _in_bob(_stop, tree.absent_channel))
+    assert main(rerun) == 143  # bob/ not held
+    assert f"{bob} before any of its inputs was predicted; done: alice/; not started: none" in (
+        capsys.readouterr().err
+    )
+    assert (tmp_path / "out" / "bob" / "1.png").is_file()  # the earlier outputs are kept
+
+
+def _in_bob(stop, real, at: int = 0):
+    """``real``, but ``stop`` where its argument ``at`` (a path, or a list of them) is in a
+    folder called bob."""
+
+    def called(*args, **kwargs):
+        path = args[at][0] if isinstance(args[at], list) else args[at]
+        return (stop if path.parent.name == "bob" else real)(*args, **kwargs)
+
+    return called

@@ -290,6 +290,7 @@ def run(args) -> int:
     from unetlab.distributed import Group, launch, without_nproc
     from unetlab.inference.folders import find_inputs, predict_folder, say_unread
     from unetlab.inference.input_folder import among_inputs_line, refuse_input_folder
+    from unetlab.inference.output_rules import forget_held
     from unetlab.runtime import CLI_DEVICE_FIX, resolve_device
 
     _check_flags(args)
@@ -307,6 +308,7 @@ def run(args) -> int:
     _refuse_for_every_file(args, files)
     out_dir = _output_folder(args.output)
     refuse_input_folder(files, out_dir, given="--output")
+    forget_held(out_dir)  # a hold of an earlier call of main is not this run's (its stop line)
     if group.is_main:
         _say_notes(args, among_inputs_line(files, out_dir))
     timed = {}  # the model; --benchmark: model time by hooks that synchronise a GPU per call
@@ -648,9 +650,13 @@ def _inputs_done(args, files: list[Path], out_dir: Path, record=None) -> str:
     """``with the outputs of 2 of 4 inputs in OUT``: the ``files`` whose outputs asked for
     are in ``out_dir``, made as the stopped run makes them (its ``record``, else this
     process's stopped run's: what ``--skip-existing`` skips; an earlier model's a rerun
-    did not replace yet are not counted); UnetlabError, OSError where it cannot be read."""
-    from unetlab.inference.output_rules import finished_inputs, stopped_record
+    did not replace yet are not counted); ``before any input was predicted`` where this
+    process did not hold ``out_dir`` (s56: another model's outputs were counted as its
+    own); UnetlabError, OSError where it cannot be read."""
+    from unetlab.inference.output_rules import finished_inputs, held_here, stopped_record
 
+    if record is None and not held_here(out_dir):  # stopped before it held the folder
+        return "before any input was predicted"
     record = record or stopped_record(out_dir)
     done = len(finished_inputs(out_dir, files, record=record, **output_options(args).wanted))
     return f"with the outputs of {done} of {len(files)} inputs in {out_dir}"

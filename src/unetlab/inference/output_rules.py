@@ -63,7 +63,9 @@ __all__ = [
     "PYTHON_OVERWRITE_FIX",
     "finished_inputs",
     "finished_outputs",
+    "forget_held",
     "held_folders",
+    "held_here",
     "input_source",
     "other_inputs",
     "other_models",
@@ -578,11 +580,11 @@ def prediction_folder(
         names.append(RECORD_FILES["predict"])
         held["made_by"] = maker
     with output_folder(out_dir, names, inputs=files, command="predict", **held) as folder:
+        _RUN_HELD[folder.resolve()] = maker.made  # what its stop line counts by: held_here
         with _holding(folder), noting() as notes:
             try:
                 yield folder
             except (KeyboardInterrupt, DiskFullError):  # stopped (a Ctrl-C, a full disk):
-                _STOPPED[folder.resolve()] = maker.made  # what its stop line counts by
                 _save_stopped(folder, files, maker, wanted, notes)  # the outputs written
                 raise  # so far are recorded too (evaluate --pred reads them)
             _say_flat(outputs, notes)
@@ -599,17 +601,31 @@ def _say_flat(outputs: OutputOptions, notes: dict[str, dict]) -> None:
         say_flat(notes, joined=False)
 
 
-#: output folder (resolved) -> the record of the run stopped in it in this process (None:
-#: stopped before it had one): :func:`stopped_record`
-_STOPPED: dict[Path, Provenance | None] = {}
+#: output folder (resolved) -> the record of the run of this process that held it last
+#: (None: a run of no record), noted once it held it: :func:`stopped_record`, :func:`held_here`
+_RUN_HELD: dict[Path, Provenance | None] = {}
 
 
 def stopped_record(out_dir: str | os.PathLike) -> Provenance | None:
     """The record of the run of this process stopped in ``out_dir`` (a Ctrl-C, SIGTERM, a
-    full disk in :func:`prediction_folder`), None where none was or it had none yet: what
+    full disk in :func:`prediction_folder`), None where none held it or it had none: what
     its stop line counts the inputs done by, as ``--skip-existing`` will skip them (an
     earlier model's outputs a rerun stopped before replacing are not this run's)."""
-    return _STOPPED.get(Path(out_dir).resolve())
+    return _RUN_HELD.get(Path(out_dir).resolve())
+
+
+def held_here(out_dir: str | os.PathLike) -> bool:
+    """Whether a run of this process held ``out_dir`` (:func:`prediction_folder`), since
+    :func:`forget_held`: where none did, a run stopped before it predicted any input there,
+    and the outputs there are none of its (s56: another model's counted as its own, where
+    :func:`stopped_record`'s None was taken for a run of no record)."""
+    return Path(out_dir).resolve() in _RUN_HELD
+
+
+def forget_held(out_dir: str | os.PathLike) -> None:
+    """``out_dir`` no longer held by a run of this process (:func:`held_here`): an earlier
+    run's hold is not that of the one about to begin there."""
+    _RUN_HELD.pop(Path(out_dir).resolve(), None)
 
 
 @dataclass

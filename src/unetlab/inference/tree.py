@@ -358,7 +358,8 @@ class TreeStop:
     :func:`~unetlab.inference.output_rules.stopped_record`); ``unheld``: the launcher's, where
     none was noted for the folder it stopped in: its process stopped before it held that
     folder, and predicted none of its inputs (counted without a record, another model's
-    outputs there were counted as this run's, s56)."""
+    outputs there were counted as this run's, s56); this process's own, where it did not
+    hold it (:func:`~unetlab.inference.output_rules.held_here`)."""
 
     root: Path
     out_dir: Path
@@ -371,8 +372,13 @@ class TreeStop:
     @classmethod
     def begun(cls, root, out_dir, folders: list, at: int, results: dict, *, noted: bool):
         """Where :func:`predict_tree` is as it begins its folder ``at``: noted for the
-        launcher where ``noted`` (its main process: :meth:`note_for_launch`)."""
+        launcher where ``noted`` (its main process: :meth:`note_for_launch`); an earlier
+        run's hold of its output folder forgotten (:meth:`where` asks whether this run's
+        process held it)."""
+        from unetlab.inference.output_rules import forget_held
+
         place = cls(Path(root), Path(out_dir), folders, at, results)
+        forget_held(place.outputs_folder())
         if noted:
             place.note_for_launch()
         return place
@@ -415,12 +421,13 @@ class TreeStop:
         """``in ROOT/bob/ (folder 2 of 3) with the outputs of 1 of 4 inputs in OUT/bob; done:
         alice/; not started: carol/`` (``wanted``: the outputs asked for, as
         :func:`~unetlab.inference.output_rules.finished_inputs` takes them)."""
-        from unetlab.inference.output_rules import finished_inputs, stopped_record
+        from unetlab.inference.output_rules import finished_inputs, held_here, stopped_record
 
         rel, files = self.folders[self.at]
         text = f"in {self.root / rel}/ (folder {self.at + 1} of {len(self.folders)})"
+        unheld = self.unheld or (self.record is None and not held_here(self.out_dir / rel))
         try:
-            if self.unheld:  # none predicted by this run: another model's outputs not counted
+            if unheld:  # none predicted by this run: another model's outputs not counted
                 text += " before any of its inputs was predicted"
             elif files is not None:  # None: its line cut (:func:`_steps`), said without a count
                 made = self.record or stopped_record(self.out_dir / rel)  # as --skip-existing
