@@ -6,6 +6,7 @@ count."""
 
 import logging
 import os
+import time
 from functools import partial
 
 import numpy as np
@@ -474,12 +475,29 @@ def test_evaluate_beside_a_busy_core_predicts_on_fewer_threads(
 
 def test_the_demo_predicts_on_fewer_threads_beside_a_busy_core(tmp_path, monkeypatch, caplog):
     """The demo's predictions after fit (which looks itself and puts its count back) ran
-    on every thread beside other work (s56): they look as a folder's prediction does."""
+    on every thread beside other work (s56): they look as a folder's prediction does, at
+    the cores held since training ended (its loader workers are its own: a look from the
+    demo's start would count them as other work)."""
+    from unetlab import demo
+
     _beside_a_busy_core(tmp_path, monkeypatch, None)
     seen, run = _demo_seen(tmp_path, monkeypatch)
+    looks, share, ended, fit = [], cpu_share.cpu_share, [], demo.fit
+    monkeypatch.setattr(  # (when, the reading it measured from) of every look
+        cpu_share,
+        "cpu_share",
+        lambda before, *a, **kw: (
+            looks.append((time.perf_counter(), before.wall)) or share(before, *a, **kw)
+        ),
+    )
+    monkeypatch.setattr(
+        demo, "fit", lambda *a, **kw: (fit(*a, **kw), ended.append(time.perf_counter()))[0]
+    )
     _, after, said = _counts_set(monkeypatch, caplog, run)
     assert after == 2 and len(seen) > 1 and set(seen) == {1}, seen
     assert PYTHON_ON_ONE in said, said
+    predicting = [since for at, since in looks if at > ended[0]]
+    assert len(ended) == 1 and predicting and min(predicting) >= ended[0], (ended, looks)
 
 
 @pytest.mark.skipif(
