@@ -473,6 +473,32 @@ def test_evaluate_beside_a_busy_core_predicts_on_fewer_threads(
         assert sets == [] and said == []
 
 
+def test_evaluate_of_stacks_in_3d_predicts_on_fewer_threads_beside_a_busy_core(
+    tmp_path, monkeypatch, caplog
+):
+    """evaluate_model(objects_3d=True) predicts each stack in its own loop
+    (``_volumes_scored``, not the 2-D pairs' above): it looks beside other work too (s56)."""
+    from tests.test_evaluate_3d_inputs import _truth
+    from tests.test_objects_3d import _ball_stack, _write
+    from tests.test_predict_objects import local_net
+    from unetlab import evaluate_model
+
+    _beside_a_busy_core(tmp_path, monkeypatch, None, folders=())
+    for sub, stack in (("images", _ball_stack()), ("masks", _truth())):
+        (tmp_path / "d" / sub).mkdir(parents=True)
+        _write(tmp_path / "d" / sub / "s.tif", stack[4:9], "ZYX")
+    seen, real = [], torch.nn.Module.__call__
+    monkeypatch.setattr(
+        torch.nn.Module,
+        "__call__",
+        lambda self, *a, **kw: seen.append(torch.get_num_threads()) or real(self, *a, **kw),
+    )
+    run = partial(evaluate_model, local_net(), tmp_path / "d", objects_3d=True, progress=False)
+    sets, after, said = _counts_set(monkeypatch, caplog, run)
+    assert after == 2 and seen and set(seen) == {1} and sets == [1, 2], (seen, sets)
+    assert said == [PYTHON_ON_ONE], said
+
+
 def test_the_demo_predicts_on_fewer_threads_beside_a_busy_core(tmp_path, monkeypatch, caplog):
     """The demo's predictions after fit (which looks itself and puts its count back) ran
     on every thread beside other work (s56): they look as a folder's prediction does, at
