@@ -280,7 +280,10 @@ def test_a_band_list_on_grey_inputs_offers_no_range_a_model_of_those_bands_refus
     assert "(valid:" not in str(refused.value)
     assert str(refused.value).endswith("or leave channel= out (a grey image's channel is repeated)")
     three = [_cyx(tmp_path / "in" / f"{n}.tif", 2) for n in "cd"]  # 2 channels, 3 bands
-    with pytest.raises(UnetlabError, match="fewer than the 3 bands listed; give inputs of 3"):
+    with pytest.raises(
+        UnetlabError,
+        match=r"fewer than the 3 bands listed \(a 3-channel model.s\); give inputs of 3",
+    ):
         refuse_for_every_file(tmp_path / "in", three, {"channel": [2, 1, 0]})
 
 

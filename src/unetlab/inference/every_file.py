@@ -143,13 +143,15 @@ def _out_of_range(
 
 def _too_few_for_bands(which: str, most: int, listed: int, form: str) -> tuple[str, str]:
     """What the inputs are and the fix, where they have ``most`` channels, fewer than the
-    ``listed`` bands of a list (a ``listed``-channel model's): no range of bands to give."""
+    ``listed`` bands of a list (a ``listed``-channel model's): no range of bands to give, nor
+    a shorter list, which that model refuses (s56: "list at most 2 bands" was)."""
     if most == 1:
         said = f"{which} (grey), and {listed} bands are for a {listed}-channel model"
         leave = f"leave {form.format('').strip()} out (a grey image's channel is repeated)"
         return said, f"give colour inputs, predict them with a 1-channel model, or {leave}"
-    said = f"{which}, fewer than the {listed} bands listed"
-    return said, f"give inputs of {listed} channels or more, or list at most {most} bands"
+    said = f"{which}, fewer than the {listed} bands listed (a {listed}-channel model's)"
+    fix = f"give inputs of {listed} channels or more, or predict them with a model of {most}"
+    return said, f"{fix} channels or fewer (no list of theirs feeds a {listed}-channel one)"
 
 
 def _holders(paths: Sequence, bound: _Bound) -> str:
