@@ -5,3 +5,9 @@ def numbered(count: int, noun: str, nouns: str | None = None) -> str:
     """``count`` and ``noun``, plural (``nouns``, default ``noun`` + "s") but for one:
     "1 step", "2 steps", "0 files", "3 classes"."""
     return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def first_listed(values, most: int = 6) -> str:
+    """The first ``most`` of ``values``, then how many more: "1, 2, 3 and 4 more"."""
+    shown = ", ".join(str(v) for v in values[:most])
+    return shown + (f" and {len(values) - most} more" if len(values) > most else "")

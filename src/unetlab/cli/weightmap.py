@@ -84,6 +84,7 @@ def run(args) -> int:
         _refuse_class_flags(args)
     masks = _read_masks(paths, instances=args.instances)
     if args.instances:
+        _check_ids(masks, args.ignore_value)
         how = dict(w0=args.w0, sigma=args.sigma, ignore_value=args.ignore_value)
         weigh = functools.partial(_instance_map, **how)
     else:
@@ -147,6 +148,19 @@ def _instance_map(mask, *, name: str, **options) -> tuple:
     width = DataSection().boundary_width  # training's default
     weights, objects = counted_instance_weight_map(mask, boundary_width=width, name=name, **options)
     return weights, f"{numbered(objects, 'object')}, background / boundary {width} px / interior"
+
+
+def _check_ids(masks: dict, ignore_value: int | None) -> None:
+    """DatasetError for the first mask whose values are no object ids (negative ones not
+    ``ignore_value``, fractions), before --output is made: it was, then left holding only
+    its record of outputs (s56)."""
+    import numpy as np
+
+    from unetlab.data.instances import ignore_keyword, instance_ids
+
+    for path, mask in masks.items():
+        kept = mask if ignore_value is None else np.where(mask == ignore_value, 0, mask)
+        instance_ids(kept, name=path.name, ignore_setting=ignore_keyword)
 
 
 def _refuse_class_flags(args) -> None:

@@ -25,7 +25,8 @@ from scipy import ndimage
 
 from unetlab.data.labels import IGNORE_INDEX, connectivity_refusal
 from unetlab.data.large_ids import compact_large_ids
-from unetlab.errors import DatasetError, Spelled, UnetlabError, set_to, spelled
+from unetlab.errors import Blank, DatasetError, Spelled, UnetlabError, set_to, spelled
+from unetlab.words import first_listed
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ def instance_ids(
         )
     lo, hi = (mask.min(), mask.max()) if mask.size else (0, 0)
     if lo < 0:
-        raise DatasetError(**spelled(_negative_id(name, int(lo)), ignore_setting(int(lo))))
+        raise DatasetError(**_negative_ids(name, np.unique(mask[mask < 0]), ignore_setting))
     if hi > np.iinfo(np.int32).max:
         raise DatasetError(
             f"{name}: instance ids run from {lo} to {hi}; ids are 0 (background) or positive "
@@ -94,12 +95,19 @@ def instance_ids(
     return mask.astype(np.int32)
 
 
-def _negative_id(name: str, value: int) -> Callable[[str], str]:
-    """The line of a mask holding the negative value ``value``, given its ignore setting."""
-    return lambda setting: (
-        f"{name}: mask value {value} is no object id (0 background, else positive): if it "
-        f"marks pixels left unlabelled, {setting} weighs them 0, else number the objects 1..n"
+def _negative_ids(name: str, values: np.ndarray, ignore_setting: Callable) -> dict:
+    """The error keywords (:func:`~unetlab.errors.spelled`) of a mask holding the negative
+    ``values``: all named (the lowest alone was, s56), the ignore setting of one value."""
+    shown = [int(v) for v in values]
+    one = len(shown) == 1
+    what = "value {} is no object id" if one else "values {} are no object ids"
+    what, they = what.format(first_listed(shown)), "it marks" if one else "they mark"
+    save = "" if one else "save them as one value V and "
+    say = lambda setting: (  # noqa: E731
+        f"{name}: mask {what} (0 background, else positive): if {they} pixels left "
+        f"unlabelled, {save}{setting} weighs them 0, else number the objects 1..n"
     )
+    return spelled(say, ignore_setting(shown[0] if one else Blank("V")))
 
 
 def instance_target(

@@ -48,6 +48,7 @@ from unetlab.data.labels import IGNORE_INDEX, compact_ids, encode_mask
 from unetlab.data.labels import instances as label_instances
 from unetlab.data.names import loose
 from unetlab.errors import UnetlabError
+from unetlab.words import first_listed
 
 log = logging.getLogger(__name__)
 
@@ -425,15 +426,26 @@ def mask_classes(
 def _refuse_negative(found: Mapping[str, set[int]], ignore_value: int | None) -> None:
     """UnetlabError for a mask holding a negative value that is not ``ignore_value``: no
     class index (as evaluate refuses it), but the mark of pixels left unlabelled, which were
-    weighed as a class of their own (s51 walkbad: an int16 mask's -1)."""
+    weighed as a class of their own (s51 walkbad: an int16 mask's -1); several named, all
+    (the first few: :func:`~unetlab.words.first_listed`; s56: the lowest alone was)."""
     for name, held in found.items():
         if negative := sorted(v for v in held if v < 0 and v != ignore_value):
-            v = negative[0]
-            raise UnetlabError(
-                f"{name}: mask value {v} is no class index; --ignore-value {v} weighs its "
-                f"pixels 0 if it marks pixels left unlabelled, else --label-values with it "
-                "names it a class"
-            )
+            raise UnetlabError(f"{name}: {_negative_values(negative)}")
+
+
+def _negative_values(negative: list[int]) -> str:
+    """What a mask's ``negative`` values are and the fix: --ignore-value takes one value."""
+    if len(negative) == 1:
+        v = negative[0]
+        return (
+            f"mask value {v} is no class index; --ignore-value {v} weighs its pixels 0 if it "
+            "marks pixels left unlabelled, else --label-values with it names it a class"
+        )
+    return (
+        f"mask values {first_listed(negative)} are no class indices; if they mark pixels "
+        "left unlabelled, save them as one value and give it as --ignore-value (one value: "
+        "its pixels weigh 0), else --label-values with them names them classes"
+    )
 
 
 def weight_preview(weights: np.ndarray) -> np.ndarray:

@@ -39,6 +39,7 @@ from unetlab.data.void import (
 from unetlab.errors import Blank, said_as, set_all, set_to
 from unetlab.plan.geometry import Geometry
 from unetlab.plan.record import show
+from unetlab.words import first_listed
 
 
 def check_data(
@@ -131,8 +132,8 @@ def names_note(fp: Fingerprint, cfg: Config) -> list[str]:
         else f"{table.naming_fix(unnamed)}, or fix those masks"
     )
     return [
-        f"the class names name mask values {_listed(idle)}, which no mask holds, and leave "
-        f"{_listed(unnamed)}, which masks hold, unnamed: {fix}"
+        f"the class names name mask values {first_listed(idle)}, which no mask holds, and leave "
+        f"{first_listed(unnamed)}, which masks hold, unnamed: {fix}"
     ]
 
 
@@ -147,8 +148,10 @@ def unnamed_note(
     shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
     named = sorted(names)
     span = named == list(range(named[0], named[-1] + 1)) and len(named) > 2
-    covered = f"{named[0]}-{named[-1]}" if span else _listed(named)
-    values = f"values {_listed(unnamed)} have" if len(unnamed) > 1 else f"value {unnamed[0]} has"
+    covered = f"{named[0]}-{named[-1]}" if span else first_listed(named)
+    values = (
+        f"values {first_listed(unnamed)} have" if len(unnamed) > 1 else f"value {unnamed[0]} has"
+    )
     return (
         f"mask {values} no class name (the names cover {covered}): training gives each a "
         f"class of its own, named by its value; held by {len(files)} mask(s): {shown}; "
@@ -188,11 +191,6 @@ def instance_names_note(names: dict[int, str]) -> list[str]:
         f"2 {kinds[1]}, ...) and predict with --instances --distance-split, which splits "
         "touching objects of one class (README: Counting nuclei)"
     ]
-
-
-def _listed(values: list[int], most: int = 6) -> str:
-    shown = ", ".join(str(v) for v in values[:most])
-    return shown + (f" and {len(values) - most} more" if len(values) > most else "")
 
 
 def looks_void(fp: Fingerprint, cfg: Config) -> bool:
