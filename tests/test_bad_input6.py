@@ -64,3 +64,37 @@ def test_weightmap_names_every_negative_value_of_a_mask(tmp_path, capsys):
     with pytest.raises(UnetlabError, match="one value V and ignore_value=V weighs them 0"):
         instance_weight_map(tifffile.imread(mask), ignore_value=-5)
     assert not (tmp_path / "o").exists()
+
+
+def test_weightmap_instances_take_training_s_boundary_width(tmp_path, capsys):
+    """``weightmap --instances`` drew training's default boundary (1 px) alone: a run of
+    ``data.boundary_width: 2`` could not see its map. ``--boundary-width`` gives the map
+    that width trains with (its interiors smaller, the border term between them moved);
+    a class mask's map is refused it, as is a negative width."""
+    from unetlab.data.datasets import load_instance_samples
+    from unetlab.data.pairs import find_pairs
+
+    from .test_cli_weightmap import _touching_ids
+
+    for folder in ("images", "masks"):
+        (tmp_path / folder).mkdir()
+        tifffile.imwrite(tmp_path / folder / "a.tif", _touching_ids())
+    argv = ["weightmap", str(tmp_path / "masks"), "--instances", "--w0", "8", "--sigma", "4"]
+    assert main([*argv, "--output", str(tmp_path / "w2"), "--boundary-width", "2"]) == 0
+    assert "boundary 2 px" in capsys.readouterr().out
+    assert main([*argv, "--output", str(tmp_path / "w1")]) == 0
+    wide = tifffile.imread(tmp_path / "w2" / "a_weights.tif")
+    normalization = {"mode": "scale", "value": 255.0}
+    (sample,), _ = load_instance_samples(
+        find_pairs(tmp_path),
+        normalization=normalization,
+        weight_map={"w0": 8.0, "sigma": 4.0},
+        boundary_width=2,
+    )
+    assert np.array_equal(wide, sample.weight)
+    assert not np.array_equal(wide, tifffile.imread(tmp_path / "w1" / "a_weights.tif"))
+    assert main([*argv, "--output", str(tmp_path / "x"), "--boundary-width", "-1"]) == 2
+    assert "--boundary-width must be at least 0" in capsys.readouterr().err
+    classes = ["weightmap", str(tmp_path / "masks"), "--output", str(tmp_path / "y")]
+    assert main([*classes, "--boundary-width", "2"]) == 2
+    assert "give --instances, or leave --boundary-width out" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 unetlab weightmap ../shared/data/isbi2012/train/masks/00.png --output wm/
 unetlab weightmap masks/ --output wm/ --label-values 255 0 --class-names cell membrane
 unetlab weightmap nuclei/masks/ --output wm/ --instances --ignore-value 255
+unetlab weightmap nuclei/masks/ --output wm/ --instances --boundary-width 2
 """
 
 from __future__ import annotations
@@ -58,6 +59,14 @@ def add_parser(sub) -> None:
         "touching objects (without it, each id would be a class)",
     )
     p.add_argument(
+        "--boundary-width",
+        type=int,
+        metavar="PX",
+        help="with --instances: the boundary class's width around each object, as "
+        "data.boundary_width trains it; wider boundaries leave smaller interiors, between "
+        "which the border term lies (default: training's, 1)",
+    )
+    p.add_argument(
         "--overwrite", action="store_true", help="replace files there that unetlab did not write"
     )
     p.set_defaults(run=run)
@@ -72,6 +81,7 @@ def run(args) -> int:
         raise UnetlabError(
             f"--w0 must be at least 0 and --sigma above 0, not {args.w0:g} and {args.sigma:g}"
         )
+    _check_boundary_width(args)
     paths = find_images(args.masks)
     if not paths:
         raise UnetlabError(f"no mask images in {' '.join(args.masks)}; give mask files or folders")
@@ -86,7 +96,7 @@ def run(args) -> int:
     if args.instances:
         _check_ids(masks, args.ignore_value)
         how = dict(w0=args.w0, sigma=args.sigma, ignore_value=args.ignore_value)
-        weigh = functools.partial(_instance_map, **how)
+        weigh = functools.partial(_instance_map, boundary_width=args.boundary_width, **how)
     else:
         values, names = mask_classes(
             masks,
@@ -138,16 +148,33 @@ def _class_map(mask, *, names: list[str], name: str, **options) -> tuple:
     return weights, f"background {names[background]!r}"
 
 
-def _instance_map(mask, *, name: str, **options) -> tuple:
-    """The weights of a mask of object ids, as training's instance mode makes them, and what
-    its line says: the objects (``options``: ``w0``, ``sigma``, ``ignore_value``)."""
+def _instance_map(mask, *, name: str, boundary_width: int | None, **options) -> tuple:
+    """The weights of a mask of object ids, as training's instance mode makes them with
+    ``boundary_width`` (None: training's default), and what its line says: the objects
+    (``options``: ``w0``, ``sigma``, ``ignore_value``)."""
     from unetlab.config import DataSection
     from unetlab.data.weightmap import counted_instance_weight_map
     from unetlab.words import numbered
 
-    width = DataSection().boundary_width  # training's default
+    width = DataSection().boundary_width if boundary_width is None else boundary_width
     weights, objects = counted_instance_weight_map(mask, boundary_width=width, name=name, **options)
     return weights, f"{numbered(objects, 'object')}, background / boundary {width} px / interior"
+
+
+def _check_boundary_width(args) -> None:
+    """UnetlabError for a --boundary-width below 0, or given without --instances (a class
+    mask has no boundary class of its own)."""
+    if args.boundary_width is None:
+        return
+    if not args.instances:
+        raise UnetlabError(
+            "--boundary-width is the boundary class of --instances (masks of object ids); "
+            "give --instances, or leave --boundary-width out for a class mask"
+        )
+    if args.boundary_width < 0:
+        raise UnetlabError(
+            f"--boundary-width must be at least 0 (0: no boundary class), not {args.boundary_width}"
+        )
 
 
 def _check_ids(masks: dict, ignore_value: int | None) -> None:
