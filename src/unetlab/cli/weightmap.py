@@ -51,6 +51,15 @@ def add_parser(sub) -> None:
         "--class-names", nargs="+", metavar="NAME", help="a name per class, e.g. membrane cell"
     )
     p.add_argument("--ignore-value", type=int, metavar="V", help="mask value that weighs 0")
+    _add_instance_flags(p)
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace files there that unetlab did not write"
+    )
+    p.set_defaults(run=run)
+
+
+def _add_instance_flags(p) -> None:
+    """--instances and the boundary width of its map."""
     p.add_argument(
         "--instances",
         action="store_true",
@@ -66,10 +75,6 @@ def add_parser(sub) -> None:
         "data.boundary_width trains it; wider boundaries leave smaller interiors, between "
         "which the border term lies (default: training's, 1)",
     )
-    p.add_argument(
-        "--overwrite", action="store_true", help="replace files there that unetlab did not write"
-    )
-    p.set_defaults(run=run)
 
 
 def run(args) -> int:
