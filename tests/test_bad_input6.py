@@ -98,3 +98,36 @@ def test_weightmap_instances_take_training_s_boundary_width(tmp_path, capsys):
     classes = ["weightmap", str(tmp_path / "masks"), "--output", str(tmp_path / "y")]
     assert main([*classes, "--boundary-width", "2"]) == 2
     assert "give --instances, or leave --boundary-width out" in capsys.readouterr().err
+
+
+def test_a_colour_instance_mask_is_told_how_to_make_its_ids(tmp_path):
+    """Training's instance mode told a mask of a colour an object (as some tools save them)
+    the class mask's fix ("save masks as class indices ... class_colors.txt"): it is told
+    the instance mode reads object ids, and the recipe it names makes ids it trains on."""
+    from unetlab.data.datasets import load_instance_samples
+    from unetlab.data.instances import boundary_target
+    from unetlab.data.io import read_image, write_png
+    from unetlab.data.pairs import find_pairs
+    from unetlab.errors import DatasetError
+    from unetlab.train import prepare_data
+
+    from .test_train_instances import tiny, write_discs
+
+    write_discs(tmp_path, 1, count=6)
+    ids = read_image(tmp_path / "masks" / "0.png")
+    colours = np.array([[0, 0, 0], *[[40 * k, 255 - 30 * k, 90] for k in range(1, 7)]])
+    write_png(tmp_path / "masks" / "0.png", colours[ids].astype(np.uint8))
+    with pytest.raises(DatasetError) as refused:
+        prepare_data(tiny(tmp_path, "data.target=instances"))
+    said = str(refused.value)
+    assert "colour (RGB) image; the instance mode (data.target: instances) reads one" in said
+    assert "class indices" not in said and "class_colors.txt" not in said
+    scale = {"mode": "scale", "value": 255.0}
+    with pytest.raises(DatasetError, match="the instance mode"):  # the loader's own line
+        load_instance_samples(find_pairs(tmp_path), normalization=scale)
+    rgb = read_image(tmp_path / "masks" / "0.png")
+    recipe = said.split("becomes ids by ")[1].split(" (rgb:")[0]
+    made = eval(recipe, {"np": np, "rgb": rgb})  # the line's own recipe
+    write_png(tmp_path / "masks" / "0.png", made.astype(np.uint16))
+    (sample,), _ = load_instance_samples(find_pairs(tmp_path), normalization=scale)
+    assert np.array_equal(sample.mask, boundary_target(ids))  # the objects drawn, each one

@@ -139,10 +139,7 @@ def _read_masks(paths: list[Path], *, instances: bool) -> dict:
     except ColourMaskError as e:
         if not instances:
             raise
-        raise UnetlabError(
-            f"{e.problem}; --instances reads one object id a pixel: save the ids as a grey "
-            "(single-channel) 16-bit PNG or TIFF, 0 the background and 1..n one per object"
-        ) from None
+        raise UnetlabError(e.ids_line("--instances")) from None
 
 
 def _class_map(mask, *, names: list[str], name: str, **options) -> tuple:

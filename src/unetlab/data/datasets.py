@@ -49,7 +49,7 @@ from unetlab.data.instances import (
     object_statistics,
     split_pieces,
 )
-from unetlab.data.io import read_stack, refuse_untiffed_axes
+from unetlab.data.io import ColourMaskError, read_stack, refuse_untiffed_axes
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.large_ids import compact_large_ids
 from unetlab.data.mirror import reflect_window
@@ -544,15 +544,18 @@ class MaskScan:
         return sorted(self.counts)
 
 
-def scan_masks(pairs: Sequence[Pair], *, problems: list[str] | None = None) -> MaskScan:
+def scan_masks(
+    pairs: Sequence[Pair], *, problems: list[str] | None = None, target: str = "auto"
+) -> MaskScan:
     """Read every mask file of ``pairs`` once and count its values.
 
-    Raises one DatasetError naming every unreadable mask (RGB masks included), JPEG masks
-    (lossy: values appear between the classes) and masks with non-integer values; with a
-    ``problems`` list they are added to it instead and the other masks are counted.
+    Raises one DatasetError naming every unreadable mask (RGB masks included: a ``target``
+    of ``instances``, object ids, tells them an instance mask's fix), JPEG masks (lossy: values appear
+    between the classes) and masks with non-integer values; with a ``problems`` list they
+    are added to it instead and the other masks are counted.
     """
     found: list[str] = []
-    scan = _scan(pairs, found)
+    scan = _scan(pairs, found, target == "instances")
     if problems is not None:
         problems += found
     elif found:
@@ -562,7 +565,7 @@ def scan_masks(pairs: Sequence[Pair], *, problems: list[str] | None = None) -> M
     return scan
 
 
-def _scan(pairs: Sequence[Pair], problems: list[str]) -> MaskScan:
+def _scan(pairs: Sequence[Pair], problems: list[str], ids: bool) -> MaskScan:
     masks: list[MaskValues] = []
     stacks: dict[Path, np.ndarray] = {}
     axes = {p.mask: mask_axes(p.mask, p.axes) for p in pairs}
@@ -573,7 +576,7 @@ def _scan(pairs: Sequence[Pair], problems: list[str]) -> MaskScan:
         try:
             stack = read_stack(path, mask=True, axes=axes[path])
         except UnetlabError as exc:
-            problems.append(quoted(exc))
+            problems.append(_mask_said(exc, ids))
             continue
         if problem := non_integer_mask(str(path), stack):
             problems.append(problem)
@@ -582,6 +585,16 @@ def _scan(pairs: Sequence[Pair], problems: list[str]) -> MaskScan:
         stacks[path] = stack
     folder = any(holds_object_ids(p.mask) for p in pairs)
     return MaskScan(tuple(masks), folder, stacks)
+
+
+#: the reader of masks of object ids, as a colour mask's line names it
+INSTANCE_MODE = "the instance mode (data.target: instances)"
+
+
+def _mask_said(exc: UnetlabError, ids: bool) -> str:
+    """A mask's problem as a list quotes it; a colour mask read as object ids (``ids``) is
+    told the fix of an instance mask, not a class mask's (s56)."""
+    return exc.ids_line(INSTANCE_MODE) if ids and isinstance(exc, ColourMaskError) else quoted(exc)
 
 
 #: the semantic target as the caller sets it (:func:`said_as`: fit in a notebook was told the
@@ -771,7 +784,7 @@ def load_instance_samples(
     exclude_rows = check_exclude_rows(exclude_rows)
     encode = _InstanceEncoder(boundary_width, ignore_value, exclude_rows)
     how = dict(channel=channel, in_channels=in_channels, nodata=nodata, masks=masks)
-    loaded = _load(pairs, encode, **how)
+    loaded = _load(pairs, encode, ids=True, **how)
     _warn_instances(encode.binary, encode.split)
     samples = [
         _sample(
@@ -839,6 +852,7 @@ def _load(
     fix: Callable[[], str] = lambda: "",
     nodata="auto",
     masks: dict[Path, np.ndarray] | None = None,
+    ids: bool = False,
 ) -> list[tuple[Pair, np.ndarray, Any, np.ndarray | None, tuple]]:
     """The skeleton of both loaders: read every pair once (a stack's files once for all their
     pages; an image's TIFF opened once for its pixels, nodata and header: it was opened four
@@ -847,7 +861,8 @@ def _load(
     every problem (unreadable file, mask the encoder refuses, non-finite pixels, channel
     counts) and raise them as one error with ``fix()``; else ``(pair, image, encoded,
     invalid, header)`` (:func:`image_header`) in the order of ``pairs``. ``masks``: mask
-    files already read (:func:`scan_masks`), taken rather than read again (opened twice)."""
+    files already read (:func:`scan_masks`), taken rather than read again (opened twice);
+    ``ids``: the masks are object ids (:func:`_mask_said`)."""
     if not pairs:
         raise DatasetError("no image/mask pairs to load")
     problems: list[str] = []
@@ -863,7 +878,7 @@ def _load(
                 header = headers(pair, image)
             encoded = encode(pair, raw, bad)
         except UnetlabError as exc:
-            problems.append(quoted(exc))
+            problems.append(_mask_said(exc, ids))
             continue
         problems += _image_problems(pair, image, bad)
         loaded.append((pair, image, encoded, bad, header))

@@ -1182,6 +1182,18 @@ class ColourMaskError(ImageReadError):
         """Made again from its path, its notes with it, as :class:`ChannelsMaskError`."""
         return type(self), self.how, self.__dict__
 
+    def ids_line(self, reader: str) -> str:
+        """The line where ``reader`` (``--instances``, ``data.target instances``) reads the
+        mask as object ids: an instance mask saved with a colour an object (as some tools
+        save them) and how to make its ids; it was told a class mask's fix (s56)."""
+        ids = "np.unique(rgb.reshape(-1, 3), axis=0, return_inverse=True)[1].reshape(rgb.shape[:2])"
+        ids += " (rgb: its red, green, blue)"
+        return (
+            f"{self.problem}; {reader} reads one object id a pixel: save the ids as a grey "
+            "(single-channel) 16-bit PNG or TIFF, 0 the background and 1..n one per object; "
+            f"a mask of a colour an object (black the background) becomes ids by {ids}"
+        )
+
 
 def read_image(path: str | os.PathLike, *, axes: str | None = None) -> np.ndarray:
     """One image as (H, W) or (H, W, C), dtype as stored; ``axes``: a TIFF's axes as

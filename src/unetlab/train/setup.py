@@ -95,7 +95,7 @@ def prepare_data(
         run_dir=run_dir,
     )
     pairs = train_pairs + val_pairs
-    scan = scan_masks(pairs, problems=problems) if d.label_values is None else None
+    scan = scan_masks(pairs, problems=problems, target=d.target) if d.label_values is None else None
     if problems:
         raise problems_error(problems)
     check_stain_channels(cfg, pairs)  # before the images are loaded
