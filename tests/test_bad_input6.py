@@ -131,3 +131,18 @@ def test_a_colour_instance_mask_is_told_how_to_make_its_ids(tmp_path):
     write_png(tmp_path / "masks" / "0.png", made.astype(np.uint16))
     (sample,), _ = load_instance_samples(find_pairs(tmp_path), normalization=scale)
     assert np.array_equal(sample.mask, boundary_target(ids))  # the objects drawn, each one
+
+
+def test_one_file_is_said_as_one_not_file_s():
+    """Lines said "1 file(s) ... are outputs", "1 file(s) turned by their EXIF": one file is
+    one, its verb agreeing; several are plural."""
+    from unetlab.data.read_notes import turned_line
+    from unetlab.inference.earlier_outputs import outputs_line, pattern_outputs_line
+
+    one, two = [Path("out/x.png")], [Path("out/x.png"), Path("out/y.png")]
+    assert outputs_line(Path("out"), one).startswith("out/: 1 file there is an output unetlab")
+    assert outputs_line(Path("out"), two).startswith("out/: 2 files there are outputs unetlab")
+    said = pattern_outputs_line(Path("out/*"), one)
+    assert said.startswith("'out/*': 1 file it matches is an output unetlab wrote (x.png;")
+    assert turned_line({"a.jpg": 6}).startswith("1 file turned by its EXIF orientation")
+    assert turned_line({"a.jpg": 6, "b.jpg": 8}).startswith("2 files turned by their EXIF")

@@ -80,7 +80,7 @@ def test_a_missing_mask_and_mixed_encodings_come_in_one_error(tmp_path):
     first, *lines = message.splitlines()  # a problem a line, paths in the data folder
     assert first == f"2 problem(s) in {root} (paths relative to it):" and len(lines) == 2
     assert "\n  images/04.png: no mask in" in message
-    assert "masks mix encodings: 0/1 in 2 file(s)" in message
+    assert "masks mix encodings: 0/1 in 2 files" in message
 
 
 def test_problems_of_pairs_and_files_are_gathered_not_raised(tmp_path):

@@ -105,7 +105,7 @@ def test_fingerprint_sums_classes_and_objects():
 def test_mixed_encodings_name_the_files_of_each_kind():
     pairs = [facts("a.png", [0, 1]), facts("b.png", [0, 255]), facts("c.png", [0, 255])]
     (problem,) = mixed_encodings(pairs)
-    assert "0/1 in 1 file(s) (a.png)" in problem and "0/255 in 2 file(s) (b.png, c.png)" in problem
+    assert "0/1 in 1 file (a.png)" in problem and "0/255 in 2 files (b.png, c.png)" in problem
     assert mixed_encodings([facts("a", [0, 1, 255]), facts("b", [0, 255])]) == []
     assert mixed_encodings([facts("a", [0, 1]), facts("b", [0])]) == []
 

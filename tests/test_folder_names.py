@@ -289,7 +289,7 @@ def test_a_masks_folder_of_other_files_is_said_once(tmp_path):
         find_pairs(tmp_path)
     assert str(err.value) == (
         f"1 problem(s) in {tmp_path}: {tmp_path / 'annotations'}/: no masks, but 1 other "
-        "file(s) (instances_train.json): masks are label images (PNG or TIFF, 0 background, "
+        "file (instances_train.json): masks are label images (PNG or TIFF, 0 background, "
         "1, 2, ... or 0/255) or outlines (Fiji's RoiSet.zip, QuPath's .geojson), one per "
         "image, named as the image"
     )

@@ -95,7 +95,7 @@ def test_turned_files_are_said_once_a_command(tmp_path, caplog):
             stack_shape(p)
         assert not caplog.records  # said at the end, once
     lines = [r.getMessage() for r in caplog.records]
-    assert len(lines) == 1 and lines[0].startswith("3 file(s) turned by their EXIF orientation")
+    assert len(lines) == 1 and lines[0].startswith("3 files turned by their EXIF orientation")
 
 
 def test_a_size_off_by_a_turn_names_the_orientation():
@@ -130,7 +130,7 @@ def test_the_cli_says_turned_files_in_one_line(tmp_path, caplog):
     with caplog.at_level(logging.INFO):
         assert main(["train", "--data", str(tmp_path), "--check"]) == 0
     said = [m for m in caplog.messages if "turned by their EXIF orientation" in m]
-    assert len(said) == 1 and said[0].startswith("3 file(s) turned"), caplog.messages
+    assert len(said) == 1 and said[0].startswith("3 files turned"), caplog.messages
 
 
 def _palette_mask(path, labels, colours):

@@ -249,7 +249,7 @@ def test_cli_refuses_mixed_encodings_naming_files_and_leaves_no_run(tmp_path, ca
     data = _mixed(tmp_path / "mixed")
     assert main(["train", "--data", str(data), "--run-dir", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
-    assert "masks mix encodings: 0/1 in 2 file(s)" in err and "0.png" in err and "3.png" in err
+    assert "masks mix encodings: 0/1 in 2 files" in err and "0.png" in err and "3.png" in err
     assert not (tmp_path / "run").exists()
 
 
@@ -259,7 +259,7 @@ def test_no_plan_still_refuses_mixed_encodings(tmp_path, capsys, check):
     data = _mixed(tmp_path / "mixed")
     argv = ["train", "--data", str(data), "--run-dir", str(tmp_path / "run"), "--no-plan"]
     assert main([*argv, *check]) == 2
-    assert "masks mix encodings: 0/1 in 2 file(s)" in capsys.readouterr().err
+    assert "masks mix encodings: 0/1 in 2 files" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
 
 
@@ -549,5 +549,5 @@ def test_mixed_encodings_name_the_first_files_in_order():
         for n in names
     ]
     (line,) = mixed_encodings(pairs)
-    assert "0/1 in 6 file(s) (00.png, 02.png, 04.png and 3 more)" in line
-    assert "0/255 in 3 file(s) (01.png, 03.png, 05.png)" in line
+    assert "0/1 in 6 files (00.png, 02.png, 04.png and 3 more)" in line
+    assert "0/255 in 3 files (01.png, 03.png, 05.png)" in line

@@ -94,10 +94,10 @@ def test_labels_written_among_jpeg_inputs_are_named_by_train_and_passed_over(wor
     with pytest.raises(DatasetError) as err:
         find_pairs(work / "ds")
     said = str(err.value)
-    assert "2 file(s) there are labels that unetlab predict wrote among the images" in said
+    assert "2 files there are labels that unetlab predict wrote among the images" in said
     assert "(x0.png, x1.png; its .unetlab-outputs lists them)" in said
     assert "move them out of this folder" in said and "share the stem" not in said
     with caplog.at_level(logging.INFO, logger="unetlab"):
         assert main([*argv, "--output", str(images), "--overwrite", "--skip-existing"]) == 0
-    assert "2 file(s) there are outputs unetlab wrote (x0.png, x1.png" in caplog.text
+    assert "2 files there are outputs unetlab wrote (x0.png, x1.png" in caplog.text
     assert "0 written, 2 skipped" in caplog.text

@@ -68,7 +68,7 @@ def test_a_glob_and_recursive_pass_over_earlier_outputs_in_the_tree(tmp_path, ca
     assert (drop / "a" / "pred" / "x.png").is_file()
     with caplog.at_level(logging.WARNING), read_notes():
         assert find_inputs(str(drop / "**" / "*")) == [drop / "a" / "x.tif", drop / "b" / "y.tif"]
-    assert f"'{drop}/**/*': 1 file(s) it matches are outputs unetlab wrote (x.png;" in caplog.text
+    assert f"'{drop}/**/*': 1 file it matches is an output unetlab wrote (x.png;" in caplog.text
     assert find_inputs(drop / "a" / "pred" / "x.png") == [drop / "a" / "pred" / "x.png"]  # named
     found = tree_folders(drop, tmp_path / "out")
     assert found == [(Path("a"), [drop / "a" / "x.tif"]), (Path("b"), [drop / "b" / "y.tif"])]

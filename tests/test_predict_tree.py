@@ -380,7 +380,7 @@ def test_a_folder_holding_earlier_outputs_is_still_searched(drop, capsys, caplog
     assert f"are not inputs: passed over in {tree.as_posix()}/ (2)" in caplog.text
     # without --recursive: the same files read, the labels passed over in a line
     assert [f.name for f in find_inputs(tree)] == ["mine.png"]
-    assert f"{tree}/: 2 file(s) there are outputs unetlab wrote (img_00.png" in caplog.text
+    assert f"{tree}/: 2 files there are outputs unetlab wrote (img_00.png" in caplog.text
 
 
 def test_a_tree_of_earlier_outputs_alone_says_so(drop, capsys):

@@ -89,6 +89,7 @@ def test_several_stacks_split_by_file(tmp_path, caplog):
     assert len(val) == 4 and len(train) == 16  # one file of 4 pages: 20 % of the pages
     assert {p.image for p in train}.isdisjoint({p.image for p in val})
     assert "split by file, every page of a file on one side" in caplog.text
+    assert "4 pages of 1 file validate (" in caplog.text  # not "page(s) of 1 file(s)"
     assert split_pairs(tmp_path, val_fraction=0.2, seed=3) == (train, val)
     seen = {split_pairs(tmp_path, val_fraction=0.2, seed=s)[1][0].image.stem for s in range(8)}
     assert len(seen) > 1  # the seed still draws which file validates

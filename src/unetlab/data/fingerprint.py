@@ -61,6 +61,7 @@ from unetlab.errors import (
     set_to,
     unknown_choice,
 )
+from unetlab.words import numbered
 
 INSTANCE_VALUES = 32  # a mask with more distinct values than this holds object ids
 TOUCH_GAP = 2  # objects at most this many px apart touch
@@ -970,7 +971,7 @@ def mixed_encodings(pairs: Sequence[PairFacts]) -> list[str]:
     if len(by_value) < 2:
         return []
     parts = [
-        f"0/{v} in {len(names)} file(s) ({_names(sorted(names))})"
+        f"0/{v} in {numbered(len(names), 'file')} ({_names(sorted(names))})"
         for v, names in sorted(by_value.items())
     ]
     return [f"masks mix encodings: {'; '.join(parts)}: re-save them with one foreground value"]

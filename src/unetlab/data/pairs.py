@@ -73,6 +73,7 @@ from unetlab.data.normalize import channels_of
 from unetlab.data.orientation import transposed_sizes
 from unetlab.data.read_notes import note_once
 from unetlab.errors import NONE, DatasetError, ImageReadError, Spelled, quoted, spelled
+from unetlab.words import numbered
 
 LAYOUTS = {
     "folders": ("images", "masks"),
@@ -341,7 +342,8 @@ def _predicted_line(folder: Path, predicted: list[Path]) -> str:
     JPEGs wrote x.png beside x.jpg, and train said '2 images share the stem x' per image)."""
     names = ", ".join(f.name for f in predicted[:3]) + (" ..." if len(predicted) > 3 else "")
     return (
-        f"{folder}/: {len(predicted)} file(s) there are labels that unetlab predict wrote "
+        f"{folder}/: {numbered(len(predicted), 'file')} there "
+        f"{'is a label' if len(predicted) == 1 else 'are labels'} that unetlab predict wrote "
         f"among the images ({names}; its .unetlab-outputs lists them), read as images "
         "sharing their stems: move them out of this folder (predict into another --output)"
     )
@@ -949,7 +951,7 @@ def _other_files(mask_dir: Path) -> str | None:
         return None
     shown = ", ".join(files[:3]) + (" ..." if len(files) > 3 else "")
     return (
-        f"{mask_dir}/: no masks, but {len(files)} other file(s) ({shown}): masks are label "
+        f"{mask_dir}/: no masks, but {numbered(len(files), 'other file')} ({shown}): masks are label "
         "images (PNG or TIFF, 0 background, 1, 2, ... or 0/255) or outlines (Fiji's "
         "RoiSet.zip, QuPath's .geojson), one per image, named as the image"
     )

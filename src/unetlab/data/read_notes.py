@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from unetlab.errors import Spelled, said_as
+from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
@@ -327,7 +328,8 @@ def _share(share: float) -> str:
 
 def turned_line(turned: dict[str, int]) -> str:
     return (
-        f"{len(turned)} file(s) turned by their EXIF orientation, as viewers show them "
+        f"{numbered(len(turned), 'file')} turned by {'its' if len(turned) == 1 else 'their'} "
+        "EXIF orientation, as viewers show them "
         f"({_named(turned)}); masks must be drawn on that view, and outputs are in it"
     )
 

@@ -20,6 +20,7 @@ import numpy as np
 from unetlab.data.pairs import Pair
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.errors import Spelled, UnetlabError, spelled
+from unetlab.words import numbered
 
 Indices = list[int]
 
@@ -115,7 +116,8 @@ def _file_note(pairs: Sequence[Pair], train: Indices, val: Indices, fraction: fl
     shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
     return (
         f"the data holds stacks: split by file, every page of a file on one side (neighbouring "
-        f"frames are near copies): {len(val)} page(s) of {len(files)} file(s) validate "
+        f"frames are near copies): {numbered(len(val), 'page')} of "
+        f"{numbered(len(files), 'file')} {'validates' if len(val) == 1 else 'validate'} "
         f"({shown}), {len(train)} train (data.val_fraction {fraction:g} of "
         f"{len(pairs)} pages asked {val_count(len(pairs), fraction)})"
     )

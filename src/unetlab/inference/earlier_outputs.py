@@ -18,6 +18,7 @@ from pathlib import Path
 
 from unetlab.errors import OutputError
 from unetlab.manifest import MANIFEST, writers_of
+from unetlab.words import numbered
 
 __all__ = [
     "earlier_outputs",
@@ -60,19 +61,25 @@ def _names(paths: Sequence[Path], most: int = 2) -> str:
 def outputs_line(folder: Path, passed: Sequence[Path]) -> str:
     """The line for a folder given to predict that holds ``passed``, outputs unetlab wrote."""
     return (
-        f"{folder}/: {len(passed)} file(s) there are outputs unetlab wrote ({_names(passed)}; "
-        f"its {MANIFEST} lists them), not inputs: not predicted; give a file itself to "
-        "predict it"
+        f"{folder}/: {numbered(len(passed), 'file')} there {_are_outputs(passed)} unetlab "
+        f"wrote ({_names(passed)}; its {MANIFEST} lists them), not inputs: not predicted; give "
+        "a file itself to predict it"
     )
+
+
+def _are_outputs(passed: Sequence[Path]) -> str:
+    """``is an output`` of one file, ``are outputs`` of several (it said "1 file(s) ... are",
+    s56)."""
+    return "is an output" if len(passed) == 1 else "are outputs"
 
 
 def pattern_outputs_line(pattern: Path, passed: Sequence[Path]) -> str:
     """The line for a glob ``pattern`` given to predict whose matches hold ``passed``,
     outputs unetlab wrote."""
     return (
-        f"'{pattern}': {len(passed)} file(s) it matches are outputs unetlab wrote "
-        f"({_names(passed)}; their folder's {MANIFEST} lists them), not inputs: not "
-        "predicted; give a file itself to predict it"
+        f"'{pattern}': {numbered(len(passed), 'file')} it matches {_are_outputs(passed)} "
+        f"unetlab wrote ({_names(passed)}; their folder's {MANIFEST} lists them), not inputs: "
+        "not predicted; give a file itself to predict it"
     )
 
 
