@@ -146,3 +146,52 @@ def test_one_file_is_said_as_one_not_file_s():
     assert said.startswith("'out/*': 1 file it matches is an output unetlab wrote (x.png;")
     assert turned_line({"a.jpg": 6}).startswith("1 file turned by its EXIF orientation")
     assert turned_line({"a.jpg": 6, "b.jpg": 8}).startswith("2 files turned by their EXIF")
+
+
+def _container(path: Path, images: int) -> Path:
+    """A bioformats2raw container (zarr v2): ``images`` OME-Zarr images 0/, 1/, ... of one
+    (1, 24, 24) level each (image k's pixels k + 3), ``OME/METADATA.ome.xml`` beside them."""
+    import zarr
+
+    from .test_bad_input4 import _ngff
+
+    root = zarr.open_group(path, mode="w", zarr_format=2)
+    root.attrs["bioformats2raw.layout"] = 3
+    level = {"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [1, 1, 1]}]}
+    ngff = _ngff(datasets=[level])
+    ngff.pop("omero")
+    for k in range(images):
+        image = root.create_group(str(k))
+        image.create_array("0", shape=(1, 24, 24), dtype="uint8", chunks=(1, 24, 24))[:] = k + 3
+        image.attrs.update(ngff)
+    root.create_group("OME").attrs["series"] = [str(k) for k in range(images)]
+    (path / "OME" / "METADATA.ome.xml").write_text("<OME/>")
+    return path
+
+
+def test_a_bioformats2raw_container_is_read_as_its_image_or_names_them(tmp_path, capsys):
+    """A bioformats2raw container given whole (plate.zarr, its image in 0/) failed as "a
+    Zarr group without OME-Zarr 'multiscales' metadata": one of one image is read as that
+    image; one of several is refused in one line naming each image's folder to give."""
+    from unetlab.checkpoint import save_model
+    from unetlab.data.slides import open_slide
+    from unetlab.models import UNet
+
+    one = _container(tmp_path / "one.zarr", 1)
+    with open_slide(one) as slide, open_slide(one / "0") as image:
+        whole = (0, slice(None), slice(None))
+        assert slide.shape == image.shape and np.array_equal(slide.read(*whole), image.read(*whole))
+    save_model(tmp_path / "g.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
+    args = ["predict", "--checkpoint", str(tmp_path / "g.pt"), "--no-progress", "--input"]
+    assert main([*args, str(one), "--output", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "one.tif").is_file()
+    two = _container(tmp_path / "two.zarr", 2)
+    with pytest.raises(UnetlabError) as refused:
+        open_slide(two)
+    assert str(refused.value) == (
+        f"{two}: a bioformats2raw container of 2 images: give each image's folder "
+        f"({two / '0'}, {two / '1'})"
+    )
+    capsys.readouterr()
+    assert main([*args, str(two), "--output", str(tmp_path / "out2")]) != 0
+    assert f"give each image's folder ({two / '0'}, {two / '1'})" in capsys.readouterr().err

@@ -532,9 +532,32 @@ def _zarr_node(path: Path, *, scales: bool = True) -> tuple:
         ) from exc
     if isinstance(node, zarr.Array):
         return node, None
-    if (found := multiscale(path, dict(node.attrs), scales=scales)) is None:
-        raise ImageReadError(f"{path}: a Zarr group without OME-Zarr 'multiscales' metadata")
-    return node, found
+    if (found := multiscale(path, dict(node.attrs), scales=scales)) is not None:
+        return node, found
+    if (image := _container_image(path, node, scales=scales)) is not None:
+        return image
+    raise ImageReadError(f"{path}: a Zarr group without OME-Zarr 'multiscales' metadata")
+
+
+def _container_image(path: Path, node, *, scales: bool) -> tuple | None:
+    """The image group and its ``multiscales`` of a bioformats2raw container (a root of
+    images ``0/``, ``1/``, ... beside ``OME/``, as bioformats2raw converts a microscope
+    file) that holds one image; ImageReadError naming each image's folder where it holds
+    several; None for no such container (it failed as a group without metadata, s56)."""
+    if "bioformats2raw.layout" not in node.attrs and not (path / "OME").is_dir():
+        return None
+    keys = sorted((p.name for p in path.iterdir() if p.name.isdigit() and is_zarr(p)), key=int)
+    images = [(k, multiscale(path / k, dict(node[k].attrs), scales=scales)) for k in keys]
+    images = [(k, found) for k, found in images if found is not None]
+    if len(images) == 1:
+        return node[images[0][0]], images[0][1]
+    if not images:
+        return None
+    folders = ", ".join(str(path / k) for k, _ in images[:3]) + (", ..." if len(images) > 3 else "")
+    raise ImageReadError(
+        f"{path}: a bioformats2raw container of {len(images)} images: give each image's "
+        f"folder ({folders})"
+    )
 
 
 def _open_zarr(path: Path, level: int) -> Slide:
