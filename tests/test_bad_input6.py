@@ -195,3 +195,30 @@ def test_a_bioformats2raw_container_is_read_as_its_image_or_names_them(tmp_path,
     capsys.readouterr()
     assert main([*args, str(two), "--output", str(tmp_path / "out2")]) != 0
     assert f"give each image's folder ({two / '0'}, {two / '1'})" in capsys.readouterr().err
+
+
+def test_an_animated_gif_s_frames_are_said_to_be_each_predicted(tmp_path, caplog):
+    """``predict --input a.gif`` of 3 frames wrote one a.tif of 3 frames (the README's rule:
+    a clip is a time series) without a word, where ``read_stack`` alone refuses the file:
+    one line says each frame is predicted into one TIFF time series; one frame says none."""
+    from PIL import Image
+
+    from unetlab.checkpoint import save_model
+    from unetlab.models import UNet
+
+    rng = np.random.default_rng(0)
+    frames = [Image.fromarray(rng.integers(0, 255, (24, 24), dtype=np.uint8)) for _ in range(3)]
+    frames[0].save(tmp_path / "a.gif", save_all=True, append_images=frames[1:], duration=100)
+    frames[0].save(tmp_path / "b.gif")
+    save_model(tmp_path / "g.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
+    args = ["predict", "--checkpoint", str(tmp_path / "g.pt"), "--no-progress", "--input"]
+    with caplog.at_level("INFO", logger="unetlab"):
+        for name in ("a.gif", "b.gif"):
+            assert main([*args, str(tmp_path / name), "--output", str(tmp_path / "out")]) == 0
+    said = [m for m in caplog.messages if "frames (an animated" in m]
+    assert said == [
+        f"{tmp_path / 'a.gif'}: 3 frames (an animated GIF), each predicted: its labels are one "
+        "TIFF time series (TYX, 0.1 s apart), which Fiji opens as one"
+    ], said
+    assert tifffile.imread(tmp_path / "out" / "a.tif").shape == (3, 24, 24)
+    assert (tmp_path / "out" / "b.png").is_file()

@@ -80,7 +80,7 @@ from unetlab.data.positions import each_position, position_of, reading_position
 from unetlab.data.read_notes import note_side, note_written, read_notes
 from unetlab.data.shown import shown_path
 from unetlab.data.slides import no_pyramid, open_slide
-from unetlab.data.tiff_files import keeping_open
+from unetlab.data.tiff_files import is_tiff_name, keeping_open
 from unetlab.data.tiffmeta import (
     IMAGEJ_DTYPES,
     PageAxes,
@@ -918,6 +918,7 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
     joined = file.outputs.objects is not None and file.outputs.objects_3d
     how = dict(model_channels=model.in_channels, channel=file.asked, objects_3d=joined)
     stack, axes = read_pages(path, axes=file.axes, **how)  # a bare (T, Z, Y, X): refused
+    _say_frames(path, axes)
     if joined:  # before the net runs
         if file.axes is not None and axes.letters == "Q":  # TZQYX: all pages of no meaning
             refuse_unknown_stack(shown_path(path), axes.shape[0], len(file.axes), given=file.axes)
@@ -941,6 +942,24 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
         for i, page in enumerate(stack)
     ]
     return stack, axes, pages
+
+
+def _say_frames(path: Path, axes: PageAxes) -> None:
+    """Say that the frames of an animated GIF or PNG are each predicted, into one TIFF time
+    series (the README's rule): its one output, of another kind, was said nothing of (s56;
+    :func:`~unetlab.data.io.read_stack` alone refuses such a file)."""
+    if is_tiff_name(path) or axes.letters != "T":
+        return
+    frames = axes.shape[0]
+    apart = f", {axes.timing['finterval']:g} s apart" if "finterval" in axes.timing else ""
+    log.info(
+        "%s: %d frames (an animated %s), each predicted: its labels are one TIFF time series "
+        "(TYX%s), which Fiji opens as one",
+        shown_path(path),
+        frames,
+        path.suffix[1:].upper(),
+        apart,
+    )
 
 
 def _check_pages(path: Path, pages: list[np.ndarray], invalid: list, axes: PageAxes) -> None:
