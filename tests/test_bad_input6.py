@@ -46,7 +46,7 @@ def test_weightmap_names_every_negative_value_of_a_mask(tmp_path, capsys):
     """``weightmap`` named the lowest of a mask's negative values alone (-3 of -3, -2, -1):
     fixed by --ignore-value -3, the next was refused. All are named, and the fix says that
     --ignore-value takes one value; as object ids too, in Python as ``ignore_value=V``."""
-    from unetlab.data.weightmap import instance_weight_map
+    from unetlab.data.weightmap import instance_weight_map, mask_classes
 
     mask = _negatives(tmp_path)
     argv = ["weightmap", str(mask), "--output", str(tmp_path / "o")]
@@ -54,9 +54,12 @@ def test_weightmap_names_every_negative_value_of_a_mask(tmp_path, capsys):
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.endswith(
         f"{mask}: mask values -3, -2, -1 are no class indices; if they mark pixels left "
-        "unlabelled, save them as one value and give it as --ignore-value (one value: its "
-        "pixels weigh 0), else --label-values with them names them classes"
+        "unlabelled, save them as one value V and --ignore-value V weighs them 0, else "
+        "--label-values with them names them classes"
     ), line
+    python = "one value V and ignore_value=V weighs them 0, else label_values with them"
+    with pytest.raises(UnetlabError, match=python):  # a notebook's: keywords, not flags
+        mask_classes({"m": tifffile.imread(mask)})
     assert main([*argv, "--instances"]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert "mask values -3, -2, -1 are no object ids" in line

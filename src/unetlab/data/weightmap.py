@@ -47,7 +47,7 @@ from unetlab.data.instances import INTERIOR, ignore_keyword, instance_target
 from unetlab.data.labels import IGNORE_INDEX, compact_ids, encode_mask
 from unetlab.data.labels import instances as label_instances
 from unetlab.data.names import loose
-from unetlab.errors import UnetlabError
+from unetlab.errors import Blank, Spelled, UnetlabError, spelled
 from unetlab.words import first_listed
 
 log = logging.getLogger(__name__)
@@ -430,22 +430,29 @@ def _refuse_negative(found: Mapping[str, set[int]], ignore_value: int | None) ->
     (the first few: :func:`~unetlab.words.first_listed`; s56: the lowest alone was)."""
     for name, held in found.items():
         if negative := sorted(v for v in held if v < 0 and v != ignore_value):
-            raise UnetlabError(f"{name}: {_negative_values(negative)}")
+            raise UnetlabError(**_negative_values(name, negative))
 
 
-def _negative_values(negative: list[int]) -> str:
-    """What a mask's ``negative`` values are and the fix: --ignore-value takes one value."""
+#: the class values' setting, as Python and the command line give it
+LABEL_VALUES = Spelled("label_values", "--label-values")
+
+
+def _negative_values(name: str, negative: list[int]) -> dict:
+    """The error keywords (:func:`~unetlab.errors.spelled`) of mask ``name`` holding the
+    ``negative`` values: the fix's ignore value is one value (several: save them as one)."""
     if len(negative) == 1:
         v = negative[0]
-        return (
-            f"mask value {v} is no class index; --ignore-value {v} weighs its pixels 0 if it "
-            "marks pixels left unlabelled, else --label-values with it names it a class"
+        say = lambda ignore, values: (  # noqa: E731
+            f"{name}: mask value {v} is no class index; {ignore} weighs its pixels 0 if it "
+            f"marks pixels left unlabelled, else {values} with it names it a class"
         )
-    return (
-        f"mask values {first_listed(negative)} are no class indices; if they mark pixels "
-        "left unlabelled, save them as one value and give it as --ignore-value (one value: "
-        "its pixels weigh 0), else --label-values with them names them classes"
+        return spelled(say, ignore_keyword(v), LABEL_VALUES)
+    say = lambda ignore, values: (  # noqa: E731
+        f"{name}: mask values {first_listed(negative)} are no class indices; if they mark "
+        f"pixels left unlabelled, save them as one value V and {ignore} weighs them 0, else "
+        f"{values} with them names them classes"
     )
+    return spelled(say, ignore_keyword(Blank("V")), LABEL_VALUES)
 
 
 def weight_preview(weights: np.ndarray) -> np.ndarray:
