@@ -162,7 +162,7 @@ def _container(path: Path, images: int) -> Path:
     root.attrs["bioformats2raw.layout"] = 3
     level = {"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [1, 1, 1]}]}
     ngff = _ngff(datasets=[level])
-    ngff.pop("omero")
+    ngff["omero"]["channels"] = [{"label": "DAPI"}]
     for k in range(images):
         image = root.create_group(str(k))
         image.create_array("0", shape=(1, 24, 24), dtype="uint8", chunks=(1, 24, 24))[:] = k + 3
@@ -177,10 +177,11 @@ def test_a_bioformats2raw_container_is_read_as_its_image_or_names_them(tmp_path,
     Zarr group without OME-Zarr 'multiscales' metadata": one of one image is read as that
     image; one of several is refused in one line naming each image's folder to give."""
     from unetlab.checkpoint import save_model
-    from unetlab.data.slides import open_slide
+    from unetlab.data.slides import open_slide, zarr_channels
     from unetlab.models import UNet
 
     one = _container(tmp_path / "one.zarr", 1)
+    assert zarr_channels(one) == (1, ["DAPI"])  # its image's names, for --channel DAPI
     with open_slide(one) as slide, open_slide(one / "0") as image:
         whole = (0, slice(None), slice(None))
         assert slide.shape == image.shape and np.array_equal(slide.read(*whole), image.read(*whole))

@@ -59,11 +59,9 @@ def zarr_channels(path: str | os.PathLike) -> tuple[int, list[str]] | None:
     that names its channels, and a one-channel Zarr was told to give an index)."""
     if not is_zarr(path):
         return None
-    import zarr
-
     with open_slide(path) as slide:
         count = slide.shape[3]
-    attrs = dict(zarr.open(path, mode="r").attrs)
+    attrs = dict(_zarr_node(Path(path), scales=False)[0].attrs)  # a container's: its image's
     ome = attrs.get("ome") if isinstance(attrs.get("ome"), dict) else {}
     omero = attrs.get("omero") or ome.get("omero") or {}
     channels = omero.get("channels") if isinstance(omero, dict) else None
