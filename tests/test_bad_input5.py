@@ -284,7 +284,7 @@ def test_a_band_list_on_grey_inputs_offers_no_range_a_model_of_those_bands_refus
         UnetlabError,
         match=r"fewer than the 3 bands listed \(a 3-channel model.s\); give inputs of 3",
     ):
-        refuse_for_every_file(tmp_path / "in", three, {"channel": [2, 1, 0]})
+        refuse_for_every_file(tmp_path / "in", three, {"channel": [2, 1, 0]}, channels=3)
 
 
 def test_the_command_line_names_the_files_of_its_one_folder_by_their_names(tmp_path, caplog):

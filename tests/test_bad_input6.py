@@ -33,6 +33,44 @@ def test_a_band_list_longer_than_the_inputs_channels_is_not_told_to_list_fewer(t
     assert "but the model takes 3 channel" in shorter, shorter
 
 
+def test_a_band_list_is_told_the_fix_of_the_model_it_is_for(tmp_path, capsys):
+    """With a 2-channel model, ``--channel 2 1 0`` of 2-channel inputs was told to use a
+    model of 2 channels or fewer, the one given (review B): the line asks for the model's 2
+    bands among those the inputs have, which ``--channel 1 0`` does; a 3-channel model's
+    line still says no list of theirs feeds it, and a model not loaded yet (a function) is
+    told both fixes, each for its model."""
+    from unetlab.checkpoint import save_model
+    from unetlab.inference.every_file import refuse_for_every_file
+    from unetlab.inference.folders import predict_folder
+    from unetlab.models import UNet
+
+    a, b = _cyx(tmp_path / "in" / "a.tif", 2), _cyx(tmp_path / "in" / "b.tif", 2)
+    two = save_model(tmp_path / "two.pt", UNet(2, 2, depth=2, base_channels=4, padding="same"))
+    args = ["predict", "--no-progress", "--checkpoint", str(two), "--input", str(a), str(b)]
+    assert main([*args, "--output", str(tmp_path / "o"), "--channel", "2", "1", "0"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "a model of 2 channels or fewer" not in line, line
+    assert line.endswith(
+        "have at most 2 channels (valid: --channel 0 to 1); give 2 bands among those (the "
+        "model takes 2)"
+    ), line
+    assert main([*args, "--output", str(tmp_path / "o"), "--channel", "1", "0"]) == 0
+    net = UNet(2, 2, depth=2, base_channels=4, padding="same")  # the Python API's, loaded
+    with pytest.raises(UnetlabError, match=r"give 2 bands among those \(the model takes 2\)$"):
+        predict_folder(net, [a, b], tmp_path / "p", channel=[2, 1, 0], progress=False)
+    three = _cli_refusal(tmp_path / "3", [a, b], ["2", "1", "0"], capsys)
+    assert three.endswith(
+        "or predict them with a model of 2 channels or fewer (no list of "
+        "theirs feeds a 3-channel one)"
+    ), three
+    with pytest.raises(UnetlabError) as refused:
+        refuse_for_every_file(tmp_path / "in", [a, b], {"channel": [2, 1, 0]})
+    assert str(refused.value).endswith(
+        "fewer than the 3 bands listed; give inputs of 3 channels or more (for a 3-channel "
+        "model), or list at most 2 bands (for a model of 2 channels or fewer)"
+    ), refused.value
+
+
 def _negatives(tmp_path: Path) -> Path:
     """A mask of two objects holding three negative values, -3, -2 and -1."""
     ids = np.zeros((24, 24), np.int16)

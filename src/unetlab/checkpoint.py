@@ -244,10 +244,26 @@ def checkpoint_inputs(path: str | os.PathLike) -> tuple[str | None, int]:
     """The axes the checkpoint at ``path`` trained with (:func:`checkpoint_axes`) and the
     channels its net takes (``in_channels`` of its ``config``; 1 where it records none),
     read without its weights."""
-    parts = (_parts(Path(path)) if Path(path).is_file() else None) or {}
+    parts = _parts_at(path) or {}
     axes = ((parts.get("train_config") or {}).get("data") or {}).get("axes")
-    channels = (parts.get("config") or {}).get("in_channels", 1)
-    return (axes.upper() if isinstance(axes, str) and axes else None), int(channels)
+    return (axes.upper() if isinstance(axes, str) and axes else None), _in_channels(parts)
+
+
+def checkpoint_channels(path: str | os.PathLike) -> int | None:
+    """The channels the net of the unetlab checkpoint at ``path`` takes, read without its
+    weights; None for any other path (a bioimage.io package, no file)."""
+    parts = _parts_at(path)
+    return None if parts is None else _in_channels(parts)
+
+
+def _parts_at(path: str | os.PathLike) -> dict | None:
+    """:func:`_parts` of ``path`` where it is a file, else None."""
+    return _parts(Path(path)) if Path(path).is_file() else None
+
+
+def _in_channels(parts: dict) -> int:
+    """``in_channels`` of a checkpoint's ``config`` (1 where it records none)."""
+    return int((parts.get("config") or {}).get("in_channels", 1))
 
 
 #: the parts of a training run's checkpoint beside the model's, which resuming reads

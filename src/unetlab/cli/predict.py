@@ -343,11 +343,15 @@ def _one_folder(inputs: list[str]) -> str | None:
 
 def _refuse_for_every_file(args, files: list[Path]) -> None:
     """UnetlabError, before any file, for flags every file would fail alike: ``--axes``
-    given to no TIFF, a ``--channel`` beyond the channels of every input (s53, s54)."""
+    given to no TIFF, a ``--channel`` beyond the channels of every input (s53, s54); a band
+    list's line told the channels the checkpoint's net takes (read without its weights)."""
+    from unetlab.checkpoint import checkpoint_channels
     from unetlab.inference.every_file import refuse_for_every_file
 
     settings = {"axes": args.axes, "channel": channel_args(args.channel)}
-    refuse_for_every_file(", ".join(args.input), files, settings)
+    bands = isinstance(settings["channel"], tuple)
+    channels = checkpoint_channels(args.checkpoint) if bands else None
+    refuse_for_every_file(", ".join(args.input), files, settings, channels=channels)
 
 
 def _run_keywords(args, group, device) -> dict:

@@ -14,6 +14,8 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import NamedTuple
 
+import torch
+
 from unetlab.data.colour import colour_file
 from unetlab.data.io import TIFF_SUFFIXES, refuse_untiffed_axes, stack_shape, tiff_layout
 from unetlab.data.slides import is_zarr, zarr_layout
@@ -28,16 +30,26 @@ CHANNEL_AS = Spelled("channel={}", "--channel {}")
 _PALETTE = 3
 
 
-def refuse_for_every_file(where, paths: Sequence[str | os.PathLike], settings: dict) -> None:
+def refuse_for_every_file(
+    where, paths: Sequence[str | os.PathLike], settings: dict, *, channels: int | None = None
+) -> None:
     """UnetlabError (ImageReadError) before any file for the ``settings`` (``axes``,
     ``channel``) that each of ``paths`` would fail alike; ``where``: the inputs they were
-    found in as given (a folder, a glob, a list of them)."""
+    found in as given (a folder, a glob, a list of them); ``channels``: the model's input
+    channels, where known before it loads (:func:`known_channels`)."""
     if not isinstance(where, (str, os.PathLike)):
         where = ", ".join(map(str, where))
     refuse_untiffed_axes(where, paths, settings.get("axes"))
     channel, axes = given_options(settings).channel, settings.get("axes")
-    if (line := absent_channel(paths, channel, axes=axes)) is not None:
+    if (line := absent_channel(paths, channel, axes=axes, channels=channels)) is not None:
         raise UnetlabError(**line)
+
+
+def known_channels(model) -> int | None:
+    """The input channels of ``model`` where it is loaded (a net's ``in_channels``); None
+    for a function that loads it (known once it runs)."""
+    channels = getattr(model, "in_channels", None) if isinstance(model, torch.nn.Module) else None
+    return channels if isinstance(channels, int) else None
 
 
 def given_options(settings: dict) -> PredictOptions:
@@ -51,7 +63,12 @@ def given_options(settings: dict) -> PredictOptions:
 
 
 def absent_channel(
-    paths: Sequence[str | os.PathLike], channel, *, axes=None, others: bool = False
+    paths: Sequence[str | os.PathLike],
+    channel,
+    *,
+    axes=None,
+    others: bool = False,
+    channels: int | None = None,
 ) -> dict | None:
     """The refusal (``message`` and ``cli``: :func:`~unetlab.errors.worded`) where the
     ``channel`` asked for (an index, or a band list: its highest band) is beyond the channels
@@ -62,7 +79,8 @@ def absent_channel(
     fail alone (s53 reviewB). Headers are read up to the first such input. ``axes``
     (``--axes``): the TIFFs are read by those, not as their headers say (their channels then
     counted as a bound: :func:`_channel_bound`). ``others``: ``paths`` are one folder of a
-    tree whose other folders are predicted (the fix is this folder's alone, s55)."""
+    tree whose other folders are predicted (the fix is this folder's alone, s55);
+    ``channels``: the model's input channels, None where not known yet."""
     if (top := _highest_band(channel)) is None or not paths:
         return None
     most, exact = [], True
@@ -73,7 +91,7 @@ def absent_channel(
         exact &= bound[1]
     said = _Bound(max(most), exact)
     given = _given(channel)
-    listed = len(channel) if isinstance(channel, (tuple, list)) else 0
+    listed = _Listed(len(channel) if isinstance(channel, (tuple, list)) else 0, channels)
     return worded(
         lambda words: _out_of_range(words, top, paths, said, others=others, listed=listed),
         {"form": CHANNEL_AS.python, "given": given.python},
@@ -101,6 +119,14 @@ def _given(channel) -> Spelled:
     return Spelled(CHANNEL_AS.python.format(channel), CHANNEL_AS.cli.format(channel))
 
 
+class _Listed(NamedTuple):
+    """How many bands a band list names (0: one channel was given), and how many channels
+    the model takes (None: not known before it loads)."""
+
+    bands: int
+    model: int | None
+
+
 class _Bound(NamedTuple):
     """The most channels of some inputs, and whether each header gave its count exactly
     (no pages, which may be planes as well as channels, or a channel axis its header
@@ -111,7 +137,7 @@ class _Bound(NamedTuple):
 
 
 def _out_of_range(
-    words, top: int, paths: Sequence, bound: _Bound, *, others: bool, listed: int = 0
+    words, top: int, paths: Sequence, bound: _Bound, *, others: bool, listed: _Listed
 ) -> str:
     """``--channel 5 is out of range: all 2 inputs (a.png, ...) have at most 3 channels
     (valid: --channel 0 to 2); ...`` in the spelling of ``words`` (``form``:
@@ -122,36 +148,48 @@ def _out_of_range(
     (distinct: no list of as many fits; a 3-channel model refused 'valid: --channel 0',
     revE)."""
     form, most, given = words["form"], bound.most, words["given"]
-    bands = listed > 0  # a band list
+    bands = listed.bands > 0  # a band list
     lead = f"{given}: band {top} is" if bands else f"{given} is"
     which, count = _holders(paths, bound), f"{most} channel" + ("s" if most > 1 else "")
     if not bound.exact:
         its, it, has = ("its", "it", "has") if len(paths) == 1 else ("their", "they", "have")
         fix = f"give the index of a channel {it} {has}"
         said = f"{which} {count} ({its} pages counted as channels)"
-    elif most < listed:
+    elif most < listed.bands and (listed.model is None or listed.model > most):
         said, fix = _too_few_for_bands(f"{which} {count}", most, listed, form)
-    else:
+    else:  # a model of as many channels as they have, or fewer, takes a list of theirs
         valid = form.format(0) if most == 1 else f"{form.format(0)} to {most - 1}"
         alone = f"leave {form.format('').strip()} out for images of one channel"
         fix = alone if most == 1 else f"give {'bands among' if bands else 'one of'} those"
+        if bands and most > 1 and listed.model not in (None, listed.bands):
+            fix = f"give {listed.model} bands among those (the model takes {listed.model})"
         said = f"{which} {count} (valid: {valid})"
     if others:  # leaving it out, or another channel, would change the other folders' run
         fix = f"the tree's other folders are predicted; predict this folder alone ({fix})"
     return f"{lead} out of range: {said}; {fix}"
 
 
-def _too_few_for_bands(which: str, most: int, listed: int, form: str) -> tuple[str, str]:
+def _too_few_for_bands(which: str, most: int, listed: _Listed, form: str) -> tuple[str, str]:
     """What the inputs are and the fix, where they have ``most`` channels, fewer than the
-    ``listed`` bands of a list (a ``listed``-channel model's): no range of bands to give, nor
-    a shorter list, which that model refuses (s56: "list at most 2 bands" was)."""
+    bands ``listed`` and than the model takes, if known: no range of bands to give, nor a
+    shorter list, which that model refuses (s56: "list at most 2 bands" was). A model not
+    known yet may take fewer: both fixes, each for its model (s56 review B: a 2-channel
+    model was told to be one of 2 channels or fewer)."""
+    need = listed.model or listed.bands
     if most == 1:
-        said = f"{which} (grey), and {listed} bands are for a {listed}-channel model"
+        said = f"{which} (grey), and {need} bands are for a {need}-channel model"
         leave = f"leave {form.format('').strip()} out (a grey image's channel is repeated)"
         return said, f"give colour inputs, predict them with a 1-channel model, or {leave}"
-    said = f"{which}, fewer than the {listed} bands listed (a {listed}-channel model's)"
-    fix = f"give inputs of {listed} channels or more, or predict them with a model of {most}"
-    return said, f"{fix} channels or fewer (no list of theirs feeds a {listed}-channel one)"
+    if listed.model is None:
+        said = f"{which}, fewer than the {need} bands listed"
+        fix = f"give inputs of {need} channels or more (for a {need}-channel model), or list"
+        return said, f"{fix} at most {most} bands (for a model of {most} channels or fewer)"
+    whose = (
+        f"bands listed (a {need}-channel model's)" if need == listed.bands else "the model takes"
+    )
+    said = f"{which}, fewer than the {need} {whose}"
+    fix = f"give inputs of {need} channels or more, or predict them with a model of {most}"
+    return said, f"{fix} channels or fewer (no list of theirs feeds a {need}-channel one)"
 
 
 def _holders(paths: Sequence, bound: _Bound) -> str:

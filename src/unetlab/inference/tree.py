@@ -39,6 +39,7 @@ from unetlab.inference.every_file import (
     absent_channel,
     given_options,
     headers_read_once,
+    known_channels,
     refuse_for_every_file,
 )
 from unetlab.inference.files import check_path
@@ -244,7 +245,7 @@ def predict_tree(
     if not folders:
         raise UnetlabError(f"no images found in {root} or its sub-folders")
     check_axes(settings.get("axes"))  # letters no file takes: before the files'
-    refuse_for_every_file(root, [f for _, files in folders for f in files], settings)
+    _refuse_for_every_file(root, folders, settings, model)
     outputs, settings = OutputOptions.taken(outputs, settings)
     if outputs.objects is not None:  # each folder its table, one of one image too
         outputs = OutputOptions.of(outputs, summary=True)
@@ -264,6 +265,13 @@ def predict_tree(
                 exc.tree_stop = place
                 raise
     return results
+
+
+def _refuse_for_every_file(root, folders: list, settings: dict, model: ModelSource) -> None:
+    """:func:`~unetlab.inference.every_file.refuse_for_every_file` of the inputs of all the
+    tree's ``folders``, told the channels ``model`` takes where it is loaded already."""
+    every = [f for _, files in folders for f in files]
+    refuse_for_every_file(root, every, settings, channels=known_channels(model))
 
 
 @contextlib.contextmanager
@@ -289,7 +297,8 @@ def _folder(model, files, where: tuple[Path, Path], outputs, each: dict, setting
     output folder is refused, or where none of its inputs has the channel asked for (others
     of the tree have: :func:`~unetlab.inference.every_file.absent_channel`, s54)."""
     channel, axes = given_options(settings).channel, settings.get("axes")
-    if (lacks := absent_channel(files, channel, axes=axes, others=True)) is not None:
+    known = dict(others=True, channels=known_channels(model))
+    if (lacks := absent_channel(files, channel, axes=axes, **known)) is not None:
         return _refused(where[0], UnetlabError(**lacks), settings)
     try:
         return predict_folder(model, files, where[1], outputs, **each)
