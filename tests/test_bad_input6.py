@@ -7,6 +7,7 @@ import pytest
 import tifffile
 
 from unetlab.cli import main
+from unetlab.data.io import read_image
 from unetlab.errors import UnetlabError
 
 from .test_bad_input5 import _cli_refusal, _cyx
@@ -80,6 +81,13 @@ def _negatives(tmp_path: Path) -> Path:
     return tmp_path / "m.tif"
 
 
+def _weightmap_line(argv: list[str], capsys) -> str:
+    """The one line ``weightmap`` of ``argv`` says (exit 2)."""
+    assert main(argv) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    return line
+
+
 def test_weightmap_names_every_negative_value_of_a_mask(tmp_path, capsys):
     """``weightmap`` named the lowest of a mask's negative values alone (-3 of -3, -2, -1):
     fixed by --ignore-value -3, the next was refused. All are named, and the fix says that
@@ -88,8 +96,7 @@ def test_weightmap_names_every_negative_value_of_a_mask(tmp_path, capsys):
 
     mask = _negatives(tmp_path)
     argv = ["weightmap", str(mask), "--output", str(tmp_path / "o")]
-    assert main(argv) == 2
-    (line,) = capsys.readouterr().err.strip().splitlines()
+    line = _weightmap_line(argv, capsys)
     assert line.endswith(
         f"{mask}: mask values -3, -2, -1 are no class indices; if they mark pixels left "
         "unlabelled, save them as one value V and --ignore-value V weighs them 0, else "
@@ -103,8 +110,63 @@ def test_weightmap_names_every_negative_value_of_a_mask(tmp_path, capsys):
     assert "mask values -3, -2, -1 are no object ids" in line
     assert "save them as one value V and --ignore-value V weighs them 0" in line
     with pytest.raises(UnetlabError, match="one value V and ignore_value=V weighs them 0"):
-        instance_weight_map(tifffile.imread(mask), ignore_value=-5)
+        instance_weight_map(tifffile.imread(mask))
     assert not (tmp_path / "o").exists()
+
+
+def test_weightmap_beside_an_ignore_value_saves_the_others_as_it(tmp_path, capsys):
+    """With ``--ignore-value -1`` given, a mask also holding -2 (and -3) was told to use
+    ``--ignore-value -2``, and with that, ``--ignore-value -1`` again (review B: a loop):
+    the others are named and told to be saved as the one value given; as object ids too,
+    in Python as ``ignore_value=-1``."""
+    from unetlab.data.weightmap import instance_weight_map, mask_classes
+
+    mask = _negatives(tmp_path)
+    argv = ["weightmap", str(mask), "--output", str(tmp_path / "o"), "--ignore-value", "-1"]
+    line = _weightmap_line(argv, capsys)
+    assert line.endswith(
+        f"{mask}: mask values -3, -2 are no class indices, and --ignore-value -1 is given: if "
+        "they mark pixels left unlabelled too, save them as -1 (one ignore value), else "
+        "--label-values with them names them classes"
+    ), line
+    assert main([*argv, "--instances"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.endswith(
+        "mask values -3, -2 are no object ids (0 background, else positive), and "
+        "--ignore-value -1 is given: if they mark pixels left unlabelled too, save them as "
+        "-1 (one ignore value), else number the objects 1..n"
+    ), line
+    ids = tifffile.imread(mask)
+    ids[ids == -3] = -2  # one other value: said as one
+    python = r"value -2 is no class index, and ignore_value=-1 is given: .* save it as -1 "
+    with pytest.raises(UnetlabError, match=python):
+        mask_classes({"m": ids}, ignore_value=-1)
+    with pytest.raises(UnetlabError, match=r"and ignore_value=-1 is given: .* save it as -1"):
+        instance_weight_map(ids, ignore_value=-1)
+    ids[ids == -2] = -1  # saved as the one value: a map
+    assert instance_weight_map(ids, ignore_value=-1)[0, 5] == 0
+    assert not (tmp_path / "o").exists()
+
+
+def test_training_beside_an_ignore_value_saves_the_others_as_it(tmp_path):
+    """Training's instance masks were told the same loop (``data.ignore_value`` -1 given, a
+    mask holding -2 told to set it to -2): the other value is saved as the one given."""
+    from unetlab.train import prepare_data
+
+    from .test_train_instances import tiny, write_discs
+
+    write_discs(tmp_path, 1, count=4, folder="instances")
+    ids = read_image(tmp_path / "instances" / "0.png").astype(np.int16)
+    ids[0, :], ids[-1, :] = -1, -2
+    (tmp_path / "instances" / "0.png").unlink()
+    tifffile.imwrite(tmp_path / "instances" / "0.tif", ids)
+    with pytest.raises(UnetlabError) as refused:
+        prepare_data(tiny(tmp_path, "data.target=instances", "data.ignore_value=-1"))
+    assert str(refused.value).endswith(
+        "0.tif: mask value -2 is no object id (0 background, else positive), and "
+        "cfg.data.ignore_value = -1 is given: if it marks pixels left unlabelled too, save "
+        "it as -1 (one ignore value), else number the objects 1..n"
+    ), refused.value
 
 
 def test_weightmap_instances_take_training_s_boundary_width(tmp_path, capsys):

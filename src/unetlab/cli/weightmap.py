@@ -189,7 +189,8 @@ def _check_ids(masks: dict, ignore_value: int | None) -> None:
 
     for path, mask in masks.items():
         kept = mask if ignore_value is None else np.where(mask == ignore_value, 0, mask)
-        instance_ids(kept, name=path.name, ignore_setting=ignore_keyword)
+        how = dict(ignore_setting=ignore_keyword, ignore_value=ignore_value)
+        instance_ids(kept, name=path.name, **how)
 
 
 def _refuse_class_flags(args) -> None:

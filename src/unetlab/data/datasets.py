@@ -817,8 +817,8 @@ class _InstanceEncoder:
 
     def __call__(self, pair: Pair, raw: np.ndarray, invalid) -> tuple[np.ndarray, np.ndarray]:
         ignored = self._ignored(raw, invalid)
-        width = self.boundary_width
-        target, ids = instance_target(raw, ignored, boundary_width=width, name=pair.mask_page)
+        how = dict(boundary_width=self.boundary_width, ignore_value=self.ignore_value)
+        target, ids = instance_target(raw, ignored, name=pair.mask_page, **how)
         ranks, given = compact_large_ids(ids)  # a tracker's ids (2e9 was a MemoryError)
         ids = ranks.astype(ids.dtype, copy=False)
         if _binary(raw) and ids.max() > 1:  # several components of one value

@@ -50,6 +50,7 @@ def instance_ids(
     name: str = "mask",
     connectivity: int = 1,
     ignore_setting: Callable[[int], Spelled] = IGNORE_SETTING,
+    ignore_value: int | None = None,
 ) -> np.ndarray:
     """(H, W) mask as stored -> (H, W) int32 object ids, 0 = background.
 
@@ -60,7 +61,9 @@ def instance_ids(
     are accepted when every value is a whole number. Raises DatasetError naming ``name`` for
     non-integer values, negative ids, ids beyond int32 and masks that are not (H, W); that of
     a negative value names ``ignore_setting(value)`` (training's ``data.ignore_value``, or
-    :func:`ignore_keyword`) as the fix where it marks pixels left unlabelled.
+    :func:`ignore_keyword`) as the fix where it marks pixels left unlabelled; where that
+    setting is given already (``ignore_value``, its pixels passed as 0), the others are
+    told to be saved as that one value.
     """
     mask = np.asarray(mask)
     if connectivity not in (1, 2):
@@ -79,15 +82,7 @@ def instance_ids(
             f"{name}: instance ids must be whole numbers, but this {mask.dtype} mask holds "
             "fractions (resized or blurred?); save one integer id per object (16-bit PNG/TIFF)"
         )
-    lo, hi = (mask.min(), mask.max()) if mask.size else (0, 0)
-    if lo < 0:
-        raise DatasetError(**_negative_ids(name, np.unique(mask[mask < 0]), ignore_setting))
-    if hi > np.iinfo(np.int32).max:
-        raise DatasetError(
-            f"{name}: instance ids run from {lo} to {hi}; ids are 0 (background) or positive "
-            "integers below 2**31: number the objects 1..n (a tracker's or hash's ids: "
-            "skimage.segmentation.relabel_sequential) and save them as 32-bit"
-        )
+    _refuse_out_of_range(mask, name, ignore_setting, ignore_value)
     if is_binary_mask(mask):
         structure = ndimage.generate_binary_structure(2, connectivity)
         ids, _ = ndimage.label(mask > 0, structure=structure)
@@ -95,13 +90,41 @@ def instance_ids(
     return mask.astype(np.int32)
 
 
-def _negative_ids(name: str, values: np.ndarray, ignore_setting: Callable) -> dict:
+def _refuse_out_of_range(
+    mask: np.ndarray, name: str, ignore_setting: Callable, ignore_value: int | None
+) -> None:
+    """DatasetError where whole-number ``mask`` holds negative ids (:func:`_negative_ids`)
+    or ids beyond int32 (:func:`instance_ids`)."""
+    lo, hi = (mask.min(), mask.max()) if mask.size else (0, 0)
+    if lo < 0:
+        negative = np.unique(mask[mask < 0])
+        raise DatasetError(**_negative_ids(name, negative, ignore_setting, ignore_value))
+    if hi > np.iinfo(np.int32).max:
+        raise DatasetError(
+            f"{name}: instance ids run from {lo} to {hi}; ids are 0 (background) or positive "
+            "integers below 2**31: number the objects 1..n (a tracker's or hash's ids: "
+            "skimage.segmentation.relabel_sequential) and save them as 32-bit"
+        )
+
+
+def _negative_ids(
+    name: str, values: np.ndarray, ignore_setting: Callable, given: int | None = None
+) -> dict:
     """The error keywords (:func:`~unetlab.errors.spelled`) of a mask holding the negative
-    ``values``: all named (the lowest alone was, s56), the ignore setting of one value."""
+    ``values``: all named (the lowest alone was, s56), the ignore setting of one value; with
+    an ignore value ``given`` already, saved as that one (s56 review B: each other value
+    was named as the setting's in turn, a loop)."""
     shown = [int(v) for v in values]
     one = len(shown) == 1
     what = "value {} is no object id" if one else "values {} are no object ids"
     what, they = what.format(first_listed(shown)), "it marks" if one else "they mark"
+    if given is not None:
+        say = lambda setting: (  # noqa: E731
+            f"{name}: mask {what} (0 background, else positive), and {setting} is given: if "
+            f"{they} pixels left unlabelled too, save {'it' if one else 'them'} as {given} "
+            "(one ignore value), else number the objects 1..n"
+        )
+        return spelled(say, ignore_setting(given))
     save = "" if one else "save them as one value V and "
     say = lambda setting: (  # noqa: E731
         f"{name}: mask {what} (0 background, else positive): if {they} pixels left "
@@ -117,13 +140,16 @@ def instance_target(
     boundary_width: int = 1,
     name: str = "mask",
     ignore_setting: Callable[[int], Spelled] = IGNORE_SETTING,
+    ignore_value: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A mask of object ids as stored (:func:`instance_ids`) -> its (H, W) int64
     three-class target (:func:`boundary_target`), ``IGNORE_INDEX`` where ``ignored`` ((H, W)
     bool, or None: no pixel), and its (H, W) int32 ids, 0 where ignored: no object lies
-    there, so objects it cuts get a boundary along it."""
+    there, so objects it cuts get a boundary along it; ``ignore_value``: the value that
+    ``ignored`` marks, if one (other negative values' fix: :func:`instance_ids`)."""
     kept = np.where(ignored, 0, raw) if ignored is not None else raw
-    ids = instance_ids(kept, name=name, ignore_setting=ignore_setting)
+    how = dict(name=name, ignore_setting=ignore_setting, ignore_value=ignore_value)
+    ids = instance_ids(kept, **how)
     target = boundary_target(ids, boundary_width=boundary_width).astype(np.int64)
     if ignored is not None:
         target[ignored] = IGNORE_INDEX

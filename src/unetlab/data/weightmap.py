@@ -375,7 +375,7 @@ def counted_instance_weight_map(
     ignored = mask == ignore_value if ignore_value is not None else None
     width = options.pop("boundary_width", 1)
     how = dict(boundary_width=width, name=name, ignore_setting=ignore_keyword)
-    target, ids = instance_target(mask, ignored, **how)
+    target, ids = instance_target(mask, ignored, ignore_value=ignore_value, **how)
     return instance_weights(target, ids, **options), len(np.unique(ids[ids > 0]))
 
 
@@ -430,16 +430,20 @@ def _refuse_negative(found: Mapping[str, set[int]], ignore_value: int | None) ->
     (the first few: :func:`~unetlab.words.first_listed`; s56: the lowest alone was)."""
     for name, held in found.items():
         if negative := sorted(v for v in held if v < 0 and v != ignore_value):
-            raise UnetlabError(**_negative_values(name, negative))
+            raise UnetlabError(**_negative_values(name, negative, ignore_value))
 
 
 #: the class values' setting, as Python and the command line give it
 LABEL_VALUES = Spelled("label_values", "--label-values")
 
 
-def _negative_values(name: str, negative: list[int]) -> dict:
+def _negative_values(name: str, negative: list[int], ignore_value: int | None) -> dict:
     """The error keywords (:func:`~unetlab.errors.spelled`) of mask ``name`` holding the
-    ``negative`` values: the fix's ignore value is one value (several: save them as one)."""
+    ``negative`` values: the fix's ignore value is one value (several: save them as one;
+    an ``ignore_value`` given: as that one, s56 review B: each other value was named as the
+    setting's in turn, a loop)."""
+    if ignore_value is not None:
+        return _beside_ignored(name, negative, ignore_value)
     if len(negative) == 1:
         v = negative[0]
         say = lambda ignore, values: (  # noqa: E731
@@ -453,6 +457,20 @@ def _negative_values(name: str, negative: list[int]) -> dict:
         f"{values} with them names them classes"
     )
     return spelled(say, ignore_keyword(Blank("V")), LABEL_VALUES)
+
+
+def _beside_ignored(name: str, negative: list[int], ignore_value: int) -> dict:
+    """:func:`_negative_values` where ``ignore_value`` is given already: the ``negative``
+    values are saved as it, or named classes."""
+    one = len(negative) == 1
+    what = "value {} is no class index" if one else "values {} are no class indices"
+    they, them, classes = ("it marks", "it", "a class") if one else ("they mark", "them", "classes")
+    say = lambda ignore, values: (  # noqa: E731
+        f"{name}: mask {what.format(first_listed(negative))}, and {ignore} is given: if "
+        f"{they} pixels left unlabelled too, save {them} as {ignore_value} (one ignore "
+        f"value), else {values} with {them} names {them} {classes}"
+    )
+    return spelled(say, ignore_keyword(ignore_value), LABEL_VALUES)
 
 
 def weight_preview(weights: np.ndarray) -> np.ndarray:
