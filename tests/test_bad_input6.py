@@ -1,5 +1,6 @@
 """Bad input, s56 badinput6: one clear line, whose fix is one that works."""
 
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -206,10 +207,11 @@ def test_weightmap_instances_take_training_s_boundary_width(tmp_path, capsys):
 def test_a_colour_instance_mask_is_told_how_to_make_its_ids(tmp_path):
     """Training's instance mode told a mask of a colour an object (as some tools save them)
     the class mask's fix ("save masks as class indices ... class_colors.txt"): it is told
-    the instance mode reads object ids, and the recipe it names makes ids it trains on."""
+    the instance mode reads object ids, and the recipe it names makes the 16-bit ids it
+    trains on, of an RGB mask and of an RGBA one (review B: a reshape error there)."""
     from unetlab.data.datasets import load_instance_samples
     from unetlab.data.instances import boundary_target
-    from unetlab.data.io import read_image, write_png
+    from unetlab.data.io import ColourMaskError, write_png
     from unetlab.data.pairs import find_pairs
     from unetlab.errors import DatasetError
     from unetlab.train import prepare_data
@@ -219,21 +221,57 @@ def test_a_colour_instance_mask_is_told_how_to_make_its_ids(tmp_path):
     write_discs(tmp_path, 1, count=6)
     ids = read_image(tmp_path / "masks" / "0.png")
     colours = np.array([[0, 0, 0], *[[40 * k, 255 - 30 * k, 90] for k in range(1, 7)]])
-    write_png(tmp_path / "masks" / "0.png", colours[ids].astype(np.uint8))
-    with pytest.raises(DatasetError) as refused:
-        prepare_data(tiny(tmp_path, "data.target=instances"))
-    said = str(refused.value)
-    assert "colour (RGB) image; the instance mode (data.target: instances) reads one" in said
-    assert "class indices" not in said and "class_colors.txt" not in said
     scale = {"mode": "scale", "value": 255.0}
-    with pytest.raises(DatasetError, match="the instance mode"):  # the loader's own line
-        load_instance_samples(find_pairs(tmp_path), normalization=scale)
-    rgb = read_image(tmp_path / "masks" / "0.png")
-    recipe = said.split("becomes ids by ")[1].split(" (rgb:")[0]
-    made = eval(recipe, {"np": np, "rgb": rgb})  # the line's own recipe
-    write_png(tmp_path / "masks" / "0.png", made.astype(np.uint16))
-    (sample,), _ = load_instance_samples(find_pairs(tmp_path), normalization=scale)
-    assert np.array_equal(sample.mask, boundary_target(ids))  # the objects drawn, each one
+    for kind, alpha in (("RGB", []), ("RGBA", [255])):  # RGBA: a TIFF's, read as 4 bands
+        drawn = np.array([[*c, *alpha] for c in colours], np.uint8)[ids]
+        saved = tmp_path / "masks" / ("0.tif" if alpha else "0.png")
+        (tmp_path / "masks" / "0.png").unlink()
+        if alpha:
+            tifffile.imwrite(saved, drawn, photometric="rgb")
+        else:
+            write_png(saved, drawn)
+        with pytest.raises(DatasetError) as refused:
+            prepare_data(tiny(tmp_path, "data.target=instances"))
+        said = str(refused.value)
+        assert f"colour ({kind}) image; the instance mode (data.target: instances) reads" in said
+        assert "class indices" not in said and "class_colors.txt" not in said
+        with pytest.raises(DatasetError, match="the instance mode"):  # the loader's own line
+            load_instance_samples(find_pairs(tmp_path), normalization=scale)
+        mask = tifffile.imread(saved) if alpha else read_image(saved)  # as the user reads it
+        assert mask.shape == (*ids.shape, len(kind))
+        recipe = said.split("becomes ids by ")[1].rsplit(" (", 1)[0]  # its array's name after
+        made = eval(recipe, {"np": np, "mask": mask, "rgb": mask})  # the line's own recipe
+        assert made.dtype == np.uint16  # as the line says to save them
+        saved.unlink()
+        write_png(tmp_path / "masks" / "0.png", made)
+        (sample,), _ = load_instance_samples(find_pairs(tmp_path), normalization=scale)
+        assert np.array_equal(sample.mask, boundary_target(ids)), kind  # each object drawn
+    made = pickle.loads(pickle.dumps(ColourMaskError(Path("m.png"), "RGBA")))  # a worker's
+    assert "m.png: this mask is a colour (RGBA) image; save masks" in str(made)
+
+
+def test_a_colour_mask_auto_reads_as_object_ids_is_told_how_to_make_them(tmp_path):
+    """Under the default ``data.target: auto`` a colour mask in an ``instances/`` folder
+    (read as object ids for where it lies) was told the class mask's fix (review B): it
+    is told the instance mode's, naming why auto chose it."""
+    from unetlab.data.io import write_png
+    from unetlab.errors import DatasetError
+    from unetlab.train import prepare_data
+
+    from .test_train_instances import tiny, write_discs
+
+    write_discs(tmp_path, 1, count=6, folder="instances")
+    ids = read_image(tmp_path / "instances" / "0.png")
+    colours = np.array([[0, 0, 0], *[[40 * k, 255 - 30 * k, 90] for k in range(1, 7)]])
+    write_png(tmp_path / "instances" / "0.png", colours[ids].astype(np.uint8))
+    with pytest.raises(DatasetError) as refused:
+        prepare_data(tiny(tmp_path))
+    said = str(refused.value)
+    assert (
+        "0.png: this mask is a colour (RGB) image; the instance mode (data.target: auto, for "
+        "a folder named instances/) reads one object id a pixel" in said
+    ), said
+    assert "class indices" not in said and "class_colors.txt" not in said
 
 
 def test_one_file_is_said_as_one_not_file_s():

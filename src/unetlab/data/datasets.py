@@ -555,7 +555,7 @@ def scan_masks(
     are added to it instead and the other masks are counted.
     """
     found: list[str] = []
-    scan = _scan(pairs, found, target == "instances")
+    scan = _scan(pairs, found, target)
     if problems is not None:
         problems += found
     elif found:
@@ -565,7 +565,7 @@ def scan_masks(
     return scan
 
 
-def _scan(pairs: Sequence[Pair], problems: list[str], ids: bool) -> MaskScan:
+def _scan(pairs: Sequence[Pair], problems: list[str], target: str) -> MaskScan:
     masks: list[MaskValues] = []
     stacks: dict[Path, np.ndarray] = {}
     axes = {p.mask: mask_axes(p.mask, p.axes) for p in pairs}
@@ -576,7 +576,7 @@ def _scan(pairs: Sequence[Pair], problems: list[str], ids: bool) -> MaskScan:
         try:
             stack = read_stack(path, mask=True, axes=axes[path])
         except UnetlabError as exc:
-            problems.append(_mask_said(exc, ids))
+            problems.append(_mask_said(exc, _ids_reader(path, target)))
             continue
         if problem := non_integer_mask(str(path), stack):
             problems.append(problem)
@@ -591,10 +591,24 @@ def _scan(pairs: Sequence[Pair], problems: list[str], ids: bool) -> MaskScan:
 INSTANCE_MODE = "the instance mode (data.target: instances)"
 
 
-def _mask_said(exc: UnetlabError, ids: bool) -> str:
-    """A mask's problem as a list quotes it; a colour mask read as object ids (``ids``) is
-    told the fix of an instance mask, not a class mask's (s56)."""
-    return exc.ids_line(INSTANCE_MODE) if ids and isinstance(exc, ColourMaskError) else quoted(exc)
+def _mask_said(exc: UnetlabError, reader: str | None) -> str:
+    """A mask's problem as a list quotes it; a colour mask that ``reader`` reads as object
+    ids (None: a class mask) is told the fix of an instance mask, not a class mask's (s56)."""
+    if reader is not None and isinstance(exc, ColourMaskError):
+        return exc.ids_line(reader)
+    return quoted(exc)
+
+
+def _ids_reader(mask: Path, target: str) -> str | None:
+    """Who reads ``mask`` as object ids for ``data.target`` ``target``, as a colour mask's
+    line names it: the instance mode, set or chosen by ``auto`` for where the mask lies or
+    what it is (:func:`_why_ids`; s56 review B: a colour mask in ``instances/`` was told a
+    class mask's fix); None for a class mask."""
+    if target == "instances":
+        return INSTANCE_MODE
+    if target == "auto" and holds_object_ids(mask):
+        return f"the instance mode (data.target: auto, for {_why_ids(mask)})"
+    return None
 
 
 #: the semantic target as the caller sets it (:func:`said_as`: fit in a notebook was told the
@@ -629,7 +643,11 @@ def discover_label_values(
 def _why_object_ids(pairs: Sequence[Pair]) -> str:
     """What makes the masks of ``pairs`` object ids by where they sit or what they are
     (:func:`~unetlab.data.names.holds_object_ids`), for the target's line."""
-    mask = next(p.mask for p in pairs if holds_object_ids(p.mask))
+    return _why_ids(next(p.mask for p in pairs if holds_object_ids(p.mask)))
+
+
+def _why_ids(mask: Path) -> str:
+    """What makes ``mask`` object ids (:func:`_why_object_ids`)."""
     if mask.is_dir():  # a DSB sample's masks/
         return "a folder of one mask per object"
     if mask.suffix.lower() in ANNOTATION_SUFFIXES:
@@ -878,7 +896,7 @@ def _load(
                 header = headers(pair, image)
             encoded = encode(pair, raw, bad)
         except UnetlabError as exc:
-            problems.append(_mask_said(exc, ids))
+            problems.append(_mask_said(exc, INSTANCE_MODE if ids else None))
             continue
         problems += _image_problems(pair, image, bad)
         loaded.append((pair, image, encoded, bad, header))

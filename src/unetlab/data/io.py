@@ -1096,7 +1096,7 @@ def _mask_values(
         return colours.values_of(_eight_bit(rgb, path), path)  # grey of other greys: greys
     if grey:
         return rgb[..., 0]
-    raise ColourMaskError(path)
+    raise ColourMaskError(path, "RGBA" if arr.shape[-1] == 4 else "RGB")
 
 
 def _note_grey_read_as_colours(greys: np.ndarray, table: ColourTable, path: Path) -> None:
@@ -1167,27 +1167,32 @@ class ChannelsMaskError(ImageReadError):
 
 
 class ColourMaskError(ImageReadError):
-    """A colour (RGB) mask with no colour table to read it: its fix is a class mask's; a
-    reader of object ids gives its own after :attr:`problem` (the line's first part)."""
+    """A colour mask (``kind``: RGB or RGBA) with no colour table to read it: its fix is a
+    class mask's; a reader of object ids gives its own after :attr:`problem` (the line's
+    first part)."""
 
-    def __init__(self, path: Path):
-        self.problem = f"{path}: this mask is a colour (RGB) image"
+    def __init__(self, path: Path, kind: str = "RGB"):
+        self.problem = f"{path}: this mask is a colour ({kind}) image"
         super().__init__(
             f"{self.problem}; save masks as class indices (a grey or palette PNG with values "
             f"0, 1, 2, ...), or {COLOUR_FIX}"
         )
-        self.how = (path,)
+        self.how = (path, kind)
 
     def __reduce__(self):
-        """Made again from its path, its notes with it, as :class:`ChannelsMaskError`."""
+        """Made again from its path and kind, its notes with it, as
+        :class:`ChannelsMaskError`."""
         return type(self), self.how, self.__dict__
 
     def ids_line(self, reader: str) -> str:
         """The line where ``reader`` (``--instances``, ``data.target instances``) reads the
         mask as object ids: an instance mask saved with a colour an object (as some tools
-        save them) and how to make its ids; it was told a class mask's fix (s56)."""
-        ids = "np.unique(rgb.reshape(-1, 3), axis=0, return_inverse=True)[1].reshape(rgb.shape[:2])"
-        ids += " (rgb: its red, green, blue)"
+        save them) and how to make its ids; it was told a class mask's fix (s56). The recipe
+        takes an RGBA mask too, and makes the 16-bit ids it asks for (review B: an (H, W, 4)
+        array was a reshape error)."""
+        rgb = "mask[..., :3].reshape(-1, 3)"
+        ids = f"np.unique({rgb}, axis=0, return_inverse=True)[1].reshape(mask.shape[:2])"
+        ids += ".astype(np.uint16) (mask: its RGB or RGBA array as read; the alpha left out)"
         return (
             f"{self.problem}; {reader} reads one object id a pixel: save the ids as a grey "
             "(single-channel) 16-bit PNG or TIFF, 0 the background and 1..n one per object; "
