@@ -289,6 +289,38 @@ def test_one_file_is_said_as_one_not_file_s():
     assert turned_line({"a.jpg": 6, "b.jpg": 8}).startswith("2 files turned by their EXIF")
 
 
+def test_one_file_s_whole_line_agrees_not_its_pronouns_plural():
+    """Review B: for one file the lines went on in the plural ("1 file there is an output
+    ... lists them), not inputs", "1 file there is a label ... lists them, read as images
+    sharing their stems: move them out"): the whole line agrees; several stay plural."""
+    from unetlab.data.pairs import _predicted_line
+    from unetlab.inference.earlier_outputs import outputs_line, pattern_outputs_line
+
+    one, two = [Path("out/x.png")], [Path("out/x.png"), Path("out/y.png")]
+    assert outputs_line(Path("out"), one) == (
+        "out/: 1 file there is an output unetlab wrote (x.png; its .unetlab-outputs lists "
+        "it), not an input: not predicted; give a file itself to predict it"
+    )
+    assert "(x.png, y.png; its .unetlab-outputs lists them), not inputs:" in outputs_line(
+        Path("out"), two
+    )
+    assert pattern_outputs_line(Path("out/*"), one) == (
+        "'out/*': 1 file it matches is an output unetlab wrote (x.png; its folder's "
+        ".unetlab-outputs lists it), not an input: not predicted; give a file itself to "
+        "predict it"
+    )
+    said = pattern_outputs_line(Path("out/*"), two)
+    assert "their folder's .unetlab-outputs lists them), not inputs:" in said, said
+    assert _predicted_line(Path("ds"), [Path("ds/x.png")]) == (
+        "ds/: 1 file there is a label that unetlab predict wrote among the images (x.png; "
+        "its .unetlab-outputs lists it), read as an image sharing its stem: move it out of "
+        "this folder (predict into another --output)"
+    )
+    assert "read as images sharing their stems: move them out" in _predicted_line(
+        Path("ds"), [Path("ds/x.png"), Path("ds/y.png")]
+    )
+
+
 def _container(path: Path, images: int) -> Path:
     """A bioformats2raw container (zarr v2): ``images`` OME-Zarr images 0/, 1/, ... of one
     (1, 24, 24) level each (image k's pixels k + 3), ``OME/METADATA.ome.xml`` beside them."""

@@ -341,12 +341,18 @@ def _predicted_line(folder: Path, predicted: list[Path]) -> str:
     (audit s37 paths F: ``predict --input data/images --output data/images --overwrite`` of
     JPEGs wrote x.png beside x.jpg, and train said '2 images share the stem x' per image)."""
     names = ", ".join(f.name for f in predicted[:3]) + (" ..." if len(predicted) > 3 else "")
+    words = _ONE_LABEL if len(predicted) == 1 else _LABELS
     return (
-        f"{folder}/: {numbered(len(predicted), 'file')} there "
-        f"{'is a label' if len(predicted) == 1 else 'are labels'} that unetlab predict wrote "
-        f"among the images ({names}; its .unetlab-outputs lists them), read as images "
-        "sharing their stems: move them out of this folder (predict into another --output)"
+        f"{folder}/: {numbered(len(predicted), 'file')} there {words[0]} that unetlab predict "
+        f"wrote among the images ({names}; its .unetlab-outputs lists {words[1]}), read as "
+        f"{words[2]}: move {words[1]} out of this folder (predict into another --output)"
     )
+
+
+#: :func:`_predicted_line`'s words of one label and of several (s56 review B: "1 file there
+#: is a label ... lists them, read as images ... move them out")
+_ONE_LABEL = ("is a label", "it", "an image sharing its stem")
+_LABELS = ("are labels", "them", "images sharing their stems")
 
 
 def _isbi_pairs(root: Path) -> list[tuple[Path, Path]]:

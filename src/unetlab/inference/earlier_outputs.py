@@ -60,26 +60,32 @@ def _names(paths: Sequence[Path], most: int = 2) -> str:
 
 def outputs_line(folder: Path, passed: Sequence[Path]) -> str:
     """The line for a folder given to predict that holds ``passed``, outputs unetlab wrote."""
+    are, them, inputs = _said_of(passed)
     return (
-        f"{folder}/: {numbered(len(passed), 'file')} there {_are_outputs(passed)} unetlab "
-        f"wrote ({_names(passed)}; its {MANIFEST} lists them), not inputs: not predicted; give "
-        "a file itself to predict it"
+        f"{folder}/: {numbered(len(passed), 'file')} there {are} unetlab wrote "
+        f"({_names(passed)}; its {MANIFEST} lists {them}), {inputs}: not predicted; give a "
+        "file itself to predict it"
     )
 
 
-def _are_outputs(passed: Sequence[Path]) -> str:
-    """``is an output`` of one file, ``are outputs`` of several (it said "1 file(s) ... are",
-    s56)."""
-    return "is an output" if len(passed) == 1 else "are outputs"
+def _said_of(passed: Sequence[Path]) -> tuple[str, str, str]:
+    """The words agreeing with the count of ``passed``: ``is an output``, ``it``, ``not an
+    input`` of one file; ``are outputs``, ``them``, ``not inputs`` of several (it said "1
+    file(s) ... are", s56; "1 file ... lists them", s56 review B)."""
+    if len(passed) == 1:
+        return "is an output", "it", "not an input"
+    return "are outputs", "them", "not inputs"
 
 
 def pattern_outputs_line(pattern: Path, passed: Sequence[Path]) -> str:
     """The line for a glob ``pattern`` given to predict whose matches hold ``passed``,
     outputs unetlab wrote."""
+    are, them, inputs = _said_of(passed)
+    whose = "its folder's" if len(passed) == 1 else "their folder's"
     return (
-        f"'{pattern}': {numbered(len(passed), 'file')} it matches {_are_outputs(passed)} "
-        f"unetlab wrote ({_names(passed)}; their folder's {MANIFEST} lists them), not inputs: "
-        "not predicted; give a file itself to predict it"
+        f"'{pattern}': {numbered(len(passed), 'file')} it matches {are} unetlab wrote "
+        f"({_names(passed)}; {whose} {MANIFEST} lists {them}), {inputs}: not predicted; give "
+        "a file itself to predict it"
     )
 
 
