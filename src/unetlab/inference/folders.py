@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -31,7 +32,7 @@ from unetlab.data.io import check_axes, file_axes, ome_positions, stack_shape
 from unetlab.data.names import SPLIT_NAMES
 from unetlab.data.ome import output_pixels
 from unetlab.data.positions import each_position
-from unetlab.data.read_notes import handed_notes, read_notes, take_notes
+from unetlab.data.read_notes import ReadNotes, handed_notes, read_notes, take_notes
 from unetlab.data.shown import shown_as
 from unetlab.data.slides import slide_name
 from unetlab.errors import (
@@ -696,6 +697,33 @@ def check_settings(
     check_options(model, options, **fields)
 
 
+class _Handed(NamedTuple):
+    """What each process of a group hands the others once it has predicted its inputs
+    (:meth:`_Run._gathered`): its outcome by input (the fields of :data:`_BY_FILE`)
+    and ``seconds``; its ``chosen`` notes; the lines its run kept (``handed``), its files'
+    read ``notes`` (None in the main one), its lines kept by file (``kept_lines``), its
+    objects that look ``merged``, the outputs it kept as they were (``kept_outputs``) and
+    its ``first`` input of a tree in pixels only."""
+
+    written: dict[Path, list[Path]]
+    failed: dict[Path, str]
+    objects: dict[Path, list[int]]
+    classes: dict[Path, dict[str, int]]
+    areas: dict[Path, dict[str, float]]
+    seconds: float
+    chosen: dict
+    handed: tuple
+    notes: ReadNotes | None
+    kept_lines: dict[Path, list]
+    merged: list[tuple[int, int]]
+    kept_outputs: set[str]
+    first: Path | None
+
+
+#: the fields of :class:`_Handed` that map each input to its outcome, in the run's order
+_BY_FILE = ("written", "failed", "objects", "classes", "areas")
+
+
 @dataclass(repr=False)
 class FolderPrediction:
     """What :func:`predict_folder` did: ``written`` (each input predicted -> its output
@@ -1305,30 +1333,42 @@ class _Run:
         that each predicted (:func:`_take_first`)."""
         if not self.group.active:
             return result
-        mine = (result.written, result.failed, result.objects, result.classes, result.areas)
-        notes = None if self.group.is_main else handed_notes()  # the files' read notes
-        kept = set() if self.group.is_main else handed_kept(self.out_dir)
-        handed = (result.seconds, chosen, run_handed(), notes, self.kept, handed_merged(), kept)
-        parts = self.group.gather((*mine, *handed, _tree_first()))
-        if self.group.is_main:
-            _say_in_order([part[9] for part in parts], todo)
-            _take_first({part[12] for part in parts}, todo)
+        main = self.group.is_main
+        parts: list[_Handed] = self.group.gather(self._handed(result, chosen))
+        if main:
+            _say_in_order([part.kept_lines for part in parts], todo)
+            _take_first({part.first for part in parts}, todo)
         for rank, part in enumerate(parts):
             if rank != self.group.rank:
-                merge(chosen, part[6])
-            if rank != self.group.rank and self.group.is_main:
-                say_handed(part[7])
-                take_notes(part[8])
-                take_merged(part[10])
-                outputs_kept(self.out_dir, part[11])  # not removed as not written
-        every = [{f: v for part in parts for f, v in part[k].items()} for k in range(5)]
+                merge(chosen, part.chosen)
+            if rank != self.group.rank and main:
+                say_handed(part.handed)
+                take_notes(part.notes)
+                take_merged(part.merged)
+                outputs_kept(self.out_dir, part.kept_outputs)  # not removed as not written
+        every = [{f: v for part in parts for f, v in getattr(part, k).items()} for k in _BY_FILE]
         written, failed, objects, classes, areas = (
             {f: d[f] for f in todo if f in d} for d in every
         )
         (pixels,) = self.group.total([result.pixels])
-        seconds = max(part[5] for part in parts)  # the run's wall time, not the main one's
+        seconds = max(part.seconds for part in parts)  # the run's wall time, not the main one's
         return FolderPrediction(
             written, [], failed, objects, int(pixels), seconds, classes=classes, areas=areas
+        )
+
+    def _handed(self, result: FolderPrediction, chosen: dict) -> _Handed:
+        """What this process hands the others of its group (:meth:`_gathered`)."""
+        main = self.group.is_main
+        return _Handed(
+            **{k: getattr(result, k) for k in _BY_FILE},
+            seconds=result.seconds,
+            chosen=chosen,
+            handed=run_handed(),
+            notes=None if main else handed_notes(),  # the files' read notes
+            kept_lines=self.kept,
+            merged=handed_merged(),
+            kept_outputs=set() if main else handed_kept(self.out_dir),
+            first=_tree_first(),
         )
 
     def _name(self, path: Path) -> str:
