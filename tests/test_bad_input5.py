@@ -313,13 +313,14 @@ def test_the_errors_a_loader_worker_may_send_come_back_as_themselves():
     import pickle
 
     from unetlab.data.datasets import _UnknownValues
-    from unetlab.data.io import ColourMaskError
+    from unetlab.data.io import ChannelsMaskError, ColourMaskError
     from unetlab.evaluate.checks import MaskValuesError
 
     made = [
         MaskValuesError("give label_values=[0, 255]", "give --label-values 0 255"),
         ColourMaskError(Path("m.png")),
         _UnknownValues("values 7, 9 are no class", {7, 9}),
+        ChannelsMaskError(Path("m.tif"), 5),  # each of the four made from other arguments
     ]
     for error in made:
         error.add_note("in DataLoader worker process 0: ...")
@@ -327,3 +328,4 @@ def test_the_errors_a_loader_worker_may_send_come_back_as_themselves():
         assert type(again) is type(error) and str(again) == str(error)
         assert again.cli == error.cli and again.__notes__ == error.__notes__
     assert pickle.loads(pickle.dumps(made[2])).values == {7, 9}
+    assert pickle.loads(pickle.dumps(made[3])).problem == made[3].problem

@@ -26,6 +26,20 @@ class UnetlabError(ValueError):
         self.cli = cli
 
 
+class MadeAgain:
+    """A base, listed first, of an error whose ``__init__`` takes other arguments than its
+    message: it pickles as made again from ``how`` (those arguments, which its
+    ``__init__`` keeps), its attributes and notes with it. A loader worker's error is
+    pickled to the main process, where the message alone did not rebuild it (a TypeError,
+    review s54 6) or came back a plain DatasetError without the worker's traceback note
+    (review s55 G6)."""
+
+    how: tuple = ()
+
+    def __reduce__(self):
+        return type(self), self.how, self.__dict__
+
+
 class ImageReadError(UnetlabError):
     """An image or mask file is missing, corrupt or of an unsupported kind."""
 

@@ -72,7 +72,7 @@ from unetlab.data.pairs import (
 from unetlab.data.stack_split import has_stacks, stack_split, val_count
 from unetlab.data.tiff_files import keeping_open
 from unetlab.data.windows import window_start
-from unetlab.errors import DatasetError, UnetlabError, quoted, said_as, set_to
+from unetlab.errors import DatasetError, MadeAgain, UnetlabError, quoted, said_as, set_to
 from unetlab.provenance import unetlab_command
 
 log = logging.getLogger(__name__)
@@ -940,13 +940,11 @@ def _instance_weight(target: np.ndarray, ids: np.ndarray, options: dict | None):
     return instance_weights(target, ids, **options)
 
 
-class _UnknownValues(DatasetError):
+class _UnknownValues(MadeAgain, DatasetError):
     def __init__(self, message: str, values: set[int]):
         super().__init__(message)
         self.values = values
-
-    def __reduce__(self):  # pickled as it is made (review s55 G6)
-        return type(self), (str(self), self.values), self.__dict__
+        self.how = (message, values)  # pickled as made (MadeAgain)
 
 
 def _encode(raw: np.ndarray, label_values: list[int], ignore_value, pair: Pair) -> np.ndarray:

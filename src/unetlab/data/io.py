@@ -57,7 +57,7 @@ from unetlab.data.stated_axes import guessed_by_tifffile, planes_guessed, states
 from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import TIFF_SUFFIXES, open_tiff, tiff_file
 from unetlab.data.tiffmeta import series_axes
-from unetlab.errors import ImageReadError, Spelled, UnetlabError, first_line, said_as
+from unetlab.errors import ImageReadError, MadeAgain, Spelled, UnetlabError, first_line, said_as
 
 log = logging.getLogger(__name__)
 
@@ -1140,7 +1140,7 @@ def _eight_bit(rgb: np.ndarray, path: Path) -> np.ndarray:
     )
 
 
-class ChannelsMaskError(ImageReadError):
+class ChannelsMaskError(MadeAgain, ImageReadError):
     """A mask read with ``channels`` channels, not 3 or 4 (RGB(A)): most often a stack saved
     without axes (ImageJ's, read as CYX), whose pages are planes. Its fix names the axes
     train and ``evaluate --data`` take; ``evaluate --pred``, which takes none, says its own
@@ -1157,16 +1157,10 @@ class ChannelsMaskError(ImageReadError):
             "(data.axes: ZYX) or evaluate --axes ZYX (TYX for time points), or save the images "
             "and masks with their axes (tifffile.imwrite(..., metadata={'axes': 'ZYX'}))"
         )
-        self.how = (path, channels)
-
-    def __reduce__(self):
-        """Made again from its path and count (a loader worker's error is pickled to the
-        main process: the message alone does not rebuild it, review s54, 6), its notes
-        with it (the worker's traceback, revE)."""
-        return type(self), self.how, self.__dict__
+        self.how = (path, channels)  # pickled as made (MadeAgain)
 
 
-class ColourMaskError(ImageReadError):
+class ColourMaskError(MadeAgain, ImageReadError):
     """A colour mask (``kind``: RGB or RGBA) with no colour table to read it: its fix is a
     class mask's; a reader of object ids gives its own after :attr:`problem` (the line's
     first part)."""
@@ -1177,12 +1171,7 @@ class ColourMaskError(ImageReadError):
             f"{self.problem}; save masks as class indices (a grey or palette PNG with values "
             f"0, 1, 2, ...), or {COLOUR_FIX}"
         )
-        self.how = (path, kind)
-
-    def __reduce__(self):
-        """Made again from its path and kind, its notes with it, as
-        :class:`ChannelsMaskError`."""
-        return type(self), self.how, self.__dict__
+        self.how = (path, kind)  # pickled as made (MadeAgain)
 
     def ids_line(self, reader: str) -> str:
         """The line where ``reader`` (``--instances``, ``data.target instances``) reads the

@@ -13,23 +13,18 @@ import numpy as np
 from unetlab.data.fingerprint import one_file_values
 from unetlab.data.instances import looks_like_instances
 from unetlab.data.tiff_files import is_tiff_name
-from unetlab.errors import DatasetError, UnetlabError
+from unetlab.errors import DatasetError, MadeAgain, UnetlabError
 from unetlab.progress import checked
 
 
-class MaskValuesError(DatasetError):
+class MaskValuesError(MadeAgain, DatasetError):
     """Masks read as class indices that hold label values or an unmapped ignore value. The
     message names the fix as Python keywords (``label_values=[0, 255]``); ``cli`` is the
     same message with the command line's flags (``--label-values 0 255``)."""
 
     def __init__(self, message: str, cli: str):
         super().__init__(message, cli=cli)
-
-    def __reduce__(self):
-        """Made again from its two forms, its notes with it: a loader worker's error is
-        pickled to the main process, where it came back as a plain DatasetError (review s55
-        G6)."""
-        return type(self), (str(self), self.cli), self.__dict__
+        self.how = (message, cli)  # pickled as made (MadeAgain)
 
 
 def check_ids_as_classes(
