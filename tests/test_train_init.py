@@ -130,11 +130,16 @@ def test_another_normalisation_than_the_checkpoints_is_warned_of(trained, caplog
     }
 
 
+def _refused(path, theirs: dict, mine: dict) -> dict:
+    """The refusal of ``init_checkpoint`` at ``path`` for these nets, as train makes it."""
+    return _refusal(path, theirs, mine, net_differences(theirs, mine))
+
+
 def test_a_net_option_the_checkpoint_left_unset_is_named_as_the_cli_takes_it(tmp_path):
     """A checkpoint's net option of None (an encoder net's depth) was told as --set
     model.depth=none, which the command line refuses (must be int or null, s54)."""
     theirs = {"depth": None, "base_channels": 4}
-    refused = _refusal(tmp_path / "best.pt", theirs, {"depth": 5, "base_channels": 8})
+    refused = _refused(tmp_path / "best.pt", theirs, {"depth": 5, "base_channels": 8})
     fix = refused["cli"].split("checkpoint's net (")[1].split(")")[0]
     assert fix == "--set model.base_channels=4 --set model.depth=null"
     model = load_config(None, shlex.split(fix)[1::2]).model
@@ -147,7 +152,7 @@ def test_the_listed_differences_say_none_as_each_caller_writes_it(tmp_path):
     (the checkpoint's: None)"), which it does not take, and an encoder run's options it
     lacks as "depth None", as if it set them so."""
     theirs = {"depth": None, "base_channels": 4}
-    refused = _refusal(tmp_path / "best.pt", theirs, {"depth": 5, "base_channels": 4})
+    refused = _refused(tmp_path / "best.pt", theirs, {"depth": 5, "base_channels": 4})
     assert "in depth 5 (the checkpoint's: null): fine" in refused["cli"]
     assert "in depth 5 (the checkpoint's: None): fine" in refused["message"]
     plain = net_architecture(load_config(None, ["model.norm=none"]))
@@ -167,7 +172,7 @@ def test_the_listed_differences_say_none_as_each_caller_writes_it(tmp_path):
             "not: fine",
         ),
     ]:
-        refused = _refusal(tmp_path / "best.pt", theirs, mine)
+        refused = _refused(tmp_path / "best.pt", theirs, mine)
         assert said in refused["cli"] and said in refused["message"]
         assert " None" not in refused["cli"].split(": fine")[0]
 
@@ -189,7 +194,7 @@ def test_the_fix_of_another_net_gives_the_checkpoints_net(tmp_path, checkpoint, 
     """The refusal's settings, pasted (the command line's) or run (Python's), give the
     checkpoint's net: no difference left, for each option the fix can name."""
     theirs = net_architecture(load_config(None, checkpoint))
-    refused = _refusal(tmp_path / "best.pt", theirs, net_architecture(load_config(None, run)))
+    refused = _refused(tmp_path / "best.pt", theirs, net_architecture(load_config(None, run)))
     cli, python = (
         refused[k].split("checkpoint's net (")[1].split(")")[0] for k in ("cli", "message")
     )

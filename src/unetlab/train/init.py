@@ -38,7 +38,7 @@ def init_from_checkpoint(model, path: str | os.PathLike) -> dict:
     differs = net_differences(checkpoint["config"], mine)
     fresh_head = set(differs) == {"num_classes"}
     if differs and not fresh_head:
-        raise UnetlabError(**_refusal(path, checkpoint["config"], mine))
+        raise UnetlabError(**_refusal(path, checkpoint["config"], mine, differs))
     state = checkpoint["model"]
     if fresh_head:
         state = {k: v for k, v in state.items() if not k.startswith(_HEAD)}
@@ -93,13 +93,14 @@ def net_differences(theirs: dict, mine: dict) -> dict:
     return {k: (theirs.get(k), mine.get(k)) for k in sorted(keys) if theirs.get(k) != mine.get(k)}
 
 
-def _refusal(path, theirs: dict, mine: dict) -> dict:
+def _refusal(path, theirs: dict, mine: dict, differs: dict) -> dict:
     """The keywords of the error (:func:`~unetlab.errors.spelled`) that names each option in
-    which this run's net config ``mine`` differs from the checkpoint's, ``theirs``, and the
-    settings that give the checkpoint's net, as its caller sets them (a notebook's fit was
-    told ``--set model.base_channels=4``, s53)."""
-    differs = net_differences(theirs, mine)
-    fix = set_all(set_to(f"model.{k}", _setting(k, theirs)) for k in _fixed(theirs, mine))
+    which this run's net config ``mine`` differs from the checkpoint's, ``theirs``
+    (``differs``: :func:`net_differences`), and the settings that give the checkpoint's net,
+    as its caller sets them (a notebook's fit was told ``--set model.base_channels=4``,
+    s53)."""
+    fixed = _fixed(theirs, mine, differs)
+    fix = set_all(set_to(f"model.{k}", _setting(k, theirs)) for k in fixed)
     channels = (
         "; its input channels are the images' (data.channel picks one)"
         if "in_channels" in differs
@@ -107,7 +108,7 @@ def _refusal(path, theirs: dict, mine: dict) -> dict:
     )
 
     def say(none: str, fixed: str) -> str:
-        listed = _listed(theirs, mine, none)
+        listed = _listed(theirs, mine, differs, none)
         said = f"model.init_checkpoint {path}: this run's net differs from the checkpoint's in "
         fixed = f" ({fixed})" if fixed else ""
         return f"{said}{listed}: fine-tuning needs the checkpoint's net{fixed}{channels}"
@@ -115,13 +116,12 @@ def _refusal(path, theirs: dict, mine: dict) -> dict:
     return spelled(say, NONE, fix)
 
 
-def _listed(theirs: dict, mine: dict, none: str) -> str:
-    """The differences of the nets of the configs ``theirs`` (the checkpoint's) and ``mine``
-    as :func:`_refusal` lists them, ``none`` for a value of None (``null`` on the command
-    line, which showed Python's word, s55): ``norm batch (the checkpoint's: none)``; the
-    options one net has and the other (a plain U-Net, an encoder net) has not, as such, not
-    as ``depth None`` (s55)."""
-    differs = net_differences(theirs, mine)
+def _listed(theirs: dict, mine: dict, differs: dict, none: str) -> str:
+    """The differences ``differs`` (:func:`net_differences`) of the nets of the configs
+    ``theirs`` (the checkpoint's) and ``mine`` as :func:`_refusal` lists them, ``none`` for a
+    value of None (``null`` on the command line, which showed Python's word, s55): ``norm
+    batch (the checkpoint's: none)``; the options one net has and the other (a plain U-Net,
+    an encoder net) has not, as such, not as ``depth None`` (s55)."""
     one_sided = [k for k in differs if k != "encoder" and (k in theirs) != (k in mine)]
     listed = [
         ", ".join(
@@ -156,12 +156,13 @@ NOT_SET = ("num_classes", "in_channels")
 NONE_WORD = ("norm", "encoder")
 
 
-def _fixed(theirs: dict, mine: dict) -> list[str]:
-    """The model keys the fix sets: those of :func:`net_differences`, and where one net is a
-    plain U-Net and the other an encoder net, every option of either, as an option one of
-    them lacks is no difference where the other's is None (a checkpoint's ``norm`` None, an
-    encoder run: pasting the fix gave the preset's norm, s54)."""
-    keys = set(net_differences(theirs, mine))
+def _fixed(theirs: dict, mine: dict, differs: dict) -> list[str]:
+    """The model keys the fix sets: those of ``differs`` (:func:`net_differences` of
+    ``theirs`` and ``mine``), and where one net is a plain U-Net and the other an encoder
+    net, every option of either, as an option one of them lacks is no difference where the
+    other's is None (a checkpoint's ``norm`` None, an encoder run: pasting the fix gave the
+    preset's norm, s54)."""
+    keys = set(differs)
     if "encoder" in keys:
         keys |= set(theirs) | set(mine)
     return sorted(keys - set(NOT_SET))
