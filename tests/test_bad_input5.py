@@ -75,6 +75,30 @@ def test_a_loader_worker_s_error_keeps_the_worker_s_traceback_as_a_note():
     assert not hasattr(refused.value, "__notes__")
 
 
+class _Counted(_ReadsBadMasks):
+    """:class:`_ReadsBadMasks` that notes each item read."""
+
+    def __init__(self):
+        self.read: list[int] = []
+
+    def __getitem__(self, index):
+        self.read.append(index)
+        return super().__getitem__(index)
+
+
+def test_without_workers_an_item_s_error_is_raised_as_its_reading_raises_it():
+    """With num_workers=0 the loader wrapped the dataset all the same: the error was kept as
+    an item, the batch's next item read before it was raised (tidy6). Now the loader is
+    torch's own there: one line, no note, nothing read past the refused item."""
+    dataset = _Counted()
+    loader = UserErrorLoader(dataset, batch_size=2, num_workers=0)
+    with pytest.raises(ChannelsMaskError) as refused:
+        list(loader)
+    assert dataset.read == [0, 1, 2] and loader.dataset is dataset
+    assert str(refused.value) == str(ChannelsMaskError(Path("masks/m.tif"), 5))
+    assert len(str(refused.value).splitlines()) == 1 and not hasattr(refused.value, "__notes__")
+
+
 class _RefusesOddly(Dataset):
     """An item whose error does not pickle back as itself (``how``: an attribute pickle
     refuses, or an ``__init__`` of other arguments than the message)."""

@@ -10,7 +10,8 @@ whole, and the loader raises it as it was raised, the worker's traceback a note 
 (``--debug`` shows it; the one line stays one line). An error that does not pickle and
 unpickle as itself (an attribute pickle refuses: the worker's feeder thread dropped the item
 and training waited forever; a subclass whose ``__init__`` takes other arguments: a
-TypeError) is sent as a UnetlabError of its lines (revE)."""
+TypeError) is sent as a UnetlabError of its lines (revE). Without workers the loader is
+torch's own: an item's error is raised where its reading raised it, nothing to send."""
 
 from __future__ import annotations
 
@@ -43,8 +44,7 @@ class _Refusing(Dataset):
         try:
             return self.dataset[item]
         except UnetlabError as exc:
-            if (worker := get_worker_info()) is None:  # raised here: its traceback kept
-                return _Refused(exc)
+            worker = get_worker_info()  # read in a worker process: UserErrorLoader's
             exc.add_note(f"in DataLoader worker process {worker.id}:\n{traceback.format_exc()}")
             return _Refused(_sendable(exc))
 
@@ -77,7 +77,9 @@ class UserErrorLoader(DataLoader):
     a worker process or not."""
 
     def __init__(self, dataset: Dataset, **keywords):
-        super().__init__(_Refusing(dataset), collate_fn=_collated, **keywords)
+        if keywords.get("num_workers", 0) > 0:  # without workers torch raises it as it is
+            dataset, keywords = _Refusing(dataset), dict(keywords, collate_fn=_collated)
+        super().__init__(dataset, **keywords)
 
     def __iter__(self) -> Iterator:
         for batch in super().__iter__():
