@@ -126,13 +126,14 @@ def launch(
         env[STATUS_FILE] = os.path.join(folder, "status")
         code = run_passing_signals(command, env=env, grace=grace)
         code, outlived = _after_torchrun(code, env[STATUS_FILE], argv, nproc, grace)
-        notes = _notes(env[STATUS_FILE])
+        noted = _notes(env[STATUS_FILE])  # read once: (status, rank) as each process ended
+        notes = [status for status, _ in noted]
         if code == 0 or _all_done(notes, nproc):  # torchrun killed, they stopped: theirs
             return launch_status(notes)
         stop_codes = {128 + s for s in PASSED_ON}
         if code not in stop_codes and not {1, *SAID} & set(notes) and failed:
             failed(outlived)  # not stopped here, and no process said why: one was killed
-        if code in stop_codes and not stop_codes & set(_notes(env[STATUS_FILE], rank=0)):
+        if code in stop_codes and not any(s in stop_codes for s, rank in noted if rank == "0"):
             line = partial(stopped, status=env[STATUS_FILE]) if stopped else None
             _say_stopped(argv, code - 128, line)  # stopped before its main process said it
         return code
@@ -677,10 +678,10 @@ class _OnceALaunch(logging.Filter):
 _ONCE_A_LAUNCH = _OnceALaunch()
 
 
-def _notes(path: str, rank: int | None = None) -> list[int]:
-    """The statuses noted in ``path`` by :func:`noted_for_launch`, in order; only those of
-    the process of ``rank`` where given."""
+def _notes(path: str) -> list[tuple[int, str]]:
+    """The statuses noted in ``path`` by :func:`noted_for_launch`, in order, each with the
+    rank of the process that noted it ("" where none is written)."""
     with contextlib.suppress(FileNotFoundError), open(path, encoding="utf-8") as f:
         noted = [line.split() for line in f if line.strip()]
-        return [int(words[0]) for words in noted if rank is None or words[1:] == [str(rank)]]
+        return [(int(words[0]), " ".join(words[1:])) for words in noted]
     return []
