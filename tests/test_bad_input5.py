@@ -12,10 +12,10 @@ from torch.utils.data import Dataset
 from unetlab.data.io import ChannelsMaskError
 from unetlab.data.loader import UserErrorLoader
 from unetlab.errors import UnetlabError
-from unetlab.inference.every_file import most_channels, refuse_for_every_file
+from unetlab.inference.every_file import refuse_for_every_file
 from unetlab.inference.tree import predict_tree
 
-from .test_bad_input4 import _ngff, _zarr
+from .test_bad_input4 import _ngff, _zarr, most_channels
 from .test_train import write_blobs
 
 

@@ -72,7 +72,7 @@ def absent_channel(
 ) -> dict | None:
     """The refusal (``message`` and ``cli``: :func:`~unetlab.errors.worded`) where the
     ``channel`` asked for (an index, or a band list: its highest band) is beyond the channels
-    of every input of ``paths``, as their headers tell (:func:`most_channels`): each file
+    of every input of ``paths``, as their headers tell (:func:`_channel_bound`): each file
     would fail, one line apiece (s53 badinput3: grey inputs; s54 badinput4: colour ones;
     s55: band lists). None as soon as one input may have it or its header cannot say (its
     own line will): a folder of mixed channel counts predicts those that have it, the others
@@ -237,19 +237,12 @@ def _bound_once(path: str | os.PathLike, axes: str | None) -> tuple[int, bool] |
     return read[key]
 
 
-def most_channels(path: str | os.PathLike) -> int | None:
-    """The most channels ``path`` may be read as, from its header: its pages times the
-    channels of each (pages may be a multi-channel model's channels, or channels by
-    ``--axes``), its channels alone where its header states a channel axis, 3 a colour
-    picture's (its alpha dropped); None where the header cannot say (not a file, a broken
-    one: for its own line)."""
-    bound = _channel_bound(path)
-    return None if bound is None else bound[0]
-
-
 def _channel_bound(path: str | os.PathLike, axes: str | None = None) -> tuple[int, bool] | None:
-    """(:func:`most_channels` of ``path``, whether that is its channel count exactly: it
-    has one page, or its pages are channels by its header), or None. A TIFF whose header
+    """(the most channels ``path`` may be read as, from its header, whether that is its
+    channel count exactly: it has one page, or its pages are channels by its header), or
+    None where the header cannot say (not a file, a broken one: for its own line). The most
+    is its pages times the channels of each (pages may be a multi-channel model's channels,
+    or channels by ``--axes``), 3 a colour picture's (its alpha dropped). A TIFF whose header
     states a channel axis beside its pages (an ImageJ hyperstack's ``channels``: ZCYX) has
     those channels exactly, its pages planes (3 planes of 2 channels were said to have 'at
     most 6': s54), unless ``axes`` (``--axes``) read it otherwise; an OME-Zarr's ``c``

@@ -459,10 +459,6 @@ def channel_index(path: str | os.PathLike, channel: str, names: list[str]) -> in
     raise UnetlabError(**spelled(lambda f: f"{said}{f} one of these names or its index", CHANNEL))
 
 
-#: a channel left out, as the Python API and the command line spell it
-LEAVE_OUT = CHANNEL
-
-
 def _unnamed(path: str | os.PathLike, channel: str) -> UnetlabError:
     """The refusal of a channel named ``channel`` in ``path``, which names none: give its
     index, or, for a one-channel file (:func:`one_channel_file`), leave the channel out (s50:
@@ -472,8 +468,8 @@ def _unnamed(path: str | os.PathLike, channel: str) -> UnetlabError:
     if one_channel_file(path):
         said = f"{name}: has one channel and no channel names, so no channel {channel!r}: leave "
         return UnetlabError(
-            f"{said}out {said_as(LEAVE_OUT)} (its one channel is read)",
-            cli=f"{said}out {LEAVE_OUT.cli} (its one channel is read)",
+            f"{said}out {said_as(CHANNEL)} (its one channel is read)",
+            cli=f"{said}out {CHANNEL.cli} (its one channel is read)",
         )
     said = f"{name}: records no channel names, so no channel {channel!r}: give its index "
     return UnetlabError(said + f"({said_as(INDEX_AS)})", cli=f"{said}({INDEX_AS.cli})")
