@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 
@@ -117,15 +118,14 @@ def memory_note(path: Path, model, outputs=None, options=None, *, axes=None) -> 
     path, outputs = Path(path), OutputOptions.of(outputs)
     if is_large(path, threshold=outputs.large_threshold, level=outputs.level):
         return None
-    whole = whole_estimate(path, model, outputs, options, axes=axes)
-    if whole is None or whole[1] <= sizing.WHOLE_BUDGET:
+    layout = _layout(path, model, outputs, options, axes)  # read once, with objects or not
+    objects = outputs.objects is not None
+    if layout is None or layout.pages > 1 or layout.bytes(model, objects) <= sizing.WHOLE_BUDGET:
         return None
-    pixels, bytes_ = whole
+    pixels, bytes_ = layout.pixels, layout.bytes(model, objects)
     line = f"{path.name}: {pixels / 1e6:.1f} MP read window by window (pyramidal outputs; a "
     line += f"{_stopped(outputs)}), as its whole read would take about {bytes_ / 1e9:.1f} GB"
-    plain = OutputOptions.of(outputs, objects=None)
-    alone = whole_estimate(path, model, plain, options, axes=axes)
-    if outputs.objects is not None and alone is not None and alone[1] <= sizing.WHOLE_BUDGET:
+    if objects and layout.bytes(model, objects=False) <= sizing.WHOLE_BUDGET:
         line += " with objects (without them it is read whole, its outputs PNG or TIFF)"
     both = Spelled(f"large_threshold={pixels - 1}", f"--large-pixels {pixels - 1}")
     whole_too = Spelled(f"large_threshold={pixels}", f"--large-pixels {pixels}")
@@ -164,10 +164,10 @@ def whole_estimate(
     ImageJ ROIs,
     a stack's overlay), a turned or unreadable file (read whole, which says why)."""
     outputs = OutputOptions.of(outputs)
-    read = _whole_read(Path(path), model, outputs, options, axes)
-    if read is None or (read[0] > 1 and (not stacks or outputs.draw_overlay)):
+    read = _layout(Path(path), model, outputs, options, axes)
+    if read is None or (read.pages > 1 and (not stacks or outputs.draw_overlay)):
         return None
-    return read[0] * read[1], read[2]
+    return read.pages * read.pixels, read.bytes(model, outputs.objects is not None)
 
 
 def whole_read_note(
@@ -183,10 +183,11 @@ def whole_read_note(
     whole: what it costs and the ``--large-pixels`` that streams it (a stack page by page:
     audit s34 stacks 5, where a long movie's whole read said nothing); None for others."""
     path, outputs = Path(path), OutputOptions.of(outputs)
-    read = _whole_read(path, model, outputs, options, axes)
-    if read is None or read[0] * read[1] < least:
+    read = _layout(path, model, outputs, options, axes)
+    if read is None or read.pages * read.pixels < least:
         return None
-    (pages, pixels, bytes_), stack = read, read[0] > 1
+    pages, pixels, stack = read.pages, read.pixels, read.pages > 1
+    bytes_ = read.bytes(model, outputs.objects is not None)
     noun = read_page_axes(path, pages).noun() if stack else "pages"  # a movie's frames
     one = noun.removesuffix("s")
     what = f"{pages} {noun}, " if stack else ""
@@ -201,9 +202,24 @@ def whole_read_note(
     )
 
 
-def _whole_read(path: Path, model, outputs: OutputOptions, options, axes):
-    """(pages, pixels a page, :func:`~unetlab.inference.sizing.whole_read_bytes` of all)
-    of a TIFF the memory rule may stream (:func:`whole_estimate`), None for others."""
+class _Layout(NamedTuple):
+    """What a TIFF's header says of its whole read (:func:`_layout`): its ``pages``, the
+    ``pixels`` of a page, their ``channels`` and bytes a sample (``itemsize``)."""
+
+    pages: int
+    pixels: int
+    channels: int
+    itemsize: int
+
+    def bytes(self, model, objects: bool) -> float:
+        """:func:`~unetlab.inference.sizing.stack_read_bytes` of all its pages."""
+        sizes = (self.pages, self.pixels, self.channels, self.itemsize, model.num_classes)
+        return sizing.stack_read_bytes(*sizes, objects=objects)
+
+
+def _layout(path: Path, model, outputs: OutputOptions, options, axes) -> _Layout | None:
+    """The :class:`_Layout` of a TIFF the memory rule may stream (:func:`whole_estimate`),
+    from its header, None for others."""
     if path.suffix.lower() not in TIFF_SUFFIXES or outputs.large_threshold is not None:
         return None
     rows = options is not None and (options.exclude_rows or options.scale != 1)  # --scale too
@@ -217,8 +233,4 @@ def _whole_read(path: Path, model, outputs: OutputOptions, options, axes):
             turned = tiff_orientation(series_of(tif).levels[0].keyframe) != 1
     except UnetlabError:  # read whole, which names the problem
         return None
-    if turned:
-        return None
-    objects = outputs.objects is not None
-    all_ = sizing.stack_read_bytes(pages, h * w, c, itemsize, model.num_classes, objects=objects)
-    return pages, h * w, all_
+    return None if turned else _Layout(pages, h * w, c, itemsize)
