@@ -628,3 +628,32 @@ def test_a_group_shares_the_cpus_of_its_machine_not_of_every_node(monkeypatch):
     finally:
         torch.set_num_threads(before)
     assert inside == 4
+
+
+@pytest.mark.parametrize("omp", [None, "1"])
+def test_training_in_a_group_keeps_the_user_s_omp_num_threads(tmp_path, monkeypatch, omp):
+    """Under torchrun training set each process's threads to its exact share of the CPUs,
+    over the user's OMP_NUM_THREADS, which predict and evaluate keep (tidy6 s56): now it
+    keeps it too; unset, its share caps torch's default (here 4 threads on 2 CPUs). A real
+    group of one process (gloo, in this one), as torchrun's environment makes it."""
+    import socket
+
+    _omp(monkeypatch, omp)
+    monkeypatch.setattr(runtime, "torch_default_threads", lambda: 4)
+    for module in (runtime, train_run):  # what configure_threads, and the loader, read
+        monkeypatch.setattr(module, "available_cpus", lambda: 2)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    torchrun = dict(WORLD_SIZE="1", RANK="0", LOCAL_RANK="0", LOCAL_WORLD_SIZE="1")
+    for name, value in {**torchrun, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}.items():
+        monkeypatch.setenv(name, value)
+    _, seen = _threads_at_each_step(monkeypatch)
+    cfg = tiny_config(write_blobs(tmp_path / "data", 4), "train.epochs=1")
+    before = torch.get_num_threads()
+    torch.set_num_threads(4)
+    try:
+        fit(cfg, run_dir=tmp_path / "run", progress=False)
+    finally:
+        torch.set_num_threads(before)
+    assert seen and set(seen) == ({2} if omp is None else {1}), seen

@@ -404,6 +404,17 @@ def configure_threads(threads: int | None = None, *, share: int = 1) -> int:
     return torch.get_num_threads()
 
 
+def cap_threads(share: int = 1) -> None:
+    """Training's, predicting's and evaluating's one rule: torch's threads no more than this
+    process's ``share`` of the CPUs it may use (:func:`configure_threads`; one of ``share``
+    processes on this machine), unless the user chose them (:func:`threads_chosen`):
+    ``OMP_NUM_THREADS`` is applied (set after torch started too), a caller's
+    ``torch.set_num_threads`` kept. Training under torchrun set its exact share over the
+    user's OMP_NUM_THREADS, which predict kept (tidy6 s56)."""
+    if not threads_chosen() or env_threads() is not None:
+        configure_threads(share=share)
+
+
 @contextlib.contextmanager
 def threads_kept() -> Iterator[None]:
     """Within: torch's intra-op threads may change (:func:`configure_threads`, fewer beside

@@ -40,7 +40,7 @@ import torch
 
 from unetlab import cpu_share
 from unetlab.group import SOLO, Group
-from unetlab.runtime import configure_threads, env_threads, threads_chosen, threads_kept
+from unetlab.runtime import cap_threads, threads_chosen, threads_kept
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +95,7 @@ def looking_beside(group: Group) -> Iterator[None]:
     token = _looks.set(_Look(cpu_share.cpu_reading() if look else None))
     try:
         with threads_kept():
-            if not chosen or env_threads() is not None:  # the host's cores under a quota,
-                configure_threads(share=group.local_world if group.active else 1)  # or the env's
+            cap_threads(group.local_world if group.active else 1)  # or the env's count
             yield
     finally:
         _looks.reset(token)
