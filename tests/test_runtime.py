@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -130,3 +131,13 @@ def test_the_c_library_is_looked_up_once_a_process(monkeypatch):
     finally:
         runtime._glibc.cache_clear()
     assert len(calls) <= 1
+
+
+def test_the_parent_s_environment_is_read_as_it_started(tmp_path):
+    """torchrun's worker tells torchrun's OMP_NUM_THREADS=1 from the user's by its parent's
+    start-up environment (/proc/<ppid>/environ); None where it cannot be read."""
+    parent = tmp_path / str(os.getppid())
+    parent.mkdir()
+    (parent / "environ").write_bytes(b"PATH=/bin\0EMPTY=\0A=b=c\0")
+    assert runtime.parent_environ(tmp_path) == {"PATH": "/bin", "EMPTY": "", "A": "b=c"}
+    assert runtime.parent_environ(tmp_path / "none") is None

@@ -630,30 +630,97 @@ def test_a_group_shares_the_cpus_of_its_machine_not_of_every_node(monkeypatch):
     assert inside == 4
 
 
+def _fit_steps(tmp_path, monkeypatch, threads: int, **group) -> list[int]:
+    """The threads at each step of a fit begun on ``threads`` (torch's count put back after),
+    in a real gloo group of one in-process where ``group`` gives torchrun's environment
+    (``local_world``: its LOCAL_WORLD_SIZE, the CPUs' share; ``run_id``: its
+    TORCHELASTIC_RUN_ID), alone without."""
+    import socket
+
+    if group:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        torchrun = dict(WORLD_SIZE="1", RANK="0", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1")
+        torchrun.update(LOCAL_WORLD_SIZE=str(group["local_world"]), MASTER_PORT=str(port))
+        if "run_id" in group:
+            torchrun["TORCHELASTIC_RUN_ID"] = group["run_id"]
+        for name, value in torchrun.items():
+            monkeypatch.setenv(name, value)
+    _, seen = _threads_at_each_step(monkeypatch)
+    cfg = tiny_config(write_blobs(tmp_path / "data", 4), "train.epochs=1")
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        fit(cfg, run_dir=tmp_path / "run", progress=False)
+    finally:
+        torch.set_num_threads(before)
+    return seen
+
+
 @pytest.mark.parametrize("omp", [None, "1"])
 def test_training_in_a_group_keeps_the_user_s_omp_num_threads(tmp_path, monkeypatch, omp):
     """Under torchrun training set each process's threads to its exact share of the CPUs,
     over the user's OMP_NUM_THREADS, which predict and evaluate keep (tidy6 s56): now it
     keeps it too; unset, its share caps torch's default (here 4 threads on 2 CPUs). A real
     group of one process (gloo, in this one), as torchrun's environment makes it."""
-    import socket
-
     _omp(monkeypatch, omp)
     monkeypatch.setattr(runtime, "torch_default_threads", lambda: 4)
     for module in (runtime, train_run):  # what configure_threads, and the loader, read
         monkeypatch.setattr(module, "available_cpus", lambda: 2)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    torchrun = dict(WORLD_SIZE="1", RANK="0", LOCAL_RANK="0", LOCAL_WORLD_SIZE="1")
-    for name, value in {**torchrun, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}.items():
-        monkeypatch.setenv(name, value)
-    _, seen = _threads_at_each_step(monkeypatch)
-    cfg = tiny_config(write_blobs(tmp_path / "data", 4), "train.epochs=1")
+    seen = _fit_steps(tmp_path, monkeypatch, 4, local_world=1)
+    assert seen and set(seen) == ({2} if omp is None else {1}), seen
+
+
+#: torchrun's worker's parent (torchrun) started with: none of OMP_NUM_THREADS (torchrun set
+#: its 1 after), the user's 1, or unreadable (not Linux)
+PARENTS = {"torchrun's": {"PATH": "/bin"}, "user's": {"OMP_NUM_THREADS": "1"}, "unread": None}
+
+
+def _torchrun_omp(monkeypatch, parent: str) -> None:
+    """A torchrun worker's OMP_NUM_THREADS=1, its parent's start-up environment ``parent``
+    (:data:`PARENTS`); 4 CPUs, torch's default 4."""
+    _omp(monkeypatch, "1")
+    monkeypatch.setattr(runtime, "parent_environ", lambda: PARENTS[parent])
+    monkeypatch.setattr(runtime, "torch_default_threads", lambda: 4)
+    for module in (runtime, train_run):  # what configure_threads, and the loader, read
+        monkeypatch.setattr(module, "available_cpus", lambda: 4)
+
+
+@pytest.mark.parametrize("parent", PARENTS)
+def test_torchrun_s_own_omp_num_threads_trains_on_the_share(tmp_path, monkeypatch, parent):
+    """torchrun --nproc_per_node 2 with no OMP_NUM_THREADS gives its workers
+    OMP_NUM_THREADS=1 (with a banner), which training took for the user's since 80d1e35f:
+    1 thread a process, not its share (review fixT s56). torchrun's started environment
+    (its worker's parent's) lacks it: the share, 2 of 4 CPUs; the user's 1 is kept."""
+    _torchrun_omp(monkeypatch, parent)
+    seen = _fit_steps(tmp_path, monkeypatch, 1, local_world=2, run_id="x")
+    assert seen and set(seen) == ({1} if parent == "user's" else {2}), seen
+
+
+@pytest.mark.parametrize("parent", PARENTS)
+def test_torchrun_s_own_omp_num_threads_predicts_on_the_share(monkeypatch, parent):
+    """The same launch predicted (and evaluated) on 1 thread a process, where README says
+    its share; a launch without torchrun's TORCHELASTIC_RUN_ID, or of one process a
+    machine, never got torchrun's 1: its OMP_NUM_THREADS=1 is the user's."""
+    from unetlab.group import Group
+    from unetlab.inference.threads_look import looking_beside
+
+    _torchrun_omp(monkeypatch, parent)
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "x")
     before = torch.get_num_threads()
-    torch.set_num_threads(4)
+    inside = []
     try:
-        fit(cfg, run_dir=tmp_path / "run", progress=False)
+        for local in (2, 1):
+            monkeypatch.setenv("LOCAL_WORLD_SIZE", str(local))
+            torch.set_num_threads(1)  # as torch started under OMP_NUM_THREADS=1
+            with looking_beside(Group(rank=0, world=2, active=True, local_size=local)):
+                inside.append(torch.get_num_threads())
+            assert torch.get_num_threads() == 1  # put back
+        monkeypatch.delenv("TORCHELASTIC_RUN_ID")
+        monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+        with looking_beside(Group(rank=0, world=2, active=True, local_size=2)):
+            inside.append(torch.get_num_threads())
     finally:
         torch.set_num_threads(before)
-    assert seen and set(seen) == ({2} if omp is None else {1}), seen
+    assert inside == ([1, 1, 1] if parent == "user's" else [2, 1, 1])

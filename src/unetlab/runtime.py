@@ -359,6 +359,33 @@ THREADS_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
 THREADS_AT_IMPORT = torch.get_num_threads()
 
 
+def threads_env() -> dict[str, str]:
+    """The variables of :data:`THREADS_ENV` the user set: ``os.environ``'s, less an
+    ``OMP_NUM_THREADS`` that torchrun set (:func:`torchrun_set_omp`)."""
+    env = {name: os.environ[name] for name in THREADS_ENV if name in os.environ}
+    if "OMP_NUM_THREADS" in env and torchrun_set_omp():
+        del env["OMP_NUM_THREADS"]
+    return env
+
+
+def torchrun_set_omp() -> bool:
+    """Whether this process's ``OMP_NUM_THREADS=1`` is torchrun's, not the user's: torchrun
+    ``--nproc_per_node`` N > 1 gives its workers that 1 where the user set none (with a
+    banner; torch/distributed/run.py), which a worker's environment cannot tell from a
+    user's 1. Its parent's, torchrun's, start-up environment (:func:`parent_environ`) can:
+    it lacks the variable torchrun set after it started. Where that cannot be read (not
+    Linux), such a launch's 1 is taken for torchrun's. Review fixT s56: trained (and
+    predicted) on 1 thread a process, not its share."""
+    env = os.environ
+    if env.get("OMP_NUM_THREADS") != "1" or "TORCHELASTIC_RUN_ID" not in env:
+        return False
+    local = env.get("LOCAL_WORLD_SIZE", "")
+    if not (local.isdigit() and int(local) > 1):
+        return False
+    parent = parent_environ()
+    return parent is None or "OMP_NUM_THREADS" not in parent
+
+
 def threads_chosen() -> bool:
     """Whether the user chose torch's intra-op threads, so that unetlab keeps the count
     (no fewer beside other work): an environment variable of :data:`THREADS_ENV`, or a
@@ -367,19 +394,23 @@ def threads_chosen() -> bool:
     imported, :data:`THREADS_AT_IMPORT`) nor the one :func:`configure_threads` makes of it
     (no more than :func:`available_cpus`). A count set equal to one of those cannot be
     told from it, nor, without the cores described, one set before unetlab's import:
-    ``OMP_NUM_THREADS`` keeps any."""
-    if any(name in os.environ for name in THREADS_ENV):
+    ``OMP_NUM_THREADS`` keeps any. torchrun's own ``OMP_NUM_THREADS=1``
+    (:func:`torchrun_set_omp`) is no choice, nor the 1 thread torch started on by it."""
+    if threads_env():
         return True
     default = torch_default_threads()
     if default is None:
         default = THREADS_AT_IMPORT
-    return torch.get_num_threads() not in (default, min(default, available_cpus()))
+    started = (default, min(default, available_cpus()))
+    if torchrun_set_omp():  # torch started on torchrun's 1
+        started += (1,)
+    return torch.get_num_threads() not in started
 
 
 def env_threads() -> int | None:
     """The count ``OMP_NUM_THREADS`` asks for (its first level: ``4,2`` asks 4), None where it
-    is unset or no count."""
-    first = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    is unset (or torchrun's: :func:`threads_env`) or no count."""
+    first = threads_env().get("OMP_NUM_THREADS", "").split(",")[0].strip()
     return int(first) if first.isascii() and first.isdigit() and int(first) > 0 else None
 
 
@@ -389,7 +420,8 @@ def configure_threads(threads: int | None = None, *, share: int = 1) -> int:
     ``OMP_NUM_THREADS`` or an earlier ``torch.set_num_threads`` chose fewer; an
     OMP_NUM_THREADS set after torch started (``os.environ`` in a notebook, which torch read
     only as it started) is applied (review s55 A1: it left torch on the host's cores).
-    Returns the number in effect."""
+    torchrun's own ``OMP_NUM_THREADS=1`` (:func:`torchrun_set_omp`) counts as unset: the
+    1 thread torch started on by it becomes the share. Returns the number in effect."""
     if threads is not None:
         if threads < 1:
             raise UnetlabError(f"threads must be at least 1, not {threads}")
@@ -397,9 +429,12 @@ def configure_threads(threads: int | None = None, *, share: int = 1) -> int:
     elif (asked := env_threads()) is not None:  # set after torch started: a notebook's
         if torch.get_num_threads() != asked:  # os.environ, as the fewer-threads line says
             torch.set_num_threads(asked)
-    elif "OMP_NUM_THREADS" not in os.environ:
+    elif "OMP_NUM_THREADS" not in threads_env():
         cpus = max(1, available_cpus() // max(1, share))
-        if torch.get_num_threads() > cpus:  # more threads than cores thrash
+        now = torch.get_num_threads()
+        if now == 1 and torchrun_set_omp():  # torch started on torchrun's 1: as without it
+            torch.set_num_threads(min(cpus, torch_default_threads() or cpus))
+        elif now > cpus:  # more threads than cores thrash
             torch.set_num_threads(cpus)
     return torch.get_num_threads()
 
@@ -409,8 +444,10 @@ def cap_threads(share: int = 1) -> None:
     process's ``share`` of the CPUs it may use (:func:`configure_threads`; one of ``share``
     processes on this machine), unless the user chose them (:func:`threads_chosen`):
     ``OMP_NUM_THREADS`` is applied (set after torch started too), a caller's
-    ``torch.set_num_threads`` kept. Training under torchrun set its exact share over the
-    user's OMP_NUM_THREADS, which predict kept (tidy6 s56)."""
+    ``torch.set_num_threads`` kept (training alone caps it: ``setup_run``). Training
+    under torchrun set its exact share over the user's OMP_NUM_THREADS, which predict kept
+    (tidy6 s56); torchrun's own OMP_NUM_THREADS=1 is no choice (:func:`torchrun_set_omp`):
+    its 1 thread becomes the share."""
     if not threads_chosen() or env_threads() is not None:
         configure_threads(share=share)
 
@@ -507,6 +544,18 @@ def cores_busy(before: dict, after: dict, cpus) -> float:
 
 #: Linux's process table
 PROC = Path("/proc")
+
+
+def parent_environ(proc: Path = PROC) -> dict[str, str] | None:
+    """The environment this process's parent started with (Linux's
+    ``/proc/<ppid>/environ``: not what it set in ``os.environ`` since), None where it
+    cannot be read."""
+    try:
+        raw = (proc / str(os.getppid()) / "environ").read_bytes()
+    except OSError:
+        return None
+    pairs = (os.fsdecode(entry).partition("=") for entry in raw.split(b"\0") if entry)
+    return {name: value for name, _, value in pairs}
 
 
 def process_stat(pid: int, proc: Path = PROC) -> list[str]:
