@@ -724,3 +724,15 @@ def test_torchrun_s_own_omp_num_threads_predicts_on_the_share(monkeypatch, paren
     finally:
         torch.set_num_threads(before)
     assert inside == ([1, 1, 1] if parent == "user's" else [2, 1, 1])
+
+
+@pytest.mark.parametrize("omp", [None, "3"])
+def test_training_alone_caps_a_caller_s_threads_at_the_cpus(tmp_path, monkeypatch, omp):
+    """A notebook's torch.set_num_threads(os.cpu_count()) in a container of a 2-CPU quota on
+    a larger host: since 80d1e35f training kept it, 8 threads on 2 CPUs, silently (review
+    fixT s56); capped at the CPUs again, as before; the user's OMP_NUM_THREADS is kept."""
+    _omp(monkeypatch, omp)
+    for module in (runtime, train_run):  # what configure_threads, and the loader, read
+        monkeypatch.setattr(module, "available_cpus", lambda: 2)
+    seen = _fit_steps(tmp_path, monkeypatch, 8)
+    assert seen and set(seen) == ({2} if omp is None else {3}), seen
