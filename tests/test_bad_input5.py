@@ -59,6 +59,27 @@ def test_a_loader_worker_s_bad_input_comes_back_as_itself():
     assert [b.shape for b in good] == [(2, 2), (1, 2)]
 
 
+def _summed(items: list) -> torch.Tensor:
+    """A caller's collate_fn: the batch's sum, not torch's stack (module level: it pickles)."""
+    return torch.stack(items).sum(0)
+
+
+def test_a_caller_s_collate_fn_makes_the_batches_with_workers_as_without():
+    """With workers UserErrorLoader replaced a caller's collate_fn by torch's default,
+    silently; without, it was honoured (review fixT s56). Both the same now; a bad item
+    still comes back as itself."""
+    for workers in (0, 1):
+        kept = UserErrorLoader(
+            _ReadsBadMasks(), batch_size=2, num_workers=workers, collate_fn=_summed, sampler=[0, 1]
+        )
+        assert [b.shape for b in kept] == [(2,)], workers
+        loader = UserErrorLoader(
+            _ReadsBadMasks(), batch_size=2, num_workers=workers, collate_fn=_summed
+        )
+        with pytest.raises(ChannelsMaskError):
+            list(loader)
+
+
 def test_a_loader_worker_s_error_keeps_the_worker_s_traceback_as_a_note():
     """Pickled back from a worker, the error lost the worker's traceback, which ``--debug``
     showed as the main process's alone (revE): the worker's is a note (Python prints it

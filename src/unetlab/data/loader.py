@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import pickle
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import NamedTuple
 
 from torch.utils.data import DataLoader, Dataset, default_collate, get_worker_info
@@ -66,19 +67,22 @@ def _sendable(exc: UnetlabError) -> UnetlabError:
     return plain
 
 
-def _collated(items: list):
-    """The batch of ``items`` (torch's default), or the first :class:`_Refused` among them."""
-    return next((i for i in items if isinstance(i, _Refused)), None) or default_collate(items)
+def _collated(items: list, collate: Callable = default_collate):
+    """The batch of ``items`` (``collate``'s: torch's default, or the caller's
+    ``collate_fn``), or the first :class:`_Refused` among them."""
+    return next((i for i in items if isinstance(i, _Refused)), None) or collate(items)
 
 
 class UserErrorLoader(DataLoader):
-    """A :class:`~torch.utils.data.DataLoader` of ``dataset`` (keywords: DataLoader's, but
-    ``collate_fn``) that raises an item's UnetlabError as the item's reading raised it, in
-    a worker process or not."""
+    """A :class:`~torch.utils.data.DataLoader` of ``dataset`` (keywords: DataLoader's) that
+    raises an item's UnetlabError as the item's reading raised it, in a worker process or
+    not. A ``collate_fn`` makes the batches with workers as without (with workers it was
+    replaced by torch's default, silently: review fixT s56)."""
 
     def __init__(self, dataset: Dataset, **keywords):
         if keywords.get("num_workers", 0) > 0:  # without workers torch raises it as it is
-            dataset, keywords = _Refusing(dataset), dict(keywords, collate_fn=_collated)
+            collate = partial(_collated, collate=keywords.get("collate_fn") or default_collate)
+            dataset, keywords = _Refusing(dataset), dict(keywords, collate_fn=collate)
         super().__init__(dataset, **keywords)
 
     def __iter__(self) -> Iterator:
