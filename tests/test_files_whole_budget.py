@@ -2,6 +2,7 @@
 (its pixels, channels, bytes and the model's classes), not only above a pixel count; a
 long whole read is said first (audit s32 histo 7)."""
 
+import json
 import logging
 
 import numpy as np
@@ -91,3 +92,21 @@ def test_one_streamed_tile_is_said_in_the_singular(tmp_path, caplog, monkeypatch
     assert _predict(tmp_path, caplog, "streamed")  # 64 x 80 px: one tile of the model's size
     said = [r.getMessage() for r in caplog.records if "streaming" in r.getMessage()]
     assert said and "streaming 1 tile of 64 x 80 px to" in said[0], said
+
+
+def test_a_tiff_streamed_for_its_objects_traces_their_outlines(tmp_path, caplog, monkeypatch):
+    """A TIFF the memory rule streams only because of its objects: its note estimated the
+    whole read without objects from options that kept outlines="geojson" and dropped
+    objects, which refuse each other ("outlines trace objects: add objects= (--instances)"),
+    so predict_file refused a right call (review fixT s56, fixed in f12ffdb4). Now streamed
+    and traced, the note saying that without objects it is read whole."""
+    monkeypatch.setattr(sizing, "WHOLE_BUDGET", whole_read_bytes(64 * 80, 3, 1, 2) + 1)
+    _tiff(tmp_path / "s.tif")
+    model = UNet(3, 2, depth=2, base_channels=4, padding="same").eval()
+    with caplog.at_level(logging.INFO):
+        predict_file(model, tmp_path / "s.tif", tmp_path / "o", objects=True, outlines="geojson")
+    assert "with objects (without them it is read whole" in caplog.text
+    with tifffile.TiffFile(tmp_path / "o" / "s.tif") as tif:  # streamed: OME-TIFF
+        assert tif.is_ome
+    traced = json.loads((tmp_path / "o" / "s_objects.geojson").read_text())
+    assert traced["type"] == "FeatureCollection" and traced["features"]
