@@ -83,7 +83,7 @@ CASES = {
         _grey_model,
         _bare(4, 1),
         "CYX",
-        "has 4 channels, the model takes 1: choose one with --channel C",
+        "has 4 channels, the model takes 1: choose one with channel=C",  # Python (s56)
     ),
     "model of channel 1, grey image": (_channel_1_model, _plane, None, None),
     "stains model (ZCYX), grey pages given ZYX": (

@@ -200,7 +200,7 @@ def test_channels_given_by_axes_are_not_an_rgb_picture_for_a_grey_model(tmp_path
     # what tifffile.imwrite(path, cyx) writes today: an RGB TIFF of planar samples
     tifffile.imwrite(tmp_path / "c.tif", cyx, photometric="rgb", planarconfig="separate")
     with pytest.raises(
-        UnetlabError, match=r"c.tif: has 3 channels, the model takes 1: .*--channel"
+        UnetlabError, match=r"c.tif: has 3 channels, the model takes 1: choose one with channel=C"
     ):
         predict_file(net, tmp_path / "c.tif", tmp_path / "o", axes="CYX")
     assert not (tmp_path / "o").exists()

@@ -163,10 +163,10 @@ def test_a_band_list_as_a_numpy_array_is_read_as_the_list():
     assert np.array_equal(predict_image(net, image, channel=np.array([3, 2, 1, 7])), listed)
     with pytest.raises(UnetlabError, match=r"a list of distinct ones .* not 2\.5"):
         predict_image(net, image, channel=2.5)
-    with pytest.raises(UnetlabError, match=r"channels 0, 1, 2, 9 are read \(--channel or channel="):
-        predict_image(net, image, channel=[0, 1, 2, 9])  # Python's spelling named too
+    with pytest.raises(UnetlabError, match=r"channels 0, 1, 2, 9 are read \(channel=, else"):
+        predict_image(net, image, channel=[0, 1, 2, 9])  # Python's spelling alone (s56)
     one = UNet(1, 2, depth=2, base_channels=2).eval()
-    with pytest.raises(UnetlabError, match=r"no channel 9: give --channel \(channel=\) a"):
+    with pytest.raises(UnetlabError, match=r"no channel 9: give channel= a channel"):
         predict_image(one, image, channel=9)
 
 

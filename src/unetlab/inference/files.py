@@ -243,7 +243,7 @@ def check_options(
     channels = getattr(model, "in_channels", 1)
     count = len(o.channel) if isinstance(o.channel, tuple) else 1  # a band subset: several
     if o.channel is not None and channels != count:  # each file failed alike (s37 bands)
-        raise UnetlabError(channel_refusal(o.channel, channels))
+        raise UnetlabError(**channel_refusal(o.channel, channels))
     if o.batch_size is not None and o.batch_size < 1:
         n = o.batch_size  # named as the caller spells it (s52 badinput: "batch size")
         raise UnetlabError(**spelled(lambda f: f"{f} must be at least 1, not {n}", BATCH_SIZE))

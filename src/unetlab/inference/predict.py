@@ -50,7 +50,7 @@ from unetlab.data.normalize import channels_of, contrast_note, floor_entry, floo
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import PageAxes
 from unetlab.data.weightmap import background_class, named_background
-from unetlab.errors import KnownFields, Spelled, UnetlabError, did_you_mean, said_as
+from unetlab.errors import KnownFields, Spelled, UnetlabError, did_you_mean, said_as, spelled
 from unetlab.inference import chosen
 from unetlab.inference.appearance import (
     FarCount,
@@ -61,7 +61,7 @@ from unetlab.inference.appearance import (
     say_appearance,
 )
 from unetlab.inference.offset import label_offset, shift_probabilities
-from unetlab.inference.pages import stains_of
+from unetlab.inference.pages import CHANNEL, CHANNEL_C, stains_of
 from unetlab.inference.rescale import check_scale, rescaled, restored
 from unetlab.inference.sizing import choose_tiling, memory_budget
 from unetlab.inference.tiling import iter_tiled_rows, tiled_apply, with_tta
@@ -275,7 +275,7 @@ def fit_channels(
     ask = not axes_given and is_tiff_name(name)  # a PNG has no (C, H, W) pages
     fitted, note = _converted(hwc, channels, colour=colour, ask=ask, alpha=alpha)
     if fitted is None:
-        raise UnetlabError(_refusal(name, hwc, channels, guessed=guessed))
+        raise UnetlabError(**_refusal(name, hwc, channels, guessed=guessed))
     if note and not quiet and _first_in_run(("channels", name, note)):  # a stack's: once
         log.warning("%s: %s", name, note)
     return fitted
@@ -309,8 +309,8 @@ def _channels_last(image: np.ndarray, name: str) -> np.ndarray:
     return image[:, :, None] if image.ndim == 2 else image
 
 
-#: how a caller picks one channel of a colour image: a line logged says its caller's form
-_ONE_CHANNEL = Spelled("channel=C", "--channel C")
+#: the setting named, as the Python API and the command line call it
+CHANNEL_NAMED = Spelled("channel", "--channel")
 #: cellpose's chan 2 (green, counted from 1) as unetlab's channel, in its caller's form
 _CELLPOSE_CHAN_2 = Spelled("channel=1", "--channel 1")
 
@@ -332,7 +332,7 @@ def _converted(
     if have in (3, 4) and channels == 1 and colour:
         return _luminance(hwc[..., :3])[:, :, None], (
             "colour image given to a grey model; predicting its luminance (0.299 R + 0.587 G + "
-            f"0.114 B); to predict one channel give {said_as(_ONE_CHANNEL)}, counted from 0 "
+            f"0.114 B); to predict one channel give {said_as(CHANNEL_C)}, counted from 0 "
             "(0 red, 1 green, 2 blue)"
         )
     if have == 4 and channels == 3 and colour:  # an RGBA array (np.asarray of an RGBA PNG)
@@ -343,21 +343,27 @@ def _converted(
     return None, ""
 
 
-def channel_refusal(channel: int | str | tuple[int, ...], channels: int) -> str:
-    """Why ``channel`` (one, or a band list) cannot be given to a net of ``channels`` input
-    channels (not 1; not as many as the list)."""
+def channel_refusal(
+    channel: int | str | tuple[int, ...], channels: int, said: str = ""
+) -> dict[str, str]:
+    """The keywords of the error (:func:`~unetlab.errors.spelled`: ``channel=`` to Python,
+    ``--channel`` to the command line, s56) saying why ``channel`` (one, or a band list)
+    cannot be given to a net of ``channels`` input channels (not 1; not as many as the
+    list), after ``said`` (the image's name)."""
     if isinstance(channel, tuple):
-        return (
-            f"channels {', '.join(map(str, channel))} were asked for ({len(channel)} bands), "
-            f"but the model takes {channels} channel(s): give --channel (channel=) {channels} "
+        line = (
+            f"{said}channels {', '.join(map(str, channel))} were asked for ({len(channel)} "
+            f"bands), but the model takes {channels} channel(s): give {{0}} {channels} "
             "band(s), or leave it out (the bands it trained on, data.channel, else all)"
         )
+        return spelled(line.format, CHANNEL)
     shown = repr(channel) if isinstance(channel, str) else channel
-    return (
-        f"channel {shown} was asked for, but the model takes {channels} channels: leave "
-        f"--channel (channel=) out to give it all {channels} channels (--channel picks one "
-        "channel for a 1-channel model)"
+    line = (
+        f"{said}channel {shown} was asked for, but the model takes {channels} channels: leave "
+        f"{{0}} out to give it all {channels} channels ({{0}} picks one channel for a "
+        "1-channel model)"
     )
+    return spelled(line.format, CHANNEL)
 
 
 def _one_channel(hwc: np.ndarray, channel, channels: int, name: str) -> np.ndarray:
@@ -370,28 +376,27 @@ def _one_channel(hwc: np.ndarray, channel, channels: int, name: str) -> np.ndarr
         )
     wanted = channel if isinstance(channel, tuple) else (channel,)
     if channels != len(wanted):
-        raise UnetlabError(f"{name}: {channel_refusal(channel, channels)}")
+        raise UnetlabError(**channel_refusal(channel, channels, f"{name}: "))
     if max(wanted) >= hwc.shape[2]:
-        raise UnetlabError(_missing_channel(name, hwc.shape[2], channel))
+        raise UnetlabError(**_missing_channel(name, hwc.shape[2], channel))
     if len(wanted) > 1:
         return hwc[:, :, list(wanted)]
     return hwc[:, :, channel : channel + 1]
 
 
-def _missing_channel(name: str, have: int, channel) -> str:
-    """The line for an image of ``have`` channels that lacks one of ``channel`` (an index,
-    or the tuple of them a model records)."""
+def _missing_channel(name: str, have: int, channel) -> dict[str, str]:
+    """The keywords of the error (:func:`~unetlab.errors.spelled`) for an image of ``have``
+    channels that lacks one of ``channel`` (an index, or the tuple of them a model
+    records)."""
+    said = f"{name}: has {have} channel(s) (0 to {have - 1}), "
     if isinstance(channel, tuple):
-        return (
-            f"{name}: has {have} channel(s) (0 to {have - 1}), but channels "
-            f"{', '.join(map(str, channel))} are read (--channel or channel=, else the "
-            f"model's data.channel): give images of at least {max(channel) + 1} channels, or the "
-            "bands they have"
+        line = (
+            f"{said}but channels {', '.join(map(str, channel))} are read ({{}}, else the "
+            f"model's data.channel): give images of at least {max(channel) + 1} channels, or "
+            "the bands they have"
         )
-    return (
-        f"{name}: has {have} channel(s) (0 to {have - 1}), no channel "
-        f"{channel}: give --channel (channel=) a channel it has"
-    )
+        return spelled(line.format, CHANNEL)
+    return spelled(f"{said}no channel {channel}: give {{}} a channel it has".format, CHANNEL)
 
 
 def _say_constant(hwc: np.ndarray, channel: int, name: str) -> None:
@@ -408,22 +413,27 @@ def _say_constant(hwc: np.ndarray, channel: int, name: str) -> None:
         )
 
 
-def _refusal(name: str, hwc: np.ndarray, channels: int, *, guessed: bool) -> str:
-    """The line refusing ``hwc`` for a net of ``channels`` (:func:`_mismatch`); for an array
-    of 4 bytes a pixel (``guessed``: no file said what its channels are), how to give an
-    RGBA picture's colours instead."""
-    line = _mismatch(name, hwc.shape[2], channels)
-    if guessed and hwc.shape[2] == 4 and hwc.dtype == np.uint8:
-        return f"{line}; an RGBA picture: give its colours, image[..., :3], for their luminance"
-    return line
+def _refusal(name: str, hwc: np.ndarray, channels: int, *, guessed: bool) -> dict[str, str]:
+    """The keywords of the error refusing ``hwc`` for a net of ``channels``
+    (:func:`_mismatch`, in each caller's form: :func:`~unetlab.errors.spelled`); for an
+    array of 4 bytes a pixel (``guessed``: no file said what its channels are), how to give
+    an RGBA picture's colours instead."""
+    rgba = guessed and hwc.shape[2] == 4 and hwc.dtype == np.uint8
+    more = "; an RGBA picture: give its colours, image[..., :3], for their luminance"
+
+    def line(choose: str) -> str:
+        return _mismatch(name, hwc.shape[2], channels, choose) + (more if rgba else "")
+
+    return spelled(line, CHANNEL_C)
 
 
-def _mismatch(name: str, have: int, channels: int) -> str:
-    """The line refusing an image of ``have`` channels for a net of ``channels``."""
+def _mismatch(name: str, have: int, channels: int, choose: str) -> str:
+    """The line refusing an image of ``have`` channels for a net of ``channels`` (``choose``:
+    how its caller picks one channel, ``channel=C`` or ``--channel C``)."""
     if channels == 1:
         return (
-            f"{name}: has {have} channels, the model takes 1: choose one with --channel C "
-            "(Python: channel=C), e.g. the nuclear stain"
+            f"{name}: has {have} channels, the model takes 1: choose one with {choose}, e.g. "
+            "the nuclear stain"
         )
     if have == 1:
         return (
@@ -544,9 +554,8 @@ class PredictOptions(KnownFields):
             object.__setattr__(self, "channel", c := c[0])
         if isinstance(c, (list, tuple)) and len(c) > 1:  # a band subset (data.channel a list)
             if not all(_whole(i) and i >= 0 for i in c) or len(set(c)) != len(c):
-                raise UnetlabError(
-                    f"channel (--channel) must list distinct channel indices, each at least 0, not {c!r}"
-                )
+                said = "{} must list distinct channel indices, each at least 0, not " + repr(c)
+                raise UnetlabError(**spelled(said.format, CHANNEL_NAMED))
             object.__setattr__(self, "channel", tuple(int(i) for i in c))
             return
         if c is not None and (not isinstance(c, int) or isinstance(c, bool) or c < 0):

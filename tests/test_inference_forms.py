@@ -1,0 +1,56 @@
+"""Predict's messages in their caller's form (s56 pyformsI): the command line is told its
+flags (``--channel``, ``--large-pixels``), a Python caller the keywords (``channel=``,
+``large_threshold=``), never both inline as "--channel (channel=)"."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+
+from unetlab.checkpoint import save_model
+from unetlab.cli import main
+from unetlab.errors import UnetlabError
+from unetlab.inference.predict import PredictOptions, predict_image
+from unetlab.models import UNet
+
+
+def _grey(tmp_path):
+    """A tiny grey (1-channel) model saved as m.pt, and a 3-channel TIFF beside it."""
+    net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    save_model(tmp_path / "m.pt", net)
+    three = np.random.default_rng(0).integers(0, 4000, (24, 24, 3), dtype=np.uint16)
+    tifffile.imwrite(tmp_path / "three.tif", three, photometric="minisblack", planarconfig="contig")
+    return net, three
+
+
+def _predicted(tmp_path, capsys, *more, at: str = "three.tif") -> str:
+    """The error lines of ``unetlab predict`` of ``at`` (a file or a glob) with ``more``
+    flags, which fails."""
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input"]
+    capsys.readouterr()
+    assert main([*argv, str(tmp_path / at), "--output", str(tmp_path / "o"), *more])
+    return capsys.readouterr().err
+
+
+def test_channels_of_a_grey_model_are_told_in_each_callers_form(tmp_path, capsys):
+    net, three = _grey(tmp_path)
+    err = _predicted(tmp_path, capsys)
+    assert "the model takes 1: choose one with --channel C, e.g. the nuclear stain" in err
+    two = three[..., :2]  # a folder's file without the channel its other file has
+    tifffile.imwrite(tmp_path / "two.tif", two, photometric="minisblack", planarconfig="contig")
+    err = _predicted(tmp_path, capsys, "--channel", "2", at="*.tif")
+    assert "no channel 2: give --channel a channel it has" in err and "channel=" not in err
+    with pytest.raises(UnetlabError, match="choose one with channel=C, e.g.") as said:
+        predict_image(net, three)
+    assert "--channel" not in str(said.value)
+    with pytest.raises(UnetlabError, match="no channel 2: give channel= a channel it has"):
+        predict_image(net, two, channel=2)
+
+
+def test_a_band_list_of_repeated_channels_is_told_in_each_callers_form(tmp_path, capsys):
+    _grey(tmp_path)
+    with pytest.raises(UnetlabError, match=r"^channel must list distinct channel indices"):
+        PredictOptions(channel=[1, 1])
+    err = _predicted(tmp_path, capsys, "--channel", "1,1")
+    assert "error: --channel must list distinct channel indices, each at least 0, not (1" in err
