@@ -375,6 +375,6 @@ def test_predict_given_a_data_set_root_names_its_test_folder_too(tmp_path):
         find_inputs(tmp_path)
     assert str(err.value).endswith(
         f"it looks like a data set: give {tmp_path / 'images'} or {tmp_path / 'test'} to "
-        "predict its images, or add --recursive to predict them all, their outputs in the "
+        "predict its images, or use predict_tree to predict them all, their outputs in the "
         "same sub-folders of the output folder"
     )

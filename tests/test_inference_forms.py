@@ -10,6 +10,7 @@ import tifffile
 
 from unetlab.checkpoint import save_model
 from unetlab.cli import main
+from unetlab.data.io import write_png
 from unetlab.errors import UnetlabError
 from unetlab.inference.predict import PredictOptions, predict_image
 from unetlab.models import UNet
@@ -46,6 +47,16 @@ def test_channels_of_a_grey_model_are_told_in_each_callers_form(tmp_path, capsys
     assert "--channel" not in str(said.value)
     with pytest.raises(UnetlabError, match="no channel 2: give channel= a channel it has"):
         predict_image(net, two, channel=2)
+
+
+def test_a_data_set_root_is_told_recursive_on_the_command_line(tmp_path, capsys):
+    """find_inputs's Python form (use predict_tree): test_folder_names.py."""
+    _grey(tmp_path)
+    for name in ("images/a.png", "masks/a.png", "test/c.png"):
+        write_png(tmp_path / "ds" / name, np.zeros((8, 8), np.uint8))
+    err = _predicted(tmp_path, capsys, at="ds")
+    assert "predict its images, or add --recursive to predict them all, their outputs" in err
+    assert "predict_tree" not in err
 
 
 def test_a_band_list_of_repeated_channels_is_told_in_each_callers_form(tmp_path, capsys):

@@ -80,7 +80,7 @@ def test_images_not_named_as_their_folder_are_no_dsb_and_keep_their_folders(tmp_
     --recursive mirrors them (OUT/p/images/x.png), no clash."""
     for sid in ("p", "q"):
         write_png(tmp_path / "t" / sid / "images" / "x.png", np.zeros((4, 4, 3), np.uint8))
-    with pytest.raises(UnetlabError, match=r"no images found in .*add --recursive"):
+    with pytest.raises(UnetlabError, match=r"no images found in .*use predict_tree"):
         find_inputs(tmp_path / "t")
     found = [str(rel) for rel, _ in tree_folders(tmp_path / "t", tmp_path / "out")]
     assert found == ["p/images", "q/images"]

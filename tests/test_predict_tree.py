@@ -104,9 +104,13 @@ def test_recursive_refuses_files_and_an_empty_tree(drop, capsys):
     assert "--recursive takes one folder as --input" in capsys.readouterr().err
 
 
-def test_the_folder_and_glob_lines_name_recursive(drop):
-    with read_notes(), pytest.raises(UnetlabError, match="add --recursive .* same sub-folders"):
-        find_inputs(drop / "drop")
+def test_the_folder_and_glob_lines_name_recursive(drop, capsys):
+    with read_notes(), pytest.raises(UnetlabError, match="use predict_tree to .* same sub-fold"):
+        find_inputs(drop / "drop")  # Python's way (s56: "add --recursive (Python: ...)")
+    assert _predict(drop) == 2
+    err = capsys.readouterr().err
+    assert "recursively; add --recursive to predict them with" in err
+    assert "predict_tree" not in err
     from unetlab.inference.folders import predict_folder
 
     model = UNet(1, 2, depth=2, base_channels=2, padding="same")

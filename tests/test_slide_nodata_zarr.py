@@ -57,7 +57,7 @@ def test_auto_leaves_nothing_out_of_a_zarr_and_says_its_unstored_chunks_once(
     said = [m for m in caplog.messages if "chunks (within" in m]
     assert len(said) == 1, said  # once, though predicted three times
     assert said[0].startswith("m.ome.zarr: level 0 lacks ") and "fill value 0" in said[0]
-    assert "unetlab predict --nodata 0 (Python: nodata=0)" in said[0]  # a fix the CLI takes
+    assert "background), nodata=0 leaves out" in said[0]  # Python's fix, no flag (s56)
 
 
 def test_a_zarr_with_every_chunk_stored_says_nothing(tmp_path, small_chunks, caplog):

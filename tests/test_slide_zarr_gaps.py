@@ -82,7 +82,24 @@ def test_missing_chunks_of_the_level_predicted_give_one_warning(tmp_path, caplog
         f"m.ome.zarr: level 0 lacks {count} chunks (within rows 40-59, columns {columns}), "
         "which read as its fill value 0 and are predicted as pixels of 0"
     )
-    assert "unetlab predict --nodata 0 (Python: nodata=0)" in said[0]
+    assert "background), nodata=0 leaves out its pixels of 0" in said[0]  # no flag (s56)
+
+
+def test_the_command_line_is_told_the_nodata_flag(tmp_path, caplog):
+    """The line gave both forms inline, "unetlab predict --nodata 0 (Python: nodata=0)"; the
+    command line is told its flag alone (s56)."""
+    from unetlab.checkpoint import save_model
+    from unetlab.cli import main
+
+    _write(tmp_path / "m.ome.zarr", "v2", _image((40, 40)))
+    _drop(tmp_path / "m.ome.zarr", 0, [(0, 1, 1)])
+    save_model(tmp_path / "m.pt", _model())
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--tile-size", "32"]
+    argv += ["--input", str(tmp_path / "m.ome.zarr"), "--output", str(tmp_path / "o")]
+    with caplog.at_level(logging.INFO):
+        assert main(argv) == 0
+    (said,) = _said(caplog)
+    assert "background), --nodata 0 leaves out its pixels of 0" in said and "nodata=" not in said
 
 
 def test_a_level_given_by_its_path_is_named_with_its_store(tmp_path, caplog):
@@ -142,7 +159,7 @@ def test_a_nan_fill_value_s_gap_is_said_to_stop_the_run_not_to_be_predicted(tmp_
         "which read as its fill value nan and stop the run (NaN and infinite pixels are refused): "
         in said
     )
-    assert "unetlab predict --nodata nan (Python: nodata=nan)" in said
+    assert "background), nodata='nan' leaves out its pixels of nan" in said  # Python's (s56)
     assert predict_file(_model(), path, tmp_path / "o2", nodata="nan", tile_size=32)
 
 

@@ -43,6 +43,7 @@ from unetlab.errors import (
     UnetlabError,
     quoted,
     said_as,
+    spelled,
 )
 from unetlab.group import SOLO, Group
 from unetlab.inference import slide_resume
@@ -214,11 +215,15 @@ def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> li
         else:
             files += _pattern_inputs(path)
     if not files:
-        given = " ".join(map(str, patterns))
-        hint = _where_images_are(left_out) or "".join(map(glob_hint, patterns))
-        raise UnetlabError(f"no images found in {given}{hint}")
+        said = f"no images found in {' '.join(map(str, patterns))}"
+        glob = "".join(map(glob_hint, patterns))
+
+        def hint(*lines: str) -> str:  # the sub-folders' lines in one spelling
+            return said + (_where_images_are(lines) or glob)
+
+        raise UnetlabError(**spelled(hint, *left_out))
     for line in left_out:
-        note_once(line)
+        note_once(said_as(line))
     return _each_once(files)
 
 
@@ -315,39 +320,50 @@ def say_unread(patterns) -> list[Path]:
     return files
 
 
-def _subfolders_left_out(folder: Path) -> list[str]:
+#: how a caller predicts a folder's sub-folders too (a notebook was told "add --recursive
+#: (Python: predict_tree)", both inline, s56)
+RECURSIVE = Spelled("use predict_tree", "add --recursive")
+
+
+def _subfolders_left_out(folder: Path) -> list[Spelled]:
     """The line naming ``folder``'s sub-folders of images that predict leaves out (a folder is
-    not searched recursively; audit s34 messy 1), with the pattern that takes them."""
+    not searched recursively; audit s34 messy 1), with the way that takes them, as the
+    Python API and the command line spell it."""
     from unetlab.data.folder_notes import image_subfolders, subfolders_line
     from unetlab.data.io import INPUT_SUFFIXES
     from unetlab.data.names import role_folders
 
     if not (subs := image_subfolders(folder, INPUT_SUFFIXES)):
         return []
-    fix = (
-        "add --recursive (Python: predict_tree) to predict them with their outputs in the "
-        "same sub-folders of the output folder (an earlier run's outputs in the tree are "
-        "passed over)"
-    )
-    if images := role_folders(folder, ["images"]):  # a data set's root (Images/ too)
-        fix = _data_set_fix(images["images"], [s for s in subs if s.name.casefold() in SPLITS])
-    return [subfolders_line(folder, subs, fix)]
+    images = role_folders(folder, ["images"])  # a data set's root (Images/ too)
+    splits = [s for s in subs if s.name.casefold() in SPLITS]
+
+    def line(recursive: str) -> str:
+        if images:
+            return subfolders_line(folder, subs, _data_set_fix(images["images"], splits, recursive))
+        fix = (
+            f"{recursive} to predict them with their outputs in the same sub-folders of the "
+            "output folder (an earlier run's outputs in the tree are passed over)"
+        )
+        return subfolders_line(folder, subs, fix)
+
+    return [Spelled(*map(line, RECURSIVE))]
 
 
-def _data_set_fix(images: Path, splits: list[Path]) -> str:
+def _data_set_fix(images: Path, splits: list[Path], recursive: str) -> str:
     """What to give for a data set's root given without ``--recursive``: its ``images``
     folder, and the ``splits`` of images beside it (``ds/test/``: the user's test images,
-    listed and not suggested), which ``--recursive`` predicts with it."""
+    listed and not suggested), which ``recursive`` (:data:`RECURSIVE`) predicts with it."""
     if not splits:
         return f"it looks like a data set: give {images} to predict its images"
     named = " or ".join(map(str, [images, *splits]))
     return (
-        f"it looks like a data set: give {named} to predict its images, or add --recursive "
+        f"it looks like a data set: give {named} to predict its images, or {recursive} "
         "to predict them all, their outputs in the same sub-folders of the output folder"
     )
 
 
-def _where_images_are(left_out: list[str]) -> str:
+def _where_images_are(left_out: Sequence[str]) -> str:
     """``: FOLDER/: day1/ (3 image files) ... is not read: ...`` for a folder of no images
     but sub-folders of them, else ""."""
     return f": {'; '.join(left_out)}" if left_out else ""

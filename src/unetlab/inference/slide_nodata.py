@@ -31,6 +31,7 @@ from unetlab.data.normalize import floored, raw_stats
 from unetlab.data.read_notes import note_left_out_page
 from unetlab.data.slides import is_zarr, slide_name
 from unetlab.data.zarr_chunks import Unstored, unstored_chunks
+from unetlab.errors import Spelled, said_as
 
 log = logging.getLogger(__name__)
 
@@ -134,11 +135,11 @@ def unstored_line(path: Path, level: int, found: Unstored, *, left_out: bool) ->
         if refused
         else f"are predicted as pixels of {value}"
     )
+    given = Spelled(f"nodata={value!r}" if refused else f"nodata={value}", f"--nodata {value}")
     return (
         f"{head} and {fate}: if the Zarr was copied or converted "
         f"in part, copy or convert it again; if it is sparse on purpose (fill value = "
-        f"background), unetlab predict --nodata {value} (Python: nodata={value}) leaves out "
-        f"its pixels of {value} in every band"
+        f"background), {said_as(given)} leaves out its pixels of {value} in every band"
     )
 
 
