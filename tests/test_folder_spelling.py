@@ -97,8 +97,9 @@ def test_a_folder_that_will_mix_two_models_is_said_in_the_callers_spelling(
     assert caplog.text.rstrip().endswith(words)
 
 
-def test_a_channel_other_than_the_trained_one_is_named_in_both_spellings(tmp_path, caplog):
-    """The note names the Python keyword beside the flag (it named only ``--channel``)."""
+def test_a_channel_other_than_the_trained_one_is_named_in_python_s_spelling(tmp_path, caplog):
+    """The note names the Python keyword (it named only ``--channel``, then both inline: "
+    (--channel, or channel in Python)", s56; the command line's: test_train_bands.py)."""
     net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
     net.channel = 1  # trained on channel 1 of 2-channel images (data.channel=1)
     image = tmp_path / "two.tif"
@@ -107,6 +108,6 @@ def test_a_channel_other_than_the_trained_one_is_named_in_both_spellings(tmp_pat
     with caplog.at_level(logging.WARNING):
         predict_folder(net, image, tmp_path / "out", channel=0)
     assert (
-        "predicting channel 0 (--channel, or channel in Python), but the model was trained on "
+        "predicting channel 0 (channel=), but the model was trained on "
         "channel 1 (data.channel); leave it out for that one"
     ) in caplog.text

@@ -4,6 +4,8 @@ flags (``--channel``, ``--large-pixels``), a Python caller the keywords (``chann
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 import tifffile
@@ -65,3 +67,19 @@ def test_a_band_list_of_repeated_channels_is_told_in_each_callers_form(tmp_path,
         PredictOptions(channel=[1, 1])
     err = _predicted(tmp_path, capsys, "--channel", "1,1")
     assert "error: --channel must list distinct channel indices, each at least 0, not (1" in err
+
+
+def test_a_channel_other_than_the_trained_one_is_told_the_flag(tmp_path, caplog):
+    """The command line's form of the note (Python's: test_folder_spelling.py)."""
+    net, three = _grey(tmp_path)
+    net.channel = 1  # trained on channel 1 (data.channel=1)
+    save_model(tmp_path / "c1.pt", net)
+    argv = ["predict", "--checkpoint", str(tmp_path / "c1.pt"), "--channel", "0"]
+    with caplog.at_level(logging.WARNING):
+        assert (
+            main([*argv, "--input", str(tmp_path / "three.tif"), "--output", str(tmp_path / "o")])
+            == 0
+        )
+    assert "predicting channel 0 (--channel), but the model was trained on channel 1" in (
+        caplog.text
+    )

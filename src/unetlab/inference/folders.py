@@ -95,7 +95,7 @@ from unetlab.inference.output_rules import (
     prediction_folder,
     shared_outputs,
 )
-from unetlab.inference.pages import file_read_axes
+from unetlab.inference.pages import CHANNEL, file_read_axes
 from unetlab.inference.predict import (
     PredictOptions,
     check_model,
@@ -1720,9 +1720,9 @@ def _channel_note(trained: int | list[int] | None, asked: int | tuple[int, ...] 
         shown = ", ".join(map(str, trained))
         if isinstance(asked, (list, tuple)) and tuple(asked) != tuple(trained):
             log.warning(
-                "predicting channels %s (--channel, or channel in Python), but the model was "
-                "trained on channels %s (data.channel); leave it out for those",
-                *(", ".join(map(str, asked)), shown),
+                "predicting channels %s (%s), but the model was trained on channels %s "
+                "(data.channel); leave it out for those",
+                *(", ".join(map(str, asked)), said_as(CHANNEL), shown),
             )
             return
         log.info(
@@ -1732,8 +1732,7 @@ def _channel_note(trained: int | list[int] | None, asked: int | tuple[int, ...] 
         log.info("predicting channel %d of each image: the model was trained on it", trained)
     elif asked != trained:
         log.warning(
-            "predicting channel %s (--channel, or channel in Python), but the model was "
-            "trained on channel %d (data.channel); leave it out for that one",
-            asked,
-            trained,
+            "predicting channel %s (%s), but the model was trained on channel %d "
+            "(data.channel); leave it out for that one",
+            *(asked, said_as(CHANNEL), trained),
         )
