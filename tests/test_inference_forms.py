@@ -14,6 +14,7 @@ from unetlab.checkpoint import save_model
 from unetlab.cli import main
 from unetlab.data.io import write_png
 from unetlab.errors import UnetlabError
+from unetlab.inference.files import predict_file
 from unetlab.inference.predict import PredictOptions, predict_image
 from unetlab.models import UNet
 
@@ -83,3 +84,13 @@ def test_a_channel_other_than_the_trained_one_is_told_the_flag(tmp_path, caplog)
     assert "predicting channel 0 (--channel), but the model was trained on channel 1" in (
         caplog.text
     )
+
+
+def test_axes_given_for_a_zarr_are_told_as_the_keyword(tmp_path):
+    """open_slide's line (the command line refuses --axes for a folder of no TIFF first)."""
+    import zarr
+
+    net, _ = _grey(tmp_path)
+    zarr.create_array(tmp_path / "a.zarr", shape=(16, 16), dtype="uint8", chunks=(8, 8))[:] = 1
+    with pytest.raises(UnetlabError, match=r"a.zarr: axes= applies to TIFF files; drop it for"):
+        predict_file(net, tmp_path / "a.zarr", tmp_path / "o", axes="YX")

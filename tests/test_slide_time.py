@@ -12,6 +12,8 @@ import pytest
 import tifffile
 
 from tests.test_output_tiff_meta import foreground_model
+from unetlab.checkpoint import save_model
+from unetlab.cli import main
 from unetlab.errors import UnetlabError
 from unetlab.inference.files import predict_file
 
@@ -102,16 +104,25 @@ def test_a_streamed_stack_of_slices_given_tyx_is_a_movie(tmp_path):
     assert record["model"]["axes"] == "TYX"  # part of what made them, as read whole
 
 
-def test_streamed_axes_that_read_the_file_otherwise_are_refused_naming_the_fix(tmp_path):
+def test_streamed_axes_that_read_the_file_otherwise_are_refused_naming_the_fix(tmp_path, capsys):
+    """Each caller its own form: a notebook was told --axes and --large-pixels (s56)."""
     path = _stack(tmp_path, "Z", (3,))
     with pytest.raises(UnetlabError) as refused:
         predict_file(foreground_model(), path, tmp_path / "out", large_threshold=10, axes="CYX")
-    assert str(refused.value) == (
-        "s.tif: --axes CYX reads it otherwise than its file does (3 page(s) of 16 x 20 px), "
-        "which a large image read window by window cannot: there --axes only says what its "
+    line = (
+        "s.tif: {} reads it otherwise than its file does (3 page(s) of 16 x 20 px), "
+        "which a large image read window by window cannot: there {} only says what its "
         "pages are (T or Z, e.g. TYX); save the file with its axes (tifffile.imwrite(..., "
-        "metadata={'axes': 'CYX'})), or read it whole with --large-pixels 320"
+        "metadata={{'axes': 'CYX'}})), or read it whole with {}"
     )
+    python = ("axes='CYX'", "axes=", "predict_file(..., large_threshold=320)")
+    assert str(refused.value) == line.format(*python)
+    save_model(tmp_path / "m.pt", foreground_model())
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(path)]
+    argv += ["--output", str(tmp_path / "o"), "--large-pixels", "10", "--axes", "CYX"]
+    assert main(argv) == 3  # the file failed
+    cli = ("--axes CYX", "--axes", "--large-pixels 320")
+    assert f"failed: {tmp_path}/{line.format(*cli)}\n" in capsys.readouterr().err
 
 
 def test_the_checkpoint_s_axes_that_read_a_streamed_file_otherwise_are_not_called_given(
@@ -128,7 +139,7 @@ def test_the_checkpoint_s_axes_that_read_a_streamed_file_otherwise_are_not_calle
     net.training_data = {"axes": "CYX"}  # as load_model sets it
     for kw, said in [
         ({}, "the model's axes CYX (as trained; none given) read it"),
-        ({"axes": "CYX"}, "--axes CYX reads it"),
+        ({"axes": "CYX"}, "axes='CYX' reads it"),
     ]:
         with pytest.raises(UnetlabError) as refused:
             predict_file(net, tmp_path / "s.tif", tmp_path / "out", large_threshold=10, **kw)

@@ -276,6 +276,17 @@ def _window_errors(path: Path, window: str) -> Iterator[None]:
 
 #: the pyramid level read, as the Python API and the command line spell it
 LEVEL = Spelled("level", "--level")
+#: the user's axes, as the Python API and the command line spell them (a notebook was told
+#: "--axes (axes=)", both inline, s56)
+AXES = Spelled("axes=", "--axes")
+
+
+def read_whole(pixels: int | str) -> Spelled:
+    """How a caller has a large image read whole, above its ``pixels`` a page: the
+    command line's ``--large-pixels``, Python's ``large_threshold`` of
+    :func:`~unetlab.inference.files.predict_file` (``predict_slide`` takes one but always
+    reads window by window: its callers were told ``large_threshold=N``, s56)."""
+    return Spelled(f"predict_file(..., large_threshold={pixels})", f"--large-pixels {pixels}")
 
 
 def open_slide(
@@ -298,7 +309,8 @@ def open_slide(
     if level < 0:
         raise UnetlabError(**spelled(lambda f: f"{f} must be at least 0, not {level}", LEVEL))
     if axes is not None and not (path.suffix.lower() in TIFF_SUFFIXES and path.is_file()):
-        raise ImageReadError(f"{path}: --axes (axes=) applies to TIFF files; drop it for this one")
+        said = lambda f: f"{path}: {f} applies to TIFF files; drop it for this one"  # noqa: E731
+        raise ImageReadError(**spelled(said, AXES))
     if is_zarr(path):
         return _open_zarr(path, level)
     if path.suffix.lower() in TIFF_SUFFIXES and path.is_file():
@@ -333,17 +345,18 @@ def refuse_other_layout(slide: Slide, letters: str, axes: str, *, trained: bool 
     as_read = f"{pages} page(s) of {h} x {w} px" + (
         f", {channels} channels" if channels > 1 else ""
     )
-    said = (
-        f"the model's axes {axes} (as trained; none given) read"
-        if trained
-        else f"--axes {axes} reads"
-    )
-    raise UnetlabError(
-        f"{slide.path.name}: {said} it otherwise than its file does ({as_read}), "
-        "which a large image read window by window cannot: there --axes only says what its "
-        "pages are (T or Z, e.g. TYX); save the file with its axes (tifffile.imwrite(..., "
-        f"metadata={{'axes': '{axes.upper()}'}})), or read it whole with --large-pixels {h * w}"
-    )
+
+    def line(given: str, named: str, whole: str) -> str:
+        said = f"the model's axes {axes} (as trained; none given) read" if trained else given
+        return (
+            f"{slide.path.name}: {said} it otherwise than its file does ({as_read}), "
+            f"which a large image read window by window cannot: there {named} only says what "
+            "its pages are (T or Z, e.g. TYX); save the file with its axes (tifffile.imwrite("
+            f"..., metadata={{'axes': '{axes.upper()}'}})), or read it whole with {whole}"
+        )
+
+    given = Spelled(f"axes={axes!r} reads", f"--axes {axes} reads")
+    raise UnetlabError(**spelled(line, given, AXES, read_whole(h * w)))
 
 
 def _tiff_slide(path: Path, tif, level: int, colour_planes: bool, close) -> Slide:
