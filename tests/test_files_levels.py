@@ -7,6 +7,7 @@ import logging
 import torch
 
 from unetlab import UNet
+from unetlab.errors import command_spelling
 from unetlab.inference.files import predict_file
 from unetlab.inference.records import OutputOptions
 from unetlab.inference.sizing import closest_level, level_size_note
@@ -35,12 +36,15 @@ def test_level_size_note():  # the areas' scaling: tests/test_objects_edges.py
     # walk s50: the level given is the nearest: another level is no fix, --scale auto is
     note = level_size_note(4.0, sides, 3)
     assert "--level" not in note.split("trained size; ")[1] and "no level of it is nearer" in note
-    assert note.endswith(
-        "predict level 0 read whole (--large-pixels N above its pixels, large_threshold=N) "
-        "or a crop of it, with --scale auto (scale='auto')"
-    )
-    # said from Python too (predict_folder): each fix in both spellings
-    assert "(--level 0, level=0)" in level_size_note(0.25, sides, 2)
+    end = "predict level 0 read whole ({} above its pixels) or a crop of it, with {}"
+    python = ("predict_file(..., large_threshold=N)", "scale='auto'")
+    assert note.endswith("where scale= is refused): " + end.format(*python)), note
+    with command_spelling():  # each caller its form (s56: both inline)
+        note = level_size_note(4.0, sides, 3)
+        cli = ("--large-pixels N", "--scale auto")
+        assert note.endswith("where --scale is refused): " + end.format(*cli)), note
+        assert "matches best (--level 0)" in level_size_note(0.25, sides, 2)
+    assert "matches best (level=0)" in level_size_note(0.25, sides, 2)  # Python's
 
 
 def _run(tmp_path, caplog, model, level):

@@ -38,8 +38,8 @@ def test_pixels_twice_the_training_size_are_said(tmp_path, caplog):
     (line,) = _run(tmp_path, caplog, 0.65)
     assert line == (
         "a.tif: 0.65 µm pixels and the model was trained on 0.325 µm pixels (2x): its "
-        "objects look 0.5x their trained size; predict it with --scale auto (scale='auto': "
-        "resampled to 0.325 µm pixels for the net)"
+        "objects look 0.5x their trained size; predict it with scale='auto' (resampled to "
+        "0.325 µm pixels for the net)"
     )
 
 
@@ -53,10 +53,10 @@ def test_a_streamed_image_is_told_the_ways_that_work_for_it(tmp_path, caplog):
     then refuses for it; the line names the ways that work, and the one to read it whole
     with --scale auto runs."""
     (line,) = _run(tmp_path, caplog, 0.65, large_threshold=100)  # 32 x 32 px: streamed
-    assert "predict it with --scale auto" not in line
-    assert (
-        "read it whole with --large-pixels N above its pixels (large_threshold=N) and "
-        "--scale auto (scale='auto')" in line
+    assert "predict it with scale='auto'" not in line
+    assert (  # Python's form (s56: both inline)
+        "read it whole with predict_file(..., large_threshold=N) above its pixels and "
+        "scale='auto'" in line
     )
     torch.manual_seed(0)
     net = UNet(1, 2, depth=2, base_channels=4, padding="same")

@@ -7,6 +7,7 @@ s39 audit2: nuclei at half the training size, object F1 0.59 -> 0.48, 31% fewer 
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 
@@ -14,16 +15,14 @@ import numpy as np
 from skimage.transform import resize
 
 from unetlab.data.read_notes import note_once
-from unetlab.errors import Spelled, UnetlabError, said_as
-from unetlab.inference.sizing import STREAMED_SCALE_FIXES, trained_pixel_size
+from unetlab.errors import Spelled, UnetlabError, said_as, spelled
+from unetlab.inference.sizing import AUTO, SCALE, STREAMED_SCALE_FIXES, trained_pixel_size
 
 log = logging.getLogger(__name__)
 
 #: the largest factor either way: past it an image is a few pixels or a hundred times larger
 SCALE_LIMIT = 16.0
 
-#: a scale of each image's pixel size by the training's, as the API and the command give it
-AUTO = Spelled("scale='auto'", "--scale auto")
 #: a factor, as the API and the command give it
 FACTOR = Spelled("scale=F", "--scale F")
 
@@ -111,9 +110,9 @@ def refuse_streamed_scale(name: str, scale: float | str) -> None:
     """UnetlabError where a ``scale`` other than 1 is given for ``name``, a large image read
     window by window (:func:`~unetlab.inference.slides.predict_slide`), naming the ways."""
     if scale != 1:
+        said = "{}: {} resamples images read whole, not a large image read window by window: {}"
         raise UnetlabError(
-            f"{name}: --scale (scale=) resamples images read whole, not a large image read "
-            f"window by window: {STREAMED_SCALE_FIXES}"
+            **spelled(functools.partial(said.format, name), SCALE, STREAMED_SCALE_FIXES)
         )
 
 

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 import torch
 
 from unetlab.data.read_notes import PIXEL_SIZE_TOLERANCE
-from unetlab.errors import UnetlabError
+from unetlab.data.slides import read_whole
+from unetlab.errors import Spelled, UnetlabError, said_as
 from unetlab.inference.tiling import Geometry, TileGrid, largest_tile, tile_grid
 
 #: Activation memory that automatic tile and batch sizes aim for (bytes).
@@ -128,11 +129,25 @@ def _cheapest_tile(geometry: Geometry, shape, largest: int, pixels: float) -> tu
     return best[0]
 
 
+#: a scale of each image's pixel size by the training's, and the setting, as the API and
+#: the command give them
+AUTO = Spelled("scale='auto'", "--scale auto")
+SCALE = Spelled("scale=", "--scale")
+#: the pyramid level predicted, as the API and the command give it
+LEVEL_AS = Spelled("level=", "--level")
+
+
 #: the ways to predict a large image read window by window at the training pixel size,
-#: where --scale is refused for it (:func:`~unetlab.inference.rescale.refuse_streamed_scale`)
-STREAMED_SCALE_FIXES = (
-    "predict a pyramid level nearer the training pixel size (--level, level=), or a crop, or "
-    "read it whole with --large-pixels N above its pixels (large_threshold=N)"
+#: where --scale is refused for it (:func:`~unetlab.inference.rescale.refuse_streamed_scale`),
+#: as the API and the command give them (each line named both inline, "(--level,
+#: level=)", s56)
+STREAMED_SCALE_FIXES = Spelled(
+    *map(
+        "predict a pyramid level nearer the training pixel size ({}), or a crop, or read it "
+        "whole with {} above its pixels".format,
+        LEVEL_AS,
+        read_whole("N"),
+    )
 )
 
 
@@ -161,11 +176,10 @@ def image_size_note(
     if max(side / trained, trained / side) <= PIXEL_SIZE_TOLERANCE:
         return None
     fix = (
-        f"{STREAMED_SCALE_FIXES} and --scale auto (scale='auto'); read window by window, it "
-        "is not resampled"
+        f"{said_as(STREAMED_SCALE_FIXES)} and {said_as(AUTO)}; read window by window, it is "
+        "not resampled"
         if streamed
-        else f"predict it with --scale auto (scale='auto': resampled to {trained:.3g} µm "
-        "pixels for the net)"
+        else f"predict it with {said_as(AUTO)} (resampled to {trained:.3g} µm pixels for the net)"
     )
     return (
         f"{side:.3g} µm pixels and the model was trained on {trained:.3g} µm pixels "
@@ -192,11 +206,12 @@ def level_size_note(trained: float | None, sides: Sequence[float | None], level:
         return None
     best = closest_level(trained, sides)
     fix = (
-        f"level {best} ({sides[best]:.3g} µm) matches best (--level {best}, level={best})"
+        f"level {best} ({sides[best]:.3g} µm) matches best "
+        f"({said_as(Spelled(f'level={best}', f'--level {best}'))})"
         if best != level  # walk s50: it named the level given as the one to give
-        else "no level of it is nearer (a level is read window by window, where --scale is "
-        "refused): predict level 0 read whole (--large-pixels N above its pixels, "
-        "large_threshold=N) or a crop of it, with --scale auto (scale='auto')"
+        else f"no level of it is nearer (a level is read window by window, where "
+        f"{said_as(SCALE)} is refused): predict level 0 read whole "
+        f"({said_as(read_whole('N'))} above its pixels) or a crop of it, with {said_as(AUTO)}"
     )
     return (
         f"level {level} has {side:.3g} µm pixels and the model was trained on {trained:.3g} "

@@ -55,7 +55,7 @@ from unetlab.data.io import TIFF_SUFFIXES, ome_positions
 from unetlab.data.nodata import blank_pixels
 from unetlab.data.normalize import contrast_note, floored, raw_stats
 from unetlab.data.positions import current_suffix, position_of, position_suffix
-from unetlab.data.slides import Slide, is_zarr, open_slide, slide_name, zarr_within
+from unetlab.data.slides import Slide, is_zarr, open_slide, read_whole, slide_name, zarr_within
 from unetlab.data.tiffmeta import (
     PageAxes,
     PixelSize,
@@ -439,16 +439,16 @@ def check_bare_channels(slide: Slide, model_channels: int) -> None:
 def _bare_fixes(rank: int, pixels: int, *, cli: bool) -> str:
     """The fixes of :func:`check_bare_channels`'s line for a file of ``rank`` axes and
     ``pixels`` a page, as the command line (``cli``) or Python spells them (s55 review: a
-    notebook was told ``--large-pixels N``)."""
+    notebook was told ``--large-pixels N``; s56: ``large_threshold=N``, which a
+    ``predict_slide`` call ignores: :func:`~unetlab.data.slides.read_whole`)."""
     planes, times, channels = (fitted(a, rank) for a in ("ZYX", "TYX", "CYX"))
     as_planes = (  # both or neither: as many plane axes (fitted)
         f"give {axes_fix(planes, cli)} if they are planes ({axes_fix(times, cli)}: time points)"
         if planes and times
         else axes_fixes([], rank, "planes", cli)
     )
-    whole = "read it whole with " + (
-        f"--large-pixels {pixels}" if cli else f"large_threshold={pixels}"
-    )
+    whole = read_whole(pixels)
+    whole = "read it whole with " + (whole.cli if cli else whole.python)
     if channels:  # none named (too many axes for --axes): one fix for both, saving its axes
         return f"{as_planes}; if they are channels, {save_axes(channels)}, or {whole}"
     return f"{axes_fixes([], rank, 'planes or channels', cli)}; if they are channels, also {whole}"
