@@ -701,3 +701,32 @@ def test_out_of_memory_in_predict_and_train_is_one_line(work, capsys, monkeypatc
     assert main(argv) == 2
     line = _error_line(capsys)
     assert "training: out of memory (CUDA out of memory" in line and "train.batch_size" in line
+    assert line.endswith("; lower train.batch_size or data.tile_size (or train on the GPU)")
+
+
+def test_out_of_memory_tells_python_callers_their_keywords(work, monkeypatch):
+    """evaluate_model was told "lower --tile-size or --batch-size (tile_size, batch_size)",
+    a notebook's fit the command line's keys "lower train.batch_size" (s56): memory_hint
+    carries both forms, each caller told its own."""
+    import unetlab.inference.predict
+    from unetlab.config import load_config
+    from unetlab.evaluate import evaluate_model
+    from unetlab.train import fitting
+
+    def no_memory(*args, **kwargs):
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 9 GB")
+
+    monkeypatch.setattr(unetlab.inference.predict, "predict_fitted", no_memory)
+    data = _tiny_data(work)
+    net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    net.label_values = [0, 255]  # the masks' values
+    with pytest.raises(OutOfMemoryError) as caught:
+        evaluate_model(net, data, progress=False)
+    assert str(caught.value).endswith("; lower tile_size or batch_size")
+    assert caught.value.cli.endswith("; lower --tile-size or --batch-size")
+    monkeypatch.setattr(fitting, "train_one_epoch", no_memory)
+    keys = ["model.depth=2", "data.tile_size=32", "train.device=cpu", f"data.root={data}"]
+    with pytest.raises(OutOfMemoryError) as caught:
+        fitting.fit(load_config(None, keys), run_dir=work / "py", progress=False)
+    said = "; lower cfg.train.batch_size or cfg.data.tile_size (or train on the GPU)"
+    assert str(caught.value).endswith(said)

@@ -36,7 +36,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from unetlab.errors import OutOfMemoryError, UnetlabError, first_line
+from unetlab.errors import OutOfMemoryError, Spelled, UnetlabError, first_line, spelled
 
 log = logging.getLogger(__name__)
 
@@ -736,16 +736,18 @@ def _size(n: int) -> str:
 
 
 @contextlib.contextmanager
-def memory_hint(what: str, fix: str, *, gpu_fix: str = "") -> Iterator[None]:
+def memory_hint(what: str, fix: str | Spelled, *, gpu_fix: str = "") -> Iterator[None]:
     """Turn running out of memory inside the block into an OutOfMemoryError: one line naming
-    ``what`` ran out and ``fix`` (the setting to lower), then ``gpu_fix`` where GPU memory ran
-    out (e.g. "or predict on the CPU", no fix where the CPU's did)."""
+    ``what`` ran out and ``fix`` (the setting to lower: one line for every caller, or as the
+    Python API and the command line spell it, each told its own; a notebook was told
+    "lower --tile-size or --batch-size", s56), then ``gpu_fix`` where GPU memory ran out
+    (e.g. "or predict on the CPU", no fix where the CPU's did)."""
     try:
         yield
     except Exception as exc:  # noqa: BLE001 - only out-of-memory errors are converted
         if not is_out_of_memory(exc):
             raise
-        reason = memory_reason(exc)
+        said = f"{what}: out of memory ({memory_reason(exc)}); "
         gpu = isinstance(exc, torch.cuda.OutOfMemoryError) and gpu_fix
-        fix = f"{fix}, {gpu_fix}" if gpu else fix
-        raise OutOfMemoryError(f"{what}: out of memory ({reason}); {fix}") from exc
+        line = lambda f: said + (f"{f}, {gpu_fix}" if gpu else f)  # noqa: E731
+        raise OutOfMemoryError(**spelled(line, fix)) from exc

@@ -728,6 +728,7 @@ def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, 
     objects come from its post-processing and its pixels are object or not; another's pixels
     are its labels, the regions of its labels its ISBI objects, and the objects of its
     post-processing (as predict --instances) those the object scores count."""
+    from unetlab.inference.files import LOWER_TILE_OR_BATCH
     from unetlab.inference.objects import objects_int32  # least_ids' copy not needed here
     from unetlab.inference.predict import (
         check_finite,
@@ -741,7 +742,7 @@ def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, 
     image, name = _fitted_as_predicted(image, pair, how), str(pair.image)
     bad = invalid_mask(bad, image.shape[:2], name)
     check_finite(image, name, channel_axis=True, invalid=bad)
-    with memory_hint(name, "lower --tile-size or --batch-size (tile_size, batch_size)"):
+    with memory_hint(name, LOWER_TILE_OR_BATCH):  # each caller its form (s56)
         probs = predict_fitted(how.model, image, options=how.predicting, name=name, invalid=bad)
     scored_ids = None  # nodata and the bar cut objects as predict's do (review s33 2)
     cut = dict(outside=either(bad, region(probs.shape[1:], how.predicting.exclude_rows)))

@@ -93,7 +93,7 @@ from unetlab.data.tiffmeta import (
     scale_kwargs,
 )
 from unetlab.data.world_file import grid_pixel_size, input_grid
-from unetlab.errors import Spelled, UnetlabError, said_as, spelled
+from unetlab.errors import Spelled, UnetlabError, spelled
 from unetlab.group import SOLO, Group
 from unetlab.inference import chosen
 from unetlab.inference.drawn_again import drawn_from, redrawable, table_counts, written_pages
@@ -226,6 +226,8 @@ BATCH_SIZE = Spelled("batch_size", "--batch-size")
 #: the settings this module's lines name, as the Python API and the command line spell them
 #: (each line gave both, "--level (level=)", s55)
 TILE_OR_BATCH = Spelled("tile_size or batch_size", "--tile-size or --batch-size")
+#: the fix of running out of memory predicting, each caller told its form (:func:`memory_hint`)
+LOWER_TILE_OR_BATCH = Spelled(*(f"lower {f}" for f in TILE_OR_BATCH))
 EXCLUDE_ROWS = Spelled("exclude_rows=", "--exclude-rows")
 NO_EXCLUDE_ROWS = Spelled("exclude_rows='none'", "--exclude-rows none")
 WHOLE_3D = Spelled(
@@ -404,8 +406,7 @@ def _image_outputs(file: _File, group: Group, streamed: bool) -> list[Path]:
     for tiff in (True, False):
         stem = output_stem(file.path)
         refuse_inputs(output_paths(file.out_dir, stem, stack=tiff).values(), [file.path])
-    fix = f"lower {said_as(TILE_OR_BATCH)}"  # one line, of the caller's form
-    with memory_hint(f"{file.path}", fix, gpu_fix="or predict on the CPU"):
+    with memory_hint(f"{file.path}", LOWER_TILE_OR_BATCH, gpu_fix="or predict on the CPU"):
         o, rule = file.outputs, dict(axes=file.axes)
         if streamed:
             note = memory_note(file.path, file.model, o, file.options, **rule)
@@ -716,8 +717,7 @@ def stack_objects_3d(
     file = _with_scale(_File.of(model, path, path.parent, outputs, options, {}, axes=axes))
     if file.outputs.objects is None or not file.outputs.objects_3d:
         raise ValueError("stack_objects_3d: outputs has objects and objects_3d")
-    fix = f"lower {said_as(TILE_OR_BATCH)}"  # one line, of the caller's form
-    with keeping_open(path), floor_run(), memory_hint(str(path), fix):
+    with keeping_open(path), floor_run(), memory_hint(str(path), LOWER_TILE_OR_BATCH):
         if _streamed(file, SOLO):  # predict's flag, not the caller's (evaluate has none)
             raise UnetlabError(
                 **spelled(lambda how: f"{shown_path(path)}: {how}", PREDICT_3D_FIRST)

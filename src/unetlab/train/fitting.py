@@ -22,7 +22,7 @@ from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.pairs import refuse_missing_root
 from unetlab.data.split_record import SPLIT_FILE
 from unetlab.distributed import Group
-from unetlab.errors import UnetlabError, first_line
+from unetlab.errors import Spelled, UnetlabError, first_line
 from unetlab.plan.memory import check_step_memory
 from unetlab.plan.record import Plan
 from unetlab.progress import checked, progress_bar, shown
@@ -118,7 +118,10 @@ def _logged_fit(
     with _run_logs(run_dir, group):
         if group.is_main:
             _log_beginning(run_dir, cfg, plan, config_file, resume=resume, split=how["split"])
-        fix = "lower train.batch_size or data.tile_size (or train on the GPU)"
+        fix = Spelled(  # a notebook's fit was told the command line's keys (s56)
+            "lower cfg.train.batch_size or cfg.data.tile_size (or train on the GPU)",
+            "lower train.batch_size or data.tile_size (or train on the GPU)",
+        )
         stop = StopRequest(at_once=not group.active)
         with stop, memory_hint("training", fix), threads_kept():
             progress = progress and group.is_main
