@@ -94,6 +94,8 @@ def test_a_folder_that_will_mix_two_models_is_said_in_the_callers_spelling(
     with caplog.at_level(logging.WARNING), claim_folder(out, [other], record=THIS_RUN, **fix):
         pass
     assert "will mix two models" in caplog.text
+    score = "evaluate --pred" if fix else "evaluate_predictions"  # Python was told the flag
+    assert f"({score} would score the mix)" in caplog.text
     assert caplog.text.rstrip().endswith(words)
 
 

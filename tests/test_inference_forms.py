@@ -5,6 +5,7 @@ flags (``--channel``, ``--large-pixels``), a Python caller the keywords (``chann
 from __future__ import annotations
 
 import logging
+import re
 
 import numpy as np
 import pytest
@@ -15,7 +16,9 @@ from unetlab.cli import main
 from unetlab.data.io import write_png
 from unetlab.errors import UnetlabError
 from unetlab.inference.files import predict_file
+from unetlab.inference.folders import predict_folder
 from unetlab.inference.predict import PredictOptions, predict_image
+from unetlab.inference.slides import predict_slide
 from unetlab.models import UNet
 
 
@@ -94,3 +97,20 @@ def test_axes_given_for_a_zarr_are_told_as_the_keyword(tmp_path):
     zarr.create_array(tmp_path / "a.zarr", shape=(16, 16), dtype="uint8", chunks=(8, 8))[:] = 1
     with pytest.raises(UnetlabError, match=r"a.zarr: axes= applies to TIFF files; drop it for"):
         predict_file(net, tmp_path / "a.zarr", tmp_path / "o", axes="YX")
+
+
+def test_label_values_of_a_model_without_them_are_told_in_each_callers_form(tmp_path, capsys):
+    net, _ = _grey(tmp_path)
+    said = "records no label values: write class indices (drop {})"
+    with pytest.raises(UnetlabError, match=re.escape(said.format("label_values"))):
+        predict_folder(net, tmp_path / "three.tif", tmp_path / "o", label_values=True)
+    err = _predicted(tmp_path, capsys, "--label-values", "--channel", "0")
+    assert said.format("--label-values") in err
+
+
+def test_an_unknown_output_format_of_a_slide_is_told_as_the_keyword(tmp_path):
+    """The command line's --output-format takes its choices alone: Python's line (s56: it
+    named the flag)."""
+    net, _ = _grey(tmp_path)
+    with pytest.raises(UnetlabError, match=r"^output_format must be one of ome-tiff, ome-zarr"):
+        predict_slide(net, tmp_path / "three.tif", tmp_path / "o", output_format="png")

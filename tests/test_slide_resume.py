@@ -2,6 +2,7 @@
 its first chunk row not done, and its outputs equal an uninterrupted run's byte for byte;
 a changed input or setting starts afresh, said in one line."""
 
+import contextlib
 import json
 import logging
 import os
@@ -20,7 +21,7 @@ from tests.test_predict_objects import local_net, nuclei_image
 from unetlab.data import ome
 from unetlab.data.normalize import raw_stats as stats
 from unetlab.data.slides import open_slide
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, command_spelling
 from unetlab.group import Group
 from unetlab.inference import records, slide_objects, slide_resume, slides
 from unetlab.inference.files import predict_file
@@ -147,13 +148,17 @@ def test_a_resumed_slides_objects_equal_an_uninterrupted_runs(tmp_path, small_ch
     assert again.tiles < all_.tiles
 
 
-def test_objects_without_staged_probabilities_restart_the_page(tmp_path, small_chunks, caplog):
+@pytest.mark.parametrize("cli", [False, True], ids=["python", "command line"])
+def test_objects_without_staged_probabilities_restart_the_page(tmp_path, small_chunks, caplog, cli):
     slide = _slide(tmp_path / "s.tif")
     objects = dict(objects=ObjectOptions.for_model, outlines="geojson")
-    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
+    spelling = command_spelling() if cli else contextlib.nullcontext()
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"), spelling:
         whole, resumed, (all_, _, again) = _interrupted_then_resumed(tmp_path, slide, 24, **objects)
     assert resumed == whole
     assert any("s.tif: restarting the image at row 0 (" in m for m in caplog.messages)
+    fix = "--save-probabilities" if cli else "save_probabilities=True"  # its caller's (s56)
+    assert any(f"not staged ({fix} stages them)" in m for m in caplog.messages)
     assert "resuming s.tif at row 0 of 160" not in caplog.messages
     assert again.tiles == all_.tiles
 

@@ -320,6 +320,9 @@ def say_unread(patterns) -> list[Path]:
     return files
 
 
+#: the setting of masks' label values, as the API and the command give it (both were named
+#: inline, "drop label_values, --label-values", s56)
+LABEL_VALUES = Spelled("label_values", "--label-values")
 #: how a caller predicts a folder's sub-folders too (a notebook was told "add --recursive
 #: (Python: predict_tree)", both inline, s56)
 RECURSIVE = Spelled("use predict_tree", "add --recursive")
@@ -598,9 +601,10 @@ def _mixed_line(out_dir: Path, mixed: dict[str, str], record: Provenance, fix: s
     first, made = next(iter(mixed.items()))
     more = f" and {len(mixed) - 1} other input(s)" if len(mixed) > 1 else ""
     another = _another(fix, "--output")
+    score = "evaluate --pred" if fix == OVERWRITE_FIX else "evaluate_predictions"  # s56
     return (
         f"{out_dir} also holds outputs of {Path(first).name}{more} made by {made}, not by "
-        f"this run's {record.describe()}: the folder will mix two models (evaluate --pred "
+        f"this run's {record.describe()}: the folder will mix two models ({score} "
         f"would score the mix); predict those inputs again too, or give {another}"
     )
 
@@ -705,10 +709,8 @@ def check_settings(
     if outputs.color and outputs.label_values:
         raise UnetlabError("choose one of color (palette of class indices) and label_values")
     if outputs.label_values and getattr(model, "label_values", None) is None:
-        raise UnetlabError(
-            f"{name} records no label values: write class indices (drop label_values, "
-            "--label-values)"
-        )
+        said = f"{name} records no label values: write class indices (drop "
+        raise UnetlabError(**spelled(lambda f: f"{said}{f})", LABEL_VALUES))
     fields = {k: v for k, v in settings.items() if k in PredictOptions.__dataclass_fields__}
     check_options(model, options, **fields)
 

@@ -72,6 +72,7 @@ from unetlab.errors import (
     Spelled,
     TheirFileError,
     UnetlabError,
+    said_as,
     spelled,
 )
 from unetlab.group import SOLO, Group
@@ -1160,12 +1161,17 @@ ONE_PROCESS_OR_OBJECTS = Spelled(
 )
 #: the outlines a large image gets, as the caller asks for them (both were said to each)
 GEOJSON = Spelled("outlines='geojson'", "--outlines geojson")
+#: the outputs' format, as the API and the command give it (Python was told the flag, s56)
+OUTPUT_FORMAT = Spelled("output_format", "--output-format")
+#: the probabilities staged (a resumed run's objects need them), as each caller asks for it
+SAVE_PROBABILITIES = Spelled("save_probabilities=True", "--save-probabilities")
 
 
 def _check_request(path: Path, outputs: OutputOptions, group: Group, overlay=None) -> None:
     objects = outputs.objects
     if outputs.output_format not in ome.FORMATS:
-        raise UnetlabError(f"--output-format must be one of {', '.join(ome.FORMATS)}")
+        said = f" must be one of {', '.join(ome.FORMATS)}, not {outputs.output_format!r}"
+        raise UnetlabError(**spelled(lambda f: f + said, OUTPUT_FORMAT))
     if overlay is not None and group.world > 1:
         said = f"{slide_name(path)}: the overlay of a large image is drawn in one process: "
         raise UnetlabError(**spelled(lambda fix: said + fix, ONE_PROCESS_OR_OVERLAY))
@@ -1458,13 +1464,13 @@ def _first_rows(done, pages: tuple, name: str, h: int, found, specs) -> list[int
     if firsts[p] > done.start and found is not None and "probabilities" not in specs:
         log.info(
             "%s: restarting %s at row 0 (%d of %d rows were done): its objects are found over "
-            "the whole %s, from probabilities that are not staged (--save-probabilities "
-            "stages them)",
+            "the whole %s, from probabilities that are not staged (%s stages them)",
             name,
             page or "the image",
             firsts[p],
             h,
             "image" if pages == 1 else label(p).split()[0],
+            said_as(SAVE_PROBABILITIES),
         )
         done.row = firsts[p] = done.start  # its rows are written again
     return firsts
