@@ -20,7 +20,7 @@ import unetlab.checkpoint
 from tests.test_predict_objects import local_net
 from unetlab.checkpoint import save_model
 from unetlab.cli import main
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, command_spelling
 from unetlab.evaluate import evaluate_predictions
 from unetlab.inference.files import predict_file, stack_objects_3d
 from unetlab.inference.folders import predict_folder
@@ -244,8 +244,11 @@ def test_an_image_without_z_planes_has_its_2d_objects_said(tmp_path, caplog, axe
         tifffile.imread(tmp_path / "o" / "a_objects.tif"),
         tifffile.imread(tmp_path / "flat" / "a_objects.tif"),
     )
-    said = "--objects-3d (objects_3d=) joined no planes: no input has a Z axis; 1 image(s) "
+    said = "objects_3d=True joined no planes: no input has a Z axis; 1 image(s) "  # Python's
     assert said + "without a Z axis have their 2-D objects, as without it: a.tif" in caplog.text
+    with caplog.at_level(logging.INFO), command_spelling():  # the command line's (s56)
+        predict_file(local_net(), tmp_path / "a.tif", tmp_path / "c", objects=True, objects_3d=True)
+    assert " --objects-3d joined no planes: no input has a Z axis" in caplog.text
 
 
 def test_predict_objects_of_a_2d_array_in_3d_gives_its_2d_objects_said(tmp_path, caplog):
@@ -284,7 +287,7 @@ def test_a_folder_of_a_2d_image_and_a_stack_joins_the_stack_alone(tmp_path, capl
         tifffile.imread(tmp_path / "o" / "flat_objects.tif"),
         tifffile.imread(tmp_path / "2d" / "flat_objects.tif"),
     )
-    said = "--objects-3d (objects_3d=) joined the planes of 1 z-stack(s) only; 1 image(s) "
+    said = "objects_3d=True joined the planes of 1 z-stack(s) only; 1 image(s) "
     assert caplog.text.count(said + "without a Z axis have their 2-D objects") == 1
 
 
@@ -734,8 +737,11 @@ def test_a_z_spacing_given_to_a_movie_is_said_unused(tmp_path, caplog):
     )
     with caplog.at_level(logging.INFO):
         predict_file(local_net(), tmp_path / "m.tif", tmp_path / "o", objects=True, z_spacing=2.0)
-    said = "--z-spacing (z_spacing=) set no z step: 1 image(s) have no Z axis (a movie's frames "
-    assert said + "are time points, not planes): m.tif" in caplog.text
+    said = "{} set no z step: 1 image(s) have no Z axis (a movie's frames are time points, "
+    assert said.format("z_spacing=") + "not planes): m.tif" in caplog.text  # each its own (s56)
+    with caplog.at_level(logging.INFO), command_spelling():
+        predict_file(local_net(), tmp_path / "m.tif", tmp_path / "c", objects=True, z_spacing=2.0)
+    assert said.format("--z-spacing") + "not planes): m.tif" in caplog.text
     with tifffile.TiffFile(tmp_path / "o" / "m_objects.tif") as tif:
         assert "spacing" not in tif.imagej_metadata  # as without it
 

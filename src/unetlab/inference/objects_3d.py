@@ -28,7 +28,7 @@ from skimage.segmentation import watershed
 from unetlab.data.large_ids import compact_large_ids, least_ids
 from unetlab.data.nodata import touched_ids
 from unetlab.data.tiffmeta import PageAxes
-from unetlab.errors import UnetlabError
+from unetlab.errors import Spelled, UnetlabError, said_as
 from unetlab.inference.lean import distance_edt, h_maxima_float
 from unetlab.inference.measure import check_z_spacing, pixel_pair
 from unetlab.inference.objects import (
@@ -88,6 +88,12 @@ def flat_inputs(notes: dict[str, dict]) -> list[str]:
     return [p for p, found in notes.items() if flat_axes(found)]
 
 
+#: the settings :func:`say_flat`'s lines name, as the API and the command give them (both
+#: were named inline, "--objects-3d (objects_3d=)", s56)
+OBJECTS_3D = Spelled("objects_3d=True", "--objects-3d")
+Z_SPACING = Spelled("z_spacing=", "--z-spacing")
+
+
 def say_flat(notes: dict[str, dict], *, joined: bool = True) -> None:
     """One line for a run of ``objects_3d`` (``joined``) or of ``z_spacing`` alone where some
     inputs had no Z axis (``notes``: input -> the :mod:`~unetlab.inference.chosen` notes of
@@ -101,15 +107,14 @@ def say_flat(notes: dict[str, dict], *, joined: bool = True) -> None:
     names = ", ".join(flat[:3]) + (" ..." if len(flat) > 3 else "")
     if not joined:
         done = f"is the z step of {stacks} z-stack(s) only" if stacks else "set no z step"
-        line = "--z-spacing (z_spacing=) %s: %d image(s) have no Z axis (a movie's frames are "
-        log.info(line + "time points, not planes): %s", done, len(flat), names)
+        line = "%s %s: %d image(s) have no Z axis (a movie's frames are time points, not "
+        log.info(line + "planes): %s", said_as(Z_SPACING), done, len(flat), names)
         return
     done = f"joined the planes of {stacks} z-stack(s) only"
     done = done if stacks else "joined no planes: no input has a Z axis"
     log.info(
-        "--objects-3d (objects_3d=) %s; %d image(s) without a Z axis have their 2-D objects, "
-        "as without it: %s",
-        *(done, len(flat), names),
+        "%s %s; %d image(s) without a Z axis have their 2-D objects, as without it: %s",
+        *(said_as(OBJECTS_3D), done, len(flat), names),
     )
 
 
