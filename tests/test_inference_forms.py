@@ -114,3 +114,40 @@ def test_an_unknown_output_format_of_a_slide_is_told_as_the_keyword(tmp_path):
     net, _ = _grey(tmp_path)
     with pytest.raises(UnetlabError, match=r"^output_format must be one of ome-tiff, ome-zarr"):
         predict_slide(net, tmp_path / "three.tif", tmp_path / "o", output_format="png")
+
+
+@pytest.mark.parametrize("name", ["img{x}.tif", "img{}.tif", "img{0}.tif"])
+def test_braces_in_a_file_name_are_said_as_they_are(tmp_path, name):
+    """A name is the line's argument, not its template (s56 fixI: ``.format`` over a line
+    holding the path raised KeyError, IndexError or ValueError)."""
+    net, three = _grey(tmp_path)
+    tifffile.imwrite(tmp_path / name, three, photometric="minisblack", planarconfig="contig")
+    said = f"{name}: has 3 channel(s) (0 to 2), no channel 5: give channel= a channel it has"
+    with pytest.raises(UnetlabError, match=re.escape(said)):
+        predict_file(net, tmp_path / name, tmp_path / "o", channel=5)
+
+
+def test_braces_in_a_channel_name_or_band_list_are_said_as_they_are(tmp_path):
+    net, _ = _grey(tmp_path)
+    net3 = UNet(3, 2, depth=2, base_channels=2, padding="same").eval()
+    with pytest.raises(UnetlabError, match=re.escape("channel '{DAPI}' was asked for, but")):
+        predict_folder(net3, tmp_path / "three.tif", tmp_path / "o", channel="{DAPI}")
+    with pytest.raises(UnetlabError, match=re.escape("indices, each at least 0, not ['{0}', 1]")):
+        PredictOptions(channel=["{0}", 1])
+
+
+def test_a_folder_goes_on_past_a_file_with_braces_in_its_name(tmp_path, capsys):
+    """The file is listed failed and the others predicted (rc 3), not "a bug" (rc 1)."""
+    _grey(tmp_path)
+    x = np.random.default_rng(0).integers(0, 4000, (24, 24, 3), dtype=np.uint16)
+    (tmp_path / "in").mkdir()
+    for name, image in (("a.tif", x), ("b{x}.tif", x[..., :2]), ("c.tif", x)):
+        tifffile.imwrite(
+            tmp_path / "in" / name, image, photometric="minisblack", planarconfig="contig"
+        )
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--channel", "2"]
+    capsys.readouterr()
+    assert main([*argv, "--input", str(tmp_path / "in"), "--output", str(tmp_path / "o")]) == 3
+    err = capsys.readouterr().err
+    assert "b{x}.tif: has 2 channel(s) (0 to 1), no channel 2: give --channel a channel" in err
+    assert sorted(p.name for p in (tmp_path / "o").glob("*.png")) == ["a.png", "c.png"]

@@ -350,20 +350,22 @@ def channel_refusal(
     ``--channel`` to the command line, s56) saying why ``channel`` (one, or a band list)
     cannot be given to a net of ``channels`` input channels (not 1; not as many as the
     list), after ``said`` (the image's name)."""
-    if isinstance(channel, tuple):
-        line = (
-            f"{said}channels {', '.join(map(str, channel))} were asked for ({len(channel)} "
-            f"bands), but the model takes {channels} channel(s): give {{0}} {channels} "
-            "band(s), or leave it out (the bands it trained on, data.channel, else all)"
-        )
-        return spelled(line.format, CHANNEL)
+    if isinstance(channel, tuple):  # the name an argument, not a template: braces in a path
+        head = f"{said}channels {', '.join(map(str, channel))} were asked for ({len(channel)} "
+        head += f"bands), but the model takes {channels} channel(s): give "
+        tail = f" {channels} band(s), or leave it out (the bands it trained on, data.channel, "
+        tail += "else all)"
+        return spelled(lambda named: head + named + tail, CHANNEL)
     shown = repr(channel) if isinstance(channel, str) else channel
-    line = (
-        f"{said}channel {shown} was asked for, but the model takes {channels} channels: leave "
-        f"{{0}} out to give it all {channels} channels ({{0}} picks one channel for a "
-        "1-channel model)"
-    )
-    return spelled(line.format, CHANNEL)
+
+    def one(named: str) -> str:
+        return (
+            f"{said}channel {shown} was asked for, but the model takes {channels} channels: "
+            f"leave {named} out to give it all {channels} channels ({named} picks one channel "
+            "for a 1-channel model)"
+        )
+
+    return spelled(one, CHANNEL)
 
 
 def _one_channel(hwc: np.ndarray, channel, channels: int, name: str) -> np.ndarray:
@@ -389,14 +391,14 @@ def _missing_channel(name: str, have: int, channel) -> dict[str, str]:
     channels that lacks one of ``channel`` (an index, or the tuple of them a model
     records)."""
     said = f"{name}: has {have} channel(s) (0 to {have - 1}), "
-    if isinstance(channel, tuple):
-        line = (
-            f"{said}but channels {', '.join(map(str, channel))} are read ({{}}, else the "
-            f"model's data.channel): give images of at least {max(channel) + 1} channels, or "
-            "the bands they have"
-        )
-        return spelled(line.format, CHANNEL)
-    return spelled(f"{said}no channel {channel}: give {{}} a channel it has".format, CHANNEL)
+    if isinstance(channel, tuple):  # the name an argument, not a template: braces in a path
+        head = f"{said}but channels {', '.join(map(str, channel))} are read ("
+        tail = f", else the model's data.channel): give images of at least {max(channel) + 1} "
+        tail += "channels, or the bands they have"
+        return spelled(lambda named: head + named + tail, CHANNEL)
+    return spelled(
+        lambda named: f"{said}no channel {channel}: give {named} a channel it has", CHANNEL
+    )
 
 
 def _say_constant(hwc: np.ndarray, channel: int, name: str) -> None:
@@ -554,8 +556,8 @@ class PredictOptions(KnownFields):
             object.__setattr__(self, "channel", c := c[0])
         if isinstance(c, (list, tuple)) and len(c) > 1:  # a band subset (data.channel a list)
             if not all(_whole(i) and i >= 0 for i in c) or len(set(c)) != len(c):
-                said = "{} must list distinct channel indices, each at least 0, not " + repr(c)
-                raise UnetlabError(**spelled(said.format, CHANNEL_NAMED))
+                said = f" must list distinct channel indices, each at least 0, not {c!r}"
+                raise UnetlabError(**spelled(lambda named: named + said, CHANNEL_NAMED))
             object.__setattr__(self, "channel", tuple(int(i) for i in c))
             return
         if c is not None and (not isinstance(c, int) or isinstance(c, bool) or c < 0):
