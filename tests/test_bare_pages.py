@@ -335,6 +335,9 @@ def test_streamed_bare_pages_of_too_many_axes_are_told_one_fix(tmp_path):
         assert line.count("save the file with its axes") == 1 + (rank == 6), line
         # each caller its form (s55 review: Python was told --large-pixels; s56: a
         # predict_slide call takes large_threshold= but always streams)
-        assert line.endswith(" read it whole with predict_file(..., large_threshold=768)"), line
+        assert line.endswith(
+            " read it whole with large_threshold=768 (predict_slide always reads "
+            "window by window: call predict_file for a whole read)"
+        ), line
         assert refused.value.cli.endswith(" read it whole with --large-pixels 768")
         assert refused.value.cli.count("--axes") == line.count("axes=")

@@ -36,12 +36,16 @@ def test_level_size_note():  # the areas' scaling: tests/test_objects_edges.py
     # walk s50: the level given is the nearest: another level is no fix, --scale auto is
     note = level_size_note(4.0, sides, 3)
     assert "--level" not in note.split("trained size; ")[1] and "no level of it is nearer" in note
-    end = "predict level 0 read whole ({} above its pixels) or a crop of it, with {}"
-    python = ("predict_file(..., large_threshold=N)", "scale='auto'")
+    end = "predict level 0 (or a crop of it) read whole, with {} and {}"
+    python = (
+        "large_threshold=N above its pixels (predict_slide always reads window by window: call "
+        "predict_file for a whole read)",
+        "scale='auto'",
+    )
     assert note.endswith("where scale= is refused): " + end.format(*python)), note
     with command_spelling():  # each caller its form (s56: both inline)
         note = level_size_note(4.0, sides, 3)
-        cli = ("--large-pixels N", "--scale auto")
+        cli = ("--large-pixels N above its pixels", "--scale auto")
         assert note.endswith("where --scale is refused): " + end.format(*cli)), note
         assert "matches best (--level 0)" in level_size_note(0.25, sides, 2)
     assert "matches best (level=0)" in level_size_note(0.25, sides, 2)  # Python's

@@ -151,3 +151,21 @@ def test_a_folder_goes_on_past_a_file_with_braces_in_its_name(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "b{x}.tif: has 2 channel(s) (0 to 1), no channel 2: give --channel a channel" in err
     assert sorted(p.name for p in (tmp_path / "o").glob("*.png")) == ["a.png", "c.png"]
+
+
+def test_a_folder_caller_is_told_its_own_large_threshold_and_it_reads_the_file_whole(tmp_path):
+    """s56 fixI: predict_folder's caller was sent to predict_file(..., large_threshold=N),
+    though the keyword it gave predict_folder works."""
+    net = UNet(3, 2, depth=2, base_channels=2, padding="same").eval()
+    planes = np.random.default_rng(0).integers(0, 200, (3, 16, 20), dtype=np.uint8)
+    (tmp_path / "in").mkdir()
+    tifffile.imwrite(tmp_path / "in" / "s.tif", planes, metadata={"axes": "ZYX"})
+    done = predict_folder(net, tmp_path / "in", tmp_path / "o", large_threshold=10, axes="CYX")
+    (line,) = done.failed.values()
+    assert line.endswith(
+        "or read it whole with large_threshold=320 (predict_slide always reads window by "
+        "window: call predict_file for a whole read)"
+    ), line
+    assert "predict_file(" not in line and "--" not in line
+    done = predict_folder(net, tmp_path / "in", tmp_path / "o", large_threshold=320, axes="CYX")
+    assert not done.failed and [p.name for p in done.written] == ["s.tif"]

@@ -55,8 +55,8 @@ def test_a_streamed_image_is_told_the_ways_that_work_for_it(tmp_path, caplog):
     (line,) = _run(tmp_path, caplog, 0.65, large_threshold=100)  # 32 x 32 px: streamed
     assert "predict it with scale='auto'" not in line
     assert (  # Python's form (s56: both inline)
-        "read it whole with predict_file(..., large_threshold=N) above its pixels and "
-        "scale='auto'" in line
+        "read it whole with large_threshold=N above its pixels (predict_slide always reads "
+        "window by window: call predict_file for a whole read) and scale='auto'" in line
     )
     torch.manual_seed(0)
     net = UNet(1, 2, depth=2, base_channels=4, padding="same")

@@ -115,7 +115,8 @@ def test_streamed_axes_that_read_the_file_otherwise_are_refused_naming_the_fix(t
         "pages are (T or Z, e.g. TYX); save the file with its axes (tifffile.imwrite(..., "
         "metadata={{'axes': 'CYX'}})), or read it whole with {}"
     )
-    python = ("axes='CYX'", "axes=", "predict_file(..., large_threshold=320)")
+    whole = "large_threshold=320 (predict_slide always reads window by window: call predict_file"
+    python = ("axes='CYX'", "axes=", whole + " for a whole read)")
     assert str(refused.value) == line.format(*python)
     save_model(tmp_path / "m.pt", foreground_model())
     argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(path)]

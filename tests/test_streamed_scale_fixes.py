@@ -2,7 +2,8 @@
 (predict_folder) as from the command line (review s50: the line named --level,
 --large-pixels N and --scale auto only), each caller in its own form (s56: both were named
 inline, "(--level, level=)", to everyone; and a predict_slide caller was told
-large_threshold=N, which it ignores: predict_file's is named)."""
+large_threshold=N, which it ignores: that is said; s56 fixI: a predict_folder caller was
+sent to predict_file, though its own large_threshold= works)."""
 
 import pytest
 
@@ -13,7 +14,8 @@ from unetlab.inference.sizing import image_size_note
 #: the fixes of a streamed image, as Python and the command line give them
 PYTHON = (
     "predict a pyramid level nearer the training pixel size (level=), or a crop, or read it "
-    "whole with predict_file(..., large_threshold=N) above its pixels"
+    "whole with large_threshold=N above its pixels (predict_slide always reads window by "
+    "window: call predict_file for a whole read)"
 )
 CLI = (
     "predict a pyramid level nearer the training pixel size (--level), or a crop, or read it "

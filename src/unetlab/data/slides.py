@@ -281,12 +281,17 @@ LEVEL = Spelled("level", "--level")
 AXES = Spelled("axes=", "--axes")
 
 
-def read_whole(pixels: int | str) -> Spelled:
-    """How a caller has a large image read whole, above its ``pixels`` a page: the
-    command line's ``--large-pixels``, Python's ``large_threshold`` of
-    :func:`~unetlab.inference.files.predict_file` (``predict_slide`` takes one but always
-    reads window by window: its callers were told ``large_threshold=N``, s56)."""
-    return Spelled(f"predict_file(..., large_threshold={pixels})", f"--large-pixels {pixels}")
+def read_whole(pixels: int | str, more: str = "") -> Spelled:
+    """How a caller has a large image read whole, above its ``pixels`` a page (``more``
+    said after the number): the command line's ``--large-pixels``, Python's
+    ``large_threshold`` keyword, as predict_file, predict_folder and predict_tree take it (a
+    predict_folder caller was sent to predict_file, s56 fixI), with a word for one who called
+    ``predict_slide``, which takes it but always reads window by window."""
+    return Spelled(
+        f"large_threshold={pixels}{more} (predict_slide always reads window by window: call "
+        "predict_file for a whole read)",
+        f"--large-pixels {pixels}{more}",
+    )
 
 
 def open_slide(

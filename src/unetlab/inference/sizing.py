@@ -144,9 +144,9 @@ LEVEL_AS = Spelled("level=", "--level")
 STREAMED_SCALE_FIXES = Spelled(
     *map(
         "predict a pyramid level nearer the training pixel size ({}), or a crop, or read it "
-        "whole with {} above its pixels".format,
+        "whole with {}".format,
         LEVEL_AS,
-        read_whole("N"),
+        read_whole("N", " above its pixels"),
     )
 )
 
@@ -210,8 +210,8 @@ def level_size_note(trained: float | None, sides: Sequence[float | None], level:
         f"({said_as(Spelled(f'level={best}', f'--level {best}'))})"
         if best != level  # walk s50: it named the level given as the one to give
         else f"no level of it is nearer (a level is read window by window, where "
-        f"{said_as(SCALE)} is refused): predict level 0 read whole "
-        f"({said_as(read_whole('N'))} above its pixels) or a crop of it, with {said_as(AUTO)}"
+        f"{said_as(SCALE)} is refused): predict level 0 (or a crop of it) read whole, with "
+        f"{said_as(read_whole('N', ' above its pixels'))} and {said_as(AUTO)}"
     )
     return (
         f"level {level} has {side:.3g} µm pixels and the model was trained on {trained:.3g} "
