@@ -162,4 +162,4 @@ def test_evaluate_scale_scores_what_predict_scale_writes(nuclei, capsys):
     argv = ["evaluate", "--checkpoint", str(nuclei / "m.pt"), "--data", str(nuclei / "data")]
     capsys.readouterr()
     assert main([*argv, "--scale", "big"]) != 0  # one line naming the forms
-    assert "scale (--scale) must be a factor from 1/16 to 16" in capsys.readouterr().err
+    assert "--scale must be a factor from 1/16 to 16" in capsys.readouterr().err

@@ -25,7 +25,7 @@ from unetlab.evaluate import evaluate_predictions
 from unetlab.inference.files import predict_file, stack_objects_3d
 from unetlab.inference.folders import predict_folder
 from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
-from unetlab.inference.objects_3d import objects_3d, table_3d
+from unetlab.inference.objects_3d import objects_3d, say_cubes, table_3d
 from unetlab.inference.records import OutputOptions
 from unetlab.models import UNet
 
@@ -499,10 +499,27 @@ def test_a_stack_without_z_spacing_is_said_to_join_planes_a_pixel_apart(tmp_path
         )
     said = [r.getMessage() for r in caplog.records if "z spacing" in r.getMessage()]
     assert said == [  # files given as a list: each named by its path as given (s55)
-        f"{tmp_path / 'n.tif'} records no z spacing: --objects-3d takes its planes a pixel (0.5 µm) apart, so "
-        "nuclei one above the other may join, and its table has no µm volumes; give "
-        "--z-spacing UM, or record it in the file (Fiji: Image > Properties, voxel depth)"
-    ]
+        f"{tmp_path / 'n.tif'} records no z spacing: objects_3d=True takes its planes a pixel "
+        "(0.5 µm) apart, so nuclei one above the other may join, and its table has no µm "
+        "volumes; give z_spacing=UM, or record it in the file (Fiji: Image > Properties, voxel "
+        "depth)"
+    ]  # Python's form (s56 fixI: it named the flags); the command line's:
+    caplog.clear()
+    with command_spelling(), caplog.at_level("WARNING"):
+        say_cubes("n.tif", (0.5, 0.5))
+        say_cubes("b.tif", None)
+    said = caplog.messages
+    assert "n.tif records no z spacing: --objects-3d takes its planes a pixel (0.5 µm)" in said[0]
+    assert said[0].endswith(
+        "; give --z-spacing UM, or record it in the file (Fiji: Image > Properties, voxel depth)"
+    )
+    assert "; give --pixel-size UM --z-spacing UM, or record" in said[1]
+    say_cubes("b.tif", None)
+    assert (
+        "b.tif records no z spacing: objects_3d=True takes its planes a pixel apart"
+        in (caplog.messages[2])
+        and "; give pixel_size=UM, z_spacing=UM, or record" in caplog.messages[2]
+    )
 
 
 def test_predict_objects_of_a_stack_in_3d_gives_what_predict_file_writes(tmp_path):

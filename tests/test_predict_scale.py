@@ -13,7 +13,7 @@ from scipy import ndimage
 
 import unetlab.inference.predict as predict
 from unetlab import UNet, predict_file, predict_image, predict_objects
-from unetlab.errors import OutputError, UnetlabError
+from unetlab.errors import OutputError, UnetlabError, command_spelling
 from unetlab.inference.folders import predict_folder
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.predict import PredictOptions
@@ -96,8 +96,13 @@ def test_the_factor_is_part_of_the_record_key(net):
 
 
 def test_bad_factors_and_auto_for_an_array_are_one_line(net):
-    with pytest.raises(UnetlabError, match=r"scale \(--scale\) must be a factor"):
+    with pytest.raises(UnetlabError) as bad:  # each caller its form (s56 fixI: both inline)
         PredictOptions(scale=0)
+    assert str(bad.value).startswith("scale must be a factor from 1/16 to 16 (2: objects half")
+    assert str(bad.value).endswith(") or 'auto', not 0") and "--" not in str(bad.value)
+    assert bad.value.cli.startswith("--scale must be a factor") and ") or auto, not 0" in (
+        bad.value.cli
+    )
     with pytest.raises(UnetlabError, match="scale='auto' takes a file's pixel size"):
         predict_image(net, _discs(32, 3), scale="auto")
 
@@ -131,10 +136,11 @@ def test_the_note_names_the_training_diameter_and_not_scale_1(net):
     from unetlab.inference.rescale import scale_note
 
     net.objects = {"target": "instances", "area_median": 254.5}  # a disc 18 px across
-    (line,) = scale_note(net, "2")
-    assert line.endswith(
-        "~18 px across (median area 254 px): Cellpose's diameter D is --scale 18/D"
-    )
+    (line,) = scale_note(net, "2")  # each caller its form (s56 fixI: the flag to Python)
+    assert line.endswith("~18 px across (median area 254 px): Cellpose's diameter D is scale=18/D")
+    with command_spelling():
+        (line,) = scale_note(net, "2")
+    assert line.endswith("Cellpose's diameter D is --scale 18/D")
     assert scale_note(net, "1") == [] and scale_note(net, None) == []
 
 
@@ -291,9 +297,15 @@ def test_evaluate_scale_auto_scales_each_image_by_its_pixel_size(
     assert "half.tif: --scale auto: 0.65 µm pixels, trained on 0.325 µm: scaled 2" in caplog.text
     assert "full.tif: --scale auto: 0.325 µm pixels, trained on 0.325 µm: scaled 1" in caplog.text
     assert (
-        "bare.tif: --scale auto: it records no pixel size (give --pixel-size UM, in Python pixel_size=UM)"
-        in caplog.text
+        "bare.tif: --scale auto: it records no pixel size (give --pixel-size UM): predicted at "
+        "its own scale (1)" in caplog.text
     )
+    caplog.clear()  # Python's form (s56 fixI: both, as "in Python pixel_size=UM")
+    predict_file(net, tmp_path / "bare" / "images" / "bare.tif", tmp_path / "o", scale="auto")
+    assert (
+        "bare.tif: scale='auto': it records no pixel size (give pixel_size=UM): predicted at its "
+        "own scale (1)" in caplog.text
+    ) and "--" not in caplog.text
 
 
 def test_evaluate_rows_carry_the_factor_each_image_was_predicted_at(net, tmp_path, monkeypatch):

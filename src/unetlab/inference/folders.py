@@ -104,6 +104,7 @@ from unetlab.inference.predict import (
     say_handed,
 )
 from unetlab.inference.records import OutputOptions, Provenance, save_outcome
+from unetlab.inference.sizing import PIXEL_SIZE_UM
 from unetlab.inference.stale import drop_failed_changed, name_kept_outputs, say_gone_inputs
 from unetlab.inference.stream_rule import (
     is_streamed,
@@ -1686,9 +1687,6 @@ def _say_output_notes(model: torch.nn.Module, outputs: OutputOptions, whole: int
 INSTANCES = Spelled("objects=True", "--instances")
 OME_ZARR = Spelled("output_format='ome-zarr'", "--output-format ome-zarr")
 LARGE_N = Spelled("large_threshold=N", "--large-pixels N")
-#: the pixel size a caller gives for um columns (a notebook was told "give --pixel-size UM
-#: (pixel_size=)", s54)
-PIXEL_SIZE_UM = Spelled("pixel_size=UM", "--pixel-size UM")
 
 
 def _nothing_to_predict(skipped: int, failed: int) -> str:

@@ -92,6 +92,10 @@ def flat_inputs(notes: dict[str, dict]) -> list[str]:
 #: were named inline, "--objects-3d (objects_3d=)", s56)
 OBJECTS_3D = Spelled("objects_3d=True", "--objects-3d")
 Z_SPACING = Spelled("z_spacing=", "--z-spacing")
+#: the sizes :func:`say_cubes` asks for, as the API and the command give them (a notebook
+#: was told the flags, s56 fixI)
+_Z_SPACING_UM = Spelled("z_spacing=UM", "--z-spacing UM")
+_BOTH_SIZES = Spelled("pixel_size=UM, z_spacing=UM", "--pixel-size UM --z-spacing UM")
 
 
 def say_flat(notes: dict[str, dict], *, joined: bool = True) -> None:
@@ -164,12 +168,12 @@ def say_cubes(name: str, pixel: tuple[float, float] | None) -> None:
     s38 3d: an ImageJ stack of 0.8 µm planes saved without them counted 25 of 30 nuclei,
     unsaid)."""
     apart = "a pixel" if pixel is None else f"a pixel ({(pixel[0] * pixel[1]) ** 0.5:g} µm)"
-    flags = "--pixel-size UM --z-spacing UM" if pixel is None else "--z-spacing UM"
+    sizes = _BOTH_SIZES if pixel is None else _Z_SPACING_UM
     log.warning(
-        "%s records no z spacing: --objects-3d takes its planes %s apart, so nuclei one above "
-        "the other may join, and its table has no µm volumes; give %s, or record it in the "
-        "file (Fiji: Image > Properties, voxel depth)",
-        *(name, apart, flags),
+        "%s records no z spacing: %s takes its planes %s apart, so nuclei one above the other "
+        "may join, and its table has no µm volumes; give %s, or record it in the file (Fiji: "
+        "Image > Properties, voxel depth)",
+        *(name, said_as(OBJECTS_3D), apart, said_as(sizes)),
     )
 
 

@@ -16,15 +16,23 @@ from skimage.transform import resize
 
 from unetlab.data.read_notes import note_once
 from unetlab.errors import Spelled, UnetlabError, said_as, spelled
-from unetlab.inference.sizing import AUTO, SCALE, STREAMED_SCALE_FIXES, trained_pixel_size
+from unetlab.inference.sizing import (
+    AUTO,
+    PIXEL_SIZE_UM,
+    SCALE,
+    STREAMED_SCALE_FIXES,
+    trained_pixel_size,
+)
 
 log = logging.getLogger(__name__)
 
 #: the largest factor either way: past it an image is a few pixels or a hundred times larger
 SCALE_LIMIT = 16.0
 
-#: a factor, as the API and the command give it
+#: a factor, and the setting, as the API and the command give them (a notebook was told
+#: "scale (--scale)", both inline, s56 fixI)
 FACTOR = Spelled("scale=F", "--scale F")
+SCALE_NAMED = Spelled("scale", "--scale")
 
 
 def check_scale(value) -> float | str:
@@ -36,11 +44,15 @@ def check_scale(value) -> float | str:
     except (TypeError, ValueError):
         factor = None
     if factor is None or not 1 / SCALE_LIMIT <= factor <= SCALE_LIMIT:
-        raise UnetlabError(
-            f"scale (--scale) must be a factor from 1/{SCALE_LIMIT:g} to {SCALE_LIMIT:g} "
-            f"(2: objects half the training size; Cellpose's diameter D: training diameter / D) "
-            f"or auto, not {value!r}"
-        )
+
+        def line(named: str, auto: str) -> str:
+            return (
+                f"{named} must be a factor from 1/{SCALE_LIMIT:g} to {SCALE_LIMIT:g} (2: "
+                "objects half the training size; Cellpose's diameter D: training diameter / "
+                f"D) or {auto}, not {value!r}"
+            )
+
+        raise UnetlabError(**spelled(line, SCALE_NAMED, Spelled("'auto'", "auto")))
     return factor
 
 
@@ -86,7 +98,7 @@ def auto_scale(trained: float | None, side: float | None, name: str) -> float:
         note_once(_untrained_line(name), key="scale auto, no training pixel size")
         return 1.0
     if side is None or side <= 0:
-        which = "it records no pixel size (give --pixel-size UM, in Python pixel_size=UM)"
+        which = f"it records no pixel size (give {said_as(PIXEL_SIZE_UM)})"
         log.warning("%s: %s: %s: predicted at its own scale (1)", name, said_as(AUTO), which)
         return 1.0
     factor = side / trained
@@ -129,9 +141,10 @@ def scale_note(model, scale) -> list[str]:
     if scale is None or check_scale(scale) == 1:  # --scale 1: as it is
         return []
     across = trained_diameter(model)
+    cellpose = Spelled(f"scale={across:.0f}/D", f"--scale {across:.0f}/D") if across else None
     objects = (
         f"the training objects are ~{across:.0f} px across (median area "
-        f"{model.objects['area_median']:.0f} px): Cellpose's diameter D is --scale {across:.0f}/D"
+        f"{model.objects['area_median']:.0f} px): Cellpose's diameter D is {said_as(cellpose)}"
         if across
         else ""
     )
