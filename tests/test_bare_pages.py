@@ -14,6 +14,7 @@ import tifffile
 
 from unetlab.data.pairs import Pair
 from unetlab.inference.files import predict_file
+from unetlab.inference.folders import predict_folder
 from unetlab.models import UNet
 
 
@@ -154,9 +155,8 @@ def test_evaluate_says_predict_s_line_of_pages_read_as_planes(tmp_path, caplog):
         assert len(evaluate_model(net, tmp_path, progress=False).images) == 10
     scored = [r.getMessage() for r in caplog.records if "no axis metadata" in r.getMessage()]
     caplog.clear()
-    with caplog.at_level(logging.WARNING):
-        for name in stacks:
-            predict_file(net, tmp_path / "images" / f"{name}.tif", tmp_path / "o")
+    with caplog.at_level(logging.WARNING):  # a folder's files: named by their names
+        predict_folder(net, tmp_path / "images", tmp_path / "o", progress=False)
     predicted = [r.getMessage() for r in caplog.records if "no axis metadata" in r.getMessage()]
     assert sorted(scored) == sorted(predicted) and len(scored) == 2
     assert "axes='TZYX'" in " ".join(scored)  # the 4-D one's, as predict names it
@@ -247,9 +247,9 @@ def test_pages_of_colour_pixels_without_axes_name_axes_that_keep_their_colour(
     with caplog.at_level(logging.WARNING):
         predict_file(net, tmp_path / "s.tif", tmp_path / "o", large_threshold=large)
     said = [r.getMessage() for r in caplog.records if "no axis metadata" in r.getMessage()]
-    assert said == [
-        "s.tif: 2 pages of colour pixels and no axis metadata: read as 2 colour planes (a Z "
-        f"stack); if they are time points give axes='{timed}'"
+    assert said == [  # a file given alone: named by its path, read whole or streamed
+        f"{tmp_path / 's.tif'}: 2 pages of colour pixels and no axis metadata: read as 2 colour "
+        f"planes (a Z stack); if they are time points give axes='{timed}'"
     ]
     caplog.clear()
     with caplog.at_level(logging.WARNING):

@@ -230,5 +230,6 @@ def test_evaluate_takes_a_channel_by_its_name_as_predict_does(tmp_path, capsys):
     argv = ["evaluate", "--checkpoint", str(checkpoint), "--data", str(root), "--no-progress"]
     assert main([*argv, "--channel", "DAPI"]) == 0
     assert main([*argv, "--channel", "GFP"]) == 2
-    said = "error: a.ome.tif: no such channel 'GFP': its channels are 0: membrane, 1: DAPI"
+    image = root / "images" / "a.ome.tif"  # a failure: by its path as given (review s55 H8)
+    said = f"error: {image}: no such channel 'GFP': its channels are 0: membrane, 1: DAPI"
     assert said in capsys.readouterr().err

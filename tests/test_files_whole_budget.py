@@ -60,7 +60,7 @@ def test_a_long_whole_read_is_said_first(tmp_path, caplog, monkeypatch):
     monkeypatch.setattr(files, "LONG_READ_PIXELS", 1000)
     _predict(tmp_path, caplog, "said")
     assert "s.tif: 0.0 MP read whole (about 0.0 GB beside the tiles)" in caplog.text
-    assert "--large-pixels 5119 streams it" in caplog.text
+    assert "large_threshold=5119 streams it" in caplog.text  # Python's form (review s55 H8)
 
 
 def test_a_turned_tiff_is_read_whole_as_before(tmp_path, caplog, monkeypatch):

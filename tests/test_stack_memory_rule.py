@@ -62,13 +62,28 @@ def test_a_stack_read_whole_says_its_cost_and_how_to_stream_it(tmp_path):
     path, model, one = _movie(tmp_path), foreground_model(), tmp_path / "one.tif"
     tifffile.imwrite(one, np.zeros((H, W), np.uint8))
     note = whole_read_note(path, model, OutputOptions(draw_overlay=True), least=5 * H * W)
-    assert note.startswith("m.tif: 5 frames, 0.0 MP read whole (about 0.0 GB beside the tiles)")
-    assert f"--large-pixels {H * W - 1} streams it frame by frame (its T and Z kept)" in note
+    # its path as given, as its other lines name it (it was its name alone, review s55 H8)
+    assert note.startswith(f"{path}: 5 frames, 0.0 MP read whole (about 0.0 GB beside the tiles)")
+    assert f"large_threshold={H * W - 1} streams it frame by frame (its T and Z kept)" in note
     assert note.endswith("its overlay then draws the first frame only")  # a movie's: frames
     assert whole_read_note(path, model, least=5 * H * W + 1) is None  # under the least
     assert whole_read_note(path, model, OutputOptions(large_threshold=10), least=1) is None
     said = whole_read_note(one, model, least=1)  # one page: the line as before
     assert said == (
-        f"one.tif: 0.0 MP read whole (about 0.0 GB beside the tiles); --large-pixels "
+        f"{one}: 0.0 MP read whole (about 0.0 GB beside the tiles); large_threshold="
         f"{H * W - 1} streams it, with a line every 10% of its tiles"
     )
+
+
+def test_a_whole_read_names_the_threshold_as_its_caller_gives_it(tmp_path):
+    """The line gave the command line's flag alone (review s55 H8): a notebook is told
+    ``large_threshold=N``, the command line ``--large-pixels N``."""
+    from unetlab.errors import command_spelling
+
+    path, model = _movie(tmp_path), foreground_model()
+    note = whole_read_note(path, model, least=1)
+    assert f"; large_threshold={H * W - 1} streams it frame by frame" in note, note
+    assert "--large-pixels" not in note
+    with command_spelling():
+        said = whole_read_note(path, model, least=1)
+    assert f"; --large-pixels {H * W - 1} streams it frame by frame" in said, said

@@ -61,7 +61,8 @@ def test_objects_can_stream_a_one_page_tiff_read_whole_without_them_and_say_so(t
     assert not is_streamed(path, model) and is_streamed(path, model, objects)
     assert memory_note(path, model) is None  # read whole: whole_read_note says that
     note = memory_note(path, model, objects)
-    assert note.startswith("g.tif: 16.8 MP read window by window (pyramidal outputs; a stopped")
+    # named by its path as given, as its other lines (it was its name alone, review s55 H8)
+    assert note.startswith(f"{path}: 16.8 MP read window by window (pyramidal outputs; a stop")
     assert "starts its page again, resumes it with save_probabilities=True), as" in note, note
     kept = OutputOptions(objects=True, save_probabilities=True)  # its objects resume too
     assert "(pyramidal outputs; a stopped run resumes it), as" in memory_note(path, model, kept)

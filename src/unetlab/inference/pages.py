@@ -27,6 +27,7 @@ from unetlab.data.io import (
 from unetlab.data.names import loose
 from unetlab.data.positions import series_of
 from unetlab.data.read_notes import note_once
+from unetlab.data.shown import shown_path
 from unetlab.data.slides import zarr_channels
 from unetlab.data.tiff_files import open_tiff
 from unetlab.data.tiffmeta import PageAxes, channel_names, read_page_axes, tiff_timing
@@ -150,16 +151,16 @@ def read_pages(
         page_axes = given_page_axes(path, axes, stack.shape[0])
     else:
         if colour_planes and stack.shape[0] == 1 and bare_planes(path):
-            say_channels(path.name, stack.shape[-1], model_channels)
+            say_channels(shown_path(path), stack.shape[-1], model_channels)
         found = read_page_axes(path, len(stack))
         rank = page_rank(path) if found.letters == "Q" else 3
         timed = colour_times(path) if found.letters == "Q" and stack.ndim == 4 else None
         how = dict(rank=rank, timed=timed, objects_3d=objects_3d)
-        stack, page_axes = guess_pages(path.name, stack, found, model_channels, **how)
+        stack, page_axes = guess_pages(shown_path(path), stack, found, model_channels, **how)
     pages = stack.shape[0]
     if channel and stack.ndim == 3 and pages > 1:
         said = (  # the names said where they are: a file's name may hold braces
-            f"{path.name}: no channel {channel}: the file records no channel axis, so its "
+            f"{shown_path(path)}: no channel {channel}: the file records no channel axis, so its "
             f"{pages} pages are {pages} planes of 1 channel: give "
         )
         cyx = Spelled(axes_fix("CYX", False), axes_fix("CYX", True))
@@ -410,7 +411,7 @@ def refuse_thin(path: str | os.PathLike, shape: tuple[int, ...], axes: str | Non
             "it with tifffile.imwrite(..., metadata={'axes': 'YXC'})"
         )
         return (
-            f"{Path(path).name}: reads as {pages} page(s) of {h} x {w} px, too narrow to "
+            f"{shown_path(path)}: reads as {pages} page(s) of {h} x {w} px, too narrow to "
             f"segment: {hint}"
         )
 
@@ -451,7 +452,7 @@ def channel_index(path: str | os.PathLike, channel: str, names: list[str]) -> in
     found = [i for i, n in enumerate(names) if loose(n) == loose(channel)]
     if len(found) == 1:
         return found[0]
-    name = Path(path).name
+    name = shown_path(path)
     if not names:
         raise _unnamed(path, channel)
     why = "two channels have that name" if found else "no such channel"
@@ -464,7 +465,7 @@ def _unnamed(path: str | os.PathLike, channel: str) -> UnetlabError:
     index, or, for a one-channel file (:func:`one_channel_file`), leave the channel out (s50:
     a grey slide given --channel DAPI was told to give an index). Its message is quoted in
     predict's failed line: the command's spelling while it runs."""
-    name = Path(path).name
+    name = shown_path(path)
     if one_channel_file(path):
         said = f"{name}: has one channel and no channel names, so no channel {channel!r}: leave "
         return UnetlabError(
@@ -499,7 +500,7 @@ def refuse_channels(
     name; nothing for a file that records no names (the pixels' own refusals say the rest)."""
     if len(names) != have or channels != 1:
         return
-    said = f"{Path(path).name}: has {have} channels ({listed(names)}), "
+    said = f"{shown_path(path)}: has {have} channels ({listed(names)}), "
     if channel is None and have > 1:
         fix = "the model takes 1: choose one with {} (an index or a name), e.g. the nuclear stain"
         raise UnetlabError(**spelled(lambda f: said + fix.format(f), CHANNEL_C))
@@ -523,7 +524,7 @@ def page_channel(
             log.info(
                 "%s: has one channel; predicting it (the model's channel %d is that of "
                 "multi-channel images)",
-                path.name,
+                shown_path(path),
                 channel,
             )
             return None

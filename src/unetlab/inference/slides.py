@@ -55,6 +55,7 @@ from unetlab.data.io import TIFF_SUFFIXES, ome_positions
 from unetlab.data.nodata import blank_pixels
 from unetlab.data.normalize import contrast_note, floored, raw_stats
 from unetlab.data.positions import current_suffix, position_of, position_suffix
+from unetlab.data.shown import shown_path
 from unetlab.data.slides import Slide, is_zarr, open_slide, read_whole, slide_name, zarr_within
 from unetlab.data.tiffmeta import (
     PageAxes,
@@ -476,9 +477,9 @@ def _page_axes(slide: Slide, *, say: bool = False) -> PageAxes:
         if axes.letters in _TIMED:
             return axes
         if axes.letters == "Q" and say and slide.shape[3] > 1:  # as read whole: read_pages
-            say_colour_pages(slide_name(slide.path), pages, colour_times(slide.path))
+            say_colour_pages(shown_path(slide.path), pages, colour_times(slide.path))
         elif axes.letters == "Q" and say:
-            say_no_axes(slide_name(slide.path), pages, streamed=True, rank=page_rank(slide.path))
+            say_no_axes(shown_path(slide.path), pages, streamed=True, rank=page_rank(slide.path))
     return PageAxes("Z", (pages,))
 
 

@@ -41,6 +41,7 @@ import torch
 from unetlab.data.io import TIFF_SUFFIXES, ome_positions
 from unetlab.data.orientation import tiff_orientation
 from unetlab.data.positions import reading_position, series_of
+from unetlab.data.shown import shown_path
 from unetlab.data.slides import open_slide
 from unetlab.data.tiff_files import keeping_open, open_tiff
 from unetlab.data.tiffmeta import read_page_axes
@@ -123,13 +124,18 @@ def memory_note(path: Path, model, outputs=None, options=None, *, axes=None) -> 
     if layout is None or layout.pages > 1 or layout.bytes(model, objects) <= sizing.WHOLE_BUDGET:
         return None
     pixels, bytes_ = layout.pixels, layout.bytes(model, objects)
-    line = f"{path.name}: {pixels / 1e6:.1f} MP read window by window (pyramidal outputs; a "
+    line = f"{shown_path(path)}: {pixels / 1e6:.1f} MP read window by window (pyramidal outputs; a "
     line += f"{_stopped(outputs)}), as its whole read would take about {bytes_ / 1e9:.1f} GB"
     if objects and layout.bytes(model, objects=False) <= sizing.WHOLE_BUDGET:
         line += " with objects (without them it is read whole, its outputs PNG or TIFF)"
-    both = Spelled(f"large_threshold={pixels - 1}", f"--large-pixels {pixels - 1}")
-    whole_too = Spelled(f"large_threshold={pixels}", f"--large-pixels {pixels}")
-    return f"{line}; {said_as(both)} streams it either way, {said_as(whole_too)} reads it whole"
+    both, whole_too = said_as(large_pixels(pixels - 1)), said_as(large_pixels(pixels))
+    return f"{line}; {both} streams it either way, {whole_too} reads it whole"
+
+
+def large_pixels(n: int) -> Spelled:
+    """The threshold ``n`` as the Python API (``large_threshold=N``) and the command line
+    (``--large-pixels N``) give it: inputs of more than ``n`` pixels a page are streamed."""
+    return Spelled(f"large_threshold={n}", f"--large-pixels {n}")
 
 
 def _stopped(outputs: OutputOptions) -> str:
@@ -180,7 +186,8 @@ def whole_read_note(
     least: int,
 ) -> str | None:
     """The line said before a TIFF of ``least`` pixels or more (all its pages) is read
-    whole: what it costs and the ``--large-pixels`` that streams it (a stack page by page:
+    whole: what it costs and the threshold that streams it, as the caller gives it
+    (``--large-pixels N``, ``large_threshold=N``: :func:`large_pixels`; a stack page by page:
     audit s34 stacks 5, where a long movie's whole read said nothing); None for others."""
     path, outputs = Path(path), OutputOptions.of(outputs)
     read = _layout(path, model, outputs, options, axes)
@@ -196,8 +203,8 @@ def whole_read_note(
         f"; its overlay then draws the first {one} only" if stack and outputs.draw_overlay else ""
     )
     return (
-        f"{path.name}: {what}{pages * pixels / 1e6:.1f} MP read whole (about "
-        f"{bytes_ / 1e9:.1f} GB beside the tiles); --large-pixels {pixels - 1} streams it"
+        f"{shown_path(path)}: {what}{pages * pixels / 1e6:.1f} MP read whole (about "
+        f"{bytes_ / 1e9:.1f} GB beside the tiles); {said_as(large_pixels(pixels - 1))} streams it"
         f"{how}, with a line every 10% of its tiles{drawn}"
     )
 
