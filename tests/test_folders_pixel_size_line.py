@@ -52,8 +52,8 @@ def test_the_line_is_short_and_names_the_fix(tmp_path, caplog):
     map's CRS and a Python call, for a PNG too: one short line naming --pixel-size UM, and
     for a TIFF where Fiji records one."""
     png = _bare_png(tmp_path / "png")
-    assert _said(caplog, png, tmp_path / "o") == (
-        "field.png records no usable pixel size: its objects table is in pixels only; give "
+    assert _said(caplog, png, tmp_path / "o") == (  # a file given alone: by its path
+        f"{png} records no usable pixel size: its objects table is in pixels only; give "
         "pixel_size=UM for um columns"
     )
     (tmp_path / "tif").mkdir()

@@ -325,7 +325,8 @@ def test_recursive_with_two_processes_says_each_line_once(drop):
         assert (drop / "out" / name).is_file(), name
     assert run.stderr.count("predict: 2 written, 0 skipped, 0 failed") == 1  # alice's
     assert run.stderr.count("predict --recursive: 3 folders done, 0 failed; 4 written") == 1
-    unplaced = "1 of 4 inputs record no usable pixel size (first: alice/img_01.png): their "
+    first = drop / "drop" / "alice" / "img_01.png"  # as given, as the tree's lines name it
+    unplaced = f"1 of 4 inputs record no usable pixel size (first: {first}): their "
     assert run.stderr.count(unplaced) == 1, run.stderr[-3000:]
 
 
@@ -468,7 +469,7 @@ def test_no_pixel_size_said_once_a_tree_counting_all_its_folders(drop, caplog):
         predict_tree(model, drop / "drop", drop / "out", objects=True)
     lines = [m for m in caplog.messages if "record no usable pixel size" in m]
     assert len(lines) == 1, lines
-    # named from the tree's root: img_00.png alone was any of its folders' (review s54)
-    assert lines[0].startswith(
-        "4 of 5 inputs record no usable pixel size (first: alice/img_00.png): "
-    )
+    # by its path as given, as the tree's other lines name it: img_00.png alone was any of its
+    # folders' (review s54), alice/img_00.png the line's own form (review s55 H8)
+    first = drop / "drop" / "alice" / "img_00.png"
+    assert lines[0].startswith(f"4 of 5 inputs record no usable pixel size (first: {first}): ")

@@ -1,5 +1,6 @@
 """How predict's per-file lines name a file (:mod:`unetlab.data.shown`): a file of the one
-folder given by its name, any other by its path as given (review s55 H8)."""
+folder given by its name, any other by its path as given; a tree's (``predict --recursive``)
+every file by its path as given, its root's own too (review s55 H8)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import tifffile
 
 from unetlab import UNet, predict_file
 from unetlab.inference.folders import predict_folder
+from unetlab.inference.tree import predict_tree
 
 BARE = ": 4 pages and no axis metadata"  # a stack that records no axes: read as planes
 
@@ -42,3 +44,51 @@ def test_a_stack_s_line_names_it_as_the_other_lines_do(tmp_path, net, caplog):
         predict_file(net, path, tmp_path / "b")
         predict_folder(net, tmp_path / "in", tmp_path / "c", progress=False)
     assert _named(caplog, BARE) == [str(path), str(path), "s.tif"]
+
+
+def test_a_folder_given_as_the_root_too_names_its_files_by_name(tmp_path, net, caplog):
+    """``predict_folder(m, "in", root="in")`` named its files by path where
+    ``predict_folder(m, "in")`` named them by name: the same folder, the same names."""
+    folder = tmp_path / "in"
+    _stack(folder / "s.tif")
+    with caplog.at_level(logging.WARNING):
+        predict_folder(net, folder, tmp_path / "a", progress=False)
+        predict_folder(net, folder, tmp_path / "b", progress=False, root=folder)
+        predict_folder(net, str(folder), tmp_path / "c", progress=False, root=f"{folder}/")
+    assert _named(caplog, BARE) == ["s.tif"] * 3
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):  # a glob of it is no folder given: by path
+        predict_folder(net, str(folder / "*.tif"), tmp_path / "d", progress=False, root=folder)
+    assert _named(caplog, BARE) == [str(folder / "s.tif")]
+
+
+def test_a_tree_names_every_file_by_its_path_its_root_s_own_too(tmp_path, net, caplog):
+    """``--recursive`` named the root's own files by their names, its sub-folders' by path:
+    one rule, every file by its path as given (``a/s.tif`` read as tree/a/a/s.tif under the
+    folder's header ``tree/a:``)."""
+    tree = tmp_path / "tree"
+    own, sub = _stack(tree / "s.tif"), _stack(tree / "a" / "s.tif")
+    with caplog.at_level(logging.WARNING):
+        predict_tree(net, tree, tmp_path / "out", progress=False)
+    assert _named(caplog, BARE) == [str(own), str(sub)]
+
+
+def test_the_trained_size_line_names_a_glob_s_file_by_its_path(tmp_path, net, caplog):
+    """The line that an input's pixels are another size than the training images' named
+    the file by its name alone (``folders._say_trained_size``): two folders' files of a glob
+    were told apart nowhere; by its path as given, by its name in the folder given."""
+    net.objects = {"target": "semantic", "pixel_size": [0.325, 0.325], "area_median": 113}
+    image = np.random.default_rng(1).integers(0, 255, (24, 28), dtype=np.uint8)
+    meta = dict(imagej=True, resolution=(1 / 0.65, 1 / 0.65), metadata={"unit": "um"})
+    files = [tmp_path / "a" / "half.tif", tmp_path / "b" / "other.tif"]
+    for path in files:
+        path.parent.mkdir()
+        tifffile.imwrite(path, image, **meta)
+    said = ": 0.65 µm pixels"
+    with caplog.at_level(logging.INFO):
+        predict_folder(net, str(tmp_path / "*" / "*.tif"), tmp_path / "o", progress=False)
+    assert _named(caplog, said) == list(map(str, files))
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        predict_folder(net, tmp_path / "a", tmp_path / "p", progress=False)
+    assert _named(caplog, said) == ["half.tif"]

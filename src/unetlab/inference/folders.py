@@ -33,7 +33,7 @@ from unetlab.data.names import SPLIT_NAMES
 from unetlab.data.ome import output_pixels
 from unetlab.data.positions import each_position
 from unetlab.data.read_notes import ReadNotes, handed_notes, read_notes, take_notes
-from unetlab.data.shown import shown_as
+from unetlab.data.shown import shown_as, shown_path
 from unetlab.data.slides import slide_name
 from unetlab.errors import (
     OutOfMemoryError,
@@ -884,8 +884,7 @@ class _Asked:
         each = dict(self.settings, group=self.group)
         run = _Run(model, out_dir, outputs, each, self.progress, timed, self.failed)
         run.root = _root(self.inputs, self.root)
-        one = self.root is None or _directly_in(self.inputs, run.root)  # not a tree's folder
-        run.named_from = run.root if one else None
+        run.named_from = run.root if _one_folder(self.inputs, self.root) else None
         return run
 
 
@@ -996,12 +995,21 @@ def _drop_unused(out_dir: Path, before: tuple[set[str] | None, Path | None]) -> 
             made = made.parent
 
 
-def _directly_in(inputs, root: Path | None) -> bool:
-    """Whether the input files ``inputs`` all lie in the folder ``root`` itself: the one folder
-    the command line was given, whose files its lines name by their names as
-    ``predict_folder(model, folder)``'s (review s55 G1: ``--input DIR`` named them by path),
-    not a tree's folder, whose root is above it."""
-    if root is None or isinstance(inputs, (str, os.PathLike)):
+def _one_folder(inputs, root) -> bool:
+    """Whether ``inputs`` (with the tables' ``root`` given, or None) are the one folder the
+    user gave, whose files the lines name by their names (:mod:`unetlab.data.shown`): a
+    folder given alone (``predict_folder(model, "in")``, with ``root="in"`` too: it named its
+    files by path, review s55 H8), or files all in the folder ``root`` itself (``--input
+    DIR``, review s55 G1). Never a tree's folder (:func:`pixel_sizes_gathered`): a tree
+    names every file by its path as given, its root's own too (they were named by their names,
+    its other folders' by path: review s55 H8)."""
+    if _TREE.get() is not None:
+        return False
+    if root is None:
+        return True
+    if (given := _root(inputs, None)) is not None:  # a folder given: is it the root?
+        return given.resolve() == Path(root).resolve()
+    if isinstance(inputs, (str, os.PathLike)):  # a file, a glob, a Zarr folder
         return False
     here = Path(root).resolve()
     return all(Path(f).parent.resolve() == here for f in inputs)
@@ -1211,6 +1219,7 @@ class _Run:
         self.root: Path | None = None  # the tables' path column is relative to it
         # the lines name a file from the one folder given (no header above them); a tree's
         # by its path as given: under the header ``tree/a:``, ``a/x.png`` read as tree/a/a/
+        # (its root's own too: :func:`_one_folder`)
         self.named_from: Path | None = None
         self.as_is = False  # the run has a TIFF: its PNGs read as they are, the axes the TIFFs'
         self.kept: dict[Path, list] = {}  # the lines of this process's files (not main)
@@ -1312,18 +1321,25 @@ class _Run:
             return
         result.written[path] = written
         result.pixels += output_pixels(written[0])  # its header only
-        if self.outputs.objects is not None and self.outputs.pixel_size is None:
-            _say_pixel_size(path, self.scaled, self.out_dir, self.todo)
-        if not self.outputs.level:  # --level N: the level's size (files._at_level)
-            streamed = path in self.large  # --scale is refused for it
-            scale = given_options(self.each).scale
-            _say_trained_size(self.model, path, self.outputs.pixel_size, streamed, scale)
+        with self._shown(path):
+            self._say_sizes(path)
         if found:  # a multi-position file's: each position's planes in turn
             result.objects[path] = [n for planes in found for n in planes]
         if kinds:
             result.classes[path] = kinds[0]
         if areas:
             result.areas[path] = areas[0]
+
+    def _say_sizes(self, path: Path) -> None:
+        """The lines of ``path``'s pixel size once it is predicted: none recorded for its
+        objects (:func:`_say_pixel_size`), another than the training images'
+        (:func:`_say_trained_size`)."""
+        if self.outputs.objects is not None and self.outputs.pixel_size is None:
+            _say_pixel_size(path, self.scaled, self.out_dir, self.todo)
+        if not self.outputs.level:  # --level N: the level's size (files._at_level)
+            streamed = path in self.large  # --scale is refused for it
+            scale = given_options(self.each).scale
+            _say_trained_size(self.model, path, self.outputs.pixel_size, streamed, scale)
 
     def _kept(self, path: Path, counts: bool) -> contextlib.AbstractContextManager:
         """In a group: ``path``'s lines kept in a process but the main one, which says them
@@ -1477,7 +1493,7 @@ def _say_trained_size(model, path: Path, given: float | None, streamed: bool, sc
     if scale != 1:  # resampled for the net: --scale auto says its own line
         return
     if (note := image_size_note(trained, side, streamed=streamed)) is not None:
-        note_once(f"{slide_name(path)}: {note}", key=f"trained size {path.parent} {side:.3g}")
+        note_once(f"{shown_path(path)}: {note}", key=f"trained size {path.parent} {side:.3g}")
 
 
 def _say_pixel_size(path: Path, said: set[str], out_dir: Path, todo: Sequence[Path]) -> None:
@@ -1508,7 +1524,7 @@ def _say_pixel_size(path: Path, said: set[str], out_dir: Path, todo: Sequence[Pa
     elif pixel is not None and not _square(pixel.size) and "anisotropic" not in said:
         said.add("anisotropic")
         line = (
-            f"{slide_name(path)}: pixels {pixel.size[0]:g} um high, {pixel.size[-1]:g} um wide "
+            f"{shown_path(path)}: pixels {pixel.size[0]:g} um high, {pixel.size[-1]:g} um wide "
             "(said once): its objects' orientation and major/minor_axis_length_um are "
             "physical; circularity and perimeter_um are left out (the perimeter estimator "
             "walks a square grid); the px columns are lengths in the pixel grid"
@@ -1520,10 +1536,8 @@ def _say_pixel_size(path: Path, said: set[str], out_dir: Path, todo: Sequence[Pa
 @dataclass
 class _TreeSizes:
     """What :func:`_say_pixel_size` noted in a tree's folders: the lines ``said``, the
-    folders' inputs (``todo``), the ``first`` whose objects table is in pixels only and the
-    tree's ``root``, that the line names it from."""
+    folders' inputs (``todo``), the ``first`` whose objects table is in pixels only."""
 
-    root: Path | None = None
     said: set[str] = field(default_factory=set)
     todo: list[Path] = field(default_factory=list)
     first: Path | None = None
@@ -1557,15 +1571,16 @@ _TREE: contextvars.ContextVar[_TreeSizes | None] = contextvars.ContextVar(
 
 
 @contextlib.contextmanager
-def pixel_sizes_gathered(root: Path | None = None) -> Iterator[None]:
+def pixel_sizes_gathered() -> Iterator[None]:
     """Within (a tree's folders, predict_tree): the pixel size lines said once for all the
     folders, the line that inputs record none at the end, counting every folder's (said once
     a folder, it named a folder's first file and count each time; as the units line is
-    since s53), its first file named from the tree's ``root`` (``alice/img_00.png``: its
-    name alone was any folder's, review s54)."""
+    since s53), its first file named by its path as given, as the tree's lines name every
+    file (``drop/alice/img_00.png``: its name alone was any folder's, review s54; its path
+    from the root, ``alice/img_00.png``, was the tree's line's alone, review s55 H8)."""
     from unetlab.data.read_notes import note_once
 
-    tree = _TreeSizes(root)
+    tree = _TreeSizes()
     token = _TREE.set(tree)
     try:
         yield
@@ -1573,7 +1588,7 @@ def pixel_sizes_gathered(root: Path | None = None) -> Iterator[None]:
         _TREE.reset(token)
     if tree.first is not None:  # a tree predicted through, not stopped (each input's header)
         count = sum(map(_readable_in_pixels, tree.todo))
-        line = _no_pixel_size_line(tree.first, count, len(tree.todo), tree.root)
+        line = _no_pixel_size_line(tree.first, count, len(tree.todo))
         note_once(line, key="no pixel size of the tree", level=logging.INFO)
 
 
@@ -1601,16 +1616,16 @@ def _readable_in_pixels(path: Path) -> bool:
         return False
 
 
-def _no_pixel_size_line(path: Path, count: int, inputs: int, root: Path | None = None) -> str:
+def _no_pixel_size_line(path: Path, count: int, inputs: int) -> str:
     """The line for the inputs whose objects table is in pixels only (``count`` of the run's
-    ``inputs``, ``path`` the first, named from a tree's ``root`` where given): how to give
+    ``inputs``, ``path`` the first, named as its lines name it: :func:`shown_path`): how to give
     their pixel size, and for a TIFF (the files whose pixel size unetlab reads) where Fiji
     records one (s51: naming the first file only read as if that file alone lacked it).
     "Usable": a size read but refused as implausible (:func:`~unetlab.data.tiffmeta.tiff_sizes`:
     tifffile's 1 pixel per inch, 25400 um) was said "records no pixel size" (s54)."""
     from unetlab.data.tiff_files import is_tiff_name
 
-    name = slide_name(path) if root is None else relative_path(path, root)
+    name = shown_path(path)
     if inputs == 1:
         line = f"{name} records no usable pixel size: its objects table is in pixels only"
     else:

@@ -252,7 +252,7 @@ def predict_tree(
     model = _once(model)
     results: dict[Path, FolderPrediction] = {}
     group = settings.get("group", SOLO)
-    with _said_once(group, Path(root)):
+    with _said_once(group):
         for at, (rel, files) in enumerate(folders):
             each = _folder_settings(root, rel, files, settings, report)
             if begin is not None:
@@ -275,15 +275,14 @@ def _refuse_for_every_file(root, folders: list, settings: dict, model: ModelSour
 
 
 @contextlib.contextmanager
-def _said_once(group: Group, root: Path) -> Iterator[None]:
+def _said_once(group: Group) -> Iterator[None]:
     """Within: the floor's, merged objects', units', pixel sizes' and reading's lines said
     once for the tree, by the main process of ``group``, and one look at the threads beside
-    other work (:func:`~unetlab.inference.threads_look.looking_beside`) for all its folders;
-    the pixel sizes' line names its file from the tree's ``root``."""
+    other work (:func:`~unetlab.inference.threads_look.looking_beside`) for all its folders."""
     with (
         read_notes(),
         units_gathered(),
-        pixel_sizes_gathered(root),
+        pixel_sizes_gathered(),
         floor_run(held=not group.is_main),
         merged_said(group.is_main),
         looking_beside(group),
