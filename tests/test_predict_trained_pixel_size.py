@@ -127,8 +127,8 @@ def test_sizes_are_apart_beyond_the_training_sizes_tolerance():
 
     assert sides_apart_line({"a.tif": 0.5}) is None
     assert sides_apart_line({"a.tif": 0.5, "b.tif": 0.75, "c.tif": 0.6}) is None  # 1.5x
-    line = sides_apart_line({"d/a.tif": 0.76, "d/b.tif": 0.5})
-    assert line.startswith("2 inputs' pixel sizes are up to 1.5x apart (b.tif 0.5 µm, a.tif 0.76")
+    line = sides_apart_line({"d/a.tif": 0.76, "d/b.tif": 0.5})  # named as the lines name them
+    assert line.startswith("2 inputs' pixel sizes are up to 1.5x apart (d/b.tif 0.5 µm, d/a.tif")
 
 
 def _pyramid(path, um):

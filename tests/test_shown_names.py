@@ -92,3 +92,20 @@ def test_the_trained_size_line_names_a_glob_s_file_by_its_path(tmp_path, net, ca
     with caplog.at_level(logging.INFO):
         predict_folder(net, tmp_path / "a", tmp_path / "p", progress=False)
     assert _named(caplog, said) == ["half.tif"]
+
+
+def test_the_sizes_apart_line_names_a_glob_s_files_by_their_paths(tmp_path, net, caplog):
+    """The line that inputs' pixel sizes are apart (said at the run's end, a model that
+    records none) named the finest and the coarsest by their names alone: by their paths
+    as given, as the lines of their prediction name them."""
+    image = np.random.default_rng(1).integers(0, 255, (24, 28), dtype=np.uint8)
+    files = {tmp_path / "a" / "x.tif": 0.5, tmp_path / "b" / "y.tif": 1.0}
+    for path, um in files.items():
+        path.parent.mkdir()
+        meta = dict(imagej=True, resolution=(1 / um, 1 / um), metadata={"unit": "um"})
+        tifffile.imwrite(path, image, **meta)
+    with caplog.at_level(logging.INFO):
+        predict_folder(net, str(tmp_path / "*" / "*.tif"), tmp_path / "o", progress=False)
+    fine, coarse = files
+    said = f"2 inputs' pixel sizes are up to 2x apart ({fine} 0.5 µm, {coarse} 1 µm)"
+    assert said in caplog.text, caplog.text

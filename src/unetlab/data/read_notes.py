@@ -17,7 +17,6 @@ import contextvars
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from unetlab.errors import Spelled, said_as
 from unetlab.words import numbered
@@ -253,15 +252,17 @@ PIXEL_SIZE_TOLERANCE = 1.5
 
 
 def note_side(path: str, side: float) -> None:
-    """The input ``path``, predicted by a model that records no training pixel size, has
-    pixels of ``side`` µm: inputs of one command more than :data:`PIXEL_SIZE_TOLERANCE`
-    apart are said once at its end (:func:`sides_apart_line`); nothing outside a command."""
+    """The input ``path`` (as the lines name it: :func:`~unetlab.data.shown.shown_path`),
+    predicted by a model that records no training pixel size, has pixels of ``side`` µm:
+    inputs of one command more than :data:`PIXEL_SIZE_TOLERANCE` apart are said once at its
+    end (:func:`sides_apart_line`); nothing outside a command."""
     if (active := _ACTIVE.get()) is not None:
         active.sides[str(path)] = float(side)
 
 
 def sides_apart_line(sides: dict[str, float]) -> str | None:
-    """The line for inputs (path -> pixel side, µm) whose pixel sizes are more than
+    """The line for inputs (as the lines name them -> pixel side, µm; a glob's two
+    ``a.tif`` were told apart nowhere, review s55 H8) whose pixel sizes are more than
     :data:`PIXEL_SIZE_TOLERANCE` apart, predicted by a model that records none, naming the
     finest and the coarsest and the fixes (s50 slidelines: slides at 0.5 and 1.0 µm gave 934
     and 614 objects of the same tissue, one summary table, no word); None where they are
@@ -272,8 +273,8 @@ def sides_apart_line(sides: dict[str, float]) -> str | None:
     if b <= PIXEL_SIZE_TOLERANCE * a:
         return None
     return (
-        f"{len(sides)} inputs' pixel sizes are up to {b / a:.2g}x apart ({Path(fine).name} "
-        f"{a:.3g} µm, {Path(coarse).name} {b:.3g} µm) and the model records no pixel size: "
+        f"{len(sides)} inputs' pixel sizes are up to {b / a:.2g}x apart ({fine} "
+        f"{a:.3g} µm, {coarse} {b:.3g} µm) and the model records no pixel size: "
         "their objects' counts and sizes differ by scale (a summary table mixes them); train "
         "on images that record their pixel size (the checkpoint then keeps it), or predict "
         "them at one scale (--level N, --scale F; level=, scale=)"

@@ -598,7 +598,7 @@ def _note_level_side(model, path: Path, given: float | None, side, downsample) -
     if given is not None:
         side = given * (downsample[0] * downsample[1]) ** 0.5
     if trained_pixel_size(model) is None and side:
-        note_side(str(path), side)
+        note_side(shown_path(path), side)
 
 
 def _scaled_objects(objects: ObjectOptions, downsample: tuple[float, float]) -> ObjectOptions:

@@ -1489,7 +1489,7 @@ def _say_trained_size(model, path: Path, given: float | None, streamed: bool, sc
     pixel = None if given is not None else read_pixel_size(path)
     side = given if pixel is None else (pixel.size[0] * pixel.size[-1]) ** 0.5
     if trained is None and side:  # inputs of sizes apart: said once, at the command's end
-        note_side(str(path), side / (1 if scale == "auto" else scale))
+        note_side(shown_path(path), side / (1 if scale == "auto" else scale))
     if scale != 1:  # resampled for the net: --scale auto says its own line
         return
     if (note := image_size_note(trained, side, streamed=streamed)) is not None:
