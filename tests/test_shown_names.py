@@ -5,6 +5,7 @@ every file by its path as given, its root's own too (review s55 H8)."""
 from __future__ import annotations
 
 import logging
+import os
 
 import numpy as np
 import pytest
@@ -62,10 +63,39 @@ def test_a_folder_given_as_the_root_too_names_its_files_by_name(tmp_path, net, c
     assert _named(caplog, BARE) == [str(folder / "s.tif")]
 
 
+def test_a_folder_given_as_the_root_in_another_form_names_its_files_by_name(
+    tmp_path, net, caplog, monkeypatch
+):
+    """The root given in another form than the folder (absolute, or the folder a link to
+    it) named the files by their paths from the root: by name, from the folder as given."""
+    monkeypatch.chdir(tmp_path)
+    _stack(tmp_path / "in" / "s.tif")
+    os.symlink("in", "lnk")
+    with caplog.at_level(logging.WARNING):
+        predict_folder(net, "in", "a", progress=False, root=os.path.abspath("in"))
+        predict_folder(net, "lnk", "b", progress=False, root="in")
+        predict_folder(net, os.path.abspath("in"), "c", progress=False, root="in")
+    assert _named(caplog, BARE) == ["s.tif"] * 3
+
+
+def test_relative_paths_are_named_as_given(tmp_path, net, caplog, monkeypatch):
+    """A tree, a glob and a file given relative to the working folder are named so, never
+    resolved nor made absolute."""
+    monkeypatch.chdir(tmp_path)
+    for path in ("tree/s.tif", "tree/a/s.tif", "in/s.tif"):
+        _stack(tmp_path / path)
+    with caplog.at_level(logging.WARNING):
+        predict_tree(net, "tree", "o", progress=False)
+        predict_folder(net, "in/*.tif", "g", progress=False)
+        predict_folder(net, ["in/s.tif"], "f", progress=False, root="in")  # --input in
+        predict_file(net, "in/s.tif", "p")
+    assert _named(caplog, BARE) == ["tree/s.tif", "tree/a/s.tif", "in/s.tif", "s.tif", "in/s.tif"]
+
+
 def test_a_tree_names_every_file_by_its_path_its_root_s_own_too(tmp_path, net, caplog):
     """``--recursive`` named the root's own files by their names, its sub-folders' by path:
-    one rule, every file by its path as given (``a/s.tif`` read as tree/a/a/s.tif under the
-    folder's header ``tree/a:``)."""
+    one rule for all a tree's files, the path as given, as a glob over the tree and a
+    failure's line name them."""
     tree = tmp_path / "tree"
     own, sub = _stack(tree / "s.tif"), _stack(tree / "a" / "s.tif")
     with caplog.at_level(logging.WARNING):

@@ -1,10 +1,10 @@
 """How a line names an input file: so that it can be found. A file of the one folder the user
-gave is named by its name (``predict_folder(m, "in")``, with ``root="in"`` too: review s55
-H8), any other by its path as given: one of a tree (``predict --recursive``, its root's own
-files too, s55 H8: two folders' ``img_00.png`` told apart; its path from the root,
-``a/x.png``, read as ``tree/a/a/x.png`` under the folder's header ``tree/a:``, revE; the
-tree's line of inputs without a pixel size names its first so too), of several folders or a
-glob, a file given alone (s55: the lines of a file's prediction named it by its name
+gave is named by its name (``predict_folder(m, "in")``, with ``root="in"`` too, or the root
+in another form: review s55 H8, s56), any other by its path as given: one of a tree
+(``predict --recursive``: one rule for all its files, its root's own too, which were named
+by their names alone, s55 H8; the same name a glob over the tree and a failure's line give;
+the tree's line of inputs without a pixel size names its first so too), of several folders
+or a glob, a file given alone (s55: the lines of a file's prediction named it by its name
 alone). A failure's line is its path as given everywhere
 (:func:`~unetlab.inference.folders.named_by_path`). A folder's run says which while it
 predicts each file (:func:`shown_as`, a context variable: no global logging state, s54's

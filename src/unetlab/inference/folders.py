@@ -884,7 +884,7 @@ class _Asked:
         each = dict(self.settings, group=self.group)
         run = _Run(model, out_dir, outputs, each, self.progress, timed, self.failed)
         run.root = _root(self.inputs, self.root)
-        run.named_from = run.root if _one_folder(self.inputs, self.root) else None
+        run.named_from = _one_folder(self.inputs, self.root)
         return run
 
 
@@ -995,24 +995,25 @@ def _drop_unused(out_dir: Path, before: tuple[set[str] | None, Path | None]) -> 
             made = made.parent
 
 
-def _one_folder(inputs, root) -> bool:
-    """Whether ``inputs`` (with the tables' ``root`` given, or None) are the one folder the
-    user gave, whose files the lines name by their names (:mod:`unetlab.data.shown`): a
-    folder given alone (``predict_folder(model, "in")``, with ``root="in"`` too: it named its
-    files by path, review s55 H8), or files all in the folder ``root`` itself (``--input
-    DIR``, review s55 G1). Never a tree's folder (:func:`pixel_sizes_gathered`): a tree
-    names every file by its path as given, its root's own too (they were named by their names,
-    its other folders' by path: review s55 H8)."""
+def _one_folder(inputs, root) -> Path | None:
+    """The one folder the user gave, as given, where ``inputs`` (with the tables' ``root``
+    given, or None) are its files, which the lines name from it, by their names
+    (:mod:`unetlab.data.shown`); else None. A folder given alone (``predict_folder(model,
+    "in")``), with the same folder as ``root`` too, in any form (``root="/abs/in"``, or
+    ``"in"`` for ``inputs="lnk"``, a link to it: named by path from the root, review s55
+    H8); or files all in the folder ``root`` itself (``--input DIR``, review s55 G1). Never
+    a tree's folder (:func:`pixel_sizes_gathered`): a tree names every file by its path as
+    given, its root's own too, as the lines of a glob over several folders do (review s55
+    H8)."""
     if _TREE.get() is not None:
-        return False
-    if root is None:
-        return True
+        return None
     if (given := _root(inputs, None)) is not None:  # a folder given: is it the root?
-        return given.resolve() == Path(root).resolve()
-    if isinstance(inputs, (str, os.PathLike)):  # a file, a glob, a Zarr folder
-        return False
+        same = root is None or given.resolve() == Path(root).resolve()
+        return given if same else None
+    if root is None or isinstance(inputs, (str, os.PathLike)):  # a file, a glob, a Zarr
+        return None
     here = Path(root).resolve()
-    return all(Path(f).parent.resolve() == here for f in inputs)
+    return Path(root) if all(Path(f).parent.resolve() == here for f in inputs) else None
 
 
 def _root(inputs, root) -> Path | None:
@@ -1217,9 +1218,8 @@ class _Run:
         self.alone: set[Path] = set()  # streamed by the one process they are dealt to
         self.large: set[Path] = set()  # streamed, by all processes or one
         self.root: Path | None = None  # the tables' path column is relative to it
-        # the lines name a file from the one folder given (no header above them); a tree's
-        # by its path as given: under the header ``tree/a:``, ``a/x.png`` read as tree/a/a/
-        # (its root's own too: :func:`_one_folder`)
+        # the lines name a file from the one folder given, as given (:func:`_one_folder`);
+        # None: by its path as given (a tree's every file, its root's own too: one rule)
         self.named_from: Path | None = None
         self.as_is = False  # the run has a TIFF: its PNGs read as they are, the axes the TIFFs'
         self.kept: dict[Path, list] = {}  # the lines of this process's files (not main)
