@@ -139,3 +139,33 @@ def test_the_sizes_apart_line_names_a_glob_s_files_by_their_paths(tmp_path, net,
     fine, coarse = files
     said = f"2 inputs' pixel sizes are up to 2x apart ({fine} 0.5 µm, {coarse} 1 µm)"
     assert said in caplog.text, caplog.text
+
+
+def test_a_streamed_file_s_lines_name_it_as_its_pages_line_does(tmp_path, net, caplog, monkeypatch):
+    """A large file's streaming and progress lines (:mod:`unetlab.inference.slides`) named
+    it by its name alone right after its pages' line named it by its path: a tree's, a
+    glob's."""
+    monkeypatch.chdir(tmp_path)
+    for path in ("tree/s.tif", "tree/a/s.tif"):
+        _stack(tmp_path / path)
+    with caplog.at_level(logging.INFO):
+        predict_tree(net, "tree", "o", progress=False, large_threshold=100)
+        predict_folder(net, "tree/*/*.tif", "g", progress=False, large_threshold=100)
+    named = ["tree/s.tif", "tree/a/s.tif", "tree/a/s.tif"]
+    assert _named(caplog, BARE) == named
+    assert _named(caplog, ": 24 x 28 px (4 planes") == named  # streaming N tiles
+    assert _named(caplog, " plane 3 (4 of 4): ") == named  # the progress lines
+
+
+def test_the_auto_scale_line_names_a_glob_s_file_by_its_path(tmp_path, net, caplog):
+    """``scale="auto"``'s line named the file by its name alone."""
+    net.objects = {"target": "semantic", "pixel_size": [0.25, 0.25], "area_median": 113}
+    image = np.random.default_rng(1).integers(0, 255, (24, 28), dtype=np.uint8)
+    meta = dict(imagej=True, resolution=(2, 2), metadata={"unit": "um"})
+    files = [tmp_path / "a" / "x.tif", tmp_path / "b" / "y.tif"]
+    for path in files:
+        path.parent.mkdir()
+        tifffile.imwrite(path, image, **meta)
+    with caplog.at_level(logging.INFO):
+        predict_folder(net, files, tmp_path / "o", progress=False, scale="auto")
+    assert _named(caplog, ": scale='auto'") == list(map(str, files))

@@ -71,7 +71,7 @@ def test_a_far_resumed_page_is_said(tmp_path, caplog, monkeypatch):
         caplog.set_level(logging.INFO)
         with floor_run():
             predict_slide(model, path, out, tile_size=32, batch_size=1, nodata=nodata)
-        assert any(m.startswith("resuming far.tif at row 32") for m in caplog.messages)
+        assert any(m.startswith(f"resuming {path} at row 32") for m in caplog.messages)
         assert [m for m in _lines(caplog) if "lie far" in m], _lines(caplog)
 
 

@@ -173,7 +173,7 @@ def test_a_resumed_slide_with_nodata_equals_an_uninterrupted_one(tmp_path, monke
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
         whole, resumed, _ = _interrupted_then_resumed(tmp_path, path, 24, save_probabilities=True)
         assert resumed == whole
-        assert any(m.startswith("resuming n.tif at row ") for m in caplog.messages)
+        assert any(m.startswith(f"resuming {path} at row ") for m in caplog.messages)
         labels = tifffile.imread(tmp_path / "out" / "n.tif")
         assert (labels[bad] == 255).all() and labels[~bad].max() < 255
         caplog.clear()
@@ -306,7 +306,7 @@ def test_a_resumed_stacks_share_is_the_whole_stacks(tmp_path, small_chunks, capl
     path, model, kw = _killed_stack(tmp_path, after)
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
         resumed = _notes_of(model, path, tmp_path / "out", **kw)
-    assert any(m.startswith("resuming s.tif at row ") for m in caplog.messages)
+    assert any(m.startswith(f"resuming {path} at row ") for m in caplog.messages)
     whole = _notes_of(model, path, tmp_path / "whole", **kw)
     assert resumed == whole and "s.tif 48% nodata)" in whole[0], (resumed, whole)
 
@@ -333,7 +333,7 @@ def test_an_older_resume_record_resumes_and_says_the_pages_it_read(tmp_path, sma
     record.write_text(json.dumps({k: v for k, v in found.items() if k != "left_out"}))
     with read_notes() as notes, caplog.at_level(logging.INFO):
         predict_slide(model, path, tmp_path / "out", **kw)
-    assert any(m.startswith("resuming s.tif at row ") for m in caplog.messages)
+    assert any(m.startswith(f"resuming {path} at row ") for m in caplog.messages)
     share, kind = notes.shares()[str(path)]
     assert kind == "nodata of the 1 of 3 pages this run read (the run it resumes read the others)"
     assert share == 1  # page 2; page 1's statistics are the record's

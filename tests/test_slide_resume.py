@@ -129,7 +129,7 @@ def test_a_resumed_slide_equals_an_uninterrupted_one(
             tmp_path, slide, 24, save_probabilities=True, output_format=output_format
         )
     assert resumed == whole and len(whole) >= 2
-    assert any(m.startswith("resuming s.tif at row ") for m in caplog.messages)
+    assert any(m.startswith(f"resuming {slide} at row ") for m in caplog.messages)
     # the rerun predicted only the rows not done: fewer tiles than a whole run
     assert first.tiles >= 24 and again.tiles < all_.tiles
     assert len(passes) == 2
@@ -144,7 +144,7 @@ def test_a_resumed_slides_objects_equal_an_uninterrupted_runs(tmp_path, small_ch
         whole, resumed, (all_, _, again) = _interrupted_then_resumed(tmp_path, slide, 24, **objects)
     assert {"s_objects.tif", "s_objects.csv", "s_objects.geojson"} <= set(whole)
     assert resumed == whole
-    assert any(m.startswith("resuming s.tif at row ") for m in caplog.messages)
+    assert any(m.startswith(f"resuming {slide} at row ") for m in caplog.messages)
     assert again.tiles < all_.tiles
 
 
@@ -156,10 +156,10 @@ def test_objects_without_staged_probabilities_restart_the_page(tmp_path, small_c
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"), spelling:
         whole, resumed, (all_, _, again) = _interrupted_then_resumed(tmp_path, slide, 24, **objects)
     assert resumed == whole
-    assert any("s.tif: restarting the image at row 0 (" in m for m in caplog.messages)
+    assert any(f"{slide}: restarting the image at row 0 (" in m for m in caplog.messages)
     fix = "--save-probabilities" if cli else "save_probabilities=True"  # its caller's (s56)
     assert any(f"not staged ({fix} stages them)" in m for m in caplog.messages)
-    assert "resuming s.tif at row 0 of 160" not in caplog.messages
+    assert f"resuming {slide} at row 0 of 160" not in caplog.messages
     assert again.tiles == all_.tiles
 
 
@@ -175,7 +175,7 @@ def test_a_stack_resumes_at_its_page(tmp_path, small_chunks, caplog, axes, page)
             tmp_path, slide, 30, save_probabilities=True
         )
     assert resumed == whole
-    (said,) = [m for m in caplog.messages if m.startswith("resuming p.tif")]
+    (said,) = [m for m in caplog.messages if m.startswith(f"resuming {slide} ")]
     assert said.endswith(f" of 96, {page} (2 of 3)") and again.tiles < all_.tiles - first.tiles // 2
 
 
@@ -193,7 +193,7 @@ def test_a_changed_input_or_setting_starts_afresh(tmp_path, small_chunks, caplog
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
         _predict(net, slide, tmp_path / "out", again)
     assert (
-        "s.tif: the staging a killed run left is discarded (the checkpoint or the prediction "
+        f"{slide}: the staging a killed run left is discarded (the checkpoint or the prediction "
         "settings changed): starting afresh"
     ) in caplog.messages
     assert _outputs(tmp_path / "out") == whole and again.tiles == 40
@@ -245,7 +245,7 @@ def test_a_commit_landing_while_a_test_runs_does_not_restart_it(
     _stopped(tmp_path, slide, net=net)
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
         _predict(net, slide, tmp_path / "out", Stop())
-    assert any(m.startswith("resuming s.tif at row ") for m in caplog.messages)
+    assert any(m.startswith(f"resuming {slide} at row ") for m in caplog.messages)
 
 
 def test_a_bad_input_removes_the_staging_a_stop_keeps_it(tmp_path, small_chunks):
@@ -285,7 +285,7 @@ def test_the_cli_path_resumes(tmp_path, small_chunks, caplog):
         predict_file(net, slide, tmp_path / "out", progress=Stop(24), **how)
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
         predict_file(net, slide, tmp_path / "out", **how)
-    assert any(m.startswith("resuming s.tif at row ") for m in caplog.messages)
+    assert any(m.startswith(f"resuming {slide} at row ") for m in caplog.messages)
     assert tifffile.imread(tmp_path / "out" / "s.tif").tobytes() == (
         tifffile.imread(tmp_path / "whole" / "s.tif").tobytes()
     )
@@ -418,7 +418,7 @@ def test_each_rank_of_a_group_resumes_its_own_band(tmp_path, small_chunks, caplo
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
         assert _two_ranks(net, slide, tmp_path / "out", again) == [None, None]
     assert again[0].tiles == 0 and again[1].tiles > 0
-    assert any(m.startswith("resuming s.tif at row ") for m in caplog.messages)
+    assert any(m.startswith(f"resuming {slide} at row ") for m in caplog.messages)
     whole = _outputs(tmp_path / "whole")
     assert _outputs(tmp_path / "out") == whole == _outputs(tmp_path / "one")
 
@@ -498,7 +498,7 @@ def test_a_stop_while_the_ids_are_widened_resumes(tmp_path, small_chunks, caplog
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
         _predict(net, slide, tmp_path / "out", again, **objects)
     assert not any("discarded" in m for m in caplog.messages), caplog.messages
-    assert any(m.startswith("resuming p.tif") for m in caplog.messages), caplog.messages
+    assert any(m.startswith(f"resuming {slide} ") for m in caplog.messages), caplog.messages
     assert _outputs(tmp_path / "out") == _outputs(tmp_path / "whole")
     assert again.tiles < whole.tiles
 
@@ -555,5 +555,5 @@ def test_ids_widened_mid_page_equal_a_plain_runs(tmp_path, small_chunks, caplog,
     assert stopped and widenings == [(1, 32)]
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
         _predict(net, slide, tmp_path / "out", Stop(), **objects)
-    assert any(m.startswith("resuming p.tif") for m in caplog.messages), caplog.messages
+    assert any(m.startswith(f"resuming {slide} ") for m in caplog.messages), caplog.messages
     assert _outputs(tmp_path / "out") == plain

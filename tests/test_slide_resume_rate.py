@@ -30,7 +30,7 @@ def test_a_resumed_slide_counts_only_the_rows_it_predicted(tmp_path, monkeypatch
             predict_folder(model, paths, out, **HOW)
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
         again = predict_folder(model, paths, out, **HOW)
-    (line,) = [m for m in caplog.messages if m.startswith("resuming s.tif at row ")]
+    (line,) = [m for m in caplog.messages if m.startswith(f"resuming {paths[0]} at row ")]
     rows = int(line.split()[4])
     assert 0 < rows < 160
     assert list(again.written) == paths

@@ -65,8 +65,9 @@ def test_a_group_whose_main_process_recorded_no_row_says_it_resumes(tmp_path, ca
     assert other["row"] > start  # it recorded rows
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
         assert _two_ranks(net, slide, tmp_path / "out", [Stop(), Stop()]) == [None, None]
-    said = [m for m in caplog.messages if m.startswith("resuming s.tif")]
-    assert said == [f"resuming s.tif at row 0 of 160 ({other['row'] - start} of 160 rows done)"]
+    said = [m for m in caplog.messages if m.startswith("resuming ")]  # a file alone: its path
+    done = other["row"] - start
+    assert said == [f"resuming {tmp_path / 's.tif'} at row 0 of 160 ({done} of 160 rows done)"]
     assert _outputs(tmp_path / "out") == _outputs(tmp_path / "whole")
 
 
@@ -97,6 +98,6 @@ def test_the_line_counts_the_rows_done_before_the_run(tmp_path, caplog, monkeypa
     monkeypatch.setattr(slide_resume, "Progress", Late)
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
         assert _two_ranks(net, slide, tmp_path / "out", [Stop(), Stop()], hub) == [None, None]
-    said = [m for m in caplog.messages if m.startswith("resuming s.tif")]
+    said = [m for m in caplog.messages if m.startswith("resuming ")]  # a file alone: its path
     done = json.loads(before)["row"] - start
-    assert said == [f"resuming s.tif at row 0 of 160 ({done} of 160 rows done)"]
+    assert said == [f"resuming {tmp_path / 's.tif'} at row 0 of 160 ({done} of 160 rows done)"]

@@ -79,7 +79,7 @@ def test_missing_chunks_of_the_level_predicted_give_one_warning(tmp_path, caplog
     assert [r.getMessage() for r in warned] == said
     count, columns = ("1 of 12", "0-39") if sharded else ("3 of 27", "20-49")
     assert said[0].startswith(
-        f"m.ome.zarr: level 0 lacks {count} chunks (within rows 40-59, columns {columns}), "
+        f"{path}: level 0 lacks {count} chunks (within rows 40-59, columns {columns}), "
         "which read as its fill value 0 and are predicted as pixels of 0"
     )
     assert "background), nodata=0 leaves out its pixels of 0" in said[0]  # no flag (s56)
@@ -110,7 +110,7 @@ def test_a_level_given_by_its_path_is_named_with_its_store(tmp_path, caplog):
     with caplog.at_level(logging.INFO):
         predict_file(_model(), path / "0", tmp_path / "o", tile_size=32)
     said = _said(caplog)
-    assert len(said) == 1 and said[0].startswith("m.ome.zarr/0: level 0 lacks 1 of 27 chunks")
+    assert len(said) == 1 and said[0].startswith(f"{path / '0'}: level 0 lacks 1 of 27 chunks")
 
 
 def test_a_nodata_of_the_fill_value_leaves_them_out_with_a_line_not_a_warning(tmp_path, caplog):

@@ -285,13 +285,13 @@ def test_a_streamed_movies_progress_says_the_frame(tmp_path, caplog):
     tifffile.imwrite(tmp_path / "m.tif", _frames(3), imagej=True, metadata={"axes": "TYX"})
     with caplog.at_level("INFO", logger="unetlab"):
         predict_file(foreground_model(), tmp_path / "m.tif", tmp_path / "out", large_threshold=100)
-    said = [r.getMessage() for r in caplog.records]
+    said, m = [r.getMessage() for r in caplog.records], tmp_path / "m.tif"  # alone: by path
     assert [
-        m for m in said if m.startswith("m.tif: 16 x 20 px (3 frames, level 0 (its only level))")
+        s for s in said if s.startswith(f"{m}: 16 x 20 px (3 frames, level 0 (its only level))")
     ]
     lines = [r.getMessage() for r in caplog.records if " tiles (" in r.getMessage()]
-    assert lines[-1].startswith("m.tif frame 2 (3 of 3): 3 of 3 tiles (100%)")
-    assert any(line.startswith("m.tif frame 0 (1 of 3): ") for line in lines)
+    assert lines[-1].startswith(f"{m} frame 2 (3 of 3): 3 of 3 tiles (100%)")
+    assert any(line.startswith(f"{m} frame 0 (1 of 3): ") for line in lines)
 
 
 @pytest.mark.parametrize("axes", ["TYX", "TZYX"])

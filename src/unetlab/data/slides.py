@@ -36,6 +36,7 @@ from unetlab.data.io import (
 from unetlab.data.ngff import axis_names, multiscale
 from unetlab.data.orientation import tiff_orientation
 from unetlab.data.positions import series_of
+from unetlab.data.shown import shown_path
 from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import open_tiff, tiff_file
 from unetlab.data.tiffmeta import MICROMETRES, tiff_sizes
@@ -354,7 +355,7 @@ def refuse_other_layout(slide: Slide, letters: str, axes: str, *, trained: bool 
     def line(given: str, named: str, whole: str) -> str:
         said = f"the model's axes {axes} (as trained; none given) read" if trained else given
         return (
-            f"{slide.path.name}: {said} it otherwise than its file does ({as_read}), "
+            f"{shown_path(slide.path)}: {said} it otherwise than its file does ({as_read}), "
             f"which a large image read window by window cannot: there {named} only says what "
             "its pages are (T or Z, e.g. TYX); save the file with its axes (tifffile.imwrite("
             f"..., metadata={{'axes': '{axes.upper()}'}})), or read it whole with {whole}"
@@ -471,7 +472,7 @@ def _say_turned(path: Path, turn: int) -> None:
         "%s: its Orientation tag says the picture is turned (%d), which an image read "
         "window by window does not follow: its outputs are in the stored orientation "
         "(turn the file first, or give a smaller image, which is read whole and turned)",
-        path.name,
+        shown_path(path),
         turn,
     )
 

@@ -449,7 +449,7 @@ def image_scale(model, path: Path, scale: float | str, pixel_size: float | None 
     side = pixel_size
     if side is None and (pixel := read_pixel_size(path)) is not None:
         side = (pixel.size[0] * pixel.size[-1]) ** 0.5
-    return auto_scale(trained_pixel_size(model), side, Path(path).name)
+    return auto_scale(trained_pixel_size(model), side, shown_path(path))
 
 
 #: a TIFF of this many pixels or more (all its pages) read whole is said first (audit s32

@@ -29,7 +29,8 @@ from unetlab.data.nodata import (
 )
 from unetlab.data.normalize import floored, raw_stats
 from unetlab.data.read_notes import note_left_out_page
-from unetlab.data.slides import is_zarr, slide_name
+from unetlab.data.shown import shown_path
+from unetlab.data.slides import is_zarr
 from unetlab.data.zarr_chunks import Unstored, unstored_chunks
 from unetlab.errors import Spelled, said_as
 
@@ -124,7 +125,7 @@ def unstored_line(path: Path, level: int, found: Unstored, *, left_out: bool) ->
     value = found.fill_text
     (r0, r1), (c0, c1) = found.rows, found.columns
     head = (
-        f"{slide_name(path)}: level {level} lacks {found.missing} of {found.total} chunks (within "
+        f"{shown_path(path)}: level {level} lacks {found.missing} of {found.total} chunks (within "
         f"rows {r0}-{r1}, columns {c0}-{c1}), which read as its fill value {value}"
     )
     if left_out:

@@ -410,7 +410,7 @@ def give_sizes(slide: Slide, pixel_size: float | None, z_spacing: float | None) 
     if size is not None:
         recorded = PixelSize((size[0] / dy, size[1] / dx), "um", slide.z_spacing)
     level = (slide.level, dy)
-    given = given_sizes(recorded, slide_name(slide.path), pixel_size, z_spacing, level=level)
+    given = given_sizes(recorded, shown_path(slide.path), pixel_size, z_spacing, level=level)
     slide.pixel_size = (given.size[0] * dy, given.size[1] * dx)
     slide.z_spacing = slide.z_spacing if given.spacing is None else given.spacing
 
@@ -429,7 +429,7 @@ def check_bare_channels(slide: Slide, model_channels: int) -> None:
         return
     rank = page_rank(slide.path)
     head = (
-        f"{slide_name(slide.path)}: {pages} pages and no axis metadata, as many as the model's "
+        f"{shown_path(slide.path)}: {pages} pages and no axis metadata, as many as the model's "
         "channels: read whole they are one image's channels, and this one is large, read "
         "window by window, where pages are planes or frames: "
     )
@@ -561,7 +561,7 @@ def _label_spec(model, slide: Slide, outputs: OutputOptions, *, values, record, 
     names = list(getattr(model, "classes", None) or [])[: max(k, 2)]
     label_dtype = encode_labels(np.zeros(1, np.uint8), values).dtype
     void = (
-        model_label_nodata(model, values, label_dtype, slide_name(slide.path)) if nodata else None
+        model_label_nodata(model, values, label_dtype, shown_path(slide.path)) if nodata else None
     )
     return ome.OutputSpec(
         shape=(*lead, h, w),
@@ -606,10 +606,10 @@ def predict_slide(
     staged rows. ``axes``: a TIFF's, as given, or the checkpoint's (``axes_trained``)."""
     path, out_dir = Path(path), Path(out_dir)
     outputs, overlay, settings = _taken_outputs(model, outputs, overlay, settings)
-    values = outputs.values(model, slide_name(path))
+    values = outputs.values(model, shown_path(path))
     asked = PredictOptions.of(options, **settings).channel  # not the model's
     options = PredictOptions.for_model(model, options, **settings)
-    refuse_streamed_scale(slide_name(path), options.scale)
+    refuse_streamed_scale(shown_path(path), options.scale)
     _check_request(path, outputs, group, overlay)
     record = prediction_record(model, options, outputs)
     # the checkpoint's axes where none are given, not for a file they do not fit
@@ -941,7 +941,7 @@ def _slide_options(model, slide: Slide, path: Path, options: PredictOptions, ask
     fit_channels(
         np.zeros((1, 1, slide.shape[3]), slide.dtype),
         model.in_channels,
-        name=slide_name(path),
+        name=shown_path(path),
         quiet=fit["channel"] is not None,  # one channel of a 1-channel net: nothing else to say
         **fit,
     )
@@ -991,7 +991,7 @@ def say_older_name(path: Path, labels: Path) -> None:
         log.warning(
             "%s: %s beside its %s is what its labels were named before they took the store's "
             "name; kept (remove it if it is not another input's)",
-            *(slide_name(path), old.name, labels.name),
+            *(shown_path(path), old.name, labels.name),
         )
 
 
@@ -1082,7 +1082,7 @@ def _draw_overlay(
     pages = f" (page 1 of {slide.shape[0]})" if slide.shape[0] > 1 else ""
     log.info(
         "%s: overlay %s at 1/%d scale%s: %d x %d px",
-        *(slide_name(slide.path), path.name, step),
+        *(shown_path(slide.path), path.name, step),
         pages,
         -(-h // step),  # height x width, as every size said
         -(-w // step),
@@ -1107,7 +1107,7 @@ def _drawn_again(
     kept = [run.finals[k] for k in drawn_from(outputs, slide=True)]
     log.info(
         "%s: overlay drawn from the %s this checkpoint and settings wrote in %s, the net not run",
-        *(slide_name(path), "labels" if found is None else "labels and objects", labels.parent),
+        *(shown_path(path), "labels" if found is None else "labels and objects", labels.parent),
     )
     overlay = _overlay_path(labels.parent, path)
     decode = _indices_of(values, run.specs["labels"].nodata, model_background(model))
@@ -1174,14 +1174,14 @@ def _check_request(path: Path, outputs: OutputOptions, group: Group, overlay=Non
         said = f" must be one of {', '.join(ome.FORMATS)}, not {outputs.output_format!r}"
         raise UnetlabError(**spelled(lambda f: f + said, OUTPUT_FORMAT))
     if overlay is not None and group.world > 1:
-        said = f"{slide_name(path)}: the overlay of a large image is drawn in one process: "
+        said = f"{shown_path(path)}: the overlay of a large image is drawn in one process: "
         raise UnetlabError(**spelled(lambda fix: said + fix, ONE_PROCESS_OR_OVERLAY))
     if objects is not None and group.world > 1:
-        said = f"{slide_name(path)}: objects of a large image are found in one process (their "
+        said = f"{shown_path(path)}: objects of a large image are found in one process (their "
         said += "ids must agree across bands): "
         raise UnetlabError(**spelled(lambda fix: said + fix, ONE_PROCESS_OR_OBJECTS))
     if outputs.wanted["rois"]:
-        said = f"{slide_name(path)}: a large image read window by window gets its outlines as "
+        said = f"{shown_path(path)}: a large image read window by window gets its outlines as "
         said += "GeoJSON only (ImageJ ROIs stop at 32767 px): use "
         raise UnetlabError(**spelled(lambda fix: said + fix, GEOJSON))
 
@@ -1200,7 +1200,7 @@ def _stage(
     what = f"{pages} {noun}, {level}"
     log.info(  # height x width, as every size in the lines and the README (s49 ids)
         "%s: %d x %d px (%s), streaming %d %s of %d x %d px to %s",
-        slide_name(slide.path),
+        shown_path(slide.path),
         h,
         w,
         what,
@@ -1212,7 +1212,7 @@ def _stage(
     resumed = False
     if group.is_main:
         labels.parent.mkdir(parents=True, exist_ok=True)
-        resumed = _resumable(slide_name(slide.path), stages, wanted)
+        resumed = _resumable(shown_path(slide.path), stages, wanted)
         if not resumed:
             for key, spec in specs.items():
                 ome.create(stages[key], spec)
@@ -1289,14 +1289,14 @@ def _predict_bands(
     done = slide_resume.Progress(run.stages["labels"], group.rank, band, resumed=resumed)
     note_recorded(str(slide.path), pages, done.left_out, run.nodata)  # the pages done before
     label = _page_axes(slide).label  # "frame 3", "plane 2"
-    firsts = _first_rows(done, (pages, label), slide_name(slide.path), h, run.found, specs)
+    firsts = _first_rows(done, (pages, label), shown_path(slide.path), h, run.found, specs)
     if resumed:  # every process's record as it read it, before any predicts a row
         _say_resumed(run, group, done, (pages, label))
     rows_before = sum(max(0, min(first, band[1]) - band[0]) for first in firsts)
     slide_resume.note_done_before(rows_before * slide.shape[2])  # not this run's pixels
     arrays = {key: ome.open_level(run.stages[key]) for key in specs}
     fn = probability_fn(model, precision=options.precision, tta=options.tta)
-    progress = _tile_progress(slide_name(slide.path), run.grid, run.batch, band, firsts, progress)
+    progress = _tile_progress(shown_path(slide.path), run.grid, run.batch, band, firsts, progress)
     with inference_session(model, options.device) as dev:
         check_precision(options.precision, dev)
         # the band holding the first rows says the page's lines (the main one's but on a
@@ -1379,7 +1379,7 @@ def _page_image(
     no valid pixel), and the pixels left out are counted in ``done``. ``note``: what the
     model's floor does to the page (:func:`~unetlab.data.normalize.contrast_note`; None
     where there is nothing to say or the statistics were given)."""
-    name, c = slide_name(slide.path), slide.shape[3]
+    name, c = shown_path(slide.path), slide.shape[3]
     page = slide.page(p, band_rows=grid.tile[0])
     if c == model.in_channels and options.channel is None:
         source = page
@@ -1417,7 +1417,7 @@ def _valid_image(model, slide: Slide, at: tuple, image, nodata: SlideNodata, don
     else:
         stats, fill = from_record(known)
     if fill is None:
-        log.warning("%s", all_invalid_line(model, _page_name(slide, p, slide_name(slide.path))))
+        log.warning("%s", all_invalid_line(model, _page_name(slide, p, shown_path(slide.path))))
         return image, stats, None, None
     return FilledPage(image, page, nodata, fill), stats, fill, note
 
@@ -1489,7 +1489,7 @@ def _say_resumed(run: _SlideRun, group: Group, done, pages: tuple) -> None:
     found = group.gather((done.page, done.row, done.start, done.stop))
     h = run.slide.shape[1]
     if group.is_main and (
-        line := slide_resume.resumed_line(slide_name(run.slide.path), h, pages, found)
+        line := slide_resume.resumed_line(shown_path(run.slide.path), h, pages, found)
     ):
         log.info(line)
 
