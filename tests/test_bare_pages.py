@@ -155,10 +155,11 @@ def test_evaluate_says_predict_s_line_of_pages_read_as_planes(tmp_path, caplog):
         assert len(evaluate_model(net, tmp_path, progress=False).images) == 10
     scored = [r.getMessage() for r in caplog.records if "no axis metadata" in r.getMessage()]
     caplog.clear()
-    with caplog.at_level(logging.WARNING):  # a folder's files: named by their names
-        predict_folder(net, tmp_path / "images", tmp_path / "o", progress=False)
+    with caplog.at_level(logging.WARNING):  # a data folder's images/: by path, as a glob's
+        predict_folder(net, str(tmp_path / "images" / "*.tif"), tmp_path / "o", progress=False)
     predicted = [r.getMessage() for r in caplog.records if "no axis metadata" in r.getMessage()]
     assert sorted(scored) == sorted(predicted) and len(scored) == 2
+    assert all(line.startswith(str(tmp_path / "images")) for line in scored), scored
     assert "axes='TZYX'" in " ".join(scored)  # the 4-D one's, as predict names it
 
 

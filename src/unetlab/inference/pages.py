@@ -362,13 +362,15 @@ def say_bare_pages(path: Path, pages: int, objects_3d: Spelled | None = None) ->
     """The warning :func:`read_pages` says of a TIFF whose ``pages`` pages record no axes,
     read as planes, for a caller that reads them so without it (evaluate, plane by plane):
     :func:`say_colour_pages` for pages of colour pixels, else :func:`say_no_axes`
-    (``objects_3d``: its words)."""
+    (``objects_3d``: its words). The file named as :func:`read_pages`' lines name it, by
+    :func:`~unetlab.data.shown.shown_path`: its path as given, or as the caller's
+    :func:`~unetlab.data.shown.shown_as` says (evaluate's other lines name it too)."""
     with open_tiff(path) as tif:
         axes = series_of(tif).axes
     if axes.endswith("S"):
-        say_colour_pages(path.name, pages, colour_times(path))
+        say_colour_pages(shown_path(path), pages, colour_times(path))
     else:
-        say_no_axes(path.name, pages, rank=len(axes), objects_3d=objects_3d)
+        say_no_axes(shown_path(path), pages, rank=len(axes), objects_3d=objects_3d)
 
 
 def save_axes(axes: str) -> str:
