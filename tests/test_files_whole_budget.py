@@ -14,7 +14,7 @@ from unetlab.inference import files, sizing
 from unetlab.inference.files import predict_file
 from unetlab.inference.records import OutputOptions
 from unetlab.inference.sizing import WHOLE_BUDGET, whole_read_bytes
-from unetlab.inference.stream_rule import is_streamed, whole_estimate
+from unetlab.inference.stream_rule import is_streamed, whole_estimate, whole_read_note
 
 
 def test_whole_read_bytes():
@@ -57,10 +57,20 @@ def test_an_image_too_large_to_read_whole_is_streamed(tmp_path, caplog, monkeypa
 
 
 def test_a_long_whole_read_is_said_first(tmp_path, caplog, monkeypatch):
+    from unetlab.errors import command_spelling
+
     monkeypatch.setattr(files, "LONG_READ_PIXELS", 1000)
     _predict(tmp_path, caplog, "said")
-    assert "s.tif: 0.0 MP read whole (about 0.0 GB beside the tiles)" in caplog.text
+    head = f"{tmp_path / 's.tif'}: 0.0 MP read whole (about 0.0 GB beside the tiles)"
+    assert [m for m in caplog.messages if m.startswith(head)], caplog.messages  # as given
     assert "large_threshold=5119 streams it" in caplog.text  # Python's form (review s55 H8)
+    model = UNet(3, 2, depth=2, base_channels=4, padding="same").eval()
+    monkeypatch.chdir(tmp_path)
+    with command_spelling():  # the command line's, a file given by its name: so named
+        said = whole_read_note("s.tif", model, least=1000)
+    assert (
+        said.startswith("s.tif: 0.0 MP read whole") and "; --large-pixels 5119 streams it" in said
+    )
 
 
 def test_a_turned_tiff_is_read_whole_as_before(tmp_path, caplog, monkeypatch):
