@@ -163,7 +163,7 @@ def test_predict_axes_over_pngs_only_is_one_line_before_the_model(tmp_path, caps
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert err == [
-        f"unetlab predict: error: {tmp_path / 'in'}: --axes (axes=) applies to TIFF files and "
+        f"unetlab predict: error: {tmp_path / 'in'}: --axes applies to TIFF files and "
         "none of its images is one; drop it"
     ]
     assert not (tmp_path / "out").exists()
@@ -195,6 +195,6 @@ def test_a_tree_s_folder_of_pngs_given_axes_reads_them_as_they_are(tmp_path, cap
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1, err
     assert err[0].endswith(
-        f"{root}: --axes (axes=) applies to TIFF files and none of its images is one; drop it"
+        f"{root}: --axes applies to TIFF files and none of its images is one; drop it"
     )
     assert not (tmp_path / "p").exists()

@@ -22,6 +22,7 @@ from unetlab.errors import (
     UnetlabError,
     command_spelling,
     first_line,
+    said,
     said_as,
     spelled,
 )
@@ -52,6 +53,17 @@ def test_a_line_logged_names_the_command_s_flag_only_while_it_runs(tmp_path):
     assert said_as(auto) == "scale='auto'"
     assert main(["evaluate", "--pred", str(tmp_path / "none"), "--gt", str(tmp_path)]) == 2
     assert said_as(auto) == "scale='auto'"
+
+
+def test_an_error_quoted_in_lines_of_one_spelling_says_the_running_caller_s():
+    """said(): the message names the settings as the caller that runs spells them (a data
+    set's problems quote it), the cli as the command line does, whoever runs."""
+    axes = Spelled("axes=", "--axes")
+    python = said(lambda a, b: f"{a} and {b}", axes, "data")
+    assert python == {"message": "axes= and data", "cli": "--axes and data"}
+    with command_spelling():
+        cli = said(lambda a, b: f"{a} and {b}", axes, "data")
+    assert cli == {"message": "--axes and data", "cli": "--axes and data"}
 
 
 def _predictions(tmp_path, names=("00",)):

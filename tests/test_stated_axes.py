@@ -116,9 +116,12 @@ def test_axes_that_cannot_be_the_model_s_are_refused_in_one_line(tmp_path, state
     line = str(caught.value)
     assert "\n" not in line and line.startswith(f"{tmp_path / 's.ome.tif'}: ")
     said = line.removeprefix(f"{tmp_path / 's.ome.tif'}: ")
-    assert said == (
+    assert said == (  # a caller's own spelling, not both ("--axes (axes=) CYX", s56)
         f"the file says its axes are {stated}, the model was trained on {model}: "
-        f"give --axes (axes=) {model} (as trained) or {stated} (as the file says)"
+        f"give axes='{model}' (as trained) or axes='{stated}' (as the file says)"
+    )
+    assert first_line(caught.value, cli=True).endswith(
+        f"give --axes {model} (as trained) or --axes {stated} (as the file says)"
     )
     assert len(said) < 130  # both axes and both fixes, no more (it was 165)
     channels = 3 if "C" in model else 1
@@ -329,9 +332,13 @@ def test_tifffile_s_4d_guess_for_a_plane_model_is_refused_naming_axes(tmp_path, 
             predict_file(_net(model), path, tmp_path / "o")
         assert str(caught.value) == (
             f"{path}: its axes ZCYX are tifffile's guess for an array saved without any, not "
-            f"what they hold; the model was trained on {model}: give --axes (axes=) TZYX if they "
-            "are all planes (time points of Z stacks), or ZCYX and --channel (channel=) if its "
+            f"what they hold; the model was trained on {model}: give axes='TZYX' if they "
+            "are all planes (time points of Z stacks), or axes='ZCYX' and channel= if its "
             "C holds channels"
+        )
+        assert first_line(caught.value, cli=True).endswith(
+            "give --axes TZYX if they are all planes (time points of Z stacks), or --axes ZCYX "
+            "and --channel if its C holds channels"
         )
     given = predict_file(_net("ZYX"), path, tmp_path / "g", axes="TZYX")
     with tifffile.TiffFile(given[-1]) as tif:
@@ -339,9 +346,7 @@ def test_tifffile_s_4d_guess_for_a_plane_model_is_refused_naming_axes(tmp_path, 
     assert predict_file(_net("ZYX"), path, tmp_path / "c", axes="ZCYX", channel=1)
     assert trained_file_axes(path, "CYX", channels=3) is None  # a C model: its channels
     tifffile.imwrite(path, _zeros((3, H, W)), **({"imagej": True} if imagej else {}))
-    with pytest.raises(
-        ImageReadError, match=r"trained on YX: give --axes \(axes=\) ZYX if they are all "
-    ):
+    with pytest.raises(ImageReadError, match=r"trained on YX: give axes='ZYX' if they are all "):
         trained_file_axes(path, "YX")  # CYX guessed, for a model of planes
 
 

@@ -10,7 +10,7 @@ import tifffile
 
 from unetlab.cli import main
 from unetlab.data.io import read_stack
-from unetlab.errors import ImageReadError
+from unetlab.errors import ImageReadError, first_line
 
 
 def _stacks(folder, **metadata) -> None:
@@ -48,6 +48,18 @@ def test_a_mask_of_other_than_3_or_4_channels_is_refused(tmp_path, planes):
     tifffile.imwrite(tmp_path / "m.tif", mask, imagej=True)
     with pytest.raises(ImageReadError, match=f"one image of {planes} channels"):
         read_stack(tmp_path / "m.tif", mask=True)
+
+
+def test_a_mask_s_channels_fix_names_the_axes_as_its_caller_gives_them(tmp_path):
+    """Python is told cfg.data.axes and evaluate_model's axes=, the command line --axes (it
+    was told both, the command's flags first, in one line: s56)."""
+    tifffile.imwrite(tmp_path / "m.tif", np.zeros((5, 8, 8), np.uint8), imagej=True)
+    with pytest.raises(ImageReadError) as caught:
+        read_stack(tmp_path / "m.tif", mask=True)
+    python, cli = str(caught.value), first_line(caught.value, cli=True)
+    assert "give the axes, e.g. cfg.data.axes = 'ZYX' to fit or evaluate_model(..., " in python
+    assert "--axes" not in python and "unetlab train" not in python
+    assert "e.g. unetlab train --axes ZYX (data.axes: ZYX) or evaluate --axes ZYX (TYX" in cli
 
 
 @pytest.fixture

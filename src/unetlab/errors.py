@@ -152,6 +152,16 @@ def said_as(name: Spelled) -> str:
     return name.cli if _COMMAND["running"] else name.python
 
 
+def said(say: Callable[..., str], *names: str | Spelled) -> dict:
+    """The keywords of an error whose message ``say(*names)`` is quoted in lines of one
+    spelling (a data set's problems, predict's failed lines): its ``message`` names the
+    settings as the caller that runs spells them (:func:`said_as`), its ``cli`` as the
+    command line does; :func:`spelled` for an error raised to its caller alone."""
+    caller = [said_as(name) if isinstance(name, Spelled) else name for name in names]
+    cli = [name.cli if isinstance(name, Spelled) else name for name in names]
+    return {"message": say(*caller), "cli": say(*cli)}
+
+
 def in_command() -> bool:
     """Whether the command line runs (:func:`command_spelling`): a line that quotes an error
     written down (train.log's last) takes its :attr:`UnetlabError.cli` then, as the command

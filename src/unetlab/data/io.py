@@ -57,7 +57,14 @@ from unetlab.data.stated_axes import guessed_by_tifffile, planes_guessed, states
 from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import TIFF_SUFFIXES, open_tiff, tiff_file
 from unetlab.data.tiffmeta import series_axes
-from unetlab.errors import ImageReadError, MadeAgain, Spelled, UnetlabError, first_line, said_as
+from unetlab.errors import (
+    ImageReadError,
+    MadeAgain,
+    Spelled,
+    UnetlabError,
+    first_line,
+    said,
+)
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +224,7 @@ def read_stack(
     if mask and path.suffix.lower() in ANNOTATION_SUFFIXES:
         return outlined_mask(path)
     if axes is not None and path.suffix.lower() not in TIFF_SUFFIXES:
-        raise ImageReadError(f"{path}: --axes (axes=) applies to TIFF files; drop it for this one")
+        raise _untiffed(path)
     how = dict(mask=mask, colour_planes=colour_planes, axes=axes, frames=frames)
     read = lambda: _read_file(path, colours=colours, **how)  # noqa: E731
     if colours is not None:  # a checkpoint's table: not one a data set's reads share
@@ -293,7 +300,7 @@ def stack_shape(
     if path.suffix.lower() in ANNOTATION_SUFFIXES:  # a mask drawn as outlines
         return outlined_pages(path), *stack_shape(outlined_image(path))[1:]
     if axes is not None and path.suffix.lower() not in TIFF_SUFFIXES:
-        raise ImageReadError(f"{path}: --axes (axes=) applies to TIFF files; drop it for this one")
+        raise _untiffed(path)
     if path.suffix.lower() not in TIFF_SUFFIXES:
         with _decoding(path), Image.open(path) as im:
             n = getattr(im, "n_frames", 1)
@@ -420,7 +427,7 @@ def axes_error(axes: str, say, error=UnetlabError) -> UnetlabError:
     spelling (``axes='XYC'``) while no command runs (:func:`said_as`: the line may be quoted
     in one that carries one spelling), the command line's as its ``cli`` (s49 review1:
     ``read_image(path, axes='XYC')`` was told to give ``--axes YXC``)."""
-    return error(say(said_as(AXES_AS)), cli=say(AXES_AS.cli))
+    return error(**said(say, AXES_AS))
 
 
 def check_axes(axes: str | None) -> None:
@@ -503,6 +510,16 @@ def _thin(axes: str, shape: tuple[int, ...]) -> bool:
 #: ``--axes CYX`` as the Python API (``axes='CYX'``) and the command line spell it: a
 #: format of the axes named in a fix
 AXES_AS = Spelled("axes='{}'", "--axes {}")
+#: the axes and channel settings a line names without a value, as each caller spells them
+#: (a line gave both, "--axes (axes=)", s56)
+AXES_GIVEN, CHANNEL_GIVEN = Spelled("axes=", "--axes"), Spelled("channel=", "--channel")
+
+
+def _untiffed(path: Path) -> ImageReadError:
+    """The error for axes given to ``path``, a file that is no TIFF."""
+    return ImageReadError(
+        **said(lambda a: f"{path}: {a} applies to TIFF files; drop it for this one", AXES_GIVEN)
+    )
 
 
 def refuse_channelless(
@@ -525,16 +542,16 @@ def refuse_channelless(
         fixes += [(f"{named[:at]}C{named[at + 1 :]}", f"if its {which} holds them")]
     fixes += [(named, "to repeat its grey into each")] if channels == 3 else []
     fixes = [(a, why) for a, why in fixes if axes_problem(a) is None]  # Q once
-    said = f"{path}: the file's axes are {found}, no channels; the model was trained on {axes}"
+    head = f"{path}: the file's axes are {found}, no channels; the model was trained on {axes}"
 
     def line(axes_as: str) -> str:  # the fixes as the API (axes='CYX') or the command spells them
         given = " or ".join(f"{axes_as.format(a)} {why}" for a, why in fixes)
         given = f"give {given}, or " if fixes else ""
-        return f"{said}, {channels} channels: {given}convert it to {channels} channels"
+        return f"{head}, {channels} channels: {given}convert it to {channels} channels"
 
     # quoted in a data set's problems and predict's failed lines, which carry one spelling:
-    # the message is the command's while it runs (said_as)
-    raise ImageReadError(line(said_as(AXES_AS)), cli=line(AXES_AS.cli))
+    # the message is the command's while it runs (said)
+    raise ImageReadError(**said(line, AXES_AS))
 
 
 def stain_axes(axes: str) -> bool:
@@ -607,11 +624,19 @@ def refuse_guessed_channels(path: str | os.PathLike, found: str, axes: str, chan
         return
     planes = "ZYX" if len(found) == 3 else named_planes("Q" * (len(found) - 2) + "YX")
     which = " (time points of Z stacks)" if planes == "TZYX" else ""
-    raise ImageReadError(
+    head = (
         f"{path}: its axes {found} are tifffile's guess for an array saved without any, not "
-        f"what they hold; the model was trained on {axes}: give --axes (axes=) {planes} if "
-        f"they are all planes{which}, or {found} and --channel (channel=) if its C holds "
-        "channels"
+        f"what they hold; the model was trained on {axes}: give "
+    )
+    raise ImageReadError(
+        **said(
+            lambda given, channel: (
+                f"{head}{given.format(planes)} if they are all planes{which}, or "
+                f"{given.format(found)} and {channel} if its C holds channels"
+            ),
+            AXES_AS,
+            CHANNEL_GIVEN,
+        )
     )
 
 
@@ -636,9 +661,14 @@ def stated_fit(path: str | os.PathLike, stated: str, axes: str) -> str | None:
         return axes
     if _kinds(stated) == _kinds(axes):
         return None
+    head = f"{path}: the file says its axes are {stated}, the model was trained on {axes}: "
     raise ImageReadError(
-        f"{path}: the file says its axes are {stated}, the model was trained on {axes}: "
-        f"give --axes (axes=) {axes} (as trained) or {stated} (as the file says)"
+        **said(
+            lambda a: (
+                f"{head}give {a.format(axes)} (as trained) or {a.format(stated)} (as the file says)"
+            ),
+            AXES_AS,
+        )
     )
 
 
@@ -650,7 +680,10 @@ def refuse_untiffed_axes(where, paths, axes: str | None) -> None:
     if axes is None or not paths or any(file_axes(p, axes) for p in paths):
         return
     raise ImageReadError(
-        f"{where}: --axes (axes=) applies to TIFF files and none of its images is one; drop it"
+        **said(
+            lambda a: f"{where}: {a} applies to TIFF files and none of its images is one; drop it",
+            AXES_GIVEN,
+        )
     )
 
 
@@ -1140,6 +1173,13 @@ def _eight_bit(rgb: np.ndarray, path: Path) -> np.ndarray:
     )
 
 
+#: the axes of a stack of planes given to training and to evaluate, as each caller gives them
+PLANES_GIVEN = Spelled(
+    "cfg.data.axes = 'ZYX' to fit or evaluate_model(..., axes='ZYX')",
+    "unetlab train --axes ZYX (data.axes: ZYX) or evaluate --axes ZYX",
+)
+
+
 class ChannelsMaskError(MadeAgain, ImageReadError):
     """A mask read with ``channels`` channels, not 3 or 4 (RGB(A)): most often a stack saved
     without axes (ImageJ's, read as CYX), whose pages are planes. Its fix names the axes
@@ -1153,9 +1193,14 @@ class ChannelsMaskError(MadeAgain, ImageReadError):
             "value a pixel"
         )
         super().__init__(
-            f"{self.problem}: if they are planes give the axes, e.g. unetlab train --axes ZYX "
-            "(data.axes: ZYX) or evaluate --axes ZYX (TYX for time points), or save the images "
-            "and masks with their axes (tifffile.imwrite(..., metadata={'axes': 'ZYX'}))"
+            **said(
+                lambda given: (
+                    f"{self.problem}: if they are planes give the axes, e.g. {given} "
+                    "(TYX for time points), or save the images and masks with their axes "
+                    "(tifffile.imwrite(..., metadata={'axes': 'ZYX'}))"
+                ),
+                PLANES_GIVEN,
+            )
         )
         self.how = (path, channels)  # pickled as made (MadeAgain)
 
