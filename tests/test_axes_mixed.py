@@ -214,3 +214,20 @@ def test_evaluate_axes_of_a_png_val_beside_tiff_train_reads_them_as_train_does(t
     (tmp_path / "voc" / "ImageSets" / "Segmentation" / "train.txt").write_text("p\n")
     with pytest.raises(ImageReadError, match="none of its images is one; drop it"):
         evaluate_model(net, tmp_path / "voc", axes="ZYX")
+
+
+def test_axes_given_to_one_png_name_them_as_the_caller_gives_them(tmp_path):
+    """read_stack(png, axes=...) names axes=, the command line's cli --axes (it said both,
+    "--axes (axes=)", s56)."""
+    from unetlab.data.io import read_stack, stack_shape
+    from unetlab.errors import first_line
+
+    for sub in ("images", "masks"):
+        (tmp_path / sub).mkdir()
+    _png_pair(tmp_path)
+    for read in (read_stack, stack_shape):
+        with pytest.raises(ImageReadError) as caught:
+            read(tmp_path / "images" / "p.png", axes="ZYX")
+        said = f"{tmp_path / 'images' / 'p.png'}: {{}} applies to TIFF files; drop it for this one"
+        assert str(caught.value) == said.format("axes=")
+        assert first_line(caught.value, cli=True) == said.format("--axes")
