@@ -389,7 +389,7 @@ def test_pixel_size_and_z_spacing_given_for_a_stack_that_records_none(tmp_path, 
     (--pixel-size, --z-spacing) weigh its voxels, scale its outputs and give µm columns."""
     tifffile.imwrite(tmp_path / "p.tif", _ball_stack((5, 56, 72)), metadata=None)
     plain = dict(objects=True, objects_3d=True, axes="ZYX")
-    with pytest.raises(UnetlabError, match=r"p.tif records no pixel size.*--pixel-size UM"):
+    with pytest.raises(UnetlabError, match=r"p.tif records no pixel size.*pixel_size=UM"):
         predict_file(local_net(), tmp_path / "p.tif", tmp_path / "o", **plain, z_spacing=2.0)
     sizes = dict(pixel_size=0.5, z_spacing=2.0)
     predict_file(local_net(), tmp_path / "p.tif", tmp_path / "o", **plain, **sizes)

@@ -15,6 +15,7 @@ import torch
 
 from unetlab import UNet
 from unetlab.data.tiffmeta import read_page_axes
+from unetlab.errors import command_spelling
 from unetlab.inference.files import predict_file
 from unetlab.inference.objects import ObjectOptions
 
@@ -24,6 +25,7 @@ T, H, W = 3, 24, 20
 def _slices_with_interval(path):
     movie = np.random.default_rng(0).integers(0, 4000, (T, H, W)).astype(np.uint16)
     meta = {"axes": "ZYX", "finterval": 30.0}
+    path.parent.mkdir(exist_ok=True)
     tifffile.imwrite(path, movie, imagej=True, metadata=meta)
     return path
 
@@ -54,9 +56,15 @@ def test_slices_with_an_interval_are_said(tmp_path, caplog):
         read_page_axes(path, T)
     line = (
         "s.tif: its 3 pages are slices (Z), yet it records a frame interval (30 s): read as "
-        "a Z stack without it; if they are time points, give --axes TYX"
+        "a Z stack without it; if they are time points, give {}, or save them as frames"
     )
-    assert caplog.text.count(line) == 1
+    assert caplog.text.count(line.format("axes='TYX'")) == 1  # not both (s56)
+    assert "--axes" not in caplog.text
+    caplog.clear()
+    path = _slices_with_interval(tmp_path / "c" / "s.tif")
+    with caplog.at_level(logging.WARNING, logger="unetlab"), command_spelling():
+        read_page_axes(path, T)
+    assert caplog.text.count(line.format("--axes TYX")) == 1 and "axes='" not in caplog.text
     plain = tmp_path / "z.tif"
     tifffile.imwrite(plain, np.zeros((T, H, W), np.uint16), imagej=True, metadata={"axes": "ZYX"})
     caplog.clear()

@@ -444,3 +444,16 @@ def test_a_given_pixel_size_line_names_no_z_spacing_neither_side_has(caplog):
         "--pixel-size is in µm, not nm)",
         "z.tif records pixel size 0.65x0.65 µm, z spacing 2 µm: taken as 0.325, 2 µm as given",
     ]
+
+
+def test_z_spacing_without_a_pixel_size_names_the_settings_as_the_caller_gives_them():
+    """Python is told z_spacing= and pixel_size=UM, the command line --z-spacing and
+    --pixel-size UM (it was told both inline, "--z-spacing (z_spacing=)": s56)."""
+    from unetlab.data.tiffmeta import given_sizes
+    from unetlab.errors import UnetlabError, first_line
+
+    with pytest.raises(UnetlabError) as caught:
+        given_sizes(None, "s.tif", None, 2.0)
+    line = "s.tif records no pixel size, and {} weighs its planes against its pixels: give {} too"
+    assert str(caught.value) == line.format("z_spacing=", "pixel_size=UM")
+    assert first_line(caught.value, cli=True) == line.format("--z-spacing", "--pixel-size UM")

@@ -56,15 +56,8 @@ from unetlab.data.read_notes import note_once, note_transparent, note_turned
 from unetlab.data.stated_axes import guessed_by_tifffile, planes_guessed, states_axes
 from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import TIFF_SUFFIXES, open_tiff, tiff_file
-from unetlab.data.tiffmeta import series_axes
-from unetlab.errors import (
-    ImageReadError,
-    MadeAgain,
-    Spelled,
-    UnetlabError,
-    first_line,
-    said,
-)
+from unetlab.data.tiffmeta import AXES_AS, series_axes
+from unetlab.errors import ImageReadError, MadeAgain, Spelled, UnetlabError, first_line, said
 
 log = logging.getLogger(__name__)
 
@@ -507,9 +500,6 @@ def _thin(axes: str, shape: tuple[int, ...]) -> bool:
     return min(sizes.get("Y", THIN + 1), sizes.get("X", THIN + 1)) <= THIN
 
 
-#: ``--axes CYX`` as the Python API (``axes='CYX'``) and the command line spell it: a
-#: format of the axes named in a fix
-AXES_AS = Spelled("axes='{}'", "--axes {}")
 #: the axes and channel settings a line names without a value, as each caller spells them
 #: (a line gave both, "--axes (axes=)", s56)
 AXES_GIVEN, CHANNEL_GIVEN = Spelled("axes=", "--axes"), Spelled("channel=", "--channel")

@@ -23,13 +23,23 @@ from unetlab.data.geotiff import geotags, geotiff_pixel_size
 from unetlab.data.positions import image_of, series_of
 from unetlab.data.stated_axes import states_axes
 from unetlab.data.tiff_files import is_tiff_name, open_tiff
-from unetlab.errors import UnetlabError
+from unetlab.errors import Spelled, UnetlabError, said, said_as
 
 #: dtypes an ImageJ hyperstack holds; others are written as plain TIFFs without these fields
 IMAGEJ_DTYPES = (np.uint8, np.uint16, np.float32)
 
 
 log = logging.getLogger(__name__)
+
+#: ``--axes CYX`` as the Python API (``axes='CYX'``) and the command line spell it: a
+#: format of the axes named in a fix
+AXES_AS = Spelled("axes='{}'", "--axes {}")
+#: the sizes predict is given in place of a file's, as each caller gives them (a line said
+#: both, "--z-spacing (z_spacing=)", s56)
+Z_SPACING, PIXEL_SIZE_UM = (
+    Spelled("z_spacing=", "--z-spacing"),
+    Spelled("pixel_size=UM", "--pixel-size UM"),
+)
 
 #: Micrometres per unit of the physical units files name (lower case; :func:`micrometres_per`
 #: reads any case, plurals and ImageJ's escaped "\u00B5m"). ImageJ 1.53 writes "microns"
@@ -174,11 +184,12 @@ def _say_slices_timed(tif, pages: int) -> None:
         ("slices timed", tif.filehandle.path),
         logging.WARNING,
         "%s: its %d pages are slices (Z), yet it records a frame interval (%g s): read as a "
-        "Z stack without it; if they are time points, give --axes TYX (Python: "
-        "axes='TYX'), or save them as frames (Fiji: Image > Properties, Slices 1, Frames %d)",
+        "Z stack without it; if they are time points, give %s, or save them as frames (Fiji: "
+        "Image > Properties, Slices 1, Frames %d)",
         tif.filehandle.name,
         pages,
         seconds,
+        said_as(AXES_AS).format("TYX"),
         pages,
     )
 
@@ -418,8 +429,14 @@ def given_sizes(
         size = (float(pixel_size), float(pixel_size))
     if size is None:
         raise UnetlabError(
-            f"{name} records no pixel size, and --z-spacing (z_spacing=) weighs its planes "
-            "against its pixels: give --pixel-size UM too (pixel_size=)"
+            **said(
+                lambda z, size: (
+                    f"{name} records no pixel size, and {z} weighs its planes "
+                    f"against its pixels: give {size} too"
+                ),
+                Z_SPACING,
+                PIXEL_SIZE_UM,
+            )
         )
     spacing = recorded.spacing if recorded is not None else None
     spacing = float(z_spacing) if z_spacing is not None else spacing
