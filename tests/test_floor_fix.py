@@ -22,7 +22,7 @@ def test_another_integer_dtype_is_told_to_train_with_it_or_convert_without_a_sca
     """A 16-bit movie on an 8-bit model was told "give the image as uint8 ... (the array as
     read)": Python for a CLI user, and the array as read is uint16 (audit s34 stacks 8)."""
     line = contrast_note(SPEC8, np.uint16, np.array([1.0]))[1]
-    assert "train with uint16 images (unetlab train --data on a folder of them" in line
+    assert "train with uint16 images (fit with cfg.data.root at a folder of them)" in line
     assert "convert these to uint8" in line and "as read" not in line
     assert "float" not in line and "* 255" not in line
     old = contrast_note({"mode": "per_image", "floor": [13000.0]}, np.uint8, np.array([1.0]))[1]

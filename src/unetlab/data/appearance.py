@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from unetlab.data.normalize import STD_FLOOR, raw_stats
+from unetlab.errors import Spelled, said_as
 
 #: an image whose mean in some channel lies more than this many training standard deviations
 #: (of the training images' pixels, pooled) from the training images' mean lies far from them
@@ -156,14 +157,28 @@ AS_INTEGER = {
 }
 
 
+#: where a float image's fix goes on, as each caller gives the image (``{}``: the training
+#: dtypes; ``{scaled}``: each one's scaling of a float image in [0, 1]): Python was told the
+#: command line's fix too, labelled, and the command line Python's (s56)
+FLOAT_FIX = Spelled(
+    "the array as read from its file, not a float copy; a float image in [0, 1]: {scaled}",
+    "save the file as {}",
+)
+#: how to train with images of the dtype given, as each caller trains
+TRAIN_WITH = Spelled(
+    "fit with cfg.data.root at a folder of them", "unetlab train --data on a folder of them"
+)
+
+
 def dtype_fix(trained: str | Sequence[str] | None, dtype) -> str:
     """The fix for an image of ``dtype`` given to a model trained on ``trained`` images (a
-    dtype, or each dtype of training images of several, the most common first), in both
-    spellings (a warning cannot tell who reads it). A float image: a training dtype as read
-    from its file (a float copy of a uint8 image skips the floor: audit s30), or saved so for
-    the command line. Another integer dtype (a 16-bit movie, an 8-bit model: audit s34
-    stacks 8): the array as read *is* that dtype, so train with such images, or convert them
-    as the training images were. No scale is guessed from the values."""
+    dtype, or each dtype of training images of several, the most common first), as the
+    caller that runs gives images (:func:`~unetlab.errors.said_as`: a warning's). A float
+    image: a training dtype as read from its file (a float copy of a uint8 image skips the
+    floor: audit s30), or saved so for the command line. Another integer dtype (a 16-bit
+    movie, an 8-bit model: audit s34 stacks 8): the array as read *is* that dtype, so train
+    with such images, or convert them as the training images were. No scale is guessed from
+    the values."""
     names = [n for n in _names(trained) if n and n != "None"]
     if not names:
         return "give the images in the dtype the model was trained on"
@@ -171,14 +186,10 @@ def dtype_fix(trained: str | Sequence[str] | None, dtype) -> str:
     said = " or ".join(names)
     scaled = [AS_INTEGER[n] for n in names if n in AS_INTEGER]
     if np.issubdtype(np.dtype(dtype), np.floating) and scaled:
-        return (
-            f"give the image as {said}, as the model was trained (Python: the array as "
-            f"read from its file, not a float copy; a float image in [0, 1]: "
-            f"{' or '.join(scaled)}; the command line: save the file as {said})"
-        )
+        how = said_as(FLOAT_FIX).format(said, scaled=" or ".join(scaled))
+        return f"give the image as {said}, as the model was trained ({how})"
     return (
-        f"train with {dtype} images (unetlab train --data on a "
-        "folder of them; Python: fit with data.root there), or convert these to "
+        f"train with {dtype} images ({said_as(TRAIN_WITH)}), or convert these to "
         f"{said} as the training images were (Fiji: Image > Type, same display range)"
     )
 

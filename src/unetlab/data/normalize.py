@@ -485,8 +485,8 @@ def trained_dtypes(spec: dict) -> list[str]:
 
 def _dtype_fix(trained: list[str], dtype) -> str:
     """The fix for an image of ``dtype`` given to a model whose floors are in ``trained``
-    values (each dtype it trained on: s48 named only the most common), in both spellings
-    (:func:`unetlab.data.appearance.dtype_fix`)."""
+    values (each dtype it trained on: s48 named only the most common), as the caller that
+    runs gives images (:func:`unetlab.data.appearance.dtype_fix`)."""
     from unetlab.data.appearance import dtype_fix  # it imports this module
 
     return ": " + dtype_fix(trained, dtype)
