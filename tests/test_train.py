@@ -321,7 +321,8 @@ def test_cli_train_and_resume(tmp_path, data, capsys):
     )
     assert len((tmp_path / "run" / "metrics.csv").read_text().splitlines()) == 3
     assert main(["train", "--run-dir", str(tmp_path / "other")]) == 2
-    assert "no data folder" in capsys.readouterr().err
+    said = "no data folder: give --data DIR (or data.root in the --config file)"
+    assert said in capsys.readouterr().err
 
 
 def test_cli_ctrl_c_exits_130(tmp_path, data, monkeypatch, capsys):

@@ -209,9 +209,15 @@ def test_fit_without_a_data_folder_leaves_no_run_folder(tmp_path):
     from unetlab.errors import UnetlabError
 
     run = tmp_path / "runs" / "nd1"
-    with pytest.raises(UnetlabError, match=r"no data folder: set data.root in the config"):
+    with pytest.raises(UnetlabError) as caught:
         train_mod.fit(Config(), run_dir=run, progress=False)
+    assert str(caught.value) == "no data folder: set cfg.data.root = 'path/to/data'"
     assert not (tmp_path / "runs").exists()
+    from unetlab.plan import plan_training
+
+    with pytest.raises(UnetlabError) as planned:  # it told Python --data first (s56)
+        plan_training(Config())
+    assert str(planned.value) == str(caught.value)
     with pytest.raises(OutputError, match="no such run folder to resume"):
         train_mod.fit(Config(data=DataSection(root=str(tmp_path))), run_dir=run, resume=True)
     assert not (tmp_path / "runs").exists()

@@ -733,12 +733,11 @@ def _run_dir(args, cfg, *, try_lock: bool, checking: bool = False) -> Path:
     in the other processes of a --nproc run, which would find the main one's lock) one that no
     other unetlab process is using: its lock is taken and let go at once (fit takes it for
     the run)."""
-    from unetlab.data.pairs import refuse_missing_root
+    from unetlab.data.pairs import refuse_missing_root, refuse_no_root
     from unetlab.train import check_run_dir
 
     run_dir = _run_folder(args, cfg)
-    if cfg.data.root is None:
-        raise UnetlabError("no data folder: give --data DIR (or data.root in the --config file)")
+    refuse_no_root(cfg.data.root)
     # a typo or a data set's images/: said before an earlier run in run_dir is (naming --data)
     refuse_missing_root(cfg.data.root)
     check_run_dir(run_dir, cfg.data.root, folds=args.folds is not None)

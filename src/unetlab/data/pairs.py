@@ -72,7 +72,15 @@ from unetlab.data.names import (
 from unetlab.data.normalize import channels_of
 from unetlab.data.orientation import transposed_sizes
 from unetlab.data.read_notes import note_once
-from unetlab.errors import NONE, DatasetError, ImageReadError, Spelled, quoted, spelled
+from unetlab.errors import (
+    NONE,
+    DatasetError,
+    ImageReadError,
+    Spelled,
+    UnetlabError,
+    quoted,
+    spelled,
+)
 from unetlab.words import numbered
 
 LAYOUTS = {
@@ -652,6 +660,20 @@ def no_data_folder(root: Path, flag: str | Spelled = "--data") -> DatasetError:
             flag,
         )
     )
+
+
+#: how to give a run a data folder, as a config in Python and ``unetlab train`` take it
+#: (four lines said it four ways, two of them both inline: s56)
+ROOT_FIX = Spelled(
+    "set cfg.data.root = 'path/to/data'", "give --data DIR (or data.root in the --config file)"
+)
+
+
+def refuse_no_root(root: str | os.PathLike | None) -> None:
+    """UnetlabError in one line where a run is given no data folder (``root``: a config's
+    ``data.root``, None), naming :data:`ROOT_FIX` as its caller gives it."""
+    if root is None:
+        raise UnetlabError(**spelled(lambda fix: f"no data folder: {fix}", ROOT_FIX))
 
 
 def refuse_missing_root(root: str | os.PathLike, names: str | Spelled = DATA_ROOT) -> None:

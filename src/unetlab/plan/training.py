@@ -13,7 +13,6 @@ from unetlab.data.fingerprint import unlabelled_fill
 from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.mask_shares import inverted_masks
 from unetlab.data.void import VOID, of_training
-from unetlab.errors import UnetlabError
 from unetlab.plan.bar import bar_note
 from unetlab.plan.checks import (
     auto_void,
@@ -70,13 +69,9 @@ def _checked(cfg: Config, explicit: set[str], *, planned: bool = False):
     void beyond doubt (:func:`auto_void`), the pairs are measured without it and checked as
     with ``data.ignore_value=255``, else its problem refuses them."""
     from unetlab.data.datasets import split_pairs
-    from unetlab.data.pairs import refuse_missing_root
+    from unetlab.data.pairs import refuse_missing_root, refuse_no_root
 
-    if cfg.data.root is None:
-        raise UnetlabError(
-            "no data folder: give --data DIR (or data.root in the config; in Python: "
-            "cfg.data.root = 'path/to/data')"
-        )
+    refuse_no_root(cfg.data.root)
     refuse_missing_root(cfg.data.root)
     d = cfg.data
     problems: list[str] = []  # every problem of the data set, raised together by check_data

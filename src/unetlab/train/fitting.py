@@ -19,7 +19,7 @@ from unetlab.checkpoint import load_checkpoint, update_checkpoint
 from unetlab.config import Config, given_config
 from unetlab.config.keywords import checks_keywords
 from unetlab.data.grey_masks import reads_grey_masks_as_config
-from unetlab.data.pairs import refuse_missing_root
+from unetlab.data.pairs import refuse_missing_root, refuse_no_root
 from unetlab.data.split_record import SPLIT_FILE
 from unetlab.distributed import Group
 from unetlab.errors import Spelled, UnetlabError, first_line
@@ -147,11 +147,7 @@ def _prepared(
     touched, so nothing is left behind."""
     cfg = given_config(cfg).checked()  # a bad value set as an attribute is one line
     checked(progress, "", calls=False)  # a function is not called: refused, not ignored
-    if cfg.data.root is None:
-        raise UnetlabError(
-            "no data folder: set data.root in the config (cfg.data.root = 'path/to/data'; "
-            "unetlab train: --data DIR)"
-        )
+    refuse_no_root(cfg.data.root)
     resume = resume_wanted(resume, run_dir)
     cfg = absolute_paths(cfg, run_dir, resume=resume)
     refuse_missing_root(cfg.data.root)  # before the run folder is touched

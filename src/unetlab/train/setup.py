@@ -30,7 +30,7 @@ from unetlab.data.instances import CLASS_NAMES, object_statistics
 from unetlab.data.labels import IGNORE_INDEX, instances
 from unetlab.data.normalize import channels_of, contrast_floor, with_floor_dtype
 from unetlab.data.object_sizes import joined, left_out, region_facts, sized
-from unetlab.data.pairs import Pair, PairReader, problems_error
+from unetlab.data.pairs import Pair, PairReader, problems_error, refuse_no_root
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.data.transforms import STAIN_OFF
@@ -83,8 +83,7 @@ def prepare_data(
     ``run_dir``: the run it loads for, whose best.pt the split's line names (a ``test/`` that
     does not train: :func:`unetlab.data.datasets.split_pairs`)."""
     d = cfg.data
-    if d.root is None:
-        raise UnetlabError("no data folder: give --data DIR (or data.root in the config)")
+    refuse_no_root(d.root)
     problems: list[str] = []  # the pairs' and the mask files' problems, raised together
     train_pairs, val_pairs = split or split_pairs(
         d.root,
