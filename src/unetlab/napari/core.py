@@ -402,11 +402,9 @@ def predict_planes(
 
 
 #: what leaves a layer's NaN pixels out: not the widget, which has no nodata setting (it
-#: was told "nodata='nan' leaves them out", s54), but predicting the layer's file
-LAYER_NODATA = (
-    "predicting its file with unetlab predict --nodata nan (Python: predict_file(..., "
-    "nodata='nan'))"
-)
+#: was told "nodata='nan' leaves them out", s54), but predicting the layer's file, as napari's
+#: Python does (it was told the command line's flag too, s56)
+LAYER_NODATA = "predicting its file with predict_file(..., nodata='nan')"
 
 
 def _fitted_planes(model: UNet, data, channel, *, rgb: bool, channel_axis) -> list:
