@@ -50,7 +50,7 @@ def test_a_section_built_takes_a_value_as_checked_would():
 @pytest.mark.parametrize(
     ("section", "key", "value", "said"),
     [
-        ("data", "nodata", None, "has no value (it takes str or float): write 'none' for none"),
+        ("model", "encoder", None, "has no value (it takes str): write 'none' for none"),
         ("data", "exclude_rows", (0, 26), "must be dict or None, not [0, 26]: e.g. cfg.data"),
         ("data", "tile_size", 188.0, "must be int, not 188.0: e.g. cfg.data.tile_size = 256"),
         ("train", "epochs", 5.0, "must be int, not 5.0: e.g. cfg.train.epochs = 50"),
@@ -59,8 +59,8 @@ def test_a_section_built_takes_a_value_as_checked_would():
 def test_a_sections_keyword_attribute_and_from_dict_refuse_alike(section, key, value, said):
     """s55 pyforms4: a section's constructor, an assigned attribute and Config.from_dict take
     a value by the same rules (from_dict's) and refuse it in the same line, which for
-    DataSection(nodata=None) (the data's own check reads None as none) names 'none'."""
-    build = {"data": DataSection, "train": TrainSection}[section]
+    ModelSection(encoder=None) (its none is a word) names 'none'."""
+    build = {"data": DataSection, "train": TrainSection, "model": ModelSection}[section]
     lines = set()
     for make in (
         lambda: build(**{key: value}),

@@ -121,16 +121,17 @@ def _missing_value(key: str, default, form: str) -> str:
     return f": assign one (cfg.{key} = ...)" if form == "code" else f": {flag}{key}=VALUE"
 
 
-#: the keys whose type takes no None but whose value ``none`` says none (DataSection(nodata=
-#: None), which the data's own check reads as none, was told "e.g. cfg.data.nodata = 'auto'",
-#: s55)
-NONE_AS_WORD = ("data.nodata", "model.encoder", "train.class_weights", "train.label_offset")
+#: the keys whose type takes no None but whose value ``none`` says none (a section given
+#: None for one was told "e.g. cfg.model.encoder = 'vgg16'", s55; data.nodata takes None as
+#: none since s56)
+NONE_AS_WORD = ("model.encoder", "train.class_weights", "train.label_offset")
 
 
 def _none_word(key: str, form: str) -> str:
     """``: write 'none' for none`` for a key of :data:`NONE_AS_WORD` given Python's None,
-    else ``""``: a value left blank (``--set data.nodata=``, ``nodata:`` in a file) is told
-    an example (s55 review: it lost "e.g. --set data.nodata=auto" to "write none for none")."""
+    else ``""``: a value left blank (``--set train.class_weights=``, ``class_weights:`` in a
+    file) is told an example (s55 review: ``--set data.nodata=`` lost "e.g. --set
+    data.nodata=auto" to "write none for none")."""
     return ": write 'none' for none" if form == "code" and key in NONE_AS_WORD else ""
 
 
