@@ -51,7 +51,9 @@ def test_a_section_built_takes_a_value_as_checked_would():
     ("section", "key", "value", "said"),
     [
         ("model", "encoder", None, "has no value (it takes str): write 'none' for none"),
-        ("data", "exclude_rows", (0, 26), "must be dict or None, not [0, 26]: e.g. cfg.data"),
+        # the tuple given, not the list made of it (s56)
+        ("data", "exclude_rows", (0, 26), "must be dict or None, not (0, 26): e.g. cfg.data"),
+        ("data", "label_values", (0, "a"), "must be list or None, not (0, 'a'): e.g. cfg.data"),
         ("data", "tile_size", 188.0, "must be int, not 188.0: e.g. cfg.data.tile_size = 256"),
         ("train", "epochs", 5.0, "must be int, not 5.0: e.g. cfg.train.epochs = 50"),
     ],

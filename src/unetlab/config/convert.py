@@ -60,8 +60,7 @@ def build(cls, data: dict, prefix: str, form: str = "code"):
             kwargs[name] = build(hint, section, f"{prefix}{name}.", form)
         else:
             default = known[name].default
-            value = plain_value(value)  # as a section's keyword and attribute take it (s55)
-            kwargs[name] = check_type(value, hint, f"{prefix}{name}", default, form=form)
+            kwargs[name] = check_given(value, hint, f"{prefix}{name}", default, form=form)
     return cls(**kwargs)
 
 
@@ -73,7 +72,18 @@ def unknown_key_message(key, known: list[str], prefix: str = "") -> str:
     return f"unknown config key {prefix}{key!s}: {hint}known keys{where} are {', '.join(known)}"
 
 
-def check_type(value, hint, key: str, default=None, *, form: str = "set"):
+def check_given(value, hint, key: str, default=None, *, form: str = "code"):
+    """:func:`check_type` of ``value`` made plain (:func:`~unetlab.config.guard.plain_value`),
+    as a section's keyword and attribute take it (s55), its error quoting ``value`` as given
+    (``(0, 26)``: it quoted the list made of it, ``[0, 26]``, s56)."""
+    return check_type(plain_value(value), hint, key, default, form=form, given=value)
+
+
+#: :func:`check_type`'s ``given`` left out: the value checked is the one given
+_SAME = object()
+
+
+def check_type(value, hint, key: str, default=None, *, form: str = "set", given=_SAME):
     """``value`` converted to ``hint`` where that is lossless, else ValueError naming ``key``
     and ending with an example (:func:`example`: ``default``, the key's default value, or
     one of :data:`EXAMPLES`), written where the value came from (``form``): as ``--set``
@@ -83,19 +93,22 @@ def check_type(value, hint, key: str, default=None, *, form: str = "set"):
     was told the --set form, s52 review) or as ``load_config``'s overrides take it
     (``"override"``: ``train.epochs=50``, no ``--set``). The error's ``cli`` is the ``--set``
     form but for a file's value (:class:`~unetlab.errors.UnetlabError`): ``Config.from_dict``
-    and ``load_config`` serve the command line too (s53: a notebook was told ``--set``)."""
+    and ``load_config`` serve the command line too (s53: a notebook was told ``--set``).
+    ``given``: ``value`` as the caller gave it, which the error quotes."""
     options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
     for option in options:
         ok, converted = _convert(value, option)
         if ok:
             return converted
     cli = "file" if form == "file" else "set"
-    problem = _type_problem(value, options, key, default, form)
-    raise UnetlabError(problem, cli=_type_problem(value, options, key, default, cli))
+    shown = value if given is _SAME else given
+    problem = _type_problem(value, options, key, default, form, shown)
+    raise UnetlabError(problem, cli=_type_problem(value, options, key, default, cli, shown))
 
 
-def _type_problem(value, options: tuple, key: str, default, form: str) -> str:
-    """:func:`check_type`'s line for ``value``, of none of the types ``options``, in ``form``."""
+def _type_problem(value, options: tuple, key: str, default, form: str, shown) -> str:
+    """:func:`check_type`'s line for ``value``, of none of the types ``options``, in ``form``,
+    quoting ``shown`` (the value as given)."""
     if any(_value_map(o) for o in options) and isinstance(value, (dict, list, tuple)):
         return _value_map_message(key, value, form)
     names = " or ".join(
@@ -107,7 +120,7 @@ def _type_problem(value, options: tuple, key: str, default, form: str) -> str:
     null = type(None) in options and str(value).casefold() == "none"  # Python's word, not YAML's
     fix = f": write {NONE_WORDS[form]} for none" if null else _list_form(key, value, options, form)
     fix = fix or _choices(key) or example(key, default, form=form)
-    return f"config key {key} must be {names}, not {value!r}{fix}"
+    return f"config key {key} must be {names}, not {shown!r}{fix}"
 
 
 def _missing_value(key: str, default, form: str) -> str:
