@@ -1,5 +1,6 @@
 """Config: defaults < YAML < overrides, unknown keys and bad types refused, exact round trip."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -222,7 +223,7 @@ def test_a_replaced_incomplete_normalization_is_no_mistake(overrides):
         (
             ["data.normalization.mean=abc", "data.normalization.mean=[0.4]"]
             + ["data.normalization.mode=fixed", "data.normalization.std=[0.2]"],
-            "normalization mean must be a number or a list of them",
+            "data.normalization.mean must be a number or a list of them",
         ),
     ],
 )
@@ -233,13 +234,39 @@ def test_a_replaced_normalization_is_forgiven_only_its_missing_keys(overrides, s
         load_config(None, overrides)
 
 
+def test_a_replaced_normalization_is_checked_as_given_not_with_the_file_s_keys(tmp_path):
+    """s56 (review F3 of s55): a file's valid {mode: percentile, low: 2} refused --set
+    data.normalization.mode=scale given before mode=percentile, naming the file's low for
+    the replaced mode; the final config is valid. A replaced {mode: fixed, std: [-1]} was
+    checked for types only: a std of no positive number is one line, replaced or not."""
+    (tmp_path / "c.yaml").write_text("data:\n  normalization: {mode: percentile, low: 2}\n")
+    sets = ["data.normalization.mode=scale", "data.normalization.mode=percentile"]
+    assert load_config(tmp_path / "c.yaml", sets).data.normalization == {
+        "mode": "percentile",
+        "low": 2,
+    }
+    with pytest.raises(UnetlabError, match="^data.normalization.low does not apply to mode sc"):
+        load_config(tmp_path / "c.yaml", sets[:1])  # in force, it does clash
+    said = "^data.normalization.std must be a positive number or a list of them .*, not {}$"
+    for std in ("[-1]", "[0, 2]", "0"):
+        fixed = f"data.normalization={{mode: fixed, std: {std}}}"
+        with pytest.raises(UnetlabError, match=said.format(re.escape(std))):
+            load_config(None, [fixed, "data.normalization={mode: scale}"])
+        with pytest.raises(UnetlabError, match=said.format(re.escape(std))):
+            load_config(None, [fixed.replace("{mode", "{mean: [1], mode")])
+
+
 @pytest.mark.parametrize(
     "spec, said",
     [
-        ("{mode: percentile, low: abc}", "normalization low must be a number"),
-        ("{mode: percentile, high: [99]}", "normalization high must be a number"),
-        ("{mode: fixed, mean: [0.5], std: x}", "normalization std must be a number or a list"),
-        ("{mode: fixed, mean: [true], std: [1]}", "normalization mean must be a number or a"),
+        # the key as a config names it, data.normalization.low ("normalization low": s56)
+        ("{mode: percentile, low: abc}", "^data.normalization.low must be a number"),
+        ("{mode: percentile, high: [99]}", "^data.normalization.high must be a number"),
+        ("{mode: fixed, mean: [0.5], std: x}", "^data.normalization.std must be a number or a"),
+        ("{mode: fixed, mean: [true], std: [1]}", "^data.normalization.mean must be a number"),
+        ("{mode: percentile, low: 50, high: 10}", "^data.normalization.low and data.normaliz"),
+        ("{mode: per_image, tissue: 3}", "^data.normalization.tissue is true or false, not 3$"),
+        ("{mode: fixed, mean: [0.5]}", "^data.normalization.mode fixed needs mean and std lists"),
     ],
 )
 def test_normalization_numbers_of_the_wrong_type_are_refused_in_one_line(spec, said):
@@ -267,7 +294,7 @@ def test_normalization_numbers_are_numbers_and_text_is_told_how_to_write_them(tm
     with pytest.raises(UnetlabError, match=r"not '1e-3' \(YAML reads 1e-3 as text: write it"):
         load_config(tmp_path / "c.yaml")
     for bad in ([None], [float("nan")], ["inf"], [[0.5]]):
-        with pytest.raises(UnetlabError, match="normalization mean must be a number or a list"):
+        with pytest.raises(UnetlabError, match="^normalization.mean must be a number or a list"):
             check_spec({"mode": "fixed", "mean": bad, "std": [1]})
 
 

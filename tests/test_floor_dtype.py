@@ -59,7 +59,7 @@ def test_the_training_dtype_is_recorded_beside_the_floor_only():
     assert with_floor_dtype(OLD16, ["uint8", "uint16"]) == OLD16  # mixed: not one unit
     assert with_floor_dtype({"mode": "per_image"}, ["uint8"]) == {"mode": "per_image"}
     assert "for uint16 images" in normalization_formula(SPEC16)
-    with pytest.raises(ValueError, match="normalization dtype must name a numpy dtype"):
+    with pytest.raises(ValueError, match="normalization.dtype must name a numpy dtype"):
         image_stats(_scene(), {**SPEC16, "dtype": "bits"})
 
 

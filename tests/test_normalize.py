@@ -147,7 +147,7 @@ def test_an_image_all_nodata_sets_no_contrast_floor():
 
 @pytest.mark.parametrize("floor", [0, -1.0, "x", [], [1.0, 0.0], True])
 def test_a_bad_floor_is_refused_naming_it(floor):
-    with pytest.raises(UnetlabError, match="normalization floor must be a positive number"):
+    with pytest.raises(UnetlabError, match="normalization.floor must be a positive number"):
         image_stats(np.zeros((4, 4)), {"mode": "per_image", "floor": floor})
 
 

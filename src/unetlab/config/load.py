@@ -200,7 +200,7 @@ def _check_replaced(merged: dict, overrides: list[str], i: int) -> None:
     except UnetlabError:
         if _may_be_incomplete(key):  # a mapping replaced may have been incomplete, no worse
             _check_mapping_type(overrides[i])
-            _check_incomplete(apply_overrides(merged, in_force))
+            _check_incomplete(overrides[i])
             return
         build(Config, apply_overrides(merged, overrides[: i + 1]), "", "override")
 
@@ -218,13 +218,15 @@ def _may_be_incomplete(key: str) -> bool:
     return any(_replaces(m, key) for m in WHOLE_ONLY_WITH_OTHERS)
 
 
-def _check_incomplete(data: dict) -> None:
-    """The normalization of ``data`` (a replaced value's, in force with the others) checked
-    but for the keys its mode needs (s55 review: ``data.normalization.mode=bogus`` then
-    ``=scale`` passed, as did a key its mode does not take)."""
+def _check_incomplete(override: str) -> None:
+    """The normalization that ``override`` (a replaced value) gives, checked but for the
+    keys its mode needs (s55 review: ``data.normalization.mode=bogus`` then ``=scale``
+    passed, as did a key its mode does not take): what it gives alone, not with the keys of
+    the file or of other overrides, which a later value may make fit (s56: a file's ``low:
+    2`` refused ``--set data.normalization.mode=scale`` given before ``mode=percentile``)."""
     from unetlab.data.normalize import check_keys
 
-    spec = (data.get("data") or {}).get("normalization")
+    spec = apply_overrides({}, [override])["data"]["normalization"]
     if isinstance(spec, dict):
         check_keys(spec, whole=False)
 

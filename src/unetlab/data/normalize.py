@@ -124,7 +124,14 @@ def check_keys(spec: dict, where: str = "data.normalization", *, whole: bool = T
         raise UnetlabError(
             f"{where}.{extra[0]} does not apply to mode {mode} (it takes {takes}): drop it"
         )
-    return check_spec(spec, whole=whole)
+    check_spec(spec, whole=whole, where=where)
+    if "std" in spec and not _positive_numbers(spec["std"]):  # a config's (a checkpoint's
+        # measured std of a constant channel is floored where it is used)
+        raise UnetlabError(
+            f"{where}.std must be a positive number or a list of them (one per channel: "
+            f"each is divided by it), not {spec['std']!r}"
+        )
+    return spec
 
 
 def _mode_taking(spec: dict) -> str:
@@ -133,54 +140,50 @@ def _mode_taking(spec: dict) -> str:
     return next((m for m, taken in MODE_KEYS.items() if keys <= set(taken)), "per_image")
 
 
-def check_spec(spec: dict, *, whole: bool = True) -> dict:
-    """``spec``'s values checked; ``whole=False``: see :func:`check_keys`."""
+def check_spec(spec: dict, *, whole: bool = True, where: str = "normalization") -> dict:
+    """``spec``'s values checked; ``whole=False``: see :func:`check_keys`. ``where`` names
+    the spec in the lines (a config's ``data.normalization``: its keys were "normalization
+    low", which no caller writes, s56)."""
     mode = spec.get("mode")
     if mode not in MODES:
-        raise UnetlabError(f"normalization mode must be one of {MODES}, not {mode!r}")
+        raise UnetlabError(f"{where}.mode must be one of {MODES}, not {mode!r}")
     if whole:
-        _check_complete(spec, mode)
-    _check_numbers(spec)
+        _check_complete(spec, mode, where)
+    _check_numbers(spec, where)
     if mode == "percentile":
         low, high = spec.get("low", PERCENTILES[0]), spec.get("high", PERCENTILES[1])
         if not 0 <= low < high <= 100:
             raise UnetlabError(
-                f"normalization percentiles need 0 <= low < high <= 100, not {low} and {high}"
+                f"{where}.low and {where}.high need 0 <= low < high <= 100, not {low} and {high}"
             )
-    if not isinstance(spec.get("tissue", False), bool):
-        raise UnetlabError(f"normalization tissue is true or false, not {spec['tissue']!r}")
-    if not isinstance(spec.get("ignore_saturated", False), bool):
-        raise UnetlabError(
-            f"normalization ignore_saturated is true or false, not {spec['ignore_saturated']!r}"
-        )
-    _check_camera_ceiling(spec)
+    for key in ("tissue", "ignore_saturated"):
+        if not isinstance(spec.get(key, False), bool):
+            raise UnetlabError(f"{where}.{key} is true or false, not {spec[key]!r}")
+    _check_camera_ceiling(spec, where)
     if "floor" in spec and not _positive_numbers(spec["floor"]):
         raise UnetlabError(
-            f"normalization floor must be a positive number or a list of them (one per "
+            f"{where}.floor must be a positive number or a list of them (one per "
             f"channel), not {spec['floor']!r}"
         )
     if "dtype" in spec and not _dtype_name(spec["dtype"]):
         raise UnetlabError(
-            f"normalization dtype must name a numpy dtype (uint8, uint16, float32), not "
-            f"{spec['dtype']!r}"
+            f"{where}.dtype must name a numpy dtype (uint8, uint16, float32), not {spec['dtype']!r}"
         )
-    _check_floors(spec.get("floors", {}))
+    _check_floors(spec.get("floors", {}), where)
     if "floors" in spec and "dtype" not in spec:
         raise UnetlabError(
-            "normalization floors (the floors of the training images' other dtypes) need "
+            f"{where}.floors (the floors of the training images' other dtypes) need "
             "dtype, the dtype whose values floor is in: add it (dtype: uint8), or drop floors"
         )
     return spec
 
 
-def _check_complete(spec: dict, mode: str) -> None:
+def _check_complete(spec: dict, mode: str, where: str) -> None:
     """The keys that ``mode`` needs together, all in ``spec``."""
     if mode == "fixed" and not ("mean" in spec and "std" in spec):
-        raise UnetlabError("normalization mode 'fixed' needs 'mean' and 'std' lists")
+        raise UnetlabError(f"{where}.mode fixed needs mean and std lists")
     if mode == "dataset" and ("mean" in spec) != ("std" in spec):
-        raise UnetlabError(
-            "normalization mode 'dataset' takes both 'mean' and 'std' (training's) or neither"
-        )
+        raise UnetlabError(f"{where}.mode dataset takes both mean and std (training's) or neither")
 
 
 #: what each number-valued key of a spec takes (checked before the values are compared or
@@ -190,12 +193,12 @@ PER_CHANNEL = "a number or a list of them (one per channel)"
 NUMBER_KEYS = {"low": PERCENT, "high": PERCENT, "mean": PER_CHANNEL, "std": PER_CHANNEL}
 
 
-def _check_numbers(spec: dict) -> None:
+def _check_numbers(spec: dict, where: str) -> None:
     for key, takes in NUMBER_KEYS.items():
         if key in spec and not _numbers(value := spec[key], single=takes == PERCENT):
             text = _as_text(value)
             said = f" (YAML reads {text} as text: write it with a point, 1.0e-3)" if text else ""
-            raise UnetlabError(f"normalization {key} must be {takes}, not {value!r}{said}")
+            raise UnetlabError(f"{where}.{key} must be {takes}, not {value!r}{said}")
 
 
 def _numbers(value, *, single: bool = False) -> list | None:
@@ -226,15 +229,14 @@ def _as_text(value) -> str | None:
     return None
 
 
-def _check_floors(floors) -> None:
+def _check_floors(floors, where: str) -> None:
     """A spec's ``floors``: a dtype name -> floor (as ``floor``) for each."""
     good = isinstance(floors, dict) and all(
         _dtype_name(k) and _positive_numbers(v) for k, v in floors.items()
     )
     if not good:
         raise UnetlabError(
-            "normalization floors must map dtype names to floors (uint8: [12.5, 30]), "
-            f"not {floors!r}"
+            f"{where}.floors must map dtype names to floors (uint8: [12.5, 30]), not {floors!r}"
         )
 
 
@@ -245,13 +247,13 @@ def _dtype_name(value) -> str | None:
         return None
 
 
-def _check_camera_ceiling(spec: dict) -> None:
+def _check_camera_ceiling(spec: dict, where: str) -> None:
     camera = spec.get("camera_ceiling", False)
     if not isinstance(camera, bool):
-        raise UnetlabError(f"normalization camera_ceiling is true or false, not {camera!r}")
+        raise UnetlabError(f"{where}.camera_ceiling is true or false, not {camera!r}")
     if camera and spec.get("ignore_saturated") is not True:
         raise UnetlabError(
-            "normalization camera_ceiling applies with ignore_saturated: true (it says which "
+            f"{where}.camera_ceiling applies with ignore_saturated: true (it says which "
             "saturated pixels that leaves out): set ignore_saturated: true or drop it"
         )
 
