@@ -1132,11 +1132,11 @@ def _note_grey_read_as_colours(greys: np.ndarray, table: ColourTable, path: Path
     read = [value[(g, g, g)] for g in found]  # every grey is a table colour: read so
     if read == found or found[-1] >= len(table.colours) or set(read) == {VOID}:
         return  # the same values, no class indices, or CamVid's frame of void (black) alone
-    said = ", ".join(f"{g} -> {v}" for g, v in list(zip(found, read))[:6])
+    shown = ", ".join(f"{g} -> {v}" for g, v in list(zip(found, read))[:6])
     more = f" and {len(found) - 6} more" if len(found) > 6 else ""
     note_once(
         f"{path}: a grey RGB mask (R = G = B) whose greys are colours of {table.source}, "
-        f"read through it as every RGB mask beside it is (grey -> value: {said}{more}); if "
+        f"read through it as every RGB mask beside it is (grey -> value: {shown}{more}); if "
         f"its greys are class indices, {KEY_FIX} or save such masks as single-channel grey "
         "PNGs, read as they are",
         key=f"grey masks read through {table.source}",
