@@ -85,7 +85,7 @@ def test_unknown_keys_suggest_the_close_one_and_name_the_file(tmp_path):
         ),
         ("{mode: per_image, low: 3}", r"normalization\.low does not apply to mode per_image"),
         ("{mode: fixed, mean: [0], std: [1], high: 9}", r"\.high does not apply to mode fixed"),
-        ("{low: 3}", r"data\.normalization\.mode must be one of per_image.*not None \(set it"),
+        ("{low: 3}", r"data\.normalization\.mode must be one of per_image.*not None \(the mode"),
     ],
 )
 def test_normalization_keys_are_checked(override, message):

@@ -56,8 +56,22 @@ def test_class_names_as_a_list_or_by_words_say_the_form_they_take():
 
 
 def test_a_normalization_key_without_a_mode_names_the_mode_that_takes_it():
-    with pytest.raises(UnetlabError, match=r"\(set it: data.normalization.mode=percentile\)"):
+    """The command line is told its --set, Python the mode (it was told the override
+    data.normalization.mode=percentile, whether it gave overrides or the mapping: s56)."""
+    from unetlab.config import DataSection
+
+    with pytest.raises(UnetlabError) as caught:
         load_config(None, ["data.normalization.low=2"])
+    said = "data.normalization.mode must be one of per_image, fixed, dataset, scale, " + (
+        "imagenet, percentile, not None ({})"
+    )
+    assert first_line(caught.value, cli=True) == said.format(
+        "set it: --set data.normalization.mode=percentile"
+    )
+    assert str(caught.value) == said.format("the mode that takes low is percentile: add it")
+    with pytest.raises(UnetlabError) as given:
+        DataSection(normalization={"low": 2, "high": 98})
+    assert str(given.value).endswith("(the mode that takes low, high is percentile: add it)")
 
 
 def test_a_non_ascii_path_is_written_as_it_reads(tmp_path):

@@ -51,7 +51,7 @@ import numbers
 import numpy as np
 
 from unetlab.data.ceiling import BELOW, PILE_PIXELS, PILE_RATIO, CeilingTally
-from unetlab.errors import UnetlabError, did_you_mean
+from unetlab.errors import Spelled, UnetlabError, did_you_mean, spelled
 
 MODES = ("per_image", "fixed", "dataset", "scale", "imagenet", "percentile")
 #: ImageNet's RGB mean and std of images scaled to [0, 1] (torchvision's weights).
@@ -114,11 +114,11 @@ def check_keys(spec: dict, where: str = "data.normalization", *, whole: bool = T
     mode = spec.get("mode")
     if mode not in MODES:
         hint = did_you_mean(str(mode), MODES).rstrip() if "mode" in spec else ""
-        raise UnetlabError(
-            f"{where}.mode must be one of {', '.join(MODES)}, not {mode!r}"
-            + (f": {hint}" if hint else "")
-            + ("" if "mode" in spec else f" (set it: {where}.mode={_mode_taking(spec)})")
-        )
+        said = f"{where}.mode must be one of {', '.join(MODES)}, not {mode!r}"
+        said += f": {hint}" if hint else ""
+        if "mode" in spec:
+            raise UnetlabError(said)
+        raise UnetlabError(**spelled(lambda fix: f"{said} ({fix})", _mode_fix(spec, where)))
     if extra := [k for k in spec if k != "mode" and k not in MODE_KEYS[mode]]:
         takes = ", ".join(MODE_KEYS[mode]) or "no other key"
         raise UnetlabError(
@@ -132,6 +132,16 @@ def check_keys(spec: dict, where: str = "data.normalization", *, whole: bool = T
             f"each is divided by it), not {spec['std']!r}"
         )
     return spec
+
+
+def _mode_fix(spec: dict, where: str) -> Spelled:
+    """How to give a ``spec`` of no mode the one that takes its keys: Python's caller may give
+    the mapping (``DataSection(normalization=...)``) or load_config's overrides, the command
+    line sets it with ``--set`` (each was told ``data.normalization.mode=percentile``, s56)."""
+    mode, keys = _mode_taking(spec), ", ".join(k for k in spec if k != "mode")
+    return Spelled(
+        f"the mode that takes {keys} is {mode}: add it", f"set it: --set {where}.mode={mode}"
+    )
 
 
 def _mode_taking(spec: dict) -> str:
