@@ -147,6 +147,20 @@ def test_a_bad_axes_value_is_one_line_and_no_run_folder(bare, tmp_path, capsys, 
     assert not run.exists()
 
 
+def test_a_bad_data_axes_from_python_names_the_key_as_python_assigns_it():
+    """DataSection(axes='XYC') was told to give --axes YXC, a flag it has not (s56); the
+    command line keeps data.axes XYC ... --axes YXC (above)."""
+    from unetlab.config import DataSection
+    from unetlab.errors import UnetlabError
+
+    with pytest.raises(UnetlabError) as caught:
+        DataSection(axes="XYC")
+    assert str(caught.value).startswith("cfg.data.axes = 'XYC' puts X before Y")
+    assert str(caught.value).endswith("give cfg.data.axes = 'YXC'")
+    assert first_line(caught.value, cli=True).startswith("data.axes XYC puts X before Y")
+    assert first_line(caught.value, cli=True).endswith("give --axes YXC")
+
+
 def test_folds_read_the_stacks_with_the_axes(bare, tmp_path):
     """Each fold trains on one stack's 5 planes and validates on the other's (without the
     axes the folds were drawn from 1-page pairs: each fold trained on a plane of each)."""

@@ -149,8 +149,10 @@ def check_data_axes(axes: str) -> str:
 
     if not isinstance(axes, str):
         raise UnetlabError(f"data.axes must be letters such as ZYX, not {axes!r}")
-    if problem := axes_problem(axes):
-        raise UnetlabError(problem.replace("--axes", "data.axes", 1))
+    if problem := axes_problem(axes):  # the command line's fix names train's --axes;
+        # Python's the key as it assigns it (DataSection(axes='XYC') was told --axes, s56)
+        python = axes_problem(axes, "cfg.data.axes = '{}'")
+        raise UnetlabError(python, cli=problem.replace("--axes", "data.axes", 1))
     return axes.upper()
 
 
