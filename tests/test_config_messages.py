@@ -127,33 +127,19 @@ def test_a_blank_override_names_an_example_or_the_choices():
 def test_a_blank_value_of_a_key_whose_none_is_a_word_names_an_example(tmp_path):
     """``--set data.nodata=`` said only "write none for none" (s55 review), the words for
     Python's None; a blank value (flag, override, file) is told an example again, as it was;
-    Python's None keeps naming 'none' (tests/test_python_forms.py). (data.nodata, which was
-    the example, takes null as none since s56.)"""
-    with pytest.raises(UnetlabError) as err:
-        load_config(None, ["train.class_weights="])
-    assert first_line(err.value, cli=True).endswith(
-        "(it takes str or list): e.g. --set train.class_weights=auto"
-    )
-    assert str(err.value).endswith(": e.g. train.class_weights=auto")
-    (tmp_path / "c.yaml").write_text("train:\n  class_weights:\n")
-    with pytest.raises(UnetlabError, match="e.g. class_weights: auto under train:$"):
-        load_config(tmp_path / "c.yaml")
-
-
-def test_no_data_s_none_is_none_as_each_caller_writes_it(tmp_path):
-    """DataSection(nodata=None) was refused ("has no value ... write 'none' for none"), as
-    were nodata: null and --set data.nodata=null, though check_nodata reads None as none:
-    each is none, stored as the word (a reader given None takes auto)."""
-    from unetlab.config import Config, DataSection
-
-    (tmp_path / "c.yaml").write_text("data:\n  nodata: null\n")
-    assert DataSection(nodata=None).nodata == "none"
-    assert load_config(None, ["data.nodata=null"]).data.nodata == "none"
-    assert load_config(tmp_path / "c.yaml").data.nodata == "none"
-    assert Config.from_dict({"data": {"nodata": None}}).data.nodata == "none"
-    cfg = Config()
-    cfg.data.nodata = None
-    assert cfg.data.nodata == "none" and cfg.checked().data.nodata == "none"
+    Python's None keeps naming 'none' (tests/test_python_forms.py). A blank or null nodata
+    stays refused (s56 fixD: it had become none, detection off, in silence)."""
+    for blank in ("data.nodata=", "data.nodata=null"):
+        with pytest.raises(UnetlabError) as err:
+            load_config(None, [blank])
+        assert first_line(err.value, cli=True).endswith(
+            "(it takes str or float): e.g. --set data.nodata=auto"
+        )
+        assert str(err.value).endswith(": e.g. data.nodata=auto")
+    for null in ("", " null"):
+        (tmp_path / "c.yaml").write_text(f"data:\n  nodata:{null}\n")
+        with pytest.raises(UnetlabError, match="e.g. nodata: auto under data:$"):
+            load_config(tmp_path / "c.yaml")
 
 
 def test_a_blank_override_of_a_key_that_takes_null_unsets_it_and_of_a_str_key_is_missing():

@@ -51,6 +51,7 @@ def test_a_section_built_takes_a_value_as_checked_would():
     ("section", "key", "value", "said"),
     [
         ("model", "encoder", None, "has no value (it takes str): write 'none' for none"),
+        ("data", "nodata", None, "has no value (it takes str or float): 'auto' (the default"),
         # the tuple given, not the list made of it (s56)
         ("data", "exclude_rows", (0, 26), "must be dict or None, not (0, 26): e.g. cfg.data"),
         ("data", "label_values", (0, "a"), "must be list or None, not (0, 'a'): e.g. cfg.data"),
@@ -61,7 +62,8 @@ def test_a_section_built_takes_a_value_as_checked_would():
 def test_a_sections_keyword_attribute_and_from_dict_refuse_alike(section, key, value, said):
     """s55 pyforms4: a section's constructor, an assigned attribute and Config.from_dict take
     a value by the same rules (from_dict's) and refuse it in the same line, which for
-    ModelSection(encoder=None) (its none is a word) names 'none'."""
+    ModelSection(encoder=None) (its none is a word) names 'none', and DataSection(nodata=None)
+    (auto to some readers, none to others) the two values it may mean (s56 fixD)."""
     build = {"data": DataSection, "train": TrainSection, "model": ModelSection}[section]
     lines = set()
     for make in (

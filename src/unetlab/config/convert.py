@@ -134,18 +134,26 @@ def _missing_value(key: str, default, form: str) -> str:
     return f": assign one (cfg.{key} = ...)" if form == "code" else f": {flag}{key}=VALUE"
 
 
-#: the keys whose type takes no None but whose value ``none`` says none (a section given
-#: None for one was told "e.g. cfg.model.encoder = 'vgg16'", s55; data.nodata takes None as
-#: none since s56)
-NONE_AS_WORD = ("model.encoder", "train.class_weights", "train.label_offset")
+#: the keys whose type takes no None but whose value ``none`` says none (DataSection(nodata=
+#: None) was told "e.g. cfg.data.nodata = 'auto'", s55)
+NONE_AS_WORD = ("data.nodata", "model.encoder", "train.class_weights", "train.label_offset")
+
+#: what Python's None may mean for a key of :data:`NONE_AS_WORD` where 'none' is not the only
+#: reading (a reader of nodata given None takes auto, check_nodata none: s56 review)
+_NONE_MEANT = {
+    "data.nodata": ": 'auto' (the default: a GeoTIFF's nodata value and alpha 0) or 'none' "
+    "(no pixel left out)"
+}
 
 
 def _none_word(key: str, form: str) -> str:
-    """``: write 'none' for none`` for a key of :data:`NONE_AS_WORD` given Python's None,
-    else ``""``: a value left blank (``--set train.class_weights=``, ``class_weights:`` in a
-    file) is told an example (s55 review: ``--set data.nodata=`` lost "e.g. --set
+    """``: write 'none' for none`` (or :data:`_NONE_MEANT`'s values) for a key of
+    :data:`NONE_AS_WORD` given Python's None, else ``""``: a value left blank (``--set
+    data.nodata=``, ``nodata:`` in a file) is told an example (s55 review: it lost "e.g. --set
     data.nodata=auto" to "write none for none")."""
-    return ": write 'none' for none" if form == "code" and key in NONE_AS_WORD else ""
+    if form != "code" or key not in NONE_AS_WORD:
+        return ""
+    return _NONE_MEANT.get(key, ": write 'none' for none")
 
 
 def _choices(key: str) -> str:

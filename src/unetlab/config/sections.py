@@ -226,10 +226,10 @@ class DataSection(Section):
         "recorded in the checkpoint, so predict and evaluate leave them out too (background); "
         "null: none",
     )
-    nodata: str | float | None = option(
+    nodata: str | float = option(
         "auto",
         "pixels of an image that are no sample: auto (a GeoTIFF's nodata value, tag 42113, in "
-        "every band, and alpha 0), none (or null), or a number (pixels holding it in every band); left "
+        "every band, and alpha 0), none, or a number (pixels holding it in every band); left "
         "out of normalisation, loss and metrics, predicted as background with no object there "
         "(a TIFF label image holds a no-data value there, which its GDAL_NODATA tag names; so "
         "does a PNG where class 0 is a class of its own, a road, not a background); "
@@ -242,8 +242,6 @@ class DataSection(Section):
     def __setattr__(self, name: str, value) -> None:
         if name == "root":  # refused where a notebook assigns arrays, not at the plan or fit
             check_root(value)
-        if name == "nodata" and value is None:  # none, as check_nodata reads it (a reader
-            value = "none"  # given None takes auto: DataSection(nodata=None) was refused, s56)
         super().__setattr__(name, value)
 
 
