@@ -68,6 +68,29 @@ def test_a_folder_of_pngs_only_given_axes_is_refused_in_one_line(tmp_path, capsy
     assert len(err) == 1 and "none of its images is one; drop it" in err[0], err
 
 
+def test_axes_given_to_pngs_name_the_setting_each_caller_gave(tmp_path):
+    """plan_training and fit were told ``axes= applies ...; drop it``, a keyword they lack
+    (s56 review): a training's data names cfg.data.axes, evaluate its keyword."""
+    from unetlab import plan_training
+    from unetlab.config import Config, DataSection
+    from unetlab.evaluate import evaluate_model
+
+    root = tmp_path / "png"
+    for sub in ("images", "masks"):
+        (root / sub).mkdir(parents=True)
+    _png_pair(root, "p")
+    _png_pair(root, "q")
+    said = f"{root}: {{}} applies to TIFF files and none of its images is one; {{}}"
+    with pytest.raises(ImageReadError) as err:
+        plan_training(Config(data=DataSection(root=str(root), axes="ZYX")))
+    assert str(err.value) == said.format("cfg.data.axes", "set cfg.data.axes = None")
+    assert err.value.cli == said.format("--axes", "drop it")
+    net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    with pytest.raises(ImageReadError) as err:
+        evaluate_model(net, root, axes="ZYX")
+    assert str(err.value) == said.format("axes=", "drop it")
+
+
 def test_grey_planes_given_by_axes_to_a_colour_model_do_not_ask_for_channels_last(tmp_path, caplog):
     """A stack read with --axes ZYX by a 3-channel model: its grey planes are repeated, said
     without "a page of a (C, H, W) TIFF? save such images channels last", which the user's
@@ -147,7 +170,8 @@ def test_a_split_of_no_tiff_given_axes_is_refused_in_one_line(tmp_path, capsys):
     from unetlab.data.datasets import split_pairs
 
     _split_set(tmp_path / "d", tiffs=False)
-    with pytest.raises(ImageReadError, match=r"d: axes= applies to TIFF files"):
+    # a training's data set, whose root split_pairs names cfg.data.root too (s56 fixD)
+    with pytest.raises(ImageReadError, match=r"d: cfg.data.axes applies to TIFF files"):
         split_pairs(tmp_path / "d", axes="ZYX")
     assert main(["train", "--data", str(tmp_path / "d"), "--axes", "ZYX", "--check", *TINY]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -175,7 +199,7 @@ def test_a_voc_split_s_png_val_beside_tiff_train_takes_the_axes(tmp_path):
     train, val = split_pairs(root, axes="ZYX")
     assert len(train) == 10 and sorted(p.image.name for p in val) == ["p.png", "q.png"]
     (split / "train.txt").write_text("p\n")
-    with pytest.raises(ImageReadError, match=r"voc: axes= applies to TIFF files"):
+    with pytest.raises(ImageReadError, match=r"voc: cfg.data.axes applies to TIFF files"):
         split_pairs(root, axes="ZYX")
 
 

@@ -71,3 +71,21 @@ def test_slices_with_an_interval_are_said(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="unetlab"):
         read_page_axes(plain, T)
     assert "frame interval" not in caplog.text
+
+
+def test_slices_with_an_interval_that_training_reads_name_its_config_key(tmp_path, caplog):
+    """Training's data (a stack's split, its folds, fit's notes) said "give axes='TYX'", a
+    keyword fit lacks (s56 review): a training names cfg.data.axes to Python."""
+    from unetlab.data.datasets import split_pairs
+
+    (tmp_path / "d" / "images").mkdir(parents=True)
+    (tmp_path / "d" / "masks").mkdir()
+    _slices_with_interval(tmp_path / "d" / "images" / "s.tif")
+    mask = np.zeros((T, H, W), np.uint8)
+    tifffile.imwrite(
+        tmp_path / "d" / "masks" / "s.tif", mask, imagej=True, metadata={"axes": "ZYX"}
+    )
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        train, val = split_pairs(tmp_path / "d", val_fraction=0.34)
+    assert train and val  # a single stack: its last pages for val, said with the axes
+    assert "give cfg.data.axes = 'TYX', or save them as frames" in caplog.text

@@ -49,7 +49,7 @@ from unetlab.data.instances import (
     object_statistics,
     split_pieces,
 )
-from unetlab.data.io import ColourMaskError, read_stack, refuse_untiffed_axes
+from unetlab.data.io import DATA_AXES, ColourMaskError, read_stack, refuse_untiffed_axes
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.large_ids import compact_large_ids
 from unetlab.data.mirror import reflect_window
@@ -338,7 +338,7 @@ def _voc_split(
     found = dict(problems=problems, axes=axes, refuse_untiffed=False)  # both parts' TIFFs
     train = find_pairs(root, names=names, **found)
     val = find_pairs(root, names=val_names, **found) if val_names else []
-    refuse_untiffed_axes(root, [p.image for p in train + val], axes)
+    refuse_untiffed_axes(root, [p.image for p in train + val], axes, DATA_AXES)
     return train, val
 
 
@@ -512,7 +512,7 @@ def _find_all(
                 errors.append(quoted(exc))
         if errors:
             raise DatasetError("; ".join(errors))
-    refuse_untiffed_axes(root, [p.image for pairs in found for p in pairs], axes)
+    refuse_untiffed_axes(root, [p.image for pairs in found for p in pairs], axes, DATA_AXES)
     return tuple(found)
 
 

@@ -14,7 +14,7 @@ from unetlab.data.datasets import split_pairs
 from unetlab.data.pairs import Pair, PairReader
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.stack_split import check_folds, file_groups, has_stacks, stack_folds
-from unetlab.data.tiffmeta import read_page_axes
+from unetlab.data.tiffmeta import DATA_AXES_AS, read_page_axes
 from unetlab.errors import DatasetError, Spelled, UnetlabError, spelled
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def _stack_folds_note(pairs: Sequence[Pair], k: int) -> str:
             f"the data holds stacks: its {k} folds are made of whole files ({len(groups)} "
             "files), every page of a file in one fold (neighbouring frames are near copies)"
         )
-    noun = read_page_axes(pairs[0].image, len(pairs)).noun()  # a movie's frames
+    noun = read_page_axes(pairs[0].image, len(pairs), axes_as=DATA_AXES_AS).noun()  # frames
     return (
         f"{pairs[0].image.name} is one stack of {len(pairs)} {noun}: each of the {k} folds "
         f"validates a contiguous block of them and trains on the others but the {noun[:-1]} "

@@ -662,17 +662,27 @@ def stated_fit(path: str | os.PathLike, stated: str, axes: str) -> str | None:
     )
 
 
-def refuse_untiffed_axes(where, paths, axes: str | None) -> None:
+#: the axes setting that read a set of images and how to drop it, as each caller spells them:
+#: predict's and evaluate's ``axes=``; a training's (fit, plan_training, split_pairs) config
+#: key, which no ``axes=`` keyword gives (s56 review)
+GIVEN_AXES = (AXES_GIVEN, "drop it")
+DATA_AXES = (Spelled("cfg.data.axes", "--axes"), Spelled("set cfg.data.axes = None", "drop it"))
+
+
+def refuse_untiffed_axes(where, paths, axes: str | None, setting: tuple = GIVEN_AXES) -> None:
     """ImageReadError in one line where ``axes`` are given for a set of images (``paths``,
     found under ``where``) none of which is a TIFF: the user meant them for files that
-    cannot take them; a set with a TIFF reads its others as they are (:func:`file_axes`)."""
+    cannot take them; a set with a TIFF reads its others as they are (:func:`file_axes`).
+    ``setting``: :data:`GIVEN_AXES`, or :data:`DATA_AXES` for a training's data."""
     paths = list(paths)
     if axes is None or not paths or any(file_axes(p, axes) for p in paths):
         return
     raise ImageReadError(
         **said(
-            lambda a: f"{where}: {a} applies to TIFF files and none of its images is one; drop it",
-            AXES_GIVEN,
+            lambda a, fix: (
+                f"{where}: {a} applies to TIFF files and none of its images is one; {fix}"
+            ),
+            *setting,
         )
     )
 

@@ -46,6 +46,8 @@ from unetlab.data.folder_notes import (
 )
 from unetlab.data.grey_masks import grey_masks_read_as, grey_masks_reading
 from unetlab.data.io import (
+    DATA_AXES,
+    GIVEN_AXES,
     INPUT_SUFFIXES,
     TIFF_SUFFIXES,
     broken_links,
@@ -746,6 +748,13 @@ def _grouped(text: str, files: list[str]) -> str:
     return f"{len(files)} files{where}: {text} ({shown})"
 
 
+def _axes_setting(flag: str | Spelled) -> tuple:
+    """How a line names the axes that read the set the setting ``flag`` gave: a training's
+    (:data:`DATA_ROOT`) as its config's key (:data:`~unetlab.data.io.DATA_AXES`), else as
+    predict and evaluate take them (:data:`~unetlab.data.io.GIVEN_AXES`)."""
+    return DATA_AXES if flag == DATA_ROOT else GIVEN_AXES
+
+
 def find_pairs(
     root: str | os.PathLike,
     *,
@@ -786,7 +795,7 @@ def find_pairs(
     else:
         files = _folder_pairs(root, layout, names, found)
     if refuse_untiffed and not trained:
-        refuse_untiffed_axes(root, (image for image, _ in files), axes)
+        refuse_untiffed_axes(root, (image for image, _ in files), axes, _axes_setting(flag))
     read = functools.partial(trained_file_axes, channels=channels) if trained else file_axes
     pairs = [p for image, mask in files for p in _paged(image, mask, axes, found, read)]
     if problems is not None:

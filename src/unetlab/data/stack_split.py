@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.pairs import Pair
-from unetlab.data.tiffmeta import read_page_axes
+from unetlab.data.tiffmeta import DATA_AXES_AS, read_page_axes
 from unetlab.errors import Spelled, UnetlabError, spelled
 from unetlab.words import numbered
 
@@ -96,7 +96,7 @@ def stack_split(
 
 def _block_note(pairs: Sequence[Pair], val: Indices, gap: Indices) -> str:
     first, last = pairs[val[0]], pairs[val[-1]]
-    axes = read_page_axes(first.image, first.pages)  # a movie's frames, as predict says
+    axes = read_page_axes(first.image, first.pages, axes_as=DATA_AXES_AS)  # a movie's frames
     gapped = f", {axes.label(pairs[gap[0]].page)} left out as a gap" if gap else ""
     held = (
         f"{axes.label(first.page)} to {axes.label(last.page)}"

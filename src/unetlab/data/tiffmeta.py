@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 #: ``--axes CYX`` as the Python API (``axes='CYX'``) and the command line spell it: a
 #: format of the axes named in a fix
 AXES_AS = Spelled("axes='{}'", "--axes {}")
+#: the same for a training's data, which a config's key gives (fit has no axes=: s56 review)
+DATA_AXES_AS = Spelled("cfg.data.axes = '{}'", "--axes {}")
 #: the sizes predict is given in place of a file's, as each caller gives them (a line said
 #: both, "--z-spacing (z_spacing=)", s56)
 Z_SPACING, PIXEL_SIZE_UM = (
@@ -145,12 +147,15 @@ class PageAxes:
         return {a.lower(): int(at[self.letters.index(a)]) for a in self.axes}
 
 
-def read_page_axes(path: str | os.PathLike, pages: int, *, say: bool = True) -> PageAxes:
+def read_page_axes(
+    path: str | os.PathLike, pages: int, *, say: bool = True, axes_as: Spelled = AXES_AS
+) -> PageAxes:
     """:class:`PageAxes` of a file whose image reads as ``pages`` pages: a TIFF's T and Z
     (ImageJ hyperstack, OME, tifffile's axes) with ImageJ's frame interval or OME's
     ``TimeIncrement``; other page axes as "Q" (or "" for one); the frames of an animated
     GIF or PNG as T, with their interval (:func:`unetlab.data.io.frame_timing`). ``say``:
-    warn of a Fiji stack of slices that records a frame interval (read as Z)."""
+    warn of a Fiji stack of slices that records a frame interval (read as Z), naming the
+    axes to give as ``axes_as`` (:data:`DATA_AXES_AS` where training reads it)."""
     if pages == 1:
         return PageAxes()
     if not is_tiff_name(path):
@@ -169,11 +174,11 @@ def read_page_axes(path: str | os.PathLike, pages: int, *, say: bool = True) -> 
         if not known or int(np.prod(sizes)) != pages:
             return PageAxes("Q", (pages,))
         if axes == "Z" and tif.is_imagej and say:
-            _say_slices_timed(tif, pages)
+            _say_slices_timed(tif, pages, axes_as)
         return PageAxes(axes, sizes, tiff_timing(tif) if "T" in axes else {})
 
 
-def _say_slices_timed(tif, pages: int) -> None:
+def _say_slices_timed(tif, pages: int, axes_as: Spelled) -> None:
     """Once per file: an ImageJ stack of slices that records a frame interval (Fiji's Image
     > Properties on a plain stack, a movie never made a hyperstack of frames) is read as
     Z, as Fiji shows it; its interval would otherwise be dropped without a word."""
@@ -189,7 +194,7 @@ def _say_slices_timed(tif, pages: int) -> None:
         tif.filehandle.name,
         pages,
         seconds,
-        said_as(AXES_AS).format("TYX"),
+        said_as(axes_as).format("TYX"),
         pages,
     )
 

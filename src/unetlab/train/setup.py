@@ -32,7 +32,7 @@ from unetlab.data.normalize import channels_of, contrast_floor, with_floor_dtype
 from unetlab.data.object_sizes import joined, left_out, region_facts, sized
 from unetlab.data.pairs import Pair, PairReader, problems_error, refuse_no_root
 from unetlab.data.split_record import describe_pairs
-from unetlab.data.tiffmeta import read_page_axes
+from unetlab.data.tiffmeta import DATA_AXES_AS, read_page_axes
 from unetlab.data.transforms import STAIN_OFF
 from unetlab.data.weightmap import background_class, background_problem
 from unetlab.errors import DatasetError, UnetlabError, said_as, set_to, spelled
@@ -178,13 +178,19 @@ def samples_appearance(train: list, pairs: list[Pair]) -> dict | None:
     return training_appearance(stats, [s.dtype for s in train], same_kind(kinds.values()))
 
 
+def _letters(path, pages: int) -> str:
+    """:func:`read_page_axes`'s letters of a training file, its warning naming
+    ``cfg.data.axes`` (:data:`DATA_AXES_AS`) to Python."""
+    return read_page_axes(path, pages, axes_as=DATA_AXES_AS).letters
+
+
 def say_bare_pages(pairs: list[Pair], in_channels: int | None) -> None:
     """One warning where training images' pages record no axes: read as planes, trained
     plane by plane (as predict reads them for a 1-channel model); where their count is the
     model's ``in_channels``, that predict reads such a file as its channels. Nothing where
     the user gives the axes (``data.axes``: the pairs')."""
     stacks = {p.image: p.pages for p in pairs if p.pages > 1 and p.axes is None}
-    bare = [(f, n) for f, n in stacks.items() if read_page_axes(f, n).letters == "Q"]
+    bare = [(f, n) for f, n in stacks.items() if _letters(f, n) == "Q"]
     if not bare:
         return
     (first, pages), more = bare[0], f" and {len(bare) - 1} more" if len(bare) > 1 else ""
@@ -335,11 +341,7 @@ def z_stacks_note(pairs) -> str:
     each of its planes (the count it follows), joined in 3-D again by predict --objects-3d;
     "" otherwise (audit s38 3d: 977 objects for 180 nuclei, unsaid)."""
     stacks = {(p.image, p.mask): p.pages for p in pairs if p.pages > 1}
-    z = [
-        i
-        for (i, m), n in stacks.items()
-        if any("Z" in read_page_axes(f, n).letters for f in (i, m))
-    ]
+    z = [i for (i, m), n in stacks.items() if any("Z" in _letters(f, n) for f in (i, m))]
     if not z:
         return ""
     return (
