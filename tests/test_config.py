@@ -256,6 +256,21 @@ def test_a_replaced_normalization_is_checked_as_given_not_with_the_file_s_keys(t
             load_config(None, [fixed.replace("{mode", "{mean: [1], mode")])
 
 
+def test_a_replaced_key_of_the_file_s_mode_is_checked_with_the_file_s_keys(tmp_path):
+    """s56 review: a file's {mode: percentile, low: 0.1} and a replaced
+    data.normalization.high=0.5 were refused "not 1.0 and 0.5", a low the user never set
+    (the default), hiding the real error (train.epochs=abc). A replaced key of the file's
+    mode is checked with the file's keys (a replaced mode is not); refused where bad with
+    them and alone, naming the file's value."""
+    (tmp_path / "c.yaml").write_text("data:\n  normalization: {mode: percentile, low: 0.1}\n")
+    highs = ["data.normalization.high=0.5", "data.normalization.high=0.6"]
+    assert load_config(tmp_path / "c.yaml", highs).data.normalization["high"] == 0.6
+    with pytest.raises(UnetlabError, match="^config key train.epochs must be int, not 'abc'"):
+        load_config(tmp_path / "c.yaml", [*highs, "train.epochs=abc"])
+    with pytest.raises(UnetlabError, match="need 0 <= low < high <= 100, not 0.1 and 0.05$"):
+        load_config(tmp_path / "c.yaml", ["data.normalization.high=0.05", highs[1]])
+
+
 @pytest.mark.parametrize(
     "spec, said",
     [

@@ -200,7 +200,7 @@ def _check_replaced(merged: dict, overrides: list[str], i: int) -> None:
     except UnetlabError:
         if _may_be_incomplete(key):  # a mapping replaced may have been incomplete, no worse
             _check_mapping_type(overrides[i])
-            _check_incomplete(overrides[i])
+            _check_incomplete(merged, overrides[i])
             return
         build(Config, apply_overrides(merged, overrides[: i + 1]), "", "override")
 
@@ -218,17 +218,44 @@ def _may_be_incomplete(key: str) -> bool:
     return any(_replaces(m, key) for m in WHOLE_ONLY_WITH_OTHERS)
 
 
-def _check_incomplete(override: str) -> None:
+def _check_incomplete(merged: dict, override: str) -> None:
     """The normalization that ``override`` (a replaced value) gives, checked but for the
     keys its mode needs (s55 review: ``data.normalization.mode=bogus`` then ``=scale``
-    passed, as did a key its mode does not take): what it gives alone, not with the keys of
-    the file or of other overrides, which a later value may make fit (s56: a file's ``low:
+    passed, as did a key its mode does not take): what it gives alone, or with the file's
+    keys where it sets one of the file's mode (:func:`_with_file`; s56 review: a file's
+    ``{mode: percentile, low: 0.1}`` refused ``data.normalization.high=0.5``, replaced, as
+    "not 1.0 and 0.5", the default low), refused where both are bad (the first's line); not
+    with the keys of other overrides, which a later value may make fit (s56: a file's ``low:
     2`` refused ``--set data.normalization.mode=scale`` given before ``mode=percentile``)."""
     from unetlab.data.normalize import check_keys
 
     spec = apply_overrides({}, [override])["data"]["normalization"]
-    if isinstance(spec, dict):
-        check_keys(spec, whole=False)
+    if not isinstance(spec, dict):
+        return
+    filed = _with_file(merged["data"].get("normalization"), override)
+    errors = []
+    for each in [t for t in (filed, spec) if t is not None]:
+        try:
+            check_keys(each, whole=False)
+        except UnetlabError as exc:
+            errors.append(exc)
+        else:
+            return
+    raise errors[0]
+
+
+def _with_file(given, override: str) -> dict | None:
+    """The file's normalization ``given`` with ``override``'s key set, where that is a key of
+    ``given``'s mode (``data.normalization.high`` of a percentile one); else None: a mode or a
+    whole mapping replaces the file's keys, as does a key of another mode."""
+    from unetlab.data.normalize import MODE_KEYS
+
+    key = _key(override).split(".")
+    if not isinstance(given, dict) or len(key) < 3 or key[2] == "mode":
+        return None
+    if key[2] not in MODE_KEYS.get(given.get("mode"), ()):
+        return None
+    return apply_overrides({"data": {"normalization": given}}, [override])["data"]["normalization"]
 
 
 def _check_mapping_type(override: str) -> None:
