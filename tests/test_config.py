@@ -238,7 +238,7 @@ def test_a_replaced_normalization_is_checked_as_given_not_with_the_file_s_keys(t
     """s56 (review F3 of s55): a file's valid {mode: percentile, low: 2} refused --set
     data.normalization.mode=scale given before mode=percentile, naming the file's low for
     the replaced mode; the final config is valid. A replaced {mode: fixed, std: [-1]} was
-    checked for types only: a std of no positive number is one line, replaced or not."""
+    checked for types only: a negative std is one line, replaced or not."""
     (tmp_path / "c.yaml").write_text("data:\n  normalization: {mode: percentile, low: 2}\n")
     sets = ["data.normalization.mode=scale", "data.normalization.mode=percentile"]
     assert load_config(tmp_path / "c.yaml", sets).data.normalization == {
@@ -247,13 +247,34 @@ def test_a_replaced_normalization_is_checked_as_given_not_with_the_file_s_keys(t
     }
     with pytest.raises(UnetlabError, match="^data.normalization.low does not apply to mode sc"):
         load_config(tmp_path / "c.yaml", sets[:1])  # in force, it does clash
-    said = "^data.normalization.std must be a positive number or a list of them .*, not {}$"
-    for std in ("[-1]", "[0, 2]", "0"):
+    said = "^data.normalization.std must be a number of 0 or more or a list of them .*, not {}$"
+    for std in ("[-1]", "[0, -2]", "-0.5"):
         fixed = f"data.normalization={{mode: fixed, std: {std}}}"
         with pytest.raises(UnetlabError, match=said.format(re.escape(std))):
             load_config(None, [fixed, "data.normalization={mode: scale}"])
         with pytest.raises(UnetlabError, match=said.format(re.escape(std))):
             load_config(None, [fixed.replace("{mode", "{mean: [1], mode")])
+
+
+def test_a_fixed_std_of_0_loads_as_it_did_and_a_negative_one_is_refused(tmp_path):
+    """s56 review: "std must be positive" refused configs that loaded before (a constant
+    channel's std 0, floored where it is used; a run's own config.yaml on --resume): 0 loads
+    and normalises to finite values, a negative std is refused."""
+    import numpy as np
+
+    from unetlab.config import DataSection
+    from unetlab.data.normalize import normalize
+
+    (tmp_path / "c.yaml").write_text(
+        "data:\n  normalization: {mode: fixed, mean: [100, 5], std: [20, 0]}\n"
+    )
+    spec = load_config(tmp_path / "c.yaml").data.normalization
+    assert spec == {"mode": "fixed", "mean": [100, 5], "std": [20, 0]}
+    assert DataSection(normalization=spec).normalization == spec
+    image = np.full((4, 4, 2), 5, np.uint16)
+    assert np.isfinite(normalize(image, spec)).all()
+    with pytest.raises(UnetlabError, match=r"std must be a number of 0 or more .*not \[20, -1\]$"):
+        DataSection(normalization={**spec, "std": [20, -1]})
 
 
 def test_a_replaced_key_of_the_file_s_mode_is_checked_with_the_file_s_keys(tmp_path):

@@ -125,11 +125,11 @@ def check_keys(spec: dict, where: str = "data.normalization", *, whole: bool = T
             f"{where}.{extra[0]} does not apply to mode {mode} (it takes {takes}): drop it"
         )
     check_spec(spec, whole=whole, where=where)
-    if "std" in spec and not _positive_numbers(spec["std"]):  # a config's (a checkpoint's
-        # measured std of a constant channel is floored where it is used)
+    if "std" in spec and min(_numbers(spec["std"]) or [0]) < 0:  # a config's; 0 (a constant
+        # channel's) is floored where it is used, as configs have been read (s56 review)
         raise UnetlabError(
-            f"{where}.std must be a positive number or a list of them (one per channel: "
-            f"each is divided by it), not {spec['std']!r}"
+            f"{where}.std must be a number of 0 or more or a list of them (one per channel: "
+            f"each is divided by it, 0 taken as {STD_FLOOR:g}), not {spec['std']!r}"
         )
     return spec
 
