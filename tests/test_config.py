@@ -311,6 +311,23 @@ def test_normalization_numbers_of_the_wrong_type_are_refused_in_one_line(spec, s
         load_config(None, [f"data.normalization={spec}"])
 
 
+def test_an_empty_normalization_is_told_to_give_a_mode_or_none():
+    """s56 review: DataSection(normalization={}) was told "(the mode that takes  is
+    per_image: add it)", naming no key; {} is refused (None is the default) in one line
+    in each caller's form."""
+    from unetlab.config import DataSection
+
+    said = "data.normalization is an empty mapping: give its mode, e.g. {}, or {} for the default"
+    with pytest.raises(UnetlabError) as err:
+        DataSection(normalization={})
+    assert str(err.value) == said.format("{'mode': 'per_image'}", "None")
+    with pytest.raises(UnetlabError) as err:
+        load_config(None, ["data.normalization={}"])
+    assert err.value.cli == said.format("--set data.normalization.mode=per_image", "null")
+    replaced = ["data.normalization={}", "data.normalization={mode: scale}"]
+    assert load_config(None, replaced).data.normalization == {"mode": "scale"}
+
+
 def test_normalization_numbers_are_numbers_and_text_is_told_how_to_write_them(tmp_path):
     """Review s55 F1: the type check refused a Python caller's mean and std as numpy arrays;
     and YAML 1.1 reads 1e-3 as text, which a percentile compared with 0 as a TypeError

@@ -112,6 +112,8 @@ def check_keys(spec: dict, where: str = "data.normalization", *, whole: bool = T
                 f"unknown key {where}.{key}: {hint}the keys of {where} are {', '.join(known)}"
             )
     mode = spec.get("mode")
+    if not spec:  # it was told "the mode that takes  is per_image: add it" (s56 review)
+        raise UnetlabError(**spelled(lambda fix: f"{where} is an empty mapping: {fix}", EMPTY))
     if mode not in MODES:
         hint = did_you_mean(str(mode), MODES).rstrip() if "mode" in spec else ""
         said = f"{where}.mode must be one of {', '.join(MODES)}, not {mode!r}"
@@ -132,6 +134,13 @@ def check_keys(spec: dict, where: str = "data.normalization", *, whole: bool = T
             f"each is divided by it, 0 taken as {STD_FLOOR:g}), not {spec['std']!r}"
         )
     return spec
+
+
+#: how to give an empty normalization (``{}``) its mode, as each caller writes it
+EMPTY = Spelled(
+    "give its mode, e.g. {'mode': 'per_image'}, or None for the default",
+    "give its mode, e.g. --set data.normalization.mode=per_image, or null for the default",
+)
 
 
 def _mode_fix(spec: dict, where: str) -> Spelled:
