@@ -428,10 +428,12 @@ def test_tiffs_without_a_resolution_unit_give_one_line_per_command_not_per_file(
 
 def test_a_given_pixel_size_line_names_no_z_spacing_neither_side_has(caplog):
     """A 2-D image's line said 'z spacing none µm: taken as 0.325, none µm as given' (audit
-    s41 auditslide); a size 1000x the file's asks whether it was given in nm."""
+    s41 auditslide); a size 1000x the file's asks whether it was given in nm, naming the
+    setting as the caller gives it (Python was told --pixel-size: s56 review)."""
     import logging
 
     from unetlab.data.tiffmeta import PixelSize, given_sizes
+    from unetlab.errors import command_spelling
 
     caplog.set_level(logging.INFO)
     flat = PixelSize((0.65, 0.65), "um", None, ())
@@ -441,9 +443,13 @@ def test_a_given_pixel_size_line_names_no_z_spacing_neither_side_has(caplog):
     assert caplog.messages == [
         "a.tif records pixel size 0.65x0.65 µm: taken as 0.325 µm as given",
         "b.tif records pixel size 0.65x0.65 µm: taken as 650 µm as given (1000x the file's: "
-        "--pixel-size is in µm, not nm)",
+        "pixel_size=UM is in µm, not nm)",
         "z.tif records pixel size 0.65x0.65 µm, z spacing 2 µm: taken as 0.325, 2 µm as given",
     ]
+    caplog.clear()
+    with command_spelling():
+        given_sizes(flat, "b.tif", 650, None)
+    assert caplog.messages[0].endswith("(1000x the file's: --pixel-size UM is in µm, not nm)")
 
 
 def test_z_spacing_without_a_pixel_size_names_the_settings_as_the_caller_gives_them():

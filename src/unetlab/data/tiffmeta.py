@@ -474,7 +474,7 @@ def _given_line(name: str, recorded: PixelSize, size: tuple, spacing: float | No
         line += f", z spacing {z[0]} µm: taken as {size[0]:g}, {z[1]} µm as given"
     ratio = size[0] / recorded.size[0]
     if 900 <= ratio <= 1100:
-        line += f" ({ratio:.0f}x the file's: --pixel-size is in µm, not nm)"
+        line += f" ({ratio:.0f}x the file's: {said_as(PIXEL_SIZE_UM)} is in µm, not nm)"
     return line
 
 
