@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.io import mask_stem, read_stack, stack_shape
+from unetlab.data.io import AXES_GIVEN, mask_stem, read_stack, stack_shape
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import PageAxes, planes_letters, read_page_axes, series_axes
@@ -40,7 +40,7 @@ from unetlab.evaluate.masks import (
 )
 from unetlab.evaluate.report import Report
 from unetlab.inference.objects_3d import frame_pages
-from unetlab.inference.pages import AXES, OBJECTS_3D, given_page_axes
+from unetlab.inference.pages import OBJECTS_3D, given_page_axes
 from unetlab.progress import progress_calls
 
 log = logging.getLogger(__name__)
@@ -265,7 +265,7 @@ def truth_axes(image: Path, mask: Path) -> str | None:
         why = (
             f" cannot say it: one letter per axis of the file, and its pages are one, not {truth})"
         )
-        raise UnetlabError(**spelled(lambda f: said + f + why, AXES))
+        raise UnetlabError(**spelled(lambda f: said + f + why, AXES_GIVEN))
     return axes if truth in ("Z", "Q") else None
 
 

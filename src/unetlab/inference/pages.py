@@ -14,6 +14,8 @@ import numpy as np
 
 from unetlab.data.colour import colour_file
 from unetlab.data.io import (
+    AXES_GIVEN,
+    CHANNEL_GIVEN,
     THIN,
     TIFF_SUFFIXES,
     axes_problem,
@@ -30,16 +32,20 @@ from unetlab.data.read_notes import note_once
 from unetlab.data.shown import shown_path
 from unetlab.data.slides import zarr_channels
 from unetlab.data.tiff_files import open_tiff
-from unetlab.data.tiffmeta import PageAxes, channel_names, read_page_axes, tiff_timing
+from unetlab.data.tiffmeta import (
+    AXES_AS,
+    PageAxes,
+    channel_names,
+    read_page_axes,
+    tiff_timing,
+)
 from unetlab.errors import Spelled, UnetlabError, in_command, said_as, spelled
 
 log = logging.getLogger(__name__)
 
 #: the settings this module's lines name, as the Python API and the command line spell them
-#: (each line gave both, "--axes CYX (Python: axes='CYX')", s55): ``X[cli]`` picks one
-AXES = Spelled("axes=", "--axes")
-AXES_AS = Spelled("axes='{}'", "--axes {}")
-CHANNEL = Spelled("channel=", "--channel")
+#: (each line gave both, "--axes CYX (Python: axes='CYX')", s55): ``X[cli]`` picks one; the
+#: data's AXES_GIVEN, AXES_AS and CHANNEL_GIVEN too
 CHANNEL_C = Spelled("channel=C", "--channel C")
 CHANNEL_0 = Spelled("channel=0", "--channel 0")
 OBJECTS_3D = Spelled("objects_3d=True", "--objects-3d")
@@ -116,7 +122,7 @@ def say_trained_axes(axes: str, trained: str | None = None) -> None:
     :data:`~unetlab.data.io.STACKS_4D`), once."""
     if trained is None or axes == trained:
         line = (
-            f"reading TIFFs with axes {axes}, as the model was trained (give {said_as(AXES)} to "
+            f"reading TIFFs with axes {axes}, as the model was trained (give {said_as(AXES_GIVEN)} to "
             "change)"
         )
         return note_once(line, key=f"trained axes {axes}", level=logging.INFO)
@@ -224,7 +230,7 @@ def axes_fixes(
         return ", ".join(said)
     return (
         f"if they are {kind}, save the file with its axes (tifffile.imwrite(..., metadata="
-        f"{{'axes': ...}})): {AXES[in_command() if cli is None else cli]} names at most 3 plane "
+        f"{{'axes': ...}})): {AXES_GIVEN[in_command() if cli is None else cli]} names at most 3 plane "
         f"axes (T, Z, Q), and it has {rank} axes"
     )
 
@@ -407,7 +413,7 @@ def refuse_thin(path: str | os.PathLike, shape: tuple[int, ...], axes: str | Non
 
     def say(cli: bool) -> str:
         hint = (
-            f"give {AXES[cli]} that fit the file, not {axes}"
+            f"give {AXES_GIVEN[cli]} that fit the file, not {axes}"
             if axes is not None
             else f"a (Y, X, C) array saved without axes? give {axes_fix('YXC', cli)}, or save "
             "it with tifffile.imwrite(..., metadata={'axes': 'YXC'})"
@@ -459,7 +465,9 @@ def channel_index(path: str | os.PathLike, channel: str, names: list[str]) -> in
         raise _unnamed(path, channel)
     why = "two channels have that name" if found else "no such channel"
     said = f"{name}: {why} {channel!r}: its channels are {listed(names)}; give "
-    raise UnetlabError(**spelled(lambda f: f"{said}{f} one of these names or its index", CHANNEL))
+    raise UnetlabError(
+        **spelled(lambda f: f"{said}{f} one of these names or its index", CHANNEL_GIVEN)
+    )
 
 
 def _unnamed(path: str | os.PathLike, channel: str) -> UnetlabError:
@@ -471,8 +479,8 @@ def _unnamed(path: str | os.PathLike, channel: str) -> UnetlabError:
     if one_channel_file(path):
         said = f"{name}: has one channel and no channel names, so no channel {channel!r}: leave "
         return UnetlabError(
-            f"{said}out {said_as(CHANNEL)} (its one channel is read)",
-            cli=f"{said}out {CHANNEL.cli} (its one channel is read)",
+            f"{said}out {said_as(CHANNEL_GIVEN)} (its one channel is read)",
+            cli=f"{said}out {CHANNEL_GIVEN.cli} (its one channel is read)",
         )
     said = f"{name}: records no channel names, so no channel {channel!r}: give its index "
     return UnetlabError(said + f"({said_as(INDEX_AS)})", cli=f"{said}({INDEX_AS.cli})")
@@ -508,7 +516,7 @@ def refuse_channels(
         raise UnetlabError(**spelled(lambda f: said + fix.format(f), CHANNEL_C))
     if channel is not None and channel >= have:
         fix = f"no channel {channel}: give {{}} one of these, by index or name"
-        raise UnetlabError(**spelled(lambda f: said + fix.format(f), CHANNEL))
+        raise UnetlabError(**spelled(lambda f: said + fix.format(f), CHANNEL_GIVEN))
 
 
 def page_channel(
