@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.io import (
+    AXES_GIVEN,
     TIFF_SUFFIXES,
     axes_letters,
     given_letters,
@@ -277,9 +278,6 @@ def _window_errors(path: Path, window: str) -> Iterator[None]:
 
 #: the pyramid level read, as the Python API and the command line spell it
 LEVEL = Spelled("level", "--level")
-#: the user's axes, as the Python API and the command line spell them (a notebook was told
-#: "--axes (axes=)", both inline, s56)
-AXES = Spelled("axes=", "--axes")
 
 
 def read_whole(pixels: int | str, more: str = "") -> Spelled:
@@ -316,7 +314,7 @@ def open_slide(
         raise UnetlabError(**spelled(lambda f: f"{f} must be at least 0, not {level}", LEVEL))
     if axes is not None and not (path.suffix.lower() in TIFF_SUFFIXES and path.is_file()):
         said = lambda f: f"{path}: {f} applies to TIFF files; drop it for this one"  # noqa: E731
-        raise ImageReadError(**spelled(said, AXES))
+        raise ImageReadError(**spelled(said, AXES_GIVEN))
     if is_zarr(path):
         return _open_zarr(path, level)
     if path.suffix.lower() in TIFF_SUFFIXES and path.is_file():
@@ -362,7 +360,7 @@ def refuse_other_layout(slide: Slide, letters: str, axes: str, *, trained: bool 
         )
 
     given = Spelled(f"axes={axes!r} reads", f"--axes {axes} reads")
-    raise UnetlabError(**spelled(line, given, AXES, read_whole(h * w)))
+    raise UnetlabError(**spelled(line, given, AXES_GIVEN, read_whole(h * w)))
 
 
 def _tiff_slide(path: Path, tif, level: int, colour_planes: bool, close) -> Slide:

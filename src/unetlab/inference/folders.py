@@ -28,7 +28,7 @@ import torch
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from unetlab.api_lines import api_lines
-from unetlab.data.io import check_axes, file_axes, ome_positions, stack_shape
+from unetlab.data.io import CHANNEL_GIVEN, check_axes, file_axes, ome_positions, stack_shape
 from unetlab.data.names import SPLIT_NAMES
 from unetlab.data.ome import output_pixels
 from unetlab.data.positions import each_position
@@ -95,7 +95,7 @@ from unetlab.inference.output_rules import (
     prediction_folder,
     shared_outputs,
 )
-from unetlab.inference.pages import CHANNEL, file_read_axes
+from unetlab.inference.pages import file_read_axes
 from unetlab.inference.predict import (
     PredictOptions,
     check_model,
@@ -1737,7 +1737,7 @@ def _channel_note(trained: int | list[int] | None, asked: int | tuple[int, ...] 
             log.warning(
                 "predicting channels %s (%s), but the model was trained on channels %s "
                 "(data.channel); leave it out for those",
-                *(", ".join(map(str, asked)), said_as(CHANNEL), shown),
+                *(", ".join(map(str, asked)), said_as(CHANNEL_GIVEN), shown),
             )
             return
         log.info(
@@ -1749,5 +1749,5 @@ def _channel_note(trained: int | list[int] | None, asked: int | tuple[int, ...] 
         log.warning(
             "predicting channel %s (%s), but the model was trained on channel %d "
             "(data.channel); leave it out for that one",
-            *(asked, said_as(CHANNEL), trained),
+            *(asked, said_as(CHANNEL_GIVEN), trained),
         )

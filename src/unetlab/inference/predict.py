@@ -37,7 +37,7 @@ from unetlab.data.exclude import (
     mirrored,
     region,
 )
-from unetlab.data.io import grey_for_stains
+from unetlab.data.io import CHANNEL_GIVEN, grey_for_stains
 from unetlab.data.nodata import (
     blank_pixels,
     check_nodata,
@@ -61,7 +61,7 @@ from unetlab.inference.appearance import (
     say_appearance,
 )
 from unetlab.inference.offset import label_offset, shift_probabilities
-from unetlab.inference.pages import CHANNEL, CHANNEL_C, stains_of
+from unetlab.inference.pages import CHANNEL_C, stains_of
 from unetlab.inference.rescale import check_scale, rescaled, restored
 from unetlab.inference.sizing import choose_tiling, memory_budget
 from unetlab.inference.tiling import iter_tiled_rows, tiled_apply, with_tta
@@ -355,7 +355,7 @@ def channel_refusal(
         head += f"bands), but the model takes {channels} channel(s): give "
         tail = f" {channels} band(s), or leave it out (the bands it trained on, data.channel, "
         tail += "else all)"
-        return spelled(lambda named: head + named + tail, CHANNEL)
+        return spelled(lambda named: head + named + tail, CHANNEL_GIVEN)
     shown = repr(channel) if isinstance(channel, str) else channel
 
     def one(named: str) -> str:
@@ -365,7 +365,7 @@ def channel_refusal(
             "for a 1-channel model)"
         )
 
-    return spelled(one, CHANNEL)
+    return spelled(one, CHANNEL_GIVEN)
 
 
 def _one_channel(hwc: np.ndarray, channel, channels: int, name: str) -> np.ndarray:
@@ -395,9 +395,9 @@ def _missing_channel(name: str, have: int, channel) -> dict[str, str]:
         head = f"{said}but channels {', '.join(map(str, channel))} are read ("
         tail = f", else the model's data.channel): give images of at least {max(channel) + 1} "
         tail += "channels, or the bands they have"
-        return spelled(lambda named: head + named + tail, CHANNEL)
+        return spelled(lambda named: head + named + tail, CHANNEL_GIVEN)
     return spelled(
-        lambda named: f"{said}no channel {channel}: give {named} a channel it has", CHANNEL
+        lambda named: f"{said}no channel {channel}: give {named} a channel it has", CHANNEL_GIVEN
     )
 
 
