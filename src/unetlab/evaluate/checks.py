@@ -16,6 +16,13 @@ from unetlab.data.tiff_files import is_tiff_name
 from unetlab.errors import DatasetError, MadeAgain, UnetlabError
 from unetlab.progress import checked
 
+#: without label values, a mask's own no-data value from this one up (and a negative one) is
+#: no class index, so its pixels are no-data (255: what ``unetlab predict`` and the ISBI
+#: labels write); below it the value is a class (GDAL_NODATA=0 on a 0/1 label GeoTIFF), and
+#: one no class has is refused naming the file's tag (:func:`check_named_nodata`). Here, not
+#: in :mod:`~unetlab.evaluate.masks` (which reads by it): masks imports this module
+NO_CLASS_FROM = 255
+
 
 class MaskValuesError(MadeAgain, DatasetError):
     """Masks read as class indices that hold label values or an unmapped ignore value. The
@@ -114,8 +121,8 @@ def check_one_file_values(files: Mapping[str, Iterable[int]], known: int) -> Non
 def check_named_nodata(classed: Mapping[Path, float], known: int) -> None:
     """Refuse a mask file whose own no-data tag (GDAL_NODATA, a PNG's text key ``nodata``)
     names a value its masks hold read as a class index (``classed``: those files and
-    values; below 255, no label values: a class by the rule that decides by the value alone,
-    :data:`~unetlab.evaluate.masks.NO_CLASS_FROM`, as GDAL_NODATA=0 marks a 0/1 label
+    values; below :data:`NO_CLASS_FROM`, no label values: a class by the rule that decides by
+    the value alone, as GDAL_NODATA=0 marks a 0/1 label
     GeoTIFF's background), yet no class below ``known`` (the predicted or named ones): a
     model's predictions of ``ignore_value`` 100 kept as masks were told --ignore-value 100
     (or that 2 classes are named) without a word of the tag (s55). Raises
@@ -126,7 +133,7 @@ def check_named_nodata(classed: Mapping[Path, float], known: int) -> None:
         v, tag = int(value), "GDAL_NODATA tag" if is_tiff_name(path) else "text key nodata"
         said = (
             f"{path}: its {tag} names {v} no-data, but without label values a mask value below "
-            f"255 is a class index whatever a file's tag says, and {v} is no class here (class "
+            f"{NO_CLASS_FROM} is a class index whatever a file's tag says, and {v} is no class here (class "
             f"indices 0..{known - 1}, predicted or named): give {{}} to count its pixels "
             "nowhere, or {} (the mask value of each class, not it)"
         )

@@ -67,7 +67,7 @@ from unetlab.errors import (
     spelled,
     worded,
 )
-from unetlab.evaluate.checks import MaskValuesError
+from unetlab.evaluate.checks import NO_CLASS_FROM, MaskValuesError
 from unetlab.outputs import RECORD_FILES
 from unetlab.provenance import shell_command
 
@@ -1005,18 +1005,10 @@ def mask_nodata(
     return (page.mask, None) if void is None else (_filled(page.mask, void), void)
 
 
-#: without label values, a mask's own no-data value from this one up (and a negative one) is
-#: no class index, so its pixels are no-data (255: what ``unetlab predict`` and the ISBI
-#: labels write); below it the value is a class (GDAL_NODATA=0 on a 0/1 label GeoTIFF), and
-#: one no class has is refused naming the file's tag
-#: (:func:`~unetlab.evaluate.checks.check_named_nodata`)
-NO_CLASS_FROM = 255
-
-
 def nodata_pixels(mask: np.ndarray, value, label_values) -> np.ndarray | None:
     """The pixels of ``mask`` that hold its file's no-data ``value`` where that value is no
     class, or None: not one of the label values given, or without them not an index below
-    :data:`NO_CLASS_FROM`. Decided by the value alone, so alike on every page, file and
+    :data:`~unetlab.evaluate.checks.NO_CLASS_FROM`. Decided by the value alone, so alike on every page, file and
     volume: GDAL_NODATA=0 on a 0/1 label GeoTIFF (gdal_rasterize, QGIS) marks its
     background, which read as no-data hid every false positive (review s54 C1: mIoU 1.0);
     a rule from the page's and its prediction's indices scored one page's no-data and
