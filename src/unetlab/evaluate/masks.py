@@ -56,6 +56,7 @@ from unetlab.data.pairs import (
     refuse_data_set_part,
 )
 from unetlab.data.read_notes import note_once
+from unetlab.data.split_record import describe_names
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import planes_letters, read_page_axes, series_axes
 from unetlab.errors import (
@@ -1021,6 +1022,56 @@ def nodata_pixels(mask: np.ndarray, value, label_values) -> np.ndarray | None:
         return None
     void = mask == value
     return void if void.any() else None
+
+
+def labelled_left(truth: np.ndarray, void: np.ndarray | None) -> bool:
+    """Whether ``truth`` holds a labelled (non-zero) pixel outside its own no-data ``void``
+    (:func:`nodata_pixels`; None: none)."""
+    return bool(np.any(truth > 0 if void is None else (truth > 0) & ~void))
+
+
+def say_no_object_left(names: Sequence[str], value: float, unit: str, fix: str = "") -> None:
+    """One warning: the truth files ``names`` (a 3-D row, 2-D mask files) have no labelled
+    ``unit`` (pixel, voxel) left outside the no-data ``value`` their own tag names, so no true
+    object is left to score: a 0/255 truth tagged 255 scored 0 objects without a word (review
+    s55 H3). Said, not decided: the tag is read by its value alone (:func:`nodata_pixels`,
+    review s54, 5). ``fix``: a setting that reads ``value`` as a class instead, in its
+    caller's form and ending ``or`` (2-D; 3-D takes none), before saving without the tag."""
+    v = f"{value:g}"
+    log.warning(
+        "%s: the truth's own tag names %s no-data, and that is every labelled %s it "
+        "holds: no true object is left to score; if %s marks objects, %ssave the truth "
+        "without that tag",
+        *(describe_names(names), v, unit, v, fix),
+    )
+
+
+class TruthLost:
+    """The mask files whose own no-data (:func:`nodata_pixels`) holds every labelled pixel of
+    theirs, gathered page by page (:meth:`add`) to be said once (:func:`say_no_object_left`).
+    Said where no file's tag left a labelled pixel: masks that are predictions kept as truth
+    (classes, their no-data outside a swath) have some swath without foreground."""
+
+    def __init__(self):
+        self.voided: dict[Path, float] = {}  # files whose own no-data was found: its value
+        self.left: set[Path] = set()  # files with a labelled pixel outside it
+
+    def add(self, path: Path, mask: np.ndarray, value: float | None, void) -> None:
+        """One page of ``path``: ``mask`` as read, ``value`` its file's no-data tag (None:
+        none, nothing to look at), ``void`` the pixels read as no-data (None: none)."""
+        if value is None or value <= 0 or path in self.left:
+            return  # no tag, or one of no labelled value
+        if void is not None:
+            self.voided[path] = value
+        if labelled_left(mask, void):
+            self.left.add(path)
+
+    def lost(self) -> list[Path]:
+        """The files with no labelled pixel outside their own no-data, where every file
+        with no-data is one of them (else none)."""
+        if any(path in self.left for path in self.voided):
+            return []
+        return list(self.voided)
 
 
 def _filled(raw: np.ndarray, void: np.ndarray) -> np.ndarray:

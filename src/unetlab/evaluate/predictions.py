@@ -92,6 +92,7 @@ from unetlab.evaluate.masks import (
     IGNORE_VALUE,
     MaskPage,
     Predictions,
+    TruthLost,
     Written,
     binary_truth,
     checked_masks,
@@ -108,6 +109,7 @@ from unetlab.evaluate.masks import (
     recorded_ignore_value,
     recorded_label_values,
     refuse_image_folders,
+    say_no_object_left,
     say_unscored,
     stored_in_8_bits,
     trained_label_values,
@@ -437,9 +439,23 @@ def _scored(
     stems: list[str] = []
     missing, scored = _accumulate(acc, values, _noting(masks, stems), preds, reading, done)
     _refuse_missing(missing, preds, stems)
+    _say_truth_lost(values.lost, reading)
     named = classes.names if classes.names is not None else classes.by_index or ()
     values.check(named=len(named))
     return acc, scored, stems
+
+
+def _say_truth_lost(lost: TruthLost, reading: _Reading) -> None:
+    """The warning of the mask files whose own no-data tag holds every labelled pixel
+    (:func:`say_no_object_left`, 3-D's too), with the fix that reads its value as a class:
+    label values, where none are given and the masks are no object ids (which take none)."""
+    if not (files := lost.lost()):
+        return
+    value, fix = lost.voided[files[0]], ""
+    if reading.label_values is None and not reading.gt_instances:
+        v = f"{value:g}"
+        fix = said_as(Spelled(f"give label_values=[0, {v}] or ", f"give --label-values 0 {v} or "))
+    say_no_object_left([str(f) for f in files], value, "pixel", fix)
 
 
 def _objects_only(mask_files: Sequence[Path]) -> bool:
@@ -803,6 +819,7 @@ def _accumulate(
             continue
         pred, pred_ids = preds.page(gt_page)
         mask, unlabelled = mask_nodata(gt_page, reading.label_values, values.nodata)
+        values.lost.add(gt_page.path, gt_page.mask, values.nodata[gt_page.path], unlabelled)
         name, file = gt_page.name, gt_page.where
         if reading.gt_instances:
             # no-data as background (0), not the first labelled value: true objects that
@@ -898,6 +915,7 @@ class _ValueStats:
         self.pages: list[MaskValues] | None = [] if count_values else None
         self.nodata: dict[Path, float | None] = {}  # each mask file's own no-data value
         self.nodata_classed: dict[Path, float] = {}  # ... where a page read it as a class
+        self.lost = TruthLost()  # ... where it holds every labelled pixel of its file
 
     def add(
         self, mask: np.ndarray, gt: np.ndarray, pred: np.ndarray, path: Path, *, mapped: bool

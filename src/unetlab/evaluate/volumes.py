@@ -29,6 +29,7 @@ from unetlab.evaluate.masks import (
     Predictions,
     ground_truth,
     has_planes,
+    labelled_left,
     named_nodata,
     nodata_pixels,
     ome_less,
@@ -36,6 +37,7 @@ from unetlab.evaluate.masks import (
     planes_saved_with_axes,
     recorded_3d,
     refuse_image_folders,
+    say_no_object_left,
     say_unscored,
 )
 from unetlab.evaluate.report import Report
@@ -158,13 +160,8 @@ def add_volume(
     voxels (:func:`~unetlab.evaluate.masks.nodata_pixels`: 255 and up, no object id) are
     scored nowhere and no object's, as on the 2-D path."""
     void = nodata_pixels(gt, nodata, None)
-    if void is not None and not np.any((gt > 0) & ~void):
-        log.warning(
-            "%s: its truth's file names %s no-data, and that is every labelled voxel it "
-            "holds: no true object is left to score; if %s marks objects, save the truth "
-            "without its no-data tag (review s55 H3: a 0/255 truth tagged 255 scored 0 objects)",
-            *(name, f"{nodata:g}", f"{nodata:g}"),
-        )
+    if void is not None and not labelled_left(gt, void):
+        say_no_object_left([name], nodata, "voxel")  # 3-D takes no label values
     flat_pred, flat_gt = _flat(pred), _flat(gt)
     pixels = dict(pred=(flat_pred > 0).astype(np.uint8), gt=(flat_gt > 0).astype(np.uint8))
     if void is not None:

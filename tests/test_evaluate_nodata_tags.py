@@ -1,0 +1,64 @@
+"""evaluate's reading of a truth's own no-data tag (a PNG's text key ``nodata``, a TIFF's
+GDAL_NODATA): said where it leaves no true object (review s55 H3, 2-D --pred as 3-D)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import tifffile
+
+from unetlab.cli import main
+from unetlab.data.io import write_png
+from unetlab.evaluate import evaluate_predictions
+
+
+def _ids() -> np.ndarray:
+    ids = np.zeros((32, 32), np.uint16)
+    ids[4:10, 4:10], ids[15:25, 15:25] = 1, 2
+    return ids
+
+
+def _lost_lines(caplog) -> list[str]:
+    said = [r.getMessage() for r in caplog.records if "every labelled pixel" in r.getMessage()]
+    caplog.clear()
+    return said
+
+
+def test_a_2d_truth_whose_tag_names_all_its_objects_no_data_says_so(tmp_path, caplog):
+    """An instance model's object ids scored (evaluate --pred) against a 0/255 truth whose
+    PNG tags 255 no-data: every object pixel is no-data, 0 true objects, without a word in
+    2-D where 3-D said it. One line names the file and each caller's fix, which works."""
+    (tmp_path / "pred").mkdir()
+    tifffile.imwrite(tmp_path / "pred" / "a_objects.tif", _ids())
+    gt = tmp_path / "gt" / "a.png"
+    write_png(gt, ((_ids() > 0) * 255).astype(np.uint8), text={"nodata": "255"})
+    dirs = (tmp_path / "pred", tmp_path / "gt")
+    with caplog.at_level(logging.WARNING):
+        report = evaluate_predictions(*dirs, progress=False)
+        (line,) = _lost_lines(caplog)
+        assert report.to_dict()["objects"] == 0
+        assert line.startswith(f"{gt}: the truth's own tag names 255 no-data")
+        assert "if 255 marks objects, give label_values=[0, 255] or save the truth" in line
+        assert main(["evaluate", "--pred", str(dirs[0]), "--gt", str(dirs[1])]) == 0
+        (line,) = _lost_lines(caplog)
+        assert "if 255 marks objects, give --label-values 0 255 or save the truth" in line
+        fixed = evaluate_predictions(*dirs, label_values=[0, 255], progress=False)
+        assert (fixed.to_dict()["objects"], _lost_lines(caplog)) == (2, [])
+        ids = evaluate_predictions(*dirs, gt_instances=True, progress=False)  # no label values
+        (line,) = _lost_lines(caplog)
+        assert ids.to_dict()["objects"] == 0 and "marks objects, save the truth" in line
+
+
+def test_a_truth_with_objects_beside_its_no_data_is_not_said(tmp_path, caplog):
+    """A prediction kept as the truth (0/1, 255 outside a swath, tagged): its no-data is
+    scored nowhere and no line says objects are lost, though one file has none in its swath."""
+    (tmp_path / "pred").mkdir()
+    for stem, objects in (("a", True), ("b", False)):
+        truth = (_ids() > 0).astype(np.uint8) * objects
+        truth[:, :3] = 255
+        write_png(tmp_path / "gt" / f"{stem}.png", truth, text={"nodata": "255"})
+        tifffile.imwrite(tmp_path / "pred" / f"{stem}_objects.tif", _ids())
+    with caplog.at_level(logging.WARNING):
+        report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", progress=False)
+    assert report.to_dict()["nodata_pixels_truth"] == 2 * 32 * 3 and _lost_lines(caplog) == []
