@@ -62,3 +62,27 @@ def test_a_truth_with_objects_beside_its_no_data_is_not_said(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", progress=False)
     assert report.to_dict()["nodata_pixels_truth"] == 2 * 32 * 3 and _lost_lines(caplog) == []
+
+
+def test_an_id_truth_s_tag_below_255_is_no_data_and_0_stays_background(tmp_path):
+    """GDAL_NODATA=2 on a truth of object ids (2-D --gt-instances, 3-D --objects-3d) was
+    read as object 2 without a word (3-D takes no ignore value to say otherwise): ids name
+    no class, so any tagged value but 0 is no-data; 0 is their background, still scored
+    (a false positive there counts, as GDAL_NODATA=0 on a 0/1 raster's background)."""
+    planes = np.stack([_ids()] * 3)
+    pred = planes.copy()
+    pred[:, 26:30, 26:30] = 3  # a false object on the background
+    for tag, objects, truth_void in (("2", 1, 3 * 100), ("0", 2, 0)):
+        for name, what in (("p/s_objects", pred), ("g/s", planes)):
+            (tmp_path / tag / name).parent.mkdir(parents=True, exist_ok=True)
+            tags = [(42113, "s", 0, tag, True)] * name.startswith("g")
+            tifffile.imwrite(tmp_path / tag / f"{name}.tif", what, extratags=tags, **_ZYX)
+        dirs = (tmp_path / tag / "p", tmp_path / tag / "g")
+        volume = evaluate_predictions(*dirs, objects_3d=True, progress=False).to_dict()
+        flat = evaluate_predictions(*dirs, gt_instances=True, progress=False).to_dict()
+        assert (volume["objects"], volume["nodata_pixels_truth"]) == (objects, truth_void)
+        assert (flat["objects"], flat["nodata_pixels_truth"]) == (3 * objects, truth_void)
+        assert volume["object_f1"] < 1 and flat["object_f1"] < 1  # the false object counts
+
+
+_ZYX = dict(metadata={"axes": "ZYX"}, photometric="minisblack")

@@ -992,21 +992,21 @@ def named_nodata(path: Path) -> float | None:
 
 
 def mask_nodata(
-    page: MaskPage, label_values, named: dict[Path, float | None]
+    page: MaskPage, label_values, named: dict[Path, float | None], *, ids: bool = False
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """(the mask of ``page`` with its no-data pixels holding a value of its others, those
     pixels or None): the value its file names no-data (:func:`named_nodata`: a prediction
     kept as the masks, its 255 outside a swath) where it is no class
     (:func:`nodata_pixels`); scored nowhere, as a prediction's no-data
     is (it was refused as class 255). ``named``: each file's value, read once (a TIFF
-    header: 0.5 ms, a stack's per page)."""
+    header: 0.5 ms, a stack's per page); ``ids``: the masks hold object ids."""
     if page.path not in named:
         named[page.path] = named_nodata(page.path)
-    void = nodata_pixels(page.mask, named[page.path], label_values)
+    void = nodata_pixels(page.mask, named[page.path], label_values, ids=ids)
     return (page.mask, None) if void is None else (_filled(page.mask, void), void)
 
 
-def nodata_pixels(mask: np.ndarray, value, label_values) -> np.ndarray | None:
+def nodata_pixels(mask: np.ndarray, value, label_values, *, ids: bool = False) -> np.ndarray | None:
     """The pixels of ``mask`` that hold its file's no-data ``value`` where that value is no
     class, or None: not one of the label values given, or without them not an index below
     :data:`~unetlab.evaluate.checks.NO_CLASS_FROM`. Decided by the value alone, so alike on every page, file and
@@ -1014,12 +1014,22 @@ def nodata_pixels(mask: np.ndarray, value, label_values) -> np.ndarray | None:
     background, which read as no-data hid every false positive (review s54 C1: mIoU 1.0);
     a rule from the page's and its prediction's indices scored one page's no-data and
     ignored another's, and a prediction of many object ids turned a volume's no-data into
-    a true object (review s54, 5)."""
+    a true object (review s54, 5). With object ids (``ids``: 3-D, ``gt_instances``) every
+    value but 0 (their background, as GDAL_NODATA=0 names a 0/1 raster's) is no-data: ids
+    name no class a tag could mean, and GDAL_NODATA=7 was read as object 7 without a word,
+    where 3-D takes no ignore value to say otherwise (s56)."""
     if value is None:
         return None
+    if ids:
+        return None if value == 0 else _held(mask, value)
     named_class = label_values is not None and value in label_values
     if named_class or (label_values is None and 0 <= value < NO_CLASS_FROM):
         return None
+    return _held(mask, value)
+
+
+def _held(mask: np.ndarray, value) -> np.ndarray | None:
+    """The pixels of ``mask`` holding ``value``, or None where none does."""
     void = mask == value
     return void if void.any() else None
 

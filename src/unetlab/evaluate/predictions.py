@@ -818,8 +818,7 @@ def _accumulate(
             missing.append(gt_page.stem)
             continue
         pred, pred_ids = preds.page(gt_page)
-        mask, unlabelled = mask_nodata(gt_page, reading.label_values, values.nodata)
-        values.lost.add(gt_page.path, gt_page.mask, values.nodata[gt_page.path], unlabelled)
+        mask, unlabelled = _truth_nodata(gt_page, reading, values)
         name, file = gt_page.name, gt_page.where
         if reading.gt_instances:
             # no-data as background (0), not the first labelled value: true objects that
@@ -850,6 +849,18 @@ def _accumulate(
         if done is not None:
             done(name)
     return missing, scored_pages
+
+
+def _truth_nodata(
+    page: MaskPage, reading: _Reading, values: _ValueStats
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`mask_nodata` of ``page`` read as ``reading`` says (object ids: any tag but 0
+    is no-data), its file's tag read once into ``values``, which gathers the files left
+    without a labelled pixel (:class:`TruthLost`)."""
+    ids = reading.gt_instances
+    mask, void = mask_nodata(page, reading.label_values, values.nodata, ids=ids)
+    values.lost.add(page.path, page.mask, values.nodata[page.path], void)
+    return mask, void
 
 
 def _predicted_ignore(pred: np.ndarray, reading: _Reading, *, classes: bool) -> np.ndarray | None:

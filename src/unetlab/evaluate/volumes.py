@@ -157,9 +157,9 @@ def add_volume(
 ):
     """One row of ``acc``: the predicted and true (Z, Y, X) ids of a stack (a frame);
     ``nodata``: the value the truth's file names no-data (:func:`named_nodata`), whose
-    voxels (:func:`~unetlab.evaluate.masks.nodata_pixels`: 255 and up, no object id) are
+    voxels (:func:`~unetlab.evaluate.masks.nodata_pixels`: any value but 0, object ids) are
     scored nowhere and no object's, as on the 2-D path."""
-    void = nodata_pixels(gt, nodata, None)
+    void = nodata_pixels(gt, nodata, None, ids=True)
     if void is not None and not labelled_left(gt, void):
         say_no_object_left([name], nodata, "voxel")  # 3-D takes no label values
     flat_pred, flat_gt = _flat(pred), _flat(gt)
