@@ -195,7 +195,7 @@ def test_evaluate_pred_scores_a_dsb_folder_as_object_ids_unasked(tmp_path, caplo
         ("b", 2),
         ("c", 0),
     ]
-    assert "scored as object ids (--gt-instances)" in caplog.text
+    assert "scored as object ids (gt_instances=True)" in caplog.text
 
 
 def test_one_sample_given_as_gt_names_gt(tmp_path, capsys):

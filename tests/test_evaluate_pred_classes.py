@@ -378,3 +378,29 @@ def test_evaluates_own_confusion_png_is_no_prediction_without_a_mask(binary_run,
     caplog.clear()
     assert main(argv) == 0
     assert "e_confusion" not in caplog.text
+
+
+def test_the_commands_named_to_each_caller_are_its_own(binary_run, caplog):
+    """evaluate --pred's lines named commands (unetlab predict --label-values, evaluate
+    --checkpoint, unetlab predict's --output) to Python callers too (s56): each caller is
+    told its own form, the function and keyword to Python, the flags to the command line."""
+    root = binary_run
+    argv = ["predict", "--checkpoint", str(root / "m.pt"), "--input", str(root / "data" / "images")]
+    assert main([*argv, "--output", str(root / "v"), "--label-values"]) == 0
+    python = (
+        "predict_folder(..., label_values=True)",
+        "that evaluate_model(model, data_dir) scores",
+    )
+    cli = ("mask values: unetlab predict --label-values)", "that evaluate --checkpoint scores")
+    caplog.set_level(logging.INFO)
+    evaluate_predictions(root / "v", root / "data", progress=False)
+    assert all(said in caplog.text for said in python) and "unetlab predict" not in caplog.text
+    caplog.clear()
+    assert main(["evaluate", "--pred", str(root / "v"), "--gt", str(root / "data")]) == 0
+    assert all(said in caplog.text for said in cli) and "predict_folder" not in caplog.text
+    masks = root / "data" / "masks"
+    with pytest.raises(UnetlabError) as error:
+        evaluate_predictions(masks, masks, progress=False)
+    fix = "would score 1.0 against themselves; give the folder of the predictions"
+    assert str(error.value).endswith(f"{fix} (the out_dir of predict_folder)")
+    assert error.value.cli.endswith(f"{fix} (unetlab predict's --output)")

@@ -449,7 +449,8 @@ def test_evaluate_names_objects_scored_in_the_other_dimension(tmp_path, caplog):
         evaluate_predictions(tmp_path / "o", tmp_path / "gt", gt_instances=True)
     assert "1 prediction(s) in " in caplog.text
     assert (
-        "hold 3-D objects (predict --objects-3d: s_objects.tif), scored here plane" in caplog.text
+        "hold 3-D objects (predict_folder(..., objects=True, objects_3d=True): s_objects.tif), "
+        "scored here plane" in caplog.text
     )
     caplog.clear()
     with caplog.at_level("WARNING"):

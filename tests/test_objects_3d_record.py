@@ -49,7 +49,8 @@ def test_a_2d_image_among_stacks_is_recorded_and_scored_as_2d(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         report = evaluate_predictions(out, tmp_path / "gt", gt_instances=True)
     assert {r["name"]: r["object_f1"] for r in report.images}["flat"] == 1.0
-    said = "1 prediction(s) in " + str(out) + " hold 3-D objects (predict --objects-3d: "
+    said = f"1 prediction(s) in {out} hold 3-D objects (predict_folder(..., objects=True, "
+    said += "objects_3d=True): "
     assert said + "s_objects.tif), scored here plane" in caplog.text
 
 

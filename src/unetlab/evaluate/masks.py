@@ -69,6 +69,7 @@ from unetlab.errors import (
     worded,
 )
 from unetlab.evaluate.checks import NO_CLASS_FROM, MaskValuesError
+from unetlab.evaluate.report import PREDICTED_VALUES
 from unetlab.outputs import RECORD_FILES
 from unetlab.provenance import shell_command
 
@@ -781,9 +782,9 @@ class Predictions:
             held = self.written.outputs(path).get("labels") == "mask values"
             if held and not any(self.mask_values.values()) and self.label_values is not None:
                 log.info(
-                    "%s holds mask values (unetlab predict --label-values): read as classes by "
-                    "the label values %s",
+                    "%s holds mask values (%s): read as classes by the label values %s",
                     path,
+                    said_as(PREDICTED_VALUES),
                     " ".join(map(str, self.label_values)),
                 )
             self.mask_values[path] = held
@@ -963,13 +964,14 @@ def from_mask_values(
     for a value that is none of them."""
     fix = "the mask value of each class of the model that predicted it, in its order"
     if label_values is None:
-        said = (
-            f"{path} holds mask values ({' '.join(map(str, np.unique(pred)[:12]))}), as "
-            "unetlab predict --label-values writes them, not class indices"
+        held = " ".join(map(str, np.unique(pred)[:12]))
+        python, cli = (
+            f"{path} holds mask values ({held}), as {made} writes them, not class indices"
+            for made in PREDICTED_VALUES
         )
         raise MaskValuesError(
-            f"{said}: pass label_values=[...], {fix}",
-            cli=f"{said}: give --label-values, {fix} (e.g. --label-values 0 255)",
+            f"{python}: pass label_values=[...], {fix}",
+            cli=f"{cli}: give --label-values, {fix} (e.g. --label-values 0 255)",
         )
     indices = value_indices(pred, label_values)
     known = indices != UNKNOWN

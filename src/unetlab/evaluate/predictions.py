@@ -115,9 +115,9 @@ from unetlab.evaluate.masks import (
     trained_label_values,
 )
 from unetlab.evaluate.matching import chosen_thresholds
-from unetlab.evaluate.report import LABEL_VALUES, Report
+from unetlab.evaluate.report import LABEL_VALUES, PREDICTED_VALUES, Report
 from unetlab.evaluate.training import ScoredPage, recorded_checkpoints, trained_pages, varied
-from unetlab.evaluate.volumes import evaluate_volumes
+from unetlab.evaluate.volumes import MADE_3D, evaluate_volumes
 from unetlab.inference.pages import OBJECTS_3D
 from unetlab.inference.records import read_records
 from unetlab.progress import add_total, progress_calls
@@ -131,9 +131,13 @@ VOID_OTHERWISE = Spelled("ignore_value= or label_values=", "--ignore-value or --
 #: said where masks that look like object ids are read so beside predicted object ids
 _READ_AS_IDS = (
     "the masks look like object ids (more values than classes are, or each value one "
-    "region) and the predictions are object ids: the masks are read as object ids "
-    "(--gt-instances, gt_instances=True)"
+    "region) and the predictions are object ids: the masks are read as object ids (%s)"
 )
+#: the commands this module's lines name, as each caller runs them (s56: Python callers
+#: were told "unetlab predict --label-values", "evaluate --checkpoint"; PREDICTED_VALUES)
+SCORED_FROM_MODEL = Spelled("evaluate_model(model, data_dir)", "evaluate --checkpoint")
+MADE_OBJECTS = Spelled("predict_folder(..., objects=True)", "unetlab predict --instances")
+PREDICT_OUT = Spelled("the out_dir of predict_folder", "unetlab predict's --output")
 
 
 @api_lines()
@@ -214,7 +218,7 @@ def _evaluated(
     read = _read(*given, gt_instances=gt_instances, pred_instances=pred_instances)
     ignore_value, void = _ignored(read, ignore_value)
     if _masks_as_ids(read, gt_dir, ignore_value):
-        log.info(_READ_AS_IDS)  # each file's record read once: written kept
+        log.info(_READ_AS_IDS, said_as(GT_INSTANCES))  # each file's record read once
         read = _read(*given, gt_instances=True, pred_instances=pred_instances, written=read.written)
     values = read.classes.label_values
     masks = checked_masks(
@@ -468,8 +472,9 @@ def _objects_only(mask_files: Sequence[Path]) -> bool:
         return False
     log.info(
         "the masks are objects by what they are (outlines, or a folder of one mask per "
-        "object: %s, ...): scored as object ids (--gt-instances)",
+        "object: %s, ...): scored as object ids (%s)",
         mask_files[0].name,
+        said_as(GT_INSTANCES),
     )
     return True
 
@@ -544,11 +549,12 @@ def _say_planewise(preds: Predictions, stems: list[str]) -> None:
     found = [preds.objects[s] for s in dict.fromkeys(stems) if s in preds.objects]
     if joined := [p for p, joined in recorded_3d(found, preds.written).items() if joined]:
         log.warning(
-            "%d prediction(s) in %s hold 3-D objects (predict --objects-3d: %s), scored here "
-            "plane by plane: a nucleus counts once in each of its planes; %s matches them in "
-            "3-D against stacks of object ids",
+            "%d prediction(s) in %s hold 3-D objects (%s: %s), scored here plane by plane: a "
+            "nucleus counts once in each of its planes; %s matches them in 3-D against "
+            "stacks of object ids",
             len(joined),
             preds.folder,
+            said_as(MADE_3D),
             describe_names([p.name for p in joined]),
             said_as(OBJECTS_3D),
         )
@@ -564,11 +570,12 @@ def _say_classless(preds: Predictions, stems: list[str], report: Report) -> None
         log.warning(
             "%d object-id prediction(s) in %s have no class map beside them (%s): their "
             "objects are matched whatever their class, not within the %d object classes of "
-            "the masks; keep predict --instances' <stem>.png beside <stem>_objects.tif",
+            "the masks; keep the <stem>.png of %s beside <stem>_objects.tif",
             len(blind),
             preds.folder,
             describe_names(blind),
             objects,
+            said_as(MADE_OBJECTS),
         )
 
 
@@ -588,9 +595,10 @@ def _say_regions(preds: Predictions, stems: list[str], report: Report) -> None:
 
         log.warning(
             "objects here are every region of the class maps in %s, however small: not the "
-            "model's objects (least area, holes filled) that evaluate --checkpoint scores; "
-            "predict with %s to score those",
+            "model's objects (least area, holes filled) that %s scores; predict with %s to "
+            "score those",
             preds.folder,
+            said_as(SCORED_FROM_MODEL),
             said_as(INSTANCES),
         )
 
@@ -602,11 +610,11 @@ def _refuse_masks_as_predictions(preds: Predictions, mask_files: list[Path], gt_
     masks = {os.path.realpath(f) for f in mask_files}
     found = (f for files in (preds.maps, preds.objects) for f in files.values())
     if (same := next((f for f in found if os.path.realpath(f) in masks), None)) is not None:
-        raise DatasetError(
+        said = (
             f"{preds.folder}: the predictions read are the masks of {gt_dir} ({same.name} is "
-            "both): they would score 1.0 against themselves; give the folder of the "
-            "predictions (unetlab predict's --output)"
+            "both): they would score 1.0 against themselves; give the folder of the predictions"
         )
+        raise DatasetError(**spelled(lambda out: f"{said} ({out})", PREDICT_OUT))
 
 
 def _identity(preds: Predictions, stems: list[str], scored: list[ScoredPage], gt_dir) -> dict:
@@ -681,10 +689,11 @@ def _recorded_values(written: Written) -> list[int] | None:
     :func:`trained_label_values`), said in a log line, or None."""
     if (values := recorded_label_values(written)) is not None:
         log.info(
-            "label values %s from %s/predict.json (the predictions hold mask values: unetlab "
-            "predict --label-values); %s gives others",
+            "label values %s from %s/predict.json (the predictions hold mask values: %s); %s "
+            "gives others",
             " ".join(map(str, values)),
             written.folder,
+            said_as(PREDICTED_VALUES),
             said_as(LABEL_VALUES),
         )
     elif (values := trained_label_values(written)) is not None:

@@ -521,6 +521,10 @@ def stray_classes(iou: Sequence[float], class_names: Sequence[str]) -> tuple[lis
 
 #: the mask values of the classes, as each caller gives them
 LABEL_VALUES = Spelled("label_values=", "--label-values")
+#: class maps of mask values, as each caller writes them
+PREDICTED_VALUES = Spelled(
+    "predict_folder(..., label_values=True)", "unetlab predict --label-values"
+)
 #: predicting in bf16, as each caller asks for it
 BF16 = Spelled("precision='bf16'", "--precision bf16")
 
