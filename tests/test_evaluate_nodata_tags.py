@@ -38,7 +38,7 @@ def test_a_2d_truth_whose_tag_names_all_its_objects_no_data_says_so(tmp_path, ca
         report = evaluate_predictions(*dirs, progress=False)
         (line,) = _lost_lines(caplog)
         assert report.to_dict()["objects"] == 0
-        assert line.startswith(f"{gt}: the truth's own tag names 255 no-data")
+        assert line.startswith("a.png: the truth's own tag names 255 no-data")  # of --gt
         assert "if 255 marks objects, give label_values=[0, 255] or save the truth" in line
         assert main(["evaluate", "--pred", str(dirs[0]), "--gt", str(dirs[1])]) == 0
         (line,) = _lost_lines(caplog)
@@ -48,6 +48,22 @@ def test_a_2d_truth_whose_tag_names_all_its_objects_no_data_says_so(tmp_path, ca
         ids = evaluate_predictions(*dirs, gt_instances=True, progress=False)  # no label values
         (line,) = _lost_lines(caplog)
         assert ids.to_dict()["objects"] == 0 and "marks objects, save the truth" in line
+
+
+def test_the_lines_name_a_mask_as_predict_names_its_input(tmp_path, caplog):
+    """evaluate's lines named a mask by its name alone, where predict names a file of the
+    one folder given by its name and any other by its path as given (data/shown.py): a data
+    folder's masks/a.png is not in the folder given, so it is named by its path."""
+    (tmp_path / "pred").mkdir()
+    tifffile.imwrite(tmp_path / "pred" / "a_objects.tif", _ids())
+    write_png(tmp_path / "d" / "images" / "a.png", np.zeros((32, 32), np.uint8))
+    gt = tmp_path / "d" / "masks" / "a.png"
+    write_png(gt, ((_ids() > 0) * 255).astype(np.uint8), text={"nodata": "255"})
+    for given, named in ((tmp_path / "d", str(gt)), (gt.parent, "a.png")):
+        with caplog.at_level(logging.WARNING):
+            evaluate_predictions(tmp_path / "pred", given, progress=False)
+        (line,) = _lost_lines(caplog)
+        assert line.startswith(f"{named}: the truth's own tag"), line
 
 
 def test_a_truth_with_objects_beside_its_no_data_is_not_said(tmp_path, caplog):

@@ -310,6 +310,13 @@ def ground_truth(
     return files, _file_masks(files, size_of, colours)
 
 
+def named_in(path: Path, folder: str | os.PathLike | None) -> str:
+    """How evaluate's lines name the file ``path``, as predict's do
+    (:mod:`unetlab.data.shown`): a file of the one ``folder`` given by its name, any other
+    (a data folder's masks/ and images/, its val/) by its path as given."""
+    return path.name if folder is not None and path.parent == Path(folder) else str(path)
+
+
 def refuse_image_folders(pred_dir, gt_dir) -> None:
     """A data set's images/ folder given as the predictions (its images were scored as class
     maps, exit 0: s36 flags 3; a folder predict wrote, its ``predict.json``, is predictions
@@ -1200,7 +1207,7 @@ def _outlined(path: Path, gt: MaskPage) -> np.ndarray:
         if image is None:
             said = (
                 f"{path}: outlines carry no image size, nor do the outlines of its ground "
-                f"truth {gt.path.name}, and no input predict made them from is there: "
+                f"truth {gt.path}, and no input predict made them from is there: "
             )
             raise DatasetError(**spelled(lambda f: said + _size_fix(gt.path, f), GT_DIR)) from None
     return outlined_mask(path, image)

@@ -562,7 +562,7 @@ def say_pages_as_planes(pairs: Sequence[Pair], in_channels: int | None) -> None:
             "each grey page repeated into the model's %d channels, where predict reads them as "
             "the %d channels of one image; if they are channels give %s and one mask page, "
             "if planes %s (here and to predict)",
-            *(bare[0].name, more, in_channels, in_channels, in_channels, in_channels),
+            *(bare[0], more, in_channels, in_channels, in_channels, in_channels),
             *(axes_fix("CYX"), axes_fix("ZYX")),
         )
 

@@ -101,6 +101,7 @@ from unetlab.evaluate.masks import (
     ground_truth,
     instance_mask,
     mask_nodata,
+    named_in,
     ome_less,
     palette_void,
     planes_saved_with_axes,
@@ -264,6 +265,7 @@ class _Read(NamedTuple):
     preds: Predictions
     classes: _Classes
     gt_instances: bool
+    gt_dir: Path  # as given: its files are named by their names (named_in)
 
     @property
     def written(self) -> Written:
@@ -296,7 +298,7 @@ def _read(
     colours = functools.cache(lambda: predicted_colours(preds, written))
     mask_files, masks = ground_truth(gt_dir, lambda stem: preds.size_of(stem), colours)
     written = Written(pred_dir) if written is None else written
-    gt_instances = gt_instances or _objects_only(mask_files)
+    gt_instances = gt_instances or _objects_only(mask_files, gt_dir)
     ids = dict(gt_instances=gt_instances, pred_instances=pred_instances)
     classes = _classes(written, gt_dir, label_values, class_names, boundary_class, **ids)
     values = classes.label_values
@@ -309,7 +311,7 @@ def _read(
     )
     _refuse_masks_as_predictions(preds, mask_files, gt_dir)
     masks = _for_images(masks, preds, mask_files)
-    return _Read(mask_files, masks, preds, classes, gt_instances)
+    return _Read(mask_files, masks, preds, classes, gt_instances, gt_dir)
 
 
 def predicted_colours(preds: Predictions, written: Written) -> ColourTable | None:
@@ -443,13 +445,13 @@ def _scored(
     stems: list[str] = []
     missing, scored = _accumulate(acc, values, _noting(masks, stems), preds, reading, done)
     _refuse_missing(missing, preds, stems)
-    _say_truth_lost(values.lost, reading)
+    _say_truth_lost(values.lost, reading, read.gt_dir)
     named = classes.names if classes.names is not None else classes.by_index or ()
     values.check(named=len(named))
     return acc, scored, stems
 
 
-def _say_truth_lost(lost: TruthLost, reading: _Reading) -> None:
+def _say_truth_lost(lost: TruthLost, reading: _Reading, gt_dir: Path) -> None:
     """The warning of the mask files whose own no-data tag holds every labelled pixel
     (:func:`say_no_object_left`, 3-D's too), with the fix that reads its value as a class:
     label values, where none are given and the masks are no object ids (which take none)."""
@@ -459,10 +461,10 @@ def _say_truth_lost(lost: TruthLost, reading: _Reading) -> None:
     if reading.label_values is None and not reading.gt_instances:
         v = f"{value:g}"
         fix = said_as(Spelled(f"give label_values=[0, {v}] or ", f"give --label-values 0 {v} or "))
-    say_no_object_left([str(f) for f in files], value, "pixel", fix)
+    say_no_object_left([named_in(f, gt_dir) for f in files], value, "pixel", fix)
 
 
-def _objects_only(mask_files: Sequence[Path]) -> bool:
+def _objects_only(mask_files: Sequence[Path], gt_dir: Path) -> bool:
     """Whether the masks are all objects by what they are: drawn as outlines (Fiji's
     RoiSet.zip, QuPath's .geojson), or a DSB sample's ``masks/`` of one file per object (a
     folder: :mod:`unetlab.data.dsb`): scored as object ids (``gt_instances``), said in a log
@@ -473,7 +475,7 @@ def _objects_only(mask_files: Sequence[Path]) -> bool:
     log.info(
         "the masks are objects by what they are (outlines, or a folder of one mask per "
         "object: %s, ...): scored as object ids (%s)",
-        mask_files[0].name,
+        named_in(mask_files[0], gt_dir),
         said_as(GT_INSTANCES),
     )
     return True

@@ -30,6 +30,7 @@ from unetlab.evaluate.masks import (
     ground_truth,
     has_planes,
     labelled_left,
+    named_in,
     named_nodata,
     nodata_pixels,
     ome_less,
@@ -101,7 +102,7 @@ def evaluate_volumes(
                 add_volume(acc, name, where, pred, gt, value)
             if done is not None:
                 done(stem)
-    say_flat_scored(flat, len(stems))
+    say_flat_scored(flat, len(stems), gt_dir)
     say_unscored(preds, [mask_stem(m) for m in mask_files], gt_dir)
     report = acc.report(CLASSES, thresholds=None, worst=worst)
     report.counting = True
@@ -180,7 +181,7 @@ def volumes(
     stem: str,
     predicted: tuple[np.ndarray, PageAxes] | None = None,
     *,
-    flat: list[str] | None = None,
+    flat: list[Path] | None = None,
     gt_axes: str | None = None,
 ) -> Iterator[tuple[str, dict, np.ndarray, np.ndarray]]:
     """(row name, its columns, predicted (Z, Y, X) ids, true (Z, Y, X) ids) of each frame of
@@ -203,7 +204,7 @@ def volumes(
     axes = planes_of(gt, pred, len(gt_pages), **read)
     frames = frame_pages(axes) if "Z" in axes.letters else [[p] for p in range(len(gt_pages))]
     if "Z" not in axes.letters and flat is not None:
-        flat.append(gt.name)
+        flat.append(gt)
     for t, pages in enumerate(frames):
         name, where = (stem, {}) if len(frames) == 1 else (f"{stem}[{t}]", {"t": t})
         where |= {"planes": len(pages)}
@@ -285,10 +286,11 @@ def truth_planes(image: Path, mask: Path) -> bool:
         return False
 
 
-def say_flat_scored(flat: list[str], scored: int) -> None:
+def say_flat_scored(flat: list[Path], scored: int, folder=None) -> None:
     """One line where some of the ``scored`` ground truths had no Z axis (``flat``: their
-    names): scored by their 2-D objects, as predict --objects-3d gives them."""
-    if flat:
+    files, named as in ``folder``: :func:`named_in`): scored by their 2-D objects, as
+    predict --objects-3d gives them."""
+    if flat := [named_in(path, folder) for path in flat]:
         log.info(
             "%s scored %d of %d image(s) without a Z axis by their 2-D objects, as %s gives "
             "them: %s",
