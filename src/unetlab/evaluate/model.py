@@ -69,7 +69,7 @@ from unetlab.data.read_notes import read_notes
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.data.weightmap import background_class
-from unetlab.errors import Spelled, UnetlabError, said_as
+from unetlab.errors import Spelled, UnetlabError, said_as, spelled
 from unetlab.evaluate.accumulate import (
     Accumulator,
     check_boundary,
@@ -109,6 +109,7 @@ from unetlab.evaluate.volumes import (
 )
 from unetlab.evaluate.volumes import accumulator as volume_accumulator
 from unetlab.inference.pages import (
+    OBJECTS_3D,
     axes_fix,
     say_bare_pages,
     say_trained_axes,
@@ -248,17 +249,14 @@ def _checked_3d(objects_3d, sizes: dict, thresholds) -> bool:
     if not isinstance(objects_3d, bool | np.bool_):  # 'no' would score in 3-D
         raise UnetlabError(f"objects_3d is True or False, not {objects_3d!r}")
     if objects_3d and thresholds is not None:
-        raise UnetlabError(
-            "thresholds (--best-threshold) is not read with objects_3d (--objects-3d): 3-D "
-            "objects are scored from their ids, not from thresholded probabilities; drop it"
-        )
+        said = "{} is not read with {}: 3-D objects are scored from their ids, not from "
+        said += "thresholded probabilities; drop it"
+        raise UnetlabError(**spelled(said.format, _BEST_THRESHOLD, OBJECTS_3D))
     if not objects_3d and (given := [k for k, v in sizes.items() if v is not None]):
-        flag = "--" + given[0].replace("_", "-")
-        raise UnetlabError(
-            f"{given[0]} ({flag}) sizes the voxels whose objects objects_3d (--objects-3d) "
-            "joins in 3-D (or the images of scale='auto'); scored plane by plane it changes "
-            "nothing: drop it, or add objects_3d"
-        )
+        size = Spelled(given[0], "--" + given[0].replace("_", "-"))
+        said = "{} sizes the voxels whose objects {} joins in 3-D (or the images of {}); "
+        said += "scored plane by plane it changes nothing: drop it, or add {}"
+        raise UnetlabError(**spelled(said.format, size, OBJECTS_3D, _AUTO_SCALE, OBJECTS_3D))
     return bool(objects_3d)
 
 
@@ -650,6 +648,9 @@ class _Scales:
 
 
 #: what a class model's masks that look like object ids need (:class:`_IdPages`)
+#: the settings the 3-D refusals name, as each caller spells them
+_BEST_THRESHOLD = Spelled("thresholds", "--best-threshold")
+_AUTO_SCALE = Spelled("scale='auto'", "--scale auto")
 _TRAIN_INSTANCES = Spelled(
     *map(
         "this model reads them as classes: train an instance model on them ({}) and evaluate "

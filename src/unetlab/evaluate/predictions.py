@@ -375,11 +375,16 @@ def check_volumes(
         objects=None if objects in (None, True) else objects,
     )
     if said := [k for k, v in given.items() if v is not None]:
-        raise UnetlabError(
-            f"{said[0]} ({_FLAGS_3D.get(said[0], '--' + said[0].replace('_', '-'))}) is not "
-            "read with objects_3d (--objects-3d): 3-D objects are scored "
-            "from stacks of object ids against stacks of object ids; drop it"
-        )
+        flag = _FLAGS_3D.get(said[0], "--" + said[0].replace("_", "-"))
+        raise UnetlabError(**spelled(_not_read_in_3d, Spelled(said[0], flag), OBJECTS_3D))
+
+
+def _not_read_in_3d(name: str, objects_3d: str) -> str:
+    """Why ``name`` is refused with ``objects_3d``, in one caller's spelling of both."""
+    return (
+        f"{name} is not read with {objects_3d}: 3-D objects are scored from stacks of object "
+        "ids against stacks of object ids; drop it"
+    )
 
 
 class _Classes(NamedTuple):
