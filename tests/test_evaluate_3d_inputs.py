@@ -83,9 +83,9 @@ def test_a_2d_image_among_the_stacks_is_scored_by_its_2d_objects(tmp_path, caplo
 @pytest.mark.parametrize(
     ("flag", "named"),
     [
-        (["--ignore-value", "255"], "ignore_value (--ignore-value)"),
-        (["--connectivity", "8"], "connectivity (--connectivity"),
-        (["--boundary-class", "2"], "boundary_class (--boundary-class"),
+        (["--ignore-value", "255"], "error: --ignore-value is not read with --objects-3d"),
+        (["--connectivity", "8"], "error: --connectivity is not read with --objects-3d"),
+        (["--boundary-class", "2"], "error: --boundary-class is not read with --objects-3d"),
     ],
 )
 def test_flags_3d_scoring_does_not_read_are_refused_before_the_checkpoint_loads(
