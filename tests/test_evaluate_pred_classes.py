@@ -151,8 +151,9 @@ def test_masks_of_the_classes_mask_values_name_label_values(tmp_path):
     pred[4:12, 4:12] = 1
     write_png(tmp_path / "pred" / "a.png", pred)
     write_png(tmp_path / "gt" / "a.png", pred * 255)
-    with pytest.raises(UnetlabError, match=r"give --label-values 0 255 \(label_values=\[0, 255\]"):
+    with pytest.raises(UnetlabError, match=r"give label_values=\[0, 255\] to read each") as e:
         evaluate_predictions(tmp_path / "pred", tmp_path / "gt", class_names=["0", "255"])
+    assert "give --label-values 0 255 to read each mask value as its class" in e.value.cli
     s = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[0, 255]).summary
     assert s["miou"] == 1.0
 

@@ -129,7 +129,7 @@ def test_instance_masks_beside_object_ids_are_read_as_ids_said_in_one_line(tmp_p
         report = evaluate_predictions(pred_dir, gt_dir)
     assert report.summary["object_f1"] == 1.0 and report.summary["objects"] == 40
     said = [r.getMessage() for r in caplog.records if "read as object ids" in r.getMessage()]
-    assert len(said) == 1 and "--gt-instances" in said[0]
+    assert len(said) == 1 and "(gt_instances=True)" in said[0]  # Python's form (s56)
 
 
 def test_8_bit_id_masks_beside_object_ids_are_read_as_ids_class_masks_as_classes(tmp_path, caplog):
@@ -143,7 +143,7 @@ def test_8_bit_id_masks_beside_object_ids_are_read_as_ids_class_masks_as_classes
         report = evaluate_predictions(pred_dir, gt_dir)
     assert report.summary["object_f1"] == 1.0 and report.summary["objects"] == 40
     said = [r.getMessage() for r in caplog.records if "read as object ids" in r.getMessage()]
-    assert len(said) == 1 and "--gt-instances" in said[0]
+    assert len(said) == 1 and "(gt_instances=True)" in said[0]  # Python's form (s56)
     caplog.clear()
     classes = np.where(ids > 0, (ids - 1) % 4 + 1, 0).astype(np.uint8)[:, :64]  # 8 tiles
     pred_dir, gt_dir = _write(tmp_path / "classes", classes, ids[:, :64], "a_objects.tif")
@@ -162,7 +162,7 @@ def test_id_predictions_read_as_classes_are_refused_naming_pred_instances(tmp_pa
     assert main(argv) != 0 and "--pred-instances" in capsys.readouterr().err
     few = _tiles(9)  # too few ids to tell: the class count error names both ways out
     pred_dir, gt_dir = _write(tmp_path / "few", few, few)
-    with pytest.raises(UnetlabError, match="predictions hold class index 9 .*--pred-instances"):
+    with pytest.raises(UnetlabError, match="predictions hold class index 9 .*pred_instances=True"):
         evaluate_predictions(pred_dir, gt_dir, gt_instances=True)
     report = evaluate_predictions(pred_dir, gt_dir, gt_instances=True, pred_instances=True)
     assert report.summary["object_f1"] == 1.0

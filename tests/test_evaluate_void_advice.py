@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from unetlab.errors import UnetlabError
+from unetlab.evaluate import evaluate_predictions
 from unetlab.evaluate.checks import MaskValuesError, check_class_indices
 
 
@@ -40,10 +42,14 @@ def test_named_classes_beside_a_255_are_told_the_ignore_value_which_scores_it_no
     args = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
     assert main([*args, "--class-names", "bg", "fg"]) not in (0, None)
     err = capsys.readouterr().err.strip()
-    assert err.endswith(
-        "marks pixels that count nowhere (VOC's 255) --ignore-value 255 (ignore_value=255)"
-    )
-    assert len(err.splitlines()) == 1
+    said = "masks of object ids need {}, and a value that marks pixels that count nowhere "
+    said += "(VOC's 255) {}"  # each caller its own form, not both (s56)
+    assert err.endswith(said.format("--gt-instances", "--ignore-value 255")), err
+    assert len(err.splitlines()) == 1 and "ignore_value" not in err
+    with pytest.raises(UnetlabError) as error:
+        evaluate_predictions(tmp_path / "pred", tmp_path / "gt", class_names=["bg", "fg"])
+    assert str(error.value).endswith(said.format("gt_instances=True", "ignore_value=255"))
+    assert "(label_values=[...]: the mask value of each class)" in str(error.value)
     assert main([*args, "--class-names", "bg", "fg", "--ignore-value", "255"]) in (0, None)
     out = capsys.readouterr().out
     assert "mIoU               1.0000" in out and "6% ignored" in out

@@ -13,8 +13,9 @@ import numpy as np
 from unetlab.data.exclude import drop_mostly_excluded, region
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.merged import MERGED_SHARE, region_counts
-from unetlab.errors import DatasetError, UnetlabError
-from unetlab.evaluate.report import Report, count_error
+from unetlab.errors import DatasetError, Spelled, UnetlabError, spelled
+from unetlab.evaluate.masks import CLASS_NAMES, GT_INSTANCES, IGNORE_FIX
+from unetlab.evaluate.report import PREDICTED_VALUES, Report, count_error
 from unetlab.metrics import confusion_matrix, metrics_from_matrix
 from unetlab.metrics.isbi import (
     best_threshold,
@@ -230,7 +231,7 @@ class Accumulator:
         if len(names) < c:
             pred_top, gt_top = self.top.tolist()
             held = _holders(self.rows, self.matrices, len(names))
-            raise DatasetError(_too_many_classes(names, pred_top, gt_top, held))
+            raise DatasetError(**_too_many_classes(names, pred_top, gt_top, held))
         check_boundary(self.boundary_class, names)
         return names
 
@@ -380,47 +381,84 @@ def _in_images(names: Sequence[str]) -> str:
 
 def _too_many_classes(
     names: Sequence[str], pred_top: int, gt_top: int, held: tuple[str, str] = ("", "")
-) -> str:
+) -> dict:
     """Why class indices beyond ``names`` cannot be scored, and the fix, by the side that
-    holds them (``held``: in which images, of the predictions and of the masks)."""
+    holds them (``held``: in which images, of the predictions and of the masks): the keywords
+    of its error, each caller's form (:func:`~unetlab.errors.spelled`; both were given
+    inline, s56)."""
     are = "is" if len(names) == 1 else "are"
     said = f"there {are} {numbered(len(names), 'class', 'classes')} ({', '.join(names)})"
-    if pred_top >= len(names) and str(pred_top) in names:  # unetlab predict --label-values
-        return (
-            f"the predictions hold {pred_top}, the mask value of class "
-            f"{names.index(str(pred_top))}, but class indices 0..{len(names) - 1} are scored; "
-            "files of unetlab predict --label-values hold mask values, read as classes only "
-            "beside their record (the predict.json of the folder they were written to): "
-            "evaluate that folder, or predict again without --label-values"
-        )
-    if pred_top == gt_top >= len(names):  # both hold it: too few names (--class-names a)
-        return (
-            f"the predictions and the masks hold class index {pred_top}{held[0]} but {said}: "
-            f"give a name to each of the {pred_top + 1} classes, in class order "
-            "(--class-names, class_names=), or leave the names out"
-        )
     if pred_top >= len(names):
-        return (
-            f"the predictions hold class index {pred_top}{held[0]} but {said}; predictions "
-            "must hold "
-            "class indices (not label values such as 255: unetlab predict without "
-            "--label-values), or object ids: --pred-instances (pred_instances=True), or "
-            "<stem>_objects.tif files"
+        return _predictions_beyond(names, pred_top, gt_top, said, held[0])
+    return _masks_beyond(names, gt_top, said, held[1])
+
+
+#: how the refusals of class indices beyond the classes name the fixes, in each caller's form
+_WITHOUT_VALUES = Spelled("without label_values=True", "without --label-values")
+_PREDICTED_INDICES = Spelled(
+    "predict_folder without label_values=True", "unetlab predict without --label-values"
+)
+_PRED_INSTANCES = Spelled("pred_instances=True", "--pred-instances")
+_EACH_VALUE = Spelled("label_values=[...]", "--label-values V ...")
+
+
+def _predictions_beyond(names, pred_top: int, gt_top: int, said: str, where: str) -> dict:
+    """:func:`_too_many_classes` where the predictions hold ``pred_top`` (``where``)."""
+    if str(pred_top) in names:  # unetlab predict --label-values
+
+        def say(made: str, again: str) -> str:
+            return (
+                f"the predictions hold {pred_top}, the mask value of class "
+                f"{names.index(str(pred_top))}, but class indices 0..{len(names) - 1} are "
+                f"scored; files of {made} hold mask values, read as classes only beside their "
+                "record (the predict.json of the folder they were written to): evaluate that "
+                f"folder, or predict again {again}"
+            )
+
+        return spelled(say, PREDICTED_VALUES, _WITHOUT_VALUES)
+    if pred_top == gt_top:  # both hold it: too few names (--class-names a)
+        return spelled(
+            lambda named: (
+                f"the predictions and the masks hold class index {pred_top}{where} "
+                f"but {said}: give a name to each of the {pred_top + 1} classes, in class order "
+                f"({named}), or leave the names out"
+            ),
+            CLASS_NAMES,
         )
+    return spelled(
+        lambda indices, ids: (
+            f"the predictions hold class index {pred_top}{where} but {said}; "
+            f"predictions must hold class indices (not label values such as 255: {indices}), or "
+            f"object ids: {ids}, or <stem>_objects.tif files"
+        ),
+        _PREDICTED_INDICES,
+        _PRED_INSTANCES,
+    )
+
+
+def _masks_beyond(names, gt_top: int, said: str, where: str) -> dict:
+    """:func:`_too_many_classes` where the masks hold ``gt_top`` (``where``)."""
     if str(gt_top) in names and all(n.isdigit() for n in names):  # named by mask values
-        values = " ".join(names)
-        return (
-            f"the masks hold {gt_top}{held[1]}, the mask value of class "
-            f"{names.index(str(gt_top))} "
-            f"({said}), read as a class index: give --label-values {values} "
-            f"(label_values=[{', '.join(names)}]) to read each mask value as its class"
+        values = Spelled(f"label_values=[{', '.join(names)}]", f"--label-values {' '.join(names)}")
+        return spelled(
+            lambda given: (
+                f"the masks hold {gt_top}{where}, the mask value of class "
+                f"{names.index(str(gt_top))} ({said}), read as a class index: give {given} to "
+                "read each mask value as its class"
+            ),
+            values,
         )
-    return (
-        f"the masks hold class index {gt_top}{held[1]} but {said}: fix the mask where it is a "
-        "stray value; else every class needs a label value / "
-        "name (--label-values V ..., label_values=: the mask value of each class), masks "
-        "of object ids need --gt-instances (gt_instances=True), and a value that marks "
-        f"pixels that count nowhere (VOC's 255) --ignore-value {gt_top} (ignore_value={gt_top})"
+    ignored = Spelled(*(form.format(v=gt_top) for form in IGNORE_FIX))
+    return spelled(
+        lambda each, ids, ignore: (
+            f"the masks hold class index {gt_top}{where} but {said}: fix "
+            "the mask where it is a stray value; else every class needs a label value / name "
+            f"({each}: the mask value of each class), masks of object ids need {ids}, and a value "
+            f"that marks pixels that count nowhere (VOC's 255) {ignore}"
+        ),
+        _EACH_VALUE,
+        GT_INSTANCES,
+        ignored,
     )
 
 
