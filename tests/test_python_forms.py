@@ -392,9 +392,9 @@ def test_3d_scoring_lines_give_each_caller_its_own_form(tmp_path, caplog):
         "(3-D objects of unetlab predict --instances --objects-3d; --pred-instances for <stem>.tif)"
     )
     with caplog.at_level(logging.INFO, logger="unetlab"):
-        say_flat_scored(["f.png"], 2)
+        say_flat_scored([Path("f.png")], 2)
         with command_spelling():
-            say_flat_scored(["f.png"], 2)
+            say_flat_scored([Path("f.png")], 2)
     python, cli = (r.getMessage() for r in caplog.records)
     assert python.startswith("objects_3d=True scored 1 of 2 image(s) without a Z axis")
     assert "as predict_folder(..., objects_3d=True) gives them: f.png" in python
