@@ -1130,7 +1130,7 @@ def _page(
     pages = read.stack(path, mask=True, axes=axes) if pages is None else pages
     if len(pages) != gt.pages:
         raise DatasetError(_page_mismatch(path, len(pages), gt))
-    pred, name, shape = pages[gt.page], gt.name, gt.mask.shape
+    pred, name, shape = pages[gt.page], gt.where, gt.mask.shape  # a failure: its path
     if pred.ndim != 2:
         raise DatasetError(f"{path}: a prediction is one (H, W) label image, not {pred.shape}")
     if pred.shape != tuple(shape):
