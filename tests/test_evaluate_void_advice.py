@@ -70,3 +70,19 @@ def test_the_tables_stray_value_line_gives_each_caller_its_form():
         (cli,) = _stray_line([2, 3, 4], [5], names, None)
     assert "--ignore-value 255 if it marks" in cli and "--label-values the mask values" in cli
     assert "ignore_value" not in cli and "label_values" not in cli
+
+
+def test_a_mask_value_no_class_of_the_checkpoint_has_is_told_each_caller_s_commands():
+    """evaluate --checkpoint's refusal told a notebook to score object ids 'after unetlab
+    predict --instances' (s56): each caller is told its own commands."""
+    from unetlab.evaluate.checks import check_model_classes
+
+    with pytest.raises(MaskValuesError) as error:
+        check_model_classes(np.array([0, 1, 255]), ["background", "nuclei"], "m.png")
+    assert str(error.value).endswith(
+        "or with evaluate_predictions(..., gt_instances=True) after predict_folder(..., "
+        "objects=True)"
+    )
+    assert error.value.cli.endswith(
+        "or with evaluate --pred --gt-instances after unetlab predict --instances"
+    )

@@ -157,13 +157,21 @@ def check_model_classes(values: np.ndarray, classes: Sequence[str], name: str) -
         f"{name}: mask value(s) {shown} are no class of the checkpoint (class indices "
         f"0..{len(classes) - 1}: {', '.join(classes)}): fix that mask (another encoding? "
         "stray marks?){}; masks of object ids are scored against a nuclei (instance) model, "
-        "or with {} after unetlab predict --instances"
+        "or with {} after {}"
     )
     # one value may mark the pixels that count nowhere
     ignore = f", or give {{}}{extra[0]} if its pixels count nowhere" if extra.size == 1 else ""
     raise MaskValuesError(
-        said.format(ignore.format("ignore_value="), "gt_instances=True"),
-        cli=said.format(ignore.format("--ignore-value "), "evaluate --pred --gt-instances"),
+        said.format(
+            ignore.format("ignore_value="),
+            "evaluate_predictions(..., gt_instances=True)",
+            "predict_folder(..., objects=True)",
+        ),
+        cli=said.format(
+            ignore.format("--ignore-value "),
+            "evaluate --pred --gt-instances",
+            "unetlab predict --instances",
+        ),
     )
 
 

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -1107,12 +1108,11 @@ def _class_indices(pred: np.ndarray, path: Path) -> np.ndarray:
         finite = np.isfinite(pred)
         if not finite.all() or not np.array_equal(pred, np.round(pred)):
             bad = pred[~finite] if not finite.all() else pred[pred != np.round(pred)]
-            raise DatasetError(
+            said = (
                 f"{path}: a class map holds class indices 0, 1, .., not {pred.dtype} values such "
-                f"as {float(bad.flat[0]):g}; save the predicted class of each pixel (object ids: "
-                "--pred-instances; probabilities: threshold them first, or evaluate the "
-                "checkpoint with --checkpoint --data)"
+                f"as {float(bad.flat[0]):g}; save the predicted class of each pixel"
             )
+            raise DatasetError(**spelled(partial(_saved_as, said), _PRED_IDS, _CHECKPOINT_SCORED))
     if pred.min(initial=0) < 0:
         raise DatasetError(
             f"{path}: a class map holds class indices 0, 1, .., not {pred.min()}; save the "
@@ -1141,6 +1141,18 @@ def _page(
     return pred
 
 
+def _saved_as(said: str, ids: str, model: str) -> str:
+    """``said``, then what a class map of fractions may be instead, in one caller's words."""
+    return (
+        f"{said} (object ids: {ids}; probabilities: threshold them first, or evaluate the "
+        f"checkpoint with {model})"
+    )
+
+
+#: how a class map of fractions is told the saved ids and the checkpoint, as each caller
+#: gives them (s56: a notebook was told --pred-instances, --checkpoint --data)
+_PRED_IDS = Spelled("pred_instances=True", "--pred-instances")
+_CHECKPOINT_SCORED = Spelled("evaluate_model(model, data_dir)", "--checkpoint --data")
 #: how a --pred user scores planes read as channels with the checkpoint that predicted them
 _AXES_OF_CHECKPOINT = Spelled(
     "evaluate_model(checkpoint, data_dir, axes='ZYX')",
