@@ -133,13 +133,13 @@ def check_named_nodata(classed: Mapping[Path, float], known: int) -> None:
         v, tag = int(value), "GDAL_NODATA tag" if is_tiff_name(path) else "text key nodata"
         said = (
             f"{path}: its {tag} names {v} no-data, but without label values a mask value below "
-            f"{NO_CLASS_FROM} is a class index whatever a file's tag says, and {v} is no class here (class "
-            f"indices 0..{known - 1}, predicted or named): give {{}} to count its pixels "
-            "nowhere, or {} (the mask value of each class, not it)"
+            f"{NO_CLASS_FROM} is a class index whatever a file's tag says, and {v} is no class "
+            f"here (class indices 0..{known - 1}, predicted or named): give "
         )
-        raise MaskValuesError(
-            said.format(f"ignore_value={v}", "label_values=[...]"),
-            cli=said.format(f"--ignore-value {v}", "--label-values"),
+        fix = "{} to count its pixels nowhere, or {} (the mask value of each class, not it)"
+        raise MaskValuesError(  # the path is no format string: a folder may hold braces
+            said + fix.format(f"ignore_value={v}", "label_values=[...]"),
+            cli=said + fix.format(f"--ignore-value {v}", "--label-values"),
         )
 
 

@@ -1019,12 +1019,12 @@ def mask_nodata(
 def nodata_pixels(mask: np.ndarray, value, label_values, *, ids: bool = False) -> np.ndarray | None:
     """The pixels of ``mask`` that hold its file's no-data ``value`` where that value is no
     class, or None: not one of the label values given, or without them not an index below
-    :data:`~unetlab.evaluate.checks.NO_CLASS_FROM`. Decided by the value alone, so alike on every page, file and
-    volume: GDAL_NODATA=0 on a 0/1 label GeoTIFF (gdal_rasterize, QGIS) marks its
-    background, which read as no-data hid every false positive (review s54 C1: mIoU 1.0);
-    a rule from the page's and its prediction's indices scored one page's no-data and
-    ignored another's, and a prediction of many object ids turned a volume's no-data into
-    a true object (review s54, 5). With object ids (``ids``: 3-D, ``gt_instances``) every
+    :data:`~unetlab.evaluate.checks.NO_CLASS_FROM`. Decided by the value alone, so alike on
+    every page, file and volume: GDAL_NODATA=0 on a 0/1 label GeoTIFF (gdal_rasterize,
+    QGIS) marks its background, which read as no-data hid every false positive (review s54
+    C1: mIoU 1.0); a rule from the page's and its prediction's indices scored one page's
+    no-data and ignored another's, and a prediction of many object ids turned a volume's
+    no-data into a true object (review s54, 5). With object ids (``ids``: 3-D, ``gt_instances``) every
     value but 0 (their background, as GDAL_NODATA=0 names a 0/1 raster's) is no-data: ids
     name no class a tag could mean, and GDAL_NODATA=7 was read as object 7 without a word,
     where 3-D takes no ignore value to say otherwise (s56)."""
