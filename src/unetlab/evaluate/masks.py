@@ -1024,10 +1024,10 @@ def nodata_pixels(mask: np.ndarray, value, label_values, *, ids: bool = False) -
     QGIS) marks its background, which read as no-data hid every false positive (review s54
     C1: mIoU 1.0); a rule from the page's and its prediction's indices scored one page's
     no-data and ignored another's, and a prediction of many object ids turned a volume's
-    no-data into a true object (review s54, 5). With object ids (``ids``: 3-D, ``gt_instances``) every
-    value but 0 (their background, as GDAL_NODATA=0 names a 0/1 raster's) is no-data: ids
-    name no class a tag could mean, and GDAL_NODATA=7 was read as object 7 without a word,
-    where 3-D takes no ignore value to say otherwise (s56)."""
+    no-data into a true object (review s54, 5). With object ids (``ids``: 3-D,
+    ``gt_instances``) every value but 0 (their background, as GDAL_NODATA=0 names a 0/1
+    raster's) is no-data: ids name no class a tag could mean, and GDAL_NODATA=7 was read as
+    object 7 without a word, where 3-D takes no ignore value to say otherwise (s56)."""
     if value is None:
         return None
     if ids:
