@@ -86,3 +86,34 @@ def test_a_mask_value_no_class_of_the_checkpoint_has_is_told_each_caller_s_comma
     assert error.value.cli.endswith(
         "or with evaluate --pred --gt-instances after unetlab predict --instances"
     )
+
+
+def test_a_data_path_with_braces_is_named_whole_in_the_checkpoint_class_refusal(tmp_path, capsys):
+    """check_model_classes ran str.format over a line holding the mask's path: a data folder
+    "run {1}" raised ValueError ("cannot switch from manual field specification"), told
+    "this is a bug" (s56 review E). Python and the command line each name it whole."""
+    from unetlab.checkpoint import save_model
+    from unetlab.cli import main
+    from unetlab.data.io import write_png
+    from unetlab.evaluate import evaluate_model
+    from unetlab.models import UNet
+
+    root = tmp_path / "run {1}"
+    write_png(root / "data" / "images" / "a.png", np.full((32, 32), 9, np.uint8))
+    mask = np.zeros((32, 32), np.uint8)
+    mask[4:10, 4:10], mask[0, 0] = 1, 5
+    write_png(root / "data" / "masks" / "a.png", mask)
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same")
+    model.classes = ["background", "{0} cell"]
+    said = f"{root / 'data' / 'masks' / 'a.png'}: mask value(s) 5 are no class of the "
+    said += "checkpoint (class indices 0..1: background, {0} cell): fix that mask"
+    with pytest.raises(MaskValuesError) as caught:
+        evaluate_model(model, root / "data", progress=False)
+    assert str(caught.value).startswith(said)
+    assert "give ignore_value=5 if its pixels count nowhere" in str(caught.value)
+    checkpoint = save_model(root / "m.pt", model)
+    argv = ["evaluate", "--checkpoint", str(checkpoint), "--data", str(root / "data")]
+    assert main([*argv, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"unetlab evaluate: error: {said}") and "bug" not in err
+    assert "give --ignore-value 5 if its pixels count nowhere" in err

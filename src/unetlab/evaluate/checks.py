@@ -13,7 +13,7 @@ import numpy as np
 from unetlab.data.fingerprint import one_file_values
 from unetlab.data.instances import looks_like_instances
 from unetlab.data.tiff_files import is_tiff_name
-from unetlab.errors import DatasetError, MadeAgain, UnetlabError
+from unetlab.errors import DatasetError, MadeAgain, Spelled, UnetlabError, spelled
 from unetlab.progress import checked
 
 #: without label values, a mask's own no-data value from this one up (and a negative one) is
@@ -156,22 +156,29 @@ def check_model_classes(values: np.ndarray, classes: Sequence[str], name: str) -
     said = (
         f"{name}: mask value(s) {shown} are no class of the checkpoint (class indices "
         f"0..{len(classes) - 1}: {', '.join(classes)}): fix that mask (another encoding? "
-        "stray marks?){}; masks of object ids are scored against a nuclei (instance) model, "
-        "or with {} after {}"
+        "stray marks?)"
     )
-    # one value may mark the pixels that count nowhere
-    ignore = f", or give {{}}{extra[0]} if its pixels count nowhere" if extra.size == 1 else ""
+
+    def told(ignore: str, scored: str, made: str) -> str:
+        # the path and the class names go in whole, never through str.format: a folder
+        # "run {1}" raised ValueError, told "this is a bug" (s56 review E)
+        also = (
+            f", or give {ignore}{extra[0]} if its pixels count nowhere" if extra.size == 1 else ""
+        )
+        return (
+            f"{said}{also}; masks of object ids are scored against a nuclei (instance) model, "
+            f"or with {scored} after {made}"
+        )
+
     raise MaskValuesError(
-        said.format(
-            ignore.format("ignore_value="),
-            "evaluate_predictions(..., gt_instances=True)",
-            "predict_folder(..., objects=True)",
-        ),
-        cli=said.format(
-            ignore.format("--ignore-value "),
-            "evaluate --pred --gt-instances",
-            "unetlab predict --instances",
-        ),
+        **spelled(
+            told,
+            Spelled("ignore_value=", "--ignore-value "),
+            Spelled(
+                "evaluate_predictions(..., gt_instances=True)", "evaluate --pred --gt-instances"
+            ),
+            Spelled("predict_folder(..., objects=True)", "unetlab predict --instances"),
+        )
     )
 
 
