@@ -275,3 +275,4 @@ def test_a_3d_truth_whose_tag_names_all_its_objects_no_data_says_so(tmp_path, ca
         report = evaluate_model(local_net().eval(), tmp_path / "d", objects_3d=True, progress=False)
     said = [r.getMessage() for r in caplog.records if "every labelled voxel" in r.getMessage()]
     assert len(said) == 1 and "names 255 no-data" in said[0] and report.to_dict()["objects"] == 0
+    assert said[0].startswith(f"{tmp_path / 'd' / 'masks' / 's.tif'}: ")  # the file, not row s

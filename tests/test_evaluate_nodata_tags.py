@@ -66,18 +66,24 @@ def test_the_lines_name_a_mask_as_predict_names_its_input(tmp_path, caplog):
         assert line.startswith(f"{named}: the truth's own tag"), line
 
 
-def test_a_truth_with_objects_beside_its_no_data_is_not_said(tmp_path, caplog):
-    """A prediction kept as the truth (0/1, 255 outside a swath, tagged): its no-data is
-    scored nowhere and no line says objects are lost, though one file has none in its swath."""
+def test_each_truth_that_lost_every_object_to_its_tag_is_named_not_those_that_kept_some(
+    tmp_path, caplog
+):
+    """Truths 0/1 with 255 tagged no-data at their left edge: a.png keeps objects beside it,
+    b.png and c.png have none left. The line was said only where no file kept any (one
+    file with objects silenced it for the others, review s56 E, 3): judged per file, one
+    line names b.png and c.png, not a.png."""
     (tmp_path / "pred").mkdir()
-    for stem, objects in (("a", True), ("b", False)):
+    for stem, objects in (("a", True), ("b", False), ("c", False)):
         truth = (_ids() > 0).astype(np.uint8) * objects
         truth[:, :3] = 255
         write_png(tmp_path / "gt" / f"{stem}.png", truth, text={"nodata": "255"})
         tifffile.imwrite(tmp_path / "pred" / f"{stem}_objects.tif", _ids())
     with caplog.at_level(logging.WARNING):
         report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", progress=False)
-    assert report.to_dict()["nodata_pixels_truth"] == 2 * 32 * 3 and _lost_lines(caplog) == []
+    (line,) = _lost_lines(caplog)
+    assert report.to_dict()["nodata_pixels_truth"] == 3 * 32 * 3
+    assert line.startswith("b.png, c.png: the truth's own tag names 255 no-data"), line
 
 
 def test_an_id_truth_s_tag_below_255_is_no_data_and_0_stays_background(tmp_path):

@@ -1068,9 +1068,9 @@ def say_no_object_left(names: Sequence[str], value: float, unit: str, fix: str =
 
 class TruthLost:
     """The mask files whose own no-data (:func:`nodata_pixels`) holds every labelled pixel of
-    theirs, gathered page by page (:meth:`add`) to be said once (:func:`say_no_object_left`).
-    Said where no file's tag left a labelled pixel: masks that are predictions kept as truth
-    (classes, their no-data outside a swath) have some swath without foreground."""
+    theirs, gathered page by page (:meth:`add`) and said once (:meth:`say`), judged per
+    file: one tagged file that kept its objects silenced the line for those that lost every
+    one (review s56 E, 3)."""
 
     def __init__(self):
         self.voided: dict[Path, float] = {}  # files whose own no-data was found: its value
@@ -1087,11 +1087,18 @@ class TruthLost:
             self.left.add(path)
 
     def lost(self) -> list[Path]:
-        """The files with no labelled pixel outside their own no-data, where every file
-        with no-data is one of them (else none)."""
-        if any(path in self.left for path in self.voided):
-            return []
-        return list(self.voided)
+        """The files with no labelled pixel outside their own no-data."""
+        return [path for path in self.voided if path not in self.left]
+
+    def say(self, folder, unit: str, fix: Callable[[float], str] = lambda value: "") -> None:
+        """Say the files that lost every labelled ``unit`` (pixel, voxel) to their tag, one
+        line per tag value, ``fix`` of it the setting that reads it as a class (ending
+        ``or``; none: ""); files named as in ``folder`` (:func:`named_in`)."""
+        lost: dict[float, list[str]] = {}
+        for path in self.lost():
+            lost.setdefault(self.voided[path], []).append(named_in(path, folder))
+        for value, names in lost.items():
+            say_no_object_left(names, value, unit, fix(value))
 
 
 def _filled(raw: np.ndarray, void: np.ndarray) -> np.ndarray:

@@ -88,6 +88,7 @@ from unetlab.evaluate.identity import files_identity
 from unetlab.evaluate.masks import (
     DATA_DIR,
     IGNORE_VALUE,
+    TruthLost,
     binary_truth,
     encode,
     evaluation_pairs,
@@ -295,7 +296,7 @@ def _volumes_scored(model, predicting, outputs, stacks: list[tuple[Path, Path]],
     axes as given, else each pair's (None: as they record, or their truth's: :func:`truth_axes`)."""
     from unetlab.inference.files import image_scale, stack_objects_3d
 
-    acc, flat = volume_accumulator(), []
+    acc, flat, lost = volume_accumulator(), [], TruthLost()
     for image, mask, own in stacks:
         look_beside(model)  # fewer threads beside other work, once, as a folder's prediction
         factor = image_scale(model, image, predicting.scale, outputs.pixel_size)  # auto: said
@@ -308,9 +309,10 @@ def _volumes_scored(model, predicting, outputs, stacks: list[tuple[Path, Path]],
         truth = dict(flat=flat, gt_axes=mask_axes(mask, given_here))
         nodata = named_nodata(mask)  # the truth's own, scored nowhere as evaluate --pred's
         for name, where, pred, gt in volumes(image, mask, stem, (np.stack(ids), axes), **truth):
-            add_volume(acc, name, where | column, pred, gt, nodata)
+            lost.add(mask, gt, nodata, add_volume(acc, name, where | column, pred, gt, nodata))
         if done is not None:
             done(stem)
+    lost.say(None, "voxel")  # one line per truth file, not per frame
     say_flat_scored(flat, len(stacks))
     return acc
 

@@ -110,7 +110,6 @@ from unetlab.evaluate.masks import (
     recorded_ignore_value,
     recorded_label_values,
     refuse_image_folders,
-    say_no_object_left,
     say_unscored,
     stored_in_8_bits,
     trained_label_values,
@@ -458,15 +457,16 @@ def _scored(
 
 def _say_truth_lost(lost: TruthLost, reading: _Reading, gt_dir: Path) -> None:
     """The warning of the mask files whose own no-data tag holds every labelled pixel
-    (:func:`say_no_object_left`, 3-D's too), with the fix that reads its value as a class:
-    label values, where none are given and the masks are no object ids (which take none)."""
-    if not (files := lost.lost()):
-        return
-    value, fix = lost.voided[files[0]], ""
-    if reading.label_values is None and not reading.gt_instances:
+    (:meth:`TruthLost.say`, 3-D's too), with the fix that reads its value as a class: label
+    values, where none are given and the masks are no object ids (which take none)."""
+
+    def fix(value: float) -> str:
+        if reading.label_values is not None or reading.gt_instances:
+            return ""
         v = f"{value:g}"
-        fix = said_as(Spelled(f"give label_values=[0, {v}] or ", f"give --label-values 0 {v} or "))
-    say_no_object_left([named_in(f, gt_dir) for f in files], value, "pixel", fix)
+        return said_as(Spelled(f"give label_values=[0, {v}] or ", f"give --label-values 0 {v} or "))
+
+    lost.say(gt_dir, "pixel", fix)
 
 
 def _objects_only(mask_files: Sequence[Path], gt_dir: Path) -> bool:

@@ -27,9 +27,9 @@ from unetlab.errors import DatasetError, Spelled, UnetlabError, said_as, spelled
 from unetlab.evaluate.accumulate import Accumulator
 from unetlab.evaluate.masks import (
     Predictions,
+    TruthLost,
     ground_truth,
     has_planes,
-    labelled_left,
     named_in,
     named_nodata,
     nodata_pixels,
@@ -38,7 +38,6 @@ from unetlab.evaluate.masks import (
     planes_saved_with_axes,
     recorded_3d,
     refuse_image_folders,
-    say_no_object_left,
     say_unscored,
 )
 from unetlab.evaluate.report import Report
@@ -92,16 +91,17 @@ def evaluate_volumes(
     named = {mask_stem(m) for m in mask_files}
     stems = {m: ome_less(mask_stem(m), preds.objects, named) for m in mask_files}
     _refuse_planewise(preds, list(stems.values()))
-    acc, flat = accumulator(), []
+    acc, flat, lost = accumulator(), [], TruthLost()
     each = dict(what="each stack's name", each=True, total=len(stems), unit="stack")
     with progress_calls(progress, desc="stacks", **each) as done:
         for mask, stem in stems.items():
             _refuse_missing_volume(preds, mask, stem, pred_dir)
             value = named_nodata(mask)  # the masks' own no-data, as evaluate --pred's
             for name, where, pred, gt in volumes(preds.objects[stem], mask, stem, flat=flat):
-                add_volume(acc, name, where, pred, gt, value)
+                lost.add(mask, gt, value, add_volume(acc, name, where, pred, gt, value))
             if done is not None:
                 done(stem)
+    lost.say(gt_dir, "voxel")  # one line per file, not per frame; 3-D takes no label values
     say_flat_scored(flat, len(stems), gt_dir)
     say_unscored(preds, [mask_stem(m) for m in mask_files], gt_dir)
     report = acc.report(CLASSES, thresholds=None, worst=worst)
@@ -155,14 +155,13 @@ def add_volume(
     pred: np.ndarray,
     gt: np.ndarray,
     nodata: float | None = None,
-):
+) -> np.ndarray | None:
     """One row of ``acc``: the predicted and true (Z, Y, X) ids of a stack (a frame);
     ``nodata``: the value the truth's file names no-data (:func:`named_nodata`), whose
     voxels (:func:`~unetlab.evaluate.masks.nodata_pixels`: any value but 0, object ids) are
-    scored nowhere and no object's, as on the 2-D path."""
-    void = nodata_pixels(gt, nodata, None, ids=True)
-    if void is not None and not labelled_left(gt, void):
-        say_no_object_left([name], nodata, "voxel")  # 3-D takes no label values
+    scored nowhere and no object's, as on the 2-D path; those voxels returned (or None),
+    for the caller to say per file what they took (:class:`TruthLost`)."""
+    void = taken = nodata_pixels(gt, nodata, None, ids=True)
     flat_pred, flat_gt = _flat(pred), _flat(gt)
     pixels = dict(pred=(flat_pred > 0).astype(np.uint8), gt=(flat_gt > 0).astype(np.uint8))
     if void is not None:
@@ -173,6 +172,7 @@ def add_volume(
             gt=np.where(void, IGNORE_INDEX, flat_gt > 0).astype(np.int64),
         )
     acc.add(name, **pixels, gt_ids=flat_gt, pred_ids=flat_pred, where=where, truth_void=void)
+    return taken
 
 
 def volumes(
