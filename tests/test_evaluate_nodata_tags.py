@@ -86,6 +86,43 @@ def test_each_truth_that_lost_every_object_to_its_tag_is_named_not_those_that_ke
     assert line.startswith("b.png, c.png: the truth's own tag names 255 no-data"), line
 
 
+def test_an_id_truth_s_tag_that_takes_an_object_says_so_once_per_file(tmp_path, caplog):
+    """Ids 1..7 tagged GDAL_NODATA=1 (a GIS tool's), the prediction missing object 1: any
+    tagged id but 0 is no-data, so object 1 counts nowhere and recall is 1.0, without a
+    word (s56 E, 1). One line per file names it, its tag and what that took; a TZYX movie
+    of 2 frames says it once, naming the file, not a row s[0] (s56 E, 5)."""
+    ids = np.zeros((32, 32), np.uint16)
+    for i in range(6):
+        ids[2 + 5 * i : 6 + 5 * i, 2:8] = i + 1
+    ids[20:30, 20:30] = 7
+    pred = np.where(ids == 1, 0, ids)  # the model missed object 1
+    for folder in ("p", "g"):
+        (tmp_path / folder).mkdir()
+    tifffile.imwrite(tmp_path / "p" / "a_objects.tif", pred)
+    tifffile.imwrite(tmp_path / "g" / "a.tif", ids, extratags=[(42113, "s", 0, "1", True)])
+    dirs = (tmp_path / "p", tmp_path / "g")
+    said = "a.tif: its GDAL_NODATA tag names 1 no-data: object 1 ({}) counts nowhere; if it is "
+    said += "an object, re-save the file without the tag to score it"
+    with caplog.at_level(logging.WARNING):
+        flat = evaluate_predictions(*dirs, gt_instances=True, progress=False).to_dict()
+    assert (flat["objects"], flat["object_recall"], flat["nodata_pixels_truth"]) == (6, 1.0, 24)
+    assert _taken_lines(caplog) == [said.format("24 pixels")]
+    movie = dict(metadata={"axes": "TZYX"}, photometric="minisblack")
+    tifffile.imwrite(tmp_path / "p" / "a_objects.tif", np.stack([[pred] * 3] * 2), **movie)
+    tags = [(42113, "s", 0, "1", True)]
+    tifffile.imwrite(tmp_path / "g" / "a.tif", np.stack([[ids] * 3] * 2), extratags=tags, **movie)
+    with caplog.at_level(logging.WARNING):
+        volume = evaluate_predictions(*dirs, objects_3d=True, progress=False).to_dict()
+    assert (volume["objects"], volume["object_recall"]) == (12, 1.0)
+    assert _taken_lines(caplog) == [said.format(f"{2 * 3 * 24} voxels")]
+
+
+def _taken_lines(caplog) -> list[str]:
+    said = [r.getMessage() for r in caplog.records if "counts nowhere; if it is" in r.getMessage()]
+    caplog.clear()
+    return said
+
+
 def test_an_id_truth_s_tag_below_255_is_no_data_and_0_stays_background(tmp_path):
     """GDAL_NODATA=2 on a truth of object ids (2-D --gt-instances, 3-D --objects-3d) was
     read as object 2 without a word (3-D takes no ignore value to say otherwise): ids name

@@ -130,7 +130,7 @@ def check_named_nodata(classed: Mapping[Path, float], known: int) -> None:
     for path, value in classed.items():
         if value < known:
             continue
-        v, tag = int(value), "GDAL_NODATA tag" if is_tiff_name(path) else "text key nodata"
+        v, tag = int(value), tag_name(path)
         said = (
             f"{path}: its {tag} names {v} no-data, but without label values a mask value below "
             f"{NO_CLASS_FROM} is a class index whatever a file's tag says, and {v} is no class "
@@ -141,6 +141,11 @@ def check_named_nodata(classed: Mapping[Path, float], known: int) -> None:
             said + fix.format(f"ignore_value={v}", "label_values=[...]"),
             cli=said + fix.format(f"--ignore-value {v}", "--label-values"),
         )
+
+
+def tag_name(path: Path) -> str:
+    """The tag by which the label image ``path`` names its no-data value, as lines say it."""
+    return "GDAL_NODATA tag" if is_tiff_name(path) else "text key nodata"
 
 
 def check_model_classes(values: np.ndarray, classes: Sequence[str], name: str) -> None:

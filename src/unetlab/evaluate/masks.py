@@ -69,7 +69,7 @@ from unetlab.errors import (
     spelled,
     worded,
 )
-from unetlab.evaluate.checks import NO_CLASS_FROM, MaskValuesError
+from unetlab.evaluate.checks import NO_CLASS_FROM, MaskValuesError, tag_name
 from unetlab.evaluate.report import PREDICTED_VALUES
 from unetlab.outputs import RECORD_FILES
 from unetlab.provenance import shell_command
@@ -1067,23 +1067,28 @@ def say_no_object_left(names: Sequence[str], value: float, unit: str, fix: str =
 
 
 class TruthLost:
-    """The mask files whose own no-data (:func:`nodata_pixels`) holds every labelled pixel of
-    theirs, gathered page by page (:meth:`add`) and said once (:meth:`say`), judged per
-    file: one tagged file that kept its objects silenced the line for those that lost every
-    one (review s56 E, 3)."""
+    """The mask files whose own no-data tag (:func:`nodata_pixels`) took labelled pixels,
+    gathered page by page (:meth:`add`) and said once per file (:meth:`say`): those left
+    without any (:func:`say_no_object_left`), judged per file (one tagged file that kept its
+    objects silenced the line for those that lost every one: review s56 E, 3), and with
+    object ids (``ids``) those it took an object from (:func:`say_object_taken`: ids 1..7
+    tagged GDAL_NODATA=1 scored recall 1.0 of a prediction that missed object 1, s56 E, 1)."""
 
-    def __init__(self):
+    def __init__(self, *, ids: bool = False):
+        self.ids = ids  # the masks hold object ids: any tag but 0 is no-data
         self.voided: dict[Path, float] = {}  # files whose own no-data was found: its value
+        self.taken: dict[Path, int] = {}  # ... the labelled pixels it took
         self.left: set[Path] = set()  # files with a labelled pixel outside it
 
     def add(self, path: Path, mask: np.ndarray, value: float | None, void) -> None:
         """One page of ``path``: ``mask`` as read, ``value`` its file's no-data tag (None:
         none, nothing to look at), ``void`` the pixels read as no-data (None: none)."""
-        if value is None or value <= 0 or path in self.left:
+        if value is None or value <= 0:
             return  # no tag, or one of no labelled value
         if void is not None:
             self.voided[path] = value
-        if labelled_left(mask, void):
+            self.taken[path] = self.taken.get(path, 0) + int(np.count_nonzero(void))
+        if path not in self.left and labelled_left(mask, void):
             self.left.add(path)
 
     def lost(self) -> list[Path]:
@@ -1093,12 +1098,31 @@ class TruthLost:
     def say(self, folder, unit: str, fix: Callable[[float], str] = lambda value: "") -> None:
         """Say the files that lost every labelled ``unit`` (pixel, voxel) to their tag, one
         line per tag value, ``fix`` of it the setting that reads it as a class (ending
-        ``or``; none: ""); files named as in ``folder`` (:func:`named_in`)."""
+        ``or``; none: ""); with object ids each other file whose tag took an object; files
+        named as in ``folder`` (:func:`named_in`)."""
         lost: dict[float, list[str]] = {}
         for path in self.lost():
             lost.setdefault(self.voided[path], []).append(named_in(path, folder))
         for value, names in lost.items():
             say_no_object_left(names, value, unit, fix(value))
+        if not self.ids:
+            return  # classes: a swath's no-data beside objects is what a tag is for
+        for path in [path for path in self.voided if path in self.left]:
+            said = (named_in(path, folder), self.voided[path], self.taken[path])
+            say_object_taken(*said, unit, tag_name(path))
+
+
+def say_object_taken(name: str, value: float, count: int, unit: str, tag: str) -> None:
+    """One warning: the truth file ``name`` of object ids, whose ``tag`` names ``value``
+    no-data, lost its ``count`` ``unit`` s of that id: any tagged id but 0 is no-data
+    (:func:`nodata_pixels`), which a GIS tool's GDAL_NODATA=1 makes of object 1. Said, as
+    the value may mark true no-data there (a 16-bit map's 65535): the fix is the user's."""
+    v = f"{value:g}"
+    log.warning(
+        "%s: its %s names %s no-data: object %s (%d %ss) counts nowhere; if it is an object, "
+        "re-save the file without the tag to score it",
+        *(name, tag, v, v, count, unit),
+    )
 
 
 def _filled(raw: np.ndarray, void: np.ndarray) -> np.ndarray:

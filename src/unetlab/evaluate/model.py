@@ -296,7 +296,7 @@ def _volumes_scored(model, predicting, outputs, stacks: list[tuple[Path, Path]],
     axes as given, else each pair's (None: as they record, or their truth's: :func:`truth_axes`)."""
     from unetlab.inference.files import image_scale, stack_objects_3d
 
-    acc, flat, lost = volume_accumulator(), [], TruthLost()
+    acc, flat, lost = volume_accumulator(), [], TruthLost(ids=True)
     for image, mask, own in stacks:
         look_beside(model)  # fewer threads beside other work, once, as a folder's prediction
         factor = image_scale(model, image, predicting.scale, outputs.pixel_size)  # auto: said

@@ -445,7 +445,7 @@ def _scored(
     )
     count = classes.label_values is None and classes.names is None
     indices = classes.label_values is None and not reading.gt_instances  # mask values are
-    values = _ValueStats(count_values=count, void=void, indices=indices)
+    values = _ValueStats(count_values=count, void=void, indices=indices, ids=reading.gt_instances)
     stems: list[str] = []
     missing, scored = _accumulate(acc, values, _noting(masks, stems), preds, reading, done)
     _refuse_missing(missing, preds, stems)
@@ -456,7 +456,7 @@ def _scored(
 
 
 def _say_truth_lost(lost: TruthLost, reading: _Reading, gt_dir: Path) -> None:
-    """The warning of the mask files whose own no-data tag holds every labelled pixel
+    """The warnings of the mask files whose own no-data tag took labelled pixels
     (:meth:`TruthLost.say`, 3-D's too), with the fix that reads its value as a class: label
     values, where none are given and the masks are no object ids (which take none)."""
 
@@ -872,7 +872,7 @@ def _truth_nodata(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """:func:`mask_nodata` of ``page`` read as ``reading`` says (object ids: any tag but 0
     is no-data), its file's tag read once into ``values``, which gathers the files left
-    without a labelled pixel (:class:`TruthLost`)."""
+    without a labelled pixel or, of ids, an object (:class:`TruthLost`)."""
     ids = reading.gt_instances
     mask, void = mask_nodata(page, reading.label_values, values.nodata, ids=ids)
     values.lost.add(page.path, page.mask, values.nodata[page.path], void)
@@ -930,7 +930,9 @@ class _ValueStats:
     holds at least 4 values (object ids the same in every file, said: :meth:`check`; beside
     predicted object ids they were read as ids before: :func:`_masks_as_ids`)."""
 
-    def __init__(self, *, count_values: bool, void: int | None, indices: bool = False):
+    def __init__(
+        self, *, count_values: bool, void: int | None, indices: bool = False, ids: bool = False
+    ):
         self.count_values = count_values
         self.indices = indices  # mask values are class indices (no label values, no ids)
         self.void = void
@@ -942,7 +944,7 @@ class _ValueStats:
         self.pages: list[MaskValues] | None = [] if count_values else None
         self.nodata: dict[Path, float | None] = {}  # each mask file's own no-data value
         self.nodata_classed: dict[Path, float] = {}  # ... where a page read it as a class
-        self.lost = TruthLost()  # ... where it holds every labelled pixel of its file
+        self.lost = TruthLost(ids=ids)  # ... where it took labelled pixels (``ids``: ids)
 
     def add(
         self, mask: np.ndarray, gt: np.ndarray, pred: np.ndarray, path: Path, *, mapped: bool

@@ -91,7 +91,7 @@ def evaluate_volumes(
     named = {mask_stem(m) for m in mask_files}
     stems = {m: ome_less(mask_stem(m), preds.objects, named) for m in mask_files}
     _refuse_planewise(preds, list(stems.values()))
-    acc, flat, lost = accumulator(), [], TruthLost()
+    acc, flat, lost = accumulator(), [], TruthLost(ids=True)
     each = dict(what="each stack's name", each=True, total=len(stems), unit="stack")
     with progress_calls(progress, desc="stacks", **each) as done:
         for mask, stem in stems.items():
