@@ -86,6 +86,24 @@ def test_each_truth_that_lost_every_object_to_its_tag_is_named_not_those_that_ke
     assert line.startswith("b.png, c.png: the truth's own tag names 255 no-data"), line
 
 
+def test_the_user_s_own_ignore_value_at_the_tag_is_not_told_label_values(tmp_path, caplog):
+    """ignore_value=255 beside a truth tagged 255: the user said 255 counts nowhere, yet was
+    told label_values=[0, 255], which is refused beside that ignore value (s56 E, 4)."""
+    (tmp_path / "pred").mkdir()
+    tifffile.imwrite(tmp_path / "pred" / "a_objects.tif", _ids())
+    write_png(
+        tmp_path / "gt" / "a.png", ((_ids() > 0) * 255).astype(np.uint8), text={"nodata": "255"}
+    )
+    dirs = [str(tmp_path / "pred"), str(tmp_path / "gt")]
+    with caplog.at_level(logging.WARNING):
+        report = evaluate_predictions(*dirs, ignore_value=255, progress=False)
+        assert main(["evaluate", "--pred", dirs[0], "--gt", dirs[1], "--ignore-value", "255"]) == 0
+    assert report.to_dict()["objects"] == 0 and _lost_lines(caplog) == []
+    with caplog.at_level(logging.WARNING):  # another ignore value: still said
+        evaluate_predictions(*dirs, ignore_value=7, progress=False)
+    assert len(_lost_lines(caplog)) == 1
+
+
 def test_an_id_truth_s_tag_that_takes_an_object_says_so_once_per_file(tmp_path, caplog):
     """Ids 1..7 tagged GDAL_NODATA=1 (a GIS tool's), the prediction missing object 1: any
     tagged id but 0 is no-data, so object 1 counts nowhere and recall is 1.0, without a

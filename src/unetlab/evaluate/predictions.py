@@ -872,10 +872,13 @@ def _truth_nodata(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """:func:`mask_nodata` of ``page`` read as ``reading`` says (object ids: any tag but 0
     is no-data), its file's tag read once into ``values``, which gathers the files left
-    without a labelled pixel or, of ids, an object (:class:`TruthLost`)."""
+    without a labelled pixel or, of ids, an object (:class:`TruthLost`); not those whose tag
+    is the ``ignore_value`` given, whose pixels the caller said count nowhere (they were
+    told ``label_values=[0, 255]`` beside ``ignore_value=255``, which is refused: s56 E, 4)."""
     ids = reading.gt_instances
     mask, void = mask_nodata(page, reading.label_values, values.nodata, ids=ids)
-    values.lost.add(page.path, page.mask, values.nodata[page.path], void)
+    if (value := values.nodata[page.path]) != reading.ignore_value:  # else theirs to say
+        values.lost.add(page.path, page.mask, value, void)
     return mask, void
 
 
