@@ -1087,7 +1087,8 @@ class TruthLost:
             return  # no tag, or one of no labelled value
         if void is not None:
             self.voided[path] = value
-            self.taken[path] = self.taken.get(path, 0) + int(np.count_nonzero(void))
+            if self.ids:  # said of ids only (8 us a 512x512 page)
+                self.taken[path] = self.taken.get(path, 0) + int(np.count_nonzero(void))
         if path not in self.left and labelled_left(mask, void):
             self.left.add(path)
 
