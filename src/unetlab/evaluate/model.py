@@ -116,6 +116,7 @@ from unetlab.inference.pages import (
     say_trained_axes,
     trained_axes,
 )
+from unetlab.inference.sizing import AUTO
 from unetlab.inference.threads_look import capped, look_beside
 from unetlab.progress import progress_calls
 from unetlab.runtime import tuned_allocator
@@ -257,7 +258,7 @@ def _checked_3d(objects_3d, sizes: dict, thresholds) -> bool:
         size = Spelled(given[0], "--" + given[0].replace("_", "-"))
         said = "{} sizes the voxels whose objects {} joins in 3-D (or the images of {}); "
         said += "scored plane by plane it changes nothing: drop it, or add {}"
-        raise UnetlabError(**spelled(said.format, size, OBJECTS_3D, _AUTO_SCALE, OBJECTS_3D))
+        raise UnetlabError(**spelled(said.format, size, OBJECTS_3D, AUTO, OBJECTS_3D))
     return bool(objects_3d)
 
 
@@ -649,10 +650,8 @@ class _Scales:
         return self.files[image]
 
 
-#: what a class model's masks that look like object ids need (:class:`_IdPages`)
 #: the settings the 3-D refusals name, as each caller spells them
 _BEST_THRESHOLD = Spelled("thresholds", "--best-threshold")
-_AUTO_SCALE = Spelled("scale='auto'", "--scale auto")
 _TRAIN_INSTANCES = Spelled(
     *map(
         "this model reads them as classes: train an instance model on them ({}) and evaluate "

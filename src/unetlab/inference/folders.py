@@ -35,6 +35,7 @@ from unetlab.data.positions import each_position
 from unetlab.data.read_notes import ReadNotes, handed_notes, read_notes, take_notes
 from unetlab.data.shown import shown_as, shown_path
 from unetlab.data.slides import slide_name
+from unetlab.data.tiffmeta import PIXEL_SIZE_UM
 from unetlab.errors import (
     OutOfMemoryError,
     OutputError,
@@ -104,7 +105,6 @@ from unetlab.inference.predict import (
     say_handed,
 )
 from unetlab.inference.records import OutputOptions, Provenance, save_outcome
-from unetlab.inference.sizing import PIXEL_SIZE_UM
 from unetlab.inference.stale import drop_failed_changed, name_kept_outputs, say_gone_inputs
 from unetlab.inference.stream_rule import (
     is_streamed,

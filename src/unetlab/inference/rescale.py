@@ -15,10 +15,10 @@ import numpy as np
 from skimage.transform import resize
 
 from unetlab.data.read_notes import note_once
+from unetlab.data.tiffmeta import PIXEL_SIZE_UM
 from unetlab.errors import Spelled, UnetlabError, said_as, spelled
 from unetlab.inference.sizing import (
     AUTO,
-    PIXEL_SIZE_UM,
     SCALE,
     STREAMED_SCALE_FIXES,
     trained_pixel_size,

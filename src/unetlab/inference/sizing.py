@@ -135,9 +135,6 @@ AUTO = Spelled("scale='auto'", "--scale auto")
 SCALE = Spelled("scale=", "--scale")
 #: the pyramid level predicted, as the API and the command give it
 LEVEL_AS = Spelled("level=", "--level")
-#: the pixel size a caller gives (for um columns, --scale auto: a notebook was told "give
-#: --pixel-size UM (pixel_size=)", s54)
-PIXEL_SIZE_UM = Spelled("pixel_size=UM", "--pixel-size UM")
 
 
 #: the ways to predict a large image read window by window at the training pixel size,
