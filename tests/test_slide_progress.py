@@ -85,6 +85,25 @@ def test_a_streamed_slide_logs_its_tiles(tmp_path, caplog):
     total = int(said[-1].split(" of ")[1].split()[0])
     assert total == int(said[-1].removeprefix(head).split()[0]) > 0
     assert np.all(tifffile.imread(tmp_path / "o" / "big.tif") >= 0)
+    # its outputs are still to write: not "about 0 s left" (s55)
+    assert said[-1].endswith("so far; still to come: writing the outputs"), said[-1]
+
+
+def test_the_last_tiles_line_says_the_work_to_come_not_0_s_left(caplog):
+    """At its last tile a 4096² slide's line said "about 0 s left" at 1:33 of its 3:00:
+    its objects and its outputs' pyramids were still to come (s55)."""
+    clock = _Clock()
+    after = "the objects, writing the outputs"
+    progress = TileProgress("s.tif", 20, clock=clock, after=after)
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_progress"):
+        for _ in range(2):
+            clock.now += 45
+            progress(10)
+    assert caplog.messages == [
+        "s.tif: 10 of 20 tiles (50%), 45 s so far, about 45 s left",
+        "s.tif: 20 of 20 tiles (100%), 1 min 30 s so far; "
+        "still to come: the objects, writing the outputs",
+    ]
 
 
 def test_a_resumed_slides_bar_starts_at_the_tiles_done(caplog):
@@ -349,6 +368,8 @@ def test_without_a_bar_each_step_after_the_tiles_gets_its_line_once(tmp_path, ca
     measuring = [m for m in said if "numbering, measuring" in m]
     assert len(measuring) == 1 and measuring[0].startswith("w_objects.tif: numbering"), said
     assert not any("tracing their outlines" in m for m in said)
+    last = [m for m in said if "tiles (100%)" in m]
+    assert last and last[-1].endswith("; still to come: the objects, writing the outputs"), said
 
 
 def test_a_shown_bar_says_the_steps_and_the_log_does_not(tmp_path, caplog):

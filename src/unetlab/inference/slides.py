@@ -1296,7 +1296,9 @@ def _predict_bands(
     slide_resume.note_done_before(rows_before * slide.shape[2])  # not this run's pixels
     arrays = {key: ome.open_level(run.stages[key]) for key in specs}
     fn = probability_fn(model, precision=options.precision, tta=options.tta)
-    progress = _tile_progress(shown_path(slide.path), run.grid, run.batch, band, firsts, progress)
+    after = ("the objects, " if run.found is not None else "") + "writing the outputs"
+    named = (shown_path(slide.path), after)
+    progress = _tile_progress(named, run.grid, run.batch, band, firsts, progress)
     with inference_session(model, options.device) as dev:
         check_precision(options.precision, dev)
         # the band holding the first rows says the page's lines (the main one's but on a
@@ -1494,12 +1496,14 @@ def _say_resumed(run: _SlideRun, group: Group, done, pages: tuple) -> None:
         log.info(line)
 
 
-def _tile_progress(name, grid, batch, band, firsts, progress) -> TileProgress:
-    """The tile count of a band of rows of each page, those before ``firsts`` done."""
+def _tile_progress(named, grid, batch, band, firsts, progress) -> TileProgress:
+    """The tile count of a band of rows of each page, those before ``firsts`` done;
+    ``named``: the slide's name and the work after its tiles (:class:`TileProgress`)."""
+    name, after = named
     start, stop = band
     total = len(firsts) * _band_tiles(grid, batch, (start, stop))
     done = total - sum(_band_tiles(grid, batch, (first, stop)) for first in firsts)
-    return TileProgress(name, total, progress, done=done)
+    return TileProgress(name, total, progress, done=done, after=after)
 
 
 def _band_tiles(grid: TileGrid, batch: int, rows: tuple[int, int]) -> int:
