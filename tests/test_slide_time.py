@@ -65,6 +65,21 @@ def test_a_streamed_z_stack_stays_z(tmp_path):
         assert tif.series[0].axes == "ZYX" and "TimeIncrement" not in tif.ome_metadata
 
 
+def test_a_streamed_stacks_page_axes_are_read_from_its_header_once(tmp_path, monkeypatch):
+    """Its page axes were read from the file's header again for each page's lines and for
+    its outputs' axes and order: 12 times for a 3-frame movie (s55); read once, its outputs
+    still a TZ movie's."""
+    from unetlab.inference import slides
+
+    path = _stack(tmp_path, "TZ", (3, 2), finterval=60, spacing=0.5)
+    reads, read = [], slides.read_page_axes
+    monkeypatch.setattr(slides, "read_page_axes", lambda *a, **k: reads.append(a) or read(*a, **k))
+    written = predict_file(foreground_model(), path, tmp_path / "out", large_threshold=10)
+    assert reads == [(path, 6)]
+    with tifffile.TiffFile(next(p for p in written if p.name == "s.tif")) as tif:
+        assert (tif.series[0].axes, tif.series[0].shape) == ("TZYX", (3, 2, H, W))
+
+
 def test_a_streamed_movies_table_has_t_and_t_s(tmp_path):
     from unetlab.inference.objects import ObjectOptions
 
