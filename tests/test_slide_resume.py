@@ -184,6 +184,29 @@ def _stopped(tmp_path, slide, after=24, net=None, **settings):
         _predict(net or local_net(), slide, tmp_path / "out", Stop(after), **settings)
 
 
+@pytest.mark.parametrize("command", [False, True])
+@pytest.mark.parametrize("staged", [False, True])
+def test_the_streaming_line_says_a_stopped_objects_page_restarts(
+    tmp_path, small_chunks, caplog, command, staged
+):
+    """Said at the start, so a run killed (``kill -9``, out of memory) was told too, not only
+    by a Ctrl-C's stop line and the rerun's restart line (review s56), in the caller's form;
+    nothing where the probabilities are staged (the page resumes)."""
+    import contextlib
+
+    from unetlab.errors import command_spelling
+
+    slide = _slide(tmp_path / "s.tif")
+    objects = dict(objects=ObjectOptions.for_model, save_probabilities=staged)
+    running = command_spelling() if command else contextlib.nullcontext()
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"), running:
+        _stopped(tmp_path, slide, after=1, **objects)
+    (said,) = [m for m in caplog.messages if ", streaming " in m]
+    fix = "--save-probabilities" if command else "save_probabilities=True"
+    note = f" (a stopped run restarts this page: {fix} keeps its rows)"
+    assert said.endswith("to s.tif" if staged else "to s.tif" + note)
+
+
 def test_a_changed_input_or_setting_starts_afresh(tmp_path, small_chunks, caplog):
     net, slide = local_net(), _slide(tmp_path / "s.tif")
     _predict(net, slide, tmp_path / "whole", Stop())

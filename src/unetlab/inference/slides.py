@@ -1218,7 +1218,7 @@ def _stage(
     level = ome.Level("level", slide.level, slide.levels - 1)  # numbered as the outputs'
     what = f"{pages} {noun}, {level}"
     log.info(  # height x width, as every size in the lines and the README (s49 ids)
-        "%s: %d x %d px (%s), streaming %d %s of %d x %d px to %s",
+        "%s: %d x %d px (%s), streaming %d %s of %d x %d px to %s%s",
         shown_path(slide.path),
         h,
         w,
@@ -1227,6 +1227,7 @@ def _stage(
         "tile" if len(grid) == 1 else "tiles",
         *grid.tile,
         labels.name,
+        _restart_note(specs, noun if pages > 1 else ""),
     )
     resumed = False
     if group.is_main:
@@ -1240,6 +1241,17 @@ def _stage(
                 shutil.rmtree(other, ignore_errors=True)
         slide_resume.say_others(labels.parent, set(stages.values()))
     return group.share(resumed)
+
+
+def _restart_note(specs: dict, noun: str) -> str:
+    """What the streaming line adds where a stopped run restarts a page rather than resume
+    it (objects found without staged probabilities: :func:`_first_rows`), in its caller's
+    form (review s56: only the stop and restart lines said it, never to a ``kill -9``);
+    ``noun``: a stack's pages ("frames"), "" for one page."""
+    if "ids" not in specs or "probabilities" in specs:
+        return ""
+    page = f"the {noun.removesuffix('s')} it stopped in" if noun else "this page"
+    return f" (a stopped run restarts {page}: {said_as(SAVE_PROBABILITIES)} keeps its rows)"
 
 
 def _own_stagings(finals: dict[str, Path]) -> set[Path]:
