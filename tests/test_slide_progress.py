@@ -164,6 +164,35 @@ def test_the_bar_says_the_objects_found_between_rows_of_tiles():
     assert " 0/600 " not in last, last  # begun at the rows done (s48)
 
 
+def test_no_steps_last_line_says_0_s_left(caplog):
+    """The last unit of a step after the tiles ("600 of 600 rows") and a 100% line with no
+    work named after it said "about 0 s left" (review s56): they say nothing of what is
+    left, the next step's line says what comes."""
+    clock = _Clock()
+    progress = TileProgress("s.tif", 10, clock=clock, after="the objects")
+    plain = TileProgress("p.tif", 10, clock=clock)
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_progress"):
+        clock.now += 30
+        progress(10)
+        plain(10)
+        progress.objects(100, 600)
+        clock.now += 61
+        progress.objects(600, 600)
+        told = progress.told("s_objects.tif")
+        told("numbering, measuring", 0, 5)
+        clock.now += 61
+        told("numbering, measuring", 5, 5)
+    assert caplog.messages[1] == "p.tif: 10 of 10 tiles (100%), 30 s so far"
+    assert (
+        caplog.messages[3] == "s.tif: objects of the last rows, 600 of 600 rows, 1 min 01 s so far"
+    )
+    assert (
+        caplog.messages[-1]
+        == "s_objects.tif: numbering, measuring, 5 of 5 bands, 1 min 01 s so far"
+    )
+    assert not [m for m in caplog.messages if "0 s left" in m]
+
+
 def test_the_lines_say_the_objects_once_a_minute(caplog):
     clock = _Clock()
     progress = TileProgress("s.tif", 100, clock=clock)

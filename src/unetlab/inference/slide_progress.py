@@ -146,7 +146,9 @@ class TileProgress:
             elapsed, (level, last) = now - since, (what.level, what.last)
             left = levels_left((first, level, last), done / total, elapsed)
             head = f"{line}, level {level} ({done} of {total} {unit}s)"
-        log.info("%s, %s so far, about %s left", head, duration(elapsed), duration(left))
+        # its last unit: the next step's line says what comes (it said "about 0 s left": s56)
+        ahead = f", about {duration(left)} left" if left != 0 else ""
+        log.info("%s, %s so far%s", head, duration(elapsed), ahead)
         self.said = (self.done, now)
 
     def __call__(self, n: int) -> None:
@@ -170,7 +172,7 @@ class TileProgress:
         elapsed = now - self.start
         ran = self.done - self.initial  # this run's tiles
         left = elapsed * (self.total - self.done) / ran if ran else float("nan")
-        to_come = f"; still to come: {self.after}" if self.after else ", about 0 s left"
+        to_come = f"; still to come: {self.after}" if self.after else ""  # not "about 0 s"
         log.info(
             "%s: %d of %d tiles (%d%%), %s%s so far%s",
             f"{self.name} {self.where}" if self.where else self.name,
