@@ -65,17 +65,28 @@ def test_a_streamed_z_stack_stays_z(tmp_path):
         assert tif.series[0].axes == "ZYX" and "TimeIncrement" not in tif.ome_metadata
 
 
-def test_a_streamed_stacks_page_axes_are_read_from_its_header_once(tmp_path, monkeypatch):
+@pytest.mark.parametrize("objects", [False, True])
+def test_a_streamed_stacks_page_axes_are_read_from_its_header_once(tmp_path, monkeypatch, objects):
     """Its page axes were read from the file's header again for each page's lines and for
-    its outputs' axes and order: 12 times for a 3-frame movie (s55); read once, its outputs
-    still a TZ movie's."""
-    from unetlab.inference import slides
+    its outputs' axes and order: 12 times for a 3-frame movie (s55), and once more for its
+    objects' table (review s56); read once, counted wherever a module looks the function
+    up, its outputs still a TZ movie's."""
+    import sys
+
+    from unetlab.data import tiffmeta
+    from unetlab.inference.objects import ObjectOptions
 
     path = _stack(tmp_path, "TZ", (3, 2), finterval=60, spacing=0.5)
-    reads, read = [], slides.read_page_axes
-    monkeypatch.setattr(slides, "read_page_axes", lambda *a, **k: reads.append(a) or read(*a, **k))
-    written = predict_file(foreground_model(), path, tmp_path / "out", large_threshold=10)
+    reads, read = [], tiffmeta.read_page_axes
+    for name, module in list(sys.modules.items()):
+        if name.startswith("unetlab") and getattr(module, "read_page_axes", None) is read:
+            counted = lambda *a, **k: reads.append(a) or read(*a, **k)  # noqa: E731
+            monkeypatch.setattr(module, "read_page_axes", counted)
+    model = foreground_model()
+    found = dict(objects=ObjectOptions.for_model(model)) if objects else {}
+    written = predict_file(model, path, tmp_path / "out", large_threshold=10, **found)
     assert reads == [(path, 6)]
+    assert ("s_objects.csv" in {p.name for p in written}) == objects
     with tifffile.TiffFile(next(p for p in written if p.name == "s.tif")) as tif:
         assert (tif.series[0].axes, tif.series[0].shape) == ("TZYX", (3, 2, H, W))
 

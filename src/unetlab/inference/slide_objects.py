@@ -36,7 +36,6 @@ from unetlab.data.nodata import touched_ids
 from unetlab.data.object_sizes import first_pixels, raster_ranks
 from unetlab.data.regions import value_ids
 from unetlab.data.tiff_files import is_tiff_name
-from unetlab.data.tiffmeta import read_page_axes
 from unetlab.data.world_file import grid_pixel_size, input_grid
 from unetlab.inference.measure import (
     TableSums,
@@ -52,6 +51,7 @@ from unetlab.inference.merged_objects import streamed_counts, tally_merged, unsp
 from unetlab.inference.objects import ObjectOptions, objects_in_bands
 from unetlab.inference.outlines import Polygons, boxed_polygons, write_planes
 from unetlab.inference.semantic_bands import SemanticBands, exact_in_bands
+from unetlab.inference.slide_axes import slide_page_axes
 from unetlab.inference.slide_outputs import Together, seal
 from unetlab.inference.table_extras import SaturationCounts, appended_columns
 
@@ -755,7 +755,7 @@ def _axes_known(slide) -> bool:
     path = Path(getattr(slide, "path", ""))
     if getattr(slide, "given_axes", None) is not None or not is_tiff_name(path):
         return True
-    return read_page_axes(path, slide.shape[0], say=False).letters != "Q"
+    return slide_page_axes(slide).letters != "Q"  # read once a slide (review s56)
 
 
 def _plane_columns(spec: ome.OutputSpec, page: int, rows: int) -> dict[str, np.ndarray]:

@@ -41,7 +41,6 @@ import logging
 import math
 import os
 import shutil
-import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -65,7 +64,6 @@ from unetlab.data.tiffmeta import (
     class_table,
     frame_seconds,
     given_sizes,
-    read_page_axes,
 )
 from unetlab.data.world_file import placement
 from unetlab.errors import (
@@ -89,7 +87,6 @@ from unetlab.inference.pages import (
     colour_times,
     file_read_axes,
     fitted,
-    given_page_axes,
     page_colour,
     page_rank,
     run_axes,
@@ -126,6 +123,7 @@ from unetlab.inference.records import (
 )
 from unetlab.inference.rescale import refuse_streamed_scale
 from unetlab.inference.sizing import choose_tiling
+from unetlab.inference.slide_axes import slide_page_axes
 from unetlab.inference.slide_nodata import (
     FilledPage,
     SlideNodata,
@@ -426,7 +424,7 @@ def check_bare_channels(slide: Slide, model_channels: int) -> None:
         return
     if slide.path.suffix.lower() not in TIFF_SUFFIXES:
         return
-    if _read_page_axes(slide).letters != "Q":
+    if slide_page_axes(slide).letters != "Q":
         return
     rank = page_rank(slide.path)
     head = (
@@ -468,7 +466,7 @@ def _page_axes(slide: Slide, *, say: bool = False) -> PageAxes:
     :func:`~unetlab.inference.pages.given_page_axes`), other stacks' planes (Z); ``say``:
     warn where a TIFF's pages have no axes (:func:`~unetlab.inference.pages.say_no_axes`)."""
     pages = slide.shape[0]
-    axes = _read_page_axes(slide)
+    axes = slide_page_axes(slide)
     if pages == 1 or axes.letters in _TIMED:
         return axes
     say = say and axes.letters == "Q" and slide.given_axes is None  # a TIFF's, of no axes
@@ -477,29 +475,6 @@ def _page_axes(slide: Slide, *, say: bool = False) -> PageAxes:
     elif say:
         say_no_axes(shown_path(slide.path), pages, streamed=True, rank=page_rank(slide.path))
     return PageAxes("Z", (pages,))
-
-
-#: each open slide's page axes as its file or the user's axes say (:func:`_read_page_axes`)
-_PAGE_AXES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _read_page_axes(slide: Slide) -> PageAxes:
-    """The page axes of ``slide`` as its file (or the user's axes) say them, read once a
-    slide: its header was read again for every line that named a page, a stack's outputs'
-    axes and order, 12 times for a 3-frame movie (s55); "Q" for a TIFF's pages of no known
-    axes, "Z" for a stack that is not a TIFF."""
-    if slide not in _PAGE_AXES:
-        pages = slide.shape[0]
-        if pages == 1:
-            axes = PageAxes()
-        elif slide.given_axes is not None:
-            axes = given_page_axes(slide.path, slide.given_axes, pages)
-        elif slide.path.suffix.lower() in TIFF_SUFFIXES:
-            axes = read_page_axes(slide.path, pages)
-        else:
-            axes = PageAxes("Z", (pages,))
-        _PAGE_AXES[slide] = axes
-    return _PAGE_AXES[slide]
 
 
 def _page_lead(slide: Slide) -> tuple[tuple[int, ...], str, float | None]:
