@@ -70,6 +70,12 @@ def main() -> None:
     parser.add_argument("--side", type=int, default=2048)
     parser.add_argument("--src", type=Path, default=Path(__file__).resolve().parents[1] / "src")
     args = parser.parse_args()
+    if args.side < slide_tail.PIECE or args.side % slide_tail.PIECE:  # made of whole pieces
+        near = slide_tail.PIECE * max(1, round(args.side / slide_tail.PIECE))
+        raise SystemExit(
+            f"slide_probabilities.py: --side {args.side} is not a multiple of the slide's "
+            f"{slide_tail.PIECE}-px pieces (it would make a smaller slide): try --side {near}"
+        )
     slide_tail.SIDE = args.side
     model, slide = slide_tail.make(args.dir / str(args.side))
     out = args.dir / f"out{os.getpid()}"

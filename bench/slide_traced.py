@@ -6,13 +6,17 @@ is not Python's): the net's activations and the row of tiles' accumulator are no
 
     python bench/slide_memory.py --sides 16384x2048 --flags=--instances   # makes the slide
     python bench/slide_traced.py /tmp/slide_memory/m.pt /tmp/slide_memory/in2048x16384 --instances
+
+Predict's flags follow the two paths (``--instances``); its outputs go to ``--dir``'s
+``out<pid>``, removed at the end.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import os
 import shutil
-import sys
 import threading
 import time
 import tracemalloc
@@ -23,9 +27,21 @@ STEP = 10e6
 
 
 def main() -> None:
-    model, slide, *flags = sys.argv[1:]
-    out = Path("/tmp/slide_traced_out")
-    shutil.rmtree(out, ignore_errors=True)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
+    parser.add_argument("model", help="the checkpoint (slide_memory.py's m.pt)")
+    parser.add_argument("slide", help="the slide to predict, streamed")
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/slide_traced"))
+    args, flags = parser.parse_known_args()  # the rest are predict's flags: --instances
+    out = args.dir / f"out{os.getpid()}"  # two benches at once do not share it
+    try:
+        traced(args.model, args.slide, out, flags)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def traced(model: str, slide: str, out: Path, flags: list[str]) -> None:
+    """Predict ``slide`` into ``out`` under tracemalloc; print the traced peak, the total
+    of the last snapshot and that snapshot's largest lines."""
     tracemalloc.start(1)
     best, start, stop = [0, None, 0.0], time.monotonic(), threading.Event()
 
@@ -43,9 +59,12 @@ def main() -> None:
         cli([*command, "--device", "cpu", "--no-progress", *flags])
     stop.set()
     peak = tracemalloc.get_traced_memory()[1]
-    print(
-        f"traced peak {peak / 1e6:.0f} MB; snapshot at {best[0] / 1e6:.0f} MB, {best[2]:.0f} s in"
-    )
+    print(f"traced peak {peak / 1e6:.0f} MB (tracemalloc's high-water mark, not sampled)")
+    if best[1] is None:
+        print("no snapshot: the traced total never passed 10 MB")
+        return
+    total = sum(stat.size for stat in best[1].statistics("filename"))
+    print(f"snapshot total {total / 1e6:.0f} MB, {best[2]:.0f} s in; its largest lines:")
     for stat in best[1].statistics("lineno")[:14]:
         print(f"{stat.size / 1e6:7.1f} MB x{stat.count:<7} {stat.traceback[0]}")
 
