@@ -27,8 +27,12 @@ import slide_tail  # noqa: E402
 
 #: (name, dtype, tifffile's write keywords): unetlab's own first
 ENCODINGS = (
-    ("float32 zlib (unetlab's)", np.float32, dict(compression="zlib")),
-    ("float32 zlib level 1", np.float32, dict(compression="zlib", compressionargs={"level": 1})),
+    (
+        "float32 zlib level 1 (unetlab's)",
+        np.float32,
+        dict(compression="zlib", compressionargs={"level": 1}),
+    ),
+    ("float32 zlib (default level)", np.float32, dict(compression="zlib")),
     ("float32 zlib + float predictor", np.float32, dict(compression="zlib", predictor=3)),
     ("float32 zstd", np.float32, dict(compression="zstd")),
     ("float16 zlib", np.float16, dict(compression="zlib")),

@@ -421,6 +421,7 @@ def _write_ome_tiff(
     common = dict(
         tile=(CHUNK, CHUNK),
         compression="zlib",
+        compressionargs=_deflate_level(spec.dtype),
         photometric=photometric,
         colormap=spec.colormap,
         dtype=spec.dtype,
@@ -453,6 +454,19 @@ def _write_ome_tiff(
             else:
                 extra.update(subfiletype=1)
             tiff.write(_tiles(array, done), shape=array.shape, **common, **extra)
+
+
+#: the deflate level of a float output (probabilities): level 1 writes a 2,048² slide's map
+#: in 1.80 s, not 3.19 s, for 54.0 MB, not 52.9 MB (bench/slide_probabilities.py, s56),
+#: its low mantissa bits being noise to any level; the same Deflate tag (Fiji, QuPath,
+#: napari read it as before). Labels and ids keep zlib's default: they compress well.
+FLOAT_DEFLATE_LEVEL = 1
+
+
+def _deflate_level(dtype) -> dict | None:
+    """tifffile's ``compressionargs`` of an output of ``dtype``: float ones at
+    :data:`FLOAT_DEFLATE_LEVEL`, others zlib's default."""
+    return {"level": FLOAT_DEFLATE_LEVEL} if np.dtype(dtype).kind == "f" else None
 
 
 def _resolution(pixel_size: tuple[float, float] | None, factor: int) -> dict:
