@@ -207,6 +207,20 @@ def test_the_streaming_line_says_a_stopped_objects_page_restarts(
     assert said.endswith("to s.tif" if staged else "to s.tif" + note)
 
 
+def test_a_movies_streaming_line_says_the_frame_it_stopped_in_restarts(
+    tmp_path, small_chunks, caplog
+):
+    slide = _slide(tmp_path / "p.tif", pages=3, h=96, w=64, axes="TYX")
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
+        _stopped(tmp_path, slide, after=1, objects=ObjectOptions.for_model)
+    (said,) = [m for m in caplog.messages if ", streaming " in m]
+    assert said.startswith("p.tif: 96 x 64 px (3 frames, ")
+    note = (
+        " (a stopped run restarts the frame it stopped in: save_probabilities=True keeps its rows)"
+    )
+    assert said.endswith(note)
+
+
 def test_a_changed_input_or_setting_starts_afresh(tmp_path, small_chunks, caplog):
     net, slide = local_net(), _slide(tmp_path / "s.tif")
     _predict(net, slide, tmp_path / "whole", Stop())
