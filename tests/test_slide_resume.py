@@ -214,7 +214,7 @@ def test_a_movies_streaming_line_says_the_frame_it_stopped_in_restarts(
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
         _stopped(tmp_path, slide, after=1, objects=ObjectOptions.for_model)
     (said,) = [m for m in caplog.messages if ", streaming " in m]
-    assert said.startswith("p.tif: 96 x 64 px (3 frames, ")
+    assert said.startswith(f"{slide}: 96 x 64 px (3 frames, ")  # given alone: its path
     note = (
         " (a stopped run restarts the frame it stopped in: save_probabilities=True keeps its rows)"
     )
