@@ -86,6 +86,24 @@ def test_each_truth_that_lost_every_object_to_its_tag_is_named_not_those_that_ke
     assert line.startswith("b.png, c.png: the truth's own tag names 255 no-data"), line
 
 
+def test_a_tag_value_too_large_for_g_is_said_whole(tmp_path, caplog):
+    """A uint32 0/4294967295 truth tagged 4294967295 was said as 4.29497e+09, in the line
+    and in the label values it gives (review s56 F3, 3)."""
+    (tmp_path / "p").mkdir()
+    (tmp_path / "g").mkdir()
+    tifffile.imwrite(tmp_path / "p" / "a_objects.tif", _ids())
+    truth = np.where(_ids() > 0, 2**32 - 1, 0).astype(np.uint32)
+    tifffile.imwrite(tmp_path / "g" / "a.tif", truth, extratags=_tag(2**32 - 1))
+    with caplog.at_level(logging.WARNING):
+        evaluate_predictions(tmp_path / "p", tmp_path / "g", progress=False)
+    (line,) = _lost_lines(caplog)
+    assert "names 4294967295 no-data" in line and "label_values=[0, 4294967295]" in line, line
+
+
+def _tag(value) -> list[tuple]:
+    return [(42113, "s", 0, str(value), True)]
+
+
 def test_the_user_s_own_ignore_value_at_the_tag_is_not_told_label_values(tmp_path, caplog):
     """ignore_value=255 beside a truth tagged 255: the user said 255 counts nowhere, yet was
     told label_values=[0, 255], which is refused beside that ignore value (s56 E, 4)."""

@@ -1050,6 +1050,12 @@ def labelled_left(truth: np.ndarray, void: np.ndarray | None) -> bool:
     return bool(np.any(truth > 0 if void is None else (truth > 0) & ~void))
 
 
+def tag_value_shown(value: float) -> str:
+    """A tag's no-data ``value`` as lines say it: a whole one as an integer (``:g`` wrote
+    GDAL_NODATA=4294967295 as ``4.29497e+09``, review s56 F3)."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
 def say_no_object_left(names: Sequence[str], value: float, unit: str, fix: str = "") -> None:
     """One warning: the truth files ``names`` (a 3-D row, 2-D mask files) have no labelled
     ``unit`` (pixel, voxel) left outside the no-data ``value`` their own tag names, so no true
@@ -1057,7 +1063,7 @@ def say_no_object_left(names: Sequence[str], value: float, unit: str, fix: str =
     s55 H3). Said, not decided: the tag is read by its value alone (:func:`nodata_pixels`,
     review s54, 5). ``fix``: a setting that reads ``value`` as a class instead, in its
     caller's form and ending ``or`` (2-D; 3-D takes none), before saving without the tag."""
-    v = f"{value:g}"
+    v = tag_value_shown(value)
     log.warning(
         "%s: the truth's own tag names %s no-data, and that is every labelled %s it "
         "holds: no true object is left to score; if %s marks objects, %ssave the truth "
@@ -1118,7 +1124,7 @@ def say_object_taken(name: str, value: float, count: int, unit: str, tag: str) -
     no-data, lost its ``count`` ``unit`` s of that id: any tagged id but 0 is no-data
     (:func:`nodata_pixels`), which a GIS tool's GDAL_NODATA=1 makes of object 1. Said, as
     the value may mark true no-data there (a 16-bit map's 65535): the fix is the user's."""
-    v = f"{value:g}"
+    v = tag_value_shown(value)
     log.warning(
         "%s: its %s names %s no-data: object %s (%d %ss) counts nowhere; if it is an object, "
         "re-save the file without the tag to score it",

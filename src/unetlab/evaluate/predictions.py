@@ -112,6 +112,7 @@ from unetlab.evaluate.masks import (
     refuse_image_folders,
     say_unscored,
     stored_in_8_bits,
+    tag_value_shown,
     trained_label_values,
 )
 from unetlab.evaluate.matching import chosen_thresholds
@@ -463,7 +464,7 @@ def _say_truth_lost(lost: TruthLost, reading: _Reading, gt_dir: Path) -> None:
     def fix(value: float) -> str:
         if reading.label_values is not None or reading.gt_instances:
             return ""
-        v = f"{value:g}"
+        v = tag_value_shown(value)
         return said_as(Spelled(f"give label_values=[0, {v}] or ", f"give --label-values 0 {v} or "))
 
     lost.say(gt_dir, "pixel", fix)
