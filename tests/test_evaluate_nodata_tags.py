@@ -181,3 +181,33 @@ def test_an_id_truth_s_tag_below_255_is_no_data_and_0_stays_background(tmp_path)
 
 
 _ZYX = dict(metadata={"axes": "ZYX"}, photometric="minisblack")
+
+
+def test_an_id_truth_s_tag_of_255_and_up_is_not_said_and_one_below_once_a_value(tmp_path, caplog):
+    """The id line for tags of 255 and up, no-data before as now: 16-bit id maps tagged
+    65535 were told each, one line a file, to re-save without the tag; a 0/1 truth with a
+    tagged 255 swath too, which would make the swath one object (review s56 F3, 1). Tags
+    below 255 (read as objects before) are said, the files of one value in one line."""
+    swath = (_ids() > 0).astype(np.uint8)
+    swath[:, :3] = 255
+    for folder in ("p", "g"):
+        (tmp_path / folder).mkdir()
+    for stem in "abc":
+        tifffile.imwrite(tmp_path / "p" / f"{stem}_objects.tif", _ids())
+    tifffile.imwrite(tmp_path / "g" / "a.tif", swath, extratags=_tag(255))
+    for stem in "bc":
+        held = np.where(swath == 255, 65535, _ids()).astype(np.uint16)
+        tifffile.imwrite(tmp_path / "g" / f"{stem}.tif", held, extratags=_tag(65535))
+    dirs = (tmp_path / "p", tmp_path / "g")
+    with caplog.at_level(logging.WARNING):
+        report = evaluate_predictions(*dirs, gt_instances=True, progress=False).to_dict()
+    assert (report["objects"], report["nodata_pixels_truth"]) == (6, 3 * 32 * 3)
+    assert _taken_lines(caplog) == []
+    for stem in "abc":
+        tifffile.imwrite(tmp_path / "g" / f"{stem}.tif", _ids(), extratags=_tag(1))
+    with caplog.at_level(logging.WARNING):
+        evaluate_predictions(*dirs, gt_instances=True, progress=False)
+    assert _taken_lines(caplog) == [
+        "a.tif, b.tif, c.tif: their GDAL_NODATA tags name 1 no-data: object 1 (108 pixels in "
+        "all) counts nowhere; if it is an object, re-save the files without the tag to score it"
+    ]

@@ -21,8 +21,8 @@ What the report holds (``Report.to_dict()``, the JSON of ``unetlab evaluate``):
   were ignored; nor do the pixels the predictions left out as no sample (their images'
   nodata or transparent pixels: a prediction's ``nodata`` PNG text key or TIFF GDAL_NODATA
   tag; a mask file's own, unless ``label_values`` name its value a class (with object ids:
-  any value but 0, one line per file where it took an object; one line where it holds
-  every labelled pixel), with ``--pred``
+  any value but 0, one line per tag value below 255 where it took an object; one line
+  where it holds every labelled pixel), with ``--pred``
   and ``--objects-3d``: 2-D ``--checkpoint`` reads its masks as training does), counted apart
   as ``nodata_pixels`` (a pixel in both counted once, as no-data), which
   the table says too; of them, ``nodata_pixels_pred`` the predictions' and

@@ -1074,16 +1074,18 @@ def say_no_object_left(names: Sequence[str], value: float, unit: str, fix: str =
 
 class TruthLost:
     """The mask files whose own no-data tag (:func:`nodata_pixels`) took labelled pixels,
-    gathered page by page (:meth:`add`) and said once per file (:meth:`say`): those left
+    gathered page by page (:meth:`add`) and said once per tag value (:meth:`say`): those left
     without any (:func:`say_no_object_left`), judged per file (one tagged file that kept its
     objects silenced the line for those that lost every one: review s56 E, 3), and with
-    object ids (``ids``) those it took an object from (:func:`say_object_taken`: ids 1..7
-    tagged GDAL_NODATA=1 scored recall 1.0 of a prediction that missed object 1, s56 E, 1)."""
+    object ids (``ids``) those a tag below
+    :data:`~unetlab.evaluate.checks.NO_CLASS_FROM` took an object from
+    (:func:`say_object_taken`: ids 1..7 tagged GDAL_NODATA=1 scored recall 1.0 of a
+    prediction that missed object 1, s56 E, 1)."""
 
     def __init__(self, *, ids: bool = False):
         self.ids = ids  # the masks hold object ids: any tag but 0 is no-data
         self.voided: dict[Path, float] = {}  # files whose own no-data was found: its value
-        self.taken: dict[Path, int] = {}  # ... the labelled pixels it took
+        self.taken: dict[Path, int] = {}  # ... the labelled pixels it took, ids below 255
         self.left: set[Path] = set()  # files with a labelled pixel outside it
 
     def add(self, path: Path, mask: np.ndarray, value: float | None, void) -> None:
@@ -1093,7 +1095,7 @@ class TruthLost:
             return  # no tag, or one of no labelled value
         if void is not None:
             self.voided[path] = value
-            if self.ids:  # said of ids only (8 us a 512x512 page)
+            if self.ids and value < NO_CLASS_FROM:  # said of those only (8 us a 512x512 page)
                 self.taken[path] = self.taken.get(path, 0) + int(np.count_nonzero(void))
         if path not in self.left and labelled_left(mask, void):
             self.left.add(path)
@@ -1105,30 +1107,39 @@ class TruthLost:
     def say(self, folder, unit: str, fix: Callable[[float], str] = lambda value: "") -> None:
         """Say the files that lost every labelled ``unit`` (pixel, voxel) to their tag, one
         line per tag value, ``fix`` of it the setting that reads it as a class (ending
-        ``or``; none: ""); with object ids each other file whose tag took an object; files
-        named as in ``folder`` (:func:`named_in`)."""
-        lost: dict[float, list[str]] = {}
-        for path in self.lost():
-            lost.setdefault(self.voided[path], []).append(named_in(path, folder))
-        for value, names in lost.items():
-            say_no_object_left(names, value, unit, fix(value))
-        if not self.ids:
-            return  # classes: a swath's no-data beside objects is what a tag is for
-        for path in [path for path in self.voided if path in self.left]:
-            said = (named_in(path, folder), self.voided[path], self.taken[path])
-            say_object_taken(*said, unit, tag_name(path))
+        ``or``; none: ""); with object ids the other files whose tag, below 255, took an
+        object, one line per tag value and kind; named as in ``folder`` (:func:`named_in`)."""
+        lost = self.lost()
+        for value, paths in _by(lost, self.voided.get).items():
+            say_no_object_left([named_in(p, folder) for p in paths], value, unit, fix(value))
+        taken = [path for path in self.taken if path not in lost]
+        for (value, tag), paths in _by(taken, lambda p: (self.voided[p], tag_name(p))).items():
+            count = sum(self.taken[path] for path in paths)
+            say_object_taken([named_in(p, folder) for p in paths], value, count, unit, tag)
 
 
-def say_object_taken(name: str, value: float, count: int, unit: str, tag: str) -> None:
-    """One warning: the truth file ``name`` of object ids, whose ``tag`` names ``value``
-    no-data, lost its ``count`` ``unit`` s of that id: any tagged id but 0 is no-data
-    (:func:`nodata_pixels`), which a GIS tool's GDAL_NODATA=1 makes of object 1. Said, as
-    the value may mark true no-data there (a 16-bit map's 65535): the fix is the user's."""
-    v = tag_value_shown(value)
+def _by(paths: Iterable[Path], key: Callable) -> dict:
+    """``paths`` grouped by ``key`` of each, in their order."""
+    groups: dict = {}
+    for path in paths:
+        groups.setdefault(key(path), []).append(path)
+    return groups
+
+
+def say_object_taken(names: Sequence[str], value: float, count: int, unit: str, tag: str) -> None:
+    """One warning: the truth files ``names`` of object ids, whose ``tag`` names ``value``
+    no-data, lost their ``count`` ``unit`` s of that id: any tagged id but 0 is no-data
+    (:func:`nodata_pixels`), which a GIS tool's GDAL_NODATA=1 makes of object 1. Said of
+    values below :data:`~unetlab.evaluate.checks.NO_CLASS_FROM` only, those read as objects
+    before (255 and up were no-data, and a 16-bit map's 65535 is: 200 files told to re-save
+    without the tag, one line each, review s56 F3); the fix is the user's."""
+    v, one = tag_value_shown(value), len(names) == 1
     log.warning(
-        "%s: its %s names %s no-data: object %s (%d %ss) counts nowhere; if it is an object, "
-        "re-save the file without the tag to score it",
-        *(name, tag, v, v, count, unit),
+        "%s: %s %s no-data: object %s (%d %ss%s) counts nowhere; if it is an object, "
+        "re-save the %s without the tag to score it",
+        *(describe_names(names), f"its {tag} names" if one else f"their {tag}s name", v, v),
+        *(count, unit),
+        *("" if one else " in all", "file" if one else "files"),
     )
 
 
