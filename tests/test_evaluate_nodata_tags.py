@@ -66,24 +66,29 @@ def test_the_lines_name_a_mask_as_predict_names_its_input(tmp_path, caplog):
         assert line.startswith(f"{named}: the truth's own tag"), line
 
 
-def test_each_truth_that_lost_every_object_to_its_tag_is_named_not_those_that_kept_some(
+def test_swath_tiles_without_foreground_beside_tiles_with_some_are_not_told_label_values(
     tmp_path, caplog
 ):
-    """Truths 0/1 with 255 tagged no-data at their left edge: a.png keeps objects beside it,
-    b.png and c.png have none left. The line was said only where no file kept any (one
-    file with objects silenced it for the others, review s56 E, 3): judged per file, one
-    line names b.png and c.png, not a.png."""
+    """Tiles of a prediction kept as truth: 0/1 with 255 tagged no-data at their left edge,
+    a.png with objects, b.png and c.png without any in their swath. Judged per file, b and c
+    were told label_values=[0, 255], which makes class 1 of their no-data (review s56 F3,
+    2): a tag value another file kept labelled pixels beside is no loss. Without a.png each
+    file lost every object: one line names both ("each truth's", not "the truth's")."""
     (tmp_path / "pred").mkdir()
     for stem, objects in (("a", True), ("b", False), ("c", False)):
         truth = (_ids() > 0).astype(np.uint8) * objects
         truth[:, :3] = 255
         write_png(tmp_path / "gt" / f"{stem}.png", truth, text={"nodata": "255"})
         tifffile.imwrite(tmp_path / "pred" / f"{stem}_objects.tif", _ids())
+    dirs = (tmp_path / "pred", tmp_path / "gt")
     with caplog.at_level(logging.WARNING):
-        report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", progress=False)
+        report = evaluate_predictions(*dirs, progress=False)
+    assert report.to_dict()["nodata_pixels_truth"] == 3 * 32 * 3 and _lost_lines(caplog) == []
+    (tmp_path / "gt" / "a.png").unlink()
+    with caplog.at_level(logging.WARNING):
+        evaluate_predictions(*dirs, progress=False)
     (line,) = _lost_lines(caplog)
-    assert report.to_dict()["nodata_pixels_truth"] == 3 * 32 * 3
-    assert line.startswith("b.png, c.png: the truth's own tag names 255 no-data"), line
+    assert line.startswith("b.png, c.png: each truth's own tag names 255 no-data"), line
 
 
 def test_a_tag_value_too_large_for_g_is_said_whole(tmp_path, caplog):

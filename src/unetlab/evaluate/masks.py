@@ -1065,19 +1065,18 @@ def say_no_object_left(names: Sequence[str], value: float, unit: str, fix: str =
     caller's form and ending ``or`` (2-D; 3-D takes none), before saving without the tag."""
     v = tag_value_shown(value)
     log.warning(
-        "%s: the truth's own tag names %s no-data, and that is every labelled %s it "
-        "holds: no true object is left to score; if %s marks objects, %ssave the truth "
-        "without that tag",
-        *(describe_names(names), v, unit, v, fix),
+        "%s: %s own tag names %s no-data, and that is every labelled %s it holds: no true "
+        "object is left to score; if %s marks objects, %ssave the truth without that tag",
+        *(describe_names(names), "the truth's" if len(names) == 1 else "each truth's"),
+        *(v, unit, v, fix),
     )
 
 
 class TruthLost:
     """The mask files whose own no-data tag (:func:`nodata_pixels`) took labelled pixels,
     gathered page by page (:meth:`add`) and said once per tag value (:meth:`say`): those left
-    without any (:func:`say_no_object_left`), judged per file (one tagged file that kept its
-    objects silenced the line for those that lost every one: review s56 E, 3), and with
-    object ids (``ids``) those a tag below
+    without any (:func:`say_no_object_left`), where no file of that tag kept labelled pixels
+    beside it, and with object ids (``ids``) those a tag below
     :data:`~unetlab.evaluate.checks.NO_CLASS_FROM` took an object from
     (:func:`say_object_taken`: ids 1..7 tagged GDAL_NODATA=1 scored recall 1.0 of a
     prediction that missed object 1, s56 E, 1)."""
@@ -1101,14 +1100,24 @@ class TruthLost:
             self.left.add(path)
 
     def lost(self) -> list[Path]:
-        """The files with no labelled pixel outside their own no-data."""
-        return [path for path in self.voided if path not in self.left]
+        """The files with no labelled pixel outside their own no-data, of the tag values no
+        other file kept a labelled pixel beside: tiles of a prediction kept as truth (0/1, a
+        tagged 255 outside the swath) whose swath holds no foreground lost nothing, and
+        were told ``label_values=[0, 255]``, which makes class 1 of their no-data (review s56
+        F3, 2). Judged by the run, as no file alone tells such a tile from a 0/255 truth."""
+        kept = {self.voided[path] for path in self.voided if path in self.left}
+        return [
+            path
+            for path, value in self.voided.items()
+            if path not in self.left and value not in kept
+        ]
 
     def say(self, folder, unit: str, fix: Callable[[float], str] = lambda value: "") -> None:
-        """Say the files that lost every labelled ``unit`` (pixel, voxel) to their tag, one
-        line per tag value, ``fix`` of it the setting that reads it as a class (ending
-        ``or``; none: ""); with object ids the other files whose tag, below 255, took an
-        object, one line per tag value and kind; named as in ``folder`` (:func:`named_in`)."""
+        """Say the files that lost every labelled ``unit`` (pixel, voxel) to their tag
+        (:meth:`lost`), one line per tag value, ``fix`` of it the setting that reads it as a
+        class (ending ``or``; none: ""); with object ids the other files whose tag, below
+        255, took an object, one line per tag value and kind; named as in ``folder``
+        (:func:`named_in`)."""
         lost = self.lost()
         for value, paths in _by(lost, self.voided.get).items():
             say_no_object_left([named_in(p, folder) for p in paths], value, unit, fix(value))
