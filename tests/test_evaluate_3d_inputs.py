@@ -276,3 +276,22 @@ def test_a_3d_truth_whose_tag_names_all_its_objects_no_data_says_so(tmp_path, ca
     said = [r.getMessage() for r in caplog.records if "every labelled voxel" in r.getMessage()]
     assert len(said) == 1 and "names 255 no-data" in said[0] and report.to_dict()["objects"] == 0
     assert said[0].startswith(f"{tmp_path / 'd' / 'masks' / 's.tif'}: ")  # the file, not row s
+
+
+def test_a_3d_truth_of_ids_whose_tag_takes_an_object_says_so_with_the_checkpoint(tmp_path, caplog):
+    """evaluate_model(objects_3d=True) of ids 1..5 tagged GDAL_NODATA=1: object 1 counts
+    nowhere, said once, naming the mask's file and the voxels it took, as evaluate --pred."""
+    truth = _truth()
+    _data(tmp_path / "d", _ball_stack(), truth, metadata={"axes": "ZYX"})
+    mask = tmp_path / "d" / "masks" / "s.tif"
+    tags = [(42113, "s", 0, "1", True)]
+    tifffile.imwrite(mask, truth, metadata={"axes": "ZYX"}, extratags=tags)
+    with caplog.at_level(logging.WARNING):
+        report = evaluate_model(local_net().eval(), tmp_path / "d", objects_3d=True, progress=False)
+    said = [r.getMessage() for r in caplog.records if "counts nowhere; if it is" in r.getMessage()]
+    voxels = int(np.count_nonzero(truth == 1))
+    assert report.to_dict()["nodata_pixels_truth"] == voxels
+    assert said == [
+        f"{mask}: its GDAL_NODATA tag names 1 no-data: object 1 ({voxels} voxels) counts "
+        "nowhere; if it is an object, re-save the file without the tag to score it"
+    ]

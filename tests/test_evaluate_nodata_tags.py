@@ -216,3 +216,19 @@ def test_an_id_truth_s_tag_of_255_and_up_is_not_said_and_one_below_once_a_value(
         "a.tif, b.tif, c.tif: their GDAL_NODATA tags name 1 no-data: object 1 (108 pixels in "
         "all) counts nowhere; if it is an object, re-save the files without the tag to score it"
     ]
+
+
+def test_a_class_mask_s_tag_never_gets_the_object_line(tmp_path, caplog):
+    """A class mask (label values 0, 1) tagged 7, a value no class has beside its objects:
+    no-data, as a tag is for; no "object 7 counts nowhere" line, which is for ids alone."""
+    truth = (_ids() > 0).astype(np.uint8)
+    truth[:, :3] = 7
+    (tmp_path / "g").mkdir()
+    write_png(tmp_path / "p" / "a.png", (_ids() > 0).astype(np.uint8))
+    tifffile.imwrite(tmp_path / "g" / "a.tif", truth, extratags=_tag(7))
+    with caplog.at_level(logging.WARNING):
+        report = evaluate_predictions(
+            tmp_path / "p", tmp_path / "g", label_values=[0, 1], progress=False
+        ).to_dict()
+    assert report["nodata_pixels_truth"] == 32 * 3
+    assert _taken_lines(caplog) == [] and _lost_lines(caplog) == []
