@@ -246,6 +246,12 @@ def test_a_colour_instance_mask_is_told_how_to_make_its_ids(tmp_path):
         write_png(tmp_path / "masks" / "0.png", made)
         (sample,), _ = load_instance_samples(find_pairs(tmp_path), normalization=scale)
         assert np.array_equal(sample.mask, boundary_target(ids)), kind  # each object drawn
+    stack = np.stack([drawn[..., :3], drawn[::-1, :, :3]])  # a colour stack (Z, Y, X, 3)
+    made = eval(recipe, {"np": np, "mask": stack})  # review F1: reshape(mask.shape[:2]) failed
+    planes = np.stack([ids, ids[::-1]])
+    assert made.shape == planes.shape and not made[planes == 0].any()  # black: background
+    pairs = np.unique(np.stack([made.ravel(), planes.ravel()]), axis=1)  # one id an object
+    assert pairs.shape[1] == len(np.unique(made)) == len(np.unique(ids)) == 7
     made = pickle.loads(pickle.dumps(ColourMaskError(Path("m.png"), "RGBA")))  # a worker's
     assert "m.png: this mask is a colour (RGBA) image; save masks" in str(made)
 

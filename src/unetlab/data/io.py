@@ -1222,10 +1222,10 @@ class ColourMaskError(MadeAgain, ImageReadError):
         """The line where ``reader`` (``--instances``, ``data.target instances``) reads the
         mask as object ids: an instance mask saved with a colour an object (as some tools
         save them) and how to make its ids; it was told a class mask's fix (s56). The recipe
-        takes an RGBA mask too, and makes the 16-bit ids it asks for (review B: an (H, W, 4)
-        array was a reshape error)."""
+        takes an RGBA mask too, and a colour stack (Z, Y, X, 3), and makes the 16-bit ids it
+        asks for (review B: an (H, W, 4) array was a reshape error; review F1: a stack)."""
         rgb = "mask[..., :3].reshape(-1, 3)"
-        ids = f"np.unique({rgb}, axis=0, return_inverse=True)[1].reshape(mask.shape[:2])"
+        ids = f"np.unique({rgb}, axis=0, return_inverse=True)[1].reshape(mask.shape[:-1])"
         ids += ".astype(np.uint16) (mask: its RGB or RGBA array as read; the alpha left out)"
         return (
             f"{self.problem}; {reader} reads one object id a pixel: save the ids as a grey "
