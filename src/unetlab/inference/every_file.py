@@ -145,8 +145,8 @@ def _out_of_range(
     ``--channel 3 2 1: band 3 is out of range: ...``; no range where the count is a bound
     (pages times channels: review s54 C6 said 'valid: 0 to 5' of files of 2 channels in 3
     planes); no range either where the inputs have fewer channels than the ``listed`` bands
-    (distinct: no list of as many fits; a 3-channel model refused 'valid: --channel 0',
-    revE)."""
+    or the model takes (distinct: no list of as many fits; a 3-channel model refused
+    'valid: --channel 0', revE)."""
     form, most, given = words["form"], bound.most, words["given"]
     bands = listed.bands > 0  # a band list
     lead = f"{given}: band {top} is" if bands else f"{given} is"
@@ -155,26 +155,36 @@ def _out_of_range(
         its, it, has = ("its", "it", "has") if len(paths) == 1 else ("their", "they", "have")
         fix = f"give the index of a channel {it} {has}"
         said = f"{which} {count} ({its} pages counted as channels)"
-    elif most < listed.bands and (listed.model is None or listed.model > most):
+    elif bands and (most < listed.bands if listed.model is None else listed.model > most):
         said, fix = _too_few_for_bands(f"{which} {count}", most, listed, form)
     else:  # a model of as many channels as they have, or fewer, takes a list of theirs
         valid = form.format(0) if most == 1 else f"{form.format(0)} to {most - 1}"
         alone = f"leave {form.format('').strip()} out for images of one channel"
         fix = alone if most == 1 else f"give {'bands among' if bands else 'one of'} those"
         if bands and most > 1 and listed.model not in (None, listed.bands):
-            fix = f"give {listed.model} bands among those (the model takes {listed.model})"
+            fix = _model_bands(listed.model)
         said = f"{which} {count} (valid: {valid})"
     if others:  # leaving it out, or another channel, would change the other folders' run
         fix = f"the tree's other folders are predicted; predict this folder alone ({fix})"
     return f"{lead} out of range: {said}; {fix}"
 
 
+def _model_bands(model: int) -> str:
+    """The fix of a band list to a model of ``model`` channels, no more than the inputs have:
+    ``give 2 bands among those (the model takes 2)``; a 1-channel model's ``give one of
+    those`` (s56 review F1: 'give 1 bands among those')."""
+    if model == 1:
+        return "give one of those (the model takes 1 channel)"
+    return f"give {model} bands among those (the model takes {model})"
+
+
 def _too_few_for_bands(which: str, most: int, listed: _Listed, form: str) -> tuple[str, str]:
     """What the inputs are and the fix, where they have ``most`` channels, fewer than the
-    bands ``listed`` and than the model takes, if known: no range of bands to give, nor a
-    shorter list, which that model refuses (s56: "list at most 2 bands" was). A model not
-    known yet may take fewer: both fixes, each for its model (s56 review B: a 2-channel
-    model was told to be one of 2 channels or fewer)."""
+    model takes (the bands ``listed`` as many or fewer: s56 review F1 told a 4-channel
+    model's list to give 4 bands of 3 channels), or than the bands listed where it is not
+    known: no range of bands to give, nor a shorter list, which that model refuses (s56:
+    "list at most 2 bands" was). A model not known yet may take fewer: both fixes, each for
+    its model (s56 review B: a 2-channel model was told to be one of 2 channels or fewer)."""
     need = listed.model or listed.bands
     if most == 1:
         said = f"{which} (grey), and {need} bands are for a {need}-channel model"

@@ -1,0 +1,65 @@
+"""A band list's refusal names the fix of the model it is for, whatever its count (s56 review
+F1): more channels than the inputs have, one channel, a tree's, a TorchScript given."""
+
+import pytest
+
+from unetlab.checkpoint import save_model
+from unetlab.cli import main
+from unetlab.errors import UnetlabError
+from unetlab.inference.every_file import refuse_for_every_file
+from unetlab.models import UNet
+
+from .test_bad_input5 import _cyx
+
+
+def _net(tmp_path, channels: int):
+    return save_model(
+        tmp_path / f"m{channels}.pt", UNet(channels, 2, depth=2, base_channels=4, padding="same")
+    )
+
+
+def _refused(capsys, *args: str) -> str:
+    """The one line ``predict ARGS`` says (exit 2)."""
+    assert main(["predict", "--no-progress", *args]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    return line
+
+
+def test_a_model_of_more_channels_than_the_inputs_is_fed_by_no_list_of_theirs(tmp_path, capsys):
+    """``--channel 5 1 0`` of 3-channel inputs with a 4-channel model was told "give 4 bands
+    among those (the model takes 4)", though bands are distinct and they have 3: the line says
+    no list of theirs feeds it, in both forms."""
+    a, b = _cyx(tmp_path / "in" / "a.tif", 3), _cyx(tmp_path / "in" / "b.tif", 3)
+    four = _net(tmp_path, 4)
+    args = ["--checkpoint", str(four), "--input", str(a), str(b), "--output", str(tmp_path / "o")]
+    line = _refused(capsys, *args, "--channel", "5", "1", "0")
+    assert "bands among" not in line, line
+    fix = (
+        "have at most 3 channels, fewer than the 4 the model takes; give inputs of 4 channels "
+        "or more, or predict them with a model of 3 channels or fewer (no list of theirs "
+        "feeds a 4-channel one)"
+    )
+    assert line.startswith("unetlab predict: error: --channel 5 1 0: band 5") and line.endswith(
+        fix
+    ), line
+    with pytest.raises(UnetlabError) as refused:
+        refuse_for_every_file(tmp_path / "in", [a, b], {"channel": [5, 1, 0]}, channels=4)
+    assert str(refused.value).startswith("channel=[5, 1, 0]: band 5 is out of range")
+    assert str(refused.value).endswith(fix)
+
+
+def test_a_one_channel_model_is_told_to_give_one_channel(tmp_path, capsys):
+    """A 1-channel model was told "give 1 bands among those (the model takes 1)": one of
+    those, in both forms."""
+    a, b = _cyx(tmp_path / "in" / "a.tif", 3), _cyx(tmp_path / "in" / "b.tif", 3)
+    one = _net(tmp_path, 1)
+    args = ["--checkpoint", str(one), "--input", str(a), str(b), "--output", str(tmp_path / "o")]
+    line = _refused(capsys, *args, "--channel", "5", "1", "0")
+    assert line.endswith(
+        "(valid: --channel 0 to 2); give one of those (the model takes 1 channel)"
+    ), line
+    with pytest.raises(UnetlabError) as refused:
+        refuse_for_every_file(tmp_path / "in", [a, b], {"channel": (5, 1, 0)}, channels=1)
+    assert str(refused.value).endswith(
+        "(valid: channel=0 to 2); give one of those (the model takes 1 channel)"
+    )
