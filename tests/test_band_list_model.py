@@ -63,3 +63,36 @@ def test_a_one_channel_model_is_told_to_give_one_channel(tmp_path, capsys):
     assert str(refused.value).endswith(
         "(valid: channel=0 to 2); give one of those (the model takes 1 channel)"
     )
+
+
+def test_a_tree_s_band_list_is_told_the_checkpoint_s_fix(tmp_path, capsys):
+    """``predict --recursive`` with a band list got the both-fixes line of a model not known
+    yet, though the CLI has the checkpoint (the flat run reads its channels): the tree's
+    line, and a folder's own where others have the bands, name that model's fix."""
+    for name in ("a", "b"):
+        _cyx(tmp_path / "tree" / "x" / f"{name}.tif", 2)
+    four, three = _net(tmp_path, 4), _net(tmp_path, 3)
+    args = ["--recursive", "--input", str(tmp_path / "tree"), "--output", str(tmp_path / "o")]
+    line = _refused(capsys, "--checkpoint", str(four), *args, "--channel", "5", "1", "0")
+    assert line.endswith("(no list of theirs feeds a 4-channel one)"), line
+    assert "list at most" not in line, line
+    _cyx(tmp_path / "tree" / "y" / "c.tif", 3)  # this folder has band 2: the tree goes on
+    assert (
+        main(
+            [
+                "predict",
+                "--no-progress",
+                "--checkpoint",
+                str(three),
+                *args,
+                "--channel",
+                "2",
+                "1",
+                "0",
+            ]
+        )
+        == 3
+    )
+    (failed,) = [e for e in capsys.readouterr().err.splitlines() if "failed:" in e]
+    assert "fewer than the 3 bands listed (a 3-channel model's)" in failed, failed
+    assert "list at most" not in failed, failed

@@ -345,13 +345,19 @@ def _refuse_for_every_file(args, files: list[Path]) -> None:
     """UnetlabError, before any file, for flags every file would fail alike: ``--axes``
     given to no TIFF, a ``--channel`` beyond the channels of every input (s53, s54); a band
     list's line told the channels the checkpoint's net takes (read without its weights)."""
-    from unetlab.checkpoint import checkpoint_channels
     from unetlab.inference.every_file import refuse_for_every_file
 
     settings = {"axes": args.axes, "channel": channel_args(args.channel)}
-    bands = isinstance(settings["channel"], tuple)
-    channels = checkpoint_channels(args.checkpoint) if bands else None
-    refuse_for_every_file(", ".join(args.input), files, settings, channels=channels)
+    refuse_for_every_file(", ".join(args.input), files, settings, channels=_bands_model(args))
+
+
+def _bands_model(args) -> int | None:
+    """The channels the checkpoint's net takes, read without its weights, where ``--channel``
+    is a band list (its refusal names that model's fix); None otherwise."""
+    from unetlab.checkpoint import checkpoint_channels
+
+    bands = isinstance(channel_args(args.channel), tuple)
+    return checkpoint_channels(args.checkpoint) if bands else None
 
 
 def _run_keywords(args, group, device) -> dict:
@@ -411,6 +417,7 @@ def _run_tree(args, group, device, since: CpuReading | None) -> int:
                 output_options(args),
                 report=report,
                 begin=begin,
+                channels=_bands_model(args),
                 **_run_keywords(args, group, device),
             )
     except (KeyboardInterrupt, DiskFullError) as exc:

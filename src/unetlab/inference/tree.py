@@ -225,6 +225,7 @@ def predict_tree(
     *,
     report: Callable[[Path, FolderPrediction], None] | None = None,
     begin: Callable[[Path], None] | None = None,
+    channels: int | None = None,
     **settings,
 ) -> dict[Path, FolderPrediction]:
     """Predict every folder of inputs under ``root`` (:func:`tree_folders`) into the same
@@ -233,19 +234,18 @@ def predict_tree(
     keywords; with objects, each folder gets its ``objects_summary.csv``, one of one image
     too: ``OutputOptions.summary``), and return each folder's :class:`FolderPrediction` by
     its path relative to ``root``; ``report``: called with that path and the result of each
-    folder; ``begin``: with that path before each folder (its lines after it). ``model``, or
-    what a function gives, is loaded once. UnetlabError if the tree holds no inputs, or none
-    that is a TIFF where ``axes`` are given (a folder of none reads its own as they are:
-    :func:`_as_is`), or a ``channel`` none has; a folder whose output folder is refused
-    (OutputError), or none of whose inputs has the channel, is one failed line, and the
-    other folders go on. A stop (Ctrl-C, :class:`~unetlab.signals.Stopped`) or a full disk
-    (DiskFullError) stops the tree: raised again with ``tree_stop``, a :class:`TreeStop` that
-    says where. Threads: as :func:`~unetlab.inference.folders.predict_folder`'s."""
-    folders = tree_folders(*_paths(root, out_dir))
-    if not folders:
-        raise UnetlabError(f"no images found in {root} or its sub-folders")
-    check_axes(settings.get("axes"))  # letters no file takes: before the files'
-    _refuse_for_every_file(root, folders, settings, model)
+    folder; ``begin``: with that path before each folder (its lines after it); ``channels``:
+    those the net of a function ``model`` takes, known before it runs (a checkpoint's: a
+    band list's refusal names its fix). ``model``, or what a function gives, is loaded
+    once. UnetlabError if the tree holds no inputs, or none that is a TIFF where ``axes``
+    are given (a folder of none reads its own as they are: :func:`_as_is`), or a
+    ``channel`` none has; a folder whose output folder is refused (OutputError), or none of
+    whose inputs has the channel, is one failed line, and the other folders go on. A stop
+    (Ctrl-C, :class:`~unetlab.signals.Stopped`) or a full disk (DiskFullError) stops the
+    tree: raised again with ``tree_stop``, a :class:`TreeStop` that says where. Threads: as
+    :func:`~unetlab.inference.folders.predict_folder`'s."""
+    channels = known_channels(model) or channels
+    folders = _checked_folders(root, out_dir, settings, channels)
     outputs, settings = OutputOptions.taken(outputs, settings)
     if outputs.objects is not None:  # each folder its table, one of one image too
         outputs = OutputOptions.of(outputs, summary=True)
@@ -260,18 +260,24 @@ def predict_tree(
             place = TreeStop.begun(root, out_dir, folders, at, results, noted=group.is_main)
             try:
                 where = (Path(root) / rel, Path(out_dir) / rel)
-                results[rel] = _folder(model, files, where, outputs, each, settings)
+                results[rel] = _folder(model, files, where, outputs, each, settings, channels)
             except (KeyboardInterrupt, DiskFullError) as exc:  # the tree's stop, not a folder's
                 exc.tree_stop = place
                 raise
     return results
 
 
-def _refuse_for_every_file(root, folders: list, settings: dict, model: ModelSource) -> None:
-    """:func:`~unetlab.inference.every_file.refuse_for_every_file` of the inputs of all the
-    tree's ``folders``, told the channels ``model`` takes where it is loaded already."""
+def _checked_folders(root, out_dir, settings: dict, channels: int | None) -> list:
+    """:func:`tree_folders` of ``root``; UnetlabError before any folder where none holds
+    inputs, or the ``settings`` fail all alike (:func:`refuse_for_every_file`, told the
+    ``channels`` the model takes where known)."""
+    folders = tree_folders(*_paths(root, out_dir))
+    if not folders:
+        raise UnetlabError(f"no images found in {root} or its sub-folders")
+    check_axes(settings.get("axes"))  # letters no file takes: before the files'
     every = [f for _, files in folders for f in files]
-    refuse_for_every_file(root, every, settings, channels=known_channels(model))
+    refuse_for_every_file(root, every, settings, channels=channels)
+    return folders
 
 
 @contextlib.contextmanager
@@ -290,13 +296,14 @@ def _said_once(group: Group) -> Iterator[None]:
         yield
 
 
-def _folder(model, files, where: tuple[Path, Path], outputs, each: dict, settings: dict):
+def _folder(model, files, where: tuple[Path, Path], outputs, each: dict, settings: dict, channels):
     """The :class:`FolderPrediction` of the tree's folder ``where[0]`` of inputs ``files``
     into ``where[1]``: failed alone (its one line said, the other folders go on) where its
     output folder is refused, or where none of its inputs has the channel asked for (others
-    of the tree have: :func:`~unetlab.inference.every_file.absent_channel`, s54)."""
+    of the tree have: :func:`~unetlab.inference.every_file.absent_channel`, s54, told the
+    ``channels`` the model takes where known)."""
     channel, axes = given_options(settings).channel, settings.get("axes")
-    known = dict(others=True, channels=known_channels(model))
+    known = dict(others=True, channels=channels)
     if (lacks := absent_channel(files, channel, axes=axes, **known)) is not None:
         return _refused(where[0], UnetlabError(**lacks), settings)
     try:
