@@ -1,15 +1,20 @@
 """A band list's refusal names the fix of the model it is for, whatever its count (s56 review
 F1): more channels than the inputs have, one channel, a tree's, a TorchScript given."""
 
-import pytest
+import warnings
 
-from unetlab.checkpoint import save_model
+import pytest
+import torch
+
+from unetlab.checkpoint import checkpoint_channels, save_model
 from unetlab.cli import main
 from unetlab.errors import UnetlabError
 from unetlab.inference.every_file import refuse_for_every_file
 from unetlab.models import UNet
 
 from .test_bad_input5 import _cyx
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit in torch 2.13
 
 
 def _net(tmp_path, channels: int):
@@ -96,3 +101,18 @@ def test_a_tree_s_band_list_is_told_the_checkpoint_s_fix(tmp_path, capsys):
     (failed,) = [e for e in capsys.readouterr().err.splitlines() if "failed:" in e]
     assert "fewer than the 3 bands listed (a 3-channel model's)" in failed, failed
     assert "list at most" not in failed, failed
+
+
+def test_a_torchscript_given_as_checkpoint_is_refused_alone(tmp_path, capsys):
+    """Reading a TorchScript export's channels handed it to ``torch.jit.load``, whose
+    two-line UserWarning came before the one-line refusal: not loaded, None, no warning."""
+    a, b = _cyx(tmp_path / "in" / "a.tif", 2), _cyx(tmp_path / "in" / "b.tif", 2)
+    torch.jit.save(torch.jit.script(torch.nn.Conv2d(2, 2, 1)), str(tmp_path / "ts.pt"))
+    args = ["--checkpoint", str(tmp_path / "ts.pt"), "--input", str(a), str(b)]
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        assert checkpoint_channels(tmp_path / "ts.pt") is None
+        assert main(["predict", *args, "--output", str(tmp_path / "o"), "--channel", "1", "0"])
+    assert not [w for w in said if w.category is not DeprecationWarning], said
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "ts.pt: a TorchScript export cannot be loaded back" in line, line

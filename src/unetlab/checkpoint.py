@@ -219,7 +219,10 @@ def refuse_replacing(path: Path, *, overwrite: bool) -> None:
 
 def _parts(path: Path) -> dict | None:
     """The parts of the unetlab checkpoint at ``path`` (read memory-mapped: its weights stay
-    on disk), None for any other file."""
+    on disk), None for any other file (a TorchScript archive not loaded: torch.load would
+    hand it to torch.jit.load and warn in two lines, s56 review F1)."""
+    if is_torchscript(path):
+        return None
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except Exception:  # noqa: BLE001 - torch's unpickler raises many kinds on foreign bytes
