@@ -80,6 +80,28 @@ def test_a_caller_s_collate_fn_makes_the_batches_with_workers_as_without():
             list(loader)
 
 
+def _refuses_sizes(items: list) -> torch.Tensor:
+    """A caller's collate_fn that refuses its batch as bad input (module level: it pickles)."""
+    raise UnetlabError("a.png: its size differs from b.png's; crop them alike")
+
+
+def test_a_caller_s_collate_fn_s_bad_input_is_one_line_with_workers_as_without():
+    """A UnetlabError of the caller's own collate_fn was one line without workers, and
+    "Caught UnetlabError in DataLoader worker process 0" plus the traceback with them (review
+    F1): the same error, the same one line, the worker's traceback a note."""
+    said = "a.png: its size differs from b.png's; crop them alike"
+    for workers in (0, 1):
+        loader = UserErrorLoader(
+            _ReadsBadMasks(), batch_size=2, num_workers=workers, collate_fn=_refuses_sizes
+        )
+        with pytest.raises(UnetlabError) as refused:
+            list(loader)
+        assert type(refused.value) is UnetlabError and str(refused.value) == said, workers
+    (note,) = refused.value.__notes__
+    assert note.startswith("in DataLoader worker process 0:\nTraceback"), note
+    assert "in _refuses_sizes\n    raise UnetlabError(" in note, note
+
+
 def test_a_loader_worker_s_error_keeps_the_worker_s_traceback_as_a_note():
     """Pickled back from a worker, the error lost the worker's traceback, which ``--debug``
     showed as the main process's alone (revE): the worker's is a note (Python prints it

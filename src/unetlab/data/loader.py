@@ -5,9 +5,10 @@ worker's traceback text (``exc_type(text)``): a :class:`~unetlab.errors.UnetlabE
 "Caught UnetlabError in DataLoader worker process 0." with the traceback below it, and a
 :class:`~unetlab.data.io.ChannelsMaskError`, whose type takes other arguments, a
 RuntimeError: with ``train.num_workers`` above 0 the CLI showed a traceback where it says one
-line without (s54 noticed, s55). Here a worker sends the error back as its item, pickled
-whole, and the loader raises it as it was raised, the worker's traceback a note on it
-(``--debug`` shows it; the one line stays one line). An error that does not pickle and
+line without (s54 noticed, s55). Here a worker sends the error back as its item (or its
+batch, where the caller's ``collate_fn`` raised it: review F1 s56), pickled whole, and the
+loader raises it as it was raised, the worker's traceback a note on it (``--debug`` shows
+it; the one line stays one line). An error that does not pickle and
 unpickle as itself (an attribute pickle refuses: the worker's feeder thread dropped the item
 and training waited forever; a subclass whose ``__init__`` takes other arguments: a
 TypeError) is sent as a UnetlabError of its lines (revE). Without workers the loader is
@@ -45,9 +46,15 @@ class _Refusing(Dataset):
         try:
             return self.dataset[item]
         except UnetlabError as exc:
-            worker = get_worker_info()  # read in a worker process: UserErrorLoader's
-            exc.add_note(f"in DataLoader worker process {worker.id}:\n{traceback.format_exc()}")
-            return _Refused(_sendable(exc))
+            return _refused(exc)
+
+
+def _refused(exc: UnetlabError) -> _Refused:
+    """``exc``, raised in a worker process of a :class:`UserErrorLoader`, to be sent back as
+    data (:func:`_sendable`), the worker's traceback a note on it; call in its ``except``."""
+    worker = get_worker_info()
+    exc.add_note(f"in DataLoader worker process {worker.id}:\n{traceback.format_exc()}")
+    return _Refused(_sendable(exc))
 
 
 def _sendable(exc: UnetlabError) -> UnetlabError:
@@ -69,8 +76,14 @@ def _sendable(exc: UnetlabError) -> UnetlabError:
 
 def _collated(items: list, collate: Callable = default_collate):
     """The batch of ``items`` (``collate``'s: torch's default, or the caller's
-    ``collate_fn``), or the first :class:`_Refused` among them."""
-    return next((i for i in items if isinstance(i, _Refused)), None) or collate(items)
+    ``collate_fn``), or the first :class:`_Refused` among them, or ``collate``'s own
+    UnetlabError as one (a caller's collate_fn refusing a batch: review F1 s56)."""
+    if (refused := next((i for i in items if isinstance(i, _Refused)), None)) is not None:
+        return refused
+    try:
+        return collate(items)
+    except UnetlabError as exc:
+        return _refused(exc)
 
 
 class UserErrorLoader(DataLoader):
