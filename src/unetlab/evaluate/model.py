@@ -652,6 +652,8 @@ class _Scales:
 
 #: the settings the 3-D refusals name, as each caller spells them
 _BEST_THRESHOLD = Spelled("thresholds", "--best-threshold")
+
+#: what a class model's masks that look like object ids need (:class:`_IdPages`)
 _TRAIN_INSTANCES = Spelled(
     *map(
         "this model reads them as classes: train an instance model on them ({}) and evaluate "
