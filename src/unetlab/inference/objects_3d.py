@@ -27,7 +27,7 @@ from skimage.segmentation import watershed
 
 from unetlab.data.large_ids import compact_large_ids, least_ids
 from unetlab.data.nodata import touched_ids
-from unetlab.data.tiffmeta import PageAxes
+from unetlab.data.tiffmeta import Z_SPACING, PageAxes
 from unetlab.errors import Spelled, UnetlabError, said_as
 from unetlab.inference.lean import distance_edt, h_maxima_float
 from unetlab.inference.measure import check_z_spacing, pixel_pair
@@ -40,6 +40,7 @@ from unetlab.inference.objects import (
     measured_classes,
     objects_int32,
 )
+from unetlab.inference.pages import OBJECTS_3D
 from unetlab.inference.predict import FEW_CHANNELS, predict_image
 from unetlab.inference.records import flat_axes
 from unetlab.inference.table_extras import with_saturation
@@ -88,10 +89,6 @@ def flat_inputs(notes: dict[str, dict]) -> list[str]:
     return [p for p, found in notes.items() if flat_axes(found)]
 
 
-#: the settings :func:`say_flat`'s lines name, as the API and the command give them (both
-#: were named inline, "--objects-3d (objects_3d=)", s56)
-OBJECTS_3D = Spelled("objects_3d=True", "--objects-3d")
-Z_SPACING = Spelled("z_spacing=", "--z-spacing")
 #: the sizes :func:`say_cubes` asks for, as the API and the command give them (a notebook
 #: was told the flags, s56 fixI)
 _Z_SPACING_UM = Spelled("z_spacing=UM", "--z-spacing UM")
