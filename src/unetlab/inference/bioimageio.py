@@ -142,7 +142,8 @@ class PackageInfo:
         allowed = set(string.ascii_letters + string.digits + "_+- ()")
         if not 5 <= len(self.name) <= 128 or not set(self.name) <= allowed:
             said = f"model name {self.name!r}: bioimage.io wants 5-128 letters, digits, spaces "
-            raise UnetlabError(**spelled(f"{said}and _+-(); choose another {{}}".format, NAME))
+            # the name stays out of a format ('my {model}' raised KeyError)
+            raise UnetlabError(**spelled(lambda n: f"{said}and _+-(); choose another {n}", NAME))
         if not self.authors:
             raise UnetlabError(
                 **spelled("a bioimage.io package needs at least one {}".format, AUTHOR)
@@ -363,9 +364,9 @@ def _sample_image(sample, model: UNet, size: int) -> np.ndarray:
     if count := nonfinite_count(np.asarray(image), channel_axis=image.ndim == 3):
         name = "the sample image" if isinstance(sample, np.ndarray | None) else str(sample)
         said = f"{name}: {count} NaN or infinite pixel(s): the package's test tensors would be NaN"
-        raise UnetlabError(
+        raise UnetlabError(  # the path stays out of a format (s{x}.tif raised KeyError)
             **spelled(
-                f"{said}; replace them (e.g. with 0) or give another image as {{}}".format, SAMPLE
+                lambda s: f"{said}; replace them (e.g. with 0) or give another image as {s}", SAMPLE
             )
         )
     channels = channels_of(image)

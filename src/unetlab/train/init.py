@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from unetlab.checkpoint import FORMAT, checkpoint_source, load_checkpoint
-from unetlab.errors import NONE, UnetlabError, said_as, set_all, set_to, spelled
+from unetlab.errors import NONE, Spelled, UnetlabError, said_as, set_all, set_to, spelled
 
 log = logging.getLogger(__name__)
 
@@ -190,10 +190,15 @@ def refuse_checkpoint_as_encoder_weights(path: str | os.PathLike | None) -> None
     if isinstance(found, dict) and found.get("format") == FORMAT:
         said = (  # the fix as the caller sets it (a notebook's fit was told --init, s53)
             f"model.encoder_weights {path} is a unetlab checkpoint, not torchvision ImageNet "
-            "weights: to start a new run from its weights, set {} instead; {} continues its "
-            "own run"
-        )
+            "weights: to start a new run from its weights, set "
+        )  # the path stays out of a format (w{x}.pt raised KeyError)
         raise UnetlabError(
-            said.format(set_to("model.init_checkpoint", str(path)).python, "resume=True"),
-            cli=said.format(f"model.init_checkpoint={path} (unetlab train --init)", "--resume"),
+            **spelled(
+                lambda init, resume: f"{said}{init} instead; {resume} continues its own run",
+                Spelled(
+                    set_to("model.init_checkpoint", str(path)).python,
+                    f"model.init_checkpoint={path} (unetlab train --init)",
+                ),
+                Spelled("resume=True", "--resume"),
+            )
         )

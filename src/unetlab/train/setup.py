@@ -233,10 +233,12 @@ def check_stain_channels(cfg: Config, pairs: list[Pair] | None = None) -> None:
         return
     said = (
         f"augment.stain={a.stain:g} varies the stains of RGB (bright-field colour) images, and "
-        f"{pairs[0].image.name} has {channels} channel(s): {{}} turns it off, or train on RGB "
-        "images"
-    )  # the fix as the caller sets it (a notebook's fit was told --set, s53)
-    raise UnetlabError(**spelled(said.format, STAIN_OFF))
+        f"{pairs[0].image.name} has {channels} channel(s): "
+    )  # the fix as the caller sets it (a notebook's fit was told --set, s53); the name
+    # stays out of a format (a{x}.tif raised KeyError)
+    raise UnetlabError(
+        **spelled(lambda off: f"{said}{off} turns it off, or train on RGB images", STAIN_OFF)
+    )
 
 
 def with_contrast_floor(spec: dict, train: list) -> dict:
