@@ -14,8 +14,9 @@ from PIL import Image
 from tests.test_train_axes import TINY, _stacks
 from unetlab import UNet
 from unetlab.cli import main
+from unetlab.data.io import DATA_AXES
 from unetlab.data.pairs import PairReader, find_pairs
-from unetlab.errors import ImageReadError
+from unetlab.errors import ImageReadError, UnetlabError
 
 
 def _png_pair(folder, stem: str = "p") -> None:
@@ -71,7 +72,7 @@ def test_a_folder_of_pngs_only_given_axes_is_refused_in_one_line(tmp_path, capsy
 def test_axes_given_to_pngs_name_the_setting_each_caller_gave(tmp_path):
     """plan_training and fit were told ``axes= applies ...; drop it``, a keyword they lack
     (s56 review): a training's data names cfg.data.axes, evaluate its keyword."""
-    from unetlab import plan_training
+    from unetlab import plan_training, split_pairs
     from unetlab.config import Config, DataSection
     from unetlab.evaluate import evaluate_model
 
@@ -85,10 +86,38 @@ def test_axes_given_to_pngs_name_the_setting_each_caller_gave(tmp_path):
         plan_training(Config(data=DataSection(root=str(root), axes="ZYX")))
     assert str(err.value) == said.format("cfg.data.axes", "set cfg.data.axes = None")
     assert err.value.cli == said.format("--axes", "drop it")
+    with pytest.raises(ImageReadError) as err:
+        split_pairs(root, axes="ZYX")  # its own keyword (s56 review F2)
+    assert str(err.value) == said.format("axes=", "drop it")
     net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
     with pytest.raises(ImageReadError) as err:
         evaluate_model(net, root, axes="ZYX")
     assert str(err.value) == said.format("axes=", "drop it")
+
+
+def test_axes_that_do_not_fit_a_training_s_tiffs_name_the_setting_each_caller_gave(
+    tmp_path, capsys
+):
+    """2-D TIFFs read with ZYX: plan_training was told "axes='ZYX' names 3 axes", a keyword
+    it lacks (s56 review F2); it names cfg.data.axes, split_pairs its axes=, train --axes."""
+    from unetlab import plan_training, split_pairs
+    from unetlab.config import Config, DataSection
+
+    root = tmp_path / "d"
+    for sub in ("images", "masks"):
+        (root / sub).mkdir(parents=True)
+    for stem in ("a", "b"):
+        tifffile.imwrite(root / "images" / f"{stem}.tif", np.zeros((24, 20), np.uint16))
+        tifffile.imwrite(root / "masks" / f"{stem}.tif", np.zeros((24, 20), np.uint8))
+    said = "images/a.tif: {} names 3 axes, but the file's image has 2 (shape (24, 20))"
+    with pytest.raises(UnetlabError) as err:
+        plan_training(Config(data=DataSection(root=str(root), axes="ZYX")))
+    assert said.format("cfg.data.axes = 'ZYX'") in str(err.value)
+    with pytest.raises(UnetlabError) as err:
+        split_pairs(root, axes="ZYX")
+    assert said.format("axes='ZYX'") in str(err.value)
+    assert main(["train", "--data", str(root), "--axes", "ZYX", "--check", *TINY]) == 2
+    assert said.format("--axes ZYX") in capsys.readouterr().err
 
 
 def test_grey_planes_given_by_axes_to_a_colour_model_do_not_ask_for_channels_last(tmp_path, caplog):
@@ -170,8 +199,8 @@ def test_a_split_of_no_tiff_given_axes_is_refused_in_one_line(tmp_path, capsys):
     from unetlab.data.datasets import split_pairs
 
     _split_set(tmp_path / "d", tiffs=False)
-    # a training's data set, whose root split_pairs names cfg.data.root too (s56 fixD)
-    with pytest.raises(ImageReadError, match=r"d: cfg.data.axes applies to TIFF files"):
+    # the keyword its caller gave (s56 review F2: it named cfg.data.axes, which training gives)
+    with pytest.raises(ImageReadError, match=r"d: axes= applies to TIFF files.*; drop it$"):
         split_pairs(tmp_path / "d", axes="ZYX")
     assert main(["train", "--data", str(tmp_path / "d"), "--axes", "ZYX", "--check", *TINY]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -199,8 +228,10 @@ def test_a_voc_split_s_png_val_beside_tiff_train_takes_the_axes(tmp_path):
     train, val = split_pairs(root, axes="ZYX")
     assert len(train) == 10 and sorted(p.image.name for p in val) == ["p.png", "q.png"]
     (split / "train.txt").write_text("p\n")
-    with pytest.raises(ImageReadError, match=r"voc: cfg.data.axes applies to TIFF files"):
+    with pytest.raises(ImageReadError, match=r"voc: axes= applies to TIFF files.*; drop it$"):
         split_pairs(root, axes="ZYX")
+    with pytest.raises(ImageReadError, match=r"voc: cfg.data.axes applies .*= None$"):
+        split_pairs(root, axes="ZYX", axes_setting=DATA_AXES)  # training's readers give it
 
 
 def _voc_set(root, val: str) -> None:

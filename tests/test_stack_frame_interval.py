@@ -73,10 +73,17 @@ def test_slices_with_an_interval_are_said(tmp_path, caplog):
     assert "frame interval" not in caplog.text
 
 
-def test_slices_with_an_interval_that_training_reads_name_its_config_key(tmp_path, caplog):
+@pytest.mark.parametrize(
+    "setting, given", [("data", "cfg.data.axes = 'TYX'"), ("keyword", "axes='TYX'")]
+)
+def test_slices_with_an_interval_that_training_reads_name_its_config_key(
+    tmp_path, caplog, setting, given
+):
     """Training's data (a stack's split, its folds, fit's notes) said "give axes='TYX'", a
-    keyword fit lacks (s56 review): a training names cfg.data.axes to Python."""
+    keyword fit lacks (s56 review): a training names cfg.data.axes to Python; split_pairs
+    called with its axes= keyword names that (s56 review F2: it named cfg.data.axes)."""
     from unetlab.data.datasets import split_pairs
+    from unetlab.data.io import DATA_AXES
 
     (tmp_path / "d" / "images").mkdir(parents=True)
     (tmp_path / "d" / "masks").mkdir()
@@ -86,6 +93,7 @@ def test_slices_with_an_interval_that_training_reads_name_its_config_key(tmp_pat
         tmp_path / "d" / "masks" / "s.tif", mask, imagej=True, metadata={"axes": "ZYX"}
     )
     with caplog.at_level(logging.WARNING, logger="unetlab"):
-        train, val = split_pairs(tmp_path / "d", val_fraction=0.34)
+        kind = dict(axes_setting=DATA_AXES) if setting == "data" else {}  # training's readers
+        train, val = split_pairs(tmp_path / "d", val_fraction=0.34, **kind)
     assert train and val  # a single stack: its last pages for val, said with the axes
-    assert "give cfg.data.axes = 'TYX', or save them as frames" in caplog.text
+    assert f"give {given}, or save them as frames" in caplog.text

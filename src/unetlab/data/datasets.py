@@ -49,7 +49,14 @@ from unetlab.data.instances import (
     object_statistics,
     split_pieces,
 )
-from unetlab.data.io import DATA_AXES, ColourMaskError, read_stack, refuse_untiffed_axes
+from unetlab.data.io import (
+    DATA_AXES,
+    GIVEN_AXES,
+    AxesSetting,
+    ColourMaskError,
+    read_stack,
+    refuse_untiffed_axes,
+)
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.large_ids import compact_large_ids
 from unetlab.data.mirror import reflect_window
@@ -72,7 +79,7 @@ from unetlab.data.pairs import (
 from unetlab.data.stack_split import has_stacks, stack_split, val_count
 from unetlab.data.tiff_files import keeping_open
 from unetlab.data.windows import window_start
-from unetlab.errors import DatasetError, MadeAgain, UnetlabError, quoted, said_as, set_to
+from unetlab.errors import DatasetError, MadeAgain, Spelled, UnetlabError, quoted, said_as, set_to
 from unetlab.provenance import unetlab_command
 
 log = logging.getLogger(__name__)
@@ -233,6 +240,7 @@ def split_pairs(
     by_page: bool = False,
     axes: str | None = None,
     run_dir: str | os.PathLike | None = None,
+    axes_setting: AxesSetting = GIVEN_AXES,
 ) -> tuple[list[Pair], list[Pair]]:
     """(train_pairs, val_pairs) of the data set under ``root``.
 
@@ -251,20 +259,35 @@ def split_pairs(
     (:func:`unetlab.data.pairs.find_pairs`).
     ``run_dir``: the run that trains on them, whose best.pt the line naming an unused
     ``test/`` scores it with (:func:`_held_out_note`; RUN where it is not known).
+    ``axes_setting``: how lines name the setting that gave ``axes``: this keyword
+    (:data:`~unetlab.data.io.GIVEN_AXES`), or a training's config key, ``cfg.data.axes``
+    (:data:`~unetlab.data.io.DATA_AXES`, which fit's and plan_training's readers give).
     """
     root = Path(root)
     if not root.is_dir():
         raise no_data_folder(root, DATA_ROOT)
     say = (lambda *args: None) if quiet else log.info
     folder = _random_folder(root)
+    given = (axes, axes_setting)
     if folder is None:
-        return _fixed_split(root, problems, say, axes)
+        return _fixed_split(root, problems, say, given)
     split = _seeded_split(
-        folder, val_fraction, seed, problems, say, quiet=quiet, by_page=by_page, axes=axes
+        folder, val_fraction, seed, problems, say, quiet=quiet, by_page=by_page, given=given
     )
     if folder != root:
         say("%s", _held_out_note(root, folder, split, run_dir))
     return split
+
+
+def data_split(
+    data, *, problems: list[str] | None = None, quiet: bool = True, run_dir=None
+) -> tuple[list[Pair], list[Pair]]:
+    """:func:`split_pairs` of a Config's ``data`` section (``root``, ``val_fraction``,
+    ``seed``, ``axes``) as a training splits it, its lines naming ``cfg.data.axes``
+    (:data:`~unetlab.data.io.DATA_AXES`), not split_pairs' ``axes=``."""
+    split = dict(val_fraction=data.val_fraction, seed=data.seed, problems=problems, quiet=quiet)
+    split |= dict(axes=data.axes, run_dir=run_dir, axes_setting=DATA_AXES)
+    return split_pairs(data.root, **split)
 
 
 def _random_folder(root: Path) -> Path | None:
@@ -277,14 +300,14 @@ def _random_folder(root: Path) -> Path | None:
     return train_dir if not _has_layout(root) and _has_layout(train_dir) else root
 
 
-def _fixed_split(root: Path, problems, say, axes: str | None) -> tuple[list[Pair], list[Pair]]:
+def _fixed_split(root: Path, problems, say, given: tuple) -> tuple[list[Pair], list[Pair]]:
     """The split ``root`` fixes (:func:`split_kind`): its ``train/`` and ``val/`` folders,
-    else its VOC lists."""
+    else its VOC lists; ``given``: (axes, the AxesSetting that names them)."""
     if split_kind(root) == "folders":
         train_dir, val_dir = sub_folder(root, "train"), sub_folder(root, "val")
         say("using the split of %s: %s/ and %s/", root, train_dir.name, val_dir.name)
-        return _find_all(root, train_dir, val_dir, problems=problems, axes=axes)
-    return _voc_split(root, root / VOC_LISTS, problems, say, axes)
+        return _find_all(root, train_dir, val_dir, problems=problems, given=given)
+    return _voc_split(root, root / VOC_LISTS, problems, say, given)
 
 
 def seeded_val_splits(
@@ -297,7 +320,7 @@ def seeded_val_splits(
     folder = _random_folder(Path(root))
     if folder is None:
         return
-    pairs = find_pairs(folder, problems=[], axes=axes, flag=DATA_ROOT)
+    pairs = find_pairs(folder, problems=[], axes=axes, flag=DATA_ROOT, axes_setting=DATA_AXES)
     for seed in seeds:
         yield seed, [pairs[i] for i in _split(pairs, val_fraction, seed, lambda *a: None)[1]]
 
@@ -327,18 +350,19 @@ def _held_out_note(root: Path, train_dir: Path, split: tuple[list, list], run_di
 
 
 def _voc_split(
-    root: Path, split_dir: Path, problems, say, axes: str | None
+    root: Path, split_dir: Path, problems, say, given: tuple
 ) -> tuple[list[Pair], list[Pair]]:
     """The pairs named in a VOC ``ImageSets/Segmentation/{train,val}.txt`` (val.txt may be
-    absent: no val)."""
+    absent: no val); ``given``: (axes, the AxesSetting that names them)."""
+    axes, setting = given
     names = _read_split_file(split_dir / "train.txt")
     val_file = split_dir / "val.txt"
     val_names = _read_split_file(val_file) if val_file.is_file() else []
     say("using the VOC split of %s: %d train, %d val", split_dir, len(names), len(val_names))
-    found = dict(problems=problems, axes=axes, refuse_untiffed=False)  # both parts' TIFFs
-    train = find_pairs(root, names=names, **found)
+    found = dict(problems=problems, axes=axes, refuse_untiffed=False, axes_setting=setting)
+    train = find_pairs(root, names=names, **found)  # both parts' TIFFs refused below
     val = find_pairs(root, names=val_names, **found) if val_names else []
-    refuse_untiffed_axes(root, [p.image for p in train + val], axes, DATA_AXES)
+    refuse_untiffed_axes(root, [p.image for p in train + val], axes, setting)
     return train, val
 
 
@@ -351,16 +375,19 @@ def _seeded_split(
     *,
     quiet: bool,
     by_page: bool,
-    axes: str | None,
+    given: tuple,
 ) -> tuple[list[Pair], list[Pair]]:
     """The pairs of ``folder`` split at random with ``seed``; an empty val said (unless
-    ``quiet``, or a pairing problem was collected: that one is the reason)."""
+    ``quiet``, or a pairing problem was collected: that one is the reason); ``given``:
+    (axes, the AxesSetting that names them)."""
     known = len(problems) if problems is not None else 0
-    pairs = find_pairs(folder, problems=problems, axes=axes, flag=DATA_ROOT)
+    axes, setting = given
+    found = dict(problems=problems, axes=axes, axes_setting=setting)
+    pairs = find_pairs(folder, flag=DATA_ROOT, **found)
     if by_page:  # as runs split before s34: a stack's pages like separate images
         train_idx, val_idx = split_indices(len(pairs), val_fraction=val_fraction, seed=seed)
     else:
-        train_idx, val_idx = _split(pairs, val_fraction, seed, say)
+        train_idx, val_idx = _split(pairs, val_fraction, seed, say, setting.given)
     if not quiet and not val_idx and pairs and (problems is None or len(problems) == known):
         log.warning(
             "%s: %d sample(s), none kept for validation; add images or a val/ folder",
@@ -370,14 +397,16 @@ def _seeded_split(
     return [pairs[i] for i in train_idx], [pairs[i] for i in val_idx]
 
 
-def _split(pairs: list[Pair], val_fraction: float, seed: int, say) -> tuple[list[int], ...]:
+def _split(
+    pairs: list[Pair], val_fraction: float, seed: int, say, axes_as: Spelled
+) -> tuple[list[int], ...]:
     """(train, val) indices of ``pairs``: image by image (:func:`split_indices`) for single-page
     images; where some file is a stack, by whole files or a single stack's last pages, said
     in one line (:func:`unetlab.data.stack_split.stack_split`: neighbouring frames are near
-    copies, audit s34 stacks 7)."""
+    copies, audit s34 stacks 7; its warnings name the axes to give as ``axes_as``)."""
     if not has_stacks(pairs):
         return split_indices(len(pairs), val_fraction=val_fraction, seed=seed)
-    train, val, note = stack_split(pairs, val_fraction=val_fraction, seed=seed)
+    train, val, note = stack_split(pairs, val_fraction=val_fraction, seed=seed, axes_as=axes_as)
     if note:
         say("%s", note)
     return train, val
@@ -404,6 +433,7 @@ def training_split(data: dict | None, *, by_page: bool = False) -> tuple[list[Pa
             seed=data.get("seed", 0),
             by_page=by_page,
             axes=data.get("axes"),
+            axes_setting=DATA_AXES,  # the run's config key
         )
     except UnetlabError as exc:
         raise DatasetError(f"its data folder does not split as in training: {exc}") from exc
@@ -494,13 +524,15 @@ def data_set_folders(folder: str | os.PathLike) -> list[Path]:
 
 
 def _find_all(
-    root: Path, *folders: Path, problems: list[str] | None, axes: str | None
+    root: Path, *folders: Path, problems: list[str] | None, given: tuple
 ) -> tuple[list[Pair], ...]:
     """find_pairs of each folder (of the data set ``root``); the problems of all of them in
     one DatasetError (or added to ``problems``); ``axes`` refused in one line only where no
     folder holds a TIFF (a val/ of PNGs beside TIFFs in train/ is read as it is, as a PNG
-    among them: :func:`~unetlab.data.io.file_axes`)."""
-    each = dict(axes=axes, refuse_untiffed=False)
+    among them: :func:`~unetlab.data.io.file_axes`); ``given``: (axes, the AxesSetting that
+    names them)."""
+    axes, setting = given
+    each = dict(axes=axes, refuse_untiffed=False, axes_setting=setting)
     if problems is not None:
         found = [find_pairs(folder, problems=problems, **each) for folder in folders]
     else:
@@ -512,7 +544,7 @@ def _find_all(
                 errors.append(quoted(exc))
         if errors:
             raise DatasetError("; ".join(errors))
-    refuse_untiffed_axes(root, [p.image for pairs in found for p in pairs], axes, DATA_AXES)
+    refuse_untiffed_axes(root, [p.image for pairs in found for p in pairs], axes, setting)
     return tuple(found)
 
 

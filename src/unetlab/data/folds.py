@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from unetlab.data.datasets import split_pairs
+from unetlab.data.io import DATA_AXES
 from unetlab.data.pairs import Pair, PairReader
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.stack_split import check_folds, file_groups, has_stacks, stack_folds
@@ -33,7 +34,7 @@ def fold_indices(n: int, k: int, *, seed: int) -> list[tuple[list[int], list[int
 def all_pairs(root: str | os.PathLike, axes: str | None = None) -> list[Pair]:
     """Every pair of the data folder ``root`` as training reads it (a ``train/`` + ``val/``
     split or a VOC one pooled, the images' TIFF ``axes`` as given), its training pairs first."""
-    train, val = split_pairs(root, val_fraction=0.0, quiet=True, axes=axes)
+    train, val = split_pairs(root, val_fraction=0.0, quiet=True, axes=axes, axes_setting=DATA_AXES)
     return [*train, *val]
 
 

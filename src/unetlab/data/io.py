@@ -56,7 +56,7 @@ from unetlab.data.read_notes import note_once, note_transparent, note_turned
 from unetlab.data.stated_axes import guessed_by_tifffile, planes_guessed, states_axes
 from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import TIFF_SUFFIXES, open_tiff, tiff_file
-from unetlab.data.tiffmeta import AXES_AS, series_axes
+from unetlab.data.tiffmeta import AXES_AS, DATA_AXES_AS, series_axes
 from unetlab.errors import ImageReadError, MadeAgain, Spelled, UnetlabError, first_line, said
 
 log = logging.getLogger(__name__)
@@ -276,10 +276,15 @@ def _pages(path: Path, decoded, letters: str | None, *, mask: bool) -> np.ndarra
 
 
 def stack_shape(
-    path: str | os.PathLike, *, frames: bool = False, axes: str | None = None
+    path: str | os.PathLike,
+    *,
+    frames: bool = False,
+    axes: str | None = None,
+    axes_as: Spelled = AXES_AS,
 ) -> tuple[int, int, int]:
     """(pages, H, W) of what :func:`read_stack` gives for ``path`` (with ``frames``, and a
-    TIFF's ``axes`` given: :func:`given_letters`), from the file's header only (no pixels
+    TIFF's ``axes`` given: :func:`given_letters`, which spells them ``axes_as`` where they
+    do not fit), from the file's header only (no pixels
     decoded): turned as its orientation tag says; of a folder of one mask per object, its
     sample's image's (:mod:`unetlab.data.dsb`)."""
     path = Path(path)
@@ -305,7 +310,7 @@ def stack_shape(
         series = series_of(tif)
         found, shape = tiff_axes(tif, series), tuple(int(n) for n in series.shape)
         turn = tiff_orientation(series.keyframe)
-    letters = axes_letters(found) if axes is None else given_letters(axes, shape, path)
+    letters = axes_letters(found) if axes is None else given_letters(axes, shape, path, axes_as)
     size = dict.fromkeys("PYX", 1)
     for a, n in zip(letters, shape):
         size[a] = size[a] * n if a == "P" else n
@@ -415,12 +420,13 @@ def axes_problem(axes: str, axes_as: str = "--axes {}") -> str | None:
     return None
 
 
-def axes_error(axes: str, say, error=UnetlabError) -> UnetlabError:
+def axes_error(axes: str, say, error=UnetlabError, axes_as: Spelled = AXES_AS) -> UnetlabError:
     """``error`` of the line ``say(axes_as)`` makes of the axes given: the Python API's
-    spelling (``axes='XYC'``) while no command runs (:func:`said_as`: the line may be quoted
-    in one that carries one spelling), the command line's as its ``cli`` (s49 review1:
+    spelling (``axes='XYC'``; :data:`DATA_AXES_AS`'s ``cfg.data.axes = 'XYC'`` for a
+    training's data) while no command runs (:func:`said_as`: the line may be quoted in one
+    that carries one spelling), the command line's as its ``cli`` (s49 review1:
     ``read_image(path, axes='XYC')`` was told to give ``--axes YXC``)."""
-    return error(**said(say, AXES_AS))
+    return error(**said(say, axes_as))
 
 
 def check_axes(axes: str | None) -> None:
@@ -662,14 +668,26 @@ def stated_fit(path: str | os.PathLike, stated: str, axes: str) -> str | None:
     )
 
 
-#: the axes setting that read a set of images and how to drop it, as each caller spells them:
-#: predict's and evaluate's ``axes=``; a training's (fit, plan_training, split_pairs) config
-#: key, which no ``axes=`` keyword gives (s56 review)
-GIVEN_AXES = (AXES_GIVEN, "drop it")
-DATA_AXES = (Spelled("cfg.data.axes", "--axes"), Spelled("set cfg.data.axes = None", "drop it"))
+class AxesSetting(NamedTuple):
+    """How lines name the setting that gave the axes a set of images is read with, as each
+    caller spells it: the setting (``name``), how to drop it, and a format of the axes
+    to give (``given``: :data:`AXES_AS`'s ``axes='{}'``)."""
+
+    name: Spelled
+    drop: str | Spelled
+    given: Spelled
 
 
-def refuse_untiffed_axes(where, paths, axes: str | None, setting: tuple = GIVEN_AXES) -> None:
+#: predict's, evaluate's and split_pairs' ``axes=``; a training's (fit, plan_training,
+#: prepare_data: a Config's) key, which no ``axes=`` keyword gives (s56 reviews: fit was told
+#: axes=, split_pairs(root, axes=...) cfg.data.axes)
+GIVEN_AXES = AxesSetting(AXES_GIVEN, "drop it", AXES_AS)
+DATA_AXES = AxesSetting(
+    Spelled("cfg.data.axes", "--axes"), Spelled("set cfg.data.axes = None", "drop it"), DATA_AXES_AS
+)
+
+
+def refuse_untiffed_axes(where, paths, axes: str | None, setting: AxesSetting = GIVEN_AXES) -> None:
     """ImageReadError in one line where ``axes`` are given for a set of images (``paths``,
     found under ``where``) none of which is a TIFF: the user meant them for files that
     cannot take them; a set with a TIFF reads its others as they are (:func:`file_axes`).
@@ -682,26 +700,30 @@ def refuse_untiffed_axes(where, paths, axes: str | None, setting: tuple = GIVEN_
             lambda a, fix: (
                 f"{where}: {a} applies to TIFF files and none of its images is one; {fix}"
             ),
-            *setting,
+            setting.name,
+            setting.drop,
         )
     )
 
 
-def given_letters(axes: str, shape: tuple[int, ...], path: str | os.PathLike) -> str:
+def given_letters(
+    axes: str, shape: tuple[int, ...], path: str | os.PathLike, axes_as: Spelled = AXES_AS
+) -> str:
     """The :func:`axes_letters` (``P``, ``Y``, ``X``, ``C``) of a TIFF series of ``shape``
     whose axes the user gives as ``axes`` (``--axes``: e.g. ``TYX``, ``ZYX``, ``CYX``,
-    ``YXC``, ``TCYX``, ``TZCYX``); ImageReadError naming the fix if they do not fit it."""
+    ``YXC``, ``TCYX``, ``TZCYX``); ImageReadError naming the fix if they do not fit it, the
+    axes spelled as ``axes_as`` (:func:`axes_error`)."""
     given = axes.upper()
+    error = functools.partial(axes_error, error=ImageReadError, axes_as=axes_as)
     if axes_problem(axes):
-        raise axes_error(axes, lambda a: f"{path}: {axes_problem(axes, a)}", ImageReadError)
+        raise error(axes, lambda a: f"{path}: {axes_problem(axes, a)}")
     if len(given) != len(shape):
-        raise axes_error(
+        raise error(
             axes,
             lambda a: (
                 f"{path}: {a.format(axes)} names {len(given)} axes, but the file's image "
                 f"has {len(shape)} (shape {tuple(shape)}): give one letter per axis"
             ),
-            ImageReadError,
         )
     return "".join("P" if a in "TZQ" else "C" if a in "CS" else a for a in given)
 

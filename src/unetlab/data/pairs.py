@@ -46,10 +46,10 @@ from unetlab.data.folder_notes import (
 )
 from unetlab.data.grey_masks import grey_masks_read_as, grey_masks_reading
 from unetlab.data.io import (
-    DATA_AXES,
     GIVEN_AXES,
     INPUT_SUFFIXES,
     TIFF_SUFFIXES,
+    AxesSetting,
     broken_links,
     describe_links,
     file_axes,
@@ -74,6 +74,7 @@ from unetlab.data.names import (
 from unetlab.data.normalize import channels_of
 from unetlab.data.orientation import transposed_sizes
 from unetlab.data.read_notes import note_once
+from unetlab.data.tiffmeta import AXES_AS
 from unetlab.errors import (
     NONE,
     DatasetError,
@@ -143,19 +144,21 @@ class Pair:
         return str(path) if self.pages == 1 else f"{path} page {self.page}"
 
 
-def page_count(path: Path, axes: str | None = None) -> int:
+def page_count(path: Path, axes: str | None = None, axes_as: Spelled = AXES_AS) -> int:
     """The pages of an image file as :func:`unetlab.data.io.read_stack` reads them (one rule
-    for both: a TIFF's channel axes are not pages; ``axes``: as given); 1 for PNG and JPEG.
-    Within :func:`page_counts_held`, a file's count is read once while it is unchanged."""
+    for both: a TIFF's channel axes are not pages; ``axes``: as given, spelled ``axes_as``
+    where they do not fit it); 1 for PNG and JPEG. Within :func:`page_counts_held`, a
+    file's count is read once while it is unchanged."""
     path = Path(path)
     held = _HELD_COUNTS.get()
+    shape = functools.partial(stack_shape, axes=axes, axes_as=axes_as)
     try:
         if held is None or path.suffix.lower() in ANNOTATION_SUFFIXES or not path.is_file():
-            return stack_shape(path, axes=axes)[0]  # outlines: their image's; a DSB folder
+            return shape(path)[0]  # outlines: their image's; a DSB folder
         stat = path.stat()
         key = (str(path.absolute()), axes, stat.st_mtime_ns, stat.st_size)
         if key not in held:
-            held[key] = stack_shape(path, axes=axes)[0]
+            held[key] = shape(path)[0]
         return held[key]
     except ImageReadError as exc:
         raise DatasetError(str(exc), cli=exc.cli) from exc
@@ -748,13 +751,6 @@ def _grouped(text: str, files: list[str]) -> str:
     return f"{len(files)} files{where}: {text} ({shown})"
 
 
-def _axes_setting(flag: str | Spelled) -> tuple:
-    """How a line names the axes that read the set the setting ``flag`` gave: a training's
-    (:data:`DATA_ROOT`) as its config's key (:data:`~unetlab.data.io.DATA_AXES`), else as
-    predict and evaluate take them (:data:`~unetlab.data.io.GIVEN_AXES`)."""
-    return DATA_AXES if flag == DATA_ROOT else GIVEN_AXES
-
-
 def find_pairs(
     root: str | os.PathLike,
     *,
@@ -765,6 +761,7 @@ def find_pairs(
     refuse_untiffed: bool = True,
     trained: bool = False,
     channels: int = 1,
+    axes_setting: AxesSetting = GIVEN_AXES,
 ) -> list[Pair]:
     """All (image, mask[, page]) pairs under ``root``; ``names`` restricts to those stems.
 
@@ -777,7 +774,10 @@ def find_pairs(
     masks' (:func:`mask_axes`); a set without a TIFF is refused for them unless not
     ``refuse_untiffed`` (a split whose other part the caller checks with it: its images read
     as they are) or ``trained`` (axes a checkpoint trained with: taken by the TIFFs they fit,
-    :func:`~unetlab.data.io.trained_file_axes`, with the model's ``channels``)."""
+    :func:`~unetlab.data.io.trained_file_axes`, with the model's ``channels``).
+    ``axes_setting``: how lines name the setting that gave ``axes``
+    (:data:`~unetlab.data.io.GIVEN_AXES`: ``axes=``; a training's
+    :data:`~unetlab.data.io.DATA_AXES`: ``cfg.data.axes``)."""
     root = Path(root)
     if not root.is_dir():
         raise no_data_folder(root, flag)
@@ -786,18 +786,12 @@ def find_pairs(
     layout = detect_layout(root, flag)
     _refuse_one_sample(root, layout, flag)
     found: list[str] = []
-    if layout == "isbi":
-        files = _isbi_pairs(root)
-    elif layout == "cellpose":
-        files = _flat_pairs(root, names, found)
-    elif layout == "dsb":
-        files = _dsb_pairs(root, names, found)
-    else:
-        files = _folder_pairs(root, layout, names, found)
+    files = _layout_pairs(root, layout, names, found)
     if refuse_untiffed and not trained:
-        refuse_untiffed_axes(root, (image for image, _ in files), axes, _axes_setting(flag))
+        refuse_untiffed_axes(root, (image for image, _ in files), axes, axes_setting)
     read = functools.partial(trained_file_axes, channels=channels) if trained else file_axes
-    pairs = [p for image, mask in files for p in _paged(image, mask, axes, found, read)]
+    read_as = (read, axes_setting.given)
+    pairs = [p for image, mask in files for p in _paged(image, mask, axes, found, read_as)]
     if problems is not None:
         problems += found
     elif found:
@@ -807,14 +801,28 @@ def find_pairs(
     return pairs
 
 
-def _paged(image: Path, mask: Path, axes: str | None, found: list[str], read) -> list[Pair]:
-    """A pair per page of ``image`` and its ``mask`` (read by ``read(image, axes)``:
-    :func:`~unetlab.data.io.file_axes`, a PNG beside TIFFs read as it is, or
-    ``trained_file_axes``); none, its problem added to ``found``, where they cannot be read
-    or differ in pages."""
+def _layout_pairs(root: Path, layout: str, names: list[str] | None, found: list[str]) -> list:
+    """The (image, mask) files of ``root`` as its ``layout`` pairs them (``names``: those
+    stems only), the problems of pairing them added to ``found``."""
+    if layout == "isbi":
+        return _isbi_pairs(root)
+    if layout == "cellpose":
+        return _flat_pairs(root, names, found)
+    if layout == "dsb":
+        return _dsb_pairs(root, names, found)
+    return _folder_pairs(root, layout, names, found)
+
+
+def _paged(image: Path, mask: Path, axes: str | None, found: list[str], read_as) -> list[Pair]:
+    """A pair per page of ``image`` and its ``mask`` (``read_as``: (read, axes_as); read by
+    ``read(image, axes)``: :func:`~unetlab.data.io.file_axes`, a PNG beside TIFFs read as it
+    is, or ``trained_file_axes``; axes that do not fit spelled ``axes_as``); none, its
+    problem added to ``found``, where they cannot be read or differ in pages."""
+    read, axes_as = read_as
     try:
         axes = read(image, axes)
-        n_img, n_mask = page_count(image, axes), page_count(mask, mask_axes(mask, axes))
+        n_img = page_count(image, axes, axes_as)
+        n_mask = page_count(mask, mask_axes(mask, axes), axes_as)
     except (DatasetError, ImageReadError) as exc:  # a broken TIFF's, as page_count's
         found.append(quoted(exc))
         return []

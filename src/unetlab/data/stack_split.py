@@ -77,26 +77,28 @@ def file_split(sizes: Sequence[int], val_fraction: float, seed: int) -> tuple[In
 
 
 def stack_split(
-    pairs: Sequence[Pair], *, val_fraction: float, seed: int
+    pairs: Sequence[Pair], *, val_fraction: float, seed: int, axes_as: Spelled = DATA_AXES_AS
 ) -> tuple[Indices, Indices, str | None]:
     """(train, val, note) indices of ``pairs`` (some of them pages of a stack): one file
     holds out a block (:func:`block_split`), several split by file (:func:`file_split`);
-    ``note``: one line saying what validates and why, None when nothing does."""
+    ``note``: one line saying what validates and why, None when nothing does. ``axes_as``:
+    the axes a warning of the stack's names, as its caller gives them (a training's
+    ``cfg.data.axes``; split_pairs' ``axes=``)."""
     groups = file_groups(pairs)
     if len(groups) == 1:
         (pages,) = groups
         train, val, gap = block_split(len(pages), val_fraction)
         train, val, gap = ([pages[k] for k in part] for part in (train, val, gap))
-        return train, val, _block_note(pairs, val, gap) if val else None
+        return train, val, _block_note(pairs, val, gap, axes_as) if val else None
     train_files, val_files = file_split([len(g) for g in groups], val_fraction, seed)
     train = sorted(i for f in train_files for i in groups[f])
     val = sorted(i for f in val_files for i in groups[f])
     return train, val, _file_note(pairs, train, val, val_fraction) if val else None
 
 
-def _block_note(pairs: Sequence[Pair], val: Indices, gap: Indices) -> str:
+def _block_note(pairs: Sequence[Pair], val: Indices, gap: Indices, axes_as: Spelled) -> str:
     first, last = pairs[val[0]], pairs[val[-1]]
-    axes = read_page_axes(first.image, first.pages, axes_as=DATA_AXES_AS)  # a movie's frames
+    axes = read_page_axes(first.image, first.pages, axes_as=axes_as)  # a movie's frames
     gapped = f", {axes.label(pairs[gap[0]].page)} left out as a gap" if gap else ""
     held = (
         f"{axes.label(first.page)} to {axes.label(last.page)}"

@@ -218,7 +218,7 @@ def listed_data_memory(cfg: Config) -> float:
     where ``data.target`` says so (``auto`` reads no mask here: counted as classes, 4 bytes a
     pixel fewer). 0 where the folder does not split or a file does not read (training says
     why)."""
-    from unetlab.data.datasets import split_pairs
+    from unetlab.data.datasets import data_split
     from unetlab.data.footprint import pixel_bytes
     from unetlab.data.io import stack_shape
     from unetlab.data.normalize import channels_of
@@ -228,9 +228,7 @@ def listed_data_memory(cfg: Config) -> float:
     if d.root is None:
         return 0.0
     try:
-        split = split_pairs(
-            d.root, val_fraction=d.val_fraction, seed=d.seed, problems=[], quiet=True, axes=d.axes
-        )
+        split = data_split(d, problems=[])
         pairs = [p for side in split for p in side]
         if not pairs:
             return 0.0

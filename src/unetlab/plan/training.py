@@ -68,17 +68,14 @@ def _checked(cfg: Config, explicit: set[str], *, planned: bool = False):
     plan's ``data.ignore_value`` choice or None: where ``planned`` and the masks' 255 is
     void beyond doubt (:func:`auto_void`), the pairs are measured without it and checked as
     with ``data.ignore_value=255``, else its problem refuses them."""
-    from unetlab.data.datasets import split_pairs
+    from unetlab.data.datasets import data_split
     from unetlab.data.pairs import refuse_missing_root, refuse_no_root
 
     refuse_no_root(cfg.data.root)
     refuse_missing_root(cfg.data.root)
     d = cfg.data
     problems: list[str] = []  # every problem of the data set, raised together by check_data
-    split = dict(
-        val_fraction=d.val_fraction, seed=d.seed, problems=problems, quiet=True, axes=d.axes
-    )
-    train, val = split_pairs(d.root, **split)  # training says which split it uses
+    train, val = data_split(d, problems=problems)  # training says which split it uses
     ignored = _unlabelled_value(d, train)
     fp = _fingerprint(cfg, train + val, ignored, problems)
     void = auto_void(fp, cfg, explicit) if planned else None

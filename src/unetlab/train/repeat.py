@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from unetlab.data.datasets import split_pairs
+from unetlab.data.io import DATA_AXES
 from unetlab.data.split_record import (
     SPLIT_FILE,
     describe_names,
@@ -68,7 +69,8 @@ def checked_data(config: str | os.PathLike | None, cfg) -> tuple[bool, str] | No
         return None
     path, record = found
     d = cfg.data
-    split = dict(val_fraction=d.val_fraction, seed=d.seed, problems=[], quiet=True, axes=d.axes)
+    split = dict(val_fraction=d.val_fraction, seed=d.seed, problems=[], quiet=True)
+    split |= dict(axes=d.axes, axes_setting=DATA_AXES)  # a Config's
     train, val = split_pairs(root, **split)
     differences = split_differences(record, train, val, root)
     if not any(differences.values()):

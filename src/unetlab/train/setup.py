@@ -15,6 +15,7 @@ from unetlab.data.classes import dataset_palette, names_file, void_value
 from unetlab.data.colour import same_kind
 from unetlab.data.datasets import (
     choose_target,
+    data_split,
     dataset_stats,
     discover_label_values,
     load_instance_samples,
@@ -22,7 +23,6 @@ from unetlab.data.datasets import (
     scan_masks,
     split_kind,
     split_move,
-    split_pairs,
 )
 from unetlab.data.fingerprint import TARGET_INSTANCES, object_ids_note
 from unetlab.data.grey_masks import reads_grey_masks_as_config
@@ -85,14 +85,7 @@ def prepare_data(
     d = cfg.data
     refuse_no_root(d.root)
     problems: list[str] = []  # the pairs' and the mask files' problems, raised together
-    train_pairs, val_pairs = split or split_pairs(
-        d.root,
-        val_fraction=d.val_fraction,
-        seed=d.seed,
-        problems=problems,
-        axes=d.axes,
-        run_dir=run_dir,
-    )
+    train_pairs, val_pairs = split or data_split(d, problems=problems, quiet=False, run_dir=run_dir)
     pairs = train_pairs + val_pairs
     scan = scan_masks(pairs, problems=problems, target=d.target) if d.label_values is None else None
     if problems:
@@ -217,10 +210,7 @@ def check_stain_channels(cfg: Config, pairs: list[Pair] | None = None) -> None:
         return
     if pairs is None:
         # the pairing problems are prepare_data's to report, all of them, in the run
-        d = cfg.data
-        split = split_pairs(
-            d.root, val_fraction=d.val_fraction, seed=d.seed, problems=[], quiet=True, axes=d.axes
-        )
+        split = data_split(cfg.data, problems=[])
         pairs = [p for side in split for p in side]
     if not pairs:
         return
