@@ -75,7 +75,10 @@ def test_a_folder_given_as_the_root_in_another_form_names_its_files_by_name(
         predict_folder(net, "in", "a", progress=False, root=os.path.abspath("in"))
         predict_folder(net, "lnk", "b", progress=False, root="in")
         predict_folder(net, os.path.abspath("in"), "c", progress=False, root="in")
-    assert _named(caplog, BARE) == ["s.tif"] * 3
+        # its files listed, the root in another form (s56 review F2: named in/s.tif, lnk/s.tif)
+        predict_folder(net, ["in/s.tif"], "d", progress=False, root=os.path.abspath("in"))
+        predict_folder(net, ["lnk/s.tif"], "e", progress=False, root="in")
+    assert _named(caplog, BARE) == ["s.tif"] * 5
 
 
 def test_relative_paths_are_named_as_given(tmp_path, net, caplog, monkeypatch):

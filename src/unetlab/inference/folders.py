@@ -1407,8 +1407,13 @@ class _Run:
         )
 
     def _name(self, path: Path) -> str:
-        """How the lines name ``path``: from the one folder given, else as given."""
-        return relative_path(path, self.named_from)
+        """How the lines name ``path``: from the one folder given, else as given; a file in
+        it given in another form (``in/s.tif`` for the root ``/abs/in``, or ``lnk/s.tif``
+        through a link to it) by its name, as the folder's own (s56 review F2)."""
+        folder = self.named_from
+        if folder is not None and path.parent.resolve() == folder.resolve():
+            return path.name
+        return relative_path(path, folder)
 
     def _shown(self, path: Path) -> contextlib.AbstractContextManager:
         """Within: the lines name ``path`` as :meth:`_name` says (its warm-up's as its own)."""
