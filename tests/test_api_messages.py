@@ -220,7 +220,7 @@ def test_planning_without_a_data_folder_names_the_attribute():
     from unetlab import load_config, plan_training
     from unetlab.errors import UnetlabError
 
-    with pytest.raises(UnetlabError, match=r"in Python: cfg.data.root = 'path/to/data'"):
+    with pytest.raises(UnetlabError, match=r"no data folder: set cfg.data.root = 'path/to/data'"):
         plan_training(load_config(None, []))
 
 
