@@ -4,6 +4,7 @@ busy loop, ``unetlab train --data DIR --minutes 0.5`` bought 19 steps on 2 threa
 on 1). Said in one line; torch's count is put back when fit ends; OMP_NUM_THREADS keeps its
 count."""
 
+import json
 import logging
 import os
 import time
@@ -12,6 +13,7 @@ from functools import partial
 import numpy as np
 import pytest
 import torch
+import yaml
 from PIL import Image
 
 from tests.test_budget import FakeClock
@@ -35,6 +37,7 @@ from unetlab.cpu_share import (
     threads_beside,
     threads_next,
 )
+from unetlab.run_records import other_making
 from unetlab.train import fit
 from unetlab.train import log as train_log
 from unetlab.train import run as train_run
@@ -151,6 +154,8 @@ def test_a_run_on_the_clock_trains_on_its_threads_again_once_other_work_has_gone
     assert len([line for line in said if "training on" in line]) == 2, said
     watched = [kw.get("workers", False) for kw in read]  # the watch's readings
     assert watched and set(watched) == {workers > 0}, read
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["threads"] == 1 and summary["threads_changed"] == [[1, 2]], summary
 
 
 def _predict_args(tmp_path) -> list[str]:
@@ -736,3 +741,31 @@ def test_training_alone_caps_a_caller_s_threads_at_the_cpus(tmp_path, monkeypatc
         monkeypatch.setattr(module, "available_cpus", lambda: 2)
     seen = _fit_steps(tmp_path, monkeypatch, 8)
     assert seen and set(seen) == ({2} if omp is None else {3}), seen
+
+
+def test_a_run_on_fewer_threads_records_them_and_a_repeat_on_more_is_warned(
+    tmp_path, monkeypatch, caplog
+):
+    """history.yaml and summary.json record the threads the steps ran on, not those before
+    the look beside other work lowered them (s56: "resolved: threads: 2" for a run trained
+    on 1, so its repeat on 2 went unwarned)."""
+    _omp(monkeypatch, None)
+    monkeypatch.setattr(train_log, "cores_in_use", lambda **kw: 1.0)  # other work: a core
+    monkeypatch.setattr(cpu_share, "affinity_cpus", lambda: 2)
+    seen, _after = _fit_on_two_threads(tmp_path, monkeypatch, caplog)
+    run = tmp_path / "run"
+    history = yaml.safe_load((run / "history.yaml").read_text())
+    summary = json.loads((run / "summary.json").read_text())
+    assert set(seen) == {1}, seen
+    assert history[-1]["resolved"]["threads"] == 1
+    assert summary["threads"] == 1 and "threads_changed" not in summary
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)  # a repeat on 2 threads
+        said = other_making(run / "config.yaml")
+        torch.set_num_threads(1)  # on 1: nothing said of threads
+        alike = other_making(run / "config.yaml")
+    finally:
+        torch.set_num_threads(before)
+    assert said is not None and "threads 2, not 1" in said, said
+    assert alike is None or "threads" not in alike.split("(")[0], alike

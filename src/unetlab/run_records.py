@@ -98,7 +98,24 @@ def append_history(run_dir: str | os.PathLike, entry: dict) -> Path:
     before = read_history(run_dir)
     if entry.get("run") == "resume" and before and isinstance(before[-1], dict):
         _say_other_making(before[-1], entry, path)
-    entries = [*before, entry]
+    return _write_history(path, [*before, entry])
+
+
+def amend_resolved(run_dir: str | os.PathLike, **resolved) -> None:
+    """The last command's entry in ``run_dir``'s history with its ``resolved`` keys set to
+    ``resolved`` (e.g. the threads its steps ran on, once the look beside other work has
+    lowered them); written atomically, and only where a value changes."""
+    path = Path(run_dir) / HISTORY_FILE
+    entries = read_history(run_dir)
+    if not entries or not isinstance(entries[-1], dict):
+        return
+    was = entries[-1].setdefault("resolved", {})
+    if any(was.get(key) != value for key, value in resolved.items()):
+        was.update(resolved)
+        _write_history(path, entries)
+
+
+def _write_history(path: Path, entries: list) -> Path:
     head = "# every command that trained this run, oldest first (config.yaml: the settings now)\n"
     with atomic_path(path) as tmp:
         text = yaml.safe_dump(entries, sort_keys=False, allow_unicode=True, width=1 << 16)

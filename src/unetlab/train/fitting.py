@@ -41,6 +41,7 @@ from unetlab.train.log import (
     rethread,
     run_reading,
     shared_cpu,
+    threads_record,
     warn_busy_cpu,
 )
 from unetlab.train.loop import TrainState, train_one_epoch, validate
@@ -617,6 +618,7 @@ def _summary(run: Run, *, finished: bool, label_offset: list | None = None) -> d
         "val_miou_classes": list(run.model.classes),  # val mIoU is the mean IoU of these
         "val_pixels": run.last.get("pixels"),  # labelled val pixels of each class
         "label_offset": label_offset,
+        **threads_record(run),  # as history.yaml's resolved, so a repeat compares them
         "train_images": len(run.data.train),
         "val_images": len(run.data.val),
         "files": {"split": SPLIT_FILE, "config": "config.yaml", "history": HISTORY_FILE},

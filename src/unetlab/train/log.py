@@ -33,6 +33,7 @@ from unetlab.data.split_record import copied_images, describe_pairs
 from unetlab.data.stack_split import next_to_training
 from unetlab.errors import said_as
 from unetlab.plan import BUDGET_EPOCHS
+from unetlab.run_records import amend_resolved
 from unetlab.train.resume import BUDGET
 from unetlab.train.schedule import TimeBudget
 from unetlab.words import numbered
@@ -97,6 +98,20 @@ def _threads_beside_other_work(run: Run, in_use: float | None) -> None:
     fewer = threads_beside(threads, in_use)
     if fewer < threads:
         _set_threads(fewer, threads, in_use, "")
+        amend_resolved(run.run_dir, threads=fewer)  # the count its steps ran on (s56)
+
+
+def threads_record(run: Run) -> dict:
+    """What summary.json says of this command's CPU threads: the count its steps began on
+    (``threads``, as history.yaml's ``resolved``; None on a GPU) and, where the watch beside
+    other work changed it during the run, each change (``threads_changed``: [from, to])."""
+    if run.device.type != "cpu":
+        return {"threads": None}
+    watch = run.threads_watch
+    if watch is None or not watch.moves:
+        return {"threads": torch.get_num_threads()}
+    moves = [[before, after] for _wall, before, after in watch.moves]
+    return {"threads": moves[0][0], "threads_changed": moves}
 
 
 def rethread(run: Run) -> None:
