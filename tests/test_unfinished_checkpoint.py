@@ -135,6 +135,10 @@ def test_the_line_under_a_time_budget_and_for_a_copy_out_of_its_run_folder(tmp_p
     )
     (last.parent / "best.pt").unlink()  # stopped before a validation saved one
     assert line(last, max_minutes=5.0).endswith(f"--resume ({last.parent} holds no best.pt yet)")
+    assert line(last, max_minutes=0.3, planned_epochs=100_000).startswith(  # no limit (s56)
+        f"{last} is from a training run stopped at step 1,200 (4 epochs done in a 0.3-minute "
+        "budget): resume it"
+    )
     assert line(tmp_path / "copy.pt", max_minutes=0.0).endswith(
         "step 1,200 of 3,000 (4 of 10 epochs done): resume it with unetlab train --run-dir RUN "
         "--resume (RUN: the run's folder), or use the run's best.pt"

@@ -679,12 +679,17 @@ def unfinished_line(model) -> str | None:
 
 def _reached(progress: dict, trained: dict) -> str:
     """``step 1,200 of 3,000 (4 of 10 epochs done)``, or under a time budget ``step 1,200
-    (4 epochs done of at most 10, in a 5-minute budget)``."""
+    (4 epochs done of at most 10, in a 5-minute budget)``; ``(4 epochs done in a 5-minute
+    budget)`` where the clock alone was to end it (the plan's epoch cap, no limit: s56 said
+    "of at most 100000")."""
+    from unetlab.plan.make import BUDGET_EPOCHS  # at call time: the plan sits above this
+
     step, epoch = int(trained.get("step", 0)), int(trained.get("epoch", 0))
     steps, epochs = progress.get("planned_steps"), progress.get("planned_epochs")
     minutes = float(progress.get("max_minutes") or 0)
     if minutes > 0:
         done = f"{numbered(epoch, 'epoch')} done"
-        return f"step {step:,} ({done} of at most {epochs}, in a {minutes:g}-minute budget)"
+        bound = f" of at most {epochs}," if epochs and int(epochs) < BUDGET_EPOCHS else ""
+        return f"step {step:,} ({done}{bound} in a {minutes:g}-minute budget)"
     of = f" of {int(steps):,}" if steps else ""
     return f"step {step:,}{of} ({epoch} of {epochs} epochs done)"
