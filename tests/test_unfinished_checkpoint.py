@@ -12,6 +12,7 @@ from tests.test_budget import _fake_machine
 from tests.test_train import tiny_config, write_blobs
 from unetlab.checkpoint import load_checkpoint, load_model, unfinished_line
 from unetlab.cli import main
+from unetlab.errors import command_spelling
 from unetlab.train import fit
 from unetlab.train import run as train_run
 
@@ -123,7 +124,8 @@ def test_the_line_under_a_time_budget_and_for_a_copy_out_of_its_run_folder(tmp_p
         record = {"finished": False, "planned_epochs": 10, "planned_steps": 3000} | progress
         trained = {"epoch": 4, "step": 1200}
         model = SimpleNamespace(run_progress=record, trained=trained, checkpoint=str(path))
-        return unfinished_line(model).replace("python -m unetlab", "unetlab")
+        with command_spelling():  # as the command line says it
+            return unfinished_line(model).replace("python -m unetlab", "unetlab")
 
     last = tmp_path / "a" / "checkpoints" / "last.pt"
     last.parent.mkdir(parents=True)
@@ -162,3 +164,25 @@ def test_summary_and_the_napari_widget_say_a_stopped_runs_last_pt(
     assert f"; warning: {last} is from a training run stopped at step 2" in status
     assert _said(caplog, ["summary", "--checkpoint", str(best), "--input-size", "64"]) == []
     assert "warning" not in model_summary(load_model(best))
+
+
+def test_python_s_load_model_of_a_killed_fit_s_last_pt_says_it_once_in_python_s_form(
+    tmp_path, monkeypatch, caplog
+):
+    """load_model (and evaluate_model given the path) of a killed fit's last.pt said
+    nothing, where the command line's predict and summary warn (s56)."""
+    _, run = _killed_run(tmp_path, monkeypatch)
+    last, best = run / "checkpoints" / "last.pt", run / "checkpoints" / "best.pt"
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        load_model(last)
+        load_model(best)
+    said = [r.getMessage() for r in caplog.records if "stopped at step" in r.getMessage()]
+    assert said == [
+        f"warning: {last} is from a training run stopped at step 2 of 6 (1 of 3 epochs done): "
+        f'resume it with fit(load_config("{run / "config.yaml"}"), run_dir="{run}", '
+        f"resume=True), or use {best}"
+    ]
+    caplog.clear()  # the command line says it once, in its own form
+    said = _said(caplog, ["summary", "--checkpoint", str(last), "--input-size", "64"])
+    assert len(said) == 1 and "unetlab train --run-dir" in said[0], said

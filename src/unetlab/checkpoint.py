@@ -44,6 +44,7 @@ gets a name in :data:`FEATURES`; no format bump is needed for it.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import zipfile
 import zlib
@@ -55,12 +56,14 @@ import torch
 from unetlab.atomic import atomic_path
 from unetlab.data.exclude import check_exclude_rows
 from unetlab.data.folder_notes import near_line
-from unetlab.errors import CheckpointError, Spelled, UnetlabError, spelled
+from unetlab.errors import CheckpointError, Spelled, UnetlabError, in_command, said_as, spelled
 from unetlab.model_identity import REPORT_SAME_MODEL, SAME_MODEL
 from unetlab.models import UNet, model_from_config
 from unetlab.packages import is_package, load_package
 from unetlab.runtime import resolve_device
 from unetlab.words import numbered
+
+log = logging.getLogger(__name__)
 
 FORMAT = "unetlab"
 #: the part naming the sha256 of the file before a rewrite that changed no prediction
@@ -647,7 +650,16 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = None
     else:
         model = model_from_checkpoint(load_checkpoint(path), source=str(path))
     model.checkpoint = str(Path(path).resolve())
+    _say_unfinished(model)
     return model.to(target).eval()
+
+
+def _say_unfinished(model) -> None:
+    """One warning line where a Python caller loads a stopped run's last.pt
+    (:func:`unfinished_line`; s56: a killed fit's last.pt loaded and predicted in silence);
+    the command line's commands say it themselves, once (predict's main process)."""
+    if not in_command() and (line := unfinished_line(model)):
+        log.warning("warning: %s", line)
 
 
 def unfinished_line(model) -> str | None:
@@ -656,8 +668,6 @@ def unfinished_line(model) -> str | None:
     stop, a kill), with the step it reached of those planned and how to go on; None where
     the run had ended, and for a checkpoint without the record (older files, best.pt, a
     model saved with :func:`save_model`, a package)."""
-    from unetlab.provenance import unetlab_command
-
     progress, trained = getattr(model, "run_progress", None), getattr(model, "trained", None)
     if not isinstance(progress, dict) or progress.get("finished", True) or not trained:
         return None
@@ -665,7 +675,7 @@ def unfinished_line(model) -> str | None:
         return None
     path = Path(getattr(model, "checkpoint", None) or "the checkpoint")
     run_dir = path.parent.parent if path.parent.name == "checkpoints" else None
-    resume = unetlab_command("train", "--run-dir", run_dir or "RUN", "--resume")
+    resume = _resume_said(run_dir)
     resume += "" if run_dir else " (RUN: the run's folder)"  # a copy, out of its run folder
     best = run_dir / "checkpoints" / "best.pt" if run_dir else None
     other = f", or use {best}" if best and best.is_file() else ", or use the run's best.pt"
@@ -675,6 +685,17 @@ def unfinished_line(model) -> str | None:
         f"{path} is from a training run stopped at {_reached(progress, trained)}: resume it "
         f"with {resume}{other}"
     )
+
+
+def _resume_said(run_dir: Path | None) -> str:
+    """How to resume the run in ``run_dir`` (None: ``RUN``), as its caller spells it: the
+    command line's ``unetlab train --run-dir RUN --resume``, or Python's ``fit(...)``."""
+    from unetlab.provenance import unetlab_command
+
+    folder = run_dir or "RUN"
+    config = Path(folder) / "config.yaml"
+    python = f'fit(load_config("{config}"), run_dir="{folder}", resume=True)'
+    return said_as(Spelled(python, unetlab_command("train", "--run-dir", folder, "--resume")))
 
 
 def _reached(progress: dict, trained: dict) -> str:
