@@ -18,3 +18,13 @@ def test_the_repeat_line_names_fit_in_python_and_the_command_on_the_command_line
     assert f"repeatably: {repeat['command']} (the learning rate" in line and "fit(" not in line
     assert old == line  # a record from before the Python form
     assert repeat["command"] in describe_repeat({k: v for k, v in repeat.items() if k != "python"})
+
+
+def test_the_cut_epoch_and_the_clock_are_named_in_the_callers_form(tmp_path):
+    repeat = {"steps": 40, "epochs": 8, "steps_of_epochs": 48, "command": "unetlab train ..."}
+    line = describe_repeat(repeat | {"python": "fit(...)"})
+    assert "cfg.train.epochs = 8 trains 48 steps" in line and "a train.max_minutes run" in line
+    assert "--" not in line  # no flag said to Python (s56 new user)
+    with command_spelling():
+        line = describe_repeat(repeat)
+    assert "--epochs 8 trains 48 steps" in line and "a --minutes run is not" in line

@@ -16,7 +16,7 @@ from unetlab.data.split_record import (
     read_split,
     split_differences,
 )
-from unetlab.errors import DatasetError, Spelled, said_as
+from unetlab.errors import DatasetError, Spelled, said_as, set_to
 from unetlab.provenance import unetlab_command
 from unetlab.words import numbered
 
@@ -139,13 +139,19 @@ def clock_free_repeat(
     }
 
 
+#: a run on the clock, as its caller asked for one
+CLOCKED = Spelled("train.max_minutes", "--minutes")
+
+
 def describe_repeat(repeat: dict) -> str:
     """The line a time-budget run ends with: the length it bought and what trains it again on
     any machine, repeatably: the command on the command line, fit's call in Python
     (:func:`~unetlab.errors.said_as`; the command where a record has no call)."""
+    epochs = said_as(
+        Spelled(set_to("train.epochs", repeat["epochs"]).python, f"--epochs {repeat['epochs']}")
+    )
     cut = (
-        f" (its last epoch cut short: --epochs {repeat['epochs']} trains "
-        f"{repeat['steps_of_epochs']} steps)"
+        f" (its last epoch cut short: {epochs} trains {repeat['steps_of_epochs']} steps)"
         if repeat["steps_of_epochs"] != repeat["steps"]
         else ""
     )
@@ -153,7 +159,7 @@ def describe_repeat(repeat: dict) -> str:
     return (
         f"this run on the clock trained {numbered(repeat['steps'], 'step')}, "
         f"{numbered(repeat['epochs'], 'epoch')}{cut}; a "
-        "--minutes run is not repeatable (the steps depend on the machine's load); to train "
+        f"{said_as(CLOCKED)} run is not repeatable (the steps depend on the machine's load); to train "
         f"this length again repeatably: {again} (the learning rate then "
         "anneals over the epochs, not the clock: close figures, not these bit for bit)"
     )

@@ -556,14 +556,16 @@ def training_pixel_size(spacings: dict) -> dict:
     histo 6)."""
     sizes = [s for s in spacings.values() if s]
     if not sizes or 2 * len(sizes) < len(spacings):
-        if sizes:  # mixed metadata: said, so that predict's silence on scale is understood
-            log.info(
-                "pixel size: %d of the %d training images record one, under half: the "
-                "checkpoint records none, so predict cannot say when an image's pixels are "
-                "another size; record it in every training TIFF (Fiji: Image > Properties)",
-                len(sizes),
-                len(spacings),
-            )
+        # said, so that predict's silence on scale is understood (README; s56 new user: a
+        # PNG set trained in silence, then counted other objects at a pyramid's level 1)
+        some = f"{len(sizes)} of the {len(spacings)}" if sizes else f"none of the {len(spacings)}"
+        log.info(
+            "pixel size: %s training images record one%s: the checkpoint records none, so "
+            "predict cannot say when an image's pixels are another size; record it in every "
+            "training TIFF (Fiji: Image > Properties)",
+            some,
+            ", under half" if sizes else "",
+        )
         return {}
     y, x = np.median(np.asarray(sizes, dtype=float), axis=0)
     return {"pixel_size": [float(f"{y:.6g}"), float(f"{x:.6g}")]}
