@@ -50,7 +50,7 @@ def test_export_over_a_picture_is_a_typo_even_with_overwrite(flag, checkpoint, t
     picture.write_bytes(b"a picture")
     argv = ["export", "--checkpoint", checkpoint, flag, str(picture), "--overwrite"]
     assert main(argv) == 2
-    assert "would replace this .png file with" in capsys.readouterr().err
+    assert "00.png: unetlab export would replace this .png file with" in capsys.readouterr().err
     assert picture.read_bytes() == b"a picture"
 
 

@@ -40,6 +40,7 @@ def test_a_users_file_is_refused_and_left_as_it_was(tmp_path, kind):
     with pytest.raises(OutputError, match="would replace this .png file") as got:
         export(model, photo, check=False)
     assert "overwrite" not in str(got.value)
+    assert ": this call would replace" in str(got.value)  # not "unetlab export" (s56)
 
     export(model, notes, check=False, overwrite=True)  # asked for: replaced
     made = notes.read_bytes()

@@ -69,6 +69,8 @@ def test_a_new_picture_among_the_masks_scored_is_refused(scored):
     with pytest.raises(OutputError, match="reads as data"):
         report.plot_confusion(gt / "confusion.png")
     assert not (gt / "confusion.png").exists()
+    with pytest.raises(OutputError, match="r.json: this call would write into"):
+        report.write_json(gt / "r.json")  # not "evaluate would write" to Python (s56)
 
 
 def test_the_predictions_record_is_never_replaced_from_python(scored, tmp_path):

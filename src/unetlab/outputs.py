@@ -56,7 +56,7 @@ from unetlab.atomic import (
     when_written,
     write_error,
 )
-from unetlab.errors import FolderInUseError, OutputError, UnetlabError
+from unetlab.errors import FolderInUseError, OutputError, UnetlabError, in_command
 from unetlab.manifest import (  # noqa: F401 (the manifest's names: re-exported)
     FIELDS,
     MANIFEST,
@@ -159,9 +159,16 @@ def refuse_inputs(
         clash = clash or by_name.get(_name_key(out))
         if clash is not None:
             raise OutputError(
-                f"{out}: {command} would write over its input {clash}; give the output another "
+                f"{out}: {_writer(command)} would write over its input {clash}; give the output another "
                 "name or folder (inputs are never replaced)"
             )
+
+
+def _writer(command: str) -> str:
+    """Who would write, as a refusal's caller knows it: ``command`` (``unetlab evaluate``)
+    on the command line, "this call" from Python (``Report.write_json`` and ``export_torchscript`` were told
+    "evaluate would write into ...", "unetlab export would replace ...": s56 new user)."""
+    return command if in_command() else "this call"
 
 
 def refuse_inside(
@@ -191,7 +198,7 @@ def refuse_inside(
         while among(place) and place.parent != place:
             place = place.parent
         raise OutputError(
-            f"{out}: {command} would write into {root}, which it reads as data (the "
+            f"{out}: {_writer(command)} would write into {root}, which it reads as data (the "
             "next run would read the output as an input); give the output another folder, "
             f"e.g. {_shown(place / out.name)}"
         )
@@ -406,7 +413,7 @@ def _refuse_other_format(path: Path, fmt: str, command: str) -> None:
     wanted = FORMAT_SUFFIXES.get(fmt, (suffix,))
     if _other_format(path, fmt):
         raise OutputError(
-            f"{path}: unetlab {command} would replace this {suffix} file with {fmt} (a typo?): "
+            f"{path}: {_writer(f'unetlab {command}')} would replace this {suffix} file with {fmt} (a typo?): "
             f"give the {fmt} file a name ending in {' or '.join(wanted)}"
         )
 
