@@ -9,7 +9,7 @@ from unetlab.cli import main
 from unetlab.config import Config, explicit_keys, load_config
 from unetlab.data.fingerprint import Fingerprint, PairFacts
 from unetlab.data.io import write_png, write_tiff
-from unetlab.errors import DatasetError
+from unetlab.errors import DatasetError, command_spelling
 from unetlab.plan import (
     Geometry,
     check_data,
@@ -78,6 +78,9 @@ def test_tile_reason_names_images_whose_objects_differ_in_size_by_magnification(
     assert "per image the median object is 20-180 px across (magnifications differ?)" in (
         tile.reason
     )
+    assert "predict's scale= resizes" in tile.reason and "--scale" not in tile.reason
+    with command_spelling():
+        assert "predict --scale resizes" in plan_tile(mixed, same, "cpu").reason
     alike = Fingerprint([facts(areas=[small] * 30).pairs[0], facts(areas=[small * 9] * 3).pairs[0]])
     assert "per image" not in plan_tile(alike, same, "cpu").reason  # 20 and 60 px: alike
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from unetlab.data.fingerprint import Fingerprint
+from unetlab.errors import Spelled, said_as
 from unetlab.plan.geometry import Geometry
 from unetlab.plan.memory import PLAN_SHARE
 from unetlab.plan.record import Choice
@@ -90,8 +91,13 @@ def size_spread(fp: Fingerprint) -> str:
     return spread + (
         " (magnifications differ?): the tile follows the median of all objects (on such a "
         "nuclei set, 256-px tiles x 2 trained worse than 128 x 8 at equal steps; "
-        "data.tile_size sets it, predict --scale resizes images of another magnification)"
+        f"data.tile_size sets it, {said_as(RESCALE)} resizes images of another magnification)"
     )
+
+
+#: what resizes images of another magnification, as the caller spells it (plan_training
+#: told Python "predict --scale", s56 new user)
+RESCALE = Spelled("predict's scale=", "predict --scale")
 
 
 def sized_classes(fp: Fingerprint) -> list[int]:
