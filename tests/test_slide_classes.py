@@ -106,6 +106,13 @@ def test_cli_predict_says_a_streamed_images_objects_of_each_class(tmp_path, capl
         assert main(argv) == 0
     assert (tmp_path / "out" / "g10_objects.csv").exists()
     assert "g10.tif: 12 objects: 8 grain, 4 pore" in caplog.text
+    caplog.clear()  # a file given alone: named by its path, as its streaming lines name it
+    given = str(tmp_path / "in" / "g10.tif")
+    argv[3:7] = ["--input", given, "--output", str(tmp_path / "alone")]
+    with caplog.at_level(logging.INFO):
+        assert main(argv) == 0
+    assert f"{given}: 12 objects: 8 grain, 4 pore" in caplog.messages  # s56: by its name
+    assert any(m.startswith(f"{given}: ") and "streaming" in m for m in caplog.messages)
 
 
 def test_a_streamed_images_classes_are_a_step_said(tmp_path, small_chunks, caplog):

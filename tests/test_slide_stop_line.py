@@ -25,10 +25,11 @@ from unetlab.cli.predict import _say_done
 from unetlab.inference.objects import ObjectOptions
 
 
-def _stop_line(out, capsys, *, instances=False, staged=False) -> str:
+def _stop_line(out, capsys, *, instances=False, staged=False, given=None) -> str:
     args = SimpleNamespace(
         instances=instances, save_probabilities=staged, skip_existing=True, output=out
     )
+    args.input, args.recursive = [str(given)] if given else [], False
     _say_done(
         args,
         lambda: "with the outputs of 0 of 1 inputs",
@@ -43,9 +44,10 @@ def _stop_line(out, capsys, *, instances=False, staged=False) -> str:
 def test_the_stop_line_says_where_a_slide_resumes(tmp_path, capsys, caplog):
     net, slide = local_net(), _slide(tmp_path / "s.tif")
     _stopped(tmp_path, slide, net=net)
-    line = _stop_line(tmp_path / "out", capsys)
+    line = _stop_line(tmp_path / "out", capsys, given=slide)  # named as the resume line does
     found = re.search(
-        r"\(s\.tif stopped at row (\d+) of 160: its rows are kept, and the rerun resumes there\)$",
+        rf"\({re.escape(str(slide))} stopped at row (\d+) of 160: its rows are kept, and the "
+        r"rerun resumes there\)$",
         line.strip(),
     )
     assert found is not None and int(found[1]) > 0, line

@@ -750,8 +750,25 @@ def _restarts(args, folder: Path) -> str:
                 "--instances only --save-probabilities keeps its rows)"
             )
         return ""
-    kept = [where for name in staged if (where := stopped_at(Path(folder) / name))]
+    shown = _stopped_names(args)
+    kept = [where for name in staged if (where := stopped_at(Path(folder) / name, shown))]
     return f" ({'; '.join(kept)})" if kept else ""
+
+
+def _stopped_names(args) -> dict[str, str]:
+    """Each input's resolved path -> how the run's lines named it (:func:`_line_names`), for
+    a stopped slide's line (it said "slide.ome.tif stopped at row 512", the rerun "resuming
+    big/slide.ome.tif at row 512": s56 new user); none where the inputs cannot be listed
+    again, or of a tree (its slides by their names, as before)."""
+    from unetlab.inference.folders import find_inputs
+
+    if getattr(args, "recursive", False) or not getattr(args, "input", None):
+        return {}
+    try:
+        files = find_inputs(args.input)
+    except (UnetlabError, OSError):
+        return {}
+    return {str(Path(f).resolve()): _line_name(args, f) for f in files}
 
 
 def _output_folder(output: str) -> Path:
@@ -785,7 +802,8 @@ def _summary(args, result, out_dir: Path, timed: dict, group) -> None:
         found = by_position({slide_name(f): n for f, n in result.objects.items()}, rows)
         nouns = page_nouns(rows)  # a movie's frames, a z-stack's planes
         names = result.class_names
-        _report_objects(found, kinds, areas, total=not rows, nouns=nouns, names=names)
+        shown = _line_names(args, result.objects)  # the tables' image column: the keys
+        _report_objects(found, kinds, areas, total=not rows, nouns=nouns, names=names, shown=shown)
         for line in summary_lines(rows, names):
             log.info("%s", line)
     counts = (done, len(result.skipped) + len(result.not_read), len(result.failed))
@@ -794,6 +812,25 @@ def _summary(args, result, out_dir: Path, timed: dict, group) -> None:
         _report_benchmark(done, result.pixels, result.seconds, clock.seconds, group.world)
     if done and group.is_main and (hint := dark_labels_hint(args, timed.get("model"))):
         log.info("%s", hint)
+
+
+def _line_names(args, files) -> dict[str, str]:
+    """Each input of ``files`` by its tables' image name (:func:`~unetlab.data.slides.
+    slide_name`) -> how the run's lines named it (:mod:`unetlab.data.shown`): by its name
+    from the one ``--input`` folder, else by its path as given (a slide's objects line
+    said "slide.ome.tif" where its streaming and resume lines said "big/slide.ome.tif", s56
+    new user); a tree's files by their paths as given."""
+    from unetlab.data.slides import slide_name
+
+    return {slide_name(f): _line_name(args, f) for f in files}
+
+
+def _line_name(args, path) -> str:
+    """How the run's lines name the input ``path`` (:func:`_line_names`)."""
+    from unetlab.inference.folders import relative_path
+
+    root = None if getattr(args, "recursive", False) else _one_folder(args.input)
+    return relative_path(Path(path), root and Path(root))
 
 
 def dark_labels_hint(args, model) -> str | None:
@@ -833,11 +870,13 @@ def _report_objects(
     total: bool = True,
     nouns: dict[str, str] | None = None,
     names: Sequence[str] = (),
+    shown: dict[str, str] | None = None,
 ) -> None:
     """How many objects each image holds (one line each, up to ``OBJECT_LINES`` images; a
     stack's per frame or plane too, as ``nouns`` name its pages, by image name; a semantic model's per class: ``kinds``, by image name, class
     name -> count, and on a map their area: ``areas``, class name -> m²) and, with
-    ``total``, in all (the classes in the order of the model's class ``names``)."""
+    ``total``, in all (the classes in the order of the model's class ``names``). ``shown``:
+    each image name -> how the lines name it (:func:`_line_names`), where another."""
     from unetlab.inference.objects_summary import class_totals
 
     each = logging.INFO if len(found) <= OBJECT_LINES else logging.DEBUG
@@ -845,7 +884,7 @@ def _report_objects(
     for name, planes in found.items():
         classes = classes_text(kinds.get(name), areas.get(name))
         text = objects_text(planes, (nouns or {}).get(name, "planes"))
-        log.log(each, "%s: %s%s", name, text, classes)
+        log.log(each, "%s: %s%s", (shown or {}).get(name, name), text, classes)
     if total and len(found) > 1:
         each = [{"classes": kinds.get(name)} for name in found]  # audit s35 multiclass 6
         line = object_summary([sum(planes) for planes in found.values()])

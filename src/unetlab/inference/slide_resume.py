@@ -21,7 +21,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -318,15 +318,17 @@ def rows_reached(h: int, pages: tuple, bands: list[tuple]) -> str | None:
     return f"row {row} of {h}{where}{share}"
 
 
-def stopped_at(stage: Path) -> str | None:
+def stopped_at(stage: Path, shown: Mapping[str, str] | None = None) -> str | None:
     """Where the stopped run whose staging of a slide's labels is ``stage`` got, from its
     record and each process's rows (:class:`Progress`): "slide.tif stopped at row 512 of
     2048: its rows are kept, and the rerun resumes there" (the stop line said "the outputs
     of 0 of 1 inputs" alone, s50); None for a staging that records no rows (another
-    output's, or one stopped before its first chunk row was written)."""
+    output's, or one stopped before its first chunk row was written). ``shown``: each input's
+    resolved path -> how the run's lines named it (else by its name)."""
     try:
         found = json.loads((stage / RECORD).read_text())
-        name = Path(found["input"]["path"]).name
+        path = found["input"]["path"]
+        name = (shown or {}).get(path) or Path(path).name
         shape, axes = found["outputs"]["labels"][:2]
         h, world = int(shape[axes.index("y")]), int(found["world"])
         count = math.prod(int(n) for n, a in zip(shape, axes) if a in "tz")
