@@ -32,7 +32,7 @@ from unetlab.data.io import CHANNEL_GIVEN, check_axes, file_axes, ome_positions,
 from unetlab.data.names import SPLIT_NAMES
 from unetlab.data.ome import output_pixels
 from unetlab.data.positions import each_position
-from unetlab.data.read_notes import ReadNotes, handed_notes, read_notes, take_notes
+from unetlab.data.read_notes import ReadNotes, handed_notes, note_once, read_notes, take_notes
 from unetlab.data.shown import shown_as, shown_path
 from unetlab.data.slides import slide_name
 from unetlab.data.tiffmeta import PIXEL_SIZE_UM
@@ -109,6 +109,7 @@ from unetlab.inference.stale import drop_failed_changed, name_kept_outputs, say_
 from unetlab.inference.stream_rule import (
     is_streamed,
     later_position_streamed,
+    read_whole_anyway,
     streamed_alone,
 )
 from unetlab.inference.table_extras import table_path
@@ -1252,6 +1253,8 @@ class _Run:
             counts = (len(todo), streamed, *left)
             _say_start(self.model, counts, name, self.group, self.each)
             _say_output_notes(self.model, self.outputs, max(len(todo) - streamed, 0))
+            if whole := read_whole_anyway(todo, self.outputs.large_threshold, self._name):
+                note_once(whole, key="read whole anyway", level=logging.INFO)  # a tree: once
             for line in notes:
                 log.info("%s", line)
         if self.clock is not None and mine:

@@ -32,17 +32,20 @@ replaces the memory rule.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 import torch
+from PIL import Image
 
 from unetlab.data.io import TIFF_SUFFIXES, ome_positions
 from unetlab.data.orientation import tiff_orientation
 from unetlab.data.positions import reading_position, series_of
 from unetlab.data.shown import shown_path
-from unetlab.data.slides import open_slide
+from unetlab.data.slides import is_zarr, open_slide
 from unetlab.data.tiff_files import keeping_open, open_tiff
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.errors import Spelled, UnetlabError, said_as
@@ -50,6 +53,34 @@ from unetlab.inference import sizing
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.records import OutputOptions
 from unetlab.inference.slides import check_bare_channels, is_large
+
+
+def read_whole_anyway(
+    files: Sequence[str | os.PathLike],
+    threshold: int | None,
+    named: Callable[[Path], str] = shown_path,
+) -> str | None:
+    """The line for a ``threshold`` given (``--large-pixels N``) that an input over it does
+    not follow: only TIFF and Zarr inputs are streamed, so a PNG or JPEG of more pixels is
+    read whole (a 9 MP PNG under ``--large-pixels 1000000`` was, without a word: s56 new
+    user). The first such input is named as ``named`` says (a header read each, until one
+    is over); None where none is, or no threshold is given."""
+    if threshold is None:
+        return None
+    for path in map(Path, files):
+        if path.suffix.lower() in TIFF_SUFFIXES or is_zarr(path):
+            continue
+        with contextlib.suppress(OSError, ValueError, Image.DecompressionBombError):
+            with Image.open(path) as image:
+                pixels = image.width * image.height
+            if pixels > threshold:
+                given = Spelled(f"large_threshold={threshold}", f"--large-pixels {threshold}")
+                return (
+                    f"{named(path)}: {pixels:,} px, read whole: "
+                    f"{said_as(given)} streams TIFF and Zarr inputs only (convert it to TIFF to "
+                    "stream it)"
+                )
+    return None
 
 
 def is_streamed(
