@@ -68,13 +68,21 @@ def test_a_lower_level_warns_of_the_pixel_size_and_scales_the_least_areas(tmp_pa
     assert ", 4, 4] px at this level" in infos and "at least 4 px" in infos  # not 1, 1
 
 
-def test_a_matching_level_and_a_model_without_a_pixel_size_say_nothing_of_it(tmp_path, caplog):
+def test_a_matching_level_says_nothing_and_a_model_without_a_pixel_size_its_scale_unknown(
+    tmp_path, caplog
+):
     records = _run(tmp_path, caplog, _model((0.5, 0.5)), 1)  # level 1 is 0.5 µm
     assert not [r for r in records if "trained" in r.getMessage()]
     caplog.clear()
     records = _run(tmp_path, caplog, _model(None), level=2)
     assert not [r for r in records if r.levelno == logging.WARNING]
     assert any("level-0 px are" in r.getMessage() for r in records)  # scaled all the same
+    # but its scale is unknown: said once (s56 new user: level 1 counted 163 of 216 silently)
+    (said,) = [r.getMessage() for r in records if "no training pixel size" in r.getMessage()]
+    assert "level 2: the model records no training pixel size" in said and "(4x level 0" in said
+    caplog.clear()
+    records = _run(tmp_path, caplog, _model(None), level=0)
+    assert not [r for r in records if "no training pixel size" in r.getMessage()]
 
 
 def test_a_level_beyond_the_pyramid_is_one_line_naming_the_levels(tmp_path):

@@ -178,7 +178,7 @@ from unetlab.inference.records import (
     with_axes,
 )
 from unetlab.inference.rescale import auto_scale, refuse_streamed_scale
-from unetlab.inference.sizing import level_size_note, trained_pixel_size
+from unetlab.inference.sizing import level_size_note, trained_pixel_size, unknown_scale_note
 from unetlab.inference.slide_outputs import Together, finish, publishing_path
 from unetlab.inference.slide_overlay import by_object
 from unetlab.inference.slide_progress import PageLines
@@ -580,8 +580,13 @@ def _at_level(model, path: Path, outputs: OutputOptions) -> OutputOptions:
     if outputs.level >= len(sides):  # no such level: predict_slide says which there are
         return outputs
     _note_level_side(model, path, outputs.pixel_size, sides[outputs.level], downsample)
-    note = level_size_note(trained_pixel_size(model), sides, outputs.level)
-    key = (path.parent, outputs.level, trained_pixel_size(model), sides[outputs.level])
+    trained = trained_pixel_size(model)
+    note = level_size_note(trained, sides, outputs.level)
+    key = (path.parent, outputs.level, trained, sides[outputs.level])
+    unknown = unknown_scale_note(trained, outputs.level, downsample)
+    if unknown is not None and (*key, "unknown") not in _SAID_LEVELS:
+        _SAID_LEVELS.add((*key, "unknown"))
+        log.info("%s: %s", shown_path(path), unknown)
     if note is not None and key not in _SAID_LEVELS:
         _SAID_LEVELS.add(key)
         log.warning("%s: %s", shown_path(path), note)

@@ -220,6 +220,24 @@ def level_size_note(trained: float | None, sides: Sequence[float | None], level:
     )
 
 
+def unknown_scale_note(
+    trained: float | None, level: int, downsample: Sequence[float]
+) -> str | None:
+    """One line for a pyramid level above 0 (``downsample``: its pixels over level 0's, y
+    and x) predicted by a model that records no training pixel size (``trained`` None): its
+    objects are found at the level's own scale, which nothing can check (s56 new user:
+    level 1 found 163 objects where level 0 found 216, without a word). None otherwise."""
+    if trained is not None or not level:
+        return None
+    factor = (downsample[0] * downsample[1]) ** 0.5
+    return (
+        f"level {level}: the model records no training pixel size, so its objects are found at "
+        f"this level's own scale ({factor:.3g}x level 0's pixels) and their count may differ "
+        "from level 0's; a model trained on images that record their pixel size says which "
+        "level matches it"
+    )
+
+
 #: estimated bytes of an image's arrays read whole (beside the tiles' activations, which
 #: both paths bound) above which a one-page TIFF is streamed: peaks ~2.5 GB read whole
 #: (audit s32 histo 7; measured in :func:`whole_read_bytes`)
