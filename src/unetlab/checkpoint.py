@@ -54,6 +54,7 @@ from pathlib import Path
 import torch
 
 from unetlab.atomic import atomic_path
+from unetlab.config.sections import BUDGET_EPOCHS
 from unetlab.data.exclude import check_exclude_rows
 from unetlab.data.folder_notes import near_line
 from unetlab.errors import CheckpointError, Spelled, UnetlabError, in_command, said_as, spelled
@@ -703,8 +704,6 @@ def _reached(progress: dict, trained: dict) -> str:
     (4 epochs done of at most 10, in a 5-minute budget)``; ``(4 epochs done in a 5-minute
     budget)`` where the clock alone was to end it (the plan's epoch cap, no limit: s56 said
     "of at most 100000")."""
-    from unetlab.plan.make import BUDGET_EPOCHS  # at call time: the plan sits above this
-
     step, epoch = int(trained.get("step", 0)), int(trained.get("epoch", 0))
     steps, epochs = progress.get("planned_steps"), progress.get("planned_epochs")
     minutes = float(progress.get("max_minutes") or 0)

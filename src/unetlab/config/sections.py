@@ -290,6 +290,10 @@ def _augment_section() -> type:
 AugmentSection = _augment_section()
 
 
+#: the epoch cap a plan under a time budget sets (the clock ends the run first): "no limit"
+BUDGET_EPOCHS = 100_000
+
+
 @dataclass(repr=False)  # Section's one line
 class TrainSection(Section):
     """Optimisation. ``schedule`` is stepped per iteration (cosine, poly) or per validation

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from dataclasses import replace
 
 from unetlab.config import Config
+from unetlab.config.sections import BUDGET_EPOCHS
 from unetlab.data.fingerprint import Fingerprint
 from unetlab.inference.offset import MIN_AGREEING, MIN_GAIN, MIN_IMAGES
 from unetlab.plan.augment import plan_augment
@@ -19,7 +20,6 @@ from unetlab.plan.normalization import plan_normalization
 from unetlab.plan.record import Choice, Plan
 from unetlab.plan.tiles import plan_batch, plan_tile, plan_tiles_per_epoch
 
-BUDGET_EPOCHS = 100_000  # the epoch cap under a time budget: the clock ends the run first
 BUDGET_SHOWN = "no limit"  # how the plan and unetlab compare say BUDGET_EPOCHS
 #: the planned keys the batch's reason is derived from: its tile and its step's memory
 BATCH_FROM = ("data.tile_size", "train.amp", "data.weight_map", "data.target")
