@@ -769,3 +769,35 @@ def test_a_run_on_fewer_threads_records_them_and_a_repeat_on_more_is_warned(
         torch.set_num_threads(before)
     assert said is not None and "threads 2, not 1" in said, said
     assert alike is None or "threads" not in alike.split("(")[0], alike
+
+
+@pytest.mark.parametrize(("first", "then", "warned"), [(1.0, 1.0, None), (0.0, 1.0, "1, not 2")])
+def test_a_resume_compares_the_threads_its_steps_run_on(
+    tmp_path, monkeypatch, caplog, first, then, warned
+):
+    """A resume's thread check compares the count its steps run on, after the look beside
+    other work (s56 review U: lowered 2->1 and resumed beside the same work, it warned
+    "threads 2, not 1" and stepped on 1; trained alone on 2 and resumed beside work, it
+    compared 2 with 2 and stepped on 1, unwarned)."""
+    _omp(monkeypatch, None)
+    monkeypatch.setattr(cpu_share, "affinity_cpus", lambda: 2)
+    monkeypatch.setattr(train_log, "cores_in_use", lambda **kw: first)
+    _fit_on_two_threads(tmp_path, monkeypatch, caplog)
+    monkeypatch.setattr(train_log, "cores_in_use", lambda **kw: then)
+    caplog.clear()
+    clock, seen = _threads_at_each_step(monkeypatch)
+    cfg = tiny_config(tmp_path / "data", "train.epochs=1000", "train.max_minutes=0.04")
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with caplog.at_level(logging.INFO, logger="unetlab"):
+            fit(cfg, run_dir=tmp_path / "run", progress=False, clock=clock, resume=True)
+    finally:
+        torch.set_num_threads(before)
+    said = [m for m in caplog.messages if "this resume trains with" in m]
+    history = yaml.safe_load((tmp_path / "run" / "history.yaml").read_text())
+    assert set(seen) == {1} and history[-1]["resolved"]["threads"] == 1, (seen, history)
+    if warned is None:
+        assert said == []
+    else:
+        assert len(said) == 1 and f"threads {warned}" in said[0], said

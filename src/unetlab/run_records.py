@@ -92,13 +92,22 @@ def read_history(run_dir: str | os.PathLike) -> list[dict]:
 
 def append_history(run_dir: str | os.PathLike, entry: dict) -> Path:
     """Add ``entry`` to the end of ``run_dir``'s history (written atomically: a crash leaves
-    the history as it was). A resume made with another unetlab commit, torch or thread count
-    than the command before it is said in one line (:func:`making_differences`)."""
+    the history as it was); :func:`say_resume_making` compares it with the command before."""
     path = Path(run_dir) / HISTORY_FILE
-    before = read_history(run_dir)
-    if entry.get("run") == "resume" and before and isinstance(before[-1], dict):
-        _say_other_making(before[-1], entry, path)
-    return _write_history(path, [*before, entry])
+    return _write_history(path, [*read_history(run_dir), entry])
+
+
+def say_resume_making(run_dir: str | os.PathLike) -> None:
+    """One line where the last command of ``run_dir``'s history, a resume, trains with another
+    unetlab commit, torch or thread count than the command before it
+    (:func:`making_differences`). Called once the look beside other work has set the threads
+    the steps run on (:func:`amend_resolved`), so both entries record the count their steps
+    ran on (s56 review U)."""
+    history = read_history(run_dir)
+    if len(history) < 2 or not all(isinstance(e, dict) for e in history[-2:]):
+        return
+    if history[-1].get("run") == "resume":
+        _say_other_making(history[-2], history[-1], Path(run_dir) / HISTORY_FILE)
 
 
 def amend_resolved(run_dir: str | os.PathLike, **resolved) -> None:

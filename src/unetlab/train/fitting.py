@@ -26,7 +26,7 @@ from unetlab.errors import Spelled, UnetlabError, first_line
 from unetlab.plan.memory import check_step_memory
 from unetlab.plan.record import Plan
 from unetlab.progress import checked, progress_bar, shown
-from unetlab.run_records import HISTORY_FILE, other_making, write_summary
+from unetlab.run_records import HISTORY_FILE, other_making, say_resume_making, write_summary
 from unetlab.runtime import memory_hint, resolve_device, threads_kept, tuned_allocator
 from unetlab.signals import Stopped
 from unetlab.train.log import (
@@ -288,6 +288,8 @@ def _fit(
     trained = _trained(run)  # resumed after its training ended (stopped in the label offset)
     if not trained:  # a budget that trains no step buys no fewer steps either
         warn_busy_cpu(run)  # over the setup: before run.cpu is read again
+    if resume and run.group.is_main:  # after the threads are set: the count its steps run on
+        say_resume_making(run.run_dir)
     run.cpu = run_reading(run)  # the CPU time training gets, its workers' too (shared_cpu)
     if trained:
         log.info("%s", _ended_line(run))
