@@ -771,14 +771,15 @@ def test_a_run_on_fewer_threads_records_them_and_a_repeat_on_more_is_warned(
     assert alike is None or "threads" not in alike.split("(")[0], alike
 
 
+@pytest.mark.parametrize("again", ["resume", "repeat"])
 @pytest.mark.parametrize(("first", "then", "warned"), [(1.0, 1.0, None), (0.0, 1.0, "1, not 2")])
-def test_a_resume_compares_the_threads_its_steps_run_on(
-    tmp_path, monkeypatch, caplog, first, then, warned
+def test_a_resume_or_repeat_compares_the_threads_its_steps_run_on(
+    tmp_path, monkeypatch, caplog, first, then, warned, again
 ):
-    """A resume's thread check compares the count its steps run on, after the look beside
-    other work (s56 review U: lowered 2->1 and resumed beside the same work, it warned
-    "threads 2, not 1" and stepped on 1; trained alone on 2 and resumed beside work, it
-    compared 2 with 2 and stepped on 1, unwarned)."""
+    """A resume's thread check, and a repeat's from the run's config.yaml, compare the count
+    its steps run on, after the look beside other work (s56 review U: lowered 2->1 and
+    resumed beside the same work, it warned "threads 2, not 1" and stepped on 1; trained
+    alone on 2 and resumed beside work, it compared 2 with 2 and stepped on 1, unwarned)."""
     _omp(monkeypatch, None)
     monkeypatch.setattr(cpu_share, "affinity_cpus", lambda: 2)
     monkeypatch.setattr(train_log, "cores_in_use", lambda **kw: first)
@@ -787,15 +788,17 @@ def test_a_resume_compares_the_threads_its_steps_run_on(
     caplog.clear()
     clock, seen = _threads_at_each_step(monkeypatch)
     cfg = tiny_config(tmp_path / "data", "train.epochs=1000", "train.max_minutes=0.04")
+    run = tmp_path / ("run" if again == "resume" else "again")
+    how = {"resume": True} if again == "resume" else {"config_file": tmp_path / "run/config.yaml"}
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
         with caplog.at_level(logging.INFO, logger="unetlab"):
-            fit(cfg, run_dir=tmp_path / "run", progress=False, clock=clock, resume=True)
+            fit(cfg, run_dir=run, progress=False, clock=clock, **how)
     finally:
         torch.set_num_threads(before)
-    said = [m for m in caplog.messages if "this resume trains with" in m]
-    history = yaml.safe_load((tmp_path / "run" / "history.yaml").read_text())
+    said = [m for m in caplog.messages if "trains with" in m and "threads" in m]
+    history = yaml.safe_load((run / "history.yaml").read_text())
     assert set(seen) == {1} and history[-1]["resolved"]["threads"] == 1, (seen, history)
     if warned is None:
         assert said == []

@@ -134,6 +134,7 @@ def _logged_fit(
                 resume=resume,
                 progress=progress,
                 stop=stop,
+                config_file=config_file,
                 **how,
             )
         return result | {"seconds": time.perf_counter() - started}
@@ -161,8 +162,8 @@ def _log_beginning(
 ) -> None:
     """The main process's first lines: a new run's warnings about its data and making
     (:func:`warn_other_data`), and the plan's reasons (its values saved to plan.yaml)."""
-    if not resume:
-        warn_other_data(config_file, cfg, data=split is None)
+    if not resume:  # its making: once the threads are set (_say_making)
+        warn_other_data(config_file, cfg, data=split is None, making=False)
     if plan is not None:
         plan.save(run_dir / "plan.yaml")
         plan.log()
@@ -186,12 +187,12 @@ def absolute_paths(cfg: Config, run_dir: str | os.PathLike, *, resume: bool) -> 
 
 
 def warn_other_data(
-    config_file: str | os.PathLike | None, cfg: Config, *, data: bool = True
+    config_file: str | os.PathLike | None, cfg: Config, *, data: bool = True, making: bool = True
 ) -> None:
     """Where ``config_file`` is a run's config.yaml: a warning when this process trains with
     another unetlab commit, torch or thread count than the run's history.yaml records
-    (:func:`unetlab.run_records.other_making`); with ``data`` (no ``--split``, which checks
-    its files itself), a warning when the data ``cfg`` would train on is not the files that
+    (:func:`unetlab.run_records.other_making`; not with ``making`` False); with ``data`` (no
+    ``--split``, which checks its files itself), a warning when the data ``cfg`` would train on is not the files that
     run's split.json lists, else a line that they were checked and match
     (:func:`unetlab.train.repeat.checked_data`)."""
     found = checked_data(config_file, cfg) if data else None
@@ -199,8 +200,26 @@ def warn_other_data(
         log.info("%s", found[1])
     elif found is not None:
         log.warning("warning: %s", found[1])
+    if making:
+        _warn_making(config_file)
+
+
+def _warn_making(config_file: str | os.PathLike | None) -> None:
     if warning := other_making(config_file):
         log.warning("warning: %s", warning)
+
+
+def _say_making(run: Run, *, resume: bool, config_file) -> None:
+    """In the main process, once the look beside other work has set the threads the steps run
+    on: a resume's, or a repeat of the run whose config.yaml is ``config_file``'s, other
+    commit, torch or thread count, in one line (s56 review U: the count before the look was
+    compared)."""
+    if not run.group.is_main:
+        return
+    if resume:
+        say_resume_making(run.run_dir)
+    else:
+        _warn_making(config_file)
 
 
 def _recorded_weights(run_dir: Path, key: str) -> str | None:
@@ -282,14 +301,14 @@ def _fit(
     clock: Callable[[], float] = time.perf_counter,
     begun: float | None = None,
     split: dict | None = None,
+    config_file: str | os.PathLike | None = None,
 ) -> dict:
     timing = dict(clock=clock, begun=begun)
     run = setup_run(cfg, run_dir, device=device, group=group, resume=resume, split=split, **timing)
     trained = _trained(run)  # resumed after its training ended (stopped in the label offset)
     if not trained:  # a budget that trains no step buys no fewer steps either
         warn_busy_cpu(run)  # over the setup: before run.cpu is read again
-    if resume and run.group.is_main:  # after the threads are set: the count its steps run on
-        say_resume_making(run.run_dir)
+    _say_making(run, resume=resume, config_file=config_file)
     run.cpu = run_reading(run)  # the CPU time training gets, its workers' too (shared_cpu)
     if trained:
         log.info("%s", _ended_line(run))
