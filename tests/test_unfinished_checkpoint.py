@@ -152,18 +152,22 @@ def test_summary_and_the_napari_widget_say_a_stopped_runs_last_pt(
 ):
     """unetlab summary --checkpoint last.pt and the widget's status line (model_summary)
     said nothing of a stopped run's last.pt, as export, evaluate and predict do."""
-    from unetlab.napari.core import model_summary
+    from unetlab.napari.core import load_for_widget, model_summary
 
     _, run = _killed_run(tmp_path, monkeypatch)
     last, best = run / "checkpoints" / "last.pt", run / "checkpoints" / "best.pt"
     said = _said(caplog, ["summary", "--checkpoint", str(last), "--input-size", "64"])
     assert len(said) == 1 and said[0].startswith(f"warning: {last} is from a training run")
     assert "GFLOPs" in capsys.readouterr().out  # the table, as before
-    status = model_summary(load_model(last))
-    assert status.startswith("model: takes") and status.endswith(said[0].split(" or ")[-1])
-    assert f"; warning: {last} is from a training run stopped at step 2" in status
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        status = model_summary(load_for_widget(last))
+    # once (the status line, not load_model's log too), whole, in README's command-line form
+    assert [r for r in caplog.records if "stopped at step" in r.getMessage()] == []
+    assert status == f"model: takes 1 channel (grey); 2 classes (dark, bright); {said[0]}"
+    assert f"resume it with unetlab train --run-dir {run} --resume, or use {best}" in status
     assert _said(caplog, ["summary", "--checkpoint", str(best), "--input-size", "64"]) == []
-    assert "warning" not in model_summary(load_model(best))
+    assert "warning" not in model_summary(load_for_widget(best))
 
 
 def test_python_s_load_model_of_a_killed_fit_s_last_pt_says_it_once_in_python_s_form(

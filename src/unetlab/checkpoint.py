@@ -43,6 +43,8 @@ gets a name in :data:`FEATURES`; no format bump is needed for it.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import logging
 import os
@@ -57,7 +59,7 @@ from unetlab.atomic import atomic_path
 from unetlab.config.sections import BUDGET_EPOCHS
 from unetlab.data.exclude import check_exclude_rows
 from unetlab.data.folder_notes import near_line
-from unetlab.errors import CheckpointError, Spelled, UnetlabError, in_command, said_as, spelled
+from unetlab.errors import CheckpointError, Spelled, UnetlabError, in_command, spelled
 from unetlab.model_identity import REPORT_SAME_MODEL, SAME_MODEL
 from unetlab.models import UNet, model_from_config
 from unetlab.packages import is_package, load_package
@@ -655,20 +657,36 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = None
     return model.to(target).eval()
 
 
+_CALLER_SAYS = contextvars.ContextVar("unetlab_caller_says_unfinished", default=False)
+
+
+@contextlib.contextmanager
+def unfinished_said_by_caller():
+    """Within it, :func:`load_model` logs no line of a stopped run's last.pt: its caller
+    says :func:`unfinished_line` itself (the napari widget, in its status line)."""
+    token = _CALLER_SAYS.set(True)
+    try:
+        yield
+    finally:
+        _CALLER_SAYS.reset(token)
+
+
 def _say_unfinished(model) -> None:
     """One warning line where a Python caller loads a stopped run's last.pt
     (:func:`unfinished_line`; s56: a killed fit's last.pt loaded and predicted in silence);
-    the command line's commands say it themselves, once (predict's main process)."""
-    if not in_command() and (line := unfinished_line(model)):
+    the command line's commands say it themselves, once (predict's main process), as the
+    napari widget does (:func:`unfinished_said_by_caller`)."""
+    if not in_command() and not _CALLER_SAYS.get() and (line := unfinished_line(model)):
         log.warning("warning: %s", line)
 
 
-def unfinished_line(model) -> str | None:
+def unfinished_line(model, *, cli: bool | None = None) -> str | None:
     """One line saying that ``model`` comes from a training run stopped before its end (the
     ``run_progress`` record of a run's ``last.pt`` that says its training had not ended: a
     stop, a kill), with the step it reached of those planned and how to go on; None where
     the run had ended, and for a checkpoint without the record (older files, best.pt, a
-    model saved with :func:`save_model`, a package)."""
+    model saved with :func:`save_model`, a package). ``cli``: the resume in the command
+    line's form (True) or Python's (False); None: as the caller that runs spells it."""
     progress, trained = getattr(model, "run_progress", None), getattr(model, "trained", None)
     if not isinstance(progress, dict) or progress.get("finished", True) or not trained:
         return None
@@ -676,7 +694,7 @@ def unfinished_line(model) -> str | None:
         return None
     path = Path(getattr(model, "checkpoint", None) or "the checkpoint")
     run_dir = path.parent.parent if path.parent.name == "checkpoints" else None
-    resume = _resume_said(run_dir)
+    resume = _resume_said(run_dir, in_command() if cli is None else cli)
     resume += "" if run_dir else " (RUN: the run's folder)"  # a copy, out of its run folder
     best = run_dir / "checkpoints" / "best.pt" if run_dir else None
     other = f", or use {best}" if best and best.is_file() else ", or use the run's best.pt"
@@ -688,15 +706,15 @@ def unfinished_line(model) -> str | None:
     )
 
 
-def _resume_said(run_dir: Path | None) -> str:
-    """How to resume the run in ``run_dir`` (None: ``RUN``), as its caller spells it: the
-    command line's ``unetlab train --run-dir RUN --resume``, or Python's ``fit(...)``."""
+def _resume_said(run_dir: Path | None, cli: bool) -> str:
+    """How to resume the run in ``run_dir`` (None: ``RUN``): the command line's ``unetlab
+    train --run-dir RUN --resume`` (``cli``), or Python's ``fit(...)``."""
     from unetlab.provenance import unetlab_command
 
     folder = run_dir or "RUN"
     config = Path(folder) / "config.yaml"
     python = f'fit(load_config("{config}"), run_dir="{folder}", resume=True)'
-    return said_as(Spelled(python, unetlab_command("train", "--run-dir", folder, "--resume")))
+    return unetlab_command("train", "--run-dir", folder, "--resume") if cli else python
 
 
 def _reached(progress: dict, trained: dict) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from unetlab.checkpoint import load_model, unfinished_line
+from unetlab.checkpoint import load_model, unfinished_line, unfinished_said_by_caller
 from unetlab.data.io import grey_for_stains
 from unetlab.data.large_ids import least_ids
 from unetlab.errors import UnetlabError
@@ -47,10 +47,12 @@ class LayerPrediction:
 
 
 def load_for_widget(path: str | os.PathLike) -> UNet:
-    """A checkpoint or a bioimage.io package unetlab exported, in eval mode on the CPU."""
+    """A checkpoint or a bioimage.io package unetlab exported, in eval mode on the CPU; a
+    stopped run's last.pt logs nothing: the status line says it (:func:`model_summary`)."""
     if not str(path).strip():
         raise UnetlabError("choose a checkpoint (.pt) or a bioimage.io package first")
-    return load_model(path)
+    with unfinished_said_by_caller():
+        return load_model(path)
 
 
 def planes(
@@ -301,7 +303,8 @@ def _stains_problem(
 def model_summary(model: UNet) -> str:
     """What a model expects of a layer, in one line for the widget's status; where it is the
     last.pt of a training run stopped before its end, that warning after it
-    (:func:`~unetlab.checkpoint.unfinished_line`)."""
+    (:func:`~unetlab.checkpoint.unfinished_line`), its resume in the command line's form as
+    README quotes it (the widget trains nothing: a run is resumed with unetlab train)."""
     n = model.in_channels
     takes = f"takes {numbered(n, 'channel')}" + (" (grey)" if n == 1 else "")
     recorded = getattr(model, "channel", None)
@@ -311,7 +314,7 @@ def model_summary(model: UNet) -> str:
         takes += f", trained on channel {recorded} of its images"
     classes = list(model.classes)[: max(model.num_classes, 2)]
     said = f"model: {takes}; {len(classes)} classes ({', '.join(classes)})"
-    return said + (f"; warning: {line}" if (line := unfinished_line(model)) else "")
+    return said + (f"; warning: {line}" if (line := unfinished_line(model, cli=True)) else "")
 
 
 def plane_geometry(
