@@ -184,9 +184,29 @@ def test_python_s_load_model_of_a_killed_fit_s_last_pt_says_it_once_in_python_s_
     said = [r.getMessage() for r in caplog.records if "stopped at step" in r.getMessage()]
     assert said == [
         f"warning: {last} is from a training run stopped at step 2 of 6 (1 of 3 epochs done): "
-        f'resume it with fit(load_config("{run / "config.yaml"}"), run_dir="{run}", '
+        f"resume it with fit(load_config({str(run / 'config.yaml')!r}), run_dir={str(run)!r}, "
         f"resume=True), or use {best}"
     ]
     caplog.clear()  # the command line says it once, in its own form
     said = _said(caplog, ["summary", "--checkpoint", str(last), "--input-size", "64"])
     assert len(said) == 1 and "unetlab train --run-dir" in said[0], said
+
+
+def test_the_python_resume_of_a_stopped_run_is_python_for_any_folder_name(tmp_path):
+    """Its paths were put inside "...": a folder holding a double quote (or a Windows
+    backslash) gave advice that is no Python (s56 review U)."""
+    import ast
+    from types import SimpleNamespace
+
+    from unetlab.checkpoint import unfinished_line
+
+    run = tmp_path / 'say "hi"\\x'
+    model = SimpleNamespace(
+        run_progress={"finished": False, "planned_steps": 6, "planned_epochs": 3},
+        trained={"step": 2, "epoch": 1},
+        checkpoint=str(run / "checkpoints" / "last.pt"),
+    )
+    line = unfinished_line(model, cli=False)
+    call = ast.parse(line.split("resume it with ")[1].split(" (")[0]).body[0].value
+    assert ast.literal_eval(call.args[0].args[0]) == str(run / "config.yaml")
+    assert ast.literal_eval(call.keywords[0].value) == str(run)

@@ -713,7 +713,7 @@ def _resume_said(run_dir: Path | None, cli: bool) -> str:
 
     folder = run_dir or "RUN"
     config = Path(folder) / "config.yaml"
-    python = f'fit(load_config("{config}"), run_dir="{folder}", resume=True)'
+    python = f"fit(load_config({str(config)!r}), run_dir={str(folder)!r}, resume=True)"
     return unetlab_command("train", "--run-dir", folder, "--resume") if cli else python
 
 
