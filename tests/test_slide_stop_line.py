@@ -67,3 +67,21 @@ def test_an_instances_slide_resumes_only_with_staged_probabilities(tmp_path, cap
     _stopped(tmp_path, slide, objects=ObjectOptions.for_model)  # afresh: settings changed
     line = _stop_line(tmp_path / "out", capsys, instances=True)
     assert "starts again at its first row" in line and "resumes there" not in line
+
+
+def test_the_inputs_are_listed_for_a_stop_line_only_where_a_slide_was_staged(tmp_path, monkeypatch):
+    """Every stop listed the inputs again to name a staged slide, even with none staged
+    (0.45 s on 2,000 PNGs; s56 review U): listed only where a .partial staging is there."""
+    from unetlab.cli.predict import _restarts
+    from unetlab.inference import folders
+
+    listed = []
+    monkeypatch.setattr(folders, "find_inputs", lambda given: listed.append(given) or [])
+    args = SimpleNamespace(
+        instances=False, save_probabilities=False, recursive=False, input=str(tmp_path)
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    assert _restarts(args, out) == "" and listed == []
+    (out / ".s.tif.partial").mkdir()  # a slide's staging: now its name is looked up
+    assert _restarts(args, out) == "" and listed == [str(tmp_path)]
