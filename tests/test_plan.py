@@ -78,7 +78,7 @@ def test_tile_reason_names_images_whose_objects_differ_in_size_by_magnification(
     assert "per image the median object is 20-180 px across (magnifications differ?)" in (
         tile.reason
     )
-    assert "predict's scale= resizes" in tile.reason and "--scale" not in tile.reason
+    assert "predict_folder(..., scale=N) resizes" in tile.reason and "--scale" not in tile.reason
     with command_spelling():
         assert "predict --scale resizes" in plan_tile(mixed, same, "cpu").reason
     alike = Fingerprint([facts(areas=[small] * 30).pairs[0], facts(areas=[small * 9] * 3).pairs[0]])

@@ -97,7 +97,7 @@ def size_spread(fp: Fingerprint) -> str:
 
 #: what resizes images of another magnification, as the caller spells it (plan_training
 #: told Python "predict --scale", s56 new user)
-RESCALE = Spelled("predict's scale=", "predict --scale")
+RESCALE = Spelled("predict_folder(..., scale=N)", "predict --scale")
 
 
 def sized_classes(fp: Fingerprint) -> list[int]:
