@@ -54,9 +54,13 @@ def test_level_size_note():  # the areas' scaling: tests/test_objects_edges.py
 def _run(tmp_path, caplog, model, level):
     _tagged_pyramid(tmp_path / "flat.tif")
     outputs = OutputOptions(objects=True, level=level)
-    with caplog.at_level(logging.INFO, logger="unetlab.inference.files"):
+    with caplog.at_level(logging.INFO, logger="unetlab"):
         predict_file(model, tmp_path / "flat.tif", tmp_path / f"out{level}", outputs)
-    return [r for r in caplog.records if r.name == "unetlab.inference.files"]
+    return [r for r in caplog.records if r.name in SAID_BY]
+
+
+#: the loggers of the level's lines: its areas (files), its pixel size's (note_once)
+SAID_BY = ("unetlab.inference.files", "unetlab.data.read_notes")
 
 
 def test_a_lower_level_warns_of_the_pixel_size_and_scales_the_least_areas(tmp_path, caplog):
@@ -95,3 +99,21 @@ def test_a_level_beyond_the_pyramid_is_one_line_naming_the_levels(tmp_path):
     for model in (_model(), _model(None)):
         with pytest.raises(UnetlabError, match="choose level=0 to level=2"):  # a caller's form
             predict_file(model, tmp_path / "flat.tif", tmp_path / "o", level=5)
+
+
+def test_each_python_call_on_the_same_folder_and_level_says_its_level_lines(tmp_path, caplog):
+    """The level's lines were said once a process: a notebook's second predict_folder of the
+    same folder and level said nothing of its scale (s56 review U)."""
+    from unetlab import predict_folder
+
+    (tmp_path / "in").mkdir()
+    _tagged_pyramid(tmp_path / "in" / "flat.tif")
+    for model in (_model(None), _model()):  # its scale unknown; another size (a warning)
+        said = []
+        for call in ("first", "second"):
+            caplog.clear()
+            with caplog.at_level(logging.INFO, logger="unetlab"):
+                predict_folder(model, tmp_path / "in", tmp_path / f"{call}{id(model)}", level=2)
+            lines = [r.getMessage() for r in caplog.records if r.name in SAID_BY]
+            said.append([m for m in lines if "training pixel size" in m or "matches best" in m])
+        assert len(said[0]) == 1 and said[1] == said[0], said

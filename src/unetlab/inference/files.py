@@ -77,7 +77,7 @@ from unetlab.data.nodata import (
     nodata_tag,
 )
 from unetlab.data.positions import each_position, position_of, reading_position
-from unetlab.data.read_notes import note_side, note_written, read_notes
+from unetlab.data.read_notes import note_once, note_side, note_written, read_notes
 from unetlab.data.shown import shown_path
 from unetlab.data.slides import no_pyramid, open_slide
 from unetlab.data.tiff_files import is_tiff_name, keeping_open
@@ -555,10 +555,6 @@ def _refuse_streamed_3d(file: _File) -> None:
     raise UnetlabError(**spelled(lambda f, w: f"{said}{f}{whole}{w}", OBJECTS_3D, WHOLE_3D))
 
 
-#: the pixel-size lines said in this process: (input's folder, level, trained, side) once
-_SAID_LEVELS: set[tuple] = set()
-
-
 def _at_level(model, path: Path, outputs: OutputOptions) -> OutputOptions:
     """``outputs`` for pyramid level ``outputs.level`` of ``path``: a warning (once) where
     its pixels are another size than the training images' (:func:`level_size_note`), and the
@@ -582,14 +578,14 @@ def _at_level(model, path: Path, outputs: OutputOptions) -> OutputOptions:
     _note_level_side(model, path, outputs.pixel_size, sides[outputs.level], downsample)
     trained = trained_pixel_size(model)
     note = level_size_note(trained, sides, outputs.level)
-    key = (path.parent, outputs.level, trained, sides[outputs.level])
+    # once a call (or command) for each folder, level and sizes (s56 review U: a process-wide
+    # set left a notebook's second predict_folder of the folder silent)
+    key = f"level note {(str(path.parent), outputs.level, trained, sides[outputs.level])}"
     unknown = unknown_scale_note(trained, outputs.level, downsample)
-    if unknown is not None and (*key, "unknown") not in _SAID_LEVELS:
-        _SAID_LEVELS.add((*key, "unknown"))
-        log.info("%s: %s", shown_path(path), unknown)
-    if note is not None and key not in _SAID_LEVELS:
-        _SAID_LEVELS.add(key)
-        log.warning("%s: %s", shown_path(path), note)
+    if unknown is not None:
+        note_once(f"{shown_path(path)}: {unknown}", key=f"{key} unknown", level=logging.INFO)
+    if note is not None:
+        note_once(f"{shown_path(path)}: {note}", key=key)
     if outputs.objects is None or downsample == (1.0, 1.0):
         return outputs
     return dataclasses.replace(outputs, objects=_scaled_objects(outputs.objects, downsample))
