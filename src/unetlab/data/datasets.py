@@ -322,7 +322,8 @@ def seeded_val_splits(
         return
     pairs = find_pairs(folder, problems=[], axes=axes, flag=DATA_ROOT, axes_setting=DATA_AXES)
     for seed in seeds:
-        yield seed, [pairs[i] for i in _split(pairs, val_fraction, seed, lambda *a: None)[1]]
+        val = _split(pairs, val_fraction, seed, lambda *a: None, DATA_AXES.given)[1]
+        yield seed, [pairs[i] for i in val]
 
 
 def _held_out_note(root: Path, train_dir: Path, split: tuple[list, list], run_dir=None) -> str:
