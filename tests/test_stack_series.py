@@ -265,11 +265,11 @@ def test_a_movies_lines_say_frames_and_a_z_stacks_planes(tmp_path, monkeypatch, 
         with caplog.at_level("INFO", logger="unetlab"):
             assert main([*argv, "--output", str(tmp_path / axes), "--instances"]) == 0
         (said[axes],) = [r.getMessage() for r in caplog.records if " objects in " in r.getMessage()]
-    assert said["TYX"] == (
-        "TYX.tif: 3 objects in 3 frames (1-1 per frame; 2-D objects, counted in each frame "
-        "they are in)"
+    assert said["TYX"] == (  # a file given alone: by its path, as its other lines (s56)
+        f"{tmp_path / 'TYX.tif'}: 3 objects in 3 frames (1-1 per frame; 2-D objects, counted "
+        "in each frame they are in)"
     )
-    assert said["ZYX"].startswith("ZYX.tif: 3 objects in 3 planes (1-1 per plane;")
+    assert said["ZYX"].startswith(f"{tmp_path / 'ZYX.tif'}: 3 objects in 3 planes (1-1 per plane;")
 
 
 def test_a_movies_problem_names_its_frame(tmp_path):
