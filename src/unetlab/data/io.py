@@ -217,7 +217,7 @@ def read_stack(
     if mask and path.suffix.lower() in ANNOTATION_SUFFIXES:
         return outlined_mask(path)
     if axes is not None and path.suffix.lower() not in TIFF_SUFFIXES:
-        raise _untiffed(path)
+        raise untiffed_error(path)
     how = dict(mask=mask, colour_planes=colour_planes, axes=axes, frames=frames)
     read = lambda: _read_file(path, colours=colours, **how)  # noqa: E731
     if colours is not None:  # a checkpoint's table: not one a data set's reads share
@@ -298,7 +298,7 @@ def stack_shape(
     if path.suffix.lower() in ANNOTATION_SUFFIXES:  # a mask drawn as outlines
         return outlined_pages(path), *stack_shape(outlined_image(path))[1:]
     if axes is not None and path.suffix.lower() not in TIFF_SUFFIXES:
-        raise _untiffed(path)
+        raise untiffed_error(path)
     if path.suffix.lower() not in TIFF_SUFFIXES:
         with _decoding(path), Image.open(path) as im:
             n = getattr(im, "n_frames", 1)
@@ -511,7 +511,7 @@ def _thin(axes: str, shape: tuple[int, ...]) -> bool:
 AXES_GIVEN, CHANNEL_GIVEN = Spelled("axes=", "--axes"), Spelled("channel=", "--channel")
 
 
-def _untiffed(path: Path) -> ImageReadError:
+def untiffed_error(path: Path) -> ImageReadError:
     """The error for axes given to ``path``, a file that is no TIFF."""
     return ImageReadError(
         **said(lambda a: f"{path}: {a} applies to TIFF files; drop it for this one", AXES_GIVEN)

@@ -33,6 +33,7 @@ from unetlab.data.io import (
     say_other_series,
     short_file_line,
     tiff_axes,
+    untiffed_error,
 )
 from unetlab.data.ngff import axis_names, multiscale
 from unetlab.data.orientation import tiff_orientation
@@ -313,8 +314,7 @@ def open_slide(
     if level < 0:
         raise UnetlabError(**spelled(lambda f: f"{f} must be at least 0, not {level}", LEVEL))
     if axes is not None and not (path.suffix.lower() in TIFF_SUFFIXES and path.is_file()):
-        said = lambda f: f"{path}: {f} applies to TIFF files; drop it for this one"  # noqa: E731
-        raise ImageReadError(**spelled(said, AXES_GIVEN))
+        raise untiffed_error(path)
     if is_zarr(path):
         return _open_zarr(path, level)
     if path.suffix.lower() in TIFF_SUFFIXES and path.is_file():

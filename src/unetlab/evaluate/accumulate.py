@@ -11,10 +11,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from unetlab.data.exclude import drop_mostly_excluded, region
+from unetlab.data.instances import ignore_keyword
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.merged import MERGED_SHARE, region_counts
 from unetlab.errors import DatasetError, Spelled, UnetlabError, spelled
-from unetlab.evaluate.masks import CLASS_NAMES, GT_INSTANCES, IGNORE_FIX
+from unetlab.evaluate.masks import CLASS_NAMES, GT_INSTANCES, PRED_INSTANCES
 from unetlab.evaluate.report import PREDICTED_VALUES, Report, count_error
 from unetlab.metrics import confusion_matrix, metrics_from_matrix
 from unetlab.metrics.isbi import (
@@ -398,7 +399,6 @@ _WITHOUT_VALUES = Spelled("without label_values=True", "without --label-values")
 _PREDICTED_INDICES = Spelled(
     "predict_folder without label_values=True", "unetlab predict without --label-values"
 )
-_PRED_INSTANCES = Spelled("pred_instances=True", "--pred-instances")
 _EACH_VALUE = Spelled("label_values=[...]", "--label-values V ...")
 
 
@@ -432,7 +432,7 @@ def _predictions_beyond(names, pred_top: int, gt_top: int, said: str, where: str
             f"object ids: {ids}, or <stem>_objects.tif files"
         ),
         _PREDICTED_INDICES,
-        _PRED_INSTANCES,
+        PRED_INSTANCES,
     )
 
 
@@ -448,7 +448,7 @@ def _masks_beyond(names, gt_top: int, said: str, where: str) -> dict:
             ),
             values,
         )
-    ignored = Spelled(*(form.format(v=gt_top) for form in IGNORE_FIX))
+    ignored = ignore_keyword(gt_top)
     return spelled(
         lambda each, ids, ignore: (
             f"the masks hold class index {gt_top}{where} but {said}: fix "

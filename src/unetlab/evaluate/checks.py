@@ -23,6 +23,9 @@ from unetlab.progress import checked
 #: in :mod:`~unetlab.evaluate.masks` (which reads by it): masks imports this module
 NO_CLASS_FROM = 255
 
+#: the command that saves object ids, as each caller runs it
+MADE_OBJECTS = Spelled("predict_folder(..., objects=True)", "unetlab predict --instances")
+
 
 class MaskValuesError(MadeAgain, DatasetError):
     """Masks read as class indices that hold label values or an unmapped ignore value. The
@@ -182,7 +185,7 @@ def check_model_classes(values: np.ndarray, classes: Sequence[str], name: str) -
             Spelled(
                 "evaluate_predictions(..., gt_instances=True)", "evaluate --pred --gt-instances"
             ),
-            Spelled("predict_folder(..., objects=True)", "unetlab predict --instances"),
+            MADE_OBJECTS,
         )
     )
 

@@ -220,8 +220,9 @@ def encode(
 GT_INSTANCES = Spelled("gt_instances=True", "--gt-instances")
 IGNORE_VALUE = Spelled("ignore_value=", "--ignore-value")
 CLASS_NAMES = Spelled("class_names=", "--class-names")
-#: how a mask value that marks pixels that count nowhere is given
-IGNORE_FIX = Spelled("ignore_value={v}", "--ignore-value {v}")
+#: how saved object ids are given (a class map of fractions, 3-D refusals, class indices
+#: beyond the classes: each caller its form, s55/s56)
+PRED_INSTANCES = Spelled("pred_instances=True", "--pred-instances")
 
 
 def _not_indices(name: str, low: int, high: int, fix: str | Spelled) -> dict:
@@ -233,8 +234,8 @@ def _not_indices(name: str, low: int, high: int, fix: str | Spelled) -> dict:
         return spelled(lambda f: said + f, fixes)
     also = "{} if {} marks pixels that count nowhere; else {}"
     return {
-        "message": said + also.format(IGNORE_FIX.python.format(v=low), low, fixes.python),
-        "cli": said + also.format(IGNORE_FIX.cli.format(v=low), low, fixes.cli),
+        "message": said + also.format(ignore_keyword(low).python, low, fixes.python),
+        "cli": said + also.format(ignore_keyword(low).cli, low, fixes.cli),
     }
 
 
@@ -1170,7 +1171,9 @@ def _class_indices(pred: np.ndarray, path: Path) -> np.ndarray:
                 f"{path}: a class map holds class indices 0, 1, .., not {pred.dtype} values such "
                 f"as {float(bad.flat[0]):g}; save the predicted class of each pixel"
             )
-            raise DatasetError(**spelled(partial(_saved_as, said), _PRED_IDS, _CHECKPOINT_SCORED))
+            raise DatasetError(
+                **spelled(partial(_saved_as, said), PRED_INSTANCES, _CHECKPOINT_SCORED)
+            )
     if pred.min(initial=0) < 0:
         raise DatasetError(
             f"{path}: a class map holds class indices 0, 1, .., not {pred.min()}; save the "
@@ -1209,7 +1212,6 @@ def _saved_as(said: str, ids: str, model: str) -> str:
 
 #: how a class map of fractions is told the saved ids and the checkpoint, as each caller
 #: gives them (s56: a notebook was told --pred-instances, --checkpoint --data)
-_PRED_IDS = Spelled("pred_instances=True", "--pred-instances")
 _CHECKPOINT_SCORED = Spelled("evaluate_model(model, data_dir)", "--checkpoint --data")
 #: how a --pred user scores planes read as channels with the checkpoint that predicted them
 _AXES_OF_CHECKPOINT = Spelled(

@@ -73,6 +73,7 @@ from unetlab.evaluate.accumulate import (
     without_excluded,
 )
 from unetlab.evaluate.checks import (
+    MADE_OBJECTS,
     check_binary_values,
     check_class_indices,
     check_evaluation,
@@ -137,7 +138,6 @@ _READ_AS_IDS = (
 #: the commands this module's lines name, as each caller runs them (s56: Python callers
 #: were told "unetlab predict --label-values", "evaluate --checkpoint"; PREDICTED_VALUES)
 SCORED_FROM_MODEL = Spelled("evaluate_model(model, data_dir)", "evaluate --checkpoint")
-MADE_OBJECTS = Spelled("predict_folder(..., objects=True)", "unetlab predict --instances")
 PREDICT_OUT = Spelled("the out_dir of predict_folder", "unetlab predict's --output")
 
 

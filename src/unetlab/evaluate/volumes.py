@@ -26,6 +26,7 @@ from unetlab.data.tiffmeta import PageAxes, planes_letters, read_page_axes, seri
 from unetlab.errors import DatasetError, Spelled, UnetlabError, said_as, spelled
 from unetlab.evaluate.accumulate import Accumulator
 from unetlab.evaluate.masks import (
+    PRED_INSTANCES,
     Predictions,
     TruthLost,
     ground_truth,
@@ -52,7 +53,6 @@ CLASSES = ["background", "object"]
 
 #: the settings this module's lines name, as the Python API and the command line spell them
 #: (each line gave both, "--pred-instances (pred_instances=True)", s55)
-PRED_INSTANCES = Spelled("pred_instances=True", "--pred-instances")
 _WITHOUT_3D = Spelled("with objects_3d=False", "without --objects-3d")
 #: the predictions of 3-D objects, of each plane's, as each caller makes them
 MADE_3D = Spelled(

@@ -14,8 +14,6 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import NamedTuple
 
-import torch
-
 from unetlab.data.colour import colour_file
 from unetlab.data.io import TIFF_SUFFIXES, refuse_untiffed_axes, stack_shape, tiff_layout
 from unetlab.data.slides import is_zarr, zarr_layout
@@ -48,7 +46,7 @@ def refuse_for_every_file(
 def known_channels(model) -> int | None:
     """The input channels of ``model`` where it is loaded (a net's ``in_channels``); None
     for a function that loads it (known once it runs)."""
-    channels = getattr(model, "in_channels", None) if isinstance(model, torch.nn.Module) else None
+    channels = getattr(model, "in_channels", None)  # a loader function has none
     return channels if isinstance(channels, int) else None
 
 

@@ -223,11 +223,9 @@ COMPRESSION = "zlib"
 
 #: predict's batch size as the Python API and the command line spell it
 BATCH_SIZE = Spelled("batch_size", "--batch-size")
-#: the settings this module's lines name, as the Python API and the command line spell them
-#: (each line gave both, "--level (level=)", s55)
-TILE_OR_BATCH = Spelled("tile_size or batch_size", "--tile-size or --batch-size")
-#: the fix of running out of memory predicting, each caller told its form (:func:`memory_hint`)
-LOWER_TILE_OR_BATCH = Spelled(*(f"lower {f}" for f in TILE_OR_BATCH))
+#: the fix of running out of memory predicting, each caller told its form (:func:`memory_hint`;
+#: each line gave both, "--level (level=)", s55)
+LOWER_TILE_OR_BATCH = Spelled("lower tile_size or batch_size", "lower --tile-size or --batch-size")
 EXCLUDE_ROWS = Spelled("exclude_rows=", "--exclude-rows")
 NO_EXCLUDE_ROWS = Spelled("exclude_rows='none'", "--exclude-rows none")
 WHOLE_3D = Spelled(

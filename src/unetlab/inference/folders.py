@@ -36,6 +36,7 @@ from unetlab.data.read_notes import ReadNotes, handed_notes, note_once, read_not
 from unetlab.data.shown import shown_as, shown_path
 from unetlab.data.slides import slide_name
 from unetlab.data.tiffmeta import PIXEL_SIZE_UM
+from unetlab.data.weightmap import LABEL_VALUES
 from unetlab.errors import (
     OutOfMemoryError,
     OutputError,
@@ -322,9 +323,6 @@ def say_unread(patterns) -> list[Path]:
     return files
 
 
-#: the setting of masks' label values, as the API and the command give it (both were named
-#: inline, "drop label_values, --label-values", s56)
-LABEL_VALUES = Spelled("label_values", "--label-values")
 #: how a caller predicts a folder's sub-folders too (a notebook was told "add --recursive
 #: (Python: predict_tree)", both inline, s56)
 RECURSIVE = Spelled("use predict_tree", "add --recursive")

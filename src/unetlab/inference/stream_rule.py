@@ -74,7 +74,7 @@ def read_whole_anyway(
             with Image.open(path) as image:
                 pixels = image.width * image.height
             if pixels > threshold:
-                given = Spelled(f"large_threshold={threshold}", f"--large-pixels {threshold}")
+                given = large_pixels(threshold)
                 return (
                     f"{named(path)}: {pixels:,} px, read whole: "
                     f"{said_as(given)} streams TIFF and Zarr inputs only (convert it to TIFF to "
