@@ -1303,8 +1303,8 @@ def _predict_bands(
     arrays = {key: ome.open_level(run.stages[key]) for key in specs}
     fn = probability_fn(model, precision=options.precision, tta=options.tta)
     after = ("the objects, " if run.found is not None else "") + "writing the outputs"
-    named = shown_path(slide.path)
-    progress = _tile_progress(named, run.grid, run.batch, band, firsts, progress, after)
+    named = (shown_path(slide.path), after)
+    progress = _tile_progress(named, run.grid, run.batch, band, firsts, progress)
     with inference_session(model, options.device) as dev:
         check_precision(options.precision, dev)
         # the band holding the first rows says the page's lines (the main one's but on a
@@ -1502,9 +1502,10 @@ def _say_resumed(run: _SlideRun, group: Group, done, pages: tuple) -> None:
         log.info(line)
 
 
-def _tile_progress(name, grid, batch, band, firsts, progress, after) -> TileProgress:
-    """The tile count of a band of rows of each page, those before ``firsts`` done; ``name``
-    the slide's, ``after`` the work after its tiles (:class:`TileProgress`)."""
+def _tile_progress(named, grid, batch, band, firsts, progress) -> TileProgress:
+    """The tile count of a band of rows of each page, those before ``firsts`` done;
+    ``named``: the slide's name and the work after its tiles (:class:`TileProgress`)."""
+    name, after = named
     start, stop = band
     total = len(firsts) * _band_tiles(grid, batch, (start, stop))
     done = total - sum(_band_tiles(grid, batch, (first, stop)) for first in firsts)
