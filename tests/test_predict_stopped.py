@@ -256,3 +256,27 @@ def _in_bob(stop, real, at: int = 0):
         return (stop if path.parent.name == "bob" else real)(*args, **kwargs)
 
     return called
+
+
+def test_a_stop_signalled_again_as_it_counts_its_outputs_still_says_them(
+    stopped_at, monkeypatch, capsys
+):
+    """A launcher passes the signal on to its processes, so a scheduler's SIGTERM to every
+    process reached the main one twice, the second as it counted its outputs: its line was
+    "stopped by SIGTERM" alone (s56 CI, test_launch_signals)."""
+    import os
+
+    import unetlab.cli.predict as predict
+
+    real = predict._inputs_done
+
+    def signalled_again(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(predict, "_inputs_done", signalled_again)
+    argv, out = stopped_at(4, 3)
+    assert main(argv) == 143
+    err = capsys.readouterr().err
+    assert f"stopped by SIGTERM with the outputs of 2 of 4 inputs in {out}; " in err, err
+    assert err.count("stopped by SIGTERM") == 1

@@ -3,6 +3,7 @@ callback such as logging's ``_removeHandlerRef``) is swallowed there and printed
 "Exception ignored in ..." with a traceback; within ``stop_raises`` it is raised again where
 the command's code runs, and not printed (s53 CI: a SIGTERM in logging's callback)."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from unetlab.signals import Stopped, stop_raises
+from unetlab.signals import Stopped, stop_raises, stopping
 
 
 class _StoppedAsItEnds:
@@ -115,3 +116,20 @@ def test_a_block_outside_the_main_thread_leaves_the_hook_alone():
     thread.start()
     thread.join()
     assert hooks == [before]
+
+
+def test_a_stop_within_stopping_is_dropped_and_the_handlers_are_back_after():
+    ignored = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with stop_raises():
+            before = signal.getsignal(signal.SIGTERM)
+            with stopping():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.01)  # the handler runs: nothing raised
+                assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) is before
+            with pytest.raises(Stopped):
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(1)
+    finally:
+        signal.signal(signal.SIGHUP, ignored)

@@ -128,6 +128,31 @@ def interrupt_exits() -> Iterator[None]:
         _restore(previous)
 
 
+@contextlib.contextmanager
+def stopping() -> Iterator[None]:
+    """Within: a command already stopped, saying where: a further stop signal is dropped. A
+    launcher passes the signal it got on to its processes (torchrun: SIGINT, SIGTERM), so a
+    process signalled with it (a scheduler signals every process) got it twice, the second
+    as it counted its outputs: the line said "interrupted" alone (s56 CI). A signal ignored
+    stays so; the handlers before are back when it ends; outside the main thread, nothing
+    changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    taken = {s: signal.getsignal(s) for s in STOP_SIGNALS}
+    previous = {
+        s: signal.signal(s, _dropped) for s, handler in taken.items() if handler != signal.SIG_IGN
+    }
+    try:
+        yield
+    finally:
+        _restore(previous)
+
+
+def _dropped(_signum, _frame) -> None:
+    """A stop signal within :func:`stopping`: the command is stopping already."""
+
+
 def _installed(handler, untouched: dict) -> dict:
     """Set ``handler`` for each signal of ``untouched`` whose handler is still the one it
     maps to (Python's own: not ignored, not the caller's), in the main thread only (only it

@@ -678,12 +678,15 @@ def _say_done(args, where, how: str, exc: BaseException, *, folder: Path, then: 
     many inputs are done), and the command that goes on (``then``: once what;
     :func:`_restarts` of the output folder ``folder``); ``exc`` raised again where
     ``where`` cannot read the output folder."""
-    try:
-        done = where()
-    except (UnetlabError, OSError):  # the folder unreadable: the stop said without a count
-        raise exc from None
-    with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
-        print(_stopped_line(args, how, done, folder=folder, then=then), file=sys.stderr)
+    from unetlab.signals import stopping
+
+    with stopping():  # the signal again (a launcher passing it on): the line still said
+        try:
+            done = where()
+        except (UnetlabError, OSError):  # the folder unreadable: the stop said without a count
+            raise exc from None
+        with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
+            print(_stopped_line(args, how, done, folder=folder, then=then), file=sys.stderr)
 
 
 def _stopped_line(args, how: str, done: str, *, folder: Path, then: str = "") -> str:
