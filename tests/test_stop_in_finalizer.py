@@ -118,18 +118,44 @@ def test_a_block_outside_the_main_thread_leaves_the_hook_alone():
     assert hooks == [before]
 
 
-def test_a_stop_within_stopping_is_dropped_and_the_handlers_are_back_after():
+def _signalled(signum: int) -> None:
+    os.kill(os.getpid(), signum)
+    time.sleep(0.05)  # the handler runs
+
+
+def test_a_launchers_copy_of_the_stop_is_dropped_and_the_handlers_are_back_after():
     ignored = signal.signal(signal.SIGHUP, signal.SIG_IGN)
     try:
         with stop_raises():
             before = signal.getsignal(signal.SIGTERM)
-            with stopping():
-                os.kill(os.getpid(), signal.SIGTERM)
-                time.sleep(0.01)  # the handler runs: nothing raised
+            with stopping(signal.SIGTERM):
+                _signalled(signal.SIGTERM)  # dropped: nothing raised
                 assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
             assert signal.getsignal(signal.SIGTERM) is before
+            assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
             with pytest.raises(Stopped):
-                os.kill(os.getpid(), signal.SIGTERM)
-                time.sleep(1)
+                _signalled(signal.SIGTERM)
     finally:
         signal.signal(signal.SIGHUP, ignored)
+
+
+def test_a_second_stop_after_the_copy_window_or_another_signal_still_stops(monkeypatch):
+    """Review s57: a second Ctrl-C waited out a count of minutes on a network share."""
+    with stop_raises():
+        with pytest.raises(KeyboardInterrupt), stopping(signal.SIGTERM):
+            _signalled(signal.SIGINT)
+        monkeypatch.setattr("unetlab.signals.COPY_WITHIN_S", 0.0)
+        with pytest.raises(Stopped), stopping(signal.SIGTERM):
+            _signalled(signal.SIGTERM)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_callers_own_handler_stays_within_stopping():
+    seen = []
+    theirs = signal.signal(signal.SIGTERM, lambda *_: seen.append(1))
+    try:
+        with stopping(signal.SIGTERM):
+            _signalled(signal.SIGTERM)
+        assert seen == [1]
+    finally:
+        signal.signal(signal.SIGTERM, theirs)

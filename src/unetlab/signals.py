@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from typing import NoReturn
 
@@ -128,29 +129,37 @@ def interrupt_exits() -> Iterator[None]:
         _restore(previous)
 
 
+#: how long after a stop the same signal again is the launcher's copy of it (dropped by
+#: :func:`stopping`), not the user's second stop
+COPY_WITHIN_S = 2.0
+
+
 @contextlib.contextmanager
-def stopping() -> Iterator[None]:
-    """Within: a command already stopped, saying where: a further stop signal is dropped. A
-    launcher passes the signal it got on to its processes (torchrun: SIGINT, SIGTERM), so a
-    process signalled with it (a scheduler signals every process) got it twice, the second
-    as it counted its outputs: the line said "interrupted" alone (s56 CI). A signal ignored
-    stays so; the handlers before are back when it ends; outside the main thread, nothing
-    changes."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    taken = {s: signal.getsignal(s) for s in STOP_SIGNALS}
-    previous = {
-        s: signal.signal(s, _dropped) for s, handler in taken.items() if handler != signal.SIG_IGN
-    }
+def stopping(signum: int) -> Iterator[None]:
+    """Within: a command stopped by ``signum``, saying where. A launcher passes the signal it
+    got on to its processes (torchrun: SIGINT, SIGTERM), so a process signalled with it (a
+    scheduler signals every process) got it twice, the second as it counted its outputs:
+    the line said "interrupted" alone (s56 CI). The same signal within
+    :data:`COPY_WITHIN_S` of the block's start is dropped; a later one, or another signal,
+    stops the count as before (review s57: a second Ctrl-C waited out a count of minutes
+    on a network share). Only unetlab's own handlers and Python's Ctrl-C are replaced
+    (:func:`stop_raises`): a caller's handler stays; they are back when it ends. Outside
+    the main thread nothing changes."""
+    since = time.monotonic()
+
+    def copy_dropped(got, frame):
+        if got == signum and time.monotonic() - since < COPY_WITHIN_S:
+            return  # the launcher's copy of the stop being said
+        if got == signal.SIGINT:
+            raise KeyboardInterrupt
+        _raise_stopped(got, frame)
+
+    own = {s: _raise_stopped for s in STOP_SIGNALS if s != signal.SIGINT}
+    previous = _installed(copy_dropped, {**own, signal.SIGINT: signal.default_int_handler})
     try:
         yield
     finally:
         _restore(previous)
-
-
-def _dropped(_signum, _frame) -> None:
-    """A stop signal within :func:`stopping`: the command is stopping already."""
 
 
 def _installed(handler, untouched: dict) -> dict:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import statistics
 import sys
 from collections.abc import Callable, Sequence
@@ -635,11 +636,12 @@ def _stopped(
     with ``where`` it stopped (how many inputs have their outputs in the output folder
     ``folder``) and how to go on (audit s30 ops 9); the exit status of a process ended by
     the signal (130, 143, 129)."""
-    from unetlab.signals import stop_status
+    from unetlab.signals import stop_status, stopping
 
     how, code = stop_status(exc)
     if say:
-        _say_done(args, where, how, exc, folder=folder)
+        with stopping(getattr(exc, "signum", signal.SIGINT)):  # a launcher's copy: dropped
+            _say_done(args, where, how, exc, folder=folder)
     return code
 
 
@@ -678,15 +680,12 @@ def _say_done(args, where, how: str, exc: BaseException, *, folder: Path, then: 
     many inputs are done), and the command that goes on (``then``: once what;
     :func:`_restarts` of the output folder ``folder``); ``exc`` raised again where
     ``where`` cannot read the output folder."""
-    from unetlab.signals import stopping
-
-    with stopping():  # the signal again (a launcher passing it on): the line still said
-        try:
-            done = where()
-        except (UnetlabError, OSError):  # the folder unreadable: the stop said without a count
-            raise exc from None
-        with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
-            print(_stopped_line(args, how, done, folder=folder, then=then), file=sys.stderr)
+    try:
+        done = where()
+    except (UnetlabError, OSError):  # the folder unreadable: the stop said without a count
+        raise exc from None
+    with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
+        print(_stopped_line(args, how, done, folder=folder, then=then), file=sys.stderr)
 
 
 def _stopped_line(args, how: str, done: str, *, folder: Path, then: str = "") -> str:
