@@ -270,3 +270,24 @@ def test_a_colour_mask_for_instances_is_told_to_save_ids(tmp_path, capsys):
     assert "class_colors.txt" in capsys.readouterr().err  # a class mask's fix, as before
     assert main([*argv, "--instances", "--label-values", "0"]) == 2  # flags before reading
     assert "--instances reads the masks as object ids" in capsys.readouterr().err
+
+
+def test_instances_label_each_mask_once(tmp_path, monkeypatch):
+    """s57: --instances labelled each mask twice, once to check its ids before --output was
+    made and again to weigh it; the ids checked are those weighed."""
+    from unetlab.data import instances
+
+    calls = []
+    label = instances.instance_ids
+    monkeypatch.setattr(
+        instances, "instance_ids", lambda *a, **k: calls.append(1) or label(*a, **k)
+    )
+    (tmp_path / "masks").mkdir()
+    for stem in ("a", "b"):
+        Image.fromarray(grid()).save(tmp_path / "masks" / f"{stem}.png")
+    argv = ["weightmap", str(tmp_path / "masks"), "--output", str(tmp_path / "out")]
+    assert main([*argv, "--instances"]) == 0
+    assert len(calls) == 2  # one per mask
+    assert np.array_equal(
+        tifffile.imread(tmp_path / "out" / "a_weights.tif"), instance_weight_map(grid())
+    )

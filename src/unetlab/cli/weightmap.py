@@ -99,8 +99,8 @@ def run(args) -> int:
         _refuse_class_flags(args)
     masks = _read_masks(paths, instances=args.instances)
     if args.instances:
-        _check_ids(masks, args.ignore_value)
-        how = dict(w0=args.w0, sigma=args.sigma, ignore_value=args.ignore_value)
+        _label_ids(masks, args.ignore_value)
+        how = dict(w0=args.w0, sigma=args.sigma)
         weigh = functools.partial(_instance_map, boundary_width=args.boundary_width, **how)
     else:
         values, names = mask_classes(
@@ -150,16 +150,16 @@ def _class_map(mask, *, names: list[str], name: str, **options) -> tuple:
     return weights, f"background {names[background]!r}"
 
 
-def _instance_map(mask, *, name: str, boundary_width: int | None, **options) -> tuple:
-    """The weights of a mask of object ids, as training's instance mode makes them with
-    ``boundary_width`` (None: training's default), and what its line says: the objects
-    (``options``: ``w0``, ``sigma``, ``ignore_value``)."""
+def _instance_map(labelled, *, name: str, boundary_width: int | None, **options) -> tuple:
+    """The weights of a mask's object ids and ignored pixels (:func:`_label_ids`), as
+    training's instance mode makes them with ``boundary_width`` (None: training's default),
+    and what its line says: the objects (``options``: ``w0``, ``sigma``)."""
     from unetlab.config import DataSection
-    from unetlab.data.weightmap import counted_instance_weight_map
+    from unetlab.data.weightmap import ids_weight_map
     from unetlab.words import numbered
 
     width = DataSection().boundary_width if boundary_width is None else boundary_width
-    weights, objects = counted_instance_weight_map(mask, boundary_width=width, name=name, **options)
+    weights, objects = ids_weight_map(*labelled, boundary_width=width, **options)
     return weights, f"{numbered(objects, 'object')}, background / boundary {width} px / interior"
 
 
@@ -179,18 +179,16 @@ def _check_boundary_width(args) -> None:
         )
 
 
-def _check_ids(masks: dict, ignore_value: int | None) -> None:
-    """DatasetError for the first mask whose values are no object ids (negative ones not
+def _label_ids(masks: dict, ignore_value: int | None) -> None:
+    """Replace each mask in ``masks`` by its object ids and ignored pixels
+    (:func:`~unetlab.data.weightmap.mask_instance_ids`), labelled once (each was twice, s57);
+    DatasetError for the first whose values are no object ids (negative ones not
     ``ignore_value``, fractions), before --output is made: it was, then left holding only
     its record of outputs (s56)."""
-    import numpy as np
-
-    from unetlab.data.instances import ignore_keyword, instance_ids
+    from unetlab.data.weightmap import mask_instance_ids
 
     for path, mask in masks.items():
-        kept = mask if ignore_value is None else np.where(mask == ignore_value, 0, mask)
-        how = dict(ignore_setting=ignore_keyword, ignore_value=ignore_value)
-        instance_ids(kept, name=path.name, **how)
+        masks[path] = mask_instance_ids(mask, ignore_value=ignore_value, name=path.name)
 
 
 def _refuse_class_flags(args) -> None:

@@ -147,13 +147,27 @@ def instance_target(
     bool, or None: no pixel), and its (H, W) int32 ids, 0 where ignored: no object lies
     there, so objects it cuts get a boundary along it; ``ignore_value``: the value that
     ``ignored`` marks, if one (other negative values' fix: :func:`instance_ids`)."""
-    kept = np.where(ignored, 0, raw) if ignored is not None else raw
     how = dict(name=name, ignore_setting=ignore_setting, ignore_value=ignore_value)
-    ids = instance_ids(kept, **how)
+    ids = kept_instance_ids(raw, ignored, **how)
+    return ids_target(ids, ignored, boundary_width=boundary_width), ids
+
+
+def kept_instance_ids(raw: np.ndarray, ignored: np.ndarray | None, **how) -> np.ndarray:
+    """:func:`instance_ids` of a mask as stored (``how``: its keywords), 0 where ``ignored``
+    ((H, W) bool, or None: no pixel)."""
+    kept = np.where(ignored, 0, raw) if ignored is not None else raw
+    return instance_ids(kept, **how)
+
+
+def ids_target(
+    ids: np.ndarray, ignored: np.ndarray | None, *, boundary_width: int = 1
+) -> np.ndarray:
+    """(H, W) object ids (0 where ``ignored``) -> their (H, W) int64 three-class target
+    (:func:`boundary_target`), ``IGNORE_INDEX`` where ``ignored`` (None: no pixel)."""
     target = boundary_target(ids, boundary_width=boundary_width).astype(np.int64)
     if ignored is not None:
         target[ignored] = IGNORE_INDEX
-    return target, ids
+    return target
 
 
 def is_binary_mask(mask: np.ndarray) -> bool:

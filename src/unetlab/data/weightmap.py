@@ -43,7 +43,7 @@ import numpy as np
 from scipy import ndimage
 
 from unetlab.data.checks import non_integer_mask
-from unetlab.data.instances import INTERIOR, ignore_keyword, instance_target
+from unetlab.data.instances import INTERIOR, ids_target, ignore_keyword, kept_instance_ids
 from unetlab.data.labels import IGNORE_INDEX, compact_ids, encode_mask
 from unetlab.data.labels import instances as label_instances
 from unetlab.data.names import loose
@@ -371,11 +371,28 @@ def counted_instance_weight_map(
 ) -> tuple[np.ndarray, int]:
     """:func:`instance_weight_map` (``options``: its ``w0``, ``sigma``, ``boundary_width``)
     and the number of objects it weighed (ignored pixels left out)."""
+    return ids_weight_map(*mask_instance_ids(mask, ignore_value=ignore_value, name=name), **options)
+
+
+def mask_instance_ids(
+    mask: np.ndarray, *, ignore_value: int | None = None, name: str = "mask"
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """A mask of object ids as stored -> its (H, W) int32 ids
+    (:func:`~unetlab.data.instances.instance_ids`, 0 where ignored; the fix of a negative
+    value: :func:`~unetlab.data.instances.ignore_keyword`) and its (H, W) bool pixels of
+    ``ignore_value`` (None: none given)."""
     mask = np.asarray(mask)
     ignored = mask == ignore_value if ignore_value is not None else None
-    width = options.pop("boundary_width", 1)
-    how = dict(boundary_width=width, name=name, ignore_setting=ignore_keyword)
-    target, ids = instance_target(mask, ignored, ignore_value=ignore_value, **how)
+    how = dict(name=name, ignore_setting=ignore_keyword, ignore_value=ignore_value)
+    return kept_instance_ids(mask, ignored, **how), ignored
+
+
+def ids_weight_map(
+    ids: np.ndarray, ignored: np.ndarray | None, *, boundary_width: int = 1, **options
+) -> tuple[np.ndarray, int]:
+    """:func:`counted_instance_weight_map` of the ids and ignored pixels
+    :func:`mask_instance_ids` made (``options``: ``w0``, ``sigma``)."""
+    target = ids_target(ids, ignored, boundary_width=boundary_width)
     return instance_weights(target, ids, **options), len(np.unique(ids[ids > 0]))
 
 
