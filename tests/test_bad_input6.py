@@ -99,7 +99,7 @@ def test_weightmap_names_every_negative_value_of_a_mask(tmp_path, capsys):
     argv = ["weightmap", str(mask), "--output", str(tmp_path / "o")]
     line = _weightmap_line(argv, capsys)
     assert line.endswith(
-        f"{mask}: mask values -3, -2, -1 are no class indices; if they mark pixels left "
+        f"{mask}: mask values -3, -2, -1 are no class indices: if they mark pixels left "
         "unlabelled, save them as one value V and --ignore-value V weighs them 0, else "
         "--label-values with them names them classes"
     ), line

@@ -136,7 +136,8 @@ def test_a_negative_mask_value_is_refused_naming_the_ignore_value(tmp_path, caps
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert f"{tmp_path / 'm.tif'}: mask value -1 is no class index; --ignore-value -1 " in err
+    said = "mask value -1 is no class index: if it marks pixels left unlabelled, --ignore-value -1"
+    assert f"{tmp_path / 'm.tif'}: {said} weighs them 0, else --label-values with it" in err
     assert not out.exists()
     assert main([*argv, "--ignore-value", "-1"]) == 0  # the fix it names works
     assert tifffile.imread(out / "m_weights.tif")[:4, :4].max() == 0

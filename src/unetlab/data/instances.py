@@ -110,27 +110,48 @@ def _refuse_out_of_range(
 def _negative_ids(
     name: str, values: np.ndarray, ignore_setting: Callable, given: int | None = None
 ) -> dict:
-    """The error keywords (:func:`~unetlab.errors.spelled`) of a mask holding the negative
-    ``values``: all named (the lowest alone was, s56), the ignore setting of one value; with
-    an ignore value ``given`` already, saved as that one (s56 review B: each other value
-    was named as the setting's in turn, a loop)."""
+    """The error keywords of a mask holding the negative ``values``
+    (:func:`negative_values_line`): the fix beside the ignore value, numbering the objects."""
+    kinds = ("value {} is no object id", "values {} are no object ids")
+    kinds = tuple(f"{kind} (0 background, else positive)" for kind in kinds)
+    how = dict(ignore_setting=ignore_setting, given=given)
+    return negative_values_line(name, values, kinds, lambda one: "number the objects 1..n", **how)
+
+
+def negative_values_line(
+    name: str,
+    values: Sequence[int],
+    kinds: tuple[str, str],
+    otherwise: Callable[..., str],
+    *settings: str | Spelled,
+    ignore_setting: Callable[[int], Spelled],
+    given: int | None = None,
+) -> dict:
+    """The error keywords (:func:`~unetlab.errors.spelled`) of mask ``name`` holding the
+    negative ``values``, which are no label (``kinds``: what one value and several are not,
+    ``{}`` their list): all named (the lowest alone was, s56), the fix's ignore setting
+    (``ignore_setting``) of one value (several: saved as one); with an ignore value ``given``
+    already, saved as that one (s56 review B: each other value was named as the setting's in
+    turn, a loop); else the caller's fix, ``otherwise(one, *settings)``. Both instances and
+    weightmap's class masks say it."""
     shown = [int(v) for v in values]
     one = len(shown) == 1
-    what = "value {} is no object id" if one else "values {} are no object ids"
-    what, they = what.format(first_listed(shown)), "it marks" if one else "they mark"
+    what = kinds[0 if one else 1].format(first_listed(shown))
+    they, them = ("it marks", "it") if one else ("they mark", "them")
     if given is not None:
-        say = lambda setting: (  # noqa: E731
-            f"{name}: mask {what} (0 background, else positive), and {setting} is given: if "
-            f"{they} pixels left unlabelled too, save {'it' if one else 'them'} as {given} "
-            "(one ignore value), else number the objects 1..n"
+        head = lambda ignore: (  # noqa: E731
+            f"{name}: mask {what}, and {ignore} is given: if {they} pixels left unlabelled "
+            f"too, save {them} as {given} (one ignore value)"
         )
-        return spelled(say, ignore_setting(given))
-    save = "" if one else "save them as one value V and "
-    say = lambda setting: (  # noqa: E731
-        f"{name}: mask {what} (0 background, else positive): if {they} pixels left "
-        f"unlabelled, {save}{setting} weighs them 0, else number the objects 1..n"
-    )
-    return spelled(say, ignore_setting(shown[0] if one else Blank("V")))
+        setting = ignore_setting(given)
+    else:
+        save = "" if one else "save them as one value V and "
+        head = lambda ignore: (  # noqa: E731
+            f"{name}: mask {what}: if {they} pixels left unlabelled, {save}{ignore} weighs them 0"
+        )
+        setting = ignore_setting(shown[0] if one else Blank("V"))
+    say = lambda ignore, *others: f"{head(ignore)}, else {otherwise(one, *others)}"  # noqa: E731
+    return spelled(say, setting, *settings)
 
 
 def instance_target(

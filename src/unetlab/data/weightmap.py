@@ -43,12 +43,17 @@ import numpy as np
 from scipy import ndimage
 
 from unetlab.data.checks import non_integer_mask
-from unetlab.data.instances import INTERIOR, ids_target, ignore_keyword, kept_instance_ids
+from unetlab.data.instances import (
+    INTERIOR,
+    ids_target,
+    ignore_keyword,
+    kept_instance_ids,
+    negative_values_line,
+)
 from unetlab.data.labels import IGNORE_INDEX, compact_ids, encode_mask
 from unetlab.data.labels import instances as label_instances
 from unetlab.data.names import loose
-from unetlab.errors import Blank, Spelled, UnetlabError, spelled
-from unetlab.words import first_listed
+from unetlab.errors import Spelled, UnetlabError
 
 log = logging.getLogger(__name__)
 
@@ -455,39 +460,15 @@ LABEL_VALUES = Spelled("label_values", "--label-values")
 
 
 def _negative_values(name: str, negative: list[int], ignore_value: int | None) -> dict:
-    """The error keywords (:func:`~unetlab.errors.spelled`) of mask ``name`` holding the
-    ``negative`` values: the fix's ignore value is one value (several: save them as one;
-    an ``ignore_value`` given: as that one, s56 review B: each other value was named as the
-    setting's in turn, a loop)."""
-    if ignore_value is not None:
-        return _beside_ignored(name, negative, ignore_value)
-    if len(negative) == 1:
-        v = negative[0]
-        say = lambda ignore, values: (  # noqa: E731
-            f"{name}: mask value {v} is no class index; {ignore} weighs its pixels 0 if it "
-            f"marks pixels left unlabelled, else {values} with it names it a class"
-        )
-        return spelled(say, ignore_keyword(v), LABEL_VALUES)
-    say = lambda ignore, values: (  # noqa: E731
-        f"{name}: mask values {first_listed(negative)} are no class indices; if they mark "
-        f"pixels left unlabelled, save them as one value V and {ignore} weighs them 0, else "
-        f"{values} with them names them classes"
+    """The error keywords of mask ``name`` holding the ``negative`` values
+    (:func:`~unetlab.data.instances.negative_values_line`): the fix beside the ignore value,
+    naming them classes."""
+    kinds = ("value {} is no class index", "values {} are no class indices")
+    classes = lambda one, values: (  # noqa: E731
+        f"{values} with {'it names it a class' if one else 'them names them classes'}"
     )
-    return spelled(say, ignore_keyword(Blank("V")), LABEL_VALUES)
-
-
-def _beside_ignored(name: str, negative: list[int], ignore_value: int) -> dict:
-    """:func:`_negative_values` where ``ignore_value`` is given already: the ``negative``
-    values are saved as it, or named classes."""
-    one = len(negative) == 1
-    what = "value {} is no class index" if one else "values {} are no class indices"
-    they, them, classes = ("it marks", "it", "a class") if one else ("they mark", "them", "classes")
-    say = lambda ignore, values: (  # noqa: E731
-        f"{name}: mask {what.format(first_listed(negative))}, and {ignore} is given: if "
-        f"{they} pixels left unlabelled too, save {them} as {ignore_value} (one ignore "
-        f"value), else {values} with {them} names {them} {classes}"
-    )
-    return spelled(say, ignore_keyword(ignore_value), LABEL_VALUES)
+    how = dict(ignore_setting=ignore_keyword, given=ignore_value)
+    return negative_values_line(name, negative, kinds, classes, LABEL_VALUES, **how)
 
 
 def weight_preview(weights: np.ndarray) -> np.ndarray:
