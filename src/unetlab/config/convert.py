@@ -60,7 +60,7 @@ def build(cls, data: dict, prefix: str, form: str = "code"):
             kwargs[name] = build(hint, section, f"{prefix}{name}.", form)
         else:
             default = known[name].default
-            kwargs[name] = check_given(value, hint, f"{prefix}{name}", default, form=form)
+            kwargs[name] = check_type(value, hint, f"{prefix}{name}", default, form=form)
     return cls(**kwargs)
 
 
@@ -72,18 +72,7 @@ def unknown_key_message(key, known: list[str], prefix: str = "") -> str:
     return f"unknown config key {prefix}{key!s}: {hint}known keys{where} are {', '.join(known)}"
 
 
-def check_given(value, hint, key: str, default=None, *, form: str = "code"):
-    """:func:`check_type` of ``value`` made plain (:func:`~unetlab.config.guard.plain_value`),
-    as a section's keyword and attribute take it (s55), its error quoting ``value`` as given
-    (``(0, 26)``: it quoted the list made of it, ``[0, 26]``, s56)."""
-    return check_type(plain_value(value), hint, key, default, form=form, given=value)
-
-
-#: :func:`check_type`'s ``given`` left out: the value checked is the one given
-_SAME = object()
-
-
-def check_type(value, hint, key: str, default=None, *, form: str = "set", given=_SAME):
+def check_type(value, hint, key: str, default=None, *, form: str = "set"):
     """``value`` converted to ``hint`` where that is lossless, else ValueError naming ``key``
     and ending with an example (:func:`example`: ``default``, the key's default value, or
     one of :data:`EXAMPLES`), written where the value came from (``form``): as ``--set``
@@ -94,16 +83,18 @@ def check_type(value, hint, key: str, default=None, *, form: str = "set", given=
     (``"override"``: ``train.epochs=50``, no ``--set``). The error's ``cli`` is the ``--set``
     form but for a file's value (:class:`~unetlab.errors.UnetlabError`): ``Config.from_dict``
     and ``load_config`` serve the command line too (s53: a notebook was told ``--set``).
-    ``given``: ``value`` as the caller gave it, which the error quotes."""
+    ``value`` is checked made plain (:func:`~unetlab.config.guard.plain_value`), as a
+    section's keyword and attribute take it (s55), and the error quotes it as given
+    (``(0, 26)``: it quoted the list made of it, ``[0, 26]``, s56)."""
+    plain = plain_value(value)
     options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
     for option in options:
-        ok, converted = _convert(value, option)
+        ok, converted = _convert(plain, option)
         if ok:
             return converted
     cli = "file" if form == "file" else "set"
-    shown = value if given is _SAME else given
-    problem = _type_problem(value, options, key, default, form, shown)
-    raise UnetlabError(problem, cli=_type_problem(value, options, key, default, cli, shown))
+    problem = _type_problem(plain, options, key, default, form, value)
+    raise UnetlabError(problem, cli=_type_problem(plain, options, key, default, cli, value))
 
 
 def _type_problem(value, options: tuple, key: str, default, form: str, shown) -> str:

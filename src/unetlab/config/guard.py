@@ -91,7 +91,7 @@ def _check_assigned(section, name: str, value):
     (``config key train.epochs must be int, not '50'``), as Python assigns it; else the value
     made plain as :meth:`~unetlab.config.Config.checked` makes it (numpy numbers, paths,
     ``1`` for a float). A whole section is only checked to be one (not a dict)."""
-    from unetlab.config.convert import check_given
+    from unetlab.config.convert import check_type
 
     hint = _hints(type(section))[name]
     if is_dataclass(hint) and not isinstance(value, hint):  # Config(train={"epochs": 5})
@@ -104,7 +104,7 @@ def _check_assigned(section, name: str, value):
         default = next(f.default for f in fields(section) if f.name == name)
         default = None if default is MISSING else default
         key = f"{_prefix(section)}{name}"
-        return check_given(value, hint, key, default, form="code")
+        return check_type(value, hint, key, default, form="code")
     return value
 
 
