@@ -292,6 +292,18 @@ def test_a_replaced_key_of_the_file_s_mode_is_checked_with_the_file_s_keys(tmp_p
         load_config(tmp_path / "c.yaml", ["data.normalization.high=0.05", highs[1]])
 
 
+def test_a_replaced_key_is_refused_only_where_bad_with_the_file_s_keys_and_alone(tmp_path):
+    """s57: a replaced key is refused only where bad both with the file's keys and alone,
+    in one line, the file's (the two lines were collected, the first raised): high=40 is
+    bad beside the file's low 50 but fits alone; high=0.5 is bad both ways."""
+    (tmp_path / "c.yaml").write_text("data:\n  normalization: {mode: percentile, low: 50}\n")
+    highs = ["data.normalization.high=40", "data.normalization.high=60"]
+    assert load_config(tmp_path / "c.yaml", highs).data.normalization["high"] == 60
+    with pytest.raises(UnetlabError) as e:
+        load_config(tmp_path / "c.yaml", ["data.normalization.high=0.5", highs[1]])
+    assert str(e.value).endswith("not 50 and 0.5") and "\n" not in str(e.value)
+
+
 @pytest.mark.parametrize(
     "spec, said",
     [

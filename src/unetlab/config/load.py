@@ -224,7 +224,8 @@ def _check_incomplete(merged: dict, override: str) -> None:
     passed, as did a key its mode does not take): what it gives alone, or with the file's
     keys where it sets one of the file's mode (:func:`_with_file`; s56 review: a file's
     ``{mode: percentile, low: 0.1}`` refused ``data.normalization.high=0.5``, replaced, as
-    "not 1.0 and 0.5", the default low), refused where both are bad (the first's line); not
+    "not 1.0 and 0.5", the default low), refused where both are bad (the line of the file's
+    keys alone: both lines were collected and the first raised, s57); not
     with the keys of other overrides, which a later value may make fit (s56: a file's ``low:
     2`` refused ``--set data.normalization.mode=scale`` given before ``mode=percentile``)."""
     from unetlab.data.normalize import check_keys
@@ -233,15 +234,21 @@ def _check_incomplete(merged: dict, override: str) -> None:
     if not isinstance(spec, dict):
         return
     filed = _with_file(merged["data"].get("normalization"), override)
-    errors = []
-    for each in [t for t in (filed, spec) if t is not None]:
-        try:
-            check_keys(each, whole=False)
-        except UnetlabError as exc:
-            errors.append(exc)
-        else:
-            return
-    raise errors[0]
+    if filed is None:
+        check_keys(spec, whole=False)
+    elif not _keys_fit(spec):
+        check_keys(filed, whole=False)  # bad both ways: the line of the file's keys
+
+
+def _keys_fit(spec: dict) -> bool:
+    """Whether the normalization ``spec`` passes ``check_keys(spec, whole=False)``."""
+    from unetlab.data.normalize import check_keys
+
+    try:
+        check_keys(spec, whole=False)
+    except UnetlabError:
+        return False
+    return True
 
 
 def _with_file(given, override: str) -> dict | None:
