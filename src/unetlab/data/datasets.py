@@ -280,13 +280,19 @@ def split_pairs(
 
 
 def data_split(
-    data, *, problems: list[str] | None = None, quiet: bool = True, run_dir=None
+    data,
+    *,
+    problems: list[str] | None = None,
+    quiet: bool = True,
+    run_dir=None,
+    by_page: bool = False,
 ) -> tuple[list[Pair], list[Pair]]:
     """:func:`split_pairs` of a Config's ``data`` section (``root``, ``val_fraction``,
     ``seed``, ``axes``) as a training splits it, its lines naming ``cfg.data.axes``
-    (:data:`~unetlab.data.io.DATA_AXES`), not split_pairs' ``axes=``."""
+    (:data:`~unetlab.data.io.DATA_AXES`), not split_pairs' ``axes=`` (``by_page``: as
+    runs split before stacks were split by file, :func:`split_pairs`)."""
     split = dict(val_fraction=data.val_fraction, seed=data.seed, problems=problems, quiet=quiet)
-    split |= dict(axes=data.axes, run_dir=run_dir, axes_setting=DATA_AXES)
+    split |= dict(axes=data.axes, run_dir=run_dir, axes_setting=DATA_AXES, by_page=by_page)
     return split_pairs(data.root, **split)
 
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from unetlab.data.datasets import split_pairs
-from unetlab.data.io import DATA_AXES
+from unetlab.data.datasets import data_split
 from unetlab.data.split_record import (
     SPLIT_FILE,
     describe_names,
@@ -68,26 +67,23 @@ def checked_data(config: str | os.PathLike | None, cfg) -> tuple[bool, str] | No
     if found is None or root is None or not Path(root).is_dir():
         return None
     path, record = found
-    d = cfg.data
-    split = dict(val_fraction=d.val_fraction, seed=d.seed, problems=[], quiet=True)
-    split |= dict(axes=d.axes, axes_setting=DATA_AXES)  # a Config's
-    train, val = split_pairs(root, **split)
+    train, val = data_split(cfg.data, problems=[])
     differences = split_differences(record, train, val, root)
     if not any(differences.values()):
         return True, describe_unchanged(record, path)
-    if differences["moved"] and _split_by_page(record, root, split):
+    if differences["moved"] and _split_by_page(record, cfg.data):
         differences["paged"], differences["moved"] = differences["moved"], []
     return False, describe_other_data(path, record, differences, (len(train), len(val)))
 
 
-def _split_by_page(record: dict, root, split: dict) -> bool:
-    """Whether ``record`` is the split of the folder ``root`` as it is, page by page, with
-    the same seed and fraction (``split``): a run's made before stacks were split by file
+def _split_by_page(record: dict, data) -> bool:
+    """Whether ``record`` is the split of a Config's ``data`` folder as it is, page by page,
+    with the same seed and fraction: a run's made before stacks were split by file
     (audit s34 stacks 7), whose stacks' pages all "move" under the rule of now (session 35
     repro 3: a rerun from such a run's config said its files moved, and that keeping its
     seed and fraction would repeat it)."""
-    paged = split_pairs(root, by_page=True, **split)
-    return not split_differences(record, *paged, root)["moved"]
+    paged = data_split(data, problems=[], by_page=True)
+    return not split_differences(record, *paged, data.root)["moved"]
 
 
 def describe_other_data(

@@ -16,8 +16,7 @@ import torch
 
 from unetlab.checkpoint import check_training_state, load_checkpoint
 from unetlab.config import Config, config_changes, describe_changes, load_run_config
-from unetlab.data.datasets import split_pairs
-from unetlab.data.io import DATA_AXES
+from unetlab.data.datasets import data_split
 from unetlab.data.pairs import Pair
 from unetlab.data.split_record import (
     SPLIT_FILE,
@@ -142,7 +141,7 @@ def listed_split(record: dict, cfg: Config, *, doing: str) -> tuple[list[Pair], 
     or says that the folder holds the record's files, unchanged."""
     axes = cfg.data.axes
     split = recorded_pairs(record, cfg.data.root, new_run=doing != "resuming", axes=axes)
-    now = [*split_pairs(cfg.data.root, problems=[], quiet=True, axes=axes, axes_setting=DATA_AXES)]
+    now = data_split(cfg.data, problems=[])  # the folder's pairs, split as training does
     added = added_pairs(record, [p for part in now for p in part], cfg.data.root)
     if not added:  # checked and the same: said, or it reads as not checked (audit s34 repro 10)
         log.info("%s", describe_unchanged(record, f"the run's {SPLIT_FILE}", split=False))
