@@ -141,3 +141,8 @@ def test_the_parent_s_environment_is_read_as_it_started(tmp_path):
     (parent / "environ").write_bytes(b"PATH=/bin\0EMPTY=\0A=b=c\0")
     assert runtime.parent_environ(tmp_path) == {"PATH": "/bin", "EMPTY": "", "A": "b=c"}
     assert runtime.parent_environ(tmp_path / "none") is None
+    (parent / "environ").unlink()  # s57: read once per command (it was up to 4 times)
+    read = runtime.parent_environ(tmp_path)
+    assert read == {"PATH": "/bin", "EMPTY": "", "A": "b=c"}
+    read["PATH"] = "/x"  # a copy: the next caller's is as read
+    assert runtime.parent_environ(tmp_path)["PATH"] == "/bin"

@@ -549,9 +549,17 @@ PROC = Path("/proc")
 def parent_environ(proc: Path = PROC) -> dict[str, str] | None:
     """The environment this process's parent started with (Linux's
     ``/proc/<ppid>/environ``: not what it set in ``os.environ`` since), None where it
-    cannot be read."""
+    cannot be read; read once per parent (a command read it up to 4 times, s57), a copy
+    returned."""
+    found = _start_environ(proc, os.getppid())
+    return None if found is None else dict(found)
+
+
+@functools.cache
+def _start_environ(proc: Path, pid: int) -> dict[str, str] | None:
+    """:func:`parent_environ` of process ``pid``: it cannot change once the process runs."""
     try:
-        raw = (proc / str(os.getppid()) / "environ").read_bytes()
+        raw = (proc / str(pid) / "environ").read_bytes()
     except OSError:
         return None
     pairs = (os.fsdecode(entry).partition("=") for entry in raw.split(b"\0") if entry)
