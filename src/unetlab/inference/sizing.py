@@ -137,6 +137,11 @@ SCALE = Spelled("scale=", "--scale")
 LEVEL_AS = Spelled("level=", "--level")
 
 
+#: how a caller has a large image read whole, above N pixels a page, as the API and the
+#: command give it
+READ_WHOLE = read_whole("N", " above its pixels")
+
+
 #: the ways to predict a large image read window by window at the training pixel size,
 #: where --scale is refused for it (:func:`~unetlab.inference.rescale.refuse_streamed_scale`),
 #: as the API and the command give them (each line named both inline, "(--level,
@@ -146,7 +151,7 @@ STREAMED_SCALE_FIXES = Spelled(
         "predict a pyramid level nearer the training pixel size ({}), or a crop, or read it "
         "whole with {}".format,
         LEVEL_AS,
-        read_whole("N", " above its pixels"),
+        READ_WHOLE,
     )
 )
 
@@ -211,7 +216,7 @@ def level_size_note(trained: float | None, sides: Sequence[float | None], level:
         if best != level  # walk s50: it named the level given as the one to give
         else f"no level of it is nearer (a level is read window by window, where "
         f"{said_as(SCALE)} is refused): predict level 0 (or a crop of it) read whole, with "
-        f"{said_as(read_whole('N', ' above its pixels'))} and {said_as(AUTO)}"
+        f"{said_as(READ_WHOLE)} and {said_as(AUTO)}"
     )
     return (
         f"level {level} has {side:.3g} µm pixels and the model was trained on {trained:.3g} "
