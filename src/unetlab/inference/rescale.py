@@ -20,6 +20,7 @@ from unetlab.errors import Spelled, UnetlabError, said_as, spelled
 from unetlab.inference.sizing import (
     AUTO,
     SCALE,
+    SCALE_NAMED,
     STREAMED_SCALE_FIXES,
     trained_pixel_size,
 )
@@ -32,7 +33,6 @@ SCALE_LIMIT = 16.0
 #: a factor, and the setting, as the API and the command give them (a notebook was told
 #: "scale (--scale)", both inline, s56 fixI)
 FACTOR = Spelled("scale=F", "--scale F")
-SCALE_NAMED = Spelled("scale", "--scale")
 
 
 def check_scale(value) -> float | str:

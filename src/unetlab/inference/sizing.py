@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import torch
 
 from unetlab.data.read_notes import PIXEL_SIZE_TOLERANCE
-from unetlab.data.slides import read_whole
+from unetlab.data.slides import LEVEL, read_whole
 from unetlab.errors import Spelled, UnetlabError, said_as
 from unetlab.inference.tiling import Geometry, TileGrid, largest_tile, tile_grid
 
@@ -129,12 +129,20 @@ def _cheapest_tile(geometry: Geometry, shape, largest: int, pixels: float) -> tu
     return best[0]
 
 
+def keyword_given(setting: Spelled) -> Spelled:
+    """``setting`` (``scale``, ``--scale``) as a caller gives it, the API's as a keyword
+    argument (``scale=``): a line saying what giving it does; the bare name is a line's
+    subject (``scale must be a factor ...``), so both are said."""
+    return Spelled(f"{setting.python}=", setting.cli)
+
+
 #: a scale of each image's pixel size by the training's, and the setting, as the API and
-#: the command give them
+#: the command give them (named: :func:`keyword_given`)
 AUTO = Spelled("scale='auto'", "--scale auto")
-SCALE = Spelled("scale=", "--scale")
+SCALE_NAMED = Spelled("scale", "--scale")
+SCALE = keyword_given(SCALE_NAMED)
 #: the pyramid level predicted, as the API and the command give it
-LEVEL_AS = Spelled("level=", "--level")
+LEVEL_AS = keyword_given(LEVEL)
 
 
 #: how a caller has a large image read whole, above N pixels a page, as the API and the
