@@ -74,7 +74,7 @@ def test_the_folder_and_in_memory_scores_block_runs(tmp_path, monkeypatch):
     """'A folder of images, as unetlab predict does it ... scored against masks in memory'."""
     monkeypatch.chdir(tmp_path)
     _image_and_mask(tmp_path)
-    found = _run(_python_block("predict_folder(model,"), model=_tiny_model())
+    found = _run(_python_block("OutputOptions(draw_overlay=True)"), model=_tiny_model())
     assert set(found["done"].written) == {Path("images/00.png")}
     assert Path("out/00.png").is_file() and Path("out/00_overlay.png").is_file()
     assert 0.0 <= found["s"]["f1"] <= 1.0 and "miou" in found["cm"].compute()
