@@ -30,7 +30,7 @@ def test_quick_demo_writes_everything(tmp_path, capsys, caplog):
         "curves.png",
         "large.png",
         "large_overlay.png",
-        "overlays/00.png",
+        "overlays/00_overlay.png",
         "evaluation.txt",
         "run/checkpoints/best.pt",
         "run/metrics.csv",
@@ -77,7 +77,7 @@ def test_quick_nuclei_demo_scores_objects_and_the_baseline(tmp_path, capsys, mon
     for name in (
         "predictions/00_objects.tif",
         "baseline/00_objects.tif",
-        "overlays/00.png",
+        "overlays/00_overlay.png",
         "evaluation.txt",
         "run/checkpoints/best.pt",
         "data/test/masks/00.png",

@@ -12,7 +12,7 @@ image with overlap-tile, and writes everything into one folder::
                               pixel/Rand error and information score, timings
     OUTPUT/evaluation.txt     the unetlab evaluate table of the held-out images
     OUTPUT/curves.png         loss and validation mIoU per epoch
-    OUTPUT/overlays/*.png     image | ground truth | prediction (membrane in red)
+    OUTPUT/overlays/*_overlay.png   image | ground truth | prediction (membrane in red)
     OUTPUT/predictions/*.png  the held-out images' predicted class indices (what was scored)
     OUTPUT/large.png, large_overlay.png   a 1024x1024 image and its prediction (overlap-tile)
     OUTPUT/run/               the training run (config.yaml, metrics.csv, train.log, checkpoints/)
@@ -20,8 +20,8 @@ image with overlap-tile, and writes everything into one folder::
 
 The nuclei demo writes metrics.json (pixel scores, then ``objects`` and
 ``baseline_connected_components``: counts, DSB score, F1, PQ, SEG), evaluation.txt (both
-tables), overlays/ (image | true | predicted | baseline outlines), predictions/NN_objects.tif,
-baseline/NN_objects.tif, run/ and data/ (uint16 instance masks).
+tables), overlays/NN_overlay.png (image | true | predicted | baseline outlines),
+predictions/NN_objects.tif, baseline/NN_objects.tif, run/ and data/ (uint16 instance masks).
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ from unetlab.data.synthetic import (
 from unetlab.errors import OutputError, UnetlabError, worded
 from unetlab.evaluate import evaluate_predictions, nan_to_none
 from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
+from unetlab.inference.output_rules import output_paths
 from unetlab.inference.predict import labels_from_probabilities, predict_image
 from unetlab.inference.threads_look import capped, look_beside
 from unetlab.outputs import LOCK, SYSTEM_FILES, FolderLock
@@ -363,7 +364,13 @@ def _predict_test(model, root: Path, pred_dir: Path, overlay_dir: Path) -> None:
             overlay(image, (target == membrane).astype(np.uint8)),
             overlay(image, (pred == membrane).astype(np.uint8)),
         ]
-        write_png(overlay_dir / f"{path.stem}.png", side_by_side(*panels))
+        write_png(_overlay_path(overlay_dir, path), side_by_side(*panels))
+
+
+def _overlay_path(folder: Path, image: Path) -> Path:
+    """Where an image's panels go: ``<stem>_overlay.png``, as ``unetlab predict --overlay``
+    names an overlay (``output_paths``)."""
+    return output_paths(folder, image.stem, stack=False)["overlay"]
 
 
 def _predict_large(model, out: Path, size: int, *, seed: int) -> float:
@@ -411,7 +418,7 @@ def run_nuclei_demo(
     Writes ``data/`` (uint16 instance masks), ``run/``, ``predictions/NN_objects.tif`` (one id
     per nucleus, after post-processing), ``baseline/NN_objects.tif`` (the connected components of
     the same net's foreground, boundary and interior together: what a two-class model gives),
-    ``overlays/`` (image | true | predicted | baseline outlines), ``evaluation.txt`` and
+    ``overlays/NN_overlay.png`` (image | true | predicted | baseline outlines), ``evaluation.txt`` and
     ``metrics.json``: pixel scores, object counts and object scores of both. Returns the
     metrics plus ``paths``. Arguments as :func:`run_demo`.
     """
@@ -499,7 +506,7 @@ def baseline_options(options: ObjectOptions) -> ObjectOptions:
 
 def _predict_nuclei(model, root: Path, out: Path) -> None:
     """Each held-out image once: its objects (``predictions/NN_objects.tif``), the baseline's
-    (``baseline/NN_objects.tif``) and outlines (``overlays/NN.png``).
+    (``baseline/NN_objects.tif``) and outlines (``overlays/NN_overlay.png``).
 
     The baseline is what a two-class model gives: the net's foreground (1 - P(background),
     boundary and interior together) at 0.5, its 4-connected regions, with the same clean-up
@@ -520,4 +527,4 @@ def _predict_nuclei(model, root: Path, out: Path) -> None:
             overlay(image, find_boundaries(ids, mode="inner").astype(np.uint8))
             for ids in (truth, objects, baseline)
         ]
-        write_png(out / "overlays" / path.name, side_by_side(*panels))
+        write_png(_overlay_path(out / "overlays", path), side_by_side(*panels))
