@@ -81,6 +81,25 @@ def test_a_folder_given_as_the_root_in_another_form_names_its_files_by_name(
     assert _named(caplog, BARE) == ["s.tif"] * 5
 
 
+def test_a_listed_file_s_table_row_names_it_from_a_root_spelled_otherwise(
+    tmp_path, net, monkeypatch
+):
+    """``["in/s.tif"]`` with ``root="/abs/in"``: its lines named it ``s.tif`` but its
+    tables' ``path`` column ``in/s.tif`` (the two compared unresolved, s57 docs7): the
+    folder's name, as ``predict_folder(m, "in")`` writes it; a file outside the root keeps
+    its path as given."""
+    monkeypatch.chdir(tmp_path)
+    _stack(tmp_path / "in" / "s.tif"), _stack(tmp_path / "other" / "t.tif")
+    os.symlink("in", "lnk")
+    rows = {}
+    for out, files in (("a", "in"), ("b", ["in/s.tif"]), ("c", ["lnk/s.tif", "other/t.tif"])):
+        done = predict_folder(
+            net, files, out, progress=False, objects=True, root=os.path.abspath("in")
+        )
+        rows[out] = sorted({row["path"] for row in done.summary})  # a row a page
+    assert rows == {"a": ["s.tif"], "b": ["s.tif"], "c": ["other/t.tif", "s.tif"]}
+
+
 def test_relative_paths_are_named_as_given(tmp_path, net, caplog, monkeypatch):
     """A tree, a glob and a file given relative to the working folder are named so, never
     resolved nor made absolute."""
