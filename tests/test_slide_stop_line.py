@@ -85,3 +85,20 @@ def test_the_inputs_are_listed_for_a_stop_line_only_where_a_slide_was_staged(tmp
     assert _restarts(args, out) == "" and listed == []
     (out / ".s.tif.partial").mkdir()  # a slide's staging: now its name is looked up
     assert _restarts(args, out) == "" and listed == [str(tmp_path)]
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_a_tree_s_stopped_slide_is_named_by_its_path_in_the_tree(tmp_path, capsys):
+    """``--recursive``: the stop line named the slide it stopped in by its name alone
+    (``s.tif stopped at row ...``) where the tree's other lines name its files by their
+    paths as given (s57 docs7)."""
+    tree, out = tmp_path / "tree", tmp_path / "out"
+    (tree / "bob").mkdir(parents=True)
+    slide = _slide(tree / "bob" / "s.tif")
+    with pytest.raises(KeyboardInterrupt):
+        _predict(local_net(), slide, out / "bob", Stop(24))
+    args = SimpleNamespace(instances=False, save_probabilities=False, skip_existing=True)
+    args.input, args.output, args.recursive = [str(tree)], out, True
+    _say_done(args, lambda: "in ...", "interrupted", KeyboardInterrupt(), folder=out / "bob")
+    line = capsys.readouterr().err
+    assert f"({slide} stopped at row " in line, line

@@ -754,23 +754,27 @@ def _restarts(args, folder: Path) -> str:
         return ""
     if not staged:  # nothing to name: the inputs not listed again (0.45 s on 2,000 PNGs)
         return ""
-    shown = _stopped_names(args)
+    shown = _stopped_names(args, folder)
     kept = [where for name in staged if (where := stopped_at(Path(folder) / name, shown))]
     return f" ({'; '.join(kept)})" if kept else ""
 
 
-def _stopped_names(args) -> dict[str, str]:
+def _stopped_names(args, folder: Path) -> dict[str, str]:
     """Each input's resolved path -> how the run's lines named it (:func:`_line_names`), for
     a stopped slide's line (it said "slide.ome.tif stopped at row 512", the rerun "resuming
-    big/slide.ome.tif at row 512": s56 new user); none where the inputs cannot be listed
-    again, or of a tree (its slides by their names, as before)."""
+    big/slide.ome.tif at row 512": s56 new user); of a tree, the inputs of the folder it
+    stopped in (``folder``: ``OUT/bob``, its inputs ``IN/bob``'s), by their paths as the
+    tree's lines name them (s57 docs7: by their names); none where they cannot be listed."""
     from unetlab.inference.folders import find_inputs
 
-    if getattr(args, "recursive", False) or not getattr(args, "input", None):
+    if not getattr(args, "input", None):
         return {}
+    given = args.input
     try:
-        files = find_inputs(args.input)
-    except (UnetlabError, OSError):
+        if getattr(args, "recursive", False):
+            given = [str(Path(args.input[0]) / folder.relative_to(args.output))]
+        files = find_inputs(given)
+    except (UnetlabError, OSError, ValueError):  # ValueError: folder not under --output
         return {}
     return {str(Path(f).resolve()): _line_name(args, f) for f in files}
 
