@@ -114,6 +114,37 @@ def test_relative_paths_are_named_as_given(tmp_path, net, caplog, monkeypatch):
     assert _named(caplog, BARE) == ["tree/s.tif", "tree/a/s.tif", "in/s.tif", "s.tif", "in/s.tif"]
 
 
+def test_the_tile_bar_names_a_file_as_its_lines_do(tmp_path, net, caplog, monkeypatch):
+    """The tile bar of a file read whole showed its name alone (``s.tif``) where the lines
+    name it by its path as given: a tree's files, a glob's, a file given alone (s57 docs7);
+    a folder's file by its name, as its lines."""
+    from unetlab import progress
+    from unetlab.inference import folders
+
+    monkeypatch.chdir(tmp_path)
+    for path in ("tree/s.tif", "tree/a/s.tif", "in/s.tif"):
+        _stack(tmp_path / path)
+    shown = []
+
+    def bar(**settings):  # the bar as made, not drawn
+        shown.append(settings.get("desc"))
+        return progress.tqdm(**{**settings, "disable": True})
+
+    monkeypatch.setattr(folders, "progress_bar", bar)
+    monkeypatch.setattr(progress, "progress_bar", bar)
+    with caplog.at_level(logging.WARNING):
+        predict_tree(net, "tree", "o")
+        predict_folder(net, "in/*.tif", "g")
+        predict_folder(net, "in", "f")
+        predict_file(net, "in/s.tif", "p", progress=True)
+    tiles = [desc for desc in shown if desc != "files"]  # the folders' bars: "files"
+    assert (
+        tiles
+        == _named(caplog, BARE)
+        == ["tree/s.tif", "tree/a/s.tif", "in/s.tif", "s.tif", "in/s.tif"]
+    )
+
+
 def test_a_tree_names_every_file_by_its_path_its_root_s_own_too(tmp_path, net, caplog):
     """``--recursive`` named the root's own files by their names, its sub-folders' by path:
     one rule for all a tree's files, the path as given, as a glob over the tree and a

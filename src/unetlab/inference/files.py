@@ -334,7 +334,7 @@ def predict_file(
     check_path(path, "path", "an image file"), check_path(out_dir, "out_dir", "a folder")
     # True: a bar of the tiles, as predict_image(progress=True) draws (audit s32 notebook 4)
     with (
-        progress_calls(progress, desc=Path(path).name, unit="tile", leave=False) as done,
+        progress_calls(progress, desc=shown_path(path), unit="tile", leave=False) as done,
         each_position(),  # a multi-position OME-TIFF's positions each predicted
     ):
         read = file_read_axes(model, path, axes)  # none given: the checkpoint's for a TIFF

@@ -1299,7 +1299,8 @@ class _Run:
             areas.extend([m2] if m2 else [])  # and their area in m² on a map
 
         timed = self.clock if self.clock is not None else contextlib.nullcontext()
-        bar = progress_bar(desc=slide_name(path), unit="tile", leave=False, disable=self.quiet)
+        # the bar names the file as its lines do: a tree's, a glob's by its path (s57 docs7)
+        bar = progress_bar(desc=self._name(path), unit="tile", leave=False, disable=self.quiet)
         lines = contextlib.nullcontext() if self.quiet else logging_redirect_tqdm()  # above bars
         before = slide_resume.pixels_done_before()  # a resumed slide's: not predicted now
         with (
