@@ -155,8 +155,8 @@ def memory_note(path: Path, model, outputs=None, options=None, *, axes=None) -> 
     if layout is None or layout.pages > 1 or layout.bytes(model, objects) <= sizing.WHOLE_BUDGET:
         return None
     pixels, bytes_ = layout.pixels, layout.bytes(model, objects)
-    line = f"{shown_path(path)}: {pixels / 1e6:.1f} MP read window by window (pyramidal outputs; a "
-    line += f"{_stopped(outputs)}), as its whole read would take about {bytes_ / 1e9:.1f} GB"
+    line = f"{shown_path(path)}: {pixels / 1e6:.1f} MP read window by window (pyramidal outputs"
+    line += f"{_resumed(outputs)}), as its whole read would take about {bytes_ / 1e9:.1f} GB"
     if objects and layout.bytes(model, objects=False) <= sizing.WHOLE_BUDGET:
         line += " with objects (without them it is read whole, its outputs PNG or TIFF)"
     both, whole_too = said_as(large_pixels(pixels - 1)), said_as(large_pixels(pixels))
@@ -169,13 +169,13 @@ def large_pixels(n: int) -> Spelled:
     return Spelled(f"large_threshold={n}", f"--large-pixels {n}")
 
 
-def _stopped(outputs: OutputOptions) -> str:
-    """What a rerun does with a streamed image stopped part-way: resumes it, but for objects
-    found from probabilities not staged, which start its page again (slides' resume rule)."""
+def _resumed(outputs: OutputOptions) -> str:
+    """ "; a stopped run resumes it" where a rerun resumes a streamed image stopped part-way;
+    "" where it starts its page again (objects found from probabilities not staged: slides'
+    resume rule), which the streaming line says (it was said twice: s57)."""
     if outputs.objects is None or outputs.save_probabilities:
-        return "stopped run resumes it"
-    kept = said_as(Spelled("save_probabilities=True", "--save-probabilities"))
-    return f"stopped run starts its page again, resumes it with {kept}"
+        return "; a stopped run resumes it"
+    return ""
 
 
 def _found_alone(outputs: OutputOptions) -> bool:
