@@ -453,3 +453,14 @@ def test_an_outputs_levels_are_counted_as_level_reads_them(tmp_path, caplog, mon
     with pytest.raises(UnetlabError, match="choose level=0 to level=3") as err:
         open_slide(tmp_path / "o" / "big.tif", level=4)
     assert err.value.cli.endswith("choose --level 0 to 3")
+
+
+def test_an_estimate_under_a_second_is_not_about_0_s(caplog):
+    """A tile line whose time left rounds to 0 s said "about 0 s left" with work still to
+    do (s57): "< 1 s left", as a stack's page lines say it."""
+    clock = _Clock()
+    progress = TileProgress("s.tif", 10, clock=clock)
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_progress"):
+        clock.now += 3
+        progress(9)
+    assert caplog.messages == ["s.tif: 9 of 10 tiles (90%), 3 s so far, < 1 s left"]

@@ -147,8 +147,7 @@ class TileProgress:
             left = levels_left((first, level, last), done / total, elapsed)
             head = f"{line}, level {level} ({done} of {total} {unit}s)"
         # its last unit: the next step's line says what comes (it said "about 0 s left": s56)
-        ahead = f", about {duration(left)} left" if left != 0 else ""
-        log.info("%s, %s so far%s", head, duration(elapsed), ahead)
+        log.info("%s, %s so far%s", head, duration(elapsed), time_left(left))
         self.said = (self.done, now)
 
     def __call__(self, n: int) -> None:
@@ -181,7 +180,7 @@ class TileProgress:
             100 * self.done // max(self.total, 1),
             f"{self.doing}, " if self.doing else "",
             duration(elapsed),
-            to_come if self.done >= self.total else f", about {duration(left)} left",
+            to_come if self.done >= self.total else time_left(left),
         )
         self.said = (self.done, now)
 
@@ -244,6 +243,17 @@ def duration(seconds: float) -> str:
     return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
+def time_left(seconds: float) -> str:
+    """What a progress line adds of the ``seconds`` left: ", about 3 min 05 s left"; ", < 1 s
+    left" where they round to 0 s, "" where none are (its last unit: what comes next says
+    itself), as "about 0 s left" said both (s56, s57); ", about ? left" for NaN."""
+    if seconds == 0:
+        return ""
+    if seconds < 0.5:  # duration() rounds it to "0 s"
+        return ", < 1 s left"
+    return f", about {duration(seconds)} left"
+
+
 #: a stack read whole of fewer pages than this gets no page lines (it is done in moments;
 #: from 20 pages at most about 10 lines, not one a page)
 PAGE_LINES_FROM = 20
@@ -277,7 +287,12 @@ class PageLines:
         elapsed = now - self.start
         left = elapsed * (self.total - self.count) / self.count
         log.info(
-            "%s: %s, %s so far, about %s left",
-            *(self.name, counted(label, self.count, self.total), duration(elapsed), duration(left)),
+            "%s: %s, %s so far%s",
+            *(
+                self.name,
+                counted(label, self.count, self.total),
+                duration(elapsed),
+                time_left(left),
+            ),
         )
         self.said = (self.count, now)
