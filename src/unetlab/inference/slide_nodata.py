@@ -36,9 +36,22 @@ from unetlab.errors import Spelled, said_as
 
 log = logging.getLogger(__name__)
 
-#: rows read at a time by the pass that finds a page's valid mean where its statistics read
-#: no pixel (a fixed normalisation)
+#: rows read at a time by a page's statistics pass (:func:`stats_rows`), and by the pass that
+#: finds its valid mean where its statistics read no pixel (a fixed normalisation)
 PASS_ROWS = 1024
+#: ... and at most this many values (rows x width x channels): 1,024 rows of a 4,096-px-wide
+#: grey page. 1,024 rows of a 16,384-px-wide uint16 one held 169 MB traced (their histogram's
+#: int64 copy), 352 MB with ``tissue``; 256 rows 52 and 96 MB (s57,
+#: bench/slide_stats_memory.py)
+PASS_VALUES = 1024 * 4096
+
+
+def stats_rows(shape: tuple[int, ...]) -> int:
+    """Rows of an (H, W, C) page its statistics pass reads at a time: :data:`PASS_ROWS`, fewer
+    on a wide page (:data:`PASS_VALUES`), at least one. The statistics are the same: sums and
+    histograms add up row by row."""
+    w, c = shape[1], shape[2]
+    return max(1, min(PASS_ROWS, PASS_VALUES // max(w * c, 1)))
 
 
 @dataclass(frozen=True)
@@ -169,7 +182,7 @@ def valid_stats(image, raw, nodata: SlideNodata, spec: dict, name: str, page=(0,
     rows = ValidRows(image, nodata.value, invalid=lambda r: nodata.invalid(raw[r]))
     with np.errstate(invalid="ignore", divide="ignore"):  # no valid pixel: not used
         try:
-            mean, contrast = raw_stats(rows, spec)
+            mean, contrast = raw_stats(rows, spec, chunk_rows=stats_rows(image.shape))
             stats = (mean, floored(contrast, spec, rows.dtype))
         except IndexError:  # a float image's percentiles of no pixel
             if rows.count:
@@ -177,8 +190,9 @@ def valid_stats(image, raw, nodata: SlideNodata, spec: dict, name: str, page=(0,
             stats = contrast = None
     h, w = image.shape[:2]
     if rows.count == 0:  # a mode that reads no pixel (fixed, scale), or none valid
-        for top in range(0, h, PASS_ROWS):
-            rows[top : top + PASS_ROWS]
+        step = stats_rows(image.shape)
+        for top in range(0, h, step):
+            rows[top : top + step]
     counts = (h * w - rows.count, h * w)
     note_left_out_page(name, page, counts, nodata.kind())
     if rows.count == 0:

@@ -132,6 +132,7 @@ from unetlab.inference.slide_nodata import (
     say_unstored,
     slide_nodata,
     stats_record,
+    stats_rows,
     valid_stats,
 )
 from unetlab.inference.slide_objects import SlideObjects, finish_widening, id_staging
@@ -1400,7 +1401,7 @@ def _page_image(
     note, stats = None, done.page_stats(p)
     if stats is None:
         spec = model.normalization
-        mean, contrast = raw_stats(image, spec)
+        mean, contrast = raw_stats(image, spec, chunk_rows=stats_rows(image.shape))
         note = contrast_note(spec, image.dtype, contrast)
         stats = (mean, floored(contrast, spec, image.dtype))
         page.drop()
