@@ -66,12 +66,8 @@ def main() -> None:
     parser.add_argument("--sides", type=slide_memory.shape, default=(16384, 2048))
     parser.add_argument("--rgb", action="store_true")
     parser.add_argument("--band-rows", type=int, default=508, help="the tile's rows")
-    parser.add_argument(
-        "--rows",
-        type=int,
-        nargs="+",
-        help="rows read at once (default: 1,024, before s57, and stats_rows's)",
-    )
+    said = "rows read at once (default: 1,024, before s57, and stats_rows's)"
+    parser.add_argument("--rows", type=int, nargs="+", help=said)
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
     width, height = args.sides
