@@ -305,6 +305,17 @@ def _under_a_quota(monkeypatch, tmp_path, chosen: str | None) -> None:
     save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2, padding="same"))
 
 
+#: the line said where a caller's torch.set_num_threads(2) is capped at a 1-CPU quota
+CAPPED_TWO = (
+    "torch.set_num_threads(2) asks more threads than the 1 CPU(s) this process may use (more "
+    'would wait for a core): running on 1 (os.environ["OMP_NUM_THREADS"] = "2" keeps 2)'
+)
+
+
+def _capped_said(caplog) -> list[str]:
+    return [m for m in caplog.messages if m.startswith("torch.set_num_threads(")]
+
+
 def _recorded_threads(monkeypatch) -> list:
     """The CPU threads each slide's resume record (slide_resume.identity) takes."""
     from unetlab.inference import slide_resume
@@ -326,7 +337,8 @@ def test_predict_under_a_cpu_quota_runs_no_more_threads_than_the_quota(
     """``unetlab predict`` and predict_folder never capped the threads as train does: in a
     container of a 2-CPU quota on a 64-core host they ran 64 (s54); nor predict_file of a
     slide read window by window, whose resume record takes the capped count. Put back at the
-    end."""
+    end. A caller's ``torch.set_num_threads`` above the quota was kept (training capped it,
+    s56): capped now, as training's, said in one line (s57)."""
     import tifffile
 
     _under_a_quota(monkeypatch, tmp_path, chosen)
@@ -343,11 +355,13 @@ def test_predict_under_a_cpu_quota_runs_no_more_threads_than_the_quota(
     }[how]
     sets, after, _ = _counts_set(monkeypatch, caplog, call)
     assert after == 2 and (out / ("s.tif" if how == "slide" else "a.png")).is_file()
-    assert sets == ([] if chosen else [1, 2]), sets
+    kept = chosen == "omp"  # a caller's set count capped, as training's (s57)
+    assert sets == ([] if kept else [1, 2]), sets
     if how != "cli":  # the CLI loads a model of its own
-        assert seen and set(seen) == {2 if chosen else 1}, seen
+        assert seen and set(seen) == {2 if kept else 1}, seen
     if how == "slide":
-        assert recorded == [2 if chosen else 1]
+        assert recorded == [2 if kept else 1]
+    assert _capped_said(caplog) == ([CAPPED_TWO] if chosen == "set" else [])
 
 
 @pytest.mark.parametrize("omp", [None, "2"])
@@ -446,7 +460,9 @@ def test_evaluate_under_a_cpu_quota_predicts_on_no_more_threads_than_the_quota(
     )
     sets, after, _ = _counts_set(monkeypatch, caplog, _evaluated(tmp_path, how))
     assert after == 2 and seen, seen
-    assert set(seen) == {2 if chosen else 1} and sets == ([] if chosen else [1, 2]), (seen, sets)
+    kept = chosen == "omp"  # a caller's set count capped, as training's (s57)
+    assert set(seen) == {2 if kept else 1} and sets == ([] if kept else [1, 2]), (seen, sets)
+    assert _capped_said(caplog) == ([CAPPED_TWO] if chosen == "set" else [])
 
 
 def test_the_demo_predicts_on_no_more_threads_than_a_cpu_quota(tmp_path, monkeypatch, caplog):
@@ -732,15 +748,20 @@ def test_torchrun_s_own_omp_num_threads_predicts_on_the_share(monkeypatch, paren
 
 
 @pytest.mark.parametrize("omp", [None, "3"])
-def test_training_alone_caps_a_caller_s_threads_at_the_cpus(tmp_path, monkeypatch, omp):
+def test_training_alone_caps_a_caller_s_threads_at_the_cpus(tmp_path, monkeypatch, caplog, omp):
     """A notebook's torch.set_num_threads(os.cpu_count()) in a container of a 2-CPU quota on
     a larger host: since 80d1e35f training kept it, 8 threads on 2 CPUs, silently (review
-    fixT s56); capped at the CPUs again, as before; the user's OMP_NUM_THREADS is kept."""
+    fixT s56); capped at the CPUs again, as before, said in one line (s57: as predict's);
+    the user's OMP_NUM_THREADS is kept."""
     _omp(monkeypatch, omp)
     for module in (runtime, train_run):  # what configure_threads, and the loader, read
         monkeypatch.setattr(module, "available_cpus", lambda: 2)
-    seen = _fit_steps(tmp_path, monkeypatch, 8)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        seen = _fit_steps(tmp_path, monkeypatch, 8)
     assert seen and set(seen) == ({2} if omp is None else {3}), seen
+    capped = CAPPED_TWO.replace("(2)", "(8)").replace('"2" keeps 2', '"8" keeps 8')
+    capped = capped.replace("the 1 CPU", "the 2 CPU").replace("on 1 ", "on 2 ")
+    assert _capped_said(caplog) == ([capped] if omp is None else [])
 
 
 def test_a_run_on_fewer_threads_records_them_and_a_repeat_on_more_is_warned(

@@ -439,17 +439,35 @@ def configure_threads(threads: int | None = None, *, share: int = 1) -> int:
     return torch.get_num_threads()
 
 
-def cap_threads(share: int = 1) -> None:
-    """Training's, predicting's and evaluating's one rule: torch's threads no more than this
-    process's ``share`` of the CPUs it may use (:func:`configure_threads`; one of ``share``
-    processes on this machine), unless the user chose them (:func:`threads_chosen`):
-    ``OMP_NUM_THREADS`` is applied (set after torch started too), a caller's
-    ``torch.set_num_threads`` kept (training alone caps it: ``setup_run``). Training
-    under torchrun set its exact share over the user's OMP_NUM_THREADS, which predict kept
-    (tidy6 s56); torchrun's own OMP_NUM_THREADS=1 is no choice (:func:`torchrun_set_omp`):
-    its 1 thread becomes the share."""
-    if not threads_chosen() or env_threads() is not None:
-        configure_threads(share=share)
+def cap_threads(share: int | None = None) -> None:
+    """Training's, predicting's and evaluating's one rule: torch's threads no more than the
+    CPUs this process may use (:func:`configure_threads`), unless ``OMP_NUM_THREADS`` chose
+    them (applied, set after torch started too). A process alone (``share`` None) caps a
+    caller's ``torch.set_num_threads`` above them as well, said in one line
+    (:func:`capped_line`): a notebook's ``os.cpu_count()`` in a container of a CPU quota ran
+    oversubscribed, silently (review fixT s56: training capped it, predict and evaluate kept
+    it, s57). One of ``share`` processes of a group on this machine: its share of them,
+    a caller's count kept; training under torchrun set its exact share over the user's
+    OMP_NUM_THREADS, which predict kept (tidy6 s56). torchrun's own OMP_NUM_THREADS=1 is no
+    choice (:func:`torchrun_set_omp`): its 1 thread becomes the share."""
+    if share is not None:
+        if not threads_chosen() or env_threads() is not None:
+            configure_threads(share=share)
+        return
+    asked = None if env_threads() is not None or not threads_chosen() else torch.get_num_threads()
+    threads = configure_threads()
+    if asked is not None and threads < asked:
+        log.info("%s", capped_line(asked, threads))
+
+
+def capped_line(asked: int, threads: int) -> str:
+    """The line said where a caller's ``torch.set_num_threads(asked)`` was capped at the
+    ``threads`` CPUs this process may use, with how a caller keeps its count."""
+    return (
+        f"torch.set_num_threads({asked}) asks more threads than the {threads} CPU(s) this "
+        f"process may use (more would wait for a core): running on {threads} "
+        f'(os.environ["OMP_NUM_THREADS"] = "{asked}" keeps {asked})'
+    )
 
 
 @contextlib.contextmanager

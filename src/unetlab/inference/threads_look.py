@@ -82,7 +82,9 @@ def looking_beside(group: Group) -> Iterator[None]:
     (:func:`~unetlab.runtime.configure_threads`: a container's CPU quota; in a ``group``,
     its share of them), and :func:`look_beside` may lower them once (a tree's folders: the
     tree's one look; not in a group, whose other processes would read as other work),
-    unless the user chose them; torch's count put back at the end. A group's launch that
+    unless the user chose them (OMP_NUM_THREADS; a caller's ``torch.set_num_threads`` is
+    kept in a group, capped alone as training caps it: :func:`~unetlab.runtime.cap_threads`);
+    torch's count put back at the end. A group's launch that
     chose no count (torchrun's ``--nproc_per_node 1``, a scheduler's own launcher: no
     OMP_NUM_THREADS) is capped too: its processes started on the host's cores each, 64
     threads apiece under a 2-CPU quota. The share is of the group's processes on this
@@ -95,7 +97,7 @@ def looking_beside(group: Group) -> Iterator[None]:
     token = _looks.set(_Look(cpu_share.cpu_reading() if look else None))
     try:
         with threads_kept():
-            cap_threads(group.local_world if group.active else 1)  # or the env's count
+            cap_threads(group.local_world if group.active else None)  # training's rule
             yield
     finally:
         _looks.reset(token)

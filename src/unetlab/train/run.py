@@ -25,7 +25,7 @@ from unetlab.losses import build_loss
 from unetlab.models import EncoderUNet, UNet
 from unetlab.provenance import code_identity, command_line, describe_code, machine
 from unetlab.run_records import HISTORY_FILE, append_history, history_entry
-from unetlab.runtime import available_cpus, cap_threads, configure_threads
+from unetlab.runtime import available_cpus, cap_threads
 from unetlab.train.init import init_from_checkpoint, refuse_checkpoint_as_encoder_weights
 from unetlab.train.log import log_loading, log_start
 from unetlab.train.loop import Precision, TrainState
@@ -177,17 +177,6 @@ def curves_clock() -> float:
     return time.perf_counter()
 
 
-def _cap_threads(group: Group) -> None:
-    """No more threads than the CPUs this process may use: under torchrun its share, unless
-    the user chose them (OMP_NUM_THREADS), as predict and evaluate; alone, a caller's
-    ``torch.set_num_threads`` above them capped too (a notebook's ``os.cpu_count()`` in a
-    container of a CPU quota trained oversubscribed, silently: review fixT s56)."""
-    if group.active:
-        cap_threads(group.local_world)
-    else:
-        configure_threads()
-
-
 def setup_run(
     cfg: Config,
     run_dir: Path,
@@ -208,7 +197,7 @@ def setup_run(
     clocks = cpu_reading()  # other work's cores over the setup: the start's busy line
     precision = Precision.choose(t.amp, t.channels_last, device)
     if device.type == "cpu":
-        _cap_threads(group)
+        cap_threads(group.local_world if group.active else None)  # predict's rule
     torch.manual_seed(t.seed)
     if resume:  # the first line: where it goes on from (after a Ctrl-C, a requeued job)
         if (at := saved_at(run_dir)) is not None:  # None: last.pt unreadable, its error says
