@@ -133,9 +133,10 @@ def test_the_c_library_is_looked_up_once_a_process(monkeypatch):
     assert len(calls) <= 1
 
 
-def test_the_parent_s_environment_is_read_as_it_started(tmp_path):
+def test_the_parent_s_environment_is_read_as_it_started(tmp_path, monkeypatch):
     """torchrun's worker tells torchrun's OMP_NUM_THREADS=1 from the user's by its parent's
     start-up environment (/proc/<ppid>/environ); None where it cannot be read."""
+    monkeypatch.delenv(runtime.TORCHRUN_PID_ENV, raising=False)
     parent = tmp_path / str(os.getppid())
     parent.mkdir()
     (parent / "environ").write_bytes(b"PATH=/bin\0EMPTY=\0A=b=c\0")
@@ -146,3 +147,28 @@ def test_the_parent_s_environment_is_read_as_it_started(tmp_path):
     assert read == {"PATH": "/bin", "EMPTY": "", "A": "b=c"}
     read["PATH"] = "/x"  # a copy: the next caller's is as read
     assert runtime.parent_environ(tmp_path)["PATH"] == "/bin"
+
+
+@pytest.mark.parametrize("noted", ["torchrun", "unreadable", "no pid"])
+def test_a_forkserver_s_worker_reads_torchrun_s_environment(tmp_path, monkeypatch, noted):
+    """A worker whose parent is a forkserver (its environment: torchrun's OMP_NUM_THREADS=1
+    after torchrun set it) took that 1 for the user's (s57): the torchrun a launch noted
+    (UNETLAB_TORCHRUN_PID) is read where set, else the parent (a pid not a number, or one
+    whose environment is gone: None)."""
+    from unetlab import distributed
+
+    assert distributed.TORCHRUN_PID_ENV == runtime.TORCHRUN_PID_ENV == "UNETLAB_TORCHRUN_PID"
+    torchrun = 4_000_000 if os.getppid() != 4_000_000 else 4_000_001  # not a real one here
+    (tmp_path / str(os.getppid())).mkdir()
+    (tmp_path / str(os.getppid()) / "environ").write_bytes(b"OMP_NUM_THREADS=1\0PATH=/bin\0")
+    if noted != "unreadable":
+        (tmp_path / str(torchrun)).mkdir()
+        (tmp_path / str(torchrun) / "environ").write_bytes(b"PATH=/usr/bin\0")
+    monkeypatch.setenv(runtime.TORCHRUN_PID_ENV, "x" if noted == "no pid" else str(torchrun))
+    read = runtime.parent_environ(tmp_path)
+    if noted == "torchrun":
+        assert read == {"PATH": "/usr/bin"}
+    elif noted == "unreadable":
+        assert read is None
+    else:
+        assert read == {"OMP_NUM_THREADS": "1", "PATH": "/bin"}

@@ -36,7 +36,7 @@ from unetlab.errors import IN_USE, UnetlabError
 from unetlab.group import SOLO as SOLO
 from unetlab.group import Group as Group
 from unetlab.provenance import COMMAND_ENV, PROGRAM_ENV, command_line, program, shell_command
-from unetlab.runtime import available_cpus, child_pids, process_stat
+from unetlab.runtime import TORCHRUN_PID_ENV, available_cpus, child_pids, process_stat
 from unetlab.signals import LAUNCHED_ENV, PARENT_AT_START
 
 
@@ -267,8 +267,6 @@ def _say_stopped(argv: list[str], signum: int, stopped: Callable[[str], str] | N
 
 #: torchrun (``python -m torch.distributed.run``) through :func:`torchrun`
 TORCHRUN = "import sys; from unetlab.distributed import torchrun; sys.exit(torchrun(sys.argv[1:]))"
-#: the pid of the torchrun of a launch, for its processes (their parent while it lives)
-TORCHRUN_PID_ENV = "UNETLAB_TORCHRUN_PID"
 
 
 def torchrun(argv: list[str]) -> int:

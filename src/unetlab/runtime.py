@@ -564,12 +564,20 @@ def cores_busy(before: dict, after: dict, cpus) -> float:
 PROC = Path("/proc")
 
 
+#: the pid of the torchrun of a launch, for its processes (set by
+#: :func:`unetlab.distributed.torchrun`; their parent while it lives, unless a forkserver's)
+TORCHRUN_PID_ENV = "UNETLAB_TORCHRUN_PID"
+
+
 def parent_environ(proc: Path = PROC) -> dict[str, str] | None:
-    """The environment this process's parent started with (Linux's
-    ``/proc/<ppid>/environ``: not what it set in ``os.environ`` since), None where it
-    cannot be read; read once per parent (a command read it up to 4 times, s57), a copy
-    returned."""
-    found = _start_environ(proc, os.getppid())
+    """The environment this process's launcher started with (Linux's
+    ``/proc/<pid>/environ``: not what it set in ``os.environ`` since), None where it cannot
+    be read; read once per process (a command read it up to 4 times, s57), a copy returned.
+    The launcher: the torchrun a launch noted (:data:`TORCHRUN_PID_ENV`), else the parent;
+    a worker started by a forkserver has the forkserver for its parent, whose environment
+    holds the OMP_NUM_THREADS=1 torchrun set (s57)."""
+    noted = os.environ.get(TORCHRUN_PID_ENV, "")
+    found = _start_environ(proc, int(noted) if noted.isdigit() else os.getppid())
     return None if found is None else dict(found)
 
 
