@@ -280,3 +280,26 @@ def test_a_stop_signalled_again_as_it_counts_its_outputs_still_says_them(
     err = capsys.readouterr().err
     assert f"stopped by SIGTERM with the outputs of 2 of 4 inputs in {out}; " in err, err
     assert err.count("stopped by SIGTERM") == 1
+
+
+def test_a_call_releases_its_holds_as_it_ends(tmp_path, monkeypatch):
+    """A long-lived process (a notebook predicting 10,000 folders) kept a record for every
+    output folder it had held (output_rules._RUN_HELD), and a later call's stop could see
+    an earlier one's hold (s57): each released as its call ends. A tree's stop, asked where
+    it is after predict_tree ended, still counts by the hold its run had."""
+    from unetlab import predict_folder, predict_tree
+    from unetlab.inference.output_rules import held_here
+    from unetlab.inference.records import OutputOptions
+
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    for i, name in enumerate(("alice", "bob")):
+        write_png(tmp_path / "in" / name / f"{i}.png", np.full((24, 24), 9 * i, np.uint8))
+    for name in ("alice", "bob"):
+        predict_folder(model, tmp_path / "in" / name, tmp_path / "one" / name, progress=False)
+        assert (tmp_path / "one" / name).is_dir() and not held_here(tmp_path / "one" / name)
+    monkeypatch.setattr(folders, "predict_or_fail", _in_bob(_stop, folders.predict_or_fail, 1))
+    with pytest.raises(Stopped) as stopped:
+        predict_tree(model, tmp_path / "in", tmp_path / "tree", progress=False)
+    assert not held_here(tmp_path / "tree" / "bob")
+    where = stopped.value.tree_stop.where(OutputOptions().wanted)
+    assert where.startswith(f"in {tmp_path / 'in' / 'bob'}/ (folder 2 of 2) with the outputs of 0")

@@ -288,6 +288,13 @@ def _add_slides(s) -> None:
 
 def run(args) -> int:
     since = _cpu_reading()  # other work's cores over the setup (imports too): the threads
+    from unetlab.inference.output_rules import holds_of_a_call
+
+    with holds_of_a_call():  # its stop line reads its hold after predict_folder ended
+        return _run(args, since)
+
+
+def _run(args, since: CpuReading | None) -> int:
     from unetlab.distributed import Group, launch, without_nproc
     from unetlab.inference.folders import find_inputs, predict_folder, say_unread
     from unetlab.inference.input_folder import among_inputs_line, refuse_input_folder

@@ -17,6 +17,7 @@ Writing the outputs is :mod:`unetlab.inference.files`'s; this module names and g
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -66,6 +67,7 @@ __all__ = [
     "forget_held",
     "held_folders",
     "held_here",
+    "holds_of_a_call",
     "input_source",
     "other_inputs",
     "other_models",
@@ -575,12 +577,13 @@ def prediction_folder(
     sources = output_sources(files, **wanted)
     maker = _Maker(record, checked, sources, folder=Path(out_dir))
     held = dict(overwrite=outputs.overwrite, overwrite_fix=overwrite_fix, sources=sources)
+    held["command"] = "predict"
     held |= dict(carried=carried_key, keep_edited=outputs.skip_existing)  # s42 edges3
     if record is not None:
         names.append(RECORD_FILES["predict"])
         held["made_by"] = maker
-    with output_folder(out_dir, names, inputs=files, command="predict", **held) as folder:
-        _RUN_HELD[folder.resolve()] = maker.made  # what its stop line counts by: held_here
+    with holds_of_a_call(), output_folder(out_dir, names, inputs=files, **held) as folder:
+        _note_held(folder, maker)  # what its stop line counts by: held_here
         with _holding(folder), noting() as notes:
             try:
                 yield folder
@@ -602,8 +605,41 @@ def _say_flat(outputs: OutputOptions, notes: dict[str, dict]) -> None:
 
 
 #: output folder (resolved) -> the record of the run of this process that held it last
-#: (None: a run of no record), noted once it held it: :func:`stopped_record`, :func:`held_here`
+#: (None: a run of no record), noted once it held it: :func:`stopped_record`, :func:`held_here`;
+#: until the call that held it ends (:func:`holds_of_a_call`)
 _RUN_HELD: dict[Path, Provenance | None] = {}
+#: the output folders held within the outermost :func:`holds_of_a_call` block open
+_CALL_HOLDS: contextvars.ContextVar[set[Path] | None] = contextvars.ContextVar(
+    "call_holds", default=None
+)
+
+
+@contextlib.contextmanager
+def holds_of_a_call() -> Iterator[None]:
+    """Within: the output folders a run holds (:func:`prediction_folder`, which opens one
+    itself) stay noted (:func:`held_here`, :func:`stopped_record`) until the outermost
+    block ends: a caller that says a stop line after the prediction ended (the command
+    line) opens one around it. Then released: a long-lived process (a notebook predicting
+    10,000 folders) kept a record for every folder it had held, and a later call's stop
+    could see an earlier one's hold (s57)."""
+    if _CALL_HOLDS.get() is not None:
+        yield
+        return
+    held: set[Path] = set()
+    token = _CALL_HOLDS.set(held)
+    try:
+        yield
+    finally:
+        _CALL_HOLDS.reset(token)
+        for key in held:
+            _RUN_HELD.pop(key, None)
+
+
+def _note_held(folder: Path, maker: _Maker) -> None:
+    """``folder`` held by this call's run (:func:`holds_of_a_call`), made by ``maker``."""
+    key = folder.resolve()
+    _RUN_HELD[key] = maker.made
+    _CALL_HOLDS.get().add(key)  # prediction_folder's block at least
 
 
 def stopped_record(out_dir: str | os.PathLike) -> Provenance | None:

@@ -53,6 +53,7 @@ from unetlab.inference.folders import (
 )
 from unetlab.inference.merged_objects import merged_said
 from unetlab.inference.objects_summary import units_gathered
+from unetlab.inference.output_rules import holds_of_a_call
 from unetlab.inference.predict import floor_run
 from unetlab.inference.records import OutputOptions, Provenance
 from unetlab.inference.threads_look import looking_beside
@@ -252,7 +253,7 @@ def predict_tree(
     model = _once(model)
     results: dict[Path, FolderPrediction] = {}
     group = settings.get("group", SOLO)
-    with _said_once(group):
+    with _said_once(group), holds_of_a_call():  # a stop's hold kept for TreeStop.settled
         for at, (rel, files) in enumerate(folders):
             each = _folder_settings(root, rel, files, settings, report)
             if begin is not None:
@@ -262,7 +263,7 @@ def predict_tree(
                 where = (Path(root) / rel, Path(out_dir) / rel)
                 results[rel] = _folder(model, files, where, outputs, each, settings, channels)
             except (KeyboardInterrupt, DiskFullError) as exc:  # the tree's stop, not a folder's
-                exc.tree_stop = place
+                exc.tree_stop = place.settled()  # its hold: released as the call ends
                 raise
     return results
 
@@ -383,6 +384,7 @@ class TreeStop:
     results: dict[Path, FolderPrediction] = field(default_factory=dict)
     record: Provenance | None = None
     unheld: bool = False
+    held: bool | None = None  # this process held the folder it stopped in (None: ask)
 
     @classmethod
     def begun(cls, root, out_dir, folders: list, at: int, results: dict, *, noted: bool):
@@ -397,6 +399,18 @@ class TreeStop:
         if noted:
             place.note_for_launch()
         return place
+
+    def settled(self) -> TreeStop:
+        """This place, with whether this process's run held the folder it stopped in and
+        the record that run made its outputs by, taken as it stops: the hold is released as
+        the call ends (:func:`~unetlab.inference.output_rules.holds_of_a_call`), before
+        its caller asks :meth:`where`."""
+        from unetlab.inference.output_rules import held_here, stopped_record
+
+        folder = self.outputs_folder()
+        self.held = held_here(folder)
+        self.record = self.record or stopped_record(folder)
+        return self
 
     def note_for_launch(self) -> None:
         """In the main process of a ``--nproc N`` launch, the tree's place noted for the
@@ -440,7 +454,8 @@ class TreeStop:
 
         rel, files = self.folders[self.at]
         text = f"in {self.root / rel}/ (folder {self.at + 1} of {len(self.folders)})"
-        unheld = self.unheld or (self.record is None and not held_here(self.out_dir / rel))
+        held = held_here(self.out_dir / rel) if self.held is None else self.held
+        unheld = self.unheld or (self.record is None and not held)
         try:
             if unheld:  # none predicted by this run: another model's outputs not counted
                 text += " before any of its inputs was predicted"
