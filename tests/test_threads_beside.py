@@ -792,6 +792,29 @@ def test_a_run_on_fewer_threads_records_them_and_a_repeat_on_more_is_warned(
     assert alike is None or "threads" not in alike.split("(")[0], alike
 
 
+@pytest.mark.parametrize("in_use", [1.0, 0.0])
+def test_a_timed_run_s_repeat_line_names_the_threads_it_ran_on(
+    tmp_path, monkeypatch, caplog, in_use
+):
+    """A run on the clock lowered to 1 thread beside other work closed with the command
+    that trains its length again, which a fresh process runs on its 2 (s57): other figures,
+    the count not named. Named where it differs (OMP_NUM_THREADS, in the Python form to
+    fit's caller); not where a repeat gets the same count by default."""
+    _omp(monkeypatch, None)
+    monkeypatch.setattr(train_log, "cores_in_use", lambda **kw: in_use)
+    monkeypatch.setattr(cpu_share, "affinity_cpus", lambda: 2)
+    seen, _after = _fit_on_two_threads(tmp_path, monkeypatch, caplog)
+    repeat = json.loads((tmp_path / "run" / "summary.json").read_text())["repeat"]
+    line = next(m for m in caplog.messages if "this length again" in m)
+    if in_use:
+        assert set(seen) == {1} and repeat.get("threads") == 1, (seen, repeat)
+        assert repeat["command"].startswith("OMP_NUM_THREADS=1 ")
+        assert 'repeatably: os.environ["OMP_NUM_THREADS"] = "1"; fit(load_config(' in line
+    else:
+        assert set(seen) == {2} and repeat.get("threads") is None, seen
+        assert "OMP_NUM_THREADS" not in repeat["command"] + line
+
+
 @pytest.mark.parametrize("again", ["resume", "repeat"])
 @pytest.mark.parametrize(("first", "then", "warned"), [(1.0, 1.0, None), (0.0, 1.0, "1, not 2")])
 def test_a_resume_or_repeat_compares_the_threads_its_steps_run_on(

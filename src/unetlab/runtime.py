@@ -401,10 +401,20 @@ def threads_chosen() -> bool:
     default = torch_default_threads()
     if default is None:
         default = THREADS_AT_IMPORT
-    started = (default, min(default, available_cpus()))
+    started = (default, fresh_threads())
     if torchrun_set_omp():  # torch started on torchrun's 1
         started += (1,)
     return torch.get_num_threads() not in started
+
+
+def fresh_threads(share: int = 1) -> int:
+    """The threads a fresh process given no OMP_NUM_THREADS runs on, as
+    :func:`configure_threads` makes them: torch's default (:func:`torch_default_threads`;
+    where that cannot be derived, this process's count as unetlab was imported) no more
+    than its ``share`` of the CPUs it may use (:func:`available_cpus`)."""
+    default = torch_default_threads()
+    default = THREADS_AT_IMPORT if default is None else default
+    return max(1, min(default, available_cpus() // max(1, share)))
 
 
 def env_threads() -> int | None:

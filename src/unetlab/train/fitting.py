@@ -38,6 +38,7 @@ from unetlab.train.log import (
     log_to_file,
     log_weak_classes,
     quiet_log,
+    repeat_threads,
     rethread,
     run_reading,
     shared_cpu,
@@ -608,8 +609,9 @@ def _write_final_summary(
         log.warning("warning: %s", shared)
     if run.cfg.train.max_minutes > 0:  # the steps a clock bought: how to train them again
         state = run.state
+        per_epoch, threads = run.steps_per_epoch, repeat_threads(run)
         summary["repeat"] = clock_free_repeat(
-            run.run_dir, epochs=state.epoch, steps=state.step, per_epoch=run.steps_per_epoch
+            run.run_dir, epochs=state.epoch, steps=state.step, per_epoch=per_epoch, threads=threads
         )
         log.info("%s", describe_repeat(summary["repeat"]))
     write_summary(run.run_dir, summary)

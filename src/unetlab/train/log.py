@@ -34,6 +34,7 @@ from unetlab.data.stack_split import next_to_training
 from unetlab.errors import said_as
 from unetlab.plan import BUDGET_EPOCHS
 from unetlab.run_records import amend_resolved
+from unetlab.runtime import fresh_threads
 from unetlab.train.resume import BUDGET
 from unetlab.train.schedule import TimeBudget
 from unetlab.words import numbered
@@ -112,6 +113,16 @@ def threads_record(run: Run) -> dict:
         return {"threads": torch.get_num_threads()}
     moves = [[before, after] for _wall, before, after in watch.moves]
     return {"threads": moves[0][0], "threads_changed": moves}
+
+
+def repeat_threads(run: Run) -> int | None:
+    """The CPU threads a repeat of ``run`` is to be given (OMP_NUM_THREADS) to train on the
+    count its steps began on (:func:`threads_record`): None where a fresh command gets that
+    count by default (:func:`~unetlab.runtime.fresh_threads`, its share in a group), or
+    the run trained on a GPU."""
+    threads = threads_record(run)["threads"]
+    share = run.group.local_world if run.group.active else 1
+    return None if threads in (None, fresh_threads(share)) else threads
 
 
 def rethread(run: Run) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from unetlab.cpu_share import keep_threads
 from unetlab.data.datasets import data_split
 from unetlab.data.split_record import (
     SPLIT_FILE,
@@ -112,23 +113,37 @@ def describe_other_data(
 
 
 def clock_free_repeat(
-    run_dir: str | os.PathLike, *, epochs: int, steps: int, per_epoch: int
+    run_dir: str | os.PathLike,
+    *,
+    epochs: int,
+    steps: int,
+    per_epoch: int,
+    threads: int | None = None,
 ) -> dict:
     """How to train the length a time-budget run (``--minutes``) bought again without the
     clock, whose steps depend on the machine's load (audit s31 fewshot 10): its ``epochs``
     and ``steps``, the steps ``--epochs`` gives (``per_epoch`` a full epoch's; a budget may
-    cut the last epoch short), and the command, on the same files (``--split``)."""
+    cut the last epoch short), and the command, on the same files (``--split``); on the
+    CPU ``threads`` it ran on, where a repeat would get another count by default, given
+    with OMP_NUM_THREADS (:func:`~unetlab.cpu_share.keep_threads`; s57: not named, the
+    repeat ran on another count, so other figures)."""
     run_dir = Path(run_dir)
+    python = shell = ""
+    if threads is not None:
+        keep = keep_threads(threads)
+        python, shell = f"{keep.python}; ", f"{keep.cli} "
     return {
         "epochs": epochs,
         "steps": steps,
         "steps_of_epochs": epochs * per_epoch,
-        "command": unetlab_command(
+        "threads": threads,
+        "command": shell
+        + unetlab_command(
             *("train", "--config", run_dir / "config.yaml", "--split", run_dir),
             *("--minutes", 0, "--epochs", epochs, "--run-dir", "NEW_RUN"),
         ),
         "python": (  # a notebook's form of the same (audit s32 notebook 10)
-            f"fit(load_config({str(run_dir / 'config.yaml')!r}, ['train.max_minutes=0', "
+            f"{python}fit(load_config({str(run_dir / 'config.yaml')!r}, ['train.max_minutes=0', "
             f"'train.epochs={epochs}']), run_dir=NEW_RUN, split=unetlab.data.split_record."
             f"read_split({str(run_dir / 'split.json')!r}))"
         ),
