@@ -622,17 +622,14 @@ def holds_of_a_call() -> Iterator[None]:
     line) opens one around it. Then released: a long-lived process (a notebook predicting
     10,000 folders) kept a record for every folder it had held, and a later call's stop
     could see an earlier one's hold (s57)."""
-    if _CALL_HOLDS.get() is not None:
-        yield
-        return
-    held: set[Path] = set()
-    token = _CALL_HOLDS.set(held)
+    token = _CALL_HOLDS.set(set()) if _CALL_HOLDS.get() is None else None  # the outermost
     try:
         yield
     finally:
-        _CALL_HOLDS.reset(token)
-        for key in held:
-            _RUN_HELD.pop(key, None)
+        if token is not None:
+            for key in _CALL_HOLDS.get():
+                _RUN_HELD.pop(key, None)
+            _CALL_HOLDS.reset(token)
 
 
 def _note_held(folder: Path, maker: _Maker) -> None:
