@@ -4,14 +4,13 @@ positions)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import threading
 
 import numpy as np
 import tifffile
 
-from tests.test_distributed import finished
-from unetlab import UNet, save_model
+from tests.test_folders_group_seconds import two_ranks
+from unetlab import UNet, predict_folder
 from unetlab.data.tiffmeta import read_page_axes
 
 #: two chunk rows (ome.CHUNK = 512): a band for each of two processes
@@ -31,25 +30,27 @@ def _inputs(folder):
             tw.write(frames, metadata={"axes": "TYX", "TimeIncrement": 5.0 * (i + 1)})
 
 
-def _predict(tmp_path, out: str, processes: int, *flags: str):
-    args = ["--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
-    args += ["--output", str(tmp_path / out), "--large-pixels", "100", *flags]
-    args += ["--device", "cpu"]  # two processes on one GPU are refused; 1 and 2 alike on CPU
-    run = subprocess.run(
-        [sys.executable, "-m", "unetlab", "predict", *args, "--nproc", str(processes)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert finished(run), run.stderr[-3000:]
+def _predict(tmp_path, model, out: str, processes: int, **outputs) -> None:
+    """predict's streamed stacks (over 100 px a page) in one process, or in two ranks of a
+    group (threads standing in for torchrun's processes: the collectives meet at a
+    barrier; a real --nproc 2 launch streams a slide in test_slides)."""
+    run = dict(large_threshold=100, progress=False, **outputs)
+    if processes == 1:
+        predict_folder(model, tmp_path / "in", tmp_path / out, **run)
+    else:
+        two_ranks(
+            lambda group: predict_folder(model, tmp_path / "in", tmp_path / out, group=group, **run)
+        )
 
 
 def test_two_processes_stream_stacks_as_one_does(tmp_path):
     _inputs(tmp_path / "in")
     model = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
-    save_model(tmp_path / "m.pt", model)
-    _predict(tmp_path, "one", 1, "--save-probabilities", "--instances")
-    _predict(tmp_path, "two", 2, "--save-probabilities")  # each process a band of each frame
+    _predict(tmp_path, model, "one", 1, save_probabilities=True, objects=True)
+    ranks = set()  # both ranks predict (a band of each frame each)
+    model.register_forward_pre_hook(lambda *_: ranks.add(threading.current_thread().name))
+    _predict(tmp_path, model, "two", 2, save_probabilities=True)
+    assert ranks == {"rank0", "rank1"}, ranks
     for name in ("movie", "p_pos0", "p_pos1"):
         for suffix in ("", "_prob"):
             one, two = (tmp_path / d / f"{name}{suffix}.tif" for d in ("one", "two"))
@@ -58,7 +59,3 @@ def test_two_processes_stream_stacks_as_one_does(tmp_path):
                 frames = a.series[0].shape[0]
                 np.testing.assert_allclose(b.series[0].asarray(), a.series[0].asarray(), atol=1e-6)
             assert read_page_axes(two, frames).timing == read_page_axes(one, frames).timing != {}
-    _predict(tmp_path, "alone", 2, "--instances")  # each file streamed by one process
-    for name in ("movie_objects.csv", "p_pos1_objects.csv", "objects_summary.csv"):
-        one, alone = ((tmp_path / d / name).read_text() for d in ("one", "alone"))
-        assert alone == one and "t_s" in one
