@@ -318,30 +318,36 @@ def test_a_stacks_count_says_its_planes_and_the_range_per_plane(tmp_path, monkey
 
 
 def test_two_processes_report_each_images_count_once(tmp_path):
-    """Files shared out over two processes: the main one reports every image's object count
-    (those the other process wrote too), each once, as its table counts them."""
-    import subprocess
-    import sys
+    """Files shared out over two processes: the main one knows every image's object count
+    (those the other process wrote too), as its table counts them, which predict reports
+    once each (its lines: test_instances_prints_each_images_count_and_the_total; its rate:
+    test_the_rate_of_several_processes_says_what_it_is). Two ranks of threads in this
+    process, their collectives meeting at a barrier; a real --nproc 2 launch:
+    test_slides.py::test_two_gloo_processes_predict_like_one."""
+    import threading
 
-    from tests.test_distributed import finished
+    from tests.test_folders_group_seconds import two_ranks
+    from unetlab import predict_folder
 
     for i in range(3):
         write_png(tmp_path / "in" / f"c{i}.png", nuclei_image(60, 70, seed=i))
-    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
-    command = [sys.executable, "-m", "unetlab", "predict", "--checkpoint", str(tmp_path / "m.pt")]
-    command += ["--input", str(tmp_path / "in"), "--output", str(tmp_path / "out")]
-    command += ["--instances", "--min-area", "1", "--nproc", "2", "--device", "cpu"]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert finished(run), run.stderr[-3000:]
-    counts = []
+    net, results, ranks = local_net(), [None, None], set()
+    net.register_forward_pre_hook(lambda *_: ranks.add(threading.current_thread().name))
+    objects = ObjectOptions(min_area=1)
+
+    def rank(group):
+        run = dict(objects=objects, group=group, progress=False)
+        results[group.rank] = predict_folder(net, tmp_path / "in", tmp_path / "out", **run)
+
+    two_ranks(rank)
+    main_rank, counts = results[0], {}
     for i in range(3):
         with open(tmp_path / "out" / f"c{i}_objects.csv") as f:
-            counts.append(len(list(csv.DictReader(f))))
-        n = counts[-1]
-        assert run.stderr.count(f"c{i}.png: {n} object{'' if n == 1 else 's'}\n") == 1
-    assert run.stderr.count(f"objects: {sum(counts)} in 3 images") == 1
-    # the rate says what it is (note33: all pixels over the main process's time, unsaid)
-    assert "MP/s (the 2 processes' pixels over the longest one's time) ->" in run.stderr
+            counts[f"c{i}.png"] = [len(list(csv.DictReader(f)))]  # one per page
+    assert ranks == {"rank0", "rank1"}  # files shared out
+    assert sorted(p.name for p in main_rank.written) == sorted(counts)
+    assert {Path(f).name: n for f, n in main_rank.objects.items()} == counts, main_rank.objects
+    assert min(min(n) for n in counts.values()) > 0
 
 
 def test_the_rate_of_several_processes_says_what_it_is(caplog, capsys):
