@@ -372,8 +372,9 @@ def torchrun_set_omp() -> bool:
     """Whether this process's ``OMP_NUM_THREADS=1`` is torchrun's, not the user's: torchrun
     ``--nproc_per_node`` N > 1 gives its workers that 1 where the user set none (with a
     banner; torch/distributed/run.py), which a worker's environment cannot tell from a
-    user's 1. Its parent's, torchrun's, start-up environment (:func:`parent_environ`) can:
-    it lacks the variable torchrun set after it started. Where that cannot be read (not
+    user's 1. torchrun's start-up environment (:func:`parent_environ`: the parent's, or the
+    torchrun a launch noted where a forkserver is the parent) can: it lacks the variable
+    torchrun set after it started. Where that cannot be read (not
     Linux), such a launch's 1 is taken for torchrun's. Review fixT s56: trained (and
     predicted) on 1 thread a process, not its share."""
     env = os.environ
