@@ -312,6 +312,12 @@ CAPPED_TWO = (
 )
 
 
+@pytest.fixture(autouse=True)
+def _capped_unsaid(monkeypatch):
+    """Each test's capped line said anew (runtime says it once a process)."""
+    monkeypatch.setattr(runtime, "_CAPPED_SAID", set())
+
+
 def _capped_said(caplog) -> list[str]:
     return [m for m in caplog.messages if m.startswith("torch.set_num_threads(")]
 
@@ -362,6 +368,11 @@ def test_predict_under_a_cpu_quota_runs_no_more_threads_than_the_quota(
     if how == "slide":
         assert recorded == [2 if kept else 1]
     assert _capped_said(caplog) == ([CAPPED_TWO] if chosen == "set" else [])
+    if chosen == "set":  # said once a process: a loop of calls
+        caplog.clear()
+        assert _counts_set(monkeypatch, caplog, call)[:2] == ([1, 2], 2) and not _capped_said(
+            caplog
+        )
 
 
 @pytest.mark.parametrize("omp", [None, "2"])

@@ -454,7 +454,7 @@ def cap_threads(share: int | None = None) -> None:
     """Training's, predicting's and evaluating's one rule: torch's threads no more than the
     CPUs this process may use (:func:`configure_threads`), unless ``OMP_NUM_THREADS`` chose
     them (applied, set after torch started too). A process alone (``share`` None) caps a
-    caller's ``torch.set_num_threads`` above them as well, said in one line
+    caller's ``torch.set_num_threads`` above them as well, said in one line once a process
     (:func:`capped_line`): a notebook's ``os.cpu_count()`` in a container of a CPU quota ran
     oversubscribed, silently (review fixT s56: training capped it, predict and evaluate kept
     it, s57). One of ``share`` processes of a group on this machine: its share of them,
@@ -467,8 +467,13 @@ def cap_threads(share: int | None = None) -> None:
         return
     asked = None if env_threads() is not None or not threads_chosen() else torch.get_num_threads()
     threads = configure_threads()
-    if asked is not None and threads < asked:
+    if asked is not None and threads < asked and (asked, threads) not in _CAPPED_SAID:
+        _CAPPED_SAID.add((asked, threads))  # once a process: a notebook's loop of calls
         log.info("%s", capped_line(asked, threads))
+
+
+#: the (asked, capped) counts :func:`cap_threads` said in this process
+_CAPPED_SAID: set[tuple[int, int]] = set()
 
 
 def capped_line(asked: int, threads: int) -> str:
