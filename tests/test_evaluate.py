@@ -580,21 +580,52 @@ def test_cli_refuses_to_write_its_confusion_picture_among_the_masks(tmp_path, ca
     assert main([*argv, "--json", str(tmp_path / "res.json")]) == 0
 
 
-def test_cli_says_when_its_json_replaces_a_report_of_other_predictions(tmp_path, capsys):
+def test_cli_refuses_to_replace_a_report_of_other_predictions_without_overwrite(tmp_path, capsys):
     """Audit s45 newuser: a second evaluate --json eval.json (another model's predictions, or
     the README's --checkpoint line then its --pred line) replaced the first report silently;
-    the same evaluation again says nothing."""
+    then (s57) it said so but still replaced it: the first report was lost. Now refused in
+    one line naming the file and both fixes, nothing written; with --overwrite replaced and
+    said; the same evaluation again replaces its own report without a word."""
     pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD})
     other = tmp_path / "other"
     shutil.copytree(pred_dir, other)
-    report = str(tmp_path / "r.json")
-    for pred, says in ((pred_dir, False), (pred_dir, False), (other, True)):
-        argv = ["evaluate", "--pred", str(pred), "--gt", str(gt_dir), "--label-values", "0", "255"]
-        assert main([*argv, "--json", report]) == 0
+    report = tmp_path / "r.json"
+    argv = ["evaluate", "--gt", str(gt_dir), "--label-values", "0", "255", "--json", str(report)]
+    for _ in range(2):
+        assert main([*argv, "--pred", str(pred_dir)]) == 0
         (line,) = [x for x in capsys.readouterr().out.splitlines() if x.startswith("JSON:")]
-        assert ("replaces the report of" in line) == says, line
-    assert f"the predictions {pred_dir} against {gt_dir}" in line and "another name" in line
-    assert json.loads((tmp_path / "r.json").read_text())["predictions"] == str(other)
+        assert "replaces" not in line, line
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    assert main([*argv, "--pred", str(other)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"{report} holds the report of the predictions {pred_dir} against {gt_dir}" in err
+    assert "give --json another name to keep both, or add --overwrite" in err, err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+    assert main([*argv, "--pred", str(other), "--overwrite"]) == 0
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if x.startswith("JSON:")]
+    assert f"replaces the report of the predictions {pred_dir} against {gt_dir}" in line
+    assert json.loads(report.read_text())["predictions"] == str(other)
+
+
+def test_python_write_json_keeps_a_report_of_something_else_unless_overwrite(tmp_path):
+    """Report.write_json over an earlier report of other predictions: refused in the Python
+    form (overwrite=True), the file kept; replaced with overwrite=True; its own again."""
+    from unetlab.errors import OutputError
+    from unetlab.evaluate import evaluate_predictions
+
+    pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD})
+    other = tmp_path / "other"
+    shutil.copytree(pred_dir, other)
+    first = evaluate_predictions(pred_dir, gt_dir, label_values=[0, 255])
+    second = evaluate_predictions(other, gt_dir, label_values=[0, 255])
+    path = first.write_json(tmp_path / "r.json")
+    first.write_json(path)  # its own report again
+    kept = path.read_bytes()
+    with pytest.raises(OutputError, match="another path to keep both, or pass overwrite=True"):
+        second.write_json(path)
+    assert path.read_bytes() == kept
+    second.write_json(path, overwrite=True)
+    assert json.loads(path.read_text())["predictions"] == str(other)
 
 
 def test_a_report_without_objects_removes_the_earlier_reports_matching_csv(tmp_path, capsys):

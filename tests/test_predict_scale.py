@@ -286,7 +286,15 @@ def test_evaluate_scale_auto_scales_each_image_by_its_pixel_size(
     _pair(tmp_path / "data", "half.tif", _discs(32, 3), 0.65)
     _pair(tmp_path / "data", "full.tif", _discs(64, 6), 0.325)
     _pair(tmp_path / "bare", "bare.tif", _discs(32, 3), None)
-    argv = ["evaluate", "--checkpoint", checkpoint, "--object-scores", "--device", "cpu"]
+    argv = [
+        "evaluate",
+        "--checkpoint",
+        checkpoint,
+        "--object-scores",
+        "--device",
+        "cpu",
+        "--overwrite",
+    ]
     runs = [(["--data", str(tmp_path / "data")], 8), (["--data", str(tmp_path / "bare")], 0)]
     runs += [(["--data", str(tmp_path / "bare"), "--pixel-size", "0.65"], 4)]
     for flags, found in runs:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import sys
 from pathlib import Path
@@ -43,7 +42,6 @@ from unetlab.cli.predict import (
     with_scale,
 )
 from unetlab.errors import DatasetError, UnetlabError
-from unetlab.model_identity import report_model_sha256
 
 log = logging.getLogger(__name__)
 
@@ -576,6 +574,8 @@ def _model_pairs(args) -> list:
 
 def _evaluate(args):
     """Score, print the table and write the --json and --confusion files; the report."""
+    from unetlab.evaluate.earlier import refuse_earlier_report
+
     mode = _check_mode(args)
     say_nanometre_slips(args)
     pairs = _model_pairs(args) if mode == "model" else []
@@ -585,7 +585,7 @@ def _evaluate(args):
     print(report.table(objects_option="--object-scores", every_row="--json"))
     confusion = args.confusion
     if args.json and args.json != STDOUT:
-        note = replaced_report(Path(args.json), json.loads(report.json_text()))
+        note = refuse_earlier_report(Path(args.json), report.to_dict(), overwrite=args.overwrite)
         path = report.write_json(args.json, overwrite=args.overwrite)
         print(f"JSON: {path}{note}")
         print(f"per-image CSV: {report.write_csv(_image_csv(path), overwrite=args.overwrite)}")
@@ -613,36 +613,6 @@ def _drop_stale_matching(path: Path) -> None:
     path.unlink()
     forget(path.parent, [path.name], "evaluate")
     print(f"matching table CSV: removed {path}, an earlier report's (this one matches no objects)")
-
-
-def replaced_report(path: Path, new: dict) -> str:
-    """The words after ``JSON: path`` where ``path`` holds an earlier evaluate report (its
-    own file: another's is refused before) of another checkpoint, data or predictions than
-    ``new``'s, which replaces it and its CSVs: what it scored, and how to keep both (audit s45
-    newuser: the README's evaluate --checkpoint and evaluate --pred lines both write
-    eval.json, and a second model's report replaced the first's without a word); else "".
-    A checkpoint rewritten keeping its model (its run's end recorded) is the same model."""
-    try:
-        old = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return ""
-    before = _scored(old) if isinstance(old, dict) else None
-    same = report_model_sha256(old) == report_model_sha256(new) if before else True
-    if before is None or (before == _scored(new) and same):
-        return ""
-    return (
-        f" (replaces the report of {before} that was there, with its CSVs: give --json "
-        "another name to keep both)"
-    )
-
-
-def _scored(report: dict) -> str | None:
-    """What an evaluate JSON report scored, in words; None for another JSON."""
-    if report.get("checkpoint"):
-        return f"{report['checkpoint']} on {report.get('data')}"
-    if report.get("predictions"):
-        return f"the predictions {report['predictions']} against {report.get('ground_truth')}"
-    return None
 
 
 def _boundary(args) -> int | None | str:

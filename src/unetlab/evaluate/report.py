@@ -18,6 +18,7 @@ from unetlab.data.datasets import data_set_folders
 from unetlab.data.instances import ignore_keyword
 from unetlab.data.io import INPUT_SUFFIXES
 from unetlab.errors import Spelled, said_as
+from unetlab.evaluate.earlier import refuse_earlier_report
 from unetlab.evaluate.matching import matching_line, matching_tables, write_matching_csv
 from unetlab.evaluate.spread import SPREAD, per_image_spread, spread_lines, write_image_csv
 from unetlab.outputs import (
@@ -216,8 +217,11 @@ class Report:
 
     def write_json(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write :meth:`json_text`, atomically, where :meth:`claim` allows it (and never over
-        a file whose suffix names another format: an image, a CSV)."""
+        a file whose suffix names another format: an image, a CSV); an earlier report of
+        another checkpoint, data or predictions there only with ``overwrite``
+        (:func:`~unetlab.evaluate.earlier.refuse_earlier_report`: it would be lost)."""
         path = self._claimed(path, overwrite, fmt="JSON")
+        refuse_earlier_report(path, self.to_dict(), overwrite=overwrite)
         with atomic_path(path) as tmp:
             tmp.write_text(self.json_text())
         return path
@@ -243,7 +247,8 @@ class Report:
         record), another command's record, a file of a training run, a file among the data
         scored (read as an image or mask next time), or an existing file evaluate did not
         write unless ``overwrite`` (``fmt``: the format its suffix must name, e.g.
-        ``"JSON"``); evaluate's own earlier file is replaced (audit s48 apiwalk: from Python
+        ``"JSON"``); evaluate's own earlier file is replaced (but by :meth:`write_json`, an
+        earlier report of something else only with ``overwrite``) (audit s48 apiwalk: from Python
         each replaced any file, a mask of the data scored too)."""
         path = Path(path)
         claim_outputs(

@@ -1,0 +1,60 @@
+"""An earlier evaluate report where a report is to be written: what it scored, and the
+refusal to replace a report of something else without ``overwrite`` (nothing is lost)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from unetlab.errors import OutputError, Spelled, spelled
+from unetlab.model_identity import report_model_sha256
+
+#: how a caller keeps both reports, and replaces the earlier one
+KEEP_BOTH = Spelled("write this report to another path", "give --json another name")
+REPLACE = Spelled("pass overwrite=True", "add --overwrite")
+
+
+def scored_words(report: dict) -> str | None:
+    """What an evaluate JSON report scored, in words; None for another JSON."""
+    if report.get("checkpoint"):
+        return f"{report['checkpoint']} on {report.get('data')}"
+    if report.get("predictions"):
+        return f"the predictions {report['predictions']} against {report.get('ground_truth')}"
+    return None
+
+
+def earlier_report(path: Path, new: dict) -> str | None:
+    """What the evaluate report at ``path`` scored, in words, where it scored another
+    checkpoint, data or predictions than ``new`` (a report's dict); else None. A checkpoint
+    rewritten keeping its model (its run's end recorded) is the same model."""
+    try:
+        old = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    before = scored_words(old) if isinstance(old, dict) else None
+    if before is None:
+        return None
+    if before == scored_words(new) and report_model_sha256(old) == report_model_sha256(new):
+        return None
+    return before
+
+
+def refuse_earlier_report(path: Path, new: dict, *, overwrite: bool) -> str:
+    """OutputError (one line, nothing written) where ``path`` holds an earlier report of
+    something else than ``new`` (:func:`earlier_report`) and not ``overwrite``: writing
+    would lose it (audit s45 newuser: the README's evaluate --checkpoint and --pred lines
+    both wrote eval.json, the second report replacing the first; s57: said, but replaced).
+    With ``overwrite``: the words after ``JSON: path`` that say what it replaced, else ""."""
+    before = earlier_report(path, new)
+    if before is None:
+        return ""
+    if overwrite:
+        return f" (replaces the report of {before} that was there, with its CSVs)"
+
+    def say(keep, replace):
+        return (
+            f"{path} holds the report of {before} from an earlier evaluation: {keep} to keep "
+            f"both, or {replace} to replace it"
+        )
+
+    raise OutputError(**spelled(say, KEEP_BOTH, REPLACE))
