@@ -7,6 +7,7 @@ import logging
 
 import numpy as np
 import tifffile
+import torch
 
 from unetlab.cli import main
 from unetlab.data.io import write_png
@@ -232,3 +233,69 @@ def test_a_class_mask_s_tag_never_gets_the_object_line(tmp_path, caplog):
         ).to_dict()
     assert report["nodata_pixels_truth"] == 32 * 3
     assert _taken_lines(caplog) == [] and _lost_lines(caplog) == []
+
+
+def _class_data(root, tag: str):
+    """images/ and masks/ of one 32 px image whose 0/255 truth has a left swath of ``tag``'s
+    value, tagged no-data in its PNG (a GIS export: the swath is no sample)."""
+    rng = np.random.default_rng(0)
+    write_png(root / "images" / "a.png", rng.integers(0, 255, (32, 32), np.uint8))
+    truth = ((_ids() > 0) * 255).astype(np.uint8)
+    truth[:, :5] = int(tag)
+    write_png(root / "masks" / "a.png", truth, text={"nodata": tag})
+    return root
+
+
+def test_a_2d_checkpoint_scores_a_tagged_truth_as_evaluate_pred_does(tmp_path):
+    """s57: evaluate --checkpoint read 2-D masks as training does, ignoring their own
+    no-data tag (refused the swath's 7 as a value of no class) where evaluate --pred scores
+    its pixels nowhere (s56): the same truth file now scores the same in both modes."""
+    from unetlab import UNet, predict_folder
+    from unetlab.evaluate import evaluate_model
+
+    torch.manual_seed(0)
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same")
+    model.label_values = [0, 255]
+    data = _class_data(tmp_path / "d", "7")
+    direct = evaluate_model(model, data, progress=False)
+    predict_folder(model, data / "images", tmp_path / "pred")
+    saved = evaluate_predictions(
+        tmp_path / "pred", data / "masks", label_values=[0, 255], progress=False
+    )
+    assert direct.matrix.sum() == 32 * 27  # the swath scored nowhere
+    assert np.array_equal(direct.matrix, saved.matrix)
+
+
+def test_a_2d_instance_checkpoint_says_it_reads_a_tagged_truth_as_training_does(
+    tmp_path, instance_checkpoint, caplog
+):
+    """An instance model against a 0/255 truth tagged 255: evaluate --pred --gt-instances
+    scores those pixels nowhere (0 true objects, said), --checkpoint reads it as training does
+    (review s55 F2: its objects kept) without a word; now one line says the two readings
+    differ, in each caller's form. A tag that holds no pixel is not said."""
+    from unetlab import load_model
+    from unetlab.evaluate import evaluate_model
+
+    root = tmp_path / "d"
+    rng = np.random.default_rng(0)
+    write_png(root / "images" / "a.png", rng.integers(0, 255, (32, 32), np.uint8))
+    truth = ((_ids() > 0) * 255).astype(np.uint8)
+    model = load_model(instance_checkpoint)
+    for tag, said in (("255", 1), ("9", 0)):
+        write_png(root / "masks" / "a.png", truth, text={"nodata": tag})
+        with caplog.at_level(logging.WARNING):
+            report = evaluate_model(model, root, objects=True, progress=False)
+        lines = [r.getMessage() for r in caplog.records if "as training reads" in r.getMessage()]
+        caplog.clear()
+        assert report.to_dict()["objects"] == 2 and len(lines) == said
+    write_png(root / "masks" / "a.png", truth, text={"nodata": "255"})
+    with caplog.at_level(logging.WARNING):
+        evaluate_model(model, root, objects=True, progress=False)
+        (line,) = [r.getMessage() for r in caplog.records if "as training reads" in r.getMessage()]
+        assert line.startswith(f"{root / 'masks' / 'a.png'}: the truth's own no-data tag (255)")
+        assert line.endswith("evaluate_predictions(..., gt_instances=True) scores them nowhere")
+        caplog.clear()
+        argv = ["evaluate", "--checkpoint", str(instance_checkpoint), "--data", str(root)]
+        assert main([*argv, "--object-scores", "--device", "cpu", "--no-progress"]) == 0
+    (line,) = [r.getMessage() for r in caplog.records if "as training reads" in r.getMessage()]
+    assert line.endswith("where evaluate --pred --gt-instances scores them nowhere")

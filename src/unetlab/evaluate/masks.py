@@ -1003,18 +1003,23 @@ def named_nodata(path: Path) -> float | None:
 
 
 def mask_nodata(
-    page: MaskPage, label_values, named: dict[Path, float | None], *, ids: bool = False
+    mask: np.ndarray,
+    path: Path,
+    label_values,
+    named: dict[Path, float | None],
+    *,
+    ids: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """(the mask of ``page`` with its no-data pixels holding a value of its others, those
-    pixels or None): the value its file names no-data (:func:`named_nodata`: a prediction
+    """(``mask``, a page of the file ``path``, with its no-data pixels holding a value of its
+    others, those pixels or None): the value its file names no-data (:func:`named_nodata`: a prediction
     kept as the masks, its 255 outside a swath) where it is no class
     (:func:`nodata_pixels`); scored nowhere, as a prediction's no-data
     is (it was refused as class 255). ``named``: each file's value, read once (a TIFF
     header: 0.5 ms, a stack's per page); ``ids``: the masks hold object ids."""
-    if page.path not in named:
-        named[page.path] = named_nodata(page.path)
-    void = nodata_pixels(page.mask, named[page.path], label_values, ids=ids)
-    return (page.mask, None) if void is None else (_filled(page.mask, void), void)
+    if path not in named:
+        named[path] = named_nodata(path)
+    void = nodata_pixels(mask, named[path], label_values, ids=ids)
+    return (mask, None) if void is None else (_filled(mask, void), void)
 
 
 def nodata_pixels(mask: np.ndarray, value, label_values, *, ids: bool = False) -> np.ndarray | None:

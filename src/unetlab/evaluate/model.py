@@ -99,6 +99,7 @@ from unetlab.evaluate.matching import chosen_thresholds
 from unetlab.evaluate.predictions import check_volumes
 from unetlab.evaluate.report import Report
 from unetlab.evaluate.training import trained_images, training_ignore_value
+from unetlab.evaluate.truth_tags import TruthTags
 from unetlab.evaluate.volumes import CLASSES as VOXEL_CLASSES
 from unetlab.evaluate.volumes import (
     TRUTH_PLANES_3D,
@@ -594,6 +595,8 @@ def _accumulated_each(
     where = PageColumns()  # a stack's page, frame and time: its row's last columns
     ids = _IdPages(scoring)  # masks that look like object ids: said once scored
     scaled = _Scales(scoring)  # --scale auto: each file's factor, said once
+    instance = scoring.objects is not None and scoring.objects.mode == "instances"
+    tags = TruthTags(scoring.label_values, scoring.ignore_value, ids=instance)
     from unetlab.inference.predict import floor_run
 
     # one tuned heap for all the images, given back at the end; the floor's lines said once
@@ -601,19 +604,21 @@ def _accumulated_each(
         for pair in pairs:
             look_beside(scoring.model)  # fewer threads beside other work, as predict_folder
             image, mask = read(pair)
+            mask, tagged = tags(pair.mask, mask)  # its own no-data: scored nowhere, as --pred
             ids.add(mask)
             unsaid = unsaid and not _say_ignored(mask, scoring.ignore_value)
             bad = invalid(pair)  # nodata, transparent: scored nowhere
             at = where(pair.image, pair.page, pair.pages)
             how = scaled(pair.image)
             at |= scale_column(scoring.predicting.scale, how.predicting.scale)
-            scored = _score_pair(pair, image, mask, how, bad)
+            scored = without_region(_score_pair(pair, image, mask, how, bad), tagged)
             # an instance model's truth ids only (a class mask's regions are judged anyway)
             binary = scored["gt_ids"] is not None and binary_truth(mask, scoring.ignore_value)
-            acc.add(pair.name, **scored, where=at, void=bad, binary_truth=binary)
+            acc.add(pair.name, **scored, where=at, void=bad, truth_void=tagged, binary_truth=binary)
             if done is not None:
                 done(pair.name)
     ids.say()
+    tags.say()
     return acc
 
 

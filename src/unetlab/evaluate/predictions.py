@@ -877,7 +877,7 @@ def _truth_nodata(
     is the ``ignore_value`` given, whose pixels the caller said count nowhere (they were
     told ``label_values=[0, 255]`` beside ``ignore_value=255``, which is refused: s56 E, 4)."""
     ids = reading.gt_instances
-    mask, void = mask_nodata(page, reading.label_values, values.nodata, ids=ids)
+    mask, void = mask_nodata(page.mask, page.path, reading.label_values, values.nodata, ids=ids)
     if (value := values.nodata[page.path]) != reading.ignore_value:  # else theirs to say
         values.lost.add(page.path, page.mask, value, void)
     return mask, void
