@@ -156,7 +156,29 @@ def test_an_id_truth_s_tag_that_takes_an_object_says_so_once_per_file(tmp_path, 
     with caplog.at_level(logging.WARNING):
         volume = evaluate_predictions(*dirs, objects_3d=True, progress=False).to_dict()
     assert (volume["objects"], volume["object_recall"]) == (12, 1.0)
+    said = said.replace("object 1 ({})", "object 1 of each of 2 time points ({} in all)")
     assert _taken_lines(caplog) == [said.format(f"{2 * 3 * 24} voxels")]
+
+
+def test_a_multi_page_id_truth_s_taken_object_is_said_per_page(tmp_path, caplog):
+    """A 3-page 2-D truth of object ids tagged GDAL_NODATA=1: each page is scored as its own
+    image, so its object 1 is one object a page, but the line said 'object 1 (72 pixels)',
+    one object of all three pages' pixels (s57). It now names the pages."""
+    ids = np.zeros((3, 32, 32), np.uint16)
+    ids[:, 2:6, 2:8], ids[:, 20:30, 20:30] = 1, 2
+    for folder in ("p", "g"):
+        (tmp_path / folder).mkdir()
+    tifffile.imwrite(tmp_path / "p" / "a_objects.tif", ids)
+    tifffile.imwrite(tmp_path / "g" / "a.tif", ids, extratags=[(42113, "s", 0, "1", True)])
+    with caplog.at_level(logging.WARNING):
+        report = evaluate_predictions(
+            tmp_path / "p", tmp_path / "g", gt_instances=True, progress=False
+        ).to_dict()
+    assert (len(report["images"]), report["objects"]) == (3, 3)  # 3 pages, object 2 of each
+    assert _taken_lines(caplog) == [
+        "a.tif: its GDAL_NODATA tag names 1 no-data: object 1 of each of 3 pages (72 pixels in "
+        "all) counts nowhere; if it is an object, re-save the file without the tag to score it"
+    ]
 
 
 def _taken_lines(caplog) -> list[str]:

@@ -73,6 +73,7 @@ from unetlab.evaluate.checks import NO_CLASS_FROM, MaskValuesError, tag_name
 from unetlab.evaluate.report import PREDICTED_VALUES
 from unetlab.outputs import RECORD_FILES
 from unetlab.provenance import shell_command
+from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
@@ -1091,6 +1092,7 @@ class TruthLost:
         self.ids = ids  # the masks hold object ids: any tag but 0 is no-data
         self.voided: dict[Path, float] = {}  # files whose own no-data was found: its value
         self.taken: dict[Path, int] = {}  # ... the labelled pixels it took, ids below 255
+        self.parts: dict[Path, int] = {}  # ... the pages (volumes) it took them from
         self.left: set[Path] = set()  # files with a labelled pixel outside it
 
     def add(self, path: Path, mask: np.ndarray, value: float | None, void) -> None:
@@ -1102,6 +1104,7 @@ class TruthLost:
             self.voided[path] = value
             if self.ids and value < NO_CLASS_FROM:  # said of those only (8 us a 512x512 page)
                 self.taken[path] = self.taken.get(path, 0) + int(np.count_nonzero(void))
+                self.parts[path] = self.parts.get(path, 0) + 1
         if path not in self.left and labelled_left(mask, void):
             self.left.add(path)
 
@@ -1129,7 +1132,7 @@ class TruthLost:
             say_no_object_left([named_in(p, folder) for p in paths], value, unit, fix(value))
         taken = [path for path in self.taken if path not in lost]
         for (value, tag), paths in _by(taken, lambda p: (self.voided[p], tag_name(p))).items():
-            count = sum(self.taken[path] for path in paths)
+            count = (sum(self.taken[p] for p in paths), sum(self.parts[p] for p in paths))
             say_object_taken([named_in(p, folder) for p in paths], value, count, unit, tag)
 
 
@@ -1141,20 +1144,30 @@ def _by(paths: Iterable[Path], key: Callable) -> dict:
     return groups
 
 
-def say_object_taken(names: Sequence[str], value: float, count: int, unit: str, tag: str) -> None:
+#: what one scored image of a file is, by the unit of its objects
+PART = {"pixel": "page", "voxel": "time point"}
+
+
+def say_object_taken(
+    names: Sequence[str], value: float, count: tuple[int, int], unit: str, tag: str
+) -> None:
     """One warning: the truth files ``names`` of object ids, whose ``tag`` names ``value``
-    no-data, lost their ``count`` ``unit`` s of that id: any tagged id but 0 is no-data
+    no-data, lost ``count``: (``unit`` s of that id, the pages or time points they lay in,
+    each scored on its own, so an object of its own: a multi-page file's object 1 was said
+    as one object of all its pages' pixels, s57); any tagged id but 0 is no-data
     (:func:`nodata_pixels`), which a GIS tool's GDAL_NODATA=1 makes of object 1. Said of
     values below :data:`~unetlab.evaluate.checks.NO_CLASS_FROM` only, those read as objects
     before (255 and up were no-data, and a 16-bit map's 65535 is: 200 files told to re-save
     without the tag, one line each, review s56 F3); the fix is the user's."""
     v, one = tag_value_shown(value), len(names) == 1
+    units, parts = count
+    of = f" of each of {numbered(parts, PART[unit])}" if parts > len(names) else ""
     log.warning(
-        "%s: %s %s no-data: object %s (%d %ss%s) counts nowhere; if it is an object, "
+        "%s: %s %s no-data: object %s%s (%d %ss%s) counts nowhere; if it is an object, "
         "re-save the %s without the tag to score it",
-        *(describe_names(names), f"its {tag} names" if one else f"their {tag}s name", v, v),
-        *(count, unit),
-        *("" if one else " in all", "file" if one else "files"),
+        *(describe_names(names), f"its {tag} names" if one else f"their {tag}s name", v, v, of),
+        *(units, unit),
+        *("" if one and parts == 1 else " in all", "file" if one else "files"),
     )
 
 
