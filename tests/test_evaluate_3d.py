@@ -228,3 +228,16 @@ def test_the_folders_are_checked_once_in_3d(tmp_path, monkeypatch):
     gt = _balls()
     evaluate_predictions(*_folders(tmp_path, gt, gt), objects_3d=True)
     assert len(checked) == 1
+
+
+@pytest.mark.parametrize("value", [1, 255])
+def test_a_binary_truth_stack_s_objects_are_its_3d_components_as_in_2d(tmp_path, value):
+    """A 0/1 (0/255) truth stack of two separate balls was read as object ids: one object,
+    id 1, where 2-D reads a binary truth's connected components (s57). Now 2 true objects,
+    matched by the ids prediction, as each plane's 2-D reading counts them."""
+    ids = _balls()
+    pred, truth = _folders(tmp_path, ids, ((ids > 0) * value).astype(np.uint8))
+    (row,) = evaluate_predictions(pred, truth, objects_3d=True, progress=False).images
+    assert (row["objects"], row["pred_objects"], row["object_f1"]) == (2, 2, 1.0)
+    flat = evaluate_predictions(pred, truth, gt_instances=True, pred_instances=True)
+    assert sum(r["objects"] for r in flat.images) == 18  # 2-D: each ball in each of its planes

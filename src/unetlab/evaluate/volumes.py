@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.instances import is_binary_mask
 from unetlab.data.io import AXES_GIVEN, mask_stem, read_stack, stack_shape
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.tiff_files import is_tiff_name
@@ -162,7 +163,8 @@ def add_volume(
     scored nowhere and no object's, as on the 2-D path; those voxels returned (or None),
     for the caller to say per file what they took (:class:`TruthLost`)."""
     void = taken = nodata_pixels(gt, nodata, None, ids=True)
-    flat_pred, flat_gt = _flat(pred), _flat(gt)
+    binary = is_binary_mask(gt if void is None else np.where(void, 0, gt))
+    flat_pred, flat_gt = _flat(pred), _flat(volume_objects(gt, void) if binary else gt)
     pixels = dict(pred=(flat_pred > 0).astype(np.uint8), gt=(flat_gt > 0).astype(np.uint8))
     if void is not None:
         void = _flat(void)
@@ -171,8 +173,21 @@ def add_volume(
             pred=np.where(void, 0, pixels["pred"]),
             gt=np.where(void, IGNORE_INDEX, flat_gt > 0).astype(np.int64),
         )
+    # binary_truth not given: its merged-looking rule judges 2-D shapes, not flat stacks
     acc.add(name, **pixels, gt_ids=flat_gt, pred_ids=flat_pred, where=where, truth_void=void)
     return taken
+
+
+def volume_objects(gt: np.ndarray, void: np.ndarray | None = None) -> np.ndarray:
+    """The objects of a binary (Z, Y, X) truth (0 and one of
+    :func:`~unetlab.data.instances.binary_values`): its 6-connected components 1..n, as a
+    binary 2-D truth's are its connected components (:func:`~unetlab.data.instances.
+    instance_ids`); its ``void`` voxels (no-data) in none. A 0/1 stack was read as object 1,
+    two separate blobs one object (s57)."""
+    from scipy import ndimage
+
+    foreground = gt > 0 if void is None else (gt > 0) & ~void
+    return ndimage.label(foreground)[0]
 
 
 def volumes(
