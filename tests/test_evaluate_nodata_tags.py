@@ -92,6 +92,36 @@ def test_swath_tiles_without_foreground_beside_tiles_with_some_are_not_told_labe
     assert line.startswith("b.png, c.png: each truth's own tag names 255 no-data"), line
 
 
+def test_a_0_255_truth_tagged_255_among_swath_tiles_is_said_where_predicted_objects(
+    tmp_path, caplog
+):
+    """A folder mixing 0/1 tiles with a tagged 255 swath (objects beside it) and a 0/255
+    truth tagged 255: the tiles kept labelled pixels beside 255, so the truth that lost all
+    its objects to the tag was silent (review s56 F3). The prediction tells them apart: it
+    finds objects on the truth's tagged pixels, none on the tiles' swath; that truth alone
+    is said. A prediction that finds nothing there says nothing, as before."""
+    (tmp_path / "pred").mkdir()
+    for stem in ("b", "c"):
+        tile = (_ids() > 0).astype(np.uint8)
+        tile[:, :3] = 255
+        write_png(tmp_path / "gt" / f"{stem}.png", tile, text={"nodata": "255"})
+        tifffile.imwrite(tmp_path / "pred" / f"{stem}_objects.tif", _ids())
+    truth = ((_ids() > 0) * 255).astype(np.uint8)
+    write_png(tmp_path / "gt" / "a.png", truth, text={"nodata": "255"})
+    dirs = (tmp_path / "pred", tmp_path / "gt")
+    for found, said in ((_ids(), 1), (np.zeros_like(_ids()), 0)):
+        tifffile.imwrite(tmp_path / "pred" / "a_objects.tif", found)
+        with caplog.at_level(logging.WARNING):
+            evaluate_predictions(*dirs, progress=False)
+        lines = _lost_lines(caplog)
+        assert len(lines) == said
+    tifffile.imwrite(tmp_path / "pred" / "a_objects.tif", _ids())
+    with caplog.at_level(logging.WARNING):
+        evaluate_predictions(*dirs, progress=False)
+    (line,) = _lost_lines(caplog)
+    assert line.startswith("a.png: the truth's own tag names 255 no-data"), line
+
+
 def test_a_tag_value_too_large_for_g_is_said_whole(tmp_path, caplog):
     """A uint32 0/4294967295 truth tagged 4294967295 was said as 4.29497e+09, in the line
     and in the label values it gives (review s56 F3, 3)."""

@@ -1094,6 +1094,22 @@ class TruthLost:
         self.taken: dict[Path, int] = {}  # ... the labelled pixels it took, ids below 255
         self.parts: dict[Path, int] = {}  # ... the pages (volumes) it took them from
         self.left: set[Path] = set()  # files with a labelled pixel outside it
+        self.under: dict[Path, list[int]] = {}  # ... its prediction's objects under it: px
+
+    def predicted(self, path: Path, pred: np.ndarray, void: np.ndarray | None) -> None:
+        """One page of ``path``'s prediction ``pred`` (class indices or object pixels, 0
+        none, IGNORE_INDEX its no-data) beside ``void``, its truth's tagged pixels (None:
+        none): how many of them it predicts as an object, of how many (:meth:`lost`)."""
+        if void is None:
+            return
+        found = np.count_nonzero(void & (pred > 0) & (pred != IGNORE_INDEX))
+        under = self.under.setdefault(path, [0, 0])
+        under[0], under[1] = under[0] + int(found), under[1] + int(np.count_nonzero(void))
+
+    def _found_under(self, path: Path) -> bool:
+        """Whether the prediction put objects on most of ``path``'s tagged pixels."""
+        found, tagged = self.under.get(path, (0, 0))
+        return tagged > 0 and 2 * found >= tagged
 
     def add(self, path: Path, mask: np.ndarray, value: float | None, void) -> None:
         """One page of ``path``: ``mask`` as read, ``value`` its file's no-data tag (None:
@@ -1113,12 +1129,17 @@ class TruthLost:
         other file kept a labelled pixel beside: tiles of a prediction kept as truth (0/1, a
         tagged 255 outside the swath) whose swath holds no foreground lost nothing, and
         were told ``label_values=[0, 255]``, which makes class 1 of their no-data (review s56
-        F3, 2). Judged by the run, as no file alone tells such a tile from a 0/255 truth."""
+        F3, 2). Judged by the run, as no file alone tells such a tile from a 0/255 truth;
+        and by the prediction (:meth:`predicted`): a file whose tagged pixels it mostly
+        predicts as objects lost them, whatever other files kept (0/255 truths tagged 255
+        among such tiles were silent, review s56 F3; a tile's swath, no sample, is
+        predicted as no-data or background, and a model that misses the objects says
+        nothing: as before)."""
         kept = {self.voided[path] for path in self.voided if path in self.left}
         return [
             path
             for path, value in self.voided.items()
-            if path not in self.left and value not in kept
+            if path not in self.left and (value not in kept or self._found_under(path))
         ]
 
     def say(self, folder, unit: str, fix: Callable[[float], str] = lambda value: "") -> None:

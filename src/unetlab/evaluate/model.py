@@ -612,6 +612,7 @@ def _accumulated_each(
             how = scaled(pair.image)
             at |= scale_column(scoring.predicting.scale, how.predicting.scale)
             scored = without_region(_score_pair(pair, image, mask, how, bad), tagged)
+            tags.lost.predicted(pair.mask, scored["pred"], tagged)  # its objects under the tag
             # an instance model's truth ids only (a class mask's regions are judged anyway)
             binary = scored["gt_ids"] is not None and binary_truth(mask, scoring.ignore_value)
             acc.add(pair.name, **scored, where=at, void=bad, truth_void=tagged, binary_truth=binary)

@@ -846,6 +846,7 @@ def _accumulate(
         else:
             gt, gt_ids = encode(mask, reading.label_values, reading.ignore_value, file), None
         blank = pred == IGNORE_INDEX  # the prediction's no-data
+        values.lost.predicted(gt_page.path, pred, unlabelled)  # its objects under the tag
         void = blank if unlabelled is None else blank | unlabelled
         if void.any():  # the prediction's or the masks' nodata: scored nowhere
             gt, pred = np.where(void, IGNORE_INDEX, gt), np.where(void, 0, pred)
