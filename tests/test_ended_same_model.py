@@ -84,7 +84,9 @@ def test_a_report_of_the_rewritten_best_pt_replaces_no_other_models(tmp_path, ca
     def replaces() -> bool:
         if main(argv) == 0:
             return False
-        return "holds the report of" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert "(of another model than now)" in err
+        return "holds the report of" in err
 
     assert not replaces()
     update_checkpoint(best, same_model=True, run_progress={"finished": True})  # its end

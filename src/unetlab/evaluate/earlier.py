@@ -34,9 +34,11 @@ def earlier_report(path: Path, new: dict) -> str | None:
     before = scored_words(old) if isinstance(old, dict) else None
     if before is None:
         return None
-    if before == scored_words(new) and report_model_sha256(old) == report_model_sha256(new):
+    if before != scored_words(new):
+        return before
+    if report_model_sha256(old) == report_model_sha256(new):
         return None
-    return before
+    return f"{before} (of another model than now)"
 
 
 def refuse_earlier_report(path: Path, new: dict, *, overwrite: bool) -> str:
