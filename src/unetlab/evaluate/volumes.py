@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.instances import is_binary_mask
+from unetlab.data.instances import binary_values, is_binary_mask
 from unetlab.data.io import AXES_GIVEN, mask_stem, read_stack, stack_shape
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.tiff_files import is_tiff_name
@@ -163,7 +163,7 @@ def add_volume(
     scored nowhere and no object's, as on the 2-D path; those voxels returned (or None),
     for the caller to say per file what they took (:class:`TruthLost`)."""
     void = taken = nodata_pixels(gt, nodata, None, ids=True)
-    binary = is_binary_mask(gt if void is None else np.where(void, 0, gt))
+    binary = _binary(gt if void is None else np.where(void, 0, gt))
     flat_pred, flat_gt = _flat(pred), _flat(volume_objects(gt, void) if binary else gt)
     pixels = dict(pred=(flat_pred > 0).astype(np.uint8), gt=(flat_gt > 0).astype(np.uint8))
     if void is not None:
@@ -176,6 +176,16 @@ def add_volume(
     # binary_truth not given: its merged-looking rule judges 2-D shapes, not flat stacks
     acc.add(name, **pixels, gt_ids=flat_gt, pred_ids=flat_pred, where=where, truth_void=void)
     return taken
+
+
+def _binary(volume: np.ndarray) -> bool:
+    """:func:`~unetlab.data.instances.is_binary_mask` of a volume, a stack of ids told apart
+    by its least and largest values first: its sort of every voxel took 5% of a 32 x 512 x
+    512 stack's scoring (0.15 s of 3 s)."""
+    values = binary_values(volume.dtype)
+    if volume.dtype != bool and volume.size and volume.max() not in values:
+        return False
+    return is_binary_mask(volume)
 
 
 def volume_objects(gt: np.ndarray, void: np.ndarray | None = None) -> np.ndarray:
