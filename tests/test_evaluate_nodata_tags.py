@@ -351,3 +351,43 @@ def test_a_2d_instance_checkpoint_says_it_reads_a_tagged_truth_as_training_does(
         assert main([*argv, "--object-scores", "--device", "cpu", "--no-progress"]) == 0
     (line,) = [r.getMessage() for r in caplog.records if "as training reads" in r.getMessage()]
     assert line.endswith("where evaluate --pred --gt-instances scores them nowhere")
+
+
+def test_a_checkpoint_says_a_truth_tagged_over_its_objects_among_swath_tiles(tmp_path, caplog):
+    """evaluate --checkpoint's 2-D class masks (TruthTags) as --pred's: a 0/255 truth tagged
+    255 beside a 0/1 tile whose tagged 255 swath is no sample in its image (GDAL_NODATA=0):
+    a net that predicts class 1 everywhere finds objects on the truth's tagged pixels, said;
+    the tiles' swath is their image's no-data, no object found there: not said, nor a tile
+    with no object (c.png: every labelled pixel its swath's)."""
+    from unetlab import UNet
+    from unetlab.evaluate import evaluate_model
+
+    torch.manual_seed(0)
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same")
+    with torch.no_grad():  # class 1 everywhere: the last conv's bias
+        last = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)][-1]
+        last.weight.zero_()
+        last.bias.copy_(torch.tensor([0.0, 5.0]))
+    rng = np.random.default_rng(0)
+    root = tmp_path / "d"
+    write_png(root / "images" / "a.png", rng.integers(1, 255, (32, 32), np.uint8))
+    write_png(
+        root / "masks" / "a.png", ((_ids() > 0) * 255).astype(np.uint8), text={"nodata": "255"}
+    )
+    image = rng.integers(1, 255, (32, 32), np.uint8)
+    image[:, :3] = 0
+    tifffile.imwrite(root / "images" / "b.tif", image, extratags=_tag(0))
+    tile = (_ids() > 0).astype(np.uint8)
+    tile[:, :3] = 255
+    write_png(root / "masks" / "b.png", tile, text={"nodata": "255"})
+    tifffile.imwrite(root / "images" / "c.tif", image, extratags=_tag(0))
+    write_png(
+        root / "masks" / "c.png",
+        np.where(tile == 255, 255, 0).astype(np.uint8),
+        text={"nodata": "255"},
+    )
+    with caplog.at_level(logging.WARNING):
+        report = evaluate_model(model, root, progress=False)
+    assert len(report.images) == 3
+    (line,) = _lost_lines(caplog)
+    assert line.startswith(f"{root / 'masks' / 'a.png'}: the truth's own tag names 255"), line
