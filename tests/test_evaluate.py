@@ -584,8 +584,9 @@ def test_cli_refuses_to_replace_a_report_of_other_predictions_without_overwrite(
     """Audit s45 newuser: a second evaluate --json eval.json (another model's predictions, or
     the README's --checkpoint line then its --pred line) replaced the first report silently;
     then (s57) it said so but still replaced it: the first report was lost. Now refused in
-    one line naming the file and both fixes, nothing written; with --overwrite replaced and
-    said; the same evaluation again replaces its own report without a word."""
+    one line naming the file and both fixes, before scoring, nothing written; with
+    --overwrite replaced and said; the same evaluation again replaces its own report
+    without a word."""
     pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD})
     other = tmp_path / "other"
     shutil.copytree(pred_dir, other)
@@ -597,7 +598,9 @@ def test_cli_refuses_to_replace_a_report_of_other_predictions_without_overwrite(
         assert "replaces" not in line, line
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
     assert main([*argv, "--pred", str(other)]) == 2
-    err = capsys.readouterr().err.strip().splitlines()[-1]
+    out, err = capsys.readouterr()
+    assert "mIoU" not in out  # refused before scoring: no table
+    err = err.strip().splitlines()[-1]
     assert f"{report} holds the report of the predictions {pred_dir} against {gt_dir}" in err
     assert "give --json another name to keep both, or add --overwrite" in err, err
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before

@@ -492,6 +492,7 @@ def _claim_outputs(args) -> list[Path]:
     predictions' record too) or a foreign file, or be an image written among the data
     (:func:`unetlab.evaluate.report.data_folders_of`). The paths claimed, which the
     report's writers then take as they are."""
+    from unetlab.evaluate.earlier import refuse_other_inputs
     from unetlab.evaluate.report import claim_outputs
     from unetlab.outputs import OVERWRITE_FIX
 
@@ -502,13 +503,26 @@ def _claim_outputs(args) -> list[Path]:
     outputs = [p for p in (json_path, confusion, _image_csv(json_path), _matching_csv(json_path))]
     source = dict(checkpoint=args.checkpoint, data=args.data)
     source |= dict(predictions=args.pred, ground_truth=args.gt)
-    return claim_outputs(
+    claimed = claim_outputs(
         [Path(p) for p in outputs if p],
         source,
         overwrite=args.overwrite,
         formats={json_path: "JSON"} if json_path else None,
         overwrite_fix=OVERWRITE_FIX,
     )
+    if json_path:  # an earlier report of other files there: refused before scoring
+        refuse_other_inputs(json_path, _as_recorded(args), overwrite=args.overwrite)
+    return claimed
+
+
+def _as_recorded(args) -> dict:
+    """What this command scores as its report records it (a checkpoint and its data by
+    their absolute paths, predictions and truths as given)."""
+    if args.checkpoint:
+        return dict(
+            checkpoint=str(Path(args.checkpoint).resolve()), data=str(Path(args.data).resolve())
+        )
+    return dict(predictions=str(Path(args.pred)), ground_truth=str(Path(args.gt)))
 
 
 def _image_csv(json_path: Path | None) -> Path | None:

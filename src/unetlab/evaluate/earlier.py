@@ -27,11 +27,8 @@ def earlier_report(path: Path, new: dict) -> str | None:
     """What the evaluate report at ``path`` scored, in words, where it scored another
     checkpoint, data or predictions than ``new`` (a report's dict); else None. A checkpoint
     rewritten keeping its model (its run's end recorded) is the same model."""
-    try:
-        old = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    before = scored_words(old) if isinstance(old, dict) else None
+    old = _report_at(path)
+    before = scored_words(old)
     if before is None:
         return None
     if before != scored_words(new):
@@ -52,6 +49,30 @@ def refuse_earlier_report(path: Path, new: dict, *, overwrite: bool) -> str:
         return ""
     if overwrite:
         return f" (replaces the report of {before} that was there, with its CSVs)"
+    raise _kept(path, before)
+
+
+def refuse_other_inputs(path: Path, scored: dict, *, overwrite: bool) -> None:
+    """:func:`refuse_earlier_report` before any scoring, from what the command was given
+    (``scored``: ``checkpoint`` and ``data``, or ``predictions`` and ``ground_truth``, as a
+    report records them): refused where the report at ``path`` scored other files, not
+    after minutes of scoring; another model in the same files is found once scored."""
+    before = scored_words(_report_at(path))
+    if not overwrite and before is not None and before != scored_words(scored):
+        raise _kept(path, before)
+
+
+def _report_at(path: Path) -> dict:
+    """The JSON object in the file at ``path``; {} for none (no file, another JSON)."""
+    try:
+        old = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return old if isinstance(old, dict) else {}
+
+
+def _kept(path: Path, before: str) -> OutputError:
+    """The refusal to replace the report of ``before`` at ``path``, in each caller's form."""
 
     def say(keep, replace):
         return (
@@ -59,4 +80,4 @@ def refuse_earlier_report(path: Path, new: dict, *, overwrite: bool) -> str:
             f"both, or {replace} to replace it"
         )
 
-    raise OutputError(**spelled(say, KEEP_BOTH, REPLACE))
+    return OutputError(**spelled(say, KEEP_BOTH, REPLACE))
