@@ -3,7 +3,9 @@ on, and records what made the outputs it wrote in predict.json (audit s30 ops 9)
 
 from __future__ import annotations
 
+import os
 import signal
+import time
 
 import numpy as np
 import pytest
@@ -24,7 +26,7 @@ def stopped_at(tmp_path, monkeypatch):
     """``(argv, out)`` of a predict command over ``n`` inputs (0.png, 1.png, ...) whose
     ``call``-th input is stopped by SIGTERM as it starts."""
 
-    def make(n: int, call: int) -> tuple[list[str], object]:
+    def make(n: int, call: int, signalled: bool = False) -> tuple[list[str], object]:
         save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
         for i in range(n):
             write_png(tmp_path / "in" / f"{i}.png", np.full((24, 24), 9 * i, np.uint8))
@@ -32,6 +34,9 @@ def stopped_at(tmp_path, monkeypatch):
 
         def stopped(*args, **kwargs):
             calls.append(1)
+            if len(calls) == call and signalled:  # a real signal, as a scheduler's
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(1)
             if len(calls) == call:
                 raise Stopped(signal.SIGTERM)
             return real(*args, **kwargs)
@@ -264,8 +269,6 @@ def test_a_stop_signalled_again_as_it_counts_its_outputs_still_says_them(
     """A launcher passes the signal on to its processes, so a scheduler's SIGTERM to every
     process reached the main one twice, the second as it counted its outputs: its line was
     "stopped by SIGTERM" alone (s56 CI, test_launch_signals)."""
-    import os
-
     import unetlab.cli.predict as predict
 
     real = predict._inputs_done
@@ -275,7 +278,7 @@ def test_a_stop_signalled_again_as_it_counts_its_outputs_still_says_them(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(predict, "_inputs_done", signalled_again)
-    argv, out = stopped_at(4, 3)
+    argv, out = stopped_at(4, 3, signalled=True)
     assert main(argv) == 143
     err = capsys.readouterr().err
     assert f"stopped by SIGTERM with the outputs of 2 of 4 inputs in {out}; " in err, err

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from unetlab.signals import Stopped, stop_raises, stopping
+from unetlab.signals import Stopped, stop_raises
 
 
 class _StoppedAsItEnds:
@@ -123,39 +123,43 @@ def _signalled(signum: int) -> None:
     time.sleep(0.05)  # the handler runs
 
 
-def test_a_launchers_copy_of_the_stop_is_dropped_and_the_handlers_are_back_after():
+def test_a_launchers_copy_of_a_stop_is_dropped_and_the_handlers_are_back_after():
     ignored = signal.signal(signal.SIGHUP, signal.SIG_IGN)
     try:
         with stop_raises():
-            before = signal.getsignal(signal.SIGTERM)
-            with stopping(signal.SIGTERM):
-                _signalled(signal.SIGTERM)  # dropped: nothing raised
-                assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
-            assert signal.getsignal(signal.SIGTERM) is before
-            assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
             with pytest.raises(Stopped):
                 _signalled(signal.SIGTERM)
+            _signalled(signal.SIGTERM)  # the copy: dropped, nothing raised
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            with pytest.raises(KeyboardInterrupt):
+                _signalled(signal.SIGINT)  # another signal: a stop
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     finally:
         signal.signal(signal.SIGHUP, ignored)
 
 
-def test_a_second_stop_after_the_copy_window_or_another_signal_still_stops(monkeypatch):
-    """Review s57: a second Ctrl-C waited out a count of minutes on a network share."""
+def test_the_same_stop_after_the_copy_window_stops_again(monkeypatch):
+    """Review s57: a second Ctrl-C must not wait out a count of minutes on a network share."""
+    monkeypatch.setattr("unetlab.signals.COPY_WITHIN_S", 0.0)
     with stop_raises():
-        with pytest.raises(KeyboardInterrupt), stopping(signal.SIGTERM):
-            _signalled(signal.SIGINT)
-        monkeypatch.setattr("unetlab.signals.COPY_WITHIN_S", 0.0)
-        with pytest.raises(Stopped), stopping(signal.SIGTERM):
-            _signalled(signal.SIGTERM)
-        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        for _ in range(2):
+            with pytest.raises(Stopped):
+                _signalled(signal.SIGTERM)
 
 
-def test_a_callers_own_handler_stays_within_stopping():
+def test_a_callers_own_handler_stays_within_stop_raises():
     seen = []
     theirs = signal.signal(signal.SIGTERM, lambda *_: seen.append(1))
     try:
-        with stopping(signal.SIGTERM):
+        with stop_raises():
             _signalled(signal.SIGTERM)
         assert seen == [1]
     finally:
         signal.signal(signal.SIGTERM, theirs)
+
+
+def test_a_new_command_s_stop_is_no_copy_of_an_earlier_one():
+    for _ in range(2):
+        with stop_raises(), pytest.raises(Stopped):
+            _signalled(signal.SIGTERM)

@@ -44,17 +44,44 @@ def stop_status(exc: KeyboardInterrupt) -> tuple[str, int]:
     return how, 128 + signum
 
 
+#: how long after a stop the same signal again is a launcher's copy of it, dropped
+#: (:func:`_raise_stopped`), not the user's second stop
+COPY_WITHIN_S = 2.0
+
+#: when :func:`_raise_stopped` last raised each signal as a stop (time.monotonic)
+_RAISED: dict[int, float] = {}
+
+
 def _raise_stopped(signum, _frame):
+    """A stop signal within :func:`stop_raises`, raised where the command runs (Ctrl-C as a
+    KeyboardInterrupt, SIGTERM and SIGHUP as :class:`Stopped`), but not the same signal
+    again within :data:`COPY_WITHIN_S` of the last it raised: a launcher passes the signal
+    it got on to its processes (torchrun: SIGINT, SIGTERM), so a process signalled with it
+    (a scheduler signals every process) got it twice, the second as it unwound from the
+    first or counted its outputs, and its line said "interrupted" alone (s56, s57 CI)."""
+    now = time.monotonic()
+    if now - _RAISED.get(signum, -COPY_WITHIN_S) < COPY_WITHIN_S:
+        return  # the launcher's copy of the stop under way
+    _RAISED[signum] = now
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
     raise Stopped(signum)
 
 
 @contextlib.contextmanager
 def stop_raises() -> Iterator[None]:
-    """Within: SIGTERM and SIGHUP raise :class:`Stopped` (outside the main thread, where no
-    handler can be set, nothing changes). A signal ignored (``nohup``'s SIGHUP) or handled by
-    the caller stays so; the previous handlers are back when the block ends."""
-    untouched = {signum: signal.SIG_DFL for signum in STOP_SIGNALS if signum != signal.SIGINT}
-    previous = _installed(_raise_stopped, untouched)
+    """Within: SIGTERM and SIGHUP raise :class:`Stopped`, Ctrl-C a KeyboardInterrupt as
+    Python's own does, a copy of a stop under way dropped (:func:`_raise_stopped`; outside
+    the main thread, where no handler can be set, nothing changes). A signal ignored
+    (``nohup``'s SIGHUP) or handled by the caller stays so; the previous handlers are back
+    when the block ends."""
+    python_own = {
+        signum: signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+        for signum in STOP_SIGNALS
+    }
+    if not _installed_here(_raise_stopped):  # an earlier command's stop is none of this one's
+        _RAISED.clear()
+    previous = _installed(_raise_stopped, python_own)
     # the main thread only, as the handlers: a block in another thread sets none, and two
     # such blocks overlapping (cli.main in threads) left the hook installed
     main = threading.current_thread() is threading.main_thread()
@@ -67,6 +94,11 @@ def stop_raises() -> Iterator[None]:
         if main:
             sys.unraisablehook = hook
         _restore(previous)
+
+
+def _installed_here(handler) -> bool:
+    """Whether ``handler`` is the handler of a stop signal now (a block within a block)."""
+    return any(signal.getsignal(signum) is handler for signum in STOP_SIGNALS)
 
 
 def _stop_passed_on(hook):
@@ -93,6 +125,7 @@ def _stop_passed_on(hook):
         # sleep, a lock), and once the block has ended the handler then in place takes it
         # (SIG_DFL: the process ends as stopped), where the flag alone was lost (review s53)
         main = threading.main_thread().ident
+        _RAISED.pop(signum, None)  # raised again: not a copy of the one swallowed
         _thread.start_new_thread(_signal_thread, (main, signum))
 
     return passed_on
@@ -123,39 +156,6 @@ def interrupt_exits() -> Iterator[None]:
         for signum in STOP_SIGNALS
     }
     previous = _installed(_exit_stopped, python_own)
-    try:
-        yield
-    finally:
-        _restore(previous)
-
-
-#: how long after a stop the same signal again is the launcher's copy of it (dropped by
-#: :func:`stopping`), not the user's second stop
-COPY_WITHIN_S = 2.0
-
-
-@contextlib.contextmanager
-def stopping(signum: int) -> Iterator[None]:
-    """Within: a command stopped by ``signum``, saying where. A launcher passes the signal it
-    got on to its processes (torchrun: SIGINT, SIGTERM), so a process signalled with it (a
-    scheduler signals every process) got it twice, the second as it counted its outputs:
-    the line said "interrupted" alone (s56 CI). The same signal within
-    :data:`COPY_WITHIN_S` of the block's start is dropped; a later one, or another signal,
-    stops the count as before (review s57: a second Ctrl-C waited out a count of minutes
-    on a network share). Only unetlab's own handlers and Python's Ctrl-C are replaced
-    (:func:`stop_raises`): a caller's handler stays; they are back when it ends. Outside
-    the main thread nothing changes."""
-    since = time.monotonic()
-
-    def copy_dropped(got, frame):
-        if got == signum and time.monotonic() - since < COPY_WITHIN_S:
-            return  # the launcher's copy of the stop being said
-        if got == signal.SIGINT:
-            raise KeyboardInterrupt
-        _raise_stopped(got, frame)
-
-    own = {s: _raise_stopped for s in STOP_SIGNALS if s != signal.SIGINT}
-    previous = _installed(copy_dropped, {**own, signal.SIGINT: signal.default_int_handler})
     try:
         yield
     finally:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
 import statistics
 import sys
 from collections.abc import Callable, Sequence
@@ -643,12 +642,11 @@ def _stopped(
     with ``where`` it stopped (how many inputs have their outputs in the output folder
     ``folder``) and how to go on (audit s30 ops 9); the exit status of a process ended by
     the signal (130, 143, 129)."""
-    from unetlab.signals import stop_status, stopping
+    from unetlab.signals import stop_status
 
     how, code = stop_status(exc)
     if say:
-        with stopping(getattr(exc, "signum", signal.SIGINT)):  # a launcher's copy: dropped
-            _say_done(args, where, how, exc, folder=folder)
+        _say_done(args, where, how, exc, folder=folder)
     return code
 
 
