@@ -136,7 +136,8 @@ def test_train_axes_zyx_checks_trains_and_records_them(bare, tmp_path):
     [
         (["--axes", "ZXY"], "--axes ZXY puts X before Y"),
         (["--axes", "ZZYX"], "--axes ZZYX: give each axis once"),
-        (["--set", "data.axes=ZYXW"], "data.axes ZYXW: give each axis once"),
+        (["--set", "data.axes=ZYXW"], "--set data.axes=ZYXW: give each axis once"),
+        (["--set", "data.axes=XYC"], "--set data.axes=XYC puts X before Y"),
     ],
 )
 def test_a_bad_axes_value_is_one_line_and_no_run_folder(bare, tmp_path, capsys, flag, said):
@@ -149,7 +150,8 @@ def test_a_bad_axes_value_is_one_line_and_no_run_folder(bare, tmp_path, capsys, 
 
 def test_a_bad_data_axes_from_python_names_the_key_as_python_assigns_it():
     """DataSection(axes='XYC') was told to give --axes YXC, a flag it has not (s56); the
-    command line keeps data.axes XYC ... --axes YXC (above)."""
+    command line says --set data.axes=XYC ... give --set data.axes=YXC, one form (it said
+    data.axes XYC ... give --axes YXC, s57; train's own --axes is checked before: above)."""
     from unetlab.config import DataSection
     from unetlab.errors import UnetlabError
 
@@ -157,8 +159,8 @@ def test_a_bad_data_axes_from_python_names_the_key_as_python_assigns_it():
         DataSection(axes="XYC")
     assert str(caught.value).startswith("cfg.data.axes = 'XYC' puts X before Y")
     assert str(caught.value).endswith("give cfg.data.axes = 'YXC'")
-    assert first_line(caught.value, cli=True).startswith("data.axes XYC puts X before Y")
-    assert first_line(caught.value, cli=True).endswith("give --axes YXC")
+    assert first_line(caught.value, cli=True).startswith("--set data.axes=XYC puts X before Y")
+    assert first_line(caught.value, cli=True).endswith("give --set data.axes=YXC")
 
 
 def test_folds_read_the_stacks_with_the_axes(bare, tmp_path):

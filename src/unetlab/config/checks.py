@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from unetlab.errors import NONE, UnetlabError, set_to, spelled, unknown_choice
+from unetlab.errors import NONE, Spelled, UnetlabError, set_to, spelled, unknown_choice
 from unetlab.losses import LOSSES
 
 if TYPE_CHECKING:
@@ -149,11 +149,17 @@ def check_data_axes(axes: str) -> str:
 
     if not isinstance(axes, str):
         raise UnetlabError(f"data.axes must be letters such as ZYX, not {axes!r}")
-    if problem := axes_problem(axes):  # the command line's fix names train's --axes;
-        # Python's the key as it assigns it (DataSection(axes='XYC') was told --axes, s56)
-        python = axes_problem(axes, "cfg.data.axes = '{}'")
-        raise UnetlabError(python, cli=problem.replace("--axes", "data.axes", 1))
+    if axes_problem(axes):  # Python's the key as it assigns it (DataSection(axes='XYC') was
+        # told --axes, s56); the command line's as --set gives it, one form (train's --axes
+        # is checked before the config is: its line names --axes; this one said "data.axes XYC
+        # ... give --axes YXC", s57)
+        raise UnetlabError(**spelled(lambda said: axes_problem(axes, said), SET_AXES_AS))
     return axes.upper()
+
+
+#: the axes of ``data.axes`` given in a config, as a notebook assigns them and as ``--set``
+#: gives them (a format: :func:`unetlab.data.io.axes_problem`'s ``axes_as``)
+SET_AXES_AS = Spelled("cfg.data.axes = '{}'", "--set data.axes={}")
 
 
 def check_channel(channel):
