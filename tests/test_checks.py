@@ -127,7 +127,8 @@ def test_two_images_of_one_stem_are_refused(tmp_path):
 
 def test_a_file_given_as_data_folder_says_so(tmp_path):
     root = binary_set(tmp_path / "d", 2)
-    said = "00.png is a file, not a data folder: give cfg.data.root"  # Python's (s49 apilines)
+    # split_pairs' own argument (s57: it named cfg.data.root, a training's key)
+    said = "00.png is a file, not a data folder: give split_pairs' root"
     with pytest.raises(DatasetError, match=said) as raised:
         split_pairs(root / "images" / "00.png")
     assert "give --data the folder" in raised.value.cli  # unetlab train's

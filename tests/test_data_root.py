@@ -11,7 +11,7 @@ import yaml
 from unetlab.cli import main
 from unetlab.data.pairs import Pair
 from unetlab.data.split_record import recorded_pairs, split_record
-from unetlab.errors import DatasetError
+from unetlab.errors import DatasetError, first_line
 
 TINY = ["--no-plan", "--epochs", "1", "--set", "model.depth=2", "--set", "data.tile_size=32"]
 
@@ -210,3 +210,23 @@ def test_the_command_checks_the_predictions_folder_once(tmp_path, data, monkeypa
     argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(data / "masks")]
     assert main([*argv, "--label-values", "0", "255"]) == 0
     assert asked.count((tmp_path / "pred").resolve()) == 1
+
+
+def test_a_missing_data_folder_names_each_callers_setting(tmp_path, capsys):
+    """split_pairs of a mistyped root was told "give cfg.data.root the folder", a config its
+    caller has not (s57): it names its own argument; a training's split (data_split) the
+    config key; the command line --data (each its own form)."""
+    from types import SimpleNamespace
+
+    from unetlab.data.datasets import data_split, split_pairs
+
+    typo = tmp_path / "typo"
+    with pytest.raises(DatasetError) as caught:
+        split_pairs(typo)
+    assert "no such data folder; give split_pairs' root the folder" in str(caught.value)
+    assert "give --data the folder" in first_line(caught.value, cli=True)
+    data = SimpleNamespace(root=typo, val_fraction=0.2, seed=0, axes=None)
+    with pytest.raises(DatasetError, match="no such data folder; give cfg.data.root the"):
+        data_split(data)
+    assert main(["train", "--data", str(typo), *TINY]) == 2
+    assert "no such data folder; give --data the folder" in capsys.readouterr().err

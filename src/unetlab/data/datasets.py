@@ -261,11 +261,12 @@ def split_pairs(
     ``test/`` scores it with (:func:`_held_out_note`; RUN where it is not known).
     ``axes_setting``: how lines name the setting that gave ``axes``: this keyword
     (:data:`~unetlab.data.io.GIVEN_AXES`), or a training's config key, ``cfg.data.axes``
-    (:data:`~unetlab.data.io.DATA_AXES`, which fit's and plan_training's readers give).
+    (:data:`~unetlab.data.io.DATA_AXES`, which fit's and plan_training's readers give); and
+    so ``root`` (:func:`root_named`: ``root``, or ``cfg.data.root``).
     """
     root = Path(root)
     if not root.is_dir():
-        raise no_data_folder(root, DATA_ROOT)
+        raise no_data_folder(root, root_named(axes_setting))
     say = (lambda *args: None) if quiet else log.info
     folder = _random_folder(root)
     given = (axes, axes_setting)
@@ -277,6 +278,18 @@ def split_pairs(
     if folder != root:
         say("%s", _held_out_note(root, folder, split, run_dir))
     return split
+
+
+#: split_pairs' own argument, as its callers name it (a mistyped root was told to give
+#: cfg.data.root, a config they have not, s57) and as the command line, which reads --data
+SPLIT_ROOT = Spelled("split_pairs' root", "--data")
+
+
+def root_named(setting: AxesSetting) -> Spelled:
+    """How lines name the data folder of a split whose axes ``setting`` names, as its caller
+    gave both: a training's config key (:data:`~unetlab.data.io.DATA_AXES`,
+    :data:`~unetlab.data.pairs.DATA_ROOT`), else split_pairs' arguments (:data:`SPLIT_ROOT`)."""
+    return DATA_ROOT if setting == DATA_AXES else SPLIT_ROOT
 
 
 def data_split(
@@ -390,7 +403,7 @@ def _seeded_split(
     known = len(problems) if problems is not None else 0
     axes, setting = given
     found = dict(problems=problems, axes=axes, axes_setting=setting)
-    pairs = find_pairs(folder, flag=DATA_ROOT, **found)
+    pairs = find_pairs(folder, flag=root_named(setting), **found)
     if by_page:  # as runs split before s34: a stack's pages like separate images
         train_idx, val_idx = split_indices(len(pairs), val_fraction=val_fraction, seed=seed)
     else:
