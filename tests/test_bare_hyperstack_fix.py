@@ -28,8 +28,24 @@ def _problem(tmp_path, shape: tuple[int, ...], axes: str | None) -> str:
 def test_a_bare_hyperstack_is_asked_for_all_its_axes_not_cyx(tmp_path, shape, example):
     msg = _problem(tmp_path, shape, None)
     assert "--axes CYX" not in msg and "channels saved without axes" not in msg
-    assert f"its shape {shape} records no axes: name each with --axes (data.axes; e.g. " in msg
-    assert f"e.g. {example}); a {int(np.prod(shape[:-2]))}-plane stack needs one mask" in msg
+    # find_pairs' own keyword (Python was told "--axes (data.axes; e.g. ZCYX)", s57)
+    assert f"its shape {shape} records no axes: name each (e.g. axes='{example}'); " in msg
+    assert f"'{example}'); a {int(np.prod(shape[:-2]))}-plane stack needs one mask" in msg
+
+
+def test_the_command_line_is_told_its_flag(tmp_path, capsys):
+    from unetlab.cli import main
+
+    for d in ("images", "masks"):
+        (tmp_path / d).mkdir()
+    tifffile.imwrite(tmp_path / "images" / "c.tif", np.zeros((3, 2, 12, 10), np.uint8))
+    tifffile.imwrite(tmp_path / "masks" / "c.tif", np.zeros((12, 10), np.uint8))
+    assert (
+        main(["train", "--data", str(tmp_path), "--check", "--run-dir", str(tmp_path / "r")]) == 2
+    )
+    err = capsys.readouterr().err
+    assert "records no axes: name each (e.g. --axes ZCYX); a 6-plane stack" in err
+    assert "data.axes" not in err
 
 
 def test_axes_given_get_the_stacks_fix_alone(tmp_path):

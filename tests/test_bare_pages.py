@@ -13,6 +13,7 @@ import pytest
 import tifffile
 
 from unetlab.data.pairs import Pair
+from unetlab.errors import command_spelling
 from unetlab.inference.files import predict_file
 from unetlab.inference.folders import predict_folder
 from unetlab.models import UNet
@@ -80,6 +81,13 @@ def test_training_says_pages_without_axes_are_trained_as_planes(tmp_path, caplog
         "s.tif: 3 pages and no axis metadata: read as 3 planes, trained plane by plane; if"
         in caplog.text
     )
+    # Python's form of the fix (it was told "--axes CYX (data.axes: CYX)", s57)
+    assert "if they are channels give cfg.data.axes = 'CYX' or save" in caplog.text
+    assert "--axes" not in caplog.text
+    caplog.clear()
+    with command_spelling(), caplog.at_level(logging.WARNING):
+        say_bare_pages(pairs, 1)
+    assert "if they are channels give --axes CYX or save" in caplog.text  # the command line's
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         say_bare_pages(pairs, 3)

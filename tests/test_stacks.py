@@ -245,7 +245,7 @@ def test_two_channels_saved_without_axes_are_told_their_axes(tmp_path):
     msg = str(info.value)
     assert "2 pages but its mask c.tif has 1: if these are 2 channels saved without axes" in msg
     assert "metadata={'axes': 'CYX'}" in msg and "as (H, W, 2)" in msg
-    assert "give them: --axes CYX (data.axes: CYX)" in msg
+    assert "give them: axes='CYX', or save" in msg  # find_pairs' keyword (was --axes, s57)
 
 
 def test_five_bands_saved_without_axes_are_told_their_axes_too(tmp_path):
@@ -259,7 +259,30 @@ def test_five_bands_saved_without_axes_are_told_their_axes_too(tmp_path):
         find_pairs(tmp_path)
     msg = str(info.value)
     assert "5 pages but its mask c.tif has 1: if these are 5 channels saved without axes" in msg
-    assert "--axes CYX (data.axes: CYX)" in msg and "a 5-plane stack needs one mask" in msg
+    assert "axes='CYX'" in msg and "a 5-plane stack needs one mask" in msg
+    assert "--axes" not in msg and "data.axes" not in msg
+
+
+def test_channels_saved_without_axes_are_told_each_callers_form(tmp_path, capsys):
+    """A training's split names its config key to Python, the command line its flag (both
+    were told "--axes CYX (data.axes: CYX)", s57)."""
+    from types import SimpleNamespace
+
+    from unetlab.cli import main
+    from unetlab.data.datasets import data_split
+
+    for d in ("images", "masks"):
+        (tmp_path / d).mkdir()
+    tifffile.imwrite(tmp_path / "images" / "c.tif", np.zeros((2, H, W), np.uint16))
+    tifffile.imwrite(tmp_path / "masks" / "c.tif", np.zeros((H, W), np.uint16))
+    data = SimpleNamespace(root=tmp_path, val_fraction=0.2, seed=0, axes=None)
+    with pytest.raises(DatasetError, match=r"give them: cfg.data.axes = 'CYX', or save"):
+        data_split(data)
+    assert (
+        main(["train", "--data", str(tmp_path), "--check", "--run-dir", str(tmp_path / "r")]) == 2
+    )
+    err = capsys.readouterr().err
+    assert "give them: --axes CYX, or save" in err and "data.axes" not in err
 
 
 @pytest.mark.parametrize("large", [None, 1000])

@@ -82,6 +82,7 @@ from unetlab.errors import (
     Spelled,
     UnetlabError,
     quoted,
+    said_as,
     spelled,
 )
 from unetlab.words import numbered
@@ -196,9 +197,12 @@ def mask_axes(mask: Path, axes: str | None) -> str | None:
     return letters if found is not None and len(found[1]) == len(letters) else None
 
 
-def _page_mismatch(image: Path, mask: Path, n_img: int, n_mask: int, axes: str | None) -> str:
+def _page_mismatch(
+    image: Path, mask: Path, n_img: int, n_mask: int, axes: str | None, axes_as: Spelled = AXES_AS
+) -> str:
     """The problem line for an image and a mask of different page counts (the image read
-    with the user's ``axes``, or None), with the likely cause where the shapes show one."""
+    with the user's ``axes``, or None), with the likely cause where the shapes show one;
+    ``axes_as``: how its fix gives axes (:func:`_one_mask_fix`)."""
     line = f"{image}: {n_img} pages but its mask {mask.name} has {n_mask}"
     if mask.suffix.lower() in ANNOTATION_SUFFIXES:
         return (
@@ -223,7 +227,7 @@ def _page_mismatch(image: Path, mask: Path, n_img: int, n_mask: int, axes: str |
             f"is one colour image, save it channels last, as (H, W, {n_img})"
         )
     if n_mask == 1 and (h, w) == (mask_h, mask_w):
-        return f"{line}: {_one_mask_fix(image, n_img, axes)}"
+        return f"{line}: {_one_mask_fix(image, n_img, axes, axes_as)}"
     if n_img > 1 and n_mask > 1 and (h, w) == (mask_h, mask_w):
         return f"{line}: {_planes_fix(n_img, n_mask)}"
     return line
@@ -247,13 +251,16 @@ MAX_BARE_CHANNELS = 16
 BARE_EXAMPLES = {2: "ZCYX", 3: "TZCYX"}
 
 
-def _one_mask_fix(image: Path, n_img: int, axes: str | None) -> str:
+def _one_mask_fix(image: Path, n_img: int, axes: str | None, axes_as: Spelled = AXES_AS) -> str:
     """The fix for an image of ``n_img`` pages whose mask has one page of its size: a stack
     annotated on one plane, or (up to ``MAX_BARE_CHANNELS`` pages without axes metadata: a
     multispectral (C, H, W) array tifffile saved, 5 bands and more too) channels read as
     pages, which ``--axes CYX`` reads as they are; a bare 4-D or 5-D array's axes named
     (``--axes CYX`` fails there: s52 badinput); the stack's fix alone where the user's
-    ``axes`` name them."""
+    ``axes`` name them. ``axes_as``: how its caller gives axes, said in the caller's form
+    (:func:`~unetlab.errors.said_as`: a problem line carries one; Python was told "--axes
+    CYX (data.axes: CYX)", s57)."""
+    given = said_as(axes_as)
     stack = (
         f"a {n_img}-plane stack needs one mask plane per plane; to train on the one annotated "
         "plane, save that plane alone (Fiji: Image > Duplicate, this slice only)"
@@ -263,14 +270,14 @@ def _one_mask_fix(image: Path, n_img: int, axes: str | None) -> str:
         return stack
     if len(letters) > 1 and set(letters) <= set("QI"):  # a bare 4-D, 5-D: --axes CYX fails
         return (
-            f"its shape {shape} records no axes: name each with --axes (data.axes; e.g. "
-            f"{BARE_EXAMPLES.get(len(letters), 'TZCYX')}); {stack}"
+            f"its shape {shape} records no axes: name each (e.g. "
+            f"{given.format(BARE_EXAMPLES.get(len(letters), 'TZCYX'))}); {stack}"
         )
     if n_img > MAX_BARE_CHANNELS or letters not in ("", "Q", "I"):  # Z, T: said so
         return stack
     return (
-        f"if these are {n_img} channels saved without axes, give them: --axes CYX "
-        f"(data.axes: CYX), or save with ImageJ metadata axes CYX (tifffile.imwrite(path, a, "
+        f"if these are {n_img} channels saved without axes, give them: {given.format('CYX')}"
+        ", or save with ImageJ metadata axes CYX (tifffile.imwrite(path, a, "
         f"imagej=True, metadata={{'axes': 'CYX'}})) or channels last, as (H, W, {n_img}); if "
         f"it is a stack, {stack}"
     )
@@ -827,7 +834,7 @@ def _paged(image: Path, mask: Path, axes: str | None, found: list[str], read_as)
         found.append(quoted(exc))
         return []
     if n_img != n_mask:
-        found.append(_page_mismatch(image, mask, n_img, n_mask, axes))
+        found.append(_page_mismatch(image, mask, n_img, n_mask, axes, axes_as))
         return []
     return [Pair(image, mask, page, n_img, axes) for page in range(n_img)]
 

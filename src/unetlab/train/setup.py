@@ -190,13 +190,14 @@ def say_bare_pages(pairs: list[Pair], in_channels: int | None) -> None:
     channels = pages == in_channels
     log.warning(
         "%s%s: %d pages and no axis metadata: read as %d planes, trained plane by plane%s; if "
-        "they are channels give --axes CYX (data.axes: CYX) or save the file with its axes "
-        "(tifffile.imwrite(path, a, imagej=True, metadata={'axes': 'CYX'}))",
+        "they are channels give %s or save the file with its axes (tifffile.imwrite(path, a, "
+        "imagej=True, metadata={'axes': 'CYX'}))",
         *(first.name, more, pages, pages),
         f", though predict gives the {pages} pages of such a file to a {pages}-channel model "
         "as its channels"
         if channels
         else "",
+        said_as(DATA_AXES_AS).format("CYX"),  # each caller's (Python was told --axes, s57)
     )
 
 
