@@ -79,8 +79,10 @@ def test_tile_reason_names_images_whose_objects_differ_in_size_by_magnification(
         tile.reason
     )
     assert "predict_folder(..., scale=N) resizes" in tile.reason and "--scale" not in tile.reason
+    assert "; cfg.data.tile_size = N sets it, " in tile.reason  # the key was bare (s57)
     with command_spelling():
         assert "predict --scale resizes" in plan_tile(mixed, same, "cpu").reason
+        assert "; --set data.tile_size=N sets it, " in plan_tile(mixed, same, "cpu").reason
     alike = Fingerprint([facts(areas=[small] * 30).pairs[0], facts(areas=[small * 9] * 3).pairs[0]])
     assert "per image" not in plan_tile(alike, same, "cpu").reason  # 20 and 60 px: alike
 
@@ -98,6 +100,10 @@ def test_tile_reason_says_no_magnification_of_a_set_of_several_classes():
     reason = plan_tile(Fingerprint([cars, roads]), same, "cpu").reason
     assert "per image the median object is 20-180 px across" in reason
     assert "objects of 2 classes, whose sizes differ" in reason
+    assert "all objects (cfg.data.tile_size = N sets it)" in reason  # was the bare key
+    with command_spelling():
+        again = plan_tile(Fingerprint([cars, roads]), same, "cpu").reason
+    assert "all objects (--set data.tile_size=N sets it)" in again
     assert "magnification" not in reason and "nuclei" not in reason
 
 

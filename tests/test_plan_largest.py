@@ -3,6 +3,7 @@
 import numpy as np
 
 from unetlab.data.fingerprint import Fingerprint, measure_pair
+from unetlab.errors import command_spelling
 from unetlab.plan.geometry import Geometry
 from unetlab.plan.tiles import plan_tile
 
@@ -45,6 +46,10 @@ def test_on_a_cpu_the_reason_names_the_largest_class_and_the_tile_stays():
     assert "fewer than 16 tiles per step on cpu or pass the tile limit: not planned" in (
         choice.reason
     )
+    assert "CPU run; cfg.data.tile_size = N sets it)" in choice.reason  # was the bare key
+    with command_spelling():
+        again = plan_tile(fp, SAME, "cpu", {1: "gland", 2: "nuclei"}).reason
+    assert "CPU run; --set data.tile_size=N sets it)" in again
 
 
 def test_one_object_class_and_small_largest_classes_leave_the_tile_as_it_was():

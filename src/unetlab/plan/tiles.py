@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from unetlab.data.fingerprint import Fingerprint
-from unetlab.errors import Spelled, said_as
+from unetlab.errors import Blank, Spelled, said_as, set_to
 from unetlab.plan.geometry import Geometry
 from unetlab.plan.memory import PLAN_SHARE
 from unetlab.plan.record import Choice
@@ -86,18 +86,22 @@ def size_spread(fp: Fingerprint) -> str:
     if not fp.instances and len(classes := sized_classes(fp)) >= 2:
         return spread + (
             f" (the images hold objects of {len(classes)} classes, whose sizes differ): the "
-            "tile follows the median of all objects (data.tile_size sets it)"
+            f"tile follows the median of all objects ({said_as(TILE_SET)} sets it)"
         )
     return spread + (
         " (magnifications differ?): the tile follows the median of all objects (on such a "
         "nuclei set, 256-px tiles x 2 trained worse than 128 x 8 at equal steps; "
-        f"data.tile_size sets it, {said_as(RESCALE)} resizes images of another magnification)"
+        f"{said_as(TILE_SET)} sets it, {said_as(RESCALE)} resizes images of another "
+        "magnification)"
     )
 
 
 #: what resizes images of another magnification, as the caller spells it (plan_training
 #: told Python "predict --scale", s56 new user)
 RESCALE = Spelled("predict_folder(..., scale=N)", "predict --scale")
+#: the setting that sets the tile, as the caller sets it (the bare key data.tile_size was
+#: said to both, s57)
+TILE_SET = set_to("data.tile_size", Blank("N"))
 
 
 def sized_classes(fp: Fingerprint) -> list[int]:
@@ -127,7 +131,7 @@ def _room_for_largest(tile, why, fits, geometry, device, large, names) -> tuple[
         return tile, why + (
             f", which would leave fewer than {CONTEXT_BATCH} tiles per step on {device} or "
             "pass the tile limit: not planned (fewer, larger tiles trained worse on a short "
-            "CPU run; data.tile_size sets it)"
+            f"CPU run; {said_as(TILE_SET)} sets it)"
         )
     return grown, why
 
