@@ -155,7 +155,7 @@ def test_predict_skip_existing_counts_only_outputs_the_manifest_lists(work, caps
     # input fails (exit 3), the other is predicted
     assert _predict(work, "--skip-existing", "--overwrite") == 3
     err = capsys.readouterr().err
-    assert "out/a.png exists and unetlab did not write it" in err
+    assert "out/a.png exists and unetlab did not write it: unetlab predict never replaces" in err
     assert "even when told to overwrite" in err and "move the file" in err
     assert (work / "out" / "a.png").stat().st_ino == before
     assert (work / "out" / "b.png").is_file()

@@ -83,6 +83,8 @@ def test_predict_file_never_replaces_a_file_it_did_not_write(tmp_path):
     with pytest.raises(OutputError, match=r"b\.png exists and unetlab did not write it") as err:
         predict_file(model, tmp_path / "b.png", out, objects=objects, overwrite=True)
     assert "--" not in str(err.value) and "\n" not in str(err.value)
+    # Python's writer: the call, not the command (it named unetlab predict, s57)
+    assert "did not write it: this call never replaces such a file" in str(err.value)
     assert (out / "b.png").read_text() == "notes" and (out / "b_objects.csv").read_text() == "x"
     (out / "b.png").unlink()
     (out / "b_objects.csv").unlink()

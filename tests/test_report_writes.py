@@ -97,12 +97,14 @@ def test_another_commands_record_is_never_replaced_overwrite_or_not(scored, tmp_
     (other / "predict.json").write_text('{"records": {}}')
     record(other, ["predict.json"], command="predict")
     said = f"{other / 'predict.json'} is unetlab predict's record of the outputs in {other}"
-    with pytest.raises(OutputError, match=re.escape(said)):
+    with pytest.raises(OutputError, match=re.escape(said)) as err:
         report.write_json(other / "predict.json", overwrite=True)
+    assert "and this call never replaces it" in str(err.value)  # unetlab evaluate (s57)
     argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(gt)]
     argv += ["--label-values", "0", "255", "--overwrite"]
     assert main([*argv, "--json", str(other / "predict.json")]) == 2
-    assert said in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert said in err and "and unetlab evaluate never replaces it" in err
     assert (other / "predict.json").read_text() == '{"records": {}}'
 
 

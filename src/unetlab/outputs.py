@@ -167,7 +167,8 @@ def refuse_inputs(
 def _writer(command: str) -> str:
     """Who would write, as a refusal's caller knows it: ``command`` (``unetlab evaluate``)
     on the command line, "this call" from Python (``Report.write_json`` and ``export_torchscript`` were told
-    "evaluate would write into ...", "unetlab export would replace ...": s56 new user)."""
+    "evaluate would write into ...", "unetlab export would replace ...": s56 new user;
+    predict_folder "unetlab predict never replaces such a file", s57)."""
     return command if in_command() else "this call"
 
 
@@ -396,7 +397,8 @@ def _refuse_record(path: Path, writers: Collection[str], command: str) -> None:
     if owner is not None and owner in writers and command != owner:
         raise OutputError(
             f"{path} is unetlab {owner}'s record of the outputs in {path.parent} (other "
-            f"commands read it) and unetlab {command} never replaces it, overwrite or not: "
+            f"commands read it) and {_writer(f'unetlab {command}')} never replaces it, overwrite "
+            "or not: "
             "choose another path"
         )
 
@@ -837,9 +839,9 @@ def refuse_unlisted(
             or (_EDITED and path.name in _EDITED.get(path.parent.resolve(), ()))
         ):
             raise error(
-                f"{path} exists and unetlab did not write it: unetlab {command} never replaces "
-                "such a file, even when told to overwrite; write to another folder, or move "
-                "the file elsewhere"
+                f"{path} exists and unetlab did not write it: {_writer(f'unetlab {command}')} "
+                "never replaces such a file, even when told to overwrite; write to another "
+                "folder, or move the file elsewhere"
             )
 
 
