@@ -97,3 +97,16 @@ def test_slices_with_an_interval_that_training_reads_name_its_config_key(
         train, val = split_pairs(tmp_path / "d", val_fraction=0.34, **kind)
     assert train and val  # a single stack: its last pages for val, said with the axes
     assert f"give {given}, or save them as frames" in caplog.text
+
+
+def test_slices_with_an_interval_are_said_to_each_reader_in_its_form(tmp_path, caplog):
+    """Said once per file, the first reader's wording won: a file a training read first
+    (cfg.data.axes = 'TYX') was not said again to predict's axes= (s57)."""
+    from unetlab.data.tiffmeta import AXES_AS, DATA_AXES_AS
+
+    path = _slices_with_interval(tmp_path / "f" / "s.tif")
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        for axes_as in (DATA_AXES_AS, AXES_AS, DATA_AXES_AS, AXES_AS):
+            read_page_axes(path, T, axes_as=axes_as)
+    assert caplog.text.count("give cfg.data.axes = 'TYX', or save") == 1
+    assert caplog.text.count("give axes='TYX', or save") == 1

@@ -179,14 +179,18 @@ def read_page_axes(
 
 
 def _say_slices_timed(tif, pages: int, axes_as: Spelled) -> None:
-    """Once per file: an ImageJ stack of slices that records a frame interval (Fiji's Image
-    > Properties on a plain stack, a movie never made a hyperstack of frames) is read as
-    Z, as Fiji shows it; its interval would otherwise be dropped without a word."""
+    """Once per file and wording: an ImageJ stack of slices that records a frame interval
+    (Fiji's Image > Properties on a plain stack, a movie never made a hyperstack of frames)
+    is read as Z, as Fiji shows it; its interval would otherwise be dropped without a word.
+    Its fix is each reader's (``axes_as``): a file a training read first (``cfg.data.axes =
+    'TYX'``) is said again to a later predict_file as ``axes='TYX'`` (said once per file,
+    the first reader's wording won, s57)."""
     seconds = frame_seconds(tiff_timing(tif))
     if seconds is None:
         return
+    given = said_as(axes_as).format("TYX")
     _say_once(
-        ("slices timed", tif.filehandle.path),
+        ("slices timed", tif.filehandle.path, given),
         logging.WARNING,
         "%s: its %d pages are slices (Z), yet it records a frame interval (%g s): read as a "
         "Z stack without it; if they are time points, give %s, or save them as frames (Fiji: "
@@ -194,7 +198,7 @@ def _say_slices_timed(tif, pages: int, axes_as: Spelled) -> None:
         tif.filehandle.name,
         pages,
         seconds,
-        said_as(axes_as).format("TYX"),
+        given,
         pages,
     )
 
