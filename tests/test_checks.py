@@ -146,3 +146,23 @@ def test_the_cli_lists_every_problem_a_line_under_the_count(tmp_path, capsys):
     assert err[-3] == f"unetlab train: error: 2 problem(s) in {root} (paths relative to it):"
     assert err[-2].startswith("  images/04.png: no mask in masks/")
     assert err[-1].startswith("  masks/01.png: mask without an image")
+
+
+def test_a_list_of_problems_is_in_each_callers_form(tmp_path, capsys):
+    """The problems' lines take the running caller's spelling (the error carries no other):
+    the command line's --set, Python's assignment, each alone (s57 check of both)."""
+    from unetlab import plan_training
+    from unetlab.cli import main
+
+    root = binary_set(tmp_path / "d", 3)
+    tifffile.imwrite(root / "images" / "t.tif", np.zeros((2, 32, 32), np.uint8), imagej=True)
+    write_png(root / "masks" / "t.png", np.zeros((32, 32), np.uint8))
+    (root / "masks" / "00.png").unlink()
+    assert main(["train", "--data", str(root), "--check", "--run-dir", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "2 problem(s) in" in err and "multi-channel file: --set data.channel=C (C" in err
+    assert "cfg." not in err
+    with pytest.raises(DatasetError, match=r"2 problem\(s\) in") as caught:
+        plan_training(load_config(None, [f"data.root={root}"]))
+    assert "multi-channel file: cfg.data.channel = C (C" in str(caught.value)
+    assert "--set" not in str(caught.value)
