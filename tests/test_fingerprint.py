@@ -115,6 +115,15 @@ def test_a_class_in_one_file_only_is_named():
     (problem,) = lonely_classes(pairs)
     assert "mask value 7 is found in one file only (c)" in problem
     assert "class_names.txt (line i names value i)" in problem
+    # each caller's form (both were told the bare keys data.label_values, data.target, s57)
+    assert "or keep it as a class (cfg.data.label_values = [...], each class's value), or " in (
+        problem
+    )
+    assert problem.endswith("or cfg.data.target = 'instances' if each value is one object")
+    with command_spelling():
+        (cli,) = lonely_classes(pairs)
+    assert "or keep it as a class (--set 'data.label_values=[...]', each class's value)" in cli
+    assert cli.endswith("or --set data.target=instances if each value is one object")
     far = [facts("a", [0, 1]), facts("b", [0, 1]), facts("c", [0, 1, 200])]
     (problem,) = lonely_classes(far)  # not 201 lines: VALUE NAME ones
     assert "class_names.txt with each line as VALUE NAME (e.g. '200 NAME')" in problem

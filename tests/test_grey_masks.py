@@ -258,8 +258,8 @@ def test_values_of_no_table_row_are_named_by_its_rows_or_data_class_names(tmp_pa
     assert (
         "mask value 200 is found in one file only "
         f"({root / 'train' / 'masks' / 'r0.png'}): fix that mask, name it in "
-        "data.class_names (class_colors.txt's class rows are values 0-2 only) or set "
-        "data.label_values to keep it as a class"
+        "data.class_names (class_colors.txt's class rows are values 0-2 only) or keep it as "
+        "a class (cfg.data.label_values = [...], each class's value)"
     ) in str(err.value)
     named = "data.class_names={0: road, 1: sky, 2: building, 200: bus}"
     check_training_data(load_config(None, [*key, named]))  # the fix it names
@@ -269,7 +269,7 @@ def test_values_of_no_table_row_are_named_by_its_rows_or_data_class_names(tmp_pa
         check_training_data(load_config(None, key))
     assert (
         "fix that mask, add it to class_colors.txt as a class row after its last (its "
-        "classes are values 0-2) or set data.label_values"
+        "classes are values 0-2) or keep it as a class"
     ) in str(err.value)
     (root / "class_colors.txt").write_text(TABLE + "9 9 9 bus\n")  # the fix it names
     check_training_data(load_config(None, key))

@@ -53,6 +53,7 @@ from unetlab.data.tiff_files import is_tiff_name, keeping_open, open_tiff
 from unetlab.data.tiffmeta import tiff_pixel_size
 from unetlab.data.weightmap import BACKGROUND_NAMES, background_class
 from unetlab.errors import (
+    Blank,
     DatasetError,
     Spelled,
     UnetlabError,
@@ -1016,9 +1017,14 @@ def _lonely_fix(value: int, naming: Callable[[int], str]) -> str:
             "out, or fix that mask"
         )
     return (
-        f"fix that mask, {naming(value)} or set data.label_values to keep it as a class, or "
-        "data.target=instances if each value is one object"
+        f"fix that mask, {naming(value)} or keep it as a class ({said_as(CLASS_VALUES)}, each "
+        f"class's value), or {said_as(TARGET_INSTANCES)} if each value is one object"
     )
+
+
+#: the classes' values set, as the caller sets them (:func:`said_as`: a list of problems told
+#: both the bare keys "set data.label_values ..., or data.target=instances", s57)
+CLASS_VALUES = set_to("data.label_values", Blank("[...]"))
 
 
 def names_fix(value: int) -> str:
