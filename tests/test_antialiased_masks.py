@@ -31,6 +31,9 @@ def test_antialiased_binary_masks_are_refused_not_trained_as_object_ids(tmp_path
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "look like blur, resizing or JPEG compression" in err[0]
     assert "threshold the masks" in err[0] and not (tmp_path / "r").exists()
+    # the command line's form (it was told the bare keys data.label_values, data.target, s57)
+    assert "or --set 'data.label_values=[...]' if the values are real classes (--set " in err[0]
+    assert "(--set data.target=instances if each value is one object)" in err[0]
 
 
 def test_object_ids_whose_largest_object_has_the_last_id_are_not_refused_as_blur(tmp_path):

@@ -846,8 +846,9 @@ def lossy_problem(counts: dict[int, int], ramp: float | None = None) -> str | No
     return (
         f"masks have {len(values)} distinct values ({shown}) but {share:.1%} of the pixels are "
         f"{a} or {b}: the values between look like blur, resizing or JPEG compression of a "
-        "2-class mask; threshold the masks to those two values, or set data.label_values if "
-        "the values are real classes (data.target=instances if each value is one object)"
+        f"2-class mask; threshold the masks to those two values, or {said_as(CLASS_VALUES)} "
+        f"if the values are real classes ({said_as(TARGET_INSTANCES)} if each value is one "
+        "object)"
     )
 
 
