@@ -38,3 +38,21 @@ def test_a_nested_call_keeps_the_outer_calls_lines(caplog):
         with said_in_call():
             note_once("a line of the test", level=logging.INFO)
     assert caplog.text.count("a line of the test") == 2
+
+
+def test_each_training_call_says_its_datas_notes(two_pair_data, tmp_path, caplog):
+    """plan_training and fit (no api_lines of its own) of a data set with a sub-folder of
+    images: each call says it is not read."""
+    from unetlab import fit, load_config, plan_training
+
+    (two_pair_data / "images" / "more").mkdir()
+    write_png(two_pair_data / "images" / "more" / "x.png", np.zeros((32, 32), np.uint8))
+    keys = [f"data.root={two_pair_data}", "model.depth=2", "data.tile_size=32"]
+    cfg = load_config(None, [*keys, "train.epochs=1"])
+    calls = [lambda: plan_training(cfg)]  # then each fit's own, not said again before
+    calls += [lambda n=n: fit(cfg, run_dir=tmp_path / f"run{n}", progress=False) for n in (1, 2)]
+    for n, call in enumerate(calls):
+        with caplog.at_level(logging.INFO):
+            call()
+        assert caplog.text.count("more/ (1 image file) is not read") == 1, n
+        caplog.clear()

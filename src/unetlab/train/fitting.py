@@ -20,6 +20,7 @@ from unetlab.config import Config, given_config
 from unetlab.config.keywords import checks_keywords
 from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.pairs import refuse_missing_root, refuse_no_root
+from unetlab.data.read_notes import said_in_call
 from unetlab.data.split_record import SPLIT_FILE
 from unetlab.distributed import Group
 from unetlab.errors import Spelled, UnetlabError, first_line
@@ -61,6 +62,7 @@ log = logging.getLogger(__name__)
 
 @checks_keywords
 @reads_grey_masks_as_config
+@said_in_call()  # a notebook's second fit says its data's notes again (s57), as predict_folder
 def fit(
     cfg: Config,
     *,
