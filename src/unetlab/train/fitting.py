@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 
 @checks_keywords
 @reads_grey_masks_as_config
-@said_in_call()  # a notebook's second fit says its data's notes again (s57), as predict_folder
+@said_in_call()  # a notebook's second fit says its data's notes again (s57)
 def fit(
     cfg: Config,
     *,
@@ -96,9 +96,8 @@ def fit(
 
     ``progress``: each epoch's bar (log lines: :func:`~unetlab.train.log.console_log`).
     ``plan``: a :class:`unetlab.plan.Plan` (reasons to train.log, values as trained to plan.yaml).
-    ``clock``: seconds for ``train.max_minutes``. ``split``: another run's split record
-    (:func:`~unetlab.data.split_record.read_split`) repeated on its files (changed: refused).
-    ``config_file``: where ``cfg`` was loaded from (a run's config.yaml on other data warns)."""
+    ``clock``: seconds for ``train.max_minutes``. ``split``: a run's ``read_split`` repeated
+    (changed: refused). ``config_file``: ``cfg``'s (a run's config.yaml on other data warns)."""
     cfg, resume, plan = _prepared(cfg, run_dir, resume=resume, progress=progress, plan=plan)
     group = Group.from_env()
     device = group.device(resolve_device(cfg.train.device, "train.device: cpu (--device cpu)"))
