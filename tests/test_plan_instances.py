@@ -87,7 +87,7 @@ def test_small_instance_sets_are_planned_as_instances_with_no_setting(tmp_path, 
 
 def test_data_target_instances_is_honoured_where_auto_reads_classes(tmp_path):
     root = write_ids(tmp_path / "data", dtype=np.uint8)  # 8-bit ids 0..k: auto reads classes
-    with pytest.raises(DatasetError, match="one file only .*data.target=instances"):
+    with pytest.raises(DatasetError, match="one file only .*cfg.data.target = 'instances'"):
         plan_training(_cfg(root))
     planned, _ = plan_training(_cfg(root, "data.target=instances"))
     assert planned.data.target == "instances"
