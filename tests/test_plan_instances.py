@@ -200,16 +200,18 @@ def test_the_same_ids_in_every_mask_are_said_to_look_like_object_ids(tmp_path, c
     (line,) = [r for r in caplog.records if r.getMessage().startswith("mask values found")]
     assert line.levelno == logging.WARNING
     said = (
-        "mask values found: [0, 1, 2, 3, 4, 5], one class each (data.label_values sets them "
+        "mask values found: [0, 1, 2, 3, 4, 5], one class each ({} sets them "
         "otherwise); they look like object ids: each of the 6 masks holds the same 5 values, "
         "each one region (a tracked movie's ids?); if each value is one object, "
-    )
-    assert line.getMessage() == said + "--set data.target=instances"
+    )  # each caller's key (the bare data.label_values to both, s57)
+    cli = said.format("--set 'data.label_values=[...]'")
+    assert line.getMessage() == cli + "--set data.target=instances"
     caplog.clear()  # fit in a notebook: as Python sets it (s53: it was told --set)
     with caplog.at_level(logging.INFO, logger="unetlab"):
         prepare_data(_cfg(root))
     (line,) = [r for r in caplog.records if r.getMessage().startswith("mask values found")]
-    assert line.getMessage() == said + "cfg.data.target = 'instances'"
+    python = said.format("cfg.data.label_values = [...]")
+    assert line.getMessage() == python + "cfg.data.target = 'instances'"
 
 
 def test_classes_are_not_said_to_look_like_object_ids():

@@ -32,6 +32,7 @@ from unetlab.data.colour import channels_kind
 from unetlab.data.exclude import check_exclude_rows, kept_rows, mirrored, region
 from unetlab.data.fingerprint import (
     LOSSY_SUFFIXES,
+    SOME_IGNORE_VALUE,
     TARGET_INSTANCES,
     MaskValues,
     instance_masks,
@@ -1038,7 +1039,8 @@ def _fix_hint(found: list[int], unknown: set[int]) -> str:
     classes = set_to("data.label_values", found)  # quoted: the shell split its list (s54)
     return (  # said as the caller sets it (said_as: a notebook's fit was told the CLI's, s53)
         f"the masks hold the values {found}: if each is a class, {said_as(classes)} "
-        f"({len(found)} classes); mark unlabelled pixels with data.ignore_value; or fix the masks"
+        f"({len(found)} classes); mark unlabelled pixels with {said_as(SOME_IGNORE_VALUE)}; or "
+        "fix the masks"
     )
 
 

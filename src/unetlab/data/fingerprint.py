@@ -1026,6 +1026,9 @@ def _lonely_fix(value: int, naming: Callable[[int], str]) -> str:
 #: the classes' values set, as the caller sets them (:func:`said_as`: a list of problems told
 #: both the bare keys "set data.label_values ..., or data.target=instances", s57)
 CLASS_VALUES = set_to("data.label_values", Blank("[...]"))
+#: the setting that names the value of unlabelled pixels, as the caller sets it (:func:`said_as`:
+#: plan_training in a notebook was told ``--set data.ignore_value=V``, s53)
+SOME_IGNORE_VALUE = set_to("data.ignore_value", Blank("V"))
 
 
 def names_fix(value: int) -> str:

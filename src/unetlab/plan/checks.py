@@ -13,6 +13,7 @@ from unetlab.data.checks import channel_problems
 from unetlab.data.classes import palette_words, read_class_names
 from unetlab.data.colour_table import VOID_NAMES, ColourTable, read_colour_table
 from unetlab.data.fingerprint import (
+    SOME_IGNORE_VALUE,
     Fingerprint,
     fill_value,
     ignoring,
@@ -36,7 +37,7 @@ from unetlab.data.void import (
     void_beside_classes,
     void_line,
 )
-from unetlab.errors import Blank, said_as, set_all, set_to
+from unetlab.errors import said_as, set_all, set_to
 from unetlab.plan.geometry import Geometry
 from unetlab.plan.record import show
 from unetlab.words import first_listed
@@ -322,11 +323,6 @@ def label_value_problems(fp: Fingerprint, cfg: Config) -> list[str]:
         + said_as(set_all(fix))
         + unlabelled
     ]
-
-
-#: the setting that names the value of unlabelled pixels, as the caller sets it (:func:`said_as`:
-#: plan_training in a notebook was told ``--set data.ignore_value=V``, s53)
-SOME_IGNORE_VALUE = set_to("data.ignore_value", Blank("V"))
 
 
 def _small_fix(geometry: Geometry) -> str:

@@ -24,7 +24,7 @@ from unetlab.data.datasets import (
     split_kind,
     split_move,
 )
-from unetlab.data.fingerprint import TARGET_INSTANCES, object_ids_note
+from unetlab.data.fingerprint import CLASS_VALUES, TARGET_INSTANCES, object_ids_note
 from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.instances import CLASS_NAMES, object_statistics
 from unetlab.data.labels import IGNORE_INDEX, instances
@@ -468,8 +468,8 @@ def _label_values(d, pairs, scan, palette, declared=None) -> tuple[list[int], in
     ids = None if named or scan is None else object_ids_note(scan.masks)  # said, not decided
     log.log(
         logging.INFO if ids is None else logging.WARNING,
-        "mask values found: %s, one class each (data.label_values sets them otherwise)%s",
-        *(label_values, "" if ids is None else f"; {ids}"),
+        "mask values found: %s, one class each (%s sets them otherwise)%s",
+        *(label_values, said_as(CLASS_VALUES), "" if ids is None else f"; {ids}"),
     )
     if declared and set(label_values) <= set(declared):
         label_values = sorted(set(declared) - {ignore_value})
