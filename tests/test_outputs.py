@@ -730,3 +730,23 @@ def test_out_of_memory_tells_python_callers_their_keywords(work, monkeypatch):
         fitting.fit(load_config(None, keys), run_dir=work / "py", progress=False)
     said = "; lower cfg.train.batch_size or cfg.data.tile_size (or train on the GPU)"
     assert str(caught.value).endswith(said)
+
+
+def test_a_runs_file_is_refused_naming_each_callers_writer_and_overwrite(tmp_path):
+    """A run's file refused to Python said "unetlab evaluate never replaces a run's files (not
+    even with --overwrite)", a command and a flag it has not (s57)."""
+    from unetlab.errors import command_spelling
+    from unetlab.manifest import record
+    from unetlab.outputs import claim_files
+
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "m.json").write_text("{}")
+    record(tmp_path / "run", ["m.json"], command="train")
+    with pytest.raises(OutputError) as python:
+        claim_files([tmp_path / "run" / "m.json"], command="evaluate", overwrite=True)
+    said = "this call never replaces a run's files (not even with overwrite=True): choose"
+    assert said in str(python.value)
+    with pytest.raises(OutputError) as cli, command_spelling():
+        claim_files([tmp_path / "run" / "m.json"], command="evaluate", overwrite=True)
+    said = "unetlab evaluate never replaces a run's files (not even with --overwrite): choose"
+    assert said in str(cli.value)

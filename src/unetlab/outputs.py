@@ -56,7 +56,14 @@ from unetlab.atomic import (
     when_written,
     write_error,
 )
-from unetlab.errors import FolderInUseError, OutputError, UnetlabError, in_command
+from unetlab.errors import (
+    FolderInUseError,
+    OutputError,
+    Spelled,
+    UnetlabError,
+    in_command,
+    said_as,
+)
 from unetlab.manifest import (  # noqa: F401 (the manifest's names: re-exported)
     FIELDS,
     MANIFEST,
@@ -102,6 +109,9 @@ RECORD_FILES = {"predict": "predict.json"}
 OVERWRITE_FIX = "add --overwrite"
 #: the fix of a refused output, as a Python caller spells it
 PYTHON_OVERWRITE_FIX = "pass overwrite=True"
+#: the setting that replaces outputs, as the caller gives it (:func:`said_as`: a run's files
+#: were refused to Python "not even with --overwrite", s57)
+OVERWRITE = Spelled("overwrite=True", "--overwrite")
 #: the suffixes of the formats single-file outputs are written in (``claim_files(formats=)``)
 FORMAT_SUFFIXES = {
     "JSON": (".json",),
@@ -370,8 +380,9 @@ def _refuse_replacing(
     Cheap when nothing is refused (called for each of a folder's outputs)."""
     if RUN_COMMAND in writers and command != RUN_COMMAND:
         raise OutputError(
-            f"{folder / name} is a file of the training run in {folder} and unetlab {command} "
-            "never replaces a run's files (not even with --overwrite): choose another path"
+            f"{folder / name} is a file of the training run in {folder} and "
+            f"{_writer(f'unetlab {command}')} never replaces a run's files (not even with "
+            f"{said_as(OVERWRITE)}): choose another path"
         )
     if command in writers or overwrite or not exists:
         return
