@@ -20,7 +20,7 @@ from unetlab.data.colour_table import VOID
 from unetlab.data.grey_masks import grey_masks_read_as, grey_masks_reading
 from unetlab.data.io import read_mask, write_png
 from unetlab.data.pairs import PairReader
-from unetlab.errors import ImageReadError, UnetlabError
+from unetlab.errors import ImageReadError, UnetlabError, command_spelling
 
 TABLE = "128 64 128 road\n70 130 180 sky\n70 70 70 building\n0 0 0 void\n"
 
@@ -257,10 +257,15 @@ def test_values_of_no_table_row_are_named_by_its_rows_or_data_class_names(tmp_pa
     assert "class_names.txt" not in str(err.value)
     assert (
         "mask value 200 is found in one file only "
-        f"({root / 'train' / 'masks' / 'r0.png'}): fix that mask, name it in "
-        "data.class_names (class_colors.txt's class rows are values 0-2 only) or keep it as "
-        "a class (cfg.data.label_values = [...], each class's value)"
-    ) in str(err.value)
+        f"({root / 'train' / 'masks' / 'r0.png'}): fix that mask, name it with "
+        "cfg.data.class_names = {VALUE: NAME, ...} (class_colors.txt's class rows are values "
+        "0-2 only) or keep it as a class (cfg.data.label_values = [...], each class's value)"
+    ) in str(err.value)  # Python's keys (s57: the bare data.class_names, data.label_values)
+    with pytest.raises(UnetlabError) as err, command_spelling():
+        check_training_data(load_config(None, key))
+    assert "name it with --set 'data.class_names={VALUE: NAME, ...}' (class_colors" in str(
+        err.value
+    )
     named = "data.class_names={0: road, 1: sky, 2: building, 200: bus}"
     check_training_data(load_config(None, [*key, named]))  # the fix it names
     root = _indexed_set(tmp_path / "e", {0: 3})

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.names import loose
-from unetlab.errors import DatasetError, ImageReadError
+from unetlab.errors import Blank, DatasetError, ImageReadError, said_as, set_to
 
 COLOURS_FILE = "class_colors.txt"
 CAMVID_FILE = "class_dict.csv"
@@ -112,7 +112,12 @@ class ColourTable:
         if list(values) == list(range(count, count + len(values))):
             rows = "a class row" if len(values) == 1 else "class rows"
             return f"add {it} to {file} as {rows} after its last (its classes are {held})"
-        return f"name {it} in data.class_names ({file}'s class rows are {held} only)"
+        named = said_as(CLASS_NAMES)  # each caller's (the bare key to both, s57)
+        return f"name {it} with {named} ({file}'s class rows are {held} only)"
+
+
+#: the classes named by value, as the caller sets them (:func:`said_as`)
+CLASS_NAMES = set_to("data.class_names", Blank("{VALUE: NAME, ...}"))
 
 
 def _keys(rgb: np.ndarray) -> np.ndarray:
