@@ -1,6 +1,5 @@
 """A streamed slide's float outputs (probabilities) are written at deflate level 1: the
-same Deflate tag, the values bit for bit; labels keep zlib's default level (review s56). A
-whole image's probabilities too (they were written uncompressed: s57)."""
+same Deflate tag, the values bit for bit; labels keep zlib's default level (review s56)."""
 
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ def _zlib_levels(path) -> set[int]:
     level of the pyramid."""
     found = set()
     with tifffile.TiffFile(path) as tif, open(path, "rb") as raw:
-        pages = [*tif.pages, *(tif.pages[0].pages or [])]  # every page, level 0's SubIFDs
+        pages = [tif.pages[0], *tif.pages[0].pages]  # level 0 and its SubIFDs
         for page in pages:
             assert page.compression == tifffile.COMPRESSION.ADOBE_DEFLATE
             for offset in page.dataoffsets:
@@ -47,17 +46,3 @@ def test_probabilities_are_deflated_fast_and_read_back_bit_for_bit(tmp_path, mon
     labels = (probabilities.argmax(0) + 1).astype(np.uint8)
     back, levels = _written(tmp_path, "l.tif", labels, "yx", downsample="nearest")
     assert np.array_equal(back, labels) and levels == {2}  # zlib's default, as before
-
-
-def test_a_whole_images_probabilities_are_deflated_as_a_slides(tmp_path):
-    from unetlab import UNet, predict_image
-    from unetlab.inference.files import predict_file
-
-    model = UNet(1, 3, depth=2, base_channels=2, padding="same").eval()
-    image = np.random.default_rng(0).integers(0, 255, (2, 24, 20), np.uint8)  # a stack
-    tifffile.imwrite(tmp_path / "p.tif", image)
-    written = predict_file(model, tmp_path / "p.tif", tmp_path / "out", save_probabilities=True)
-    (prob,) = [p for p in written if p.name == "p_prob.tif"]
-    assert _zlib_levels(prob) == {0}  # both pages at zlib level 1 (FLEVEL 0), as a slide's
-    expected = np.stack([predict_image(model, page) for page in image])
-    assert tifffile.imread(prob).tobytes() == expected.tobytes()

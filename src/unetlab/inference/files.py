@@ -76,7 +76,6 @@ from unetlab.data.nodata import (
     invalid_pages,
     nodata_tag,
 )
-from unetlab.data.ome import FLOAT_DEFLATE_LEVEL
 from unetlab.data.positions import each_position, position_of, reading_position
 from unetlab.data.read_notes import note_once, note_side, note_written, read_notes
 from unetlab.data.shown import shown_path
@@ -879,18 +878,7 @@ def _write_probabilities(file: _File, path: Path, probs: list, meta: dict, axes)
     prob, prob_axes = _hyperstack(probs, axes, "CYX")
     prob_meta = _probability_meta(meta, probs[0].shape[0], len(probs), prob_axes, axes)
     prob_meta = tiff_kwargs(prob_meta, file.record)
-    # deflated at the streamed map's level, as the labels beside it are deflated (it was
-    # written uncompressed: 50.3 MB, now 40.8 MB, 0.1 s -> 1.1 s for 3 x 2,048^2: s57,
-    # bench/whole_prob_write.py)
-    level = {"level": FLOAT_DEFLATE_LEVEL}
-    write_tiff(
-        path,
-        prob,
-        photometric="minisblack",
-        compression=COMPRESSION,
-        compressionargs=level,
-        **prob_meta,
-    )
+    write_tiff(path, prob, photometric="minisblack", **prob_meta)
     return path
 
 
