@@ -96,8 +96,8 @@ def test_label_values_color_skip_existing_and_channel_mismatch(folder, capsys):
     assert Image.open(out / "deep.png").mode == "P"
     tifffile.imwrite(folder / "two.tif", np.zeros((8, 8, 2), np.uint8), planarconfig="contig")
     capsys.readouterr()
-    assert main([*args, "--input", str(folder / "two.tif")]) == 3
-    assert "two.tif: has 2 channels, the model takes 1: choose one with --channel C" in (
+    assert main([*args, "--input", str(folder / "two.tif")]) == 2  # refused up front (s57)
+    assert "two.tif, has 2 channels, the model takes 1: choose one with --channel C" in (
         capsys.readouterr().err
     )
 

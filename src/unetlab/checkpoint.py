@@ -265,6 +265,14 @@ def checkpoint_channels(path: str | os.PathLike) -> int | None:
     return None if parts is None else _in_channels(parts)
 
 
+def checkpoint_takes(path: str | os.PathLike) -> tuple[int, object] | None:
+    """The channels the net of the unetlab checkpoint at ``path`` takes and the channel of
+    its images it trained on (``channel``: an index, a band list, None for all), read
+    without its weights; None for any other path (a bioimage.io package, no file)."""
+    parts = _parts_at(path)
+    return None if parts is None else (_in_channels(parts), parts.get("channel"))
+
+
 def _parts_at(path: str | os.PathLike) -> dict | None:
     """:func:`_parts` of ``path`` where it is a file, else None."""
     return _parts(Path(path)) if Path(path).is_file() else None

@@ -351,11 +351,14 @@ def _one_folder(inputs: list[str]) -> str | None:
 def _refuse_for_every_file(args, files: list[Path]) -> None:
     """UnetlabError, before any file, for flags every file would fail alike: ``--axes``
     given to no TIFF, a ``--channel`` beyond the channels of every input (s53, s54); a band
-    list's line told the channels the checkpoint's net takes (read without its weights)."""
-    from unetlab.inference.every_file import refuse_for_every_file
+    list's line told the channels the checkpoint's net takes (read without its weights);
+    inputs all of a channel count the checkpoint's net cannot take (s57)."""
+    from unetlab.checkpoint import checkpoint_takes
+    from unetlab.inference.every_file import Takes, refuse_for_every_file
 
     settings = {"axes": args.axes, "channel": channel_args(args.channel)}
-    refuse_for_every_file(", ".join(args.input), files, settings, channels=_bands_model(args))
+    takes = None if (read := checkpoint_takes(args.checkpoint)) is None else Takes(*read)
+    refuse_for_every_file(", ".join(args.input), files, settings, takes=takes)
 
 
 def _bands_model(args) -> int | None:

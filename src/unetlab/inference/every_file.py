@@ -28,19 +28,108 @@ CHANNEL_AS = Spelled("channel={}", "--channel {}")
 _PALETTE = 3
 
 
+class Takes(NamedTuple):
+    """What a model takes, known before any input is read: its input ``channels``, and the
+    ``channel`` of its images it records training on (``data.channel``: an index, a band
+    list; None: all of them)."""
+
+    channels: int
+    channel: int | tuple | list | None = None
+
+
 def refuse_for_every_file(
-    where, paths: Sequence[str | os.PathLike], settings: dict, *, channels: int | None = None
+    where,
+    paths: Sequence[str | os.PathLike],
+    settings: dict,
+    *,
+    channels: int | None = None,
+    takes: Takes | None = None,
 ) -> None:
     """UnetlabError (ImageReadError) before any file for the ``settings`` (``axes``,
     ``channel``) that each of ``paths`` would fail alike; ``where``: the inputs they were
     found in as given (a folder, a glob, a list of them); ``channels``: the model's input
-    channels, where known before it loads (:func:`known_channels`)."""
+    channels, where known before it loads (:func:`known_channels`); ``takes``: those and
+    the channel it trained on, where known: inputs all of a channel count it cannot take
+    are refused too (:func:`wrong_count`)."""
     if not isinstance(where, (str, os.PathLike)):
         where = ", ".join(map(str, where))
     refuse_untiffed_axes(where, paths, settings.get("axes"))
     channel, axes = given_options(settings).channel, settings.get("axes")
+    channels = takes.channels if takes is not None else channels
     if (line := absent_channel(paths, channel, axes=axes, channels=channels)) is not None:
         raise UnetlabError(**line)
+    if (line := wrong_count(paths, channel, axes=axes, takes=takes)) is not None:
+        raise UnetlabError(**line)
+
+
+def wrong_count(paths: Sequence, channel, *, axes=None, takes: Takes | None) -> dict | None:
+    """The refusal (``message`` and ``cli``) where every input of ``paths`` has, by its
+    header exactly, the same count of channels, 2 or more, that the model (``takes``) cannot
+    take: a ``channel`` index for a model of several channels (it was told to leave the
+    index out "to give it all 3 channels" of 2-channel inputs, s57), or none given to a
+    model that records no channel of its own and takes another count (not the luminance of
+    a colour picture's 3 or 4 for a 1-channel model, nor RGB of RGBA). Each file failed
+    alike, after the model loaded (s57). Headers are read while they agree; the first
+    input's alone where it fits."""
+    asked = isinstance(channel, int) and not isinstance(channel, bool)
+    if takes is None or not paths or not (asked or channel is None):
+        return None
+    first = _bound_once(paths[0], axes)
+    if first is None or _fits(first[0], takes, asked=asked):
+        return None
+    if (have := _same_count(paths, axes)) is None:
+        return None
+    holders, model = _holders(paths, _Bound(have, True), same=True), takes.channels
+    return worded(
+        lambda words: _count_line(words, holders, have, model, asked),
+        {"form": CHANNEL_AS.python, "given": _given(channel).python},
+        {"form": CHANNEL_AS.cli, "given": _given(channel).cli},
+    )
+
+
+#: the channel counts of inputs a model of as many (the key) takes, converted: a colour
+#: picture's luminance, an RGBA picture's RGB (:func:`~unetlab.inference.predict._converted`)
+_CONVERTED = {1: (3, 4), 3: (4,)}
+
+
+def _fits(have: int, takes: Takes, *, asked: bool) -> bool:
+    """Whether inputs of ``have`` channels may be predicted by a model that ``takes``, a
+    channel index ``asked`` for or not (:func:`wrong_count`): a grey input's pages may be
+    its channels, one channel of theirs feeds a 1-channel model (out of range:
+    :func:`absent_channel`)."""
+    if have < 2 or have == takes.channels:
+        return True
+    if asked:
+        return takes.channels == 1
+    return takes.channel is not None or have in _CONVERTED.get(takes.channels, ())
+
+
+def _same_count(paths: Sequence, axes) -> int | None:
+    """The channel count every input of ``paths`` has exactly by its header; None as soon
+    as one's header cannot say, counts pages that may be channels, or differs."""
+    counts = set()
+    for path in paths:
+        bound = _bound_once(path, axes)
+        if bound is None or not bound[1] or counts - {bound[0]}:
+            return None
+        counts.add(bound[0])
+    return counts.pop()
+
+
+def _count_line(words, holders: str, have: int, model: int, asked: bool) -> str:
+    """``--channel 0 was asked for, but the model takes 3 channels and all 2 inputs (a.tif,
+    ...) have 2: ...`` or ``all 2 inputs (a.tif, ...) have 2 channels, the model takes 3:
+    ...`` in the spelling of ``words`` (:func:`wrong_count`)."""
+    form = words["form"]
+    trained = f"predict them with a model trained on {have}-channel images"
+    if asked:
+        lead = f"{words['given']} was asked for, but the model takes {model} channels"
+        one = f"{form.format('').strip()} picks its channel"
+        return f"{lead} and {holders} {have}: {trained}, or a 1-channel one ({one})"
+    lead = f"{holders} {have} channels, the model takes {model}"
+    if model == 1:
+        return f"{lead}: choose one with {form.format('C')}, e.g. the nuclear stain, or {trained}"
+    return f"{lead}: give images of {model} channels, or {trained}"
 
 
 def known_channels(model) -> int | None:
@@ -200,12 +289,12 @@ def _too_few_for_bands(which: str, most: int, listed: _Listed, form: str) -> tup
     return said, f"{fix} channels or fewer (no list of theirs feeds a {need}-channel one)"
 
 
-def _holders(paths: Sequence, bound: _Bound) -> str:
+def _holders(paths: Sequence, bound: _Bound, *, same: bool = False) -> str:
     """Which inputs have the channels of ``bound``: ``the input, a.png, has (at most)`` or
-    ``all 2 inputs (a.png, ...) have (at most)``."""
+    ``all 2 inputs (a.png, ...) have (at most)``; ``same``: each has that count exactly."""
     if len(paths) == 1:
         return f"the input, {paths[0]}, has" + ("" if bound.exact else " at most")
-    many = " at most" if bound.most > 1 else ""
+    many = " at most" if bound.most > 1 and not same else ""
     return f"all {len(paths)} inputs ({paths[0]}, ...) have{many}"
 
 

@@ -56,7 +56,12 @@ from unetlab.inference.earlier_outputs import (
     outputs_line,
     pattern_outputs_line,
 )
-from unetlab.inference.every_file import given_options, known_channels, refuse_for_every_file
+from unetlab.inference.every_file import (
+    Takes,
+    given_options,
+    known_channels,
+    refuse_for_every_file,
+)
 from unetlab.inference.files import (
     check_options,
     check_path,
@@ -835,7 +840,7 @@ def predict_folder(
     check_axes(settings.get("axes")), check_source(model)  # not each file failed by them
     checked(progress, "each input's name")
     inputs, out_dir = _checked_paths(inputs, out_dir)  # an iterable as a list: read once
-    not_read, files = _found(inputs, settings, known_channels(model))
+    not_read, files = _found(inputs, settings, model)
     apart = shared_outputs(out_dir, files, **outputs.wanted)  # failed; the others go on
     load = _Loaded(model, outputs, dict(name=name, **settings))
     if isinstance(model, torch.nn.Module):  # bad settings refused before the folder is touched
@@ -849,13 +854,16 @@ def predict_folder(
     return result
 
 
-def _found(inputs, settings: dict, channels: int | None) -> tuple[list[Path], list[Path]]:
+def _found(inputs, settings: dict, model) -> tuple[list[Path], list[Path]]:
     """The inputs of a microscope format that are not read (named: :func:`say_unread`) and
     the files found (:func:`find_inputs`); UnetlabError where ``settings`` would fail every
-    file alike (axes no TIFF takes, a channel none has: :func:`refuse_for_every_file`, told
-    the model's input ``channels`` where known)."""
+    file alike (axes no TIFF takes, a channel none has, inputs all of a channel count the
+    ``model`` cannot take: :func:`refuse_for_every_file`, told what it takes where it is
+    loaded)."""
     not_read, files = say_unread(inputs), find_inputs(inputs)
-    refuse_for_every_file(inputs, files, settings, channels=channels)
+    channels = known_channels(model)  # a loader function's: not known yet
+    takes = None if channels is None else Takes(channels, getattr(model, "channel", None))
+    refuse_for_every_file(inputs, files, settings, takes=takes)
     return not_read, files
 
 

@@ -1,0 +1,86 @@
+"""Bad input, s57 badinput7: one clear line naming the problem and the fix, each caller its
+form."""
+
+from pathlib import Path
+
+import pytest
+
+from unetlab.checkpoint import save_model
+from unetlab.cli import main
+from unetlab.errors import UnetlabError
+from unetlab.inference.folders import predict_folder
+from unetlab.models import UNet
+
+from .test_bad_input5 import _cyx
+
+
+def _predict_line(
+    tmp_path: Path, model: UNet, *flags: str, capsys, out: str = "out"
+) -> tuple[int, str]:
+    """The exit status and last line of ``predict`` of ``tmp_path/in`` with ``model`` into
+    ``tmp_path/out``."""
+    save_model(tmp_path / "c.pt", model, overwrite=True)
+    args = ["predict", "--checkpoint", str(tmp_path / "c.pt"), "--input", str(tmp_path / "in")]
+    rc = main([*args, "--output", str(tmp_path / out), *flags])
+    return rc, capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def _net(channels: int) -> UNet:
+    return UNet(channels, 2, depth=2, base_channels=4, padding="same")
+
+
+def test_a_channel_index_for_a_wider_model_is_told_what_the_inputs_have(tmp_path, capsys):
+    """``--channel 0`` of 2-channel inputs with a 3-channel model was told "leave --channel
+    out to give it all 3 channels", which the inputs do not have: the line says they have 2
+    and names the models that fit, up front (exit 2, no output folder), in each caller's
+    form."""
+    a = _cyx(tmp_path / "in" / "a.tif", 2)
+    _cyx(tmp_path / "in" / "b.tif", 2)
+    rc, line = _predict_line(tmp_path, _net(3), "--channel", "0", capsys=capsys)
+    assert rc == 2 and not (tmp_path / "out").exists()
+    assert line == (
+        "unetlab predict: error: --channel 0 was asked for, but the model takes 3 channels "
+        f"and all 2 inputs ({a}, ...) have 2: predict them with a model trained on 2-channel "
+        "images, or a 1-channel one (--channel picks its channel)"
+    ), line
+    with pytest.raises(UnetlabError, match=r"^channel=0 was asked for.*\(channel= picks its"):
+        predict_folder(_net(3), tmp_path / "in", tmp_path / "out", channel=0, progress=False)
+
+
+def test_inputs_all_of_a_count_the_model_cannot_take_are_refused_once(tmp_path, capsys):
+    """2-channel inputs to a 3-channel model failed file by file after the model loaded:
+    one line up front, exit 2; a model of their count predicts them."""
+    a = _cyx(tmp_path / "in" / "a.tif", 2)
+    _cyx(tmp_path / "in" / "b.tif", 2)
+    rc, line = _predict_line(tmp_path, _net(3), capsys=capsys)
+    assert rc == 2 and not (tmp_path / "out").exists()
+    assert line == (
+        f"unetlab predict: error: all 2 inputs ({a}, ...) have 2 channels, the model takes "
+        "3: give images of 3 channels, or predict them with a model trained on 2-channel "
+        "images"
+    ), line
+    rc, line = _predict_line(tmp_path, _net(1), capsys=capsys)  # to a grey model
+    assert rc == 2 and line.endswith(
+        "the model takes 1: choose one with --channel C, e.g. the nuclear stain, or predict "
+        "them with a model trained on 2-channel images"
+    ), line
+    mixed = tmp_path / "in" / "c.tif"
+    _cyx(mixed, 3)  # one input the model takes: predicted, the others fail alone
+    rc, line = _predict_line(tmp_path, _net(3), capsys=capsys, out="mixed")
+    assert rc == 3 and line.endswith(
+        "b.tif: has 2 channels but the model expects 3; "
+        + ("convert the image or use a model trained on 2-channel images")
+    ), line
+    mixed.unlink()
+    recorded = _net(3)
+    recorded.channel = [1, 0, 1]  # the bands it trained on: theirs, no refusal up front
+    rc, line = _predict_line(tmp_path, recorded, capsys=capsys, out="bands")
+    assert "the model takes 3" not in line, line
+
+
+def test_a_python_caller_is_refused_once_for_inputs_the_model_cannot_take(tmp_path):
+    """predict_folder with a loaded model: the same one line, before any file is written."""
+    _cyx(tmp_path / "in" / "a.tif", 2)
+    with pytest.raises(UnetlabError, match=r"^the input, .*a\.tif, has 2 channels, the model"):
+        predict_folder(_net(3), tmp_path / "in", tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
