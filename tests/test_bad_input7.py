@@ -3,7 +3,9 @@ form."""
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from unetlab.checkpoint import save_model
 from unetlab.cli import main
@@ -84,3 +86,32 @@ def test_a_python_caller_is_refused_once_for_inputs_the_model_cannot_take(tmp_pa
     with pytest.raises(UnetlabError, match=r"^the input, .*a\.tif, has 2 channels, the model"):
         predict_folder(_net(3), tmp_path / "in", tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_mask_classes_names_the_python_forms_to_a_python_caller(tmp_path, capsys):
+    """mask_classes' lines named ``--label-values``, ``--ignore-value V`` and
+    ``--instances`` to Python callers: each caller its form, one value said as one."""
+    from unetlab.data.weightmap import mask_classes
+
+    grid = np.zeros((8, 8), np.uint8)
+    grid[::4] = 255
+    with pytest.raises(UnetlabError) as refused:
+        mask_classes({"a": grid, "b": np.where(grid, 7, 9)}, label_values=[0, 255])
+    assert str(refused.value) == (
+        "b holds mask values 7, 9, not among label_values=[0, 255]: add them, or ignore_value=V"
+    )
+    many = np.arange(64, dtype=np.uint8).reshape(8, 8)
+    with pytest.raises(UnetlabError) as refused:
+        mask_classes({"m": many})
+    assert str(refused.value).endswith(
+        "(one value per class), label_values with the classes' values, or instance_weight_map "
+        "for object ids"
+    ), str(refused.value)
+    Image.fromarray(many).save(tmp_path / "m.png")
+    argv = ["weightmap", str(tmp_path / "m.png"), "--output", str(tmp_path / "o")]
+    assert main(argv) == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith("--label-values with the classes' values, or --instances for object ids")
+    )

@@ -423,26 +423,47 @@ def mask_classes(
     found = {name: {int(v) for v in np.unique(mask)} for name, mask in masks.items()}
     for name, held in found.items():
         if label_values is None and len(held) > MASK_VALUES:
-            raise UnetlabError(
-                f"{name} holds {len(held)} distinct values: it looks like an image or a mask "
-                "of object ids, not a class mask: give the class masks (one value per class), "
-                "--label-values with the classes' values, or --instances for object ids"
-            )
+            raise UnetlabError(**_many_values(name, len(held)))
     if label_values is None:
         _refuse_negative(found, ignore_value)
     values = list(label_values or sorted(set().union(*found.values()) - {ignore_value}))
     for name, held in found.items():
         if unknown := sorted(held - {*values, ignore_value}):
-            raise UnetlabError(
-                f"{name} holds mask value(s) {', '.join(map(str, unknown))}, not among "
-                f"--label-values {' '.join(map(str, values))}: add them, or --ignore-value V"
-            )
+            raise UnetlabError(**_unknown_values(name, unknown, values))
     names = list(class_names or [str(v) for v in values])
     if len(names) != len(values):
         raise UnetlabError(
             f"{len(names)} class names for {len(values)} label values {values}: give one each"
         )
     return values, names
+
+
+#: how the fixes of :func:`mask_classes` name masks of object ids, in each caller's form
+_OBJECT_IDS = Spelled("instance_weight_map for object ids", "--instances for object ids")
+
+
+def _many_values(name: str, count: int) -> dict:
+    """The error keywords (:func:`~unetlab.errors.spelled`) of mask ``name`` holding
+    ``count`` distinct values, more than a class mask's (:data:`MASK_VALUES`)."""
+    say = lambda values, ids: (  # noqa: E731
+        f"{name} holds {count} distinct values: it looks like an image or a mask of object "
+        f"ids, not a class mask: give the class masks (one value per class), {values} with "
+        f"the classes' values, or {ids}"
+    )
+    return spelled(say, LABEL_VALUES, _OBJECT_IDS)
+
+
+def _unknown_values(name: str, unknown: list[int], values: list[int]) -> dict:
+    """The error keywords (:func:`~unetlab.errors.spelled`: ``label_values=[0, 1]`` to
+    Python, ``--label-values 0 1`` to the command line, s57) of mask ``name`` holding the
+    ``unknown`` values, not among the classes' ``values``."""
+    given = Spelled(f"label_values={values}", f"--label-values {' '.join(map(str, values))}")
+    one = len(unknown) == 1
+    held = f"{name} holds mask {'value' if one else 'values'} {first_listed(unknown)}"
+    say = lambda among, ignore: (  # noqa: E731
+        f"{held}, not among {among}: add {'it' if one else 'them'}, or {ignore}"
+    )
+    return spelled(say, given, ignore_keyword(Blank("V")))
 
 
 def _refuse_negative(found: Mapping[str, set[int]], ignore_value: int | None) -> None:
