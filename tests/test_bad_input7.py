@@ -115,3 +115,17 @@ def test_mask_classes_names_the_python_forms_to_a_python_caller(tmp_path, capsys
         .err.strip()
         .endswith("--label-values with the classes' values, or --instances for object ids")
     )
+
+
+def test_an_rgba_png_mask_is_said_to_be_rgba(tmp_path):
+    """The reader drops an RGBA PNG's alpha, so its colour mask's line said RGB: RGBA, as
+    stored; an RGB one is still RGB."""
+    from unetlab.data.io import ColourMaskError, read_mask
+
+    pixels = np.zeros((8, 8, 4), np.uint8)
+    pixels[..., 3], pixels[2:5, 2:5, 0] = 255, 200
+    for mode, channels in (("RGBA", 4), ("RGB", 3)):
+        path = tmp_path / f"{mode}.png"
+        Image.fromarray(pixels[..., :channels], mode).save(path)
+        with pytest.raises(ColourMaskError, match=rf"^{path}: this mask is a colour \({mode}\)"):
+            read_mask(path)

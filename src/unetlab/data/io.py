@@ -1151,7 +1151,18 @@ def _mask_values(
         return colours.values_of(_eight_bit(rgb, path), path)  # grey of other greys: greys
     if grey:
         return rgb[..., 0]
-    raise ColourMaskError(path, "RGBA" if arr.shape[-1] == 4 else "RGB")
+    raise ColourMaskError(path, _colour_kind(path, arr))
+
+
+def _colour_kind(path: Path, arr: np.ndarray) -> str:
+    """``"RGBA"`` for a colour mask read with 4 channels or stored as RGBA, whose alpha the
+    reader drops (:func:`_from_pil`: an RGBA PNG was said to be RGB, s57), else ``"RGB"``."""
+    if arr.shape[-1] == 4:
+        return "RGBA"
+    if path.suffix.lower() not in TIFF_SUFFIXES:
+        with contextlib.suppress(OSError), Image.open(path) as im:  # the header only
+            return "RGBA" if im.mode == "RGBA" else "RGB"
+    return "RGB"
 
 
 def _note_grey_read_as_colours(greys: np.ndarray, table: ColourTable, path: Path) -> None:
