@@ -129,3 +129,33 @@ def test_an_rgba_png_mask_is_said_to_be_rgba(tmp_path):
         Image.fromarray(pixels[..., :channels], mode).save(path)
         with pytest.raises(ColourMaskError, match=rf"^{path}: this mask is a colour \({mode}\)"):
             read_mask(path)
+
+
+def _colour_masks(root: Path, colours: int) -> Path:
+    """A data set of two grey images and RGB masks of ``colours`` coloured squares."""
+    mask = np.zeros((64, 64, 3), np.uint8)
+    for i in range(colours):
+        y, x = divmod(i, 8)
+        mask[y * 8 : y * 8 + 6, x * 8 : x * 8 + 6] = (i * 5 + 10, 255 - i * 3, i * 37 % 256)
+    for name in ("a.png", "b.png"):
+        for folder, pixels in (("images", mask[..., 0]), ("masks", mask)):
+            (root / folder).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(pixels).save(root / folder / name)
+    return root
+
+
+def test_colour_masks_under_auto_get_the_fix_of_what_they_look_like(tmp_path, capsys):
+    """Under data.target: auto, RGB masks of 40 colours (an object a colour) were told the
+    class-mask fix (the plan's measuring quoted the error as it was): they get the instance
+    recipe, as auto reads so many values as object ids; 3 colours keep the class fix."""
+    flags = ["--set", "train.epochs=1", "--set", "model.depth=2", "--set", "model.base_channels=4"]
+    for colours, said in ((40, "auto, for a mask of 41 colours) reads one object id"), (3, None)):
+        root = _colour_masks(tmp_path / str(colours), colours)
+        assert main(["train", "--data", str(root), *flags]) == 2
+        err = capsys.readouterr().err
+        assert "masks/a.png: this mask is a colour (RGB) image; " in err, err
+        if said is None:
+            assert "save masks as class indices" in err and "object id" not in err, err
+        else:
+            assert f"the instance mode (data.target: {said}" in err, err
+            assert "becomes ids by np.unique(mask[..., :3]" in err, err

@@ -29,6 +29,7 @@ from torch.utils.data import Dataset
 from unetlab.data.appearance import image_appearance
 from unetlab.data.checks import channel_problems, non_integer_mask, nonfinite_pixels
 from unetlab.data.colour import channels_kind
+from unetlab.data.colour_masks import INSTANCE_MODE, mask_said, said_by, why_ids
 from unetlab.data.exclude import check_exclude_rows, kept_rows, mirrored, region
 from unetlab.data.fingerprint import (
     LOSSY_SUFFIXES,
@@ -54,14 +55,13 @@ from unetlab.data.io import (
     DATA_AXES,
     GIVEN_AXES,
     AxesSetting,
-    ColourMaskError,
     read_stack,
     refuse_untiffed_axes,
 )
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.large_ids import compact_large_ids
 from unetlab.data.mirror import reflect_window
-from unetlab.data.names import ANNOTATION_SUFFIXES, SPLIT_NAMES, holds_object_ids, sub_folder
+from unetlab.data.names import SPLIT_NAMES, holds_object_ids, sub_folder
 from unetlab.data.nodata import InvalidPages, either, filled, valid_pixels
 from unetlab.data.normalize import apply_stats, channels_of, image_stats, pooled_stats, raw_stats
 from unetlab.data.object_sizes import joined, region_facts, sized
@@ -629,7 +629,7 @@ def _scan(pairs: Sequence[Pair], problems: list[str], target: str) -> MaskScan:
         try:
             stack = read_stack(path, mask=True, axes=axes[path])
         except UnetlabError as exc:
-            problems.append(_mask_said(exc, _ids_reader(path, target)))
+            problems.append(mask_said(exc, path, target))
             continue
         if problem := non_integer_mask(str(path), stack):
             problems.append(problem)
@@ -638,30 +638,6 @@ def _scan(pairs: Sequence[Pair], problems: list[str], target: str) -> MaskScan:
         stacks[path] = stack
     folder = any(holds_object_ids(p.mask) for p in pairs)
     return MaskScan(tuple(masks), folder, stacks)
-
-
-#: the reader of masks of object ids, as a colour mask's line names it
-INSTANCE_MODE = "the instance mode (data.target: instances)"
-
-
-def _mask_said(exc: UnetlabError, reader: str | None) -> str:
-    """A mask's problem as a list quotes it; a colour mask that ``reader`` reads as object
-    ids (None: a class mask) is told the fix of an instance mask, not a class mask's (s56)."""
-    if reader is not None and isinstance(exc, ColourMaskError):
-        return exc.ids_line(reader)
-    return quoted(exc)
-
-
-def _ids_reader(mask: Path, target: str) -> str | None:
-    """Who reads ``mask`` as object ids for ``data.target`` ``target``, as a colour mask's
-    line names it: the instance mode, set or chosen by ``auto`` for where the mask lies or
-    what it is (:func:`_why_ids`; s56 review B: a colour mask in ``instances/`` was told a
-    class mask's fix); None for a class mask."""
-    if target == "instances":
-        return INSTANCE_MODE
-    if target == "auto" and holds_object_ids(mask):
-        return f"the instance mode (data.target: auto, for {_why_ids(mask)})"
-    return None
 
 
 #: the semantic target as the caller sets it (:func:`said_as`: fit in a notebook was told the
@@ -696,16 +672,7 @@ def discover_label_values(
 def _why_object_ids(pairs: Sequence[Pair]) -> str:
     """What makes the masks of ``pairs`` object ids by where they sit or what they are
     (:func:`~unetlab.data.names.holds_object_ids`), for the target's line."""
-    return _why_ids(next(p.mask for p in pairs if holds_object_ids(p.mask)))
-
-
-def _why_ids(mask: Path) -> str:
-    """What makes ``mask`` object ids (:func:`_why_object_ids`)."""
-    if mask.is_dir():  # a DSB sample's masks/
-        return "a folder of one mask per object"
-    if mask.suffix.lower() in ANNOTATION_SUFFIXES:
-        return "outlines"
-    return "a folder named instances/"
+    return why_ids(next(p.mask for p in pairs if holds_object_ids(p.mask)))
 
 
 def choose_target(setting: str, pairs: Sequence[Pair], *, scan: MaskScan | None = None) -> str:
@@ -933,7 +900,7 @@ def _load(
     counts) and raise them as one error with ``fix()``; else ``(pair, image, encoded,
     invalid, header)`` (:func:`image_header`) in the order of ``pairs``. ``masks``: mask
     files already read (:func:`scan_masks`), taken rather than read again (opened twice);
-    ``ids``: the masks are object ids (:func:`_mask_said`)."""
+    ``ids``: the masks are object ids (:func:`~unetlab.data.colour_masks.said_by`)."""
     if not pairs:
         raise DatasetError("no image/mask pairs to load")
     problems: list[str] = []
@@ -949,7 +916,7 @@ def _load(
                 header = headers(pair, image)
             encoded = encode(pair, raw, bad)
         except UnetlabError as exc:
-            problems.append(_mask_said(exc, INSTANCE_MODE if ids else None))
+            problems.append(said_by(exc, INSTANCE_MODE if ids else None))
             continue
         problems += _image_problems(pair, image, bad)
         loaded.append((pair, image, encoded, bad, header))

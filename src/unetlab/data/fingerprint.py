@@ -32,9 +32,15 @@ import numpy as np
 from scipy import ndimage
 
 from unetlab.data.checks import non_integer_mask, nonfinite_pixels
+from unetlab.data.colour_masks import mask_said
 from unetlab.data.exclude import check_exclude_rows, edge_bands, excluded_rows
 from unetlab.data.held import kept_reads
-from unetlab.data.instances import TARGETS, looks_like_instances, one_object_per_value
+from unetlab.data.instances import (
+    INSTANCE_VALUES,
+    TARGETS,
+    looks_like_instances,
+    one_object_per_value,
+)
 from unetlab.data.large_ids import largest_compact
 from unetlab.data.merged import MERGED_SHARE, merged_regions
 from unetlab.data.names import holds_object_ids, loose
@@ -57,14 +63,12 @@ from unetlab.errors import (
     DatasetError,
     Spelled,
     UnetlabError,
-    quoted,
     said_as,
     set_to,
     unknown_choice,
 )
 from unetlab.words import numbered
 
-INSTANCE_VALUES = 32  # a mask with more distinct values than this holds object ids
 TOUCH_GAP = 2  # objects at most this many px apart touch
 PERCENTILES = (0.5, 50.0, 99.5)
 MAX_PIXELS = 1 << 18  # intensity percentiles from at most this many pixels per image
@@ -673,7 +677,7 @@ def fingerprint(
         raise UnetlabError(unknown_choice("data.target", target, TARGETS))
     reader = _KeptRows(channel, exclude_rows)  # data.channel: that channel alone is measured
     invalid_of = InvalidPages(reader, nodata)
-    ids = {"auto": None, "semantic": False, "instances": True}[target]
+    ids = _IDS[target]
     how = dict(ignore_value=ignore_value, names=None if target == "auto" else names)
     with kept_reads():  # each file read whole once for training too (unetlab train)
         facts, measured = _measured(_spread(pairs, limit), reader, invalid_of, problems, ids, **how)
@@ -685,14 +689,20 @@ def fingerprint(
     return Fingerprint(facts)
 
 
+#: how each ``data.target`` measures masks: as object ids (True), classes (False), either
+#: by the data set (None: :func:`instance_masks`)
+_IDS = {"auto": None, "semantic": False, "instances": True}
+
+
 def _measured(pairs, reader, invalid_of, problems, instances, *, ignore_value, names):
     """The :class:`PairFacts` of ``pairs`` read as training reads them
     (:func:`_read_as_trained`), and the pairs measured: one that cannot be read is left out
     where ``problems`` collects its problem."""
     facts, measured = [], []
+    target = next(t for t, ids in _IDS.items() if ids is instances)  # a colour mask's fix
     for pair in pairs:
         with keeping_open(pair.image):  # its pixels, nodata and spacing: one open
-            read = _read_as_trained(pair, reader, invalid_of, problems)
+            read = _read_as_trained(pair, reader, invalid_of, problems, target)
             spacing = tiff_spacing(pair.image) if read is not None else None
         if read is None:
             continue
@@ -720,16 +730,19 @@ def _spread(pairs: Sequence[Pair], limit: int) -> list[Pair]:
     return [pairs[i] for i in np.linspace(0, len(pairs) - 1, limit).astype(int)]
 
 
-def _read_as_trained(pair: Pair, reader, invalid_of, problems: list[str] | None):
+def _read_as_trained(pair: Pair, reader, invalid_of, problems: list[str] | None, target: str):
     """(image as training sees it, mask, nodata pixels or None) of ``pair``; None when it
-    cannot be measured and ``problems`` collects why (else that raises a DatasetError)."""
+    cannot be measured and ``problems`` collects why (else that raises a DatasetError); a
+    colour mask told the fix of the reader ``target`` gives it
+    (:func:`~unetlab.data.colour_masks.mask_said`: a colour instance mask was told a class
+    mask's, s57)."""
     try:
         image, mask = reader(pair)
         invalid = invalid_of(pair)
         found = _pair_problems(pair, image, mask, invalid)
         image = _as_trained(image, invalid)
     except UnetlabError as exc:
-        found = [quoted(exc)]
+        found = [mask_said(exc, pair.mask, target)]
     if found and problems is None:
         raise DatasetError("; ".join(found))
     if found:

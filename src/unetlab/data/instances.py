@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 BACKGROUND, BOUNDARY, INTERIOR = 0, 1, 2
 CLASS_NAMES = ("background", "boundary", "interior")
 TARGETS = ("auto", "semantic", "instances")
+INSTANCE_VALUES = 32  # a mask with more distinct values than this holds object ids
 _FOUR_CONNECTED = ndimage.generate_binary_structure(2, 1)
 #: the setting that makes a mask value no label, as training takes it
 IGNORE_SETTING = functools.partial(set_to, "data.ignore_value")

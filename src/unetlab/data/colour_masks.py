@@ -1,0 +1,72 @@
+"""How a colour mask's line names its fix (:class:`~unetlab.data.io.ColourMaskError`): a
+class mask's (save class indices, or a colour table), or, where the mask is read as object
+ids, an instance mask's (save ids, and the numpy recipe that makes them). One rule for
+loading the data (:mod:`unetlab.data.datasets`) and measuring it for a plan
+(:mod:`unetlab.data.fingerprint`), which told a colour instance mask the class fix (s57)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.data.instances import INSTANCE_VALUES
+from unetlab.data.io import ColourMaskError, read_stack
+from unetlab.data.names import ANNOTATION_SUFFIXES, holds_object_ids
+from unetlab.errors import UnetlabError, quoted
+
+#: the reader of masks of object ids, as a colour mask's line names it
+INSTANCE_MODE = "the instance mode (data.target: instances)"
+
+
+def mask_said(exc: UnetlabError, mask: Path, target: str) -> str:
+    """The problem ``exc`` of ``mask`` as a list quotes it, a colour mask told the fix of
+    the reader that ``data.target`` ``target`` gives it (:func:`ids_reader`)."""
+    if not isinstance(exc, ColourMaskError):
+        return quoted(exc)
+    return said_by(exc, ids_reader(mask, target))
+
+
+def said_by(exc: UnetlabError, reader: str | None) -> str:
+    """A mask's problem as a list quotes it; a colour mask that ``reader`` reads as object
+    ids (None: a class mask) is told the fix of an instance mask, not a class mask's (s56)."""
+    if reader is not None and isinstance(exc, ColourMaskError):
+        return exc.ids_line(reader)
+    return quoted(exc)
+
+
+def ids_reader(mask: Path, target: str) -> str | None:
+    """Who reads the colour mask ``mask`` as object ids for ``data.target`` ``target``, as
+    its line names it: the instance mode, set or chosen by ``auto`` for where the mask lies
+    or what it is (:func:`why_ids`; s56 review B: a colour mask in ``instances/`` was told
+    a class mask's fix), or for its many colours, each an object (s57); None for a class
+    mask."""
+    if target == "instances":
+        return INSTANCE_MODE
+    if target == "auto" and holds_object_ids(mask):
+        return f"the instance mode (data.target: auto, for {why_ids(mask)})"
+    if target == "auto" and (colours := _colour_count(mask)) > INSTANCE_VALUES:
+        return f"the instance mode (data.target: auto, for a mask of {colours} colours)"
+    return None
+
+
+def why_ids(mask: Path) -> str:
+    """What makes ``mask`` object ids by where it lies or what it is
+    (:func:`~unetlab.data.names.holds_object_ids`)."""
+    if mask.is_dir():  # a DSB sample's masks/
+        return "a folder of one mask per object"
+    if mask.suffix.lower() in ANNOTATION_SUFFIXES:
+        return "outlines"
+    return "a folder named instances/"
+
+
+def _colour_count(mask: Path) -> int:
+    """How many colours the colour mask ``mask`` holds (its pixels read as an image's, the
+    alpha left out): more than :data:`INSTANCE_VALUES` are objects, a colour each, which
+    ``data.target: auto`` reads as object ids once saved as ids (as it reads as many grey
+    values); 0 where it cannot be read."""
+    try:
+        rgb = read_stack(mask)[..., :3].reshape(-1, 3).astype(np.int64)
+    except (UnetlabError, OSError):
+        return 0
+    return len(np.unique((rgb[:, 0] << 32) | (rgb[:, 1] << 16) | rgb[:, 2]))
