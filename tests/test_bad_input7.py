@@ -159,3 +159,44 @@ def test_colour_masks_under_auto_get_the_fix_of_what_they_look_like(tmp_path, ca
         else:
             assert f"the instance mode (data.target: {said}" in err, err
             assert "becomes ids by np.unique(mask[..., :3]" in err, err
+
+
+def _plate(path: Path, *, plate_attrs: bool) -> Path:
+    """A bioformats2raw HCS plate (zarr v2): wells A/1 and B/2, a field 0/ each, an OME-Zarr
+    image of one (1, 24, 24) level; ``plate_attrs``: its root records the ``plate``."""
+    import zarr
+
+    from .test_bad_input4 import _ngff
+
+    root = zarr.open_group(path, mode="w", zarr_format=2)
+    root.attrs["bioformats2raw.layout"] = 3
+    level = {"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [1, 1, 1]}]}
+    for row, column in (("A", "1"), ("B", "2")):
+        field = root.create_group(f"{row}/{column}/0")
+        field.create_array("0", shape=(1, 24, 24), dtype="uint8", chunks=(1, 24, 24))[:] = 3
+        field.attrs.update(_ngff(datasets=[level]))
+    if plate_attrs:
+        root.attrs["plate"] = {"wells": [{"path": "A/1"}, {"path": "B/2"}]}
+    return path
+
+
+def test_an_hcs_plate_is_named_a_plate_with_one_image_s_folder_to_give(tmp_path, capsys):
+    """A bioformats2raw HCS plate (A/1/0, no digit folders at its top) failed as "a Zarr
+    group without OME-Zarr 'multiscales' metadata", no fix: it is said to be a plate, and
+    one image's folder inside it is named, which is read."""
+    from unetlab.data.slides import open_slide
+
+    for recorded in (True, False):
+        plate = _plate(tmp_path / f"p{recorded}.zarr", plate_attrs=recorded)
+        with pytest.raises(UnetlabError) as refused:
+            open_slide(plate)
+        assert str(refused.value) == (
+            f"{plate}: an HCS plate of 2 wells (row/column/field folders), many images: give "
+            f"one image's folder inside it, e.g. {plate / 'A' / '1' / '0'}"
+        )
+        with open_slide(plate / "A" / "1" / "0") as slide:
+            assert slide.read(0, slice(None), slice(None)).max() == 3
+    save_model(tmp_path / "g.pt", _net(1))
+    argv = ["predict", "--checkpoint", str(tmp_path / "g.pt"), "--input", str(plate)]
+    assert main([*argv, "--output", str(tmp_path / "out")]) != 0
+    assert "an HCS plate of 2 wells" in capsys.readouterr().err

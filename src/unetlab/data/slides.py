@@ -551,7 +551,31 @@ def _zarr_node(path: Path, *, scales: bool = True) -> tuple:
         return node, found
     if (image := _container_image(path, node, scales=scales)) is not None:
         return image
+    if (plate := _plate_line(path, dict(node.attrs))) is not None:
+        raise ImageReadError(plate)
     raise ImageReadError(f"{path}: a Zarr group without OME-Zarr 'multiscales' metadata")
+
+
+def _plate_line(path: Path, attrs: dict) -> str | None:
+    """The refusal of an OME-Zarr HCS plate at ``path`` (``plate`` metadata in ``attrs``, at
+    the top or under ``ome``; or bioformats2raw's row/column/field folders, A/1/0), many
+    images, not one: the fix names one image's folder inside it (it failed as "a Zarr group
+    without OME-Zarr 'multiscales' metadata", no fix, s57); None for no plate."""
+    ome = attrs.get("ome") if isinstance(attrs.get("ome"), dict) else {}
+    plate = attrs.get("plate") or ome.get("plate")
+    listed = plate.get("wells") if isinstance(plate, dict) else None
+    wells = [path / w["path"] for w in listed or () if isinstance(w, dict) and "path" in w]
+    wells = [w for w in wells if is_zarr(w)] or sorted(
+        w for w in path.glob("*/*") if not w.name.startswith(".") and is_zarr(w)
+    )
+    fields = (sorted(f for f in w.iterdir() if f.name.isdigit() and is_zarr(f)) for w in wells)
+    first = next((found[0] for found in fields if found), None)
+    if first is None:
+        return None
+    return (
+        f"{path}: an HCS plate of {len(wells)} wells (row/column/field folders), many images: "
+        f"give one image's folder inside it, e.g. {first}"
+    )
 
 
 def _container_image(path: Path, node, *, scales: bool) -> tuple | None:
