@@ -200,3 +200,39 @@ def test_an_hcs_plate_is_named_a_plate_with_one_image_s_folder_to_give(tmp_path,
     argv = ["predict", "--checkpoint", str(tmp_path / "g.pt"), "--input", str(plate)]
     assert main([*argv, "--output", str(tmp_path / "out")]) != 0
     assert "an HCS plate of 2 wells" in capsys.readouterr().err
+
+
+def _weightmap_line(tmp_path: Path, given: Path, *flags: str, capsys) -> str:
+    """The last line weightmap of ``given`` says (refused: exit 2, no output folder)."""
+    out = tmp_path / "wm"
+    assert main(["weightmap", str(given), "--output", str(out), *flags]) == 2
+    assert not out.exists()
+    return capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_weightmap_names_a_mask_one_way_for_class_and_instance_masks(tmp_path, capsys):
+    """weightmap's class-mask lines named a mask by its path, its --instances lines by its
+    name: both as predict does, a folder's files by their names, a file given alone by its
+    path."""
+    import tifffile
+
+    (tmp_path / "masks").mkdir()
+    classes = np.zeros((8, 8), np.uint8)
+    classes[2:5, 2:5] = 255
+    Image.fromarray(classes).save(tmp_path / "masks" / "a.png")
+    ids = np.zeros((8, 8), np.int16)
+    ids[1:3, 1:3] = -1
+    (tmp_path / "ids").mkdir()
+    tifffile.imwrite(tmp_path / "ids" / "b.tif", ids)
+    folder = _weightmap_line(
+        tmp_path, tmp_path / "masks", "--label-values", "0", "1", capsys=capsys
+    )
+    assert folder.startswith("unetlab weightmap: error: a.png holds mask value 255"), folder
+    alone = tmp_path / "masks" / "a.png"
+    line = _weightmap_line(tmp_path, alone, "--label-values", "0", "1", capsys=capsys)
+    assert line.startswith(f"unetlab weightmap: error: {alone} holds mask value 255"), line
+    line = _weightmap_line(tmp_path, tmp_path / "ids", "--instances", capsys=capsys)
+    assert line.startswith("unetlab weightmap: error: b.tif: mask value -1"), line
+    alone = tmp_path / "ids" / "b.tif"
+    line = _weightmap_line(tmp_path, alone, "--instances", capsys=capsys)
+    assert line.startswith(f"unetlab weightmap: error: {alone}: mask value -1"), line

@@ -79,7 +79,7 @@ def _add_instance_flags(p) -> None:
 
 def run(args) -> int:
     from unetlab.data.io import find_images, write_png, write_tiff
-    from unetlab.data.weightmap import mask_classes, weight_preview
+    from unetlab.data.weightmap import weight_preview
     from unetlab.outputs import claim_files
 
     if args.w0 < 0 or args.sigma <= 0:
@@ -98,35 +98,38 @@ def run(args) -> int:
     if args.instances:  # before every mask is read (its flags' clash was never said)
         _refuse_class_flags(args)
     masks = _read_masks(paths, instances=args.instances)
+    names = _names(paths, args.masks)  # each line names a mask one way
     if args.instances:
-        _label_ids(masks, args.ignore_value)
+        _label_ids(masks, args.ignore_value, names)
         how = dict(w0=args.w0, sigma=args.sigma)
         weigh = functools.partial(_instance_map, boundary_width=args.boundary_width, **how)
     else:
-        values, names = mask_classes(
-            masks,
-            label_values=args.label_values,
-            class_names=args.class_names,
-            ignore_value=args.ignore_value,
-        )
-        given = args.label_values is not None or args.class_names is not None
-        _say_object_ids(masks, given=given)
-        how = dict(label_values=values, ignore_value=args.ignore_value, w0=args.w0)
-        weigh = functools.partial(_class_map, names=names, sigma=args.sigma, **how)
+        weigh = _class_weigher(args, {names[p]: mask for p, mask in masks.items()})
     out = Path(args.output)
     _refuse_among_masks(out, paths)
     targets = {p: (out / f"{p.stem}_weights.tif", out / f"{p.stem}_weights.png") for p in paths}
     files = [f for pair in targets.values() for f in pair]
     claim_files(files, inputs=paths, overwrite=args.overwrite, command="weightmap")
     for path, (tif, png) in targets.items():
-        weights, what = weigh(masks[path], name=path.name)
+        weights, what = weigh(masks[path], name=names[path])
         write_tiff(tif, weights)
         write_png(png, weight_preview(weights))
         print(
-            f"{path.name}: weights {weights.min():.2f}..{weights.max():.2f} (mean "
+            f"{names[path]}: weights {weights.min():.2f}..{weights.max():.2f} (mean "
             f"{weights.mean():.2f}; {what}) -> {tif}, {png}"
         )
     return 0
+
+
+def _names(paths: list[Path], given: list[str]) -> dict[Path, str]:
+    """How the lines name each mask of ``paths``, as predict's do
+    (:func:`~unetlab.inference.folders.relative_path`): a file of the one folder ``given``
+    by its name in it, any other (a file given alone, a glob's, several folders') by its
+    path as given. The class masks' lines gave paths, the --instances ones names (s57)."""
+    from unetlab.inference.folders import relative_path
+
+    folder = Path(given[0]) if len(given) == 1 and Path(given[0]).is_dir() else None
+    return {p: relative_path(p, folder) for p in paths}
 
 
 def _read_masks(paths: list[Path], *, instances: bool) -> dict:
@@ -140,6 +143,23 @@ def _read_masks(paths: list[Path], *, instances: bool) -> dict:
         if not instances:
             raise
         raise UnetlabError(e.ids_line("--instances")) from None
+
+
+def _class_weigher(args, masks: dict):
+    """The function weighing each class mask (``masks``: by name, all read: their classes
+    are the values found in them all, unless given)."""
+    from unetlab.data.weightmap import mask_classes
+
+    values, classes = mask_classes(
+        masks,
+        label_values=args.label_values,
+        class_names=args.class_names,
+        ignore_value=args.ignore_value,
+    )
+    given = args.label_values is not None or args.class_names is not None
+    _say_object_ids(masks, given=given)
+    how = dict(label_values=values, ignore_value=args.ignore_value, w0=args.w0)
+    return functools.partial(_class_map, names=classes, sigma=args.sigma, **how)
 
 
 def _class_map(mask, *, names: list[str], name: str, **options) -> tuple:
@@ -179,16 +199,17 @@ def _check_boundary_width(args) -> None:
         )
 
 
-def _label_ids(masks: dict, ignore_value: int | None) -> None:
+def _label_ids(masks: dict, ignore_value: int | None, names: dict) -> None:
     """Replace each mask in ``masks`` by its object ids and ignored pixels
-    (:func:`~unetlab.data.weightmap.mask_instance_ids`), labelled once (each was twice, s57);
+    (:func:`~unetlab.data.weightmap.mask_instance_ids`), labelled once (each was twice, s57),
+    each named as ``names`` names it;
     DatasetError for the first whose values are no object ids (negative ones not
     ``ignore_value``, fractions), before --output is made: it was, then left holding only
     its record of outputs (s56)."""
     from unetlab.data.weightmap import mask_instance_ids
 
     for path, mask in masks.items():
-        masks[path] = mask_instance_ids(mask, ignore_value=ignore_value, name=path.name)
+        masks[path] = mask_instance_ids(mask, ignore_value=ignore_value, name=names[path])
 
 
 def _refuse_class_flags(args) -> None:

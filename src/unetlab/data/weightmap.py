@@ -53,7 +53,8 @@ from unetlab.data.instances import (
 from unetlab.data.labels import IGNORE_INDEX, compact_ids, encode_mask
 from unetlab.data.labels import instances as label_instances
 from unetlab.data.names import loose
-from unetlab.errors import Spelled, UnetlabError
+from unetlab.errors import Blank, Spelled, UnetlabError, spelled
+from unetlab.words import first_listed
 
 log = logging.getLogger(__name__)
 
