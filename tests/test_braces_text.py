@@ -29,7 +29,7 @@ def test_stain_on_grey_images_of_braced_names_is_refused_in_one_line(tmp_path, c
     cfg = load_config(None, [f"data.root={tmp_path / 'br'}", "augment.stain=0.1"])
     with pytest.raises(UnetlabError) as refused:
         check_stain_channels(cfg)
-    said = r"images, and (a\{x\}|b\{y\})\.png has 1 channel\(s\): "
+    said = r"images, and (a\{x\}|b\{y\})\.png has 1 channel: "
     assert re.search(said + r"cfg\.augment\.stain = 0 turns", str(refused.value))
     argv = ["train", "--data", str(tmp_path / "br"), "--check", "--set", "augment.stain=0.1"]
     assert main(argv) == 2

@@ -33,7 +33,7 @@ def test_predict_image_takes_the_channel_asked_for(grey_model):
     assert np.allclose(predict_image(grey_model, image, channel=1), expected, atol=1e-6)
     with pytest.raises(UnetlabError, match="has 2 channels, the model takes 1: choose one with"):
         predict_image(grey_model, image)  # without it: refused, with the fix
-    with pytest.raises(UnetlabError, match=r"has 2 channel\(s\) \(0 to 1\), no channel 2"):
+    with pytest.raises(UnetlabError, match=r"has 2 channels \(0 to 1\), no channel 2"):
         predict_image(grey_model, image, channel=2)
     with pytest.raises(UnetlabError, match="channel index at least 0"):
         PredictOptions(channel=-1)
@@ -184,8 +184,8 @@ def test_channel_for_a_multi_band_model_is_refused_once_before_any_file(tmp_path
             "give it all 4 channels (--channel picks one channel for a 1-channel model)"
         )
         bands = (  # a band list (s38): 3 bands for a net of 4
-            "channels 3, 2, 1 were asked for (3 bands), but the model takes 4 channel(s): give "
-            "--channel 4 band(s), or leave it out (the bands it trained on, "
+            "channels 3, 2, 1 were asked for (3 bands), but the model takes 4 channels: give "
+            "--channel 4 bands, or leave it out (the bands it trained on, "
             "data.channel, else all)"
         )
         assert line == f"unetlab predict: error: {one if channel == '3' else bands}"

@@ -21,12 +21,12 @@ def test_a_grey_image_saved_as_rgb_is_named_with_the_how_to(tmp_path):
     images += [(tmp_path / "rgb.tif", 3), (tmp_path / "colour.png", 3)]
     rgb, coloured = channel_problems(images, None)
     assert rgb == (
-        f"{tmp_path}/rgb.tif: 3 channel(s) but most images have 1: its colour channels all "
+        f"{tmp_path}/rgb.tif: 3 channels but most images have 1: its colour channels all "
         "equal (a grey image saved as colour; predict reads it as grey): save it as grey (Fiji: "
         "Image > Type > 8-bit, or 16-bit for 16-bit data)"
     )
     assert coloured.endswith(
-        "colour.png: 3 channel(s) but most images have 1: save it as grey "
+        "colour.png: 3 channels but most images have 1: save it as grey "
         "(Fiji: Image > Type > 8-bit, or 16-bit for 16-bit data)"
     )
 
@@ -35,7 +35,7 @@ def test_the_model_s_count_names_the_setting_and_rgb(tmp_path):
     write_tiff(tmp_path / "g.tif", np.zeros((8, 8), np.uint8))
     (line,) = channel_problems([(tmp_path / "g.tif", 1)], 3)
     assert line.endswith(
-        "1 channel(s) but the model takes 3: set model.in_channels to the images' channels, "
+        "1 channel but the model takes 3: set model.in_channels to the images' channels, "
         "or save it as RGB (Fiji: Image > Type > RGB Color)"
     )
 
@@ -49,7 +49,7 @@ def test_a_two_channel_tiff_among_grey_ones_names_data_channel(tmp_path):
     images = [(tmp_path / "g.tif", 1), (tmp_path / "two.tif", 2)]
     with command_spelling():  # as the command line runs
         (line,) = channel_problems(images, None)
-    assert line.startswith(f"{tmp_path}/two.tif: 2 channel(s) but half the images have 1: ")
+    assert line.startswith(f"{tmp_path}/two.tif: 2 channels but half the images have 1: ")
     assert line.endswith(
         "; or train one channel of every multi-channel file: --set data.channel=C "
         "(C from 0, e.g. the nuclei's)"

@@ -100,7 +100,7 @@ def test_an_rgba_image_among_grey_ones_says_rgba(tmp_path):
     write_png(root / "images" / "01.png", rgba)
     with pytest.raises(DatasetError) as info:
         load_samples(find_pairs(root), label_values=[0, 255], normalization=PER_IMAGE)
-    assert "01.png: 4 channel(s) (RGBA: its 3 colour channels are read" in str(info.value)
+    assert "01.png: 4 channels (RGBA: its 3 colour channels are read" in str(info.value)
     assert "but most images have 1" in str(info.value)
 
 

@@ -226,7 +226,7 @@ def test_load_samples_lists_every_problem_in_one_error(tmp_path):
     assert "01.png is 10x8 but its mask 01.png is 5x5" in message
     assert "masks/02.png: label value(s) 7 are not among the classes' values [0, 255]" in message
     assert "masks/03.png" in message and "colour" in message
-    assert "images/04.png: 3 channel(s) but the model takes 1" in message
+    assert "images/04.png: 3 channels but the model takes 1" in message
     assert "the masks hold the values [0, 7, 255]" in message  # the fix names every value found
     assert "if each is a class, cfg.data.label_values = [0, 7, 255] (3 classes)" in message
 
@@ -253,7 +253,7 @@ def test_masks_0_255_with_a_0_1_config_say_the_fix(tmp_path):
 def test_channels_must_agree_without_in_channels(tmp_path):
     root = binary_set(tmp_path, 3)
     save(root / "images" / "02.png", np.zeros((8, 10, 3), np.uint8))
-    with pytest.raises(DatasetError, match=r"02.png: 3 channel\(s\) but most images have 1"):
+    with pytest.raises(DatasetError, match=r"02.png: 3 channels but most images have 1"):
         load_samples(find_pairs(root), label_values=[0, 255], normalization=PER_IMAGE)
 
 

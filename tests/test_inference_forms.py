@@ -122,7 +122,7 @@ def test_braces_in_a_file_name_are_said_as_they_are(tmp_path, name):
     holding the path raised KeyError, IndexError or ValueError)."""
     net, three = _grey(tmp_path)
     tifffile.imwrite(tmp_path / name, three, photometric="minisblack", planarconfig="contig")
-    said = f"{name}: has 3 channel(s) (0 to 2), no channel 5: give channel= a channel it has"
+    said = f"{name}: has 3 channels (0 to 2), no channel 5: give channel= a channel it has"
     with pytest.raises(UnetlabError, match=re.escape(said)):
         predict_file(net, tmp_path / name, tmp_path / "o", channel=5)
 
@@ -149,7 +149,7 @@ def test_a_folder_goes_on_past_a_file_with_braces_in_its_name(tmp_path, capsys):
     capsys.readouterr()
     assert main([*argv, "--input", str(tmp_path / "in"), "--output", str(tmp_path / "o")]) == 3
     err = capsys.readouterr().err
-    assert "b{x}.tif: has 2 channel(s) (0 to 1), no channel 2: give --channel a channel" in err
+    assert "b{x}.tif: has 2 channels (0 to 1), no channel 2: give --channel a channel" in err
     assert sorted(p.name for p in (tmp_path / "o").glob("*.png")) == ["a.png", "c.png"]
 
 

@@ -66,8 +66,8 @@ def test_stain_off_changes_nothing_and_grey_images_are_refused_in_one_line():
     Augment(**ONLY_STAIN)(grey, mask, rng=rng)  # fine when off
     with pytest.raises(UnetlabError, match="1 channel") as refused:
         Augment(stain=0.2, **ONLY_STAIN)(grey, mask, rng=rng)
-    assert str(refused.value).endswith("channel(s): cfg.augment.stain = 0")  # as Python sets it
-    assert refused.value.cli.endswith("channel(s): --set augment.stain=0")  # the command line
+    assert str(refused.value).endswith("1 channel: cfg.augment.stain = 0")  # as Python sets it
+    assert refused.value.cli.endswith("1 channel: --set augment.stain=0")  # the command line
 
 
 def _tiny_data(root, image) -> None:
@@ -93,7 +93,7 @@ def test_stain_on_grey_data_is_refused_before_the_data_is_loaded_or_a_run_folder
         setup.prepare_data(cfg)
     said = (
         "augment.stain=0.1 varies the stains of RGB (bright-field colour) images, and 0.png "
-        "has 1 channel(s): "
+        "has 1 channel: "
     )
     assert first_line(refused.value, cli=True) == (  # as the command line says it
         said + "--set augment.stain=0 turns it off, or train on RGB images"

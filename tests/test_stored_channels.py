@@ -17,7 +17,7 @@ def _palette_image(path, palette):
 def test_a_grey_palette_is_said_as_the_channels_read(tmp_path):
     greys = [v for g in range(256) for v in (g, g, g)]
     for name in ("grey.gif", "grey.png"):
-        assert stored_channels(_palette_image(tmp_path / name, greys), 1) == "1 channel(s)"
+        assert stored_channels(_palette_image(tmp_path / name, greys), 1) == "1 channel"
     colours = [v for g in range(256) for v in (g, 255 - g, 0)]
     said = stored_channels(_palette_image(tmp_path / "colour.png", colours), 3)
     assert said == "a palette (read as 3 RGB channels)"

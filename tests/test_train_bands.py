@@ -58,7 +58,7 @@ def test_the_data_line_names_the_channels_trained_and_the_key_that_picks_some():
     # fit in a notebook: as Python sets it (s52: it was told --set)
     assert "all trained (cfg.data.channel = C, or a list" in channels_trained(None, 2)
     assert channels_trained(None, 1) == "1 channel"
-    assert channels_trained(1, 1) == "channel(s) 1 of each image (data.channel)"
+    assert channels_trained(1, 1) == "channel 1 of each image (data.channel)"
 
 
 def test_a_band_subset_is_trained_recorded_and_predicted_from_the_whole_file(tmp_path):
@@ -70,7 +70,7 @@ def test_a_band_subset_is_trained_recorded_and_predicted_from_the_whole_file(tmp
     checkpoint = load_checkpoint(best)
     assert checkpoint["config"]["in_channels"] == 2 and checkpoint["channel"] == [2, 0]
     assert "channel.bands" in checkpoint["features"]  # an older reader refuses, not misreads
-    assert "high, channel(s) 2, 0 of each image (data.channel))" in (run / "train.log").read_text()
+    assert "high, channels 2, 0 of each image (data.channel))" in (run / "train.log").read_text()
     model = load_model(best)
     image, _ = _bands(9)
     got = predict_image(model, image)
@@ -82,7 +82,7 @@ def test_a_band_subset_is_trained_recorded_and_predicted_from_the_whole_file(tmp
     (written,) = predict_file(model, tmp_path / "scene.tif", tmp_path / "out")
     assert np.array_equal(read_image(written), expected)
     with pytest.raises(
-        UnetlabError, match=r"has 2 channel\(s\) \(0 to 1\), but channels 2, 0 are read"
+        UnetlabError, match=r"has 2 channels \(0 to 1\), but channels 2, 0 are read"
     ):
         predict_image(model, image[..., :2])
     report = tmp_path / "eval.json"
@@ -99,7 +99,7 @@ def test_training_refuses_a_band_the_files_lack_naming_their_count(tmp_path, cap
     args = ["train", "--data", str(root), "--run-dir", str(tmp_path / "run"), "--check"]
     args += ["--set", "data.channel=[5, 0]", "--set", "data.tile_size=32", "--no-progress"]
     assert main(args) == 2
-    assert "has 4 channel(s) (0 to 3), no channel 5" in capsys.readouterr().err
+    assert "has 4 channels (0 to 3), no channel 5" in capsys.readouterr().err
 
 
 def test_predict_takes_a_band_list_from_the_command_line(tmp_path, capsys):

@@ -52,7 +52,7 @@ def test_the_fingerprint_measures_the_chosen_channel_only(tmp_path):
     one = fingerprint(train, channel=1)
     assert {p.channels for p in one.pairs} == {1}
     assert one.pairs[0].low[0] > 49000  # the membrane's values, not the DAPI's
-    with pytest.raises(DatasetError, match=r"0.tif: has 2 channel\(s\) \(0 to 1\), no channel 2"):
+    with pytest.raises(DatasetError, match=r"0.tif: has 2 channels \(0 to 1\), no channel 2"):
         fingerprint(train, channel=2)
     with pytest.raises(UnetlabError, match="data.channel must be a channel index at least 0"):
         load_config(None, ["data.channel=-1"])

@@ -37,6 +37,7 @@ from torch import Tensor, nn
 
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.errors import UnetlabError
+from unetlab.words import numbered
 
 #: the losses :func:`build_loss` makes (config key ``train.loss``)
 LOSSES = ("ce", "dice", "ce+dice", "focal", "focal+dice", "lovasz", "ce+lovasz")
@@ -249,7 +250,9 @@ def _check(
         )
     if c < min_classes or (max_classes is not None and c > max_classes):
         kind = "a sigmoid (1-channel)" if max_classes == 1 else "a softmax (>= 2 channel)"
-        raise UnetlabError(f"this loss is for {kind} net, but the logits have {c} channel(s)")
+        raise UnetlabError(
+            f"this loss is for {kind} net, but the logits have {numbered(c, 'channel')}"
+        )
     if target.dtype != torch.int64:
         raise UnetlabError(
             f"the target must hold int64 class indices, not {target.dtype}; use target.long()"
@@ -326,7 +329,8 @@ class SegmentationLoss(nn.Module):
         cw = self.class_weights.to(logits.device)
         if len(cw) != max(logits.shape[1], 2):
             raise UnetlabError(
-                f"{len(cw)} class weights for a net of {logits.shape[1]} output channel(s): "
+                f"{len(cw)} class weights for a net of "
+                f"{numbered(logits.shape[1], 'output channel')}: "
                 "give one weight per class"
             )
         per_pixel = cw[target.clamp(0, len(cw) - 1)]  # ignored pixels: masked in the loss

@@ -14,14 +14,15 @@ import numpy as np
 
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.errors import Blank, Spelled, said_as, set_to
+from unetlab.words import numbered
 
 #: how Pillow's modes store channels, where unetlab reads a file differently from its mode
 _MODES = {
-    "RGBA": "4 channel(s) (RGBA: its 3 colour channels are read, the alpha dropped)",
-    "CMYK": "4 channel(s) (CMYK, read as 3 RGB channels)",
+    "RGBA": "4 channels (RGBA: its 3 colour channels are read, the alpha dropped)",
+    "CMYK": "4 channels (CMYK, read as 3 RGB channels)",
     "P": "a palette (read as 3 RGB channels)",
     "PA": "a palette with alpha (read as 3 RGB channels)",
-    "LA": "2 channel(s) (grey and alpha: the grey is read, the alpha dropped)",
+    "LA": "2 channels (grey and alpha: the grey is read, the alpha dropped)",
 }
 
 
@@ -117,7 +118,7 @@ def non_integer_mask(name: str, mask: np.ndarray) -> str | None:
 
 
 def stored_channels(path: Path, channels: int) -> str:
-    """``"N channel(s)"`` for an image read with ``channels``, or what the file stores where
+    """``"N channels"`` (one: ``"1 channel"``) for an image read with ``channels``, or what the file stores where
     that differs (an RGBA PNG: 4, read as 3 colour channels). A palette of greys (every grey
     GIF) is read as grey (:func:`unetlab.data.io.grey_palette`): its count is said."""
     with contextlib.suppress(OSError):  # not readable as a picture: the count is said
@@ -130,7 +131,7 @@ def stored_channels(path: Path, channels: int) -> str:
             grey = (im.mode == "P" and grey_palette(im)) or grey_alpha(im)
             if im.mode in _MODES and not is_tiff_name(path) and not grey:
                 return _MODES[im.mode]
-    return f"{channels} channel(s)"
+    return numbered(channels, "channel")
 
 
 def channel_problems(images: Sequence[tuple[Path, int]], in_channels: int | None) -> list[str]:

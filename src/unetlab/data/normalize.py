@@ -52,6 +52,7 @@ import numpy as np
 
 from unetlab.data.ceiling import BELOW, PILE_PIXELS, PILE_RATIO, CeilingTally
 from unetlab.errors import Spelled, UnetlabError, did_you_mean, spelled
+from unetlab.words import numbered
 
 MODES = ("per_image", "fixed", "dataset", "scale", "imagenet", "percentile")
 #: ImageNet's RGB mean and std of images scaled to [0, 1] (torchvision's weights).
@@ -367,8 +368,8 @@ def per_channel(values, channels: int, name: str) -> np.ndarray:
     array = np.asarray(values, dtype=np.float64).ravel()
     if array.size not in (1, channels):
         raise UnetlabError(
-            f"data.normalization {name} gives {array.size} values for images of {channels} "
-            f"channel(s): give one per channel ({channels}), or one for all"
+            f"data.normalization {name} gives {array.size} values for images of "
+            f"{numbered(channels, 'channel')}: give one per channel ({channels}), or one for all"
         )
     return np.broadcast_to(array, (channels,)).copy()
 

@@ -1231,6 +1231,6 @@ def _no_channel(pair: Pair, have: int, wanted: list[int], none: str) -> str:
     """The line of an image without the channel(s) ``wanted``; ``none``: the word for none."""
     some = "ones" if len(wanted) > 1 else "one"
     return (
-        f"{pair.image_page}: has {have} channel(s) (0 to {have - 1}), no channel "
+        f"{pair.image_page}: has {numbered(have, 'channel')} (0 to {have - 1}), no channel "
         f"{max(wanted)}: set data.channel to {some} it has (or {none} for all)"
     )

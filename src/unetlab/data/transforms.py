@@ -49,6 +49,7 @@ import torch.nn.functional as F
 from scipy import ndimage
 
 from unetlab.errors import UnetlabError, set_to, spelled
+from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
@@ -427,7 +428,7 @@ class Augment:
         if image.shape[0] != 3:
             said = (
                 f"augment.stain varies the stains of RGB images, and these have "
-                f"{image.shape[0]} channel(s): "
+                f"{numbered(image.shape[0], 'channel')}: "
             )
             raise UnetlabError(**spelled(lambda off: said + off, STAIN_OFF))
         scale = rng.uniform(1.0 - self.stain, 1.0 + self.stain, size=3)

@@ -101,6 +101,7 @@ from unetlab.models import UNet
 from unetlab.outputs import try_hold
 from unetlab.packages import sha256_hex
 from unetlab.provenance import code_identity
+from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
@@ -371,7 +372,7 @@ def _sample_image(sample, model: UNet, size: int) -> np.ndarray:
         )
     channels = channels_of(image)
     if channels != model.in_channels:
-        said = f"the sample image has {channels} channel(s), the model takes {model.in_channels}"
+        said = f"the sample image has {numbered(channels, 'channel')}, the model takes {model.in_channels}"
         raise UnetlabError(
             **spelled(f"{said}: give an image like the training images as {{}}".format, SAMPLE)
         )
@@ -429,8 +430,8 @@ def validation_image(model: UNet, size: int) -> tuple[np.ndarray | None, str]:
             return image, pair.image_page
     root = model.training_data["root"]
     return None, (
-        f"none of the {len(val)} validation images of {root} has {model.in_channels} "
-        f"channel(s) and {size} px a side"
+        f"none of the {len(val)} validation images of {root} has "
+        f"{numbered(model.in_channels, 'channel')} and {size} px a side"
     )
 
 
@@ -896,7 +897,7 @@ def _architecture(model: UNet) -> str:
     return (
         f"A U-Net (Ronneberger et al. 2015) of depth {c.depth}, {c.base_channels} base channels, "
         f"{c.padding} padding, norm {c.norm}, {c.upsample} upsampling, {c.fusion} skips, "
-        f"trained with unetlab. {c.in_channels} input channel(s)"
+        f"trained with unetlab. {numbered(c.in_channels, 'input channel')}"
         + _channel_words(getattr(model, "channel", None))
     )
 

@@ -45,6 +45,7 @@ from unetlab.api_lines import api_lines
 from unetlab.data.large_ids import compact_large_ids
 from unetlab.errors import UnetlabError
 from unetlab.inference.table_extras import with_saturation
+from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +187,7 @@ def channels_named(table: dict, names: Sequence[str] | None) -> dict:
     named = named_channels({one.get(k, k): v for k, v in table.items()}, names)
     if f"{INTENSITY_MEASURES[0]}_0" in named:  # named_channels left them: not one each
         raise UnetlabError(
-            f"channel_names {list(names)!r} does not name the {channels} channel(s) of the "
+            f"channel_names {list(names)!r} does not name the {numbered(channels, 'channel')} of the "
             "image once each: give one distinct name per channel, in the image's order"
         )
     return named

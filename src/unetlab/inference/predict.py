@@ -73,6 +73,7 @@ from unetlab.runtime import (
     resolve_device,
     tuned_allocator,
 )
+from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
@@ -352,8 +353,8 @@ def channel_refusal(
     list), after ``said`` (the image's name)."""
     if isinstance(channel, tuple):  # the name an argument, not a template: braces in a path
         head = f"{said}channels {', '.join(map(str, channel))} were asked for ({len(channel)} "
-        head += f"bands), but the model takes {channels} channel(s): give "
-        tail = f" {channels} band(s), or leave it out (the bands it trained on, data.channel, "
+        head += f"bands), but the model takes {numbered(channels, 'channel')}: give "
+        tail = f" {numbered(channels, 'band')}, or leave it out (the bands it trained on, data.channel, "
         tail += "else all)"
         return spelled(lambda named: head + named + tail, CHANNEL_GIVEN)
     shown = repr(channel) if isinstance(channel, str) else channel
@@ -390,7 +391,7 @@ def _missing_channel(name: str, have: int, channel) -> dict[str, str]:
     """The keywords of the error (:func:`~unetlab.errors.spelled`) for an image of ``have``
     channels that lacks one of ``channel`` (an index, or the tuple of them a model
     records)."""
-    said = f"{name}: has {have} channel(s) (0 to {have - 1}), "
+    said = f"{name}: has {numbered(have, 'channel')} ({_indices(have)}), "
     if isinstance(channel, tuple):  # the name an argument, not a template: braces in a path
         head = f"{said}but channels {', '.join(map(str, channel))} are read ("
         tail = f", else the model's data.channel): give images of at least {max(channel) + 1} "
@@ -399,6 +400,11 @@ def _missing_channel(name: str, have: int, channel) -> dict[str, str]:
     return spelled(
         lambda named: f"{said}no channel {channel}: give {named} a channel it has", CHANNEL_GIVEN
     )
+
+
+def _indices(have: int) -> str:
+    """The channel indices of an image of ``have`` channels: ``0``, ``0 to 2``."""
+    return "0" if have == 1 else f"0 to {have - 1}"
 
 
 def _say_constant(hwc: np.ndarray, channel: int, name: str) -> None:

@@ -90,7 +90,8 @@ def _fit_stem(weight: torch.Tensor, channels: int, source: str, key: str) -> tor
     if weight.ndim == 4 and weight.shape[1] == 3 and channels == 1:
         return weight.sum(dim=1, keepdim=True)
     raise UnetlabError(
-        f"{source}: {key} takes {weight.shape[1]} input channel(s); ImageNet weights fit nets "
+        f"{source}: {key} takes {weight.shape[1]} input channel{'s' * (weight.shape[1] != 1)}; "
+        "ImageNet weights fit nets "
         f"of 3 (RGB) or 1 (grey) channels, not {channels}: set model.in_channels or drop "
         "model.encoder_weights"
     )

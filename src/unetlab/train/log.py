@@ -240,8 +240,9 @@ def channels_trained(channel: int | list[int] | None, count: int) -> str:
     multi-channel image train, the key that picks some is named (a 2-channel nuclei +
     cytoplasm set said only '2 channel(s)': audit s39 audit2)."""
     if channel is not None:
-        picked = channel if isinstance(channel, int) else ", ".join(map(str, channel))
-        return f"channel(s) {picked} of each image (data.channel)"
+        bands = [channel] if isinstance(channel, int) else list(channel)
+        which = "channel" if len(bands) == 1 else "channels"
+        return f"{which} {', '.join(map(str, bands))} of each image (data.channel)"
     if count == 1:
         return "1 channel"
     return f"{count} channels, all trained ({said_as(PICK_CHANNEL)}, or a list [C, D], picks some)"

@@ -48,6 +48,7 @@ from unetlab.models import EncoderUNet, UNet
 from unetlab.models.pretrained import load_encoder_weights
 from unetlab.plan import declared_names
 from unetlab.plan.loss import NO_CLASS_WEIGHTS
+from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +225,7 @@ def check_stain_channels(cfg: Config, pairs: list[Pair] | None = None) -> None:
         return
     said = (
         f"augment.stain={a.stain:g} varies the stains of RGB (bright-field colour) images, and "
-        f"{pairs[0].image.name} has {channels} channel(s): "
+        f"{pairs[0].image.name} has {numbered(channels, 'channel')}: "
     )  # the fix as the caller sets it (a notebook's fit was told --set, s53); the name
     # stays out of a format (a{x}.tif raised KeyError)
     raise UnetlabError(
