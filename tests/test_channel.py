@@ -155,10 +155,16 @@ def test_one_channel_for_a_two_channel_model_is_refused_not_repeated(tmp_path):
     two = _two_channels()
     with pytest.raises(UnetlabError, match="channel 0 was asked for, but the model takes 2"):
         predict_image(both, two, channel=0)
-    with pytest.raises(
-        UnetlabError, match=r"leave channel= out to give it all 3 channels \(channel="
-    ):
+    with pytest.raises(UnetlabError) as refused:  # not "give it all 3 channels" (s57)
         predict_image(UNet(3, 2, depth=2, base_channels=2, padding="same"), two, channel=0)
+    assert str(refused.value) == (
+        "image: channel 0 was asked for, but the model takes 3 channels and the image has 2 "
+        "channels: predict it with a model trained on 2-channel images, or a 1-channel one "
+        "(channel= picks its channel)"
+    )
+    with pytest.raises(UnetlabError, match=r"leave channel= out to give it all 3 channels \("):
+        rgb_image = np.zeros((64, 48, 3), np.uint8)
+        predict_image(UNet(3, 2, depth=2, base_channels=2, padding="same"), rgb_image, channel=0)
     assert predict_image(both, two).shape == (2, 64, 48)  # its own 2 channels
     rgb = UNet(3, 2, depth=2, base_channels=2, padding="same").eval()
     assert predict_image(rgb, dapi[0]).shape == (2, 40, 36)  # grey for an RGB net: repeated

@@ -19,7 +19,7 @@ from unetlab.data.io import TIFF_SUFFIXES, refuse_untiffed_axes, stack_shape, ti
 from unetlab.data.slides import is_zarr, zarr_layout
 from unetlab.data.tiff_files import open_tiff
 from unetlab.errors import Spelled, UnetlabError, worded
-from unetlab.inference.predict import PredictOptions
+from unetlab.inference.predict import PredictOptions, channel_refusal
 
 #: a channel index as the Python API and the command line spell it
 CHANNEL_AS = Spelled("channel={}", "--channel {}")
@@ -66,7 +66,8 @@ def wrong_count(paths: Sequence, channel, *, axes=None, takes: Takes | None) -> 
     """The refusal (``message`` and ``cli``) where every input of ``paths`` has, by its
     header exactly, the same count of channels, 2 or more, that the model (``takes``) cannot
     take: a ``channel`` index for a model of several channels (it was told to leave the
-    index out "to give it all 3 channels" of 2-channel inputs, s57), or none given to a
+    index out "to give it all 3 channels" of 2-channel inputs, s57; of inputs of as many,
+    that line, before the model loads), or none given to a
     model that records no channel of its own and takes another count (not the luminance of
     a colour picture's 3 or 4 for a 1-channel model, nor RGB of RGBA). Each file failed
     alike, after the model loaded (s57). Headers are read while they agree; the first
@@ -79,6 +80,8 @@ def wrong_count(paths: Sequence, channel, *, axes=None, takes: Takes | None) -> 
         return None
     if (have := _same_count(paths, axes)) is None:
         return None
+    if asked and have == takes.channels:  # as each image's line says it
+        return channel_refusal(channel, have, have=have)
     holders, model = _holders(paths, _Bound(have, True), same=True), takes.channels
     return worded(
         lambda words: _count_line(words, holders, have, model, asked),
@@ -97,11 +100,15 @@ def _fits(have: int, takes: Takes, *, asked: bool) -> bool:
     channel index ``asked`` for or not (:func:`wrong_count`): a grey input's pages may be
     its channels, one channel of theirs feeds a 1-channel model (out of range:
     :func:`absent_channel`)."""
-    if have < 2 or have == takes.channels:
+    if have < 2:
         return True
-    if asked:
+    if asked:  # an index: for a 1-channel model alone
         return takes.channels == 1
-    return takes.channel is not None or have in _CONVERTED.get(takes.channels, ())
+    return (
+        have == takes.channels
+        or takes.channel is not None
+        or have in _CONVERTED.get(takes.channels, ())
+    )
 
 
 def _same_count(paths: Sequence, axes) -> int | None:

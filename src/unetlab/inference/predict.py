@@ -345,12 +345,13 @@ def _converted(
 
 
 def channel_refusal(
-    channel: int | str | tuple[int, ...], channels: int, said: str = ""
+    channel: int | str | tuple[int, ...], channels: int, said: str = "", have: int | None = None
 ) -> dict[str, str]:
     """The keywords of the error (:func:`~unetlab.errors.spelled`: ``channel=`` to Python,
     ``--channel`` to the command line, s56) saying why ``channel`` (one, or a band list)
     cannot be given to a net of ``channels`` input channels (not 1; not as many as the
-    list), after ``said`` (the image's name)."""
+    list), after ``said`` (the image's name); ``have``: the image's channels, where known
+    (one image of other than ``channels`` was told to "give it all 3 channels", s57)."""
     if isinstance(channel, tuple):  # the name an argument, not a template: braces in a path
         head = f"{said}channels {', '.join(map(str, channel))} were asked for ({len(channel)} "
         head += f"bands), but the model takes {numbered(channels, 'channel')}: give "
@@ -360,10 +361,16 @@ def channel_refusal(
     shown = repr(channel) if isinstance(channel, str) else channel
 
     def one(named: str) -> str:
+        lead = f"{said}channel {shown} was asked for, but the model takes {channels} channels"
+        if have is not None and have != channels:  # leaving it out would not do either
+            return (
+                f"{lead} and the image has {numbered(have, 'channel')}: predict it with a model "
+                f"trained on {have}-channel images, or a 1-channel one ({named} picks its channel)"
+            )
+        whose = f"to give it all {channels}" if have is not None else f"for images of {channels}"
         return (
-            f"{said}channel {shown} was asked for, but the model takes {channels} channels: "
-            f"leave {named} out to give it all {channels} channels ({named} picks one channel "
-            "for a 1-channel model)"
+            f"{lead}: leave {named} out {whose} channels ({named} picks one channel for a "
+            "1-channel model)"
         )
 
     return spelled(one, CHANNEL_GIVEN)
@@ -379,7 +386,7 @@ def _one_channel(hwc: np.ndarray, channel, channels: int, name: str) -> np.ndarr
         )
     wanted = channel if isinstance(channel, tuple) else (channel,)
     if channels != len(wanted):
-        raise UnetlabError(**channel_refusal(channel, channels, f"{name}: "))
+        raise UnetlabError(**channel_refusal(channel, channels, f"{name}: ", hwc.shape[2]))
     if max(wanted) >= hwc.shape[2]:
         raise UnetlabError(**_missing_channel(name, hwc.shape[2], channel))
     if len(wanted) > 1:
