@@ -79,7 +79,7 @@ def test_a_value_beside_the_named_classes_is_said_with_its_files(tmp_path, caplo
     masks = tmp_path / "masks"
     assert any(
         m.startswith("mask value 3 has no class name (the names cover 0-2)")
-        and f"held by 2 mask(s): {masks / '0.png'}, {masks / '1.png'};" in m  # as found (s55)
+        and f"held by 2 masks: {masks / '0.png'}, {masks / '1.png'};" in m  # as found (s55)
         and "class_names.txt (line i names value i)" in m  # a 4th line names it
         for m in said
     ), said

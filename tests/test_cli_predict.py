@@ -136,7 +136,7 @@ def test_benchmark_prints_images_and_megapixels_per_second(folder, capsys):
     assert code == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("benchmark:"))
     mp = (37 * 50 + 33 * 61) / 1e6
-    assert f"2 image(s), {mp:.2f} MP" in line
+    assert f"2 images, {mp:.2f} MP" in line
     assert "images/s" in line and "MP/s end to end; model" in line
     names = sorted(p.name for p in out.iterdir())
     assert names == [".unetlab-outputs", "deep.png", "grey.png", "predict.json"]

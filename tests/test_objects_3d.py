@@ -244,8 +244,8 @@ def test_an_image_without_z_planes_has_its_2d_objects_said(tmp_path, caplog, axe
         tifffile.imread(tmp_path / "o" / "a_objects.tif"),
         tifffile.imread(tmp_path / "flat" / "a_objects.tif"),
     )
-    said = "objects_3d=True joined no planes: no input has a Z axis; 1 image(s) "  # Python's
-    assert said + "without a Z axis have their 2-D objects, as without it: a.tif" in caplog.text
+    said = "objects_3d=True joined no planes: no input has a Z axis; 1 image "  # Python's
+    assert said + "without a Z axis has its 2-D objects, as without it: a.tif" in caplog.text
     with caplog.at_level(logging.INFO), command_spelling():  # the command line's (s56)
         predict_file(local_net(), tmp_path / "a.tif", tmp_path / "c", objects=True, objects_3d=True)
     assert " --objects-3d joined no planes: no input has a Z axis" in caplog.text
@@ -287,8 +287,8 @@ def test_a_folder_of_a_2d_image_and_a_stack_joins_the_stack_alone(tmp_path, capl
         tifffile.imread(tmp_path / "o" / "flat_objects.tif"),
         tifffile.imread(tmp_path / "2d" / "flat_objects.tif"),
     )
-    said = "objects_3d=True joined the planes of 1 z-stack(s) only; 1 image(s) "
-    assert caplog.text.count(said + "without a Z axis have their 2-D objects") == 1
+    said = "objects_3d=True joined the planes of 1 z-stack only; 1 image "
+    assert caplog.text.count(said + "without a Z axis has its 2-D objects") == 1
 
 
 @pytest.mark.parametrize("meta", [{}, {"metadata": None}, {"photometric": "minisblack"}])
@@ -670,7 +670,7 @@ def test_a_large_2d_image_among_the_stacks_is_streamed_with_its_2d_objects(tmp_p
             local_net(), tmp_path / "in", tmp_path / "o", objects_3d=True, **each
         )
     assert not found.failed and len(found.written) == 2
-    assert "joined the planes of 1 z-stack(s) only; 1 image(s) without a Z axis" in caplog.text
+    assert "joined the planes of 1 z-stack only; 1 image without a Z axis" in caplog.text
     assert "big.tif" in caplog.text.split("joined the planes")[1]
     predict_folder(local_net(), [tmp_path / "in" / "big.tif"], tmp_path / "2d", **each)
     rows, flat = (_rows(tmp_path / d / "big_objects.csv") for d in ("o", "2d"))
@@ -755,7 +755,7 @@ def test_a_z_spacing_given_to_a_movie_is_said_unused(tmp_path, caplog):
     )
     with caplog.at_level(logging.INFO):
         predict_file(local_net(), tmp_path / "m.tif", tmp_path / "o", objects=True, z_spacing=2.0)
-    said = "{} set no z step: 1 image(s) have no Z axis (a movie's frames are time points, "
+    said = "{} set no z step: 1 image has no Z axis (a movie's frames are time points, "
     assert said.format("z_spacing=") + "not planes): m.tif" in caplog.text  # each its own (s56)
     with caplog.at_level(logging.INFO), command_spelling():
         predict_file(local_net(), tmp_path / "m.tif", tmp_path / "c", objects=True, z_spacing=2.0)

@@ -57,7 +57,7 @@ def test_an_up_on_too_few_images_is_not_trusted():
     rng = np.random.default_rng(2)
     few = plan_orientation(_fingerprint([_scene_mask(rng) for _ in range(LAYOUT_IMAGES - 1)]))
     assert [c.value for c in few] == [True, True]
-    assert f"on {LAYOUT_IMAGES - 1} image(s), too few to tell an up from chance" in few[0].reason
+    assert f"on {LAYOUT_IMAGES - 1} images, too few to tell an up from chance" in few[0].reason
     # plan_training in a notebook: as Python sets them (s53: it was told the CLI's)
     python = "cfg.augment.vflip = False; cfg.augment.rot90 = False"
     assert few[0].reason.endswith(f"(for images with an up: {python})")

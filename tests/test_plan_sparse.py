@@ -219,7 +219,7 @@ def test_class_index_masks_under_the_isbi_config_get_one_error_naming_it(tmp_pat
         plan_training(cfg)
     message = str(caught.value)
     said = (
-        "mask value(s) 1 are not among data.label_values [0, 255] set in configs/small_cpu.yaml "
+        "mask value 1 is not among data.label_values [0, 255] set in configs/small_cpu.yaml "
         "(with data.class_names {0: membrane, 255: cell}, model.num_classes 2): for these masks "
         "leave out that config or "
     )

@@ -58,7 +58,7 @@ def test_the_array_and_the_file_read_with_its_axes_predict_alike(tmp_path, capsy
     argv = ["predict", "--checkpoint", checkpoint, "--input", str(bare), "--device", "cpu"]
     assert main([*argv, "--output", str(tmp_path / "cli")]) != 0
     said = capsys.readouterr().err
-    assert "reads as 20 page(s) of 30 x 4 px, too narrow to segment" in said
+    assert "reads as 20 pages of 30 x 4 px, too narrow to segment" in said
     assert "without axes? give --axes YXC, or save" in said and "axes='" not in said
 
 

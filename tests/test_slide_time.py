@@ -136,7 +136,7 @@ def test_streamed_axes_that_read_the_file_otherwise_are_refused_naming_the_fix(t
     with pytest.raises(UnetlabError) as refused:
         predict_file(foreground_model(), path, tmp_path / "out", large_threshold=10, axes="CYX")
     line = f"{path}: " + (  # a file given alone: by its path
-        "{} reads it otherwise than its file does (3 page(s) of 16 x 20 px), "
+        "{} reads it otherwise than its file does (3 pages of 16 x 20 px), "
         "which a large image read window by window cannot: there {} only says what its "
         "pages are (T or Z, e.g. TYX); save the file with its axes (tifffile.imwrite(..., "
         "metadata={{'axes': 'CYX'}})), or read it whole with {}"

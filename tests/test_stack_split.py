@@ -164,7 +164,7 @@ def test_validation_pages_next_to_training_pages_are_said(tmp_path, caplog):
     pairs = find_pairs(tmp_path)
     with caplog.at_level(logging.WARNING):
         log_validation(([pairs[i] for i in (0, 1, 3, 5)], [pairs[2], pairs[4]]), tmp_path)
-    assert "2 validation page(s)" in caplog.text and "next to training pages" in caplog.text
+    assert "2 validation pages (" in caplog.text and "next to training pages" in caplog.text
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         log_validation((pairs[:3], pairs[4:]), tmp_path)

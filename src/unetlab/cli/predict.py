@@ -996,7 +996,7 @@ def _report_benchmark(
 
     t = throughput(done, pixels, elapsed, model_seconds)
     line = (
-        f"benchmark: {t['images']} image(s), {t['megapixels']:.2f} MP in {t['seconds']:.2f} s: "
+        f"benchmark: {numbered(t['images'], 'image')}, {t['megapixels']:.2f} MP in {t['seconds']:.2f} s: "
         f"{t['images_per_s']:.2f} images/s, {t['mpix_per_s']:.2f} MP/s end to end"
     )
     if processes > 1:

@@ -43,6 +43,7 @@ from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import open_tiff, tiff_file
 from unetlab.data.tiffmeta import MICROMETRES, tiff_sizes
 from unetlab.errors import ImageReadError, Spelled, UnetlabError, first_line, spelled
+from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
@@ -346,7 +347,7 @@ def refuse_other_layout(slide: Slide, letters: str, axes: str, *, trained: bool 
     if letters == slide.layout.axes:
         return
     pages, h, w, channels = slide.shape
-    as_read = f"{pages} page(s) of {h} x {w} px" + (
+    as_read = f"{numbered(pages, 'page')} of {h} x {w} px" + (
         f", {channels} channels" if channels > 1 else ""
     )
 

@@ -44,6 +44,7 @@ from unetlab.inference.pages import OBJECTS_3D
 from unetlab.inference.predict import FEW_CHANNELS, predict_image
 from unetlab.inference.records import flat_axes
 from unetlab.inference.table_extras import with_saturation
+from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
@@ -107,15 +108,15 @@ def say_flat(notes: dict[str, dict], *, joined: bool = True) -> None:
     stacks = len(read) - len(flat)
     names = ", ".join(flat[:3]) + (" ..." if len(flat) > 3 else "")
     if not joined:
-        done = f"is the z step of {stacks} z-stack(s) only" if stacks else "set no z step"
-        line = "%s %s: %d image(s) have no Z axis (a movie's frames are time points, not "
-        log.info(line + "planes): %s", said_as(Z_SPACING), done, len(flat), names)
+        done = f"is the z step of {numbered(stacks, 'z-stack')} only" if stacks else "set no z step"
+        line = "%s %s: %s no Z axis (a movie's frames are time points, not "
+        log.info(line + "planes): %s", said_as(Z_SPACING), done, _images_have(len(flat)), names)
         return
-    done = f"joined the planes of {stacks} z-stack(s) only"
+    done = f"joined the planes of {numbered(stacks, 'z-stack')} only"
     done = done if stacks else "joined no planes: no input has a Z axis"
     log.info(
-        "%s %s; %d image(s) without a Z axis have their 2-D objects, as without it: %s",
-        *(said_as(OBJECTS_3D), done, len(flat), names),
+        "%s %s; %s without a Z axis %s 2-D objects, as without it: %s",
+        *(said_as(OBJECTS_3D), done, numbered(len(flat), "image"), _theirs(len(flat)), names),
     )
 
 
@@ -532,3 +533,13 @@ def predict_objects_3d(
     ids = least_ids(joined)
     voxel = table_voxel(pixel, z_spacing)
     return ids, with_saturation(table_3d(ids, stack, voxel), ids, stack)  # all planes
+
+
+def _images_have(count: int) -> str:
+    """``1 image has``, ``2 images have``."""
+    return f"{numbered(count, 'image')} {'has' if count == 1 else 'have'}"
+
+
+def _theirs(count: int) -> str:
+    """What ``count`` images keep: ``has its``, ``have their``."""
+    return "has its" if count == 1 else "have their"

@@ -40,6 +40,7 @@ from unetlab.data.tiffmeta import (
     tiff_timing,
 )
 from unetlab.errors import Spelled, UnetlabError, in_command, said_as, spelled
+from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
@@ -419,7 +420,7 @@ def refuse_thin(path: str | os.PathLike, shape: tuple[int, ...], axes: str | Non
             "it with tifffile.imwrite(..., metadata={'axes': 'YXC'})"
         )
         return (
-            f"{shown_path(path)}: reads as {pages} page(s) of {h} x {w} px, too narrow to "
+            f"{shown_path(path)}: reads as {numbered(pages, 'page')} of {h} x {w} px, too narrow to "
             f"segment: {hint}"
         )
 

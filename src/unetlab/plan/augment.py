@@ -10,6 +10,7 @@ from unetlab.data.fingerprint import Fingerprint
 from unetlab.errors import said_as, set_all, set_to
 from unetlab.plan.normalization import bright_field
 from unetlab.plan.record import Choice
+from unetlab.words import numbered
 
 FEW_IMAGES = 10  # fewer training images than this: elastic deformation (the paper's reason)
 
@@ -101,7 +102,7 @@ def plan_orientation(fp: Fingerprint) -> list[Choice]:
     up, n = fp.layout()[0], len(fp.pairs)
     if up > UP_DOWN_LAYOUT and n < LAYOUT_IMAGES:
         why = (
-            f"up/down layout {up:.2f} > {UP_DOWN_LAYOUT:g}, but on {n} image(s), too few to "
+            f"up/down layout {up:.2f} > {UP_DOWN_LAYOUT:g}, but on {numbered(n, 'image')}, too few to "
             f"tell an up from chance (at least {LAYOUT_IMAGES}): flips both ways and quarter "
             f"turns (for images with an up: {said_as(KEEP_UP)})"
         )

@@ -40,7 +40,7 @@ from unetlab.data.void import (
 from unetlab.errors import said_as, set_all, set_to
 from unetlab.plan.geometry import Geometry
 from unetlab.plan.record import show
-from unetlab.words import first_listed
+from unetlab.words import first_listed, numbered
 
 
 def check_data(
@@ -155,7 +155,7 @@ def unnamed_note(
     )
     return (
         f"mask {values} no class name (the names cover {covered}): training gives each a "
-        f"class of its own, named by its value; held by {len(files)} mask(s): {shown}; "
+        f"class of its own, named by its value; held by {numbered(len(files), 'mask')}: {shown}; "
         f"{naming_fix(names, unnamed) if table is None else table.naming_fix(unnamed)}, "
         "or fix those masks"
     )
@@ -317,7 +317,8 @@ def label_value_problems(fp: Fingerprint, cfg: Config) -> list[str]:
         else ""
     )
     return [
-        f"mask value(s) {', '.join(map(str, unknown))} are not among data.label_values "
+        f"mask {'value' if len(unknown) == 1 else 'values'} {', '.join(map(str, unknown))} "
+        f"{'is' if len(unknown) == 1 else 'are'} not among data.label_values "
         f"{show(d.label_values)}{where}{also}: for these masks "
         + ("leave out that config or " if where else "")
         + said_as(set_all(fix))

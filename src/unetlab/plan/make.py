@@ -19,6 +19,7 @@ from unetlab.plan.memory import StepMemory, data_memory
 from unetlab.plan.normalization import plan_normalization
 from unetlab.plan.record import Choice, Plan
 from unetlab.plan.tiles import plan_batch, plan_tile, plan_tiles_per_epoch
+from unetlab.words import numbered
 
 BUDGET_SHOWN = "no limit"  # how the plan and unetlab compare say BUDGET_EPOCHS
 #: the planned keys the batch's reason is derived from: its tile and its step's memory
@@ -28,7 +29,7 @@ BATCH_FROM = ("data.tile_size", "train.amp", "data.weight_map", "data.target")
 def plan_offset(val_images: int) -> Choice:
     """Measure the labels' sub-pixel offset after training when there are validation images."""
     if val_images < MIN_IMAGES:
-        why = f"{val_images} validation image(s): at least {MIN_IMAGES} tell an offset from chance"
+        why = f"{numbered(val_images, 'validation image')}: at least {MIN_IMAGES} tell an offset from chance"
         return Choice("train.label_offset", "none", why)
     why = (
         f"measures after training whether the predictions meet the labels better moved a "

@@ -215,12 +215,13 @@ def log_validation(pairs: tuple[list, list], root) -> None:
         )
     if near := next_to_training(train, val):
         log.warning(
-            "%d validation page(s) (%s) sit next to training pages of the same stack: "
+            "%s (%s) %s next to training pages of the same stack: "
             "neighbouring frames are near copies, so the validation figures (val mIoU, the "
             "choice of best.pt) are inflated; validate on other files (a val/ folder), or "
             "train a new run, which keeps a stack's pages apart",
-            len(near),
+            numbered(len(near), "validation page"),
             describe_pairs(near),
+            "sits" if len(near) == 1 else "sit",
         )
     if 0 < len(val) < FEW_VALIDATION and not _FEW_SAID.get():
         log.warning(

@@ -24,6 +24,7 @@ from unetlab.outputs import record
 from unetlab.train.rundir import OFFSET_FILE
 from unetlab.train.schedule import MORE_TIME
 from unetlab.train.setup import Data, prepare_data
+from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +56,8 @@ def fit_label_offset(
     data = data if data is not None else prepare_data(cfg)
     if len(data.val) < MIN_IMAGES:
         log.info(
-            "label offset: not measured (%d validation image(s); at least %d tell an "
-            "annotation's offset from chance)",
-            len(data.val),
+            "label offset: not measured (%s; at least %d tell an annotation's offset from chance)",
+            numbered(len(data.val), "validation image"),
             MIN_IMAGES,
         )
         return None
