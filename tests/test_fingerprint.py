@@ -134,7 +134,7 @@ def test_a_class_in_one_file_only_is_named():
 def test_too_small_images_are_named_with_the_fix():
     (problem,) = too_small([facts("a", [0], side=8), facts("b", [0], side=64)], 16, "pad them")
     assert problem == (
-        "1 image(s) smaller than the net's 16 px minimum (width x height: a (8x8)): pad them"
+        "1 image smaller than the net's 16 px minimum (width x height: a (8x8)): pad them"
     )
 
 

@@ -210,7 +210,7 @@ def test_a_broken_link_in_a_folder_is_named_in_one_line(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="unetlab.data.io"):
         assert find_images(tmp_path) == [tmp_path / "a.png"]
     assert len(caplog.records) == 1
-    assert "1 broken link(s) whose file is gone: b.png -> " in caplog.text
+    assert "1 broken link whose file is gone: b.png -> " in caplog.text
     assert "skipped" in caplog.text and "notes.txt" not in caplog.text
 
 

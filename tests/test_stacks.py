@@ -186,7 +186,7 @@ def test_no_validation_warning_over_problems(tmp_path, caplog):
         path.unlink()
     with caplog.at_level(logging.WARNING):  # the good pair alone: the warning is due
         split_pairs(tmp_path, problems=[])
-    assert "1 sample(s), none kept for validation" in caplog.text
+    assert "1 sample, none kept for validation" in caplog.text
 
 
 def test_a_large_naive_stack_streams_as_pages_as_a_small_one_reads(tmp_path):

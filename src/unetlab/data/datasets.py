@@ -82,6 +82,7 @@ from unetlab.data.tiff_files import keeping_open
 from unetlab.data.windows import window_start
 from unetlab.errors import DatasetError, MadeAgain, Spelled, UnetlabError, quoted, said_as, set_to
 from unetlab.provenance import unetlab_command
+from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
@@ -411,9 +412,9 @@ def _seeded_split(
         train_idx, val_idx = _split(pairs, val_fraction, seed, say, setting.given)
     if not quiet and not val_idx and pairs and (problems is None or len(problems) == known):
         log.warning(
-            "%s: %d sample(s), none kept for validation; add images or a val/ folder",
+            "%s: %s, none kept for validation; add images or a val/ folder",
             folder,
-            len(pairs),
+            numbered(len(pairs), "sample"),
         )
     return [pairs[i] for i in train_idx], [pairs[i] for i in val_idx]
 

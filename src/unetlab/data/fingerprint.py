@@ -1224,7 +1224,8 @@ def too_small(pairs: Sequence[PairFacts], min_size: int, fix: str) -> list[str]:
     if not small:
         return []
     return [
-        f"{len(small)} image(s) smaller than the net's {min_size} px minimum (width x height: "
+        f"{numbered(len(small), 'image')} smaller than the net's {min_size} px minimum (width x "
+        "height: "
         f"{_names(small)}): {fix}"
     ]
 

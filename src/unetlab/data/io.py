@@ -58,6 +58,7 @@ from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import TIFF_SUFFIXES, open_tiff, tiff_file
 from unetlab.data.tiffmeta import AXES_AS, DATA_AXES_AS, series_axes
 from unetlab.errors import ImageReadError, MadeAgain, Spelled, UnetlabError, first_line, said
+from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +122,11 @@ def broken_links(folder: Path, suffixes=INPUT_SUFFIXES) -> list[Path]:
 
 
 def describe_links(links: list[Path]) -> str:
-    """``3 broken link(s): a.png -> /gone/a.png, b.png -> ... and 1 more`` (two named)."""
+    """``3 broken links whose file is gone: a.png -> /gone/a.png, b.png -> ... and 1 more``
+    (two named; one: ``1 broken link``)."""
     named = ", ".join(f"{f.name} -> {os.readlink(f)}" for f in links[:2])
     more = f" and {len(links) - 2} more" if len(links) > 2 else ""
-    return f"{len(links)} broken link(s) whose file is gone: {named}{more}"
+    return f"{numbered(len(links), 'broken link')} whose file is gone: {named}{more}"
 
 
 def _glob(pattern: str) -> list[str]:
