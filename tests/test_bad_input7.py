@@ -11,6 +11,7 @@ from unetlab.checkpoint import save_model
 from unetlab.cli import main
 from unetlab.errors import UnetlabError
 from unetlab.inference.folders import predict_folder
+from unetlab.inference.tree import predict_tree
 from unetlab.models import UNet
 
 from .test_bad_input5 import _cyx
@@ -236,3 +237,22 @@ def test_weightmap_names_a_mask_one_way_for_class_and_instance_masks(tmp_path, c
     alone = tmp_path / "ids" / "b.tif"
     line = _weightmap_line(tmp_path, alone, "--instances", capsys=capsys)
     assert line.startswith(f"unetlab weightmap: error: {alone}: mask value -1"), line
+
+
+def test_a_tree_all_of_a_count_the_model_cannot_take_is_refused_once(tmp_path, capsys):
+    """``predict --recursive`` of 2-channel inputs with a 3-channel model failed each file of
+    each folder: one line up front, exit 2, as a flat folder's; a tree with one folder the
+    model takes goes on."""
+    a = _cyx(tmp_path / "in" / "x" / "a.tif", 2)
+    _cyx(tmp_path / "in" / "y" / "b.tif", 2)
+    rc, line = _predict_line(tmp_path, _net(3), "--recursive", capsys=capsys)
+    assert rc == 2 and not (tmp_path / "out").exists()
+    assert line == (
+        f"unetlab predict: error: all 2 inputs ({a}, ...) have 2 channels, the model takes 3: "
+        "give images of 3 channels, or predict them with a model trained on 2-channel images"
+    ), line
+    with pytest.raises(UnetlabError, match=r"^all 2 inputs .* have 2 channels, the model"):
+        predict_tree(_net(3), tmp_path / "in", tmp_path / "out", progress=False)
+    _cyx(tmp_path / "in" / "z" / "c.tif", 3)
+    rc, _ = _predict_line(tmp_path, _net(3), "--recursive", capsys=capsys, out="other")
+    assert rc != 2 and (tmp_path / "other" / "z").is_dir()

@@ -353,12 +353,19 @@ def _refuse_for_every_file(args, files: list[Path]) -> None:
     given to no TIFF, a ``--channel`` beyond the channels of every input (s53, s54); a band
     list's line told the channels the checkpoint's net takes (read without its weights);
     inputs all of a channel count the checkpoint's net cannot take (s57)."""
-    from unetlab.checkpoint import checkpoint_takes
-    from unetlab.inference.every_file import Takes, refuse_for_every_file
+    from unetlab.inference.every_file import refuse_for_every_file
 
     settings = {"axes": args.axes, "channel": channel_args(args.channel)}
-    takes = None if (read := checkpoint_takes(args.checkpoint)) is None else Takes(*read)
-    refuse_for_every_file(", ".join(args.input), files, settings, takes=takes)
+    refuse_for_every_file(", ".join(args.input), files, settings, takes=_takes(args))
+
+
+def _takes(args):
+    """The :class:`~unetlab.inference.every_file.Takes` of the checkpoint, read without its
+    weights; None for no unetlab checkpoint (a bioimage.io package)."""
+    from unetlab.checkpoint import checkpoint_takes
+    from unetlab.inference.every_file import Takes
+
+    return None if (read := checkpoint_takes(args.checkpoint)) is None else Takes(*read)
 
 
 def _bands_model(args) -> int | None:
@@ -428,6 +435,7 @@ def _run_tree(args, group, device, since: CpuReading | None) -> int:
                 report=report,
                 begin=begin,
                 channels=_bands_model(args),
+                takes=_takes(args),
                 **_run_keywords(args, group, device),
             )
     except (KeyboardInterrupt, DiskFullError) as exc:

@@ -146,6 +146,13 @@ def known_channels(model) -> int | None:
     return channels if isinstance(channels, int) else None
 
 
+def model_takes(model) -> Takes | None:
+    """The :class:`Takes` of ``model`` where it is loaded (its ``in_channels`` and the
+    ``channel`` it records); None for a function that loads it."""
+    channels = known_channels(model)
+    return None if channels is None else Takes(channels, getattr(model, "channel", None))
+
+
 def given_options(settings: dict) -> PredictOptions:
     """The :class:`~unetlab.inference.predict.PredictOptions` of
     :func:`~unetlab.inference.files.predict_file`'s keywords ``settings`` (``options`` and

@@ -57,9 +57,8 @@ from unetlab.inference.earlier_outputs import (
     pattern_outputs_line,
 )
 from unetlab.inference.every_file import (
-    Takes,
     given_options,
-    known_channels,
+    model_takes,
     refuse_for_every_file,
 )
 from unetlab.inference.files import (
@@ -861,9 +860,7 @@ def _found(inputs, settings: dict, model) -> tuple[list[Path], list[Path]]:
     ``model`` cannot take: :func:`refuse_for_every_file`, told what it takes where it is
     loaded)."""
     not_read, files = say_unread(inputs), find_inputs(inputs)
-    channels = known_channels(model)  # a loader function's: not known yet
-    takes = None if channels is None else Takes(channels, getattr(model, "channel", None))
-    refuse_for_every_file(inputs, files, settings, takes=takes)
+    refuse_for_every_file(inputs, files, settings, takes=model_takes(model))
     return not_read, files
 
 

@@ -36,10 +36,12 @@ from unetlab.errors import (
 from unetlab.group import SOLO, Group
 from unetlab.inference.earlier_outputs import earlier_outputs, holds_outputs, tree_outputs_line
 from unetlab.inference.every_file import (
+    Takes,
     absent_channel,
     given_options,
     headers_read_once,
     known_channels,
+    model_takes,
     refuse_for_every_file,
 )
 from unetlab.inference.files import check_path
@@ -227,6 +229,7 @@ def predict_tree(
     report: Callable[[Path, FolderPrediction], None] | None = None,
     begin: Callable[[Path], None] | None = None,
     channels: int | None = None,
+    takes: Takes | None = None,
     **settings,
 ) -> dict[Path, FolderPrediction]:
     """Predict every folder of inputs under ``root`` (:func:`tree_folders`) into the same
@@ -235,18 +238,17 @@ def predict_tree(
     keywords; with objects, each folder gets its ``objects_summary.csv``, one of one image
     too: ``OutputOptions.summary``), and return each folder's :class:`FolderPrediction` by
     its path relative to ``root``; ``report``: called with that path and the result of each
-    folder; ``begin``: with that path before each folder (its lines after it); ``channels``:
-    those the net of a function ``model`` takes, known before it runs (a checkpoint's: a
-    band list's refusal names its fix). ``model``, or what a function gives, is loaded
-    once. UnetlabError if the tree holds no inputs, or none that is a TIFF where ``axes``
-    are given (a folder of none reads its own as they are: :func:`_as_is`), or a
-    ``channel`` none has; a folder whose output folder is refused (OutputError), or none of
-    whose inputs has the channel, is one failed line, and the other folders go on. A stop
-    (Ctrl-C, :class:`~unetlab.signals.Stopped`) or a full disk (DiskFullError) stops the
-    tree: raised again with ``tree_stop``, a :class:`TreeStop` that says where. Threads: as
-    :func:`~unetlab.inference.folders.predict_folder`'s."""
-    channels = known_channels(model) or channels
-    folders = _checked_folders(root, out_dir, settings, channels)
+    folder; ``begin``: with that path before each folder (its lines after it); ``channels``,
+    ``takes``: what the net of a function ``model`` takes, known before it runs. ``model``,
+    or what a function gives, is loaded once. UnetlabError if the tree holds no inputs, none
+    that is a TIFF where ``axes`` are given (a folder of none reads its own as they are), a
+    ``channel`` none has, or all of a channel count the net cannot take (s57); a folder
+    whose output folder is refused (OutputError), or none of whose inputs has the channel,
+    is one failed line, the other folders go on. A stop (Ctrl-C, ``Stopped``) or a full disk
+    (DiskFullError) stops the tree: raised again with ``tree_stop``, a :class:`TreeStop`
+    that says where. Threads: ``predict_folder``'s."""
+    channels, takes = known_channels(model) or channels, model_takes(model) or takes
+    folders = _checked_folders(root, out_dir, settings, channels, takes)
     outputs, settings = OutputOptions.taken(outputs, settings)
     if outputs.objects is not None:  # each folder its table, one of one image too
         outputs = OutputOptions.of(outputs, summary=True)
@@ -268,7 +270,9 @@ def predict_tree(
     return results
 
 
-def _checked_folders(root, out_dir, settings: dict, channels: int | None) -> list:
+def _checked_folders(
+    root, out_dir, settings: dict, channels: int | None, takes: Takes | None = None
+) -> list:
     """:func:`tree_folders` of ``root``; UnetlabError before any folder where none holds
     inputs, or the ``settings`` fail all alike (:func:`refuse_for_every_file`, told the
     ``channels`` the model takes where known)."""
@@ -277,7 +281,7 @@ def _checked_folders(root, out_dir, settings: dict, channels: int | None) -> lis
         raise UnetlabError(f"no images found in {root} or its sub-folders")
     check_axes(settings.get("axes"))  # letters no file takes: before the files'
     every = [f for _, files in folders for f in files]
-    refuse_for_every_file(root, every, settings, channels=channels)
+    refuse_for_every_file(root, every, settings, channels=channels, takes=takes)
     return folders
 
 
