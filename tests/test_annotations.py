@@ -174,7 +174,7 @@ def test_qupath_geojson_names_classes_and_refuses_lines(tmp_path, caplog):
         assert [o.label for o in outlines] == ["Tumor", "Stroma"]
         ids = rasterise(outlines, (8, 8), "a.geojson")
     assert (ids[1:5, 1:5] == 2).all() and ids.sum() == 2 * 16
-    assert "1 outline(s) of QuPath's class Region* or Ignore*: no objects" in caplog.text
+    assert "1 outline of QuPath's class Region* or Ignore*: no objects" in caplog.text
     assert "outlines of 2 classes (Stroma, Tumor): read as objects of one" in caplog.text
     features[2]["geometry"] = {"type": "LineString", "coordinates": square[0]}
     (tmp_path / "a.geojson").write_text(

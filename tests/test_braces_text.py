@@ -65,7 +65,7 @@ def test_a_nan_sample_of_a_braced_name_is_refused_naming_it(tmp_path, instance_c
     argv = ["export", "--checkpoint", str(instance_checkpoint), "--bioimageio", str(tmp_path / "q")]
     assert main([*argv, "--sample", str(tmp_path / "s{x}.tif")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "s{x}.tif: 64 NaN or infinite pixel(s)" in err[0], err
+    assert len(err) == 1 and "s{x}.tif: 64 NaN or infinite pixels" in err[0], err
 
 
 def test_a_checkpoint_of_a_braced_name_as_encoder_weights_is_refused_naming_it(

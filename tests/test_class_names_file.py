@@ -162,7 +162,7 @@ def test_names_unlike_those_of_a_table_in_masks_are_refused(tmp_path):
     assert str(err.value).startswith(
         f"{tmp_path / 'class_names.txt'} and {tmp_path / 'masks' / 'class_colors.txt'} name "
         "the classes differently: value 0 is 'sky' in class_names.txt, 'road' in "
-        "class_colors.txt (and 1 more value(s))"
+        "class_colors.txt (and 1 more value)"
     )
     # review s46: not 'or delete class_names.txt (the table's names are used then)': a
     # table in masks/ names no classes of the data set's without it (training said 0, 1)

@@ -119,7 +119,7 @@ def test_a_colour_not_in_the_table_is_named_with_a_pixel(tmp_path):
         read_mask(tmp_path / "masks" / "a.png")
     assert str(err.value) == (
         f"{tmp_path / 'masks' / 'a.png'}: colour (1, 2, 3) at pixel x=5, y=2 is not in "
-        f"{tmp_path / 'class_colors.txt'} (and 1 more colour(s) not in it): add it there as "
+        f"{tmp_path / 'class_colors.txt'} (and 1 more colour not in it): add it there as "
         "a class (R G B name), or as 'R G B void' to ignore it"
     )
 
@@ -252,7 +252,7 @@ def test_class_names_that_disagree_with_the_colour_table_are_one_refusal(tmp_pat
     assert "\n" not in line and str(names) in line and str(tmp_path / "class_colors.txt") in line
     assert (
         f"value 0 is {SCENE_CLASSES[1]!r} in class_names.txt, {SCENE_CLASSES[0]!r} in "
-        "class_colors.txt (and 1 more value(s))"
+        "class_colors.txt (and 1 more value)"
     ) in line
     names.write_text("\n".join(SCENE_CLASSES[:-1]) + "\n")  # one class left unnamed
     with pytest.raises(DatasetError, match="value 6 is unnamed in class_names.txt"):

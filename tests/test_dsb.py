@@ -106,7 +106,7 @@ def test_a_folder_of_a_few_such_folders_among_others_is_no_dsb(tmp_path):
         find_pairs(tmp_path)
     said = str(err.value)
     assert "2 of its 5 sub-folders (x/, y/) are one folder per image as the Data Science" in said
-    assert "but p/ has no images/ and masks/ folder (and 2 more sub-folder(s) are not)" in said
+    assert "but p/ has no images/ and masks/ folder (and 2 more sub-folders are not)" in said
     assert "give --data" not in said and "\n" not in said
 
 

@@ -322,8 +322,8 @@ def test_a_stray_index_past_a_short_palette_is_named_as_not_in_it(tmp_path):
     image = Image.fromarray(mask, mode="P")
     image.putpalette([0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255, 9, 9, 9])  # 5: a 4-bit PNG
     image.save(path)
-    said = r"value 9 at pixel x=5, y=5, not in the file's palette of 5 colour\(s\)\)"
+    said = r"value 9 at pixel x=5, y=5, not in the file's palette of 5 colours\)"
     with pytest.raises(DatasetError, match=said):
         encode_mask(read_mask(path), [0, 1, 2, 3, 4], name=str(path))
-    assert _value_name(9, str(path)) == "mask value 9 (not in the file's palette of 5 colour(s))"
+    assert _value_name(9, str(path)) == "mask value 9 (not in the file's palette of 5 colours)"
     assert _value_name(1, str(path)) == "mask value 1 (palette colour (255, 0, 0))"

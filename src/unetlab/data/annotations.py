@@ -43,6 +43,7 @@ from skimage.draw import ellipse
 
 from unetlab.data.read_notes import note_once
 from unetlab.errors import DatasetError
+from unetlab.words import numbered
 
 #: ImageJ's ROI types (``Roi.POLYGON`` ...), by the byte at offset 6
 ROI_TYPES = (
@@ -276,7 +277,7 @@ def geojson_outlines(data, where: str) -> list[Outline]:
     kept = [o for o in outlines if o.label not in NO_OBJECTS]
     if len(kept) < len(outlines):
         note_once(
-            f"{where}: {len(outlines) - len(kept)} outline(s) of QuPath's class "
+            f"{where}: {numbered(len(outlines) - len(kept), 'outline')} of QuPath's class "
             f"{' or '.join(NO_OBJECTS)}: no objects, passed over{_FIRST}",
             key="outlines of no objects",
         )

@@ -31,6 +31,7 @@ from unetlab.data.colour_table import (
 )
 from unetlab.data.names import FOLDER_NAMES, SPLIT_NAMES, folder_candidates, loose
 from unetlab.errors import DatasetError
+from unetlab.words import numbered
 
 #: the roles of the folders a data set's masks lie in (:data:`unetlab.data.names.FOLDER_NAMES`)
 MASK_ROLES = ("masks", "instances", "SegmentationClass")
@@ -90,7 +91,7 @@ def palette_words(path: str | os.PathLike, value: int) -> str | None:
     if rgb is None:
         return None
     if int(value) >= len(rgb):
-        return f"not in the file's palette of {len(rgb)} colour(s)"
+        return f"not in the file's palette of {numbered(len(rgb), 'colour')}"
     return f"palette colour {tuple(int(c) for c in rgb[int(value)])}"
 
 
@@ -245,7 +246,7 @@ def names_disagree(names: dict[int, str], table: ColourTable, path: Path) -> str
         return None
     v = wrong[0]
     first = f"value {v} is {_shown(names.get(v))} in {path.name}, {_shown(named.get(v))} in "
-    more = f" (and {len(wrong) - 1} more value(s))" if len(wrong) > 1 else ""
+    more = f" (and {numbered(len(wrong) - 1, 'more value')})" if len(wrong) > 1 else ""
     # a table below (masks/): without class_names.txt its names are not the data set's
     beside = Path(table.source).parent == path.parent
     delete = f", or delete {path.name} (the table's names are used then)" if beside else ""

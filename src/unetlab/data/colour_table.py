@@ -27,6 +27,7 @@ import numpy as np
 
 from unetlab.data.names import loose
 from unetlab.errors import Blank, DatasetError, ImageReadError, said_as, set_to
+from unetlab.words import numbered
 
 COLOURS_FILE = "class_colors.txt"
 CAMVID_FILE = "class_dict.csv"
@@ -85,7 +86,7 @@ class ColourTable:
         y, x = (int(i) for i in where[-2:])
         page = f" page {int(where[0])}" if len(where) > 2 and rgb.shape[0] > 1 else ""
         others = len(np.unique(_keys(rgb[..., :3])[~known])) - 1
-        more = f" (and {others} more colour(s) not in it)" if others else ""
+        more = f" (and {numbered(others, 'more colour')} not in it)" if others else ""
         return (
             f"{path}: colour {colour} at pixel x={x}, y={y}{page} is not in {self.source}"
             f"{more}: {self.add_fix()}"

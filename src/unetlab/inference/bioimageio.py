@@ -364,7 +364,7 @@ def _sample_image(sample, model: UNet, size: int) -> np.ndarray:
         image = np.repeat(image[:, :, None], model.in_channels, axis=2)
     if count := nonfinite_count(np.asarray(image), channel_axis=image.ndim == 3):
         name = "the sample image" if isinstance(sample, np.ndarray | None) else str(sample)
-        said = f"{name}: {count} NaN or infinite pixel(s): the package's test tensors would be NaN"
+        said = f"{name}: {numbered(count, 'NaN or infinite pixel')}: the package's test tensors would be NaN"
         raise UnetlabError(  # the path stays out of a format (s{x}.tif raised KeyError)
             **spelled(
                 lambda s: f"{said}; replace them (e.g. with 0) or give another image as {s}", SAMPLE
