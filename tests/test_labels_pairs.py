@@ -149,7 +149,7 @@ def test_a_broken_image_link_is_a_problem_named_not_skipped(tmp_path):
         (tmp_path / sub).mkdir()
         Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / sub / "a.png")
     (tmp_path / "images" / "z.png").symlink_to("/nonexistent/z.png")
-    with pytest.raises(DatasetError, match=r"broken link\(s\) whose file is gone: z.png -> "):
+    with pytest.raises(DatasetError, match=r"broken link whose file is gone: z.png -> "):
         find_pairs(tmp_path)
 
 

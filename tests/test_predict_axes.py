@@ -46,7 +46,7 @@ def test_pages_given_as_channels_predict_the_channel(tmp_path, net):
 def test_a_channels_last_array_saved_without_axes_is_refused_naming_axes(tmp_path, net):
     yxc = np.moveaxis(_channels(), 0, -1)
     tifffile.imwrite(tmp_path / "yxc.tif", yxc)  # tifffile: 24 pages of 20 x 2 px
-    with pytest.raises(UnetlabError, match=r"24 page\(s\) of 20 x 2 px, too narrow.*axes='YXC'"):
+    with pytest.raises(UnetlabError, match=r"24 pages of 20 x 2 px, too narrow.*axes='YXC'"):
         predict_file(net, tmp_path / "yxc.tif", tmp_path / "o")
     assert not (tmp_path / "o").exists()
     paths = predict_file(net, tmp_path / "yxc.tif", tmp_path / "o", axes="YXC", channel=0)
