@@ -786,11 +786,14 @@ def _stopped_names(args, folder: Path) -> dict[str, str]:
     if not getattr(args, "input", None):
         return {}
     given = args.input
-    try:
-        if getattr(args, "recursive", False):
+    if getattr(args, "recursive", False):
+        try:
             given = [str(Path(args.input[0]) / folder.relative_to(args.output))]
+        except ValueError:  # the folder not under --output
+            return {}
+    try:
         files = find_inputs(given)
-    except (UnetlabError, OSError, ValueError):  # ValueError: folder not under --output
+    except (UnetlabError, OSError):
         return {}
     return {str(Path(f).resolve()): _line_name(args, f) for f in files}
 
