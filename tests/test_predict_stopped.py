@@ -278,6 +278,7 @@ def test_a_stop_signalled_again_as_it_counts_its_outputs_still_says_them(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(predict, "_inputs_done", signalled_again)
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "launched")  # a process torchrun started
     argv, out = stopped_at(4, 3, signalled=True)
     assert main(argv) == 143
     err = capsys.readouterr().err

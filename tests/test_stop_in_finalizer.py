@@ -123,7 +123,8 @@ def _signalled(signum: int) -> None:
     time.sleep(0.05)  # the handler runs
 
 
-def test_a_launchers_copy_of_a_stop_is_dropped_and_the_handlers_are_back_after():
+def test_a_launchers_copy_of_a_stop_is_dropped_and_the_handlers_are_back_after(monkeypatch):
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "launched")  # a process torchrun started
     ignored = signal.signal(signal.SIGHUP, signal.SIG_IGN)
     try:
         with stop_raises():
@@ -139,9 +140,15 @@ def test_a_launchers_copy_of_a_stop_is_dropped_and_the_handlers_are_back_after()
         signal.signal(signal.SIGHUP, ignored)
 
 
-def test_the_same_stop_after_the_copy_window_stops_again(monkeypatch):
-    """Review s57: a second Ctrl-C must not wait out a count of minutes on a network share."""
-    monkeypatch.setattr("unetlab.signals.COPY_WITHIN_S", 0.0)
+@pytest.mark.parametrize("launched", [True, False])
+def test_the_same_stop_again_stops_after_the_window_or_outside_a_launch(monkeypatch, launched):
+    """Review s57: a second Ctrl-C must not wait out a count of minutes on a network share;
+    outside a launch no copy comes, and a second within the window is the user's."""
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
+    monkeypatch.delenv("UNETLAB_STATUS_FILE", raising=False)
+    if launched:
+        monkeypatch.setenv("TORCHELASTIC_RUN_ID", "launched")
+        monkeypatch.setattr("unetlab.signals.COPY_WITHIN_S", 0.0)
     with stop_raises():
         for _ in range(2):
             with pytest.raises(Stopped):

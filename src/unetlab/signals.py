@@ -58,14 +58,22 @@ def _raise_stopped(signum, _frame):
     again within :data:`COPY_WITHIN_S` of the last it raised: a launcher passes the signal
     it got on to its processes (torchrun: SIGINT, SIGTERM), so a process signalled with it
     (a scheduler signals every process) got it twice, the second as it unwound from the
-    first or counted its outputs, and its line said "interrupted" alone (s56, s57 CI)."""
+    first or counted its outputs, and its line said "interrupted" alone (s56, s57 CI). In a
+    launched process only (:func:`_launched`)."""
     now = time.monotonic()
-    if now - _RAISED.get(signum, -COPY_WITHIN_S) < COPY_WITHIN_S:
+    if now - _RAISED.get(signum, -COPY_WITHIN_S) < COPY_WITHIN_S and _launched():
         return  # the launcher's copy of the stop under way
     _RAISED[signum] = now
     if signum == signal.SIGINT:
         raise KeyboardInterrupt
     raise Stopped(signum)
+
+
+def _launched() -> bool:
+    """Whether this process was started by a launcher that passes stops on (unetlab's
+    ``--nproc N``, torchrun by hand): elsewhere no copy comes, and a second Ctrl-C within
+    :data:`COPY_WITHIN_S` is the user's (review s57: it was dropped, the count waited out)."""
+    return LAUNCHED_ENV in os.environ or "TORCHELASTIC_RUN_ID" in os.environ
 
 
 @contextlib.contextmanager
