@@ -516,13 +516,13 @@ def _claim_outputs(args) -> list[Path]:
 
 
 def _as_recorded(args) -> dict:
-    """What this command scores as its report records it (a checkpoint and its data by
-    their absolute paths, predictions and truths as given)."""
+    """What this command scores as its report records it: a checkpoint and its data, or
+    predictions and truths, by their absolute paths."""
+    from unetlab.evaluate.earlier import scored_paths
+
     if args.checkpoint:
-        return dict(
-            checkpoint=str(Path(args.checkpoint).resolve()), data=str(Path(args.data).resolve())
-        )
-    return dict(predictions=str(Path(args.pred)), ground_truth=str(Path(args.gt)))
+        return scored_paths(dict(checkpoint=args.checkpoint, data=args.data))
+    return scored_paths(dict(predictions=args.pred, ground_truth=args.gt))
 
 
 def _image_csv(json_path: Path | None) -> Path | None:

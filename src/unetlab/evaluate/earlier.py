@@ -9,6 +9,9 @@ from pathlib import Path
 from unetlab.errors import OutputError, Spelled, spelled
 from unetlab.model_identity import report_model_sha256
 
+#: the keys of a report's source that name what was scored (a checkpoint, folders of images,
+#: masks, predictions), whose files a report's own files never replace
+INPUT_KEYS = ("checkpoint", "data", "predictions", "ground_truth")
 #: how a caller keeps both reports, and replaces the earlier one
 KEEP_BOTH = Spelled("write this report to another path", "give --json another name")
 REPLACE = Spelled("pass overwrite=True", "add --overwrite")
@@ -20,7 +23,29 @@ def scored_words(report: dict) -> str | None:
         return f"{report['checkpoint']} on {report.get('data')}"
     if report.get("predictions"):
         return f"the predictions {report['predictions']} against {report.get('ground_truth')}"
+    if report.get("data"):  # a model given in memory (from Python): no checkpoint
+        return f"a model given in memory on {report['data']}"
     return None
+
+
+def scored_paths(report: dict) -> dict[str, str]:
+    """The files and folders a report (or a command's inputs by the same keys) scored, by
+    :data:`INPUT_KEYS`, each resolved: the same files given by another relative path are the
+    same, those of another folder given by the same relative path are not (s57 review). A
+    report before s57 recorded predictions and truths as typed: resolved against the
+    current folder, where it was made not being recorded (a run again from there is the
+    same; from elsewhere it is refused as other files, nothing lost)."""
+    return {key: str(Path(report[key]).resolve()) for key in INPUT_KEYS if report.get(key)}
+
+
+def _models(report: dict) -> set[str]:
+    """The sha256s naming the models a report scored (:func:`report_model_sha256`): its
+    checkpoint's, or those of the checkpoints that made its predictions (``predicted_by``);
+    none known: empty."""
+    made = [report] if report.get("checkpoint") else report.get("predicted_by") or []
+    return {
+        sha for entry in made if isinstance(entry, dict) and (sha := report_model_sha256(entry))
+    }
 
 
 def earlier_report(path: Path, new: dict) -> str | None:
@@ -31,10 +56,10 @@ def earlier_report(path: Path, new: dict) -> str | None:
     before = scored_words(old)
     if before is None:
         return None
-    if before != scored_words(new):
+    if scored_paths(old) != scored_paths(new):
         return before
-    if report_model_sha256(old) == report_model_sha256(new):
-        return None
+    if not (was := _models(old)) or not (now := _models(new)) or was == now:
+        return None  # a model not known on either side: told by its files alone
     return f"{before} (of another model than now)"
 
 
@@ -56,9 +81,10 @@ def refuse_other_inputs(path: Path, scored: dict, *, overwrite: bool) -> None:
     """:func:`refuse_earlier_report` before any scoring, from what the command was given
     (``scored``: ``checkpoint`` and ``data``, or ``predictions`` and ``ground_truth``, as a
     report records them): refused where the report at ``path`` scored other files, not
-    after minutes of scoring; another model in the same files is found once scored."""
-    before = scored_words(_report_at(path))
-    if not overwrite and before is not None and before != scored_words(scored):
+    after minutes of scoring; another model in the same files where ``scored`` names it
+    (a checkpoint's sha256s: :func:`unetlab.checkpoint.checkpoint_source`), else once
+    scored."""
+    if not overwrite and (before := earlier_report(path, scored)) is not None:
         raise _kept(path, before)
 
 

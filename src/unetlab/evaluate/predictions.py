@@ -84,6 +84,7 @@ from unetlab.evaluate.checks import (
     ids_by_values,
     int_values,
 )
+from unetlab.evaluate.earlier import scored_paths
 from unetlab.evaluate.frames import PageColumns
 from unetlab.evaluate.identity import files_identity
 from unetlab.evaluate.masks import (
@@ -649,7 +650,8 @@ def _source(
     how many of the pages trained a checkpoint that made them
     (:func:`_training_overlap_note`, which marks the report's rows), the rows scored
     nowhere."""
-    source = dict(predictions=str(pred_dir), ground_truth=str(gt_dir), ignore_value=ignore_value)
+    source = scored_paths(dict(predictions=pred_dir, ground_truth=gt_dir))
+    source["ignore_value"] = ignore_value
     if (seen := _training_overlap_note(pred_dir, scored, report)) is not None:
         source["trained_images"] = seen
     source["exclude_rows"] = as_config(exclude_rows)

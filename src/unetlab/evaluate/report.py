@@ -18,7 +18,7 @@ from unetlab.data.datasets import data_set_folders
 from unetlab.data.instances import ignore_keyword
 from unetlab.data.io import INPUT_SUFFIXES
 from unetlab.errors import Spelled, said_as
-from unetlab.evaluate.earlier import refuse_earlier_report
+from unetlab.evaluate.earlier import INPUT_KEYS, refuse_earlier_report
 from unetlab.evaluate.matching import matching_line, matching_tables, write_matching_csv
 from unetlab.evaluate.spread import SPREAD, per_image_spread, spread_lines, write_image_csv
 from unetlab.outputs import (
@@ -28,10 +28,6 @@ from unetlab.outputs import (
 )
 from unetlab.plots import plot_confusion
 from unetlab.words import numbered
-
-#: the keys of :attr:`Report.source` that name what was scored (a checkpoint, folders of
-#: images, masks, predictions), whose files a report's own files never replace
-INPUT_KEYS = ("checkpoint", "data", "predictions", "ground_truth")
 
 
 @dataclass(repr=False)

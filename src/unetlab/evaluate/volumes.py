@@ -26,6 +26,7 @@ from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import PageAxes, planes_letters, read_page_axes, series_axes
 from unetlab.errors import DatasetError, Spelled, UnetlabError, said_as, spelled
 from unetlab.evaluate.accumulate import Accumulator
+from unetlab.evaluate.earlier import scored_paths
 from unetlab.evaluate.masks import (
     PRED_INSTANCES,
     Predictions,
@@ -107,7 +108,8 @@ def evaluate_volumes(
     say_unscored(preds, [mask_stem(m) for m in mask_files], gt_dir)
     report = acc.report(CLASSES, thresholds=None, worst=worst)
     report.counting = True
-    report.source = dict(predictions=str(pred_dir), ground_truth=str(gt_dir), objects_3d=True)
+    report.source = scored_paths(dict(predictions=pred_dir, ground_truth=gt_dir))
+    report.source["objects_3d"] = True
     return report
 
 

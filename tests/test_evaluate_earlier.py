@@ -1,0 +1,106 @@
+"""An earlier evaluate report where --json (or Report.write_json) writes: what tells its
+files and model from this evaluation's (s57 review of the refusal to replace another's)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from unetlab.checkpoint import load_model, save_model
+from unetlab.cli import main
+from unetlab.data.io import write_png
+from unetlab.errors import OutputError
+from unetlab.evaluate import evaluate_model, evaluate_predictions
+from unetlab.models import UNet
+
+GT = np.tile([0, 255], (8, 4)).astype(np.uint8)
+
+
+def _model(seed: int) -> UNet:
+    torch.manual_seed(seed)
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same")
+    model.label_values = [0, 255]
+    return model
+
+
+def _pred_argv(pred, gt, report) -> list[str]:
+    argv = ["evaluate", "--pred", str(pred), "--gt", str(gt), "--label-values", "0", "255"]
+    return [*argv, "--json", str(report)]
+
+
+def test_predictions_are_told_by_their_resolved_folder(tmp_path, monkeypatch, capsys):
+    """--pred pred from another folder (other predictions by the same relative name)
+    replaced the report silently; the same folder given by its absolute path was refused."""
+    gt, report = tmp_path / "gt", tmp_path / "r.json"
+    write_png(gt / "a.png", GT)
+    for folder, value in (("a", 1), ("b", 0)):
+        write_png(tmp_path / folder / "pred" / "a.png", (GT == 255).astype(np.uint8) * value)
+    monkeypatch.chdir(tmp_path / "a")
+    assert main(_pred_argv("pred", gt, report)) == 0
+    assert json.loads(report.read_text())["predictions"] == str(tmp_path / "a" / "pred")
+    kept = report.read_bytes()
+    monkeypatch.chdir(tmp_path / "b")
+    capsys.readouterr()
+    assert main(_pred_argv("pred", gt, report)) == 2
+    assert "holds the report of the predictions" in capsys.readouterr().err
+    assert report.read_bytes() == kept
+    assert main(_pred_argv(tmp_path / "a" / "pred", gt, report)) == 0  # the same, spelled whole
+    assert "replaces" not in capsys.readouterr().out
+
+
+def test_an_older_reports_relative_folders_are_read_from_the_current_folder(tmp_path):
+    """A report written before s57 recorded --pred and --gt as typed: read against the
+    current folder (where it was made is not recorded)."""
+    from unetlab.evaluate.earlier import earlier_report
+
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"predictions": "pred", "ground_truth": "gt"}))
+    here = {"predictions": str(tmp_path / "pred"), "ground_truth": str(tmp_path / "gt")}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        assert earlier_report(path, here) is None
+        assert earlier_report(path, here | {"predictions": str(tmp_path / "x")}) is not None
+
+
+def _data(root, seed: int):
+    rng = np.random.default_rng(seed)
+    write_png(root / "images" / "a.png", rng.integers(0, 255, (16, 16), np.uint8))
+    write_png(root / "masks" / "a.png", np.tile([0, 255], (16, 8)).astype(np.uint8))
+    return root
+
+
+def test_a_model_in_memory_on_other_data_keeps_the_earlier_report(tmp_path):
+    """From Python a model built in memory records no checkpoint: its report on other data
+    replaced the earlier one (the check needed a checkpoint); on the same data it is its own."""
+    first = evaluate_model(_model(0), _data(tmp_path / "dA", 0), progress=False)
+    path = first.write_json(tmp_path / "r.json")
+    kept = path.read_bytes()
+    other = evaluate_model(_model(1), _data(tmp_path / "dB", 1), progress=False)
+    with pytest.raises(OutputError, match="a model given in memory on .*dA"):
+        other.write_json(path)
+    assert path.read_bytes() == kept
+    evaluate_model(_model(1), tmp_path / "dA", progress=False).write_json(path)
+
+
+def test_predictions_made_again_by_another_model_are_another_report(tmp_path):
+    """--pred's report keeps the model in ``predicted_by``: the same folder predicted again
+    by another checkpoint was taken for the same evaluation and replaced the report."""
+    from unetlab.inference.folders import predict_folder
+
+    data = _data(tmp_path / "d", 0)
+    pred, ckpt = tmp_path / "pred", tmp_path / "m.pt"
+
+    def report():
+        return evaluate_predictions(pred, data / "masks", label_values=[0, 255])
+
+    save_model(ckpt, _model(0))
+    predict_folder(load_model(ckpt), data / "images", pred)
+    path = report().write_json(tmp_path / "r.json")
+    report().write_json(path)  # the same model's again
+    save_model(ckpt, _model(1), overwrite=True)
+    predict_folder(load_model(ckpt), data / "images", pred, overwrite=True)
+    with pytest.raises(OutputError, match=r"\(of another model than now\)"):
+        report().write_json(path)
