@@ -4,6 +4,7 @@ files and model from this evaluation's (s57 review of the refusal to replace ano
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -104,3 +105,33 @@ def test_predictions_made_again_by_another_model_are_another_report(tmp_path):
     predict_folder(load_model(ckpt), data / "images", pred, overwrite=True)
     with pytest.raises(OutputError, match=r"\(of another model than now\)"):
         report().write_json(path)
+
+
+def test_another_checkpoint_at_the_same_path_is_refused_before_scoring(tmp_path, capsys):
+    """A changed checkpoint at the same path was refused only after all the scoring (its
+    table printed), and a refused run had claimed its other outputs (a --confusion folder
+    made, its manifest written): both refused before, nothing made."""
+    data, ckpt, report = _data(tmp_path / "d", 0), tmp_path / "m.pt", tmp_path / "r.json"
+    argv = ["evaluate", "--checkpoint", str(ckpt), "--data", str(data), "--json", str(report)]
+    save_model(ckpt, _model(0))
+    assert main([*argv, "--device", "cpu"]) == 0
+    save_model(ckpt, _model(1), overwrite=True)
+    capsys.readouterr()
+    assert main([*argv, "--confusion", str(tmp_path / "pics" / "c.png")]) == 2
+    out, err = capsys.readouterr()
+    assert "(of another model than now)" in err and "mIoU" not in out
+    assert not (tmp_path / "pics").exists()
+
+
+def test_a_run_refused_over_an_earlier_report_claims_nothing(tmp_path, capsys):
+    """The refusal came after the outputs were claimed: a --confusion folder was made and
+    its manifest given a pending line by a run that wrote nothing."""
+    gt, report = tmp_path / "gt", tmp_path / "r.json"
+    write_png(gt / "a.png", GT)
+    write_png(tmp_path / "p1" / "a.png", (GT == 255).astype(np.uint8))
+    shutil.copytree(tmp_path / "p1", tmp_path / "p2")
+    assert main(_pred_argv(tmp_path / "p1", gt, report)) == 0
+    argv = [*_pred_argv(tmp_path / "p2", gt, report), "--confusion", str(tmp_path / "pics/c.png")]
+    assert main(argv) == 2
+    assert "holds the report of" in capsys.readouterr().err
+    assert not (tmp_path / "pics").exists()

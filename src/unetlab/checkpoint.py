@@ -611,6 +611,15 @@ def checkpoint_source(path: str | os.PathLike, model=None) -> dict:
     return found | {f"checkpoint_{k}": v for k, v in trained.items()}
 
 
+def file_source(path: str | os.PathLike) -> dict:
+    """:func:`checkpoint_source` of the file at ``path`` before its model loads: its path,
+    its bytes' sha256 and the sha256 it had before its run's end was recorded in it, read
+    without its weights (evaluate --json refuses an earlier report of another model at the
+    same path before scoring, s57 review)."""
+    same = (_parts_at(path) or {}).get(SAME_MODEL)
+    return checkpoint_source(path) | ({REPORT_SAME_MODEL: same} if same else {})
+
+
 def export_source(model) -> dict | None:
     """What an export of ``model`` records of the checkpoint it came from (audit s34 repro
     F6): ``checkpoint`` (the file's name: no folder, so that the same file exported from

@@ -501,27 +501,29 @@ def _claim_outputs(args) -> list[Path]:
         json_path.with_name(f"{json_path.stem}_confusion.png") if json_path else None
     )
     outputs = [p for p in (json_path, confusion, _image_csv(json_path), _matching_csv(json_path))]
+    if json_path and json_path.is_file():  # another report there: refused before any claim
+        refuse_other_inputs(json_path, _as_recorded(args), overwrite=args.overwrite)
     source = dict(checkpoint=args.checkpoint, data=args.data)
     source |= dict(predictions=args.pred, ground_truth=args.gt)
-    claimed = claim_outputs(
+    return claim_outputs(
         [Path(p) for p in outputs if p],
         source,
         overwrite=args.overwrite,
         formats={json_path: "JSON"} if json_path else None,
         overwrite_fix=OVERWRITE_FIX,
     )
-    if json_path:  # an earlier report of other files there: refused before scoring
-        refuse_other_inputs(json_path, _as_recorded(args), overwrite=args.overwrite)
-    return claimed
 
 
 def _as_recorded(args) -> dict:
-    """What this command scores as its report records it: a checkpoint and its data, or
-    predictions and truths, by their absolute paths."""
+    """What this command scores as its report records it: a checkpoint (its sha256s, read
+    without its weights: another model at the same path refused before scoring) and its
+    data, or predictions and truths, by their absolute paths."""
+    from unetlab.checkpoint import file_source
     from unetlab.evaluate.earlier import scored_paths
 
     if args.checkpoint:
-        return scored_paths(dict(checkpoint=args.checkpoint, data=args.data))
+        found = file_source(args.checkpoint) if Path(args.checkpoint).exists() else {}
+        return scored_paths(dict(checkpoint=args.checkpoint, data=args.data)) | found
     return scored_paths(dict(predictions=args.pred, ground_truth=args.gt))
 
 
