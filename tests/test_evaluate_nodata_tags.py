@@ -391,3 +391,22 @@ def test_a_checkpoint_says_a_truth_tagged_over_its_objects_among_swath_tiles(tmp
     assert len(report.images) == 3
     (line,) = _lost_lines(caplog)
     assert line.startswith(f"{root / 'masks' / 'a.png'}: the truth's own tag names 255"), line
+
+
+def test_a_mask_png_whose_chunk_list_is_cut_names_no_tag(tmp_path):
+    """A mask PNG without its IEND chunk (Pillow and training read it) was refused by
+    evaluate --checkpoint ('truncated PNG file') when reading its no-data tag: it names
+    none, and scores as the whole file does."""
+    from unetlab.evaluate import evaluate_model
+    from unetlab.models import UNet
+
+    rng = np.random.default_rng(0)
+    mask = tmp_path / "d" / "masks" / "a.png"
+    write_png(tmp_path / "d" / "images" / "a.png", rng.integers(0, 255, (32, 32), np.uint8))
+    write_png(mask, np.tile([0, 255], (32, 16)).astype(np.uint8))
+    torch.manual_seed(0)
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same")
+    model.label_values = [0, 255]
+    whole = evaluate_model(model, tmp_path / "d", progress=False).to_dict()["miou"]
+    mask.write_bytes(mask.read_bytes()[:-12])  # the IEND chunk dropped
+    assert evaluate_model(model, tmp_path / "d", progress=False).to_dict()["miou"] == whole

@@ -999,8 +999,16 @@ def from_mask_values(
 def named_nodata(path: Path) -> float | None:
     """The no-data value a label image names: a TIFF's GDAL_NODATA tag, a PNG's text key
     ``nodata`` (``unetlab predict`` writes either where the input's pixels were no sample),
-    or None. Read from the header, no pixels decoded."""
-    return file_nodata(path).value if is_tiff_name(path) else png_nodata(path)
+    or None. Read from the header, no pixels decoded. A PNG whose chunk list cannot be
+    walked to its end (no IEND, a bad CRC) names none: training reads its pixels (Pillow)
+    and no tag, so evaluate reads it the same and never refuses it for its tag (s57
+    review: --checkpoint refused a mask training reads)."""
+    if is_tiff_name(path):
+        return file_nodata(path).value
+    try:
+        return png_nodata(path)
+    except ImageReadError:  # a damaged chunk list: no tag; its pixels are read as they are
+        return None
 
 
 def mask_nodata(
