@@ -241,3 +241,18 @@ def test_a_binary_truth_stack_s_objects_are_its_3d_components_as_in_2d(tmp_path,
     assert (row["objects"], row["pred_objects"], row["object_f1"]) == (2, 2, 1.0)
     flat = evaluate_predictions(pred, truth, gt_instances=True, pred_instances=True)
     assert sum(r["objects"] for r in flat.images) == 18  # 2-D: each ball in each of its planes
+
+
+def test_a_binary_truth_splits_in_3d_as_a_plane_splits_in_2d():
+    """A 3-D binary truth's objects are face-connected, as 2-D's default (4-connected)
+    split of a binary truth: two squares touching at a corner are two objects in a plane,
+    and two planes' squares touching at a corner across them are two in a volume."""
+    from unetlab.data.instances import instance_ids
+    from unetlab.evaluate.volumes import volume_objects
+
+    plane = np.zeros((16, 16), np.uint8)
+    plane[2:6, 2:6] = plane[6:10, 6:10] = 1
+    across = np.zeros((2, 16, 16), np.uint8)
+    across[0, 2:6, 2:6] = across[1, 6:10, 6:10] = 1
+    assert instance_ids(plane).max() == volume_objects(plane[None]).max() == 2
+    assert volume_objects(across).max() == 2

@@ -192,10 +192,12 @@ def _binary(volume: np.ndarray) -> bool:
 
 def volume_objects(gt: np.ndarray, void: np.ndarray | None = None) -> np.ndarray:
     """The objects of a binary (Z, Y, X) truth (0 and one of
-    :func:`~unetlab.data.instances.binary_values`): its 6-connected components 1..n, as a
-    binary 2-D truth's are its connected components (:func:`~unetlab.data.instances.
-    instance_ids`); its ``void`` voxels (no-data) in none. A 0/1 stack was read as object 1,
-    two separate blobs one object (s57)."""
+    :func:`~unetlab.data.instances.binary_values`): its face-connected (6-way) components
+    1..n, as a binary 2-D truth's are its edge-connected ones (:func:`~unetlab.data.
+    instances.instance_ids` at evaluate's default connectivity 1, 4-way; 3-D scoring refuses
+    8): voxels that touch at an edge or a corner only are two objects, as two pixels that
+    touch at a corner are in 2-D (s57 review); its ``void`` voxels (no-data) in none. A 0/1
+    stack was read as object 1, two separate blobs one object (s57)."""
     from scipy import ndimage
 
     foreground = gt > 0 if void is None else (gt > 0) & ~void
