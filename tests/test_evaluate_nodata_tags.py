@@ -353,6 +353,27 @@ def test_a_2d_instance_checkpoint_says_it_reads_a_tagged_truth_as_training_does(
     assert line.endswith("where evaluate --pred --gt-instances scores them nowhere")
 
 
+def test_the_instance_tag_line_names_each_files_tag(tmp_path, instance_checkpoint, caplog):
+    """Two truths tagged with other values (a 0/255 one 255, an id one 1): the line named the
+    first file's value for both files; now one line per value, naming its files."""
+    from unetlab import load_model
+    from unetlab.evaluate import evaluate_model
+
+    root = tmp_path / "d"
+    rng = np.random.default_rng(0)
+    for name, truth, tag in (("a", (_ids() > 0) * 255, "255"), ("b", _ids(), "1")):
+        write_png(root / "images" / f"{name}.png", rng.integers(0, 255, (32, 32), np.uint8))
+        write_png(root / "masks" / f"{name}.png", truth.astype(np.uint8), text={"nodata": tag})
+    with caplog.at_level(logging.WARNING):
+        evaluate_model(load_model(instance_checkpoint), root, objects=True, progress=False)
+    lines = sorted(r.getMessage() for r in caplog.records if "as training reads" in r.getMessage())
+    masks = root / "masks"
+    assert [line.split(" is read")[0] for line in lines] == [
+        f"{masks / 'a.png'}: the truth's own no-data tag (255)",
+        f"{masks / 'b.png'}: the truth's own no-data tag (1)",
+    ]
+
+
 def test_a_checkpoint_says_a_truth_tagged_over_its_objects_among_swath_tiles(tmp_path, caplog):
     """evaluate --checkpoint's 2-D class masks (TruthTags) as --pred's: a 0/255 truth tagged
     255 beside a 0/1 tile whose tagged 255 swath is no sample in its image (GDAL_NODATA=0):

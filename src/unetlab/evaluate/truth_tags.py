@@ -50,14 +50,17 @@ class TruthTags:
         return kept, void
 
     def say(self) -> None:
-        """The lines of the files read: lost to their tag, or ids kept despite it."""
+        """The lines of the files read: lost to their tag, or ids kept despite it (a line
+        per tag value, naming its files: one value was said for all, s57 review)."""
         self.lost.say(None, "pixel")
-        if self.kept:
-            value = tag_value_shown(next(iter(self.kept.values())))
+        by_value: dict[float, list[str]] = {}
+        for path, value in self.kept.items():
+            by_value.setdefault(value, []).append(str(path))
+        for value, names in by_value.items():
             log.warning(
                 "%s: the truth's own no-data tag (%s) is read as training reads the masks, "
                 "its pixels as objects, where %s scores them nowhere",
-                describe_names([str(p) for p in self.kept]),
-                value,
+                describe_names(names),
+                tag_value_shown(value),
                 said_as(_AS_IDS),
             )
