@@ -181,19 +181,26 @@ class ValidRows:
     equal to ``value``: found on the file's own pixels (nodata and alpha 0) where
     ``image`` is what the net reads of them (its channels fitted)."""
 
+    #: ``rows[a:b:k]`` reads and counts rows a to b, all of them (the mean is of every valid
+    #: pixel), and gives every k-th valid pixel of the pass (its reads from the top in turn):
+    #: the sample of a float image's percentiles
+    #: (:func:`~unetlab.data.normalize.percentile_stats`), as few as every k-th row's and
+    #: never none where a pixel is valid (a strip between sampled rows)
+    takes_step = True
+
     def __init__(self, image, value: float | None, *, invalid=None):
         self.image, self.value, self.invalid = image, value, invalid
         self.shape, self.dtype, self.ndim = tuple(image.shape), image.dtype, image.ndim
         self.count, self.total = 0, 0.0
 
     def __getitem__(self, rows: slice) -> np.ndarray:
-        block = np.asarray(self.image[rows])
-        bad = nodata_pixels(block, self.value) if self.invalid is None else self.invalid(rows)
-        kept = (block if bad is None else _valid(block, bad)).reshape(1, -1, *block.shape[2:])
-        self.count += kept.shape[1]
-        bands = channels_of(block)
-        self.total = self.total + kept.reshape(-1, bands).sum(axis=0, dtype=np.float64)
-        return kept
+        whole, step = slice(rows.start, rows.stop), rows.step or 1
+        block = np.asarray(self.image[whole])
+        bad = nodata_pixels(block, self.value) if self.invalid is None else self.invalid(whole)
+        kept = (block if bad is None else _valid(block, bad)).reshape(-1, channels_of(block))
+        before, self.count = self.count, self.count + kept.shape[0]
+        self.total = self.total + kept.sum(axis=0, dtype=np.float64)
+        return kept[-before % step :: step].reshape(1, -1, *block.shape[2:])
 
     def mean(self) -> np.ndarray | None:
         """The valid pixels' mean per band over what was read; None when none was valid."""

@@ -662,12 +662,7 @@ def percentile_stats(
         if isinstance(image, np.ndarray):
             pixels = image.reshape(-1, c)
         else:  # a streamed float image: a regular sample of its rows
-            step = max(1, round(image.shape[0] * image.shape[1] / SAMPLE_PIXELS))
-            chunk = _sample_chunk(chunk_rows, step)
-            rows = [
-                np.asarray(image[t : t + chunk])[::step] for t in range(0, image.shape[0], chunk)
-            ]
-            pixels = np.concatenate(rows).reshape(-1, c)
+            pixels = _streamed_sample(image, c, chunk_rows)
         span = pixels.max(axis=0).astype(np.float64) - pixels.min(axis=0)
         if ignore_saturated and top is not None:
             lo, hi = _unsaturated_percentiles(pixels, low, high, camera_ceiling)
@@ -726,6 +721,25 @@ def _unsaturated_percentiles(pixels: np.ndarray, low: float, high: float, camera
         below = column if ceiling is None else column[column != ceiling]
         lo[ch], hi[ch] = np.percentile(below if below.size else column, [low, high])
     return lo, hi
+
+
+def _streamed_sample(image, c: int, chunk_rows: int) -> np.ndarray:
+    """(N, C): the pixels of every k-th row of a streamed ``image``, about ``SAMPLE_PIXELS``,
+    read about ``chunk_rows`` rows at a time (whole: a slide page reads with step 1 only). An
+    image that ``takes_step`` is given k (:class:`~unetlab.data.nodata.ValidRows`: every k-th
+    valid pixel, at most as many; it held every valid pixel of the page, s57 review D). Each
+    read is flattened first: valid pixels come as (1, N, C), N varying (numpy's "dimensions
+    ... must match exactly" where a page was read in pieces, s57 review D)."""
+    step = max(1, round(image.shape[0] * image.shape[1] / SAMPLE_PIXELS))
+    chunk, takes = _sample_chunk(chunk_rows, step), getattr(image, "takes_step", False)
+    rows = []
+    for t in range(0, image.shape[0], chunk):
+        if takes:
+            read = np.asarray(image[t : t + chunk : step])
+        else:
+            read = np.asarray(image[t : t + chunk])[::step]
+        rows.append(read.reshape(-1, c))
+    return np.concatenate(rows)
 
 
 def _sample_chunk(chunk_rows: int, step: int) -> int:
