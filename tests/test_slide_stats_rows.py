@@ -5,6 +5,8 @@ give the same statistics."""
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 import tifffile
@@ -155,3 +157,16 @@ def test_a_float_pages_percentile_sample_with_nodata_is_bounded(monkeypatch, chu
     np.testing.assert_array_equal(width, expected[1])
     assert rows.count == valid.size
     np.testing.assert_allclose(rows.mean(), [valid.astype(np.float64).mean()], rtol=1e-12)
+
+
+def test_a_float_page_all_nodata_with_percentiles_is_not_predicted(tmp_path, caplog):
+    """Its statistics are of no pixel: the page is said and not predicted, as an 8-bit one;
+    it stopped with numpy's "zero-size array to reduction operation maximum" (the span of
+    no pixel, taken before the percentiles that valid_stats expects to fail)."""
+    image = np.full((40, 50), -9999, np.float32)
+    tifffile.imwrite(tmp_path / "e.tif", image, tile=(16, 16), extratags=NODATA_9999)
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    model.normalization = {"mode": "percentile"}
+    with caplog.at_level(logging.WARNING):
+        predict_file(model, tmp_path / "e.tif", tmp_path / "out", large_threshold=1)
+    assert "e.tif: every pixel is nodata or transparent: not predicted" in caplog.text

@@ -663,6 +663,8 @@ def percentile_stats(
             pixels = image.reshape(-1, c)
         else:  # a streamed float image: a regular sample of its rows
             pixels = _streamed_sample(image, c, chunk_rows)
+        if not len(pixels):  # a page all nodata (valid_stats catches it): as numpy's
+            raise IndexError("no pixel to take percentiles of")  # percentile, not max's error
         span = pixels.max(axis=0).astype(np.float64) - pixels.min(axis=0)
         if ignore_saturated and top is not None:
             lo, hi = _unsaturated_percentiles(pixels, low, high, camera_ceiling)
