@@ -640,7 +640,8 @@ def percentile_stats(
     (p_low, p_high - p_low), float64 arrays of length C, as ``numpy.percentile`` (linear)
     gives them. 8/16-bit images (in memory or streamed: anything that slices by rows) from
     their histogram, exactly; other streamed images from every k-th row, about
-    ``SAMPLE_PIXELS`` pixels. ``ignore_saturated``: an integer channel's pixels at its
+    ``SAMPLE_PIXELS`` pixels (with nodata every k-th valid pixel: :func:`_streamed_sample`);
+    no pixel raises IndexError. ``ignore_saturated``: an integer channel's pixels at its
     dtype's maximum (65535: a detector's saturation, an SEM's burned-in data bar text) are
     left out of its percentiles, unless they are all it holds: 0.25% of such pixels put the
     99.8th percentile at 65535 and squeezed a 12-bit image's grains into 0-0.05 (audit s31
