@@ -59,3 +59,9 @@ def test_two_processes_stream_stacks_as_one_does(tmp_path):
                 frames = a.series[0].shape[0]
                 np.testing.assert_allclose(b.series[0].asarray(), a.series[0].asarray(), atol=1e-6)
             assert read_page_axes(two, frames).timing == read_page_axes(one, frames).timing != {}
+    ranks.clear()  # with objects, each file is streamed whole by one rank, as one process does
+    _predict(tmp_path, model, "alone", 2, objects=True)
+    assert ranks == {"rank0", "rank1"}, ranks  # the movie by one, the positions by the other
+    for name in ("movie_objects.csv", "p_pos1_objects.csv", "objects_summary.csv"):
+        one, alone = ((tmp_path / d / name).read_text() for d in ("one", "alone"))
+        assert alone == one and "t_s" in one
