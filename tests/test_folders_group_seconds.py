@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -44,17 +45,27 @@ class _Threads(Group):
 
 def two_ranks(run) -> None:
     """``run(group)`` in two threads named ``rank0`` and ``rank1``, each with its rank of a
-    :class:`_Threads` group, until both end."""
+    :class:`_Threads` group, until both end; a rank's exception is raised here, in the test
+    (a thread's own would only be a warning): the first rank's to fail, not the other's
+    broken barrier."""
     hub = SimpleNamespace(barrier=threading.Barrier(2, timeout=60), box=[None, None])
+    errors: list[BaseException] = []
 
     def rank(r):
-        run(_Threads(r, 2, active=True, hub=hub))
+        try:
+            run(_Threads(r, 2, active=True, hub=hub))
+        except BaseException as exc:  # noqa: BLE001 (raised in the test's thread)
+            errors.append(exc)
+            hub.barrier.abort()  # the other rank stops waiting at its next meeting
 
     threads = [threading.Thread(target=rank, args=(r,), name=f"rank{r}") for r in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    if errors:
+        first = [e for e in errors if not isinstance(e, threading.BrokenBarrierError)]
+        raise (first or errors)[0]
 
 
 def test_a_groups_seconds_are_its_slowest_processs(tmp_path):
@@ -83,3 +94,25 @@ def test_a_groups_seconds_are_its_slowest_processs(tmp_path):
     assert main.pixels == 2 * 24 * 32
     assert main.seconds >= 0.5  # was the main process's own, well under 0.5 s
     assert results[1].seconds == main.seconds
+
+
+def test_a_rank_that_fails_fails_the_test():
+    """Rank 1 failing as rank 0 waits for it at a meeting: its error, raised in the test
+    (it was a warning and the test passed), and rank 0 is not left waiting."""
+
+    def run(group):
+        if group.rank == 1:
+            raise RuntimeError("rank 1 failed")
+        group.share(None)
+
+    with pytest.raises(RuntimeError, match="rank 1 failed"):
+        two_ranks(run)
+
+
+def test_a_rank_that_fails_at_its_end_fails_the_test():
+    def run(group):
+        if group.rank == 1:
+            raise RuntimeError("rank 1 failed at its end")
+
+    with pytest.raises(RuntimeError, match="at its end"):
+        two_ranks(run)
