@@ -39,6 +39,7 @@ from unetlab.train.log import (
     log_to_file,
     log_weak_classes,
     quiet_log,
+    repeat_nproc,
     repeat_threads,
     rethread,
     run_reading,
@@ -612,7 +613,12 @@ def _write_final_summary(
         state = run.state
         per_epoch, threads = run.steps_per_epoch, repeat_threads(run)
         summary["repeat"] = clock_free_repeat(
-            run.run_dir, epochs=state.epoch, steps=state.step, per_epoch=per_epoch, threads=threads
+            run.run_dir,
+            epochs=state.epoch,
+            steps=state.step,
+            per_epoch=per_epoch,
+            threads=threads,
+            nproc=repeat_nproc(run),
         )
         log.info("%s", describe_repeat(summary["repeat"]))
     write_summary(run.run_dir, summary)

@@ -115,14 +115,19 @@ def threads_record(run: Run) -> dict:
     return {"threads": moves[0][0], "threads_changed": moves}
 
 
+def repeat_nproc(run: Run) -> int:
+    """The processes a repeat of ``run`` is started as (``--nproc``, on one machine): its
+    group's, as the same batches need; 1 for a plain process."""
+    return run.group.world if run.group.active else 1
+
+
 def repeat_threads(run: Run) -> int | None:
     """The CPU threads a repeat of ``run`` is to be given (OMP_NUM_THREADS) to train on the
     count its steps began on (:func:`threads_record`): None where a fresh command gets that
-    count by default (:func:`~unetlab.runtime.fresh_threads`, its share in a group), or
-    the run trained on a GPU."""
+    count by default (:func:`~unetlab.runtime.fresh_threads`, each of the repeat's
+    :func:`repeat_nproc` processes its share), or the run trained on a GPU."""
     threads = threads_record(run)["threads"]
-    share = run.group.local_world if run.group.active else 1
-    return None if threads in (None, fresh_threads(share)) else threads
+    return None if threads in (None, fresh_threads(repeat_nproc(run))) else threads
 
 
 def rethread(run: Run) -> None:

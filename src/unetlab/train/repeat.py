@@ -119,6 +119,7 @@ def clock_free_repeat(
     steps: int,
     per_epoch: int,
     threads: int | None = None,
+    nproc: int = 1,
 ) -> dict:
     """How to train the length a time-budget run (``--minutes``) bought again without the
     clock, whose steps depend on the machine's load (audit s31 fewshot 10): its ``epochs``
@@ -126,13 +127,16 @@ def clock_free_repeat(
     cut the last epoch short), and the command, on the same files (``--split``); on the
     CPU ``threads`` it ran on, where a repeat would get another count by default, given
     with OMP_NUM_THREADS (:func:`~unetlab.cpu_share.keep_threads`; s57: not named, the
-    repeat ran on another count, so other figures)."""
+    repeat ran on another count, so other figures). A run of a group of ``nproc``
+    processes is repeated by as many (``--nproc``: one process trains other batches); fit
+    started by torchrun has no Python form (:func:`describe_repeat` says the command)."""
     run_dir = Path(run_dir)
     python = shell = ""
     if threads is not None:
         keep = keep_threads(threads)
         python, shell = f"{keep.python}; ", f"{keep.cli} "
-    return {
+    group = ("--nproc", nproc) if nproc > 1 else ()
+    repeat = {
         "epochs": epochs,
         "steps": steps,
         "steps_of_epochs": epochs * per_epoch,
@@ -140,14 +144,16 @@ def clock_free_repeat(
         "command": shell
         + unetlab_command(
             *("train", "--config", run_dir / "config.yaml", "--split", run_dir),
-            *("--minutes", 0, "--epochs", epochs, "--run-dir", "NEW_RUN"),
+            *("--minutes", 0, "--epochs", epochs, "--run-dir", "NEW_RUN", *group),
         ),
-        "python": (  # a notebook's form of the same (audit s32 notebook 10)
+    }
+    if nproc == 1:  # a notebook's form of the same (audit s32 notebook 10)
+        repeat["python"] = (
             f"{python}fit(load_config({str(run_dir / 'config.yaml')!r}, ['train.max_minutes=0', "
             f"'train.epochs={epochs}']), run_dir=NEW_RUN, split=unetlab.data.split_record."
             f"read_split({str(run_dir / 'split.json')!r}))"
-        ),
-    }
+        )
+    return repeat
 
 
 #: a run on the clock, as its caller asked for one
