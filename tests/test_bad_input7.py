@@ -1,6 +1,7 @@
 """Bad input, s57 badinput7: one clear line naming the problem and the fix, each caller its
 form."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -146,20 +147,29 @@ def _colour_masks(root: Path, colours: int) -> Path:
 
 
 def test_colour_masks_under_auto_get_the_fix_of_what_they_look_like(tmp_path, capsys):
-    """Under data.target: auto, RGB masks of 40 colours (an object a colour) were told the
-    class-mask fix (the plan's measuring quoted the error as it was): they get the instance
-    recipe, as auto reads so many values as object ids; 3 colours keep the class fix."""
+    """Under data.target: auto, RGB masks of 40 colours were told the class-mask fix (the
+    plan's measuring quoted the error as it was), then (review E) the instance recipe alone,
+    which turns 40 classes, or 3 with blended edges, into objects: so many colours get both
+    fixes, each saying what it fits, and the nearest-colour recipe it gives works; 3
+    colours keep the class fix."""
     flags = ["--set", "train.epochs=1", "--set", "model.depth=2", "--set", "model.base_channels=4"]
-    for colours, said in ((40, "auto, for a mask of 41 colours) reads one object id"), (3, None)):
+    for colours in (40, 3):
         root = _colour_masks(tmp_path / str(colours), colours)
         assert main(["train", "--data", str(root), *flags]) == 2
         err = capsys.readouterr().err
-        assert "masks/a.png: this mask is a colour (RGB) image; " in err, err
-        if said is None:
-            assert "save masks as class indices" in err and "object id" not in err, err
-        else:
-            assert f"the instance mode (data.target: {said}" in err, err
-            assert "becomes ids by np.unique(mask[..., :3]" in err, err
+        assert "masks/a.png: this mask is a colour (RGB) image" in err, err
+        if colours == 3:
+            assert "; save masks as class indices" in err and "object id" not in err, err
+            continue
+        assert "image of 41 colours; if its colours are classes, save masks as class" in err
+        assert "class_colors.txt" in err and "--set data.target=semantic past 32" in err, err
+        assert "if each colour is an object, the instance mode (data.target: auto, for 41" in err
+        assert "becomes ids by np.unique(mask[..., :3]" in err, err
+        recipe = re.search(r"nearest class colour by (.*?) \(table:", err)[1]
+        table = np.array([(0, 0, 0), (255, 0, 0), (0, 255, 0)], np.uint8)
+        mask = np.array([[(0, 0, 0), (200, 30, 10)], [(40, 180, 5), (255, 0, 0)]], np.uint8)
+        nearest = eval(recipe, {"np": np, "table": table, "mask": mask})  # the line's recipe
+        assert nearest.tolist() == [[[0, 0, 0], [255, 0, 0]], [[0, 255, 0], [255, 0, 0]]]
 
 
 def _plate(path: Path, *, plate_attrs: bool) -> Path:

@@ -13,7 +13,7 @@ import numpy as np
 from unetlab.data.instances import INSTANCE_VALUES
 from unetlab.data.io import ColourMaskError, read_stack
 from unetlab.data.names import ANNOTATION_SUFFIXES, holds_object_ids
-from unetlab.errors import UnetlabError, quoted
+from unetlab.errors import UnetlabError, quoted, said_as, set_to
 
 #: the reader of masks of object ids, as a colour mask's line names it
 INSTANCE_MODE = "the instance mode (data.target: instances)"
@@ -24,7 +24,30 @@ def mask_said(exc: UnetlabError, mask: Path, target: str) -> str:
     the reader that ``data.target`` ``target`` gives it (:func:`ids_reader`)."""
     if not isinstance(exc, ColourMaskError):
         return quoted(exc)
+    many = target == "auto" and not holds_object_ids(mask)
+    if many and (colours := _colour_count(mask)) > INSTANCE_VALUES:
+        return many_colours_line(exc, colours)
     return said_by(exc, ids_reader(mask, target))
+
+
+def many_colours_line(exc: ColourMaskError, colours: int) -> str:
+    """The line of a colour mask of ``colours`` colours, more than ``data.target: auto``
+    reads as classes: it may be classes (many of them, or a few whose edges blend, as
+    anti-aliased drawing makes them: 111 colours for 3 classes) or objects, a colour each,
+    which its colours cannot tell apart; so both fixes, each saying what it fits (s57
+    review E: the instance recipe alone turned classes and their edges into objects)."""
+    nearest = (
+        "table[np.argmin(((mask[..., None, :3].astype(int) - table) ** 2).sum(-1), -1)] "
+        "(table: a (K, 3) uint8 array of the class colours)"
+    )
+    semantic = said_as(set_to("data.target", "semantic"))
+    return (
+        f"{exc.problem} of {colours} colours; if its colours are classes, {exc.CLASS_FIX}, "
+        f"with {semantic} past {INSTANCE_VALUES} classes; where blends at the class edges "
+        f"(anti-aliasing) add colours, first give each pixel its nearest class colour by "
+        f"{nearest}; if each colour is an object, "
+        + ColourMaskError.ids_fix(f"the instance mode (data.target: auto, for {colours} colours)")
+    )
 
 
 def said_by(exc: UnetlabError, reader: str | None) -> str:
@@ -39,14 +62,12 @@ def ids_reader(mask: Path, target: str) -> str | None:
     """Who reads the colour mask ``mask`` as object ids for ``data.target`` ``target``, as
     its line names it: the instance mode, set or chosen by ``auto`` for where the mask lies
     or what it is (:func:`why_ids`; s56 review B: a colour mask in ``instances/`` was told
-    a class mask's fix), or for its many colours, each an object (s57); None for a class
-    mask."""
+    a class mask's fix); None for a class mask (:func:`mask_said` gives a mask of many
+    colours both fixes)."""
     if target == "instances":
         return INSTANCE_MODE
     if target == "auto" and holds_object_ids(mask):
         return f"the instance mode (data.target: auto, for {why_ids(mask)})"
-    if target == "auto" and (colours := _colour_count(mask)) > INSTANCE_VALUES:
-        return f"the instance mode (data.target: auto, for a mask of {colours} colours)"
     return None
 
 

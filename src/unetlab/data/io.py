@@ -1245,25 +1245,34 @@ class ColourMaskError(MadeAgain, ImageReadError):
     class mask's; a reader of object ids gives its own after :attr:`problem` (the line's
     first part)."""
 
+    #: the fix of a class mask saved in colour
+    CLASS_FIX = (
+        "save masks as class indices (a grey or palette PNG with values 0, 1, 2, ...), or "
+        + COLOUR_FIX
+    )
+
     def __init__(self, path: Path, kind: str = "RGB"):
         self.problem = f"{path}: this mask is a colour ({kind}) image"
-        super().__init__(
-            f"{self.problem}; save masks as class indices (a grey or palette PNG with values "
-            f"0, 1, 2, ...), or {COLOUR_FIX}"
-        )
+        super().__init__(f"{self.problem}; {self.CLASS_FIX}")
         self.how = (path, kind)  # pickled as made (MadeAgain)
 
     def ids_line(self, reader: str) -> str:
         """The line where ``reader`` (``--instances``, ``data.target instances``) reads the
         mask as object ids: an instance mask saved with a colour an object (as some tools
-        save them) and how to make its ids; it was told a class mask's fix (s56). The recipe
-        takes an RGBA mask too, and a colour stack (Z, Y, X, 3), and makes the 16-bit ids it
-        asks for (review B: an (H, W, 4) array was a reshape error; review F1: a stack)."""
+        save them) and how to make its ids (:meth:`ids_fix`); it was told a class mask's fix
+        (s56)."""
+        return f"{self.problem}; {self.ids_fix(reader)}"
+
+    @staticmethod
+    def ids_fix(reader: str) -> str:
+        """How to give ``reader`` object ids. The recipe takes an RGBA mask too, and a colour
+        stack (Z, Y, X, 3), and makes the 16-bit ids it asks for (review B: an (H, W, 4)
+        array was a reshape error; review F1: a stack)."""
         rgb = "mask[..., :3].reshape(-1, 3)"
         ids = f"np.unique({rgb}, axis=0, return_inverse=True)[1].reshape(mask.shape[:-1])"
         ids += ".astype(np.uint16) (mask: its RGB or RGBA array as read; the alpha left out)"
         return (
-            f"{self.problem}; {reader} reads one object id a pixel: save the ids as a grey "
+            f"{reader} reads one object id a pixel: save the ids as a grey "
             "(single-channel) 16-bit PNG or TIFF, 0 the background and 1..n one per object; "
             f"a mask of a colour an object (black the background) becomes ids by {ids}"
         )
