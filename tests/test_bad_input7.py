@@ -82,6 +82,26 @@ def test_inputs_all_of_a_count_the_model_cannot_take_are_refused_once(tmp_path, 
     assert "the model takes 3" not in line, line
 
 
+def test_a_damaged_checkpoint_says_its_own_line_not_the_channel_look(tmp_path, capsys):
+    """predict reads a checkpoint's channels before its load (d58cb665): a damaged
+    ``in_channels`` ("two", None) gave a traceback there; the look skips it, and the load
+    says its one line, exit 2, as before the look."""
+    import torch
+
+    _cyx(tmp_path / "in" / "a.tif", 2)
+    save_model(tmp_path / "good.pt", _net(2))
+    for value in ("two", None):
+        parts = torch.load(tmp_path / "good.pt", weights_only=True)
+        parts["config"]["in_channels"] = value
+        torch.save(parts, tmp_path / "c.pt")
+        args = ["--checkpoint", str(tmp_path / "c.pt"), "--input", str(tmp_path / "in")]
+        assert main(["predict", *args, "--output", str(tmp_path / "out")]) == 2
+        line = capsys.readouterr().err.strip().splitlines()[-1]
+        assert (
+            line == f"unetlab predict: error: in_channels must be a positive integer, not {value!r}"
+        )
+
+
 def test_a_python_caller_is_refused_once_for_inputs_the_model_cannot_take(tmp_path):
     """predict_folder with a loaded model: the same one line, before any file is written."""
     _cyx(tmp_path / "in" / "a.tif", 2)

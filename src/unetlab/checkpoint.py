@@ -255,12 +255,12 @@ def checkpoint_inputs(path: str | os.PathLike) -> tuple[str | None, int]:
     read without its weights."""
     parts = _parts_at(path) or {}
     axes = ((parts.get("train_config") or {}).get("data") or {}).get("axes")
-    return (axes.upper() if isinstance(axes, str) and axes else None), _in_channels(parts)
+    return (axes.upper() if isinstance(axes, str) and axes else None), _in_channels(parts) or 1
 
 
 def checkpoint_channels(path: str | os.PathLike) -> int | None:
     """The channels the net of the unetlab checkpoint at ``path`` takes, read without its
-    weights; None for any other path (a bioimage.io package, no file)."""
+    weights; None for any other path (a bioimage.io package, no file) or a damaged one."""
     parts = _parts_at(path)
     return None if parts is None else _in_channels(parts)
 
@@ -268,9 +268,11 @@ def checkpoint_channels(path: str | os.PathLike) -> int | None:
 def checkpoint_takes(path: str | os.PathLike) -> tuple[int, object] | None:
     """The channels the net of the unetlab checkpoint at ``path`` takes and the channel of
     its images it trained on (``channel``: an index, a band list, None for all), read
-    without its weights; None for any other path (a bioimage.io package, no file)."""
+    without its weights; None for any other path (a bioimage.io package, no file) or one
+    whose channels cannot be read (its load says why)."""
     parts = _parts_at(path)
-    return None if parts is None else (_in_channels(parts), parts.get("channel"))
+    channels = None if parts is None else _in_channels(parts)
+    return None if channels is None else (channels, parts.get("channel"))
 
 
 def _parts_at(path: str | os.PathLike) -> dict | None:
@@ -278,9 +280,13 @@ def _parts_at(path: str | os.PathLike) -> dict | None:
     return _parts(Path(path)) if Path(path).is_file() else None
 
 
-def _in_channels(parts: dict) -> int:
-    """``in_channels`` of a checkpoint's ``config`` (1 where it records none)."""
-    return int((parts.get("config") or {}).get("in_channels", 1))
+def _in_channels(parts: dict) -> int | None:
+    """``in_channels`` of a checkpoint's ``config`` (1 where it records none); None where it
+    is damaged (no positive integer, a config that is no dict): loading the model says its
+    line, which a look before it must not turn into a traceback (s57 review E)."""
+    config = parts.get("config") or {}
+    value = config.get("in_channels", 1) if isinstance(config, dict) else None
+    return value if type(value) is int and value > 0 else None
 
 
 #: the parts of a training run's checkpoint beside the model's, which resuming reads
