@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 from unetlab.data.colour import colour_file
-from unetlab.data.io import TIFF_SUFFIXES, refuse_untiffed_axes, stack_shape, tiff_layout
+from unetlab.data.io import (
+    TIFF_SUFFIXES,
+    given_letters,
+    refuse_untiffed_axes,
+    stack_shape,
+    tiff_layout,
+)
 from unetlab.data.slides import is_zarr, zarr_layout
 from unetlab.data.tiff_files import open_tiff
 from unetlab.errors import Spelled, UnetlabError, worded
@@ -370,6 +376,8 @@ def _channel_bound(path: str | os.PathLike, axes: str | None = None) -> tuple[in
         with open_tiff(path) as tif:
             letters, shape = tiff_layout(tif)
             palette = int(tif.pages.first.photometric) == _PALETTE
-        return _header_bound(letters, shape, palette, stated=axes is None and "C" in letters)
+        if axes is not None:  # read as given: an ImageJ stack's 5 pages, ZYX, are planes
+            return _header_bound(given_letters(axes, shape, path), shape, palette, stated=True)
+        return _header_bound(letters, shape, palette, stated="C" in letters)
     except (UnetlabError, OSError, ValueError, LookupError, TypeError):
         return None
