@@ -233,6 +233,26 @@ def test_an_hcs_plate_is_named_a_plate_with_one_image_s_folder_to_give(tmp_path,
     assert "an HCS plate of 2 wells" in capsys.readouterr().err
 
 
+def test_damaged_plate_metadata_is_read_as_none_and_one_well_said_as_one(tmp_path):
+    """A plate's ``wells`` of a path that is no folder name (5, None, "/"), or no list, was
+    a TypeError traceback (review E): read as if not there, the folders say the plate; one
+    well listed is "1 well"."""
+    import zarr
+
+    from unetlab.data.slides import open_slide
+
+    fix = "(row/column/field folders), many images: give one image's folder inside it, e.g. "
+    for i, wells in enumerate(
+        ([{"path": 5}], [{"path": None}], [{"path": "/"}], None, [{"path": "A/1"}])
+    ):
+        plate = _plate(tmp_path / f"p{i}.zarr", plate_attrs=True)
+        zarr.open_group(plate, mode="a").attrs["plate"] = {"wells": wells}
+        with pytest.raises(UnetlabError) as refused:
+            open_slide(plate)
+        count = "1 well" if i == 4 else "2 wells"
+        assert str(refused.value) == f"{plate}: an HCS plate of {count} {fix}{plate / 'A/1/0'}"
+
+
 def _weightmap_line(tmp_path: Path, given: Path, *flags: str, capsys) -> str:
     """The last line weightmap of ``given`` says (refused: exit 2, no output folder)."""
     out = tmp_path / "wm"

@@ -565,7 +565,8 @@ def _plate_line(path: Path, attrs: dict) -> str | None:
     ome = attrs.get("ome") if isinstance(attrs.get("ome"), dict) else {}
     plate = attrs.get("plate") or ome.get("plate")
     listed = plate.get("wells") if isinstance(plate, dict) else None
-    wells = [path / w["path"] for w in listed or () if isinstance(w, dict) and "path" in w]
+    listed = listed if isinstance(listed, list) else []  # damaged metadata: as none (rev E)
+    wells = [path / w["path"] for w in listed if isinstance(w, dict) and _named(w.get("path"))]
     wells = [w for w in wells if is_zarr(w)] or sorted(
         w for w in path.glob("*/*") if not w.name.startswith(".") and is_zarr(w)
     )
@@ -574,9 +575,15 @@ def _plate_line(path: Path, attrs: dict) -> str | None:
     if first is None:
         return None
     return (
-        f"{path}: an HCS plate of {len(wells)} wells (row/column/field folders), many images: "
-        f"give one image's folder inside it, e.g. {first}"
+        f"{path}: an HCS plate of {numbered(len(wells), 'well')} (row/column/field folders), "
+        f"many images: give one image's folder inside it, e.g. {first}"
     )
+
+
+def _named(well) -> bool:
+    """Whether ``well``, a plate's ``wells`` entry's path, names a folder inside it (not a
+    number, nothing or a way out of it: damaged metadata, read as if not there)."""
+    return isinstance(well, str) and bool(well) and not Path(well).is_absolute()
 
 
 def _container_image(path: Path, node, *, scales: bool) -> tuple | None:
