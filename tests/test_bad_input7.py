@@ -26,7 +26,7 @@ def _predict_line(
     save_model(tmp_path / "c.pt", model, overwrite=True)
     args = ["predict", "--checkpoint", str(tmp_path / "c.pt"), "--input", str(tmp_path / "in")]
     rc = main([*args, "--output", str(tmp_path / out), *flags])
-    return rc, capsys.readouterr().err.strip().splitlines()[-1]
+    return rc, ([""] + capsys.readouterr().err.strip().splitlines())[-1]
 
 
 def _net(channels: int) -> UNet:
@@ -76,10 +76,59 @@ def test_inputs_all_of_a_count_the_model_cannot_take_are_refused_once(tmp_path, 
         + ("convert the image or use a model trained on 2-channel images")
     ), line
     mixed.unlink()
-    recorded = _net(3)
-    recorded.channel = [1, 0, 1]  # the bands it trained on: theirs, no refusal up front
-    rc, line = _predict_line(tmp_path, recorded, capsys=capsys, out="bands")
-    assert "the model takes 3" not in line, line
+    recorded = _net(1)
+    recorded.channel = 1  # the channel of theirs it trained on: no refusal, predicted
+    rc, line = _predict_line(tmp_path, recorded, capsys=capsys, out="recorded")
+    assert rc == 0 and len(list((tmp_path / "recorded").glob("*.png"))) == 2, line
+
+
+def test_the_count_line_says_it_for_one_input_and_the_bands_that_fit(tmp_path, capsys):
+    """Review E: one input was told "predict them"; 5-channel inputs to a 3-channel model
+    were not told the band list of 3 that it takes (which then predicts them)."""
+    a = _cyx(tmp_path / "in" / "a.tif", 2)
+    rc, line = _predict_line(tmp_path, _net(3), capsys=capsys)
+    assert rc == 2 and line.endswith(
+        f"the input, {a}, has 2 channels, the model takes 3: give images of 3 channels, or "
+        "predict it with a model trained on 2-channel images"
+    ), line
+    for name in ("a.tif", "b.tif"):
+        _cyx(tmp_path / "in" / name, 5)
+    rc, line = _predict_line(tmp_path, _net(3), capsys=capsys)
+    assert rc == 2 and line.endswith(
+        "the model takes 3: give images of 3 channels, pick 3 of theirs with --channel 0 1 2, "
+        "or predict them with a model trained on 5-channel images"
+    ), line
+    with pytest.raises(UnetlabError, match=r"pick 3 of theirs with channel=\[0, 1, 2\], or"):
+        predict_folder(_net(3), tmp_path / "in", tmp_path / "out", progress=False)
+    rc, _ = _predict_line(tmp_path, _net(3), "--channel", "0", "1", "2", capsys=capsys)
+    assert rc == 0 and len(list((tmp_path / "out").glob("*.png"))) == 2
+
+
+def test_the_count_line_names_an_ome_zarr_s_channels_and_comes_first(tmp_path, capsys):
+    """Review E: the up-front line dropped the channel names an OME-Zarr records and the
+    choice by name that each file's line gives; ``--channel 2`` of 2-channel inputs to a
+    3-channel model was refused twice in a row (out of range, then the count): the count
+    first, with the indices a 1-channel model may pick."""
+    from .test_zarr_channel_names import _ome_zarr
+
+    zarr = tmp_path / "in" / "a.ome.zarr"
+    _ome_zarr(zarr, np.zeros((2, 16, 16), np.uint8), ["DAPI", "GFP"])
+    rc, line = _predict_line(tmp_path, _net(1), capsys=capsys)
+    assert rc == 2 and line.endswith(
+        f"the input, {zarr}, has 2 channels (0: DAPI, 1: GFP), the model takes 1: choose one "
+        "with --channel C (an index or a name), e.g. the nuclear stain, or predict it with a "
+        "model trained on 2-channel images"
+    ), line
+    tif = [_cyx(tmp_path / "tifs" / name, 2) for name in ("a.tif", "b.tif")][0]
+    save_model(tmp_path / "c.pt", _net(3), overwrite=True)
+    args = ["predict", "--checkpoint", str(tmp_path / "c.pt"), "--input", str(tmp_path / "tifs")]
+    assert main([*args, "--output", str(tmp_path / "o"), "--channel", "2"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].endswith(
+        "--channel 2 was asked for, but the model takes 3 channels and all 2 inputs "
+        f"({tif}, ...) have 2: predict them with a model trained on 2-channel "
+        "images, or a 1-channel one (--channel picks its channel, 0 to 1)"
+    ), err
 
 
 def test_a_damaged_checkpoint_says_its_own_line_not_the_channel_look(tmp_path, capsys):

@@ -24,7 +24,9 @@ from unetlab.data.io import (
 )
 from unetlab.data.slides import is_zarr, zarr_layout
 from unetlab.data.tiff_files import open_tiff
+from unetlab.data.tiffmeta import channel_names
 from unetlab.errors import Spelled, UnetlabError, worded
+from unetlab.inference.pages import listed
 from unetlab.inference.predict import PredictOptions, channel_refusal
 
 #: a channel index as the Python API and the command line spell it
@@ -62,9 +64,10 @@ def refuse_for_every_file(
     refuse_untiffed_axes(where, paths, settings.get("axes"))
     channel, axes = given_options(settings).channel, settings.get("axes")
     channels = takes.channels if takes is not None else channels
-    if (line := absent_channel(paths, channel, axes=axes, channels=channels)) is not None:
-        raise UnetlabError(**line)
+    # the count first: where an index is out of range too, a model of theirs fixes both
     if (line := wrong_count(paths, channel, axes=axes, takes=takes)) is not None:
+        raise UnetlabError(**line)
+    if (line := absent_channel(paths, channel, axes=axes, channels=channels)) is not None:
         raise UnetlabError(**line)
 
 
@@ -88,11 +91,15 @@ def wrong_count(paths: Sequence, channel, *, axes=None, takes: Takes | None) -> 
         return None
     if asked and have == takes.channels:  # as each image's line says it
         return channel_refusal(channel, have, have=have)
-    holders, model = _holders(paths, _Bound(have, True), same=True), takes.channels
+    holders = _holders(paths, _Bound(have, True), same=True)
+    them = "them" if len(paths) > 1 else "it"
+    names = _names(paths[0], have)
+    count = _Count(holders, have, takes.channels, channel if asked else None, them, names)
+    given, bands = _given(channel), _given(list(range(takes.channels)))
     return worded(
-        lambda words: _count_line(words, holders, have, model, asked),
-        {"form": CHANNEL_AS.python, "given": _given(channel).python},
-        {"form": CHANNEL_AS.cli, "given": _given(channel).cli},
+        lambda words: _count_line(words, count),
+        {"form": CHANNEL_AS.python, "given": given.python, "bands": bands.python},
+        {"form": CHANNEL_AS.cli, "given": given.cli, "bands": bands.cli},
     )
 
 
@@ -129,20 +136,60 @@ def _same_count(paths: Sequence, axes) -> int | None:
     return counts.pop()
 
 
-def _count_line(words, holders: str, have: int, model: int, asked: bool) -> str:
+class _Count(NamedTuple):
+    """Inputs all of a channel count a model cannot take (:func:`wrong_count`)."""
+
+    #: who has them: ``the input, a.tif, has`` or ``all 2 inputs (a.tif, ...) have``
+    holders: str
+    have: int
+    #: the channels the model takes
+    model: int
+    #: the channel index asked for (None: none)
+    channel: int | None
+    #: the inputs as the fix names them: "them", or "it" for one
+    them: str
+    #: the first input's channel names, one each (none: it records none)
+    names: tuple[str, ...] = ()
+
+
+def _count_line(words, count: _Count) -> str:
     """``--channel 0 was asked for, but the model takes 3 channels and all 2 inputs (a.tif,
     ...) have 2: ...`` or ``all 2 inputs (a.tif, ...) have 2 channels, the model takes 3:
-    ...`` in the spelling of ``words`` (:func:`wrong_count`)."""
-    form = words["form"]
-    trained = f"predict them with a model trained on {have}-channel images"
-    if asked:
+    ...`` in the spelling of ``words`` (:func:`wrong_count`): the first input's channel
+    names listed where it records them, chosen by name too; inputs of more channels than
+    the model's given a band list of its count too (s57 review E)."""
+    form, have, model = words["form"], count.have, count.model
+    trained = f"predict {count.them} with a model trained on {have}-channel images"
+    if count.channel is not None:
         lead = f"{words['given']} was asked for, but the model takes {model} channels"
         one = f"{form.format('').strip()} picks its channel"
-        return f"{lead} and {holders} {have}: {trained}, or a 1-channel one ({one})"
-    lead = f"{holders} {have} channels, the model takes {model}"
+        one += f", 0 to {have - 1}" if count.channel >= have else ""
+        return f"{lead} and {count.holders} {have}: {trained}, or a 1-channel one ({one})"
+    names = f" ({_first(count)}{listed(list(count.names))})" if count.names else ""
+    lead = f"{count.holders} {have} channels{names}, the model takes {model}"
     if model == 1:
-        return f"{lead}: choose one with {form.format('C')}, e.g. the nuclear stain, or {trained}"
-    return f"{lead}: give images of {model} channels, or {trained}"
+        by = " (an index or a name)" if count.names else ""
+        return (
+            f"{lead}: choose one with {form.format('C')}{by}, e.g. the nuclear stain, or {trained}"
+        )
+    fix = f"give images of {model} channels"
+    fix += f", pick {model} of theirs with {words['bands']}" if have > model else ""
+    return f"{lead}: {fix}, or {trained}"
+
+
+def _first(count: _Count) -> str:
+    """Whose channel names a line lists: the input's, or the first of several's."""
+    return "" if count.them == "it" else "the first's: "
+
+
+def _names(path: str | os.PathLike, have: int) -> tuple[str, ...]:
+    """The channel names ``path`` records, one for each of its ``have`` channels; none where
+    it records none (or cannot be read: its own line says why)."""
+    try:
+        names = channel_names(path)
+    except (UnetlabError, OSError, ValueError, LookupError, TypeError):
+        return ()
+    return tuple(names) if len(names) == have else ()
 
 
 def known_channels(model) -> int | None:
