@@ -10,8 +10,6 @@ import logging
 import sys
 from collections.abc import Iterator
 
-from unetlab.data.read_notes import said_in_call
-
 
 def stderr_handler(level: int) -> logging.Handler:
     """The console handler the API adds where nothing is set up: the message alone, on stderr,
@@ -34,16 +32,10 @@ def api_lines() -> Iterator[None]:
     """Within: the ``unetlab`` package's INFO lines (at its own level where the program set one)
     on stderr where nothing set logging up (:func:`unset`); else nothing changes. Each public
     entry point that decides for its user wraps itself in it (``@api_lines()``); nested calls
-    and the CLI's add no second handler (the first one's is on the package): no line twice.
-    Lines said once are said once a call (:func:`~unetlab.data.read_notes.said_in_call`)."""
-    with said_in_call(), _handler() if unset() else contextlib.nullcontext():
+    and the CLI's add no second handler (the first one's is on the package): no line twice."""
+    if not unset():
         yield
-
-
-@contextlib.contextmanager
-def _handler() -> Iterator[None]:
-    """Within: the package's handler on stderr (:func:`stderr_handler`), at its own level or
-    INFO."""
+        return
     package = logging.getLogger("unetlab")
     before = package.level
     handler = stderr_handler(before or logging.INFO)

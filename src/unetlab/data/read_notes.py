@@ -76,40 +76,7 @@ class ReadNotes:
 _ACTIVE: contextvars.ContextVar[ReadNotes | None] = contextvars.ContextVar(
     "read_notes", default=None
 )
-_said: set[str] = set()  # outside read_notes and any call: what was said in this process
-#: what was said in the public call under way outside read_notes (:func:`said_in_call`)
-_CALL: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("said", default=None)
-
-
-@contextlib.contextmanager
-def said_in_call() -> Iterator[None]:
-    """Within: the lines said once outside :func:`read_notes` (:func:`note_once`'s) are said
-    once in this call, not once in the process: a notebook's second predict_folder was told
-    nothing the first was (s57). Each public entry point enters it (through
-    :func:`~unetlab.api_lines.api_lines`); a nested call keeps the outer call's."""
-    if _CALL.get() is not None:
-        yield
-        return
-    token = _CALL.set(set())
-    try:
-        yield
-    finally:
-        _CALL.reset(token)
-
-
-def _said_outside() -> set[str]:
-    """What was said outside :func:`read_notes`: in the call under way, else in the process."""
-    return said if (said := _CALL.get()) is not None else _said
-
-
-def _first_said(key: str) -> bool:
-    """Whether the line of ``key`` is said now outside :func:`read_notes`, not before in the
-    call (or process: :func:`_said_outside`); counted said."""
-    said = _said_outside()
-    if key in said:
-        return False
-    said.add(key)
-    return True
+_said: set[str] = set()  # outside read_notes: what was said already in this process
 
 
 @contextlib.contextmanager
@@ -180,7 +147,8 @@ def note_turned(path: str, orientation: int) -> None:
     """``path`` was read turned as its orientation tag ``orientation`` says."""
     if (active := _ACTIVE.get()) is not None:
         active.turned[str(path)] = orientation
-    elif _first_said("turned"):
+    elif "turned" not in _said:
+        _said.add("turned")
         log.info(
             "%s is turned by its EXIF orientation, as viewers show it (so is any other file "
             "with such a tag; said once): masks must be drawn on that view, and outputs are in it",
@@ -192,16 +160,17 @@ def note_transparent(path: str, share: float) -> None:
     """``share`` (0-1) of the pixels of the image ``path`` are transparent."""
     if (active := _ACTIVE.get()) is not None:
         active.transparent[str(path)] = share
-    elif _first_said(str(path)):
+    elif str(path) not in _said:
+        _said.add(str(path))
         log.warning("%s", transparent_line({str(path): share}))
 
 
 def note_once(line: str, key: str | None = None, level: int = logging.WARNING) -> None:
     """Say ``line`` (a warning, or at ``level``) now, unless it was said already in this
-    command (outside a command: in this public call, :func:`said_in_call`; outside both, in
-    this process): a data folder is searched more than once a command. ``key``: what makes lines one (a kind of line said for its first file only),
+    command (outside a command: in this process): a data folder is searched more than once a
+    command. ``key``: what makes lines one (a kind of line said for its first file only),
     else the line itself."""
-    said = active.said if (active := _ACTIVE.get()) is not None else _said_outside()
+    said = active.said if (active := _ACTIVE.get()) is not None else _said
     if (key or line) not in said:
         said.add(key or line)
         log.log(level, "%s", line, extra={"once": key or line})  # handed on: handed_lines
@@ -211,7 +180,7 @@ def unsay_once(key: str) -> None:
     """The line :func:`note_once` said under ``key`` kept instead (by
     :func:`~unetlab.inference.handed_lines.kept_lines`, to be said later in the order of the
     files): counted unsaid until it is said."""
-    said = active.said if (active := _ACTIVE.get()) is not None else _said_outside()
+    said = active.said if (active := _ACTIVE.get()) is not None else _said
     said.discard(key)
 
 
@@ -220,7 +189,8 @@ def note_left_out(path: str, share: float, kind: str) -> None:
     ``transparent``, ``nodata and transparent``) and left out."""
     if (active := _ACTIVE.get()) is not None:
         active.left_out[str(path)] = (share, kind)
-    elif _first_said(f"left out {path}"):
+    elif f"left out {path}" not in _said:
+        _said.add(f"left out {path}")
         log.info("%s", left_out_line({str(path): (share, kind)}))
 
 
@@ -261,7 +231,8 @@ def note_written(what: str) -> None:
     left-out line instead of "predicted as background"."""
     if (active := _ACTIVE.get()) is not None:
         active.written.add(what)
-    elif _first_said(f"written {what}"):
+    elif f"written {what}" not in _said:
+        _said.add(f"written {what}")
         log.info("nodata or transparent pixels written as %s", what)
 
 
@@ -270,7 +241,8 @@ def note_overlaps(folder: str, pixels: int) -> None:
     objects' masks or more, and were given to one."""
     if (active := _ACTIVE.get()) is not None:
         active.overlaps[str(folder)] = pixels
-    elif _first_said("overlaps"):
+    elif "overlaps" not in _said:
+        _said.add("overlaps")
         log.warning("%s (any other such folder is not said)", overlaps_line({folder: pixels}))
 
 

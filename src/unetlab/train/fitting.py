@@ -20,7 +20,6 @@ from unetlab.config import Config, given_config
 from unetlab.config.keywords import checks_keywords
 from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.pairs import refuse_missing_root, refuse_no_root
-from unetlab.data.read_notes import said_in_call
 from unetlab.data.split_record import SPLIT_FILE
 from unetlab.distributed import Group
 from unetlab.errors import Spelled, UnetlabError, first_line
@@ -63,7 +62,6 @@ log = logging.getLogger(__name__)
 
 @checks_keywords
 @reads_grey_masks_as_config
-@said_in_call()  # a notebook's second fit says its data's notes again (s57)
 def fit(
     cfg: Config,
     *,
@@ -97,8 +95,9 @@ def fit(
 
     ``progress``: each epoch's bar (log lines: :func:`~unetlab.train.log.console_log`).
     ``plan``: a :class:`unetlab.plan.Plan` (reasons to train.log, values as trained to plan.yaml).
-    ``clock``: seconds for ``train.max_minutes``. ``split``: a run's ``read_split`` repeated
-    (changed: refused). ``config_file``: ``cfg``'s (a run's config.yaml on other data warns)."""
+    ``clock``: seconds for ``train.max_minutes``. ``split``: another run's split record
+    (:func:`~unetlab.data.split_record.read_split`) repeated on its files (changed: refused).
+    ``config_file``: where ``cfg`` was loaded from (a run's config.yaml on other data warns)."""
     cfg, resume, plan = _prepared(cfg, run_dir, resume=resume, progress=progress, plan=plan)
     group = Group.from_env()
     device = group.device(resolve_device(cfg.train.device, "train.device: cpu (--device cpu)"))
