@@ -251,7 +251,7 @@ def test_a_yxc_model_still_reads_a_bare_y_x_c_array_as_trained(tmp_path):
 
 
 def test_evaluate_of_a_yxc_model_names_cyx_for_a_bare_3_page_image(tmp_path):
-    """Its one-mask pair: refused naming --axes CYX, as without the checkpoint (it was
+    """Its one-mask pair: refused naming axes='CYX' (evaluate_model's keyword; s57 forms7), as without the checkpoint (it was
     refused for a mask '20x24' beside an image '24x3', as read with YXC)."""
     from unetlab.errors import DatasetError
 
@@ -260,7 +260,7 @@ def test_evaluate_of_a_yxc_model_names_cyx_for_a_bare_3_page_image(tmp_path):
     image = np.random.default_rng(7).integers(0, 255, (3, H, W), dtype=np.uint8)
     tifffile.imwrite(tmp_path / "images" / "m.tif", image, photometric="minisblack")
     tifffile.imwrite(tmp_path / "masks" / "m.tif", (image[0] > 128).astype(np.uint8))
-    with pytest.raises(DatasetError, match="3 pages but its mask m.tif has 1.*--axes CYX"):
+    with pytest.raises(DatasetError, match="3 pages but its mask m.tif has 1.*axes='CYX'"):
         evaluate_model(_net("YXC", channels=3), tmp_path, progress=False)
 
 
