@@ -163,6 +163,29 @@ def test_a_bad_data_axes_from_python_names_the_key_as_python_assigns_it():
     assert first_line(caught.value, cli=True).endswith("give --set data.axes=YXC")
 
 
+def test_a_config_files_bad_axes_name_the_files_key(bare, tmp_path, capsys):
+    """A file's data: axes: XYC was told to give --set data.axes=YXC, a flag never typed
+    (review s57): named as the file writes it, as the file's other errors are, to both
+    callers; --set over the file keeps its --set form (the parametrised test above)."""
+    from unetlab import load_config
+    from unetlab.errors import UnetlabError
+
+    config = tmp_path / "c.yaml"
+    config.write_text("data:\n  axes: XYC\n")
+    said = f"{config}: axes: XYC under data: puts X before Y"
+    with pytest.raises(UnetlabError) as caught:
+        load_config(config)
+    for cli in (False, True):
+        assert first_line(caught.value, cli=cli).startswith(said)
+        assert first_line(caught.value, cli=cli).endswith("give axes: YXC under data:")
+    run = tmp_path / "run"
+    given = ["--config", str(config), "--data", str(bare), "--run-dir", str(run), *TINY]
+    assert main(["train", *given]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and said in err[0] and "--set" not in err[0], err
+    assert not run.exists()
+
+
 def test_folds_read_the_stacks_with_the_axes(bare, tmp_path):
     """Each fold trains on one stack's 5 planes and validates on the other's (without the
     axes the folds were drawn from 1-page pairs: each fold trained on a plane of each)."""

@@ -142,9 +142,24 @@ def check_data(data: DataSection) -> None:
     check_exclude_rows(data.exclude_rows)
 
 
-def check_data_axes(axes: str) -> str:
+#: the axes of ``data.axes`` given in a config, as a notebook assigns them and as ``--set``
+#: gives them (a format: :func:`unetlab.data.io.axes_problem`'s ``axes_as``)
+SET_AXES_AS = Spelled("cfg.data.axes = '{}'", "--set data.axes={}")
+#: as a config file sets them, to both callers (:func:`check_file_value`)
+FILE_AXES_AS = "axes: {} under data:"
+
+
+def check_file_value(key: str, value) -> None:
+    """A config file's value of ``key``, of the right type, checked where its check names the
+    key as the file writes it (a file's data.axes: XYC was told to give --set data.axes=YXC, a
+    flag never typed; review s57); the file's name is the caller's to add."""
+    if key == "data.axes" and value is not None:
+        check_data_axes(value, FILE_AXES_AS)
+
+
+def check_data_axes(axes: str, axes_as: Spelled | str = SET_AXES_AS) -> str:
     """``data.axes`` in capitals; UnetlabError naming what no file could take
-    (:func:`unetlab.data.io.axes_problem`)."""
+    (:func:`unetlab.data.io.axes_problem`), the axes written as ``axes_as``."""
     from unetlab.data.io import axes_problem
 
     if not isinstance(axes, str):
@@ -153,13 +168,8 @@ def check_data_axes(axes: str) -> str:
         # told --axes, s56); the command line's as --set gives it, one form (train's --axes
         # is checked before the config is: its line names --axes; this one said "data.axes XYC
         # ... give --axes YXC", s57)
-        raise UnetlabError(**spelled(lambda said: axes_problem(axes, said), SET_AXES_AS))
+        raise UnetlabError(**spelled(lambda said: axes_problem(axes, said), axes_as))
     return axes.upper()
-
-
-#: the axes of ``data.axes`` given in a config, as a notebook assigns them and as ``--set``
-#: gives them (a format: :func:`unetlab.data.io.axes_problem`'s ``axes_as``)
-SET_AXES_AS = Spelled("cfg.data.axes = '{}'", "--set data.axes={}")
 
 
 def check_channel(channel):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from unetlab.config.checks import check_file_value
 from unetlab.config.convert import build, check_type, unknown_key_message
 from unetlab.config.files import (
     config_name,
@@ -90,6 +91,7 @@ def _check_file(data: dict, path: Path, overridden: set[str]) -> None:
         if name not in overridden:
             try:
                 check_type(value, hint, name, default, form="file")
+                check_file_value(name, value)  # as the file writes it, not as --set does
             except UnetlabError as exc:
                 raise UnetlabError(f"{path}: {exc}") from None
 
