@@ -219,11 +219,16 @@ def test_a_missing_data_folder_names_each_callers_setting(tmp_path, capsys):
     from types import SimpleNamespace
 
     from unetlab.data.datasets import data_split, split_pairs
+    from unetlab.data.pairs import find_pairs
 
     typo = tmp_path / "typo"
     with pytest.raises(DatasetError) as caught:
         split_pairs(typo)
     assert "no such data folder; give split_pairs' root the folder" in str(caught.value)
+    assert "give --data the folder" in first_line(caught.value, cli=True)
+    with pytest.raises(DatasetError) as caught:  # find_pairs said --data (review s57)
+        find_pairs(typo)
+    assert "no such data folder; give find_pairs' root the folder" in str(caught.value)
     assert "give --data the folder" in first_line(caught.value, cli=True)
     data = SimpleNamespace(root=typo, val_fraction=0.2, seed=0, axes=None)
     with pytest.raises(DatasetError, match="no such data folder; give cfg.data.root the"):

@@ -156,8 +156,8 @@ def test_one_sample_given_for_the_folder_names_the_folder(tmp_path):
     """--data stage1_train/ID was read as images/ + masks/: 'mask without an image' for
     each of its masks."""
     root = write_dsb(tmp_path / "stage1_train")
-    with pytest.raises(DatasetError, match=r"one sample of .* give --data .*stage1_train$"):
-        find_pairs(root / "a")
+    with pytest.raises(DatasetError, match=r"one sample of .* give find_pairs' root .*train$"):
+        find_pairs(root / "a")  # Python's form: the command line's is --data (review s57)
 
 
 def test_each_mask_file_is_decoded_once_while_it_stays_the_same(tmp_path, monkeypatch):

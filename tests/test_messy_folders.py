@@ -228,7 +228,7 @@ def test_an_archive_given_as_the_data_folder_says_to_unpack_it(tmp_path, name):
     message = _error(tmp_path / name)
     assert message == (
         f"{tmp_path / name} is an archive, not a data folder: unpack it (double-click it, or "
-        "unzip / tar -xf) and give --data the folder it holds"
+        "unzip / tar -xf) and give find_pairs' root the folder it holds"  # Python's (s57)
     )
 
 
@@ -251,7 +251,7 @@ def test_the_images_folder_given_as_the_data_folder_names_its_data_set(tmp_path,
     message = _error(tmp_path / given)
     assert message == (
         f"{tmp_path / given}: this is the {given}/ folder of the data set {tmp_path}: give "
-        f"--data {tmp_path} (the folder that holds images/ and masks/)"
+        f"find_pairs' root {tmp_path} (the folder that holds images/ and masks/)"  # Python's
     )
 
 

@@ -382,6 +382,7 @@ def _voc_split(
     val_names = _read_split_file(val_file) if val_file.is_file() else []
     say("using the VOC split of %s: %d train, %d val", split_dir, len(names), len(val_names))
     found = dict(problems=problems, axes=axes, refuse_untiffed=False, axes_setting=setting)
+    found["flag"] = root_named(setting)  # as the caller gave the data set
     train = find_pairs(root, names=names, **found)  # both parts' TIFFs refused below
     val = find_pairs(root, names=val_names, **found) if val_names else []
     refuse_untiffed_axes(root, [p.image for p in train + val], axes, setting)
@@ -554,7 +555,7 @@ def _find_all(
     among them: :func:`~unetlab.data.io.file_axes`); ``given``: (axes, the AxesSetting that
     names them)."""
     axes, setting = given
-    each = dict(axes=axes, refuse_untiffed=False, axes_setting=setting)
+    each = dict(axes=axes, refuse_untiffed=False, axes_setting=setting, flag=root_named(setting))
     if problems is not None:
         found = [find_pairs(folder, problems=problems, **each) for folder in folders]
     else:

@@ -407,7 +407,8 @@ def detect_layout(root: Path, flag: str | Spelled = "--data") -> str:
         said = f"{root}: no data set in the folder itself, but {'/, '.join(held)}/ " + (
             "hold" if len(held) > 1 else "holds"
         )
-        trains = flag in ("--data", DATA_ROOT)  # evaluate's data_dir, gt_dir: not training's
+        # evaluate's data_dir, gt_dir: not a training's data set
+        trains = flag in ("--data", DATA_ROOT, FIND_ROOT)
         raise DatasetError(
             **spelled(
                 lambda f: f"{said} one: give {f} {root / pick}{_trains_with(f, root, trains)}",
@@ -497,6 +498,9 @@ def _trains_with(flag: str, root: Path, trains: bool) -> str:
 #: the data set's folder, as a config (``fit``, ``plan_training``) and ``unetlab train`` give
 #: it: the lines that say to give another folder name it so (s49: fit said --data)
 DATA_ROOT = Spelled("cfg.data.root", "--data")
+#: find_pairs' own argument, as its callers name it (a missing folder was told to give
+#: --data, a flag they have not; review s57) and as the command line, which reads --data
+FIND_ROOT = Spelled("find_pairs' root", "--data")
 #: the end of the line refusing a data set's images/ or masks/ folder given as the data set
 #: (``"data"``), as its masks or as predictions: ``{flag}`` names the argument
 PART_GIVEN = {
@@ -763,7 +767,7 @@ def find_pairs(
     *,
     names: list[str] | None = None,
     problems: list[str] | None = None,
-    flag: str | Spelled = "--data",
+    flag: str | Spelled = FIND_ROOT,
     axes: str | None = None,
     refuse_untiffed: bool = True,
     trained: bool = False,
