@@ -240,10 +240,10 @@ def test_masks_0_255_with_a_0_1_config_say_the_fix(tmp_path):
     assert "the masks hold the values [0, 255]" in message  # not the config's 1
     # fit in a notebook: as Python sets it (s53: it was told the command line's form)
     assert "if each is a class, cfg.data.label_values = [0, 255] (2 classes)" in message
-    assert "mark unlabelled pixels with cfg.data.ignore_value = V; or fix" in message  # s57
+    assert "save unlabelled pixels as V and set cfg.data.ignore_value = V; or fix" in message
     with pytest.raises(DatasetError) as info, command_spelling():  # as the command line runs
         load_samples(find_pairs(root), label_values=[0, 1], normalization=PER_IMAGE)
-    assert "mark unlabelled pixels with --set data.ignore_value=V; or fix" in str(info.value)
+    assert "save unlabelled pixels as V and give --set data.ignore_value=V; or" in str(info.value)
     said = str(info.value).split("if each is a class, ")[1].split(" (2 classes)")[0]
     assert said == "--set 'data.label_values=[0, 255]'"  # the shell split it unquoted (s54)
     flag, value = shlex.split(said)

@@ -1008,9 +1008,14 @@ def _fix_hint(found: list[int], unknown: set[int]) -> str:
     classes = set_to("data.label_values", found)  # quoted: the shell split its list (s54)
     return (  # said as the caller sets it (said_as: a notebook's fit was told the CLI's, s53)
         f"the masks hold the values {found}: if each is a class, {said_as(classes)} "
-        f"({len(found)} classes); mark unlabelled pixels with {said_as(SOME_IGNORE_VALUE)}; or "
-        "fix the masks"
+        f"({len(found)} classes); save unlabelled pixels as V and {said_as(IGNORE_VALUE_FIX)}; "
+        "or fix the masks"
     )
+
+
+#: the value unlabelled pixels were saved as, given as its caller sets it ("mark unlabelled
+#: pixels with --set data.ignore_value=V" said no value was to be saved; review s57)
+IGNORE_VALUE_FIX = Spelled(f"set {SOME_IGNORE_VALUE.python}", f"give {SOME_IGNORE_VALUE.cli}")
 
 
 def _weigher(weight_map: dict | None) -> Callable[[np.ndarray], np.ndarray | None]:
