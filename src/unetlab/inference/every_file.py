@@ -401,6 +401,18 @@ def _bound_once(path: str | os.PathLike, axes: str | None) -> tuple[int, bool] |
     return read[key]
 
 
+def _tiff_header(path: str | os.PathLike) -> tuple[str, tuple, bool] | None:
+    """A TIFF's (axes letters, shape, whether palette-coloured) from its header, for a look;
+    None where tifffile cannot read it (its own line comes as the file is read)."""
+    try:
+        with open_tiff(path) as tif:
+            letters, shape = tiff_layout(tif)
+            return letters, shape, int(tif.pages.first.photometric) == _PALETTE
+    except Exception:  # noqa: BLE001 - tifffile's parser on corrupt bytes raises nearly
+        # anything (ZeroDivisionError, struct.error, RuntimeError: tests/test_fuzz.py, s57 CI)
+        return None
+
+
 def _channel_bound(path: str | os.PathLike, axes: str | None = None) -> tuple[int, bool] | None:
     """(the most channels ``path`` may be read as, from its header, whether that is its
     channel count exactly: it has one page, or its pages are channels by its header), or
@@ -420,9 +432,9 @@ def _channel_bound(path: str | os.PathLike, axes: str | None = None) -> tuple[in
         if Path(path).suffix.lower() not in TIFF_SUFFIXES:
             pages = stack_shape(path)[0]
             return pages * (3 if colour_file(path) else 1), pages == 1
-        with open_tiff(path) as tif:
-            letters, shape = tiff_layout(tif)
-            palette = int(tif.pages.first.photometric) == _PALETTE
+        if (header := _tiff_header(path)) is None:
+            return None
+        letters, shape, palette = header
         if axes is not None:  # read as given: an ImageJ stack's 5 pages, ZYX, are planes
             return _header_bound(given_letters(axes, shape, path), shape, palette, stated=True)
         return _header_bound(letters, shape, palette, stated="C" in letters)
