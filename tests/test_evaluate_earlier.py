@@ -135,3 +135,47 @@ def test_a_run_refused_over_an_earlier_report_claims_nothing(tmp_path, capsys):
     assert main(argv) == 2
     assert "holds the report of" in capsys.readouterr().err
     assert not (tmp_path / "pics").exists()
+
+
+def _two_predictions(tmp_path):
+    """A truth folder and two prediction folders of it, scored differently."""
+    gt = tmp_path / "gt"
+    write_png(gt / "a.png", GT)
+    for folder, value in (("a", 1), ("b", 0)):
+        write_png(tmp_path / folder / "a.png", (GT == 255).astype(np.uint8) * value)
+    return gt, tmp_path / "a", tmp_path / "b"
+
+
+def test_confusion_of_other_predictions_is_kept_without_overwrite(tmp_path, capsys):
+    """--confusion without --json replaced evaluate's own picture of other predictions (the
+    PNG recorded nothing of what it scored); the same evaluation again replaces its own."""
+    gt, a, b = _two_predictions(tmp_path)
+    png = tmp_path / "c.png"
+    argv = ["--gt", str(gt), "--label-values", "0", "255", "--confusion", str(png)]
+    assert main(["evaluate", "--pred", str(a), *argv]) == 0
+    kept = png.read_bytes()
+    assert main(["evaluate", "--pred", str(a), *argv]) == 0  # its own: replaced
+    capsys.readouterr()
+    assert main(["evaluate", "--pred", str(b), *argv]) == 2
+    err = capsys.readouterr().err
+    assert f"{png} holds the confusion matrix of the predictions {a}" in err
+    assert "give --confusion another name" in err and "add --overwrite" in err
+    assert png.read_bytes() == kept
+    assert main(["evaluate", "--pred", str(b), *argv, "--overwrite"]) == 0
+    assert png.read_bytes() != kept
+
+
+def test_plot_confusion_from_python_keeps_another_scorings_picture(tmp_path):
+    """Report.plot_confusion replaced the picture of other predictions; refused now in the
+    Python form, as write_json refuses, and replaced with overwrite=True."""
+    gt, a, b = _two_predictions(tmp_path)
+    png = tmp_path / "c.png"
+    evaluate_predictions(a, gt, label_values=[0, 255]).plot_confusion(png)
+    kept = png.read_bytes()
+    other = evaluate_predictions(b, gt, label_values=[0, 255])
+    with pytest.raises(OutputError, match="pass overwrite=True to replace it") as caught:
+        other.plot_confusion(png)
+    assert "--" not in str(caught.value) and png.read_bytes() == kept
+    other.plot_confusion(png, overwrite=True)
+    other.plot_confusion(png)  # its own now
+    assert png.read_bytes() != kept

@@ -72,9 +72,16 @@ def plot_curves(rows: list[dict], path: str | os.PathLike) -> Path:
     return path
 
 
-def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], path: str | os.PathLike) -> Path:
+def plot_confusion(
+    matrix: np.ndarray,
+    class_names: Sequence[str],
+    path: str | os.PathLike,
+    *,
+    metadata: dict[str, str] | None = None,
+) -> Path:
     """Row-normalised confusion matrix (each truth row sums to 1) as a PNG, class names on
-    the axes, fractions and counts in the cells; written atomically (matplotlib Agg)."""
+    the axes, fractions and counts in the cells; written atomically (matplotlib Agg), with
+    ``metadata``'s PNG text chunks (what an evaluation scored, e.g.)."""
     from matplotlib.figure import Figure  # no pyplot: a notebook's backend stays its own
 
     m = np.asarray(matrix, dtype=np.float64)
@@ -108,7 +115,7 @@ def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], path: str | o
                 )
     path = Path(path)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
+        fig.savefig(tmp, format="png", metadata=metadata)
     return path
 
 

@@ -501,8 +501,10 @@ def _claim_outputs(args) -> list[Path]:
         json_path.with_name(f"{json_path.stem}_confusion.png") if json_path else None
     )
     outputs = [p for p in (json_path, confusion, _image_csv(json_path), _matching_csv(json_path))]
-    if json_path and json_path.is_file():  # another report there: refused before any claim
-        refuse_other_inputs(json_path, _as_recorded(args), overwrite=args.overwrite)
+    earlier = [Path(p) for p in (json_path, confusion) if p and Path(p).is_file()]
+    scored = _as_recorded(args) if earlier and not args.overwrite else {}
+    for path in earlier:  # another report or picture there: refused before any claim
+        refuse_other_inputs(path, scored, overwrite=args.overwrite)
     source = dict(checkpoint=args.checkpoint, data=args.data)
     source |= dict(predictions=args.pred, ground_truth=args.gt)
     return claim_outputs(

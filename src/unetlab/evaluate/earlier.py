@@ -7,14 +7,20 @@ import json
 from pathlib import Path
 
 from unetlab.errors import OutputError, Spelled, spelled
-from unetlab.model_identity import report_model_sha256
+from unetlab.model_identity import REPORT_SAME_MODEL, REPORT_SHA256, report_model_sha256
 
 #: the keys of a report's source that name what was scored (a checkpoint, folders of images,
 #: masks, predictions), whose files a report's own files never replace
 INPUT_KEYS = ("checkpoint", "data", "predictions", "ground_truth")
 #: how a caller keeps both reports, and replaces the earlier one
 KEEP_BOTH = Spelled("write this report to another path", "give --json another name")
+KEEP_PICTURE = Spelled("write this picture to another path", "give --confusion another name")
 REPLACE = Spelled("pass overwrite=True", "add --overwrite")
+#: the PNG text chunk in which a confusion-matrix picture records what it scored (a PNG
+#: records nothing else of it: :func:`scoring_record`)
+PNG_KEY = "unetlab-evaluate"
+#: the fields of a report (and of a ``predicted_by`` entry) that name the model scored
+MODEL_KEYS = (REPORT_SHA256, REPORT_SAME_MODEL)
 
 
 def scored_words(report: dict) -> str | None:
@@ -49,10 +55,11 @@ def _models(report: dict) -> set[str]:
 
 
 def earlier_report(path: Path, new: dict) -> str | None:
-    """What the evaluate report at ``path`` scored, in words, where it scored another
-    checkpoint, data or predictions than ``new`` (a report's dict); else None. A checkpoint
-    rewritten keeping its model (its run's end recorded) is the same model."""
-    old = _report_at(path)
+    """What the evaluate report (or confusion-matrix PNG: :func:`scoring_record`) at
+    ``path`` scored, in words, where it scored another checkpoint, data or predictions than
+    ``new`` (a report's dict); else None. A checkpoint rewritten keeping its model (its run's
+    end recorded) is the same model."""
+    old = _recorded_at(Path(path))
     before = scored_words(old)
     if before is None:
         return None
@@ -61,6 +68,19 @@ def earlier_report(path: Path, new: dict) -> str | None:
     if not (was := _models(old)) or not (now := _models(new)) or was == now:
         return None  # a model not known on either side: told by its files alone
     return f"{before} (of another model than now)"
+
+
+def scoring_record(report: dict) -> dict:
+    """The fields of a report's dict (or :attr:`Report.source`) that :func:`earlier_report`
+    tells scorings apart by: its inputs (:data:`INPUT_KEYS`, resolved) and models (:data:`MODEL_KEYS`,
+    also of its ``predicted_by`` entries), which a picture records beside it as JSON text."""
+    kept = scored_paths(report) | {k: str(report[k]) for k in MODEL_KEYS if report.get(k)}
+    made = [
+        {k: e[k] for k in MODEL_KEYS if e.get(k)}
+        for e in report.get("predicted_by") or []
+        if isinstance(e, dict)
+    ]
+    return kept | ({"predicted_by": made} if any(made) else {})
 
 
 def refuse_earlier_report(path: Path, new: dict, *, overwrite: bool) -> str:
@@ -73,7 +93,8 @@ def refuse_earlier_report(path: Path, new: dict, *, overwrite: bool) -> str:
     if before is None:
         return ""
     if overwrite:
-        return f" (replaces the report of {before} that was there, with its CSVs)"
+        csvs = "" if _is_picture(path) else ", with its CSVs"
+        return f" (replaces the {_kind(path)} of {before} that was there{csvs})"
     raise _kept(path, before)
 
 
@@ -88,13 +109,24 @@ def refuse_other_inputs(path: Path, scored: dict, *, overwrite: bool) -> None:
         raise _kept(path, before)
 
 
-def _report_at(path: Path) -> dict:
-    """The JSON object in the file at ``path``; {} for none (no file, another JSON)."""
+def _recorded_at(path: Path) -> dict:
+    """What the file at ``path`` records of its scoring: a PNG's :data:`PNG_KEY` text, else
+    the file's JSON object; {} for none (no file, another JSON or PNG)."""
     try:
-        old = json.loads(Path(path).read_text(encoding="utf-8"))
+        text = _png_text(path) if path.suffix.lower() == ".png" else path.read_text("utf-8")
+        old = json.loads(text)
     except (OSError, ValueError):
         return {}
     return old if isinstance(old, dict) else {}
+
+
+def _png_text(path: Path) -> str:
+    """The :data:`PNG_KEY` text chunk of the PNG at ``path`` ("" for none); OSError for a
+    file Pillow cannot read as an image."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.info.get(PNG_KEY, "") if isinstance(image.info, dict) else ""
 
 
 def _kept(path: Path, before: str) -> OutputError:
@@ -102,8 +134,19 @@ def _kept(path: Path, before: str) -> OutputError:
 
     def say(keep, replace):
         return (
-            f"{path} holds the report of {before} from an earlier evaluation: {keep} to keep "
+            f"{path} holds the {_kind(path)} of {before} from an earlier evaluation: {keep} to keep "
             f"both, or {replace} to replace it"
         )
 
-    return OutputError(**spelled(say, KEEP_BOTH, REPLACE))
+    return OutputError(
+        **spelled(say, KEEP_BOTH if not _is_picture(path) else KEEP_PICTURE, REPLACE)
+    )
+
+
+def _is_picture(path: Path) -> bool:
+    return Path(path).suffix.lower() == ".png"
+
+
+def _kind(path: Path) -> str:
+    """What an evaluate file at ``path`` is, in words: a report or a confusion matrix."""
+    return "confusion matrix" if _is_picture(path) else "report"

@@ -18,7 +18,12 @@ from unetlab.data.datasets import data_set_folders
 from unetlab.data.instances import ignore_keyword
 from unetlab.data.io import INPUT_SUFFIXES
 from unetlab.errors import Spelled, said_as
-from unetlab.evaluate.earlier import INPUT_KEYS, refuse_earlier_report
+from unetlab.evaluate.earlier import (
+    INPUT_KEYS,
+    PNG_KEY,
+    refuse_earlier_report,
+    scoring_record,
+)
 from unetlab.evaluate.matching import matching_line, matching_tables, write_matching_csv
 from unetlab.evaluate.spread import SPREAD, per_image_spread, spread_lines, write_image_csv
 from unetlab.outputs import (
@@ -231,10 +236,15 @@ class Report:
 
     def plot_confusion(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write the row-normalised confusion matrix as a PNG (see :func:`plot_confusion`),
-        where :meth:`claim` allows it."""
+        where :meth:`claim` allows it, recording what it scored in a text chunk
+        (:func:`~unetlab.evaluate.earlier.scoring_record`): a picture of another
+        checkpoint, data or predictions there only with ``overwrite``, as :meth:`write_json`."""
         shown, names = self._shown()
         matrix = self.matrix[np.ix_(shown, shown)]
-        return plot_confusion(matrix, names, self._claimed(path, overwrite))
+        path = self._claimed(path, overwrite)
+        refuse_earlier_report(path, self.source, overwrite=overwrite)
+        scored = {PNG_KEY: json.dumps(scoring_record(self.source))}
+        return plot_confusion(matrix, names, path, metadata=scored)
 
     def claim(self, path: str | os.PathLike, *, overwrite: bool = False, fmt=None) -> Path:
         """``path`` as ``unetlab evaluate --json`` claims its files (:func:`claim_outputs`):
