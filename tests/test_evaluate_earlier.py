@@ -179,3 +179,56 @@ def test_plot_confusion_from_python_keeps_another_scorings_picture(tmp_path):
     other.plot_confusion(png, overwrite=True)
     other.plot_confusion(png)  # its own now
     assert png.read_bytes() != kept
+
+
+@pytest.mark.parametrize("writer", ["write_csv", "write_matching_csv"])
+def test_csvs_from_python_keep_another_scorings_table(tmp_path, writer):
+    """Report.write_csv and write_matching_csv replaced the table of other predictions (only
+    write_json refused); refused now in the Python form, replaced with overwrite=True, and
+    the same scoring again replaces its own."""
+    gt, a, b = _two_predictions(tmp_path)
+    path = tmp_path / "t.csv"
+    first = evaluate_predictions(a, gt, label_values=[0, 255])
+    assert first.pair_ious
+    getattr(first, writer)(path)
+    getattr(first, writer)(path)  # its own
+    kept = path.read_bytes()
+    other = evaluate_predictions(b, gt, label_values=[0, 255])
+    with pytest.raises(OutputError, match="holds the table of the predictions") as caught:
+        getattr(other, writer)(path)
+    assert "pass overwrite=True" in str(caught.value) and "--" not in str(caught.value)
+    assert path.read_bytes() == kept
+    getattr(other, writer)(path, overwrite=True)
+    getattr(other, writer)(path)  # its own now
+    assert path.read_bytes() != kept
+
+
+def test_csvs_beside_json_of_another_scoring_refused_before_scoring(tmp_path, capsys):
+    """--json other.json beside a per-image CSV of another scoring (its name from Python):
+    refused in the flag form before any file is written."""
+    gt, a, b = _two_predictions(tmp_path)
+    table = tmp_path / "r_images.csv"
+    evaluate_predictions(a, gt, label_values=[0, 255]).write_csv(table)
+    kept = table.read_bytes()
+    capsys.readouterr()
+    assert main(_pred_argv(b, gt, tmp_path / "r.json")) == 2
+    err = capsys.readouterr().err
+    assert "holds the table of the predictions" in err and "give --json another name" in err
+    assert table.read_bytes() == kept and not (tmp_path / "r.json").exists()
+
+
+def test_a_table_listed_and_not_written_keeps_what_the_file_scored(tmp_path):
+    """A run stopped after listing its CSV's scoring and before writing it leaves the
+    file of the earlier scoring there: that one is still what it holds."""
+    from unetlab.atomic import when_written
+    from unetlab.evaluate.earlier import earlier_report, record_csv_scoring
+
+    gt, a, b = _two_predictions(tmp_path)
+    path = tmp_path / "t.csv"
+    first = evaluate_predictions(a, gt, label_values=[0, 255])
+    first.write_csv(path)
+    other = evaluate_predictions(b, gt, label_values=[0, 255])
+    record_csv_scoring(path, other.source)  # stopped here: never written
+    when_written(path, None)
+    assert earlier_report(path, first.source) is None
+    assert str(a) in earlier_report(path, other.source)

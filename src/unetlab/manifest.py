@@ -293,6 +293,17 @@ def recorded_keys(folder: str | os.PathLike, command: str) -> dict[str, str | No
     return {name: key for name, cmd, _, key in _lines(Path(folder)) if cmd == command}
 
 
+def confirmed_keys(folder: str | os.PathLike, command: str) -> dict[str, str]:
+    """Each name ``command`` wrote in ``folder`` -> the key of its latest written line that
+    names one (lines PENDING or without a key skipped: a run stopped before it wrote the
+    file left the one there as it was)."""
+    return {
+        name: key
+        for name, cmd, _, key in _lines(Path(folder))
+        if cmd == command and key and not key.startswith(PENDING)
+    }
+
+
 def forget(
     folder: str | os.PathLike,
     names: Iterable[str],

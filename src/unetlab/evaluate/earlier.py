@@ -14,7 +14,15 @@ from unetlab.model_identity import REPORT_SAME_MODEL, REPORT_SHA256, report_mode
 INPUT_KEYS = ("checkpoint", "data", "predictions", "ground_truth")
 #: how a caller keeps both reports, and replaces the earlier one
 KEEP_BOTH = Spelled("write this report to another path", "give --json another name")
-KEEP_PICTURE = Spelled("write this picture to another path", "give --confusion another name")
+#: how a caller keeps both, by what is written (:func:`_kind`): the command names the CSVs
+#: after --json FILE
+KEEP = {
+    "report": KEEP_BOTH,
+    "table": Spelled("write this table to another path", "give --json another name"),
+    "confusion matrix": Spelled(
+        "write this picture to another path", "give --confusion another name"
+    ),
+}
 REPLACE = Spelled("pass overwrite=True", "add --overwrite")
 #: the PNG text chunk in which a confusion-matrix picture records what it scored (a PNG
 #: records nothing else of it: :func:`scoring_record`)
@@ -93,7 +101,7 @@ def refuse_earlier_report(path: Path, new: dict, *, overwrite: bool) -> str:
     if before is None:
         return ""
     if overwrite:
-        csvs = "" if _is_picture(path) else ", with its CSVs"
+        csvs = ", with its CSVs" if _kind(path) == "report" else ""
         return f" (replaces the {_kind(path)} of {before} that was there{csvs})"
     raise _kept(path, before)
 
@@ -109,15 +117,46 @@ def refuse_other_inputs(path: Path, scored: dict, *, overwrite: bool) -> None:
         raise _kept(path, before)
 
 
+def record_csv_scoring(path: Path, report: dict) -> None:
+    """List the CSV at ``path`` (claimed, about to be written by :func:`atomic_path`) in its
+    folder's manifest with the key of what it scored (the JSON of :func:`scoring_record`),
+    marked written once in place: a CSV records nothing of it itself."""
+    from unetlab.atomic import when_written
+    from unetlab.manifest import confirm, record
+
+    path = Path(path)
+    key = json.dumps(scoring_record(report), sort_keys=True)
+    record(path.parent, [path.name], command="evaluate", made_by={path.name: key})
+
+    def written() -> None:  # the claim's own mark too: one action a path
+        for made_by in ("", key):
+            confirm(path.parent, {path.name: made_by}, "evaluate")
+
+    when_written(path, written)
+
+
 def _recorded_at(path: Path) -> dict:
-    """What the file at ``path`` records of its scoring: a PNG's :data:`PNG_KEY` text, else
-    the file's JSON object; {} for none (no file, another JSON or PNG)."""
+    """What the file at ``path`` records of its scoring: a PNG's :data:`PNG_KEY` text, a
+    CSV's manifest key (:func:`record_csv_scoring`), else the file's JSON object; {} for none
+    (no file, another JSON or PNG, a CSV listed without it)."""
     try:
-        text = _png_text(path) if path.suffix.lower() == ".png" else path.read_text("utf-8")
+        text = _png_text(path) if path.suffix.lower() == ".png" else _csv_key(path)
         old = json.loads(text)
     except (OSError, ValueError):
         return {}
     return old if isinstance(old, dict) else {}
+
+
+def _csv_key(path: Path) -> str:
+    """The manifest key of the CSV at ``path`` (:func:`record_csv_scoring`) where the file
+    is there, else the file's text (a JSON report)."""
+    from unetlab.manifest import confirmed_keys
+
+    if path.suffix.lower() != ".csv":
+        return path.read_text(encoding="utf-8")
+    if not path.is_file():
+        return ""
+    return confirmed_keys(path.parent, "evaluate").get(path.name, "")
 
 
 def _png_text(path: Path) -> str:
@@ -138,15 +177,10 @@ def _kept(path: Path, before: str) -> OutputError:
             f"both, or {replace} to replace it"
         )
 
-    return OutputError(
-        **spelled(say, KEEP_BOTH if not _is_picture(path) else KEEP_PICTURE, REPLACE)
-    )
-
-
-def _is_picture(path: Path) -> bool:
-    return Path(path).suffix.lower() == ".png"
+    return OutputError(**spelled(say, KEEP[_kind(path)], REPLACE))
 
 
 def _kind(path: Path) -> str:
-    """What an evaluate file at ``path`` is, in words: a report or a confusion matrix."""
-    return "confusion matrix" if _is_picture(path) else "report"
+    """What an evaluate file at ``path`` is, in words: a report, a table or a picture."""
+    suffix = Path(path).suffix.lower()
+    return {".png": "confusion matrix", ".csv": "table"}.get(suffix, "report")

@@ -21,6 +21,7 @@ from unetlab.errors import Spelled, said_as
 from unetlab.evaluate.earlier import (
     INPUT_KEYS,
     PNG_KEY,
+    record_csv_scoring,
     refuse_earlier_report,
     scoring_record,
 )
@@ -171,8 +172,9 @@ class Report:
 
     def write_matching_csv(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write :meth:`matching` as CSV (one row per image and threshold, then the pooled
-        rows), atomically, where :meth:`claim` allows it."""
-        return write_matching_csv(self._claimed(path, overwrite), *self.matching())
+        rows), atomically, where :meth:`claim` allows it; a table of another checkpoint,
+        data or predictions there only with ``overwrite``, as :meth:`write_json`."""
+        return write_matching_csv(self._table_path(path, overwrite), *self.matching())
 
     def table(
         self, *, objects_option: str = "objects=True", every_row: str = "report.images"
@@ -230,9 +232,11 @@ class Report:
     def write_csv(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write each image's row (name, trained, pixel figures, IoU and Dice per class, object
         scores) as CSV, atomically (:func:`unetlab.evaluate.spread.write_image_csv`), where
-        :meth:`claim` allows it."""
+        :meth:`claim` allows it; a table of another checkpoint, data or predictions there
+        only with ``overwrite``, as :meth:`write_json`."""
         shown, names = self._shown()
-        return write_image_csv(self._claimed(path, overwrite), self._shown_images(shown), names)
+        rows = self._shown_images(shown)
+        return write_image_csv(self._table_path(path, overwrite), rows, names)
 
     def plot_confusion(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write the row-normalised confusion matrix as a PNG (see :func:`plot_confusion`),
@@ -263,6 +267,15 @@ class Report:
             overwrite=overwrite,
             formats={path: fmt} if fmt else None,
         )
+        return path
+
+    def _table_path(self, path: str | os.PathLike, overwrite: bool) -> Path:
+        """``path`` claimed (:meth:`_claimed`) for a CSV, refused where it holds the table
+        of another scoring unless ``overwrite`` (as :meth:`write_json` refuses a report),
+        and listed with what this one scored (a CSV records nothing of it itself)."""
+        path = self._claimed(path, overwrite)
+        refuse_earlier_report(path, self.source, overwrite=overwrite)
+        record_csv_scoring(path, self.source)
         return path
 
     def _claimed(self, path: str | os.PathLike, overwrite: bool, fmt=None) -> Path:
