@@ -163,6 +163,8 @@ def test_confusion_of_other_predictions_is_kept_without_overwrite(tmp_path, caps
     assert png.read_bytes() == kept
     assert main(["evaluate", "--pred", str(b), *argv, "--overwrite"]) == 0
     assert png.read_bytes() != kept
+    said = f"confusion matrix: {png} (replaces the confusion matrix of the predictions {a} "
+    assert said in capsys.readouterr().out
 
 
 def test_plot_confusion_from_python_keeps_another_scorings_picture(tmp_path):

@@ -615,8 +615,9 @@ def _evaluate(args):
         if confusion is None:
             confusion = path.with_name(f"{path.stem}_confusion.png")
     if confusion:
+        note = refuse_earlier_report(Path(confusion), report.source, overwrite=args.overwrite)
         picture = report.plot_confusion(Path(confusion), overwrite=args.overwrite)
-        print(f"confusion matrix: {picture}")
+        print(f"confusion matrix: {picture}{note}")
     return report
 
 
