@@ -74,7 +74,7 @@ def test_the_json_csv_and_confusion_png_hold_the_classes_present(tmp_path, monke
     drawn = {}
     monkeypatch.setattr(
         "unetlab.evaluate.report.plot_confusion",
-        lambda matrix, names, path: drawn.update(shape=matrix.shape, names=list(names)),
+        lambda matrix, names, path, **_: drawn.update(shape=matrix.shape, names=list(names)),
     )
     pred, gt = _scenes(tmp_path, void_in_masks=True)
     out = tmp_path / "e.json"
