@@ -159,3 +159,61 @@ def test_a_newer_format_says_its_number_and_the_highest_this_version_reads(tmp_p
     torch.save(checkpoint, path)
     with pytest.raises(CheckpointError, match=r"newer unetlab \(format 7, this unetlab reads up"):
         load_checkpoint(path)
+
+
+def _set(dotted, value):
+    """An edit of a checkpoint's parts: ``dotted`` (``train_config.data``) set to ``value``."""
+
+    def edit(checkpoint):
+        *above, last = dotted.split(".")
+        part = checkpoint
+        for key in above:
+            part = part.setdefault(key, {})
+        part[last] = value
+
+    return edit
+
+
+DAMAGED = [
+    ("config", [1, 2], "config is a list"),
+    ("config", None, "config is missing"),
+    ("model", [1], "model is a list"),
+    ("train_config", [1], "train_config is a list"),
+    ("train_config.data", "x", "train_config.data is a str"),
+    ("train_config.train", 3, "train_config.train is an int"),
+    ("train_config.augment", [1], "train_config.augment is a list"),
+]
+
+
+def _damaged(tmp_path, dotted, value):
+    path = save_model(tmp_path / "m.pt", tiny(), train_config={"data": {"axes": "YX"}})
+    checkpoint = load_checkpoint(path)
+    _set(dotted, value)(checkpoint)
+    torch.save(checkpoint, path)
+    return path
+
+
+@pytest.mark.parametrize(("dotted", "value", "said"), DAMAGED)
+def test_a_part_that_is_no_mapping_is_one_line_naming_it(tmp_path, dotted, value, said):
+    """A config that is a list, a train_config or its data that is no mapping: a TypeError or
+    AttributeError called a bug from load_model, predict and evaluate (s57 review E)."""
+    path = _damaged(tmp_path, dotted, value)
+    with pytest.raises(
+        CheckpointError, match=rf"m.pt: a damaged or foreign checkpoint: its {said}"
+    ):
+        load_model(path)
+
+
+@pytest.mark.parametrize(("dotted", "value", "said"), DAMAGED[::3])
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_the_commands_refuse_a_damaged_checkpoint_in_one_line(
+    tmp_path, two_pair_data, capsys, command, dotted, value, said
+):
+    from unetlab.cli import main
+
+    path = _damaged(tmp_path, dotted, value)
+    images = ["--input", str(two_pair_data / "images"), "--output", str(tmp_path / "out")]
+    where = images if command == "predict" else ["--data", str(two_pair_data)]
+    assert main([command, "--checkpoint", str(path), *where, "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"its {said}, not a mapping" in err[0] and "save_model" in err[0]

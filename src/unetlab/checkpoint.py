@@ -254,7 +254,7 @@ def checkpoint_inputs(path: str | os.PathLike) -> tuple[str | None, int]:
     channels its net takes (``in_channels`` of its ``config``; 1 where it records none),
     read without its weights."""
     parts = _parts_at(path) or {}
-    axes = ((parts.get("train_config") or {}).get("data") or {}).get("axes")
+    axes = _part(parts, "train_config.data.axes")  # where damaged, loading it says so
     return (axes.upper() if isinstance(axes, str) and axes else None), _in_channels(parts) or 1
 
 
@@ -378,7 +378,48 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu", *, mmap: bool =
             "a plain state_dict can be loaded with UNet(...).load_state_dict)"
         )
     check_format(checkpoint, path)
+    if part := damaged_part(checkpoint):
+        raise CheckpointError(
+            f"{path}: a damaged or foreign checkpoint: its {part} is "
+            f"{_kind(_part(checkpoint, part))}, not a mapping as unetlab writes it; use a file "
+            "written by unetlab train or unetlab.save_model"
+        )
     return checkpoint
+
+
+#: the parts every checkpoint holds as a mapping, and those that are one where present
+_NEEDED_MAPPINGS = ("config", "model")
+_MAPPINGS = ("train_config", "train_config.data", "train_config.train", "train_config.augment")
+
+
+def _part(checkpoint: dict, dotted: str):
+    """The part ``dotted`` names (``train_config.data``), None where it or a mapping above
+    it is absent."""
+    value = checkpoint
+    for key in dotted.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def damaged_part(checkpoint: dict) -> str | None:
+    """The first part of ``checkpoint`` that unetlab writes as a mapping but that is none
+    there (``config``, ``train_config.data``: a list, a string, absent where needed); None
+    where all are. Loading it raised a TypeError or AttributeError called a bug (s57 review E)."""
+    for name in _NEEDED_MAPPINGS:
+        if not isinstance(checkpoint.get(name), dict):
+            return name
+    for name in _MAPPINGS:
+        if (value := _part(checkpoint, name)) is not None and not isinstance(value, dict):
+            return name
+    return None
+
+
+def _kind(value) -> str:
+    """``a list``, ``an int``, ``missing``: what a damaged part is, in words."""
+    if value is None:
+        return "missing"
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 def check_format(checkpoint: dict, path, *, version: int = FORMAT_VERSION, known=FEATURES) -> None:
