@@ -33,8 +33,8 @@ def test_a_negative_value_in_one_file_is_told_no_class_and_its_ignore_value_work
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert (
-        f"mask value -1 is found in one file only ({data / 'masks' / '00.tif'}): a negative "
-        "value is no class index: data.ignore_value=-1 leaves its pixels out, or fix that mask"
+        f"{data / 'masks' / '00.tif'}: mask value -1 is no class index: if it marks pixels left "
+        "unlabelled, --set data.ignore_value=-1 weighs them 0, else fix that mask"
     ) in err
     assert main([*argv, "--set", "data.ignore_value=-1"]) == 0, capsys.readouterr().err
 
@@ -44,3 +44,34 @@ def test_an_unsigned_mask_still_cannot_hold_a_negative_ignore_value():
     pairs = [measure_pair(np.zeros((8, 8), np.uint8), mask, name=str(i)) for i in range(3)]
     (problem,) = lonely_classes(pairs, ignore_value=-1)
     assert "data.ignore_value=-1 is outside the range of the 16-bit masks" in problem
+
+
+def _pairs(*negatives):
+    """Three int16 masks of classes 0 and 1, the first also holding the ``negatives``."""
+    pairs = []
+    for i in range(3):
+        mask = np.zeros((8, 8), np.int16)
+        mask[4:, 4:] = 1
+        if i == 0:
+            mask[0, : len(negatives)] = negatives
+        pairs.append(measure_pair(np.zeros((8, 8), np.uint8), mask, name=f"m{i}"))
+    return pairs
+
+
+def test_negative_values_are_one_line_in_python_words_as_weightmap_says_them():
+    """Training's check said a third wording of the negative-value line, its fix in neither
+    caller's form ("data.ignore_value=-1"); now negative_values_line's, as weightmap and
+    instances say it, in the Python form outside the command line (s57)."""
+    (problem,) = lonely_classes(_pairs(-1, -3))
+    assert problem == (
+        "m0: mask values -3, -1 are no class indices: if they mark pixels left unlabelled, save "
+        "them as one value V and cfg.data.ignore_value = V weighs them 0, else fix that mask"
+    )
+
+
+def test_a_negative_value_beside_the_ignore_value_given_is_told_to_be_saved_as_it():
+    (problem,) = lonely_classes(_pairs(-1, -3), ignore_value=-1)
+    assert problem == (
+        "m0: mask value -3 is no class index, and cfg.data.ignore_value = -1 is given: if it "
+        "marks pixels left unlabelled too, save it as -1 (one ignore value), else fix that mask"
+    )

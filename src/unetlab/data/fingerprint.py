@@ -39,6 +39,7 @@ from unetlab.data.instances import (
     INSTANCE_VALUES,
     TARGETS,
     looks_like_instances,
+    negative_values_line,
     one_object_per_value,
 )
 from unetlab.data.large_ids import largest_compact
@@ -57,7 +58,7 @@ from unetlab.data.regions import (  # noqa: F401 (object_labels, touching_object
 from unetlab.data.softedges import ramp_pixels
 from unetlab.data.tiff_files import is_tiff_name, keeping_open, open_tiff
 from unetlab.data.tiffmeta import tiff_pixel_size
-from unetlab.data.weightmap import BACKGROUND_NAMES, background_class
+from unetlab.data.weightmap import BACKGROUND_NAMES, NO_CLASS_INDEX, background_class
 from unetlab.errors import (
     Blank,
     DatasetError,
@@ -1012,24 +1013,38 @@ def lonely_classes(
     problems = [p for p in [ignore_value_problem(pairs, ignore_value)] if p]
     if any(p.instances for p in pairs):
         return problems
+    lonely = one_file_values((p.name, p.values) for p in pairs).items()
+    lonely = [(v, name) for v, name in lonely if v != ignore_value and v not in declared]
     problems += [
         f"{value_name(v, name)} is found in one file only ({name}): {_lonely_fix(v, naming)}"
-        for v, name in one_file_values((p.name, p.values) for p in pairs).items()
-        if v != ignore_value and v not in declared
+        for v, name in lonely
+        if v >= 0
     ]
+    problems += _negative_lines([(v, name) for v, name in lonely if v < 0], ignore_value)
     skip = {ignore_value, *declared}
     return problems + stray_values(pairs, skip=skip, value_name=value_name, naming=naming)
 
 
+def _negative_lines(found: list[tuple[int, str]], ignore_value: int | None) -> list[str]:
+    """A line for each mask file of ``found`` (value, file) holding negative values, which
+    are no class index but the mark of pixels left unlabelled (s51 walkbad: a -1 was told to
+    be named a class, never data.ignore_value): :func:`negative_values_line`, as weightmap
+    and instances say it, with the ignore value's setting as the caller spells it (s57)."""
+    by_file: dict[str, list[int]] = {}
+    for value, name in found:
+        by_file.setdefault(name, []).append(value)
+    otherwise = lambda one: "fix that mask"  # noqa: E731
+    how = dict(ignore_setting=lambda v: set_to("data.ignore_value", v), given=ignore_value)
+    lines = [
+        negative_values_line(name, sorted(values), NO_CLASS_INDEX, otherwise, **how)
+        for name, values in by_file.items()
+    ]
+    return [said_as(Spelled(line["message"], line["cli"])) for line in lines]
+
+
 def _lonely_fix(value: int, naming: Callable[[int], str]) -> str:
-    """The fix of mask ``value`` found in one file only: a negative value is no class index
-    but the mark of pixels left unlabelled (s51 walkbad: a -1 was told to be named a class,
-    never data.ignore_value), any other is a stray, a rare class or an object id."""
-    if value < 0:
-        return (
-            f"a negative value is no class index: data.ignore_value={value} leaves its pixels "
-            "out, or fix that mask"
-        )
+    """The fix of mask ``value`` (not negative: :func:`_negative_lines`) found in one file
+    only: a stray, a rare class or an object id."""
     return (
         f"fix that mask, {naming(value)} or keep it as a class ({said_as(CLASS_VALUES)}, each "
         f"class's value), or {said_as(TARGET_INSTANCES)} if each value is one object"

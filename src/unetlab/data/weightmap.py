@@ -481,11 +481,16 @@ def _refuse_negative(found: Mapping[str, set[int]], ignore_value: int | None) ->
 LABEL_VALUES = Spelled("label_values", "--label-values")
 
 
+#: what one negative mask value and several are not (:func:`negative_values_line`'s ``kinds``),
+#: as weightmap and training's check say it
+NO_CLASS_INDEX = ("value {} is no class index", "values {} are no class indices")
+
+
 def _negative_values(name: str, negative: list[int], ignore_value: int | None) -> dict:
     """The error keywords of mask ``name`` holding the ``negative`` values
     (:func:`~unetlab.data.instances.negative_values_line`): the fix beside the ignore value,
     naming them classes."""
-    kinds = ("value {} is no class index", "values {} are no class indices")
+    kinds = NO_CLASS_INDEX
     classes = lambda one, values: (  # noqa: E731
         f"{values} with {'it names it a class' if one else 'them names them classes'}"
     )
