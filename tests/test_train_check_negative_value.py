@@ -5,6 +5,8 @@ refused as "outside the range of the 16-bit masks (0-65535)" (s51 walkbad)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import tifffile
 
@@ -74,4 +76,16 @@ def test_a_negative_value_beside_the_ignore_value_given_is_told_to_be_saved_as_i
     assert problem == (
         "m0: mask value -3 is no class index, and cfg.data.ignore_value = -1 is given: if it "
         "marks pixels left unlabelled too, save it as -1 (one ignore value), else fix that mask"
+    )
+
+
+def test_a_negative_value_in_several_files_is_no_class_either():
+    """-1 in two masks of four was no value of one file, nor a stray: the check passed and
+    training took it for class -1 (s57)."""
+    pairs = _pairs(-1)[:1] * 2 + _pairs()[1:] * 2
+    pairs[1] = replace(pairs[1], name="m1")
+    (problem,) = lonely_classes(pairs)
+    assert problem == (
+        "m0, m1: mask value -1 is no class index: if it marks pixels left unlabelled, "
+        "cfg.data.ignore_value = -1 weighs them 0, else fix those masks"
     )

@@ -1013,33 +1013,32 @@ def lonely_classes(
     problems = [p for p in [ignore_value_problem(pairs, ignore_value)] if p]
     if any(p.instances for p in pairs):
         return problems
-    lonely = one_file_values((p.name, p.values) for p in pairs).items()
-    lonely = [(v, name) for v, name in lonely if v != ignore_value and v not in declared]
+    skip = {ignore_value, *declared}
+    negative = [(v, p.name) for p in pairs for v in p.values if v < 0 and v not in skip]
+    problems += _negative_lines(negative, ignore_value)
     problems += [
         f"{value_name(v, name)} is found in one file only ({name}): {_lonely_fix(v, naming)}"
-        for v, name in lonely
-        if v >= 0
+        for v, name in one_file_values((p.name, p.values) for p in pairs).items()
+        if v >= 0 and v not in skip
     ]
-    problems += _negative_lines([(v, name) for v, name in lonely if v < 0], ignore_value)
-    skip = {ignore_value, *declared}
+    skip |= {v for v, _ in negative}
     return problems + stray_values(pairs, skip=skip, value_name=value_name, naming=naming)
 
 
 def _negative_lines(found: list[tuple[int, str]], ignore_value: int | None) -> list[str]:
-    """A line for each mask file of ``found`` (value, file) holding negative values, which
+    """The line for the mask files of ``found`` (value, file) holding negative values, which
     are no class index but the mark of pixels left unlabelled (s51 walkbad: a -1 was told to
-    be named a class, never data.ignore_value): :func:`negative_values_line`, as weightmap
-    and instances say it, with the ignore value's setting as the caller spells it (s57)."""
-    by_file: dict[str, list[int]] = {}
-    for value, name in found:
-        by_file.setdefault(name, []).append(value)
-    otherwise = lambda one: "fix that mask"  # noqa: E731
-    how = dict(ignore_setting=lambda v: set_to("data.ignore_value", v), given=ignore_value)
-    lines = [
-        negative_values_line(name, sorted(values), NO_CLASS_INDEX, otherwise, **how)
-        for name, values in by_file.items()
-    ]
-    return [said_as(Spelled(line["message"], line["cli"])) for line in lines]
+    be named a class, never data.ignore_value; in two files of four it trained as class -1,
+    s57): :func:`negative_values_line`, as weightmap and instances say it, with the ignore
+    value's setting as the caller spells it (:func:`ignoring`); none where nothing is found."""
+    if not found:
+        return []
+    files = list(dict.fromkeys(name for _, name in found))
+    values = sorted({v for v, _ in found})
+    otherwise = lambda one: "fix those masks" if len(files) > 1 else "fix that mask"  # noqa: E731
+    how = dict(ignore_setting=ignoring, given=ignore_value)
+    line = negative_values_line(_names(files), values, NO_CLASS_INDEX, otherwise, **how)
+    return [said_as(Spelled(line["message"], line["cli"]))]
 
 
 def _lonely_fix(value: int, naming: Callable[[int], str]) -> str:
