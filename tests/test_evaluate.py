@@ -449,7 +449,7 @@ def test_a_stack_against_another_count_of_planes_is_refused(tmp_path, capsys, pr
     with pytest.raises(UnetlabError) as caught:
         evaluate_predictions(tmp_path / "p", tmp_path / "gt", label_values=[0, 255])
     said = str(caught.value)
-    assert f"p/s.tif has {pred_pages} page(s) but its ground truth " in said
+    assert f"p/s.tif has {({1: '1 page', 3: '3 pages'})[pred_pages]} but its ground truth " in said
     assert f"gt/s.tif has {gt_pages}" in said and "\n" not in said
     if gt_pages == 1:
         assert "save that plane of the prediction alone" in said

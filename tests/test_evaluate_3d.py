@@ -86,7 +86,7 @@ def test_a_movie_without_z_scores_each_frame_s_2d_objects_said(tmp_path, caplog)
     assert [(r["name"], r["t"], r["planes"], r["objects"], r["object_f1"]) for r in rows] == [
         (f"s[{t}]", t, 1, 2, 1.0) for t in range(3)
     ]
-    assert "scored 1 of 1 image(s) without a Z axis by their 2-D objects" in caplog.text
+    assert "scored 1 of 1 image without a Z axis by their 2-D objects" in caplog.text
 
 
 def test_a_one_page_image_is_scored_by_its_2d_objects(tmp_path, caplog):
@@ -174,9 +174,7 @@ def test_a_prediction_with_no_ground_truth_is_named(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="unetlab"):
         report = evaluate_predictions(pred, truth, objects_3d=True)
     assert [row["name"] for row in report.images] == ["s"]
-    assert f"1 prediction(s) in {pred} have no mask in {truth} and are not scored: t" in (
-        caplog.text
-    )
+    assert f"1 prediction in {pred} has no mask in {truth} and is not scored: t" in (caplog.text)
 
 
 def test_an_ome_tiff_s_truth_pairs_with_the_prediction_predict_names_without_ome(tmp_path):

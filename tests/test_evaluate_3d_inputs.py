@@ -65,7 +65,7 @@ def test_a_2d_image_among_the_stacks_is_scored_by_its_2d_objects(tmp_path, caplo
     with caplog.at_level(logging.INFO):
         by_model = evaluate_model(local_net(), tmp_path / "d", objects_3d=True, z_spacing=2.0)
     voxel = dict(objects=True, objects_3d=True, z_spacing=2.0)
-    line = "scored 1 of 2 image(s) without a Z axis by their 2-D objects"
+    line = "scored 1 of 2 images without a Z axis by their 2-D objects"
     assert line in caplog.text and "f.png" in caplog.text
     rows = {row["name"]: row for row in by_model.images}
     assert rows["f"]["planes"] == 1 and rows["s"]["planes"] == 13

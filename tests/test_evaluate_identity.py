@@ -85,7 +85,7 @@ def test_evaluate_pred_records_its_files_and_names_predictions_without_a_mask(da
         report = evaluate_predictions(pred, data / "masks", label_values=[0, 255])
     lines = [r.getMessage() for r in caplog.records if "not scored" in r.getMessage()]
     assert lines == [
-        f"2 prediction(s) in {pred} have no mask in {data / 'masks'} and are not scored: "
+        f"2 predictions in {pred} have no mask in {data / 'masks'} and are not scored: "
         "extra1, extra2"
     ]
     source = report.to_dict()

@@ -170,7 +170,7 @@ def test_predictions_of_mask_values_are_read_back_by_their_record(tmp_path, caps
     assert "give --label-values, the mask value of each class" in err
     assert main([*argv, "--label-values", "0", "128"]) == 2
     err = capsys.readouterr().err
-    assert "holds mask value(s) 255, none of the label values 0 128; give as --label-values" in err
+    assert "holds 1 mask value 255, none of the label values 0 128; give as --label-values" in err
     with pytest.raises(ValueError, match="pass label_values=\\[...\\], the mask value"):
         evaluate_predictions(out, tmp_path / "gt")
 

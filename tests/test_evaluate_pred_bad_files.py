@@ -104,7 +104,7 @@ def test_foreign_0_255_predictions_without_label_values_name_them(tmp_path, caps
 def test_foreign_values_beyond_the_label_values_are_refused(tmp_path):
     pred, gt = _foreign_0_255(tmp_path)
     write_png(pred / "a.png", np.where(MASK > 0, 128, 0).astype(np.uint8))
-    with pytest.raises(DatasetError, match=r"a\.png holds mask value\(s\) 128"):
+    with pytest.raises(DatasetError, match=r"a\.png holds 1 mask value 128"):
         evaluate_predictions(pred, gt, label_values=[0, 255])
 
 

@@ -105,7 +105,7 @@ def test_a_data_path_with_braces_is_named_whole_in_the_checkpoint_class_refusal(
     write_png(root / "data" / "masks" / "a.png", mask)
     model = UNet(1, 2, depth=2, base_channels=4, padding="same")
     model.classes = ["background", "{0} cell"]
-    said = f"{root / 'data' / 'masks' / 'a.png'}: mask value(s) 5 are no class of the "
+    said = f"{root / 'data' / 'masks' / 'a.png'}: mask value 5 is no class of the "
     said += "checkpoint (class indices 0..1: background, {0} cell): fix that mask"
     with pytest.raises(MaskValuesError) as caught:
         evaluate_model(model, root / "data", progress=False)

@@ -360,7 +360,7 @@ def test_evaluate_pred_scores_a_folder_of_x_mask_files(tmp_path):
     # a data set's images x and x_label: x_label's mask is not scored against x's prediction
     _pair(tmp_path / "data", "x")
     _pair(tmp_path / "data", "x_label")
-    with pytest.raises(DatasetError, match=r"for 1 ground-truth file\(s\): x_label;"):
+    with pytest.raises(DatasetError, match=r"for 1 ground-truth file: x_label;"):
         evaluate_predictions(tmp_path / "pred", tmp_path / "data", label_values=[0, 255])
 
 
@@ -374,7 +374,7 @@ def test_evaluate_pred_names_predictions_no_mask_is_named_as(tmp_path):
         evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[0, 255])
     assert str(err.value).startswith(
         f"no prediction in {tmp_path / 'pred'} (it holds a_unet, b_unet, which no mask is named "
-        "as) for 2 ground-truth file(s): a, b; "
+        "as) for 2 ground-truth files: a, b; "
     )
 
 

@@ -447,9 +447,9 @@ def test_evaluate_names_objects_scored_in_the_other_dimension(tmp_path, caplog):
         evaluate_predictions(tmp_path / "flat", tmp_path / "gt", objects_3d=True)
     with caplog.at_level("WARNING"):
         evaluate_predictions(tmp_path / "o", tmp_path / "gt", gt_instances=True)
-    assert "1 prediction(s) in " in caplog.text
+    assert "1 prediction in " in caplog.text
     assert (
-        "hold 3-D objects (predict_folder(..., objects=True, objects_3d=True): s_objects.tif), "
+        "holds 3-D objects (predict_folder(..., objects=True, objects_3d=True): s_objects.tif), "
         "scored here plane" in caplog.text
     )
     caplog.clear()

@@ -49,7 +49,7 @@ def test_a_2d_image_among_stacks_is_recorded_and_scored_as_2d(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         report = evaluate_predictions(out, tmp_path / "gt", gt_instances=True)
     assert {r["name"]: r["object_f1"] for r in report.images}["flat"] == 1.0
-    said = f"1 prediction(s) in {out} hold 3-D objects (predict_folder(..., objects=True, "
+    said = f"1 prediction in {out} holds 3-D objects (predict_folder(..., objects=True, "
     said += "objects_3d=True): "
     assert said + "s_objects.tif), scored here plane" in caplog.text
 
@@ -73,7 +73,7 @@ def test_an_older_folder_s_2d_image_recorded_as_3d_is_scored_as_2d(tmp_path, cap
     tifffile.imwrite(tmp_path / "gt" / "flat.tif", tifffile.imread(out / "flat_objects.tif"))
     with caplog.at_level(logging.WARNING):
         evaluate_predictions(out, tmp_path / "gt", gt_instances=True)
-    assert "1 prediction(s) in " in caplog.text and "flat_objects.tif" not in caplog.text
+    assert "1 prediction in " in caplog.text and "flat_objects.tif" not in caplog.text
     monkeypatch.undo()  # a rerun without --objects-3d: the stack's objects change alone
     again = predict_folder(net, inputs, out, objects=True, skip_existing=True)
     assert again.skipped == [inputs / "flat.png"] and list(again.written) == [inputs / "s.tif"]

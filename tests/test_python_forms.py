@@ -396,7 +396,7 @@ def test_3d_scoring_lines_give_each_caller_its_own_form(tmp_path, caplog):
         with command_spelling():
             say_flat_scored([Path("f.png")], 2)
     python, cli = (r.getMessage() for r in caplog.records)
-    assert python.startswith("objects_3d=True scored 1 of 2 image(s) without a Z axis")
+    assert python.startswith("objects_3d=True scored 1 of 2 images without a Z axis")
     assert "as predict_folder(..., objects_3d=True) gives them: f.png" in python
-    assert cli.startswith("--objects-3d scored 1 of 2 image(s) without a Z axis")
+    assert cli.startswith("--objects-3d scored 1 of 2 images without a Z axis")
     assert "as predict --objects-3d gives them: f.png" in cli

@@ -241,7 +241,7 @@ def test_the_command_prints_a_mask_value_refusal_in_its_flags_whole(tmp_path, ca
     assert main(argv) == 2
     mask = gt / "masks" / "00.png"
     assert _error_line(capsys) == (
-        f"unetlab evaluate: error: {mask}: mask value(s) 255 are no class of the checkpoint "
+        f"unetlab evaluate: error: {mask}: mask value 255 is no class of the checkpoint "
         "(class indices 0..1: background, nuclei): fix that mask (another encoding? stray "
         "marks?), or give --ignore-value 255 if its pixels count nowhere; masks of object ids "
         "are scored against a nuclei (instance) model, or with evaluate --pred --gt-instances "

@@ -4,7 +4,13 @@
 def numbered(count: int, noun: str, nouns: str | None = None) -> str:
     """``count`` and ``noun``, plural (``nouns``, default ``noun`` + "s") but for one:
     "1 step", "2 steps", "0 files", "3 classes"."""
-    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+    return f"{count} {worded(count, noun, nouns)}"
+
+
+def worded(count: int, noun: str, nouns: str | None = None) -> str:
+    """``noun`` for one of it, else ``nouns`` (default ``noun`` + "s"), without the count:
+    for lines that list the things instead ("mask value 7 is", "mask values 7 9 are")."""
+    return noun if count == 1 else nouns or noun + "s"
 
 
 def first_listed(values, most: int = 6) -> str:

@@ -15,6 +15,7 @@ from unetlab.data.instances import looks_like_instances
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.errors import DatasetError, MadeAgain, Spelled, UnetlabError, spelled
 from unetlab.progress import checked
+from unetlab.words import numbered, worded
 
 #: without label values, a mask's own no-data value from this one up (and a negative one) is
 #: no class index, so its pixels are no-data (255: what ``unetlab predict`` and the ISBI
@@ -104,7 +105,8 @@ def check_one_file_values(files: Mapping[str, Iterable[int]], known: int) -> Non
         held.setdefault(name, []).append(str(value))
     where = " and ".join(f"{name} holds {' '.join(values)}" for name, values in held.items())
     said = (
-        f"mask value(s) found in one of the {len(files)} mask files only and in no class of "
+        f"{worded(len(lonely), 'mask value')} found in one of the "
+        f"{numbered(len(files), 'mask file')} only and in no class of "
         f"the predictions (class indices 0..{known - 1}): {where}: a mask in another "
         "encoding (0/255 among 0/1) or with stray marks? fix that mask, or give"
     )
@@ -162,7 +164,8 @@ def check_model_classes(values: np.ndarray, classes: Sequence[str], name: str) -
         return
     shown = " ".join(str(v) for v in extra[:6]) + " ..." * (extra.size > 6)
     said = (
-        f"{name}: mask value(s) {shown} are no class of the checkpoint (class indices "
+        f"{name}: {worded(extra.size, 'mask value')} {shown} "
+        f"{worded(extra.size, 'is', 'are')} no class of the checkpoint (class indices "
         f"0..{len(classes) - 1}: {', '.join(classes)}): fix that mask (another encoding? "
         "stray marks?)"
     )

@@ -986,8 +986,10 @@ def from_mask_values(
     indices = value_indices(pred, label_values)
     known = indices != UNKNOWN
     if not known.all():
+        unknown = np.unique(pred[~known])
         said = (
-            f"{path} holds mask value(s) {' '.join(map(str, np.unique(pred[~known])[:12]))}, "
+            f"{path} holds {numbered(unknown.size, 'mask value')} "
+            f"{' '.join(map(str, unknown[:12]))}{' ...' * (unknown.size > 12)}, "
             f"none of the label values {' '.join(map(str, label_values))}"
         )
         raise MaskValuesError(
@@ -1336,7 +1338,7 @@ def _page_mismatch(path: Path, pages: int, gt: MaskPage) -> str:
     """Why a prediction of ``pages`` pages cannot be scored against ``gt``'s file, and the
     fix: page i is scored against page i, so a stack against one annotated plane would score
     its first plane, whichever plane was annotated."""
-    said = f"{path} has {pages} page(s) but its ground truth {gt.path} has {gt.pages}"
+    said = f"{path} has {numbered(pages, 'page')} but its ground truth {gt.path} has {gt.pages}"
     if gt.pages == 1:
         fix = (
             "to score the one annotated plane, save that plane of the prediction alone under "
@@ -1357,10 +1359,13 @@ def say_unscored(preds: Predictions, stems: list[str], gt_dir: Path) -> None:
         shown = ", ".join(unscored[:5]) + (
             f" and {len(unscored) - 5} more" if len(unscored) > 5 else ""
         )
+        one = len(unscored) == 1
         log.warning(
-            "%d prediction(s) in %s have no mask in %s and are not scored: %s",
-            len(unscored),
+            "%s in %s %s no mask in %s and %s not scored: %s",
+            numbered(len(unscored), "prediction"),
             preds.folder,
+            "has" if one else "have",
             gt_dir,
+            "is" if one else "are",
             shown,
         )

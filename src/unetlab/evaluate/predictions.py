@@ -124,6 +124,7 @@ from unetlab.evaluate.volumes import MADE_3D, evaluate_volumes
 from unetlab.inference.pages import OBJECTS_3D
 from unetlab.inference.records import read_records
 from unetlab.progress import add_total, progress_calls
+from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
@@ -558,11 +559,12 @@ def _say_planewise(preds: Predictions, stems: list[str]) -> None:
     found = [preds.objects[s] for s in dict.fromkeys(stems) if s in preds.objects]
     if joined := [p for p, joined in recorded_3d(found, preds.written).items() if joined]:
         log.warning(
-            "%d prediction(s) in %s hold 3-D objects (%s: %s), scored here plane by plane: a "
+            "%s in %s %s 3-D objects (%s: %s), scored here plane by plane: a "
             "nucleus counts once in each of its planes; %s matches them in 3-D against "
             "stacks of object ids",
-            len(joined),
+            numbered(len(joined), "prediction"),
             preds.folder,
+            "holds" if len(joined) == 1 else "hold",
             said_as(MADE_3D),
             describe_names([p.name for p in joined]),
             said_as(OBJECTS_3D),
@@ -576,13 +578,17 @@ def _say_classless(preds: Predictions, stems: list[str], report: Report) -> None
     blind = [s for s in dict.fromkeys(stems) if s in preds.objects and not preds.classed(s)]
     objects = len(report.class_names) - (report.boundary_class is not None)
     if blind and objects > 1 and "object_f1" in report.summary:
+        has, them, their = ("has", "it", "its") if len(blind) == 1 else ("have", "them", "their")
         log.warning(
-            "%d object-id prediction(s) in %s have no class map beside them (%s): their "
+            "%s in %s %s no class map beside %s (%s): %s "
             "objects are matched whatever their class, not within the %d object classes of "
             "the masks; keep the <stem>.png of %s beside <stem>_objects.tif",
-            len(blind),
+            numbered(len(blind), "object-id prediction"),
             preds.folder,
+            has,
+            them,
             describe_names(blind),
+            their,
             objects,
             said_as(MADE_OBJECTS),
         )
@@ -1122,8 +1128,8 @@ def _refuse_missing(missing: list[str], preds: Predictions, stems: list[str]) ->
             else ""
         )
         said = (
-            f"no prediction in {preds.folder}{held} for {len(set(missing))} ground-truth "
-            f"file(s): {shown}; "
+            f"no prediction in {preds.folder}{held} for "
+            f"{numbered(len(set(missing)), 'ground-truth file')}: {shown}; "
             "predictions are named <stem>.png (or <stem>_objects.tif, cellpose's "
             "<stem>_cp_masks.png, <stem>_pred.png) like their masks; "
             "predict every image of the ground truth, or give "

@@ -47,6 +47,7 @@ from unetlab.evaluate.report import Report
 from unetlab.inference.objects_3d import frame_pages
 from unetlab.inference.pages import OBJECTS_3D, given_page_axes
 from unetlab.progress import progress_calls
+from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
@@ -321,9 +322,8 @@ def say_flat_scored(flat: list[Path], scored: int, folder=None) -> None:
     predict --objects-3d gives them."""
     if flat := [named_in(path, folder) for path in flat]:
         log.info(
-            "%s scored %d of %d image(s) without a Z axis by their 2-D objects, as %s gives "
-            "them: %s",
-            *(said_as(OBJECTS_3D), len(flat), scored, said_as(PREDICTED_3D)),
+            "%s scored %d of %s without a Z axis by their 2-D objects, as %s gives them: %s",
+            *(said_as(OBJECTS_3D), len(flat), numbered(scored, "image"), said_as(PREDICTED_3D)),
             ", ".join(flat[:3]) + (" ..." if len(flat) > 3 else ""),
         )
 
