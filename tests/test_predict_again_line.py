@@ -43,7 +43,7 @@ def _said(caplog, work, *extra: str) -> str:
 def test_a_rerun_says_it_predicts_again_and_names_the_flag(work, caplog):
     assert AGAIN not in _said(caplog, work)  # nothing there the first time
     said = _said(caplog, work)
-    assert f"holds the outputs of 00.png and 2 more input(s) {AGAIN} (--skip-existing" in said
+    assert f"holds the outputs of 00.png and 2 more inputs {AGAIN} (--skip-existing" in said
     for other in (("--skip-existing",), ("--overwrite",), ("--tile-size", "16")):
         # kept; told to replace; another run's settings
         assert AGAIN not in _said(caplog, work, *other), other
@@ -67,7 +67,7 @@ def test_skip_existing_says_why_it_predicts_a_finished_input_again(work, caplog)
     again without a word; the line names the inputs and the outputs that are missing."""
     _said(caplog, work)
     said = _said(caplog, work, "--skip-existing", "--overlay")
-    assert "00.png and 2 more input(s): the labels this checkpoint and settings made" in said
+    assert "00.png and 2 more inputs: the labels this checkpoint and settings made" in said
     assert f"{PARTIAL} (overlay missing)" in said
     line = said.split(PARTIAL)[1].splitlines()[0]
     assert "predicted again" in line

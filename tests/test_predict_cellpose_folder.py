@@ -19,7 +19,7 @@ def test_masks_beside_their_images_are_left_out_and_said(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         files = find_inputs(tmp_path)
     assert [f.name for f in files] == ["a.tif", "b.tif", "lone_masks.png"]
-    assert "2 mask(s) beside their images (a_masks.png, b_masks.png)" in caplog.text
+    assert "2 masks beside their images (a_masks.png, b_masks.png)" in caplog.text
     assert [f.name for f in find_inputs(tmp_path / "a_masks.png")] == ["a_masks.png"]
 
 
@@ -31,4 +31,4 @@ def test_the_masks_line_is_said_once_where_the_folder_is_listed_twice(tmp_path, 
     with caplog.at_level(logging.WARNING):
         find_inputs(tmp_path)
         find_inputs(tmp_path)
-    assert caplog.text.count("1 mask(s) beside their images (a_cp_masks.png)") == 1
+    assert caplog.text.count("1 mask beside their images (a_cp_masks.png)") == 1

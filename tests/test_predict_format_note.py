@@ -18,7 +18,7 @@ def test_ome_zarr_asked_for_images_read_whole_is_said(tmp_path, caplog):
     predict_folder(net, tmp_path / "in", tmp_path / "out", output_format="ome-zarr")
     (line,) = [r.getMessage() for r in caplog.records if "ome-zarr" in r.getMessage()]
     assert (
-        "1 input(s) read whole are written as PNG or TIFF" in line
+        "1 input read whole is written as PNG or TIFF" in line
         and "large_threshold=N" in line  # Python's keyword (--large-pixels: the CLI's, s54)
     ), line
     assert (tmp_path / "out" / "a.png").is_file()

@@ -88,7 +88,7 @@ def test_labels_written_among_jpeg_inputs_are_named_by_train_and_passed_over(wor
     with caplog.at_level(logging.INFO, logger="unetlab"):
         assert main([*argv, "--output", str(images), "--overwrite"]) == 0
     assert (images / "x0.png").is_file()
-    said = f"{images}/: the labels of the 2 input(s) there are written among them, of the same"
+    said = f"{images}/: the labels of the 2 inputs there are written among them, of the same"
     assert said in caplog.text and "give another --output to keep them apart" in caplog.text
     caplog.clear()
     with pytest.raises(DatasetError) as err:

@@ -35,7 +35,7 @@ def test_labels_beside_their_image_are_not_predicted(tmp_path, caplog, image, ma
     with caplog.at_level(logging.WARNING):
         files = find_inputs(tmp_path)
     assert sorted(f.name for f in files) == sorted([image, "other.tif"])
-    assert f"1 mask(s) beside their images ({mask})" in caplog.text
+    assert f"1 mask beside their images ({mask})" in caplog.text
     assert [f.name for f in find_inputs(tmp_path / mask)] == [mask]  # named: predicted
 
 
@@ -66,4 +66,4 @@ def test_recursive_passes_over_label_stacks_in_each_folder(tmp_path, caplog):
         "isbi": ["train-volume.tif"],
         "lab": ["labels.tif"],
     }
-    assert "mask(s) beside their images (train-labels.tif)" in caplog.text
+    assert "1 mask beside their images (train-labels.tif)" in caplog.text

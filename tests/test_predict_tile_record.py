@@ -49,7 +49,7 @@ def test_skip_existing_does_not_take_another_tile_sizes_outputs_for_done(work, c
     assert "outputs made with other settings (the defaults there, tile size 16 here)" in line
     assert line.count(str(work / "m.pt")) == 1  # "made by X, not by this run's X" before
     assert line.endswith(
-        f": those of 00.png and 1 more input(s), by checkpoint {work / 'm.pt'} (sha256 "
+        f": those of 00.png and 1 more input, by checkpoint {work / 'm.pt'} (sha256 "
         f"{line.split('(sha256 ')[1][:12]}); give another --output folder, or add "
         "--overwrite to predict them again with these settings"
     )

@@ -18,7 +18,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
@@ -387,7 +387,8 @@ def _without_masks(folder: Path, files: list[Path]) -> list[Path]:
     if masks:
         shown = ", ".join(m.name for m in masks[:2]) + (" ..." if len(masks) > 2 else "")
         note_once(
-            f"{folder}/: {len(masks)} mask(s) beside their images ({shown}) are not "
+            f"{folder}/: {numbered(len(masks), 'mask')} beside their images ({shown}) "
+            f"{'is' if len(masks) == 1 else 'are'} not "
             "predicted; give the file itself to predict one"
         )
     return [f for f in files if f not in set(masks)]
@@ -553,7 +554,7 @@ class _Claim:
             for k in asked
             if not finished_outputs(self.out_dir, partial[:1], record=made, **{k: True})
         ]
-        more = f" and {len(partial) - 1} more input(s)" if len(partial) > 1 else ""
+        more = _and_more(partial)
         again = f"predicted again, all {'its' if len(partial) == 1 else 'their'} outputs"
         if can_draw(missing, self.outputs):  # those read whole: drawn from the outputs there
             again = f"{DRAWN_WHOLE}; {again}, where not ({NOT_DRAWN})"
@@ -564,12 +565,18 @@ class _Claim:
         )
 
 
+def _and_more(inputs: Sized, word: str = "more") -> str:
+    """`` and 2 more inputs`` after the first of ``inputs`` is named (`` and 1 other input``;
+    "" for one)."""
+    return f" and {numbered(len(inputs) - 1, word + ' input')}" if len(inputs) > 1 else ""
+
+
 def _again_line(out_dir: Path, again: Sequence[Path], overwrite_fix: str) -> str:
     """``out/ holds the outputs of a.png and 2 more inputs by this checkpoint and settings:
     predicted again, replacing them (--skip-existing keeps them)``, the flag as the caller
     spells ``overwrite`` (``overwrite_fix``)."""
     keep = "--skip-existing" if overwrite_fix == OVERWRITE_FIX else "skip_existing=True"
-    more = f" and {len(again) - 1} more input(s)" if len(again) > 1 else ""
+    more = _and_more(again)
     return (
         f"{out_dir} holds the outputs of {again[0].name}{more} by this checkpoint and "
         f"settings: predicted again, replacing them ({keep} keeps them)"
@@ -603,7 +610,7 @@ def _mixed_line(out_dir: Path, mixed: dict[str, str], record: Provenance, fix: s
     """The one line for other inputs' outputs that another model made, left beside this
     run's: the folder will mix two models (``fix``: how the caller spells ``overwrite``)."""
     first, made = next(iter(mixed.items()))
-    more = f" and {len(mixed) - 1} other input(s)" if len(mixed) > 1 else ""
+    more = _and_more(mixed, "other")
     another = _another(fix, "--output")
     score = "evaluate --pred" if fix == OVERWRITE_FIX else "evaluate_predictions"  # s56
     return (
@@ -617,7 +624,7 @@ def _read_line(out_dir: Path, read: dict[str, str]) -> str:
     """The one line for other inputs' outputs that this run's model made from the input read
     or tiled otherwise (``read``: input -> how, with the settings that differ): one model."""
     first, how = next(iter(read.items()))
-    more = f" and {len(read) - 1} other input(s)" if len(read) > 1 else ""
+    more = _and_more(read, "other")
     return (
         f"{out_dir} also holds outputs of {Path(first).name}{more} made by this run's model "
         f"{how}: the same model, not two"
@@ -631,7 +638,7 @@ def _other_model_line(
     this checkpoint's made with other settings (``--level 1``, ``--tile-size 16``) it names
     the checkpoint once (it named it twice, "made by X, not by this run's X, level 1")."""
     first, (said, made) = next(iter(others.items()))
-    more = f" and {len(others) - 1} more input(s)" if len(others) > 1 else ""
+    more = _and_more(others)
     another = _another(fix, "--output folder")
     if made is not None and made.same_weights(record):
         return (
@@ -1695,10 +1702,11 @@ def _say_output_notes(model: torch.nn.Module, outputs: OutputOptions, whole: int
     inputs are read whole, so written as PNG or TIFF (the format is for streamed images)."""
     if outputs.output_format == "ome-zarr" and whole:
         log.info(
-            "%s is for large images, which are streamed: %d input(s) read whole are written "
+            "%s is for large images, which are streamed: %s read whole %s written "
             "as PNG or TIFF (%s streams images of more than N pixels)",
             said_as(OME_ZARR),
-            whole,
+            numbered(whole, "input"),
+            "is" if whole == 1 else "are",
             said_as(LARGE_N),
         )
     if is_instance_model(model) and not outputs.objects:

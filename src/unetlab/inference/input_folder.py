@@ -10,6 +10,7 @@ from pathlib import Path
 
 from unetlab.errors import OutputError
 from unetlab.inference.slides import output_stem
+from unetlab.words import numbered
 
 __all__ = ["among_inputs_line", "refuse_input_folder"]
 
@@ -54,7 +55,8 @@ def among_inputs_line(files: Sequence[Path], out_dir: Path) -> str | None:
     if not beside:
         return None
     return (
-        f"{out_dir}/: the labels of the {len(beside)} input(s) there are written among them, "
+        f"{out_dir}/: the labels of the {numbered(len(beside), 'input')} there are written "
+        f"among {'it' if len(beside) == 1 else 'them'}, "
         f"of the same stems (beside {beside[0].name}): train refuses images that share a stem "
         "(predict passes over its outputs); give another --output to keep them apart"
     )
