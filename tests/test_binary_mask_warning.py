@@ -38,4 +38,4 @@ def test_a_binary_mask_of_several_objects_is_named(tmp_path, caplog):
     single = np.zeros((16, 16), np.uint16)
     single[2:8, 2:8] = 1  # one object, id 1: one component, nothing to say
     text = _load(tmp_path, {"a": binary, "b": single}, caplog)
-    assert "1 binary mask(s) (a)" in text
+    assert "1 binary mask (a)" in text

@@ -78,7 +78,7 @@ def test_a_missing_mask_and_mixed_encodings_come_in_one_error(tmp_path):
     (root / "masks" / "04.png").unlink()
     message = _plan_error(root)
     first, *lines = message.splitlines()  # a problem a line, paths in the data folder
-    assert first == f"2 problem(s) in {root} (paths relative to it):" and len(lines) == 2
+    assert first == f"2 problems in {root} (paths relative to it):" and len(lines) == 2
     assert "\n  images/04.png: no mask in" in message
     assert "masks mix encodings: 0/1 in 2 files" in message
 
@@ -91,7 +91,7 @@ def test_problems_of_pairs_and_files_are_gathered_not_raised(tmp_path):
     train, val = split_pairs(root, problems=problems)
     assert len(train + val) == 3 and len(problems) == 1
     message = _plan_error(root)
-    assert "2 problem(s)" in message and "no mask" in message and "NaN" in message
+    assert "2 problems" in message and "no mask" in message and "NaN" in message
 
 
 def test_an_rgba_image_among_grey_ones_says_rgba(tmp_path):
@@ -143,7 +143,7 @@ def test_the_cli_lists_every_problem_a_line_under_the_count(tmp_path, capsys):
     (root / "images" / "01.png").unlink()
     assert main(["train", "--data", str(root), "--check"]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert err[-3] == f"unetlab train: error: 2 problem(s) in {root} (paths relative to it):"
+    assert err[-3] == f"unetlab train: error: 2 problems in {root} (paths relative to it):"
     assert err[-2].startswith("  images/04.png: no mask in masks/")
     assert err[-1].startswith("  masks/01.png: mask without an image")
 
@@ -160,9 +160,9 @@ def test_a_list_of_problems_is_in_each_callers_form(tmp_path, capsys):
     (root / "masks" / "00.png").unlink()
     assert main(["train", "--data", str(root), "--check", "--run-dir", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
-    assert "2 problem(s) in" in err and "multi-channel file: --set data.channel=C (C" in err
+    assert "2 problems in" in err and "multi-channel file: --set data.channel=C (C" in err
     assert "cfg." not in err
-    with pytest.raises(DatasetError, match=r"2 problem\(s\) in") as caught:
+    with pytest.raises(DatasetError, match=r"2 problems in") as caught:
         plan_training(load_config(None, [f"data.root={root}"]))
     assert "multi-channel file: cfg.data.channel = C (C" in str(caught.value)
     assert "--set" not in str(caught.value)

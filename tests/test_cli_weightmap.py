@@ -77,7 +77,7 @@ def test_mask_weight_map_names_its_background():
     assert background == 0 and weights[0, 4] > 5 > weights[4, 4]
     _, background = mask_weight_map(grid(), label_values=[255, 0], class_names=["c", "m"])
     assert background == 1
-    with pytest.raises(DatasetError, match=r"label value\(s\) \[255\] are not among"):
+    with pytest.raises(DatasetError, match=r"label value \[255\] is not among"):
         mask_weight_map(grid(), label_values=[0, 1])
 
 

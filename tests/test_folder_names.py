@@ -169,7 +169,7 @@ def test_one_rule_for_names_that_differ_only_in_case_or_end_spaces(tmp_path):
         write_png(flat / f"{stem.strip().lower()}_mask.png", np.zeros((8, 8), np.uint8))
     with pytest.raises(DatasetError) as err:
         find_pairs(flat)
-    assert "found 2 mask(s) whose image's name differs in letter case (img_01_mask.png" in (
+    assert "found 2 masks whose image's name differs in letter case (img_01_mask.png" in (
         str(err.value)
     )
     for stem in ("IMG_01 ", "IMG_02 "):
@@ -292,7 +292,7 @@ def test_a_masks_folder_of_other_files_is_said_once(tmp_path):
     with pytest.raises(DatasetError) as err:
         find_pairs(tmp_path)
     assert str(err.value) == (
-        f"1 problem(s) in {tmp_path}: {tmp_path / 'annotations'}/: no masks, but 1 other "
+        f"1 problem in {tmp_path}: {tmp_path / 'annotations'}/: no masks, but 1 other "
         "file (instances_train.json): masks are label images (PNG or TIFF, 0 background, "
         "1, 2, ... or 0/255) or outlines (Fiji's RoiSet.zip, QuPath's .geojson), one per "
         "image, named as the image"

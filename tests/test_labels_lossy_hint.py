@@ -16,7 +16,7 @@ def test_a_blurred_binary_mask_is_named_as_such():
     with pytest.raises(DatasetError) as info:
         encode_mask(mask, [0, 255], name="m.png")
     message = str(info.value)
-    assert "\n" not in message and message.startswith("m.png: label value(s) [2, 4, 6, 10")
+    assert "\n" not in message and message.startswith("m.png: label values [2, 4, 6, 10")
     assert "look like blur, resizing or JPEG compression of the mask: threshold it" in message
 
 

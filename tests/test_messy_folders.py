@@ -166,7 +166,7 @@ def test_masks_named_with_a_mask_suffix_are_said_with_the_rename(tmp_path):
     (tmp_path / "masks" / "img_001.png").rename(tmp_path / "masks" / "img_001_mask.png")
     (tmp_path / "masks" / "img_002.png").rename(tmp_path / "masks" / "img_002_label.png")
     message = _error(tmp_path)
-    assert message.startswith("2 problem(s)")
+    assert message.startswith("2 problems")
     assert "masks/img_001_mask.png: looks like the mask of image img_001: rename it " in message
     assert "masks/img_002_label.png: looks like the mask of image img_002: rename it " in message
     assert "no mask in" not in message and "without an image" not in message
@@ -263,7 +263,7 @@ def test_masks_named_as_their_images_but_for_case_or_spaces_are_said_so(tmp_path
             tmp_path / "masks" / f"{stem.strip().lower()}.png"
         )
     message = _error(tmp_path)
-    assert message.startswith("3 problem(s)")
+    assert message.startswith("3 problems")
     assert "masks/img_0.png: its name and its image's differ only in letter case or spaces" in (
         message
     )
@@ -326,7 +326,7 @@ def test_a_folder_of_masks_per_class_is_said_with_the_merge(tmp_path, caplog):
     with caplog.at_level(logging.WARNING), read_notes():
         message = _error(tmp_path)
     assert message == (
-        f"1 problem(s) in {tmp_path}: {tmp_path / 'masks'}/: no masks, but a folder of them "
+        f"1 problem in {tmp_path}: {tmp_path / 'masks'}/: no masks, but a folder of them "
         "per class (cells/, nuclei/): a mask holds every class of its image (0 background, "
         "1, 2, ...): merge each image's masks into one label image in masks/ (e.g. cells = 1, "
         "nuclei = 2), named as the image"
@@ -338,7 +338,7 @@ def test_an_image_and_its_mask_of_one_name_side_by_side_are_named(tmp_path):
     for stem in ("a", "b"):
         write_png(tmp_path / f"{stem}.png", np.zeros((8, 8), np.uint8))
         write_tiff(tmp_path / f"{stem}.tif", np.zeros((8, 8), np.uint8))
-    assert "found 2 name(s) with two files (a.png, a.tif): if one of each is the mask, move " in (
+    assert "found 2 names with two files (a.png, a.tif): if one of each is the mask, move " in (
         _error(tmp_path)
     )
 
@@ -383,7 +383,7 @@ def test_flat_masks_naming_their_image_in_another_case_are_named(tmp_path):
         write_tiff(tmp_path / f"{stem}.tif", np.zeros((8, 8), np.uint8))
         write_png(tmp_path / f"{stem.lower()}_mask.png", np.zeros((8, 8), np.uint8))
     assert (
-        "found 2 mask(s) whose image's name differs in letter case (img_01_mask.png beside "
+        "found 2 masks whose image's name differs in letter case (img_01_mask.png beside "
         "IMG_01.tif): rename them to match"
     ) in _error(tmp_path)
 

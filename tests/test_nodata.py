@@ -156,7 +156,7 @@ def test_invalid_pages_of_a_tagged_tiff_and_a_cut_out(tmp_path, caplog):
         read_image(tmp_path / "cut.png")
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 1, lines  # the "fill them" line is not said for a file left out
-    assert "3 image(s) with nodata or transparent pixels" in lines[0]
+    assert "3 images with nodata or transparent pixels" in lines[0]
     assert "a.tif 61% nodata" in lines[0] and "cut.png 19% transparent" in lines[0]
 
 

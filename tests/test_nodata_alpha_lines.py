@@ -134,9 +134,9 @@ def test_the_python_api_says_one_line_of_what_it_wrote_on_transparent_pixels(
         caplog.clear()
         predict_folder(model, tmp_path / "in", tmp_path / "all", tile_size=32, progress=False)
         said.append([r.getMessage() for r in caplog.records if r.name.endswith("read_notes")])
-    for lines, count in zip(said, (1, 2)):
+    for lines, count in zip(said, ("1 image", "2 images")):
         assert len(lines) == 1, lines
-        assert f"{count} image(s) with nodata or transparent pixels" in lines[0]
+        assert f"{count} with nodata or transparent pixels" in lines[0]
         assert "written as 255 (no class) in a PNG label image, not class 0 (road)" in lines[0]
         assert "predicted as background" not in lines[0]
     assert "a.png 31%" in said[1][0] and "b.png 31%" in said[1][0]

@@ -21,13 +21,13 @@ SHARES = {"a.png": (0.31, "transparent")}
 
 def test_trainings_line_is_unchanged_and_predicts_has_no_loss():
     assert left_out_line(SHARES) == (
-        "1 image(s) with nodata or transparent pixels (a.png 31% transparent): left out of the "
+        "1 image with nodata or transparent pixels (a.png 31% transparent): left out of the "
         "normalisation, the loss and validation, and predicted as background, with no object "
         "there (a TIFF label image holds a no-data value there, which its GDAL_NODATA tag "
         "names; data.nodata; none reads them as sample)"
     )
     assert left_out_line(SHARES, predicted=True) == (
-        "1 image(s) with nodata or transparent pixels (a.png 31% transparent): left out of the "
+        "1 image with nodata or transparent pixels (a.png 31% transparent): left out of the "
         "normalisation and predicted as background, with no object there (a TIFF label image "
         "holds a no-data value there, which its GDAL_NODATA tag names; nodata='none' reads "
         "them as sample)"

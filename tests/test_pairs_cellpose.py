@@ -62,7 +62,7 @@ def test_flat_folder_problems_are_named_together(tmp_path):
     with pytest.raises(DatasetError) as info:
         find_pairs(tmp_path)
     text = str(info.value)
-    assert "3 problem(s)" in text and "c.tif: no mask c_masks.png (or .tif) beside it" in text
+    assert "3 problems" in text and "c.tif: no mask c_masks.png (or .tif) beside it" in text
     assert "d_masks.png: mask without an image d.* beside it" in text
     assert "a has 2 masks (a_cp_masks, a_masks)" in text
 

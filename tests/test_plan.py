@@ -283,7 +283,7 @@ def test_cli_refuses_an_image_whose_channels_differ_and_leaves_no_run(tmp_path, 
         write_png(data / "masks" / f"{i}.png", mask)
     assert main(["train", "--data", str(data), "--run-dir", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
-    assert f"1 problem(s) in {data}: {data / 'images' / '2.png'}: 3 channels but most" in err
+    assert f"1 problem in {data}: {data / 'images' / '2.png'}: 3 channels but most" in err
     assert "0.png" not in err and not (tmp_path / "run").exists()
     argv = ["--run-dir", str(tmp_path / "run2"), "--set", "model.in_channels=3"]
     assert main(["train", "--data", str(data), *argv]) == 2

@@ -30,7 +30,7 @@ def test_the_main_process_says_the_files_every_process_read(tmp_path, caplog):
     two_ranks(lambda group: predict_folder(net, tmp_path / "in", tmp_path / "out", group=group))
     said = [r.getMessage() for r in caplog.records if "transparent pixels (" in r.getMessage()]
     assert len(said) == 1, said  # the main process's, of all four
-    assert said[0].startswith("4 image(s) with nodata or transparent pixels"), said
+    assert said[0].startswith("4 images with nodata or transparent pixels"), said
     folder = tmp_path / "in"
     assert f"({folder / 'i0.png'} 25% transparent, {folder / 'i1.png'} 25%" in said[0], said
 

@@ -24,7 +24,7 @@ def test_the_same_files_are_said_to_be_checked(recorded):  # noqa: F811
     _, config, cfg = recorded
     same, line = checked_data(config, cfg)
     assert same and line == (
-        f"data checked against {config.parent / 'split.json'}: its 6 image(s) and their "
+        f"data checked against {config.parent / 'split.json'}: its 6 images and their "
         "masks are unchanged (sha256), split the same way (4 training, 2 validation)"
     )
 
@@ -61,5 +61,5 @@ def test_a_listed_split_of_unchanged_files_says_so(recorded, caplog):  # noqa: F
     _, config, cfg = recorded
     with caplog.at_level(logging.INFO):
         listed_split(read_split(config.parent / "split.json"), cfg, doing="training")
-    assert "data checked against the run's split.json: its 6 image(s)" in caplog.text
+    assert "data checked against the run's split.json: its 6 images" in caplog.text
     assert "split as it lists them (4 training, 2 validation)" in caplog.text

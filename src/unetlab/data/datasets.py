@@ -82,7 +82,7 @@ from unetlab.data.tiff_files import keeping_open
 from unetlab.data.windows import window_start
 from unetlab.errors import DatasetError, MadeAgain, Spelled, UnetlabError, quoted, said_as, set_to
 from unetlab.provenance import unetlab_command
-from unetlab.words import numbered
+from unetlab.words import numbered, worded
 
 log = logging.getLogger(__name__)
 
@@ -940,16 +940,17 @@ def _binary(raw: np.ndarray) -> bool:
 def _warn_instances(binary: list[str], split: list[str]) -> None:
     if binary:
         log.warning(
-            "%d binary mask(s) (%s): their objects are the connected components, so touching "
+            "%s (%s): their objects are the connected components, so touching "
             "objects count as one; save one id per object (16-bit PNG/TIFF) to separate them",
-            len(binary),
+            numbered(len(binary), "binary mask"),
             _ellipsis(binary, 2),
         )
     if split:
         log.warning(
-            "%d object id(s) cover several separate pieces (%s): ids clipped (8-bit save?) or "
+            "%s %s several separate pieces (%s): ids clipped (8-bit save?) or "
             "reused; each piece is trained as part of one object",
-            len(split),
+            numbered(len(split), "object id"),
+            worded(len(split), "covers", "cover"),
             _ellipsis(split, 2),
         )
 
@@ -978,7 +979,8 @@ def _encode(raw: np.ndarray, label_values: list[int], ignore_value, pair: Pair) 
         lossy = " (a JPEG mask: lossy)" if pair.mask.suffix.lower() in LOSSY_SUFFIXES else ""
         shown = sorted(values - set(label_values))
         raise _UnknownValues(
-            f"{pair.mask_page}{lossy}: label value(s) {_ellipsis(shown)} are not among the "
+            f"{pair.mask_page}{lossy}: {worded(len(shown), 'label value')} {_ellipsis(shown)} "
+            f"{worded(len(shown), 'is', 'are')} not among the "
             f"classes' values {label_values}",
             values,
         ) from None

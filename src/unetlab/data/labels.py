@@ -15,6 +15,7 @@ from skimage import measure
 
 from unetlab.data.classes import palette_words
 from unetlab.errors import DatasetError, UnetlabError
+from unetlab.words import worded
 
 IGNORE_INDEX = -1
 
@@ -44,7 +45,8 @@ def encode_mask(
         every = np.unique(mask[out == UNKNOWN]).tolist()
         unknown = sorted(every)[:10]
         raise DatasetError(
-            f"{name}: label value(s) {unknown} are not among the classes' values "
+            f"{name}: {worded(len(every), 'label value')} {unknown} "
+            f"{worded(len(every), 'is', 'are')} not among the classes' values "
             f"{list(label_values)} ({_first_pixel(mask, out, name)}); "
             f"{_blurred(every, label_values, out)}"
             "set data.label_values (or data.ignore_value) in the config (evaluate: "

@@ -439,7 +439,7 @@ def near_misses(root: Path) -> list[str]:
         stems.setdefault(nfc(f.stem), []).append(f.name)
     if shared := [names for names in stems.values() if len(names) > 1]:
         renames.append(
-            f"found {len(shared)} name(s) with two files ({', '.join(shared[0])}): if one of "
+            f"found {numbered(len(shared), 'name')} with two files ({', '.join(shared[0])}): if one of "
             "each is the mask, move the images into images/ and the masks into masks/ (or "
             "name each mask X_mask.png)"
         )
@@ -479,7 +479,7 @@ def _masks_of_other_case(names: dict[str, list[str]]) -> list[str]:
         return []
     mask, image = found[0]
     return [
-        f"found {len(found)} mask(s) whose image's name differs in letter case ({mask} beside "
+        f"found {numbered(len(found), 'mask')} whose image's name differs in letter case ({mask} beside "
         f"{image}): rename them to match (a mask pairs with the image of its exact name)"
     ]
 
@@ -712,13 +712,13 @@ def problems_error(
     lines = group_problems(problems)
     fix = f". Fix: {fix}" if fix else ""
     if len(lines) == 1:
-        return DatasetError(f"{len(problems)} problem(s) in {where}: {lines[0]}{fix}")
+        return DatasetError(f"{numbered(len(problems), 'problem')} in {where}: {lines[0]}{fix}")
     shown = [_inside(line, where) for line in lines[:MAX_SHOWN]]
     if len(lines) > MAX_SHOWN:
         shown.append(f"... and {len(lines) - MAX_SHOWN} more")
     listed = "".join(f"\n  {line}" for line in shown)
     said = " (paths relative to it)" if any(a != b for a, b in zip(shown, lines)) else ""
-    text = f"{len(problems)} problem(s) in {where}{said}:{listed}\n{fix[2:]}"
+    text = f"{numbered(len(problems), 'problem')} in {where}{said}:{listed}\n{fix[2:]}"
     return DatasetError(text.rstrip(), listed=True)
 
 

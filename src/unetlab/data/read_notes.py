@@ -289,7 +289,7 @@ def overlaps_line(overlaps: dict[str, int]) -> str:
     """``2 masks folder(s) with pixels in two objects' masks (a/masks 12 px, ...): ...``."""
     named = _named(overlaps, shown=lambda p, n: f"{p} {n} px")
     return (
-        f"{len(overlaps)} masks folder(s) with pixels in two objects' masks ({named}; "
+        f"{numbered(len(overlaps), 'masks folder')} with pixels in two objects' masks ({named}; "
         f"{sum(overlaps.values())} px in all): each such pixel is given to the object of the "
         "first file by name"
     )
@@ -317,7 +317,7 @@ def left_out_line(
         "a TIFF label image holds a no-data value there, which its GDAL_NODATA tag names; "
     )
     return (
-        f"{len(left_out)} image(s) with nodata or transparent pixels ({named}): left out of "
+        f"{numbered(len(left_out), 'image')} with nodata or transparent pixels ({named}): left out of "
         f"{uses} and {as_what}, with no object there ({'' if evaluated else written_tiff}"
         f"{setting} reads them as sample)"
     )
@@ -339,7 +339,7 @@ def transparent_line(transparent: dict[str, float]) -> str:
     shares = {p: _share(s) for p, s in transparent.items()}
     named = _named(shares, shown=lambda p, s: f"{p} {s}")
     return (
-        f"{len(transparent)} image(s) with transparent pixels ({named} of the pixels): unetlab "
+        f"{numbered(len(transparent), 'image')} with transparent pixels ({named} of the pixels): unetlab "
         "drops the alpha and reads the colour stored under it (often black or white), which "
         "is segmented like the rest; fill the transparent pixels with the background the "
         "model knows, or leave those pixels out of what you measure"

@@ -20,6 +20,7 @@ from pathlib import Path
 from unetlab.atomic import atomic_path
 from unetlab.data.pairs import Pair
 from unetlab.errors import DatasetError
+from unetlab.words import numbered, worded
 
 SPLIT_FILE = "split.json"
 RECORD_FORMAT = 1
@@ -188,7 +189,7 @@ def describe_unchanged(record: dict, source: str | os.PathLike, *, split: bool =
     images = len({e["image"] for e in [*record["train"], *record["val"]]})
     how = "split the same way" if split else "split as it lists them"
     return (
-        f"data checked against {source}: its {images} image(s) and their masks are unchanged "
+        f"data checked against {source}: its {numbered(images, 'image')} and {worded(images, 'its mask is', 'their masks are')} unchanged "
         f"(sha256), {how} ({train} training, {val} validation)"
     )
 

@@ -30,6 +30,7 @@ from unetlab.errors import CheckpointError, Spelled, UnetlabError, quoted, said_
 from unetlab.provenance import unetlab_command
 from unetlab.train.loop import TrainState
 from unetlab.train.schedule import BudgetSchedule, schedule_factor
+from unetlab.words import numbered, worded
 
 log = logging.getLogger(__name__)
 
@@ -148,13 +149,14 @@ def listed_split(record: dict, cfg: Config, *, doing: str) -> tuple[list[Pair], 
     else:
         log.info(
             "data %s: %s on the %d training and %d validation images the run recorded "
-            "(%s); %d image(s) added to the folder since are left out: %s",
+            "(%s); %s added to the folder since %s left out: %s",
             cfg.data.root,
             doing,
             len(split[0]),
             len(split[1]),
             SPLIT_FILE,
-            len(added),
+            numbered(len(added), "image"),
+            worded(len(added), "is", "are"),
             describe_pairs(added),
         )
     return split

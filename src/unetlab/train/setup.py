@@ -618,7 +618,7 @@ def build_model(cfg: Config, data: Data) -> UNet | EncoderUNet:
     n_values = len(data.label_values)
     if n_values < 2:
         raise UnetlabError(
-            f"the masks hold {n_values} label value(s) {data.label_values}: segmentation needs "
+            f"the masks hold {numbered(n_values, 'label value')} {data.label_values}: segmentation needs "
             "at least two classes; check the masks, or list them in data.label_values"
         )
     overrides.setdefault("num_classes", n_values)
