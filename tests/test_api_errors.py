@@ -55,7 +55,7 @@ CASES = {
     ),
     "UNet.from_config unknown key": (  # TypeError from __init__ before (audit s48 apiwalk)
         lambda tmp: UNet.from_config({"depth": 2, "base_channel": 4}),
-        r"unknown UNet option\(s\) \['base_channel'\]: known are",
+        r"unknown UNet option \['base_channel'\]: known are",
     ),
     "ConfusionMatrix shapes": (lambda tmp: _update(IDS, IDS[:10]), "same size"),
     # these three raised a plain ValueError, which the README calls a bug (audit s48 apiwalk)

@@ -233,11 +233,13 @@ def test_size_mismatch_names_both():
 
 def test_bad_targets_raise_before_a_device_assert():
     logits = torch.zeros(1, 2, 2, 2)
-    with pytest.raises(ValueError, match=r"value\(s\) \[255\] outside the 2 classes"):
+    with pytest.raises(ValueError, match=r"holds value \[255\] outside the 2 classes"):
         weighted_cross_entropy(logits, torch.tensor([[[0, 255], [1, 0]]]))
-    with pytest.raises(ValueError, match=r"value\(s\) \[-3\]"):
+    with pytest.raises(ValueError, match=r"holds value \[-3\]"):
         dice_loss(logits, torch.tensor([[[0, -3], [1, 0]]]))
-    with pytest.raises(ValueError, match=r"value\(s\) \[2\]"):
+    with pytest.raises(ValueError, match=r"holds values \[-3, 7\] outside"):
+        dice_loss(logits, torch.tensor([[[7, -3], [1, 0]]]))
+    with pytest.raises(ValueError, match=r"holds value \[2\]"):
         binary_cross_entropy(logits[:, :1], torch.tensor([[[0, 2], [1, 0]]]))
     with pytest.raises(ValueError, match="sigmoid"):
         binary_dice_loss(logits, torch.zeros(1, 2, 2, dtype=torch.int64))

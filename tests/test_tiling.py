@@ -249,5 +249,7 @@ def test_every_tta_transform_inverts_exactly():
 def test_tta_names():
     assert tta_names(True) == TTA_TRANSFORMS and tta_names(False) == ()
     assert tta_names(["hflip", "rot90"]) == ("hflip", "rot90")
-    with pytest.raises(ValueError, match="unknown TTA"):
+    with pytest.raises(ValueError, match=r"unknown TTA transform \['spin'\]: choose"):
         tta_names(["spin"])
+    with pytest.raises(ValueError, match=r"unknown TTA transforms \['spin', 'roll'\]: choose"):
+        tta_names(["spin", "roll", "hflip"])

@@ -37,7 +37,7 @@ from torch import Tensor, nn
 
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.errors import UnetlabError
-from unetlab.words import numbered
+from unetlab.words import numbered, worded
 
 #: the losses :func:`build_loss` makes (config key ``train.loss``)
 LOSSES = ("ce", "dice", "ce+dice", "focal", "focal+dice", "lovasz", "ce+lovasz")
@@ -260,9 +260,10 @@ def _check(
     top = 2 if c == 1 else c
     bad = (target != ignore_index) & ((target < 0) | (target >= top))
     if bool(bad.any()):  # caught here, not as a CUDA device-side assert
-        values = torch.unique(target[bad])[:10].tolist()
+        values = torch.unique(target[bad])
         raise UnetlabError(
-            f"target holds value(s) {values} outside the {top} classes 0..{top - 1} and the "
+            f"target holds {worded(values.numel(), 'value')} {values[:10].tolist()}"
+            f"{' ...' * (values.numel() > 10)} outside the {top} classes 0..{top - 1} and the "
             f"ignore index {ignore_index}; check data.label_values and model.num_classes"
         )
 

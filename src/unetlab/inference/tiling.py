@@ -46,6 +46,7 @@ from unetlab.data.transforms import DIHEDRAL
 from unetlab.errors import UnetlabError
 from unetlab.inference.offset import label_offset
 from unetlab.runtime import page_zeros
+from unetlab.words import worded
 
 BLENDS = ("mean", "gaussian")
 
@@ -339,7 +340,8 @@ def tta_names(tta: bool | str | Sequence[str]) -> tuple[str, ...]:
     names = (tta,) if isinstance(tta, str) else tuple(tta)
     if unknown := [n for n in names if n not in TTA_TRANSFORMS]:
         raise UnetlabError(
-            f"unknown TTA transform(s) {unknown}: choose from {list(TTA_TRANSFORMS)}"
+            f"unknown TTA {worded(len(unknown), 'transform')} {unknown}: "
+            f"choose from {list(TTA_TRANSFORMS)}"
         )
     if not names:
         raise UnetlabError("tta: the list of transforms is empty; pass False for no TTA")

@@ -19,6 +19,7 @@ from unetlab.errors import UnetlabError, did_you_mean
 from unetlab.models import sizes
 from unetlab.models.architecture import PRESETS, UNetConfig
 from unetlab.models.blocks import DoubleConv, Down, Up
+from unetlab.words import worded
 
 
 def _tracing() -> bool:
@@ -31,7 +32,8 @@ def _known_options(options) -> dict:
     """``options`` (UNet keywords) as a dict; UnetlabError naming the unknown ones."""
     options, known = dict(options), {f.name for f in fields(UNetConfig)}
     if unknown := set(options) - known:
-        raise UnetlabError(f"unknown UNet option(s) {sorted(unknown)}: known are {sorted(known)}")
+        said = f"unknown UNet {worded(len(unknown), 'option')} {sorted(unknown)}"
+        raise UnetlabError(f"{said}: known are {sorted(known)}")
     return options
 
 
