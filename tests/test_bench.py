@@ -317,7 +317,7 @@ def test_share_of_peak_by_cpu_time_beside_wall_time(monkeypatch):
 def test_busy_cpu_is_said_above_the_cores():
     assert bench.busy_cpu(load=2.3, cpus=2, in_use=0.0) is None
     line = bench.busy_cpu(load=9.04, cpus=2, in_use=0.0)
-    assert line.startswith("the CPU is busy (load 9.0 on 2 core(s)") and "CPU time" in line
+    assert line.startswith("the CPU is busy (load 9.0 on 2 cores") and "CPU time" in line
 
 
 def test_busy_cpu_is_said_when_other_work_uses_the_cores_now():
@@ -325,7 +325,7 @@ def test_busy_cpu_is_said_when_other_work_uses_the_cores_now():
     load average (2.5 on 2 cores), and no busy line came; the cores' use now is sampled."""
     assert bench.busy_cpu(load=2.3, cpus=2, in_use=0.4) is None
     line = bench.busy_cpu(load=2.3, cpus=2, in_use=1.3)
-    assert "(load 2.3 on 2 core(s), 1.3 of them in use by other work just now)" in line
+    assert "(load 2.3 on 2 cores, 1.3 of them in use by other work just now)" in line
     assert "share_of_peak (two wall timings, each slowed its own way) is off" in line
 
 

@@ -160,7 +160,7 @@ def test_a_run_folder_as_checkpoint_names_its_best_checkpoint(checkpoint, tmp_pa
     [
         ([], "exists and is not a package unetlab wrote"),
         (["--name", "x"], "choose another --name"),
-        (["--weights", "keras"], "unknown weight format"),
+        (["--weights", "keras"], "unknown weight format ['keras']: choose from"),
     ],
 )
 def test_export_refuses_a_bad_package_before_writing_onnx(

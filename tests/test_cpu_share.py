@@ -148,7 +148,7 @@ def test_a_few_seconds_of_training_record_no_share(tmp_path, monkeypatch):
 def test_a_time_budget_on_a_busy_cpu_is_warned_about():
     assert busy_cpu_warning(10, load=1.9, cpus=2) is None
     line = busy_cpu_warning(10, load=6.2, cpus=2)  # no /proc/stat: the load average
-    assert "load 6.2 on 2 core(s)" in line and "10-minute budget" in line
+    assert "load 6.2 on 2 cores" in line and "10-minute budget" in line
 
 
 def test_the_cores_in_use_now_decide_the_start_warning_over_the_lagging_load():

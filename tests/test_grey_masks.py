@@ -39,7 +39,7 @@ def test_greys_missing_from_the_table_name_the_key_and_the_resave(tmp_path):
     with pytest.raises(ImageReadError) as err:
         read_mask(tmp_path / "a.png")
     assert str(err.value) == (
-        f"{tmp_path / 'a.png'}: a grey RGB mask (R = G = B) of grey(s) 1, 2, 255 not in "
+        f"{tmp_path / 'a.png'}: a grey RGB mask (R = G = B) of greys 1, 2, 255 not in "
         f"{tmp_path / 'class_colors.txt'}, read through it as every RGB mask beside it is; "
         "if its greys are class indices, set data.grey_masks: indices (train --set "
         "data.grey_masks=indices, evaluate --grey-masks indices) or save such masks as "

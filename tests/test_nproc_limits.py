@@ -34,7 +34,7 @@ def test_predict_nproc_above_the_cpus_is_refused(two_cpus, tmp_path, capsys):
     argv += ["--output", str(tmp_path / "out"), "--device", "cpu", "--nproc", "3"]
     assert main(argv) == 2
     assert _said(capsys).endswith(
-        "--nproc 3 but this process may use 2 CPU(s) and no GPU: "
+        "--nproc 3 but this process may use 2 CPUs and no GPU: "
         "each process holds a copy of the model and its data on CPUs "
         "of its own; --nproc 2 at most"
     )

@@ -474,7 +474,7 @@ def test_the_data_check_says_z_stacks_train_plane_by_plane(tmp_path):
         return [Pair(tmp_path / name, tmp_path / name, page, 5) for page in range(5)]
 
     said = z_stacks_note(pairs("t.tif") + pairs("z.tif"))
-    assert said.startswith(" (the planes of 1 z-stack(s), z.tif: trained plane by plane")
+    assert said.startswith(" (the planes of 1 z-stack, z.tif: trained plane by plane")
     assert z_stacks_note(pairs("t.tif") + pairs("p.tif")) == ""
 
 

@@ -112,8 +112,8 @@ def test_cpu_times_and_cores_busy_from_proc_stat():
 def test_excess_load_sees_work_started_since_the_load_average():
     assert runtime.excess_load(load=1.0, cpus=2, margin=0.5, in_use=0.3) is None
     busy = runtime.excess_load(load=1.0, cpus=2, margin=0.5, in_use=1.5)
-    assert busy.describe() == "load 1.0 on 2 core(s), 1.5 of them in use by other work just now"
-    assert runtime.excess_load(load=4.0, cpus=2).describe() == "load 4.0 on 2 core(s)"
+    assert busy.describe() == "load 1.0 on 2 cores, 1.5 of them in use by other work just now"
+    assert runtime.excess_load(load=4.0, cpus=2).describe() == "load 4.0 on 2 cores"
 
 
 def test_the_c_library_is_looked_up_once_a_process(monkeypatch):

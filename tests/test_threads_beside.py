@@ -307,7 +307,7 @@ def _under_a_quota(monkeypatch, tmp_path, chosen: str | None) -> None:
 
 #: the line said where a caller's torch.set_num_threads(2) is capped at a 1-CPU quota
 CAPPED_TWO = (
-    "torch.set_num_threads(2) asks more threads than the 1 CPU(s) this process may use (more "
+    "torch.set_num_threads(2) asks more threads than the 1 CPU this process may use (more "
     'would wait for a core): running on 1 (os.environ["OMP_NUM_THREADS"] = "2" keeps 2)'
 )
 
@@ -771,7 +771,7 @@ def test_training_alone_caps_a_caller_s_threads_at_the_cpus(tmp_path, monkeypatc
         seen = _fit_steps(tmp_path, monkeypatch, 8)
     assert seen and set(seen) == ({2} if omp is None else {3}), seen
     capped = CAPPED_TWO.replace("(2)", "(8)").replace('"2" keeps 2', '"8" keeps 8')
-    capped = capped.replace("the 1 CPU", "the 2 CPU").replace("on 1 ", "on 2 ")
+    capped = capped.replace("the 1 CPU", "the 2 CPUs").replace("on 1 ", "on 2 ")
     assert _capped_said(caplog) == ([capped] if omp is None else [])
 
 

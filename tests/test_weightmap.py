@@ -142,7 +142,7 @@ def test_class_weight_choices():
     np.testing.assert_allclose(class_weights_balanced(labels, 3), [1.0, 3.0, 0.0])
     w = weight_map(labels, class_weights=[0.5, 4.0])
     np.testing.assert_allclose(w, [[0.5, 0.5, 0.5, 4.0]])
-    with pytest.raises(ValueError, match="give one weight per class"):
+    with pytest.raises(ValueError, match="has 1 value but labels have class index 1; give one"):
         weight_map(labels, class_weights=[1.0])
     with pytest.raises(ValueError, match="'balanced', None or a sequence"):
         weight_map(labels, class_weights="median")

@@ -38,6 +38,7 @@ from unetlab.group import Group as Group
 from unetlab.provenance import COMMAND_ENV, PROGRAM_ENV, command_line, program, shell_command
 from unetlab.runtime import TORCHRUN_PID_ENV, available_cpus, child_pids, process_stat
 from unetlab.signals import LAUNCHED_ENV, PARENT_AT_START
+from unetlab.words import numbered
 
 
 def without_nproc(argv: list[str]) -> list[str]:
@@ -69,12 +70,12 @@ def check_nproc(nproc: int, device: str) -> None:
     if resolve_device(device, CLI_DEVICE_FIX).type == "cuda":
         if nproc > (gpus := torch.cuda.device_count()):
             raise UnetlabError(
-                f"--nproc {nproc} but {gpus} GPU(s) here: one process per GPU, --nproc {gpus} "
+                f"--nproc {nproc} but {numbered(gpus, 'GPU')} here: one process per GPU, --nproc {gpus} "
                 "at most"
             )
     elif nproc > (cpus := available_cpus()):
         raise UnetlabError(
-            f"--nproc {nproc} but this process may use {cpus} CPU(s) and no GPU: each process "
+            f"--nproc {nproc} but this process may use {numbered(cpus, 'CPU')} and no GPU: each process "
             f"holds a copy of the model and its data on CPUs of its own; --nproc {cpus} at most"
         )
 

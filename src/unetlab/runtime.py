@@ -37,6 +37,7 @@ import numpy as np
 import torch
 
 from unetlab.errors import OutOfMemoryError, Spelled, UnetlabError, first_line, spelled
+from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
@@ -480,7 +481,7 @@ def capped_line(asked: int, threads: int) -> str:
     """The line said where a caller's ``torch.set_num_threads(asked)`` was capped at the
     ``threads`` CPUs this process may use, with how a caller keeps its count."""
     return (
-        f"torch.set_num_threads({asked}) asks more threads than the {threads} CPU(s) this "
+        f"torch.set_num_threads({asked}) asks more threads than the {numbered(threads, 'CPU')} this "
         f"process may use (more would wait for a core): running on {threads} "
         f'(os.environ["OMP_NUM_THREADS"] = "{asked}" keeps {asked})'
     )
@@ -518,7 +519,7 @@ class Busy(NamedTuple):
         """``load 9.0 on 2 core(s)``, then ``, 1.3 of them in use by other work just now``
         where sampled."""
         line = f"load {self.load:.1f} on " if self.load is not None else ""
-        line += f"{self.cpus} core(s)"
+        line += numbered(self.cpus, "core")
         if self.in_use is not None:
             line += f", {self.in_use:.1f} of them in use by other work just now"
         return line

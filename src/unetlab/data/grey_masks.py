@@ -21,6 +21,7 @@ import numpy as np
 
 from unetlab.data.colour_table import VOID, ColourTable
 from unetlab.errors import UnetlabError, unknown_choice
+from unetlab.words import worded
 
 COLOURS, INDICES = "colours", "indices"
 GREY_MASKS = (COLOURS, INDICES)
@@ -82,7 +83,7 @@ def unknown_grey_line(path, greys: list[int], table: ColourTable) -> str:
     said = ", ".join(str(g) for g in missing[:6])
     more = f" and {len(missing) - 6} more" if len(missing) > 6 else ""
     return (
-        f"{path}: a grey RGB mask (R = G = B) of grey(s) {said}{more} not in {table.source}, "
+        f"{path}: a grey RGB mask (R = G = B) of {worded(len(missing), 'grey')} {said}{more} not in {table.source}, "
         "read through it as every RGB mask beside it is; if its greys are class indices, "
         f"{KEY_FIX} or save such masks as single-channel grey PNGs; if they are colours, "
         f"{table.add_fix().replace('add it', 'add each', 1)}"

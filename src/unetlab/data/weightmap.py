@@ -54,7 +54,7 @@ from unetlab.data.labels import IGNORE_INDEX, compact_ids, encode_mask
 from unetlab.data.labels import instances as label_instances
 from unetlab.data.names import loose
 from unetlab.errors import Blank, Spelled, UnetlabError, spelled
-from unetlab.words import first_listed
+from unetlab.words import first_listed, numbered
 
 log = logging.getLogger(__name__)
 
@@ -311,7 +311,7 @@ def _per_class_weights(labels, class_weights, num_classes, ignore_index) -> np.n
     given = np.asarray(class_weights, dtype=np.float64)
     if given.ndim != 1 or len(given) < num_classes:
         raise UnetlabError(
-            f"class_weights has {given.size} value(s) but labels have class index "
+            f"class_weights has {numbered(given.size, 'value')} but labels have class index "
             f"{num_classes - 1}; give one weight per class"
         )
     return given

@@ -101,7 +101,7 @@ from unetlab.models import UNet
 from unetlab.outputs import try_hold
 from unetlab.packages import sha256_hex
 from unetlab.provenance import code_identity
-from unetlab.words import numbered
+from unetlab.words import numbered, worded
 
 log = logging.getLogger(__name__)
 
@@ -1031,7 +1031,7 @@ def check_package_target(dest: str | os.PathLike, weight_formats: Collection[str
     and unless ``dest`` is absent, an empty folder, or a package unetlab wrote."""
     if unknown := set(weight_formats) - set(WEIGHT_FORMATS):
         raise UnetlabError(
-            f"unknown weight format(s) {sorted(unknown)}: choose from {WEIGHT_FORMATS}"
+            f"unknown {worded(len(unknown), 'weight format')} {sorted(unknown)}: choose from {WEIGHT_FORMATS}"
         )
     if not weight_formats:
         raise UnetlabError(f"no weight format given: choose from {WEIGHT_FORMATS}")

@@ -339,7 +339,7 @@ def z_stacks_note(pairs) -> str:
     if not z:
         return ""
     return (
-        f" (the planes of {len(z)} z-stack(s), {z[0].name}{' ...' * (len(z) > 1)}: trained plane "
+        f" (the planes of {numbered(len(z), 'z-stack')}, {z[0].name}{' ...' * (len(z) > 1)}: trained plane "
         "by plane, a nucleus counted in each of its planes; predict --instances --objects-3d "
         "joins them into 3-D objects)"
     )
