@@ -743,3 +743,19 @@ def test_a_package_keeps_the_axes_its_model_trained_with(tmp_path):
     del rdf["config"]["unetlab"]["axes"]  # an older package's
     (dest / "rdf.yaml").write_text(yaml.safe_dump(rdf))
     assert load_model(dest).training_data == {"exclude_rows": {"top": 0, "bottom": 8}}
+
+
+@pytest.mark.parametrize(
+    ("stale", "said"),
+    [
+        (1, "removed 1 build folder of a stopped export of "),
+        (2, "removed 2 build folders of stopped exports of "),
+    ],
+)
+def test_removed_build_folders_are_counted_in_words(tmp_path, caplog, stale, said):
+    """The line said "removed 1 build folder(s) of stopped exports" for one."""
+    for i in range(stale):
+        (tmp_path / f".pkg.{i:012x}.tmp").mkdir()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert len(remove_stale_builds(tmp_path / "pkg")) == stale
+    assert f"{said}{tmp_path / 'pkg'}" in caplog.messages

@@ -1161,5 +1161,7 @@ def remove_stale_builds(dest: str | os.PathLike) -> list[Path]:
             os.close(fd)
         removed.append(path)
     if removed:
-        log.info("removed %d build folder(s) of stopped exports of %s", len(removed), dest)
+        said = numbered(len(removed), "build folder")
+        stopped = worded(len(removed), "a stopped export", "stopped exports")
+        log.info("removed %s of %s of %s", said, stopped, dest)
     return removed
