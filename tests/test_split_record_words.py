@@ -17,4 +17,6 @@ def test_unchanged_data_is_said_in_one_line_naming_the_record_and_the_split():
     )
     stack = {"train": [_entry("s.tif", 0), _entry("s.tif", 1)], "val": [_entry("s.tif", 2)]}
     said = describe_unchanged(stack, "split.json", split=False)
-    assert "its 1 image" in said and said.endswith("as it lists them (2 training, 1 validation)")
+    assert "its 1 image and its mask is unchanged" in said and said.endswith(
+        "as it lists them (2 training, 1 validation)"
+    )
