@@ -160,12 +160,11 @@ def _csv_key(path: Path) -> str:
 
 
 def _png_text(path: Path) -> str:
-    """The :data:`PNG_KEY` text chunk of the PNG at ``path`` ("" for none); OSError for a
-    file Pillow cannot read as an image."""
-    from PIL import Image
+    """The :data:`PNG_KEY` text chunk of the PNG at ``path`` ("" for none); OSError or
+    ImageReadError (a ValueError) where it cannot be read as a whole PNG."""
+    from unetlab.data.png_chunks import read_png_text
 
-    with Image.open(path) as image:
-        return image.info.get(PNG_KEY, "") if isinstance(image.info, dict) else ""
+    return read_png_text(path).get(PNG_KEY, "")
 
 
 def _kept(path: Path, before: str) -> OutputError:
