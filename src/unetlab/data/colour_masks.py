@@ -83,9 +83,8 @@ def why_ids(mask: Path) -> str:
 
 def _colour_count(mask: Path) -> int:
     """How many colours the colour mask ``mask`` holds (its pixels read as an image's, the
-    alpha left out): more than :data:`INSTANCE_VALUES` are objects, a colour each, which
-    ``data.target: auto`` reads as object ids once saved as ids (as it reads as many grey
-    values); 0 where it cannot be read."""
+    alpha left out): more than :data:`INSTANCE_VALUES` may be classes or objects, and get
+    both fixes (:func:`many_colours_line`); 0 where it cannot be read."""
     try:
         rgb = read_stack(mask)[..., :3].reshape(-1, 3).astype(np.int64)
     except (UnetlabError, OSError):
