@@ -2,6 +2,7 @@
 
 import json
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -199,3 +200,27 @@ def test_the_demo_lines_count_one_image_and_one_nucleus_as_one(task, tmp_path, c
     assert "images" not in out
     if task == "nuclei":
         assert out.count("1 nucleus found, 1 true") == 2 and "nuclei found" not in out
+
+
+def test_the_nuclei_demo_names_its_object_files_as_predict_names_them(
+    tmp_path, instance_checkpoint
+):
+    """The demo's ``predictions/NN_objects.tif`` and ``overlays/NN_overlay.png`` are the names
+    ``predict --instances --overlay`` gives the same images (it built them with f-strings)."""
+    from unetlab import load_model, predict_folder
+    from unetlab.data.io import write_png
+    from unetlab.demo import _predict_nuclei
+
+    model = load_model(instance_checkpoint)
+    rng = np.random.default_rng(0)
+    for stem in ("00", "07"):
+        write_png(tmp_path / "d/images" / f"{stem}.png", rng.integers(0, 255, (24, 24), np.uint8))
+        write_png(tmp_path / "d/masks" / f"{stem}.png", np.eye(24, dtype=np.uint8))
+    _predict_nuclei(model, tmp_path / "d", tmp_path / "demo")
+    done = predict_folder(
+        model, tmp_path / "d/images", tmp_path / "pred", objects=True, draw_overlay=True
+    )
+    predicted = {p.name for outputs in done.written.values() for p in map(Path, outputs)}
+    for folder in ("predictions", "baseline", "overlays"):
+        names = {p.name for p in (tmp_path / "demo" / folder).iterdir()}
+        assert len(names) == 2 and names <= predicted, (folder, names, predicted)

@@ -364,13 +364,13 @@ def _predict_test(model, root: Path, pred_dir: Path, overlay_dir: Path) -> None:
             overlay(image, (target == membrane).astype(np.uint8)),
             overlay(image, (pred == membrane).astype(np.uint8)),
         ]
-        write_png(_overlay_path(overlay_dir, path), side_by_side(*panels))
+        write_png(_predicted_path(overlay_dir, path, "overlay"), side_by_side(*panels))
 
 
-def _overlay_path(folder: Path, image: Path) -> Path:
-    """Where an image's panels go: ``<stem>_overlay.png``, as ``unetlab predict --overlay``
-    names an overlay (``output_paths``)."""
-    return output_paths(folder, image.stem, stack=False)["overlay"]
+def _predicted_path(folder: Path, image: Path, kind: str) -> Path:
+    """Where an image's ``kind`` of output goes (``overlay``: its panels, ``<stem>_overlay.png``;
+    ``objects``: ``<stem>_objects.tif``), as ``unetlab predict`` names it (``output_paths``)."""
+    return output_paths(folder, image.stem, stack=False)[kind]
 
 
 def _predict_large(model, out: Path, size: int, *, seed: int) -> float:
@@ -521,10 +521,10 @@ def _predict_nuclei(model, root: Path, out: Path) -> None:
         objects = objects_from_probabilities(probs, options)
         baseline = objects_from_probabilities(np.stack([probs[0], 1.0 - probs[0]]), two_class)
         # in the ids' dtype rule (least_ids: uint16, uint32 past 65,535) as they come
-        write_tiff(out / "predictions" / f"{path.stem}_objects.tif", objects)
-        write_tiff(out / "baseline" / f"{path.stem}_objects.tif", baseline)
+        write_tiff(_predicted_path(out / "predictions", path, "objects"), objects)
+        write_tiff(_predicted_path(out / "baseline", path, "objects"), baseline)
         panels = [overlay(image, np.zeros(truth.shape, np.uint8))] + [
             overlay(image, find_boundaries(ids, mode="inner").astype(np.uint8))
             for ids in (truth, objects, baseline)
         ]
-        write_png(_overlay_path(out / "overlays", path), side_by_side(*panels))
+        write_png(_predicted_path(out / "overlays", path, "overlay"), side_by_side(*panels))
