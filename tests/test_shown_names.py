@@ -100,6 +100,27 @@ def test_a_listed_file_s_table_row_names_it_from_a_root_spelled_otherwise(
     assert rows == {"a": ["s.tif"], "b": ["s.tif"], "c": ["other/t.tif", "s.tif"]}
 
 
+def test_listed_files_with_a_file_outside_the_root_are_named_as_their_table_rows(
+    tmp_path, net, caplog, monkeypatch
+):
+    """Files listed with a ``root`` that one of them lies outside: the lines named every file
+    by its path as given (``lnk/s.tif``, ``in/sub/u.tif``) while the tables' ``path`` column
+    named those under the root from it (``s.tif``, ``sub/u.tif``); one naming in both, the
+    file outside by its path as given in both."""
+    monkeypatch.chdir(tmp_path)
+    for path in ("in/s.tif", "in/sub/u.tif", "other/t.tif"):
+        _stack(tmp_path / path)
+    os.symlink("in", "lnk")
+    listed = ["lnk/s.tif", "in/sub/u.tif", "other/t.tif"]
+    with caplog.at_level(logging.WARNING):
+        done = predict_folder(
+            net, listed, "o", progress=False, objects=True, root=os.path.abspath("in")
+        )
+    rows = sorted({row["path"] for row in done.summary})  # a row a page
+    assert rows == ["other/t.tif", "s.tif", "sub/u.tif"]
+    assert sorted(_named(caplog, BARE)) == rows
+
+
 def test_relative_paths_are_named_as_given(tmp_path, net, caplog, monkeypatch):
     """A tree, a glob and a file given relative to the working folder are named so, never
     resolved nor made absolute."""

@@ -1012,10 +1012,12 @@ def _one_folder(inputs, root) -> Path | None:
     (:mod:`unetlab.data.shown`); else None. A folder given alone (``predict_folder(model,
     "in")``), with the same folder as ``root`` too, in any form (``root="/abs/in"``, or
     ``"in"`` for ``inputs="lnk"``, a link to it: named by path from the root, review s55
-    H8); or files all in the folder ``root`` itself (``--input DIR``, review s55 G1). Never
-    a tree's folder (:func:`pixel_sizes_gathered`): a tree names every file by its path as
-    given, its root's own too, as the lines of a glob over several folders do (review s55
-    H8)."""
+    H8); or files listed with ``root`` (``--input DIR``, review s55 G1): its own by their
+    names, the others as the tables' ``path`` column names them (``sub/u.tif`` under it, one
+    outside it by its path as given; they were all named by path where one lay outside it,
+    s58 docs8). Never a tree's folder (:func:`pixel_sizes_gathered`): a tree names every file
+    by its path as given, its root's own too, as the lines of a glob over several folders
+    do (review s55 H8)."""
     if _TREE.get() is not None:
         return None
     if (given := _root(inputs, None)) is not None:  # a folder given: is it the root?
@@ -1023,8 +1025,7 @@ def _one_folder(inputs, root) -> Path | None:
         return given if same else None
     if root is None or isinstance(inputs, (str, os.PathLike)):  # a file, a glob, a Zarr
         return None
-    here = Path(root).resolve()
-    return Path(root) if all(Path(f).parent.resolve() == here for f in inputs) else None
+    return Path(root)
 
 
 def _root(inputs, root) -> Path | None:
