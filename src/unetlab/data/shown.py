@@ -1,6 +1,7 @@
 """How a line names an input file: so that it can be found. A file of the one folder the user
 gave is named by its name (``predict_folder(m, "in")``, with ``root="in"`` too, or the root
-in another form: review s55 H8, s56), any other by its path as given: one of a tree
+in another form: review s55 H8, s56; files listed with a ``root``: from it, as the tables'
+``path`` column names them, s58), any other by its path as given: one of a tree
 (``predict --recursive``: one rule for all its files, its root's own too, which were named
 by their names alone, s55 H8; the same name a glob over the tree and a failure's line give;
 the tree's line of inputs without a pixel size names its first so too), of several folders
