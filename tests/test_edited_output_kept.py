@@ -11,6 +11,7 @@ keeping the edits."""
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import shutil
@@ -22,7 +23,8 @@ import torch
 from PIL import Image
 
 import unetlab.inference.folders as folders
-from unetlab.checkpoint import save_model
+import unetlab.inference.records as records
+from unetlab.checkpoint import load_model, save_model
 from unetlab.cli import main
 from unetlab.data.io import write_png
 from unetlab.manifest import output_stamps
@@ -222,30 +224,34 @@ def test_a_table_edited_to_the_same_size_is_not_replaced(tmp_path):
     assert b",AREA," in table.read_bytes()
 
 
+def _failing_read(monkeypatch, name: str, error: OSError | None = None):
+    """Reading the key of the output ``name`` fails with ``error`` (default an I/O error: a
+    failing disk); returns the real reader."""
+    real = records.read_png_text
+
+    def failing(path):
+        if os.path.basename(path) == name:
+            raise error or OSError(errno.EIO, "Input/output error")
+        return real(path)
+
+    monkeypatch.setattr(records, "read_png_text", failing)
+    return real
+
+
 def test_an_output_that_cannot_be_read_keeps_its_line(tmp_path, capsys, caplog, monkeypatch):
     """An I/O error reading an output's key (a failing disk, no permission) is no edit of
     the user's: its manifest line stays, the file is neither replaced nor removed, and one
     line says so (it counted as "changed since unetlab predict wrote it", its line dropped
     for good); once it reads again, a rerun replaces it as unetlab's."""
-    import errno
-
-    import unetlab.inference.records as records
-
     out = tmp_path / "out"
     assert main(_argv(tmp_path, inputs=2)) == 0
     before, stamps = (out / "0.png").read_bytes(), output_stamps(out, "predict")
-    real = records.read_png_text
-
-    def failing(path):
-        if os.path.basename(path) == "0.png":
-            raise OSError(errno.EIO, "Input/output error")
-        return real(path)
-
-    monkeypatch.setattr(records, "read_png_text", failing)
+    real = _failing_read(monkeypatch, "0.png")
     assert main(_argv(tmp_path)) == 3  # input 0 failed in one line, input 1 written
     assert (out / "0.png").read_bytes() == before
     assert output_stamps(out, "predict")["0.png"] == stamps["0.png"]  # its line, as it was
     assert "0.png could not be read (Input/output error): left as it is" in caplog.text
+    assert "listed as unetlab predict's" in caplog.text  # the command line's: its command
     assert "changed since" not in caplog.text
     err = capsys.readouterr().err
     assert "could not be read (Input/output error) to tell whether unetlab predict" in err
@@ -253,25 +259,31 @@ def test_an_output_that_cannot_be_read_keeps_its_line(tmp_path, capsys, caplog, 
     assert main(_argv(tmp_path)) == 0  # unetlab's: replaced
 
 
+def test_an_unread_output_is_told_to_python_without_a_command(tmp_path, monkeypatch, caplog):
+    """predict_folder's line of an output it could not read named "unetlab predict", a
+    command its caller never ran (s58): Python is told whether unetlab wrote it."""
+    assert main(_argv(tmp_path)) == 0
+    _failing_read(monkeypatch, "0.png")
+    lines = []
+    folders.predict_folder(
+        load_model(tmp_path / "m0.pt"), tmp_path / "in", tmp_path / "out", failed=lines.append
+    )
+    (line,) = lines
+    assert "could not be read (Input/output error) to tell whether unetlab wrote it" in line
+    assert "unetlab predict" not in line
+    assert "left as it is, listed as unetlab's; check the disk" in caplog.text
+    assert "unetlab predict" not in caplog.text
+
+
 def test_an_output_without_read_permission_says_to_check_its_permissions(
     tmp_path, capsys, caplog, monkeypatch
 ):
     """An output of permission 000 (chmod; simulated: the tests may run as root) was kept,
     and its input failed, saying "check the disk": its permissions are what to check."""
-    import errno
-
-    import unetlab.inference.records as records
-
     out = tmp_path / "out"
     assert main(_argv(tmp_path, inputs=2)) == 0
-    real = records.read_png_text
-
-    def refused(path):
-        if os.path.basename(path) == "0.png":
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
-        return real(path)
-
-    monkeypatch.setattr(records, "read_png_text", refused)
+    refused = PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(out / "0.png"))
+    _failing_read(monkeypatch, "0.png", refused)
     assert main(_argv(tmp_path)) == 3
     assert (out / "0.png").exists()
     assert "check the file's permissions and run again" in caplog.text

@@ -183,8 +183,11 @@ def test_predict_file_and_predict_folder_refuse_another_inputs_outputs(work):
     before = _contents(work / "S")
     with pytest.raises(OutputError, match=r"would replace it .* or pass overwrite=True to replace"):
         predict_file(model, work / "in" / "nb1.ome.tif", work / "S")
-    with pytest.raises(OutputError, match=r"nb1.ome.tif would replace it"):
+    with pytest.raises(OutputError, match=r"nb1.ome.tif would replace it") as err:
         predict_folder(model, work / "in" / "nb1.ome.tif", work / "S")
+    # a Python caller ran no command: told "is the output for", not "unetlab predict's" (s58)
+    assert f"nb1.png is the output for {work / 'in' / 'nb1.png'}, and" in str(err.value)
+    assert "unetlab predict" not in str(err.value)
     assert _contents(work / "S") == before
     result = predict_folder(model, work / "in" / "nb1.ome.tif", work / "S", overwrite=True)
     assert list(result.written) == [work / "in" / "nb1.ome.tif"]

@@ -23,7 +23,7 @@ from PIL import Image
 from unetlab import UNet, save_model
 from unetlab.cli import main
 from unetlab.data.io import atomic_path, write_png
-from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
+from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError, command_spelling
 from unetlab.outputs import (
     LOCK,
     MANIFEST,
@@ -497,8 +497,10 @@ def test_claim_files_replaces_only_what_the_same_command_wrote(tmp_path):
     claim_files([report], command="evaluate")
     _written(report)
     claim_files([report], command="evaluate")  # its own: replaced
-    with pytest.raises(OutputError, match="r.json was written by unetlab evaluate, not by unet"):
-        claim_files([report], command="bench")
+    with pytest.raises(OutputError, match="r.json was written by unetlab evaluate, not by this"):
+        claim_files([report], command="bench")  # a Python caller ran no command (s58)
+    with command_spelling(), pytest.raises(OutputError, match="not by unetlab bench: give"):
+        claim_files([report], command="bench")  # the command line's: its command
     claim_files([report], command="bench", overwrite=True)
     assert report.read_text() == "{}"
 

@@ -182,6 +182,13 @@ def _writer(command: str) -> str:
     return command if in_command() else "this call"
 
 
+def _own(command: str, python: str) -> str:
+    """What ``command`` wrote, as a refusal's caller knows it: ``unetlab {command}`` on
+    the command line, ``python`` (neutral words) from Python, whose caller ran no command
+    (predict_folder was told "to tell whether unetlab predict wrote it", s58)."""
+    return f"unetlab {command}" if in_command() else python
+
+
 def refuse_inside(
     outputs: Iterable[str | os.PathLike],
     folders: Iterable[str | os.PathLike],
@@ -394,8 +401,8 @@ def _refuse_replacing(
     others = " and ".join(sorted(set(writers) - {"", "unetlab"}))
     raise OutputError(
         f"{folder / name} was written by "
-        f"{f'unetlab {others}' if others else 'another unetlab command'}, not by unetlab "
-        f"{command}: give another name, or {overwrite_fix} to replace it"
+        f"{f'unetlab {others}' if others else 'another unetlab command'}, not by "
+        f"{_own(command, 'this call')}: give another name, or {overwrite_fix} to replace it"
     )
 
 
@@ -648,14 +655,14 @@ def _keep_unread(folder: Path, unread: Mapping[str, str], command: str) -> None:
     names = sorted(unread)
     more = f" and {len(names) - 3} more" if len(names) > 3 else ""
     log.warning(
-        "%s: %s%s could not be read (%s): left as %s, listed as unetlab %s's; %s and run "
+        "%s: %s%s could not be read (%s): left as %s, listed as %s's; %s and run "
         "again to replace %s",
         folder,
         ", ".join(names[:3]),
         more,
         unread[names[0]],
         "it is" if len(names) == 1 else "they are",
-        command,
+        _own(command, "unetlab"),
         _unread_fix(unread[names[0]], len(names)),
         "it" if len(names) == 1 else "them",
     )
@@ -842,8 +849,8 @@ def refuse_unlisted(
         if path.name in unread and os.path.lexists(path):
             why = unread[path.name]
             raise error(
-                f"{path} could not be read ({why}) to tell whether unetlab {command} wrote "
-                f"it: never replaced unchecked; {_unread_fix(why)} and run again"
+                f"{path} could not be read ({why}) to tell whether {_own(command, 'unetlab')} "
+                f"wrote it: never replaced unchecked; {_unread_fix(why)} and run again"
             )
         if os.path.lexists(path) and (
             path.name not in writers_of(path.parent)
@@ -896,8 +903,9 @@ def _other_inputs(
             if old not in replaced.get(new, ()):
                 log.info("%s is gone from its folder: its outputs are replaced by %s's", old, new)
         elif not overwrite:
+            whose = _own(f"{command}'s", "the")
             raise OutputError(
-                f"{folder / name} is unetlab {command}'s output for {old}, and {new} would "
+                f"{folder / name} is {whose} output for {old}, and {new} would "
                 f"replace it (their outputs have the same names): give another output folder, "
                 f"or {overwrite_fix} to replace {Path(old).name}'s outputs"
             )
