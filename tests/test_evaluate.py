@@ -233,15 +233,18 @@ def test_ground_truth_as_a_data_folder_with_val(tmp_path):
 def test_a_data_root_with_train_val_and_test_is_refused_naming_both(tmp_path):
     """ROOT/train, ROOT/val and ROOT/test: which one is meant is not known (audit s39 roads:
     evaluate --data ROOT scored val/, and left the held-out test/ out without a word)."""
-    from unetlab.evaluate.masks import evaluation_pairs
+    from unetlab.evaluate.masks import data_root, evaluation_pairs
 
     for split in ("train", "val", "test"):
         write_png(tmp_path / "d" / split / "images" / f"{split}.png", GT)
         write_png(tmp_path / "d" / split / "masks" / f"{split}.png", GT)
     d = tmp_path / "d"
-    said = f"{d} holds val/ and test/: give --data {d / 'test'} to score the held-out images, or"
-    with pytest.raises(UnetlabError, match=re.escape(said)):
-        evaluation_pairs(d)
+    said = f"{d} holds val/ and test/: give {{}} {d / 'test'} to score the held-out images, or"
+    with pytest.raises(UnetlabError, match=re.escape(said.format("evaluation_pairs' path"))) as err:
+        evaluation_pairs(d)  # a direct call: its argument, not --data (s58)
+    assert said.format("--data") in err.value.cli  # the command line's: its flag
+    with pytest.raises(UnetlabError, match=re.escape(said.format("data_root's path"))):
+        data_root(d)
     assert [p.image.name for p in evaluation_pairs(d / "test")] == ["test.png"]
     shutil.rmtree(tmp_path / "d" / "test")  # no test/: val/, as before
     assert [p.image.name for p in evaluation_pairs(tmp_path / "d")] == ["val.png"]

@@ -4,6 +4,7 @@ Unicode NFD, X_mask.png beside X.tif (a data set), Images/ + Masks/ and labels/ 
 from __future__ import annotations
 
 import logging
+import re
 
 import numpy as np
 import pytest
@@ -241,8 +242,10 @@ def test_evaluate_given_an_archive_says_to_unpack_it(tmp_path, capsys):
     (tmp_path / "pred").mkdir()
     assert main(["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt.zip")])
     assert "gt.zip is an archive, not a data folder: unpack it" in capsys.readouterr().err
-    with pytest.raises(DatasetError, match=r"gt.zip is an archive, .* give --data the folder"):
-        evaluation_pairs(tmp_path / "gt.zip")  # evaluate --data's
+    said = r"gt.zip is an archive, .* give {} the folder"
+    with pytest.raises(DatasetError, match=said.format("evaluation_pairs' path")) as err:
+        evaluation_pairs(tmp_path / "gt.zip")  # a direct call: its argument (s58)
+    assert re.search(said.format("--data"), err.value.cli)  # evaluate --data's
 
 
 @pytest.mark.parametrize("given", ["images", "masks"])

@@ -3,6 +3,8 @@ root given where one data set is expected (audit s33 migrant findings 5 and 8)."
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -77,8 +79,11 @@ def test_seg_npy_files_are_refused_with_how_to_export_their_masks(tmp_path):
 def test_train_and_test_root_names_the_test_folder_for_evaluate(tmp_path):
     _flat(tmp_path / "train", stems=("a", "b", "c", "d", "e"))
     _flat(tmp_path / "test")
-    with pytest.raises(DatasetError, match=r"test/, train/ hold one: give --data \S+/test "):
-        evaluation_pairs(tmp_path)
+    with pytest.raises(
+        DatasetError, match=r"hold one: give evaluation_pairs' path \S+/test$"
+    ) as err:
+        evaluation_pairs(tmp_path)  # a direct call: its argument, not --data, nor told of fit
+    assert re.search(r"test/, train/ hold one: give --data \S+/test$", err.value.cli)
     assert [p.name for p in evaluation_pairs(tmp_path / "test")] == ["a", "b"]
     train, val = split_pairs(tmp_path, quiet=True)  # train reads train/, as for images/ + masks/
     assert len(train) + len(val) == 5 and {p.image.parent for p in train} == {tmp_path / "train"}

@@ -81,6 +81,11 @@ log = logging.getLogger(__name__)
 #: and ``evaluate_model`` name them, and as ``unetlab evaluate`` does
 PRED_DIR, GT_DIR = Spelled("pred_dir", "--pred"), Spelled("gt_dir", "--gt")
 DATA_DIR = Spelled("data_dir", "--data")
+#: the folder :func:`evaluation_pairs` and :func:`data_root` are given, as a direct Python
+#: call names it (their default ``flag``: told "give --data", a flag it has not, s58) and as
+#: the command line does (``--data``)
+PAIRS_PATH = Spelled("evaluation_pairs' path", "--data")
+ROOT_PATH = Spelled("data_root's path", "--data")
 
 
 def _has_data(folder: Path) -> bool:
@@ -97,7 +102,7 @@ def evaluation_pairs(
     *,
     trained: bool = False,
     channels: int = 1,
-    flag: str | Spelled = "--data",
+    flag: str | Spelled = PAIRS_PATH,
 ) -> list[Pair]:
     """The pairs ``evaluate --data`` scores: those of ``path/val`` when it holds a data set
     (a train/ + val/ folder), the VOC ``val.txt`` images of a VOC folder that has one, else
@@ -158,7 +163,7 @@ def predict_instead(error: DatasetError, path: str | os.PathLike, checkpoint) ->
     return DatasetError(f"{error}; images without masks are segmented, not scored: {command}")
 
 
-def data_root(path: str | os.PathLike, flag: str | Spelled = "--data") -> Path:
+def data_root(path: str | os.PathLike, flag: str | Spelled = ROOT_PATH) -> Path:
     """``path/val`` when it holds a data set (images/ + masks/, ISBI or VOC), else ``path``;
     ``flag``: the option that gave it, named in the error for a file (an archive: unpack it).
     A DatasetError where ``path/test`` holds one too, naming both (audit s39 roads: ROOT with
