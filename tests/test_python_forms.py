@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from unetlab.cli import main
-from unetlab.config import Config
+from unetlab.config import Config, load_config
 from unetlab.config.sections import AugmentSection, DataSection, ModelSection, TrainSection
 from unetlab.data.io import write_png
 from unetlab.data.pairs import Pair, PairReader
@@ -129,6 +129,16 @@ def test_data_channel_says_none_to_python_and_null_to_the_command_line(channel):
     with pytest.raises(UnetlabError) as caught:
         DataSection(channel=channel)
     assert "or None for all" in str(caught.value) and "null" not in str(caught.value)
+    assert "or null for all" in first_line(caught.value, cli=True)
+
+
+@pytest.mark.parametrize("channel", ["-1", "[2, 2]"])
+def test_a_data_channel_override_says_null_as_overrides_take_it(channel):
+    """load_config(None, ['data.channel=-1']) was told "or None for all": an override of
+    None is the word 'None' (s58); YAML's null, as the command line's --set."""
+    with pytest.raises(UnetlabError) as caught:
+        load_config(None, [f"data.channel={channel}"])
+    assert "or null for all" in str(caught.value) and "None" not in str(caught.value)
     assert "or null for all" in first_line(caught.value, cli=True)
 
 

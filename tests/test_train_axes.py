@@ -163,6 +163,22 @@ def test_a_bad_data_axes_from_python_names_the_key_as_python_assigns_it():
     assert first_line(caught.value, cli=True).endswith("give --set data.axes=YXC")
 
 
+@pytest.mark.parametrize("overrides", [["data.axes=XYC"], ["data.axes=XYC", "data.axes=YX"]])
+def test_a_bad_data_axes_override_from_python_names_the_overrides_argument(overrides):
+    """load_config(None, ['data.axes=XYC']) was told "cfg.data.axes = 'XYC' ... give
+    cfg.data.axes = 'YXC'", an attribute it never set (s58): its overrides argument, also
+    for a value a later override replaces; the command line's --set as its cli."""
+    from unetlab.config import load_config
+    from unetlab.errors import UnetlabError
+
+    with pytest.raises(UnetlabError) as caught:
+        load_config(None, overrides)
+    assert str(caught.value).startswith("overrides=['data.axes=XYC'] puts X before Y")
+    assert str(caught.value).endswith("give overrides=['data.axes=YXC']")
+    assert first_line(caught.value, cli=True).startswith("--set data.axes=XYC puts X before Y")
+    assert first_line(caught.value, cli=True).endswith("give --set data.axes=YXC")
+
+
 def test_a_config_files_bad_axes_name_the_files_key(bare, tmp_path, capsys):
     """A file's data: axes: XYC was told to give --set data.axes=YXC, a flag never typed
     (review s57): named as the file writes it, as the file's other errors are, to both

@@ -147,6 +147,10 @@ def check_data(data: DataSection) -> None:
 SET_AXES_AS = Spelled("cfg.data.axes = '{}'", "--set data.axes={}")
 #: as a config file sets them, to both callers (:func:`check_file_value`)
 FILE_AXES_AS = "axes: {} under data:"
+#: as ``load_config``'s overrides give them: Python's ``overrides`` argument (a notebook's
+#: ``load_config(None, ['data.axes=XYC'])`` was told ``cfg.data.axes = 'XYC'``, an attribute
+#: it never set, s58), the command line's ``--set`` (:func:`check_override_value`)
+OVERRIDE_AXES_AS = Spelled("overrides=['data.axes={}']", "--set data.axes={}")
 
 
 def check_file_value(key: str, value) -> None:
@@ -155,6 +159,22 @@ def check_file_value(key: str, value) -> None:
     flag never typed; review s57); the file's name is the caller's to add."""
     if key == "data.axes" and value is not None:
         check_data_axes(value, FILE_AXES_AS)
+
+
+#: the keys :func:`check_override_value` checks
+OVERRIDE_CHECKED = ("data.axes", "data.channel")
+
+
+def check_override_value(key: str, value) -> None:
+    """An override's value of ``key`` (``load_config``'s ``overrides``, as YAML read it; the
+    command line's ``--set``) checked where its check names the key as the override gives it:
+    ``data.axes`` (:data:`OVERRIDE_AXES_AS`), ``data.channel``'s none as YAML's ``null`` (an
+    override of ``None`` is the word 'None'); a value of the wrong type is left to the type's
+    check (:func:`~unetlab.config.convert.check_type`)."""
+    if key == "data.axes" and isinstance(value, str):
+        check_data_axes(value, OVERRIDE_AXES_AS)
+    elif key == "data.channel" and isinstance(value, int | list):
+        check_channel(value, NONE.cli)
 
 
 def check_data_axes(axes: str, axes_as: Spelled | str = SET_AXES_AS) -> str:
@@ -172,9 +192,10 @@ def check_data_axes(axes: str, axes_as: Spelled | str = SET_AXES_AS) -> str:
     return axes.upper()
 
 
-def check_channel(channel):
+def check_channel(channel, none: Spelled | str = NONE):
     """``data.channel`` as an index, a list of two or more distinct ones (a list of one is
-    that index), or None; UnetlabError naming what it is instead."""
+    that index), or None; UnetlabError naming what it is instead, none written as ``none``
+    (Python's ``None``, the command line's ``null``; an override's ``null``)."""
     if channel is None:
         return None
     if hasattr(channel, "tolist") and getattr(channel, "ndim", 2) <= 1:  # numpy's, as ints
@@ -189,7 +210,7 @@ def check_channel(channel):
             "data.channel must be a channel index at least 0, a list of distinct ones (e.g. [3, 2, "
             f"1, 7]) or {{}} for all, not {channel!r}"
         )
-        raise UnetlabError(**spelled(said.format, NONE))
+        raise UnetlabError(**spelled(said.format, none))
     return indices if len(indices) > 1 else indices[0]
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from unetlab.config.checks import check_file_value
+from unetlab.config.checks import OVERRIDE_CHECKED, check_file_value, check_override_value
 from unetlab.config.convert import build, check_type, unknown_key_message
 from unetlab.config.files import (
     config_name,
@@ -49,6 +49,7 @@ def load_config(
         for s in {**defaults, **data}
     }
     overrides = drop_removed_overrides(list(overrides or []))
+    _check_override_values(overrides)
     for replaced in _replaced(overrides):  # each value is checked, also one set twice
         _check_replaced(merged, overrides, replaced)
     cfg = build(Config, apply_overrides(merged, overrides), "", "override")
@@ -94,6 +95,16 @@ def _check_file(data: dict, path: Path, overridden: set[str]) -> None:
                 check_file_value(name, value)  # as the file writes it, not as --set does
             except UnetlabError as exc:
                 raise UnetlabError(f"{path}: {exc}") from None
+
+
+def _check_override_values(overrides: list[str]) -> None:
+    """Each of ``overrides`` whose check names its key (:func:`check_override_value`), also
+    one a later override replaces, checked as an override gives it, before the config is
+    built (whose checks name the key as Python assigns it: ``cfg.data.axes = 'XYC'``)."""
+    for override in overrides:
+        if (key := _key(override)) in OVERRIDE_CHECKED:
+            section, name = key.split(".")
+            check_override_value(key, apply_overrides({}, [override])[section][name])
 
 
 def _file_settings(cls, data: dict, path: Path, prefix: str = ""):
