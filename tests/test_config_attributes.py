@@ -147,6 +147,13 @@ def test_an_endless_time_limit_says_the_form_of_its_caller(capsys):
     assert main(["train", "--data", "none", "--set", "train.max_minutes=inf", "--check"]) == 2
     kept = "for no time limit, set 0 (or leave --minutes out) and train.epochs sets the length"
     assert capsys.readouterr().err.strip().endswith(kept)
+    # load_config's overrides: their own form, not an attribute never set (s58)
+    for given in ("inf", ".inf"):
+        with pytest.raises(UnetlabError) as caught:
+            load_config(None, [f"train.max_minutes={given}"])
+        said = "for no time limit, overrides=['train.max_minutes=0'] (train.epochs sets the length)"
+        assert str(caught.value).endswith(said)
+        assert first_line(caught.value, cli=True).endswith(kept)
 
 
 def test_class_names_keyed_by_numpy_integers_are_plain_ints_and_round_trip(tmp_path):

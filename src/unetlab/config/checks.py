@@ -162,19 +162,30 @@ def check_file_value(key: str, value) -> None:
 
 
 #: the keys :func:`check_override_value` checks
-OVERRIDE_CHECKED = ("data.axes", "data.channel")
+OVERRIDE_CHECKED = ("data.axes", "data.channel", "train.max_minutes")
 
 
 def check_override_value(key: str, value) -> None:
     """An override's value of ``key`` (``load_config``'s ``overrides``, as YAML read it; the
     command line's ``--set``) checked where its check names the key as the override gives it:
     ``data.axes`` (:data:`OVERRIDE_AXES_AS`), ``data.channel``'s none as YAML's ``null`` (an
-    override of ``None`` is the word 'None'); a value of the wrong type is left to the type's
+    override of ``None`` is the word 'None'), ``train.max_minutes``' 0; a value of the wrong type is left to the type's
     check (:func:`~unetlab.config.convert.check_type`)."""
     if key == "data.axes" and isinstance(value, str):
         check_data_axes(value, OVERRIDE_AXES_AS)
     elif key == "data.channel" and isinstance(value, int | list):
         check_channel(value, NONE.cli)
+    elif key == "train.max_minutes" and _number(value) is not None:
+        check_max_minutes(_number(value), "overrides=['train.max_minutes=0']")
+
+
+def _number(value) -> float | None:
+    """``value`` (an override's, as YAML read it: ``inf`` is a word) as a float, or None
+    where it is none (left to the type's check)."""
+    try:
+        return float(value) if isinstance(value, int | float | str) else None
+    except ValueError:
+        return None
 
 
 def check_data_axes(axes: str, axes_as: Spelled | str = SET_AXES_AS) -> str:
@@ -255,6 +266,19 @@ def _check_train_ranges(train: TrainSection) -> None:
         raise UnetlabError(f"train.focal_gamma must be at least 0, not {train.focal_gamma}")
 
 
+def check_max_minutes(minutes, none: str | None = None) -> None:
+    """UnetlabError for a ``train.max_minutes`` of no end, saying to give 0 as ``none`` (by
+    default as Python assigns it: a notebook has no --minutes; an override's,
+    :func:`check_override_value`)."""
+    if minutes == math.inf:
+        said = "train.max_minutes must be a finite number of minutes: for no time limit, {}"
+        none = none or set_to("train.max_minutes", 0).python
+        raise UnetlabError(
+            said.format(f"{none} (train.epochs sets the length)"),
+            cli=said.format("set 0 (or leave --minutes out) and train.epochs sets the length"),
+        )
+
+
 def _check_train_limits(train: TrainSection) -> None:
     if train.freeze_encoder_epochs < 0:
         raise UnetlabError(
@@ -262,13 +286,7 @@ def _check_train_limits(train: TrainSection) -> None:
         )
     if train.seed < 0:
         raise UnetlabError(f"train.seed must be at least 0, not {train.seed}")
-    if train.max_minutes == math.inf:
-        said = "train.max_minutes must be a finite number of minutes: for no time limit, {}"
-        none = set_to("train.max_minutes", 0).python  # a notebook has no --minutes
-        raise UnetlabError(
-            said.format(f"{none} (train.epochs sets the length)"),
-            cli=said.format("set 0 (or leave --minutes out) and train.epochs sets the length"),
-        )
+    check_max_minutes(train.max_minutes)
     if not MIN_WAIT_MINUTES <= train.dist_timeout_minutes <= MAX_WAIT_MINUTES:  # timedelta's
         raise UnetlabError(
             "train.dist_timeout_minutes must be a finite number of minutes from 1 (less timed "
