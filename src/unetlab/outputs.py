@@ -84,6 +84,7 @@ from unetlab.manifest import (  # noqa: F401 (the manifest's names: re-exported)
     writers_of,
     written_here,
 )
+from unetlab.words import worded
 
 log = logging.getLogger(__name__)
 
@@ -661,10 +662,10 @@ def _keep_unread(folder: Path, unread: Mapping[str, str], command: str) -> None:
         ", ".join(names[:3]),
         more,
         unread[names[0]],
-        "it is" if len(names) == 1 else "they are",
+        worded(len(names), "it is", "they are"),
         _own(command, "unetlab"),
         _unread_fix(unread[names[0]], len(names)),
-        "it" if len(names) == 1 else "them",
+        worded(len(names), "it", "them"),
     )
     _UNREAD.setdefault(folder.resolve(), {}).update(unread)
 

@@ -31,7 +31,7 @@ from unetlab.data.png_depth import deep_colour, deep_pixels
 from unetlab.data.read_notes import note_once, note_overlaps
 from unetlab.errors import DatasetError, ImageReadError
 from unetlab.manifest import MANIFEST
-from unetlab.words import numbered
+from unetlab.words import numbered, worded
 
 #: the layout in a few words, for the lines that name it
 DSB_LAYOUT = "one folder per image as the Data Science Bowl's: ID/images/ID.png + ID/masks/*.png"
@@ -154,7 +154,7 @@ def _in_part(
     misses = [(d, s) for d, s in found.items() if isinstance(s, str)]
     sub, why = misses[0]
     others = len(misses) - 1
-    more = f" (and {numbered(others, 'more sub-folder')} {'is' if others == 1 else 'are'} not)"
+    more = f" (and {numbered(others, 'more sub-folder')} {worded(others, 'is', 'are')} not)"
     more = more if others else ""
     listed = ", ".join(fits[:3]) + (f" and {len(fits) - 3} more" if len(fits) > 3 else "")
     listed = f" ({listed})" if named else ""

@@ -14,7 +14,7 @@ from itertools import islice
 from pathlib import Path
 
 from unetlab.errors import close_names
-from unetlab.words import numbered
+from unetlab.words import numbered, worded
 
 #: the first bytes of a macOS AppleDouble file (the ``._name`` twin that macOS writes beside
 #: every file it copies to a FAT, exFAT or SMB drive)
@@ -137,7 +137,7 @@ def _written(folder: Path) -> set[str]:
 def subfolders_line(folder: Path, found: dict[Path, int], fix: str) -> str:
     """``images/day2/ (2 images) is not read: folders are not searched recursively; FIX``."""
     named = ", ".join(f"{sub.name}/ ({numbered(n, 'image file')})" for sub, n in found.items())
-    verb = "is" if len(found) == 1 else "are"
+    verb = worded(len(found), "is", "are")
     return f"{folder}/: {named} {verb} not read: folders are not searched recursively; {fix}"
 
 

@@ -52,7 +52,7 @@ import numpy as np
 
 from unetlab.data.ceiling import BELOW, PILE_PIXELS, PILE_RATIO, CeilingTally
 from unetlab.errors import Spelled, UnetlabError, did_you_mean, spelled
-from unetlab.words import numbered
+from unetlab.words import numbered, worded
 
 MODES = ("per_image", "fixed", "dataset", "scale", "imagenet", "percentile")
 #: ImageNet's RGB mean and std of images scaled to [0, 1] (torchvision's weights).
@@ -489,7 +489,7 @@ def _channel_figures(channel: int, contrast: float, floor: float) -> str:
 
 
 def _channels(channels: np.ndarray) -> str:
-    return _channel_names(channels) + (" is" if len(channels) == 1 else " are")
+    return f"{_channel_names(channels)} {worded(len(channels), 'is', 'are')}"
 
 
 def _channel_names(channels: np.ndarray) -> str:

@@ -27,7 +27,7 @@ from unetlab.metrics.isbi import (
     rand_from_counts,
 )
 from unetlab.metrics.objects import instances, object_scores, summarize_objects
-from unetlab.words import numbered
+from unetlab.words import numbered, worded
 
 log = logging.getLogger(__name__)
 
@@ -387,8 +387,7 @@ def _too_many_classes(
     holds them (``held``: in which images, of the predictions and of the masks): the keywords
     of its error, each caller's form (:func:`~unetlab.errors.spelled`; both were given
     inline, s56)."""
-    are = "is" if len(names) == 1 else "are"
-    said = f"there {are} {numbered(len(names), 'class', 'classes')} ({', '.join(names)})"
+    said = f"there {worded(len(names), 'is', 'are')} {numbered(len(names), 'class', 'classes')} ({', '.join(names)})"
     if pred_top >= len(names):
         return _predictions_beyond(names, pred_top, gt_top, said, held[0])
     return _masks_beyond(names, gt_top, said, held[1])

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from unetlab import words
 from unetlab.data.checks import non_integer_mask
 from unetlab.data.classes import (
     NAMES_FILE,
@@ -73,7 +74,7 @@ from unetlab.evaluate.checks import NO_CLASS_FROM, MaskValuesError, tag_name
 from unetlab.evaluate.report import PREDICTED_VALUES
 from unetlab.outputs import RECORD_FILES
 from unetlab.provenance import shell_command
-from unetlab.words import numbered
+from unetlab.words import first_listed, numbered
 
 log = logging.getLogger(__name__)
 
@@ -1361,16 +1362,13 @@ def say_unscored(preds: Predictions, stems: list[str], gt_dir: Path) -> None:
     s34 messy 10: they were left out without a word), in 2-D and in 3-D."""
     unscored = sorted((set(preds.maps) | set(preds.objects)) - set(stems))
     if unscored:
-        shown = ", ".join(unscored[:5]) + (
-            f" and {len(unscored) - 5} more" if len(unscored) > 5 else ""
-        )
-        one = len(unscored) == 1
+        shown = first_listed(unscored, 5)
         log.warning(
             "%s in %s %s no mask in %s and %s not scored: %s",
             numbered(len(unscored), "prediction"),
             preds.folder,
-            "has" if one else "have",
+            words.worded(len(unscored), "has", "have"),  # errors.worded: an error's keywords
             gt_dir,
-            "is" if one else "are",
+            words.worded(len(unscored), "is", "are"),
             shown,
         )

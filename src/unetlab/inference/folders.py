@@ -135,7 +135,7 @@ from unetlab.outputs import (
 )
 from unetlab.progress import checked, progress_bar, shown
 from unetlab.runtime import tuned_allocator
-from unetlab.words import numbered
+from unetlab.words import numbered, worded
 
 __all__ = [
     "FolderPrediction",
@@ -388,7 +388,7 @@ def _without_masks(folder: Path, files: list[Path]) -> list[Path]:
         shown = ", ".join(m.name for m in masks[:2]) + (" ..." if len(masks) > 2 else "")
         note_once(
             f"{folder}/: {numbered(len(masks), 'mask')} beside their images ({shown}) "
-            f"{'is' if len(masks) == 1 else 'are'} not "
+            f"{worded(len(masks), 'is', 'are')} not "
             "predicted; give the file itself to predict one"
         )
     return [f for f in files if f not in set(masks)]
@@ -1707,7 +1707,7 @@ def _say_output_notes(model: torch.nn.Module, outputs: OutputOptions, whole: int
             "as PNG or TIFF (%s streams images of more than N pixels)",
             said_as(OME_ZARR),
             numbered(whole, "input"),
-            "is" if whole == 1 else "are",
+            worded(whole, "is", "are"),
             said_as(LARGE_N),
         )
     if is_instance_model(model) and not outputs.objects:

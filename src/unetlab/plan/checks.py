@@ -40,7 +40,7 @@ from unetlab.data.void import (
 from unetlab.errors import said_as, set_all, set_to
 from unetlab.plan.geometry import Geometry
 from unetlab.plan.record import show
-from unetlab.words import first_listed, numbered
+from unetlab.words import first_listed, numbered, worded
 
 
 def check_data(
@@ -317,8 +317,8 @@ def label_value_problems(fp: Fingerprint, cfg: Config) -> list[str]:
         else ""
     )
     return [
-        f"mask {'value' if len(unknown) == 1 else 'values'} {', '.join(map(str, unknown))} "
-        f"{'is' if len(unknown) == 1 else 'are'} not among data.label_values "
+        f"mask {worded(len(unknown), 'value')} {', '.join(map(str, unknown))} "
+        f"{worded(len(unknown), 'is', 'are')} not among data.label_values "
         f"{show(d.label_values)}{where}{also}: for these masks "
         + ("leave out that config or " if where else "")
         + said_as(set_all(fix))
