@@ -260,19 +260,21 @@ def test_an_output_that_cannot_be_read_keeps_its_line(tmp_path, capsys, caplog, 
 
 
 def test_an_unread_output_is_told_to_python_without_a_command(tmp_path, monkeypatch, caplog):
-    """predict_folder's line of an output it could not read named "unetlab predict", a
-    command its caller never ran (s58): Python is told whether unetlab wrote it."""
-    assert main(_argv(tmp_path)) == 0
+    """predict_folder's lines of an output it could not read, and of one the user edited,
+    named "unetlab predict", a command its caller never ran (s58): Python is told whether
+    unetlab wrote it."""
+    assert main(_argv(tmp_path, inputs=2)) == 0
     _failing_read(monkeypatch, "0.png")
+    _edit(tmp_path / "out" / "1.png")
     lines = []
-    folders.predict_folder(
-        load_model(tmp_path / "m0.pt"), tmp_path / "in", tmp_path / "out", failed=lines.append
-    )
-    (line,) = lines
+    model = load_model(tmp_path / "m0.pt")
+    out = tmp_path / "out"
+    folders.predict_folder(model, tmp_path / "in", out, failed=lines.append, overwrite=True)
+    line = next(x for x in lines if "0.png" in x)
     assert "could not be read (Input/output error) to tell whether unetlab wrote it" in line
-    assert "unetlab predict" not in line
     assert "left as it is, listed as unetlab's; check the disk" in caplog.text
-    assert "unetlab predict" not in caplog.text
+    assert "1.png changed since unetlab wrote it: yours now" in caplog.text
+    assert "unetlab predict" not in " ".join(lines) + caplog.text
 
 
 def test_an_output_without_read_permission_says_to_check_its_permissions(

@@ -84,7 +84,7 @@ from unetlab.manifest import (  # noqa: F401 (the manifest's names: re-exported)
     writers_of,
     written_here,
 )
-from unetlab.words import worded
+from unetlab.words import first_listed, worded
 
 log = logging.getLogger(__name__)
 
@@ -623,14 +623,12 @@ def _disown_changed(folder: Path, names, command: str, carried, keep: bool) -> s
         _keep_unread(folder, unread, command)
     changed = sorted(n for n, why in told.items() if why is True)
     if changed:
-        more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
         (log.info if keep else log.warning)(
-            "%s: %s%s changed since unetlab %s wrote %s: yours now, never replaced or removed",
+            "%s: %s changed since %s wrote %s: yours now, never replaced or removed",
             folder,
-            ", ".join(changed[:3]),
-            more,
-            command,
-            "it" if len(changed) == 1 else "them",
+            first_listed(changed, 3),
+            _own(command, "unetlab"),
+            worded(len(changed), "it", "them"),
         )
         if keep:
             _EDITED.setdefault(folder.resolve(), set()).update(changed)
