@@ -169,11 +169,12 @@ def check_override_value(key: str, value) -> None:
     """An override's value of ``key`` (``load_config``'s ``overrides``, as YAML read it; the
     command line's ``--set``) checked where its check names the key as the override gives it:
     ``data.axes`` (:data:`OVERRIDE_AXES_AS`), ``data.channel``'s none as YAML's ``null`` (an
-    override of ``None`` is the word 'None'), ``train.max_minutes``' 0; a value of the wrong type is left to the type's
-    check (:func:`~unetlab.config.convert.check_type`)."""
+    override of ``None`` is the word 'None'), ``train.max_minutes``' 0 as an override; a
+    value of the wrong type is left to the type's check
+    (:func:`~unetlab.config.convert.check_type`)."""
     if key == "data.axes" and isinstance(value, str):
         check_data_axes(value, OVERRIDE_AXES_AS)
-    elif key == "data.channel" and isinstance(value, int | list):
+    elif key == "data.channel" and isinstance(value, int | list) and not isinstance(value, bool):
         check_channel(value, NONE.cli)
     elif key == "train.max_minutes" and _number(value) is not None:
         check_max_minutes(_number(value), "overrides=['train.max_minutes=0']")
