@@ -142,6 +142,13 @@ def test_a_data_channel_override_says_null_as_overrides_take_it(channel):
     assert "or null for all" in first_line(caught.value, cli=True)
 
 
+def test_a_boolean_data_channel_override_is_told_its_type():
+    """The overrides' own check of data.channel leaves a value of the wrong type to the
+    type's line (true is no index: bool is an int to Python)."""
+    with pytest.raises(UnetlabError, match="data.channel must be int or list or null, not True"):
+        load_config(None, ["data.channel=true"])
+
+
 def test_a_channel_past_the_images_says_none_to_python_and_null_to_the_command_line(tmp_path):
     image, mask = tmp_path / "a.png", tmp_path / "m.png"
     write_png(image, np.zeros((8, 8), np.uint8))
