@@ -10,6 +10,7 @@ import torch
 import unetlab.inference.folders as folders
 from unetlab import UNet
 from unetlab.data.io import write_png
+from unetlab.errors import command_spelling
 from unetlab.inference.folders import predict_folder
 from unetlab.inference.objects import ObjectOptions
 
@@ -56,6 +57,16 @@ def test_a_users_file_under_a_pending_name_is_kept(tmp_path, monkeypatch, skip):
     assert (
         "1.png was not written by unetlab (a stopped run had only claimed its name)"
         in (done.failed[paths[1]])
+    )
+    # Python ran no command: its call (it named unetlab predict, s58)
+    assert done.failed[paths[1]].endswith(
+        "this call never replaces such a file; move it elsewhere and make the same call again"
+    )
+    with command_spelling():  # the command line's words, as its lines quote them
+        said = predict_folder(model, paths, out, skip_existing=skip).failed[paths[1]]
+    assert said.endswith(
+        "unetlab predict never replaces such a file; move it elsewhere and "
+        "run the same command again"
     )
     assert (out / "2.png").exists()
     (out / "1.png").rename(tmp_path / "theirs.png")

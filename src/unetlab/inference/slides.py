@@ -766,6 +766,14 @@ def _finished(published: dict, out_dir: Path, counted) -> list[Path]:
 _KEYED = (".png", ".tif", ".tiff", ".zarr")
 
 
+#: what a file a stopped run only claimed gets, as its caller runs predict (predict_folder
+#: was told "unetlab predict never replaces such a file ... run the same command again", s58)
+CLAIMED_FIX = Spelled(
+    "this call never replaces such a file; move it elsewhere and make the same call again",
+    "unetlab predict never replaces such a file; move it elsewhere and run the same command again",
+)
+
+
 def refuse_claimed_only(out_dir: Path, labels: Path, there: Iterable[str]) -> None:
     """TheirFileError (that input's failure) naming one of the outputs ``there`` (names of
     files there as the image begins) whose manifest lines are only a stopped run's claim
@@ -783,11 +791,8 @@ def refuse_claimed_only(out_dir: Path, labels: Path, there: Iterable[str]) -> No
     for name, keys in sorted(claimed.items()):
         proofs = [out_dir / name] if _keyed(name) else carriers
         if not any(embedded_key(path) in keys for path in proofs):
-            raise TheirFileError(
-                f"{out_dir / name} was not written by unetlab (a stopped run had only claimed "
-                "its name): unetlab predict never replaces such a file; move it elsewhere and "
-                "run the same command again"
-            )
+            said = f"{out_dir / name} was not written by unetlab (a stopped run had only claimed "
+            raise TheirFileError(**spelled(f"{said}its name): {{}}".format, CLAIMED_FIX))
 
 
 def _keyed(name: str) -> bool:
