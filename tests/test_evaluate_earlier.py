@@ -83,7 +83,57 @@ def test_a_model_in_memory_on_other_data_keeps_the_earlier_report(tmp_path):
     with pytest.raises(OutputError, match="a model given in memory on .*dA"):
         other.write_json(path)
     assert path.read_bytes() == kept
-    evaluate_model(_model(1), tmp_path / "dA", progress=False).write_json(path)
+    evaluate_model(_model(0), tmp_path / "dA", progress=False).write_json(path)  # the same model
+
+
+def test_two_models_in_memory_on_the_same_data_are_two_scorings(tmp_path):
+    """Another net in memory scored on the same data replaced the first's report, picture
+    and table silently (nothing named either model): each is named by its weights now; the
+    same weights again (another object) are the same scoring."""
+    data = _data(tmp_path / "d", 0)
+    first = evaluate_model(_model(0), data, progress=False)
+    writers = {"r.json": "write_json", "c.png": "plot_confusion", "t.csv": "write_csv"}
+    for name, writer in writers.items():
+        getattr(first, writer)(tmp_path / name)
+    kept = {name: (tmp_path / name).read_bytes() for name in writers}
+    other = evaluate_model(_model(1), data, progress=False)
+    for name, writer in writers.items():
+        with pytest.raises(OutputError, match=r"of another model than now.*overwrite=True"):
+            getattr(other, writer)(tmp_path / name)
+        assert (tmp_path / name).read_bytes() == kept[name], name
+    again = evaluate_model(_model(0), data, progress=False)
+    assert again.source["weights_sha256"] == first.source["weights_sha256"]
+    again.write_json(tmp_path / "r.json")  # its own
+    other.write_json(tmp_path / "r.json", overwrite=True)
+    assert (
+        json.loads((tmp_path / "r.json").read_text())["weights_sha256"]
+        != (first.source["weights_sha256"])
+    )
+
+
+@pytest.mark.parametrize("change", ["optimizer", "data"])
+def test_a_loaded_model_is_its_checkpoint_until_changed(tmp_path, capsys, change):
+    """evaluate_model(load_model(p)) and evaluate --checkpoint p are one scoring; the same
+    net trained further after loading (an optimizer's step, or a hand edit through
+    ``.data`` that torch does not count) passed as the file, so that the command's report
+    of the file replaced it as its own."""
+    data, ckpt, path = _data(tmp_path / "d", 0), tmp_path / "m.pt", tmp_path / "r.json"
+    save_model(ckpt, _model(0))
+    net = load_model(ckpt)
+    assert evaluate_model(net, data, progress=False).write_json(path)
+    argv = ["evaluate", "--checkpoint", str(ckpt), "--data", str(data), "--json", str(path)]
+    assert main([*argv, "--device", "cpu"]) == 0
+    assert "replaces" not in capsys.readouterr().out
+    if change == "optimizer":
+        for p in net.parameters():
+            p.grad = torch.ones_like(p)
+        torch.optim.SGD(net.parameters(), lr=0.1).step()
+    else:
+        next(net.parameters()).data[0] += 1.0
+    changed = evaluate_model(net, data, progress=False)
+    assert "checkpoint" not in changed.source and changed.source["weights_sha256"]
+    with pytest.raises(OutputError, match=f"the report of {ckpt} on .*overwrite=True"):
+        changed.write_json(path)
 
 
 def test_predictions_made_again_by_another_model_are_another_report(tmp_path):

@@ -7,12 +7,20 @@ A run's ``best.pt`` and ``last.pt`` are rewritten when its training ends (its
 model, so the rewritten file carries the sha256 it had before (:data:`SAME_MODEL`) and a
 report names it as :data:`REPORT_SAME_MODEL`. That earlier sha256, where there is one, names
 the model (:func:`model_sha256`); both name it when matching a file to a report
-(:func:`model_sha256s`). A leaf module: it imports nothing, so each of them can import it.
+(:func:`model_sha256s`).
+
+A model given in memory is named by its weights (:func:`weights_sha256`); one loaded from a
+file keeps the sha256 of its weights as loaded (:data:`LOADED_WEIGHTS`), which tells it from
+the same net changed since (trained further in a notebook).
+A leaf module: it imports nothing of unetlab, so each of them can import it.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
+
+import torch
 
 #: the checkpoint's entry (and a loaded model's attribute): the file's sha256 before its
 #: run's end was recorded in it
@@ -21,6 +29,13 @@ SAME_MODEL = "same_model_sha256"
 REPORT_SHA256 = "checkpoint_sha256"
 #: a report's field for :data:`SAME_MODEL`
 REPORT_SAME_MODEL = "checkpoint_model_sha256"
+#: a loaded model's attribute: the :func:`weights_sha256` of its weights as its file gave them
+LOADED_WEIGHTS = "loaded_weights_sha256"
+#: a report's field for a model that no file names (built in memory, or changed since it was
+#: loaded): the :func:`weights_sha256` of its weights
+REPORT_WEIGHTS = "weights_sha256"
+
+_HASHES: dict[tuple, str] = {}
 
 
 def model_sha256s(file_sha256: str | None, same_model_sha256: str | None = None) -> list[str]:
@@ -45,3 +60,19 @@ def report_model_sha256(report: Mapping) -> str | None:
 def report_model_sha256s(report: Mapping) -> list[str]:
     """:func:`model_sha256s` of what a report (or a ``predicted_by`` entry) scored."""
     return model_sha256s(report.get(REPORT_SHA256), report.get(REPORT_SAME_MODEL))
+
+
+def weights_sha256(model: torch.nn.Module, *, cached: bool = True) -> str:
+    """The sha256 of a model's state (each tensor's name, dtype, shape and bytes), the same on
+    any device. ``cached``: computed again only where a tensor was replaced or changed in
+    place as torch counts it (not through ``.data``); else computed again in any case (the
+    paper net's 31M weights: 0.11-0.30 s on the 2-core development machine)."""
+    state = model.state_dict()
+    stamp = ("weights", id(model), *((t.data_ptr(), t._version) for t in state.values()))
+    if not cached or stamp not in _HASHES:
+        h = hashlib.sha256()
+        for name, t in state.items():
+            h.update(f"{name}:{t.dtype}:{tuple(t.shape)}\0".encode())
+            h.update(t.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+        _HASHES[stamp] = h.hexdigest()
+    return _HASHES[stamp]

@@ -7,7 +7,12 @@ import json
 from pathlib import Path
 
 from unetlab.errors import OutputError, Spelled, spelled
-from unetlab.model_identity import REPORT_SAME_MODEL, REPORT_SHA256, report_model_sha256
+from unetlab.model_identity import (
+    REPORT_SAME_MODEL,
+    REPORT_SHA256,
+    REPORT_WEIGHTS,
+    report_model_sha256,
+)
 
 #: the keys of a report's source that name what was scored (a checkpoint, folders of images,
 #: masks, predictions), whose files a report's own files never replace
@@ -27,8 +32,9 @@ REPLACE = Spelled("pass overwrite=True", "add --overwrite")
 #: the PNG text chunk in which a confusion-matrix picture records what it scored (a PNG
 #: records nothing else of it: :func:`scoring_record`)
 PNG_KEY = "unetlab-evaluate"
-#: the fields of a report (and of a ``predicted_by`` entry) that name the model scored
-MODEL_KEYS = (REPORT_SHA256, REPORT_SAME_MODEL)
+#: the fields of a report (and of a ``predicted_by`` entry) that name the model scored: a
+#: checkpoint's sha256s, or the weights' of a model given in memory
+MODEL_KEYS = (REPORT_SHA256, REPORT_SAME_MODEL, REPORT_WEIGHTS)
 
 
 def scored_words(report: dict) -> str | None:
@@ -54,8 +60,11 @@ def scored_paths(report: dict) -> dict[str, str]:
 
 def _models(report: dict) -> set[str]:
     """The sha256s naming the models a report scored (:func:`report_model_sha256`): its
-    checkpoint's, or those of the checkpoints that made its predictions (``predicted_by``);
+    checkpoint's, its weights' where a model given in memory made it (s58; none recorded
+    before), or those of the checkpoints that made its predictions (``predicted_by``);
     none known: empty."""
+    if report.get(REPORT_WEIGHTS):
+        return {str(report[REPORT_WEIGHTS])}
     made = [report] if report.get("checkpoint") else report.get("predicted_by") or []
     return {
         sha for entry in made if isinstance(entry, dict) and (sha := report_model_sha256(entry))

@@ -55,7 +55,7 @@ from unetlab.inference.objects import (
 )
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.tta import resolve_tta
-from unetlab.model_identity import SAME_MODEL, model_sha256
+from unetlab.model_identity import SAME_MODEL, model_sha256, weights_sha256
 from unetlab.outputs import RECORD_FILES
 from unetlab.provenance import code_identity
 
@@ -74,8 +74,6 @@ __all__ = [
 OUTLINES = ("geojson", "imagej", "both")
 #: the key of the record in ImageJ TIFFs' Properties, other TIFFs' JSON description, PNG text
 TIFF_KEY = "unetlab.prediction"
-
-_HASHES: dict[tuple, str] = {}
 
 
 @dataclass(frozen=True)
@@ -252,20 +250,6 @@ def class_palette(model) -> np.ndarray:
     :func:`model_background`)."""
     names = list(getattr(model, "classes", None) or ())
     return voc_class_colours(max(model.num_classes, 2), names, model_background(model))
-
-
-def weights_sha256(model: torch.nn.Module) -> str:
-    """The sha256 of a model's state (each tensor's name, dtype, shape and bytes), for a
-    model that no checkpoint file names; computed again only when a tensor changed."""
-    state = model.state_dict()
-    stamp = ("weights", id(model), *((t.data_ptr(), t._version) for t in state.values()))
-    if stamp not in _HASHES:
-        h = hashlib.sha256()
-        for name, t in state.items():
-            h.update(f"{name}:{t.dtype}:{tuple(t.shape)}\0".encode())
-            h.update(t.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
-        _HASHES[stamp] = h.hexdigest()
-    return _HASHES[stamp]
 
 
 @dataclass(frozen=True)
