@@ -284,3 +284,35 @@ def test_a_table_listed_and_not_written_keeps_what_the_file_scored(tmp_path):
     when_written(path, None)
     assert earlier_report(path, first.source) is None
     assert str(a) in earlier_report(path, other.source)
+
+
+def test_a_file_recording_no_scoring_is_replaced_only_where_listed_as_evaluates(tmp_path, capsys):
+    """A picture or table recording no scoring (written before s57, or someone else's):
+    one that its folder's manifest lists as evaluate's is evaluate's own (replaced); one it
+    does not list is refused in one line naming the fix in each caller's form; where
+    nothing is, each is written freely (s58 check: no change was needed)."""
+    gt, a, b = _two_predictions(tmp_path)
+    first = evaluate_predictions(a, gt, label_values=[0, 255])
+    other = evaluate_predictions(b, gt, label_values=[0, 255])
+    writers = {"c.png": "plot_confusion", "t.csv": "write_csv", "m.csv": "write_matching_csv"}
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for name, writer in writers.items():
+        getattr(first, writer)(ours / name)  # nothing there: written freely
+    write_png(ours / "c.png", GT)  # as before s57: a picture without its text chunk
+    manifest = ours / ".unetlab-outputs"
+    lines = manifest.read_text().splitlines(keepends=True)
+    manifest.write_text("".join(line for line in lines if "{" not in line))  # keyless CSVs
+    for name, writer in writers.items():
+        before = (ours / name).read_bytes()
+        getattr(other, writer)(ours / name)
+        assert (ours / name).read_bytes() != before, name
+        write_png(theirs / name, GT)
+        kept = (theirs / name).read_bytes()
+        with pytest.raises(OutputError, match="not written by unetlab.*pass overwrite=True"):
+            getattr(other, writer)(theirs / name)
+        assert (theirs / name).read_bytes() == kept
+    argv = ["evaluate", "--pred", str(b), "--gt", str(gt), "--label-values", "0", "255"]
+    capsys.readouterr()
+    assert main([*argv, "--confusion", str(theirs / "c.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "not written by unetlab" in err and "add --overwrite" in err
