@@ -122,6 +122,72 @@ def test_a_0_255_truth_tagged_255_among_swath_tiles_is_said_where_predicted_obje
     assert line.startswith("a.png: the truth's own tag names 255 no-data"), line
 
 
+def test_a_0_255_stack_tagged_255_among_swath_stacks_is_said_where_predicted_objects(
+    tmp_path, caplog
+):
+    """The 2-D rule above in 3-D (evaluate --objects-3d): a 0/255 truth stack tagged 255
+    beside 0/1 stacks whose tagged 255 swath leaves objects beside it was silent; the
+    prediction's objects under the tag say it, none there says nothing, as in 2-D."""
+    zyx = dict(imagej=True, metadata={"axes": "ZYX"})
+    for folder in ("pred", "gt"):
+        (tmp_path / folder).mkdir()
+    stack = np.stack([_ids()] * 3)
+    for stem in ("b", "c"):
+        tile = (stack > 0).astype(np.uint8)
+        tile[:, :, :3] = 255
+        tifffile.imwrite(tmp_path / "gt" / f"{stem}.tif", tile, extratags=_tag(255), **zyx)
+        tifffile.imwrite(tmp_path / "pred" / f"{stem}_objects.tif", stack, **zyx)
+    truth = ((stack > 0) * 255).astype(np.uint8)
+    tifffile.imwrite(tmp_path / "gt" / "a.tif", truth, extratags=_tag(255), **zyx)
+    dirs = (tmp_path / "pred", tmp_path / "gt")
+    for found, said in ((stack, 1), (np.zeros_like(stack), 0)):
+        tifffile.imwrite(tmp_path / "pred" / "a_objects.tif", found, **zyx)
+        with caplog.at_level(logging.WARNING):
+            evaluate_predictions(*dirs, objects_3d=True, progress=False)
+        lines = _lost_voxel_lines(caplog)
+        assert len(lines) == said, lines
+        if said:
+            assert lines[0].startswith("a.tif: "), lines
+
+
+def test_evaluate_model_in_3d_says_a_tagged_0_255_stack_among_swath_stacks(
+    tmp_path, caplog, monkeypatch, instance_checkpoint
+):
+    """The rule above on evaluate --checkpoint --objects-3d's path (its predictions made in
+    memory: here the objects found stand in for the untrained net's, which are not
+    controlled)."""
+    import unetlab.inference.files
+    from unetlab.evaluate import evaluate_model
+
+    zyx = dict(imagej=True, metadata={"axes": "ZYX"})
+    stack, data = np.stack([_ids()] * 3), tmp_path / "d"
+    for sub in ("images", "masks"):
+        (data / sub).mkdir(parents=True)
+    for stem in ("a", "b", "c"):
+        truth = ((stack > 0) * 255).astype(np.uint8)
+        if stem != "a":  # 0/1 stacks with a tagged 255 swath, objects beside it
+            truth = (stack > 0).astype(np.uint8)
+            truth[:, :, :3] = 255
+        tifffile.imwrite(data / "masks" / f"{stem}.tif", truth, extratags=_tag(255), **zyx)
+        tifffile.imwrite(data / "images" / f"{stem}.tif", stack.astype(np.uint8) * 60, **zyx)
+    real = unetlab.inference.files.stack_objects_3d
+
+    def found(model, path, outputs, **kw):
+        return list(stack), real(model, path, outputs, **kw)[1]
+
+    monkeypatch.setattr(unetlab.inference.files, "stack_objects_3d", found)
+    with caplog.at_level(logging.WARNING):
+        evaluate_model(str(instance_checkpoint), data, objects_3d=True, progress=False)
+    (line,) = _lost_voxel_lines(caplog)
+    assert line.startswith(f"{data / 'masks' / 'a.tif'}: the truth's own tag names 255 "), line
+
+
+def _lost_voxel_lines(caplog) -> list[str]:
+    said = [r.getMessage() for r in caplog.records if "every labelled voxel" in r.getMessage()]
+    caplog.clear()
+    return said
+
+
 def test_a_tag_value_too_large_for_g_is_said_whole(tmp_path, caplog):
     """A uint32 0/4294967295 truth tagged 4294967295 was said as 4.29497e+09, in the line
     and in the label values it gives (review s56 F3, 3)."""

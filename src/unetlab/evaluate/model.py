@@ -103,7 +103,7 @@ from unetlab.evaluate.truth_tags import TruthTags
 from unetlab.evaluate.volumes import CLASSES as VOXEL_CLASSES
 from unetlab.evaluate.volumes import (
     TRUTH_PLANES_3D,
-    add_volume,
+    add_tagged_volume,
     say_flat_scored,
     truth_axes,
     truth_planes,
@@ -311,7 +311,7 @@ def _volumes_scored(model, predicting, outputs, stacks: list[tuple[Path, Path]],
         truth = dict(flat=flat, gt_axes=mask_axes(mask, given_here))
         nodata = named_nodata(mask)  # the truth's own, scored nowhere as evaluate --pred's
         for name, where, pred, gt in volumes(image, mask, stem, (np.stack(ids), axes), **truth):
-            lost.add(mask, gt, nodata, add_volume(acc, name, where | column, pred, gt, nodata))
+            add_tagged_volume(acc, lost, mask, (name, where | column, pred, gt), nodata)
         if done is not None:
             done(stem)
     lost.say(None, "voxel")  # one line per truth file, not per frame
