@@ -111,12 +111,12 @@ def test_two_models_in_memory_on_the_same_data_are_two_scorings(tmp_path):
     )
 
 
-@pytest.mark.parametrize("change", ["optimizer", "data"])
+@pytest.mark.parametrize("change", ["optimizer", "data", "file"])
 def test_a_loaded_model_is_its_checkpoint_until_changed(tmp_path, capsys, change):
     """evaluate_model(load_model(p)) and evaluate --checkpoint p are one scoring; the same
     net trained further after loading (an optimizer's step, or a hand edit through
-    ``.data`` that torch does not count) passed as the file, so that the command's report
-    of the file replaced it as its own."""
+    ``.data`` that torch does not count), or its file replaced by another model's since,
+    passed as the file, so that the command's report of the file replaced it as its own."""
     data, ckpt, path = _data(tmp_path / "d", 0), tmp_path / "m.pt", tmp_path / "r.json"
     save_model(ckpt, _model(0))
     net = load_model(ckpt)
@@ -128,8 +128,10 @@ def test_a_loaded_model_is_its_checkpoint_until_changed(tmp_path, capsys, change
         for p in net.parameters():
             p.grad = torch.ones_like(p)
         torch.optim.SGD(net.parameters(), lr=0.1).step()
-    else:
+    elif change == "data":
         next(net.parameters()).data[0] += 1.0
+    else:
+        save_model(ckpt, _model(1), overwrite=True)
     changed = evaluate_model(net, data, progress=False)
     assert "checkpoint" not in changed.source and changed.source["weights_sha256"]
     with pytest.raises(OutputError, match=f"the report of {ckpt} on .*overwrite=True"):

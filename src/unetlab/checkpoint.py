@@ -60,7 +60,14 @@ from unetlab.config.sections import BUDGET_EPOCHS
 from unetlab.data.exclude import check_exclude_rows
 from unetlab.data.folder_notes import near_line
 from unetlab.errors import CheckpointError, Spelled, UnetlabError, in_command, spelled
-from unetlab.model_identity import LOADED_WEIGHTS, REPORT_SAME_MODEL, SAME_MODEL, weights_sha256
+from unetlab.manifest import input_stamp
+from unetlab.model_identity import (
+    LOADED_FILE,
+    LOADED_WEIGHTS,
+    REPORT_SAME_MODEL,
+    SAME_MODEL,
+    weights_sha256,
+)
 from unetlab.models import UNet, model_from_config
 from unetlab.packages import is_package, load_package
 from unetlab.runtime import resolve_device
@@ -702,10 +709,12 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = None
     ``model.source``: the checkpoint it was exported from, as its ``config.unetlab.source``
     names it (:func:`export_source`; None for a package exported before that was recorded).
     ``model.loaded_weights_sha256``: the sha256 of its weights as loaded
-    (:func:`unetlab.model_identity.weights_sha256`). A ``device`` that is no device, or CUDA
+    (:func:`unetlab.model_identity.weights_sha256`), ``model.loaded_file_stamp``: the file's
+    stamp then (:func:`unetlab.manifest.input_stamp`). A ``device`` that is no device, or CUDA
     where there is none, is refused (UnetlabError) before the file is read."""
     _check_path(path)
     target = torch.device("cpu") if device is None else resolve_device(device)
+    stamp = input_stamp(path)  # before reading: a file replaced while read is not this one
     if is_package(path):
         seen: dict = {}
 
@@ -721,6 +730,7 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = None
     # its weights as the file gave them: a model changed since is not the file's (evaluate's
     # records); the paper net's: 0.11-0.30 s beside the load's 0.56-1.3 s (2-core machine)
     setattr(model, LOADED_WEIGHTS, weights_sha256(model))
+    setattr(model, LOADED_FILE, stamp)
     _say_unfinished(model)
     return model.to(target).eval()
 

@@ -11,7 +11,8 @@ the model (:func:`model_sha256`); both name it when matching a file to a report
 
 A model given in memory is named by its weights (:func:`weights_sha256`); one loaded from a
 file keeps the sha256 of its weights as loaded (:data:`LOADED_WEIGHTS`), which tells it from
-the same net changed since (trained further in a notebook).
+the same net changed since (trained further in a notebook), and its file's stamp then
+(:data:`LOADED_FILE`), which tells the file replaced since.
 A leaf module: it imports nothing of unetlab, so each of them can import it.
 """
 
@@ -31,6 +32,9 @@ REPORT_SHA256 = "checkpoint_sha256"
 REPORT_SAME_MODEL = "checkpoint_model_sha256"
 #: a loaded model's attribute: the :func:`weights_sha256` of its weights as its file gave them
 LOADED_WEIGHTS = "loaded_weights_sha256"
+#: a loaded model's attribute: its file's stamp then (:func:`unetlab.manifest.input_stamp`:
+#: size, time and a sample), which tells the file replaced since (another model saved there)
+LOADED_FILE = "loaded_file_stamp"
 #: a report's field for a model that no file names (built in memory, or changed since it was
 #: loaded): the :func:`weights_sha256` of its weights
 REPORT_WEIGHTS = "weights_sha256"
