@@ -77,6 +77,7 @@ def weights_sha256(model: torch.nn.Module, *, cached: bool = True) -> str:
         h = hashlib.sha256()
         for name, t in state.items():
             h.update(f"{name}:{t.dtype}:{tuple(t.shape)}\0".encode())
-            h.update(t.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+            # the array's buffer itself: .tobytes() copied the 124 MB of the paper net first
+            h.update(t.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy())
         _HASHES[stamp] = h.hexdigest()
     return _HASHES[stamp]
