@@ -81,3 +81,13 @@ def weights_sha256(model: torch.nn.Module, *, cached: bool = True) -> str:
             h.update(t.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy())
         _HASHES[stamp] = h.hexdigest()
     return _HASHES[stamp]
+
+
+def as_loaded(model, file_stamp: str | None, *, cached: bool = True) -> tuple[bool, str]:
+    """(whether ``model`` is still what its file gave it: its weights' sha256 and its file's
+    stamp now, ``file_stamp``, those :func:`unetlab.checkpoint.load_model` recorded
+    (:data:`LOADED_WEIGHTS`, :data:`LOADED_FILE`; a net it did not load is not), its
+    weights' :func:`weights_sha256` now, ``cached`` or read whole)."""
+    weights = weights_sha256(model, cached=cached)
+    loaded = (getattr(model, LOADED_WEIGHTS, None), getattr(model, LOADED_FILE, None))
+    return loaded[1] is not None and loaded == (weights, file_stamp), weights

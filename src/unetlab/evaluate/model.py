@@ -504,14 +504,13 @@ def _file_of(net) -> dict | None:
     read whole each time (the paper net's: 0.11-0.30 s), not trusted to torch's count of
     in-place changes (``.data`` edits go uncounted)."""
     from unetlab.manifest import input_stamp
-    from unetlab.model_identity import LOADED_FILE, LOADED_WEIGHTS, REPORT_WEIGHTS, weights_sha256
+    from unetlab.model_identity import REPORT_WEIGHTS, as_loaded
 
     if not hasattr(net, "state_dict"):
         return None
-    weights = weights_sha256(net, cached=False)
     path = getattr(net, "checkpoint", None)
-    loaded = (getattr(net, LOADED_WEIGHTS, None), getattr(net, LOADED_FILE, None))
-    if path is None or loaded != (weights, input_stamp(path)) or loaded[1] is None:
+    kept, weights = as_loaded(net, path and input_stamp(path), cached=False)
+    if path is None or not kept:
         return {REPORT_WEIGHTS: weights}
     from unetlab.checkpoint import checkpoint_source
 
