@@ -677,16 +677,23 @@ def _why_object_ids(pairs: Sequence[Pair]) -> str:
     return why_ids(next(p.mask for p in pairs if holds_object_ids(p.mask)))
 
 
-def choose_target(setting: str, pairs: Sequence[Pair], *, scan: MaskScan | None = None) -> str:
+def choose_target(
+    setting: str,
+    pairs: Sequence[Pair],
+    *,
+    scan: MaskScan | None = None,
+    ignore_value: int | None = None,
+) -> str:
     """``"semantic"`` or ``"instances"``: ``setting`` itself unless it is ``"auto"``, which
-    reads the masks by the plan's rule (:func:`unetlab.data.fingerprint.instance_masks`;
-    blurred 2-class masks stay semantic, to be refused there) and logs the choice."""
+    reads the masks by the plan's rule (:func:`unetlab.data.fingerprint.instance_masks`, the
+    ``ignore_value`` pixels left out; blurred 2-class masks stay semantic, to be refused
+    there) and logs the choice."""
     if setting not in TARGETS:
         raise UnetlabError(f"data.target must be one of {', '.join(TARGETS)}, not {setting!r}")
     if setting != "auto":
         return setting
     scan = scan or scan_masks(pairs)
-    found = instance_masks(scan.masks, folder_named=scan.instance_folder)
+    found = instance_masks(scan.masks, folder_named=scan.instance_folder, ignore_value=ignore_value)
     if found:
         why = _why_object_ids(pairs) if scan.instance_folder else f"{len(scan.counts)} values"
         log.info(

@@ -48,12 +48,12 @@ from unetlab.data.names import holds_object_ids, loose
 from unetlab.data.nodata import InvalidPages, filled
 from unetlab.data.pairs import Pair, PairReader
 from unetlab.data.regions import (  # noqa: F401 (object_labels, touching_objects: re-exported)
-    count_regions,
     distinct_values,
     object_labels,
     touching_in_class,
     touching_objects,
     value_ids,
+    value_regions,
 )
 from unetlab.data.softedges import ramp_pixels
 from unetlab.data.tiff_files import is_tiff_name, keeping_open, open_tiff
@@ -316,17 +316,22 @@ def unlabelled_as(mask: np.ndarray, ignore_value: int | None, background_value: 
 @dataclass(frozen=True)
 class MaskValues:
     """What :func:`instance_masks` reads of one mask page: its distinct ``values``, their
-    pixel ``counts``, its ``objects`` (the 4-connected regions of each value but the
-    background; one per value past :data:`INSTANCE_VALUES` values) and whether it is stored
-    with more than 8 bits (``wide``); ``between``/``ramp``: its pixels between its least and
-    greatest value, and those of them on a ramp (:func:`~unetlab.data.softedges.ramp_pixels`)."""
+    pixel ``counts``, the 4-connected ``regions`` of each (0 for the background's; one per
+    value past :data:`INSTANCE_VALUES` values), whose sum is its :attr:`objects`, and whether
+    it is stored with more than 8 bits (``wide``); ``between``/``ramp``: its pixels between
+    its least and greatest value, and those of them on a ramp
+    (:func:`~unetlab.data.softedges.ramp_pixels`)."""
 
     values: tuple[int, ...]
     counts: tuple[int, ...]
-    objects: int
+    regions: tuple[int, ...]
     wide: bool
     between: int = 0
     ramp: int = 0
+
+    @property
+    def objects(self) -> int:
+        return sum(self.regions)
 
     @classmethod
     def of(cls, mask: np.ndarray) -> MaskValues:
@@ -334,11 +339,27 @@ class MaskValues:
         mask = np.asarray(mask)
         values, counts = distinct_values(mask)
         keep = background(values, counts)
-        many = len(values) > INSTANCE_VALUES  # one object per value
-        objects = len(values) - 1 if many else count_regions(mask, keep)
         as_ints = tuple(int(v) for v in values)
+        if len(values) > INSTANCE_VALUES:  # one object per value
+            regions = tuple(int(v != keep) for v in as_ints)
+        else:
+            regions = value_regions(mask, keep)
         wide = mask.dtype.itemsize > 1
-        return cls(as_ints, tuple(int(c) for c in counts), int(objects), wide, *ramp_pixels(mask))
+        return cls(as_ints, tuple(int(c) for c in counts), regions, wide, *ramp_pixels(mask))
+
+    def labelled(self, ignore_value: int | None) -> MaskValues:
+        """This page less the values that are no class and no object: ``ignore_value`` and
+        negative values (refused unless they are ``ignore_value``:
+        :func:`~unetlab.data.instances.negative_values_line`), their regions with them, the
+        background chosen again from the values left."""
+        kept = [i for i, v in enumerate(self.values) if v >= 0 and v != ignore_value]
+        if len(kept) == len(self.values):
+            return self
+        values = tuple(self.values[i] for i in kept)
+        counts = tuple(self.counts[i] for i in kept)
+        keep = background(values, counts)
+        regions = tuple(0 if v == keep else self.regions[i] for i, v in zip(kept, values))
+        return replace(self, values=values, counts=counts, regions=regions)
 
 
 def object_facts(mask: np.ndarray, background_value: int, *, instances: bool) -> dict:
@@ -684,7 +705,8 @@ def fingerprint(
         facts, measured = _measured(_spread(pairs, limit), reader, invalid_of, problems, ids, **how)
         if target == "auto":
             masks = [_mask_values(f) for f in facts]
-            found = instance_masks(masks, folder_named=_instance_folder(measured))
+            folder_named = _instance_folder(measured)
+            found = instance_masks(masks, folder_named=folder_named, ignore_value=ignore_value)
             again = dict(instances=found, ignore_value=ignore_value, names=names)
             facts = _measure_objects(measured, facts, reader, invalid_of, **again)
     return Fingerprint(facts)
@@ -774,7 +796,9 @@ class _KeptRows(PairReader):
         return bands, mask.shape[0]
 
 
-def instance_masks(masks: Sequence[MaskValues], *, folder_named: bool = False) -> bool:
+def instance_masks(
+    masks: Sequence[MaskValues], *, folder_named: bool = False, ignore_value: int | None = None
+) -> bool:
     """Whether a data set's masks (``masks``: those of each page) hold object ids: the rule
     for ``data.target: auto``, with a plan (:func:`fingerprint`) and without one
     (:func:`unetlab.data.datasets.choose_target`).
@@ -783,7 +807,10 @@ def instance_masks(masks: Sequence[MaskValues], *, folder_named: bool = False) -
     refuses them as classes); else for a mask with more than :data:`INSTANCE_VALUES` values,
     or by :func:`unetlab.data.instances.looks_like_instances` (``folder_named``: the masks
     sit in a folder named ``instances/``; its per-file rule reads each mask's objects).
+    ``ignore_value`` and negative values are left out (:meth:`MaskValues.labelled`): 0/1
+    masks with unlabelled regions read as ids, s58).
     """
+    masks = [m.labelled(ignore_value) for m in masks]
     counts = pixel_counts(masks)
     if _looks_lossy(counts, ramp_share(masks)):
         return False
@@ -904,8 +931,14 @@ def _object_values(m: MaskValues) -> list[int]:
 
 
 def _mask_values(p: PairFacts) -> MaskValues:
-    """A page's :class:`MaskValues` from its facts measured by ``data.target: auto``."""
-    return MaskValues(p.values, p.counts, len(p.object_areas), p.wide_mask, p.between, p.ramp)
+    """A page's :class:`MaskValues` from its facts measured by ``data.target: auto`` (its
+    objects' values where it was measured as classes, else one object per value)."""
+    keep = background(p.values, p.counts)
+    if p.instances:
+        regions = tuple(int(v != keep) for v in p.values)
+    else:
+        regions = tuple(p.object_values.count(v) for v in p.values)
+    return MaskValues(p.values, p.counts, regions, p.wide_mask, p.between, p.ramp)
 
 
 def _instance_folder(pairs: Sequence[Pair]) -> bool:

@@ -3,7 +3,7 @@
 A mask's distinct values and their pixel counts (:func:`distinct_values`), each pixel's
 value id (:func:`value_ids`), the objects of a mask (:func:`object_labels`: one per value of
 an instance mask, else one per 4-connected region of each value; :func:`count_regions`
-counts the latter) and how many objects lie
+counts the latter, :func:`value_regions` per value) and how many objects lie
 near another (:func:`touching_objects`, :func:`touching_in_class`). Work per value or class
 runs inside its bounding box (``ndimage.find_objects``), never over the whole image: an
 instance mask read as 32 classes costs a few passes, not 32 of them. The results equal
@@ -91,13 +91,18 @@ def object_labels(mask: np.ndarray, background_value: int, *, instances: bool) -
 def count_regions(mask: np.ndarray, background_value: int) -> int:
     """How many 4-connected regions the values of ``mask`` but ``background_value`` form
     (the objects of :func:`object_labels` with ``instances=False``)."""
+    return sum(value_regions(mask, background_value))
+
+
+def value_regions(mask: np.ndarray, background_value: int) -> tuple[int, ...]:
+    """The 4-connected regions of each distinct value of ``mask`` (ascending, as
+    :func:`distinct_values`), 0 for ``background_value``'s."""
     mask = np.asarray(mask)
     values, ids = value_ids(mask)
     boxes = ndimage.find_objects(ids)
-    return sum(
-        ndimage.label(mask[box] == value)[1]
+    return tuple(
+        0 if value == background_value else int(ndimage.label(mask[box] == value)[1])
         for value, box in zip(values, boxes)
-        if value != background_value
     )
 
 

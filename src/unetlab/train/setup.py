@@ -93,9 +93,9 @@ def prepare_data(
         raise problems_error(problems)
     check_stain_channels(cfg, pairs)  # before the images are loaded
     say_bare_pages(pairs, cfg.model.in_channels)
-    target = (
-        d.target if d.target != "auto" or scan is None else choose_target("auto", pairs, scan=scan)
-    )
+    target = d.target
+    if target == "auto" and scan is not None:
+        target = choose_target("auto", pairs, scan=scan, ignore_value=d.ignore_value)
     normalization = measured(d.normalization or default_normalization(cfg), d, train_pairs)
     weight_map = {"w0": d.w0, "sigma": d.sigma} if d.weight_map else None
     if target == "instances":
