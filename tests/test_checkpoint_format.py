@@ -182,6 +182,8 @@ DAMAGED = [
     ("train_config.data", "x", "train_config.data is a str"),
     ("train_config.train", 3, "train_config.train is an int"),
     ("train_config.augment", [1], "train_config.augment is a list"),
+    ("normalization", [1], "normalization is a list"),
+    ("objects", "x", "objects is a str"),
 ]
 
 
@@ -217,3 +219,46 @@ def test_the_commands_refuse_a_damaged_checkpoint_in_one_line(
     assert main([command, "--checkpoint", str(path), *where, "--no-progress"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"its {said}, not a mapping" in err[0] and "save_model" in err[0]
+
+
+DAMAGED_VALUES = [
+    ("label_offset", "ab", "label_offset is 'ab', not two numbers (dy, dx) in a list"),
+    ("label_offset", 3, "label_offset is 3, not two numbers"),
+    ("label_offset", ["a", "b"], "label_offset is ['a', 'b'], not two numbers"),
+    ("tta", 3, "tta is 3, not a list of the transforms identity, rot90"),
+    ("tta", ["flip"], "tta is ['flip'], not a list of the transforms"),
+    ("normalization", {"mode": "per_image", "low": "x"}, "normalization.low is 'x', not a number"),
+    ("normalization", {"mode": "fixed", "mean": "a", "std": [1]}, "normalization.mean is 'a'"),
+]
+
+
+@pytest.mark.parametrize(("part", "value", "said"), DAMAGED_VALUES)
+def test_a_part_of_numbers_or_names_that_holds_others_is_one_line_naming_it(
+    tmp_path, part, value, said
+):
+    """Text or one number where a label offset, TTA names or normalisation numbers are: a
+    TypeError or ValueError called a bug from load_model, predict, evaluate, summary and
+    export (s58)."""
+    path = _damaged(tmp_path, part, value)
+    with pytest.raises(CheckpointError, match=r"m.pt: a damaged or foreign checkpoint: its ") as e:
+        load_model(path)
+    assert said in str(e.value) and "as unetlab writes it" in str(e.value)
+
+
+@pytest.mark.parametrize("command", ["summary", "export"])
+def test_summary_and_export_refuse_a_damaged_part_in_one_line(tmp_path, capsys, command):
+    from unetlab.cli import main
+
+    path = _damaged(tmp_path, "label_offset", [1.0, "x"])
+    more = [] if command == "summary" else ["--torchscript", str(tmp_path / "m.ts"), "--no-check"]
+    assert main([command, "--checkpoint", str(path), *more]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "its label_offset is [1.0, 'x'], not two numbers" in err[0]
+    assert not (tmp_path / "m.ts").exists()
+
+
+def test_parts_as_unetlab_writes_them_load(tmp_path):
+    """None, tuples and every transform name are no damage."""
+    for part, value in [("label_offset", (0.5, -1)), ("tta", ["identity", "antitranspose"])]:
+        load_model(_damaged(tmp_path / part, part, value))
+    load_model(_damaged(tmp_path / "none", "objects", None))

@@ -47,6 +47,7 @@ import contextlib
 import contextvars
 import json
 import logging
+import numbers
 import os
 import zipfile
 import zlib
@@ -59,6 +60,8 @@ from unetlab.atomic import atomic_path
 from unetlab.config.sections import BUDGET_EPOCHS
 from unetlab.data.exclude import check_exclude_rows
 from unetlab.data.folder_notes import near_line
+from unetlab.data.normalize import NUMBER_KEYS, not_numbers
+from unetlab.data.transforms import DIHEDRAL
 from unetlab.errors import CheckpointError, Spelled, UnetlabError, in_command, spelled
 from unetlab.manifest import input_stamp
 from unetlab.model_identity import (
@@ -386,17 +389,50 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu", *, mmap: bool =
         )
     check_format(checkpoint, path)
     if part := damaged_part(checkpoint):
+        value = _part(checkpoint, part)
+        said = repr(value) if part in _VALUES and len(repr(value)) <= 40 else _kind(value)
         raise CheckpointError(
-            f"{path}: a damaged or foreign checkpoint: its {part} is "
-            f"{_kind(_part(checkpoint, part))}, not a mapping as unetlab writes it; use a file "
+            f"{path}: a damaged or foreign checkpoint: its {part} is {said}, not "
+            f"{_VALUES.get(part, (None, 'a mapping'))[1]} as unetlab writes it; use a file "
             "written by unetlab train or unetlab.save_model"
         )
     return checkpoint
 
 
 #: the parts every checkpoint holds as a mapping, and those that are one where present
+#: (``normalization``, ``objects``: a list read on load was a TypeError called a bug, s58)
 _NEEDED_MAPPINGS = ("config", "model")
-_MAPPINGS = ("train_config", "train_config.data", "train_config.train", "train_config.augment")
+_MAPPINGS = (
+    "train_config",
+    "train_config.data",
+    "train_config.train",
+    "train_config.augment",
+    "normalization",
+    "objects",
+)
+
+
+def _numbers(value, count: int) -> bool:
+    """Whether ``value`` is a list of ``count`` real numbers (no bools, no text)."""
+    return (
+        isinstance(value, (list, tuple))
+        and len(value) == count
+        and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value)
+    )
+
+
+#: the parts of numbers or names, where present: whether a value is one, and what it is
+_VALUES = {
+    "label_offset": (lambda v: _numbers(v, 2), "two numbers (dy, dx) in a list"),
+    "tta": (
+        lambda v: isinstance(v, (list, tuple)) and all(n in DIHEDRAL for n in v),
+        f"a list of the transforms {', '.join(DIHEDRAL)}",
+    ),
+    **{
+        f"normalization.{key}": (lambda v, key=key: not not_numbers({key: v}), takes)
+        for key, takes in NUMBER_KEYS.items()
+    },
+}
 
 
 def _part(checkpoint: dict, dotted: str):
@@ -410,13 +446,18 @@ def _part(checkpoint: dict, dotted: str):
 
 def damaged_part(checkpoint: dict) -> str | None:
     """The first part of ``checkpoint`` that unetlab writes as a mapping but that is none
-    there (``config``, ``train_config.data``: a list, a string, absent where needed); None
-    where all are. Loading it raised a TypeError or AttributeError called a bug (s57 review E)."""
+    there (``config``, ``train_config.data``, ``normalization``: a list, a string, absent
+    where needed), or as numbers or names but that are not (``label_offset``, ``tta``,
+    ``normalization.low``: text, one number; :data:`_VALUES`); None where all are. Loading
+    it raised a TypeError or AttributeError called a bug (s57 review E, s58)."""
     for name in _NEEDED_MAPPINGS:
         if not isinstance(checkpoint.get(name), dict):
             return name
     for name in _MAPPINGS:
         if (value := _part(checkpoint, name)) is not None and not isinstance(value, dict):
+            return name
+    for name, (fits, _) in _VALUES.items():
+        if (value := _part(checkpoint, name)) is not None and not fits(value):
             return name
     return None
 

@@ -214,11 +214,23 @@ NUMBER_KEYS = {"low": PERCENT, "high": PERCENT, "mean": PER_CHANNEL, "std": PER_
 
 
 def _check_numbers(spec: dict, where: str) -> None:
-    for key, takes in NUMBER_KEYS.items():
-        if key in spec and not _numbers(value := spec[key], single=takes == PERCENT):
-            text = _as_text(value)
-            said = f" (YAML reads {text} as text: write it with a point, 1.0e-3)" if text else ""
-            raise UnetlabError(f"{where}.{key} must be {takes}, not {value!r}{said}")
+    if key := not_numbers(spec):
+        value, takes = spec[key], NUMBER_KEYS[key]
+        text = _as_text(value)
+        said = f" (YAML reads {text} as text: write it with a point, 1.0e-3)" if text else ""
+        raise UnetlabError(f"{where}.{key} must be {takes}, not {value!r}{said}")
+
+
+def not_numbers(spec: dict) -> str | None:
+    """The first of :data:`NUMBER_KEYS` whose value in ``spec`` is not what it takes, or None."""
+    return next(
+        (
+            key
+            for key, takes in NUMBER_KEYS.items()
+            if key in spec and not _numbers(spec[key], single=takes == PERCENT)
+        ),
+        None,
+    )
 
 
 def _numbers(value, *, single: bool = False) -> list | None:
