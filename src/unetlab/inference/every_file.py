@@ -26,7 +26,7 @@ from unetlab.data.slides import is_zarr, zarr_layout
 from unetlab.data.tiff_files import open_tiff
 from unetlab.data.tiffmeta import channel_names
 from unetlab.errors import Spelled, UnetlabError, worded
-from unetlab.inference.pages import listed
+from unetlab.inference.pages import listed, page_colour
 from unetlab.inference.predict import PredictOptions, channel_refusal
 
 #: a channel index as the Python API and the command line spell it
@@ -87,7 +87,11 @@ def wrong_count(paths: Sequence, channel, *, axes=None, takes: Takes | None) -> 
     first = _bound_once(paths[0], axes)
     if first is None or _fits(first[0], takes, asked=asked):
         return None
+    if _converts(first[0], takes, asked=asked) and _may_be_colour(paths[0], axes):
+        return None  # one header read where it is a colour picture
     if (have := _same_count(paths, axes)) is None:
+        return None
+    if _converts(have, takes, asked=asked) and any(_may_be_colour(p, axes) for p in paths[1:]):
         return None
     if asked and have == takes.channels:  # as each image's line says it
         return channel_refusal(channel, have, have=have)
@@ -110,18 +114,32 @@ _CONVERTED = {1: (3, 4), 3: (4,)}
 
 def _fits(have: int, takes: Takes, *, asked: bool) -> bool:
     """Whether inputs of ``have`` channels may be predicted by a model that ``takes``, a
-    channel index ``asked`` for or not (:func:`wrong_count`): a grey input's pages may be
-    its channels, one channel of theirs feeds a 1-channel model (out of range:
-    :func:`absent_channel`)."""
+    channel index ``asked`` for or not (:func:`wrong_count`), whatever they are: a grey
+    input's pages may be its channels, one channel of theirs feeds a 1-channel model (out
+    of range: :func:`absent_channel`). Colour pictures converted: :func:`_converts`."""
     if have < 2:
         return True
     if asked:  # an index: for a 1-channel model alone
         return takes.channels == 1
-    return (
-        have == takes.channels
-        or takes.channel is not None
-        or have in _CONVERTED.get(takes.channels, ())
-    )
+    return have == takes.channels or takes.channel is not None
+
+
+def _converts(have: int, takes: Takes, *, asked: bool) -> bool:
+    """Whether inputs of ``have`` channels fit a model that ``takes`` where they are colour
+    pictures (:data:`_CONVERTED`): 4 fluorescence channels (a minisblack TIFF) given to an
+    RGB model failed file by file (s58)."""
+    return not asked and have in _CONVERTED.get(takes.channels, ())
+
+
+def _may_be_colour(path, axes: str | None) -> bool:
+    """Whether ``path`` read with ``axes`` may be a colour picture, as prediction decides it
+    (:func:`~unetlab.inference.pages.page_colour`): not where it is known not to be; a file
+    that cannot be read may (its own line says why)."""
+    try:
+        return page_colour(path, axes) is not False
+    except Exception:  # noqa: BLE001 - tifffile's and PIL's parsers on corrupt bytes raise
+        # nearly anything (tests/test_fuzz.py)
+        return True
 
 
 def _same_count(paths: Sequence, axes) -> int | None:

@@ -43,6 +43,7 @@ from unetlab.inference.every_file import (
     known_channels,
     model_takes,
     refuse_for_every_file,
+    wrong_count,
 )
 from unetlab.inference.files import check_path
 from unetlab.inference.folders import (
@@ -243,12 +244,12 @@ def predict_tree(
     or what a function gives, is loaded once. UnetlabError if the tree holds no inputs, none
     that is a TIFF where ``axes`` are given (a folder of none reads its own as they are), a
     ``channel`` none has, or all of a channel count the net cannot take (s57); a folder
-    whose output folder is refused (OutputError), or none of whose inputs has the channel,
-    is one failed line, the other folders go on. A stop (Ctrl-C, ``Stopped``) or a full disk
-    (DiskFullError) stops the tree: raised again with ``tree_stop``, a :class:`TreeStop`
-    that says where. Threads: ``predict_folder``'s."""
-    channels, takes = known_channels(model) or channels, model_takes(model) or takes
-    folders = _checked_folders(root, out_dir, settings, channels, takes)
+    whose output folder is refused (OutputError), or whose inputs lack the channel or are
+    all of a count the net cannot take, is one failed line, the other folders go on. A stop
+    (Ctrl-C, ``Stopped``) or a full disk (DiskFullError) stops the tree: raised again with
+    ``tree_stop``, a :class:`TreeStop` that says where. Threads: ``predict_folder``'s."""
+    known = (known_channels(model) or channels, model_takes(model) or takes)
+    folders = _checked_folders(root, out_dir, settings, *known)
     outputs, settings = OutputOptions.taken(outputs, settings)
     if outputs.objects is not None:  # each folder its table, one of one image too
         outputs = OutputOptions.of(outputs, summary=True)
@@ -263,7 +264,7 @@ def predict_tree(
             place = TreeStop.begun(root, out_dir, folders, at, results, noted=group.is_main)
             try:
                 where = (Path(root) / rel, Path(out_dir) / rel)
-                results[rel] = _folder(model, files, where, outputs, each, settings, channels)
+                results[rel] = _folder(model, files, where, outputs, each, settings, known)
             except (KeyboardInterrupt, DiskFullError) as exc:  # the tree's stop, not a folder's
                 exc.tree_stop = place.settled()  # its hold: released as the call ends
                 raise
@@ -301,16 +302,22 @@ def _said_once(group: Group) -> Iterator[None]:
         yield
 
 
-def _folder(model, files, where: tuple[Path, Path], outputs, each: dict, settings: dict, channels):
+def _folder(model, files, where: tuple[Path, Path], outputs, each: dict, settings: dict, known):
     """The :class:`FolderPrediction` of the tree's folder ``where[0]`` of inputs ``files``
     into ``where[1]``: failed alone (its one line said, the other folders go on) where its
-    output folder is refused, or where none of its inputs has the channel asked for (others
-    of the tree have: :func:`~unetlab.inference.every_file.absent_channel`, s54, told the
-    ``channels`` the model takes where known)."""
+    output folder is refused, where its inputs are all of a channel count the model cannot
+    take (:func:`~unetlab.inference.every_file.wrong_count`: each file failed alike, s58),
+    or where none of its inputs has the channel asked for (others of the tree have:
+    :func:`~unetlab.inference.every_file.absent_channel`, s54). ``known``: (the channels,
+    the :class:`~unetlab.inference.every_file.Takes`) of the model, each None where not
+    known before it loads."""
     channel, axes = given_options(settings).channel, settings.get("axes")
-    known = dict(others=True, channels=channels)
-    if (lacks := absent_channel(files, channel, axes=axes, **known)) is not None:
-        return _refused(where[0], UnetlabError(**lacks), settings)
+    channels, takes = known
+    line = wrong_count(files, channel, axes=axes, takes=takes)
+    if line is None:
+        line = absent_channel(files, channel, axes=axes, others=True, channels=channels)
+    if line is not None:
+        return _refused(where[0], UnetlabError(**line), settings)
     try:
         return predict_folder(model, files, where[1], outputs, **each)
     except DiskFullError:  # the tree's stop
@@ -486,7 +493,8 @@ def _listed(folders: Sequence[Path], most: int = 3) -> str:
 
 def _refused(folder: Path, exc: UnetlabError, settings: dict) -> FolderPrediction:
     """A folder whose output folder was refused (another model's outputs, a file unetlab
-    did not write, in use), or whose every input lacks the channel asked for: its line said
+    did not write, in use), or whose every input lacks the channel asked for or has a
+    channel count the model cannot take: its line said
     (``settings["failed"]``, default a warning) and the folder counted failed, so that one
     user's folder does not stop the night's."""
     line = f"{folder}/: {quoted(exc)}"

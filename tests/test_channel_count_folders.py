@@ -1,0 +1,77 @@
+"""Inputs all of a channel count the model cannot take, refused before any file (s58): a
+``--recursive`` tree's folder of them is one failed line, the other folders go on; 4
+fluorescence channels (a minisblack TIFF) are no RGBA picture for an RGB model, nor 3 a
+colour picture for a grey one."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+from PIL import Image
+
+from unetlab.errors import UnetlabError
+from unetlab.inference.folders import predict_folder
+from unetlab.inference.tree import predict_tree
+from unetlab.models import UNet
+
+
+def _net(channels: int) -> UNet:
+    torch.manual_seed(0)
+    return UNet(channels, 2, depth=2, base_channels=4, padding="same")
+
+
+def _png(path: Path, shape) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.zeros(shape, np.uint8)).save(path)
+
+
+def _stains(path: Path, channels: int) -> None:
+    """A (C, Y, X) minisblack TIFF of ``channels`` stains."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cyx = np.zeros((channels, 24, 24), np.uint8)
+    tifffile.imwrite(path, cyx, photometric="minisblack", metadata={"axes": "CYX"})
+
+
+def test_a_tree_folder_of_a_count_the_model_cannot_take_is_one_line(tmp_path):
+    root = tmp_path / "tree"
+    for i in range(2):
+        _png(root / "good" / f"g{i}.png", (24, 24, 3))
+        _stains(root / "bad" / f"b{i}.tif", 2)
+    lines = []
+    results = predict_tree(_net(3), root, tmp_path / "out", progress=False, failed=lines.append)
+    assert len(results[Path("good")].written) == 2
+    assert list(results[Path("bad")].failed) == [root / "bad"]  # the folder, not each file
+    (line,) = lines
+    assert line.startswith(f"{root / 'bad'}/: all 2 inputs ({root / 'bad' / 'b0.tif'}, ...)")
+    assert "have 2 channels, the model takes 3: give images of 3 channels" in line
+    assert not (tmp_path / "out" / "bad").exists()
+
+
+def test_every_tree_folder_of_one_such_count_is_refused_up_front(tmp_path):
+    root = tmp_path / "tree"
+    for name in ("a/x.tif", "b/y.tif"):
+        _stains(root / name, 2)
+    with pytest.raises(UnetlabError, match=r"have 2 channels, the model takes 3"):
+        predict_tree(_net(3), root, tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("have", "model"), [(4, 3), (3, 1), (4, 1)])
+def test_stains_are_no_colour_picture_to_convert(tmp_path, have, model):
+    """4 minisblack channels to an RGB model (read as RGBA: each file failed), 3 or 4 to a
+    grey one (read as a colour picture's luminance: each file failed)."""
+    for i in range(2):
+        _stains(tmp_path / "in" / f"s{i}.tif", have)
+    with pytest.raises(UnetlabError, match=rf"have {have} channels, the model takes {model}"):
+        predict_folder(_net(model), tmp_path / "in", tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("shape", "model"), [((24, 24, 4), 3), ((24, 24, 3), 1)])
+def test_colour_pictures_are_still_converted(tmp_path, shape, model):
+    for i in range(2):
+        _png(tmp_path / "in" / f"c{i}.png", shape)
+    result = predict_folder(_net(model), tmp_path / "in", tmp_path / "out", progress=False)
+    assert len(result.written) == 2 and not result.failed
