@@ -232,12 +232,14 @@ def test_a_stray_value_in_a_few_files_is_named_with_the_fixes():
     (problem,) = lonely_classes(pairs)
     assert problem.startswith("mask value 7 has a few pixels in each of the 2 files")
     assert "(m3.png: 9 px, m5.png: 9 px; 18 px in all, against 232 px of the rarest" in problem
-    assert "data.label_values" in problem
     # plan_training in a notebook: as Python sets it (s53: it was told the command line's)
     assert "or cfg.data.ignore_value = 7 to leave its pixels out" in problem
+    # the classes with it, as the caller sets them (s58: a bare "or set data.label_values")
+    assert problem.endswith(" or cfg.data.label_values = [0, 1, 2, 7]")
     with command_spelling():  # as the command line runs
         (problem,) = lonely_classes(pairs)
     assert "or --set data.ignore_value=7 to leave its pixels out" in problem
+    assert problem.endswith(" or --set 'data.label_values=[0, 1, 2, 7]'")
     assert lonely_classes(pairs, ignore_value=7) == lonely_classes(pairs, declared=[7]) == []
     # the rare class itself, and the rare class in only 2 files, are no strays
     assert stray_values([p for p in pairs if 7 not in p.values]) == []

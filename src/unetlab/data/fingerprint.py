@@ -1159,10 +1159,17 @@ def stray_values(
             f"({_names([f'{n}: {c} px' for n, c in held])}; {totals[v]} px in all, against "
             f"{totals[least]} px of the rarest other value, {least}): a stray value would "
             f"train as a class: fix those masks, or {said_as(ignoring(v))} to leave its "
-            f"pixels out; to keep it as a class, {(naming or names_fix)(v)} or set "
-            "data.label_values"
+            f"pixels out; to keep it as a class, {(naming or names_fix)(v)} or "
+            f"{said_as(_with_class(totals, v))}"
         )
     return problems
+
+
+def _with_class(totals: Mapping[int, int], value: int) -> Spelled:
+    """``data.label_values`` set to the mask values of ``totals`` (no negative one: no class
+    index), ``value`` among them, as the caller sets it (a bare "or set data.label_values"
+    ended the stray line, s58)."""
+    return set_to("data.label_values", sorted(v for v in {*totals, value} if v >= 0))
 
 
 def ignoring(value: int) -> Spelled:
