@@ -22,6 +22,18 @@ def test_help(command, capsys, monkeypatch):
     assert max(map(len, out.splitlines())) <= 100  # epilogs written as shown fit too
 
 
+@pytest.mark.parametrize("command", [c for c in ("predict", "evaluate") if c in COMMANDS])
+def test_the_channel_help_says_channel_or_bands(command, capsys, monkeypatch):
+    """It said "the channel(s) the model was trained on" (s58)."""
+    monkeypatch.setenv("COLUMNS", "1000")  # one line a flag
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    (line,) = [
+        ln for ln in capsys.readouterr().out.splitlines() if ln.strip().startswith("--channel C")
+    ]
+    assert "(s)" not in line and "the channel or the bands the model was trained on" in line
+
+
 def test_python_m_unetlab():
     out = subprocess.run(
         [sys.executable, "-m", "unetlab", "--version"], capture_output=True, text=True

@@ -114,8 +114,8 @@ def add_prediction_args(group, *, tta_help: str = "") -> None:
         "channel name, e.g. DAPI) of multi-channel images, e.g. the nuclear stain "
         "of a fluorescence image for a grey model; or bands C C ... in that order for a "
         "model of as many channels (--channel 3 2 1 7, or 3,2,1,7: RGB + NIR of a 13-band "
-        "scene) (default: the channel(s) the model was trained on, data.channel, else all "
-        "channels)",
+        "scene) (default: the channel or the bands the model was trained on, data.channel, "
+        "else all channels)",
     )
 
 
