@@ -75,3 +75,17 @@ def test_colour_pictures_are_still_converted(tmp_path, shape, model):
         _png(tmp_path / "in" / f"c{i}.png", shape)
     result = predict_folder(_net(model), tmp_path / "in", tmp_path / "out", progress=False)
     assert len(result.written) == 2 and not result.failed
+
+
+def test_every_tree_folder_of_counts_the_model_cannot_take_is_refused_up_front(tmp_path):
+    """Folders of 2 and of 5 channels for an RGB model: each its line, before any folder."""
+    root = tmp_path / "tree"
+    _stains(root / "a" / "x.tif", 2)
+    _stains(root / "b" / "y.tif", 5)
+    with pytest.raises(UnetlabError) as caught:
+        predict_tree(_net(3), root, tmp_path / "out", progress=False)
+    said = str(caught.value)
+    assert said.startswith(f"no folder under {root} holds inputs the model can take: {root / 'a'}/")
+    assert "has 2 channels, the model takes 3" in said and f"; {root / 'b'}/: " in said
+    assert "has 5 channels, the model takes 3: give images of 3 channels, pick 3" in said
+    assert not (tmp_path / "out").exists()

@@ -276,14 +276,36 @@ def _checked_folders(
 ) -> list:
     """:func:`tree_folders` of ``root``; UnetlabError before any folder where none holds
     inputs, or the ``settings`` fail all alike (:func:`refuse_for_every_file`, told the
-    ``channels`` the model takes where known)."""
+    ``channels`` the model takes where known), or every folder's inputs are of a channel
+    count the model cannot take (:func:`_every_count_wrong`)."""
     folders = tree_folders(*_paths(root, out_dir))
     if not folders:
         raise UnetlabError(f"no images found in {root} or its sub-folders")
     check_axes(settings.get("axes"))  # letters no file takes: before the files'
     every = [f for _, files in folders for f in files]
     refuse_for_every_file(root, every, settings, channels=channels, takes=takes)
+    _every_count_wrong(root, folders, settings, takes)
     return folders
+
+
+def _every_count_wrong(root, folders: list, settings: dict, takes: Takes | None) -> None:
+    """UnetlabError before any folder where each of ``folders`` holds inputs all of a count
+    the model cannot take, counts that differ (of one count: :func:`refuse_for_every_file`'s
+    line), naming each folder's as its own line would (:func:`_folder`), the first three.
+    Headers are read up to the first folder that may be predicted."""
+    channel, axes = given_options(settings).channel, settings.get("axes")
+    lines = []
+    for rel, files in folders:
+        if (line := wrong_count(files, channel, axes=axes, takes=takes)) is None:
+            return
+        lines.append((Path(root) / rel, line))
+    more = f"; {len(lines) - 3} more folders likewise" if len(lines) > 3 else ""
+    head = f"no folder under {root} holds inputs the model can take: "
+    said = {
+        form: head + "; ".join(f"{at}/: {line[form]}" for at, line in lines[:3]) + more
+        for form in ("message", "cli")
+    }
+    raise UnetlabError(**said)
 
 
 @contextlib.contextmanager
