@@ -341,7 +341,7 @@ class MaskValues:
         keep = background(values, counts)
         as_ints = tuple(int(v) for v in values)
         if len(values) > INSTANCE_VALUES:  # one object per value
-            regions = tuple(int(v != keep) for v in as_ints)
+            regions = tuple((values != keep).astype(np.int64).tolist())
         else:
             regions = value_regions(mask, keep)
         wide = mask.dtype.itemsize > 1
