@@ -13,6 +13,11 @@ window's (ids one to one, background alike).
 
     python bench/slide_memory.py --sides 16384x2048 --flags=--instances   # makes the slide
     python bench/slide_column_objects.py --rows 394 --width 16384 --blocks 2048 4096
+
+``--taken W ...``: instead, unetlab's own path (:func:`objects_in_bands`, the window one
+band) on the first W columns of the window, whole and in column blocks
+(:mod:`unetlab.inference.column_objects`): traced peak, seconds, and whether the ids are
+the same, numbered in raster order (the widths at which to take the blocks).
 """
 
 from __future__ import annotations
@@ -84,6 +89,31 @@ def by_columns(probs, options, whole: np.ndarray, block: int) -> tuple[bool, lis
     return alike, margins, peak, seconds
 
 
+def taken(probs, options, width: int) -> str:
+    """A line: unetlab's band of the first ``width`` columns, whole vs in column blocks."""
+    from unetlab.inference import column_objects
+    from unetlab.inference.objects import objects_in_bands, raster_numbered
+
+    window = np.ascontiguousarray(probs[:, :, :width])
+
+    def band(limit: int) -> np.ndarray:
+        column_objects.WHOLE_WIDTH_UP_TO = limit
+        rows = window.shape[1]
+        bands = objects_in_bands(
+            [(0, window)], height=rows, options=options, band_rows=rows, margin=0
+        )
+        return [ids for _, ids in bands]  # one band: numbered in raster order untraced
+
+    whole, mb, s = traced(band, 10**9)
+    parts, mb2, s2 = traced(band, 0)
+    whole, parts = (raster_numbered(np.concatenate(ids)) for ids in (whole, parts))
+    same = np.array_equal(whole, parts)
+    return (
+        f"{width} px wide, {whole.max()} objects: whole {mb:.0f} MB {s:.1f} s; blocks of "
+        f"{column_objects.COLUMN_BLOCK}: {mb2:.0f} MB {s2:.1f} s; the same ids: {same}"
+    )
+
+
 def main() -> None:
     from unetlab.inference.objects import ObjectOptions, _objects
 
@@ -92,9 +122,19 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=394)
     parser.add_argument("--width", type=int, default=16384)
     parser.add_argument("--blocks", type=int, nargs="+", default=[2048, 4096])
+    parser.add_argument("--taken", type=int, nargs="*", default=[])
+    parser.add_argument("--column-block", type=int, default=None, help="for --taken")
     args = parser.parse_args()
     probs, model = probabilities(args.dir, args.rows, args.width)
     options = ObjectOptions.for_model(model)
+    if args.column_block is not None:
+        from unetlab.inference import column_objects
+
+        column_objects.COLUMN_BLOCK = args.column_block
+    for width in args.taken:
+        print(taken(probs, options, width), flush=True)
+    if args.taken:
+        return
     whole, mb, s = traced(_objects, probs, options, None, (True, False))
     count = len(np.unique(whole)) - 1
     print(f"whole window {probs.shape}: {count} objects, traced peak {mb:.0f} MB, {s:.1f} s")

@@ -44,7 +44,7 @@ def _crowded(seed: int) -> np.ndarray:
     return soft(boundary_target(ids, boundary_width=1), seed)
 
 
-def _banded(probabilities, options) -> np.ndarray:
+def banded(probabilities, options, outside=None) -> np.ndarray:
     parts = objects_in_bands(
         [(0, probabilities)],
         height=probabilities.shape[1],
@@ -52,6 +52,7 @@ def _banded(probabilities, options) -> np.ndarray:
         band_rows=12,
         margin=4,
         max_margin=40,
+        outside=outside,
     )
     return np.concatenate([ids for _, ids in parts])
 
@@ -67,14 +68,14 @@ def test_bands_split_each_object_once_with_the_ids_of_splitting_it_in_each(
     whole = objects_from_probabilities(probabilities, options)
     assert len(set(seen)) == len(seen) >= 3  # distinct objects, some to split
     seen.clear()
-    banded = _banded(probabilities, options)
-    assert same_partition(banded, whole)
+    found = banded(probabilities, options)
+    assert same_partition(found, whole)
     assert len(set(seen)) == len(seen)  # none split twice
     once = len(seen)
     seen.clear()
     monkeypatch.setattr(SplitMemo, "recall", lambda self, keys: {})  # each window anew
-    again = _banded(probabilities, options)
-    np.testing.assert_array_equal(banded, again)
+    again = banded(probabilities, options)
+    np.testing.assert_array_equal(found, again)
     assert len(seen) > once  # the windows overlap: without the memo objects split again
 
 

@@ -44,6 +44,7 @@ from unetlab.data.object_sizes import first_pixels, raster_ranks
 from unetlab.data.regions import value_ids
 from unetlab.data.weightmap import background_class
 from unetlab.errors import KnownFields, UnetlabError, did_you_mean
+from unetlab.inference.column_objects import in_columns, objects_by_columns
 from unetlab.inference.measure import class_votes, majority_class, measure_objects
 from unetlab.inference.necks import split_necks
 from unetlab.inference.objects_summary import say_units
@@ -723,20 +724,21 @@ class SplitMemo:
     far (None: one piece), by the object's place and pixels: the windows of
     :func:`objects_in_bands` overlap, and an object that lies whole in two of them (its
     pixels alike) splits alike in both (it sees only its own pixels and the image's
-    interior probability under them), so it is split once. ``top``: the row of the image
-    the window now split starts at."""
+    interior probability under them), so it is split once. ``top``, ``left``: the row and
+    column of the image the window now split starts at (a wide window's column blocks:
+    :mod:`~unetlab.inference.column_objects`)."""
 
     def __init__(self):
-        self.top = 0
+        self.top = self.left = 0
         self.pieces: dict[tuple, np.ndarray | None] = {}
 
     def keys(self, ids: np.ndarray, boxes: list) -> dict[int, tuple]:
         """Each object of a window's ``ids`` (its ``boxes``: ``find_objects``): its first
         row and column in the image, its box's shape and its pixels there."""
-        masks = {i: ids[box] == i for i, box in enumerate(boxes, 1) if box is not None}
+        masks = {i: (box, ids[box] == i) for i, box in enumerate(boxes, 1) if box is not None}
         return {
-            i: (self.top + boxes[i - 1][0].start, boxes[i - 1][1].start, *m.shape, m.tobytes())
-            for i, m in masks.items()
+            i: (self.top + box[0].start, self.left + box[1].start, *m.shape, m.tobytes())
+            for i, (box, m) in masks.items()
         }
 
     def recall(self, keys: dict[int, tuple]) -> dict[int, np.ndarray | None]:
@@ -1384,7 +1386,7 @@ def _band(held, core: tuple[int, int], options, margins: tuple, outside, memo) -
     block = held.rows(top, bottom)
     cut = None if outside is None else outside(top, bottom)
     memo.top = top
-    ids = _objects(block, options, cut, (top == 0, bottom == height), memo)
+    ids = _window_objects(block, options, cut, (top == 0, bottom == height), memo)
     none = np.zeros(0, np.int64)
     band = _Band(core, top, ids, margin, none, none)
     if capped:
@@ -1395,6 +1397,23 @@ def _band(held, core: tuple[int, int], options, margins: tuple, outside, memo) -
         edge = distinct(ids[[r for r, c in zip((0, -1), cuts) if c]].ravel())
         band.edge = edge[edge > 0]
     return band
+
+
+def _window_objects(block, options, cut, image_rows, memo) -> np.ndarray:
+    """:func:`_objects` of a band window's ``block`` of probabilities, in column blocks
+    where it is wide (:func:`~unetlab.inference.column_objects.objects_by_columns`: the
+    same objects, a quarter of the memory); ``memo.left``: the block's first column."""
+
+    def find(lo: int, hi: int) -> np.ndarray:
+        memo.left = lo
+        if (lo, hi) == (0, block.shape[-1]):
+            return _objects(block, options, cut, image_rows, memo)
+        part = None if cut is None else cut[:, lo:hi]
+        return _objects(np.ascontiguousarray(block[:, :, lo:hi]), options, part, image_rows, memo)
+
+    if not in_columns(block.shape[-1]):
+        return find(0, block.shape[-1])
+    return objects_by_columns(grown_over(block, options), find)
 
 
 def _margin_for(held, core: tuple[int, int], options, margins: tuple) -> tuple[int, bool]:

@@ -1,0 +1,86 @@
+"""A wide band window's objects found in column blocks
+(:mod:`unetlab.inference.column_objects`) are those of its whole width, pixel for pixel and
+id for id once numbered in raster order (as a streamed slide's are): objects across the
+blocks' borders both ways and across several blocks, touching ones, rings round a hole
+wider than a block, objects at the image's edges and beside nodata."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from tests.test_objects_split_memo import banded
+from tests.test_postprocess import disc_ids, soft
+from unetlab.data.instances import boundary_target
+from unetlab.inference import column_objects
+from unetlab.inference.objects import ObjectOptions, raster_numbered
+
+INSTANCES = ObjectOptions(mode="instances", min_area=5)
+
+
+def _slide(seed: int) -> np.ndarray:
+    """(3, 48, 160) probabilities of touching discs (some past the edges), specks, two rings
+    round holes 20 px wide and a line 90 px long."""
+    rng = np.random.default_rng(seed)
+    h, w = 48, 160
+    centres = rng.uniform((-4, -4), (h + 4, w + 4), (24, 2))
+    ids = disc_ids((h, w), centres, rng.uniform(3, 7))
+    specks = disc_ids((h, w), rng.uniform((0, 0), (h, w), (16, 2)), 2.5) + 300
+    ids = np.where((ids == 0) & (specks > 300), specks, ids)  # a few px: under a least area
+    yy, xx = np.mgrid[:h, :w]
+    for k, (cy, cx) in enumerate([(24, rng.uniform(20, 60)), (20, rng.uniform(100, 140))]):
+        ring = np.hypot(yy - cy, xx - cx)
+        ids[(ring >= 11) & (ring <= 15)] = 100 + k
+        ids[ring < 11] = 0
+    ids[int(rng.integers(2, h - 2)), 30:120] = 200  # a 1-px-wide line across many blocks
+    return soft(boundary_target(ids, boundary_width=1), seed)
+
+
+def _banded(probabilities, options, outside=None) -> np.ndarray:
+    """The bands' ids (:func:`banded`: bands of 12 rows) numbered in raster order."""
+    return raster_numbered(banded(probabilities, options, outside))
+
+
+@pytest.fixture
+def blocks(monkeypatch) -> list:
+    """Column blocks of 9 columns from any width on; the windows each block was found in."""
+    monkeypatch.setattr(column_objects, "WHOLE_WIDTH_UP_TO", 0)
+    monkeypatch.setattr(column_objects, "COLUMN_BLOCK", 9)
+    seen, block_window = [], column_objects.block_window
+    monkeypatch.setattr(
+        column_objects, "block_window", lambda *a: seen.append(block_window(*a)) or seen[-1]
+    )
+    return seen
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(
+    "options",
+    [
+        INSTANCES,
+        replace(INSTANCES, distance_split=True),
+        replace(INSTANCES, min_area=40, cut_min_area=5),  # specks kept only where cut
+    ],
+)
+def test_column_blocks_give_the_whole_widths_objects(seed, options, blocks, monkeypatch):
+    probabilities = _slide(seed)
+    nodata = np.zeros(probabilities.shape[1:], bool)
+    nodata[30:, 150:] = True  # a corner of nodata: objects beside it are cut
+    outside = lambda top, bottom: nodata[top:bottom]  # noqa: E731
+    by_columns = [_banded(probabilities, options, outside), _banded(probabilities, options)]
+    assert len(blocks) > 2 * 160 // 9  # many blocks in each band
+    assert any(hi - lo > 40 for lo, hi in blocks)  # widened round the rings and the line
+    monkeypatch.setattr(column_objects, "WHOLE_WIDTH_UP_TO", 10**9)
+    whole = [_banded(probabilities, options, outside), _banded(probabilities, options)]
+    assert whole[0].max() >= 10
+    for a, b in zip(by_columns, whole):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_window_no_wider_than_the_limit_is_found_whole(monkeypatch):
+    """The present path below the width limit: one window, the whole width."""
+    seen = []
+    monkeypatch.setattr(column_objects, "objects_by_columns", lambda *a: seen.append(a))
+    _banded(_slide(0), INSTANCES)
+    assert column_objects.in_columns(column_objects.WHOLE_WIDTH_UP_TO + 1)
+    assert not column_objects.in_columns(column_objects.WHOLE_WIDTH_UP_TO) and not seen
