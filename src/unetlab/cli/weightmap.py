@@ -171,15 +171,21 @@ def _class_map(mask, *, names: list[str], name: str, **options) -> tuple:
 
 
 def _instance_map(labelled, *, name: str, boundary_width: int | None, **options) -> tuple:
-    """The weights of a mask's object ids and ignored pixels (:func:`_label_ids`), as
+    """The weights of a mask's object ids and ignored pixels (:func:`_label_ids`: the ids
+    as int32 again, as :func:`~unetlab.data.weightmap.mask_instance_ids` gave them), as
     training's instance mode makes them with ``boundary_width`` (None: training's default),
     and what its line says: the objects (``options``: ``w0``, ``sigma``)."""
+    import numpy as np
+
     from unetlab.config import DataSection
     from unetlab.data.weightmap import ids_weight_map
     from unetlab.words import numbered
 
     width = DataSection().boundary_width if boundary_width is None else boundary_width
-    weights, objects = ids_weight_map(*labelled, boundary_width=width, **options)
+    ids, ignored = labelled
+    weights, objects = ids_weight_map(
+        ids.astype(np.int32), ignored, boundary_width=width, **options
+    )
     return weights, f"{numbered(objects, 'object')}, background / boundary {width} px / interior"
 
 
@@ -209,7 +215,17 @@ def _label_ids(masks: dict, ignore_value: int | None, names: dict) -> None:
     from unetlab.data.weightmap import mask_instance_ids
 
     for path, mask in masks.items():
-        masks[path] = mask_instance_ids(mask, ignore_value=ignore_value, name=names[path])
+        ids, ignored = mask_instance_ids(mask, ignore_value=ignore_value, name=names[path])
+        masks[path] = _held(ids), ignored if ignored is not None and ignored.any() else None
+
+
+def _held(ids):
+    """Object ids 0..n held in the least unsigned dtype of n until weighed
+    (:func:`_instance_map` widens them back): every mask is labelled before the first map
+    is written, and int32 ids of 8-bit masks held 4 times the masks as stored."""
+    import numpy as np
+
+    return ids.astype(np.min_scalar_type(int(ids.max(initial=0))))
 
 
 def _refuse_class_flags(args) -> None:
