@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import tifffile
 
 from tests.test_objects_split_memo import banded
 from tests.test_postprocess import disc_ids, soft
@@ -84,3 +85,26 @@ def test_a_window_no_wider_than_the_limit_is_found_whole(monkeypatch):
     _banded(_slide(0), INSTANCES)
     assert column_objects.in_columns(column_objects.WHOLE_WIDTH_UP_TO + 1)
     assert not column_objects.in_columns(column_objects.WHOLE_WIDTH_UP_TO) and not seen
+
+
+def test_a_streamed_slides_objects_file_and_table_are_those_of_the_whole_width(
+    tmp_path, blocks, monkeypatch
+):
+    """End to end: a streamed image's ``_objects.tif`` and CSV (its bands' windows in blocks
+    of 9 columns) are those of its windows found whole, byte for byte (the CSV)."""
+    from tests.test_predict_objects import local_net, nuclei_image
+    from unetlab.inference.files import predict_file
+
+    net, image = local_net(), nuclei_image(90, 200, seed=5)
+    tifffile.imwrite(tmp_path / "wide.tif", image)
+    options = ObjectOptions.for_model(net, distance_split=True)
+    for folder in ("columns", "whole"):
+        predict_file(
+            net, tmp_path / "wide.tif", tmp_path / folder, objects=options, large_threshold=100
+        )
+        monkeypatch.setattr(column_objects, "WHOLE_WIDTH_UP_TO", 10**9)
+    assert len(blocks) > 200 // 9
+    ids = [tifffile.imread(tmp_path / f / "wide_objects.tif") for f in ("columns", "whole")]
+    assert ids[0].max() >= 20 and np.array_equal(*ids)
+    tables = [(tmp_path / f / "wide_objects.csv").read_bytes() for f in ("columns", "whole")]
+    assert tables[0] == tables[1]
