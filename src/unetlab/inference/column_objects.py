@@ -20,10 +20,11 @@ from collections.abc import Callable
 import numpy as np
 from scipy import ndimage
 
-#: columns of a block's core: 2,048 held a 394 x 16,384 window's traced peak to 56 MB of
-#: 208 (bench/README.md "A band window's objects in column blocks")
-COLUMN_BLOCK = 1024
-#: windows at most this wide are found whole, as before (their peak is small)
+#: columns of a block's core: a 394 x 16,384 window's traced peak 207 MB whole, 118 MB in
+#: blocks of 2,048, 90 of 1,024, 78 of 512 (a block's split canvases and the window's ids
+#: held: bench/README.md "A band window's objects in column blocks"), as fast
+COLUMN_BLOCK = 512
+#: windows at most this wide are found whole, as before: 57 MB at 2,048 px (29 in blocks)
 WHOLE_WIDTH_UP_TO = 2048
 
 
