@@ -89,6 +89,8 @@ def joined_core(out: np.ndarray, ids: np.ndarray, lo: int, core: tuple[int, int]
         if span.start + lo < c0:
             y = rows.start + int(np.argmax(ids[rows, span.start] == i))
             lut[i] = out[y, span.start + lo]
+            if not lut[i]:  # the blocks gave this object otherwise: a bug, never bad input
+                raise RuntimeError(f"column block at {c0}: object {i} crosses into none")
         else:
             fresh.append(i)
     lut[fresh] = np.arange(given + 1, given + 1 + len(fresh))
