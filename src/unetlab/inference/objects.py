@@ -730,28 +730,38 @@ class SplitMemo:
 
     def __init__(self):
         self.top = self.left = 0
-        self.pieces: dict[tuple, np.ndarray | None] = {}
+        # each object's pieces in the least dtype that holds them, and the dtype they came in
+        self.pieces: dict[tuple, tuple[np.ndarray, np.dtype] | None] = {}
 
     def keys(self, ids: np.ndarray, boxes: list) -> dict[int, tuple]:
         """Each object of a window's ``ids`` (its ``boxes``: ``find_objects``): its first
-        row and column in the image, its box's shape and its pixels there."""
+        row and column in the image, its box's shape and its pixels there (a bit each: a
+        wide slide's window holds tens of thousands of objects)."""
         masks = {i: (box, ids[box] == i) for i, box in enumerate(boxes, 1) if box is not None}
         return {
-            i: (self.top + box[0].start, self.left + box[1].start, *m.shape, m.tobytes())
+            i: (self.top + box[0].start, self.left + box[1].start, *m.shape, _bits(m))
             for i, (box, m) in masks.items()
         }
 
     def recall(self, keys: dict[int, tuple]) -> dict[int, np.ndarray | None]:
         """The pieces (None: one) of each object of ``keys`` (:meth:`keys`) split before."""
-        return {i: self.pieces[k] for i, k in keys.items() if k in self.pieces}
+        held = {i: self.pieces[k] for i, k in keys.items() if k in self.pieces}
+        return {i: None if p is None else p[0].astype(p[1]) for i, p in held.items()}
 
     def remember(self, pieces: dict[int, np.ndarray | None], keys: dict[int, tuple]) -> None:
         """Keep the ``pieces`` (None: one) of objects of a window (``keys``: :meth:`keys`)."""
-        self.pieces.update((keys[i], found) for i, found in pieces.items())
+        for i, found in pieces.items():
+            least = None if found is None else np.min_scalar_type(int(found.max(initial=0)))
+            self.pieces[keys[i]] = None if found is None else (found.astype(least), found.dtype)
 
     def forget_above(self, row: int) -> None:
         """Forget the objects that start above ``row`` (no later window holds them whole)."""
         self.pieces = {k: v for k, v in self.pieces.items() if k[0] >= row}
+
+
+def _bits(mask: np.ndarray) -> bytes:
+    """A bool array's pixels packed 8 to a byte (its shape told apart)."""
+    return np.packbits(mask).tobytes()
 
 
 def _fill_dips(own: np.ndarray, mask: np.ndarray) -> np.ndarray:
