@@ -14,7 +14,7 @@ from tests.test_objects_split_memo import banded
 from tests.test_postprocess import disc_ids, soft
 from unetlab.data.instances import boundary_target
 from unetlab.inference import column_objects
-from unetlab.inference.objects import ObjectOptions, raster_numbered
+from unetlab.inference.objects import ObjectOptions, objects_in_bands, raster_numbered
 
 INSTANCES = ObjectOptions(mode="instances", min_area=5)
 
@@ -108,3 +108,21 @@ def test_a_streamed_slides_objects_file_and_table_are_those_of_the_whole_width(
     assert ids[0].max() >= 20 and np.array_equal(*ids)
     tables = [(tmp_path / f / "wide_objects.csv").read_bytes() for f in ("columns", "whole")]
     assert tables[0] == tables[1]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_margins_capped_below_the_objects_give_the_same_ids_and_unsure_count(
+    seed, blocks, monkeypatch
+):
+    """Bands of 6 rows with at most 4 rows of margin (every ring and many discs cut by a
+    window's rows): the column blocks give the ids and the count of unsure seam objects
+    (``_Band.left``, ``edge``: of the window's ids) of the whole width."""
+    probabilities, found = _slide(seed), []
+    for limit in (0, 10**9):
+        monkeypatch.setattr(column_objects, "WHOLE_WIDTH_UP_TO", limit)
+        unsure = []
+        how = dict(height=48, options=INSTANCES, band_rows=6, margin=2, max_margin=4)
+        parts = objects_in_bands([(0, probabilities)], unsure=unsure, **how)
+        found.append((raster_numbered(np.concatenate([ids for _, ids in parts])), unsure[0]))
+    assert blocks and found[0][1] == found[1][1] > 10
+    np.testing.assert_array_equal(found[0][0], found[1][0])
