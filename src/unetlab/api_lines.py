@@ -31,7 +31,8 @@ def unset() -> bool:
 def api_lines() -> Iterator[None]:
     """Within: the ``unetlab`` package's INFO lines (at its own level where the program set one)
     on stderr where nothing set logging up (:func:`unset`); else nothing changes. Each public
-    entry point that decides for its user wraps itself in it (``@api_lines()``); nested calls
+    entry point that decides for its user wraps itself in it (``@api_lines()``; one that reads
+    files in :func:`~unetlab.data.read_notes.call_lines`, which adds its notes); nested calls
     and the CLI's add no second handler (the first one's is on the package): no line twice."""
     if not unset():
         yield

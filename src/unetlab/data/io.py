@@ -52,7 +52,7 @@ from unetlab.data.orientation import (
 )
 from unetlab.data.png_depth import deep_colour, deep_pixels, grey_alpha
 from unetlab.data.positions import every_position_read, position_of, reading, series_of
-from unetlab.data.read_notes import note_once, note_transparent, note_turned
+from unetlab.data.read_notes import first_said, note_once, note_transparent, note_turned
 from unetlab.data.stated_axes import guessed_by_tifffile, planes_guessed, states_axes
 from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import TIFF_SUFFIXES, open_tiff, tiff_file
@@ -733,7 +733,8 @@ def given_letters(
 #: the names tifffile gives a slide's side images (SVS, NDPI): no positions of their own
 SIDE_IMAGES = ("label", "macro", "thumbnail", "overview")
 
-_SAID_SERIES: set[str] = set()
+#: the files said to hold other series, outside a command or call (:func:`say_other_series`)
+_SAID_SERIES: set[tuple[str, str]] = set()
 
 
 def other_series(tif) -> list[str]:
@@ -786,16 +787,16 @@ def _positions(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
 
 
 def say_other_series(tif, path: str | os.PathLike) -> None:
-    """Warn, once a process for each file, that ``path`` holds other series than the first
-    (:func:`other_series`: a multi-position OME-TIFF), which are not read: one line naming
-    how many it holds, which one is read, and how to read the others; nothing while a
+    """Warn, once a command or public call for each file (outside one once a process:
+    :func:`~unetlab.data.read_notes.first_said`), that ``path`` holds other series than the
+    first (:func:`other_series`: a multi-position OME-TIFF), which are not read: one line
+    naming how many it holds, which one is read, and how to read the others; nothing while a
     position is read, or each is (:mod:`unetlab.data.positions`)."""
     names = other_series(tif)
-    if not names or str(path) in _SAID_SERIES or reading(path):
+    if not names or reading(path) or every_position_read() and ome_positions(path):
+        return  # every_position_read: predict reads each
+    if not first_said(("series", str(path)), _SAID_SERIES):
         return
-    if every_position_read() and ome_positions(path):  # predict reads each
-        return
-    _SAID_SERIES.add(str(path))
     shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
     log.warning(
         "%s holds %d series (%s: positions or images of one acquisition); unetlab reads "

@@ -4,10 +4,10 @@ transparent pixels are left out (:mod:`unetlab.data.nodata`), pixels that two ob
 masks share (:mod:`unetlab.data.dsb`).
 
 :func:`unetlab.data.io.read_stack` notes them here. Within :func:`read_notes` (a command: the
-CLI wraps each in it; so do :func:`unetlab.predict_file` and :func:`unetlab.predict_folder`
-called from Python, whose left-out line then says what was written there) they are gathered
-and said in one line each at its end; outside (reading images through the Python API) the
-first turned file is said once a process, and each file with transparent pixels once.
+CLI wraps each in it; so does each public Python call that reads files, :func:`call_notes`:
+``predict_folder``, ``evaluate_model``, ``fit``, ...) they are gathered and said in one line
+each at its end; outside (reading images through ``read_image``) the first turned file is
+said once a process, and each file with transparent pixels once.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from unetlab.api_lines import api_lines
 from unetlab.errors import Spelled, said_as
 from unetlab.words import numbered
 
@@ -170,10 +171,46 @@ def note_once(line: str, key: str | None = None, level: int = logging.WARNING) -
     command (outside a command: in this process): a data folder is searched more than once a
     command. ``key``: what makes lines one (a kind of line said for its first file only),
     else the line itself."""
-    said = active.said if (active := _ACTIVE.get()) is not None else _said
-    if (key or line) not in said:
-        said.add(key or line)
+    if first_said(key or line, _said):
         log.log(level, "%s", line, extra={"once": key or line})  # handed on: handed_lines
+
+
+def first_said(key, outside: set) -> bool:
+    """Whether the line of ``key`` is to be said now, marked said: the first time in this
+    command (:func:`read_notes`; a public Python call is one: :func:`call_notes`), outside
+    one the first time in ``outside`` (the caller's set of what this process said). A line
+    about the files given, said once a process, was not said to a notebook's second call on
+    other files with the same trouble (a malformed world file, a TIFF's unknown unit)."""
+    said = active.said if (active := _ACTIVE.get()) is not None else outside
+    if key in said:
+        return False
+    said.add(key)
+    return True
+
+
+@contextlib.contextmanager
+def call_notes() -> Iterator[None]:
+    """Within: one call of the public Python API (``predict_folder``, ``evaluate_model``,
+    ``plan_training``, ...: :func:`call_lines`) is one command, as the CLI's: what reading
+    noted gathered and said at its end (:func:`read_notes`), each line of :func:`note_once`
+    and :func:`first_said` said once in it, and again in the next call. Within a command or
+    another call (``predict_folder`` calling ``predict_file``; the CLI's) it adds nothing:
+    the outermost says them. The lines about the environment (a thread cap) or a loop of
+    array calls (``predict_image``'s floor lines) stay once a process."""
+    if _ACTIVE.get() is not None:
+        yield
+        return
+    with read_notes():
+        yield
+
+
+@contextlib.contextmanager
+def call_lines() -> Iterator[None]:
+    """What a public Python call that reads files says, as a command says it: its INFO lines
+    shown where nothing set logging up (:func:`~unetlab.api_lines.api_lines`), what its
+    reading notes said once in it (:func:`call_notes`, within those lines' handler)."""
+    with api_lines(), call_notes():
+        yield
 
 
 def unsay_once(key: str) -> None:

@@ -21,6 +21,7 @@ import numpy as np
 from unetlab.data import ome_xml
 from unetlab.data.geotiff import geotags, geotiff_pixel_size
 from unetlab.data.positions import image_of, series_of
+from unetlab.data.read_notes import first_said
 from unetlab.data.stated_axes import states_axes
 from unetlab.data.tiff_files import is_tiff_name, open_tiff
 from unetlab.errors import Spelled, UnetlabError, said, said_as
@@ -561,8 +562,7 @@ def _plausible(tif, size: tuple[float, float] | None) -> tuple[float, float] | N
     low, high = PLAUSIBLE_UM
     if size is None or all(low <= v <= high for v in size) or tif.is_geotiff:
         return size
-    if ("size", tif.filehandle.path) not in _WARNED:
-        _WARNED.add(("size", tif.filehandle.path))
+    if first_said(("size", tif.filehandle.path), _WARNED):
         log.warning(
             "%s: its pixel size, %g x %g um, is outside what microscopes and scanners sample "
             "(1 pm to 1 mm): not used (no um columns or scale in the outputs). If its pixels "
@@ -588,9 +588,11 @@ def _imagej_unit(tif) -> str | None:
     return None if meta.get("unit") is None else str(meta["unit"])
 
 
-#: files whose unknown unit (a path) or implausible pixel size (("size", path)) was said: once
-#: each, though a file's header is read several times (is_large, then its prediction); and
-#: "none" once a missing resolution unit was said (once in all)
+#: outside a command or public call (within one, its own: :func:`~unetlab.data.read_notes.
+#: first_said`), the files whose unknown unit (("unit", path)) or implausible pixel size
+#: (("size", path)) this process said: once each, though a file's header is read several
+#: times (is_large, then its prediction); and ("no unit",) once a missing resolution unit was
+#: said (once in all)
 _WARNED: set = set()
 
 
@@ -598,9 +600,8 @@ def _warn_unknown_unit(tif) -> None:
     unit = _imagej_unit(tif)
     if unit is None or unit.strip().lower() in UNCALIBRATED or micrometres_per(unit):
         return
-    if tif.filehandle.path in _WARNED:
+    if not first_said(("unit", tif.filehandle.path), _WARNED):
         return
-    _WARNED.add(tif.filehandle.path)
     log.warning(
         "%s: unit %r of its ImageJ metadata is not one unetlab knows (um, microns, nm, Å, pm, "
         "mm, cm, inch); its pixel size and Z spacing are not used (Fiji: Image > Properties)",
@@ -687,7 +688,8 @@ def _micrometres_per_unit(tif, code: int, pixels: list[float]) -> tuple[float | 
 
 
 def _say_dpi_size(name: str, y: float, x: float, dpi: float) -> None:
-    """Once per process, at level info: a pixel size read from pixels per inch."""
+    """Once a command or call (:func:`_say_once`), at level info: a pixel size read from pixels
+    per inch."""
     _say_once(
         "dpi",
         logging.INFO,
@@ -703,12 +705,12 @@ def _say_dpi_size(name: str, y: float, x: float, dpi: float) -> None:
 
 def _say_no_unit(name: str, code: int, pixels: list[float]) -> None:
     """A TIFF's resolution without a unit: 1 px per unit (what plain ``tifffile.imwrite``
-    writes) is no size at all, said at level debug; other values once per process (at level
-    info: a folder of such files gives one line, not one per file)."""
-    if pixels == [1.0, 1.0] or "none" in _WARNED:
+    writes) is no size at all, said at level debug; other values once a command or public
+    call, outside one once a process (at level info: a folder of such files gives one line,
+    not one per file)."""
+    if pixels == [1.0, 1.0] or not first_said(("no unit",), _WARNED):
         log.debug("%s: resolution without a unit (ResolutionUnit %d): no pixel size", name, code)
         return
-    _WARNED.add("none")
     log.info(
         "%s: its resolution tags have no unit (ResolutionUnit %d): no pixel size (said once; "
         "other files like it are not listed)",
@@ -780,9 +782,9 @@ def _ome_length(ome: dict[str, str], key: str, where: str) -> float | None:
 
 
 def _say_once(key, level: int, message: str, *args) -> None:
-    """Log ``message`` once per process for ``key`` (a file's header is read several times)."""
-    if key not in _WARNED:
-        _WARNED.add(key)
+    """Log ``message`` once a command or public call for ``key``, outside one once a process
+    (:func:`~unetlab.data.read_notes.first_said`; a file's header is read several times)."""
+    if first_said(key, _WARNED):
         log.log(level, message, *args)
 
 

@@ -26,6 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from unetlab.data.geotiff import METRE_CRS, MapGrid, map_grid, read_geotags, say_once
+from unetlab.data.read_notes import first_said
 
 log = logging.getLogger(__name__)
 
@@ -119,18 +120,18 @@ def read_world_file(image: str | os.PathLike) -> MapGrid | None:
     return MapGrid(affine, epsg, metres, "world file")
 
 
-#: the malformed world files warned of in this process, as (path, mtime, size): the world
-#: file of an input is read for its table, its pixel size and its outputs' world files
+#: the malformed world files warned of in this process outside a command or call, as (path,
+#: mtime, size): the world file of an input is read for its table, its pixel size and its
+#: outputs' world files
 _WARNED: set[tuple] = set()
 
 
 def _warn_once(path: Path, image: str | os.PathLike) -> None:
-    """Warn that ``path`` is no world file, once a process for this version of it."""
+    """Warn that ``path`` is no world file, once a command or public call for this version
+    of it (:func:`~unetlab.data.read_notes.first_said`; outside one, once a process)."""
     stat = path.stat()
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-    if key in _WARNED:
+    if not first_said(("world file", str(path.resolve()), stat.st_mtime_ns, stat.st_size), _WARNED):
         return
-    _WARNED.add(key)
     log.warning(
         "%s: not a world file (six numbers: x size, two rotations, y size, the top-left "
         "pixel's centre), so %s is not placed on the map; correct or remove it",

@@ -52,7 +52,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from unetlab.api_lines import api_lines
 from unetlab.data.colour_table import ColourTable, palette_table
 from unetlab.data.exclude import as_config, region
 from unetlab.data.fingerprint import TARGET_INSTANCES, MaskValues, object_ids_note
@@ -65,7 +64,7 @@ from unetlab.data.instances import ONE_OBJECT_LEAST
 from unetlab.data.io import check_axes, file_axes, mask_stem
 from unetlab.data.nodata import InvalidPages, either
 from unetlab.data.pairs import Pair, PairReader, mask_axes, refuse_data_set_part
-from unetlab.data.read_notes import read_notes
+from unetlab.data.read_notes import call_lines, read_notes
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.data.weightmap import background_class
@@ -130,7 +129,7 @@ log = logging.getLogger(__name__)
 
 
 @keeps_grey_masks_reading  # as its checkpoint's training read them (_prepared)
-@api_lines()
+@call_lines()  # its INFO lines shown; a call is one command for what reading notes
 @capped  # torch's threads no more than a CPU quota allows, put back after
 def evaluate_model(
     model,

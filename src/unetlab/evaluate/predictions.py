@@ -48,7 +48,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from unetlab.api_lines import api_lines
 from unetlab.data.classes import read_palette
 from unetlab.data.colour_table import ColourTable, palette_table
 from unetlab.data.exclude import as_config, check_exclude_rows
@@ -63,6 +62,7 @@ from unetlab.data.names import (
     named_for,
     nfc,
 )
+from unetlab.data.read_notes import call_lines
 from unetlab.data.split_record import describe_names
 from unetlab.data.weightmap import background_class
 from unetlab.errors import DatasetError, Spelled, UnetlabError, said_as, spelled
@@ -143,7 +143,7 @@ SCORED_FROM_MODEL = Spelled("evaluate_model(model, data_dir)", "evaluate --check
 PREDICT_OUT = Spelled("the out_dir of predict_folder", "unetlab predict's --output")
 
 
-@api_lines()
+@call_lines()  # its INFO lines shown; a call is one command for what reading notes
 def evaluate_predictions(
     pred_dir: str | os.PathLike,
     gt_dir: str | os.PathLike,

@@ -64,7 +64,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from unetlab.api_lines import api_lines
 from unetlab.data.exclude import flag_cut_objects, region
 from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import ome_positions, stack_shape, write_csv, write_png, write_tiff
@@ -77,7 +76,7 @@ from unetlab.data.nodata import (
     nodata_tag,
 )
 from unetlab.data.positions import each_position, position_of, reading_position
-from unetlab.data.read_notes import note_once, note_side, note_written, read_notes
+from unetlab.data.read_notes import call_lines, note_once, note_side, note_written, read_notes
 from unetlab.data.shown import shown_path
 from unetlab.data.slides import no_pyramid, open_slide
 from unetlab.data.tiff_files import is_tiff_name, keeping_open
@@ -293,7 +292,7 @@ def path_given(value) -> str:
     return f"{kind}: {ARRAY_FIX}" if is_pixels(value) else kind
 
 
-@api_lines()
+@call_lines()  # its INFO lines shown; a call is one command for what reading notes
 def predict_file(
     model: torch.nn.Module,
     path: str | os.PathLike,

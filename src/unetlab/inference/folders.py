@@ -27,12 +27,18 @@ import numpy as np
 import torch
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from unetlab.api_lines import api_lines
 from unetlab.data.io import CHANNEL_GIVEN, check_axes, file_axes, ome_positions, stack_shape
 from unetlab.data.names import SPLIT_NAMES
 from unetlab.data.ome import output_pixels
 from unetlab.data.positions import each_position
-from unetlab.data.read_notes import ReadNotes, handed_notes, note_once, read_notes, take_notes
+from unetlab.data.read_notes import (
+    ReadNotes,
+    call_lines,
+    handed_notes,
+    note_once,
+    read_notes,
+    take_notes,
+)
 from unetlab.data.shown import shown_as, shown_path
 from unetlab.data.slides import slide_name
 from unetlab.data.tiffmeta import PIXEL_SIZE_UM
@@ -808,7 +814,7 @@ class FolderPrediction:
 ModelSource = torch.nn.Module | Callable[[], torch.nn.Module]
 
 
-@api_lines()
+@call_lines()  # its INFO lines shown; a call is one command for what reading notes
 def predict_folder(
     model: ModelSource,
     inputs: str | os.PathLike | Iterable[str | os.PathLike],

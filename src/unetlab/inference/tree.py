@@ -20,10 +20,9 @@ from pathlib import Path
 
 import torch
 
-from unetlab.api_lines import api_lines
 from unetlab.data.dsb import dsb_splits
 from unetlab.data.io import check_axes, file_axes
-from unetlab.data.read_notes import read_notes
+from unetlab.data.read_notes import call_lines, read_notes
 from unetlab.errors import (
     DiskFullError,
     FolderInUseError,
@@ -219,7 +218,7 @@ def _refuse_outputs_in_tree(root: Path, out_dir: str | os.PathLike, found: list[
             )
 
 
-@api_lines()
+@call_lines()  # its INFO lines shown; a call is one command for what reading notes
 @headers_read_once()  # each input's header read once by all the tree's channel checks
 def predict_tree(
     model: ModelSource,

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import time
 
-from unetlab.api_lines import api_lines
 from unetlab.config import Config, chosen_keys, given_config
 from unetlab.config.keywords import checks_keywords
 from unetlab.data.datasets import split_kind
 from unetlab.data.fingerprint import unlabelled_fill
 from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.mask_shares import inverted_masks
+from unetlab.data.read_notes import call_lines
 from unetlab.data.void import VOID, of_training
 from unetlab.plan.bar import bar_note
 from unetlab.plan.checks import (
@@ -150,7 +150,7 @@ def checked(cfg: Config) -> Config:
 
 @checks_keywords
 @reads_grey_masks_as_config
-@api_lines()
+@call_lines()  # its INFO lines shown; a call is one command for what reading notes
 def plan_training(
     cfg: Config, explicit: set[str] | None = None, *, device: str | None = None
 ) -> tuple[Config, Plan]:
