@@ -14,13 +14,16 @@ import tifffile
 
 import unetlab
 from tests.test_predict_objects import local_net, nuclei_image
+from tests.test_train import tiny_config, write_blobs
 from unetlab.config import load_config
 from unetlab.data import read_notes, tiffmeta, world_file
-from unetlab.data.io import write_png
+from unetlab.data.io import read_image, write_png
+from unetlab.train.folds import fit_folds
 
 NO_UNIT = "its resolution tags have no unit"
 SUBFOLDER = "not searched"
 NOT_A_WORLD_FILE = "not a world file"
+TRANSPARENT = "with nodata or transparent pixels"
 
 
 @pytest.fixture(autouse=True)
@@ -102,3 +105,41 @@ def test_two_plan_training_calls_each_say_it_once(two_pair_data, caplog):
         unetlab.plan_training(cfg)
     assert first == 1, caplog.messages
     assert _said(caplog, SUBFOLDER) == 2, caplog.messages
+
+
+def _transparent_blobs(root):
+    """3 blobs images as grey + alpha, a corner transparent, and a sub-folder of images."""
+    write_blobs(root, 3)
+    for i in range(3):
+        grey = np.squeeze(read_image(root / "images" / f"{i}.png"))
+        alpha = np.full_like(grey, 255)
+        alpha[:8, :8] = 0
+        write_png(root / "images" / f"{i}.png", np.stack([grey, alpha], axis=-1))
+    write_png(root / "images" / "old" / "9.png", nuclei_image(32, 32))
+    return root
+
+
+def test_two_fit_calls_each_say_the_datas_notes_once_gathered(tmp_path, caplog, one_thread):
+    """fit gathers what reading notes as the CLI's train does: its grey + alpha images'
+    transparent pixels, left out, in one line a call naming the 3 (outside a command: a
+    line a file, in the first call only), and the data folder's sub-folder line once a call
+    (said twice in one call where the gathering began after the data was first read)."""
+    root = _transparent_blobs(tmp_path / "data")
+    cfg = tiny_config(root, "train.epochs=1")
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        unetlab.fit(cfg, run_dir=tmp_path / "run1", progress=False)
+        first = (_said(caplog, TRANSPARENT), _said(caplog, SUBFOLDER))
+        unetlab.fit(cfg, run_dir=tmp_path / "run2", progress=False)
+    assert first == (1, 1), caplog.messages
+    assert (_said(caplog, TRANSPARENT), _said(caplog, SUBFOLDER)) == (2, 2), caplog.messages
+    assert "3 images with" in next(m for m in caplog.messages if TRANSPARENT in m)
+    assert TRANSPARENT in (tmp_path / "run2" / "train.log").read_text()  # said in the run
+
+
+def test_fit_folds_is_one_call_for_its_folds_fits(tmp_path, caplog, one_thread):
+    """fit_folds' fits read the same files: their notes said once for all its folds."""
+    root = _transparent_blobs(tmp_path / "data")
+    cfg = tiny_config(root, "train.epochs=1")
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        fit_folds(cfg, 2, run_dir=tmp_path / "run")
+    assert (_said(caplog, TRANSPARENT), _said(caplog, SUBFOLDER)) == (1, 1), caplog.messages

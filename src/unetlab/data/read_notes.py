@@ -140,8 +140,13 @@ def take_notes(handed: ReadNotes | None) -> None:
     if handed is None or (active := _ACTIVE.get()) is None:
         return
     _merged(active, handed)
+    _by_name(active)
+
+
+def _by_name(notes: ReadNotes) -> None:
+    """The files ``notes`` names sorted by name: the order their lines name them in."""
     for name in (*_BY_FILE, "paged"):
-        setattr(active, name, dict(sorted(getattr(active, name).items())))
+        setattr(notes, name, dict(sorted(getattr(notes, name).items())))
 
 
 def note_turned(path: str, orientation: int) -> None:
@@ -200,8 +205,32 @@ def call_notes() -> Iterator[None]:
     if _ACTIVE.get() is not None:
         yield
         return
-    with read_notes():
+    token = _BY_CALL.set(True)
+    try:
+        with read_notes():
+            yield
+    finally:
+        _BY_CALL.reset(token)
+
+
+#: whether the gathering under way was opened by a public Python call (:func:`call_notes`),
+#: not by a command
+_BY_CALL: contextvars.ContextVar[bool] = contextvars.ContextVar("notes_by_call", default=False)
+
+
+@contextlib.contextmanager
+def said_within() -> Iterator[None]:
+    """Within: a call's block whose logs close at its end (``fit``'s train.log and console),
+    at whose end the lines gathered so far by the call's :func:`call_notes` are said and
+    emptied: said after it, a notebook that set no logging up heard no INFO line, and
+    train.log had none. Within a command (the CLI's) nothing: it says them at its end."""
+    try:
         yield
+    finally:
+        if _BY_CALL.get() and (handed := handed_notes()) is not None:
+            _by_name(handed)  # by name: fit_folds' folds, each reading the files in its order,
+            for line in handed.lines():  # say the same line, once
+                note_once(line, level=logging.INFO)
 
 
 @contextlib.contextmanager

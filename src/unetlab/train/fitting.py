@@ -20,6 +20,7 @@ from unetlab.config import Config, given_config
 from unetlab.config.keywords import checks_keywords
 from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.pairs import refuse_missing_root, refuse_no_root
+from unetlab.data.read_notes import call_notes, said_within
 from unetlab.data.split_record import SPLIT_FILE
 from unetlab.distributed import Group
 from unetlab.errors import Spelled, UnetlabError, first_line
@@ -62,6 +63,7 @@ log = logging.getLogger(__name__)
 
 @checks_keywords
 @reads_grey_masks_as_config
+@call_notes()  # a call is one command for what reading notes, as the CLI's train
 def fit(
     cfg: Config,
     *,
@@ -92,7 +94,6 @@ def fit(
     max_minutes, batch_size, device, data.root, ...); other keys, or a cosine / poly schedule
     switched between a time budget and none, are refused naming them: resume with
     ``load_config(run_dir / "config.yaml")`` changed in those keys only.
-
     ``progress``: each epoch's bar (log lines: :func:`~unetlab.train.log.console_log`).
     ``plan``: a :class:`unetlab.plan.Plan` (reasons to train.log, values as trained to plan.yaml).
     ``clock``: seconds for ``train.max_minutes``. ``split``: another run's split record
@@ -117,8 +118,9 @@ def _logged_fit(
 ):
     """:func:`_fit` in the claimed ``run_dir`` with its logs open (the plan and beginning
     logged by the main process), stopped by a signal at a step boundary; its ``seconds``
-    counted from ``started`` (the call's)."""
-    with _run_logs(run_dir, group):
+    counted from ``started`` (the call's); what reading the data noted, gathered by the
+    call (:func:`fit`'s ``call_notes``), said before its logs close (:func:`said_within`)."""
+    with _run_logs(run_dir, group), said_within():
         if group.is_main:
             _log_beginning(run_dir, cfg, plan, config_file, resume=resume, split=how["split"])
         fix = Spelled(  # a notebook's fit was told the command line's keys (s56)
