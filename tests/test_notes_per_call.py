@@ -16,7 +16,7 @@ import unetlab
 from tests.test_predict_objects import local_net, nuclei_image
 from tests.test_train import tiny_config, write_blobs
 from unetlab.config import load_config
-from unetlab.data import read_notes, tiffmeta, world_file
+from unetlab.data import io, read_notes, tiffmeta, world_file
 from unetlab.data.io import read_image, write_png
 from unetlab.train.folds import fit_folds
 
@@ -32,6 +32,7 @@ def _unsaid(monkeypatch):
     monkeypatch.setattr(read_notes, "_said", set())
     monkeypatch.setattr(tiffmeta, "_WARNED", set())
     monkeypatch.setattr(world_file, "_WARNED", set())
+    monkeypatch.setattr(io, "_SAID_SERIES", set())
 
 
 def _no_unit_tiffs(folder, count: int = 3) -> None:
@@ -143,3 +144,17 @@ def test_fit_folds_is_one_call_for_its_folds_fits(tmp_path, caplog, one_thread):
     with caplog.at_level(logging.INFO, logger="unetlab"):
         fit_folds(cfg, 2, run_dir=tmp_path / "run")
     assert (_said(caplog, TRANSPARENT), _said(caplog, SUBFOLDER)) == (1, 1), caplog.messages
+
+
+def test_a_tiff_of_two_series_is_said_at_each_evaluate_model_call(tmp_path, caplog):
+    """Its first series alone is read: said once in a call, and in the next call again."""
+    images, masks = tmp_path / "data" / "images", tmp_path / "data" / "masks"
+    images.mkdir(parents=True)
+    with tifffile.TiffWriter(images / "t0.tif") as tif:
+        for seed in (0, 1):  # two series of one shape: two positions, say
+            tif.write(nuclei_image(40, 40, seed=seed))
+    write_png(masks / "t0.png", (nuclei_image(40, 40) > 100).astype(np.uint8) * 255)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        for _ in range(2):
+            unetlab.evaluate_model(local_net(), tmp_path / "data")
+    assert _said(caplog, "holds 2 series") == 2, caplog.messages
