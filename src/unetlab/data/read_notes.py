@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 
 from unetlab.api_lines import api_lines
@@ -180,7 +180,7 @@ def note_once(line: str, key: str | None = None, level: int = logging.WARNING) -
         log.log(level, "%s", line, extra={"once": key or line})  # handed on: handed_lines
 
 
-def first_said(key, outside: set) -> bool:
+def first_said(key: Hashable, outside: set) -> bool:
     """Whether the line of ``key`` is to be said now, marked said: the first time in this
     command (:func:`read_notes`; a public Python call is one: :func:`call_notes`), outside
     one the first time in ``outside`` (the caller's set of what this process said). A line
