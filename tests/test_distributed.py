@@ -413,6 +413,28 @@ def test_a_second_signal_or_the_grace_spent_kills_the_processes(tmp_path, capfd,
     assert f"unetlab: {why}: killing its processes" in capfd.readouterr().err
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the workers")
+@pytest.mark.parametrize("main_said", [True, False], ids=["after-its-line", "before-it"])
+def test_a_second_signal_to_a_launch_kills_and_leaves_the_line_to_it(tmp_path, capfd, main_said):
+    """s58: SIGTERM to every process of a --nproc 2 run twice (a scheduler's): "unetlab:
+    SIGTERM again: killing its processes" came under the main process's "stopped by SIGTERM"
+    line. In a launch the kill says nothing: after the main process said its stop (noted
+    "143 0") the rest end without a word; before it, the launch's line says the kill."""
+    from unetlab.distributed import STATUS_FILE, run_passing_signals
+
+    status = tmp_path / "status"
+    if main_said:
+        status.write_text("143 0\n")  # as the main process notes its stop, its line said
+    command = _torchrun_like(tmp_path, _worker(tmp_path, "None"))  # a step without end
+    _signal_when_ready(tmp_path / "ready", signal.SIGTERM, again=0.5)
+    assert run_passing_signals(command, env=dict(os.environ, **{STATUS_FILE: str(status)})) == 143
+    assert _gone(int((tmp_path / "pid").read_text()))
+    assert capfd.readouterr().err == ""
+    from unetlab.distributed import _killed_by  # s58
+
+    assert _killed_by(str(status)) == (0 if main_said else signal.SIGTERM)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's parent-death signal")
 def test_a_launched_process_whose_torchrun_died_before_it_asked_stops():
     """review s51: PR_SET_PDEATHSIG is asked once torch is loaded: torchrun dead before then

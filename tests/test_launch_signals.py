@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -173,6 +174,24 @@ def test_a_stopped_launch_says_its_stop_once(monkeypatch, capfd, noted_by, said)
     assert capfd.readouterr().err == ("unetlab predict: interrupted (counted)\n" if said else "")
 
 
+@pytest.mark.parametrize("signum, said", [(signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "Ctrl-C")])
+def test_a_launch_killed_by_a_second_signal_says_it_in_its_one_line(
+    monkeypatch, capfd, signum, said
+):
+    """s58: the kill of a second signal (noted by the launcher, _SignalPasser.kill_again)
+    before the main process said its stop is the launch's one line, with its count."""
+    import unetlab.distributed as distributed
+
+    def killed(command, env, grace):
+        Path(f"{env[STATUS_FILE]}.killed").write_text(str(int(signum)))
+        return 143  # the first signal, a SIGTERM, sets the status
+
+    monkeypatch.setattr(distributed, "run_passing_signals", killed)
+    line = lambda how, status: f"unetlab predict: {how} (counted)"  # noqa: E731
+    assert distributed.launch(2, ["predict"], stopped=line, grace=1) == 143
+    assert capfd.readouterr().err == f"unetlab predict: killed by a second {said} (counted)\n"
+
+
 def _record(msg: str, *args) -> logging.LogRecord:
     return logging.LogRecord("torch", logging.WARNING, "api.py", 1, msg, args, None)
 
@@ -293,24 +312,37 @@ def _when_predicting(process: subprocess.Popen, out: Path) -> list[int]:
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the processes")
 @pytest.mark.parametrize(
-    "signum, said",
-    [(signal.SIGTERM, "stopped by SIGTERM"), (signal.SIGINT, "interrupted")],
+    "signum, said, again",
+    [
+        (signal.SIGTERM, "stopped by SIGTERM", 0),
+        (signal.SIGINT, "interrupted", 0),
+        (signal.SIGTERM, "(stopped|killed) by (a second )?SIGTERM", 0.2),
+    ],
+    ids=["SIGTERM", "SIGINT", "SIGTERM-twice"],
 )
-def test_a_launch_signalled_as_a_scheduler_does_ends_in_one_line(tmp_path, signum, said):
+def test_a_launch_signalled_as_a_scheduler_does_ends_in_one_line(tmp_path, signum, said, again):
+    """``again``: the signal sent to every process once more that many seconds later (s58:
+    "unetlab: SIGTERM again: killing its processes" under the main process's stop line);
+    its line is the main process's stop or the launch's kill, as the second one comes."""
     _inputs(tmp_path)
     process = _predict(tmp_path)
     try:
         every = _when_predicting(process, tmp_path / "out")
         assert len(every) >= 4  # unetlab, torchrun, two workers
-        for pid in every:
-            with contextlib.suppress(ProcessLookupError):  # ended by the signals before
-                os.kill(pid, signum)
+        for _ in range(2 if again else 1):
+            time.sleep(again)  # before the second round
+            for pid in every:
+                with contextlib.suppress(ProcessLookupError):  # ended by the signals before
+                    os.kill(pid, signum)
         code = process.wait(timeout=120)
     finally:
         process.kill()
     lines = (tmp_path / "err").read_text()
     assert code == 128 + signum, lines
-    assert f"unetlab predict: {said} with the outputs of " in lines, lines
+    stops = [line for line in lines.splitlines() if not line.startswith("predict: ")]
+    assert len(stops) == 1 and re.match(
+        f"unetlab predict: {said} with the outputs of ", stops[0]
+    ), lines
     assert "continue with the same command and --skip-existing" in lines
     assert "Traceback" not in lines and "death signal" not in lines, lines
 

@@ -134,10 +134,17 @@ def launch(
         stop_codes = {128 + s for s in PASSED_ON}
         if code not in stop_codes and not {1, *SAID} & set(notes) and failed:
             failed(outlived)  # not stopped here, and no process said why: one was killed
-        if code in stop_codes and not any(s in stop_codes for s, rank in noted if rank == "0"):
+        if code in stop_codes and not _main_said_stop(noted):
             line = partial(stopped, status=env[STATUS_FILE]) if stopped else None
-            _say_stopped(argv, code - 128, line)  # stopped before its main process said it
+            killed = _killed_by(env[STATUS_FILE])  # a second signal: said in this line
+            _say_stopped(argv, killed or code - 128, line, killed=bool(killed))
         return code
+
+
+def _main_said_stop(noted: list[tuple[int, str]]) -> bool:
+    """Whether the main process (rank 0) of a launch noted a stop (:func:`_notes`): it said
+    the stop in its own line."""
+    return any(code - 128 in PASSED_ON for code, rank in noted if rank == "0")
 
 
 def _after_torchrun(
@@ -251,15 +258,19 @@ def _all_done(notes: list[int], nproc: int) -> bool:
     return len(notes) >= nproc
 
 
-def _say_stopped(argv: list[str], signum: int, stopped: Callable[[str], str] | None) -> None:
+def _say_stopped(
+    argv: list[str], signum: int, stopped: Callable[[str], str] | None, *, killed: bool = False
+) -> None:
     """The line a command stopped by ``signum`` says (``unetlab predict: stopped by
     SIGTERM``), for a launch stopped before its main process said it (while they started, or
     it stopped again as it said it; the others say none: where one of them had noted its
     stop, the launch ended without a line, s54): ``stopped(how)``'s where given (predict's
-    count of the inputs done: s52, "interrupted" alone)."""
+    count of the inputs done: s52, "interrupted" alone). ``killed``: its processes killed by
+    ``signum`` sent again (:func:`_killed_by`), said in this line: "killed by a second
+    SIGTERM"."""
     from unetlab.signals import Stopped, stop_status
 
-    how = stop_status(Stopped(signum))[0]
+    how = f"killed by a second {_said_as(signum)}" if killed else stop_status(Stopped(signum))[0]
     command = next((word for word in argv if not word.startswith("-")), "")
     line = stopped(how) if stopped else f"unetlab {command}: {how}"
     with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
@@ -374,7 +385,7 @@ def run_passing_signals(
     report them as failed in pages of traceback; left alone, it ends as they do. The
     processes get ``grace`` seconds; then, or at a second signal, they and ``command`` are
     killed (SIGKILL)."""
-    passer = _SignalPasser(grace, note=stop_note((env or {}).get(STATUS_FILE)))
+    passer = _SignalPasser(grace, status=(env or {}).get(STATUS_FILE))
     # handlers first: a signal in between is passed on; the ignored ones stay ignored
     wanted = [s for s in PASSED_ON if signal.getsignal(s) is not signal.SIG_IGN]
     previous = {s: signal.signal(s, passer.pass_on) for s in wanted}
@@ -398,6 +409,20 @@ def run_passing_signals(
     return 128 - code if code < 0 else code  # killed (SIGKILL): 137, as a shell says it
 
 
+def _said_as(signum: int) -> str:
+    """A stop signal as a line names it: "Ctrl-C" for SIGINT, else its name."""
+    return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+
+
+def _killed_by(status: str) -> int:
+    """The signal that, sent again, killed the processes of the launch whose status file is
+    ``status`` before its main process said its stop (:meth:`_SignalPasser.kill_again`), or
+    0."""
+    with contextlib.suppress(OSError, ValueError), open(f"{status}.killed") as f:
+        return int(f.read())
+    return 0
+
+
 def stop_note(status: str | None) -> str | None:
     """The file beside a launch's ``status`` file (:data:`STATUS_FILE`) that says a stop
     signal was passed on to its processes (:func:`stop_noted`), or None outside a launch."""
@@ -413,11 +438,12 @@ def stop_noted(status: str | None) -> bool:
 
 class _SignalPasser:
     """The signals :func:`run_passing_signals` passes on: the first to the command's
-    workers, which are killed ``grace`` seconds later unless done; the next kills them.
-    Each is noted in the file ``note`` first (:func:`stop_note`), where given."""
+    workers, which are killed ``grace`` seconds later unless done; the next kills them
+    (:meth:`kill_again`). Each is noted beside the launch's ``status`` file first
+    (:func:`stop_note`), where given."""
 
-    def __init__(self, grace: float, note: str | None = None):
-        self.grace, self.note = grace, note
+    def __init__(self, grace: float, status: str | None = None):
+        self.grace, self.status, self.note = grace, status, stop_note(status)
         self.passed: list[int] = []  # every signal passed on (the first one sets the status)
         self.process: subprocess.Popen | None = None
         self.deadlines: list[threading.Timer] = []
@@ -440,9 +466,33 @@ class _SignalPasser:
         for timer in self.deadlines:
             timer.cancel()
 
+    def kill_again(self) -> None:
+        """A stop signal again (a second Ctrl-C; a scheduler's SIGTERM sent twice): the
+        processes killed at once. In a launch the line is the launch's (:func:`launch`): none
+        where its main process said its stop already (s58: "SIGTERM again: killing its
+        processes" under that line), which the rest end without; else its line says the kill
+        (:func:`_killed_by`). Outside a launch, a line here. The processes the launch noted
+        are killed too (:func:`stop_with_launch`), not only those /proc lists as
+        ``process``'s."""
+        signum = self.passed[-1]
+        if self.status is None:
+            _kill(self.process, f"{signal.Signals(signum).name} again")
+            return
+        if not _main_said_stop(_notes(self.status)):
+            # suppressed: the launch's folder gone (said, then)
+            with contextlib.suppress(OSError), open(f"{self.status}.killed", "w") as f:
+                f.write(str(int(signum)))
+        noted = [n for n in _pid_notes(f"{self.status}.pids") if _running(*n)]
+        _kill(self.process, None, [pid for pid, _ in noted])
+        # ended before the launch looks for processes that outlived torchrun (_outlived),
+        # which said "torchrun ended (killed? ...)" of these as they died
+        deadline = time.monotonic() + 5
+        while any(_running(*n) for n in noted) and time.monotonic() < deadline:
+            time.sleep(0.01)
+
     def _deliver(self) -> None:  # the last of ``passed``, ``process`` running
         if len(self.passed) > 1:
-            _kill(self.process, f"{signal.Signals(self.passed[-1]).name} again")
+            self.kill_again()
             return
         _signal_workers(self.process, self.passed[0])
         late = f"still running {self.grace:g} s after {signal.Signals(self.passed[0]).name}"
@@ -496,12 +546,13 @@ def _caught(pid: int) -> int | None:
     return None
 
 
-def _kill(process: subprocess.Popen, why: str) -> None:
-    """SIGKILL to ``process`` and the processes it started (they first: once it has gone,
-    they are no longer listed as its own), saying ``why`` in one line."""
-    with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
-        print(f"unetlab: {why}: killing its processes", file=sys.stderr, flush=True)
-    for pid in child_pids(process.pid):
+def _kill(process: subprocess.Popen, why: str | None, also: list[int] = ()) -> None:
+    """SIGKILL to ``process``, the processes it started and ``also`` (they first: once it
+    has gone, they are no longer listed as its own), saying ``why`` in one line unless None."""
+    if why is not None:
+        with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
+            print(f"unetlab: {why}: killing its processes", file=sys.stderr, flush=True)
+    for pid in dict.fromkeys([*child_pids(process.pid), *also]):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     process.kill()
