@@ -149,6 +149,44 @@ def test_the_parent_s_environment_is_read_as_it_started(tmp_path, monkeypatch):
     assert runtime.parent_environ(tmp_path)["PATH"] == "/bin"
 
 
+def _fake_process(proc, pid: int, parent: int, command: list[str], env: bytes) -> None:
+    """Process ``pid`` in a fake /proc ``proc``: its stat (``parent`` its parent), cmdline
+    and environ as Linux writes them."""
+    (proc / str(pid)).mkdir()
+    (proc / str(pid) / "stat").write_text(f"{pid} (a b) S {parent} {pid} 0 0\n")
+    (proc / str(pid) / "cmdline").write_bytes(b"\0".join(map(str.encode, command)) + b"\0")
+    (proc / str(pid) / "environ").write_bytes(env)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["python3", "/usr/local/bin/torchrun", "--nproc_per_node=2", "run.sh"],
+        ["python3", "-u", "-m", "torch.distributed.run", "--nproc_per_node=2", "run.sh"],
+        ["bash", "not-torchrun.sh"],
+    ],
+    ids=["torchrun", "python -m", "none"],
+)
+def test_a_worker_of_torchrun_by_hand_reads_torchrun_s_environment(tmp_path, monkeypatch, command):
+    """s58: torchrun by hand notes no UNETLAB_TORCHRUN_PID; a worker whose parent is not
+    torchrun (``torchrun --no-python run.sh``, a forkserver) read that parent's
+    environment, which holds torchrun's OMP_NUM_THREADS=1. The nearest ancestor whose
+    command is torchrun's is read, else the parent as before."""
+    monkeypatch.delenv(runtime.TORCHRUN_PID_ENV, raising=False)
+    parent, torchrun = os.getppid(), 4_000_000 if os.getppid() != 4_000_000 else 4_000_001
+    _fake_process(tmp_path, parent, torchrun, ["bash", "run.sh"], b"OMP_NUM_THREADS=1\0")
+    _fake_process(tmp_path, torchrun, 1, command, b"PATH=/usr/bin\0")
+    read = runtime.parent_environ(tmp_path)
+    assert read == ({"OMP_NUM_THREADS": "1"} if command[0] == "bash" else {"PATH": "/usr/bin"})
+    from unetlab.runtime import torchrun_ancestor  # s58
+
+    assert torchrun_ancestor(torchrun, tmp_path) == (None if command[0] == "bash" else torchrun)
+    assert torchrun_ancestor(parent, tmp_path / "none") is None  # /proc unreadable
+    _fake_process(tmp_path, 4_000_002, 4_000_003, ["sh"], b"")  # a loop (pids reused as read)
+    _fake_process(tmp_path, 4_000_003, 4_000_002, ["sh"], b"")
+    assert torchrun_ancestor(4_000_002, tmp_path) is None
+
+
 @pytest.mark.parametrize("noted", ["torchrun", "unreadable", "no pid"])
 def test_a_forkserver_s_worker_reads_torchrun_s_environment(tmp_path, monkeypatch, noted):
     """A worker whose parent is a forkserver (its environment: torchrun's OMP_NUM_THREADS=1

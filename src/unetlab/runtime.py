@@ -590,12 +590,50 @@ def parent_environ(proc: Path = PROC) -> dict[str, str] | None:
     """The environment this process's launcher started with (Linux's
     ``/proc/<pid>/environ``: not what it set in ``os.environ`` since), None where it cannot
     be read; read once per process (a command read it up to 4 times, s57), a copy returned.
-    The launcher: the torchrun a launch noted (:data:`TORCHRUN_PID_ENV`), else the parent;
-    a worker started by a forkserver has the forkserver for its parent, whose environment
-    holds the OMP_NUM_THREADS=1 torchrun set (s57)."""
+    The launcher: the torchrun a launch noted (:data:`TORCHRUN_PID_ENV`), else the nearest
+    torchrun among this process's ancestors (:func:`torchrun_ancestor`), else the parent;
+    a worker started by a forkserver, or by torchrun through a wrapper (``--no-python``
+    and a shell script), has another parent, whose environment holds the
+    OMP_NUM_THREADS=1 torchrun set (s57, s58)."""
     noted = os.environ.get(TORCHRUN_PID_ENV, "")
-    found = _start_environ(proc, int(noted) if noted.isdigit() else os.getppid())
+    parent = os.getppid()
+    pid = int(noted) if noted.isdigit() else torchrun_ancestor(parent, proc) or parent
+    found = _start_environ(proc, pid)
     return None if found is None else dict(found)
+
+
+#: the words that name torchrun in its command line: ``torchrun`` (the console script, as
+#: the program or the script its interpreter runs) or ``python -m torch.distributed.run``
+#: (``torch.distributed.launch``, the old name, runs it too)
+TORCHRUN_NAMES = ("torchrun", "torch.distributed.run", "torch.distributed.launch")
+
+
+@functools.cache
+def torchrun_ancestor(pid: int, proc: Path = PROC, most: int = 16) -> int | None:
+    """The nearest of process ``pid`` and its ancestors (up to ``most``; /proc's stat, its
+    parent field) whose command is torchrun's (:data:`TORCHRUN_NAMES` among its first words),
+    or None: torchrun by hand sets no :data:`TORCHRUN_PID_ENV` for its processes, and
+    puts none of its own pid in their environment (torch 2.13's local_elastic_agent)."""
+    for _ in range(most):
+        if pid <= 1:  # init, or none
+            return None
+        if _runs_torchrun(pid, proc):
+            return pid
+        fields = process_stat(pid, proc)
+        if len(fields) < 2 or not fields[1].isdigit():
+            return None
+        pid = int(fields[1])
+    return None
+
+
+def _runs_torchrun(pid: int, proc: Path) -> bool:
+    """Whether process ``pid``'s command is torchrun's: a word of :data:`TORCHRUN_NAMES`
+    among its first four (``python -u -m torch.distributed.run``), a path by its name."""
+    try:
+        words = (proc / str(pid) / "cmdline").read_bytes().split(b"\0")[:4]
+    except OSError:
+        return False
+    return any(os.path.basename(os.fsdecode(word)) in TORCHRUN_NAMES for word in words)
 
 
 @functools.cache
