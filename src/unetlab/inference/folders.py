@@ -1371,10 +1371,10 @@ class _Run:
         its lines said once a command kept."""
         if not self.group.active:
             return contextlib.nullcontext()
-        kept = self.kept.setdefault(path, [])
+        kept, main = self.kept.setdefault(path, []), self.group.is_main
         if not counts:  # a file all processes share: the main one says its lines
-            return kept_lines(kept, infos=False)  # but those said once a command by any
-        return kept_lines(kept, bars=self.bars)
+            return kept_lines(kept, main=main, infos=False)  # but those said once by any
+        return kept_lines(kept, main=main, bars=self.bars)
 
     def _gathered(
         self, result: FolderPrediction, todo: list[Path], chosen: dict

@@ -37,17 +37,24 @@ class _Keeper(logging.Handler):
     """Keeps the package's records below ``floor`` (the level the process logs at; a main
     one's, below WARNING) and those said once a command into ``kept`` (``infos`` False: only
     the latter), passes the other warnings on to the root logger's handlers, as they went
-    before. A once-a-command line kept is counted unsaid until it is said. The records of a
-    thread another keeper was made in are that one's (a group of threads, in tests)."""
+    before. A once-a-command line kept is counted unsaid until it is said. Only the records
+    of the thread it was made in (unetlab starts no threads of its own that log): in a
+    group of threads (tests) another keeper's are that one's, and the main rank's, which
+    keeps none, go on as they came, once (by the first keeper; s58: rank 1's keeper kept
+    them as its own)."""
 
     def __init__(self, kept: list[Kept], floor: int, bars: bool, infos: bool):
         super().__init__(min(floor, logging.INFO))
         self.kept, self.live, self.bars, self.infos = kept, max(floor, logging.WARNING), bars, infos
+        self.floor = floor  # the package's level before the keepers
         self.thread = threading.get_ident()
 
     def emit(self, record: logging.LogRecord) -> None:
         once = getattr(record, "once", None)
-        if record.thread != self.thread and record.thread in _KEEPERS:
+        if record.thread != self.thread:  # another rank's, in a group of threads
+            first = next(iter(_KEEPERS.values()), None) is self
+            if record.thread not in _KEEPERS and first and record.levelno >= self.floor:
+                logging.getLogger().handle(record)  # the main rank's: as they came
             return
         if once is None and record.levelno >= self.live:
             logging.getLogger().handle(record)
@@ -66,29 +73,34 @@ _LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def kept_lines(kept: list[Kept], *, bars: bool = False, infos: bool = True) -> Iterator[None]:
-    """The INFO lines of unetlab said within kept into ``kept`` where this process logs
-    only warnings (a group's process but the main one), said as they come elsewhere. The lines said once a command (:func:`note_once`), warnings too, are kept
-    likewise: the main one says each once. ``bars``: the main process draws bars, so lines
-    said only without one are left out. ``infos`` False: only the once-a-command lines kept
-    (a file all processes share, whose lines the main one says)."""
+def kept_lines(
+    kept: list[Kept], *, main: bool = False, bars: bool = False, infos: bool = True
+) -> Iterator[None]:
+    """The INFO lines of unetlab said within kept into ``kept`` in a group's process but the
+    ``main`` one, said as they come in the main one (nothing kept: ``kept`` stays empty). The
+    lines said once a command (:func:`note_once`), warnings too, are kept likewise: the main
+    one says each once. ``bars``: the main process draws bars, so lines said only without one
+    are left out. ``infos`` False: only the once-a-command lines kept (a file all processes
+    share, whose lines the main one says). Kept by the rank, not by the level the process
+    logs at: a group of threads (tests) shares one level, and neither rank kept its lines
+    where the test logged INFO (s58)."""
+    if main:
+        yield
+        return
     keeper = _install(kept, bars, infos)
     try:
         yield
     finally:
-        if keeper is not None:
-            _remove(keeper)
+        _remove(keeper)
 
 
-def _install(kept: list[Kept], bars: bool, infos: bool) -> _Keeper | None:
-    """A keeper into ``kept`` on the package logger (:func:`kept_lines`), or None where this
-    process says the lines as they come; the first one within sets the package's level to
-    let INFO records reach it and stops them going on to the root logger's handlers."""
+def _install(kept: list[Kept], bars: bool, infos: bool) -> _Keeper:
+    """A keeper into ``kept`` on the package logger (:func:`kept_lines`); the first one
+    within sets the package's level to let INFO records reach it and stops them going on to
+    the root logger's handlers."""
     package = logging.getLogger("unetlab")
     with _LOCK:
         floor = _BEFORE[2] if _BEFORE else package.getEffectiveLevel()
-        if floor <= logging.INFO:
-            return None
         keeper = _Keeper(kept, floor, bars, infos)
         if not _KEEPERS:
             _BEFORE[:] = [package.level, package.propagate, floor]
