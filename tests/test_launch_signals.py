@@ -192,6 +192,32 @@ def test_a_launch_killed_by_a_second_signal_says_it_in_its_one_line(
     assert capfd.readouterr().err == f"unetlab predict: killed by a second {said} (counted)\n"
 
 
+def test_a_stop_signal_again_as_the_launch_ends_is_dropped(monkeypatch, capfd):
+    """s58: the scheduler's second SIGTERM once torchrun had ended (the launcher counting the
+    inputs done for its line) raised in the launcher, the CLI's "stopped by SIGTERM" in
+    place of the count. The stop under way is said once; none is raised."""
+    import unetlab.distributed as distributed
+    from unetlab.signals import stop_raises
+
+    def passed_on(command, env, grace):  # the first stop passed on; torchrun ended by it
+        Path(stop_note(env[STATUS_FILE])).touch()
+        return 143
+
+    def line(how, status):
+        os.kill(os.getpid(), signal.SIGTERM)  # the second one, as the line is made
+        time.sleep(0.05)  # its handler runs here
+        return f"unetlab predict: {how} (counted)"
+
+    monkeypatch.setattr(distributed, "run_passing_signals", passed_on)
+    try:
+        with stop_raises():  # as the CLI runs it
+            code = distributed.launch(2, ["predict"], stopped=line, grace=1)
+    except KeyboardInterrupt as exc:  # a Stopped: pytest would end the session
+        code = repr(exc)
+    assert code == 143
+    assert capfd.readouterr().err == "unetlab predict: stopped by SIGTERM (counted)\n"
+
+
 def _record(msg: str, *args) -> logging.LogRecord:
     return logging.LogRecord("torch", logging.WARNING, "api.py", 1, msg, args, None)
 

@@ -123,22 +123,66 @@ def launch(
     # process killed): torchrun's own wait before its SIGKILL, 30 s unless set (torch >= 2.9
     # reads it; older ones ignore it)
     env.setdefault("TORCH_ELASTIC_SHUTDOWN_TIMEOUT", str(math.ceil(grace)))
-    with tempfile.TemporaryDirectory(prefix="unetlab-") as folder:
+    # the stop under way held until the launch's folder is removed too
+    with contextlib.ExitStack() as ending, tempfile.TemporaryDirectory(prefix="unetlab-") as folder:
         env[STATUS_FILE] = os.path.join(folder, "status")
         code = run_passing_signals(command, env=env, grace=grace)
-        code, outlived = _after_torchrun(code, env[STATUS_FILE], argv, nproc, grace)
-        noted = _notes(env[STATUS_FILE])  # read once: (status, rank) as each process ended
-        notes = [status for status, _ in noted]
-        if code == 0 or _all_done(notes, nproc):  # torchrun killed, they stopped: theirs
-            return launch_status(notes)
-        stop_codes = {128 + s for s in PASSED_ON}
-        if code not in stop_codes and not {1, *SAID} & set(notes) and failed:
-            failed(outlived)  # not stopped here, and no process said why: one was killed
-        if code in stop_codes and not _main_said_stop(noted):
-            line = partial(stopped, status=env[STATUS_FILE]) if stopped else None
-            killed = _killed_by(env[STATUS_FILE])  # a second signal: said in this line
-            _say_stopped(argv, killed or code - 128, line, killed=bool(killed))
-        return code
+        ending.enter_context(_stop_under_way(env[STATUS_FILE]))
+        return _launch_ended(
+            code, env[STATUS_FILE], argv, nproc, grace, failed=failed, stopped=stopped
+        )
+
+
+def _launch_ended(code, status, argv, nproc, grace, *, failed, stopped) -> int:
+    """:func:`launch`'s status once torchrun ended with ``code`` (``status``: the launch's
+    :data:`STATUS_FILE`; the others: :func:`launch`'s), saying the line of a launch stopped
+    before its main process said its own, or calling ``failed``."""
+    code, outlived = _after_torchrun(code, status, argv, nproc, grace)
+    noted = _notes(status)  # read once: (status, rank) as each process ended
+    notes = [n for n, _ in noted]
+    if code == 0 or _all_done(notes, nproc):  # torchrun killed, they stopped: theirs
+        return launch_status(notes)
+    stop_codes = {128 + s for s in PASSED_ON}
+    if code not in stop_codes and not {1, *SAID} & set(notes) and failed:
+        failed(outlived)  # not stopped here, and no process said why: one was killed
+    if code in stop_codes and not _main_said_stop(noted):
+        line = partial(stopped, status=status) if stopped else None
+        killed = _killed_by(status)  # a second signal: said in this line
+        _say_stopped(argv, killed or code - 128, line, killed=bool(killed))
+    return code
+
+
+@contextlib.contextmanager
+def _stop_under_way(status: str):
+    """Within (a launch's end, torchrun ended): a stop signal again, where one was passed on
+    to its processes (:func:`stop_noted`), is dropped, the launch's processes ended: the
+    stop is under way, said in the main process's line or the launch's (s58: a scheduler's
+    SIGTERM sent twice raised in the launcher, which said "stopped by SIGTERM" again, or in
+    place of its own count). :func:`_after_torchrun` still kills processes that outlived
+    torchrun at a second signal. Outside the main thread, where no handler is set, nothing
+    changes."""
+    if not stop_noted(status) or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    with _stops_handled(_dropped):
+        yield
+
+
+@contextlib.contextmanager
+def _stops_handled(handler):
+    """Within: ``handler`` handles each signal of :data:`PASSED_ON` but those this process
+    ignores (nohup's SIGHUP stays ignored); the previous handlers are back after."""
+    wanted = [s for s in PASSED_ON if signal.getsignal(s) is not signal.SIG_IGN]
+    previous = {s: signal.signal(s, handler) for s in wanted}
+    try:
+        yield
+    finally:
+        for s, before in previous.items():
+            signal.signal(s, before)
+
+
+def _dropped(_signum, _frame) -> None:
+    """The handler of a stop signal that a stop under way takes the place of."""
 
 
 def _main_said_stop(noted: list[tuple[int, str]]) -> bool:
@@ -386,19 +430,16 @@ def run_passing_signals(
     processes get ``grace`` seconds; then, or at a second signal, they and ``command`` are
     killed (SIGKILL)."""
     passer = _SignalPasser(grace, status=(env or {}).get(STATUS_FILE))
-    # handlers first: a signal in between is passed on; the ignored ones stay ignored
-    wanted = [s for s in PASSED_ON if signal.getsignal(s) is not signal.SIG_IGN]
-    previous = {s: signal.signal(s, passer.pass_on) for s in wanted}
+    # handlers first: a signal in between is passed on
     try:
-        # its own session: a terminal's Ctrl-C or hang-up reaches it once, from here
-        process = subprocess.Popen(
-            command, env=env, start_new_session=True, preexec_fn=_stopped_with_parent()
-        )
-        passer.started(process)
-        code = _wait(process, passer.pass_on)
+        with _stops_handled(passer.pass_on):
+            # its own session: a terminal's Ctrl-C or hang-up reaches it once, from here
+            process = subprocess.Popen(
+                command, env=env, start_new_session=True, preexec_fn=_stopped_with_parent()
+            )
+            passer.started(process)
+            code = _wait(process, passer.pass_on)
     finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
         passer.cancel()
     if code == -signal.SIGINT:
         return 130
