@@ -142,11 +142,26 @@ def test_a_data_channel_override_says_null_as_overrides_take_it(channel):
     assert "or null for all" in first_line(caught.value, cli=True)
 
 
-def test_a_boolean_data_channel_override_is_told_its_type():
+@pytest.mark.parametrize(
+    ("channel", "shown"),
+    [
+        ("true", "True"),
+        ("[true]", "[True]"),
+        ("[1.5]", "[1.5]"),
+        ("[R, G]", "['R', 'G']"),
+        ("[0, null]", "[0, None]"),
+        ("[[0]]", "[[0]]"),
+    ],
+)
+def test_a_data_channel_override_of_the_wrong_type_is_told_its_type(channel, shown):
     """The overrides' own check of data.channel leaves a value of the wrong type to the
-    type's line (true is no index: bool is an int to Python)."""
-    with pytest.raises(UnetlabError, match="data.channel must be int or list or null, not True"):
-        load_config(None, ["data.channel=true"])
+    type's line, as a142835f said it (true is no index: bool is an int to Python; a list of
+    other things than indices was told check_channel's line, review s58 A2)."""
+    said = f"config key data.channel must be int or list or null, not {shown}: e.g. "
+    with pytest.raises(UnetlabError) as caught:
+        load_config(None, [f"data.channel={channel}"])
+    assert str(caught.value) == said + "data.channel=0"
+    assert first_line(caught.value, cli=True) == said + "--set data.channel=0"
 
 
 def test_a_channel_past_the_images_says_none_to_python_and_null_to_the_command_line(tmp_path):

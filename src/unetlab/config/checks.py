@@ -167,26 +167,17 @@ OVERRIDE_CHECKED = ("data.axes", "data.channel", "train.max_minutes")
 
 def check_override_value(key: str, value) -> None:
     """An override's value of ``key`` (``load_config``'s ``overrides``, as YAML read it; the
-    command line's ``--set``) checked where its check names the key as the override gives it:
-    ``data.axes`` (:data:`OVERRIDE_AXES_AS`), ``data.channel``'s none as YAML's ``null`` (an
-    override of ``None`` is the word 'None'), ``train.max_minutes``' 0 as an override; a
-    value of the wrong type is left to the type's check
-    (:func:`~unetlab.config.convert.check_type`)."""
-    if key == "data.axes" and isinstance(value, str):
+    command line's ``--set``), of the right type (converted by
+    :func:`~unetlab.config.convert.check_type`), checked where its check names the key as the
+    override gives it: ``data.axes`` (:data:`OVERRIDE_AXES_AS`), ``data.channel``'s none as
+    YAML's ``null`` (an override of ``None`` is the word 'None'), ``train.max_minutes``' 0 as
+    an override."""
+    if key == "data.axes" and value is not None:
         check_data_axes(value, OVERRIDE_AXES_AS)
-    elif key == "data.channel" and isinstance(value, int | list) and not isinstance(value, bool):
+    elif key == "data.channel":
         check_channel(value, NONE.cli)
-    elif key == "train.max_minutes" and _number(value) is not None:
-        check_max_minutes(_number(value), "overrides=['train.max_minutes=0']")
-
-
-def _number(value) -> float | None:
-    """``value`` (an override's, as YAML read it: ``inf`` is a word) as a float, or None
-    where it is none (left to the type's check)."""
-    try:
-        return float(value) if isinstance(value, int | float | str) else None
-    except ValueError:
-        return None
+    elif key == "train.max_minutes":
+        check_max_minutes(value, "overrides=['train.max_minutes=0']")
 
 
 def check_data_axes(axes: str, axes_as: Spelled | str = SET_AXES_AS) -> str:

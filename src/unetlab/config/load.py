@@ -102,9 +102,12 @@ def _check_override_values(overrides: list[str]) -> None:
     one a later override replaces, checked as an override gives it, before the config is
     built (whose checks name the key as Python assigns it: ``cfg.data.axes = 'XYC'``)."""
     for override in overrides:
-        if (key := _key(override)) in OVERRIDE_CHECKED:
-            section, name = key.split(".")
-            check_override_value(key, apply_overrides({}, [override])[section][name])
+        if _key(override) in OVERRIDE_CHECKED:
+            given = apply_overrides({}, [override])
+            for key, value, hint, default in _file_settings(Config, given, Path("overrides")):
+                # of its type first, as the config's build says it ([true] for data.channel
+                # was told check_channel's line, review s58 A2)
+                check_override_value(key, check_type(value, hint, key, default, form="override"))
 
 
 def _file_settings(cls, data: dict, path: Path, prefix: str = ""):
