@@ -154,6 +154,13 @@ def test_an_endless_time_limit_says_the_form_of_its_caller(capsys):
         said = "for no time limit, overrides=['train.max_minutes=0'] (train.epochs sets the length)"
         assert str(caught.value).endswith(said)
         assert first_line(caught.value, cli=True).endswith(kept)
+    # a number too large for a float is endless too, not OverflowError's bug (review s58 A1)
+    huge = "train.max_minutes=1" + "0" * 400
+    with pytest.raises(UnetlabError) as caught:
+        load_config(None, [huge])
+    assert str(caught.value).endswith(said) and first_line(caught.value, cli=True).endswith(kept)
+    assert main(["train", "--data", "none", "--set", huge, "--check"]) == 2
+    assert capsys.readouterr().err.strip().endswith(kept)
 
 
 def test_class_names_keyed_by_numpy_integers_are_plain_ints_and_round_trip(tmp_path):

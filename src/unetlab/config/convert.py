@@ -5,7 +5,9 @@ known one."""
 
 from __future__ import annotations
 
+import math
 import shlex
+import sys
 import types
 import typing
 from dataclasses import fields, is_dataclass
@@ -288,6 +290,10 @@ def _convert(value, hint) -> tuple[bool, object]:
     if hint is float:
         if isinstance(value, bool):
             return False, None
+        if isinstance(value, int) and abs(value) > sys.float_info.max:
+            # as float("1e400") reads it: a checked key then says its range (float() of
+            # a 400-digit int was an OverflowError's "this is a bug", review s58 A1)
+            return True, math.inf if value > 0 else -math.inf
         if isinstance(value, (int, float)):
             return True, float(value)
         if not isinstance(value, str):
