@@ -164,6 +164,25 @@ def test_a_data_channel_override_of_the_wrong_type_is_told_its_type(channel, sho
     assert first_line(caught.value, cli=True) == said + "--set data.channel=0"
 
 
+def test_a_config_files_channel_and_time_limit_say_the_files_form(tmp_path, capsys):
+    """A file's data.channel: -1 was told "or None for all" (YAML's is null), its
+    max_minutes: .inf "cfg.train.max_minutes = 0", neither naming the file (review s58 A3):
+    the file and its YAML form, to both callers."""
+    config = tmp_path / "f.yaml"
+    for text, said in [
+        ("data:\n  channel: -1\n", "or null for all, not -1"),
+        ("train:\n  max_minutes: .inf\n", "for no time limit, max_minutes: 0 under train: ("),
+    ]:
+        config.write_text(text)
+        with pytest.raises(UnetlabError) as caught:
+            load_config(config)
+        for cli in (False, True):
+            line = first_line(caught.value, cli=cli)
+            assert line.startswith(f"{config}: ") and said in line and "cfg." not in line
+        assert main(["train", "--config", str(config), "--data", "none", "--check"]) == 2
+        assert said in capsys.readouterr().err
+
+
 def test_a_channel_past_the_images_says_none_to_python_and_null_to_the_command_line(tmp_path):
     image, mask = tmp_path / "a.png", tmp_path / "m.png"
     write_png(image, np.zeros((8, 8), np.uint8))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from unetlab.config.convert import file_assignment
 from unetlab.errors import NONE, Spelled, UnetlabError, set_to, spelled, unknown_choice
 from unetlab.losses import LOSSES
 
@@ -156,9 +157,15 @@ OVERRIDE_AXES_AS = Spelled("overrides=['data.axes={}']", "--set data.axes={}")
 def check_file_value(key: str, value) -> None:
     """A config file's value of ``key``, of the right type, checked where its check names the
     key as the file writes it (a file's data.axes: XYC was told to give --set data.axes=YXC, a
-    flag never typed; review s57); the file's name is the caller's to add."""
+    flag never typed, review s57; data.channel's none is YAML's null and train.max_minutes' 0
+    is written in the file, where they were told ``None`` and ``cfg.train.max_minutes = 0``,
+    review s58); the file's name is the caller's to add."""
     if key == "data.axes" and value is not None:
         check_data_axes(value, FILE_AXES_AS)
+    elif key == "data.channel":
+        check_channel(value, NONE.cli)
+    elif key == "train.max_minutes":
+        check_max_minutes(value, file_assignment(key, 0))
 
 
 #: the keys :func:`check_override_value` checks

@@ -91,7 +91,7 @@ def _check_file(data: dict, path: Path, overridden: set[str]) -> None:
     for name, value, hint, default in list(_file_settings(Config, data, path)):
         if name not in overridden:
             try:
-                check_type(value, hint, name, default, form="file")
+                value = check_type(value, hint, name, default, form="file")
                 check_file_value(name, value)  # as the file writes it, not as --set does
             except UnetlabError as exc:
                 raise UnetlabError(f"{path}: {exc}") from None
