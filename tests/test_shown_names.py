@@ -58,9 +58,10 @@ def test_a_folder_given_as_the_root_too_names_its_files_by_name(tmp_path, net, c
         predict_folder(net, str(folder), tmp_path / "c", progress=False, root=f"{folder}/")
     assert _named(caplog, BARE) == ["s.tif"] * 3
     caplog.clear()
-    with caplog.at_level(logging.WARNING):  # a glob of it is no folder given: by path
+    with caplog.at_level(logging.WARNING):  # a glob of it: from the root, as a list's files
         predict_folder(net, str(folder / "*.tif"), tmp_path / "d", progress=False, root=folder)
-    assert _named(caplog, BARE) == [str(folder / "s.tif")]
+        predict_folder(net, str(folder / "*.tif"), tmp_path / "e", progress=False)  # by path
+    assert _named(caplog, BARE) == ["s.tif", str(folder / "s.tif")]
 
 
 def test_a_folder_given_as_the_root_in_another_form_names_its_files_by_name(
@@ -118,6 +119,24 @@ def test_listed_files_with_a_file_outside_the_root_are_named_as_their_table_rows
         )
     rows = sorted({row["path"] for row in done.summary})  # a row a page
     assert rows == ["other/t.tif", "s.tif", "sub/u.tif"]
+    assert sorted(_named(caplog, BARE)) == rows
+
+
+def test_a_glob_s_files_with_a_root_are_named_as_their_table_rows(
+    tmp_path, net, caplog, monkeypatch
+):
+    """``predict_folder(m, "in/**/*.tif", out, root="/abs/in")`` named its files by path in
+    its lines (``in/s.tif``) and from the root in its tables (``s.tif``) where a list of the
+    same files with that root was named from it in both (review s58 A4)."""
+    monkeypatch.chdir(tmp_path)
+    for path in ("in/s.tif", "in/sub/u.tif"):
+        _stack(tmp_path / path)
+    with caplog.at_level(logging.WARNING):
+        done = predict_folder(
+            net, "in/**/*.tif", "o", progress=False, objects=True, root=os.path.abspath("in")
+        )
+    rows = sorted({row["path"] for row in done.summary})  # a row a page
+    assert rows == ["s.tif", "sub/u.tif"]
     assert sorted(_named(caplog, BARE)) == rows
 
 

@@ -99,12 +99,18 @@ def find_images(paths: str | os.PathLike | list, suffixes=INPUT_SUFFIXES) -> lis
                 log.warning("%s/: %s: skipped", p, describe_links(broken))
         elif p.exists():
             found.append(p)
-        elif any(ch in str(p) for ch in "*?["):
+        elif is_pattern(p):
             matches = sorted(Path(m) for m in _glob(str(p)))
             found += [m for m in matches if _listed(m, suffixes)]
         else:
             raise ImageReadError(f"{p}: no such file or folder{near_line(p)}")
     return found
+
+
+def is_pattern(path: str | os.PathLike) -> bool:
+    """Whether ``path``, no file or folder, is a glob pattern (``in/**/*.tif``) that
+    :func:`find_images` expands."""
+    return not Path(path).exists() and any(ch in str(path) for ch in "*?[")
 
 
 def _listed(path: Path, suffixes) -> bool:

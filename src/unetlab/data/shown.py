@@ -5,7 +5,8 @@ in another form: review s55 H8, s56; files listed with a ``root``: from it, as t
 (``predict --recursive``: one rule for all its files, its root's own too, which were named
 by their names alone, s55 H8; the same name a glob over the tree and a failure's line give;
 the tree's line of inputs without a pixel size names its first so too), of several folders
-or a glob, a file given alone (s55: the lines of a file's prediction named it by its name
+or a glob without ``root=`` (with it, from it, as the tables' ``path`` column names them:
+review s58 A4), a file given alone (s55: the lines of a file's prediction named it by its name
 alone). A failure's line is its path as given everywhere
 (:func:`~unetlab.inference.folders.named_by_path`). A folder's run says which while it
 predicts each file (:func:`shown_as`, a context variable: no global logging state, s54's

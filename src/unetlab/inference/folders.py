@@ -27,7 +27,14 @@ import numpy as np
 import torch
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from unetlab.data.io import CHANNEL_GIVEN, check_axes, file_axes, ome_positions, stack_shape
+from unetlab.data.io import (
+    CHANNEL_GIVEN,
+    check_axes,
+    file_axes,
+    is_pattern,
+    ome_positions,
+    stack_shape,
+)
 from unetlab.data.names import SPLIT_NAMES
 from unetlab.data.ome import output_pixels
 from unetlab.data.positions import each_position
@@ -1018,19 +1025,20 @@ def _one_folder(inputs, root) -> Path | None:
     (:mod:`unetlab.data.shown`); else None. A folder given alone (``predict_folder(model,
     "in")``), with the same folder as ``root`` too, in any form (``root="/abs/in"``, or
     ``"in"`` for ``inputs="lnk"``, a link to it: named by path from the root, review s55
-    H8); or files listed with ``root`` (``--input DIR``, review s55 G1): its own by their
-    names, the others as the tables' ``path`` column names them (``sub/u.tif`` under it, one
-    outside it by its path as given; they were all named by path where one lay outside it,
-    s58 docs8). Never a tree's folder (:func:`pixel_sizes_gathered`): a tree names every file
-    by its path as given, its root's own too, as the lines of a glob over several folders
-    do (review s55 H8)."""
+    H8); or files listed, or a glob's, with ``root`` (``--input DIR``, review s55 G1): its
+    own by their names, the others as the tables' ``path`` column names them (``sub/u.tif``
+    under it, one outside it by its path as given; they were all named by path where one lay
+    outside it, s58 docs8, and a glob's, review s58 A4). Never a tree's folder
+    (:func:`pixel_sizes_gathered`): a tree names every file by its path as given, its root's
+    own too, as the lines of a glob over several folders without ``root`` do (review s55
+    H8)."""
     if _TREE.get() is not None:
         return None
     if (given := _root(inputs, None)) is not None:  # a folder given: is it the root?
         same = root is None or given.resolve() == Path(root).resolve()
         return given if same else None
-    if root is None or isinstance(inputs, (str, os.PathLike)):  # a file, a glob, a Zarr
-        return None
+    if root is None or (isinstance(inputs, (str, os.PathLike)) and not is_pattern(inputs)):
+        return None  # a file, a Zarr: by path as given
     return Path(root)
 
 
