@@ -43,10 +43,10 @@ def test_most_channels_is_an_upper_bound_read_from_the_header(tmp_path):
     pages = tmp_path / "pages.tif"  # pages may be read as a multi-channel model's channels
     tifffile.imwrite(pages, np.zeros((4, 16, 16), np.uint8), photometric="minisblack")
     assert most_channels(pages) == 4
-    palette = tmp_path / "palette.tif"  # one sample a pixel, read as its colours
+    palette = tmp_path / "palette.tif"  # one sample a pixel, read as its indices (review C)
     colours = np.zeros((3, 256), np.uint16)
     tifffile.imwrite(palette, np.zeros((16, 16), np.uint8), photometric="palette", colormap=colours)
-    assert most_channels(palette) == 3
+    assert most_channels(palette) == 1
     (tmp_path / "junk.png").write_bytes(b"not a png")
     assert most_channels(tmp_path / "junk.png") is None  # its own line says
     assert most_channels(tmp_path / "gone.png") is None

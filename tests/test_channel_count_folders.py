@@ -89,3 +89,22 @@ def test_every_tree_folder_of_counts_the_model_cannot_take_is_refused_up_front(t
     assert "has 2 channels, the model takes 3" in said and f"; {root / 'b'}/: " in said
     assert "has 5 channels, the model takes 3: give images of 3 channels, pick 3" in said
     assert not (tmp_path / "out").exists()
+
+
+def _palette(path: Path) -> None:
+    """A palette TIFF: one sample a pixel, read as its indices (one channel)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    colours = np.zeros((3, 256), np.uint16)
+    tifffile.imwrite(path, np.zeros((24, 24), np.uint8), photometric="palette", colormap=colours)
+
+
+def test_palette_tiffs_are_one_channel_for_a_grey_model(tmp_path):
+    """Review C: counted 3 channels up front and refused ("have 3 channels, the model takes
+    1"), though prediction reads their indices, one channel, and predicted them before."""
+    for i in range(2):
+        _palette(tmp_path / "in" / f"p{i}.tif")
+        _palette(tmp_path / "tree" / "sub" / f"p{i}.tif")
+    result = predict_folder(_net(1), tmp_path / "in", tmp_path / "out", progress=False)
+    assert len(result.written) == 2 and not result.failed
+    results = predict_tree(_net(1), tmp_path / "tree", tmp_path / "tout", progress=False)
+    assert len(results[Path("sub")].written) == 2

@@ -32,9 +32,6 @@ from unetlab.inference.predict import PredictOptions, channel_refusal
 #: a channel index as the Python API and the command line spell it
 CHANNEL_AS = Spelled("channel={}", "--channel {}")
 
-#: a palette TIFF's one sample is read as the three of its colours
-_PALETTE = 3
-
 
 class Takes(NamedTuple):
     """What a model takes, known before any input is read: its input ``channels``, and the
@@ -383,12 +380,12 @@ def _holders(paths: Sequence, bound: _Bound, *, same: bool = False) -> str:
     return f"all {len(paths)} inputs ({paths[0]}, ...) have{many}"
 
 
-def _header_bound(letters: str, shape: tuple, palette: bool, *, stated: bool) -> tuple[int, bool]:
+def _header_bound(letters: str, shape: tuple, *, stated: bool) -> tuple[int, bool]:
     """:func:`_channel_bound` of a TIFF or Zarr of axes ``letters`` (:func:`tiff_layout`'s,
-    a slide's layout) and ``shape``: its channels (3 a palette's sample), times its pages
-    unless its channel axis is ``stated`` by its header, then exact."""
-    each = 3 if palette else 1
-    channels = math.prod(n for a, n in zip(letters, shape) if a == "C") * each
+    a slide's layout) and ``shape``: its channels (a palette TIFF's one: its indices, as
+    prediction reads it), times its pages unless its channel axis is ``stated`` by its
+    header, then exact."""
+    channels = math.prod(n for a, n in zip(letters, shape) if a == "C")
     pages = math.prod(n for a, n in zip(letters, shape) if a == "P")
     return (channels, True) if stated else (channels * pages, pages == 1)
 
@@ -419,13 +416,12 @@ def _bound_once(path: str | os.PathLike, axes: str | None) -> tuple[int, bool] |
     return read[key]
 
 
-def _tiff_header(path: str | os.PathLike) -> tuple[str, tuple, bool] | None:
-    """A TIFF's (axes letters, shape, whether palette-coloured) from its header, for a look;
-    None where tifffile cannot read it (its own line comes as the file is read)."""
+def _tiff_header(path: str | os.PathLike) -> tuple[str, tuple] | None:
+    """A TIFF's (axes letters, shape) from its header, for a look; None where tifffile
+    cannot read it (its own line comes as the file is read)."""
     try:
         with open_tiff(path) as tif:
-            letters, shape = tiff_layout(tif)
-            return letters, shape, int(tif.pages.first.photometric) == _PALETTE
+            return tiff_layout(tif)
     except Exception:  # noqa: BLE001 - tifffile's parser on corrupt bytes raises nearly
         # anything (ZeroDivisionError, struct.error, RuntimeError: tests/test_fuzz.py, s57 CI)
         return None
@@ -444,7 +440,7 @@ def _channel_bound(path: str | os.PathLike, axes: str | None = None) -> tuple[in
     try:
         if is_zarr(path):  # --axes is for TIFFs alone
             layout = zarr_layout(path)
-            return _header_bound(layout.axes, layout.shape, False, stated="C" in layout.axes)
+            return _header_bound(layout.axes, layout.shape, stated="C" in layout.axes)
         if not Path(path).is_file():
             return None
         if Path(path).suffix.lower() not in TIFF_SUFFIXES:
@@ -452,9 +448,9 @@ def _channel_bound(path: str | os.PathLike, axes: str | None = None) -> tuple[in
             return pages * (3 if colour_file(path) else 1), pages == 1
         if (header := _tiff_header(path)) is None:
             return None
-        letters, shape, palette = header
+        letters, shape = header
         if axes is not None:  # read as given: an ImageJ stack's 5 pages, ZYX, are planes
-            return _header_bound(given_letters(axes, shape, path), shape, palette, stated=True)
-        return _header_bound(letters, shape, palette, stated="C" in letters)
+            return _header_bound(given_letters(axes, shape, path), shape, stated=True)
+        return _header_bound(letters, shape, stated="C" in letters)
     except (UnetlabError, OSError, ValueError, LookupError, TypeError):
         return None
