@@ -11,6 +11,8 @@ import tifffile
 import torch
 from PIL import Image
 
+from unetlab.checkpoint import save_model
+from unetlab.cli import main
 from unetlab.errors import UnetlabError
 from unetlab.inference.folders import predict_folder
 from unetlab.inference.tree import predict_tree
@@ -108,3 +110,26 @@ def test_palette_tiffs_are_one_channel_for_a_grey_model(tmp_path):
     assert len(result.written) == 2 and not result.failed
     results = predict_tree(_net(1), tmp_path / "tree", tmp_path / "tout", progress=False)
     assert len(results[Path("sub")].written) == 2
+
+
+def test_the_axes_the_model_trained_with_read_the_inputs_none_given(tmp_path):
+    """Review C: an RGB model trained with data.axes YXC reads a (Y, X, 4) minisblack TIFF
+    as YXC (its 4th channel left out), as prediction does; the check up front asked the
+    file's own header (4 stains) and refused it, in Python and on the command line."""
+    for i in range(2):
+        (tmp_path / "in").mkdir(exist_ok=True)
+        yxc = np.zeros((24, 24, 4), np.uint8)
+        tifffile.imwrite(
+            tmp_path / "in" / f"s{i}.tif", yxc, photometric="minisblack", planarconfig="contig"
+        )
+    net = _net(3)
+    net.training_data = {"axes": "YXC"}
+    result = predict_folder(net, tmp_path / "in", tmp_path / "out", progress=False)
+    assert len(result.written) == 2 and not result.failed
+    save_model(tmp_path / "m.pt", _net(3), train_config={"data": {"axes": "YXC"}})
+    args = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--device", "cpu"]
+    out = tmp_path / "cli"
+    assert (
+        main([*args, "--input", str(tmp_path / "in"), "--output", str(out), "--no-progress"]) == 0
+    )
+    assert sorted(p.name for p in out.glob("*.png")) == ["s0.png", "s1.png"]

@@ -264,8 +264,14 @@ def checkpoint_inputs(path: str | os.PathLike) -> tuple[str | None, int]:
     channels its net takes (``in_channels`` of its ``config``; 1 where it records none),
     read without its weights."""
     parts = _parts_at(path) or {}
+    return _trained_axes(parts), _in_channels(parts) or 1
+
+
+def _trained_axes(parts: dict) -> str | None:
+    """The axes a checkpoint's ``parts`` trained with (``data.axes`` of its
+    ``train_config``), upper case; None where they record none."""
     axes = _part(parts, "train_config.data.axes")  # where damaged, loading it says so
-    return (axes.upper() if isinstance(axes, str) and axes else None), _in_channels(parts) or 1
+    return axes.upper() if isinstance(axes, str) and axes else None
 
 
 def checkpoint_channels(path: str | os.PathLike) -> int | None:
@@ -275,14 +281,15 @@ def checkpoint_channels(path: str | os.PathLike) -> int | None:
     return None if parts is None else _in_channels(parts)
 
 
-def checkpoint_takes(path: str | os.PathLike) -> tuple[int, object] | None:
-    """The channels the net of the unetlab checkpoint at ``path`` takes and the channel of
-    its images it trained on (``channel``: an index, a band list, None for all), read
-    without its weights; None for any other path (a bioimage.io package, no file) or one
-    whose channels cannot be read (its load says why)."""
+def checkpoint_takes(path: str | os.PathLike) -> tuple[int, object, str | None] | None:
+    """The channels the net of the unetlab checkpoint at ``path`` takes, the channel of
+    its images it trained on (``channel``: an index, a band list, None for all) and the
+    axes it trained with (:func:`checkpoint_axes`), read without its weights; None for any
+    other path (a bioimage.io package, no file) or one whose channels cannot be read (its
+    load says why)."""
     parts = _parts_at(path)
     channels = None if parts is None else _in_channels(parts)
-    return None if channels is None else (channels, parts.get("channel"))
+    return None if channels is None else (channels, parts.get("channel"), _trained_axes(parts))
 
 
 def _parts_at(path: str | os.PathLike) -> dict | None:

@@ -26,7 +26,7 @@ from unetlab.data.slides import is_zarr, zarr_layout
 from unetlab.data.tiff_files import open_tiff
 from unetlab.data.tiffmeta import channel_names
 from unetlab.errors import Spelled, UnetlabError, worded
-from unetlab.inference.pages import listed, page_colour
+from unetlab.inference.pages import listed, page_colour, read_axes, trained_axes
 from unetlab.inference.predict import PredictOptions, channel_refusal
 
 #: a channel index as the Python API and the command line spell it
@@ -34,12 +34,14 @@ CHANNEL_AS = Spelled("channel={}", "--channel {}")
 
 
 class Takes(NamedTuple):
-    """What a model takes, known before any input is read: its input ``channels``, and the
+    """What a model takes, known before any input is read: its input ``channels``, the
     ``channel`` of its images it records training on (``data.channel``: an index, a band
-    list; None: all of them)."""
+    list; None: all of them), and the ``axes`` its TIFFs were read with (``data.axes``;
+    None: none recorded), with which prediction reads TIFFs none are given for."""
 
     channels: int
     channel: int | tuple | list | None = None
+    axes: str | None = None
 
 
 def refuse_for_every_file(
@@ -81,14 +83,16 @@ def wrong_count(paths: Sequence, channel, *, axes=None, takes: Takes | None) -> 
     asked = isinstance(channel, int) and not isinstance(channel, bool)
     if takes is None or not paths or not (asked or channel is None):
         return None
-    first = _bound_once(paths[0], axes)
-    if first is None or _fits(first[0], takes, asked=asked):
+    first = _looked(paths[0], axes, takes)
+    if first is None or _fits(first[0][0], takes, asked=asked):
         return None
-    if _converts(first[0], takes, asked=asked) and _may_be_colour(paths[0], axes):
+    if _converts(first[0][0], takes, asked=asked) and _may_be_colour(paths[0], first):
         return None  # one header read where it is a colour picture
-    if (have := _same_count(paths, axes)) is None:
+    if (have := _same_count(paths, axes, takes)) is None:
         return None
-    if _converts(have, takes, asked=asked) and any(_may_be_colour(p, axes) for p in paths[1:]):
+    if _converts(have, takes, asked=asked) and any(
+        _may_be_colour(p, _looked(p, axes, takes)) for p in paths[1:]
+    ):
         return None
     if asked and have == takes.channels:  # as each image's line says it
         return channel_refusal(channel, have, have=have)
@@ -128,26 +132,44 @@ def _converts(have: int, takes: Takes, *, asked: bool) -> bool:
     return not asked and have in _CONVERTED.get(takes.channels, ())
 
 
-def _may_be_colour(path, axes: str | None) -> bool:
-    """Whether ``path`` read with ``axes`` may be a colour picture, as prediction decides it
-    (:func:`~unetlab.inference.pages.page_colour`): not where it is known not to be; a file
-    that cannot be read may (its own line says why)."""
+def _looked(path, axes: str | None, takes: Takes) -> tuple[tuple[int, bool], str | None] | None:
+    """(the channel bound of ``path``, :func:`_bound_once`, read with the axes prediction
+    reads it with; those axes): ``axes`` given, else the model's (``takes.axes``) where the
+    TIFF takes them (:func:`~unetlab.inference.pages.read_axes`: review C, an RGB model
+    trained with YXC reads a (Y, X, 4) minisblack TIFF's first 3 channels); None where
+    either cannot say (its own line will)."""
     try:
-        return page_colour(path, axes) is not False
+        read = read_axes(path, axes, takes.axes, takes.channels)
+    except Exception:  # noqa: BLE001 - tifffile's and PIL's parsers on corrupt bytes raise
+        # nearly anything (tests/test_fuzz.py); a refusal of the model's axes: its own line
+        return None
+    bound = _bound_once(path, read)
+    return None if bound is None else (bound, read)
+
+
+def _may_be_colour(path, looked: tuple | None) -> bool:
+    """Whether ``path`` read with the axes of ``looked`` (:func:`_looked`'s) may be a colour
+    picture, as prediction decides it (:func:`~unetlab.inference.pages.page_colour`): not
+    where it is known not to be; a file that cannot be read may (its own line says why)."""
+    if looked is None:
+        return True
+    try:
+        return page_colour(path, looked[1]) is not False
     except Exception:  # noqa: BLE001 - tifffile's and PIL's parsers on corrupt bytes raise
         # nearly anything (tests/test_fuzz.py)
         return True
 
 
-def _same_count(paths: Sequence, axes) -> int | None:
-    """The channel count every input of ``paths`` has exactly by its header; None as soon
-    as one's header cannot say, counts pages that may be channels, or differs."""
+def _same_count(paths: Sequence, axes, takes: Takes) -> int | None:
+    """The channel count every input of ``paths`` has exactly by its header, read with the
+    axes prediction reads it with (:func:`_looked`); None as soon as one's header cannot
+    say, counts pages that may be channels, or differs."""
     counts = set()
     for path in paths:
-        bound = _bound_once(path, axes)
-        if bound is None or not bound[1] or counts - {bound[0]}:
+        looked = _looked(path, axes, takes)
+        if looked is None or not looked[0][1] or counts - {looked[0][0]}:
             return None
-        counts.add(bound[0])
+        counts.add(looked[0][0])
     return counts.pop()
 
 
@@ -218,7 +240,8 @@ def model_takes(model) -> Takes | None:
     """The :class:`Takes` of ``model`` where it is loaded (its ``in_channels`` and the
     ``channel`` it records); None for a function that loads it."""
     channels = known_channels(model)
-    return None if channels is None else Takes(channels, getattr(model, "channel", None))
+    channel = getattr(model, "channel", None)
+    return None if channels is None else Takes(channels, channel, trained_axes(model))
 
 
 def given_options(settings: dict) -> PredictOptions:

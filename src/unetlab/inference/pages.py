@@ -110,11 +110,19 @@ def file_read_axes(
     :func:`~unetlab.data.io.trained_file_axes`)."""
     if axes is not None:
         return axes
-    channels = getattr(model, "in_channels", 1)
     trained = trained_axes(model)
-    if (found := trained_file_axes(path, trained, channels=channels)) and say:
+    if (found := read_axes(path, None, trained, getattr(model, "in_channels", 1))) and say:
         say_trained_axes(found, trained)
     return found
+
+
+def read_axes(path: str | os.PathLike, axes: str | None, trained: str | None, channels: int):
+    """The axes ``path`` is read with (:func:`file_read_axes`) by a model of ``channels``
+    that ``trained`` with those axes (None: none recorded), ``axes`` given or None; said
+    nowhere. ImageReadError where it cannot be read with the model's."""
+    if axes is not None or trained is None:
+        return axes
+    return trained_file_axes(path, trained, channels=channels)
 
 
 def say_trained_axes(axes: str, trained: str | None = None) -> None:
