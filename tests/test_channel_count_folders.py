@@ -133,3 +133,16 @@ def test_the_axes_the_model_trained_with_read_the_inputs_none_given(tmp_path):
         main([*args, "--input", str(tmp_path / "in"), "--output", str(out), "--no-progress"]) == 0
     )
     assert sorted(p.name for p in out.glob("*.png")) == ["s0.png", "s1.png"]
+
+
+@pytest.mark.parametrize(
+    ("folders", "more"), [(4, "; 1 more folder likewise"), (5, "; 2 more folders likewise")]
+)
+def test_the_folders_not_listed_are_counted_in_words(tmp_path, folders, more):
+    """Review C: "1 more folders likewise"."""
+    root = tmp_path / "tree"
+    for i in range(folders):
+        _stains(root / f"f{i}" / "x.tif", 2 + i % 2 * 3)  # 2, 5, 2, 5, ...: no one count
+    with pytest.raises(UnetlabError) as caught:
+        predict_tree(_net(3), root, tmp_path / "out", progress=False)
+    assert str(caught.value).endswith(more), caught.value

@@ -60,6 +60,7 @@ from unetlab.inference.predict import floor_run
 from unetlab.inference.records import OutputOptions, Provenance
 from unetlab.inference.threads_look import looking_beside
 from unetlab.manifest import MANIFEST
+from unetlab.words import numbered
 
 __all__ = ["TreeStop", "TreeTotals", "launch_tree_stop", "predict_tree", "tree_folders"]
 
@@ -298,7 +299,7 @@ def _every_count_wrong(root, folders: list, settings: dict, takes: Takes | None)
         if (line := wrong_count(files, channel, axes=axes, takes=takes)) is None:
             return
         lines.append((Path(root) / rel, line))
-    more = f"; {len(lines) - 3} more folders likewise" if len(lines) > 3 else ""
+    more = f"; {numbered(len(lines) - 3, 'more folder')} likewise" if len(lines) > 3 else ""
     head = f"no folder under {root} holds inputs the model can take: "
     said = {
         form: head + "; ".join(f"{at}/: {line[form]}" for at, line in lines[:3]) + more
