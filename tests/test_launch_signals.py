@@ -218,6 +218,43 @@ def test_a_stop_signal_again_as_the_launch_ends_is_dropped(monkeypatch, capfd):
     assert capfd.readouterr().err == "unetlab predict: stopped by SIGTERM (counted)\n"
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the processes")
+def test_a_stop_signal_again_kills_a_process_that_outlived_torchrun(monkeypatch, capfd):
+    """review s58 F: the stop under way dropped further stop signals from torchrun's end on,
+    the wait for a process that outlived it (_outlived) included: a second SIGTERM was
+    dropped, the launcher waited out the grace with the process alive. It kills it at once."""
+    import threading
+
+    import unetlab.distributed as distributed
+    from unetlab.signals import stop_raises
+
+    worker = []
+
+    def outlived(command, env, grace):  # the first stop passed on; a process outlives torchrun
+        Path(stop_note(env[STATUS_FILE])).touch()
+        worker.append(subprocess.Popen(["sleep", "60"]))
+        started = distributed._start_time(worker[0].pid)
+        Path(f"{env[STATUS_FILE]}.pids").write_text(f"{worker[0].pid} {started}\n")
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM)).start()  # the second one
+        return 143
+
+    monkeypatch.setattr(distributed, "run_passing_signals", outlived)
+    start = time.monotonic()
+    try:
+        with stop_raises():  # as the CLI runs it
+            code = distributed.launch(2, ["predict"], grace=3)
+        took = time.monotonic() - start
+        assert code == 143
+        assert worker[0].wait(timeout=1) == -signal.SIGKILL and took < 2.5
+    except KeyboardInterrupt as exc:  # a Stopped: pytest would end the session
+        pytest.fail(f"raised {exc!r}")
+    finally:
+        worker[0].kill()
+    assert "unetlab predict: stopped by SIGTERM again: killing its processes\n" in (
+        capfd.readouterr().err
+    )
+
+
 def _record(msg: str, *args) -> logging.LogRecord:
     return logging.LogRecord("torch", logging.WARNING, "api.py", 1, msg, args, None)
 

@@ -127,17 +127,17 @@ def launch(
     with contextlib.ExitStack() as ending, tempfile.TemporaryDirectory(prefix="unetlab-") as folder:
         env[STATUS_FILE] = os.path.join(folder, "status")
         code = run_passing_signals(command, env=env, grace=grace)
+        # the wait for processes that outlived torchrun first: a second stop kills them
+        code, outlived = _after_torchrun(code, env[STATUS_FILE], argv, nproc, grace)
         ending.enter_context(_stop_under_way(env[STATUS_FILE]))
-        return _launch_ended(
-            code, env[STATUS_FILE], argv, nproc, grace, failed=failed, stopped=stopped
-        )
+        return _launch_ended(code, outlived, env[STATUS_FILE], argv, nproc, failed, stopped)
 
 
-def _launch_ended(code, status, argv, nproc, grace, *, failed, stopped) -> int:
-    """:func:`launch`'s status once torchrun ended with ``code`` (``status``: the launch's
-    :data:`STATUS_FILE`; the others: :func:`launch`'s), saying the line of a launch stopped
-    before its main process said its own, or calling ``failed``."""
-    code, outlived = _after_torchrun(code, status, argv, nproc, grace)
+def _launch_ended(code, outlived, status, argv, nproc, failed, stopped) -> int:
+    """:func:`launch`'s status once torchrun and its processes ended (``code``, ``outlived``:
+    :func:`_after_torchrun`'s; ``status``: the launch's :data:`STATUS_FILE`; the others:
+    :func:`launch`'s), saying the line of a launch stopped before its main process said its
+    own, or calling ``failed``."""
     noted = _notes(status)  # read once: (status, rank) as each process ended
     notes = [n for n, _ in noted]
     if code == 0 or _all_done(notes, nproc):  # torchrun killed, they stopped: theirs
@@ -154,13 +154,14 @@ def _launch_ended(code, status, argv, nproc, grace, *, failed, stopped) -> int:
 
 @contextlib.contextmanager
 def _stop_under_way(status: str):
-    """Within (a launch's end, torchrun ended): a stop signal again, where one was passed on
-    to its processes (:func:`stop_noted`), is dropped, the launch's processes ended: the
-    stop is under way, said in the main process's line or the launch's (s58: a scheduler's
-    SIGTERM sent twice raised in the launcher, which said "stopped by SIGTERM" again, or in
-    place of its own count). :func:`_after_torchrun` still kills processes that outlived
-    torchrun at a second signal. Outside the main thread, where no handler is set, nothing
-    changes."""
+    """Within (a launch's end, torchrun and its processes ended): a stop signal again, where
+    one was passed on to its processes (:func:`stop_noted`), is dropped: the stop is under
+    way, said in the main process's line or the launch's (s58: a scheduler's SIGTERM sent
+    twice raised in the launcher, which said "stopped by SIGTERM" again, or in place of its
+    own count). Entered after :func:`_after_torchrun`, whose wait for processes that
+    outlived torchrun a second signal ends by killing them (review s58 F: entered before,
+    the signal was dropped there, and the launcher waited out the grace with them alive).
+    Outside the main thread, where no handler is set, nothing changes."""
     if not stop_noted(status) or threading.current_thread() is not threading.main_thread():
         yield
         return
