@@ -187,6 +187,21 @@ def test_a_worker_of_torchrun_by_hand_reads_torchrun_s_environment(tmp_path, mon
     assert torchrun_ancestor(4_000_002, tmp_path) is None
 
 
+def test_torchrun_as_a_container_s_init_is_found(tmp_path):
+    """review s58 F: the walk up the ancestors ended before pid 1, so torchrun as a
+    container's entry point (``docker run img torchrun --no-python ./run.sh``) was never
+    found; init is looked at, and ends the walk."""
+    from unetlab.runtime import torchrun_ancestor
+
+    _fake_process(tmp_path, 1, 0, ["/usr/local/bin/torchrun", "--no-python", "run.sh"], b"")
+    _fake_process(tmp_path, 50, 1, ["bash", "./run.sh"], b"OMP_NUM_THREADS=1\0")
+    assert torchrun_ancestor(50, tmp_path) == 1
+    (tmp_path / "init").mkdir()
+    _fake_process(tmp_path / "init", 1, 1, ["/sbin/init"], b"")  # its own parent: read once
+    _fake_process(tmp_path / "init", 50, 1, ["bash", "./run.sh"], b"")
+    assert torchrun_ancestor(50, tmp_path / "init") is None
+
+
 @pytest.mark.parametrize("noted", ["torchrun", "unreadable", "no pid"])
 def test_a_forkserver_s_worker_reads_torchrun_s_environment(tmp_path, monkeypatch, noted):
     """A worker whose parent is a forkserver (its environment: torchrun's OMP_NUM_THREADS=1

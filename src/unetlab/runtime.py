@@ -613,12 +613,15 @@ def torchrun_ancestor(pid: int, proc: Path = PROC, most: int = 16) -> int | None
     """The nearest of process ``pid`` and its ancestors (up to ``most``; /proc's stat, its
     parent field) whose command is torchrun's (:data:`TORCHRUN_NAMES` among its first words),
     or None: torchrun by hand sets no :data:`TORCHRUN_PID_ENV` for its processes, and
-    puts none of its own pid in their environment (torch 2.13's local_elastic_agent)."""
+    puts none of its own pid in their environment (torch 2.13's local_elastic_agent).
+    Init (pid 1) is looked at last: a container's entry point may be torchrun."""
     for _ in range(most):
-        if pid <= 1:  # init, or none
+        if pid < 1:  # none
             return None
         if _runs_torchrun(pid, proc):
             return pid
+        if pid == 1:  # init: no parent
+            return None
         fields = process_stat(pid, proc)
         if len(fields) < 2 or not fields[1].isdigit():
             return None
