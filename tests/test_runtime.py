@@ -187,6 +187,36 @@ def test_a_worker_of_torchrun_by_hand_reads_torchrun_s_environment(tmp_path, mon
     assert torchrun_ancestor(4_000_002, tmp_path) is None
 
 
+@pytest.mark.parametrize(
+    "command, runs",
+    [
+        ("/usr/local/bin/torchrun --nproc_per_node=2 run.sh", True),
+        ("python3 /usr/local/bin/torchrun --nproc_per_node=2 run.sh", True),
+        ("python -X dev -W ignore -m torch.distributed.run --nproc_per_node=2 x.py", True),
+        ("python3.11 -Xdev -u -Wignore -mtorch.distributed.launch x.py", True),
+        ("/usr/bin/python3 -um torch.distributed.run x.py", True),
+        ("python3 -- torchrun x.py", True),
+        ("python my.py --note torchrun", False),
+        ("python3 -m unetlab predict --input torchrun", False),
+        ("python3 -W torchrun x.py", False),  # a warnings filter, not the script
+        ("python3 -c 'import torchrun' torchrun", False),
+        ("bash torchrun", False),
+        ("python3", False),
+        ("", False),
+    ],
+)
+def test_torchrun_is_known_by_its_program_module_or_script(tmp_path, command, runs):
+    """review s58 F: a word "torchrun" among a command's first four counted (``python my.py
+    --note torchrun``). Only the program, the module after ``-m`` or the script of a Python
+    interpreter, its options skipped (``-X dev -W ignore``), names it."""
+    import shlex
+
+    from unetlab.runtime import torchrun_ancestor
+
+    _fake_process(tmp_path, 4_000_000, 0, shlex.split(command), b"")
+    assert torchrun_ancestor(4_000_000, tmp_path) == (4_000_000 if runs else None)
+
+
 def test_torchrun_as_a_container_s_init_is_found(tmp_path):
     """review s58 F: the walk up the ancestors ended before pid 1, so torchrun as a
     container's entry point (``docker run img torchrun --no-python ./run.sh``) was never

@@ -602,18 +602,17 @@ def parent_environ(proc: Path = PROC) -> dict[str, str] | None:
     return None if found is None else dict(found)
 
 
-#: the words that name torchrun in its command line: ``torchrun`` (the console script, as
-#: the program or the script its interpreter runs) or ``python -m torch.distributed.run``
-#: (``torch.distributed.launch``, the old name, runs it too)
-TORCHRUN_NAMES = ("torchrun", "torch.distributed.run", "torch.distributed.launch")
+#: the modules that run torchrun as ``python -m``: ``torch.distributed.launch``, the old
+#: name, runs it too
+TORCHRUN_MODULES = ("torch.distributed.run", "torch.distributed.launch")
 
 
 @functools.cache
 def torchrun_ancestor(pid: int, proc: Path = PROC, most: int = 16) -> int | None:
     """The nearest of process ``pid`` and its ancestors (up to ``most``; /proc's stat, its
-    parent field) whose command is torchrun's (:data:`TORCHRUN_NAMES` among its first words),
-    or None: torchrun by hand sets no :data:`TORCHRUN_PID_ENV` for its processes, and
-    puts none of its own pid in their environment (torch 2.13's local_elastic_agent).
+    parent field) whose command is torchrun's (:func:`_is_torchrun_command`), or None:
+    torchrun by hand sets no :data:`TORCHRUN_PID_ENV` for its processes, and puts none of
+    its own pid in their environment (torch 2.13's local_elastic_agent).
     Init (pid 1) is looked at last: a container's entry point may be torchrun."""
     for _ in range(most):
         if pid < 1:  # none
@@ -630,13 +629,46 @@ def torchrun_ancestor(pid: int, proc: Path = PROC, most: int = 16) -> int | None
 
 
 def _runs_torchrun(pid: int, proc: Path) -> bool:
-    """Whether process ``pid``'s command is torchrun's: a word of :data:`TORCHRUN_NAMES`
-    among its first four (``python -u -m torch.distributed.run``), a path by its name."""
+    """Whether process ``pid``'s command line (/proc's cmdline) is torchrun's
+    (:func:`_is_torchrun_command`); False where it cannot be read."""
     try:
-        words = (proc / str(pid) / "cmdline").read_bytes().split(b"\0")[:4]
+        raw = (proc / str(pid) / "cmdline").read_bytes()
     except OSError:
         return False
-    return any(os.path.basename(os.fsdecode(word)) in TORCHRUN_NAMES for word in words)
+    return _is_torchrun_command([os.fsdecode(word) for word in raw.split(b"\0")])
+
+
+def _is_torchrun_command(words: list[str]) -> bool:
+    """Whether the command ``words`` runs torchrun: its program is ``torchrun`` (a path by
+    its name), or a Python interpreter's whose first word past its options (``-u``, ``-X
+    dev``, ``-W ignore``) is ``-m`` and one of :data:`TORCHRUN_MODULES`, or a script named
+    ``torchrun``; a word further on does not count (``python my.py --note torchrun``)."""
+    if not words or os.path.basename(words[0]) == "torchrun":
+        return bool(words)
+    if not re.fullmatch(r"python[\d.]*", os.path.basename(words[0])):
+        return False
+    rest = iter(words[1:])
+    for word in rest:
+        if word == "--check-hash-based-pycs":  # the one long option with a value
+            next(rest, None)
+        elif word in ("-", "--") or not word.startswith("-"):  # the script ("-": stdin)
+            script = next(rest, "") if word == "--" else word
+            return os.path.basename(script) == "torchrun"
+        elif not word.startswith("--"):  # -u, -X dev, -Xdev, -um module
+            option, value = _python_option(word, rest)
+            if option in ("c", "m"):
+                return option == "m" and value in TORCHRUN_MODULES
+    return False
+
+
+def _python_option(word: str, rest: Iterator[str]) -> tuple[str, str]:
+    """(the letter of Python's short options ``word`` that takes a value, the value): the
+    flags before it skipped (``-um``), its value the rest of ``word`` or the next word of
+    ``rest`` (taken); ("", "") for flags alone (``-uB``)."""
+    for at, letter in enumerate(word[1:], start=2):
+        if letter in "cmWX":
+            return letter, word[at:] or next(rest, "")
+    return "", ""
 
 
 @functools.cache
