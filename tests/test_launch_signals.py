@@ -174,22 +174,37 @@ def test_a_stopped_launch_says_its_stop_once(monkeypatch, capfd, noted_by, said)
     assert capfd.readouterr().err == ("unetlab predict: interrupted (counted)\n" if said else "")
 
 
-@pytest.mark.parametrize("signum, said", [(signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "Ctrl-C")])
+@pytest.mark.parametrize(
+    "first, again, said",
+    [
+        (signal.SIGTERM, signal.SIGTERM, "killed by a second SIGTERM"),
+        (signal.SIGINT, signal.SIGINT, "killed by a second Ctrl-C"),
+        (signal.SIGTERM, signal.SIGINT, "killed by Ctrl-C after SIGTERM"),
+        (signal.SIGINT, signal.SIGTERM, "killed by SIGTERM after Ctrl-C"),
+    ],
+    ids=["SIGTERM", "Ctrl-C", "SIGTERM-then-Ctrl-C", "Ctrl-C-then-SIGTERM"],
+)
 def test_a_launch_killed_by_a_second_signal_says_it_in_its_one_line(
-    monkeypatch, capfd, signum, said
+    monkeypatch, capfd, first, again, said
 ):
     """s58: the kill of a second signal (noted by the launcher, _SignalPasser.kill_again)
-    before the main process said its stop is the launch's one line, with its count."""
+    before the main process said its stop is the launch's one line, with its count; review
+    s58 F: a SIGTERM then one Ctrl-C said "killed by a second Ctrl-C" (the last noted)."""
     import unetlab.distributed as distributed
 
-    def killed(command, env, grace):
-        Path(f"{env[STATUS_FILE]}.killed").write_text(str(int(signum)))
-        return 143  # the first signal, a SIGTERM, sets the status
+    def killed(command, env, grace):  # both passed on by the launcher's own handler
+        passer = distributed._SignalPasser(grace, status=env[STATUS_FILE])
+        passer.started(subprocess.Popen(["sleep", "60"]))
+        passer.pass_on(first)
+        passer.pass_on(again)
+        passer.cancel()
+        assert passer.process.wait(timeout=5) < 0
+        return 128 + first  # the first signal sets the status
 
     monkeypatch.setattr(distributed, "run_passing_signals", killed)
     line = lambda how, status: f"unetlab predict: {how} (counted)"  # noqa: E731
-    assert distributed.launch(2, ["predict"], stopped=line, grace=1) == 143
-    assert capfd.readouterr().err == f"unetlab predict: killed by a second {said} (counted)\n"
+    assert distributed.launch(2, ["predict"], stopped=line, grace=1) == 128 + first
+    assert capfd.readouterr().err == f"unetlab predict: {said} (counted)\n"
 
 
 def test_a_stop_signal_again_as_the_launch_ends_is_dropped(monkeypatch, capfd):

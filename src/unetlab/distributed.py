@@ -147,8 +147,8 @@ def _launch_ended(code, outlived, status, argv, nproc, failed, stopped) -> int:
         failed(outlived)  # not stopped here, and no process said why: one was killed
     if code in stop_codes and not _main_said_stop(noted):
         line = partial(stopped, status=status) if stopped else None
-        killed = _killed_by(status)  # a second signal: said in this line
-        _say_stopped(argv, killed or code - 128, line, killed=bool(killed))
+        # killed by a second signal: said in this line
+        _say_stopped(argv, code - 128, line, killed=_killed_by(status))
     return code
 
 
@@ -304,18 +304,22 @@ def _all_done(notes: list[int], nproc: int) -> bool:
 
 
 def _say_stopped(
-    argv: list[str], signum: int, stopped: Callable[[str], str] | None, *, killed: bool = False
+    argv: list[str],
+    signum: int,
+    stopped: Callable[[str], str] | None,
+    *,
+    killed: tuple[int, int] | None = None,
 ) -> None:
     """The line a command stopped by ``signum`` says (``unetlab predict: stopped by
     SIGTERM``), for a launch stopped before its main process said it (while they started, or
     it stopped again as it said it; the others say none: where one of them had noted its
     stop, the launch ended without a line, s54): ``stopped(how)``'s where given (predict's
-    count of the inputs done: s52, "interrupted" alone). ``killed``: its processes killed by
-    ``signum`` sent again (:func:`_killed_by`), said in this line: "killed by a second
-    SIGTERM"."""
+    count of the inputs done: s52, "interrupted" alone). ``killed``: (the first stop signal,
+    the one that then killed its processes: :func:`_killed_by`), said in this line in its
+    place (:func:`_killed_as`)."""
     from unetlab.signals import Stopped, stop_status
 
-    how = f"killed by a second {_said_as(signum)}" if killed else stop_status(Stopped(signum))[0]
+    how = _killed_as(*killed) if killed else stop_status(Stopped(signum))[0]
     command = next((word for word in argv if not word.startswith("-")), "")
     line = stopped(how) if stopped else f"unetlab {command}: {how}"
     with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
@@ -456,13 +460,23 @@ def _said_as(signum: int) -> str:
     return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
 
 
-def _killed_by(status: str) -> int:
-    """The signal that, sent again, killed the processes of the launch whose status file is
-    ``status`` before its main process said its stop (:meth:`_SignalPasser.kill_again`), or
-    0."""
+def _killed_by(status: str) -> tuple[int, int] | None:
+    """(the first stop signal, the next, which killed them) of the launch whose status file
+    is ``status``, its processes killed before its main process said its stop
+    (:meth:`_SignalPasser.kill_again`), or None."""
     with contextlib.suppress(OSError, ValueError), open(f"{status}.killed") as f:
-        return int(f.read())
-    return 0
+        first, again = map(int, f.read().split())
+        return first, again
+    return None
+
+
+def _killed_as(first: int, again: int) -> str:
+    """How a launch whose processes the stop signal ``again`` killed after ``first`` ended:
+    "killed by a second SIGTERM", or both named where they differ ("killed by Ctrl-C after
+    SIGTERM", review s58 F: "a second Ctrl-C" after a SIGTERM)."""
+    if first == again:
+        return f"killed by a second {_said_as(again)}"
+    return f"killed by {_said_as(again)} after {_said_as(first)}"
 
 
 def stop_note(status: str | None) -> str | None:
@@ -516,14 +530,14 @@ class _SignalPasser:
         (:func:`_killed_by`). Outside a launch, a line here. The processes the launch noted
         are killed too (:func:`stop_with_launch`), not only those /proc lists as
         ``process``'s."""
-        signum = self.passed[-1]
         if self.status is None:
-            _kill(self.process, f"{signal.Signals(signum).name} again")
+            _kill(self.process, f"{signal.Signals(self.passed[-1]).name} again")
             return
         if not _main_said_stop(_notes(self.status)):
-            # suppressed: the launch's folder gone (said, then)
+            # the first and the one that killed (a third kills nothing more); suppressed:
+            # the launch's folder gone (said, then)
             with contextlib.suppress(OSError), open(f"{self.status}.killed", "w") as f:
-                f.write(str(int(signum)))
+                f.write(" ".join(str(int(s)) for s in self.passed[:2]))
         noted = [n for n in _pid_notes(f"{self.status}.pids") if _running(*n)]
         _kill(self.process, None, [pid for pid, _ in noted])
         # ended before the launch looks for processes that outlived torchrun (_outlived),
