@@ -394,7 +394,7 @@ def _when_predicting(process: subprocess.Popen, out: Path) -> list[int]:
     [
         (signal.SIGTERM, "stopped by SIGTERM", 0),
         (signal.SIGINT, "interrupted", 0),
-        (signal.SIGTERM, "(stopped|killed) by (a second )?SIGTERM", 0.2),
+        (signal.SIGTERM, "(stopped by|killed by a second) SIGTERM", 0.2),
     ],
     ids=["SIGTERM", "SIGINT", "SIGTERM-twice"],
 )
