@@ -4,6 +4,7 @@ files and model from this evaluation's (s57 review of the refusal to replace ano
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import numpy as np
@@ -15,6 +16,7 @@ from unetlab.cli import main
 from unetlab.data.io import write_png
 from unetlab.errors import OutputError
 from unetlab.evaluate import evaluate_model, evaluate_predictions
+from unetlab.model_identity import weights_sha256
 from unetlab.models import UNet
 
 GT = np.tile([0, 255], (8, 4)).astype(np.uint8)
@@ -136,6 +138,60 @@ def test_a_loaded_model_is_its_checkpoint_until_changed(tmp_path, capsys, change
     assert "checkpoint" not in changed.source and changed.source["weights_sha256"]
     with pytest.raises(OutputError, match=f"the report of {ckpt} on .*overwrite=True"):
         changed.write_json(path)
+
+
+def _hashes_counted(monkeypatch) -> list:
+    """The calls of ``weights_sha256`` (each of the paper net's: 0.11-0.30 s) from now."""
+    import unetlab.checkpoint
+    import unetlab.model_identity
+
+    calls, hashed = [], unetlab.model_identity.weights_sha256
+
+    def counted(model, **kw):
+        calls.append(kw)
+        return hashed(model, **kw)
+
+    for module in (unetlab.checkpoint, unetlab.model_identity):
+        monkeypatch.setattr(module, "weights_sha256", counted)
+    return calls
+
+
+def test_only_a_net_passed_to_evaluate_model_has_its_weights_hashed(tmp_path, monkeypatch):
+    """load_model hashed the weights it loaded (the paper net's: 0.37 s of a one-file predict's
+    0.5 s; summary, export, napari too) and evaluate --checkpoint twice, to name the file it
+    names anyway: only evaluate_model(net) hashes them, to tell a net changed since."""
+    data, ckpt, path = _data(tmp_path / "d", 0), tmp_path / "m.pt", tmp_path / "r.json"
+    save_model(ckpt, _model(0))
+    calls = _hashes_counted(monkeypatch)
+    net = load_model(ckpt)
+    argv = ["evaluate", "--checkpoint", str(ckpt), "--data", str(data), "--json", str(path)]
+    assert main([*argv, "--device", "cpu", "--no-progress"]) == 0
+    assert evaluate_model(ckpt, data, progress=False).source["checkpoint"] == str(ckpt)
+    assert calls == []
+    assert evaluate_model(net, data, progress=False).source["checkpoint"] == str(ckpt)
+    assert calls
+
+
+def test_a_loaded_model_whose_file_was_only_touched_is_still_its_checkpoint(tmp_path, capsys):
+    """A file's time changed, its bytes not (touch, cp -p back, git checkout): the net loaded
+    from it was refused as another model, the command's report named a model given in memory;
+    a file given other bytes with the same weights (saved again) is the net's too."""
+    data, ckpt, path = _data(tmp_path / "d", 0), tmp_path / "m.pt", tmp_path / "r.json"
+    save_model(ckpt, _model(0))
+    net = load_model(ckpt)
+    evaluate_model(net, data, progress=False).write_json(path)
+    os.utime(ckpt, ns=(1, 1))
+    again = evaluate_model(net, data, progress=False)
+    assert again.source["checkpoint"] == str(ckpt) and "weights_sha256" not in again.source
+    again.write_json(path)  # its own report
+    argv = ["evaluate", "--checkpoint", str(ckpt), "--data", str(data), "--json", str(path)]
+    assert main([*argv, "--device", "cpu", "--no-progress"]) == 0
+    assert "model given in memory" not in capsys.readouterr().out
+    save_model(ckpt, load_model(ckpt), overwrite=True)
+    assert evaluate_model(net, data, progress=False).source["checkpoint"] == str(ckpt)
+    from unetlab.checkpoint import file_weights_sha256  # s58: the file's, read unbuilt
+
+    assert file_weights_sha256(ckpt) == weights_sha256(load_model(ckpt))
 
 
 def test_predictions_made_again_by_another_model_are_another_report(tmp_path):

@@ -65,10 +65,10 @@ from unetlab.data.transforms import DIHEDRAL
 from unetlab.errors import CheckpointError, Spelled, UnetlabError, in_command, spelled
 from unetlab.manifest import input_stamp
 from unetlab.model_identity import (
-    LOADED_FILE,
-    LOADED_WEIGHTS,
     REPORT_SAME_MODEL,
+    REPORT_WEIGHTS,
     SAME_MODEL,
+    state_sha256,
     weights_sha256,
 )
 from unetlab.models import UNet, model_from_config
@@ -756,13 +756,18 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = None
     the file's absolute path (what predictions record as having made them); for a package,
     ``model.source``: the checkpoint it was exported from, as its ``config.unetlab.source``
     names it (:func:`export_source`; None for a package exported before that was recorded).
-    ``model.loaded_weights_sha256``: the sha256 of its weights as loaded
-    (:func:`unetlab.model_identity.weights_sha256`), ``model.loaded_file_stamp``: the file's
-    stamp then (:func:`unetlab.manifest.input_stamp`). A ``device`` that is no device, or CUDA
-    where there is none, is refused (UnetlabError) before the file is read."""
+    A ``device`` that is no device, or CUDA where there is none, is refused (UnetlabError)
+    before the file is read."""
     _check_path(path)
     target = torch.device("cpu") if device is None else resolve_device(device)
-    stamp = input_stamp(path)  # before reading: a file replaced while read is not this one
+    model = _read_model(path)
+    _say_unfinished(model)
+    return model.to(target).eval()
+
+
+def _read_model(path: str | os.PathLike) -> UNet:
+    """The net that the checkpoint or package at ``path`` gives, on the CPU, with its
+    ``checkpoint`` (and a package's ``source``) as :func:`load_model` says them."""
     if is_package(path):
         seen: dict = {}
 
@@ -775,12 +780,68 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = None
     else:
         model = model_from_checkpoint(load_checkpoint(path), source=str(path))
     model.checkpoint = str(Path(path).resolve())
-    # its weights as the file gave them: a model changed since is not the file's (evaluate's
-    # records); the paper net's: 0.11-0.30 s beside the load's 0.56-1.3 s (2-core machine)
-    setattr(model, LOADED_WEIGHTS, weights_sha256(model))
-    setattr(model, LOADED_FILE, stamp)
-    _say_unfinished(model)
-    return model.to(target).eval()
+    return model
+
+
+_FILE_WEIGHTS: dict[tuple, str | None] = {}
+_AS_LOADED = contextvars.ContextVar("unetlab_net_as_loaded", default=False)
+
+
+def file_weights_sha256(path: str | os.PathLike) -> str | None:
+    """The :func:`~unetlab.model_identity.weights_sha256` of the net that the checkpoint or
+    package at ``path`` gives now (as :func:`load_model` reads it); None where it gives none
+    (gone, or no checkpoint now). Read once per file and stamp
+    (:func:`unetlab.manifest.input_stamp`) in a process (:func:`_weights_in`)."""
+    key = (str(Path(path).resolve()), input_stamp(path))
+    if key[1] is None:
+        return None
+    if key not in _FILE_WEIGHTS:
+        try:
+            _FILE_WEIGHTS[key] = _weights_in(path)
+        except UnetlabError:  # another file there now, that no longer loads: not the net's
+            _FILE_WEIGHTS[key] = None
+    return _FILE_WEIGHTS[key]
+
+
+def _weights_in(path) -> str:
+    """:func:`~unetlab.model_identity.state_sha256` of a checkpoint's ``model`` part, which
+    :func:`load_model` loads into a net of its config whole (strictly, each tensor in the
+    net's dtype as :func:`save_model` wrote it); of a package's net, built (the paper net's
+    checkpoint: 0.2-0.5 s, against 1.5-2.5 s building its net too)."""
+    if is_package(path):
+        return weights_sha256(_read_model(path), cached=False)
+    return state_sha256(load_checkpoint(path, mmap=True)["model"])
+
+
+def scored_source(net) -> dict:
+    """What names ``net`` in a report:
+    the :func:`checkpoint_source` of the file it was loaded from (``net.checkpoint``) where
+    its weights are still that file's (:func:`file_weights_sha256`: a file touched, copied
+    back or checked out again still names the net, one replaced by another model's does not),
+    else ``{"weights_sha256": ...}`` of its weights, which tells two nets in memory apart.
+    Its weights are read whole (the paper net's: 0.11-0.30 s on the 2-core development
+    machine), not trusted to torch's count of in-place changes (``.data`` edits go
+    uncounted); none of it within :func:`net_as_loaded`."""
+    core = net
+    path = getattr(core, "checkpoint", None)
+    if path is not None and _AS_LOADED.get():
+        return checkpoint_source(path, core)
+    weights = weights_sha256(core, cached=False)
+    if path is not None and file_weights_sha256(path) == weights:
+        return checkpoint_source(path, core)
+    return {REPORT_WEIGHTS: weights}
+
+
+@contextlib.contextmanager
+def net_as_loaded():
+    """Within it, :func:`scored_source` takes a net loaded from a file as that file's,
+    hashing nothing: for a caller that loaded it itself and changed nothing since (the
+    command line's evaluate)."""
+    token = _AS_LOADED.set(True)
+    try:
+        yield
+    finally:
+        _AS_LOADED.reset(token)
 
 
 _CALLER_SAYS = contextvars.ContextVar("unetlab_caller_says_unfinished", default=False)

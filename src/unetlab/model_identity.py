@@ -10,9 +10,8 @@ the model (:func:`model_sha256`); both name it when matching a file to a report
 (:func:`model_sha256s`).
 
 A model given in memory is named by its weights (:func:`weights_sha256`); one loaded from a
-file keeps the sha256 of its weights as loaded (:data:`LOADED_WEIGHTS`), which tells it from
-the same net changed since (trained further in a notebook), and its file's stamp then
-(:data:`LOADED_FILE`), which tells the file replaced since.
+file by that file while its weights are still the file's
+(:func:`unetlab.checkpoint.scored_source`).
 A leaf module: it imports nothing of unetlab, so each of them can import it.
 """
 
@@ -30,11 +29,6 @@ SAME_MODEL = "same_model_sha256"
 REPORT_SHA256 = "checkpoint_sha256"
 #: a report's field for :data:`SAME_MODEL`
 REPORT_SAME_MODEL = "checkpoint_model_sha256"
-#: a loaded model's attribute: the :func:`weights_sha256` of its weights as its file gave them
-LOADED_WEIGHTS = "loaded_weights_sha256"
-#: a loaded model's attribute: its file's stamp then (:func:`unetlab.manifest.input_stamp`:
-#: size, time and a sample), which tells the file replaced since (another model saved there)
-LOADED_FILE = "loaded_file_stamp"
 #: a report's field for a model that no file names (built in memory, or changed since it was
 #: loaded): the :func:`weights_sha256` of its weights
 REPORT_WEIGHTS = "weights_sha256"
@@ -74,20 +68,16 @@ def weights_sha256(model: torch.nn.Module, *, cached: bool = True) -> str:
     state = model.state_dict()
     stamp = ("weights", id(model), *((t.data_ptr(), t._version) for t in state.values()))
     if not cached or stamp not in _HASHES:
-        h = hashlib.sha256()
-        for name, t in state.items():
-            h.update(f"{name}:{t.dtype}:{tuple(t.shape)}\0".encode())
-            # the array's buffer itself: .tobytes() copied the 124 MB of the paper net first
-            h.update(t.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy())
-        _HASHES[stamp] = h.hexdigest()
+        _HASHES[stamp] = state_sha256(state)
     return _HASHES[stamp]
 
 
-def as_loaded(model, file_stamp: str | None, *, cached: bool = True) -> tuple[bool, str]:
-    """(whether ``model`` is still what its file gave it: its weights' sha256 and its file's
-    stamp now, ``file_stamp``, those :func:`unetlab.checkpoint.load_model` recorded
-    (:data:`LOADED_WEIGHTS`, :data:`LOADED_FILE`; a net it did not load is not), its
-    weights' :func:`weights_sha256` now, ``cached`` or read whole)."""
-    weights = weights_sha256(model, cached=cached)
-    loaded = (getattr(model, LOADED_WEIGHTS, None), getattr(model, LOADED_FILE, None))
-    return loaded[1] is not None and loaded == (weights, file_stamp), weights
+def state_sha256(state: Mapping[str, torch.Tensor]) -> str:
+    """:func:`weights_sha256` of a state dict (a model's, or a checkpoint's ``model`` part,
+    which names the same tensors in the same order as the net loaded from it)."""
+    h = hashlib.sha256()
+    for name, t in state.items():
+        h.update(f"{name}:{t.dtype}:{tuple(t.shape)}\0".encode())
+        # the array's buffer itself: .tobytes() copied the 124 MB of the paper net first
+        h.update(t.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy())
+    return h.hexdigest()

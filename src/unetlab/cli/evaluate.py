@@ -649,7 +649,7 @@ def _connectivity(args) -> int:
 def _run_model(args, pairs):
     """The report of --checkpoint on ``pairs`` (those of --data), and what the checkpoint
     changes in its predictions (label offset, TTA, object options) said."""
-    from unetlab.checkpoint import checkpoint_source, load_model
+    from unetlab.checkpoint import load_model, net_as_loaded
     from unetlab.evaluate import check_objects_scored, evaluate_model
     from unetlab.inference.offset import describe_offset, label_offset
     from unetlab.metrics.isbi import CHALLENGE_THRESHOLDS
@@ -662,28 +662,30 @@ def _run_model(args, pairs):
     objects = _object_options(args, model)
     if given := object_flags_given(args):  # as predict refuses them without --instances
         check_objects_scored(model, args.object_scores or None, given[0], "add --object-scores")
-    report = evaluate_model(
-        model,
-        args.data,
-        with_scale(with_nodata(with_exclude_rows(predict_options(args, device), args), args), args),
-        boundary_class=_boundary(args),
-        thresholds=CHALLENGE_THRESHOLDS if args.best_threshold else None,
-        seed_threshold=_level_seeds(args),
-        ignore_value=args.ignore_value,
-        connectivity=_connectivity(args),
-        objects=args.object_scores or None,
-        worst=args.worst,
-        iou_thresholds=args.iou,
-        pairs=pairs,
-        progress=_progress(args),
-        # None where no flag changes them: the same, the checkpoint's (refused where unused)
-        object_options=objects if given or args.watershed_seeds is not None else None,
-        objects_3d=args.objects_3d,
-        pixel_size=args.pixel_size,
-        z_spacing=args.z_spacing,
-        axes=args.axes,
-    )
-    report.source |= checkpoint_source(args.checkpoint, model)
+    with net_as_loaded():  # loaded just now, changed by nothing: named by its file unhashed
+        report = evaluate_model(
+            model,
+            args.data,
+            with_scale(
+                with_nodata(with_exclude_rows(predict_options(args, device), args), args), args
+            ),
+            boundary_class=_boundary(args),
+            thresholds=CHALLENGE_THRESHOLDS if args.best_threshold else None,
+            seed_threshold=_level_seeds(args),
+            ignore_value=args.ignore_value,
+            connectivity=_connectivity(args),
+            objects=args.object_scores or None,
+            worst=args.worst,
+            iou_thresholds=args.iou,
+            pairs=pairs,
+            progress=_progress(args),
+            # None where no flag changes them: the same, the checkpoint's (refused where unused)
+            object_options=objects if given or args.watershed_seeds is not None else None,
+            objects_3d=args.objects_3d,
+            pixel_size=args.pixel_size,
+            z_spacing=args.z_spacing,
+            axes=args.axes,
+        )
     if any(offset := label_offset(model)):
         print(f"predictions moved by the checkpoint's label offset: {describe_offset(offset)}")
     if args.tta:

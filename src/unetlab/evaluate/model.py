@@ -491,29 +491,16 @@ def _loaded(model, options, settings: dict) -> tuple[object, dict | None]:
 
 
 def _file_of(net) -> dict | None:
-    """The :func:`unetlab.checkpoint.checkpoint_source` of the file ``net`` was loaded from
-    (``net.checkpoint``, which predict's records name too) where its weights are still the
-    file's (the sha256 they had once loaded: :data:`~unetlab.model_identity.LOADED_WEIGHTS`)
-    and the file is the one loaded (:data:`~unetlab.model_identity.LOADED_FILE`; audit s48
-    apiwalk: ``evaluate_model(load_model(path), ...)``'s JSON named no checkpoint, the
-    command's did); else the sha256 of its weights
-    (:data:`~unetlab.model_identity.REPORT_WEIGHTS`), which tells two models in memory apart
-    (s58: a net trained further after loading passed as its file, and another net's report
-    on the same data replaced the first's); None for a net without weights. The weights are
-    read whole each time (the paper net's: 0.11-0.30 s), not trusted to torch's count of
-    in-place changes (``.data`` edits go uncounted)."""
-    from unetlab.manifest import input_stamp
-    from unetlab.model_identity import REPORT_WEIGHTS, as_loaded
-
+    """:func:`unetlab.checkpoint.scored_source` of ``net`` (its file's
+    :func:`~unetlab.checkpoint.checkpoint_source` while its weights are the file's, else
+    the sha256 of its weights; audit s48 apiwalk: ``evaluate_model(load_model(path), ...)``'s
+    JSON named no checkpoint, the command's did; s58: a net trained further after loading
+    passed as its file); None for a net without weights."""
     if not hasattr(net, "state_dict"):
         return None
-    path = getattr(net, "checkpoint", None)
-    kept, weights = as_loaded(net, path and input_stamp(path), cached=False)
-    if path is None or not kept:
-        return {REPORT_WEIGHTS: weights}
-    from unetlab.checkpoint import checkpoint_source
+    from unetlab.checkpoint import scored_source
 
-    return checkpoint_source(path, net)
+    return scored_source(net)
 
 
 @dataclass(frozen=True)
