@@ -194,6 +194,18 @@ def test_a_loaded_model_whose_file_was_only_touched_is_still_its_checkpoint(tmp_
     assert file_weights_sha256(ckpt) == weights_sha256(load_model(ckpt))
 
 
+def test_a_compiled_loaded_model_is_its_checkpoint(tmp_path):
+    """torch.compile(load_model(p)) was named by its weights (its state's names prefixed
+    "_orig_mod."), another scoring than the net it wraps: it is the net's, its file's."""
+    data, ckpt, path = _data(tmp_path / "d", 0), tmp_path / "m.pt", tmp_path / "r.json"
+    save_model(ckpt, _model(0))
+    net = load_model(ckpt)
+    evaluate_model(net, data, progress=False).write_json(path)
+    compiled = evaluate_model(torch.compile(net, backend="eager"), data, progress=False)
+    assert compiled.source["checkpoint"] == str(ckpt) and "weights_sha256" not in compiled.source
+    compiled.write_json(path)  # the same scoring
+
+
 def test_predictions_made_again_by_another_model_are_another_report(tmp_path):
     """--pred's report keeps the model in ``predicted_by``: the same folder predicted again
     by another checkpoint was taken for the same evaluation and replaced the report."""

@@ -814,7 +814,8 @@ def _weights_in(path) -> str:
 
 
 def scored_source(net) -> dict:
-    """What names ``net`` in a report:
+    """What names ``net`` (in a DDP or ``torch.compile`` wrapper: the net inside, as
+    :func:`save_model` saves it) in a report:
     the :func:`checkpoint_source` of the file it was loaded from (``net.checkpoint``) where
     its weights are still that file's (:func:`file_weights_sha256`: a file touched, copied
     back or checked out again still names the net, one replaced by another model's does not),
@@ -822,7 +823,7 @@ def scored_source(net) -> dict:
     Its weights are read whole (the paper net's: 0.11-0.30 s on the 2-core development
     machine), not trusted to torch's count of in-place changes (``.data`` edits go
     uncounted); none of it within :func:`net_as_loaded`."""
-    core = net
+    core = _unwrap(net)  # a compiled net's state names each tensor "_orig_mod.<name>"
     path = getattr(core, "checkpoint", None)
     if path is not None and _AS_LOADED.get():
         return checkpoint_source(path, core)
