@@ -103,7 +103,7 @@ def test_label_values_of_a_model_without_them_are_told_in_each_callers_form(tmp_
     net, _ = _grey(tmp_path)
     said = "records no label values: write class indices (drop {})"
     with pytest.raises(UnetlabError, match=re.escape(said.format("label_values"))):
-        predict_folder(net, tmp_path / "three.tif", tmp_path / "o", label_values=True)
+        predict_folder(net, tmp_path / "three.tif", tmp_path / "o", label_values=True, channel=0)
     err = _predicted(tmp_path, capsys, "--label-values", "--channel", "0")
     assert said.format("--label-values") in err
 

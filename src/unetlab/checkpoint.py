@@ -784,7 +784,9 @@ def _read_model(path: str | os.PathLike) -> UNet:
 
 
 _FILE_WEIGHTS: dict[tuple, str | None] = {}
-_AS_LOADED = contextvars.ContextVar("unetlab_net_as_loaded", default=False)
+_AS_LOADED: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "unetlab_net_as_loaded", default=None
+)
 
 
 def file_weights_sha256(path: str | os.PathLike) -> str | None:
@@ -824,9 +826,9 @@ def scored_source(net) -> dict:
     machine), not trusted to torch's count of in-place changes (``.data`` edits go
     uncounted); none of it within :func:`net_as_loaded`."""
     core = _unwrap(net)  # a compiled net's state names each tensor "_orig_mod.<name>"
+    if (loaded := _AS_LOADED.get()) is not None:
+        return checkpoint_source(loaded, core)
     path = getattr(core, "checkpoint", None)
-    if path is not None and _AS_LOADED.get():
-        return checkpoint_source(path, core)
     weights = weights_sha256(core, cached=False)
     if path is not None and file_weights_sha256(path) == weights:
         return checkpoint_source(path, core)
@@ -834,11 +836,11 @@ def scored_source(net) -> dict:
 
 
 @contextlib.contextmanager
-def net_as_loaded():
-    """Within it, :func:`scored_source` takes a net loaded from a file as that file's,
-    hashing nothing: for a caller that loaded it itself and changed nothing since (the
-    command line's evaluate)."""
-    token = _AS_LOADED.set(True)
+def net_as_loaded(path: str | os.PathLike):
+    """Within it, :func:`scored_source` takes the net as the file at ``path``'s, hashing
+    nothing: for a caller that loaded it from there itself and changed nothing since (the
+    command line's evaluate; whatever loaded it, so a test's stand-in loader too)."""
+    token = _AS_LOADED.set(str(path))
     try:
         yield
     finally:

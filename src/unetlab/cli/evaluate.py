@@ -662,7 +662,7 @@ def _run_model(args, pairs):
     objects = _object_options(args, model)
     if given := object_flags_given(args):  # as predict refuses them without --instances
         check_objects_scored(model, args.object_scores or None, given[0], "add --object-scores")
-    with net_as_loaded():  # loaded just now, changed by nothing: named by its file unhashed
+    with net_as_loaded(args.checkpoint):  # loaded just now, unchanged: its file names it
         report = evaluate_model(
             model,
             args.data,
