@@ -147,9 +147,13 @@ def test_streamed_axes_that_read_the_file_otherwise_are_refused_naming_the_fix(t
     save_model(tmp_path / "m.pt", foreground_model())
     argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(path)]
     argv += ["--output", str(tmp_path / "o"), "--large-pixels", "10", "--axes", "CYX"]
-    assert main(argv) == 3  # the file failed
+    assert main([*argv, "--channel", "0"]) == 3  # the file failed (3 channels: one asked)
     cli = ("--axes CYX", "--axes", "--large-pixels 320")
     assert f"failed: {line.format(*cli)}\n" in capsys.readouterr().err
+    assert main(argv) == 2  # no --channel: refused before any file, the model taking 1 (s58)
+    assert "has 3 channels, the model takes 1: choose one with --channel C" in (
+        capsys.readouterr().err
+    )
 
 
 def test_the_checkpoint_s_axes_that_read_a_streamed_file_otherwise_are_not_called_given(
