@@ -1444,7 +1444,8 @@ class _Run:
         folder = self.named_from
         if folder is not None and path.parent.resolve() == folder.resolve():
             return path.name
-        return relative_path(path, folder)
+        named = relative_path(path, folder)
+        return str(path) if named == "." else named  # the root itself (a Zarr level given)
 
     def _shown(self, path: Path) -> contextlib.AbstractContextManager:
         """Within: the lines name ``path`` as :meth:`_name` says (its warm-up's as its own)."""
