@@ -158,3 +158,17 @@ def test_a_tiff_of_two_series_is_said_at_each_evaluate_model_call(tmp_path, capl
         for _ in range(2):
             unetlab.evaluate_model(local_net(), tmp_path / "data")
     assert _said(caplog, "holds 2 series") == 2, caplog.messages
+
+
+def test_a_loop_of_predict_file_hears_a_line_for_all_files_once(tmp_path, caplog):
+    """ "said once; other files like it are not listed": true in a notebook's loop of
+    predict_file (said for each file, review s58 E); a folder's call after it says it again."""
+    _no_unit_tiffs(tmp_path / "in")
+    net = local_net()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        for path in sorted((tmp_path / "in").glob("*.tif")):
+            unetlab.predict_file(net, path, tmp_path / "out")
+        looped = _said(caplog, NO_UNIT)
+        unetlab.predict_folder(net, tmp_path / "in", tmp_path / "out2")
+    assert looped == 1, caplog.messages
+    assert _said(caplog, NO_UNIT) == 2, caplog.messages

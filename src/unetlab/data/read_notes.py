@@ -186,7 +186,22 @@ def first_said(key: Hashable, outside: set) -> bool:
     one the first time in ``outside`` (the caller's set of what this process said). A line
     about the files given, said once a process, was not said to a notebook's second call on
     other files with the same trouble (a malformed world file, a TIFF's unknown unit)."""
-    said = active.said if (active := _ACTIVE.get()) is not None else outside
+    return _marked(key, active.said if (active := _ACTIVE.get()) is not None else outside)
+
+
+def first_said_of_all(key: Hashable, outside: set) -> bool:
+    """:func:`first_said` for a line that speaks for every file like the one read ("said
+    once; other files like it are not listed"): in a call that reads one file
+    (``predict_file``, ``measure_objects``: :func:`call_lines` ``one_file``) once a process,
+    as outside any call, so that a notebook's loop of such calls hears it once, as its
+    words say (said at each call, each file of the loop had it: review s58 E)."""
+    if _BY_CALL.get() == ONE_FILE:
+        return _marked(key, outside)
+    return first_said(key, outside)
+
+
+def _marked(key: Hashable, said: set) -> bool:
+    """Whether ``key`` is not in ``said`` yet: then added to it."""
     if key in said:
         return False
     said.add(key)
@@ -194,18 +209,19 @@ def first_said(key: Hashable, outside: set) -> bool:
 
 
 @contextlib.contextmanager
-def call_notes() -> Iterator[None]:
+def call_notes(*, one_file: bool = False) -> Iterator[None]:
     """Within: one call of the public Python API (``predict_folder``, ``evaluate_model``,
     ``plan_training``, ...: :func:`call_lines`) is one command, as the CLI's: what reading
     noted gathered and said at its end (:func:`read_notes`), each line of :func:`note_once`
     and :func:`first_said` said once in it, and again in the next call. Within a command or
     another call (``predict_folder`` calling ``predict_file``; the CLI's) it adds nothing:
     the outermost says them. The lines about the environment (a thread cap) or a loop of
-    array calls (``predict_image``'s floor lines) stay once a process."""
+    array calls (``predict_image``'s floor lines) stay once a process; ``one_file``: a call
+    that reads one file, whose lines for all files like it stay so (:func:`first_said_of_all`)."""
     if _ACTIVE.get() is not None:
         yield
         return
-    token = _BY_CALL.set(True)
+    token = _BY_CALL.set(ONE_FILE if one_file else "call")
     try:
         with read_notes():
             yield
@@ -213,9 +229,10 @@ def call_notes() -> Iterator[None]:
         _BY_CALL.reset(token)
 
 
-#: whether the gathering under way was opened by a public Python call (:func:`call_notes`),
-#: not by a command
-_BY_CALL: contextvars.ContextVar[bool] = contextvars.ContextVar("notes_by_call", default=False)
+#: what opened the gathering under way: a public Python call (:func:`call_notes`), "call",
+#: or one that reads one file, :data:`ONE_FILE`; "" a command (or none)
+_BY_CALL: contextvars.ContextVar[str] = contextvars.ContextVar("notes_by_call", default="")
+ONE_FILE = "one file"
 
 
 @contextlib.contextmanager
@@ -234,11 +251,12 @@ def said_within() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def call_lines() -> Iterator[None]:
+def call_lines(*, one_file: bool = False) -> Iterator[None]:
     """What a public Python call that reads files says, as a command says it: its INFO lines
     shown where nothing set logging up (:func:`~unetlab.api_lines.api_lines`), what its
-    reading notes said once in it (:func:`call_notes`, within those lines' handler)."""
-    with api_lines(), call_notes():
+    reading notes said once in it (:func:`call_notes`, within those lines' handler);
+    ``one_file``: the call reads one file (``predict_file``, ``measure_objects``)."""
+    with api_lines(), call_notes(one_file=one_file):
         yield
 
 

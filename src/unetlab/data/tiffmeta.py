@@ -21,7 +21,7 @@ import numpy as np
 from unetlab.data import ome_xml
 from unetlab.data.geotiff import geotags, geotiff_pixel_size
 from unetlab.data.positions import image_of, series_of
-from unetlab.data.read_notes import first_said
+from unetlab.data.read_notes import first_said, first_said_of_all
 from unetlab.data.stated_axes import states_axes
 from unetlab.data.tiff_files import is_tiff_name, open_tiff
 from unetlab.errors import Spelled, UnetlabError, said, said_as
@@ -688,8 +688,8 @@ def _micrometres_per_unit(tif, code: int, pixels: list[float]) -> tuple[float | 
 
 
 def _say_dpi_size(name: str, y: float, x: float, dpi: float) -> None:
-    """Once a command or call (:func:`_say_once`), at level info: a pixel size read from pixels
-    per inch."""
+    """Once a command or call (:func:`_say_once`; a loop of one-file calls, once: its words
+    say it once), at level info: a pixel size read from pixels per inch."""
     _say_once(
         "dpi",
         logging.INFO,
@@ -700,15 +700,16 @@ def _say_dpi_size(name: str, y: float, x: float, dpi: float) -> None:
         y,
         x,
         dpi,
+        of_all=True,
     )
 
 
 def _say_no_unit(name: str, code: int, pixels: list[float]) -> None:
     """A TIFF's resolution without a unit: 1 px per unit (what plain ``tifffile.imwrite``
     writes) is no size at all, said at level debug; other values once a command or public
-    call, outside one once a process (at level info: a folder of such files gives one line,
-    not one per file)."""
-    if pixels == [1.0, 1.0] or not first_said(("no unit",), _WARNED):
+    call, outside one (or a call that reads one file: a notebook's loop of them) once a
+    process (at level info: a folder of such files gives one line, not one per file)."""
+    if pixels == [1.0, 1.0] or not first_said_of_all(("no unit",), _WARNED):
         log.debug("%s: resolution without a unit (ResolutionUnit %d): no pixel size", name, code)
         return
     log.info(
@@ -781,10 +782,12 @@ def _ome_length(ome: dict[str, str], key: str, where: str) -> float | None:
     return None
 
 
-def _say_once(key, level: int, message: str, *args) -> None:
+def _say_once(key, level: int, message: str, *args, of_all: bool = False) -> None:
     """Log ``message`` once a command or public call for ``key``, outside one once a process
-    (:func:`~unetlab.data.read_notes.first_said`; a file's header is read several times)."""
-    if first_said(key, _WARNED):
+    (:func:`~unetlab.data.read_notes.first_said`; a file's header is read several times);
+    ``of_all``: its line speaks for all files like it (:func:`~unetlab.data.read_notes.
+    first_said_of_all`)."""
+    if (first_said_of_all if of_all else first_said)(key, _WARNED):
         log.log(level, message, *args)
 
 

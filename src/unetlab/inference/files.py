@@ -292,7 +292,7 @@ def path_given(value) -> str:
     return f"{kind}: {ARRAY_FIX}" if is_pixels(value) else kind
 
 
-@call_lines()  # its INFO lines shown; a call is one command for what reading notes
+@call_lines(one_file=True)  # its INFO lines shown; a call is one command for reading notes
 def predict_file(
     model: torch.nn.Module,
     path: str | os.PathLike,
