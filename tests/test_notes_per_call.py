@@ -172,3 +172,19 @@ def test_a_loop_of_predict_file_hears_a_line_for_all_files_once(tmp_path, caplog
         unetlab.predict_folder(net, tmp_path / "in", tmp_path / "out2")
     assert looped == 1, caplog.messages
     assert _said(caplog, NO_UNIT) == 2, caplog.messages
+
+
+def test_measure_objects_on_a_path_says_its_files_line_at_each_call(tmp_path, caplog):
+    """measure_objects(path) is a call as predict_file is: the unknown unit of its file's
+    ImageJ metadata said again at the next call on it (it was said once a process)."""
+    ids = np.zeros((40, 40), np.uint16)
+    ids[5:15, 5:15] = 1
+    for name in ("a", "b"):
+        meta = {"unit": "furlong"}
+        tifffile.imwrite(
+            tmp_path / f"{name}.tif", ids, imagej=True, resolution=(2, 2), metadata=meta
+        )
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        for name in ("a", "a", "b"):
+            assert list(unetlab.measure_objects(tmp_path / f"{name}.tif")["id"]) == [1]
+    assert _said(caplog, "unit 'furlong'") == 3, caplog.messages

@@ -41,8 +41,8 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.api_lines import api_lines
 from unetlab.data.large_ids import compact_large_ids
+from unetlab.data.read_notes import call_lines
 from unetlab.errors import UnetlabError
 from unetlab.inference.table_extras import with_saturation
 from unetlab.words import numbered
@@ -106,7 +106,7 @@ _KEY = 1 << 32  # key of pixel (y, x): y * _KEY + x (x < 2**32 - 2)
 _SEAM = 2  # pixels this close to a piece's edge need the neighbouring piece's pixels
 
 
-@api_lines()
+@call_lines(one_file=True)  # its INFO lines; a call on a path is one command for its notes
 def measure_objects(
     ids: np.ndarray | str | os.PathLike,
     image: np.ndarray | None = None,
