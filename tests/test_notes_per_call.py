@@ -7,6 +7,7 @@ a call within a call (predict_folder's predict_file) or within the CLI's command
 from __future__ import annotations
 
 import logging
+import threading
 
 import numpy as np
 import pytest
@@ -188,3 +189,43 @@ def test_measure_objects_on_a_path_says_its_files_line_at_each_call(tmp_path, ca
         for name in ("a", "a", "b"):
             assert list(unetlab.measure_objects(tmp_path / f"{name}.tif")["id"]) == [1]
     assert _said(caplog, "unit 'furlong'") == 3, caplog.messages
+
+
+def test_a_call_that_raised_leaves_no_gathering_open(tmp_path, caplog, monkeypatch):
+    """A guard (passed before it was written): a call that said a line, then raised (a
+    bug in the model's forward), closes its gathering; the next call says the line again."""
+    _no_unit_tiffs(tmp_path / "in", count=1)
+    net = local_net()
+    forward = net.forward
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        monkeypatch.setattr(net, "forward", lambda x: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            unetlab.predict_folder(net, tmp_path / "in", tmp_path / "out1")
+        assert _said(caplog, NO_UNIT) == 1, caplog.messages
+        assert read_notes._ACTIVE.get() is None and read_notes._BY_CALL.get() == ""
+        monkeypatch.setattr(net, "forward", forward)
+        unetlab.predict_folder(net, tmp_path / "in", tmp_path / "out2")
+    assert _said(caplog, NO_UNIT) == 2, caplog.messages
+
+
+def test_two_threads_calls_gather_their_own_notes(tmp_path, caplog):
+    """A guard (passed before it was written): two threads' predict_folder calls at once,
+    each its own command: each says the line of its TIFFs once, none is left open."""
+    for name in ("a", "b"):
+        _no_unit_tiffs(tmp_path / name, count=2)
+    net, barrier = local_net(), threading.Barrier(2)
+
+    def run(name):
+        barrier.wait()
+        unetlab.predict_folder(net, tmp_path / name, tmp_path / f"out_{name}")
+
+    threads = [threading.Thread(target=run, args=(n,), name=f"t_{n}") for n in ("a", "b")]
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    said = sorted(r.threadName for r in caplog.records if NO_UNIT in r.getMessage())
+    assert said == ["t_a", "t_b"], caplog.messages
+    assert all((tmp_path / f"out_{n}" / "t1.png").is_file() for n in ("a", "b"))
+    assert read_notes._ACTIVE.get() is None
