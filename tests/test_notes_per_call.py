@@ -16,6 +16,7 @@ import tifffile
 import unetlab
 from tests.test_predict_objects import local_net, nuclei_image
 from tests.test_train import tiny_config, write_blobs
+from unetlab.cli import main
 from unetlab.config import load_config
 from unetlab.data import io, read_notes, tiffmeta, world_file
 from unetlab.data.io import read_image, write_png
@@ -145,6 +146,29 @@ def test_fit_folds_is_one_call_for_its_folds_fits(tmp_path, caplog, one_thread):
     with caplog.at_level(logging.INFO, logger="unetlab"):
         fit_folds(cfg, 2, run_dir=tmp_path / "run")
     assert (_said(caplog, TRANSPARENT), _said(caplog, SUBFOLDER)) == (1, 1), caplog.messages
+    _each_folds_log_keeps_them(tmp_path / "run")
+
+
+def _each_folds_log_keeps_them(run) -> None:
+    """Each fold's train.log keeps the data's lines (fold_2's had none: review s58 E)."""
+    for fold in ("fold_1", "fold_2"):
+        logged = (run / fold / "train.log").read_text()
+        assert TRANSPARENT in logged and SUBFOLDER in logged, (fold, logged)
+
+
+def test_train_folds_keeps_them_in_each_folds_log(tmp_path, caplog, one_thread):
+    """The command line's train --folds as fit_folds: each fold's train.log keeps the data's
+    lines (none had them: said at the command's end), the console hears them once."""
+    root = _transparent_blobs(tmp_path / "data")
+    keys = ["data.label_values=[0, 255]", "data.class_names={0: dark, 255: bright}"]
+    keys += ["model.depth=2", "model.base_channels=4", "data.tile_size=32", "train.epochs=1"]
+    keys += ["data.tiles_per_epoch=8", "train.batch_size=4", "train.device=cpu"]
+    sets = [arg for key in keys for arg in ("--set", key)]
+    run = ["--data", str(root), "--run-dir", str(tmp_path / "run")]
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main(["train", "--folds", "2", *run, *sets]) == 0
+    assert (_said(caplog, TRANSPARENT), _said(caplog, SUBFOLDER)) == (1, 1), caplog.messages
+    _each_folds_log_keeps_them(tmp_path / "run")
 
 
 def test_a_tiff_of_two_series_is_said_at_each_evaluate_model_call(tmp_path, caplog):

@@ -60,7 +60,8 @@ def test_every_field_of_the_notes_is_handed_over_and_taken():
             assert not any(kept.values()), kept
         rn.note_turned("a.jpg", 3)
         rn.take_notes(handed)
-    taken = {f.name for f in fields(main) if f.name != "said" and getattr(main, f.name)}
-    assert taken == {f.name for f in fields(main)} - {"said"}
+    said = {"said", "noted", "again"}  # what was said: each process's own, not handed
+    taken = {f.name for f in fields(main) if f.name not in said and getattr(main, f.name)}
+    assert taken == {f.name for f in fields(main)} - said
     assert list(main.turned) == ["a.jpg", "b.jpg"]  # by name, not by process
     assert main.shares()["s.tif"] == (0.2, "nodata")

@@ -52,7 +52,13 @@ from unetlab.data.orientation import (
 )
 from unetlab.data.png_depth import deep_colour, deep_pixels, grey_alpha
 from unetlab.data.positions import every_position_read, position_of, reading, series_of
-from unetlab.data.read_notes import first_said, note_once, note_transparent, note_turned
+from unetlab.data.read_notes import (
+    first_said,
+    note_once,
+    note_transparent,
+    note_turned,
+    say_note,
+)
 from unetlab.data.stated_axes import guessed_by_tifffile, planes_guessed, states_axes
 from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import TIFF_SUFFIXES, open_tiff, tiff_file
@@ -801,10 +807,13 @@ def say_other_series(tif, path: str | os.PathLike) -> None:
     names = other_series(tif)
     if not names or reading(path) or every_position_read() and ome_positions(path):
         return  # every_position_read: predict reads each
-    if not first_said(("series", str(path)), _SAID_SERIES):
+    if not first_said(key := ("series", str(path)), _SAID_SERIES):
         return
     shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
-    log.warning(
+    say_note(
+        log,
+        logging.WARNING,
+        key,
         "%s holds %d series (%s: positions or images of one acquisition); unetlab reads "
         "series 0 (%s) only, the other %d not at all: save each series as its "
         "own file (Fiji: Bio-Formats Importer with 'Open all series', then File > Save As; "

@@ -41,6 +41,10 @@ class ReadNotes:
     overlaps: dict[str, int] = field(default_factory=dict)  # masks folder -> pixels
     written: set[str] = field(default_factory=set)  # what predict wrote on left-out pixels
     said: set[str] = field(default_factory=set)  # the lines of note_once said already
+    # the lines said once (note_once, say_note): key -> (logger, level, line), and the keys
+    # met again since a run's log last closed (:func:`said_within`: in each fold's log too)
+    noted: dict = field(default_factory=dict)
+    again: set = field(default_factory=set)
     predicted: bool = False  # files predict read: its left-out line (no loss, no validation)
     evaluated: bool = False  # images evaluate_model predicted and scored: no training words
     # inputs predicted by a model that records no pixel size: path -> their pixel side, µm
@@ -97,6 +101,8 @@ def read_notes(*, predicting: bool = False, evaluating: bool = False) -> Iterato
         if outer is not None:  # nested: the outer one says it
             _merged(outer, notes)
             outer.said |= notes.said
+            outer.noted |= notes.noted
+            outer.again |= notes.again
         else:
             for line in notes.lines():
                 log.info("%s", line)
@@ -177,7 +183,7 @@ def note_once(line: str, key: str | None = None, level: int = logging.WARNING) -
     command. ``key``: what makes lines one (a kind of line said for its first file only),
     else the line itself."""
     if first_said(key or line, _said):
-        log.log(level, "%s", line, extra={"once": key or line})  # handed on: handed_lines
+        say_note(log, level, key or line, "%s", line, extra={"once": key or line})  # handed_lines
 
 
 def first_said(key: Hashable, outside: set) -> bool:
@@ -186,7 +192,20 @@ def first_said(key: Hashable, outside: set) -> bool:
     one the first time in ``outside`` (the caller's set of what this process said). A line
     about the files given, said once a process, was not said to a notebook's second call on
     other files with the same trouble (a malformed world file, a TIFF's unknown unit)."""
-    return _marked(key, active.said if (active := _ACTIVE.get()) is not None else outside)
+    if (active := _ACTIVE.get()) is None:
+        return _marked(key, outside)
+    if _marked(key, active.said):
+        return True
+    active.again.add(key)  # said in this run's log too (said_within)
+    return False
+
+
+def say_note(logger: logging.Logger, level: int, key: Hashable, message: str, *args, **kw):
+    """Log the line of ``key`` (said once: :func:`first_said`), kept by the gathering under
+    way to be written in a later run's log that meets it again (:func:`said_within`)."""
+    logger.log(level, message, *args, **kw)
+    if (active := _ACTIVE.get()) is not None:
+        active.noted[key] = (logger.name, level, message % args if args else message)
 
 
 def first_said_of_all(key: Hashable, outside: set) -> bool:
@@ -236,18 +255,33 @@ ONE_FILE = "one file"
 
 
 @contextlib.contextmanager
-def said_within() -> Iterator[None]:
-    """Within: a call's block whose logs close at its end (``fit``'s train.log and console),
-    at whose end the lines gathered so far by the call's :func:`call_notes` are said and
-    emptied: said after it, a notebook that set no logging up heard no INFO line, and
-    train.log had none. Within a command (the CLI's) nothing: it says them at its end."""
+def said_within(logged: logging.Handler | None) -> Iterator[None]:
+    """Within: a run whose log ``logged`` (train.log; None: a process of a group but the
+    main one) and console close at its end, at which the lines gathered so far by the
+    command or call (:func:`call_notes`) are said and emptied (said after it, a notebook
+    that set no logging up heard no INFO line, and train.log had none), and the lines said
+    once that the run met again (said before: ``fit_folds``' or ``train --folds``' first
+    fold) written in ``logged`` alone: each fold's train.log keeps every line, the console
+    hears them once (review s58 E)."""
+    active = _ACTIVE.get()
+    before = set(active.noted) if active is not None else set()
     try:
         yield
     finally:
-        if _BY_CALL.get() and (handed := handed_notes()) is not None:
+        if active is not None and logged is not None and (handed := handed_notes()):
             _by_name(handed)  # by name: fit_folds' folds, each reading the files in its order,
             for line in handed.lines():  # say the same line, once
                 note_once(line, level=logging.INFO)
+            _written_again(logged, active, before)
+
+
+def _written_again(logged: logging.Handler, notes: ReadNotes, before: set) -> None:
+    """The lines ``notes`` met again since a run's log last closed, said before it opened
+    (``before``: the keys said then), written in ``logged`` only; the keys met, emptied."""
+    for key, (name, level, line) in notes.noted.items():
+        if key in notes.again and key in before:
+            logged.handle(logging.getLogger(name).makeRecord(name, level, "", 0, line, (), None))
+    notes.again.clear()
 
 
 @contextlib.contextmanager

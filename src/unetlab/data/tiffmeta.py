@@ -21,7 +21,7 @@ import numpy as np
 from unetlab.data import ome_xml
 from unetlab.data.geotiff import geotags, geotiff_pixel_size
 from unetlab.data.positions import image_of, series_of
-from unetlab.data.read_notes import first_said, first_said_of_all
+from unetlab.data.read_notes import first_said, first_said_of_all, say_note
 from unetlab.data.stated_axes import states_axes
 from unetlab.data.tiff_files import is_tiff_name, open_tiff
 from unetlab.errors import Spelled, UnetlabError, said, said_as
@@ -562,8 +562,11 @@ def _plausible(tif, size: tuple[float, float] | None) -> tuple[float, float] | N
     low, high = PLAUSIBLE_UM
     if size is None or all(low <= v <= high for v in size) or tif.is_geotiff:
         return size
-    if first_said(("size", tif.filehandle.path), _WARNED):
-        log.warning(
+    if first_said(key := ("size", tif.filehandle.path), _WARNED):
+        say_note(
+            log,
+            logging.WARNING,
+            key,
             "%s: its pixel size, %g x %g um, is outside what microscopes and scanners sample "
             "(1 pm to 1 mm): not used (no um columns or scale in the outputs). If its pixels "
             "are that size (a map, a drone or satellite image), save it as a GeoTIFF (GDAL, "
@@ -600,9 +603,12 @@ def _warn_unknown_unit(tif) -> None:
     unit = _imagej_unit(tif)
     if unit is None or unit.strip().lower() in UNCALIBRATED or micrometres_per(unit):
         return
-    if not first_said(("unit", tif.filehandle.path), _WARNED):
+    if not first_said(key := ("unit", tif.filehandle.path), _WARNED):
         return
-    log.warning(
+    say_note(
+        log,
+        logging.WARNING,
+        key,
         "%s: unit %r of its ImageJ metadata is not one unetlab knows (um, microns, nm, Å, pm, "
         "mm, cm, inch); its pixel size and Z spacing are not used (Fiji: Image > Properties)",
         tif.filehandle.name,
@@ -712,7 +718,10 @@ def _say_no_unit(name: str, code: int, pixels: list[float]) -> None:
     if pixels == [1.0, 1.0] or not first_said_of_all(("no unit",), _WARNED):
         log.debug("%s: resolution without a unit (ResolutionUnit %d): no pixel size", name, code)
         return
-    log.info(
+    say_note(
+        log,
+        logging.INFO,
+        ("no unit",),
         "%s: its resolution tags have no unit (ResolutionUnit %d): no pixel size (said once; "
         "other files like it are not listed)",
         name,
@@ -788,7 +797,7 @@ def _say_once(key, level: int, message: str, *args, of_all: bool = False) -> Non
     ``of_all``: its line speaks for all files like it (:func:`~unetlab.data.read_notes.
     first_said_of_all`)."""
     if (first_said_of_all if of_all else first_said)(key, _WARNED):
-        log.log(level, message, *args)
+        say_note(log, level, key, message, *args)
 
 
 def _ome_pixels(xml: str, image: int = 0) -> dict[str, str]:

@@ -26,7 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from unetlab.data.geotiff import METRE_CRS, MapGrid, map_grid, read_geotags, say_once
-from unetlab.data.read_notes import first_said
+from unetlab.data.read_notes import first_said, say_note
 
 log = logging.getLogger(__name__)
 
@@ -130,9 +130,13 @@ def _warn_once(path: Path, image: str | os.PathLike) -> None:
     """Warn that ``path`` is no world file, once a command or public call for this version
     of it (:func:`~unetlab.data.read_notes.first_said`; outside one, once a process)."""
     stat = path.stat()
-    if not first_said(("world file", str(path.resolve()), stat.st_mtime_ns, stat.st_size), _WARNED):
+    key = ("world file", str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if not first_said(key, _WARNED):
         return
-    log.warning(
+    say_note(
+        log,
+        logging.WARNING,
+        key,
         "%s: not a world file (six numbers: x size, two rotations, y size, the top-left "
         "pixel's centre), so %s is not placed on the map; correct or remove it",
         path.name,

@@ -119,8 +119,9 @@ def _logged_fit(
     """:func:`_fit` in the claimed ``run_dir`` with its logs open (the plan and beginning
     logged by the main process), stopped by a signal at a step boundary; its ``seconds``
     counted from ``started`` (the call's); what reading the data noted, gathered by the
-    call (:func:`fit`'s ``call_notes``), said before its logs close (:func:`said_within`)."""
-    with _run_logs(run_dir, group), said_within():
+    call (:func:`fit`'s ``call_notes``) or the command, said before its logs close, and in
+    each fold's train.log (:func:`said_within`)."""
+    with _run_logs(run_dir, group) as logged, said_within(logged):
         if group.is_main:
             _log_beginning(run_dir, cfg, plan, config_file, resume=resume, split=how["split"])
         fix = Spelled(  # a notebook's fit was told the command line's keys (s56)
@@ -263,11 +264,12 @@ def _claimed(
 def _run_logs(run_dir: Path, group: Group):
     """The run's logging while it lasts: train.log in the main process (the others' logs
     quiet), and the console as the program set logging up, or on stderr where it did not
-    (a notebook, a script: :func:`console_log`)."""
+    (a notebook, a script: :func:`console_log`); yields train.log's handler (None in the
+    others)."""
     console = console_log() if group.is_main else None  # before train.log lowers the level
     handler = log_to_file(run_dir / "train.log") if group.is_main else quiet_log()
     try:
-        yield
+        yield handler if group.is_main else None
     except BaseException as exc:  # a batch job's record says why the run ended (stderr did)
         if group.is_main and (line := ending_line(exc, run_dir, group.world)):
             handler.handle(log.makeRecord(log.name, logging.ERROR, __file__, 0, line, (), None))
