@@ -44,8 +44,10 @@ def _banded(probabilities, options, outside=None) -> np.ndarray:
 
 @pytest.fixture
 def blocks(monkeypatch) -> list:
-    """Column blocks of 9 columns from any width on; the windows each block was found in."""
+    """Column blocks of 9 columns from any width on, however wide their windows; the windows
+    each block was found in."""
     monkeypatch.setattr(column_objects, "WHOLE_WIDTH_UP_TO", 0)
+    monkeypatch.setattr(column_objects, "WHOLE_WHEN_SPANNING", 10**9)
     monkeypatch.setattr(column_objects, "COLUMN_BLOCK", 9)
     seen, block_window = [], column_objects.block_window
     monkeypatch.setattr(
@@ -76,6 +78,31 @@ def test_column_blocks_give_the_whole_widths_objects(seed, options, blocks, monk
     assert whole[0].max() >= 10
     for a, b in zip(by_columns, whole):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "options", [INSTANCES, ObjectOptions(mode="semantic", background=None, min_area=5)]
+)
+def test_a_region_across_the_width_is_found_whole_once(options, blocks, monkeypatch):
+    """A region across the window (a line over its width; a semantic model with no
+    background, whose pixels are all one region) widens every block's window to the whole
+    width: the window is found whole, once, not once per block."""
+    from unetlab.inference import objects
+
+    monkeypatch.setattr(column_objects, "WHOLE_WHEN_SPANNING", 2)
+    ids = disc_ids((24, 160), np.random.default_rng(0).uniform((0, 0), (24, 160), (12, 2)), 4)
+    ids[10:15, :] = 200  # a 5-px stripe
+    probabilities = soft(boundary_target(ids, boundary_width=1), 0)
+    calls, find = [], objects._objects
+    monkeypatch.setattr(objects, "_objects", lambda *a: calls.append(a) or find(*a))
+    how = dict(height=24, options=options, band_rows=24, margin=0)
+    parts = objects_in_bands([(0, probabilities)], **how)
+    found = np.concatenate([ids for _, ids in parts])
+    assert len(blocks) == -(-160 // 9) and len(calls) == 1
+    assert calls[0][0].shape[-1] == 160 and found.max() >= 1
+    monkeypatch.setattr(column_objects, "WHOLE_WIDTH_UP_TO", 10**9)
+    whole = np.concatenate([ids for _, ids in objects_in_bands([(0, probabilities)], **how)])
+    np.testing.assert_array_equal(raster_numbered(found), raster_numbered(whole))
 
 
 def test_a_window_no_wider_than_the_limit_is_found_whole(monkeypatch):

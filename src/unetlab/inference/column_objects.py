@@ -26,6 +26,10 @@ from scipy import ndimage
 COLUMN_BLOCK = 512
 #: windows at most this wide are found whole, as before: 57 MB at 2,048 px (29 in blocks)
 WHOLE_WIDTH_UP_TO = 2048
+#: a window whose blocks' windows together span more than this many times its width is
+#: found whole, once: a region across the width (a long stripe, a semantic model's tissue)
+#: widens every block's window to the whole width, each costing the whole width's time
+WHOLE_WHEN_SPANNING = 2
 
 
 def in_columns(width: int) -> bool:
@@ -40,16 +44,20 @@ def objects_by_columns(
     ``foreground`` ((H, W) bool), partitioning its pixels as ``find(0, W)`` does:
     ``find(lo, hi)`` gives the ids of columns ``[lo, hi)`` alone (any numbering, 0 =
     background), called once per core of :data:`COLUMN_BLOCK` columns with the least such window
-    holding whole every region whose box reaches that core (:func:`region_columns`)."""
+    holding whole every region whose box reaches that core (:func:`region_columns`); once,
+    ``find(0, W)``, where those windows together span more than :data:`WHOLE_WHEN_SPANNING`
+    widths."""
     height, width = foreground.shape
     starts, stops = region_columns(foreground)
+    cores = [(c0, min(c0 + COLUMN_BLOCK, width)) for c0 in range(0, width, COLUMN_BLOCK)]
+    windows = [block_window(starts, stops, core, width) for core in cores]
+    if sum(hi - lo for lo, hi in windows) > WHOLE_WHEN_SPANNING * width:
+        return find(0, width)
     dtype = np.int32 if foreground.size < np.iinfo(np.int32).max else np.int64
     out = np.zeros((height, width), dtype)
     given = 0
-    for c0 in range(0, width, COLUMN_BLOCK):
-        c1 = min(c0 + COLUMN_BLOCK, width)
-        lo, hi = block_window(starts, stops, (c0, c1), width)
-        given = joined_core(out, find(lo, hi), lo, (c0, c1), given)
+    for core, (lo, hi) in zip(cores, windows):
+        given = joined_core(out, find(lo, hi), lo, core, given)
     return out
 
 
