@@ -190,6 +190,33 @@ def _own(command: str, python: str) -> str:
     return f"unetlab {command}" if in_command() else python
 
 
+#: the Python calls that run each command whose files a refusal names (a manifest records the
+#: command alone): a notebook that never ran ``unetlab predict`` was told its record was
+#: "unetlab predict's" (s58)
+_PYTHON_CALLS = {
+    "predict": "predict_folder, predict_file",
+    "evaluate": "a Report's write_json, write_csv",
+    "compare": "compare_runs",
+    "config": "save_config",
+    "export": "export_onnx, export_torchscript",
+}
+
+
+def _other(*commands: str) -> str:
+    """Other commands that wrote a file, as a refusal's caller knows them: ``unetlab
+    evaluate`` on the command line; from Python, unetlab's evaluate with the calls that run
+    it (:data:`_PYTHON_CALLS`), which the caller may have made instead of the command."""
+    if in_command():
+        return f"unetlab {' and '.join(commands)}"
+    return " and ".join(map(_python_form, commands))
+
+
+def _python_form(command: str) -> str:
+    """``command`` named to a Python caller: unetlab's predict (predict_folder, ...)."""
+    calls = _PYTHON_CALLS.get(command)
+    return f"unetlab's {command}" + (f" ({calls} or the command line)" if calls else "")
+
+
 def refuse_inside(
     outputs: Iterable[str | os.PathLike],
     folders: Iterable[str | os.PathLike],
@@ -399,10 +426,10 @@ def _refuse_replacing(
             f"{folder / name} exists and was not written by unetlab: give another name, or "
             f"{overwrite_fix} to replace it"
         )
-    others = " and ".join(sorted(set(writers) - {"", "unetlab"}))
+    others = sorted(set(writers) - {"", "unetlab"})
     raise OutputError(
         f"{folder / name} was written by "
-        f"{f'unetlab {others}' if others else 'another unetlab command'}, not by "
+        f"{_other(*others) if others else 'another unetlab command'}, not by "
         f"{_own(command, 'this call')}: give another name, or {overwrite_fix} to replace it"
     )
 
@@ -414,11 +441,11 @@ def _refuse_record(path: Path, writers: Collection[str], command: str) -> None:
     of those predictions then read no label values, classes or model."""
     owner = next((c for c, name in RECORD_FILES.items() if name == path.name), None)
     if owner is not None and owner in writers and command != owner:
+        whose = f"unetlab {owner}'s record" if in_command() else f"the record {_other(owner)} keeps"
         raise OutputError(
-            f"{path} is unetlab {owner}'s record of the outputs in {path.parent} (other "
-            f"commands read it) and {_writer(f'unetlab {command}')} never replaces it, overwrite "
-            "or not: "
-            "choose another path"
+            f"{path} is {whose} of the outputs in {path.parent} (other commands read it) and "
+            f"{_writer(f'unetlab {command}')} never replaces it, overwrite or not: choose "
+            "another path"
         )
 
 
