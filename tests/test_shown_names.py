@@ -140,6 +140,21 @@ def test_a_glob_s_files_with_a_root_are_named_as_their_table_rows(
     assert sorted(_named(caplog, BARE)) == rows
 
 
+def test_a_single_file_with_a_root_is_named_as_its_table_row(tmp_path, net, caplog, monkeypatch):
+    """``predict_folder(m, "in/sub/u.tif", out, root="/abs/in")`` had the row ``sub/u.tif``
+    but named the file ``in/sub/u.tif`` in its lines, where a list or a glob of it with that
+    root was named from it in both (s58 forms9); without a root, by its path as given."""
+    monkeypatch.chdir(tmp_path)
+    _stack(tmp_path / "in" / "sub" / "u.tif")
+    with caplog.at_level(logging.WARNING):
+        done = predict_folder(
+            net, "in/sub/u.tif", "o", progress=False, objects=True, root=os.path.abspath("in")
+        )
+        predict_folder(net, "in/sub/u.tif", "p", progress=False)
+    assert {row["path"] for row in done.summary} == {"sub/u.tif"}  # a row a page
+    assert _named(caplog, BARE) == ["sub/u.tif", "in/sub/u.tif"]
+
+
 def test_relative_paths_are_named_as_given(tmp_path, net, caplog, monkeypatch):
     """A tree, a glob and a file given relative to the working folder are named so, never
     resolved nor made absolute."""

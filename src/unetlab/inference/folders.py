@@ -31,7 +31,6 @@ from unetlab.data.io import (
     CHANNEL_GIVEN,
     check_axes,
     file_axes,
-    is_pattern,
     ome_positions,
     stack_shape,
 )
@@ -1028,8 +1027,10 @@ def _one_folder(inputs, root) -> Path | None:
     H8); or files listed, or a glob's, with ``root`` (``--input DIR``, review s55 G1): its
     own by their names, the others as the tables' ``path`` column names them (``sub/u.tif``
     under it, one outside it by its path as given; they were all named by path where one lay
-    outside it, s58 docs8, and a glob's, review s58 A4). Never a tree's folder
-    (:func:`pixel_sizes_gathered`): a tree names every file by its path as given, its root's
+    outside it, s58 docs8, and a glob's, review s58 A4); a file or Zarr given alone with
+    ``root`` too (its row ``sub/u.tif``, its lines were ``in/sub/u.tif``: s58 forms9; the
+    root itself, a Zarr level given, by its path: :meth:`_FolderRun._name`). Never a tree's
+    folder (:func:`pixel_sizes_gathered`): a tree names every file by its path as given, its root's
     own too, as the lines of a glob over several folders without ``root`` do (review s55
     H8)."""
     if _TREE.get() is not None:
@@ -1037,9 +1038,7 @@ def _one_folder(inputs, root) -> Path | None:
     if (given := _root(inputs, None)) is not None:  # a folder given: is it the root?
         same = root is None or given.resolve() == Path(root).resolve()
         return given if same else None
-    if root is None or (isinstance(inputs, (str, os.PathLike)) and not is_pattern(inputs)):
-        return None  # a file, a Zarr: by path as given
-    return Path(root)
+    return None if root is None else Path(root)  # without: a file, a Zarr by path as given
 
 
 def _root(inputs, root) -> Path | None:
