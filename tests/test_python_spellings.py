@@ -135,6 +135,21 @@ def test_a_root_whose_test_holds_a_set_names_cfg_data_root_to_fit(tmp_path, caps
     assert said in _error_line(capsys)
 
 
+def test_split_pairs_of_a_root_whose_test_holds_a_set_says_it_reads_train(tmp_path):
+    """split_pairs(root) of a root with no set of its own but test/ named test/ with no
+    hint, where fit's config and ``train --data`` were told they read train/ (s58 forms9):
+    split_pairs reads train/ (with val/) itself."""
+    from unetlab import split_pairs
+
+    d = binary_set(tmp_path / "d" / "test", 2).parent
+    with pytest.raises(DatasetError) as raised:
+        split_pairs(d)
+    said = f"give split_pairs' root {d / 'test'} (split_pairs({str(d)!r}) reads train/ with val/"
+    assert said in str(raised.value), raised.value
+    binary_set(d / "train", 2)  # as said: read
+    assert {p.image.parent.parent.name for ps in split_pairs(d) for p in ps} == {"train"}
+
+
 def test_mask_values_of_no_class_name_label_values_from_python(tmp_path, capsys):
     """Masks of object ids 0..7000 read as class indices beside a class map: Python names
     label_values= and gt_instances=True, the command --label-values and --gt-instances."""

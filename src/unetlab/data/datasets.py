@@ -67,6 +67,7 @@ from unetlab.data.normalize import apply_stats, channels_of, image_stats, pooled
 from unetlab.data.object_sizes import joined, region_facts, sized
 from unetlab.data.pairs import (
     DATA_ROOT,
+    SPLIT_ROOT,
     Pair,
     PairReader,
     data_set_above,
@@ -280,11 +281,6 @@ def split_pairs(
     if folder != root:
         say("%s", _held_out_note(root, folder, split, run_dir))
     return split
-
-
-#: split_pairs' own argument, as its callers name it (a mistyped root was told to give
-#: cfg.data.root, a config they have not, s57) and as the command line, which reads --data
-SPLIT_ROOT = Spelled("split_pairs' root", "--data")
 
 
 def root_named(setting: AxesSetting) -> Spelled:

@@ -408,7 +408,7 @@ def detect_layout(root: Path, flag: str | Spelled = "--data") -> str:
             "hold" if len(held) > 1 else "holds"
         )
         # evaluate's data_dir, gt_dir: not a training's data set
-        trains = flag in ("--data", DATA_ROOT, FIND_ROOT)
+        trains = flag in ("--data", DATA_ROOT, FIND_ROOT, SPLIT_ROOT)
         raise DatasetError(
             **spelled(
                 lambda f: f"{said} one: give {f} {root / pick}{_trains_with(f, root, trains)}",
@@ -486,11 +486,14 @@ def _masks_of_other_case(names: dict[str, list[str]]) -> list[str]:
 
 def _trains_with(flag: str, root: Path, trains: bool) -> str:
     """How the line of a folder ``root`` whose train/ holds a data set says to train on it,
-    in the spelling of ``flag`` (the command's ``--data``; Python's config key); nothing
+    in the spelling of ``flag`` (the command's ``--data``; Python's config key; split_pairs'
+    own call, which reads train/ itself: it was given no hint, s58 forms9); nothing
     where the folder was not given as a training set's (``trains``: evaluate's data_dir
     was told of fit, s49 review1)."""
     if not trains:
         return ""
+    if flag == SPLIT_ROOT.python:
+        return f" (split_pairs({str(root)!r}) reads train/ with val/, if any)"
     fit = "train --data " if flag.startswith("-") else "fit with cfg.data.root="
     return f" ({fit}{root} reads train/ with val/, if any)"
 
@@ -501,6 +504,9 @@ DATA_ROOT = Spelled("cfg.data.root", "--data")
 #: find_pairs' own argument, as its callers name it (a missing folder was told to give
 #: --data, a flag they have not; review s57) and as the command line, which reads --data
 FIND_ROOT = Spelled("find_pairs' root", "--data")
+#: split_pairs' own argument, as its callers name it (a mistyped root was told to give
+#: cfg.data.root, a config they have not, s57) and as the command line, which reads --data
+SPLIT_ROOT = Spelled("split_pairs' root", "--data")
 #: the end of the line refusing a data set's images/ or masks/ folder given as the data set
 #: (``"data"``), as its masks or as predictions: ``{flag}`` names the argument
 PART_GIVEN = {
