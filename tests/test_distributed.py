@@ -413,6 +413,27 @@ def test_a_second_signal_or_the_grace_spent_kills_the_processes(tmp_path, capfd,
     assert f"unetlab: {why}: killing its processes" in capfd.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "first, said",
+    [(signal.SIGINT, "Ctrl-C again"), (signal.SIGTERM, "Ctrl-C after SIGTERM")],
+    ids=["ctrl-c-twice", "after-sigterm"],
+)
+def test_a_kill_outside_a_launch_names_ctrl_c_and_a_first_signal_of_another_kind(
+    capfd, first, said
+):
+    """Outside a launch a second stop signal said "SIGINT again: killing its processes":
+    the raw signal, and "again" after a SIGTERM; named now as the launch's lines name them
+    ("killed by Ctrl-C after SIGTERM", s58 forms9)."""
+    from unetlab.distributed import _SignalPasser
+
+    passer = _SignalPasser(grace=60)
+    passer.process = subprocess.Popen(["sleep", "60"])
+    passer.passed = [first, signal.SIGINT]
+    passer.kill_again()
+    assert passer.process.wait(timeout=20) == -signal.SIGKILL
+    assert capfd.readouterr().err == f"unetlab: {said}: killing its processes\n"
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the workers")
 @pytest.mark.parametrize("main_said", [True, False], ids=["after-its-line", "before-it"])
 def test_a_second_signal_to_a_launch_kills_and_leaves_the_line_to_it(tmp_path, capfd, main_said):

@@ -476,7 +476,19 @@ def _killed_as(first: int, again: int) -> str:
     SIGTERM", review s58 F: "a second Ctrl-C" after a SIGTERM)."""
     if first == again:
         return f"killed by a second {_said_as(again)}"
-    return f"killed by {_said_as(again)} after {_said_as(first)}"
+    return f"killed by {_after(first, again)}"
+
+
+def _again_as(first: int, again: int) -> str:
+    """The stop signal ``again`` after ``first``, as the line of a kill outside a launch
+    says it: "Ctrl-C again", "Ctrl-C after SIGTERM" (it said "SIGINT again" for either: s58
+    forms9), as the launch's lines name them (:func:`_killed_as`)."""
+    return f"{_said_as(again)} again" if first == again else _after(first, again)
+
+
+def _after(first: int, again: int) -> str:
+    """ "Ctrl-C after SIGTERM": the stop signal ``again``, another than ``first``."""
+    return f"{_said_as(again)} after {_said_as(first)}"
 
 
 def stop_note(status: str | None) -> str | None:
@@ -527,11 +539,11 @@ class _SignalPasser:
         processes killed at once. In a launch the line is the launch's (:func:`launch`): none
         where its main process said its stop already (s58: "SIGTERM again: killing its
         processes" under that line), which the rest end without; else its line says the kill
-        (:func:`_killed_by`). Outside a launch, a line here. The processes the launch noted
+        (:func:`_killed_by`). Outside a launch, a line here (:func:`_again_as`). The processes the launch noted
         are killed too (:func:`stop_with_launch`), not only those /proc lists as
         ``process``'s."""
         if self.status is None:
-            _kill(self.process, f"{signal.Signals(self.passed[-1]).name} again")
+            _kill(self.process, _again_as(self.passed[0], self.passed[-1]))
             return
         if not _main_said_stop(_notes(self.status)):
             # the first and the one that killed (a third kills nothing more); suppressed:
@@ -551,7 +563,7 @@ class _SignalPasser:
             self.kill_again()
             return
         _signal_workers(self.process, self.passed[0])
-        late = f"still running {self.grace:g} s after {signal.Signals(self.passed[0]).name}"
+        late = f"still running {self.grace:g} s after {_said_as(self.passed[0])}"
         timer = threading.Timer(self.grace, _kill, (self.process, late))
         timer.daemon = True
         self.deadlines.append(timer)
