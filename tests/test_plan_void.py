@@ -218,3 +218,38 @@ def test_the_loss_line_of_a_rare_void_says_it_is_the_void_value(tmp_path):
     assert "(the value that looks like void: a class unless data.ignore_value=255)" in loss.reason
     ignored = _plan(_write(tmp_path / "e"), "data.ignore_value=255").choices
     assert "void" not in next(c for c in ignored if c.key == "train.loss").reason
+
+
+def _void_regions(dtype, i: int) -> np.ndarray:
+    """48 x 48 classes 0 (top), 1 (bottom), and in odd masks a 10 x 10 region of 255."""
+    mask = np.zeros((48, 48), dtype)
+    mask[24:] = 1
+    if i % 2:
+        mask[5 + i : 15 + i, 5:15] = 255
+    return mask
+
+
+def test_16_bit_0_1_masks_with_255_regions_are_classes_with_void_as_8_bit_ones(tmp_path):
+    """s58: with no data.ignore_value, 16-bit 0/1 masks with 255 in some files read as object
+    ids (values not shared by file, each one region), planned data.target=instances without
+    the void note; 8-bit ones were classes. Both now go by the plan's void rule."""
+    for dtype in (np.uint8, np.uint16):
+        root = _write(tmp_path / dtype.__name__, masks=lambda i, d=dtype: _void_regions(d, i))
+        plan = _plan(root)
+        assert plan.fingerprint["instance_masks"] is False, dtype
+        (line,) = _void_notes(plan)
+        assert line.startswith("mask value 255 lies apart from the classes 0-1 ("), dtype
+
+
+def test_16_bit_ids_that_include_255_stay_ids(tmp_path):
+    """Object ids numbered on through a movie (240-245, ..., 252-257): 255 among them is an
+    object, not void."""
+
+    def ids(i):
+        mask = np.zeros((48, 48), np.uint16)
+        for k in range(6):
+            mask[2 + 8 * k : 7 + 8 * k, 4 + 6 * k : 9 + 6 * k] = 240 + 3 * i + k
+        return mask
+
+    plan = _plan(_write(tmp_path / "d", masks=ids))
+    assert plan.fingerprint["instance_masks"] is True and _void_notes(plan) == []

@@ -58,6 +58,7 @@ from unetlab.data.regions import (  # noqa: F401 (object_labels, touching_object
 from unetlab.data.softedges import ramp_pixels
 from unetlab.data.tiff_files import is_tiff_name, keeping_open, open_tiff
 from unetlab.data.tiffmeta import tiff_pixel_size
+from unetlab.data.void_mark import VOID, void_beside
 from unetlab.data.weightmap import BACKGROUND_NAMES, NO_CLASS_INDEX, background_class
 from unetlab.errors import (
     Blank,
@@ -808,9 +809,11 @@ def instance_masks(
     or by :func:`unetlab.data.instances.looks_like_instances` (``folder_named``: the masks
     sit in a folder named ``instances/``; its per-file rule reads each mask's objects).
     ``ignore_value`` and negative values are left out (:meth:`MaskValues.labelled`): 0/1
-    masks with unlabelled regions read as ids, s58).
+    masks with unlabelled regions read as ids, s58), and so is a 255 beside class indices
+    (:func:`~unetlab.data.void_mark.void_beside`: 16-bit 0/1 masks with 255 regions read as
+    ids, s58).
     """
-    masks = [m.labelled(ignore_value) for m in masks]
+    masks = labelled_pages(masks, ignore_value)
     counts = pixel_counts(masks)
     if _looks_lossy(counts, ramp_share(masks)):
         return False
@@ -819,6 +822,16 @@ def instance_masks(
     files = [(_object_values(m), m.objects) for m in masks]
     wide = any(m.wide for m in masks)
     return looks_like_instances(sorted(counts), wide=wide, folder_named=folder_named, files=files)
+
+
+def labelled_pages(masks: Sequence[MaskValues], ignore_value: int | None) -> list[MaskValues]:
+    """The pages ``masks`` less ``ignore_value`` and negative values
+    (:meth:`MaskValues.labelled`), and less ``VOID`` where it lies beside class indices
+    (:func:`~unetlab.data.void_mark.void_beside`, the plan's void rule)."""
+    masks = [m.labelled(ignore_value) for m in masks]
+    if void_beside(pixel_counts(masks)) is None:
+        return masks
+    return [m.labelled(VOID) for m in masks]
 
 
 #: how training's masks are read as object ids, as :func:`object_ids_note` says it to its

@@ -25,11 +25,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from unetlab.data.fingerprint import PairFacts, fill_value, ignoring, pixel_counts
+from unetlab.data.void_mark import VOID, void_beside
 from unetlab.errors import Spelled, said_as
 
-VOID = 255
-#: class indices lie below this, far apart from the void value
-MAX_CLASS = 128
 #: a value with at least this share of its pixels next to another value lies in thin outlines
 OUTLINE_SHARE = 0.5
 
@@ -51,18 +49,15 @@ class VoidBeside:
 
 def void_beside_classes(pairs: Sequence[PairFacts]) -> VoidBeside | None:
     """:class:`VoidBeside` when the masks' values (of every pair in ``pairs``) are dense class
-    indices 0..K-1 (K >= 2; more than half of them present, all below ``MAX_CLASS``) and
+    indices 0..K-1 (:func:`~unetlab.data.void_mark.void_beside`) and
     ``VOID``; None otherwise: no 255, binary 0/255 masks, instance masks, or a 255 that fills
     most of every mask (unlabelled scribbles, said by ``unlabelled_fill``)."""
     if not pairs or any(p.instances for p in pairs):
         return None
     counts = pixel_counts(pairs)
-    others = sorted(set(counts) - {VOID})
-    if VOID not in counts or len(others) < 2 or others[0] < 0 or others[-1] >= MAX_CLASS:
+    if (others := void_beside(counts)) is None or fill_value(pairs) == VOID:
         return None
-    if 2 * len(others) <= others[-1] + 1 or fill_value(pairs) == VOID:
-        return None
-    return VoidBeside(tuple(others), counts[VOID] / sum(counts.values()))
+    return VoidBeside(others, counts[VOID] / sum(counts.values()))
 
 
 def of_training(
