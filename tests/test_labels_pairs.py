@@ -19,6 +19,26 @@ def test_encode_decode():
         encode_mask(mask, [0, 255], name="m.png")
 
 
+def test_unknown_values_name_the_fix_as_the_caller_sets_it():
+    """It ended in a bare "set data.label_values (or data.ignore_value) in the config" (s58):
+    now the settings with their values, as Python sets them and the command line does."""
+    mask = np.array([[0, 255, 7]], np.uint8)
+    with pytest.raises(DatasetError) as caught:
+        encode_mask(mask, [0, 255], name="m.png")
+    line, cli = str(caught.value), caught.value.cli
+    assert "; cfg.data.label_values = [0, 7, 255] if each is a class, or " in line
+    assert "cfg.data.ignore_value = 7 for a value that counts nowhere" in line
+    assert "(evaluate: ignore_value=V, and label_values with pred_dir), or fix the" in line
+    assert "--set" not in line and "in the config" not in line
+    assert "; --set 'data.label_values=[0, 7, 255]' if each is a class, or --set " in cli
+    assert "data.ignore_value=7 for" in cli and "(evaluate: --ignore-value V, and" in cli
+    with pytest.raises(DatasetError) as caught:  # two values: one ignore value cannot do
+        encode_mask(np.array([[3, 7]]), [0, 255], name="m.png")
+    assert "[0, 3, 7, 255] if each is a class, or cfg.data.ignore_value = V for" in str(
+        caught.value
+    )
+
+
 def save(path, arr):
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(arr).save(path)

@@ -14,7 +14,7 @@ import numpy as np
 from skimage import measure
 
 from unetlab.data.classes import palette_words
-from unetlab.errors import DatasetError, UnetlabError
+from unetlab.errors import Blank, DatasetError, Spelled, UnetlabError, said, set_to
 from unetlab.words import worded
 
 IGNORE_INDEX = -1
@@ -44,16 +44,42 @@ def encode_mask(
     if (out == UNKNOWN).any():
         every = np.unique(mask[out == UNKNOWN]).tolist()
         unknown = sorted(every)[:10]
-        raise DatasetError(
+        problem = (
             f"{name}: {worded(len(every), 'label value')} {unknown} "
             f"{worded(len(every), 'is', 'are')} not among the classes' values "
             f"{list(label_values)} ({_first_pixel(mask, out, name)}); "
             f"{_blurred(every, label_values, out)}"
-            "set data.label_values (or data.ignore_value) in the config (evaluate: "
-            "--ignore-value V for a value that counts nowhere, such as VOC's 255 outlines; "
-            "--label-values with --pred), or fix the mask"
+        )
+        raise DatasetError(
+            **said(lambda *fix: problem + _unknown_fix(*fix), *_fixes(every, label_values))
         )
     return out
+
+
+#: where evaluate reads masks by label values, as its caller sets them
+EVALUATE_VALUES = Spelled(
+    "evaluate: ignore_value=V, and label_values with pred_dir",
+    "evaluate: --ignore-value V, and --label-values with --pred",
+)
+
+
+def _fixes(every: list, label_values: Sequence[int]) -> tuple[Spelled, Spelled, Spelled]:
+    """The settings that read a mask's ``every`` value unknown to ``label_values``: each a
+    class (the whole numbers among them), or the one unknown value counted nowhere
+    (:func:`~unetlab.errors.Blank` ``V`` where there are several)."""
+    whole = {int(v) for v in every if float(v).is_integer()}
+    values = set_to("data.label_values", sorted({*map(int, label_values), *whole}))
+    ignored = next(iter(whole)) if len(every) == 1 and whole else Blank("V")
+    return values, set_to("data.ignore_value", ignored), EVALUATE_VALUES
+
+
+def _unknown_fix(values: str, ignored: str, evaluate: str) -> str:
+    """The end of :func:`encode_mask`'s refusal, naming its settings as the caller sets them
+    (a bare "set data.label_values (or data.ignore_value) in the config", s58)."""
+    return (
+        f"{values} if each is a class, or {ignored} for a value that counts nowhere, such as "
+        f"VOC's 255 outlines ({evaluate}), or fix the mask"
+    )
 
 
 def _no_label_values(name: str) -> str:
