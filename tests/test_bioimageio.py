@@ -8,6 +8,7 @@ import importlib.util
 import io
 import logging
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -462,6 +463,32 @@ def test_an_architecture_unetlab_does_not_take_is_said_with_its_reason(tmp_path)
         (tmp_path / "pkg" / "rdf.yaml").write_text(yaml.safe_dump(rdf))
         with pytest.raises(UnetlabError, match=f"not this unetlab's UNetConfig .*{reason}"):
             load_package(tmp_path / "pkg")
+
+
+def test_a_damaged_tta_or_label_offset_is_one_line_naming_the_part(tmp_path):
+    """They were read unchecked (s58): a label_offset of text or one number a ValueError or
+    IndexError called a bug; a tta of text prediction's "unknown TTA transforms ['f', 'l',
+    ...]", naming no part of the package."""
+    export_bioimageio(_tiny(), tmp_path / "pkg", weight_formats=("pytorch_state_dict",))
+    good = _rdf(tmp_path / "pkg")
+    arch = "weights.pytorch_state_dict.architecture.kwargs.label_offset is"
+    for value, said in (("ab", f"{arch} 'ab', not two numbers"), ([1], f"{arch} [1], not two")):
+        rdf = _rdf(tmp_path / "pkg")
+        rdf["weights"]["pytorch_state_dict"]["architecture"]["kwargs"]["label_offset"] = value
+        (tmp_path / "pkg" / "rdf.yaml").write_text(yaml.safe_dump(rdf))
+        with pytest.raises(
+            UnetlabError, match=re.escape(f"a damaged or foreign package: its {said}")
+        ):
+            load_model(tmp_path / "pkg")
+    for value in ("flips", ["spin"]):
+        rdf = {**good, "config": {"unetlab": {**good["config"]["unetlab"], "tta": value}}}
+        (tmp_path / "pkg" / "rdf.yaml").write_text(yaml.safe_dump(rdf))
+        with pytest.raises(UnetlabError) as caught:
+            load_package(tmp_path / "pkg")
+        assert f"its config.unetlab.tta is {value!r}, not a list of the transforms identity, " in (
+            str(caught.value)
+        )
+        assert str(caught.value).endswith("; export the package again from its checkpoint")
 
 
 def test_a_package_without_state_dict_weights_says_how_to_load_it(tmp_path):

@@ -47,7 +47,6 @@ import contextlib
 import contextvars
 import json
 import logging
-import numbers
 import os
 import zipfile
 import zlib
@@ -60,8 +59,6 @@ from unetlab.atomic import atomic_path
 from unetlab.config.sections import BUDGET_EPOCHS
 from unetlab.data.exclude import check_exclude_rows
 from unetlab.data.folder_notes import near_line
-from unetlab.data.normalize import NUMBER_KEYS, not_numbers
-from unetlab.data.transforms import DIHEDRAL
 from unetlab.errors import CheckpointError, Spelled, UnetlabError, in_command, spelled
 from unetlab.manifest import input_stamp
 from unetlab.model_identity import (
@@ -73,6 +70,7 @@ from unetlab.model_identity import (
 )
 from unetlab.models import UNet, model_from_config
 from unetlab.packages import is_package, load_package
+from unetlab.part_values import PART_VALUES, damaged_value
 from unetlab.runtime import resolve_device
 from unetlab.words import numbered
 
@@ -396,12 +394,10 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu", *, mmap: bool =
         )
     check_format(checkpoint, path)
     if part := damaged_part(checkpoint):
-        value = _part(checkpoint, part)
-        said = repr(value) if part in _VALUES and len(repr(value)) <= 40 else _kind(value)
+        wrong = damaged_value(part, _part(checkpoint, part)) or "is missing, not a mapping"
         raise CheckpointError(
-            f"{path}: a damaged or foreign checkpoint: its {part} is {said}, not "
-            f"{_VALUES.get(part, (None, 'a mapping'))[1]} as unetlab writes it; use a file "
-            "written by unetlab train or unetlab.save_model"
+            f"{path}: a damaged or foreign checkpoint: its {part} {wrong} as unetlab writes "
+            "it; use a file written by unetlab train or unetlab.save_model"
         )
     return checkpoint
 
@@ -419,29 +415,6 @@ _MAPPINGS = (
 )
 
 
-def _numbers(value, count: int) -> bool:
-    """Whether ``value`` is a list of ``count`` real numbers (no bools, no text)."""
-    return (
-        isinstance(value, (list, tuple))
-        and len(value) == count
-        and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value)
-    )
-
-
-#: the parts of numbers or names, where present: whether a value is one, and what it is
-_VALUES = {
-    "label_offset": (lambda v: _numbers(v, 2), "two numbers (dy, dx) in a list"),
-    "tta": (
-        lambda v: isinstance(v, (list, tuple)) and all(n in DIHEDRAL for n in v),
-        f"a list of the transforms {', '.join(DIHEDRAL)}",
-    ),
-    **{
-        f"normalization.{key}": (lambda v, key=key: not not_numbers({key: v}), takes)
-        for key, takes in NUMBER_KEYS.items()
-    },
-}
-
-
 def _part(checkpoint: dict, dotted: str):
     """The part ``dotted`` names (``train_config.data``), None where it or a mapping above
     it is absent."""
@@ -455,7 +428,7 @@ def damaged_part(checkpoint: dict) -> str | None:
     """The first part of ``checkpoint`` that unetlab writes as a mapping but that is none
     there (``config``, ``train_config.data``, ``normalization``: a list, a string, absent
     where needed), or as numbers or names but that are not (``label_offset``, ``tta``,
-    ``normalization.low``: text, one number; :data:`_VALUES`); None where all are. Loading
+    ``normalization.low``: text, one number; :data:`PART_VALUES`); None where all are. Loading
     it raised a TypeError or AttributeError called a bug (s57 review E, s58)."""
     for name in _NEEDED_MAPPINGS:
         if not isinstance(checkpoint.get(name), dict):
@@ -463,18 +436,10 @@ def damaged_part(checkpoint: dict) -> str | None:
     for name in _MAPPINGS:
         if (value := _part(checkpoint, name)) is not None and not isinstance(value, dict):
             return name
-    for name, (fits, _) in _VALUES.items():
+    for name, (fits, _) in PART_VALUES.items():
         if (value := _part(checkpoint, name)) is not None and not fits(value):
             return name
     return None
-
-
-def _kind(value) -> str:
-    """``a list``, ``an int``, ``missing``: what a damaged part is, in words."""
-    if value is None:
-        return "missing"
-    name = type(value).__name__
-    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 def check_format(checkpoint: dict, path, *, version: int = FORMAT_VERSION, known=FEATURES) -> None:

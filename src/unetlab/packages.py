@@ -20,6 +20,7 @@ import yaml
 
 from unetlab.errors import UnetlabError, first_line
 from unetlab.models import UNet, UNetConfig
+from unetlab.part_values import damaged_value
 
 __all__ = ["RDF_NAMES", "is_package", "load_package", "sha256_hex"]
 
@@ -106,9 +107,11 @@ def load_package(path: str | os.PathLike, check=None) -> UNet:
     with _PackageFiles(path) as files:
         rdf = _read_rdf(path, files)
         if check is not None:
-            check((rdf.get("config") or {}).get("unetlab") or {})
+            check(_record(rdf))
         entry = (rdf.get("weights") or {}).get("pytorch_state_dict") or {}
         config = _unet_config(path, entry)
+        if config is not None:
+            _check_parts(path, rdf, entry)
         if config is None:
             formats = ", ".join(rdf.get("weights") or {}) or "none"
             raise UnetlabError(
@@ -171,8 +174,33 @@ def _unet_config(path: Path, entry: dict) -> UNetConfig | None:
         ) from exc
 
 
+def _check_parts(path: Path, rdf: dict, entry: dict) -> None:
+    """Refuse a package whose parts that unetlab reads as numbers or names are none
+    (:func:`~unetlab.part_values.damaged_value`): its graphs' ``label_offset`` and its
+    record's ``tta`` (a ValueError or IndexError called a bug, or prediction's "unknown TTA
+    transforms ['f', 'l', ...]" naming no part of the package, s58)."""
+    parts = {
+        "weights.pytorch_state_dict.architecture.kwargs.label_offset": (
+            "label_offset",
+            entry["architecture"]["kwargs"].get("label_offset"),
+        ),
+        "config.unetlab.tta": ("tta", _record(rdf).get("tta")),
+    }
+    for where, (part, value) in parts.items():
+        if wrong := damaged_value(part, value):
+            raise UnetlabError(
+                f"{path}: a damaged or foreign package: its {where} {wrong} as unetlab writes "
+                "it; export the package again from its checkpoint"
+            )
+
+
+def _record(rdf: dict) -> dict:
+    """The package's ``config.unetlab`` record ({} where it has none)."""
+    return (rdf.get("config") or {}).get("unetlab") or {}
+
+
 def _set_metadata(model: UNet, rdf: dict) -> None:
-    meta = (rdf.get("config") or {}).get("unetlab") or {}
+    meta = _record(rdf)
     if meta.get("classes"):
         model.classes = [str(c) for c in meta["classes"]]
     else:

@@ -1,0 +1,54 @@
+"""The parts of a checkpoint, or of a bioimage.io package's record, that unetlab writes as
+numbers or names (``label_offset``, ``tta``, ``normalization.low``), whether a value read
+back is one, and how a damaged one is said: both :mod:`unetlab.checkpoint` and
+:mod:`unetlab.packages` (which the former imports) refuse them in one line where reading
+them raised a TypeError, ValueError or IndexError called a bug (s57 review E, s58)."""
+
+from __future__ import annotations
+
+import numbers
+
+from unetlab.data.normalize import NUMBER_KEYS, not_numbers
+from unetlab.data.transforms import DIHEDRAL
+
+
+def _numbers(value, count: int) -> bool:
+    """Whether ``value`` is a list of ``count`` real numbers (no bools, no text)."""
+    return (
+        isinstance(value, (list, tuple))
+        and len(value) == count
+        and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value)
+    )
+
+
+#: the parts of numbers or names, where present: whether a value is one, and what it is
+PART_VALUES = {
+    "label_offset": (lambda v: _numbers(v, 2), "two numbers (dy, dx) in a list"),
+    "tta": (
+        lambda v: isinstance(v, (list, tuple)) and all(n in DIHEDRAL for n in v),
+        f"a list of the transforms {', '.join(DIHEDRAL)}",
+    ),
+    **{
+        f"normalization.{key}": (lambda v, key=key: not not_numbers({key: v}), takes)
+        for key, takes in NUMBER_KEYS.items()
+    },
+}
+
+
+def kind(value) -> str:
+    """``a list``, ``an int``, ``missing``: what a damaged part is, in words."""
+    if value is None:
+        return "missing"
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+
+
+def damaged_value(part: str, value) -> str | None:
+    """``is 'flips', not a list of the transforms ...``: what is wrong with ``value`` read
+    as ``part`` (a key of :data:`PART_VALUES`, or a mapping's part), None where it fits or
+    is absent (None)."""
+    fits, takes = PART_VALUES.get(part, (lambda v: isinstance(v, dict), "a mapping"))
+    if value is None or fits(value):
+        return None
+    said = repr(value) if part in PART_VALUES and len(repr(value)) <= 40 else kind(value)
+    return f"is {said}, not {takes}"
