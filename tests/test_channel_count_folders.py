@@ -146,3 +146,35 @@ def test_the_folders_not_listed_are_counted_in_words(tmp_path, folders, more):
     with pytest.raises(UnetlabError) as caught:
         predict_tree(_net(3), root, tmp_path / "out", progress=False)
     assert str(caught.value).endswith(more), caught.value
+
+
+def test_a_channel_no_input_has_is_counted_with_the_axes_the_model_trained_with(tmp_path):
+    """s58: absent_channel counted a YXC model's (Y, X, 2) minisblack TIFFs by their header
+    (24 pages, each maybe a channel), not as prediction reads them (YXC: 2 channels), so
+    channel=5 failed each file alike instead of one line before any; a tree's folder too."""
+    for i in range(2):
+        (tmp_path / "tree" / "sub").mkdir(parents=True, exist_ok=True)
+        yxc = np.zeros((24, 24, 2), np.uint8)
+        tifffile.imwrite(tmp_path / "tree" / "sub" / f"s{i}.tif", yxc, photometric="minisblack")
+    net = _net(1)
+    net.training_data = {"axes": "YXC"}
+    with pytest.raises(UnetlabError) as caught:
+        predict_folder(net, tmp_path / "tree" / "sub", tmp_path / "out", channel=5)
+    assert str(caught.value).startswith("channel=5 is out of range: all 2 inputs (")
+    assert "have at most 2 channels (valid: channel=0 to 1)" in str(caught.value)
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(UnetlabError, match="have at most 2 channels"):  # the tree's one folder
+        predict_tree(net, tmp_path / "tree", tmp_path / "tout", channel=5, progress=False)
+    eight = np.zeros((24, 24, 8), np.uint8)  # a folder beside with channel 5: goes on
+    tifffile.imwrite(tmp_path / "tree" / "good.tif", eight, photometric="minisblack")
+    lines = []
+    results = predict_tree(
+        net, tmp_path / "tree", tmp_path / "tout", channel=5, failed=lines.append
+    )
+    assert len(results[Path(".")].written) == 1 and len(lines) == 1
+    assert lines[0].startswith(f"{tmp_path / 'tree' / 'sub'}/: channel=5 is out of range")
+    save_model(tmp_path / "m.pt", _net(1), train_config={"data": {"axes": "YXC"}})
+    args = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--device", "cpu"]
+    given = ["--input", str(tmp_path / "tree" / "sub"), "--output", str(tmp_path / "cli")]
+    assert main([*args, *given, "--channel", "5", "--no-progress"]) == 2
+    assert not (tmp_path / "cli").exists()

@@ -66,7 +66,8 @@ def refuse_for_every_file(
     # the count first: where an index is out of range too, a model of theirs fixes both
     if (line := wrong_count(paths, channel, axes=axes, takes=takes)) is not None:
         raise UnetlabError(**line)
-    if (line := absent_channel(paths, channel, axes=axes, channels=channels)) is not None:
+    line = absent_channel(paths, channel, axes=axes, channels=channels, takes=takes)
+    if line is not None:
         raise UnetlabError(**line)
 
 
@@ -261,6 +262,7 @@ def absent_channel(
     axes=None,
     others: bool = False,
     channels: int | None = None,
+    takes: Takes | None = None,
 ) -> dict | None:
     """The refusal (``message`` and ``cli``: :func:`~unetlab.errors.worded`) where the
     ``channel`` asked for (an index, or a band list: its highest band) is beyond the channels
@@ -272,12 +274,15 @@ def absent_channel(
     (``--axes``): the TIFFs are read by those, not as their headers say (their channels then
     counted as a bound: :func:`_channel_bound`). ``others``: ``paths`` are one folder of a
     tree whose other folders are predicted (the fix is this folder's alone, s55);
-    ``channels``: the model's input channels, None where not known yet."""
+    ``channels``: the model's input channels, None where not known yet; ``takes``: what the
+    model takes, where known: no ``axes`` given, TIFFs are counted with those it trained
+    with, as prediction reads them (:func:`_looked`, as :func:`wrong_count`; s58: a YXC
+    model's (Y, X, 2) minisblack TIFFs were counted by their 24 pages, each file failed)."""
     if (top := _highest_band(channel)) is None or not paths:
         return None
     most, exact = [], True
     for path in paths:
-        if (bound := _bound_once(path, axes)) is None or bound[0] > top:
+        if (bound := _bound_read(path, axes, takes)) is None or bound[0] > top:
             return None
         most.append(bound[0])
         exact &= bound[1]
@@ -289,6 +294,15 @@ def absent_channel(
         {"form": CHANNEL_AS.python, "given": given.python},
         {"form": CHANNEL_AS.cli, "given": given.cli},
     )
+
+
+def _bound_read(path, axes: str | None, takes: Takes | None) -> tuple[int, bool] | None:
+    """:func:`_bound_once` of ``path`` read with the axes prediction reads it with
+    (:func:`_looked`) where the model's ``takes`` are known, else with ``axes``."""
+    if takes is None:
+        return _bound_once(path, axes)
+    looked = _looked(path, axes, takes)
+    return None if looked is None else looked[0]
 
 
 def _highest_band(channel) -> int | None:

@@ -337,7 +337,9 @@ def _folder(model, files, where: tuple[Path, Path], outputs, each: dict, setting
     channels, takes = known
     line = wrong_count(files, channel, axes=axes, takes=takes)
     if line is None:
-        line = absent_channel(files, channel, axes=axes, others=True, channels=channels)
+        line = absent_channel(
+            files, channel, axes=axes, others=True, channels=channels, takes=takes
+        )
     if line is not None:
         return _refused(where[0], UnetlabError(**line), settings)
     try:
