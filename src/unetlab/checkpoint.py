@@ -68,7 +68,8 @@ from unetlab.model_identity import (
     state_sha256,
     weights_sha256,
 )
-from unetlab.models import UNet, model_from_config
+from unetlab.models import UNet
+from unetlab.models.loading import take_weights, unfilled_model
 from unetlab.packages import is_package, load_package
 from unetlab.part_values import PART_VALUES, damaged_value
 from unetlab.runtime import resolve_device
@@ -559,8 +560,11 @@ def _folder_message(folder: Path) -> str:
 def model_from_checkpoint(checkpoint: dict, source: str = "the checkpoint") -> UNet:
     """Rebuild the UNet a checkpoint dict describes, with its weights, classes, normalisation;
     weights that do not fit the net its config describes, or are not finite, are refused in
-    one line naming ``source`` (the file)."""
-    model = model_from_config(checkpoint["config"])
+    one line naming ``source`` (the file). The net takes the ``model`` part's tensors as
+    its own (:func:`unetlab.models.loading.take_weights`: no copy where they are float32
+    and contiguous, as saved; no initial weights drawn to be overwritten), so give it a
+    dict read into memory (:func:`load_checkpoint` without ``mmap``)."""
+    model = unfilled_model(checkpoint["config"])
     _load_weights(model, checkpoint["model"], source)
     model.classes = list(checkpoint.get("classes") or model.classes)
     model.normalization = dict(checkpoint.get("normalization") or model.normalization)
@@ -593,7 +597,7 @@ def _load_weights(model: UNet, state: dict, source: str) -> None:
     traceback calling itself a bug, or predicted all-background labels and NaN probabilities
     with exit 0 (audit s36 flags 2 and 6)."""
     try:
-        model.load_state_dict(state)
+        take_weights(model, state)
     except RuntimeError as exc:
         raise CheckpointError(
             f"{source}: its weights do not fit the net its config describes "

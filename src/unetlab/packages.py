@@ -20,6 +20,7 @@ import yaml
 
 from unetlab.errors import UnetlabError, first_line
 from unetlab.models import UNet, UNetConfig
+from unetlab.models.loading import take_weights, unfilled_model
 from unetlab.part_values import damaged_value
 
 __all__ = ["RDF_NAMES", "is_package", "load_package", "sha256_hex"]
@@ -135,9 +136,9 @@ def load_package(path: str | os.PathLike, check=None) -> UNet:
             f"{path}: {entry['source']} is not a readable state dict ({type(exc).__name__}); "
             "the package is truncated or corrupt"
         ) from exc
-    model = UNet.from_config(config)
+    model = unfilled_model(config)  # no initial weights drawn: the state replaces them all
     try:
-        model.load_state_dict(state)
+        take_weights(model, state)
     except (RuntimeError, TypeError, AttributeError) as exc:
         raise UnetlabError(f"{path}: the weights do not fit the described UNet ({exc})") from exc
     _set_metadata(model, rdf)

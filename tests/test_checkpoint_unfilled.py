@@ -1,0 +1,101 @@
+"""load_model builds the net without drawing initial weights that the checkpoint's then
+replace (s58 loadfast: 0.2-1.2 s of the paper net's load), and gives the net that building it
+and copying the weights in gives: the same tensors, dtypes, layouts, grads and outputs."""
+
+import pytest
+import torch
+
+from unetlab.checkpoint import load_checkpoint, load_model, model_from_checkpoint, save_model
+from unetlab.models import EncoderUNet, UNet, model_from_config
+from unetlab.models.loading import take_weights, unfilled_model
+
+NETS = {
+    "valid": lambda: UNet(1, 2, depth=3, base_channels=4),
+    "batchnorm": lambda: UNet(2, 3, depth=2, base_channels=4, padding="same", norm="batch"),
+    "groupnorm_bilinear": lambda: UNet(
+        1, 1, depth=2, base_channels=8, padding="same", norm="group", upsample="bilinear"
+    ),
+    "resnet50": lambda: EncoderUNet("resnet50", 3, 2),
+}
+
+
+def _copied(checkpoint: dict) -> torch.nn.Module:
+    """The net as load_model built it before s58: built (weights drawn), then copied into."""
+    model = model_from_config(checkpoint["config"])
+    model.load_state_dict(checkpoint["model"])
+    return model
+
+
+def _assert_same_net(loaded: torch.nn.Module, copied: torch.nn.Module) -> None:
+    got, want = loaded.state_dict(keep_vars=True), copied.state_dict(keep_vars=True)
+    assert list(got) == list(want)
+    for name, tensor in want.items():
+        mine = got[name]
+        assert type(mine) is type(tensor), name  # Parameter or buffer
+        assert (mine.dtype, mine.device, mine.shape) == (tensor.dtype, tensor.device, tensor.shape)
+        assert mine.stride() == tensor.stride() and mine.requires_grad == tensor.requires_grad
+        assert torch.equal(mine, tensor), name
+    x = torch.rand(2, copied.in_channels, 96, 96, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        assert torch.equal(loaded.eval()(x), copied.eval()(x))
+
+
+@pytest.mark.parametrize("name", NETS)
+def test_the_loaded_net_is_the_built_and_copied_one(tmp_path, name):
+    net = NETS[name]()
+    if name == "batchnorm":  # running statistics and a batch count that are not the defaults
+        net.train()(torch.rand(2, 2, 16, 16))
+    path = save_model(tmp_path / "m.pt", net)
+    _assert_same_net(load_model(path), _copied(load_checkpoint(path)).to("cpu"))
+
+
+@pytest.mark.parametrize("kind", ["bfloat16", "channels_last"])
+def test_weights_saved_in_another_dtype_or_layout_load_as_a_copy_would(tmp_path, kind):
+    """A net saved in bf16, or channels_last: float32, contiguous, as copying gave (a net
+    taking the saved tensors as they are would be bf16, or channels_last)."""
+    net = UNet(1, 2, depth=2, base_channels=4, padding="same")
+    net = (
+        net.to(torch.bfloat16) if kind == "bfloat16" else net.to(memory_format=torch.channels_last)
+    )
+    path = save_model(tmp_path / "m.pt", net)
+    assert load_checkpoint(path)["model"]["inc.2.weight"].is_contiguous() == (kind == "bfloat16")
+    _assert_same_net(load_model(path), _copied(load_checkpoint(path)))
+
+
+def test_loading_draws_no_initial_weights(tmp_path, monkeypatch):
+    """Nothing drawn into a real tensor while loading: the weights are the file's."""
+    path = save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4))
+    drawn = []
+    for name in ("normal_", "kaiming_uniform_", "uniform_", "zeros_"):
+        init = getattr(torch.nn.init, name)
+
+        def counted(tensor, *args, init=init, name=name, **kwargs):
+            if not tensor.is_meta:
+                drawn.append(name)
+            return init(tensor, *args, **kwargs)
+
+        monkeypatch.setattr(torch.nn.init, name, counted)
+    load_model(path)
+    assert drawn == []
+
+
+def test_a_net_loaded_takes_the_weights_and_trains(tmp_path):
+    """The loaded net's weights are its own to train: a step moves them, not the file's."""
+    path = save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
+    model = model_from_checkpoint(load_checkpoint(path)).train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model(torch.rand(1, 1, 16, 16)).square().mean().backward()
+    optimizer.step()
+    assert not torch.equal(model.head.weight, before["head.weight"])
+    assert torch.equal(load_checkpoint(path)["model"]["head.weight"], before["head.weight"])
+
+
+def test_a_buffer_no_state_holds_is_a_bug_not_a_garbage_value():
+    """A net with a buffer kept out of its state (persistent=False) cannot be built this way:
+    a loud error, not an uninitialised value."""
+    model = unfilled_model(UNet(1, 2, depth=2, base_channels=4).config)
+    state = UNet(1, 2, depth=2, base_channels=4).state_dict()
+    model.head.register_buffer("scale", torch.ones(1, device="meta"), persistent=False)
+    with pytest.raises(LookupError, match=r"^head\.scale has no value after loading"):
+        take_weights(model, state)
