@@ -46,7 +46,9 @@ def test_the_loaded_net_is_the_built_and_copied_one(tmp_path, name):
     if name == "batchnorm":  # running statistics and a batch count that are not the defaults
         net.train()(torch.rand(2, 2, 16, 16))
     path = save_model(tmp_path / "m.pt", net)
-    _assert_same_net(load_model(path), _copied(load_checkpoint(path)).to("cpu"))
+    copied = _copied(load_checkpoint(path))
+    _assert_same_net(load_model(path), copied)
+    _assert_same_net(model_from_checkpoint(load_checkpoint(path)), copied)  # copies, unshared
 
 
 @pytest.mark.parametrize("kind", ["bfloat16", "channels_last"])
@@ -89,6 +91,19 @@ def test_a_net_loaded_takes_the_weights_and_trains(tmp_path):
     optimizer.step()
     assert not torch.equal(model.head.weight, before["head.weight"])
     assert torch.equal(load_checkpoint(path)["model"]["head.weight"], before["head.weight"])
+
+
+def test_two_nets_of_one_checkpoint_dict_share_no_weights(tmp_path):
+    """model_from_checkpoint copies the dict's weights unless told to share them: training
+    one net changes neither the other nor the dict (a notebook may build two of one dict)."""
+    path = save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
+    checkpoint = load_checkpoint(path)
+    first, second = model_from_checkpoint(checkpoint), model_from_checkpoint(checkpoint)
+    saved = checkpoint["model"]["head.weight"].clone()
+    with torch.no_grad():
+        first.head.weight.add_(1.0)
+    assert torch.equal(second.head.weight, saved)
+    assert torch.equal(checkpoint["model"]["head.weight"], saved)
 
 
 def test_a_buffer_no_state_holds_is_a_bug_not_a_garbage_value():

@@ -557,15 +557,17 @@ def _folder_message(folder: Path) -> str:
     return f"{folder} is a folder, not a checkpoint file: give a .pt checkpoint file"
 
 
-def model_from_checkpoint(checkpoint: dict, source: str = "the checkpoint") -> UNet:
+def model_from_checkpoint(
+    checkpoint: dict, source: str = "the checkpoint", *, share: bool = False
+) -> UNet:
     """Rebuild the UNet a checkpoint dict describes, with its weights, classes, normalisation;
     weights that do not fit the net its config describes, or are not finite, are refused in
-    one line naming ``source`` (the file). The net takes the ``model`` part's tensors as
-    its own (:func:`unetlab.models.loading.take_weights`: no copy where they are float32
-    and contiguous, as saved; no initial weights drawn to be overwritten), so give it a
-    dict read into memory (:func:`load_checkpoint` without ``mmap``)."""
+    one line naming ``source`` (the file). No initial weights are drawn to be overwritten
+    (:mod:`unetlab.models.loading`). ``share``: the net takes the ``model`` part's tensors
+    themselves (no copy), for a caller that drops ``checkpoint`` next and read it into memory
+    (:func:`load_checkpoint` without ``mmap``)."""
     model = unfilled_model(checkpoint["config"])
-    _load_weights(model, checkpoint["model"], source)
+    _load_weights(model, checkpoint["model"], source, share=share)
     model.classes = list(checkpoint.get("classes") or model.classes)
     model.normalization = dict(checkpoint.get("normalization") or model.normalization)
     model.label_values = checkpoint.get("label_values")
@@ -591,13 +593,13 @@ def model_from_checkpoint(checkpoint: dict, source: str = "the checkpoint") -> U
     return model
 
 
-def _load_weights(model: UNet, state: dict, source: str) -> None:
+def _load_weights(model: UNet, state: dict, source: str, *, share: bool) -> None:
     """``state`` into ``model``. A damaged or hand-edited file whose weights miss some of the
     net's, or hold NaN or infinite values (a diverged run saved by other code), ended in a
     traceback calling itself a bug, or predicted all-background labels and NaN probabilities
     with exit 0 (audit s36 flags 2 and 6)."""
     try:
-        take_weights(model, state)
+        take_weights(model, state, share=share)
     except RuntimeError as exc:
         raise CheckpointError(
             f"{source}: its weights do not fit the net its config describes "
@@ -747,7 +749,7 @@ def _read_model(path: str | os.PathLike) -> UNet:
         model = load_package(path, check=check)
         model.source = seen.get("source")  # the checkpoint it was exported from, if named
     else:
-        model = model_from_checkpoint(load_checkpoint(path), source=str(path))
+        model = model_from_checkpoint(load_checkpoint(path), source=str(path), share=True)
     model.checkpoint = str(Path(path).resolve())
     return model
 

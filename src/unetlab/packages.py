@@ -138,7 +138,7 @@ def load_package(path: str | os.PathLike, check=None) -> UNet:
         ) from exc
     model = unfilled_model(config)  # no initial weights drawn: the state replaces them all
     try:
-        take_weights(model, state)
+        take_weights(model, state, share=True)  # read here, dropped at the return
     except (RuntimeError, TypeError, AttributeError) as exc:
         raise UnetlabError(f"{path}: the weights do not fit the described UNet ({exc})") from exc
     _set_metadata(model, rdf)

@@ -27,27 +27,30 @@ def unfilled_model(config) -> nn.Module:
         return model_from_config(asdict(config) if is_dataclass(config) else config)
 
 
-def take_weights(model: nn.Module, state: dict) -> None:
+def take_weights(model: nn.Module, state: dict, *, share: bool = False) -> None:
     """Load ``state`` into ``model`` from :func:`unfilled_model` as ``load_state_dict``
-    (strict) would into a built one, raising as it does where they do not fit. ``model``
-    takes ``state``'s tensors themselves where their dtype and layout are its own (no copy:
-    ``state`` is the caller's to drop, and is best read into memory, not memory-mapped, as a
-    file replaced in place would change a mapped net's weights), copies of the others."""
+    (strict) would into a built one, raising as it does where they do not fit: copies of its
+    tensors, on the CPU. ``share``: ``model`` takes ``state``'s CPU tensors themselves where
+    their dtype and layout are its own (no copy), for a caller that drops ``state`` next and
+    read it into memory (memory-mapped, a file replaced in place would change the net's
+    weights); else a second net of the same ``state``, or an edit of it, would change this
+    one's."""
     own = model.state_dict()
-    model.load_state_dict({k: _fitted(v, own.get(k)) for k, v in state.items()}, assign=True)
+    fitted = {k: _fitted(v, own.get(k), share=share) for k, v in state.items()}
+    model.load_state_dict(fitted, assign=True)
     tensors = itertools.chain(model.named_parameters(), model.named_buffers())
     if left := [name for name, t in tensors if t.is_meta]:
         # a buffer that no state holds (persistent=False): a bug of this way, not of the file
         raise LookupError(f"{left[0]} has no value after loading: build the net and copy")
 
 
-def _fitted(value, own: torch.Tensor | None):
-    """``value`` as a tensor copied into ``own`` (the unfilled net's) would be: its dtype
-    and strides; anything else (an unknown key, another shape, no tensor) as it is, for
-    ``load_state_dict`` to refuse."""
+def _fitted(value, own: torch.Tensor | None, *, share: bool):
+    """``value`` as a tensor copied into ``own`` (the unfilled net's) would be: on the CPU,
+    in its dtype and strides (``value`` itself where it is so and ``share``); anything else
+    (an unknown key, another shape, no tensor) as it is, for ``load_state_dict`` to refuse."""
     if not isinstance(value, torch.Tensor) or own is None or value.shape != own.shape:
         return value
-    if value.dtype == own.dtype and value.stride() == own.stride():
+    fits = value.device.type == "cpu" and (value.dtype, value.stride()) == (own.dtype, own.stride())
+    if share and fits:
         return value
-    fitted = torch.empty_strided(own.shape, own.stride(), dtype=own.dtype, device=value.device)
-    return fitted.copy_(value)
+    return torch.empty_strided(own.shape, own.stride(), dtype=own.dtype).copy_(value)

@@ -86,7 +86,7 @@ def _predictions(
     """The class probabilities of ``best``'s net for each of ``samples``, unmoved (offset
     (0, 0)), on the CPU; fewer than ``samples`` where ``halt()`` said to stop first."""
     device = torch.device(device)
-    model = model_from_checkpoint(load_checkpoint(best)).to(device).eval()
+    model = model_from_checkpoint(load_checkpoint(best), share=True).to(device).eval()
     model.label_offset = (0.0, 0.0)  # measured from the unmoved predictions
     probs = []
     for sample in samples:
