@@ -779,8 +779,8 @@ def file_weights_sha256(path: str | os.PathLike) -> str | None:
 def _weights_in(path) -> str:
     """:func:`~unetlab.model_identity.state_sha256` of a checkpoint's ``model`` part, which
     :func:`load_model` loads into a net of its config whole (strictly, each tensor in the
-    net's dtype as :func:`save_model` wrote it); of a package's net, built (the paper net's
-    checkpoint: 0.2-0.5 s, against 1.5-2.5 s building its net too)."""
+    net's dtype as :func:`save_model` wrote it: the paper net's, 0.2-0.5 s); of a package's
+    net, built (its initial weights not drawn: :mod:`unetlab.models.loading`)."""
     if is_package(path):
         return weights_sha256(_read_model(path), cached=False)
     return state_sha256(load_checkpoint(path, mmap=True)["model"])

@@ -1,11 +1,12 @@
 """A net built around weights it takes whole: none drawn first only to be overwritten.
 
 Building the paper net draws its 31 M initial weights twice (torch's default, then He-normal:
-:meth:`UNet.reset_parameters`), 0.2-1.2 s on a 2-core CPU, which a checkpoint's weights then
-replace. Here the net is built on the ``meta`` device (shapes only, no values) and takes the
-weights' tensors as its own (``load_state_dict(assign=True)``), each in the dtype and memory
+:meth:`UNet.reset_parameters`), 0.2-0.7 s on the 2-core development machine, which a
+checkpoint's weights then replace. Here the net is built on the ``meta`` device (shapes only,
+no values) and takes the weights (``load_state_dict(assign=True)``): copies of them, or the
+tensors themselves where the caller shares them, each on the CPU in the dtype and memory
 layout that copying them into a freshly built net would have given (float32, contiguous), so
-the net is the one the copy gives, tensor for tensor.
+the net is the one the copy gives, tensor for tensor (``tests/test_checkpoint_unfilled.py``).
 """
 
 from __future__ import annotations
