@@ -223,3 +223,29 @@ def test_a_folder_named_as_an_image_or_mask_is_said_to_be_a_folder(tmp_path, sub
     line = f"{tmp_path / sub / name}/ is a folder, not an image file: put the file {name} in its"
     assert line in str(said.value) and "without an image" not in str(said.value)
     assert "no mask in" not in str(said.value)
+
+
+def test_evaluate_is_told_its_own_settings_of_unknown_values(tmp_path):
+    """evaluate was told --set data.label_values / cfg.data.ignore_value, which it has not
+    (s58 review G): now --label-values and --ignore-value, label_values= and ignore_value=."""
+    from unetlab import evaluate_predictions
+
+    save(tmp_path / "pred" / "a.png", np.zeros((8, 8), np.uint8))
+    save(tmp_path / "gt" / "a.png", np.full((8, 8), 7, np.uint8))
+    with pytest.raises(DatasetError) as caught:
+        evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[0, 255])
+    line, cli = str(caught.value), caught.value.cli
+    assert "; label_values=[0, 7, 255] if each is a class, or ignore_value=7 for" in line
+    assert "; --label-values 0 7 255 if each is a class, or --ignore-value 7 for" in cli
+    assert "cfg." not in line and "--set" not in cli and "data." not in line + cli
+
+
+def test_unknown_values_beyond_ten_or_not_whole_get_one_short_fix():
+    """A 4096-value mask listed every value in its fix (23,800 characters); 0.5 against [0, 1]
+    advised label_values [0, 1], already set (s58 review G)."""
+    with pytest.raises(DatasetError) as caught:
+        encode_mask(np.arange(4096, dtype=np.uint16).reshape(64, 64), [0, 1])
+    assert len(str(caught.value)) < 300 and "object ids" in str(caught.value)
+    with pytest.raises(DatasetError) as caught:
+        encode_mask(np.array([[0, 0.5, 1]]), [0, 1])
+    assert "label_values" not in str(caught.value) and "whole numbers" in str(caught.value)

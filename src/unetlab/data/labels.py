@@ -8,7 +8,8 @@ Pixels whose value is ``ignore_value`` become ``IGNORE_INDEX`` and count in no l
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 from skimage import measure
@@ -29,14 +30,78 @@ def connectivity_refusal(connectivity) -> str:
     )
 
 
+#: where evaluate reads masks by label values, as its caller sets them
+EVALUATE_VALUES = Spelled(
+    "evaluate: ignore_value=V, and label_values with pred_dir",
+    "evaluate: --ignore-value V, and --label-values with --pred",
+)
+
+
+class ValueFix(NamedTuple):
+    """How a caller of :func:`encode_mask` sets the values it reads masks by, for its fix:
+    ``values(list)`` and ``ignored(value)`` give the settings (``values`` None where the
+    caller has no label values to set: a model's), ``aside`` a word on the others'."""
+
+    values: Callable[[list], Spelled] | None
+    ignored: Callable[[object], Spelled]
+    aside: Spelled | None = None
+
+
+def _config_values(values: list) -> Spelled:
+    return set_to("data.label_values", values)
+
+
+def _config_ignored(value) -> Spelled:
+    return set_to("data.ignore_value", value)
+
+
+#: training's masks (fit, plan, unetlab train): the config's keys
+CONFIG_FIX = ValueFix(_config_values, _config_ignored, EVALUATE_VALUES)
+
+#: how many unknown values a fix names as classes: more look like object ids
+_NAMED = 10
+
+
+def _fixes(every: list, label_values: Sequence[int], fix: ValueFix) -> tuple[Callable, list]:
+    """(say, settings) of :func:`encode_mask`'s fix for ``every`` value unknown to
+    ``label_values``: each a class, or the one unknown value counted nowhere
+    (:func:`~unetlab.errors.Blank` ``V`` where there are several); one short line where
+    a value is not whole or there are more than :data:`_NAMED` (object ids: a 4096-value
+    mask listed them all, 23,800 characters, s58)."""
+    whole = sorted({int(v) for v in every if float(v).is_integer()})
+    if len(whole) < len(every):
+        return (lambda: "values that are not whole numbers are no class's: fix the mask"), []
+    if len(every) > _NAMED:
+        return (lambda: "so many values look like object ids, not classes: fix the mask"), []
+    ignored = fix.ignored(whole[0] if len(whole) == 1 else Blank("V"))
+    values = [] if fix.values is None else [fix.values(sorted({*map(int, label_values), *whole}))]
+    aside = [] if fix.aside is None else [fix.aside]
+    return (lambda *names: _unknown_fix(names, len(values), len(aside))), [*values, ignored, *aside]
+
+
+def _unknown_fix(names: tuple, values: int, aside: int) -> str:
+    """The end of :func:`encode_mask`'s refusal, naming its settings as the caller sets them
+    (a bare "set data.label_values (or data.ignore_value) in the config", s58): the
+    label values' (where ``values``), the ignore value's, an ``aside``'s."""
+    classes = f"{names[0]} if each is a class, or " if values else ""
+    ignored = names[values]
+    said = f" ({names[values + 1]})" if aside else ""
+    return (
+        f"{classes}{ignored} for a value that counts nowhere, such as VOC's 255 outlines{said}, "
+        "or fix the mask"
+    )
+
+
 def encode_mask(
     mask: np.ndarray,
     label_values: list[int],
     *,
     ignore_value: int | None = None,
     name: str = "mask",
+    fix: ValueFix = CONFIG_FIX,
 ) -> np.ndarray:
-    """(H, W) label values -> (H, W) int64 class indices; unknown values raise DatasetError."""
+    """(H, W) label values -> (H, W) int64 class indices; unknown values raise DatasetError
+    ending in the settings that read them, as ``fix`` spells them (the config's keys)."""
     if label_values is None:  # a model's where it records none: a TypeError before (s54)
         raise UnetlabError(_no_label_values(name))
     mask = np.asarray(mask)
@@ -50,36 +115,9 @@ def encode_mask(
             f"{list(label_values)} ({_first_pixel(mask, out, name)}); "
             f"{_blurred(every, label_values, out)}"
         )
-        raise DatasetError(
-            **said(lambda *fix: problem + _unknown_fix(*fix), *_fixes(every, label_values))
-        )
+        say, settings = _fixes(every, label_values, fix)
+        raise DatasetError(**said(lambda *names: problem + say(*names), *settings))
     return out
-
-
-#: where evaluate reads masks by label values, as its caller sets them
-EVALUATE_VALUES = Spelled(
-    "evaluate: ignore_value=V, and label_values with pred_dir",
-    "evaluate: --ignore-value V, and --label-values with --pred",
-)
-
-
-def _fixes(every: list, label_values: Sequence[int]) -> tuple[Spelled, Spelled, Spelled]:
-    """The settings that read a mask's ``every`` value unknown to ``label_values``: each a
-    class (the whole numbers among them), or the one unknown value counted nowhere
-    (:func:`~unetlab.errors.Blank` ``V`` where there are several)."""
-    whole = {int(v) for v in every if float(v).is_integer()}
-    values = set_to("data.label_values", sorted({*map(int, label_values), *whole}))
-    ignored = next(iter(whole)) if len(every) == 1 and whole else Blank("V")
-    return values, set_to("data.ignore_value", ignored), EVALUATE_VALUES
-
-
-def _unknown_fix(values: str, ignored: str, evaluate: str) -> str:
-    """The end of :func:`encode_mask`'s refusal, naming its settings as the caller sets them
-    (a bare "set data.label_values (or data.ignore_value) in the config", s58)."""
-    return (
-        f"{values} if each is a class, or {ignored} for a value that counts nowhere, such as "
-        f"VOC's 255 outlines ({evaluate}), or fix the mask"
-    )
 
 
 def _no_label_values(name: str) -> str:

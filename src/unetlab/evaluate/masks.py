@@ -41,7 +41,7 @@ from unetlab.data.io import (
     refuse_untiffed_axes,
     stack_shape,
 )
-from unetlab.data.labels import IGNORE_INDEX, UNKNOWN, encode_mask, value_indices
+from unetlab.data.labels import IGNORE_INDEX, UNKNOWN, ValueFix, encode_mask, value_indices
 from unetlab.data.names import ANNOTATION_SUFFIXES, sub_folder
 from unetlab.data.nodata import file_nodata, png_nodata
 from unetlab.data.pairs import (
@@ -201,14 +201,36 @@ LABELS_FIX = Spelled(
 )
 
 
+def _evaluate_values(values: list) -> Spelled:
+    return Spelled(f"label_values={values!r}", "--label-values " + " ".join(map(str, values)))
+
+
+def _evaluate_ignored(value) -> Spelled:
+    return Spelled(f"ignore_value={value!r}", f"--ignore-value {value}")
+
+
+#: :func:`encode_mask`'s fix as evaluate's callers set it (``evaluate_predictions``'
+#: keywords, ``unetlab evaluate``'s flags): it named --set and cfg.data, which it has not (s58)
+EVALUATE_FIX = ValueFix(_evaluate_values, _evaluate_ignored)
+#: a model's evaluation: its label values are the model's, its ignore value evaluate's
+MODEL_FIX = ValueFix(None, _evaluate_ignored)
+
+
 def encode(
-    mask: np.ndarray, label_values, ignore_value, name: str, fix: str | Spelled = LABELS_FIX
+    mask: np.ndarray,
+    label_values,
+    ignore_value,
+    name: str,
+    fix: str | Spelled = LABELS_FIX,
+    values_fix: ValueFix = EVALUATE_FIX,
 ) -> np.ndarray:
     """``mask`` as class indices: by ``label_values``, else as it is (``ignore_value``'s
     pixels :data:`IGNORE_INDEX`); values that cannot be class indices refused in one line
-    ending in ``fix`` (:data:`LABELS_FIX`; a model's evaluation has neither setting)."""
+    ending in ``fix`` (:data:`LABELS_FIX`; a model's evaluation has neither setting), values
+    that are no class's in ``values_fix``'s settings."""
     if label_values is not None:
-        return encode_mask(mask, list(label_values), ignore_value=ignore_value, name=name)
+        values = list(label_values)
+        return encode_mask(mask, values, ignore_value=ignore_value, name=name, fix=values_fix)
     mask = np.asarray(mask)
     out = mask.astype(np.int64)
     counted = np.ones(mask.shape, bool) if ignore_value is None else mask != ignore_value

@@ -87,6 +87,7 @@ from unetlab.evaluate.identity import files_identity
 from unetlab.evaluate.masks import (
     DATA_DIR,
     IGNORE_VALUE,
+    MODEL_FIX,
     TruthLost,
     binary_truth,
     encode,
@@ -780,7 +781,8 @@ def _truth(pair: Pair, mask: np.ndarray, how: _Scoring) -> tuple[np.ndarray, np.
         values = np.asarray(mask)
         kept = values if how.ignore_value is None else values[values != how.ignore_value]
         check_model_classes(kept, list(how.model.classes), name)
-    return encode(mask, how.label_values, how.ignore_value, name, _classes_fix(how.model)), None
+    fixes = dict(fix=_classes_fix(how.model), values_fix=MODEL_FIX)
+    return encode(mask, how.label_values, how.ignore_value, name, **fixes), None
 
 
 def _classes_fix(model) -> str:
