@@ -491,6 +491,23 @@ def test_a_damaged_tta_or_label_offset_is_one_line_naming_the_part(tmp_path):
         assert str(caught.value).endswith("; export the package again from its checkpoint")
 
 
+def test_an_offset_beyond_a_pixel_or_a_record_of_no_mapping_is_one_line(tmp_path):
+    """A label_offset [3, 3] or [nan, 0] passed as two numbers, then offset.py's ValueError
+    was called a bug; a config.unetlab of a list or text an AttributeError (s58 review G)."""
+    export_bioimageio(_tiny(), tmp_path / "pkg", weight_formats=("pytorch_state_dict",))
+    good = _rdf(tmp_path / "pkg")
+    for value in ([3.0, 3.0], [float("nan"), 0.0]):
+        rdf = _rdf(tmp_path / "pkg")
+        rdf["weights"]["pytorch_state_dict"]["architecture"]["kwargs"]["label_offset"] = value
+        (tmp_path / "pkg" / "rdf.yaml").write_text(yaml.safe_dump(rdf))
+        with pytest.raises(UnetlabError, match=r"label_offset is \[.*within one pixel \(-1 to 1\)"):
+            load_model(tmp_path / "pkg")
+    for config, said in (({"unetlab": [1]}, "config.unetlab is a list"), (["x"], "config is a")):
+        (tmp_path / "pkg" / "rdf.yaml").write_text(yaml.safe_dump({**good, "config": config}))
+        with pytest.raises(UnetlabError, match=f"damaged or foreign package: its {said}"):
+            load_model(tmp_path / "pkg")
+
+
 def test_a_package_without_state_dict_weights_says_how_to_load_it(tmp_path):
     pkg = export_bioimageio(
         _tiny(), tmp_path / "ts", info=PackageInfo(name="ts only"), weight_formats=("torchscript",)

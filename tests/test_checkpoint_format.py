@@ -225,6 +225,12 @@ DAMAGED_VALUES = [
     ("label_offset", "ab", "label_offset is 'ab', not two numbers (dy, dx) in a list"),
     ("label_offset", 3, "label_offset is 3, not two numbers"),
     ("label_offset", ["a", "b"], "label_offset is ['a', 'b'], not two numbers"),
+    (
+        "label_offset",
+        [3.0, 3.0],
+        "label_offset is [3.0, 3.0], not two numbers (dy, dx) in a list, ",
+    ),
+    ("label_offset", [float("nan"), 0.0], "label_offset is [nan, 0.0], not two numbers"),
     ("tta", 3, "tta is 3, not a list of the transforms identity, rot90"),
     ("tta", ["flip"], "tta is ['flip'], not a list of the transforms"),
     ("normalization", {"mode": "per_image", "low": "x"}, "normalization.low is 'x', not a number"),

@@ -155,6 +155,11 @@ def _read_rdf(path: Path, files: _PackageFiles) -> dict:
         raise UnetlabError(f"{path}: {files.rdf_name} is not valid YAML ({exc})") from exc
     if not isinstance(rdf, dict) or rdf.get("type") != "model":
         raise UnetlabError(f"{path}: not a bioimage.io model description")
+    config = rdf.get("config") or {}
+    if wrong := damaged_value("config", config):  # a list's .get raised AttributeError (s58)
+        raise _damaged(path, "config", wrong)
+    if wrong := damaged_value("config.unetlab", config.get("unetlab")):
+        raise _damaged(path, "config.unetlab", wrong)
     return rdf
 
 
@@ -189,10 +194,16 @@ def _check_parts(path: Path, rdf: dict, entry: dict) -> None:
     }
     for where, (part, value) in parts.items():
         if wrong := damaged_value(part, value):
-            raise UnetlabError(
-                f"{path}: a damaged or foreign package: its {where} {wrong} as unetlab writes "
-                "it; export the package again from its checkpoint"
-            )
+            raise _damaged(path, where, wrong)
+
+
+def _damaged(path: Path, where: str, wrong: str) -> UnetlabError:
+    """The refusal of a package whose part ``where`` is ``wrong`` (``is a list, not a
+    mapping``)."""
+    return UnetlabError(
+        f"{path}: a damaged or foreign package: its {where} {wrong} as unetlab writes it; "
+        "export the package again from its checkpoint"
+    )
 
 
 def _record(rdf: dict) -> dict:

@@ -21,9 +21,15 @@ def _numbers(value, count: int) -> bool:
     )
 
 
+def _offset(value) -> bool:
+    """Whether ``value`` is a label offset (dy, dx): two numbers within one pixel, as
+    :func:`unetlab.inference.offset.check_offset` takes them (no NaN, no inf)."""
+    return _numbers(value, 2) and all(abs(v) <= 1 for v in value)
+
+
 #: the parts of numbers or names, where present: whether a value is one, and what it is
 PART_VALUES = {
-    "label_offset": (lambda v: _numbers(v, 2), "two numbers (dy, dx) in a list"),
+    "label_offset": (_offset, "two numbers (dy, dx) in a list, each within one pixel (-1 to 1)"),
     "tta": (
         lambda v: isinstance(v, (list, tuple)) and all(n in DIHEDRAL for n in v),
         f"a list of the transforms {', '.join(DIHEDRAL)}",
