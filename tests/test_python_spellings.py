@@ -126,10 +126,17 @@ def test_a_root_whose_test_holds_a_set_names_cfg_data_root_to_fit(tmp_path, caps
     binary_set(tmp_path / "d" / "test", 2)
     d = tmp_path / "d"
     cfg = load_config(None, [f"data.root={d}"])
-    said = f"give cfg.data.root {d / 'test'} (fit with cfg.data.root={d} reads train/"
-    with pytest.raises(DatasetError, match=said.replace("(", r"\(")) as raised:
+    put = f"(or put the training set in {d / 'train'}/)"  # no train/ to read (s58 review G)
+    with pytest.raises(DatasetError) as raised:
         plan_training(cfg)
+    assert f"give cfg.data.root {d / 'test'} {put}" in str(raised.value)
     assert "--data" not in str(raised.value)
+    assert main(["train", "--data", str(d), "--run-dir", str(tmp_path / "run")]) == 2
+    assert f"give --data {d / 'test'} {put}" in _error_line(capsys)
+    (d / "train").mkdir()  # a train/ it reads: said so
+    said = f"give cfg.data.root {d / 'test'} (fit with cfg.data.root={d} reads train/"
+    with pytest.raises(DatasetError, match=said.replace("(", r"\(")):
+        plan_training(cfg)
     assert main(["train", "--data", str(d), "--run-dir", str(tmp_path / "run")]) == 2
     said = f"give --data {d / 'test'} (train --data {d} reads train/ with val/, if any)"
     assert said in _error_line(capsys)
@@ -142,6 +149,11 @@ def test_split_pairs_of_a_root_whose_test_holds_a_set_says_it_reads_train(tmp_pa
     from unetlab import split_pairs
 
     d = binary_set(tmp_path / "d" / "test", 2).parent
+    with pytest.raises(DatasetError) as raised:
+        split_pairs(d)  # no train/: not the call that failed (s58 review G)
+    said = f"give split_pairs' root {d / 'test'} (or put the training set in {d / 'train'}/)"
+    assert said in str(raised.value), raised.value
+    (d / "train").mkdir()
     with pytest.raises(DatasetError) as raised:
         split_pairs(d)
     said = f"give split_pairs' root {d / 'test'} (split_pairs({str(d)!r}) reads train/ with val/"

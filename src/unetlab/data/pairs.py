@@ -489,9 +489,13 @@ def _trains_with(flag: str, root: Path, trains: bool) -> str:
     in the spelling of ``flag`` (the command's ``--data``; Python's config key; split_pairs'
     own call, which reads train/ itself: it was given no hint, s58 forms9); nothing
     where the folder was not given as a training set's (``trains``: evaluate's data_dir
-    was told of fit, s49 review1)."""
+    was told of fit, s49 review1); where ``root`` has no train/, to put the training set
+    there."""
     if not trains:
         return ""
+    if not any(d.is_dir() and d.name.casefold() in SPLIT_NAMES["train"] for d in root.iterdir()):
+        # no train/ to read: the call that just failed was recommended (s58 review G)
+        return f" (or put the training set in {root / 'train'}/)"
     if flag == SPLIT_ROOT.python:
         return f" (split_pairs({str(root)!r}) reads train/ with val/, if any)"
     fit = "train --data " if flag.startswith("-") else "fit with cfg.data.root="
