@@ -508,6 +508,19 @@ def test_claim_files_replaces_only_what_the_same_command_wrote(tmp_path):
     assert report.read_text() == "{}"
 
 
+def test_compares_files_are_named_by_the_call_that_writes_them(tmp_path):
+    """compare.csv was "written by unetlab's compare (compare_runs or the command line)":
+    compare_runs only reads runs, write_comparison writes (s58 review G)."""
+    from unetlab.outputs import record
+
+    record(tmp_path, ["compare.csv"], command="compare")
+    _written(tmp_path / "compare.csv")
+    with pytest.raises(OutputError) as err:
+        claim_files([tmp_path / "compare.csv"], command="config")
+    said = "compare.csv was written by unetlab's compare (write_comparison or the command line)"
+    assert said in str(err.value) and "compare_runs" not in str(err.value), err.value
+
+
 def test_no_command_but_train_replaces_a_runs_files_even_with_overwrite(tmp_path):
     from unetlab.outputs import output_folder, record
 

@@ -196,7 +196,7 @@ def _own(command: str, python: str) -> str:
 _PYTHON_CALLS = {
     "predict": "predict_folder, predict_file",
     "evaluate": "a Report's write_json, write_csv",
-    "compare": "compare_runs",
+    "compare": "write_comparison",  # compare_runs only reads (s58 review G)
     "config": "save_config",
     "export": "export_onnx, export_torchscript",
 }
