@@ -26,4 +26,16 @@ def test_a_few_stray_values_keep_the_label_values_fix():
     mask[0, 0] = 7
     with pytest.raises(DatasetError) as info:
         encode_mask(mask, [0, 255], name="m.png")
-    assert "blur" not in str(info.value) and "set data.label_values" in str(info.value)
+    assert "blur" not in str(info.value)
+    assert "cfg.data.label_values = [0, 7, 255] if each is a class" in str(info.value)
+
+
+def test_a_blurred_mask_is_told_to_threshold_not_of_object_ids():
+    """Its 60 values between were also 'so many values look like object ids' (s58 review G
+    follow-up): after 'threshold it; or', the fix is the mask's alone."""
+    mask = np.zeros((64, 64), np.uint8)
+    mask[:, 32:] = 255
+    mask[:, 31] = np.arange(64) * 4 % 250 + 2
+    with pytest.raises(DatasetError) as info:
+        encode_mask(mask, [0, 255], name="m.png")
+    assert str(info.value).endswith("of the mask: threshold it; or fix the mask"), info.value

@@ -62,15 +62,20 @@ CONFIG_FIX = ValueFix(_config_values, _config_ignored, EVALUATE_VALUES)
 _NAMED = 10
 
 
-def _fixes(every: list, label_values: Sequence[int], fix: ValueFix) -> tuple[Callable, list]:
+def _fixes(
+    every: list, label_values: Sequence[int], fix: ValueFix, *, blurred: bool = False
+) -> tuple[Callable, list]:
     """(say, settings) of :func:`encode_mask`'s fix for ``every`` value unknown to
     ``label_values``: each a class, or the one unknown value counted nowhere
     (:func:`~unetlab.errors.Blank` ``V`` where there are several); one short line where
     a value is not whole or there are more than :data:`_NAMED` (object ids: a 4096-value
-    mask listed them all, 23,800 characters, s58)."""
+    mask listed them all, 23,800 characters, s58): after ``blurred``'s "threshold it; or",
+    "fix the mask" alone."""
     whole = sorted({int(v) for v in every if float(v).is_integer()})
     if len(whole) < len(every):
         return (lambda: "values that are not whole numbers are no class's: fix the mask"), []
+    if blurred:
+        return (lambda: "fix the mask"), []
     if len(every) > _NAMED:
         return (lambda: "so many values look like object ids, not classes: fix the mask"), []
     ignored = fix.ignored(whole[0] if len(whole) == 1 else Blank("V"))
@@ -109,13 +114,13 @@ def encode_mask(
     if (out == UNKNOWN).any():
         every = np.unique(mask[out == UNKNOWN]).tolist()
         unknown = sorted(every)[:10]
+        blurred = _blurred(every, label_values, out)
         problem = (
             f"{name}: {worded(len(every), 'label value')} {unknown} "
             f"{worded(len(every), 'is', 'are')} not among the classes' values "
-            f"{list(label_values)} ({_first_pixel(mask, out, name)}); "
-            f"{_blurred(every, label_values, out)}"
+            f"{list(label_values)} ({_first_pixel(mask, out, name)}); {blurred}"
         )
-        say, settings = _fixes(every, label_values, fix)
+        say, settings = _fixes(every, label_values, fix, blurred=bool(blurred))
         raise DatasetError(**said(lambda *names: problem + say(*names), *settings))
     return out
 
