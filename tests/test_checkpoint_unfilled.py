@@ -114,3 +114,17 @@ def test_a_buffer_no_state_holds_is_a_bug_not_a_garbage_value():
     model.head.register_buffer("scale", torch.ones(1, device="meta"), persistent=False)
     with pytest.raises(LookupError, match=r"^head\.scale has no value after loading"):
         take_weights(model, state)
+
+
+def test_copied_weights_lie_on_the_cpu_whatever_the_default_device(tmp_path):
+    """A caller's torch.set_default_device(...) moved the copied tensors (a bf16 file's)
+    but not the shared ones: a net split across devices, or a LookupError called a bug
+    (s58 review H)."""
+    save_model(tmp_path / "m.pt", UNet(1, 2, base_channels=4, depth=2).to(torch.bfloat16))
+    checkpoint = load_checkpoint(tmp_path / "m.pt")
+    torch.set_default_device("meta")
+    try:
+        net = model_from_checkpoint(checkpoint)
+    finally:
+        torch.set_default_device("cpu")
+    assert {t.device.type for t in net.state_dict().values()} == {"cpu"}

@@ -54,4 +54,5 @@ def _fitted(value, own: torch.Tensor | None, *, share: bool):
     fits = value.device.type == "cpu" and (value.dtype, value.stride()) == (own.dtype, own.stride())
     if share and fits:
         return value
-    return torch.empty_strided(own.shape, own.stride(), dtype=own.dtype).copy_(value)
+    fitted = torch.empty_strided(own.shape, own.stride(), dtype=own.dtype, device="cpu")
+    return fitted.copy_(value)  # on the CPU whatever torch.set_default_device says
