@@ -31,6 +31,7 @@ LAYERS = [
     {"models", "data", "metrics", "outputs", "manifest"},
     {"losses"},
     {
+        "part_values",
         "packages",
         "checkpoint",
         "config",
