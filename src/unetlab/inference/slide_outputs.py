@@ -28,8 +28,15 @@ from pathlib import Path
 
 from unetlab.atomic import COMMITTED, RESUMABLE, atomic_path, fsync, put_in_place
 from unetlab.data import ome
-from unetlab.errors import OutputError, TheirFileError
+from unetlab.errors import OutputError, Spelled, TheirFileError, spelled
 from unetlab.manifest import publishing_name
+
+#: the fix of an output someone else put under a name the slide's run writes, in each
+#: caller's words (:func:`~unetlab.errors.spelled`)
+CLAIMED_FIX = Spelled(
+    "this call never replaces such a file; move it elsewhere and make the same call again",
+    "unetlab predict never replaces such a file; move it elsewhere and run the same command again",
+)
 
 #: the files a staging keeps to be resumed (unetlab.inference.slide_resume), dropped from an
 #: OME-Zarr staging that becomes an output folder
@@ -128,11 +135,8 @@ class Together:
         now = file_stamps(final for final in self.before if final in self._at)
         for final, stamp in now.items():
             if stamp is not None and stamp != self.before[final]:
-                raise TheirFileError(
-                    f"{final} was written by another program while this slide was predicted: "
-                    "unetlab predict never replaces such a file; move it elsewhere and run the "
-                    "same command again"
-                )
+                said = f"{final} was written by another program while this slide was predicted: "
+                raise TheirFileError(**spelled(said.__add__, CLAIMED_FIX))
 
     def _commit(self) -> None:
         """Every output is written: record the renames (the last reserved first); from
@@ -162,11 +166,8 @@ def _refuse_put_since(folder: Path, found: dict) -> None:
             continue
         (now,) = file_stamps([out / final]).values()
         if now is not None and list(now) != stamps[final]:
-            raise TheirFileError(
-                f"{out / final} was put there while a stopped run was publishing its outputs: "
-                "unetlab predict never replaces such a file; move it elsewhere and run the "
-                "same command again"
-            )
+            said = f"{out / final} was put there while a stopped run was publishing its outputs: "
+            raise TheirFileError(**spelled(said.__add__, CLAIMED_FIX))
 
 
 def file_stamps(paths) -> dict[Path, tuple[int, int] | None]:

@@ -137,6 +137,7 @@ from unetlab.inference.slide_nodata import (
 )
 from unetlab.inference.slide_objects import SlideObjects, finish_widening, id_staging
 from unetlab.inference.slide_outputs import (
+    CLAIMED_FIX,
     Together,
     file_stamps,
     finish,
@@ -768,12 +769,6 @@ _KEYED = (".png", ".tif", ".tiff", ".zarr")
 
 #: what a file a stopped run only claimed gets, as its caller runs predict (predict_folder
 #: was told "unetlab predict never replaces such a file ... run the same command again", s58)
-CLAIMED_FIX = Spelled(
-    "this call never replaces such a file; move it elsewhere and make the same call again",
-    "unetlab predict never replaces such a file; move it elsewhere and run the same command again",
-)
-
-
 def refuse_claimed_only(out_dir: Path, labels: Path, there: Iterable[str]) -> None:
     """TheirFileError (that input's failure) naming one of the outputs ``there`` (names of
     files there as the image begins) whose manifest lines are only a stopped run's claim
