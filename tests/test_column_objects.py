@@ -107,11 +107,19 @@ def test_a_region_across_the_width_is_found_whole_once(options, blocks, monkeypa
 
 def test_a_window_no_wider_than_the_limit_is_found_whole(monkeypatch):
     """The present path below the width limit: one window, the whole width."""
+    import unetlab.inference.objects as objects_module
+
     seen = []
-    monkeypatch.setattr(column_objects, "objects_by_columns", lambda *a: seen.append(a))
+    real = objects_module.objects_by_columns
+    monkeypatch.setattr(  # the name objects.py calls (it imports it)
+        objects_module, "objects_by_columns", lambda *a: seen.append(a) or real(*a)
+    )
     _banded(_slide(0), INSTANCES)
     assert column_objects.in_columns(column_objects.WHOLE_WIDTH_UP_TO + 1)
     assert not column_objects.in_columns(column_objects.WHOLE_WIDTH_UP_TO) and not seen
+    monkeypatch.setattr(column_objects, "WHOLE_WIDTH_UP_TO", 0)  # the same window in blocks
+    _banded(_slide(0), INSTANCES)
+    assert seen
 
 
 def test_a_streamed_slides_objects_file_and_table_are_those_of_the_whole_width(
