@@ -192,6 +192,8 @@ def test_a_loaded_model_whose_file_was_only_touched_is_still_its_checkpoint(tmp_
     from unetlab.checkpoint import file_weights_sha256  # s58: the file's, read unbuilt
 
     assert file_weights_sha256(ckpt) == weights_sha256(load_model(ckpt))
+    save_model(ckpt, _model(0).to(torch.bfloat16), overwrite=True)  # read as float32
+    assert evaluate_model(load_model(ckpt), data, progress=False).source["checkpoint"] == str(ckpt)
 
 
 def test_a_compiled_loaded_model_is_its_checkpoint(tmp_path):

@@ -65,7 +65,6 @@ from unetlab.model_identity import (
     REPORT_SAME_MODEL,
     REPORT_WEIGHTS,
     SAME_MODEL,
-    state_sha256,
     weights_sha256,
 )
 from unetlab.models import UNet
@@ -777,13 +776,11 @@ def file_weights_sha256(path: str | os.PathLike) -> str | None:
 
 
 def _weights_in(path) -> str:
-    """:func:`~unetlab.model_identity.state_sha256` of a checkpoint's ``model`` part, which
-    :func:`load_model` loads into a net of its config whole (strictly, each tensor in the
-    net's dtype as :func:`save_model` wrote it: the paper net's, 0.2-0.5 s); of a package's
-    net, built (its initial weights not drawn: :mod:`unetlab.models.loading`)."""
-    if is_package(path):
-        return weights_sha256(_read_model(path), cached=False)
-    return state_sha256(load_checkpoint(path, mmap=True)["model"])
+    """:func:`~unetlab.model_identity.weights_sha256` of the net :func:`load_model` builds
+    from the checkpoint or package at ``path``, as the net holds its weights (a file saved
+    in bf16 gives a float32 net: its stored tensors hashed as stored never matched it,
+    s58 re-read); built without drawing initial weights (:mod:`unetlab.models.loading`)."""
+    return weights_sha256(_read_model(path), cached=False)
 
 
 def scored_source(net) -> dict:
