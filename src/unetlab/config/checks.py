@@ -146,45 +146,12 @@ def check_data(data: DataSection) -> None:
 #: the axes of ``data.axes`` given in a config, as a notebook assigns them and as ``--set``
 #: gives them (a format: :func:`unetlab.data.io.axes_problem`'s ``axes_as``)
 SET_AXES_AS = Spelled("cfg.data.axes = '{}'", "--set data.axes={}")
-#: as a config file sets them, to both callers (:func:`check_file_value`)
+#: as a config file sets them, to both callers (:func:`check_written_value`)
 FILE_AXES_AS = "axes: {} under data:"
 #: as ``load_config``'s overrides give them: Python's ``overrides`` argument (a notebook's
 #: ``load_config(None, ['data.axes=XYC'])`` was told ``cfg.data.axes = 'XYC'``, an attribute
-#: it never set, s58), the command line's ``--set`` (:func:`check_override_value`)
+#: it never set, s58), the command line's ``--set`` (:func:`check_written_value`)
 OVERRIDE_AXES_AS = Spelled("overrides=['data.axes={}']", "--set data.axes={}")
-
-
-def check_file_value(key: str, value) -> None:
-    """A config file's value of ``key``, of the right type, checked where its check names the
-    key as the file writes it (a file's data.axes: XYC was told to give --set data.axes=YXC, a
-    flag never typed, review s57; data.channel's none is YAML's null and train.max_minutes' 0
-    is written in the file, where they were told ``None`` and ``cfg.train.max_minutes = 0``,
-    review s58); the file's name is the caller's to add."""
-    if key == "data.axes" and value is not None:
-        check_data_axes(value, FILE_AXES_AS)
-    elif key == "data.channel":
-        check_channel(value, NONE.cli)
-    elif key == "train.max_minutes":
-        check_max_minutes(value, file_assignment(key, 0))
-
-
-#: the keys :func:`check_override_value` checks
-OVERRIDE_CHECKED = ("data.axes", "data.channel", "train.max_minutes")
-
-
-def check_override_value(key: str, value) -> None:
-    """An override's value of ``key`` (``load_config``'s ``overrides``, as YAML read it; the
-    command line's ``--set``), of the right type (converted by
-    :func:`~unetlab.config.convert.check_type`), checked where its check names the key as the
-    override gives it: ``data.axes`` (:data:`OVERRIDE_AXES_AS`), ``data.channel``'s none as
-    YAML's ``null`` (an override of ``None`` is the word 'None'), ``train.max_minutes``' 0 as
-    an override."""
-    if key == "data.axes" and value is not None:
-        check_data_axes(value, OVERRIDE_AXES_AS)
-    elif key == "data.channel":
-        check_channel(value, NONE.cli)
-    elif key == "train.max_minutes":
-        check_max_minutes(value, "overrides=['train.max_minutes=0']")
 
 
 def check_data_axes(axes: str, axes_as: Spelled | str = SET_AXES_AS) -> str:
@@ -267,8 +234,8 @@ def _check_train_ranges(train: TrainSection) -> None:
 
 def check_max_minutes(minutes, none: str | None = None) -> None:
     """UnetlabError for a ``train.max_minutes`` of no end, saying to give 0 as ``none`` (by
-    default as Python assigns it: a notebook has no --minutes; an override's,
-    :func:`check_override_value`)."""
+    default as Python assigns it: a notebook has no --minutes; a file's or an override's,
+    :func:`check_written_value`)."""
     if minutes == math.inf:
         said = "train.max_minutes must be a finite number of minutes: for no time limit, {}"
         none = none or set_to("train.max_minutes", 0).python
@@ -276,6 +243,37 @@ def check_max_minutes(minutes, none: str | None = None) -> None:
             said.format(f"{none} (train.epochs sets the length)"),
             cli=said.format("set 0 (or leave --minutes out) and train.epochs sets the length"),
         )
+
+
+#: the keys whose checks name them as the user wrote them (:func:`check_written_value`):
+#: each key's check, and the fix it says as a config file writes it (``"file"``) and as an
+#: override gives it (``"override"``): data.channel's none is YAML's null either way (an
+#: override of ``None`` is the word 'None'; a file's was told ``None``, review s58)
+WRITTEN_CHECKS = {
+    "data.axes": (check_data_axes, dict(file=FILE_AXES_AS, override=OVERRIDE_AXES_AS)),
+    "data.channel": (check_channel, dict(file=NONE.cli, override=NONE.cli)),
+    "train.max_minutes": (
+        check_max_minutes,
+        dict(
+            file=file_assignment("train.max_minutes", 0),
+            override="overrides=['train.max_minutes=0']",
+        ),
+    ),
+}
+
+
+def check_written_value(key: str, value, form: str) -> None:
+    """``value`` of ``key``, of the right type (converted by
+    :func:`~unetlab.config.convert.check_type`), checked where its check names the key as the
+    user wrote it, ``form`` (:data:`WRITTEN_CHECKS`): a config file's (``"file"``; the file's
+    name is the caller's to add) or an override's (``"override"``: ``load_config``'s
+    ``overrides``, as YAML read it; the command line's ``--set``). A file's data.axes: XYC
+    was told to give --set data.axes=YXC, a flag never typed (review s57); a file's
+    train.max_minutes was told ``cfg.train.max_minutes = 0`` (review s58). None is left to
+    the section's own check."""
+    if value is not None and key in WRITTEN_CHECKS:
+        check, said = WRITTEN_CHECKS[key]
+        check(value, said[form])
 
 
 def _check_train_limits(train: TrainSection) -> None:

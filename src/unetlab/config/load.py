@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from unetlab.config.checks import OVERRIDE_CHECKED, check_file_value, check_override_value
+from unetlab.config.checks import WRITTEN_CHECKS, check_written_value
 from unetlab.config.convert import build, check_type, unknown_key_message
 from unetlab.config.files import (
     config_name,
@@ -91,23 +91,27 @@ def _check_file(data: dict, path: Path, overridden: set[str]) -> None:
     for name, value, hint, default in list(_file_settings(Config, data, path)):
         if name not in overridden:
             try:
-                value = check_type(value, hint, name, default, form="file")
-                check_file_value(name, value)  # as the file writes it, not as --set does
+                _check_value(name, value, hint, default, "file")  # not as --set writes it
             except UnetlabError as exc:
                 raise UnetlabError(f"{path}: {exc}") from None
 
 
 def _check_override_values(overrides: list[str]) -> None:
-    """Each of ``overrides`` whose check names its key (:func:`check_override_value`), also
+    """Each of ``overrides`` whose check names its key (:func:`check_written_value`), also
     one a later override replaces, checked as an override gives it, before the config is
     built (whose checks name the key as Python assigns it: ``cfg.data.axes = 'XYC'``)."""
     for override in overrides:
-        if _key(override) in OVERRIDE_CHECKED:
+        if _key(override) in WRITTEN_CHECKS:
             given = apply_overrides({}, [override])
             for key, value, hint, default in _file_settings(Config, given, Path("overrides")):
-                # of its type first, as the config's build says it ([true] for data.channel
-                # was told check_channel's line, review s58 A2)
-                check_override_value(key, check_type(value, hint, key, default, form="override"))
+                _check_value(key, value, hint, default, "override")
+
+
+def _check_value(key: str, value, hint, default, form: str) -> None:
+    """``value`` of ``key`` as ``form`` wrote it (a config ``"file"``, an ``"override"``): of
+    its type ``hint`` first, as the config's build says it ([true] for data.channel was told
+    check_channel's line, review s58 A2), then its value (:func:`check_written_value`)."""
+    check_written_value(key, check_type(value, hint, key, default, form=form), form)
 
 
 def _file_settings(cls, data: dict, path: Path, prefix: str = ""):
