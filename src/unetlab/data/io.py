@@ -52,13 +52,7 @@ from unetlab.data.orientation import (
 )
 from unetlab.data.png_depth import deep_colour, deep_pixels, grey_alpha
 from unetlab.data.positions import every_position_read, position_of, reading, series_of
-from unetlab.data.read_notes import (
-    first_said,
-    note_once,
-    note_transparent,
-    note_turned,
-    say_note,
-)
+from unetlab.data.read_notes import note_once, note_transparent, note_turned, say_once_a_call
 from unetlab.data.stated_axes import guessed_by_tifffile, planes_guessed, states_axes
 from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import TIFF_SUFFIXES, open_tiff, tiff_file
@@ -800,20 +794,18 @@ def _positions(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
 
 def say_other_series(tif, path: str | os.PathLike) -> None:
     """Warn, once a command or public call for each file (outside one once a process:
-    :func:`~unetlab.data.read_notes.first_said`), that ``path`` holds other series than the
+    :func:`~unetlab.data.read_notes.say_once_a_call`), that ``path`` holds other series than the
     first (:func:`other_series`: a multi-position OME-TIFF), which are not read: one line
     naming how many it holds, which one is read, and how to read the others; nothing while a
     position is read, or each is (:mod:`unetlab.data.positions`)."""
     names = other_series(tif)
     if not names or reading(path) or every_position_read() and ome_positions(path):
         return  # every_position_read: predict reads each
-    if not first_said(key := ("series", str(path)), _SAID_SERIES):
-        return
     shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
-    say_note(
+    say_once_a_call(
         log,
         logging.WARNING,
-        key,
+        ("series", str(path)),
         "%s holds %d series (%s: positions or images of one acquisition); unetlab reads "
         "series 0 (%s) only, the other %d not at all: save each series as its "
         "own file (Fiji: Bio-Formats Importer with 'Open all series', then File > Save As; "
@@ -823,6 +815,7 @@ def say_other_series(tif, path: str | os.PathLike) -> None:
         shown,
         names[0],
         len(names) - 1,
+        outside=_SAID_SERIES,
     )
 
 

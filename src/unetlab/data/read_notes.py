@@ -159,8 +159,7 @@ def note_turned(path: str, orientation: int) -> None:
     """``path`` was read turned as its orientation tag ``orientation`` says."""
     if (active := _ACTIVE.get()) is not None:
         active.turned[str(path)] = orientation
-    elif "turned" not in _said:
-        _said.add("turned")
+    elif _marked("turned", _said):
         log.info(
             "%s is turned by its EXIF orientation, as viewers show it (so is any other file "
             "with such a tag; said once): masks must be drawn on that view, and outputs are in it",
@@ -172,8 +171,7 @@ def note_transparent(path: str, share: float) -> None:
     """``share`` (0-1) of the pixels of the image ``path`` are transparent."""
     if (active := _ACTIVE.get()) is not None:
         active.transparent[str(path)] = share
-    elif str(path) not in _said:
-        _said.add(str(path))
+    elif _marked(str(path), _said):
         log.warning("%s", transparent_line({str(path): share}))
 
 
@@ -182,8 +180,30 @@ def note_once(line: str, key: str | None = None, level: int = logging.WARNING) -
     command (outside a command: in this process): a data folder is searched more than once a
     command. ``key``: what makes lines one (a kind of line said for its first file only),
     else the line itself."""
-    if first_said(key or line, _said):
-        say_note(log, level, key or line, "%s", line, extra={"once": key or line})  # handed_lines
+    key = key or line
+    say_once_a_call(log, level, key, "%s", line, outside=_said, extra={"once": key})  # handed_lines
+
+
+def say_once_a_call(
+    logger: logging.Logger,
+    level: int,
+    key: Hashable,
+    message: str,
+    *args,
+    outside: set,
+    of_all: bool = False,
+    **kw,
+) -> bool:
+    """Log ``message`` (with ``args``, ``kw`` as :meth:`logging.Logger.log` takes them) at
+    ``level`` the first time the line of ``key`` is met in this command or public call,
+    outside one the first time in ``outside`` (the caller's set of what this process said:
+    :func:`first_said`), kept by the gathering under way (:func:`say_note`); ``of_all``: the
+    line speaks for every file like the one read (:func:`first_said_of_all`). Whether it was
+    said now."""
+    if not (first_said_of_all if of_all else first_said)(key, outside):
+        return False
+    say_note(logger, level, key, message, *args, **kw)
+    return True
 
 
 def first_said(key: Hashable, outside: set) -> bool:
@@ -307,8 +327,7 @@ def note_left_out(path: str, share: float, kind: str) -> None:
     ``transparent``, ``nodata and transparent``) and left out."""
     if (active := _ACTIVE.get()) is not None:
         active.left_out[str(path)] = (share, kind)
-    elif f"left out {path}" not in _said:
-        _said.add(f"left out {path}")
+    elif _marked(f"left out {path}", _said):
         log.info("%s", left_out_line({str(path): (share, kind)}))
 
 
@@ -349,8 +368,7 @@ def note_written(what: str) -> None:
     left-out line instead of "predicted as background"."""
     if (active := _ACTIVE.get()) is not None:
         active.written.add(what)
-    elif f"written {what}" not in _said:
-        _said.add(f"written {what}")
+    elif _marked(f"written {what}", _said):
         log.info("nodata or transparent pixels written as %s", what)
 
 
@@ -359,8 +377,7 @@ def note_overlaps(folder: str, pixels: int) -> None:
     objects' masks or more, and were given to one."""
     if (active := _ACTIVE.get()) is not None:
         active.overlaps[str(folder)] = pixels
-    elif "overlaps" not in _said:
-        _said.add("overlaps")
+    elif _marked("overlaps", _said):
         log.warning("%s (any other such folder is not said)", overlaps_line({folder: pixels}))
 
 

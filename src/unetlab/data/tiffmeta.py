@@ -21,7 +21,7 @@ import numpy as np
 from unetlab.data import ome_xml
 from unetlab.data.geotiff import geotags, geotiff_pixel_size
 from unetlab.data.positions import image_of, series_of
-from unetlab.data.read_notes import first_said, first_said_of_all, say_note
+from unetlab.data.read_notes import say_once_a_call
 from unetlab.data.stated_axes import states_axes
 from unetlab.data.tiff_files import is_tiff_name, open_tiff
 from unetlab.errors import Spelled, UnetlabError, said, said_as
@@ -562,21 +562,19 @@ def _plausible(tif, size: tuple[float, float] | None) -> tuple[float, float] | N
     low, high = PLAUSIBLE_UM
     if size is None or all(low <= v <= high for v in size) or tif.is_geotiff:
         return size
-    if first_said(key := ("size", tif.filehandle.path), _WARNED):
-        say_note(
-            log,
-            logging.WARNING,
-            key,
-            "%s: its pixel size, %g x %g um, is outside what microscopes and scanners sample "
-            "(1 pm to 1 mm): not used (no um columns or scale in the outputs). If its pixels "
-            "are that size (a map, a drone or satellite image), save it as a GeoTIFF (GDAL, "
-            "QGIS: ModelPixelScale in metres), which unetlab reads; if not, its resolution "
-            "tags hold um per pixel where pixels per unit belong: write 10000 / (um per "
-            "pixel) pixels per centimetre (Fiji: Image > Properties)",
-            tif.filehandle.name,
-            size[0],
-            size[1],
-        )
+    _say_once(
+        ("size", tif.filehandle.path),
+        logging.WARNING,
+        "%s: its pixel size, %g x %g um, is outside what microscopes and scanners sample "
+        "(1 pm to 1 mm): not used (no um columns or scale in the outputs). If its pixels "
+        "are that size (a map, a drone or satellite image), save it as a GeoTIFF (GDAL, "
+        "QGIS: ModelPixelScale in metres), which unetlab reads; if not, its resolution "
+        "tags hold um per pixel where pixels per unit belong: write 10000 / (um per "
+        "pixel) pixels per centimetre (Fiji: Image > Properties)",
+        tif.filehandle.name,
+        size[0],
+        size[1],
+    )
     return None
 
 
@@ -603,12 +601,9 @@ def _warn_unknown_unit(tif) -> None:
     unit = _imagej_unit(tif)
     if unit is None or unit.strip().lower() in UNCALIBRATED or micrometres_per(unit):
         return
-    if not first_said(key := ("unit", tif.filehandle.path), _WARNED):
-        return
-    say_note(
-        log,
+    _say_once(
+        ("unit", tif.filehandle.path),
         logging.WARNING,
-        key,
         "%s: unit %r of its ImageJ metadata is not one unetlab knows (um, microns, nm, Å, pm, "
         "mm, cm, inch); its pixel size and Z spacing are not used (Fiji: Image > Properties)",
         tif.filehandle.name,
@@ -715,18 +710,17 @@ def _say_no_unit(name: str, code: int, pixels: list[float]) -> None:
     writes) is no size at all, said at level debug; other values once a command or public
     call, outside one (or a call that reads one file: a notebook's loop of them) once a
     process (at level info: a folder of such files gives one line, not one per file)."""
-    if pixels == [1.0, 1.0] or not first_said_of_all(("no unit",), _WARNED):
-        log.debug("%s: resolution without a unit (ResolutionUnit %d): no pixel size", name, code)
-        return
-    say_note(
-        log,
-        logging.INFO,
+    if pixels != [1.0, 1.0] and _say_once(
         ("no unit",),
+        logging.INFO,
         "%s: its resolution tags have no unit (ResolutionUnit %d): no pixel size (said once; "
         "other files like it are not listed)",
         name,
         code,
-    )
+        of_all=True,
+    ):
+        return
+    log.debug("%s: resolution without a unit (ResolutionUnit %d): no pixel size", name, code)
 
 
 def ome_pixel_size(xml: str) -> tuple[float, float] | None:
@@ -791,13 +785,12 @@ def _ome_length(ome: dict[str, str], key: str, where: str) -> float | None:
     return None
 
 
-def _say_once(key, level: int, message: str, *args, of_all: bool = False) -> None:
+def _say_once(key, level: int, message: str, *args, of_all: bool = False) -> bool:
     """Log ``message`` once a command or public call for ``key``, outside one once a process
-    (:func:`~unetlab.data.read_notes.first_said`; a file's header is read several times);
-    ``of_all``: its line speaks for all files like it (:func:`~unetlab.data.read_notes.
-    first_said_of_all`)."""
-    if (first_said_of_all if of_all else first_said)(key, _WARNED):
-        say_note(log, level, key, message, *args)
+    (:func:`~unetlab.data.read_notes.say_once_a_call`, :data:`_WARNED`; a file's header is read
+    several times); ``of_all``: its line speaks for all files like it. Whether it was said
+    now."""
+    return say_once_a_call(log, level, key, message, *args, outside=_WARNED, of_all=of_all)
 
 
 def _ome_pixels(xml: str, image: int = 0) -> dict[str, str]:

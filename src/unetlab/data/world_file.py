@@ -26,7 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from unetlab.data.geotiff import METRE_CRS, MapGrid, map_grid, read_geotags, say_once
-from unetlab.data.read_notes import first_said, say_note
+from unetlab.data.read_notes import say_once_a_call
 
 log = logging.getLogger(__name__)
 
@@ -128,12 +128,10 @@ _WARNED: set[tuple] = set()
 
 def _warn_once(path: Path, image: str | os.PathLike) -> None:
     """Warn that ``path`` is no world file, once a command or public call for this version
-    of it (:func:`~unetlab.data.read_notes.first_said`; outside one, once a process)."""
+    of it (:func:`~unetlab.data.read_notes.say_once_a_call`; outside one, once a process)."""
     stat = path.stat()
     key = ("world file", str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-    if not first_said(key, _WARNED):
-        return
-    say_note(
+    say_once_a_call(
         log,
         logging.WARNING,
         key,
@@ -141,6 +139,7 @@ def _warn_once(path: Path, image: str | os.PathLike) -> None:
         "pixel's centre), so %s is not placed on the map; correct or remove it",
         path.name,
         Path(image).name,
+        outside=_WARNED,
     )
 
 
