@@ -226,7 +226,7 @@ def test_a_call_that_raised_leaves_no_gathering_open(tmp_path, caplog, monkeypat
         with pytest.raises(ZeroDivisionError):
             unetlab.predict_folder(net, tmp_path / "in", tmp_path / "out1")
         assert _said(caplog, NO_UNIT) == 1, caplog.messages
-        assert read_notes._ACTIVE.get() is None and read_notes._BY_CALL.get() == ""
+        assert read_notes._ACTIVE.get() is None and read_notes._ONE_FILE_CALL.get() is False
         monkeypatch.setattr(net, "forward", forward)
         unetlab.predict_folder(net, tmp_path / "in", tmp_path / "out2")
     assert _said(caplog, NO_UNIT) == 2, caplog.messages

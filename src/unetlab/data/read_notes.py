@@ -234,7 +234,7 @@ def first_said_of_all(key: Hashable, outside: set) -> bool:
     (``predict_file``, ``measure_objects``: :func:`call_lines` ``one_file``) once a process,
     as outside any call, so that a notebook's loop of such calls hears it once, as its
     words say (said at each call, each file of the loop had it: review s58 E)."""
-    if _BY_CALL.get() == ONE_FILE:
+    if _ONE_FILE_CALL.get():
         return _marked(key, outside)
     return first_said(key, outside)
 
@@ -260,18 +260,20 @@ def call_notes(*, one_file: bool = False) -> Iterator[None]:
     if _ACTIVE.get() is not None:
         yield
         return
-    token = _BY_CALL.set(ONE_FILE if one_file else "call")
+    token = _ONE_FILE_CALL.set(one_file)
     try:
         with read_notes():
             yield
     finally:
-        _BY_CALL.reset(token)
+        _ONE_FILE_CALL.reset(token)
 
 
-#: what opened the gathering under way: a public Python call (:func:`call_notes`), "call",
-#: or one that reads one file, :data:`ONE_FILE`; "" a command (or none)
-_BY_CALL: contextvars.ContextVar[str] = contextvars.ContextVar("notes_by_call", default="")
-ONE_FILE = "one file"
+#: whether the gathering under way was opened by a public Python call that reads one file
+#: (:func:`call_notes` ``one_file``; False: a command, another call, or none): all that
+#: :func:`first_said_of_all` asks (a str of "call" or "one file" told more than it used)
+_ONE_FILE_CALL: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "one_file_call", default=False
+)
 
 
 @contextlib.contextmanager
