@@ -6,25 +6,16 @@ them raised a TypeError, ValueError or IndexError called a bug (s57 review E, s5
 
 from __future__ import annotations
 
-import numbers
-
-from unetlab.data.normalize import NUMBER_KEYS, not_numbers
+from unetlab.data.normalize import NUMBER_KEYS, finite_numbers, not_numbers
 from unetlab.data.transforms import DIHEDRAL
 
 
-def _numbers(value, count: int) -> bool:
-    """Whether ``value`` is a list of ``count`` real numbers (no bools, no text)."""
-    return (
-        isinstance(value, (list, tuple))
-        and len(value) == count
-        and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value)
-    )
-
-
 def _offset(value) -> bool:
-    """Whether ``value`` is a label offset (dy, dx): two numbers within one pixel, as
+    """Whether ``value`` is a label offset (dy, dx): a list of two numbers (no bools, no
+    text: :func:`~unetlab.data.normalize.finite_numbers`) within one pixel, as
     :func:`unetlab.inference.offset.check_offset` takes them (no NaN, no inf)."""
-    return _numbers(value, 2) and all(abs(v) <= 1 for v in value)
+    dy_dx = finite_numbers(value) if isinstance(value, (list, tuple)) else None
+    return dy_dx is not None and len(dy_dx) == 2 and all(abs(v) <= 1 for v in dy_dx)
 
 
 #: the parts of numbers or names, where present: whether a value is one, and what it is

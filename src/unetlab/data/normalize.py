@@ -128,7 +128,7 @@ def check_keys(spec: dict, where: str = "data.normalization", *, whole: bool = T
             f"{where}.{extra[0]} does not apply to mode {mode} (it takes {takes}): drop it"
         )
     check_spec(spec, whole=whole, where=where)
-    if "std" in spec and min(_numbers(spec["std"]) or [0]) < 0:  # a config's; 0 (a constant
+    if "std" in spec and min(finite_numbers(spec["std"]) or [0]) < 0:  # a config's; 0 (a constant
         # channel's) is floored where it is used, as configs have been read (s56 review)
         raise UnetlabError(
             f"{where}.std must be a number of 0 or more or a list of them (one per channel: "
@@ -227,13 +227,13 @@ def not_numbers(spec: dict) -> str | None:
         (
             key
             for key, takes in NUMBER_KEYS.items()
-            if key in spec and not _numbers(spec[key], single=takes == PERCENT)
+            if key in spec and not finite_numbers(spec[key], single=takes == PERCENT)
         ),
         None,
     )
 
 
-def _numbers(value, *, single: bool = False) -> list | None:
+def finite_numbers(value, *, single: bool = False) -> list | None:
     """``value`` as a list of finite floats where it is numbers, as the values are used (a
     number, or unless ``single`` a list or 1-D array of them: a Python caller's
     ``img.mean((0, 1))``, review s55 F1), or None where it is not: text (YAML 1.1 reads
@@ -291,7 +291,7 @@ def _check_camera_ceiling(spec: dict, where: str) -> None:
 
 
 def _positive_numbers(value) -> bool:
-    values = _numbers(value)  # numpy numbers too (review s55 H6)
+    values = finite_numbers(value)  # numpy numbers too (review s55 H6)
     return values is not None and all(v > 0 for v in values)
 
 
