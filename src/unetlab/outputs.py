@@ -175,19 +175,14 @@ def refuse_inputs(
             )
 
 
-def _writer(command: str) -> str:
-    """Who would write, as a refusal's caller knows it: ``command`` (``unetlab evaluate``)
-    on the command line, "this call" from Python (``Report.write_json`` and ``export_torchscript`` were told
-    "evaluate would write into ...", "unetlab export would replace ...": s56 new user;
-    predict_folder "unetlab predict never replaces such a file", s57)."""
-    return command if in_command() else "this call"
-
-
-def _own(command: str, python: str) -> str:
-    """What ``command`` wrote, as a refusal's caller knows it: ``unetlab {command}`` on
-    the command line, ``python`` (neutral words) from Python, whose caller ran no command
-    (predict_folder was told "to tell whether unetlab predict wrote it", s58)."""
-    return f"unetlab {command}" if in_command() else python
+def _writer(command: str, python: str = "this call") -> str:
+    """Who would write, or wrote, as a refusal's caller knows it: ``command`` (``unetlab
+    evaluate``) on the command line, ``python`` (neutral words: "this call", "unetlab") from
+    Python, whose caller ran no command (``Report.write_json`` and ``export_torchscript``
+    were told "evaluate would write into ...", "unetlab export would replace ...": s56 new
+    user; predict_folder "unetlab predict never replaces such a file", s57, and "to tell
+    whether unetlab predict wrote it", s58)."""
+    return command if in_command() else python
 
 
 #: the Python calls that run each command whose files a refusal names (a manifest records the
@@ -430,7 +425,7 @@ def _refuse_replacing(
     raise OutputError(
         f"{folder / name} was written by "
         f"{_other(*others) if others else 'another unetlab command'}, not by "
-        f"{_own(command, 'this call')}: give another name, or {overwrite_fix} to replace it"
+        f"{_writer(f'unetlab {command}')}: give another name, or {overwrite_fix} to replace it"
     )
 
 
@@ -654,7 +649,7 @@ def _disown_changed(folder: Path, names, command: str, carried, keep: bool) -> s
             "%s: %s changed since %s wrote %s: yours now, never replaced or removed",
             folder,
             first_listed(changed, 3),
-            _own(command, "unetlab"),
+            _writer(f"unetlab {command}", "unetlab"),
             worded(len(changed), "it", "them"),
         )
         if keep:
@@ -679,16 +674,13 @@ def _keep_unread(folder: Path, unread: Mapping[str, str], command: str) -> None:
     (:data:`_UNREAD`), and one line says so (an I/O error read as "changed by the user"
     dropped their lines for good)."""
     names = sorted(unread)
-    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
     log.warning(
-        "%s: %s%s could not be read (%s): left as %s, listed as %s's; %s and run "
-        "again to replace %s",
+        "%s: %s could not be read (%s): left as %s, listed as %s's; %s and run again to replace %s",
         folder,
-        ", ".join(names[:3]),
-        more,
+        first_listed(names, 3),
         unread[names[0]],
         worded(len(names), "it is", "they are"),
-        _own(command, "unetlab"),
+        _writer(f"unetlab {command}", "unetlab"),
         _unread_fix(unread[names[0]], len(names)),
         worded(len(names), "it", "them"),
     )
@@ -874,9 +866,10 @@ def refuse_unlisted(
         unread = _UNREAD.get(path.parent.resolve(), {}) if _UNREAD else {}
         if path.name in unread and os.path.lexists(path):
             why = unread[path.name]
+            whose = _writer(f"unetlab {command}", "unetlab")
             raise error(
-                f"{path} could not be read ({why}) to tell whether {_own(command, 'unetlab')} "
-                f"wrote it: never replaced unchecked; {_unread_fix(why)} and run again"
+                f"{path} could not be read ({why}) to tell whether {whose} wrote it: never "
+                f"replaced unchecked; {_unread_fix(why)} and run again"
             )
         if os.path.lexists(path) and (
             path.name not in writers_of(path.parent)
@@ -929,7 +922,7 @@ def _other_inputs(
             if old not in replaced.get(new, ()):
                 log.info("%s is gone from its folder: its outputs are replaced by %s's", old, new)
         elif not overwrite:
-            whose = _own(f"{command}'s", "the")
+            whose = _writer(f"unetlab {command}'s", "the")
             raise OutputError(
                 f"{folder / name} is {whose} output for {old}, and {new} would "
                 f"replace it (their outputs have the same names): give another output folder, "
