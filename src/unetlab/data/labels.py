@@ -58,7 +58,8 @@ def _config_ignored(value) -> Spelled:
 #: training's masks (fit, plan, unetlab train): the config's keys
 CONFIG_FIX = ValueFix(_config_values, _config_ignored, EVALUATE_VALUES)
 
-#: how many unknown values a fix names as classes: more look like object ids
+#: how many unknown values a refusal lists, and its fix names as classes: more look like
+#: object ids
 _NAMED = 10
 
 
@@ -113,7 +114,7 @@ def encode_mask(
     out = value_indices(mask, label_values, ignore_value=ignore_value)
     if (out == UNKNOWN).any():
         every = np.unique(mask[out == UNKNOWN]).tolist()
-        unknown = sorted(every)[:10]
+        unknown = sorted(every)[:_NAMED]
         blurred = _blurred(every, label_values, out)
         problem = (
             f"{name}: {worded(len(every), 'label value')} {unknown} "
