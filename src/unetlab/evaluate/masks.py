@@ -74,7 +74,6 @@ from unetlab.evaluate.checks import NO_CLASS_FROM, MaskValuesError, tag_name
 from unetlab.evaluate.report import PREDICTED_VALUES
 from unetlab.outputs import RECORD_FILES
 from unetlab.provenance import shell_command
-from unetlab.words import first_listed, numbered
 
 log = logging.getLogger(__name__)
 
@@ -159,8 +158,8 @@ def predict_instead(error: DatasetError, path: str | os.PathLike, checkpoint) ->
     held = next((folder for folder in (path, *images) if find_images(folder)), None)
     if held is None:
         return error
-    words = ("--checkpoint", checkpoint, "--input", held, "--output", "OUT_DIR")
-    command = shell_command("unetlab", "predict", *words)
+    flags = ("--checkpoint", checkpoint, "--input", held, "--output", "OUT_DIR")
+    command = shell_command("unetlab", "predict", *flags)
     return DatasetError(f"{error}; images without masks are segmented, not scored: {command}")
 
 
@@ -1016,7 +1015,7 @@ def from_mask_values(
     if not known.all():
         unknown = np.unique(pred[~known])
         said = (
-            f"{path} holds {numbered(unknown.size, 'mask value')} "
+            f"{path} holds {words.numbered(unknown.size, 'mask value')} "
             f"{' '.join(map(str, unknown[:12]))}{' ...' * (unknown.size > 12)}, "
             f"none of the label values {' '.join(map(str, label_values))}"
         )
@@ -1220,7 +1219,7 @@ def say_object_taken(
     without the tag, one line each, review s56 F3); the fix is the user's."""
     v, one = tag_value_shown(value), len(names) == 1
     units, parts = count
-    of = f" of each of {numbered(parts, PART[unit])}" if parts > len(names) else ""
+    of = f" of each of {words.numbered(parts, PART[unit])}" if parts > len(names) else ""
     log.warning(
         "%s: %s %s no-data: object %s%s (%d %ss%s) counts nowhere; if it is an object, "
         "re-save the %s without the tag to score it",
@@ -1366,7 +1365,9 @@ def _page_mismatch(path: Path, pages: int, gt: MaskPage) -> str:
     """Why a prediction of ``pages`` pages cannot be scored against ``gt``'s file, and the
     fix: page i is scored against page i, so a stack against one annotated plane would score
     its first plane, whichever plane was annotated."""
-    said = f"{path} has {numbered(pages, 'page')} but its ground truth {gt.path} has {gt.pages}"
+    said = (
+        f"{path} has {words.numbered(pages, 'page')} but its ground truth {gt.path} has {gt.pages}"
+    )
     if gt.pages == 1:
         fix = (
             "to score the one annotated plane, save that plane of the prediction alone under "
@@ -1384,12 +1385,12 @@ def say_unscored(preds: Predictions, stems: list[str], gt_dir: Path) -> None:
     s34 messy 10: they were left out without a word), in 2-D and in 3-D."""
     unscored = sorted((set(preds.maps) | set(preds.objects)) - set(stems))
     if unscored:
-        shown = first_listed(unscored, 5)
+        shown = words.first_listed(unscored, 5)
         log.warning(
             "%s in %s %s no mask in %s and %s not scored: %s",
-            numbered(len(unscored), "prediction"),
+            words.numbered(len(unscored), "prediction"),
             preds.folder,
-            words.worded(len(unscored), "has", "have"),  # errors.worded: an error's keywords
+            words.worded(len(unscored), "has", "have"),  # not errors.worded (keywords)
             gt_dir,
             words.worded(len(unscored), "is", "are"),
             shown,

@@ -124,7 +124,7 @@ from unetlab.evaluate.volumes import MADE_3D, evaluate_volumes
 from unetlab.inference.pages import OBJECTS_3D
 from unetlab.inference.records import read_records
 from unetlab.progress import add_total, progress_calls
-from unetlab.words import numbered
+from unetlab.words import numbered, worded
 
 log = logging.getLogger(__name__)
 
@@ -564,7 +564,7 @@ def _say_planewise(preds: Predictions, stems: list[str]) -> None:
             "stacks of object ids",
             numbered(len(joined), "prediction"),
             preds.folder,
-            "holds" if len(joined) == 1 else "hold",
+            worded(len(joined), "holds", "hold"),
             said_as(MADE_3D),
             describe_names([p.name for p in joined]),
             said_as(OBJECTS_3D),
