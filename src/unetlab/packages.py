@@ -111,8 +111,6 @@ def load_package(path: str | os.PathLike, check=None) -> UNet:
             check(_record(rdf))
         entry = (rdf.get("weights") or {}).get("pytorch_state_dict") or {}
         config = _unet_config(path, entry)
-        if config is not None:
-            _check_parts(path, rdf, entry)
         if config is None:
             formats = ", ".join(rdf.get("weights") or {}) or "none"
             raise UnetlabError(
@@ -121,6 +119,7 @@ def load_package(path: str | os.PathLike, check=None) -> UNet:
                 "default --weights): export again with them, or run the TorchScript or ONNX "
                 "file with torch or onnxruntime"
             )
+        _check_parts(path, rdf, entry)
         data = files.read(str(entry.get("source")))
     if entry.get("sha256") and sha256_hex(data) != entry["sha256"]:
         raise UnetlabError(f"{path}: {entry['source']} does not match its sha256: re-download it")
