@@ -311,7 +311,7 @@ def _volumes_scored(model, predicting, outputs, stacks: list[tuple[Path, Path]],
         truth = dict(flat=flat, gt_axes=mask_axes(mask, given_here))
         nodata = named_nodata(mask)  # the truth's own, scored nowhere as evaluate --pred's
         for name, where, pred, gt in volumes(image, mask, stem, (np.stack(ids), axes), **truth):
-            add_tagged_volume(acc, lost, mask, (name, where | column, pred, gt), nodata)
+            add_tagged_volume(acc, lost, mask, name, where | column, pred, gt, nodata=nodata)
         if done is not None:
             done(stem)
     lost.say(None, "voxel")  # one line per truth file, not per frame

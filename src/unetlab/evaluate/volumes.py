@@ -101,7 +101,7 @@ def evaluate_volumes(
             _refuse_missing_volume(preds, mask, stem, pred_dir)
             value = named_nodata(mask)  # the masks' own no-data, as evaluate --pred's
             for name, where, pred, gt in volumes(preds.objects[stem], mask, stem, flat=flat):
-                add_tagged_volume(acc, lost, mask, (name, where, pred, gt), value)
+                add_tagged_volume(acc, lost, mask, name, where, pred, gt, nodata=value)
             if done is not None:
                 done(stem)
     lost.say(gt_dir, "voxel")  # one line per file, not per frame; 3-D takes no label values
@@ -182,15 +182,22 @@ def add_volume(
 
 
 def add_tagged_volume(
-    acc: Accumulator, lost: TruthLost, mask: Path, scored: tuple, nodata: float | None
+    acc: Accumulator,
+    lost: TruthLost,
+    mask: Path,
+    name: str,
+    where: dict,
+    pred: np.ndarray,
+    gt: np.ndarray,
+    *,
+    nodata: float | None,
 ) -> None:
-    """:func:`add_volume` of ``scored`` (name, where, predicted and true ids) from the truth
-    file ``mask``, telling ``lost`` what its own tag ``nodata`` took: the labelled voxels
+    """:func:`add_volume` of ``name``'s predicted and true ids from the truth file
+    ``mask``, telling ``lost`` what its own tag ``nodata`` took: the labelled voxels
     (:meth:`~unetlab.evaluate.masks.TruthLost.add`) and the prediction's objects on them
     (:meth:`~unetlab.evaluate.masks.TruthLost.predicted`: a 0/255 stack tagged 255 among 0/1
     stacks whose tagged swath leaves objects beside it is said where the prediction finds
     objects under the tag, as in 2-D; it was silent, s58)."""
-    name, where, pred, gt = scored
     taken = add_volume(acc, name, where, pred, gt, nodata)
     lost.predicted(mask, pred, taken)
     lost.add(mask, gt, nodata, taken)
