@@ -500,7 +500,7 @@ def _claim_outputs(args) -> list[Path]:
     confusion = args.confusion or (
         json_path.with_name(f"{json_path.stem}_confusion.png") if json_path else None
     )
-    outputs = [p for p in (json_path, confusion, _image_csv(json_path), _matching_csv(json_path))]
+    outputs = [json_path, confusion, _image_csv(json_path), _matching_csv(json_path)]
     earlier = [Path(p) for p in outputs if p and Path(p).is_file()]
     scored = _as_recorded(args) if earlier and not args.overwrite else {}
     for path in earlier:  # another report or picture there: refused before any claim
