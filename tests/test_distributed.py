@@ -409,13 +409,13 @@ def test_a_second_signal_or_the_grace_spent_kills_the_processes(tmp_path, capfd,
     assert run_passing_signals(command, **({} if again else {"grace": 1})) == 143
     assert time.monotonic() - started < 20
     assert _gone(int((tmp_path / "pid").read_text()))
-    why = "SIGTERM again" if again else "still running 1 s after SIGTERM"
+    why = "a second SIGTERM" if again else "still running 1 s after SIGTERM"
     assert f"unetlab: {why}: killing its processes" in capfd.readouterr().err
 
 
 @pytest.mark.parametrize(
     "first, said",
-    [(signal.SIGINT, "Ctrl-C again"), (signal.SIGTERM, "Ctrl-C after SIGTERM")],
+    [(signal.SIGINT, "a second Ctrl-C"), (signal.SIGTERM, "Ctrl-C after SIGTERM")],
     ids=["ctrl-c-twice", "after-sigterm"],
 )
 def test_a_kill_outside_a_launch_names_ctrl_c_and_a_first_signal_of_another_kind(
@@ -423,7 +423,8 @@ def test_a_kill_outside_a_launch_names_ctrl_c_and_a_first_signal_of_another_kind
 ):
     """Outside a launch a second stop signal said "SIGINT again: killing its processes":
     the raw signal, and "again" after a SIGTERM; named now as the launch's lines name them
-    ("killed by Ctrl-C after SIGTERM", s58 forms9)."""
+    ("killed by Ctrl-C after SIGTERM", s58 forms9; "a second Ctrl-C", s59 sig9: one
+    wording where it said "Ctrl-C again" here and "a second Ctrl-C" in the launch's line)."""
     from unetlab.distributed import _SignalPasser
 
     passer = _SignalPasser(grace=60)

@@ -234,10 +234,24 @@ def test_a_stop_signal_again_as_the_launch_ends_is_dropped(monkeypatch, capfd):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the processes")
-def test_a_stop_signal_again_kills_a_process_that_outlived_torchrun(monkeypatch, capfd):
+@pytest.mark.parametrize(
+    "first, main_said, said",
+    [
+        (signal.SIGTERM, False, "unetlab predict: killed by a second SIGTERM\n"),
+        (signal.SIGINT, False, "unetlab predict: killed by SIGTERM after Ctrl-C\n"),
+        (signal.SIGTERM, True, ""),
+    ],
+    ids=["SIGTERM-twice", "Ctrl-C-then-SIGTERM", "after-its-line"],
+)
+def test_a_stop_signal_again_kills_a_process_that_outlived_torchrun(
+    monkeypatch, capfd, first, main_said, said
+):
     """review s58 F: the stop under way dropped further stop signals from torchrun's end on,
     the wait for a process that outlived it (_outlived) included: a second SIGTERM was
-    dropped, the launcher waited out the grace with the process alive. It kills it at once."""
+    dropped, the launcher waited out the grace with the process alive. It kills it at once.
+    s59 sig9: the kill said "stopped by SIGTERM again: killing its processes" (a third
+    wording of a second signal), under the main process's stop line, or above the launch's
+    "stopped by SIGTERM"; it is said as a kill while torchrun lives is (_SignalPasser)."""
     import threading
 
     import unetlab.distributed as distributed
@@ -246,12 +260,14 @@ def test_a_stop_signal_again_kills_a_process_that_outlived_torchrun(monkeypatch,
     worker = []
 
     def outlived(command, env, grace):  # the first stop passed on; a process outlives torchrun
-        Path(stop_note(env[STATUS_FILE])).touch()
+        Path(stop_note(env[STATUS_FILE])).write_text(f"{int(first)}\n")  # as the launcher's
+        if main_said:
+            Path(env[STATUS_FILE]).write_text(f"{128 + first} 0\n")  # its line said
         worker.append(subprocess.Popen(["sleep", "60"]))
         started = distributed._start_time(worker[0].pid)
         Path(f"{env[STATUS_FILE]}.pids").write_text(f"{worker[0].pid} {started}\n")
         threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM)).start()  # the second one
-        return 143
+        return 128 + first
 
     monkeypatch.setattr(distributed, "run_passing_signals", outlived)
     start = time.monotonic()
@@ -259,15 +275,15 @@ def test_a_stop_signal_again_kills_a_process_that_outlived_torchrun(monkeypatch,
         with stop_raises():  # as the CLI runs it
             code = distributed.launch(2, ["predict"], grace=3)
         took = time.monotonic() - start
-        assert code == 143
+        assert code == 128 + first  # the first signal sets the status, as while torchrun lives
         assert worker[0].wait(timeout=1) == -signal.SIGKILL and took < 2.5
     except KeyboardInterrupt as exc:  # a Stopped: pytest would end the session
         pytest.fail(f"raised {exc!r}")
     finally:
         worker[0].kill()
-    assert "unetlab predict: stopped by SIGTERM again: killing its processes\n" in (
-        capfd.readouterr().err
-    )
+    err = capfd.readouterr().err.splitlines(keepends=True)
+    assert err[0].startswith("unetlab predict: torchrun ended (killed? out of memory?)")
+    assert "".join(err[1:]) == said
 
 
 def _record(msg: str, *args) -> logging.LogRecord:

@@ -197,8 +197,8 @@ def _after_torchrun(
 ) -> tuple[int, bool | None]:
     """(the launch's status, whether its processes ended: :func:`_outlived`) after torchrun
     ended with ``code``: its processes waited for where it ended first (not after a clean
-    end: each of them ended before it); a second stop signal in that wait kills them, the
-    launch then stopped by it (130 for a Ctrl-C). SIGTERM and SIGHUP raise there as they do
+    end: each of them ended before it); a stop signal in that wait kills them, the launch
+    then stopped by the first one passed on, else by this one (130 for a Ctrl-C). SIGTERM and SIGHUP raise there as they do
     in the CLI (:func:`~unetlab.signals.stop_raises`): called from Python, their default
     action ended the launcher at once, its processes left running, and without a word."""
     from unetlab.signals import stop_raises, stop_status
@@ -207,7 +207,8 @@ def _after_torchrun(
         with stop_raises():
             return code, _outlived(status, argv, nproc, grace) if code else None
     except KeyboardInterrupt as exc:  # killed at once (_outlived)
-        return stop_status(exc)[1], False
+        # passed on first: the status torchrun's end gave (run_passing_signals)
+        return code if stop_noted(status) else stop_status(exc)[1], False
 
 
 def _outlived(status: str, argv: list[str], nproc: int, wait: float) -> bool | None:
@@ -215,7 +216,9 @@ def _outlived(status: str, argv: list[str], nproc: int, wait: float) -> bool | N
     :func:`stop_with_launch`), wait up to ``wait`` seconds for them to end, saying so: they
     save and say their own stop line, or write their outputs, which the launch's line would
     count too early (s52: train said "continue with" twice and exited 137; predict counted
-    before they had written). Whether they ended by then; None where none outlived it."""
+    before they had written). Whether they ended by then; None where none outlived it. A
+    stop signal in the wait kills them: a second one as while torchrun lived
+    (:func:`_kill_launch`), a first (torchrun ended by itself) said here."""
     # each with its start time: a pid reused since by another process is not waited for
     pids = [noted for noted in _pid_notes(f"{status}.pids") if _running(*noted)]
     if not pids:
@@ -228,20 +231,16 @@ def _outlived(status: str, argv: list[str], nproc: int, wait: float) -> bool | N
             file=sys.stderr,
             flush=True,
         )
-    deadline = time.monotonic() + wait
     try:
-        while any(_running(*noted) for noted in pids):
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.1)
+        return _ended(pids, time.monotonic() + wait, 0.1)
     except KeyboardInterrupt as exc:  # a stop signal (Ctrl-C, SIGTERM): killed at once
-        from unetlab.signals import stop_status
-
-        # the first one where torchrun ended by itself: "again" only after one passed on
-        how = stop_status(exc)[0] + " again" * stop_noted(status)
-        _kill_noted(command, [pid for pid, started in pids if _running(pid, started)], how)
+        again = getattr(exc, "signum", signal.SIGINT)
+        if (first := _first_stop(status)) is None:  # torchrun ended by itself: said here
+            alive = [pid for pid, started in pids if _running(pid, started)]  # not a pid reused
+            _kill(alive, _said_as(again), command=command)
+        else:  # a second signal: as one while torchrun lives (_SignalPasser.kill_again)
+            _kill_launch(status, first, again)
         raise
-    return True
 
 
 def torchrun_ended(nproc: int) -> str:
@@ -250,16 +249,31 @@ def torchrun_ended(nproc: int) -> str:
     return f"torchrun ended (killed? out of memory?) while the {nproc} processes ran"
 
 
-def _kill_noted(command: str, pids: list[int], how: str) -> None:
-    """SIGKILL to the processes ``pids`` of a launch, saying so in one line (``how`` it was
-    stopped: "interrupted again"): a stop signal while the launcher waits for them to end
-    (:func:`_outlived`), as a second signal kills them while torchrun lives
-    (:func:`run_passing_signals`)."""
-    with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
-        print(f"unetlab {command}: {how}: killing its processes", file=sys.stderr)
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+def _ended(noted: list[tuple[int, str | None]], until: float, step: float) -> bool:
+    """Whether the processes ``noted`` ((pid, start time): :func:`_running`) all ended by
+    ``until`` (:func:`time.monotonic`), looked at every ``step`` seconds."""
+    while any(_running(*n) for n in noted):
+        if time.monotonic() >= until:
+            return False
+        time.sleep(step)
+    return True
+
+
+def _kill_launch(
+    status: str, first: int, again: int, process: subprocess.Popen | None = None
+) -> list[tuple[int, str | None]]:
+    """The stop signal ``again`` after ``first`` to the launch whose status file is
+    ``status``: its processes noted (:func:`stop_with_launch`) and ``process`` (torchrun,
+    where it lives) killed without a word; the launch's line says it (:func:`_killed_by`),
+    none where its main process said its stop (s58: "SIGTERM again: killing its processes"
+    under that line), which the rest end without. Returns the processes killed, noted."""
+    if not _main_said_stop(_notes(status)):
+        # suppressed: the launch's folder gone (said, then)
+        with contextlib.suppress(OSError), open(f"{status}.killed", "w") as f:
+            f.write(f"{int(first)} {int(again)}")
+    noted = [n for n in _pid_notes(f"{status}.pids") if _running(*n)]
+    _kill([pid for pid, _ in noted], None, process=process)
+    return noted
 
 
 def _pid_notes(path: str) -> list[tuple[int, str | None]]:
@@ -316,10 +330,10 @@ def _say_stopped(
     stop, the launch ended without a line, s54): ``stopped(how)``'s where given (predict's
     count of the inputs done: s52, "interrupted" alone). ``killed``: (the first stop signal,
     the one that then killed its processes: :func:`_killed_by`), said in this line in its
-    place (:func:`_killed_as`)."""
+    place (:func:`_second_signal`)."""
     from unetlab.signals import Stopped, stop_status
 
-    how = _killed_as(*killed) if killed else stop_status(Stopped(signum))[0]
+    how = f"killed by {_second_signal(*killed)}" if killed else stop_status(Stopped(signum))[0]
     command = next((word for word in argv if not word.startswith("-")), "")
     line = stopped(how) if stopped else f"unetlab {command}: {how}"
     with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
@@ -470,24 +484,12 @@ def _killed_by(status: str) -> tuple[int, int] | None:
     return None
 
 
-def _killed_as(first: int, again: int) -> str:
-    """How a launch whose processes the stop signal ``again`` killed after ``first`` ended:
-    "killed by a second SIGTERM", or both named where they differ ("killed by Ctrl-C after
-    SIGTERM", review s58 F: "a second Ctrl-C" after a SIGTERM)."""
+def _second_signal(first: int, again: int) -> str:
+    """The stop signal ``again`` after ``first`` as every line names it: "a second SIGTERM",
+    or both where they differ ("Ctrl-C after SIGTERM", review s58 F: "a second Ctrl-C"
+    after a SIGTERM; s58 forms9: "SIGINT again" for either)."""
     if first == again:
-        return f"killed by a second {_said_as(again)}"
-    return f"killed by {_after(first, again)}"
-
-
-def _again_as(first: int, again: int) -> str:
-    """The stop signal ``again`` after ``first``, as the line of a kill outside a launch
-    says it: "Ctrl-C again", "Ctrl-C after SIGTERM" (it said "SIGINT again" for either: s58
-    forms9), as the launch's lines name them (:func:`_killed_as`)."""
-    return f"{_said_as(again)} again" if first == again else _after(first, again)
-
-
-def _after(first: int, again: int) -> str:
-    """ "Ctrl-C after SIGTERM": the stop signal ``again``, another than ``first``."""
+        return f"a second {_said_as(again)}"
     return f"{_said_as(again)} after {_said_as(first)}"
 
 
@@ -502,6 +504,14 @@ def stop_noted(status: str | None) -> bool:
     signal on to its processes (:func:`stop_note`)."""
     note = stop_note(status)
     return note is not None and os.path.exists(note)
+
+
+def _first_stop(status: str) -> int | None:
+    """The stop signal the launcher of the launch whose status file is ``status`` passed on
+    first (:func:`stop_note`), or None: none passed on (or its note not written yet)."""
+    with contextlib.suppress(OSError, ValueError, IndexError), open(stop_note(status)) as f:
+        return int(f.read().split()[0])
+    return None
 
 
 class _SignalPasser:
@@ -520,8 +530,9 @@ class _SignalPasser:
         """The signal handler."""
         self.passed.append(signum)
         if self.note is not None:
-            with contextlib.suppress(OSError):  # the launch's folder gone: said, then
-                open(self.note, "a").close()
+            # the signal, for the launch's wait on processes that outlive torchrun (_outlived)
+            with contextlib.suppress(OSError), open(self.note, "a") as f:  # folder gone: said
+                f.write(f"{int(signum)}\n")
         if self.process is not None:
             self._deliver()
 
@@ -536,27 +547,17 @@ class _SignalPasser:
 
     def kill_again(self) -> None:
         """A stop signal again (a second Ctrl-C; a scheduler's SIGTERM sent twice): the
-        processes killed at once. In a launch the line is the launch's (:func:`launch`): none
-        where its main process said its stop already (s58: "SIGTERM again: killing its
-        processes" under that line), which the rest end without; else its line says the kill
-        (:func:`_killed_by`). Outside a launch, a line here (:func:`_again_as`). The processes the launch noted
-        are killed too (:func:`stop_with_launch`), not only those /proc lists as
-        ``process``'s."""
-        if self.status is None:
-            _kill(self.process, _again_as(self.passed[0], self.passed[-1]))
+        processes killed at once. In a launch, its processes noted too, not only those /proc
+        lists as ``process``'s, and the line is the launch's (:func:`_kill_launch`); outside
+        one, a line here (:func:`_second_signal`)."""
+        if self.status is None:  # each signal said as it comes
+            _kill([], _second_signal(self.passed[0], self.passed[-1]), process=self.process)
             return
-        if not _main_said_stop(_notes(self.status)):
-            # the first and the one that killed (a third kills nothing more); suppressed:
-            # the launch's folder gone (said, then)
-            with contextlib.suppress(OSError), open(f"{self.status}.killed", "w") as f:
-                f.write(" ".join(str(int(s)) for s in self.passed[:2]))
-        noted = [n for n in _pid_notes(f"{self.status}.pids") if _running(*n)]
-        _kill(self.process, None, [pid for pid, _ in noted])
+        # the first and the one that killed (a third kills nothing more)
+        noted = _kill_launch(self.status, *self.passed[:2], self.process)
         # ended before the launch looks for processes that outlived torchrun (_outlived),
         # which said "torchrun ended (killed? ...)" of these as they died
-        deadline = time.monotonic() + 5
-        while any(_running(*n) for n in noted) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _ended(noted, time.monotonic() + 5, 0.01)
 
     def _deliver(self) -> None:  # the last of ``passed``, ``process`` running
         if len(self.passed) > 1:
@@ -564,7 +565,7 @@ class _SignalPasser:
             return
         _signal_workers(self.process, self.passed[0])
         late = f"still running {self.grace:g} s after {_said_as(self.passed[0])}"
-        timer = threading.Timer(self.grace, _kill, (self.process, late))
+        timer = threading.Timer(self.grace, _kill, ([], late), {"process": self.process})
         timer.daemon = True
         self.deadlines.append(timer)
         timer.start()
@@ -614,16 +615,23 @@ def _caught(pid: int) -> int | None:
     return None
 
 
-def _kill(process: subprocess.Popen, why: str | None, also: list[int] = ()) -> None:
-    """SIGKILL to ``process``, the processes it started and ``also`` (they first: once it
-    has gone, they are no longer listed as its own), saying ``why`` in one line unless None."""
+def _kill(
+    pids: list[int], why: str | None, *, command: str = "", process: subprocess.Popen | None = None
+) -> None:
+    """SIGKILL to the processes ``pids`` and to ``process`` with those it started (they
+    first: once it has gone, they are no longer listed as its own), saying ``why`` in one
+    line unless None ("unetlab predict: SIGTERM: killing its processes"; ``command``: the
+    command's name in it)."""
     if why is not None:
+        named = f"unetlab {command}" if command else "unetlab"
         with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
-            print(f"unetlab: {why}: killing its processes", file=sys.stderr, flush=True)
-    for pid in dict.fromkeys([*child_pids(process.pid), *also]):
+            print(f"{named}: {why}: killing its processes", file=sys.stderr, flush=True)
+    started = child_pids(process.pid) if process is not None else []
+    for pid in dict.fromkeys([*started, *pids]):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    process.kill()
+    if process is not None:
+        process.kill()
 
 
 def _stopped_with_parent():
