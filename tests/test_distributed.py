@@ -457,6 +457,54 @@ def test_a_second_signal_to_a_launch_kills_and_leaves_the_line_to_it(tmp_path, c
     assert _killed_by(str(status)) == (None if main_said else (signal.SIGTERM, signal.SIGTERM))
 
 
+def _stuck(tmp_path: Path, monkeypatch) -> tuple[Path, subprocess.Popen]:
+    """(a launch's status file, a process of it noted for the launcher, which SIGKILL ends
+    but which reads as running still: one the kernel holds, in a write to a network disk)."""
+    import unetlab.distributed as distributed
+
+    stuck = subprocess.Popen(["sleep", "60"])
+    status = tmp_path / "status"
+    Path(f"{status}.pids").write_text(f"{stuck.pid} {distributed._start_time(stuck.pid)}\n")
+    monkeypatch.setattr(distributed, "_running", lambda pid, started=None: True)
+    return status, stuck
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the processes")
+def test_the_handler_of_a_second_signal_returns_at_once(tmp_path, monkeypatch):
+    """s59 sig9: the handler of a second stop signal to a launch (_SignalPasser.kill_again)
+    waited up to 5 s for the processes it killed to end: a third Ctrl-C, the launcher's own
+    end, were held as long by one the kernel held. It kills them and returns."""
+    from unetlab.distributed import _SignalPasser
+
+    status, stuck = _stuck(tmp_path, monkeypatch)
+    passer = _SignalPasser(grace=60, status=str(status))
+    passer.process = subprocess.Popen(["sleep", "60"])
+    passer.passed = [signal.SIGTERM]  # the first, passed on
+    start = time.monotonic()
+    passer.pass_on(signal.SIGTERM)  # the second: the handler
+    took = time.monotonic() - start
+    assert stuck.wait(timeout=20) == passer.process.wait(timeout=20) == -signal.SIGKILL
+    assert took < 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the workers")
+def test_a_launch_waits_for_the_processes_a_second_signal_killed(tmp_path, monkeypatch):
+    """The wait taken out of the handler (above) is the launcher's, once torchrun ended:
+    the processes it killed end before it looks for those that outlived torchrun."""
+    import unetlab.distributed as distributed
+
+    status, stuck = _stuck(tmp_path, monkeypatch)
+    monkeypatch.setattr(distributed, "KILLED_WAIT", 2.0)
+    killed = []  # when SIGKILL ended it (a loaded machine may note it late: 0.5 s spared)
+    noting = lambda: killed.append(stuck.wait() and time.monotonic())  # noqa: E731
+    threading.Thread(target=noting, daemon=True).start()
+    command = _torchrun_like(tmp_path, _worker(tmp_path, "None"))  # a step without end
+    _signal_when_ready(tmp_path / "ready", signal.SIGTERM, again=0.3)
+    env = dict(os.environ, **{distributed.STATUS_FILE: str(status)})
+    assert distributed.run_passing_signals(command, env=env) == 143
+    assert killed and time.monotonic() - killed[0] >= 1.5
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's parent-death signal")
 def test_a_launched_process_whose_torchrun_died_before_it_asked_stops():
     """review s51: PR_SET_PDEATHSIG is asked once torch is loaded: torchrun dead before then

@@ -458,6 +458,7 @@ def run_passing_signals(
             )
             passer.started(process)
             code = _wait(process, passer.pass_on)
+            passer.settle()  # the processes a second signal killed: out of its handler
     finally:
         passer.cancel()
     if code == -signal.SIGINT:
@@ -525,6 +526,8 @@ class _SignalPasser:
         self.passed: list[int] = []  # every signal passed on (the first one sets the status)
         self.process: subprocess.Popen | None = None
         self.deadlines: list[threading.Timer] = []
+        self.killed: list[tuple[int, str | None]] = []  # a launch's processes, killed
+        self.killed_by = 0.0  # time.monotonic() up to which they are waited for
 
     def pass_on(self, signum, _frame=None) -> None:
         """The signal handler."""
@@ -549,15 +552,21 @@ class _SignalPasser:
         """A stop signal again (a second Ctrl-C; a scheduler's SIGTERM sent twice): the
         processes killed at once. In a launch, its processes noted too, not only those /proc
         lists as ``process``'s, and the line is the launch's (:func:`_kill_launch`); outside
-        one, a line here (:func:`_second_signal`)."""
+        one, a line here (:func:`_second_signal`). The signal handler's: it returns at once
+        (a third signal, the launcher's own end, are not held); :meth:`settle` waits."""
         if self.status is None:  # each signal said as it comes
             _kill([], _second_signal(self.passed[0], self.passed[-1]), process=self.process)
             return
         # the first and the one that killed (a third kills nothing more)
-        noted = _kill_launch(self.status, *self.passed[:2], self.process)
-        # ended before the launch looks for processes that outlived torchrun (_outlived),
-        # which said "torchrun ended (killed? ...)" of these as they died
-        _ended(noted, time.monotonic() + 5, 0.01)
+        self.killed = _kill_launch(self.status, *self.passed[:2], self.process)
+        self.killed_by = self.killed_by or time.monotonic() + KILLED_WAIT
+
+    def settle(self) -> None:
+        """Once torchrun ended: the wait, up to :data:`KILLED_WAIT`, for the processes of the
+        launch :meth:`kill_again` killed to end, before the launch looks for processes that
+        outlived torchrun (:func:`_outlived`, which said "torchrun ended (killed? ...)" of
+        these as they died)."""
+        _ended(self.killed, self.killed_by, 0.01)
 
     def _deliver(self) -> None:  # the last of ``passed``, ``process`` running
         if len(self.passed) > 1:
@@ -569,6 +578,12 @@ class _SignalPasser:
         timer.daemon = True
         self.deadlines.append(timer)
         timer.start()
+
+
+#: seconds the launcher waits for the processes a second stop signal killed to end
+#: (:meth:`_SignalPasser.settle`): SIGKILL ends one at once unless the kernel holds it (a
+#: write to a network disk, a GPU driver's call)
+KILLED_WAIT = 5.0
 
 
 def _wait(process: subprocess.Popen, pass_on) -> int:
