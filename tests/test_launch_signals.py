@@ -233,6 +233,9 @@ def test_a_stop_signal_again_as_the_launch_ends_is_dropped(monkeypatch, capfd):
     assert capfd.readouterr().err == "unetlab predict: stopped by SIGTERM (counted)\n"
 
 
+_STOPPED_LINE = "unetlab predict: stopped by SIGTERM\n"  # the launch's, after the kill
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the processes")
 @pytest.mark.parametrize(
     "first, main_said, said",
@@ -240,8 +243,9 @@ def test_a_stop_signal_again_as_the_launch_ends_is_dropped(monkeypatch, capfd):
         (signal.SIGTERM, False, "unetlab predict: killed by a second SIGTERM\n"),
         (signal.SIGINT, False, "unetlab predict: killed by SIGTERM after Ctrl-C\n"),
         (signal.SIGTERM, True, ""),
+        (None, False, "unetlab predict: SIGTERM: killing its processes\n" + _STOPPED_LINE),
     ],
-    ids=["SIGTERM-twice", "Ctrl-C-then-SIGTERM", "after-its-line"],
+    ids=["SIGTERM-twice", "Ctrl-C-then-SIGTERM", "after-its-line", "torchrun-ended-by-itself"],
 )
 def test_a_stop_signal_again_kills_a_process_that_outlived_torchrun(
     monkeypatch, capfd, first, main_said, said
@@ -260,13 +264,15 @@ def test_a_stop_signal_again_kills_a_process_that_outlived_torchrun(
     worker = []
 
     def outlived(command, env, grace):  # the first stop passed on; a process outlives torchrun
-        Path(stop_note(env[STATUS_FILE])).write_text(f"{int(first)}\n")  # as the launcher's
-        if main_said:
-            Path(env[STATUS_FILE]).write_text(f"{128 + first} 0\n")  # its line said
         worker.append(subprocess.Popen(["sleep", "60"]))
         started = distributed._start_time(worker[0].pid)
         Path(f"{env[STATUS_FILE]}.pids").write_text(f"{worker[0].pid} {started}\n")
         threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM)).start()  # the second one
+        if first is None:  # torchrun killed, none passed on: that SIGTERM is the first
+            return 137
+        Path(stop_note(env[STATUS_FILE])).write_text(f"{int(first)}\n")  # as the launcher's
+        if main_said:
+            Path(env[STATUS_FILE]).write_text(f"{128 + first} 0\n")  # its line said
         return 128 + first
 
     monkeypatch.setattr(distributed, "run_passing_signals", outlived)
@@ -275,7 +281,8 @@ def test_a_stop_signal_again_kills_a_process_that_outlived_torchrun(
         with stop_raises():  # as the CLI runs it
             code = distributed.launch(2, ["predict"], grace=3)
         took = time.monotonic() - start
-        assert code == 128 + first  # the first signal sets the status, as while torchrun lives
+        # the first signal sets the status, as while torchrun lives
+        assert code == 128 + (first or signal.SIGTERM)
         assert worker[0].wait(timeout=1) == -signal.SIGKILL and took < 2.5
     except KeyboardInterrupt as exc:  # a Stopped: pytest would end the session
         pytest.fail(f"raised {exc!r}")

@@ -496,7 +496,8 @@ def _second_signal(first: int, again: int) -> str:
 
 def stop_note(status: str | None) -> str | None:
     """The file beside a launch's ``status`` file (:data:`STATUS_FILE`) that says a stop
-    signal was passed on to its processes (:func:`stop_noted`), or None outside a launch."""
+    signal was passed on to its processes (:func:`stop_noted`), each signal passed on in a
+    line (:func:`_first_stop`); None outside a launch."""
     return f"{status}.stopped" if status else None
 
 
