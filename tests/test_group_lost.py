@@ -322,7 +322,8 @@ def test_a_signal_as_the_launcher_waits_for_its_processes_kills_them(monkeypatch
     """s53 reviewA: a Ctrl-C while the launcher waited for the processes of a killed
     torchrun raised out of its wait: a bare "interrupted", the processes not signalled (they
     said a second stop line after the launcher's exit), the launch's folder deleted. s54:
-    "interrupted again" was said for the first Ctrl-C where torchrun had died by itself."""
+    "interrupted again" was said for the first Ctrl-C where torchrun had died by itself.
+    s59 sig9: a second one is said as while torchrun lived, in the launch's one line."""
     import types
 
     import unetlab.distributed as distributed
@@ -331,7 +332,7 @@ def test_a_signal_as_the_launcher_waits_for_its_processes_kills_them(monkeypatch
 
     def stopped_first(command, *, env, grace):  # a Ctrl-C passed on, noted, before it ended
         if passed:
-            Path(distributed.stop_note(env[distributed.STATUS_FILE])).touch()
+            Path(distributed.stop_note(env[distributed.STATUS_FILE])).write_text("2\n")
         return torchrun(command, env=env, grace=grace)
 
     monkeypatch.setattr(distributed, "run_passing_signals", stopped_first)
@@ -345,10 +346,14 @@ def test_a_signal_as_the_launcher_waits_for_its_processes_kills_them(monkeypatch
     stopped = lambda how, status: f"unetlab predict: {how} with the outputs of 1 of 2 inputs"  # noqa: E731
     assert distributed.launch(2, ["predict"], stopped=stopped, grace=60) == 130
     assert processes[0].wait(timeout=10) == -signal.SIGKILL
-    assert capfd.readouterr().err.splitlines()[1:] == [
-        f"unetlab predict: interrupted{' again' * passed}: killing its processes",
-        "unetlab predict: interrupted with the outputs of 1 of 2 inputs",
-    ]
+    if passed:
+        said = ["unetlab predict: killed by a second Ctrl-C with the outputs of 1 of 2 inputs"]
+    else:
+        said = [
+            "unetlab predict: interrupted: killing its processes",
+            "unetlab predict: interrupted with the outputs of 1 of 2 inputs",
+        ]
+    assert capfd.readouterr().err.splitlines()[1:] == said
 
 
 #: a launch from Python whose torchrun was killed (137), one process left running, noted

@@ -243,7 +243,11 @@ _STOPPED_LINE = "unetlab predict: stopped by SIGTERM\n"  # the launch's, after t
         (signal.SIGTERM, False, "unetlab predict: killed by a second SIGTERM\n"),
         (signal.SIGINT, False, "unetlab predict: killed by SIGTERM after Ctrl-C\n"),
         (signal.SIGTERM, True, ""),
-        (None, False, "unetlab predict: SIGTERM: killing its processes\n" + _STOPPED_LINE),
+        (
+            None,
+            False,
+            "unetlab predict: stopped by SIGTERM: killing its processes\n" + _STOPPED_LINE,
+        ),
     ],
     ids=["SIGTERM-twice", "Ctrl-C-then-SIGTERM", "after-its-line", "torchrun-ended-by-itself"],
 )

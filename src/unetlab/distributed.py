@@ -234,12 +234,14 @@ def _outlived(status: str, argv: list[str], nproc: int, wait: float) -> bool | N
     try:
         return _ended(pids, time.monotonic() + wait, 0.1)
     except KeyboardInterrupt as exc:  # a stop signal (Ctrl-C, SIGTERM): killed at once
-        again = getattr(exc, "signum", signal.SIGINT)
+        from unetlab.signals import stop_status
+
+        how, code = stop_status(exc)
         if (first := _first_stop(status)) is None:  # torchrun ended by itself: said here
             alive = [pid for pid, started in pids if _running(pid, started)]  # not a pid reused
-            _kill(alive, _said_as(again), command=command)
+            _kill(alive, how, command=command)
         else:  # a second signal: as one while torchrun lives (_SignalPasser.kill_again)
-            _kill_launch(status, first, again)
+            _kill_launch(status, first, code - 128)
         raise
 
 
@@ -636,7 +638,7 @@ def _kill(
 ) -> None:
     """SIGKILL to the processes ``pids`` and to ``process`` with those it started (they
     first: once it has gone, they are no longer listed as its own), saying ``why`` in one
-    line unless None ("unetlab predict: SIGTERM: killing its processes"; ``command``: the
+    line unless None ("unetlab predict: a second SIGTERM: killing its processes"; ``command``: the
     command's name in it)."""
     if why is not None:
         named = f"unetlab {command}" if command else "unetlab"
