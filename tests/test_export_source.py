@@ -237,3 +237,44 @@ def test_a_file_that_is_no_export_is_refused_in_one_line_naming_it(tmp_path):
         line = str(refused.value)
         assert line.startswith(f"{path}: {what}; give an .onnx or TorchScript file"), line
         assert "\n" not in line
+
+
+def _zip_with_record(package, out, config):
+    """A copy of the package folder ``package`` as a zip whose rdf.yaml's config is ``config``."""
+    rdf = yaml.safe_load((package / "rdf.yaml").read_text()) | {"config": config}
+    with zipfile.ZipFile(out, "w") as archive:
+        for file in package.iterdir():
+            text = yaml.safe_dump(rdf) if file.name == "rdf.yaml" else file.read_bytes()
+            archive.writestr(file.name, text)
+    return out
+
+
+def test_a_damaged_package_record_is_one_line_naming_the_part(tmp_path):
+    """package_record (exported_source's reader) raised AttributeError on a config.unetlab of
+    a list, and no reader checked the record's label_offset (text, one number passed): one
+    line naming the part, from package_record, exported_source and load_model alike."""
+    from unetlab.errors import UnetlabError
+
+    model = UNet(1, 2, depth=2, base_channels=4).eval()
+    pkg = export_bioimageio(model, tmp_path / "pkg", weight_formats=("pytorch_state_dict",))
+    record = package_record(pkg)
+    cases = {
+        "config.unetlab is a list, not a mapping": {"unetlab": [1]},
+        "config is a list, not a mapping": ["x"],
+        "config.unetlab.label_offset is 'ab', not two numbers": {
+            "unetlab": record | {"label_offset": "ab"}
+        },
+        "config.unetlab.label_offset is [1], not two numbers": {
+            "unetlab": record | {"label_offset": [1]}
+        },
+    }
+    for said, config in cases.items():
+        bad = _zip_with_record(pkg, tmp_path / "bad.zip", config)
+        for read in (package_record, exported_source, load_model):
+            with pytest.raises(UnetlabError) as refused:
+                read(bad)
+            line = str(refused.value)
+            assert line.startswith(f"{bad}: a damaged or foreign package: its {said}"), line
+            assert line.endswith("; export the package again from its checkpoint"), line
+    good = _zip_with_record(pkg, tmp_path / "good.zip", {"unetlab": record})
+    assert package_record(good) == record and exported_source(good) is None

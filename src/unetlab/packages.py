@@ -23,7 +23,7 @@ from unetlab.models import UNet, UNetConfig
 from unetlab.models.loading import take_weights, unfilled_model
 from unetlab.part_values import damaged_value
 
-__all__ = ["RDF_NAMES", "is_package", "load_package", "sha256_hex"]
+__all__ = ["RDF_NAMES", "checked_record", "is_package", "load_package", "sha256_hex"]
 
 log = logging.getLogger(__name__)
 
@@ -154,12 +154,29 @@ def _read_rdf(path: Path, files: _PackageFiles) -> dict:
         raise UnetlabError(f"{path}: {files.rdf_name} is not valid YAML ({exc})") from exc
     if not isinstance(rdf, dict) or rdf.get("type") != "model":
         raise UnetlabError(f"{path}: not a bioimage.io model description")
+    _check_mappings(path, rdf)
+    return rdf
+
+
+def _check_mappings(path: Path, rdf: dict) -> None:
+    """Refuse a package whose ``config`` or ``config.unetlab`` is no mapping (a list's .get
+    raised AttributeError, s58)."""
     config = rdf.get("config") or {}
-    if wrong := damaged_value("config", config):  # a list's .get raised AttributeError (s58)
+    if wrong := damaged_value("config", config):
         raise _damaged(path, "config", wrong)
     if wrong := damaged_value("config.unetlab", config.get("unetlab")):
         raise _damaged(path, "config.unetlab", wrong)
-    return rdf
+
+
+def checked_record(path: str | os.PathLike, rdf: dict) -> dict:
+    """The ``config.unetlab`` record of the package at ``path`` whose description is ``rdf``
+    ({} where it has none); refused in one line naming the part where ``config`` or the
+    record is no mapping, or where a part unetlab writes as numbers or names
+    (``label_offset``, ``tta``) is none (:func:`unetlab.inference.export.exported_source`
+    raised AttributeError on a record of a list, s59)."""
+    _check_mappings(Path(path), rdf)
+    _check_record_parts(Path(path), _record(rdf))
+    return _record(rdf)
 
 
 def _unet_config(path: Path, entry: dict) -> UNetConfig | None:
@@ -182,18 +199,25 @@ def _unet_config(path: Path, entry: dict) -> UNetConfig | None:
 def _check_parts(path: Path, rdf: dict, entry: dict) -> None:
     """Refuse a package whose parts that unetlab reads as numbers or names are none
     (:func:`~unetlab.part_values.damaged_value`): its graphs' ``label_offset`` and its
-    record's ``tta`` (a ValueError or IndexError called a bug, or prediction's "unknown TTA
+    record's (a ValueError or IndexError called a bug, or prediction's "unknown TTA
     transforms ['f', 'l', ...]" naming no part of the package, s58)."""
-    parts = {
-        "weights.pytorch_state_dict.architecture.kwargs.label_offset": (
-            "label_offset",
-            entry["architecture"]["kwargs"].get("label_offset"),
-        ),
-        "config.unetlab.tta": ("tta", _record(rdf).get("tta")),
-    }
-    for where, (part, value) in parts.items():
-        if wrong := damaged_value(part, value):
-            raise _damaged(path, where, wrong)
+    offset = entry["architecture"]["kwargs"].get("label_offset")
+    if wrong := damaged_value("label_offset", offset):
+        where = "weights.pytorch_state_dict.architecture.kwargs.label_offset"
+        raise _damaged(path, where, wrong)
+    _check_record_parts(path, _record(rdf))
+
+
+#: the parts of a package's ``config.unetlab`` record that unetlab writes as numbers or names
+_RECORD_PARTS = ("label_offset", "tta")
+
+
+def _check_record_parts(path: Path, record: dict) -> None:
+    """Refuse a record whose :data:`_RECORD_PARTS` are none (its ``label_offset`` was read
+    unchecked: text or one number passed, s59)."""
+    for part in _RECORD_PARTS:
+        if wrong := damaged_value(part, record.get(part)):
+            raise _damaged(path, f"config.unetlab.{part}", wrong)
 
 
 def _damaged(path: Path, where: str, wrong: str) -> UnetlabError:
