@@ -768,3 +768,29 @@ def test_a_runs_file_is_refused_naming_each_callers_writer_and_overwrite(tmp_pat
         claim_files([tmp_path / "run" / "m.json"], command="evaluate", overwrite=True)
     said = "unetlab evaluate never replaces a run's files (not even with --overwrite): choose"
     assert said in str(cli.value)
+
+
+def test_a_refused_file_tells_each_caller_its_own_overwrite(tmp_path):
+    """claim_files told a Python caller to "add --overwrite" (s59): overwrite=True to Python,
+    the flag to the command line, and neither where the caller has no overwrite (compare)."""
+    from unetlab.compare import Comparison, write_comparison
+    from unetlab.outputs import claim_files, record
+
+    foreign, other = tmp_path / "theirs.json", tmp_path / "r.json"
+    _written(foreign)
+    record(tmp_path, ["r.json"], command="evaluate")
+    _written(other)
+    for path in (foreign, other):
+        with pytest.raises(OutputError) as python:
+            claim_files([path], command="bench")
+        assert str(python.value).endswith(
+            ": give another name, or pass overwrite=True to replace it"
+        )
+        with pytest.raises(OutputError) as cli, command_spelling():
+            claim_files([path], command="bench")
+        assert str(cli.value).endswith(": give another name, or add --overwrite to replace it")
+    (tmp_path / "cmp").mkdir()
+    _written(tmp_path / "cmp" / "compare.csv")
+    with pytest.raises(OutputError) as compared:
+        write_comparison(Comparison([], [], [], [], "run"), tmp_path / "cmp")
+    assert str(compared.value).endswith("exists and was not written by unetlab: give another name")

@@ -113,6 +113,9 @@ PYTHON_OVERWRITE_FIX = "pass overwrite=True"
 #: the setting that replaces outputs, as the caller gives it (:func:`said_as`: a run's files
 #: were refused to Python "not even with --overwrite", s57)
 OVERWRITE = Spelled("overwrite=True", "--overwrite")
+#: the fix of a refused output as the caller spells it (:func:`said_as`): claim_files told a
+#: Python caller to "add --overwrite" (s59)
+OVERWRITE_FIXES = Spelled(PYTHON_OVERWRITE_FIX, OVERWRITE_FIX)
 #: the suffixes of the formats single-file outputs are written in (``claim_files(formats=)``)
 FORMAT_SUFFIXES = {
     "JSON": (".json",),
@@ -312,11 +315,12 @@ def claim_files(
     command: str = "unetlab",
     suffixes: Collection[str] | None = None,
     formats: Mapping[str | os.PathLike, str] | None = None,
-    overwrite_fix: str = OVERWRITE_FIX,
+    overwrite_fix: str | None = None,
     data: Iterable[str | os.PathLike] = (),
 ) -> list[Path]:
     """Check single-file outputs and record them in their folders' manifests. Returns the
-    paths. ``overwrite_fix``: how a refusal tells the caller to pass ``overwrite``.
+    paths. ``overwrite_fix``: how a refusal tells the caller to pass ``overwrite`` (None: as
+    the caller spells it, :data:`OVERWRITE_FIXES`; "": the caller has no such option).
 
     Refuses (OutputError, one line), in this order: another command's record
     (:func:`_refuse_record`, also where it is among ``inputs``: refused as the record); an
@@ -354,7 +358,12 @@ def _remove_killed_temporaries(path: Path) -> None:
 
 
 def _check_file(
-    path: Path, writers, fmt: str | None, command: str, overwrite: bool, overwrite_fix: str
+    path: Path,
+    writers,
+    fmt: str | None,
+    command: str,
+    overwrite: bool,
+    overwrite_fix: str | None,
 ) -> None:
     """OutputError unless ``command`` may write the file ``path``, which its folder's
     manifest says ``writers`` wrote (:func:`claim_files`' rules but the records, refused
@@ -400,14 +409,15 @@ def _refuse_replacing(
     exists: bool,
     command: str,
     overwrite: bool,
-    overwrite_fix: str = OVERWRITE_FIX,
+    overwrite_fix: str | None = None,
 ) -> None:
     """OutputError unless ``command`` may write ``name`` in ``folder`` (which ``exists`` or not;
     the manifest says ``writers`` wrote it): never a file a training run wrote (its
     checkpoints, metrics.csv, train.log, ...; written yet or not) unless ``command`` is
     ``train``; an existing file only if ``command`` wrote it, or with ``overwrite`` (which the
-    message names as ``overwrite_fix``); records are refused apart (:func:`_refuse_record`).
-    Cheap when nothing is refused (called for each of a folder's outputs)."""
+    message names as ``overwrite_fix``: :func:`claim_files`' spellings); records are refused
+    apart (:func:`_refuse_record`). Cheap when nothing is refused (called for each of a
+    folder's outputs)."""
     if RUN_COMMAND in writers and command != RUN_COMMAND:
         raise OutputError(
             f"{folder / name} is a file of the training run in {folder} and "
@@ -416,16 +426,15 @@ def _refuse_replacing(
         )
     if command in writers or overwrite or not exists:
         return
+    fix = said_as(OVERWRITE_FIXES) if overwrite_fix is None else overwrite_fix
+    fix = f"give another name, or {fix} to replace it" if fix else "give another name"
     if not writers:
-        raise OutputError(
-            f"{folder / name} exists and was not written by unetlab: give another name, or "
-            f"{overwrite_fix} to replace it"
-        )
+        raise OutputError(f"{folder / name} exists and was not written by unetlab: {fix}")
     others = sorted(set(writers) - {"", "unetlab"})
     raise OutputError(
         f"{folder / name} was written by "
         f"{_other(*others) if others else 'another unetlab command'}, not by "
-        f"{_writer(f'unetlab {command}')}: give another name, or {overwrite_fix} to replace it"
+        f"{_writer(f'unetlab {command}')}: {fix}"
     )
 
 

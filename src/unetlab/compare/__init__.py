@@ -99,7 +99,10 @@ def write_comparison(
             "compare_curves.png there would be read as one of its files; give --out another "
             "folder"
         )
-    table, curves = claim_files([folder / CSV_FILE, folder / CURVES_FILE], command="compare")
+    # no overwrite to name: compare replaces no file it did not write
+    table, curves = claim_files(
+        [folder / CSV_FILE, folder / CURVES_FILE], command="compare", overwrite_fix=""
+    )
     comparison.write_csv(table)
     runs = [
         (row["run"], rec.rows, best_validation(rec)[0])
