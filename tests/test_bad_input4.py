@@ -64,7 +64,7 @@ def test_a_channel_no_colour_input_has_is_refused_before_any_file(tmp_path, caps
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
     assert "--channel 5 is out of range: all 2 inputs" in err, err
-    assert "have at most 3 channels (valid: --channel 0 to 2)" in err, err
+    assert "have 3 channels (valid: --channel 0 to 2)" in err, err
     assert not out.exists()
     # one input of 3 channels beside a grey one: the colour one predicted, the grey named
     grey = str(_png(tmp_path / "in" / "g.png", (16, 16)))

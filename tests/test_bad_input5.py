@@ -237,7 +237,7 @@ def test_a_band_list_beyond_every_input_s_channels_is_refused_up_front(tmp_path,
     line = _cli_refusal(tmp_path, [a, b], ["3", "2", "1"], capsys)
     assert line == (
         "unetlab predict: error: --channel 3 2 1: band 3 is out of range: all 2 inputs "
-        f"({a}, ...) have at most 3 channels (valid: --channel 0 to 2); give bands among those"
+        f"({a}, ...) have 3 channels (valid: --channel 0 to 2); give bands among those"
     ), line
     assert not (tmp_path / "out").exists()
 

@@ -53,8 +53,7 @@ def test_a_band_list_is_told_the_fix_of_the_model_it_is_for(tmp_path, capsys):
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert "a model of 2 channels or fewer" not in line, line
     assert line.endswith(
-        "have at most 2 channels (valid: --channel 0 to 1); give 2 bands among those (the "
-        "model takes 2)"
+        "have 2 channels (valid: --channel 0 to 1); give 2 bands among those (the model takes 2)"
     ), line
     assert main([*args, "--output", str(tmp_path / "o"), "--channel", "1", "0"]) == 0
     net = UNet(2, 2, depth=2, base_channels=4, padding="same")  # the Python API's, loaded

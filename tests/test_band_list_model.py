@@ -40,7 +40,7 @@ def test_a_model_of_more_channels_than_the_inputs_is_fed_by_no_list_of_theirs(tm
     line = _refused(capsys, *args, "--channel", "5", "1", "0")
     assert "bands among" not in line, line
     fix = (
-        "have at most 3 channels, fewer than the 4 the model takes; give inputs of 4 channels "
+        "have 3 channels, fewer than the 4 the model takes; give inputs of 4 channels "
         "or more, or predict them with a model of 3 channels or fewer (no list of theirs "
         "feeds a 4-channel one)"
     )
@@ -116,3 +116,16 @@ def test_a_torchscript_given_as_checkpoint_is_refused_alone(tmp_path, capsys):
     assert not [w for w in said if w.category is not DeprecationWarning], said
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert "ts.pt: a TorchScript export cannot be loaded back" in line, line
+
+
+def test_inputs_of_one_count_have_it_exactly_and_of_several_at_most(tmp_path):
+    """Inputs of 3 channels each were said to "have at most 3 channels" (s59): where every
+    header gives one count exactly, the line says it exactly; "at most" where they differ."""
+    a, b = _cyx(tmp_path / "same" / "a.tif", 3), _cyx(tmp_path / "same" / "b.tif", 3)
+    with pytest.raises(UnetlabError) as same:
+        refuse_for_every_file(tmp_path / "same", [a, b], {"channel": 5})
+    assert f"all 2 inputs ({a}, ...) have 3 channels (valid: channel=0 to 2)" in str(same.value)
+    c, d = _cyx(tmp_path / "mixed" / "c.tif", 2), _cyx(tmp_path / "mixed" / "d.tif", 3)
+    with pytest.raises(UnetlabError) as mixed:
+        refuse_for_every_file(tmp_path / "mixed", [c, d], {"channel": 5})
+    assert f"({c}, ...) have at most 3 channels (valid: channel=0 to 2)" in str(mixed.value)

@@ -97,7 +97,7 @@ def wrong_count(paths: Sequence, channel, *, axes=None, takes: Takes | None) -> 
         return None
     if asked and have == takes.channels:  # as each image's line says it
         return channel_refusal(channel, have, have=have)
-    holders = _holders(paths, _Bound(have, True), same=True)
+    holders = _holders(paths, _Bound(have, True, same=True))
     them = "them" if len(paths) > 1 else "it"
     names = _names(paths[0], have)
     count = _Count(holders, have, takes.channels, channel if asked else None, them, names)
@@ -286,7 +286,7 @@ def absent_channel(
             return None
         most.append(bound[0])
         exact &= bound[1]
-    said = _Bound(max(most), exact)
+    said = _Bound(max(most), exact, same=exact and len(set(most)) == 1)
     given = _given(channel)
     listed = _Listed(len(channel) if isinstance(channel, (tuple, list)) else 0, channels)
     return worded(
@@ -334,12 +334,14 @@ class _Listed(NamedTuple):
 
 
 class _Bound(NamedTuple):
-    """The most channels of some inputs, and whether each header gave its count exactly
-    (no pages, which may be planes as well as channels, or a channel axis its header
-    states: :func:`_channel_bound`)."""
+    """The most channels of some inputs, whether each header gave its count exactly (no
+    pages, which may be planes as well as channels, or a channel axis its header states:
+    :func:`_channel_bound`), and whether each has that count exactly (``same``: inputs of 3
+    channels each were said to "have at most 3", s59)."""
 
     most: int
     exact: bool
+    same: bool = False
 
 
 def _out_of_range(
@@ -408,12 +410,12 @@ def _too_few_for_bands(which: str, most: int, listed: _Listed, form: str) -> tup
     return said, f"{fix} channels or fewer (no list of theirs feeds a {need}-channel one)"
 
 
-def _holders(paths: Sequence, bound: _Bound, *, same: bool = False) -> str:
+def _holders(paths: Sequence, bound: _Bound) -> str:
     """Which inputs have the channels of ``bound``: ``the input, a.png, has (at most)`` or
-    ``all 2 inputs (a.png, ...) have (at most)``; ``same``: each has that count exactly."""
+    ``all 2 inputs (a.png, ...) have (at most)``: at most unless each has that count."""
     if len(paths) == 1:
         return f"the input, {paths[0]}, has" + ("" if bound.exact else " at most")
-    many = " at most" if bound.most > 1 and not same else ""
+    many = " at most" if bound.most > 1 and not bound.same else ""
     return f"all {len(paths)} inputs ({paths[0]}, ...) have{many}"
 
 
