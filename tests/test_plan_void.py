@@ -253,3 +253,47 @@ def test_16_bit_ids_that_include_255_stay_ids(tmp_path):
 
     plan = _plan(_write(tmp_path / "d", masks=ids))
     assert plan.fingerprint["instance_masks"] is True and _void_notes(plan) == []
+
+
+def _ids_and_255(i):
+    """16-bit object ids 1..15, each one box, and a 255 box: 17 values."""
+    mask = np.zeros((48, 48), np.uint16)
+    for k in range(15):
+        y, x = divmod(k, 5)
+        mask[2 + 9 * y : 8 + 9 * y, 2 + 9 * x + i % 2 : 8 + 9 * x + i % 2] = k + 1
+    mask[40:46, 40:46] = 255
+    return mask
+
+
+def test_16_bit_ids_1_to_15_and_255_stay_ids_and_8_bit_classes_stay_classes(tmp_path):
+    """s59: 16-bit ids 1..15 beside a 255 read as 16 classes with void (the void rule took
+    255 off, leaving 16 values, no more than classes may be): 17 values, 255 counted, are
+    ids. 8-bit 0/1/255 class masks are still classes with void."""
+    from unetlab.data.fingerprint import MaskValues, instance_masks
+
+    wide = [MaskValues.of(_ids_and_255(i)) for i in range(4)]
+    assert instance_masks(wide) is True
+    plan = _plan(_write(tmp_path / "ids", masks=_ids_and_255))
+    assert plan.fingerprint["instance_masks"] is True and _void_notes(plan) == []
+    narrow = [MaskValues.of(_void_regions(np.uint8, i)) for i in range(4)]
+    assert instance_masks(narrow) is False
+
+
+def test_the_void_rule_is_for_masks_without_an_ignore_value(tmp_path):
+    """s59: 255 beside classes was taken off as void whatever data.ignore_value said; with
+    ilastik's 0 = unlabelled, 255 is a value of the masks, as the plan's void line reads it
+    (no void line where an ignore value is set): 16-bit masks of 1/2 with a 255 box in every
+    other file hold values by file, each one region, which the ids rule reads as ids."""
+    from unetlab.data.fingerprint import MaskValues, instance_masks
+
+    def pages(i):
+        mask = np.zeros((48, 48), np.uint16)  # 0: unlabelled
+        mask[2:20, 2:20], mask[24:44, 24:44] = 1, 2
+        if i % 2:
+            mask[30:36, 4:10] = 255
+        return mask
+
+    masks = [MaskValues.of(pages(i)) for i in range(4)]
+    assert instance_masks(masks) is False  # no ignore value: 255 is void beside 1/2 ... and 0
+    assert instance_masks(masks, ignore_value=0) is True
+    assert instance_masks(masks, ignore_value=255) is False

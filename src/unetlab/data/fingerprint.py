@@ -38,6 +38,7 @@ from unetlab.data.held import kept_reads
 from unetlab.data.instances import (
     INSTANCE_VALUES,
     TARGETS,
+    WIDE_CLASSES,
     looks_like_instances,
     negative_values_line,
     one_object_per_value,
@@ -827,9 +828,16 @@ def instance_masks(
 def labelled_pages(masks: Sequence[MaskValues], ignore_value: int | None) -> list[MaskValues]:
     """The pages ``masks`` less ``ignore_value`` and negative values
     (:meth:`MaskValues.labelled`), and less ``VOID`` where it lies beside class indices
-    (:func:`~unetlab.data.void_mark.void_beside`, the plan's void rule)."""
+    (:func:`~unetlab.data.void_mark.void_beside`, the plan's void rule): not where an
+    ``ignore_value`` is set (255 is then a class or an id, as the plan reads it), nor in
+    masks of more than 8 bits whose values, 255 counted, are too many for classes
+    (:data:`~unetlab.data.instances.WIDE_CLASSES`: 16-bit ids 1..15 and 255 read as 16
+    classes with void, s59)."""
     masks = [m.labelled(ignore_value) for m in masks]
-    if void_beside(pixel_counts(masks)) is None:
+    counts = pixel_counts(masks)
+    if ignore_value is not None or void_beside(counts) is None:
+        return masks
+    if any(m.wide for m in masks) and len(counts) > WIDE_CLASSES:
         return masks
     return [m.labelled(VOID) for m in masks]
 

@@ -284,7 +284,12 @@ def looks_like_instances(
     4-connected regions they form).
     """
     n = len(values)
-    return folder_named or (wide and (n > 16 or ids_by_file(files))) or n > 256
+    return folder_named or (wide and (n > WIDE_CLASSES or ids_by_file(files))) or n > 256
+
+
+#: masks stored with more than 8 bits holding more distinct values than this are object ids
+#: (:func:`looks_like_instances`)
+WIDE_CLASSES = 16
 
 
 def ids_by_file(files: Sequence[tuple[Sequence[int], int]]) -> bool:
