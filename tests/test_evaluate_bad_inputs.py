@@ -180,10 +180,15 @@ def test_a_class_model_scored_on_masks_of_the_same_few_ids_says_they_look_like_i
     assert "they look like object ids: each of the 3 masks holds the same 6 values" in caplog.text
     # evaluate_model in a notebook: as Python sets it (s53: it was told --set)
     assert "train an instance model on them (cfg.data.target = 'instances')" in caplog.text
+    # ... or this model's objects scored against them as ids (s59: no gt_instances named)
+    scored = "evaluate_predictions(..., gt_instances=True) after predict_folder(..., objects="
+    assert f"or score this model's objects on them with {scored}True)" in caplog.text
     caplog.clear()
     with caplog.at_level("WARNING", logger="unetlab"), command_spelling():
         evaluate_model(model, tmp_path / "data")  # as the command line runs
     assert "train an instance model on them (--set data.target=instances)" in caplog.text
+    scored = "with evaluate --pred --gt-instances after unetlab predict --instances"
+    assert scored in caplog.text and "gt_instances" not in caplog.text
     caplog.clear()
     model.classes = ["bg", "a", "b", "c", "d", "e", "f"]  # named: the data set's classes
     with caplog.at_level("WARNING", logger="unetlab"):

@@ -26,6 +26,10 @@ NO_CLASS_FROM = 255
 
 #: the command that saves object ids, as each caller runs it
 MADE_OBJECTS = Spelled("predict_folder(..., objects=True)", "unetlab predict --instances")
+#: ... and how masks of object ids score them
+SCORED_AS_IDS = Spelled(
+    "evaluate_predictions(..., gt_instances=True)", "evaluate --pred --gt-instances"
+)
 
 
 class MaskValuesError(MadeAgain, DatasetError):
@@ -185,9 +189,7 @@ def check_model_classes(values: np.ndarray, classes: Sequence[str], name: str) -
         **spelled(
             told,
             Spelled("ignore_value=", "--ignore-value "),
-            Spelled(
-                "evaluate_predictions(..., gt_instances=True)", "evaluate --pred --gt-instances"
-            ),
+            SCORED_AS_IDS,
             MADE_OBJECTS,
         )
     )

@@ -77,6 +77,8 @@ from unetlab.evaluate.accumulate import (
     without_region,
 )
 from unetlab.evaluate.checks import (
+    MADE_OBJECTS,
+    SCORED_AS_IDS,
     check_evaluation,
     check_folders,
     check_model_classes,
@@ -659,12 +661,16 @@ class _Scales:
 #: the settings the 3-D refusals name, as each caller spells them
 _BEST_THRESHOLD = Spelled("thresholds", "--best-threshold")
 
-#: what a class model's masks that look like object ids need (:class:`_IdPages`)
+#: what a class model's masks that look like object ids need (:class:`_IdPages`): an
+#: instance model, or this model's objects scored against them as ids (named no
+#: --gt-instances, s59)
 _TRAIN_INSTANCES = Spelled(
     *map(
         "this model reads them as classes: train an instance model on them ({}) and evaluate "
-        "that".format,
+        "that, or score this model's objects on them with {} after {}".format,
         TARGET_INSTANCES,
+        SCORED_AS_IDS,
+        MADE_OBJECTS,
     )
 )
 
