@@ -389,3 +389,29 @@ def test_the_napari_reader_names_a_damaged_output_zarr_in_one_line(tmp_path):
         assert str(got.value).startswith(str(path)) and words in str(got.value)
         with pytest.raises(ImageReadError):  # as the slide reader says it
             open_slide(path)
+
+
+@pytest.mark.parametrize("version", [2, 3])
+def test_a_level_a_zarr_store_does_not_hold_is_named_with_what_it_holds(tmp_path, capsys, version):
+    """A level or series given inside a Zarr store that it does not hold (``a.ome.zarr/7``,
+    with the store as ``root=`` too) said "no such file or folder" alone (s59): the line
+    names the store and what it holds there, in one line, from predict and predict_folder."""
+    store = _zarr(tmp_path / "a.ome.zarr", version, _ngff())
+    out = str(tmp_path / "o")
+    for given, said in (
+        ("7", f"(the Zarr group {store} holds no 7, only 0, 1: give one of those)"),
+        ("0/x", f"(the Zarr array {store / '0'} holds no group or array x: give the array)"),
+    ):
+        with pytest.raises(UnetlabError) as refused:
+            predict_folder(_net(), [store / given], out, root=store, progress=False)
+        line = str(refused.value)
+        assert line == f"{store / given}: no such file or folder {said}", line
+    from unetlab.checkpoint import save_model
+
+    save_model(tmp_path / "m.pt", _net())
+    args = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--output", out]
+    assert main([*args, "--input", str(store / "7")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.endswith(
+        f"no such file or folder (the Zarr group {store} holds no 7, only 0, 1: give one of those)"
+    ), line

@@ -8,6 +8,7 @@ them, and :func:`unetlab.data.read_notes.note_once` says each line once a comman
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 from itertools import islice
@@ -66,9 +67,49 @@ def near_path(path: str | os.PathLike) -> Path | None:
 
 
 def near_line(path: str | os.PathLike) -> str:
-    """`` (did you mean NEAR?)`` of :func:`near_path`, or "" where none is near."""
+    """`` (did you mean NEAR?)`` of :func:`near_path`, or "" where none is near; for a path
+    inside a Zarr store, what the store holds there (:func:`zarr_missing_line`)."""
     near = near_path(path)
-    return f" (did you mean {near}?)" if near else ""
+    return f" (did you mean {near}?)" if near else zarr_missing_line(path)
+
+
+#: the files that make a folder a Zarr group or array (v2; v3's ``zarr.json``)
+ZARR_MARKERS = (".zgroup", ".zarray", "zarr.json")
+
+
+def is_zarr(path: str | os.PathLike) -> bool:
+    """True for a Zarr folder (v2 ``.zarray``/``.zgroup`` or v3 ``zarr.json``)."""
+    path = Path(path)
+    return path.is_dir() and any((path / name).exists() for name in ZARR_MARKERS)
+
+
+def zarr_missing_line(path: str | os.PathLike) -> str:
+    """`` (the Zarr group a.ome.zarr holds no 7, only 0, 1: give one of those)`` for a
+    ``path`` given inside a Zarr store that the store does not hold (a level or series
+    ``a.ome.zarr/7``; it said "no such file or folder" alone, s59); "" for any other."""
+    path = Path(path)
+    held = next((p for p in path.parents if p.exists()), None)
+    if held is None or not is_zarr(held):
+        return ""
+    missing = path.relative_to(held).as_posix()
+    if not _zarr_group(held):
+        return f" (the Zarr array {held} holds no group or array {missing}: give the array)"
+    names = sorted(p.name for p in held.iterdir() if is_zarr(p) and not p.name.startswith("."))
+    if not names:
+        return f" (the Zarr group {held} holds no group or array: give another Zarr)"
+    shown = ", ".join(names[:8]) + (" ..." if len(names) > 8 else "")
+    return f" (the Zarr group {held} holds no {missing}, only {shown}: give one of those)"
+
+
+def _zarr_group(path: Path) -> bool:
+    """Whether the Zarr folder ``path`` is a group (v2 ``.zgroup``, v3 ``zarr.json`` of
+    ``node_type`` group), not an array."""
+    if (path / ".zgroup").exists():
+        return True
+    try:
+        return json.loads((path / "zarr.json").read_text()).get("node_type") == "group"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def glob_hint(pattern: str | os.PathLike) -> str:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.folder_notes import is_zarr
 from unetlab.data.io import (
     AXES_GIVEN,
     TIFF_SUFFIXES,
@@ -46,14 +47,6 @@ from unetlab.errors import ImageReadError, Spelled, UnetlabError, first_line, sp
 from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
-
-
-def is_zarr(path: str | os.PathLike) -> bool:
-    """True for a Zarr folder (v2 ``.zarray``/``.zgroup`` or v3 ``zarr.json``)."""
-    path = Path(path)
-    return path.is_dir() and any(
-        (path / name).exists() for name in (".zgroup", ".zarray", "zarr.json")
-    )
 
 
 def zarr_channels(path: str | os.PathLike) -> tuple[int, list[str]] | None:
