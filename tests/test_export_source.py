@@ -278,3 +278,19 @@ def test_a_damaged_package_record_is_one_line_naming_the_part(tmp_path):
             assert line.endswith("; export the package again from its checkpoint"), line
     good = _zip_with_record(pkg, tmp_path / "good.zip", {"unetlab": record})
     assert package_record(good) == record and exported_source(good) is None
+
+
+def test_a_package_source_of_no_record_names_no_checkpoint(checkpoint, tmp_path):
+    """A package whose config.unetlab.source is text, a list or names no file was read
+    unchecked: ``unetlab export`` of it crashed (dict('best.pt'), KeyError 'sha256') and
+    exported_source gave the text back. It names no source, as such an ONNX file does."""
+    from unetlab.cli import main
+
+    pkg = export_bioimageio(load_model(checkpoint), tmp_path / "pkg")
+    record = package_record(pkg)
+    for source in ("best.pt", {"checkpoint": 3}, [1]):
+        bad = _zip_with_record(pkg, tmp_path / "bad.zip", {"unetlab": record | {"source": source}})
+        assert exported_source(bad) is None and load_model(bad).source is None, source
+        onnx_file = str(tmp_path / "again.onnx")
+        assert main(["export", "--checkpoint", str(bad), "--onnx", onnx_file, "--overwrite"]) == 0
+    _check_source(load_model(pkg).source, checkpoint)

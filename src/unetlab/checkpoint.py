@@ -487,6 +487,14 @@ def readable_source(props) -> dict | None:
         source = json.loads(record) if isinstance(record, str) else None
     except ValueError:  # JSONDecodeError
         return None
+    return source_record(source)
+
+
+def source_record(source) -> dict | None:
+    """``source`` where it is a source record as :func:`export_source` writes it (a mapping
+    naming the checkpoint's file and sha256), else None: a package's ``config.unetlab.source``
+    of text or a list crashed ``unetlab export`` of that package (s59), as an ONNX file's
+    did (s54)."""
     if not isinstance(source, dict):
         return None
     named = all(isinstance(source.get(k), str) for k in ("checkpoint", "sha256"))
@@ -746,7 +754,7 @@ def _read_model(path: str | os.PathLike) -> UNet:
             seen.update(meta)
 
         model = load_package(path, check=check)
-        model.source = seen.get("source")  # the checkpoint it was exported from, if named
+        model.source = source_record(seen.get("source"))  # its checkpoint, if named
     else:
         model = model_from_checkpoint(load_checkpoint(path), source=str(path), share=True)
     model.checkpoint = str(Path(path).resolve())

@@ -62,6 +62,7 @@ from unetlab.checkpoint import (
     is_torchscript,
     onnx_props,
     readable_source,
+    source_record,
     torchscript_extra,
 )
 from unetlab.data.classes import class_colours
@@ -315,7 +316,7 @@ def exported_source(path: str | os.PathLike) -> dict | None:
         from unetlab.inference.bioimageio import package_record
 
         _refuse_no_package(path)
-        return package_record(path).get("source")
+        return source_record(package_record(path).get("source"))
     return readable_source(props)
 
 
