@@ -483,3 +483,18 @@ def test_minutes_are_labelled_training_and_wall_from_summary_json(tmp_path):
     assert row.split()[header.split().index("wall_minutes")] == "2.7"
     resumed = dataclasses.replace(table.records[0], resumed=1)
     assert figures(resumed)["wall_minutes"] is None
+
+
+def test_write_comparison_tells_python_its_own_name_not_the_flag(tmp_path, capsys):
+    """write_comparison told a Python caller to "give --out a folder" (s59): its own name to
+    Python, --out to the command line."""
+    from unetlab.compare.table import Comparison
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UnetlabError) as refused:
+        write_comparison(Comparison([], [], [], [], "run"), tmp_path / "file")
+    assert str(refused.value) == f"{tmp_path / 'file'} is a file: give write_comparison a folder"
+    assert refused.value.cli == f"{tmp_path / 'file'} is a file: give --out a folder"
+    runs = three_runs(tmp_path)
+    assert main(["compare", str(runs), "--out", str(tmp_path / "file")]) == 2
+    assert capsys.readouterr().err.strip().endswith("is a file: give --out a folder")

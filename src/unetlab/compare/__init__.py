@@ -20,7 +20,7 @@ from unetlab.compare.find import run_folders, run_names
 from unetlab.compare.records import RunRecord, read_run
 from unetlab.compare.table import SORT_COLUMNS, Comparison, best_validation, compare
 from unetlab.data.pairs import data_set_above
-from unetlab.errors import OutputError, UnetlabError
+from unetlab.errors import OutputError, Spelled, UnetlabError, spelled
 from unetlab.outputs import claim_files
 from unetlab.plots import plot_runs
 
@@ -80,6 +80,10 @@ def _too_few(paths: list, records: list[RunRecord]) -> str:
     )
 
 
+#: write_comparison's folder as its caller gives it (Python was told "give --out a folder")
+OUT = Spelled("write_comparison", "--out")
+
+
 def write_comparison(
     comparison: Comparison, folder: str | os.PathLike, *, x: str = "auto"
 ) -> list[Path]:
@@ -92,12 +96,17 @@ def write_comparison(
         raise UnetlabError(f"x must be {', '.join(map(repr, CURVE_AXES))}, not {x!r}")
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise UnetlabError(f"{folder} is a file: give --out a folder")
+        raise UnetlabError(**spelled(lambda out: f"{folder} is a file: give {out} a folder", OUT))
     if (above := data_set_above(folder)) is not None:  # its PNG read as an image or mask
         raise OutputError(
-            f"{folder} is the {folder.resolve().name}/ folder of the data set {above}: "
-            "compare_curves.png there would be read as one of its files; give --out another "
-            "folder"
+            **spelled(
+                lambda out: (
+                    f"{folder} is the {folder.resolve().name}/ folder of the data set {above}: "
+                    f"compare_curves.png there would be read as one of its files; give {out} "
+                    "another folder"
+                ),
+                OUT,
+            )
         )
     # no overwrite to name: compare replaces no file it did not write
     table, curves = claim_files(
