@@ -108,3 +108,22 @@ def test_evaluate_pred_names_the_settings_the_predictions_were_made_with(data):
     assert settings["tile_size"] == 16 and settings["blend"] == "mean"
     (every,) = predicted_by(data / "pred")  # without names: every record of predict.json
     assert sorted(str(s.get("tile_size")) for s in every["settings"]) == ["16", "None"]
+
+
+def test_predictions_of_a_checkpoint_trained_further_under_its_name_are_told_apart(data):
+    argv = ["predict", "--checkpoint", str(data / "model.pt"), "--input", str(data / "images")]
+    argv += ["--output", str(data / "pred"), "--device", "cpu", "--label-values"]
+    assert main(argv) == 0  # a.png and b.png by the first weights
+    first = hashlib.sha256((data / "model.pt").read_bytes()).hexdigest()
+    torch.manual_seed(1)  # the same file name, other weights (as train --resume leaves it)
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    model.classes, model.label_values = ["background", "cell"], [0, 255]
+    save_model(data / "model.pt", model, overwrite=True)
+    second = hashlib.sha256((data / "model.pt").read_bytes()).hexdigest()
+    (data / "images" / "a.png").unlink()
+    assert main([*argv, "--overwrite"]) == 0  # b.png by the second, a.png's kept
+    every = predicted_by(data / "pred")
+    assert sorted(m["checkpoint_sha256"] for m in every) == sorted([first, second])
+    assert {m["checkpoint"] for m in every} == {str(data / "model.pt")}
+    made = evaluate_predictions(data / "pred", data / "masks").to_dict()["predicted_by"]
+    assert sorted(m["checkpoint_sha256"] for m in made) == sorted([first, second])

@@ -123,6 +123,7 @@ from unetlab.evaluate.training import ScoredPage, recorded_checkpoints, trained_
 from unetlab.evaluate.volumes import MADE_3D, evaluate_volumes
 from unetlab.inference.pages import OBJECTS_3D
 from unetlab.inference.records import read_records
+from unetlab.model_identity import REPORT_SAME_MODEL, REPORT_SHA256, report_model_sha256
 from unetlab.progress import add_total, progress_calls
 from unetlab.words import numbered, worded
 
@@ -675,19 +676,28 @@ def predicted_by(pred_dir: str | os.PathLike, names: Iterable[str] | None = None
     records = read_records(pred_dir)
     if names is not None and (keys := _keys_of(Path(pred_dir), names) & set(records)):
         records = {k: v for k, v in records.items() if k in keys}
-    found: dict[str, dict] = {}
+    found: dict[tuple, dict] = {}
     for record in records.values():
         if isinstance(record, dict) and record.get("checkpoint"):
-            path = str(record["checkpoint"])
-            made = found.setdefault(
-                path, {"checkpoint": path, "checkpoint_sha256": record.get("sha256")}
-            )
+            made = _made_by(record)
+            made = found.setdefault((made["checkpoint"], report_model_sha256(made)), made)
             settings = made.setdefault("settings", [])
             if isinstance(record.get("model"), dict) and record["model"] not in settings:
                 settings.append(record["model"])
             if not settings:
                 del made["settings"]
     return list(found.values())
+
+
+def _made_by(record: dict) -> dict:
+    """A ``predicted_by`` entry of a prediction record: the checkpoint's path, its bytes'
+    sha256 and, where the file was rewritten keeping its model, the model's
+    (``checkpoint_model_sha256``): a checkpoint trained further under the same name
+    (``train --resume``) is another entry, not merged into the first by its path."""
+    made = {"checkpoint": str(record["checkpoint"]), REPORT_SHA256: record.get("sha256")}
+    if same := record.get("model_sha256"):
+        made[REPORT_SAME_MODEL] = same
+    return made
 
 
 def _keys_of(pred_dir: Path, names: Iterable[str]) -> set[str]:
