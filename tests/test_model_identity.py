@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+import torch
+
 from unetlab.checkpoint import checkpoint_source, load_model, save_model, update_checkpoint
 from unetlab.compare.records import _holds, _identities
 from unetlab.inference.predict import PredictOptions
@@ -16,6 +19,8 @@ from unetlab.model_identity import (
     model_sha256s,
     report_model_sha256,
     report_model_sha256s,
+    state_sha256,
+    weights_sha256,
 )
 from unetlab.models import UNet
 
@@ -56,3 +61,37 @@ def test_predict_evaluate_and_compare_name_a_rewritten_file_alike(tmp_path):
     report = checkpoint_source(path, model)
     assert record.identity == report_model_sha256(report) == _sha(path)
     assert not _holds(path, {first})
+
+
+class _Net(torch.nn.Module):
+    def __init__(self, weights: torch.Tensor):
+        super().__init__()
+        self.w = torch.nn.Parameter(weights, requires_grad=False)  # its storage shared
+
+
+def test_a_new_net_with_a_freed_nets_id_and_storage_is_hashed_as_its_own():
+    weights = torch.zeros(6)
+    for _ in range(20):  # CPython gives the freed object's memory to the next one, mostly
+        old = _Net(weights)
+        weights_sha256(old)
+        old_id = id(old)
+        weights.data += 1  # the next net's bytes, as a freed storage reused would hold them
+        del old
+        new = _Net(weights)  # the same tensor address and version count as the freed net's
+        if id(new) == old_id:
+            assert weights_sha256(new) == state_sha256(new.state_dict())
+            return
+        del new
+    pytest.skip("no id reused in 20 tries")
+
+
+def test_a_changed_net_is_hashed_again_and_cached_false_reads_it_whole():
+    net = torch.nn.Linear(3, 2)
+    first = weights_sha256(net)
+    with torch.no_grad():
+        net.weight += 1  # counted by torch: hashed again
+    second = weights_sha256(net)
+    assert second != first and second == state_sha256(net.state_dict())
+    net.weight.data += 1  # uncounted: only a hash computed again sees it
+    assert weights_sha256(net) == second
+    assert weights_sha256(net, cached=False) == state_sha256(net.state_dict()) != second

@@ -18,6 +18,7 @@ A leaf module: it imports nothing of unetlab, so each of them can import it.
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections.abc import Mapping
 
 import torch
@@ -33,7 +34,10 @@ REPORT_SAME_MODEL = "checkpoint_model_sha256"
 #: loaded): the :func:`weights_sha256` of its weights
 REPORT_WEIGHTS = "weights_sha256"
 
-_HASHES: dict[tuple, str] = {}
+#: each model's last weights hash, with the stamp it was computed at; keyed by the model
+#: itself, held weakly: keyed by its id(), a freed net's entry named the new net that took
+#: its id and its tensors' addresses (s59)
+_HASHES: weakref.WeakKeyDictionary[torch.nn.Module, tuple[tuple, str]] = weakref.WeakKeyDictionary()
 
 
 def model_sha256s(file_sha256: str | None, same_model_sha256: str | None = None) -> list[str]:
@@ -66,10 +70,11 @@ def weights_sha256(model: torch.nn.Module, *, cached: bool = True) -> str:
     place as torch counts it (not through ``.data``); else computed again in any case (the
     paper net's 31M weights: 0.11-0.30 s on the 2-core development machine)."""
     state = model.state_dict()
-    stamp = ("weights", id(model), *((t.data_ptr(), t._version) for t in state.values()))
-    if not cached or stamp not in _HASHES:
-        _HASHES[stamp] = state_sha256(state)
-    return _HASHES[stamp]
+    stamp = tuple((t.data_ptr(), t._version) for t in state.values())
+    known = _HASHES.get(model)
+    if not cached or known is None or known[0] != stamp:
+        known = _HASHES[model] = (stamp, state_sha256(state))
+    return known[1]
 
 
 def state_sha256(state: Mapping[str, torch.Tensor]) -> str:
