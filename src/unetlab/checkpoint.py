@@ -250,17 +250,11 @@ def is_checkpoint(path: str | os.PathLike) -> bool:
     return Path(path).is_file() and _parts(Path(path)) is not None
 
 
-def checkpoint_axes(path: str | os.PathLike) -> str | None:
-    """The axes the checkpoint at ``path`` trained with (``data.axes`` of its
-    ``train_config``), read without its weights; None where it records none, or is no
-    unetlab checkpoint file (a bioimage.io package)."""
-    return checkpoint_inputs(path)[0]
-
-
 def checkpoint_inputs(path: str | os.PathLike) -> tuple[str | None, int]:
-    """The axes the checkpoint at ``path`` trained with (:func:`checkpoint_axes`) and the
-    channels its net takes (``in_channels`` of its ``config``; 1 where it records none),
-    read without its weights."""
+    """The axes the checkpoint at ``path`` trained with (``data.axes`` of its
+    ``train_config``, upper case; None where it records none, or is no unetlab checkpoint
+    file) and the channels its net takes (``in_channels`` of its ``config``; 1 where it
+    records none), read without its weights."""
     parts = _parts_at(path) or {}
     return _trained_axes(parts), _in_channels(parts) or 1
 
@@ -282,9 +276,9 @@ def checkpoint_channels(path: str | os.PathLike) -> int | None:
 def checkpoint_takes(path: str | os.PathLike) -> tuple[int, object, str | None] | None:
     """The channels the net of the unetlab checkpoint at ``path`` takes, the channel of
     its images it trained on (``channel``: an index, a band list, None for all) and the
-    axes it trained with (:func:`checkpoint_axes`), read without its weights; None for any
-    other path (a bioimage.io package, no file) or one whose channels cannot be read (its
-    load says why)."""
+    axes it trained with (as :func:`checkpoint_inputs` gives them), read without its
+    weights; None for any other path (a bioimage.io package, no file) or one whose
+    channels cannot be read (its load says why)."""
     parts = _parts_at(path)
     channels = None if parts is None else _in_channels(parts)
     return None if channels is None else (channels, parts.get("channel"), _trained_axes(parts))

@@ -751,8 +751,10 @@ class SplitMemo:
     def remember(self, pieces: dict[int, np.ndarray | None], keys: dict[int, tuple]) -> None:
         """Keep the ``pieces`` (None: one) of objects of a window (``keys``: :meth:`keys`)."""
         for i, found in pieces.items():
-            least = None if found is None else np.min_scalar_type(int(found.max(initial=0)))
-            self.pieces[keys[i]] = None if found is None else (found.astype(least), found.dtype)
+            kept = None
+            if found is not None:  # held in the least dtype its ids fit, given back as found
+                kept = (found.astype(np.min_scalar_type(int(found.max(initial=0)))), found.dtype)
+            self.pieces[keys[i]] = kept
 
     def forget_above(self, row: int) -> None:
         """Forget the objects that start above ``row`` (no later window holds them whole)."""
