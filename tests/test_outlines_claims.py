@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
-from unetlab.errors import OutputError
+from unetlab.errors import OutputError, command_spelling
 from unetlab.inference.outlines import write_geojson, write_imagej_rois
+from unetlab.outputs import claim_files
 
 IDS = np.zeros((16, 16), np.uint16)
 IDS[2:6, 2:6] = 1
@@ -46,3 +49,14 @@ def test_the_same_objects_give_the_same_roi_zip_bytes_at_any_time(tmp_path, monk
     later = time.time() + 3600
     monkeypatch.setattr(time, "time", lambda: later)
     assert write_imagej_rois(tmp_path / "b.zip", IDS).read_bytes() == first
+
+
+def test_a_file_an_outline_writer_wrote_is_named_by_its_call_not_a_command(tmp_path):
+    path = write_geojson(tmp_path / "a_objects.geojson", IDS)
+    calls = "unetlab's write_geojson, write_imagej_rois (a Python call)"
+    with command_spelling(), pytest.raises(OutputError) as cli:  # predict's own claim
+        claim_files([path], command="predict")
+    assert f"was written by {calls}, not by unetlab predict:" in str(cli.value)
+    assert "unetlab outlines" not in str(cli.value)  # no such command
+    with pytest.raises(OutputError, match=rf"was written by {re.escape(calls)}, not by this"):
+        claim_files([path], command="predict")

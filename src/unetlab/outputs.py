@@ -200,17 +200,29 @@ _PYTHON_CALLS = {
 }
 
 
+#: the writers a manifest records that no command is, by the Python calls that are them:
+#: the command line named a file write_geojson wrote "written by unetlab outlines" (s59)
+_CALLS_ALONE = {"outlines": "write_geojson, write_imagej_rois"}
+
+
 def _other(*commands: str) -> str:
     """Other commands that wrote a file, as a refusal's caller knows them: ``unetlab
     evaluate`` on the command line; from Python, unetlab's evaluate with the calls that run
-    it (:data:`_PYTHON_CALLS`), which the caller may have made instead of the command."""
-    if in_command():
-        return f"unetlab {' and '.join(commands)}"
-    return " and ".join(map(_python_form, commands))
+    it (:data:`_PYTHON_CALLS`), which the caller may have made instead of the command. A
+    writer that is Python calls alone (:data:`_CALLS_ALONE`) is named by them either way."""
+    if not in_command():
+        return " and ".join(map(_python_form, commands))
+    ran = [c for c in commands if c not in _CALLS_ALONE]
+    named = [f"unetlab {' and '.join(ran)}"] if ran else []
+    return " and ".join(named + [_python_form(c) for c in commands if c in _CALLS_ALONE])
 
 
 def _python_form(command: str) -> str:
-    """``command`` named to a Python caller: unetlab's predict (predict_folder, ...)."""
+    """``command`` named to a Python caller: unetlab's predict (predict_folder, ...); a
+    writer of Python calls alone: unetlab's write_geojson, write_imagej_rois (a Python
+    call)."""
+    if calls := _CALLS_ALONE.get(command):
+        return f"unetlab's {calls} (a Python call)"
     calls = _PYTHON_CALLS.get(command)
     return f"unetlab's {command}" + (f" ({calls} or the command line)" if calls else "")
 
