@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from unetlab.data.read_notes import first_said
 from unetlab.errors import UnetlabError
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,9 @@ REMOVED = {
     ),
 }
 
-_said: set[str] = set()  # the keys said: once a process, however often a run's file is read
+#: the keys said outside a command or public call; within one, once in it however often a
+#: run's file is read, and again in the next call (:func:`~unetlab.data.read_notes.first_said`)
+_said: set[tuple[str, str]] = set()
 
 
 def drop_removed(data: dict, source: str | Path) -> dict:
@@ -81,8 +84,7 @@ def check_removed(key: str, value, source: str) -> None:
     refuse it in one line."""
     removed = REMOVED[key]
     if removed.no_effect is not None and _same(value, removed.no_effect):
-        if key not in _said:
-            _said.add(key)
+        if first_said(("removed", key), _said):
             log.info(
                 "%s: %s: %s left out: unetlab removed the key (%s); %s had no effect, as this "
                 "version trains",

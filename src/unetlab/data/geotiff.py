@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.read_notes import first_said, say_note
 from unetlab.data.tiff_files import is_tiff_name, open_tiff
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ METRES = {9001: 1.0, 9002: 0.3048, 9003: 1200 / 3937, 9036: 1000.0}
 #: WGS 84 / UTM (north, south), ETRS89 / UTM, NAD83 / UTM
 METRE_CRS = (range(32601, 32661), range(32701, 32761), range(25828, 25839), range(26901, 26924))
 
-#: what was said once a process ((logger, key) of :func:`say_once`)
+#: what was said outside a command or public call ((logger, key) of :func:`say_once`)
 _SAID: set = set()
 
 
@@ -138,11 +139,12 @@ def _metres(keys: dict[int, int]) -> float | None:
 
 
 def say_once(key: str, message: str, *args, logger: logging.Logger = log) -> None:
-    """Log ``message`` (INFO) once a process for ``key`` of ``logger`` (a GeoTIFF's tags are
-    read for each output; :mod:`unetlab.inference.world_files` says its lines here too)."""
-    if (logger.name, key) not in _SAID:
-        _SAID.add((logger.name, key))
-        logger.info(message, *args)
+    """Log ``message`` (INFO) once for ``key`` of ``logger`` (a GeoTIFF's tags are read for
+    each output; :mod:`unetlab.inference.world_files` says its lines here too): once a
+    command or public Python call, so that a second call on other files hears it too, and
+    once a process outside any (:func:`~unetlab.data.read_notes.first_said`)."""
+    if first_said(said := (logger.name, key), _SAID):
+        say_note(logger, logging.INFO, said, message, *args)
 
 
 #: GTRasterTypeGeoKey (1 PixelIsArea, 2 PixelIsPoint: raster coordinates name pixel centres),

@@ -30,6 +30,7 @@ import torch
 import unetlab
 from unetlab.atomic import RESUMABLE, atomic_path, fsync
 from unetlab.data import ome
+from unetlab.data.read_notes import first_said
 from unetlab.inference.slide_progress import counted
 from unetlab.manifest import ZARR_DEPTH, folder_times, sample_digest
 from unetlab.provenance import PACKAGE, checkout_of, read_commit
@@ -375,7 +376,9 @@ def started(stage: Path) -> float | None:
     return None
 
 
-_said: set[tuple[Path, str]] = set()
+#: the stagings said outside a command or public call (within one: once in it, a second
+#: call into the folder hears them again: :func:`~unetlab.data.read_notes.first_said`)
+_said: set[tuple[str, Path, str]] = set()
 
 #: the inputs the run under way predicts (:func:`predicting`), resolved
 _PREDICTING: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
@@ -400,16 +403,17 @@ def say_others(folder: Path, ours: set[Path]) -> dict[str, list[Path]]:
     """Log a line for each other input whose resumable staging is in ``folder`` (not
     ``ours``, nor of an input the run predicts: :func:`predicting`; left by a killed run, it
     holds its rows until that input is predicted there again or it is deleted), once a
-    process; returns them: input -> staging folders."""
+    command or public call; returns them: input -> staging folders."""
     found: dict[str, list[Path]] = {}
     with contextlib.suppress(OSError):
         for p in sorted(folder.iterdir()):
             if p not in ours and p.name.endswith(".partial") and (p / RECORD).is_file():
                 found.setdefault(_source(p), []).append(p)
     for source, stages in found.items():
-        if (folder.resolve(), source) in _said or str(Path(source).resolve()) in _PREDICTING.get():
+        if str(Path(source).resolve()) in _PREDICTING.get():
             continue
-        _said.add((folder.resolve(), source))
+        if not first_said(("staging", folder.resolve(), source), _said):
+            continue
         size = sum(f.stat().st_size for stage in stages for f in stage.rglob("*") if f.is_file())
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(started(stages[0]) or 0))
         log.info(

@@ -1,0 +1,54 @@
+"""Lines about a call's input are said once a command or public Python call, not once a
+process (s59): a notebook's second call on other files with the same trouble heard nothing
+of a GeoTIFF's pixel size in degrees, a killed run's staging in its output folder, or a
+removed config key left out. Outside any call they stay once a process."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+
+import pytest
+
+from unetlab.config import removed
+from unetlab.data import geotiff
+from unetlab.data.read_notes import call_notes
+from unetlab.inference import slide_resume
+
+
+def _twice_in_calls_and_outside(caplog, say, words: str) -> tuple[int, int]:
+    """How often ``say()`` logs ``words`` in two calls, then twice outside any."""
+    counts = []
+    for within in (True, False):
+        caplog.clear()
+        for _ in range(2):
+            with call_notes() if within else contextlib.nullcontext():
+                say()
+        counts.append(sum(words in r.getMessage() for r in caplog.records))
+    return tuple(counts)
+
+
+def test_a_geotiff_line_is_said_in_each_call(monkeypatch, caplog):
+    monkeypatch.setattr(geotiff, "_SAID", set())
+    caplog.set_level(logging.INFO)
+    say = lambda: geotiff.say_once("degrees", "%s: pixel size in degrees", "a.tif")  # noqa: E731
+    assert _twice_in_calls_and_outside(caplog, say, "pixel size in degrees") == (2, 1)
+
+
+def test_a_killed_runs_staging_is_named_in_each_call(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(slide_resume, "_said", set())
+    stage = tmp_path / ".s.tif.partial"
+    stage.mkdir()
+    (stage / slide_resume.RECORD).write_text(json.dumps({"input": {"path": "/data/s.tif"}}))
+    caplog.set_level(logging.INFO)
+    say = lambda: slide_resume.say_others(tmp_path, set())  # noqa: E731
+    assert _twice_in_calls_and_outside(caplog, say, "staging of /data/s.tif") == (2, 1)
+
+
+@pytest.mark.parametrize("key", sorted(k for k, r in removed.REMOVED.items() if r.no_effect))
+def test_a_removed_key_left_out_is_said_in_each_call(monkeypatch, caplog, key):
+    monkeypatch.setattr(removed, "_said", set())
+    caplog.set_level(logging.INFO)
+    say = lambda: removed.check_removed(key, removed.REMOVED[key].no_effect, "c.yaml")  # noqa: E731
+    assert _twice_in_calls_and_outside(caplog, say, f"{key}: ") == (2, 1)
