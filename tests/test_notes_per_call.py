@@ -150,10 +150,16 @@ def test_fit_folds_is_one_call_for_its_folds_fits(tmp_path, caplog, one_thread):
 
 
 def _each_folds_log_keeps_them(run) -> None:
-    """Each fold's train.log keeps the data's lines (fold_2's had none: review s58 E)."""
-    for fold in ("fold_1", "fold_2"):
-        logged = (run / fold / "train.log").read_text()
-        assert TRANSPARENT in logged and SUBFOLDER in logged, (fold, logged)
+    """Each fold's train.log keeps the data's lines (fold_2's had none: review s58 E), the
+    cross-validation's said before any fold (its folds, its small validation sets) and its
+    own fold's split, not another's (none had them: s59)."""
+    for i in (1, 2):
+        logged = (run / f"fold_{i}" / "train.log").read_text()
+        assert TRANSPARENT in logged and SUBFOLDER in logged, (i, logged)
+        assert "cross-validation: 2 folds of the 3 images" in logged, (i, logged)
+        assert "each fold validates on only 1-2 images" in logged, (i, logged)
+        assert f"fold {i}/2: validating on" in logged, (i, logged)
+        assert f"fold {3 - i}/2: validating on" not in logged, (i, logged)
 
 
 def test_train_folds_keeps_them_in_each_folds_log(tmp_path, caplog, one_thread):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from unetlab.api_lines import api_lines
@@ -295,6 +295,14 @@ def said_within(logged: logging.Handler | None) -> Iterator[None]:
             for line in handed.lines():  # say the same line, once
                 note_once(line, level=logging.INFO)
             _written_again(logged, active, before)
+
+
+def met_again(keys: Iterable[Hashable]) -> None:
+    """The lines said under ``keys`` (:func:`say_note`) counted as met again, so that the
+    next run's log to close writes them too (:func:`said_within`): a cross-validation's
+    lines said before its folds (its data, the fold's split), which no fold's fit says."""
+    if (active := _ACTIVE.get()) is not None:
+        active.again.update(k for k in keys if k in active.noted)
 
 
 def _written_again(logged: logging.Handler, notes: ReadNotes, before: set) -> None:

@@ -19,7 +19,7 @@ from unetlab.atomic import atomic_path
 from unetlab.config import Config
 from unetlab.data.folds import all_pairs, fold_pairs, refuse_unlabelled_folds
 from unetlab.data.grey_masks import reads_grey_masks_as_config
-from unetlab.data.read_notes import call_notes
+from unetlab.data.read_notes import call_notes, met_again, say_note
 from unetlab.data.split_record import SPLIT_FILE, describe_pairs, read_split, split_record
 from unetlab.errors import (
     Blank,
@@ -93,6 +93,7 @@ def fit_folds(
                 log.info("fold %d/%d: done before (folds.csv): kept", i, k)
                 continue
             folder = fold_dir(run_dir, i)
+            met_again(_START_KEYS)  # each fold's train.log keeps what was said for its data
             try:
                 result = _fit_fold(cfg, folder, f"{i}/{k}", (train, val), resume=resume, **fitting)
             except (KeyboardInterrupt, UnetlabError) as exc:  # a stop, or the user's problem
@@ -160,7 +161,10 @@ def _fit_fold(cfg: Config, folder: Path, which: str, pairs: tuple, *, resume: bo
     train, val = pairs
     go_on = resume and (folder / "checkpoints" / "last.pt").is_file()
     how = "resuming, validating" if go_on else "validating"
-    log.info("fold %s: %s on %s", which, how, describe_pairs(val))
+    say_note(
+        log, logging.INFO, ("fold", which), "fold %s: %s on %s", which, how, describe_pairs(val)
+    )
+    met_again([("fold", which)])  # said before its log opened: in it too
     with caller_says_resume():  # a stop: stopped_note says how to go on with all the folds
         if go_on:  # its own config.yaml carries the plan
             return fit(cfg, run_dir=folder, resume=True, **(fitting | {"plan": None}))
@@ -233,26 +237,41 @@ BY_EPOCHS = Spelled(
 )
 
 
+#: the keys of a cross-validation's first lines (:func:`_log_start`), written in each fold's
+#: train.log too (:func:`~unetlab.data.read_notes.met_again`): said before any fold's log
+#: opened, no fold's log had them (s59)
+_START_KEYS = (("folds", "start"), ("folds", "clock"), ("folds", "few validation"))
+
+
 def _log_start(cfg: Config, k: int, images: int, sizes: list[int]) -> None:
     """The cross-validation's first lines: its folds, the budget each fold has, and once for
     all folds that their validation sets are small (audit s31 fewshot 5)."""
     budget = cfg.train.max_minutes
     each = f", each for {budget:g} min (the budget is per fold: {k * budget:g} min in all)"
-    log.info(
+    say_note(
+        log,
+        logging.INFO,
+        _START_KEYS[0],
         "cross-validation: %d folds of the %d images of %s (shuffled by data.seed %d), each "
         "image validated once%s",
         *(k, images, cfg.data.root, cfg.data.seed),
         each if budget > 0 else "",
     )
     if budget > 0:
-        log.warning(
+        say_note(
+            log,
+            logging.WARNING,
+            _START_KEYS[1],
             "on the clock the folds buy different numbers of steps (the machine's load, the "
             "first fold's start-up): their figures then compare runs of different lengths; "
             "%s trains every fold alike (folds.csv lists each fold's steps)",
             said_as(BY_EPOCHS),
         )
     if sizes[0] < FEW_VALIDATION:
-        log.warning(
+        say_note(
+            log,
+            logging.WARNING,
+            _START_KEYS[2],
             "each fold validates on only %s image%s: a fold's val figures and its choice of "
             "best.pt are noisy; the mean ± sd over the folds is the figure (report a test set "
             "the folds never saw)",
