@@ -95,3 +95,24 @@ def test_a_changed_net_is_hashed_again_and_cached_false_reads_it_whole():
     net.weight.data += 1  # uncounted: only a hash computed again sees it
     assert weights_sha256(net) == second
     assert weights_sha256(net, cached=False) == state_sha256(net.state_dict()) != second
+
+
+def _record(model):
+    return prediction_record(model, PredictOptions().for_model(model))
+
+
+def test_a_net_whose_file_was_trained_further_or_trained_on_is_named_by_its_weights(tmp_path):
+    torch.manual_seed(0)
+    path = save_model(tmp_path / "best.pt", UNet(1, 2, depth=2, base_channels=2))
+    net = load_model(path)
+    assert _record(net).checkpoint == str(path) and _record(net).sha256 == _sha(path)
+    torch.manual_seed(1)  # train --resume rewrote the file with other weights
+    save_model(path, UNet(1, 2, depth=2, base_channels=2), overwrite=True)
+    record = _record(net)  # the net holds the weights it was loaded with
+    assert record.checkpoint is None and record.sha256 == weights_sha256(net) != _sha(path)
+    net = load_model(path)
+    assert _record(net).checkpoint == str(path)
+    with torch.no_grad():
+        next(net.parameters()).add_(1.0)  # trained on in memory, as an optimizer step does
+    record = _record(net)
+    assert record.checkpoint is None and record.sha256 == weights_sha256(net) != _sha(path)

@@ -66,6 +66,7 @@ from unetlab.model_identity import (
     REPORT_WEIGHTS,
     SAME_MODEL,
     weights_sha256,
+    weights_stamp,
 )
 from unetlab.models import UNet
 from unetlab.models.loading import take_weights, unfilled_model
@@ -734,7 +735,9 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = None
     target = torch.device("cpu") if device is None else resolve_device(device)
     model = _read_model(path)
     _say_unfinished(model)
-    return model.to(target).eval()
+    model = model.to(target).eval()
+    model.loaded_as = (input_stamp(path), weights_stamp(model))  # names_its_net's
+    return model
 
 
 def _read_model(path: str | os.PathLike) -> UNet:
@@ -803,6 +806,25 @@ def scored_source(net) -> dict:
     if path is not None and file_weights_sha256(path) == weights:
         return checkpoint_source(path, core)
     return {REPORT_WEIGHTS: weights}
+
+
+def names_its_net(net) -> bool:
+    """Whether the file ``net`` was loaded from (``net.checkpoint``) still holds its
+    weights, so that the file names what it predicts: the file as it was loaded and the
+    weights as torch counts them unchanged since (:func:`load_model`'s ``loaded_as``: a stat
+    and a look at each tensor's version), else its weights against the file's now
+    (:func:`file_weights_sha256`, read once per file stamp; hashed). False for a net no file
+    names: a net trained on after it was loaded, or whose file was trained further
+    (``train --resume`` rewrote it) while the net held the weights it had (s59: predictions
+    recorded the file's new sha256 for the old weights)."""
+    core = _unwrap(net)
+    path = getattr(core, "checkpoint", None)
+    if path is None or not Path(path).exists():
+        return False
+    loaded = getattr(core, "loaded_as", None)
+    if loaded is not None and loaded == (input_stamp(path), weights_stamp(core)):
+        return True
+    return file_weights_sha256(path) == weights_sha256(core)
 
 
 @contextlib.contextmanager

@@ -40,6 +40,7 @@ import numpy as np
 import torch
 
 from unetlab.atomic import atomic_path
+from unetlab.checkpoint import names_its_net
 from unetlab.data.classes import class_colours, voc_class_colours
 from unetlab.data.exclude import as_config
 from unetlab.data.io import file_axes, trained_file_axes
@@ -438,10 +439,12 @@ def prediction_record(
 
 def _weights_record(model: torch.nn.Module) -> tuple[str | None, str, str | None]:
     """(the checkpoint's absolute path, its sha256, the sha256 it had before its run's end
-    was recorded in it or None) of a model loaded from a file; (None, the weights' sha256,
-    None) of one that no file names."""
+    was recorded in it or None) of a model loaded from a file that still holds its weights
+    (:func:`~unetlab.checkpoint.names_its_net`); (None, the weights' sha256, None) of one
+    that no file names (built in Python, trained on since it was loaded, or its file
+    trained further since)."""
     source = getattr(model, "checkpoint", None)
-    if source is not None and Path(source).exists():
+    if source is not None and names_its_net(model):
         same = getattr(model, SAME_MODEL, None)
         return str(Path(source).resolve()), file_sha256(source), same
     return None, weights_sha256(model), None
