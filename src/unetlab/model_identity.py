@@ -78,10 +78,13 @@ def weights_sha256(model: torch.nn.Module, *, cached: bool = True) -> str:
 
 
 def weights_stamp(model: torch.nn.Module) -> tuple:
-    """What changes where one of a model's tensors is replaced or changed in place as torch
-    counts it (an optimizer's step; not an edit through ``.data``): each tensor's address
-    and version count, read in microseconds (no bytes hashed)."""
-    return _stamp(model.state_dict())
+    """What changes where one of a model's parameters or buffers is replaced or changed in
+    place as torch counts it (an optimizer's step; not an edit through ``.data``), and not
+    where they are moved or laid out again (``model.to(memory_format=...)``, as each
+    prediction does: the tensors keep their objects): each one's object and version count,
+    read in microseconds (no bytes hashed)."""
+    held = [*model.parameters(), *model.buffers()]
+    return tuple((id(t), t._version) for t in held)
 
 
 def _stamp(state: Mapping[str, torch.Tensor]) -> tuple:
