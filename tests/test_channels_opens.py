@@ -9,6 +9,7 @@ import pytest
 import tifffile
 
 from unetlab.data.colour import channels_kind, same_kind
+from unetlab.errors import UnetlabError
 
 
 def _counted(monkeypatch) -> list[str]:
@@ -112,3 +113,86 @@ def test_a_stacks_header_is_read_once_for_all_its_pages(tmp_path, monkeypatch):
     assert len(samples) == 40
     assert {s.spacing for s in samples} == {(0.5, 0.5)}
     assert data.objects.get("pixel_size") == [0.5, 0.5]
+
+
+def _minisblack(folder, n: int, channels: int) -> list:
+    """``n`` (Y, X, ``channels``) minisblack TIFFs in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        yxc = np.zeros((24, 24, channels), np.uint8)
+        tifffile.imwrite(folder / f"s{i}.tif", yxc, photometric="minisblack")
+    return sorted(folder.glob("*.tif"))
+
+
+def _checks_opened(opened_by_checks: list[str], paths) -> list[int]:
+    return [opened_by_checks.count(str(p)) for p in paths]
+
+
+@pytest.mark.parametrize("channel", [5, 1])
+def test_the_channel_checks_open_each_header_once(tmp_path, monkeypatch, channel):
+    """s59: with the axes a model trained with, the checks before any file opened each
+    TIFF's header twice (its axes, then its channels) and the first input's 4 times
+    (wrong_count's look, then absent_channel's); once each now, refused or not."""
+    from unetlab.inference.every_file import Takes, refuse_for_every_file
+
+    paths = _minisblack(tmp_path / "in", 4, 2)
+    opened = _counted(monkeypatch)
+    takes = Takes(1, None, "YXC")
+    if channel >= 2:
+        with pytest.raises(UnetlabError, match="have at most 2 channels"):
+            refuse_for_every_file("in", paths, {"channel": channel}, takes=takes)
+        assert _checks_opened(opened, paths) == [1, 1, 1, 1]  # [4, 2, 2, 2] before
+    else:
+        refuse_for_every_file("in", paths, {"channel": channel}, takes=takes)
+        assert _checks_opened(opened, paths) == [1, 0, 0, 0]  # [4, 0, 0, 0] before
+
+
+def _opened_by_checks(monkeypatch) -> list[str]:
+    """The paths of each ``tifffile.TiffFile`` opened by the channel checks
+    (:mod:`unetlab.inference.every_file`) from now on."""
+    import traceback
+
+    opened: list[str] = []
+
+    class Counting(tifffile.TiffFile):
+        def __init__(self, path, *args, **kwargs):
+            stack = traceback.extract_stack()
+            if any(f.filename.endswith("every_file.py") for f in stack):
+                opened.append(str(path))
+            super().__init__(path, *args, **kwargs)
+
+    monkeypatch.setattr(tifffile, "TiffFile", Counting)
+    return opened
+
+
+@pytest.mark.parametrize("recursive", [False, True])
+def test_a_predict_command_reads_each_header_once_for_its_checks(tmp_path, monkeypatch, recursive):
+    """s59: ``predict --channel 1`` of a YXC model opened its first input's header 5 times
+    for the checks (the command's: wrong_count's look, absent_channel's; predict_folder's);
+    ``--recursive`` its 2 folders' firsts 11 times (the tree's check, each folder's twice,
+    predict_folder's): once each now, by all the command's checks."""
+    import torch
+
+    from unetlab.checkpoint import save_model
+    from unetlab.cli import main
+    from unetlab.models import UNet
+
+    torch.manual_seed(0)
+    net = UNet(1, 2, depth=2, base_channels=4, padding="same")
+    save_model(tmp_path / "m.pt", net, train_config={"data": {"axes": "YXC"}})
+    firsts = [_minisblack(tmp_path / "in" / f, 2, 2)[0] for f in ("a", "b")]
+    given = ["--input", str(tmp_path / "in" / ("" if recursive else "a"))]
+    given += ["--recursive"] if recursive else []
+    opened = _opened_by_checks(monkeypatch)
+    args = [
+        "predict",
+        "--checkpoint",
+        str(tmp_path / "m.pt"),
+        "--device",
+        "cpu",
+        "--no-progress",
+        *given,
+    ]
+    assert main([*args, "--output", str(tmp_path / "out"), "--channel", "1"]) == 0
+    assert len(list((tmp_path / "out").rglob("*.png"))) == (4 if recursive else 2)
+    assert sorted(opened) == sorted(map(str, firsts if recursive else firsts[:1]))

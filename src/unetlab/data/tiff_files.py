@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 
-__all__ = ["keeping_open", "open_tiff", "tiff_file"]
+__all__ = ["file_stamp", "keeping_open", "open_tiff", "tiff_file"]
 
 #: the suffixes of files read as TIFF: .tif and .tiff, BigTIFF's .btf, and the TIFF-based
 #: files of slide scanners and confocals (Aperio .svs, Hamamatsu .ndpi, Leica .scn, Zeiss
@@ -48,7 +48,7 @@ class _Kept:
         """The open ``TiffFile`` of the file as it is now."""
         import tifffile
 
-        stamp = _stamp(path)
+        stamp = file_stamp(path)
         if self.tif is None or stamp != self.stamp:
             tif = tifffile.TiffFile(path)  # raises as a reader's own open would
             if self.tif is not None:
@@ -63,9 +63,9 @@ class _Kept:
         self.tif, self.earlier = None, []
 
 
-def _stamp(path: str | os.PathLike) -> tuple[int, int, int] | None:
+def file_stamp(path: str | os.PathLike) -> tuple[int, int, int] | None:
     """(inode, size, time) of the file, None where it cannot be read (then opened again:
-    the open says why)."""
+    the open says why): what says a file read before is the same file now."""
     try:
         st = os.stat(path)
     except OSError:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from pathlib import Path
 from typing import NamedTuple
@@ -23,7 +23,7 @@ from unetlab.data.io import (
     tiff_layout,
 )
 from unetlab.data.slides import is_zarr, zarr_layout
-from unetlab.data.tiff_files import open_tiff
+from unetlab.data.tiff_files import file_stamp, is_tiff_name, keeping_open, open_tiff
 from unetlab.data.tiffmeta import channel_names
 from unetlab.errors import Spelled, UnetlabError, worded
 from unetlab.inference.pages import listed, page_colour, read_axes, trained_axes
@@ -44,6 +44,38 @@ class Takes(NamedTuple):
     axes: str | None = None
 
 
+#: what was read of each input within :func:`headers_read_once`, by (what, its path and
+#: stamp: :func:`~unetlab.data.tiff_files.file_stamp`)
+_READ: ContextVar[dict | None] = ContextVar("channel_bounds_read", default=None)
+
+
+@contextlib.contextmanager
+def headers_read_once() -> Iterator[None]:
+    """Within: each input's header read once for its channels (:func:`_channel_bound`,
+    :func:`_looked`), however many checks ask (a command's before its model loads and
+    after, a tree's for all its inputs, each folder's, predict_folder's); a file changed
+    meanwhile is read again. Within another, that one's reads."""
+    token = _READ.set({}) if _READ.get() is None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _READ.reset(token)
+
+
+def _once(what: tuple, path: str | os.PathLike, read: Callable[[], object]):
+    """``read()`` of ``path``, called once for ``what`` within :func:`headers_read_once`
+    while the file is unchanged; each time outside."""
+    done = _READ.get()
+    if done is None:
+        return read()
+    key = (*what, os.fspath(path), file_stamp(path))
+    if key not in done:
+        done[key] = read()
+    return done[key]
+
+
+@headers_read_once()  # each header read once by both checks (s59: up to 5 times)
 def refuse_for_every_file(
     where,
     paths: Sequence[str | os.PathLike],
@@ -138,24 +170,39 @@ def _looked(path, axes: str | None, takes: Takes) -> tuple[tuple[int, bool], str
     reads it with; those axes): ``axes`` given, else the model's (``takes.axes``) where the
     TIFF takes them (:func:`~unetlab.inference.pages.read_axes`: review C, an RGB model
     trained with YXC reads a (Y, X, 4) minisblack TIFF's first 3 channels); None where
-    either cannot say (its own line will)."""
-    try:
-        read = read_axes(path, axes, takes.axes, takes.channels)
-    except Exception:  # noqa: BLE001 - tifffile's and PIL's parsers on corrupt bytes raise
-        # nearly anything (tests/test_fuzz.py); a refusal of the model's axes: its own line
-        return None
-    bound = _bound_once(path, read)
+    either cannot say (its own line will). Looked at once within :func:`headers_read_once`,
+    a TIFF opened once for both (s59: 2 to 5 opens of each header per check)."""
+    return _once(
+        ("looked", axes, takes.axes, takes.channels), path, lambda: _look(path, axes, takes)
+    )
+
+
+def _look(path, axes: str | None, takes: Takes) -> tuple[tuple[int, bool], str | None] | None:
+    """:func:`_looked`, read now."""
+    with keeping_open(path) if is_tiff_name(path) else contextlib.nullcontext():
+        try:
+            read = read_axes(path, axes, takes.axes, takes.channels)
+        except Exception:  # noqa: BLE001 - tifffile's and PIL's parsers on corrupt bytes raise
+            # nearly anything (tests/test_fuzz.py); a refusal of the model's axes: its own line
+            return None
+        bound = _bound_once(path, read)
     return None if bound is None else (bound, read)
 
 
 def _may_be_colour(path, looked: tuple | None) -> bool:
     """Whether ``path`` read with the axes of ``looked`` (:func:`_looked`'s) may be a colour
     picture, as prediction decides it (:func:`~unetlab.inference.pages.page_colour`): not
-    where it is known not to be; a file that cannot be read may (its own line says why)."""
+    where it is known not to be; a file that cannot be read may (its own line says why).
+    Asked once within :func:`headers_read_once`."""
     if looked is None:
         return True
+    return _once(("colour", looked[1]), path, lambda: _colour(path, looked[1]))
+
+
+def _colour(path, axes: str | None) -> bool:
+    """:func:`_may_be_colour` of ``path`` read with ``axes``, asked now."""
     try:
-        return page_colour(path, looked[1]) is not False
+        return page_colour(path, axes) is not False
     except Exception:  # noqa: BLE001 - tifffile's and PIL's parsers on corrupt bytes raise
         # nearly anything (tests/test_fuzz.py)
         return True
@@ -429,35 +476,20 @@ def _header_bound(letters: str, shape: tuple, *, stated: bool) -> tuple[int, boo
     return (channels, True) if stated else (channels * pages, pages == 1)
 
 
-#: the channel bounds read within :func:`headers_read_once`, by (path, axes)
-_READ: ContextVar[dict | None] = ContextVar("channel_bounds_read", default=None)
-
-
-@contextlib.contextmanager
-def headers_read_once() -> Iterator[None]:
-    """Within: each input's header read once for its channels (:func:`_channel_bound`),
-    however many checks ask (a tree's for all its inputs, each folder's, predict_folder's)."""
-    token = _READ.set({})
-    try:
-        yield
-    finally:
-        _READ.reset(token)
-
-
 def _bound_once(path: str | os.PathLike, axes: str | None) -> tuple[int, bool] | None:
     """:func:`_channel_bound`, read once within :func:`headers_read_once`."""
-    read = _READ.get()
-    if read is None:
-        return _channel_bound(path, axes)
-    key = (os.fspath(path), axes)
-    if key not in read:
-        read[key] = _channel_bound(path, axes)
-    return read[key]
+    return _once(("bound", axes), path, lambda: _channel_bound(path, axes))
 
 
 def _tiff_header(path: str | os.PathLike) -> tuple[str, tuple] | None:
     """A TIFF's (axes letters, shape) from its header, for a look; None where tifffile
-    cannot read it (its own line comes as the file is read)."""
+    cannot read it (its own line comes as the file is read). Read once within
+    :func:`headers_read_once`, whatever axes it is then counted with."""
+    return _once(("header",), path, lambda: _header_read(path))
+
+
+def _header_read(path: str | os.PathLike) -> tuple[str, tuple] | None:
+    """:func:`_tiff_header`, read now."""
     try:
         with open_tiff(path) as tif:
             return tiff_layout(tif)
