@@ -196,3 +196,27 @@ def test_a_predict_command_reads_each_header_once_for_its_checks(tmp_path, monke
     assert main([*args, "--output", str(tmp_path / "out"), "--channel", "1"]) == 0
     assert len(list((tmp_path / "out").rglob("*.png"))) == (4 if recursive else 2)
     assert sorted(opened) == sorted(map(str, firsts if recursive else firsts[:1]))
+
+
+def test_predict_recursive_reads_the_checkpoint_header_once(tmp_path, monkeypatch):
+    """s59: ``predict --recursive --channel 1 0`` read the checkpoint's header (its parts,
+    without the weights) twice before the model loaded: the band list's model, then what
+    it takes; once now, and the band list still predicted."""
+    import torch
+
+    import unetlab.checkpoint
+    from unetlab.checkpoint import save_model
+    from unetlab.cli import main
+    from unetlab.models import UNet
+
+    torch.manual_seed(0)
+    net = UNet(2, 2, depth=2, base_channels=4, padding="same")
+    save_model(tmp_path / "m.pt", net, train_config={"data": {"axes": "YXC"}})
+    _minisblack(tmp_path / "in" / "a", 2, 2)
+    read, parts = [], unetlab.checkpoint._parts
+    monkeypatch.setattr(unetlab.checkpoint, "_parts", lambda p: read.append(p) or parts(p))
+    args = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--device", "cpu"]
+    args += ["--input", str(tmp_path / "in"), "--recursive", "--no-progress"]
+    assert main([*args, "--output", str(tmp_path / "out"), "--channel", "1", "0"]) == 0
+    assert len(list((tmp_path / "out").rglob("*.png"))) == 2
+    assert read == [tmp_path / "m.pt"]

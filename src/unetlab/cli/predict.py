@@ -371,13 +371,11 @@ def _takes(args):
     return None if (read := checkpoint_takes(args.checkpoint)) is None else Takes(*read)
 
 
-def _bands_model(args) -> int | None:
-    """The channels the checkpoint's net takes, read without its weights, where ``--channel``
-    is a band list (its refusal names that model's fix); None otherwise."""
-    from unetlab.checkpoint import checkpoint_channels
-
+def _bands_model(args, takes) -> int | None:
+    """The channels the checkpoint's net takes (of its ``takes``: :func:`_takes`), where
+    ``--channel`` is a band list (its refusal names that model's fix); None otherwise."""
     bands = isinstance(channel_args(args.channel), tuple)
-    return checkpoint_channels(args.checkpoint) if bands else None
+    return takes.channels if bands and takes is not None else None
 
 
 def _run_keywords(args, group, device) -> dict:
@@ -420,6 +418,7 @@ def _run_tree(args, group, device, since: CpuReading | None) -> int:
     if args.benchmark:
         raise UnetlabError("--benchmark times one folder: drop --recursive, or drop --benchmark")
     out_dir, start, timed = _output_folder(args.output), time.perf_counter(), {}
+    takes = _takes(args)  # the checkpoint's header read once (s59: twice with a band list)
 
     def begin(rel: Path) -> None:  # the folder's name before its lines, warnings and all
         if group.is_main:
@@ -437,8 +436,8 @@ def _run_tree(args, group, device, since: CpuReading | None) -> int:
                 output_options(args),
                 report=report,
                 begin=begin,
-                channels=_bands_model(args),
-                takes=_takes(args),
+                channels=_bands_model(args, takes),
+                takes=takes,
                 **_run_keywords(args, group, device),
             )
     except (KeyboardInterrupt, DiskFullError) as exc:
