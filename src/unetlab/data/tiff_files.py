@@ -20,7 +20,9 @@ import os
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 
-__all__ = ["file_stamp", "keeping_open", "open_tiff", "tiff_file"]
+from unetlab.read_once import file_stamp
+
+__all__ = ["keeping_open", "open_tiff", "tiff_file"]
 
 #: the suffixes of files read as TIFF: .tif and .tiff, BigTIFF's .btf, and the TIFF-based
 #: files of slide scanners and confocals (Aperio .svs, Hamamatsu .ndpi, Leica .scn, Zeiss
@@ -61,16 +63,6 @@ class _Kept:
             if tif is not None:
                 tif.close()
         self.tif, self.earlier = None, []
-
-
-def file_stamp(path: str | os.PathLike) -> tuple[int, int, int] | None:
-    """(inode, size, time) of the file, None where it cannot be read (then opened again:
-    the open says why): what says a file read before is the same file now."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 _KEPT: ContextVar[_Kept | None] = ContextVar("unetlab_kept_tiff", default=None)

@@ -9,8 +9,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
-from contextvars import ContextVar
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -23,11 +22,12 @@ from unetlab.data.io import (
     tiff_layout,
 )
 from unetlab.data.slides import is_zarr, zarr_layout
-from unetlab.data.tiff_files import file_stamp, is_tiff_name, keeping_open, open_tiff
+from unetlab.data.tiff_files import is_tiff_name, keeping_open, open_tiff
 from unetlab.data.tiffmeta import channel_names
 from unetlab.errors import Spelled, UnetlabError, worded
 from unetlab.inference.pages import listed, page_colour, read_axes, trained_axes
 from unetlab.inference.predict import PredictOptions, channel_refusal
+from unetlab.read_once import ReadOnce
 
 #: a channel index as the Python API and the command line spell it
 CHANNEL_AS = Spelled("channel={}", "--channel {}")
@@ -44,35 +44,16 @@ class Takes(NamedTuple):
     axes: str | None = None
 
 
-#: what was read of each input within :func:`headers_read_once`, by (what, its path and
-#: stamp: :func:`~unetlab.data.tiff_files.file_stamp`)
-_READ: ContextVar[dict | None] = ContextVar("channel_bounds_read", default=None)
+#: what the checks read of each input within :func:`headers_read_once`
+_HEADERS = ReadOnce("channel_headers_read")
 
 
-@contextlib.contextmanager
-def headers_read_once() -> Iterator[None]:
+def headers_read_once() -> contextlib.AbstractContextManager:
     """Within: each input's header read once for its channels (:func:`_channel_bound`,
     :func:`_looked`), however many checks ask (a command's before its model loads and
     after, a tree's for all its inputs, each folder's, predict_folder's); a file changed
     meanwhile is read again. Within another, that one's reads."""
-    token = _READ.set({}) if _READ.get() is None else None
-    try:
-        yield
-    finally:
-        if token is not None:
-            _READ.reset(token)
-
-
-def _once(what: tuple, path: str | os.PathLike, read: Callable[[], object]):
-    """``read()`` of ``path``, called once for ``what`` within :func:`headers_read_once`
-    while the file is unchanged; each time outside."""
-    done = _READ.get()
-    if done is None:
-        return read()
-    key = (*what, os.fspath(path), file_stamp(path))
-    if key not in done:
-        done[key] = read()
-    return done[key]
+    return _HEADERS.kept()
 
 
 @headers_read_once()  # each header read once by both checks (s59: up to 5 times)
@@ -172,7 +153,7 @@ def _looked(path, axes: str | None, takes: Takes) -> tuple[tuple[int, bool], str
     trained with YXC reads a (Y, X, 4) minisblack TIFF's first 3 channels); None where
     either cannot say (its own line will). Looked at once within :func:`headers_read_once`,
     a TIFF opened once for both (s59: 2 to 5 opens of each header per check)."""
-    return _once(
+    return _HEADERS.read(
         ("looked", axes, takes.axes, takes.channels), path, lambda: _look(path, axes, takes)
     )
 
@@ -196,7 +177,7 @@ def _may_be_colour(path, looked: tuple | None) -> bool:
     Asked once within :func:`headers_read_once`."""
     if looked is None:
         return True
-    return _once(("colour", looked[1]), path, lambda: _colour(path, looked[1]))
+    return _HEADERS.read(("colour", looked[1]), path, lambda: _colour(path, looked[1]))
 
 
 def _colour(path, axes: str | None) -> bool:
@@ -478,14 +459,14 @@ def _header_bound(letters: str, shape: tuple, *, stated: bool) -> tuple[int, boo
 
 def _bound_once(path: str | os.PathLike, axes: str | None) -> tuple[int, bool] | None:
     """:func:`_channel_bound`, read once within :func:`headers_read_once`."""
-    return _once(("bound", axes), path, lambda: _channel_bound(path, axes))
+    return _HEADERS.read(("bound", axes), path, lambda: _channel_bound(path, axes))
 
 
 def _tiff_header(path: str | os.PathLike) -> tuple[str, tuple] | None:
     """A TIFF's (axes letters, shape) from its header, for a look; None where tifffile
     cannot read it (its own line comes as the file is read). Read once within
     :func:`headers_read_once`, whatever axes it is then counted with."""
-    return _once(("header",), path, lambda: _header_read(path))
+    return _HEADERS.read(("header",), path, lambda: _header_read(path))
 
 
 def _header_read(path: str | os.PathLike) -> tuple[str, tuple] | None:

@@ -1,0 +1,55 @@
+"""What a command reads of a file, read once while the file is unchanged: within
+:meth:`ReadOnce.kept` each read is kept by what was read, the file's path and its stamp
+(:func:`file_stamp`), so checks that ask the same of the same file read it once (s59: a
+TIFF's header opened 2 to 5 times by the channel checks, an earlier evaluate report 3
+times by one command); a file changed meanwhile is read again. Outside, each read reads."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from typing import TypeVar
+
+__all__ = ["ReadOnce", "file_stamp"]
+
+T = TypeVar("T")
+
+
+def file_stamp(path: str | os.PathLike) -> tuple[int, int, int] | None:
+    """(inode, size, time) of the file, None where it cannot be read (then opened again:
+    the open says why): what says a file read before is the same file now."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+class ReadOnce:
+    """Reads of files kept within :meth:`kept` (one of the context's, by ``name``)."""
+
+    def __init__(self, name: str):
+        self._done: ContextVar[dict | None] = ContextVar(name, default=None)
+
+    @contextlib.contextmanager
+    def kept(self) -> Iterator[None]:
+        """Within: each read kept (:meth:`read`); within another, that one's reads."""
+        token = self._done.set({}) if self._done.get() is None else None
+        try:
+            yield
+        finally:
+            if token is not None:
+                self._done.reset(token)
+
+    def read(self, what: tuple, path: str | os.PathLike, read: Callable[[], T]) -> T:
+        """``read()`` of ``path``, called once for ``what`` within :meth:`kept` while the
+        file is unchanged; each time outside."""
+        done = self._done.get()
+        if done is None:
+            return read()
+        key = (*what, os.fspath(path), file_stamp(path))
+        if key not in done:
+            done[key] = read()
+        return done[key]
