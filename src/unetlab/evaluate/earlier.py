@@ -3,6 +3,7 @@ refusal to replace a report of something else without ``overwrite`` (nothing is 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from unetlab.model_identity import (
     REPORT_WEIGHTS,
     report_model_sha256,
 )
+from unetlab.read_once import ReadOnce
 
 #: the keys of a report's source that name what was scored (a checkpoint, folders of images,
 #: masks, predictions), whose files a report's own files never replace
@@ -144,10 +146,29 @@ def record_csv_scoring(path: Path, report: dict) -> None:
     when_written(path, written)
 
 
+#: the records of earlier reports read within :func:`records_read_once`
+_RECORDS = ReadOnce("earlier_records_read")
+
+
+def records_read_once() -> contextlib.AbstractContextManager:
+    """Within: each earlier report or picture read once for what it scored, however many
+    checks ask (a command's before scoring, its own before writing, the writer's: a PNG
+    and a JSON were read 3 times, s59); one changed meanwhile is read again."""
+    return _RECORDS.kept()
+
+
 def _recorded_at(path: Path) -> dict:
     """What the file at ``path`` records of its scoring: a PNG's :data:`PNG_KEY` text, a
     CSV's manifest key (:func:`record_csv_scoring`), else the file's JSON object; {} for none
-    (no file, another JSON or PNG, a CSV listed without it)."""
+    (no file, another JSON or PNG, a CSV listed without it). Read once within
+    :func:`records_read_once`, but a CSV's (its folder's manifest says it, not the file)."""
+    if path.suffix.lower() == ".csv":
+        return _record_read(path)
+    return _RECORDS.read(("record",), path, lambda: _record_read(path))
+
+
+def _record_read(path: Path) -> dict:
+    """:func:`_recorded_at`, read now."""
     try:
         text = _png_text(path) if path.suffix.lower() == ".png" else _csv_key(path)
         old = json.loads(text)

@@ -1,0 +1,61 @@
+"""What a command reads of a file, read once while the file is unchanged (s59): the
+earlier evaluate report and picture a command checks three times, the record kept by
+:class:`~unetlab.read_once.ReadOnce`."""
+
+from __future__ import annotations
+
+import collections
+import os
+from pathlib import Path
+
+import numpy as np
+
+import unetlab.data.png_chunks
+import unetlab.evaluate.earlier
+from unetlab.cli import main
+from unetlab.data.io import write_png
+from unetlab.read_once import ReadOnce
+
+
+def test_a_read_is_kept_while_the_file_is_unchanged(tmp_path):
+    path, reads = tmp_path / "f.txt", []
+    path.write_text("a")
+    kept = ReadOnce("test_kept")
+
+    def read():
+        reads.append(path.read_text())
+        return reads[-1]
+
+    assert kept.read(("text",), path, read) == "a"  # outside: each read reads
+    with kept.kept():
+        assert [kept.read(("text",), path, read) for _ in range(3)] == ["a"] * 3
+        with kept.kept():  # within another: that one's reads
+            assert kept.read(("text",), path, read) == "a"
+        path.write_text("bb")  # changed meanwhile: read again
+        assert kept.read(("text",), path, read) == "bb"
+        assert kept.read(("other",), path, read) == "bb"  # another thing read of it
+        os.utime(path, ns=(0, 0))  # touched: its time is its stamp's
+        assert kept.read(("text",), path, read) == "bb"
+    assert reads == ["a", "a", "bb", "bb", "bb"]
+
+
+def test_evaluate_again_reads_its_earlier_report_and_picture_once(tmp_path, monkeypatch):
+    """``evaluate --json r.json --confusion c.png`` again read the earlier picture's text
+    chunk and the earlier report 3 times each: before scoring, the command's check for
+    its note, the writer's; once each now, and each still replaced as its own."""
+    gt = np.tile([0, 255], (8, 4)).astype(np.uint8)
+    write_png(tmp_path / "gt" / "a.png", gt)
+    write_png(tmp_path / "p" / "a.png", (gt == 255).astype(np.uint8))
+    argv = ["evaluate", "--pred", str(tmp_path / "p"), "--gt", str(tmp_path / "gt")]
+    argv += ["--label-values", "0", "255", "--json", str(tmp_path / "r.json")]
+    argv += ["--confusion", str(tmp_path / "c.png")]
+    assert main(argv) == 0
+    reads = collections.Counter()
+    png, text = unetlab.data.png_chunks.read_png_text, unetlab.evaluate.earlier._csv_key
+    count = lambda read: lambda p: reads.update([Path(p).name]) or read(p)  # noqa: E731
+    monkeypatch.setattr(unetlab.data.png_chunks, "read_png_text", count(png))
+    monkeypatch.setattr(unetlab.evaluate.earlier, "_csv_key", count(text))
+    before = (tmp_path / "c.png").stat().st_mtime_ns
+    assert main(argv) == 0
+    assert reads["c.png"] == 1 and reads["r.json"] == 1  # 3 and 3 before
+    assert (tmp_path / "c.png").stat().st_mtime_ns != before  # replaced: its own
