@@ -59,3 +59,52 @@ def test_evaluate_again_reads_its_earlier_report_and_picture_once(tmp_path, monk
     assert main(argv) == 0
     assert reads["c.png"] == 1 and reads["r.json"] == 1  # 3 and 3 before
     assert (tmp_path / "c.png").stat().st_mtime_ns != before  # replaced: its own
+
+
+def _counted(monkeypatch, module, name: str) -> list:
+    """The calls of ``module.name`` from now on (their first arguments)."""
+    calls, real = [], getattr(module, name)
+    monkeypatch.setattr(module, name, lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    return calls
+
+
+def test_a_claim_reads_its_folders_manifest_once(tmp_path, monkeypatch):
+    """s59: claim_files read each folder's manifest for its checks, then again for each
+    path it listed (compare's table and curves: 3 reads, an evaluate --json's 4 files: 5);
+    once now, and each path still listed PENDING until written."""
+    import unetlab.manifest
+    from unetlab.atomic import atomic_path
+    from unetlab.manifest import writers_of
+    from unetlab.outputs import claim_files
+
+    paths = [tmp_path / "out" / name for name in ("t.csv", "c.png")]
+    read = _counted(monkeypatch, unetlab.manifest, "_lines")
+    claim_files(paths, command="compare")
+    assert read == [tmp_path / "out"]  # 3 reads before
+    assert writers_of(tmp_path / "out") == {}  # listed, not written yet
+    with atomic_path(paths[0]) as tmp:
+        tmp.write_text("run\n")
+    assert writers_of(tmp_path / "out") == {"t.csv": {"compare"}}
+
+
+def test_an_evaluate_table_is_confirmed_in_one_manifest_rewrite(tmp_path, monkeypatch):
+    """s59: a table's manifest lines (the claim's, and the one naming what it scored) were
+    confirmed in two rewrites of the manifest, each flushed to disk; one now, both lines
+    confirmed: it is evaluate's, of what it scored."""
+    import unetlab.manifest
+    from unetlab.atomic import atomic_path
+    from unetlab.evaluate.earlier import earlier_report, record_csv_scoring
+    from unetlab.manifest import writers_of
+    from unetlab.outputs import claim_files
+
+    path = tmp_path / "t.csv"
+    source = {"predictions": str(tmp_path / "p"), "ground_truth": str(tmp_path / "g")}
+    claim_files([path], command="evaluate")
+    record_csv_scoring(path, source)
+    rewrites = _counted(monkeypatch, unetlab.manifest, "_write_lines")
+    with atomic_path(path) as tmp:
+        tmp.write_text("name\n")
+    assert rewrites == [tmp_path]  # 2 before
+    assert writers_of(tmp_path) == {"t.csv": {"evaluate"}}
+    assert earlier_report(path, source) is None  # of what it scored; other predictions':
+    assert "the predictions" in earlier_report(path, source | {"predictions": str(tmp_path)})

@@ -463,15 +463,20 @@ def _unparsed(parsed: list[tuple[str, str | None]]) -> list[str]:
     return lines
 
 
-def confirm(folder: str | os.PathLike, made_by: Mapping[str, str], command: str) -> None:
-    """Mark the lines ``command`` listed with the PENDING key ``made_by`` gives a name as
-    written (the key without the mark): the run wrote those files (call it with the
-    folder's lock held)."""
+def confirm(
+    folder: str | os.PathLike, made_by: Mapping[str, str | tuple[str, ...]], command: str
+) -> None:
+    """Mark the lines ``command`` listed with the PENDING key ``made_by`` gives a name (or
+    one of the keys it gives: a line each, a claim's and its writer's) as written (the key
+    without the mark), in one rewrite: the run wrote those files (call it with the folder's
+    lock held)."""
 
     def confirmed(line: str) -> str:
         name, cmd, source, key, stamp = _fields(line)
-        if cmd == command and name in made_by and key == PENDING + made_by[name]:
-            return _line(name, cmd, source, made_by[name], stamp)
+        keys = made_by.get(name, ()) if cmd == command else ()
+        keys = (keys,) if isinstance(keys, str) else keys
+        if key is not None and key.startswith(PENDING) and key[len(PENDING) :] in keys:
+            return _line(name, cmd, source, key[len(PENDING) :], stamp)
         return line
 
     if made_by:

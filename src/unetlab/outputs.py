@@ -356,7 +356,7 @@ def claim_files(
     for path in paths:
         _check_file(path, writers[path], formats.get(path), command, overwrite, overwrite_fix)
     for path in paths:
-        _record_pending(path, command)
+        _record_pending(path, command, writers[path])
         _remove_killed_temporaries(path)
     return paths
 
@@ -398,14 +398,15 @@ def _check_file(
         _refuse_other_format(path, fmt, command)
 
 
-def _record_pending(path: Path, command: str) -> None:
+def _record_pending(path: Path, command: str, writers: Collection[str]) -> None:
     """Make ``path``'s folder and list ``path`` in its manifest as ``command``'s PENDING
-    output, confirmed once written, where ``command`` has not written it before."""
+    output, confirmed once written, where ``command`` has not written it before (its
+    manifest says ``writers`` wrote it: read once for the claim, s59)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise write_error(path.parent, exc) from exc
-    if command not in writers_of(path.parent).get(path.name, ()):
+    if command not in writers:
         record(path.parent, [path.name], command=command, made_by={path.name: ""})
         # marked written once atomic_path has put it in place: until then its line does
         # not make the file unetlab's (a run stopped before writing leaves the file that

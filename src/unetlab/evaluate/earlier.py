@@ -4,6 +4,7 @@ refusal to replace a report of something else without ``overwrite`` (nothing is 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from pathlib import Path
 
@@ -139,11 +140,8 @@ def record_csv_scoring(path: Path, report: dict) -> None:
     key = json.dumps(scoring_record(report), sort_keys=True)
     record(path.parent, [path.name], command="evaluate", made_by={path.name: key})
 
-    def written() -> None:  # the claim's own mark too: one action a path
-        for made_by in ("", key):
-            confirm(path.parent, {path.name: made_by}, "evaluate")
-
-    when_written(path, written)
+    # the claim's own mark too (one action a path), in one rewrite of the manifest
+    when_written(path, functools.partial(confirm, path.parent, {path.name: ("", key)}, "evaluate"))
 
 
 #: the records of earlier reports read within :func:`records_read_once`
