@@ -67,6 +67,9 @@ def test_values_ids_and_labels_equal_the_plain_measures(mask, instances):
     found, ids = value_ids(mask)
     np.testing.assert_array_equal(found, plain_values)
     np.testing.assert_array_equal(found[ids - 1], mask)
+    known, known_ids = value_ids(mask, values)  # its values given: the same ids
+    assert known is values and known_ids.dtype == ids.dtype
+    np.testing.assert_array_equal(known_ids, ids)
     for background_value in (0, int(plain_values[0])):
         labels = object_labels(mask, background_value, instances=instances)
         assert labels.dtype == np.int64
@@ -114,3 +117,27 @@ def test_a_windows_index_is_int32_counted_or_sorted_past_one_slice():
         np.testing.assert_array_equal(found, np.unique(mask))
         np.testing.assert_array_equal(found[ids - 1], mask)
     assert index_dtype(2**31 - 1) == np.int32 and index_dtype(2**31) == np.int64
+
+
+@pytest.mark.parametrize("scale", [1, 3_000_000])  # counted (bincount), sorted (np.unique)
+def test_a_masks_values_are_found_once_for_its_regions(monkeypatch, scale):
+    """s59: MaskValues.of found a mask's distinct values (distinct_values), then again for
+    its regions (value_regions -> value_ids): two passes over the mask, two sorts of it
+    where its values are too large to count; one now, the regions the same."""
+    from unetlab.data.fingerprint import MaskValues
+
+    mask = np.zeros((40, 40), np.int64)
+    mask[2:9, 2:9], mask[20:30, 5:9], mask[30:35, 30:35] = scale, scale, 2 * scale
+    passes = []
+    for name in ("bincount", "unique"):
+        real = getattr(np, name)
+
+        def counted(*a, _real=real, _name=name, **k):
+            return passes.append(_name) or _real(*a, **k)
+
+        monkeypatch.setattr(np, name, counted)
+    found = MaskValues.of(mask)
+    monkeypatch.undo()
+    whole = [p for p in passes if p == ("bincount" if scale == 1 else "unique")]
+    assert len(whole) == 1  # 2 before
+    assert found.values == (0, scale, 2 * scale) and found.regions == (0, 2, 1)

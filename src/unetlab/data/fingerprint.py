@@ -345,7 +345,7 @@ class MaskValues:
         if len(values) > INSTANCE_VALUES:  # one object per value
             regions = tuple((values != keep).astype(np.int64).tolist())
         else:
-            regions = value_regions(mask, keep)
+            regions = value_regions(mask, keep, values)  # its values not found again
         wide = mask.dtype.itemsize > 1
         return cls(as_ints, tuple(int(c) for c in counts), regions, wide, *ramp_pixels(mask))
 

@@ -41,24 +41,27 @@ def distinct_values(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return values.astype(mask.dtype), counts[values]
 
 
-def value_ids(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def value_ids(mask: np.ndarray, values: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(values, ids): the distinct values of ``mask``, ascending, and an array of ``mask``'s
     shape holding each pixel's 1-based position among them (0 nowhere), int32 where that
-    holds them (:func:`~unetlab.data.large_ids.index_dtype`), else int64."""
+    holds them (:func:`~unetlab.data.large_ids.index_dtype`), else int64. ``values``: those
+    distinct values where known (:func:`distinct_values`'), not found again (s59: a pass
+    over the mask, a sort of it where its values are not counted)."""
     mask = np.asarray(mask)
     if not _countable(mask):
-        return _sorted_ids(mask)
-    present = np.bincount(mask.ravel()) > 0
-    lookup = np.cumsum(present)  # value -> its 1-based position
-    lookup = lookup.astype(index_dtype(int(lookup[-1])))
-    return np.flatnonzero(present).astype(mask.dtype), lookup[mask]
+        return _sorted_ids(mask, values)
+    if values is None:
+        values = np.flatnonzero(np.bincount(mask.ravel())).astype(mask.dtype)
+    lookup = np.zeros(int(values[-1]) + 1, index_dtype(values.size))  # value -> its position
+    lookup[values] = np.arange(1, values.size + 1)
+    return values, lookup[mask]
 
 
-def _sorted_ids(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _sorted_ids(mask: np.ndarray, values: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`value_ids` by sorting (values too large or not whole numbers to count): each
     pixel's position found by ``searchsorted`` a slice at a time, into the index dtype
     (``np.unique(return_inverse=True)`` held an int64 index and sort order as large)."""
-    values = np.unique(mask)
+    values = np.unique(mask) if values is None else values
     ids = np.empty(mask.shape, index_dtype(values.size))
     pixels, out = mask.reshape(-1), ids.reshape(-1)
     for start in range(0, pixels.size, SORTED_SLICE):
@@ -94,11 +97,13 @@ def count_regions(mask: np.ndarray, background_value: int) -> int:
     return sum(value_regions(mask, background_value))
 
 
-def value_regions(mask: np.ndarray, background_value: int) -> tuple[int, ...]:
+def value_regions(
+    mask: np.ndarray, background_value: int, values: np.ndarray | None = None
+) -> tuple[int, ...]:
     """The 4-connected regions of each distinct value of ``mask`` (ascending, as
-    :func:`distinct_values`), 0 for ``background_value``'s."""
+    :func:`distinct_values`: ``values``, where known), 0 for ``background_value``'s."""
     mask = np.asarray(mask)
-    values, ids = value_ids(mask)
+    values, ids = value_ids(mask, values)
     boxes = ndimage.find_objects(ids)
     return tuple(
         0 if value == background_value else int(ndimage.label(mask[box] == value)[1])
