@@ -328,3 +328,20 @@ def test_training_and_evaluate_refuse_mixed_encodings_by_one_rule(tmp_path, valu
             list(read)
     else:
         assert len(list(read)) == len(values)
+
+
+def test_instance_masks_counts_the_pixels_of_its_pages_once(monkeypatch):
+    """s59: the pages' pixel counts were summed by labelled_pages (for the void rule) and
+    again by instance_masks, the same pages; once now, the same answer."""
+    import unetlab.data.fingerprint as fingerprint
+
+    def page(values, regions):
+        return fingerprint.MaskValues(values, (900,) + (30,) * (len(values) - 1), regions, False)
+
+    classes = [page((0, 1, 2), (0, 4, 3))] * 3
+    ids = [page(tuple(range(40)), (0,) + (1,) * 39)] * 3  # more values than classes have
+    summed, real = [], fingerprint.pixel_counts
+    monkeypatch.setattr(fingerprint, "pixel_counts", lambda masks: summed.append(1) or real(masks))
+    assert not fingerprint.instance_masks(classes)
+    assert fingerprint.instance_masks(ids)
+    assert len(summed) == 2  # 4 before: twice per call

@@ -23,6 +23,7 @@ weights can or need keep them apart).
 
 from __future__ import annotations
 
+import collections
 import os
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -814,8 +815,7 @@ def instance_masks(
     (:func:`~unetlab.data.void_mark.void_beside`: 16-bit 0/1 masks with 255 regions read as
     ids, s58).
     """
-    masks = labelled_pages(masks, ignore_value)
-    counts = pixel_counts(masks)
+    masks, counts = labelled_pages(masks, ignore_value)
     if _looks_lossy(counts, ramp_share(masks)):
         return False
     if any(len(m.values) > INSTANCE_VALUES for m in masks):
@@ -825,21 +825,25 @@ def instance_masks(
     return looks_like_instances(sorted(counts), wide=wide, folder_named=folder_named, files=files)
 
 
-def labelled_pages(masks: Sequence[MaskValues], ignore_value: int | None) -> list[MaskValues]:
+def labelled_pages(
+    masks: Sequence[MaskValues], ignore_value: int | None
+) -> tuple[list[MaskValues], dict[int, int]]:
     """The pages ``masks`` less ``ignore_value`` and negative values
     (:meth:`MaskValues.labelled`), and less ``VOID`` where it lies beside class indices
     (:func:`~unetlab.data.void_mark.void_beside`, the plan's void rule): not where an
     ``ignore_value`` is set (255 is then a class or an id, as the plan reads it), nor in
     masks of more than 8 bits whose values, 255 counted, are too many for classes
     (:data:`~unetlab.data.instances.WIDE_CLASSES`: 16-bit ids 1..15 and 255 read as 16
-    classes with void, s59)."""
+    classes with void, s59); and their :func:`pixel_counts` (counted once where no void is
+    left out: s59, twice)."""
     masks = [m.labelled(ignore_value) for m in masks]
     counts = pixel_counts(masks)
     if ignore_value is not None or void_beside(counts) is None:
-        return masks
+        return masks, counts
     if any(m.wide for m in masks) and len(counts) > WIDE_CLASSES:
-        return masks
-    return [m.labelled(VOID) for m in masks]
+        return masks, counts
+    masks = [m.labelled(VOID) for m in masks]
+    return masks, pixel_counts(masks)
 
 
 #: how training's masks are read as object ids, as :func:`object_ids_note` says it to its
@@ -957,8 +961,9 @@ def _mask_values(p: PairFacts) -> MaskValues:
     keep = background(p.values, p.counts)
     if p.instances:
         regions = tuple(int(v != keep) for v in p.values)
-    else:
-        regions = tuple(p.object_values.count(v) for v in p.values)
+    else:  # counted in one pass (a scan of all its objects per value was)
+        objects = collections.Counter(p.object_values)
+        regions = tuple(objects[v] for v in p.values)
     return MaskValues(p.values, p.counts, regions, p.wide_mask, p.between, p.ramp)
 
 
