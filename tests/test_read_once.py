@@ -108,3 +108,35 @@ def test_an_evaluate_table_is_confirmed_in_one_manifest_rewrite(tmp_path, monkey
     assert writers_of(tmp_path) == {"t.csv": {"evaluate"}}
     assert earlier_report(path, source) is None  # of what it scored; other predictions':
     assert "the predictions" in earlier_report(path, source | {"predictions": str(tmp_path)})
+
+
+def test_a_root_of_data_sets_is_listed_once_for_its_refusal(tmp_path, monkeypatch):
+    """s59: a folder whose train/ and test/ hold data sets, given as one, was listed for
+    its sub-folders, then again for its train/ by each spelling of the line (8 listings
+    in all); 6 now, the line the same."""
+    import pytest
+
+    from unetlab.data.pairs import find_pairs
+    from unetlab.errors import DatasetError
+
+    for part in ("train", "test"):
+        for sub in ("images", "masks"):
+            write_png(tmp_path / part / sub / "a.png", np.zeros((8, 8), np.uint8))
+    listed, real = [], Path.iterdir
+    monkeypatch.setattr(Path, "iterdir", lambda self: listed.append(self) or real(self))
+    with pytest.raises(DatasetError) as caught:
+        find_pairs(tmp_path)
+    assert listed.count(tmp_path) <= 6  # 8 before
+    assert f"train --data {tmp_path} reads train/ with val/, if any" in caught.value.cli
+
+
+def test_a_glob_is_looked_for_on_disk_once_after_its_folder(tmp_path, monkeypatch):
+    """s59: find_images of a pattern asked the disk whether it is a folder, a file, and
+    then whether it exists again (is_pattern); twice now."""
+    from unetlab.data.io import find_images
+
+    write_png(tmp_path / "a.png", np.zeros((8, 8), np.uint8))
+    pattern, stats, real = str(tmp_path / "*.png"), [], os.stat
+    monkeypatch.setattr(os, "stat", lambda p, *a, **k: stats.append(str(p)) or real(p, *a, **k))
+    assert find_images(pattern) == [tmp_path / "a.png"]
+    assert stats.count(pattern) == 2  # 3 before

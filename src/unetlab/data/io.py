@@ -99,7 +99,7 @@ def find_images(paths: str | os.PathLike | list, suffixes=INPUT_SUFFIXES) -> lis
                 log.warning("%s/: %s: skipped", p, describe_links(broken))
         elif p.exists():
             found.append(p)
-        elif is_pattern(p):
+        elif _globbed(p):  # no file or folder, said just now
             matches = sorted(Path(m) for m in _glob(str(p)))
             found += [m for m in matches if _listed(m, suffixes)]
         else:
@@ -110,7 +110,12 @@ def find_images(paths: str | os.PathLike | list, suffixes=INPUT_SUFFIXES) -> lis
 def is_pattern(path: str | os.PathLike) -> bool:
     """Whether ``path``, no file or folder, is a glob pattern (``in/**/*.tif``) that
     :func:`find_images` expands."""
-    return not Path(path).exists() and any(ch in str(path) for ch in "*?[")
+    return _globbed(path) and not Path(path).exists()  # the look at the disk last
+
+
+def _globbed(path: str | os.PathLike) -> bool:
+    """Whether ``path`` holds a glob's wildcards."""
+    return any(ch in str(path) for ch in "*?[")
 
 
 def _listed(path: Path, suffixes) -> bool:

@@ -397,7 +397,8 @@ def detect_layout(root: Path, flag: str | Spelled = "--data") -> str:
     ``flag``: the option that gave ``root``, named in the fix (``evaluate --gt``'s)."""
     if layout := _layout(root):
         return layout
-    held = [d.name for d in sorted(root.iterdir()) if d.is_dir() and _layout(d)]
+    folders = [d for d in sorted(root.iterdir()) if d.is_dir()]  # listed once (s59: 3 times)
+    held = [d.name for d in folders if _layout(d)]
     if held and (part := dsb_in_part(root, held)) is not None:
         raise part
     if held:
@@ -408,7 +409,7 @@ def detect_layout(root: Path, flag: str | Spelled = "--data") -> str:
             "hold" if len(held) > 1 else "holds"
         )
         # evaluate's data_dir, gt_dir: not a training's data set
-        trains = flag in ("--data", DATA_ROOT, FIND_ROOT, SPLIT_ROOT)
+        trains = folders if flag in ("--data", DATA_ROOT, FIND_ROOT, SPLIT_ROOT) else None
         raise DatasetError(
             **spelled(
                 lambda f: f"{said} one: give {f} {root / pick}{_trains_with(f, root, trains)}",
@@ -484,16 +485,16 @@ def _masks_of_other_case(names: dict[str, list[str]]) -> list[str]:
     ]
 
 
-def _trains_with(flag: str, root: Path, trains: bool) -> str:
-    """How the line of a folder ``root`` whose train/ holds a data set says to train on it,
-    in the spelling of ``flag`` (the command's ``--data``; Python's config key; split_pairs'
-    own call, which reads train/ itself: it was given no hint, s58 forms9); nothing
-    where the folder was not given as a training set's (``trains``: evaluate's data_dir
-    was told of fit, s49 review1); where ``root`` has no train/, to put the training set
-    there."""
-    if not trains:
+def _trains_with(flag: str, root: Path, folders: list[Path] | None) -> str:
+    """How the line of a folder ``root`` (its sub-``folders``) whose train/ holds a data set
+    says to train on it, in the spelling of ``flag`` (the command's ``--data``; Python's
+    config key; split_pairs' own call, which reads train/ itself: it was given no hint, s58
+    forms9); nothing where the folder was not given as a training set's (``folders`` None:
+    evaluate's data_dir was told of fit, s49 review1); where ``root`` has no train/, to put
+    the training set there."""
+    if folders is None:
         return ""
-    if not any(d.is_dir() and d.name.casefold() in SPLIT_NAMES["train"] for d in root.iterdir()):
+    if not any(d.name.casefold() in SPLIT_NAMES["train"] for d in folders):
         # no train/ to read: the call that just failed was recommended (s58 review G)
         return f" (or put the training set in {root / 'train'}/)"
     if flag == SPLIT_ROOT.python:
