@@ -27,6 +27,7 @@ LAYERS = [
         "progress",
         "model_identity",
         "words",
+        "read_once",
     },
     {"models", "data", "metrics", "outputs", "manifest"},
     {"losses"},
