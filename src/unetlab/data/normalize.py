@@ -237,13 +237,25 @@ def finite_numbers(value, *, single: bool = False) -> list | None:
     """``value`` as a list of finite floats where it is numbers, as the values are used (a
     number, or unless ``single`` a list or 1-D array of them: a Python caller's
     ``img.mean((0, 1))``, review s55 F1), or None where it is not: text (YAML 1.1 reads
-    ``1e-3`` so), true or false, None, NaN or infinity, nested lists (review s55 H)."""
+    ``1e-3`` so), true or false, None, NaN or infinity, nested lists (review s55 H), complex
+    numbers, and whole numbers too large for a float (``10**400`` read from a checkpoint or
+    YAML raised OverflowError, a bug's traceback: s59 review A)."""
     flat = value.tolist() if isinstance(value, np.ndarray) else value
     items = [flat] if single or not isinstance(flat, (list, tuple)) else list(flat)
-    real = all(isinstance(v, (numbers.Real, np.number)) and not _is_bool(v) for v in items)
-    if not items or not real or not all(np.isfinite(float(v)) for v in items):
+    if not items or not all(_is_real(v) for v in items):
         return None
-    return [float(v) for v in items]
+    try:
+        floats = [float(v) for v in items]
+    except OverflowError:
+        return None
+    return floats if all(np.isfinite(floats)) else None
+
+
+def _is_real(value) -> bool:
+    """Whether ``value`` is a real number: no bool, no complex (numpy's complex types are
+    ``np.number``, not ``numbers.Real``)."""
+    numeric = isinstance(value, (numbers.Real, np.number))
+    return numeric and not _is_bool(value) and not isinstance(value, np.complexfloating)
 
 
 def _is_bool(value) -> bool:
