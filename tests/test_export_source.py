@@ -294,3 +294,25 @@ def test_a_package_source_of_no_record_names_no_checkpoint(checkpoint, tmp_path)
         onnx_file = str(tmp_path / "again.onnx")
         assert main(["export", "--checkpoint", str(bad), "--onnx", onnx_file, "--overwrite"]) == 0
     _check_source(load_model(pkg).source, checkpoint)
+
+
+def test_a_package_of_broken_yaml_is_one_line_from_every_reader(tmp_path):
+    """load_model put the whole YAMLError (seven lines) in its refusal where package_record
+    gave its first line (s59 review C): one line, in the same words, from both."""
+    from unetlab.errors import UnetlabError
+
+    model = UNet(1, 2, depth=2, base_channels=4).eval()
+    pkg = export_bioimageio(model, tmp_path / "pkg", weight_formats=("pytorch_state_dict",))
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as archive:
+        for file in pkg.iterdir():
+            text = file.read_bytes()
+            if file.name == "rdf.yaml":
+                text = text.replace(b"config:", b"config: [unclosed\n  x: :", 1)
+            archive.writestr(file.name, text)
+    for read in (package_record, load_model):
+        with pytest.raises(UnetlabError) as refused:
+            read(bad)
+        line = str(refused.value)
+        assert line.startswith(f"{bad}: its rdf.yaml is not valid YAML ("), line
+        assert "\n" not in line

@@ -255,26 +255,27 @@ def test_16_bit_ids_that_include_255_stay_ids(tmp_path):
     assert plan.fingerprint["instance_masks"] is True and _void_notes(plan) == []
 
 
-def _ids_and_255(i):
-    """16-bit object ids 1..15, each one box, and a 255 box: 17 values."""
-    mask = np.zeros((48, 48), np.uint16)
-    for k in range(15):
-        y, x = divmod(k, 5)
-        mask[2 + 9 * y : 8 + 9 * y, 2 + 9 * x + i % 2 : 8 + 9 * x + i % 2] = k + 1
-    mask[40:46, 40:46] = 255
+def _classes_and_255(i, k=16):
+    """16-bit class masks 0..15 in stripes, each class several regions, and 255 rows: 17
+    values, 255 counted."""
+    mask = np.zeros((64, 64), np.uint16)
+    for c in range(k):
+        mask[:, (c * 4 + i) % 64 : (c * 4 + i) % 64 + 4] = c
+    mask[32:] = (mask[32:] + 1) % k
+    mask[10:12, :] = 255
     return mask
 
 
-def test_16_bit_ids_1_to_15_and_255_stay_ids_and_8_bit_classes_stay_classes(tmp_path):
-    """s59: 16-bit ids 1..15 beside a 255 read as 16 classes with void (the void rule took
-    255 off, leaving 16 values, no more than classes may be): 17 values, 255 counted, are
-    ids. 8-bit 0/1/255 class masks are still classes with void."""
+def test_16_bit_classes_0_to_15_beside_255_stay_classes_with_void(tmp_path):
+    """s59 review C: a first rule read 16-bit masks of more than 16 values, 255 counted, as
+    ids, which made 16 classes with a 255 void an instance data set (with no void line).
+    They are classes, the 255 void, in instance_masks and the plan; 8-bit 0/1/255 too."""
     from unetlab.data.fingerprint import MaskValues, instance_masks
 
-    wide = [MaskValues.of(_ids_and_255(i)) for i in range(4)]
-    assert instance_masks(wide) is True
-    plan = _plan(_write(tmp_path / "ids", masks=_ids_and_255))
-    assert plan.fingerprint["instance_masks"] is True and _void_notes(plan) == []
+    wide = [MaskValues.of(_classes_and_255(i)) for i in range(4)]
+    assert instance_masks(wide) is False
+    plan = _plan(_write(tmp_path / "classes", masks=_classes_and_255))
+    assert plan.fingerprint["instance_masks"] is False and _void_notes(plan) != []
     narrow = [MaskValues.of(_void_regions(np.uint8, i)) for i in range(4)]
     assert instance_masks(narrow) is False
 

@@ -151,7 +151,9 @@ def _read_rdf(path: Path, files: _PackageFiles) -> dict:
     try:
         rdf = yaml.safe_load(files.read(files.rdf_name))
     except yaml.YAMLError as exc:
-        raise UnetlabError(f"{path}: {files.rdf_name} is not valid YAML ({exc})") from exc
+        raise UnetlabError(
+            f"{path}: its {files.rdf_name} is not valid YAML ({first_line(exc)})"
+        ) from exc
     if not isinstance(rdf, dict) or rdf.get("type") != "model":
         raise UnetlabError(f"{path}: not a bioimage.io model description")
     _check_mappings(path, rdf)

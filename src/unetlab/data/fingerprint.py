@@ -39,7 +39,6 @@ from unetlab.data.held import kept_reads
 from unetlab.data.instances import (
     INSTANCE_VALUES,
     TARGETS,
-    WIDE_CLASSES,
     looks_like_instances,
     negative_values_line,
     one_object_per_value,
@@ -831,16 +830,15 @@ def labelled_pages(
     """The pages ``masks`` less ``ignore_value`` and negative values
     (:meth:`MaskValues.labelled`), and less ``VOID`` where it lies beside class indices
     (:func:`~unetlab.data.void_mark.void_beside`, the plan's void rule): not where an
-    ``ignore_value`` is set (255 is then a class or an id, as the plan reads it), nor in
-    masks of more than 8 bits whose values, 255 counted, are too many for classes
-    (:data:`~unetlab.data.instances.WIDE_CLASSES`: 16-bit ids 1..15 and 255 read as 16
-    classes with void, s59); and their :func:`pixel_counts` (counted once where no void is
-    left out: s59, twice)."""
+    ``ignore_value`` is set (255 is then a class or an id, as the plan reads it); and their
+    :func:`pixel_counts` (counted once where no void is left out: s59, twice). 16-bit masks
+    of 0..15 beside a 255 are 16 classes with void, as 16-bit ids 1..15 beside a 255 read
+    too: the count of values cannot tell them apart, and one region per value is said,
+    never decided on (:func:`~unetlab.data.instances.one_object_per_value`; s59 review C:
+    a first rule by the count read 16 classes with void as ids)."""
     masks = [m.labelled(ignore_value) for m in masks]
     counts = pixel_counts(masks)
     if ignore_value is not None or void_beside(counts) is None:
-        return masks, counts
-    if any(m.wide for m in masks) and len(counts) > WIDE_CLASSES:
         return masks, counts
     masks = [m.labelled(VOID) for m in masks]
     return masks, pixel_counts(masks)
