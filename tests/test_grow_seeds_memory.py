@@ -8,12 +8,13 @@ import pytest
 from scipy import ndimage
 from skimage.segmentation import watershed
 
-from unetlab.data import labels
 from unetlab.data.labels import grow_seeds
+from unetlab.data.region_watershed import unseeded_numbered
 
 
 def _reference(elevation, seeds, mask, *, connectivity=1, min_seed_area=1, line=False):
-    """grow_seeds as it was (session 41): int64 markers, the regions' labels held through."""
+    """grow_seeds as it was (session 41): int64 markers, the regions' labels held through;
+    each region of ``mask`` flooded alone over the whole image (its ties its own, s59)."""
     structure = ndimage.generate_binary_structure(2, connectivity)
     markers, _ = ndimage.label(seeds & mask, structure)
     small = np.bincount(markers.ravel()) < min_seed_area
@@ -25,7 +26,18 @@ def _reference(elevation, seeds, mask, *, connectivity=1, min_seed_area=1, line=
     alone = (regions > 0) & ~seeded[regions]
     markers = markers.astype(np.int64)
     markers[alone] = regions[alone] + int(markers.max())
-    return watershed(elevation, markers, mask=mask, connectivity=connectivity, watershed_line=line)
+    out = np.zeros(mask.shape, np.int64)
+    for k in range(1, n_regions + 1):
+        own = regions == k
+        grown = watershed(
+            elevation,
+            np.where(own, markers, 0),
+            mask=own,
+            connectivity=connectivity,
+            watershed_line=line,
+        )
+        out[own] = grown[own]
+    return out
 
 
 def _interior(rng, shape, levels):
@@ -70,8 +82,8 @@ def test_unseeded_regions_past_int32_are_numbered_in_int64():
     markers[1, 1] = np.iinfo(np.int32).max - 1  # a seed numbered near int32's end
     mask = np.zeros((3, 7), bool)
     mask[1, 1] = mask[1, 3] = mask[1, 5] = True  # two regions with no seed
-    structure = ndimage.generate_binary_structure(2, 1)
-    out = labels._unseeded_numbered(markers, mask, structure)
+    regions, n_regions = ndimage.label(mask, ndimage.generate_binary_structure(2, 1))
+    out = unseeded_numbered(markers, regions, n_regions)
     first = np.iinfo(np.int32).max - 1
     assert out.dtype == np.int64
     assert out[1, [1, 3, 5]].tolist() == [first, first + 2, first + 3]

@@ -274,35 +274,20 @@ def grow_seeds(
     (0) where two objects meet. The markers are int32, which the watershed's own copies
     (the masked markers, its padded output, the cropped result) keep: 26 B a pixel at its
     peak, not the 47 of int64 markers (a 12 MP image of 21,500 nuclei: 567 -> 315 MB,
-    the same ids; bench/README.md "Memory of a photo").
+    the same ids; bench/README.md "Memory of a photo"). Each region of ``mask`` is flooded
+    alone (:func:`~unetlab.data.region_watershed.watershed_by_region`): its ties are its
+    own, the same in any crop of the image that holds it whole (a slide's bands).
     """
     from scipy import ndimage
-    from skimage.segmentation import watershed
+
+    from unetlab.data.region_watershed import watershed_by_region
 
     structure = ndimage.generate_binary_structure(2, connectivity)
     markers, _ = ndimage.label(seeds & mask, structure)
     small = np.bincount(markers.ravel()) < min_seed_area
     small[0] = False
     markers[small[markers]] = 0
-    markers = _unseeded_numbered(markers, mask, structure)
-    return watershed(elevation, markers, mask=mask, connectivity=connectivity, watershed_line=line)
-
-
-def _unseeded_numbered(markers: np.ndarray, mask: np.ndarray, structure) -> np.ndarray:
-    """``markers`` (int32, modified) with each region of ``mask`` that holds none a marker
-    of its own, numbered after every marker in the raster order of its first pixel (int64
-    where those numbers pass int32's); the regions' labels let go before the watershed."""
-    from scipy import ndimage
-
-    regions, n_regions = ndimage.label(mask, structure)
-    seeded = np.zeros(n_regions + 1, bool)
-    seeded[regions[markers > 0]] = True
-    alone = (regions > 0) & ~seeded[regions]
-    first = int(markers.max(initial=0))
-    if first + n_regions > np.iinfo(np.int32).max:
-        markers = markers.astype(np.int64)
-    markers[alone] = regions[alone].astype(markers.dtype) + first
-    return markers
+    return watershed_by_region(elevation, markers, mask, connectivity=connectivity, line=line)
 
 
 def seeded_cells(

@@ -12,12 +12,12 @@ box reaches the core are all a core pixel's object can depend on. The blocks' ob
 then joined: an object crossing a core's left edge is whole in both blocks, and takes the
 id the block before wrote at its first column.
 
-Exactly, but for the watershed's ties: scikit-image pops pixels of equal values in an
-order that depends on the whole window, so a pixel between two touching objects at equal
-values may go to either in a cropped window. The bands of a streamed image (cropped rows)
-move such pixels just as well: review D's nuclei slide (200 x 4,300 px, a real net's
-output) gave 3 pixels of 1,652 objects moved between one band and bands of 50 or 100
-rows, and 1 pixel (one of those 3) in column blocks.
+Exactly, the watershed's ties included: each region of the foreground is flooded alone
+(:mod:`unetlab.data.region_watershed`), so a pixel between two touching objects at equal
+values goes to the same one in any window holding its region whole. Before (scikit-image's
+queue over the whole window), review D's nuclei slide (200 x 4,300 px, a real net's output)
+gave 3 pixels of 1,652 objects moved between one band and bands of 50 or 100 rows, and 1
+pixel (one of those 3) in column blocks (``tests/test_region_watershed.py``).
 """
 
 from __future__ import annotations

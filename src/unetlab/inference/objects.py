@@ -1322,7 +1322,7 @@ def objects_in_bands(
     function of each pixel's probabilities, so the window's regions are the image's)
     that reaches into its rows, found from those regions alone (:func:`_least_margin`)
     and at most ``max_margin``: where none is cut, the band's objects are exactly those of
-    the image read whole but for watershed ties (:mod:`.column_objects`), whatever their size
+    the image read whole, watershed ties too (:mod:`.column_objects`), whatever their size
     (seeds, holes, splits lie inside). A band after one of a wider margin is that tall.
     ``unsure``: given a list, once the bands are done, the count of the objects that may
     still differ from the image read whole is appended: of those of a band left cut at

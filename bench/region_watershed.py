@@ -1,0 +1,71 @@
+"""grow_seeds (the instance mode's watershed) on synthetic interior maps: seconds (best of
+``--repeat``), traced numpy peak (tracemalloc, B a pixel) and a digest of the ids, for
+comparing two versions of unetlab by their ``src`` (the digests equal where no tie moved).
+
+    PYTHONPATH=OLD/src python bench/region_watershed.py
+    PYTHONPATH=src python bench/region_watershed.py
+
+``nuclei``: soft discs (radius 6, 6,000 on 2,048^2 px, many touching: thousands of small
+regions); ``one region``: smoothed noise over 0.3 (1,024^2 px, one region across the
+image, the worst case of a flood region by region).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import time
+import tracemalloc
+
+import numpy as np
+from scipy import ndimage
+
+from unetlab.data.labels import grow_seeds
+
+
+def nuclei(side: int, count: int, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(elevation, seeds, foreground) of ``count`` soft touching discs."""
+    yy, xx = np.mgrid[:side, :side]
+    near = np.full((side, side), np.inf)
+    for cy, cx in rng.integers(0, side, (count, 2)):
+        box = np.s_[max(cy - 8, 0) : cy + 9, max(cx - 8, 0) : cx + 9]
+        near[box] = np.minimum(near[box], np.hypot(yy[box] - cy, xx[box] - cx))
+    interior = ndimage.gaussian_filter((near <= 5).astype(np.float32), 1)
+    interior += rng.uniform(0, 0.05, interior.shape).astype(np.float32)
+    return -interior, interior >= 0.5, near <= 6.5
+
+
+def one_region(side: int, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(elevation, seeds, foreground) of smoothed noise: one region across the image."""
+    p = ndimage.gaussian_filter(rng.random((side, side)), 3)
+    p = ((p - p.min()) / np.ptp(p)).astype(np.float32)
+    return -p, p >= 0.6, p >= 0.3
+
+
+def measure(elevation, seeds, foreground, repeat: int) -> tuple[float, float, str]:
+    seconds = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        ids = grow_seeds(elevation, seeds, foreground, min_seed_area=4)
+        seconds.append(time.perf_counter() - start)
+    tracemalloc.start()
+    grow_seeds(elevation, seeds, foreground, min_seed_area=4)
+    peak = tracemalloc.get_traced_memory()[1] / elevation.size
+    tracemalloc.stop()
+    return min(seconds), peak, hashlib.sha256(ids.tobytes()).hexdigest()[:12]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    cases = {"nuclei": nuclei(2048, 6000, rng), "one region": one_region(1024, rng)}
+    print("| case | seconds | peak B/px | ids |\n|---|---|---|---|")
+    for name, maps in cases.items():
+        seconds, peak, digest = measure(*maps, args.repeat)
+        print(f"| {name} | {seconds:.3f} | {peak:.1f} | {digest} |")
+
+
+if __name__ == "__main__":
+    main()

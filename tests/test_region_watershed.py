@@ -1,0 +1,72 @@
+"""The watershed's ties are decided by each region alone (:mod:`unetlab.data.region_watershed`):
+one slide split into bands of other heights, or into column blocks, gives the same objects
+as read whole, on one-hot probabilities whose flat plateaus tie everywhere."""
+
+import numpy as np
+import pytest
+
+from tests.test_postprocess import disc_ids, one_hot, same_partition
+from unetlab.data.instances import boundary_target
+from unetlab.data.labels import grow_seeds
+from unetlab.inference import column_objects
+from unetlab.inference.objects import ObjectOptions, objects_in_bands, objects_int32
+
+TIES = ObjectOptions(mode="instances", min_area=4, distance_split=False)
+
+
+def _tied_slide(seed: int, shape=(120, 90), count=25) -> np.ndarray:
+    """(3, H, W) one-hot probabilities of touching discs: interior 1.0 across each clump."""
+    rng = np.random.default_rng(seed)
+    ids = disc_ids(shape, rng.integers(0, shape, (count, 2)), 6)
+    return one_hot(boundary_target(ids, boundary_width=1))
+
+
+def _in_bands(probabilities, band_rows: int) -> np.ndarray:
+    """The slide's ids in bands of ``band_rows`` rows, every window holding its regions
+    whole (a margin up to the slide's height)."""
+    parts = objects_in_bands(
+        [(0, probabilities)],
+        height=probabilities.shape[1],
+        options=TIES,
+        band_rows=band_rows,
+        margin=2,
+        max_margin=probabilities.shape[1],
+    )
+    return np.concatenate([ids for _, ids in parts])
+
+
+@pytest.mark.parametrize("seed", [3, 9])
+def test_two_band_heights_give_the_objects_of_the_slide_read_whole(seed):
+    """Bands of 10 and of 23 rows moved 2 (seed 3) and 4 (seed 9) pixels between touching
+    discs, and 2 or 4 from the slide read whole, before the regions were flooded alone."""
+    probabilities = _tied_slide(seed)
+    whole = objects_int32(probabilities, TIES)
+    assert whole.max() > 10
+    assert same_partition(_in_bands(probabilities, 10), whole)
+    assert same_partition(_in_bands(probabilities, 23), whole)
+
+
+@pytest.mark.parametrize("seed", [1, 5])
+def test_column_blocks_give_the_objects_of_the_window_read_whole(monkeypatch, seed):
+    """A wide window found in blocks of 24 columns (the slide's 512 past 2,048 px, made
+    small): each block's window holds other regions beside those of its core."""
+    probabilities = _tied_slide(seed, (60, 200), 40)
+    whole = objects_int32(probabilities, TIES)
+    monkeypatch.setattr(column_objects, "WHOLE_WIDTH_UP_TO", 32)
+    monkeypatch.setattr(column_objects, "COLUMN_BLOCK", 24)
+    assert column_objects.in_columns(probabilities.shape[-1])
+    assert same_partition(_in_bands(probabilities, 60), whole)
+
+
+def test_a_region_floods_alike_whatever_lies_beside_it():
+    """One tied clump of three discs, alone and with another clump beside it in the image:
+    its pixels take the same seeds."""
+    rng = np.random.default_rng(0)
+    clump = disc_ids((30, 40), rng.integers(6, [24, 34], (3, 2)), 6)
+    beside = disc_ids((30, 40), rng.integers(5, [25, 35], (4, 2)), 5)
+    image = np.concatenate([clump, np.zeros((30, 3), np.int32), beside], axis=1)
+    interior, foreground = (image > 0).astype(np.float32), image > 0
+    seeds = np.isin(boundary_target(image, boundary_width=1), 2)
+    alone = grow_seeds(-interior[:, :40], seeds[:, :40], foreground[:, :40])
+    together = grow_seeds(-interior, seeds, foreground)[:, :40]
+    assert same_partition(alone, together)
