@@ -5,6 +5,8 @@ numbering, the band's offset ids, the merged ids) held 35 MB each at the objects
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -51,6 +53,29 @@ def test_relabel_keeps_the_ids_dtype():
     ids = np.array([[0, 9, 3], [4, 9, 0]], np.int32)
     out = merger.relabel(ids)
     assert out.dtype == np.int32 and out.tolist() == [[0, 3, 3], [4, 3, 0]]
+
+
+@pytest.mark.parametrize("offset", [0, 3_000_000])  # a band early in a slide, and far in
+def test_relabel_holds_the_copy_and_a_slice(offset):
+    """A wide band's core rows relabelled: their copy, 4 B a pixel, and slices of 2**18 px
+    (the band's distinct ids by sorting held an index and a sorted copy too: 8 B)."""
+    rng = np.random.default_rng(0)
+    ids = np.kron(rng.integers(0, 3000, (64, 1024)), np.ones((4, 4), np.int64)).astype(np.int32)
+    ids[ids % 7 == 0] = 0
+    ids[ids > 0] += offset
+    merger = _Merger()
+    for i in range(1, 3000, 5):
+        merger.union(offset + i, offset - 2 * i if offset else i + 1)
+    values, inverse = np.unique(ids, return_inverse=True)
+    expected = np.array([merger.find(int(v)) if v else 0 for v in values])[inverse]
+    tracemalloc.start()
+    try:
+        out = merger.relabel(ids)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(out, expected.reshape(ids.shape)) and out.dtype == np.int32
+    assert peak / ids.size < 5.5
 
 
 def _nuclei(rng, shape):

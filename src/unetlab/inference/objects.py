@@ -41,7 +41,6 @@ from unetlab.data.fingerprint import cut_regions
 from unetlab.data.labels import grow_seeds, instances, seeded_cells
 from unetlab.data.large_ids import compact_large_ids, largest_compact, least_ids
 from unetlab.data.object_sizes import first_pixels, raster_ranks
-from unetlab.data.regions import value_ids
 from unetlab.data.weightmap import background_class
 from unetlab.errors import KnownFields, UnetlabError, did_you_mean
 from unetlab.inference.column_objects import in_columns, objects_by_columns
@@ -1235,6 +1234,10 @@ def compact(ids: np.ndarray) -> np.ndarray:
 # --- images that arrive as row bands ----------------------------------------------------
 
 
+#: px of a band's ids relabelled at a time (:meth:`_Merger.relabel`: 8 B a pixel of them)
+RELABEL_SLICE = 1 << 16
+
+
 class _Merger:
     """Union-find over provisional ids; the root of a set is its smallest id, so an id
     already written for an earlier band stays the object's id."""
@@ -1256,13 +1259,24 @@ class _Merger:
             self.parent[max(a, b)] = min(a, b)
 
     def relabel(self, ids: np.ndarray) -> np.ndarray:
-        """``ids`` (non-negative) with each id replaced by its set's root, 0 staying 0; by
-        a lookup table of the band's distinct ids (:func:`unetlab.data.regions.value_ids`:
-        ``np.unique(return_inverse=True)`` sorted every pixel, 20% of a 2048 x 2048
-        membrane image's objects step in bands), in ``ids``' dtype (no root is larger)."""
-        values, index = value_ids(ids)
-        roots = [self.find(int(v)) if v else 0 for v in values]
-        return np.array([0, *roots], dtype=ids.dtype)[index]
+        """``ids`` (non-negative) with each id replaced by its set's root, 0 staying 0, in
+        ``ids``' dtype (int32 or int64; no root is larger): a copy changed in slices of
+        :data:`RELABEL_SLICE` px by a lookup table of the ids' range (a band's ids lie past
+        those of the bands before: about its object count). The band's distinct ids by
+        sorting or counting (``value_ids``) held an index as large as the ids and a sorted
+        copy: 34 -> 17 MB traced on 256 x 16,384 px of int32 ids."""
+        out = np.array(ids)
+        flat = out.reshape(-1)
+        top = int(flat.max(initial=0))
+        if top == 0:
+            return out
+        parts = [flat[i : i + RELABEL_SLICE] for i in range(0, flat.size, RELABEL_SLICE)]
+        low = min(int(np.min(part, initial=top, where=part > 0)) for part in parts)
+        lut = np.array([0, *(self.find(i) for i in range(low, top + 1))], out.dtype)
+        for part in parts:
+            at = np.subtract(part, low - 1, dtype=np.intp)  # 1.. the ids, < 1 for 0
+            np.take(lut, np.maximum(at, 0, out=at), out=part, mode="clip")
+        return out
 
 
 def seam_pairs(upper: np.ndarray, lower: np.ndarray) -> list[tuple[int, int]]:
