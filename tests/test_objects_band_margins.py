@@ -160,3 +160,32 @@ def test_a_block_whose_rows_are_mostly_done_is_not_held_while_the_next_is_made(m
     whole = list(objects_in_bands([(0, probabilities)], **how))
     assert [y for y, _ in parts] == [y for y, _ in whole]
     assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(parts, whole, strict=True))
+
+
+def test_a_wide_capped_window_makes_its_foreground_only_while_finding_its_margin(monkeypatch):
+    """The band windows' foreground (:func:`grown_over`) is the one their margin was found
+    from: none made again for the column blocks, each block's watershed or the cut objects
+    (a wide capped window's was made two or three times, and once more by each block)."""
+    from unetlab.inference import column_objects
+
+    monkeypatch.setattr(column_objects, "WHOLE_WIDTH_UP_TO", 32)
+    monkeypatch.setattr(column_objects, "COLUMN_BLOCK", 24)
+    rng = np.random.default_rng(0)
+    centres = [(y, x) for y in range(6, 114, 9) for x in (12, 60)]  # two tall chains
+    centres += [tuple(c) for c in rng.integers(0, [120, 200], (30, 2))]
+    probabilities = soft(boundary_target(disc_ids((120, 200), centres, 5), boundary_width=1), 0)
+    made, looking = [], []
+    grown, margin_for = objects.grown_over, objects._margin_for
+
+    def looked_for(*args):
+        looking.append(True)
+        try:
+            return margin_for(*args)
+        finally:
+            looking.clear()
+
+    monkeypatch.setattr(objects, "grown_over", lambda *a: made.append(bool(looking)) or grown(*a))
+    monkeypatch.setattr(objects, "_margin_for", looked_for)
+    parts, unsure = _bands(probabilities, band_rows=16, margin=2, max_margin=10)
+    assert unsure > 0  # capped windows, their cut objects looked for
+    assert len(made) > 8 and all(made)

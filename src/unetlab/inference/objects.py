@@ -437,10 +437,11 @@ def objects_int32(
     return raster_numbered(_objects(probabilities, options, outside, image_rows))
 
 
-def _objects(probabilities, options, outside, image_rows, memo=None) -> np.ndarray:
+def _objects(probabilities, options, outside, image_rows, memo=None, foreground=None) -> np.ndarray:
     """:func:`objects_from_probabilities` past its checks (``memo``: a window's of
-    :func:`objects_in_bands`, :class:`SplitMemo`)."""
-    ids, labels = _grown(probabilities, options, outside)
+    :func:`objects_in_bands`, :class:`SplitMemo`; ``foreground``: its :func:`grown_over`
+    where made already, else None)."""
+    ids, labels = _grown(probabilities, options, outside, foreground)
     interior = probabilities[2] if options.mode == "instances" else None
     return _finished(ids, labels, interior, options, outside, image_rows, memo)
 
@@ -590,7 +591,9 @@ def speck_owners(
     return nodes, joins[group] if kept is None else kept[joins[group]]
 
 
-def _grown(probabilities: np.ndarray, options: ObjectOptions, outside=None) -> tuple:
+def _grown(
+    probabilities: np.ndarray, options: ObjectOptions, outside=None, foreground=None
+) -> tuple:
     """``(ids, labels)``: the objects of ``probabilities`` as grown, before their holes,
     splits and sizes, and the class labels a semantic model's least sizes by class take
     (None for the watershed's). A semantic model with no background class grows none over
@@ -602,7 +605,7 @@ def _grown(probabilities: np.ndarray, options: ObjectOptions, outside=None) -> t
                 f"instance mode needs 3 classes (background, boundary, interior), not "
                 f"{probabilities.shape[0]}; use mode='semantic' for this model"
             )
-        return _watershed(probabilities, options), None
+        return _watershed(probabilities, options, foreground), None
     if options.watershed_seeds is not None:
         if probabilities.shape[0] != 2:
             raise UnetlabError(_TWO_CLASSES.format(probabilities.shape[0], "watershed_seeds"))
@@ -639,13 +642,15 @@ def _background(probabilities: np.ndarray, options: ObjectOptions) -> int | None
     return options.background
 
 
-def _watershed(probabilities: np.ndarray, options: ObjectOptions) -> np.ndarray:
+def _watershed(probabilities: np.ndarray, options: ObjectOptions, foreground=None) -> np.ndarray:
     """Seeds = interior >= seed_threshold inside the foreground (seeds below min_seed_area px
     dropped); foreground regions without a seed become objects of their own; a watershed on
     the negated interior probability grows the seeds over the foreground. Objects below
     min_area are dropped afterwards, by the caller: a small nucleus keeps its own pixels
     until then instead of being grown over by its neighbour."""
-    return _seeded(probabilities[2], grown_over(probabilities, options), options)
+    if foreground is None:
+        foreground = grown_over(probabilities, options)
+    return _seeded(probabilities[2], foreground, options)
 
 
 def _seeded(interior: np.ndarray, foreground: np.ndarray, options: ObjectOptions) -> np.ndarray:
@@ -1407,54 +1412,73 @@ def _band(held, core: tuple[int, int], options, margins: tuple, outside, memo) -
     splits of the windows before, :class:`SplitMemo`)."""
     margin, widest, check = margins
     height = held.height
-    margin, capped = _margin_for(held, core, options, margins) if check else (margin, False)
+    margin, capped, looked = (
+        _margin_for(held, core, options, margins) if check else (margin, False, None)
+    )
     top, bottom = max(core[0] - margin, 0), min(core[1] + margin, height)
     block = held.rows(top, bottom)
+    foreground = _foreground(block, options, looked, top)
     cut = None if outside is None else outside(top, bottom)
     memo.top = top
-    ids = _window_objects(block, options, cut, (top == 0, bottom == height), memo)
+    ids = _window_objects(block, options, cut, (top == 0, bottom == height), memo, foreground)
     none = np.zeros(0, np.int64)
     band = _Band(core, top, ids, margin, none, none)
     if capped:
         cuts = (top > 0, bottom < height)
         rows = (core[0] - top, core[1] - top)
-        left = _cut_objects(ids, grown_over(block, options), rows, cuts)
+        left = _cut_objects(ids, foreground, rows, cuts)
         band.left = _at_seams(left, ids, rows, (core[0] > 0, core[1] < height))
         edge = distinct(ids[[r for r, c in zip((0, -1), cuts) if c]].ravel())
         band.edge = edge[edge > 0]
     return band
 
 
-def _window_objects(block, options, cut, image_rows, memo) -> np.ndarray:
-    """:func:`_objects` of a band window's ``block`` of probabilities, in column blocks
-    where it is wide (:func:`~unetlab.inference.column_objects.objects_by_columns`: the
-    same objects, a quarter of the memory); ``memo.left``: the block's first column."""
+def _window_objects(block, options, cut, image_rows, memo, foreground) -> np.ndarray:
+    """:func:`_objects` of a band window's ``block`` of probabilities (``foreground``: its
+    :func:`grown_over`), in column blocks where it is wide
+    (:func:`~unetlab.inference.column_objects.objects_by_columns`: the same objects, a
+    quarter of the memory); ``memo.left``: the block's first column."""
 
     def find(lo: int, hi: int) -> np.ndarray:
         memo.left = lo
         if (lo, hi) == (0, block.shape[-1]):
-            return _objects(block, options, cut, image_rows, memo)
+            return _objects(block, options, cut, image_rows, memo, foreground)
         part = None if cut is None else cut[:, lo:hi]
-        return _objects(np.ascontiguousarray(block[:, :, lo:hi]), options, part, image_rows, memo)
+        probabilities = np.ascontiguousarray(block[:, :, lo:hi])
+        return _objects(probabilities, options, part, image_rows, memo, foreground[:, lo:hi])
 
     if not in_columns(block.shape[-1]):
         return find(0, block.shape[-1])
-    return objects_by_columns(grown_over(block, options), find)
+    return objects_by_columns(foreground, find)
 
 
-def _margin_for(held, core: tuple[int, int], options, margins: tuple) -> tuple[int, bool]:
-    """``(margin, capped)``: the least margin whose window holds whole each region of the
-    pixels objects grow over (:func:`grown_over`) that reaches into the ``core`` rows,
+def _foreground(block: np.ndarray, options, looked: tuple | None, top: int) -> np.ndarray | None:
+    """:func:`grown_over` of a band window's ``block`` (from row ``top``): the rows of the
+    one :func:`_margin_for` last looked at (``looked``: ``(its first row, its foreground)``,
+    which holds the window: each pixel's alone), else made where the window is found in
+    column blocks, else None (:func:`_objects` makes it where its mode needs it). Made
+    once: a wide window's was made two or three times, and once more by each block."""
+    if looked is None:
+        return grown_over(block, options) if in_columns(block.shape[-1]) else None
+    first, mask = looked
+    return mask[top - first : top - first + block.shape[1]]
+
+
+def _margin_for(held, core: tuple[int, int], options, margins: tuple) -> tuple[int, bool, tuple]:
+    """``(margin, capped, looked)``: the least margin whose window holds whole each region
+    of the pixels objects grow over (:func:`grown_over`) that reaches into the ``core`` rows,
     looked for in windows of a margin doubled from the first of ``margins`` up to the
-    widest; that widest where one is still cut there (``capped``)."""
+    widest; that widest where one is still cut there (``capped``); ``looked``: the first
+    row and the foreground of the last window looked at, which holds the margin's."""
     margin, widest, _ = margins
     while True:
         top, bottom = max(core[0] - margin, 0), min(core[1] + margin, held.height)
-        least = _least_margin(grown_over(held.rows(top, bottom), options), core, top, held.height)
+        mask = grown_over(held.rows(top, bottom), options)
+        least = _least_margin(mask, core, top, held.height)
         if least is not None:
-            return least, False
+            return least, False, (top, mask)
         if margin >= widest:
-            return widest, True
+            return widest, True, (top, mask)
         margin = min(2 * margin + 1, widest)
 
 
