@@ -90,7 +90,7 @@ def _area(box: tuple) -> int:
 def _lone_markers(markers: np.ndarray, regions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(lone, many)``: each region's one marker (0 where it holds none or several), by
     region, in ``markers``' dtype; and the regions that hold several."""
-    owner = np.zeros(int(markers.max(initial=0)) + 1, np.int64)
+    owner = np.zeros(int(markers.max(initial=0)) + 1, regions.dtype)
     owner[markers] = regions
     owner = owner[1:]
     present = np.flatnonzero(owner)  # each marker label given, by its region
