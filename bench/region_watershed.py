@@ -7,7 +7,9 @@ comparing two versions of unetlab by their ``src`` (the digests equal where no t
 
 ``nuclei``: soft discs (radius 6, 6,000 on 2,048^2 px, many touching: thousands of small
 regions); ``one region``: smoothed noise over 0.3 (1,024^2 px, one region across the
-image, the worst case of a flood region by region).
+image, the worst case of its memory); ``pairs``: 8,192 clumps of two discs on a 32-px grid
+of 2,048 x 4,096 px (every region flooded alone: the worst case of its time, one
+``watershed`` call a region).
 """
 
 from __future__ import annotations
@@ -42,6 +44,16 @@ def one_region(side: int, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return -p, p >= 0.6, p >= 0.3
 
 
+def pairs(rows: int, width: int, step: int, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(elevation, seeds, foreground) of two touching discs in each ``step``-px cell."""
+    yy, xx = np.mgrid[:rows, :width]
+    cy, cx = (yy % step) - step // 2, (xx % step) - step // 2
+    left = np.clip(1 - np.hypot(cy, cx + 5) / 6, 0, 1)
+    interior = np.maximum(left, np.clip(1 - np.hypot(cy, cx - 5) / 6, 0, 1)).astype(np.float32)
+    interior += rng.uniform(0, 0.01, interior.shape).astype(np.float32)
+    return -interior, interior > 0.5, interior > 0.05
+
+
 def measure(elevation, seeds, foreground, repeat: int) -> tuple[float, float, str]:
     seconds = []
     for _ in range(repeat):
@@ -60,7 +72,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    cases = {"nuclei": nuclei(2048, 6000, rng), "one region": one_region(1024, rng)}
+    cases = {
+        "nuclei": nuclei(2048, 6000, rng),
+        "one region": one_region(1024, rng),
+        "pairs": pairs(2048, 4096, 32, rng),
+    }
     print("| case | seconds | peak B/px | ids |\n|---|---|---|---|")
     for name, maps in cases.items():
         seconds, peak, digest = measure(*maps, args.repeat)
