@@ -45,8 +45,10 @@ def value_ids(mask: np.ndarray, values: np.ndarray | None = None) -> tuple[np.nd
     """(values, ids): the distinct values of ``mask``, ascending, and an array of ``mask``'s
     shape holding each pixel's 1-based position among them (0 nowhere), int32 where that
     holds them (:func:`~unetlab.data.large_ids.index_dtype`), else int64. ``values``: those
-    distinct values where known (:func:`distinct_values`'), not found again (s59: a pass
-    over the mask, a sort of it where its values are not counted)."""
+    distinct values where known: exactly :func:`distinct_values`' first array, of
+    ``mask``'s dtype, all of them (trusted, not checked: a value left out gives wrong ids;
+    s59: not found again, a pass over the mask, a sort of it where its values are not
+    counted)."""
     mask = np.asarray(mask)
     if not _countable(mask):
         return _sorted_ids(mask, values)
