@@ -28,6 +28,7 @@ LAYERS = [
         "model_identity",
         "words",
         "read_once",
+        "deferred",
     },
     {"models", "data", "metrics", "outputs", "manifest"},
     {"losses"},

@@ -39,11 +39,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from skimage.draw import ellipse
 
 from unetlab.data.read_notes import note_once
+from unetlab.deferred import deferred
 from unetlab.errors import DatasetError
 from unetlab.words import numbered
+
+draw = deferred("skimage.draw")
 
 #: ImageJ's ROI types (``Roi.POLYGON`` ...), by the byte at offset 6
 ROI_TYPES = (
@@ -367,7 +369,7 @@ def _inside(outline: Outline, box: tuple[int, int, int, int]) -> np.ndarray:
         centre = ((top + bottom) / 2 - 0.5 - y0, (left + right) / 2 - 0.5 - x0)
         radii = ((bottom - top) / 2, (right - left) / 2)
         if min(radii) > 0:
-            inside[ellipse(*centre, *radii, shape=inside.shape)] = True
+            inside[draw.ellipse(*centre, *radii, shape=inside.shape)] = True
         return inside
     rings = [(ring[:, 1] - 0.5 - y0, ring[:, 0] - 0.5 - x0) for ring in outline.rings]
     return _filled(rings, inside.shape) if rings else inside

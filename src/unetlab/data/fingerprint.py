@@ -30,7 +30,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
 from unetlab.data.checks import non_integer_mask, nonfinite_pixels
 from unetlab.data.colour_masks import mask_said
@@ -61,6 +60,7 @@ from unetlab.data.tiff_files import is_tiff_name, keeping_open, open_tiff
 from unetlab.data.tiffmeta import tiff_pixel_size
 from unetlab.data.void_mark import VOID, void_beside
 from unetlab.data.weightmap import BACKGROUND_NAMES, NO_CLASS_INDEX, background_class
+from unetlab.deferred import deferred
 from unetlab.errors import (
     Blank,
     DatasetError,
@@ -71,6 +71,8 @@ from unetlab.errors import (
     unknown_choice,
 )
 from unetlab.words import numbered
+
+ndimage = deferred("scipy.ndimage")
 
 TOUCH_GAP = 2  # objects at most this many px apart touch
 PERCENTILES = (0.5, 50.0, 99.5)

@@ -21,12 +21,14 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
-from scipy import ndimage
 
 from unetlab.data.labels import IGNORE_INDEX, connectivity_refusal
 from unetlab.data.large_ids import compact_large_ids
+from unetlab.deferred import deferred
 from unetlab.errors import Blank, DatasetError, Spelled, UnetlabError, set_to, spelled
 from unetlab.words import first_listed
+
+ndimage = deferred("scipy.ndimage")
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +36,8 @@ BACKGROUND, BOUNDARY, INTERIOR = 0, 1, 2
 CLASS_NAMES = ("background", "boundary", "interior")
 TARGETS = ("auto", "semantic", "instances")
 INSTANCE_VALUES = 32  # a mask with more distinct values than this holds object ids
-_FOUR_CONNECTED = ndimage.generate_binary_structure(2, 1)
+#: ``ndimage.generate_binary_structure(2, 1)``, written out: scipy loads at first use
+_FOUR_CONNECTED = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool)
 #: the setting that makes a mask value no label, as training takes it
 IGNORE_SETTING = functools.partial(set_to, "data.ignore_value")
 

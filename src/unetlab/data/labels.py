@@ -12,11 +12,13 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
-from skimage import measure
 
 from unetlab.data.classes import palette_words
+from unetlab.deferred import deferred
 from unetlab.errors import Blank, DatasetError, Spelled, UnetlabError, said, set_to
 from unetlab.words import worded
+
+measure = deferred("skimage.measure")
 
 IGNORE_INDEX = -1
 

@@ -34,7 +34,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.spatial import ConvexHull, QhullError
+
+from unetlab.deferred import deferred
+
+spatial = deferred("scipy.spatial")
 
 MERGED_SHARE = 0.05  # from this share of a data set's regions looking merged, it is said
 SOLID_BELOW = 0.94  # a region larger than the typical one filling less of its hull: merged
@@ -281,8 +284,8 @@ def solidity(area: int, rim: np.ndarray) -> float:
     counted exactly by Pick's theorem (area + boundary points / 2 + 1), so a digitally
     convex region, a disc or a square, scores 1."""
     try:
-        hull = ConvexHull(rim.astype(np.float64))
-    except (QhullError, ValueError):  # a line or a point: nothing to hollow out
+        hull = spatial.ConvexHull(rim.astype(np.float64))
+    except (spatial.QhullError, ValueError):  # a line or a point: nothing to hollow out
         return 1.0
     corners = rim[hull.vertices].astype(np.int64)  # counter-clockwise, on pixel centres
     steps = np.abs(np.diff(corners, axis=0, append=corners[:1]))

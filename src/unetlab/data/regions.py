@@ -13,9 +13,11 @@ instance mask read as 32 classes costs a few passes, not 32 of them. The results
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 from unetlab.data.large_ids import index_dtype
+from unetlab.deferred import deferred
+
+ndimage = deferred("scipy.ndimage")
 
 MAX_COUNTED = 1 << 20  # whole numbers below this are counted with bincount, not sorted
 SORTED_SLICE = 1 << 18  # pixels placed among sorted values at a time (int64 positions)

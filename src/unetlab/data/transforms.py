@@ -46,10 +46,12 @@ from typing import NamedTuple
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy import ndimage
 
+from unetlab.deferred import deferred
 from unetlab.errors import UnetlabError, set_to, spelled
 from unetlab.words import numbered
+
+ndimage = deferred("scipy.ndimage")
 
 log = logging.getLogger(__name__)
 

@@ -40,7 +40,6 @@ import os
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from scipy import ndimage
 
 from unetlab.data.checks import non_integer_mask
 from unetlab.data.instances import (
@@ -53,8 +52,11 @@ from unetlab.data.instances import (
 from unetlab.data.labels import IGNORE_INDEX, compact_ids, encode_mask
 from unetlab.data.labels import instances as label_instances
 from unetlab.data.names import loose
+from unetlab.deferred import deferred
 from unetlab.errors import Blank, Spelled, UnetlabError, spelled
 from unetlab.words import first_listed, numbered
+
+ndimage = deferred("scipy.ndimage")
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy import ndimage
+
+from unetlab.deferred import deferred
+
+ndimage = deferred("scipy.ndimage")
 
 #: columns of a block's core: a 394 x 16,384 window's traced peak 207 MB whole, 118 MB in
 #: blocks of 2,048, 90 of 1,024, 78 of 512 (a block's split canvases and the window's ids

@@ -20,7 +20,10 @@ the connected voxels end inside it (:func:`h_maxima_float`). ``distance_transfor
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
+
+from unetlab.deferred import deferred
+
+ndimage = deferred("scipy.ndimage")
 
 __all__ = ["distance_edt", "h_maxima_float"]
 

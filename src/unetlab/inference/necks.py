@@ -13,9 +13,11 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
-from scipy import ndimage
 
 from unetlab.data.large_ids import compact_large_ids
+from unetlab.deferred import deferred
+
+ndimage = deferred("scipy.ndimage")
 
 NECK_DEPTH = 0.5  # px, h of the h-maxima on the smoothed distance
 NECK_RATIO = 0.9  # a cut stays where its neck is at most this x the smaller piece's reach

@@ -33,8 +33,6 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 
 import numpy as np
-from scipy import ndimage, sparse
-from scipy.sparse.csgraph import connected_components
 
 from unetlab.api_lines import api_lines
 from unetlab.data.fingerprint import cut_regions
@@ -42,6 +40,7 @@ from unetlab.data.labels import grow_seeds, instances, seeded_cells
 from unetlab.data.large_ids import compact_large_ids, largest_compact, least_ids
 from unetlab.data.object_sizes import first_pixels, raster_ranks
 from unetlab.data.weightmap import background_class
+from unetlab.deferred import deferred
 from unetlab.errors import KnownFields, UnetlabError, did_you_mean
 from unetlab.inference.column_objects import in_columns, objects_by_columns
 from unetlab.inference.measure import class_votes, majority_class, measure_objects
@@ -56,6 +55,10 @@ from unetlab.inference.predict import (
     unknown_setting,
 )
 from unetlab.runtime import PAGE_ARRAY_BYTES, page_zeros
+
+ndimage = deferred("scipy.ndimage")
+sparse = deferred("scipy.sparse")
+csgraph = deferred("scipy.sparse.csgraph")
 
 log = logging.getLogger(__name__)
 
@@ -581,7 +584,7 @@ def speck_owners(
     nodes = distinct(np.concatenate([specks, links.ravel()]))
     a, b = np.searchsorted(nodes, links[0]), np.searchsorted(nodes, links[1])
     graph = sparse.coo_matrix((np.ones(a.size, np.int8), (a, b)), shape=(nodes.size,) * 2)
-    count, group = connected_components(graph, directed=False)
+    count, group = csgraph.connected_components(graph, directed=False)
     group = group.astype(np.int64)
     ranks, kept = compact_large_ids(targets)  # huge kept ids as ranks, as they are else
     touched, target = distinct_pairs(group[np.searchsorted(nodes, specks)], ranks)

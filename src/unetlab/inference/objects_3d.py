@@ -22,12 +22,11 @@ import logging
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
-from skimage.segmentation import watershed
 
 from unetlab.data.large_ids import compact_large_ids, least_ids
 from unetlab.data.nodata import touched_ids
 from unetlab.data.tiffmeta import Z_SPACING, PageAxes
+from unetlab.deferred import deferred
 from unetlab.errors import Spelled, UnetlabError, said_as
 from unetlab.inference.lean import distance_edt, h_maxima_float
 from unetlab.inference.measure import check_z_spacing, pixel_pair
@@ -45,6 +44,10 @@ from unetlab.inference.predict import FEW_CHANNELS, predict_image
 from unetlab.inference.records import flat_axes
 from unetlab.inference.table_extras import with_saturation
 from unetlab.words import numbered
+
+segmentation = deferred("skimage.segmentation")
+
+ndimage = deferred("scipy.ndimage")
 
 log = logging.getLogger(__name__)
 
@@ -290,7 +293,7 @@ def _split_region(
     ndimage.gaussian_filter(smooth, sigma, output=smooth)
     smooth[~inner] = 0.0
     markers = _markers(smooth, inner, depth, least)
-    return watershed(np.negative(smooth, out=smooth), markers, mask=own)
+    return segmentation.watershed(np.negative(smooth, out=smooth), markers, mask=own)
 
 
 def _markers(smooth: np.ndarray, inner: np.ndarray, depth: float, least: float) -> np.ndarray:

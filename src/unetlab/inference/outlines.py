@@ -47,18 +47,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import ndimage
 
 from unetlab.atomic import atomic_path
 from unetlab.data import instances
 from unetlab.data.geotiff import MapGrid
 from unetlab.data.large_ids import compact_large_ids
+from unetlab.deferred import deferred
 from unetlab.errors import UnetlabError
 from unetlab.inference.measure import pixel_pair
 from unetlab.inference.records import label_colours
 from unetlab.inference.slide_overlay import by_object
 from unetlab.outputs import PYTHON_OVERWRITE_FIX, claim_files
 from unetlab.plots import palette
+
+ndimage = deferred("scipy.ndimage")
 
 if TYPE_CHECKING:
     from unetlab.data.tiffmeta import PageAxes

@@ -12,10 +12,10 @@ import logging
 import math
 
 import numpy as np
-from skimage.transform import resize
 
 from unetlab.data.read_notes import note_once
 from unetlab.data.tiffmeta import PIXEL_SIZE_UM
+from unetlab.deferred import deferred
 from unetlab.errors import Spelled, UnetlabError, said_as, spelled
 from unetlab.inference.sizing import (
     AUTO,
@@ -24,6 +24,8 @@ from unetlab.inference.sizing import (
     STREAMED_SCALE_FIXES,
     trained_pixel_size,
 )
+
+transform = deferred("skimage.transform")
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +73,7 @@ def rescaled(image: np.ndarray, factor: float) -> np.ndarray:
         return image
     shape = (*scaled_shape(image.shape, factor), *image.shape[2:])
     smooth = factor < 1
-    out = resize(
+    out = transform.resize(
         image.astype(np.float32), shape, order=1, preserve_range=True, anti_aliasing=smooth
     )
     return out.astype(np.float32, copy=False)
@@ -81,7 +83,7 @@ def restored(probabilities: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """(K, h, w) ``probabilities`` resampled (linear) back to the image's (H, W) ``shape``."""
     if probabilities.shape[1:] == tuple(shape):
         return probabilities
-    out = resize(
+    out = transform.resize(
         probabilities,
         (probabilities.shape[0], *shape),
         order=1,

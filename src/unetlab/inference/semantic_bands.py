@@ -22,10 +22,8 @@ the ids read whole, pixel for pixel. Memory grows with the number of regions, no
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage, sparse
-from scipy.sparse.csgraph import connected_components, depth_first_order
-from skimage import measure
 
+from unetlab.deferred import deferred
 from unetlab.inference.objects import (
     ObjectOptions,
     class_least,
@@ -34,6 +32,12 @@ from unetlab.inference.objects import (
     speck_owners,
 )
 from unetlab.inference.predict import labels_from_probabilities
+
+measure = deferred("skimage.measure")
+
+ndimage = deferred("scipy.ndimage")
+sparse = deferred("scipy.sparse")
+csgraph = deferred("scipy.sparse.csgraph")
 
 
 def exact_in_bands(options: ObjectOptions) -> bool:
@@ -287,7 +291,7 @@ def _both_ways(keys: np.ndarray) -> np.ndarray:
 def _regions(n: int, same: np.ndarray) -> np.ndarray:
     """The region of each provisional id 0..n: its smallest provisional id (0: 0)."""
     graph = sparse.coo_matrix((np.ones(same.shape[1]), (same[0], same[1])), shape=(n + 1,) * 2)
-    _, label = connected_components(graph, directed=False)
+    _, label = csgraph.connected_components(graph, directed=False)
     smallest = np.full(label.max() + 1, n + 1, np.int64)
     np.minimum.at(smallest, label, np.arange(n + 1))
     return smallest[label]
@@ -352,7 +356,7 @@ def _dominators(pairs: np.ndarray, m: int, root: int = 0) -> np.ndarray:
     Python ints took gigabytes)."""
     starts = np.searchsorted(pairs[0], np.arange(m + 1))
     graph = sparse.csr_matrix((np.ones(pairs.shape[1], np.int8), pairs[1], starts), (m, m))
-    order, parent = depth_first_order(graph, root, directed=True, return_predecessors=True)
+    order, parent = csgraph.depth_first_order(graph, root, directed=True, return_predecessors=True)
     del graph  # symmetric: directed=True searches it as undirected, without its transpose
     disc = np.full(m, len(order), order.dtype)  # each node's place in the search
     disc[order] = np.arange(len(order), dtype=order.dtype)
