@@ -82,15 +82,21 @@ def test_loading_draws_no_initial_weights(tmp_path, monkeypatch):
 
 
 def test_a_net_loaded_takes_the_weights_and_trains(tmp_path):
-    """The loaded net's weights are its own to train: a step moves them, not the file's."""
+    """The loaded net holds the checkpoint's weights, and they are its own to train: a step
+    moves them, not the checkpoint's (the dict it was built from, not the file re-read,
+    which no step could move)."""
     path = save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
-    model = model_from_checkpoint(load_checkpoint(path)).train()
+    checkpoint = load_checkpoint(path)
+    saved = {k: v.clone() for k, v in checkpoint["model"].items()}
+    model = model_from_checkpoint(checkpoint).train()
     before = {k: v.clone() for k, v in model.state_dict().items()}
+    assert list(before) == list(saved)
+    assert all(torch.equal(before[k], saved[k]) for k in saved)  # taken, every tensor
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     model(torch.rand(1, 1, 16, 16)).square().mean().backward()
     optimizer.step()
     assert not torch.equal(model.head.weight, before["head.weight"])
-    assert torch.equal(load_checkpoint(path)["model"]["head.weight"], before["head.weight"])
+    assert all(torch.equal(checkpoint["model"][k], saved[k]) for k in saved)  # not moved
 
 
 def test_two_nets_of_one_checkpoint_dict_share_no_weights(tmp_path):
