@@ -2,10 +2,13 @@
 replace (s58 loadfast: 0.2-1.2 s of the paper net's load), and gives the net that building it
 and copying the weights in gives: the same tensors, dtypes, layouts, grads and outputs."""
 
+from dataclasses import asdict
+
 import pytest
 import torch
 
 from unetlab.checkpoint import load_checkpoint, load_model, model_from_checkpoint, save_model
+from unetlab.inference.export import ProbabilityUNet, probability_model
 from unetlab.models import EncoderUNet, UNet, model_from_config
 from unetlab.models.loading import take_weights, unfilled_model
 
@@ -64,9 +67,8 @@ def test_weights_saved_in_another_dtype_or_layout_load_as_a_copy_would(tmp_path,
     _assert_same_net(load_model(path), _copied(load_checkpoint(path)))
 
 
-def test_loading_draws_no_initial_weights(tmp_path, monkeypatch):
-    """Nothing drawn into a real tensor while loading: the weights are the file's."""
-    path = save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4))
+def _drawn(monkeypatch) -> list[str]:
+    """The names of torch.nn.init's functions that draw into a real tensor from now on."""
     drawn = []
     for name in ("normal_", "kaiming_uniform_", "uniform_", "zeros_"):
         init = getattr(torch.nn.init, name)
@@ -77,7 +79,28 @@ def test_loading_draws_no_initial_weights(tmp_path, monkeypatch):
             return init(tensor, *args, **kwargs)
 
         monkeypatch.setattr(torch.nn.init, name, counted)
+    return drawn
+
+
+def test_loading_draws_no_initial_weights(tmp_path, monkeypatch):
+    """Nothing drawn into a real tensor while loading: the weights are the file's."""
+    path = save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4))
+    drawn = _drawn(monkeypatch)
     load_model(path)
+    assert drawn == []
+
+
+@pytest.mark.parametrize("name", ["valid", "batchnorm"])
+def test_export_s_probability_net_takes_the_weights_and_draws_none(monkeypatch, name):
+    """export's ProbabilityUNet (TorchScript, bioimage.io) is built without initial weights
+    (0.7-1.0 s of the paper net's 1.1 s before) and is the net built and copied into."""
+    net = NETS[name]()
+    if name == "batchnorm":
+        net.train()(torch.rand(2, 2, 16, 16))
+    copied = ProbabilityUNet(**asdict(net.config))
+    copied.load_state_dict(net.state_dict())
+    drawn = _drawn(monkeypatch)
+    _assert_same_net(probability_model(net), copied)
     assert drawn == []
 
 

@@ -70,6 +70,7 @@ from unetlab.data.normalize import normalization_formula
 from unetlab.errors import Spelled, UnetlabError, first_line, spelled
 from unetlab.inference.offset import label_offset, shift_axis
 from unetlab.models import UNet
+from unetlab.models.loading import take_weights
 from unetlab.outputs import PYTHON_OVERWRITE_FIX, claim_files
 from unetlab.provenance import code_identity
 from unetlab.runtime import available_cpus
@@ -645,8 +646,9 @@ def probability_model(model: UNet) -> ProbabilityUNet:
         raise UnetlabError(
             **spelled(f"{said}{type(model).__name__}: export it with {{}}".format, ONNX)
         )
-    net = ProbabilityUNet(**asdict(model.config), label_offset=label_offset(model))
-    net.load_state_dict(model.state_dict())
+    with torch.device("meta"):  # no initial weights drawn: model's replace them all
+        net = ProbabilityUNet(**asdict(model.config), label_offset=label_offset(model))
+    take_weights(net, model.state_dict())  # copies, on the CPU
     net.classes = list(model.classes)
     net.normalization = dict(model.normalization)
     net.label_values = model.label_values
@@ -660,7 +662,7 @@ def probability_model(model: UNet) -> ProbabilityUNet:
     net.training_data = getattr(model, "training_data", None)
     net.source = export_source(model)  # the checkpoint it came from, for the metadata
     net.checkpoint = getattr(model, "checkpoint", None)  # its file (a package's timestamp)
-    return net.to("cpu").eval()
+    return net.eval()
 
 
 def export_torchscript(
