@@ -45,6 +45,17 @@ def take_weights(model: nn.Module, state: dict, *, share: bool = False) -> None:
         raise LookupError(f"{left[0]} has no value after loading: build the net and copy")
 
 
+def to_be_filled(model: nn.Module) -> nn.Module:
+    """``model`` (built on the ``meta`` device) given CPU memory that holds no values yet
+    (``to_empty``), for a caller that copies a whole state into it next (``load_state_dict``,
+    strict: a resume's ``last.pt``) and needs its tensors first (an optimiser built on them).
+    LookupError where a buffer is one that no state holds: it would keep garbage."""
+    kept = set(model.state_dict())
+    if left := [name for name, _ in model.named_buffers() if name not in kept]:
+        raise LookupError(f"{left[0]} is in no state: build the net with its weights drawn")
+    return model.to_empty(device="cpu")
+
+
 def _fitted(value, own: torch.Tensor | None, *, share: bool):
     """``value`` as a tensor copied into ``own`` (the unfilled net's) would be: on the CPU,
     in its dtype and strides (``value`` itself where it is so and ``share``); anything else

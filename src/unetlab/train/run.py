@@ -260,7 +260,7 @@ def started(
     own). ``run_dir``: the run's folder, which the split's lines name."""
     refuse_checkpoint_as_encoder_weights(cfg.model.encoder_weights)
     data = prepare_data(cfg, split, run_dir=run_dir)
-    model = build_model(cfg, data)
+    model = build_model(cfg, data, drawn=init)  # a resume: last.pt gives every weight
     if init and cfg.model.init_checkpoint:
         init_from_checkpoint(model, cfg.model.init_checkpoint)
     return data, model, tile_sizes(model, cfg.data.tile_size, data.train)
