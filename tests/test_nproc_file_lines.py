@@ -109,3 +109,24 @@ def test_once_warnings_kept_by_another_process_are_said_once(caplog):
         note_once("s1.tif: pixels of another size", key="size")
         say_kept(theirs)  # said already by the main one: not repeated
     assert caplog.messages == ["s1.tif: streaming", "s1.tif: pixels of another size"]
+
+
+def test_a_once_line_kept_is_said_by_the_main_one_within_the_same_command(caplog):
+    """A once-a-command line kept within the command where the main one then says the kept
+    lines (a group of threads shares one command's notes) is counted unsaid as it is kept:
+    say_kept says it, once (the tests above keep and say in two commands, where a line kept
+    and still counted said would be said all the same)."""
+    theirs: list = []
+    package = logging.getLogger("unetlab")
+    level = package.level
+    with caplog.at_level(logging.INFO), read_notes():
+        package.setLevel(logging.WARNING)  # a group's process but the main one
+        try:
+            with kept_lines(theirs):
+                note_once("s2.tif: pixels of another size", key="size")
+        finally:
+            package.setLevel(level)
+        assert caplog.messages == []
+        say_kept(theirs)
+        say_kept(theirs)  # said once a command: not again
+    assert caplog.messages == ["s2.tif: pixels of another size"]
