@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -46,6 +47,13 @@ def test_a_deferred_module_reads_as_the_module(monkeypatch):
     with pytest.raises(AttributeError):
         nd.no_such_function  # noqa: B018
     assert np.array_equal(nd.generate_binary_structure(2, 1), [[0, 1, 0], [1, 1, 1], [0, 1, 0]])
+    own = types.ModuleType("named_own")
+    own._name, own.x = "json", 1  # a module's own _name: not the stand-in's
+    monkeypatch.setitem(sys.modules, "named_own", own)
+    stand_in = deferred("named_own")
+    assert stand_in.x == 1 and "named_own" in repr(stand_in)
+    with pytest.raises(AttributeError, match="'named_own' has no attribute 'dumps'"):
+        stand_in.dumps  # noqa: B018
 
 
 @pytest.mark.parametrize(("call", "frozen"), [("main()", True), ("main(['env'])", False)])

@@ -11,21 +11,22 @@ import importlib
 
 
 class _Deferred:
-    """Stands for the module ``_name`` (a class attribute: see :func:`deferred`)."""
+    """Stands for the module ``_name``: a class attribute (see :func:`deferred`), read from
+    the class, as the instance's dict becomes the module's (which may hold a ``_name``)."""
 
     _name: str
 
     def __getattr__(self, attribute: str):
         if attribute.startswith("__"):  # copy, pickle and doctest probe these: not the module's
             raise AttributeError(attribute)
-        module = importlib.import_module(self._name)
+        module = importlib.import_module(type(self)._name)
         # later reads find the module's own attributes in its own dict, as fast as a module's
         # and as they are then (a test's monkeypatch.setattr(ndimage, ...) is seen)
         self.__dict__ = module.__dict__
         return getattr(module, attribute)  # also a name the module's own __getattr__ gives
 
     def __repr__(self) -> str:
-        return f"<module {self._name!r}, imported at its first use>"
+        return f"<module {type(self)._name!r}, imported at its first use>"
 
 
 def deferred(name: str) -> _Deferred:
