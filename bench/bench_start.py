@@ -1,7 +1,7 @@
 """How long the ``unetlab`` command takes before and around a small piece of work: ``unetlab
 --help``, ``unetlab predict --help`` and a one-file ``unetlab predict`` (a 64 x 64 grey PNG,
 a depth-2 net of 4 base channels: the command's start, not the net's work), each the least
-wall time of ``--repeats``, with Python's bytecode cache written and read as an installed
+wall time of ``--repeats`` after a warm-up, with Python's bytecode cache written and read as an installed
 package's is (``PYTHONDONTWRITEBYTECODE`` unset: set, every command compiles unetlab's
 modules from source).
 
@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
+from bench_small_speeds import best_seconds  # least of repeats after a warm-up
 from unetlab import UNet, save_model
 from unetlab.cli.parser import Parser
 from unetlab.data.io import write_png
@@ -30,21 +31,16 @@ from unetlab.data.io import write_png
 
 def least_seconds(command: list[str], repeats: int, folder: Path) -> float:
     """The least wall time of ``repeats`` runs of ``python -m unetlab COMMAND`` in
-    ``folder`` (an output folder ``out`` removed before each)."""
+    ``folder`` after a warm-up run (which writes the bytecode cache), an output folder
+    ``out`` removed before each."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    times = []
-    for _ in range(repeats):
-        subprocess.run(["rm", "-rf", str(folder / "out")], check=True)
-        started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "unetlab", *command],
-            cwd=folder,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        times.append(time.perf_counter() - started)
-    return min(times)
+    run = [sys.executable, "-m", "unetlab", *command]
+
+    def once() -> None:
+        shutil.rmtree(folder / "out", ignore_errors=True)
+        subprocess.run(run, cwd=folder, env=env, check=True, capture_output=True)
+
+    return best_seconds(once, repeats)
 
 
 def main() -> None:
