@@ -238,21 +238,36 @@ _STOPPED_LINE = "unetlab predict: stopped by SIGTERM\n"  # the launch's, after t
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the processes")
 @pytest.mark.parametrize(
-    "first, main_said, said",
+    "first, notes, main_said, said",
     [
-        (signal.SIGTERM, False, "unetlab predict: killed by a second SIGTERM\n"),
-        (signal.SIGINT, False, "unetlab predict: killed by SIGTERM after Ctrl-C\n"),
-        (signal.SIGTERM, True, ""),
+        (signal.SIGTERM, {}, False, "unetlab predict: killed by a second SIGTERM\n"),
+        (signal.SIGINT, {}, False, "unetlab predict: killed by SIGTERM after Ctrl-C\n"),
+        (signal.SIGTERM, {}, True, ""),
         (
             None,
+            {},
             False,
             "unetlab predict: stopped by SIGTERM: killing its processes\n" + _STOPPED_LINE,
         ),
+        # review s59 B: a third signal (a Ctrl-C killed them after the SIGTERM passed on, one
+        # the kernel held outlived torchrun) rewrote the kill's note: "a second SIGTERM"
+        (
+            signal.SIGTERM,
+            {"stopped": "15\n2\n", "killed": "15 2"},
+            False,
+            "unetlab predict: killed by Ctrl-C after SIGTERM\n",
+        ),
     ],
-    ids=["SIGTERM-twice", "Ctrl-C-then-SIGTERM", "after-its-line", "torchrun-ended-by-itself"],
+    ids=[
+        "SIGTERM-twice",
+        "Ctrl-C-then-SIGTERM",
+        "after-its-line",
+        "torchrun-ended-by-itself",
+        "a-third-signal",
+    ],
 )
 def test_a_stop_signal_again_kills_a_process_that_outlived_torchrun(
-    monkeypatch, capfd, first, main_said, said
+    monkeypatch, capfd, first, notes, main_said, said
 ):
     """review s58 F: the stop under way dropped further stop signals from torchrun's end on,
     the wait for a process that outlived it (_outlived) included: a second SIGTERM was
@@ -275,6 +290,8 @@ def test_a_stop_signal_again_kills_a_process_that_outlived_torchrun(
         if first is None:  # torchrun killed, none passed on: that SIGTERM is the first
             return 137
         Path(stop_note(env[STATUS_FILE])).write_text(f"{int(first)}\n")  # as the launcher's
+        for ending, text in notes.items():  # the launcher's notes of its signals, kill
+            Path(f"{env[STATUS_FILE]}.{ending}").write_text(text)
         if main_said:
             Path(env[STATUS_FILE]).write_text(f"{128 + first} 0\n")  # its line said
         return 128 + first

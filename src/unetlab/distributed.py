@@ -268,10 +268,12 @@ def _kill_launch(
     ``status``: its processes noted (:func:`stop_with_launch`) and ``process`` (torchrun,
     where it lives) killed without a word; the launch's line says it (:func:`_killed_by`),
     none where its main process said its stop (s58: "SIGTERM again: killing its processes"
-    under that line), which the rest end without. Returns the processes killed, noted."""
+    under that line), which the rest end without; a note there already (a third signal,
+    review s59 B: "a second SIGTERM" said of a Ctrl-C after one) is kept: the first two
+    name the kill. Returns the processes killed, noted."""
     if not _main_said_stop(_notes(status)):
-        # suppressed: the launch's folder gone (said, then)
-        with contextlib.suppress(OSError), open(f"{status}.killed", "w") as f:
+        # suppressed: the launch's folder gone (said, then), or the note there (kept)
+        with contextlib.suppress(OSError), open(f"{status}.killed", "x") as f:
             f.write(f"{int(first)} {int(again)}")
     noted = [n for n in _pid_notes(f"{status}.pids") if _running(*n)]
     _kill([pid for pid, _ in noted], None, process=process)
