@@ -257,6 +257,13 @@ _STOPPED_LINE = "unetlab predict: stopped by SIGTERM\n"  # the launch's, after t
             False,
             "unetlab predict: killed by Ctrl-C after SIGTERM\n",
         ),
+        # review s59 B: a stop note whose write failed: the second signal read as a first
+        (
+            signal.SIGTERM,
+            {"stopped": ""},
+            False,
+            "unetlab predict: killed by SIGTERM after an earlier stop signal\n",
+        ),
     ],
     ids=[
         "SIGTERM-twice",
@@ -264,6 +271,7 @@ _STOPPED_LINE = "unetlab predict: stopped by SIGTERM\n"  # the launch's, after t
         "after-its-line",
         "torchrun-ended-by-itself",
         "a-third-signal",
+        "an-empty-stop-note",
     ],
 )
 def test_a_stop_signal_again_kills_a_process_that_outlived_torchrun(

@@ -492,7 +492,10 @@ def _killed_by(status: str) -> tuple[int, int] | None:
 def _second_signal(first: int, again: int) -> str:
     """The stop signal ``again`` after ``first`` as every line names it: "a second SIGTERM",
     or both where they differ ("Ctrl-C after SIGTERM", review s58 F: "a second Ctrl-C"
-    after a SIGTERM; s58 forms9: "SIGINT again" for either)."""
+    after a SIGTERM; s58 forms9: "SIGINT again" for either); ``first`` 0: unknown
+    (:func:`_first_stop`)."""
+    if not first:
+        return f"{_said_as(again)} after an earlier stop signal"
     if first == again:
         return f"a second {_said_as(again)}"
     return f"{_said_as(again)} after {_said_as(first)}"
@@ -514,9 +517,12 @@ def stop_noted(status: str | None) -> bool:
 
 def _first_stop(status: str) -> int | None:
     """The stop signal the launcher of the launch whose status file is ``status`` passed on
-    first (:func:`stop_note`), or None: none passed on (or its note not written yet)."""
-    with contextlib.suppress(OSError, ValueError, IndexError), open(stop_note(status)) as f:
-        return int(f.read().split()[0])
+    first (:func:`stop_note`), or None: none passed on; 0 where its note names none (its
+    write failed): a stop all the same, as for :func:`stop_noted` (review s59 B: a second
+    signal read as a first there)."""
+    with contextlib.suppress(OSError), open(stop_note(status)) as f:
+        words = f.read().split()
+        return int(words[0]) if words and words[0].isdigit() else 0
     return None
 
 
