@@ -505,6 +505,64 @@ def test_a_launch_waits_for_the_processes_a_second_signal_killed(tmp_path, monke
     assert killed and time.monotonic() - killed[0] >= 1.5
 
 
+@pytest.mark.parametrize("passed", [[], [signal.SIGTERM]], ids=["a-first", "a-second"])
+def test_a_signal_once_torchrun_was_reaped_lists_no_processes_of_its_pid(
+    tmp_path, monkeypatch, passed
+):
+    """review s59 B: the launcher waits for the processes a second signal killed
+    (_SignalPasser.settle) after it reaped torchrun, its handlers live: a signal there listed
+    the children of torchrun's pid, free by then (those of a process given it since killed)."""
+    import unetlab.distributed as distributed
+
+    listed = []
+    monkeypatch.setattr(distributed, "child_pids", lambda pid, *_: listed.append(pid) or [])
+    passer = distributed._SignalPasser(grace=60, status=str(tmp_path / "status"))
+    passer.process = subprocess.Popen(["true"])
+    passer.process.wait()  # reaped, as run_passing_signals does before settle()
+    passer.passed = list(passed)
+    passer.pass_on(signal.SIGTERM)
+    passer.cancel()
+    assert listed == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the processes")
+def test_a_signal_as_the_launcher_waits_for_the_killed_waits_for_those_it_kills(
+    tmp_path, monkeypatch
+):
+    """review s59 B: settle() waited for the processes the second signal killed only: one
+    noted after it and killed by a third signal in that wait was not waited for. The wait
+    ends at the first kill's deadline (KILLED_WAIT after it)."""
+    import unetlab.distributed as distributed
+
+    status, stuck = _stuck(tmp_path, monkeypatch)
+    held = {stuck.pid}  # those that read as running after SIGKILL (the kernel holds them)
+    monkeypatch.setattr(distributed, "_running", lambda pid, started=None: pid in held)
+    monkeypatch.setattr(distributed, "KILLED_WAIT", 1.5)
+    passer = distributed._SignalPasser(grace=60, status=str(status))
+    passer.process = subprocess.Popen(["sleep", "60"])
+    passer.passed = [signal.SIGTERM]  # the first, passed on
+    passer.pass_on(signal.SIGTERM)  # the second kills the one noted
+    late = subprocess.Popen(["sleep", "60"])  # noted after it (still loading torch)
+    with open(f"{status}.pids", "a") as f:
+        f.write(f"{late.pid} {distributed._start_time(late.pid)}\n")
+    held.add(late.pid)
+    passer.process.wait()  # torchrun reaped
+    main = threading.main_thread().ident
+    third = threading.Timer(0.2, signal.pthread_kill, (main, signal.SIGINT))
+    ended = threading.Timer(0.5, held.discard, (stuck.pid,))  # the first one ends
+    with distributed._stops_handled(passer.pass_on):
+        third.start()
+        ended.start()
+        start = time.monotonic()
+        passer.settle()
+        took = time.monotonic() - start
+        third.join()
+        ended.join()
+        time.sleep(0.05)  # the handler runs in this thread: before the handlers are restored
+    assert late.wait(timeout=20) == -signal.SIGKILL
+    assert 1.0 <= took < 3
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's parent-death signal")
 def test_a_launched_process_whose_torchrun_died_before_it_asked_stops():
     """review s51: PR_SET_PDEATHSIG is asked once torch is loaded: torchrun dead before then

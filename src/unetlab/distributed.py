@@ -568,15 +568,19 @@ class _SignalPasser:
         if self.status is None:  # each signal said as it comes
             _kill([], _second_signal(self.passed[0], self.passed[-1]), process=self.process)
             return
-        # the first and the one that killed (a third kills nothing more)
-        self.killed = _kill_launch(self.status, *self.passed[:2], self.process)
+        # the first and the one that killed (a third kills those noted since); settle()'s
+        # list, which a third signal as it waits extends (review s59 B)
+        killed = _kill_launch(self.status, *self.passed[:2], self.process)
+        self.killed += [noted for noted in killed if noted not in self.killed]
         self.killed_by = self.killed_by or time.monotonic() + KILLED_WAIT
 
     def settle(self) -> None:
         """Once torchrun ended: the wait, up to :data:`KILLED_WAIT`, for the processes of the
         launch :meth:`kill_again` killed to end, before the launch looks for processes that
         outlived torchrun (:func:`_outlived`, which said "torchrun ended (killed? ...)" of
-        these as they died)."""
+        these as they died). The handlers still live: a signal here kills those noted since,
+        waited for until the same deadline, and lists no processes of torchrun's pid, now
+        free (:func:`_started_by`)."""
         _ended(self.killed, self.killed_by, 0.01)
 
     def _deliver(self) -> None:  # the last of ``passed``, ``process`` running
@@ -610,12 +614,21 @@ def _wait(process: subprocess.Popen, pass_on) -> int:
 def _signal_workers(process: subprocess.Popen, signum: int) -> None:
     """``signum`` to the processes ``process`` started (:func:`as_started`), or to
     ``process`` if it has none."""
-    workers = child_pids(process.pid)
+    workers = _started_by(process)
     for pid in workers:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, as_started(signum, _caught(pid)))
     if not workers:
         process.send_signal(signum)
+
+
+def _started_by(process: subprocess.Popen | None) -> list[int]:
+    """The processes ``process`` started (:func:`~unetlab.runtime.child_pids`); none once it
+    was reaped, its pid free for another process (review s59 B: a signal as the launcher
+    waits after torchrun's end, :meth:`_SignalPasser.settle`, listed that one's)."""
+    if process is None or process.returncode is not None:
+        return []
+    return child_pids(process.pid)
 
 
 def as_started(signum: int, caught: int | None) -> int:
@@ -652,8 +665,7 @@ def _kill(
         named = f"unetlab {command}" if command else "unetlab"
         with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
             print(f"{named}: {why}: killing its processes", file=sys.stderr, flush=True)
-    started = child_pids(process.pid) if process is not None else []
-    for pid in dict.fromkeys([*started, *pids]):
+    for pid in dict.fromkeys([*_started_by(process), *pids]):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     if process is not None:
