@@ -105,8 +105,9 @@ def launch(
     record; ``sys.argv``'s when None. A stop signal gives the processes ``grace`` seconds to
     finish their step and save (:func:`run_passing_signals`); as long for them to end where
     torchrun ended first (:func:`_outlived`). ``failed(outlived)`` is called when the launch
-    fails and no process said why in its own line (one killed, torchrun's report above). ``stopped(how, status)``: the line of a launch stopped (``how``: "interrupted") before its
-    main process said its own (:func:`_say_stopped`; ``status``: the launch's
+    fails and no process said why in its own line (one killed, torchrun's report above).
+    ``stopped(how, status)``: the line of a launch stopped (``how``: "interrupted") before
+    its main process said its own (:func:`_say_stopped`; ``status``: the launch's
     :data:`STATUS_FILE`, beside which its processes note what the line needs)."""
     if nproc < 1:
         raise UnetlabError(f"--nproc must be at least 1, not {nproc}")
@@ -198,9 +199,10 @@ def _after_torchrun(
     """(the launch's status, whether its processes ended: :func:`_outlived`) after torchrun
     ended with ``code``: its processes waited for where it ended first (not after a clean
     end: each of them ended before it); a stop signal in that wait kills them, the launch
-    then stopped by the first one passed on, else by this one (130 for a Ctrl-C). SIGTERM and SIGHUP raise there as they do
-    in the CLI (:func:`~unetlab.signals.stop_raises`): called from Python, their default
-    action ended the launcher at once, its processes left running, and without a word."""
+    then stopped by the first one passed on, else by this one (130 for a Ctrl-C). SIGTERM
+    and SIGHUP raise there as they do in the CLI (:func:`~unetlab.signals.stop_raises`):
+    called from Python, their default action ended the launcher at once, its processes left
+    running, and without a word."""
     from unetlab.signals import stop_raises, stop_status
 
     try:
