@@ -388,3 +388,21 @@ def test_a_file_recording_no_scoring_is_replaced_only_where_listed_as_evaluates(
     assert main([*argv, "--confusion", str(theirs / "c.png")]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "not written by unetlab" in err and "add --overwrite" in err
+
+
+def test_a_model_named_by_either_of_its_sha256s_is_the_same_model(tmp_path):
+    """A report before s59 named each checkpoint that made its predictions by its bytes'
+    sha256 alone; one after it by the model's too (the file's before its run's end was
+    recorded). The same model written either way was refused as another (review D)."""
+    from unetlab.evaluate.earlier import earlier_report
+
+    here = {"predictions": str(tmp_path / "pred"), "ground_truth": str(tmp_path / "gt")}
+    bytes_only = {"checkpoint": "m.pt", "checkpoint_sha256": "b" * 64}
+    both = bytes_only | {"checkpoint_model_sha256": "a" * 64}
+    other = {"checkpoint": "m.pt", "checkpoint_sha256": "c" * 64}
+    path = tmp_path / "r.json"
+    for old, new in ((bytes_only, both), (both, bytes_only)):
+        path.write_text(json.dumps(here | {"predicted_by": [old]}))
+        assert earlier_report(path, here | {"predicted_by": [new]}) is None
+        refused = earlier_report(path, here | {"predicted_by": [new, other]})
+        assert refused is not None and "of another model" in refused

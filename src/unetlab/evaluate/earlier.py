@@ -13,7 +13,7 @@ from unetlab.model_identity import (
     REPORT_SAME_MODEL,
     REPORT_SHA256,
     REPORT_WEIGHTS,
-    report_model_sha256,
+    report_model_sha256s,
 )
 from unetlab.read_once import ReadOnce
 
@@ -61,17 +61,27 @@ def scored_paths(report: dict) -> dict[str, str]:
     return {key: str(Path(report[key]).resolve()) for key in INPUT_KEYS if report.get(key)}
 
 
-def _models(report: dict) -> set[str]:
-    """The sha256s naming the models a report scored (:func:`report_model_sha256`): its
-    checkpoint's, its weights' where a model given in memory made it (s58; none recorded
-    before), or those of the checkpoints that made its predictions (``predicted_by``);
-    none known: empty."""
+def _models(report: dict) -> list[frozenset[str]]:
+    """The models a report scored, each named by its sha256s
+    (:func:`report_model_sha256s`): its checkpoint's, its weights' where a model given in
+    memory made it (s58; none recorded before), or those of the checkpoints that made its
+    predictions (``predicted_by``); none known: empty."""
     if report.get(REPORT_WEIGHTS):
-        return {str(report[REPORT_WEIGHTS])}
+        return [frozenset({str(report[REPORT_WEIGHTS])})]
     made = [report] if report.get("checkpoint") else report.get("predicted_by") or []
-    return {
-        sha for entry in made if isinstance(entry, dict) and (sha := report_model_sha256(entry))
-    }
+    return [
+        shas
+        for entry in made
+        if isinstance(entry, dict) and (shas := frozenset(report_model_sha256s(entry)))
+    ]
+
+
+def _same_models(was: list[frozenset[str]], now: list[frozenset[str]]) -> bool:
+    """Whether each model of one side is one of the other's: named by a sha256 they share.
+    A rewritten checkpoint is named by its bytes' sha256 and its model's (the file's
+    before); a ``predicted_by`` entry before s59 recorded the bytes' alone, after it both,
+    so the same model written either way is one (s59 review D)."""
+    return all(any(a & b for b in now) for a in was) and all(any(a & b for a in was) for b in now)
 
 
 def earlier_report(path: Path, new: dict) -> str | None:
@@ -85,7 +95,7 @@ def earlier_report(path: Path, new: dict) -> str | None:
         return None
     if scored_paths(old) != scored_paths(new):
         return before
-    if not (was := _models(old)) or not (now := _models(new)) or was == now:
+    if not (was := _models(old)) or not (now := _models(new)) or _same_models(was, now):
         return None  # a model not known on either side: told by its files alone
     return f"{before} (of another model than now)"
 
