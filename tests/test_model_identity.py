@@ -123,3 +123,34 @@ def test_a_net_whose_file_was_trained_further_or_trained_on_is_named_by_its_weig
         next(net.parameters()).add_(1.0)  # trained on in memory, as an optimizer step does
     record = _record(net)
     assert record.checkpoint is None and record.sha256 == weights_sha256(net) != _sha(path)
+
+
+def test_a_net_laid_out_again_is_not_hashed_again(monkeypatch):
+    """Each prediction lays the net out channels-last and back (inference_session), which
+    moves every tensor: the cache, keyed by their addresses, hashed a net trained on in
+    memory again for each file (review D: the paper net 0.3 s a file)."""
+    from unetlab import model_identity
+
+    net = UNet(1, 2, depth=2, base_channels=2)
+    first = weights_sha256(net)
+    hashed = []
+    monkeypatch.setattr(model_identity, "state_sha256", lambda s: hashed.append(s) or "new")
+    for layout in (torch.channels_last, torch.contiguous_format):
+        net.to(memory_format=layout)
+        assert weights_sha256(net) == first
+    assert not hashed
+
+
+def test_a_cast_net_is_named_by_its_weights_not_its_file(tmp_path):
+    """``.half()`` casts each tensor in place of its object, its version count unchanged:
+    the record still named the file (float32 weights) while evaluate named the weights
+    (review D)."""
+    torch.manual_seed(0)
+    path = save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2))
+    net = load_model(path)
+    before = weights_sha256(net)
+    assert _record(net).checkpoint == str(path)
+    net.double()
+    record = _record(net)
+    assert record.checkpoint is None and record.sha256 == state_sha256(net.state_dict())
+    assert weights_sha256(net) != before

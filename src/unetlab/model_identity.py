@@ -66,11 +66,14 @@ def report_model_sha256s(report: Mapping) -> list[str]:
 
 def weights_sha256(model: torch.nn.Module, *, cached: bool = True) -> str:
     """The sha256 of a model's state (each tensor's name, dtype, shape and bytes), the same on
-    any device. ``cached``: computed again only where a tensor was replaced or changed in
-    place as torch counts it (not through ``.data``); else computed again in any case (the
-    paper net's 31M weights: 0.11-0.30 s on the 2-core development machine)."""
+    any device. ``cached``: computed again only where :func:`weights_stamp` changed (a
+    tensor replaced, changed in place as torch counts it (not through ``.data``), or cast:
+    ``.half()``); not where the net was laid out again, as each prediction does (s59
+    review D: keyed by the tensors' addresses, a net trained on in memory was hashed again
+    for each file); else computed again in any case (the paper net's 31M weights:
+    0.11-0.30 s on the 2-core development machine)."""
     state = model.state_dict()
-    stamp = _stamp(state)
+    stamp = weights_stamp(model)
     known = _HASHES.get(model)
     if not cached or known is None or known[0] != stamp:
         known = _HASHES[model] = (stamp, state_sha256(state))
@@ -80,15 +83,12 @@ def weights_sha256(model: torch.nn.Module, *, cached: bool = True) -> str:
 def weights_stamp(model: torch.nn.Module) -> tuple:
     """What changes where one of a model's parameters or buffers is replaced or changed in
     place as torch counts it (an optimizer's step; not an edit through ``.data``), and not
-    where they are moved or laid out again (``model.to(memory_format=...)``, as each
-    prediction does: the tensors keep their objects): each one's object and version count,
-    read in microseconds (no bytes hashed)."""
+    where they are laid out again (``model.to(memory_format=...)``, as each prediction
+    does: the tensors keep their objects): each one's object, version count, dtype, device
+    and shape (``.half()`` casts each in place of its object, its count unchanged: s59
+    review D), read in microseconds (no bytes hashed)."""
     held = [*model.parameters(), *model.buffers()]
-    return tuple((id(t), t._version) for t in held)
-
-
-def _stamp(state: Mapping[str, torch.Tensor]) -> tuple:
-    return tuple((t.data_ptr(), t._version) for t in state.values())
+    return tuple((id(t), t._version, t.dtype, t.device, t.shape) for t in held)
 
 
 def state_sha256(state: Mapping[str, torch.Tensor]) -> str:
