@@ -154,3 +154,27 @@ def test_a_cast_net_is_named_by_its_weights_not_its_file(tmp_path):
     record = _record(net)
     assert record.checkpoint is None and record.sha256 == state_sha256(net.state_dict())
     assert weights_sha256(net) != before
+
+
+class _Wrapper(torch.nn.Module):
+    """A DDP-style wrapper: the net as ``.module``, none of its attributes."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.module = net
+
+
+def test_a_wrapped_net_is_recorded_as_the_net_inside():
+    """records._weights_record read ``checkpoint`` off the wrapper: a DDP-style net was
+    recorded by the wrapper's weights (names prefixed ``module.``), not its file (review D)."""
+    from unetlab.inference.records import _weights_record
+
+    net = UNet(1, 2, depth=2, base_channels=2)
+    assert _weights_record(_Wrapper(net)) == (None, weights_sha256(net), None)
+
+
+def test_a_wrapped_loaded_net_is_recorded_as_its_file(tmp_path):
+    from unetlab.inference.records import _weights_record
+
+    path = save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2))
+    assert _weights_record(_Wrapper(load_model(path)))[:2] == (str(path), _sha(path))

@@ -157,7 +157,7 @@ def _check_save_arguments(path, model) -> None:
     and "'NoneType' object has no attribute 'state_dict'" before, audit s42 api)."""
     if isinstance(path, torch.nn.Module):
         raise UnetlabError("save_model takes the path first: save_model('model.pt', model)")
-    if not is_dataclass(getattr(_unwrap(model), "config", None)):
+    if not is_dataclass(getattr(unwrap_net(model), "config", None)):
         raise UnetlabError(
             f"model must be a unetlab UNet (unetlab.UNet, load_model), not {type(model).__name__}"
         )
@@ -179,7 +179,7 @@ def save_model(path: str | os.PathLike, model: UNet, *, overwrite: bool = False,
     _check_save_arguments(path, model)
     path = Path(path)
     refuse_replacing(path, overwrite=overwrite)
-    state = {k: v.detach().to("cpu") for k, v in _unwrap(model).state_dict().items()}
+    state = {k: v.detach().to("cpu") for k, v in unwrap_net(model).state_dict().items()}
     checkpoint = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -345,8 +345,10 @@ def update_checkpoint(path: str | os.PathLike, *, same_model: bool = False, **pa
     return Path(path)
 
 
-def _unwrap(model):
-    """The UNet inside DDP / torch.compile wrappers."""
+def unwrap_net(model):
+    """The UNet inside DDP / torch.compile wrappers (a wrapper's state names each tensor
+    ``module.<name>`` or ``_orig_mod.<name>``, and it carries none of the net's attributes:
+    ``checkpoint``, ``classes``, ...)."""
     while hasattr(model, "module") or hasattr(model, "_orig_mod"):
         model = getattr(model, "module", None) or model._orig_mod
     return model
@@ -798,7 +800,7 @@ def scored_source(net) -> dict:
     Its weights are read whole (the paper net's: 0.11-0.30 s on the 2-core development
     machine), not trusted to torch's count of in-place changes (``.data`` edits go
     uncounted); none of it within :func:`net_as_loaded`."""
-    core = _unwrap(net)  # a compiled net's state names each tensor "_orig_mod.<name>"
+    core = unwrap_net(net)  # a compiled net's state names each tensor "_orig_mod.<name>"
     if (loaded := _AS_LOADED.get()) is not None:
         return checkpoint_source(loaded, core)
     path = getattr(core, "checkpoint", None)
@@ -817,7 +819,7 @@ def names_its_net(net) -> bool:
     names: a net trained on after it was loaded, or whose file was trained further
     (``train --resume`` rewrote it) while the net held the weights it had (s59: predictions
     recorded the file's new sha256 for the old weights)."""
-    core = _unwrap(net)
+    core = unwrap_net(net)
     path = getattr(core, "checkpoint", None)
     if path is None or not Path(path).exists():
         return False

@@ -40,7 +40,7 @@ import numpy as np
 import torch
 
 from unetlab.atomic import atomic_path
-from unetlab.checkpoint import names_its_net
+from unetlab.checkpoint import names_its_net, unwrap_net
 from unetlab.data.classes import class_colours, voc_class_colours
 from unetlab.data.exclude import as_config
 from unetlab.data.io import file_axes, trained_file_axes
@@ -442,12 +442,15 @@ def _weights_record(model: torch.nn.Module) -> tuple[str | None, str, str | None
     was recorded in it or None) of a model loaded from a file that still holds its weights
     (:func:`~unetlab.checkpoint.names_its_net`); (None, the weights' sha256, None) of one
     that no file names (built in Python, trained on since it was loaded, or its file
-    trained further since)."""
-    source = getattr(model, "checkpoint", None)
-    if source is not None and names_its_net(model):
-        same = getattr(model, SAME_MODEL, None)
+    trained further since). A net in a DDP or ``torch.compile`` wrapper: the net inside,
+    as evaluate's :func:`~unetlab.checkpoint.scored_source` names it (review D: the
+    wrapper's weights, their names prefixed, named another model)."""
+    core = unwrap_net(model)
+    source = getattr(core, "checkpoint", None)
+    if source is not None and names_its_net(core):
+        same = getattr(core, SAME_MODEL, None)
         return str(Path(source).resolve()), file_sha256(source), same
-    return None, weights_sha256(model), None
+    return None, weights_sha256(core), None
 
 
 #: the output settings that change the outputs of an input with a Z axis only (a 2-D
