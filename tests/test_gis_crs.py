@@ -119,6 +119,18 @@ def test_a_national_grids_code_is_named_in_the_aux_xml_and_said_once(tmp_path, c
     assert len(said) == 2 and all("no .prj" in r.getMessage() for r in said)
 
 
+def test_a_loop_of_predict_file_hears_each_said_once_line_once(tmp_path, caplog):
+    """A GeoTIFF's lines for all files like it ("said once") were said at each
+    ``predict_file`` of a loop over such files (review D: 12 lines for 4 calls, 3 before)."""
+    sources = [_geotiff(tmp_path / f"d{i}", 27700) for i in range(3)]
+    counts = []
+    with caplog.at_level(logging.INFO):
+        for i, src in enumerate(sources):
+            unetlab.predict_file(three_class_net(), src, tmp_path / "out" / f"o{i}", **HOW)
+            counts.append(sum("(said once)" in r.getMessage() for r in caplog.records))
+    assert counts[0] > 0 and counts == [counts[0]] * 3
+
+
 def test_an_inputs_own_prj_is_the_outputs_prj_not_its_aux_xmls_code(tmp_path):
     """A PNG placed by its .pgw whose .aux.xml names ``EPSG:32633`` (as unetlab writes it
     beside its outputs) and whose .prj holds the WKT: the outputs' .prj is that WKT (it was

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.read_notes import first_said, say_note
+from unetlab.data.read_notes import first_said_of_all, say_note
 from unetlab.data.tiff_files import is_tiff_name, open_tiff
 
 log = logging.getLogger(__name__)
@@ -142,8 +142,10 @@ def say_once(key: str, message: str, *args, logger: logging.Logger = log) -> Non
     """Log ``message`` (INFO) once for ``key`` of ``logger`` (a GeoTIFF's tags are read for
     each output; :mod:`unetlab.inference.world_files` says its lines here too): once a
     command or public Python call, so that a second call on other files hears it too, and
-    once a process outside any (:func:`~unetlab.data.read_notes.first_said`)."""
-    if first_said(said := (logger.name, key), _SAID):
+    once a process outside any; each line speaks for all files like the one read ("said
+    once"), so a loop of one-file calls (``predict_file``) hears it once, as outside any
+    (:func:`~unetlab.data.read_notes.first_said_of_all`: review D, each call said them)."""
+    if first_said_of_all(said := (logger.name, key), _SAID):
         say_note(logger, logging.INFO, said, message, *args)
 
 

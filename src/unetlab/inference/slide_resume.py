@@ -30,7 +30,7 @@ import torch
 import unetlab
 from unetlab.atomic import RESUMABLE, atomic_path, fsync
 from unetlab.data import ome
-from unetlab.data.read_notes import first_said
+from unetlab.data.read_notes import first_said_of_all
 from unetlab.inference.slide_progress import counted
 from unetlab.manifest import ZARR_DEPTH, folder_times, sample_digest
 from unetlab.provenance import PACKAGE, checkout_of, read_commit
@@ -377,7 +377,8 @@ def started(stage: Path) -> float | None:
 
 
 #: the stagings said outside a command or public call (within one: once in it, a second
-#: call into the folder hears them again: :func:`~unetlab.data.read_notes.first_said`)
+#: call into the folder hears them again, a one-file call does not:
+#: :func:`~unetlab.data.read_notes.first_said_of_all`)
 _said: set[tuple[str, Path, str]] = set()
 
 #: the inputs the run under way predicts (:func:`predicting`), resolved
@@ -403,7 +404,11 @@ def say_others(folder: Path, ours: set[Path]) -> dict[str, list[Path]]:
     """Log a line for each other input whose resumable staging is in ``folder`` (not
     ``ours``, nor of an input the run predicts: :func:`predicting`; left by a killed run, it
     holds its rows until that input is predicted there again or it is deleted), once a
-    command or public call; returns them: input -> staging folders."""
+    command or public call; in a call that reads one file (``predict_file``) once a
+    process, as outside any (:func:`~unetlab.data.read_notes.first_said_of_all`): each
+    line names its folder and input, so a call into another folder still hears that
+    folder's, and a loop of ``predict_file`` into one folder heard the same staging at
+    every file (review D); returns them: input -> staging folders."""
     found: dict[str, list[Path]] = {}
     with contextlib.suppress(OSError):
         for p in sorted(folder.iterdir()):
@@ -412,7 +417,7 @@ def say_others(folder: Path, ours: set[Path]) -> dict[str, list[Path]]:
     for source, stages in found.items():
         if str(Path(source).resolve()) in _PREDICTING.get():
             continue
-        if not first_said(("staging", folder.resolve(), source), _said):
+        if not first_said_of_all(("staging", folder.resolve(), source), _said):
             continue
         size = sum(f.stat().st_size for stage in stages for f in stage.rglob("*") if f.is_file())
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(started(stages[0]) or 0))
