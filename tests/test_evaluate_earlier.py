@@ -406,3 +406,24 @@ def test_a_model_named_by_either_of_its_sha256s_is_the_same_model(tmp_path):
         assert earlier_report(path, here | {"predicted_by": [new]}) is None
         refused = earlier_report(path, here | {"predicted_by": [new, other]})
         assert refused is not None and "of another model" in refused
+
+
+def test_predictions_of_another_model_are_refused_before_scoring(tmp_path, capsys):
+    """evaluate --pred printed its table, then refused the earlier report of the same
+    folder predicted by another model: refused before, as another checkpoint is (review
+    D); the same model's predictions made again are the same scoring."""
+    from unetlab.inference.folders import predict_folder
+
+    data, pred, ckpt = _data(tmp_path / "d", 0), tmp_path / "pred", tmp_path / "m.pt"
+    argv = _pred_argv(pred, data / "masks", tmp_path / "r.json")
+    save_model(ckpt, _model(0))
+    predict_folder(load_model(ckpt), data / "images", pred)
+    assert main(argv) == 0
+    predict_folder(load_model(ckpt), data / "images", pred, overwrite=True)
+    assert main(argv) == 0
+    save_model(ckpt, _model(1), overwrite=True)
+    predict_folder(load_model(ckpt), data / "images", pred, overwrite=True)
+    capsys.readouterr()
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert "(of another model than now)" in err and "mIoU" not in out

@@ -519,14 +519,22 @@ def _claim_outputs(args) -> list[Path]:
 def _as_recorded(args) -> dict:
     """What this command scores as its report records it: a checkpoint (its sha256s, read
     without its weights: another model at the same path refused before scoring) and its
-    data, or predictions and truths, by their absolute paths."""
+    data, or predictions and truths, by their absolute paths, and the checkpoints that
+    made the predictions as their ``predict.json`` records them (those of all its files,
+    a scoring reading some: predictions made again by another model refused before scoring,
+    not after the table was printed: review D)."""
     from unetlab.checkpoint import file_source
     from unetlab.evaluate.earlier import scored_paths
+    from unetlab.evaluate.predictions import predicted_by
 
     if args.checkpoint:
         found = file_source(args.checkpoint) if Path(args.checkpoint).exists() else {}
         return scored_paths(dict(checkpoint=args.checkpoint, data=args.data)) | found
-    return scored_paths(dict(predictions=args.pred, ground_truth=args.gt))
+    files = [f.name for f in Path(args.pred).iterdir()] if Path(args.pred).is_dir() else []
+    made = predicted_by(args.pred, files)  # the records its files carry, no former one
+    return scored_paths(dict(predictions=args.pred, ground_truth=args.gt)) | (
+        {"predicted_by": made} if made else {}
+    )
 
 
 def _image_csv(json_path: Path | None) -> Path | None:

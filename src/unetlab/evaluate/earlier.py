@@ -84,19 +84,23 @@ def _same_models(was: list[frozenset[str]], now: list[frozenset[str]]) -> bool:
     return all(any(a & b for b in now) for a in was) and all(any(a & b for a in was) for b in now)
 
 
-def earlier_report(path: Path, new: dict) -> str | None:
+def earlier_report(path: Path, new: dict, *, some_of: bool = False) -> str | None:
     """What the evaluate report (or confusion-matrix PNG: :func:`scoring_record`) at
     ``path`` scored, in words, where it scored another checkpoint, data or predictions than
     ``new`` (a report's dict); else None. A checkpoint rewritten keeping its model (its run's
-    end recorded) is the same model."""
+    end recorded) is the same model. ``some_of``: ``new`` names the models of all the
+    records of its predictions, of which a scoring reads some: another model only where
+    none of them is one of the earlier report's."""
     old = _recorded_at(Path(path))
     before = scored_words(old)
     if before is None:
         return None
     if scored_paths(old) != scored_paths(new):
         return before
-    if not (was := _models(old)) or not (now := _models(new)) or _same_models(was, now):
+    if not (was := _models(old)) or not (now := _models(new)):
         return None  # a model not known on either side: told by its files alone
+    if any(a & b for a in was for b in now) if some_of else _same_models(was, now):
+        return None
     return f"{before} (of another model than now)"
 
 
@@ -133,9 +137,11 @@ def refuse_other_inputs(path: Path, scored: dict, *, overwrite: bool) -> None:
     (``scored``: ``checkpoint`` and ``data``, or ``predictions`` and ``ground_truth``, as a
     report records them): refused where the report at ``path`` scored other files, not
     after minutes of scoring; another model in the same files where ``scored`` names it
-    (a checkpoint's sha256s: :func:`unetlab.checkpoint.checkpoint_source`), else once
-    scored."""
-    if not overwrite and (before := earlier_report(path, scored)) is not None:
+    (a checkpoint's sha256s: :func:`unetlab.checkpoint.checkpoint_source`; predictions'
+    ``predicted_by`` of all their records: refused where none is the earlier report's
+    model, the scoring reading some of them), else once scored."""
+    some_of = bool(scored.get("predictions"))
+    if not overwrite and (before := earlier_report(path, scored, some_of=some_of)) is not None:
         raise _kept(path, before)
 
 
