@@ -188,3 +188,17 @@ def test_a_resume_builds_its_net_drawing_nothing_and_restores_last_pt_s_weights(
     assert drawn == []
     assert list(restored[0]) == list(saved)
     assert all(torch.equal(restored[0][k], saved[k]) for k in saved)
+
+
+def test_a_net_to_be_filled_starts_its_batch_norm_counters_as_a_built_one():
+    """A last.pt without num_batches_tracked (a plain dict: batch norm fills the missing
+    counter from the net's own) resumed with counters of leftover memory (s59 review G):
+    the running statistics start as a built net's."""
+    from unetlab.models.loading import to_be_filled
+
+    built = NETS["batchnorm"]()
+    model = to_be_filled(unfilled_model(built.config))
+    state = {k: v for k, v in built.state_dict().items() if "num_batches_tracked" not in k}
+    model.load_state_dict(state, strict=False)
+    for name, buffer in model.named_buffers():
+        assert torch.equal(buffer, built.get_buffer(name)), name

@@ -8,6 +8,12 @@ where a function of theirs runs."""
 from __future__ import annotations
 
 import importlib
+import threading
+
+#: one first import at a time: two threads' first uses of two stand-ins imported scipy's
+#: parts at once and met its partly initialised modules (ImportError, KeyError 'scipy': s59
+#: review G); re-entrant, as an import may read another stand-in
+_IMPORTING = threading.RLock()
 
 
 class _Deferred:
@@ -19,7 +25,8 @@ class _Deferred:
     def __getattr__(self, attribute: str):
         if attribute.startswith("__"):  # copy, pickle and doctest probe these: not the module's
             raise AttributeError(attribute)
-        module = importlib.import_module(type(self)._name)
+        with _IMPORTING:
+            module = importlib.import_module(type(self)._name)
         # later reads find the module's own attributes in its own dict, as fast as a module's
         # and as they are then (a test's monkeypatch.setattr(ndimage, ...) is seen)
         self.__dict__ = module.__dict__

@@ -49,11 +49,17 @@ def to_be_filled(model: nn.Module) -> nn.Module:
     """``model`` (built on the ``meta`` device) given CPU memory that holds no values yet
     (``to_empty``), for a caller that copies a whole state into it next (``load_state_dict``,
     strict: a resume's ``last.pt``) and needs its tensors first (an optimiser built on them).
-    LookupError where a buffer is one that no state holds: it would keep garbage."""
+    LookupError where a buffer is one that no state holds: it would keep garbage. Batch
+    norms' running statistics start as a built net's (a state without ``num_batches_tracked``
+    leaves it as the net holds it: not garbage, s59 review G)."""
     kept = set(model.state_dict())
     if left := [name for name, _ in model.named_buffers() if name not in kept]:
         raise LookupError(f"{left[0]} is in no state: build the net with its weights drawn")
-    return model.to_empty(device="cpu")
+    model.to_empty(device="cpu")
+    for module in model.modules():
+        if getattr(module, "track_running_stats", False):
+            module.reset_running_stats()
+    return model
 
 
 def _fitted(value, own: torch.Tensor | None, *, share: bool):
