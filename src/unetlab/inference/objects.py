@@ -1244,6 +1244,8 @@ def compact(ids: np.ndarray) -> np.ndarray:
 
 #: px of a band's ids relabelled at a time (:meth:`_Merger.relabel`: 8 B a pixel of them)
 RELABEL_SLICE = 1 << 16
+#: an ids' range over this many times their distinct count is looked up by them, not by range
+SPARSE_RANGE = 4
 
 
 class _Merger:
@@ -1267,24 +1269,38 @@ class _Merger:
             self.parent[max(a, b)] = min(a, b)
 
     def relabel(self, ids: np.ndarray) -> np.ndarray:
-        """``ids`` (non-negative) with each id replaced by its set's root, 0 staying 0, in
-        ``ids``' dtype (int32 or int64; no root is larger): a copy changed in slices of
-        :data:`RELABEL_SLICE` px by a lookup table of the ids' range (a band's ids lie past
-        those of the bands before: about its object count). The band's distinct ids by
-        sorting or counting (``value_ids``) held an index as large as the ids and a sorted
-        copy: 34 -> 17 MB traced on 256 x 16,384 px of int32 ids."""
-        out = np.array(ids)
-        flat = out.reshape(-1)
+        """``ids`` (non-negative, any memory order) with each id replaced by its set's root,
+        0 staying 0, in ``ids``' dtype (int32 or int64; no root is larger): a C-ordered copy
+        changed in slices of :data:`RELABEL_SLICE` px by a lookup table of the ids' range (a
+        band's ids lie past those of the bands before: about its object count), or of the
+        distinct ids where the range is over :data:`SPARSE_RANGE` times as many (two ids 1e7
+        apart held a 734 MB table). The band's distinct ids by sorting or counting
+        (``value_ids``) held an index as large as the ids and a sorted copy: 34 -> 17 MB
+        traced on 256 x 16,384 px of int32 ids."""
+        out = np.array(ids, order="C")
+        flat = out.reshape(-1)  # a view of the C-ordered copy: changed in place below
         top = int(flat.max(initial=0))
         if top == 0:
             return out
         parts = [flat[i : i + RELABEL_SLICE] for i in range(0, flat.size, RELABEL_SLICE)]
         low = min(int(np.min(part, initial=top, where=part > 0)) for part in parts)
+        if top - low + 1 > 2 * RELABEL_SLICE:
+            present = np.unique(np.concatenate([np.unique(part) for part in parts]))
+            if top - low + 1 > SPARSE_RANGE * present.size:
+                self._relabel_sparse(parts, present)
+                return out
         lut = np.array([0, *(self.find(i) for i in range(low, top + 1))], out.dtype)
         for part in parts:
             at = np.subtract(part, low - 1, dtype=np.intp)  # 1.. the ids, < 1 for 0
             np.take(lut, np.maximum(at, 0, out=at), out=part, mode="clip")
         return out
+
+    def _relabel_sparse(self, parts: list[np.ndarray], present: np.ndarray) -> None:
+        """Each slice of ``parts`` relabelled in place through ``present`` (its distinct
+        values, ascending, 0 among them where it occurs) and their roots."""
+        roots = np.array([self.find(i) if i else 0 for i in present.tolist()], present.dtype)
+        for part in parts:
+            part[...] = roots[np.searchsorted(present, part)]
 
 
 def seam_pairs(upper: np.ndarray, lower: np.ndarray) -> list[tuple[int, int]]:
