@@ -8,8 +8,9 @@ comparing two versions of unetlab by their ``src`` (the digests equal where no t
 ``nuclei``: soft discs (radius 6, 6,000 on 2,048^2 px, many touching: thousands of small
 regions); ``one region``: smoothed noise over 0.3 (1,024^2 px, one region across the
 image, the worst case of its memory); ``pairs``: 8,192 clumps of two discs on a 32-px grid
-of 2,048 x 4,096 px (every region flooded alone: the worst case of its time, one
-``watershed`` call a region).
+of 2,048 x 4,096 px (every region holds two seeds: all of it flooded, and ranked, the
+worst case of its time; the region-by-region flood of s59 made one ``watershed`` call a
+region of it: 10x base on such clumps).
 """
 
 from __future__ import annotations

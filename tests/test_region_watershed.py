@@ -8,6 +8,7 @@ import pytest
 from tests.test_postprocess import disc_ids, one_hot, same_partition
 from unetlab.data.instances import boundary_target
 from unetlab.data.labels import grow_seeds
+from unetlab.data.region_watershed import position_ranks
 from unetlab.inference import column_objects
 from unetlab.inference.objects import ObjectOptions, objects_in_bands, objects_int32
 
@@ -70,3 +71,20 @@ def test_a_region_floods_alike_whatever_lies_beside_it():
     alone = grow_seeds(-interior[:, :40], seeds[:, :40], foreground[:, :40])
     together = grow_seeds(-interior, seeds, foreground)[:, :40]
     assert same_partition(alone, together)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_position_ranks_put_markers_alone_in_raster_order_before_their_value(dtype):
+    """The flood's priorities: dense ranks of the values (-0.0 equal to 0.0), each marker
+    pixel ranked alone, in raster order, before the other pixels of its value (which tie),
+    0 outside ``where``, whatever the float width."""
+    rng = np.random.default_rng(2)
+    values = rng.choice([-2.5, -1.0, -0.0, 0.0, 0.5, 3.0, np.inf], (40, 30)).astype(dtype)
+    where, seeded = rng.random((40, 30)) < 0.8, rng.random((40, 30)) < 0.2
+    ranks = position_ranks(values, where, seeded)
+    level = np.unique(values[where].astype(np.float64) + 0.0, return_inverse=True)[1]
+    index = np.where(seeded[where], np.flatnonzero(where), -1)
+    rows = np.stack([level.reshape(-1), ~seeded[where], index], axis=1).astype(np.int64)
+    expected = np.zeros(values.shape)
+    expected[where] = np.unique(rows, axis=0, return_inverse=True)[1].reshape(-1) + 1
+    assert np.array_equal(ranks, expected)

@@ -276,9 +276,10 @@ def grow_seeds(
     (0) where two objects meet. The markers are int32, which the watershed's own copies
     (the masked markers, its padded output, the cropped result) keep: 26 B a pixel at its
     peak, not the 47 of int64 markers (a 12 MP image of 21,500 nuclei: 567 -> 315 MB,
-    the same ids; bench/README.md "Memory of a photo"). Each region of ``mask`` is flooded
-    alone (:func:`~unetlab.data.region_watershed.watershed_by_region`): its ties are its
-    own, the same in any crop of the image that holds it whole (a slide's bands).
+    the same ids; bench/README.md "Memory of a photo"). Ties between seeds are decided
+    by position (:func:`~unetlab.data.region_watershed.watershed_by_region`): a region of
+    ``mask`` takes the same ids in any crop of the image that holds it whole (a slide's
+    bands).
     """
     from scipy import ndimage
 
