@@ -58,7 +58,7 @@ def found(p: np.ndarray) -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--rows", type=int, default=394)
     parser.add_argument("--width", type=int, default=16384)
     args = parser.parse_args()
