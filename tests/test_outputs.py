@@ -474,6 +474,30 @@ def test_claim_files_records_write_ahead(tmp_path):
     assert (tmp_path / MANIFEST).read_text().splitlines()[1:] == ["r.json\tunetlab"]
 
 
+def test_claim_files_reads_and_appends_each_manifest_once(tmp_path, monkeypatch):
+    """s59 re-read: four new files in one folder were recorded one by one, each record
+    re-reading the manifest and flushing its own append (5 reads, 4 fsyncs): one of each a
+    folder now (and the claim's own read)."""
+    import unetlab.manifest as manifest
+
+    reads, flushes = [], []
+    parse, fsync = manifest._stamped_lines, os.fsync
+    monkeypatch.setattr(manifest, "_stamped_lines", lambda f: reads.append(f) or parse(f))
+    monkeypatch.setattr(os, "fsync", lambda fd: flushes.append(fd) or fsync(fd))
+    claim_files([tmp_path / "b" / "old.json"])
+    _written(tmp_path / "b" / "old.json")  # b's: no line needed again
+    reads.clear(), flushes.clear()
+    claim_files([tmp_path / f"{n}.json" for n in "abcd"] + [tmp_path / "b" / "old.json"])
+    # the claim reads both folders; one record (read, append) for the four new files
+    assert (len(reads), len(flushes)) == (3, 1)  # was (6, 4)
+    assert [line.split("\t")[0] for line in (tmp_path / MANIFEST).read_text().splitlines()[1:]] == [
+        "a.json",
+        "b.json",
+        "c.json",
+        "d.json",
+    ]
+
+
 def test_a_claim_stopped_before_its_write_leaves_the_file_the_users(tmp_path):
     """Hostile audit 4: an interrupted `evaluate --json own.json --overwrite` listed the
     user's own.json as evaluate's; a later run without --overwrite replaced it, and bench

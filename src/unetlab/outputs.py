@@ -355,8 +355,9 @@ def claim_files(
     refuse_inside(paths, data, command=command, outputs_apart=True)
     for path in paths:
         _check_file(path, writers[path], formats.get(path), command, overwrite, overwrite_fix)
+    for folder in dict.fromkeys(p.parent for p in paths):  # one manifest append a folder
+        _record_pending(folder, [p for p in paths if p.parent == folder], command, writers)
     for path in paths:
-        _record_pending(path, command, writers[path])
         _remove_killed_temporaries(path)
     return paths
 
@@ -398,20 +399,27 @@ def _check_file(
         _refuse_other_format(path, fmt, command)
 
 
-def _record_pending(path: Path, command: str, writers: Collection[str]) -> None:
-    """Make ``path``'s folder and list ``path`` in its manifest as ``command``'s PENDING
-    output, confirmed once written, where ``command`` has not written it before (its
-    manifest says ``writers`` wrote it: read once for the claim, s59)."""
+def _record_pending(
+    folder: Path, paths: list[Path], command: str, writers: Mapping[Path, Collection[str]]
+) -> None:
+    """Make ``folder`` and list those of ``paths`` (all in it) that ``command`` has not
+    written before in its manifest as ``command``'s PENDING outputs, confirmed once written
+    (the manifest says ``writers[path]`` wrote each: read once for the claim, s59). One
+    :func:`record` for them all: one manifest read and one flushed append a folder, not one
+    a file (s59 re-read)."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise write_error(path.parent, exc) from exc
-    if command not in writers:
-        record(path.parent, [path.name], command=command, made_by={path.name: ""})
+        raise write_error(folder, exc) from exc
+    new = [p for p in paths if command not in writers[p]]
+    if not new:
+        return
+    record(folder, [p.name for p in new], command=command, made_by={p.name: "" for p in new})
+    for path in new:
         # marked written once atomic_path has put it in place: until then its line does
         # not make the file unetlab's (a run stopped before writing leaves the file that
         # was there someone else's)
-        when_written(path, functools.partial(confirm, path.parent, {path.name: ""}, command))
+        when_written(path, functools.partial(confirm, folder, {path.name: ""}, command))
 
 
 def _refuse_replacing(
