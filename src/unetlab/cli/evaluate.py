@@ -494,7 +494,6 @@ def _claim_outputs(args) -> list[Path]:
     report's writers then take as they are."""
     from unetlab.evaluate.earlier import refuse_other_inputs
     from unetlab.evaluate.report import claim_outputs
-    from unetlab.outputs import OVERWRITE_FIX
 
     json_path = Path(args.json) if args.json and args.json != STDOUT else None
     confusion = args.confusion or (
@@ -512,7 +511,6 @@ def _claim_outputs(args) -> list[Path]:
         source,
         overwrite=args.overwrite,
         formats={json_path: "JSON"} if json_path else None,
-        overwrite_fix=OVERWRITE_FIX,
     )
 
 

@@ -281,11 +281,9 @@ def _claim_outputs(args) -> None:
     --overwrite), before any is written (then written by write_onnx / write_torchscript,
     which ask no rule again: a second claim listed each file twice in the manifest)."""
     from unetlab.inference.export import claim_exports
-    from unetlab.outputs import OVERWRITE_FIX, refuse_inputs
+    from unetlab.outputs import refuse_inputs
 
     formats = {f: kind for f, kind in ((args.onnx, "ONNX"), (args.torchscript, "TorchScript")) if f}
-    claim_exports(
-        formats, inputs=[args.checkpoint], overwrite=args.overwrite, overwrite_fix=OVERWRITE_FIX
-    )
+    claim_exports(formats, inputs=[args.checkpoint], overwrite=args.overwrite)
     if args.bioimageio:  # and _package_args: a package it replaces is one unetlab wrote
         refuse_inputs([args.bioimageio], [args.checkpoint], command="export")

@@ -12,7 +12,7 @@ import yaml
 
 from unetlab.atomic import atomic_path
 from unetlab.errors import Spelled, UnetlabError, first_line, spelled
-from unetlab.outputs import PYTHON_OVERWRITE_FIX, claim_files
+from unetlab.outputs import claim_files
 
 if TYPE_CHECKING:
     from unetlab.config.sections import Config
@@ -170,7 +170,6 @@ def save_config(
         overwrite=overwrite,
         command="config",
         formats={path: "YAML"},
-        overwrite_fix=PYTHON_OVERWRITE_FIX,
     )
     from unetlab.config.load import chosen_keys  # load reads files with this module
 

@@ -28,7 +28,6 @@ from unetlab.evaluate.earlier import (
 from unetlab.evaluate.matching import matching_line, matching_tables, write_matching_csv
 from unetlab.evaluate.spread import SPREAD, per_image_spread, spread_lines, write_image_csv
 from unetlab.outputs import (
-    PYTHON_OVERWRITE_FIX,
     RECORD_FILES,
     claim_files,
 )
@@ -308,7 +307,6 @@ def claim_outputs(
     *,
     overwrite: bool,
     formats: dict | None = None,
-    overwrite_fix: str = PYTHON_OVERWRITE_FIX,
 ) -> list[Path]:
     """The one claim of evaluate's files, from Python (:meth:`Report.claim`) and from the
     command (before any scoring): :func:`~unetlab.outputs.claim_files`' OutputError (one
@@ -327,7 +325,6 @@ def claim_outputs(
         overwrite=overwrite,
         command="evaluate",
         formats=formats,
-        overwrite_fix=overwrite_fix,
     )
     return paths
 

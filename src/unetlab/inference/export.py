@@ -71,7 +71,7 @@ from unetlab.errors import Spelled, UnetlabError, first_line, spelled
 from unetlab.inference.offset import label_offset, shift_axis
 from unetlab.models import UNet
 from unetlab.models.loading import take_weights
-from unetlab.outputs import PYTHON_OVERWRITE_FIX, claim_files
+from unetlab.outputs import claim_files
 from unetlab.provenance import code_identity
 from unetlab.runtime import available_cpus
 
@@ -407,14 +407,13 @@ def claim_exports(
     *,
     inputs: Iterable[str | os.PathLike] = (),
     overwrite: bool = False,
-    overwrite_fix: str = PYTHON_OVERWRITE_FIX,
 ) -> None:
     """The output rule of every export file, ``formats`` mapping each path to its kind
     (``"ONNX"``, ``"TorchScript"``): OutputError (one line, nothing written) for a path that
     is one of ``inputs`` (the checkpoint), a file of a training run, a file whose suffix names
     another format (an image, a .json), or an existing file that unetlab export did not
-    write unless ``overwrite`` (the message names the fix as ``overwrite_fix``: the command
-    line passes its flag); a file export wrote is replaced. The paths are listed in their
+    write unless ``overwrite`` (the message names the fix as its caller spells it:
+    :func:`unetlab.errors.said_as`); a file export wrote is replaced. The paths are listed in their
     folders' manifests (:func:`unetlab.outputs.claim_files`). :func:`export_onnx` and
     :func:`export_torchscript` ask it; ``unetlab export`` asks it for all its files first."""
     claim_files(
@@ -423,7 +422,6 @@ def claim_exports(
         overwrite=overwrite,
         command=EXPORT_COMMAND,
         formats=formats,
-        overwrite_fix=overwrite_fix,
     )
 
 

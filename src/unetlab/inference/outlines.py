@@ -57,7 +57,7 @@ from unetlab.errors import UnetlabError
 from unetlab.inference.measure import pixel_pair
 from unetlab.inference.records import label_colours
 from unetlab.inference.slide_overlay import by_object
-from unetlab.outputs import PYTHON_OVERWRITE_FIX, claim_files
+from unetlab.outputs import claim_files
 from unetlab.plots import palette
 
 ndimage = deferred("scipy.ndimage")
@@ -499,7 +499,6 @@ def claim_outline(path: str | os.PathLike, fmt: str, overwrite: bool) -> Path:
         overwrite=overwrite,
         command="outlines",
         formats={path: fmt},
-        overwrite_fix=PYTHON_OVERWRITE_FIX,
     )
     return path
 
