@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.read_notes import first_said_of_all, say_note
+from unetlab.data.read_notes import say_once_a_call
 from unetlab.data.tiff_files import is_tiff_name, open_tiff
 
 log = logging.getLogger(__name__)
@@ -145,8 +145,9 @@ def say_once(key: str, message: str, *args, logger: logging.Logger = log) -> Non
     once a process outside any; each line speaks for all files like the one read ("said
     once"), so a loop of one-file calls (``predict_file``) hears it once, as outside any
     (:func:`~unetlab.data.read_notes.first_said_of_all`: review D, each call said them)."""
-    if first_said_of_all(said := (logger.name, key), _SAID):
-        say_note(logger, logging.INFO, said, message, *args)
+    say_once_a_call(
+        logger, logging.INFO, (logger.name, key), message, *args, outside=_SAID, of_all=True
+    )
 
 
 #: GTRasterTypeGeoKey (1 PixelIsArea, 2 PixelIsPoint: raster coordinates name pixel centres),
