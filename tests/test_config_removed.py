@@ -15,6 +15,7 @@ from unetlab.config import (
     removed,
     write_config,
 )
+from unetlab.data.read_notes import read_notes, said_within
 from unetlab.errors import UnetlabError
 
 
@@ -59,6 +60,25 @@ def test_a_removed_key_as_an_override(tmp_path, monkeypatch):
     for value in ("5", "[1"):  # [1: not YAML, still said as a removed key
         with pytest.raises(UnetlabError, match="was removed"):
             load_config(None, [f"data.seam_weight={value}"])
+
+
+def test_a_removed_key_said_before_a_run_is_written_in_its_log(monkeypatch):
+    """train --set data.seam_weight=1 --folds 2 said the line before fold_1's train.log
+    opened (load_config, then explicit_keys meeting it again); it was never kept by the
+    gathering (logged without say_note), so no fold's train.log had it (s59 re-read)."""
+    monkeypatch.setattr(removed, "_said", set())
+    logged = []
+    handler = logging.Handler()
+    handler.emit = lambda record: logged.append(record.getMessage())
+    overrides = ["data.seam_weight=1"]
+    with read_notes():  # the command's
+        load_config(None, overrides), explicit_keys(None, overrides)  # as cli/train does
+        with said_within(handler):  # a fold's run, its train.log
+            pass
+    assert [line for line in logged if "seam_weight" in line] == [
+        "--set: data.seam_weight: 1 left out: unetlab removed the key (96a1ff1); 1 had no "
+        "effect, as this version trains"
+    ]
 
 
 def test_each_removed_key_is_unknown_to_this_version():

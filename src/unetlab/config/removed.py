@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from unetlab.data.read_notes import first_said
+from unetlab.data.read_notes import say_once_a_call
 from unetlab.errors import UnetlabError
 
 log = logging.getLogger(__name__)
@@ -84,16 +84,21 @@ def check_removed(key: str, value, source: str) -> None:
     refuse it in one line."""
     removed = REMOVED[key]
     if removed.no_effect is not None and _same(value, removed.no_effect):
-        if first_said(("removed", key), _said):
-            log.info(
-                "%s: %s: %s left out: unetlab removed the key (%s); %s had no effect, as this "
-                "version trains",
-                source,
-                key,
-                value,
-                removed.commit,
-                value,
-            )
+        # kept by the gathering (say_once_a_call): a later run's log that meets it again
+        # (a fold's train.log) writes it too
+        say_once_a_call(
+            log,
+            logging.INFO,
+            ("removed", key),
+            "%s: %s: %s left out: unetlab removed the key (%s); %s had no effect, as this "
+            "version trains",
+            source,
+            key,
+            value,
+            removed.commit,
+            value,
+            outside=_said,
+        )
         return
     fix = (
         f"delete the line to train as this version does (as {key}: {removed.no_effect} did)"
