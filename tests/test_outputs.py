@@ -30,6 +30,7 @@ from unetlab.outputs import (
     PENDING,
     FolderLock,
     claim_files,
+    output_folder,
     refuse_inputs,
     remove_stale_temporaries,
     safe_extract,
@@ -496,6 +497,15 @@ def test_claim_files_reads_and_appends_each_manifest_once(tmp_path, monkeypatch)
         "c.json",
         "d.json",
     ]
+
+
+def test_a_folder_of_foreign_files_names_three_and_counts_the_rest(tmp_path):
+    """_refuse_foreign's list (words.first_listed since s59): the first three, then a count."""
+    for name in "edcba":
+        (tmp_path / f"{name}.txt").write_text("the user's")
+    with pytest.raises(OutputError) as err, output_folder(tmp_path, ["r.png"], command="predict"):
+        pass
+    assert "did not write (a.txt, b.txt, c.txt and 2 more): give an empty" in str(err.value)
 
 
 def test_a_claim_stopped_before_its_write_leaves_the_file_the_users(tmp_path):

@@ -916,7 +916,7 @@ def _refuse_foreign(folder: Path, keep: Collection[str], *, overwrite: bool, ove
     """OutputError if ``folder`` holds files unetlab did not write (but ``keep``), unless
     ``overwrite``; an empty ``overwrite_fix``: the command has no such option (a preview)."""
     if (others := foreign_files(folder, keep=keep)) and not overwrite:
-        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        shown = first_listed(others, 3)
         beside = f", or {overwrite_fix} to write beside them (never over them)"
         raise OutputError(
             f"{folder} holds files that unetlab did not write ({shown}): give an "
