@@ -169,12 +169,16 @@ def test_train_folds_keeps_them_in_each_folds_log(tmp_path, caplog, one_thread):
     keys = ["data.label_values=[0, 255]", "data.class_names={0: dark, 255: bright}"]
     keys += ["model.depth=2", "model.base_channels=4", "data.tile_size=32", "train.epochs=1"]
     keys += ["data.tiles_per_epoch=8", "train.batch_size=4", "train.device=cpu"]
+    keys += ["data.seam_weight=1"]  # a removed key: its line in each fold's log too (s59)
     sets = [arg for key in keys for arg in ("--set", key)]
     run = ["--data", str(root), "--run-dir", str(tmp_path / "run")]
     with caplog.at_level(logging.INFO, logger="unetlab"):
         assert main(["train", "--folds", "2", *run, *sets]) == 0
     assert (_said(caplog, TRANSPARENT), _said(caplog, SUBFOLDER)) == (1, 1), caplog.messages
     _each_folds_log_keeps_them(tmp_path / "run")
+    for i in (1, 2):
+        logged = (tmp_path / "run" / f"fold_{i}" / "train.log").read_text()
+        assert "data.seam_weight: 1 left out" in logged, (i, logged)
 
 
 def test_a_tiff_of_two_series_is_said_at_each_evaluate_model_call(tmp_path, caplog):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Collection, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from unetlab.api_lines import api_lines
@@ -297,12 +297,17 @@ def said_within(logged: logging.Handler | None) -> Iterator[None]:
             _written_again(logged, active, before)
 
 
-def met_again(keys: Iterable[Hashable]) -> None:
-    """The lines said under ``keys`` (:func:`say_note`) counted as met again, so that the
-    next run's log to close writes them too (:func:`said_within`): a cross-validation's
-    lines said before its folds (its data, the fold's split), which no fold's fit says."""
+def met_again(keys: Iterable[Hashable], *, kinds: Collection[str] = ()) -> None:
+    """The lines said under ``keys`` (:func:`say_note`), and under any key ``(kind, ...)``
+    of ``kinds``, counted as met again, so that the next run's log to close writes them
+    too (:func:`said_within`): a cross-validation's lines said before its folds (its data,
+    the fold's split, a removed config key's: every fold's log, s59), which no fold's fit
+    says."""
     if (active := _ACTIVE.get()) is not None:
-        active.again.update(k for k in keys if k in active.noted)
+        keys = set(keys)
+        active.again.update(
+            k for k in active.noted if k in keys or (isinstance(k, tuple) and k and k[0] in kinds)
+        )
 
 
 def _written_again(logged: logging.Handler, notes: ReadNotes, before: set) -> None:

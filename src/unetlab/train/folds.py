@@ -93,7 +93,8 @@ def fit_folds(
                 log.info("fold %d/%d: done before (folds.csv): kept", i, k)
                 continue
             folder = fold_dir(run_dir, i)
-            met_again(_START_KEYS)  # each fold's train.log keeps what was said for its data
+            # each fold's train.log keeps what was said for its data and its config
+            met_again(_START_KEYS, kinds=("removed",))
             try:
                 result = _fit_fold(cfg, folder, f"{i}/{k}", (train, val), resume=resume, **fitting)
             except (KeyboardInterrupt, UnetlabError) as exc:  # a stop, or the user's problem
