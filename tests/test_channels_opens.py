@@ -147,6 +147,24 @@ def test_the_channel_checks_open_each_header_once(tmp_path, monkeypatch, channel
         assert _checks_opened(opened, paths) == [1, 0, 0, 0]  # [4, 0, 0, 0] before
 
 
+def test_the_channel_checks_stat_each_header_a_few_times(tmp_path, monkeypatch):
+    """s59 re-read: the read-once cache stacked on one header (the look, the bound, the
+    header) took each file's stamp at each layer: 4 YXC TIFFs were stat-ed 8, 7, 7, 7
+    times by one check; the reads alone are kept now (the axes, the header)."""
+    import os
+
+    import unetlab.read_once
+    from unetlab.inference.every_file import Takes, refuse_for_every_file
+
+    paths = _minisblack(tmp_path / "in", 4, 2)
+    stats, real = [], os.stat
+    stat = lambda p, *a, **k: stats.append(str(p)) or real(p, *a, **k)  # noqa: E731
+    monkeypatch.setattr(unetlab.read_once.os, "stat", stat)
+    with pytest.raises(UnetlabError, match="have 2 channels"):
+        refuse_for_every_file("in", paths, {"channel": 5}, takes=Takes(1, None, "YXC"))
+    assert [stats.count(str(p)) for p in paths] == [6, 4, 4, 4]
+
+
 def _opened_by_checks(monkeypatch) -> list[str]:
     """The paths of each ``tifffile.TiffFile`` opened by the channel checks
     (:mod:`unetlab.inference.every_file`) from now on."""

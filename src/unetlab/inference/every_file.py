@@ -49,9 +49,9 @@ _HEADERS = ReadOnce("channel_headers_read")
 
 
 def headers_read_once() -> contextlib.AbstractContextManager:
-    """Within: each input's header read once for its channels (:func:`_channel_bound`,
-    :func:`_looked`), however many checks ask (a command's before its model loads and
-    after, a tree's for all its inputs, each folder's, predict_folder's); a file changed
+    """Within: each input's header read once for its channels (:func:`_tiff_header`,
+    :func:`_axes_read`, :func:`_other_bound`, :func:`_colour`), however many checks ask (a
+    command's before its model loads and after, a tree's for all its inputs, each folder's, predict_folder's); a file changed
     meanwhile is read again. Within another, that one's reads."""
     return _HEADERS.kept()
 
@@ -147,27 +147,42 @@ def _converts(have: int, takes: Takes, *, asked: bool) -> bool:
 
 
 def _looked(path, axes: str | None, takes: Takes) -> tuple[tuple[int, bool], str | None] | None:
-    """(the channel bound of ``path``, :func:`_bound_once`, read with the axes prediction
+    """(the channel bound of ``path``, :func:`_channel_bound`, read with the axes prediction
     reads it with; those axes): ``axes`` given, else the model's (``takes.axes``) where the
     TIFF takes them (:func:`~unetlab.inference.pages.read_axes`: review C, an RGB model
     trained with YXC reads a (Y, X, 4) minisblack TIFF's first 3 channels); None where
-    either cannot say (its own line will). Looked at once within :func:`headers_read_once`,
-    a TIFF opened once for both (s59: 2 to 5 opens of each header per check)."""
-    return _HEADERS.read(
-        ("looked", axes, takes.axes, takes.channels), path, lambda: _look(path, axes, takes)
-    )
-
-
-def _look(path, axes: str | None, takes: Takes) -> tuple[tuple[int, bool], str | None] | None:
-    """:func:`_looked`, read now."""
+    either cannot say (its own line will). Its reads kept within :func:`headers_read_once`
+    (:func:`_axes_read`, :func:`_tiff_header`), a TIFF opened once for both (s59: 2 to 5
+    opens of each header per check); the rest is arithmetic."""
     with keeping_open(path) if is_tiff_name(path) else contextlib.nullcontext():
-        try:
-            read = read_axes(path, axes, takes.axes, takes.channels)
-        except Exception:  # noqa: BLE001 - tifffile's and PIL's parsers on corrupt bytes raise
-            # nearly anything (tests/test_fuzz.py); a refusal of the model's axes: its own line
+        if (read := _axes_read(path, axes, takes)) is _UNREAD:
             return None
-        bound = _bound_once(path, read)
+        bound = _channel_bound(path, read)
     return None if bound is None else (bound, read)
+
+
+#: the axes of a file that cannot be read with the model's (:func:`_axes_read`)
+_UNREAD = object()
+
+
+def _axes_read(path, axes: str | None, takes: Takes):
+    """:func:`~unetlab.inference.pages.read_axes` of ``path``, read once within
+    :func:`headers_read_once` where it reads the file (no ``axes`` given, the model's
+    known); :data:`_UNREAD` where it cannot say (a refusal of the model's axes, a corrupt
+    file: their own lines)."""
+    if axes is not None or takes.axes is None:
+        return axes
+    what = ("axes", takes.axes, takes.channels)
+    return _HEADERS.read(what, path, lambda: _trained_read(path, takes))
+
+
+def _trained_read(path, takes: Takes):
+    """:func:`_axes_read` of a file, read now."""
+    try:
+        return read_axes(path, None, takes.axes, takes.channels)
+    except Exception:  # noqa: BLE001 - tifffile's and PIL's parsers on corrupt bytes raise
+        # nearly anything (tests/test_fuzz.py); a refusal of the model's axes: its own line
+        return _UNREAD
 
 
 def _may_be_colour(path, looked: tuple | None) -> bool:
@@ -325,10 +340,10 @@ def absent_channel(
 
 
 def _bound_read(path, axes: str | None, takes: Takes | None) -> tuple[int, bool] | None:
-    """:func:`_bound_once` of ``path`` read with the axes prediction reads it with
+    """:func:`_channel_bound` of ``path`` read with the axes prediction reads it with
     (:func:`_looked`) where the model's ``takes`` are known, else with ``axes``."""
     if takes is None:
-        return _bound_once(path, axes)
+        return _channel_bound(path, axes)
     looked = _looked(path, axes, takes)
     return None if looked is None else looked[0]
 
@@ -457,11 +472,6 @@ def _header_bound(letters: str, shape: tuple, *, stated: bool) -> tuple[int, boo
     return (channels, True) if stated else (channels * pages, pages == 1)
 
 
-def _bound_once(path: str | os.PathLike, axes: str | None) -> tuple[int, bool] | None:
-    """:func:`_channel_bound`, read once within :func:`headers_read_once`."""
-    return _HEADERS.read(("bound", axes), path, lambda: _channel_bound(path, axes))
-
-
 def _tiff_header(path: str | os.PathLike) -> tuple[str, tuple] | None:
     """A TIFF's (axes letters, shape) from its header, for a look; None where tifffile
     cannot read it (its own line comes as the file is read). Read once within
@@ -488,21 +498,29 @@ def _channel_bound(path: str | os.PathLike, axes: str | None = None) -> tuple[in
     states a channel axis beside its pages (an ImageJ hyperstack's ``channels``: ZCYX) has
     those channels exactly, its pages planes (3 planes of 2 channels were said to have 'at
     most 6': s54), unless ``axes`` (``--axes``) read it otherwise; an OME-Zarr's ``c``
-    axis too."""
+    axis too. Its reads kept within :func:`headers_read_once` (:func:`_tiff_header`,
+    :func:`_other_bound`), whatever axes it is counted with."""
+    if is_tiff_name(path) and (header := _tiff_header(path)) is not None:
+        letters, shape = header
+        try:
+            if axes is not None:  # read as given: an ImageJ stack's 5 pages, ZYX, are planes
+                return _header_bound(given_letters(axes, shape, path), shape, stated=True)
+        except (UnetlabError, ValueError, LookupError, TypeError):
+            return None
+        return _header_bound(letters, shape, stated="C" in letters)
+    return _HEADERS.read(("other",), path, lambda: _other_bound(path))
+
+
+def _other_bound(path: str | os.PathLike) -> tuple[int, bool] | None:
+    """:func:`_channel_bound` of a Zarr or a picture (PNG, JPEG, ...), read now; None for
+    a TIFF whose header cannot be read, or what is not a file."""
     try:
         if is_zarr(path):  # --axes is for TIFFs alone
             layout = zarr_layout(path)
             return _header_bound(layout.axes, layout.shape, stated="C" in layout.axes)
-        if not Path(path).is_file():
+        if not Path(path).is_file() or Path(path).suffix.lower() in TIFF_SUFFIXES:
             return None
-        if Path(path).suffix.lower() not in TIFF_SUFFIXES:
-            pages = stack_shape(path)[0]
-            return pages * (3 if colour_file(path) else 1), pages == 1
-        if (header := _tiff_header(path)) is None:
-            return None
-        letters, shape = header
-        if axes is not None:  # read as given: an ImageJ stack's 5 pages, ZYX, are planes
-            return _header_bound(given_letters(axes, shape, path), shape, stated=True)
-        return _header_bound(letters, shape, stated="C" in letters)
+        pages = stack_shape(path)[0]
+        return pages * (3 if colour_file(path) else 1), pages == 1
     except (UnetlabError, OSError, ValueError, LookupError, TypeError):
         return None
