@@ -154,7 +154,7 @@ def _looked(path, axes: str | None, takes: Takes) -> tuple[tuple[int, bool], str
     either cannot say (its own line will). Its reads kept within :func:`headers_read_once`
     (:func:`_axes_read`, :func:`_tiff_header`), a TIFF opened once for both (s59: 2 to 5
     opens of each header per check); the rest is arithmetic."""
-    with keeping_open(path) if is_tiff_name(path) else contextlib.nullcontext():
+    with keeping_open(path):  # opens nothing until a read asks (a PNG: none)
         if (read := _axes_read(path, axes, takes)) is _UNREAD:
             return None
         bound = _channel_bound(path, read)
