@@ -112,6 +112,11 @@ def _zarr_group(path: Path) -> bool:
         return False
 
 
+def is_glob(path: str | os.PathLike) -> bool:
+    """Whether ``path`` holds a glob's wildcards (``in/**/*.tif``: ``*``, ``?``, ``[``)."""
+    return any(ch in str(path) for ch in "*?[")
+
+
 def glob_hint(pattern: str | os.PathLike) -> str:
     """For a glob that matched nothing: `` (did you mean NEAR/*.png?)`` where its folder does
     not exist and one is spelt near it (:func:`near_path`), `` (FOLDER holds 12 .png files)``
@@ -119,7 +124,7 @@ def glob_hint(pattern: str | os.PathLike) -> str:
     current folder named by its path, not "."); "" for a name that is no glob (walk s49: "no
     images found in test/images/*.tif" left the user to look)."""
     parts = Path(pattern).parts
-    glob = next((i for i, part in enumerate(parts) if any(c in part for c in "*?[")), None)
+    glob = next((i for i, part in enumerate(parts) if is_glob(part)), None)
     if glob is None:
         return ""
     folder, rest = Path(*parts[:glob]) if glob else Path(), Path(*parts[glob:])
@@ -201,7 +206,7 @@ def unread_microscope_files(paths) -> list[Path]:
     for p in [paths] if isinstance(paths, (str, os.PathLike)) else paths:
         if Path(p).is_dir():
             found += sorted(Path(p).iterdir())
-        elif any(ch in str(p) for ch in "*?["):
+        elif is_glob(p):
             found += sorted(Path(m) for m in glob.glob(str(p), recursive=True))
     ours = [f for f in found if f.suffix.lower() in MICROSCOPE_SUFFIXES and f.is_file()]
     return sorted(set(ours), key=ours.index)

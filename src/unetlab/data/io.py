@@ -25,7 +25,7 @@ from unetlab.data.annotations import outline_pages, rasterise, read_outlines
 from unetlab.data.colour_table import FIX as COLOUR_FIX
 from unetlab.data.colour_table import VOID, ColourTable, find_colour_table
 from unetlab.data.file_kind import wrong_kind_line
-from unetlab.data.folder_notes import is_macos_metadata, near_line
+from unetlab.data.folder_notes import is_glob, is_macos_metadata, near_line
 from unetlab.data.grey_masks import (
     INDICES,
     KEY_FIX,
@@ -99,23 +99,12 @@ def find_images(paths: str | os.PathLike | list, suffixes=INPUT_SUFFIXES) -> lis
                 log.warning("%s/: %s: skipped", p, describe_links(broken))
         elif p.exists():
             found.append(p)
-        elif _globbed(p):  # no file or folder, said just now
+        elif is_glob(p):  # no file or folder, said just now
             matches = sorted(Path(m) for m in _glob(str(p)))
             found += [m for m in matches if _listed(m, suffixes)]
         else:
             raise ImageReadError(f"{p}: no such file or folder{near_line(p)}")
     return found
-
-
-def is_pattern(path: str | os.PathLike) -> bool:
-    """Whether ``path``, no file or folder, is a glob pattern (``in/**/*.tif``) that
-    :func:`find_images` expands."""
-    return _globbed(path) and not Path(path).exists()  # the look at the disk last
-
-
-def _globbed(path: str | os.PathLike) -> bool:
-    """Whether ``path`` holds a glob's wildcards."""
-    return any(ch in str(path) for ch in "*?[")
 
 
 def _listed(path: Path, suffixes) -> bool:
