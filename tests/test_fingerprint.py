@@ -345,3 +345,20 @@ def test_instance_masks_counts_the_pixels_of_its_pages_once(monkeypatch):
     assert not fingerprint.instance_masks(classes)
     assert fingerprint.instance_masks(ids)
     assert len(summed) == 2  # 4 before: twice per call
+
+
+def test_labelled_pages_counts_pages_with_void_once(monkeypatch):
+    """s59 re-read: pages of class indices beside a void 255 were counted again once the
+    void was left out; once now, the void's pixels alone taken from the count."""
+    import unetlab.data.fingerprint as fingerprint
+
+    pages = [
+        fingerprint.MaskValues((0, 1, 2, 255), (800, 50, 40, 10), (0, 2, 1, 1), False),
+        fingerprint.MaskValues((-1, 0, 2, 255), (5, 700, 60, 35), (1, 0, 3, 1), False),
+    ]
+    summed, real = [], fingerprint.pixel_counts
+    monkeypatch.setattr(fingerprint, "pixel_counts", lambda masks: summed.append(1) or real(masks))
+    masks, counts = fingerprint.labelled_pages(pages, None)
+    assert len(summed) == 1  # 2 before
+    assert counts == {0: 1500, 1: 50, 2: 100} == real(masks)
+    assert [m.values for m in masks] == [(0, 1, 2), (0, 2)]

@@ -833,7 +833,7 @@ def labelled_pages(
     (:meth:`MaskValues.labelled`), and less ``VOID`` where it lies beside class indices
     (:func:`~unetlab.data.void_mark.void_beside`, the plan's void rule): not where an
     ``ignore_value`` is set (255 is then a class or an id, as the plan reads it); and their
-    :func:`pixel_counts` (counted once where no void is left out: s59, twice). 16-bit masks
+    :func:`pixel_counts`, counted once (s59: twice, again where void is left out). 16-bit masks
     of 0..15 beside a 255 are 16 classes with void, as 16-bit ids 1..15 beside a 255 read
     too: the count of values cannot tell them apart, and one region per value is said,
     never decided on (:func:`~unetlab.data.instances.one_object_per_value`; s59 review C:
@@ -842,8 +842,8 @@ def labelled_pages(
     counts = pixel_counts(masks)
     if ignore_value is not None or void_beside(counts) is None:
         return masks, counts
-    masks = [m.labelled(VOID) for m in masks]
-    return masks, pixel_counts(masks)
+    counts.pop(VOID)  # labelled(VOID) leaves out VOID alone: negatives are gone already
+    return [m.labelled(VOID) for m in masks], counts
 
 
 #: how training's masks are read as object ids, as :func:`object_ids_note` says it to its
