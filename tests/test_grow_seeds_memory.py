@@ -97,7 +97,8 @@ def test_unseeded_regions_past_int32_are_numbered_in_int64():
     mask = np.zeros((3, 7), bool)
     mask[1, 1] = mask[1, 3] = mask[1, 5] = True  # two regions with no seed
     regions, n_regions = ndimage.label(mask, ndimage.generate_binary_structure(2, 1))
-    out = unseeded_numbered(markers, regions, n_regions)
+    out, top = unseeded_numbered(markers, regions, n_regions)
     first = np.iinfo(np.int32).max - 1
     assert out.dtype == np.int64
     assert out[1, [1, 3, 5]].tolist() == [first, first + 2, first + 3]
+    assert top == out.max() == first + 3
