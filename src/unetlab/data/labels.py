@@ -274,9 +274,10 @@ def grow_seeds(
     px are no seed) grow over ``mask`` by a watershed on ``elevation``; a region of ``mask``
     without a seed is an object of its own, numbered after every seed. ``line``: a 1-px line
     (0) where two objects meet. The markers are int32, which the watershed's own copies
-    (the masked markers, its padded output, the cropped result) keep: 26 B a pixel at its
-    peak, not the 47 of int64 markers (a 12 MP image of 21,500 nuclei: 567 -> 315 MB,
-    the same ids; bench/README.md "Memory of a photo"). Ties between seeds are decided
+    (the masked markers, its padded output, the cropped result) keep: about 31 B a pixel at
+    its peak with the flood's ranks and mask (bench/region_watershed.py; under 33:
+    tests/test_grow_seeds_memory.py), not the 47 of int64 markers (a 12 MP image of 21,500
+    nuclei: 567 -> 315 MB at 26 B, the same ids; bench/README.md "Memory of a photo"). Ties between seeds are decided
     by position (:func:`~unetlab.data.region_watershed.watershed_by_region`): a region of
     ``mask`` takes the same ids in any crop of the image that holds it whole (a slide's
     bands).
