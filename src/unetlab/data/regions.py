@@ -38,6 +38,11 @@ def distinct_values(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mask = np.asarray(mask)
     if not _countable(mask):
         return np.unique(mask, return_counts=True)
+    return _counted(mask)
+
+
+def _counted(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`distinct_values` of a :func:`_countable` ``mask``, by ``bincount``."""
     counts = np.bincount(mask.ravel())
     values = np.flatnonzero(counts)
     return values.astype(mask.dtype), counts[values]
@@ -55,7 +60,7 @@ def value_ids(mask: np.ndarray, values: np.ndarray | None = None) -> tuple[np.nd
     if not _countable(mask):
         return _sorted_ids(mask, values)
     if values is None:
-        values = np.flatnonzero(np.bincount(mask.ravel())).astype(mask.dtype)
+        values = _counted(mask)[0]
     lookup = np.zeros(int(values[-1]) + 1, index_dtype(values.size))  # value -> its position
     lookup[values] = np.arange(1, values.size + 1)
     return values, lookup[mask]
