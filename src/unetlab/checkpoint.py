@@ -267,13 +267,6 @@ def _trained_axes(parts: dict) -> str | None:
     return axes.upper() if isinstance(axes, str) and axes else None
 
 
-def checkpoint_channels(path: str | os.PathLike) -> int | None:
-    """The channels the net of the unetlab checkpoint at ``path`` takes, read without its
-    weights; None for any other path (a bioimage.io package, no file) or a damaged one."""
-    parts = _parts_at(path)
-    return None if parts is None else _in_channels(parts)
-
-
 def checkpoint_takes(path: str | os.PathLike) -> tuple[int, object, str | None] | None:
     """The channels the net of the unetlab checkpoint at ``path`` takes, the channel of
     its images it trained on (``channel``: an index, a band list, None for all) and the
