@@ -371,13 +371,6 @@ def _takes(args):
     return None if (read := checkpoint_takes(args.checkpoint)) is None else Takes(*read)
 
 
-def _bands_model(args, takes) -> int | None:
-    """The channels the checkpoint's net takes (of its ``takes``: :func:`_takes`), where
-    ``--channel`` is a band list (its refusal names that model's fix); None otherwise."""
-    bands = isinstance(channel_args(args.channel), tuple)
-    return takes.channels if bands and takes is not None else None
-
-
 def _run_keywords(args, group, device) -> dict:
     """The keywords a folder's run and a tree's share: the group, progress bars (none with
     ``--no-progress``; a long stack's page lines still logged where no bar is drawn), the notes
@@ -436,7 +429,6 @@ def _run_tree(args, group, device, since: CpuReading | None) -> int:
                 output_options(args),
                 report=report,
                 begin=begin,
-                channels=_bands_model(args, takes),
                 takes=takes,
                 **_run_keywords(args, group, device),
             )

@@ -39,7 +39,6 @@ from unetlab.inference.every_file import (
     absent_channel,
     given_options,
     headers_read_once,
-    known_channels,
     model_takes,
     refuse_for_every_file,
     wrong_count,
@@ -239,16 +238,16 @@ def predict_tree(
     keywords; with objects, each folder gets its ``objects_summary.csv``, one of one image
     too: ``OutputOptions.summary``), and return each folder's :class:`FolderPrediction` by
     its path relative to ``root``; ``report``: called with that path and the result of each
-    folder; ``begin``: with that path before each folder (its lines after it); ``channels``,
-    ``takes``: what the net of a function ``model`` takes, known before it runs. ``model``,
-    or what a function gives, is loaded once. UnetlabError if the tree holds no inputs, none
-    that is a TIFF where ``axes`` are given (a folder of none reads its own as they are), a
-    ``channel`` none has, or all of a channel count the net cannot take (s57); a folder
-    whose output folder is refused (OutputError), or whose inputs lack the channel or are
-    all of a count the net cannot take, is one failed line, the other folders go on. A stop
-    (Ctrl-C, ``Stopped``) or a full disk (DiskFullError) stops the tree: raised again with
-    ``tree_stop``, a :class:`TreeStop` that says where. Threads: ``predict_folder``'s."""
-    known = (known_channels(model) or channels, model_takes(model) or takes)
+    folder; ``begin``: with that path before each folder (its lines after it); ``takes`` (else
+    ``channels``, its channels alone): what the net of a function ``model`` takes, known before
+    it runs. ``model`` is loaded once. UnetlabError if the tree holds no inputs, none that is a
+    TIFF where ``axes`` are given (a folder of none reads its own as they are), a ``channel``
+    none has, or all of a channel count the net cannot take (s57); a folder whose output folder
+    is refused (OutputError), or whose inputs lack the channel or are all of a count the net
+    cannot take, is one failed line, the other folders go on. A stop (Ctrl-C, ``Stopped``) or a
+    full disk (DiskFullError) stops the tree: raised again with ``tree_stop``, a
+    :class:`TreeStop` that says where. Threads: ``predict_folder``'s."""
+    known = _known(model_takes(model) or takes, channels)
     folders = _checked_folders(root, out_dir, settings, *known)
     outputs, settings = OutputOptions.taken(outputs, settings)
     if outputs.objects is not None:  # each folder its table, one of one image too
@@ -269,6 +268,12 @@ def predict_tree(
                 exc.tree_stop = place.settled()  # its hold: released as the call ends
                 raise
     return results
+
+
+def _known(takes: Takes | None, channels: int | None) -> tuple[int | None, Takes | None]:
+    """(the channels, the :class:`~unetlab.inference.every_file.Takes`) the model takes, each
+    None where not known before it loads: the channels of ``takes`` where given."""
+    return (channels if takes is None else takes.channels, takes)
 
 
 def _checked_folders(
