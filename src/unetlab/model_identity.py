@@ -72,11 +72,10 @@ def weights_sha256(model: torch.nn.Module, *, cached: bool = True) -> str:
     review D: keyed by the tensors' addresses, a net trained on in memory was hashed again
     for each file); else computed again in any case (the paper net's 31M weights:
     0.11-0.30 s on the 2-core development machine)."""
-    state = model.state_dict()
     stamp = weights_stamp(model)
     known = _HASHES.get(model)
-    if not cached or known is None or known[0] != stamp:
-        known = _HASHES[model] = (stamp, state_sha256(state))
+    if not cached or known is None or known[0] != stamp:  # a miss: the state built for it
+        known = _HASHES[model] = (stamp, state_sha256(model.state_dict()))
     return known[1]
 
 
