@@ -177,8 +177,8 @@ def checked_record(path: str | os.PathLike, rdf: dict) -> dict:
     (``label_offset``, ``tta``) is none (:func:`unetlab.inference.export.exported_source`
     raised AttributeError on a record of a list, s59)."""
     _check_mappings(Path(path), rdf)
-    _check_record_parts(Path(path), _record(rdf))
-    return _record(rdf)
+    _check_record_parts(Path(path), record := _record(rdf))
+    return record
 
 
 def _unet_config(path: Path, entry: dict) -> UNetConfig | None:

@@ -3,7 +3,6 @@ weights, the net (:func:`build_model`) and its tile sizes."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 from dataclasses import dataclass, field
@@ -656,16 +655,21 @@ def _net(cfg: Config, overrides: dict, *, drawn: bool) -> UNet | EncoderUNet:
     """The configured net; ``drawn`` False: built on the meta device, then given CPU memory
     (:func:`~unetlab.models.loading.to_be_filled`): the paper net's 31 M weights drawn twice
     took 0.2-0.7 s of a resume that then copied its own over them."""
-    with contextlib.nullcontext() if drawn else torch.device("meta"):
-        if cfg.model.encoder == "none":
-            model = UNet.from_preset(cfg.model.preset, **overrides)
-        else:
-            model = EncoderUNet(cfg.model.encoder, **overrides)
     if not drawn:
+        with torch.device("meta"):
+            model = _built(cfg, overrides)
         return to_be_filled(model)
+    model = _built(cfg, overrides)
     if cfg.model.encoder != "none" and cfg.model.encoder_weights:
         load_encoder_weights(model, cfg.model.encoder_weights)
     return model
+
+
+def _built(cfg: Config, overrides: dict) -> UNet | EncoderUNet:
+    """The configured net, its weights drawn on the current default device."""
+    if cfg.model.encoder == "none":
+        return UNet.from_preset(cfg.model.preset, **overrides)
+    return EncoderUNet(cfg.model.encoder, **overrides)
 
 
 def tile_sizes(model: UNet, tile_size: int, samples) -> tuple[int, int]:
