@@ -14,7 +14,7 @@ pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 from unetlab.checkpoint import load_model, save_model  # noqa: E402
-from unetlab.inference.bioimageio import export_bioimageio, package_record  # noqa: E402
+from unetlab.inference.bioimageio import export_bioimageio  # noqa: E402
 from unetlab.inference.export import (  # noqa: E402
     OnnxRunner,
     export_onnx,
@@ -22,6 +22,7 @@ from unetlab.inference.export import (  # noqa: E402
     exported_source,
 )
 from unetlab.models import UNet  # noqa: E402
+from unetlab.packages import package_record  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit in torch 2.13
 
@@ -316,3 +317,21 @@ def test_a_package_of_broken_yaml_is_one_line_from_every_reader(tmp_path):
         line = str(refused.value)
         assert line.startswith(f"{bad}: its rdf.yaml is not valid YAML ("), line
         assert "\n" not in line
+
+
+def test_a_package_described_in_bioimageio_yaml_is_read_as_load_model_reads_it(
+    checkpoint, tmp_path
+):
+    """load_model read a package whose description is bioimageio.yaml (the spec's other
+    name); package_record (exported_source's reader) looked for rdf.yaml alone: its folder
+    raised FileNotFoundError, its zip KeyError. Both read now, folder, zip and the file."""
+    pkg = export_bioimageio(load_model(checkpoint), tmp_path / "pkg")
+    record = package_record(pkg)
+    (pkg / "rdf.yaml").rename(pkg / "bioimageio.yaml")
+    packed = tmp_path / "pkg.zip"
+    with zipfile.ZipFile(packed, "w") as archive:
+        for file in pkg.iterdir():
+            archive.writestr(file.name, file.read_bytes())
+    for given in (pkg, packed, pkg / "bioimageio.yaml"):
+        assert package_record(given) == record, given
+        _check_source(exported_source(given), checkpoint)

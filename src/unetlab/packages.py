@@ -170,6 +170,16 @@ def _check_mappings(path: Path, rdf: dict) -> None:
         raise _damaged(path, "config.unetlab", wrong)
 
 
+def package_record(path: str | os.PathLike) -> dict:
+    """The ``config.unetlab`` record of the package at ``path`` (a folder, a .zip or its
+    rdf.yaml or bioimageio.yaml), read as :func:`load_package` reads it; {} where it has
+    none; UnetlabError in one line for a package without its description, one that is no
+    YAML or no model's, or a record that is damaged (:func:`checked_record`)."""
+    path = Path(path)
+    with _PackageFiles(path) as files:
+        return checked_record(path, _read_rdf(path, files))
+
+
 def checked_record(path: str | os.PathLike, rdf: dict) -> dict:
     """The ``config.unetlab`` record of the package at ``path`` whose description is ``rdf``
     ({} where it has none); refused in one line naming the part where ``config`` or the

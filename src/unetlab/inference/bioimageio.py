@@ -85,7 +85,7 @@ from unetlab.data.grey_masks import trained_grey_masks
 from unetlab.data.io import grey_for_stains, read_image, write_png
 from unetlab.data.normalize import channels_of
 from unetlab.data.pairs import PairReader
-from unetlab.errors import DatasetError, Spelled, UnetlabError, first_line, said_as, spelled
+from unetlab.errors import DatasetError, Spelled, UnetlabError, said_as, spelled
 from unetlab.inference.export import (
     ProbabilityUNet,
     probability_model,
@@ -99,7 +99,7 @@ from unetlab.inference.pages import stains_of, trained_axes
 from unetlab.inference.predict import trained_exclude_rows
 from unetlab.models import UNet
 from unetlab.outputs import try_hold
-from unetlab.packages import checked_record, sha256_hex
+from unetlab.packages import sha256_hex
 from unetlab.provenance import code_identity
 from unetlab.words import numbered, worded
 
@@ -783,25 +783,6 @@ def model_time(model: UNet) -> str:
         with contextlib.suppress(OSError):
             when = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
     return when.replace(microsecond=0).isoformat()
-
-
-def package_record(path: str | os.PathLike) -> dict:
-    """The ``config.unetlab`` record of the package at ``path`` (a folder, a .zip or its
-    rdf.yaml); {} where it has none; UnetlabError in one line for a record that is damaged
-    (:func:`unetlab.packages.checked_record`) or an rdf.yaml that is no YAML."""
-    path = Path(path)
-    if path.is_dir():
-        text = (path / "rdf.yaml").read_bytes()
-    elif zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            text = archive.read("rdf.yaml")
-    else:
-        text = path.read_bytes()
-    try:
-        rdf = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise UnetlabError(f"{path}: its rdf.yaml is not valid YAML ({first_line(exc)})") from exc
-    return checked_record(path, rdf) if isinstance(rdf, dict) else {}
 
 
 def _unetlab_record(model: UNet) -> dict:

@@ -72,6 +72,7 @@ from unetlab.inference.offset import label_offset, shift_axis
 from unetlab.models import UNet
 from unetlab.models.loading import take_weights
 from unetlab.outputs import claim_files
+from unetlab.packages import RDF_NAMES, package_record
 from unetlab.provenance import code_identity
 from unetlab.runtime import available_cpus
 
@@ -314,8 +315,6 @@ def exported_source(path: str | os.PathLike) -> dict | None:
     elif is_torchscript(path):  # torch.jit.save's own: no record (it said "no rdf.yaml")
         return None
     else:
-        from unetlab.inference.bioimageio import package_record
-
         _refuse_no_package(path)
         return source_record(package_record(path).get("source"))
     return readable_source(props)
@@ -332,10 +331,10 @@ def _refuse_no_package(path: Path) -> None:
     """UnetlabError naming ``path``, a zip or folder without a package's rdf.yaml (a bare
     KeyError or FileNotFoundError before, s55)."""
     if path.is_dir():
-        holds = (path / "rdf.yaml").is_file()
+        holds = any((path / name).is_file() for name in RDF_NAMES)
     elif zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
-            holds = "rdf.yaml" in archive.namelist()
+            holds = not set(RDF_NAMES).isdisjoint(archive.namelist())
     else:
         return  # an rdf.yaml itself
     if not holds:
