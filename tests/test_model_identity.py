@@ -141,16 +141,20 @@ def test_a_net_laid_out_again_is_not_hashed_again(monkeypatch):
     assert not hashed
 
 
-def test_a_cast_net_is_named_by_its_weights_not_its_file(tmp_path):
-    """``.half()`` casts each tensor in place of its object, its version count unchanged:
-    the record still named the file (float32 weights) while evaluate named the weights
-    (review D)."""
+@pytest.mark.parametrize("cast", ["half", "double"])
+def test_a_cast_net_is_named_by_its_weights_not_its_file(tmp_path, cast):
+    """``.half()`` (or ``.double()``) casts each tensor in place of its object, its version
+    count unchanged: the record still named the file (float32 weights) while evaluate named
+    the weights (review D)."""
     torch.manual_seed(0)
     path = save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2))
     net = load_model(path)
     before = weights_sha256(net)
     assert _record(net).checkpoint == str(path)
-    net.double()
+    getattr(net, cast)()
+    assert {t.dtype for t in net.state_dict().values() if t.is_floating_point()} == {
+        getattr(torch, cast)
+    }
     record = _record(net)
     assert record.checkpoint is None and record.sha256 == state_sha256(net.state_dict())
     assert weights_sha256(net) != before
