@@ -796,11 +796,9 @@ def scored_source(net) -> dict:
     core = unwrap_net(net)  # a compiled net's state names each tensor "_orig_mod.<name>"
     if (loaded := _AS_LOADED.get()) is not None:
         return checkpoint_source(loaded, core)
-    path = getattr(core, "checkpoint", None)
-    weights = weights_sha256(core, cached=False)
-    if path is not None and file_weights_sha256(path) == weights:
-        return checkpoint_source(path, core)
-    return {REPORT_WEIGHTS: weights}
+    if _file_holds_weights(core, trust_versions=False):
+        return checkpoint_source(core.checkpoint, core)
+    return {REPORT_WEIGHTS: weights_sha256(core)}  # hashed whole just now: the cache's
 
 
 def names_its_net(net) -> bool:
@@ -812,11 +810,23 @@ def names_its_net(net) -> bool:
     names: a net trained on after it was loaded, or whose file was trained further
     (``train --resume`` rewrote it) while the net held the weights it had (s59: predictions
     recorded the file's new sha256 for the old weights)."""
-    core = unwrap_net(net)
+    return _file_holds_weights(unwrap_net(net), trust_versions=True)
+
+
+def _file_holds_weights(core, *, trust_versions: bool) -> bool:
+    """Whether the file ``core`` was loaded from (``core.checkpoint``) still holds its
+    weights: its :func:`file_weights_sha256` against their
+    :func:`~unetlab.model_identity.weights_sha256`; False where no file names it.
+    ``trust_versions``: torch's counts of in-place changes trusted: the file as loaded and
+    each tensor's version unchanged since (``loaded_as``) settle it unhashed, else the cached
+    hash is compared; not trusted (``.data`` edits go uncounted), the weights are hashed
+    whole first, named by a file or not (the cache then holds that hash)."""
+    if not trust_versions:
+        weights_sha256(core, cached=False)  # the cache now holds their hash as they are
     path = getattr(core, "checkpoint", None)
     if path is None or not Path(path).exists():
         return False
-    loaded = getattr(core, "loaded_as", None)
+    loaded = getattr(core, "loaded_as", None) if trust_versions else None
     if loaded is not None and loaded == (input_stamp(path), weights_stamp(core)):
         return True
     return file_weights_sha256(path) == weights_sha256(core)
