@@ -2,10 +2,13 @@
 one slide split into bands of other heights, or into column blocks, gives the same objects
 as read whole, on one-hot probabilities whose flat plateaus tie everywhere."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
 from tests.test_postprocess import disc_ids, one_hot, same_partition
+from unetlab.data import region_watershed
 from unetlab.data.instances import boundary_target
 from unetlab.data.labels import grow_seeds
 from unetlab.data.region_watershed import position_ranks
@@ -88,3 +91,71 @@ def test_position_ranks_put_markers_alone_in_raster_order_before_their_value(dty
     expected = np.zeros(values.shape)
     expected[where] = np.unique(rows, axis=0, return_inverse=True)[1].reshape(-1) + 1
     assert np.array_equal(ranks, expected)
+
+
+def _tied_maps(seed: int, shape=(120, 90), count=25):
+    """(elevation, seeds, mask) of touching discs, soft or one-hot: their interiors seeds
+    (tied at -1.0 when one-hot), the discs the mask."""
+    rng = np.random.default_rng(seed)
+    ids = disc_ids(shape, rng.integers(0, shape, (count, 2)), 6)
+    inside = boundary_target(ids, boundary_width=1) == 2
+    interior = inside.astype(np.float32)
+    if seed % 2:
+        interior += rng.uniform(0, 0.2, shape).astype(np.float32)
+    return -interior, inside, ids > 0
+
+
+def _counted(monkeypatch, name: str) -> list:
+    """The calls of ``region_watershed``'s function ``name`` (their results)."""
+    calls, function = [], getattr(region_watershed, name)
+
+    def counted(*args, **kwargs):
+        calls.append(function(*args, **kwargs))
+        return calls[-1]
+
+    monkeypatch.setattr(region_watershed, name, counted)
+    return calls
+
+
+@pytest.mark.parametrize("seed", [2, 3, 8])
+@pytest.mark.parametrize("connectivity, line", [(1, False), (2, False), (1, True)])
+def test_floods_in_windows_of_a_few_rows_give_the_ids_of_one_flood(
+    monkeypatch, seed, connectivity, line
+):
+    """The regions holding several seeds flooded in windows of 4 rows (a region in the window
+    of its first row, windows overlapping where regions pass their end) or all at once."""
+    maps, how = _tied_maps(seed), dict(connectivity=connectivity, line=line)
+    monkeypatch.setattr(region_watershed, "MIN_FLOOD_ROWS", 10**6)
+    floods = _counted(monkeypatch, "_flood")
+    whole = grow_seeds(*maps, **how)
+    assert len(floods) == 1
+    monkeypatch.setattr(region_watershed, "MIN_FLOOD_ROWS", 4)
+    monkeypatch.setattr(region_watershed, "FLOODS", 100)
+    monkeypatch.setattr(region_watershed, "BLOCK_ROWS", 3)
+    assert np.array_equal(grow_seeds(*maps, **how), whole)
+    assert len(floods) > 3  # more than one window
+    assert len(np.unique(whole)) > 10
+
+
+def _clumps(rows: int, width: int, step: int):
+    """(elevation, seeds, mask) of two touching soft discs in each ``step``-px cell."""
+    yy, xx = np.mgrid[:rows, :width]
+    cy, cx = (yy % step) - step // 2, (xx % step) - step // 2
+    left = np.clip(1 - np.hypot(cy, cx + 5) / 6, 0, 1)
+    interior = np.maximum(left, np.clip(1 - np.hypot(cy, cx - 5) / 6, 0, 1)).astype(np.float32)
+    interior += np.random.default_rng(0).uniform(0, 0.01, interior.shape).astype(np.float32)
+    return -interior, interior > 0.5, interior > 0.05
+
+
+def test_many_two_seed_clumps_flood_in_windows_in_under_17_bytes_a_pixel():
+    """1,024^2 px of two-seed clumps: one flood of the image held its float32 ranks and mask
+    beside skimage's float64 copies, 30.5 B a pixel (bench/region_watershed.py pairs);
+    floods of an eighth of its rows at a time, 12."""
+    maps = _clumps(1024, 1024, 32)
+    tracemalloc.start()
+    try:
+        grow_seeds(*maps, min_seed_area=4)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak / maps[0].size < 17

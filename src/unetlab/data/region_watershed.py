@@ -14,15 +14,32 @@ the other pixels of its value (as its age 0 put it). Those others tie as before 
 ordered by their age in the queue, first pushed first popped (a plateau is shared out as
 by distance). The flood labels a pixel when a popped neighbour pushes it, so with no tie
 left to the heap's layout a region's pixels are settled by its own pixels alone: the same
-in any window that holds the region whole (a translation keeps the raster order). One
-flood of the window, as scikit-image's was; a region with one marker needs none (its
-pixels are that marker's).
+in any window that holds the region whole (a translation keeps the raster order). So the
+regions holding several markers are flooded a few windows of rows at a time, each window
+ranked alone (a flood of the whole image held its ranks and skimage's float64 copies of
+them, 30.5 B a pixel, where the windows hold 12: ``bench/region_watershed.py``); a region
+with one marker needs no flood (its pixels are that marker's).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage
+
+#: Ranks up to this are exact in float32 (a 24-bit significand); past it the priorities are
+#: float64 (skimage's flood makes a float64 copy of either).
+FLOAT32_RANKS = 2**24
+#: The regions holding several markers are flooded in windows of rows, each region in the
+#: window of its first row, windows starting every ``max(MIN_FLOOD_ROWS, H / FLOODS)`` rows
+#: (``BLOCK_ROWS`` the step of that first row): skimage's flood holds ~22 B a pixel of its
+#: window (a float64 copy of the priorities, padded, and the masked markers), the ranks 4 more.
+MIN_FLOOD_ROWS = 64
+FLOODS = 8
+BLOCK_ROWS = 16
+#: Keys a step of :func:`position_ranks`' passes handles at once (its temporaries' bound).
+_CHUNK = 2**16
+_VALUE_BITS = np.uint64(31)  # a key: (value's order bits, not a marker, index) in 32, 1, 31 bits
+_INDEX = np.uint64((1 << 31) - 1)
 
 
 def watershed_by_region(
@@ -41,54 +58,143 @@ def watershed_by_region(
     dtype (int64 where those numbers pass int32's), 0 outside ``mask`` (and on the lines).
 
     ``markers`` (int, of ``ndimage.label``: each marker lies in one region) is modified.
-    One flood of the regions holding several markers, the region labels let go before it:
-    32 B a pixel, the 27 of scikit-image's flood and its ranks (float32) and mask
-    (``tests/test_grow_seeds_memory.py``)."""
+    The regions holding several markers are flooded in windows of rows (:func:`_flood_windows`),
+    the region labels let go before: the markers and the windows' numbers (5 B a pixel), and
+    one window's flood at a time (30 B a pixel of it at its peak; the whole image's where a
+    region spans its rows: ``tests/test_grow_seeds_memory.py``)."""
     structure = ndimage.generate_binary_structure(markers.ndim, connectivity)
     regions, n_regions = ndimage.label(mask, structure)
     markers, top = unseeded_numbered(markers, regions, n_regions)
     lone, many = _lone_markers(markers, regions, top, n_regions)
-    single = lone[regions]
-    np.copyto(markers, single, where=single > 0)
-    del single
+    _lone_spread(markers, regions, lone)
     if many.size:
-        flooded = np.zeros(n_regions + 1, bool)
-        flooded[many] = True
-        own = flooded[regions]
-        del regions  # the flood, with no labels of the whole image beside it
-        _flood(position_ranks(elevation, own, markers > 0), markers, own, connectivity, line)
+        numbered, windows = _flood_windows(regions, n_regions, many)
+        del regions  # the floods, with no labels of the whole image beside them
+        for number, rows in enumerate(windows, 1):
+            own = numbered[rows] == number
+            if number == len(windows):
+                del numbered  # the last (the tallest) flood without it
+            box = _box(own)
+            window = (slice(rows.start + box[0].start, rows.start + box[0].stop), box[1])
+            _flood(elevation[window], markers[window], own[box], connectivity, line)
     return markers
+
+
+def _lone_spread(markers: np.ndarray, regions: np.ndarray, lone: np.ndarray) -> None:
+    """Each region's one marker (``lone``, by region label; 0: none or several) over the
+    region in ``markers``, ``BLOCK_ROWS`` rows at a time."""
+    for top in range(0, regions.shape[0], BLOCK_ROWS):
+        single = lone[regions[top : top + BLOCK_ROWS]]
+        np.copyto(markers[top : top + BLOCK_ROWS], single, where=single > 0)
+
+
+def _flood_windows(
+    regions: np.ndarray, n_regions: int, many: np.ndarray
+) -> tuple[np.ndarray, list[slice]]:
+    """(``numbered``: (H, W) uint8, a pixel of the regions ``many`` the number 1.. of the
+    window that floods it, 0 elsewhere; each window's rows, holding its regions whole, the
+    tallest last, flooded without ``numbered``): a region goes to the window of its first
+    row, in steps of ``max(MIN_FLOOD_ROWS, H / FLOODS)`` rows, its rows found by blocks of
+    ``BLOCK_ROWS``."""
+    height = regions.shape[0]
+    index = np.zeros(n_regions + 1, np.int32)
+    index[many] = np.arange(1, many.size + 1, dtype=np.int32)
+    first = np.full(many.size + 1, height)
+    last = np.zeros(many.size + 1, int)
+    for top in range(0, height, BLOCK_ROWS):
+        block = index[regions[top : top + BLOCK_ROWS]]
+        seen = np.flatnonzero(np.bincount(block.ravel(), minlength=many.size + 1))
+        first[seen] = np.minimum(first[seen], top)
+        last[seen] = min(top + BLOCK_ROWS, height)
+    first, last = first[1:], last[1:]
+    window = np.unique(first // max(MIN_FLOOD_ROWS, -(-height // FLOODS)), return_inverse=True)[1]
+    rows = [(first[window == k].min(), last[window == k].max()) for k in range(window.max() + 1)]
+    order = sorted(range(len(rows)), key=lambda k: rows[k][1] - rows[k][0])  # the tallest last
+    number = np.empty(len(rows), np.uint8)  # FLOODS windows, or fewer
+    number[order] = np.arange(1, len(rows) + 1)
+    numbers = np.zeros(n_regions + 1, np.uint8)
+    numbers[many] = number[window]
+    return numbers[regions], [slice(int(rows[k][0]), int(rows[k][1])) for k in order]
+
+
+def _box(own: np.ndarray) -> tuple[slice, slice]:
+    """The rows and columns of ``own`` (2-d bool, not all False) that hold its pixels."""
+    rows = np.flatnonzero(own.any(axis=1))
+    columns = np.flatnonzero(own.any(axis=0))
+    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(columns[0]), int(columns[-1]) + 1)
 
 
 def position_ranks(elevation: np.ndarray, where: np.ndarray, seeded: np.ndarray) -> np.ndarray:
     """The flood's priorities over ``where``, 0 elsewhere: each pixel's dense rank 1.. by
     elevation, a pixel of ``seeded`` (bool) ranked alone before the others of its value,
     in raster order; the others of one value share a rank (the flood's age, first pushed
-    first popped, orders them). Float32 (exact below 2**24 ranks), float64 past."""
-    values = elevation[where]
-    marker = seeded[where]
-    order = _tied_in_raster_order(values, marker)
-    values, marker = values[order], marker[order]
-    start = np.ones(values.size, bool)
-    start[1:] = (values[1:] != values[:-1]) | marker[1:] | marker[:-1]
-    del values, marker
-    rank = np.cumsum(start, dtype=np.int64)
-    dtype = np.float32 if rank.size == 0 or rank[-1] < 2**24 else np.float64
-    ranked = np.empty(order.size, dtype)
-    ranked[order] = rank
-    del order, rank
-    ranks = np.zeros(where.shape, dtype)
+    first popped, orders them). Float32 up to ``FLOAT32_RANKS`` ranks, float64 past.
+    Besides the result, 13 B a pixel of ``where`` (the sorted keys, the ranks' starts and
+    the ranks in ``where``'s order)."""
+    if np.count_nonzero(where) >= 2**31:
+        ranked = _ranked_by_lexsort(elevation[where], seeded[where])
+    else:
+        ranked = _ranked(_sorted_keys(elevation, where, seeded))
+    ranks = np.zeros(where.shape, ranked.dtype)
     ranks[where] = ranked
     return ranks
 
 
-def _tied_in_raster_order(values: np.ndarray, marker: np.ndarray) -> np.ndarray:
-    """The indices that sort ``values`` (1-d), a ``marker`` one before the others
-    of its value, equal ones in their order: float32 ones (and narrower) as (value, not a
-    marker, index) packed in one uint64 and sorted, 2.3x faster than a stable argsort (1.5 M
-    values: 0.17 -> 0.07 s); others by ``np.lexsort``."""
-    if values.dtype.kind != "f" or values.itemsize > 4 or values.size >= 2**31:
-        return np.lexsort((~marker, values))
+def _ranked(keys: np.ndarray) -> np.ndarray:
+    """The ranks of the pixels of sorted ``keys`` (:func:`_sorted_keys`), in their index
+    order, passed over in steps of ``_CHUNK``."""
+    starts = _rank_starts(keys)
+    ranked = np.empty(keys.size, _rank_dtype(np.count_nonzero(starts)))
+    top = 0
+    for lo in range(0, keys.size, _CHUNK):
+        rank = np.cumsum(starts[lo : lo + _CHUNK], dtype=np.int64)
+        rank += top
+        ranked[(keys[lo : lo + _CHUNK] & _INDEX).astype(np.intp)] = rank
+        top = int(rank[-1])
+    return ranked
+
+
+def _rank_starts(keys: np.ndarray) -> np.ndarray:
+    """Bool by sorted key: whether it starts a rank (a marker, or a value or a marker
+    before it that its own is not)."""
+    starts = np.empty(keys.size, bool)
+    for lo in range(0, keys.size, _CHUNK):
+        group = keys[lo : lo + _CHUNK] >> _VALUE_BITS  # (value, not a marker)
+        before = keys[lo - 1] >> _VALUE_BITS if lo else ~group[0]
+        new = np.diff(group, prepend=before) != 0
+        new |= (group & np.uint64(1)) == 0
+        starts[lo : lo + new.size] = new
+    return starts
+
+
+def _rank_dtype(count: int) -> type:
+    return np.float32 if count <= FLOAT32_RANKS else np.float64
+
+
+def _sorted_keys(elevation: np.ndarray, where: np.ndarray, seeded: np.ndarray) -> np.ndarray:
+    """The pixels of ``where`` (fewer than 2**31) as uint64 keys (value's order bits, not a
+    marker, index in ``where``'s order), sorted: all distinct, no order of ties left to the
+    sort; 2.3x faster than a stable argsort (1.5 M values: 0.17 -> 0.07 s). Float32 values
+    (and narrower) by their bits; others by their dense level (``np.unique``)."""
+    values, marker = elevation[where], seeded[where]
+    if values.dtype.kind != "f" or values.itemsize > 4:
+        values = np.unique(values, return_inverse=True)[1].reshape(-1).astype(np.uint32)
+    keys = np.empty(values.size, np.uint64)
+    for lo in range(0, values.size, _CHUNK):
+        key = _order_bits(values[lo : lo + _CHUNK]).astype(np.uint64) << np.uint64(32)
+        key |= np.arange(lo, lo + key.size, dtype=np.uint64)
+        key |= (~marker[lo : lo + _CHUNK]).astype(np.uint64) << _VALUE_BITS
+        keys[lo : lo + key.size] = key
+    del values, marker
+    keys.sort()
+    return keys
+
+
+def _order_bits(values: np.ndarray) -> np.ndarray:
+    """uint32 in the order of ``values`` (equal where they are): dense levels as they are;
+    a float's bits, -0.0 as 0.0, all flipped where negative, else the sign bit."""
+    if values.dtype == np.uint32:
+        return values
     values = values.astype(np.float32)  # a copy: its bits are flipped in place
     values += np.float32(0)  # -0.0 as 0.0, which it equals
     bits = values.view(np.uint32)
@@ -96,14 +202,21 @@ def _tied_in_raster_order(values: np.ndarray, marker: np.ndarray) -> np.ndarray:
     flip *= np.uint32(0x7FFFFFFF)
     flip |= np.uint32(0x80000000)
     bits ^= flip
-    del flip
-    keys = bits.astype(np.uint64) << np.uint64(32)
-    del values, bits
-    keys |= np.arange(keys.size, dtype=np.uint64)
-    keys[~marker] |= np.uint64(1 << 31)
-    keys.sort()  # all distinct: no order of ties left to the sort
-    keys &= np.uint64((1 << 31) - 1)
-    return keys.astype(np.intp)
+    return bits
+
+
+def _ranked_by_lexsort(values: np.ndarray, marker: np.ndarray) -> np.ndarray:
+    """:func:`_ranked` for 2**31 pixels or more (past the keys' index bits): by
+    ``np.lexsort``, in about 40 B a pixel."""
+    order = np.lexsort((~marker, values))
+    values, marker = values[order], marker[order]
+    start = np.ones(values.size, bool)
+    start[1:] = (values[1:] != values[:-1]) | marker[1:] | marker[:-1]
+    del values, marker
+    rank = np.cumsum(start, dtype=np.int64)
+    ranked = np.empty(order.size, _rank_dtype(int(rank[-1])))
+    ranked[order] = rank
+    return ranked
 
 
 def unseeded_numbered(
@@ -126,10 +239,11 @@ def unseeded_numbered(
 
 def _flood(elevation, markers, own, connectivity: int, line: bool) -> None:
     """Flood the regions ``own`` (bool) from their ``markers`` (modified: their pixels take
-    the ids) over ``elevation`` (:func:`position_ranks`)."""
+    the ids) over the :func:`position_ranks` of ``elevation``."""
     from skimage.segmentation import watershed
 
-    grown = watershed(elevation, markers, mask=own, connectivity=connectivity, watershed_line=line)
+    ranks = position_ranks(elevation, own, markers > 0)
+    grown = watershed(ranks, markers, mask=own, connectivity=connectivity, watershed_line=line)
     np.copyto(markers, grown, where=own)
 
 
