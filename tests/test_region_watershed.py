@@ -137,6 +137,20 @@ def test_floods_in_windows_of_a_few_rows_give_the_ids_of_one_flood(
     assert len(np.unique(whole)) > 10
 
 
+def test_float64_ranks_give_the_labels_of_float32_ones(monkeypatch):
+    """Past ``FLOAT32_RANKS`` ranks (2**24: 16 M pixels flooded at once; made 50 here) the
+    priorities are float64: the same ranks, the same ids."""
+    elevation, seeds, mask = _tied_maps(5)
+    monkeypatch.setattr(region_watershed, "MIN_FLOOD_ROWS", 10**6)  # one flood
+    ranks = _counted(monkeypatch, "position_ranks")
+    expected = grow_seeds(elevation, seeds, mask)
+    monkeypatch.setattr(region_watershed, "FLOAT32_RANKS", 50)
+    assert np.array_equal(grow_seeds(elevation, seeds, mask), expected)
+    assert [r.dtype for r in ranks] == [np.float32, np.float64]
+    assert np.array_equal(ranks[1], ranks[0])
+    assert ranks[0].max() > 50
+
+
 def _clumps(rows: int, width: int, step: int):
     """(elevation, seeds, mask) of two touching soft discs in each ``step``-px cell."""
     yy, xx = np.mgrid[:rows, :width]
