@@ -2,15 +2,19 @@
 ``--repeat``), traced numpy peak (tracemalloc, B a pixel) and a digest of the ids, for
 comparing two versions of unetlab by their ``src`` (the digests equal where no tie moved).
 
-    PYTHONPATH=OLD/src python bench/region_watershed.py
-    PYTHONPATH=src python bench/region_watershed.py
+    PYTHONPATH=OLD/src python bench/region_watershed.py [--kromp KROMP]
+    PYTHONPATH=src python bench/region_watershed.py [--kromp KROMP]
 
 ``nuclei``: soft discs (radius 6, 6,000 on 2,048^2 px, many touching: thousands of small
 regions); ``one region``: smoothed noise over 0.3 (1,024^2 px, one region across the
 image, the worst case of its memory); ``pairs``: 8,192 clumps of two discs on a 32-px grid
 of 2,048 x 4,096 px (every region holds two seeds: all of it flooded, and ranked, the
 worst case of its time; the region-by-region flood of s59 made one ``watershed`` call a
-region of it: 10x base on such clumps).
+region of it: 10x base on such clumps); ``clumps``: the same on a 12-px grid of 1,024 x 2,048
+px (dense touching clumps); ``diagonal``: 512 diagonal stripes across 2,048^2 px, each several
+seeds (every region spans the image's rows: one flood of the whole image); ``kromp``: the
+Kromp 2020 test masks (``--kromp``, the kromp2020_nuclei folder) as soft interiors, their
+seconds summed, the highest peak, one digest.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import argparse
 import hashlib
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
@@ -55,32 +60,69 @@ def pairs(rows: int, width: int, step: int, rng) -> tuple[np.ndarray, np.ndarray
     return -interior, interior > 0.5, interior > 0.05
 
 
-def measure(elevation, seeds, foreground, repeat: int) -> tuple[float, float, str]:
+def diagonal(side: int, period: int, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(elevation, seeds, foreground) of stripes along x + y, ``period`` px apart, each a
+    chain of seeds (interior brighter every 64 px along it)."""
+    yy, xx = np.mgrid[:side, :side]
+    across = 1 - np.abs((xx + yy) % period - (period - 1) / 2) / ((period - 1) / 2)
+    along = 0.6 + 0.4 * np.cos(2 * np.pi * (xx - yy) / 64)
+    interior = (across * along).astype(np.float32)
+    interior += rng.uniform(0, 0.01, interior.shape).astype(np.float32)
+    return -interior, interior > 0.6, across > 0.3
+
+
+def kromp(folder: Path, rng) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(elevation, seeds, foreground) of each Kromp test mask: its objects' interiors
+    (one-hot, smoothed, a little noise), seeds above 0.5, the objects' pixels."""
+    from unetlab.data.instances import boundary_target
+    from unetlab.data.io import read_mask
+
+    maps = []
+    for path in sorted((folder / "test" / "masks").iterdir()):
+        ids = read_mask(path)
+        inside = (boundary_target(ids, boundary_width=1) == 2).astype(np.float32)
+        interior = ndimage.gaussian_filter(inside, 1)
+        interior += rng.uniform(0, 0.05, interior.shape).astype(np.float32)
+        maps.append((-interior, interior >= 0.5, ids > 0))
+    return maps
+
+
+def measure(images, repeat: int) -> tuple[float, float, str]:
+    """(least seconds of all ``images`` (elevation, seeds, foreground), highest peak B/px,
+    digest of all ids)."""
     seconds = []
     for _ in range(repeat):
         start = time.perf_counter()
-        ids = grow_seeds(elevation, seeds, foreground, min_seed_area=4)
+        ids = [grow_seeds(*maps, min_seed_area=4) for maps in images]
         seconds.append(time.perf_counter() - start)
-    tracemalloc.start()
-    grow_seeds(elevation, seeds, foreground, min_seed_area=4)
-    peak = tracemalloc.get_traced_memory()[1] / elevation.size
-    tracemalloc.stop()
-    return min(seconds), peak, hashlib.sha256(ids.tobytes()).hexdigest()[:12]
+    peaks = []
+    for maps in images:
+        tracemalloc.start()
+        grow_seeds(*maps, min_seed_area=4)
+        peaks.append(tracemalloc.get_traced_memory()[1] / maps[0].size)
+        tracemalloc.stop()
+    digest = hashlib.sha256(b"".join(part.tobytes() for part in ids)).hexdigest()[:12]
+    return min(seconds), max(peaks), digest
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--kromp", type=Path, help="the kromp2020_nuclei folder (a case more)")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     cases = {
-        "nuclei": nuclei(2048, 6000, rng),
-        "one region": one_region(1024, rng),
-        "pairs": pairs(2048, 4096, 32, rng),
+        "nuclei": [nuclei(2048, 6000, rng)],
+        "one region": [one_region(1024, rng)],
+        "pairs": [pairs(2048, 4096, 32, rng)],
+        "clumps": [pairs(1024, 2048, 12, rng)],
+        "diagonal": [diagonal(2048, 8, rng)],
     }
+    if args.kromp:
+        cases["kromp"] = kromp(args.kromp, rng)
     print("| case | seconds | peak B/px | ids |\n|---|---|---|---|")
-    for name, maps in cases.items():
-        seconds, peak, digest = measure(*maps, args.repeat)
+    for name, images in cases.items():
+        seconds, peak, digest = measure(images, args.repeat)
         print(f"| {name} | {seconds:.3f} | {peak:.1f} | {digest} |")
 
 
