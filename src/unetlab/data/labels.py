@@ -275,8 +275,9 @@ def grow_seeds(
     without a seed is an object of its own, numbered after every seed. ``line``: a 1-px line
     (0) where two objects meet. The markers are int32, which the watershed's own copies
     (the masked markers, its padded output, the cropped result) keep: about 31 B a pixel at
-    its peak with the flood's ranks and mask (bench/region_watershed.py; under 33:
-    tests/test_grow_seeds_memory.py), not the 47 of int64 markers (a 12 MP image of 21,500
+    its peak with the flood's ranks and mask where one region spans the image's rows, 10 where
+    many regions are flooded a few windows of rows at a time (bench/region_watershed.py;
+    under 33 and 11: tests/test_grow_seeds_memory.py, tests/test_region_watershed.py), not the 47 of int64 markers (a 12 MP image of 21,500
     nuclei: 567 -> 315 MB at 26 B, the same ids; bench/README.md "Memory of a photo"). Ties between seeds are decided
     by position (:func:`~unetlab.data.region_watershed.watershed_by_region`): a region of
     ``mask`` takes the same ids in any crop of the image that holds it whole (a slide's
@@ -287,11 +288,20 @@ def grow_seeds(
     from unetlab.data.region_watershed import watershed_by_region
 
     structure = ndimage.generate_binary_structure(2, connectivity)
-    markers, _ = ndimage.label(seeds & mask, structure)
-    small = np.bincount(markers.ravel()) < min_seed_area
+    markers, count = ndimage.label(seeds & mask, structure)
+    small = _label_sizes(markers, count) < min_seed_area
     small[0] = False
     markers[small[markers]] = 0
     return watershed_by_region(elevation, markers, mask, connectivity=connectivity, line=line)
+
+
+def _label_sizes(labels: np.ndarray, count: int) -> np.ndarray:
+    """The pixels of each label 0..``count`` of (H, W) ``labels``, 256 rows at a time:
+    ``np.bincount`` of them all copied int32 labels as intp, 8 B a pixel at grow_seeds' peak."""
+    sizes = np.zeros(count + 1, np.intp)
+    for top in range(0, labels.shape[0], 256):
+        sizes += np.bincount(labels[top : top + 256].ravel(), minlength=count + 1)
+    return sizes
 
 
 def seeded_cells(
