@@ -58,6 +58,7 @@ from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import TIFF_SUFFIXES, open_tiff, tiff_file
 from unetlab.data.tiffmeta import AXES_AS, DATA_AXES_AS, series_axes
 from unetlab.errors import ImageReadError, MadeAgain, Spelled, UnetlabError, first_line, said
+from unetlab.read_once import ReadOnce
 from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
@@ -456,6 +457,17 @@ def file_axes(path: str | os.PathLike, axes: str | None) -> str | None:
     return axes if Path(path).suffix.lower() in TIFF_SUFFIXES else None
 
 
+#: what :func:`trained_file_axes` found of each TIFF within :func:`axes_read_once`
+_TRAINED_AXES = ReadOnce("trained_axes_read")
+
+
+def axes_read_once() -> contextlib.AbstractContextManager:
+    """Within: :func:`trained_file_axes` reads each TIFF once for the same axes and
+    channels (and position) while the file is unchanged; ``unetlab predict``'s checks,
+    streaming rule, records and reads opened a TIFF for it 5 times (s60)."""
+    return _TRAINED_AXES.kept()
+
+
 def trained_file_axes(
     path: str | os.PathLike, axes: str | None, *, channels: int = 1
 ) -> str | None:
@@ -469,20 +481,11 @@ def trained_file_axes(
     axes, or YX) for a YXC model is read as it is, as a grey PNG: its grey repeated into the
     3 channels with a warning (each says the same, a grey plane). A 4-D TIFF that records no
     axes (QQYX) for a model of planes (ZYX, TYX) is read as :data:`STACKS_4D`. A grey
-    picture (PNG, JPEG) is refused where a grey TIFF plane is (:func:`refuse_grey_picture`)."""
+    picture (PNG, JPEG) is refused where a grey TIFF plane is (:func:`refuse_grey_picture`).
+    Read once within :func:`axes_read_once`."""
     if file_axes(path, axes) is None:
         return refuse_grey_picture(path, axes, channels)
-    with _decoding(path):
-        tif, close = tiff_file(Path(path))
-    try:
-        with _decoding(path):
-            series = series_of(tif)
-            found, shape = tiff_axes(tif, series), tuple(series.shape)
-            stated = states_axes(tif, found.axes)
-            loose = stated and planes_guessed(tif, found.axes)
-            guessed = not stated and guessed_by_tifffile(tif, found.axes)
-    finally:
-        close()
+    found, shape, stated, loose, guessed = _axes_header(path)
     if not stated and _thin(axes, shape) and not _thin(found.axes, shape):
         return None  # YXC of a bare (3, Y, X) stack: 3 rows; read as it is, its pages channels
     if not stated and found.axes == "QQYX" and _kinds_at(axes) == "PYX":
@@ -499,6 +502,39 @@ def trained_file_axes(
     if samples and axes.upper()[found.axes.index("S")] not in "CS":
         return None
     return stated_fit(path, found.axes, axes) if stated else axes
+
+
+class _AxesHeader(NamedTuple):
+    """What :func:`trained_file_axes` reads of a TIFF's series: its axes, its shape, whether
+    the file states them, with Z or T guessed, or tifffile guessed them."""
+
+    found: TiffAxes
+    shape: tuple[int, ...]
+    stated: bool
+    loose: bool
+    guessed: bool
+
+
+def _axes_header(path: str | os.PathLike) -> _AxesHeader:
+    """:class:`_AxesHeader` of the TIFF at ``path`` (its position's series where one is
+    read), read once within :func:`axes_read_once` while the file is unchanged."""
+    what = ("axes_header", position_of(path))
+    return _TRAINED_AXES.read(what, os.path.realpath(path), lambda: _read_axes_header(path))
+
+
+def _read_axes_header(path: str | os.PathLike) -> _AxesHeader:
+    with _decoding(path):
+        tif, close = tiff_file(Path(path))
+    try:
+        with _decoding(path):
+            series = series_of(tif)
+            found, shape = tiff_axes(tif, series), tuple(series.shape)
+            stated = states_axes(tif, found.axes)
+            loose = stated and planes_guessed(tif, found.axes)
+            guessed = not stated and guessed_by_tifffile(tif, found.axes)
+    finally:
+        close()
+    return _AxesHeader(found, shape, stated, loose, guessed)
 
 
 def _thin(axes: str, shape: tuple[int, ...]) -> bool:

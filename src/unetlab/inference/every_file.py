@@ -9,13 +9,14 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 from unetlab.data.colour import colour_file
 from unetlab.data.io import (
     TIFF_SUFFIXES,
+    axes_read_once,
     given_letters,
     refuse_untiffed_axes,
     stack_shape,
@@ -48,12 +49,16 @@ class Takes(NamedTuple):
 _HEADERS = ReadOnce("channel_headers_read")
 
 
-def headers_read_once() -> contextlib.AbstractContextManager:
+@contextlib.contextmanager
+def headers_read_once() -> Iterator[None]:
     """Within: each input's header read once for its channels (:func:`_tiff_header`,
     :func:`_axes_read`, :func:`_other_bound`, :func:`_colour`), however many checks ask (a
     command's before its model loads and after, a tree's for all its inputs, each folder's, predict_folder's); a file changed
-    meanwhile is read again. Within another, that one's reads."""
-    return _HEADERS.kept()
+    meanwhile is read again. Within another, that one's reads. The axes each TIFF is read
+    with by the model's too, for the checks and all the rest of the command
+    (:func:`~unetlab.data.io.axes_read_once`)."""
+    with _HEADERS.kept(), axes_read_once():
+        yield
 
 
 @headers_read_once()  # each header read once by both checks (s59: up to 5 times)
@@ -166,18 +171,12 @@ _UNREAD = object()
 
 
 def _axes_read(path, axes: str | None, takes: Takes):
-    """:func:`~unetlab.inference.pages.read_axes` of ``path``, read once within
+    """:func:`~unetlab.inference.pages.read_axes` of ``path``, its header read once within
     :func:`headers_read_once` where it reads the file (no ``axes`` given, the model's
-    known); :data:`_UNREAD` where it cannot say (a refusal of the model's axes, a corrupt
-    file: their own lines)."""
+    known: :func:`~unetlab.data.io.axes_read_once`); :data:`_UNREAD` where it cannot say (a
+    refusal of the model's axes, a corrupt file: their own lines)."""
     if axes is not None or takes.axes is None:
         return axes
-    what = ("axes", takes.axes, takes.channels)
-    return _HEADERS.read(what, path, lambda: _trained_read(path, takes))
-
-
-def _trained_read(path, takes: Takes):
-    """:func:`_axes_read` of a file, read now."""
     try:
         return read_axes(path, None, takes.axes, takes.channels)
     except Exception:  # noqa: BLE001 - tifffile's and PIL's parsers on corrupt bytes raise

@@ -47,6 +47,7 @@ from unetlab.data.read_notes import (
 )
 from unetlab.data.shown import shown_as, shown_path
 from unetlab.data.slides import slide_name
+from unetlab.data.tiff_files import keeping_open
 from unetlab.data.tiffmeta import PIXEL_SIZE_UM
 from unetlab.data.weightmap import LABEL_VALUES
 from unetlab.errors import (
@@ -427,8 +428,9 @@ def streamed_inputs(
 
     def streamed(path: Path) -> bool:
         try:
-            read = file_read_axes(model, path, rule["axes"], say=False)  # as predict_file reads
-            return test(path, model, outputs, options, **(rule | {"axes": read}))
+            with keeping_open(path):  # its header opened once for the rule's reads
+                read = file_read_axes(model, path, rule["axes"], say=False)  # as predict_file
+                return test(path, model, outputs, options, **(rule | {"axes": read}))
         except UnetlabError:
             return False
 
@@ -1293,7 +1295,7 @@ class _Run:
             for path in bar:
                 # a file all processes share counts, and its error is said, once: in the main
                 counts = self.group.is_main or path not in shared
-                with self._kept(path, counts):
+                with self._kept(path, counts), keeping_open(path):  # one open, sizes too
                     self._predict(path, result, counts=counts)
                 if self.done is not None and counts:
                     self.done(slide_name(path))
