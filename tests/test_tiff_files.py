@@ -46,13 +46,20 @@ def test_a_multi_position_file_is_opened_once_whatever_its_positions(tmp_path, o
     assert counts == [1, 1]
 
 
-def test_the_kept_file_is_closed_at_the_end_and_opened_again_when_it_changes(tmp_path, opens):
+def test_the_kept_file_is_closed_at_the_end_and_read_as_opened_within(tmp_path, opens, monkeypatch):
+    """Within, each reader gets the open of the version the first one opened, with no stat
+    of the file at each ask (s60: 3 a file predicted); the next keeping reads it anew."""
+    import os
+
     from unetlab.data.tiff_files import keeping_open, open_tiff, tiff_file
 
     path, other = tmp_path / "a.tif", tmp_path / "b.tif"
     tifffile.imwrite(path, np.zeros((2, 4, 4), np.uint8))
     tifffile.imwrite(other, np.zeros((4, 4), np.uint8))
+    stats, real = [], os.stat
+    stat = lambda p, *a, **k: stats.append(Path(p).name) or real(p, *a, **k)  # noqa: E731
     with keeping_open(path):
+        monkeypatch.setattr(os, "stat", stat)
         with open_tiff(path) as first:
             pass
         assert not first.filehandle.closed  # kept for the next reader
@@ -62,12 +69,17 @@ def test_the_kept_file_is_closed_at_the_end_and_opened_again_when_it_changes(tmp
         with open_tiff(other) as own:  # another file: its own open, closed after
             pass
         assert own.filehandle.closed
-        tifffile.imwrite(path, np.zeros((5, 6, 6), np.uint8))  # changed meanwhile
-        with open_tiff(path) as second:
-            assert second.series[0].shape == (5, 6, 6)
-        assert not first.filehandle.closed  # a reader may still hold the earlier one
-    assert first.filehandle.closed and second.filehandle.closed
-    assert opens == ["a.tif", "b.tif", "a.tif"]
+        assert stats.count("a.tif") == 0  # 2 before
+        monkeypatch.setattr(os, "stat", real)
+        tifffile.imwrite(tmp_path / "new.tif", np.zeros((5, 6, 6), np.uint8))
+        os.replace(tmp_path / "new.tif", path)  # replaced meanwhile: the version opened
+        with open_tiff(path) as still:
+            assert still is first and still.series[0].shape == (2, 4, 4)
+    assert first.filehandle.closed
+    assert opens == ["a.tif", "b.tif"]
+    with keeping_open(path), open_tiff(path) as second:  # the next keeping: as it is now
+        assert second.series[0].shape == (5, 6, 6)
+    assert second.filehandle.closed and opens[-1] == "a.tif"
     with open_tiff(path) as alone:  # outside: each reader's own open, as ever
         pass
     assert alone.filehandle.closed and opens[-1] == "a.tif"

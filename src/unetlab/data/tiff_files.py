@@ -7,9 +7,10 @@ a multi-position OME-TIFF's readers, about ten per position, cost positions x al
 Within :func:`keeping_open` (around the prediction of one file) :func:`open_tiff` and
 :func:`tiff_file` give that file's one ``TiffFile``, opened at the first ask and closed at
 the end: one file held open at a time (Windows' open-file limits), none held between runs.
-A file changed meanwhile (its size, time or inode) is opened again; the earlier open stays
-open to the end, for a reader that still holds it. Other files, and every file outside
-:func:`keeping_open`, are opened and closed by each reader as before. The kept one belongs to
+Its readers all read the version it was opened at (one replaced meanwhile is read anew at
+the next :func:`keeping_open`; s59 opened it again, and stat-ed it at each ask). Other
+files, and every file outside :func:`keeping_open`, are opened and closed by each reader as
+before. The kept one belongs to
 the thread (context) that keeps it: another thread opens its own.
 """
 
@@ -19,8 +20,6 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-
-from unetlab.read_once import file_stamp
 
 __all__ = ["keeping_open", "open_tiff", "tiff_file"]
 
@@ -37,32 +36,27 @@ def is_tiff_name(path: str | os.PathLike) -> bool:
 
 
 class _Kept:
-    """The file kept open (its real path), its ``TiffFile`` once opened and what it was
-    opened for (its stat), and the opens of it before it changed."""
+    """The file kept open (its real path) and its ``TiffFile`` once opened."""
 
     def __init__(self, path: str | os.PathLike):
         self.path = os.path.realpath(path)
         self.tif = None
-        self.stamp: tuple[int, int, int] | None = None
-        self.earlier: list = []
 
     def get(self, path: str | os.PathLike):
-        """The open ``TiffFile`` of the file as it is now."""
+        """The open ``TiffFile`` of the file: opened at the first ask, the same one after
+        (no stat each ask, s60: 3 a file predicted): all its readers read the version it
+        was opened at, which nothing of ours rewrites meanwhile (no output replaces an
+        input: :func:`~unetlab.outputs.refuse_inputs`)."""
         import tifffile
 
-        stamp = file_stamp(path)
-        if self.tif is None or stamp != self.stamp:
-            tif = tifffile.TiffFile(path)  # raises as a reader's own open would
-            if self.tif is not None:
-                self.earlier.append(self.tif)
-            self.tif, self.stamp = tif, stamp
+        if self.tif is None:
+            self.tif = tifffile.TiffFile(path)  # raises as a reader's own open would
         return self.tif
 
     def close(self) -> None:
-        for tif in [*self.earlier, self.tif]:
-            if tif is not None:
-                tif.close()
-        self.tif, self.earlier = None, []
+        if self.tif is not None:
+            self.tif.close()
+        self.tif = None
 
 
 _KEPT: ContextVar[_Kept | None] = ContextVar("unetlab_kept_tiff", default=None)
