@@ -239,3 +239,24 @@ def test_predict_recursive_reads_the_checkpoint_header_once(tmp_path, monkeypatc
     assert main([*args, "--output", str(tmp_path / "out"), "--channel", "1", "0"]) == 0
     assert len(list((tmp_path / "out").rglob("*.png"))) == 2
     assert read == [tmp_path / "m.pt"]
+
+
+def test_wrong_count_looks_at_the_first_input_once(tmp_path, monkeypatch):
+    """s60: wrong_count looked at the first input twice (its own look, then the look of
+    every input for their common count: 4 stats of its header, 2 opens with its channel
+    names'); once now, the refusal as before."""
+    import os
+
+    import unetlab.read_once
+    from unetlab.inference.every_file import Takes, headers_read_once, wrong_count
+
+    paths = _minisblack(tmp_path / "in", 4, 2)
+    opened = _counted(monkeypatch)
+    stats, real = [], os.stat
+    stat = lambda p, *a, **k: stats.append(str(p)) or real(p, *a, **k)  # noqa: E731
+    monkeypatch.setattr(unetlab.read_once.os, "stat", stat)
+    with headers_read_once():
+        refusal = wrong_count(paths, None, takes=Takes(3, None, "YXC"))
+    assert "all 4 inputs" in refusal["message"] and "have 2 channels" in refusal["message"]
+    assert _checks_opened(opened, paths) == [1, 1, 1, 1]  # [2, 1, 1, 1] before
+    assert [stats.count(str(p)) for p in paths] == [2, 2, 2, 2]  # [4, 2, 2, 2] before

@@ -98,16 +98,22 @@ def wrong_count(paths: Sequence, channel, *, axes=None, takes: Takes | None) -> 
     model that records no channel of its own and takes another count (not the luminance of
     a colour picture's 3 or 4 for a 1-channel model, nor RGB of RGBA). Each file failed
     alike, after the model loaded (s57). Headers are read while they agree; the first
-    input's alone where it fits."""
+    input's alone where it fits, once each; the first's open serves its channel names."""
     asked = isinstance(channel, int) and not isinstance(channel, bool)
     if takes is None or not paths or not (asked or channel is None):
         return None
+    with keeping_open(paths[0]):
+        return _count_refusal(paths, channel, axes, takes, asked=asked)
+
+
+def _count_refusal(paths: Sequence, channel, axes, takes: Takes, *, asked: bool) -> dict | None:
+    """:func:`wrong_count` of ``paths`` for ``channel``, given (``asked``) or None."""
     first = _looked(paths[0], axes, takes)
     if first is None or _fits(first[0][0], takes, asked=asked):
         return None
     if _converts(first[0][0], takes, asked=asked) and _may_be_colour(paths[0], first):
         return None  # one header read where it is a colour picture
-    if (have := _same_count(paths, axes, takes)) is None:
+    if (have := _same_count(paths[1:], axes, takes, first=first[0])) is None:
         return None
     if _converts(have, takes, asked=asked) and any(
         _may_be_colour(p, _looked(p, axes, takes)) for p in paths[1:]
@@ -203,17 +209,18 @@ def _colour(path, axes: str | None) -> bool:
         return True
 
 
-def _same_count(paths: Sequence, axes, takes: Takes) -> int | None:
-    """The channel count every input of ``paths`` has exactly by its header, read with the
-    axes prediction reads it with (:func:`_looked`); None as soon as one's header cannot
-    say, counts pages that may be channels, or differs."""
-    counts = set()
+def _same_count(paths: Sequence, axes, takes: Takes, *, first: tuple[int, bool]) -> int | None:
+    """The channel count the first input (its bound ``first``, looked at already) and every
+    other of ``paths`` have exactly by their headers, read with the axes prediction reads
+    them with (:func:`_looked`); None as soon as one's header cannot say, counts pages that
+    may be channels, or differs."""
+    if not first[1]:
+        return None
     for path in paths:
         looked = _looked(path, axes, takes)
-        if looked is None or not looked[0][1] or counts - {looked[0][0]}:
+        if looked is None or looked[0] != (first[0], True):
             return None
-        counts.add(looked[0][0])
-    return counts.pop()
+    return first[0]
 
 
 class _Count(NamedTuple):
