@@ -140,3 +140,29 @@ def test_a_glob_is_looked_for_on_disk_once_after_its_folder(tmp_path, monkeypatc
     monkeypatch.setattr(os, "stat", lambda p, *a, **k: stats.append(str(p)) or real(p, *a, **k))
     assert find_images(pattern) == [tmp_path / "a.png"]
     assert stats.count(pattern) == 2  # 3 before
+
+
+def test_evaluate_again_reads_each_csv_manifest_key_once(tmp_path, monkeypatch):
+    """``evaluate --json r.json`` again read the manifest key of each of its CSVs twice
+    (the check before scoring, the writer's): once now while the manifest is unchanged,
+    and a key the manifest gains meanwhile is read anew."""
+    import unetlab.manifest
+    from unetlab.evaluate.earlier import _recorded_at, records_read_once
+
+    gt = np.tile([0, 255], (8, 4)).astype(np.uint8)
+    write_png(tmp_path / "gt" / "a.png", gt)
+    write_png(tmp_path / "p" / "a.png", (gt == 255).astype(np.uint8))
+    argv = ["evaluate", "--pred", str(tmp_path / "p"), "--gt", str(tmp_path / "gt")]
+    argv += ["--label-values", "0", "255", "--json", str(tmp_path / "r.json")]
+    assert main(argv) == 0
+    reads, key = collections.Counter(), unetlab.evaluate.earlier._csv_key
+    monkeypatch.setattr(
+        unetlab.evaluate.earlier, "_csv_key", lambda p: reads.update([Path(p).name]) or key(p)
+    )
+    assert main(argv) == 0
+    assert reads == {"r.json": 1, "r_images.csv": 1, "r_matching.csv": 1}  # CSVs: 2 before
+    table = tmp_path / "r_images.csv"
+    with records_read_once():
+        assert _recorded_at(table)  # what it scored, recorded in the manifest
+        unetlab.manifest.forget(tmp_path, [table.name], "evaluate")  # rewritten: read anew
+        assert _recorded_at(table) == {}

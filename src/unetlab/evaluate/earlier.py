@@ -15,7 +15,7 @@ from unetlab.model_identity import (
     REPORT_WEIGHTS,
     report_model_sha256s,
 )
-from unetlab.read_once import ReadOnce
+from unetlab.read_once import ReadOnce, file_stamp
 
 #: the keys of a report's source that name what was scored (a checkpoint, folders of images,
 #: masks, predictions), whose files a report's own files never replace
@@ -175,9 +175,13 @@ def _recorded_at(path: Path) -> dict:
     """What the file at ``path`` records of its scoring: a PNG's :data:`PNG_KEY` text, a
     CSV's manifest key (:func:`record_csv_scoring`), else the file's JSON object; {} for none
     (no file, another JSON or PNG, a CSV listed without it). Read once within
-    :func:`records_read_once`, but a CSV's (its folder's manifest says it, not the file)."""
+    :func:`records_read_once` while the file is unchanged; a CSV's while it and its folder's
+    manifest are, which says it (read twice by evaluate again, s60)."""
+    from unetlab.manifest import MANIFEST
+
     if path.suffix.lower() == ".csv":
-        return _record_read(path)
+        what = ("csv", path.name, file_stamp(path))
+        return _RECORDS.read(what, path.parent / MANIFEST, lambda: _record_read(path))
     return _RECORDS.read(("record",), path, lambda: _record_read(path))
 
 
