@@ -26,7 +26,7 @@ from PIL import Image
 
 from unetlab.data.folder_notes import is_macos_metadata
 from unetlab.data.io import INPUT_SUFFIXES, stack_shape
-from unetlab.data.names import ANNOTATION_SUFFIXES, SPLIT_NAMES
+from unetlab.data.names import ANNOTATION_SUFFIXES, SPLIT_NAMES, listing
 from unetlab.data.png_depth import deep_colour, deep_pixels
 from unetlab.data.read_notes import note_once, note_overlaps
 from unetlab.errors import DatasetError, ImageReadError
@@ -120,7 +120,7 @@ def _say_splits(root: Path) -> None:
 def _sub_folders(root: Path) -> list[Path]:
     """The sub-folders of ``root`` in name order, less hidden ones and those unetlab wrote
     outputs into (its manifest: predict's ``--output stage1_train/out``)."""
-    subs = [d for d in sorted(root.iterdir()) if not d.name.startswith(".") and d.is_dir()]
+    subs = [d for d in listing(root) if not d.name.startswith(".") and d.is_dir()]
     return [d for d in subs if not (d / MANIFEST).exists()]
 
 
@@ -182,7 +182,7 @@ def _sample(folder: Path) -> tuple[Path, Path] | str:
     """(image, masks folder) of one DSB sample folder, or why it is none."""
     parts = {
         d.name.casefold(): d
-        for d in folder.iterdir()
+        for d in listing(folder)
         if d.name.casefold() in ("images", "masks") and d.is_dir()
     }
     images, masks = parts.get("images"), parts.get("masks")

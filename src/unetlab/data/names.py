@@ -14,11 +14,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from unetlab.errors import DatasetError
+from unetlab.read_once import ReadOnce
 
 #: the suffixes of masks drawn as outlines, in a data set's masks folder in place of a label
 #: image: a RoiSet.zip of ImageJ ROIs (Fiji's ROI Manager), one ImageJ ROI, GeoJSON (QuPath's
@@ -135,12 +137,27 @@ def role_folders(
     return {role: _one_folder(root, role, found[role]) for role in roles}
 
 
+#: the folders listed within :func:`listed_once`
+_LISTINGS = ReadOnce("folders_listed")
+
+
+def listed_once() -> contextlib.AbstractContextManager:
+    """Within: each folder listed once (:func:`listing`) while it is unchanged (its
+    entries: the folder's time, s60: a data set's root listed 6 times to find its layout)."""
+    return _LISTINGS.kept()
+
+
+def listing(folder: Path) -> tuple[Path, ...]:
+    """The entries of ``folder`` in name order; listed once within :func:`listed_once`."""
+    return _LISTINGS.read(("listing",), folder, lambda: tuple(sorted(folder.iterdir())))
+
+
 def folder_candidates(root: Path, roles: Sequence[str]) -> dict[str, list[Path]]:
     """``{role: [folders]}``: the sub-folders of ``root`` named as each of ``roles`` is
     (:data:`FOLDER_NAMES`, any letter case; a role of no entry by its own name), sorted."""
     names = {role: _names_of(role) for role in roles}
     found: dict[str, list[Path]] = {role: [] for role in roles}
-    for sub in root.iterdir():
+    for sub in listing(root):
         name = sub.name.casefold()
         for role in roles:
             if name in names[role] and sub.is_dir():

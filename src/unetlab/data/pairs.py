@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import fnmatch
 import functools
 import os
 import re
@@ -67,6 +68,8 @@ from unetlab.data.names import (
     folder_candidates,
     image_stem,
     images_of,
+    listed_once,
+    listing,
     loose,
     nfc,
     role_folders,
@@ -376,7 +379,7 @@ _LABELS = ("are labels", "them", "images sharing their stems")
 
 
 def _isbi_pairs(root: Path) -> list[tuple[Path, Path]]:
-    volumes = sorted(p for p in root.glob(ISBI_VOLUMES))
+    volumes = [p for p in listing(root) if fnmatch.fnmatch(p.name, ISBI_VOLUMES)]  # as glob
     pairs = []
     for v in volumes:
         label = isbi_labels(v)
@@ -391,13 +394,14 @@ def isbi_labels(volume: Path) -> Path:
     return volume.with_name(volume.name.replace("volume", "labels"))
 
 
+@listed_once()  # its root listed once (s60: 6 times for a DSB folder, s59: 3 more)
 def detect_layout(root: Path, flag: str | Spelled = "--data") -> str:
     """'folders', 'instances', 'voc', 'isbi', 'cellpose', 'dsb' or a DatasetError saying what was
     expected (and which sub-folders hold a data set, if any: ``train/`` and ``test/``);
     ``flag``: the option that gave ``root``, named in the fix (``evaluate --gt``'s)."""
     if layout := _layout(root):
         return layout
-    folders = [d for d in sorted(root.iterdir()) if d.is_dir()]  # listed once (s59: 3 times)
+    folders = [d for d in listing(root) if d.is_dir()]
     held = [d.name for d in folders if _layout(d)]
     if held and (part := dsb_in_part(root, held)) is not None:
         raise part
@@ -416,7 +420,7 @@ def detect_layout(root: Path, flag: str | Spelled = "--data") -> str:
                 flag,
             )
         )
-    if any(root.glob("*_seg.npy")):
+    if any(fnmatch.fnmatch(p.name, "*_seg.npy") for p in listing(root)):  # as glob
         raise DatasetError(f"{root}: {SEG_NPY_FIX}")
     refuse_data_set_part(root, flag)  # find_pairs' own, as its caller names it
     near = near_misses(root)
@@ -604,7 +608,7 @@ def _input_files(folder: Path, suffixes: Sequence[str] = INPUT_SUFFIXES) -> list
     :data:`MASK_FILE_SUFFIXES`), macOS metadata twins (``._name.tif``) passed over."""
     return [
         f
-        for f in sorted(folder.iterdir())
+        for f in listing(folder)
         if f.suffix.lower() in suffixes and f.is_file() and not is_macos_metadata(f)
     ]
 
