@@ -166,3 +166,54 @@ def test_evaluate_again_reads_each_csv_manifest_key_once(tmp_path, monkeypatch):
         assert _recorded_at(table)  # what it scored, recorded in the manifest
         unetlab.manifest.forget(tmp_path, [table.name], "evaluate")  # rewritten: read anew
         assert _recorded_at(table) == {}
+
+
+def test_evaluate_pred_again_reads_the_predictions_records_once(tmp_path, monkeypatch):
+    """``evaluate --pred p --json r.json`` again read p/predict.json 4 times and p's
+    manifest 6 (the command's check of the earlier report, then the scoring's reads); once
+    each now, and either rewritten meanwhile is read anew."""
+    import builtins
+    import io
+
+    import torch
+
+    import unetlab.manifest
+    from unetlab.checkpoint import save_model
+    from unetlab.inference.records import read_records
+    from unetlab.models import UNet
+
+    torch.manual_seed(0)
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        write_png(tmp_path / "in" / f"a{i}.png", rng.integers(0, 255, (16, 16), np.uint8))
+        write_png(tmp_path / "gt" / f"a{i}.png", (rng.random((16, 16)) > 0.5).astype(np.uint8))
+    pred = tmp_path / "p"
+    argv = ["--device", "cpu", "--no-progress", "--input", str(tmp_path / "in")]
+    assert (
+        main(["predict", "--checkpoint", str(tmp_path / "m.pt"), *argv, "--output", str(pred)]) == 0
+    )
+    argv = ["evaluate", "--pred", str(pred), "--gt", str(tmp_path / "gt")]
+    argv += ["--json", str(tmp_path / "r.json")]
+    assert main(argv) == 0
+    opened, real = collections.Counter(), io.open
+
+    def counted(path, *args, **kwargs):
+        records = ("predict.json", ".unetlab-outputs")
+        if isinstance(path, (str, os.PathLike)) and Path(path) in [pred / n for n in records]:
+            opened[Path(path).name] += 1
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(io, "open", counted)
+    monkeypatch.setattr(builtins, "open", counted)
+    assert main(argv) == 0
+    assert opened == {"predict.json": 1, ".unetlab-outputs": 1}  # 4 and 6 before
+    monkeypatch.undo()
+    from unetlab.evaluate.predictions import predictions_read_once
+
+    with predictions_read_once():
+        assert read_records(pred) and unetlab.manifest.writers_of(pred)
+        (pred / "predict.json").write_text('{"records": {}}')  # rewritten: read anew
+        assert read_records(pred) == {}
+        unetlab.manifest.forget(pred, ["a0.png"], "predict")
+        assert "a0.png" not in unetlab.manifest.writers_of(pred)

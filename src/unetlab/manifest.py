@@ -27,6 +27,7 @@ from pathlib import Path
 
 from unetlab.atomic import NAME_MAX, atomic_path, write_error
 from unetlab.errors import OutputError
+from unetlab.read_once import ReadOnce
 
 MANIFEST = ".unetlab-outputs"
 #: what a manifest line holds, tab-separated (the input and what made it: predict's
@@ -49,9 +50,25 @@ def _lines(folder: Path) -> list[tuple[str, str, str | None, str | None]]:
     return [fields[:4] for fields in _stamped_lines(folder)]
 
 
+#: the manifests read within :func:`manifests_read_once`
+_READ = ReadOnce("manifests_read")
+
+
+def manifests_read_once() -> contextlib.AbstractContextManager:
+    """Within: each folder's manifest read once while it is unchanged (a rewrite, ours
+    too, gives it another stamp: read anew); evaluate read its predictions' 8 times (s60)."""
+    return _READ.kept()
+
+
 def _stamped_lines(folder: Path) -> list[tuple[str, str, str | None, str | None, str | None]]:
     """:func:`_lines` with each line's :func:`input_stamp` of its input (None: none recorded,
-    as before session 34)."""
+    as before session 34); read once within :func:`manifests_read_once`."""
+    path = folder / MANIFEST
+    return list(_READ.read(("lines",), path, lambda: tuple(_read_lines(folder))))
+
+
+def _read_lines(folder: Path) -> list[tuple[str, str, str | None, str | None, str | None]]:
+    """:func:`_stamped_lines`, read now."""
     try:
         text = (folder / MANIFEST).read_text(encoding="utf-8")
     except FileNotFoundError:

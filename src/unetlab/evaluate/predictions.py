@@ -38,11 +38,12 @@ or hold an unmapped ignore value (VOC's 255): give ``label_values``, ``ignore_va
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -122,7 +123,8 @@ from unetlab.evaluate.report import LABEL_VALUES, PREDICTED_VALUES, Report
 from unetlab.evaluate.training import ScoredPage, recorded_checkpoints, trained_pages, varied
 from unetlab.evaluate.volumes import MADE_3D, evaluate_volumes
 from unetlab.inference.pages import OBJECTS_3D
-from unetlab.inference.records import read_records
+from unetlab.inference.records import read_records, records_read_once
+from unetlab.manifest import manifests_read_once
 from unetlab.model_identity import REPORT_SAME_MODEL, REPORT_SHA256, report_model_sha256
 from unetlab.progress import add_total, progress_calls
 from unetlab.words import numbered, worded
@@ -196,7 +198,18 @@ def evaluate_predictions(
     return dataclasses.replace(report, iou_thresholds=ious)
 
 
+@contextlib.contextmanager
+def predictions_read_once() -> Iterator[None]:
+    """Within: each folder's ``predict.json`` and manifest read once while unchanged
+    (:func:`~unetlab.inference.records.records_read_once`,
+    :func:`~unetlab.manifest.manifests_read_once`): ``evaluate --pred`` again read its
+    predictions' 4 and 8 times, the command's check before scoring and the scoring's (s60)."""
+    with records_read_once(), manifests_read_once():
+        yield
+
+
 @planes_saved_with_axes()  # evaluate_volumes' too
+@predictions_read_once()
 def _evaluated(
     pred_dir: str | os.PathLike,
     gt_dir: str | os.PathLike,

@@ -59,6 +59,7 @@ from unetlab.inference.tta import resolve_tta
 from unetlab.model_identity import SAME_MODEL, model_sha256, weights_sha256
 from unetlab.outputs import RECORD_FILES
 from unetlab.provenance import code_identity
+from unetlab.read_once import ReadOnce
 
 __all__ = [
     "OutputOptions",
@@ -798,8 +799,25 @@ def launch_lines(status: str, name: str) -> tuple[list[str], str]:
     return (whole.split("\n") if whole else []), cut
 
 
+#: the ``predict.json`` records read within :func:`records_read_once`
+_READ = ReadOnce("prediction_records_read")
+
+
+def records_read_once() -> contextlib.AbstractContextManager:
+    """Within: each folder's ``predict.json`` read once while it is unchanged (evaluate
+    read its predictions' 4 times, s60); rewritten meanwhile, read anew."""
+    return _READ.kept()
+
+
 def read_records(folder: str | os.PathLike) -> dict[str, dict]:
-    """The records of the folder's ``predict.json`` by key ({} where there is none)."""
+    """The records of the folder's ``predict.json`` by key ({} where there is none); read
+    once within :func:`records_read_once`."""
+    path = Path(folder) / RECORD_FILES["predict"]
+    return dict(_READ.read(("records",), path, lambda: _read_records(folder)))
+
+
+def _read_records(folder: str | os.PathLike) -> dict[str, dict]:
+    """:func:`read_records`, read now."""
     try:
         data = json.loads((Path(folder) / RECORD_FILES["predict"]).read_text(encoding="utf-8"))
     except (OSError, ValueError):
