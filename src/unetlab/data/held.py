@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.regions import regions_counted_once
+
 
 @dataclass
 class _Held:
@@ -39,10 +41,13 @@ _HELD: contextvars.ContextVar[_Held | None] = contextvars.ContextVar(
 @contextlib.contextmanager
 def stacks_held(budget: float | None) -> Iterator[None]:
     """Within: files :func:`held_read` reads are kept for their next read while they total
-    at most ``budget`` bytes (None or 0: none kept). Nothing is kept beyond it."""
+    at most ``budget`` bytes (None or 0: none kept), and the regions of each mask the plan
+    numbers kept for training's count of them
+    (:func:`~unetlab.data.regions.regions_counted_once`). Nothing is kept beyond it."""
     token = _HELD.set(_Held(budget or 0.0))
     try:
-        yield
+        with regions_counted_once():
+            yield
     finally:
         _HELD.reset(token)
 

@@ -12,6 +12,11 @@ instance mask read as 32 classes costs a few passes, not 32 of them. The results
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+
 import numpy as np
 
 from unetlab.data.large_ids import index_dtype
@@ -21,6 +26,33 @@ ndimage = deferred("scipy.ndimage")
 
 MAX_COUNTED = 1 << 20  # whole numbers below this are counted with bincount, not sorted
 SORTED_SLICE = 1 << 18  # pixels placed among sorted values at a time (int64 positions)
+
+
+#: the regions of each value of the masks :func:`object_labels` numbered within
+#: :func:`regions_counted_once`, by :func:`_mask_key`
+_COUNTED: ContextVar[dict | None] = ContextVar("unetlab_regions_counted", default=None)
+
+
+@contextlib.contextmanager
+def regions_counted_once() -> Iterator[None]:
+    """Within: a mask whose objects :func:`object_labels` numbered (the plan's measure of
+    a data set) gives :func:`value_regions` (training's scan of the same masks) its regions
+    of each value, not labelled again (s60: each mask's twice); kept by the mask's pixels
+    (their digest) and background, so only the same pixels share them. Within another:
+    that one's."""
+    token = _COUNTED.set({}) if _COUNTED.get() is None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _COUNTED.reset(token)
+
+
+def _mask_key(mask: np.ndarray, background_value) -> tuple:
+    """What tells a mask's regions apart: its shape, dtype, background and pixels' digest."""
+    data = np.ascontiguousarray(mask)
+    digest = hashlib.blake2b(data.data.cast("B"), digest_size=16).digest()
+    return data.shape, data.dtype.str, np.asarray(background_value).item(), digest
 
 
 def _countable(mask: np.ndarray) -> bool:
@@ -89,14 +121,16 @@ def object_labels(mask: np.ndarray, background_value: int, *, instances: bool) -
     if instances:
         return np.where(mask == background_value, np.int64(0), ids)  # int64, as documented
     out = np.zeros(mask.shape, dtype=np.int64)
-    total = 0
+    total, found = 0, {}
     for value, box in zip(values, ndimage.find_objects(ids)):
         if value == background_value:
             continue
         regions, n = ndimage.label(mask[box] == value)
         inside = regions > 0
         out[box][inside] = regions[inside] + total
-        total += n
+        total, found[value.item()] = total + n, int(n)
+    if (counted := _COUNTED.get()) is not None:
+        counted[_mask_key(mask, background_value)] = found
     return out
 
 
@@ -110,8 +144,13 @@ def value_regions(
     mask: np.ndarray, background_value: int, values: np.ndarray | None = None
 ) -> tuple[int, ...]:
     """The 4-connected regions of each distinct value of ``mask`` (ascending, as
-    :func:`distinct_values`: ``values``, where known), 0 for ``background_value``'s."""
+    :func:`distinct_values`: ``values``, where known), 0 for ``background_value``'s;
+    within :func:`regions_counted_once`, those :func:`object_labels` found of the mask."""
     mask = np.asarray(mask)
+    counted = _COUNTED.get()
+    if counted is not None and (found := counted.get(_mask_key(mask, background_value))):
+        values = distinct_values(mask)[0] if values is None else values
+        return tuple(0 if v == background_value else found[v.item()] for v in values)
     values, ids = value_ids(mask, values)
     boxes = ndimage.find_objects(ids)
     return tuple(
