@@ -43,6 +43,10 @@ class ReadOnce:
             if token is not None:
                 self._done.reset(token)
 
+    def keeping(self) -> bool:
+        """Whether reads are kept now (within :meth:`kept`)."""
+        return self._done.get() is not None
+
     def read(self, what: tuple, path: str | os.PathLike, read: Callable[[], T]) -> T:
         """``read()`` of ``path``, called once for ``what`` within :meth:`kept` while the
         file is unchanged; each time outside."""

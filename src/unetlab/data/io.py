@@ -55,7 +55,7 @@ from unetlab.data.positions import every_position_read, position_of, reading, se
 from unetlab.data.read_notes import note_once, note_transparent, note_turned, say_once_a_call
 from unetlab.data.stated_axes import guessed_by_tifffile, planes_guessed, states_axes
 from unetlab.data.tiff_codecs import undecodable_line
-from unetlab.data.tiff_files import TIFF_SUFFIXES, open_tiff, tiff_file
+from unetlab.data.tiff_files import TIFF_SUFFIXES, keeping_open, open_tiff, tiff_file
 from unetlab.data.tiffmeta import AXES_AS, DATA_AXES_AS, series_axes
 from unetlab.errors import ImageReadError, MadeAgain, Spelled, UnetlabError, first_line, said
 from unetlab.read_once import ReadOnce
@@ -808,7 +808,20 @@ def ome_positions(path: str | os.PathLike) -> list[str]:
 
 @functools.lru_cache(maxsize=1 << 16)  # a folder of inputs read once
 def _positions(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
-    """:func:`ome_positions` of the file at ``path`` of that time and size."""
+    """:func:`ome_positions` of the file at ``path`` of that time and size; within
+    :func:`axes_read_once`, its axes header read from the same open (predict's first look
+    at each input: s60, the records' check opened it again for them)."""
+    if not _TRAINED_AXES.keeping():
+        return _read_positions(path)
+    with keeping_open(path):
+        found = _read_positions(path)
+        with contextlib.suppress(ImageReadError):  # said where the axes are asked for
+            _axes_header(path)
+    return found
+
+
+def _read_positions(path: str) -> tuple[str, ...]:
+    """:func:`_positions`, read now."""
     try:
         with open_tiff(path) as tif:
             if not tif.is_ome:
