@@ -56,6 +56,28 @@ def test_a_deferred_module_reads_as_the_module(monkeypatch):
         stand_in.dumps  # noqa: B018
 
 
+@pytest.mark.parametrize("first_use", ["__version__", "dir"])
+def test_a_deferred_module_s_version_and_dir_import_it(tmp_path, monkeypatch, first_use):
+    """A stand-in answers ``__version__`` and ``dir()`` as its module does, importing it at
+    that first use (they raised AttributeError and listed the stand-in's own names); the
+    other dunders that copy and doctest probe import nothing."""
+    (tmp_path / "versioned_own.py").write_text('__version__ = "1.2"\ndef shown(): pass\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "versioned_own", raising=False)
+    stand_in = deferred("versioned_own")
+    assert not hasattr(stand_in, "__wrapped__") and "versioned_own" not in sys.modules
+    if first_use == "dir":
+        assert {"shown", "__version__"} <= set(dir(stand_in))
+    else:
+        assert stand_in.__version__ == "1.2"
+    assert "versioned_own" in sys.modules
+    assert (stand_in.__version__, stand_in.__name__, dir(stand_in)) == (
+        "1.2",
+        "versioned_own",
+        dir(sys.modules["versioned_own"]),
+    )
+
+
 @pytest.mark.parametrize(("call", "frozen"), [("main()", True), ("main(['env'])", False)])
 def test_the_command_freezes_torch_s_objects_and_a_script_s_main_does_not(call, frozen):
     """The process's own command imports torch with the collector off and freezes what is

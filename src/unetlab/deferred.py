@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import importlib
 import threading
+import types
 
 #: one first import at a time: two threads' first uses of two stand-ins imported scipy's
 #: parts at once and met its partly initialised modules (ImportError, KeyError 'scipy': s59
 #: review G); re-entrant, as an import may read another stand-in
 _IMPORTING = threading.RLock()
+
+#: a module's own dunders that a stand-in answers as the module does, importing it (the rest
+#: raise AttributeError unimported); ``__doc__`` is the stand-in's own until the first use
+_MODULE_DUNDERS = frozenset(
+    ("__version__", "__all__", "__file__", "__path__", "__spec__", "__name__", "__package__")
+)
 
 
 class _Deferred:
@@ -23,17 +30,28 @@ class _Deferred:
     _name: str
 
     def __getattr__(self, attribute: str):
-        if attribute.startswith("__"):  # copy, pickle and doctest probe these: not the module's
+        # copy, pickle and doctest probe other dunders (__deepcopy__, __wrapped__): not the
+        # module's, and not worth its import
+        if attribute.startswith("__") and attribute not in _MODULE_DUNDERS:
             raise AttributeError(attribute)
-        with _IMPORTING:
-            module = importlib.import_module(type(self)._name)
-        # later reads find the module's own attributes in its own dict, as fast as a module's
-        # and as they are then (a test's monkeypatch.setattr(ndimage, ...) is seen)
-        self.__dict__ = module.__dict__
-        return getattr(module, attribute)  # also a name the module's own __getattr__ gives
+        return getattr(_imported(self), attribute)  # also a name the module's __getattr__ gives
+
+    def __dir__(self) -> list[str]:
+        return dir(_imported(self))
 
     def __repr__(self) -> str:
         return f"<module {type(self)._name!r}, imported at its first use>"
+
+
+def _imported(stand_in: _Deferred) -> types.ModuleType:
+    """The module ``stand_in`` stands for, imported now where it was not; later reads find
+    its own attributes in the stand-in's dict, as fast as a module's and as they are then (a
+    test's ``monkeypatch.setattr(ndimage, ...)`` is seen). A function, not a method: the
+    stand-in's dict, the module's, may hold any name."""
+    with _IMPORTING:
+        module = importlib.import_module(type(stand_in)._name)
+    stand_in.__dict__ = module.__dict__
+    return module
 
 
 def deferred(name: str) -> _Deferred:
