@@ -17,9 +17,10 @@ A leaf module: it imports nothing of unetlab, so each of them can import it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import torch
 
@@ -38,6 +39,11 @@ REPORT_WEIGHTS = "weights_sha256"
 #: itself, held weakly: keyed by its id(), a freed net's entry named the new net that took
 #: its id and its tensors' addresses (s59)
 _HASHES: weakref.WeakKeyDictionary[torch.nn.Module, tuple[tuple, str]] = weakref.WeakKeyDictionary()
+#: each model laid out again by :func:`same_weights`: its tensors' stamp then, and the
+#: :func:`weights_stamp` it had before, which it keeps while its tensors stay so
+_RELAID: weakref.WeakKeyDictionary[torch.nn.Module, tuple[tuple, tuple]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def model_sha256s(file_sha256: str | None, same_model_sha256: str | None = None) -> list[str]:
@@ -67,11 +73,11 @@ def report_model_sha256s(report: Mapping) -> list[str]:
 def weights_sha256(model: torch.nn.Module, *, cached: bool = True) -> str:
     """The sha256 of a model's state (each tensor's name, dtype, shape and bytes), the same on
     any device. ``cached``: computed again only where :func:`weights_stamp` changed (a
-    tensor replaced, changed in place as torch counts it (not through ``.data``), or cast:
-    ``.half()``); not where the net was laid out again, as each prediction does (s59
-    review D: keyed by the tensors' addresses, a net trained on in memory was hashed again
-    for each file); else computed again in any case (the paper net's 31M weights:
-    0.11-0.30 s on the 2-core development machine)."""
+    tensor replaced, its values replaced (``p.data = ...``), changed in place as torch
+    counts it, or cast: ``.half()``); not where :func:`same_weights` laid the net out again,
+    as each prediction does (s59 review D: a net trained on in memory was hashed again for
+    each file); else computed again in any case (the paper net's 31M weights: 0.11-0.30 s
+    on the 2-core development machine)."""
     stamp = weights_stamp(model)
     known = _HASHES.get(model)
     if not cached or known is None or known[0] != stamp:  # a miss: the state built for it
@@ -80,14 +86,36 @@ def weights_sha256(model: torch.nn.Module, *, cached: bool = True) -> str:
 
 
 def weights_stamp(model: torch.nn.Module) -> tuple:
-    """What changes where one of a model's parameters or buffers is replaced or changed in
-    place as torch counts it (an optimizer's step; not an edit through ``.data``), and not
-    where they are laid out again (``model.to(memory_format=...)``, as each prediction
-    does: the tensors keep their objects): each one's object, version count, dtype, device
-    and shape (``.half()`` casts each in place of its object, its count unchanged: s59
-    review D), read in microseconds (no bytes hashed)."""
+    """What changes where one of a model's parameters or buffers is replaced, has its values
+    replaced (``p.data = new``, which torch does not count) or is changed in place as torch
+    counts it (an optimizer's step), and not where :func:`same_weights` laid them out again:
+    :func:`_tensors_stamp`, or the stamp the model had before it was laid out again where
+    its tensors are still as that left them. Read in microseconds (no bytes hashed); an edit
+    in place through ``.data`` (``p.data += 1``) changes none of it."""
+    stamp = _tensors_stamp(model)
+    relaid = _RELAID.get(model)
+    return relaid[1] if relaid is not None and relaid[0] == stamp else stamp
+
+
+def _tensors_stamp(model: torch.nn.Module) -> tuple:
+    """Each parameter's and buffer's object, version count, data address, dtype, device and
+    shape (``.half()`` casts each in place of its object, its count unchanged: s59 review D;
+    ``p.data = new`` keeps both and changes the address)."""
     held = [*model.parameters(), *model.buffers()]
-    return tuple((id(t), t._version, t.dtype, t.device, t.shape) for t in held)
+    return tuple((id(t), t._version, t.data_ptr(), t.dtype, t.device, t.shape) for t in held)
+
+
+@contextlib.contextmanager
+def same_weights(model: torch.nn.Module) -> Iterator[None]:
+    """Within it, ``model``'s tensors are moved or laid out again with their values kept
+    (``model.to(device, memory_format=...)``:
+    :func:`unetlab.inference.predict.inference_session`): its :func:`weights_stamp` after is
+    the one before, so that its cached hash, and what a stamp says of it (the file it was
+    loaded from), hold on. Such a move gives each tensor new memory (``p.data = moved``), as
+    a replacement of its values does."""
+    before = weights_stamp(model)
+    yield
+    _RELAID[model] = (_tensors_stamp(model), before)
 
 
 def state_sha256(state: Mapping[str, torch.Tensor]) -> str:

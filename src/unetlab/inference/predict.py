@@ -66,6 +66,7 @@ from unetlab.inference.rescale import check_scale, rescaled, restored
 from unetlab.inference.sizing import choose_tiling, memory_budget
 from unetlab.inference.tiling import iter_tiled_rows, tiled_apply, with_tta
 from unetlab.inference.tta import resolve_tta
+from unetlab.model_identity import same_weights
 from unetlab.progress import add_total, progress_calls
 from unetlab.runtime import (
     check_precision,
@@ -144,7 +145,8 @@ def inference_session(model: torch.nn.Module, device) -> Iterator[torch.device]:
         was_training = model.training
         layout, before = inference_layout(device), weight_layout(model)
         model.eval()
-        model.to(device, memory_format=layout)
+        with same_weights(model):  # moved, not changed: still the file's (records)
+            model.to(device, memory_format=layout)
         cpu = tuned_allocator() if device.type == "cpu" else contextlib.nullcontext()
         try:  # on a CPU, freed activations stay in the heap: no page faults per tile
             with cpu, torch.inference_mode():  # (bench/README.md), given back after
@@ -152,7 +154,8 @@ def inference_session(model: torch.nn.Module, device) -> Iterator[torch.device]:
         finally:
             model.train(was_training)
             if before is not None and before != layout:
-                model.to(memory_format=before)
+                with same_weights(model):
+                    model.to(memory_format=before)
 
 
 def weight_layout(model: torch.nn.Module) -> torch.memory_format | None:
