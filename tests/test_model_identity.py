@@ -190,6 +190,25 @@ def test_a_cast_net_is_named_by_its_weights_not_its_file(tmp_path, cast):
     assert weights_sha256(net) != before
 
 
+def test_the_file_s_check_changes_no_cache_and_the_report_reads_the_weights_whole(tmp_path):
+    """``_file_holds_weights`` only checks: it hashed the weights whole and kept that in the
+    cache as a side effect of one of its flags; ``scored_source`` now hashes them itself."""
+    from unetlab.checkpoint import _file_holds_weights, names_its_net, scored_source
+    from unetlab.model_identity import _HASHES
+
+    path = save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2))
+    net = load_model(path)
+    first = weights_sha256(net)
+    next(net.parameters()).data += 1  # uncounted: the stamp and the cache still say the file
+    cached = dict(_HASHES)
+    assert names_its_net(net) and _file_holds_weights(net, hashed=first)
+    assert not _file_holds_weights(net, hashed="other")
+    assert dict(_HASHES) == cached and weights_sha256(net) == first
+    report = scored_source(net)  # read whole: the weights as they are, now the cache's too
+    assert report == {"weights_sha256": state_sha256(net.state_dict())} != {"weights_sha256": first}
+    assert weights_sha256(net) == report["weights_sha256"]
+
+
 class _Wrapper(torch.nn.Module):
     """A DDP-style wrapper: the net as ``.module``, none of its attributes."""
 

@@ -796,9 +796,10 @@ def scored_source(net) -> dict:
     core = unwrap_net(net)  # a compiled net's state names each tensor "_orig_mod.<name>"
     if (loaded := _AS_LOADED.get()) is not None:
         return checkpoint_source(loaded, core)
-    if _file_holds_weights(core, trust_versions=False):
+    hashed = weights_sha256(core, cached=False)  # read whole: not trusted to the stamp
+    if _file_holds_weights(core, hashed=hashed):
         return checkpoint_source(core.checkpoint, core)
-    return {REPORT_WEIGHTS: weights_sha256(core)}  # hashed whole just now: the cache's
+    return {REPORT_WEIGHTS: hashed}
 
 
 def names_its_net(net) -> bool:
@@ -810,26 +811,25 @@ def names_its_net(net) -> bool:
     names: a net trained on after it was loaded, or whose file was trained further
     (``train --resume`` rewrote it) while the net held the weights it had (s59: predictions
     recorded the file's new sha256 for the old weights)."""
-    return _file_holds_weights(unwrap_net(net), trust_versions=True)
+    return _file_holds_weights(unwrap_net(net), hashed=None)
 
 
-def _file_holds_weights(core, *, trust_versions: bool) -> bool:
+def _file_holds_weights(core, *, hashed: str | None) -> bool:
     """Whether the file ``core`` was loaded from (``core.checkpoint``) still holds its
     weights: its :func:`file_weights_sha256` against their
-    :func:`~unetlab.model_identity.weights_sha256`; False where no file names it.
-    ``trust_versions``: torch's counts of in-place changes trusted: the file as loaded and
-    each tensor's version unchanged since (``loaded_as``) settle it unhashed, else the cached
-    hash is compared; not trusted (``.data`` edits go uncounted), the weights are hashed
-    whole first, named by a file or not (the cache then holds that hash)."""
-    if not trust_versions:
-        weights_sha256(core, cached=False)  # the cache now holds their hash as they are
+    :func:`~unetlab.model_identity.weights_sha256`; False where no file names it. A check
+    only: ``hashed``, the weights' sha256 as the caller read them whole just now (not
+    trusted to torch's counts of in-place changes: ``.data`` edits go uncounted); None: the
+    stamp trusted: the file as loaded and each tensor as loaded (``loaded_as``) settle it
+    unhashed, else the cached hash is compared."""
     path = getattr(core, "checkpoint", None)
     if path is None or not Path(path).exists():
         return False
-    loaded = getattr(core, "loaded_as", None) if trust_versions else None
-    if loaded is not None and loaded == (input_stamp(path), weights_stamp(core)):
-        return True
-    return file_weights_sha256(path) == weights_sha256(core)
+    if hashed is None:
+        if getattr(core, "loaded_as", None) == (input_stamp(path), weights_stamp(core)):
+            return True
+        hashed = weights_sha256(core)
+    return file_weights_sha256(path) == hashed
 
 
 @contextlib.contextmanager
