@@ -220,12 +220,18 @@ def first_said(key: Hashable, outside: set) -> bool:
     return False
 
 
-def say_note(logger: logging.Logger, level: int, key: Hashable, message: str, *args, **kw):
+def say_note(
+    logger: logging.Logger, level: int, key: Hashable, message: str, *args, again=False, **kw
+):
     """Log the line of ``key`` (said once: :func:`first_said`), kept by the gathering under
-    way to be written in a later run's log that meets it again (:func:`said_within`)."""
+    way to be written in a later run's log that meets it again (:func:`said_within`);
+    ``again``: met again at once (:func:`met_again`), said before the log it belongs in
+    opened (a fold's first line)."""
     logger.log(level, message, *args, **kw)
     if (active := _ACTIVE.get()) is not None:
         active.noted[key] = (logger.name, level, message % args if args else message)
+        if again:
+            active.again.add(key)
 
 
 def first_said_of_all(key: Hashable, outside: set) -> bool:

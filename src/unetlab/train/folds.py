@@ -162,10 +162,8 @@ def _fit_fold(cfg: Config, folder: Path, which: str, pairs: tuple, *, resume: bo
     train, val = pairs
     go_on = resume and (folder / "checkpoints" / "last.pt").is_file()
     how = "resuming, validating" if go_on else "validating"
-    say_note(
-        log, logging.INFO, ("fold", which), "fold %s: %s on %s", which, how, describe_pairs(val)
-    )
-    met_again([("fold", which)])  # said before its log opened: in it too
+    line = "fold %s: %s on %s", which, how, describe_pairs(val)
+    say_note(log, logging.INFO, ("fold", which), *line, again=True)  # before its log opened
     with caller_says_resume():  # a stop: stopped_note says how to go on with all the folds
         if go_on:  # its own config.yaml carries the plan
             return fit(cfg, run_dir=folder, resume=True, **(fitting | {"plan": None}))
@@ -241,7 +239,12 @@ BY_EPOCHS = Spelled(
 #: the keys of a cross-validation's first lines (:func:`_log_start`), written in each fold's
 #: train.log too (:func:`~unetlab.data.read_notes.met_again`): said before any fold's log
 #: opened, no fold's log had them (s59)
-_START_KEYS = (("folds", "start"), ("folds", "clock"), ("folds", "few validation"))
+_START, _CLOCK, _FEW_VALIDATION = (
+    ("folds", "start"),
+    ("folds", "clock"),
+    ("folds", "few validation"),
+)
+_START_KEYS = (_START, _CLOCK, _FEW_VALIDATION)
 
 
 def _log_start(cfg: Config, k: int, images: int, sizes: list[int]) -> None:
@@ -252,7 +255,7 @@ def _log_start(cfg: Config, k: int, images: int, sizes: list[int]) -> None:
     say_note(
         log,
         logging.INFO,
-        _START_KEYS[0],
+        _START,
         "cross-validation: %d folds of the %d images of %s (shuffled by data.seed %d), each "
         "image validated once%s",
         *(k, images, cfg.data.root, cfg.data.seed),
@@ -262,7 +265,7 @@ def _log_start(cfg: Config, k: int, images: int, sizes: list[int]) -> None:
         say_note(
             log,
             logging.WARNING,
-            _START_KEYS[1],
+            _CLOCK,
             "on the clock the folds buy different numbers of steps (the machine's load, the "
             "first fold's start-up): their figures then compare runs of different lengths; "
             "%s trains every fold alike (folds.csv lists each fold's steps)",
@@ -272,7 +275,7 @@ def _log_start(cfg: Config, k: int, images: int, sizes: list[int]) -> None:
         say_note(
             log,
             logging.WARNING,
-            _START_KEYS[2],
+            _FEW_VALIDATION,
             "each fold validates on only %s image%s: a fold's val figures and its choice of "
             "best.pt are noisy; the mean ± sd over the folds is the figure (report a test set "
             "the folds never saw)",
