@@ -224,17 +224,18 @@ def unseeded_numbered(
 ) -> tuple[np.ndarray, int]:
     """(``markers`` (int32, modified) with each of the ``n_regions`` ``regions`` of the
     mask (labelled 1..n) that holds none a marker of its own, numbered after every marker
-    in the raster order of its first pixel (int64 where those numbers pass int32's), their
+    in the raster order of its first pixel (int64 where the highest passes int32's), their
     highest number now)."""
     seeded = np.zeros(n_regions + 1, bool)
     seeded[regions[markers > 0]] = True
     alone = (regions > 0) & ~seeded[regions]
     first = int(markers.max(initial=0))
-    if first + n_regions > np.iinfo(np.int32).max:
+    unseeded = np.flatnonzero(~seeded[1:])  # their region labels less 1
+    top = first + int(unseeded[-1]) + 1 if unseeded.size else first
+    if top > np.iinfo(np.int32).max:
         markers = markers.astype(np.int64)
     markers[alone] = regions[alone].astype(markers.dtype) + first
-    unseeded = np.flatnonzero(~seeded[1:])  # their region labels less 1
-    return markers, first + int(unseeded[-1]) + 1 if unseeded.size else first
+    return markers, top
 
 
 def _flood(elevation, markers, own, connectivity: int, line: bool) -> None:
