@@ -228,7 +228,6 @@ def predict_tree(
     *,
     report: Callable[[Path, FolderPrediction], None] | None = None,
     begin: Callable[[Path], None] | None = None,
-    channels: int | None = None,
     takes: Takes | None = None,
     **settings,
 ) -> dict[Path, FolderPrediction]:
@@ -238,17 +237,16 @@ def predict_tree(
     keywords; with objects, each folder gets its ``objects_summary.csv``, one of one image
     too: ``OutputOptions.summary``), and return each folder's :class:`FolderPrediction` by
     its path relative to ``root``; ``report``: called with that path and the result of each
-    folder; ``begin``: with that path before each folder (its lines after it); ``takes`` (else
-    ``channels``, its channels alone): what the net of a function ``model`` takes, known before
-    it runs. ``model`` is loaded once. UnetlabError if the tree holds no inputs, none that is a
+    folder; ``begin``: with that path before each folder (its lines after it); ``takes``: what the net of
+    a function ``model`` takes, known before it runs. ``model`` is loaded once. UnetlabError if the tree holds no inputs, none that is a
     TIFF where ``axes`` are given (a folder of none reads its own as they are), a ``channel``
     none has, or all of a channel count the net cannot take (s57); a folder whose output folder
     is refused (OutputError), or whose inputs lack the channel or are all of a count the net
     cannot take, is one failed line, the other folders go on. A stop (Ctrl-C, ``Stopped``) or a
     full disk (DiskFullError) stops the tree: raised again with ``tree_stop``, a
     :class:`TreeStop` that says where. Threads: ``predict_folder``'s."""
-    known = _known(model_takes(model) or takes, channels)
-    folders = _checked_folders(root, out_dir, settings, *known)
+    takes = model_takes(model) or takes
+    folders = _checked_folders(root, out_dir, settings, takes)
     outputs, settings = OutputOptions.taken(outputs, settings)
     if outputs.objects is not None:  # each folder its table, one of one image too
         outputs = OutputOptions.of(outputs, summary=True)
@@ -263,32 +261,24 @@ def predict_tree(
             place = TreeStop.begun(root, out_dir, folders, at, results, noted=group.is_main)
             try:
                 where = (Path(root) / rel, Path(out_dir) / rel)
-                results[rel] = _folder(model, files, where, outputs, each, settings, known)
+                results[rel] = _folder(model, files, where, outputs, each, settings, takes)
             except (KeyboardInterrupt, DiskFullError) as exc:  # the tree's stop, not a folder's
                 exc.tree_stop = place.settled()  # its hold: released as the call ends
                 raise
     return results
 
 
-def _known(takes: Takes | None, channels: int | None) -> tuple[int | None, Takes | None]:
-    """(the channels, the :class:`~unetlab.inference.every_file.Takes`) the model takes, each
-    None where not known before it loads: the channels of ``takes`` where given."""
-    return (channels if takes is None else takes.channels, takes)
-
-
-def _checked_folders(
-    root, out_dir, settings: dict, channels: int | None, takes: Takes | None = None
-) -> list:
+def _checked_folders(root, out_dir, settings: dict, takes: Takes | None) -> list:
     """:func:`tree_folders` of ``root``; UnetlabError before any folder where none holds
-    inputs, or the ``settings`` fail all alike (:func:`refuse_for_every_file`, told the
-    ``channels`` the model takes where known), or every folder's inputs are of a channel
+    inputs, or the ``settings`` fail all alike (:func:`refuse_for_every_file`, told what
+    the model ``takes`` where known), or every folder's inputs are of a channel
     count the model cannot take (:func:`_every_count_wrong`)."""
     folders = tree_folders(*_paths(root, out_dir))
     if not folders:
         raise UnetlabError(f"no images found in {root} or its sub-folders")
     check_axes(settings.get("axes"))  # letters no file takes: before the files'
     every = [f for _, files in folders for f in files]
-    refuse_for_every_file(root, every, settings, channels=channels, takes=takes)
+    refuse_for_every_file(root, every, settings, takes=takes)
     _every_count_wrong(root, folders, settings, takes)
     return folders
 
@@ -329,17 +319,17 @@ def _said_once(group: Group) -> Iterator[None]:
         yield
 
 
-def _folder(model, files, where: tuple[Path, Path], outputs, each: dict, settings: dict, known):
+def _folder(model, files, where: tuple[Path, Path], outputs, each: dict, settings: dict, takes):
     """The :class:`FolderPrediction` of the tree's folder ``where[0]`` of inputs ``files``
     into ``where[1]``: failed alone (its one line said, the other folders go on) where its
     output folder is refused, where its inputs are all of a channel count the model cannot
     take (:func:`~unetlab.inference.every_file.wrong_count`: each file failed alike, s58),
     or where none of its inputs has the channel asked for (others of the tree have:
-    :func:`~unetlab.inference.every_file.absent_channel`, s54). ``known``: (the channels,
-    the :class:`~unetlab.inference.every_file.Takes`) of the model, each None where not
-    known before it loads."""
+    :func:`~unetlab.inference.every_file.absent_channel`, s54). ``takes``: the
+    :class:`~unetlab.inference.every_file.Takes` of the model, None where not known before
+    it loads."""
     channel, axes = given_options(settings).channel, settings.get("axes")
-    channels, takes = known
+    channels = None if takes is None else takes.channels
     line = wrong_count(files, channel, axes=axes, takes=takes)
     if line is None:
         line = absent_channel(
