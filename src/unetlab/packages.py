@@ -16,12 +16,15 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 import torch
-import yaml
 
+from unetlab.deferred import deferred
 from unetlab.errors import UnetlabError, first_line
 from unetlab.models import UNet, UNetConfig
 from unetlab.models.loading import take_weights, unfilled_model
 from unetlab.part_values import damaged_value
+
+#: PyYAML, imported where a YAML text is read (not by a predict with a .pt checkpoint)
+yaml = deferred("yaml")
 
 __all__ = ["RDF_NAMES", "checked_record", "is_package", "load_package", "sha256_hex"]
 

@@ -13,6 +13,7 @@ Example::
 The package's modules, one concern each: :mod:`~unetlab.config.sections` (the dataclasses and
 each key's help), :mod:`~unetlab.config.checks` (each value's range and choices),
 :mod:`~unetlab.config.convert` (types), :mod:`~unetlab.config.files` (YAML, shipped configs),
+:mod:`~unetlab.config.yaml_dialect` (the YAML they are read as),
 :mod:`~unetlab.config.load` (file + overrides -> config), :mod:`~unetlab.config.removed`
 (keys unetlab removed, read or refused as such), :mod:`~unetlab.config.resume`
 (what a resumed run may change) and :mod:`~unetlab.config.reference` (every key's type,
@@ -23,7 +24,6 @@ from unetlab.config.checks import AMP_MODES, CLASS_WEIGHTS, OPTIMIZERS, SCHEDULE
 from unetlab.config.convert import unknown_key_message
 from unetlab.config.files import (
     SHIPPED,
-    DuplicateKeyError,
     find_config,
     save_config,
     shipped_configs,
@@ -55,6 +55,17 @@ from unetlab.config.sections import (
     TrainSection,
     option,
 )
+
+
+def __getattr__(name: str):
+    """``DuplicateKeyError``, from :mod:`~unetlab.config.yaml_dialect` at its first use: that
+    module imports PyYAML, which a predict with a .pt checkpoint does not read (PEP 562)."""
+    if name == "DuplicateKeyError":
+        from unetlab.config.yaml_dialect import DuplicateKeyError
+
+        return DuplicateKeyError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AMP_MODES",

@@ -1,70 +1,30 @@
-"""Config files: the YAML they are read with (1.2 booleans, a key named twice refused), the
+"""Config files: the YAML they are read with (:mod:`~unetlab.config.yaml_dialect`), the
 shipped configs and how ``--config NAME`` finds them, reading one and writing a config out."""
 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
-
 from unetlab.atomic import atomic_path
+from unetlab.deferred import deferred
 from unetlab.errors import Spelled, UnetlabError, first_line, spelled
 from unetlab.outputs import claim_files
 
 if TYPE_CHECKING:
     from unetlab.config.sections import Config
 
-
-class Loader(yaml.SafeLoader):
-    """YAML with the 1.2 booleans only: ``true``/``false`` are booleans, while ``off``, ``on``,
-    ``yes`` and ``no`` stay words (``train.amp: off`` is the string "off", not False). A bool
-    key still takes those words (:mod:`unetlab.config.convert`)."""
-
-
-Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
-
-
-class DuplicateKeyError(yaml.YAMLError):
-    """A YAML mapping that names a key twice (YAML would keep the last without a word)."""
-
-    def __init__(self, key, first, second):
-        where = f"on line {first + 1}" if first == second else f"lines {first + 1} and {second + 1}"
-        super().__init__(f"key {key!r} appears twice in one mapping ({where}): keep one")
-
-
-def _construct_mapping(loader, node, deep=False):
-    seen = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            if key in seen:
-                raise DuplicateKeyError(key, seen[key], key_node.start_mark.line)
-        except TypeError:  # an unhashable key: SafeLoader's own error says so
-            break
-        seen[key] = key_node.start_mark.line
-    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-
-Loader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    lambda loader, node: _construct_mapping(loader, node),
-)
+#: PyYAML and the dialect read with it, imported where a YAML text is read or written (not
+#: by a predict with a .pt checkpoint: 10 ms of its start)
+yaml = deferred("yaml")
+dialect = deferred("unetlab.config.yaml_dialect")
 
 
 def parse_yaml(text: str):
-    """``text`` read as YAML by :class:`Loader`: 1.2 booleans, a key named twice refused."""
-    return yaml.load(text, Loader=Loader)
+    """``text`` read as YAML by :mod:`~unetlab.config.yaml_dialect`'s Loader: 1.2 booleans, a
+    key named twice refused (:class:`~unetlab.config.yaml_dialect.DuplicateKeyError`)."""
+    return dialect.parse_yaml(text)
 
 
 #: the configs that ship with unetlab (also ``configs/`` in a clone of its repository)
@@ -119,7 +79,7 @@ def read_config_file(path: Path) -> dict:
         ) from exc
     except OSError as exc:
         raise UnetlabError(f"{path}: cannot read it ({exc.strerror})") from exc
-    except DuplicateKeyError as exc:
+    except dialect.DuplicateKeyError as exc:
         raise UnetlabError(f"{path}: {exc}") from exc
     except yaml.YAMLError as exc:
         raise UnetlabError(f"{path}: not valid YAML: {yaml_problem(exc)}") from exc

@@ -9,8 +9,6 @@ import typing
 from dataclasses import asdict, fields, is_dataclass
 from pathlib import Path
 
-import yaml
-
 from unetlab.config.checks import WRITTEN_CHECKS, check_written_value
 from unetlab.config.convert import build, check_type, unknown_key_message
 from unetlab.config.files import (
@@ -23,7 +21,11 @@ from unetlab.config.files import (
 from unetlab.config.guard import assigned_keys
 from unetlab.config.removed import drop_removed, drop_removed_overrides
 from unetlab.config.sections import Config
+from unetlab.deferred import deferred
 from unetlab.errors import UnetlabError
+
+#: PyYAML, imported where a YAML text is read (not by a predict with a .pt checkpoint)
+yaml = deferred("yaml")
 
 
 def load_config(

@@ -9,10 +9,12 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from unetlab.data.read_notes import say_once_a_call
+from unetlab.deferred import deferred
 from unetlab.errors import UnetlabError
+
+#: PyYAML, imported where a YAML text is read (not by a predict with a .pt checkpoint)
+yaml = deferred("yaml")
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import tifffile
 from PIL import Image
 
 from unetlab.inference.measure import named_class
@@ -124,6 +123,8 @@ def decoded(written: np.ndarray, values: Sequence[int] | None) -> np.ndarray | N
 def _read(path: Path) -> np.ndarray:
     """A label or id image's one page, as written (a palette PNG's indices)."""
     if path.suffix.lower() in (".tif", ".tiff"):
+        import tifffile  # not at import: a predict of PNGs reads no TIFF (15 ms of its start)
+
         return tifffile.imread(path)
     with Image.open(path) as image:
         return np.asarray(image)
