@@ -14,7 +14,7 @@ import torch
 from unetlab import checkpoint
 from unetlab.checkpoint import checkpoint_source, load_model, save_model, update_checkpoint
 from unetlab.compare.records import _holds, _identities
-from unetlab.inference.predict import PredictOptions, inference_session
+from unetlab.inference.predict import PredictOptions, inference_session, weight_layout
 from unetlab.inference.records import prediction_record
 from unetlab.model_identity import (
     model_sha256,
@@ -118,8 +118,9 @@ def test_a_net_whose_file_was_trained_further_or_trained_on_is_named_by_its_weig
     with monkeypatch.context() as m:  # told by its stamp, in microseconds: not read again
         m.setattr(checkpoint, "file_weights_sha256", None)
         with inference_session(net, "cpu"):  # laid out again (channels-last): the same net
-            net.to(memory_format=torch.channels_last)  # (on any machine)
+            assert weight_layout(net) == torch.channels_last
             assert _record(net).checkpoint == str(path)
+        assert weight_layout(net) == torch.contiguous_format
         assert _record(net).checkpoint == str(path)
     torch.manual_seed(1)  # train --resume rewrote the file with other weights
     save_model(path, UNet(1, 2, depth=2, base_channels=2), overwrite=True)
@@ -231,3 +232,20 @@ def test_a_wrapped_loaded_net_is_recorded_as_its_file(tmp_path):
 
     path = save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2))
     assert _weights_record(_Wrapper(load_model(path)))[:2] == (str(path), _sha(path))
+
+
+def test_a_wrapped_loaded_net_laid_out_by_a_prediction_is_still_its_file_s_unhashed(
+    tmp_path, monkeypatch
+):
+    """inference_session lays out the wrapper, which moves the tensors of the net inside:
+    that net's stamp is kept too, as the record asks it (not the wrapper's)."""
+    from unetlab.inference.records import _weights_record
+
+    path = save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2))
+    wrapped = _Wrapper(load_model(path))
+    monkeypatch.setattr(checkpoint, "file_weights_sha256", None)  # told by the stamp alone
+    for _ in range(2):
+        with inference_session(wrapped, "cpu"):
+            assert weight_layout(wrapped) == torch.channels_last  # moved from contiguous
+            assert _weights_record(wrapped)[:2] == (str(path), _sha(path))
+        assert _weights_record(wrapped)[:2] == (str(path), _sha(path))

@@ -106,16 +106,18 @@ def _tensors_stamp(model: torch.nn.Module) -> tuple:
 
 
 @contextlib.contextmanager
-def same_weights(model: torch.nn.Module) -> Iterator[None]:
-    """Within it, ``model``'s tensors are moved or laid out again with their values kept
+def same_weights(*models: torch.nn.Module) -> Iterator[None]:
+    """Within it, the tensors of ``models`` (a net, and the net inside where it is a DDP or
+    ``torch.compile`` wrapper) are moved or laid out again with their values kept
     (``model.to(device, memory_format=...)``:
-    :func:`unetlab.inference.predict.inference_session`): its :func:`weights_stamp` after is
-    the one before, so that its cached hash, and what a stamp says of it (the file it was
-    loaded from), hold on. Such a move gives each tensor new memory (``p.data = moved``), as
-    a replacement of its values does."""
-    before = weights_stamp(model)
+    :func:`unetlab.inference.predict.inference_session`): each one's :func:`weights_stamp`
+    after is the one before, so that its cached hash, and what a stamp says of it (the file
+    it was loaded from), hold on. Such a move gives each tensor new memory (``p.data =
+    moved``), as a replacement of its values does."""
+    before = [weights_stamp(model) for model in models]
     yield
-    _RELAID[model] = (_tensors_stamp(model), before)
+    for model, stamp in zip(models, before):
+        _RELAID[model] = (_tensors_stamp(model), stamp)
 
 
 def state_sha256(state: Mapping[str, torch.Tensor]) -> str:

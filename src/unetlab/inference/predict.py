@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from unetlab.checkpoint import unwrap_net
 from unetlab.data.checks import none_finite, nonfinite_count, nonfinite_fix
 from unetlab.data.exclude import (
     blank_probabilities,
@@ -145,7 +146,8 @@ def inference_session(model: torch.nn.Module, device) -> Iterator[torch.device]:
         was_training = model.training
         layout, before = inference_layout(device), weight_layout(model)
         model.eval()
-        with same_weights(model):  # moved, not changed: still the file's (records)
+        net = unwrap_net(model)  # what records name (a wrapper names nothing)
+        with same_weights(model, net):  # moved, not changed: still the file's (records)
             model.to(device, memory_format=layout)
         cpu = tuned_allocator() if device.type == "cpu" else contextlib.nullcontext()
         try:  # on a CPU, freed activations stay in the heap: no page faults per tile
@@ -154,7 +156,7 @@ def inference_session(model: torch.nn.Module, device) -> Iterator[torch.device]:
         finally:
             model.train(was_training)
             if before is not None and before != layout:
-                with same_weights(model):
+                with same_weights(model, net):
                     model.to(memory_format=before)
 
 
