@@ -114,6 +114,7 @@ def same_weights(*models: torch.nn.Module) -> Iterator[None]:
     after is the one before, so that its cached hash, and what a stamp says of it (the file
     it was loaded from), hold on. Such a move gives each tensor new memory (``p.data =
     moved``), as a replacement of its values does."""
+    models = tuple(dict.fromkeys(models))  # a net that is no wrapper: once
     before = [weights_stamp(model) for model in models]
     yield
     for model, stamp in zip(models, before):
