@@ -17,11 +17,11 @@ from unetlab.compare.records import _holds, _identities
 from unetlab.inference.predict import PredictOptions, inference_session, weight_layout
 from unetlab.inference.records import prediction_record
 from unetlab.model_identity import (
+    laid_out_again,
     model_sha256,
     model_sha256s,
     report_model_sha256,
     report_model_sha256s,
-    same_weights,
     state_sha256,
     weights_sha256,
 )
@@ -145,7 +145,7 @@ def test_a_net_laid_out_again_is_not_hashed_again(monkeypatch):
     hashed = []
     monkeypatch.setattr(model_identity, "state_sha256", lambda s: hashed.append(s) or "new")
     for layout in (torch.channels_last, torch.contiguous_format, torch.channels_last):
-        with same_weights(net):
+        with laid_out_again(net):
             net.to(memory_format=layout)
         assert weights_sha256(net) == first
     with inference_session(net, "cpu"):
@@ -170,6 +170,24 @@ def test_a_net_whose_values_were_replaced_is_not_named_by_its_file(tmp_path, lai
     record = _record(net)
     assert record.checkpoint is None and record.sha256 == state_sha256(net.state_dict())
     assert record.sha256 != weights_sha256(load_model(path))
+
+
+@pytest.mark.parametrize("change", ["half", "step", "replaced"])
+def test_a_net_changed_while_laid_out_again_is_not_named_by_its_file(tmp_path, change):
+    """``laid_out_again`` carried the stamp from before over whatever happened inside it
+    (a cast, a step); it keeps it only where each tensor kept its object, version count,
+    dtype and shape."""
+    path = save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2))
+    net = load_model(path)
+    with laid_out_again(net):
+        if change == "half":
+            net.half()
+        elif change == "step":
+            with torch.no_grad():
+                next(net.parameters()).add_(1.0)
+        else:
+            net.conv = torch.nn.Conv2d(1, 1, 1)  # one more tensor
+    assert _record(net).checkpoint is None
 
 
 @pytest.mark.parametrize("cast", ["half", "double"])

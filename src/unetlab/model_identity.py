@@ -39,7 +39,7 @@ REPORT_WEIGHTS = "weights_sha256"
 #: itself, held weakly: keyed by its id(), a freed net's entry named the new net that took
 #: its id and its tensors' addresses (s59)
 _HASHES: weakref.WeakKeyDictionary[torch.nn.Module, tuple[tuple, str]] = weakref.WeakKeyDictionary()
-#: each model laid out again by :func:`same_weights`: its tensors' stamp then, and the
+#: each model laid out again by :func:`laid_out_again`: its tensors' stamp then, and the
 #: :func:`weights_stamp` it had before, which it keeps while its tensors stay so
 _RELAID: weakref.WeakKeyDictionary[torch.nn.Module, tuple[tuple, tuple]] = (
     weakref.WeakKeyDictionary()
@@ -74,8 +74,8 @@ def weights_sha256(model: torch.nn.Module, *, cached: bool = True) -> str:
     """The sha256 of a model's state (each tensor's name, dtype, shape and bytes), the same on
     any device. ``cached``: computed again only where :func:`weights_stamp` changed (a
     tensor replaced, its values replaced (``p.data = ...``), changed in place as torch
-    counts it, or cast: ``.half()``); not where :func:`same_weights` laid the net out again,
-    as each prediction does (s59 review D: a net trained on in memory was hashed again for
+    counts it, or cast: ``.half()``); not where :func:`laid_out_again` laid the net out
+    again, as each prediction does (s59 review D: a net trained on in memory was hashed again for
     each file); else computed again in any case (the paper net's 31M weights: 0.11-0.30 s
     on the 2-core development machine)."""
     stamp = weights_stamp(model)
@@ -88,7 +88,7 @@ def weights_sha256(model: torch.nn.Module, *, cached: bool = True) -> str:
 def weights_stamp(model: torch.nn.Module) -> tuple:
     """What changes where one of a model's parameters or buffers is replaced, has its values
     replaced (``p.data = new``, which torch does not count) or is changed in place as torch
-    counts it (an optimizer's step), and not where :func:`same_weights` laid them out again:
+    counts it (an optimizer's step), and not where :func:`laid_out_again` laid them out again:
     :func:`_tensors_stamp`, or the stamp the model had before it was laid out again where
     its tensors are still as that left them. Read in microseconds (no bytes hashed); an edit
     in place through ``.data`` (``p.data += 1``) changes none of it."""
@@ -98,27 +98,37 @@ def weights_stamp(model: torch.nn.Module) -> tuple:
 
 
 def _tensors_stamp(model: torch.nn.Module) -> tuple:
-    """Each parameter's and buffer's object, version count, data address, dtype, device and
-    shape (``.half()`` casts each in place of its object, its count unchanged: s59 review D;
-    ``p.data = new`` keeps both and changes the address)."""
+    """Each parameter's and buffer's object, version count, dtype, shape, device and data
+    address (``.half()`` casts each in place of its object, its count unchanged: s59 review
+    D; ``p.data = new`` keeps both and changes the address)."""
     held = [*model.parameters(), *model.buffers()]
-    return tuple((id(t), t._version, t.data_ptr(), t.dtype, t.device, t.shape) for t in held)
+    return tuple((id(t), t._version, t.dtype, t.shape, t.device, t.data_ptr()) for t in held)
 
 
 @contextlib.contextmanager
-def same_weights(*models: torch.nn.Module) -> Iterator[None]:
+def laid_out_again(*models: torch.nn.Module) -> Iterator[None]:
     """Within it, the tensors of ``models`` (a net, and the net inside where it is a DDP or
     ``torch.compile`` wrapper) are moved or laid out again with their values kept
     (``model.to(device, memory_format=...)``:
-    :func:`unetlab.inference.predict.inference_session`): each one's :func:`weights_stamp`
-    after is the one before, so that its cached hash, and what a stamp says of it (the file
-    it was loaded from), hold on. Such a move gives each tensor new memory (``p.data =
-    moved``), as a replacement of its values does."""
+    :func:`unetlab.inference.predict.inference_session`, the command line's ``predict``):
+    each one's :func:`weights_stamp` after is the one before, so that its cached hash, and
+    what a stamp says of it (the file it was loaded from), hold on. Such a move gives each
+    tensor new memory (``p.data = moved``), as a replacement of its values does. Only where
+    each tensor kept its object, version count, dtype and shape: a cast (``.half()``) or a
+    step within it is a change, as anywhere else."""
     models = tuple(dict.fromkeys(models))  # a net that is no wrapper: once
-    before = [weights_stamp(model) for model in models]
+    before = [(_tensors_stamp(model), weights_stamp(model)) for model in models]
     yield
-    for model, stamp in zip(models, before):
-        _RELAID[model] = (_tensors_stamp(model), stamp)
+    for model, (tensors, stamp) in zip(models, before):
+        after = _tensors_stamp(model)
+        if _kept(tensors, after):
+            _RELAID[model] = (after, stamp)
+
+
+def _kept(before: tuple, after: tuple) -> bool:
+    """Whether two :func:`_tensors_stamp` name the same tensors, each with its version
+    count, dtype and shape: only its device and address may differ."""
+    return len(before) == len(after) and all(b[:4] == a[:4] for b, a in zip(before, after))
 
 
 def state_sha256(state: Mapping[str, torch.Tensor]) -> str:

@@ -67,7 +67,7 @@ from unetlab.inference.rescale import check_scale, rescaled, restored
 from unetlab.inference.sizing import choose_tiling, memory_budget
 from unetlab.inference.tiling import iter_tiled_rows, tiled_apply, with_tta
 from unetlab.inference.tta import resolve_tta
-from unetlab.model_identity import same_weights
+from unetlab.model_identity import laid_out_again
 from unetlab.progress import add_total, progress_calls
 from unetlab.runtime import (
     check_precision,
@@ -147,7 +147,7 @@ def inference_session(model: torch.nn.Module, device) -> Iterator[torch.device]:
         layout, before = inference_layout(device), weight_layout(model)
         model.eval()
         net = unwrap_net(model)  # what records name (a wrapper names nothing)
-        with same_weights(model, net):  # moved, not changed: still the file's (records)
+        with laid_out_again(model, net):  # moved, not changed: still the file's (records)
             model.to(device, memory_format=layout)
         cpu = tuned_allocator() if device.type == "cpu" else contextlib.nullcontext()
         try:  # on a CPU, freed activations stay in the heap: no page faults per tile
@@ -156,7 +156,7 @@ def inference_session(model: torch.nn.Module, device) -> Iterator[torch.device]:
         finally:
             model.train(was_training)
             if before is not None and before != layout:
-                with same_weights(model, net):
+                with laid_out_again(model, net):
                     model.to(memory_format=before)
 
 
