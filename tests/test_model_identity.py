@@ -172,6 +172,29 @@ def test_a_net_whose_values_were_replaced_is_not_named_by_its_file(tmp_path, lai
     assert record.sha256 != weights_sha256(load_model(path))
 
 
+def test_a_net_whose_values_were_replaced_at_the_same_address_is_not_named_by_its_file(
+    tmp_path,
+):
+    """A second ``p.data = new`` often lands at the address of the loaded tensor, freed by
+    the first, with its object and version count: a stamp of addresses named the file for
+    other weights (s60 review). The storage, held weakly, is told apart; here the new one
+    is made at that very address (the loaded tensor's memory, given to another storage)."""
+    path = save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
+    for name, _ in load_model(path).named_parameters():  # the reviewer's way: mostly freed
+        net = load_model(path)
+        p = dict(net.named_parameters())[name]
+        p.data = torch.zeros_like(p)
+        p.data = torch.full_like(p, 3.0)
+        assert _record(net).checkpoint is None, name
+    net = load_model(path)
+    p = next(net.parameters())
+    first, version, shared = p.data_ptr(), p._version, p.detach().numpy()
+    p.data = torch.from_numpy(shared)  # another storage, at the same address
+    shared[...] = 3.0
+    assert (p.data_ptr(), p._version) == (first, version)
+    assert _record(net).checkpoint is None
+
+
 @pytest.mark.parametrize("change", ["half", "step", "replaced"])
 def test_a_net_changed_while_laid_out_again_is_not_named_by_its_file(tmp_path, change):
     """``laid_out_again`` carried the stamp from before over whatever happened inside it

@@ -23,6 +23,7 @@ import weakref
 from collections.abc import Iterator, Mapping
 
 import torch
+from torch.multiprocessing.reductions import StorageWeakRef
 
 #: the checkpoint's entry (and a loaded model's attribute): the file's sha256 before its
 #: run's end was recorded in it
@@ -87,8 +88,9 @@ def weights_sha256(model: torch.nn.Module, *, cached: bool = True) -> str:
 
 def weights_stamp(model: torch.nn.Module) -> tuple:
     """What changes where one of a model's parameters or buffers is replaced, has its values
-    replaced (``p.data = new``, which torch does not count) or is changed in place as torch
-    counts it (an optimizer's step), and not where :func:`laid_out_again` laid them out again:
+    replaced (``p.data = new``, which torch does not count, even twice in a row where the
+    last lands at the first's address) or is changed in place as torch counts it (an
+    optimizer's step), and not where :func:`laid_out_again` laid them out again:
     :func:`_tensors_stamp`, or the stamp the model had before it was laid out again where
     its tensors are still as that left them. Read in microseconds (no bytes hashed); an edit
     in place through ``.data`` (``p.data += 1``) changes none of it."""
@@ -98,11 +100,21 @@ def weights_stamp(model: torch.nn.Module) -> tuple:
 
 
 def _tensors_stamp(model: torch.nn.Module) -> tuple:
-    """Each parameter's and buffer's object, version count, dtype, shape, device and data
-    address (``.half()`` casts each in place of its object, its count unchanged: s59 review
-    D; ``p.data = new`` keeps both and changes the address)."""
+    """Each parameter's and buffer's object, version count, dtype, shape, device, data
+    address and storage (``.half()`` casts each in place of its object, its count unchanged:
+    s59 review D; ``p.data = new`` keeps both and changes the storage). The storage is held
+    weakly: its memory is freed as ever, but torch keeps its small record while a weak hold
+    lasts, so no later storage is told for it; an address alone was given again to a second
+    ``p.data = new`` and named the file (s60 review)."""
     held = [*model.parameters(), *model.buffers()]
-    return tuple((id(t), t._version, t.dtype, t.shape, t.device, t.data_ptr()) for t in held)
+    return tuple(
+        (id(t), t._version, t.dtype, t.shape, t.device, t.data_ptr(), _storage(t)) for t in held
+    )
+
+
+def _storage(t: torch.Tensor) -> StorageWeakRef:
+    """``t``'s storage, held weakly; equal to another such hold of the same storage only."""
+    return StorageWeakRef(t.untyped_storage())
 
 
 @contextlib.contextmanager
@@ -127,7 +139,7 @@ def laid_out_again(*models: torch.nn.Module) -> Iterator[None]:
 
 def _kept(before: tuple, after: tuple) -> bool:
     """Whether two :func:`_tensors_stamp` name the same tensors, each with its version
-    count, dtype and shape: only its device and address may differ."""
+    count, dtype and shape: only its device, address and storage may differ."""
     return len(before) == len(after) and all(b[:4] == a[:4] for b, a in zip(before, after))
 
 
