@@ -40,6 +40,7 @@ import torch
 
 from unetlab import provenance
 from unetlab.errors import UnetlabError
+from unetlab.model_identity import laid_out_again
 from unetlab.models import UNet
 from unetlab.models.summary import summarize
 from unetlab.runtime import cpu_capability, inference_layout, supports_bf16
@@ -424,7 +425,8 @@ def _predict_setup(model: UNet, shape: tuple[int, int], tile_size, batch_size, d
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, size=(*shape, model.in_channels), dtype=np.uint8)
     fmt = inference_layout(device)
-    model = model.eval().to(memory_format=fmt)  # as the CLI does: no conversion per call
+    with laid_out_again(model):  # as the CLI does: no conversion (nor hash) per call
+        model = model.eval().to(memory_format=fmt)
     budget = memory_budget(torch.device(device))
     grid, batch = choose_tiling(
         model, shape, tile_size=tile_size, batch_size=batch_size, budget=budget, device=device

@@ -611,6 +611,7 @@ def _load(args, device, *, say: bool = True, since: CpuReading | None = None):
     :func:`~unetlab.inference.threads_look.look_beside`, which decides whether it is ours)."""
     from unetlab.checkpoint import load_model
     from unetlab.inference.threads_look import look_beside
+    from unetlab.model_identity import laid_out_again
     from unetlab.runtime import inference_layout
 
     model = load_model(args.checkpoint, device=device)
@@ -618,7 +619,8 @@ def _load(args, device, *, say: bool = True, since: CpuReading | None = None):
         look_beside(model, since)
     if say:
         warn_unfinished(model)
-    return model.to(memory_format=inference_layout(device))
+    with laid_out_again(model):  # still the file's: no hash, no read of it again (records)
+        return model.to(memory_format=inference_layout(device))
 
 
 def _cpu_reading() -> CpuReading:
