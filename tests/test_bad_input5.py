@@ -12,7 +12,7 @@ from torch.utils.data import Dataset
 from unetlab.data.io import ChannelsMaskError
 from unetlab.data.loader import UserErrorLoader
 from unetlab.errors import UnetlabError
-from unetlab.inference.every_file import refuse_for_every_file
+from unetlab.inference.every_file import Takes, refuse_for_every_file
 from unetlab.inference.tree import predict_tree
 
 from .test_bad_input4 import _ngff, _zarr, most_channels
@@ -351,7 +351,7 @@ def test_a_band_list_on_grey_inputs_offers_no_range_a_model_of_those_bands_refus
         UnetlabError,
         match=r"fewer than the 3 bands listed \(a 3-channel model.s\); give inputs of 3",
     ):
-        refuse_for_every_file(tmp_path / "in", three, {"channel": [2, 1, 0]}, channels=3)
+        refuse_for_every_file(tmp_path / "in", three, {"channel": [2, 1, 0]}, takes=Takes(3))
 
 
 def test_the_command_line_names_the_files_of_its_one_folder_by_their_names(tmp_path, caplog):

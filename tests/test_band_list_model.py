@@ -9,7 +9,7 @@ import torch
 from unetlab.checkpoint import checkpoint_takes, save_model
 from unetlab.cli import main
 from unetlab.errors import UnetlabError
-from unetlab.inference.every_file import refuse_for_every_file
+from unetlab.inference.every_file import Takes, refuse_for_every_file
 from unetlab.models import UNet
 
 from .test_bad_input5 import _cyx
@@ -48,7 +48,7 @@ def test_a_model_of_more_channels_than_the_inputs_is_fed_by_no_list_of_theirs(tm
         fix
     ), line
     with pytest.raises(UnetlabError) as refused:
-        refuse_for_every_file(tmp_path / "in", [a, b], {"channel": [5, 1, 0]}, channels=4)
+        refuse_for_every_file(tmp_path / "in", [a, b], {"channel": [5, 1, 0]}, takes=Takes(4))
     assert str(refused.value).startswith("channel=[5, 1, 0]: band 5 is out of range")
     assert str(refused.value).endswith(fix)
 
@@ -64,7 +64,7 @@ def test_a_one_channel_model_is_told_to_give_one_channel(tmp_path, capsys):
         "(valid: --channel 0 to 2); give one of those (the model takes 1 channel)"
     ), line
     with pytest.raises(UnetlabError) as refused:
-        refuse_for_every_file(tmp_path / "in", [a, b], {"channel": (5, 1, 0)}, channels=1)
+        refuse_for_every_file(tmp_path / "in", [a, b], {"channel": (5, 1, 0)}, takes=Takes(1))
     assert str(refused.value).endswith(
         "(valid: channel=0 to 2); give one of those (the model takes 1 channel)"
     )

@@ -67,20 +67,18 @@ def refuse_for_every_file(
     paths: Sequence[str | os.PathLike],
     settings: dict,
     *,
-    channels: int | None = None,
     takes: Takes | None = None,
 ) -> None:
     """UnetlabError (ImageReadError) before any file for the ``settings`` (``axes``,
     ``channel``) that each of ``paths`` would fail alike; ``where``: the inputs they were
-    found in as given (a folder, a glob, a list of them); ``channels``: the model's input
-    channels, where known before it loads (:func:`known_channels`); ``takes``: those and
-    the channel it trained on, where known: inputs all of a channel count it cannot take
-    are refused too (:func:`wrong_count`)."""
+    found in as given (a folder, a glob, a list of them); ``takes``: what the model takes
+    (its input channels, the channel it trained on), where known before it loads: inputs
+    all of a channel count it cannot take are refused too (:func:`wrong_count`)."""
     if not isinstance(where, (str, os.PathLike)):
         where = ", ".join(map(str, where))
     refuse_untiffed_axes(where, paths, settings.get("axes"))
     channel, axes = given_options(settings).channel, settings.get("axes")
-    channels = takes.channels if takes is not None else channels
+    channels = takes.channels if takes is not None else None
     # the count first: where an index is out of range too, a model of theirs fixes both
     if (line := wrong_count(paths, channel, axes=axes, takes=takes)) is not None:
         raise UnetlabError(**line)

@@ -237,9 +237,10 @@ def predict_tree(
     keywords; with objects, each folder gets its ``objects_summary.csv``, one of one image
     too: ``OutputOptions.summary``), and return each folder's :class:`FolderPrediction` by
     its path relative to ``root``; ``report``: called with that path and the result of each
-    folder; ``begin``: with that path before each folder (its lines after it); ``takes``: what the net of
-    a function ``model`` takes, known before it runs. ``model`` is loaded once. UnetlabError if the tree holds no inputs, none that is a
-    TIFF where ``axes`` are given (a folder of none reads its own as they are), a ``channel``
+    folder; ``begin``: with that path before each folder (its lines after it); ``takes``:
+    what the net of a function ``model`` takes, known before it runs. ``model`` is loaded
+    once. UnetlabError if the tree holds no inputs, none that is a TIFF where ``axes`` are
+    given (a folder of none reads its own as they are), a ``channel``
     none has, or all of a channel count the net cannot take (s57); a folder whose output folder
     is refused (OutputError), or whose inputs lack the channel or are all of a count the net
     cannot take, is one failed line, the other folders go on. A stop (Ctrl-C, ``Stopped``) or a
