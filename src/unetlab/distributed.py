@@ -37,7 +37,7 @@ from unetlab.group import SOLO as SOLO
 from unetlab.group import Group as Group
 from unetlab.provenance import COMMAND_ENV, PROGRAM_ENV, command_line, program, shell_command
 from unetlab.runtime import TORCHRUN_PID_ENV, available_cpus, child_pids, process_stat
-from unetlab.signals import LAUNCHED_ENV, PARENT_AT_START
+from unetlab.signals import LAUNCHED_ENV, PARENT_AT_START, stop_signal
 from unetlab.words import numbered
 
 
@@ -143,13 +143,13 @@ def _launch_ended(code, outlived, status, argv, nproc, failed, stopped) -> int:
     notes = [n for n, _ in noted]
     if code == 0 or _all_done(notes, nproc):  # torchrun killed, they stopped: theirs
         return launch_status(notes)
-    stop_codes = {128 + s for s in PASSED_ON}
-    if code not in stop_codes and not {1, *SAID} & set(notes) and failed:
+    signum = stop_signal(code)
+    if signum is None and not {1, *SAID} & set(notes) and failed:
         failed(outlived)  # not stopped here, and no process said why: one was killed
-    if code in stop_codes and not _main_said_stop(noted):
+    if signum is not None and not _main_said_stop(noted):
         line = partial(stopped, status=status) if stopped else None
         # killed by a second signal: said in this line
-        _say_stopped(argv, code - 128, line, killed=_killed_by(status))
+        _say_stopped(argv, signum, line, killed=_killed_by(status))
     return code
 
 
@@ -190,7 +190,7 @@ def _dropped(_signum, _frame) -> None:
 def _main_said_stop(noted: list[tuple[int, str]]) -> bool:
     """Whether the main process (rank 0) of a launch noted a stop (:func:`_notes`): it said
     the stop in its own line."""
-    return any(code - 128 in PASSED_ON for code, rank in noted if rank == "0")
+    return any(stop_signal(code) for code, rank in noted if rank == "0")
 
 
 def _after_torchrun(
@@ -243,7 +243,7 @@ def _outlived(status: str, argv: list[str], nproc: int, wait: float) -> bool | N
             alive = [pid for pid, started in pids if _running(pid, started)]  # not a pid reused
             _kill(alive, how, command=command)
         else:  # a second signal: as one while torchrun lives (_SignalPasser.kill_again)
-            _kill_launch(status, first, code - 128)
+            _kill_launch(status, first, stop_signal(code))
         raise
 
 
@@ -312,8 +312,8 @@ def launch_status(notes: list[int]) -> int:
     in the order they ended): a bug's (1, or any status not said in a line: its traceback)
     over a stop's or the user's problem, whichever process noted first; else the first
     that is not 0; 0 where each ended its command."""
-    said = {*SAID, *(128 + s for s in PASSED_ON)}
-    return next((n for n in notes if n not in said and n), 0) or next(filter(None, notes), 0)
+    unsaid = (n for n in notes if n and n not in SAID and stop_signal(n) is None)
+    return next(unsaid, 0) or next(filter(None, notes), 0)
 
 
 def _all_done(notes: list[int], nproc: int) -> bool:
@@ -420,7 +420,7 @@ def _stop_signal(exc) -> int:
     before it handles the signal) ends by it, with nothing to save; it is no failure."""
     codes = {failure.exitcode for failure in exc.failures.values()}
     first = exc.get_first_failure()[1].exitcode
-    return (-first if first < 0 else first - 128) if codes <= _STOPPED else 0
+    return (-first if first < 0 else stop_signal(first)) if codes <= _STOPPED else 0
 
 
 def _failure_line(exc) -> str:
@@ -760,7 +760,7 @@ def noted_for_launch(code: int) -> int:
         # its rank: the main process (0) alone says a stop (:func:`launch`); suppressed: the
         # launcher gone (killed), its folder with it
         f.write(f"{code} {os.environ.get('RANK', '0')}\n")
-    return 0 if code in (*SAID, *(128 + s for s in PASSED_ON)) else code
+    return 0 if code in SAID or stop_signal(code) else code
 
 
 def first_to_say(line: str) -> bool:

@@ -44,6 +44,13 @@ def stop_status(exc: KeyboardInterrupt) -> tuple[str, int]:
     return how, 128 + signum
 
 
+def stop_signal(code: int) -> int | None:
+    """The stop signal whose shell exit status is ``code`` (128 + the signal: 130 for SIGINT,
+    143 SIGTERM, 129 SIGHUP), or None where ``code`` says no stop."""
+    signum = code - 128
+    return signum if signum in STOP_SIGNALS else None
+
+
 #: how long after a stop the same signal again is a launcher's copy of it, dropped
 #: (:func:`_raise_stopped`), not the user's second stop
 COPY_WITHIN_S = 2.0
