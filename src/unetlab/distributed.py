@@ -219,8 +219,10 @@ def _outlived(status: str, argv: list[str], nproc: int, wait: float) -> bool | N
     save and say their own stop line, or write their outputs, which the launch's line would
     count too early (s52: train said "continue with" twice and exited 137; predict counted
     before they had written). Whether they ended by then; None where none outlived it. A
-    stop signal in the wait kills them: a second one as while torchrun lived
-    (:func:`_kill_launch`), a first (torchrun ended by itself) said here."""
+    stop signal in the wait kills them (:func:`_kill_launch`), said in the launch's one line:
+    a second one as while torchrun lived, a first (torchrun ended by itself) as the one that
+    killed them (s59: "stopped by SIGTERM: killing its processes" above "stopped by
+    SIGTERM")."""
     # each with its start time: a pid reused since by another process is not waited for
     pids = [noted for noted in _pid_notes(f"{status}.pids") if _running(*noted)]
     if not pids:
@@ -236,14 +238,9 @@ def _outlived(status: str, argv: list[str], nproc: int, wait: float) -> bool | N
     try:
         return _ended(pids, time.monotonic() + wait, 0.1)
     except KeyboardInterrupt as exc:  # a stop signal (Ctrl-C, SIGTERM): killed at once
-        from unetlab.signals import stop_status
-
-        how, code = stop_status(exc)
-        if (first := _first_stop(status)) is None:  # torchrun ended by itself: said here
-            alive = [pid for pid, started in pids if _running(pid, started)]  # not a pid reused
-            _kill(alive, how, command=command)
-        else:  # a second signal: as one while torchrun lives (_SignalPasser.kill_again)
-            _kill_launch(status, first, stop_signal(code))
+        signum = getattr(exc, "signum", signal.SIGINT)
+        first = _first_stop(status)  # None: torchrun ended by itself, this signal the first
+        _kill_launch(status, (signum,) if first is None else (first, signum))
         raise
 
 
@@ -264,11 +261,12 @@ def _ended(noted: list[tuple[int, str | None]], until: float, step: float) -> bo
 
 
 def _kill_launch(
-    status: str, first: int, again: int, process: subprocess.Popen | None = None
+    status: str, signals: tuple[int, ...], process: subprocess.Popen | None = None
 ) -> list[tuple[int, str | None]]:
-    """The stop signal ``again`` after ``first`` to the launch whose status file is
-    ``status``: its processes noted (:func:`stop_with_launch`) and ``process`` (torchrun,
-    where it lives) killed without a word; the launch's line says it (:func:`_killed_by`),
+    """The stop ``signals`` (the one that kills, after the first passed on if any) to the
+    launch whose status file is ``status``: its processes noted (:func:`stop_with_launch`)
+    and ``process`` (torchrun, where it lives) killed without a word; the launch's line
+    says it (:func:`_killed_by`),
     none where its main process said its stop (s58: "SIGTERM again: killing its processes"
     under that line), which the rest end without; a note there already (a third signal,
     review s59 B: "a second SIGTERM" said of a Ctrl-C after one) is kept: the first two
@@ -276,7 +274,7 @@ def _kill_launch(
     if not _main_said_stop(_notes(status)):
         # suppressed: the launch's folder gone (said, then), or the note there (kept)
         with contextlib.suppress(OSError), open(f"{status}.killed", "x") as f:
-            f.write(f"{int(first)} {int(again)}")
+            f.write(" ".join(str(int(signum)) for signum in signals))
     noted = [n for n in _pid_notes(f"{status}.pids") if _running(*n)]
     _kill([pid for pid, _ in noted], None, process=process)
     return noted
@@ -328,18 +326,17 @@ def _say_stopped(
     signum: int,
     stopped: Callable[[str], str] | None,
     *,
-    killed: tuple[int, int] | None = None,
+    killed: tuple[int, ...] | None = None,
 ) -> None:
     """The line a command stopped by ``signum`` says (``unetlab predict: stopped by
     SIGTERM``), for a launch stopped before its main process said it (while they started, or
     it stopped again as it said it; the others say none: where one of them had noted its
     stop, the launch ended without a line, s54): ``stopped(how)``'s where given (predict's
-    count of the inputs done: s52, "interrupted" alone). ``killed``: (the first stop signal,
-    the one that then killed its processes: :func:`_killed_by`), said in this line in its
-    place (:func:`_second_signal`)."""
+    count of the inputs done: s52, "interrupted" alone). ``killed``: the stop signals that
+    killed its processes (:func:`_killed_by`), said in this line in its place."""
     from unetlab.signals import Stopped, stop_status
 
-    how = f"killed by {_second_signal(*killed)}" if killed else stop_status(Stopped(signum))[0]
+    how = f"killed by {_kill_said(killed)}" if killed else stop_status(Stopped(signum))[0]
     command = next((word for word in argv if not word.startswith("-")), "")
     line = stopped(how) if stopped else f"unetlab {command}: {how}"
     with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
@@ -481,14 +478,20 @@ def _said_as(signum: int) -> str:
     return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
 
 
-def _killed_by(status: str) -> tuple[int, int] | None:
-    """(the first stop signal, the next, which killed them) of the launch whose status file
-    is ``status``, its processes killed before its main process said its stop
-    (:meth:`_SignalPasser.kill_again`), or None."""
+def _killed_by(status: str) -> tuple[int, ...] | None:
+    """The stop signals that killed the processes of the launch whose status file is
+    ``status`` before its main process said its stop (:func:`_kill_launch`): the one that
+    killed, after the first passed on if any; None where none did."""
     with contextlib.suppress(OSError, ValueError), open(f"{status}.killed") as f:
-        first, again = map(int, f.read().split())
-        return first, again
+        return tuple(map(int, f.read().split())) or None
     return None
+
+
+def _kill_said(signals: tuple[int, ...]) -> str:
+    """The stop ``signals`` that killed a launch's processes (:func:`_killed_by`) as its line
+    names them: "SIGTERM" where the first killed them (torchrun ended by itself), else
+    :func:`_second_signal`'s."""
+    return _second_signal(*signals) if len(signals) > 1 else _said_as(signals[0])
 
 
 def _second_signal(first: int, again: int) -> str:
@@ -572,7 +575,7 @@ class _SignalPasser:
             return
         # the first and the one that killed (a third kills those noted since); settle()'s
         # list, which a third signal as it waits extends (review s59 B)
-        killed = _kill_launch(self.status, *self.passed[:2], self.process)
+        killed = _kill_launch(self.status, tuple(self.passed[:2]), self.process)
         self.killed += [noted for noted in killed if noted not in self.killed]
         self.killed_by = self.killed_by or time.monotonic() + KILLED_WAIT
 
@@ -656,17 +659,13 @@ def _caught(pid: int) -> int | None:
     return None
 
 
-def _kill(
-    pids: list[int], why: str | None, *, command: str = "", process: subprocess.Popen | None = None
-) -> None:
+def _kill(pids: list[int], why: str | None, *, process: subprocess.Popen | None = None) -> None:
     """SIGKILL to the processes ``pids`` and to ``process`` with those it started (they
     first: once it has gone, they are no longer listed as its own), saying ``why`` in one
-    line unless None ("unetlab predict: a second SIGTERM: killing its processes"; ``command``: the
-    command's name in it)."""
+    line unless None ("unetlab: a second SIGTERM: killing its processes")."""
     if why is not None:
-        named = f"unetlab {command}" if command else "unetlab"
         with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
-            print(f"{named}: {why}: killing its processes", file=sys.stderr, flush=True)
+            print(f"unetlab: {why}: killing its processes", file=sys.stderr, flush=True)
     for pid in dict.fromkeys([*_started_by(process), *pids]):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
