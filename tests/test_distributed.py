@@ -256,7 +256,7 @@ def test_a_launch_passes_stop_signals_on_to_its_processes(tmp_path, signum, code
     try:
         _signal_when_ready(tmp_path / "ready", signum)  # as `kill PID` of the launcher
         started = time.monotonic()
-        assert run_passing_signals([sys.executable, "-c", child]) == code
+        assert run_passing_signals([sys.executable, "-c", child]) == (code, (signum,))
         assert time.monotonic() - started < 30
         if signum != signal.SIGINT:
             assert marker.read_text() == str(int(signum))
@@ -284,7 +284,7 @@ def test_a_launch_under_nohup_keeps_sighup_ignored(tmp_path):
     previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as nohup leaves it
     try:
         _signal_when_ready(tmp_path / "ready", signal.SIGHUP, sent=tmp_path / "sent")
-        assert run_passing_signals([sys.executable, "-c", child]) == 0
+        assert run_passing_signals([sys.executable, "-c", child]) == (0, ())  # none passed
         assert not (tmp_path / "got").exists()
         assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
     finally:
@@ -393,7 +393,10 @@ def test_a_launch_signals_the_processes_torchrun_started_not_torchrun(tmp_path):
 
     done = "((folder / 'worker').write_text(str(s)), time.sleep(0.5), sys.exit(0))"
     _signal_when_ready(tmp_path / "ready", signal.SIGTERM)
-    assert run_passing_signals(_torchrun_like(tmp_path, _worker(tmp_path, done))) == 0
+    assert run_passing_signals(_torchrun_like(tmp_path, _worker(tmp_path, done))) == (
+        0,
+        (signal.SIGTERM,),
+    )
     assert (tmp_path / "worker").read_text() == str(int(signal.SIGTERM))
     assert not (tmp_path / "middle").exists()
 
@@ -406,7 +409,8 @@ def test_a_second_signal_or_the_grace_spent_kills_the_processes(tmp_path, capfd,
     command = _torchrun_like(tmp_path, _worker(tmp_path, "None"))  # a step without end
     _signal_when_ready(tmp_path / "ready", signal.SIGTERM, again=again)
     started = time.monotonic()
-    assert run_passing_signals(command, **({} if again else {"grace": 1})) == 143
+    passed = (signal.SIGTERM,) * (2 if again else 1)
+    assert run_passing_signals(command, **({} if again else {"grace": 1})) == (143, passed)
     assert time.monotonic() - started < 20
     assert _gone(int((tmp_path / "pid").read_text()))
     why = "a second SIGTERM" if again else "still running 1 s after SIGTERM"
@@ -449,7 +453,8 @@ def test_a_second_signal_to_a_launch_kills_and_leaves_the_line_to_it(tmp_path, c
         status.write_text("143 0\n")  # as the main process notes its stop, its line said
     command = _torchrun_like(tmp_path, _worker(tmp_path, "None"))  # a step without end
     _signal_when_ready(tmp_path / "ready", signal.SIGTERM, again=0.5)
-    assert run_passing_signals(command, env=dict(os.environ, **{STATUS_FILE: str(status)})) == 143
+    env = dict(os.environ, **{STATUS_FILE: str(status)})
+    assert run_passing_signals(command, env=env) == (143, (signal.SIGTERM, signal.SIGTERM))
     assert _gone(int((tmp_path / "pid").read_text()))
     assert capfd.readouterr().err == ""
     from unetlab.distributed import _killed_by  # s58
@@ -501,7 +506,7 @@ def test_a_launch_waits_for_the_processes_a_second_signal_killed(tmp_path, monke
     command = _torchrun_like(tmp_path, _worker(tmp_path, "None"))  # a step without end
     _signal_when_ready(tmp_path / "ready", signal.SIGTERM, again=0.3)
     env = dict(os.environ, **{distributed.STATUS_FILE: str(status)})
-    assert distributed.run_passing_signals(command, env=env) == 143
+    assert distributed.run_passing_signals(command, env=env)[0] == 143
     assert killed and time.monotonic() - killed[0] >= 1.5
 
 
@@ -623,7 +628,7 @@ def test_a_command_killed_by_a_signal_ends_with_the_shells_status_for_it():
     from unetlab.distributed import run_passing_signals
 
     killed = "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"
-    assert run_passing_signals([sys.executable, "-c", killed]) == 128 + signal.SIGKILL
+    assert run_passing_signals([sys.executable, "-c", killed]) == (128 + signal.SIGKILL, ())
 
 
 def test_a_launched_process_notes_a_stop_or_bad_input_for_the_launcher(tmp_path, monkeypatch):
@@ -656,7 +661,7 @@ def test_a_stop_after_every_process_ended_its_command_stops_nothing(monkeypatch,
     def finished_then_stopped(command, env, grace):
         monkeypatch.setenv(distributed.STATUS_FILE, env[distributed.STATUS_FILE])
         assert [distributed.noted_for_launch(0) for _ in range(2)] == [0, 0]
-        return 128 + signal.SIGTERM  # torchrun given the stop, its processes gone
+        return 128 + signal.SIGTERM, ()  # torchrun given the stop, its processes gone
 
     monkeypatch.setattr(distributed, "run_passing_signals", finished_then_stopped)
     assert distributed.launch(2, ["train"]) == 0
@@ -671,7 +676,7 @@ def test_a_launchs_processes_record_the_command_the_user_ran(monkeypatch):
 
     seen = []
     monkeypatch.setattr(
-        distributed, "run_passing_signals", lambda command, env, grace: seen.append(env) or 0
+        distributed, "run_passing_signals", lambda command, env, grace: seen.append(env) or (0, ())
     )
     monkeypatch.setattr(sys, "argv", ["unetlab", "train", "--run-dir", "r", "--nproc", "2"])
     distributed.launch(2, ["train", "--run-dir", "r"])
@@ -688,7 +693,7 @@ def test_a_launch_from_python_records_the_command_main_was_given(tmp_path, monke
 
     seen = []
     monkeypatch.setattr(
-        distributed, "run_passing_signals", lambda command, env, grace: seen.append(env) or 0
+        distributed, "run_passing_signals", lambda command, env, grace: seen.append(env) or (0, ())
     )
     monkeypatch.delenv("UNETLAB_PROGRAM", raising=False)
     monkeypatch.setattr(sys, "argv", ["pytest", "-q", "tests"])
@@ -708,7 +713,7 @@ def test_a_launch_gives_torchrun_its_own_grace_unless_the_user_set_one(monkeypat
 
     seen = []
     monkeypatch.setattr(
-        distributed, "run_passing_signals", lambda command, env, grace: seen.append(env) or 0
+        distributed, "run_passing_signals", lambda command, env, grace: seen.append(env) or (0, ())
     )
     monkeypatch.delenv("TORCH_ELASTIC_SHUTDOWN_TIMEOUT", raising=False)
     distributed.launch(2, ["train"], grace=12.5)

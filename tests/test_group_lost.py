@@ -189,7 +189,7 @@ def test_a_failed_launch_says_how_to_go_on_unless_a_process_said_why(monkeypatch
     def torchrun(command, *, env, grace):
         with open(env[distributed.STATUS_FILE], "w") as f:
             f.write(notes)
-        return 1
+        return 1, ()
 
     monkeypatch.setattr(distributed, "run_passing_signals", torchrun)
     calls = []
@@ -267,7 +267,7 @@ def test_a_launch_whose_torchrun_was_killed_waits_for_its_processes_and_ends_as_
         process = subprocess.Popen([sys.executable, "-c", _OUTLIVING, status])
         with open(f"{status}.pids", "w") as f:
             f.write(f"{process.pid}\n")  # as each process notes itself (stop_with_launch)
-        return 137  # torchrun killed
+        return 137, ()  # torchrun killed
 
     monkeypatch.setattr(distributed, "run_passing_signals", killed)
     calls = []
@@ -312,7 +312,7 @@ def _noting(command: list[str], *, started: str | None = "own", code: int = 137)
         when = stat[19] if started == "own" else started  # field 22: its start time
         with open(f"{env[distributed.STATUS_FILE]}.pids", "w") as f:
             f.write(f"{process.pid} {when or ''}\n")
-        return code
+        return code, ()
 
     return torchrun, processes
 
@@ -330,10 +330,9 @@ def test_a_signal_as_the_launcher_waits_for_its_processes_kills_them(monkeypatch
 
     torchrun, processes = _noting(["sleep", "30"], started=None, code=130 if passed else 137)
 
-    def stopped_first(command, *, env, grace):  # a Ctrl-C passed on, noted, before it ended
-        if passed:
-            Path(distributed.stop_note(env[distributed.STATUS_FILE])).write_text("2\n")
-        return torchrun(command, env=env, grace=grace)
+    def stopped_first(command, *, env, grace):  # a Ctrl-C passed on before it ended
+        code, _ = torchrun(command, env=env, grace=grace)
+        return code, (signal.SIGINT,) if passed else ()
 
     monkeypatch.setattr(distributed, "run_passing_signals", stopped_first)
 
@@ -361,7 +360,7 @@ def killed(command, *, env, grace):
     with open(env[distributed.STATUS_FILE] + ".pids", "w") as f:
         f.write(f"{process.pid}\\n")
     print(process.pid, flush=True)
-    return 137
+    return 137, ()
 
 distributed.run_passing_signals = killed
 sys.exit(distributed.launch(2, ["train"], grace=60))
@@ -433,7 +432,7 @@ def test_a_bugs_status_wins_over_a_stop_noted_first(monkeypatch):
 
         def killed(command, *, env, grace, notes=notes):
             Path(env[distributed.STATUS_FILE]).write_text(notes)
-            return 137  # torchrun killed
+            return 137, ()  # torchrun killed
 
         monkeypatch.setattr(distributed, "run_passing_signals", killed)
         assert distributed.launch(2, ["train"], grace=1) == 1, notes
@@ -455,7 +454,9 @@ def test_a_stopped_train_launch_names_the_run_and_how_to_go_on(
     launch says its own)."""
     import unetlab.distributed as distributed
 
-    monkeypatch.setattr(distributed, "run_passing_signals", lambda command, *, env, grace: 143)
+    monkeypatch.setattr(
+        distributed, "run_passing_signals", lambda command, *, env, grace: (143, (signal.SIGTERM,))
+    )
     monkeypatch.setattr(unetlab.train.resume, "saved_at", lambda run_dir: saved)
     root = write_synthetic_dataset(tmp_path / "em", n_train=2, n_val=1, size=64)
     run = tmp_path / "runs" / "dp"

@@ -57,7 +57,7 @@ def test_nproc_processes_print_the_program_the_user_ran(tmp_path, monkeypatch):
 
     def run(command, *, env, grace):
         seen.update(env)
-        return 0
+        return 0, ()
 
     monkeypatch.setattr(sys, "argv", ["/home/me/.venv/bin/unetlab", "train", "--nproc", "2"])
     monkeypatch.setattr(distributed, "run_passing_signals", run)

@@ -127,10 +127,10 @@ def launch(
     # the stop under way held until the launch's folder is removed too
     with contextlib.ExitStack() as ending, tempfile.TemporaryDirectory(prefix="unetlab-") as folder:
         env[STATUS_FILE] = os.path.join(folder, "status")
-        code = run_passing_signals(command, env=env, grace=grace)
+        code, passed = run_passing_signals(command, env=env, grace=grace)
         # the wait for processes that outlived torchrun first: a second stop kills them
-        code, outlived = _after_torchrun(code, env[STATUS_FILE], argv, nproc, grace)
-        ending.enter_context(_stop_under_way(env[STATUS_FILE]))
+        code, outlived = _after_torchrun(code, passed, env[STATUS_FILE], argv, nproc, grace)
+        ending.enter_context(_stop_under_way(passed))
         return _launch_ended(code, outlived, env[STATUS_FILE], argv, nproc, failed, stopped)
 
 
@@ -154,16 +154,16 @@ def _launch_ended(code, outlived, status, argv, nproc, failed, stopped) -> int:
 
 
 @contextlib.contextmanager
-def _stop_under_way(status: str):
+def _stop_under_way(passed: tuple[int, ...]):
     """Within (a launch's end, torchrun and its processes ended): a stop signal again, where
-    one was passed on to its processes (:func:`stop_noted`), is dropped: the stop is under
-    way, said in the main process's line or the launch's (s58: a scheduler's SIGTERM sent
-    twice raised in the launcher, which said "stopped by SIGTERM" again, or in place of its
-    own count). Entered after :func:`_after_torchrun`, whose wait for processes that
+    one was ``passed`` on to its processes (:func:`run_passing_signals`), is dropped: the
+    stop is under way, said in the main process's line or the launch's (s58: a scheduler's
+    SIGTERM sent twice raised in the launcher, which said "stopped by SIGTERM" again, or in
+    place of its own count). Entered after :func:`_after_torchrun`, whose wait for processes that
     outlived torchrun a second signal ends by killing them (review s58 F: entered before,
     the signal was dropped there, and the launcher waited out the grace with them alive).
     Outside the main thread, where no handler is set, nothing changes."""
-    if not stop_noted(status) or threading.current_thread() is not threading.main_thread():
+    if not passed or threading.current_thread() is not threading.main_thread():
         yield
         return
     with _stops_handled(_dropped):
@@ -194,12 +194,13 @@ def _main_said_stop(noted: list[tuple[int, str]]) -> bool:
 
 
 def _after_torchrun(
-    code: int, status: str, argv: list[str], nproc: int, grace: float
+    code: int, passed: tuple[int, ...], status: str, argv: list[str], nproc: int, grace: float
 ) -> tuple[int, bool | None]:
     """(the launch's status, whether its processes ended: :func:`_outlived`) after torchrun
-    ended with ``code``: its processes waited for where it ended first (not after a clean
-    end: each of them ended before it); a stop signal in that wait kills them, the launch
-    then stopped by the first one passed on, else by this one (130 for a Ctrl-C). SIGTERM
+    ended with ``code``, the stop signals ``passed`` on to it (:func:`run_passing_signals`):
+    its processes waited for where it ended first (not after a clean end: each of them ended
+    before it); a stop signal in that wait kills them, the launch then stopped by the first
+    one passed on, else by this one (130 for a Ctrl-C). SIGTERM
     and SIGHUP raise there as they do in the CLI (:func:`~unetlab.signals.stop_raises`):
     called from Python, their default action ended the launcher at once, its processes left
     running, and without a word."""
@@ -207,20 +208,23 @@ def _after_torchrun(
 
     try:
         with stop_raises():
-            return code, _outlived(status, argv, nproc, grace) if code else None
+            return code, _outlived(status, passed, argv, nproc, grace) if code else None
     except KeyboardInterrupt as exc:  # killed at once (_outlived)
         # passed on first: the status torchrun's end gave (run_passing_signals)
-        return code if stop_noted(status) else stop_status(exc)[1], False
+        return code if passed else stop_status(exc)[1], False
 
 
-def _outlived(status: str, argv: list[str], nproc: int, wait: float) -> bool | None:
+def _outlived(
+    status: str, passed: tuple[int, ...], argv: list[str], nproc: int, wait: float
+) -> bool | None:
     """Where torchrun ended before its processes (killed, out of memory: they get SIGTERM,
     :func:`stop_with_launch`), wait up to ``wait`` seconds for them to end, saying so: they
     save and say their own stop line, or write their outputs, which the launch's line would
     count too early (s52: train said "continue with" twice and exited 137; predict counted
     before they had written). Whether they ended by then; None where none outlived it. A
     stop signal in the wait kills them (:func:`_kill_launch`), said in the launch's one line:
-    a second one as while torchrun lived, a first (torchrun ended by itself) as the one that
+    after one ``passed`` on as a second one while torchrun lived, a first (none passed on:
+    torchrun ended by itself) as the one that
     killed them (s59: "stopped by SIGTERM: killing its processes" above "stopped by
     SIGTERM")."""
     # each with its start time: a pid reused since by another process is not waited for
@@ -239,8 +243,7 @@ def _outlived(status: str, argv: list[str], nproc: int, wait: float) -> bool | N
         return _ended(pids, time.monotonic() + wait, 0.1)
     except KeyboardInterrupt as exc:  # a stop signal (Ctrl-C, SIGTERM): killed at once
         signum = getattr(exc, "signum", signal.SIGINT)
-        first = _first_stop(status)  # None: torchrun ended by itself, this signal the first
-        _kill_launch(status, (signum,) if first is None else (first, signum))
+        _kill_launch(status, (*passed[:1], signum))
         raise
 
 
@@ -434,14 +437,14 @@ def _failure_line(exc) -> str:
 
 def run_passing_signals(
     command: list[str], *, env: dict | None = None, grace: float = STOP_WAIT
-) -> int:
+) -> tuple[int, tuple[int, ...]]:
     """Run ``command`` in its own session and wait for it, passing SIGTERM, SIGHUP and SIGINT
     on (``kill``, a scheduler's time limit, a closed terminal, Ctrl-C: its processes stop
     too, instead of going on as orphans that hold the output folder's lock); on Linux it also
     gets SIGTERM should this process die without a word (SIGKILL). Returns its exit status,
     or 128 + the signal when one passed on stopped it (130 after a Ctrl-C) or one killed
-    it (137 for SIGKILL). A signal this
-    process ignores (nohup's SIGHUP) stays ignored: it is not passed on.
+    it (137 for SIGKILL), and the stop signals passed on, in order. A signal this process
+    ignores (nohup's SIGHUP) stays ignored: it is not passed on.
 
     The first signal goes to the processes ``command`` started (torchrun's workers: they
     finish their step, save and end), not to ``command`` itself; to ``command`` only while
@@ -464,13 +467,13 @@ def run_passing_signals(
             passer.settle()  # the processes a second signal killed: out of its handler
     finally:
         passer.cancel()
+    passed = tuple(passer.passed)
     if code == -signal.SIGINT:
-        return 130
+        return 130, passed
     # stopped by a signal passed on: the shell's status for it (torchrun itself ends with 1)
-    passed = passer.passed
     if passed and code != 0:
-        return 128 + passed[0]
-    return 128 - code if code < 0 else code  # killed (SIGKILL): 137, as a shell says it
+        return 128 + passed[0], passed
+    return (128 - code if code < 0 else code), passed  # SIGKILL: 137, as a shell says it
 
 
 def _said_as(signum: int) -> str:
@@ -497,10 +500,7 @@ def _kill_said(signals: tuple[int, ...]) -> str:
 def _second_signal(first: int, again: int) -> str:
     """The stop signal ``again`` after ``first`` as every line names it: "a second SIGTERM",
     or both where they differ ("Ctrl-C after SIGTERM", review s58 F: "a second Ctrl-C"
-    after a SIGTERM; s58 forms9: "SIGINT again" for either); ``first`` 0: unknown
-    (:func:`_first_stop`)."""
-    if not first:
-        return f"{_said_as(again)} after an earlier stop signal"
+    after a SIGTERM; s58 forms9: "SIGINT again" for either)."""
     if first == again:
         return f"a second {_said_as(again)}"
     return f"{_said_as(again)} after {_said_as(first)}"
@@ -508,8 +508,8 @@ def _second_signal(first: int, again: int) -> str:
 
 def stop_note(status: str | None) -> str | None:
     """The file beside a launch's ``status`` file (:data:`STATUS_FILE`) that says a stop
-    signal was passed on to its processes (:func:`stop_noted`), each signal passed on in a
-    line (:func:`_first_stop`); None outside a launch."""
+    signal was passed on to its processes (:func:`stop_noted`: torchrun's warnings on them
+    dropped), each signal passed on in a line; None outside a launch."""
     return f"{status}.stopped" if status else None
 
 
@@ -518,17 +518,6 @@ def stop_noted(status: str | None) -> bool:
     signal on to its processes (:func:`stop_note`)."""
     note = stop_note(status)
     return note is not None and os.path.exists(note)
-
-
-def _first_stop(status: str) -> int | None:
-    """The stop signal the launcher of the launch whose status file is ``status`` passed on
-    first (:func:`stop_note`), or None: none passed on; 0 where its note names none (its
-    write failed): a stop all the same, as for :func:`stop_noted` (review s59 B: a second
-    signal read as a first there)."""
-    with contextlib.suppress(OSError), open(stop_note(status)) as f:
-        words = f.read().split()
-        return int(words[0]) if words and words[0].isdigit() else 0
-    return None
 
 
 class _SignalPasser:
@@ -549,7 +538,7 @@ class _SignalPasser:
         """The signal handler."""
         self.passed.append(signum)
         if self.note is not None:
-            # the signal, for the launch's wait on processes that outlive torchrun (_outlived)
+            # for the launch's processes and torchrun (stop_noted); the launcher keeps its own
             with contextlib.suppress(OSError), open(self.note, "a") as f:  # folder gone: said
                 f.write(f"{int(signum)}\n")
         if self.process is not None:
