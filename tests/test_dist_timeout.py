@@ -2,7 +2,6 @@
 wait ``train.dist_timeout_minutes`` (6 h), not the backend's own 30 min (gloo) or 10 min (NCCL
 in some torch versions), which ended a long validation's run with a timeout."""
 
-import os
 import subprocess
 import sys
 
@@ -11,48 +10,11 @@ import pytest
 from unetlab.config import Config
 from unetlab.errors import UnetlabError
 
-from .test_distributed import SETTINGS, finished
-from .test_train import write_blobs
+from .test_distributed import finished, with_site
 
-# in each launched process: the backend's own timeout 1 s (as if 30 min had passed) and a
-# main process that takes 3 s more to validate
-HOOK = """
-import os
-if "RANK" in os.environ:
-    import datetime, time
-    import torch.distributed.distributed_c10d as c10d
-    c10d._get_default_timeout = lambda backend: datetime.timedelta(seconds=1)
-    import unetlab.train.fitting as fitting
-    slow = fitting.validate
-    def validate(*args, **kwargs):
-        if os.environ["RANK"] == "0":
-            time.sleep(3)
-        return slow(*args, **kwargs)
-    fitting.validate = validate
-"""
-
-
-@pytest.mark.slow
-def test_the_others_wait_for_a_long_validation_of_the_main_process(tmp_path):
-    data = write_blobs(tmp_path / "data", 3)
-    hook = tmp_path / "hook"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(HOOK)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(hook), *filter(None, [env.get("PYTHONPATH")])])
-    settings = [*SETTINGS, "train.epochs=1", "data.tiles_per_epoch=4"]
-    items = [f"data.root={data}", "data.label_values=[0, 255]", "model.depth=2"]
-    items += ["model.base_channels=4", "data.tile_size=32", "train.batch_size=2", *settings]
-    out = subprocess.run(
-        [sys.executable, "-m", "unetlab", "train", *[f"--set={item}" for item in items]]
-        + ["--run-dir", str(tmp_path / "run"), "--nproc", "2", "--no-progress", "--no-plan"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
-    assert finished(out), out.stderr[-3000:]
-    assert (tmp_path / "run" / "checkpoints" / "best.pt").exists()
+# the others' wait for a long validation of the main process, in the launch of
+# test_distributed.py's test_two_processes_train_like_one_with_the_global_batch_and_resume...
+# (SLOW_VALIDATION there: one launch less)
 
 
 @pytest.mark.parametrize("minutes", [0, -1, float("inf"), 1e13, 1e-9, 0.5])
@@ -119,11 +81,7 @@ def test_a_predict_process_waits_for_a_longer_share_of_the_others(tmp_path):
     for i in range(2):
         Image.fromarray(np.full((32, 32), 40 * i, np.uint8)).save(tmp_path / "in" / f"{i}.png")
     save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same").eval())
-    hook = tmp_path / "hook"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(PREDICT_HOOK)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(hook), *filter(None, [env.get("PYTHONPATH")])])
+    env = with_site(tmp_path / "hook", PREDICT_HOOK)
     args = ["--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
     out = subprocess.run(
         [sys.executable, "-m", "unetlab", "predict", *args, "--output", str(tmp_path / "out")]

@@ -110,7 +110,37 @@ def test_a_group_of_one_is_a_plain_process():
     assert solo.step(loss, True) == (loss, True) and solo.share({"a": 1}) == {"a": 1}
 
 
-def _train_in_two_processes(data, run_dir, *extra):
+#: a sitecustomize for each launched process: the backend's own timeout 1 s (as if its 30
+#: min had passed) and a main process that takes 3 s more to validate, once; the others wait in a
+#: collective ``train.dist_timeout_minutes`` (6 h), not the backend's own 30 min (gloo) or
+#: 10 min (NCCL in some torch versions), which ended a long validation's run with a timeout
+SLOW_VALIDATION = """
+import os
+if "RANK" in os.environ:
+    import datetime, time
+    import torch.distributed.distributed_c10d as c10d
+    c10d._get_default_timeout = lambda backend: datetime.timedelta(seconds=1)
+    import unetlab.train.fitting as fitting
+    slow, slept = fitting.validate, []
+    def validate(*args, **kwargs):
+        if os.environ["RANK"] == "0" and not slept:
+            slept.append(time.sleep(3))
+        return slow(*args, **kwargs)
+    fitting.validate = validate
+"""
+
+
+def with_site(folder: Path, sitecustomize: str) -> dict:
+    """This process's environment with ``sitecustomize`` run first in each Python started
+    with it (written in ``folder``)."""
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text(sitecustomize)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(folder), *filter(None, [env.get("PYTHONPATH")])])
+    return env
+
+
+def _train_in_two_processes(data, run_dir, *extra, env=None):
     overrides = [
         f"--set={item}"
         for item in [
@@ -142,6 +172,7 @@ def _train_in_two_processes(data, run_dir, *extra):
         capture_output=True,
         text=True,
         timeout=300,
+        env=env,
     )
     assert finished(out), out.stderr[:3000] + " ... " + out.stderr[-3000:]
     return out
@@ -162,11 +193,14 @@ def test_two_processes_train_like_one_with_the_global_batch_and_resume_where_the
     """2 epochs in two processes train as one process with the global batch; then --resume
     to 3 ends as 3 epochs straight (constant lr): each process finds its tiles again from
     the saved step. The straight runs are one process with the global batch, without more
-    starts of two."""
+    starts of two. The first two-process run validates slowly (:data:`SLOW_VALIDATION`):
+    the other process waits for its main one, past the backend's own timeout (this was
+    test_dist_timeout's own launch)."""
     data = write_blobs(tmp_path / "data", 5)
     constant = [*SETTINGS, "train.batch_size=4", "train.schedule=none"]
     one = fit(tiny_config(data, *constant), run_dir=tmp_path / "one", progress=False)
-    out = _train_in_two_processes(data, tmp_path / "two", "train.schedule=none")
+    slow = with_site(tmp_path / "site", SLOW_VALIDATION)
+    out = _train_in_two_processes(data, tmp_path / "two", "train.schedule=none", env=slow)
     assert out.returncode or out.stdout.count("best checkpoint:") == 1  # the main one reports
     log = (tmp_path / "two" / "train.log").read_text()
     assert "data-parallel over 2 processes (gloo): global batch 4" in log
