@@ -4,6 +4,7 @@ as ``--nproc 1`` does, once: each process said those of its own share of the fil
 counts, two "first" images; a ``--recursive`` tree too), and a short page streamed by two processes (one chunk: the main
 one's band empty) said none (inference/predict.py ``floor_run(held=...)``, folders.py)."""
 
+import logging
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ import tifffile
 import torch
 
 from unetlab import UNet, save_model
+from unetlab.cli import main
 from unetlab.data.appearance import image_appearance, training_appearance
 
 SPEC8 = {"mode": "per_image", "floor": [12.0], "dtype": "uint8"}
@@ -58,16 +60,26 @@ RUN_WORDS = ("uint16", "lie far", "nearly empty")
 SETUP_WORDS = ("beside their images", "is not read")
 
 
-def _predicted(tmp_path, nproc: int, *flags: str) -> subprocess.CompletedProcess:
+def _predicted(tmp_path, nproc: int, *flags: str, here=None) -> subprocess.CompletedProcess:
+    """``unetlab predict --nproc N`` of ``tmp_path/in``, its output; one process runs in this
+    one where ``here`` gives pytest's (capfd, caplog), as main() from Python: the lines
+    compared are the same, a process's start (seconds under load) spared."""
     out = tmp_path / f"out{nproc}{len(flags)}"
     args = ["--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
-    args += ["--output", str(out), "--nproc", str(nproc), "--device", "cpu", *flags]
-    run = subprocess.run(
-        [sys.executable, "-m", "unetlab", "predict", *args, "--no-progress"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    args = ["predict", *args, "--output", str(out), "--nproc", str(nproc), "--device", "cpu"]
+    args += [*flags, "--no-progress"]
+    if here is not None:  # pytest's handler takes the log lines: main() adds none of its own
+        capfd, caplog = here
+        capfd.readouterr()
+        with caplog.at_level(logging.INFO):
+            code = main(args)
+        said = capfd.readouterr()
+        logged = "".join(f"{record.getMessage()}\n" for record in caplog.records)
+        run = subprocess.CompletedProcess(args, code, said.out, said.err + logged)
+        caplog.clear()
+    else:
+        command = [sys.executable, "-m", "unetlab", *args]
+        run = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     return run
 
@@ -81,19 +93,22 @@ def _setup_lines(run: subprocess.CompletedProcess) -> list[str]:
     return [x for x in run.stderr.splitlines() if any(w in x for w in SETUP_WORDS)]
 
 
-def _said(tmp_path, nproc: int, *flags: str) -> list[str]:
-    return _run_lines(_predicted(tmp_path, nproc, *flags))
+def _said(tmp_path, nproc: int, *flags: str, here=None) -> list[str]:
+    return _run_lines(_predicted(tmp_path, nproc, *flags, here=here))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("flags", [(), ("--large-pixels", "100")], ids=["whole", "streamed"])
-def test_two_processes_say_the_run_lines_and_the_setup_lines_of_one(tmp_path, flags):
+def test_two_processes_say_the_run_lines_and_the_setup_lines_of_one(tmp_path, capfd, caplog, flags):
     """The run lines, and the setup lines (a mask beside its image, a sub-folder not read),
     which each process said (s49 nprocedge 3): once, as a process alone says them."""
     _checkpoint(tmp_path / "m.pt")
     _inputs(tmp_path / "in")
     _setup_inputs(tmp_path / "in")
-    one, two = (_predicted(tmp_path, nproc, *flags) for nproc in (1, 2))
+    one, two = (
+        _predicted(tmp_path, 1, *flags, here=(capfd, caplog)),
+        _predicted(tmp_path, 2, *flags),
+    )
     # the floor's, two flat images', the first far one's, the count
     assert len(_run_lines(one)) == 5, _run_lines(one)
     assert any(line.startswith("3 of 7 images lie far") for line in _run_lines(one)), one
@@ -103,7 +118,7 @@ def test_two_processes_say_the_run_lines_and_the_setup_lines_of_one(tmp_path, fl
 
 
 @pytest.mark.slow
-def test_two_processes_say_a_trees_run_lines_of_one(tmp_path):
+def test_two_processes_say_a_trees_run_lines_of_one(tmp_path, capfd, caplog):
     """``--recursive``: the lines once for the tree (its two folders), as a process alone."""
     _checkpoint(tmp_path / "m.pt")
     _inputs(tmp_path / "all")
@@ -111,7 +126,7 @@ def test_two_processes_say_a_trees_run_lines_of_one(tmp_path):
         folder = tmp_path / "in" / ("x" if i < 4 else "y")
         folder.mkdir(parents=True, exist_ok=True)
         path.rename(folder / path.name)
-    one = _said(tmp_path, 1, "--recursive")
+    one = _said(tmp_path, 1, "--recursive", here=(capfd, caplog))
     assert len(one) == 5, one
     assert _said(tmp_path, 2, "--recursive") == one
 
