@@ -76,11 +76,16 @@ def test_a_region_floods_alike_whatever_lies_beside_it():
     assert same_partition(alone, together)
 
 
+@pytest.mark.parametrize("chunk", [2**16, 7])
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
-def test_position_ranks_put_markers_alone_in_raster_order_before_their_value(dtype):
+def test_position_ranks_put_markers_alone_in_raster_order_before_their_value(
+    monkeypatch, dtype, chunk
+):
     """The flood's priorities: dense ranks of the values (-0.0 equal to 0.0), each marker
     pixel ranked alone, in raster order, before the other pixels of its value (which tie),
-    0 outside ``where``, whatever the float width."""
+    0 outside ``where``, whatever the float width; read in steps of 7 keys too (the steps of
+    2**16 of an image past 65,536 px, whose ranks go on across a step's end)."""
+    monkeypatch.setattr(region_watershed, "_CHUNK", chunk)
     rng = np.random.default_rng(2)
     values = rng.choice([-2.5, -1.0, -0.0, 0.0, 0.5, 3.0, np.inf], (40, 30)).astype(dtype)
     where, seeded = rng.random((40, 30)) < 0.8, rng.random((40, 30)) < 0.2
@@ -123,7 +128,8 @@ def test_floods_in_windows_of_a_few_rows_give_the_ids_of_one_flood(
     monkeypatch, seed, connectivity, line
 ):
     """The regions holding several seeds flooded in windows of 4 rows (a region in the window
-    of its first row, windows overlapping where regions pass their end) or all at once."""
+    of its first row, windows overlapping where regions pass their end) or all at once, the
+    ranks read in steps of 7 keys in the windows (an image past 65,536 px)."""
     maps, how = _tied_maps(seed), dict(connectivity=connectivity, line=line)
     monkeypatch.setattr(region_watershed, "MIN_FLOOD_ROWS", 10**6)
     floods = _counted(monkeypatch, "_flood")
@@ -132,6 +138,7 @@ def test_floods_in_windows_of_a_few_rows_give_the_ids_of_one_flood(
     monkeypatch.setattr(region_watershed, "MIN_FLOOD_ROWS", 4)
     monkeypatch.setattr(region_watershed, "FLOODS", 100)
     monkeypatch.setattr(region_watershed, "BLOCK_ROWS", 3)
+    monkeypatch.setattr(region_watershed, "_CHUNK", 7)
     assert np.array_equal(grow_seeds(*maps, **how), whole)
     assert len(floods) > 3  # more than one window
     assert len(np.unique(whole)) > 10
