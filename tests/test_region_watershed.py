@@ -6,12 +6,13 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from tests.test_postprocess import disc_ids, one_hot, same_partition
 from unetlab.data import region_watershed
 from unetlab.data.instances import boundary_target
 from unetlab.data.labels import grow_seeds
-from unetlab.data.region_watershed import position_ranks
+from unetlab.data.region_watershed import position_ranks, watershed_by_region
 from unetlab.inference import column_objects
 from unetlab.inference.objects import ObjectOptions, objects_in_bands, objects_int32
 
@@ -156,6 +157,15 @@ def test_float64_ranks_give_the_labels_of_float32_ones(monkeypatch):
     assert [r.dtype for r in ranks] == [np.float32, np.float64]
     assert np.array_equal(ranks[1], ranks[0])
     assert ranks[0].max() > 50
+
+
+def test_a_3d_image_is_refused_not_flooded_as_rows():
+    """The windows are of rows and columns (``_box``): a volume was flooded in wrong windows,
+    silently."""
+    elevation, seeds, mask = (np.stack([m[:40, :40]] * 3) for m in _tied_maps(2))
+    markers = ndimage.label(seeds)[0]
+    with pytest.raises(ValueError, match="2-d markers"):
+        watershed_by_region(elevation, markers, mask)
 
 
 def _clumps(rows: int, width: int, step: int):

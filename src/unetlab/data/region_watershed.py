@@ -62,6 +62,8 @@ def watershed_by_region(
     the region labels let go before: the markers and the windows' numbers (5 B a pixel), and
     one window's flood at a time (30 B a pixel of it at its peak; the whole image's where a
     region spans its rows: ``tests/test_grow_seeds_memory.py``)."""
+    if markers.ndim != 2:  # the windows are of rows and columns
+        raise ValueError(f"watershed_by_region takes 2-d markers, not {markers.shape}")
     structure = ndimage.generate_binary_structure(markers.ndim, connectivity)
     regions, n_regions = ndimage.label(mask, structure)
     markers, top = unseeded_numbered(markers, regions, n_regions)
