@@ -82,13 +82,15 @@ def test_a_region_floods_alike_whatever_lies_beside_it():
 def test_position_ranks_put_markers_alone_in_raster_order_before_their_value(
     monkeypatch, dtype, chunk
 ):
-    """The flood's priorities: dense ranks of the values (-0.0 equal to 0.0), each marker
+    """The flood's priorities: dense ranks of the values (-0.0 equal to 0.0, NaN of either
+    sign one value after all others, as ``np.unique`` has it), each marker
     pixel ranked alone, in raster order, before the other pixels of its value (which tie),
     0 outside ``where``, whatever the float width; read in steps of 7 keys too (the steps of
     2**16 of an image past 65,536 px, whose ranks go on across a step's end)."""
     monkeypatch.setattr(region_watershed, "_CHUNK", chunk)
     rng = np.random.default_rng(2)
-    values = rng.choice([-2.5, -1.0, -0.0, 0.0, 0.5, 3.0, np.inf], (40, 30)).astype(dtype)
+    choices = [-2.5, -1.0, -0.0, 0.0, 0.5, 3.0, np.inf, -np.inf, np.nan, -np.nan]
+    values = rng.choice(choices, (40, 30)).astype(dtype)
     where, seeded = rng.random((40, 30)) < 0.8, rng.random((40, 30)) < 0.2
     ranks = position_ranks(values, where, seeded)
     level = np.unique(values[where].astype(np.float64) + 0.0, return_inverse=True)[1]
@@ -97,6 +99,21 @@ def test_position_ranks_put_markers_alone_in_raster_order_before_their_value(
     expected = np.zeros(values.shape)
     expected[where] = np.unique(rows, axis=0, return_inverse=True)[1].reshape(-1) + 1
     assert np.array_equal(ranks, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int16])
+def test_the_lexsort_ranks_past_2_31_pixels_are_the_keys_ranks(dtype):
+    """``_ranked_by_lexsort`` (2**31 pixels or more, past the keys' index bits) ranks as the
+    sorted keys do: NaN of either sign one value after all others, markers alone."""
+    rng = np.random.default_rng(4)
+    finite = [-2.5, -0.0, 0.0, 3.0]
+    choices = finite if dtype == np.int16 else finite + [np.inf, -np.inf, np.nan, -np.nan]
+    values = rng.choice(choices, (30, 20)).astype(dtype)
+    where, seeded = rng.random((30, 20)) < 0.8, rng.random((30, 20)) < 0.2
+    keys = region_watershed._sorted_keys(values, where, seeded)
+    expected = region_watershed._ranked(keys)
+    lexsorted = region_watershed._ranked_by_lexsort(values[where], seeded[where])
+    assert np.array_equal(lexsorted, expected)
 
 
 def _tied_maps(seed: int, shape=(120, 90), count=25):

@@ -130,7 +130,8 @@ def position_ranks(elevation: np.ndarray, where: np.ndarray, seeded: np.ndarray)
     """The flood's priorities over ``where``, 0 elsewhere: each pixel's dense rank 1.. by
     elevation, a pixel of ``seeded`` (bool) ranked alone before the others of its value,
     in raster order; the others of one value share a rank (the flood's age, first pushed
-    first popped, orders them). Float32 up to ``FLOAT32_RANKS`` ranks, float64 past.
+    first popped, orders them); NaN (a model's output gone wrong) one value after all
+    others. Float32 up to ``FLOAT32_RANKS`` ranks, float64 past.
     Besides the result, 13 B a pixel of ``where`` (the sorted keys, the ranks' starts and
     the ranks in ``where``'s order)."""
     if np.count_nonzero(where) >= 2**31:
@@ -194,11 +195,13 @@ def _sorted_keys(elevation: np.ndarray, where: np.ndarray, seeded: np.ndarray) -
 
 def _order_bits(values: np.ndarray) -> np.ndarray:
     """uint32 in the order of ``values`` (equal where they are): dense levels as they are;
-    a float's bits, -0.0 as 0.0, all flipped where negative, else the sign bit."""
+    a float's bits, -0.0 as 0.0, every NaN as one (after +inf, as ``np.unique`` puts the
+    dense levels' NaN), all flipped where negative, else the sign bit."""
     if values.dtype == np.uint32:
         return values
     values = values.astype(np.float32)  # a copy: its bits are flipped in place
     values += np.float32(0)  # -0.0 as 0.0, which it equals
+    values[np.isnan(values)] = np.nan  # -nan's sign bit set put it before -inf
     bits = values.view(np.uint32)
     flip = bits >> np.uint32(31)  # 1 for negative: all bits flipped; else the sign bit
     flip *= np.uint32(0x7FFFFFFF)
@@ -214,6 +217,8 @@ def _ranked_by_lexsort(values: np.ndarray, marker: np.ndarray) -> np.ndarray:
     values, marker = values[order], marker[order]
     start = np.ones(values.size, bool)
     start[1:] = (values[1:] != values[:-1]) | marker[1:] | marker[:-1]
+    if values.dtype.kind == "f":  # NaN, sorted last, one value as in the keys' order
+        start[1:] &= ~(np.isnan(values[1:]) & np.isnan(values[:-1])) | marker[1:] | marker[:-1]
     del values, marker
     rank = np.cumsum(start, dtype=np.int64)
     ranked = np.empty(order.size, _rank_dtype(int(rank[-1])))
