@@ -162,6 +162,24 @@ def test_floods_in_windows_of_a_few_rows_give_the_ids_of_one_flood(
     assert len(np.unique(whole)) > 10
 
 
+def test_more_than_255_windows_are_numbered_apart(monkeypatch):
+    """300 two-seed regions, one every other row, each in a window of its own: the windows'
+    numbers were uint8, 256 wrapped to 0 (and ``_box`` of no pixel failed)."""
+    elevation, mask = np.zeros((600, 5), np.float32), np.zeros((600, 5), bool)
+    mask[::2] = True
+    seeds = np.zeros((600, 5), bool)
+    seeds[::2, 0] = seeds[::2, 4] = True
+    monkeypatch.setattr(region_watershed, "MIN_FLOOD_ROWS", 10**6)
+    whole = grow_seeds(elevation, seeds, mask)
+    monkeypatch.setattr(region_watershed, "MIN_FLOOD_ROWS", 1)
+    monkeypatch.setattr(region_watershed, "FLOODS", 1000)
+    monkeypatch.setattr(region_watershed, "BLOCK_ROWS", 1)
+    floods = _counted(monkeypatch, "_flood")
+    assert np.array_equal(grow_seeds(elevation, seeds, mask), whole)
+    assert len(floods) == 300
+    assert len(np.unique(whole)) == 601
+
+
 def test_float64_ranks_give_the_labels_of_float32_ones(monkeypatch):
     """Past ``FLOAT32_RANKS`` ranks (2**24: 16 M pixels flooded at once; made 50 here) the
     priorities are float64: the same ranks, the same ids."""

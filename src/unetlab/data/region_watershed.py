@@ -93,7 +93,7 @@ def _lone_spread(markers: np.ndarray, regions: np.ndarray, lone: np.ndarray) -> 
 def _flood_windows(
     regions: np.ndarray, n_regions: int, many: np.ndarray
 ) -> tuple[np.ndarray, list[slice]]:
-    """(``numbered``: (H, W) uint8, a pixel of the regions ``many`` the number 1.. of the
+    """(``numbered``: (H, W) uint8 (wider past 255 windows), a pixel of the regions ``many`` the number 1.. of the
     window that floods it, 0 elsewhere; each window's rows, holding its regions whole, the
     tallest last, flooded without ``numbered``): a region goes to the window of its first
     row, in steps of ``max(MIN_FLOOD_ROWS, H / FLOODS)`` rows, its rows found by blocks of
@@ -112,9 +112,10 @@ def _flood_windows(
     window = np.unique(first // max(MIN_FLOOD_ROWS, -(-height // FLOODS)), return_inverse=True)[1]
     rows = [(first[window == k].min(), last[window == k].max()) for k in range(window.max() + 1)]
     order = sorted(range(len(rows)), key=lambda k: rows[k][1] - rows[k][0])  # the tallest last
-    number = np.empty(len(rows), np.uint8)  # FLOODS windows, or fewer
+    dtype = np.min_scalar_type(len(rows))  # uint8 for FLOODS windows up to 255
+    number = np.empty(len(rows), dtype)
     number[order] = np.arange(1, len(rows) + 1)
-    numbers = np.zeros(n_regions + 1, np.uint8)
+    numbers = np.zeros(n_regions + 1, dtype)
     numbers[many] = number[window]
     return numbers[regions], [slice(int(rows[k][0]), int(rows[k][1])) for k in order]
 
