@@ -274,14 +274,13 @@ def grow_seeds(
     px are no seed) grow over ``mask`` by a watershed on ``elevation``; a region of ``mask``
     without a seed is an object of its own, numbered after every seed. ``line``: a 1-px line
     (0) where two objects meet. The markers are int32, which the watershed's own copies
-    (the masked markers, its padded output, the cropped result) keep: about 31 B a pixel at
-    its peak with the flood's ranks and mask where one region spans the image's rows, 10 where
-    many regions are flooded a few windows of rows at a time (bench/region_watershed.py;
-    under 33 and 11: tests/test_grow_seeds_memory.py, tests/test_region_watershed.py), not the 47 of int64 markers (a 12 MP image of 21,500
-    nuclei: 567 -> 315 MB at 26 B, the same ids; bench/README.md "Memory of a photo"). Ties between seeds are decided
-    by position (:func:`~unetlab.data.region_watershed.watershed_by_region`): a region of
-    ``mask`` takes the same ids in any crop of the image that holds it whole (a slide's
-    bands).
+    (the masked markers, its padded output, the cropped result) keep: int64 ones peaked at 47
+    B a pixel, int32 ones at 26 before the flood's ranks (a 12 MP image of 21,500 nuclei: 567
+    -> 315 MB, the same ids; bench/README.md "Memory of a photo"); the peak now, with the
+    ranks, flooded in windows of rows: :mod:`~unetlab.data.region_watershed`'s docstring.
+    Ties between seeds are decided by position
+    (:func:`~unetlab.data.region_watershed.watershed_by_region`): a region of ``mask`` takes
+    the same ids in any crop of the image that holds it whole (a slide's bands).
     """
     from scipy import ndimage
 

@@ -16,9 +16,14 @@ by distance). The flood labels a pixel when a popped neighbour pushes it, so wit
 left to the heap's layout a region's pixels are settled by its own pixels alone: the same
 in any window that holds the region whole (a translation keeps the raster order). So the
 regions holding several markers are flooded a few windows of rows at a time, each window
-ranked alone (a flood of the whole image held its ranks and skimage's float64 copies of
-them, 30.5 B a pixel, where the windows hold 12: ``bench/region_watershed.py``); a region
-with one marker needs no flood (its pixels are that marker's).
+ranked alone; a region with one marker needs no flood (its pixels are that marker's).
+
+Memory (the one place of these figures): a flood of the whole image held its ranks and
+skimage's float64 copies of them, :func:`~unetlab.data.labels.grow_seeds` peaking at 30.5 B
+a pixel; in windows 10.0 where many regions hold several markers, still 30.6 where one region
+spans the image's rows (its window is the image): ``bench/region_watershed.py``, the table of
+bench/README.md "Floods in windows"; bounds in ``tests/test_region_watershed.py`` (11) and
+``tests/test_grow_seeds_memory.py`` (33, one region).
 """
 
 from __future__ import annotations
@@ -31,8 +36,8 @@ from scipy import ndimage
 FLOAT32_RANKS = 2**24
 #: The regions holding several markers are flooded in windows of rows, each region in the
 #: window of its first row, windows starting every ``max(MIN_FLOOD_ROWS, H / FLOODS)`` rows
-#: (``BLOCK_ROWS`` the step of that first row): skimage's flood holds ~22 B a pixel of its
-#: window (a float64 copy of the priorities, padded, and the masked markers), the ranks 4 more.
+#: (``BLOCK_ROWS`` the step of that first row): skimage's flood holds, for each pixel of its
+#: window, a float64 copy of the priorities, padded, and the masked markers, beside the ranks.
 MIN_FLOOD_ROWS = 64
 FLOODS = 8
 BLOCK_ROWS = 16
@@ -59,9 +64,9 @@ def watershed_by_region(
 
     ``markers`` (int, of ``ndimage.label``: each marker lies in one region) is modified.
     The regions holding several markers are flooded in windows of rows (:func:`_flood_windows`),
-    the region labels let go before: the markers and the windows' numbers (5 B a pixel), and
-    one window's flood at a time (30 B a pixel of it at its peak; the whole image's where a
-    region spans its rows: ``tests/test_grow_seeds_memory.py``)."""
+    the region labels let go before: the markers and the windows' numbers (int32, uint8), and
+    one window's flood at a time (the whole image where a region spans its rows; the figures:
+    the module's docstring)."""
     if markers.ndim != 2:  # the windows are of rows and columns
         raise ValueError(f"watershed_by_region takes 2-d markers, not {markers.shape}")
     structure = ndimage.generate_binary_structure(markers.ndim, connectivity)
@@ -93,11 +98,11 @@ def _lone_spread(markers: np.ndarray, regions: np.ndarray, lone: np.ndarray) -> 
 def _flood_windows(
     regions: np.ndarray, n_regions: int, many: np.ndarray
 ) -> tuple[np.ndarray, list[slice]]:
-    """(``numbered``: (H, W) uint8 (wider past 255 windows), a pixel of the regions ``many`` the number 1.. of the
-    window that floods it, 0 elsewhere; each window's rows, holding its regions whole, the
-    tallest last, flooded without ``numbered``): a region goes to the window of its first
-    row, in steps of ``max(MIN_FLOOD_ROWS, H / FLOODS)`` rows, its rows found by blocks of
-    ``BLOCK_ROWS``."""
+    """(``numbered``: (H, W) uint8 (wider past 255 windows), a pixel of the regions ``many``
+    the number 1.. of the window that floods it, 0 elsewhere; each window's rows, holding its
+    regions whole, the tallest last, flooded without ``numbered``): a region goes to the
+    window of its first row, in steps of ``max(MIN_FLOOD_ROWS, H / FLOODS)`` rows, its rows
+    found by blocks of ``BLOCK_ROWS``."""
     height = regions.shape[0]
     index = np.zeros(n_regions + 1, np.int32)
     index[many] = np.arange(1, many.size + 1, dtype=np.int32)
