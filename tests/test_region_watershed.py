@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from tests.test_grow_seeds_memory import _reference
 from tests.test_postprocess import disc_ids, one_hot, same_partition
 from unetlab.data import region_watershed
 from unetlab.data.instances import boundary_target
@@ -114,6 +115,17 @@ def test_the_lexsort_ranks_past_2_31_pixels_are_the_keys_ranks(dtype):
     expected = region_watershed._ranked(keys)
     lexsorted = region_watershed._ranked_by_lexsort(values[where], seeded[where])
     assert np.array_equal(lexsorted, expected)
+
+
+def test_a_plateau_past_2_16_pixels_takes_the_ids_of_the_reference():
+    """400 x 400 px of one flat region with 3 seeds: its keys pass ``_CHUNK`` (2**16) at the
+    real size, so the ranks go on across the steps' ends (the reference ranks by np.unique)."""
+    elevation, seeds = np.zeros((400, 400), np.float32), np.zeros((400, 400), bool)
+    seeds[[20, 200, 390], [30, 350, 100]] = True
+    mask = np.ones((400, 400), bool)
+    found = grow_seeds(elevation, seeds, mask)
+    assert np.array_equal(found, _reference(elevation, seeds, mask))
+    assert np.unique(found).tolist() == [1, 2, 3]
 
 
 def _tied_maps(seed: int, shape=(120, 90), count=25):
