@@ -7,15 +7,19 @@ then ``--skip-existing``: every output complete, no temporaries. A full disk dur
 and during a checkpoint write: one line naming the path, earlier outputs and the previous
 checkpoint intact.
 
-The kills come from a hook in the child process (this file's ``HOOK``, set up by ``python -c``
-before ``unetlab.cli.main`` runs), never from code in the package.
+The kills come from a hook in the child process (this file's ``ARM``, set up before
+``unetlab.cli.main`` runs: by ``python -c HOOK``, or in a child forked by one ``ZYGOTE`` that
+holds torch imported), never from code in the package.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import json
 import os
 import random
+import select
 import signal
 import subprocess
 import sys
@@ -35,76 +39,118 @@ from unetlab.outputs import LOCK, TEMPORARY
 
 REPO = Path(__file__).resolve().parents[1]
 
-#: Runs in the child before the CLI: FAULT="what:n" SIGKILLs the process at the n-th call of
+#: Runs in the child before the CLI: arm(what, n) (HOOK: FAULT="what:n") SIGKILLs the process
+#: at the n-th call of
 #: ``what``: "backward" (inside a training step, after the forward pass; "SIGTERM" or "SIGHUP"
 #: sends that signal there instead of the SIGKILL), "save-partial"
 #: (torch.save has written half the checkpoint's bytes), "save-rename" (the checkpoint is
 #: written, not yet renamed), "png-partial" (half an output image written), "png-rename" (an
 #: output image written, not yet renamed).
-HOOK = r"""
+ARM = r"""
 import os, signal, sys
 sys.path.insert(0, os.environ["UNETLAB_SRC"])
-what, n = os.environ.get("FAULT", "none:0").split(":")
-calls = {"n": 0}
 
-def due():
-    calls["n"] += 1
-    return calls["n"] == int(n)
+def arm(what, n):
+    calls = {"n": 0}
 
-def die():
-    os.kill(os.getpid(), signal.SIGKILL)
+    def due():
+        calls["n"] += 1
+        return calls["n"] == int(n)
 
-import torch
-if what == "backward" or what.startswith("SIG"):
-    backward = torch.Tensor.backward
-    def killing_backward(self, *a, **k):
-        if due():  # SIGKILL, or the signal named
-            os.kill(os.getpid(), getattr(signal, what, signal.SIGKILL))
-        return backward(self, *a, **k)
-    torch.Tensor.backward = killing_backward
-elif what.startswith("save"):
-    import io
-    save = torch.save
-    def killing_save(obj, f, *a, **k):
-        if not due():
-            return save(obj, f, *a, **k)
-        if what == "save-partial":
-            buf = io.BytesIO()
-            save(obj, buf, *a, **k)
-            with open(f, "wb") as out:
-                out.write(buf.getvalue()[: len(buf.getvalue()) // 2])
-                out.flush()
-                os.fsync(out.fileno())
-        else:
-            save(obj, f, *a, **k)
-        die()
-    torch.save = killing_save
-elif what == "png-partial":
-    from PIL import Image
-    save = Image.Image.save
-    def killing_png_save(self, fp, *a, **k):
-        if not due():
-            return save(self, fp, *a, **k)
-        save(self, fp, *a, **k)
-        with open(fp, "r+b") as f:
-            f.truncate(max(1, os.path.getsize(fp) // 2))
-        die()
-    Image.Image.save = killing_png_save
-elif what == "png-rename":
-    import unetlab.atomic as atomic
-    replace = os.replace
-    class _Os:
-        def __getattr__(self, name):
-            return getattr(os, name)
-        @staticmethod
-        def replace(src, dst):
-            if str(dst).endswith(".png") and due():
-                die()
-            return replace(src, dst)
-    atomic.os = _Os()
+    def die():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    import torch
+    if what == "backward" or what.startswith("SIG"):
+        backward = torch.Tensor.backward
+        def killing_backward(self, *a, **k):
+            if due():  # SIGKILL, or the signal named
+                os.kill(os.getpid(), getattr(signal, what, signal.SIGKILL))
+            return backward(self, *a, **k)
+        torch.Tensor.backward = killing_backward
+    elif what.startswith("save"):
+        import io
+        save = torch.save
+        def killing_save(obj, f, *a, **k):
+            if not due():
+                return save(obj, f, *a, **k)
+            if what == "save-partial":
+                buf = io.BytesIO()
+                save(obj, buf, *a, **k)
+                with open(f, "wb") as out:
+                    out.write(buf.getvalue()[: len(buf.getvalue()) // 2])
+                    out.flush()
+                    os.fsync(out.fileno())
+            else:
+                save(obj, f, *a, **k)
+            die()
+        torch.save = killing_save
+    elif what == "png-partial":
+        from PIL import Image
+        save = Image.Image.save
+        def killing_png_save(self, fp, *a, **k):
+            if not due():
+                return save(self, fp, *a, **k)
+            save(self, fp, *a, **k)
+            with open(fp, "r+b") as f:
+                f.truncate(max(1, os.path.getsize(fp) // 2))
+            die()
+        Image.Image.save = killing_png_save
+    elif what == "png-rename":
+        import unetlab.atomic as atomic
+        replace = os.replace
+        class _Os:
+            def __getattr__(self, name):
+                return getattr(os, name)
+            @staticmethod
+            def replace(src, dst):
+                if str(dst).endswith(".png") and due():
+                    die()
+                return replace(src, dst)
+        atomic.os = _Os()
+"""
+HOOK = (
+    ARM
+    + r"""
+arm(*os.environ.get("FAULT", "none:0").split(":"))
 from unetlab.cli import main
 sys.exit(main(sys.argv[1:]))
 """
+)
+
+#: ``ARM``, then a server of children: it imports torch and the modules train and predict use
+#: once (~5 s of each child's ~15 s on a loaded 2-core machine), runs no torch op (no thread
+#: pool to carry over a fork), and for each line {"argv", "fault", "err"} of its stdin forks
+#: a child that arms the fault and runs ``unetlab ARGV`` as ``HOOK`` does, its stderr in the
+#: file "err". It answers the child's pid, then its exit status as ``Popen.returncode`` says it.
+ZYGOTE = (
+    ARM
+    + r"""
+import json
+import torch._dynamo, unetlab.cli.predict, unetlab.cli.train, unetlab.plots, unetlab.train
+
+def serve():
+    for line in sys.stdin:
+        job = json.loads(line)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            return job
+        print(pid, flush=True)
+        print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), flush=True)
+    sys.exit(0)
+
+job = serve()
+null = os.open(os.devnull, os.O_RDWR)
+os.dup2(null, 0)
+os.dup2(null, 1)
+os.dup2(os.open(job["err"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 2)
+arm(*job["fault"].split(":"))
+from unetlab.cli import main
+sys.exit(main(job["argv"]))
+"""
+)
 
 
 def _as_in_a_terminal() -> None:
@@ -114,7 +160,7 @@ def _as_in_a_terminal() -> None:
         signal.signal(getattr(signal, name), signal.SIG_DFL)
 
 
-def _run(argv: list[str], fault: str = "none:0", *, kill_after: float | None = None):
+def _run(argv: list[str], fault: str = "none:0"):
     """``unetlab ARGV`` in a child process with the fault hook; (exit status, stderr)."""
     env = {**os.environ, "FAULT": fault, "UNETLAB_SRC": str(REPO / "src"), "OMP_NUM_THREADS": "1"}
     child = subprocess.Popen(
@@ -125,11 +171,56 @@ def _run(argv: list[str], fault: str = "none:0", *, kill_after: float | None = N
         stderr=subprocess.PIPE,
         preexec_fn=_as_in_a_terminal,
     )
-    if kill_after is not None:
-        time.sleep(kill_after)
-        child.send_signal(signal.SIGKILL)
     _, err = child.communicate(timeout=300)
     return child.returncode, err
+
+
+class _Children:
+    """``unetlab ARGV`` in children forked by one ``ZYGOTE`` process: ``run`` answers as
+    ``_run``, without a start of Python and torch each."""
+
+    def __init__(self, scratch: Path):
+        env = {**os.environ, "UNETLAB_SRC": str(REPO / "src"), "OMP_NUM_THREADS": "1"}
+        self.err = scratch / "stderr.txt"
+        self.server = subprocess.Popen(
+            [sys.executable, "-c", ZYGOTE],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            preexec_fn=_as_in_a_terminal,
+        )
+
+    def run(self, argv: list[str], fault: str = "none:0", *, kill_after: float | None = None):
+        job = {"argv": argv, "fault": fault, "err": str(self.err)}
+        self.server.stdin.write(json.dumps(job).encode() + b"\n")
+        self.server.stdin.flush()
+        pid = int(self._line())
+        if kill_after is not None:
+            time.sleep(kill_after)
+            with contextlib.suppress(ProcessLookupError):  # it finished (and is gone)
+                os.kill(pid, signal.SIGKILL)
+        return int(self._line()), self.err.read_text()
+
+    def _line(self, timeout: float = 300) -> bytes:
+        out = b""
+        while not out.endswith(b"\n"):
+            ready, _, _ = select.select([self.server.stdout], [], [], timeout)
+            assert ready, f"no answer from the children's server in {timeout} s"
+            byte = os.read(self.server.stdout.fileno(), 1)
+            assert byte, f"the children's server ended: {self.server.wait()}"
+            out += byte
+        return out
+
+    def close(self) -> None:
+        self.server.stdin.close()
+        self.server.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def children(tmp_path_factory):
+    server = _Children(tmp_path_factory.mktemp("children"))
+    yield server
+    server.close()
 
 
 def _leftovers(folder: Path) -> list[str]:
@@ -182,9 +273,13 @@ def _straight(argv: list[str], capfd) -> None:
 
 
 @pytest.mark.slow
-def test_train_killed_again_and_again_then_resumed_equals_an_uninterrupted_run(tmp_path, capfd):
+def test_train_killed_again_and_again_then_resumed_equals_an_uninterrupted_run(
+    tmp_path, capfd, children
+):
     data = _blobs(tmp_path / "data")
+    started = time.monotonic()
     _straight(_train_argv(data, tmp_path / "straight"), capfd)
+    a_run = time.monotonic() - started
     run = tmp_path / "cut"
     # 2 steps an epoch, 4 epochs; each resumed run restarts the epoch after the last last.pt
     kills = [
@@ -196,15 +291,15 @@ def test_train_killed_again_and_again_then_resumed_equals_an_uninterrupted_run(t
     exercised = []
     for fault in kills:
         mode = "--resume" if (run / "checkpoints" / "last.pt").is_file() else "--overwrite"
-        code, err = _run(_train_argv(data, run, mode), fault)
+        code, err = children.run(_train_argv(data, run, mode), fault)
         assert code == -signal.SIGKILL, (fault, code, err)
         exercised.append(fault)
-    random_delay = random.Random(os.getpid()).uniform(1.0, 4.0)
+    random_delay = random.Random(os.getpid()).uniform(0.0, a_run)  # a forked child starts warm
     mode = "--resume" if (run / "checkpoints" / "last.pt").is_file() else "--overwrite"
-    code, err = _run(_train_argv(data, run, mode), kill_after=random_delay)
+    code, err = children.run(_train_argv(data, run, mode), kill_after=random_delay)
     exercised.append(f"after {random_delay:.1f} s ({'killed' if code < 0 else 'finished'})")
     print("kill points:", ", ".join(exercised))
-    code, err = _run(_train_argv(data, run, "--resume"))
+    code, err = children.run(_train_argv(data, run, "--resume"))
     assert code == 0, err
     assert not _leftovers(run), _leftovers(run)
     a, b = (load_checkpoint(tmp_path / r / "checkpoints" / "last.pt") for r in ("straight", "cut"))
@@ -215,7 +310,7 @@ def test_train_killed_again_and_again_then_resumed_equals_an_uninterrupted_run(t
 
 @pytest.mark.slow
 def test_train_stopped_by_sigterm_and_sighup_exits_143_129_and_resumes_to_the_straight_run(
-    tmp_path, capfd
+    tmp_path, capfd, children
 ):
     """kill PID (a scheduler's time limit) and a closed ssh session saved nothing: the epoch
     in progress was lost, and train.log did not say that the run had stopped."""
@@ -228,17 +323,19 @@ def test_train_stopped_by_sigterm_and_sighup_exits_143_129_and_resumes_to_the_st
     _straight(argv(tmp_path / "straight"), capfd)
     run = tmp_path / "cut"
     # a signal in step n's backward pass is read as step n + 1 starts: it stops after that one
-    code, err = _run(argv(run), "SIGTERM:2")
+    code, err = children.run(argv(run), "SIGTERM:2")
     assert code == 128 + signal.SIGTERM, err
     assert f"unetlab train: stopped by SIGTERM; saved {run / 'checkpoints' / 'last.pt'}" in err
     assert load_checkpoint(run / "checkpoints" / "last.pt")["train_state"]["step"] == 3
-    code, err = _run(argv(run, "--resume"), "SIGHUP:2")  # the resumed run's 2nd step: step 5
+    code, err = children.run(
+        argv(run, "--resume"), "SIGHUP:2"
+    )  # the resumed run's 2nd step: step 5
     assert code == 128 + signal.SIGHUP, err
     assert load_checkpoint(run / "checkpoints" / "last.pt")["train_state"]["step"] == 6
     log = (run / "train.log").read_text()
     for name, step, epoch, batch in (("SIGTERM", 3, 1, 3), ("SIGHUP", 6, 2, 2)):
         assert f"stopped by {name} at step {step}, epoch {epoch}, batch {batch}:" in log
-    code, err = _run(argv(run, "--resume"))
+    code, err = children.run(argv(run, "--resume"))
     assert code == 0, err
     a, b = (load_checkpoint(tmp_path / r / "checkpoints" / "last.pt") for r in ("straight", "cut"))
     assert a["train_state"]["step"] == b["train_state"]["step"] == 16
@@ -336,22 +433,24 @@ def _predict_argv(folder: Path, out: str, *extra: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_predict_killed_mid_folder_then_skip_existing_completes_every_output(folder, capfd):
+def test_predict_killed_mid_folder_then_skip_existing_completes_every_output(
+    folder, capfd, children
+):
     _straight(_predict_argv(folder, "straight"), capfd)
     out = folder / "out"
     # the 9th PNG rename: im0's overlay and labels written into its publishing folder, then
     # put in place, im1's alike, im2's overlay written there
-    code, _ = _run(_predict_argv(folder, "out"), "png-rename:9")
+    code, _ = children.run(_predict_argv(folder, "out"), "png-rename:9")
     assert code == -signal.SIGKILL
     publishing = out / ".im2.png.publish.partial"
     assert [n for n in os.listdir(publishing) if TEMPORARY.match(n) and ".im2_overlay." in n]
     assert not (out / "im2_overlay.png").exists()  # nothing of im2 in place
     # skips im0, im1, removes the stale temporary; dies half-way through writing im3's labels
-    code, _ = _run(_predict_argv(folder, "out", "--skip-existing"), "png-partial:4")
+    code, _ = children.run(_predict_argv(folder, "out", "--skip-existing"), "png-partial:4")
     assert code == -signal.SIGKILL
     publishing = out / ".im3.png.publish.partial"
     assert [n for n in os.listdir(publishing) if TEMPORARY.match(n) and n.startswith(".im3.")]
-    code, err = _run(_predict_argv(folder, "out", "--skip-existing"))
+    code, err = children.run(_predict_argv(folder, "out", "--skip-existing"))
     assert code == 0, err
     assert "3 written, 3 skipped, 0 failed" in err  # im0-im2 were complete; im3 had no labels
     assert not _leftovers(out), _leftovers(out)
