@@ -185,7 +185,11 @@ def test_resnet50_net_trains_predicts_and_summarises(tmp_path, capsys):
     run = tmp_path / "run"
     args = ["train", "--data", str(voc), "--run-dir", str(run)]
     extra = ["--set", "model.encoder=resnet50", "--set", "train.freeze_encoder_epochs=1"]
-    assert main([*args, *_tiny(*extra, "--set", "train.epochs=2")]) == 0
+    # one step of two 32 px tiles an epoch (the encoder's 1/32 scale: 1 px; two of them for
+    # its batch norm), not two of 64 px; one validation, the last epoch's
+    one_step = ["--set", "data.tile_size=32", "--set", "data.tiles_per_epoch=2"]
+    one_step += ["--set", "train.val_every=2"]
+    assert main([*args, *_tiny(*extra, *one_step, "--set", "train.epochs=2")]) == 0
     log = (run / "train.log").read_text()
     assert "resnet50 U-Net" in log and "encoder frozen from epoch 1" in log
     assert "encoder trained from epoch 2" in log
