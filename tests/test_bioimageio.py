@@ -40,7 +40,13 @@ from unetlab.models import UNet
 from unetlab.packages import load_package
 
 pytest.importorskip("onnx")  # the packages carry ONNX weights too
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit in torch 2.13
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),  # torch.jit in torch 2.13
+    # bioimageio.core runs a package's net once per block, many small calls: on two threads
+    # beside other work each waited for the other thread (143 blocks of the tiling test:
+    # 31 s, 2.7 s on one thread, load 7.5)
+    pytest.mark.usefixtures("one_thread"),
+]
 
 
 def _tiny(padding: str = "valid", **kw) -> UNet:
@@ -585,7 +591,6 @@ def test_demo_models_pass_the_formats_test(tmp_path, preset):
     from unetlab.demo import QUICK, demo_overrides
     from unetlab.train import fit
 
-    torch.set_num_threads(1)
     write_synthetic_dataset(tmp_path / "data", n_train=2, n_val=1, size=96, seed=0)
     plan = {**QUICK, "tile": 92 if preset == "small-valid" else 32}
     overrides = demo_overrides(tmp_path / "data", plan, minutes=1.0, seed=0)
