@@ -228,8 +228,8 @@ def test_a_file_that_is_no_export_is_refused_in_one_line_naming_it(tmp_path):
     (tmp_path / "folder").mkdir()
     cases = {
         garbage: "no ONNX model onnx can read",
-        other: "a zip without rdf.yaml",
-        tmp_path / "folder": "a folder without rdf.yaml",
+        other: "a zip without rdf.yaml or bioimageio.yaml",
+        tmp_path / "folder": "a folder without rdf.yaml or bioimageio.yaml",
         tmp_path / "missing.onnx": "no such file or folder",
     }
     for path, what in cases.items():

@@ -26,12 +26,23 @@ from unetlab.part_values import damaged_value
 #: PyYAML, imported where a YAML text is read (not by a predict with a .pt checkpoint)
 yaml = deferred("yaml")
 
-__all__ = ["RDF_NAMES", "checked_record", "is_package", "load_package", "sha256_hex"]
+__all__ = [
+    "RDF_EITHER",
+    "RDF_NAMES",
+    "checked_record",
+    "is_package",
+    "load_package",
+    "sha256_hex",
+    "zipped_package",
+]
 
 log = logging.getLogger(__name__)
 
 #: The names a package's description may have.
 RDF_NAMES = ("rdf.yaml", "bioimageio.yaml")
+#: those names as a refusal gives them: a package's bioimageio.yaml is read too, and a
+#: refusal of a zip without rdf.yaml alone named none of it (s59)
+RDF_EITHER = " or ".join(RDF_NAMES)
 
 
 def sha256_hex(data: bytes) -> str:
@@ -39,7 +50,8 @@ def sha256_hex(data: bytes) -> str:
 
 
 def is_package(path: str | os.PathLike) -> bool:
-    """True for a folder holding rdf.yaml (or bioimageio.yaml), a .zip, or such a yaml file."""
+    """True for a folder holding rdf.yaml (or bioimageio.yaml), a .zip, such a yaml file, or
+    a zip of another name that holds one (:func:`zipped_package`)."""
     path = Path(path)
     if path.is_dir():
         return any((path / n).is_file() for n in RDF_NAMES)
@@ -47,7 +59,22 @@ def is_package(path: str | os.PathLike) -> bool:
         path.suffix.lower() == ".zip"
         or path.name in RDF_NAMES
         or path.name.endswith(".bioimageio.yaml")
+        or zipped_package(path)
     )
+
+
+def zipped_package(path: str | os.PathLike) -> bool:
+    """Whether the file ``path`` is a zip holding a package's description (rdf.yaml or
+    bioimageio.yaml), whatever its name: a package saved without its .zip (a download
+    named ``model``) was read as a checkpoint ("not a unetlab checkpoint") or its bytes as
+    YAML (s59). A checkpoint, a zip too, holds none."""
+    try:
+        if not Path(path).is_file() or not zipfile.is_zipfile(path):
+            return False
+        with zipfile.ZipFile(path) as archive:
+            return not set(RDF_NAMES).isdisjoint(archive.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 class _PackageFiles:
@@ -56,7 +83,7 @@ class _PackageFiles:
 
     def __init__(self, path: Path):
         self.path = path
-        if path.is_file() and path.suffix.lower() == ".zip":
+        if path.is_file() and (path.suffix.lower() == ".zip" or zipped_package(path)):
             if not zipfile.is_zipfile(path):
                 raise UnetlabError(f"{path}: not a zip file; give a bioimage.io package")
             self.zip: zipfile.ZipFile | None = zipfile.ZipFile(path)
@@ -72,7 +99,7 @@ class _PackageFiles:
                 else next((n for n in RDF_NAMES if (path / n).is_file()), None)
             )
         if self.rdf_name is None:
-            raise UnetlabError(f"{path}: no rdf.yaml in it; give a bioimage.io model package")
+            raise UnetlabError(f"{path}: no {RDF_EITHER} in it; give a bioimage.io model package")
 
     def __enter__(self) -> _PackageFiles:
         return self
@@ -151,6 +178,14 @@ def load_package(path: str | os.PathLike, check=None) -> UNet:
 
 
 def _read_rdf(path: Path, files: _PackageFiles) -> dict:
+    """The package's description, its ``config`` and record checked to be mappings."""
+    rdf = _read_description(path, files)
+    _check_mappings(path, rdf)
+    return rdf
+
+
+def _read_description(path: Path, files: _PackageFiles) -> dict:
+    """The package's description, a model's; its parts unchecked."""
     try:
         rdf = yaml.safe_load(files.read(files.rdf_name))
     except yaml.YAMLError as exc:
@@ -159,7 +194,6 @@ def _read_rdf(path: Path, files: _PackageFiles) -> dict:
         ) from exc
     if not isinstance(rdf, dict) or rdf.get("type") != "model":
         raise UnetlabError(f"{path}: not a bioimage.io model description")
-    _check_mappings(path, rdf)
     return rdf
 
 
@@ -179,8 +213,8 @@ def package_record(path: str | os.PathLike) -> dict:
     none; UnetlabError in one line for a package without its description, one that is no
     YAML or no model's, or a record that is damaged (:func:`checked_record`)."""
     path = Path(path)
-    with _PackageFiles(path) as files:
-        return checked_record(path, _read_rdf(path, files))
+    with _PackageFiles(path) as files:  # checked once, there (s59: twice)
+        return checked_record(path, _read_description(path, files))
 
 
 def checked_record(path: str | os.PathLike, rdf: dict) -> dict:

@@ -99,7 +99,7 @@ from unetlab.inference.pages import stains_of, trained_axes
 from unetlab.inference.predict import trained_exclude_rows
 from unetlab.models import UNet
 from unetlab.outputs import try_hold
-from unetlab.packages import sha256_hex
+from unetlab.packages import sha256_hex, zipped_package
 from unetlab.provenance import code_identity
 from unetlab.words import numbered, worded
 
@@ -1045,6 +1045,11 @@ def check_package_target(dest: str | os.PathLike, weight_formats: Collection[str
         with zipfile.ZipFile(dest) as zf:
             if "rdf.yaml" in zf.namelist() and _written_by_unetlab(zf.read("rdf.yaml")):
                 return
+    elif zipped_package(dest):  # "not a package unetlab wrote", of one it wrote (s59)
+        raise UnetlabError(
+            f"{dest} is a zipped package named without .zip, and a package of such a name is "
+            f"written as a folder: export to {dest.name}.zip, or choose a new path"
+        )
     raise UnetlabError(
         f"{dest} exists and is not a package unetlab wrote: choose a new path or remove it"
     )

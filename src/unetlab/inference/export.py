@@ -72,7 +72,7 @@ from unetlab.inference.offset import label_offset, shift_axis
 from unetlab.models import UNet
 from unetlab.models.loading import take_weights
 from unetlab.outputs import claim_files
-from unetlab.packages import RDF_NAMES, package_record
+from unetlab.packages import RDF_EITHER, RDF_NAMES, package_record
 from unetlab.provenance import code_identity
 from unetlab.runtime import available_cpus
 
@@ -323,13 +323,14 @@ def exported_source(path: str | os.PathLike) -> dict | None:
 #: the end of :func:`exported_source`'s refusal of a file that is no export ({}: what it is)
 _NO_EXPORT = (
     "{}; give an .onnx or TorchScript file unetlab export wrote, or a bioimage.io package"
-    " (.zip or folder) holding its rdf.yaml"
+    f" (.zip or folder) holding its {RDF_EITHER}"
 )
 
 
 def _refuse_no_package(path: Path) -> None:
-    """UnetlabError naming ``path``, a zip or folder without a package's rdf.yaml (a bare
-    KeyError or FileNotFoundError before, s55)."""
+    """UnetlabError naming ``path``, a zip or folder without a package's description
+    (:data:`~unetlab.packages.RDF_NAMES`; a bare KeyError or FileNotFoundError before,
+    s55)."""
     if path.is_dir():
         holds = any((path / name).is_file() for name in RDF_NAMES)
     elif zipfile.is_zipfile(path):
@@ -339,7 +340,7 @@ def _refuse_no_package(path: Path) -> None:
         return  # an rdf.yaml itself
     if not holds:
         kind = "a folder" if path.is_dir() else "a zip"
-        raise UnetlabError(f"{path}: {_NO_EXPORT.format(f'{kind} without rdf.yaml')}")
+        raise UnetlabError(f"{path}: {_NO_EXPORT.format(f'{kind} without {RDF_EITHER}')}")
 
 
 def _random(*shape: int) -> torch.Tensor:

@@ -1,0 +1,97 @@
+"""Packages read in their own words (s60 words): a zip or folder without a description names
+both names read (rdf.yaml, bioimageio.yaml); a zip package saved without its .zip loads (it
+was read as a checkpoint, or its bytes as YAML); package_record checks the description once."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+
+import pytest
+
+from unetlab import packages
+from unetlab.checkpoint import load_model
+from unetlab.errors import UnetlabError
+from unetlab.inference.bioimageio import export_bioimageio
+from unetlab.inference.export import exported_source
+from unetlab.models import UNet
+from unetlab.packages import package_record
+
+
+@pytest.fixture(scope="module")
+def zipped(tmp_path_factory):
+    """A package unetlab exported, as a .zip."""
+    model = UNet(1, 2, depth=2, base_channels=4).eval()
+    folder = tmp_path_factory.mktemp("package")
+    return export_bioimageio(model, folder / "pkg.zip", weight_formats=("pytorch_state_dict",))
+
+
+def test_a_zip_or_folder_without_a_description_names_both_names(tmp_path):
+    """exported_source said "a zip without rdf.yaml", and package_record "no rdf.yaml in
+    it", though a bioimageio.yaml is read too (s59)."""
+    other = tmp_path / "other.zip"
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    (tmp_path / "folder").mkdir()
+    for given, kind in ((other, "a zip"), (tmp_path / "folder", "a folder")):
+        with pytest.raises(UnetlabError) as refused:
+            exported_source(given)
+        assert str(refused.value).startswith(
+            f"{given}: {kind} without rdf.yaml or bioimageio.yaml; give"
+        ), refused.value
+        assert str(refused.value).endswith("holding its rdf.yaml or bioimageio.yaml")
+        with pytest.raises(UnetlabError) as refused:
+            package_record(given)
+        assert str(refused.value) == (
+            f"{given}: no rdf.yaml or bioimageio.yaml in it; give a bioimage.io model package"
+        )
+
+
+def test_a_zip_package_without_its_suffix_loads_and_is_read(zipped, tmp_path):
+    """A package zip named ``model`` was read by load_model as a checkpoint ("not a unetlab
+    checkpoint") and by package_record and exported_source as YAML ("its model is not valid
+    YAML"): read as the .zip is."""
+    bare = shutil.copy(zipped, tmp_path / "model")
+    assert packages.is_package(bare) and not packages.is_package(tmp_path / "missing")
+    assert package_record(bare) == package_record(zipped)
+    assert exported_source(bare) == exported_source(zipped)
+    loaded, reference = load_model(bare), load_model(zipped)
+    for name, tensor in reference.state_dict().items():
+        assert loaded.state_dict()[name].equal(tensor), name
+
+
+def test_a_checkpoint_is_no_package(tmp_path):
+    """A checkpoint is a zip too: is_package reads no zip without a description as one."""
+    from unetlab.checkpoint import save_model
+
+    saved = save_model(tmp_path / "best", UNet(1, 2, depth=2, base_channels=4))
+    assert zipfile.is_zipfile(saved) and not packages.is_package(saved)
+    assert load_model(saved).num_classes == 2
+
+
+def test_exporting_over_a_zip_package_without_its_suffix_says_what_it_is(zipped, tmp_path):
+    """Exporting to ``model``, a zip package unetlab wrote, said it "is not a package unetlab
+    wrote": a name without .zip is written as a folder; it names the .zip to give."""
+    bare = shutil.copy(zipped, tmp_path / "model")
+    before = bare.read_bytes()
+    with pytest.raises(UnetlabError) as refused:
+        export_bioimageio(
+            UNet(1, 2, depth=2, base_channels=4), bare, weight_formats=("pytorch_state_dict",)
+        )
+    assert str(refused.value) == (
+        f"{bare} is a zipped package named without .zip, and a package of such a name is "
+        "written as a folder: export to model.zip, or choose a new path"
+    )
+    assert bare.read_bytes() == before
+
+
+def test_package_record_checks_the_description_once(zipped, monkeypatch):
+    """package_record ran _check_mappings twice (through _read_rdf, then checked_record)."""
+    calls = []
+    checked = packages._check_mappings
+    monkeypatch.setattr(packages, "_check_mappings", lambda *a: calls.append(a) or checked(*a))
+    package_record(zipped)
+    assert len(calls) == 1
+    calls.clear()
+    load_model(zipped)
+    assert len(calls) == 1
