@@ -264,7 +264,7 @@ def test_evaluations_saved_in_a_run_folder_are_columns(tmp_path):
     assert "0.6600" in table.text()
 
 
-def test_out_writes_the_table_and_the_curves_and_never_replaces_others_files(tmp_path):
+def test_out_writes_the_table_and_the_curves_and_never_replaces_others_files(tmp_path, capsys):
     runs = three_runs(tmp_path)
     out = tmp_path / "out"
     table = compare_runs([runs])
@@ -281,6 +281,12 @@ def test_out_writes_the_table_and_the_curves_and_never_replaces_others_files(tmp
     with pytest.raises(OutputError, match="not written by unetlab"):
         write_comparison(table, theirs)
     assert (theirs / "compare.csv").read_text() == "mine\n"
+    assert main(["compare", str(runs), "--out", str(theirs)]) == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith("was not written by unetlab: give --out another folder")
+    )  # its names are fixed: not "give another name" (s60)
     assert not (theirs / "compare_curves.png").exists()
 
 

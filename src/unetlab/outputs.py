@@ -116,6 +116,9 @@ OVERWRITE = Spelled("overwrite=True", "--overwrite")
 #: the fix of a refused output as the caller spells it (:func:`said_as`): claim_files told a
 #: Python caller to "add --overwrite" (s59)
 OVERWRITE_FIXES = Spelled(PYTHON_OVERWRITE_FIX, OVERWRITE_FIX)
+#: the fix of a refused single-file output, where another path is the way (:func:`claim_files`'
+#: ``elsewhere``)
+ANOTHER_NAME = "give another name"
 #: the suffixes of the formats single-file outputs are written in (``claim_files(formats=)``)
 FORMAT_SUFFIXES = {
     "JSON": (".json",),
@@ -329,10 +332,14 @@ def claim_files(
     formats: Mapping[str | os.PathLike, str] | None = None,
     overwrite_fix: str | None = None,
     data: Iterable[str | os.PathLike] = (),
+    elsewhere: str | Spelled = ANOTHER_NAME,
 ) -> list[Path]:
     """Check single-file outputs and record them in their folders' manifests. Returns the
     paths. ``overwrite_fix``: how a refusal tells the caller to pass ``overwrite`` (None: as
-    the caller spells it, :data:`OVERWRITE_FIXES`; "": the caller has no such option).
+    the caller spells it, :data:`OVERWRITE_FIXES`; "": the caller has no such option);
+    ``elsewhere``: how it tells them to write elsewhere, as the caller spells it where it is
+    :class:`Spelled` (:func:`said_as`: compare's names are fixed, its fix is another
+    ``--out`` folder, not "another name", s59).
 
     Refuses (OutputError, one line), in this order: another command's record
     (:func:`_refuse_record`, also where it is among ``inputs``: refused as the record); an
@@ -354,7 +361,8 @@ def claim_files(
     refuse_inputs(paths, inputs, command=command, suffixes=suffixes)
     refuse_inside(paths, data, command=command, outputs_apart=True)
     for path in paths:
-        _check_file(path, writers[path], formats.get(path), command, overwrite, overwrite_fix)
+        fix = dict(overwrite_fix=overwrite_fix, elsewhere=elsewhere)
+        _check_file(path, writers[path], formats.get(path), command, overwrite, **fix)
     for folder in dict.fromkeys(p.parent for p in paths):  # one manifest append a folder
         _record_pending(folder, [p for p in paths if p.parent == folder], command, writers)
     for path in paths:
@@ -376,11 +384,12 @@ def _check_file(
     fmt: str | None,
     command: str,
     overwrite: bool,
-    overwrite_fix: str | None,
+    **fix,
 ) -> None:
     """OutputError unless ``command`` may write the file ``path``, which its folder's
     manifest says ``writers`` wrote (:func:`claim_files`' rules but the records, refused
-    before; ``fmt``: the format its suffix must name where it exists, or None)."""
+    before; ``fmt``: the format its suffix must name where it exists, or None; ``fix``:
+    its ``overwrite_fix`` and ``elsewhere``)."""
     if path.is_dir():
         raise OutputError(f"{path} is a folder; give a file name")
     typo = path.exists() and fmt is not None and _other_format(path, fmt)
@@ -393,7 +402,7 @@ def _check_file(
         # a typo is refused below, overwrite or not: not told to pass overwrite (export
         # over photo.png said "pass overwrite=True", which then refused it as a typo)
         overwrite=overwrite or typo,
-        overwrite_fix=overwrite_fix,
+        **fix,
     )
     if typo:
         _refuse_other_format(path, fmt, command)
@@ -431,14 +440,15 @@ def _refuse_replacing(
     command: str,
     overwrite: bool,
     overwrite_fix: str | None = None,
+    elsewhere: str | Spelled = ANOTHER_NAME,
 ) -> None:
     """OutputError unless ``command`` may write ``name`` in ``folder`` (which ``exists`` or not;
     the manifest says ``writers`` wrote it): never a file a training run wrote (its
     checkpoints, metrics.csv, train.log, ...; written yet or not) unless ``command`` is
     ``train``; an existing file only if ``command`` wrote it, or with ``overwrite`` (which the
-    message names as ``overwrite_fix``: :func:`claim_files`' spellings); records are refused
-    apart (:func:`_refuse_record`). Cheap when nothing is refused (called for each of a
-    folder's outputs)."""
+    message names as ``overwrite_fix``, beside ``elsewhere``: :func:`claim_files`' spellings);
+    records are refused apart (:func:`_refuse_record`). Cheap when nothing is refused (called
+    for each of a folder's outputs)."""
     if RUN_COMMAND in writers and command != RUN_COMMAND:
         raise OutputError(
             f"{folder / name} is a file of the training run in {folder} and "
@@ -447,8 +457,9 @@ def _refuse_replacing(
         )
     if command in writers or overwrite or not exists:
         return
-    fix = said_as(OVERWRITE_FIXES) if overwrite_fix is None else overwrite_fix
-    fix = f"give another name, or {fix} to replace it" if fix else "give another name"
+    fix = _fix_named(overwrite_fix)
+    other = said_as(elsewhere) if isinstance(elsewhere, Spelled) else elsewhere
+    fix = f"{other}, or {fix} to replace it" if fix else other
     if not writers:
         raise OutputError(f"{folder / name} exists and was not written by unetlab: {fix}")
     others = sorted(set(writers) - {"", "unetlab"})
@@ -500,7 +511,7 @@ def output_folder(
     overwrite: bool = False,
     keep: Collection[str] = (),
     command: str = "unetlab",
-    overwrite_fix: str = OVERWRITE_FIX,
+    overwrite_fix: str | None = None,
     sources: Mapping[str, str] | None = None,
     made_by: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None,
     carried: Callable[[Path], str | None] | None = None,
@@ -514,11 +525,12 @@ def output_folder(
     held), read again at the end, when :func:`_settle` removes what a run leaves mixed.
     An output changed since ``command`` wrote it (:func:`_differs`: size, or the key
     ``carried`` reads) is the user's: never replaced nor removed (``keep_edited``: its
-    line kept, for ``--skip-existing``). A folder made here goes if a UnetlabError stops it."""
+    line kept, for ``--skip-existing``). A folder made here goes if a UnetlabError stops it.
+    ``overwrite_fix``: :func:`claim_files`' (Python was told "add --overwrite", s59)."""
     folder, names, sources = Path(folder), list(names), dict(sources or {})
     refuse_inputs([folder / n for n in names], inputs, command=command)
     made, listed = _made_folder(folder), (folder / MANIFEST).exists()
-    fix = dict(overwrite=overwrite, overwrite_fix=overwrite_fix, carried=carried)
+    fix = dict(overwrite=overwrite, overwrite_fix=_fix_named(overwrite_fix), carried=carried)
     _forget_run(folder.resolve())  # a stopped run's
     try:
         with FolderLock(folder), folder_sync_deferred(folder):
@@ -540,6 +552,11 @@ def output_folder(
         raise
     finally:
         _forget_run(folder.resolve())
+
+
+def _fix_named(overwrite_fix: str | None) -> str:
+    """``overwrite_fix``, or where None the fix as the caller spells it (:func:`said_as`)."""
+    return said_as(OVERWRITE_FIXES) if overwrite_fix is None else overwrite_fix
 
 
 def _forget_run(folder: Path) -> None:

@@ -82,6 +82,9 @@ def _too_few(paths: list, records: list[RunRecord]) -> str:
 
 #: write_comparison's folder as its caller gives it (Python was told "give --out a folder")
 OUT = Spelled("write_comparison", "--out")
+#: the fix of a file there that compare did not write: its names are fixed, so not "give
+#: another name" (s59)
+ANOTHER_FOLDER = Spelled(f"give {OUT.python} another folder", f"give {OUT.cli} another folder")
 
 
 def write_comparison(
@@ -110,7 +113,10 @@ def write_comparison(
         )
     # no overwrite to name: compare replaces no file it did not write
     table, curves = claim_files(
-        [folder / CSV_FILE, folder / CURVES_FILE], command="compare", overwrite_fix=""
+        [folder / CSV_FILE, folder / CURVES_FILE],
+        command="compare",
+        overwrite_fix="",
+        elsewhere=ANOTHER_FOLDER,
     )
     comparison.write_csv(table)
     runs = [

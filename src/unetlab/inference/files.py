@@ -92,7 +92,7 @@ from unetlab.data.tiffmeta import (
     scale_kwargs,
 )
 from unetlab.data.world_file import grid_pixel_size, input_grid
-from unetlab.errors import Spelled, UnetlabError, spelled
+from unetlab.errors import Spelled, UnetlabError, said_as, spelled
 from unetlab.group import SOLO, Group
 from unetlab.inference import chosen
 from unetlab.inference.drawn_again import drawn_from, redrawable, table_counts, written_pages
@@ -194,7 +194,7 @@ from unetlab.inference.stream_rule import is_streamed, memory_note, whole_read_n
 from unetlab.inference.table_extras import with_image_columns
 from unetlab.inference.threads_look import looking_beside
 from unetlab.inference.world_files import world_files
-from unetlab.outputs import outputs_kept, refuse_inputs
+from unetlab.outputs import OVERWRITE_FIXES, outputs_kept, refuse_inputs
 from unetlab.plots import object_colour_table, prediction_overlay
 from unetlab.progress import progress_calls
 from unetlab.runtime import check_precision, memory_hint
@@ -262,7 +262,8 @@ def _checked_folder(file: _File, group: Group):
     it (:func:`_held_by_caller`)."""
     if _held_by_caller(file, group):
         return contextlib.nullcontext(file.out_dir)
-    fix = dict(overwrite_fix="pass overwrite=True", record=file.record)
+    # as the caller spells it: the literal told the command line "pass overwrite=True" (s59)
+    fix = dict(overwrite_fix=said_as(OVERWRITE_FIXES), record=file.record)
     return prediction_folder(file.out_dir, [file.path], file.outputs, **fix)
 
 

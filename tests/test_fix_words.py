@@ -1,0 +1,99 @@
+"""Each refusal of an output names the fix as its caller spells it (s60 words): compare's
+fixed names are another folder (write_comparison's, or --out's), not "another name";
+output_folder and predict_file say overwrite=True to Python and --overwrite to the command
+line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from unetlab.data.io import atomic_path, write_png
+from unetlab.errors import OutputError, command_spelling
+from unetlab.models import UNet
+
+
+def _written(path) -> None:
+    """``path`` written as the commands write (atomic_path confirms a claimed file)."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(b"{}")
+
+
+def test_compare_names_another_folder_as_its_caller_gives_it(tmp_path):
+    """write_comparison refused a compare.csv it did not write with "give another name",
+    which no caller can: its names are fixed (s59)."""
+    from unetlab.compare import Comparison, write_comparison
+
+    (tmp_path / "cmp").mkdir()
+    (tmp_path / "cmp" / "compare.csv").write_text("mine\n")
+    empty = Comparison([], [], [], [], "run")
+    with pytest.raises(OutputError) as python:
+        write_comparison(empty, tmp_path / "cmp")
+    assert str(python.value) == (
+        f"{tmp_path / 'cmp' / 'compare.csv'} exists and was not written by unetlab: give "
+        "write_comparison another folder"
+    )
+    with pytest.raises(OutputError) as cli, command_spelling():
+        write_comparison(empty, tmp_path / "cmp")
+    assert str(cli.value).endswith("was not written by unetlab: give --out another folder")
+    assert (tmp_path / "cmp" / "compare.csv").read_text() == "mine\n"
+
+
+def test_another_commands_file_names_the_folder_too(tmp_path):
+    """A compare.csv another command wrote: the same fix after who wrote it."""
+    from unetlab.compare import Comparison, write_comparison
+    from unetlab.outputs import claim_files
+
+    (tmp_path / "cmp").mkdir()
+    path = claim_files([tmp_path / "cmp" / "compare.csv"], command="bench")[0]
+    _written(path)
+    with pytest.raises(OutputError) as cli, command_spelling():
+        write_comparison(Comparison([], [], [], [], "run"), tmp_path / "cmp")
+    assert str(cli.value).endswith(
+        "was written by unetlab bench, not by unetlab compare: give --out another folder"
+    ), cli.value
+
+
+def test_output_folder_names_overwrite_as_its_caller_spells_it(tmp_path):
+    """output_folder's default fix was the command line's ("add --overwrite") from Python."""
+    from unetlab.outputs import output_folder
+
+    (tmp_path / "theirs.txt").write_text("mine")
+    with pytest.raises(OutputError) as python, output_folder(tmp_path, ["r.png"]):
+        pass
+    assert str(python.value).endswith(
+        "give an empty or new folder, or pass overwrite=True to write beside them (never over them)"
+    ), python.value
+    with pytest.raises(OutputError) as cli, command_spelling(), output_folder(tmp_path, ["r.png"]):
+        pass
+    assert "or add --overwrite to write beside them" in str(cli.value), cli.value
+
+
+@pytest.fixture
+def image(tmp_path):
+    path = tmp_path / "in" / "a.png"
+    path.parent.mkdir()
+    write_png(path, np.random.default_rng(0).integers(0, 255, (64, 64), dtype=np.uint8))
+    return path
+
+
+def _model() -> UNet:
+    torch.manual_seed(0)
+    return UNet(1, 2, depth=2, base_channels=4).eval()
+
+
+def test_predict_file_names_overwrite_as_its_caller_spells_it(image, tmp_path):
+    """predict_file's folder held its own named the fix with a literal "pass overwrite=True",
+    to the command line too."""
+    from unetlab.inference.files import predict_file
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "theirs.txt").write_text("mine")
+    with pytest.raises(OutputError) as python:
+        predict_file(_model(), image, out)
+    assert "or pass overwrite=True to write beside them" in str(python.value), python.value
+    with pytest.raises(OutputError) as cli, command_spelling():
+        predict_file(_model(), image, out)
+    assert "or add --overwrite to write beside them" in str(cli.value), cli.value
