@@ -1,7 +1,7 @@
 """Each refusal of an output names the fix as its caller spells it (s60 words): compare's
 fixed names are another folder (write_comparison's, or --out's), not "another name";
 output_folder and predict_file say overwrite=True to Python and --overwrite to the command
-line."""
+line; predict_folder's root must be a folder."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from unetlab.data.io import atomic_path, write_png
-from unetlab.errors import OutputError, command_spelling
+from unetlab.errors import OutputError, UnetlabError, command_spelling
 from unetlab.models import UNet
 
 
@@ -97,3 +97,21 @@ def test_predict_file_names_overwrite_as_its_caller_spells_it(image, tmp_path):
     with pytest.raises(OutputError) as cli, command_spelling():
         predict_file(_model(), image, out)
     assert "or add --overwrite to write beside them" in str(cli.value), cli.value
+
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_predict_folder_refuses_a_root_that_is_no_folder(image, tmp_path, kind):
+    """predict_folder(root=<missing folder>) was taken silently: the tables' paths were
+    then by the path as given. One line before anything is written."""
+    from unetlab.inference.folders import predict_folder
+
+    root = tmp_path / "nowhere"
+    if kind == "file":
+        root = image
+    with pytest.raises(UnetlabError) as refused:
+        predict_folder(_model(), image.parent, tmp_path / "out", root=root, progress=False)
+    what = "no such folder" if kind == "missing" else "a file, not a folder"
+    assert str(refused.value) == (
+        f"root {root}: {what}; give the folder the tables' paths are relative to, or leave root out"
+    )
+    assert not (tmp_path / "out").exists()

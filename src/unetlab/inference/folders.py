@@ -195,6 +195,20 @@ def _checked_paths(inputs, out_dir) -> tuple[str | os.PathLike | list, Path]:
     return listed, Path(out_dir)
 
 
+def _check_root(root) -> None:
+    """UnetlabError in one line where ``root`` (:func:`predict_folder`'s: the tables' path
+    base) is given and is no folder: a missing one was taken silently (s59)."""
+    if root is None:
+        return
+    check_path(root, "root", "a folder")
+    if not Path(root).is_dir():
+        what = "a file, not a folder" if Path(root).exists() else "no such folder"
+        raise UnetlabError(
+            f"root {root}: {what}; give the folder the tables' paths are relative to, or "
+            "leave root out"
+        )
+
+
 def _table_refusal(inputs) -> str | None:
     """The line refusing a table of columns (a pandas or polars DataFrame: iterated, it gives
     its column names, read as paths), naming the column of paths to pass: one named for
@@ -857,7 +871,7 @@ def predict_folder(
     the folder is held; ``root``: the tables' ``path`` base (``inputs`` if one folder)."""
     outputs, settings = OutputOptions.taken(outputs, settings)
     check_keywords(settings)  # before any file is found, the model loaded, the folder held
-    check_axes(settings.get("axes")), check_source(model)  # not each file failed by them
+    check_axes(settings.get("axes")), check_source(model), _check_root(root)  # not each file
     checked(progress, "each input's name")
     inputs, out_dir = _checked_paths(inputs, out_dir)  # an iterable as a list: read once
     not_read, files = _found(inputs, settings, model)
