@@ -36,6 +36,8 @@ from unetlab.data.fingerprint import (
     SOME_IGNORE_VALUE,
     TARGET_INSTANCES,
     MaskValues,
+    ids_by_void,
+    ids_by_void_line,
     instance_masks,
     jpeg_mask,
     lossy_problem,
@@ -690,6 +692,8 @@ def choose_target(
         return setting
     scan = scan or scan_masks(pairs)
     found = instance_masks(scan.masks, folder_named=scan.instance_folder, ignore_value=ignore_value)
+    if found and not scan.instance_folder and (held := ids_by_void(scan.masks, ignore_value)):
+        log.warning(ids_by_void_line(held, len(scan.masks), ignore_value, AS_SEMANTIC))
     if found:
         why = _why_object_ids(pairs) if scan.instance_folder else f"{len(scan.counts)} values"
         log.info(

@@ -846,6 +846,37 @@ def labelled_pages(
     return [m.labelled(VOID) for m in masks], counts
 
 
+def ids_by_void(masks: Sequence[MaskValues], ignore_value: int | None) -> int:
+    """How many of the pages ``masks`` hold ``VOID`` where their reading as object ids
+    (:func:`instance_masks`) rests on it: ``ignore_value`` is set, so the void rule
+    is not applied (:func:`labelled_pages`), 255 lies beside class indices
+    (:func:`~unetlab.data.void_mark.void_beside`), and left out as void it leaves classes
+    (16-bit masks of one region a class holding 255 in some files read as ids by file with
+    no word, s59); 0 where the reading does not rest on it. Said, never decided on: with
+    ``ignore_value`` set, 255 is a class or an id, as the plan reads it."""
+    if ignore_value is None or ignore_value == VOID:
+        return 0
+    if not instance_masks(masks, ignore_value=ignore_value):
+        return 0
+    labelled = [m.labelled(ignore_value) for m in masks]
+    if void_beside(pixel_counts(labelled)) is None:
+        return 0
+    if instance_masks([m.labelled(VOID) for m in labelled]):
+        return 0
+    return sum(VOID in m.values for m in labelled)
+
+
+def ids_by_void_line(held: int, pages: int, ignore_value: int, fix: Spelled) -> str:
+    """The line of masks read as ids by a 255 in ``held`` of ``pages`` (:func:`ids_by_void`),
+    naming ``fix`` (the semantic target) as the caller sets it."""
+    return (
+        f"the masks read as object ids only by mask value {VOID}, in {held} of {pages} masks: "
+        f"{said_as(ignoring(ignore_value))} keeps it from being read as void, and read so "
+        f"they would be classes; if they are, {said_as(fix)} ({VOID} then trains as a class; "
+        f"to count it nowhere, mark those pixels {ignore_value} in the masks)"
+    )
+
+
 #: how training's masks are read as object ids, as :func:`object_ids_note` says it to its
 #: caller (:func:`said_as`: fit in a notebook was told ``--set data.target=instances``, s53)
 TARGET_INSTANCES = set_to("data.target", "instances")

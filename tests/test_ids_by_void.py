@@ -1,0 +1,73 @@
+"""Masks read as object ids only by a 255 that data.ignore_value keeps from the void rule
+(s60 words): 16-bit masks of one region a class, 255 in some files, ignore_value=0, were
+read as ids with no word. One line says so, once; the reading stays (with ignore_value set,
+255 is a class or an id, as the plan reads it)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from unetlab.data.datasets import choose_target, scan_masks
+from unetlab.data.fingerprint import MaskValues, ids_by_void
+from unetlab.data.io import write_png
+from unetlab.data.pairs import find_pairs
+from unetlab.errors import command_spelling
+
+
+def _mask(void: bool, dtype=np.uint16) -> np.ndarray:
+    mask = np.zeros((48, 48), dtype)
+    mask[4:44, 4:22], mask[4:44, 26:44] = 1, 2  # each class one region, 0 unlabelled
+    if void:
+        mask[20:28, 8:16] = 255
+    return mask
+
+
+def _data(root, voids=(False, True, True), dtype=np.uint16):
+    for i, void in enumerate(voids):
+        write_png(root / "images" / f"{i}.png", np.full((48, 48), 40 * i, np.uint8))
+        write_png(root / "masks" / f"{i}.png", _mask(void, dtype))
+    return find_pairs(root)
+
+
+def test_ids_by_void_is_the_255_alone():
+    """The rule itself: by the 255 of 2 files of 3; not where the void rule applies
+    (no ignore_value), where every file holds 255 (the files then agree: classes), where
+    ignore_value is 255 itself, or in 8-bit masks (read as classes)."""
+    masks = [MaskValues.of(_mask(v)) for v in (False, True, True)]
+    assert ids_by_void(masks, 0) == 2
+    assert ids_by_void(masks, None) == 0 and ids_by_void(masks, 255) == 0
+    assert ids_by_void([MaskValues.of(_mask(True))] * 3, 0) == 0
+    assert ids_by_void([MaskValues.of(_mask(v, np.uint8)) for v in (False, True)], 0) == 0
+
+
+def test_choose_target_says_its_ids_rest_on_the_255_once(tmp_path, caplog):
+    pairs = _data(tmp_path)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        target = choose_target("auto", pairs, scan=scan_masks(pairs), ignore_value=0)
+    assert target == "instances"  # the reading stays: said, not decided on
+    said = [r.getMessage() for r in caplog.records if "only by mask value 255" in r.getMessage()]
+    assert said == [
+        "the masks read as object ids only by mask value 255, in 2 of 3 masks: "
+        "cfg.data.ignore_value = 0 keeps it from being read as void, and read so they would "
+        "be classes; if they are, cfg.data.target = 'semantic' (255 then trains as a class; "
+        "to count it nowhere, mark those pixels 0 in the masks)"
+    ], said
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"), command_spelling():
+        choose_target("auto", pairs, scan=scan_masks(pairs), ignore_value=0)
+    line = next(r.getMessage() for r in caplog.records if "only by mask value" in r.getMessage())
+    assert "--set data.ignore_value=0 keeps it" in line and "--set data.target=semantic" in line
+
+
+def test_no_line_where_the_255_decides_nothing(tmp_path, caplog):
+    """Masks read as classes by the void rule (no ignore_value), or whose every file holds
+    255: no line."""
+    pairs = _data(tmp_path)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert choose_target("auto", pairs, scan=scan_masks(pairs)) == "semantic"
+    every = _data(tmp_path / "every", voids=(True, True, True))
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        choose_target("auto", every, scan=scan_masks(every), ignore_value=0)
+    assert not [r for r in caplog.records if "only by mask value" in r.getMessage()]
