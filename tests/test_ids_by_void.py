@@ -8,12 +8,17 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import pytest
 
+from unetlab.cli import main
+from unetlab.config import load_config
 from unetlab.data.datasets import choose_target, scan_masks
 from unetlab.data.fingerprint import MaskValues, ids_by_void
 from unetlab.data.io import write_png
 from unetlab.data.pairs import find_pairs
+from unetlab.data.read_notes import read_notes
 from unetlab.errors import command_spelling
+from unetlab.plan import plan_training
 
 
 def _mask(void: bool, dtype=np.uint16) -> np.ndarray:
@@ -43,22 +48,25 @@ def test_ids_by_void_is_the_255_alone():
 
 
 def test_choose_target_says_its_ids_rest_on_the_255_once(tmp_path, caplog):
+    """Once a call (a command, or a public Python call: read_notes), however many times the
+    target is chosen within it."""
     pairs = _data(tmp_path)
-    with caplog.at_level(logging.INFO, logger="unetlab"):
+    with caplog.at_level(logging.INFO, logger="unetlab"), read_notes():
         target = choose_target("auto", pairs, scan=scan_masks(pairs), ignore_value=0)
+        choose_target("auto", pairs, scan=scan_masks(pairs), ignore_value=0)
     assert target == "instances"  # the reading stays: said, not decided on
     said = [r.getMessage() for r in caplog.records if "only by mask value 255" in r.getMessage()]
     assert said == [
         "the masks read as object ids only by mask value 255, in 2 of 3 masks: "
-        "cfg.data.ignore_value = 0 keeps it from being read as void, and read so they would "
-        "be classes; if they are, cfg.data.target = 'semantic' (255 then trains as a class; "
-        "to count it nowhere, mark those pixels 0 in the masks)"
+        "cfg.data.ignore_value = 0 keeps 255 from being read as void; read as void, they "
+        "would be classes; if they are, cfg.data.target = 'semantic' (255 then trains as a "
+        "class; to count it nowhere, mark those pixels 0 in the masks)"
     ], said
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="unetlab"), command_spelling():
+    with caplog.at_level(logging.INFO, logger="unetlab"), command_spelling(), read_notes():
         choose_target("auto", pairs, scan=scan_masks(pairs), ignore_value=0)
     line = next(r.getMessage() for r in caplog.records if "only by mask value" in r.getMessage())
-    assert "--set data.ignore_value=0 keeps it" in line and "--set data.target=semantic" in line
+    assert "--set data.ignore_value=0 keeps 255" in line and "--set data.target=semantic" in line
 
 
 def test_no_line_where_the_255_decides_nothing(tmp_path, caplog):
@@ -71,3 +79,30 @@ def test_no_line_where_the_255_decides_nothing(tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="unetlab"):
         choose_target("auto", every, scan=scan_masks(every), ignore_value=0)
     assert not [r for r in caplog.records if "only by mask value" in r.getMessage()]
+
+
+def _said(text: str) -> list[str]:
+    return [line for line in text.splitlines() if "only by mask value 255" in line]
+
+
+@pytest.mark.parametrize("plan", [[], ["--no-plan"]], ids=["planned", "--no-plan"])
+def test_train_says_it_once_planned_or_not(tmp_path, caplog, plan):
+    """The plan decides data.target (its fingerprint), so training's choose_target never
+    ran on the planned route and the line went unsaid there (review of s60 words)."""
+    _data(tmp_path / "d")
+    argv = ["train", "--data", str(tmp_path / "d"), "--run-dir", str(tmp_path / "run")]
+    argv += ["--set", "data.tile_size=48"]  # --no-plan: the images are 48 px
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main([*argv, "--set", "data.ignore_value=0", "--check", *plan]) == 0
+    said = _said("\n".join(r.getMessage() for r in caplog.records))
+    assert len(said) == 1 and "--set data.target=semantic" in said[0], said
+
+
+def test_plan_training_says_it_once(tmp_path, caplog):
+    _data(tmp_path / "d")
+    cfg = load_config(None, [f"data.root={tmp_path / 'd'}", "data.ignore_value=0"])
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        cfg, plan = plan_training(cfg)
+    assert cfg.data.target == "instances"
+    said = _said("\n".join(r.getMessage() for r in caplog.records))
+    assert len(said) == 1 and "cfg.data.target = 'semantic'" in said[0], said

@@ -35,14 +35,14 @@ from unetlab.data.fingerprint import (
     LOSSY_SUFFIXES,
     SOME_IGNORE_VALUE,
     TARGET_INSTANCES,
+    TARGET_SEMANTIC,
     MaskValues,
-    ids_by_void,
-    ids_by_void_line,
     instance_masks,
     jpeg_mask,
     lossy_problem,
     pixel_counts,
     ramp_share,
+    say_ids_by_void,
     tiff_spacing,
 )
 from unetlab.data.held import let_go
@@ -640,11 +640,6 @@ def _scan(pairs: Sequence[Pair], problems: list[str], target: str) -> MaskScan:
     return MaskScan(tuple(masks), folder, stacks)
 
 
-#: the semantic target as the caller sets it (:func:`said_as`: fit in a notebook was told the
-#: command line's ``data.target=semantic``, s53); the instance one is :data:`TARGET_INSTANCES`
-AS_SEMANTIC = set_to("data.target", "semantic")
-
-
 def discover_label_values(
     pairs: Sequence[Pair], *, max_values: int = MAX_LABEL_VALUES, scan: MaskScan | None = None
 ) -> list[int]:
@@ -692,15 +687,15 @@ def choose_target(
         return setting
     scan = scan or scan_masks(pairs)
     found = instance_masks(scan.masks, folder_named=scan.instance_folder, ignore_value=ignore_value)
-    if found and not scan.instance_folder and (held := ids_by_void(scan.masks, ignore_value)):
-        log.warning(ids_by_void_line(held, len(scan.masks), ignore_value, AS_SEMANTIC))
+    if found and not scan.instance_folder:
+        say_ids_by_void(scan.masks, ignore_value)
     if found:
         why = _why_object_ids(pairs) if scan.instance_folder else f"{len(scan.counts)} values"
         log.info(
             "masks hold object ids (%s): training the instance mode (background / boundary / "
             "interior); %s to read the values as classes",
             why,
-            said_as(AS_SEMANTIC),
+            said_as(TARGET_SEMANTIC),
         )
     return "instances" if found else "semantic"
 

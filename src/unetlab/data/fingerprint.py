@@ -47,6 +47,7 @@ from unetlab.data.merged import MERGED_SHARE, merged_regions
 from unetlab.data.names import holds_object_ids, loose
 from unetlab.data.nodata import InvalidPages, filled
 from unetlab.data.pairs import Pair, PairReader
+from unetlab.data.read_notes import note_once
 from unetlab.data.regions import (  # noqa: F401 (object_labels, touching_objects: re-exported)
     distinct_values,
     object_labels,
@@ -711,6 +712,8 @@ def fingerprint(
             masks = [_mask_values(f) for f in facts]
             folder_named = _instance_folder(measured)
             found = instance_masks(masks, folder_named=folder_named, ignore_value=ignore_value)
+            if found and not folder_named:
+                say_ids_by_void(masks, ignore_value)
             again = dict(instances=found, ignore_value=ignore_value, names=names)
             facts = _measure_objects(measured, facts, reader, invalid_of, **again)
     return Fingerprint(facts)
@@ -866,16 +869,33 @@ def ids_by_void(masks: Sequence[MaskValues], ignore_value: int | None) -> int:
     return sum(VOID in m.values for m in labelled)
 
 
-def ids_by_void_line(held: int, pages: int, ignore_value: int, fix: Spelled) -> str:
+def ids_by_void_line(held: int, pages: int, ignore_value: int) -> str:
     """The line of masks read as ids by a 255 in ``held`` of ``pages`` (:func:`ids_by_void`),
-    naming ``fix`` (the semantic target) as the caller sets it."""
+    naming the semantic target as the caller sets it (:data:`TARGET_SEMANTIC`)."""
     return (
         f"the masks read as object ids only by mask value {VOID}, in {held} of {pages} masks: "
-        f"{said_as(ignoring(ignore_value))} keeps it from being read as void, and read so "
-        f"they would be classes; if they are, {said_as(fix)} ({VOID} then trains as a class; "
-        f"to count it nowhere, mark those pixels {ignore_value} in the masks)"
+        f"{said_as(ignoring(ignore_value))} keeps {VOID} from being read as void; read as "
+        f"void, they would be classes; if they are, {said_as(TARGET_SEMANTIC)} ({VOID} then "
+        f"trains as a class; to count it nowhere, mark those pixels {ignore_value} in the masks)"
     )
 
+
+def say_ids_by_void(masks: Sequence[MaskValues], ignore_value: int | None) -> None:
+    """Say :func:`ids_by_void_line` where the pages ``masks``, read as object ids, are so
+    by their 255 alone: once a call (:func:`~unetlab.data.read_notes.note_once`), wherever
+    ``data.target`` auto is decided (the plan's :func:`fingerprint`, training's
+    :func:`~unetlab.data.datasets.choose_target` without one; each fold of ``train --folds``
+    decides again). The plan's reading went unsaid, s60."""
+    if held := ids_by_void(masks, ignore_value):
+        note_once(ids_by_void_line(held, len(masks), ignore_value), key=IDS_BY_VOID)
+
+
+#: the key of :func:`say_ids_by_void`'s line: one a call, whichever route decides first
+IDS_BY_VOID = "masks read as ids by 255"
+
+#: the semantic target as the caller sets it (:func:`said_as`: fit in a notebook was told the
+#: command line's ``data.target=semantic``, s53); the instance one is :data:`TARGET_INSTANCES`
+TARGET_SEMANTIC = set_to("data.target", "semantic")
 
 #: how training's masks are read as object ids, as :func:`object_ids_note` says it to its
 #: caller (:func:`said_as`: fit in a notebook was told ``--set data.target=instances``, s53)
