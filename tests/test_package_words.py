@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -69,10 +70,16 @@ def test_a_checkpoint_is_no_package(tmp_path):
     assert load_model(saved).num_classes == 2
 
 
-def test_exporting_over_a_zip_package_without_its_suffix_says_what_it_is(zipped, tmp_path):
+def test_exporting_over_a_zip_package_without_its_suffix_says_what_it_is(
+    zipped, tmp_path, monkeypatch
+):
     """Exporting to ``model``, a zip package unetlab wrote, said it "is not a package unetlab
-    wrote": a name without .zip is written as a folder; it names the .zip to give."""
-    bare = shutil.copy(zipped, tmp_path / "model")
+    wrote": a name without .zip is written as a folder; it names the .zip to give, in its
+    folder, as given (a relative path stays relative: "model.zip" alone, s60 review)."""
+    (tmp_path / "sub").mkdir()
+    shutil.copy(zipped, tmp_path / "sub" / "model")
+    monkeypatch.chdir(tmp_path)
+    bare = Path("sub") / "model"
     before = bare.read_bytes()
     with pytest.raises(UnetlabError) as refused:
         export_bioimageio(
@@ -80,7 +87,7 @@ def test_exporting_over_a_zip_package_without_its_suffix_says_what_it_is(zipped,
         )
     assert str(refused.value) == (
         f"{bare} is a zipped package named without .zip, and a package of such a name is "
-        "written as a folder: export to model.zip, or choose a new path"
+        f"written as a folder: export to {Path('sub') / 'model.zip'}, or choose a new path"
     )
     assert bare.read_bytes() == before
 

@@ -1046,9 +1046,10 @@ def check_package_target(dest: str | os.PathLike, weight_formats: Collection[str
             if "rdf.yaml" in zf.namelist() and _written_by_unetlab(zf.read("rdf.yaml")):
                 return
     elif zipped_package(dest):  # "not a package unetlab wrote", of one it wrote (s59)
+        named = dest.with_name(dest.name + ".zip")  # in its folder, as given (s60)
         raise UnetlabError(
             f"{dest} is a zipped package named without .zip, and a package of such a name is "
-            f"written as a folder: export to {dest.name}.zip, or choose a new path"
+            f"written as a folder: export to {named}, or choose a new path"
         )
     raise UnetlabError(
         f"{dest} exists and is not a package unetlab wrote: choose a new path or remove it"
