@@ -115,3 +115,43 @@ def test_predict_folder_refuses_a_root_that_is_no_folder(image, tmp_path, kind):
         f"root {root}: {what}; give the folder the tables' paths are relative to, or leave root out"
     )
     assert not (tmp_path / "out").exists()
+
+
+def _bench_output(out, name="a.png") -> None:
+    """``out/name``, a file another unetlab command wrote and listed."""
+    from unetlab.outputs import record
+
+    out.mkdir()
+    record(out, [name], command="bench")
+    _written(out / name)
+
+
+def test_predict_names_another_out_dir_not_another_name(image, tmp_path):
+    """predict's output names are fixed (the input's): a refused one was told "give another
+    name" (s60 review); another out_dir, as predict_folder's own lines say it."""
+    from unetlab.inference.folders import predict_folder
+
+    out = tmp_path / "out"
+    _bench_output(out)
+    with pytest.raises(OutputError) as refused:
+        predict_folder(_model(), image.parent, out, progress=False)
+    assert str(refused.value) == (
+        f"{out / 'a.png'} was written by unetlab's bench, not by this call: give another "
+        "out_dir, or pass overwrite=True to replace it"
+    )
+
+
+def test_predict_cli_names_another_output(image, tmp_path, capsys):
+    from unetlab.checkpoint import save_model
+    from unetlab.cli import main
+
+    out = tmp_path / "out"
+    _bench_output(out)
+    saved = save_model(tmp_path / "best.pt", _model())
+    argv = ["predict", "--checkpoint", str(saved), "--input", str(image), "--output", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert (
+        "was written by unetlab bench, not by unetlab predict: give another --output, or add "
+        "--overwrite to replace it"
+    ) in err, err

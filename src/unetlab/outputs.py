@@ -512,30 +512,30 @@ def output_folder(
     keep: Collection[str] = (),
     command: str = "unetlab",
     overwrite_fix: str | None = None,
+    elsewhere: str | Spelled = ANOTHER_NAME,
     sources: Mapping[str, str] | None = None,
     made_by: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None,
     carried: Callable[[Path], str | None] | None = None,
     keep_edited: bool = False,
 ) -> Iterator[Path]:
     """Make ``folder`` ready for outputs called ``names``, held under its lock; yields it.
-    Refuses (OutputError, before any work) an output that is one of ``inputs``, a folder
-    not writable or held by another process, and what :func:`_claim` refuses (files unetlab
-    did not write, unless ``overwrite``; :func:`refuse_unlisted` before replacing one).
-    ``sources``: each output's input; ``made_by``: each output's key (a callable: asked once
-    held), read again at the end, when :func:`_settle` removes what a run leaves mixed.
-    An output changed since ``command`` wrote it (:func:`_differs`: size, or the key
-    ``carried`` reads) is the user's: never replaced nor removed (``keep_edited``: its
-    line kept, for ``--skip-existing``). A folder made here goes if a UnetlabError stops it.
-    ``overwrite_fix``: :func:`claim_files`' (Python was told "add --overwrite", s59)."""
+    Refuses (OutputError, before any work) an output that is one of ``inputs``, a folder not
+    writable or held, and what :func:`_claim` refuses (files unetlab did not write, unless
+    ``overwrite``), its fix as :func:`claim_files` says it (``overwrite_fix``, ``elsewhere``).
+    ``sources``: each output's input; ``made_by``: its key (a callable: asked once held), read
+    again when :func:`_settle` removes what a run leaves mixed. An output changed since written
+    (:func:`_differs`: size, ``carried``'s key) is the user's, never replaced nor removed
+    (``keep_edited``: its line kept); a folder made here goes if a UnetlabError stops it."""
     folder, names, sources = Path(folder), list(names), dict(sources or {})
     refuse_inputs([folder / n for n in names], inputs, command=command)
     made, listed = _made_folder(folder), (folder / MANIFEST).exists()
     fix = dict(overwrite=overwrite, overwrite_fix=_fix_named(overwrite_fix), carried=carried)
+    fix |= dict(elsewhere=elsewhere, keep_edited=keep_edited)
     _forget_run(folder.resolve())  # a stopped run's
     try:
         with FolderLock(folder), folder_sync_deferred(folder):
             with walking_once():  # a Zarr input once, not once per output of it
-                claim = _claim(folder, names, sources, keep, made_by, command, keep_edited, **fix)
+                claim = _claim(folder, names, sources, keep, made_by, command, **fix)
             try:
                 yield folder
             except UnetlabError:
@@ -636,14 +636,14 @@ class _Claim:
     edited: Collection[str] = ()
 
 
-def _claim(folder: Path, names, sources, keep, made_by, command, keep_edited, **fix) -> _Claim:
+def _claim(folder: Path, names, sources, keep, made_by, command, *, keep_edited, **fix) -> _Claim:
     """Check the held ``folder`` for ``names`` and record them in its manifest (first
     dropping its lines of files that are gone: :func:`forget_missing`). Removes stale
     temporaries; refuses a folder that holds files unetlab did not write (but ``keep``),
     one of ``names`` that :func:`_refuse_replacing` refuses, and one that ``command`` made
     from another input than ``sources`` gives (:func:`_other_inputs`), unless
     ``overwrite``; outputs changed since ``command`` wrote them (:func:`_disown_changed`)."""
-    carried = fix.pop("carried")
+    carried, elsewhere = fix.pop("carried"), fix.pop("elsewhere")
     remove_stale_temporaries(folder)
     edited = _disown_changed(folder, {*names, *sources}, command, carried, keep_edited)
     _refuse_foreign(folder, keep, **fix)
@@ -652,7 +652,8 @@ def _claim(folder: Path, names, sources, keep, made_by, command, keep_edited, **
     for name in names:
         writers, exists = manifest.get(name, ()), name in present
         _refuse_record(folder / name, writers, command)
-        _refuse_replacing(folder, name, writers, exists=exists, command=command, **fix)
+        how = dict(exists=exists, command=command, elsewhere=elsewhere)
+        _refuse_replacing(folder, name, writers, **how, **fix)
     before = made_from(folder, command)  # read above
     replaced = _other_inputs(folder, names, sources, before, present, command, **fix)
     # a file under a name a stopped run only claimed is not its own: never removed (a

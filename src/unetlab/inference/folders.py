@@ -105,6 +105,7 @@ from unetlab.inference.objects_summary import (
 from unetlab.inference.offset import describe_offset, label_offset
 from unetlab.inference.output_rules import (
     PYTHON_OVERWRITE_FIX,
+    another_folder,
     finished_inputs,
     finished_outputs,
     held_folders,
@@ -639,7 +640,7 @@ def _mixed_line(out_dir: Path, mixed: dict[str, str], record: Provenance, fix: s
     run's: the folder will mix two models (``fix``: how the caller spells ``overwrite``)."""
     first, made = next(iter(mixed.items()))
     more = _and_more(mixed, "other")
-    another = _another(fix, "--output")
+    another = another_folder(fix, "--output")
     score = "evaluate --pred" if fix == OVERWRITE_FIX else "evaluate_predictions"  # s56
     return (
         f"{out_dir} also holds outputs of {Path(first).name}{more} made by {made}, not by "
@@ -667,7 +668,7 @@ def _other_model_line(
     the checkpoint once (it named it twice, "made by X, not by this run's X, level 1")."""
     first, (said, made) = next(iter(others.items()))
     more = _and_more(others)
-    another = _another(fix, "--output folder")
+    another = another_folder(fix, "--output folder")
     if made is not None and made.same_weights(record):
         return (
             f"{out_dir} holds {whose_outputs(made, record)}: those of {first.name}{more}, by "
@@ -692,12 +693,6 @@ def whose_outputs(made: Provenance | None, ours: Provenance) -> str:
     there = ", ".join(p for p in theirs if p not in own) or "the defaults"
     here = ", ".join(p for p in own if p not in theirs) or "the defaults"
     return f"this checkpoint's outputs made with other settings ({there} there, {here} here)"
-
-
-def _another(overwrite_fix: str, flag: str) -> str:
-    """Another output folder, as the caller who spells ``overwrite`` ``overwrite_fix`` calls
-    it: the command line's ``flag`` where it passes its own fix, else the keyword."""
-    return f"another {flag}" if overwrite_fix == OVERWRITE_FIX else "another out_dir"
 
 
 def predict_or_fail(

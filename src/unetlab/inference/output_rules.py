@@ -49,6 +49,7 @@ from unetlab.inference.records import (
 from unetlab.inference.slides import output_names, output_stems, refuse_claimed_only
 from unetlab.manifest import changed_inputs, modified_after, walking_once
 from unetlab.outputs import (  # PYTHON_OVERWRITE_FIX: re-exported (inference.folders)
+    OVERWRITE_FIX,
     PENDING,
     PYTHON_OVERWRITE_FIX,
     RECORD_FILES,
@@ -62,6 +63,7 @@ from unetlab.outputs import (  # PYTHON_OVERWRITE_FIX: re-exported (inference.fo
 __all__ = [
     "EVERY",
     "PYTHON_OVERWRITE_FIX",
+    "another_folder",
     "finished_inputs",
     "finished_outputs",
     "forget_held",
@@ -543,6 +545,13 @@ def _refuse_conflicts(out_dir: Path, files: Sequence[Path], wanted: dict) -> Non
     refuse_unlistable_names(files, **wanted)
 
 
+def another_folder(overwrite_fix: str, flag: str = "--output") -> str:
+    """Another output folder, as the caller who spells ``overwrite`` ``overwrite_fix`` calls
+    it: the command line's ``flag`` where it passes its own fix
+    (:data:`~unetlab.outputs.OVERWRITE_FIX`), else the keyword."""
+    return f"another {flag}" if overwrite_fix == OVERWRITE_FIX else "another out_dir"
+
+
 @contextlib.contextmanager
 def prediction_folder(
     out_dir: str | os.PathLike,
@@ -577,7 +586,7 @@ def prediction_folder(
     sources = output_sources(files, **wanted)
     maker = _Maker(record, checked, sources, folder=Path(out_dir))
     held = dict(overwrite=outputs.overwrite, overwrite_fix=overwrite_fix, sources=sources)
-    held["command"] = "predict"
+    held |= dict(command="predict", elsewhere=f"give {another_folder(overwrite_fix)}")  # s60
     held |= dict(carried=carried_key, keep_edited=outputs.skip_existing)  # s42 edges3
     if record is not None:
         names.append(RECORD_FILES["predict"])
