@@ -13,6 +13,7 @@ import logging
 import os
 import pickle
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 import torch
@@ -29,9 +30,12 @@ yaml = deferred("yaml")
 __all__ = [
     "RDF_EITHER",
     "RDF_NAMES",
+    "ZIP_DAMAGE",
     "checked_record",
+    "damaged_zip",
     "is_package",
     "load_package",
+    "open_zip",
     "sha256_hex",
     "zipped_package",
 ]
@@ -77,6 +81,38 @@ def zipped_package(path: str | os.PathLike) -> bool:
         return False
 
 
+#: what reading a damaged or truncated zip raises: its central directory (BadZipFile), a
+#: member's header or CRC (BadZipFile), its deflated bytes (zlib.error), a cut member (EOFError)
+ZIP_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError)
+
+
+def damaged_zip(path: str | os.PathLike, exc: BaseException | str) -> UnetlabError:
+    """The one line for the zip at ``path`` that ``exc`` (one of :data:`ZIP_DAMAGE`, or what
+    is wrong in words) found damaged: a BadZipFile traceback from load_model, package_record, exported_source and
+    ``unetlab predict --checkpoint x.zip`` before (s60)."""
+    return UnetlabError(
+        f"{path}: a damaged or truncated zip ({exc}); export or download the package again"
+    )
+
+
+def open_zip(path: str | os.PathLike) -> zipfile.ZipFile:
+    """The zip at ``path`` opened; UnetlabError in one line where it is damaged
+    (:func:`damaged_zip`)."""
+    try:
+        return zipfile.ZipFile(path)
+    except ZIP_DAMAGE as exc:
+        raise damaged_zip(path, exc) from None
+
+
+def _not_a_zip(path: Path) -> UnetlabError:
+    """The line for ``path``, no zip a package is read from: a zip whose end is cut off (its
+    first bytes a zip's) is said to be one (:func:`damaged_zip`)."""
+    with open(path, "rb") as file:
+        if file.read(4) == b"PK\x03\x04":  # a zip's first member
+            return damaged_zip(path, "its end is missing")
+    return UnetlabError(f"{path}: not a zip file; give a bioimage.io package")
+
+
 class _PackageFiles:
     """Reads the files of a package folder or zip by their rdf names, refusing names that
     would leave the package (absolute, ``..``, or a link pointing out of the folder)."""
@@ -85,8 +121,8 @@ class _PackageFiles:
         self.path = path
         if path.is_file() and (path.suffix.lower() == ".zip" or zipped_package(path)):
             if not zipfile.is_zipfile(path):
-                raise UnetlabError(f"{path}: not a zip file; give a bioimage.io package")
-            self.zip: zipfile.ZipFile | None = zipfile.ZipFile(path)
+                raise _not_a_zip(path)
+            self.zip: zipfile.ZipFile | None = open_zip(path)
             self.root = None
             names = self.zip.namelist()
             self.rdf_name = next((n for n in RDF_NAMES if n in names), None)
@@ -117,6 +153,8 @@ class _PackageFiles:
                 return self.zip.read(str(rel))
             except KeyError:
                 raise UnetlabError(f"{self.path}: {name} is missing from the zip") from None
+            except ZIP_DAMAGE as exc:
+                raise damaged_zip(self.path, exc) from None
         root = self.root.resolve()
         target = (root / rel).resolve()
         if not target.is_relative_to(root):

@@ -72,7 +72,15 @@ from unetlab.inference.offset import label_offset, shift_axis
 from unetlab.models import UNet
 from unetlab.models.loading import take_weights
 from unetlab.outputs import claim_files
-from unetlab.packages import RDF_EITHER, RDF_NAMES, package_record
+from unetlab.packages import (
+    RDF_EITHER,
+    RDF_NAMES,
+    ZIP_DAMAGE,
+    damaged_zip,
+    open_zip,
+    package_record,
+    zipped_package,
+)
 from unetlab.provenance import code_identity
 from unetlab.runtime import available_cpus
 
@@ -310,7 +318,7 @@ def exported_source(path: str | os.PathLike) -> dict | None:
         _require_onnx()
         if (props := onnx_props(path)) is None:
             raise UnetlabError(f"{path}: {_NO_EXPORT.format('no ONNX model onnx can read')}")
-    elif zipfile.is_zipfile(path) and (extra := torchscript_extra(path)) is not None:
+    elif zipfile.is_zipfile(path) and (extra := _torchscript_extra(path)) is not None:
         props = extra
     elif is_torchscript(path):  # torch.jit.save's own: no record (it said "no rdf.yaml")
         return None
@@ -327,6 +335,15 @@ _NO_EXPORT = (
 )
 
 
+def _torchscript_extra(path: Path) -> dict | None:
+    """:func:`~unetlab.checkpoint.torchscript_extra` of the zip ``path``; UnetlabError in
+    one line where it is damaged (:func:`~unetlab.packages.damaged_zip`)."""
+    try:
+        return torchscript_extra(path)
+    except ZIP_DAMAGE as exc:
+        raise damaged_zip(path, exc) from None
+
+
 def _refuse_no_package(path: Path) -> None:
     """UnetlabError naming ``path``, a zip or folder without a package's description
     (:data:`~unetlab.packages.RDF_NAMES`; a bare KeyError or FileNotFoundError before,
@@ -334,8 +351,8 @@ def _refuse_no_package(path: Path) -> None:
     if path.is_dir():
         holds = any((path / name).is_file() for name in RDF_NAMES)
     elif zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            holds = not set(RDF_NAMES).isdisjoint(archive.namelist())
+        open_zip(path).close()  # a damaged one is said so (a BadZipFile traceback, s60)
+        holds = zipped_package(path)
     else:
         return  # an rdf.yaml itself
     if not holds:
