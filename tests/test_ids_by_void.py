@@ -106,3 +106,43 @@ def test_plan_training_says_it_once(tmp_path, caplog):
     assert cfg.data.target == "instances"
     said = _said("\n".join(r.getMessage() for r in caplog.records))
     assert len(said) == 1 and "cfg.data.target = 'semantic'" in said[0], said
+
+
+def _scored(root, void: bool, objects: int = 3, **kw):
+    """evaluate_predictions of one 8-bit mask of ``objects`` classes (1, 2, 3, ...), each one
+    region, with a 255 mark where ``void``, against object ids of those regions."""
+    import tifffile
+
+    from unetlab.evaluate import evaluate_predictions
+
+    gt = np.zeros((8, 10 * objects + 10), np.uint8)
+    for i in range(objects):
+        gt[1:7, 1 + 10 * i : 8 + 10 * i] = i + 1
+    ids = gt.astype(np.uint16)
+    if void:
+        gt[1:7, -8:-1] = 255
+    write_png(root / "gt" / "a.png", gt)
+    (root / "pred").mkdir()
+    tifffile.imwrite(root / "pred" / "a_objects.tif", ids)
+    return evaluate_predictions(root / "pred", root / "gt", progress=False, **kw)
+
+
+def test_evaluate_says_masks_read_as_ids_by_their_255(tmp_path, caplog):
+    """evaluate's own rule (each page at least 4 values, each one region, beside predicted
+    ids): 3 classes and a 255 mark were read as 4 objects with no word; ignore_value=255
+    reads them as the 3 classes they are. No line where the 255 decides nothing."""
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        report = _scored(tmp_path / "void", True)
+    assert report.summary["objects"] == 4  # the reading stays: said, not decided on
+    said = [r.getMessage() for r in caplog.records if "only by mask value 255" in r.getMessage()]
+    assert said == [
+        "the masks read as object ids only by mask value 255, in 1 of 1 masks: without it, "
+        "they would be classes; if 255 marks pixels to count nowhere, ignore_value=255 "
+        "reads them so"
+    ], said
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        classes = _scored(tmp_path / "ignored", True, ignore_value=255)
+        _scored(tmp_path / "objects", True, objects=4)  # ids with or without the 255
+    assert len(classes.to_dict()["classes"]) == 4  # 0..3: the fix it names holds
+    assert not [r for r in caplog.records if "only by mask value" in r.getMessage()]

@@ -63,8 +63,9 @@ from unetlab.data.names import (
     named_for,
     nfc,
 )
-from unetlab.data.read_notes import call_lines
+from unetlab.data.read_notes import call_lines, note_once
 from unetlab.data.split_record import describe_names
+from unetlab.data.void_mark import VOID
 from unetlab.data.weightmap import background_class
 from unetlab.errors import DatasetError, Spelled, UnetlabError, said_as, spelled
 from unetlab.evaluate.accumulate import (
@@ -1083,11 +1084,32 @@ def _masks_as_ids(read: _Read, gt_dir: Path, ignore_value: int | None) -> bool:
             return False
     named = len(classes.by_index or ())
     if not named and look.pages and one_object_each(look.pages, files_least=1):
+        _say_ids_by_void(look.pages)
         return True
     if not look.ids(pred_max=1, named=named):  # not with 2 classes: not with a map's more
         return False
     maps = (int(read.preds.page(p)[0].max(initial=0)) for p in look.classed)
     return look.ids(pred_max=max(max(maps, default=1), 1), named=named)
+
+
+#: how evaluate's callers count a mask's 255 nowhere (:func:`_say_ids_by_void`)
+IGNORE_VOID = Spelled(f"ignore_value={VOID}", f"--ignore-value {VOID}")
+
+
+def _say_ids_by_void(pages: list[MaskValues]) -> None:
+    """Say, once a call, where the mask ``pages`` read as object ids (each value one region)
+    are so by their ``VOID`` alone: without it they would be classes (3 classes, each one
+    region, and a 255 mark were read as 4 objects with no word; training's rule says its
+    own: :func:`~unetlab.data.fingerprint.say_ids_by_void`, s60)."""
+    if one_object_each([p.labelled(VOID) for p in pages], files_least=1):
+        return
+    held = sum(VOID in p.values for p in pages)
+    note_once(
+        f"the masks read as object ids only by mask value {VOID}, in {held} of "
+        f"{len(pages)} masks: without it, they would be classes; if {VOID} marks pixels to "
+        f"count nowhere, {said_as(IGNORE_VOID)} reads them so",
+        key="masks read as ids by 255 (evaluate)",
+    )
 
 
 def _shape_only(mask: np.ndarray) -> np.ndarray:
