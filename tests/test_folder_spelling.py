@@ -1,9 +1,11 @@
 """The output folder's refusals name their fix as the caller spells it: the Python keyword
 (``overwrite=True``, ``out_dir``) by default, the command line's flags where ``unetlab
-predict`` passes its own (:data:`unetlab.outputs.OVERWRITE_FIX`)."""
+predict`` runs (:func:`~unetlab.errors.command_spelling`; it passes its own
+:data:`unetlab.outputs.OVERWRITE_FIX`)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import numpy as np
@@ -11,7 +13,7 @@ import pytest
 import tifffile
 from PIL import Image
 
-from unetlab.errors import OutputError
+from unetlab.errors import OutputError, command_spelling
 from unetlab.inference.folders import claim_folder, predict_folder
 from unetlab.inference.output_rules import input_source, prediction_folder
 from unetlab.inference.records import OutputOptions, Provenance
@@ -35,6 +37,12 @@ def _another_models_output(out, image):
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(out / "00.png")
     source = {"00.png": input_source(image)}
     record(out, ["00.png"], command="predict", sources=source, made_by={"00.png": "other-run"})
+
+
+def _as_called(fix: dict):
+    """The command line's spelling where ``fix`` is its own (unetlab predict passes
+    OVERWRITE_FIX within command_spelling: the other flags are said as it runs them)."""
+    return command_spelling() if fix else contextlib.nullcontext()
 
 
 def test_prediction_folder_names_the_keyword_to_python_callers(tmp_path, image):
@@ -71,7 +79,7 @@ def test_another_models_outputs_are_refused_in_the_callers_spelling(tmp_path, im
     _another_models_output(out, image)
     outputs = OutputOptions(skip_existing=True)
     claim = claim_folder(out, [image], outputs, record=THIS_RUN, **fix)
-    with pytest.raises(OutputError) as err, claim:
+    with pytest.raises(OutputError) as err, _as_called(fix), claim:
         pass
     assert line in str(err.value)
 
@@ -91,7 +99,8 @@ def test_a_folder_that_will_mix_two_models_is_said_in_the_callers_spelling(
     _another_models_output(out, image)
     other = image.with_name("01.png")
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(other)
-    with caplog.at_level(logging.WARNING), claim_folder(out, [other], record=THIS_RUN, **fix):
+    claim = claim_folder(out, [other], record=THIS_RUN, **fix)
+    with caplog.at_level(logging.WARNING), _as_called(fix), claim:
         pass
     assert "will mix two models" in caplog.text
     score = "evaluate --pred" if fix else "evaluate_predictions"  # Python was told the flag

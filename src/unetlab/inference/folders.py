@@ -137,7 +137,6 @@ from unetlab.inference.tta import describe_tta
 from unetlab.inference.world_files import world_files
 from unetlab.manifest import changed_outputs, changed_sources
 from unetlab.outputs import (
-    OVERWRITE_FIX,
     PENDING,
     RECORD_FILES,
     confirm,
@@ -493,9 +492,9 @@ def claim_folder(
     (``record``) wrote there (:func:`finished_inputs`, asked before this run's names enter
     the manifest). With ``skip_existing``, outputs of the other inputs that another model
     made there (:func:`other_models`) are refused, OutputError naming the fix, unless
-    ``outputs.overwrite`` (they are predicted again). Its messages name the fixes as
-    ``overwrite_fix`` is spelled: the keywords (``overwrite=True``, ``out_dir``), or the
-    command line's flags where it passes its own (:data:`~unetlab.outputs.OVERWRITE_FIX`).
+    ``outputs.overwrite`` (they are predicted again). Its messages name the fixes as the
+    caller gives them (:func:`said_as`: the keywords, ``overwrite=True``, ``out_dir``, or the
+    command line's flags), ``overwrite`` as ``overwrite_fix`` spells it.
     With ``outputs.objects`` and
     several ``files`` (``listed``, where the table lists more inputs: those failed before
     the run), the per-image table's name is claimed too
@@ -549,7 +548,7 @@ class _Claim:
         without a word)."""
         again = finished_outputs(self.out_dir, self.files, record=made, **self.outputs.wanted)
         if again:
-            log.info(_again_line(self.out_dir, list(again), self.overwrite_fix))
+            log.info(_again_line(self.out_dir, list(again)))
 
     def _skip_finished(self, made: Provenance) -> None:
         """The inputs whose outputs ``made`` wrote added to ``done``, their outputs' lines
@@ -600,11 +599,17 @@ def _and_more(inputs: Sized, word: str = "more") -> str:
     return f" and {numbered(len(inputs) - 1, word + ' input')}" if len(inputs) > 1 else ""
 
 
-def _again_line(out_dir: Path, again: Sequence[Path], overwrite_fix: str) -> str:
+#: how a rerun keeps the outputs it finds, and scores a folder of predictions, as the caller
+#: gives them (:func:`said_as`)
+SKIP_EXISTING = Spelled("skip_existing=True", "--skip-existing")
+SCORED_BY = Spelled("evaluate_predictions", "evaluate --pred")
+
+
+def _again_line(out_dir: Path, again: Sequence[Path]) -> str:
     """``out/ holds the outputs of a.png and 2 more inputs by this checkpoint and settings:
     predicted again, replacing them (--skip-existing keeps them)``, the flag as the caller
-    spells ``overwrite`` (``overwrite_fix``)."""
-    keep = "--skip-existing" if overwrite_fix == OVERWRITE_FIX else "skip_existing=True"
+    gives it (:func:`said_as`)."""
+    keep = said_as(SKIP_EXISTING)
     more = _and_more(again)
     return (
         f"{out_dir} holds the outputs of {again[0].name}{more} by this checkpoint and "
@@ -640,8 +645,8 @@ def _mixed_line(out_dir: Path, mixed: dict[str, str], record: Provenance, fix: s
     run's: the folder will mix two models (``fix``: how the caller spells ``overwrite``)."""
     first, made = next(iter(mixed.items()))
     more = _and_more(mixed, "other")
-    another = another_folder(fix, "--output")
-    score = "evaluate --pred" if fix == OVERWRITE_FIX else "evaluate_predictions"  # s56
+    another = said_as(another_folder("--output"))
+    score = said_as(SCORED_BY)  # Python was told evaluate --pred (s56)
     return (
         f"{out_dir} also holds outputs of {Path(first).name}{more} made by {made}, not by "
         f"this run's {record.describe()}: the folder will mix two models ({score} "
@@ -668,7 +673,7 @@ def _other_model_line(
     the checkpoint once (it named it twice, "made by X, not by this run's X, level 1")."""
     first, (said, made) = next(iter(others.items()))
     more = _and_more(others)
-    another = another_folder(fix, "--output folder")
+    another = said_as(another_folder("--output folder"))
     if made is not None and made.same_weights(record):
         return (
             f"{out_dir} holds {whose_outputs(made, record)}: those of {first.name}{more}, by "

@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from unetlab.data.ome import FORMATS
-from unetlab.errors import DiskFullError, OutputError, TheirFileError, UnetlabError
+from unetlab.errors import (
+    DiskFullError,
+    OutputError,
+    Spelled,
+    TheirFileError,
+    UnetlabError,
+)
 from unetlab.inference.chosen import as_record, noting
 from unetlab.inference.input_folder import refuse_input_folder
 from unetlab.inference.legend import own_legend_of
@@ -49,7 +55,6 @@ from unetlab.inference.records import (
 from unetlab.inference.slides import output_names, output_stems, refuse_claimed_only
 from unetlab.manifest import changed_inputs, modified_after, walking_once
 from unetlab.outputs import (  # PYTHON_OVERWRITE_FIX: re-exported (inference.folders)
-    OVERWRITE_FIX,
     PENDING,
     PYTHON_OVERWRITE_FIX,
     RECORD_FILES,
@@ -545,11 +550,15 @@ def _refuse_conflicts(out_dir: Path, files: Sequence[Path], wanted: dict) -> Non
     refuse_unlistable_names(files, **wanted)
 
 
-def another_folder(overwrite_fix: str, flag: str = "--output") -> str:
-    """Another output folder, as the caller who spells ``overwrite`` ``overwrite_fix`` calls
-    it: the command line's ``flag`` where it passes its own fix
-    (:data:`~unetlab.outputs.OVERWRITE_FIX`), else the keyword."""
-    return f"another {flag}" if overwrite_fix == OVERWRITE_FIX else "another out_dir"
+#: where a refused output of predict is written instead (:func:`claim_files`' ``elsewhere``)
+GIVE_ANOTHER = Spelled("give another out_dir", "give another --output")
+
+
+def another_folder(flag: str = "--output") -> Spelled:
+    """Another output folder as the caller names it (:func:`said_as`): ``out_dir`` to
+    Python, the command line's ``flag`` (a refused output's name is the input's, fixed:
+    "give another name" was no fix, s60)."""
+    return Spelled("another out_dir", f"another {flag}")
 
 
 @contextlib.contextmanager
@@ -586,7 +595,7 @@ def prediction_folder(
     sources = output_sources(files, **wanted)
     maker = _Maker(record, checked, sources, folder=Path(out_dir))
     held = dict(overwrite=outputs.overwrite, overwrite_fix=overwrite_fix, sources=sources)
-    held |= dict(command="predict", elsewhere=f"give {another_folder(overwrite_fix)}")  # s60
+    held |= dict(command="predict", elsewhere=GIVE_ANOTHER)
     held |= dict(carried=carried_key, keep_edited=outputs.skip_existing)  # s42 edges3
     if record is not None:
         names.append(RECORD_FILES["predict"])
