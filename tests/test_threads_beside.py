@@ -69,11 +69,14 @@ def _threads_at_each_step(monkeypatch) -> tuple[FakeClock, list[int]]:
     return clock, seen
 
 
-def _fit_on_two_threads(tmp_path, monkeypatch, caplog, *extra) -> tuple[list[int], int]:
-    """(threads at each step, threads after) of a fit on the clock begun on 2 threads."""
+def _fit_on_two_threads(
+    tmp_path, monkeypatch, caplog, *extra, minutes: float = 0.005
+) -> tuple[list[int], int]:
+    """(threads at each step, threads after) of a fit on the clock begun on 2 threads, for
+    ``minutes`` of its clock (0.1 s a step: 0.005 is 3 steps)."""
     clock, seen = _threads_at_each_step(monkeypatch)
     data = write_blobs(tmp_path / "data", 4)
-    cfg = tiny_config(data, "train.epochs=1000", "train.max_minutes=0.02", *extra)
+    cfg = tiny_config(data, "train.epochs=1000", f"train.max_minutes={minutes}", *extra)
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
@@ -146,7 +149,7 @@ def test_a_run_on_the_clock_trains_on_its_threads_again_once_other_work_has_gone
     monkeypatch.setattr(cpu_share, "affinity_cpus", lambda: 2)
     monkeypatch.setattr(cpu_share, "RECHECK_SECONDS", 0.0)  # a look at every epoch's end
     extra = f"train.num_workers={workers}"
-    seen, after = _fit_on_two_threads(tmp_path, monkeypatch, caplog, extra)
+    seen, after = _fit_on_two_threads(tmp_path, monkeypatch, caplog, extra, minutes=0.02)
     said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("training on")]
     assert after == 2
     assert seen[0] == 1 and seen[-1] == 2, seen
@@ -842,7 +845,7 @@ def test_a_resume_or_repeat_compares_the_threads_its_steps_run_on(
     monkeypatch.setattr(train_log, "cores_in_use", lambda **kw: then)
     caplog.clear()
     clock, seen = _threads_at_each_step(monkeypatch)
-    cfg = tiny_config(tmp_path / "data", "train.epochs=1000", "train.max_minutes=0.04")
+    cfg = tiny_config(tmp_path / "data", "train.epochs=1000", "train.max_minutes=0.01")
     run = tmp_path / ("run" if again == "resume" else "again")
     how = {"resume": True} if again == "resume" else {"config_file": tmp_path / "run/config.yaml"}
     before = torch.get_num_threads()
