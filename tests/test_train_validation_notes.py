@@ -15,7 +15,10 @@ from unetlab.data.synthetic import write_synthetic_dataset
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
+#: one epoch of a small net (the notes, not the net, are what these tests look at)
 FAST = ["--no-plan", "--no-progress", "--epochs", "1", "--set", "data.tile_size=64"]
+FAST += ["--set", "model.depth=2", "--set", "model.base_channels=4"]
+FAST += ["--set", "data.tiles_per_epoch=8"]
 
 
 def _pair(folder, name):
