@@ -217,3 +217,20 @@ def test_evaluate_pred_again_reads_the_predictions_records_once(tmp_path, monkey
         assert read_records(pred) == {}
         unetlab.manifest.forget(pred, ["a0.png"], "predict")
         assert "a0.png" not in unetlab.manifest.writers_of(pred)
+
+
+def test_a_kept_predict_json_is_not_changed_by_its_reader(tmp_path):
+    """read_records handed out the kept records' own inner dicts: a caller's change (a
+    record's ``files``, as save_record made) reached the next read of the same file."""
+    import json
+
+    from unetlab.inference.records import read_records, records_read_once
+
+    record = {"model": {"sha256": "a"}, "files": {"a.png": {"tile": 92}}}
+    (tmp_path / "predict.json").write_text(json.dumps({"records": {"k": record}}))
+    with records_read_once():
+        mine = read_records(tmp_path)
+        mine["k"]["files"]["b.png"] = {"tile": 60}
+        mine["k"]["model"]["sha256"] = "b"
+        del mine["k"]["files"]["a.png"]
+        assert read_records(tmp_path) == {"k": record}

@@ -25,6 +25,7 @@ their key.
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import hashlib
 import json
@@ -682,7 +683,7 @@ def save_record(
     elif not chosen or all(_files(entry).get(k) == v for k, v in chosen.items()):
         return False
     if chosen:
-        entry["files"] = {**_files(entry), **chosen}
+        records[record.key] = {**entry, "files": {**_files(entry), **chosen}}
     _write_records(folder, {**_whole(folder), "records": records})  # last_run kept
     return True
 
@@ -810,10 +811,10 @@ def records_read_once() -> contextlib.AbstractContextManager:
 
 
 def read_records(folder: str | os.PathLike) -> dict[str, dict]:
-    """The records of the folder's ``predict.json`` by key ({} where there is none); read
-    once within :func:`records_read_once`."""
+    """The records of the folder's ``predict.json`` by key ({} where there is none), the
+    caller's own to change; read once within :func:`records_read_once`."""
     path = Path(folder) / RECORD_FILES["predict"]
-    return dict(_READ.read(("records",), path, lambda: _read_records(folder)))
+    return copy.deepcopy(_READ.read(("records",), path, lambda: _read_records(folder)))
 
 
 def _read_records(folder: str | os.PathLike) -> dict[str, dict]:
