@@ -49,6 +49,13 @@ def patched(owner, name: str, wrap):
         setattr(owner, name, real)
 
 
+def ran(argv: list[str]) -> None:
+    """``unetlab`` with ``argv``, stopping the script where it fails (not an ``assert``:
+    ``python -O`` would drop the command measured)."""
+    if (code := main(argv)) != 0:
+        raise SystemExit(f"unetlab {' '.join(argv)}: exit code {code}")
+
+
 def predict_reads(tmp: Path, files: int = 4) -> dict:
     """TiffFile opens and os.stat calls of each input of one ``unetlab predict``."""
     torch.manual_seed(0)
@@ -77,7 +84,7 @@ def predict_reads(tmp: Path, files: int = 4) -> dict:
     argv += ["--input", str(tmp / "in"), "--output", str(tmp / "out")]
     quiet = contextlib.redirect_stderr(io.StringIO())
     with patched(tifffile, "TiffFile", lambda _: Counting), patched(os, "stat", stat), quiet:
-        assert main(argv) == 0
+        ran(argv)
     names = sorted(opens)
     return {"opens": [opens[n] for n in names], "stats": [stats[n] for n in names]}
 
@@ -108,7 +115,9 @@ def layout_listings(tmp: Path) -> dict:
             return lambda p=".": (listed.append(p) if Path(p) == root else None) or real(p)
 
         with patched(os, "listdir", lister), patched(os, "scandir", lister):
-            assert detect_layout(root) == layout
+            detected = detect_layout(root)
+        if detected != layout:
+            raise SystemExit(f"{root}: detect_layout found {detected!r}, not {layout!r}")
         found[layout] = len(listed)
     return found
 
@@ -123,12 +132,10 @@ def evaluate_reads(tmp: Path) -> dict:
     save_model(tmp / "g.pt", net)
     pred, argv = tmp / "p", ["--device", "cpu", "--no-progress", "--input", str(tmp / "img")]
     with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-        assert (
-            main(["predict", "--checkpoint", str(tmp / "g.pt"), *argv, "--output", str(pred)]) == 0
-        )
+        ran(["predict", "--checkpoint", str(tmp / "g.pt"), *argv, "--output", str(pred)])
         argv = ["evaluate", "--pred", str(pred), "--gt", str(tmp / "gt")]
         argv += ["--json", str(tmp / "r.json")]
-        assert main(argv) == 0
+        ran(argv)
         opened = collections.Counter()
 
         def opener(real):
@@ -140,7 +147,7 @@ def evaluate_reads(tmp: Path) -> dict:
             return counted
 
         with patched(io, "open", opener), patched(builtins, "open", opener):
-            assert main(argv) == 0
+            ran(argv)
     return {k: v for k, v in opened.items() if v}
 
 
@@ -165,7 +172,7 @@ def train_labels(tmp: Path, pairs: int = 6) -> dict:
 
     run = ["--run-dir", str(tmp / "run"), "--no-progress", "--device", "cpu"]
     with patched(scipy.ndimage, "label", label), contextlib.redirect_stderr(io.StringIO()):
-        assert main(["train", "--data", str(root), "--check", *run]) == 0
+        ran(["train", "--data", str(root), "--check", *run])
     return dict(by)
 
 
