@@ -224,11 +224,11 @@ def test_a_kept_predict_json_is_not_changed_by_its_reader(tmp_path):
     record's ``files``, as save_record made) reached the next read of the same file."""
     import json
 
-    from unetlab.inference.records import read_records, records_read_once
+    from unetlab.inference.records import prediction_records_read_once, read_records
 
     record = {"model": {"sha256": "a"}, "files": {"a.png": {"tile": 92}}}
     (tmp_path / "predict.json").write_text(json.dumps({"records": {"k": record}}))
-    with records_read_once():
+    with prediction_records_read_once():
         mine = read_records(tmp_path)
         mine["k"]["files"]["b.png"] = {"tile": 60}
         mine["k"]["model"]["sha256"] = "b"

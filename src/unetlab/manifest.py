@@ -56,7 +56,7 @@ _READ = ReadOnce("manifests_read")
 
 def manifests_read_once() -> contextlib.AbstractContextManager:
     """Within: each folder's manifest read once while it is unchanged (a rewrite, ours
-    too, gives it another stamp: read anew); evaluate read its predictions' 8 times (s60)."""
+    too, gives it another stamp: read anew); evaluate read its predictions' 6 times (s60)."""
     return _READ.kept()
 
 

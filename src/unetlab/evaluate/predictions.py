@@ -124,7 +124,7 @@ from unetlab.evaluate.report import LABEL_VALUES, PREDICTED_VALUES, Report
 from unetlab.evaluate.training import ScoredPage, recorded_checkpoints, trained_pages, varied
 from unetlab.evaluate.volumes import MADE_3D, evaluate_volumes
 from unetlab.inference.pages import OBJECTS_3D
-from unetlab.inference.records import read_records, records_read_once
+from unetlab.inference.records import prediction_records_read_once, read_records
 from unetlab.manifest import manifests_read_once
 from unetlab.model_identity import REPORT_SAME_MODEL, REPORT_SHA256, report_model_sha256
 from unetlab.progress import add_total, progress_calls
@@ -202,10 +202,10 @@ def evaluate_predictions(
 @contextlib.contextmanager
 def predictions_read_once() -> Iterator[None]:
     """Within: each folder's ``predict.json`` and manifest read once while unchanged
-    (:func:`~unetlab.inference.records.records_read_once`,
+    (:func:`~unetlab.inference.records.prediction_records_read_once`,
     :func:`~unetlab.manifest.manifests_read_once`): ``evaluate --pred`` again read its
-    predictions' 4 and 8 times, the command's check before scoring and the scoring's (s60)."""
-    with records_read_once(), manifests_read_once():
+    predictions' 4 and 6 times, the command's check before scoring and the scoring's (s60)."""
+    with prediction_records_read_once(), manifests_read_once():
         yield
 
 

@@ -800,11 +800,11 @@ def launch_lines(status: str, name: str) -> tuple[list[str], str]:
     return (whole.split("\n") if whole else []), cut
 
 
-#: the ``predict.json`` records read within :func:`records_read_once`
+#: the ``predict.json`` records read within :func:`prediction_records_read_once`
 _READ = ReadOnce("prediction_records_read")
 
 
-def records_read_once() -> contextlib.AbstractContextManager:
+def prediction_records_read_once() -> contextlib.AbstractContextManager:
     """Within: each folder's ``predict.json`` read once while it is unchanged (evaluate
     read its predictions' 4 times, s60); rewritten meanwhile, read anew."""
     return _READ.kept()
@@ -812,7 +812,7 @@ def records_read_once() -> contextlib.AbstractContextManager:
 
 def read_records(folder: str | os.PathLike) -> dict[str, dict]:
     """The records of the folder's ``predict.json`` by key ({} where there is none), the
-    caller's own to change; read once within :func:`records_read_once`."""
+    caller's own to change; read once within :func:`prediction_records_read_once`."""
     path = Path(folder) / RECORD_FILES["predict"]
     return copy.deepcopy(_READ.read(("records",), path, lambda: _read_records(folder)))
 
