@@ -27,7 +27,7 @@ def _mask(seed: int = 0) -> np.ndarray:
 
 def test_the_regions_of_a_numbered_mask_are_not_labelled_again(monkeypatch):
     mask, other = _mask(0), _mask(1)
-    alone = value_regions(mask, 0)
+    alone, outside_1 = value_regions(mask, 0), value_regions(mask, 1)
     labelled = []
     real = scipy.ndimage.label
     monkeypatch.setattr(scipy.ndimage, "label", lambda *a, **k: labelled.append(1) or real(*a, **k))
@@ -36,7 +36,8 @@ def test_the_regions_of_a_numbered_mask_are_not_labelled_again(monkeypatch):
         before = len(labelled)
         assert value_regions(mask, 0) == alone and len(labelled) == before  # none again
         assert sum(alone) == objects.max()
-        assert value_regions(mask, 1) == value_regions(mask, 1, None)  # another background
+        again = len(labelled)
+        assert value_regions(mask, 1) == outside_1 and len(labelled) > again  # counted anew
         assert value_regions(other, 0) != alone and len(labelled) > before  # other pixels
     assert value_regions(mask, 0) == alone  # outside: counted, as ever
 
@@ -72,3 +73,14 @@ def test_kept_counts_are_those_of_the_mask(dtype):
         object_labels(mask, 0, instances=False)
         kept = value_regions(mask, 0, np.unique(mask))
     assert kept == value_regions(mask, 0, np.unique(mask))
+
+
+def test_a_value_without_a_kept_count_is_counted_again():
+    """A float mask's NaN (through the API) is not found by key among the kept counts:
+    a KeyError before; now the mask's regions are counted anew."""
+    mask = np.zeros((10, 10), np.float32)
+    mask[2:4, 2:4], mask[6, 6], mask[7, 7] = 1, np.nan, 2.5
+    alone = value_regions(mask, 0)
+    with regions.regions_counted_once():
+        object_labels(mask, 0, instances=False)
+        assert value_regions(mask, 0) == alone == (0, 1, 1, 0)

@@ -147,16 +147,27 @@ def value_regions(
     :func:`distinct_values`: ``values``, where known), 0 for ``background_value``'s;
     within :func:`regions_counted_once`, those :func:`object_labels` found of the mask."""
     mask = np.asarray(mask)
-    counted = _COUNTED.get()
-    if counted is not None and (found := counted.get(_mask_key(mask, background_value))):
-        values = distinct_values(mask)[0] if values is None else values
-        return tuple(0 if v == background_value else found[v.item()] for v in values)
+    if (kept := _kept_regions(mask, background_value, values)) is not None:
+        return kept
     values, ids = value_ids(mask, values)
     boxes = ndimage.find_objects(ids)
     return tuple(
         0 if value == background_value else int(ndimage.label(mask[box] == value)[1])
         for value, box in zip(values, boxes)
     )
+
+
+def _kept_regions(
+    mask: np.ndarray, background_value: int, values: np.ndarray | None
+) -> tuple[int, ...] | None:
+    """:func:`value_regions` from the counts :func:`object_labels` kept of ``mask``; None
+    where none are kept, or a value has none (NaN: not equal to itself, not found by key)."""
+    counted = _COUNTED.get()
+    if counted is None or not (found := counted.get(_mask_key(mask, background_value))):
+        return None
+    values = distinct_values(mask)[0] if values is None else values
+    regions = [0 if v == background_value else found.get(v.item()) for v in values]
+    return None if None in regions else tuple(regions)
 
 
 def touching_in_class(mask: np.ndarray, objects: np.ndarray, gap: int, *, instances: bool) -> int:
