@@ -46,7 +46,8 @@ def _listings(monkeypatch, root) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("layout", "before"), [("folders", 1), ("isbi", 2), ("cellpose", 3), ("dsb", 6), (None, 10)]
+    ("layout", "before"),
+    [("folders", 1), ("voc", 1), ("isbi", 2), ("cellpose", 3), ("dsb", 6), (None, 10)],
 )
 def test_detect_layout_lists_the_root_once(tmp_path, monkeypatch, layout, before):
     root = _make(tmp_path / "set", layout)
@@ -59,11 +60,16 @@ def test_detect_layout_lists_the_root_once(tmp_path, monkeypatch, layout, before
     assert len(listed) == 1, before
 
 
-def test_a_listing_is_kept_while_the_folder_is_unchanged(tmp_path):
+def test_a_listing_is_kept_while_the_folder_is_unchanged(tmp_path, monkeypatch):
     from unetlab.data.names import listed_once, listing
 
     (tmp_path / "a").write_text("")
+    listed = _listings(monkeypatch, tmp_path)
+    assert [p.name for p in listing(tmp_path)] == ["a"] == [p.name for p in listing(tmp_path)]
+    assert len(listed) == 2  # outside: each listing lists
     with listed_once():
         assert [p.name for p in listing(tmp_path)] == ["a"]
+        (tmp_path / "a").write_text("changed")  # a file changed: not the folder's entries
+        assert [p.name for p in listing(tmp_path)] == ["a"] and len(listed) == 3  # kept
         (tmp_path / "b").write_text("")  # an entry added: the folder's time moves
-        assert [p.name for p in listing(tmp_path)] == ["a", "b"]
+        assert [p.name for p in listing(tmp_path)] == ["a", "b"] and len(listed) == 4
