@@ -128,7 +128,8 @@ def object_labels(mask: np.ndarray, background_value: int, *, instances: bool) -
         regions, n = ndimage.label(mask[box] == value)
         inside = regions > 0
         out[box][inside] = regions[inside] + total
-        total, found[value.item()] = total + n, int(n)
+        found[value.item()] = int(n)
+        total += n
     if (counted := _COUNTED.get()) is not None:
         counted[_mask_key(mask, background_value)] = found
     return out
