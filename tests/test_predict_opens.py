@@ -56,3 +56,32 @@ def test_predict_opens_each_yxc_tiff_of_a_folder_a_few_times(tmp_path, monkeypat
     for made in sorted((tmp_path / "once").iterdir()):
         again = tmp_path / "out" / made.name
         assert again.read_bytes() == made.read_bytes() or made.suffix == ".json", made.name
+
+
+def test_predict_stats_each_input_fewer_times(tmp_path, monkeypatch):
+    """Each input's record was made once for each of its output names (13 for a TIFF, two
+    os.stat each) and its resolved path once a name (s60: 127-129 stats of each of 4 TIFFs);
+    once an input now."""
+    import os
+    from pathlib import Path
+
+    torch.manual_seed(0)
+    net = UNet(2, 2, depth=2, base_channels=4, padding="same")
+    save_model(tmp_path / "m.pt", net, train_config={"data": {"axes": "YXC"}})
+    (tmp_path / "in").mkdir()
+    for i in range(4):
+        yxc = np.zeros((24, 24, 2), np.uint8)
+        tifffile.imwrite(tmp_path / "in" / f"s{i}.tif", yxc, photometric="minisblack")
+    stats, real = collections.Counter(), os.stat
+
+    def counted(path, *args, **kwargs):
+        if isinstance(path, (str, os.PathLike)) and Path(path).parent == tmp_path / "in":
+            stats[Path(path).name] += 1
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", counted)
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--device", "cpu"]
+    assert main([*argv, "--input", str(tmp_path / "in"), "--output", str(tmp_path / "out")]) == 0
+    inputs = [stats[f"s{i}.tif"] for i in range(4)]
+    # 129, 127, 127, 127 before; 93, 91, 91, 91 (s60)
+    assert min(inputs) > 0 and max(inputs) < 100, inputs

@@ -522,10 +522,11 @@ def output_sources(files: Sequence[Path], **wanted: bool) -> dict[str, str]:
     each input's outputs (an overlay not asked for now, the other format), unless another
     input writes that name."""
     sources: dict[str, str] = {}
+    resolved = {f: input_source(f) for f in files}  # once an input, not once a name
     for roles in (wanted, EVERY):
         for f in files:
             for name in input_roles(f, **roles):
-                sources.setdefault(name, input_source(f))
+                sources.setdefault(name, resolved[f])
     return sources
 
 
@@ -701,7 +702,8 @@ class _Maker:
             note_for_launch(self.made, self.folder)  # what a --nproc launch's stop line counts by
         if self.checked is not None:
             self.checked(self.made)
-        self.keys.update({n: self.record_of(s).key for n, s in self.sources.items()})
+        keys = {s: self.record_of(s).key for s in set(self.sources.values())}  # an input's
+        self.keys.update({n: keys[s] for n, s in self.sources.items()})  # names: 13 a TIFF
         return self.keys
 
     def record_of(self, source: str, *, flat: bool = False) -> Provenance:
