@@ -360,7 +360,9 @@ fit(cfg, run_dir=sys.argv[1] + "_run_" + sys.argv[2])
 def test_fit_from_a_script_shows_its_log_once(tmp_path):
     """A script or notebook that calls fit without setting up logging sees the run's lines on
     stderr; one that set up logging sees them once, through its own handler. The two
-    scripts run at once (their start is most of their time)."""
+    scripts run at once (their start is most of their time), on a thread each, so that
+    they do not slow each other's epochs on two cores."""
+    import os
     import subprocess
     import sys
 
@@ -371,16 +373,17 @@ def test_fit_from_a_script_shows_its_log_once(tmp_path):
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env={**os.environ, "OMP_NUM_THREADS": "1"},
         )
         for how in ("bare", "configured")
     }
-    said = {how: script.communicate()[1] for how, script in scripts.items()}  # both ended
+    said = {how: script.communicate(timeout=300)[1] for how, script in scripts.items()}
     for how, err in said.items():
         assert scripts[how].returncode == 0, err[-2000:]
         epochs = [line for line in err.splitlines() if "epoch 1/1" in line]
         assert len(epochs) == 1 and epochs[0].startswith(
             "app: " if how == "configured" else "epoch"
-        )
+        ), (how, epochs)
         assert "done: best checkpoint" in err
 
 
