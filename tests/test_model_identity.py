@@ -329,3 +329,46 @@ def test_a_wrapped_loaded_net_laid_out_by_a_prediction_is_still_its_file_s_unhas
             assert weight_layout(wrapped) == torch.channels_last  # moved from contiguous
             assert _weights_record(wrapped)[:2] == (str(path), _sha(path))
         assert _weights_record(wrapped)[:2] == (str(path), _sha(path))
+
+
+_COPIES = {
+    "deepcopy": "for _ in range(3):\n    c = copy.deepcopy(net); del c; gc.collect()",
+    "pickle": "for _ in range(3):\n    c = pickle.loads(pickle.dumps(net)); del c; gc.collect()",
+    "averaged": "for _ in range(3):\n    c = AveragedModel(net); del c; gc.collect()",
+    "torch_save": "torch.save(net, W)\nc = torch.load(W, weights_only=False)\n"
+    "assert torch.equal(next(c.parameters()), next(net.parameters())); del c; gc.collect()",
+}
+
+
+@pytest.mark.parametrize("how", sorted(_COPIES))
+def test_a_copied_loaded_net_leaves_the_original_whole_and_named_by_its_file(tmp_path, how):
+    """The stamp, an attribute of the loaded net, held weak holds on its storages that a
+    deepcopy, pickle or AveragedModel copied without torch counting them: each copy freed
+    took one more off, and the loaded net's storage records were freed under it (s60
+    re-review: a segfault, rc 139). Run in a child process, so a crash fails the test; the
+    original then still computes, keeps its values, and names its file; a copy does not
+    claim the file unhashed."""
+    path = save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4))
+    script = (
+        "import copy, gc, pickle, sys, torch\n"
+        "from torch.optim.swa_utils import AveragedModel\n"
+        "from unetlab.checkpoint import load_model, names_its_net\n"
+        f"P, W = {str(path)!r}, {str(tmp_path / 'whole.pt')!r}\n"
+        "net = load_model(P)\n"
+        "ref = {k: v.clone() for k, v in net.state_dict().items()}\n"
+        f"{_COPIES[how]}\n"
+        "junk = [torch.full_like(v, 7.0) for v in ref.values() for _ in range(3)]\n"
+        "assert all(torch.equal(v, ref[k]) for k, v in net.state_dict().items())\n"
+        "net(torch.zeros(1, 1, 92, 92))\n"
+        "assert names_its_net(net)\n"
+        "print('whole')\n"
+    )
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0 and "whole" in done.stdout, (done.returncode, done.stderr[-800:])

@@ -48,6 +48,7 @@ import contextvars
 import json
 import logging
 import os
+import weakref
 import zipfile
 import zlib
 from dataclasses import asdict, is_dataclass
@@ -731,7 +732,7 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = None
     model = _read_model(path)
     _say_unfinished(model)
     model = model.to(target).eval()
-    model.loaded_as = (input_stamp(path), weights_stamp(model))  # names_its_net's
+    _LOADED_AS[model] = (input_stamp(path), weights_stamp(model))  # names_its_net's
     return model
 
 
@@ -753,6 +754,12 @@ def _read_model(path: str | os.PathLike) -> UNet:
     return model
 
 
+#: each net :func:`load_model` gave: its file's stamp and its :func:`weights_stamp` then;
+#: kept out of the net's attributes, so that a copy, pickle or ``torch.save`` of the net
+#: carries none of the stamp's weak holds on storages (a deepcopy's holds, freed, freed
+#: the loaded net's storage records: a segfault, s60 re-review); a copy is not known as
+#: loaded, and is named by its weights' hash
+_LOADED_AS: weakref.WeakKeyDictionary[torch.nn.Module, tuple] = weakref.WeakKeyDictionary()
 _FILE_WEIGHTS: dict[tuple, str | None] = {}
 _AS_LOADED: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "unetlab_net_as_loaded", default=None
@@ -805,7 +812,7 @@ def scored_source(net) -> dict:
 def names_its_net(net) -> bool:
     """Whether the file ``net`` was loaded from (``net.checkpoint``) still holds its
     weights, so that the file names what it predicts: the file as it was loaded and the
-    weights as torch counts them unchanged since (:func:`load_model`'s ``loaded_as``: a stat
+    weights as torch counts them unchanged since (:func:`load_model`'s ``_LOADED_AS``: a stat
     and a look at each tensor's version), else its weights against the file's now
     (:func:`file_weights_sha256`, read once per file stamp; hashed). False for a net no file
     names: a net trained on after it was loaded, or whose file was trained further
@@ -820,13 +827,13 @@ def _file_holds_weights(core, *, hashed: str | None) -> bool:
     :func:`~unetlab.model_identity.weights_sha256`; False where no file names it. A check
     only: ``hashed``, the weights' sha256 as the caller read them whole just now (not
     trusted to torch's counts of in-place changes: ``.data`` edits go uncounted); None: the
-    stamp trusted: the file as loaded and each tensor as loaded (``loaded_as``) settle it
+    stamp trusted: the file as loaded and each tensor as loaded (``_LOADED_AS``) settle it
     unhashed, else the cached hash is compared."""
     path = getattr(core, "checkpoint", None)
     if path is None or not Path(path).exists():
         return False
     if hashed is None:
-        if getattr(core, "loaded_as", None) == (input_stamp(path), weights_stamp(core)):
+        if _LOADED_AS.get(core) == (input_stamp(path), weights_stamp(core)):
             return True
         hashed = weights_sha256(core)
     return file_weights_sha256(path) == hashed
