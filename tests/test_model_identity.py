@@ -198,11 +198,12 @@ def test_a_net_whose_values_were_replaced_at_the_same_address_is_not_named_by_it
     assert _record(net).checkpoint is None
 
 
-@pytest.mark.parametrize("change", ["half", "step", "replaced"])
+@pytest.mark.parametrize("change", ["half", "step", "added", "half_float", "values"])
 def test_a_net_changed_while_laid_out_again_is_not_named_by_its_file(tmp_path, change):
     """``laid_out_again`` carried the stamp from before over whatever happened inside it
     (a cast, a step); it keeps it only where each tensor kept its object, version count,
-    dtype and shape."""
+    dtype and shape, and got new memory only with a new device or strides (a cast there and
+    back, ``p.data = new`` as it was laid: s60 re-review)."""
     path = save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2))
     net = load_model(path)
     with laid_out_again(net):
@@ -211,8 +212,13 @@ def test_a_net_changed_while_laid_out_again_is_not_named_by_its_file(tmp_path, c
         elif change == "step":
             with torch.no_grad():
                 next(net.parameters()).add_(1.0)
-        else:
+        elif change == "added":
             net.conv = torch.nn.Conv2d(1, 1, 1)  # one more tensor
+        elif change == "half_float":  # back to its dtype and strides, with other values
+            net.half().float()
+        else:  # new values where it stays, as it was laid
+            p = next(net.parameters())
+            p.data = torch.full_like(p, 3.0)
     assert _record(net).checkpoint is None
 
 

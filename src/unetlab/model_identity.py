@@ -100,15 +100,16 @@ def weights_stamp(model: torch.nn.Module) -> tuple:
 
 
 def _tensors_stamp(model: torch.nn.Module) -> tuple:
-    """Each parameter's and buffer's object, version count, dtype, shape, device, data
-    address and storage (``.half()`` casts each in place of its object, its count unchanged:
+    """Each parameter's and buffer's object, version count, dtype, shape, device, strides,
+    data address and storage (``.half()`` casts each in place of its object, its count unchanged:
     s59 review D; ``p.data = new`` keeps both and changes the storage). The storage is held
     weakly: its memory is freed as ever, but torch keeps its small record while a weak hold
     lasts, so no later storage is told for it; an address alone was given again to a second
     ``p.data = new`` and named the file (s60 review)."""
     held = [*model.parameters(), *model.buffers()]
     return tuple(
-        (id(t), t._version, t.dtype, t.shape, t.device, t.data_ptr(), _storage(t)) for t in held
+        (id(t), t._version, t.dtype, t.shape, t.device, t.stride(), t.data_ptr(), _storage(t))
+        for t in held
     )
 
 
@@ -126,8 +127,9 @@ def laid_out_again(*models: torch.nn.Module) -> Iterator[None]:
     each one's :func:`weights_stamp` after is the one before, so that its cached hash, and
     what a stamp says of it (the file it was loaded from), hold on. Such a move gives each
     tensor new memory (``p.data = moved``), as a replacement of its values does. Only where
-    each tensor kept its object, version count, dtype and shape: a cast (``.half()``) or a
-    step within it is a change, as anywhere else."""
+    each tensor kept its object, version count, dtype and shape, and got new memory only
+    with another device or strides (:func:`_kept`): a cast (``.half()``, or there and back),
+    a step or new values where it stays within it is a change, as anywhere else."""
     models = tuple(dict.fromkeys(models))  # a net that is no wrapper: once
     before = [(_tensors_stamp(model), weights_stamp(model)) for model in models]
     yield
@@ -139,8 +141,17 @@ def laid_out_again(*models: torch.nn.Module) -> Iterator[None]:
 
 def _kept(before: tuple, after: tuple) -> bool:
     """Whether two :func:`_tensors_stamp` name the same tensors, each with its version
-    count, dtype and shape: only its device, address and storage may differ."""
-    return len(before) == len(after) and all(b[:4] == a[:4] for b, a in zip(before, after))
+    count, dtype and shape, and its memory (address and storage) new only where it moved to
+    another device or was laid out with other strides: a tensor given new memory where it
+    stays, as it was laid (``net.half().float()``, ``p.data = torch.zeros_like(p)``), was
+    given other values (s60 re-review)."""
+    return len(before) == len(after) and all(map(_kept_one, before, after))
+
+
+def _kept_one(before: tuple, after: tuple) -> bool:
+    """:func:`_kept` of one tensor's stamps."""
+    moved = before[4:6] != after[4:6]  # its device or strides
+    return before[:4] == after[:4] and (moved or before[6:] == after[6:])
 
 
 def state_sha256(state: Mapping[str, torch.Tensor]) -> str:
