@@ -222,7 +222,7 @@ def test_a_net_changed_while_laid_out_again_is_not_named_by_its_file(tmp_path, c
     assert _record(net).checkpoint is None
 
 
-def test_predict_of_three_files_hashes_no_weights_and_reads_the_checkpoint_once(
+def test_predict_of_three_files_hashes_no_weights_and_reads_no_second_weights(
     tmp_path, monkeypatch
 ):
     """The command line lays the loaded net out once (channels-last on a CPU): a bare
