@@ -78,11 +78,10 @@ def refuse_for_every_file(
         where = ", ".join(map(str, where))
     refuse_untiffed_axes(where, paths, settings.get("axes"))
     channel, axes = given_options(settings).channel, settings.get("axes")
-    channels = takes.channels if takes is not None else None
     # the count first: where an index is out of range too, a model of theirs fixes both
     if (line := wrong_count(paths, channel, axes=axes, takes=takes)) is not None:
         raise UnetlabError(**line)
-    line = absent_channel(paths, channel, axes=axes, channels=channels, takes=takes)
+    line = absent_channel(paths, channel, axes=axes, takes=takes)
     if line is not None:
         raise UnetlabError(**line)
 
@@ -308,7 +307,6 @@ def absent_channel(
     *,
     axes=None,
     others: bool = False,
-    channels: int | None = None,
     takes: Takes | None = None,
 ) -> dict | None:
     """The refusal (``message`` and ``cli``: :func:`~unetlab.errors.worded`) where the
@@ -321,8 +319,8 @@ def absent_channel(
     (``--axes``): the TIFFs are read by those, not as their headers say (their channels then
     counted as a bound: :func:`_channel_bound`). ``others``: ``paths`` are one folder of a
     tree whose other folders are predicted (the fix is this folder's alone, s55);
-    ``channels``: the model's input channels, None where not known yet; ``takes``: what the
-    model takes, where known: no ``axes`` given, TIFFs are counted with those it trained
+    ``takes``: what the model takes (its input channels), None where not known yet; where
+    known and no ``axes`` given, TIFFs are counted with those it trained
     with, as prediction reads them (:func:`_looked`, as :func:`wrong_count`; s58: a YXC
     model's (Y, X, 2) minisblack TIFFs were counted by their 24 pages, each file failed)."""
     if (top := _highest_band(channel)) is None or not paths:
@@ -335,6 +333,7 @@ def absent_channel(
         exact &= bound[1]
     said = _Bound(max(most), exact, same=exact and len(set(most)) == 1)
     given = _given(channel)
+    channels = None if takes is None else takes.channels
     listed = _Listed(len(channel) if isinstance(channel, (tuple, list)) else 0, channels)
     return worded(
         lambda words: _out_of_range(words, top, paths, said, others=others, listed=listed),

@@ -330,12 +330,9 @@ def _folder(model, files, where: tuple[Path, Path], outputs, each: dict, setting
     :class:`~unetlab.inference.every_file.Takes` of the model, None where not known before
     it loads."""
     channel, axes = given_options(settings).channel, settings.get("axes")
-    channels = None if takes is None else takes.channels
     line = wrong_count(files, channel, axes=axes, takes=takes)
     if line is None:
-        line = absent_channel(
-            files, channel, axes=axes, others=True, channels=channels, takes=takes
-        )
+        line = absent_channel(files, channel, axes=axes, others=True, takes=takes)
     if line is not None:
         return _refused(where[0], UnetlabError(**line), settings)
     try:
