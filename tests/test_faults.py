@@ -40,9 +40,8 @@ from unetlab.outputs import LOCK, TEMPORARY
 REPO = Path(__file__).resolve().parents[1]
 
 #: Runs in the child before the CLI: arm(what, n) (HOOK: FAULT="what:n") SIGKILLs the process
-#: at the n-th call of
-#: ``what``: "backward" (inside a training step, after the forward pass; "SIGTERM" or "SIGHUP"
-#: sends that signal there instead of the SIGKILL), "save-partial"
+#: at the n-th call of ``what``: "backward" (inside a training step, after the forward pass;
+#: "SIGTERM" or "SIGHUP" sends that signal there instead of the SIGKILL), "save-partial"
 #: (torch.save has written half the checkpoint's bytes), "save-rename" (the checkpoint is
 #: written, not yet renamed), "png-partial" (half an output image written), "png-rename" (an
 #: output image written, not yet renamed).
@@ -123,6 +122,9 @@ sys.exit(main(sys.argv[1:]))
 #: pool to carry over a fork), and for each line {"argv", "fault", "err"} of its stdin forks
 #: a child that arms the fault and runs ``unetlab ARGV`` as ``HOOK`` does, its stderr in the
 #: file "err". It answers the child's pid, then its exit status as ``Popen.returncode`` says it.
+#: A child inherits the server's import-time state, not its own: ``unetlab.signals.
+#: PARENT_AT_START`` is the pid of pytest (the server's parent), not the server's. Only
+#: ``--nproc`` launches read it (to see their parent gone); the tests that use children run none.
 ZYGOTE = (
     ARM
     + r"""
@@ -182,12 +184,16 @@ class _Children:
     def __init__(self, scratch: Path):
         env = {**os.environ, "UNETLAB_SRC": str(REPO / "src"), "OMP_NUM_THREADS": "1"}
         self.err = scratch / "stderr.txt"
+        # not pytest's stderr: a server left running would hold a pipe that reads pytest open
+        self.log = open(scratch / "server.txt", "wb")  # noqa: SIM115 (closed by close)
         self.server = subprocess.Popen(
             [sys.executable, "-c", ZYGOTE],
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=self.log,
             preexec_fn=_as_in_a_terminal,
+            start_new_session=True,  # its children in its group: close kills them all
         )
 
     def run(self, argv: list[str], fault: str = "none:0", *, kill_after: float | None = None):
@@ -199,7 +205,12 @@ class _Children:
             time.sleep(kill_after)
             with contextlib.suppress(ProcessLookupError):  # it finished (and is gone)
                 os.kill(pid, signal.SIGKILL)
-        return int(self._line()), self.err.read_text()
+        try:
+            return int(self._line()), self.err.read_text()
+        except AssertionError:  # a hung child: no other command can run in this server
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            raise
 
     def _line(self, timeout: float = 300) -> bytes:
         out = b""
@@ -212,8 +223,16 @@ class _Children:
         return out
 
     def close(self) -> None:
+        """End the server (its stdin closed), or kill it and every child it left (a hang)."""
         self.server.stdin.close()
-        self.server.wait(timeout=60)
+        try:
+            self.server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.server.pid, signal.SIGKILL)
+            self.server.wait()
+        finally:
+            self.log.close()
 
 
 @pytest.fixture(scope="module")
@@ -327,9 +346,8 @@ def test_train_stopped_by_sigterm_and_sighup_exits_143_129_and_resumes_to_the_st
     assert code == 128 + signal.SIGTERM, err
     assert f"unetlab train: stopped by SIGTERM; saved {run / 'checkpoints' / 'last.pt'}" in err
     assert load_checkpoint(run / "checkpoints" / "last.pt")["train_state"]["step"] == 3
-    code, err = children.run(
-        argv(run, "--resume"), "SIGHUP:2"
-    )  # the resumed run's 2nd step: step 5
+    # the resumed run's 2nd step: step 5
+    code, err = children.run(argv(run, "--resume"), "SIGHUP:2")
     assert code == 128 + signal.SIGHUP, err
     assert load_checkpoint(run / "checkpoints" / "last.pt")["train_state"]["step"] == 6
     log = (run / "train.log").read_text()
