@@ -234,36 +234,37 @@ def test_a_stop_signal_again_as_the_launch_ends_is_dropped(monkeypatch, capfd):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the processes")
 @pytest.mark.parametrize(
-    "first, notes, main_said, said",
+    "first, notes, main_said, again, said",
     [
-        (signal.SIGTERM, {}, False, "unetlab predict: killed by a second SIGTERM\n"),
-        (signal.SIGINT, {}, False, "unetlab predict: killed by SIGTERM after Ctrl-C\n"),
-        (signal.SIGTERM, {}, True, ""),
+        (signal.SIGTERM, {}, False, None, "unetlab predict: killed by a second SIGTERM\n"),
+        (signal.SIGINT, {}, False, None, "unetlab predict: killed by SIGTERM after Ctrl-C\n"),
+        (signal.SIGTERM, {}, True, None, ""),
         # s59 noticed: a first signal said the kill, then the stop, in two lines
-        (None, {}, False, "unetlab predict: killed by SIGTERM\n"),
+        (None, {}, False, None, "unetlab predict: killed by SIGTERM\n"),
+        # review s60: the same SIGTERM sent twice (a scheduler) with none passed on: the
+        # second raised in main, whose "stopped by SIGTERM" took the launch's line's place
+        (None, {}, False, 0.05, "unetlab predict: killed by SIGTERM\n"),
         # review s59 B: a third signal (a Ctrl-C killed them after the SIGTERM passed on, one
         # the kernel held outlived torchrun) rewrote the kill's note: "a second SIGTERM"
         (
             signal.SIGTERM,
             {"stopped": "15\n2\n", "killed": "15 2"},
             False,
+            None,
             "unetlab predict: killed by Ctrl-C after SIGTERM\n",
         ),
-        # review s59 B: a stop note whose write failed: the second signal read as a first;
-        # s60: the launcher keeps the signals it passed on, the note is not read back
-        (signal.SIGTERM, {"stopped": ""}, False, "unetlab predict: killed by a second SIGTERM\n"),
     ],
     ids=[
         "SIGTERM-twice",
         "Ctrl-C-then-SIGTERM",
         "after-its-line",
         "torchrun-ended-by-itself",
+        "torchrun-ended-by-itself-SIGTERM-twice",
         "a-third-signal",
-        "an-empty-stop-note",
     ],
 )
 def test_a_stop_signal_again_kills_a_process_that_outlived_torchrun(
-    monkeypatch, capfd, first, notes, main_said, said
+    monkeypatch, capfd, first, notes, main_said, again, said
 ):
     """review s58 F: the stop under way dropped further stop signals from torchrun's end on,
     the wait for a process that outlived it (_outlived) included: a second SIGTERM was
@@ -283,6 +284,8 @@ def test_a_stop_signal_again_kills_a_process_that_outlived_torchrun(
         started = distributed._start_time(worker[0].pid)
         Path(f"{env[STATUS_FILE]}.pids").write_text(f"{worker[0].pid} {started}\n")
         threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM)).start()  # the second one
+        if again:  # the same one again, soon after
+            threading.Timer(0.3 + again, os.kill, (os.getpid(), signal.SIGTERM)).start()
         if first is None:  # torchrun killed, none passed on: that SIGTERM is the first
             return 137, ()
         Path(stop_note(env[STATUS_FILE])).write_text(f"{int(first)}\n")  # as the launcher's
@@ -293,11 +296,15 @@ def test_a_stop_signal_again_kills_a_process_that_outlived_torchrun(
         # the signals it passed on, as run_passing_signals returns them (the note's beside)
         return 128 + first, (first, *map(int, notes.get("stopped", "").split()[1:]))
 
+    def counted(how, status):  # the launch's line: predict counts the inputs done, a while
+        time.sleep(0.3 if again else 0)
+        return f"unetlab predict: {how}"
+
     monkeypatch.setattr(distributed, "run_passing_signals", outlived)
     start = time.monotonic()
     try:
         with stop_raises():  # as the CLI runs it
-            code = distributed.launch(2, ["predict"], grace=3)
+            code = distributed.launch(2, ["predict"], grace=3, stopped=counted)
         took = time.monotonic() - start
         # the first signal sets the status, as while torchrun lives
         assert code == 128 + (first or signal.SIGTERM)

@@ -129,8 +129,8 @@ def launch(
         env[STATUS_FILE] = os.path.join(folder, "status")
         code, passed = run_passing_signals(command, env=env, grace=grace)
         # the wait for processes that outlived torchrun first: a second stop kills them
-        code, outlived = _after_torchrun(code, passed, env[STATUS_FILE], argv, nproc, grace)
-        ending.enter_context(_stop_under_way(passed))
+        code, outlived, killed = _after_torchrun(code, passed, env[STATUS_FILE], argv, nproc, grace)
+        ending.enter_context(_stop_under_way(passed or killed))
         return _launch_ended(code, outlived, env[STATUS_FILE], argv, nproc, failed, stopped)
 
 
@@ -156,7 +156,8 @@ def _launch_ended(code, outlived, status, argv, nproc, failed, stopped) -> int:
 @contextlib.contextmanager
 def _stop_under_way(passed: tuple[int, ...]):
     """Within (a launch's end, torchrun and its processes ended): a stop signal again, where
-    one was ``passed`` on to its processes (:func:`run_passing_signals`), is dropped: the
+    one was ``passed`` on to its processes (:func:`run_passing_signals`) or killed those
+    that outlived torchrun (:func:`_after_torchrun`), is dropped: the
     stop is under way, said in the main process's line or the launch's (s58: a scheduler's
     SIGTERM sent twice raised in the launcher, which said "stopped by SIGTERM" again, or in
     place of its own count). Entered after :func:`_after_torchrun`, whose wait for processes that
@@ -195,9 +196,10 @@ def _main_said_stop(noted: list[tuple[int, str]]) -> bool:
 
 def _after_torchrun(
     code: int, passed: tuple[int, ...], status: str, argv: list[str], nproc: int, grace: float
-) -> tuple[int, bool | None]:
-    """(the launch's status, whether its processes ended: :func:`_outlived`) after torchrun
-    ended with ``code``, the stop signals ``passed`` on to it (:func:`run_passing_signals`):
+) -> tuple[int, bool | None, tuple[int, ...]]:
+    """(the launch's status, whether its processes ended: :func:`_outlived`, the stop signal
+    that killed them there or none) after torchrun ended with ``code``, the stop signals
+    ``passed`` on to it (:func:`run_passing_signals`):
     its processes waited for where it ended first (not after a clean end: each of them ended
     before it); a stop signal in that wait kills them, the launch then stopped by the first
     one passed on, else by this one (130 for a Ctrl-C). SIGTERM
@@ -208,10 +210,12 @@ def _after_torchrun(
 
     try:
         with stop_raises():
-            return code, _outlived(status, passed, argv, nproc, grace) if code else None
+            return code, _outlived(status, passed, argv, nproc, grace) if code else None, ()
     except KeyboardInterrupt as exc:  # killed at once (_outlived)
-        # passed on first: the status torchrun's end gave (run_passing_signals)
-        return code if passed else stop_status(exc)[1], False
+        # passed on first: the status torchrun's end gave (run_passing_signals); review s60:
+        # none passed on (torchrun ended by itself), this one's stop is under way all the same
+        killed = (getattr(exc, "signum", signal.SIGINT),)
+        return code if passed else stop_status(exc)[1], False, killed
 
 
 def _outlived(
