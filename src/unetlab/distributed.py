@@ -37,7 +37,7 @@ from unetlab.group import SOLO as SOLO
 from unetlab.group import Group as Group
 from unetlab.provenance import COMMAND_ENV, PROGRAM_ENV, command_line, program, shell_command
 from unetlab.runtime import TORCHRUN_PID_ENV, available_cpus, child_pids, process_stat
-from unetlab.signals import LAUNCHED_ENV, PARENT_AT_START, stop_signal
+from unetlab.signals import LAUNCHED_ENV, PARENT_AT_START, STOP_SIGNALS, stop_signal
 from unetlab.words import numbered
 
 
@@ -80,10 +80,6 @@ def check_nproc(nproc: int, device: str) -> None:
         )
 
 
-#: the signals that stop a launch: passed on to its processes (torchrun's workers)
-PASSED_ON = tuple(
-    getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, name)
-)
 #: seconds the processes of a stopped launch get to finish their step and save before they
 #: are killed: a step of the paper net on big tiles takes several seconds on a CPU, and
 #: last.pt with its optimizer state about one more; a second signal kills at once
@@ -173,9 +169,10 @@ def _stop_under_way(passed: tuple[int, ...]):
 
 @contextlib.contextmanager
 def _stops_handled(handler):
-    """Within: ``handler`` handles each signal of :data:`PASSED_ON` but those this process
+    """Within: ``handler`` handles each stop signal (:data:`~unetlab.signals.STOP_SIGNALS`,
+    passed on to a launch's processes) but those this process
     ignores (nohup's SIGHUP stays ignored); the previous handlers are back after."""
-    wanted = [s for s in PASSED_ON if signal.getsignal(s) is not signal.SIG_IGN]
+    wanted = [s for s in STOP_SIGNALS if signal.getsignal(s) is not signal.SIG_IGN]
     previous = {s: signal.signal(s, handler) for s in wanted}
     try:
         yield
@@ -373,7 +370,7 @@ def torchrun(argv: list[str]) -> int:
     try:
         run_torchrun(parse_args(argv))
     except ChildFailedError as exc:
-        if stopped := _stop_signal(exc):  # killed as they started, before their handlers
+        if stopped := _failures_stop_signal(exc):  # killed as they started, before their handlers
             return 128 + stopped
         print(f"unetlab: {_failure_line(exc)}", file=sys.stderr, flush=True)
         return 1
@@ -405,26 +402,29 @@ class _QuietStop(logging.Filter):
         if "death signal" in str(record.msg):
             self.stopping = True
             return False
-        if str(record.msg).startswith("failed (exitcode") and record.args[0] in _STOPPED:
-            return False  # a worker stopped as it started (:func:`_stop_signal`)
+        if str(record.msg).startswith("failed (exitcode") and _stopped_by(record.args[0]):
+            return False  # a worker stopped as it started (:func:`_failures_stop_signal`)
         if "closing signal" not in str(record.msg):
             return True
         return not (self.stopping or stop_noted(os.environ.get(STATUS_FILE)))
 
 
-#: a process's exit code when a stop signal ended it as it started: without a handler
-#: (Popen's -signal), or a Ctrl-C while its modules load (status 130, not noted for the
-#: launch: :func:`unetlab.signals.exit_interrupted`)
-_STOPPED = {-s for s in PASSED_ON} | {128 + s for s in PASSED_ON}
+def _stopped_by(code) -> int | None:
+    """The stop signal that ended a process with exit code ``code`` as it started, or None:
+    without a handler (Popen's -signal), or a Ctrl-C while its modules load (status 130, not
+    noted for the launch: :func:`unetlab.signals.exit_interrupted`)."""
+    if not isinstance(code, int):
+        return None
+    return -code if -code in STOP_SIGNALS else stop_signal(code)
 
 
-def _stop_signal(exc) -> int:
+def _failures_stop_signal(exc) -> int:
     """The stop signal (SIGTERM, SIGHUP, SIGINT) that ended every failed process of
     torchrun's ``ChildFailedError``, or 0: a process stopped while it starts (its imports,
     before it handles the signal) ends by it, with nothing to save; it is no failure."""
-    codes = {failure.exitcode for failure in exc.failures.values()}
-    first = exc.get_first_failure()[1].exitcode
-    return (-first if first < 0 else stop_signal(first)) if codes <= _STOPPED else 0
+    if not all(_stopped_by(failure.exitcode) for failure in exc.failures.values()):
+        return 0
+    return _stopped_by(exc.get_first_failure()[1].exitcode)
 
 
 def _failure_line(exc) -> str:
@@ -513,7 +513,7 @@ def _second_signal(first: int, again: int) -> str:
 def stop_note(status: str | None) -> str | None:
     """The file beside a launch's ``status`` file (:data:`STATUS_FILE`) that says a stop
     signal was passed on to its processes (:func:`stop_noted`: torchrun's warnings on them
-    dropped), each signal passed on in a line; None outside a launch."""
+    dropped); an empty file: only that it exists is read; None outside a launch."""
     return f"{status}.stopped" if status else None
 
 
@@ -543,8 +543,8 @@ class _SignalPasser:
         self.passed.append(signum)
         if self.note is not None:
             # for the launch's processes and torchrun (stop_noted); the launcher keeps its own
-            with contextlib.suppress(OSError), open(self.note, "a") as f:  # folder gone: said
-                f.write(f"{int(signum)}\n")
+            with contextlib.suppress(OSError), open(self.note, "a"):  # folder gone: said
+                pass
         if self.process is not None:
             self._deliver()
 
