@@ -5,6 +5,8 @@ line; predict_folder's root must be a folder."""
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 import torch
@@ -155,3 +157,21 @@ def test_predict_cli_names_another_output(image, tmp_path, capsys):
         "was written by unetlab bench, not by unetlab predict: give another --output, or add "
         "--overwrite to replace it"
     ) in err, err
+
+
+@pytest.mark.parametrize("cli", [False, True])
+def test_the_objects_summary_names_another_folder_not_another_name(tmp_path, cli):
+    """objects_summary.csv's name is fixed: a refused one was told "give another name"
+    (review s60); another out_dir / --output, as predict's other outputs say it."""
+    from unetlab.inference.objects_summary import SUMMARY, claim_summary
+
+    out = tmp_path / "out"
+    _bench_output(out, SUMMARY)
+    with contextlib.ExitStack() as stack:
+        if cli:
+            stack.enter_context(command_spelling())
+        with pytest.raises(OutputError) as refused:
+            claim_summary(out)
+    said = str(refused.value)
+    assert "give another name" not in said, said
+    assert ("give another --output" if cli else "give another out_dir") in said, said

@@ -146,3 +146,14 @@ def test_evaluate_says_masks_read_as_ids_by_their_255(tmp_path, caplog):
         _scored(tmp_path / "objects", True, objects=4)  # ids with or without the 255
     assert len(classes.to_dict()["classes"]) == 4  # 0..3: the fix it names holds
     assert not [r for r in caplog.records if "only by mask value" in r.getMessage()]
+
+
+def test_evaluate_s_255_note_keeps_the_ignore_value_given(tmp_path, caplog):
+    """With ignore_value=7 given, the note does not tell the user to give 255 instead (that
+    would replace their 7): it names marking those pixels 7 (review s60)."""
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        _scored(tmp_path / "seven", True, ignore_value=7)
+    said = [r.getMessage() for r in caplog.records if "only by mask value 255" in r.getMessage()]
+    assert len(said) == 1 and said[0].endswith(
+        "count nowhere, mark them 7 in the masks (the ignore value given)"
+    ), said

@@ -1084,7 +1084,7 @@ def _masks_as_ids(read: _Read, gt_dir: Path, ignore_value: int | None) -> bool:
             return False
     named = len(classes.by_index or ())
     if not named and look.pages and one_object_each(look.pages, files_least=1):
-        _say_ids_by_void(look.pages)
+        _say_ids_by_void(look.pages, ignore_value)
         return True
     if not look.ids(pred_max=1, named=named):  # not with 2 classes: not with a map's more
         return False
@@ -1096,18 +1096,24 @@ def _masks_as_ids(read: _Read, gt_dir: Path, ignore_value: int | None) -> bool:
 IGNORE_VOID = Spelled(f"ignore_value={VOID}", f"--ignore-value {VOID}")
 
 
-def _say_ids_by_void(pages: list[MaskValues]) -> None:
+def _say_ids_by_void(pages: list[MaskValues], ignore_value: int | None = None) -> None:
     """Say, once a call, where the mask ``pages`` read as object ids (each value one region)
     are so by their ``VOID`` alone: without it they would be classes (3 classes, each one
     region, and a 255 mark were read as 4 objects with no word; training's rule says its
-    own: :func:`~unetlab.data.fingerprint.say_ids_by_void`, s60)."""
+    own: :func:`~unetlab.data.fingerprint.say_ids_by_void`, s60). With another
+    ``ignore_value`` set, the fix named keeps it: mark those pixels with it."""
     if one_object_each([p.labelled(VOID) for p in pages], files_least=1):
         return
     held = sum(VOID in p.values for p in pages)
+    fix = (
+        said_as(IGNORE_VOID) + " reads them so"
+        if ignore_value is None
+        else f"mark them {ignore_value} in the masks (the ignore value given)"
+    )
     note_once(
         f"the masks read as object ids only by mask value {VOID}, in {held} of "
         f"{len(pages)} masks: without it, they would be classes; if {VOID} marks pixels to "
-        f"count nowhere, {said_as(IGNORE_VOID)} reads them so",
+        f"count nowhere, {fix}",
         key="masks read as ids by 255 (evaluate)",
     )
 

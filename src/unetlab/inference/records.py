@@ -813,6 +813,8 @@ def prediction_records_read_once() -> contextlib.AbstractContextManager:
 def read_records(folder: str | os.PathLike) -> dict[str, dict]:
     """The records of the folder's ``predict.json`` by key ({} where there is none), the
     caller's own to change; read once within :func:`prediction_records_read_once`."""
+    if not _READ.keeping():  # a fresh parse is the caller's own already
+        return _read_records(folder)
     path = Path(folder) / RECORD_FILES["predict"]
     return copy.deepcopy(_READ.read(("records",), path, lambda: _read_records(folder)))
 
