@@ -230,3 +230,23 @@ def test_preview_refusals_name_a_fix_that_works(tmp_path, monkeypatch, capsys):
     assert main([*args, "data/images/00.png"]) == 2
     (line,) = [x for x in capsys.readouterr().err.splitlines() if "error:" in x]
     assert "data/images/00.png is a file; give a folder" in line
+
+
+def test_a_tile_another_command_wrote_is_refused_naming_another_folder(
+    tmp_path, monkeypatch, capsys
+):
+    """A tile's name is fixed: a tile another unetlab command wrote was refused with "give
+    another name" (review s60); the fix is another --preview folder."""
+    from unetlab.data.preview import tile_name
+    from unetlab.outputs import record
+
+    _data(tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "look").mkdir()
+    record(tmp_path / "look", [tile_name(0)], command="bench")
+    (tmp_path / "look" / tile_name(0)).write_bytes(b"bench's")
+    args = ["train", "--data", "data", "--check", "--set", "model.depth=2", "--preview", "look"]
+    assert main(args) == 2
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if "error:" in x]
+    assert "give --preview another folder" in line and "another name" not in line, line
+    assert (tmp_path / "look" / tile_name(0)).read_bytes() == b"bench's"

@@ -35,12 +35,14 @@ from unetlab.data.datasets import TileDataset
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.void import percent
 from unetlab.data.weightmap import background_class
-from unetlab.errors import UnetlabError
+from unetlab.errors import Spelled, UnetlabError
 from unetlab.outputs import made_from, output_folder
 
 COMMAND = "train --preview"
 SHEET = "tiles.png"
 SOURCE = "training tiles"  # the input of every file, in the folder's manifest
+#: the fix of a refused tile: its names are fixed, so another folder (not "another name", s60)
+ELSEWHERE = Spelled("give write_preview another folder", "give --preview another folder")
 #: the two greys of the checkerboard that marks ignored target pixels (no VOC colour)
 IGNORED = ((96, 96, 96), (160, 160, 160))
 FRAME = (255, 255, 0)  # the output window on the input tile
@@ -277,7 +279,9 @@ def write_preview(
     earlier = [n for n, source in held.items() if source == SOURCE]
     sources = dict.fromkeys([*names, *earlier], SOURCE)
     # only into an empty folder or its own: a preview has no --overwrite (nor overwrite=)
-    with output_folder(folder, names, command=COMMAND, sources=sources, overwrite_fix="") as out:
+    with output_folder(
+        folder, names, command=COMMAND, sources=sources, overwrite_fix="", elsewhere=ELSEWHERE
+    ) as out:
         views = draw_tiles(dataset, count, epoch=epoch)
         window = grey_window(dataset)
         weights = [s.weight.max() for s in dataset.samples if s.weight is not None]
