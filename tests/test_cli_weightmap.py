@@ -292,3 +292,17 @@ def test_instances_label_each_mask_once(tmp_path, monkeypatch):
     assert np.array_equal(
         tifffile.imread(tmp_path / "out" / "a_weights.tif"), instance_weight_map(grid())
     )
+
+
+def test_a_file_it_did_not_write_is_refused_naming_another_output(tmp_path, capsys):
+    """Its names are fixed (<stem>_weights.tif): the fix is another --output, not another
+    name (s61 review of s60's words)."""
+    (tmp_path / "masks").mkdir()
+    Image.fromarray(grid()).save(tmp_path / "masks" / "a.png")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "a_weights.tif").write_bytes(b"mine")
+    argv = ["weightmap", str(tmp_path / "masks"), "--output", str(tmp_path / "out")]
+    assert main(argv) != 0
+    err = capsys.readouterr().err
+    assert "give another --output" in err and "another name" not in err
+    assert (tmp_path / "out" / "a_weights.tif").read_bytes() == b"mine"

@@ -18,6 +18,9 @@ from unetlab.errors import UnetlabError
 
 log = logging.getLogger(__name__)
 
+#: how a refusal of an output tells the fix: its names are fixed, its folder is not
+ANOTHER_OUTPUT = "give another --output"
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -109,7 +112,9 @@ def run(args) -> int:
     _refuse_among_masks(out, paths)
     targets = {p: (out / f"{p.stem}_weights.tif", out / f"{p.stem}_weights.png") for p in paths}
     files = [f for pair in targets.values() for f in pair]
-    claim_files(files, inputs=paths, overwrite=args.overwrite, command="weightmap")
+    # its names are fixed (<mask stem>_weights.tif): the fix is another folder (s61 review)
+    how = dict(overwrite=args.overwrite, command="weightmap", elsewhere=ANOTHER_OUTPUT)
+    claim_files(files, inputs=paths, **how)
     for path, (tif, png) in targets.items():
         weights, what = weigh(masks[path], name=names[path])
         write_tiff(tif, weights)
