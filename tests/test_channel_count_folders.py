@@ -178,3 +178,17 @@ def test_a_channel_no_input_has_is_counted_with_the_axes_the_model_trained_with(
     given = ["--input", str(tmp_path / "tree" / "sub"), "--output", str(tmp_path / "cli")]
     assert main([*args, *given, "--channel", "5", "--no-progress"]) == 2
     assert not (tmp_path / "cli").exists()
+
+
+def test_a_function_models_channels_keyword_is_taken_by_predict_tree(tmp_path):
+    """``channels=`` (documented before s60, then dropped: "did you mean channel?", which
+    reads another thing) says what a function model takes: 2-channel stains refused for 3."""
+    root = tmp_path / "tree"
+    _stains(root / "a" / "x.tif", 2)
+
+    def net(image):
+        return np.zeros((2, *image.shape[-2:]), np.float32)
+
+    with pytest.raises(UnetlabError, match=r"has 2 channels, the model takes 3"):
+        predict_tree(net, root, tmp_path / "out", channels=3, progress=False)
+    assert not (tmp_path / "out").exists()

@@ -229,6 +229,7 @@ def predict_tree(
     report: Callable[[Path, FolderPrediction], None] | None = None,
     begin: Callable[[Path], None] | None = None,
     takes: Takes | None = None,
+    channels: int | None = None,
     **settings,
 ) -> dict[Path, FolderPrediction]:
     """Predict every folder of inputs under ``root`` (:func:`tree_folders`) into the same
@@ -238,7 +239,9 @@ def predict_tree(
     too: ``OutputOptions.summary``), and return each folder's :class:`FolderPrediction` by
     its path relative to ``root``; ``report``: called with that path and the result of each
     folder; ``begin``: with that path before each folder (its lines after it); ``takes``:
-    what the net of a function ``model`` takes, known before it runs. ``model`` is loaded
+    what the net of a function ``model`` takes, known before it runs (``channels``: its
+    input channels alone, ``takes=Takes(channels)``; documented before s60, which dropped
+    it: a caller's ``channels=`` was told "did you mean channel?"). ``model`` is loaded
     once. UnetlabError if the tree holds no inputs, none that is a TIFF where ``axes`` are
     given (a folder of none reads its own as they are), a ``channel``
     none has, or all of a channel count the net cannot take (s57); a folder whose output folder
@@ -246,7 +249,7 @@ def predict_tree(
     cannot take, is one failed line, the other folders go on. A stop (Ctrl-C, ``Stopped``) or a
     full disk (DiskFullError) stops the tree: raised again with ``tree_stop``, a
     :class:`TreeStop` that says where. Threads: ``predict_folder``'s."""
-    takes = model_takes(model) or takes
+    takes = model_takes(model) or takes or (Takes(channels) if channels else None)
     folders = _checked_folders(root, out_dir, settings, takes)
     outputs, settings = OutputOptions.taken(outputs, settings)
     if outputs.objects is not None:  # each folder its table, one of one image too
