@@ -203,9 +203,10 @@ class _Children:
         pid = int(self._line())
         try:
             return int(self._line()), self.err.read_text()
-        except AssertionError:  # a hung child: no other command can run in this server
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        except AssertionError:  # a hung child: killed, and its status read (the server
+            with contextlib.suppress(ProcessLookupError):  # says it: left unread, the next
+                os.kill(pid, signal.SIGKILL)  # run read it as its pid; s61 review)
+            self._line(timeout=30)
             raise
 
     def _line(self, timeout: float = 300) -> bytes:
