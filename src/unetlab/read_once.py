@@ -2,7 +2,9 @@
 :meth:`ReadOnce.kept` each read is kept by what was read, the file's path and its stamp
 (:func:`file_stamp`), so checks that ask the same of the same file read it once (s59: a
 TIFF's header opened 2 to 5 times by the channel checks, an earlier evaluate report 3
-times by one command); a file changed meanwhile is read again. Outside, each read reads."""
+times by one command); a file changed meanwhile is read again. Outside, each read reads. Its scope, a dict of the
+context's kept within, is :class:`ContextKept`, which keeps other facts too (the regions
+:mod:`unetlab.data.regions` counted of a mask)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import TypeVar
 
-__all__ = ["ReadOnce", "file_stamp"]
+__all__ = ["ContextKept", "ReadOnce", "file_stamp"]
 
 T = TypeVar("T")
 
@@ -27,15 +29,16 @@ def file_stamp(path: str | os.PathLike) -> tuple[int, int, int] | None:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
-class ReadOnce:
-    """Reads of files kept within :meth:`kept` (one of the context's, by ``name``)."""
+class ContextKept:
+    """A dict of the context's (one by ``name``), there within :meth:`kept`: what a
+    command keeps for itself and lets go of at its end."""
 
     def __init__(self, name: str):
         self._done: ContextVar[dict | None] = ContextVar(name, default=None)
 
     @contextlib.contextmanager
     def kept(self) -> Iterator[None]:
-        """Within: each read kept (:meth:`read`); within another, that one's reads."""
+        """Within: a dict kept (:meth:`get`); within another, that one's."""
         token = self._done.set({}) if self._done.get() is None else None
         try:
             yield
@@ -43,14 +46,22 @@ class ReadOnce:
             if token is not None:
                 self._done.reset(token)
 
+    def get(self) -> dict | None:
+        """The dict kept now; None outside :meth:`kept`."""
+        return self._done.get()
+
+
+class ReadOnce(ContextKept):
+    """Reads of files kept within :meth:`kept` (one of the context's, by ``name``)."""
+
     def keeping(self) -> bool:
         """Whether reads are kept now (within :meth:`kept`)."""
-        return self._done.get() is not None
+        return self.get() is not None
 
     def read(self, what: tuple, path: str | os.PathLike, read: Callable[[], T]) -> T:
         """``read()`` of ``path``, called once for ``what`` within :meth:`kept` while the
         file is unchanged; each time outside."""
-        done = self._done.get()
+        done = self.get()
         if done is None:
             return read()
         key = (*what, os.fspath(path), file_stamp(path))

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterator
-from contextvars import ContextVar
 
 import numpy as np
 
 from unetlab.data.large_ids import index_dtype
 from unetlab.deferred import deferred
+from unetlab.read_once import ContextKept
 
 ndimage = deferred("scipy.ndimage")
 
@@ -30,22 +29,16 @@ SORTED_SLICE = 1 << 18  # pixels placed among sorted values at a time (int64 pos
 
 #: the regions of each value of the masks :func:`object_labels` numbered within
 #: :func:`regions_counted_once`, by :func:`_mask_key`
-_COUNTED: ContextVar[dict | None] = ContextVar("unetlab_regions_counted", default=None)
+_COUNTED = ContextKept("unetlab_regions_counted")
 
 
-@contextlib.contextmanager
-def regions_counted_once() -> Iterator[None]:
+def regions_counted_once() -> contextlib.AbstractContextManager:
     """Within: a mask whose objects :func:`object_labels` numbered (the plan's measure of
     a data set) gives :func:`value_regions` (training's scan of the same masks) its regions
     of each value, not labelled again (s60: each mask's twice); kept by the mask's pixels
     (their digest) and background, so only the same pixels share them. Within another:
     that one's."""
-    token = _COUNTED.set({}) if _COUNTED.get() is None else None
-    try:
-        yield
-    finally:
-        if token is not None:
-            _COUNTED.reset(token)
+    return _COUNTED.kept()
 
 
 def _mask_key(mask: np.ndarray, background_value) -> tuple:
