@@ -78,6 +78,17 @@ from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
+#: each net :func:`load_model` gave: its file's stamp and its :func:`weights_stamp` then;
+#: kept out of the net's attributes, so that a copy, pickle or ``torch.save`` of the net
+#: carries none of the stamp's weak holds on storages (a deepcopy's holds, freed, freed
+#: the loaded net's storage records: a segfault, s60 re-review); a copy is not known as
+#: loaded, and is named by its weights' hash
+_LOADED_AS: weakref.WeakKeyDictionary[torch.nn.Module, tuple] = weakref.WeakKeyDictionary()
+_FILE_WEIGHTS: dict[tuple, str | None] = {}
+_AS_LOADED: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "unetlab_net_as_loaded", default=None
+)
+
 FORMAT = "unetlab"
 #: the part naming the sha256 of the file before a rewrite that changed no prediction
 FORMAT_VERSION = 2  # written 1 where a checkpoint uses none of FEATURES: older unetlab reads it
@@ -752,18 +763,6 @@ def _read_model(path: str | os.PathLike) -> UNet:
         model = model_from_checkpoint(load_checkpoint(path), source=str(path), share=True)
     model.checkpoint = str(Path(path).resolve())
     return model
-
-
-#: each net :func:`load_model` gave: its file's stamp and its :func:`weights_stamp` then;
-#: kept out of the net's attributes, so that a copy, pickle or ``torch.save`` of the net
-#: carries none of the stamp's weak holds on storages (a deepcopy's holds, freed, freed
-#: the loaded net's storage records: a segfault, s60 re-review); a copy is not known as
-#: loaded, and is named by its weights' hash
-_LOADED_AS: weakref.WeakKeyDictionary[torch.nn.Module, tuple] = weakref.WeakKeyDictionary()
-_FILE_WEIGHTS: dict[tuple, str | None] = {}
-_AS_LOADED: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "unetlab_net_as_loaded", default=None
-)
 
 
 def file_weights_sha256(path: str | os.PathLike) -> str | None:
