@@ -25,7 +25,6 @@ their key.
 from __future__ import annotations
 
 import contextlib
-import copy
 import functools
 import hashlib
 import json
@@ -812,21 +811,27 @@ def prediction_records_read_once() -> contextlib.AbstractContextManager:
 
 def read_records(folder: str | os.PathLike) -> dict[str, dict]:
     """The records of the folder's ``predict.json`` by key ({} where there is none), the
-    caller's own to change; read once within :func:`prediction_records_read_once`."""
-    if not _READ.keeping():  # a fresh parse is the caller's own already
-        return _read_records(folder)
+    caller's own to change (parsed for each read); its text read once within
+    :func:`prediction_records_read_once` (the records kept there and deep-copied for each
+    read took twice a parse's time, s61)."""
     path = Path(folder) / RECORD_FILES["predict"]
-    return copy.deepcopy(_READ.read(("records",), path, lambda: _read_records(folder)))
-
-
-def _read_records(folder: str | os.PathLike) -> dict[str, dict]:
-    """:func:`read_records`, read now."""
+    text = _READ.read(("text",), path, lambda: _record_text(path))
+    if text is None:
+        return {}
     try:
-        data = json.loads((Path(folder) / RECORD_FILES["predict"]).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(text)
+    except ValueError:
         return {}
     records = data.get("records") if isinstance(data, dict) else None
     return records if isinstance(records, dict) else {}
+
+
+def _record_text(path: Path) -> str | None:
+    """The text of ``predict.json`` at ``path``; None where it cannot be read as UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
 
 
 def png_text(record: Provenance | None) -> dict[str, str]:
