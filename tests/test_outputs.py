@@ -409,6 +409,25 @@ def test_refuse_inputs_compares_files_not_strings(tmp_path):
     refuse_inputs([tmp_path / "d" / "x.tif"], [tmp_path / "d"], suffixes={".png"})
 
 
+def test_refuse_inputs_stats_an_input_file_once(tmp_path, monkeypatch):
+    """Its identity and whether it is a folder from one stat (s61: 3, a flat predict's
+    inputs stat-ed 91 times each); a link to it, or its name in other case, still refused."""
+    (tmp_path / "x.tif").write_bytes(b"1")
+    (tmp_path / "link.tif").symlink_to(tmp_path / "x.tif")
+    stats, real = [], os.stat
+
+    def counted(path, *args, **kwargs):
+        stats.append(Path(path).name)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", counted)
+    refuse_inputs([tmp_path / "y.tif"], [tmp_path / "x.tif"])
+    assert stats.count("x.tif") == 1  # 3 before
+    for out in ("link.tif", "X.TIF"):
+        with pytest.raises(OutputError, match="would write over its input"):
+            refuse_inputs([tmp_path / out], [tmp_path / "x.tif"])
+
+
 def _written(path, data: bytes = b"{}") -> None:
     """Write ``path`` as the commands do (atomic_path, which confirms a claimed file)."""
     with atomic_path(path) as tmp:

@@ -36,6 +36,7 @@ import os
 import re
 import shutil
 import socket
+import stat
 import time
 import zipfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
@@ -163,10 +164,14 @@ def refuse_inputs(
     if not outputs:  # nothing to refuse: the input folders need not be listed
         return
     by_id, by_name = {}, {}
-    for given in inputs:
-        if (fid := file_id(Path(given))) is not None:  # the input itself, a folder too
-            by_id[fid] = Path(given)
-        for path in _files(Path(given), suffixes, command):
+    for given in map(Path, inputs):
+        found = _stat(given)  # one stat: its identity, and whether it is a folder (s61: 3)
+        if found is not None:  # the input itself, a folder too
+            by_id[found.st_dev, found.st_ino] = given
+        if found is None or not stat.S_ISDIR(found.st_mode):
+            by_name[_name_key(given)] = given
+            continue
+        for path in _files(given, suffixes, command):
             if (fid := file_id(path)) is not None:
                 by_id[fid] = path
             by_name[_name_key(path)] = path
@@ -282,12 +287,17 @@ def _shown(path: Path) -> Path:
         return path
 
 
+def _stat(path: Path) -> os.stat_result | None:
+    """``os.stat`` of ``path`` (through links), None where it cannot be read."""
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
 def _files(path: Path, suffixes: Collection[str] | None, command: str) -> Iterator[Path]:
-    """``path``, or the files of the folder ``path`` (with ``suffixes``), less those that
-    ``command`` itself wrote there earlier (its own outputs, which it may replace)."""
-    if not path.is_dir():
-        yield path
-        return
+    """The files of the folder ``path`` (with ``suffixes``), less those that ``command``
+    itself wrote there earlier (its own outputs, which it may replace)."""
     own: dict[Path, set[str]] = {}
     for p in path.rglob("*"):
         if not p.is_file() or (suffixes is not None and p.suffix.lower() not in suffixes):

@@ -401,9 +401,9 @@ def _streamed(file: _File, group: Group) -> bool:
 def _image_outputs(file: _File, group: Group, streamed: bool) -> list[Path]:
     """:func:`_outputs` of one image (a position of a multi-position file), ``streamed``
     or read whole."""
-    for tiff in (True, False):
-        stem = output_stem(file.path)
-        refuse_inputs(output_paths(file.out_dir, stem, stack=tiff).values(), [file.path])
+    stem = output_stem(file.path)  # once, for both forms' names (s61: once each)
+    every = [output_paths(file.out_dir, stem, stack=tiff) for tiff in (True, False)]
+    refuse_inputs([path for paths in every for path in paths.values()], [file.path])
     with memory_hint(f"{file.path}", LOWER_TILE_OR_BATCH, gpu_fix="or predict on the CPU"):
         o, rule = file.outputs, dict(axes=file.axes)
         if streamed:

@@ -150,7 +150,13 @@ def output_roles(
 def input_roles(path: Path, **wanted: bool) -> dict[str, str]:
     """:func:`output_roles` of the input ``path``: of each position of a multi-position
     OME-TIFF (:func:`~unetlab.inference.slides.output_stems`)."""
-    return {n: r for stem in output_stems(path) for n, r in output_roles(stem, **wanted).items()}
+    return _stems_roles(output_stems(path), wanted)
+
+
+def _stems_roles(stems: Sequence[str], wanted: Mapping[str, bool]) -> dict[str, str]:
+    """:func:`output_roles` of each of an input's ``stems`` (its output stems, read once
+    by a caller that asks for them again: each read stats the input, s61)."""
+    return {n: r for stem in stems for n, r in output_roles(stem, **wanted).items()}
 
 
 #: the fix of two inputs whose outputs meet, in both spellings: the CLI's flag and the
@@ -236,12 +242,13 @@ def _clashes(files: Sequence[Path], wanted: Mapping[str, bool]) -> Iterator[_Cla
     claimed: dict[str, tuple[Path, str]] = {}
     met: set[tuple[Path, Path]] = set()
     for f in files:
-        for stem in output_stems(f):  # a multi-position file's: each position's
+        its_stems = output_stems(f)  # a multi-position file's: each position's
+        for stem in its_stems:
             first = stems.setdefault(stem.casefold(), f)
             if first != f and (first, f) not in met:
                 met.add((first, f))
                 yield _Clash(first, f)
-        for name, role in input_roles(f, **wanted).items():
+        for name, role in _stems_roles(its_stems, wanted).items():
             first, first_role = claimed.setdefault(name.casefold(), (f, role))
             if first != f and (first, f) not in met:
                 met.add((first, f))
@@ -523,9 +530,10 @@ def output_sources(files: Sequence[Path], **wanted: bool) -> dict[str, str]:
     input writes that name."""
     sources: dict[str, str] = {}
     resolved = {f: input_source(f) for f in files}  # once an input, not once a name
+    stems = {f: output_stems(f) for f in files}  # once an input, not once a set of roles
     for roles in (wanted, EVERY):
         for f in files:
-            for name in input_roles(f, **roles):
+            for name in _stems_roles(stems[f], roles):
                 sources.setdefault(name, resolved[f])
     return sources
 
