@@ -126,3 +126,55 @@ def test_cells_named_as_background_are_warned_of(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="unetlab"):
         prepare_data(cfg)
     assert "the background class 'background' (index 0) lies in 36 separate" in caplog.text
+
+
+def test_the_warning_takes_each_class_s_regions_as_the_object_sizes_labelled_them(
+    tmp_path, caplog, monkeypatch
+):
+    """``_say_background`` labelled each other class of each training mask again
+    (``_network``) where the object sizes' regions of the same masks (``region_facts``)
+    hold their areas (s61); the same warning from those, none labelled again."""
+    import traceback
+
+    import scipy.ndimage
+
+    from unetlab.train import prepare_data
+
+    root = write_grid_set(tmp_path / "data")
+    cfg = load_config(
+        None,
+        [
+            f"data.root={root}",
+            "data.label_values=[255, 0]",
+            "data.class_names={255: background, 0: edge}",
+            "data.weight_map=true",
+        ],
+    )
+    by, real = [], scipy.ndimage.label
+
+    def label(*args, **kwargs):
+        by.extend(f.name for f in traceback.extract_stack()[:-1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scipy.ndimage, "label", label)
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        data = prepare_data(cfg)
+    assert "the background class 'background' (index 0) lies in 36 separate" in caplog.text
+    assert "'edge' (index 1) forms one connected network" in caplog.text
+    assert by.count("background_problem") == len(data.train)  # its own class's regions
+    assert by.count("_network") == 0  # one per training mask before
+
+
+def test_the_background_problem_is_the_same_from_labelled_regions():
+    from unetlab.data.labels import instances
+    from unetlab.data.object_sizes import region_facts
+
+    cells_first = [
+        np.where(membrane_grid() == 255, 0, 1),
+        np.where(membrane_grid(48, 6) == 255, 0, 1),
+    ]
+    for background, names in [(0, ["cell", "membrane"]), (1, ["cell", "membrane"])]:
+        labelled = [region_facts(instances(m, boundary_class=background), m) for m in cells_first]
+        alone = background_problem(cells_first, background, names)
+        assert (alone is None) == (background == 1)  # the cells as the background: a line
+        assert background_problem(cells_first, background, names, labelled) == alone

@@ -115,13 +115,17 @@ def background_problem(
     masks: Sequence[np.ndarray],
     background: int,
     class_names: Sequence[str],
+    labelled: Sequence[Mapping[str, np.ndarray]] | None = None,
 ) -> str | None:
     """A line when class ``background`` looks like the objects in ``masks`` ((H, W) class
     indices; ignored pixels belong to no class): in more than :data:`REGIONS_PER_IMAGE`
     4-connected regions per image while another class is one connected network (its largest
     region holds over :data:`NETWORK_SHARE` of its pixels in most images), e.g. ISBI's cells
     taken as the background, so the border weights would fall on the cells; None
-    otherwise."""
+    otherwise. ``labelled``: each mask's regions of the other classes, where their caller
+    labelled them (:func:`~unetlab.data.object_sizes.region_facts`' ``area`` and ``kind``
+    of :func:`~unetlab.data.labels.instances` with ``boundary_class=background``): not
+    labelled again (s61: training labelled each class of each mask twice)."""
     masks = [np.asarray(m) for m in masks]
     if not masks or len(class_names) < 2:
         return None
@@ -129,7 +133,7 @@ def background_problem(
     if np.median(regions) <= REGIONS_PER_IMAGE:
         return None
     for k, name in enumerate(class_names):
-        if k != background and _network(masks, k):
+        if k != background and _network(masks, k, labelled):
             return (
                 f"data.weight_map: the background class {class_names[background]!r} (index "
                 f"{background}) lies in {np.median(regions):.0f} separate regions per image "
@@ -141,13 +145,18 @@ def background_problem(
     return None
 
 
-def _network(masks: Sequence[np.ndarray], k: int) -> bool:
-    """Whether class ``k`` is one connected network in most of ``masks``."""
+def _network(
+    masks: Sequence[np.ndarray], k: int, labelled: Sequence[Mapping[str, np.ndarray]] | None
+) -> bool:
+    """Whether class ``k`` is one connected network in most of ``masks`` (the areas of
+    their regions ``labelled`` where given: :func:`background_problem`)."""
     shares = []
-    for m in masks:
-        regions, count = ndimage.label(m == k)
-        if count:
-            sizes = np.bincount(regions.ravel())[1:]
+    for i, m in enumerate(masks):
+        if labelled is None:
+            sizes = np.bincount(ndimage.label(m == k)[0].ravel())[1:]
+        else:
+            sizes = labelled[i]["area"][labelled[i]["kind"] == k]
+        if sizes.size:
             shares.append(sizes.max() / sizes.sum())
     return bool(shares) and float(np.median(shares)) > NETWORK_SHARE
 

@@ -375,9 +375,11 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
     train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
     unlearnable = dict(pairs=train_pairs, val=val, split=split_kind(d.root))
     _warn_unlearnable(train, label_values, class_names, source, **unlearnable)
+    masks = [s.mask for s in samples]
+    regions = [_region_facts(mask, background) for mask in masks]  # each mask labelled once
     if weight_map is not None:
-        _say_background(train, background, class_names)
-    stats = class_object_statistics([s.mask for s in samples], background, len(label_values))
+        _say_background(train, background, class_names, regions[: len(train)])
+    stats = class_object_statistics(masks, background, len(label_values), regions=regions)
     return Data(
         train,
         val,
@@ -390,15 +392,18 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
     )
 
 
-def class_object_statistics(masks, background: int, classes: int) -> dict:
+def class_object_statistics(masks, background: int, classes: int, regions=None) -> dict:
     """:func:`unetlab.data.instances.object_statistics` of the 4-connected regions of every
     class but ``background`` in ``masks`` (class indices; the ignore index is none), and
     under ``by_class`` those of each class (by index; None for the background), so that
     prediction can set each class's least object size apart (ObjectOptions.class_min_areas).
     Only whole regions count (:func:`unetlab.data.object_sizes.sized`): not those cut by the
     image's edge or the ignored pixels, nor slivers (a gland tile set's cut glands and 1-px
-    specks gave glands a least size of 1 px: 43,433 "glands" on a slide with 40)."""
-    facts = joined([_region_facts(mask, background) for mask in masks])
+    specks gave glands a least size of 1 px: 43,433 "glands" on a slide with 40).
+    ``regions``: each mask's :func:`_region_facts`, where the caller has them."""
+    if regions is None:
+        regions = [_region_facts(mask, background) for mask in masks]
+    facts = joined(regions)
     keep = sized(facts)
     log.info("object sizes from %d whole regions of the masks%s", keep.sum(), left_out(facts, keep))
     areas, kinds = facts["area"][keep], facts["kind"][keep]
@@ -424,10 +429,12 @@ def with_background(weight_map: dict | None, background: int, classes: int) -> d
     return {**weight_map, "foreground": [k for k in range(classes) if k != background]}
 
 
-def _say_background(train, background: int, class_names: list[str]) -> None:
-    """Log which class the border weights' gaps lie in; warn when it looks like the objects."""
+def _say_background(train, background: int, class_names: list[str], regions) -> None:
+    """Log which class the border weights' gaps lie in; warn when it looks like the objects.
+    ``regions``: each of ``train``'s masks' :func:`_region_facts`, its classes' regions
+    not labelled again."""
     masks = [s.mask for s in train]
-    if problem := background_problem(masks, background, class_names):
+    if problem := background_problem(masks, background, class_names, regions):
         log.warning("%s", problem)
         return
     log.info(
