@@ -110,19 +110,17 @@ def _whole_cells(cell) -> int:
     return len(np.unique(clear_border(cells))) - 1
 
 
+def _cells_as_background(tmp_path):
+    """A config training :func:`write_grid_set`'s cells as the class named background."""
+    root = write_grid_set(tmp_path / "data")
+    names = ["data.label_values=[255, 0]", "data.class_names={255: background, 0: edge}"]
+    return load_config(None, [f"data.root={root}", *names, "data.weight_map=true"])
+
+
 def test_cells_named_as_background_are_warned_of(tmp_path, caplog):
     from unetlab.train import prepare_data
 
-    root = write_grid_set(tmp_path / "data")
-    cfg = load_config(
-        None,
-        [
-            f"data.root={root}",
-            "data.label_values=[255, 0]",
-            "data.class_names={255: background, 0: edge}",
-            "data.weight_map=true",
-        ],
-    )
+    cfg = _cells_as_background(tmp_path)
     with caplog.at_level(logging.WARNING, logger="unetlab"):
         prepare_data(cfg)
     assert "the background class 'background' (index 0) lies in 36 separate" in caplog.text
@@ -140,16 +138,7 @@ def test_the_warning_takes_each_class_s_regions_as_the_object_sizes_labelled_the
 
     from unetlab.train import prepare_data
 
-    root = write_grid_set(tmp_path / "data")
-    cfg = load_config(
-        None,
-        [
-            f"data.root={root}",
-            "data.label_values=[255, 0]",
-            "data.class_names={255: background, 0: edge}",
-            "data.weight_map=true",
-        ],
-    )
+    cfg = _cells_as_background(tmp_path)
     by, real = [], scipy.ndimage.label
 
     def label(*args, **kwargs):
