@@ -167,3 +167,21 @@ def test_the_background_problem_is_the_same_from_labelled_regions():
         alone = background_problem(cells_first, background, names)
         assert (alone is None) == (background == 1)  # the cells as the background: a line
         assert background_problem(cells_first, background, names, labelled) == alone
+
+
+def test_the_background_problem_takes_each_class_s_own_regions_of_three_classes():
+    """Each class's regions alone of the labelled ones: dots (class 1) in the cells (0, the
+    background) and a membrane network (2); all regions together are no one network."""
+    from unetlab.data.labels import instances
+    from unetlab.data.object_sizes import region_facts
+
+    masks = []
+    for cell in (6, 8):
+        mask = np.where(membrane_grid(48, cell) == 0, 2, 0)
+        mask[3::cell, 3::cell] = 1
+        masks.append(mask)
+    names = ["cell", "dots", "membrane"]
+    labelled = [region_facts(instances(m, boundary_class=0), m) for m in masks]
+    alone = background_problem(masks, 0, names)
+    assert "'membrane' (index 2) forms one connected network" in alone
+    assert background_problem(masks, 0, names, labelled) == alone
