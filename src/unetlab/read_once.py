@@ -2,9 +2,9 @@
 :meth:`ReadOnce.kept` each read is kept by what was read, the file's path and its stamp
 (:func:`file_stamp`), so checks that ask the same of the same file read it once (s59: a
 TIFF's header opened 2 to 5 times by the channel checks, an earlier evaluate report 3
-times by one command); a file changed meanwhile is read again. Outside, each read reads. Its scope, a dict of the
-context's kept within, is :class:`ContextKept`, which keeps other facts too (the regions
-:mod:`unetlab.data.regions` counted of a mask)."""
+times by one command); a file changed meanwhile is read again. Outside, each read reads.
+Its scope, a dict of the context's kept within, is :class:`ContextKept`, which keeps
+other facts too (the regions :mod:`unetlab.data.regions` counted of a mask)."""
 
 from __future__ import annotations
 
