@@ -207,12 +207,24 @@ def test_a_launch_killed_by_a_second_signal_says_it_in_its_one_line(
     assert capfd.readouterr().err == f"unetlab predict: {said} (counted)\n"
 
 
+def _launched_as_the_cli(argv: list[str], **kwargs) -> int | str:
+    """``distributed.launch(2, argv, **kwargs)`` within stop_raises, as the CLI runs it: its
+    status, or the repr of a stop it raised (pytest would end the session)."""
+    import unetlab.distributed as distributed
+    from unetlab.signals import stop_raises
+
+    try:
+        with stop_raises():
+            return distributed.launch(2, argv, grace=1, **kwargs)
+    except KeyboardInterrupt as exc:
+        return repr(exc)
+
+
 def test_a_stop_signal_again_as_the_launch_ends_is_dropped(monkeypatch, capfd):
     """s58: the scheduler's second SIGTERM once torchrun had ended (the launcher counting the
     inputs done for its line) raised in the launcher, the CLI's "stopped by SIGTERM" in
     place of the count. The stop under way is said once; none is raised."""
     import unetlab.distributed as distributed
-    from unetlab.signals import stop_raises
 
     def passed_on(command, env, grace):  # the first stop passed on; torchrun ended by it
         return 143, (signal.SIGTERM,)
@@ -223,13 +235,80 @@ def test_a_stop_signal_again_as_the_launch_ends_is_dropped(monkeypatch, capfd):
         return f"unetlab predict: {how} (counted)"
 
     monkeypatch.setattr(distributed, "run_passing_signals", passed_on)
-    try:
-        with stop_raises():  # as the CLI runs it
-            code = distributed.launch(2, ["predict"], stopped=line, grace=1)
-    except KeyboardInterrupt as exc:  # a Stopped: pytest would end the session
-        code = repr(exc)
-    assert code == 143
+    assert _launched_as_the_cli(["predict"], stopped=line) == 143
     assert capfd.readouterr().err == "unetlab predict: stopped by SIGTERM (counted)\n"
+
+
+def test_a_first_stop_signal_as_a_launch_that_ended_by_itself_ends_is_dropped(monkeypatch, capfd):
+    """s61: from torchrun's end and the wait for processes that outlived it on, a stop
+    signal is dropped, a first one too (none passed on: torchrun ended by itself, here a
+    process failed): it raised out of launch(), the CLI's "stopped by SIGTERM" (143) in place
+    of the launch's own end, as a signal between that wait and the stop under way did for any
+    launch. As a stop after every process ended stops nothing (_all_done)."""
+    import unetlab.distributed as distributed
+
+    def failed(outlived):  # the launch's failure said: a process was killed
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.05)  # its handler runs here
+        print("unetlab train: process 1 of the launch was killed", file=sys.stderr)
+
+    monkeypatch.setattr(distributed, "run_passing_signals", lambda command, env, grace: (1, ()))
+    assert _launched_as_the_cli(["train"], failed=failed) == 1
+    assert capfd.readouterr().err == "unetlab train: process 1 of the launch was killed\n"
+
+
+#: ``unetlab predict --nproc 2`` whose torchrun a Ctrl-C stopped (passed on, its processes
+#: ended), which then waits for a SIGTERM after launch() has returned, and again in the
+#: interpreter's teardown: as each wait begins it creates ``{folder}/returned`` (teardown),
+#: and ends when the test has created ``.sent`` beside it
+_STOPPED_LAUNCH = """
+import atexit, pathlib, signal, sys, time
+import unetlab.distributed as distributed
+from unetlab.__main__ import main
+
+folder = pathlib.Path(sys.argv[1])
+
+def wait_for(name):
+    (folder / name).touch()
+    until = time.monotonic() + 60
+    while not (folder / f"{name}.sent").exists() and time.monotonic() < until:
+        time.sleep(0.01)
+
+def launch(*args, **kwargs):
+    code = unlaunched(*args, **kwargs)
+    wait_for("returned")
+    return code
+
+distributed.check_nproc = lambda nproc, device: None  # the machine's CPUs: none of this
+distributed.run_passing_signals = lambda command, env, grace: (130, (signal.SIGINT,))
+unlaunched, distributed.launch = distributed.launch, launch
+atexit.register(wait_for, "teardown")
+sys.argv = ["unetlab", "predict", "--nproc", "2", "--checkpoint", "m.pt", "--input", "in",
+            "--output", "out"]
+main()
+"""
+
+
+def test_a_stop_signal_after_the_launch_returned_is_dropped_to_the_process_end(tmp_path):
+    """s61: a third stop signal (a scheduler's SIGTERM) after launch() had returned raised in
+    the CLI, which said "stopped by SIGTERM" under the launch's "interrupted" line and ended
+    143; in the interpreter's teardown its default action killed the process (-15)."""
+    env = dict(os.environ, PYTHONPATH=str(Path(unetlab.__file__).parents[1]))
+    env.pop(STATUS_FILE, None)
+    child = [sys.executable, "-c", _STOPPED_LAUNCH, str(tmp_path)]
+    process = subprocess.Popen(child, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        for when in ("returned", "teardown"):
+            while not (tmp_path / when).exists():
+                assert process.poll() is None, process.communicate()[1]
+                time.sleep(0.01)
+            process.send_signal(signal.SIGTERM)
+            (tmp_path / f"{when}.sent").touch()  # after the signal: pending in it by then
+        err = process.communicate(timeout=60)[1]
+    finally:
+        process.kill()
+    said = "unetlab predict: interrupted before any input was predicted; run the same command again"
+    assert (process.returncode, err) == (130, said + "\n")
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the processes")

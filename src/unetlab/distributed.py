@@ -37,7 +37,14 @@ from unetlab.group import SOLO as SOLO
 from unetlab.group import Group as Group
 from unetlab.provenance import COMMAND_ENV, PROGRAM_ENV, command_line, program, shell_command
 from unetlab.runtime import TORCHRUN_PID_ENV, available_cpus, child_pids, process_stat
-from unetlab.signals import LAUNCHED_ENV, PARENT_AT_START, STOP_SIGNALS, stop_signal
+from unetlab.signals import (
+    LAUNCHED_ENV,
+    PARENT_AT_START,
+    STOP_SIGNALS,
+    stop_raises,
+    stop_signal,
+    stop_under_way,
+)
 from unetlab.words import numbered
 
 
@@ -120,13 +127,12 @@ def launch(
     # process killed): torchrun's own wait before its SIGKILL, 30 s unless set (torch >= 2.9
     # reads it; older ones ignore it)
     env.setdefault("TORCH_ELASTIC_SHUTDOWN_TIMEOUT", str(math.ceil(grace)))
-    # the stop under way held until the launch's folder is removed too
-    with contextlib.ExitStack() as ending, tempfile.TemporaryDirectory(prefix="unetlab-") as folder:
+    # the stop under way (_after_torchrun) held until the launch's folder is removed too, and
+    # in the CLI to the command's end (its own stop_raises)
+    with stop_raises(), tempfile.TemporaryDirectory(prefix="unetlab-") as folder:
         env[STATUS_FILE] = os.path.join(folder, "status")
         code, passed = run_passing_signals(command, env=env, grace=grace)
-        # the wait for processes that outlived torchrun first: a second stop kills them
-        code, outlived, killed = _after_torchrun(code, passed, env[STATUS_FILE], argv, nproc, grace)
-        ending.enter_context(_stop_under_way(passed or killed))
+        code, outlived = _after_torchrun(code, passed, env[STATUS_FILE], argv, nproc, grace)
         return _launch_ended(code, outlived, env[STATUS_FILE], argv, nproc, failed, stopped)
 
 
@@ -150,24 +156,6 @@ def _launch_ended(code, outlived, status, argv, nproc, failed, stopped) -> int:
 
 
 @contextlib.contextmanager
-def _stop_under_way(passed: tuple[int, ...]):
-    """Within (a launch's end, torchrun and its processes ended): a stop signal again, where
-    one was ``passed`` on to its processes (:func:`run_passing_signals`) or killed those
-    that outlived torchrun (:func:`_after_torchrun`), is dropped: the
-    stop is under way, said in the main process's line or the launch's (s58: a scheduler's
-    SIGTERM sent twice raised in the launcher, which said "stopped by SIGTERM" again, or in
-    place of its own count). Entered after :func:`_after_torchrun`, whose wait for processes that
-    outlived torchrun a second signal ends by killing them (review s58 F: entered before,
-    the signal was dropped there, and the launcher waited out the grace with them alive).
-    Outside the main thread, where no handler is set, nothing changes."""
-    if not passed or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    with _stops_handled(_dropped):
-        yield
-
-
-@contextlib.contextmanager
 def _stops_handled(handler):
     """Within: ``handler`` handles each stop signal (:data:`~unetlab.signals.STOP_SIGNALS`,
     passed on to a launch's processes) but those this process
@@ -181,10 +169,6 @@ def _stops_handled(handler):
             signal.signal(s, before)
 
 
-def _dropped(_signum, _frame) -> None:
-    """The handler of a stop signal that a stop under way takes the place of."""
-
-
 def _main_said_stop(noted: list[tuple[int, str]]) -> bool:
     """Whether the main process (rank 0) of a launch noted a stop (:func:`_notes`): it said
     the stop in its own line."""
@@ -193,26 +177,28 @@ def _main_said_stop(noted: list[tuple[int, str]]) -> bool:
 
 def _after_torchrun(
     code: int, passed: tuple[int, ...], status: str, argv: list[str], nproc: int, grace: float
-) -> tuple[int, bool | None, tuple[int, ...]]:
-    """(the launch's status, whether its processes ended: :func:`_outlived`, the stop signal
-    that killed them there or none) after torchrun ended with ``code``, the stop signals
-    ``passed`` on to it (:func:`run_passing_signals`):
+) -> tuple[int, bool | None]:
+    """(the launch's status, whether its processes ended: :func:`_outlived`) after torchrun
+    ended with ``code``, the stop signals ``passed`` on to it (:func:`run_passing_signals`):
     its processes waited for where it ended first (not after a clean end: each of them ended
     before it); a stop signal in that wait kills them, the launch then stopped by the first
-    one passed on, else by this one (130 for a Ctrl-C). SIGTERM
-    and SIGHUP raise there as they do in the CLI (:func:`~unetlab.signals.stop_raises`):
-    called from Python, their default action ended the launcher at once, its processes left
-    running, and without a word."""
-    from unetlab.signals import stop_raises, stop_status
+    one passed on, else by this one (130 for a Ctrl-C). SIGTERM and SIGHUP raise there as
+    they do in the CLI (:func:`launch`'s :func:`~unetlab.signals.stop_raises`). From the
+    wait's end on, the stop is under way (:func:`~unetlab.signals.stop_under_way`): a stop
+    signal is dropped to the command's end, a first one too (torchrun ended by itself: a
+    launch that ended said "stopped by SIGTERM" in the CLI's line, s61), as the launch says
+    its one line (review s58 F: dropped in the wait, it left processes alive there)."""
+    from unetlab.signals import stop_status
 
     try:
-        with stop_raises():
-            return code, _outlived(status, passed, argv, nproc, grace) if code else None, ()
+        ended = _outlived(status, passed, argv, nproc, grace) if code else None
+        stop_under_way()
+        return code, ended
     except KeyboardInterrupt as exc:  # killed at once (_outlived)
+        stop_under_way()
         # passed on first: the status torchrun's end gave (run_passing_signals); review s60:
         # none passed on (torchrun ended by itself), this one's stop is under way all the same
-        killed = (getattr(exc, "signum", signal.SIGINT),)
-        return code if passed else stop_status(exc)[1], False, killed
+        return code if passed else stop_status(exc)[1], False
 
 
 def _outlived(
@@ -243,6 +229,7 @@ def _outlived(
     try:
         return _ended(pids, time.monotonic() + wait, 0.1)
     except KeyboardInterrupt as exc:  # a stop signal (Ctrl-C, SIGTERM): killed at once
+        stop_under_way()  # first: another one now is dropped, not raised from the kill
         signum = getattr(exc, "signum", signal.SIGINT)
         _kill_launch(status, (*passed[:1], signum))
         raise

@@ -67,6 +67,8 @@ def _raise_stopped(signum, _frame):
     (a scheduler signals every process) got it twice, the second as it unwound from the
     first or counted its outputs, and its line said "interrupted" alone (s56, s57 CI). In a
     launched process only (:func:`_launched`)."""
+    if _UNDER_WAY.is_set():
+        return  # a launch's stop under way, said in its one line (stop_under_way)
     now = time.monotonic()
     if now - _RAISED.get(signum, -COPY_WITHIN_S) < COPY_WITHIN_S and _launched():
         return  # the launcher's copy of the stop under way
@@ -83,23 +85,44 @@ def _launched() -> bool:
     return LAUNCHED_ENV in os.environ or "TORCHELASTIC_RUN_ID" in os.environ
 
 
+#: set by :func:`stop_under_way` until the outermost :func:`stop_raises` block ends
+_UNDER_WAY = threading.Event()
+
+
+def stop_under_way() -> None:
+    """From now to the end of the outermost :func:`stop_raises` block (the command's), a
+    stop signal is dropped: a launch's stop is under way, its processes told or killed, and
+    said in the launch's one line (:func:`unetlab.distributed.launch`). Raised after the
+    launch had returned, it said "stopped by SIGTERM" in a second line, its status in place
+    of the first signal's; after the command's block, its default action killed the
+    process (status -15, s61). Outside the main thread, where no handler is set, nothing
+    changes."""
+    if threading.current_thread() is threading.main_thread():
+        _UNDER_WAY.set()
+
+
 @contextlib.contextmanager
-def stop_raises() -> Iterator[None]:
+def stop_raises(*, until_exit: bool = False) -> Iterator[None]:
     """Within: SIGTERM and SIGHUP raise :class:`Stopped`, Ctrl-C a KeyboardInterrupt as
-    Python's own does, a copy of a stop under way dropped (:func:`_raise_stopped`; outside
-    the main thread, where no handler can be set, nothing changes). A signal ignored
-    (``nohup``'s SIGHUP) or handled by the caller stays so; the previous handlers are back
-    when the block ends."""
+    Python's own does, a copy of a stop under way dropped (:func:`_raise_stopped`), and any
+    once a launch's stop is under way (:func:`stop_under_way`; outside the main thread,
+    where no handler can be set, nothing changes). A signal ignored (``nohup``'s SIGHUP) or
+    handled by the caller stays so; the previous handlers are back when the block ends, but
+    where ``until_exit`` (the process's own command, which ends with the block: the
+    interpreter's teardown follows) and a stop is under way: they are then ignored to the
+    end (Python's finalization puts the default action back for a handler of its own)."""
     python_own = {
         signum: signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
         for signum in STOP_SIGNALS
     }
-    if not _installed_here(_raise_stopped):  # an earlier command's stop is none of this one's
-        _RAISED.clear()
-    previous = _installed(_raise_stopped, python_own)
     # the main thread only, as the handlers: a block in another thread sets none, and two
     # such blocks overlapping (cli.main in threads) left the hook installed
     main = threading.current_thread() is threading.main_thread()
+    if not _installed_here(_raise_stopped):  # an earlier command's stop is none of this one's
+        _RAISED.clear()
+    previous = _installed(_raise_stopped, python_own)
+    if previous:  # the outermost block, in the main thread: it owns the stop under way
+        _UNDER_WAY.clear()
     hook = sys.unraisablehook
     if main:
         sys.unraisablehook = _stop_passed_on(hook)
@@ -108,7 +131,11 @@ def stop_raises() -> Iterator[None]:
     finally:
         if main:
             sys.unraisablehook = hook
+        if until_exit and previous and _UNDER_WAY.is_set():
+            previous = dict.fromkeys(previous, signal.SIG_IGN)
         _restore(previous)
+        if previous:
+            _UNDER_WAY.clear()
 
 
 def _installed_here(handler) -> bool:

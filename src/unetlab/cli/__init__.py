@@ -283,8 +283,10 @@ def main(argv: list[str] | None = None) -> int:
         # pixels: one line each at the end of the command, not one a file; stop_raises:
         # SIGTERM, SIGHUP as Ctrl-C, temporaries removed; command_spelling: the lines
         # logged name this command's flags, not the Python API's keywords (read_notes' too:
-        # it says its lines as it ends, within command_spelling)
-        with stop_raises(), command_spelling(), read_notes():
+        # it says its lines as it ends, within command_spelling); a --nproc launch's stop
+        # under way drops further stop signals to the command's end, or the process's for
+        # its own command (its teardown: the default action killed it, status -15)
+        with stop_raises(until_exit=argv is None), command_spelling(), read_notes():
             return int(args.run(args) or 0)
     except KeyboardInterrupt as exc:
         how, code = stop_status(exc)
