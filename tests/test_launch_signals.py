@@ -327,7 +327,7 @@ def test_a_stop_signal_after_the_launch_returned_is_dropped_to_the_process_end(t
         # the kernel held outlived torchrun) rewrote the kill's note: "a second SIGTERM"
         (
             signal.SIGTERM,
-            {"stopped": "15\n2\n", "killed": "15 2"},
+            {"killed": "15 2"},
             False,
             None,
             "unetlab predict: killed by Ctrl-C after SIGTERM\n",
@@ -368,12 +368,13 @@ def test_a_stop_signal_again_kills_a_process_that_outlived_torchrun(
         if first is None:  # torchrun killed, none passed on: that SIGTERM is the first
             return 137, ()
         Path(stop_note(env[STATUS_FILE])).touch()  # as the launcher's
-        for ending, text in notes.items():  # the launcher's notes of its signals, kill
+        for ending, text in notes.items():  # the launcher's note of the kill
             Path(f"{env[STATUS_FILE]}.{ending}").write_text(text)
         if main_said:
             Path(env[STATUS_FILE]).write_text(f"{128 + first} 0\n")  # its line said
-        # the signals it passed on, as run_passing_signals returns them (the note's beside)
-        return 128 + first, (first, *map(int, notes.get("stopped", "").split()[1:]))
+        # the signals it passed on, as run_passing_signals returns them: the first, and the
+        # one that killed (the kill's note names both)
+        return 128 + first, (first, *map(int, notes.get("killed", "").split()[1:]))
 
     def counted(how, status):  # the launch's line: predict counts the inputs done, a while
         time.sleep(0.3 if again else 0)
