@@ -181,21 +181,27 @@ def _after_torchrun(
     """(the launch's status, whether its processes ended: :func:`_outlived`) after torchrun
     ended with ``code``, the stop signals ``passed`` on to it (:func:`run_passing_signals`):
     its processes waited for where it ended first (not after a clean end: each of them ended
-    before it); a stop signal in that wait kills them, the launch then stopped by the first
-    one passed on, else by this one (130 for a Ctrl-C). SIGTERM and SIGHUP raise there as
-    they do in the CLI (:func:`launch`'s :func:`~unetlab.signals.stop_raises`). From the
-    wait's end on, the stop is under way (:func:`~unetlab.signals.stop_under_way`): a stop
-    signal is dropped to the command's end, a first one too (torchrun ended by itself: a
-    launch that ended said "stopped by SIGTERM" in the CLI's line, s61), as the launch says
-    its one line (review s58 F: dropped in the wait, it left processes alive there)."""
+    before it). A stop signal from there to this function's end kills any of them that run
+    (:func:`_kill_launch`), the launch then stopped by the first one passed on, else by this
+    one (130 for a Ctrl-C); review s61: one before the wait (its look at /proc, its line)
+    ended the launch with those processes left running. SIGTERM and SIGHUP raise here as
+    they do in the CLI (:func:`launch`'s :func:`~unetlab.signals.stop_raises`). A stop is
+    then under way (:func:`~unetlab.signals.stop_under_way`: a stop signal dropped to the
+    command's end, as the launch says its one line) where one happened: a signal passed on,
+    a kill here, or torchrun's stop status (a signal that reached it); not where torchrun
+    ended by itself (a clean end, a failure), where a first stop signal stops the command as
+    anywhere (review s61: a script's next command, and the processes it started, ignored
+    every stop signal)."""
     from unetlab.signals import stop_status
 
     try:
         ended = _outlived(status, passed, argv, nproc, grace) if code else None
-        stop_under_way()
+        if passed or stop_signal(code):
+            stop_under_way()
         return code, ended
-    except KeyboardInterrupt as exc:  # killed at once (_outlived)
-        stop_under_way()
+    except KeyboardInterrupt as exc:  # killed at once
+        stop_under_way()  # first: another one now is dropped, not raised from the kill
+        _kill_launch(status, (*passed[:1], getattr(exc, "signum", signal.SIGINT)))
         # passed on first: the status torchrun's end gave (run_passing_signals); review s60:
         # none passed on (torchrun ended by itself), this one's stop is under way all the same
         return code if passed else stop_status(exc)[1], False
@@ -209,11 +215,10 @@ def _outlived(
     save and say their own stop line, or write their outputs, which the launch's line would
     count too early (s52: train said "continue with" twice and exited 137; predict counted
     before they had written). Whether they ended by then; None where none outlived it. A
-    stop signal in the wait kills them (:func:`_kill_launch`), said in the launch's one line:
-    after one ``passed`` on as a second one while torchrun lived, a first (none passed on:
-    torchrun ended by itself) as the one that
-    killed them (s59: "stopped by SIGTERM: killing its processes" above "stopped by
-    SIGTERM")."""
+    stop signal kills them (:func:`_after_torchrun`), said in the launch's one line: after
+    one ``passed`` on as a second one while torchrun lived, a first (none passed on:
+    torchrun ended by itself) as the one that killed them (s59: "stopped by SIGTERM:
+    killing its processes" above "stopped by SIGTERM")."""
     # each with its start time: a pid reused since by another process is not waited for
     pids = [noted for noted in _pid_notes(f"{status}.pids") if _running(*noted)]
     if not pids:
@@ -226,13 +231,7 @@ def _outlived(
             file=sys.stderr,
             flush=True,
         )
-    try:
-        return _ended(pids, time.monotonic() + wait, 0.1)
-    except KeyboardInterrupt as exc:  # a stop signal (Ctrl-C, SIGTERM): killed at once
-        stop_under_way()  # first: another one now is dropped, not raised from the kill
-        signum = getattr(exc, "signum", signal.SIGINT)
-        _kill_launch(status, (*passed[:1], signum))
-        raise
+    return _ended(pids, time.monotonic() + wait, 0.1)
 
 
 def torchrun_ended(nproc: int) -> str:

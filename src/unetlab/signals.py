@@ -85,7 +85,8 @@ def _launched() -> bool:
     return LAUNCHED_ENV in os.environ or "TORCHELASTIC_RUN_ID" in os.environ
 
 
-#: set by :func:`stop_under_way` until the outermost :func:`stop_raises` block ends
+#: set by :func:`stop_under_way` until the outermost :func:`stop_raises` block ends (the
+#: process's end where that block owns the process)
 _UNDER_WAY = threading.Event()
 
 
@@ -95,22 +96,36 @@ def stop_under_way() -> None:
     said in the launch's one line (:func:`unetlab.distributed.launch`). Raised after the
     launch had returned, it said "stopped by SIGTERM" in a second line, its status in place
     of the first signal's; after the command's block, its default action killed the
-    process (status -15, s61). Outside the main thread, where no handler is set, nothing
-    changes."""
+    process (status -15, s61): for the process's own command the block keeps dropping them
+    to :func:`exit_now`. Outside the main thread, where no handler is set, nothing changes."""
     if threading.current_thread() is threading.main_thread():
         _UNDER_WAY.set()
 
 
+def exit_now(code: int) -> bool:
+    """Whether the process, whose own command ended with a launch's stop under way
+    (:func:`stop_raises` ``owns_process``: stop signals dropped to here), should end now
+    through ``os._exit`` with ``code``, without the interpreter's teardown: there a stop
+    signal ended it by its default action (status -15), and one dropped could not stop a
+    hang (an atexit hook; review s61). From now on a stop signal ends the process at once
+    with ``code``: a write that blocks as its output is flushed can still be stopped."""
+    if not _UNDER_WAY.is_set() or not _installed_here(_raise_stopped):
+        return False
+    for signum in STOP_SIGNALS:
+        if signal.getsignal(signum) is _raise_stopped:
+            signal.signal(signum, lambda _signum, _frame: os._exit(code))
+    return True
+
+
 @contextlib.contextmanager
-def stop_raises(*, until_exit: bool = False) -> Iterator[None]:
+def stop_raises(*, owns_process: bool = False) -> Iterator[None]:
     """Within: SIGTERM and SIGHUP raise :class:`Stopped`, Ctrl-C a KeyboardInterrupt as
     Python's own does, a copy of a stop under way dropped (:func:`_raise_stopped`), and any
     once a launch's stop is under way (:func:`stop_under_way`; outside the main thread,
     where no handler can be set, nothing changes). A signal ignored (``nohup``'s SIGHUP) or
     handled by the caller stays so; the previous handlers are back when the block ends, but
-    where ``until_exit`` (the process's own command, which ends with the block: the
-    interpreter's teardown follows) and a stop is under way: they are then ignored to the
-    end (Python's finalization puts the default action back for a handler of its own)."""
+    where it ``owns_process`` (the process's own command, :func:`unetlab.cli.run`) and a
+    stop is under way: they drop stop signals on, to the process's end (:func:`exit_now`)."""
     python_own = {
         signum: signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
         for signum in STOP_SIGNALS
@@ -131,11 +146,10 @@ def stop_raises(*, until_exit: bool = False) -> Iterator[None]:
     finally:
         if main:
             sys.unraisablehook = hook
-        if until_exit and previous and _UNDER_WAY.is_set():
-            previous = dict.fromkeys(previous, signal.SIG_IGN)
-        _restore(previous)
-        if previous:
-            _UNDER_WAY.clear()
+        if not (owns_process and previous and _UNDER_WAY.is_set()):
+            _restore(previous)
+            if previous:
+                _UNDER_WAY.clear()
 
 
 def _installed_here(handler) -> bool:

@@ -34,7 +34,7 @@ from unetlab.errors import (
     command_spelling,
     first_line,
 )
-from unetlab.signals import interrupt_exits, stop_raises, stop_status
+from unetlab.signals import exit_now, interrupt_exits, stop_raises, stop_status
 
 # Each name is a module unetlab.cli.<name> with add_parser(subparsers) whose parser sets
 # ``run=callable(args) -> int``.
@@ -271,7 +271,11 @@ def _command_modules() -> list:
     return [importlib.import_module(f"unetlab.cli.{name.replace('-', '_')}") for name in COMMANDS]
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, owns_process: bool = False) -> int:
+    """Run the ``unetlab`` command ``argv`` (the command line's where None); its exit status.
+    ``owns_process``: :func:`run`'s, which ends the process with it (:func:`exit_process`):
+    a --nproc launch's stop under way then drops further stop signals to that end (a script
+    that calls ``main()`` gets its handlers back: review s61)."""
     # a stop signal until the command's own handlers take over (stop_raises) ends the
     # process at once in one line: SIGTERM as torch loaded said none (s49 nprocedge 2)
     with interrupt_exits():
@@ -284,9 +288,9 @@ def main(argv: list[str] | None = None) -> int:
         # SIGTERM, SIGHUP as Ctrl-C, temporaries removed; command_spelling: the lines
         # logged name this command's flags, not the Python API's keywords (read_notes' too:
         # it says its lines as it ends, within command_spelling); a --nproc launch's stop
-        # under way drops further stop signals to the command's end, or the process's for
-        # its own command (its teardown: the default action killed it, status -15)
-        with stop_raises(until_exit=argv is None), command_spelling(), read_notes():
+        # under way drops further stop signals to the command's end, or the process's where
+        # it owns the process (in its teardown the default action killed it, status -15)
+        with stop_raises(owns_process=owns_process), command_spelling(), read_notes():
             return int(args.run(args) or 0)
     except KeyboardInterrupt as exc:
         how, code = stop_status(exc)
@@ -357,7 +361,7 @@ def run() -> NoReturn:
     with interrupt_exits():
         _command_modules()
     try:
-        code = main()
+        code = main(owns_process=True)
     except KeyboardInterrupt:  # in the few ms between the imports and main's own handler
         print("unetlab: interrupted", file=sys.stderr)
         code = 130
@@ -369,11 +373,15 @@ def exit_process(code: int) -> NoReturn:
     ends without the interpreter's teardown, its output flushed: there torch's gloo aborts a
     process now and then after its work is done and its group destroyed (SIGABRT, "terminate
     called without an active exception", no Python frame left; 1 launch in about 32 of two
-    CPU processes here, none in 150 with this), and the whole launch fails with it."""
-    if "WORLD_SIZE" in os.environ:
-        from unetlab.distributed import noted_for_launch
+    CPU processes here, none in 150 with this), and the whole launch fails with it. So does
+    a launcher whose stop is under way (:func:`~unetlab.signals.exit_now`: a stop signal in
+    the teardown killed it, status -15, or was dropped as it hung)."""
+    launched = "WORLD_SIZE" in os.environ
+    if launched or exit_now(code):
+        if launched:
+            from unetlab.distributed import noted_for_launch
 
-        code = noted_for_launch(code)
+            code = noted_for_launch(code)
         logging.shutdown()
         with contextlib.suppress(OSError):  # a reader gone away (BrokenPipeError)
             sys.stdout.flush()
