@@ -92,8 +92,8 @@ def test_a_process_after_a_block_reuses_its_heap_as_a_fresh_one_does():
 
 @pytest.fixture
 def untuned(monkeypatch):
-    """The allocator as a fresh Python process has it (not kept tuned, as an earlier
-    in-process CLI test leaves it), put back as it was afterwards."""
+    """The allocator as a fresh Python process has it (not kept tuned, as an earlier test
+    that tunes it for good leaves it), put back as it was afterwards."""
     if runtime._glibc() is None:
         pytest.skip("glibc only")
     monkeypatch.delenv(runtime.ALLOCATOR_ENV, raising=False)

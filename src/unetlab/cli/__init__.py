@@ -275,11 +275,12 @@ def main(argv: list[str] | None = None, *, owns_process: bool = False) -> int:
     """Run the ``unetlab`` command ``argv`` (the command line's where None); its exit status.
     ``owns_process``: :func:`run`'s, which ends the process with it (:func:`exit_process`):
     a --nproc launch's stop under way then drops further stop signals to that end (a script
-    that calls ``main()`` gets its handlers back: review s61)."""
+    that calls ``main()`` gets its handlers back: review s61), and the objects alive as
+    torch loads are frozen, the tuned heap kept (:func:`_set_up`)."""
     # a stop signal until the command's own handlers take over (stop_raises) ends the
     # process at once in one line: SIGTERM as torch loaded said none (s49 nprocedge 2)
     with interrupt_exits():
-        args = _set_up(argv)
+        args = _set_up(argv, owns_process=owns_process)
     from unetlab.distributed import first_to_say  # loaded by _set_up
 
     try:
@@ -318,15 +319,20 @@ def main(argv: list[str] | None = None, *, owns_process: bool = False) -> int:
         return 1
 
 
-def _set_up(argv: list[str] | None) -> argparse.Namespace:
+def _set_up(argv: list[str] | None, *, owns_process: bool) -> argparse.Namespace:
     """The command's arguments (``argv``: the command line's by default), torch loaded and
-    logging set up; the help and bad flags end here, before torch loads."""
+    logging set up; the help and bad flags end here, before torch loads. Where the command
+    ``owns_process`` (:func:`run`'s) the process ends with it: its objects frozen as torch
+    loads (:func:`_load_torch`) and its tuned heap kept for speed; a script's or a
+    notebook's ``main()``, its ``sys.argv`` set or not, leaves both as they were (review s61:
+    it froze a script's live objects, a 200 MB cycle never freed, and kept its peak heap)."""
     args = _parse(build_parser(), argv)
-    _load_torch(frozen=argv is None)
+    _load_torch(frozen=owns_process)
     from unetlab.distributed import once_a_launch, stop_with_launch
     from unetlab.runtime import keep_allocator_tuned
 
-    keep_allocator_tuned()  # the process ends with the command: a tuned heap kept for speed
+    if owns_process:
+        keep_allocator_tuned()
     args.argv = list(sys.argv[1:] if argv is None else argv)  # as given (to relaunch)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     once_a_launch()  # --nproc N: a line said once a command, once for the launch
@@ -341,8 +347,8 @@ def _load_torch(*, frozen: bool) -> None:
     """Import torch; for the process's own command (``frozen``) with the collector off, and
     all objects then frozen (:func:`gc.freeze`): they live as long as the process, and the
     full collections that scanned them again and again (4 in a one-file predict, 0.19 s of
-    its 2 s) scan only the objects made after. A script's or a test's ``main([...])`` keeps
-    its collector as it is: frozen, its garbage of the moment would never be freed."""
+    its 2 s) scan only the objects made after. A script's or a test's ``main()`` keeps its
+    collector as it is: frozen, its garbage of the moment would never be freed."""
     if not frozen or "torch" in sys.modules or not gc.isenabled():
         importlib.import_module("torch")
         return
