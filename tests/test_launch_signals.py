@@ -392,6 +392,51 @@ def test_a_stop_signal_after_the_launch_returned_is_dropped_to_the_process_end(t
     assert not (tmp_path / "teardown").exists()
 
 
+#: ``unetlab --debug predict --nproc 2`` (the console script) whose torchrun a Ctrl-C
+#: stopped, then a UnetlabError after the launch (its traceback, --debug's) and a teardown
+#: that hangs (an atexit hook creating ``{folder}/teardown``, then sleeping 60 s)
+_DEBUG_STOPPED = """
+import atexit, pathlib, signal, sys, time
+import unetlab.distributed as distributed
+from unetlab.errors import UnetlabError
+from unetlab.__main__ import main
+
+def launch(*args, **kwargs):
+    unlaunched(*args, **kwargs)
+    raise UnetlabError("after the launch")
+
+distributed.check_nproc = lambda nproc, device: None
+distributed.run_passing_signals = lambda command, env, grace: (130, (signal.SIGINT,))
+unlaunched, distributed.launch = distributed.launch, launch
+teardown = pathlib.Path(sys.argv[1], "teardown")
+atexit.register(lambda: (teardown.touch(), time.sleep(60)))
+sys.argv = ["unetlab", "--debug", "predict", "--nproc", "2", "--checkpoint", "m.pt",
+            "--input", "in", "--output", "out"]
+main()
+"""
+
+
+def test_a_stop_signal_in_the_teardown_after_debug_s_traceback_ends_the_process(tmp_path):
+    """review s61: under --debug a UnetlabError after a stopped launch is raised out of
+    run() (its traceback), and the interpreter's teardown ran with stop signals still
+    dropped: a SIGTERM, then a Ctrl-C, could not end a teardown that hung. A stop signal
+    there now ends the process at once, with the traceback's status, 1."""
+    env = dict(os.environ, PYTHONPATH=str(Path(unetlab.__file__).parents[1]))
+    env.pop(STATUS_FILE, None)
+    child = [sys.executable, "-c", _DEBUG_STOPPED, str(tmp_path)]
+    process = subprocess.Popen(child, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        while not (tmp_path / "teardown").exists():
+            assert process.poll() is None, process.communicate()[1]
+            time.sleep(0.01)
+        process.send_signal(signal.SIGTERM)
+        err = process.communicate(timeout=10)[1]
+    finally:
+        process.kill()
+    assert process.returncode == 1
+    assert err.endswith("unetlab.errors.UnetlabError: after the launch\n")
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the processes")
 @pytest.mark.parametrize(
     "first, notes, main_said, again, said",

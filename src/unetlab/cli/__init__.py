@@ -371,6 +371,9 @@ def run() -> NoReturn:
     except KeyboardInterrupt:  # in the few ms between the imports and main's own handler
         print("unetlab: interrupted", file=sys.stderr)
         code = 130
+    except Exception:  # --debug's traceback: after a launch's stop the interpreter's
+        exit_now(1)  # teardown follows, a stop signal there ending it at once (review s61)
+        raise
     exit_process(code)
 
 
