@@ -6,6 +6,9 @@ these tests hold the rule and that all three now follow it on the same rewritten
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 import weakref
 
 import numpy as np
@@ -346,35 +349,67 @@ _COPIES = {
 }
 
 
+#: one child process runs every copy's check on a net of its own, each said as it starts
+#: and as it ends, its copies collected (a crash ends the child: the check it was in fails,
+#: the last one too where the child's exit crashed; one it never reached runs in a child
+#: of its own)
+_CHECKS = """
+import copy, gc, pickle, sys, torch
+from torch.optim.swa_utils import AveragedModel
+from unetlab.checkpoint import load_model, names_its_net
+P, W = sys.argv[1], sys.argv[2]
+def check(copies):
+    net = load_model(P)
+    ref = {k: v.clone() for k, v in net.state_dict().items()}
+    exec(copies, {**globals(), "net": net})
+    junk = [torch.full_like(v, 7.0) for v in ref.values() for _ in range(3)]
+    assert all(torch.equal(v, ref[k]) for k, v in net.state_dict().items())
+    net(torch.zeros(1, 1, 92, 92))
+    assert names_its_net(net)
+for how, copies in zip(sys.argv[3::2], sys.argv[4::2]):
+    print("start", how, flush=True)
+    try:
+        check(copies)
+    except Exception as e:
+        print("failed", how, repr(e), flush=True)
+        continue
+    gc.collect()
+    print("whole", how, flush=True)
+"""
+
+
+def _run_checks(folder, hows) -> subprocess.CompletedProcess:
+    """The checks of ``hows`` in one child process, on a net saved in ``folder``."""
+    path = save_model(folder / "m.pt", UNet(1, 2, depth=2, base_channels=4))
+    pairs = [part for how in hows for part in (how, _COPIES[how])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    argv = [sys.executable, "-c", _CHECKS, str(path), str(folder / "whole.pt"), *pairs]
+    return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def copies_checked(tmp_path_factory):
+    return _run_checks(tmp_path_factory.mktemp("copies"), sorted(_COPIES))
+
+
 @pytest.mark.parametrize("how", sorted(_COPIES))
-def test_a_copied_loaded_net_leaves_the_original_whole_and_named_by_its_file(tmp_path, how):
+def test_a_copied_loaded_net_leaves_the_original_whole_and_named_by_its_file(
+    copies_checked, tmp_path, how
+):
     """The stamp, an attribute of the loaded net, held weak holds on its storages that a
     deepcopy, pickle or AveragedModel copied without torch counting them: each copy freed
     took one more off, and the loaded net's storage records were freed under it (s60
     re-review: a segfault, rc 139). Run in a child process, so a crash fails the test; the
     original then still computes, keeps its values, and names its file; a copy does not
     claim the file unhashed."""
-    path = save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4))
-    script = (
-        "import copy, gc, pickle, sys, torch\n"
-        "from torch.optim.swa_utils import AveragedModel\n"
-        "from unetlab.checkpoint import load_model, names_its_net\n"
-        f"P, W = {str(path)!r}, {str(tmp_path / 'whole.pt')!r}\n"
-        "net = load_model(P)\n"
-        "ref = {k: v.clone() for k, v in net.state_dict().items()}\n"
-        f"{_COPIES[how]}\n"
-        "junk = [torch.full_like(v, 7.0) for v in ref.values() for _ in range(3)]\n"
-        "assert all(torch.equal(v, ref[k]) for k, v in net.state_dict().items())\n"
-        "net(torch.zeros(1, 1, 92, 92))\n"
-        "assert names_its_net(net)\n"
-        "print('whole')\n"
+    done = copies_checked
+    if f"start {how}" not in done.stdout.splitlines():  # an earlier check ended the child
+        done = _run_checks(tmp_path, [how])
+    lines = done.stdout.splitlines()
+    last = [line for line in lines if line.startswith("start ")][-1:]
+    assert f"whole {how}" in lines and (done.returncode == 0 or last != [f"start {how}"]), (
+        how,
+        done.returncode,
+        done.stdout,
+        done.stderr[-800:],
     )
-    import os
-    import subprocess
-    import sys
-
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
-    )
-    assert done.returncode == 0 and "whole" in done.stdout, (done.returncode, done.stderr[-800:])
