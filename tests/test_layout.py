@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import functools
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -53,10 +55,31 @@ LEVEL = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 INFERENCE_BELOW = {"output_rules": {"files", "folders"}, "files": {"folders"}}
 
 
-def _imports(path: Path):
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("unetlab."):
-            yield node.module, [a.name for a in node.names]
+@functools.cache
+def _imports(path: Path) -> tuple[tuple[str, list[str]], ...]:
+    """Each ``from unetlab.x import a, b`` in the file, as ``("unetlab.x", ["a", "b"])``:
+    parsed once a session, the collector paused while it parses (the sources' half million
+    nodes set off full collections of all that the session holds), and only its statements
+    read, nested ones too (an import is a statement, never part of an expression)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    finally:
+        if enabled:
+            gc.enable()
+    return tuple(
+        (node.module, [a.name for a in node.names])
+        for node in _statements(tree.body)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("unetlab.")
+    )
+
+
+def _statements(body: list[ast.AST]):
+    for node in body:
+        yield node
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            yield from _statements(getattr(node, field, ()))
 
 
 def _top(path: Path) -> str:
