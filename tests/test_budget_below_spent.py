@@ -23,7 +23,7 @@ def _warnings(caplog) -> list[str]:
 @pytest.mark.parametrize("schedule", ["cosine", "none"])
 def test_a_budget_below_the_time_spent_is_one_warning(tmp_path, monkeypatch, caplog, schedule):
     data = write_blobs(tmp_path / "data", 4)
-    clock = _fake_machine(monkeypatch, 0.1)
+    clock = _fake_machine(monkeypatch, 0.5)
     own = ("train.epochs=1000", "data.tiles_per_epoch=16", f"train.schedule={schedule}")
     run = tmp_path / "run"
     first = fit(
@@ -69,7 +69,7 @@ def test_a_resume_with_its_budget_spent_does_not_say_the_busy_cpu_buys_fewer_ste
 
     monkeypatch.setattr(train_log, "cores_in_use", lambda **kw: 3.0)  # other work: 3 cores
     data = write_blobs(tmp_path / "data", 4)
-    clock = _fake_machine(monkeypatch, 0.1)
+    clock = _fake_machine(monkeypatch, 0.5)
     cfg = tiny_config(data, "train.epochs=1000", "data.tiles_per_epoch=16", "train.max_minutes=0.1")
     with caplog.at_level(logging.INFO, logger="unetlab"):
         first = fit(cfg, run_dir=tmp_path / "run", progress=False, clock=clock)
@@ -95,7 +95,7 @@ def test_a_resume_without_a_budget_is_told_the_least_budget_that_trains_on(
     from unetlab.errors import UnetlabError
 
     data, run = write_blobs(tmp_path / "data", 4), tmp_path / "run"
-    clock = _fake_machine(monkeypatch, 0.1)
+    clock = _fake_machine(monkeypatch, 0.5)
     own = ("train.epochs=1000", "data.tiles_per_epoch=16")
     fit(tiny_config(data, *own, "train.max_minutes=0.05"), run_dir=run, progress=False, clock=clock)
     spent = load_checkpoint(run / "checkpoints" / "last.pt")["scheduler"]["elapsed"] / 60
