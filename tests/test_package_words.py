@@ -104,7 +104,7 @@ def test_package_record_checks_the_description_once(zipped, monkeypatch):
     assert len(calls) == 1
 
 
-def _damaged(zipped: Path, tmp_path: Path, kind: str) -> Path:
+def _damaged(zipped: Path, tmp_path: Path, kind: str, name: str = "damaged.zip") -> Path:
     """A copy of the package ``zipped`` damaged as ``kind`` says: its end cut off, its
     central directory's first entry broken, a member's bytes (rdf.yaml, weights.pt) flipped."""
     data = zipped.read_bytes()
@@ -119,7 +119,7 @@ def _damaged(zipped: Path, tmp_path: Path, kind: str) -> Path:
         start = info.header_offset + 30 + len(info.filename) + len(info.extra)
         at = start + info.compress_size // 2
         data = data[:at] + bytes(b ^ 0xFF for b in data[at : at + 8]) + data[at + 8 :]
-    path = tmp_path / "damaged.zip"
+    path = tmp_path / name
     path.write_bytes(data)
     return path
 
@@ -136,6 +136,34 @@ def test_a_damaged_zip_package_is_one_line(zipped, tmp_path, kind):
         said = str(refused.value)
         assert said.startswith(f"{damaged}: a damaged or truncated zip ("), (read, said)
         assert said.endswith("); export or download the package again")
+
+
+@pytest.mark.parametrize("kind", ["truncated", "central directory"])
+def test_a_damaged_zip_package_without_its_suffix_is_said_to_be_one(zipped, tmp_path, kind):
+    """A damaged package zip named ``model.bin`` was refused by load_model as "not a unetlab
+    checkpoint, or truncated/corrupt", and by package_record as "not valid YAML" (s61): its
+    member headers name rdf.yaml, so it is a damaged package, said so with the fix."""
+    damaged = _damaged(zipped, tmp_path, kind, name="model.bin")
+    assert packages.is_package(damaged)
+    for read in (load_model, package_record, exported_source):
+        with pytest.raises(UnetlabError) as refused:
+            read(damaged)
+        said = str(refused.value)
+        assert said.startswith(f"{damaged}: a damaged or truncated zip ("), (read, said)
+        assert said.endswith("); export or download the package again"), (read, said)
+
+
+def test_a_damaged_zip_without_a_description_is_no_package(tmp_path):
+    """Only a member header named rdf.yaml or bioimageio.yaml makes a damaged zip a package:
+    a cut zip of other files, or a name inside a member's bytes, does not."""
+    other = tmp_path / "other.zip"
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("notes.txt", "rdf.yaml " * 1000)
+        archive.writestr("more.txt", "x" * 1000)
+    data = other.read_bytes()
+    cut = tmp_path / "other.bin"
+    cut.write_bytes(data[: len(data) - 40])
+    assert not packages.is_package(cut)
 
 
 def test_predict_names_a_damaged_zip_package(zipped, tmp_path, capsys):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import mmap
 import os
 import pickle
 import zipfile
@@ -73,12 +74,36 @@ def zipped_package(path: str | os.PathLike) -> bool:
     named ``model``) was read as a checkpoint ("not a unetlab checkpoint") or its bytes as
     YAML (s59). A checkpoint, a zip too, holds none."""
     try:
-        if not Path(path).is_file() or not zipfile.is_zipfile(path):
+        if not Path(path).is_file():
             return False
+        if not zipfile.is_zipfile(path):
+            return _headers_name_rdf(path)  # a zip whose end is cut off
         with zipfile.ZipFile(path) as archive:
             return not set(RDF_NAMES).isdisjoint(archive.namelist())
-    except (OSError, zipfile.BadZipFile):
+    except ZIP_DAMAGE:
+        return _headers_name_rdf(path)  # its central directory damaged
+    except OSError:
         return False
+
+
+def _headers_name_rdf(path: str | os.PathLike) -> bool:
+    """Whether a member header of the damaged zip at ``path`` names rdf.yaml or
+    bioimageio.yaml: such a zip named without .zip is a damaged package, said so, not a
+    damaged checkpoint ("not a unetlab checkpoint", or its bytes read as YAML, s61)."""
+    with open(path, "rb") as file:
+        if file.read(4) != b"PK\x03\x04":  # a zip's first member
+            return False
+        with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            for name in RDF_NAMES:
+                named = name.encode()
+                at = data.find(named)
+                while at >= 30:  # a local header: signature, 26 bytes, the name's length
+                    start = at - 30
+                    length = int.from_bytes(data[at - 4 : at - 2], "little")
+                    if data[start : start + 4] == b"PK\x03\x04" and length == len(named):
+                        return True
+                    at = data.find(named, at + 1)
+    return False
 
 
 #: what reading a damaged or truncated zip raises: its central directory (BadZipFile), a
