@@ -157,3 +157,39 @@ def test_evaluate_s_255_note_keeps_the_ignore_value_given(tmp_path, caplog):
     assert len(said) == 1 and said[0].endswith(
         "count nowhere, mark them 7 in the masks (the ignore value given)"
     ), said
+
+
+def _split_ids(root, top: int):
+    """evaluate_predictions of one 16-bit mask of values 1..15 and ``top``, each in two
+    regions (no value one region: the count of values decides), against those ids."""
+    import tifffile
+
+    from unetlab.evaluate import evaluate_predictions
+
+    mask = np.zeros((42, 82), np.uint16)
+    for i, value in enumerate([*range(1, 16), top] * 2):
+        row, col = divmod(i, 8)
+        mask[2 + 10 * row : 9 + 10 * row, 2 + 10 * col : 9 + 10 * col] = value
+    write_png(root / "gt" / "a.png", mask)
+    (root / "pred").mkdir()
+    tifffile.imwrite(root / "pred" / "a_objects.tif", mask)
+    return evaluate_predictions(root / "pred", root / "gt", progress=False)
+
+
+def test_evaluate_says_16_bit_masks_read_as_ids_by_their_count_with_the_255(tmp_path, caplog):
+    """16-bit masks of 0..15 and a 255 are ids by their count of values (over 16), beside
+    predicted ids, with no word (s61); without the 255 they are 16 classes, as training
+    reads them with it (void). Said as the one-region rule's 255 is; 1..16 say nothing."""
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        report = _split_ids(tmp_path / "void", 255)
+    assert report.summary["objects"] == 16  # the reading stays: said, not decided on
+    said = [r.getMessage() for r in caplog.records if "only by mask value 255" in r.getMessage()]
+    assert said == [
+        "the masks read as object ids only by mask value 255, in 1 of 1 masks: without it, "
+        "they would be classes; if 255 marks pixels to count nowhere, ignore_value=255 "
+        "reads them so"
+    ], said
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert _split_ids(tmp_path / "ids", 16).summary["objects"] == 16
+    assert not [r for r in caplog.records if "only by mask value" in r.getMessage()]

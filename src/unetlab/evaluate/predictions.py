@@ -1084,35 +1084,39 @@ def _masks_as_ids(read: _Read, gt_dir: Path, ignore_value: int | None) -> bool:
             return False
     named = len(classes.by_index or ())
     if not named and look.pages and one_object_each(look.pages, files_least=1):
-        _say_ids_by_void(look.pages, ignore_value)
+        if not one_object_each([p.labelled(VOID) for p in look.pages], files_least=1):
+            _say_ids_by_void(look, ignore_value)
         return True
     if not look.ids(pred_max=1, named=named):  # not with 2 classes: not with a map's more
         return False
     maps = (int(read.preds.page(p)[0].max(initial=0)) for p in look.classed)
-    return look.ids(pred_max=max(max(maps, default=1), 1), named=named)
+    pred_max = max(max(maps, default=1), 1)
+    if not look.ids(pred_max=pred_max, named=named):
+        return False
+    if not look.ids(pred_max=pred_max, named=named, less=VOID):  # 16-bit 0..15 and a 255
+        _say_ids_by_void(look, ignore_value)
+    return True
 
 
 #: how evaluate's callers count a mask's 255 nowhere (:func:`_say_ids_by_void`)
 IGNORE_VOID = Spelled(f"ignore_value={VOID}", f"--ignore-value {VOID}")
 
 
-def _say_ids_by_void(pages: list[MaskValues], ignore_value: int | None = None) -> None:
-    """Say, once a call, where the mask ``pages`` read as object ids (each value one region)
-    are so by their ``VOID`` alone: without it they would be classes (3 classes, each one
-    region, and a 255 mark were read as 4 objects with no word; training's rule says its
-    own: :func:`~unetlab.data.fingerprint.say_ids_by_void`, s60). With another
-    ``ignore_value`` set, the fix named keeps it: mark those pixels with it."""
-    if one_object_each([p.labelled(VOID) for p in pages], files_least=1):
-        return
-    held = sum(VOID in p.values for p in pages)
+def _say_ids_by_void(look: _IdsLook, ignore_value: int | None = None) -> None:
+    """Say, once a call, that the masks ``look`` read, read as object ids, are so by their
+    ``VOID`` alone: without it they would be classes (3 classes, each one region, and a 255
+    mark were read as 4 objects with no word; training's rule says its own:
+    :func:`~unetlab.data.fingerprint.say_ids_by_void`, s60; 16-bit masks of 0..15 and a 255,
+    ids by their count of values, which training reads as 16 classes with void, s61). With
+    another ``ignore_value`` set, the fix named keeps it: mark those pixels with it."""
     fix = (
         said_as(IGNORE_VOID) + " reads them so"
         if ignore_value is None
         else f"mark them {ignore_value} in the masks (the ignore value given)"
     )
     note_once(
-        f"the masks read as object ids only by mask value {VOID}, in {held} of "
-        f"{len(pages)} masks: without it, they would be classes; if {VOID} marks pixels to "
+        f"the masks read as object ids only by mask value {VOID}, in {look.voided} of "
+        f"{look.read} masks: without it, they would be classes; if {VOID} marks pixels to "
         f"count nowhere, {fix}",
         key="masks read as ids by 255 (evaluate)",
     )
@@ -1146,6 +1150,8 @@ class _IdsLook:
         self.ignore_value = ignore_value
         self.values: set[int] = set()
         self.wide = False
+        #: the pages read, and those holding ``VOID`` (:func:`_say_ids_by_void`)
+        self.read = self.voided = 0
         self.pages: list[MaskValues] | None = []
         #: the pages scored by a class map, their masks of no memory (:func:`_shape_only`)
         self.classed: list[MaskPage] = []
@@ -1154,15 +1160,17 @@ class _IdsLook:
         """One mask page, as read."""
         held = set(np.unique(mask).tolist()) - {self.ignore_value}
         self.values |= held
+        self.read, self.voided = self.read + 1, self.voided + (VOID in held)
         self.wide |= np.asarray(mask).dtype.itemsize > 1
         if self.pages is not None and len(held) <= ONE_OBJECT_LEAST:
             self.pages = None  # not every page
         elif self.pages is not None:
             self.pages.append(MaskValues.of(mask))
 
-    def ids(self, *, pred_max: int, named: int) -> bool:
-        """Whether the values look like ids beside predicted classes up to ``pred_max``."""
-        values = np.array(sorted(self.values), np.int64)
+    def ids(self, *, pred_max: int, named: int, less: int | None = None) -> bool:
+        """Whether the values look like ids beside predicted classes up to ``pred_max``;
+        ``less``: those values less that one."""
+        values = np.array(sorted(self.values - {less}), np.int64)
         return ids_by_values(values, pred_max, named, self.wide)
 
 
