@@ -7,6 +7,7 @@ import contextlib
 import contextvars
 import logging
 import math
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,7 @@ from unetlab.data.instances import CLASS_NAMES as INSTANCE_CLASSES
 from unetlab.data.split_record import copied_images, describe_pairs
 from unetlab.data.stack_split import next_to_training
 from unetlab.errors import said_as
+from unetlab.models import PRESETS, UNetConfig
 from unetlab.plan import BUDGET_EPOCHS
 from unetlab.run_records import amend_resolved
 from unetlab.runtime import fresh_threads
@@ -277,9 +279,7 @@ def _log_data_and_model(run: Run, in_size: int, out_size: int) -> None:
         classes_text(data.class_names, data.label_values),
     )
     arch = (
-        f"{cfg.model.preset} preset"
-        if cfg.model.encoder == "none"
-        else f"{cfg.model.encoder} U-Net"
+        net_words(cfg.model, model) if cfg.model.encoder == "none" else f"{cfg.model.encoder} U-Net"
     )
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     log.info(
@@ -295,6 +295,17 @@ def _log_data_and_model(run: Run, in_size: int, out_size: int) -> None:
     how += ", weight map" if cfg.data.weight_map else ""
     tiles = cfg.data.tiles_per_epoch // max(run.group.world, 1)  # each process's share
     log.info("training %s (%s)", _length(t, run.steps_per_epoch, tiles), how)
+
+
+def net_words(section, model) -> str:
+    """``small preset``, or ``small preset with depth 3, base_channels 8``: the preset of the
+    config's model ``section`` and the options of the net built (``model.config``) that
+    differ from it (the start line named the preset alone, its overrides unsaid, s61)."""
+    built = asdict(model.config)
+    preset = asdict(UNetConfig(built["in_channels"], built["num_classes"]))
+    preset |= PRESETS[section.preset]
+    changed = [f"{k} {'none' if v is None else v}" for k, v in built.items() if v != preset[k]]
+    return f"{section.preset} preset" + (f" with {', '.join(changed)}" if changed else "")
 
 
 def _length(t, steps: int, tiles: int | None = None) -> str:
