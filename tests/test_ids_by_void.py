@@ -193,3 +193,17 @@ def test_evaluate_says_16_bit_masks_read_as_ids_by_their_count_with_the_255(tmp_
     with caplog.at_level(logging.INFO, logger="unetlab"):
         assert _split_ids(tmp_path / "ids", 16).summary["objects"] == 16
     assert not [r for r in caplog.records if "only by mask value" in r.getMessage()]
+
+
+def test_the_plan_s_line_counts_the_masks_it_measured(tmp_path, caplog):
+    """The plan's fingerprint measures a sample of the pairs (evenly spread, at most
+    ``limit``): its line said "in 2 of 3 masks" of 5 pairs, as if of every mask (s61)."""
+    from unetlab.data.fingerprint import fingerprint
+
+    pairs = _data(tmp_path, voids=(False, False, True, True, True))  # measured: 0, 2, 4
+    with caplog.at_level(logging.INFO, logger="unetlab"), read_notes():
+        assert fingerprint(pairs, limit=3, ignore_value=0).instances
+    said = _said("\n".join(r.getMessage() for r in caplog.records))
+    assert len(said) == 1 and said[0].startswith(
+        "the masks read as object ids only by mask value 255, in 2 of the 3 masks measured (of 5): "
+    ), said

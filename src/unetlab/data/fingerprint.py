@@ -713,7 +713,7 @@ def fingerprint(
             folder_named = _instance_folder(measured)
             found = instance_masks(masks, folder_named=folder_named, ignore_value=ignore_value)
             if found and not folder_named:
-                say_ids_by_void(masks, ignore_value)
+                say_ids_by_void(masks, ignore_value, total=len(pairs))
             again = dict(instances=found, ignore_value=ignore_value, names=names)
             facts = _measure_objects(measured, facts, reader, invalid_of, **again)
     return Fingerprint(facts)
@@ -869,25 +869,29 @@ def ids_by_void(masks: Sequence[MaskValues], ignore_value: int | None) -> int:
     return sum(VOID in m.values for m in labelled)
 
 
-def ids_by_void_line(held: int, pages: int, ignore_value: int) -> str:
+def ids_by_void_line(held: int, pages: int, ignore_value: int, total: int = 0) -> str:
     """The line of masks read as ids by a 255 in ``held`` of ``pages`` (:func:`ids_by_void`),
-    naming the semantic target as the caller sets it (:data:`TARGET_SEMANTIC`)."""
+    naming the semantic target as the caller sets it (:data:`TARGET_SEMANTIC`); ``total``:
+    the data set's pairs, where only ``pages`` of them were measured (the plan's sample read
+    as if of every mask, s61)."""
+    of = f"the {pages} masks measured (of {total})" if total > pages else f"{pages} masks"
     return (
-        f"the masks read as object ids only by mask value {VOID}, in {held} of {pages} masks: "
+        f"the masks read as object ids only by mask value {VOID}, in {held} of {of}: "
         f"{said_as(ignoring(ignore_value))} keeps {VOID} from being read as void; read as "
         f"void, they would be classes; if they are, {said_as(TARGET_SEMANTIC)} ({VOID} then "
         f"trains as a class; to count it nowhere, mark those pixels {ignore_value} in the masks)"
     )
 
 
-def say_ids_by_void(masks: Sequence[MaskValues], ignore_value: int | None) -> None:
+def say_ids_by_void(masks: Sequence[MaskValues], ignore_value: int | None, total: int = 0) -> None:
     """Say :func:`ids_by_void_line` where the pages ``masks``, read as object ids, are so
     by their 255 alone: once a call (:func:`~unetlab.data.read_notes.note_once`), wherever
     ``data.target`` auto is decided (the plan's :func:`fingerprint`, training's
     :func:`~unetlab.data.datasets.choose_target` without one; each fold of ``train --folds``
-    decides again). The plan's reading went unsaid, s60."""
+    decides again). The plan's reading went unsaid, s60. ``total``: the pairs ``masks``
+    were measured from, where they are a sample (:func:`ids_by_void_line`)."""
     if held := ids_by_void(masks, ignore_value):
-        note_once(ids_by_void_line(held, len(masks), ignore_value), key=IDS_BY_VOID)
+        note_once(ids_by_void_line(held, len(masks), ignore_value, total), key=IDS_BY_VOID)
 
 
 #: the key of :func:`say_ids_by_void`'s line: one a call, whichever route decides first
