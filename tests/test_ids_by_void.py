@@ -127,6 +127,14 @@ def _scored(root, void: bool, objects: int = 3, **kw):
     return evaluate_predictions(root / "pred", root / "gt", progress=False, **kw)
 
 
+#: evaluate's line for masks read as object ids by a 255 in their one mask
+EVALUATE_SAYS = (
+    "the masks read as object ids only by mask value 255, in 1 of 1 masks: without it, "
+    "they would be classes; if 255 marks pixels to count nowhere, ignore_value=255 "
+    "reads them so"
+)
+
+
 def test_evaluate_says_masks_read_as_ids_by_their_255(tmp_path, caplog):
     """evaluate's own rule (each page at least 4 values, each one region, beside predicted
     ids): 3 classes and a 255 mark were read as 4 objects with no word; ignore_value=255
@@ -135,11 +143,7 @@ def test_evaluate_says_masks_read_as_ids_by_their_255(tmp_path, caplog):
         report = _scored(tmp_path / "void", True)
     assert report.summary["objects"] == 4  # the reading stays: said, not decided on
     said = [r.getMessage() for r in caplog.records if "only by mask value 255" in r.getMessage()]
-    assert said == [
-        "the masks read as object ids only by mask value 255, in 1 of 1 masks: without it, "
-        "they would be classes; if 255 marks pixels to count nowhere, ignore_value=255 "
-        "reads them so"
-    ], said
+    assert said == [EVALUATE_SAYS], said
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="unetlab"):
         classes = _scored(tmp_path / "ignored", True, ignore_value=255)
@@ -184,11 +188,7 @@ def test_evaluate_says_16_bit_masks_read_as_ids_by_their_count_with_the_255(tmp_
         report = _split_ids(tmp_path / "void", 255)
     assert report.summary["objects"] == 16  # the reading stays: said, not decided on
     said = [r.getMessage() for r in caplog.records if "only by mask value 255" in r.getMessage()]
-    assert said == [
-        "the masks read as object ids only by mask value 255, in 1 of 1 masks: without it, "
-        "they would be classes; if 255 marks pixels to count nowhere, ignore_value=255 "
-        "reads them so"
-    ], said
+    assert said == [EVALUATE_SAYS], said
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="unetlab"):
         assert _split_ids(tmp_path / "ids", 16).summary["objects"] == 16
