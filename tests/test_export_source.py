@@ -153,6 +153,23 @@ def _with_onnx_source(export, out, record: str):
     return out
 
 
+def _encrypted_extra(export, out):
+    """A copy of the TorchScript ``export`` whose central directory says its unetlab.json is
+    encrypted (zipfile's RuntimeError, "password required": a traceback, s61 review)."""
+    data = bytearray(export.read_bytes())
+    with zipfile.ZipFile(export) as archive:
+        at = archive.start_dir
+        for info in archive.infolist():
+            if info.filename.endswith("/extra/unetlab.json"):
+                break
+            at += 46 + len(info.orig_filename.encode()) + len(info.extra) + len(info.comment)
+    data[at + 8] |= 1  # its flags: bit 0, encrypted
+    out.write_bytes(data)
+    with zipfile.ZipFile(out) as archive, pytest.raises(RuntimeError, match="encrypted"):
+        archive.read(info.filename)
+    return out
+
+
 def _damaged_exports(checkpoint, tmp_path) -> dict:
     """Exports of ``checkpoint`` whose source record cannot be read, each with its kind."""
     model = load_model(checkpoint)
@@ -167,6 +184,7 @@ def _damaged_exports(checkpoint, tmp_path) -> dict:
         _with_extra(ts, tmp_path / "list.pt", b"[1, 2]"): "a TorchScript",
         _with_extra(ts, tmp_path / "text.pt", b"\xff not json"): "a TorchScript",
         bad_crc: "a TorchScript",
+        _encrypted_extra(ts, tmp_path / "encrypted.pt"): "a TorchScript",
         _with_onnx_source(onnx_file, tmp_path / "x.onnx", "best.pt"): "an ONNX",
         _with_onnx_source(onnx_file, tmp_path / "y.onnx", '{"checkpoint": 3}'): "an ONNX",
     }

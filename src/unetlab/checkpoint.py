@@ -50,7 +50,6 @@ import logging
 import os
 import weakref
 import zipfile
-import zlib
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
@@ -71,7 +70,7 @@ from unetlab.model_identity import (
 )
 from unetlab.models import UNet
 from unetlab.models.loading import take_weights, unfilled_model
-from unetlab.packages import is_package, load_package
+from unetlab.packages import MEMBER_DAMAGE, ZIP_DAMAGE, is_package, load_package
 from unetlab.part_values import PART_VALUES, damaged_value
 from unetlab.runtime import resolve_device
 from unetlab.words import numbered
@@ -519,9 +518,13 @@ def torchscript_extra(path: str | os.PathLike) -> dict | None:
         if not names:
             return None
         try:
-            extra = json.loads(archive.read(names[0]))
-        except (zipfile.BadZipFile, zlib.error, ValueError):  # ValueError: JSON, UTF-8
+            text = archive.read(names[0])
+        except MEMBER_DAMAGE:
             return {}
+    try:
+        extra = json.loads(text)
+    except ValueError:  # not JSON, not UTF-8
+        return {}
     return extra if isinstance(extra, dict) else {}
 
 
@@ -530,7 +533,7 @@ def _torchscript_props(path: Path) -> dict | None:
     refusal stands without the checkpoint's name."""
     try:
         return torchscript_extra(path)
-    except (zipfile.BadZipFile, OSError):
+    except (*ZIP_DAMAGE, OSError):
         return None
 
 
@@ -554,7 +557,7 @@ def is_torchscript(path: Path) -> bool:
     try:
         with zipfile.ZipFile(path) as archive:
             return any(n.rpartition("/")[2] == "constants.pkl" for n in archive.namelist())
-    except (zipfile.BadZipFile, OSError):
+    except (*ZIP_DAMAGE, OSError):  # torch.load says what it makes of a damaged one
         return False
 
 

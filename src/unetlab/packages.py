@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import lzma
 import mmap
 import os
 import pickle
@@ -31,6 +32,7 @@ yaml = deferred("yaml")
 __all__ = [
     "RDF_EITHER",
     "RDF_NAMES",
+    "MEMBER_DAMAGE",
     "ZIP_DAMAGE",
     "checked_record",
     "damaged_zip",
@@ -107,8 +109,15 @@ def _headers_name_rdf(path: str | os.PathLike) -> bool:
 
 
 #: what reading a damaged or truncated zip raises: its central directory (BadZipFile), a
-#: member's header or CRC (BadZipFile), its deflated bytes (zlib.error), a cut member (EOFError)
-ZIP_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError)
+#: member's header or CRC (BadZipFile), its deflated bytes (zlib.error), a cut member
+#: (EOFError), a member's "version needed" or compression byte (NotImplementedError: "zip
+#: file version 25.5", "That compression method is not supported"; LZMAError: one that says
+#: lzma): a traceback called a bug (s61 review)
+ZIP_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, lzma.LZMAError)
+#: what reading a member of a damaged zip raises besides: RuntimeError (its flags say it is
+#: encrypted: "password required"), OSError (its compression byte says bzip2: "Invalid data
+#: stream"); caught around a member's read alone, where no bug of unetlab's raises them
+MEMBER_DAMAGE = (*ZIP_DAMAGE, RuntimeError, OSError)
 
 
 def damaged_zip(path: str | os.PathLike, exc: BaseException | str) -> UnetlabError:
@@ -174,14 +183,14 @@ class _PackageFiles:
         """Reads the zip's members not read (its cover, README, samples, code), but for those
         ``skipped`` (the weights of formats unetlab does not load), to their CRC: a package
         with a damaged one is refused naming it (it loaded silently, s61). Reading the
-        TorchScript and ONNX weights too made load_model of the paper net's package (373 MB)
+        TorchScript and ONNX weights too made load_model of the paper net's package (345 MB)
         take 2.12 s of CPU, not 0.90 s; without them 0.91 s (s61 fix)."""
         for name in sorted(self.unread - skipped) if self.zip is not None else ():
             try:
                 with self.zip.open(name) as member:
                     while member.read(1 << 20):
                         pass
-            except ZIP_DAMAGE as exc:
+            except MEMBER_DAMAGE as exc:
                 raise damaged_zip(self.path, f"its {name} is damaged: {exc}") from None
 
     def read(self, name: str) -> bytes:
@@ -195,7 +204,7 @@ class _PackageFiles:
                 return data
             except KeyError:
                 raise UnetlabError(f"{self.path}: {name} is missing from the zip") from None
-            except ZIP_DAMAGE as exc:
+            except MEMBER_DAMAGE as exc:
                 raise damaged_zip(self.path, exc) from None
         root = self.root.resolve()
         target = (root / rel).resolve()
