@@ -24,6 +24,8 @@ from unetlab.inference.export import (  # noqa: E402
 from unetlab.models import UNet  # noqa: E402
 from unetlab.packages import package_record  # noqa: E402
 
+from .test_package_words import entry_set  # noqa: E402
+
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit in torch 2.13
 
 
@@ -156,17 +158,12 @@ def _with_onnx_source(export, out, record: str):
 def _encrypted_extra(export, out):
     """A copy of the TorchScript ``export`` whose central directory says its unetlab.json is
     encrypted (zipfile's RuntimeError, "password required": a traceback, s61 review)."""
-    data = bytearray(export.read_bytes())
     with zipfile.ZipFile(export) as archive:
-        at = archive.start_dir
-        for info in archive.infolist():
-            if info.filename.endswith("/extra/unetlab.json"):
-                break
-            at += 46 + len(info.orig_filename.encode()) + len(info.extra) + len(info.comment)
-    data[at + 8] |= 1  # its flags: bit 0, encrypted
-    out.write_bytes(data)
+        member = next(n for n in archive.namelist() if n.endswith("/extra/unetlab.json"))
+        flags = archive.getinfo(member).flag_bits
+    entry_set(export, out, member, "flags", flags | 1)  # bit 0: encrypted
     with zipfile.ZipFile(out) as archive, pytest.raises(RuntimeError, match="encrypted"):
-        archive.read(info.filename)
+        archive.read(member)
     return out
 
 

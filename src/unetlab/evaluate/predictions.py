@@ -1169,7 +1169,7 @@ class _IdsLook:
 
     def ids(self, *, pred_max: int, named: int, less: int | None = None) -> bool:
         """Whether the values look like ids beside predicted classes up to ``pred_max``;
-        ``less``: those values less that one."""
+        ``less``: those values without that value."""
         values = np.array(sorted(self.values - {less}), np.int64)
         return ids_by_values(values, pred_max, named, self.wide)
 
