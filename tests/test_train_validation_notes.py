@@ -58,3 +58,26 @@ def test_three_distinct_validation_images_are_not_noted(tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="unetlab"):
         assert main(argv) == 0
     assert "copy of" not in caplog.text and "only " not in caplog.text
+
+
+def test_few_validation_images_of_a_val_folder_name_it_not_val_fraction(tmp_path, caplog):
+    """data.val_fraction splits only a data set without a val/ folder: where the 2
+    validation images are its val/, raising it changes nothing (audit s61 user)."""
+    split = write_synthetic_dataset(tmp_path / "em", n_train=10, n_val=2, size=64)
+    flat = tmp_path / "flat"
+    for kind in ("images", "masks"):
+        shutil.copytree(split / "train" / kind, flat / kind)
+    fixes = {
+        split: "(add images to em/val/",
+        flat: "(raise data.val_fraction or give a val/ folder",
+    }
+    for root, fix in fixes.items():
+        caplog.clear()
+        argv = ["train", "--data", str(root), "--run-dir", str(tmp_path / "r"), *FAST]
+        with caplog.at_level(logging.INFO, logger="unetlab"):
+            assert main([*argv, "--check"]) == 0
+        line = next(
+            r.getMessage() for r in caplog.records if "validation images (" in r.getMessage()
+        )
+        assert line.startswith("only 2 validation images (")
+        assert fix + " for a steadier choice)" in line
