@@ -254,6 +254,8 @@ def _nucleus_centres(
     never closer than 0.6 times that sum to any other, so none is swallowed."""
     n, h, w = _most_nuclei(shape, radius, density), *shape
     centres, radii = [], []
+    grid: dict[tuple[int, int], list[int]] = {}  # cell -> the nuclei centred in it
+    cell = 1.2 * radius[1]  # a nucleus too close to c lies in c's cell or one beside it
     for _ in range(6 * n):
         if len(centres) == n:
             break
@@ -267,13 +269,22 @@ def _nucleus_centres(
             c = rng.uniform((0, 0), (h, w))
         if not (-r / 2 <= c[0] < h + r / 2 and -r / 2 <= c[1] < w + r / 2):
             continue
-        if centres:
-            gaps = np.hypot(*(np.asarray(centres) - c).T) / (np.asarray(radii) + r)
+        near = [k for key in _cells_around(c, cell) for k in grid.get(key, ())]
+        if near:  # only these can lie closer than 0.6 x the sum of the radii
+            others = np.asarray([centres[k] for k in near])
+            gaps = np.hypot(*(others - c).T) / (np.asarray([radii[k] for k in near]) + r)
             if gaps.min() < 0.6:
                 continue
+        grid.setdefault(_cells_around(c, cell)[4], []).append(len(centres))
         centres.append(c)
         radii.append(r)
     return np.asarray(centres, float).reshape(-1, 2), np.asarray(radii, float)
+
+
+def _cells_around(c: np.ndarray, cell: float) -> list[tuple[int, int]]:
+    """The 3 x 3 grid cells (of side ``cell``) around the point ``c``, its own the 5th."""
+    y, x = int(c[0] // cell), int(c[1] // cell)
+    return [(y + dy, x + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
 
 
 def _most_nuclei(shape: tuple[int, int], radius: tuple[float, float], density: float) -> int:
