@@ -148,3 +148,11 @@ def test_nucleus_centres_equal_those_of_all_pairs(shape, radius, density, seed):
     assert len(want[0]) > 20
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
+
+
+def test_a_seed_is_taken_as_its_generator():
+    """The docstring's "or the seed itself" (s61 user: an int raised AttributeError)."""
+    image, ids = synthetic_nuclei(64, 3)
+    want_image, want_ids = synthetic_nuclei(64, np.random.default_rng(3))
+    np.testing.assert_array_equal(image, want_image)
+    np.testing.assert_array_equal(ids, want_ids)

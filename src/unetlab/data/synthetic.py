@@ -349,7 +349,7 @@ def _nucleus_ids(owner: np.ndarray, min_area: int) -> np.ndarray:
 
 def synthetic_nuclei(
     size: int | tuple[int, int],
-    rng: np.random.Generator,
+    rng: np.random.Generator | int,
     *,
     radius: tuple[float, float] = NUCLEUS_RADIUS,
     density: float = DENSITY,
@@ -374,6 +374,7 @@ def synthetic_nuclei(
     if bit_depth not in (8, 16):
         raise ValueError(f"bit_depth is 8 or 16, not {bit_depth}")
     shape = _shape(size)
+    rng = np.random.default_rng(rng)  # a seed too, as synthetic_em takes one (s61 user)
     centres, radii = _nucleus_centres(shape, rng, radius, density)
     owner, rho = _paint_nuclei(shape, centres, radii, rng)
     ids = _nucleus_ids(owner, min_area=max(4, int(0.25 * np.pi * radius[0] ** 2)))
