@@ -660,7 +660,9 @@ def test_staging_folders_of_our_outputs_are_stale_temporaries(tmp_path):
     removed = remove_stale_temporaries(tmp_path)
     assert sorted(p.name for p in removed) == [".slide.tif.partial", staged_ids]  # ours: listed
     assert (tmp_path / ".other.tif.partial").is_dir()  # not ours: kept, and foreign
-    foreign = pytest.raises(OutputError, match=r"did not write \(\.other\.tif\.partial\)")
+    foreign = pytest.raises(
+        OutputError, match=r"folders that unetlab did not write \(\.other\.tif\.partial/\)"
+    )
     with foreign, output_folder(tmp_path, ["slide.tif"], command="predict"):
         pass
     shutil.rmtree(tmp_path / ".other.tif.partial")

@@ -105,6 +105,22 @@ def test_refuse_shared_outputs_names_both_inputs_and_roles(tmp_path):
 # --- 2. --skip-existing: only files unetlab wrote are finished predictions --------------------
 
 
+def test_a_foreign_folders_sub_folders_are_said_folders(work, capsys):
+    """--output DATA (a data set's folder) said "holds files ... (images, masks)" (s61 user):
+    its sub-folders are named as folders."""
+    _grey(work / "in" / "00.png")
+    for sub in ("masks", "images"):
+        (work / "out" / sub).mkdir(parents=True)
+    assert _predict(work) == 2
+    (line,) = _errors(capsys)
+    assert "out holds folders that unetlab did not write (images/, masks/): give an" in line
+    _grey(work / "out" / "notes.png")
+    assert _predict(work) == 2
+    (line,) = _errors(capsys)
+    assert "holds files and folders that unetlab did not write (images/, masks/, notes.png)" in line
+    assert not (work / "out" / "00.png").exists()
+
+
 def test_skip_existing_refuses_a_foreign_file_with_an_outputs_name(work, capsys):
     _grey(work / "in" / "00.png")
     (work / "out").mkdir()

@@ -944,10 +944,14 @@ def _refuse_foreign(folder: Path, keep: Collection[str], *, overwrite: bool, ove
     """OutputError if ``folder`` holds files unetlab did not write (but ``keep``), unless
     ``overwrite``; an empty ``overwrite_fix``: the command has no such option (a preview)."""
     if (others := foreign_files(folder, keep=keep)) and not overwrite:
-        shown = first_listed(others, 3)
+        # a data set's folder (images/, masks/) was said "holds files ... (images, masks)"
+        dirs = {name for name in others if (folder / name).is_dir()}
+        shown = first_listed([name + "/" * (name in dirs) for name in others], 3)
+        kinds = ("files", "folders", "files and folders")
+        kind = kinds[bool(dirs) + (bool(dirs) and len(dirs) < len(others))]
         beside = f", or {overwrite_fix} to write beside them (never over them)"
         raise OutputError(
-            f"{folder} holds files that unetlab did not write ({shown}): give an "
+            f"{folder} holds {kind} that unetlab did not write ({shown}): give an "
             f"empty or new folder{beside if overwrite_fix else ''}"
         )
 
