@@ -10,6 +10,7 @@ import pytest
 
 from unetlab.cli import main
 from unetlab.data.pairs import Pair
+from unetlab.data.scenes import write_voc_scenes
 from unetlab.data.split_record import copied_images
 from unetlab.data.synthetic import write_synthetic_dataset
 
@@ -60,16 +61,23 @@ def test_three_distinct_validation_images_are_not_noted(tmp_path, caplog):
     assert "copy of" not in caplog.text and "only " not in caplog.text
 
 
-def test_few_validation_images_of_a_val_folder_name_it_not_val_fraction(tmp_path, caplog):
-    """data.val_fraction splits only a data set without a val/ folder: where the 2
-    validation images are its val/, raising it changes nothing (audit s61 user)."""
+def test_few_validation_images_are_grown_as_the_split_is_made(tmp_path, caplog):
+    """data.val_fraction splits only a data set without a val/ folder or a VOC list: where
+    the 2 validation images are its val/ (a symlink too) or its val.txt, raising it changes
+    nothing (audit s61 user)."""
     split = write_synthetic_dataset(tmp_path / "em", n_train=10, n_val=2, size=64)
     flat = tmp_path / "flat"
     for kind in ("images", "masks"):
         shutil.copytree(split / "train" / kind, flat / kind)
+    linked = write_synthetic_dataset(tmp_path / "linked", n_train=10, n_val=2, size=64)
+    shutil.move(linked / "val", tmp_path / "shared_val")
+    (linked / "val").symlink_to(tmp_path / "shared_val")
+    voc = write_voc_scenes(tmp_path / "voc", n_train=6, n_val=2, size=64)
     fixes = {
         split: "(add images to em/val/",
-        flat: "(raise data.val_fraction or give a val/ folder",
+        linked: "(add images to linked/val/",
+        voc: "(list more names in voc/ImageSets/Segmentation/val.txt",
+        flat: "(raise data.val_fraction",
     }
     for root, fix in fixes.items():
         caplog.clear()

@@ -514,6 +514,21 @@ def split_move(split: str | None, to: str) -> str:
     return f"{moved} ({why.format(setting=setting)})"
 
 
+def more_validation(root: str | os.PathLike) -> str:
+    """How the data set ``root`` validates on more images, by its :func:`split_kind`: "add
+    images to em/val/", "list more names in voc/ImageSets/Segmentation/val.txt" or "raise
+    data.val_fraction" (which splits only a data set without either: said of a val/ folder
+    or a VOC list, raising it changed nothing: audit s61 user)."""
+    root = Path(root)
+    split = split_kind(root)
+    if split == "random":
+        _, _, do, setting = _TOWARDS["val"]
+        return f"{do} {setting}"
+    if split == "folders":
+        return f"add images to {root.name}/{sub_folder(root, 'val').name}/"
+    return f"list more names in {root.name}/{VOC_LISTS.as_posix()}/{_FIXED_SIDES[split][1]}"
+
+
 def split_folders(root: str | os.PathLike) -> list[Path]:
     """The folders the ``train/`` and ``val/`` of the data set ``root`` read images or
     masks from (none where it has no split): :func:`data_folders` less ``root``'s own, which

@@ -29,8 +29,8 @@ from unetlab.cpu_share import (
     threads_next,
 )
 from unetlab.data.checks import PICK_CHANNEL
+from unetlab.data.datasets import more_validation
 from unetlab.data.instances import CLASS_NAMES as INSTANCE_CLASSES
-from unetlab.data.names import SPLIT_NAMES
 from unetlab.data.split_record import copied_images, describe_pairs
 from unetlab.data.stack_split import next_to_training
 from unetlab.errors import said_as
@@ -240,23 +240,8 @@ def log_validation(pairs: tuple[list, list], root) -> None:
             "s" * (len(val) != 1),
             describe_pairs(val),
             "it" if len(val) == 1 else "them",
-            _more_validation(val, root),
+            more_validation(root),
         )
-
-
-def _more_validation(val: list, root) -> str:
-    """How to validate on more images: add them to the data set's val/ folder where the
-    validation images come from one (data.val_fraction splits only a data set without one,
-    so raising it changed nothing: audit s61 user), else raise data.val_fraction."""
-    top = Path(root).resolve()
-    for pair in val:
-        image = Path(pair.image).resolve()
-        if image.is_relative_to(top):
-            folders = image.relative_to(top).parts[:-1]
-            for depth, part in enumerate(folders, 1):
-                if part.casefold() in SPLIT_NAMES["val"]:
-                    return f"add images to {Path(top.name, *folders[:depth])}/"
-    return "raise data.val_fraction or give a val/ folder"
 
 
 def channels_trained(channel: int | list[int] | None, count: int) -> str:
