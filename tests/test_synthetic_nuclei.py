@@ -137,6 +137,7 @@ def _centres_by_all_pairs(shape, rng, radius, density):
         ((600, 400), synthetic.NUCLEUS_RADIUS, synthetic.DENSITY, 0),
         ((97, 251), (2.0, 9.0), 0.9, 1),
         (160, (5, 6), 0.3, 2),
+        ((200, 200), (8.0, 8.0), 2.0, 0),  # dense, one radius: gaps at the grid's reach
     ],
 )
 def test_nucleus_centres_equal_those_of_all_pairs(shape, radius, density, seed):
