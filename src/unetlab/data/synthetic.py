@@ -255,7 +255,9 @@ def _nucleus_centres(
     n, h, w = _most_nuclei(shape, radius, density), *shape
     centres, radii = [], []
     grid: dict[tuple[int, int], list[int]] = {}  # cell -> the nuclei centred in it
-    cell = 1.2 * radius[1]  # a nucleus too close to c lies in c's cell or one beside it
+    # a nucleus too close to c (under 0.6 x 2 x radius[1]) lies in c's cell or one beside
+    # it; the margin keeps rounding at that distance inside
+    cell = 1.25 * radius[1]
     for _ in range(6 * n):
         if len(centres) == n:
             break
@@ -279,6 +281,16 @@ def _nucleus_centres(
         centres.append(c)
         radii.append(r)
     return np.asarray(centres, float).reshape(-1, 2), np.asarray(radii, float)
+
+
+def _refuse_bad_radius(radius: tuple[float, float]) -> None:
+    """UnetlabError unless ``radius`` is (min, max) px with 0 < min <= max (s61 user: (0, 0)
+    divided by zero, (10, 5) and NaN raised numpy's errors, (-2, 5) drew negative radii)."""
+    lo, hi = radius
+    if not 0 < lo <= hi:
+        raise UnetlabError(
+            f"radius is (min, max) px with 0 < min <= max, not ({lo}, {hi}): e.g. {NUCLEUS_RADIUS}"
+        )
 
 
 def _cells_around(c: np.ndarray, cell: float) -> list[tuple[int, int]]:
@@ -374,6 +386,7 @@ def synthetic_nuclei(
     if bit_depth not in (8, 16):
         raise ValueError(f"bit_depth is 8 or 16, not {bit_depth}")
     shape = _shape(size)
+    _refuse_bad_radius(radius)
     rng = np.random.default_rng(rng)  # a seed too, as synthetic_em takes one (s61 user)
     centres, radii = _nucleus_centres(shape, rng, radius, density)
     owner, rho = _paint_nuclei(shape, centres, radii, rng)
@@ -430,6 +443,7 @@ def _refuse_unwritable_ids(size: int | tuple[int, int], options: dict) -> None:
     """UnetlabError, before any file, where an image of ``size`` may hold more nuclei than a
     16-bit PNG mask has ids (65,535; s53 reviewB: uint32 ids were written wrapped)."""
     radius, density = options.get("radius", NUCLEUS_RADIUS), options.get("density", DENSITY)
+    _refuse_bad_radius(radius)
     if (most := _most_nuclei(_shape(size), radius, density)) > np.iinfo(np.uint16).max:
         raise UnetlabError(
             f"write_nuclei_dataset: an image of size {size} at density {density} may hold "
