@@ -240,15 +240,13 @@ def predict_tree(
     its path relative to ``root``; ``report``: called with that path and the result of each
     folder; ``begin``: with that path before each folder (its lines after it); ``takes``:
     what the net of a function ``model`` takes, known before it runs (``channels``: its
-    input channels alone, ``takes=Takes(channels)``; documented before s60, which dropped
-    it: a caller's ``channels=`` was told "did you mean channel?"). ``model`` is loaded
-    once. UnetlabError if the tree holds no inputs, none that is a TIFF where ``axes`` are
-    given (a folder of none reads its own as they are), a ``channel``
-    none has, or all of a channel count the net cannot take (s57); a folder whose output folder
-    is refused (OutputError), or whose inputs lack the channel or are all of a count the net
-    cannot take, is one failed line, the other folders go on. A stop (Ctrl-C, ``Stopped``) or a
-    full disk (DiskFullError) stops the tree: raised again with ``tree_stop``, a
-    :class:`TreeStop` that says where. Threads: ``predict_folder``'s."""
+    input channels alone, ``takes=Takes(channels)``). ``model`` is loaded once.
+    UnetlabError if the tree holds no inputs, none that is a TIFF where ``axes`` are given
+    (a folder of none reads its own as they are), a ``channel`` none has, or all of a
+    channel count the net cannot take (s57); a folder whose output folder is refused
+    (OutputError), or whose inputs lack the channel or are all of a count the net cannot
+    take, is one failed line, the other folders go on. A stop (Ctrl-C, ``Stopped``) or a full
+    disk (DiskFullError) stops the tree, raised again with ``tree_stop`` (a TreeStop)."""
     takes = model_takes(model) or takes or (Takes(channels) if channels else None)
     folders = _checked_folders(root, out_dir, settings, takes)
     outputs, settings = OutputOptions.taken(outputs, settings)
