@@ -159,12 +159,23 @@ def test_a_seed_is_taken_as_its_generator():
     np.testing.assert_array_equal(ids, want_ids)
 
 
-@pytest.mark.parametrize("radius", [(0.0, 0.0), (-2.0, 5.0), (10.0, 5.0), (float("nan"), 5.0)])
-def test_radii_outside_0_min_max_are_refused(tmp_path, radius):
-    """0 < min <= max, said in one line: (0, 0) raised ZeroDivisionError, (10, 5) and NaN
-    numpy's ValueErrors, and (-2, 5) drew nuclei of negative radius (s61 user)."""
-    with pytest.raises(UnetlabError, match=r"^radius is \(min, max\) px with 0 < min <= max"):
+@pytest.mark.parametrize(
+    "radius",
+    [
+        (0.0, 0.0),
+        (-2.0, 5.0),
+        (10.0, 5.0),
+        (float("nan"), 5.0),
+        (0.001, 0.001),
+        (5.0, float("inf")),
+    ],
+)
+def test_radii_outside_1_min_max_are_refused(tmp_path, radius):
+    """Finite, 1 <= min <= max, said in one line: (0, 0) raised ZeroDivisionError, (10, 5)
+    and NaN numpy's ValueErrors, (-2, 5) drew nuclei of negative radius (s61 user), (0.001,
+    0.001) never returned and (5, inf) overflowed (s61 review)."""
+    with pytest.raises(UnetlabError, match=r"^radius is \(min, max\) px with 1 <= min <= max"):
         synthetic_nuclei(64, 0, radius=radius)
-    with pytest.raises(UnetlabError, match=r"^radius is \(min, max\) px with 0 < min <= max"):
+    with pytest.raises(UnetlabError, match=r"^radius is \(min, max\) px with 1 <= min <= max"):
         write_nuclei_dataset(tmp_path / "d", n_train=1, n_val=0, size=64, radius=radius)
     assert not (tmp_path / "d").exists()

@@ -89,3 +89,12 @@ def test_few_validation_images_are_grown_as_the_split_is_made(tmp_path, caplog):
         )
         assert line.startswith("only 2 validation images (")
         assert fix + " for a steadier choice)" in line
+
+
+def test_more_validation_names_a_data_set_given_as_dot_by_its_folder(tmp_path, monkeypatch):
+    """``more_validation(".")`` said "add images to /val/" (review s61: ``Path(".").name``)."""
+    from unetlab.data.datasets import more_validation
+
+    root = write_synthetic_dataset(tmp_path / "em", n_train=2, n_val=1, size=32)
+    monkeypatch.chdir(root)
+    assert more_validation(".") == "add images to em/val/"

@@ -518,8 +518,9 @@ def more_validation(root: str | os.PathLike) -> str:
     """How the data set ``root`` validates on more images, by its :func:`split_kind`: "add
     images to em/val/", "list more names in voc/ImageSets/Segmentation/val.txt" or "raise
     data.val_fraction" (which splits only a data set without either: said of a val/ folder
-    or a VOC list, raising it changed nothing: audit s61 user)."""
-    root = Path(root)
+    or a VOC list, raising it changed nothing: audit s61 user). ``root`` is named by its
+    folder's own name, "." too (review s61: "add images to /val/")."""
+    root = Path(os.path.abspath(root))  # "." by its name; a link by its own
     split = split_kind(root)
     if split == "random":
         _, _, do, setting = _TOWARDS["val"]
