@@ -1,5 +1,6 @@
 """Bad input, s55 badinput5: one clear line, naming the file so it can be found."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -285,13 +286,12 @@ def test_a_tree_s_lines_name_each_file_by_its_path_as_given(tmp_path, caplog, ca
     from .test_bad_input4 import _net
 
     root = tmp_path / "tree"
-    for folder in ("a", "b"):  # colour images to a grey net: a line for each
+    for folder in ("a", "b"):  # colour images to a grey net: one line naming both
         Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(_parent(root / folder / "x.png"))
     with caplog.at_level("WARNING"):
         predict_tree(_net(), root, tmp_path / "out", progress=False)
-    said = [r.getMessage() for r in caplog.records if "colour image given" in r.getMessage()]
     xs = [str(root / "a" / "x.png"), str(root / "b" / "x.png")]
-    assert [line.split(": ")[0] for line in said] == xs, said
+    assert _luminance_named(caplog) == f"2 images ({', '.join(xs)})"
     done = predict_tree(_net(), root, tmp_path / "out1", progress=False, level=1)
     failed = [line for r in done.values() for line in r.failed.values()]
     assert [line.split(": ")[0] for line in failed] == xs, failed  # no pyramid: each fails
@@ -304,8 +304,16 @@ def test_a_tree_s_lines_name_each_file_by_its_path_as_given(tmp_path, caplog, ca
     caplog.clear()
     with caplog.at_level("WARNING"):
         predict_file(_net(), root / "a" / "x.png", tmp_path / "alone")
+    assert _luminance_named(caplog) == str(root / "a" / "x.png")
+
+
+def _luminance_named(caplog) -> str:
+    """What the one luminance line of a command names (a colour image given to a grey
+    model): ``x.png`` for one image, ``2 images (x.png, y.png)`` for more (a folder of 400
+    colour images said 400 lines, s61)."""
     said = [r.getMessage() for r in caplog.records if "colour image given" in r.getMessage()]
-    assert [line.split(": ")[0] for line in said] == [str(root / "a" / "x.png")], said
+    assert len(said) == 1, said
+    return re.match(r"(.*?)(: |, each a )colour image given to a grey model;", said[0]).group(1)
 
 
 def test_a_benchmark_s_warm_up_names_the_first_file_as_its_timed_pass(tmp_path, caplog):
@@ -317,13 +325,12 @@ def test_a_benchmark_s_warm_up_names_the_first_file_as_its_timed_pass(tmp_path, 
 
     from .test_bad_input4 import _net
 
-    for name in ("x.png", "y.png"):  # colour images to a grey net: a line for each
+    for name in ("x.png", "y.png"):  # colour images to a grey net: one line naming both
         Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(_parent(tmp_path / "in" / name))
     with caplog.at_level("WARNING"):
         clock = lambda model: contextlib.nullcontext()  # noqa: E731 - the benchmark's place
         predict_folder(_net(), tmp_path / "in", tmp_path / "out", progress=False, clock=clock)
-    said = [r.getMessage() for r in caplog.records if "colour image given" in r.getMessage()]
-    assert [line.split(": ")[0] for line in said] == ["x.png", "y.png"], said
+    assert _luminance_named(caplog) == "2 images (x.png, y.png)"
 
 
 def test_a_band_list_on_grey_inputs_offers_no_range_a_model_of_those_bands_refuses(
@@ -363,14 +370,13 @@ def test_the_command_line_names_the_files_of_its_one_folder_by_their_names(tmp_p
 
     from .test_bad_input4 import _net
 
-    for name in ("x.png", "y.png"):  # colour images to a grey net: a line for each
+    for name in ("x.png", "y.png"):  # colour images to a grey net: one line naming both
         Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(_parent(tmp_path / "in" / name))
     save_model(tmp_path / "g.pt", _net())
     args = ["predict", "--checkpoint", str(tmp_path / "g.pt"), "--input", str(tmp_path / "in")]
     with caplog.at_level("WARNING"):
         assert main([*args, "--output", str(tmp_path / "out"), "--no-progress"]) == 0
-    said = [r.getMessage() for r in caplog.records if "colour image given" in r.getMessage()]
-    assert [line.split(": ")[0] for line in said] == ["x.png", "y.png"], said
+    assert _luminance_named(caplog) == "2 images (x.png, y.png)"
 
 
 def test_the_errors_a_loader_worker_may_send_come_back_as_themselves():
@@ -396,3 +402,25 @@ def test_the_errors_a_loader_worker_may_send_come_back_as_themselves():
         assert again.cli == error.cli and again.__notes__ == error.__notes__
     assert pickle.loads(pickle.dumps(made[2])).values == {7, 9}
     assert pickle.loads(pickle.dumps(made[3])).problem == made[3].problem
+
+
+def test_colour_images_to_a_grey_model_are_said_in_one_line_a_command(tmp_path, caplog):
+    """A folder of colour images given to a grey model said "colour image given to a grey
+    model; predicting its luminance" once an image (400 images, 400 lines; s61): predict
+    and evaluate say it once, the image count and the first three named."""
+    from unetlab.evaluate import evaluate_model
+    from unetlab.inference.folders import predict_folder
+
+    from .test_bad_input4 import _net
+
+    names = [f"{c}.png" for c in "abcde"]
+    for name in names:
+        Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(_parent(tmp_path / "images" / name))
+        Image.fromarray(np.zeros((16, 16), np.uint8)).save(_parent(tmp_path / "masks" / name))
+    with caplog.at_level("WARNING"):
+        predict_folder(_net(), tmp_path / "images", tmp_path / "out", progress=False)
+    assert _luminance_named(caplog) == "5 images (a.png, b.png, c.png and 2 more)"
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        evaluate_model(_net(), tmp_path, progress=False)
+    assert _luminance_named(caplog).endswith("and 2 more)")

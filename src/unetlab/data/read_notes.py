@@ -1,7 +1,8 @@
 """What reading files did that the user should hear of once, not once a file: pictures turned
 by their EXIF orientation, images with transparent pixels, images whose nodata or
 transparent pixels are left out (:mod:`unetlab.data.nodata`), pixels that two objects'
-masks share (:mod:`unetlab.data.dsb`).
+masks share (:mod:`unetlab.data.dsb`), images whose channels were made the model's (a colour
+image given to a grey model read as its luminance: :func:`note_converted`).
 
 :func:`unetlab.data.io.read_stack` notes them here. Within :func:`read_notes` (a command: the
 CLI wraps each in it; so does each public Python call that reads files, :func:`call_notes`:
@@ -49,6 +50,17 @@ class ReadNotes:
     evaluated: bool = False  # images evaluate_model predicted and scored: no training words
     # inputs predicted by a model that records no pixel size: path -> their pixel side, µm
     sides: dict[str, float] = field(default_factory=dict)
+    # images whose channels were made the model's: path -> how (the line of each kind)
+    converted: dict[str, str] = field(default_factory=dict)
+
+    def said_lines(self) -> list[tuple[int, str]]:
+        """The lines said at the end of a command with their levels: the channels made the
+        model's (warnings, as each file's line was), then :meth:`lines`."""
+        kinds: dict[str, list[str]] = {}
+        for path, how in self.converted.items():
+            kinds.setdefault(how, []).append(path)
+        warned = [(logging.WARNING, converted_line(how, paths)) for how, paths in kinds.items()]
+        return warned + [(logging.INFO, line) for line in self.lines()]
 
     def lines(self) -> list[str]:
         """The lines said at the end of a command (none when there is nothing to say); a file
@@ -104,13 +116,13 @@ def read_notes(*, predicting: bool = False, evaluating: bool = False) -> Iterato
             outer.noted |= notes.noted
             outer.again |= notes.again
         else:
-            for line in notes.lines():
-                log.info("%s", line)
+            for level, line in notes.said_lines():
+                log.log(level, "%s", line)
 
 
 #: the fields of :class:`ReadNotes` that map each file (or masks folder) to what was
 #: noted of it: merged, handed over and sorted alike (:func:`handed_notes`)
-_BY_FILE = ("turned", "transparent", "left_out", "overlaps", "sides")
+_BY_FILE = ("turned", "transparent", "left_out", "overlaps", "sides", "converted")
 
 
 def _merged(into: ReadNotes, notes: ReadNotes) -> None:
@@ -173,6 +185,25 @@ def note_transparent(path: str, share: float) -> None:
         active.transparent[str(path)] = share
     elif _marked(str(path), _said):
         log.warning("%s", transparent_line({str(path): share}))
+
+
+def note_converted(path: str, how: str) -> bool:
+    """The image ``path`` (as the lines name it) was made the model's channels as ``how``
+    says ("colour image given to a grey model; predicting its luminance ..."): within a
+    command or public call, gathered and said in one line a kind at its end (a folder of 400
+    colour images said 400 lines); whether it was (False outside one: the caller says it)."""
+    if (active := _ACTIVE.get()) is None:
+        return False
+    active.converted[str(path)] = how
+    return True
+
+
+def converted_line(how: str, paths: list[str]) -> str:
+    """``x.png: colour image given to a grey model; ...`` for one image, ``400 images (a.png,
+    b.png, c.png and 397 more), each a colour image given to a grey model; ...`` for more."""
+    if len(paths) == 1:
+        return f"{paths[0]}: {how}"
+    return f"{numbered(len(paths), 'image')} ({_named(dict.fromkeys(paths))}), each a {how}"
 
 
 def note_once(line: str, key: str | None = None, level: int = logging.WARNING) -> None:
@@ -298,8 +329,8 @@ def said_within(logged: logging.Handler | None) -> Iterator[None]:
     finally:
         if active is not None and logged is not None and (handed := handed_notes()):
             _by_name(handed)  # by name: fit_folds' folds, each reading the files in its order,
-            for line in handed.lines():  # say the same line, once
-                note_once(line, level=logging.INFO)
+            for level, line in handed.said_lines():  # say the same line, once
+                note_once(line, level=level)
             _written_again(logged, active, before)
 
 

@@ -48,6 +48,7 @@ from unetlab.data.nodata import (
     valid_pixels,
 )
 from unetlab.data.normalize import channels_of, contrast_note, floor_entry, floored, raw_stats
+from unetlab.data.read_notes import note_converted
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import PageAxes
 from unetlab.data.weightmap import background_class, named_background
@@ -282,9 +283,17 @@ def fit_channels(
     fitted, note = _converted(hwc, channels, colour=colour, ask=ask, alpha=alpha)
     if fitted is None:
         raise UnetlabError(**_refusal(name, hwc, channels, guessed=guessed))
-    if note and not quiet and _first_in_run(("channels", name, note)):  # a stack's: once
-        log.warning("%s: %s", name, note)
+    if note and not quiet:
+        _say_converted(name, note)
     return fitted
+
+
+def _say_converted(name: str, note: str) -> None:
+    """Say that the image ``name`` was made the model's channels as ``note`` says: within a
+    command or public call, in one line a kind at its end (:func:`note_converted`); outside
+    one (``predict_image``), now, once a run for each image (a stack's pages: once)."""
+    if not note_converted(name, note) and _first_in_run(("channels", name, note)):
+        log.warning("%s: %s", name, note)
 
 
 def _colour_array(hwc: np.ndarray, channels: int) -> bool:
