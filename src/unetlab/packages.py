@@ -10,12 +10,10 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import lzma
 import mmap
 import os
 import pickle
 import zipfile
-import zlib
 from pathlib import Path, PurePosixPath
 
 import torch
@@ -25,6 +23,7 @@ from unetlab.errors import UnetlabError, first_line
 from unetlab.models import UNet, UNetConfig
 from unetlab.models.loading import take_weights, unfilled_model
 from unetlab.part_values import damaged_value
+from unetlab.zip_damage import MEMBER_DAMAGE, ZIP_DAMAGE, damaged_zip
 
 #: PyYAML, imported where a YAML text is read (not by a predict with a .pt checkpoint)
 yaml = deferred("yaml")
@@ -106,27 +105,6 @@ def _headers_name_rdf(path: str | os.PathLike) -> bool:
                         return True
                     at = data.find(named, at + 1)
     return False
-
-
-#: what reading a damaged or truncated zip raises: its central directory (BadZipFile), a
-#: member's header or CRC (BadZipFile), its deflated bytes (zlib.error), a cut member
-#: (EOFError), a member's "version needed" or compression byte (NotImplementedError: "zip
-#: file version 25.5", "That compression method is not supported"; LZMAError: one that says
-#: lzma): a traceback called a bug (s61 review)
-ZIP_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, lzma.LZMAError)
-#: what reading a member of a damaged zip raises besides: RuntimeError (its flags say it is
-#: encrypted: "password required"), OSError (its compression byte says bzip2: "Invalid data
-#: stream"); caught around a member's read alone, where no bug of unetlab's raises them
-MEMBER_DAMAGE = (*ZIP_DAMAGE, RuntimeError, OSError)
-
-
-def damaged_zip(path: str | os.PathLike, exc: BaseException | str) -> UnetlabError:
-    """The one line for the zip at ``path`` that ``exc`` (one of :data:`ZIP_DAMAGE`, or what
-    is wrong in words) found damaged: a BadZipFile traceback from load_model, package_record, exported_source and
-    ``unetlab predict --checkpoint x.zip`` before (s60)."""
-    return UnetlabError(
-        f"{path}: a damaged or truncated zip ({exc}); export or download the package again"
-    )
 
 
 def open_zip(path: str | os.PathLike) -> zipfile.ZipFile:

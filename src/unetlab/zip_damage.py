@@ -1,0 +1,40 @@
+"""What reading a damaged zip raises, and the one line that says so (a package, a
+checkpoint, a RoiSet.zip, a zip unpacked or overwritten, a staged ``.npz``): a traceback
+called a bug in unetlab before (s61 review)."""
+
+from __future__ import annotations
+
+import lzma
+import os
+import zipfile
+import zlib
+
+from unetlab.errors import UnetlabError
+
+__all__ = ["MEMBER_DAMAGE", "PACKAGE_FIX", "ZIP_DAMAGE", "damaged_zip"]
+
+#: what reading a damaged or truncated zip raises: its central directory (BadZipFile), a
+#: member's header or CRC (BadZipFile), its deflated bytes (zlib.error), a cut member
+#: (EOFError), a member's "version needed" or compression byte (NotImplementedError: "zip
+#: file version 25.5", "That compression method is not supported"; LZMAError: one that says
+#: lzma): a traceback called a bug (s61 review)
+ZIP_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, lzma.LZMAError)
+#: what reading a member of a damaged zip raises besides: RuntimeError (its flags say it is
+#: encrypted: "password required"), OSError (its compression byte says bzip2: "Invalid data
+#: stream"); caught around a member's read alone, where no bug of unetlab's raises them
+MEMBER_DAMAGE = (*ZIP_DAMAGE, RuntimeError, OSError)
+#: the fix :func:`damaged_zip` says for a package (or checkpoint) zip
+PACKAGE_FIX = "export or download the package again"
+
+
+def damaged_zip(
+    path: str | os.PathLike,
+    exc: BaseException | str,
+    fix: str = PACKAGE_FIX,
+    kind: type[UnetlabError] = UnetlabError,
+) -> UnetlabError:
+    """The one line (a ``kind``) for the zip at ``path`` that ``exc`` (one of
+    :data:`MEMBER_DAMAGE`, or what is wrong in words) found damaged, with the ``fix``: a
+    BadZipFile traceback from load_model, package_record, exported_source and ``unetlab
+    predict --checkpoint x.zip`` before (s60)."""
+    return kind(f"{path}: a damaged or truncated zip ({exc}); {fix}")
