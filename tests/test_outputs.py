@@ -721,7 +721,9 @@ def test_safe_extract_unpacks_a_good_archive(tmp_path):
     assert sorted(p.relative_to(tmp_path / "t").as_posix() for p in written) == ["a/b.txt", "c.txt"]
     assert (tmp_path / "t" / "a" / "b.txt").read_bytes() == b"hello"
     (tmp_path / "bad.zip").write_bytes(b"PK not a zip")
-    with pytest.raises(UnetlabError, match="not a readable zip"):
+    with pytest.raises(
+        UnetlabError, match="a damaged or truncated zip .*; download or zip it again$"
+    ):
         safe_extract(tmp_path / "bad.zip", tmp_path / "t2")
 
 

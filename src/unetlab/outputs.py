@@ -86,6 +86,7 @@ from unetlab.manifest import (  # noqa: F401 (the manifest's names: re-exported)
     written_here,
 )
 from unetlab.words import first_listed, worded
+from unetlab.zip_damage import MEMBER_DAMAGE, ZIP_DAMAGE, damaged_zip
 
 log = logging.getLogger(__name__)
 
@@ -1226,28 +1227,51 @@ def safe_extract(archive: str | os.PathLike, target: str | os.PathLike) -> list[
 
     Refuses (UnetlabError naming the member) absolute member paths, ``..`` parts, drive
     letters, and symbolic links; nothing is run or unpickled. Returns the files written.
+    A damaged zip is one line (:func:`~unetlab.zip_damage.damaged_zip`).
     """
     archive, target = Path(archive), Path(target)
     try:
-        with zipfile.ZipFile(archive) as zf:
-            members = zf.infolist()
-            for info in members:
-                _check_member(archive, info)
-            target.mkdir(parents=True, exist_ok=True)
-            written = []
-            for info in members:
-                out = target.joinpath(*Path(info.filename.replace("\\", "/")).parts)
-                if info.is_dir():
-                    out.mkdir(parents=True, exist_ok=True)
-                    continue
-                out.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(info) as src, open(out, "wb") as dst:
-                    while chunk := src.read(1 << 20):
-                        dst.write(chunk)
-                written.append(out)
-    except zipfile.BadZipFile as exc:
-        raise UnetlabError(f"{archive}: not a readable zip file ({exc})") from exc
+        zf = zipfile.ZipFile(archive)
+    except ZIP_DAMAGE as exc:
+        raise damaged_zip(archive, exc, _UNPACK_FIX) from None
+    with zf:
+        members = zf.infolist()
+        for info in members:
+            _check_member(archive, info)
+        target.mkdir(parents=True, exist_ok=True)
+        written = []
+        for info in members:
+            out = target.joinpath(*Path(info.filename.replace("\\", "/")).parts)
+            if info.is_dir():
+                out.mkdir(parents=True, exist_ok=True)
+                continue
+            out.parent.mkdir(parents=True, exist_ok=True)
+            _unpack_member(archive, zf, info, out)
+            written.append(out)
     return written
+
+
+#: the fix :func:`safe_extract` says for a damaged zip
+_UNPACK_FIX = "download or zip it again"
+
+
+def _unpack_member(archive: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, out: Path) -> None:
+    """The member ``info`` of ``zf`` (the zip ``archive``) written to ``out``; a damaged
+    one is one line (its encrypted flag: RuntimeError, a compression byte: OSError, caught
+    around the zip's reads alone, not the writes)."""
+    try:
+        src = zf.open(info)
+    except MEMBER_DAMAGE as exc:
+        raise damaged_zip(archive, exc, _UNPACK_FIX) from None
+    with src, open(out, "wb") as dst:
+        while True:
+            try:
+                chunk = src.read(1 << 20)
+            except MEMBER_DAMAGE as exc:
+                raise damaged_zip(archive, exc, _UNPACK_FIX) from None
+            if not chunk:
+                return
+            dst.write(chunk)
 
 
 def _check_member(archive: Path, info: zipfile.ZipInfo) -> None:

@@ -44,6 +44,7 @@ from unetlab.data.read_notes import note_once
 from unetlab.deferred import deferred
 from unetlab.errors import DatasetError
 from unetlab.words import numbered
+from unetlab.zip_damage import MEMBER_DAMAGE, ZIP_DAMAGE, damaged_zip
 
 draw = deferred("skimage.draw")
 
@@ -115,7 +116,7 @@ def read_outlines(path: str | os.PathLike) -> list[Outline]:
         if suffix == ".zip":
             return _roi_set(path)
         return geojson_outlines(json.loads(path.read_text(encoding="utf-8")), str(path))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, zipfile.BadZipFile) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DatasetError(f"{path}: cannot be read as {_KINDS[suffix]} ({exc})") from None
 
 
@@ -123,8 +124,14 @@ _KINDS = {".roi": "an ImageJ ROI", ".zip": "a RoiSet.zip", ".geojson": "GeoJSON"
 
 
 def _roi_set(path: Path) -> list[Outline]:
-    """The ROIs of a RoiSet.zip, in its order (the ROI Manager's)."""
-    with zipfile.ZipFile(path) as archive:
+    """The ROIs of a RoiSet.zip, in its order (the ROI Manager's); a damaged one is one line
+    (:func:`~unetlab.zip_damage.damaged_zip`: its "version needed" byte, an encrypted flag,
+    a compression method zipfile lacks gave tracebacks, s61)."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except ZIP_DAMAGE as exc:
+        raise damaged_zip(path, exc, _ROI_FIX, DatasetError) from None
+    with archive:
         entries = [e for e in archive.namelist() if e.lower().endswith(".roi")]
         if not entries:
             raise DatasetError(
@@ -132,7 +139,21 @@ def _roi_set(path: Path) -> list[Outline]:
                 "Fiji's ROI Manager (More > Save), or give the mask as a label image"
             )
         named = [(e, Path(e).stem) for e in entries]
-        return [decode_roi(archive.read(e), f"{path}: ROI {name}", name) for e, name in named]
+        return [decode_roi(_roi_bytes(path, archive, e), f"{path}: ROI {n}", n) for e, n in named]
+
+
+#: the fix :func:`_roi_set` says for a damaged RoiSet.zip
+_ROI_FIX = "save the ROIs from Fiji's ROI Manager again (More > Save)"
+
+
+def _roi_bytes(path: Path, archive: zipfile.ZipFile, entry: str) -> bytes:
+    """The bytes of the member ``entry`` of the RoiSet.zip ``path``; a damaged one is one
+    line (RuntimeError: its encrypted flag, OSError: a compression byte, caught around the
+    read alone)."""
+    try:
+        return archive.read(entry)
+    except MEMBER_DAMAGE as exc:
+        raise damaged_zip(path, exc, _ROI_FIX, DatasetError) from None
 
 
 def decode_roi(data: bytes, where: str, name: str) -> Outline:

@@ -102,6 +102,7 @@ from unetlab.outputs import try_hold
 from unetlab.packages import sha256_hex, zipped_package
 from unetlab.provenance import code_identity
 from unetlab.words import numbered, worded
+from unetlab.zip_damage import MEMBER_DAMAGE, ZIP_DAMAGE, damaged_zip
 
 log = logging.getLogger(__name__)
 
@@ -1041,10 +1042,9 @@ def check_package_target(dest: str | os.PathLike, weight_formats: Collection[str
         rdf = dest / "rdf.yaml"
         if rdf.is_file() and _written_by_unetlab(rdf.read_bytes()):
             return
-    elif dest.suffix.lower() == ".zip" and zipfile.is_zipfile(dest):
-        with zipfile.ZipFile(dest) as zf:
-            if "rdf.yaml" in zf.namelist() and _written_by_unetlab(zf.read("rdf.yaml")):
-                return
+    elif dest.suffix.lower() == ".zip" and (zipfile.is_zipfile(dest) or zipped_package(dest)):
+        if _zip_written_by_unetlab(dest):
+            return
     elif zipped_package(dest):  # "not a package unetlab wrote", of one it wrote (s59)
         named = dest.with_name(dest.name + ".zip")  # in its folder, as given (s60)
         raise UnetlabError(
@@ -1054,6 +1054,24 @@ def check_package_target(dest: str | os.PathLike, weight_formats: Collection[str
     raise UnetlabError(
         f"{dest} exists and is not a package unetlab wrote: choose a new path or remove it"
     )
+
+
+def _zip_written_by_unetlab(dest: Path) -> bool:
+    """Whether the zip ``dest`` is a package unetlab wrote; a damaged one is one line
+    (:func:`~unetlab.zip_damage.damaged_zip`): a traceback before, or, its end cut off, "a
+    zipped package named without .zip: export to x.zip.zip" (s61)."""
+    fix = "remove it or choose a new path"
+    try:
+        zf = zipfile.ZipFile(dest)
+    except ZIP_DAMAGE as exc:
+        raise damaged_zip(dest, exc, fix) from None
+    with zf:
+        if "rdf.yaml" not in zf.namelist():
+            return False
+        try:
+            return _written_by_unetlab(zf.read("rdf.yaml"))
+        except MEMBER_DAMAGE as exc:
+            raise damaged_zip(dest, exc, fix) from None
 
 
 def _zip_folder(folder: Path, dest: Path) -> None:

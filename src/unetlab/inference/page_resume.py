@@ -31,6 +31,7 @@ from unetlab.atomic import RESUMABLE, atomic_path, write_error
 from unetlab.inference.records import Provenance
 from unetlab.inference.slide_resume import input_stamp, thread_note
 from unetlab.runtime import resolve_device
+from unetlab.zip_damage import MEMBER_DAMAGE
 
 log = logging.getLogger(__name__)
 
@@ -155,13 +156,15 @@ class PageStaging:
 
     def load(self, page: int) -> dict[str, np.ndarray] | None:
         """The staged results of ``page`` (name -> array), or None where it is not done or
-        its file cannot be read (damaged after it was written: predicted again)."""
+        its file cannot be read (damaged after it was written: predicted again; a damaged
+        zip's "version needed" byte, encrypted flag or compression byte raised through,
+        s61: :data:`~unetlab.zip_damage.MEMBER_DAMAGE`)."""
         if page not in self.done:
             return None
         try:
             with np.load(self.folder / PAGE.format(page=page), allow_pickle=False) as found:
                 return {k: found[k] for k in found.files}
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError):
+        except (*MEMBER_DAMAGE, ValueError):
             self.done.discard(page)
             return None
 

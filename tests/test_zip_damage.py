@@ -1,0 +1,101 @@
+"""A damaged zip read by unetlab's other zip readers (unpacking, a RoiSet.zip, a package
+zip being overwritten, a staged page): one line naming the file and the fix, where its
+"version needed" byte, compression byte or encrypted flag gave a traceback (s61)."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from unetlab.data.annotations import read_outlines
+from unetlab.errors import DatasetError, UnetlabError
+from unetlab.inference.bioimageio import check_package_target
+from unetlab.inference.page_resume import PageStaging
+from unetlab.outputs import safe_extract
+
+#: the damages: the end cut off, and the first central directory entry's "version needed"
+#: (0xFF: 25.5), compression method (99: none zipfile has; 12 bzip2, 14 lzma, of deflated
+#: bytes), or encrypted flag
+KINDS = ["truncated", "version", "method", "bzip2", "lzma", "encrypted"]
+
+
+def damaged(zipped: Path, kind: str) -> Path:
+    """A copy of the zip ``zipped`` damaged as ``kind`` (one of :data:`KINDS`) says."""
+    data = bytearray(zipped.read_bytes())
+    entry = data.find(b"PK\x01\x02")
+    if kind == "truncated":
+        data = data[: len(data) // 2]
+    elif kind == "version":
+        data[entry + 6] = 0xFF
+    elif kind == "method":
+        data[entry + 10] = 99
+    elif kind in ("bzip2", "lzma"):
+        data[entry + 10] = 12 if kind == "bzip2" else 14
+    elif kind == "encrypted":
+        data[entry + 8] |= 1
+    path = zipped.with_name(f"{kind}-{zipped.name}")
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _zipped(path: Path, name: str, data: bytes) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, data)
+    return path
+
+
+def _one_line(refused: pytest.ExceptionInfo, path: Path, fix: str) -> None:
+    said = str(refused.value)
+    assert said.startswith(f"{path}: a damaged or truncated zip ("), said
+    assert said.endswith(f"); {fix}"), said
+    assert "\n" not in said
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_safe_extract_of_a_damaged_zip_is_one_line(tmp_path, kind):
+    archive = damaged(_zipped(tmp_path / "a.zip", "x.txt", b"hello" * 1000), kind)
+    with pytest.raises(UnetlabError) as refused:
+        safe_extract(archive, tmp_path / "out")
+    _one_line(refused, archive, "download or zip it again")
+
+
+def test_safe_extract_does_not_call_a_target_it_cannot_write_a_damaged_zip(tmp_path):
+    """Only the zip's reads are caught: an OSError of the target is no damage."""
+    archive = _zipped(tmp_path / "a.zip", "x.txt", b"hello")
+    (tmp_path / "out").write_bytes(b"a file where the folder goes")
+    with pytest.raises(OSError):
+        safe_extract(archive, tmp_path / "out")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_damaged_roi_set_is_one_line(tmp_path, kind):
+    roi_set = damaged(_zipped(tmp_path / "RoiSet.zip", "0001.roi", b"Iout" + bytes(200)), kind)
+    with pytest.raises(DatasetError) as refused:
+        read_outlines(roi_set)
+    _one_line(refused, roi_set, "save the ROIs from Fiji's ROI Manager again (More > Save)")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_damaged_package_zip_to_overwrite_is_one_line(tmp_path, kind):
+    """Its end cut off, it was "a zipped package named without .zip: export to x.zip.zip"."""
+    rdf = b"config:\n  unetlab: {}\n" + b"#" * 500
+    dest = damaged(_zipped(tmp_path / "p.zip", "rdf.yaml", rdf), kind)
+    before = dest.read_bytes()
+    with pytest.raises(UnetlabError) as refused:
+        check_package_target(dest, ["pytorch_state_dict"])
+    _one_line(refused, dest, "remove it or choose a new path")
+    assert dest.read_bytes() == before
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_damaged_staged_page_is_predicted_again(tmp_path, kind):
+    staging = PageStaging(tmp_path / "m_labels.tif", {})
+    staging.folder.mkdir()
+    staging.keep(0, {"labels": np.arange(5000, dtype=np.int32) % 7})
+    page = staging.folder / "page-00000.npz"
+    damaged(page, kind).replace(page)
+    assert staging.load(0) is None
+    assert 0 not in staging.done
