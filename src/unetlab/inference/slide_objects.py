@@ -37,6 +37,7 @@ from unetlab.data.object_sizes import first_pixels, raster_ranks
 from unetlab.data.regions import value_ids
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.world_file import grid_pixel_size, input_grid
+from unetlab.errors import OutputError
 from unetlab.inference.measure import (
     TableSums,
     class_areas,
@@ -54,6 +55,7 @@ from unetlab.inference.semantic_bands import SemanticBands, exact_in_bands
 from unetlab.inference.slide_axes import slide_page_axes
 from unetlab.inference.slide_outputs import Together, seal
 from unetlab.inference.table_extras import SaturationCounts, appended_columns
+from unetlab.zip_damage import MEMBER_DAMAGE, damaged_zip
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +224,9 @@ class SlideObjects:
         # staged as small as they go, and so held while publishing: int64 pairs of a dense
         # slide's millions of regions were twice the memory
         values = values.astype(id_dtype(int(values.max(initial=0))))
-        np.savez(lookup_path(self.stage, page), keys=keys.astype(self.ids.dtype), values=values)
+        # atomically: a run killed while writing it left a damaged one (s61)
+        with atomic_path(lookup_path(self.stage, page)) as tmp:
+            np.savez(tmp, keys=keys.astype(self.ids.dtype), values=values)
 
     def _add_bands(self, sink: ome.RowSink, page: int, rows, height: int, outside) -> None:
         """:meth:`add_page` otherwise: the objects of bands with a margin of
@@ -462,8 +466,7 @@ class SlideObjects:
         if staged.exists():
             for _ in windows:
                 done()
-            with np.load(staged) as lookup:
-                return lookup["keys"], lookup["values"]
+            return _staged_lookup(staged)
         width, found = self.spec.shape[-1], []
         for rows, cols in windows:
             found.append(first_places(self.ids[self._at(page, rows, cols)], rows, cols, width))
@@ -541,6 +544,18 @@ class SlideObjects:
         inner[rows.start - r0 : rows.stop - r0, cols.start - c0 : cols.stop - c0] = True
         found[touched_ids(np.where(inner, ids, 0), bad)] = True
         return found
+
+
+def _staged_lookup(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """``(keys, values)``: a page's lookup staged at ``path`` (:func:`lookup_path`); one
+    line where it is damaged (after it was written: a crash before it reached the disk), a
+    traceback before (s61). Its page is done by then: not staged again here."""
+    try:
+        with np.load(path, allow_pickle=False) as lookup:
+            return lookup["keys"], lookup["values"]
+    except (*MEMBER_DAMAGE, ValueError, KeyError) as exc:
+        fix = f"remove {path.parent} and run again (it predicts the slide afresh)"
+        raise damaged_zip(path, exc, fix, OutputError) from None
 
 
 def _untold(what: str, done: int, total: int) -> None:

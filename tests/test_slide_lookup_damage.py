@@ -1,0 +1,75 @@
+"""A semantic model's staged lookup of a slide's page (``lookup_<page>.npz``): written
+atomically, so a run killed while writing it leaves none half written; one found damaged
+when its objects are published (a crash before it reached the disk) is one line naming it
+and the fix, not a BadZipFile or EOFError traceback (s61)."""
+
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from tests.test_slide_resume import Stop, _outputs, _slide, pinned_version  # noqa: F401
+from tests.test_slide_resume_publish import _run, small_chunks  # noqa: F401
+from unetlab.errors import OutputError
+from unetlab.inference import slide_objects
+from unetlab.inference.objects import ObjectOptions
+from unetlab.models import UNet
+
+HOW = dict(objects=ObjectOptions())  # a semantic model's objects: a staged lookup
+
+
+def _net() -> UNet:
+    torch.manual_seed(0)
+    return UNet(1, 2, depth=2, base_channels=4, padding="valid").eval()
+
+
+def test_a_run_killed_while_writing_a_lookup_leaves_none_half_written(
+    tmp_path, small_chunks, monkeypatch
+):
+    slide, net = _slide(tmp_path / "s.tif"), _net()
+    savez = np.savez
+
+    def killed(path, **arrays):  # half of it written, then the kill
+        savez(path, **arrays)
+        data = open(path, "rb").read()
+        open(path, "wb").write(data[: len(data) // 2])
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(np, "savez", killed)
+        with pytest.raises(KeyboardInterrupt):
+            _run(net, slide, tmp_path / "out", Stop(), **HOW)
+    stage = tmp_path / "out" / ".s_objects.tif.ids.partial"
+    assert (stage / "unetlab-resume.json").exists()
+    assert not list(stage.glob("lookup_*.npz")) and not list(stage.glob(".lookup*"))
+    _run(net, slide, tmp_path / "whole", Stop(), **HOW)
+    _run(net, slide, tmp_path / "out", Stop(), **HOW)  # resumed
+    assert _outputs(tmp_path / "out") == _outputs(tmp_path / "whole")
+
+
+@pytest.mark.parametrize("kept", [0.0, 0.5, 0.9])
+def test_a_damaged_lookup_of_a_done_page_is_one_line(tmp_path, small_chunks, monkeypatch, kept):
+    slide, net = _slide(tmp_path / "s.tif"), _net()
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:  # its page done, stopped while publishing
+        m.setattr(slide_objects, "write_csv", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            _run(net, slide, tmp_path / "out", Stop(), **HOW)
+    stage = tmp_path / "out" / ".s_objects.tif.ids.partial"
+    lookup = stage / "lookup_0.npz"
+    data = lookup.read_bytes()
+    lookup.write_bytes(data[: int(len(data) * kept)])
+    with pytest.raises(OutputError) as refused:
+        _run(net, slide, tmp_path / "out", Stop(), **HOW)
+    said = str(refused.value)
+    assert said.startswith(f"{lookup}: a damaged or truncated zip ("), said
+    assert said.endswith(f"; remove {stage} and run again (it predicts the slide afresh)")
+    assert "\n" not in said
+    shutil.rmtree(stage)  # the fix it says
+    _run(net, slide, tmp_path / "whole", Stop(), **HOW)
+    _run(net, slide, tmp_path / "out", Stop(), **HOW)
+    assert _outputs(tmp_path / "out") == _outputs(tmp_path / "whole")
