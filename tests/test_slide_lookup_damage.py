@@ -4,6 +4,7 @@ when its objects are published (a crash before it reached the disk) is one line 
 and the fix, not a BadZipFile or EOFError traceback (s61)."""
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,8 @@ from unetlab.inference import slide_objects
 from unetlab.inference.objects import ObjectOptions
 from unetlab.models import UNet
 
+pytestmark = pytest.mark.usefixtures("small_chunks")
+
 HOW = dict(objects=ObjectOptions())  # a semantic model's objects: a staged lookup
 
 
@@ -24,16 +27,14 @@ def _net() -> UNet:
     return UNet(1, 2, depth=2, base_channels=4, padding="valid").eval()
 
 
-def test_a_run_killed_while_writing_a_lookup_leaves_none_half_written(
-    tmp_path, small_chunks, monkeypatch
-):
+def test_a_run_killed_while_writing_a_lookup_leaves_none_half_written(tmp_path, monkeypatch):
     slide, net = _slide(tmp_path / "s.tif"), _net()
     savez = np.savez
 
     def killed(path, **arrays):  # half of it written, then the kill
         savez(path, **arrays)
-        data = open(path, "rb").read()
-        open(path, "wb").write(data[: len(data) // 2])
+        data = Path(path).read_bytes()
+        Path(path).write_bytes(data[: len(data) // 2])
         raise KeyboardInterrupt
 
     with monkeypatch.context() as m:
@@ -49,7 +50,7 @@ def test_a_run_killed_while_writing_a_lookup_leaves_none_half_written(
 
 
 @pytest.mark.parametrize("kept", [0.0, 0.5, 0.9])
-def test_a_damaged_lookup_of_a_done_page_is_one_line(tmp_path, small_chunks, monkeypatch, kept):
+def test_a_damaged_lookup_of_a_done_page_is_one_line(tmp_path, monkeypatch, kept):
     slide, net = _slide(tmp_path / "s.tif"), _net()
 
     def stopped(*args, **kwargs):
