@@ -20,6 +20,8 @@ from unetlab.outputs import safe_extract
 #: (0xFF: 25.5), compression method (99: none zipfile has; 12 bzip2, 14 lzma, of deflated
 #: bytes), or encrypted flag
 KINDS = ["truncated", "version", "method", "bzip2", "lzma", "encrypted"]
+#: those said "a damaged or truncated zip" (an encrypted one is said as such)
+DAMAGES = KINDS[:-1]
 
 
 def damaged(zipped: Path, kind: str) -> Path:
@@ -47,6 +49,12 @@ def _zipped(path: Path, name: str, data: bytes) -> Path:
     return path
 
 
+def _locked(refused: pytest.ExceptionInfo, path: Path, member: str, fix: str) -> None:
+    """The line of an encrypted zip: the packages' words, naming the member, no ZipInfo
+    repr ("File <ZipInfo filename=... > is encrypted, password required", s61)."""
+    assert str(refused.value) == f"{path}: an encrypted zip (its {member} needs a password); {fix}"
+
+
 def _one_line(refused: pytest.ExceptionInfo, path: Path, fix: str) -> None:
     said = str(refused.value)
     assert said.startswith(f"{path}: a damaged or truncated zip ("), said
@@ -54,7 +62,7 @@ def _one_line(refused: pytest.ExceptionInfo, path: Path, fix: str) -> None:
     assert "\n" not in said
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", DAMAGES)
 def test_safe_extract_of_a_damaged_zip_is_one_line(tmp_path, kind):
     archive = damaged(_zipped(tmp_path / "a.zip", "x.txt", b"hello" * 1000), kind)
     with pytest.raises(UnetlabError) as refused:
@@ -70,7 +78,42 @@ def test_safe_extract_does_not_call_a_target_it_cannot_write_a_damaged_zip(tmp_p
         safe_extract(archive, tmp_path / "out")
 
 
-@pytest.mark.parametrize("kind", KINDS)
+def test_safe_extract_leaves_no_part_of_a_damaged_member(tmp_path):
+    """A member whose bytes are damaged near its end (its CRC fails once 3 MB are read):
+    nothing of it is left in the target, where a partial file was (s61 fix)."""
+    archive = tmp_path / "a.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zipped:
+        zipped.writestr("big.bin", bytes(3 << 20))
+    data = bytearray(archive.read_bytes())
+    data[data.find(b"PK\x01\x02") - 10] = 1  # a byte of big.bin's data
+    archive.write_bytes(bytes(data))
+    with pytest.raises(UnetlabError) as refused:
+        safe_extract(archive, tmp_path / "out")
+    _one_line(refused, archive, "download or zip it again")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_safe_extract_replaces_no_file_in_the_target(tmp_path):
+    """A file of the user's where a member goes is refused before any member is written
+    (it was overwritten, s61 fix)."""
+    archive = tmp_path / "a.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("a.txt", b"zipped")
+        zipped.writestr("sub/x.txt", b"zipped")
+    (tmp_path / "out" / "sub").mkdir(parents=True)
+    (tmp_path / "out" / "sub" / "x.txt").write_bytes(b"mine")
+    with pytest.raises(UnetlabError) as refused:
+        safe_extract(archive, tmp_path / "out")
+    there = tmp_path / "out" / "sub" / "x.txt"
+    assert str(refused.value) == (
+        f"{archive}: its sub/x.txt would replace {there}, which is there;"
+        " unpack it into an empty folder"
+    )
+    assert there.read_bytes() == b"mine"
+    assert not (tmp_path / "out" / "a.txt").exists()
+
+
+@pytest.mark.parametrize("kind", DAMAGES)
 def test_a_damaged_roi_set_is_one_line(tmp_path, kind):
     roi_set = damaged(_zipped(tmp_path / "RoiSet.zip", "0001.roi", b"Iout" + bytes(200)), kind)
     with pytest.raises(DatasetError) as refused:
@@ -78,7 +121,7 @@ def test_a_damaged_roi_set_is_one_line(tmp_path, kind):
     _one_line(refused, roi_set, "save the ROIs from Fiji's ROI Manager again (More > Save)")
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", DAMAGES)
 def test_a_damaged_package_zip_to_overwrite_is_one_line(tmp_path, kind):
     """Its end cut off, it was "a zipped package named without .zip: export to x.zip.zip"."""
     rdf = b"config:\n  unetlab: {}\n" + b"#" * 500
@@ -99,3 +142,38 @@ def test_a_damaged_staged_page_is_predicted_again(tmp_path, kind):
     damaged(page, kind).replace(page)
     assert staging.load(0) is None
     assert 0 not in staging.done
+
+
+def _unpacked(tmp_path: Path):
+    archive = damaged(_zipped(tmp_path / "a.zip", "x.txt", b"hello"), "encrypted")
+    return (
+        archive,
+        "x.txt",
+        "unzip it with its password",
+        lambda: safe_extract(archive, tmp_path / "out"),
+    )
+
+
+def _roi_set(tmp_path: Path):
+    roi_set = damaged(
+        _zipped(tmp_path / "RoiSet.zip", "0001.roi", b"Iout" + bytes(200)), "encrypted"
+    )
+    fix = "unzip it with its password and zip its .roi files again"
+    return roi_set, "0001.roi", fix, lambda: read_outlines(roi_set)
+
+
+def _to_overwrite(tmp_path: Path):
+    dest = damaged(
+        _zipped(tmp_path / "p.zip", "rdf.yaml", b"config:\n  unetlab: {}\n"), "encrypted"
+    )
+    fix = "remove it or choose a new path"
+    return dest, "rdf.yaml", fix, lambda: check_package_target(dest, ["pytorch_state_dict"])
+
+
+@pytest.mark.parametrize("reader", [_unpacked, _roi_set, _to_overwrite])
+def test_an_encrypted_zip_is_said_so_by_each_reader(tmp_path, reader):
+    path, member, fix, read = reader(tmp_path)
+    with pytest.raises(UnetlabError) as refused:
+        read()
+    _locked(refused, path, member, fix)
+    assert not (tmp_path / "out").exists()

@@ -49,6 +49,7 @@ from unetlab.atomic import (
     RESUMABLE,
     TEMPORARY,
     LockLost,
+    atomic_path,
     file_id,
     folder_sync_deferred,
     remove_if_unheld,
@@ -86,7 +87,7 @@ from unetlab.manifest import (  # noqa: F401 (the manifest's names: re-exported)
     written_here,
 )
 from unetlab.words import first_listed, worded
-from unetlab.zip_damage import MEMBER_DAMAGE, ZIP_DAMAGE, damaged_zip
+from unetlab.zip_damage import MEMBER_DAMAGE, PASSWORD_FIX, ZIP_DAMAGE, damaged_zip, encrypted
 
 log = logging.getLogger(__name__)
 
@@ -1227,7 +1228,10 @@ def safe_extract(archive: str | os.PathLike, target: str | os.PathLike) -> list[
 
     Refuses (UnetlabError naming the member) absolute member paths, ``..`` parts, drive
     letters, and symbolic links; nothing is run or unpickled. Returns the files written.
-    A damaged zip is one line (:func:`~unetlab.zip_damage.damaged_zip`).
+    A damaged zip is one line (:func:`~unetlab.zip_damage.damaged_zip`), an encrypted one
+    too (:func:`~unetlab.zip_damage.encrypted`); a file already in ``target`` where a
+    member goes is refused before any is written, and each member is written atomically:
+    a damaged member left a partial file, and a file there was replaced (s61).
     """
     archive, target = Path(archive), Path(target)
     try:
@@ -1235,18 +1239,15 @@ def safe_extract(archive: str | os.PathLike, target: str | os.PathLike) -> list[
     except ZIP_DAMAGE as exc:
         raise damaged_zip(archive, exc, _UNPACK_FIX) from None
     with zf:
-        members = zf.infolist()
-        for info in members:
-            _check_member(archive, info)
+        places = _member_places(archive, zf.infolist(), target)
         target.mkdir(parents=True, exist_ok=True)
         written = []
-        for info in members:
-            out = target.joinpath(*Path(info.filename.replace("\\", "/")).parts)
+        for info, out in places:
             if info.is_dir():
                 out.mkdir(parents=True, exist_ok=True)
                 continue
-            out.parent.mkdir(parents=True, exist_ok=True)
-            _unpack_member(archive, zf, info, out)
+            with atomic_path(out) as tmp:
+                _unpack_member(archive, zf, info, tmp)
             written.append(out)
     return written
 
@@ -1255,10 +1256,29 @@ def safe_extract(archive: str | os.PathLike, target: str | os.PathLike) -> list[
 _UNPACK_FIX = "download or zip it again"
 
 
+def _member_places(archive: Path, members: list, target: Path) -> list[tuple]:
+    """``(info, out)``: each member of the zip ``archive`` and where :func:`safe_extract`
+    puts it in ``target``; UnetlabError naming the first member that leaves ``target``, is
+    encrypted or would replace a file there."""
+    places = []
+    for info in members:
+        _check_member(archive, info)
+        if (locked := encrypted(info)) is not None:
+            raise UnetlabError(f"{archive}: {locked}; {PASSWORD_FIX}")
+        out = target.joinpath(*Path(info.filename.replace("\\", "/")).parts)
+        if not info.is_dir() and (out.exists() or out.is_symlink()):
+            raise UnetlabError(
+                f"{archive}: its {info.filename} would replace {out}, which is there;"
+                " unpack it into an empty folder"
+            )
+        places.append((info, out))
+    return places
+
+
 def _unpack_member(archive: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, out: Path) -> None:
     """The member ``info`` of ``zf`` (the zip ``archive``) written to ``out``; a damaged
-    one is one line (its encrypted flag: RuntimeError, a compression byte: OSError, caught
-    around the zip's reads alone, not the writes)."""
+    one is one line (a compression byte: OSError, caught around the zip's reads alone, not
+    the writes)."""
     try:
         src = zf.open(info)
     except MEMBER_DAMAGE as exc:

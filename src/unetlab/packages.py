@@ -23,7 +23,7 @@ from unetlab.errors import UnetlabError, first_line
 from unetlab.models import UNet, UNetConfig
 from unetlab.models.loading import take_weights, unfilled_model
 from unetlab.part_values import damaged_value
-from unetlab.zip_damage import MEMBER_DAMAGE, ZIP_DAMAGE, damaged_zip
+from unetlab.zip_damage import MEMBER_DAMAGE, PASSWORD_FIX, ZIP_DAMAGE, damaged_zip, encrypted
 
 #: PyYAML, imported where a YAML text is read (not by a predict with a .pt checkpoint)
 yaml = deferred("yaml")
@@ -138,11 +138,8 @@ def _unreadable(info: zipfile.ZipInfo) -> str | None:
     be, in words and with the fix: encrypted (``zip -P``), or compressed by a method zipfile
     lacks (7-Zip's Deflate64, Zstandard); None for a member it reads. Both were called "a
     damaged or truncated zip" (s61 review)."""
-    if info.flag_bits & 0x1:
-        return (
-            f"an encrypted zip (its {info.filename} needs a password); unzip it with its"
-            " password and give the folder or a re-zipped copy"
-        )
+    if (locked := encrypted(info)) is not None:
+        return f"{locked}; {PASSWORD_FIX} and give the folder or a re-zipped copy"
     if info.compress_type not in _READABLE_METHODS:
         method = zipfile.compressor_names.get(info.compress_type, "unknown")
         return (

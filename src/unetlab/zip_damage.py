@@ -11,7 +11,7 @@ import zlib
 
 from unetlab.errors import UnetlabError
 
-__all__ = ["MEMBER_DAMAGE", "PACKAGE_FIX", "ZIP_DAMAGE", "damaged_zip"]
+__all__ = ["MEMBER_DAMAGE", "PACKAGE_FIX", "PASSWORD_FIX", "ZIP_DAMAGE", "damaged_zip", "encrypted"]
 
 #: what reading a damaged or truncated zip raises: its central directory (BadZipFile), a
 #: member's header or CRC (BadZipFile), its deflated bytes (zlib.error), a cut member
@@ -25,6 +25,18 @@ ZIP_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, lzm
 MEMBER_DAMAGE = (*ZIP_DAMAGE, RuntimeError, OSError)
 #: the fix :func:`damaged_zip` says for a package (or checkpoint) zip
 PACKAGE_FIX = "export or download the package again"
+#: the fix for a zip whose member :func:`encrypted` says needs a password
+PASSWORD_FIX = "unzip it with its password"
+
+
+def encrypted(info: zipfile.ZipInfo) -> str | None:
+    """What makes the zip member ``info`` unreadable where its flags say it is encrypted
+    (``zip -P``), naming it; None otherwise. Its read raised "File <ZipInfo ...> is
+    encrypted, password required for extraction", said as "a damaged or truncated zip"
+    by all zip readers but the packages' (s61 review)."""
+    if info.flag_bits & 0x1:
+        return f"an encrypted zip (its {info.filename} needs a password)"
+    return None
 
 
 def damaged_zip(

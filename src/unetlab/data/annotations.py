@@ -44,7 +44,7 @@ from unetlab.data.read_notes import note_once
 from unetlab.deferred import deferred
 from unetlab.errors import DatasetError
 from unetlab.words import numbered
-from unetlab.zip_damage import MEMBER_DAMAGE, ZIP_DAMAGE, damaged_zip
+from unetlab.zip_damage import MEMBER_DAMAGE, PASSWORD_FIX, ZIP_DAMAGE, damaged_zip, encrypted
 
 draw = deferred("skimage.draw")
 
@@ -148,8 +148,10 @@ _ROI_FIX = "save the ROIs from Fiji's ROI Manager again (More > Save)"
 
 def _roi_bytes(path: Path, archive: zipfile.ZipFile, entry: str) -> bytes:
     """The bytes of the member ``entry`` of the RoiSet.zip ``path``; a damaged one is one
-    line (RuntimeError: its encrypted flag, OSError: a compression byte, caught around the
-    read alone)."""
+    line (OSError: a compression byte, caught around the read alone), an encrypted one
+    too (:func:`~unetlab.zip_damage.encrypted`)."""
+    if (locked := encrypted(archive.getinfo(entry))) is not None:
+        raise DatasetError(f"{path}: {locked}; {PASSWORD_FIX} and zip its .roi files again")
     try:
         return archive.read(entry)
     except MEMBER_DAMAGE as exc:
