@@ -273,10 +273,23 @@ _DEFLATE64 = (
 )
 
 
+_ZSTD_WEIGHTS = pytest.param(
+    "weights.pt",
+    "method",
+    93,
+    _DEFLATE64.replace("method 9, deflate64", "method 93, zstd"),  # "unknown" before s61's
+    marks=pytest.mark.skipif(hasattr(zipfile, "ZIP_ZSTANDARD"), reason="zipfile reads it"),
+    id="zstd",
+)
+
+
 @pytest.mark.parametrize(
     ("member", "field", "value", "said"),
-    [("rdf.yaml", "flags", 1, _ENCRYPTED), ("weights.pt", "method", 9, _DEFLATE64)],
-    ids=["encrypted", "deflate64"],
+    [
+        pytest.param("rdf.yaml", "flags", 1, _ENCRYPTED, id="encrypted"),
+        pytest.param("weights.pt", "method", 9, _DEFLATE64, id="deflate64"),
+        _ZSTD_WEIGHTS,
+    ],
 )
 def test_a_member_zipfile_cannot_read_is_said_so(zipped, tmp_path, member, field, value, said):
     """An encrypted package (``zip -P``) or one whose weights 7-Zip compressed with Deflate64
@@ -328,3 +341,31 @@ def test_a_checkpoint_whose_zip_version_byte_is_damaged_predicts(tmp_path, capsy
     argv = ["predict", "--checkpoint", str(damaged), "--input", str(tmp_path / "a.png")]
     assert main([*argv, "--output", str(tmp_path / "out")]) == 0, capsys.readouterr().err
     assert any((tmp_path / "out").iterdir())
+
+
+def test_a_python_without_lzma_loads_packages_and_checkpoints(tmp_path):
+    """A Python built without ``_lzma`` (pyenv without liblzma) imports no lzma: a module-level
+    ``import lzma`` stopped every command that loads a model with a traceback (review s61)."""
+    import subprocess
+    import sys
+
+    import numpy as np
+    from PIL import Image
+
+    from unetlab.checkpoint import save_model
+    from unetlab.models import UNet
+
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=1, base_channels=2, padding="same"))
+    (tmp_path / "in").mkdir()
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(tmp_path / "in" / "a.png")
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    argv += ["--output", str(tmp_path / "out"), "--no-progress"]
+    code = (
+        "import sys; sys.modules['_lzma'] = sys.modules['lzma'] = None\n"
+        "import unetlab.zip_damage as z\n"
+        "assert not any(e.__module__ == 'lzma' for e in z.ZIP_DAMAGE), z.ZIP_DAMAGE\n"
+        f"from unetlab.cli import main; sys.exit(main({argv!r}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "a.png").is_file()

@@ -4,7 +4,6 @@ called a bug in unetlab before (s61 review)."""
 
 from __future__ import annotations
 
-import lzma
 import os
 import zipfile
 import zlib
@@ -18,7 +17,18 @@ __all__ = ["MEMBER_DAMAGE", "PACKAGE_FIX", "PASSWORD_FIX", "ZIP_DAMAGE", "damage
 #: (EOFError), a member's "version needed" or compression byte (NotImplementedError: "zip
 #: file version 25.5", "That compression method is not supported"; LZMAError: one that says
 #: lzma): a traceback called a bug (s61 review)
-ZIP_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, lzma.LZMAError)
+ZIP_DAMAGE: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,
+)
+try:  # a Python built without _lzma (pyenv without liblzma) imports no lzma: then zipfile
+    import lzma  # raises RuntimeError for an lzma member, which MEMBER_DAMAGE takes (review
+except ImportError:  # s61: a module-level import stopped every command that loads a model)
+    pass
+else:
+    ZIP_DAMAGE += (lzma.LZMAError,)
 #: what reading a member of a damaged zip raises besides: RuntimeError (its flags say it is
 #: encrypted: "password required"), OSError (its compression byte says bzip2: "Invalid data
 #: stream"); caught around a member's read alone, where no bug of unetlab's raises them
