@@ -53,6 +53,7 @@ def test_every_field_of_the_notes_is_handed_over_and_taken():
             other.overlaps["masks"] = 3
             other.written.add("0")
             rn.note_side("s.tif", 0.5)
+            rn.note_converted("d.png", "colour image given to a grey model")
             handed = rn.handed_notes()
             # what the gathering is (predicting) stays; what it gathered is handed
             kept = {f.name: getattr(other, f.name) for f in fields(other)}

@@ -74,3 +74,20 @@ def test_a_damaged_lookup_of_a_done_page_is_one_line(tmp_path, monkeypatch, kept
     _run(net, slide, tmp_path / "whole", Stop(), **HOW)
     _run(net, slide, tmp_path / "out", Stop(), **HOW)
     assert _outputs(tmp_path / "out") == _outputs(tmp_path / "whole")
+
+
+def test_a_file_system_error_reading_a_lookup_is_no_damage(tmp_path, monkeypatch):
+    """EMFILE, EACCES or EIO reading a healthy lookup was said "a damaged or truncated zip"
+    with a fix that threw the slide's staged work away (review s61): raised as it is."""
+    import errno
+
+    path = tmp_path / "lookup_0.npz"
+    np.savez(path, keys=np.arange(3), values=np.arange(3))
+
+    def too_many(*_args, **_kwargs):
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    monkeypatch.setattr(np, "load", too_many)
+    with pytest.raises(OSError) as raised:
+        slide_objects._staged_lookup(path)
+    assert raised.value.errno == errno.EMFILE

@@ -549,13 +549,18 @@ class SlideObjects:
 def _staged_lookup(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """``(keys, values)``: a page's lookup staged at ``path`` (:func:`lookup_path`); one
     line where it is damaged (after it was written: a crash before it reached the disk), a
-    traceback before (s61). Its page is done by then: not staged again here."""
-    try:
-        with np.load(path, allow_pickle=False) as lookup:
-            return lookup["keys"], lookup["values"]
-    except (*MEMBER_DAMAGE, ValueError, KeyError) as exc:
-        fix = f"remove {path.parent} and run again (it predicts the slide afresh)"
-        raise damaged_zip(path, exc, fix, OutputError) from None
+    traceback before (s61). Its page is done by then: not staged again here. The file is
+    opened outside: an error of the file system (EMFILE, EACCES, EIO) is no damage, whose
+    fix throws the slide's work away (review s61)."""
+    with open(path, "rb") as file:
+        try:
+            with np.load(file, allow_pickle=False) as lookup:
+                return lookup["keys"], lookup["values"]
+        except (*MEMBER_DAMAGE, ValueError, KeyError) as exc:
+            if isinstance(exc, OSError) and exc.errno is not None:
+                raise  # the file system's, not the zip's
+            fix = f"remove {path.parent} and run again (it predicts the slide afresh)"
+            raise damaged_zip(path, exc, fix, OutputError) from None
 
 
 def _untold(what: str, done: int, total: int) -> None:
