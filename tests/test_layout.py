@@ -31,6 +31,7 @@ LAYERS = [
         "words",
         "read_once",
         "deferred",
+        "zip_damage",
     },
     {"models", "data", "metrics", "outputs", "manifest"},
     {"losses"},
