@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from unetlab.data.annotations import read_outlines
-from unetlab.errors import DatasetError, UnetlabError
+from unetlab.errors import DatasetError, OutputError, UnetlabError
 from unetlab.inference.bioimageio import check_package_target
 from unetlab.inference.page_resume import PageStaging
 from unetlab.outputs import safe_extract
@@ -70,12 +70,25 @@ def test_safe_extract_of_a_damaged_zip_is_one_line(tmp_path, kind):
     _one_line(refused, archive, "download or zip it again")
 
 
-def test_safe_extract_does_not_call_a_target_it_cannot_write_a_damaged_zip(tmp_path):
-    """Only the zip's reads are caught: an OSError of the target is no damage."""
+def test_safe_extract_does_not_call_a_target_it_cannot_write_a_damaged_zip(tmp_path, monkeypatch):
+    """Only the zip's reads are caught: an OSError writing a member (EIO) is said as a
+    write's error, not as damage (review s61: the old test's error came from the target's
+    mkdir, outside every try, so it could not fail)."""
+    import errno
+    import io
+
+    from unetlab import outputs
+
+    class Full(io.BytesIO):
+        def write(self, _data):
+            raise OSError(errno.EIO, "Input/output error")
+
     archive = _zipped(tmp_path / "a.zip", "x.txt", b"hello")
-    (tmp_path / "out").write_bytes(b"a file where the folder goes")
-    with pytest.raises(OSError):
+    monkeypatch.setattr(outputs, "open", lambda *_args, **_kwargs: Full(), raising=False)
+    with pytest.raises(OutputError) as raised:  # atomic_path's line for a write
         safe_extract(archive, tmp_path / "out")
+    assert "cannot write it (Input/output error)" in str(raised.value)
+    assert "damaged" not in str(raised.value)
 
 
 def test_safe_extract_leaves_no_part_of_a_damaged_member(tmp_path):

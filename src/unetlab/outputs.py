@@ -1238,9 +1238,13 @@ def safe_extract(archive: str | os.PathLike, target: str | os.PathLike) -> list[
         zf = zipfile.ZipFile(archive)
     except ZIP_DAMAGE as exc:
         raise damaged_zip(archive, exc, _UNPACK_FIX) from None
-    with zf:
+    with zf, contextlib.ExitStack() as deferred:
         places = _member_places(archive, zf.infolist(), target)
         target.mkdir(parents=True, exist_ok=True)
+        # each folder flushed once at the end, not after each member's rename (review s61)
+        for folder in dict.fromkeys(out.parent for info, out in places if not info.is_dir()):
+            folder.mkdir(parents=True, exist_ok=True)
+            deferred.enter_context(folder_sync_deferred(folder))
         written = []
         for info, out in places:
             if info.is_dir():
