@@ -198,37 +198,63 @@ def _asks_help(given: list[str]) -> bool:
 
 
 def _misspelt_flag(parser: argparse.ArgumentParser, command: str, given: list[str]) -> str:
-    """The line for a flag after ``command`` in ``given`` (before a ``--``) that the command
-    does not know, said before anything else is: ``--outptu`` named the required --output
-    as missing, not the typo, and ``--instancs`` named no flag to use (audit s41
-    auditslide). It names the flag spelt like it, or that it is a prefix of (``--instance``:
-    argparse's prefixes are off, as a longer flag added later would change what one meant),
-    or :data:`GUESSED_FLAGS`' line; "" where all are known (argparse then says what it
-    says; help asked is :func:`_asks_help`'s)."""
-    return _typo(parser.commands[command], command, given[given.index(command) + 1 :])
+    """The line for the flags after ``command`` in ``given`` (before a ``--``) that the
+    command does not know, said before anything else is: ``--outptu`` named the required
+    --output as missing, not the typo, and ``--instancs`` named no flag to use (audit s41
+    auditslide). Each is named with its fix (:func:`_flag_fix`); "" where all are known
+    (argparse then says what it says; help asked is :func:`_asks_help`'s)."""
+    return _typo(parser, command, given[given.index(command) + 1 :])
 
 
-def _typo(parser: argparse.ArgumentParser, command: str, given: list[str]) -> str:
-    """:func:`_misspelt_flag`'s line for the flags among ``given`` of ``parser``, the
-    parser of ``command`` ("" for unetlab's own)."""
+def _typo(top: argparse.ArgumentParser, command: str, given: list[str]) -> str:
+    """:func:`_misspelt_flag`'s line for the flags among ``given`` of ``command`` ("" for
+    unetlab's own, ``top``'s): every unknown one, each with its fix where it has one."""
+    parser = top.commands[command] if command else top
     known = [o for o in parser._option_string_actions if o.startswith("--")]
     given = given[: given.index("--")] if "--" in given else given
-    unknown = []
+    said = []
     for at, token in enumerate(given):
         flag = token.split("=")[0]
         if typed := _dashed_otherwise(flag, known):
-            return f"unrecognized arguments: {flag}: {typed}"
-        if not flag.startswith("--") or flag in known or " " in flag:
-            continue  # a value (argparse's rule: one with a space is one), or a flag
-        if (command, flag) in GUESSED_FLAGS:
-            value = given[at + 1 : at + 2] if "=" not in token else []
-            value = [v for v in value if not v.startswith("-") or _NUMBER.match(v)]  # -1 too
-            said = " ".join([token, *value])
-            return f"unrecognized arguments: {said}: {GUESSED_FLAGS[command, flag]}"
-        if like := _flags_like(flag, known):
-            return f"unrecognized arguments: {flag}: did you mean {like}?"
-        unknown.append(token)
-    return f"unrecognized arguments: {' '.join(unknown)}" if unknown else ""
+            said.append((flag, typed))
+        elif flag.startswith("--") and flag not in known and " " not in flag:
+            said.append(_flag_fix(top, command, given, at))  # not a value (one with a space)
+    if not any(fix for _, fix in said):
+        return f"unrecognized arguments: {' '.join(w for w, _ in said)}" if said else ""
+    none = f"{parser.prog} has no such flag"
+    return "unrecognized arguments: " + "; ".join(f"{w}: {fix or none}" for w, fix in said)
+
+
+def _flag_fix(
+    top: argparse.ArgumentParser, command: str, given: list[str], at: int
+) -> tuple[str, str]:
+    """The words of the unknown flag ``given[at]`` of ``command`` to name and its fix ("" for
+    none), the first of: :data:`GUESSED_FLAGS`' line; the flag(s) it starts (as argparse's
+    prefixes would take it: ``predict --check`` is --checkpoint, not train's --check); for a
+    command with --set, the --set of the config key of its name (``--lr 0.01``: --set
+    train.lr=0.01); its counterpart here or the commands that have it (an exact flag of
+    another, before a loose spelling: ``summary --set`` was "did you mean --preset?"); the
+    flag spelt like it (:mod:`unetlab.cli.unknown_flags` loaded here: a bad flag's only)."""
+    from unetlab.cli.unknown_flags import config_fix, elsewhere
+
+    parser = top.commands[command] if command else top
+    known = [o for o in parser._option_string_actions if o.startswith("--")]
+    token, flag = given[at], given[at].split("=")[0]
+    value = token.split("=", 1)[1] if "=" in token else None
+    after = given[at + 1] if value is None and at + 1 < len(given) else "-"
+    if not after.startswith("-") or _NUMBER.match(after):  # a value, -1 too
+        value, token = after, f"{token} {after}"
+    if (command, flag) in GUESSED_FLAGS:
+        return token, GUESSED_FLAGS[command, flag]
+    prefix = any(o.startswith(flag) for o in known)
+    if prefix and (like := _flags_like(flag, known)):
+        return flag, f"did you mean {like}?"
+    if "--set" in known and (fix := config_fix(flag, value)):
+        return token, fix
+    if fix := elsewhere(top.commands, command, flag):
+        return flag, fix
+    like = _flags_like(flag, known)
+    return (flag, f"did you mean {like}?") if like else (given[at], "")
 
 
 #: dashes a word processor or a web page puts for '--' or '-' (en and em dash, minus, ...)
