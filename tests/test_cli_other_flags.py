@@ -11,7 +11,9 @@ from dataclasses import fields
 import pytest
 
 from unetlab.cli import build_parser, main
-from unetlab.cli.unknown_flags import CONFIG_KEYS, COUNTERPARTS
+from unetlab.cli.train import _settings
+from unetlab.cli.unknown_flags import COUNTERPARTS
+from unetlab.config_keys import CONFIG_KEYS, TRAIN_FLAGS
 
 PREDICT = ["predict", "--checkpoint", "m.pt", "--input", "a.tif", "--output", "o"]
 
@@ -80,13 +82,22 @@ def test_counterparts_are_flags_of_their_commands():
         assert fix.split()[0] in commands[command]._option_string_actions, fix
 
 
+def test_train_flags_are_trains_and_set_their_keys():
+    """:data:`TRAIN_FLAGS` is train's flags that set a key: each given sets it (no other)."""
+    train = build_parser().commands["train"]
+    for flag, key in TRAIN_FLAGS.items():
+        value = "cpu" if flag == "--device" else "small" if flag == "--preset" else "3"
+        config, overrides = _settings(train.parse_args([flag, value]))
+        assert [o.split("=")[0] for o in overrides] == [key], flag
+
+
 def test_config_keys_are_the_configs():
     """:data:`CONFIG_KEYS` (read without the config, which loads torch) is the config's."""
     from unetlab.config import Config
 
     cfg = Config()
     keys = tuple(f"{s.name}.{k.name}" for s in fields(Config) for k in fields(getattr(cfg, s.name)))
-    assert keys == CONFIG_KEYS, f"set CONFIG_KEYS in src/unetlab/cli/unknown_flags.py to {keys}"
+    assert keys == CONFIG_KEYS, f"set CONFIG_KEYS in src/unetlab/config_keys.py to {keys}"
 
 
 def test_a_config_key_flag_is_refused_without_torch():

@@ -32,6 +32,7 @@ LAYERS = [
         "read_once",
         "deferred",
         "zip_damage",
+        "config_keys",
     },
     {"models", "data", "metrics", "outputs", "manifest"},
     {"losses"},

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from unetlab.cli.common import add_device_arg, minutes_value, user_path
+from unetlab.config_keys import TRAIN_FLAGS
 from unetlab.errors import GroupError, UnetlabError
 from unetlab.models.architecture import PRESETS
 from unetlab.provenance import unetlab_command
@@ -765,22 +766,17 @@ def _refuse_in_use(run_dir: Path) -> None:
 
 
 def _settings(args) -> tuple:
-    """(config file or None, overrides): the --config file and the flags as config keys (on
-    --resume, what the command asks of the run's own config)."""
-    config = args.config
+    """(config file or None, overrides): the --config file and the flags as config keys
+    (:data:`~unetlab.config_keys.TRAIN_FLAGS`; on --resume, what the command asks of the
+    run's own config)."""
     overrides = list(args.overrides)
-    if args.data is not None:
-        overrides.append(f"data.root={Path(args.data).expanduser().resolve()}")  # --data=~/x
-    flags = (
-        (args.init, "model.init_checkpoint"),
-        (args.preset, "model.preset"),
-        (args.epochs, "train.epochs"),
-        (args.minutes, "train.max_minutes"),
-        (args.axes, "data.axes"),
-        (args.device, "train.device"),
-    )
-    overrides += [f"{key}={flag}" for flag, key in flags if flag is not None]
-    return config, overrides
+    for flag, key in TRAIN_FLAGS.items():
+        value = getattr(args, flag[2:].replace("-", "_"))
+        if flag == "--data" and value is not None:
+            value = Path(value).expanduser().resolve()  # --data=~/x
+        if value is not None:
+            overrides.append(f"{key}={value}")
+    return args.config, overrides
 
 
 def _summary(run_dir: Path, result: dict) -> None:

@@ -7,29 +7,11 @@ from __future__ import annotations
 
 import functools
 import inspect
-from dataclasses import fields
 
-from unetlab.config.sections import Config
+from unetlab.config_keys import FLAG_KEYS, config_keys_named
 from unetlab.errors import UnetlabError, close_names
 
 __all__ = ["FLAG_KEYS", "checks_keywords", "config_keys_named", "refuse_stray"]
-
-#: ``unetlab train``'s options named otherwise than their config keys
-FLAG_KEYS = {
-    "data": "data.root",
-    "minutes": "train.max_minutes",
-    "init": "model.init_checkpoint",
-}
-
-
-def config_keys_named(name: str) -> list[str]:
-    """The ``section.key`` names of the config keys called ``name`` (``epochs``:
-    ``train.epochs``; ``seed``: ``data.seed`` and ``train.seed``), or the key of the
-    ``unetlab train`` option of that name (:data:`FLAG_KEYS`)."""
-    if name in FLAG_KEYS:
-        return [FLAG_KEYS[name]]
-    sections = {f.name: f.default_factory for f in fields(Config)}
-    return [f"{s}.{name}" for s, keys in sections.items() if name in keys.__dataclass_fields__]
 
 
 def refuse_stray(function, args: tuple, kwargs: dict) -> None:
