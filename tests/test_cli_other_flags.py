@@ -4,8 +4,11 @@ counterpart, the command that has it, or the ``--set`` that sets the key (s62 fl
 
 from __future__ import annotations
 
+import re
+import shlex
 import subprocess
 import sys
+import typing
 from dataclasses import fields
 
 import pytest
@@ -13,7 +16,8 @@ import pytest
 from unetlab.cli import build_parser, main
 from unetlab.cli.train import _settings
 from unetlab.cli.unknown_flags import COUNTERPARTS
-from unetlab.config_keys import CONFIG_KEYS, TRAIN_FLAGS
+from unetlab.config import load_config
+from unetlab.config_keys import COMPOUND_KEYS, CONFIG_KEYS, TRAIN_FLAGS
 
 PREDICT = ["predict", "--checkpoint", "m.pt", "--input", "a.tif", "--output", "o"]
 
@@ -29,6 +33,7 @@ PREDICT = ["predict", "--checkpoint", "m.pt", "--input", "a.tif", "--output", "o
         (["train", "--data", "d", "--tta", "all"], ["--tta: a flag of predict and evaluate, not"]),
         (["train", "--lr", "0.01"], ["--lr 0.01: use --set train.lr=0.01"]),
         (["train", "--lr=0.01"], ["--lr=0.01: use --set train.lr=0.01"]),
+        (["train", "--lr", "a b"], ["--lr a b: use --set 'train.lr=a b'"]),  # one word
         (["train", "--epochs", "2", "--lr", "-1"], ["--lr -1: use --set train.lr=-1"]),
         (["train", "--batch-size", "4"], ["--batch-size 4: use --set train.batch_size=4"]),
         (["train", "--base-channels", "8"], ["use --set model.base_channels=8"]),
@@ -44,6 +49,20 @@ PREDICT = ["predict", "--checkpoint", "m.pt", "--input", "a.tif", "--output", "o
         ([*PREDICT, "--check"], ["--check: did you mean --checkpoint?"]),
         ([*PREDICT, "--out", "o"], ["--out: did you mean --output?"]),
         (["sizes", "--input-size", "572"], ["--input-size: unetlab sizes takes --near N"]),
+        (
+            ["weightmap", "--gt-instances", "--output", "o", "m.png"],
+            ["--gt-instances: a flag of evaluate, not of weightmap (did you mean --instances?)"],
+        ),
+        (["evaluate", "--instances"], ["not of evaluate (did you mean --gt-instances?)"]),
+        (["export", "--output", "o"], ["unetlab export takes --onnx FILE, --torchscript FILE"]),
+        (["evaluate", "--input", "d"], ["unetlab evaluate takes --data DIR with --checkpoint"]),
+        (["evaluate", "--init", "m.pt"], ["--init: unetlab evaluate takes --checkpoint"]),
+        (
+            ["predict", *PREDICT[3:], "--init", "m.pt"],
+            ["--init: unetlab predict takes --checkpoint"],
+        ),
+        (["weightmap", "--input", "m.png"], ["unetlab weightmap takes the masks without a flag"]),
+        (["--lr", "1", "train"], ["--lr 1: a setting of train: give --set train.lr=1 after"]),
         (
             ["train", "--bogus", "--lr", "1", "--tta", "all", "--foo"],
             ["--bogus: unetlab train has no such flag", "--lr 1: use --set train.lr=1", "--tta:"],
@@ -62,6 +81,51 @@ def test_a_flag_of_elsewhere_names_the_fix(capsys, argv, words):
     assert err.count("--foo") == ("--foo" in argv)
 
 
+#: a config key given as a flag, and the fix it names: each is fed to the config
+FIXED = [
+    (["--label-values", "0", "255"], "0 255: use --set data.label_values=VALUE (a list: unetlab"),
+    (["--class-names", "bg", "cell"], "cell: use --set data.class_names=VALUE (a mapping: unetlab"),
+    (["--exclude-rows", "bottom=26"], "=26: use --set data.exclude_rows=VALUE (a mapping: unetlab"),
+    (["--amp", "--epochs", "1"], "--amp: use --set train.amp=VALUE (unetlab config train.amp says"),
+    (["--lr", "0.01"], "--lr 0.01: use --set train.lr=0.01"),
+    (["--name", "my run"], "--name my run: use --set 'run.name=my run'"),
+    (["--seed", "3"], "--seed 3: use --set data.seed=3 or --set train.seed=3"),
+    (["--max-minutes", "10"], "--max-minutes 10: unetlab train takes --minutes 10 (train.max_"),
+    (
+        ["--init-checkpoint", "m.pt"],
+        "m.pt: unetlab train takes --init m.pt (model.init_checkpoint)",
+    ),
+    (["--root=my data"], "--root=my data: unetlab train takes --data 'my data' (data.root)"),
+    (
+        ["--dir", "runs/x"],
+        "runs/x: unetlab train takes --run-dir runs/x (the run folder itself; run",
+    ),
+]
+
+
+@pytest.mark.parametrize(("given", "fix"), FIXED)
+def test_a_config_keys_fix_is_one_the_config_takes(capsys, tmp_path, monkeypatch, given, fix):
+    """The fix names the flag train has for the key, or the --set of a value the config takes
+    (one word for a key of one: a list or a mapping is VALUE, and ``unetlab config KEY``
+    says its form), shell-quoted: each --set and flag is given to train and loaded."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit):
+        main(["train", *given])
+    err = capsys.readouterr().err
+    assert fix in err, err
+    said = shlex.split(re.search(r": (use|unetlab train takes) (.*) \(see unetlab", err)[2])
+    sets = [w for at, w in enumerate(said) if at and said[at - 1] == "--set"]
+    typed = [w for w in sets if not w.endswith("=VALUE")]
+    argv = ["train", *(f"--set={w}" for w in typed)] if sets else ["train", *said[:2]]
+    args = build_parser().parse_args(argv)
+    config, overrides = _settings(args)
+    assert len(overrides) == (len(typed) if sets else said[0] != "--run-dir"), overrides
+    assert said[0] != "--run-dir" or str(args.run_dir) == said[1]
+    load_config(config, overrides)  # refused where the fix is not the config's
+    for key in [w.split("=")[0] for w in sets if w.endswith("=VALUE")]:
+        assert key in CONFIG_KEYS and main(["config", key]) == 0  # says what it takes
+
+
 def test_every_unknown_flag_is_named_once():
     """Flags without a hint beside one with a hint are named too, each once."""
     from unetlab.cli import _misspelt_flag
@@ -74,12 +138,13 @@ def test_every_unknown_flag_is_named_once():
 
 
 def test_counterparts_are_flags_of_their_commands():
-    """Each counterpart's flag is another command's, and its fix a flag of its own."""
+    """Each counterpart's flag is another command's, and each flag its fix names its own."""
     commands = build_parser().commands
     for (command, flag), fix in COUNTERPARTS.items():
         assert flag not in commands[command]._option_string_actions, (command, flag)
         assert any(flag in p._option_string_actions for p in commands.values()), flag
-        assert fix.split()[0] in commands[command]._option_string_actions, fix
+        named = re.findall(r"--[\w-]+", fix)
+        assert named and all(f in commands[command]._option_string_actions for f in named), fix
 
 
 def test_train_flags_are_trains_and_set_their_keys():
@@ -98,14 +163,34 @@ def test_config_keys_are_the_configs():
     cfg = Config()
     keys = tuple(f"{s.name}.{k.name}" for s in fields(Config) for k in fields(getattr(cfg, s.name)))
     assert keys == CONFIG_KEYS, f"set CONFIG_KEYS in src/unetlab/config_keys.py to {keys}"
+    hints = {s.name: typing.get_type_hints(type(getattr(cfg, s.name))) for s in fields(Config)}
+    compound = {
+        f"{s}.{k}"
+        for s, types in hints.items()
+        for k, kind in types.items()
+        if all(typing.get_origin(t) or t in (list, dict) for t in _arms(kind))
+    }
+    assert compound == set(COMPOUND_KEYS), compound
+
+
+def _arms(kind) -> list:
+    """The types of a type's union but None (``list[int] | None``: list[int])."""
+    arms = (
+        typing.get_args(kind)
+        if typing.get_origin(kind) in (typing.Union, type(int | None))
+        else (kind,)
+    )
+    return [t for t in arms if t is not type(None)]
 
 
 def test_a_config_key_flag_is_refused_without_torch():
     """The refusal stays as quick as the others: no torch (2 CPU s of a 0.25 s refusal)."""
     code = (
-        "import sys\nfrom unetlab.cli import main\ntry:\n    main(['train', '--lr', '1'])\n"
-        "except SystemExit as stop:\n    print(stop.code, 'torch' in sys.modules)"
+        "import sys\nfrom unetlab.cli import main\n"
+        "for argv in (['train', '--lr', '1'], ['train', '--max-minutes', '9'], ['--lr', '2']):\n"
+        "    try:\n        main(argv)\n    except SystemExit as stop:\n        print(stop.code)\n"
+        "print('torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["2", "False"]
-    assert "use --set train.lr=1" in out.stderr
+    assert out.stdout.split() == ["2", "2", "2", "False"]
+    assert "use --set train.lr=1" in out.stderr and "takes --minutes 9" in out.stderr

@@ -91,6 +91,14 @@ CONFIG_KEYS = (
 )
 
 
+#: the keys that take a list or a mapping, not one word: a test keeps it the config's
+COMPOUND_KEYS = {
+    "data.label_values": "a list",
+    "data.class_names": "a mapping",
+    "data.normalization": "a mapping",
+    "data.exclude_rows": "a mapping",
+}
+
 #: ``unetlab train``'s flags that set a config key, and the key each sets
 TRAIN_FLAGS = {
     "--data": "data.root",

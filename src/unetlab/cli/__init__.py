@@ -135,7 +135,8 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.
         parser.error(f"'{command}' is not a command: use {GUESSED[command]}")
     if _asks_help(given):
         return parser.parse_args(argv)  # argparse's help, whatever else is given beside it
-    if typo := _typo(parser, "", given[: given.index(command)] if command else given):
+    first = next((at for at, word in enumerate(given) if word in parser.commands), len(given))
+    if typo := _typo(parser, "", given[:first]):
         parser.error(typo)  # unetlab's own flags, before the command: ``unetlab --vers``
     if command in parser.commands and (dashed := _dashed_file(given)) is not None:
         parser.commands[command].error(dashed)
@@ -231,30 +232,55 @@ def _flag_fix(
     """The words of the unknown flag ``given[at]`` of ``command`` to name and its fix ("" for
     none), the first of: :data:`GUESSED_FLAGS`' line; the flag(s) it starts (as argparse's
     prefixes would take it: ``predict --check`` is --checkpoint, not train's --check); for a
-    command with --set, the --set of the config key of its name (``--lr 0.01``: --set
-    train.lr=0.01); its counterpart here or the commands that have it (an exact flag of
-    another, before a loose spelling: ``summary --set`` was "did you mean --preset?"); the
-    flag spelt like it (:mod:`unetlab.cli.unknown_flags` loaded here: a bad flag's only)."""
+    command with --set, the fix of the config key of its name (``--lr 0.01``: --set
+    train.lr=0.01; ``--max-minutes``: --minutes); its counterpart here or the commands that
+    have it (an exact flag of another, before a loose spelling: ``summary --set`` was "did
+    you mean --preset?"), with this command's flag spelt like it that shares a word with it
+    (``weightmap --gt-instances``: --instances); before the command, the config key's fix
+    (``unetlab --lr 1 train``); the flag spelt like it (:mod:`unetlab.cli.unknown_flags`
+    loaded here: a bad flag's only)."""
     from unetlab.cli.unknown_flags import config_fix, elsewhere
 
     parser = top.commands[command] if command else top
     known = [o for o in parser._option_string_actions if o.startswith("--")]
-    token, flag = given[at], given[at].split("=")[0]
-    value = token.split("=", 1)[1] if "=" in token else None
-    after = given[at + 1] if value is None and at + 1 < len(given) else "-"
-    if not after.startswith("-") or _NUMBER.match(after):  # a value, -1 too
-        value, token = after, f"{token} {after}"
+    flag, values = given[at].split("=")[0], _values(given, at)
+    joined = "=" in given[at]  # --lr=0.01: its value named with it
+    token = given[at] if joined else " ".join([given[at], *values[:1]])
     if (command, flag) in GUESSED_FLAGS:
         return token, GUESSED_FLAGS[command, flag]
     prefix = any(o.startswith(flag) for o in known)
     if prefix and (like := _flags_like(flag, known)):
         return flag, f"did you mean {like}?"
-    if "--set" in known and (fix := config_fix(flag, value)):
-        return token, fix
-    if fix := elsewhere(top.commands, command, flag):
+    typed = given[at] if joined else " ".join([given[at], *values])  # all it was typed with
+    train = top.commands["train"]  # the command of the config keys' flags
+    if "--set" in known and (fix := config_fix(flag, values, train)):
+        return typed, fix
+    if fix := elsewhere(top.commands, command, flag, _flags_like(flag, _sharing(flag, known))):
         return flag, fix
+    if not command and (fix := config_fix(flag, values, train, before=True)):
+        return typed, fix  # unetlab --lr 1 train
     like = _flags_like(flag, known)
     return (flag, f"did you mean {like}?") if like else (given[at], "")
+
+
+def _values(given: list[str], at: int) -> list[str]:
+    """The values typed with the flag ``given[at]``: after its '=', else the words after it
+    to the next flag (``-1`` is a value, as argparse reads it)."""
+    if "=" in given[at]:
+        return [given[at].split("=", 1)[1]]
+    values = []
+    for word in given[at + 1 :]:
+        if word.startswith("-") and not _NUMBER.match(word):
+            break
+        values.append(word)
+    return values
+
+
+def _sharing(flag: str, known: list[str]) -> list[str]:
+    """The flags of ``known`` that share a word with ``flag`` (``--gt-instances``:
+    ``--instances``; ``--set``: not ``--preset``)."""
+    words = set(re.split("[-_]", flag.lstrip("-")))
+    return [o for o in known if words & set(re.split("[-_]", o.lstrip("-")))]
 
 
 #: dashes a word processor or a web page puts for '--' or '-' (en and em dash, minus, ...)

@@ -1,14 +1,16 @@
 """The fix of a flag that a command has not but another command has (``train --checkpoint``:
 train takes --init; ``train --tta``: a flag of predict and evaluate), or that names a config
-key (``train --lr 0.01``: use --set train.lr=0.01), for :func:`unetlab.cli._typo`'s line.
-It reads the parsers already built and :mod:`unetlab.config_keys`, not the config: that
-imports torch, 2 CPU s of a refusal that takes 0.25 s without it."""
+key (``train --lr 0.01``: use --set train.lr=0.01; ``--max-minutes 10``: train takes
+--minutes 10), for :func:`unetlab.cli._typo`'s line. It reads the parsers already built and
+:mod:`unetlab.config_keys`, not the config: that imports torch, 2 CPU s of a refusal that
+takes 0.25 s without it."""
 
 from __future__ import annotations
 
 import argparse
+import shlex
 
-from unetlab.config_keys import config_keys_named
+from unetlab.config_keys import COMPOUND_KEYS, TRAIN_FLAGS, config_keys_named
 
 #: ``(command, flag)``: a flag of another command, and what this command takes instead
 COUNTERPARTS = {
@@ -22,24 +24,58 @@ COUNTERPARTS = {
     ("compare", "--output"): "--out DIR",
     ("demo", "--run-dir"): "--output DIR",
     ("sizes", "--input-size"): "--near N",
+    ("export", "--output"): "--onnx FILE, --torchscript FILE or --bioimageio DIR|ZIP",
+    ("evaluate", "--input"): "--data DIR with --checkpoint (or --pred DIR with --gt DIR)",
+    ("evaluate", "--init"): "--checkpoint CKPT, the trained model to evaluate",
+    ("predict", "--init"): "--checkpoint CKPT, the trained model to predict with",
+    ("weightmap", "--input"): "the masks without a flag: unetlab weightmap --output DIR MASK...",
 }
 
+#: ``run.dir``'s fix: train's --run-dir, the run folder itself
+RUN_FOLDER = "the run folder itself; run.dir is its parent, run.name its name"
 
-def config_fix(flag: str, value: str | None) -> str:
-    """``use --set train.lr=0.01`` for a flag named as a config key (``--lr``,
-    ``--batch-size`` or ``--batch_size``) and the ``value`` typed with it (VALUE where
-    none was); "" for another flag."""
+
+def config_fix(
+    flag: str, values: list[str], train: argparse.ArgumentParser, *, before: bool = False
+) -> str:
+    """The fix of ``flag`` typed with ``values``, a config key's name (``--lr``,
+    ``--max-minutes``, ``--batch_size``): ``train``'s flag for the key
+    (:data:`~unetlab.config_keys.TRAIN_FLAGS`: "unetlab train takes --minutes 10"), else the
+    --set of each key of that name ("use --set train.lr=0.01"); "" for another flag. The one
+    word typed for a key of one word is copied, shell-quoted; else VALUE and the ``unetlab
+    config`` line that says what the key takes. ``before``: given before the command."""
     keys = config_keys_named(flag.lstrip("-").replace("-", "_"))
     if not keys:
         return ""
-    sets = " or ".join(f"--set {key}={'VALUE' if value is None else value}" for key in keys)
-    return f"use {sets}"
+    compound = [COMPOUND_KEYS[k] for k in keys if k in COMPOUND_KEYS]
+    one = values[0] if len(values) == 1 and not compound else None
+    if keys[0] in TRAIN_FLAGS.values() or keys == ["run.dir"]:
+        fix = _train_flag(keys[0], one, train)
+        return f"{fix}: give it after the command" if before else fix
+    sets = " or ".join("--set " + shlex.quote(f"{k}={one or 'VALUE'}") for k in keys)
+    told = f"{compound[0]}: " if compound else ""
+    form = "" if one else f" ({told}unetlab config {' '.join(keys)} says what it takes)"
+    if before:
+        return f"a setting of train: give {sets} after the command{form}"
+    return f"use {sets}{form}"
 
 
-def elsewhere(commands: dict[str, argparse.ArgumentParser], command: str, flag: str) -> str:
+def _train_flag(key: str, one: str | None, train: argparse.ArgumentParser) -> str:
+    """``train``'s flag for config ``key`` (run.dir: --run-dir), with ``one``, else its
+    metavar: "unetlab train takes --minutes 10 (train.max_minutes)"."""
+    flag = next((f for f, k in TRAIN_FLAGS.items() if k == key), "--run-dir")
+    action = train._option_string_actions[flag]
+    value = shlex.quote(one) if one else action.metavar or action.dest.upper()
+    return f"unetlab train takes {flag} {value} ({RUN_FOLDER if key == 'run.dir' else key})"
+
+
+def elsewhere(
+    commands: dict[str, argparse.ArgumentParser], command: str, flag: str, like: str = ""
+) -> str:
     """The fix of ``flag``, which ``command`` ("" for unetlab's own flags, before the
     command) has not: its counterpart there (:data:`COUNTERPARTS`), else the commands that
-    have it; "" where none has."""
+    have it, and ``like``, this command's flag spelt like it ("did you mean --instances?");
+    "" where none has."""
     if (command, flag) in COUNTERPARTS:
         return f"unetlab {command} takes {COUNTERPARTS[command, flag]}"
     having = [name for name, p in commands.items() if flag in p._option_string_actions]
@@ -48,4 +84,5 @@ def elsewhere(commands: dict[str, argparse.ArgumentParser], command: str, flag: 
     listed = " and ".join([", ".join(having[:-1]), having[-1]] if len(having) > 1 else having)
     if not command:
         return f"a flag of {listed}: give it after the command"
-    return f"a flag of {listed}, not of {command}"
+    close = f" (did you mean {like}?)" if like else ""
+    return f"a flag of {listed}, not of {command}{close}"
