@@ -21,6 +21,7 @@ FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*)")
 #: (--diameter: cellpose's, which README translates to --scale)
 OTHERS = {"--nnodes", "--nproc_per_node", "--rdzv", "--run", "--part", "--diameter"}
 OTHERS |= {"--tile", "--pyramid", "--subifd"}  # libvips' tiffsave, for a pyramid of an input
+OTHERS |= {"--dist"}  # pytest-xdist's, in the test command
 #: dotted words that look like config keys but are files or Python attributes
 NOT_KEYS = {
     "model.border",
