@@ -20,8 +20,9 @@ from unetlab.outputs import safe_extract
 #: (0xFF: 25.5), compression method (99: none zipfile has; 12 bzip2, 14 lzma, of deflated
 #: bytes), or encrypted flag
 KINDS = ["truncated", "version", "method", "bzip2", "lzma", "encrypted"]
-#: those said "a damaged or truncated zip" (an encrypted one is said as such)
-DAMAGES = KINDS[:-1]
+#: those said "a damaged or truncated zip" (an encrypted one, or one of a method zipfile
+#: lacks, is said as such: :func:`test_a_member_of_a_method_zipfile_lacks_is_said_so`)
+DAMAGES = [kind for kind in KINDS if kind not in ("method", "encrypted")]
 
 
 def damaged(zipped: Path, kind: str) -> Path:
@@ -190,3 +191,56 @@ def test_an_encrypted_zip_is_said_so_by_each_reader(tmp_path, reader):
         read()
     _locked(refused, path, member, fix)
     assert not (tmp_path / "out").exists()
+
+
+def with_method(zipped: Path, method: int) -> Path:
+    """A copy of the zip ``zipped`` whose (first) member says it is compressed by
+    ``method`` (9: Deflate64, 7-Zip's; 99: AES) in its local header and its central
+    directory entry, as 7-Zip writes it."""
+    data = bytearray(zipped.read_bytes())
+    data[data.find(b"PK\x03\x04") + 8] = method
+    data[data.find(b"PK\x01\x02") + 10] = method
+    path = zipped.with_name(f"method{method}-{zipped.name}")
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _method_unpacked(tmp_path: Path, method: int):
+    archive = with_method(_zipped(tmp_path / "a.zip", "x.txt", b"hello" * 100), method)
+    fix = "unzip it with a tool that reads it (7-Zip), or zip it again with deflate"
+    return archive, "x.txt", fix, lambda: safe_extract(archive, tmp_path / "out")
+
+
+def _method_roi_set(tmp_path: Path, method: int):
+    roi_set = with_method(
+        _zipped(tmp_path / "RoiSet.zip", "0001.roi", b"Iout" + bytes(200)), method
+    )
+    fix = (
+        "unzip it and zip its .roi files again with deflate, or save the ROIs from Fiji's ROI"
+        " Manager again (More > Save)"
+    )
+    return roi_set, "0001.roi", fix, lambda: read_outlines(roi_set)
+
+
+def _method_to_overwrite(tmp_path: Path, method: int):
+    rdf = b"config:\n  unetlab: {}\n" + b"#" * 500
+    dest = with_method(_zipped(tmp_path / "p.zip", "rdf.yaml", rdf), method)
+    fix = "remove it or choose a new path"
+    return dest, "rdf.yaml", fix, lambda: check_package_target(dest, ["pytorch_state_dict"])
+
+
+@pytest.mark.parametrize(("method", "name"), [(9, "deflate64"), (99, "AES encrypted")])
+@pytest.mark.parametrize("reader", [_method_unpacked, _method_roi_set, _method_to_overwrite])
+def test_a_member_of_a_method_zipfile_lacks_is_said_so(tmp_path, reader, method, name):
+    """A member 7-Zip compressed with Deflate64 (or AES) in a RoiSet.zip, a zip unpacked or
+    a package zip to overwrite is no damage: it was said "a damaged or truncated zip" with
+    a fix that could not help (s62 review; the packages said what it is, s61)."""
+    path, member, fix, read = reader(tmp_path, method)
+    before = path.read_bytes()
+    with pytest.raises(UnetlabError) as refused:
+        read()
+    assert str(refused.value) == (
+        f"{path}: its {member} uses a compression method Python's zipfile cannot read"
+        f" (method {method}, {name}); {fix}"
+    )
+    assert not (tmp_path / "out").exists() and path.read_bytes() == before

@@ -87,7 +87,7 @@ from unetlab.manifest import (  # noqa: F401 (the manifest's names: re-exported)
     written_here,
 )
 from unetlab.words import first_listed, worded
-from unetlab.zip_damage import MEMBER_DAMAGE, PASSWORD_FIX, ZIP_DAMAGE, damaged_zip, encrypted
+from unetlab.zip_damage import PASSWORD_FIX, ZipFixes, member_chunks, open_zip, unreadable
 
 log = logging.getLogger(__name__)
 
@@ -1229,46 +1229,57 @@ def safe_extract(archive: str | os.PathLike, target: str | os.PathLike) -> list[
     Refuses (UnetlabError naming the member) absolute member paths, ``..`` parts, drive
     letters, and symbolic links; nothing is run or unpickled. Returns the files written.
     A damaged zip is one line (:func:`~unetlab.zip_damage.damaged_zip`), an encrypted one
-    too (:func:`~unetlab.zip_damage.encrypted`); a file already in ``target`` where a
-    member goes is refused before any is written, and each member is written atomically:
-    a damaged member left a partial file, and a file there was replaced (s61).
+    or one compressed by a method zipfile lacks too (:func:`~unetlab.zip_damage.unreadable`,
+    before any member is written); a file already in ``target`` where a member goes is
+    refused before any is written, and each member is written atomically: a damaged
+    member left a partial file, and a file there was replaced (s61).
     """
     archive, target = Path(archive), Path(target)
-    try:
-        zf = zipfile.ZipFile(archive)
-    except ZIP_DAMAGE as exc:
-        raise damaged_zip(archive, exc, _UNPACK_FIX) from None
-    with zf, contextlib.ExitStack() as deferred:
+    with open_zip(archive, _UNPACK_FIXES) as zf:
         places = _member_places(archive, zf.infolist(), target)
-        target.mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+        _unpack(archive, zf, places, target, written)
+    return written
+
+
+#: what :func:`safe_extract` says of a zip it cannot read
+_UNPACK_FIXES = ZipFixes(
+    "download or zip it again",
+    PASSWORD_FIX,
+    "unzip it with a tool that reads it (7-Zip), or zip it again with deflate",
+)
+
+
+def _unpack(archive: Path, zf: zipfile.ZipFile, places: list, target: Path, written: list):
+    """The members of ``zf`` (the zip ``archive``) written to their ``places``
+    (:func:`_member_places`) in ``target``, each added to ``written`` once in place; a
+    damaged one is one line (only the zip's reads are caught, not the writes:
+    :func:`~unetlab.zip_damage.member_chunks`)."""
+    target.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as deferred:
         # each folder flushed once at the end, not after each member's rename (review s61)
         for folder in dict.fromkeys(out.parent for info, out in places if not info.is_dir()):
             folder.mkdir(parents=True, exist_ok=True)
             deferred.enter_context(folder_sync_deferred(folder))
-        written = []
         for info, out in places:
             if info.is_dir():
                 out.mkdir(parents=True, exist_ok=True)
                 continue
-            with atomic_path(out) as tmp:
-                _unpack_member(archive, zf, info, tmp)
+            with atomic_path(out) as tmp, open(tmp, "wb") as dst:
+                for chunk in member_chunks(zf, info, archive, _UNPACK_FIXES):
+                    dst.write(chunk)
             written.append(out)
-    return written
-
-
-#: the fix :func:`safe_extract` says for a damaged zip
-_UNPACK_FIX = "download or zip it again"
 
 
 def _member_places(archive: Path, members: list, target: Path) -> list[tuple]:
     """``(info, out)``: each member of the zip ``archive`` and where :func:`safe_extract`
-    puts it in ``target``; UnetlabError naming the first member that leaves ``target``, is
-    encrypted or would replace a file there."""
+    puts it in ``target``; UnetlabError naming the first member that leaves ``target``,
+    zipfile cannot read (encrypted, Deflate64) or would replace a file there."""
     places = []
     for info in members:
         _check_member(archive, info)
-        if (locked := encrypted(info)) is not None:
-            raise UnetlabError(f"{archive}: {locked}; {PASSWORD_FIX}")
+        if (why := unreadable(info, _UNPACK_FIXES)) is not None:
+            raise UnetlabError(f"{archive}: {why}")
         out = target.joinpath(*Path(info.filename.replace("\\", "/")).parts)
         if not info.is_dir() and (out.exists() or out.is_symlink()):
             raise UnetlabError(
@@ -1277,25 +1288,6 @@ def _member_places(archive: Path, members: list, target: Path) -> list[tuple]:
             )
         places.append((info, out))
     return places
-
-
-def _unpack_member(archive: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, out: Path) -> None:
-    """The member ``info`` of ``zf`` (the zip ``archive``) written to ``out``; a damaged
-    one is one line (a compression byte: OSError, caught around the zip's reads alone, not
-    the writes)."""
-    try:
-        src = zf.open(info)
-    except MEMBER_DAMAGE as exc:
-        raise damaged_zip(archive, exc, _UNPACK_FIX) from None
-    with src, open(out, "wb") as dst:
-        while True:
-            try:
-                chunk = src.read(1 << 20)
-            except MEMBER_DAMAGE as exc:
-                raise damaged_zip(archive, exc, _UNPACK_FIX) from None
-            if not chunk:
-                return
-            dst.write(chunk)
 
 
 def _check_member(archive: Path, info: zipfile.ZipInfo) -> None:

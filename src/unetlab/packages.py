@@ -23,7 +23,15 @@ from unetlab.errors import UnetlabError, first_line
 from unetlab.models import UNet, UNetConfig
 from unetlab.models.loading import take_weights, unfilled_model
 from unetlab.part_values import damaged_value
-from unetlab.zip_damage import MEMBER_DAMAGE, PASSWORD_FIX, ZIP_DAMAGE, damaged_zip, encrypted
+from unetlab.zip_damage import (
+    MEMBER_DAMAGE,
+    ZIP_DAMAGE,
+    damaged_zip,
+    member_chunks,
+    open_zip,
+    read_member,
+    unreadable,
+)
 
 #: PyYAML, imported where a YAML text is read (not by a predict with a .pt checkpoint)
 yaml = deferred("yaml")
@@ -107,15 +115,6 @@ def _headers_name_rdf(path: str | os.PathLike) -> bool:
     return False
 
 
-def open_zip(path: str | os.PathLike) -> zipfile.ZipFile:
-    """The zip at ``path`` opened; UnetlabError in one line where it is damaged
-    (:func:`damaged_zip`)."""
-    try:
-        return zipfile.ZipFile(path)
-    except ZIP_DAMAGE as exc:
-        raise damaged_zip(path, exc) from None
-
-
 def _not_a_zip(path: Path) -> UnetlabError:
     """The line for ``path``, no zip a package is read from: a zip whose end is cut off (its
     first bytes a zip's) is said to be one (:func:`damaged_zip`)."""
@@ -123,36 +122,6 @@ def _not_a_zip(path: Path) -> UnetlabError:
         if file.read(4) == b"PK\x03\x04":  # a zip's first member
             return damaged_zip(path, "its end is missing")
     return UnetlabError(f"{path}: not a zip file; give a bioimage.io package")
-
-
-#: the compression methods Python's zipfile reads (Zstandard from Python 3.14)
-_READABLE_METHODS = {
-    getattr(zipfile, name)
-    for name in ("ZIP_STORED", "ZIP_DEFLATED", "ZIP_BZIP2", "ZIP_LZMA", "ZIP_ZSTANDARD")
-    if hasattr(zipfile, name)
-}
-
-
-#: the names of zip compression methods, those zipfile lacks too (before Python 3.14 it
-#: names no Zstandard: "method 93, unknown", review s61)
-_METHOD_NAMES = {**zipfile.compressor_names, 93: "zstd", 99: "AES encrypted"}
-
-
-def _unreadable(info: zipfile.ZipInfo) -> str | None:
-    """What makes the zip member ``info`` one Python's zipfile cannot read, healthy as it may
-    be, in words and with the fix: encrypted (``zip -P``), or compressed by a method zipfile
-    lacks (7-Zip's Deflate64, Zstandard); None for a member it reads. Both were called "a
-    damaged or truncated zip" (s61 review)."""
-    if (locked := encrypted(info)) is not None:
-        return f"{locked}; {PASSWORD_FIX} and give the folder or a re-zipped copy"
-    if info.compress_type not in _READABLE_METHODS:
-        method = _METHOD_NAMES.get(info.compress_type, "unknown")
-        return (
-            f"its {info.filename} uses a compression method Python's zipfile cannot read"
-            f" (method {info.compress_type}, {method}); re-zip it with deflate, or unzip it"
-            " and give the folder"
-        )
-    return None
 
 
 class _PackageFiles:
@@ -193,32 +162,23 @@ class _PackageFiles:
         with a damaged one is refused naming it (it loaded silently, s61). Reading the
         TorchScript and ONNX weights too made load_model of the paper net's package (345 MB)
         take 2.12 s of CPU, not 0.90 s; without them 0.91 s (s61 fix). Members zipfile
-        cannot read (:func:`_unreadable`: encrypted, Deflate64) are left unchecked: a
-        healthy package holding such a cover loaded before that check (s61 review)."""
+        cannot read (:func:`~unetlab.zip_damage.unreadable`: encrypted, Deflate64) are left
+        unchecked: a healthy package holding such a cover loaded before that check (s61
+        review)."""
         for name in sorted(self.unread - skipped) if self.zip is not None else ():
-            if _unreadable(self.zip.getinfo(name)) is not None:
-                continue
-            try:
-                with self.zip.open(name) as member:
-                    while member.read(1 << 20):
-                        pass
-            except MEMBER_DAMAGE as exc:
-                raise damaged_zip(self.path, f"its {name} is damaged: {exc}") from None
+            if unreadable(self.zip.getinfo(name)) is None:
+                for _ in member_chunks(self.zip, name, self.path):
+                    pass
 
     def _read_member(self, name: str) -> bytes:
         """The zip's member ``name``, its CRC checked; UnetlabError in one line where it is
-        missing, cannot be read by zipfile (:func:`_unreadable`) or is damaged."""
+        missing, cannot be read by zipfile (:func:`~unetlab.zip_damage.unreadable`) or is
+        damaged (:func:`~unetlab.zip_damage.read_member`)."""
         try:
             info = self.zip.getinfo(name)
         except KeyError:
             raise UnetlabError(f"{self.path}: {name} is missing from the zip") from None
-        unreadable = _unreadable(info)
-        if unreadable is not None:
-            raise UnetlabError(f"{self.path}: {unreadable}")
-        try:
-            data = self.zip.read(info)
-        except MEMBER_DAMAGE as exc:
-            raise damaged_zip(self.path, exc) from None
+        data = read_member(self.zip, info, self.path)
         self.unread.discard(name)
         return data
 

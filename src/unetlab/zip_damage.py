@@ -4,13 +4,30 @@ called a bug in unetlab before (s61 review)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import zipfile
 import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from unetlab.errors import UnetlabError
 
-__all__ = ["MEMBER_DAMAGE", "PACKAGE_FIX", "PASSWORD_FIX", "ZIP_DAMAGE", "damaged_zip", "encrypted"]
+__all__ = [
+    "MEMBER_DAMAGE",
+    "PACKAGE",
+    "PACKAGE_FIX",
+    "PASSWORD_FIX",
+    "ZIP_DAMAGE",
+    "ZipFixes",
+    "damaged_zip",
+    "encrypted",
+    "member_chunks",
+    "of_file_system",
+    "open_zip",
+    "read_member",
+    "unreadable",
+]
 
 #: what reading a damaged or truncated zip raises: its central directory (BadZipFile), a
 #: member's header or CRC (BadZipFile), its deflated bytes (zlib.error), a cut member
@@ -60,3 +77,119 @@ def damaged_zip(
     BadZipFile traceback from load_model, package_record, exported_source and ``unetlab
     predict --checkpoint x.zip`` before (s60)."""
     return kind(f"{path}: a damaged or truncated zip ({exc}); {fix}")
+
+
+@dataclass(frozen=True)
+class ZipFixes:
+    """What a zip reader says of a zip it cannot read, after what is wrong: the fix for
+    one ``damaged`` (:func:`damaged_zip`), for a member ``encrypted``
+    (:func:`encrypted`), and for one compressed by a ``method`` zipfile lacks
+    (:func:`unreadable`); its errors are a ``kind``."""
+
+    damaged: str
+    encrypted: str
+    method: str
+    kind: type[UnetlabError] = UnetlabError
+
+
+#: a package's (or checkpoint's) fixes
+PACKAGE = ZipFixes(
+    PACKAGE_FIX,
+    f"{PASSWORD_FIX} and give the folder or a re-zipped copy",
+    "re-zip it with deflate, or unzip it and give the folder",
+)
+
+#: the compression methods Python's zipfile reads (Zstandard from Python 3.14)
+_READABLE_METHODS = {
+    getattr(zipfile, name)
+    for name in ("ZIP_STORED", "ZIP_DEFLATED", "ZIP_BZIP2", "ZIP_LZMA", "ZIP_ZSTANDARD")
+    if hasattr(zipfile, name)
+}
+#: the names of zip compression methods, those zipfile lacks too (before Python 3.14 it
+#: names no Zstandard: "method 93, unknown", review s61)
+_METHOD_NAMES = {**zipfile.compressor_names, 93: "zstd", 99: "AES encrypted"}
+
+
+def unreadable(info: zipfile.ZipInfo, fixes: ZipFixes = PACKAGE) -> str | None:
+    """What makes the zip member ``info`` one Python's zipfile cannot read, healthy as it may
+    be, in words and with the fix of ``fixes``: encrypted (``zip -P``), or compressed by a
+    method zipfile lacks (7-Zip's Deflate64, Zstandard); None for a member it reads. Both
+    were called "a damaged or truncated zip" (s61 review; a RoiSet.zip's and an unpacked
+    zip's Deflate64 member still were, s62)."""
+    if (locked := encrypted(info)) is not None:
+        return f"{locked}; {fixes.encrypted}"
+    if info.compress_type not in _READABLE_METHODS:
+        method = _METHOD_NAMES.get(info.compress_type, "unknown")
+        return (
+            f"its {info.filename} uses a compression method Python's zipfile cannot read"
+            f" (method {info.compress_type}, {method}); {fixes.method}"
+        )
+    return None
+
+
+def open_zip(path: str | os.PathLike, fixes: ZipFixes = PACKAGE) -> zipfile.ZipFile:
+    """The zip at ``path`` opened; one line (a ``fixes.kind``) where it is damaged
+    (:func:`damaged_zip`). An error of the file system (no such file) is raised as it is."""
+    try:
+        return zipfile.ZipFile(path)
+    except ZIP_DAMAGE as exc:
+        raise damaged_zip(path, exc, fixes.damaged, fixes.kind) from None
+
+
+def read_member(
+    archive: zipfile.ZipFile,
+    member: str | zipfile.ZipInfo,
+    path: str | os.PathLike,
+    fixes: ZipFixes = PACKAGE,
+) -> bytes:
+    """The bytes of ``member`` of the zip ``archive`` (at ``path``), its CRC checked; one
+    line (a ``fixes.kind``) where zipfile cannot read it (:func:`unreadable`) or it is
+    damaged (:func:`damaged_zip`, naming it). KeyError where it is missing."""
+    info = _readable(archive, member, path, fixes)
+    with _said(path, info, fixes):
+        return archive.read(info)
+
+
+def member_chunks(
+    archive: zipfile.ZipFile,
+    member: str | zipfile.ZipInfo,
+    path: str | os.PathLike,
+    fixes: ZipFixes = PACKAGE,
+    size: int = 1 << 20,
+) -> Iterator[bytes]:
+    """:func:`read_member`'s bytes in chunks of ``size``: only the zip's reads are said to
+    be damage, never what the caller does with a chunk (a write's EIO, s61)."""
+    info = _readable(archive, member, path, fixes)
+    with _said(path, info, fixes), archive.open(info) as src:
+        while chunk := src.read(size):
+            yield chunk
+
+
+def _readable(archive: zipfile.ZipFile, member, path, fixes: ZipFixes) -> zipfile.ZipInfo:
+    """The ZipInfo of ``member``; a ``fixes.kind`` where zipfile cannot read it."""
+    info = member if isinstance(member, zipfile.ZipInfo) else archive.getinfo(member)
+    if (why := unreadable(info, fixes)) is not None:
+        raise fixes.kind(f"{path}: {why}")
+    return info
+
+
+def of_file_system(exc: BaseException) -> bool:
+    """Whether ``exc``, one of :data:`MEMBER_DAMAGE`, is an error of the file system
+    (EMFILE, EACCES, EIO: an OSError with an errno), no damage of the zip: bzip2's "Invalid
+    data stream" has none."""
+    return isinstance(exc, OSError) and exc.errno is not None
+
+
+@contextlib.contextmanager
+def _said(path, info: zipfile.ZipInfo, fixes: ZipFixes) -> Iterator[None]:
+    """The member ``info`` of the zip ``path`` found damaged within (one of
+    :data:`MEMBER_DAMAGE`) said in one line naming it; an error of the file system
+    (:func:`of_file_system`) raised as it is: no damage, whose fix throws work away
+    (review s61)."""
+    try:
+        yield
+    except MEMBER_DAMAGE as exc:
+        if of_file_system(exc):
+            raise
+        said = f"its {info.filename} is damaged: {exc}"
+        raise damaged_zip(path, said, fixes.damaged, fixes.kind) from None

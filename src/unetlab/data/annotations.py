@@ -34,7 +34,6 @@ from __future__ import annotations
 import json
 import os
 import struct
-import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -44,7 +43,7 @@ from unetlab.data.read_notes import note_once
 from unetlab.deferred import deferred
 from unetlab.errors import DatasetError
 from unetlab.words import numbered
-from unetlab.zip_damage import MEMBER_DAMAGE, PASSWORD_FIX, ZIP_DAMAGE, damaged_zip, encrypted
+from unetlab.zip_damage import PASSWORD_FIX, ZipFixes, open_zip, read_member
 
 draw = deferred("skimage.draw")
 
@@ -126,12 +125,10 @@ _KINDS = {".roi": "an ImageJ ROI", ".zip": "a RoiSet.zip", ".geojson": "GeoJSON"
 def _roi_set(path: Path) -> list[Outline]:
     """The ROIs of a RoiSet.zip, in its order (the ROI Manager's); a damaged one is one line
     (:func:`~unetlab.zip_damage.damaged_zip`: its "version needed" byte, an encrypted flag,
-    a compression method zipfile lacks gave tracebacks, s61)."""
-    try:
-        archive = zipfile.ZipFile(path)
-    except ZIP_DAMAGE as exc:
-        raise damaged_zip(path, exc, _ROI_FIX, DatasetError) from None
-    with archive:
+    a compression method zipfile lacks gave tracebacks, s61); an encrypted one, or one
+    compressed by a method zipfile lacks (Deflate64), says so
+    (:func:`~unetlab.zip_damage.unreadable`: "damaged" before, s62)."""
+    with open_zip(path, _ROI_FIXES) as archive:
         entries = [e for e in archive.namelist() if e.lower().endswith(".roi")]
         if not entries:
             raise DatasetError(
@@ -139,23 +136,20 @@ def _roi_set(path: Path) -> list[Outline]:
                 "Fiji's ROI Manager (More > Save), or give the mask as a label image"
             )
         named = [(e, Path(e).stem) for e in entries]
-        return [decode_roi(_roi_bytes(path, archive, e), f"{path}: ROI {n}", n) for e, n in named]
+        return [
+            decode_roi(read_member(archive, e, path, _ROI_FIXES), f"{path}: ROI {n}", n)
+            for e, n in named
+        ]
 
 
-#: the fix :func:`_roi_set` says for a damaged RoiSet.zip
-_ROI_FIX = "save the ROIs from Fiji's ROI Manager again (More > Save)"
-
-
-def _roi_bytes(path: Path, archive: zipfile.ZipFile, entry: str) -> bytes:
-    """The bytes of the member ``entry`` of the RoiSet.zip ``path``; a damaged one is one
-    line (OSError: a compression byte, caught around the read alone), an encrypted one
-    too (:func:`~unetlab.zip_damage.encrypted`)."""
-    if (locked := encrypted(archive.getinfo(entry))) is not None:
-        raise DatasetError(f"{path}: {locked}; {PASSWORD_FIX} and zip its .roi files again")
-    try:
-        return archive.read(entry)
-    except MEMBER_DAMAGE as exc:
-        raise damaged_zip(path, exc, _ROI_FIX, DatasetError) from None
+#: the fixes :func:`_roi_set` says for a RoiSet.zip it cannot read
+_ROI_FIXES = ZipFixes(
+    "save the ROIs from Fiji's ROI Manager again (More > Save)",
+    f"{PASSWORD_FIX} and zip its .roi files again",
+    "unzip it and zip its .roi files again with deflate, or save the ROIs from Fiji's ROI"
+    " Manager again (More > Save)",
+    DatasetError,
+)
 
 
 def decode_roi(data: bytes, where: str, name: str) -> Outline:

@@ -102,7 +102,7 @@ from unetlab.outputs import try_hold
 from unetlab.packages import sha256_hex, zipped_package
 from unetlab.provenance import code_identity
 from unetlab.words import numbered, worded
-from unetlab.zip_damage import MEMBER_DAMAGE, ZIP_DAMAGE, damaged_zip, encrypted
+from unetlab.zip_damage import ZipFixes, open_zip, read_member
 
 log = logging.getLogger(__name__)
 
@@ -1059,22 +1059,16 @@ def check_package_target(dest: str | os.PathLike, weight_formats: Collection[str
 def _zip_written_by_unetlab(dest: Path) -> bool:
     """Whether the zip ``dest`` is a package unetlab wrote; a damaged one is one line
     (:func:`~unetlab.zip_damage.damaged_zip`): a traceback before, or, its end cut off, "a
-    zipped package named without .zip: export to x.zip.zip" (s61); an encrypted one too
-    (:func:`~unetlab.zip_damage.encrypted`)."""
-    fix = "remove it or choose a new path"
-    try:
-        zf = zipfile.ZipFile(dest)
-    except ZIP_DAMAGE as exc:
-        raise damaged_zip(dest, exc, fix) from None
-    with zf:
+    zipped package named without .zip: export to x.zip.zip" (s61); an encrypted one too,
+    or one whose rdf.yaml zipfile cannot read (:func:`~unetlab.zip_damage.unreadable`)."""
+    with open_zip(dest, _TARGET_FIXES) as zf:
         if "rdf.yaml" not in zf.namelist():
             return False
-        if (locked := encrypted(zf.getinfo("rdf.yaml"))) is not None:
-            raise UnetlabError(f"{dest}: {locked}; {fix}")
-        try:
-            return _written_by_unetlab(zf.read("rdf.yaml"))
-        except MEMBER_DAMAGE as exc:
-            raise damaged_zip(dest, exc, fix) from None
+        return _written_by_unetlab(read_member(zf, "rdf.yaml", dest, _TARGET_FIXES))
+
+
+#: the fix :func:`_zip_written_by_unetlab` says for a zip to overwrite that it cannot read
+_TARGET_FIXES = ZipFixes(*["remove it or choose a new path"] * 3)
 
 
 def _zip_folder(folder: Path, dest: Path) -> None:

@@ -55,7 +55,7 @@ from unetlab.inference.semantic_bands import SemanticBands, exact_in_bands
 from unetlab.inference.slide_axes import slide_page_axes
 from unetlab.inference.slide_outputs import Together, seal
 from unetlab.inference.table_extras import SaturationCounts, appended_columns
-from unetlab.zip_damage import MEMBER_DAMAGE, damaged_zip
+from unetlab.zip_damage import MEMBER_DAMAGE, damaged_zip, of_file_system
 
 log = logging.getLogger(__name__)
 
@@ -557,7 +557,7 @@ def _staged_lookup(path: Path) -> tuple[np.ndarray, np.ndarray]:
             with np.load(file, allow_pickle=False) as lookup:
                 return lookup["keys"], lookup["values"]
         except (*MEMBER_DAMAGE, ValueError, KeyError) as exc:
-            if isinstance(exc, OSError) and exc.errno is not None:
+            if of_file_system(exc):
                 raise  # the file system's, not the zip's
             fix = f"remove {path.parent} and run again (it predicts the slide afresh)"
             raise damaged_zip(path, exc, fix, OutputError) from None
