@@ -104,7 +104,7 @@ def test_safe_extract_leaves_no_part_of_a_damaged_member(tmp_path):
     with pytest.raises(UnetlabError) as refused:
         safe_extract(archive, tmp_path / "out")
     _one_line(refused, archive, "download or zip it again")
-    assert list((tmp_path / "out").iterdir()) == []
+    assert not (tmp_path / "out").exists()  # made by it, removed by it (s62)
 
 
 def test_safe_extract_replaces_no_file_in_the_target(tmp_path):
@@ -244,3 +244,47 @@ def test_a_member_of_a_method_zipfile_lacks_is_said_so(tmp_path, reader, method,
         f" (method {method}, {name}); {fix}"
     )
     assert not (tmp_path / "out").exists() and path.read_bytes() == before
+
+
+def _tree(folder: Path) -> dict[str, bytes | None]:
+    """Every path under ``folder`` with a file's bytes (None: a folder)."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes() if p.is_file() else None
+        for p in folder.rglob("*")
+    }
+
+
+def test_safe_extract_stopped_by_a_damaged_member_removes_what_it_wrote(tmp_path):
+    """A zip whose third member is damaged: the first two were left in the target, so the
+    fix ("download or zip it again") run again was refused as replacing them (s62 review).
+    Now the target holds what it held before (the user's files kept), and a rerun with the
+    healthy zip unpacks it."""
+    healthy = tmp_path / "a.zip"
+    with zipfile.ZipFile(healthy, "w", zipfile.ZIP_STORED) as zipped:
+        zipped.writestr("one.txt", b"1" * 1000)
+        zipped.writestr("sub/two.txt", b"2" * 1000)
+        zipped.writestr("new/deep/three.bin", bytes(range(256)) * 40)
+    with zipfile.ZipFile(healthy) as zipped:
+        third = zipped.getinfo("new/deep/three.bin")
+    data = bytearray(healthy.read_bytes())
+    at = third.header_offset + 30 + len(third.filename) + third.compress_size // 2
+    data[at] ^= 0xFF  # its CRC fails
+    archive = tmp_path / "damaged.zip"
+    archive.write_bytes(bytes(data))
+    target = tmp_path / "out"
+    (target / "sub").mkdir(parents=True)
+    (target / "mine.txt").write_bytes(b"mine")
+    (target / "sub" / "also-mine.txt").write_bytes(b"also mine")
+    before = _tree(target)
+    with pytest.raises(UnetlabError) as refused:
+        safe_extract(archive, target)
+    _one_line(refused, archive, "download or zip it again")
+    assert "new/deep/three.bin" in str(refused.value)
+    assert _tree(target) == before
+    written = safe_extract(healthy, target)  # the fix it says, run again
+    assert sorted(p.relative_to(target).as_posix() for p in written) == [
+        "new/deep/three.bin",
+        "one.txt",
+        "sub/two.txt",
+    ]
+    assert (target / "mine.txt").read_bytes() == b"mine"

@@ -1232,13 +1232,21 @@ def safe_extract(archive: str | os.PathLike, target: str | os.PathLike) -> list[
     or one compressed by a method zipfile lacks too (:func:`~unetlab.zip_damage.unreadable`,
     before any member is written); a file already in ``target`` where a member goes is
     refused before any is written, and each member is written atomically: a damaged
-    member left a partial file, and a file there was replaced (s61).
+    member left a partial file, and a file there was replaced (s61). Stopped by a damaged
+    member (or anything else), it removes the files and folders it wrote, never one that
+    was there: its fix, run again, was refused as replacing them (s62).
     """
     archive, target = Path(archive), Path(target)
     with open_zip(archive, _UNPACK_FIXES) as zf:
         places = _member_places(archive, zf.infolist(), target)
+        folders = [target, *(out if info.is_dir() else out.parent for info, out in places)]
+        made = _missing(folders)
         written: list[Path] = []
-        _unpack(archive, zf, places, target, written)
+        try:
+            _unpack(archive, zf, places, target, written)
+        except BaseException:
+            _remove_written(written, made)
+            raise
     return written
 
 
@@ -1269,6 +1277,27 @@ def _unpack(archive: Path, zf: zipfile.ZipFile, places: list, target: Path, writ
                 for chunk in member_chunks(zf, info, archive, _UNPACK_FIXES):
                     dst.write(chunk)
             written.append(out)
+
+
+def _missing(folders: Iterable[Path]) -> list[Path]:
+    """The folders of ``folders`` and their parents that are not there, deepest first."""
+    missing = set()
+    for folder in folders:
+        while not os.path.lexists(folder) and folder not in missing:
+            missing.add(folder)
+            folder = folder.parent
+    return sorted(missing, key=lambda folder: len(folder.parts), reverse=True)
+
+
+def _remove_written(written: list[Path], made: list[Path]) -> None:
+    """Remove the files ``written`` and the folders ``made`` (deepest first) by a
+    :func:`safe_extract` that stopped; a folder that holds anything else stays."""
+    for path in written:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    for folder in made:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _member_places(archive: Path, members: list, target: Path) -> list[tuple]:
