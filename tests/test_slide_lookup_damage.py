@@ -76,6 +76,31 @@ def test_a_damaged_lookup_of_a_done_page_is_one_line(tmp_path, monkeypatch, kept
     assert _outputs(tmp_path / "out") == _outputs(tmp_path / "whole")
 
 
+def test_a_damaged_lookup_of_a_done_page_is_refused_before_any_tile(tmp_path, monkeypatch):
+    """A run stopped in page 1 of 2, page 0's staged lookup damaged since: the rerun
+    predicted page 1's tiles and only then, publishing page 0, refused it (review s62:
+    minutes of work thrown away). It refuses it as it resumes, no tile predicted."""
+    slide, net = _slide(tmp_path / "s.tif", pages=2), _net()
+    whole = Stop()
+    _run(net, slide, tmp_path / "whole", whole, **HOW)
+    with pytest.raises(KeyboardInterrupt):  # page 0 done, page 1 begun
+        _run(net, slide, tmp_path / "out", Stop(whole.tiles // 2 + 1), **HOW)
+    stage = tmp_path / "out" / ".s_objects.tif.ids.partial"
+    lookup = stage / "lookup_0.npz"
+    assert not (stage / "lookup_1.npz").exists()
+    lookup.write_bytes(lookup.read_bytes()[:100])
+    again = Stop()
+    with pytest.raises(OutputError) as refused:
+        _run(net, slide, tmp_path / "out", again, **HOW)
+    assert again.tiles == 0
+    said = str(refused.value)
+    assert said.startswith(f"{lookup}: a damaged or truncated zip ("), said
+    assert said.endswith(f"; remove {stage} and run again (it predicts the slide afresh)")
+    shutil.rmtree(stage)  # the fix it says
+    _run(net, slide, tmp_path / "out", Stop(), **HOW)
+    assert _outputs(tmp_path / "out") == _outputs(tmp_path / "whole")
+
+
 def test_a_file_system_error_reading_a_lookup_is_no_damage(tmp_path, monkeypatch):
     """EMFILE, EACCES or EIO reading a healthy lookup was said "a damaged or truncated zip"
     with a fix that threw the slide's staged work away (review s61): raised as it is."""

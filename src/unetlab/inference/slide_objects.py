@@ -136,6 +136,17 @@ class SlideObjects:
         self.spec = replace(self.spec, dtype=np.dtype(self.ids.dtype))
         return self.ids
 
+    def check_staged(self, pages: int) -> None:
+        """Read the lookups a stopped run staged of its done pages (of ``pages``:
+        :func:`lookup_path`), as a resumed run begins: one damaged is refused in one line
+        (:func:`_staged_lookup`) before any tile is predicted, where it was refused once the
+        pages left were predicted, as it was published (review s62). A page cannot be done
+        again alone (a resumed slide goes on from its first row not done): the fix says to
+        predict the slide afresh."""
+        for page in range(pages):
+            if (staged := lookup_path(self.stage, page)).exists():
+                _staged_lookup(staged)
+
     def _fitted(self, ids: np.ndarray, sink) -> np.ndarray:
         """A band's provisional ``ids`` in the staged dtype (:func:`staged_ids`), the staged
         array first widened where they pass it (:func:`staged_id_dtype`: the ids really

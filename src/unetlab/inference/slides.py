@@ -802,6 +802,8 @@ def _predict_run(model, run: _SlideRun, *, values, progress, group: Group) -> Ti
     resumed = _stage(run.slide, run.grid, run.finals, run.staged, run.every, group, run.wanted)
     if run.found is not None:
         run.found.staged(new=False)  # created or kept above
+        if resumed:  # a damaged lookup refused now, not after the pages left (review s62)
+            run.found.check_staged(run.slide.shape[0])
     with _kept_to_resume(run.staged, group), _failing_together(group):
         how = dict(values=values, progress=progress, group=group, resumed=resumed)
         tiles = _predict_bands(model, run, **how)
