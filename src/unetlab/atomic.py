@@ -37,7 +37,7 @@ NEARLY_FULL = 16 * 2**20
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, *, replace: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it over ``path``.
 
     A crash or an exception leaves ``path`` as it was (never half written). The temporary
@@ -48,6 +48,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     OSError without errno, a RuntimeError of torch.save) while the disk is full. Once
     ``path`` is in place, the action :func:`when_written` registered for it runs. The
     temporary is held (``flock``) until then: :func:`remove_if_unheld` leaves it alone.
+    Not ``replace``: FileExistsError where something is at ``path`` when the file is put
+    there (:func:`_put_new`), which stays as it is.
     """
     path = Path(path)
     try:
@@ -60,7 +62,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp
         fsync(tmp)
-        os.replace(tmp, path)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            _put_new(tmp, path)
         _written(path)
         if path.parent.resolve() not in _DEFERRED:
             fsync(path.parent)
@@ -69,12 +74,42 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             raise _no_space(path, failed=tmp) from exc
         if not isinstance(exc, OSError) or exc.errno is None:
             raise  # e.g. Pillow's "cannot write mode F as PNG": a bug of ours
+        if not replace and isinstance(exc, FileExistsError):
+            raise  # something at path, kept: the caller says it (_put_new)
         raise write_error(path, exc) from exc
     finally:
         if held is not None:
             os.close(held)  # after the rename: until then no cleaning takes it for a killed one
         _WRITING.discard(writing)
         tmp.unlink(missing_ok=True)
+
+
+def _put_new(tmp: Path, path: Path) -> None:
+    """Put the written file ``tmp`` at ``path`` where nothing is: FileExistsError where
+    something is, which stays (os.replace replaced a file put there after the caller
+    looked, s62 review). A hard link where the file system has them; else ``path`` is made
+    (O_EXCL) and ``tmp`` copied into it. ``tmp`` stays for the caller to remove."""
+    try:
+        os.link(tmp, path)
+        return
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in _NO_LINKS:
+            raise
+    made = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with open(made, "wb") as dst, open(tmp, "rb") as src:
+            shutil.copyfileobj(src, dst)
+            dst.flush()
+            os.fsync(dst.fileno())
+    except BaseException:
+        os.unlink(path)  # made above: ours
+        raise
+
+
+#: what os.link raises where a file system has no hard links (FAT's EPERM, SMB's)
+_NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS}
 
 
 #: the temporaries this process's :func:`atomic_path` writes now ((device, inode) each):

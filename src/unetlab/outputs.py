@@ -1234,7 +1234,9 @@ def safe_extract(archive: str | os.PathLike, target: str | os.PathLike) -> list[
     refused before any is written, and each member is written atomically: a damaged
     member left a partial file, and a file there was replaced (s61). Stopped by a damaged
     member (or anything else), it removes the files and folders it wrote, never one that
-    was there: its fix, run again, was refused as replacing them (s62).
+    was there: its fix, run again, was refused as replacing them (s62). A member is put in
+    place only where nothing is (a file put there after the check was replaced, then
+    removed: s62 review); an error of the disk reading the zip names the zip.
     """
     archive, target = Path(archive), Path(target)
     with open_zip(archive, _UNPACK_FIXES) as zf:
@@ -1273,10 +1275,32 @@ def _unpack(archive: Path, zf: zipfile.ZipFile, places: list, target: Path, writ
             if info.is_dir():
                 out.mkdir(parents=True, exist_ok=True)
                 continue
-            with atomic_path(out) as tmp, open(tmp, "wb") as dst:
-                for chunk in member_chunks(zf, info, archive, _UNPACK_FIXES):
-                    dst.write(chunk)
+            try:
+                with atomic_path(out, replace=False) as tmp, open(tmp, "wb") as dst:
+                    for chunk in _read_chunks(archive, zf, info):
+                        dst.write(chunk)
+            except FileExistsError:  # put there since _member_places looked: kept (s62)
+                raise _would_replace(archive, info, out) from None
             written.append(out)
+
+
+def _read_chunks(archive: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The bytes of the member ``info`` of ``zf`` (the zip ``archive``) in chunks
+    (:func:`~unetlab.zip_damage.member_chunks`); an error of the file system reading them
+    (EIO) is one line naming the zip: raised inside atomic_path, it was said as a failure
+    to write the target's file (s62 review)."""
+    chunks = member_chunks(zf, info, archive, _UNPACK_FIXES)
+    while True:
+        try:
+            chunk = next(chunks, None)
+        except OSError as exc:
+            raise UnetlabError(
+                f"{archive}: cannot read its {info.filename} ({exc.strerror or exc}); check"
+                " the disk it is on, or copy the zip to another disk and unpack the copy"
+            ) from exc
+        if chunk is None:
+            return
+        yield chunk
 
 
 def _missing(folders: Iterable[Path]) -> list[Path]:
@@ -1311,12 +1335,17 @@ def _member_places(archive: Path, members: list, target: Path) -> list[tuple]:
             raise UnetlabError(f"{archive}: {why}")
         out = target.joinpath(*Path(info.filename.replace("\\", "/")).parts)
         if not info.is_dir() and (out.exists() or out.is_symlink()):
-            raise UnetlabError(
-                f"{archive}: its {info.filename} would replace {out}, which is there;"
-                " unpack it into an empty folder"
-            )
+            raise _would_replace(archive, info, out)
         places.append((info, out))
     return places
+
+
+def _would_replace(archive: Path, info: zipfile.ZipInfo, out: Path) -> UnetlabError:
+    """The line refusing the member ``info`` of ``archive``: a file is at its place ``out``."""
+    return UnetlabError(
+        f"{archive}: its {info.filename} would replace {out}, which is there;"
+        " unpack it into an empty folder"
+    )
 
 
 def _check_member(archive: Path, info: zipfile.ZipInfo) -> None:

@@ -5,6 +5,7 @@ called a bug in unetlab before (s61 review)."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import zipfile
 import zlib
@@ -118,11 +119,15 @@ def unreadable(info: zipfile.ZipInfo, fixes: ZipFixes = PACKAGE) -> str | None:
     zip's Deflate64 member still were, s62)."""
     if (locked := encrypted(info)) is not None:
         return f"{locked}; {fixes.encrypted}"
+    if info.compress_type not in _METHOD_NAMES:  # a byte no zip tool names: likely damage
+        return (
+            f"its {info.filename} is damaged, or compressed by a method zipfile cannot read"
+            f" (method {info.compress_type}); {fixes.damaged}"
+        )
     if info.compress_type not in _READABLE_METHODS:
-        method = _METHOD_NAMES.get(info.compress_type, "unknown")
         return (
             f"its {info.filename} uses a compression method Python's zipfile cannot read"
-            f" (method {info.compress_type}, {method}); {fixes.method}"
+            f" (method {info.compress_type}, {_METHOD_NAMES[info.compress_type]}); {fixes.method}"
         )
     return None
 
@@ -170,14 +175,18 @@ def _readable(archive: zipfile.ZipFile, member, path, fixes: ZipFixes) -> zipfil
     info = member if isinstance(member, zipfile.ZipInfo) else archive.getinfo(member)
     if (why := unreadable(info, fixes)) is not None:
         raise fixes.kind(f"{path}: {why}")
+    if info.header_offset < 0:  # its directory's offset too large: a seek to before 0 (s62)
+        said = f"its {info.filename} lies before the zip's start"
+        raise damaged_zip(path, said, fixes.damaged, fixes.kind)
     return info
 
 
 def of_file_system(exc: BaseException) -> bool:
     """Whether ``exc``, one of :data:`MEMBER_DAMAGE`, is an error of the file system
     (EMFILE, EACCES, EIO: an OSError with an errno), no damage of the zip: bzip2's "Invalid
-    data stream" has none."""
-    return isinstance(exc, OSError) and exc.errno is not None
+    data stream" has none, nor EINVAL, which a seek to a negative offset raises (an end
+    record whose directory offset is too large: a bare OSError, s62)."""
+    return isinstance(exc, OSError) and exc.errno not in (None, errno.EINVAL)
 
 
 @contextlib.contextmanager
@@ -191,5 +200,5 @@ def _said(path, info: zipfile.ZipInfo, fixes: ZipFixes) -> Iterator[None]:
     except MEMBER_DAMAGE as exc:
         if of_file_system(exc):
             raise
-        said = f"its {info.filename} is damaged: {exc}"
+        said = f"{exc}" if info.filename in str(exc) else f"its {info.filename} is damaged: {exc}"
         raise damaged_zip(path, said, fixes.damaged, fixes.kind) from None
