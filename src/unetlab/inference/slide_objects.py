@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import shutil
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -137,15 +138,20 @@ class SlideObjects:
         return self.ids
 
     def check_staged(self, pages: int) -> None:
-        """Read the lookups a stopped run staged of its done pages (of ``pages``:
-        :func:`lookup_path`), as a resumed run begins: one damaged is refused in one line
-        (:func:`_staged_lookup`) before any tile is predicted, where it was refused once the
-        pages left were predicted, as it was published (review s62). A page cannot be done
-        again alone (a resumed slide goes on from its first row not done): the fix says to
-        predict the slide afresh."""
+        """Open the zip directory of each lookup a stopped run staged of its done pages (of
+        ``pages``: :func:`lookup_path`), as a resumed run begins: one cut short is refused in
+        one line (:func:`_lookup_read`) before any tile is predicted, where it was refused
+        once the pages left were predicted, as it was published (review s62). A page cannot
+        be done again alone (a resumed slide goes on from its first row not done): the fix
+        says to predict the slide afresh. Only the directories are read: a lookup is written
+        by atomic_path, so a crash leaves it whole or cut short (its directory, at its end,
+        gone); reading the arrays too cost ~1 ms a page (10000 pages: 8-10 s, s62 review).
+        A bad CRC within (the disk's damage since) is refused as its page is published.
+        One process reads them: a slide's objects are found in one (a group is refused)."""
         for page in range(pages):
             if (staged := lookup_path(self.stage, page)).exists():
-                _staged_lookup(staged)
+                with open(staged, "rb") as file, _lookup_read(staged), zipfile.ZipFile(file) as z:
+                    _check_members(z)
 
     def _fitted(self, ids: np.ndarray, sink) -> np.ndarray:
         """A band's provisional ``ids`` in the staged dtype (:func:`staged_ids`), the staged
@@ -559,19 +565,33 @@ class SlideObjects:
 
 def _staged_lookup(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """``(keys, values)``: a page's lookup staged at ``path`` (:func:`lookup_path`); one
-    line where it is damaged (after it was written: a crash before it reached the disk), a
-    traceback before (s61). Its page is done by then: not staged again here. The file is
-    opened outside: an error of the file system (EMFILE, EACCES, EIO) is no damage, whose
-    fix throws the slide's work away (review s61)."""
-    with open(path, "rb") as file:
-        try:
-            with np.load(file, allow_pickle=False) as lookup:
-                return lookup["keys"], lookup["values"]
-        except (*MEMBER_DAMAGE, ValueError, KeyError) as exc:
-            if of_file_system(exc):
-                raise  # the file system's, not the zip's
-            fix = f"remove {path.parent} and run again (it predicts the slide afresh)"
-            raise damaged_zip(path, exc, fix, OutputError) from None
+    line where it is damaged (:func:`_lookup_read`), a traceback before (s61). Its page is
+    done by then: not staged again here."""
+    with open(path, "rb") as file, _lookup_read(path), np.load(file, allow_pickle=False) as lut:
+        return lut["keys"], lut["values"]
+
+
+@contextlib.contextmanager
+def _lookup_read(path: Path) -> Iterator[None]:
+    """The staged lookup at ``path`` found damaged within (after it was written: a crash
+    before it reached the disk) said in one line with the fix; an error of the file system
+    (EMFILE, EACCES, EIO) raised as it is: no damage, whose fix throws the slide's work away
+    (review s61). The file is opened outside."""
+    try:
+        yield
+    except (*MEMBER_DAMAGE, ValueError, KeyError) as exc:
+        if of_file_system(exc):
+            raise  # the file system's, not the zip's
+        fix = f"remove {path.parent} and run again (it predicts the slide afresh)"
+        raise damaged_zip(path, exc, fix, OutputError) from None
+
+
+def _check_members(lookup: zipfile.ZipFile) -> None:
+    """KeyError where the staged ``lookup`` lacks its keys or values, BadZipFile where its
+    directory puts one before the file's start (:meth:`SlideObjects.check_staged`)."""
+    for name in ("keys.npy", "values.npy"):
+        if lookup.getinfo(name).header_offset < 0:
+            raise zipfile.BadZipFile(f"its {name} lies before the zip's start")
 
 
 def _untold(what: str, done: int, total: int) -> None:
