@@ -291,6 +291,105 @@ def test_a_stop_signal_before_the_wait_for_processes_that_outlived_torchrun_kill
     assert capfd.readouterr().err == "unetlab train: killed by SIGTERM\n"
 
 
+def _worker_noted(status: str) -> subprocess.Popen:
+    """A process of the launch whose status file is ``status``, noted as one (it outlived
+    torchrun): ``sleep 60``."""
+    import unetlab.distributed as distributed
+
+    worker = subprocess.Popen(["sleep", "60"])
+    started = distributed._start_time(worker.pid)
+    Path(f"{status}.pids").write_text(f"{worker.pid} {started}\n")
+    return worker
+
+
+def _signalled(signum: int = signal.SIGTERM) -> None:
+    """``signum`` to this process, its handler run (here, or where it is held)."""
+    os.kill(os.getpid(), signum)
+    time.sleep(0.05)  # its handler runs here
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the processes")
+@pytest.mark.parametrize(
+    "ended, code, said",
+    [
+        ((130, (signal.SIGINT,)), 130, "unetlab predict: killed by SIGTERM after Ctrl-C\n"),
+        ((1, ()), 143, "unetlab predict: killed by SIGTERM\n"),
+    ],
+    ids=["Ctrl-C-passed-on", "ended-by-itself"],
+)
+def test_a_stop_signal_as_run_passing_signals_returns_kills_the_launch(
+    monkeypatch, capfd, ended, code, said
+):
+    """review s61: a SIGTERM between run_passing_signals' return (its handlers undone) and
+    _after_torchrun's try raised out of the launch: "stopped by SIGTERM" (143, not the
+    Ctrl-C's 130), a process that outlived torchrun left running. It is held there and
+    raised in that try: the process killed, the launch's one line."""
+    import unetlab.distributed as distributed
+
+    worker = []
+
+    def returning(command, env, grace):  # torchrun ended; the SIGTERM just before the return
+        worker.append(_worker_noted(env[STATUS_FILE]))
+        _signalled()
+        return ended
+
+    monkeypatch.setattr(distributed, "run_passing_signals", returning)
+    try:
+        assert _launched_as_the_cli(["predict"], failed=lambda outlived: None) == code
+        assert worker[0].wait(timeout=5) == -signal.SIGKILL
+    finally:
+        worker[0].kill()
+    assert capfd.readouterr().err == said
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the processes")
+def test_a_stop_signal_as_the_kill_of_a_launch_begins_is_dropped(monkeypatch, capfd):
+    """review s61: a second SIGTERM at the start of _after_torchrun's except (before its
+    stop_under_way) raised from there: "stopped by SIGTERM", the processes not killed. The
+    first one marks the stop under way as it is raised."""
+    import unetlab.distributed as distributed
+
+    worker = []
+
+    def ended_by_itself(command, env, grace):  # torchrun ended; a process of it lives on
+        worker.append(_worker_noted(env[STATUS_FILE]))
+        return 1, ()
+
+    pid_notes, under_way = distributed._pid_notes, distributed.stop_under_way
+
+    def looked_at(path):  # the first SIGTERM, as the launcher reads its notes
+        _signalled()
+        return pid_notes(path)
+
+    def marked():  # the second, as the except begins
+        _signalled()
+        under_way()
+
+    monkeypatch.setattr(distributed, "run_passing_signals", ended_by_itself)
+    monkeypatch.setattr(distributed, "_pid_notes", looked_at)
+    monkeypatch.setattr(distributed, "stop_under_way", marked)
+    try:
+        assert _launched_as_the_cli(["train"], failed=lambda outlived: None) == 143
+        assert worker[0].wait(timeout=5) == -signal.SIGKILL
+    finally:
+        worker[0].kill()
+    assert capfd.readouterr().err == "unetlab train: killed by SIGTERM\n"
+
+
+def test_a_stop_held_as_a_launch_begins_is_passed_on_to_torchrun():
+    """A stop held (stops_held) before run_passing_signals' handlers are in place is theirs:
+    passed on as torchrun starts, not held until it ended by itself."""
+    from unetlab.distributed import run_passing_signals
+    from unetlab.signals import stop_raises, stops_held
+
+    with stop_raises(), stops_held() as held:
+        _signalled()
+        assert held.signals == [signal.SIGTERM]
+        start = time.monotonic()
+        assert run_passing_signals(["sleep", "20"], grace=5) == (143, (signal.SIGTERM,))
+        assert held.signals == [] and time.monotonic() - start < 5
+
+
 @pytest.mark.parametrize(
     "torchrun_ended", [(0, ()), (130, (signal.SIGINT,))], ids=["clean", "stopped"]
 )

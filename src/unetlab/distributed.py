@@ -41,9 +41,11 @@ from unetlab.signals import (
     LAUNCHED_ENV,
     PARENT_AT_START,
     STOP_SIGNALS,
+    HeldStops,
     stop_raises,
     stop_signal,
     stop_under_way,
+    stops_held,
 )
 from unetlab.words import numbered
 
@@ -130,10 +132,14 @@ def launch(
     # the stop under way (_after_torchrun) held until the launch's folder is removed too, and
     # in the CLI to the command's end (its own stop_raises)
     with stop_raises(), tempfile.TemporaryDirectory(prefix="unetlab-") as folder:
-        env[STATUS_FILE] = os.path.join(folder, "status")
-        code, passed = run_passing_signals(command, env=env, grace=grace)
-        code, outlived = _after_torchrun(code, passed, env[STATUS_FILE], argv, nproc, grace)
-        return _launch_ended(code, outlived, env[STATUS_FILE], argv, nproc, failed, stopped)
+        env[STATUS_FILE] = status = os.path.join(folder, "status")
+        # a stop signal held from here to _after_torchrun's look at the processes, but where
+        # the signals are passed on (run_passing_signals takes those held before): one as
+        # torchrun's handlers were undone escaped that look (review s61)
+        with stops_held() as held:
+            code, passed = run_passing_signals(command, env=env, grace=grace)
+            code, outlived = _after_torchrun(code, passed, held, status, argv, nproc, grace)
+        return _launch_ended(code, outlived, status, argv, nproc, failed, stopped)
 
 
 def _launch_ended(code, outlived, status, argv, nproc, failed, stopped) -> int:
@@ -159,10 +165,15 @@ def _launch_ended(code, outlived, status, argv, nproc, failed, stopped) -> int:
 def _stops_handled(handler):
     """Within: ``handler`` handles each stop signal (:data:`~unetlab.signals.STOP_SIGNALS`,
     passed on to a launch's processes) but those this process
-    ignores (nohup's SIGHUP stays ignored); the previous handlers are back after."""
+    ignores (nohup's SIGHUP stays ignored); the previous handlers are back after. The
+    signals a launch held as it began (:func:`~unetlab.signals.stops_held`) go to
+    ``handler`` too, as it begins."""
     wanted = [s for s in STOP_SIGNALS if signal.getsignal(s) is not signal.SIG_IGN]
     previous = {s: signal.signal(s, handler) for s in wanted}
+    held = next((h for h in previous.values() if isinstance(h, HeldStops)), None)
     try:
+        for signum in held.take() if held else ():
+            handler(signum)
         yield
     finally:
         for s, before in previous.items():
@@ -176,12 +187,19 @@ def _main_said_stop(noted: list[tuple[int, str]]) -> bool:
 
 
 def _after_torchrun(
-    code: int, passed: tuple[int, ...], status: str, argv: list[str], nproc: int, grace: float
+    code: int,
+    passed: tuple[int, ...],
+    held: HeldStops,
+    status: str,
+    argv: list[str],
+    nproc: int,
+    grace: float,
 ) -> tuple[int, bool | None]:
     """(the launch's status, whether its processes ended: :func:`_outlived`) after torchrun
     ended with ``code``, the stop signals ``passed`` on to it (:func:`run_passing_signals`):
     its processes waited for where it ended first (not after a clean end: each of them ended
-    before it). A stop signal from there to this function's end kills any of them that run
+    before it). A stop signal from there (``held`` since torchrun's handlers were undone:
+    :func:`launch`) to this function's end kills any of them that run
     (:func:`_kill_launch`), the launch then stopped by the first one passed on, else by this
     one (130 for a Ctrl-C); review s61: one before the wait (its look at /proc, its line)
     ended the launch with those processes left running. SIGTERM and SIGHUP raise here as
@@ -191,10 +209,12 @@ def _after_torchrun(
     a kill here, or torchrun's stop status (a signal that reached it); not where torchrun
     ended by itself (a clean end, a failure), where a first stop signal stops the command as
     anywhere (review s61: a script's next command, and the processes it started, ignored
-    every stop signal)."""
+    every stop signal). The stop that raises here is under way as it is raised: one more as
+    the kill begins is dropped (review s61: it escaped, a traceback or its status)."""
     from unetlab.signals import stop_status
 
     try:
+        held.raising()  # a stop held raised here, one from now on as it comes
         ended = _outlived(status, passed, argv, nproc, grace) if code else None
         if passed or stop_signal(code):
             stop_under_way()

@@ -73,9 +73,13 @@ def _raise_stopped(signum, _frame):
     if now - _RAISED.get(signum, -COPY_WITHIN_S) < COPY_WITHIN_S and _launched():
         return  # the launcher's copy of the stop under way
     _RAISED[signum] = now
-    if signum == signal.SIGINT:
-        raise KeyboardInterrupt
-    raise Stopped(signum)
+    raise _stop(signum)
+
+
+def _stop(signum: int) -> KeyboardInterrupt:
+    """What a stop signal raises: Ctrl-C a KeyboardInterrupt, SIGTERM and SIGHUP
+    :class:`Stopped`."""
+    return KeyboardInterrupt() if signum == signal.SIGINT else Stopped(signum)
 
 
 def _launched() -> bool:
@@ -100,6 +104,65 @@ def stop_under_way() -> None:
     to :func:`exit_now`. Outside the main thread, where no handler is set, nothing changes."""
     if threading.current_thread() is threading.main_thread():
         _UNDER_WAY.set()
+
+
+class HeldStops:
+    """The stop signals :func:`stops_held` held (``signals``, in order): the handler there."""
+
+    def __init__(self, replaced: dict):
+        self.signals: list[int] = []
+        self.replaced = replaced  # the handlers it replaced, by signal
+
+    def __call__(self, signum, _frame=None) -> None:
+        self.signals.append(signum)
+
+    def take(self) -> list[int]:
+        """The signals held so far, no longer held: for the handler installed over this one
+        (a launch's, passing them on: ``unetlab.distributed._stops_handled``)."""
+        taken, self.signals = self.signals, []
+        return taken
+
+    def raising(self) -> None:
+        """From now to the block's end a stop signal raises as :func:`stop_raises`' does,
+        the stop marked under way first (:func:`stop_under_way`: one more, as the code that
+        handles the first begins, is dropped, not raised from there); the first one held is
+        raised here."""
+        for signum in self.replaced:
+            signal.signal(signum, _raise_under_way)
+        if taken := self.take():
+            _raise_under_way(taken[0])
+
+
+@contextlib.contextmanager
+def stops_held() -> Iterator[HeldStops]:
+    """Within: a stop signal that :func:`stop_raises` would raise is held (recorded, not
+    raised), up to the place ready for it (:meth:`HeldStops.raising`), or taken by the
+    handler installed over the holder (:meth:`HeldStops.take`): a hand-over with no window
+    between two handlers (a launch's, from the handler that passes signals on to torchrun
+    to the look at the processes that outlived it: ``unetlab.distributed.launch``); the
+    previous handlers are back when it ends. Not a mask (``pthread_sigmask``): that holds a
+    signal from this thread alone, and another thread (torch's, a timer's) takes it."""
+    replaced = {
+        signum: signal.getsignal(signum)
+        for signum in STOP_SIGNALS
+        if signal.getsignal(signum) is _raise_stopped  # the main thread's stop_raises
+    }
+    held = HeldStops(replaced)
+    for signum in replaced:
+        signal.signal(signum, held)
+    try:
+        yield held
+    finally:
+        _restore(replaced)
+
+
+def _raise_under_way(signum, _frame=None):
+    """:meth:`HeldStops.raising`'s handler: the stop marked under way, then raised; dropped
+    once one is under way."""
+    if _UNDER_WAY.is_set():
+        return
+    stop_under_way()
+    raise _stop(signum)
 
 
 def exit_now(code: int) -> bool:
