@@ -536,6 +536,58 @@ def test_a_stop_signal_in_the_teardown_after_debug_s_traceback_ends_the_process(
     assert err.endswith("unetlab.errors.UnetlabError: after the launch\n")
 
 
+#: ``unetlab predict --nproc 2`` (the console script) whose torchrun a Ctrl-C stopped,
+#: then a ``sys.exit(3)`` in the command after the launch and a teardown that hangs (an
+#: atexit hook creating ``{folder}/teardown``, then sleeping 60 s)
+_EXITS_AFTER_STOP = """
+import atexit, pathlib, signal, sys, time
+import unetlab.distributed as distributed
+from unetlab.__main__ import main
+
+def launch(*args, **kwargs):
+    unlaunched(*args, **kwargs)
+    sys.exit(3)
+
+distributed.check_nproc = lambda nproc, device: None
+distributed.run_passing_signals = lambda command, env, grace: (130, (signal.SIGINT,))
+unlaunched, distributed.launch = distributed.launch, launch
+teardown = pathlib.Path(sys.argv[1], "teardown")
+atexit.register(lambda: (teardown.touch(), time.sleep(60)))
+sys.argv = ["unetlab", "predict", "--nproc", "2", "--checkpoint", "m.pt", "--input", "in",
+            "--output", "out"]
+main()
+"""
+
+
+def test_a_system_exit_after_a_stopped_launch_ends_the_process_at_once(tmp_path):
+    """review s61: a SystemExit out of a command after a launch's stop passed run()'s
+    handlers by (not an Exception): the interpreter's teardown ran with stop signals
+    dropped, a hang there unstoppable. It ends as any command does after a launch's stop
+    (exit_process: flushed, os._exit), with the SystemExit's status, no teardown."""
+    env = dict(os.environ, PYTHONPATH=str(Path(unetlab.__file__).parents[1]))
+    env.pop(STATUS_FILE, None)
+    child = [sys.executable, "-c", _EXITS_AFTER_STOP, str(tmp_path)]
+    process = subprocess.Popen(child, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        while process.poll() is None and not (tmp_path / "teardown").exists():
+            time.sleep(0.01)
+        assert not (tmp_path / "teardown").exists(), "the teardown ran"
+        err = process.communicate(timeout=10)[1]
+    finally:
+        process.kill()
+    said = "unetlab predict: interrupted before any input was predicted; run the same command again"
+    assert (process.returncode, err) == (3, said + "\n")
+
+
+def test_a_system_exit_s_status_is_the_interpreter_s(capsys):
+    from unetlab.cli import _exit_status
+
+    assert [_exit_status(SystemExit(code)) for code in (None, 0, 3, True)] == [0, 0, 3, 1]
+    assert capsys.readouterr().err == ""
+    assert _exit_status(SystemExit("no such run")) == 1
+    assert capsys.readouterr().err == "no such run\n"
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the processes")
 @pytest.mark.parametrize(
     "first, notes, main_said, again, said",

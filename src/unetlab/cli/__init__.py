@@ -423,10 +423,22 @@ def run() -> NoReturn:
     except KeyboardInterrupt:  # in the few ms between the imports and main's own handler
         print("unetlab: interrupted", file=sys.stderr)
         code = 130
+    except SystemExit as exc:  # a command's sys.exit(): after a launch's stop, an end as any
+        code = _exit_status(exc)  # (exit_process); it skipped exit_now (review s61)
     except Exception:  # --debug's traceback: after a launch's stop the interpreter's
         exit_now(1)  # teardown follows, a stop signal there ending it at once (review s61)
         raise
     exit_process(code)
+
+
+def _exit_status(exc: SystemExit) -> int:
+    """The status the interpreter ends with for ``exc``: its code (None: 0), or 1 for another
+    object, which it writes to stderr first (``sys.exit("message")``), as this does."""
+    if exc.code is None or isinstance(exc.code, int):
+        return exc.code or 0
+    with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
+        print(exc.code, file=sys.stderr)
+    return 1
 
 
 def exit_process(code: int) -> NoReturn:
