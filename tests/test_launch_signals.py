@@ -376,6 +376,44 @@ def test_a_stop_signal_as_the_kill_of_a_launch_begins_is_dropped(monkeypatch, ca
     assert capfd.readouterr().err == "unetlab train: killed by SIGTERM\n"
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the processes")
+def test_a_stop_swallowed_by_a_finalizer_in_a_launch_kills_its_processes(monkeypatch, capfd):
+    """review s62: a SIGTERM that landed while a finalizer ran (a __del__, logging's weakref
+    callback) as the launcher looked at the processes that outlived torchrun was swallowed
+    there and signalled again (signals._stop_passed_on), but it had marked the stop under way
+    as it was raised: the second one was dropped, and every stop after it, the wait for
+    those processes run to its end (STOP_WAIT, 300 s in the CLI), the process left running.
+    Signalled again, it kills them at once."""
+    import unetlab.distributed as distributed
+
+    worker = []
+
+    def ended_by_itself(command, env, grace):  # torchrun ended; a process of it lives on
+        worker.append(_worker_noted(env[STATUS_FILE]))
+        return 1, ()
+
+    class Finalized:
+        def __del__(self):  # the SIGTERM lands while the finalizer runs
+            _signalled()
+
+    pid_notes = distributed._pid_notes
+
+    def looked_at(path):
+        Finalized()  # collected at once: its __del__ runs here
+        return pid_notes(path)
+
+    monkeypatch.setattr(distributed, "run_passing_signals", ended_by_itself)
+    monkeypatch.setattr(distributed, "_pid_notes", looked_at)
+    try:
+        assert _launched_as_the_cli(["train"], failed=lambda outlived: None) == 143
+        assert worker[0].wait(timeout=5) == -signal.SIGKILL
+    finally:
+        worker[0].kill()
+    # signalled again from a thread: it may land once the wait's line is said
+    said = capfd.readouterr().err.splitlines()
+    assert said[-1:] == ["unetlab train: killed by SIGTERM"] and len(said) <= 2
+
+
 def test_a_stop_held_as_a_launch_begins_is_passed_on_to_torchrun():
     """A stop held (stops_held) before run_passing_signals' handlers are in place is theirs:
     passed on as torchrun starts, not held until it ended by itself."""

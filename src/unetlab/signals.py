@@ -132,6 +132,15 @@ class HeldStops:
         if taken := self.take():
             _raise_under_way(taken[0])
 
+    def not_under_way(self) -> None:
+        """The stop raised here (:meth:`raising`) is the command's, not a launch's: a stop
+        as anywhere, not under way (a launch that ended by itself, none of its processes
+        left running: ``unetlab.distributed._after_torchrun``); from now to the block's end
+        a stop signal raises as :func:`stop_raises`' does (one before the mark is cleared is
+        dropped: the stop raised is on its way)."""
+        _restore(self.replaced)
+        _UNDER_WAY.clear()
+
 
 @contextlib.contextmanager
 def stops_held() -> Iterator[HeldStops]:
@@ -157,12 +166,15 @@ def stops_held() -> Iterator[HeldStops]:
 
 
 def _raise_under_way(signum, _frame=None):
-    """:meth:`HeldStops.raising`'s handler: the stop marked under way, then raised; dropped
-    once one is under way."""
+    """:meth:`HeldStops.raising`'s handler: the stop marked under way, then raised (the
+    mark noted on it: where a finalizer swallows it, :func:`_stop_passed_on` clears the mark
+    and signals it again); dropped once one is under way."""
     if _UNDER_WAY.is_set():
         return
     stop_under_way()
-    raise _stop(signum)
+    stop = _stop(signum)
+    stop.marked_under_way = True
+    raise stop
 
 
 def exit_now(code: int) -> bool:
@@ -245,6 +257,8 @@ def _stop_passed_on(hook):
         # (SIG_DFL: the process ends as stopped), where the flag alone was lost (review s53)
         main = threading.main_thread().ident
         _RAISED.pop(signum, None)  # raised again: not a copy of the one swallowed
+        if getattr(exc, "marked_under_way", False):  # its mark, else it is dropped again
+            _UNDER_WAY.clear()  # (review s62: every later stop was, the wait not cut short)
         _thread.start_new_thread(_signal_thread, (main, signum))
 
     return passed_on
