@@ -414,6 +414,46 @@ def test_a_stop_swallowed_by_a_finalizer_in_a_launch_kills_its_processes(monkeyp
     assert said[-1:] == ["unetlab train: killed by SIGTERM"] and len(said) <= 2
 
 
+def _stopped_as_torchrun_ended(monkeypatch, notes: str, ended: tuple) -> tuple:
+    """A launch whose torchrun ended by itself with ``ended`` ((status, signals passed on),
+    its processes having noted ``notes`` and all ended), a SIGTERM as run_passing_signals
+    returned: (its status or the stop it raised, whether a stop is under way after it, the
+    outlived of each call of ``failed``)."""
+    import unetlab.distributed as distributed
+    from unetlab.signals import _UNDER_WAY, stop_raises
+
+    def returning(command, env, grace):
+        Path(env[STATUS_FILE]).write_text(notes)
+        _signalled()
+        return ended
+
+    monkeypatch.setattr(distributed, "run_passing_signals", returning)
+    failed = []
+    with stop_raises():  # the command's, around the launch's
+        result = _launched_as_the_cli(["train"], failed=failed.append)
+        return result, _UNDER_WAY.is_set(), failed
+
+
+def test_a_stop_after_a_launch_failed_with_nothing_left_running_stops_as_anywhere(
+    monkeypatch, capfd
+):
+    """review s62: torchrun failed by itself (1, every process ended), a SIGTERM as its
+    handlers were undone (held, then raised in _after_torchrun's try) was taken for a kill:
+    "killed by SIGTERM", 143, the stop under way (every later stop dropped, to the command's
+    end). Nothing is left to kill: it stops the command as a stop anywhere does."""
+    result = _stopped_as_torchrun_ended(monkeypatch, "1 1\n", (1, ()))
+    assert result == ("Stopped('SIGTERM')", False, [])
+    assert capfd.readouterr().err == ""
+
+
+def test_a_stop_after_a_clean_launch_leaves_its_status(monkeypatch, capfd):
+    """A launch whose processes all ended 0, torchrun too: a SIGTERM then has nothing to
+    stop, and the launch's status is its processes' (0), said by no line."""
+    result = _stopped_as_torchrun_ended(monkeypatch, "0 0\n0 1\n", (0, ()))
+    assert result[::2] == (0, [])
+    assert capfd.readouterr().err == ""
+
+
 def test_a_stop_held_as_a_launch_begins_is_passed_on_to_torchrun():
     """A stop held (stops_held) before run_passing_signals' handlers are in place is theirs:
     passed on as torchrun starts, not held until it ended by itself."""

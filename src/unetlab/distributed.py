@@ -210,7 +210,11 @@ def _after_torchrun(
     ended by itself (a clean end, a failure), where a first stop signal stops the command as
     anywhere (review s61: a script's next command, and the processes it started, ignored
     every stop signal). The stop that raises here is under way as it is raised: one more as
-    the kill begins is dropped (review s61: it escaped, a traceback or its status)."""
+    the kill begins is dropped (review s61: it escaped, a traceback or its status); but
+    where torchrun failed by itself, none passed on, and none of its processes runs, there is
+    nothing to kill: it is raised on as a stop anywhere is (review s62: it was said "killed
+    by SIGTERM", in place of the failure, and every stop after it dropped). After a clean
+    end it is the launch's, whose status is its processes' (:func:`_launch_ended`)."""
     from unetlab.signals import stop_status
 
     try:
@@ -221,6 +225,9 @@ def _after_torchrun(
         return code, ended
     except KeyboardInterrupt as exc:  # killed at once
         stop_under_way()  # first: another one now is dropped, not raised from the kill
+        if code and not (passed or stop_signal(code) or _running_noted(status)):
+            held.not_under_way()  # torchrun failed by itself and nothing of it runs: none
+            raise  # to kill, the command's stop as anywhere (review s62: "killed by", 143)
         _kill_launch(status, (*passed[:1], getattr(exc, "signum", signal.SIGINT)))
         # passed on first: the status torchrun's end gave (run_passing_signals); review s60:
         # none passed on (torchrun ended by itself), this one's stop is under way all the same
@@ -240,7 +247,7 @@ def _outlived(
     torchrun ended by itself) as the one that killed them (s59: "stopped by SIGTERM:
     killing its processes" above "stopped by SIGTERM")."""
     # each with its start time: a pid reused since by another process is not waited for
-    pids = [noted for noted in _pid_notes(f"{status}.pids") if _running(*noted)]
+    pids = _running_noted(status)
     if not pids:
         return None
     command = next((word for word in argv if not word.startswith("-")), "")
@@ -285,9 +292,16 @@ def _kill_launch(
         # suppressed: the launch's folder gone (said, then), or the note there (kept)
         with contextlib.suppress(OSError), open(f"{status}.killed", "x") as f:
             f.write(" ".join(str(int(signum)) for signum in signals))
-    noted = [n for n in _pid_notes(f"{status}.pids") if _running(*n)]
+    noted = _running_noted(status)
     _kill([pid for pid, _ in noted], None, process=process)
     return noted
+
+
+def _running_noted(status: str) -> list[tuple[int, str | None]]:
+    """The processes noted of the launch whose status file is ``status``
+    (:func:`stop_with_launch`) that run: (pid, start time), a pid reused since by another
+    process left out (:func:`_running`)."""
+    return [noted for noted in _pid_notes(f"{status}.pids") if _running(*noted)]
 
 
 def _pid_notes(path: str) -> list[tuple[int, str | None]]:
