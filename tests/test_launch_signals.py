@@ -496,6 +496,14 @@ def test_a_script_that_calls_main_gets_its_stop_handlers_back_after_a_launch(
             signal.signal(signum, handler)
 
 
+def _started(script: str, folder: Path) -> subprocess.Popen:
+    """``script`` run in a child Python given ``folder``, its stderr piped, not launched."""
+    env = dict(os.environ, PYTHONPATH=str(Path(unetlab.__file__).parents[1]))
+    env.pop(STATUS_FILE, None)
+    child = [sys.executable, "-c", script, str(folder)]
+    return subprocess.Popen(child, env=env, stderr=subprocess.PIPE, text=True)
+
+
 #: ``unetlab predict --nproc 2`` (the console script's run()) whose torchrun a Ctrl-C
 #: stopped (passed on, its processes ended), which then waits for a SIGTERM after launch()
 #: has returned, and again as it flushes its output at its end (a write that blocks, here
@@ -550,10 +558,7 @@ def test_a_stop_signal_after_the_launch_returned_is_dropped_to_the_process_end(t
     s61: left ignored there, a hang in the teardown could not be stopped. The process now
     ends without a teardown (no atexit hook runs), a stop signal as it flushes its output
     ending it at once with the launch's status."""
-    env = dict(os.environ, PYTHONPATH=str(Path(unetlab.__file__).parents[1]))
-    env.pop(STATUS_FILE, None)
-    child = [sys.executable, "-c", _STOPPED_LAUNCH, str(tmp_path)]
-    process = subprocess.Popen(child, env=env, stderr=subprocess.PIPE, text=True)
+    process = _started(_STOPPED_LAUNCH, tmp_path)
     try:
         for when in ("returned", "flush"):
             while not (tmp_path / when).exists():
@@ -569,10 +574,11 @@ def test_a_stop_signal_after_the_launch_returned_is_dropped_to_the_process_end(t
     assert not (tmp_path / "teardown").exists()
 
 
-#: ``unetlab --debug predict --nproc 2`` (the console script) whose torchrun a Ctrl-C
-#: stopped, then a UnetlabError after the launch (its traceback, --debug's) and a teardown
-#: that hangs (an atexit hook creating ``{folder}/teardown``, then sleeping 60 s)
-_DEBUG_STOPPED = """
+def _after_a_stopped_launch(then: str, *options: str) -> str:
+    """The console script's ``unetlab [options] predict --nproc 2`` whose torchrun a Ctrl-C
+    stopped, then ``then`` in the command after the launch (one line of Python) and a
+    teardown that hangs (an atexit hook creating ``{folder}/teardown``, then sleeping 60 s)."""
+    return f"""
 import atexit, pathlib, signal, sys, time
 import unetlab.distributed as distributed
 from unetlab.errors import UnetlabError
@@ -580,17 +586,25 @@ from unetlab.__main__ import main
 
 def launch(*args, **kwargs):
     unlaunched(*args, **kwargs)
-    raise UnetlabError("after the launch")
+    {then}
 
 distributed.check_nproc = lambda nproc, device: None
 distributed.run_passing_signals = lambda command, env, grace: (130, (signal.SIGINT,))
 unlaunched, distributed.launch = distributed.launch, launch
 teardown = pathlib.Path(sys.argv[1], "teardown")
 atexit.register(lambda: (teardown.touch(), time.sleep(60)))
-sys.argv = ["unetlab", "--debug", "predict", "--nproc", "2", "--checkpoint", "m.pt",
+sys.argv = ["unetlab", *{list(options)!r}, "predict", "--nproc", "2", "--checkpoint", "m.pt",
             "--input", "in", "--output", "out"]
 main()
 """
+
+
+def _torn_down(process: subprocess.Popen, folder: Path) -> bool:
+    """Whether ``process`` (an :func:`_after_a_stopped_launch` script) reached its teardown
+    before it ended."""
+    while process.poll() is None and not (folder / "teardown").exists():
+        time.sleep(0.01)
+    return (folder / "teardown").exists()
 
 
 def test_a_stop_signal_in_the_teardown_after_debug_s_traceback_ends_the_process(tmp_path):
@@ -598,14 +612,10 @@ def test_a_stop_signal_in_the_teardown_after_debug_s_traceback_ends_the_process(
     run() (its traceback), and the interpreter's teardown ran with stop signals still
     dropped: a SIGTERM, then a Ctrl-C, could not end a teardown that hung. A stop signal
     there now ends the process at once, with the traceback's status, 1."""
-    env = dict(os.environ, PYTHONPATH=str(Path(unetlab.__file__).parents[1]))
-    env.pop(STATUS_FILE, None)
-    child = [sys.executable, "-c", _DEBUG_STOPPED, str(tmp_path)]
-    process = subprocess.Popen(child, env=env, stderr=subprocess.PIPE, text=True)
+    raised = _after_a_stopped_launch('raise UnetlabError("after the launch")', "--debug")
+    process = _started(raised, tmp_path)
     try:
-        while not (tmp_path / "teardown").exists():
-            assert process.poll() is None, process.communicate()[1]
-            time.sleep(0.01)
+        assert _torn_down(process, tmp_path), process.communicate()[1]
         process.send_signal(signal.SIGTERM)
         err = process.communicate(timeout=10)[1]
     finally:
@@ -614,42 +624,14 @@ def test_a_stop_signal_in_the_teardown_after_debug_s_traceback_ends_the_process(
     assert err.endswith("unetlab.errors.UnetlabError: after the launch\n")
 
 
-#: ``unetlab predict --nproc 2`` (the console script) whose torchrun a Ctrl-C stopped,
-#: then a ``sys.exit(3)`` in the command after the launch and a teardown that hangs (an
-#: atexit hook creating ``{folder}/teardown``, then sleeping 60 s)
-_EXITS_AFTER_STOP = """
-import atexit, pathlib, signal, sys, time
-import unetlab.distributed as distributed
-from unetlab.__main__ import main
-
-def launch(*args, **kwargs):
-    unlaunched(*args, **kwargs)
-    sys.exit(3)
-
-distributed.check_nproc = lambda nproc, device: None
-distributed.run_passing_signals = lambda command, env, grace: (130, (signal.SIGINT,))
-unlaunched, distributed.launch = distributed.launch, launch
-teardown = pathlib.Path(sys.argv[1], "teardown")
-atexit.register(lambda: (teardown.touch(), time.sleep(60)))
-sys.argv = ["unetlab", "predict", "--nproc", "2", "--checkpoint", "m.pt", "--input", "in",
-            "--output", "out"]
-main()
-"""
-
-
 def test_a_system_exit_after_a_stopped_launch_ends_the_process_at_once(tmp_path):
     """review s61: a SystemExit out of a command after a launch's stop passed run()'s
     handlers by (not an Exception): the interpreter's teardown ran with stop signals
     dropped, a hang there unstoppable. It ends as any command does after a launch's stop
     (exit_process: flushed, os._exit), with the SystemExit's status, no teardown."""
-    env = dict(os.environ, PYTHONPATH=str(Path(unetlab.__file__).parents[1]))
-    env.pop(STATUS_FILE, None)
-    child = [sys.executable, "-c", _EXITS_AFTER_STOP, str(tmp_path)]
-    process = subprocess.Popen(child, env=env, stderr=subprocess.PIPE, text=True)
+    process = _started(_after_a_stopped_launch("sys.exit(3)"), tmp_path)
     try:
-        while process.poll() is None and not (tmp_path / "teardown").exists():
-            time.sleep(0.01)
-        assert not (tmp_path / "teardown").exists(), "the teardown ran"
+        assert not _torn_down(process, tmp_path), "the teardown ran"
         err = process.communicate(timeout=10)[1]
     finally:
         process.kill()
