@@ -342,11 +342,10 @@ def test_a_stop_signal_as_run_passing_signals_returns_kills_the_launch(
     assert capfd.readouterr().err == said
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the processes")
-def test_a_stop_signal_as_the_kill_of_a_launch_begins_is_dropped(monkeypatch, capfd):
-    """review s61: a second SIGTERM at the start of _after_torchrun's except (before its
-    stop_under_way) raised from there: "stopped by SIGTERM", the processes not killed. The
-    first one marks the stop under way as it is raised."""
+def _killed_as_it_looks(monkeypatch, looking) -> tuple[int | str, int | None]:
+    """A launch whose torchrun ended by itself (1) with a process of it living on
+    (:func:`_worker_noted`), ``looking()`` called as the launcher reads its pid notes each
+    time: its status (:func:`_launched_as_the_cli`), the process's status 5 s later."""
     import unetlab.distributed as distributed
 
     worker = []
@@ -355,24 +354,39 @@ def test_a_stop_signal_as_the_kill_of_a_launch_begins_is_dropped(monkeypatch, ca
         worker.append(_worker_noted(env[STATUS_FILE]))
         return 1, ()
 
-    pid_notes, under_way = distributed._pid_notes, distributed.stop_under_way
+    pid_notes = distributed._pid_notes
 
-    def looked_at(path):  # the first SIGTERM, as the launcher reads its notes
-        _signalled()
+    def looked_at(path):
+        looking()
         return pid_notes(path)
+
+    monkeypatch.setattr(distributed, "run_passing_signals", ended_by_itself)
+    monkeypatch.setattr(distributed, "_pid_notes", looked_at)
+    try:
+        code = _launched_as_the_cli(["train"], failed=lambda outlived: None)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            worker[0].wait(timeout=5)
+        return code, worker[0].returncode
+    finally:
+        worker[0].kill()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the processes")
+def test_a_stop_signal_as_the_kill_of_a_launch_begins_is_dropped(monkeypatch, capfd):
+    """review s61: a second SIGTERM at the start of _after_torchrun's except (before its
+    stop_under_way) raised from there: "stopped by SIGTERM", the processes not killed. The
+    first one marks the stop under way as it is raised."""
+    import unetlab.distributed as distributed
+
+    under_way = distributed.stop_under_way
 
     def marked():  # the second, as the except begins
         _signalled()
         under_way()
 
-    monkeypatch.setattr(distributed, "run_passing_signals", ended_by_itself)
-    monkeypatch.setattr(distributed, "_pid_notes", looked_at)
     monkeypatch.setattr(distributed, "stop_under_way", marked)
-    try:
-        assert _launched_as_the_cli(["train"], failed=lambda outlived: None) == 143
-        assert worker[0].wait(timeout=5) == -signal.SIGKILL
-    finally:
-        worker[0].kill()
+    # the first SIGTERM as the launcher reads its notes
+    assert _killed_as_it_looks(monkeypatch, _signalled) == (143, -signal.SIGKILL)
     assert capfd.readouterr().err == "unetlab train: killed by SIGTERM\n"
 
 
@@ -384,31 +398,13 @@ def test_a_stop_swallowed_by_a_finalizer_in_a_launch_kills_its_processes(monkeyp
     as it was raised: the second one was dropped, and every stop after it, the wait for
     those processes run to its end (STOP_WAIT, 300 s in the CLI), the process left running.
     Signalled again, it kills them at once."""
-    import unetlab.distributed as distributed
-
-    worker = []
-
-    def ended_by_itself(command, env, grace):  # torchrun ended; a process of it lives on
-        worker.append(_worker_noted(env[STATUS_FILE]))
-        return 1, ()
 
     class Finalized:
         def __del__(self):  # the SIGTERM lands while the finalizer runs
             _signalled()
 
-    pid_notes = distributed._pid_notes
-
-    def looked_at(path):
-        Finalized()  # collected at once: its __del__ runs here
-        return pid_notes(path)
-
-    monkeypatch.setattr(distributed, "run_passing_signals", ended_by_itself)
-    monkeypatch.setattr(distributed, "_pid_notes", looked_at)
-    try:
-        assert _launched_as_the_cli(["train"], failed=lambda outlived: None) == 143
-        assert worker[0].wait(timeout=5) == -signal.SIGKILL
-    finally:
-        worker[0].kill()
+    # each Finalized collected as it is made: its __del__ runs as the notes are read
+    assert _killed_as_it_looks(monkeypatch, Finalized) == (143, -signal.SIGKILL)
     # signalled again from a thread: it may land once the wait's line is said
     said = capfd.readouterr().err.splitlines()
     assert said[-1:] == ["unetlab train: killed by SIGTERM"] and len(said) <= 2
