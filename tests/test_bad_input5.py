@@ -291,7 +291,7 @@ def test_a_tree_s_lines_name_each_file_by_its_path_as_given(tmp_path, caplog, ca
     with caplog.at_level("WARNING"):
         predict_tree(_net(), root, tmp_path / "out", progress=False)
     xs = [str(root / "a" / "x.png"), str(root / "b" / "x.png")]
-    assert _luminance_named(caplog) == f"2 images ({', '.join(xs)})"
+    assert _luminance_named(caplog) == f"2 images in all ({', '.join(xs)})"
     done = predict_tree(_net(), root, tmp_path / "out1", progress=False, level=1)
     failed = [line for r in done.values() for line in r.failed.values()]
     assert [line.split(": ")[0] for line in failed] == xs, failed  # no pyramid: each fails
@@ -308,12 +308,20 @@ def test_a_tree_s_lines_name_each_file_by_its_path_as_given(tmp_path, caplog, ca
 
 
 def _luminance_named(caplog) -> str:
-    """What the one luminance line of a command names (a colour image given to a grey
-    model): ``x.png`` for one image, ``2 images (x.png, y.png)`` for more (a folder of 400
-    colour images said 400 lines, s61)."""
+    """What a command's luminance lines name (a colour image given to a grey model): the
+    first image's line, ``x.png``, said once, and for more images their count at the end,
+    ``2 images in all (x.png, y.png)`` (a folder of 400 colour images said 400 lines, s61;
+    the first is said at once, s62)."""
     said = [r.getMessage() for r in caplog.records if "colour image given" in r.getMessage()]
-    assert len(said) == 1, said
-    return re.match(r"(.*?)(: |, each a )colour image given to a grey model;", said[0]).group(1)
+    assert len(said) in (1, 2), said
+    first = re.match(r"(.*?): colour image given to a grey model; predicting", said[0]).group(1)
+    if len(said) == 1:
+        return first
+    counted = re.fullmatch(
+        r"(.*?), each a colour image given to a grey model \(said at the first\)", said[1]
+    )
+    assert counted and f"({first}, " in counted.group(1), said
+    return counted.group(1)
 
 
 def test_a_benchmark_s_warm_up_names_the_first_file_as_its_timed_pass(tmp_path, caplog):
@@ -330,7 +338,7 @@ def test_a_benchmark_s_warm_up_names_the_first_file_as_its_timed_pass(tmp_path, 
     with caplog.at_level("WARNING"):
         clock = lambda model: contextlib.nullcontext()  # noqa: E731 - the benchmark's place
         predict_folder(_net(), tmp_path / "in", tmp_path / "out", progress=False, clock=clock)
-    assert _luminance_named(caplog) == "2 images (x.png, y.png)"
+    assert _luminance_named(caplog) == "2 images in all (x.png, y.png)"
 
 
 def test_a_band_list_on_grey_inputs_offers_no_range_a_model_of_those_bands_refuses(
@@ -376,7 +384,7 @@ def test_the_command_line_names_the_files_of_its_one_folder_by_their_names(tmp_p
     args = ["predict", "--checkpoint", str(tmp_path / "g.pt"), "--input", str(tmp_path / "in")]
     with caplog.at_level("WARNING"):
         assert main([*args, "--output", str(tmp_path / "out"), "--no-progress"]) == 0
-    assert _luminance_named(caplog) == "2 images (x.png, y.png)"
+    assert _luminance_named(caplog) == "2 images in all (x.png, y.png)"
 
 
 def test_the_errors_a_loader_worker_may_send_come_back_as_themselves():
@@ -419,7 +427,7 @@ def test_colour_images_to_a_grey_model_are_said_in_one_line_a_command(tmp_path, 
         Image.fromarray(np.zeros((16, 16), np.uint8)).save(_parent(tmp_path / "masks" / name))
     with caplog.at_level("WARNING"):
         predict_folder(_net(), tmp_path / "images", tmp_path / "out", progress=False)
-    assert _luminance_named(caplog) == "5 images (a.png, b.png, c.png and 2 more)"
+    assert _luminance_named(caplog) == "5 images in all (a.png, b.png, c.png and 2 more)"
     caplog.clear()
     with caplog.at_level("WARNING"):
         evaluate_model(_net(), tmp_path, progress=False)

@@ -2,7 +2,8 @@
 by their EXIF orientation, images with transparent pixels, images whose nodata or
 transparent pixels are left out (:mod:`unetlab.data.nodata`), pixels that two objects'
 masks share (:mod:`unetlab.data.dsb`), images whose channels were made the model's (a colour
-image given to a grey model read as its luminance: :func:`note_converted`).
+image given to a grey model read as its luminance: :func:`note_converted`, the first said
+at once).
 
 :func:`unetlab.data.io.read_stack` notes them here. Within :func:`read_notes` (a command: the
 CLI wraps each in it; so does each public Python call that reads files, :func:`call_notes`:
@@ -54,12 +55,14 @@ class ReadNotes:
     converted: dict[str, str] = field(default_factory=dict)
 
     def said_lines(self) -> list[tuple[int, str]]:
-        """The lines said at the end of a command with their levels: the channels made the
-        model's (warnings, as each file's line was), then :meth:`lines`."""
+        """The lines said at the end of a command with their levels: the count of the images
+        whose channels were made the model's, where more than the first, whose line was said
+        at once (warnings, as that line was: :func:`converted_line`), then :meth:`lines`."""
         kinds: dict[str, list[str]] = {}
         for path, how in self.converted.items():
             kinds.setdefault(how, []).append(path)
-        warned = [(logging.WARNING, converted_line(how, paths)) for how, paths in kinds.items()]
+        counted = (converted_line(how, paths) for how, paths in kinds.items())
+        warned = [(logging.WARNING, line) for line in counted if line]
         return warned + [(logging.INFO, line) for line in self.lines()]
 
     def lines(self) -> list[str]:
@@ -190,20 +193,34 @@ def note_transparent(path: str, share: float) -> None:
 def note_converted(path: str, how: str) -> bool:
     """The image ``path`` (as the lines name it) was made the model's channels as ``how``
     says ("colour image given to a grey model; predicting its luminance ..."): within a
-    command or public call, gathered and said in one line a kind at its end (a folder of 400
-    colour images said 400 lines); whether it was (False outside one: the caller says it)."""
+    command or public call, the first such image's line said at once, once a command (by
+    the main process of a group: :func:`note_once`; said only at the end, a run of hours
+    told its user then that the model was grey, s62), and the images counted in one line a
+    kind at its end (:func:`converted_line`; a folder of 400 colour images said 400 lines);
+    whether it was (False outside one: the caller says it)."""
     if (active := _ACTIVE.get()) is None:
         return False
     active.converted[str(path)] = how
+    note_once(f"{path}: {how}", key=f"converted: {how}")
     return True
 
 
-def converted_line(how: str, paths: list[str]) -> str:
-    """``x.png: colour image given to a grey model; ...`` for one image, ``400 images (a.png,
-    b.png, c.png and 397 more), each a colour image given to a grey model; ...`` for more."""
+def converted_line(how: str, paths: list[str]) -> str | None:
+    """The end line of the ``paths`` made the model's channels as ``how`` says, the first's
+    line said at once (:func:`note_converted`): none for one image, ``400 images in all
+    (a.png, b.png, c.png and 397 more), each a colour image given to a grey model (said at
+    the first)`` for more, the count, not the same sentence again."""
     if len(paths) == 1:
-        return f"{paths[0]}: {how}"
-    return f"{numbered(len(paths), 'image')} ({_named(dict.fromkeys(paths))}), each a {how}"
+        return None
+    named = _named(dict.fromkeys(paths))
+    return (
+        f"{numbered(len(paths), 'image')} in all ({named}), each a {_kind(how)} (said at the first)"
+    )
+
+
+def _kind(how: str) -> str:
+    """What was converted, the fix left out: the part of ``how`` before its first ``;``."""
+    return how.split(";")[0]
 
 
 def note_once(line: str, key: str | None = None, level: int = logging.WARNING) -> None:

@@ -290,7 +290,8 @@ def fit_channels(
 
 def _say_converted(name: str, note: str) -> None:
     """Say that the image ``name`` was made the model's channels as ``note`` says: within a
-    command or public call, in one line a kind at its end (:func:`note_converted`); outside
+    command or public call, the first image's line at once and their count at its end
+    (:func:`note_converted`); outside
     one (``predict_image``), now, once a run for each image (a stack's pages: once)."""
     if not note_converted(name, note) and _first_in_run(("channels", name, note)):
         log.warning("%s: %s", name, note)
