@@ -128,7 +128,7 @@ from unetlab.inference.records import prediction_records_read_once, read_records
 from unetlab.manifest import manifests_read_once
 from unetlab.model_identity import REPORT_SAME_MODEL, REPORT_SHA256, report_model_sha256
 from unetlab.progress import add_total, progress_calls
-from unetlab.words import numbered, worded
+from unetlab.words import first_listed, numbered, worded
 
 log = logging.getLogger(__name__)
 
@@ -1051,10 +1051,42 @@ class _ValueStats:
     def _say_object_ids(self, named: int, held: int) -> None:
         """A warning where the masks, no classes named, look like object ids (the same few
         in every file: :func:`~unetlab.data.fingerprint.object_ids_note`), naming
-        --gt-instances; said, not decided (classes can look so too), as training says it."""
+        --gt-instances; said, not decided (classes can look so too), as training says it.
+        Else one where beside class maps they hold more values than the classes predicted
+        or named (:func:`_beyond_classes`)."""
         fix = f"score them as objects with {said_as(GT_INSTANCES)}"
+        known = max(self.pred_max + 1, named)
         if not named and self.pages and (ids := object_ids_note(self.pages, fix)):
             log.warning("the masks' %d values are read as one class each; %s", held, ids)
+        elif self.mapped and (line := _beyond_classes(self.files, known)):
+            log.warning("%s", line)
+
+
+#: how the masks' classes are named, as its caller spells it
+NAMED_CLASSES = Spelled("class_names=[...]", "--class-names")
+
+
+def _beyond_classes(files: dict[str, set[int]], known: int) -> str | None:
+    """The line for masks read as class indices (``files``: each mask file's values) whose
+    values beyond the ``known`` classes (0..known - 1: predicted, or named) outnumber them,
+    each scored as a class of its own: a 16-bit mask of 12 object ids beside 2-class
+    predictions was scored as 13 classes unsaid (s62: too few values to be ids by their
+    count, one file to be ids by file). It names the files, the values and both readings'
+    fixes. None where they do not (a test set's class the model never predicted; a
+    13-class model's masks of 0..12)."""
+    beyond = {name: [v for v in held if v >= known] for name, held in files.items()}
+    beyond = {name: values for name, values in beyond.items() if values}
+    extra = sorted(set().union(*beyond.values()))
+    if len(extra) <= known:
+        return None
+    shown = f"{extra[0]}..{extra[-1]}" if extra[-1] - extra[0] < len(extra) else first_listed(extra)
+    return (
+        f"{first_listed(list(beyond), 3)}: {worded(len(beyond), 'its', 'their')} mask values "
+        f"{shown} are no class of the predictions (class indices 0..{known - 1}) and are "
+        "scored each as a class of its own: object ids (instance masks)? score them as "
+        f"objects with {said_as(GT_INSTANCES)}; class labels of another model? score that "
+        f"model's predictions, or name the classes with {said_as(NAMED_CLASSES)}"
+    )
 
 
 def _masks_as_ids(read: _Read, gt_dir: Path, ignore_value: int | None) -> bool:
