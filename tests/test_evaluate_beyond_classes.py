@@ -58,3 +58,39 @@ def test_classes_the_predictions_hold_or_a_rare_one_missing_are_not_said(tmp_pat
         assert len(evaluate_predictions(tmp_path / "pred", tmp_path / "gt").class_names) == 13
         assert len(evaluate_predictions(tmp_path / "pred2", tmp_path / "gt2").class_names) == 3
     assert BEYOND not in caplog.text
+
+
+def _blocks(classes: int, seed: int) -> np.ndarray:
+    """A mask of ``classes`` classes in 8x8 blocks: each class many regions, as class masks
+    hold them and object ids do not."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, classes, (8, 8)).repeat(8, 0).repeat(8, 1).astype(np.uint8)
+
+
+def test_class_masks_beside_a_weak_models_predictions_are_not_called_object_ids(tmp_path, caplog):
+    """5-class masks beside predictions of 0/1 only, and 4-class masks beside predictions of
+    the background only (an early checkpoint): classes the model never predicted, not object
+    ids to score as objects (review s62)."""
+    for tag, classes, top in (("weak", 5, 1), ("early", 4, 0)):
+        for i in range(3):
+            mask = _blocks(classes, i)
+            write_png(tmp_path / tag / "gt" / f"{i}.png", mask)
+            write_png(tmp_path / tag / "pred" / f"{i}.png", np.minimum(mask, top))
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        assert (
+            len(evaluate_predictions(tmp_path / "weak/pred", tmp_path / "weak/gt").class_names) == 5
+        )
+        assert (
+            len(evaluate_predictions(tmp_path / "early/pred", tmp_path / "early/gt").class_names)
+            == 4
+        )
+    said = [r.getMessage() for r in caplog.records if BEYOND in r.getMessage()]
+    assert len(said) == 2, said
+    assert "mask values 2..4 are no class of the predictions (class indices 0..1)" in said[0]
+    assert "mask values 1..3 are no class of the predictions (class indices 0..0)" in said[1]
+    for line in said:
+        assert "gt_instances" not in line and "object ids" not in line, line
+        assert (
+            "scored each as a class of its own: classes the model never predicted (a weak or "
+            "early one)? then they score 0; class labels of another model?"
+        ) in line, line

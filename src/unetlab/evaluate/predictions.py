@@ -1041,24 +1041,24 @@ class _ValueStats:
                 said_as(VOID_OTHERWISE),
             )
         values = np.flatnonzero(self.gt_values)
-        check_named_nodata(self.nodata_classed, max(self.pred_max + 1, named))
+        known = max(self.pred_max + 1, named)  # the classes predicted or named
+        check_named_nodata(self.nodata_classed, known)
         check_ids_as_classes(values, (self.pred_max, self.pred_values), named, self.wide)
-        check_one_file_values(self.files, max(self.pred_max + 1, named))
+        check_one_file_values(self.files, known)
         check_class_indices(values, self.pred_max, objects=not self.mapped)
         check_binary_values(values, self.pred_tops)
-        self._say_object_ids(named, values.size)
+        self._say_object_ids(named, known, values.size)
 
-    def _say_object_ids(self, named: int, held: int) -> None:
+    def _say_object_ids(self, named: int, known: int, held: int) -> None:
         """A warning where the masks, no classes named, look like object ids (the same few
         in every file: :func:`~unetlab.data.fingerprint.object_ids_note`), naming
         --gt-instances; said, not decided (classes can look so too), as training says it.
         Else one where beside class maps they hold more values than the classes predicted
-        or named (:func:`_beyond_classes`)."""
+        or named (``known``: :func:`_beyond_classes`)."""
         fix = f"score them as objects with {said_as(GT_INSTANCES)}"
-        known = max(self.pred_max + 1, named)
         if not named and self.pages and (ids := object_ids_note(self.pages, fix)):
             log.warning("the masks' %d values are read as one class each; %s", held, ids)
-        elif self.mapped and (line := _beyond_classes(self.files, known)):
+        elif self.mapped and (line := _beyond_classes(self.files, known, self.pages)):
             log.warning("%s", line)
 
 
@@ -1066,27 +1066,43 @@ class _ValueStats:
 NAMED_CLASSES = Spelled("class_names=[...]", "--class-names")
 
 
-def _beyond_classes(files: dict[str, set[int]], known: int) -> str | None:
+def _beyond_classes(
+    files: dict[str, set[int]], known: int, pages: list[MaskValues] | None
+) -> str | None:
     """The line for masks read as class indices (``files``: each mask file's values) whose
     values beyond the ``known`` classes (0..known - 1: predicted, or named) outnumber them,
     each scored as a class of its own: a 16-bit mask of 12 object ids beside 2-class
     predictions was scored as 13 classes unsaid (s62: too few values to be ids by their
-    count, one file to be ids by file). It names the files, the values and both readings'
-    fixes. None where they do not (a test set's class the model never predicted; a
-    13-class model's masks of 0..12)."""
+    count, one file to be ids by file). It names the files, the values and the readings'
+    fixes: object ids only where those values look like ids in ``pages`` (:func:`_ids_like`;
+    a weak model's 0/1 beside 5-class masks was told to score them as objects, review s62),
+    else classes the model never predicted. None where they do not outnumber them (a test
+    set's class the model never predicted; a 13-class model's masks of 0..12)."""
     beyond = {name: [v for v in held if v >= known] for name, held in files.items()}
     beyond = {name: values for name, values in beyond.items() if values}
     extra = sorted(set().union(*beyond.values()))
     if len(extra) <= known:
         return None
     shown = f"{extra[0]}..{extra[-1]}" if extra[-1] - extra[0] < len(extra) else first_listed(extra)
+    if _ids_like(pages, extra):
+        reading = f"object ids (instance masks)? score them as objects with {said_as(GT_INSTANCES)}"
+    else:
+        reading = "classes the model never predicted (a weak or early one)? then they score 0"
     return (
         f"{first_listed(list(beyond), 3)}: {worded(len(beyond), 'its', 'their')} mask values "
         f"{shown} are no class of the predictions (class indices 0..{known - 1}) and are "
-        "scored each as a class of its own: object ids (instance masks)? score them as "
-        f"objects with {said_as(GT_INSTANCES)}; class labels of another model? score that "
-        f"model's predictions, or name the classes with {said_as(NAMED_CLASSES)}"
+        f"scored each as a class of its own: {reading}; class labels of another model? score "
+        f"that model's predictions, or name the classes with {said_as(NAMED_CLASSES)}"
     )
+
+
+def _ids_like(pages: list[MaskValues] | None, extra: list[int]) -> bool:
+    """Whether the mask values ``extra`` look like object ids in the mask ``pages`` (kept
+    where each holds more than 4 values; None: not kept): each one region in every page
+    that holds it, as ids are and a class's blocks are not."""
+    wanted = set(extra)
+    held = [r for p in pages or () for v, r in zip(p.values, p.regions) if v in wanted]
+    return bool(held) and all(r == 1 for r in held)
 
 
 def _masks_as_ids(read: _Read, gt_dir: Path, ignore_value: int | None) -> bool:
