@@ -96,3 +96,28 @@ def test_two_processes_say_the_first_line_once_and_count_every_image(tmp_path, c
     assert len(said) == 2, said
     assert ": colour image given to a grey model; predicting its luminance" in said[0], said
     assert said[1].startswith("4 images in all (a.png, b.png, c.png and 1 more), each a "), said
+
+
+def test_grey_tiffs_and_grey_pngs_are_counted_in_one_line(tmp_path, caplog):
+    """Grey TIFFs (whose line adds "a page of a (C, H, W) TIFF?") and grey PNGs given to an
+    RGB model: each first line said, the four counted in one line (two that read the same
+    but for their names, review s62)."""
+    import tifffile
+
+    (tmp_path / "in").mkdir()
+    rng = np.random.default_rng(0)
+    for name in "ab":
+        tifffile.imwrite(tmp_path / "in" / f"{name}.tif", rng.integers(0, 255, (16, 16), np.uint8))
+    for name in "cd":
+        grey = rng.integers(0, 255, (16, 16), dtype=np.uint8)
+        Image.fromarray(grey).save(tmp_path / "in" / f"{name}.png")
+    torch.manual_seed(0)
+    net = UNet(3, 2, depth=2, base_channels=2, padding="same").eval()
+    with caplog.at_level(logging.WARNING):
+        predict_folder(net, tmp_path / "in", tmp_path / "out", progress=False)
+    said = [r.getMessage() for r in caplog.records if "grey image given" in r.getMessage()]
+    assert [line.split(":")[0] for line in said[:2]] == ["a.tif", "c.png"], said
+    assert said[2:] == [
+        "4 images in all (a.tif, b.tif, c.png and 1 more), each a grey image given to a "
+        "3-channel model (said at the first)"
+    ], said

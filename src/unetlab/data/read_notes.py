@@ -58,10 +58,10 @@ class ReadNotes:
         """The lines said at the end of a command with their levels: the count of the images
         whose channels were made the model's, where more than the first, whose line was said
         at once (warnings, as that line was: :func:`converted_line`), then :meth:`lines`."""
-        kinds: dict[str, list[str]] = {}
+        kinds: dict[str, dict[str, str]] = {}  # by what was converted: path -> how
         for path, how in self.converted.items():
-            kinds.setdefault(how, []).append(path)
-        counted = (converted_line(how, paths) for how, paths in kinds.items())
+            kinds.setdefault(_kind(how), {})[path] = how
+        counted = (converted_line(kind, hows) for kind, hows in kinds.items())
         warned = [(logging.WARNING, line) for line in counted if line]
         return warned + [(logging.INFO, line) for line in self.lines()]
 
@@ -205,17 +205,18 @@ def note_converted(path: str, how: str) -> bool:
     return True
 
 
-def converted_line(how: str, paths: list[str]) -> str | None:
-    """The end line of the ``paths`` made the model's channels as ``how`` says, the first's
-    line said at once (:func:`note_converted`): none for one image, ``400 images in all
-    (a.png, b.png, c.png and 397 more), each a colour image given to a grey model (said at
-    the first)`` for more, the count, not the same sentence again."""
-    if len(paths) == 1:
+def converted_line(kind: str, hows: dict[str, str]) -> str | None:
+    """The end line of the images ``hows`` names (path -> how) made the model's channels as
+    ``kind`` says (:func:`_kind`: each how the fix left out), the first of each how said at
+    once (:func:`note_converted`): none where each was said so, ``400 images in all (a.png,
+    b.png, c.png and 397 more), each a colour image given to a grey model (said at the
+    first)`` for more, the count, not the same sentence again. Counted by kind, not by how:
+    grey TIFFs (a "(C, H, W) TIFF?" hint) and grey PNGs given to an RGB model ended in two
+    lines that read the same but for their names (review s62)."""
+    if len(hows) <= len(set(hows.values())):
         return None
-    named = _named(dict.fromkeys(paths))
-    return (
-        f"{numbered(len(paths), 'image')} in all ({named}), each a {_kind(how)} (said at the first)"
-    )
+    named = _named(hows)
+    return f"{numbered(len(hows), 'image')} in all ({named}), each a {kind} (said at the first)"
 
 
 def _kind(how: str) -> str:
