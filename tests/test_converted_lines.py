@@ -121,3 +121,19 @@ def test_grey_tiffs_and_grey_pngs_are_counted_in_one_line(tmp_path, caplog):
         "4 images in all (a.tif, b.tif, c.png and 1 more), each a grey image given to a "
         "3-channel model (said at the first)"
     ], said
+
+
+def test_the_count_says_of_how_many_images_read(tmp_path, caplog):
+    """2 colour images among 5 given to a grey model: "2 of 5 images", not "2 images in
+    all" (of how many?); with every image colour, the count stays "3 images in all"."""
+    _colour_images(tmp_path, "bd")
+    for name in "ace":
+        grey = np.random.default_rng(1).integers(0, 255, (16, 16), dtype=np.uint8)
+        Image.fromarray(grey).save(tmp_path / "images" / f"{name}.png")
+    with caplog.at_level(logging.WARNING):
+        predict_folder(_grey_net(), tmp_path / "images", tmp_path / "out", progress=False)
+    said = [r.getMessage() for r in caplog.records if "colour image given" in r.getMessage()]
+    assert said[1:] == [
+        "2 of 5 images (b.png, d.png), each a colour image given to a grey model (said at the "
+        "first)"
+    ], said

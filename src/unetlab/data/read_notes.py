@@ -53,6 +53,7 @@ class ReadNotes:
     sides: dict[str, float] = field(default_factory=dict)
     # images whose channels were made the model's: path -> how (the line of each kind)
     converted: dict[str, str] = field(default_factory=dict)
+    images: int = 0  # the files a caller reads to predict (note_images; 0: not counted)
 
     def said_lines(self) -> list[tuple[int, str]]:
         """The lines said at the end of a command with their levels: the count of the images
@@ -61,7 +62,7 @@ class ReadNotes:
         kinds: dict[str, dict[str, str]] = {}  # by what was converted: path -> how
         for path, how in self.converted.items():
             kinds.setdefault(_kind(how), {})[path] = how
-        counted = (converted_line(kind, hows) for kind, hows in kinds.items())
+        counted = (converted_line(kind, hows, self.images) for kind, hows in kinds.items())
         warned = [(logging.WARNING, line) for line in counted if line]
         return warned + [(logging.INFO, line) for line in self.lines()]
 
@@ -135,6 +136,7 @@ def _merged(into: ReadNotes, notes: ReadNotes) -> None:
     into.written |= notes.written
     into.predicted |= notes.predicted
     into.evaluated |= notes.evaluated
+    into.images += notes.images
     for path, pages in notes.paged.items():  # each process read some pages: added up
         into.paged.setdefault(path, {}).update(pages)
 
@@ -151,6 +153,7 @@ def handed_notes() -> ReadNotes | None:
     _merged(handed, active)
     for kept in (*(getattr(active, name) for name in _BY_FILE), active.paged, active.written):
         kept.clear()
+    active.images = 0
     return handed
 
 
@@ -205,18 +208,27 @@ def note_converted(path: str, how: str) -> bool:
     return True
 
 
-def converted_line(kind: str, hows: dict[str, str]) -> str | None:
+def note_images(count: int) -> None:
+    """The caller reads ``count`` files to predict (``predict_folder``): the total the end
+    line of the images made the model's channels counts them of (:func:`converted_line`)."""
+    if (active := _ACTIVE.get()) is not None:
+        active.images += count
+
+
+def converted_line(kind: str, hows: dict[str, str], images: int = 0) -> str | None:
     """The end line of the images ``hows`` names (path -> how) made the model's channels as
     ``kind`` says (:func:`_kind`: each how the fix left out), the first of each how said at
     once (:func:`note_converted`): none where each was said so, ``400 images in all (a.png,
     b.png, c.png and 397 more), each a colour image given to a grey model (said at the
-    first)`` for more, the count, not the same sentence again. Counted by kind, not by how:
-    grey TIFFs (a "(C, H, W) TIFF?" hint) and grey PNGs given to an RGB model ended in two
-    lines that read the same but for their names (review s62)."""
+    first)`` for more, the count, not the same sentence again; ``12 of 40 images (...)``
+    where of the ``images`` read (:func:`note_images`; 0: not counted) some were not. Counted
+    by kind, not by how: grey TIFFs (a "(C, H, W) TIFF?" hint) and grey PNGs given to an RGB
+    model ended in two lines that read the same but for their names (review s62)."""
     if len(hows) <= len(set(hows.values())):
         return None
-    named = _named(hows)
-    return f"{numbered(len(hows), 'image')} in all ({named}), each a {kind} (said at the first)"
+    count = len(hows)
+    counted = f"{count} of {images} images" if count < images else f"{count} images in all"
+    return f"{counted} ({_named(hows)}), each a {kind} (said at the first)"
 
 
 def _kind(how: str) -> str:

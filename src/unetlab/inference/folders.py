@@ -41,6 +41,7 @@ from unetlab.data.read_notes import (
     ReadNotes,
     call_lines,
     handed_notes,
+    note_images,
     note_once,
     read_notes,
     take_notes,
@@ -946,8 +947,9 @@ def _predict_held(
         changed: dict[str, str] = {}  # outputs of changed inputs -> input (claim_folder)
         claim = dict(overwrite_fix=asked.overwrite_fix, record=load.record, changed=changed)
         done = _claimed(claimed, out_dir, todo, load.outputs, group, listed=files, **claim)
-        if group.is_main:  # their earlier outputs, kept: named in their line
+        if group.is_main:  # their earlier outputs, kept: named in their line; those read
             apart = name_kept_outputs(out_dir, apart, changed)
+            note_images(len(todo) - len(done))
         model, outputs = load()
         look_beside(model)
         run = asked.run(model, out_dir, outputs)
