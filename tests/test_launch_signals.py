@@ -410,9 +410,11 @@ def test_a_stop_swallowed_by_a_finalizer_in_a_launch_kills_its_processes(monkeyp
     assert said[-1:] == ["unetlab train: killed by SIGTERM"] and len(said) <= 2
 
 
-def _stopped_as_torchrun_ended(monkeypatch, notes: str, ended: tuple) -> tuple:
-    """A launch whose torchrun ended by itself with ``ended`` ((status, signals passed on),
-    its processes having noted ``notes`` and all ended), a SIGTERM as run_passing_signals
+def _stopped_as_torchrun_ended(
+    monkeypatch, notes: str, ended: tuple, signum: int = signal.SIGTERM
+) -> tuple:
+    """A launch whose torchrun ended with ``ended`` ((status, signals passed on), its
+    processes having noted ``notes`` and all ended), ``signum`` as run_passing_signals
     returned: (its status or the stop it raised, whether a stop is under way after it, the
     outlived of each call of ``failed``)."""
     import unetlab.distributed as distributed
@@ -420,7 +422,7 @@ def _stopped_as_torchrun_ended(monkeypatch, notes: str, ended: tuple) -> tuple:
 
     def returning(command, env, grace):
         Path(env[STATUS_FILE]).write_text(notes)
-        _signalled()
+        _signalled(signum)
         return ended
 
     monkeypatch.setattr(distributed, "run_passing_signals", returning)
@@ -447,6 +449,16 @@ def test_a_stop_after_a_clean_launch_leaves_its_status(monkeypatch, capfd):
     stop, and the launch's status is its processes' (0), said by no line."""
     result = _stopped_as_torchrun_ended(monkeypatch, "0 0\n0 1\n", (0, ()))
     assert result[::2] == (0, [])
+    assert capfd.readouterr().err == ""
+
+
+def test_a_stop_after_torchrun_alone_was_stopped_keeps_its_status(monkeypatch, capfd):
+    """review s62: torchrun itself stopped by a SIGTERM (143, nothing passed on: ``kill``
+    of torchrun), both processes noted 143 (the main one said its stop); a Ctrl-C as the
+    launch returns is dropped, the launch's stop under way: its 143, no second line (taken
+    for the command's own stop, it said "interrupted", 130)."""
+    result = _stopped_as_torchrun_ended(monkeypatch, "143 0\n143 1\n", (143, ()), signal.SIGINT)
+    assert result == (143, True, [])
     assert capfd.readouterr().err == ""
 
 

@@ -225,7 +225,9 @@ def _after_torchrun(
         return code, ended
     except KeyboardInterrupt as exc:  # killed at once
         stop_under_way()  # first: another one now is dropped, not raised from the kill
-        if code and not (passed or stop_signal(code) or _running_noted(status)):
+        # a stop's status (torchrun stopped, by a signal passed on or one of its own: a
+        # non-zero status after one passed on is 128 + it) keeps the stop under way
+        if code and not (stop_signal(code) or _running_noted(status)):
             held.not_under_way()  # torchrun failed by itself and nothing of it runs: none
             raise  # to kill, the command's stop as anywhere (review s62: "killed by", 143)
         _kill_launch(status, (*passed[:1], getattr(exc, "signum", signal.SIGINT)))
