@@ -410,6 +410,43 @@ def test_a_stop_swallowed_by_a_finalizer_in_a_launch_kills_its_processes(monkeyp
     assert said[-1:] == ["unetlab train: killed by SIGTERM"] and len(said) <= 2
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the processes")
+def test_a_second_stop_as_a_swallowed_one_is_sent_again_kills_the_launch(monkeypatch, capfd):
+    """review s62: a Ctrl-C that landed in the unraisable hook as it cleared the mark of a
+    SIGTERM a finalizer swallowed (before it started the thread sending that one again)
+    raised inside the hook: printed, the mark set again, nothing sent again, the wait for the
+    processes run out and they left running. The first is sent again all the same."""
+    import threading
+
+    import unetlab.signals as signals
+
+    class Racing(threading.Event):  # the Ctrl-C as the hook clears the mark, once
+        armed = False
+
+        def clear(self):
+            super().clear()
+            if Racing.armed:
+                Racing.armed = False
+                _signalled(signal.SIGINT)
+
+    class Finalized:
+        def __del__(self):  # the SIGTERM lands while the finalizer runs
+            Racing.armed = True
+            _signalled()
+
+    looked = []
+
+    def first_look():  # the first read of the notes only: later ones arm no other Ctrl-C
+        if not looked:
+            looked.append(True)
+            Finalized()  # collected as it is made: its __del__ runs here
+
+    monkeypatch.setattr(signals, "_UNDER_WAY", Racing())
+    assert _killed_as_it_looks(monkeypatch, first_look) == (143, -signal.SIGKILL)
+    said = capfd.readouterr().err.splitlines()
+    assert said[-1:] == ["unetlab train: killed by SIGTERM"] and len(said) <= 2
+
+
 def _stopped_as_torchrun_ended(
     monkeypatch, notes: str, ended: tuple, signum: int = signal.SIGTERM
 ) -> tuple:

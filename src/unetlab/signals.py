@@ -255,13 +255,24 @@ def _stop_passed_on(hook):
         # a real signal, not the flag alone: it wakes a call blocked in the main thread (a
         # sleep, a lock), and once the block has ended the handler then in place takes it
         # (SIG_DFL: the process ends as stopped), where the flag alone was lost (review s53)
-        main = threading.main_thread().ident
         _RAISED.pop(signum, None)  # raised again: not a copy of the one swallowed
-        if getattr(exc, "marked_under_way", False):  # its mark, else it is dropped again
-            _UNDER_WAY.clear()  # (review s62: every later stop was, the wait not cut short)
-        _thread.start_new_thread(_signal_thread, (main, signum))
+        try:
+            _send_again(exc, signum)
+        except KeyboardInterrupt as again:  # a second stop, raised here once the mark was
+            _send_again(again, signum)  # cleared: its mark cleared too, the first sent again
+            # (review s62: it escaped the hook, printed; nothing sent again, the mark set)
 
     return passed_on
+
+
+def _send_again(stop: KeyboardInterrupt, signum: int) -> None:
+    """``signum`` signalled to the main thread again, from a new thread (:func:`_stop_passed_on`),
+    the mark that ``stop`` set as it was raised cleared first (:func:`_raise_under_way`), else
+    the signal sent again is dropped (review s62: every later stop was, the wait not cut
+    short)."""
+    if getattr(stop, "marked_under_way", False):
+        _UNDER_WAY.clear()
+    _thread.start_new_thread(_signal_thread, (threading.main_thread().ident, signum))
 
 
 def _signal_thread(ident: int, signum: int) -> None:
