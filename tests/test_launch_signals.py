@@ -499,6 +499,30 @@ def test_a_stop_after_torchrun_alone_was_stopped_keeps_its_status(monkeypatch, c
     assert capfd.readouterr().err == ""
 
 
+def test_a_stop_after_the_look_at_a_failed_launch_stops_as_anywhere(monkeypatch, capfd):
+    """review s62: a SIGTERM just after _after_torchrun returned (torchrun failed by itself,
+    nothing passed on), its handler still in place to stops_held's end, was raised as a
+    launch's stop under way: every stop after it dropped to the command's end. Held there
+    and signalled again as the handlers are back, it stops the command as anywhere."""
+    import unetlab.distributed as distributed
+    from unetlab.signals import _UNDER_WAY, stop_raises
+
+    after = distributed._after_torchrun
+
+    def returned(*args):  # the SIGTERM as it has returned
+        ended = after(*args)
+        _signalled()
+        return ended
+
+    monkeypatch.setattr(distributed, "run_passing_signals", lambda command, env, grace: (1, ()))
+    monkeypatch.setattr(distributed, "_after_torchrun", returned)
+    failed = []
+    with stop_raises():  # the command's, around the launch's
+        result = _launched_as_the_cli(["train"], failed=failed.append)
+        assert (result, _UNDER_WAY.is_set(), failed) == ("Stopped('SIGTERM')", False, [])
+    assert capfd.readouterr().err == ""
+
+
 def test_a_stop_held_as_a_launch_begins_is_passed_on_to_torchrun():
     """A stop held (stops_held) before run_passing_signals' handlers are in place is theirs:
     passed on as torchrun starts, not held until it ended by itself."""

@@ -222,6 +222,7 @@ def _after_torchrun(
         ended = _outlived(status, passed, argv, nproc, grace) if code else None
         if passed or stop_signal(code):
             stop_under_way()
+        held.holding()  # a stop from now on held to the launch's end, then raised as anywhere
         return code, ended
     except KeyboardInterrupt as exc:  # killed at once
         stop_under_way()  # first: another one now is dropped, not raised from the kill

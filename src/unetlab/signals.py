@@ -132,6 +132,14 @@ class HeldStops:
         if taken := self.take():
             _raise_under_way(taken[0])
 
+    def holding(self) -> None:
+        """From now to the block's end a stop signal is held again, and signalled again as
+        its handlers are back (:func:`stops_held`): raised after the place that took the
+        stops held (a launch's look at its processes, ``unetlab.distributed._after_torchrun``,
+        returned; review s62: one there was raised under way, from that look's handler)."""
+        for signum in self.replaced:
+            signal.signal(signum, self)
+
     def not_under_way(self) -> None:
         """The stop raised here (:meth:`raising`) is the command's, not a launch's: a stop
         as anywhere, not under way (a launch that ended by itself, none of its processes
@@ -149,7 +157,8 @@ def stops_held() -> Iterator[HeldStops]:
     handler installed over the holder (:meth:`HeldStops.take`): a hand-over with no window
     between two handlers (a launch's, from the handler that passes signals on to torchrun
     to the look at the processes that outlived it: ``unetlab.distributed.launch``); the
-    previous handlers are back when it ends. Not a mask (``pthread_sigmask``): that holds a
+    previous handlers are back when it ends, and a stop still held is signalled again then
+    (:meth:`HeldStops.holding`). Not a mask (``pthread_sigmask``): that holds a
     signal from this thread alone, and another thread (torch's, a timer's) takes it."""
     replaced = {
         signum: signal.getsignal(signum)
@@ -163,6 +172,8 @@ def stops_held() -> Iterator[HeldStops]:
         yield held
     finally:
         _restore(replaced)
+        for signum in held.take():
+            signal.raise_signal(signum)  # raised here by its handler (dropped if under way)
 
 
 def _raise_under_way(signum, _frame=None):
