@@ -481,6 +481,23 @@ def test_a_stop_after_a_launch_failed_with_nothing_left_running_stops_as_anywher
     assert capfd.readouterr().err == ""
 
 
+def test_a_second_stop_as_a_failed_launch_raises_the_first_stops_as_anywhere(monkeypatch):
+    """After HeldStops.not_under_way (torchrun failed by itself, nothing of it runs) a stop
+    signal raises as stop_raises' does: one more as the first is raised on is not taken for
+    a launch's stop (marked under way, every later stop dropped to the command's end)."""
+    from unetlab.signals import HeldStops
+
+    not_under_way = HeldStops.not_under_way
+
+    def again(held):  # the second SIGTERM as the first is raised on
+        not_under_way(held)
+        _signalled()
+
+    monkeypatch.setattr(HeldStops, "not_under_way", again)
+    result = _stopped_as_torchrun_ended(monkeypatch, "1 1\n", (1, ()))
+    assert result == ("Stopped('SIGTERM')", False, [])
+
+
 def test_a_stop_after_a_clean_launch_leaves_its_status(monkeypatch, capfd):
     """A launch whose processes all ended 0, torchrun too: a SIGTERM then has nothing to
     stop, and the launch's status is its processes' (0), said by no line."""
