@@ -39,6 +39,31 @@ def test_a_read_is_kept_while_the_file_is_unchanged(tmp_path):
     assert reads == ["a", "a", "bb", "bb", "bb"]
 
 
+def test_the_reads_of_one_look_take_one_stamp(tmp_path, monkeypatch):
+    """Within ``stamped(path)`` the reads of ``path`` take the stamp it had at its start:
+    one stat for all the facts read from one open (s62: 4 each, predict's first look);
+    outside, and of another file, a stat each; outside ``kept``, none."""
+    import unetlab.read_once
+
+    path, other = tmp_path / "f.txt", tmp_path / "g.txt"
+    path.write_text("a")
+    other.write_text("b")
+    kept, stats, real = ReadOnce("test_stamped"), [], os.stat
+    stat = lambda p, *a, **k: stats.append(Path(p).name) or real(p, *a, **k)  # noqa: E731
+    monkeypatch.setattr(unetlab.read_once.os, "stat", stat)
+    with kept.stamped(path):  # outside kept: nothing kept, nothing stat-ed
+        assert kept.read(("x",), path, path.read_text) == "a"
+    assert stats == []
+    with kept.kept():
+        with kept.stamped(path), kept.stamped(path):  # within one: its stamp
+            for what in ("x", "y", "z"):
+                assert kept.read((what,), path, path.read_text) == "a"
+            assert kept.read(("x",), other, other.read_text) == "b"
+        assert stats == ["f.txt", "g.txt"]
+        assert kept.read(("y",), path, lambda: "read again") == "a"  # kept, its own stat
+        assert stats == ["f.txt", "g.txt", "f.txt"]
+
+
 def test_evaluate_again_reads_its_earlier_report_and_picture_once(tmp_path, monkeypatch):
     """``evaluate --json r.json --confusion c.png`` again read the earlier picture's text
     chunk and the earlier report 3 times each: before scoring, the command's check for

@@ -54,6 +54,31 @@ class ContextKept:
 class ReadOnce(ContextKept):
     """Reads of files kept within :meth:`kept` (one of the context's, by ``name``)."""
 
+    def __init__(self, name: str):
+        super().__init__(name)
+        self._stamped: ContextVar[tuple[str, tuple | None] | None] = ContextVar(
+            name + "_stamped", default=None
+        )
+
+    @contextlib.contextmanager
+    def stamped(self, path: str | os.PathLike) -> Iterator[None]:
+        """Within (and within :meth:`kept`), the reads of ``path`` (so named) take the stamp
+        it has now: one ``stat`` for the reads of one look at the file (s62: its positions,
+        axes, level 0 and GeoTIFF tags took one each, read from one open)."""
+        held = self._stamped.get()
+        if not self.keeping() or (held is not None and held[0] == os.fspath(path)):
+            yield  # within one of the same file: its stamp
+            return
+        token = self._stamped.set((os.fspath(path), file_stamp(path)))
+        try:
+            yield
+        finally:
+            self._stamped.reset(token)
+
+    def _stamp(self, path: str | os.PathLike) -> tuple | None:
+        held = self._stamped.get()
+        return held[1] if held is not None and held[0] == os.fspath(path) else file_stamp(path)
+
     def keeping(self) -> bool:
         """Whether reads are kept now (within :meth:`kept`)."""
         return self.get() is not None
@@ -64,7 +89,7 @@ class ReadOnce(ContextKept):
         done = self.get()
         if done is None:
             return read()
-        key = (*what, os.fspath(path), file_stamp(path))
+        key = (*what, os.fspath(path), self._stamp(path))
         if key not in done:
             done[key] = read()
         return done[key]
