@@ -1,7 +1,9 @@
 """How often ``unetlab predict`` of a flat folder of YXC TIFFs opens each one: 11 to 12
 times (s60: the trained axes read 5 times, the streaming rule's reads outside one open,
-the pixel size after the file's open closed); 4 now (the first 5), what it predicts
-unchanged."""
+the pixel size after the file's open closed); 4 (the first 5: s61), one for each of its
+output positions, streaming rule, prediction and GeoTIFF tags; 2 now (s62): its header
+once, shared by all (the first look), and its pixels, in a process's next command too;
+what it predicts unchanged."""
 
 from __future__ import annotations
 
@@ -44,27 +46,28 @@ def test_predict_opens_each_yxc_tiff_of_a_folder_a_few_times(tmp_path, monkeypat
     argv += ["--input", str(tmp_path / "in"), "--no-progress", "--save-probabilities"]
     opened = _opens(monkeypatch)
     assert main([*argv, "--output", str(tmp_path / "out")]) == 0
-    # the first: the channel checks' look; then each: its positions with its axes, the
-    # streaming rule, its prediction, its geotags
-    assert {n: k for n, k in opened.items() if k} == {
-        "s0.tif": 5,
-        "s1.tif": 4,
-        "s2.tif": 4,
-        "s3.tif": 4,
-    }
-    monkeypatch.undo()  # 12, 11, 11, 11 before; the same outputs again with every read
-    # read (no read kept: s61 review, the same outputs of two runs that both kept theirs)
+    # each: its header (positions, axes, level 0, GeoTIFF tags) at the first look, shared
+    # by the channel checks, the streaming rule, the records and the world files; its pixels
+    twice = {"s0.tif": 2, "s1.tif": 2, "s2.tif": 2, "s3.tif": 2}
+    assert {n: k for n, k in opened.items() if k} == twice  # 5, 4, 4, 4 before (s61)
+    opened.clear()  # the next command of the process: its own look (its positions were kept)
+    assert main([*argv, "--output", str(tmp_path / "next")]) == 0
+    assert {n: k for n, k in opened.items() if k} == twice  # 4, 3, 3, 3 had it kept none
+    monkeypatch.undo()  # the same outputs again with every read read (no read kept: s61
+    # review, the same outputs of two runs that both kept theirs), each header from its own
+    # open as before s62, and again by the process's next command
     monkeypatch.setattr(ReadOnce, "read", lambda _self, _what, _path, read: read())
     assert main([*argv, "--output", str(tmp_path / "once")]) == 0
     for made in sorted((tmp_path / "once").iterdir()):
-        again = tmp_path / "out" / made.name
-        assert again.read_bytes() == made.read_bytes() or made.suffix == ".json", made.name
+        for kept in ("out", "next"):
+            again = tmp_path / kept / made.name
+            assert again.read_bytes() == made.read_bytes() or made.suffix == ".json", made.name
 
 
 def test_predict_stats_each_input_fewer_times(tmp_path, monkeypatch):
     """Each input's record was made once for each of its output names (13 for a TIFF, two
     os.stat each) and its resolved path once a name (s60: 127-129 stats of each of 4 TIFFs);
-    once an input now."""
+    once an input now; fewer again (s62)."""
     import os
     from pathlib import Path
 
@@ -86,5 +89,35 @@ def test_predict_stats_each_input_fewer_times(tmp_path, monkeypatch):
     argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--device", "cpu"]
     assert main([*argv, "--input", str(tmp_path / "in"), "--output", str(tmp_path / "out")]) == 0
     inputs = [stats[f"s{i}.tif"] for i in range(4)]
-    # 129, 127, 127, 127 before; 93, 91, 91, 91 (s60)
-    assert min(inputs) > 0 and max(inputs) < 100, inputs
+    # 129, 127, 127, 127 before; 93, 91, 91, 91 (s60); 79, 77, 77, 77 (s61); 58, 56, 56,
+    # 56 (s62: a slide built for its shape alone, 3 to 4 stats, now its header's stamp, one
+    # for all the first look reads; the resolved path of each ask of its manifest name and
+    # record without a stat of its own)
+    assert min(inputs) > 0 and max(inputs) < 60, inputs
+
+
+def test_a_header_replaced_between_two_commands_of_a_process_is_read_anew(tmp_path):
+    """The header facts a command keeps (its first look) are its own: an input replaced by
+    one of another shape, of the same time, is predicted as it is now by the next command
+    (its prediction, its records and its output's shape)."""
+    import os
+
+    from PIL import Image
+
+    torch.manual_seed(0)
+    net = UNet(2, 2, depth=2, base_channels=4, padding="same")
+    save_model(tmp_path / "m.pt", net, train_config={"data": {"axes": "YXC"}})
+    (tmp_path / "in").mkdir()
+    path = tmp_path / "in" / "s.tif"
+    tifffile.imwrite(path, np.zeros((24, 24, 2), np.uint8), photometric="minisblack")
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--device", "cpu"]
+    argv += ["--input", str(tmp_path / "in"), "--no-progress"]
+    assert main([*argv, "--output", str(tmp_path / "a")]) == 0
+    before, was = path.stat(), path.read_bytes()
+    tifffile.imwrite(tmp_path / "t.tif", np.ones((48, 12, 2), np.uint8), photometric="minisblack")
+    os.replace(tmp_path / "t.tif", path)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_mtime_ns == before.st_mtime_ns and path.read_bytes() != was
+    assert main([*argv, "--output", str(tmp_path / "b")]) == 0
+    assert Image.open(tmp_path / "a" / "s.png").size == (24, 24)
+    assert Image.open(tmp_path / "b" / "s.png").size == (12, 48)

@@ -596,6 +596,28 @@ def test_a_turned_tiff_read_window_by_window_says_it_is_not_turned(tmp_path, cap
     assert line.startswith(head)  # named as given, as the file's other lines
 
 
+def test_a_turned_tiff_read_whole_is_not_said_to_be_read_unturned(tmp_path, caplog):
+    """A small turned TIFF is read whole and turned; the pixel and memory rules opened it
+    as a slide for its size, and each open said it was read window by window, unturned (s62:
+    5 such lines for one predict of one file, beside the line that says it was turned).
+    Said once now where it is streamed, none where it is read whole."""
+    import logging
+
+    from tests.test_output_tiff_meta import foreground_model
+    from unetlab.inference.files import predict_file
+
+    image = np.arange(64 * 48, dtype=np.uint16).reshape(64, 48)
+    tifffile.imwrite(tmp_path / "t.tif", image, extratags=[(274, 3, 1, 6, True)])
+    said = []
+    for large in (None, 100):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="unetlab.data.slides"):
+            out = tmp_path / f"o{large}"
+            predict_file(foreground_model(), tmp_path / "t.tif", out, large_threshold=large)
+        said.append(sum("Orientation tag says" in r.getMessage() for r in caplog.records))
+    assert said == [0, 1]
+
+
 def test_a_file_that_is_no_tiff_names_the_fix(tmp_path):
     """'cannot read this TIFF (TiffFileError: not a TIFF file: ...)' named no fix (audit s41
     auditslide: a text file saved as .tif)."""

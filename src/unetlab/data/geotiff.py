@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.read_notes import say_once_a_call
-from unetlab.data.tiff_files import is_tiff_name, open_tiff
+from unetlab.data.tiff_files import HEADERS, is_tiff_name, open_tiff
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +63,14 @@ def geotags(page) -> tuple[tuple, ...]:
 
 
 def read_geotags(path: str | os.PathLike) -> tuple[tuple, ...]:
-    """:func:`geotags` of the first page of the TIFF at ``path``; () for other files."""
+    """:func:`geotags` of the first page of the TIFF at ``path``; () for other files. Read
+    once within ``HEADERS.kept()`` while the file is unchanged (:data:`HEADERS`)."""
     if not is_tiff_name(path):
         return ()
+    return HEADERS.read(("geotags",), os.path.realpath(path), lambda: _read_geotags(path))
 
+
+def _read_geotags(path: str | os.PathLike) -> tuple[tuple, ...]:
     with open_tiff(path) as tif:
         return geotags(tif.pages[0])
 

@@ -26,6 +26,7 @@ from unetlab.data.colour_table import FIX as COLOUR_FIX
 from unetlab.data.colour_table import VOID, ColourTable, find_colour_table
 from unetlab.data.file_kind import wrong_kind_line
 from unetlab.data.folder_notes import is_glob, is_macos_metadata, near_line
+from unetlab.data.geotiff import read_geotags
 from unetlab.data.grey_masks import (
     INDICES,
     KEY_FIX,
@@ -55,10 +56,9 @@ from unetlab.data.positions import every_position_read, position_of, reading, se
 from unetlab.data.read_notes import note_once, note_transparent, note_turned, say_once_a_call
 from unetlab.data.stated_axes import guessed_by_tifffile, planes_guessed, states_axes
 from unetlab.data.tiff_codecs import undecodable_line
-from unetlab.data.tiff_files import TIFF_SUFFIXES, keeping_open, open_tiff, tiff_file
+from unetlab.data.tiff_files import HEADERS, TIFF_SUFFIXES, keeping_open, open_tiff, tiff_file
 from unetlab.data.tiffmeta import AXES_AS, DATA_AXES_AS, series_axes
 from unetlab.errors import ImageReadError, MadeAgain, Spelled, UnetlabError, first_line, said
-from unetlab.read_once import ReadOnce
 from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
@@ -457,14 +457,16 @@ def file_axes(path: str | os.PathLike, axes: str | None) -> str | None:
     return axes if Path(path).suffix.lower() in TIFF_SUFFIXES else None
 
 
-#: what :func:`trained_file_axes` found of each TIFF within :func:`axes_read_once`
-_TRAINED_AXES = ReadOnce("trained_axes_read")
+#: what :func:`trained_file_axes` and :func:`tiff_head` found of each TIFF within
+#: :func:`axes_read_once`
+_TRAINED_AXES = HEADERS
 
 
 def axes_read_once() -> contextlib.AbstractContextManager:
     """Within: :func:`trained_file_axes` reads each TIFF once for the same axes and
     channels (and position) while the file is unchanged; ``unetlab predict``'s checks,
-    streaming rule, records and reads opened a TIFF for it 5 times (s60)."""
+    streaming rule, records and reads opened a TIFF for it 5 times (s60). Its
+    :func:`tiff_head` and GeoTIFF tags too (:data:`~unetlab.data.tiff_files.HEADERS`)."""
     return _TRAINED_AXES.kept()
 
 
@@ -517,9 +519,29 @@ class _AxesHeader(NamedTuple):
 
 def _axes_header(path: str | os.PathLike) -> _AxesHeader:
     """:class:`_AxesHeader` of the TIFF at ``path`` (its position's series where one is
-    read), read once within :func:`axes_read_once` while the file is unchanged."""
+    read), read once within :func:`axes_read_once` while the file is unchanged: there by
+    the first look at the file (:func:`_positions`), which reads its other header facts
+    from the same open (s62: predict's channel checks opened the first input, then the
+    first look again)."""
+    if not _TRAINED_AXES.keeping():
+        return _read_axes_header(path)
+    with _TRAINED_AXES.stamped(real := os.path.realpath(path)):  # one stat for the look
+        return _kept_axes_header(real, _looked)
+
+
+def _kept_axes_header(path: str | os.PathLike, read=None) -> _AxesHeader:
     what = ("axes_header", position_of(path))
-    return _TRAINED_AXES.read(what, os.path.realpath(path), lambda: _read_axes_header(path))
+    return _TRAINED_AXES.read(
+        what, os.path.realpath(path), lambda: (read or _read_axes_header)(path)
+    )
+
+
+def _looked(path: str | os.PathLike) -> _AxesHeader:
+    """:func:`_axes_header` of a file not looked at yet: looked at (:func:`ome_positions`),
+    which keeps it, or read now where that read nothing (a file looked at before, or
+    unreadable: then it says why)."""
+    ome_positions(path)
+    return _kept_axes_header(path)
 
 
 def _read_axes_header(path: str | os.PathLike) -> _AxesHeader:
@@ -535,6 +557,37 @@ def _read_axes_header(path: str | os.PathLike) -> _AxesHeader:
     finally:
         close()
     return _AxesHeader(found, shape, stated, loose, guessed)
+
+
+class TiffHead(NamedTuple):
+    """What a TIFF's header says of level 0 of its series (its position's where one is
+    read), as a slide is opened (:func:`~unetlab.data.slides.slide_header`): its axes, shape
+    and sample type, its pyramid levels, whether it is tiled or compressed, its Orientation."""
+
+    found: TiffAxes
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    levels: int
+    chunked: bool
+    turn: int
+
+
+def tiff_head(path: str | os.PathLike) -> TiffHead:
+    """:class:`TiffHead` of the TIFF at ``path``, read once within :func:`axes_read_once`
+    while the file is unchanged; what tifffile raises on a corrupt file, as it raises it
+    (the caller names the file: :func:`~unetlab.data.slides.slide_header`)."""
+    what = ("head", position_of(path))
+    return _TRAINED_AXES.read(what, os.path.realpath(path), lambda: _read_head(path))
+
+
+def _read_head(path: str | os.PathLike) -> TiffHead:
+    with open_tiff(path) as tif:
+        series = series_of(tif)
+        base = series.levels[0]
+        first = base.keyframe
+        chunked = first.compression != 1 or first.is_tiled or len(series.levels) > 1
+        found, turn = tiff_axes(tif, base), tiff_orientation(first)
+        return TiffHead(found, base.shape, base.dtype, len(series.levels), chunked, turn)
 
 
 def _thin(axes: str, shape: tuple[int, ...]) -> bool:
@@ -795,10 +848,15 @@ def ome_positions(path: str | os.PathLike) -> list[str]:
     """The names of the positions of a multi-position OME-TIFF (each OME ``Image`` a series
     of its own: :func:`other_series`, one per ``Image`` of its OME-XML), which ``unetlab
     predict`` predicts one by one (:mod:`unetlab.data.positions`); [] for any other file,
-    one that cannot be read too (read, it says why). Read once per version of the file."""
+    one that cannot be read too (read, it says why). Read once per version of the file;
+    within :func:`axes_read_once`, once a command, with the file's other header facts
+    (:func:`_first_look`)."""
     path = Path(path)
     if path.suffix.lower() not in TIFF_SUFFIXES:
         return []
+    if _TRAINED_AXES.keeping():
+        with _TRAINED_AXES.stamped(real := os.path.realpath(path)):  # one stat for the look
+            return list(_TRAINED_AXES.read(("positions",), real, lambda: _first_look(real)))
     try:
         stat = path.stat()
     except OSError:
@@ -808,15 +866,23 @@ def ome_positions(path: str | os.PathLike) -> list[str]:
 
 @functools.lru_cache(maxsize=1 << 16)  # a folder of inputs read once
 def _positions(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
-    """:func:`ome_positions` of the file at ``path`` of that time and size; within
-    :func:`axes_read_once`, its axes header read from the same open (predict's first look
-    at each input: s60, the records' check opened it again for them)."""
-    if not _TRAINED_AXES.keeping():
-        return _read_positions(path)
+    """:func:`ome_positions` of the file at ``path`` of that time and size."""
+    return _read_positions(path)
+
+
+def _first_look(path: str) -> tuple[str, ...]:
+    """:func:`ome_positions` of the file at ``path`` read now, and its axes header,
+    :func:`tiff_head` and GeoTIFF tags from the same open, each kept within
+    :func:`axes_read_once` (predict's first look at each input: s60, the records' check
+    opened it again for its axes; s62, the streaming rule and the world files for the
+    others, and a process's second command read each apart: its positions were kept)."""
     with keeping_open(path):
         found = _read_positions(path)
         with contextlib.suppress(ImageReadError):  # said where the axes are asked for
-            _axes_header(path)
+            _kept_axes_header(path)
+        for read in (tiff_head, read_geotags):  # a corrupt file's, as _read_positions: read
+            with contextlib.suppress(Exception):  # again where they are asked for, which
+                read(path)  # says why
     return found
 
 

@@ -34,6 +34,7 @@ from unetlab.data.io import (
     say_other_series,
     short_file_line,
     tiff_axes,
+    tiff_head,
     untiffed_error,
 )
 from unetlab.data.ngff import axis_names, multiscale
@@ -185,7 +186,8 @@ class Slide:
     level 0; QuPath and other viewers place shapes in level-0 pixels), ``chunked`` (tiled
     or compressed storage), ``given_axes`` (the axes the user gave for a TIFF, naming what
     its pages are: :func:`open_slide`; None where none were given), ``axes_trained``
-    (whether those are the checkpoint's, none given).
+    (whether those are the checkpoint's, none given), ``turn`` (a TIFF's Orientation tag:
+    1 upright; its windows are read as stored).
 
     Pages are (H, W, C) windows readers: :meth:`page`. Close with :meth:`close` (or ``with``).
     """
@@ -205,8 +207,9 @@ class Slide:
         z_spacing: float | None = None,
         downsample: tuple[float, float] = (1.0, 1.0),
         given_axes: str | None = None,
+        turn: int = 1,
     ):
-        self.path, self.array, self.layout = path, array, layout
+        self.path, self.array, self.layout, self.turn = path, array, layout, turn
         self.given_axes, self.axes_trained = given_axes, False
         self.downsample = downsample
         self.dtype = np.dtype(dtype)
@@ -313,7 +316,45 @@ def open_slide(
         return _open_zarr(path, level)
     if path.suffix.lower() in TIFF_SUFFIXES and path.is_file():
         return _open_tiff(path, level, colour_planes, axes, trained)
-    raise ImageReadError(f"{path}: not a TIFF file or a Zarr folder")
+    raise _not_a_tiff(path, None)
+
+
+def _not_a_tiff(path: Path, axes: str | None) -> ImageReadError:
+    """What :func:`open_slide` raises for a ``path`` that is no TIFF file nor a Zarr."""
+    if axes is not None:
+        return untiffed_error(path)
+    return ImageReadError(f"{path}: not a TIFF file or a Zarr folder")
+
+
+def slide_header(
+    path: str | os.PathLike,
+    *,
+    colour_planes: bool = False,
+    axes: str | None = None,
+    trained: bool = False,
+) -> Slide:
+    """The :class:`Slide` of level 0 of the TIFF at ``path`` as :func:`open_slide` opens
+    it, but of its header alone (:func:`~unetlab.data.io.tiff_head`, read once within
+    :func:`~unetlab.data.io.axes_read_once`): its layout, sample type, levels and given
+    axes, refused as :func:`open_slide` refuses them; no pixels, no pixel size. For what
+    the pixel rule and the memory rule ask of a file (s62: they opened it, then the
+    prediction again). Raises ImageReadError as :func:`open_slide`."""
+    path = Path(path)
+    try:
+        with _tiff_errors(path):
+            head = tiff_head(path)  # a stat each ask (its stamp), no more
+    except ImageReadError:
+        if path.suffix.lower() not in TIFF_SUFFIXES or not path.is_file():  # as open_slide
+            raise _not_a_tiff(path, axes) from None
+        raise
+    layout = layout_of(axes_letters(head.found, colour_planes=colour_planes), head.shape)
+    sizes = dict(pixel_size=None, levels=head.levels, level=0, chunked=head.chunked)
+    slide = Slide(path, None, layout, dtype=head.dtype, turn=head.turn, **sizes)
+    if axes is not None:
+        letters = given_letters(axes, slide.layout.shape, path)
+        refuse_other_layout(slide, letters, axes, trained=trained)
+        slide.given_axes, slide.axes_trained = axes.upper(), trained
+    return slide
 
 
 def _open_tiff(path: Path, level: int, colour_planes: bool, axes: str | None, trained: bool):
@@ -400,6 +441,7 @@ def _tiff_slide(path: Path, tif, level: int, colour_planes: bool, close) -> Slid
         closer=close,
         z_spacing=spacing,
         downsample=downsample,
+        turn=turn,
     )
 
 
@@ -502,10 +544,10 @@ def _tiff_pixels(path: Path, series, level: int):
         return zarr.open(series.aszarr(level=level), mode="r")
     shape, dtype = chosen.shape, chosen.dtype
     end = offset + int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-    if end > path.stat().st_size:
+    if end > (size := series.parent.filehandle.size):  # the file opened, not stat-ed again
         raise ImageReadError(
-            f"{path}: truncated: its header promises {end} bytes, the file has "
-            f"{path.stat().st_size}; copy the file again"
+            f"{path}: truncated: its header promises {end} bytes, the file has {size}; copy "
+            "the file again"
         )
     return lambda: np.memmap(path, dtype, "r", offset=offset, shape=shape)
 

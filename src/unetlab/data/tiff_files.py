@@ -21,7 +21,16 @@ import os
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 
-__all__ = ["keeping_open", "open_tiff", "tiff_file"]
+from unetlab.read_once import ReadOnce
+
+__all__ = ["HEADERS", "keeping_open", "open_tiff", "tiff_file"]
+
+#: what is read of a TIFF's header (its axes, its level 0's shape and type, its GeoTIFF
+#: tags), kept within ``HEADERS.kept()`` while the file is unchanged
+#: (:func:`~unetlab.data.io.axes_read_once`): ``unetlab predict``'s first look at each input
+#: reads them all from one open, which its phases then share (s62: its output positions,
+#: streaming rule, prediction and GeoTIFF tags opened each input 4 times)
+HEADERS = ReadOnce("tiff_headers_read")
 
 #: the suffixes of files read as TIFF: .tif and .tiff, BigTIFF's .btf, and the TIFF-based
 #: files of slide scanners and confocals (Aperio .svs, Hamamatsu .ndpi, Leica .scn, Zeiss

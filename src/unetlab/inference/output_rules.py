@@ -519,8 +519,9 @@ def _provenance(made: dict) -> Provenance:
 
 
 def input_source(path: str | os.PathLike) -> str:
-    """How the manifest names the input an output was made from: its resolved path."""
-    return str(Path(path).resolve())
+    """How the manifest names the input an output was made from: its resolved path (no
+    stat of it: ``Path.resolve`` made one, each of 5 asks an input, s62)."""
+    return os.path.realpath(path)
 
 
 def output_sources(files: Sequence[Path], **wanted: bool) -> dict[str, str]:

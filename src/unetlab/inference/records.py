@@ -572,7 +572,7 @@ def _read_as(path: str | os.PathLike, axes: str, trained: bool) -> str | None:
         return axes
     try:
         stat = os.stat(path)
-        return _fitted(str(Path(path).resolve()), axes, stat.st_mtime_ns, stat.st_size)
+        return _fitted(os.path.realpath(path), axes, stat.st_mtime_ns, stat.st_size)
     except (OSError, UnetlabError):
         return axes
 

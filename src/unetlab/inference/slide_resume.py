@@ -20,6 +20,7 @@ import contextvars
 import json
 import logging
 import math
+import stat
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -68,7 +69,7 @@ def input_stamp(path: Path) -> dict:
     path = Path(path).resolve()
     found = path.stat()
     stamp = {"path": str(path), "size": found.st_size, "mtime_ns": found.st_mtime_ns}
-    if not path.is_dir():
+    if not stat.S_ISDIR(found.st_mode):  # as found, not stat-ed again
         stamp["sample"] = sample_digest(path, found.st_size)
     else:
         stamp["files"] = {

@@ -56,7 +56,15 @@ from unetlab.data.nodata import blank_pixels
 from unetlab.data.normalize import contrast_note, floored, raw_stats
 from unetlab.data.positions import current_suffix, position_of, position_suffix
 from unetlab.data.shown import shown_path
-from unetlab.data.slides import Slide, is_zarr, open_slide, read_whole, slide_name, zarr_within
+from unetlab.data.slides import (
+    Slide,
+    is_zarr,
+    open_slide,
+    read_whole,
+    slide_header,
+    slide_name,
+    zarr_within,
+)
 from unetlab.data.tiffmeta import (
     PageAxes,
     PixelSize,
@@ -173,8 +181,7 @@ def is_large(path: str | os.PathLike, *, threshold: int | None = None, level: in
         return True
     if path.suffix.lower() not in TIFF_SUFFIXES:
         return False
-    with open_slide(path) as slide:
-        _, h, w, _ = slide.shape
+    _, h, w, _ = slide_header(path).shape
     return h * w > (LARGE_PIXELS if threshold is None else threshold)
 
 

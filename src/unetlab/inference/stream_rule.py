@@ -42,11 +42,10 @@ import torch
 from PIL import Image
 
 from unetlab.data.io import TIFF_SUFFIXES, ome_positions
-from unetlab.data.orientation import tiff_orientation
-from unetlab.data.positions import reading_position, series_of
+from unetlab.data.positions import reading_position
 from unetlab.data.shown import shown_path
-from unetlab.data.slides import is_zarr, open_slide
-from unetlab.data.tiff_files import keeping_open, open_tiff
+from unetlab.data.slides import is_zarr, slide_header
+from unetlab.data.tiff_files import keeping_open
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.errors import Spelled, UnetlabError, said_as
 from unetlab.inference import sizing
@@ -264,11 +263,10 @@ def _layout(path: Path, model, outputs: OutputOptions, options, axes) -> _Layout
     if rows or outputs.wanted["rois"]:
         return None
     try:  # axes that read it otherwise than its file does: read whole (slides.open_slide)
-        with open_slide(path, colour_planes=model.in_channels == 3, axes=axes) as slide:
-            check_bare_channels(slide, model.in_channels)  # one image's channels
-            (pages, h, w, c), itemsize = slide.shape, slide.dtype.itemsize
-        with open_tiff(path) as tif:  # a turned one is turned when read whole
-            turned = tiff_orientation(series_of(tif).levels[0].keyframe) != 1
+        slide = slide_header(path, colour_planes=model.in_channels == 3, axes=axes)
+        check_bare_channels(slide, model.in_channels)  # one image's channels
     except UnetlabError:  # read whole, which names the problem
         return None
+    (pages, h, w, c), itemsize = slide.shape, slide.dtype.itemsize
+    turned = slide.turn != 1  # a turned one is turned when read whole
     return None if turned else _Layout(pages, h * w, c, itemsize)
