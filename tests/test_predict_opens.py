@@ -121,3 +121,30 @@ def test_a_header_replaced_between_two_commands_of_a_process_is_read_anew(tmp_pa
     assert main([*argv, "--output", str(tmp_path / "b")]) == 0
     assert Image.open(tmp_path / "a" / "s.png").size == (24, 24)
     assert Image.open(tmp_path / "b" / "s.png").size == (12, 48)
+
+
+def test_a_damaged_input_is_named_as_given_not_by_its_real_path(tmp_path, monkeypatch, capsys):
+    """A data folder of links to a store: the failed line of a damaged TIFF names the link
+    as given (in/damaged.tif), and a relative input stays relative; the header read by the
+    first look was read and named through the real path (s62 review: <tmp>/store/...)."""
+    import os
+
+    torch.manual_seed(0)
+    net = UNet(2, 2, depth=2, base_channels=4, padding="same")
+    save_model(tmp_path / "m.pt", net, train_config={"data": {"axes": "YXC"}})
+    store, given = tmp_path / "store", tmp_path / "in"
+    store.mkdir(), given.mkdir()
+    tifffile.imwrite(
+        store / "blob_001.tif", np.zeros((24, 24, 2), np.uint8), photometric="minisblack"
+    )
+    (store / "blob_002.tif").write_bytes(b"II*\x00" + b"\xff" * 60)  # damaged
+    os.symlink(store / "blob_001.tif", given / "good.tif")
+    os.symlink(store / "blob_002.tif", given / "damaged.tif")
+    (given / "plain_damaged.tif").write_bytes(b"II*\x00" + b"\xff" * 60)
+    monkeypatch.chdir(tmp_path)
+    argv = ["predict", "--checkpoint", "m.pt", "--device", "cpu", "--no-progress"]
+    assert main([*argv, "--input", "in", "--output", "o"]) == 3
+    said = capsys.readouterr().err
+    assert "failed: in/damaged.tif: " in said and "failed: in/plain_damaged.tif: " in said
+    assert "blob_002" not in said and str(tmp_path) not in said, said
+    assert (tmp_path / "o" / "good.png").is_file()

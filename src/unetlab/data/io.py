@@ -526,7 +526,7 @@ def _axes_header(path: str | os.PathLike) -> _AxesHeader:
     if not _TRAINED_AXES.keeping():
         return _read_axes_header(path)
     with _TRAINED_AXES.stamped(real := os.path.realpath(path)):  # one stat for the look
-        return _kept_axes_header(real, _looked)
+        return _kept_axes_header(path, _looked)  # read as named, kept by its real path
 
 
 def _kept_axes_header(path: str | os.PathLike, read=None) -> _AxesHeader:
@@ -856,7 +856,7 @@ def ome_positions(path: str | os.PathLike) -> list[str]:
         return []
     if _TRAINED_AXES.keeping():
         with _TRAINED_AXES.stamped(real := os.path.realpath(path)):  # one stat for the look
-            return list(_TRAINED_AXES.read(("positions",), real, lambda: _first_look(real)))
+            return list(_TRAINED_AXES.read(("positions",), real, lambda: _first_look(path)))
     try:
         stat = path.stat()
     except OSError:
