@@ -39,6 +39,29 @@ def test_a_read_is_kept_while_the_file_is_unchanged(tmp_path):
     assert reads == ["a", "a", "bb", "bb", "bb"]
 
 
+def test_a_file_rewritten_in_place_with_its_size_and_time_is_read_again(tmp_path):
+    """Rewritten in place (its inode), of the same size, its time set back as ``cp -p``
+    sets it: its change time is in its stamp, so it is read again (s62 review: kept)."""
+    import time
+
+    path, kept = tmp_path / "f.txt", ReadOnce("test_in_place")
+    path.write_text("aa")
+    before = path.stat()
+    with kept.kept():
+        assert kept.read(("text",), path, path.read_text) == "aa"
+        time.sleep(0.05)  # past the file system's clock tick, which its change time takes
+        with open(path, "r+") as f:
+            f.write("bb")
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        now = path.stat()
+        assert (now.st_ino, now.st_size, now.st_mtime_ns) == (
+            before.st_ino,
+            before.st_size,
+            before.st_mtime_ns,
+        )
+        assert kept.read(("text",), path, path.read_text) == "bb"
+
+
 def test_the_reads_of_one_look_take_one_stamp(tmp_path, monkeypatch):
     """Within ``stamped(path)`` the reads of ``path`` take the stamp it had at its start:
     one stat for all the facts read from one open (s62: 4 each, predict's first look);

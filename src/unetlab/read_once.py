@@ -19,14 +19,16 @@ __all__ = ["ContextKept", "ReadOnce", "file_stamp"]
 T = TypeVar("T")
 
 
-def file_stamp(path: str | os.PathLike) -> tuple[int, int, int] | None:
-    """(inode, size, time) of the file, None where it cannot be read (then opened again:
-    the open says why): what says a file read before is the same file now."""
+def file_stamp(path: str | os.PathLike) -> tuple[int, int, int, int] | None:
+    """(inode, size, time, change time) of the file, None where it cannot be read (then
+    opened again: the open says why): what says a file read before is the same file now;
+    its change time, which no one sets, tells a file rewritten in place with its size and
+    its time set back (``cp -p`` over it: s62 review)."""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return st.st_ino, st.st_size, st.st_mtime_ns
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 class ContextKept:
