@@ -2,6 +2,7 @@
 bands of rows, streamed prediction equal to in-memory prediction, pyramidal OME-TIFF and
 OME-Zarr outputs with their pixel size."""
 
+import contextlib
 import gc
 import weakref
 
@@ -626,3 +627,69 @@ def test_a_file_that_is_no_tiff_names_the_fix(tmp_path):
         open_slide(tmp_path / "x.tif")
     assert str(info.value).endswith("copy or export it again (Fiji: File > Save As > Tiff)")
     assert "\n" not in str(info.value)
+
+
+def test_an_uncompressed_tiff_cut_off_before_its_pixels_end_is_refused_at_its_open(tmp_path):
+    """Its pixels are memory-mapped: the open checks the file holds as many bytes as the
+    header promises (no traceback from numpy's memmap at the first window)."""
+    tifffile.imwrite(tmp_path / "cut.tif", np.arange(64 * 64, dtype=np.uint16).reshape(64, 64))
+    whole = (tmp_path / "cut.tif").read_bytes()
+    (tmp_path / "cut.tif").write_bytes(whole[:-2000])
+    said = rf"cut.tif: truncated: its header promises \d+ bytes, the file has {len(whole) - 2000};"
+    with pytest.raises(UnetlabError, match=said + " copy the file again"):
+        open_slide(tmp_path / "cut.tif")
+
+
+def _refused(open_, path, **kwargs) -> str:
+    try:
+        with open_(path, **kwargs) as slide:
+            return f"opened {slide.shape}"
+    except UnetlabError as exc:
+        return str(exc)
+
+
+def test_a_slide_from_its_header_is_refused_or_opened_as_open_slide_does(tmp_path):
+    """slide_header (what the pixel and memory rules ask) refuses what open_slide refuses:
+    a TIFF cut off before its pixels end, TIFF bytes named .png; and opens an OME-Zarr
+    folder as it does (s62 review: accepted, accepted, refused as no Zarr)."""
+    from unetlab.data.io import axes_read_once
+    from unetlab.data.slides import slide_header
+
+    image = np.arange(64 * 64, dtype=np.uint16).reshape(64, 64)
+    tifffile.imwrite(tmp_path / "cut.tif", image)
+    (tmp_path / "cut.tif").write_bytes((tmp_path / "cut.tif").read_bytes()[:-2000])
+    tifffile.imwrite(tmp_path / "tiff.png", image)
+    _write_ome_zarr(tmp_path / "z.ome.zarr", image[..., None], 0.5)
+    (tmp_path / "dir.tif").mkdir()
+    names = ["cut.tif", "tiff.png", "z.ome.zarr", "dir.tif", "missing.tif"]
+    for kept in (False, True):
+        with axes_read_once() if kept else contextlib.nullcontext():
+            for name in names:
+                for axes in (None, "YX"):
+                    opened = _refused(open_slide, tmp_path / name, axes=axes)
+                    assert _refused(slide_header, tmp_path / name, axes=axes) == opened, name
+    assert _refused(slide_header, tmp_path / "z.ome.zarr") == "opened (1, 64, 64, 1)"
+    assert "truncated" in _refused(slide_header, tmp_path / "cut.tif")
+
+
+def test_axes_that_read_a_stack_otherwise_than_its_file_read_it_whole(tmp_path):
+    """YXC (or CYX) for a TIFF of 3 pages of 64 x 64 reads its pages as channels, which a
+    streamed slide cannot (refuse_other_layout): the memory rule reads such a stack whole,
+    whatever its size; ZYX says what its pages are, and it is streamed (s62 review: without
+    the header's refusal YXC was streamed, then refused)."""
+    from tests.test_output_tiff_meta import foreground_model
+    from unetlab.data.slides import slide_header
+    from unetlab.inference import sizing
+    from unetlab.inference.stream_rule import is_streamed
+
+    tifffile.imwrite(tmp_path / "s.tif", np.zeros((3, 64, 64), np.uint8))
+    model = foreground_model()
+    with pytest.raises(UnetlabError, match="reads it otherwise than its file does"):
+        slide_header(tmp_path / "s.tif", axes="YXC")
+    old, sizing.WHOLE_BUDGET = sizing.WHOLE_BUDGET, 1  # every stack too large to read whole
+    try:
+        assert not is_streamed(tmp_path / "s.tif", model, axes="YXC")
+        assert not is_streamed(tmp_path / "s.tif", model, axes="CYX")
+        assert is_streamed(tmp_path / "s.tif", model, axes="ZYX")
+    finally:
+        sizing.WHOLE_BUDGET = old

@@ -525,7 +525,7 @@ def _axes_header(path: str | os.PathLike) -> _AxesHeader:
     first look again)."""
     if not _TRAINED_AXES.keeping():
         return _read_axes_header(path)
-    with _TRAINED_AXES.stamped(real := os.path.realpath(path)):  # one stat for the look
+    with _TRAINED_AXES.stamped(os.path.realpath(path)):  # one stat for the look
         return _kept_axes_header(path, _looked)  # read as named, kept by its real path
 
 
@@ -560,9 +560,11 @@ def _read_axes_header(path: str | os.PathLike) -> _AxesHeader:
 
 
 class TiffHead(NamedTuple):
-    """What a TIFF's header says of level 0 of its series (its position's where one is
-    read), as a slide is opened (:func:`~unetlab.data.slides.slide_header`): its axes, shape
-    and sample type, its pyramid levels, whether it is tiled or compressed, its Orientation."""
+    """What a TIFF's header says of a level of its series (level 0 of its position's where
+    one is read), as a slide is opened (:func:`~unetlab.data.slides.slide_header`): its axes,
+    shape and sample type, its pyramid levels, whether it is tiled or compressed, level 0's
+    Orientation, and where its pixels are stored uncompressed in one piece (memory-mapped),
+    the bytes the header promises and the file holds (:func:`stored_bytes`; else 0, 0)."""
 
     found: TiffAxes
     shape: tuple[int, ...]
@@ -570,24 +572,51 @@ class TiffHead(NamedTuple):
     levels: int
     chunked: bool
     turn: int
+    promised: int
+    held: int
 
 
 def tiff_head(path: str | os.PathLike) -> TiffHead:
-    """:class:`TiffHead` of the TIFF at ``path``, read once within :func:`axes_read_once`
-    while the file is unchanged; what tifffile raises on a corrupt file, as it raises it
-    (the caller names the file: :func:`~unetlab.data.slides.slide_header`)."""
+    """:class:`TiffHead` of level 0 of the TIFF at ``path``, read once within
+    :func:`axes_read_once` while the file is unchanged; what tifffile raises on a corrupt
+    file, as it raises it (the caller names the file:
+    :func:`~unetlab.data.slides.slide_header`)."""
     what = ("head", position_of(path))
     return _TRAINED_AXES.read(what, os.path.realpath(path), lambda: _read_head(path))
 
 
 def _read_head(path: str | os.PathLike) -> TiffHead:
     with open_tiff(path) as tif:
-        series = series_of(tif)
-        base = series.levels[0]
-        first = base.keyframe
-        chunked = first.compression != 1 or first.is_tiled or len(series.levels) > 1
-        found, turn = tiff_axes(tif, base), tiff_orientation(first)
-        return TiffHead(found, base.shape, base.dtype, len(series.levels), chunked, turn)
+        return level_head(tif, series_of(tif), 0)
+
+
+def level_head(tif, series, level: int) -> TiffHead:
+    """:class:`TiffHead` of level ``level`` of ``series`` of the open TIFF ``tif``."""
+    levels = series.levels
+    chosen, first = levels[level], levels[level].keyframe
+    chunked = first.compression != 1 or first.is_tiled or len(levels) > 1
+    turn = tiff_orientation(levels[0].keyframe)
+    stored = stored_bytes(series, level)
+    promised, held = (0, 0) if stored is None else (stored[1], tif.filehandle.size)
+    found = tiff_axes(tif, chosen)
+    return TiffHead(found, chosen.shape, chosen.dtype, len(levels), chunked, turn, promised, held)
+
+
+def stored_bytes(series, level: int) -> tuple[int, int] | None:
+    """(offset, end) of the pixels of level ``level`` of a TIFF ``series`` where they are
+    stored uncompressed in one piece (level 0 alone), which are memory-mapped when read
+    window by window; None for others (decoded chunk by chunk)."""
+    chosen = series.levels[level]
+    offset = series.dataoffset if level == 0 and chosen.keyframe.compression == 1 else None
+    if offset is None:  # compressed, tiled in pieces, or a pyramid level
+        return None
+    return offset, offset + int(np.prod(chosen.shape, dtype=np.int64)) * chosen.dtype.itemsize
+
+
+def truncated_line(path: str | os.PathLike, promised: int, held: int) -> str:
+    """The refusal of a TIFF whose header promises ``promised`` bytes of pixels, more than
+    the ``held`` bytes the file has."""
+    return f"{path}: truncated: its header promises {promised} bytes, the file has {held}; copy the file again"
 
 
 def _thin(axes: str, shape: tuple[int, ...]) -> bool:
@@ -1211,12 +1240,7 @@ def short_file_line(path: str | os.PathLike) -> str | None:
     if size == 0:
         return f"{path}: empty file (0 bytes); copy the file again"
     end = _tiff_data_end(path) if path.suffix.lower() in TIFF_SUFFIXES else None
-    if end is not None and end > size:
-        return (
-            f"{path}: truncated: its header promises {end} bytes, the file has {size}; "
-            "copy the file again"
-        )
-    return None
+    return truncated_line(path, end, size) if end is not None and end > size else None
 
 
 def _tiff_data_end(path: Path) -> int | None:

@@ -29,16 +29,18 @@ from unetlab.data.folder_notes import is_zarr
 from unetlab.data.io import (
     AXES_GIVEN,
     TIFF_SUFFIXES,
+    TiffHead,
     axes_letters,
     given_letters,
+    level_head,
     say_other_series,
     short_file_line,
-    tiff_axes,
+    stored_bytes,
     tiff_head,
+    truncated_line,
     untiffed_error,
 )
 from unetlab.data.ngff import axis_names, multiscale
-from unetlab.data.orientation import tiff_orientation
 from unetlab.data.positions import series_of
 from unetlab.data.shown import shown_path
 from unetlab.data.tiff_codecs import undecodable_line
@@ -336,22 +338,43 @@ def slide_header(
     """The :class:`Slide` of level 0 of the TIFF at ``path`` as :func:`open_slide` opens
     it, but of its header alone (:func:`~unetlab.data.io.tiff_head`, read once within
     :func:`~unetlab.data.io.axes_read_once`): its layout, sample type, levels and given
-    axes, refused as :func:`open_slide` refuses them; no pixels, no pixel size. For what
-    the pixel rule and the memory rule ask of a file (s62: they opened it, then the
-    prediction again). Raises ImageReadError as :func:`open_slide`."""
+    axes, refused as :func:`open_slide` refuses them (a file named otherwise than a TIFF,
+    one cut off before its pixels end); no pixels, no pixel size. A Zarr folder is opened
+    (:func:`open_slide`: its metadata, no pixels). For what the pixel rule and the memory
+    rule ask of a file (s62: they opened it, then the prediction again). Raises
+    ImageReadError as :func:`open_slide`."""
     path = Path(path)
+    if path.suffix.lower() not in TIFF_SUFFIXES:  # by its name, as open_slide: no stat
+        return _other_header(path, axes)
     try:
         with _tiff_errors(path):
             head = tiff_head(path)  # a stat each ask (its stamp), no more
     except ImageReadError:
-        if path.suffix.lower() not in TIFF_SUFFIXES or not path.is_file():  # as open_slide
-            raise _not_a_tiff(path, axes) from None
+        if not path.is_file():  # a folder named .tif, a Zarr too; a missing file
+            return _other_header(path, axes)
         raise
+    if head.promised > head.held:  # as _tiff_pixels
+        raise ImageReadError(truncated_line(path, head.promised, head.held))
     layout = layout_of(axes_letters(head.found, colour_planes=colour_planes), head.shape)
     sizes = dict(pixel_size=None, levels=head.levels, level=0, chunked=head.chunked)
     slide = Slide(path, None, layout, dtype=head.dtype, turn=head.turn, **sizes)
+    return _given(slide, axes, trained)
+
+
+def _other_header(path: Path, axes: str | None) -> Slide:
+    """:func:`slide_header` of a ``path`` that is no TIFF file: a Zarr folder's slide (its
+    pixels not read), else refused as :func:`open_slide` refuses it."""
+    if axes is None and is_zarr(path):
+        with open_slide(path) as slide:
+            return slide
+    raise _not_a_tiff(path, axes)
+
+
+def _given(slide: Slide, axes: str | None, trained: bool) -> Slide:
+    """``slide`` read by the user's (or, ``trained``, the checkpoint's) ``axes``, refused
+    where they read it otherwise than its file does (:func:`refuse_other_layout`)."""
     if axes is not None:
-        letters = given_letters(axes, slide.layout.shape, path)
+        letters = given_letters(axes, slide.layout.shape, slide.path)
         refuse_other_layout(slide, letters, axes, trained=trained)
         slide.given_axes, slide.axes_trained = axes.upper(), trained
     return slide
@@ -361,12 +384,7 @@ def _open_tiff(path: Path, level: int, colour_planes: bool, axes: str | None, tr
     with _tiff_errors(path):
         tif, close = tiff_file(path)
     try:
-        slide = _tiff_slide(path, tif, level, colour_planes, close)
-        if axes is not None:
-            letters = given_letters(axes, slide.layout.shape, path)
-            refuse_other_layout(slide, letters, axes, trained=trained)
-            slide.given_axes, slide.axes_trained = axes.upper(), trained
-        return slide
+        return _given(_tiff_slide(path, tif, level, colour_planes, close), axes, trained)
     except BaseException:
         close()
         raise
@@ -408,40 +426,35 @@ def _tiff_slide(path: Path, tif, level: int, colour_planes: bool, close) -> Slid
         say_other_series(tif, path)
     _check_level(path, level, len(levels))
     with _tiff_errors(path):
-        chosen, base = levels[level], levels[0]
-        first = chosen.keyframe
-        chunked = first.compression != 1 or first.is_tiled or len(levels) > 1
-        shape, dtype, base_shape = chosen.shape, chosen.dtype, base.shape
-        axes = tiff_axes(tif, chosen)
-        base_axes = tiff_axes(tif, base) if level else axes
-        array = _tiff_pixels(path, series, level)
+        head = level_head(tif, series, level)
+        base = level_head(tif, series, 0) if level else head
+        array = _tiff_pixels(path, series, level, head)
         # tifffile's metadata: ImageJ's and OME's text may hold anything. Level 0's size,
         # scaled below: OME-XML holds level 0's, and a reduced page's own resolution tags
         # (SVS, libvips) are already scaled (audit s32 histo 1: not twice)
-        size, spacing = tiff_sizes(tif, base.keyframe)
-        turn = tiff_orientation(base.keyframe)
-    if turn != 1:  # turned when read whole (data.orientation); not window by window
-        _say_turned(path, turn)
+        size, spacing = tiff_sizes(tif, levels[0].keyframe)
+    if head.turn != 1:  # turned when read whole (data.orientation); not window by window
+        _say_turned(path, head.turn)
     # the rule of images read whole: a large stack reads as a small one does
-    layout = layout_of(axes_letters(axes, colour_planes=colour_planes), shape)
+    layout = layout_of(axes_letters(head.found, colour_planes=colour_planes), head.shape)
     downsample = (1.0, 1.0)
     if level:
-        base_layout = layout_of(axes_letters(base_axes, colour_planes=colour_planes), base_shape)
+        base_layout = layout_of(axes_letters(base.found, colour_planes=colour_planes), base.shape)
         downsample = _scaled((1.0, 1.0), base_layout, layout)
         size = None if size is None else _scaled(size, base_layout, layout)
     return Slide(
         path,
         array,
         layout,
-        dtype=dtype,
+        dtype=head.dtype,
         pixel_size=size,
-        levels=len(levels),
+        levels=head.levels,
         level=level,
-        chunked=chunked,
+        chunked=head.chunked,
         closer=close,
         z_spacing=spacing,
         downsample=downsample,
-        turn=turn,
+        turn=head.turn,
     )
 
 
@@ -533,23 +546,19 @@ def _tiff_errors(path: Path) -> Iterator[None]:
         ) from exc
 
 
-def _tiff_pixels(path: Path, series, level: int):
-    """Level ``level`` of a TIFF series: a memory map of uncompressed contiguous level-0
-    pixels (checked against the file's length), else a Zarr view that decodes chunks."""
+def _tiff_pixels(path: Path, series, level: int, head: TiffHead):
+    """Level ``level`` of a TIFF series (its ``head``): a memory map of uncompressed
+    contiguous level-0 pixels (checked against the open file's length, not stat-ed again),
+    else a Zarr view that decodes chunks."""
     import zarr
 
-    chosen = series.levels[level]
-    offset = series.dataoffset if level == 0 and chosen.keyframe.compression == 1 else None
-    if offset is None:  # compressed, tiled in pieces, or a pyramid level
+    stored = stored_bytes(series, level)
+    if stored is None:  # compressed, tiled in pieces, or a pyramid level
         return zarr.open(series.aszarr(level=level), mode="r")
-    shape, dtype = chosen.shape, chosen.dtype
-    end = offset + int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-    if end > (size := series.parent.filehandle.size):  # the file opened, not stat-ed again
-        raise ImageReadError(
-            f"{path}: truncated: its header promises {end} bytes, the file has {size}; copy "
-            "the file again"
-        )
-    return lambda: np.memmap(path, dtype, "r", offset=offset, shape=shape)
+    if head.promised > head.held:
+        raise ImageReadError(truncated_line(path, head.promised, head.held))
+    shape, dtype = head.shape, head.dtype
+    return lambda: np.memmap(path, dtype, "r", offset=stored[0], shape=shape)
 
 
 def _scaled(size, layout0: Layout, layout: Layout) -> tuple[float, float]:
