@@ -131,14 +131,22 @@ def _sizes(path):
             tw.write(frames, metadata={"axes": "TYX"})
 
 
-@pytest.mark.parametrize("rank", [None, 1])
-def test_a_much_larger_later_position_is_streamed_by_its_own_size(tmp_path, monkeypatch, rank):
+@pytest.mark.parametrize(("rank", "kept"), [(None, False), (1, False), (None, True)])
+def test_a_much_larger_later_position_is_streamed_by_its_own_size(
+    tmp_path, monkeypatch, rank, kept
+):
     """Each position was put to the first's stream rule (ea7ed94): a later position over
     the memory budget was read whole. Now each is decided by its own size; in a folder's
-    group (rank 1 of 2, a file dealt to it) it is streamed by that process alone, whole."""
+    group (rank 1 of 2, a file dealt to it) it is streamed by that process alone, whole.
+    ``kept``: within a command's reads kept (headers_read_once) after its first look at the
+    file, each position's header its own (s62 review: one kept for all read it whole)."""
+    import contextlib
+
+    from unetlab.data.io import ome_positions
     from unetlab.data.positions import reading_position
     from unetlab.group import Group
     from unetlab.inference import sizing
+    from unetlab.inference.every_file import headers_read_once
     from unetlab.inference.files import predict_file
     from unetlab.inference.stream_rule import whole_estimate
 
@@ -150,7 +158,9 @@ def test_a_much_larger_later_position_is_streamed_by_its_own_size(tmp_path, monk
             needs.append(whole_estimate(path, model, stacks=True)[1])
     monkeypatch.setattr(sizing, "WHOLE_BUDGET", (needs[0] * needs[1]) ** 0.5)  # between
     group = {} if rank is None else {"group": Group(rank=rank, world=2)}
-    written = predict_file(model, path, tmp_path / "out", **group)
+    with headers_read_once() if kept else contextlib.nullcontext():
+        assert not kept or ome_positions(path) == ["Image0", "Image1"]  # the first look
+        written = predict_file(model, path, tmp_path / "out", **group)
     assert [p.name for p in written] == ["p_pos0.tif", "p_pos1.tif"]
     with tifffile.TiffFile(written[0]) as tif:  # read whole: an ImageJ TIFF
         assert tif.is_imagej and not tif.is_ome
