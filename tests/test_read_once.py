@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import unetlab.data.png_chunks
 import unetlab.evaluate.earlier
@@ -59,6 +60,8 @@ def test_a_file_rewritten_in_place_with_its_size_and_time_is_read_again(tmp_path
             before.st_size,
             before.st_mtime_ns,
         )
+        if now.st_ctime_ns == before.st_ctime_ns:  # a coarse change time (ext3, vfat, NFS)
+            pytest.skip("this file system's change time did not move in 50 ms")
         assert kept.read(("text",), path, path.read_text) == "bb"
 
 
@@ -162,8 +165,6 @@ def test_a_root_of_data_sets_is_listed_once_for_its_refusal(tmp_path, monkeypatc
     """s59: a folder whose train/ and test/ hold data sets, given as one, was listed for
     its sub-folders, then again for its train/ by each spelling of the line (8 listings
     in all); 6 now, the line the same."""
-    import pytest
-
     from unetlab.data.pairs import find_pairs
     from unetlab.errors import DatasetError
 

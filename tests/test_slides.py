@@ -682,7 +682,7 @@ def test_axes_that_read_a_stack_otherwise_than_its_file_read_it_whole(tmp_path):
     from unetlab.inference import sizing
     from unetlab.inference.stream_rule import is_streamed
 
-    tifffile.imwrite(tmp_path / "s.tif", np.zeros((3, 64, 64), np.uint8))
+    tifffile.imwrite(tmp_path / "s.tif", np.zeros((3, 64, 64), np.uint8), photometric="minisblack")
     model = foreground_model()
     with pytest.raises(UnetlabError, match="reads it otherwise than its file does"):
         slide_header(tmp_path / "s.tif", axes="YXC")
