@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -44,6 +46,37 @@ def test_a_keyword_that_is_no_field_is_one_line_naming_the_field(make, said):
     """Python's TypeError ("__init__() got an unexpected keyword argument 'colour'") before."""
     with pytest.raises(UnetlabError, match=f"^{said}"):
         make()
+
+
+@pytest.mark.parametrize(
+    ("options", "assign", "said"),
+    [
+        (
+            OutputOptions(),
+            ("draw_overlay", True),
+            "OutputOptions is one value, not changed in place: cannot set draw_overlay; "
+            r"make a changed copy, options = dataclasses.replace\(options, draw_overlay=True\)$",
+        ),
+        (
+            ObjectOptions(),
+            ("min_area", 200),
+            r"ObjectOptions is one value.* dataclasses.replace\(options, min_area=200\)$",
+        ),
+        (PredictOptions(), ("tta", True), "PredictOptions is one value"),
+        (OutputOptions(), ("draw_overlays", True), "OutputOptions has no field draw_overlays: "),
+    ],
+)
+def test_an_options_field_assigned_in_place_is_one_line_naming_replace(options, assign, said):
+    """A notebook's ``opts.draw_overlay = True`` (as ``cfg.train.epochs = 5`` works) was
+    dataclasses' FrozenInstanceError "cannot assign to field 'draw_overlay'", naming no fix
+    (audit s62 user); still a FrozenInstanceError (AttributeError) for code that catches it."""
+    with pytest.raises(UnetlabError, match=f"^{said}") as raised:
+        setattr(options, *assign)
+    assert isinstance(raised.value, dataclasses.FrozenInstanceError)
+    kind = type(options).__name__
+    with pytest.raises(dataclasses.FrozenInstanceError, match=f"^{kind} (is one|has no)"):
+        delattr(options, assign[0])
+    assert options == type(options)()
 
 
 def test_objects_given_as_a_function_of_the_model_are_made_for_it():

@@ -12,6 +12,7 @@ import contextlib
 import difflib
 import shlex
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import FrozenInstanceError
 from typing import NamedTuple
 
 
@@ -214,14 +215,41 @@ class KnownFields:
     __slots__ = ()
 
     def __new__(cls, *args, **kwargs):
-        known = list(cls.__dataclass_fields__)
         for name in kwargs:
-            if name not in known:
-                hint = did_you_mean(name, known)
-                raise UnetlabError(
-                    f"{cls.__name__} has no field {name}: {hint}its fields are {', '.join(known)}"
-                )
+            if name not in cls.__dataclass_fields__:
+                raise UnetlabError(_no_field(cls, name))
         return super().__new__(cls)
+
+
+def _no_field(cls: type, name: str) -> str:
+    """``OutputOptions has no field colour: did you mean color? its fields are ...``."""
+    known = list(cls.__dataclass_fields__)
+    return f"{cls.__name__} has no field {name}: {did_you_mean(name, known)}its fields are {', '.join(known)}"
+
+
+class FrozenOptionsError(UnetlabError, FrozenInstanceError):
+    """A field of an options value assigned (or deleted) in place: one line naming
+    ``dataclasses.replace``; still dataclasses' FrozenInstanceError for code that catches it."""
+
+
+def refuses_assignment(cls: type) -> type:
+    """Over ``@dataclass(frozen=True)`` of a :class:`KnownFields` class: ``options.field =
+    value`` is refused in one line naming the changed copy to make (a notebook's
+    ``opts.draw_overlay = True``, as ``cfg.train.epochs = 5`` works, was dataclasses' "cannot
+    assign to field 'draw_overlay'", naming no fix: audit s62 user)."""
+
+    def refuse(self, name: str, value: object = ...) -> None:
+        if name not in cls.__dataclass_fields__:
+            raise FrozenOptionsError(_no_field(cls, name))
+        shown = "..." if value is ... else repr(value)  # ...: deleted
+        raise FrozenOptionsError(
+            f"{cls.__name__} is one value, not changed in place: cannot set {name}; make a "
+            f"changed copy, options = dataclasses.replace(options, {name}={shown})"
+        )
+
+    cls.__setattr__ = refuse
+    cls.__delattr__ = refuse
+    return cls
 
 
 def first_line(exc: BaseException, default: str | None = None, *, cli: bool = False) -> str:

@@ -41,7 +41,7 @@ from unetlab.data.large_ids import compact_large_ids, largest_compact, least_ids
 from unetlab.data.object_sizes import first_pixels, raster_ranks
 from unetlab.data.weightmap import background_class
 from unetlab.deferred import deferred
-from unetlab.errors import KnownFields, UnetlabError, did_you_mean
+from unetlab.errors import KnownFields, UnetlabError, did_you_mean, refuses_assignment
 from unetlab.inference.column_objects import in_columns, objects_by_columns
 from unetlab.inference.measure import class_votes, majority_class, measure_objects
 from unetlab.inference.necks import split_necks
@@ -134,6 +134,7 @@ def check_object_values(names: Mapping[str, str] | None = None, **values) -> Non
             raise UnetlabError(f"{name(key)} is a probability in [0, 1], not {shown(v)}")
 
 
+@refuses_assignment
 @dataclass(frozen=True)
 class ObjectOptions(KnownFields):
     """How probabilities become objects.

@@ -52,7 +52,15 @@ from unetlab.data.read_notes import note_converted
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import PageAxes
 from unetlab.data.weightmap import background_class, named_background
-from unetlab.errors import KnownFields, Spelled, UnetlabError, did_you_mean, said_as, spelled
+from unetlab.errors import (
+    KnownFields,
+    Spelled,
+    UnetlabError,
+    did_you_mean,
+    refuses_assignment,
+    said_as,
+    spelled,
+)
 from unetlab.inference import chosen
 from unetlab.inference.appearance import (
     FarCount,
@@ -517,6 +525,7 @@ def _luminance(rgb: np.ndarray) -> np.ndarray:
     return np.clip(np.round(grey), info.min, info.max).astype(rgb.dtype)
 
 
+@refuses_assignment
 @dataclass(frozen=True)
 class PredictOptions(KnownFields):
     """How images are predicted: one value passed through every level of prediction.

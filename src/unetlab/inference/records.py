@@ -46,7 +46,7 @@ from unetlab.data.exclude import as_config
 from unetlab.data.io import file_axes, trained_file_axes
 from unetlab.data.png_chunks import read_png_text
 from unetlab.data.split_record import file_sha256
-from unetlab.errors import KnownFields, UnetlabError
+from unetlab.errors import KnownFields, UnetlabError, refuses_assignment
 from unetlab.inference.object_recipe import is_instance_model
 from unetlab.inference.objects import (
     CUT_MIN_AREA,
@@ -78,6 +78,7 @@ OUTLINES = ("geojson", "imagej", "both")
 TIFF_KEY = "unetlab.prediction"
 
 
+@refuses_assignment
 @dataclass(frozen=True)
 class OutputOptions(KnownFields):
     """What a prediction writes, and where it may write. Each function that takes it
