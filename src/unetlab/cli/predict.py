@@ -672,19 +672,11 @@ def _disk_full(
 
 
 def _inputs_done(args, files: list[Path], out_dir: Path, record=None) -> str:
-    """``with the outputs of 2 of 4 inputs in OUT``: the ``files`` whose outputs asked for
-    are in ``out_dir``, made as the stopped run makes them (its ``record``, else this
-    process's stopped run's: what ``--skip-existing`` skips; an earlier model's a rerun
-    did not replace yet are not counted); ``before any input was predicted`` where this
-    process did not hold ``out_dir`` (s56: another model's outputs were counted as its
-    own); UnetlabError, OSError where it cannot be read."""
-    from unetlab.inference.output_rules import finished_inputs, held_here, stopped_record
+    """``with the outputs of 2 of 4 inputs in OUT``
+    (:func:`~unetlab.inference.output_rules.inputs_done` of the outputs ``args`` ask for)."""
+    from unetlab.inference.output_rules import inputs_done
 
-    if record is None and not held_here(out_dir):  # stopped before it held the folder
-        return "before any input was predicted"
-    record = record or stopped_record(out_dir)
-    done = len(finished_inputs(out_dir, files, record=record, **output_options(args).wanted))
-    return f"with the outputs of {done} of {len(files)} inputs in {out_dir}"
+    return inputs_done(files, out_dir, output_options(args).wanted, record)
 
 
 def _say_done(args, where, how: str, exc: BaseException, *, folder: Path, then: str = "") -> None:

@@ -57,6 +57,7 @@ from unetlab.errors import (
     Spelled,
     TheirFileError,
     UnetlabError,
+    in_command,
     quoted,
     said_as,
     spelled,
@@ -110,7 +111,9 @@ from unetlab.inference.output_rules import (
     finished_inputs,
     finished_outputs,
     held_folders,
+    holds_of_a_call,
     input_source,
+    inputs_done,
     other_inputs,
     other_models,
     prediction_folder,
@@ -149,6 +152,7 @@ from unetlab.outputs import (
 )
 from unetlab.progress import checked, progress_bar, shown
 from unetlab.runtime import tuned_allocator
+from unetlab.signals import stop_status
 from unetlab.words import numbered, worded
 
 __all__ = [
@@ -859,7 +863,6 @@ def predict_folder(
     into ``out_dir`` as ``unetlab predict --input ... --output OUT_DIR`` does (each Python thread's
     own threads, fewer beside other work: :mod:`.threads_look`); return a :class:`FolderPrediction`.
     ``outputs``, ``settings`` (its fields: :func:`predict_file`'s keywords) say each file's outputs.
-
     Refused first, naming the fix: an unknown keyword (:func:`check_keywords`), ``axes`` or a
     ``channel`` no file could take, a folder that cannot be held (:func:`claim_folder`; ``overwrite_fix``), settings
     that would fail every file (``name`` calls the model). A file that cannot be predicted, or whose
@@ -883,10 +886,54 @@ def predict_folder(
     before = _names(out_dir), _first_missing(out_dir)  # a folder this run makes: None, its top
     hooks = dict(progress=progress, clock=clock, notes=notes, failed=failed, report=report)
     asked = _Asked(group, settings, name, overwrite_fix, inputs, root, **hooks)
-    result = _predict_held(load, out_dir, files, apart, not_read, asked)
+    with _stop_said(group, files, out_dir, load.outputs):  # a notebook cell's Ctrl-C
+        result = _predict_held(load, out_dir, files, apart, not_read, asked)
     if group.is_main and not result.written:
         _drop_unused(out_dir, before)
     return result
+
+
+#: whether a stopped :func:`predict_folder` says its own line: not in a
+#: :func:`~unetlab.inference.tree.predict_tree` (:func:`stops_said_by_caller`), whose stop
+#: is the tree's, nor under the command line, which says its own
+_STOP_SAID = contextvars.ContextVar("unetlab_folder_stop_said", default=True)
+
+
+@contextlib.contextmanager
+def stops_said_by_caller() -> Iterator[None]:
+    """Within it, a stopped :func:`predict_folder` says no line (:data:`_STOP_SAID`)."""
+    token = _STOP_SAID.set(False)
+    try:
+        yield
+    finally:
+        _STOP_SAID.reset(token)
+
+
+@contextlib.contextmanager
+def _stop_said(
+    group: Group, files: list[Path], out_dir: Path, outputs: OutputOptions
+) -> Iterator[None]:
+    """A stop within it (Ctrl-C, SIGTERM) said in one line by the main process, as fit says
+    its own: how many inputs are done and the call that goes on (audit s62 user: a notebook
+    cell's Ctrl-C showed a bare KeyboardInterrupt); the stop alone where the folder cannot
+    be read; no line under the command line or in a tree (:data:`_STOP_SAID`). The folder's
+    hold stays noted until the line is said (:func:`holds_of_a_call`)."""
+    with holds_of_a_call():
+        try:
+            yield
+        except KeyboardInterrupt as exc:
+            if group.is_main and _STOP_SAID.get() and not in_command():
+                _say_stopped(stop_status(exc)[0], files, out_dir, outputs)
+            raise
+
+
+def _say_stopped(how: str, files: list[Path], out_dir: Path, outputs: OutputOptions) -> None:
+    """``predict_folder interrupted with the outputs of 1 of 3 inputs in OUT; continue with
+    the same call with skip_existing=True``; nothing where the folder cannot be read."""
+    with contextlib.suppress(UnetlabError, OSError):
+        done = inputs_done(files, out_dir, outputs.wanted)
+        again = "" if outputs.skip_existing else " with skip_existing=True"
+        log.warning("predict_folder %s %s; continue with the same call%s", how, done, again)
 
 
 def _found(inputs, settings: dict, model) -> tuple[list[Path], list[Path]]:

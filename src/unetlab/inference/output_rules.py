@@ -683,6 +683,22 @@ def held_here(out_dir: str | os.PathLike) -> bool:
     return Path(out_dir).resolve() in _RUN_HELD
 
 
+def inputs_done(
+    files: Sequence[Path], out_dir: Path, wanted: Mapping[str, bool], record=None
+) -> str:
+    """``with the outputs of 2 of 4 inputs in OUT``: the ``files`` whose outputs asked for
+    (``wanted``: :attr:`OutputOptions.wanted`) are in ``out_dir``, made as the stopped run
+    makes them (its ``record``, else this process's stopped run's: what ``skip_existing``
+    skips; an earlier model's a rerun did not replace yet are not counted); ``before any
+    input was predicted`` where this process did not hold ``out_dir`` (s56: another model's
+    outputs were counted as its own); UnetlabError, OSError where it cannot be read."""
+    if record is None and not held_here(out_dir):  # stopped before it held the folder
+        return "before any input was predicted"
+    record = record or stopped_record(out_dir)
+    done = len(finished_inputs(out_dir, files, record=record, **wanted))
+    return f"with the outputs of {done} of {len(files)} inputs in {out_dir}"
+
+
 def forget_held(out_dir: str | os.PathLike) -> None:
     """``out_dir`` no longer held by a run of this process (:func:`held_here`): an earlier
     run's hold is not that of the one about to begin there."""

@@ -51,6 +51,7 @@ from unetlab.inference.folders import (
     folder_inputs,
     pixel_sizes_gathered,
     predict_folder,
+    stops_said_by_caller,
 )
 from unetlab.inference.merged_objects import merged_said
 from unetlab.inference.objects_summary import units_gathered
@@ -309,8 +310,10 @@ def _every_count_wrong(root, folders: list, settings: dict, takes: Takes | None)
 def _said_once(group: Group) -> Iterator[None]:
     """Within: the floor's, merged objects', units', pixel sizes' and reading's lines said
     once for the tree, by the main process of ``group``, and one look at the threads beside
-    other work (:func:`~unetlab.inference.threads_look.looking_beside`) for all its folders."""
+    other work (:func:`~unetlab.inference.threads_look.looking_beside`) for all its folders;
+    a folder's stop is the tree's, no folder's line (:func:`stops_said_by_caller`)."""
     with (
+        stops_said_by_caller(),
         read_notes(),
         units_gathered(),
         pixel_sizes_gathered(),
