@@ -101,6 +101,17 @@ def test_predict_image_says_two_planes_may_be_a_stack():
         predict_image(_net(PERCENTILE), np.zeros((2, 40, 36), np.uint16))
 
 
+def test_predict_image_names_the_plane_of_a_one_channel_first_tensor():
+    """A torch-style grey (1, H, W) tensor was "a stack of 1 planes", with channels last as
+    the fix for its one channel (user trial s62): one plane, ``image[0]`` first."""
+    grey = torch.zeros((1, 40, 36), dtype=torch.uint8)
+    with pytest.raises(UnetlabError) as info:
+        predict_image(_net(PERCENTILE), grey)
+    line = str(info.value)
+    assert "or one plane first; give (H, W) or (H, W, C): image[0], " in line, line
+    assert "1 planes" not in line
+
+
 def test_predict_image_takes_an_image_of_as_many_channels_as_the_model():
     net = UNet(12, 2, depth=2, base_channels=2, padding="same")
     assert predict_image(net, np.zeros((40, 36, 12), np.float32)).shape == (2, 40, 36)

@@ -212,10 +212,13 @@ def as_image(image, name: str = "image", *, call: str = "predict_image") -> np.n
         image = image.detach().cpu().numpy()
     shape = getattr(image, "shape", ())
     if len(shape) == 3 and shape[0] <= 4 < min(shape[1:]) and shape[2] > 4:
+        one = shape[0] == 1  # a grey (1, H, W) tensor: "a stack of 1 planes" (s62 user)
+        planes = "one plane first" if one else f"a stack of {shape[0]} planes"
         raise UnetlabError(
-            f"{name}: shape {shape} looks like (C, H, W) channels, or a stack of {shape[0]} "
-            "planes; give (H, W) or (H, W, C): channels last (numpy.moveaxis(image, 0, -1)), "
-            f"or one plane at a time ({PLANE_CALLS[call]}; a stack's file: unetlab.predict_file)"
+            f"{name}: shape {shape} looks like (C, H, W) channels, or {planes}; give (H, W) or "
+            f"(H, W, C): {'image[0], ' if one else ''}channels last (numpy.moveaxis(image, 0, "
+            f"-1)), or one plane at a time ({PLANE_CALLS[call]}; a stack's file: "
+            "unetlab.predict_file)"
         )
     return image
 
