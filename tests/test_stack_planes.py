@@ -10,7 +10,7 @@ import pytest
 import tifffile
 import torch
 
-from unetlab import UNet, predict_image
+from unetlab import UNet, predict_image, predict_objects
 from unetlab.errors import UnetlabError
 from unetlab.inference.files import predict_file
 from unetlab.inference.predict import PLANE_SCALE_FLOOR, stack_stats
@@ -103,13 +103,26 @@ def test_predict_image_says_two_planes_may_be_a_stack():
 
 def test_predict_image_names_the_plane_of_a_one_channel_first_tensor():
     """A torch-style grey (1, H, W) tensor was "a stack of 1 planes", with channels last as
-    the fix for its one channel (user trial s62): one plane, ``image[0]`` first."""
+    the fix for its one channel (user trial s62): one plane, ``image[0]``, and no stack's
+    loop; predict_objects' line leaves out the z-stack's objects_3d too."""
     grey = torch.zeros((1, 40, 36), dtype=torch.uint8)
+    for call in (predict_image, predict_objects):
+        with pytest.raises(UnetlabError) as info:
+            call(_net(PERCENTILE), grey)
+        line = str(info.value)
+        assert line.endswith(
+            "looks like one grey plane with its channel axis first; give (H, W): image[0]"
+        ), line
+        assert "planes" not in line and "objects_3d" not in line and "moveaxis" not in line
+
+
+def test_a_channels_first_tensor_is_told_to_permute_not_moveaxis():
+    """numpy.moveaxis of a tensor raises TypeError: a (3, H, W) tensor's fix is permute."""
     with pytest.raises(UnetlabError) as info:
-        predict_image(_net(PERCENTILE), grey)
+        predict_image(_net(PERCENTILE), torch.zeros((3, 40, 36)))
     line = str(info.value)
-    assert "or one plane first; give (H, W) or (H, W, C): image[0], " in line, line
-    assert "1 planes" not in line
+    assert "channels last (image.permute(1, 2, 0))" in line and "moveaxis" not in line, line
+    assert torch.zeros((3, 40, 36)).permute(1, 2, 0).shape == (40, 36, 3)
 
 
 def test_predict_image_takes_an_image_of_as_many_channels_as_the_model():

@@ -208,19 +208,30 @@ def as_image(image, name: str = "image", *, call: str = "predict_image") -> np.n
             "unetlab.read_image(path) (a stack: read_stack), or predict the file with "
             "unetlab.predict_file(model, path, out_dir), which writes its outputs"
         )
-    if isinstance(image, torch.Tensor):
+    tensor = isinstance(image, torch.Tensor)
+    if tensor:
         image = image.detach().cpu().numpy()
     shape = getattr(image, "shape", ())
     if len(shape) == 3 and shape[0] <= 4 < min(shape[1:]) and shape[2] > 4:
-        one = shape[0] == 1  # a grey (1, H, W) tensor: "a stack of 1 planes" (s62 user)
-        planes = "one plane first" if one else f"a stack of {shape[0]} planes"
-        raise UnetlabError(
-            f"{name}: shape {shape} looks like (C, H, W) channels, or {planes}; give (H, W) or "
-            f"(H, W, C): {'image[0], ' if one else ''}channels last (numpy.moveaxis(image, 0, "
-            f"-1)), or one plane at a time ({PLANE_CALLS[call]}; a stack's file: "
-            "unetlab.predict_file)"
-        )
+        raise UnetlabError(_channels_first_line(name, shape, tensor, call))
     return image
+
+
+def _channels_first_line(name: str, shape: tuple, tensor: bool, call: str) -> str:
+    """The line for a (C, H, W) image: its fix spelled for a tensor or an array (a tensor has
+    no numpy.moveaxis); a grey (1, H, W) one is one plane (torch's channel axis), not a stack
+    (user trial s62)."""
+    if shape[0] == 1:
+        return (
+            f"{name}: shape {shape} looks like one grey plane with its channel axis first; "
+            "give (H, W): image[0]"
+        )
+    last = "image.permute(1, 2, 0)" if tensor else "numpy.moveaxis(image, 0, -1)"
+    return (
+        f"{name}: shape {shape} looks like (C, H, W) channels, or a stack of {shape[0]} "
+        f"planes; give (H, W) or (H, W, C): channels last ({last}), or one plane at a time "
+        f"({PLANE_CALLS[call]}; a stack's file: unetlab.predict_file)"
+    )
 
 
 #: more channels than an image of a stain or colour has: an array whose last axis is longer
