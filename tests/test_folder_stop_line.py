@@ -61,3 +61,26 @@ def test_a_stopped_tree_says_no_folder_line(tmp_path, monkeypatch, caplog):
     with caplog.at_level(logging.INFO, logger="unetlab"), pytest.raises(KeyboardInterrupt):
         predict_tree(net, root, tmp_path / "out", objects=True, progress=False)
     assert not [m for m in caplog.messages if m.startswith("predict_folder")]
+
+
+def test_a_stopped_folder_says_a_large_image_starts_again_as_the_command_does(
+    tmp_path, monkeypatch, caplog
+):
+    """The command's stop line says a streamed image whose objects alone were asked for
+    starts again at its first row (its ids staged, ``.<name>.ids.partial``); the notebook's
+    said nothing of it (review of s62 user): now the same note, in the call's spelling."""
+    net, images, out = local_net(), _images(tmp_path / "images"), tmp_path / "out"
+
+    def stop(*args, **kwargs):
+        (out / ".1.png.ids.partial").mkdir(parents=True)  # as a streamed image stopped
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(folders, "predict_or_fail", stop)
+    with caplog.at_level(logging.INFO, logger="unetlab"), pytest.raises(KeyboardInterrupt):
+        predict_folder(net, images, out, objects=True, progress=False)
+    said = [m for m in caplog.messages if m.startswith("predict_folder")]
+    assert said == [
+        f"predict_folder interrupted with the outputs of 0 of 3 inputs in {out}; continue "
+        "with the same call with skip_existing=True (a large image stopped part way starts "
+        "again at its first row: with objects only save_probabilities=True keeps its rows)"
+    ]

@@ -142,6 +142,7 @@ def test_a_stopped_instances_run_says_a_large_image_starts_again(tmp_path, capsy
     from types import SimpleNamespace
 
     from unetlab.cli.predict import _say_done
+    from unetlab.errors import command_spelling
 
     (tmp_path / ".slide.tif.ids.partial").mkdir()
     lines = []
@@ -149,7 +150,8 @@ def test_a_stopped_instances_run_says_a_large_image_starts_again(tmp_path, capsy
         args = SimpleNamespace(
             instances=instances, save_probabilities=staged, skip_existing=False, output=tmp_path
         )
-        _say_done(args, _none_done, "stopped", KeyboardInterrupt(), folder=tmp_path)
+        with command_spelling():  # as the command says it: its flags' names
+            _say_done(args, _none_done, "stopped", KeyboardInterrupt(), folder=tmp_path)
         lines.append(capsys.readouterr().err)
     assert "starts again at its first row" in lines[0]
     assert "--save-probabilities keeps its rows" in lines[0]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import statistics
 import sys
 from collections.abc import Callable, Sequence
@@ -695,7 +694,9 @@ def _say_done(args, where, how: str, exc: BaseException, *, folder: Path, then: 
 def _stopped_line(args, how: str, done: str, *, folder: Path, then: str = "") -> str:
     """``unetlab predict: interrupted with the outputs of 2 of 4 inputs in OUT; continue with
     ...``: how it stopped, ``done`` (:func:`_inputs_done`), the command that goes on."""
-    again = "the same command" if args.skip_existing else "the same command and --skip-existing"
+    from unetlab.inference.folders import continue_with
+
+    again = continue_with(args.skip_existing)
     return f"unetlab predict: {how} {done}; continue with {again}{then}{_restarts(args, folder)}"
 
 
@@ -734,33 +735,14 @@ def launch_stopped_line(args, how: str, status: str) -> str:
 
 
 def _restarts(args, folder: Path) -> str:
-    """What the rerun keeps or cannot keep of a large image stopped part way, from one
-    listing of the stopped output folder ``folder`` (the stopped folder's:
-    :func:`~unetlab.inference.slide_objects.id_staging`; not its sub-folders: the whole
-    output tree was walked, an OME-Zarr output's chunk files and all, review s47 apinodata
-    4): with --instances and no --save-probabilities (its object ids staged,
-    ``.<name>.ids.partial``) it is predicted again from its first row (its objects are
-    found over the whole image; slides audit s46: the stop line read like a resume, and
-    2,048 of 12,288 rows were redone); else where its rows are kept and that the rerun
-    resumes there (:func:`~unetlab.inference.slide_resume.stopped_at`; s50: the line said
-    "the outputs of 0 of 1 inputs" alone)."""
-    from unetlab.inference.slide_resume import stopped_at
+    """What the rerun keeps or cannot keep of a large image stopped part way in the output
+    folder ``folder`` (:func:`~unetlab.inference.slide_resume.restarts`: with --instances and
+    no --save-probabilities it starts again at its first row), its inputs named as the
+    run's lines named them (:func:`_stopped_names`)."""
+    from unetlab.inference.slide_resume import restarts
 
-    staged = []
-    with contextlib.suppress(OSError), os.scandir(folder) as entries:
-        staged = sorted(e.name for e in entries if e.name.endswith(".partial"))
-    if args.instances and not args.save_probabilities:
-        if any(name.endswith(".ids.partial") for name in staged):
-            return (
-                " (a large image stopped part way starts again at its first row: with "
-                "--instances only --save-probabilities keeps its rows)"
-            )
-        return ""
-    if not staged:  # nothing to name: the inputs not listed again (0.45 s on 2,000 PNGs)
-        return ""
-    shown = _stopped_names(args, folder)
-    kept = [where for name in staged if (where := stopped_at(Path(folder) / name, shown))]
-    return f" ({'; '.join(kept)})" if kept else ""
+    only = args.instances and not args.save_probabilities
+    return restarts(folder, only, lambda: _stopped_names(args, folder))
 
 
 def _stopped_names(args, folder: Path) -> dict[str, str]:

@@ -929,11 +929,27 @@ def _stop_said(
 
 def _say_stopped(how: str, files: list[Path], out_dir: Path, outputs: OutputOptions) -> None:
     """``predict_folder interrupted with the outputs of 1 of 3 inputs in OUT; continue with
-    the same call with skip_existing=True``; nothing where the folder cannot be read."""
+    the same call with skip_existing=True``, and what the rerun keeps of a large image
+    stopped part way (:func:`~.slide_resume.restarts`), as the command line's line says
+    them; nothing where the folder cannot be read."""
     with contextlib.suppress(UnetlabError, OSError):
         done = inputs_done(files, out_dir, outputs.wanted)
-        again = "" if outputs.skip_existing else " with skip_existing=True"
-        log.warning("predict_folder %s %s; continue with the same call%s", how, done, again)
+        only = outputs.objects is not None and not outputs.save_probabilities
+        again = continue_with(outputs.skip_existing) + slide_resume.restarts(out_dir, only, dict)
+        log.warning("predict_folder %s %s; continue with %s", how, done, again)
+
+
+#: the call that goes on after a stop, as its caller spells it (:func:`said_as`)
+SAME_CALL = Spelled("the same call", "the same command")
+SAME_CALL_SKIPPING = Spelled(
+    f"the same call with {SKIP_EXISTING.python}", f"the same command and {SKIP_EXISTING.cli}"
+)
+
+
+def continue_with(skip_existing: bool) -> str:
+    """``the same call with skip_existing=True`` (``the same command and --skip-existing``),
+    or the same call alone where it skips the inputs done already."""
+    return said_as(SAME_CALL if skip_existing else SAME_CALL_SKIPPING)
 
 
 def _found(inputs, settings: dict, model) -> tuple[list[Path], list[Path]]:
