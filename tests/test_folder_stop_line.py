@@ -5,13 +5,15 @@ bare KeyboardInterrupt), and that call predicts only the others."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.test_predict_objects import local_net, nuclei_image
 from unetlab.data.io import write_png
-from unetlab.inference import folders
+from unetlab.inference import files, folders
+from unetlab.inference.files import predict_file
 from unetlab.inference.folders import predict_folder
 from unetlab.inference.tree import predict_tree
 
@@ -53,14 +55,57 @@ def test_a_stopped_folder_says_the_inputs_done_and_the_call_that_goes_on(
     assert (len(again.written), len(again.skipped)) == (2, 1)
 
 
-def test_a_stopped_tree_says_no_folder_line(tmp_path, monkeypatch, caplog):
-    """In ``predict_tree`` the stop is the tree's: no folder names ``predict_folder``."""
-    net, root = local_net(), tmp_path / "root"
+def test_a_stopped_tree_says_its_own_line_not_a_folder_s(tmp_path, monkeypatch, caplog):
+    """In ``predict_tree`` the stop is the tree's: no folder names ``predict_folder``; the
+    tree's line says where it stopped, as the command's does (it was a bare
+    KeyboardInterrupt, review of s62 user), and the call it names goes on from there."""
+    net, root, out = local_net(), tmp_path / "root", tmp_path / "out"
     _images(root / "a"), _images(root / "b")
-    _stopped_at(monkeypatch, 2)
+    _stopped_at(monkeypatch, 5)
     with caplog.at_level(logging.INFO, logger="unetlab"), pytest.raises(KeyboardInterrupt):
-        predict_tree(net, root, tmp_path / "out", objects=True, progress=False)
-    assert not [m for m in caplog.messages if m.startswith("predict_folder")]
+        predict_tree(net, root, out, objects=True, progress=False)
+    said = [m for m in caplog.messages if m.startswith(("predict_folder", "predict_tree"))]
+    assert said == [
+        f"predict_tree interrupted in {root / 'b'}/ (folder 2 of 2) with the outputs of 1 of 3 "
+        f"inputs in {out / 'b'}; done: a/; not started: none; continue with the same call "
+        "with skip_existing=True"
+    ]
+    monkeypatch.undo()
+    again = predict_tree(net, root, out, objects=True, progress=False, skip_existing=True)
+    assert [len(again[Path(d)].written) for d in "ab"] == [0, 2]
+
+
+def test_a_stopped_file_says_the_call_that_goes_on(tmp_path, monkeypatch, caplog):
+    """``predict_file`` called alone says its stop in one line (a bare KeyboardInterrupt,
+    review of s62 user); inside ``predict_folder`` its files say none (the folder's line)."""
+    image = _images(tmp_path / "images", 1) / "0.png"
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(files, "_outputs", stop)
+    with caplog.at_level(logging.INFO, logger="unetlab"), pytest.raises(KeyboardInterrupt):
+        predict_file(local_net(), image, tmp_path / "out", objects=True)
+    said = [m for m in caplog.messages if m.startswith("predict_")]
+    assert said == [f"predict_file interrupted on {image}; continue with the same call"]
+    caplog.clear()
+
+    def stop_in_a_stack(*args, **kwargs):
+        (tmp_path / "out" / ".0.tif.pages.partial").mkdir()  # a stack's finished pages
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(files, "_outputs", stop_in_a_stack)
+    with caplog.at_level(logging.INFO, logger="unetlab"), pytest.raises(KeyboardInterrupt):
+        predict_file(local_net(), image, tmp_path / "out", objects=True)
+    assert caplog.messages[-1].endswith(
+        "the same call (its finished pages are kept: the rerun predicts the others)"
+    )
+    caplog.clear()
+    monkeypatch.setattr(files, "_outputs", stop)
+    with caplog.at_level(logging.INFO, logger="unetlab"), pytest.raises(KeyboardInterrupt):
+        predict_folder(local_net(), image.parent, tmp_path / "out2", progress=False)
+    said = [m for m in caplog.messages if m.startswith("predict_")]
+    assert len(said) == 1 and said[0].startswith("predict_folder interrupted"), said
 
 
 def test_a_stopped_folder_says_a_large_image_starts_again_as_the_command_does(

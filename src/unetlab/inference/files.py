@@ -58,7 +58,7 @@ import contextlib
 import dataclasses
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -92,7 +92,7 @@ from unetlab.data.tiffmeta import (
     scale_kwargs,
 )
 from unetlab.data.world_file import grid_pixel_size, input_grid
-from unetlab.errors import Spelled, UnetlabError, said_as, spelled
+from unetlab.errors import Spelled, UnetlabError, in_command, said_as, spelled
 from unetlab.group import SOLO, Group
 from unetlab.inference import chosen
 from unetlab.inference.drawn_again import drawn_from, redrawable, table_counts, written_pages
@@ -181,7 +181,7 @@ from unetlab.inference.sizing import level_size_note, trained_pixel_size, unknow
 from unetlab.inference.slide_outputs import Together, finish, publishing_path
 from unetlab.inference.slide_overlay import by_object
 from unetlab.inference.slide_progress import PageLines
-from unetlab.inference.slide_resume import input_stamp
+from unetlab.inference.slide_resume import input_stamp, restarts
 from unetlab.inference.slides import (
     LARGE_PIXELS,
     STREAM_BUDGET,
@@ -198,6 +198,7 @@ from unetlab.outputs import OVERWRITE_FIXES, outputs_kept, refuse_inputs
 from unetlab.plots import object_colour_table, prediction_overlay
 from unetlab.progress import progress_calls
 from unetlab.runtime import check_precision, memory_hint
+from unetlab.signals import stop_status
 
 __all__ = [
     "LARGE_PIXELS",
@@ -350,6 +351,7 @@ def _predicted(file: _File, group: Group) -> list[Path]:
     (:func:`~unetlab.inference.world_files.world_files`)."""
     alone = not _held_by_caller(file, group)
     with (
+        _stop_said(file, said=alone and group.is_main and not in_command()),
         keeping_open(file.path),  # a TIFF input opened once for all its readers
         read_notes(predicting=True),  # what reading and writing did: a line a kind, at the end
         merged_file(),  # its objects that look merged, in the run's once it finished
@@ -363,6 +365,40 @@ def _predicted(file: _File, group: Group) -> list[Path]:
     if alone:  # a folder's units said by predict_folder, once
         say_units(table_columns(written))
     return written
+
+
+@contextlib.contextmanager
+def _stop_said(file: _File, *, said: bool) -> Iterator[None]:
+    """A stop within it (a notebook cell's Ctrl-C) said in one line where ``said`` (called
+    alone, not under the command line: a folder's stop is its caller's), as predict_folder
+    says its own: ``predict_file interrupted on movie.tif; continue with the same call``,
+    and what the rerun keeps (a bare KeyboardInterrupt, review of s62 user)."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        if said:
+            with contextlib.suppress(OSError):
+                how, name = stop_status(exc)[0], shown_path(file.path)
+                log.warning(
+                    "predict_file %s on %s; continue with the same call%s", how, name, _kept(file)
+                )
+        raise
+
+
+def _kept(file: _File) -> str:
+    """What the rerun of a stopped :func:`predict_file` keeps: a large image's rows
+    (:func:`~unetlab.inference.slide_resume.restarts`), a stack's finished pages."""
+    outputs = file.outputs
+    only = outputs.objects is not None and not outputs.save_probabilities
+    if note := restarts(file.out_dir, only, dict):
+        return note
+    pages = f".{file.path.stem}"
+    if any(
+        p.name.startswith(pages) and p.name.endswith(".pages.partial")
+        for p in file.out_dir.iterdir()
+    ):
+        return " (its finished pages are kept: the rerun predicts the others)"
+    return ""
 
 
 def _outputs(file: _File, group: Group) -> list[Path]:

@@ -934,9 +934,17 @@ def _say_stopped(how: str, files: list[Path], out_dir: Path, outputs: OutputOpti
     them; nothing where the folder cannot be read."""
     with contextlib.suppress(UnetlabError, OSError):
         done = inputs_done(files, out_dir, outputs.wanted)
-        only = outputs.objects is not None and not outputs.save_probabilities
-        again = continue_with(outputs.skip_existing) + slide_resume.restarts(out_dir, only, dict)
-        log.warning("predict_folder %s %s; continue with %s", how, done, again)
+        say_stopped_call("predict_folder", how, done, out_dir, outputs)
+
+
+def say_stopped_call(call: str, how: str, done: str, out_dir: Path, outputs: OutputOptions) -> None:
+    """``call``'s stop line: ``predict_tree interrupted in ROOT/b/ ...; continue with the
+    same call with skip_existing=True`` (``done``: where it stopped; ``out_dir``: the output
+    folder it stopped in), and what the rerun keeps of a large image stopped part way
+    (:func:`~.slide_resume.restarts`), as the command's line says them."""
+    only = outputs.objects is not None and not outputs.save_probabilities
+    again = continue_with(outputs.skip_existing) + slide_resume.restarts(out_dir, only, dict)
+    log.warning("%s %s %s; continue with %s", call, how, done, again)
 
 
 #: the call that goes on after a stop, as its caller spells it (:func:`said_as`)

@@ -29,6 +29,7 @@ from unetlab.errors import (
     OutputError,
     Spelled,
     UnetlabError,
+    in_command,
     quoted,
     said_as,
 )
@@ -51,6 +52,7 @@ from unetlab.inference.folders import (
     folder_inputs,
     pixel_sizes_gathered,
     predict_folder,
+    say_stopped_call,
     stops_said_by_caller,
 )
 from unetlab.inference.merged_objects import merged_said
@@ -60,6 +62,7 @@ from unetlab.inference.predict import floor_run
 from unetlab.inference.records import OutputOptions, Provenance
 from unetlab.inference.threads_look import looking_beside
 from unetlab.manifest import MANIFEST
+from unetlab.signals import stop_status
 from unetlab.words import numbered
 
 __all__ = ["TreeStop", "TreeTotals", "launch_tree_stop", "predict_tree", "tree_folders"]
@@ -266,9 +269,25 @@ def predict_tree(
                 where = (Path(root) / rel, Path(out_dir) / rel)
                 results[rel] = _folder(model, files, where, outputs, each, settings, takes)
             except (KeyboardInterrupt, DiskFullError) as exc:  # the tree's stop, not a folder's
-                exc.tree_stop = place.settled()  # its hold: released as the call ends
+                _stopped(exc, place, outputs, said=group.is_main and not in_command())
                 raise
     return results
+
+
+def _stopped(exc: BaseException, place: TreeStop, outputs: OutputOptions, *, said: bool) -> None:
+    """``exc`` (a stop, a full disk) given the tree's place (``tree_stop``, its hold
+    released as the call ends); a stop said where ``said`` (a notebook's: the command says
+    its own): ``predict_tree interrupted in ROOT/b/ (folder 2 of 3) with the outputs of 1 of
+    4 inputs in OUT/b; done: a/; not started: c/; continue with the same call with
+    skip_existing=True`` (it showed a bare KeyboardInterrupt, review of s62 user)."""
+    exc.tree_stop = place.settled()
+    if not said or not isinstance(exc, KeyboardInterrupt):
+        return
+    with contextlib.suppress(UnetlabError, OSError):
+        where = place.where(outputs.wanted)
+        say_stopped_call(
+            "predict_tree", stop_status(exc)[0], where, place.outputs_folder(), outputs
+        )
 
 
 def _checked_folders(root, out_dir, settings: dict, takes: Takes | None) -> list:
