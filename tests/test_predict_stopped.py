@@ -3,6 +3,7 @@ on, and records what made the outputs it wrote in predict.json (audit s30 ops 9)
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import time
@@ -58,6 +59,17 @@ def test_a_stopped_prediction_counts_its_outputs_and_names_the_fix(stopped_at, c
         "continue with the same command and --skip-existing"
     ) in err
     assert err.count("stopped by SIGTERM") == 1
+
+
+def test_a_stopped_command_says_its_line_alone(stopped_at, capsys, caplog):
+    """The command says its own stop line; predict_folder's (a notebook's) is not said too
+    (its logged line escaped ``err.count``: review of s62 user)."""
+    argv, _ = stopped_at(4, 3)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main(argv) == 143
+    said = [r.getMessage() for r in caplog.records] + capsys.readouterr().err.splitlines()
+    stops = [line for line in said if "stopped by SIGTERM" in line]
+    assert len(stops) == 1 and stops[0].startswith("unetlab predict: "), stops
 
 
 def test_a_stopped_prediction_records_what_made_its_outputs(stopped_at, tmp_path):
