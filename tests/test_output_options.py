@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import pickle
 
 import numpy as np
 import pytest
@@ -84,6 +86,19 @@ def test_objects_given_as_a_function_of_the_model_are_made_for_it():
     outputs = OutputOptions(objects=lambda m: ObjectOptions(min_area=m.num_classes))
     assert outputs.wanted["objects"]
     assert outputs.for_model(model).objects == ObjectOptions(min_area=2)
+
+
+def test_the_model_s_own_objects_read_as_true_and_stay_one_value():
+    """``OutputOptions(objects=True)`` showed ``objects=<bound method ObjectOptions.for_model
+    of ...>`` (review of s62 user): it reads as given; equal to itself and to
+    ``objects=ObjectOptions.for_model``, pickled and copied equal, made for the model."""
+    own = OutputOptions(objects=True)
+    assert "objects=True," in repr(own) and "bound method" not in repr(own)
+    assert own == OutputOptions(objects=ObjectOptions.for_model) != OutputOptions()
+    for again in (pickle.loads(pickle.dumps(own)), copy.deepcopy(own), copy.copy(own)):
+        assert again == own and hash(again) == hash(own)
+    model = UNet(1, 2, depth=2, base_channels=2)
+    assert own.for_model(model).objects == ObjectOptions.for_model(model)
 
 
 def test_label_values_need_a_model_that_records_them_and_exclude_color():

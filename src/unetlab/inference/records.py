@@ -219,12 +219,33 @@ class OutputOptions(KnownFields):
         return values
 
 
+class _ModelsOwn:
+    """The model's own object options (:meth:`ObjectOptions.for_model`, as ``--instances``),
+    a function of the loaded model that reads as it is given: ``objects=True`` (its repr
+    was ``<bound method ObjectOptions.for_model ...>``: review of s62 user). One value
+    (:data:`MODELS_OWN`): equal to itself, pickled and copied as that name."""
+
+    def __call__(self, model: torch.nn.Module) -> ObjectOptions:
+        return ObjectOptions.for_model(model)
+
+    def __repr__(self) -> str:
+        return "True"
+
+    def __reduce__(self) -> str:
+        return "MODELS_OWN"
+
+
+#: ``OutputOptions(objects=True)``'s objects: the model's own (:class:`_ModelsOwn`)
+MODELS_OWN = _ModelsOwn()
+
+
 def _objects(objects):
-    """``objects`` as :class:`OutputOptions` keeps it: True is the model's own
-    (:meth:`ObjectOptions.for_model`, as ``--instances``), False none; anything but an
-    ObjectOptions or a function of the model is refused naming the forms."""
-    if objects is True:
-        return ObjectOptions.for_model
+    """``objects`` as :class:`OutputOptions` keeps it: True (or
+    :meth:`ObjectOptions.for_model`) is the model's own (:data:`MODELS_OWN`, as
+    ``--instances``), False none; anything but an ObjectOptions or a function of the model
+    is refused naming the forms."""
+    if objects is True or (callable(objects) and objects == ObjectOptions.for_model):
+        return MODELS_OWN
     if objects is False or objects is None or isinstance(objects, ObjectOptions):
         return None if objects is False else objects
     if callable(objects):
