@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 
 from unetlab.data.io import write_png
+from unetlab.data.transforms import Augment
 from unetlab.errors import UnetlabError
 from unetlab.inference.folders import predict_folder
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.records import OutputOptions, prediction_record
+from unetlab.models.architecture import UNetConfig
 from unetlab.models.unet import UNet
 
 
@@ -79,6 +81,31 @@ def test_an_options_field_assigned_in_place_is_one_line_naming_replace(options, 
     with pytest.raises(dataclasses.FrozenInstanceError, match=f"^{kind} (is one|has no)"):
         delattr(options, assign[0])
     assert options == type(options)()
+
+
+@pytest.mark.parametrize(
+    "options, assign, said",
+    [
+        (ObjectOptions(), ("min_area", np.zeros((3, 3))), "min_area=...)"),
+        (OutputOptions(), ("objects", lambda m: None), "objects=...)"),
+        (OutputOptions(), ("objects", ObjectOptions(min_area=5)), "objects=...)"),
+        (OutputOptions(), ("outlines", "both"), "outlines='both')"),
+        (Augment(), ("flip", False), "augment = dataclasses.replace(augment, flip=False)"),
+        (UNetConfig(), ("depth", 4), "config = dataclasses.replace(config, depth=4)"),
+    ],
+)
+def test_a_frozen_field_s_line_is_one_line_of_code(options, assign, said):
+    """The line showed a 2-D array's repr over lines, a lambda's ``<function <lambda> at
+    0x...>``; a delete said "cannot set"; Augment and UNetConfig (frozen, exported) raised
+    dataclasses' "cannot assign to field" (review of s62 user): ``...`` for a value that is
+    not short code on one line, "cannot delete", and the same line for every frozen
+    options class."""
+    with pytest.raises(UnetlabError) as raised:
+        setattr(options, *assign)
+    line = str(raised.value)
+    assert "\n" not in line and line.endswith(said) and f"cannot set {assign[0]};" in line, line
+    with pytest.raises(UnetlabError, match=f"cannot delete {assign[0]};"):
+        delattr(options, assign[0])
 
 
 def test_objects_given_as_a_function_of_the_model_are_made_for_it():

@@ -233,23 +233,46 @@ class FrozenOptionsError(UnetlabError, FrozenInstanceError):
 
 
 def refuses_assignment(cls: type) -> type:
-    """Over ``@dataclass(frozen=True)`` of a :class:`KnownFields` class: ``options.field =
-    value`` is refused in one line naming the changed copy to make (a notebook's
-    ``opts.draw_overlay = True``, as ``cfg.train.epochs = 5`` works, was dataclasses' "cannot
-    assign to field 'draw_overlay'", naming no fix: audit s62 user)."""
+    """Over ``@dataclass(frozen=True)`` of an options class: ``options.field = value`` (or
+    ``del options.field``) is refused in one line naming the changed copy to make (a
+    notebook's ``opts.draw_overlay = True``, as ``cfg.train.epochs = 5`` works, was
+    dataclasses' "cannot assign to field 'draw_overlay'", naming no fix: audit s62 user);
+    an unknown field names the closest."""
 
-    def refuse(self, name: str, value: object = ...) -> None:
+    kind = cls.__name__
+    held = (
+        "options"
+        if kind.endswith("Options")
+        else "config"
+        if kind.endswith("Config")
+        else kind.lower()
+    )
+
+    def refuse(self, name: str, value: object = ..., *, verb: str = "set") -> None:
         if name not in cls.__dataclass_fields__:
             raise FrozenOptionsError(_no_field(cls, name))
-        shown = "..." if value is ... else repr(value)  # ...: deleted
         raise FrozenOptionsError(
-            f"{cls.__name__} is one value, not changed in place: cannot set {name}; make a "
-            f"changed copy, options = dataclasses.replace(options, {name}={shown})"
+            f"{kind} is one value, not changed in place: cannot {verb} {name}; make a changed "
+            f"copy, {held} = dataclasses.replace({held}, {name}={_as_code(value)})"
         )
 
     cls.__setattr__ = refuse
-    cls.__delattr__ = refuse
+    cls.__delattr__ = lambda self, name: refuse(self, name, verb="delete")
     return cls
+
+
+def _as_code(value: object, most: int = 40) -> str:
+    """``value`` as a line of code shows it: its repr where that is short code on one line
+    (``True``, ``ObjectOptions(min_area=5)``), else ``...`` (a 2-D array's repr spans
+    lines, a lambda's is ``<function <lambda> at 0x...>``: review of s62 user)."""
+    if value is ...:
+        return "..."
+    shown = repr(value)
+    try:
+        compile(shown, "<value>", "eval")
+    except (SyntaxError, ValueError):
+        return "..."
+    return shown if len(shown) <= most and "\n" not in shown else "..."
 
 
 def first_line(exc: BaseException, default: str | None = None, *, cli: bool = False) -> str:

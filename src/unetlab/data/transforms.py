@@ -48,7 +48,7 @@ import torch
 import torch.nn.functional as F
 
 from unetlab.deferred import deferred
-from unetlab.errors import UnetlabError, set_to, spelled
+from unetlab.errors import UnetlabError, refuses_assignment, set_to, spelled
 from unetlab.words import numbered
 
 ndimage = deferred("scipy.ndimage")
@@ -261,6 +261,7 @@ def stain_jitter(image: np.ndarray, scale, shift) -> np.ndarray:
 STAIN_OFF = set_to("augment.stain", 0)
 
 
+@refuses_assignment
 @dataclass(frozen=True)
 class Augment:
     """Random paired augmentation; ``Augment(**cfg.augment.options())`` from a config.

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, refuses_assignment
 
 #: Bounds that only a typo exceeds (the paper net: depth 5, 1024 channels at the bottom).
 MAX_DEPTH, MAX_CHANNELS = 12, 2**16
 
 
+@refuses_assignment
 @dataclass(frozen=True)
 class UNetConfig:
     """Everything that defines a U-Net's architecture (saved in every checkpoint)."""
