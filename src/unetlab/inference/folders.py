@@ -863,6 +863,7 @@ def predict_folder(
     into ``out_dir`` as ``unetlab predict --input ... --output OUT_DIR`` does (each Python thread's
     own threads, fewer beside other work: :mod:`.threads_look`); return a :class:`FolderPrediction`.
     ``outputs``, ``settings`` (its fields: :func:`predict_file`'s keywords) say each file's outputs.
+
     Refused first, naming the fix: an unknown keyword (:func:`check_keywords`), ``axes`` or a
     ``channel`` no file could take, a folder that cannot be held (:func:`claim_folder`; ``overwrite_fix``), settings
     that would fail every file (``name`` calls the model). A file that cannot be predicted, or whose
@@ -880,9 +881,7 @@ def predict_folder(
     inputs, out_dir = _checked_paths(inputs, out_dir)  # an iterable as a list: read once
     not_read, files = _found(inputs, settings, model)
     apart = shared_outputs(out_dir, files, **outputs.wanted)  # failed; the others go on
-    load = _Loaded(model, outputs, dict(name=name, **settings))
-    if isinstance(model, torch.nn.Module):  # bad settings refused before the folder is touched
-        load()
+    load = _Loaded.checked(model, outputs, dict(name=name, **settings))
     before = _names(out_dir), _first_missing(out_dir)  # a folder this run makes: None, its top
     hooks = dict(progress=progress, clock=clock, notes=notes, failed=failed, report=report)
     asked = _Asked(group, settings, name, overwrite_fix, inputs, root, **hooks)
@@ -1296,6 +1295,15 @@ class _Loaded:
     def __init__(self, model: ModelSource, outputs: OutputOptions, settings: dict):
         self.model, self.outputs, self.settings = model, outputs, settings
         self.loaded: tuple | None = None
+
+    @classmethod
+    def checked(cls, model: ModelSource, outputs: OutputOptions, settings: dict) -> _Loaded:
+        """A model given loaded checked at once: bad settings refused before the folder is
+        touched (a function's model, once the folder is checked)."""
+        load = cls(model, outputs, settings)
+        if isinstance(model, torch.nn.Module):
+            load()
+        return load
 
     def __call__(self) -> tuple[torch.nn.Module, OutputOptions]:
         if self.loaded is None:
