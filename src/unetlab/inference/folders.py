@@ -116,6 +116,7 @@ from unetlab.inference.output_rules import (
     inputs_done,
     other_inputs,
     other_models,
+    other_output_settings,
     prediction_folder,
     shared_outputs,
 )
@@ -554,6 +555,13 @@ class _Claim:
         again = finished_outputs(self.out_dir, self.files, record=made, **self.outputs.wanted)
         if again:
             log.info(_again_line(self.out_dir, list(again)))
+        self._say_other_settings(made, self.files)
+
+    def _say_other_settings(self, made: Provenance, files: Sequence[Path]) -> None:
+        """One line where this model made outputs of ``files`` here with other output
+        settings: they are predicted again (:func:`_other_settings_line`)."""
+        if other := other_output_settings(self.out_dir, files, made):
+            log.info(_other_settings_line(self.out_dir, other, made.outputs))
 
     def _skip_finished(self, made: Provenance) -> None:
         """The inputs whose outputs ``made`` wrote added to ``done``, their outputs' lines
@@ -563,6 +571,7 @@ class _Claim:
         out_dir, files = self.out_dir, self.files
         finished = finished_outputs(out_dir, files, record=made, **self.outputs.wanted)
         _say_changed(out_dir, [f for f in files if f not in finished])
+        self._say_other_settings(made, [f for f in files if f not in finished])
         self._say_partial(made, [f for f in files if f not in finished])
         self.done.update(finished)
         names = [n for made_here in finished.values() for n in made_here]
@@ -620,6 +629,45 @@ def _again_line(out_dir: Path, again: Sequence[Path]) -> str:
         f"{out_dir} holds the outputs of {again[0].name}{more} by this checkpoint and "
         f"settings: predicted again, replacing them ({keep} keeps them)"
     )
+
+
+def _other_settings_line(out_dir: Path, other: dict[Path, dict], ours: dict) -> str:
+    """``out/ holds the outputs of a.png and 1 more input made with other output settings
+    (objects min_area 1 there, 400 here): predicted again, replacing them`` (``other``:
+    :func:`~.output_rules.other_output_settings`; ``ours``: this run's output settings), as
+    :func:`whose_outputs` names a change of the model's settings."""
+    first, theirs = next(iter(other.items()))
+    there, here = _differences(theirs, ours)
+    return (
+        f"{out_dir} holds the outputs of {first.name}{_and_more(other)} made with other output "
+        f"settings ({_listed_phrases(there)} there, {_listed_phrases(here)} here): predicted "
+        "again, replacing them"
+    )
+
+
+def _differences(theirs: dict, ours: dict, within: str = "") -> tuple[list[str], list[str]]:
+    """The output settings of two records that differ, a phrase each, theirs and ours:
+    ``objects min_area 1`` and ``objects min_area 400``; ``objects`` and ``no objects``."""
+    there, here = [], []
+    for name in dict.fromkeys([*theirs, *ours]):
+        a, b = theirs.get(name), ours.get(name)
+        if isinstance(a, dict) and isinstance(b, dict):
+            more = _differences(a, b, f"{within}{name} ")
+            there, here = there + more[0], here + more[1]
+        elif a != b:
+            there.append(_phrase(within + name, a)), here.append(_phrase(within + name, b))
+    return there, here
+
+
+def _phrase(name: str, value) -> str:
+    """``objects min_area 1``; ``objects`` (a group of settings), ``no objects`` (none)."""
+    return f"no {name}" if value is None else name if isinstance(value, dict) else f"{name} {value}"
+
+
+def _listed_phrases(phrases: list[str], most: int = 3) -> str:
+    """The first ``most`` of ``phrases`` (`` and 2 more``)."""
+    more = f" and {len(phrases) - most} more" if len(phrases) > most else ""
+    return ", ".join(phrases[:most]) + more
 
 
 def _listed_keys(out_dir: Path, names: Sequence[str]) -> dict[str, str]:

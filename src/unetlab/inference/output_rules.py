@@ -406,6 +406,31 @@ def _made_by(out_dir: Path, name: str, source: str | None, listed: str | None, k
     return source is None or not modified_after(source, out_dir / name)
 
 
+def other_output_settings(
+    out_dir: str | os.PathLike, files: Sequence[Path], record: Provenance
+) -> dict[Path, dict]:
+    """Those of ``files`` whose outputs in ``out_dir`` this model (``record``'s checkpoint
+    and model settings) finished with other output settings (objects' min_area, outlines)
+    -> those settings, as their record holds them ({} where it holds none): a rerun replaces
+    them, as it replaces another model's only with ``overwrite`` (review of s62 user: 152
+    objects became 3 without a word)."""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        return {}
+    ours, keys = made_from(out_dir, "predict"), recorded_keys(out_dir, "predict")
+    records, found = read_records(out_dir), {}
+    for f in files:
+        mine, own = (None, input_source(f)), input_record(record, f)
+        for name in input_roles(f, **EVERY):
+            key = keys.get(name) or PENDING
+            if name not in ours or ours[name] not in mine or key.startswith(PENDING):
+                continue
+            if key.startswith(own.model_key) and key != own.key:
+                found[f] = (records.get(key) or {}).get("outputs") or {}
+                break
+    return found
+
+
 def other_models(
     out_dir: str | os.PathLike, files: Sequence[Path], record: Provenance
 ) -> dict[Path, tuple[str, Provenance | None]]:
