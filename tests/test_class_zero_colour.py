@@ -73,3 +73,20 @@ def test_the_training_preview_draws_the_target_in_the_same_colours():
     assert tile_colours([0, 1, 2], None, ROADS).tolist() == palette(4)[[3, 1, 2]].tolist()
     assert tile_colours([0, 1, 2], None, ["background", "a", "b"]).tolist() == palette(3).tolist()
     assert tile_colours([0, 255]).tolist() == palette(2).tolist()  # unnamed
+
+
+def test_a_colour_table_models_streamed_color_labels_take_the_tables_colours(tmp_path):
+    """A model trained on colour masks (``class_colors.txt``) writes its ``--color`` labels in
+    the table's colours whether read whole or streamed: the streamed TIFF gave VOC's colours
+    (road (192, 128, 0), sidewalk (128, 0, 0)) beside a legend in the table's (user2 s62)."""
+    table = [[128, 64, 128], [244, 35, 232], [0, 0, 142]]  # road, sidewalk, car
+    net = _net(ROADS, label_values=[0, 1, 2])
+    net.palette = table + [[0, 0, 0]] * 253
+    write_png(tmp_path / "a.png", np.zeros((24, 24), np.uint8))
+    tifffile.imwrite(tmp_path / "big.tif", np.zeros((40, 36), np.uint8))
+    predict_file(net, tmp_path / "a.png", tmp_path / "out", color=True)
+    with Image.open(tmp_path / "out" / "a.png") as im:
+        assert im.getpalette()[:9] == sum(table, [])
+    predict_file(net, tmp_path / "big.tif", tmp_path / "out", color=True, large_threshold=100)
+    with tifffile.TiffFile(tmp_path / "out" / "big.tif") as tif:
+        assert (tif.pages[0].colormap[:, :3] // 257).T.tolist() == table

@@ -119,7 +119,6 @@ from unetlab.inference.predict import (
 from unetlab.inference.records import (
     TIFF_KEY,
     OutputOptions,
-    class_palette,
     embedded_key,
     flat_letters,
     flat_record,
@@ -558,9 +557,10 @@ def _label_spec(model, slide: Slide, outputs: OutputOptions, *, values, record, 
     k = max(model.num_classes, 1)
     lead, page_axes, seconds = _page_lead(slide)
     colormap = None
-    if outputs.color:
+    colours = label_colours(model, color=outputs.color, values=values is not None)
+    if colours is not None:  # the palette a label image read whole gets (a colour table's)
         colormap = np.zeros((3, 256), dtype=np.uint16)
-        colormap[:, : max(k, 2)] = class_palette(model).T.astype(np.uint16) * 257
+        colormap[:, : len(colours)] = colours.T.astype(np.uint16) * 257
     names = list(getattr(model, "classes", None) or [])[: max(k, 2)]
     label_dtype = encode_labels(np.zeros(1, np.uint8), values).dtype
     void = (
