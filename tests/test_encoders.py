@@ -262,6 +262,25 @@ def test_freeze_encoder_keeps_its_weights_and_statistics():
     assert model.encoder.training and all(p.requires_grad for p in model.parameters())
 
 
+def test_freezing_an_encoder_of_random_weights_is_said(caplog):
+    """train.freeze_encoder_epochs over an encoder with no ImageNet file (nor a checkpoint to
+    start from) trains the decoder on random features: one warning names the fix (user2 s62:
+    scenes_resnet50.yaml without its weights file froze a random ResNet50 for 2 of 3 epochs
+    without a word)."""
+    from unetlab.group import SOLO
+    from unetlab.train.run import _encoder_freezer
+
+    with torch.device("meta"):
+        model = EncoderUNet("resnet50", 3, 2)
+    with caplog.at_level("WARNING", logger="unetlab.train.run"):
+        _encoder_freezer(model, 2, SOLO, pretrained=True)
+        assert not caplog.records
+        _encoder_freezer(model, 2, SOLO, pretrained=False)
+    said = caplog.records[0].getMessage()
+    assert "random weights" in said and "model.encoder_weights" in said
+    assert "train.freeze_encoder_epochs=0" in said
+
+
 def test_checkpoint_round_trip_rebuilds_the_encoder_net(tmp_path):
     from unetlab.checkpoint import load_model, save_model
 

@@ -298,7 +298,8 @@ def _assemble(
     scheduler = build_scheduler(optimizer, t, steps_per_epoch * t.epochs, clock=clock, since=begun)
     parts = (model, net, dataset, loader, items, optimizer, scheduler, scaler, loss)
     run = Run(cfg, run_dir, device, group, precision, data, *parts, steps_per_epoch)
-    run.freeze = _encoder_freezer(model, t.freeze_encoder_epochs, group)
+    pretrained = bool(cfg.model.encoder_weights or cfg.model.init_checkpoint)
+    run.freeze = _encoder_freezer(model, t.freeze_encoder_epochs, group, pretrained=pretrained)
     run.clock = clock
     return run, weights
 
@@ -396,14 +397,26 @@ class _EpochItems(Sampler):
         return len(self.indices)
 
 
-def _encoder_freezer(model, epochs: int, group: Group) -> Callable[[int], None]:
-    """``freeze(epoch)``: the encoder frozen before epoch ``epochs``, trained from then on."""
+def _encoder_freezer(
+    model, epochs: int, group: Group, *, pretrained: bool
+) -> Callable[[int], None]:
+    """``freeze(epoch)``: the encoder frozen before epoch ``epochs``, trained from then on;
+    one warning where it is not ``pretrained`` (no ImageNet file, no checkpoint to start
+    from): frozen, its random features are all the decoder learns from."""
     if not epochs:
         return lambda epoch: None
     if not isinstance(model, EncoderUNet):
         raise UnetlabError("train.freeze_encoder_epochs needs an encoder net (model.encoder)")
     if group.active:
         raise UnetlabError("train.freeze_encoder_epochs is not supported with --nproc > 1")
+    if not pretrained:
+        log.warning(
+            "train.freeze_encoder_epochs=%d freezes an encoder of random weights "
+            "(model.encoder_weights is null): those epochs train the decoder on random "
+            "features; give model.encoder_weights (torchvision's ImageNet file), or "
+            "--set train.freeze_encoder_epochs=0",
+            epochs,
+        )
 
     def freeze(epoch: int) -> None:
         frozen = epoch < epochs
