@@ -103,6 +103,17 @@ def test_auto_class_weights_only_when_classes_are_very_unequal(caplog):
         class_weights(load_config(None, ["train.class_weights=[1, 2]"]), balanced, 3)
 
 
+def test_check_refuses_a_class_weight_list_of_another_length(tmp_path, capsys):
+    """``train --check`` refuses a ``train.class_weights`` list that is not one weight per
+    class, naming the classes in their order, as training does after loading the data (user2
+    s62: --check said nothing of 3 weights for 11 road classes; the run then stopped)."""
+    voc = write_voc_scenes(tmp_path / "voc", n_train=2, n_val=1, size=64, seed=2)
+    run = ["train", "--data", str(voc), "--check", "--run-dir", str(tmp_path / "r")]
+    assert main([*run, "--no-plan", "--set", "train.class_weights=[1, 2, 3]", *_tiny()]) == 2
+    said = capsys.readouterr().err
+    assert "train.class_weights has 3 weights for 7 classes (sky, road, building, " in said
+
+
 def test_scene_classes_are_very_unequal():
     rng = np.random.default_rng(0)
     masks = [synthetic_scene(128, rng)[1] for _ in range(8)]

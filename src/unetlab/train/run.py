@@ -48,7 +48,14 @@ from unetlab.train.schedule import (
     first_validation_steps,
     time_budget,
 )
-from unetlab.train.setup import Data, build_model, class_weights, prepare_data, tile_sizes
+from unetlab.train.setup import (
+    Data,
+    build_model,
+    class_weights,
+    prepare_data,
+    refuse_class_weight_count,
+    tile_sizes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -261,6 +268,7 @@ def started(
     refuse_checkpoint_as_encoder_weights(cfg.model.encoder_weights)
     data = prepare_data(cfg, split, run_dir=run_dir)
     model = build_model(cfg, data, drawn=init)  # a resume: last.pt gives every weight
+    refuse_class_weight_count(cfg.train.class_weights, data.class_names, max(model.num_classes, 2))
     if init and cfg.model.init_checkpoint:
         init_from_checkpoint(model, cfg.model.init_checkpoint)
     return data, model, tile_sizes(model, cfg.data.tile_size, data.train)

@@ -587,13 +587,26 @@ def default_normalization(cfg: Config) -> dict:
     return {"mode": "imagenet" if cfg.model.encoder_weights else "per_image"}
 
 
+def refuse_class_weight_count(choice, class_names, k: int) -> None:
+    """UnetlabError where ``choice`` (``train.class_weights``) is a list of other than one
+    weight per class of the ``k``, naming the classes in their order (``--check`` too,
+    which said nothing of 3 weights for 11 road classes: user2 s62)."""
+    if not isinstance(choice, list) or len(choice) == k:
+        return
+    names = ", ".join(map(str, class_names)) if len(class_names) == k else None
+    order = f" ({names})" if names else ""
+    raise UnetlabError(
+        f"train.class_weights has {len(choice)} weights for {k} classes{order}: give one "
+        "weight per class in that order, or auto, median_frequency, sqrt_median_frequency or none"
+    )
+
+
 def class_weights(cfg: Config, data: Data, num_classes: int) -> list[float] | None:
     """The cross-entropy class weights ``train.class_weights`` asks for (None: unweighted)."""
     choice = cfg.train.class_weights
     k = max(num_classes, 2)
     if isinstance(choice, list):
-        if len(choice) != k:
-            raise UnetlabError(f"train.class_weights has {len(choice)} weights for {k} classes")
+        refuse_class_weight_count(choice, data.class_names, k)
         return list(choice)
     if choice == "none":
         return None
