@@ -114,6 +114,20 @@ def test_check_refuses_a_class_weight_list_of_another_length(tmp_path, capsys):
     assert "train.class_weights has 3 weights for 7 classes (sky, road, building, " in said
 
 
+def test_an_ignore_value_that_a_named_class_holds_is_refused(tmp_path, capsys):
+    """``data.ignore_value`` set to a class the data set names (``road``, value 1) is refused,
+    naming the class and the value left unnamed: it was said as "the class names name mask
+    values 1, which no mask holds", the masks holding road, and trained void 255 as a class
+    (user2 s62)."""
+    voc = write_voc_scenes(tmp_path / "voc", n_train=2, n_val=1, size=64, seed=2)
+    run = ["train", "--data", str(voc), "--check", "--run-dir", str(tmp_path / "r")]
+    assert main([*run, "--no-plan", "--set", "data.ignore_value=1", *_tiny()]) == 2
+    said = capsys.readouterr().err
+    assert "data.ignore_value=1 is the mask value of the class named 'road'" in said
+    assert "which no mask holds" not in said and "255" in said
+    assert main([*run, "--no-plan", "--set", "data.ignore_value=255", *_tiny()]) == 0
+
+
 def test_scene_classes_are_very_unequal():
     rng = np.random.default_rng(0)
     masks = [synthetic_scene(128, rng)[1] for _ in range(8)]

@@ -10,7 +10,7 @@ import numpy as np
 
 from unetlab.config import Config
 from unetlab.data.checks import channel_problems
-from unetlab.data.classes import palette_words, read_class_names
+from unetlab.data.classes import names_a_class, palette_words, read_class_names
 from unetlab.data.colour_table import VOID_NAMES, ColourTable, read_colour_table
 from unetlab.data.fingerprint import (
     SOME_IGNORE_VALUE,
@@ -58,6 +58,7 @@ def check_data(
         problems += _class_problems(fp, cfg)
     problems += label_value_problems(fp, cfg)
     problems += void_problems(fp, cfg) + void_name_problems(fp, cfg)
+    problems += ignored_class_problems(fp, cfg)
     images = [(Path(p.image), p.channels) for p in fp.pairs]
     problems += channel_problems(images, cfg.model.in_channels)
     geometry = Geometry.of(cfg)
@@ -247,6 +248,27 @@ def void_name_problems(fp: Fingerprint, cfg: Config) -> list[str]:
         "colour table's void), or name it otherwise if it is a class"
         for value, name in declared_names(cfg).items()
         if loose(str(name)) in VOID_NAMES and value in held
+    ]
+
+
+def ignored_class_problems(fp: Fingerprint, cfg: Config) -> list[str]:
+    """A problem where ``data.ignore_value`` is a value the data set names as a class of its
+    own (``class_names.txt``, ``data.class_names``, a colour table's rows; not void nor
+    background: :func:`~unetlab.data.classes.names_a_class`): its pixels would count nowhere, the net never learning that class (user2 s62:
+    ``data.ignore_value=1`` beside VOC scenes' road was said as names of "mask values 1,
+    which no mask holds", and void 255 trained as a class)."""
+    value = cfg.data.ignore_value
+    table = naming_table(cfg)
+    names = declared_names(cfg) or (table and table.class_names()) or {}
+    name = names.get(value)
+    if value is None or not names_a_class(name) or fp.instances:
+        return []  # void, background and a value's own digits name no class to learn
+    unnamed = sorted({v for p in fp.pairs for v in p.values} - set(names))
+    other = f" ({first_listed(unnamed)} here: held by masks, named by no class)" if unnamed else ""
+    return [
+        f"data.ignore_value={value} is the mask value of the class named {name!r}: its pixels "
+        f"would count nowhere and the net would never learn {name}; set data.ignore_value to "
+        f"the value of the unlabelled pixels{other}, or leave it out"
     ]
 
 
