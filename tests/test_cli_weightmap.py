@@ -306,3 +306,28 @@ def test_a_file_it_did_not_write_is_refused_naming_another_output(tmp_path, caps
     err = capsys.readouterr().err
     assert "give another --output" in err and "another name" not in err
     assert (tmp_path / "out" / "a_weights.tif").read_bytes() == b"mine"
+
+
+def test_colour_masks_are_weighed_as_their_colour_table_trains_them(tmp_path, capsys):
+    """RGB masks beside a colour table (class_colors.txt): the table's void weighs 0 and its
+    names name the classes, as training reads them (user2 s62: void weighed as one more
+    class and the background said as '0', not 'road')."""
+    indices = np.zeros((40, 40), np.uint8)  # road
+    indices[10:30, 12:28] = 1  # a car
+    indices[:3] = 255  # a void border
+    colours = {0: (128, 64, 128), 1: (0, 0, 142), 255: (0, 0, 0)}
+    rgb = np.zeros((40, 40, 3), np.uint8)
+    for value, colour in colours.items():
+        rgb[indices == value] = colour
+    (tmp_path / "masks").mkdir()
+    Image.fromarray(rgb).save(tmp_path / "masks" / "a.png")
+    (tmp_path / "class_colors.txt").write_text("128 64 128 road\n0 0 142 car\n0 0 0 void\n")
+    argv = ["weightmap", str(tmp_path / "masks"), "--output", str(tmp_path / "out")]
+    assert main(argv) == 0
+    weights = tifffile.imread(tmp_path / "out" / "a_weights.tif")
+    expected, _ = mask_weight_map(
+        indices, class_names=["road", "car"], label_values=[0, 1], ignore_value=255
+    )
+    assert np.array_equal(weights, expected) and (weights[:3] == 0).all()
+    said = capsys.readouterr().out
+    assert "background 'road'" in said and "255" in said and "class_colors.txt" in said

@@ -107,7 +107,7 @@ def run(args) -> int:
         how = dict(w0=args.w0, sigma=args.sigma)
         weigh = functools.partial(_instance_map, boundary_width=args.boundary_width, **how)
     else:
-        weigh = _class_weigher(args, {names[p]: mask for p, mask in masks.items()})
+        weigh = _class_weigher(args, {names[p]: mask for p, mask in masks.items()}, paths)
     out = Path(args.output)
     _refuse_among_masks(out, paths)
     targets = {p: (out / f"{p.stem}_weights.tif", out / f"{p.stem}_weights.png") for p in paths}
@@ -150,21 +150,42 @@ def _read_masks(paths: list[Path], *, instances: bool) -> dict:
         raise UnetlabError(e.ids_line("--instances")) from None
 
 
-def _class_weigher(args, masks: dict):
+def _class_weigher(args, masks: dict, paths: list[Path]):
     """The function weighing each class mask (``masks``: by name, all read: their classes
-    are the values found in them all, unless given)."""
+    are the values found in them all, unless given, or a colour table's of ``paths``)."""
     from unetlab.data.weightmap import mask_classes
 
+    ignore, label_values, class_names = _table_classes(args, paths)
     values, classes = mask_classes(
-        masks,
-        label_values=args.label_values,
-        class_names=args.class_names,
-        ignore_value=args.ignore_value,
+        masks, label_values=label_values, class_names=class_names, ignore_value=ignore
     )
-    given = args.label_values is not None or args.class_names is not None
-    _say_object_ids(masks, given=given)
-    how = dict(label_values=values, ignore_value=args.ignore_value, w0=args.w0)
+    _say_object_ids(masks, given=label_values is not None or class_names is not None)
+    how = dict(label_values=values, ignore_value=ignore, w0=args.w0)
     return functools.partial(_class_map, names=classes, sigma=args.sigma, **how)
+
+
+def _table_classes(args, paths: list[Path]) -> tuple:
+    """(ignore value, label values, class names) the masks are weighed by: those given, else,
+    for masks below one colour table (class_colors.txt, class_dict.csv, labelmap.txt), its
+    void (255) and its classes, as training reads them, said in one line (user2 s62: the
+    void of RGB road masks was weighed as one more class, the background said as '0')."""
+    from unetlab.data.colour_table import VOID, find_colour_table
+
+    given = (args.ignore_value, args.label_values, args.class_names)
+    if any(v is not None for v in given):
+        return given
+    tables = {t.source: t for p in paths if (t := find_colour_table(p)) is not None}
+    if len(tables) != 1:
+        return given
+    (table,) = tables.values()
+    names = table.class_names()
+    void = VOID if VOID in table.values else None
+    print(
+        f"classes from {table.source}"
+        + (f"; mask value {VOID}, its void, weighs 0" if void is not None else "")
+        + ", as training reads them (--ignore-value, --label-values, --class-names set others)"
+    )
+    return void, names and list(names), names and list(names.values())
 
 
 def _class_map(mask, *, names: list[str], name: str, **options) -> tuple:
