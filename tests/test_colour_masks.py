@@ -18,6 +18,7 @@ from unetlab.data.colour_table import VOID, read_colour_table
 from unetlab.data.io import read_mask, write_png
 from unetlab.data.scenes import SCENE_CLASSES, write_voc_scenes
 from unetlab.errors import DatasetError, ImageReadError
+from unetlab.plan import plan_training
 from unetlab.train import prepare_data
 
 # seven class colours (not VOC's) and a void colour
@@ -259,3 +260,19 @@ def test_class_names_that_disagree_with_the_colour_table_are_one_refusal(tmp_pat
         read_class_names(tmp_path)
     (tmp_path / "class_colors.txt").write_text("128 64 128\n70 130 180\n")  # names none
     assert read_class_names(tmp_path) == dict(enumerate(SCENE_CLASSES[:-1]))
+
+
+def test_an_ignore_value_at_a_table_class_says_to_name_its_row_void(tmp_path):
+    """data.ignore_value at a colour table's class (road, 1) is refused with the way to
+    ignore it that works: its row named void (its pixels then count nowhere), the setting
+    left out (review s62)."""
+    _, rgb = _sets(tmp_path)
+    with pytest.raises(DatasetError) as caught:
+        plan_training(load_config(None, [f"data.root={rgb}", "data.ignore_value=1"]))
+    message = str(caught.value)
+    assert "data.ignore_value=1 is the mask value of the class named 'road'" in message
+    tail = "rename its row void in class_colors.txt and leave data.ignore_value out"
+    assert message.endswith(tail)
+    table = rgb / "class_colors.txt"
+    table.write_text(table.read_text().replace(" road\n", " void\n"))
+    assert prepare_data(load_config(None, [f"data.root={rgb}"])).ignore_value == VOID

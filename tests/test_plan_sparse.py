@@ -102,6 +102,23 @@ def test_an_unlabelled_fill_value_is_named_with_the_setting_that_ignores_it(tmp_
     assert plan_training(load_config(None, [f"data.root={dense}"]))[1].notes == []
 
 
+def test_ilastik_names_one_a_line_are_told_to_be_value_name_lines(tmp_path):
+    """ilastik's export (0 unlabelled, classes 1, 2) with class_names.txt of one name a line
+    and data.ignore_value=0: 0 is named 'cell', and the fix said was to ignore 2, which is
+    nucleus (review s62); the lines as VALUE NAME pass."""
+    ilastik = _scribbled(tmp_path / "ilastik", 0, (1, 2))
+    (ilastik / "class_names.txt").write_text("cell\nnucleus\n")
+    cfg = load_config(None, [f"data.root={ilastik}", "data.ignore_value=0"])
+    with pytest.raises(DatasetError) as caught:
+        plan_training(cfg)
+    message = str(caught.value)
+    assert "data.ignore_value=0 is the mask value of the class named 'cell'" in message
+    assert "write the lines of class_names.txt as VALUE NAME ('1 cell', '2 nucleus')" in message
+    assert "2 here" not in message and "value of the unlabelled pixels" not in message
+    (ilastik / "class_names.txt").write_text("1 cell\n2 nucleus\n")
+    plan_training(cfg)
+
+
 def test_an_unlabelled_fill_is_named_when_a_few_masks_are_fully_labelled(tmp_path):
     """Recheck audit s28, finding 3: two dense masks among five silenced the line."""
     root = _scribbled(tmp_path / "mixed", 255, (0, 1), n=3)

@@ -10,7 +10,7 @@ import numpy as np
 
 from unetlab.config import Config
 from unetlab.data.checks import channel_problems
-from unetlab.data.classes import names_a_class, palette_words, read_class_names
+from unetlab.data.classes import NAMES_FILE, names_a_class, palette_words, read_class_names
 from unetlab.data.colour_table import VOID_NAMES, ColourTable, read_colour_table
 from unetlab.data.fingerprint import (
     SOME_IGNORE_VALUE,
@@ -254,22 +254,63 @@ def void_name_problems(fp: Fingerprint, cfg: Config) -> list[str]:
 def ignored_class_problems(fp: Fingerprint, cfg: Config) -> list[str]:
     """A problem where ``data.ignore_value`` is a value the data set names as a class of its
     own (``class_names.txt``, ``data.class_names``, a colour table's rows; not void nor
-    background: :func:`~unetlab.data.classes.names_a_class`): its pixels would count nowhere, the net never learning that class (user2 s62:
-    ``data.ignore_value=1`` beside VOC scenes' road was said as names of "mask values 1,
-    which no mask holds", and void 255 trained as a class)."""
+    background: :func:`~unetlab.data.classes.names_a_class`): its pixels would count
+    nowhere, the net never learning that class (user2 s62: ``data.ignore_value=1`` beside
+    VOC scenes' road was said as names of "mask values 1, which no mask holds", and void 255
+    trained as a class). Names of lines 0..N-1 beside masks of 0 and classes 1..N (ilastik's
+    export, unlabelled 0) are told to be ``VALUE NAME`` lines (:func:`_shifted_names`); an
+    unnamed value is offered only where it looks like void (255, negative): ilastik's
+    nucleus 2 was offered as the unlabelled value (review s62)."""
     value = cfg.data.ignore_value
     table = naming_table(cfg)
     names = declared_names(cfg) or (table and table.class_names()) or {}
     name = names.get(value)
     if value is None or not names_a_class(name) or fp.instances:
         return []  # void, background and a value's own digits name no class to learn
-    unnamed = sorted({v for p in fp.pairs for v in p.values} - set(names))
-    other = f" ({first_listed(unnamed)} here: held by masks, named by no class)" if unnamed else ""
+    held = {v for p in fp.pairs for v in p.values}
+    said = f"data.ignore_value={value} is the mask value of the class named {name!r}"
+    source = _names_source(cfg, table)
+    table_named = source not in (NAMES_FILE, "data.class_names")
+    if not table_named and (shifted := _shifted_names(names, held, value, source)):
+        return [f"{said} ({shifted}"]
+    void = [v for v in sorted(held - set(names)) if v == VOID or v < 0]
+    other = f" ({first_listed(void)} here: held by masks, named by no class)" if void else ""
+    rename = f"its row void in {source} and leave data.ignore_value out" if table_named else ""
     return [
-        f"data.ignore_value={value} is the mask value of the class named {name!r}: its pixels "
-        f"would count nowhere and the net would never learn {name}; set data.ignore_value to "
-        f"the value of the unlabelled pixels{other}, or leave it out"
+        f"{said}: its pixels would count nowhere and the net would never learn {name}; set "
+        f"data.ignore_value to the value of the unlabelled pixels{other}, or leave it out; "
+        f"if {name} is no class to learn, rename {rename or f'it void in {source}'}"
     ]
+
+
+def _names_source(cfg: Config, table: ColourTable | None) -> str:
+    """Where the data set's class names are written: ``data.class_names``, the data root's
+    ``class_names.txt`` or its colour table's file."""
+    if cfg.data.class_names:
+        return "data.class_names"
+    if table is None or (Path(cfg.data.root) / NAMES_FILE).is_file():
+        return NAMES_FILE
+    return Path(table.source).name
+
+
+def _shifted_names(names: dict[int, str], held: set[int], value: int, source: str) -> str:
+    """The end of the line for ``names`` of values 0..N-1 (one name a line) beside masks
+    holding the ignore ``value`` and 1..N: the names are one value short, each written as
+    ``VALUE NAME`` names 1..N; "" where the names and masks are not so."""
+    n = len(names)
+    if sorted(names) != list(range(n)) or n not in held or not held <= {value, *range(1, n + 1)}:
+        return ""
+    shown = [(v + 1, names[v]) for v in range(min(n, 3))]
+    more = ", ..." if n > 3 else ""
+    if source == NAMES_FILE:
+        lines = ", ".join(f"'{v} {name}'" for v, name in shown)
+        fix = f"write the lines of {source} as VALUE NAME ({lines}{more})"
+    else:
+        fix = "set data.class_names to {" + ", ".join(f"{v}: {n}" for v, n in shown) + more + "}"
+    return (
+        f"{source} names values 0 to {n - 1}), while the masks hold {value} and 1 to {n}: "
+        f"where {value} is unlabelled and the classes are 1 to {n}, {fix}"
+    )
 
 
 def void_problems(fp: Fingerprint, cfg: Config) -> list[str]:
