@@ -410,27 +410,29 @@ def _encoder_freezer(
 ) -> Callable[[int], None]:
     """``freeze(epoch)``: the encoder frozen before epoch ``epochs``, trained from then on;
     one warning where it is not ``pretrained`` (no ImageNet file, no checkpoint to start
-    from): frozen, its random features are all the decoder learns from."""
+    from) as an epoch freezes it: frozen, its random features are all the decoder learns
+    from (a run resumed after its frozen epochs freezes nothing and says nothing: review s62)."""
     if not epochs:
         return lambda epoch: None
     if not isinstance(model, EncoderUNet):
         raise UnetlabError("train.freeze_encoder_epochs needs an encoder net (model.encoder)")
     if group.active:
         raise UnetlabError("train.freeze_encoder_epochs is not supported with --nproc > 1")
-    if not pretrained:
-        log.warning(
-            "train.freeze_encoder_epochs=%d freezes an encoder of random weights "
-            "(model.encoder_weights is null): those epochs train the decoder on random "
-            "features; give model.encoder_weights (torchvision's ImageNet file), or "
-            "--set train.freeze_encoder_epochs=0",
-            epochs,
-        )
 
     def freeze(epoch: int) -> None:
         frozen = epoch < epochs
-        if frozen != model.encoder_frozen:
-            model.freeze_encoder(frozen)
-            log.info("encoder %s from epoch %d", "frozen" if frozen else "trained", epoch + 1)
+        if frozen == model.encoder_frozen:
+            return
+        if frozen and not pretrained:
+            log.warning(
+                "train.freeze_encoder_epochs=%d freezes an encoder of random weights "
+                "(model.encoder_weights is null): those epochs train the decoder on random "
+                "features; give model.encoder_weights (torchvision's ImageNet file), or "
+                "--set train.freeze_encoder_epochs=0",
+                epochs,
+            )
+        model.freeze_encoder(frozen)
+        log.info("encoder %s from epoch %d", "frozen" if frozen else "trained", epoch + 1)
 
     return freeze
 
