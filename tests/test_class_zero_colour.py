@@ -90,3 +90,24 @@ def test_a_colour_table_models_streamed_color_labels_take_the_tables_colours(tmp
     predict_file(net, tmp_path / "big.tif", tmp_path / "out", color=True, large_threshold=100)
     with tifffile.TiffFile(tmp_path / "out" / "big.tif") as tif:
         assert (tif.pages[0].colormap[:, :3] // 257).T.tolist() == table
+
+
+def test_streamed_labels_carry_the_palette_without_color_and_with_label_values(tmp_path):
+    """A model that records its data set's palette writes it into streamed label TIFFs as into
+    a label image read whole, without ``--color`` too (README), and with ``--label-values``
+    the whole palette at the mask values written (review s62: neither was asserted)."""
+    table = [[128, 64, 128], [244, 35, 232], [0, 0, 142]]
+    net = _net(ROADS, label_values=[0, 2, 5])  # mask values: road 0, sidewalk 2, car 5
+    net.palette = [[0, 0, 0]] * 256
+    for value, colour in zip(net.label_values, table):
+        net.palette[value] = colour
+    tifffile.imwrite(tmp_path / "big.tif", np.zeros((40, 36), np.uint8))
+    for values, out in ((False, "grey"), (True, "values")):
+        predict_file(
+            net, tmp_path / "big.tif", tmp_path / out, large_threshold=100, label_values=values
+        )
+    with tifffile.TiffFile(tmp_path / "grey" / "big.tif") as tif:
+        assert (tif.pages[0].colormap[:, :3] // 257).T.tolist() == table  # classes 0, 1, 2
+    with tifffile.TiffFile(tmp_path / "values" / "big.tif") as tif:
+        colormap = (tif.pages[0].colormap // 257).T
+    assert colormap[[0, 2, 5]].tolist() == table and not colormap[[1, 3, 4]].any()
