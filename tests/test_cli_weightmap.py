@@ -6,7 +6,9 @@ import tifffile
 from PIL import Image
 
 from unetlab.cli import main
+from unetlab.data.classes import read_class_names
 from unetlab.data.labels import encode_mask
+from unetlab.data.scenes import write_voc_scenes
 from unetlab.data.weightmap import (
     instance_weight_map,
     mask_classes,
@@ -331,3 +333,23 @@ def test_colour_masks_are_weighed_as_their_colour_table_trains_them(tmp_path, ca
     assert np.array_equal(weights, expected) and (weights[:3] == 0).all()
     said = capsys.readouterr().out
     assert "background 'road'" in said and "255" in said and "class_colors.txt" in said
+
+
+def test_voc_palette_masks_are_weighed_as_training_reads_them(tmp_path, capsys):
+    """VOC palette masks beside class_names.txt: void 255 weighs 0 and the names name the
+    classes, as training reads them (review s62: only colour tables were, VOC's void was
+    weighed as a class and the background said as '0')."""
+    voc = write_voc_scenes(tmp_path / "voc", n_train=2, n_val=1, size=48, seed=1)
+    mask = voc / "SegmentationClass" / "scene_000.png"
+    argv = ["weightmap", str(mask), "--output", str(tmp_path / "out")]
+    assert main(argv) == 0
+    weights = tifffile.imread(tmp_path / "out" / "scene_000_weights.tif")
+    indices = np.asarray(Image.open(mask))
+    names = list(read_class_names(voc).values())
+    expected, _ = mask_weight_map(
+        indices, class_names=names, label_values=list(range(len(names))), ignore_value=255
+    )
+    assert (indices == 255).any() and (weights[indices == 255] == 0).all()
+    assert np.array_equal(weights, expected)
+    said = capsys.readouterr().out
+    assert f"background {names[0]!r}" in said and "class_names.txt; mask value 255" in said

@@ -155,7 +155,7 @@ def _class_weigher(args, masks: dict, paths: list[Path]):
     are the values found in them all, unless given, or a colour table's of ``paths``)."""
     from unetlab.data.weightmap import mask_classes
 
-    ignore, label_values, class_names = _table_classes(args, paths)
+    ignore, label_values, class_names = _table_classes(args, paths, masks)
     values, classes = mask_classes(
         masks, label_values=label_values, class_names=class_names, ignore_value=ignore
     )
@@ -164,28 +164,65 @@ def _class_weigher(args, masks: dict, paths: list[Path]):
     return functools.partial(_class_map, names=classes, sigma=args.sigma, **how)
 
 
-def _table_classes(args, paths: list[Path]) -> tuple:
+def _table_classes(args, paths: list[Path], masks: dict) -> tuple:
     """(ignore value, label values, class names) the masks are weighed by: those given, else,
     for masks below one colour table (class_colors.txt, class_dict.csv, labelmap.txt), its
     void (255) and its classes, as training reads them, said in one line (user2 s62: the
-    void of RGB road masks was weighed as one more class, the background said as '0')."""
+    void of RGB road masks was weighed as one more class, the background said as '0'); for
+    VOC palette masks, :func:`_palette_classes`."""
     from unetlab.data.colour_table import VOID, find_colour_table
 
     given = (args.ignore_value, args.label_values, args.class_names)
     if any(v is not None for v in given):
         return given
     tables = {t.source: t for p in paths if (t := find_colour_table(p)) is not None}
-    if len(tables) != 1:
+    if len(tables) > 1:
         return given
+    if not tables:
+        return _palette_classes(paths, masks) or given
     (table,) = tables.values()
     names = table.class_names()
     void = VOID if VOID in table.values else None
+    _say_classes(table.source, void, "its void")
+    return void, names and list(names), names and list(names.values())
+
+
+def _palette_classes(paths: list[Path], masks: dict) -> tuple | None:
+    """(void, label values, class names) of palette masks holding VOC's void 255 beside
+    classes, as training reads them: 255 ignored, the classes named by the data set's
+    class_names.txt where it names every value held (review s62: VOC's void weighed as a
+    class, the background said as '0'); None for other masks."""
+    import numpy as np
+
+    from unetlab.data.classes import (
+        dataset_palette,
+        masks_root,
+        names_file,
+        read_class_names,
+        void_value,
+    )
+
+    if (palette := dataset_palette(paths)) is None:
+        return None  # not a palette's class indices (a float mask's NaN is said later)
+    held = set().union(*({int(v) for v in np.unique(m)} for m in masks.values()))
+    if (void := void_value(sorted(held), palette)) is None:
+        return None
+    roots = {masks_root(p.resolve().parent) for p in paths}
+    root = roots.pop() if len(roots) == 1 else None
+    names = read_class_names(root) if root is not None else None
+    if not names or not held - {void} <= set(names):
+        names, root = None, None
+    _say_classes(names_file(root) if root is not None else "the palette masks", void, "VOC's void")
+    return void, names and list(names), names and list(names.values())
+
+
+def _say_classes(source, void: int | None, what: str) -> None:
+    """The line saying where the classes are read from, and the void that weighs 0."""
     print(
-        f"classes from {table.source}"
-        + (f"; mask value {VOID}, its void, weighs 0" if void is not None else "")
+        f"classes from {source}"
+        + (f"; mask value {void}, {what}, weighs 0" if void is not None else "")
         + ", as training reads them (--ignore-value, --label-values, --class-names set others)"
     )
-    return void, names and list(names), names and list(names.values())
 
 
 def _class_map(mask, *, names: list[str], name: str, **options) -> tuple:
