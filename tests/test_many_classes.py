@@ -112,6 +112,7 @@ def test_check_refuses_a_class_weight_list_of_another_length(tmp_path, capsys):
     assert main([*run, "--no-plan", "--set", "train.class_weights=[1, 2, 3]", *_tiny()]) == 2
     said = capsys.readouterr().err
     assert "train.class_weights has 3 weights for 7 classes (sky, road, building, " in said
+    assert said.rstrip().endswith("or auto, median_frequency, sqrt_median_frequency or none")
 
 
 def test_an_ignore_value_that_a_named_class_holds_is_refused(tmp_path, capsys):

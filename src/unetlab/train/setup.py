@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from unetlab.config import Config
+from unetlab.config import CLASS_WEIGHTS, Config
 from unetlab.data.appearance import training_appearance
 from unetlab.data.classes import dataset_palette, names_file, void_value
 from unetlab.data.colour import same_kind
@@ -595,9 +595,10 @@ def refuse_class_weight_count(choice, class_names, k: int) -> None:
         return
     names = ", ".join(map(str, class_names)) if len(class_names) == k else None
     order = f" ({names})" if names else ""
+    choices = ", ".join(CLASS_WEIGHTS[:-1]) + f" or {CLASS_WEIGHTS[-1]}"
     raise UnetlabError(
         f"train.class_weights has {len(choice)} weights for {k} classes{order}: give one "
-        "weight per class in that order, or auto, median_frequency, sqrt_median_frequency or none"
+        f"weight per class in that order, or {choices}"
     )
 
 
