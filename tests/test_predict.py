@@ -151,7 +151,10 @@ def test_raw_tensors_go_to_predict_image_and_channels_first_is_named():
     np.testing.assert_array_equal(predict_image(model, torch.from_numpy(image)), expected)
     with pytest.raises(UnetlabError, match="expects a normalised float tensor, not a torch.uint8"):
         predict_tensor(model, torch.from_numpy(image)[None, None])
-    with pytest.raises(UnetlabError, match=r"looks like \(C, H, W\) channels, or a stack of 1"):
+    with pytest.raises(
+        UnetlabError,
+        match=r"looks like one grey plane with its channel axis first; give \(H, W\): image\[0\]",
+    ):
         predict_image(model, image[None])
 
 

@@ -198,6 +198,8 @@ def architecture_source() -> str:
                 if line not in imports:
                     imports.append(line)
                 continue
+            if line == "@refuses_assignment":  # unetlab's words for a notebook (errors.py)
+                continue
             body.append(line)
         bodies.append("\n".join(body).strip("\n"))
         if module is sizes:
