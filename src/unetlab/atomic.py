@@ -92,10 +92,8 @@ def _put_new(tmp: Path, path: Path) -> None:
     try:
         os.link(tmp, path)
         return
-    except FileExistsError:
-        raise
     except OSError as exc:
-        if exc.errno not in _NO_LINKS:
+        if exc.errno not in _NO_LINKS:  # EEXIST among them: something there stays
             raise
     made = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:

@@ -154,7 +154,7 @@ from unetlab.outputs import (
 from unetlab.progress import checked, progress_bar, shown
 from unetlab.runtime import tuned_allocator
 from unetlab.signals import stop_status
-from unetlab.words import numbered, worded
+from unetlab.words import first_listed, numbered, worded
 
 __all__ = [
     "FolderPrediction",
@@ -640,7 +640,7 @@ def _other_settings_line(out_dir: Path, other: dict[Path, dict], ours: dict) -> 
     there, here = _differences(theirs, ours)
     return (
         f"{out_dir} holds the outputs of {first.name}{_and_more(other)} made with other output "
-        f"settings ({_listed_phrases(there)} there, {_listed_phrases(here)} here): predicted "
+        f"settings ({first_listed(there, 3)} there, {first_listed(here, 3)} here): predicted "
         "again, replacing them"
     )
 
@@ -662,12 +662,6 @@ def _differences(theirs: dict, ours: dict, within: str = "") -> tuple[list[str],
 def _phrase(name: str, value) -> str:
     """``objects min_area 1``; ``objects`` (a group of settings), ``no objects`` (none)."""
     return f"no {name}" if value is None else name if isinstance(value, dict) else f"{name} {value}"
-
-
-def _listed_phrases(phrases: list[str], most: int = 3) -> str:
-    """The first ``most`` of ``phrases`` (`` and 2 more``)."""
-    more = f" and {len(phrases) - most} more" if len(phrases) > most else ""
-    return ", ".join(phrases[:most]) + more
 
 
 def _listed_keys(out_dir: Path, names: Sequence[str]) -> dict[str, str]:
