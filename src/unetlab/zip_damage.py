@@ -21,6 +21,7 @@ __all__ = [
     "PASSWORD_FIX",
     "ZIP_DAMAGE",
     "ZipFixes",
+    "before_start",
     "damaged_zip",
     "encrypted",
     "member_chunks",
@@ -175,10 +176,18 @@ def _readable(archive: zipfile.ZipFile, member, path, fixes: ZipFixes) -> zipfil
     info = member if isinstance(member, zipfile.ZipInfo) else archive.getinfo(member)
     if (why := unreadable(info, fixes)) is not None:
         raise fixes.kind(f"{path}: {why}")
-    if info.header_offset < 0:  # its directory's offset too large: a seek to before 0 (s62)
-        said = f"its {info.filename} lies before the zip's start"
+    if (said := before_start(info)) is not None:
         raise damaged_zip(path, said, fixes.damaged, fixes.kind)
     return info
+
+
+def before_start(info: zipfile.ZipInfo) -> str | None:
+    """What is wrong, in words, where the zip directory puts the member ``info`` before
+    the file's start (its offset too large: zipfile seeks to before 0, a bare OSError
+    EINVAL, s62); None otherwise."""
+    if info.header_offset < 0:
+        return f"its {info.filename} lies before the zip's start"
+    return None
 
 
 def of_file_system(exc: BaseException) -> bool:

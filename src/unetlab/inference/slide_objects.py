@@ -56,7 +56,7 @@ from unetlab.inference.semantic_bands import SemanticBands, exact_in_bands
 from unetlab.inference.slide_axes import slide_page_axes
 from unetlab.inference.slide_outputs import Together, seal
 from unetlab.inference.table_extras import SaturationCounts, appended_columns
-from unetlab.zip_damage import MEMBER_DAMAGE, damaged_zip, of_file_system
+from unetlab.zip_damage import MEMBER_DAMAGE, before_start, damaged_zip, of_file_system
 
 log = logging.getLogger(__name__)
 
@@ -590,8 +590,8 @@ def _check_members(lookup: zipfile.ZipFile) -> None:
     """KeyError where the staged ``lookup`` lacks its keys or values, BadZipFile where its
     directory puts one before the file's start (:meth:`SlideObjects.check_staged`)."""
     for name in ("keys.npy", "values.npy"):
-        if lookup.getinfo(name).header_offset < 0:
-            raise zipfile.BadZipFile(f"its {name} lies before the zip's start")
+        if (said := before_start(lookup.getinfo(name))) is not None:
+            raise zipfile.BadZipFile(said)
 
 
 def _untold(what: str, done: int, total: int) -> None:
