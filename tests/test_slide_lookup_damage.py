@@ -101,21 +101,32 @@ def test_a_damaged_lookup_of_a_done_page_is_refused_before_any_tile(tmp_path, mo
     assert _outputs(tmp_path / "out") == _outputs(tmp_path / "whole")
 
 
-def test_a_file_system_error_reading_a_lookup_is_no_damage(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("code", "fix"),
+    [
+        ("EMFILE", "close other programs, or raise the limit of open files (ulimit -n)"),
+        ("EIO", "check the disk it is on"),
+    ],
+)
+def test_a_file_system_error_reading_a_lookup_is_no_damage(tmp_path, monkeypatch, code, fix):
     """EMFILE, EACCES or EIO reading a healthy lookup was said "a damaged or truncated zip"
-    with a fix that threw the slide's staged work away (review s61): raised as it is."""
+    with a fix that threw the slide's staged work away (review s61), then raised as it is
+    (a traceback called a bug, s62 review): one line with the fix, the lookup kept."""
     import errno
+    import os
 
     path = tmp_path / "lookup_0.npz"
     np.savez(path, keys=np.arange(3), values=np.arange(3))
 
-    def too_many(*_args, **_kwargs):
-        raise OSError(errno.EMFILE, "Too many open files")
+    def failing(*_args, **_kwargs):
+        raise OSError(getattr(errno, code), os.strerror(getattr(errno, code)))
 
-    monkeypatch.setattr(np, "load", too_many)
-    with pytest.raises(OSError) as raised:
+    monkeypatch.setattr(np, "load", failing)
+    with pytest.raises(OutputError) as refused:
         slide_objects._staged_lookup(path)
-    assert raised.value.errno == errno.EMFILE
+    reason = os.strerror(getattr(errno, code))
+    assert str(refused.value) == f"{path}: cannot read it ({reason}); {fix}"
+    assert path.exists()
 
 
 def test_a_resumed_slide_checks_its_lookups_by_their_zip_directories(tmp_path, monkeypatch):

@@ -1257,6 +1257,7 @@ _UNPACK_FIXES = ZipFixes(
     "download or zip it again",
     PASSWORD_FIX,
     "unzip it with a tool that reads it (7-Zip), or zip it again with deflate",
+    disk="check the disk it is on, or copy the zip to another disk and unpack the copy",
 )
 
 
@@ -1277,30 +1278,11 @@ def _unpack(archive: Path, zf: zipfile.ZipFile, places: list, target: Path, writ
                 continue
             try:
                 with atomic_path(out, replace=False) as tmp, open(tmp, "wb") as dst:
-                    for chunk in _read_chunks(archive, zf, info):
+                    for chunk in member_chunks(zf, info, archive, _UNPACK_FIXES):
                         dst.write(chunk)
             except FileExistsError:  # put there since _member_places looked: kept (s62)
                 raise _would_replace(archive, info, out) from None
             written.append(out)
-
-
-def _read_chunks(archive: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
-    """The bytes of the member ``info`` of ``zf`` (the zip ``archive``) in chunks
-    (:func:`~unetlab.zip_damage.member_chunks`); an error of the file system reading them
-    (EIO) is one line naming the zip: raised inside atomic_path, it was said as a failure
-    to write the target's file (s62 review)."""
-    chunks = member_chunks(zf, info, archive, _UNPACK_FIXES)
-    while True:
-        try:
-            chunk = next(chunks, None)
-        except OSError as exc:
-            raise UnetlabError(
-                f"{archive}: cannot read its {info.filename} ({exc.strerror or exc}); check"
-                " the disk it is on, or copy the zip to another disk and unpack the copy"
-            ) from exc
-        if chunk is None:
-            return
-        yield chunk
 
 
 def _missing(folders: Iterable[Path]) -> list[Path]:

@@ -27,6 +27,7 @@ __all__ = [
     "member_chunks",
     "of_file_system",
     "open_zip",
+    "read_error",
     "read_member",
     "unreadable",
 ]
@@ -85,13 +86,16 @@ def damaged_zip(
 class ZipFixes:
     """What a zip reader says of a zip it cannot read, after what is wrong: the fix for
     one ``damaged`` (:func:`damaged_zip`), for a member ``encrypted``
-    (:func:`encrypted`), and for one compressed by a ``method`` zipfile lacks
-    (:func:`unreadable`); its errors are a ``kind``."""
+    (:func:`encrypted`), for one compressed by a ``method`` zipfile lacks
+    (:func:`unreadable`), and for one its ``disk`` could not read (:func:`read_error`);
+    its errors are a ``kind``."""
 
     damaged: str
     encrypted: str
     method: str
     kind: type[UnetlabError] = UnetlabError
+    #: the fix for a member the disk could not read (EIO: :func:`read_error`)
+    disk: str = "check the disk it is on, or copy the zip to another disk and give the copy"
 
 
 #: a package's (or checkpoint's) fixes
@@ -149,8 +153,9 @@ def read_member(
     fixes: ZipFixes = PACKAGE,
 ) -> bytes:
     """The bytes of ``member`` of the zip ``archive`` (at ``path``), its CRC checked; one
-    line (a ``fixes.kind``) where zipfile cannot read it (:func:`unreadable`) or it is
-    damaged (:func:`damaged_zip`, naming it). KeyError where it is missing."""
+    line (a ``fixes.kind``) where zipfile cannot read it (:func:`unreadable`), it is
+    damaged (:func:`damaged_zip`, naming it) or its disk cannot (:func:`read_error`).
+    KeyError where it is missing."""
     info = _readable(archive, member, path, fixes)
     with _said(path, info, fixes):
         return archive.read(info)
@@ -163,8 +168,9 @@ def member_chunks(
     fixes: ZipFixes = PACKAGE,
     size: int = 1 << 20,
 ) -> Iterator[bytes]:
-    """:func:`read_member`'s bytes in chunks of ``size``: only the zip's reads are said to
-    be damage, never what the caller does with a chunk (a write's EIO, s61)."""
+    """:func:`read_member`'s bytes in chunks of ``size``: only the zip's reads are said
+    (damage, or its disk's EIO), never what the caller does with a chunk (a write's EIO,
+    s61)."""
     info = _readable(archive, member, path, fixes)
     with _said(path, info, fixes), archive.open(info) as src:
         while chunk := src.read(size):
@@ -198,16 +204,40 @@ def of_file_system(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno not in (None, errno.EINVAL)
 
 
+#: the fixes :func:`read_error` says for a file it names, by errno (else the disk's)
+_READ_FIXES = {
+    errno.EACCES: "check its permissions",
+    errno.EPERM: "check its permissions",
+    errno.EMFILE: "close other programs, or raise the limit of open files (ulimit -n)",
+    errno.ENFILE: "close other programs, or raise the limit of open files (ulimit -n)",
+}
+
+
+def read_error(
+    path: str | os.PathLike,
+    exc: OSError,
+    what: str = "it",
+    disk: str = "check the disk it is on",
+    kind: type[UnetlabError] = UnetlabError,
+) -> UnetlabError:
+    """The one line (a ``kind``) for an error of the file system (:func:`of_file_system`)
+    reading ``what`` of the file at ``path`` ("its x.txt" of a zip): its permissions, the
+    limit of open files, else the ``disk`` fix. No damage, whose fix throws work away
+    (review s61); only safe_extract said it, the other zip readers gave a traceback (s62
+    review)."""
+    fix = _READ_FIXES.get(exc.errno, disk)
+    return kind(f"{path}: cannot read {what} ({exc.strerror or exc}); {fix}")
+
+
 @contextlib.contextmanager
 def _said(path, info: zipfile.ZipInfo, fixes: ZipFixes) -> Iterator[None]:
     """The member ``info`` of the zip ``path`` found damaged within (one of
     :data:`MEMBER_DAMAGE`) said in one line naming it; an error of the file system
-    (:func:`of_file_system`) raised as it is: no damage, whose fix throws work away
-    (review s61)."""
+    reading it (:func:`of_file_system`) too, as such (:func:`read_error`)."""
     try:
         yield
     except MEMBER_DAMAGE as exc:
         if of_file_system(exc):
-            raise
+            raise read_error(path, exc, f"its {info.filename}", fixes.disk, fixes.kind) from exc
         said = f"{exc}" if info.filename in str(exc) else f"its {info.filename} is damaged: {exc}"
         raise damaged_zip(path, said, fixes.damaged, fixes.kind) from None

@@ -56,7 +56,13 @@ from unetlab.inference.semantic_bands import SemanticBands, exact_in_bands
 from unetlab.inference.slide_axes import slide_page_axes
 from unetlab.inference.slide_outputs import Together, seal
 from unetlab.inference.table_extras import SaturationCounts, appended_columns
-from unetlab.zip_damage import MEMBER_DAMAGE, before_start, damaged_zip, of_file_system
+from unetlab.zip_damage import (
+    MEMBER_DAMAGE,
+    before_start,
+    damaged_zip,
+    of_file_system,
+    read_error,
+)
 
 log = logging.getLogger(__name__)
 
@@ -575,13 +581,14 @@ def _staged_lookup(path: Path) -> tuple[np.ndarray, np.ndarray]:
 def _lookup_read(path: Path) -> Iterator[None]:
     """The staged lookup at ``path`` found damaged within (after it was written: a crash
     before it reached the disk) said in one line with the fix; an error of the file system
-    (EMFILE, EACCES, EIO) raised as it is: no damage, whose fix throws the slide's work away
-    (review s61). The file is opened outside."""
+    (EMFILE, EACCES, EIO) is no damage, whose fix throws the slide's work away (review
+    s61): said as such (:func:`~unetlab.zip_damage.read_error`, a traceback before, s62
+    review). The file is opened outside."""
     try:
         yield
     except (*MEMBER_DAMAGE, ValueError, KeyError) as exc:
-        if of_file_system(exc):
-            raise  # the file system's, not the zip's
+        if of_file_system(exc):  # the file system's, not the zip's
+            raise read_error(path, exc, kind=OutputError) from exc
         fix = f"remove {path.parent} and run again (it predicts the slide afresh)"
         raise damaged_zip(path, exc, fix, OutputError) from None
 
