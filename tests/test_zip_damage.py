@@ -166,6 +166,32 @@ def test_a_damaged_staged_page_is_predicted_again(tmp_path, kind):
     assert 0 not in staging.done
 
 
+@pytest.mark.parametrize("code", ["EIO", "EACCES", "EMFILE"])
+def test_an_error_of_the_disk_reading_a_staged_page_is_said(tmp_path, monkeypatch, code):
+    """EIO reading a staged page (or EACCES, EMFILE opening it) is the machine's, no damage:
+    it was taken for a damaged page and the page silently predicted again (s62 review);
+    one line naming the file and the fix, the page kept as done."""
+    staging = PageStaging(tmp_path / "m_labels.tif", {})
+    staging.folder.mkdir()
+    staging.keep(0, {"labels": np.arange(5000, dtype=np.int32) % 7})
+    failing = _failing_read(getattr(errno, code))
+    if code == "EIO":  # a member's read
+        monkeypatch.setattr(zipfile.ZipExtFile, "read", failing)
+    else:  # the file's open
+        monkeypatch.setattr(np, "load", lambda *_args, **_kwargs: failing(None))
+    with pytest.raises(OutputError) as refused:
+        staging.load(0)
+    page, reason = staging.folder / "page-00000.npz", os.strerror(getattr(errno, code))
+    fix = {
+        "EIO": "check the disk it is on and run again: the pages done are kept",
+        "EACCES": "check its permissions",
+        "EMFILE": "close other programs, or raise the limit of open files (ulimit -n)",
+    }[code]
+    assert str(refused.value) == f"{page}: cannot read it ({reason}); {fix}"
+    assert 0 in staging.done
+    assert page.exists()
+
+
 def _unpacked(tmp_path: Path):
     archive = damaged(_zipped(tmp_path / "a.zip", "x.txt", b"hello"), "encrypted")
     return (

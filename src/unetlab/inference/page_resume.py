@@ -28,10 +28,11 @@ import numpy as np
 import torch
 
 from unetlab.atomic import RESUMABLE, atomic_path, write_error
+from unetlab.errors import OutputError
 from unetlab.inference.records import Provenance
 from unetlab.inference.slide_resume import input_stamp, thread_note
 from unetlab.runtime import resolve_device
-from unetlab.zip_damage import MEMBER_DAMAGE
+from unetlab.zip_damage import MEMBER_DAMAGE, of_file_system, read_error
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,9 @@ log = logging.getLogger(__name__)
 FOLDER = ".{name}.pages.partial"
 #: a page's results in it
 PAGE = "page-{page:05d}.npz"
+
+#: the fix said for a staged page the disk could not read (:meth:`PageStaging.load`)
+_DISK_FIX = "check the disk it is on and run again: the pages done are kept"
 
 #: the parts of :func:`identity` in the order a mismatch is told, with its words
 _REASONS = {
@@ -156,15 +160,21 @@ class PageStaging:
 
     def load(self, page: int) -> dict[str, np.ndarray] | None:
         """The staged results of ``page`` (name -> array), or None where it is not done or
-        its file cannot be read (damaged after it was written: predicted again; a damaged
-        zip's "version needed" byte, encrypted flag or compression byte raised through,
-        s61: :data:`~unetlab.zip_damage.MEMBER_DAMAGE`)."""
+        its file is damaged (after it was written: predicted again; a damaged zip's "version
+        needed" byte, encrypted flag or compression byte raised through, s61:
+        :data:`~unetlab.zip_damage.MEMBER_DAMAGE`). An error of the file system reading it
+        (EACCES, EIO, EMFILE) is the machine's, no damage: one line naming it and the fix
+        (:func:`~unetlab.zip_damage.read_error`), where the page was silently predicted
+        again (s62 review)."""
         if page not in self.done:
             return None
+        path = self.folder / PAGE.format(page=page)
         try:
-            with np.load(self.folder / PAGE.format(page=page), allow_pickle=False) as found:
+            with np.load(path, allow_pickle=False) as found:
                 return {k: found[k] for k in found.files}
-        except (*MEMBER_DAMAGE, ValueError):
+        except (*MEMBER_DAMAGE, ValueError) as exc:
+            if of_file_system(exc):
+                raise read_error(path, exc, disk=_DISK_FIX, kind=OutputError) from exc
             self.done.discard(page)
             return None
 
