@@ -168,3 +168,96 @@ def test_a_name_the_file_system_holds_is_written_whatever_its_temporarys(tmp_pat
     with atomic_path(path) as tmp:
         tmp.write_bytes(b"1")
     assert path.read_bytes() == b"1" and sorted(tmp_path.iterdir()) == [path]
+
+
+def _folder_flush_failing(monkeypatch, before=None):
+    """os.fsync failing (EIO) for a folder, after ``before()`` runs; a file's works."""
+    import errno
+    import stat
+
+    real = os.fsync
+
+    def fsync(fd):
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            if before is not None:
+                before()
+            raise OSError(errno.EIO, "Input/output error")
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+def _no_links(monkeypatch):
+    import errno
+
+    def link(*_args):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", link)
+
+
+@pytest.mark.parametrize("links", [True, False], ids=["links", "no links"])
+def test_a_new_file_whose_folder_flush_fails_is_removed(tmp_path, monkeypatch, links):
+    """A file put in place where nothing is (not ``replace``) stayed there when the flush of
+    its folder failed after, though the write was said to fail (s62 review): it is removed,
+    and nothing else is."""
+    (tmp_path / "other.txt").write_text("kept")
+    if not links:
+        _no_links(monkeypatch)
+    _folder_flush_failing(monkeypatch)
+    with (
+        pytest.raises(OutputError) as refused,
+        atomic_path(tmp_path / "a.txt", replace=False) as tmp,
+    ):
+        tmp.write_text("new")
+    assert "cannot write it (Input/output error)" in str(refused.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.txt"]
+
+
+def test_a_file_put_in_place_by_another_before_the_flush_failed_stays(tmp_path, monkeypatch):
+    """Only the file it put there is removed: one put at its name since stays."""
+    path = tmp_path / "a.txt"
+
+    def theirs():
+        path.unlink()
+        path.write_text("theirs")
+
+    _folder_flush_failing(monkeypatch, theirs)
+    with pytest.raises(OutputError), atomic_path(path, replace=False) as tmp:
+        tmp.write_text("new")
+    assert path.read_text() == "theirs"
+
+
+def test_without_hard_links_a_new_file_never_shows_partly_written(tmp_path, monkeypatch):
+    """Without hard links (FAT, SMB) the file was made at its name (O_EXCL) and the written
+    temporary copied in, so the name showed a partial file meanwhile (s62 review): the
+    temporary is renamed there by a rename that replaces nothing (Linux, macOS, Windows),
+    the very file written; a file there stays (FileExistsError)."""
+    from unetlab.atomic import file_id
+
+    _no_links(monkeypatch)
+    path = tmp_path / "a.txt"
+    with atomic_path(path, replace=False) as tmp:
+        tmp.write_text("new")
+        written = file_id(tmp)
+    assert path.read_text() == "new" and file_id(path) == written
+    with pytest.raises(FileExistsError), atomic_path(path, replace=False) as tmp:
+        tmp.write_text("newer")
+    assert path.read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
+def test_without_a_rename_that_replaces_nothing_a_new_file_is_copied(tmp_path, monkeypatch):
+    """Where the system has neither hard links nor such a rename, the file is made at its
+    name (O_EXCL) and copied in; a file there stays."""
+    from unetlab import atomic
+
+    _no_links(monkeypatch)
+    monkeypatch.setattr(atomic, "_renamed_new", lambda *_args: False)
+    path = tmp_path / "a.txt"
+    with atomic_path(path, replace=False) as tmp:
+        tmp.write_text("new")
+    with pytest.raises(FileExistsError), atomic_path(path, replace=False) as tmp:
+        tmp.write_text("newer")
+    assert path.read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]

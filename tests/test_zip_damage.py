@@ -456,7 +456,8 @@ def test_safe_extract_keeps_a_file_put_at_a_members_place_after_it_looked(
     (another process, the user) was replaced by atomic_path's rename, then removed by the
     cleanup after a damaged member (s62 review): now the member is refused as replacing
     it, the file is kept as it was, and what safe_extract wrote is removed. Where a file
-    system has no hard links (EPERM), the member is made new (O_EXCL) and copied in."""
+    system has no hard links (EPERM), the member is renamed there by a rename that replaces
+    nothing (atomic._renamed_new)."""
     from unetlab import outputs
 
     archive = tmp_path / "a.zip"
@@ -476,7 +477,7 @@ def test_safe_extract_keeps_a_file_put_at_a_members_place_after_it_looked(
 
     if not links:
         monkeypatch.setattr(os, "link", no_links)
-        assert len(safe_extract(archive, tmp_path / "healthy")) == 2  # the copy's way
+        assert len(safe_extract(archive, tmp_path / "healthy")) == 2  # the rename's way
         assert _tree(tmp_path / "healthy") == {"a.txt": b"A" * 100, "b.txt": b"B" * 100}
     monkeypatch.setattr(outputs, "member_chunks", racing)
     with pytest.raises(UnetlabError) as refused:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import re
 import secrets
@@ -64,11 +65,11 @@ def atomic_path(path: str | os.PathLike, *, replace: bool = True) -> Iterator[Pa
         fsync(tmp)
         if replace:
             os.replace(tmp, path)
+            _written(path)
+            _flush_folder(path)
         else:
-            _put_new(tmp, path)
-        _written(path)
-        if path.parent.resolve() not in _DEFERRED:
-            fsync(path.parent)
+            _put_new(tmp, path, writing)  # its folder flushed too
+            _written(path)
     except (OSError, RuntimeError) as exc:
         if _full(path, exc):  # asked while the failed temporary still fills the disk
             raise _no_space(path, failed=tmp) from exc
@@ -84,26 +85,99 @@ def atomic_path(path: str | os.PathLike, *, replace: bool = True) -> Iterator[Pa
         tmp.unlink(missing_ok=True)
 
 
-def _put_new(tmp: Path, path: Path) -> None:
-    """Put the written file ``tmp`` at ``path`` where nothing is: FileExistsError where
-    something is, which stays (os.replace replaced a file put there after the caller
-    looked, s62 review). A hard link where the file system has them; else ``path`` is made
-    (O_EXCL) and ``tmp`` copied into it. ``tmp`` stays for the caller to remove."""
+def _put_new(tmp: Path, path: Path, ours: tuple[int, int] | None) -> None:
+    """Put the written file ``tmp`` (its :func:`file_id` ``ours``) at ``path`` where nothing
+    is, and flush its folder: FileExistsError where something is, which stays (os.replace
+    replaced a file put there after the caller looked, s62 review). A flush that fails
+    removes the file put there, if it is still ours: it was left in place, said unwritten
+    (s62 review). ``tmp``, where it stays, is for the caller to remove."""
+    placed = _placed_new(tmp, path, ours)
+    try:
+        _flush_folder(path)
+    except BaseException:
+        if placed is not None and file_id(path) == placed:
+            os.unlink(path)  # put there above; not one put there since
+        raise
+
+
+def _placed_new(tmp: Path, path: Path, ours: tuple[int, int] | None) -> tuple[int, int] | None:
+    """``tmp`` put at ``path`` where nothing is (:func:`_put_new`): a hard link where the
+    file system has them, else a rename that replaces nothing (:func:`_renamed_new`), else
+    a copy; the :func:`file_id` of the file put there."""
     try:
         os.link(tmp, path)
-        return
+        return ours
     except OSError as exc:
         if exc.errno not in _NO_LINKS:  # EEXIST among them: something there stays
             raise
+    if _renamed_new(tmp, path):
+        return ours
+    # Neither a hard link nor a rename that replaces nothing: ``path`` is made (O_EXCL) and
+    # ``tmp`` copied in, so a partial file shows at ``path`` while it copies (removed if
+    # the copy fails). A placeholder made with O_EXCL and then replaced by a rename of
+    # ``tmp`` would show an empty file instead, and replace a file put there between the
+    # two: a race that loses someone's file, where the copy only shows ours unfinished.
     made = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with open(made, "wb") as dst, open(tmp, "rb") as src:
+        with open(made, "wb", closefd=False) as dst, open(tmp, "rb") as src:
             shutil.copyfileobj(src, dst)
             dst.flush()
             os.fsync(dst.fileno())
+        found = os.fstat(made)
     except BaseException:
         os.unlink(path)  # made above: ours
         raise
+    finally:
+        os.close(made)
+    return found.st_dev, found.st_ino
+
+
+def _renamed_new(tmp: Path, path: Path) -> bool:
+    """Whether ``tmp`` was renamed to ``path`` by a rename that replaces nothing (Linux's
+    renameat2 RENAME_NOREPLACE, macOS's renamex_np RENAME_EXCL, Windows' rename): the name
+    never shows a partial file, where a copy into it did (s62 review). FileExistsError
+    where something is at ``path``; False where neither the system nor the file system
+    has such a rename."""
+    if os.name == "nt":
+        os.rename(tmp, path)  # never replaces there: FileExistsError
+        return True
+    rename = _no_replace_rename()
+    if rename is None:
+        return False
+    if (code := rename(os.fsencode(tmp), os.fsencode(path))) == 0:
+        return True
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False  # a kernel or file system without it
+    raise OSError(code, os.strerror(code), str(path))  # EEXIST: a FileExistsError
+
+
+@functools.cache
+def _no_replace_rename() -> Callable[[bytes, bytes], int] | None:
+    """The C library's rename that replaces nothing, called with two paths: 0 where done,
+    else its errno; None where it has none. ctypes is imported here, when first needed."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+    where, path = -100, ctypes.c_char_p  # AT_FDCWD: paths relative to the working folder
+    if hasattr(libc, "renameat2"):  # Linux (glibc 2.28+): flag RENAME_NOREPLACE
+        call = libc.renameat2
+        call.argtypes = [ctypes.c_int, path, ctypes.c_int, path, ctypes.c_uint]
+        return lambda old, new: call(where, old, where, new, 1) and ctypes.get_errno()
+    if hasattr(libc, "renamex_np"):  # macOS: flag RENAME_EXCL
+        call = libc.renamex_np
+        call.argtypes = [path, path, ctypes.c_uint]
+        return lambda old, new: call(old, new, 4) and ctypes.get_errno()
+    return None
+
+
+def _flush_folder(path: Path) -> None:
+    """Flush the folder of ``path`` (its new entry), unless :func:`folder_sync_deferred`
+    flushes it later."""
+    if path.parent.resolve() not in _DEFERRED:
+        fsync(path.parent)
 
 
 #: what os.link raises where a file system has no hard links (FAT's EPERM, SMB's)
