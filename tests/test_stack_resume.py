@@ -5,8 +5,11 @@ and its outputs equal an uninterrupted run's bit for bit."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +17,7 @@ import tifffile
 
 from tests.test_predict_objects import local_net, nuclei_image
 from tests.test_slide_resume import pinned_version  # noqa: F401 (autouse)
+from unetlab.errors import OutputError
 from unetlab.inference import files
 from unetlab.inference.files import predict_file
 from unetlab.outputs import foreign_files, remove_stale_temporaries
@@ -110,6 +114,36 @@ def test_a_damaged_staged_page_is_predicted_again(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         _run(monkeypatch, movie, tmp_path / "b", stop=3)
     (tmp_path / "b" / ".m.tif.pages.partial" / "page-00001.npz").write_bytes(b"not a zip")
+    assert _run(monkeypatch, movie, tmp_path / "b").calls == FRAMES - 2  # 1 again, 3-5
+    assert _outputs(tmp_path / "a") == _outputs(tmp_path / "b")
+
+
+def test_a_staged_page_the_disk_never_reads_is_removed_as_the_line_says(tmp_path, monkeypatch):
+    """A staged page the disk cannot read (EIO, every time) was said with "run again", and
+    a rerun read it again and failed for ever (review s63): the line names the file to
+    remove; removed, the rerun predicts that page again and finishes."""
+    movie = _movie(tmp_path / "m.tif")
+    assert _run(monkeypatch, movie, tmp_path / "a").calls == FRAMES
+    with pytest.raises(KeyboardInterrupt):
+        _run(monkeypatch, movie, tmp_path / "b", stop=3)
+    real_load = np.load
+
+    def load(path, *args, **kwargs):
+        if Path(path).name == "page-00001.npz":
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return real_load(path, *args, **kwargs)
+
+    monkeypatch.setattr(np, "load", load)
+    for _ in range(2):  # the same line each run
+        with pytest.raises(OutputError) as refused:
+            _run(monkeypatch, movie, tmp_path / "b")
+        said = re.fullmatch(
+            r".*; check the disk it is on and run again, or remove (.+): that"
+            r" page is predicted again, the others are kept",
+            str(refused.value),
+        )
+        assert said is not None, refused.value
+    Path(said[1]).unlink()  # as the line says
     assert _run(monkeypatch, movie, tmp_path / "b").calls == FRAMES - 2  # 1 again, 3-5
     assert _outputs(tmp_path / "a") == _outputs(tmp_path / "b")
 

@@ -183,7 +183,8 @@ def test_an_error_of_the_disk_reading_a_staged_page_is_said(tmp_path, monkeypatc
         staging.load(0)
     page, reason = staging.folder / "page-00000.npz", os.strerror(getattr(errno, code))
     fix = {
-        "EIO": "check the disk it is on and run again: the pages done are kept",
+        "EIO": f"check the disk it is on and run again, or remove {page}: that page is"
+        " predicted again, the others are kept",
         "EACCES": "check its permissions",
         "EMFILE": "close other programs, or raise the limit of open files (ulimit -n)",
     }[code]

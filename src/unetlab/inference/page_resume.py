@@ -41,8 +41,12 @@ FOLDER = ".{name}.pages.partial"
 #: a page's results in it
 PAGE = "page-{page:05d}.npz"
 
-#: the fix said for a staged page the disk could not read (:meth:`PageStaging.load`)
-_DISK_FIX = "check the disk it is on and run again: the pages done are kept"
+#: the fix said for the staged ``page`` the disk could not read (:meth:`PageStaging.load`):
+#: a rerun reads it again, so the way out of a disk that never reads it is said too
+_DISK_FIX = (
+    "check the disk it is on and run again, or remove {page}: that page is predicted"
+    " again, the others are kept"
+)
 
 #: the parts of :func:`identity` in the order a mismatch is told, with its words
 _REASONS = {
@@ -165,7 +169,8 @@ class PageStaging:
         :data:`~unetlab.zip_damage.MEMBER_DAMAGE`). An error of the file system reading it
         (EACCES, EIO, EMFILE) is the machine's, no damage: one line naming it and the fix
         (:func:`~unetlab.zip_damage.read_error`), where the page was silently predicted
-        again (s62 review)."""
+        again (s62 review); the disk's fix names the file to remove where a rerun reads it
+        again and again (review s63)."""
         if page not in self.done:
             return None
         path = self.folder / PAGE.format(page=page)
@@ -174,7 +179,9 @@ class PageStaging:
                 return {k: found[k] for k in found.files}
         except (*MEMBER_DAMAGE, ValueError) as exc:
             if of_file_system(exc):
-                raise read_error(path, exc, disk=_DISK_FIX, kind=OutputError) from exc
+                raise read_error(
+                    path, exc, disk=_DISK_FIX.format(page=path), kind=OutputError
+                ) from exc
             self.done.discard(page)
             return None
 
