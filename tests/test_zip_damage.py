@@ -381,15 +381,23 @@ def _package_record(path: Path):
     return package_record(path)
 
 
-#: zip readers other than safe_extract: (read, zip name, member, its bytes)
+#: zip readers other than safe_extract: (read, zip name, member, its bytes, the disk's fix)
 READERS = {
-    "roi_set": (read_outlines, "RoiSet.zip", "0001.roi", b"Iout" + bytes(200)),
-    "package": (_package_record, "pkg.zip", "rdf.yaml", b"type: model\nformat_version: 0.5.3\n"),
+    "roi_set": (read_outlines, "RoiSet.zip", "0001.roi", b"Iout" + bytes(200), DISK_FIX),
+    "package": (
+        _package_record,
+        "pkg.zip",
+        "rdf.yaml",
+        b"type: model\nformat_version: 0.5.3\n",
+        DISK_FIX,
+    ),
+    # the export would overwrite a copy given: no copy to give (review s63)
     "to_overwrite": (
         lambda dest: check_package_target(dest, ["pytorch_state_dict"]),
         "p.zip",
         "rdf.yaml",
         b"config:\n  unetlab: {}\n",
+        "check the disk it is on, or remove it or choose a new path",
     ),
 }
 
@@ -399,16 +407,16 @@ def test_each_zip_reader_says_a_read_error_of_the_disk_naming_the_zip(
     tmp_path, monkeypatch, reader
 ):
     """A RoiSet.zip's, a package's or a package zip's to overwrite: EIO reading a member
-    was a traceback called a bug in unetlab (only safe_extract said it, s62 review)."""
-    read, name, member, data = READERS[reader]
+    was a traceback called a bug in unetlab (only safe_extract said it, s62 review). The
+    zip to overwrite was told to give a copy, which the export would overwrite (review
+    s63)."""
+    read, name, member, data, fix = READERS[reader]
     path = _zipped(tmp_path / name, member, data)
     before = path.read_bytes()
     monkeypatch.setattr(zipfile.ZipExtFile, "read", _failing_read(errno.EIO))
     with pytest.raises(UnetlabError) as refused:
         read(path)
-    assert (
-        str(refused.value) == f"{path}: cannot read its {member} (Input/output error); {DISK_FIX}"
-    )
+    assert str(refused.value) == f"{path}: cannot read its {member} (Input/output error); {fix}"
     assert path.read_bytes() == before
 
 

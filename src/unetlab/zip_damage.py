@@ -94,7 +94,8 @@ class ZipFixes:
     encrypted: str
     method: str
     kind: type[UnetlabError] = UnetlabError
-    #: the fix for a member the disk could not read (EIO: :func:`read_error`)
+    #: the fix for a member the disk could not read (EIO: :func:`read_error`); the default
+    #: is for a zip given to be read, one to be overwritten says its own (review s63)
     disk: str = "check the disk it is on, or copy the zip to another disk and give the copy"
 
 

@@ -1069,8 +1069,12 @@ def _zip_written_by_unetlab(dest: Path) -> bool:
         return _written_by_unetlab(read_member(zf, "rdf.yaml", dest, _TARGET_FIXES))
 
 
-#: the fix :func:`_zip_written_by_unetlab` says for a zip to overwrite that it cannot read
-_TARGET_FIXES = ZipFixes(*["remove it or choose a new path"] * 3)
+#: the fix :func:`_zip_written_by_unetlab` says for a zip to overwrite that it cannot read;
+#: its disk's is no copy of the zip to give (the export would overwrite it, review s63)
+_TARGET_FIXES = ZipFixes(
+    *["remove it or choose a new path"] * 3,
+    disk="check the disk it is on, or remove it or choose a new path",
+)
 
 
 def _zip_folder(folder: Path, dest: Path) -> None:
