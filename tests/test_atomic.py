@@ -261,3 +261,38 @@ def test_without_a_rename_that_replaces_nothing_a_new_file_is_copied(tmp_path, m
         tmp.write_text("newer")
     assert path.read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
+@pytest.fixture
+def fresh_rename():
+    """:func:`unetlab.atomic._no_replace_rename` looked up again in the test, and after."""
+    from unetlab import atomic
+
+    atomic._no_replace_rename.cache_clear()
+    yield
+    atomic._no_replace_rename.cache_clear()
+
+
+def test_a_python_without_ctypes_copies_a_new_file(tmp_path, monkeypatch, fresh_rename):
+    """A Python built without _ctypes raised an ImportError traceback writing a new file
+    without hard links (review s63): it has no rename that replaces nothing, so copies."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ctypes", None)  # import ctypes: ImportError
+    _no_links(monkeypatch)
+    path = tmp_path / "a.txt"
+    with atomic_path(path, replace=False) as tmp:
+        tmp.write_text("new")
+    assert path.read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
+def test_renameat2_is_looked_up_on_linux_alone(monkeypatch, fresh_rename):
+    """renameat2 is called with Linux's AT_FDCWD (-100): another system's C library that
+    had a renameat2 would take -100 for something else (review s63)."""
+    import sys
+
+    from unetlab import atomic
+
+    monkeypatch.setattr(sys, "platform", "freebsd14")
+    assert atomic._no_replace_rename() is None

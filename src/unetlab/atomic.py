@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -154,19 +155,24 @@ def _renamed_new(tmp: Path, path: Path) -> bool:
 @functools.cache
 def _no_replace_rename() -> Callable[[bytes, bytes], int] | None:
     """The C library's rename that replaces nothing, called with two paths: 0 where done,
-    else its errno; None where it has none. ctypes is imported here, when first needed."""
-    import ctypes
-
+    else its errno; None where it has none, or where Python has no ctypes (built without
+    _ctypes: an ImportError traceback before, review s63). ctypes is imported here, when
+    first needed."""
     try:
+        import ctypes
+
         libc = ctypes.CDLL(None, use_errno=True)
-    except OSError:
+    except (ImportError, OSError):
         return None
-    where, path = -100, ctypes.c_char_p  # AT_FDCWD: paths relative to the working folder
-    if hasattr(libc, "renameat2"):  # Linux (glibc 2.28+): flag RENAME_NOREPLACE
+    path = ctypes.c_char_p
+    if sys.platform.startswith("linux") and hasattr(
+        libc, "renameat2"
+    ):  # glibc 2.28+: RENAME_NOREPLACE
+        where = -100  # Linux's AT_FDCWD: paths relative to the working folder
         call = libc.renameat2
         call.argtypes = [ctypes.c_int, path, ctypes.c_int, path, ctypes.c_uint]
         return lambda old, new: call(where, old, where, new, 1) and ctypes.get_errno()
-    if hasattr(libc, "renamex_np"):  # macOS: flag RENAME_EXCL
+    if sys.platform == "darwin" and hasattr(libc, "renamex_np"):  # macOS: RENAME_EXCL
         call = libc.renamex_np
         call.argtypes = [path, path, ctypes.c_uint]
         return lambda old, new: call(old, new, 4) and ctypes.get_errno()
