@@ -165,14 +165,12 @@ def _no_replace_rename() -> Callable[[bytes, bytes], int] | None:
     except (ImportError, OSError):
         return None
     path = ctypes.c_char_p
-    if sys.platform.startswith("linux") and hasattr(
-        libc, "renameat2"
-    ):  # glibc 2.28+: RENAME_NOREPLACE
+    if sys.platform.startswith("linux") and hasattr(libc, "renameat2"):
         where = -100  # Linux's AT_FDCWD: paths relative to the working folder
-        call = libc.renameat2
+        call = libc.renameat2  # glibc 2.28+; flag RENAME_NOREPLACE: 1
         call.argtypes = [ctypes.c_int, path, ctypes.c_int, path, ctypes.c_uint]
         return lambda old, new: call(where, old, where, new, 1) and ctypes.get_errno()
-    if sys.platform == "darwin" and hasattr(libc, "renamex_np"):  # macOS: RENAME_EXCL
+    if sys.platform == "darwin" and hasattr(libc, "renamex_np"):  # flag RENAME_EXCL: 4
         call = libc.renamex_np
         call.argtypes = [path, path, ctypes.c_uint]
         return lambda old, new: call(old, new, 4) and ctypes.get_errno()
