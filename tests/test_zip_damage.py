@@ -355,7 +355,7 @@ DISK_FIX = "check the disk it is on, or copy the zip to another disk and give th
 @pytest.mark.parametrize("reader", ["read_member", "member_chunks"])
 @pytest.mark.parametrize(
     ("code", "fix"),
-    [(errno.EIO, DISK_FIX), (errno.EACCES, "check its permissions")],
+    [(errno.EIO, DISK_FIX), (errno.EACCES, "check the zip's permissions")],
     ids=["EIO", "EACCES"],
 )
 def test_an_error_of_the_file_system_reading_a_member_is_said_as_such(

@@ -205,10 +205,10 @@ def of_file_system(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno not in (None, errno.EINVAL)
 
 
-#: the fixes :func:`read_error` says for a file it names, by errno (else the disk's)
+#: the errors :func:`read_error` says are the file's permissions
+_PERMISSIONS = {errno.EACCES, errno.EPERM}
+#: the other fixes :func:`read_error` says for a file it names, by errno (else the disk's)
 _READ_FIXES = {
-    errno.EACCES: "check its permissions",
-    errno.EPERM: "check its permissions",
     errno.EMFILE: "close other programs, or raise the limit of open files (ulimit -n)",
     errno.ENFILE: "close other programs, or raise the limit of open files (ulimit -n)",
 }
@@ -220,13 +220,17 @@ def read_error(
     what: str = "it",
     disk: str = "check the disk it is on",
     kind: type[UnetlabError] = UnetlabError,
+    whose: str = "its",
 ) -> UnetlabError:
     """The one line (a ``kind``) for an error of the file system (:func:`of_file_system`)
-    reading ``what`` of the file at ``path`` ("its x.txt" of a zip): its permissions, the
-    limit of open files, else the ``disk`` fix. No damage, whose fix throws work away
-    (review s61); only safe_extract said it, the other zip readers gave a traceback (s62
-    review)."""
+    reading ``what`` of the file at ``path`` ("its x.txt" of a zip): ``whose`` permissions
+    (the file's: "the zip's" where ``what`` is its member, whose "its" it meant, review
+    s63), the limit of open files, else the ``disk`` fix. No damage, whose fix throws work
+    away (review s61); only safe_extract said it, the other zip readers gave a traceback
+    (s62 review)."""
     fix = _READ_FIXES.get(exc.errno, disk)
+    if exc.errno in _PERMISSIONS:
+        fix = f"check {whose} permissions"
     return kind(f"{path}: cannot read {what} ({exc.strerror or exc}); {fix}")
 
 
@@ -239,6 +243,7 @@ def _said(path, info: zipfile.ZipInfo, fixes: ZipFixes) -> Iterator[None]:
         yield
     except MEMBER_DAMAGE as exc:
         if of_file_system(exc):
-            raise read_error(path, exc, f"its {info.filename}", fixes.disk, fixes.kind) from exc
+            member = f"its {info.filename}"
+            raise read_error(path, exc, member, fixes.disk, fixes.kind, "the zip's") from exc
         said = f"{exc}" if info.filename in str(exc) else f"its {info.filename} is damaged: {exc}"
         raise damaged_zip(path, said, fixes.damaged, fixes.kind) from None
