@@ -27,6 +27,20 @@ def _net() -> UNet:
     return UNet(1, 2, depth=2, base_channels=4, padding="valid").eval()
 
 
+def _stopped_publishing(net, slide, out: Path, monkeypatch) -> Path:
+    """The staging folder of a run of ``slide`` into ``out`` stopped while it published
+    the objects (its page done, its lookup staged)."""
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(slide_objects, "write_csv", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            _run(net, slide, out, Stop(), **HOW)
+    return out / ".s_objects.tif.ids.partial"
+
+
 def test_a_run_killed_while_writing_a_lookup_leaves_none_half_written(tmp_path, monkeypatch):
     slide, net = _slide(tmp_path / "s.tif"), _net()
     savez = np.savez
@@ -52,15 +66,7 @@ def test_a_run_killed_while_writing_a_lookup_leaves_none_half_written(tmp_path, 
 @pytest.mark.parametrize("kept", [0.0, 0.5, 0.9])
 def test_a_damaged_lookup_of_a_done_page_is_one_line(tmp_path, monkeypatch, kept):
     slide, net = _slide(tmp_path / "s.tif"), _net()
-
-    def stopped(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    with monkeypatch.context() as m:  # its page done, stopped while publishing
-        m.setattr(slide_objects, "write_csv", stopped)
-        with pytest.raises(KeyboardInterrupt):
-            _run(net, slide, tmp_path / "out", Stop(), **HOW)
-    stage = tmp_path / "out" / ".s_objects.tif.ids.partial"
+    stage = _stopped_publishing(net, slide, tmp_path / "out", monkeypatch)
     lookup = stage / "lookup_0.npz"
     data = lookup.read_bytes()
     lookup.write_bytes(data[: int(len(data) * kept)])
@@ -105,7 +111,11 @@ def test_a_damaged_lookup_of_a_done_page_is_refused_before_any_tile(tmp_path, mo
     ("code", "fix"),
     [
         ("EMFILE", "close other programs, or raise the limit of open files (ulimit -n)"),
-        ("EIO", "check the disk it is on"),
+        (
+            "EIO",
+            "check the disk it is on and run again, or remove {stage} and run again"
+            " (it predicts the slide afresh)",
+        ),
     ],
 )
 def test_a_file_system_error_reading_a_lookup_is_no_damage(tmp_path, monkeypatch, code, fix):
@@ -125,8 +135,44 @@ def test_a_file_system_error_reading_a_lookup_is_no_damage(tmp_path, monkeypatch
     with pytest.raises(OutputError) as refused:
         slide_objects._staged_lookup(path)
     reason = os.strerror(getattr(errno, code))
-    assert str(refused.value) == f"{path}: cannot read it ({reason}); {fix}"
+    assert str(refused.value) == f"{path}: cannot read it ({reason}); {fix.format(stage=tmp_path)}"
     assert path.exists()
+
+
+def test_a_lookup_the_disk_never_reads_is_got_past_as_the_line_says(tmp_path, monkeypatch):
+    """A staged lookup the disk cannot read (EIO, every time) was said with "check the disk
+    it is on" alone, and a rerun read it again and failed for ever (review s63): the line
+    also says to remove the staging folder; removed, the rerun predicts the slide afresh
+    and finishes, its outputs an uninterrupted run's."""
+    import errno
+    import os
+    import re
+
+    slide, net = _slide(tmp_path / "s.tif"), _net()
+    stage = _stopped_publishing(net, slide, tmp_path / "out", monkeypatch)
+    load = np.load
+
+    def unreadable(file, *args, **kwargs):
+        if Path(getattr(file, "name", file)) == stage / "lookup_0.npz":
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return load(file, *args, **kwargs)
+
+    with monkeypatch.context() as m:  # the disk cannot read that file, run after run
+        m.setattr(np, "load", unreadable)
+        for _ in range(2):
+            with pytest.raises(OutputError) as refused:
+                _run(net, slide, tmp_path / "out", Stop(), **HOW)
+            said = re.fullmatch(
+                r".*lookup_0\.npz: cannot read it \(.+\); check the disk it is on and run"
+                r" again, or remove (.+) and run again \(it predicts the slide afresh\)",
+                str(refused.value),
+            )
+            assert said is not None, refused.value
+            assert Path(said[1]) == stage and stage.is_dir()  # nothing lost by the refusal
+        shutil.rmtree(said[1])  # as the line says: the unread file goes with it
+    _run(net, slide, tmp_path / "whole", Stop(), **HOW)
+    _run(net, slide, tmp_path / "out", Stop(), **HOW)
+    assert _outputs(tmp_path / "out") == _outputs(tmp_path / "whole")
 
 
 def test_a_resumed_slide_checks_its_lookups_by_their_zip_directories(tmp_path, monkeypatch):

@@ -583,14 +583,17 @@ def _lookup_read(path: Path) -> Iterator[None]:
     before it reached the disk) said in one line with the fix; an error of the file system
     (EMFILE, EACCES, EIO) is no damage, whose fix throws the slide's work away (review
     s61): said as such (:func:`~unetlab.zip_damage.read_error`, a traceback before, s62
-    review). The file is opened outside."""
+    review). A rerun reads it again, and a page cannot be done again alone: the disk's
+    fix also says to predict the slide afresh, the way out of a disk that never reads it
+    (review s63). The file is opened outside."""
+    afresh = f"remove {path.parent} and run again (it predicts the slide afresh)"
     try:
         yield
     except (*MEMBER_DAMAGE, ValueError, KeyError) as exc:
         if of_file_system(exc):  # the file system's, not the zip's
-            raise read_error(path, exc, kind=OutputError) from exc
-        fix = f"remove {path.parent} and run again (it predicts the slide afresh)"
-        raise damaged_zip(path, exc, fix, OutputError) from None
+            disk = f"check the disk it is on and run again, or {afresh}"
+            raise read_error(path, exc, disk=disk, kind=OutputError) from exc
+        raise damaged_zip(path, exc, afresh, OutputError) from None
 
 
 def _check_members(lookup: zipfile.ZipFile) -> None:
