@@ -63,6 +63,19 @@ PREDICT = ["predict", "--checkpoint", "m.pt", "--input", "a.tif", "--output", "o
         ),
         (["weightmap", "--input", "m.png"], ["unetlab weightmap takes the masks without a flag"]),
         (["--lr", "1", "train"], ["--lr 1: a setting of train: give --set train.lr=1 after"]),
+        # a config key as a flag of a command without --set: train's setting (s63 flags)
+        (["predict", "--lr", "0.01"], ["--lr 0.01: --lr is a training setting: unetlab train"]),
+        ([*PREDICT, "--lr=0.01"], ["--lr=0.01: --lr is a training setting: unetlab train --set"]),
+        (
+            ["export", "--max-minutes", "3"],
+            ["--max-minutes 3: --max-minutes is a training setting: unetlab train --minutes 3"],
+        ),
+        (["evaluate", "--weight-decay", "0"], ["unetlab train --set train.weight_decay=0 (see"]),
+        (["--lr", "0.01", "predict"], ["--lr 0.01: --lr is a training setting: unetlab train"]),
+        # a command's name after the flag is a command, not its value
+        (["--lr", "train"], ["--lr: a setting of train: give --set train.lr=VALUE after the"]),
+        (["--lr", "predict"], ["--lr: --lr is a training setting: unetlab train --set train.lr="]),
+        (["train", "--lr", "predict"], ["--lr: use --set train.lr=VALUE (unetlab config train."]),
         (
             ["train", "--bogus", "--lr", "1", "--tta", "all", "--foo"],
             ["--bogus: unetlab train has no such flag", "--lr 1: use --set train.lr=1", "--tta:"],
@@ -76,6 +89,7 @@ def test_a_flag_of_elsewhere_names_the_fix(capsys, argv, words):
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1, err
     assert "did you mean --preset" not in err
+    assert "=predict" not in err and "=train" not in err
     for word in words:
         assert word in err, err
     assert err.count("--foo") == ("--foo" in argv)
@@ -126,6 +140,24 @@ def test_a_config_keys_fix_is_one_the_config_takes(capsys, tmp_path, monkeypatch
         assert key in CONFIG_KEYS and main(["config", key]) == 0  # says what it takes
 
 
+#: flags of :data:`FIXED` that predict has not, nor another command (--seed: predict's
+#: --seed-threshold; --name: export's; --class-names: evaluate's)
+NOT_PREDICTS = {"--amp", "--lr", "--max-minutes", "--init-checkpoint", "--root", "--dir"}
+
+
+@pytest.mark.parametrize("given", [g for g, _ in FIXED if g[0].split("=")[0] in NOT_PREDICTS])
+def test_a_config_key_of_a_command_without_set_names_trains_fix(capsys, given):
+    """A config key given to predict, which has no --set, names train's fix, the one
+    train's own refusal names: "--lr is a training setting: unetlab train --set ..." (s63)."""
+    with pytest.raises(SystemExit):
+        main(["train", *given])
+    fix = re.search(r": (use|unetlab train takes) (.*) \(see unetlab", capsys.readouterr().err)[2]
+    with pytest.raises(SystemExit):
+        main(["predict", *given])
+    flag = given[0].split("=")[0]
+    assert f"{flag} is a training setting: unetlab train {fix}" in capsys.readouterr().err
+
+
 def test_every_unknown_flag_is_named_once():
     """Flags without a hint beside one with a hint are named too, each once."""
     from unetlab.cli import _misspelt_flag
@@ -162,7 +194,10 @@ def test_config_keys_are_the_configs():
 
     cfg = Config()
     keys = tuple(f"{s.name}.{k.name}" for s in fields(Config) for k in fields(getattr(cfg, s.name)))
-    assert keys == CONFIG_KEYS, f"set CONFIG_KEYS in src/unetlab/config_keys.py to {keys}"
+    added = [k for k in keys if k not in CONFIG_KEYS]
+    gone = [k for k in CONFIG_KEYS if k not in keys]
+    listed = f"add {added}, remove {gone}" if added or gone else "order them as the config does"
+    assert keys == CONFIG_KEYS, f"CONFIG_KEYS in src/unetlab/config_keys.py: {listed}"
     hints = {s.name: typing.get_type_hints(type(getattr(cfg, s.name))) for s in fields(Config)}
     compound = {
         f"{s}.{k}"

@@ -136,7 +136,7 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.
     if _asks_help(given):
         return parser.parse_args(argv)  # argparse's help, whatever else is given beside it
     first = next((at for at, word in enumerate(given) if word in parser.commands), len(given))
-    if typo := _typo(parser, "", given[:first]):
+    if typo := _typo(parser, "", given[: first + 1]):
         parser.error(typo)  # unetlab's own flags, before the command: ``unetlab --vers``
     if command in parser.commands and (dashed := _dashed_file(given)) is not None:
         parser.commands[command].error(dashed)
@@ -209,7 +209,8 @@ def _misspelt_flag(parser: argparse.ArgumentParser, command: str, given: list[st
 
 def _typo(top: argparse.ArgumentParser, command: str, given: list[str]) -> str:
     """:func:`_misspelt_flag`'s line for the flags among ``given`` of ``command`` ("" for
-    unetlab's own, ``top``'s): every unknown one, each with its fix where it has one."""
+    unetlab's own, ``top``'s, ``given`` up to the command): every unknown one, each with its
+    fix where it has one."""
     parser = top.commands[command] if command else top
     known = [o for o in parser._option_string_actions if o.startswith("--")]
     given = given[: given.index("--")] if "--" in given else given
@@ -219,7 +220,7 @@ def _typo(top: argparse.ArgumentParser, command: str, given: list[str]) -> str:
         if typed := _dashed_otherwise(flag, known):
             said.append((flag, typed))
         elif flag.startswith("--") and flag not in known and " " not in flag:
-            said.append(_flag_fix(top, command, given, at))  # not a value (one with a space)
+            said.append(_flag_fix(top, command, known, given, at))  # not a value (a space)
     if not any(fix for _, fix in said):
         return f"unrecognized arguments: {' '.join(w for w, _ in said)}" if said else ""
     none = f"{parser.prog} has no such flag"
@@ -227,23 +228,22 @@ def _typo(top: argparse.ArgumentParser, command: str, given: list[str]) -> str:
 
 
 def _flag_fix(
-    top: argparse.ArgumentParser, command: str, given: list[str], at: int
+    top: argparse.ArgumentParser, command: str, known: list[str], given: list[str], at: int
 ) -> tuple[str, str]:
-    """The words of the unknown flag ``given[at]`` of ``command`` to name and its fix ("" for
-    none), the first of: :data:`GUESSED_FLAGS`' line; the flag(s) it starts (as argparse's
+    """The words of the unknown flag ``given[at]`` of ``command`` (whose flags are ``known``)
+    to name and its fix ("" for none), the first of: :data:`GUESSED_FLAGS`' line; the flag(s) it starts (as argparse's
     prefixes would take it: ``predict --check`` is --checkpoint, not train's --check); for a
     command with --set, the fix of the config key of its name (``--lr 0.01``: --set
     train.lr=0.01; ``--max-minutes``: --minutes); its counterpart here or the commands that
     have it (an exact flag of another, before a loose spelling: ``summary --set`` was "did
     you mean --preset?"), with this command's flag spelt like it that shares a word with it
-    (``weightmap --gt-instances``: --instances); before the command, the config key's fix
-    (``unetlab --lr 1 train``); the flag spelt like it (:mod:`unetlab.cli.unknown_flags`
+    (``weightmap --gt-instances``: --instances); the config key's fix before the command
+    (``unetlab --lr 1 train``) or for one without --set (``predict --lr 0.01``: a training
+    setting, set by unetlab train); the flag spelt like it (:mod:`unetlab.cli.unknown_flags`
     loaded here: a bad flag's only)."""
     from unetlab.cli.unknown_flags import config_fix, elsewhere
 
-    parser = top.commands[command] if command else top
-    known = [o for o in parser._option_string_actions if o.startswith("--")]
-    flag, values = given[at].split("=")[0], _values(given, at)
+    flag, values = given[at].split("=")[0], _values(given, at, top.commands)
     joined = "=" in given[at]  # --lr=0.01: its value named with it
     token = given[at] if joined else " ".join([given[at], *values[:1]])
     if (command, flag) in GUESSED_FLAGS:
@@ -257,20 +257,22 @@ def _flag_fix(
         return typed, fix
     if fix := elsewhere(top.commands, command, flag, _flags_like(flag, _sharing(flag, known))):
         return flag, fix
-    if not command and (fix := config_fix(flag, values, train, before=True)):
-        return typed, fix  # unetlab --lr 1 train
+    to = command or next((w for w in given if w in top.commands), "train")  # or before it
+    if fix := config_fix(flag, values, train, before=not command, command=to):
+        return typed, fix  # unetlab --lr 1 train; unetlab predict --lr 0.01
     like = _flags_like(flag, known)
     return (flag, f"did you mean {like}?") if like else (given[at], "")
 
 
-def _values(given: list[str], at: int) -> list[str]:
+def _values(given: list[str], at: int, commands: dict) -> list[str]:
     """The values typed with the flag ``given[at]``: after its '=', else the words after it
-    to the next flag (``-1`` is a value, as argparse reads it)."""
+    to the next flag (``-1`` is a value, as argparse reads it) or command name (unetlab reads
+    ``unetlab --lr train`` so, and ``train --lr predict``'s lr is none)."""
     if "=" in given[at]:
         return [given[at].split("=", 1)[1]]
     values = []
     for word in given[at + 1 :]:
-        if word.startswith("-") and not _NUMBER.match(word):
+        if word.startswith("-") and not _NUMBER.match(word) or word in commands:
             break
         values.append(word)
     return values

@@ -36,25 +36,37 @@ RUN_FOLDER = "the run folder itself; run.dir is its parent, run.name its name"
 
 
 def config_fix(
-    flag: str, values: list[str], train: argparse.ArgumentParser, *, before: bool = False
+    flag: str,
+    values: list[str],
+    train: argparse.ArgumentParser,
+    *,
+    before: bool = False,
+    command: str = "train",
 ) -> str:
     """The fix of ``flag`` typed with ``values``, a config key's name (``--lr``,
     ``--max-minutes``, ``--batch_size``): ``train``'s flag for the key
     (:data:`~unetlab.config_keys.TRAIN_FLAGS`: "unetlab train takes --minutes 10"), else the
     --set of each key of that name ("use --set train.lr=0.01"); "" for another flag. The one
     word typed for a key of one word is copied, shell-quoted; else VALUE and the ``unetlab
-    config`` line that says what the key takes. ``before``: given before the command."""
+    config`` line that says what the key takes. ``before``: given before the command;
+    ``command``: the one it was given to (or before), which has no --set but train: "--lr is
+    a training setting: unetlab train --set train.lr=0.01"."""
     keys = config_keys_named(flag.lstrip("-").replace("-", "_"))
     if not keys:
         return ""
     compound = [COMPOUND_KEYS[k] for k in keys if k in COMPOUND_KEYS]
     one = values[0] if len(values) == 1 and not compound else None
+    elsewhere = f"{flag} is a training setting: unetlab train"
     if keys[0] in TRAIN_FLAGS.values() or keys == ["run.dir"]:
         fix = _train_flag(keys[0], one, train)
-        return f"{fix}: give it after the command" if before else fix
+        if command != "train":
+            return f"{elsewhere} {fix}"
+        return f"unetlab train takes {fix}{': give it after the command' if before else ''}"
     sets = " or ".join("--set " + shlex.quote(f"{k}={one or 'VALUE'}") for k in keys)
     told = f"{compound[0]}: " if compound else ""
     form = "" if one else f" ({told}unetlab config {' '.join(keys)} says what it takes)"
+    if command != "train":
+        return f"{elsewhere} {sets}{form}"
     if before:
         return f"a setting of train: give {sets} after the command{form}"
     return f"use {sets}{form}"
@@ -62,11 +74,11 @@ def config_fix(
 
 def _train_flag(key: str, one: str | None, train: argparse.ArgumentParser) -> str:
     """``train``'s flag for config ``key`` (run.dir: --run-dir), with ``one``, else its
-    metavar: "unetlab train takes --minutes 10 (train.max_minutes)"."""
+    metavar: "--minutes 10 (train.max_minutes)"."""
     flag = next((f for f, k in TRAIN_FLAGS.items() if k == key), "--run-dir")
     action = train._option_string_actions[flag]
     value = shlex.quote(one) if one else action.metavar or action.dest.upper()
-    return f"unetlab train takes {flag} {value} ({RUN_FOLDER if key == 'run.dir' else key})"
+    return f"{flag} {value} ({RUN_FOLDER if key == 'run.dir' else key})"
 
 
 def elsewhere(

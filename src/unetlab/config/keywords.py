@@ -8,10 +8,10 @@ from __future__ import annotations
 import functools
 import inspect
 
-from unetlab.config_keys import FLAG_KEYS, config_keys_named
+from unetlab.config_keys import config_keys_named
 from unetlab.errors import UnetlabError, close_names
 
-__all__ = ["FLAG_KEYS", "checks_keywords", "config_keys_named", "refuse_stray"]
+__all__ = ["checks_keywords", "config_keys_named", "refuse_stray"]
 
 
 def refuse_stray(function, args: tuple, kwargs: dict) -> None:
