@@ -311,7 +311,8 @@ class TrainSection(Section):
     when the classes are very unequal (see ``unetlab.losses.AUTO_IMBALANCE``), no weight
     map is used and the target is semantic, else none (an instance target's boundary class is
     each object's own rim: weighting it widened every nucleus by about a pixel).
-    ``freeze_encoder_epochs``: train only the decoder of an encoder net for this many epochs.
+    ``freeze_encoder_epochs``: train only the decoder of an encoder net for this many epochs
+    (a pretrained encoder's: one of random weights is trained from the start, and a line says).
     ``max_minutes``: a time budget (0: none). The cosine/poly schedule then runs on the clock
     (progress = time spent / budget, or steps done / all epochs' steps if further), so the
     run ends annealed when the time is up, validations are spaced to take at most a tenth of
@@ -381,7 +382,9 @@ class TrainSection(Section):
         "a list (one per class)",
     )
     freeze_encoder_epochs: int = option(
-        0, "train only the decoder of an encoder net for this many epochs"
+        0,
+        "train only the decoder of a pretrained encoder net for this many epochs (one of random "
+        "weights is not frozen)",
     )
     best_smoothing: float = option(
         0.5,

@@ -408,31 +408,34 @@ class _EpochItems(Sampler):
 def _encoder_freezer(
     model, epochs: int, group: Group, *, pretrained: bool
 ) -> Callable[[int], None]:
-    """``freeze(epoch)``: the encoder frozen before epoch ``epochs``, trained from then on;
-    one warning where it is not ``pretrained`` (no ImageNet file, no checkpoint to start
-    from) as an epoch freezes it: frozen, its random features are all the decoder learns
-    from (a run resumed after its frozen epochs freezes nothing and says nothing: review s62)."""
+    """``freeze(epoch)``: the encoder frozen before epoch ``epochs``, trained from then on.
+    An encoder not ``pretrained`` (no ImageNet file, no checkpoint to start from) is never
+    frozen: frozen, its random features would be all the decoder learns from (user2 s62:
+    scenes_resnet50.yaml without its weights file); one warning says so as the first epoch
+    it would freeze begins (a run resumed after them says nothing: review s62)."""
     if not epochs:
         return lambda epoch: None
     if not isinstance(model, EncoderUNet):
         raise UnetlabError("train.freeze_encoder_epochs needs an encoder net (model.encoder)")
     if group.active:
         raise UnetlabError("train.freeze_encoder_epochs is not supported with --nproc > 1")
+    said = []
 
     def freeze(epoch: int) -> None:
         frozen = epoch < epochs
-        if frozen == model.encoder_frozen:
-            return
         if frozen and not pretrained:
-            log.warning(
-                "train.freeze_encoder_epochs=%d freezes an encoder of random weights "
-                "(model.encoder_weights is null): those epochs train the decoder on random "
-                "features; give model.encoder_weights (torchvision's ImageNet file), or "
-                "--set train.freeze_encoder_epochs=0",
-                epochs,
-            )
-        model.freeze_encoder(frozen)
-        log.info("encoder %s from epoch %d", "frozen" if frozen else "trained", epoch + 1)
+            if not said:
+                said.append(epoch)
+                log.warning(
+                    "train.freeze_encoder_epochs=%d: the encoder is trained from the start, "
+                    "not frozen: its weights are random (model.encoder_weights is null); give "
+                    "model.encoder_weights (torchvision's ImageNet file) to freeze it first",
+                    epochs,
+                )
+            return
+        if frozen != model.encoder_frozen:
+            model.freeze_encoder(frozen)
+            log.info("encoder %s from epoch %d", "frozen" if frozen else "trained", epoch + 1)
 
     return freeze
 
