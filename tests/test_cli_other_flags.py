@@ -76,6 +76,18 @@ PREDICT = ["predict", "--checkpoint", "m.pt", "--input", "a.tif", "--output", "o
         (["--lr", "train"], ["--lr: a setting of train: give --set train.lr=VALUE after the"]),
         (["--lr", "predict"], ["--lr: --lr is a training setting: unetlab train --set train.lr="]),
         (["train", "--lr", "predict"], ["--lr: use --set train.lr=VALUE (unetlab config train."]),
+        # this command's flag like it, before train's setting of that name (s63 review)
+        (["predict", "--init-checkpoint", "m.pt"], ["--init-checkpoint: did you mean --checkpo"]),
+        (["evaluate", "--init-checkpoint", "m.pt"], ["--init-checkpoint: did you mean --check"]),
+        (["export", "--init-checkpoint", "m.pt"], ["--init-checkpoint: did you mean --checkpoi"]),
+        (["summary", "--init-checkpoint", "m.pt"], ["--init-checkpoint: did you mean --checkp"]),
+        (["demo", "--max-minutes", "3"], ["--max-minutes: did you mean --minutes?"]),
+        (["summary", "--num-classes", "3"], ["--num-classes: did you mean --classes?"]),
+        (["sizes", "--num-classes", "3"], ["--num-classes: did you mean --classes?"]),
+        (["evaluate", "--root", "data"], ["--root: unetlab evaluate takes --data DIR with --chec"]),
+        (["predict", "--root", "data"], ["--root: unetlab predict takes --input PATH"]),
+        (["predict", "--amp"], ["--amp: unetlab predict takes --precision bf16"]),
+        (["evaluate", "--amp"], ["--amp: unetlab evaluate takes --precision bf16"]),
         (
             ["train", "--bogus", "--lr", "1", "--tta", "all", "--foo"],
             ["--bogus: unetlab train has no such flag", "--lr 1: use --set train.lr=1", "--tta:"],
@@ -141,8 +153,9 @@ def test_a_config_keys_fix_is_one_the_config_takes(capsys, tmp_path, monkeypatch
 
 
 #: flags of :data:`FIXED` that predict has not, nor another command (--seed: predict's
-#: --seed-threshold; --name: export's; --class-names: evaluate's)
-NOT_PREDICTS = {"--amp", "--lr", "--max-minutes", "--init-checkpoint", "--root", "--dir"}
+#: --seed-threshold; --name: export's; --class-names: evaluate's), nor one like it (--amp:
+#: --precision; --root: --input; --init-checkpoint: --checkpoint)
+NOT_PREDICTS = {"--lr", "--max-minutes", "--dir"}
 
 
 @pytest.mark.parametrize("given", [g for g, _ in FIXED if g[0].split("=")[0] in NOT_PREDICTS])
@@ -170,11 +183,15 @@ def test_every_unknown_flag_is_named_once():
 
 
 def test_counterparts_are_flags_of_their_commands():
-    """Each counterpart's flag is another command's, and each flag its fix names its own."""
+    """Each counterpart's flag is another command's or a config key's name, and each flag its
+    fix names its own."""
+    from unetlab.config_keys import config_keys_named
+
     commands = build_parser().commands
     for (command, flag), fix in COUNTERPARTS.items():
         assert flag not in commands[command]._option_string_actions, (command, flag)
-        assert any(flag in p._option_string_actions for p in commands.values()), flag
+        key = config_keys_named(flag.lstrip("-"))
+        assert key or any(flag in p._option_string_actions for p in commands.values()), flag
         named = re.findall(r"--[\w-]+", fix)
         assert named and all(f in commands[command]._option_string_actions for f in named), fix
 

@@ -231,16 +231,18 @@ def _flag_fix(
     top: argparse.ArgumentParser, command: str, known: list[str], given: list[str], at: int
 ) -> tuple[str, str]:
     """The words of the unknown flag ``given[at]`` of ``command`` (whose flags are ``known``)
-    to name and its fix ("" for none), the first of: :data:`GUESSED_FLAGS`' line; the flag(s) it starts (as argparse's
-    prefixes would take it: ``predict --check`` is --checkpoint, not train's --check); for a
-    command with --set, the fix of the config key of its name (``--lr 0.01``: --set
-    train.lr=0.01; ``--max-minutes``: --minutes); its counterpart here or the commands that
-    have it (an exact flag of another, before a loose spelling: ``summary --set`` was "did
-    you mean --preset?"), with this command's flag spelt like it that shares a word with it
-    (``weightmap --gt-instances``: --instances); the config key's fix before the command
-    (``unetlab --lr 1 train``) or for one without --set (``predict --lr 0.01``: a training
-    setting, set by unetlab train); the flag spelt like it (:mod:`unetlab.cli.unknown_flags`
-    loaded here: a bad flag's only)."""
+    to name and its fix ("" for none), the first of: :data:`GUESSED_FLAGS`' line; the flag(s)
+    it starts (as argparse's prefixes would take it: ``predict --check`` is --checkpoint, not
+    train's --check); for a command with --set, the fix of the config key of its name (``--lr
+    0.01``: --set train.lr=0.01; ``--max-minutes``: --minutes); its counterpart here or the
+    commands that have it (an exact flag of another, before a loose spelling: ``summary
+    --set`` was "did you mean --preset?"), with this command's flag spelt like it that shares
+    a word with it (``weightmap --gt-instances``: --instances); that flag of this command
+    alone (``predict --init-checkpoint``: --checkpoint, not train's --init; ``demo
+    --max-minutes``: --minutes); the config key's fix before the command (``unetlab --lr 1
+    train``) or for one without --set (``predict --lr 0.01``: a training setting, set by
+    unetlab train); the flag spelt like it (:mod:`unetlab.cli.unknown_flags` loaded here: a
+    bad flag's only)."""
     from unetlab.cli.unknown_flags import config_fix, elsewhere
 
     flag, values = given[at].split("=")[0], _values(given, at, top.commands)
@@ -255,8 +257,11 @@ def _flag_fix(
     train = top.commands["train"]  # the command of the config keys' flags
     if "--set" in known and (fix := config_fix(flag, values, train)):
         return typed, fix
-    if fix := elsewhere(top.commands, command, flag, _flags_like(flag, _sharing(flag, known))):
+    own = _flags_like(flag, _sharing(flag, known))  # this command's, sharing a word
+    if fix := elsewhere(top.commands, command, flag, own):
         return flag, fix
+    if command and own:
+        return flag, f"did you mean {own}?"  # before train's setting of that name
     to = command or next((w for w in given if w in top.commands), "train")  # or before it
     if fix := config_fix(flag, values, train, before=not command, command=to):
         return typed, fix  # unetlab --lr 1 train; unetlab predict --lr 0.01

@@ -12,7 +12,8 @@ import shlex
 
 from unetlab.config_keys import COMPOUND_KEYS, TRAIN_FLAGS, config_keys_named
 
-#: ``(command, flag)``: a flag of another command, and what this command takes instead
+#: ``(command, flag)``: a flag of another command or a config key's name, and what this
+#: command takes instead (before train's setting of that name: ``evaluate --root``)
 COUNTERPARTS = {
     ("train", "--checkpoint"): "--init CKPT, the weights a new run starts from "
     "(--resume continues a run)",
@@ -28,6 +29,11 @@ COUNTERPARTS = {
     ("evaluate", "--input"): "--data DIR with --checkpoint (or --pred DIR with --gt DIR)",
     ("evaluate", "--init"): "--checkpoint CKPT, the trained model to evaluate",
     ("predict", "--init"): "--checkpoint CKPT, the trained model to predict with",
+    ("predict", "--root"): "--input PATH",
+    ("evaluate", "--root"): "--data DIR with --checkpoint (or --pred DIR with --gt DIR)",
+    ("predict", "--amp"): "--precision bf16 (bf16 autocast; fp32 by default)",
+    ("evaluate", "--amp"): "--precision bf16 (bf16 autocast; fp32 by default)",
+    ("bench", "--amp"): "--precision bf16 (bf16 autocast; fp32 by default)",
     ("weightmap", "--input"): "the masks without a flag: unetlab weightmap --output DIR MASK...",
 }
 
