@@ -72,10 +72,9 @@ PREDICT = ["predict", "--checkpoint", "m.pt", "--input", "a.tif", "--output", "o
         ),
         (["evaluate", "--weight-decay", "0"], ["unetlab train --set train.weight_decay=0 (see"]),
         (["--lr", "0.01", "predict"], ["--lr 0.01: --lr is a training setting: unetlab train"]),
-        # a command's name after the flag is a command, not its value
+        # before the command, a command's name after the flag is the command, not its value
         (["--lr", "train"], ["--lr: a setting of train: give --set train.lr=VALUE after the"]),
         (["--lr", "predict"], ["--lr: --lr is a training setting: unetlab train --set train.lr="]),
-        (["train", "--lr", "predict"], ["--lr: use --set train.lr=VALUE (unetlab config train."]),
         # this command's flag like it, before train's setting of that name (s63 review)
         (["predict", "--init-checkpoint", "m.pt"], ["--init-checkpoint: did you mean --checkpo"]),
         (["evaluate", "--init-checkpoint", "m.pt"], ["--init-checkpoint: did you mean --check"]),
@@ -105,6 +104,23 @@ def test_a_flag_of_elsewhere_names_the_fix(capsys, argv, words):
     for word in words:
         assert word in err, err
     assert err.count("--foo") == ("--foo" in argv)
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["train", "--root", "train"], "--root train: unetlab train takes --data train (data."),
+        (["train", "--data", "d", "--dir", "train"], "--dir train: unetlab train takes --run-dir"),
+        (["train", "--data", "d", "--name", "predict"], "--name predict: use --set run.name=pred"),
+        (["train", "--data", "d", "--name", "demo"], "--name demo: use --set run.name=demo (see"),
+    ],
+)
+def test_a_command_name_after_the_commands_flag_is_its_value(capsys, argv, said):
+    """After the command, a command's name typed after a flag is its value (a data folder
+    named train is common); before it, unetlab reads it as the command (s63 review)."""
+    with pytest.raises(SystemExit):
+        main(argv)
+    assert said in capsys.readouterr().err
 
 
 #: a config key given as a flag, and the fix it names: each is fed to the config

@@ -21,6 +21,7 @@ import os
 import re
 import sys
 import traceback
+from collections.abc import Collection
 from typing import NoReturn
 
 from unetlab import __version__
@@ -245,7 +246,7 @@ def _flag_fix(
     bad flag's only)."""
     from unetlab.cli.unknown_flags import config_fix, elsewhere
 
-    flag, values = given[at].split("=")[0], _values(given, at, top.commands)
+    flag, values = given[at].split("=")[0], _values(given, at, () if command else top.commands)
     joined = "=" in given[at]  # --lr=0.01: its value named with it
     token = given[at] if joined else " ".join([given[at], *values[:1]])
     if (command, flag) in GUESSED_FLAGS:
@@ -269,10 +270,11 @@ def _flag_fix(
     return (flag, f"did you mean {like}?") if like else (given[at], "")
 
 
-def _values(given: list[str], at: int, commands: dict) -> list[str]:
+def _values(given: list[str], at: int, commands: Collection[str]) -> list[str]:
     """The values typed with the flag ``given[at]``: after its '=', else the words after it
-    to the next flag (``-1`` is a value, as argparse reads it) or command name (unetlab reads
-    ``unetlab --lr train`` so, and ``train --lr predict``'s lr is none)."""
+    to the next flag (``-1`` is a value, as argparse reads it) or name of ``commands`` (given
+    before the command only: unetlab reads ``unetlab --lr train`` so; ``train --root train``
+    is a folder named train)."""
     if "=" in given[at]:
         return [given[at].split("=", 1)[1]]
     values = []
