@@ -288,6 +288,29 @@ def test_an_encoder_of_random_weights_is_not_frozen(caplog):
     assert "not frozen" in said and "random" in said and "model.encoder_weights" in said
 
 
+@pytest.mark.parametrize(
+    ("weights", "init", "pretrained"),
+    [("resnet50.pth", None, True), (None, "run/best.pt", True), (None, None, False)],
+)
+def test_a_pretrained_encoder_is_frozen_first(caplog, weights, init, pretrained):
+    """An encoder given model.encoder_weights or model.init_checkpoint is pretrained, and
+    train.freeze_encoder_epochs freezes it first ("encoder frozen from epoch 1"); one given
+    neither is random and trained from the start (s63 review: no test said which runs count
+    as pretrained)."""
+    from unetlab.config import ModelSection
+    from unetlab.group import SOLO
+    from unetlab.train.run import _encoder_freezer, _pretrained
+
+    section = ModelSection(encoder="resnet50", encoder_weights=weights, init_checkpoint=init)
+    assert _pretrained(section) is pretrained
+    with torch.device("meta"):
+        model = EncoderUNet("resnet50", 3, 2)
+    with caplog.at_level("INFO", logger="unetlab.train.run"):
+        _encoder_freezer(model, 2, SOLO, pretrained=_pretrained(section))(0)
+    assert model.encoder_frozen is pretrained
+    assert ("encoder frozen from epoch 1" in caplog.text) is pretrained, caplog.text
+
+
 def test_checkpoint_round_trip_rebuilds_the_encoder_net(tmp_path):
     from unetlab.checkpoint import load_model, save_model
 

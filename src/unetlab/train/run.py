@@ -15,7 +15,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Sampler
 
 from unetlab.checkpoint import save_model
-from unetlab.config import Config, write_config
+from unetlab.config import Config, ModelSection, write_config
 from unetlab.cpu_share import CpuReading, ThreadsWatch, cpu_reading
 from unetlab.data.datasets import TileDataset
 from unetlab.data.loader import UserErrorLoader
@@ -306,7 +306,7 @@ def _assemble(
     scheduler = build_scheduler(optimizer, t, steps_per_epoch * t.epochs, clock=clock, since=begun)
     parts = (model, net, dataset, loader, items, optimizer, scheduler, scaler, loss)
     run = Run(cfg, run_dir, device, group, precision, data, *parts, steps_per_epoch)
-    pretrained = bool(cfg.model.encoder_weights or cfg.model.init_checkpoint)
+    pretrained = _pretrained(cfg.model)
     run.freeze = _encoder_freezer(model, t.freeze_encoder_epochs, group, pretrained=pretrained)
     run.clock = clock
     return run, weights
@@ -403,6 +403,13 @@ class _EpochItems(Sampler):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+def _pretrained(model: ModelSection) -> bool:
+    """Whether the net starts from trained weights: torchvision's ImageNet file
+    (``model.encoder_weights``) or a checkpoint (``model.init_checkpoint``); only then does
+    :func:`_encoder_freezer` freeze its encoder."""
+    return bool(model.encoder_weights or model.init_checkpoint)
 
 
 def _encoder_freezer(
