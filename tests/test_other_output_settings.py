@@ -32,13 +32,63 @@ def test_outputs_of_other_object_settings_are_named_as_they_are_replaced(tmp_pat
         predict_folder(net, images, out, objects=ObjectOptions(min_area=400), progress=False)
     assert _lines(caplog) == [
         f"{out} holds the outputs of 0.png and 1 more input made with other output settings "
-        "(objects min_area 1 there, objects min_area 400 here): predicted again, replacing them"
+        "(objects min_area 1 there, 400 here): predicted again, replacing them"
     ]
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="unetlab"):
         again = ObjectOptions(min_area=1)
         predict_folder(net, images, out, objects=again, progress=False, skip_existing=True)
-    assert (
-        len(_lines(caplog)) == 1
-        and "(objects min_area 400 there, objects min_area 1 here)" in _lines(caplog)[0]
-    )
+    assert len(_lines(caplog)) == 1 and "(objects min_area 400 there, 1 here)" in _lines(caplog)[0]
+
+
+def test_an_object_option_held_as_a_tuple_is_no_change(tmp_path, caplog):
+    """An object option that is a tuple here (``class_min_areas``) is a list in the record
+    read back from predict.json: the same value, not a change of settings (s63: the line
+    named it, "class_min_areas [9, 9, 9] there, (9, 9, 9) here"); a real change is named
+    with both its values."""
+    images, out, net = tmp_path / "images", tmp_path / "out", local_net()
+    images.mkdir()
+    write_png(images / "0.png", nuclei_image(48, 48).astype(np.uint8))
+    areas = {"class_min_areas": (9, 9, 9), "mode": "semantic"}
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        predict_folder(net, images, out, objects=ObjectOptions(min_area=1, **areas), progress=False)
+        predict_folder(net, images, out, objects=ObjectOptions(min_area=2, **areas), progress=False)
+    assert _lines(caplog) == [
+        f"{out} holds the outputs of 0.png made with other output settings "
+        "(objects min_area 1 there, 2 here): predicted again, replacing them"
+    ]
+
+
+def test_settings_read_back_compare_as_a_record_holds_them():
+    """A tuple equals the list JSON reads back; a group compared setting by setting."""
+    from unetlab.inference.records import changed_settings
+
+    theirs = {"objects": {"class_min_areas": [9, 9], "min_area": 1}, "labels": "palette"}
+    ours = {"objects": {"class_min_areas": (9, 9), "min_area": 1}, "labels": "palette"}
+    assert changed_settings(theirs, ours, groups=True) == {}
+    ours["objects"]["min_area"] = 400
+    assert changed_settings(theirs, ours, groups=True) == {("objects", "min_area"): (1, 400)}
+    assert changed_settings(theirs, {"labels": "palette"}) == {
+        ("objects",): (theirs["objects"], None)
+    }
+
+
+def test_objects_turned_off_are_named_by_the_setting_the_caller_gives(tmp_path, caplog):
+    """Objects turned off for an instance model: the line says which setting and its two
+    values (s62 notebook user read "no target there, target instances here"): ``objects``
+    in Python, ``--instances`` on the command line."""
+    from unetlab.errors import command_spelling
+
+    images, out, net = tmp_path / "images", tmp_path / "out", local_net()
+    images.mkdir()
+    write_png(images / "0.png", nuclei_image(48, 48).astype(np.uint8))
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        predict_folder(net, images, out, objects=ObjectOptions(min_area=1), progress=False)
+        predict_folder(net, images, out, objects=None, progress=False)
+        with command_spelling():
+            predict_folder(net, images, out, objects=ObjectOptions(min_area=1), progress=False)
+    said = "made with other output settings ({}): predicted again, replacing them"
+    assert _lines(caplog) == [
+        f"{out} holds the outputs of 0.png {said.format('objects given there, not given here')}",
+        f"{out} holds the outputs of 0.png {said.format('--instances not given there, given here')}",
+    ]

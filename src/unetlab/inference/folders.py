@@ -128,7 +128,13 @@ from unetlab.inference.predict import (
     run_handed,
     say_handed,
 )
-from unetlab.inference.records import OutputOptions, Provenance, save_outcome
+from unetlab.inference.records import (
+    OutputOptions,
+    Provenance,
+    changed_settings,
+    said_value,
+    save_outcome,
+)
 from unetlab.inference.stale import drop_failed_changed, name_kept_outputs, say_gone_inputs
 from unetlab.inference.stream_rule import (
     is_streamed,
@@ -154,7 +160,7 @@ from unetlab.outputs import (
 from unetlab.progress import checked, progress_bar, shown
 from unetlab.runtime import tuned_allocator
 from unetlab.signals import stop_status
-from unetlab.words import first_listed, numbered, worded
+from unetlab.words import numbered, worded
 
 __all__ = [
     "FolderPrediction",
@@ -637,31 +643,53 @@ def _other_settings_line(out_dir: Path, other: dict[Path, dict], ours: dict) -> 
     :func:`~.output_rules.other_output_settings`; ``ours``: this run's output settings), as
     :func:`whose_outputs` names a change of the model's settings."""
     first, theirs = next(iter(other.items()))
-    there, here = _differences(theirs, ours)
+    changes = _output_changes(theirs, ours)
+    more = f" and {len(changes) - 3} more" if len(changes) > 3 else ""
     return (
         f"{out_dir} holds the outputs of {first.name}{_and_more(other)} made with other output "
-        f"settings ({first_listed(there, 3)} there, {first_listed(here, 3)} here): predicted "
-        "again, replacing them"
+        f"settings ({'; '.join(changes[:3])}{more}): predicted again, replacing them"
     )
 
 
-def _differences(theirs: dict, ours: dict, within: str = "") -> tuple[list[str], list[str]]:
-    """The output settings of two records that differ, a phrase each, theirs and ours:
-    ``objects min_area 1`` and ``objects min_area 400``; ``objects`` and ``no objects``."""
-    there, here = [], []
-    for name in dict.fromkeys([*theirs, *ours]):
-        a, b = theirs.get(name), ours.get(name)
-        if isinstance(a, dict) and isinstance(b, dict):
-            more = _differences(a, b, f"{within}{name} ")
-            there, here = there + more[0], here + more[1]
-        elif a != b:
-            there.append(_phrase(within + name, a)), here.append(_phrase(within + name, b))
-    return there, here
+#: the output settings of a record as the caller gives them (:func:`said_as`), where their
+#: record's name is not how; an object option's is its flag (``min_area``: ``--min-area``)
+OUTPUT_SETTINGS = {
+    "objects": Spelled("objects", "--instances"),
+    "objects_3d": Spelled("objects_3d", "--objects-3d"),
+    "labels": Spelled("labels (color, label_values)", "labels (--color, --label-values)"),
+    "pixel_size": Spelled("pixel_size", "--pixel-size"),
+    "z_spacing": Spelled("z_spacing", "--z-spacing"),
+}
 
 
-def _phrase(name: str, value) -> str:
-    """``objects min_area 1``; ``objects`` (a group of settings), ``no objects`` (none)."""
-    return f"no {name}" if value is None else name if isinstance(value, dict) else f"{name} {value}"
+def _output_changes(theirs: dict, ours: dict) -> list[str]:
+    """Each output setting of two records that differs, named as the caller gives it, with
+    both values: ``objects min_area 1 there, 400 here`` (``--min-area``), ``objects given
+    there, not given here`` (``--instances``); the target an instance model's labels have
+    without objects (its classes) goes with objects turned off, which says it (s62 notebook
+    user: "no target there, target instances here")."""
+    changes = changed_settings(theirs, ours, groups=True)
+    if ("objects",) in changes:
+        changes.pop(("target",), None)
+    return [
+        f"{_setting_named(path)} {_value_said(a)} there, {_value_said(b)} here"
+        for path, (a, b) in changes.items()
+    ]
+
+
+def _setting_named(path: tuple) -> str:
+    """An output setting of a record (a group's: ``("objects", "min_area")``) as the caller
+    gives it: ``objects min_area``, ``--min-area``; ``labels (--color, --label-values)``."""
+    if len(path) > 1:
+        return said_as(Spelled(" ".join(path), "--" + path[-1].replace("_", "-")))
+    spelled = OUTPUT_SETTINGS.get(path[0])
+    return said_as(spelled) if spelled else path[0]
+
+
+def _value_said(value) -> str:
+    """A setting's value in a phrase: ``given`` for a group of settings (objects found),
+    else as :func:`~unetlab.inference.records.said_value` says it (``not given``)."""
+    return "given" if isinstance(value, dict) else said_value(value)
 
 
 def _listed_keys(out_dir: Path, names: Sequence[str]) -> dict[str, str]:

@@ -623,14 +623,31 @@ def setting_changes(made: Provenance, ours: Provenance) -> dict[str, tuple]:
     None where one has none; {} where their weights differ (their phrases name them)."""
     if not made.same_weights(ours):
         return {}
-    keys = sorted(made.model.keys() | ours.model.keys())
-    pairs = {k: (made.model.get(k), ours.model.get(k)) for k in keys}
-    return {k: (a, b) for k, (a, b) in pairs.items() if _json(a) != _json(b)}
+    return {name: pair for (name,), pair in changed_settings(made.model, ours.model).items()}
+
+
+def changed_settings(there: dict, here: dict, *, groups: bool = False) -> dict[tuple, tuple]:
+    """The settings of two records' dicts that differ, by name (a one-name tuple) -> (there,
+    here), None where one has none, compared as a record holds them (a tuple as the list
+    read back: s63, an object option's tuple was named a change of the folder's settings);
+    ``groups``: a group of settings in both (``objects``) compared setting by setting, by
+    the group's and the setting's name (``("objects", "min_area")``)."""
+    changes = {}
+    for name in sorted(there.keys() | here.keys()):
+        a, b = there.get(name), here.get(name)
+        if groups and isinstance(a, dict) and isinstance(b, dict):
+            inner = changed_settings(a, b, groups=True)
+            changes |= {(name, *path): pair for path, pair in inner.items()}
+        elif _json(a) != _json(b):
+            changes[(name,)] = (a, b)
+    return changes
 
 
 def describe_setting_changes(changes: dict[str, tuple]) -> str:
     """``axes ZTYX there, not given here; tile_size 64 there, not given here``."""
-    return "; ".join(f"{k} {_said(a)} there, {_said(b)} here" for k, (a, b) in changes.items())
+    return "; ".join(
+        f"{k} {said_value(a)} there, {said_value(b)} here" for k, (a, b) in changes.items()
+    )
 
 
 def same_model(changes: dict[str, tuple]) -> bool:
@@ -652,7 +669,7 @@ def _json(value) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def _said(value) -> str:
+def said_value(value) -> str:
     """A setting's value in a phrase: ``none``, ``ZTYX``, ``64``, ``[64, 48]``."""
     return "not given" if value is None else value if isinstance(value, str) else _json(value)
 
