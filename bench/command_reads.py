@@ -2,10 +2,11 @@
 and ``os.stat`` calls of each TIFF of a flat ``unetlab predict`` folder (YXC, 2 channels,
 a YXC model); the listings (``os.listdir``, ``os.scandir``) of a data set's root by
 ``detect_layout``, per layout; the opens of ``predict.json`` and the manifest of the
-predictions by ``unetlab evaluate --pred`` run again; and the ``scipy.ndimage.label``
-calls of ``unetlab train --check`` by the plan's ``object_labels`` and the scan's
-``value_regions``. Writes under a temporary folder; prints one JSON object. Run it with
-each tree's ``src`` first on ``PYTHONPATH`` to compare.
+predictions by ``unetlab evaluate --pred`` run again, and of its folder by ``unetlab
+predict`` into it again (its claim check); and the ``scipy.ndimage.label`` calls of
+``unetlab train --check`` by the plan's ``object_labels`` and the scan's ``value_regions``.
+Writes under a temporary folder; prints one JSON object. Run it with each tree's ``src``
+first on ``PYTHONPATH`` to compare.
 
     PYTHONPATH=src python3 bench/command_reads.py
     PYTHONPATH=src python3 bench/command_reads.py --files 20
@@ -136,19 +137,46 @@ def evaluate_reads(tmp: Path) -> dict:
         argv = ["evaluate", "--pred", str(pred), "--gt", str(tmp / "gt")]
         argv += ["--json", str(tmp / "r.json")]
         ran(argv)
-        opened = collections.Counter()
-
-        def opener(real):
-            def counted(p, *args, **kwargs):
-                if isinstance(p, (str, os.PathLike)) and Path(p).parent == pred:
-                    opened[Path(p).name] += Path(p).name in ("predict.json", ".unetlab-outputs")
-                return real(p, *args, **kwargs)
-
-            return counted
-
-        with patched(io, "open", opener), patched(builtins, "open", opener):
+        with counted_opens(pred) as opened:
             ran(argv)
-    return {k: v for k, v in opened.items() if v}
+    return opened
+
+
+@contextlib.contextmanager
+def counted_opens(folder: Path):
+    """Within: the opens of ``folder``'s predict.json and manifest, counted by name into
+    the dict yielded."""
+    opened: dict[str, int] = {}
+
+    def opener(real):
+        def counted(p, *args, **kwargs):
+            name = Path(p).name if isinstance(p, (str, os.PathLike)) else None
+            if name in ("predict.json", ".unetlab-outputs") and Path(p).parent == folder:
+                opened[name] = opened.get(name, 0) + 1
+            return real(p, *args, **kwargs)
+
+        return counted
+
+    with patched(io, "open", opener), patched(builtins, "open", opener):
+        yield opened
+
+
+def predict_again_opens(tmp: Path) -> dict:
+    """Opens of predict.json and the manifest of a folder of 4 PNGs by ``unetlab predict``
+    into it again, and again with --skip-existing (its claim check: s63)."""
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        write_png(tmp / "img" / f"a{i}.png", rng.integers(0, 255, (16, 16), np.uint8))
+    save_model(tmp / "g.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
+    out, found = tmp / "p", {}
+    argv = ["predict", "--checkpoint", str(tmp / "g.pt"), "--device", "cpu", "--no-progress"]
+    argv += ["--input", str(tmp / "img"), "--output", str(out)]
+    with contextlib.redirect_stderr(io.StringIO()):
+        ran(argv)
+        for name, more in (("again", []), ("skip_existing", ["--skip-existing"])):
+            with counted_opens(out) as found[name]:
+                ran([*argv, *more])
+    return found
 
 
 def train_labels(tmp: Path, pairs: int = 6) -> dict:
@@ -186,6 +214,7 @@ def main_() -> None:
             ("predict_tiff_per_file", lambda t: predict_reads(t, args.files)),
             ("detect_layout_root_listings", layout_listings),
             ("evaluate_again_pred_opens", evaluate_reads),
+            ("predict_again_opens", predict_again_opens),
             ("train_check_labels", train_labels),
         ]:
             (Path(tmp) / name).mkdir()

@@ -418,9 +418,11 @@ def other_output_settings(
     if not out_dir.is_dir():
         return {}
     ours, keys = made_from(out_dir, "predict"), recorded_keys(out_dir, "predict")
-    records, found = read_records(out_dir), {}
+    records, found, sources = read_records(out_dir), {}, set(ours.values())
     for f in files:
-        mine, own = (None, input_source(f)), input_record(record, f)
+        if (source := input_source(f)) not in sources and None not in sources:
+            continue  # none of its outputs here: its record and names not made (3 stats: s63)
+        mine, own = (None, source), input_record(record, f)
         for name in input_roles(f, **EVERY):
             key = keys.get(name) or PENDING
             if name not in ours or ours[name] not in mine or key.startswith(PENDING):
