@@ -92,3 +92,25 @@ def test_objects_turned_off_are_named_by_the_setting_the_caller_gives(tmp_path, 
         f"{out} holds the outputs of 0.png {said.format('objects given there, not given here')}",
         f"{out} holds the outputs of 0.png {said.format('--instances not given there, given here')}",
     ]
+
+
+def test_each_object_option_is_named_by_its_flag_or_as_recorded():
+    """The line names an object option by the flag of ``unetlab predict`` that sets it
+    (``--min-area``), and one no flag sets by its name in the record (``class_min_areas``,
+    which --min-area given turns off: no ``--class-min-areas`` to give)."""
+    from dataclasses import fields
+
+    from unetlab.cli.common import OBJECT_FLAGS
+    from unetlab.errors import command_spelling
+    from unetlab.inference.folders import NO_FLAG, _output_changes
+
+    named = {f.name for f in fields(ObjectOptions)} - {"model_areas"}
+    assert named == {*OBJECT_FLAGS, "watershed_seeds", *NO_FLAG}
+    theirs = {"objects": {"min_area": 9, "class_min_areas": [9, 30]}}
+    ours = {"objects": {"min_area": 400}}
+    with command_spelling():
+        said = _output_changes(theirs, ours)
+    assert said == [
+        "objects class_min_areas [9, 30] there, not given here",
+        "--min-area 9 there, 400 here",
+    ]

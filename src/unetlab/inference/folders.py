@@ -667,6 +667,11 @@ OUTPUT_SETTINGS = {
 }
 
 
+#: the object options no flag of ``unetlab predict`` sets (the checkpoint's, or made of the
+#: flags: ``class_min_areas`` none once --min-area is given): named as the record names them
+NO_FLAG = ("mode", "background", "min_seed_area", "foreground_threshold", "class_min_areas")
+
+
 def _output_changes(theirs: dict, ours: dict) -> list[str]:
     """Each output setting of two records that differs, named as the caller gives it, with
     both values: ``objects min_area 1 there, 400 here`` (``--min-area``), ``objects given
@@ -685,8 +690,10 @@ def _output_changes(theirs: dict, ours: dict) -> list[str]:
 def _setting_named(path: tuple) -> str:
     """An output setting of a record (a group's: ``("objects", "min_area")``) as the caller
     gives it: ``objects min_area``, ``--min-area``; ``labels (--color, --label-values)``."""
-    if len(path) > 1:
+    if len(path) > 1 and path[-1] not in NO_FLAG:
         return said_as(Spelled(" ".join(path), "--" + path[-1].replace("_", "-")))
+    if len(path) > 1:  # the checkpoint's, or what a flag given made of it
+        return " ".join(path)
     spelled = OUTPUT_SETTINGS.get(path[0])
     return said_as(spelled) if spelled else path[0]
 
