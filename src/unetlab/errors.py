@@ -67,6 +67,13 @@ class Spelled(NamedTuple):
     cli: str
 
 
+def flag_of(name: str) -> str:
+    """The command-line flag of a keyword (``min_area``: ``--min-area``): the CLI's, and
+    the lines of :mod:`unetlab.inference` that name a setting as the command line gives it
+    (:func:`said_as`), which import no CLI."""
+    return "--" + name.replace("_", "-")
+
+
 #: no value as Python writes it and as the command line's YAML does (``--set data.channel=
 #: null``): a notebook was told "null" (s54)
 NONE = Spelled("None", "null")

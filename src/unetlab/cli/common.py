@@ -10,7 +10,7 @@ import typing
 from collections.abc import Sequence
 from dataclasses import fields
 
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, flag_of
 from unetlab.models.architecture import CHOICES, ENCODERS, PRESETS, UNetConfig
 
 log = logging.getLogger(__name__)
@@ -333,7 +333,7 @@ def _add_nuclei_args(group, when: str) -> None:
 
 def object_flags_given(args: argparse.Namespace) -> list[str]:
     """The flags of :func:`add_object_args` set on the command line ("--min-area", ...)."""
-    return [_flag(name) for name in OBJECT_FLAGS if getattr(args, name) is not None]
+    return [flag_of(name) for name in OBJECT_FLAGS if getattr(args, name) is not None]
 
 
 def check_object_args(args: argparse.Namespace, **extra) -> None:
@@ -343,7 +343,7 @@ def check_object_args(args: argparse.Namespace, **extra) -> None:
     from unetlab.inference.objects import check_object_values
 
     values = {name: getattr(args, name) for name in OBJECT_FLAGS} | extra
-    check_object_values({name: _flag(name) for name in values}, **values)
+    check_object_values({name: flag_of(name) for name in values}, **values)
 
 
 def object_options(args: argparse.Namespace, model, **extra):
@@ -353,13 +353,8 @@ def object_options(args: argparse.Namespace, model, **extra):
     from unetlab.inference.objects import ObjectOptions
 
     flags = {name: getattr(args, name) for name in OBJECT_FLAGS}
-    names = {name: _flag(name) for name in (*OBJECT_FLAGS, "watershed_seeds")}
+    names = {name: flag_of(name) for name in (*OBJECT_FLAGS, "watershed_seeds")}
     return ObjectOptions.for_model(model, names=names, **flags, **extra)
-
-
-def _flag(name: str) -> str:
-    """The command-line flag of a keyword (``min_area``: ``--min-area``)."""
-    return "--" + name.replace("_", "-")
 
 
 def split_hint(options, classes: int) -> list[str]:
