@@ -57,6 +57,7 @@ from unetlab.errors import (
     Spelled,
     TheirFileError,
     UnetlabError,
+    flag_of,
     in_command,
     quoted,
     said_as,
@@ -133,6 +134,7 @@ from unetlab.inference.records import (
     Provenance,
     changed_settings,
     prediction_records_read_once,
+    said_pair,
     said_value,
     save_outcome,
 )
@@ -572,7 +574,7 @@ class _Claim:
         """One line where this model made outputs of ``files`` here with other output
         settings: they are predicted again (:func:`_other_settings_line`)."""
         if other := other_output_settings(self.out_dir, files, made):
-            log.info(_other_settings_line(self.out_dir, other, made.outputs))
+            log.info(_other_settings_line(self.out_dir, other))
 
     def _skip_finished(self, made: Provenance) -> None:
         """The inputs whose outputs ``made`` wrote added to ``done``, their outputs' lines
@@ -642,17 +644,22 @@ def _again_line(out_dir: Path, again: Sequence[Path]) -> str:
     )
 
 
-def _other_settings_line(out_dir: Path, other: dict[Path, dict], ours: dict) -> str:
+def _other_settings_line(out_dir: Path, other: dict[Path, tuple | None]) -> str:
     """``out/ holds the outputs of a.png and 1 more input made with other output settings
     (objects min_area 1 there, 400 here): predicted again, replacing them`` (``other``:
-    :func:`~.output_rules.other_output_settings`; ``ours``: this run's output settings), as
-    :func:`whose_outputs` names a change of the model's settings."""
-    first, theirs = next(iter(other.items()))
-    changes = _output_changes(theirs, ours)
-    more = f" and {len(changes) - 3} more" if len(changes) > 3 else ""
+    :func:`~.output_rules.other_output_settings`: their settings and ours, or None where
+    predict.json holds none), as :func:`whose_outputs` names a change of the model's
+    settings."""
+    first, pair = next(iter(other.items()))
+    which = f"{out_dir} holds the outputs of {first.name}{_and_more(other)}"
+    if pair is None:  # s63 review: 'objects not given there, given here', of no record
+        return (
+            f"{which} made with other output settings, which predict.json does not hold (its "
+            "run stopped before it recorded them): predicted again, replacing them"
+        )
     return (
-        f"{out_dir} holds the outputs of {first.name}{_and_more(other)} made with other output "
-        f"settings ({'; '.join(changes[:3])}{more}): predicted again, replacing them"
+        f"{which} made with other output settings ({_output_changes(*pair)}): predicted "
+        "again, replacing them"
     )
 
 
@@ -662,6 +669,7 @@ OUTPUT_SETTINGS = {
     "objects": Spelled("objects", "--instances"),
     "objects_3d": Spelled("objects_3d", "--objects-3d"),
     "labels": Spelled("labels (color, label_values)", "labels (--color, --label-values)"),
+    "label_values": Spelled("label_values", "--label-values"),
     "pixel_size": Spelled("pixel_size", "--pixel-size"),
     "z_spacing": Spelled("z_spacing", "--z-spacing"),
 }
@@ -671,27 +679,54 @@ OUTPUT_SETTINGS = {
 #: flags: ``class_min_areas`` none once --min-area is given): named as the record names them
 NO_FLAG = ("mode", "background", "min_seed_area", "foreground_threshold", "class_min_areas")
 
+#: the object options whose flag has a ``--no-`` form (``--no-fill-holes``): named by the
+#: flag each value is given by
+NEGATABLE = ("fill_holes", "distance_split")
 
-def _output_changes(theirs: dict, ours: dict) -> list[str]:
+
+def _output_changes(theirs: dict, ours: dict) -> str:
     """Each output setting of two records that differs, named as the caller gives it, with
     both values: ``objects min_area 1 there, 400 here`` (``--min-area``), ``objects given
-    there, not given here`` (``--instances``); the target an instance model's labels have
+    there, not given here`` (``--instances``); those the caller gives first, each of them
+    (s63 review: 'and 1 more' hid the --min-area just typed), then those of the checkpoint
+    (:data:`NO_FLAG`) up to three in all. The target an instance model's labels have
     without objects (its classes) goes with objects turned off, which says it (s62 notebook
     user: "no target there, target instances here")."""
     changes = changed_settings(theirs, ours, groups=True)
     if ("objects",) in changes:
         changes.pop(("target",), None)
-    return [
-        f"{_setting_named(path)} {_value_said(a)} there, {_value_said(b)} here"
-        for path, (a, b) in changes.items()
-    ]
+    given = [path for path in changes if _given_by_caller(path)]
+    rest = [path for path in changes if path not in given]
+    shown = given + rest[: max(0, 3 - len(given))]
+    said = [_change_said(path, *changes[path]) for path in shown]
+    more = f" and {len(changes) - len(shown)} more" if len(changes) > len(shown) else ""
+    return "; ".join(said or ["none that predict.json holds apart"]) + more
+
+
+def _given_by_caller(path: tuple) -> bool:
+    """Whether the output setting of a record at ``path`` (:func:`_output_changes`) is one a
+    caller gives (a flag, a keyword), not the checkpoint's (:data:`NO_FLAG`)."""
+    return path[-1] not in NO_FLAG if len(path) > 1 else path[0] in OUTPUT_SETTINGS
+
+
+def _change_said(path: tuple, there, here) -> str:
+    """``--min-area 1 there, 400 here``; ``--fill-holes there, --no-fill-holes here`` (s63
+    review: 'true there, false here' of --no-fill-holes typed); ``--split-necks not given
+    there, given here``; in Python ``objects fill_holes True there, False here``."""
+    name = _setting_named(path)
+    if in_command() and path[-1] in NEGATABLE and {type(there), type(here)} == {bool}:
+        negated = "--no-" + name.removeprefix("--")
+        return f"{name if there else negated} there, {name if here else negated} here"
+    if isinstance(there, bool | dict) or isinstance(here, bool | dict):
+        return f"{name} {_value_said(there)} there, {_value_said(here)} here"
+    return "{} {} there, {} here".format(name, *said_pair(there, here))
 
 
 def _setting_named(path: tuple) -> str:
     """An output setting of a record (a group's: ``("objects", "min_area")``) as the caller
     gives it: ``objects min_area``, ``--min-area``; ``labels (--color, --label-values)``."""
     if len(path) > 1 and path[-1] not in NO_FLAG:
-        return said_as(Spelled(" ".join(path), "--" + path[-1].replace("_", "-")))
+        return said_as(Spelled(" ".join(path), flag_of(path[-1])))
     if len(path) > 1:  # the checkpoint's, or what a flag given made of it
         return " ".join(path)
     spelled = OUTPUT_SETTINGS.get(path[0])
@@ -699,9 +734,14 @@ def _setting_named(path: tuple) -> str:
 
 
 def _value_said(value) -> str:
-    """A setting's value in a phrase: ``given`` for a group of settings (objects found),
-    else as :func:`~unetlab.inference.records.said_value` says it (``not given``)."""
-    return "given" if isinstance(value, dict) else said_value(value)
+    """A setting's value in a phrase: ``given`` for a group of settings (objects found) and
+    a flag given (a yes/no option true on the command line; ``True`` in Python), else as
+    :func:`~unetlab.inference.records.said_value` says it (``not given``)."""
+    if isinstance(value, dict) or (value is True and in_command()):
+        return "given"
+    if isinstance(value, bool):
+        return "not given" if in_command() else str(value)
+    return said_value(value)
 
 
 def _listed_keys(out_dir: Path, names: Sequence[str]) -> dict[str, str]:

@@ -37,6 +37,7 @@ from unetlab.inference.input_folder import refuse_input_folder
 from unetlab.inference.legend import own_legend_of
 from unetlab.inference.objects_3d import flat_inputs, say_flat
 from unetlab.inference.records import (
+    Z_ONLY,
     OutputOptions,
     Provenance,
     carried_key,
@@ -47,6 +48,7 @@ from unetlab.inference.records import (
     flat_record,
     input_record,
     note_for_launch,
+    read_flat,
     read_records,
     same_model,
     save_record,
@@ -408,17 +410,21 @@ def _made_by(out_dir: Path, name: str, source: str | None, listed: str | None, k
 
 def other_output_settings(
     out_dir: str | os.PathLike, files: Sequence[Path], record: Provenance
-) -> dict[Path, dict]:
+) -> dict[Path, tuple[dict, dict] | None]:
     """Those of ``files`` whose outputs in ``out_dir`` this model (``record``'s checkpoint
     and model settings) finished with other output settings (objects' min_area, outlines)
-    -> those settings, as their record holds them ({} where it holds none): a rerun replaces
-    them, as it replaces another model's only with ``overwrite`` (review of s62 user: 152
-    objects became 3 without a word)."""
+    -> (those settings as their record holds them, ``record``'s as the input gets them),
+    without ``objects_3d`` and ``z_spacing`` for an input that record read with no Z axis
+    (:func:`~unetlab.inference.records.read_flat`: its outputs the same with them or
+    without); None where ``predict.json`` holds no record of them (a run stopped before it
+    wrote it). A rerun replaces them, as it replaces another model's only with
+    ``overwrite`` (review of s62 user: 152 objects became 3 without a word)."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         return {}
     ours, keys = made_from(out_dir, "predict"), recorded_keys(out_dir, "predict")
     records, found, sources = read_records(out_dir), {}, set(ours.values())
+    keys_of = _keys_of(out_dir, record)
     for f in files:
         if (source := input_source(f)) not in sources and None not in sources:
             continue  # none of its outputs here: its record and names not made (3 stats: s63)
@@ -427,10 +433,24 @@ def other_output_settings(
             key = keys.get(name) or PENDING
             if name not in ours or ours[name] not in mine or key.startswith(PENDING):
                 continue
-            if key.startswith(own.model_key) and key != own.key:
-                found[f] = (records.get(key) or {}).get("outputs") or {}
+            if key.startswith(own.model_key) and key not in keys_of(source):
+                found[f] = _settings_pair(records, key, own, source)
                 break
     return found
+
+
+def _settings_pair(
+    records: dict[str, dict], key: str, own: Provenance, source: str | None
+) -> tuple[dict, dict] | None:
+    """(the output settings of the folder's record of ``key``, ``own``'s), without
+    :data:`~unetlab.inference.records.Z_ONLY` where that record read ``source`` with no Z
+    axis: :func:`other_output_settings`; None where ``records`` hold none of ``key``."""
+    theirs = (records.get(key) or {}).get("outputs")
+    if not isinstance(theirs, dict):
+        return None
+    if source not in read_flat(records, key):
+        return theirs, own.outputs
+    return {k: v for k, v in theirs.items() if k not in Z_ONLY}, flat_record(own).outputs
 
 
 def other_models(

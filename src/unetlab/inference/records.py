@@ -46,7 +46,7 @@ from unetlab.data.exclude import as_config
 from unetlab.data.io import file_axes, trained_file_axes
 from unetlab.data.png_chunks import read_png_text
 from unetlab.data.split_record import file_sha256
-from unetlab.errors import KnownFields, UnetlabError, refuses_assignment
+from unetlab.errors import NONE, KnownFields, UnetlabError, refuses_assignment, said_as
 from unetlab.inference.object_recipe import is_instance_model
 from unetlab.inference.objects import (
     CUT_MIN_AREA,
@@ -626,19 +626,32 @@ def setting_changes(made: Provenance, ours: Provenance) -> dict[str, tuple]:
     return {name: pair for (name,), pair in changed_settings(made.model, ours.model).items()}
 
 
+class _NotHeld:
+    """The value of a setting a record does not hold (:data:`NOT_HELD`)."""
+
+    def __repr__(self) -> str:
+        return "NOT_HELD"
+
+
+#: a setting a record does not hold (left out where it is the default: ``background`` 0),
+#: told apart from one it holds as None (``background`` None: every class makes objects)
+NOT_HELD = _NotHeld()
+
+
 def changed_settings(there: dict, here: dict, *, groups: bool = False) -> dict[tuple, tuple]:
     """The settings of two records' dicts that differ, by name (a one-name tuple) -> (there,
-    here), None where one has none, compared as a record holds them (a tuple as the list
-    read back: s63, an object option's tuple was named a change of the folder's settings);
-    ``groups``: a group of settings in both (``objects``) compared setting by setting, by
-    the group's and the setting's name (``("objects", "min_area")``)."""
+    here), :data:`NOT_HELD` where one holds none (s63 review: a setting left out and one
+    held as None compared equal, the line named none), compared as a record holds them (a
+    tuple as the list read back: s63, an object option's tuple was named a change of the
+    folder's settings); ``groups``: a group of settings in both (``objects``) compared
+    setting by setting, by the group's and the setting's name (``("objects", "min_area")``)."""
     changes = {}
     for name in sorted(there.keys() | here.keys()):
-        a, b = there.get(name), here.get(name)
+        a, b = there.get(name, NOT_HELD), here.get(name, NOT_HELD)
         if groups and isinstance(a, dict) and isinstance(b, dict):
             inner = changed_settings(a, b, groups=True)
             changes |= {(name, *path): pair for path, pair in inner.items()}
-        elif _json(a) != _json(b):
+        elif (a is NOT_HELD) != (b is NOT_HELD) or _json(a) != _json(b):
             changes[(name,)] = (a, b)
     return changes
 
@@ -646,8 +659,17 @@ def changed_settings(there: dict, here: dict, *, groups: bool = False) -> dict[t
 def describe_setting_changes(changes: dict[str, tuple]) -> str:
     """``axes ZTYX there, not given here; tile_size 64 there, not given here``."""
     return "; ".join(
-        f"{k} {said_value(a)} there, {said_value(b)} here" for k, (a, b) in changes.items()
+        "{} {} there, {} here".format(k, *said_pair(a, b)) for k, (a, b) in changes.items()
     )
+
+
+def said_pair(there, here) -> tuple[str, str]:
+    """Two values of a setting (:func:`changed_settings`) in a phrase each, as
+    :func:`said_value` says them, and None as the caller spells it (``None``, ``null``)
+    beside one not held: ``not given there, None here``."""
+    if (there is NOT_HELD and here is None) or (there is None and here is NOT_HELD):
+        return tuple("not given" if v is NOT_HELD else said_as(NONE) for v in (there, here))
+    return said_value(there), said_value(here)
 
 
 def same_model(changes: dict[str, tuple]) -> bool:
@@ -670,8 +692,11 @@ def _json(value) -> str:
 
 
 def said_value(value) -> str:
-    """A setting's value in a phrase: ``none``, ``ZTYX``, ``64``, ``[64, 48]``."""
-    return "not given" if value is None else value if isinstance(value, str) else _json(value)
+    """A setting's value in a phrase: ``not given`` (None or :data:`NOT_HELD`), ``ZTYX``,
+    ``64``, ``[64, 48]``."""
+    if value is None or value is NOT_HELD:
+        return "not given"
+    return value if isinstance(value, str) else _json(value)
 
 
 def _tile(tile_size: int | Sequence[int]) -> int | list[int]:
