@@ -152,75 +152,65 @@ def _read_masks(paths: list[Path], *, instances: bool) -> dict:
 
 def _class_weigher(args, masks: dict, paths: list[Path]):
     """The function weighing each class mask (``masks``: by name, all read: their classes
-    are the values found in them all, unless given, or a colour table's of ``paths``)."""
-    from unetlab.data.weightmap import mask_classes
+    are those given, else training's of the values found in them all: :func:`_classes`)."""
+    from unetlab.data.weightmap import held_values, mask_classes
 
-    ignore, label_values, class_names = _table_classes(args, paths, masks)
+    held = held_values(masks)  # each mask's values found once
+    ignore, label_values, class_names, named = _classes(args, paths, held)
     values, classes = mask_classes(
-        masks, label_values=label_values, class_names=class_names, ignore_value=ignore
+        masks, label_values=label_values, class_names=class_names, ignore_value=ignore, held=held
     )
-    _say_object_ids(masks, given=label_values is not None or class_names is not None)
+    _say_object_ids(masks, given=named)
     how = dict(label_values=values, ignore_value=ignore, w0=args.w0)
     return functools.partial(_class_map, names=classes, sigma=args.sigma, **how)
 
 
-def _table_classes(args, paths: list[Path], masks: dict) -> tuple:
-    """(ignore value, label values, class names) the masks are weighed by: those given, else,
-    for masks below one colour table (class_colors.txt, class_dict.csv, labelmap.txt), its
-    void (255) and its classes, as training reads them, said in one line (user2 s62: the
-    void of RGB road masks was weighed as one more class, the background said as '0'); for
-    VOC palette masks, :func:`_palette_classes`."""
-    from unetlab.data.colour_table import VOID, find_colour_table
+def _classes(args, paths: list[Path], held: dict) -> tuple:
+    """(ignore value, label values, class names, whether they are named) the masks are
+    weighed by: those given, else training's (:func:`~unetlab.data.classes.dataset_classes`)
+    of the values ``held`` (each mask's), the masks' palette (a palette PNG's, a colour
+    table's) and their data set's names (:func:`_data_set_names`), said in one line where a
+    void or names are found (user2 s62: the void of RGB road masks was weighed as one more
+    class, the background said as '0'; s63: class_names.txt beside grey masks went unread)."""
+    from unetlab.data.classes import dataset_classes, dataset_palette
 
     given = (args.ignore_value, args.label_values, args.class_names)
     if any(v is not None for v in given):
-        return given
-    tables = {t.source: t for p in paths if (t := find_colour_table(p)) is not None}
-    if len(tables) > 1:
-        return given
-    if not tables:
-        return _palette_classes(paths, masks) or given
-    (table,) = tables.values()
-    names = table.class_names()
-    void = VOID if VOID in table.values else None
-    _say_classes(table.source, void, "its void")
-    return void, names and list(names), names and list(names.values())
+        return *given, True
+    names, source = _data_set_names(paths)
+    palette = dataset_palette(paths)
+    values, void, class_names = dataset_classes(set().union(*held.values()), palette, names)
+    if void is None and not names:
+        return None, None, None, False  # the values found: mask_classes refuses what is none
+    _say_classes(source or "the palette masks", void)
+    return void, values, class_names, set(values) <= set(names or ())
 
 
-def _palette_classes(paths: list[Path], masks: dict) -> tuple | None:
-    """(void, label values, class names) of palette masks holding VOC's void 255 beside
-    classes, as training reads them: 255 ignored, the classes named by the data set's
-    class_names.txt where it names every value held (review s62: VOC's void weighed as a
-    class, the background said as '0'); None for other masks."""
-    import numpy as np
+def _data_set_names(paths: list[Path]) -> tuple[dict | None, Path | str | None]:
+    """({mask value: name}, the file naming them) of the masks' data set, as training reads
+    its root's (:func:`~unetlab.data.classes.read_class_names`: class_names.txt, else the
+    colour table there) where the masks' folders name one root
+    (:func:`~unetlab.data.classes.masks_root`), else the one colour table the masks are read
+    through (its names None where it names not every class); (None, None) where neither."""
+    from unetlab.data.classes import masks_root, names_file, read_class_names
+    from unetlab.data.colour_table import find_colour_table
 
-    from unetlab.data.classes import (
-        dataset_palette,
-        masks_root,
-        names_file,
-        read_class_names,
-        void_value,
-    )
-
-    if (palette := dataset_palette(paths)) is None:
-        return None  # not a palette's class indices (a float mask's NaN is said later)
-    held = set().union(*({int(v) for v in np.unique(m)} for m in masks.values()))
-    if (void := void_value(sorted(held), palette)) is None:
-        return None
     roots = {masks_root(p.resolve().parent) for p in paths}
     root = roots.pop() if len(roots) == 1 else None
-    names = read_class_names(root) if root is not None else None
-    if not names or not held - {void} <= set(names):
-        names, root = None, None
-    _say_classes(names_file(root) if root is not None else "the palette masks", void, "VOC's void")
-    return void, names and list(names), names and list(names.values())
+    if root is not None and (names := read_class_names(root)):
+        return names, names_file(root)
+    tables = {t.source: t for p in paths if (t := find_colour_table(p)) is not None}
+    if len(tables) == 1:
+        (table,) = tables.values()
+        return table.class_names(), table.source
+    return None, None
 
 
-def _say_classes(source, void: int | None, what: str) -> None:
+def _say_classes(source, void: int | None) -> None:
     """The line saying where the classes are read from, and the void that weighs 0."""
     print(
         f"classes from {source}"
-        + (f"; mask value {void}, {what}, weighs 0" if void is not None else "")
+        + (f"; mask value {void}, void, weighs 0" if void is not None else "")
         + ", as training reads them (--ignore-value, --label-values, --class-names set others)"
     )
 

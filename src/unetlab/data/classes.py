@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -113,6 +114,42 @@ def void_value(values: Sequence[int], palette: np.ndarray | None) -> int | None:
     if palette is not None and VOC_VOID in values and len(values) > 1:
         return VOC_VOID
     return None
+
+
+class DatasetClasses(NamedTuple):
+    """The classes masks are read as: the mask value of each class, the void value that
+    counts nowhere (None: none), and a name per class."""
+
+    label_values: list[int]
+    ignore_value: int | None
+    class_names: list[str]
+
+
+def dataset_classes(
+    held: Iterable[int],
+    palette: np.ndarray | None,
+    names: Mapping[int, str] | None,
+    *,
+    label_values: Sequence[int] | None = None,
+    ignore_value: int | None = None,
+) -> DatasetClasses:
+    """The classes of masks holding the values ``held`` (over them all), by training's rule,
+    which ``unetlab weightmap`` follows too: ``label_values`` where set, else the values
+    held less the void (``ignore_value`` where set, else palette masks' VOC void:
+    :func:`void_value`); where ``names`` (``{value: name}``: ``class_names.txt``, a colour
+    table's rows, :func:`read_class_names`) name every one of them, every value named, the
+    void aside (a named class no mask holds keeps its output). Each class is named by
+    ``names``, else by its value. ``palette``: :func:`dataset_palette`'s."""
+    names = dict(names or {})
+    if label_values is None:
+        found = sorted({int(v) for v in held})
+        if ignore_value is None:
+            ignore_value = void_value(found, palette)
+        label_values = [v for v in found if v != ignore_value]
+        if names and set(label_values) <= set(names):  # the data set's classes, all of them
+            label_values = sorted(set(names) - {ignore_value})
+    values = list(label_values)
+    return DatasetClasses(values, ignore_value, [str(names.get(v, v)) for v in values])
 
 
 def read_class_names(root: str | os.PathLike) -> dict[int, str] | None:

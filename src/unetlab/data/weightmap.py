@@ -423,16 +423,15 @@ def mask_classes(
     label_values: Sequence[int] | None = None,
     class_names: Sequence[str] | None = None,
     ignore_value: int | None = None,
+    held: Mapping[str | os.PathLike, set[int]] | None = None,
 ) -> tuple[list[int], list[str]]:
     """The classes of ``masks`` (a name, e.g. the file, -> the mask as stored): the mask
     value of each class (``label_values``; None: the sorted values found in them all, less
     ``ignore_value``) and a name per class (``class_names``; None: the values as text).
     UnetlabError for a mask holding a value that is neither, or names not one per value, or
-    one of float values that are not whole (NaN, inf: int() raised, s51 walkbad)."""
-    for name, mask in masks.items():
-        if problem := non_integer_mask(str(name), mask):
-            raise UnetlabError(problem)
-    found = {name: {int(v) for v in np.unique(mask)} for name, mask in masks.items()}
+    one of float values that are not whole (NaN, inf: int() raised, s51 walkbad).
+    ``held``: :func:`held_values` of ``masks``, where the caller has them."""
+    found = held_values(masks) if held is None else held
     for name, held in found.items():
         if label_values is None and len(held) > MASK_VALUES:
             raise UnetlabError(**_many_values(name, len(held)))
@@ -448,6 +447,15 @@ def mask_classes(
             f"{len(names)} class names for {len(values)} label values {values}: give one each"
         )
     return values, names
+
+
+def held_values(masks: Mapping[str | os.PathLike, np.ndarray]) -> dict:
+    """The set of values each of ``masks`` (a name -> the mask as stored) holds, each mask
+    read once; UnetlabError for one of float values that are not whole (NaN, inf)."""
+    for name, mask in masks.items():
+        if problem := non_integer_mask(str(name), mask):
+            raise UnetlabError(problem)
+    return {name: {int(v) for v in np.unique(mask)} for name, mask in masks.items()}
 
 
 #: how the fixes of :func:`mask_classes` name masks of object ids, in each caller's form

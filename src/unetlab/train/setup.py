@@ -12,7 +12,7 @@ import torch
 
 from unetlab.config import CLASS_WEIGHTS, Config
 from unetlab.data.appearance import training_appearance
-from unetlab.data.classes import dataset_palette, names_file, void_value
+from unetlab.data.classes import DatasetClasses, dataset_classes, dataset_palette, names_file
 from unetlab.data.colour import same_kind
 from unetlab.data.datasets import (
     choose_target,
@@ -351,13 +351,12 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
     """Mask values as classes (with the data set's palette and class names, if any)."""
     palette = dataset_palette([p.mask for p in train_pairs])
     names, source = _declared_names(cfg)
-    label_values, ignore_value = _label_values(d, pairs, scan, palette, names)
+    label_values, ignore_value, class_names = _label_values(d, pairs, scan, palette, names)
     if d.class_names and (unknown := set(names) - set(label_values)):
         raise UnetlabError(
             f"data.class_names has values {sorted(unknown)} that are not in data.label_values "
             f"{label_values}"
         )
-    class_names = [str(names.get(v, v)) for v in label_values]
     background = background_class(label_values, class_names)
     weight_map = with_background(weight_map, background, len(label_values))
     samples = load_samples(
@@ -457,17 +456,20 @@ def _declared_names(cfg: Config) -> tuple[dict[int, str], str | None]:
     return names, names_file(d.root).name
 
 
-def _label_values(d, pairs, scan, palette, declared=None) -> tuple[list[int], int | None]:
-    """(label values, ignore value): ``data.label_values``, or the values found in the masks
+def _label_values(d, pairs, scan, palette, declared=None) -> DatasetClasses:
+    """The classes (:func:`~unetlab.data.classes.dataset_classes`, the rule ``unetlab
+    weightmap`` reads masks by too): ``data.label_values``, or the values found in the masks
     less the ignored one; palette masks' void value (VOC's 255) is ignored unless set. Where
     the class names (``declared``: value -> name) name every value found, the classes are
     the named ones, all of them: a class with no pixels in these masks keeps its output and
     its value."""
     if d.label_values is not None:
-        return list(d.label_values), d.ignore_value
+        set_values = dict(label_values=d.label_values, ignore_value=d.ignore_value)
+        return dataset_classes((), palette, declared, **set_values)
     found = discover_label_values(pairs, scan=scan)
-    ignore_value = d.ignore_value
-    if ignore_value is None and (ignore_value := void_value(found, palette)) is not None:
+    classes = dataset_classes(found, palette, declared, ignore_value=d.ignore_value)
+    ignore_value = classes.ignore_value
+    if d.ignore_value is None and ignore_value is not None:
         log.info(
             "mask value %d is void (palette masks: VOC's outlines; colour masks: the colour "
             "table's void) and is ignored",
@@ -481,15 +483,13 @@ def _label_values(d, pairs, scan, palette, declared=None) -> tuple[list[int], in
         "mask values found: %s, one class each (%s sets them otherwise)%s",
         *(label_values, said_as(CLASS_VALUES), "" if ids is None else f"; {ids}"),
     )
-    if declared and set(label_values) <= set(declared):
-        label_values = sorted(set(declared) - {ignore_value})
-    if len(label_values) > 16 and palette is None:  # palette masks hold classes, not objects
+    if len(classes.label_values) > 16 and palette is None:  # palette masks: classes
         log.warning(
             "%d classes: if each mask value is one object (8-bit instance masks), %s or name "
             "the mask folder instances/",
-            *(len(label_values), said_as(TARGET_INSTANCES)),
+            *(len(classes.label_values), said_as(TARGET_INSTANCES)),
         )
-    return label_values, ignore_value
+    return classes
 
 
 def _warn_unlearnable(

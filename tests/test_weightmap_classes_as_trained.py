@@ -1,0 +1,89 @@
+"""``unetlab weightmap`` reads the classes of masks by training's rule, one helper both call
+(:func:`unetlab.data.classes.dataset_classes`): the same label values, void and names for
+VOC palette masks with void 255 and class_names.txt (its void line too), palette masks
+without void, grey masks beside class_names.txt (s63: weighed as raw values) and RGB masks
+below a colour table."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from unetlab.cli import main
+from unetlab.cli import weightmap as cli
+from unetlab.config import load_config
+from unetlab.data.io import write_png
+from unetlab.data.scenes import SCENE_CLASSES, write_voc_scenes
+from unetlab.train import prepare_data
+
+#: a colour per scene class (not VOC's), and void black
+COLOURS = np.array([(10 + 20 * i, 100 + 10 * i, 200 - 15 * i) for i in range(10)], np.uint8)
+
+
+def _voc_with_void_line(root):
+    """VOC scenes whose class_names.txt names the void too (``255 void``)."""
+    voc = write_voc_scenes(root, n_train=2, n_val=1, size=48)
+    lines = [f"{i} {name}" for i, name in enumerate(SCENE_CLASSES)] + ["255 void"]
+    (voc / "class_names.txt").write_text("\n".join(lines) + "\n")
+    return voc
+
+
+def _voc_without_void(root):
+    return write_voc_scenes(root, n_train=2, n_val=1, size=48, void=False)
+
+
+def _grey(root):
+    """The scenes' masks as grey PNGs (no palette) beside their class_names.txt."""
+    voc = write_voc_scenes(root, n_train=2, n_val=1, size=48, void=False)
+    for path in (voc / "SegmentationClass").glob("*.png"):
+        write_png(path, np.asarray(Image.open(path)))
+    return voc
+
+
+def _colour_table(root):
+    """The scenes' masks as RGB colours of a class_colors.txt (void black) at the root."""
+    voc = write_voc_scenes(root, n_train=2, n_val=1, size=48)
+    (voc / "class_names.txt").unlink()
+    for path in (voc / "SegmentationClass").glob("*.png"):
+        mask = np.asarray(Image.open(path))
+        rgb = np.zeros((*mask.shape, 3), np.uint8)
+        rgb[mask != 255] = COLOURS[mask[mask != 255]]
+        write_png(path, rgb)
+    rows = [f"{r} {g} {b} {n}" for (r, g, b), n in zip(COLOURS.tolist(), SCENE_CLASSES)]
+    (voc / "class_colors.txt").write_text("\n".join(rows) + "\n0 0 0 void\n")
+    return voc
+
+
+@pytest.mark.parametrize("make", [_voc_with_void_line, _voc_without_void, _grey, _colour_table])
+def test_weightmap_reads_the_classes_training_does(tmp_path, monkeypatch, capsys, make):
+    root = make(tmp_path / "set")
+    data = prepare_data(load_config(None, [f"data.root={root}"]))
+    trained = (data.label_values, data.ignore_value, data.class_names)
+    seen, weigh = [], cli._class_map
+    monkeypatch.setattr(
+        cli,
+        "_class_map",
+        lambda mask, **how: (
+            seen.append((how["label_values"], how["ignore_value"], how["names"]))
+            or weigh(mask, **how)
+        ),
+    )
+    argv = ["weightmap", str(root / "SegmentationClass"), "--output", str(tmp_path / "out")]
+    assert main(argv) == 0
+    assert len(seen) == 3 and all(each == trained for each in seen)
+    assert "classes from" in capsys.readouterr().out  # where they were read from: said
+    assert len(data.class_names) == len(SCENE_CLASSES) and "void" not in data.class_names
+
+
+def test_the_void_a_names_file_names_is_no_class():
+    from unetlab.data.classes import dataset_classes
+
+    names = {0: "road", 1: "car", 255: "void"}
+    palette = np.zeros((256, 3), np.uint8)
+    classes = dataset_classes({0, 1, 255}, palette, names)
+    assert classes == ([0, 1], 255, ["road", "car"])
+    grey = dataset_classes({0, 1, 255}, None, names)  # no palette: 255 is a class named void
+    assert grey == ([0, 1, 255], None, ["road", "car", "void"])
+    assert dataset_classes({0, 3}, None, {0: "road"}) == ([0, 3], None, ["road", "3"])
+    assert dataset_classes({0, 1}, None, {0: "a", 1: "b", 2: "c"}).label_values == [0, 1, 2]
+    set_values = dataset_classes((), palette, names, label_values=[1, 0], ignore_value=7)
+    assert set_values == ([1, 0], 7, ["car", "road"])
