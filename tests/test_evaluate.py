@@ -135,9 +135,33 @@ def test_a_class_in_the_masks_never_predicted_is_said_with_where_its_pixels_went
     assert report.summary["iou"][2] == 0.0
     lines = [line for line in report.table().splitlines() if "never predicted" in line]
     assert lines == [
-        "person (2 px, 100% predicted as road): in the masks but never predicted: IoU and "
-        "Dice 0; a rare class needs more training (more steps, or more images that hold it)"
+        "person (2 px, never predicted, 100% predicted as road): in the masks but (nearly) "
+        "never predicted right: IoU under 0.05; a rare class needs more training (more "
+        "steps, or more images that hold it)"
     ]
+
+
+def test_a_class_predicted_on_a_pixel_and_wrong_is_said_as_one_never_predicted(tmp_path):
+    """s63: a rare class scoring IoU 0 was said only where never predicted; predicted on 1
+    pixel, and wrong, it went unsaid. Every class the masks hold under IoU 0.05 is said,
+    with its pixels and what it was predicted on; one at 0.05 or more is not."""
+    truth = np.zeros((8, 10), np.uint8)
+    truth[:, 5:] = 1  # road
+    truth[0, 5:8] = 2  # person: 3 px, predicted as road
+    truth[7, :2] = 3  # pole: 2 px, one found
+    pred = np.where(truth == 2, 1, truth).astype(np.uint8)
+    pred[4, 9] = 2  # one road pixel predicted as person
+    pred[7, 1] = 0
+    for folder, array in (("gt", truth), ("pred", pred)):
+        write_png(tmp_path / folder / "a.png", array)
+    names = ["sky", "road", "person", "pole"]
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", class_names=names)
+    assert report.summary["iou"][2] == 0.0 and report.summary["iou"][3] == 0.5
+    lines = [line for line in report.table().splitlines() if "IoU under" in line]
+    assert len(lines) == 1 and lines[0].startswith(
+        "person (3 px, IoU 0.0000, 0 px found, 1 px predicted as it, 100% predicted as road): "
+        "in the masks but (nearly) never predicted right"
+    )
 
 
 def test_size_mismatch_and_missing_predictions_are_named(tmp_path):
