@@ -333,7 +333,6 @@ def test_evaluate_model_keeps_one_tuned_heap_for_all_its_images(tmp_path, monkey
         (dict(worst=-1), r"^worst must be 0 or more images, not -1$"),
         (dict(seed_threshold=0.9), r"^seed_threshold splits cells at each level of thresholds"),
         (dict(seed_threshold=2.0, thresholds=[0.5]), r"^seed_threshold is a probability in"),
-        (dict(ignore_value=255), r"^ignore_value 255 is also one of label_values: a value is"),
         (dict(iou_thresholds=[0.5, 0]), r"IoU threshold is in \(0, 1\]"),
     ],
 )
@@ -344,6 +343,17 @@ def test_evaluate_model_refuses_what_the_command_line_refused(tmp_path, argument
     if "thresholds" not in arguments and "seed_threshold" not in arguments:
         with pytest.raises(UnetlabError, match=message):
             evaluate_predictions(tmp_path / "p", tmp_path / "g", label_values=[0, 255], **arguments)
+
+
+def test_an_ignore_value_of_a_class_is_refused_before_any_image(tmp_path):
+    """An ignore value that is one of the classes' mask values: evaluate_model names the
+    checkpoint's class (s63), evaluate_predictions the label values given."""
+    with pytest.raises(UnetlabError, match=r"^ignore_value=255 is the mask value of the c"):
+        evaluate_model(_tiny_model(), tmp_path / "none", ignore_value=255)
+    with pytest.raises(UnetlabError, match=r"^ignore_value 255 is also one of label_values"):
+        evaluate_predictions(
+            tmp_path / "p", tmp_path / "g", label_values=[0, 255], ignore_value=255
+        )
 
 
 def test_evaluate_model_records_what_made_the_predictions(tmp_path):

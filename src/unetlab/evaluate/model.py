@@ -81,6 +81,7 @@ from unetlab.evaluate.checks import (
     SCORED_AS_IDS,
     check_evaluation,
     check_folders,
+    check_ignored_class,
     check_model_classes,
     check_objects_scored,
 )
@@ -383,6 +384,7 @@ def _prepared(
     options, checked for it before any image is read, as :func:`check_evaluation` checks
     ``thresholds`` and ``check`` with its label values."""
     from unetlab.inference.files import check_options
+    from unetlab.inference.object_recipe import is_instance_model
     from unetlab.inference.predict import PredictOptions, check_weights
 
     model, checkpoint = _loaded(model, options, settings)
@@ -391,6 +393,9 @@ def _prepared(
     predicting = PredictOptions.for_model(model, options, **settings)
     check_options(model, predicting)
     label_values = getattr(model, "label_values", None)  # in 3-D: ignore_value refused before
+    if not is_instance_model(model):  # its mask values are object ids, not its classes
+        trained = training_ignore_value(model)
+        check_ignored_class(check["ignore_value"], label_values, model.classes, trained)
     check_evaluation(thresholds=thresholds, label_values=label_values, **check)
     return model, checkpoint, predicting
 
