@@ -87,3 +87,46 @@ def test_the_void_a_names_file_names_is_no_class():
     assert dataset_classes({0, 1}, None, {0: "a", 1: "b", 2: "c"}).label_values == [0, 1, 2]
     set_values = dataset_classes((), palette, names, label_values=[1, 0], ignore_value=7)
     assert set_values == ([1, 0], 7, ["car", "road"])
+
+
+def _ids_beside_names(root):
+    """A nuclei mask of 50 object ids in masks/ beside class_names.txt (background,
+    nucleus)."""
+    mask = np.zeros((64, 64), np.uint16)
+    for k in range(50):
+        r, c = divmod(k, 7)
+        mask[r * 9 : r * 9 + 6, c * 9 : c * 9 + 6] = k + 1
+    write_png(root / "masks" / "a.png", mask)
+    (root / "class_names.txt").write_text("background\nnucleus\n")
+    return root / "masks" / "a.png"
+
+
+def _unlabelled_beside_names(root):
+    """An int16 TIFF mask whose -1 marks unlabelled pixels, beside class_names.txt."""
+    import tifffile
+
+    mask = np.zeros((32, 32), np.int16)
+    mask[8:20, 8:20] = 1
+    mask[:3] = -1
+    (root / "masks").mkdir(parents=True)
+    tifffile.imwrite(root / "masks" / "a.tif", mask)
+    (root / "class_names.txt").write_text("background\ncell\n")
+    return root / "masks" / "a.tif"
+
+
+@pytest.mark.parametrize(
+    "make, said",
+    [
+        (_ids_beside_names, "holds 51 distinct values: it looks like an image or a mask of object"),
+        (_unlabelled_beside_names, "mask value -1 is no class index: if it marks pixels left"),
+    ],
+)
+def test_values_found_beside_class_names_are_still_checked(tmp_path, capsys, make, said):
+    """Review s63: beside a class_names.txt the values found went unchecked, 50 object ids
+    weighed as 51 classes and -1 as a class (exit 0); refused as without it, with the fix."""
+    mask = make(tmp_path / "set")
+    out = tmp_path / "out"
+    assert main(["weightmap", str(mask), "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert said in err and err.count("\n") == 1
+    assert not out.exists()

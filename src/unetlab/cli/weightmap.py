@@ -173,15 +173,17 @@ def _classes(args, paths: list[Path], held: dict) -> tuple:
     void or names are found (user2 s62: the void of RGB road masks was weighed as one more
     class, the background said as '0'; s63: class_names.txt beside grey masks went unread)."""
     from unetlab.data.classes import dataset_classes, dataset_palette
+    from unetlab.data.weightmap import check_found_classes
 
     given = (args.ignore_value, args.label_values, args.class_names)
     if any(v is not None for v in given):
         return *given, True
+    check_found_classes(held, None)  # the values found: no image, ids, unlabelled -1
     names, source = _data_set_names(paths)
     palette = dataset_palette(paths)
     values, void, class_names = dataset_classes(set().union(*held.values()), palette, names)
     if void is None and not names:
-        return None, None, None, False  # the values found: mask_classes refuses what is none
+        return None, None, None, False  # mask_classes: the values found, named as values
     _say_classes(source or "the palette masks", void)
     return void, values, class_names, set(values) <= set(names or ())
 

@@ -432,11 +432,8 @@ def mask_classes(
     one of float values that are not whole (NaN, inf: int() raised, s51 walkbad).
     ``held``: :func:`held_values` of ``masks``, where the caller has them."""
     found = held_values(masks) if held is None else held
-    for name, held in found.items():
-        if label_values is None and len(held) > MASK_VALUES:
-            raise UnetlabError(**_many_values(name, len(held)))
     if label_values is None:
-        _refuse_negative(found, ignore_value)
+        check_found_classes(found, ignore_value)
     values = list(label_values or sorted(set().union(*found.values()) - {ignore_value}))
     for name, held in found.items():
         if unknown := sorted(held - {*values, ignore_value}):
@@ -456,6 +453,18 @@ def held_values(masks: Mapping[str | os.PathLike, np.ndarray]) -> dict:
         if problem := non_integer_mask(str(name), mask):
             raise UnetlabError(problem)
     return {name: {int(v) for v in np.unique(mask)} for name, mask in masks.items()}
+
+
+def check_found_classes(found: Mapping[str, set[int]], ignore_value: int | None) -> None:
+    """UnetlabError where the values ``found`` in each mask (by name: :func:`held_values`),
+    read as its classes, are none: more than :data:`MASK_VALUES` in one (an image, object
+    ids), or a negative one that is not ``ignore_value`` (the mark of unlabelled pixels).
+    For values found, not given: weightmap beside class_names.txt weighed 50 object ids as
+    51 classes and -1 as a class (review s63)."""
+    for name, held in found.items():
+        if len(held) > MASK_VALUES:
+            raise UnetlabError(**_many_values(name, len(held)))
+    _refuse_negative(found, ignore_value)
 
 
 #: how the fixes of :func:`mask_classes` name masks of object ids, in each caller's form
