@@ -164,6 +164,26 @@ def test_a_class_predicted_on_a_pixel_and_wrong_is_said_as_one_never_predicted(t
     )
 
 
+def test_a_class_found_but_over_predicted_is_said_as_over_predicted(tmp_path):
+    """Review s63: person's 4 px all found, but predicted on 100 px of road too (IoU 0.038),
+    was said to be "(nearly) never predicted right" and to need more training: it is said
+    over-predicted, with the pixels of other classes predicted as it and whose they are."""
+    truth = np.zeros((20, 20), np.uint8)
+    truth[:, 10:] = 1
+    truth[0, 0:4] = 2
+    pred = truth.copy()
+    pred[5:15, 10:20] = 2  # 100 road pixels predicted as person
+    for folder, array in (("gt", truth), ("pred", pred)):
+        write_png(tmp_path / folder / "a.png", array)
+    names = ["sky", "road", "person"]
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", class_names=names)
+    lines = [line for line in report.table().splitlines() if "IoU under" in line]
+    assert lines == [
+        "person (4 px, IoU 0.0385, 4 px found): over-predicted: 100 px of other classes "
+        "predicted as it (mostly road); IoU under 0.05 though most of its pixels are found"
+    ]
+
+
 def test_size_mismatch_and_missing_predictions_are_named(tmp_path):
     pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD})
     write_png(pred_dir / "a.png", GOOD[:, :5])
