@@ -164,17 +164,19 @@ def test_names_unlike_those_of_a_table_in_masks_are_refused(tmp_path):
         "the classes differently: value 0 is 'sky' in class_names.txt, 'road' in "
         "class_colors.txt (and 1 more value)"
     )
-    # review s46: not 'or delete class_names.txt (the table's names are used then)': a
-    # table in masks/ names no classes of the data set's without it (training said 0, 1)
-    assert str(err.value).endswith("void rows aside)")
+    # review s63: a table in masks/ alone names the data set's classes without it (training
+    # said 0, 1 before, weightmap the table's names): deleting class_names.txt is a fix
+    assert str(err.value).endswith("or delete class_names.txt (the table's names are used then)")
     (tmp_path / "class_names.txt").write_text("Road\nsky\n")  # the fix it names
     check_training_data(cfg)
     assert read_class_names(tmp_path) == {0: "Road", 1: "sky"}
 
 
-def test_only_a_table_beside_class_names_is_told_to_take_over_by_its_deletion(tmp_path):
+def test_only_the_table_that_names_the_classes_is_told_to_take_over_by_its_deletion(tmp_path):
     """Review s46: 'or delete class_names.txt (the table's names are used then)' holds of
-    the data root's table (read_class_names names the classes from it), not of one below."""
+    the table read_class_names names the classes from: the data root's, not one below it
+    then; masks/'s where the root has none (review s63: training and weightmap read it
+    alike)."""
     from unetlab.data.classes import names_disagree
     from unetlab.data.colour_table import read_colour_table
 
@@ -187,8 +189,10 @@ def test_only_a_table_beside_class_names_is_told_to_take_over_by_its_deletion(tm
     assert here.endswith("or delete class_names.txt (the table's names are used then)")
     assert below.endswith("void rows aside)")
     assert read_class_names(tmp_path) == {0: "road", 1: "sky"}  # no class_names.txt: the root's
-    (tmp_path / "class_colors.txt").unlink()  # masks/'s alone names none of the data set's
-    assert read_class_names(tmp_path) is None
+    (tmp_path / "class_colors.txt").unlink()  # masks/'s alone names the data set's classes
+    assert read_class_names(tmp_path) == {0: "road", 1: "sky"}
+    masks = names_disagree({0: "sky", 1: "road"}, read_colour_table(tmp_path / "masks"), path)
+    assert masks.endswith("or delete class_names.txt (the table's names are used then)")
 
 
 def test_evaluate_gt_masks_refuses_names_unlike_those_of_its_table_as_training_does(

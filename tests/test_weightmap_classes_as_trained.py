@@ -39,8 +39,9 @@ def _grey(root):
     return voc
 
 
-def _colour_table(root):
-    """The scenes' masks as RGB colours of a class_colors.txt (void black) at the root."""
+def _colour_table(root, where="."):
+    """The scenes' masks as RGB colours of a class_colors.txt (void black) at the root, or
+    in the folder ``where`` below it."""
     voc = write_voc_scenes(root, n_train=2, n_val=1, size=48)
     (voc / "class_names.txt").unlink()
     for path in (voc / "SegmentationClass").glob("*.png"):
@@ -49,11 +50,19 @@ def _colour_table(root):
         rgb[mask != 255] = COLOURS[mask[mask != 255]]
         write_png(path, rgb)
     rows = [f"{r} {g} {b} {n}" for (r, g, b), n in zip(COLOURS.tolist(), SCENE_CLASSES)]
-    (voc / "class_colors.txt").write_text("\n".join(rows) + "\n0 0 0 void\n")
+    (voc / where / "class_colors.txt").write_text("\n".join(rows) + "\n0 0 0 void\n")
     return voc
 
 
-@pytest.mark.parametrize("make", [_voc_with_void_line, _voc_without_void, _grey, _colour_table])
+def _colour_table_in_masks(root):
+    """Review s63: the table in masks/ alone; training named the classes '0'..'6'."""
+    return _colour_table(root, "SegmentationClass")
+
+
+TABLES = [_voc_with_void_line, _voc_without_void, _grey, _colour_table, _colour_table_in_masks]
+
+
+@pytest.mark.parametrize("make", TABLES)
 def test_weightmap_reads_the_classes_training_does(tmp_path, monkeypatch, capsys, make):
     root = make(tmp_path / "set")
     data = prepare_data(load_config(None, [f"data.root={root}"]))
@@ -71,7 +80,7 @@ def test_weightmap_reads_the_classes_training_does(tmp_path, monkeypatch, capsys
     assert main(argv) == 0
     assert len(seen) == 3 and all(each == trained for each in seen)
     assert "classes from" in capsys.readouterr().out  # where they were read from: said
-    assert len(data.class_names) == len(SCENE_CLASSES) and "void" not in data.class_names
+    assert data.class_names == list(SCENE_CLASSES)
 
 
 def test_the_void_a_names_file_names_is_no_class():

@@ -191,16 +191,16 @@ def _classes(args, paths: list[Path], held: dict) -> tuple:
 def _data_set_names(paths: list[Path]) -> tuple[dict | None, Path | str | None]:
     """({mask value: name}, the file naming them) of the masks' data set, as training reads
     its root's (:func:`~unetlab.data.classes.read_class_names`: class_names.txt, else the
-    colour table there) where the masks' folders name one root
+    colour table there or in its masks folder) where the masks' folders name one root
     (:func:`~unetlab.data.classes.masks_root`), else the one colour table the masks are read
     through (its names None where it names not every class); (None, None) where neither."""
     from unetlab.data.classes import masks_root, names_file, read_class_names
     from unetlab.data.colour_table import find_colour_table
 
     roots = {masks_root(p.resolve().parent) for p in paths}
-    root = roots.pop() if len(roots) == 1 else None
-    if root is not None and (names := read_class_names(root)):
-        return names, names_file(root)
+    if len(roots) == 1 and (root := roots.pop()) is not None:  # training's rule, alone
+        names = read_class_names(root)
+        return (names, names_file(root)) if names else (None, None)
     tables = {t.source: t for p in paths if (t := find_colour_table(p)) is not None}
     if len(tables) == 1:
         (table,) = tables.values()

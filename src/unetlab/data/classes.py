@@ -154,12 +154,13 @@ def dataset_classes(
 
 def read_class_names(root: str | os.PathLike) -> dict[int, str] | None:
     """``{value: name}`` from ``root/class_names.txt`` (line i names mask value i), else the
-    names of the colour table in ``root`` when it names every class (:func:`names_file`),
+    names of the colour table in ``root`` or its masks folder (:func:`_root_table`) when it
+    names every class (:func:`names_file`),
     or None. DatasetError naming both files when ``class_names.txt`` and a table the masks
     are read through (``root``'s, or one in a folder below it: :func:`mask_tables`) name the
     classes differently (:func:`names_disagree`)."""
     path = Path(root) / NAMES_FILE
-    table = read_colour_table(root)
+    table = _root_table(root)
     if not path.is_file():
         return None if table is None else table.class_names()
     lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
@@ -168,6 +169,19 @@ def read_class_names(root: str | os.PathLike) -> dict[int, str] | None:
         if other is not None and (problem := names_disagree(names, other, path)):
             raise DatasetError(problem)
     return names
+
+
+def _root_table(root: str | os.PathLike) -> ColourTable | None:
+    """The colour table naming the classes of ``root``'s masks: ``root``'s, else the one its
+    masks are read through (:func:`mask_tables`: several, where they name the classes
+    alike), or None. Training and weightmap read the names of a table in masks/ alike
+    (review s63: training named them '0'..'6', weightmap sky..person)."""
+    if (table := read_colour_table(root)) is not None:
+        return table
+    tables = mask_tables(root)
+    if tables and all(t.class_names() == tables[0].class_names() for t in tables):
+        return tables[0]
+    return None
 
 
 def mask_tables(root: str | os.PathLike) -> list[ColourTable]:
@@ -284,8 +298,9 @@ def names_disagree(names: dict[int, str], table: ColourTable, path: Path) -> str
     v = wrong[0]
     first = f"value {v} is {_shown(names.get(v))} in {path.name}, {_shown(named.get(v))} in "
     more = f" (and {numbered(len(wrong) - 1, 'more value')})" if len(wrong) > 1 else ""
-    # a table below (masks/): without class_names.txt its names are not the data set's
-    beside = Path(table.source).parent == path.parent
+    # without class_names.txt the names are those of the root's table, else of masks/'s
+    named_by = _root_table(path.parent)
+    beside = named_by is not None and named_by.source == table.source
     delete = f", or delete {path.name} (the table's names are used then)" if beside else ""
     return (
         f"{path} and {table.source} name the classes differently: {first}"
@@ -306,7 +321,7 @@ def _shown(name: str | None) -> str:
 def names_file(root: str | os.PathLike) -> Path:
     """The file :func:`read_class_names` reads ``root``'s names from (for log lines)."""
     path = Path(root) / NAMES_FILE
-    if path.is_file() or (table := read_colour_table(root)) is None:
+    if path.is_file() or (table := _root_table(root)) is None:
         return path
     return Path(table.source)
 
