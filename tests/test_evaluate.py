@@ -365,11 +365,10 @@ def test_evaluate_model_refuses_what_the_command_line_refused(tmp_path, argument
             evaluate_predictions(tmp_path / "p", tmp_path / "g", label_values=[0, 255], **arguments)
 
 
-def test_an_ignore_value_of_a_class_is_refused_before_any_image(tmp_path):
-    """An ignore value that is one of the classes' mask values: evaluate_model names the
-    checkpoint's class (s63), evaluate_predictions the label values given."""
-    with pytest.raises(UnetlabError, match=r"^ignore_value=255 is the mask value of the c"):
-        evaluate_model(_tiny_model(), tmp_path / "none", ignore_value=255)
+def test_an_ignore_value_among_the_label_values_given_is_refused_before_any_image(tmp_path):
+    """An ignore value that is one of the label values given with it: evaluate_predictions
+    refuses the two (one of a checkpoint's classes is scored, said:
+    tests/test_evaluate_ignore_class.py)."""
     with pytest.raises(UnetlabError, match=r"^ignore_value 255 is also one of label_values"):
         evaluate_predictions(
             tmp_path / "p", tmp_path / "g", label_values=[0, 255], ignore_value=255

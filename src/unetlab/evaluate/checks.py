@@ -13,7 +13,7 @@ import numpy as np
 from unetlab.data.fingerprint import one_file_values
 from unetlab.data.instances import looks_like_instances
 from unetlab.data.tiff_files import is_tiff_name
-from unetlab.errors import DatasetError, MadeAgain, Spelled, UnetlabError, set_to, spelled
+from unetlab.errors import DatasetError, MadeAgain, Spelled, UnetlabError, spelled
 from unetlab.progress import checked
 from unetlab.words import numbered, worded
 
@@ -297,33 +297,6 @@ def check_evaluation(
         raise UnetlabError(
             f"{name('seed_threshold')} is a probability in [0, 1], not {seed_threshold}"
         )
-
-
-def check_ignored_class(
-    ignore_value: int | None,
-    label_values: Sequence[int] | None,
-    class_names: Sequence[str],
-    trained: int | None,
-) -> None:
-    """UnetlabError where ``ignore_value`` is the mask value of one of a checkpoint's
-    classes (``label_values``; None: class i is mask value i) and not the value its training
-    ignored (``trained``): that class's pixels would count nowhere and the class would drop
-    out of every score without a word (s63: evaluate --ignore-value 1 beside a model of road
-    = 1 scored road n/a)."""
-    if ignore_value is None or ignore_value == trained:
-        return
-    values = list(range(len(class_names)) if label_values is None else label_values)
-    if ignore_value not in values:
-        return
-    name = class_names[values.index(ignore_value)]
-    say = lambda given, retrain: (  # noqa: E731
-        f"{given}{ignore_value} is the mask value of the checkpoint's class {name!r}: its "
-        f"pixels would count nowhere and {name!r} would drop out of every score; give the "
-        f"value that marks pixels of no class, or retrain with {retrain} if {name!r} is "
-        "no class"
-    )
-    given = Spelled("ignore_value=", "--ignore-value ")
-    raise UnetlabError(**spelled(say, given, set_to("data.ignore_value", ignore_value)))
 
 
 def int_values(values, name: str) -> list[int] | None:
