@@ -537,3 +537,38 @@ def test_outlines_on_whole_pixel_corners_fill_as_skimage_fills_them():
             )
             got = rasterise([Outline("p", rings)], (24, 25), "p") > 0
             assert np.array_equal(got, skimage_fill(rings, (24, 25))), rings
+
+
+def test_qupath_cells_read_as_nuclei_and_their_annotation_as_no_object(tmp_path, caplog):
+    """QuPath's export of a cell detection: the annotation the cells were found in is a
+    region, no object; each cell is its nucleus (``nucleusGeometry``), not its outline grown
+    from it. Both said once (read before as one 8x8 object and three grown cells, s63)."""
+    from unetlab.data.read_notes import read_notes
+
+    def square(x, size):
+        return {
+            "type": "Polygon",
+            "coordinates": [[[x, 1], [x + size, 1], [x + size, 1 + size], [x, 1 + size], [x, 1]]],
+        }
+
+    region = {
+        "type": "Feature",
+        "geometry": square(0, 7),
+        "properties": {"objectType": "annotation"},
+    }
+    cells = [
+        {
+            "type": "Feature",
+            "geometry": square(x - 1, 3),
+            "nucleusGeometry": square(x, 1),
+            "properties": {"objectType": "cell", "classification": {"name": "Tumor"}},
+        }
+        for x in (1, 5)
+    ]
+    (tmp_path / "a.geojson").write_text(json.dumps([region, *cells]))
+    with read_notes():
+        ids = rasterise(read_outlines(tmp_path / "a.geojson"), (8, 8), "a.geojson")
+    assert np.bincount(ids.ravel()).tolist() == [62, 1, 1]
+    assert ids[1, 1] == 1 and ids[1, 5] == 2
+    assert "1 QuPath annotation around its detections or cells: the regions" in caplog.text
+    assert "2 QuPath cells read as their nuclei (nucleusGeometry)" in caplog.text

@@ -26,7 +26,8 @@ filled even-odd; lines, points and text are refused. GeoJSON: Polygons and Multi
 (holes are holes); QuPath's ``classification`` name is each outline's ``label`` (instance
 training has one foreground class: outlines of several classes are said once, as one);
 outlines of QuPath's classes ``Region*`` and ``Ignore*`` (:data:`NO_OBJECTS`) are passed
-over.
+over, and so are its annotations where the file holds detections or cells (the regions they
+were found in); a cell is read as its nucleus (``nucleusGeometry``).
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ MOVE_TO, LINE_TO, CLOSE = 0, 1, 4
 SEGMENT_SIZE = {0: 2, 1: 2, 2: 4, 3: 6, 4: 0}
 #: QuPath's classes of areas that are no objects: the region annotated, one left out
 NO_OBJECTS = ("Region*", "Ignore*")
+#: QuPath's ``objectType`` of the objects it finds; its annotations around them are regions
+DETECTIONS = ("detection", "cell")
 _BOX = struct.Struct(">4hH")  # top, left, bottom, right, corners (at offset 8)
 ROI_FIX = "convert it to an area in Fiji (Edit > Selection > Line to Area) or delete it"
 
@@ -292,7 +295,7 @@ def geojson_outlines(data, where: str) -> list[Outline]:
     if isinstance(data, dict) and data.get("type") == "FeatureCollection":
         data = data.get("features", [])
     features = data if isinstance(data, list) else [data]
-    outlines = [_feature(f, i, where) for i, f in enumerate(features)]
+    outlines = [_feature(f, i, where) for i, f in _qupath_objects(features, where)]
     kept = [o for o in outlines if o.label not in NO_OBJECTS]
     if len(kept) < len(outlines):
         note_once(
@@ -303,13 +306,44 @@ def geojson_outlines(data, where: str) -> list[Outline]:
     return kept
 
 
+def _qupath_objects(features: list, where: str) -> list[tuple[int, object]]:
+    """The features that are objects, numbered from 0 in the file: where QuPath's export
+    holds detections or cells (:data:`DETECTIONS`), its annotations are the regions they were
+    found in, passed over; its cells are read as their nuclei (:func:`_feature`). Each said
+    once (an annotation was read as one large object, a cell as its grown outline, s63)."""
+    kinds = [_object_type(f) for f in features]
+    cells = sum(isinstance(f, dict) and "nucleusGeometry" in f for f in features)
+    if cells:
+        note_once(
+            f"{where}: {numbered(cells, 'QuPath cell')} read as their nuclei "
+            f"(nucleusGeometry), not the cell outlines grown from them{_FIRST}",
+            key="cells as nuclei",
+        )
+    regions = kinds.count("annotation")
+    if not regions or not any(k in DETECTIONS for k in kinds):
+        return list(enumerate(features))
+    note_once(
+        f"{where}: {numbered(regions, 'QuPath annotation')} around its detections or cells: "
+        f"the regions they were found in, no objects, passed over{_FIRST}",
+        key="annotations around detections",
+    )
+    return [(i, f) for i, (f, k) in enumerate(zip(features, kinds)) if k != "annotation"]
+
+
+def _object_type(feature) -> str | None:
+    """QuPath's ``objectType`` of a GeoJSON feature (None where it says none)."""
+    properties = feature.get("properties") if isinstance(feature, dict) else None
+    return properties.get("objectType") if isinstance(properties, dict) else None
+
+
 def _feature(feature, index: int, where: str) -> Outline:
-    """One GeoJSON Feature's :class:`Outline`."""
+    """One GeoJSON Feature's :class:`Outline`: of QuPath's cell, its nucleus
+    (``nucleusGeometry``; the cell's ``geometry`` is the nucleus grown by a set distance)."""
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         raise DatasetError(f"{where}: item {index + 1} is no GeoJSON Feature: export from QuPath")
     properties = feature.get("properties") or {}
     name = str(properties.get("name") or f"feature {index + 1}")
-    geometry = feature.get("geometry") or {}
+    geometry = feature.get("nucleusGeometry") or feature.get("geometry") or {}
     kind, coordinates = geometry.get("type"), geometry.get("coordinates")
     if kind == "Polygon":
         polygons = [coordinates]
