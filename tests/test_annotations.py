@@ -180,8 +180,13 @@ def test_qupath_geojson_names_classes_and_refuses_lines(tmp_path, caplog):
     (tmp_path / "a.geojson").write_text(
         json.dumps({"type": "FeatureCollection", "features": features})
     )
+    with pytest.raises(DatasetError, match=r"a.geojson: feature 3 is a LineString, not an area"):
+        read_outlines(tmp_path / "a.geojson")
+    features[2]["properties"]["name"] = "nucleus 7"
+    features[2]["geometry"] = None
+    (tmp_path / "a.geojson").write_text(json.dumps(features))
     with pytest.raises(
-        DatasetError, match=r"a.geojson: feature feature 3 is a LineString, not an area"
+        DatasetError, match=r"a.geojson: feature 3 \(nucleus 7\) has no geometry, not"
     ):
         read_outlines(tmp_path / "a.geojson")
 

@@ -342,7 +342,9 @@ def _feature(feature, index: int, where: str) -> Outline:
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         raise DatasetError(f"{where}: item {index + 1} is no GeoJSON Feature: export from QuPath")
     properties = feature.get("properties") or {}
-    name = str(properties.get("name") or f"feature {index + 1}")
+    named = properties.get("name")
+    name = str(named or f"feature {index + 1}")
+    said = f"feature {index + 1}" + (f" ({named})" if named else "")  # "feature feature 3", s63
     geometry = feature.get("nucleusGeometry") or feature.get("geometry") or {}
     kind, coordinates = geometry.get("type"), geometry.get("coordinates")
     if kind == "Polygon":
@@ -351,7 +353,7 @@ def _feature(feature, index: int, where: str) -> Outline:
         polygons = coordinates
     else:
         raise DatasetError(
-            f"{where}: feature {name} is a {kind or 'feature without geometry'}, not an area: "
+            f"{where}: {said} {f'is a {kind}' if kind else 'has no geometry'}, not an area: "
             "delete it, or draw it as an area in QuPath, and export again"
         )
     try:
@@ -360,8 +362,7 @@ def _feature(feature, index: int, where: str) -> Outline:
         rings = ()
     if not rings:
         raise DatasetError(
-            f"{where}: feature {name} has no corners, or not as [x, y] pairs: delete it and "
-            "export again"
+            f"{where}: {said} has no corners, or not as [x, y] pairs: delete it and export again"
         )
     return Outline(name, rings=rings, label=_class_name(properties.get("classification")))
 
