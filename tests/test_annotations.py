@@ -577,3 +577,28 @@ def test_qupath_cells_read_as_nuclei_and_their_annotation_as_no_object(tmp_path,
     assert ids[1, 1] == 1 and ids[1, 5] == 2
     assert "1 QuPath annotation around its detections or cells: the regions" in caplog.text
     assert "2 QuPath cells read as their nuclei (nucleusGeometry)" in caplog.text
+
+
+def test_outlines_of_an_ome_tiff_named_without_ome_say_the_name_to_give(tmp_path):
+    """``masks/a.geojson`` beside ``images/a.ome.tif`` (stem ``a.ome``): one line naming the
+    image and the mask's name to give, not 'no mask' and 'mask without an image' apart
+    (s63); ``a.ome.geojson`` and ``a.ome.tif.geojson`` pair."""
+    ids = _objects()
+    for stem in ("a", "b", "c"):
+        write_tiff(tmp_path / "images" / f"{stem}.ome.tif", (ids * 40).astype(np.uint8))
+    for name in ("a.geojson", "b.ome.geojson", "c.ome.tif.geojson"):
+        write_geojson(tmp_path / "masks" / name, ids)
+    with pytest.raises(DatasetError) as caught:
+        find_pairs(tmp_path)
+    said = str(caught.value)
+    assert "1 problem" in said and "mask without an image" not in said
+    assert (
+        "a.geojson: its image a.ome.tif is an OME-TIFF, whose stem keeps '.ome': rename the "
+        "mask a.ome.geojson" in said
+    )
+    (tmp_path / "masks" / "a.geojson").rename(tmp_path / "masks" / "a.ome.geojson")
+    assert [p.mask.name for p in find_pairs(tmp_path)] == [
+        "a.ome.geojson",
+        "b.ome.geojson",
+        "c.ome.tif.geojson",
+    ]

@@ -906,6 +906,7 @@ def _folder_pairs(
         lone_masks = []
     lone_images, lone_masks = _named_masks(lone_images, lone_masks, masks, problems)
     lone_images, lone_masks = _near_names(lone_images, lone_masks, masks, problems)
+    lone_images, lone_masks = _ome_names(lone_images, lone_masks, (images, masks), problems)
     problems += _lone_image_problems([images[s] for s in lone_images], mask_dir)
     if layout != "voc":  # VOC's images without masks are not training images
         lone_masks = _archives_passed_over(lone_masks, masks, img_dir)
@@ -1062,6 +1063,24 @@ def _near_names(
         f"{masks[m]}: its name and its image's differ only in letter case or spaces: rename "
         "one of them to match (images and masks pair by the exact name)"
         for m in named
+    ]
+    paired = set(named.values())
+    return [s for s in lone_images if s not in paired], [m for m in lone_masks if m not in named]
+
+
+def _ome_names(
+    lone_images: list[str], lone_masks: list[str], files: tuple[dict, dict], problems: list[str]
+) -> tuple[list[str], list[str]]:
+    """The unpaired masks named as an unpaired OME-TIFF less its ``.ome`` (``a.geojson`` for
+    ``a.ome.tif``, whose stem is ``a.ome``), each said in one line with the name to give
+    (two lines before, no mask and no image, naming neither, s63); ``files``: the images and
+    masks by stem. The stems still unpaired."""
+    images, masks = files
+    named = {m: m + ".ome" for m in lone_masks if m + ".ome" in lone_images}
+    problems += [
+        f"{masks[m]}: its image {images[image].name} is an OME-TIFF, whose stem keeps '.ome': "
+        f"rename the mask {image}{masks[m].suffix} (images and masks pair by the same stem)"
+        for m, image in named.items()
     ]
     paired = set(named.values())
     return [s for s in lone_images if s not in paired], [m for m in lone_masks if m not in named]
