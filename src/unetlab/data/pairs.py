@@ -1042,8 +1042,7 @@ def _named_masks(
             f"{path}: looks like the mask of image {base}: rename it {base}{path.suffix} "
             "(images and masks pair by the same stem)"
         )
-    paired = set(named.values())
-    return [s for s in lone_images if s not in paired], [m for m in lone_masks if m not in named]
+    return _still_lone(lone_images, lone_masks, named)
 
 
 def _near_names(
@@ -1064,8 +1063,7 @@ def _near_names(
         "one of them to match (images and masks pair by the exact name)"
         for m in named
     ]
-    paired = set(named.values())
-    return [s for s in lone_images if s not in paired], [m for m in lone_masks if m not in named]
+    return _still_lone(lone_images, lone_masks, named)
 
 
 def _ome_names(
@@ -1082,6 +1080,13 @@ def _ome_names(
         f"rename the mask {image}{masks[m].suffix} (images and masks pair by the same stem)"
         for m, image in named.items()
     ]
+    return _still_lone(lone_images, lone_masks, named)
+
+
+def _still_lone(
+    lone_images: list[str], lone_masks: list[str], named: dict[str, str]
+) -> tuple[list[str], list[str]]:
+    """The image and mask stems not in ``named`` (mask stem -> the image stem said with it)."""
     paired = set(named.values())
     return [s for s in lone_images if s not in paired], [m for m in lone_masks if m not in named]
 
