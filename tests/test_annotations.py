@@ -575,8 +575,11 @@ def test_qupath_cells_read_as_nuclei_and_their_annotation_as_no_object(tmp_path,
         ids = rasterise(read_outlines(tmp_path / "a.geojson"), (8, 8), "a.geojson")
     assert np.bincount(ids.ravel()).tolist() == [62, 1, 1]
     assert ids[1, 1] == 1 and ids[1, 5] == 2
-    assert "1 QuPath annotation around its detections or cells: the regions" in caplog.text
-    assert "2 QuPath cells read as their nuclei (nucleusGeometry)" in caplog.text
+    assert "1 QuPath annotation (or TMA core) around its detections or cells: the" in caplog.text
+    assert (
+        "2 QuPath cells read as their nuclei (nucleusGeometry; the cells' own outlines are not read)"
+        in caplog.text
+    )
 
 
 def test_outlines_of_an_ome_tiff_named_without_ome_say_the_name_to_give(tmp_path):
@@ -602,3 +605,49 @@ def test_outlines_of_an_ome_tiff_named_without_ome_say_the_name_to_give(tmp_path
         "b.ome.geojson",
         "c.ome.tif.geojson",
     ]
+
+
+def _square_feature(x: int, y: int, size: int, properties: dict, **top) -> dict:
+    """A GeoJSON Feature of the square of ``size`` at (x, y), with ``properties`` and
+    ``top`` (QuPath 0.2's ``id``) beside them."""
+    ring = [[x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]]
+    geometry = {"type": "Polygon", "coordinates": [ring]}
+    return {"type": "Feature", "geometry": geometry, "properties": properties, **top}
+
+
+@pytest.mark.parametrize(
+    "region, found",
+    [
+        ({"objectType": "annotation"}, {"objectType": "detection"}),
+        ({"objectType": "tma_core"}, {"objectType": "detection"}),
+        ({"objectType": "annotation"}, {"objectType": "tile"}),
+        ({"object_type": "annotation"}, {"object_type": "detection"}),
+        ({"id": "PathAnnotationObject"}, {"id": "PathDetectionObject"}),
+        ({"id": "PathAnnotationObject"}, {"id": "PathCellObject"}),
+    ],
+)
+def test_qupath_annotation_drawn_beside_detections_is_an_object(tmp_path, caplog, region, found):
+    """QuPath's correction loop: detections imported, a missed nucleus drawn by hand (an
+    annotation) and all exported. The annotation around detections is their region, passed
+    over, said for each file; the one drawn around none is an object. QuPath 0.2's ``id``
+    and early 0.3's ``object_type`` say the kind too, and a tile is a detection (s63: the
+    drawn nucleus was read as background, 0.2's region as an object)."""
+    from unetlab.data.read_notes import read_notes
+
+    def kind(properties: dict) -> tuple[dict, dict]:  # 0.2's kind is beside the properties
+        return ({}, properties) if "id" in properties else (properties, {})
+
+    props, top = kind(region)
+    features = [_square_feature(0, 0, 60, props, **top)]
+    props, top = kind(found)
+    features += [_square_feature(x, 10, 5, props, **top) for x in (10, 30)]
+    features.append(_square_feature(45, 40, 6, {"objectType": "annotation"}))
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.geojson").write_text(json.dumps(features))
+    with read_notes():
+        for name in ("a", "b"):
+            ids = rasterise(read_outlines(tmp_path / f"{name}.geojson"), (64, 64), name)
+            assert np.bincount(ids.ravel())[1:].tolist() == [25, 25, 36]
+            assert ids[43, 48] == 3
+    for name in ("a", "b"):
+        assert f"{name}.geojson: 1 QuPath annotation (or TMA core) around its" in caplog.text

@@ -26,9 +26,9 @@ filled even-odd; lines, points and text are refused. GeoJSON: Polygons and Multi
 (holes are holes); QuPath's ``classification`` name is each outline's ``label`` (instance
 training has one foreground class: outlines of several classes are said once, as one);
 outlines of QuPath's classes ``Region*`` and ``Ignore*`` (:data:`NO_OBJECTS`) are passed
-over, and so are its annotations where the file holds detections or cells (the regions they
-were found in); a cell is read as its nucleus (``nucleusGeometry``).
-"""
+over, and so are its annotations and TMA cores around its detections, cells or tiles (the
+regions they were found in; one around none is an object); a cell is read as its nucleus
+(``nucleusGeometry``)."""
 
 from __future__ import annotations
 
@@ -77,8 +77,8 @@ MOVE_TO, LINE_TO, CLOSE = 0, 1, 4
 SEGMENT_SIZE = {0: 2, 1: 2, 2: 4, 3: 6, 4: 0}
 #: QuPath's classes of areas that are no objects: the region annotated, one left out
 NO_OBJECTS = ("Region*", "Ignore*")
-#: QuPath's ``objectType`` of the objects it finds; its annotations around them are regions
-DETECTIONS = ("detection", "cell")
+#: QuPath's kinds of the objects it finds; its annotations (TMA cores) around them are regions
+DETECTIONS = ("detection", "cell", "tile")
 _BOX = struct.Struct(">4hH")  # top, left, bottom, right, corners (at offset 8)
 ROI_FIX = "convert it to an area in Fiji (Edit > Selection > Line to Area) or delete it"
 
@@ -295,7 +295,7 @@ def geojson_outlines(data, where: str) -> list[Outline]:
     if isinstance(data, dict) and data.get("type") == "FeatureCollection":
         data = data.get("features", [])
     features = data if isinstance(data, list) else [data]
-    outlines = [_feature(f, i, where) for i, f in _qupath_objects(features, where)]
+    outlines = _qupath_objects(features, where)
     kept = [o for o in outlines if o.label not in NO_OBJECTS]
     if len(kept) < len(outlines):
         note_once(
@@ -306,34 +306,77 @@ def geojson_outlines(data, where: str) -> list[Outline]:
     return kept
 
 
-def _qupath_objects(features: list, where: str) -> list[tuple[int, object]]:
-    """The features that are objects, numbered from 0 in the file: where QuPath's export
-    holds detections or cells (:data:`DETECTIONS`), its annotations are the regions they were
-    found in, passed over; its cells are read as their nuclei (:func:`_feature`). Each said
-    once (an annotation was read as one large object, a cell as its grown outline, s63)."""
-    kinds = [_object_type(f) for f in features]
+def _qupath_objects(features: list, where: str) -> list[Outline]:
+    """The outlines of the features that are objects, in file order: where QuPath's export
+    holds detections, cells or tiles (:data:`DETECTIONS`), an annotation or TMA core around
+    the centre of one of them is the region they were found in, passed over (said once a
+    file); one around none is an object (drawn by hand: the nucleus a model missed). Its
+    cells are read as their nuclei (:func:`_feature`; said once). Read before as one large
+    object, a cell as its grown outline; then every annotation passed over (s63)."""
     cells = sum(isinstance(f, dict) and "nucleusGeometry" in f for f in features)
     if cells:
         note_once(
             f"{where}: {numbered(cells, 'QuPath cell')} read as their nuclei "
-            f"(nucleusGeometry), not the cell outlines grown from them{_FIRST}",
+            f"(nucleusGeometry; the cells' own outlines are not read){_FIRST}",
             key="cells as nuclei",
         )
-    regions = kinds.count("annotation")
-    if not regions or not any(k in DETECTIONS for k in kinds):
-        return list(enumerate(features))
-    note_once(
-        f"{where}: {numbered(regions, 'QuPath annotation')} around its detections or cells: "
-        f"the regions they were found in, no objects, passed over{_FIRST}",
-        key="annotations around detections",
-    )
-    return [(i, f) for i, (f, k) in enumerate(zip(features, kinds)) if k != "annotation"]
+    found = [_object_type(f) in DETECTIONS for f in features]
+    outlines = [_feature(f, i, where) for i, f in enumerate(features)]
+    centres = np.array([_centre(o) for o, d in zip(outlines, found) if d]).reshape(-1, 2)
+    regions = [not d and _around_any(o, centres) for o, d in zip(outlines, found)]
+    if any(regions):
+        note_once(
+            f"{where}: {numbered(sum(regions), 'QuPath annotation')} (or TMA core) around its "
+            "detections or cells: the regions they were found in, no objects, passed over "
+            "(an annotation around none is an object)"
+        )
+    return [o for o, region in zip(outlines, regions) if not region]
+
+
+#: QuPath 0.2's kinds of objects, by the feature's ``id`` (0.3 on: ``objectType``)
+_OLD_KINDS = {
+    "PathAnnotationObject": "annotation",
+    "PathDetectionObject": "detection",
+    "PathCellObject": "cell",
+    "PathTileObject": "tile",
+    "TMACoreObject": "tma_core",
+}
 
 
 def _object_type(feature) -> str | None:
-    """QuPath's ``objectType`` of a GeoJSON feature (None where it says none)."""
-    properties = feature.get("properties") if isinstance(feature, dict) else None
-    return properties.get("objectType") if isinstance(properties, dict) else None
+    """QuPath's kind of a GeoJSON feature: its ``objectType`` (0.4), ``object_type`` (early
+    0.3) or 0.2's ``id`` (``PathDetectionObject``); None where it says none."""
+    if not isinstance(feature, dict):
+        return None
+    properties = feature.get("properties")
+    properties = properties if isinstance(properties, dict) else {}
+    kind = properties.get("objectType") or properties.get("object_type")
+    return kind or _OLD_KINDS.get(str(feature.get("id")))
+
+
+def _centre(outline: Outline) -> tuple[float, float]:
+    """The centre (x, y) of an outline's bounds."""
+    left, top, right, bottom = outline.bounds()
+    return (left + right) / 2, (top + bottom) / 2
+
+
+def _around_any(outline: Outline, points: np.ndarray) -> bool:
+    """Whether any of ``points`` ((n, 2): x, y) lies inside ``outline`` (even-odd): those
+    within its bounds tested against its edges, some thousands at a time."""
+    left, top, right, bottom = outline.bounds()
+    x, y = points[:, 0], points[:, 1]
+    near = points[(x > left) & (x < right) & (y > top) & (y < bottom)]
+    if outline.box is not None or not len(near):
+        return bool(len(near))
+    corners = np.concatenate([np.column_stack([r, np.roll(r, -1, axis=0)]) for r in outline.rings])
+    xa, ya, xb, yb = corners.T
+    for chunk in np.array_split(near, -(-len(near) * len(xa) // 1_000_000)):
+        px, py = chunk[:, :1], chunk[:, 1:]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            crossed = ((ya > py) != (yb > py)) & (px < xa + (py - ya) * (xb - xa) / (yb - ya))
+        if (crossed.sum(axis=1) % 2 == 1).any():
+            return True
+    return False
 
 
 def _feature(feature, index: int, where: str) -> Outline:
