@@ -120,3 +120,27 @@ def test_a_tiff_streamed_for_its_objects_traces_their_outlines(tmp_path, caplog,
         assert tif.is_ome
     traced = json.loads((tmp_path / "o" / "s_objects.geojson").read_text())
     assert traced["type"] == "FeatureCollection" and traced["features"]
+
+
+def test_a_tiff_read_whole_for_its_imagej_rois_says_so_first(tmp_path, caplog, monkeypatch):
+    """A TIFF the memory rule would stream is read whole with ImageJ ROIs asked for (they
+    stop at 32,767 px; a streamed image gets GeoJSON only), and says so first with its cost
+    and the outlines that stream it; it was read whole without a word (s63 review: a 36 MP
+    slide with --outlines imagej)."""
+    monkeypatch.setattr(sizing, "WHOLE_BUDGET", 1000.0)
+    monkeypatch.setattr(files, "LONG_READ_PIXELS", 1000)
+    for outlines in ("imagej", "both"):
+        caplog.clear()
+        assert not _predict(tmp_path, caplog, outlines, objects=True, outlines=outlines)
+        assert (tmp_path / outlines / "s_objects_rois.zip").exists()
+        said = [m for m in caplog.messages if "ImageJ ROIs" in m]
+        assert said == [
+            f"{tmp_path / 's.tif'}: 0.0 MP read whole for its ImageJ ROIs (about 0.0 GB beside "
+            "the tiles); outlines='geojson' streams it"
+        ], caplog.messages
+    monkeypatch.setattr(sizing, "WHOLE_BUDGET", 1e12)  # read whole by any outlines
+    model = UNet(3, 2, depth=2, base_channels=4, padding="same").eval()
+    said = whole_read_note(
+        tmp_path / "s.tif", model, OutputOptions(objects=True, outlines="imagej"), least=1000
+    )
+    assert said.endswith("; outlines='geojson' with large_threshold=5119 streams it"), said

@@ -51,7 +51,7 @@ from unetlab.errors import Spelled, UnetlabError, said_as
 from unetlab.inference import sizing
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.records import OutputOptions
-from unetlab.inference.slides import check_bare_channels, is_large
+from unetlab.inference.slides import GEOJSON, check_bare_channels, is_large
 
 
 def read_whole_anyway(
@@ -220,11 +220,13 @@ def whole_read_note(
     (``--large-pixels N``, ``large_threshold=N``: :func:`large_pixels`; a stack page by page:
     audit s34 stacks 5, where a long movie's whole read said nothing); None for others."""
     path, outputs = Path(path), OutputOptions.of(outputs)
-    read = _layout(path, model, outputs, options, axes)
+    read = _layout(path, model, outputs, options, axes, rois=True)
     if read is None or read.pages * read.pixels < least:
         return None
     pages, pixels, stack = read.pages, read.pixels, read.pages > 1
     bytes_ = read.bytes(model, outputs.objects is not None)
+    if outputs.wanted["rois"]:  # never streamed by the memory rule (s63: said nothing)
+        return _rois_note(path, read, bytes_)
     noun = read_page_axes(path, pages).noun() if stack else "pages"  # a movie's frames
     one = noun.removesuffix("s")
     what = f"{pages} {noun}, " if stack else ""
@@ -236,6 +238,18 @@ def whole_read_note(
         f"{shown_path(path)}: {what}{pages * pixels / 1e6:.1f} MP read whole (about "
         f"{bytes_ / 1e9:.1f} GB beside the tiles); {said_as(large_pixels(pixels - 1))} streams it"
         f"{how}, with a line every 10% of its tiles{drawn}"
+    )
+
+
+def _rois_note(path: Path, read: _Layout, bytes_: float) -> str:
+    """:func:`whole_read_note`'s line of a TIFF read whole for its ImageJ ROIs (a streamed
+    image gets GeoJSON only: ROIs stop at 32,767 px) and what streams it."""
+    streams = said_as(GEOJSON)
+    if bytes_ <= sizing.WHOLE_BUDGET:  # read whole by the memory rule anyway
+        streams += f" with {said_as(large_pixels(read.pixels - 1))}"
+    return (
+        f"{shown_path(path)}: {read.pages * read.pixels / 1e6:.1f} MP read whole for its ImageJ "
+        f"ROIs (about {bytes_ / 1e9:.1f} GB beside the tiles); {streams} streams it"
     )
 
 
@@ -254,13 +268,16 @@ class _Layout(NamedTuple):
         return sizing.stack_read_bytes(*sizes, objects=objects)
 
 
-def _layout(path: Path, model, outputs: OutputOptions, options, axes) -> _Layout | None:
+def _layout(
+    path: Path, model, outputs: OutputOptions, options, axes, *, rois: bool = False
+) -> _Layout | None:
     """The :class:`_Layout` of a TIFF the memory rule may stream (:func:`whole_estimate`),
-    from its header, None for others."""
+    from its header, None for others; with ``rois``, also of one that ImageJ ROIs keep read
+    whole (:func:`whole_read_note`)."""
     if path.suffix.lower() not in TIFF_SUFFIXES or outputs.large_threshold is not None:
         return None
     rows = options is not None and (options.exclude_rows or options.scale != 1)  # --scale too
-    if rows or outputs.wanted["rois"]:
+    if rows or (outputs.wanted["rois"] and not rois):
         return None
     try:  # axes that read it otherwise than its file does: read whole (slides.open_slide)
         slide = slide_header(path, colour_planes=model.in_channels == 3, axes=axes)
