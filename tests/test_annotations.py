@@ -651,3 +651,37 @@ def test_qupath_annotation_drawn_beside_detections_is_an_object(tmp_path, caplog
             assert ids[43, 48] == 3
     for name in ("a", "b"):
         assert f"{name}.geojson: 1 QuPath annotation (or TMA core) around its" in caplog.text
+
+
+def test_outlines_named_without_ome_in_a_flat_folder_or_many_say_the_name_in_one_line(tmp_path):
+    """The ``.ome`` hint of a mask named as its OME-TIFF less ``.ome`` holds in a flat folder
+    (``a.geojson`` beside ``a.ome.tif``) and for ``a.OME.tif``, and many such masks are one
+    line with their count (s63 review: a flat folder said 'passed over' and 'no mask'; 30
+    masks said 30 lines; ``.OME`` said no mask and no image)."""
+    ids = _objects()
+    flat, upper, many = tmp_path / "flat", tmp_path / "upper", tmp_path / "many"
+    for image, mask in (("a.ome.tif", "a.geojson"), ("b.tif", "b.geojson")):
+        write_tiff(flat / image, (ids * 40).astype(np.uint8))
+        write_geojson(flat / mask, ids)
+    write_tiff(upper / "images" / "a.OME.tif", (ids * 40).astype(np.uint8))
+    write_geojson(upper / "masks" / "a.geojson", ids)
+    for i in range(4):
+        write_tiff(many / "images" / f"s{i}.ome.tif", (ids * 40).astype(np.uint8))
+        write_geojson(many / "masks" / f"s{i}.geojson", ids)
+    said = {}
+    for folder in (flat, upper, many):
+        with pytest.raises(DatasetError) as caught:
+            find_pairs(folder)
+        said[folder.name] = str(caught.value)
+        assert "1 problem" in said[folder.name], said[folder.name]
+    assert (
+        "a.geojson: its image a.ome.tif is an OME-TIFF, whose stem keeps '.ome': rename the "
+        "mask a.ome.geojson"
+    ) in said["flat"]
+    assert "rename the mask a.OME.geojson" in said["upper"]
+    assert (
+        "4 masks are named as their OME-TIFF image less '.ome' (s0.geojson, s1.geojson, "
+        "s2.geojson and 1 more): rename each as its image's stem, s0.geojson as s0.ome.geojson"
+    ) in said["many"]
+    (flat / "a.geojson").rename(flat / "a.ome.geojson")
+    assert [p.mask.name for p in find_pairs(flat)] == ["a.ome.geojson", "b.geojson"]

@@ -88,7 +88,7 @@ from unetlab.errors import (
     said_as,
     spelled,
 )
-from unetlab.words import numbered
+from unetlab.words import first_listed, numbered
 
 LAYOUTS = {
     "folders": ("images", "masks"),
@@ -596,7 +596,13 @@ def _layout(root: Path) -> str | None:
     if _isbi_pairs(root):
         return "isbi"
     images = _input_files(root)
-    if flat_masks(nfc(f.stem) for f in images) or flat_outlines(root, images)[0]:
+    outlines, alone = flat_outlines(root, images)
+    ome = _ome_bases(nfc(f.stem) for f in images)  # a.geojson beside a.ome.tif: its hint
+    if (
+        flat_masks(nfc(f.stem) for f in images)
+        or outlines
+        or any(nfc(f.stem) in ome for f in alone)
+    ):
         return "cellpose"
     if dsb_samples(root) is not None:
         return "dsb"
@@ -1070,17 +1076,42 @@ def _ome_names(
     lone_images: list[str], lone_masks: list[str], files: tuple[dict, dict], problems: list[str]
 ) -> tuple[list[str], list[str]]:
     """The unpaired masks named as an unpaired OME-TIFF less its ``.ome`` (``a.geojson`` for
-    ``a.ome.tif``, whose stem is ``a.ome``), each said in one line with the name to give
-    (two lines before, no mask and no image, naming neither, s63); ``files``: the images and
-    masks by stem. The stems still unpaired."""
+    ``a.ome.tif``, whose stem is ``a.ome``; ``.OME`` too), said with the name to give
+    (:func:`_ome_lines`; two lines before, no mask and no image, naming neither, s63);
+    ``files``: the images and masks by stem. The stems still unpaired."""
     images, masks = files
-    named = {m: m + ".ome" for m in lone_masks if m + ".ome" in lone_images}
-    problems += [
-        f"{masks[m]}: its image {images[image].name} is an OME-TIFF, whose stem keeps '.ome': "
-        f"rename the mask {image}{masks[m].suffix} (images and masks pair by the same stem)"
-        for m, image in named.items()
-    ]
+    bases = _ome_bases(lone_images)
+    named = {m: bases[m] for m in lone_masks if m in bases}
+    problems += _ome_lines({masks[m]: images[image] for m, image in named.items()})
     return _still_lone(lone_images, lone_masks, named)
+
+
+def _ome_bases(image_stems: Iterable[str]) -> dict[str, str]:
+    """``{stem less .ome: stem}`` of the OME-TIFF stems among ``image_stems`` (``a.ome``,
+    ``a.OME``), the name a mask given the stem less its ``.ome`` has."""
+    return {s[: -len(".ome")]: s for s in image_stems if s.lower().endswith(".ome")}
+
+
+def _ome_lines(named: dict[Path, Path]) -> list[str]:
+    """The problem of the masks of ``named`` (mask -> its OME-TIFF image) named as their
+    image less its ``.ome``: one line each for one, one line with their count for more (a
+    folder of 30 such masks said 30 lines, s63)."""
+    if not named:
+        return []
+    (mask, image), *more = named.items()
+    stem = nfc(image.name)[: -len(image.suffix)]
+    to = f"{stem}{mask.suffix}"
+    why = "an OME-TIFF's stem keeps '.ome'; images and masks pair by the same stem"
+    if not more:
+        return [
+            f"{mask}: its image {image.name} is an OME-TIFF, whose stem keeps '.ome': rename "
+            f"the mask {to} (images and masks pair by the same stem)"
+        ]
+    return [
+        f"{mask.parent}/: {len(named)} masks are named as their OME-TIFF image less '.ome' "
+        f"({first_listed([m.name for m in named], 3)}): rename each as its image's stem, "
+        f"{mask.name} as {to} ({why})"
+    ]
 
 
 def _still_lone(
@@ -1096,8 +1127,44 @@ def _flat_pairs(
 ) -> list[tuple[Path, Path]]:
     """(image, mask) files of a flat folder (``X.tif`` beside ``X_masks.png``, ``X_mask.png``,
     ...: :func:`flat_masks`); problems added: an image without a mask, a mask without an
-    image, two of a stem."""
+    image (named as an OME-TIFF less its ``.ome``: :func:`_ome_lines`), two of a stem."""
     files = _by_stem(root, problems, masks=False)
+    images, masks, mask_of = _flat_files(root, files)
+    if names is not None:
+        images = {k: v for k, v in images.items() if k in set(names)}
+        kept = set(names) | set(_ome_bases(images))  # a mask named as an OME-TIFF less .ome
+        masks = {k: v for k, v in masks.items() if k in kept}
+    bases = _ome_bases(s for s in images if s not in masks)
+    ome = {k: bases[k] for k, found in masks.items() if k in bases and found[0][1] is not None}
+    problems += _ome_lines({masks[k][0][1]: images[image] for k, image in ome.items()})
+    pairs = []
+    for stem, path in images.items():
+        found = masks.get(stem, [])
+        if len(found) > 1:
+            problems.append(
+                f"{root}/: {stem} has {len(found)} masks ({', '.join(s for s, _ in found)}): "
+                "keep one (images and masks pair by the mask's name, X beside X_masks)"
+            )
+        elif not found and stem not in ome.values():
+            problems.append(f"{path}: no mask {_mask_name(stem, mask_of)} beside it")
+        elif found and path is not None and found[0][1] is not None:
+            pairs.append((path, found[0][1]))
+    problems += [
+        f"{found[0][1]}: mask without an image {stem}.* beside it"
+        for stem, found in masks.items()
+        if stem not in images and stem not in ome and found[0][1] is not None
+    ]
+    problems += [
+        f"{s}: listed in the split file but not in {root}/"
+        for s in sorted(set(names or ()) - set(images))
+    ]
+    return pairs
+
+
+def _flat_files(root: Path, files: dict[str, Path | None]) -> tuple[dict, dict, dict[str, str]]:
+    """(images by stem, their masks by image stem (``[(name, path)]``), :func:`flat_masks`)
+    of a flat folder's ``files`` (by stem); outline files named as no image passed over
+    (said), but those named as an OME-TIFF less its ``.ome`` (:func:`_ome_lines`)."""
     mask_of = flat_masks(files)
     images, masks = {}, {}
     for stem, path in files.items():
@@ -1109,32 +1176,11 @@ def _flat_pairs(
     for stem, found in outlines.items():
         if stem in images:
             masks.setdefault(stem, []).extend((f.name, f) for f in found)
-    _outlines_passed_over(alone)
-    if names is not None:
-        images = {k: v for k, v in images.items() if k in set(names)}
-        masks = {k: v for k, v in masks.items() if k in set(names)}
-    pairs = []
-    for stem, path in images.items():
-        found = masks.get(stem, [])
-        if len(found) > 1:
-            problems.append(
-                f"{root}/: {stem} has {len(found)} masks ({', '.join(s for s, _ in found)}): "
-                "keep one (images and masks pair by the mask's name, X beside X_masks)"
-            )
-        elif not found:
-            problems.append(f"{path}: no mask {_mask_name(stem, mask_of)} beside it")
-        elif path is not None and found[0][1] is not None:
-            pairs.append((path, found[0][1]))
-    problems += [
-        f"{found[0][1]}: mask without an image {stem}.* beside it"
-        for stem, found in masks.items()
-        if stem not in images and found[0][1] is not None
-    ]
-    problems += [
-        f"{s}: listed in the split file but not in {root}/"
-        for s in sorted(set(names or ()) - set(images))
-    ]
-    return pairs
+    bases = _ome_bases(images)
+    for f in (f for f in alone if nfc(f.stem) in bases):
+        masks.setdefault(nfc(f.stem), []).append((f.name, f))
+    _outlines_passed_over([f for f in alone if nfc(f.stem) not in bases])
+    return images, masks, mask_of
 
 
 def _dsb_pairs(root: Path, names: list[str] | None, problems: list[str]) -> list[tuple[Path, Path]]:
