@@ -52,6 +52,16 @@ class ContextKept:
         """The dict kept now; None outside :meth:`kept`."""
         return self._done.get()
 
+    def once(self, key: tuple, make: Callable[[], T]) -> T:
+        """``make()``, called once for ``key`` within :meth:`kept` (no stamp: a fact that
+        holds for the command, such as a path's real path); each time outside."""
+        done = self.get()
+        if done is None:
+            return make()
+        if key not in done:
+            done[key] = make()
+        return done[key]
+
 
 class ReadOnce(ContextKept):
     """Reads of files kept within :meth:`kept` (one of the context's, by ``name``)."""

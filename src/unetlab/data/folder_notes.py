@@ -8,12 +8,15 @@ them, and :func:`unetlab.data.read_notes.note_once` says each line once a comman
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
 from collections import Counter
 from itertools import islice
 from pathlib import Path
 
+from unetlab.data.tiff_files import HEADERS
 from unetlab.errors import close_names
 from unetlab.words import numbered, worded
 
@@ -78,9 +81,31 @@ ZARR_MARKERS = (".zgroup", ".zarray", "zarr.json")
 
 
 def is_zarr(path: str | os.PathLike) -> bool:
-    """True for a Zarr folder (v2 ``.zarray``/``.zgroup`` or v3 ``zarr.json``)."""
-    path = Path(path)
-    return path.is_dir() and any((path / name).exists() for name in ZARR_MARKERS)
+    """True for a Zarr folder (v2 ``.zarray``/``.zgroup`` or v3 ``zarr.json``). A file is
+    none: looked at once a command (:func:`_mode`; s63: predict's output naming stat-ed
+    each input 13 times here)."""
+    mode = _mode(path)
+    return stat.S_ISDIR(mode) and any((Path(path) / name).exists() for name in ZARR_MARKERS)
+
+
+def _mode(path: str | os.PathLike) -> int:
+    """``path``'s ``st_mode`` (0 where it cannot be stat-ed); a regular file's kept once a
+    command (within ``HEADERS.kept()``: nothing of a command's makes an input a folder),
+    others' stat-ed at each ask (a folder a command writes may become a Zarr store)."""
+    key, done = ("regular file", os.path.abspath(path)), HEADERS.get()
+    if done is not None and key in done:
+        return done[key]
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:  # missing, as Path.is_dir takes it; others raise as there
+        if exc.errno not in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
+            raise
+        return 0
+    except ValueError:  # a name no file can have (a NUL in it), as Path.is_dir
+        return 0
+    if done is not None and stat.S_ISREG(mode):
+        done[key] = mode
+    return mode
 
 
 def zarr_missing_line(path: str | os.PathLike) -> str:

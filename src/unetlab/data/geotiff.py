@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.read_notes import say_once_a_call
-from unetlab.data.tiff_files import HEADERS, is_tiff_name, open_tiff
+from unetlab.data.tiff_files import HEADERS, is_tiff_name, open_tiff, real_path
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def read_geotags(path: str | os.PathLike) -> tuple[tuple, ...]:
     once within ``HEADERS.kept()`` while the file is unchanged (:data:`HEADERS`)."""
     if not is_tiff_name(path):
         return ()
-    return HEADERS.read(("geotags",), os.path.realpath(path), lambda: _read_geotags(path))
+    return HEADERS.read(("geotags",), real_path(path), lambda: _read_geotags(path))
 
 
 def _read_geotags(path: str | os.PathLike) -> tuple[tuple, ...]:

@@ -56,7 +56,14 @@ from unetlab.data.positions import every_position_read, position_of, reading, se
 from unetlab.data.read_notes import note_once, note_transparent, note_turned, say_once_a_call
 from unetlab.data.stated_axes import guessed_by_tifffile, planes_guessed, states_axes
 from unetlab.data.tiff_codecs import undecodable_line
-from unetlab.data.tiff_files import HEADERS, TIFF_SUFFIXES, keeping_open, open_tiff, tiff_file
+from unetlab.data.tiff_files import (
+    HEADERS,
+    TIFF_SUFFIXES,
+    keeping_open,
+    open_tiff,
+    real_path,
+    tiff_file,
+)
 from unetlab.data.tiffmeta import AXES_AS, DATA_AXES_AS, series_axes
 from unetlab.errors import ImageReadError, MadeAgain, Spelled, UnetlabError, first_line, said
 from unetlab.words import numbered
@@ -457,17 +464,12 @@ def file_axes(path: str | os.PathLike, axes: str | None) -> str | None:
     return axes if Path(path).suffix.lower() in TIFF_SUFFIXES else None
 
 
-#: what :func:`trained_file_axes` and :func:`tiff_head` found of each TIFF within
-#: :func:`axes_read_once`
-_TRAINED_AXES = HEADERS
-
-
 def axes_read_once() -> contextlib.AbstractContextManager:
     """Within: :func:`trained_file_axes` reads each TIFF once for the same axes and
     channels (and position) while the file is unchanged; ``unetlab predict``'s checks,
     streaming rule, records and reads opened a TIFF for it 5 times (s60). Its
     :func:`tiff_head` and GeoTIFF tags too (:data:`~unetlab.data.tiff_files.HEADERS`)."""
-    return _TRAINED_AXES.kept()
+    return HEADERS.kept()
 
 
 def trained_file_axes(
@@ -523,17 +525,15 @@ def _axes_header(path: str | os.PathLike) -> _AxesHeader:
     the first look at the file (:func:`_positions`), which reads its other header facts
     from the same open (s62: predict's channel checks opened the first input, then the
     first look again)."""
-    if not _TRAINED_AXES.keeping():
+    if not HEADERS.keeping():
         return _read_axes_header(path)
-    with _TRAINED_AXES.stamped(os.path.realpath(path)):  # one stat for the look
+    with HEADERS.stamped(real_path(path)):  # one stat for the look
         return _kept_axes_header(path, _looked)  # read as named, kept by its real path
 
 
 def _kept_axes_header(path: str | os.PathLike, read=None) -> _AxesHeader:
     what = ("axes_header", position_of(path))
-    return _TRAINED_AXES.read(
-        what, os.path.realpath(path), lambda: (read or _read_axes_header)(path)
-    )
+    return HEADERS.read(what, real_path(path), lambda: (read or _read_axes_header)(path))
 
 
 def _looked(path: str | os.PathLike) -> _AxesHeader:
@@ -563,8 +563,9 @@ class TiffHead(NamedTuple):
     """What a TIFF's header says of a level of its series (level 0 of its position's where
     one is read), as a slide is opened (:func:`~unetlab.data.slides.slide_header`): its axes,
     shape and sample type, its pyramid levels, whether it is tiled or compressed, level 0's
-    Orientation, and where its pixels are stored uncompressed in one piece (memory-mapped),
-    the bytes the header promises and the file holds (:func:`stored_bytes`; else 0, 0)."""
+    Orientation, and where its pixels are stored uncompressed in one piece (memory-mapped):
+    their offset, the bytes the header promises and the file holds (:func:`stored_bytes`,
+    worked out once an open; else None, 0, 0)."""
 
     found: TiffAxes
     shape: tuple[int, ...]
@@ -572,6 +573,7 @@ class TiffHead(NamedTuple):
     levels: int
     chunked: bool
     turn: int
+    offset: int | None
     promised: int
     held: int
 
@@ -582,7 +584,7 @@ def tiff_head(path: str | os.PathLike) -> TiffHead:
     file, as it raises it (the caller names the file:
     :func:`~unetlab.data.slides.slide_header`)."""
     what = ("head", position_of(path))
-    return _TRAINED_AXES.read(what, os.path.realpath(path), lambda: _read_head(path))
+    return HEADERS.read(what, real_path(path), lambda: _read_head(path))
 
 
 def _read_head(path: str | os.PathLike) -> TiffHead:
@@ -597,9 +599,9 @@ def level_head(tif, series, level: int) -> TiffHead:
     chunked = first.compression != 1 or first.is_tiled or len(levels) > 1
     turn = tiff_orientation(levels[0].keyframe)
     stored = stored_bytes(series, level)
-    promised, held = (0, 0) if stored is None else (stored[1], tif.filehandle.size)
-    found = tiff_axes(tif, chosen)
-    return TiffHead(found, chosen.shape, chosen.dtype, len(levels), chunked, turn, promised, held)
+    offset, promised, held = (None, 0, 0) if stored is None else (*stored, tif.filehandle.size)
+    found, sizes = tiff_axes(tif, chosen), (offset, promised, held)
+    return TiffHead(found, chosen.shape, chosen.dtype, len(levels), chunked, turn, *sizes)
 
 
 def stored_bytes(series, level: int) -> tuple[int, int] | None:
@@ -883,9 +885,9 @@ def ome_positions(path: str | os.PathLike) -> list[str]:
     path = Path(path)
     if path.suffix.lower() not in TIFF_SUFFIXES:
         return []
-    if _TRAINED_AXES.keeping():
-        with _TRAINED_AXES.stamped(real := os.path.realpath(path)):  # one stat for the look
-            return list(_TRAINED_AXES.read(("positions",), real, lambda: _first_look(path)))
+    if HEADERS.keeping():
+        with HEADERS.stamped(real := real_path(path)):  # one stat for the look
+            return list(HEADERS.read(("positions",), real, lambda: _first_look(path)))
     try:
         stat = path.stat()
     except OSError:

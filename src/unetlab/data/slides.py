@@ -35,7 +35,6 @@ from unetlab.data.io import (
     level_head,
     say_other_series,
     short_file_line,
-    stored_bytes,
     tiff_head,
     truncated_line,
     untiffed_error,
@@ -552,13 +551,12 @@ def _tiff_pixels(path: Path, series, level: int, head: TiffHead):
     else a Zarr view that decodes chunks."""
     import zarr
 
-    stored = stored_bytes(series, level)
-    if stored is None:  # compressed, tiled in pieces, or a pyramid level
+    if head.offset is None:  # compressed, tiled in pieces, or a pyramid level
         return zarr.open(series.aszarr(level=level), mode="r")
     if head.promised > head.held:
         raise ImageReadError(truncated_line(path, head.promised, head.held))
-    shape, dtype = head.shape, head.dtype
-    return lambda: np.memmap(path, dtype, "r", offset=stored[0], shape=shape)
+    shape, dtype, offset = head.shape, head.dtype, head.offset
+    return lambda: np.memmap(path, dtype, "r", offset=offset, shape=shape)
 
 
 def _scaled(size, layout0: Layout, layout: Layout) -> tuple[float, float]:

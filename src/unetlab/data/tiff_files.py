@@ -23,7 +23,7 @@ from contextvars import ContextVar
 
 from unetlab.read_once import ReadOnce
 
-__all__ = ["HEADERS", "keeping_open", "open_tiff", "tiff_file"]
+__all__ = ["HEADERS", "keeping_open", "open_tiff", "real_path", "tiff_file"]
 
 #: what is read of a TIFF's header (its axes, its level 0's shape and type, its GeoTIFF
 #: tags), kept within ``HEADERS.kept()`` while the file is unchanged
@@ -31,6 +31,15 @@ __all__ = ["HEADERS", "keeping_open", "open_tiff", "tiff_file"]
 #: reads them all from one open, which its phases then share (s62: its output positions,
 #: streaming rule, prediction and GeoTIFF tags opened each input 4 times)
 HEADERS = ReadOnce("tiff_headers_read")
+
+
+def real_path(path: str | os.PathLike) -> str:
+    """``os.path.realpath(path)``, resolved once a command for each path (within
+    ``HEADERS.kept()``), by which the reads of a file are kept: the first look at an input
+    resolved it 8 times (s63: its positions, axes, level 0, GeoTIFF tags and kept open
+    file each), and each check of a command again; outside, each ask resolves it."""
+    return HEADERS.once(("real path", os.path.abspath(path)), lambda: os.path.realpath(path))
+
 
 #: the suffixes of files read as TIFF: .tif and .tiff, BigTIFF's .btf, and the TIFF-based
 #: files of slide scanners and confocals (Aperio .svs, Hamamatsu .ndpi, Leica .scn, Zeiss
@@ -48,7 +57,7 @@ class _Kept:
     """The file kept open (its real path) and its ``TiffFile`` once opened."""
 
     def __init__(self, path: str | os.PathLike):
-        self.path = os.path.realpath(path)
+        self.path = real_path(path)
         self.tif = None
 
     def get(self, path: str | os.PathLike):
@@ -76,7 +85,7 @@ def keeping_open(path: str | os.PathLike) -> Iterator[None]:
     """Within, the TIFF at ``path`` is opened once for all its readers (:func:`open_tiff`),
     and closed at the end; within a :func:`keeping_open` of the same file, nothing more."""
     kept = _KEPT.get()
-    if kept is not None and kept.path == os.path.realpath(path):
+    if kept is not None and kept.path == real_path(path):
         yield
         return
     kept = _Kept(path)
@@ -90,7 +99,7 @@ def keeping_open(path: str | os.PathLike) -> Iterator[None]:
 
 def _kept(path: str | os.PathLike) -> _Kept | None:
     kept = _KEPT.get()
-    return kept if kept is not None and kept.path == os.path.realpath(path) else None
+    return kept if kept is not None and kept.path == real_path(path) else None
 
 
 def tiff_file(path: str | os.PathLike) -> tuple[object, Callable[[], None]]:

@@ -21,7 +21,8 @@ import contextlib
 import contextvars
 import os
 from collections.abc import Iterator
-from pathlib import Path
+
+from unetlab.data.tiff_files import real_path
 
 __all__ = [
     "as_record",
@@ -62,7 +63,7 @@ def noting() -> Iterator[dict[str, dict]]:
 @contextlib.contextmanager
 def for_file(path: str | os.PathLike) -> Iterator[None]:
     """:func:`note` calls within are of the input ``path``."""
-    token = _FILE.set(str(Path(path).resolve()))
+    token = _FILE.set(real_path(path))
     try:
         yield
     finally:

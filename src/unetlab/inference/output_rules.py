@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from unetlab.data.ome import FORMATS
+from unetlab.data.tiff_files import real_path
 from unetlab.errors import (
     DiskFullError,
     OutputError,
@@ -568,7 +569,7 @@ def _provenance(made: dict) -> Provenance:
 def input_source(path: str | os.PathLike) -> str:
     """How the manifest names the input an output was made from: its resolved path (no
     stat of it: ``Path.resolve`` made one, each of 5 asks an input, s62)."""
-    return os.path.realpath(path)
+    return real_path(path)
 
 
 def output_sources(files: Sequence[Path], **wanted: bool) -> dict[str, str]:

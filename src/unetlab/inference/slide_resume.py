@@ -33,6 +33,7 @@ import unetlab
 from unetlab.atomic import RESUMABLE, atomic_path, fsync
 from unetlab.data import ome
 from unetlab.data.read_notes import first_said_of_all
+from unetlab.data.tiff_files import real_path
 from unetlab.errors import Spelled, said_as
 from unetlab.inference.slide_progress import counted
 from unetlab.manifest import ZARR_DEPTH, folder_times, sample_digest
@@ -68,7 +69,7 @@ def input_stamp(path: Path) -> dict:
     those of its top-level files (its metadata) and the modification times of its folders
     down to ``ZARR_DEPTH`` (a chunk written anew is renamed into its folder, which changes
     that folder's time: a Zarr rewritten in place with the same shape is noticed)."""
-    path = Path(path).resolve()
+    path = Path(real_path(path))
     found = path.stat()
     stamp = {"path": str(path), "size": found.st_size, "mtime_ns": found.st_mtime_ns}
     if not stat.S_ISDIR(found.st_mode):  # as found, not stat-ed again
@@ -431,7 +432,7 @@ def predicting(inputs: list[Path]) -> Iterator[None]:
     staging of theirs: another process's under way is no killed run's (``predict --nproc 2
     --instances``: each process said the other's slide "a killed run's staging ... is
     kept"), and a killed run's this run predicts again is resumed (said then)."""
-    token = _PREDICTING.set(frozenset(str(Path(p).resolve()) for p in inputs))
+    token = _PREDICTING.set(frozenset(real_path(p) for p in inputs))
     try:
         yield
     finally:
