@@ -59,6 +59,7 @@ from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import (
     HEADERS,
     TIFF_SUFFIXES,
+    given_path,
     keeping_open,
     open_tiff,
     real_path,
@@ -1000,7 +1001,7 @@ def tiff_axes(tif, series) -> TiffAxes:
     bare = bool(shaped) and "axes" not in shaped[0]
     if planar and rgb and not tif.is_shaped and page.dtype.itemsize > 1:
         bare = not (page.description or tif.is_geotiff)
-    return TiffAxes(str(tif.filehandle.path), series.axes.upper(), planar, rgb, bare)
+    return TiffAxes(given_path(tif), series.axes.upper(), planar, rgb, bare)
 
 
 def axes_letters(tiff: TiffAxes, *, colour_planes: bool = False) -> str:

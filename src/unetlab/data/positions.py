@@ -16,6 +16,8 @@ import os
 from collections.abc import Iterator
 from contextvars import ContextVar
 
+from unetlab.data.tiff_files import real_path
+
 #: (the input's real path, index, count) of the position being read; None: none (each
 #: file's first series, its outputs unnamed). Other files (the outputs, read back) are
 #: read as ever: their first series.
@@ -48,7 +50,7 @@ def reading_position(path: str | os.PathLike, index: int, count: int) -> Iterato
     within."""
     if not 0 <= index < count:
         raise ValueError(f"position {index} of {count}")
-    token = _AT.set((os.path.realpath(path), index, count))
+    token = _AT.set((real_path(path), index, count))
     try:
         yield
     finally:
@@ -58,7 +60,7 @@ def reading_position(path: str | os.PathLike, index: int, count: int) -> Iterato
 def _at(path: str | os.PathLike) -> tuple[int, int] | None:
     """(index, count) of the position of ``path`` being read, else None."""
     at = _AT.get()
-    if at is None or os.path.realpath(path) != at[0]:
+    if at is None or real_path(path) != at[0]:
         return None
     return at[1], at[2]
 

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import weakref
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 
 from unetlab.read_once import ReadOnce
 
-__all__ = ["HEADERS", "keeping_open", "open_tiff", "real_path", "tiff_file"]
+__all__ = ["HEADERS", "given_path", "keeping_open", "open_tiff", "real_path", "tiff_file"]
 
 #: what is read of a TIFF's header (its axes, its level 0's shape and type, its GeoTIFF
 #: tags), kept within ``HEADERS.kept()`` while the file is unchanged
@@ -53,6 +54,26 @@ def is_tiff_name(path: str | os.PathLike) -> bool:
     return str(path).lower().endswith(TIFF_SUFFIXES)
 
 
+#: the path each open ``TiffFile`` of ours was given (:func:`given_path`)
+_GIVEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def given_path(tif) -> str:
+    """The path an open tifffile ``TiffFile`` was opened by, as given (a link's own:
+    ``TiffFile.filehandle`` names its target, which a warning named: s63), for what is said
+    of it; its file handle's for one opened elsewhere."""
+    return _GIVEN.get(tif) or str(tif.filehandle.path)
+
+
+def _opened(path: str | os.PathLike):
+    """``tifffile.TiffFile(path)``, its :func:`given_path` kept."""
+    import tifffile
+
+    tif = tifffile.TiffFile(path)
+    _GIVEN[tif] = os.fspath(path)
+    return tif
+
+
 class _Kept:
     """The file kept open (its real path) and its ``TiffFile`` once opened."""
 
@@ -65,10 +86,8 @@ class _Kept:
         (no stat each ask, s60: 3 a file predicted): all its readers read the version it
         was opened at, which nothing of ours rewrites meanwhile (no output replaces an
         input: :func:`~unetlab.outputs.refuse_inputs`)."""
-        import tifffile
-
         if self.tif is None:
-            self.tif = tifffile.TiffFile(path)  # raises as a reader's own open would
+            self.tif = _opened(path)  # raises as a reader's own open would
         return self.tif
 
     def close(self) -> None:
@@ -105,12 +124,10 @@ def _kept(path: str | os.PathLike) -> _Kept | None:
 def tiff_file(path: str | os.PathLike) -> tuple[object, Callable[[], None]]:
     """An open tifffile ``TiffFile`` of ``path`` and what closes it when its reader is done:
     the one kept open (:func:`keeping_open`), closed at that end, else its own."""
-    import tifffile
-
     kept = _kept(path)
     if kept is not None:
         return kept.get(path), lambda: None
-    tif = tifffile.TiffFile(path)
+    tif = _opened(path)
     return tif, tif.close
 
 

@@ -23,7 +23,7 @@ from unetlab.data.geotiff import geotags, geotiff_pixel_size
 from unetlab.data.positions import image_of, series_of
 from unetlab.data.read_notes import say_once_a_call
 from unetlab.data.stated_axes import states_axes
-from unetlab.data.tiff_files import is_tiff_name, open_tiff
+from unetlab.data.tiff_files import given_path, is_tiff_name, open_tiff
 from unetlab.errors import Spelled, UnetlabError, said, said_as
 
 #: dtypes an ImageJ hyperstack holds; others are written as plain TIFFs without these fields
@@ -191,12 +191,12 @@ def _say_slices_timed(tif, pages: int, axes_as: Spelled) -> None:
         return
     given = said_as(axes_as).format("TYX")
     _say_once(
-        ("slices timed", tif.filehandle.path, given),
+        ("slices timed", given_path(tif), given),
         logging.WARNING,
         "%s: its %d pages are slices (Z), yet it records a frame interval (%g s): read as a "
         "Z stack without it; if they are time points, give %s, or save them as frames (Fiji: "
         "Image > Properties, Slices 1, Frames %d)",
-        tif.filehandle.name,
+        _given_name(tif),
         pages,
         seconds,
         given,
@@ -298,14 +298,14 @@ def tiff_timing(tif) -> dict:
         meta = tif.imagej_metadata or {}
         timing = {k: meta[k] for k in ("finterval", "tunit") if meta.get(k) is not None}
         if timing.get("finterval") and frame_seconds(timing) is None:
-            _say_time_unit(tif.filehandle.name, str(timing.get("tunit")))
+            _say_time_unit(_given_name(tif), str(timing.get("tunit")))
         return timing
     ome = _ome_pixels(tif.ome_metadata, image_of(tif)) if tif.is_ome else {}
     unit = ome.get("TimeIncrementUnit", "s")
     if "TimeIncrement" in ome and (per := _SECONDS.get(unit)) is not None:
         return {"finterval": float(ome["TimeIncrement"]) * per}
     if "TimeIncrement" in ome:
-        _say_time_unit(tif.filehandle.name, unit)
+        _say_time_unit(_given_name(tif), unit)
     times = _ome_plane_times(tif.ome_metadata, image_of(tif)) if tif.is_ome else {}
     interval = _mean_step(times)
     if interval is None:
@@ -313,12 +313,12 @@ def tiff_timing(tif) -> dict:
     steps = np.diff([times[t] for t in sorted(times)]) / np.diff(sorted(times))
     if steps.min() < (1 - IRREGULAR) * interval or steps.max() > (1 + IRREGULAR) * interval:
         _say_once(
-            ("deltat", tif.filehandle.path),
+            ("deltat", given_path(tif)),
             logging.WARNING,
             "%s: its frames' times (OME Plane DeltaT) step %.4g to %.4g s apart: t_s and the "
             "outputs' frame interval use their mean, %.4g s (each frame's own time is in "
             "the file's OME-XML)",
-            *(tif.filehandle.name, steps.min(), steps.max(), interval),
+            *(_given_name(tif), steps.min(), steps.max(), interval),
         )
     return {"finterval": interval}
 
@@ -495,7 +495,7 @@ def tiff_sizes(tif, page) -> tuple[tuple[float, float] | None, float | None]:
     if not ome:
         _warn_unknown_unit(tif)
     if {"PhysicalSizeX", "PhysicalSizeY"} & set(ome):  # its word, refused or not
-        size = _ome_size(ome, tif.filehandle.path)
+        size = _ome_size(ome, given_path(tif))
     elif (geo := geotiff_pixel_size(tif, tif.pages[0])) is not None:  # before a dpi default
         size = geo  # the base level's, as OME's: a pyramid level's is scaled from it
     elif (unit := _imagej_unit(tif)) is not None and unit.strip().lower() not in UNCALIBRATED:
@@ -563,7 +563,7 @@ def _plausible(tif, size: tuple[float, float] | None) -> tuple[float, float] | N
     if size is None or all(low <= v <= high for v in size) or tif.is_geotiff:
         return size
     _say_once(
-        ("size", tif.filehandle.path),
+        ("size", given_path(tif)),
         logging.WARNING,
         "%s: its pixel size, %g x %g um, is outside what microscopes and scanners sample "
         "(1 pm to 1 mm): not used (no um columns or scale in the outputs). If its pixels "
@@ -571,7 +571,7 @@ def _plausible(tif, size: tuple[float, float] | None) -> tuple[float, float] | N
         "QGIS: ModelPixelScale in metres), which unetlab reads; if not, its resolution "
         "tags hold um per pixel where pixels per unit belong: write 10000 / (um per "
         "pixel) pixels per centimetre (Fiji: Image > Properties)",
-        tif.filehandle.name,
+        _given_name(tif),
         size[0],
         size[1],
     )
@@ -602,11 +602,11 @@ def _warn_unknown_unit(tif) -> None:
     if unit is None or unit.strip().lower() in UNCALIBRATED or micrometres_per(unit):
         return
     _say_once(
-        ("unit", tif.filehandle.path),
+        ("unit", given_path(tif)),
         logging.WARNING,
         "%s: unit %r of its ImageJ metadata is not one unetlab knows (um, microns, nm, Å, pm, "
         "mm, cm, inch); its pixel size and Z spacing are not used (Fiji: Image > Properties)",
-        tif.filehandle.name,
+        _given_name(tif),
         unit,
     )
 
@@ -616,7 +616,7 @@ def _z_spacing(tif, ome: dict[str, str]) -> float | None:
     attributes of its ``Pixels``), or ImageJ's ``spacing`` in its ``unit``; None when the
     file gives none."""
     if "PhysicalSizeZ" in ome:
-        return _ome_length(ome, "PhysicalSizeZ", tif.filehandle.path)
+        return _ome_length(ome, "PhysicalSizeZ", given_path(tif))
     meta = (tif.imagej_metadata or {}) if tif.is_imagej else {}
     per_unit = micrometres_per(meta.get("unit", ""))
     if "spacing" in meta and per_unit is not None:
@@ -664,7 +664,7 @@ def _resolution_size(tif, page) -> tuple[float, float] | None:
     if code == 2 and all(p in NOMINAL_DPI for p in pixels):
         log.debug(
             "%s: %g dpi is an exporter's default, not a pixel size: no pixel size used",
-            tif.filehandle.name,
+            _given_name(tif),
             pixels[1],
         )
         return None
@@ -672,7 +672,7 @@ def _resolution_size(tif, page) -> tuple[float, float] | None:
     # 13/40, not 1/(40/13) = 0.32499999999999996
     y, x = (float(f"{per_unit * v[1] / v[0]:.12g}") for v in (yres.value, xres.value))
     if code == 2:  # a figure exported at 300 dpi reads as 84.7 um pixels: say where it came from
-        _say_dpi_size(tif.filehandle.name, y, x, pixels[1])
+        _say_dpi_size(_given_name(tif), y, x, pixels[1])
     return y, x
 
 
@@ -684,7 +684,7 @@ def _micrometres_per_unit(tif, code: int, pixels: list[float]) -> tuple[float | 
         per_unit = micrometres_per(_imagej_unit(tif) or "")
         return per_unit, per_unit is not None
     if per_unit is None:
-        _say_no_unit(tif.filehandle.name, code, pixels)
+        _say_no_unit(_given_name(tif), code, pixels)
     return per_unit, False
 
 
@@ -783,6 +783,11 @@ def _ome_length(ome: dict[str, str], key: str, where: str) -> float | None:
             unit,
         )
     return None
+
+
+def _given_name(tif) -> str:
+    """The name of the file an open ``TiffFile`` was given by (a link's, not its target's)."""
+    return os.path.basename(given_path(tif))
 
 
 def _say_once(key, level: int, message: str, *args, of_all: bool = False) -> bool:
