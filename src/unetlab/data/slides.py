@@ -279,6 +279,20 @@ def _window_errors(path: Path, window: str) -> Iterator[None]:
 LEVEL = Spelled("level", "--level")
 
 
+def pixels_as_read(slide: Slide, axes: str | None) -> int:
+    """The pixels of one image of ``slide`` (a page's) as ``axes`` read it whole (None: as
+    its file says): a TIFF of pages of one sample (``PYX``) read by 3 axes that make its
+    columns the channels (a model's ``YXC``: tifffile's pages of a 2-channel array saved
+    without metadata or axes) holds pages x rows, one image (s63: counted as its many pages
+    of 2 columns by the pixel rule, which streamed none of them)."""
+    pages, h, w, c = slide.shape
+    letters = "" if axes is None else axes.upper()
+    if c == 1 and slide.layout.axes == "PYX" and len(letters) == 3 and {"Y", "X"} <= set(letters):
+        sizes = dict(zip(letters, (pages, h, w)))
+        return sizes["Y"] * sizes["X"]
+    return h * w
+
+
 def read_whole(pixels: int | str, more: str = "") -> Spelled:
     """How a caller has a large image read whole, above its ``pixels`` a page (``more``
     said after the number): the command line's ``--large-pixels``, Python's
@@ -412,7 +426,8 @@ def refuse_other_layout(slide: Slide, letters: str, axes: str, *, trained: bool 
         )
 
     given = Spelled(f"axes={axes!r} reads", f"--axes {axes} reads")
-    raise UnetlabError(**spelled(line, given, AXES_GIVEN, read_whole(h * w)))
+    whole = read_whole(pixels_as_read(slide, axes))  # as the pixel rule counts it
+    raise UnetlabError(**spelled(line, given, AXES_GIVEN, whole))
 
 
 def _tiff_slide(path: Path, tif, level: int, colour_planes: bool, close) -> Slide:

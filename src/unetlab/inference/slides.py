@@ -60,6 +60,7 @@ from unetlab.data.slides import (
     Slide,
     is_zarr,
     open_slide,
+    pixels_as_read,
     read_whole,
     slide_header,
     slide_name,
@@ -170,18 +171,26 @@ LARGE_PIXELS = 2**26
 STREAM_BUDGET = 1.2e9
 
 
-def is_large(path: str | os.PathLike, *, threshold: int | None = None, level: int = 0) -> bool:
+def is_large(
+    path: str | os.PathLike,
+    *,
+    threshold: int | None = None,
+    level: int = 0,
+    axes: str | None = None,
+) -> bool:
     """True for inputs predicted by :func:`predict_slide` by the pixel rule: Zarr folders,
     any pyramid level above 0, and TIFFs (any compression or tiling) of more than
-    ``threshold`` px a page (default ``LARGE_PIXELS``). Which inputs are streamed in all
-    (a one-page TIFF too large to read whole too): :mod:`~unetlab.inference.stream_rule`."""
+    ``threshold`` px a page (default ``LARGE_PIXELS``), its pages as ``axes`` read them
+    (:func:`~unetlab.data.slides.pixels_as_read`: a model's YXC may read a bare file's pages
+    as one image's rows). Which inputs are streamed in all (a one-page TIFF too large to
+    read whole too): :mod:`~unetlab.inference.stream_rule`."""
     path = Path(path)
     if is_zarr(path) or (level > 0 and path.suffix.lower() in TIFF_SUFFIXES):
         return True
     if path.suffix.lower() not in TIFF_SUFFIXES:
         return False
-    _, h, w, _ = slide_header(path).shape
-    return h * w > (LARGE_PIXELS if threshold is None else threshold)
+    pixels = pixels_as_read(slide_header(path), axes)
+    return pixels > (LARGE_PIXELS if threshold is None else threshold)
 
 
 def output_stem(path: str | os.PathLike) -> str:

@@ -96,7 +96,7 @@ def is_streamed(
     or not, in a run of ``processes`` (this module's rule). UnetlabError for an unreadable
     TIFF, as :func:`~unetlab.inference.slides.is_large` raises it."""
     path, outputs = Path(path), OutputOptions.of(outputs)
-    if is_large(path, threshold=outputs.large_threshold, level=outputs.level):
+    if is_large(path, threshold=outputs.large_threshold, level=outputs.level, axes=axes):
         return True
     if processes > 1 and _found_alone(outputs):
         return False  # found in one process: not streamed by all (streamed_alone)
@@ -147,7 +147,7 @@ def memory_note(path: Path, model, outputs=None, options=None, *, axes=None) -> 
     ``--large-pixels`` that gives one form either way (the module's docstring); None for
     others. The arguments as :func:`is_streamed`'s."""
     path, outputs = Path(path), OutputOptions.of(outputs)
-    if is_large(path, threshold=outputs.large_threshold, level=outputs.level):
+    if is_large(path, threshold=outputs.large_threshold, level=outputs.level, axes=axes):
         return None
     layout = _layout(path, model, outputs, options, axes)  # read once, with objects or not
     objects = outputs.objects is not None

@@ -1,0 +1,46 @@
+"""The pixel rule counts a TIFF as the prediction reads it: a 2-channel (Y, X, C) array
+saved without metadata is 48 pages of 64 x 2 px to tifffile, one 48 x 64 image of 2
+channels to a YXC model; it was counted as 48 pages of 128 px, never large (s63)."""
+
+from __future__ import annotations
+
+import numpy as np
+import tifffile
+import torch
+
+from unetlab.checkpoint import save_model
+from unetlab.cli import main
+from unetlab.inference.slides import is_large
+from unetlab.models import UNet
+
+
+def _bare_two_channels(path):
+    yxc = np.random.default_rng(0).integers(0, 255, (48, 64, 2), np.uint8)
+    tifffile.imwrite(path, yxc, metadata=None)
+    with tifffile.TiffFile(path) as tif:  # what tifffile guesses of it
+        assert len(tif.pages) == 48 and tif.series[0].shape == (48, 64, 2)
+
+
+def test_a_bare_yxc_tiff_is_counted_as_one_image_of_its_channels(tmp_path):
+    _bare_two_channels(tmp_path / "a.tif")
+    assert is_large(tmp_path / "a.tif", threshold=3071, axes="YXC")  # 48 x 64 px
+    assert not is_large(tmp_path / "a.tif", threshold=3072, axes="YXC")
+    assert not is_large(tmp_path / "a.tif", threshold=128)  # read as it is: 48 pages of 64 x 2
+    assert is_large(tmp_path / "a.tif", threshold=127)
+    assert not is_large(tmp_path / "a.tif", threshold=3071, axes="CYX")  # pages as channels
+
+
+def test_predict_counts_a_bare_yxc_tiff_by_the_models_channels(tmp_path, capsys):
+    torch.manual_seed(0)
+    net = UNet(2, 2, depth=2, base_channels=4, padding="same")
+    save_model(tmp_path / "m.pt", net, train_config={"data": {"axes": "YXC"}})
+    (tmp_path / "in").mkdir()
+    _bare_two_channels(tmp_path / "in" / "a.tif")
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--device", "cpu", "--no-progress"]
+    argv += ["--input", str(tmp_path / "in")]
+    assert main([*argv, "--large-pixels", "1000", "--output", str(tmp_path / "o")]) == 3
+    said = capsys.readouterr().err  # it was read whole, its pages 128 px: 0 large
+    assert "read it whole with --large-pixels 3072" in said, said  # the fix it names works:
+    assert main([*argv, "--large-pixels", "3072", "--output", str(tmp_path / "w")]) == 0
+    assert tifffile.imread(tmp_path / "in" / "a.tif").shape == (48, 64, 2)  # kept as it was
+    assert (tmp_path / "w" / "a.png").is_file()
