@@ -279,17 +279,27 @@ def _window_errors(path: Path, window: str) -> Iterator[None]:
 LEVEL = Spelled("level", "--level")
 
 
+def shape_as_read(slide: Slide, axes: str | None) -> tuple[int, int, int, int]:
+    """(pages, rows, columns, channels) of ``slide`` as ``axes`` read it whole (None: as its
+    file says, :attr:`Slide.shape`). A TIFF of pages of one sample (its layout all ``P``,
+    ``Y``, ``X``) read by as many letters as its header's series has axes pairs them: a
+    model's ``YXC`` reads tifffile's pages of a 2-channel array saved without metadata or
+    axes ((48, 64, 2): 48 pages of 64 x 2 px) as one 48 x 64 image of 2 channels, ``ZYXC``
+    a (5, 48, 64, 2) one as 5 planes of 48 x 64 (s63: its 240 pages of 128 px were counted).
+    Axes that read it otherwise than its file does are refused where it is read window by
+    window (:func:`refuse_other_layout`)."""
+    letters, layout = "" if axes is None else axes.upper(), slide.layout
+    if "C" in layout.axes or len(letters) != len(layout.shape) or not {"Y", "X"} <= set(letters):
+        return slide.shape
+    sizes = dict(zip(letters, layout.shape))
+    pages = math.prod(n for a, n in sizes.items() if a not in "YXC")
+    return pages, sizes["Y"], sizes["X"], sizes.get("C", 1)
+
+
 def pixels_as_read(slide: Slide, axes: str | None) -> int:
-    """The pixels of one image of ``slide`` (a page's) as ``axes`` read it whole (None: as
-    its file says): a TIFF of pages of one sample (``PYX``) read by 3 axes that make its
-    columns the channels (a model's ``YXC``: tifffile's pages of a 2-channel array saved
-    without metadata or axes) holds pages x rows, one image (s63: counted as its many pages
-    of 2 columns by the pixel rule, which streamed none of them)."""
-    pages, h, w, c = slide.shape
-    letters = "" if axes is None else axes.upper()
-    if c == 1 and slide.layout.axes == "PYX" and len(letters) == 3 and {"Y", "X"} <= set(letters):
-        sizes = dict(zip(letters, (pages, h, w)))
-        return sizes["Y"] * sizes["X"]
+    """The pixels of one image (a page's) of ``slide`` as ``axes`` read it whole
+    (:func:`shape_as_read`)."""
+    _, h, w, _ = shape_as_read(slide, axes)
     return h * w
 
 

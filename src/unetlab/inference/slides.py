@@ -180,17 +180,22 @@ def is_large(
 ) -> bool:
     """True for inputs predicted by :func:`predict_slide` by the pixel rule: Zarr folders,
     any pyramid level above 0, and TIFFs (any compression or tiling) of more than
-    ``threshold`` px a page (default ``LARGE_PIXELS``), its pages as ``axes`` read them
-    (:func:`~unetlab.data.slides.pixels_as_read`: a model's YXC may read a bare file's pages
-    as one image's rows). Which inputs are streamed in all (a one-page TIFF too large to
-    read whole too): :mod:`~unetlab.inference.stream_rule`."""
+    ``threshold`` px a page (default ``LARGE_PIXELS``). A ``threshold`` given counts a page
+    as ``axes`` read it (:func:`~unetlab.data.slides.pixels_as_read`: a model's YXC may read
+    a bare file's pages as one image's rows), so that one over it is refused naming the
+    count that reads it whole where the streaming path cannot read it so; the default
+    counts a page as its file says, as the streaming path reads it (such a file is read
+    whole, as before s63: a (8200, 8200, 2) array saved plain was refused). Which inputs
+    are streamed in all (a one-page TIFF too large to read whole too):
+    :mod:`~unetlab.inference.stream_rule`."""
     path = Path(path)
     if is_zarr(path) or (level > 0 and path.suffix.lower() in TIFF_SUFFIXES):
         return True
     if path.suffix.lower() not in TIFF_SUFFIXES:
         return False
-    pixels = pixels_as_read(slide_header(path), axes)
-    return pixels > (LARGE_PIXELS if threshold is None else threshold)
+    if threshold is None:
+        return math.prod(slide_header(path).shape[1:3]) > LARGE_PIXELS
+    return pixels_as_read(slide_header(path), axes) > threshold
 
 
 def output_stem(path: str | os.PathLike) -> str:

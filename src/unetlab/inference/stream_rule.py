@@ -44,8 +44,8 @@ from PIL import Image
 from unetlab.data.io import TIFF_SUFFIXES, ome_positions
 from unetlab.data.positions import reading_position
 from unetlab.data.shown import shown_path
-from unetlab.data.slides import is_zarr, slide_header
-from unetlab.data.tiff_files import keeping_open
+from unetlab.data.slides import is_zarr, shape_as_read, slide_header
+from unetlab.data.tiff_files import HEADERS, keeping_open, real_path
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.errors import Spelled, UnetlabError, said_as
 from unetlab.inference import sizing
@@ -218,26 +218,36 @@ def whole_read_note(
     """The line said before a TIFF of ``least`` pixels or more (all its pages) is read
     whole: what it costs and the threshold that streams it, as the caller gives it
     (``--large-pixels N``, ``large_threshold=N``: :func:`large_pixels`; a stack page by page:
-    audit s34 stacks 5, where a long movie's whole read said nothing); None for others."""
+    audit s34 stacks 5, where a long movie's whole read said nothing), or where ``axes``
+    read it otherwise than its file does (:func:`_read_otherwise`), how it streams; None for
+    others."""
     path, outputs = Path(path), OutputOptions.of(outputs)
-    read = _layout(path, model, outputs, options, axes, rois=True)
+    with HEADERS.stamped(real_path(path)):  # one stat for both looks
+        read = _layout(path, model, outputs, options, axes, rois=True, otherwise=True)
     if read is None or read.pages * read.pixels < least:
         return None
     pages, pixels, stack = read.pages, read.pixels, read.pages > 1
     bytes_ = read.bytes(model, outputs.objects is not None)
-    if outputs.wanted["rois"]:  # never streamed by the memory rule (s63: said nothing)
+    if outputs.wanted["rois"] and read.streams:  # never streamed (s63: said nothing)
         return _rois_note(path, read, bytes_)
-    noun = read_page_axes(path, pages).noun() if stack else "pages"  # a movie's frames
+    noun = read_page_axes(path, pages).noun() if stack and read.streams else "pages"
     one = noun.removesuffix("s")
     what = f"{pages} {noun}, " if stack else ""
     how = f" {one} by {one} (its T and Z kept)" if stack else ""
     drawn = (
         f"; its overlay then draws the first {one} only" if stack and outputs.draw_overlay else ""
     )
+    line = f"{shown_path(path)}: {what}{pages * pixels / 1e6:.1f} MP read whole (about "
+    line += f"{bytes_ / 1e9:.1f} GB beside the tiles); "
+    if not read.streams:  # its pages are one image's rows: saved with its axes, it streams
+        return line + (
+            f"the axes {axes.upper()} read it otherwise than its file does, which a read window "
+            f"by window cannot: save it with its axes (tifffile.imwrite(..., metadata={{'axes': "
+            f"'{axes.upper()}'}})) to stream it"
+        )
     return (
-        f"{shown_path(path)}: {what}{pages * pixels / 1e6:.1f} MP read whole (about "
-        f"{bytes_ / 1e9:.1f} GB beside the tiles); {said_as(large_pixels(pixels - 1))} streams it"
-        f"{how}, with a line every 10% of its tiles{drawn}"
+        f"{line}{said_as(large_pixels(pixels - 1))} streams it{how}, with a line every 10% of "
+        f"its tiles{drawn}"
     )
 
 
@@ -261,6 +271,7 @@ class _Layout(NamedTuple):
     pixels: int
     channels: int
     itemsize: int
+    streams: bool = True  # False: read by axes that the streaming path cannot read it by
 
     def bytes(self, model, objects: bool) -> float:
         """:func:`~unetlab.inference.sizing.stack_read_bytes` of all its pages."""
@@ -269,21 +280,44 @@ class _Layout(NamedTuple):
 
 
 def _layout(
-    path: Path, model, outputs: OutputOptions, options, axes, *, rois: bool = False
+    path: Path,
+    model,
+    outputs: OutputOptions,
+    options,
+    axes,
+    *,
+    rois: bool = False,
+    otherwise: bool = False,
 ) -> _Layout | None:
     """The :class:`_Layout` of a TIFF the memory rule may stream (:func:`whole_estimate`),
     from its header, None for others; with ``rois``, also of one that ImageJ ROIs keep read
-    whole (:func:`whole_read_note`)."""
+    whole; ``otherwise``: of one that ``axes`` read otherwise than its file does too
+    (:func:`_read_otherwise`: read whole); both said by :func:`whole_read_note`."""
     if path.suffix.lower() not in TIFF_SUFFIXES or outputs.large_threshold is not None:
         return None
     rows = options is not None and (options.exclude_rows or options.scale != 1)  # --scale too
     if rows or (outputs.wanted["rois"] and not rois):
         return None
+    colour_planes = model.in_channels == 3
     try:  # axes that read it otherwise than its file does: read whole (slides.open_slide)
-        slide = slide_header(path, colour_planes=model.in_channels == 3, axes=axes)
+        slide = slide_header(path, colour_planes=colour_planes, axes=axes)
         check_bare_channels(slide, model.in_channels)  # one image's channels
     except UnetlabError:  # read whole, which names the problem
-        return None
+        return _read_otherwise(path, colour_planes, axes) if otherwise else None
     (pages, h, w, c), itemsize = slide.shape, slide.dtype.itemsize
     turned = slide.turn != 1  # a turned one is turned when read whole
     return None if turned else _Layout(pages, h * w, c, itemsize)
+
+
+def _read_otherwise(path: Path, colour_planes: bool, axes: str | None) -> _Layout | None:
+    """The :class:`_Layout` of a TIFF that ``axes`` read otherwise than its file does (its
+    pages as one image's rows: :func:`~unetlab.data.slides.shape_as_read`), read whole
+    whatever its size (``streams`` False); None for others."""
+    try:
+        slide = slide_header(path, colour_planes=colour_planes)
+    except UnetlabError:
+        return None
+    (pages, h, w, c), itemsize = shape_as_read(slide, axes), slide.dtype.itemsize
+    if (pages, h, w, c) == slide.shape or slide.turn != 1:
+        return None
+    return _Layout(pages, h * w, c, itemsize, streams=False)
