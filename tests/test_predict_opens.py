@@ -196,8 +196,10 @@ def test_a_folder_predicted_again_reads_its_manifest_and_records_once_a_look(tmp
 def test_predict_resolves_each_input_once_and_finds_its_pixels_once(tmp_path, monkeypatch):
     """Each streamed input's real path was resolved by unetlab 36 to 39 times by one
     predict (s62: its first look 8, each reader of its header and the output rules again),
-    once now (tifffile's own at each open and numpy's maps aside); its stored pixels were
-    worked out twice by the open that streams it (its header, then its memory map), once."""
+    once now for its header's readers (tifffile's own at each open and numpy's maps aside);
+    what its records say of it resolves it anew, 8 times (a link retargeted meanwhile is
+    named as it was read: s63); its stored pixels were worked out twice by the open that
+    streams it (its header, then its memory map), once."""
     import os
     import sys
     from pathlib import Path
@@ -209,13 +211,15 @@ def test_predict_resolves_each_input_once_and_finds_its_pixels_once(tmp_path, mo
     (tmp_path / "in").mkdir()
     for i in range(2):
         tifffile.imwrite(tmp_path / "in" / f"s{i}.tif", np.zeros((24, 24), np.uint8))
-    resolved, stored = collections.Counter(), []
+    resolved, recorded, stored = collections.Counter(), collections.Counter(), []
     real, real_stored = os.path.realpath, data_io.stored_bytes
+    records = ("output_rules", "chosen", "slide_resume", "records")  # the record's modules
+    records = tuple(f"unetlab.inference.{name}" for name in records)
 
     def counted(path, *args, **kwargs):  # by unetlab (tifffile's opens, numpy's maps: theirs)
-        ours = sys._getframe(1).f_globals["__name__"].startswith("unetlab.")
-        if ours and Path(path).parent == tmp_path / "in":
-            resolved[Path(path).name] += 1
+        module = sys._getframe(1).f_globals["__name__"]
+        if module.startswith("unetlab.") and Path(path).parent == tmp_path / "in":
+            (recorded if module in records else resolved)[Path(path).name] += 1
         return real(path, *args, **kwargs)
 
     monkeypatch.setattr(os.path, "realpath", counted)
@@ -226,3 +230,4 @@ def test_predict_resolves_each_input_once_and_finds_its_pixels_once(tmp_path, mo
     assert (tmp_path / "out" / "s0.tif").is_file()  # streamed: its pixels memory-mapped
     assert len(stored) == 4  # one an open (its header, its pixels); 6 before (s63)
     assert dict(resolved) == {"s0.tif": 1, "s1.tif": 1}  # 39, 36 before (s63)
+    assert min(recorded.values()) > 0 and max(recorded.values()) <= 8, recorded

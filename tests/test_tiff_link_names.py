@@ -34,3 +34,58 @@ def test_a_linked_tiffs_resolution_line_names_the_link(tmp_path, caplog):
     said = [r.getMessage() for r in caplog.records if "no unit" in r.getMessage()]
     assert said and said[0].startswith("link.tif: its resolution tags have no unit"), said
     assert "blob_17" not in caplog.text
+
+
+def _links_or_skip(target, link):
+    try:
+        os.symlink(target, link)
+    except OSError:
+        pytest.skip("no symbolic links here")
+
+
+def test_a_link_retargeted_during_predict_is_recorded_as_it_was_read(tmp_path, monkeypatch):
+    """``latest.tif`` names run1.tif at the command's first look and run2.tif when it is
+    predicted: predict.json names run2.tif, whose pixels its outputs are (s63: the path
+    resolved once a command named run1.tif there)."""
+    import unetlab.inference.folders as folders
+
+    torch.manual_seed(0)
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
+    (tmp_path / "in").mkdir(), (tmp_path / "store").mkdir()
+    tifffile.imwrite(tmp_path / "store" / "run1.tif", np.zeros((24, 24), np.uint8))
+    tifffile.imwrite(tmp_path / "store" / "run2.tif", np.full((40, 32), 200, np.uint8))
+    tifffile.imwrite(tmp_path / "in" / "a.tif", np.zeros((24, 24), np.uint8))
+    latest = tmp_path / "in" / "latest.tif"
+    _links_or_skip(tmp_path / "store" / "run1.tif", latest)
+    predicted = folders.predict_or_fail
+
+    def retargeted(model, path, *args, **kwargs):  # the acquisition's next run, meanwhile
+        if path.name == "a.tif":
+            latest.unlink()
+            os.symlink(tmp_path / "store" / "run2.tif", latest)
+        return predicted(model, path, *args, **kwargs)
+
+    monkeypatch.setattr(folders, "predict_or_fail", retargeted)
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--device", "cpu", "--no-progress"]
+    assert main([*argv, "--input", str(tmp_path / "in"), "--output", str(tmp_path / "o")]) == 0
+    assert tifffile.imread(tmp_path / "store" / "run2.tif").shape == (40, 32)  # kept as it was
+    record = (tmp_path / "o" / "predict.json").read_text()
+    assert "run2.tif" in record and "run1.tif" not in record, record
+
+
+def test_a_path_through_a_linked_folder_and_dots_is_its_own(tmp_path, monkeypatch):
+    """``in/sub/../x`` is ``far/x`` where ``in/sub`` links to ``far/deep``: kept apart from
+    ``in/x`` once a command (s63: ``os.path.abspath`` made them one key, and named in/x)."""
+    from unetlab.data.folder_notes import is_zarr
+    from unetlab.data.tiff_files import HEADERS, real_path
+
+    (tmp_path / "in").mkdir(), (tmp_path / "far" / "deep").mkdir(parents=True)
+    (tmp_path / "in" / "x").write_bytes(b"")
+    (tmp_path / "far" / "x").mkdir()
+    (tmp_path / "far" / "x" / ".zgroup").write_text('{"zarr_format": 2}')
+    _links_or_skip(tmp_path / "far" / "deep", tmp_path / "in" / "sub")
+    monkeypatch.chdir(tmp_path)
+    with HEADERS.kept():
+        assert real_path("in/x") == str(tmp_path / "in" / "x") and not is_zarr("in/x")
+        assert real_path("in/sub/../x") == str(tmp_path / "far" / "x")
+        assert is_zarr("in/sub/../x")

@@ -16,7 +16,7 @@ from collections import Counter
 from itertools import islice
 from pathlib import Path
 
-from unetlab.data.tiff_files import HEADERS
+from unetlab.data.tiff_files import HEADERS, path_key
 from unetlab.errors import close_names
 from unetlab.words import numbered, worded
 
@@ -92,7 +92,7 @@ def _mode(path: str | os.PathLike) -> int:
     """``path``'s ``st_mode`` (0 where it cannot be stat-ed); a regular file's kept once a
     command (within ``HEADERS.kept()``: nothing of a command's makes an input a folder),
     others' stat-ed at each ask (a folder a command writes may become a Zarr store)."""
-    key, done = ("regular file", os.path.abspath(path)), HEADERS.get()
+    key, done = ("regular file", path_key(path)), HEADERS.get()
     if done is not None and key in done:
         return done[key]
     try:

@@ -24,7 +24,15 @@ from contextvars import ContextVar
 
 from unetlab.read_once import ReadOnce
 
-__all__ = ["HEADERS", "given_path", "keeping_open", "open_tiff", "real_path", "tiff_file"]
+__all__ = [
+    "HEADERS",
+    "given_path",
+    "keeping_open",
+    "open_tiff",
+    "path_key",
+    "real_path",
+    "tiff_file",
+]
 
 #: what is read of a TIFF's header (its axes, its level 0's shape and type, its GeoTIFF
 #: tags), kept within ``HEADERS.kept()`` while the file is unchanged
@@ -36,10 +44,19 @@ HEADERS = ReadOnce("tiff_headers_read")
 
 def real_path(path: str | os.PathLike) -> str:
     """``os.path.realpath(path)``, resolved once a command for each path (within
-    ``HEADERS.kept()``), by which the reads of a file are kept: the first look at an input
-    resolved it 8 times (s63: its positions, axes, level 0, GeoTIFF tags and kept open
-    file each), and each check of a command again; outside, each ask resolves it."""
-    return HEADERS.once(("real path", os.path.abspath(path)), lambda: os.path.realpath(path))
+    ``HEADERS.kept()``), by which the reads of a file's header are kept: the first look at
+    an input resolved it 8 times (s63: its positions, axes, level 0, GeoTIFF tags and kept
+    open file each), and each check of a command again; outside, each ask resolves it.
+    What a record says of the file an output came from resolves it anew
+    (``os.path.realpath``): a link retargeted during the command is named as it is then."""
+    return HEADERS.once(("real path", path_key(path)), lambda: os.path.realpath(path))
+
+
+def path_key(path: str | os.PathLike) -> str:
+    """``path`` joined to the working folder, not normalised, as a key of what is kept of it
+    once a command: ``in/sub/../a.tif`` is not ``in/a.tif`` where ``sub`` is a link
+    (``os.path.abspath`` made them one before the link was followed: s63)."""
+    return os.path.join(os.getcwd(), os.fspath(path))
 
 
 #: the suffixes of files read as TIFF: .tif and .tiff, BigTIFF's .btf, and the TIFF-based

@@ -22,8 +22,6 @@ import contextvars
 import os
 from collections.abc import Iterator
 
-from unetlab.data.tiff_files import real_path
-
 __all__ = [
     "as_record",
     "for_file",
@@ -63,7 +61,7 @@ def noting() -> Iterator[dict[str, dict]]:
 @contextlib.contextmanager
 def for_file(path: str | os.PathLike) -> Iterator[None]:
     """:func:`note` calls within are of the input ``path``."""
-    token = _FILE.set(real_path(path))
+    token = _FILE.set(os.path.realpath(path))  # as input_source names it: now
     try:
         yield
     finally:

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from unetlab.data.ome import FORMATS
-from unetlab.data.tiff_files import real_path
 from unetlab.errors import (
     DiskFullError,
     OutputError,
@@ -568,8 +567,10 @@ def _provenance(made: dict) -> Provenance:
 
 def input_source(path: str | os.PathLike) -> str:
     """How the manifest names the input an output was made from: its resolved path (no
-    stat of it: ``Path.resolve`` made one, each of 5 asks an input, s62)."""
-    return real_path(path)
+    stat of it: ``Path.resolve`` made one, each of 5 asks an input, s62), resolved now: a
+    link retargeted since the command's first look is named as its outputs read it (s63:
+    :func:`~unetlab.data.tiff_files.real_path`'s, kept, named the old target)."""
+    return os.path.realpath(path)
 
 
 def output_sources(files: Sequence[Path], **wanted: bool) -> dict[str, str]:

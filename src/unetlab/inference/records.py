@@ -46,7 +46,6 @@ from unetlab.data.exclude import as_config
 from unetlab.data.io import file_axes, trained_file_axes
 from unetlab.data.png_chunks import read_png_text
 from unetlab.data.split_record import file_sha256
-from unetlab.data.tiff_files import real_path
 from unetlab.errors import NONE, KnownFields, UnetlabError, refuses_assignment, said_as
 from unetlab.inference.object_recipe import is_instance_model
 from unetlab.inference.objects import (
@@ -595,7 +594,7 @@ def _read_as(path: str | os.PathLike, axes: str, trained: bool) -> str | None:
         return axes
     try:
         stat = os.stat(path)
-        return _fitted(real_path(path), axes, stat.st_mtime_ns, stat.st_size)
+        return _fitted(os.path.realpath(path), axes, stat.st_mtime_ns, stat.st_size)
     except (OSError, UnetlabError):
         return axes
 

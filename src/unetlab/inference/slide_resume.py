@@ -69,7 +69,7 @@ def input_stamp(path: Path) -> dict:
     those of its top-level files (its metadata) and the modification times of its folders
     down to ``ZARR_DEPTH`` (a chunk written anew is renamed into its folder, which changes
     that folder's time: a Zarr rewritten in place with the same shape is noticed)."""
-    path = Path(real_path(path))
+    path = Path(os.path.realpath(path))  # now: a link retargeted meanwhile as it is read
     found = path.stat()
     stamp = {"path": str(path), "size": found.st_size, "mtime_ns": found.st_mtime_ns}
     if not stat.S_ISDIR(found.st_mode):  # as found, not stat-ed again
