@@ -89,3 +89,35 @@ def test_a_path_through_a_linked_folder_and_dots_is_its_own(tmp_path, monkeypatc
         assert real_path("in/x") == str(tmp_path / "in" / "x") and not is_zarr("in/x")
         assert real_path("in/sub/../x") == str(tmp_path / "far" / "x")
         assert is_zarr("in/sub/../x")
+
+
+def test_measure_and_the_napari_reader_name_a_linked_tiff_as_given(tmp_path, caplog):
+    """measure_objects and the napari reader's frame interval opened the file themselves,
+    so a warning of its header named the link's target (s63 review)."""
+    from unetlab.inference.measure import measure_objects
+    from unetlab.napari.reader import frame_interval
+
+    target, link = tmp_path / "blob_17.tif", tmp_path / "link_objects.tif"
+    timing = {"axes": "TYX", "finterval": 2.0, "tunit": "fortnight"}
+    tifffile.imwrite(target, np.zeros((3, 8, 8), np.uint8), imagej=True, metadata=timing)
+    _links_or_skip(target, link)
+    with caplog.at_level(logging.WARNING):
+        assert frame_interval(link) is None  # no t_s: an unknown unit, said
+        assert measure_objects(link)["t"].tolist() == []  # no objects
+    said = [m for m in caplog.messages if "fortnight" in m]
+    assert len(said) == 2 and all(m.startswith("link_objects.tif: ") for m in said), said
+
+
+def test_an_objects_tables_planes_name_a_linked_tiff_as_given(tmp_path, caplog):
+    """stack_planes (the objects summary's T and Z of a stack of ids) opened the file itself:
+    its pixel size's warning named the link's target (s63 review)."""
+    from unetlab.inference.objects_summary import stack_planes
+
+    target, link = tmp_path / "blob_17.tif", tmp_path / "link_objects.tif"
+    far = dict(resolution=(1e-6, 1e-6), metadata={"axes": "ZYX", "unit": "um"})
+    tifffile.imwrite(target, np.zeros((3, 8, 8), np.uint8), imagej=True, **far)  # 1 m px
+    _links_or_skip(target, link)
+    with caplog.at_level(logging.WARNING):
+        assert [p["z"] for p in stack_planes(link)] == [0, 1, 2]
+    said = [m for m in caplog.messages if "outside what microscopes" in m]
+    assert len(said) == 1 and said[0].startswith("link_objects.tif: "), said

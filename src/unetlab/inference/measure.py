@@ -235,9 +235,8 @@ def _read_objects(path: str | os.PathLike, given: dict) -> tuple[np.ndarray, dic
     keywords) with those left None as the file records them: its axes (T, Z, Y, X ones),
     pixel size and z spacing, frame interval, and ``objects_3d`` as predict's record says
     (None where it carries none: an edited file)."""
-    import tifffile
-
     from unetlab.data.io import image_file_errors
+    from unetlab.data.tiff_files import open_tiff
     from unetlab.data.tiffmeta import frame_seconds, read_pixel_size, tiff_timing
     from unetlab.inference.records import tiff_record  # it imports this module
 
@@ -246,9 +245,9 @@ def _read_objects(path: str | os.PathLike, given: dict) -> tuple[np.ndarray, dic
             f"{path}: measure_objects reads the ids of a TIFF (<stem>_objects.tif); give "
             "another file's ids as an array"
         )
-    with image_file_errors(path):  # a file cut short was tifffile's traceback (s51 walkbad)
-        tif = tifffile.TiffFile(path)
-    with tif, image_file_errors(path):
+    # a file cut short was tifffile's traceback (s51 walkbad); open_tiff: what is said of
+    # it names a link as given, not its target (tiff_files.given_path: s63)
+    with image_file_errors(path), open_tiff(path) as tif:
         ids = tif.series[0].asarray()
         letters, seconds = tif.series[0].axes.upper(), frame_seconds(tiff_timing(tif))
     if 0 in ids.shape:  # a damaged file read as (2, 0, 23): numpy's reshape error (s51)

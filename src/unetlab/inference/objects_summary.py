@@ -884,12 +884,13 @@ def _tiff_pages(ids: Path):
     is not there, not read, or its planes are not its last two axes (YX)."""
     import tifffile
 
+    from unetlab.data.tiff_files import open_tiff
     from unetlab.data.tiffmeta import read_page_axes, tiff_sizes
 
     if not ids.is_file():
         return None
     try:
-        with tifffile.TiffFile(ids) as tif:
+        with open_tiff(ids) as tif:  # named as given, a link too (given_path: s63)
             series = tif.series[0]
             pages = int(np.prod(series.shape[:-2]))
             spacing = tiff_sizes(tif, series.keyframe)[1]

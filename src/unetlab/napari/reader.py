@@ -19,6 +19,7 @@ import numpy as np
 from unetlab.data import ngff
 from unetlab.data.png_chunks import read_png_text
 from unetlab.data.slides import is_zarr
+from unetlab.data.tiff_files import open_tiff
 from unetlab.data.tiffmeta import (
     PixelSize,
     frame_seconds,
@@ -81,10 +82,9 @@ def read_output(path) -> list[LayerTuple]:
 
 def frame_interval(path: Path) -> float | None:
     """The seconds between the frames the TIFF at ``path`` records (ImageJ's finterval, OME's
-    TimeIncrement); None where it records none."""
-    import tifffile
-
-    with tifffile.TiffFile(path) as tif:
+    TimeIncrement); None where it records none. What is said of it names a link as given,
+    not its target (:func:`~unetlab.data.tiff_files.given_path`: s63)."""
+    with open_tiff(path) as tif:
         return frame_seconds(tiff_timing(tif))
 
 
