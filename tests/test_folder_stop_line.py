@@ -4,6 +4,7 @@ bare KeyboardInterrupt), and that call predicts only the others."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from unetlab.inference import files, folders
 from unetlab.inference.files import predict_file
 from unetlab.inference.folders import predict_folder
 from unetlab.inference.tree import predict_tree
+from unetlab.signals import stop_line_said
 
 
 def _images(folder, n=3):
@@ -25,9 +27,10 @@ def _images(folder, n=3):
     return folder
 
 
-def _stopped_at(monkeypatch, second: int):
-    """``predict_or_fail`` raising KeyboardInterrupt at its ``second``-th call."""
-    real, calls = folders.predict_or_fail, []
+def _stopped_at(monkeypatch, second: int, module=folders, name: str = "predict_or_fail"):
+    """``module.name`` (folders' ``predict_or_fail``) raising KeyboardInterrupt at its
+    ``second``-th call."""
+    real, calls = getattr(module, name), []
 
     def stop(*args, **kwargs):
         calls.append(1)
@@ -35,7 +38,7 @@ def _stopped_at(monkeypatch, second: int):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(folders, "predict_or_fail", stop)
+    monkeypatch.setattr(module, name, stop)
 
 
 def test_a_stopped_folder_says_the_inputs_done_and_the_call_that_goes_on(
@@ -129,3 +132,58 @@ def test_a_stopped_folder_says_a_large_image_starts_again_as_the_command_does(
         "with the same call with skip_existing=True (a large image stopped part way starts "
         "again at its first row: with objects only save_probabilities=True keeps its rows)"
     ]
+
+
+def test_a_user_s_own_loop_of_predict_file_says_one_line(tmp_path, monkeypatch, caplog):
+    """A notebook's own function looping ``predict_file`` over files (no command line, no
+    folder call): the stop's one line is said by the outermost unetlab call stopped, the
+    ``predict_file`` of the file it stopped on, as README's stopped-stack passage says; the
+    files done before say none, and the line is not said again by any call within."""
+    images = _images(tmp_path / "images")
+
+    def segment_all(net, paths, out):  # the user's own library function
+        return [predict_file(net, path, out, objects=True) for path in paths]
+
+    _stopped_at(monkeypatch, 2, files, "_outputs")
+    paths = sorted(images.glob("*.png"))
+    with caplog.at_level(logging.INFO, logger="unetlab"), pytest.raises(KeyboardInterrupt):
+        segment_all(local_net(), paths, tmp_path / "out")
+    said = [m for m in caplog.messages if "interrupted" in m]
+    assert said == [f"predict_file interrupted on {paths[1]}; continue with the same call"]
+    assert (tmp_path / "out" / "0_objects.tif").exists()  # the first file's outputs kept
+
+
+def test_a_folder_stopped_in_its_warm_up_says_its_own_line_alone(tmp_path, monkeypatch, caplog):
+    """A ``predict_folder`` with a ``clock`` predicts its first file once beforehand into a
+    scratch folder it does not hold: stopped there (a notebook cell's Ctrl-C), that
+    ``predict_file`` said its own line before the folder's (two lines, "predict_file
+    interrupted on 0.png" the first; s62 noticed: predict_file called inside library code
+    says its own). The folder's caller says the stop, the calls within say none."""
+    net, images, out = local_net(), _images(tmp_path / "images"), tmp_path / "out"
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(files, "_outputs", stop)
+    with caplog.at_level(logging.INFO, logger="unetlab"), pytest.raises(KeyboardInterrupt):
+        predict_folder(net, images, out, objects=True, progress=False, clock=_untimed)
+    said = [m for m in caplog.messages if "interrupted" in m]
+    assert said == [
+        f"predict_folder interrupted with the outputs of 0 of 3 inputs in {out}; "
+        "continue with the same call with skip_existing=True"
+    ]
+
+
+def _untimed(model):
+    return contextlib.nullcontext()
+
+
+def test_the_outermost_call_alone_says_the_stop():
+    """One mechanism (:func:`~unetlab.signals.stop_line_said`): the outermost call says the
+    stop, none within it, and a group's other processes none at all."""
+    with stop_line_said() as outer, stop_line_said() as inner, stop_line_said() as innermost:
+        assert (outer, inner, innermost) == (True, False, False)
+    with stop_line_said(main=False) as other, stop_line_said() as within:
+        assert (other, within) == (False, False)
+    with stop_line_said() as again:  # the caller's gone: said again
+        assert again

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import _thread
 import contextlib
+import contextvars
 import os
 import signal
 import sys
@@ -42,6 +43,25 @@ def stop_status(exc: KeyboardInterrupt) -> tuple[str, int]:
     signum = getattr(exc, "signum", signal.SIGINT)
     how = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
     return how, 128 + signum
+
+
+#: whether a caller of the call running says its stop's line (:func:`stop_line_said`)
+_CALLER_SAYS = contextvars.ContextVar("unetlab_caller_says_stop", default=False)
+
+
+@contextlib.contextmanager
+def stop_line_said(*, main: bool = True) -> Iterator[bool]:
+    """Within: a stop (Ctrl-C, SIGTERM) is said in one line by the outermost call, none of
+    the calls it makes: the command line (``unetlab predict``), a tree over its folders, a
+    folder over its files (a warm-up's too), else the ``predict_file`` stopped (a loop of
+    the user's own). Yields whether this call says it: no caller does, and ``main`` (the
+    main process of its group; the others say none)."""
+    says = main and not _CALLER_SAYS.get()
+    token = _CALLER_SAYS.set(True)
+    try:
+        yield says
+    finally:
+        _CALLER_SAYS.reset(token)
 
 
 def stop_signal(code: int) -> int | None:

@@ -288,10 +288,12 @@ def run(args) -> int:
     since = _cpu_reading()  # other work's cores over the setup (imports too): the threads
     from unetlab.inference.every_file import headers_read_once
     from unetlab.inference.output_rules import holds_of_a_call
+    from unetlab.signals import stop_line_said
 
-    # its stop line reads its hold after predict_folder ended; each input's header read once
-    # by the checks before the model loads and after (s59)
-    with holds_of_a_call(), headers_read_once():
+    # its stop line reads its hold after predict_folder ended, and is the command's alone
+    # (no folder, tree or file says one); each input's header read once by the checks
+    # before the model loads and after (s59)
+    with holds_of_a_call(), stop_line_said(), headers_read_once():
         return _run(args, since)
 
 

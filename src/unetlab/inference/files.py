@@ -92,7 +92,7 @@ from unetlab.data.tiffmeta import (
     scale_kwargs,
 )
 from unetlab.data.world_file import grid_pixel_size, input_grid
-from unetlab.errors import Spelled, UnetlabError, in_command, said_as, spelled
+from unetlab.errors import Spelled, UnetlabError, said_as, spelled
 from unetlab.group import SOLO, Group
 from unetlab.inference import chosen
 from unetlab.inference.drawn_again import drawn_from, redrawable, table_counts, written_pages
@@ -198,7 +198,7 @@ from unetlab.outputs import OVERWRITE_FIXES, outputs_kept, refuse_inputs
 from unetlab.plots import object_colour_table, prediction_overlay
 from unetlab.progress import progress_calls
 from unetlab.runtime import check_precision, memory_hint
-from unetlab.signals import stop_status
+from unetlab.signals import stop_line_said, stop_status
 
 __all__ = [
     "LARGE_PIXELS",
@@ -351,7 +351,7 @@ def _predicted(file: _File, group: Group) -> list[Path]:
     (:func:`~unetlab.inference.world_files.world_files`)."""
     alone = not _held_by_caller(file, group)
     with (
-        _stop_said(file, said=alone and group.is_main and not in_command()),
+        _stop_said(file, main=group.is_main),
         keeping_open(file.path),  # a TIFF input opened once for all its readers
         read_notes(predicting=True),  # what reading and writing did: a line a kind, at the end
         merged_file(),  # its objects that look merged, in the run's once it finished
@@ -368,21 +368,26 @@ def _predicted(file: _File, group: Group) -> list[Path]:
 
 
 @contextlib.contextmanager
-def _stop_said(file: _File, *, said: bool) -> Iterator[None]:
-    """A stop within it (a notebook cell's Ctrl-C) said in one line where ``said`` (called
-    alone, not under the command line: a folder's stop is its caller's), as predict_folder
-    says its own: ``predict_file interrupted on movie.tif; continue with the same call``,
-    and what the rerun keeps (a bare KeyboardInterrupt, review of s62 user)."""
-    try:
-        yield
-    except KeyboardInterrupt as exc:
-        if said:
-            with contextlib.suppress(OSError):
-                how, name = stop_status(exc)[0], shown_path(file.path)
-                log.warning(
-                    "predict_file %s on %s; continue with the same call%s", how, name, _kept(file)
-                )
-        raise
+def _stop_said(file: _File, *, main: bool) -> Iterator[None]:
+    """A stop within it (a notebook cell's Ctrl-C) said in one line by the ``main`` process
+    where no caller says it (:func:`~unetlab.signals.stop_line_said`: the command line, a
+    folder), as predict_folder says its own: ``predict_file interrupted on movie.tif;
+    continue with the same call``, and what the rerun keeps (a bare KeyboardInterrupt,
+    review of s62 user)."""
+    with stop_line_said(main=main) as says:
+        try:
+            yield
+        except KeyboardInterrupt as exc:
+            if says:
+                with contextlib.suppress(OSError):
+                    how, name = stop_status(exc)[0], shown_path(file.path)
+                    log.warning(
+                        "predict_file %s on %s; continue with the same call%s",
+                        how,
+                        name,
+                        _kept(file),
+                    )
+            raise
 
 
 def _kept(file: _File) -> str:

@@ -162,7 +162,7 @@ from unetlab.outputs import (
 )
 from unetlab.progress import checked, progress_bar, shown
 from unetlab.runtime import tuned_allocator
-from unetlab.signals import stop_status
+from unetlab.signals import stop_line_said, stop_status
 from unetlab.words import numbered, worded
 
 __all__ = [
@@ -1014,22 +1014,6 @@ def predict_folder(
     return result
 
 
-#: whether a stopped :func:`predict_folder` says its own line: not in a
-#: :func:`~unetlab.inference.tree.predict_tree` (:func:`stops_said_by_caller`), whose stop
-#: is the tree's, nor under the command line, which says its own
-_STOP_SAID = contextvars.ContextVar("unetlab_folder_stop_said", default=True)
-
-
-@contextlib.contextmanager
-def stops_said_by_caller() -> Iterator[None]:
-    """Within it, a stopped :func:`predict_folder` says no line (:data:`_STOP_SAID`)."""
-    token = _STOP_SAID.set(False)
-    try:
-        yield
-    finally:
-        _STOP_SAID.reset(token)
-
-
 @contextlib.contextmanager
 def _stop_said(
     group: Group, files: list[Path], out_dir: Path, outputs: OutputOptions
@@ -1037,13 +1021,14 @@ def _stop_said(
     """A stop within it (Ctrl-C, SIGTERM) said in one line by the main process, as fit says
     its own: how many inputs are done and the call that goes on (audit s62 user: a notebook
     cell's Ctrl-C showed a bare KeyboardInterrupt); the stop alone where the folder cannot
-    be read; no line under the command line or in a tree (:data:`_STOP_SAID`). The folder's
-    hold stays noted until the line is said (:func:`holds_of_a_call`)."""
-    with holds_of_a_call():
+    be read; no line where a caller says it (the command line, a tree) nor by its files
+    (:func:`~unetlab.signals.stop_line_said`). The folder's hold stays noted until the line
+    is said (:func:`holds_of_a_call`)."""
+    with holds_of_a_call(), stop_line_said(main=group.is_main) as says:
         try:
             yield
         except KeyboardInterrupt as exc:
-            if group.is_main and _STOP_SAID.get() and not in_command():
+            if says:
                 _say_stopped(stop_status(exc)[0], files, out_dir, outputs)
             raise
 

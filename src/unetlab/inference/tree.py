@@ -29,7 +29,6 @@ from unetlab.errors import (
     OutputError,
     Spelled,
     UnetlabError,
-    in_command,
     quoted,
     said_as,
 )
@@ -53,7 +52,6 @@ from unetlab.inference.folders import (
     pixel_sizes_gathered,
     predict_folder,
     say_stopped_call,
-    stops_said_by_caller,
 )
 from unetlab.inference.merged_objects import merged_said
 from unetlab.inference.objects_summary import units_gathered
@@ -62,7 +60,7 @@ from unetlab.inference.predict import floor_run
 from unetlab.inference.records import OutputOptions, Provenance
 from unetlab.inference.threads_look import looking_beside
 from unetlab.manifest import MANIFEST
-from unetlab.signals import stop_status
+from unetlab.signals import stop_line_said, stop_status
 from unetlab.words import numbered
 
 __all__ = ["TreeStop", "TreeTotals", "launch_tree_stop", "predict_tree", "tree_folders"]
@@ -259,7 +257,7 @@ def predict_tree(
     model = _once(model)
     results: dict[Path, FolderPrediction] = {}
     group = settings.get("group", SOLO)
-    with _said_once(group), holds_of_a_call():  # a stop's hold kept for TreeStop.settled
+    with _said_once(group) as says, holds_of_a_call():  # a stop's hold kept for TreeStop.settled
         for at, (rel, files) in enumerate(folders):
             each = _folder_settings(root, rel, files, settings, report)
             if begin is not None:
@@ -269,15 +267,15 @@ def predict_tree(
                 where = (Path(root) / rel, Path(out_dir) / rel)
                 results[rel] = _folder(model, files, where, outputs, each, settings, takes)
             except (KeyboardInterrupt, DiskFullError) as exc:  # the tree's stop, not a folder's
-                _stopped(exc, place, outputs, said=group.is_main and not in_command())
+                _stopped(exc, place, outputs, said=says)
                 raise
     return results
 
 
 def _stopped(exc: BaseException, place: TreeStop, outputs: OutputOptions, *, said: bool) -> None:
     """``exc`` (a stop, a full disk) given the tree's place (``tree_stop``, its hold
-    released as the call ends); a stop said where ``said`` (a notebook's: the command says
-    its own): ``predict_tree interrupted in ROOT/b/ (folder 2 of 3) with the outputs of 1 of
+    released as the call ends); a stop said where ``said`` (no caller says it: the command
+    line says its own, :func:`~unetlab.signals.stop_line_said`): ``predict_tree interrupted in ROOT/b/ (folder 2 of 3) with the outputs of 1 of
     4 inputs in OUT/b; done: a/; not started: c/; continue with the same call with
     skip_existing=True`` (it showed a bare KeyboardInterrupt, review of s62 user)."""
     exc.tree_stop = place.settled()
@@ -326,13 +324,14 @@ def _every_count_wrong(root, folders: list, settings: dict, takes: Takes | None)
 
 
 @contextlib.contextmanager
-def _said_once(group: Group) -> Iterator[None]:
+def _said_once(group: Group) -> Iterator[bool]:
     """Within: the floor's, merged objects', units', pixel sizes' and reading's lines said
     once for the tree, by the main process of ``group``, and one look at the threads beside
     other work (:func:`~unetlab.inference.threads_look.looking_beside`) for all its folders;
-    a folder's stop is the tree's, no folder's line (:func:`stops_said_by_caller`)."""
+    its stop's line the tree's, no folder's: yields whether the tree says it (no caller
+    does: :func:`~unetlab.signals.stop_line_said`)."""
     with (
-        stops_said_by_caller(),
+        stop_line_said(main=group.is_main) as says,
         read_notes(),
         units_gathered(),
         pixel_sizes_gathered(),
@@ -340,7 +339,7 @@ def _said_once(group: Group) -> Iterator[None]:
         merged_said(group.is_main),
         looking_beside(group),
     ):
-        yield
+        yield says
 
 
 def _folder(model, files, where: tuple[Path, Path], outputs, each: dict, settings: dict, takes):
