@@ -170,3 +170,30 @@ def test_the_launcher_counts_by_the_record_noted_for_the_folder_it_stopped_in(
     stop = launch_tree_stop(status)
     assert stop.record == made
     assert "before any" not in stop.where({})
+
+
+def test_the_tree_s_line_counts_its_folder_as_a_folder_s_line_does(tmp_path):
+    """:meth:`TreeStop.where` says the folder it stopped in by
+    :func:`~unetlab.inference.output_rules.inputs_done` (it rebuilt that sentence): its
+    inputs done by the record given, "before any of its inputs" where it held none and has
+    no record, and no count where its inputs are not known (a launch's line cut off)."""
+    from tests.test_predict_objects import local_net
+    from unetlab.inference.output_rules import inputs_done
+    from unetlab.inference.records import PredictOptions, prediction_record
+
+    net = local_net()
+    record = prediction_record(net, PredictOptions().for_model(net))
+    folders, out = _tree(2), tmp_path / "out"
+    (out / "plate0").mkdir(parents=True)
+    files = folders[0][1]
+    stop = TreeStop(Path("/in"), out, folders, 0, record=record)
+    counted = inputs_done(files, out / "plate0", {}, record)
+    assert counted == f"with the outputs of 0 of 2 inputs in {out / 'plate0'}"
+    said = f"in /in/plate0/ (folder 1 of 2) {counted}; done: none; not started: plate1/"
+    assert stop.where({}) == said
+    unheld = TreeStop(Path("/in"), out, folders, 0, unheld=True)
+    assert unheld.where({}).startswith(
+        "in /in/plate0/ (folder 1 of 2) before any of its inputs was predicted; done: none"
+    )
+    cut = TreeStop(Path("/in"), out, [(Path("plate0"), None), folders[1]], 0, record=record)
+    assert cut.where({}) == "in /in/plate0/ (folder 1 of 2); done: none; not started: plate1/"

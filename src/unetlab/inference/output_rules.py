@@ -733,16 +733,26 @@ def held_here(out_dir: str | os.PathLike) -> bool:
 
 
 def inputs_done(
-    files: Sequence[Path], out_dir: Path, wanted: Mapping[str, bool], record=None
+    files: Sequence[Path] | None,
+    out_dir: Path,
+    wanted: Mapping[str, bool],
+    record=None,
+    *,
+    held: bool | None = None,
+    its: bool = False,
 ) -> str:
     """``with the outputs of 2 of 4 inputs in OUT``: the ``files`` whose outputs asked for
     (``wanted``: :attr:`OutputOptions.wanted`) are in ``out_dir``, made as the stopped run
     makes them (its ``record``, else this process's stopped run's: what ``skip_existing``
     skips; an earlier model's a rerun did not replace yet are not counted); ``before any
-    input was predicted`` where this process did not hold ``out_dir`` (s56: another model's
-    outputs were counted as its own); UnetlabError, OSError where it cannot be read."""
-    if record is None and not held_here(out_dir):  # stopped before it held the folder
-        return "before any input was predicted"
+    input was predicted`` (``its``: ``before any of its inputs``, a tree's folder) where
+    this process did not hold ``out_dir`` (``held``; None: :func:`held_here`) and no record
+    is given (s56: another model's outputs were counted as its own); "" where ``files`` are
+    not known (None); UnetlabError, OSError where it cannot be read."""
+    if record is None and not (held_here(out_dir) if held is None else held):
+        return f"before any {'of its inputs' if its else 'input'} was predicted"
+    if files is None:
+        return ""
     record = record or stopped_record(out_dir)
     done = len(finished_inputs(out_dir, files, record=record, **wanted))
     return f"with the outputs of {done} of {len(files)} inputs in {out_dir}"

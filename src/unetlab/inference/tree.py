@@ -500,23 +500,17 @@ class TreeStop:
         """``in ROOT/bob/ (folder 2 of 3) with the outputs of 1 of 4 inputs in OUT/bob; done:
         alice/; not started: carol/`` (``wanted``: the outputs asked for, as
         :func:`~unetlab.inference.output_rules.finished_inputs` takes them)."""
-        from unetlab.inference.output_rules import finished_inputs, held_here, stopped_record
+        from unetlab.inference.output_rules import held_here, inputs_done
 
         rel, files = self.folders[self.at]
         text = f"in {self.root / rel}/ (folder {self.at + 1} of {len(self.folders)})"
-        held = held_here(self.out_dir / rel) if self.held is None else self.held
-        unheld = self.unheld or (self.record is None and not held)
-        try:
-            if unheld:  # none predicted by this run: another model's outputs not counted
-                text += " before any of its inputs was predicted"
-            elif files is not None:  # None: its line cut (:func:`_steps`), said without a count
-                made = self.record or stopped_record(self.out_dir / rel)  # as --skip-existing
-                done = len(finished_inputs(self.out_dir / rel, files, record=made, **wanted))
-                text += (
-                    f" with the outputs of {done} of {len(files)} inputs in {self.out_dir / rel}"
-                )
-        except (UnetlabError, OSError):  # its output folder unreadable: said without a count
-            pass
+        folder = self.out_dir / rel
+        held = not self.unheld and (held_here(folder) if self.held is None else self.held)
+        with contextlib.suppress(UnetlabError, OSError):  # unreadable: said without a count
+            # none predicted by this run: another model's outputs not counted; files None:
+            # its line cut (:func:`_steps`), said without a count
+            if done := inputs_done(files, folder, wanted, self.record, held=held, its=True):
+                text += f" {done}"
         ran = [r for r, res in self.results.items() if not refused(self.root, r, res)]
         later = [r for r, _ in self.folders[self.at + 1 :]]
         return f"{text}; done: {_listed(ran)}; not started: {_listed(later)}"
