@@ -741,9 +741,10 @@ def _restarts(args, folder: Path) -> str:
     folder ``folder`` (:func:`~unetlab.inference.slide_resume.restarts`: with --instances and
     no --save-probabilities it starts again at its first row), its inputs named as the
     run's lines named them (:func:`_stopped_names`)."""
+    from unetlab.inference.records import objects_only
     from unetlab.inference.slide_resume import restarts
 
-    only = args.instances and not args.save_probabilities
+    only = objects_only(args.instances, args.save_probabilities)
     return restarts(folder, only, lambda: _stopped_names(args, folder))
 
 

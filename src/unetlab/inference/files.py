@@ -393,9 +393,7 @@ def _stop_said(file: _File, *, main: bool) -> Iterator[None]:
 def _kept(file: _File) -> str:
     """What the rerun of a stopped :func:`predict_file` keeps: a large image's rows
     (:func:`~unetlab.inference.slide_resume.restarts`), a stack's finished pages."""
-    outputs = file.outputs
-    only = outputs.objects is not None and not outputs.save_probabilities
-    if note := restarts(file.out_dir, only, dict):
+    if note := restarts(file.out_dir, file.outputs.objects_only, dict):
         return note
     pages = f".{file.path.stem}"
     if any(
@@ -569,7 +567,7 @@ def _predict_streamed(file: _File, group: Group) -> list[Path]:
         raise UnetlabError(**spelled(say, EXCLUDE_ROWS, NO_EXCLUDE_ROWS))
     refuse_streamed_scale(shown_path(file.path), file.options.scale)
     o, stem = file.outputs, output_stem(file.path)
-    if o.objects is not None and o.objects_3d and not _streamed_flat(file.path):
+    if o.objects_in_3d and not _streamed_flat(file.path):
         _refuse_streamed_3d(file)
     o = dataclasses.replace(o, objects_3d=False)  # one image, a movie: 2-D objects (say_flat)
     names = output_names(stem, o.output_format)
@@ -755,7 +753,7 @@ def stack_objects_3d(
     its 2-D objects, as predict gives them."""
     path = Path(path)
     file = _with_scale(_File.of(model, path, path.parent, outputs, options, {}, axes=axes))
-    if file.outputs.objects is None or not file.outputs.objects_3d:
+    if not file.outputs.objects_in_3d:
         raise ValueError("stack_objects_3d: outputs has objects and objects_3d")
     with keeping_open(path), floor_run(), memory_hint(str(path), LOWER_TILE_OR_BATCH):
         if _streamed(file, SOLO):  # predict's flag, not the caller's (evaluate has none)
@@ -822,7 +820,7 @@ def _write_whole(file: _File, paths: dict[str, Path], found: _Whole) -> list[Pat
     if o.draw_overlay:
         drawn = dict(tiff=found.tiff, meta=meta, axes=axes, record=file.record)
         drawn["by_object"] = by_object(o.objects)
-        drawn["joined"] = o.objects is not None and o.objects_3d  # ids of 3-D objects
+        drawn["joined"] = o.objects_in_3d  # ids of 3-D objects
         drawn["invalid"] = found.invalid
         shown = (found.stack, found.labels, found.ids)
         written.append(_write_overlay(model, paths["overlay"], *shown, **drawn))
@@ -927,7 +925,7 @@ def _joined_in_3d(file: _File, ids: list, axes: PageAxes, pixel) -> list:
     """Each page's object ``ids``, with ``objects_3d`` those of the 3-D objects of its frame
     (:func:`~unetlab.inference.objects_3d.objects_by_frame`, in the voxels of the input's
     ``pixel`` size and z spacing)."""
-    if file.outputs.objects is None or not file.outputs.objects_3d:
+    if not file.outputs.objects_in_3d:
         return ids
     size = None if pixel is None else pixel.size
     if not getattr(pixel, "spacing", None):
@@ -955,7 +953,7 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
     """The file's pages as read, their axes, and the pages fitted to the model's channels
     (:func:`~unetlab.inference.pages.read_pages`)."""
     model, path = file.model, file.path
-    joined = file.outputs.objects is not None and file.outputs.objects_3d
+    joined = file.outputs.objects_in_3d
     how = dict(model_channels=model.in_channels, channel=file.asked, objects_3d=joined)
     stack, axes = read_pages(path, axes=file.axes, **how)  # a bare (T, Z, Y, X): refused
     _say_frames(path, axes)
@@ -1108,7 +1106,7 @@ def _page_results(model, page, file: _File, *, stats, invalid, name) -> dict[str
     how = dict(progress=file.progress, stats=stats, name=name, invalid=invalid)
     if objects is None and not file.outputs.save_probabilities:  # labels only: row by row
         return {"labels": labels_fitted(model, page, file.options, **how)}
-    if _row_instances(model, objects, file.outputs.save_probabilities):
+    if _row_instances(model, file.outputs):
         maps = maps_fitted(model, page, file.options, _instance_maps(objects), **how)
         labels, interior, foreground = maps
         outside = either(invalid, region(labels.shape, rows))
@@ -1124,12 +1122,12 @@ def _page_results(model, page, file: _File, *, stats, invalid, name) -> dict[str
     return found
 
 
-def _row_instances(model, objects: ObjectOptions | None, save_probabilities: bool) -> bool:
+def _row_instances(model, outputs: OutputOptions) -> bool:
     """Whether a page's objects are made from maps built row by row (:func:`_instance_maps`)
     instead of the whole probabilities: an instance model's, its probabilities not saved."""
-    if objects is None or save_probabilities:
+    if not outputs.objects_only:
         return False
-    return objects.mode == "instances" and getattr(model, "num_classes", None) == 3
+    return outputs.objects.mode == "instances" and getattr(model, "num_classes", None) == 3
 
 
 def _instance_maps(objects: ObjectOptions) -> Callable:

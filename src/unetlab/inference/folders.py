@@ -1048,8 +1048,8 @@ def say_stopped_call(call: str, how: str, done: str, out_dir: Path, outputs: Out
     same call with skip_existing=True`` (``done``: where it stopped; ``out_dir``: the output
     folder it stopped in), and what the rerun keeps of a large image stopped part way
     (:func:`~.slide_resume.restarts`), as the command's line says them."""
-    only = outputs.objects is not None and not outputs.save_probabilities
-    again = continue_with(outputs.skip_existing) + slide_resume.restarts(out_dir, only, dict)
+    again = continue_with(outputs.skip_existing)
+    again += slide_resume.restarts(out_dir, outputs.objects_only, dict)
     log.warning("%s %s %s; continue with %s", call, how, done, again)
 
 

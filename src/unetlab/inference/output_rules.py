@@ -675,7 +675,7 @@ def prediction_folder(
 def _say_flat(outputs: OutputOptions, notes: dict[str, dict]) -> None:
     """The line for the inputs with no Z axis of a run of ``objects_3d`` (the 2-D images
     among the stacks: not joined) or of ``z_spacing`` alone (a movie's frames: no z step)."""
-    if outputs.objects is not None and outputs.objects_3d:
+    if outputs.objects_in_3d:
         say_flat(notes)
     elif outputs.z_spacing is not None:
         say_flat(notes, joined=False)

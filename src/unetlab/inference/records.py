@@ -78,6 +78,15 @@ OUTLINES = ("geojson", "imagej", "both")
 TIFF_KEY = "unetlab.prediction"
 
 
+def objects_only(objects, save_probabilities: bool) -> bool:
+    """Whether ``objects`` are asked for (not None or False: ``OutputOptions.objects``, the
+    command line's ``--instances``) without the probabilities: a streamed image's are found
+    from probabilities not staged, so one stopped part way starts its page again
+    (:func:`~unetlab.inference.slide_resume.restarts`), and an instance model's are made
+    from maps built row by row."""
+    return objects not in (None, False) and not save_probabilities
+
+
 @refuses_assignment
 @dataclass(frozen=True)
 class OutputOptions(KnownFields):
@@ -196,6 +205,16 @@ class OutputOptions(KnownFields):
             geojson=self.outlines in ("geojson", "both"),
             rois=self.outlines in ("imagej", "both"),
         )
+
+    @property
+    def objects_only(self) -> bool:
+        """Whether objects are asked for without the probabilities (:func:`objects_only`)."""
+        return objects_only(self.objects, self.save_probabilities)
+
+    @property
+    def objects_in_3d(self) -> bool:
+        """Whether objects are asked for joined across a stack's planes (``objects_3d``)."""
+        return self.objects is not None and self.objects_3d
 
     def for_model(self, model: torch.nn.Module) -> OutputOptions:
         """These options with ``objects`` given as a function of the model called. The
@@ -447,7 +466,7 @@ def prediction_record(
         "labels": "mask values" if o.label_values else "palette" if o.color else "class indices",
         "objects": None if o.objects is None else object_record(o.objects),
     }
-    if o.objects is not None and o.objects_3d:  # only then: other outputs keep their key
+    if o.objects_in_3d:  # only then: other outputs keep their key
         written["objects_3d"] = True
     written |= {k: float(v) for k, v in _sizes(o).items() if v is not None}  # only given
     if o.label_values and model.label_values is not None:  # which: evaluate reads them back

@@ -172,7 +172,7 @@ def _resumed(outputs: OutputOptions) -> str:
     """ "; a stopped run resumes it" where a rerun resumes a streamed image stopped part-way;
     "" where it starts its page again (objects found from probabilities not staged: slides'
     resume rule), which the streaming line says (it was said twice: s57)."""
-    if outputs.objects is None or outputs.save_probabilities:
+    if not outputs.objects_only:
         return "; a stopped run resumes it"
     return ""
 
