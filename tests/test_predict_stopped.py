@@ -11,6 +11,7 @@ import time
 import numpy as np
 import pytest
 
+import unetlab.inference.files as files
 import unetlab.inference.folders as folders
 from unetlab.checkpoint import save_model
 from unetlab.cli import main
@@ -61,12 +62,33 @@ def test_a_stopped_prediction_counts_its_outputs_and_names_the_fix(stopped_at, c
     assert err.count("stopped by SIGTERM") == 1
 
 
-def test_a_stopped_command_says_its_line_alone(stopped_at, capsys, caplog):
-    """The command says its own stop line; predict_folder's (a notebook's) is not said too
-    (its logged line escaped ``err.count``: review of s62 user)."""
-    argv, _ = stopped_at(4, 3)
+@pytest.mark.parametrize("recursive", [False, True], ids=["folder", "tree"])
+@pytest.mark.parametrize("module", [folders, files], ids=["between_files", "in_a_file"])
+def test_a_stopped_command_says_its_line_alone(
+    tmp_path, monkeypatch, capsys, caplog, recursive, module
+):
+    """The command says its own stop line; predict_tree's, predict_folder's (a notebook's)
+    and predict_file's are not said too (their logged line escaped ``err.count``: review of
+    s62 user), a stop between two inputs or inside the writing of one (review of s63: only
+    a folder's stop between inputs was tested)."""
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
+    for i in range(4):
+        folder = tmp_path / "in" / ("ab"[i // 2] if recursive else "")
+        write_png(folder / f"{i}.png", np.full((24, 24), 9 * i, np.uint8))
+    name = "predict_or_fail" if module is folders else "_outputs"
+    real, calls = getattr(module, name), []
+
+    def stopped(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise Stopped(signal.SIGTERM)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, stopped)
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    argv += ["--output", str(tmp_path / "out"), "--device", "cpu", "--no-progress"]
     with caplog.at_level(logging.INFO, logger="unetlab"):
-        assert main(argv) == 143
+        assert main([*argv, "--recursive"] if recursive else argv) == 143
     said = [r.getMessage() for r in caplog.records] + capsys.readouterr().err.splitlines()
     stops = [line for line in said if "stopped by SIGTERM" in line]
     assert len(stops) == 1 and stops[0].startswith("unetlab predict: "), stops
