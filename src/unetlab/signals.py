@@ -19,7 +19,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NoReturn
 
 #: the signals that stop a command, in the order their names are tried on this platform
@@ -62,6 +62,21 @@ def stop_line_said(*, main: bool = True) -> Iterator[bool]:
         yield says
     finally:
         _CALLER_SAYS.reset(token)
+
+
+@contextlib.contextmanager
+def stop_said(say: Callable[[KeyboardInterrupt], None], *, main: bool = True) -> Iterator[None]:
+    """Within: a stop (Ctrl-C, SIGTERM) raised as it was, its line said first by
+    ``say(exc)`` where this call is the one that says it (:func:`stop_line_said`): a tree's,
+    a folder's or a ``predict_file``'s in a notebook cell (a bare KeyboardInterrupt there,
+    review of s62 user)."""
+    with stop_line_said(main=main) as says:
+        try:
+            yield
+        except KeyboardInterrupt as exc:
+            if says:
+                say(exc)
+            raise
 
 
 def stop_signal(code: int) -> int | None:

@@ -56,9 +56,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -198,7 +199,7 @@ from unetlab.outputs import OVERWRITE_FIXES, outputs_kept, refuse_inputs
 from unetlab.plots import object_colour_table, prediction_overlay
 from unetlab.progress import progress_calls
 from unetlab.runtime import check_precision, memory_hint
-from unetlab.signals import stop_line_said, stop_status
+from unetlab.signals import stop_said, stop_status
 
 __all__ = [
     "LARGE_PIXELS",
@@ -351,7 +352,7 @@ def _predicted(file: _File, group: Group) -> list[Path]:
     (:func:`~unetlab.inference.world_files.world_files`)."""
     alone = not _held_by_caller(file, group)
     with (
-        _stop_said(file, main=group.is_main),
+        stop_said(functools.partial(_say_stopped, file), main=group.is_main),
         keeping_open(file.path),  # a TIFF input opened once for all its readers
         read_notes(predicting=True),  # what reading and writing did: a line a kind, at the end
         merged_file(),  # its objects that look merged, in the run's once it finished
@@ -367,27 +368,14 @@ def _predicted(file: _File, group: Group) -> list[Path]:
     return written
 
 
-@contextlib.contextmanager
-def _stop_said(file: _File, *, main: bool) -> Iterator[None]:
-    """A stop within it (a notebook cell's Ctrl-C) said in one line by the ``main`` process
-    where no caller says it (:func:`~unetlab.signals.stop_line_said`: the command line, a
-    folder), as predict_folder says its own: ``predict_file interrupted on movie.tif;
-    continue with the same call``, and what the rerun keeps (a bare KeyboardInterrupt,
-    review of s62 user)."""
-    with stop_line_said(main=main) as says:
-        try:
-            yield
-        except KeyboardInterrupt as exc:
-            if says:
-                with contextlib.suppress(OSError):
-                    how, name = stop_status(exc)[0], shown_path(file.path)
-                    log.warning(
-                        "predict_file %s on %s; continue with the same call%s",
-                        how,
-                        name,
-                        _kept(file),
-                    )
-            raise
+def _say_stopped(file: _File, exc: KeyboardInterrupt) -> None:
+    """A stop within :func:`_predicted` (a notebook cell's Ctrl-C) said in one line where no
+    caller says it (:func:`~unetlab.signals.stop_said`: the command line, a folder), as
+    predict_folder says its own: ``predict_file interrupted on movie.tif; continue with the
+    same call``, and what the rerun keeps (a bare KeyboardInterrupt, review of s62 user)."""
+    with contextlib.suppress(OSError):
+        how, name = stop_status(exc)[0], shown_path(file.path)
+        log.warning("predict_file %s on %s; continue with the same call%s", how, name, _kept(file))
 
 
 def _kept(file: _File) -> str:

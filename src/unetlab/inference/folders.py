@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import contextvars
+import functools
 import logging
 import os
 import tempfile
@@ -162,7 +163,7 @@ from unetlab.outputs import (
 )
 from unetlab.progress import checked, progress_bar, shown
 from unetlab.runtime import tuned_allocator
-from unetlab.signals import stop_line_said, stop_status
+from unetlab.signals import stop_said, stop_status
 from unetlab.words import numbered, worded
 
 __all__ = [
@@ -1019,28 +1020,25 @@ def _stop_said(
     group: Group, files: list[Path], out_dir: Path, outputs: OutputOptions
 ) -> Iterator[None]:
     """A stop within it (Ctrl-C, SIGTERM) said in one line by the main process, as fit says
-    its own: how many inputs are done and the call that goes on (audit s62 user: a notebook
-    cell's Ctrl-C showed a bare KeyboardInterrupt); the stop alone where the folder cannot
-    be read; no line where a caller says it (the command line, a tree) nor by its files
-    (:func:`~unetlab.signals.stop_line_said`). The folder's hold stays noted until the line
-    is said (:func:`holds_of_a_call`)."""
-    with holds_of_a_call(), stop_line_said(main=group.is_main) as says:
-        try:
-            yield
-        except KeyboardInterrupt as exc:
-            if says:
-                _say_stopped(stop_status(exc)[0], files, out_dir, outputs)
-            raise
+    its own (:func:`_say_stopped`; audit s62 user: a notebook cell's Ctrl-C showed a bare
+    KeyboardInterrupt); no line where a caller says it (the command line, a tree) nor by its
+    files (:func:`~unetlab.signals.stop_said`). The folder's hold stays noted until the
+    line is said (:func:`holds_of_a_call`)."""
+    said = functools.partial(_say_stopped, files=files, out_dir=out_dir, outputs=outputs)
+    with holds_of_a_call(), stop_said(said, main=group.is_main):
+        yield
 
 
-def _say_stopped(how: str, files: list[Path], out_dir: Path, outputs: OutputOptions) -> None:
+def _say_stopped(
+    exc: KeyboardInterrupt, *, files: list[Path], out_dir: Path, outputs: OutputOptions
+) -> None:
     """``predict_folder interrupted with the outputs of 1 of 3 inputs in OUT; continue with
     the same call with skip_existing=True``, and what the rerun keeps of a large image
     stopped part way (:func:`~.slide_resume.restarts`), as the command line's line says
     them; nothing where the folder cannot be read."""
     with contextlib.suppress(UnetlabError, OSError):
         done = inputs_done(files, out_dir, outputs.wanted)
-        say_stopped_call("predict_folder", how, done, out_dir, outputs)
+        say_stopped_call("predict_folder", stop_status(exc)[0], done, out_dir, outputs)
 
 
 def say_stopped_call(call: str, how: str, done: str, out_dir: Path, outputs: OutputOptions) -> None:

@@ -11,6 +11,7 @@ SIGTERM, a full disk) stops the whole tree and carries where (:class:`TreeStop`)
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -60,7 +61,7 @@ from unetlab.inference.predict import floor_run
 from unetlab.inference.records import OutputOptions, Provenance
 from unetlab.inference.threads_look import looking_beside
 from unetlab.manifest import MANIFEST
-from unetlab.signals import stop_line_said, stop_status
+from unetlab.signals import stop_said, stop_status
 from unetlab.words import numbered
 
 __all__ = ["TreeStop", "TreeTotals", "launch_tree_stop", "predict_tree", "tree_folders"]
@@ -257,7 +258,7 @@ def predict_tree(
     model = _once(model)
     results: dict[Path, FolderPrediction] = {}
     group = settings.get("group", SOLO)
-    with _said_once(group) as says, holds_of_a_call():  # a stop's hold kept for TreeStop.settled
+    with _said_once(group, outputs):
         for at, (rel, files) in enumerate(folders):
             each = _folder_settings(root, rel, files, settings, report)
             if begin is not None:
@@ -267,25 +268,22 @@ def predict_tree(
                 where = (Path(root) / rel, Path(out_dir) / rel)
                 results[rel] = _folder(model, files, where, outputs, each, settings, takes)
             except (KeyboardInterrupt, DiskFullError) as exc:  # the tree's stop, not a folder's
-                _stopped(exc, place, outputs, said=says)
+                exc.tree_stop = place.settled()  # taken while its hold is noted
                 raise
     return results
 
 
-def _stopped(exc: BaseException, place: TreeStop, outputs: OutputOptions, *, said: bool) -> None:
-    """``exc`` (a stop, a full disk) given the tree's place (``tree_stop``, its hold
-    released as the call ends); a stop said where ``said`` (no caller says it: the command
-    line says its own, :func:`~unetlab.signals.stop_line_said`): ``predict_tree interrupted in ROOT/b/ (folder 2 of 3) with the outputs of 1 of
-    4 inputs in OUT/b; done: a/; not started: c/; continue with the same call with
+def _say_stopped(exc: KeyboardInterrupt, *, outputs: OutputOptions) -> None:
+    """The line of a stop where no caller says it (the command line says its own:
+    :func:`~unetlab.signals.stop_said`), from where the tree stopped (``exc.tree_stop``):
+    ``predict_tree interrupted in ROOT/b/ (folder 2 of 3) with the outputs of 1 of 4 inputs
+    in OUT/b; done: a/; not started: c/; continue with the same call with
     skip_existing=True`` (it showed a bare KeyboardInterrupt, review of s62 user)."""
-    exc.tree_stop = place.settled()
-    if not said or not isinstance(exc, KeyboardInterrupt):
+    if (place := getattr(exc, "tree_stop", None)) is None:
         return
     with contextlib.suppress(UnetlabError, OSError):
-        where = place.where(outputs.wanted)
-        say_stopped_call(
-            "predict_tree", stop_status(exc)[0], where, place.outputs_folder(), outputs
-        )
+        where, folder = place.where(outputs.wanted), place.outputs_folder()
+        say_stopped_call("predict_tree", stop_status(exc)[0], where, folder, outputs)
 
 
 def _checked_folders(root, out_dir, settings: dict, takes: Takes | None) -> list:
@@ -324,22 +322,24 @@ def _every_count_wrong(root, folders: list, settings: dict, takes: Takes | None)
 
 
 @contextlib.contextmanager
-def _said_once(group: Group) -> Iterator[bool]:
+def _said_once(group: Group, outputs: OutputOptions) -> Iterator[None]:
     """Within: the floor's, merged objects', units', pixel sizes' and reading's lines said
     once for the tree, by the main process of ``group``, and one look at the threads beside
-    other work (:func:`~unetlab.inference.threads_look.looking_beside`) for all its folders;
-    its stop's line the tree's, no folder's: yields whether the tree says it (no caller
-    does: :func:`~unetlab.signals.stop_line_said`)."""
+    other work (:func:`~unetlab.inference.threads_look.looking_beside`) for all its
+    folders; a stop's line the tree's, no folder's (:func:`_say_stopped`), said while the
+    hold of the folder it stopped in is noted (:func:`holds_of_a_call`)."""
+    said = functools.partial(_say_stopped, outputs=outputs)
     with (
-        stop_line_said(main=group.is_main) as says,
         read_notes(),
         units_gathered(),
         pixel_sizes_gathered(),
         floor_run(held=not group.is_main),
         merged_said(group.is_main),
         looking_beside(group),
+        holds_of_a_call(),
+        stop_said(said, main=group.is_main),
     ):
-        yield says
+        yield
 
 
 def _folder(model, files, where: tuple[Path, Path], outputs, each: dict, settings: dict, takes):
