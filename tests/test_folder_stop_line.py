@@ -13,7 +13,7 @@ import pytest
 
 from tests.test_predict_objects import local_net, nuclei_image
 from unetlab.data.io import write_png
-from unetlab.inference import files, folders
+from unetlab.inference import files, folders, tree
 from unetlab.inference.files import predict_file
 from unetlab.inference.folders import predict_folder
 from unetlab.inference.tree import predict_tree
@@ -187,3 +187,59 @@ def test_the_outermost_call_alone_says_the_stop():
         assert (other, within) == (False, False)
     with stop_line_said() as again:  # the caller's gone: said again
         assert again
+
+
+def _predict_file(net, images, out):
+    return predict_file(net, images / "0.png", out, objects=True)
+
+
+def _predict_folder(net, images, out):
+    return predict_folder(net, images, out, objects=True, progress=False)
+
+
+def _predict_tree(net, images, out):
+    return predict_tree(net, images.parent, out, objects=True, progress=False)
+
+
+_SAME_CALL = "continue with the same call"
+
+
+@pytest.mark.parametrize(
+    ("call", "module", "name", "line"),
+    [
+        (
+            _predict_file,
+            files,
+            "file_read_axes",
+            f"predict_file interrupted on {{b}}/0.png; {_SAME_CALL}",
+        ),
+        (
+            _predict_folder,
+            folders,
+            "_found",
+            f"predict_folder interrupted before any input was predicted; {_SAME_CALL} with "
+            "skip_existing=True",
+        ),
+        (
+            _predict_tree,
+            tree,
+            "_folder_settings",
+            "predict_tree interrupted in {b}/ (folder 2 of 2) before any of its inputs was "
+            f"predicted; done: a/; not started: none; {_SAME_CALL} with skip_existing=True",
+        ),
+    ],
+    ids=["file_header", "folder_listing", "tree_between_folders"],
+)
+def test_a_stop_before_the_inputs_are_predicted_is_said_too(
+    tmp_path, monkeypatch, caplog, call, module, name, line
+):
+    """A stop as a call reads its file's header, lists its folder's inputs or begins a
+    tree's folder (the second) is said as one later is: it was a bare KeyboardInterrupt, the
+    line's scope began after them (review of s63)."""
+    _images(tmp_path / "root" / "a")
+    images = _images(tmp_path / "root" / "b")
+    _stopped_at(monkeypatch, 2 if module is tree else 1, module, name)
+    with caplog.at_level(logging.INFO, logger="unetlab"), pytest.raises(KeyboardInterrupt):
+        call(local_net(), images, tmp_path / "out")
+    said = [m for m in caplog.messages if "interrupted" in m]
+    assert said == [line.format(b=images)]

@@ -338,6 +338,7 @@ def predict_file(
     with (
         progress_calls(progress, desc=shown_path(path), unit="tile", leave=False) as done,
         each_position(),  # a multi-position OME-TIFF's positions each predicted
+        _stop_said(path, out_dir, group, outputs, settings),  # its header's read too
     ):
         read = file_read_axes(model, path, axes)  # none given: the checkpoint's for a TIFF
         given = dict(axes=read, axes_trained=axes is None, progress=done, counted=counted)
@@ -352,7 +353,6 @@ def _predicted(file: _File, group: Group) -> list[Path]:
     (:func:`~unetlab.inference.world_files.world_files`)."""
     alone = not _held_by_caller(file, group)
     with (
-        stop_said(functools.partial(_say_stopped, file), main=group.is_main),
         keeping_open(file.path),  # a TIFF input opened once for all its readers
         read_notes(predicting=True),  # what reading and writing did: a line a kind, at the end
         merged_file(),  # its objects that look merged, in the run's once it finished
@@ -368,27 +368,41 @@ def _predicted(file: _File, group: Group) -> list[Path]:
     return written
 
 
-def _say_stopped(file: _File, exc: KeyboardInterrupt) -> None:
-    """A stop within :func:`_predicted` (a notebook cell's Ctrl-C) said in one line where no
-    caller says it (:func:`~unetlab.signals.stop_said`: the command line, a folder), as
+def _stop_said(
+    path, out_dir, group: Group, outputs: OutputOptions | None, settings: dict
+) -> contextlib.AbstractContextManager[None]:
+    """Within: a stop (a notebook cell's Ctrl-C) said by :func:`_say_stopped` where no caller
+    says it (:func:`~unetlab.signals.stop_said`: the command line, a folder), by the main
+    process of ``group``, from :func:`predict_file`'s arguments (its header not read yet)."""
+    objects_only = OutputOptions.taken(outputs, settings)[0].objects_only
+    said = functools.partial(_say_stopped, Path(path), Path(out_dir), objects_only)
+    return stop_said(said, main=group.is_main)
+
+
+def _say_stopped(path: Path, out_dir: Path, objects_only: bool, exc: KeyboardInterrupt) -> None:
+    """A stop within :func:`predict_file` said in one line (:func:`_stop_said`), as
     predict_folder says its own: ``predict_file interrupted on movie.tif; continue with the
     same call``, and what the rerun keeps (a bare KeyboardInterrupt, review of s62 user)."""
     with contextlib.suppress(OSError):
-        how, name = stop_status(exc)[0], shown_path(file.path)
-        log.warning("predict_file %s on %s; continue with the same call%s", how, name, _kept(file))
+        how, name = stop_status(exc)[0], shown_path(path)
+        kept = _kept(path, out_dir, objects_only)
+        log.warning("predict_file %s on %s; continue with the same call%s", how, name, kept)
 
 
-def _kept(file: _File) -> str:
+def _kept(path: Path, out_dir: Path, objects_only: bool) -> str:
     """What the rerun of a stopped :func:`predict_file` keeps: a large image's rows
-    (:func:`~unetlab.inference.slide_resume.restarts`), a stack's finished pages."""
-    if note := restarts(file.out_dir, file.outputs.objects_only, dict):
+    (:func:`~unetlab.inference.slide_resume.restarts`; ``objects_only``:
+    :attr:`OutputOptions.objects_only`), a stack's finished pages; nothing said where
+    ``out_dir`` cannot be listed (not made yet)."""
+    if note := restarts(out_dir, objects_only, dict):
         return note
-    pages = f".{file.path.stem}"
-    if any(
-        p.name.startswith(pages) and p.name.endswith(".pages.partial")
-        for p in file.out_dir.iterdir()
-    ):
-        return " (its finished pages are kept: the rerun predicts the others)"
+    pages = f".{path.stem}"
+    with contextlib.suppress(OSError):
+        if any(
+            p.name.startswith(pages) and p.name.endswith(".pages.partial")
+            for p in out_dir.iterdir()
+        ):
+            return " (its finished pages are kept: the rerun predicts the others)"
     return ""
 
 

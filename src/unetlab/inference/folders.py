@@ -1002,31 +1002,32 @@ def predict_folder(
     check_axes(settings.get("axes")), check_source(model), _check_root(root)  # not each file
     checked(progress, "each input's name")
     inputs, out_dir = _checked_paths(inputs, out_dir)  # an iterable as a list: read once
-    not_read, files = _found(inputs, settings, model)
-    apart = shared_outputs(out_dir, files, **outputs.wanted)  # failed; the others go on
-    load = _Loaded.checked(model, outputs, dict(name=name, **settings))
-    before = _names(out_dir), _first_missing(out_dir)  # a folder this run makes: None, its top
-    hooks = dict(progress=progress, clock=clock, notes=notes, failed=failed, report=report)
-    asked = _Asked(group, settings, name, overwrite_fix, inputs, root, **hooks)
-    with _stop_said(group, files, out_dir, load.outputs):  # a notebook cell's Ctrl-C
+    with _stop_said(group, out_dir, outputs) as files:  # a notebook's Ctrl-C, listing too
+        not_read, found = _found(inputs, settings, model)
+        files += found  # a stop's line counts them
+        apart = shared_outputs(out_dir, files, **outputs.wanted)  # failed; the others go on
+        load = _Loaded.checked(model, outputs, dict(name=name, **settings))
+        before = _names(out_dir), _first_missing(out_dir)  # a folder it makes: None, its top
+        hooks = dict(progress=progress, clock=clock, notes=notes, failed=failed, report=report)
+        asked = _Asked(group, settings, name, overwrite_fix, inputs, root, **hooks)
         result = _predict_held(load, out_dir, files, apart, not_read, asked)
-    if group.is_main and not result.written:
-        _drop_unused(out_dir, before)
+        if group.is_main and not result.written:
+            _drop_unused(out_dir, before)
     return result
 
 
 @contextlib.contextmanager
-def _stop_said(
-    group: Group, files: list[Path], out_dir: Path, outputs: OutputOptions
-) -> Iterator[None]:
+def _stop_said(group: Group, out_dir: Path, outputs: OutputOptions) -> Iterator[list[Path]]:
     """A stop within it (Ctrl-C, SIGTERM) said in one line by the main process, as fit says
     its own (:func:`_say_stopped`; audit s62 user: a notebook cell's Ctrl-C showed a bare
     KeyboardInterrupt); no line where a caller says it (the command line, a tree) nor by its
-    files (:func:`~unetlab.signals.stop_said`). The folder's hold stays noted until the
-    line is said (:func:`holds_of_a_call`)."""
+    files (:func:`~unetlab.signals.stop_said`). Yields the list of the inputs the line
+    counts, for the caller to fill once it found them. The folder's hold stays noted until
+    the line is said (:func:`holds_of_a_call`)."""
+    files: list[Path] = []
     said = functools.partial(_say_stopped, files=files, out_dir=out_dir, outputs=outputs)
     with holds_of_a_call(), stop_said(said, main=group.is_main):
-        yield
+        yield files
 
 
 def _say_stopped(

@@ -260,11 +260,11 @@ def predict_tree(
     group = settings.get("group", SOLO)
     with _said_once(group, outputs):
         for at, (rel, files) in enumerate(folders):
-            each = _folder_settings(root, rel, files, settings, report)
-            if begin is not None:
-                begin(rel)
             place = TreeStop.begun(root, out_dir, folders, at, results, noted=group.is_main)
-            try:
+            try:  # a stop as the folder begins too: said where it is
+                each = _folder_settings(root, rel, files, settings, report)
+                if begin is not None:
+                    begin(rel)
                 where = (Path(root) / rel, Path(out_dir) / rel)
                 results[rel] = _folder(model, files, where, outputs, each, settings, takes)
             except (KeyboardInterrupt, DiskFullError) as exc:  # the tree's stop, not a folder's
