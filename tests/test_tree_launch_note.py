@@ -191,7 +191,7 @@ def test_the_tree_s_line_counts_its_folder_as_a_folder_s_line_does(tmp_path):
     assert counted == f"with the outputs of 0 of 2 inputs in {out / 'plate0'}"
     said = f"in /in/plate0/ (folder 1 of 2) {counted}; done: none; not started: plate1/"
     assert stop.where({}) == said
-    unheld = TreeStop(Path("/in"), out, folders, 0, unheld=True)
+    unheld = TreeStop(Path("/in"), out, folders, 0, held=False)
     assert unheld.where({}).startswith(
         "in /in/plate0/ (folder 1 of 2) before any of its inputs was predicted; done: none"
     )

@@ -171,7 +171,7 @@ def add_model_args(parser: argparse.ArgumentParser, *, default_preset: str = "pa
     )
     hints = typing.get_type_hints(UNetConfig)
     for f in fields(UNetConfig):
-        flag = _FLAG_NAMES.get(f.name, "--" + f.name.replace("_", "-"))
+        flag = _FLAG_NAMES.get(f.name, flag_of(f.name))
         kind = {"choices": [c or "none" for c in CHOICES[f.name]]} if f.name in CHOICES else {}
         if not kind:
             kind = {"type": hints[f.name]}
@@ -186,7 +186,7 @@ def add_model_args(parser: argparse.ArgumentParser, *, default_preset: str = "pa
 
 def model_flags() -> set[str]:
     """The flags :func:`add_model_args` adds (``--preset``, ``--depth``, ``--encoder``, ...)."""
-    named = {_FLAG_NAMES.get(f.name, "--" + f.name.replace("_", "-")) for f in fields(UNetConfig)}
+    named = {_FLAG_NAMES.get(f.name, flag_of(f.name)) for f in fields(UNetConfig)}
     return named | {"--preset", "--encoder"}
 
 
@@ -233,7 +233,7 @@ def check_pixels(**flags: int | None) -> None:
     """One line for a size flag below 1 px: ``check_pixels(tile_size=args.tile_size)`` names
     ``--tile-size``."""
     for name, value in flags.items():
-        check_pixels_said("--" + name.replace("_", "-"), value)
+        check_pixels_said(flag_of(name), value)
 
 
 def check_pixels_said(said: str, value: int | None) -> None:

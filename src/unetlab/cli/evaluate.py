@@ -41,7 +41,7 @@ from unetlab.cli.predict import (
     with_nodata,
     with_scale,
 )
-from unetlab.errors import DatasetError, UnetlabError
+from unetlab.errors import DatasetError, UnetlabError, flag_of
 
 log = logging.getLogger(__name__)
 
@@ -477,7 +477,7 @@ def _prediction_flags_given(args) -> list[str]:
     --precision at their default value, and --device, still were)."""
     names = ("tile_size", "batch_size", "blend", "tta", "precision", "channel", "device")
     names += ("pixel_size", "z_spacing")  # --objects-3d's voxel: predict's
-    return ["--" + name.replace("_", "-") for name in names if getattr(args, name) is not None]
+    return [flag_of(name) for name in names if getattr(args, name) is not None]
 
 
 def _typed_defaults(args):

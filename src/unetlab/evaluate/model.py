@@ -68,7 +68,7 @@ from unetlab.data.read_notes import call_lines, read_notes
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.data.weightmap import background_class
-from unetlab.errors import Spelled, UnetlabError, said_as, spelled
+from unetlab.errors import Spelled, UnetlabError, flag_of, said_as, spelled
 from unetlab.evaluate.accumulate import (
     Accumulator,
     check_boundary,
@@ -258,7 +258,7 @@ def _checked_3d(objects_3d, sizes: dict, thresholds) -> bool:
         said += "thresholded probabilities; drop it"
         raise UnetlabError(**spelled(said.format, _BEST_THRESHOLD, OBJECTS_3D))
     if not objects_3d and (given := [k for k, v in sizes.items() if v is not None]):
-        size = Spelled(given[0], "--" + given[0].replace("_", "-"))
+        size = Spelled(given[0], flag_of(given[0]))
         said = "{} sizes the voxels whose objects {} joins in 3-D (or the images of {}); "
         said += "scored plane by plane it changes nothing: drop it, or add {}"
         raise UnetlabError(**spelled(said.format, size, OBJECTS_3D, AUTO, OBJECTS_3D))

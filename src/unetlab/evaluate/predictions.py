@@ -67,7 +67,7 @@ from unetlab.data.read_notes import call_lines, note_once
 from unetlab.data.split_record import describe_names
 from unetlab.data.void_mark import VOID
 from unetlab.data.weightmap import background_class
-from unetlab.errors import DatasetError, Spelled, UnetlabError, said_as, spelled
+from unetlab.errors import DatasetError, Spelled, UnetlabError, flag_of, said_as, spelled
 from unetlab.evaluate.accumulate import (
     Accumulator,
     check_boundary,
@@ -392,7 +392,7 @@ def check_volumes(
         objects=None if objects in (None, True) else objects,
     )
     if said := [k for k, v in given.items() if v is not None]:
-        flag = _FLAGS_3D.get(said[0], "--" + said[0].replace("_", "-"))
+        flag = _FLAGS_3D.get(said[0], flag_of(said[0]))
         raise UnetlabError(**spelled(_not_read_in_3d, Spelled(said[0], flag), OBJECTS_3D))
 
 

@@ -46,7 +46,7 @@ from unetlab.data.exclude import as_config
 from unetlab.data.io import file_axes, trained_file_axes
 from unetlab.data.png_chunks import read_png_text
 from unetlab.data.split_record import file_sha256
-from unetlab.errors import NONE, KnownFields, UnetlabError, refuses_assignment, said_as
+from unetlab.errors import NONE, KnownFields, UnetlabError, flag_of, refuses_assignment, said_as
 from unetlab.inference.object_recipe import is_instance_model
 from unetlab.inference.objects import (
     CUT_MIN_AREA,
@@ -148,7 +148,7 @@ class OutputOptions(KnownFields):
                 continue
             number = isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
             if not (number and 0 < value < 1e9):
-                flag = "--" + key.replace("_", "-")
+                flag = flag_of(key)
                 raise UnetlabError(f"{key} ({flag}) must be a positive number of µm, not {value!r}")
             object.__setattr__(self, key, float(value))
         for key in ("objects_3d", "summary"):  # 'no' would be taken as True

@@ -421,11 +421,10 @@ class TreeStop:
     :func:`launch_tree_stop`), the index of the one it stopped in (``at``) and the
     ``results`` of those before it; ``record``: what the run makes its outputs by, where it
     was noted for the launcher (:func:`launch_tree_stop`; None: this process's stopped run's,
-    :func:`~unetlab.inference.output_rules.stopped_record`); ``unheld``: the launcher's, where
-    none was noted for the folder it stopped in: its process stopped before it held that
-    folder, and predicted none of its inputs (counted without a record, another model's
-    outputs there were counted as this run's, s56); this process's own, where it did not
-    hold it (:func:`~unetlab.inference.output_rules.held_here`)."""
+    :func:`~unetlab.inference.output_rules.stopped_record`); ``held``: whether its process
+    held the folder it stopped in (None: ask, :func:`~unetlab.inference.output_rules.held_here`;
+    False for the launcher's where none was noted for it: its process stopped before it held
+    that folder and predicted none of its inputs, s56)."""
 
     root: Path
     out_dir: Path
@@ -433,7 +432,6 @@ class TreeStop:
     at: int
     results: dict[Path, FolderPrediction] = field(default_factory=dict)
     record: Provenance | None = None
-    unheld: bool = False
     held: bool | None = None  # this process held the folder it stopped in (None: ask)
 
     @classmethod
@@ -500,16 +498,15 @@ class TreeStop:
         """``in ROOT/bob/ (folder 2 of 3) with the outputs of 1 of 4 inputs in OUT/bob; done:
         alice/; not started: carol/`` (``wanted``: the outputs asked for, as
         :func:`~unetlab.inference.output_rules.finished_inputs` takes them)."""
-        from unetlab.inference.output_rules import held_here, inputs_done
+        from unetlab.inference.output_rules import inputs_done
 
         rel, files = self.folders[self.at]
         text = f"in {self.root / rel}/ (folder {self.at + 1} of {len(self.folders)})"
         folder = self.out_dir / rel
-        held = not self.unheld and (held_here(folder) if self.held is None else self.held)
         with contextlib.suppress(UnetlabError, OSError):  # unreadable: said without a count
             # none predicted by this run: another model's outputs not counted; files None:
             # its line cut (:func:`_steps`), said without a count
-            if done := inputs_done(files, folder, wanted, self.record, held=held, its=True):
+            if done := inputs_done(files, folder, wanted, self.record, held=self.held, its=True):
                 text += f" {done}"
         ran = [r for r, res in self.results.items() if not refused(self.root, r, res)]
         later = [r for r, _ in self.folders[self.at + 1 :]]
@@ -557,7 +554,7 @@ def launch_tree_stop(status: str) -> TreeStop | None:
     folders before it that ran, the inputs of the one it was in (the others' not noted),
     and the record its outputs are made by, as its process noted it once it held that
     folder (:func:`~unetlab.inference.records.launch_record`; without it, it had not held
-    it: ``unheld``); None where none was noted (it stopped before its first folder).
+    it: ``held`` False); None where none was noted (it stopped before its first folder).
     ValueError where the note is not one line a folder, in order from the tree's first
     (:func:`_steps`): where it was is not known."""
     from unetlab.inference.records import launch_lines, launch_note, launch_record
@@ -572,7 +569,7 @@ def launch_tree_stop(status: str) -> TreeStop | None:
     done = {folders[i - 1][0]: FolderPrediction() for i in ran}
     where = (Path(tree["root"]), Path(tree["out_dir"]), folders, at, done)
     record = launch_record(status, where[1] / folders[at][0])
-    return TreeStop(*where, record=record, unheld=record is None)
+    return TreeStop(*where, record=record, held=False)  # the launcher held none
 
 
 def _steps(lines: list[str], cut: str, count: int) -> tuple[list[int], list[Path] | None]:
