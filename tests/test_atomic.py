@@ -204,6 +204,8 @@ def test_a_new_file_whose_folder_flush_fails_is_removed(tmp_path, monkeypatch, w
     rename that replaces nothing, else a copy: review s63)."""
     from unetlab import atomic
 
+    if way == "rename" and os.name != "nt" and atomic._no_replace_rename() is None:
+        pytest.skip("no rename that replaces nothing here (glibc < 2.28?): the copy case")
     (tmp_path / "other.txt").write_text("kept")
     if way != "link":
         _no_links(monkeypatch)
