@@ -14,7 +14,7 @@ import pytest
 import tifffile
 
 from unetlab.data.annotations import decode_roi, rasterise, read_outlines
-from unetlab.data.io import read_stack, stack_shape, write_tiff
+from unetlab.data.io import read_stack, stack_shape, write_png, write_tiff
 from unetlab.data.pairs import find_pairs, read_pair
 from unetlab.errors import DatasetError
 from unetlab.inference.outlines import roi_bytes, write_geojson, write_imagej_rois
@@ -685,3 +685,32 @@ def test_outlines_named_without_ome_in_a_flat_folder_or_many_say_the_name_in_one
     ) in said["many"]
     (flat / "a.geojson").rename(flat / "a.ome.geojson")
     assert [p.mask.name for p in find_pairs(flat)] == ["a.ome.geojson", "b.geojson"]
+
+
+def test_ome_hint_in_a_flat_folder_names_cellpose_masks_and_spares_a_pair(tmp_path):
+    """In a flat folder, cellpose's ``a_masks.png`` beside ``a.ome.tif`` is told the name
+    ``a.ome_masks.png`` (not ``a.ome.png``, which then shared the stem), and ``a.geojson``
+    paired with ``a.tif`` is not told to take ``a.ome.tif``'s stem (that unpaired a.tif): the
+    lone ``a.ome.tif`` is the problem (s63 re-review)."""
+    ids = _objects()
+    cellpose, both = tmp_path / "cellpose", tmp_path / "both"
+    for folder, image, mask in (
+        (cellpose, "a.ome.tif", "a_masks.png"),
+        (cellpose, "c.tif", "c_masks.png"),
+        (both, "a.tif", "a.geojson"),
+    ):
+        write_tiff(folder / image, (ids * 40).astype(np.uint8))
+        write_mask = write_geojson if mask.endswith(".geojson") else write_png
+        write_mask(folder / mask, ids.astype(np.uint8))
+    write_tiff(both / "a.ome.tif", (ids * 40).astype(np.uint8))
+    said = {}
+    for folder in (cellpose, both):
+        with pytest.raises(DatasetError) as caught:
+            find_pairs(folder)
+        said[folder.name] = str(caught.value)
+        assert "1 problem" in said[folder.name], said[folder.name]
+    assert "a_masks.png: its image a.ome.tif is an OME-TIFF" in said["cellpose"]
+    assert "rename the mask a.ome_masks.png" in said["cellpose"]
+    assert f"{both / 'a.ome.tif'}: no mask a.ome_masks.png" in said["both"]
+    (cellpose / "a_masks.png").rename(cellpose / "a.ome_masks.png")
+    assert [p.mask.name for p in find_pairs(cellpose)] == ["a.ome_masks.png", "c_masks.png"]

@@ -1100,7 +1100,7 @@ def _ome_lines(named: dict[Path, Path]) -> list[str]:
         return []
     (mask, image), *more = named.items()
     stem = nfc(image.name)[: -len(image.suffix)]
-    to = f"{stem}{mask.suffix}"
+    to = stem + nfc(mask.name)[len(stem) - len(".ome") :]  # a_masks.png -> a.ome_masks.png
     why = "an OME-TIFF's stem keeps '.ome'; images and masks pair by the same stem"
     if not more:
         return [
@@ -1135,7 +1135,11 @@ def _flat_pairs(
         kept = set(names) | set(_ome_bases(images))  # a mask named as an OME-TIFF less .ome
         masks = {k: v for k, v in masks.items() if k in kept}
     bases = _ome_bases(s for s in images if s not in masks)
-    ome = {k: bases[k] for k, found in masks.items() if k in bases and found[0][1] is not None}
+    ome = {
+        k: bases[k]
+        for k, found in masks.items()
+        if k in bases and k not in images and found[0][1] is not None
+    }
     problems += _ome_lines({masks[k][0][1]: images[image] for k, image in ome.items()})
     pairs = []
     for stem, path in images.items():
