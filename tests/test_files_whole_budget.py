@@ -4,6 +4,7 @@ long whole read is said first (audit s32 histo 7)."""
 
 import json
 import logging
+from dataclasses import replace
 
 import numpy as np
 import tifffile
@@ -144,3 +145,20 @@ def test_a_tiff_read_whole_for_its_imagej_rois_says_so_first(tmp_path, caplog, m
         tmp_path / "s.tif", model, OutputOptions(objects=True, outlines="imagej"), least=1000
     )
     assert said.endswith("; outlines='geojson' with large_threshold=5119 streams it"), said
+
+
+def test_a_stack_with_rois_and_an_overlay_is_told_what_streams_it(tmp_path, monkeypatch):
+    """A stack read whole for its ImageJ ROIs with an overlay asked for is told that GeoJSON
+    without the overlay streams it, and that does; GeoJSON alone would not (a stack's overlay
+    keeps it whole: s63 re-review, the line said 'outlines='geojson' streams it')."""
+    monkeypatch.setattr(sizing, "WHOLE_BUDGET", 1000.0)
+    path = tmp_path / "s.tif"
+    pages = np.random.default_rng(0).integers(0, 255, (3, 64, 80), dtype=np.uint8)
+    tifffile.imwrite(path, pages, imagej=True, metadata={"axes": "TYX"})
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    rois = OutputOptions(objects=True, outlines="imagej", draw_overlay=True)
+    said = whole_read_note(path, model, rois, least=1000)
+    assert said.endswith("; outlines='geojson' and draw_overlay=False streams it"), said
+    geojson = OutputOptions(objects=True, outlines="geojson")
+    assert is_streamed(path, model, geojson)
+    assert not is_streamed(path, model, replace(geojson, draw_overlay=True))

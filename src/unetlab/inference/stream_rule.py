@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -52,6 +53,11 @@ from unetlab.inference import sizing
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.records import OutputOptions
 from unetlab.inference.slides import GEOJSON, check_bare_channels, is_large
+
+#: the outlines that stream a stack whose overlay is asked for, as the caller gives them
+GEOJSON_ALONE = Spelled(
+    "outlines='geojson' and draw_overlay=False", "--outlines geojson without --overlay"
+)
 
 
 def read_whole_anyway(
@@ -229,7 +235,9 @@ def whole_read_note(
     pages, pixels, stack = read.pages, read.pixels, read.pages > 1
     bytes_ = read.bytes(model, outputs.objects is not None)
     if outputs.wanted["rois"] and read.streams:  # never streamed (s63: said nothing)
-        return _rois_note(path, read, bytes_)
+        geojson = replace(outputs, outlines="geojson")
+        alone = whole_estimate(path, model, geojson, options, axes=axes, stacks=True) is None
+        return _rois_note(path, read, bytes_, overlay=alone)
     noun = read_page_axes(path, pages).noun() if stack and read.streams else "pages"
     one = noun.removesuffix("s")
     what = f"{pages} {noun}, " if stack else ""
@@ -251,10 +259,12 @@ def whole_read_note(
     )
 
 
-def _rois_note(path: Path, read: _Layout, bytes_: float) -> str:
+def _rois_note(path: Path, read: _Layout, bytes_: float, *, overlay: bool) -> str:
     """:func:`whole_read_note`'s line of a TIFF read whole for its ImageJ ROIs (a streamed
-    image gets GeoJSON only: ROIs stop at 32,767 px) and what streams it."""
-    streams = said_as(GEOJSON)
+    image gets GeoJSON only: ROIs stop at 32,767 px) and what streams it: without its
+    ``overlay`` too where a stack's overlay keeps GeoJSON's read whole (s63 re-review: a
+    stack with --overlay was told GeoJSON streams it)."""
+    streams = said_as(GEOJSON_ALONE if overlay else GEOJSON)
     if bytes_ <= sizing.WHOLE_BUDGET:  # read whole by the memory rule anyway
         streams += f" with {said_as(large_pixels(read.pixels - 1))}"
     return (
