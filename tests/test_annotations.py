@@ -575,7 +575,7 @@ def test_qupath_cells_read_as_nuclei_and_their_annotation_as_no_object(tmp_path,
         ids = rasterise(read_outlines(tmp_path / "a.geojson"), (8, 8), "a.geojson")
     assert np.bincount(ids.ravel()).tolist() == [62, 1, 1]
     assert ids[1, 1] == 1 and ids[1, 5] == 2
-    assert "1 QuPath annotation (or TMA core) around its detections or cells: the" in caplog.text
+    assert "1 QuPath region (annotations or TMA cores around detections or cells" in caplog.text
     assert (
         "2 QuPath cells read as their nuclei (nucleusGeometry; the cells' own outlines are not read)"
         in caplog.text
@@ -650,7 +650,57 @@ def test_qupath_annotation_drawn_beside_detections_is_an_object(tmp_path, caplog
             assert np.bincount(ids.ravel())[1:].tolist() == [25, 25, 36]
             assert ids[43, 48] == 3
     for name in ("a", "b"):
-        assert f"{name}.geojson: 1 QuPath annotation (or TMA core) around its" in caplog.text
+        assert f"{name}.geojson: 1 QuPath region (annotations or TMA cores" in caplog.text
+
+
+def _qupath_ids(path, features: list) -> list[int]:
+    """The objects' pixel counts of QuPath GeoJSON ``features`` written to ``path``."""
+    from unetlab.data.read_notes import read_notes
+
+    path.write_text(json.dumps(features))
+    with read_notes():
+        ids = rasterise(read_outlines(path), (128, 128), path.name)
+    return np.bincount(ids.ravel())[1:].tolist()
+
+
+def test_qupath_missing_tma_core_or_empty_region_is_no_object(tmp_path, caplog):
+    """A TMA core is never an object (one the dearrayer marked missing holds no detection),
+    and an annotation around no detection but over 10x the largest one's area is a region
+    where none was found; a drawn nucleus (an annotation of a nucleus's size around none)
+    stays an object (s63 re-review: the empty core and region trained as 3,600 px objects)."""
+    found = [_square_feature(x, 10, 5, {"objectType": "detection"}) for x in (10, 30)]
+    for kind, more in (("tma_core", {"isMissing": True}), ("annotation", {})):
+        regions = [_square_feature(0, 0, 60, {"objectType": kind})]
+        regions.append(_square_feature(64, 64, 60, {"objectType": kind, **more}))
+        drawn = _square_feature(100, 10, 15, {"objectType": "annotation"})  # 225 < 10 x 25
+        assert _qupath_ids(tmp_path / f"{kind}.geojson", [*regions, *found, drawn]) == [
+            25,
+            25,
+            225,
+        ]
+        assert f"{kind}.geojson: 2 QuPath regions (annotations or TMA cores" in caplog.text
+    lone = [_square_feature(0, 0, 60, {"objectType": "tma_core"})]
+    assert _qupath_ids(tmp_path / "core.geojson", lone) == []
+
+
+def test_qupath_region_test_uses_outer_rings(tmp_path):
+    """An annotation is around a detection by its outer rings: one in a hole of a Polygon
+    (cells in a lumen) or in the second part of a MultiPolygon makes it a region; the
+    annotations are small (under 10x a detection's area) so only the surround test counts."""
+
+    def ring(x: int, y: int, size: int) -> list:
+        return [[x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]]
+
+    def feature(kind: str, coordinates: list) -> dict:
+        geometry = {"type": kind, "coordinates": coordinates}
+        return {"type": "Feature", "geometry": geometry, "properties": {"objectType": "annotation"}}
+
+    found = [_square_feature(x, 10, 4, {"objectType": "detection"}) for x in (10, 50)]
+    holed = feature("Polygon", [ring(6, 6, 10), ring(8, 8, 6)])  # 100 px less its 36 px hole
+    parts = feature("MultiPolygon", [[ring(30, 30, 5)], [ring(48, 8, 6)]])
+    assert _qupath_ids(tmp_path / "holed.geojson", [holed, *found]) == [16, 16]
+    assert _qupath_ids(tmp_path / "parts.geojson", [parts, *found]) == [16, 16]
+    assert _qupath_ids(tmp_path / "none.geojson", [parts, found[0]]) == [61, 16]
 
 
 def test_outlines_named_without_ome_in_a_flat_folder_or_many_say_the_name_in_one_line(tmp_path):
