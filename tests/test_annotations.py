@@ -5,6 +5,7 @@ folder: read back as the instance-id map they outline, of the image's size
 from __future__ import annotations
 
 import json
+import logging
 import re
 import struct
 import zipfile
@@ -548,6 +549,7 @@ def test_qupath_cells_read_as_nuclei_and_their_annotation_as_no_object(tmp_path,
     """QuPath's export of a cell detection: the annotation the cells were found in is a
     region, no object; each cell is its nucleus (``nucleusGeometry``), not its outline grown
     from it. Both said once (read before as one 8x8 object and three grown cells, s63)."""
+    caplog.set_level(logging.INFO)  # the region line is said at the command's end
     from unetlab.data.read_notes import read_notes
 
     def square(x, size):
@@ -575,7 +577,7 @@ def test_qupath_cells_read_as_nuclei_and_their_annotation_as_no_object(tmp_path,
         ids = rasterise(read_outlines(tmp_path / "a.geojson"), (8, 8), "a.geojson")
     assert np.bincount(ids.ravel()).tolist() == [62, 1, 1]
     assert ids[1, 1] == 1 and ids[1, 5] == 2
-    assert "1 QuPath region (annotations or TMA cores around detections or cells" in caplog.text
+    assert "1 QuPath export with regions passed over (" in caplog.text
     assert (
         "2 QuPath cells read as their nuclei (nucleusGeometry; the cells' own outlines are not read)"
         in caplog.text
@@ -632,6 +634,7 @@ def test_qupath_annotation_drawn_beside_detections_is_an_object(tmp_path, caplog
     over, said for each file; the one drawn around none is an object. QuPath 0.2's ``id``
     and early 0.3's ``object_type`` say the kind too, and a tile is a detection (s63: the
     drawn nucleus was read as background, 0.2's region as an object)."""
+    caplog.set_level(logging.INFO)  # the region line is said at the command's end
     from unetlab.data.read_notes import read_notes
 
     def kind(properties: dict) -> tuple[dict, dict]:  # 0.2's kind is beside the properties
@@ -649,8 +652,13 @@ def test_qupath_annotation_drawn_beside_detections_is_an_object(tmp_path, caplog
             ids = rasterise(read_outlines(tmp_path / f"{name}.geojson"), (64, 64), name)
             assert np.bincount(ids.ravel())[1:].tolist() == [25, 25, 36]
             assert ids[43, 48] == 3
-    for name in ("a", "b"):
-        assert f"{name}.geojson: 1 QuPath region (annotations or TMA cores" in caplog.text
+    said = [m for m in caplog.messages if "QuPath export" in m]  # one line a command
+    assert said == [
+        f"2 QuPath exports with regions passed over ({tmp_path / 'a.geojson'} 1, "
+        f"{tmp_path / 'b.geojson'} 1; 2 in all): QuPath annotations or TMA cores around "
+        "detections or cells, or far larger than them, are the regions they were found in, no "
+        "objects (an annotation of a nucleus's size around none is an object)"
+    ], caplog.messages
 
 
 def _qupath_ids(path, features: list) -> list[int]:
@@ -668,6 +676,7 @@ def test_qupath_missing_tma_core_or_empty_region_is_no_object(tmp_path, caplog):
     and an annotation around no detection but over 10x the largest one's area is a region
     where none was found; a drawn nucleus (an annotation of a nucleus's size around none)
     stays an object (s63 re-review: the empty core and region trained as 3,600 px objects)."""
+    caplog.set_level(logging.INFO)  # the region line is said at the command's end
     found = [_square_feature(x, 10, 5, {"objectType": "detection"}) for x in (10, 30)]
     for kind, more in (("tma_core", {"isMissing": True}), ("annotation", {})):
         regions = [_square_feature(0, 0, 60, {"objectType": kind})]
@@ -678,7 +687,7 @@ def test_qupath_missing_tma_core_or_empty_region_is_no_object(tmp_path, caplog):
             25,
             225,
         ]
-        assert f"{kind}.geojson: 2 QuPath regions (annotations or TMA cores" in caplog.text
+        assert f"{kind}.geojson 2; 2 in all): QuPath annotations or TMA cores" in caplog.text
     lone = [_square_feature(0, 0, 60, {"objectType": "tma_core"})]
     assert _qupath_ids(tmp_path / "core.geojson", lone) == []
 

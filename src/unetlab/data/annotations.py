@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.read_notes import note_once
+from unetlab.data.read_notes import note_once, note_regions
 from unetlab.deferred import deferred
 from unetlab.errors import DatasetError
 from unetlab.words import numbered
@@ -314,7 +314,7 @@ def _qupath_objects(features: list, where: str) -> list[Outline]:
     where QuPath's export holds detections, cells or tiles (:data:`DETECTIONS`), an annotation
     is the region they were found in, passed over, when it is around one's centre or its area
     is over :data:`REGION_AREA` times the largest one's bounds (a region where none was found);
-    said once a file. Other annotations are objects (drawn by hand: the nucleus a model
+    said once a command (:func:`note_regions`). Other annotations are objects (drawn by hand: the nucleus a model
     missed). Cells are read as their nuclei (:func:`_feature`; said once). Read before as one
     large object, a cell as its grown outline; then every annotation passed over (s63)."""
     cells = sum(isinstance(f, dict) and "nucleusGeometry" in f for f in features)
@@ -339,11 +339,7 @@ def _qupath_objects(features: list, where: str) -> list[Outline]:
             for o, r, test in zip(outlines, regions, tested)
         ]
     if any(regions):
-        note_once(
-            f"{where}: {numbered(sum(regions), 'QuPath region')} (annotations or TMA cores "
-            f"around detections or cells, or over {REGION_AREA}x the largest one's bounds), no "
-            "objects, passed over (an annotation of a nucleus's size around none is an object)"
-        )
+        note_regions(where, sum(regions))
     return [o for o, region in zip(outlines, regions) if not region]
 
 

@@ -41,6 +41,7 @@ class ReadNotes:
     # a stack read page by page: path -> page -> (left out, pixels, kind, its page count)
     paged: dict[str, dict[int, tuple[int, int, str, int]]] = field(default_factory=dict)
     overlaps: dict[str, int] = field(default_factory=dict)  # masks folder -> pixels
+    regions: dict[str, int] = field(default_factory=dict)  # QuPath export -> regions passed
     written: set[str] = field(default_factory=set)  # what predict wrote on left-out pixels
     said: set[str] = field(default_factory=set)  # the lines of note_once said already
     # the lines said once (note_once, say_note): key -> (logger, level, line), and the keys
@@ -80,6 +81,8 @@ class ReadNotes:
             out.append(left_out_line(left_out, self.written, **read))
         if self.overlaps:
             out.append(overlaps_line(self.overlaps))
+        if self.regions:
+            out.append(regions_line(self.regions))
         if line := sides_apart_line(self.sides):
             out.append(line)
         return out
@@ -126,7 +129,7 @@ def read_notes(*, predicting: bool = False, evaluating: bool = False) -> Iterato
 
 #: the fields of :class:`ReadNotes` that map each file (or masks folder) to what was
 #: noted of it: merged, handed over and sorted alike (:func:`handed_notes`)
-_BY_FILE = ("turned", "transparent", "left_out", "overlaps", "sides", "converted")
+_BY_FILE = ("turned", "transparent", "left_out", "overlaps", "regions", "sides", "converted")
 
 
 def _merged(into: ReadNotes, notes: ReadNotes) -> None:
@@ -463,6 +466,26 @@ def note_overlaps(folder: str, pixels: int) -> None:
         log.warning("%s (any other such folder is not said)", overlaps_line({folder: pixels}))
 
 
+def note_regions(path: str, count: int) -> None:
+    """``count`` annotations of the QuPath export ``path`` were passed over as the regions
+    its detections were found in: one line a command, the files counted
+    (a folder of 200 exports said 200 lines, s63 re-review)."""
+    if (active := _ACTIVE.get()) is not None:
+        active.regions[str(path)] = count
+    elif _marked("regions", _said):
+        log.warning("%s (any other such file is not said)", regions_line({path: count}))
+
+
+def regions_line(regions: dict[str, int]) -> str:
+    """``2 QuPath exports with regions passed over (a.geojson 3, ...): ...``."""
+    return (
+        f"{_counted(regions, 'QuPath export', 'with regions passed over')}: QuPath annotations "
+        "or TMA cores around detections or cells, or far larger than them, are the regions "
+        "they were found in, no objects (an annotation of a nucleus's size around none is an "
+        "object)"
+    )
+
+
 #: pixel sizes more than this factor apart are said: a model's objects look that much larger
 #: or smaller than those it learnt (audit s32 histo 6; the training pixel size's tolerance)
 PIXEL_SIZE_TOLERANCE = 1.5
@@ -504,12 +527,14 @@ def _side(item: tuple[str, float]) -> float:
 
 def overlaps_line(overlaps: dict[str, int]) -> str:
     """``2 masks folder(s) with pixels in two objects' masks (a/masks 12 px, ...): ...``."""
-    named = _named(overlaps, shown=lambda p, n: f"{p} {n} px")
-    return (
-        f"{numbered(len(overlaps), 'masks folder')} with pixels in two objects' masks ({named}; "
-        f"{sum(overlaps.values())} px in all): each such pixel is given to the object of the "
-        "first file by name"
-    )
+    counted = _counted(overlaps, "masks folder", "with pixels in two objects' masks", " px")
+    return f"{counted}: each such pixel is given to the object of the first file by name"
+
+
+def _counted(counts: dict[str, int], noun: str, what: str, unit: str = "") -> str:
+    """``2 {noun}s {what} (a 12{unit}, b 3{unit}; 15{unit} in all)``, the first three named."""
+    named = _named(counts, shown=lambda p, n: f"{p} {n}{unit}")
+    return f"{numbered(len(counts), noun)} {what} ({named}; {sum(counts.values())}{unit} in all)"
 
 
 def left_out_line(
