@@ -229,7 +229,7 @@ def whole_read_note(
     others."""
     path, outputs = Path(path), OutputOptions.of(outputs)
     with HEADERS.stamped(real_path(path)):  # one stat for both looks
-        read = _layout(path, model, outputs, options, axes, rois=True, otherwise=True)
+        read = _layout(path, model, outputs, options, axes, said=True)
     if read is None or read.pages * read.pixels < least:
         return None
     pages, pixels, stack = read.pages, read.pixels, read.pages > 1
@@ -290,30 +290,23 @@ class _Layout(NamedTuple):
 
 
 def _layout(
-    path: Path,
-    model,
-    outputs: OutputOptions,
-    options,
-    axes,
-    *,
-    rois: bool = False,
-    otherwise: bool = False,
+    path: Path, model, outputs: OutputOptions, options, axes, *, said: bool = False
 ) -> _Layout | None:
     """The :class:`_Layout` of a TIFF the memory rule may stream (:func:`whole_estimate`),
-    from its header, None for others; with ``rois``, also of one that ImageJ ROIs keep read
-    whole; ``otherwise``: of one that ``axes`` read otherwise than its file does too
-    (:func:`_read_otherwise`: read whole); both said by :func:`whole_read_note`."""
+    from its header, None for others; ``said`` (for :func:`whole_read_note`): also of one
+    that ImageJ ROIs keep read whole, and of one that ``axes`` read otherwise than its file
+    does (:func:`_read_otherwise`: read whole)."""
     if path.suffix.lower() not in TIFF_SUFFIXES or outputs.large_threshold is not None:
         return None
     rows = options is not None and (options.exclude_rows or options.scale != 1)  # --scale too
-    if rows or (outputs.wanted["rois"] and not rois):
+    if rows or (outputs.wanted["rois"] and not said):
         return None
     colour_planes = model.in_channels == 3
     try:  # axes that read it otherwise than its file does: read whole (slides.open_slide)
         slide = slide_header(path, colour_planes=colour_planes, axes=axes)
         check_bare_channels(slide, model.in_channels)  # one image's channels
     except UnetlabError:  # read whole, which names the problem
-        return _read_otherwise(path, colour_planes, axes) if otherwise else None
+        return _read_otherwise(path, colour_planes, axes) if said else None
     (pages, h, w, c), itemsize = slide.shape, slide.dtype.itemsize
     turned = slide.turn != 1  # a turned one is turned when read whole
     return None if turned else _Layout(pages, h * w, c, itemsize)
