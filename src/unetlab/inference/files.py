@@ -331,14 +331,15 @@ def predict_file(
     UnetlabError for unfit images, OutputError for such a folder (or a full or read-only
     disk), OutOfMemoryError naming the settings to lower. A stack stopped part-way keeps its
     finished pages; the same call predicts the others (``page_resume``)."""
-    check_keywords(OutputOptions.taken(outputs, settings)[1])  # instances=: objects=True
+    outputs, settings = OutputOptions.taken(outputs, settings)  # once a file
+    check_keywords(settings)  # instances=: objects=True
     check_model(model)  # a checkpoint's path: load it first
     check_path(path, "path", "an image file"), check_path(out_dir, "out_dir", "a folder")
     # True: a bar of the tiles, as predict_image(progress=True) draws (audit s32 notebook 4)
     with (
         progress_calls(progress, desc=shown_path(path), unit="tile", leave=False) as done,
         each_position(),  # a multi-position OME-TIFF's positions each predicted
-        _stop_said(path, out_dir, group, outputs, settings),  # its header's read too
+        _stop_said(path, out_dir, group, outputs),  # its header's read too
     ):
         read = file_read_axes(model, path, axes)  # none given: the checkpoint's for a TIFF
         given = dict(axes=read, axes_trained=axes is None, progress=done, counted=counted)
@@ -369,13 +370,12 @@ def _predicted(file: _File, group: Group) -> list[Path]:
 
 
 def _stop_said(
-    path, out_dir, group: Group, outputs: OutputOptions | None, settings: dict
+    path, out_dir, group: Group, outputs: OutputOptions
 ) -> contextlib.AbstractContextManager[None]:
     """Within: a stop (a notebook cell's Ctrl-C) said by :func:`_say_stopped` where no caller
     says it (:func:`~unetlab.signals.stop_said`: the command line, a folder), by the main
     process of ``group``, from :func:`predict_file`'s arguments (its header not read yet)."""
-    objects_only = OutputOptions.taken(outputs, settings)[0].objects_only
-    said = functools.partial(_say_stopped, Path(path), Path(out_dir), objects_only)
+    said = functools.partial(_say_stopped, Path(path), Path(out_dir), outputs.objects_only)
     return stop_said(said, main=group.is_main)
 
 
@@ -520,8 +520,9 @@ class _File:
 
     @classmethod
     def of(cls, model, path: Path, out_dir: Path, outputs, options, settings: dict, **given):
-        """The settings checked and resolved (a channel named: its index in the file)."""
-        outputs, settings = OutputOptions.taken(outputs, settings)
+        """The settings checked and resolved (a channel named: its index in the file):
+        ``outputs`` an OutputOptions, ``settings`` none of its fields
+        (:meth:`OutputOptions.taken`, by the caller)."""
         outputs = outputs.for_model(model)  # outlines of a semantic model refused
         values = outputs.values(model, shown_path(path))
         asked = settings.get("channel", options.channel if options is not None else None)
@@ -529,7 +530,7 @@ class _File:
             asked = settings["channel"] = channel_index(path, asked, channel_names(path))
         options = PredictOptions.for_model(model, options, **settings)
         # a PNG's its own: no axes, the checkpoint's nor any given (read as it is)
-        record = input_record(file_record(model, options, outputs, axes=given["axes"]), path)
+        record = input_record(_record(model, options, outputs, given["axes"]), path)
         return cls(model, path, out_dir, options, outputs, record, values, asked, **given)
 
 
@@ -548,6 +549,17 @@ def file_record(
     input (they change what is predicted) among the model settings."""
     outputs, settings = OutputOptions.taken(outputs, settings)
     fields = {k: v for k, v in settings.items() if k in PredictOptions.__dataclass_fields__}
+    return _record(model, options, outputs, axes, **fields)
+
+
+def _record(
+    model: torch.nn.Module,
+    options: PredictOptions | None,
+    outputs: OutputOptions,
+    axes: str | None,
+    **fields,
+) -> Provenance:
+    """:func:`file_record` of ``outputs`` taken, ``fields``: :class:`PredictOptions`'."""
     record = prediction_record(model, PredictOptions.for_model(model, options, **fields), outputs)
     # none given: the checkpoint's (its outputs those of the same axes given), or the key
     # it had before --axes
@@ -754,6 +766,7 @@ def stack_objects_3d(
     read window by window, a model of several object classes); an image with no Z axis has
     its 2-D objects, as predict gives them."""
     path = Path(path)
+    outputs = OutputOptions.of(outputs)  # an OutputOptions, refused in one line if not
     file = _with_scale(_File.of(model, path, path.parent, outputs, options, {}, axes=axes))
     if not file.outputs.objects_in_3d:
         raise ValueError("stack_objects_3d: outputs has objects and objects_3d")
