@@ -330,7 +330,7 @@ def _finished_outputs(
     keyless: dict[str, str | None] = {}
     if record is not None:
         keys = recorded_keys(out_dir, "predict") if out_dir.is_dir() else {}
-        key_of = _keys_of(out_dir, record)
+        key_of = _keys_of(read_records(out_dir), record)
         keyless = {
             n: s
             for n, s in ours.items()
@@ -368,14 +368,17 @@ def _finished_outputs(
     return {f: names for f, names in found.items() if names is not None}
 
 
-def _keys_of(out_dir: Path, record: Provenance) -> Callable[[str | None], tuple[str, ...]]:
+def _keys_of(
+    records: dict[str, dict], record: Provenance
+) -> Callable[[str | None], tuple[str, ...]]:
     """The keys by which an input's outputs (by its :func:`input_source`) count as made by
     ``record`` (:func:`~unetlab.inference.records.input_record`: a PNG's without axes): its
-    key, and for an input that a record of the folder differing from it
+    key, and for an input that a record of the folder (``records``:
+    :func:`~unetlab.inference.records.read_records`) differing from it
     only by ``objects_3d`` or ``z_spacing`` read with no Z axis, that record's
     (:func:`~unetlab.inference.records.flat_keys`: a 2-D image's outputs are the same with
     them or without; an older run gave them its own key)."""
-    records, twins = read_records(out_dir), {}
+    twins: dict[str, dict] = {}
 
     def keys(source: str | None) -> tuple[str, ...]:
         own = record if source is None else input_record(record, source)  # a PNG's: no axes
@@ -424,7 +427,7 @@ def other_output_settings(
         return {}
     ours, keys = made_from(out_dir, "predict"), recorded_keys(out_dir, "predict")
     records, found, sources = read_records(out_dir), {}, set(ours.values())
-    keys_of = _keys_of(out_dir, record)
+    keys_of = _keys_of(records, record)  # predict.json parsed once
     for f in files:
         if (source := input_source(f)) not in sources and None not in sources:
             continue  # none of its outputs here: its record and names not made (3 stats: s63)
