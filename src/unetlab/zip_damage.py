@@ -27,6 +27,7 @@ __all__ = [
     "member_chunks",
     "of_file_system",
     "open_zip",
+    "raise_if_disk",
     "read_error",
     "read_member",
     "unreadable",
@@ -234,6 +235,23 @@ def read_error(
     return kind(f"{path}: cannot read {what} ({exc.strerror or exc}); {fix}")
 
 
+def raise_if_disk(
+    path: str | os.PathLike,
+    exc: BaseException,
+    what: str = "it",
+    disk: str = "check the disk it is on",
+    kind: type[UnetlabError] = UnetlabError,
+    whose: str = "its",
+) -> None:
+    """Raise :func:`read_error` (its arguments) from ``exc``, caught reading the zip at
+    ``path``, where it is an error of the file system (:func:`of_file_system`: the disk
+    under the zip, not the zip); return where it is the zip's damage, for the caller to
+    say or mend. The one test of a zip member's read, a staged lookup's and a staged
+    page's (:func:`read_member`, slide_objects, page_resume)."""
+    if of_file_system(exc):
+        raise read_error(path, exc, what, disk, kind, whose) from exc
+
+
 @contextlib.contextmanager
 def _said(path, info: zipfile.ZipInfo, fixes: ZipFixes) -> Iterator[None]:
     """The member ``info`` of the zip ``path`` found damaged within (one of
@@ -242,8 +260,6 @@ def _said(path, info: zipfile.ZipInfo, fixes: ZipFixes) -> Iterator[None]:
     try:
         yield
     except MEMBER_DAMAGE as exc:
-        if of_file_system(exc):
-            member = f"its {info.filename}"
-            raise read_error(path, exc, member, fixes.disk, fixes.kind, "the zip's") from exc
+        raise_if_disk(path, exc, f"its {info.filename}", fixes.disk, fixes.kind, "the zip's")
         said = f"{exc}" if info.filename in str(exc) else f"its {info.filename} is damaged: {exc}"
         raise damaged_zip(path, said, fixes.damaged, fixes.kind) from None

@@ -32,7 +32,7 @@ from unetlab.errors import OutputError
 from unetlab.inference.records import Provenance
 from unetlab.inference.slide_resume import input_stamp, thread_note
 from unetlab.runtime import resolve_device
-from unetlab.zip_damage import MEMBER_DAMAGE, of_file_system, read_error
+from unetlab.zip_damage import MEMBER_DAMAGE, raise_if_disk
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +168,7 @@ class PageStaging:
         needed" byte, encrypted flag or compression byte raised through, s61:
         :data:`~unetlab.zip_damage.MEMBER_DAMAGE`). An error of the file system reading it
         (EACCES, EIO, EMFILE) is the machine's, no damage: one line naming it and the fix
-        (:func:`~unetlab.zip_damage.read_error`), where the page was silently predicted
+        (:func:`~unetlab.zip_damage.raise_if_disk`), where the page was silently predicted
         again (s62 review); the disk's fix names the file to remove where a rerun reads it
         again and again (review s63)."""
         if page not in self.done:
@@ -178,10 +178,7 @@ class PageStaging:
             with np.load(path, allow_pickle=False) as found:
                 return {k: found[k] for k in found.files}
         except (*MEMBER_DAMAGE, ValueError) as exc:
-            if of_file_system(exc):
-                raise read_error(
-                    path, exc, disk=_DISK_FIX.format(page=path), kind=OutputError
-                ) from exc
+            raise_if_disk(path, exc, disk=_DISK_FIX.format(page=path), kind=OutputError)
             self.done.discard(page)
             return None
 

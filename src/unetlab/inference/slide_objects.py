@@ -60,8 +60,7 @@ from unetlab.zip_damage import (
     MEMBER_DAMAGE,
     before_start,
     damaged_zip,
-    of_file_system,
-    read_error,
+    raise_if_disk,
 )
 
 log = logging.getLogger(__name__)
@@ -582,7 +581,7 @@ def _lookup_read(path: Path) -> Iterator[None]:
     """The staged lookup at ``path`` found damaged within (after it was written: a crash
     before it reached the disk) said in one line with the fix; an error of the file system
     (EMFILE, EACCES, EIO) is no damage, whose fix throws the slide's work away (review
-    s61): said as such (:func:`~unetlab.zip_damage.read_error`, a traceback before, s62
+    s61): said as such (:func:`~unetlab.zip_damage.raise_if_disk`, a traceback before, s62
     review). A rerun reads it again, and a page cannot be done again alone: the disk's
     fix also says to predict the slide afresh, the way out of a disk that never reads it
     (review s63). The file is opened outside."""
@@ -590,9 +589,8 @@ def _lookup_read(path: Path) -> Iterator[None]:
     try:
         yield
     except (*MEMBER_DAMAGE, ValueError, KeyError) as exc:
-        if of_file_system(exc):  # the file system's, not the zip's
-            disk = f"check the disk it is on and run again, or {afresh}"
-            raise read_error(path, exc, disk=disk, kind=OutputError) from exc
+        disk = f"check the disk it is on and run again, or {afresh}"
+        raise_if_disk(path, exc, disk=disk, kind=OutputError)  # the disk's, not the zip's
         raise damaged_zip(path, exc, afresh, OutputError) from None
 
 
