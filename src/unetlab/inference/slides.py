@@ -193,9 +193,10 @@ def is_large(
         return True
     if path.suffix.lower() not in TIFF_SUFFIXES:
         return False
+    header = slide_header(path)  # once, for either count
     if threshold is None:
-        return math.prod(slide_header(path).shape[1:3]) > LARGE_PIXELS
-    return pixels_as_read(slide_header(path), axes) > threshold
+        return math.prod(header.shape[1:3]) > LARGE_PIXELS
+    return pixels_as_read(header, axes) > threshold
 
 
 def output_stem(path: str | os.PathLike) -> str:
