@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.read_notes import say_once_a_call
-from unetlab.data.tiff_files import HEADERS, given_path, is_tiff_name, open_tiff, real_path
+from unetlab.data.tiff_files import HEADERS, given_name, is_tiff_name, open_tiff, real_path
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def geotiff_pixel_size(tif, page) -> tuple[float, float] | None:
     scale = page.tags.get(33550)
     if scale is None or len(scale.value) < 2:
         return None
-    keys, name = geokeys(page), os.path.basename(given_path(tif))
+    keys, name = geokeys(page), given_name(tif)
     if keys.get(MODEL_TYPE) == 2:
         say_once(
             "degrees",

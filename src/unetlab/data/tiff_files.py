@@ -26,6 +26,7 @@ from unetlab.read_once import ReadOnce
 
 __all__ = [
     "HEADERS",
+    "given_name",
     "given_path",
     "keeping_open",
     "open_tiff",
@@ -80,6 +81,12 @@ def given_path(tif) -> str:
     ``TiffFile.filehandle`` names its target, which a warning named: s63), for what is said
     of it; its file handle's for one opened elsewhere."""
     return _GIVEN.get(tif) or str(tif.filehandle.path)
+
+
+def given_name(tif) -> str:
+    """The name of the file an open ``TiffFile`` was given by (:func:`given_path`'s: a
+    link's, not its target's), for the lines said of it."""
+    return os.path.basename(given_path(tif))
 
 
 def _opened(path: str | os.PathLike):

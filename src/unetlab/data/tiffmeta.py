@@ -23,7 +23,7 @@ from unetlab.data.geotiff import geotags, geotiff_pixel_size
 from unetlab.data.positions import image_of, series_of
 from unetlab.data.read_notes import say_once_a_call
 from unetlab.data.stated_axes import states_axes
-from unetlab.data.tiff_files import given_path, is_tiff_name, open_tiff
+from unetlab.data.tiff_files import given_name, given_path, is_tiff_name, open_tiff
 from unetlab.errors import Spelled, UnetlabError, said, said_as
 
 #: dtypes an ImageJ hyperstack holds; others are written as plain TIFFs without these fields
@@ -196,7 +196,7 @@ def _say_slices_timed(tif, pages: int, axes_as: Spelled) -> None:
         "%s: its %d pages are slices (Z), yet it records a frame interval (%g s): read as a "
         "Z stack without it; if they are time points, give %s, or save them as frames (Fiji: "
         "Image > Properties, Slices 1, Frames %d)",
-        _given_name(tif),
+        given_name(tif),
         pages,
         seconds,
         given,
@@ -298,14 +298,14 @@ def tiff_timing(tif) -> dict:
         meta = tif.imagej_metadata or {}
         timing = {k: meta[k] for k in ("finterval", "tunit") if meta.get(k) is not None}
         if timing.get("finterval") and frame_seconds(timing) is None:
-            _say_time_unit(_given_name(tif), str(timing.get("tunit")))
+            _say_time_unit(given_name(tif), str(timing.get("tunit")))
         return timing
     ome = _ome_pixels(tif.ome_metadata, image_of(tif)) if tif.is_ome else {}
     unit = ome.get("TimeIncrementUnit", "s")
     if "TimeIncrement" in ome and (per := _SECONDS.get(unit)) is not None:
         return {"finterval": float(ome["TimeIncrement"]) * per}
     if "TimeIncrement" in ome:
-        _say_time_unit(_given_name(tif), unit)
+        _say_time_unit(given_name(tif), unit)
     times = _ome_plane_times(tif.ome_metadata, image_of(tif)) if tif.is_ome else {}
     interval = _mean_step(times)
     if interval is None:
@@ -318,7 +318,7 @@ def tiff_timing(tif) -> dict:
             "%s: its frames' times (OME Plane DeltaT) step %.4g to %.4g s apart: t_s and the "
             "outputs' frame interval use their mean, %.4g s (each frame's own time is in "
             "the file's OME-XML)",
-            *(_given_name(tif), steps.min(), steps.max(), interval),
+            *(given_name(tif), steps.min(), steps.max(), interval),
         )
     return {"finterval": interval}
 
@@ -571,7 +571,7 @@ def _plausible(tif, size: tuple[float, float] | None) -> tuple[float, float] | N
         "QGIS: ModelPixelScale in metres), which unetlab reads; if not, its resolution "
         "tags hold um per pixel where pixels per unit belong: write 10000 / (um per "
         "pixel) pixels per centimetre (Fiji: Image > Properties)",
-        _given_name(tif),
+        given_name(tif),
         size[0],
         size[1],
     )
@@ -606,7 +606,7 @@ def _warn_unknown_unit(tif) -> None:
         logging.WARNING,
         "%s: unit %r of its ImageJ metadata is not one unetlab knows (um, microns, nm, Å, pm, "
         "mm, cm, inch); its pixel size and Z spacing are not used (Fiji: Image > Properties)",
-        _given_name(tif),
+        given_name(tif),
         unit,
     )
 
@@ -664,7 +664,7 @@ def _resolution_size(tif, page) -> tuple[float, float] | None:
     if code == 2 and all(p in NOMINAL_DPI for p in pixels):
         log.debug(
             "%s: %g dpi is an exporter's default, not a pixel size: no pixel size used",
-            _given_name(tif),
+            given_name(tif),
             pixels[1],
         )
         return None
@@ -672,7 +672,7 @@ def _resolution_size(tif, page) -> tuple[float, float] | None:
     # 13/40, not 1/(40/13) = 0.32499999999999996
     y, x = (float(f"{per_unit * v[1] / v[0]:.12g}") for v in (yres.value, xres.value))
     if code == 2:  # a figure exported at 300 dpi reads as 84.7 um pixels: say where it came from
-        _say_dpi_size(_given_name(tif), y, x, pixels[1])
+        _say_dpi_size(given_name(tif), y, x, pixels[1])
     return y, x
 
 
@@ -684,7 +684,7 @@ def _micrometres_per_unit(tif, code: int, pixels: list[float]) -> tuple[float | 
         per_unit = micrometres_per(_imagej_unit(tif) or "")
         return per_unit, per_unit is not None
     if per_unit is None:
-        _say_no_unit(_given_name(tif), code, pixels)
+        _say_no_unit(given_name(tif), code, pixels)
     return per_unit, False
 
 
@@ -783,11 +783,6 @@ def _ome_length(ome: dict[str, str], key: str, where: str) -> float | None:
             unit,
         )
     return None
-
-
-def _given_name(tif) -> str:
-    """The name of the file an open ``TiffFile`` was given by (a link's, not its target's)."""
-    return os.path.basename(given_path(tif))
 
 
 def _say_once(key, level: int, message: str, *args, of_all: bool = False) -> bool:
