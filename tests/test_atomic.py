@@ -306,3 +306,30 @@ def test_renameat2_is_looked_up_on_linux_alone(monkeypatch, fresh_rename):
 
     monkeypatch.setattr(sys, "platform", "freebsd14")
     assert atomic._no_replace_rename() is None
+
+
+def test_a_rename_that_fails_leaving_errno_0_is_no_success(tmp_path, monkeypatch, fresh_rename):
+    """The C library's rename that replaces nothing was taken as done where it returned -1
+    and left errno at 0 (its return value read through errno alone): the file was never
+    put at its name. Its return value says: the new file is copied there instead."""
+    import ctypes
+
+    class Failing:
+        argtypes = None
+
+        def __call__(self, *_args):
+            ctypes.set_errno(0)
+            return -1
+
+    class Libc:
+        def __init__(self, *_args, **_kwargs):
+            self.renameat2 = self.renamex_np = Failing()
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(ctypes, "CDLL", Libc)
+    _no_links(monkeypatch)
+    path = tmp_path / "a.txt"
+    with atomic_path(path, replace=False) as tmp:
+        tmp.write_text("new")
+    assert path.read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]

@@ -147,17 +147,21 @@ def _renamed_new(tmp: Path, path: Path) -> bool:
         return False
     if (code := rename(os.fsencode(tmp), os.fsencode(path))) == 0:
         return True
-    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
-        return False  # a kernel or file system without it
+    if code in (_NO_ERRNO, errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False  # a kernel or file system without it; failed, saying no why: copied
     raise OSError(code, os.strerror(code), str(path))  # EEXIST: a FileExistsError
+
+
+#: what :func:`_no_replace_rename`'s rename gives where it failed and left errno at 0
+_NO_ERRNO = -1
 
 
 @functools.cache
 def _no_replace_rename() -> Callable[[bytes, bytes], int] | None:
-    """The C library's rename that replaces nothing, called with two paths: 0 where done,
-    else its errno; None where it has none, or where Python has no ctypes (built without
-    _ctypes: an ImportError traceback before, review s63). ctypes is imported here, when
-    first needed."""
+    """The C library's rename that replaces nothing, called with two paths: 0 where done
+    (it returned 0), else its errno (:data:`_NO_ERRNO` where it left none); None where it
+    has none, or where Python has no ctypes (built without _ctypes: an ImportError
+    traceback before, review s63). ctypes is imported here, when first needed."""
     try:
         import ctypes
 
@@ -169,12 +173,22 @@ def _no_replace_rename() -> Callable[[bytes, bytes], int] | None:
         where = -100  # Linux's AT_FDCWD: paths relative to the working folder
         call = libc.renameat2  # glibc 2.28+; flag RENAME_NOREPLACE: 1
         call.argtypes = [ctypes.c_int, path, ctypes.c_int, path, ctypes.c_uint]
-        return lambda old, new: call(where, old, where, new, 1) and ctypes.get_errno()
+        return lambda old, new: _errno_of(ctypes, lambda: call(where, old, where, new, 1))
     if sys.platform == "darwin" and hasattr(libc, "renamex_np"):  # flag RENAME_EXCL: 4
         call = libc.renamex_np
         call.argtypes = [path, path, ctypes.c_uint]
-        return lambda old, new: call(old, new, 4) and ctypes.get_errno()
+        return lambda old, new: _errno_of(ctypes, lambda: call(old, new, 4))
     return None
+
+
+def _errno_of(ctypes, call: Callable[[], int]) -> int:
+    """0 where the C function ``call`` calls returned 0 (done), else the errno it left,
+    :data:`_NO_ERRNO` where that is 0: its return value says whether it failed, not errno
+    (a failure that left errno at 0 was taken as done, its file never put in place)."""
+    ctypes.set_errno(0)  # not an earlier call's
+    if call() == 0:
+        return 0
+    return ctypes.get_errno() or _NO_ERRNO
 
 
 def _flush_folder(path: Path) -> None:
