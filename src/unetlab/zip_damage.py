@@ -235,21 +235,15 @@ def read_error(
     return kind(f"{path}: cannot read {what} ({exc.strerror or exc}); {fix}")
 
 
-def raise_if_disk(
-    path: str | os.PathLike,
-    exc: BaseException,
-    what: str = "it",
-    disk: str = "check the disk it is on",
-    kind: type[UnetlabError] = UnetlabError,
-    whose: str = "its",
-) -> None:
-    """Raise :func:`read_error` (its arguments) from ``exc``, caught reading the zip at
-    ``path``, where it is an error of the file system (:func:`of_file_system`: the disk
-    under the zip, not the zip); return where it is the zip's damage, for the caller to
-    say or mend. The one test of a zip member's read, a staged lookup's and a staged
-    page's (:func:`read_member`, slide_objects, page_resume)."""
+def raise_if_disk(path: str | os.PathLike, exc: BaseException, *said, **named) -> None:
+    """Raise :func:`read_error` (``said``, ``named``: its arguments after ``exc``) from
+    ``exc``, caught reading the zip at ``path``, where it is an error of the file system
+    (:func:`of_file_system`: the disk under the zip, not the zip); return where it is the
+    zip's damage, for the caller to say or mend. The one test of a zip member's read, a
+    staged lookup's and a staged page's (:func:`read_member`, slide_objects,
+    page_resume)."""
     if of_file_system(exc):
-        raise read_error(path, exc, what, disk, kind, whose) from exc
+        raise read_error(path, exc, *said, **named) from exc
 
 
 @contextlib.contextmanager
