@@ -185,7 +185,7 @@ class Report:
         is), the worst images. The CLI names its flags (``--object-scores``, ``--json``)."""
         s = self.summary
         lines = _class_lines(s, self.class_names, self.source, self.matrix)
-        lines += _unpredicted_line(self.matrix, self.class_names)
+        lines += _unpredicted_line(s, self.matrix, self.class_names)
         lines += _pixel_lines(s, self.source.get("exclude_rows"))
         lines += _predicted_ignore_line(s, self.source.get("ignore_value"))
         lines += _challenge_line(s, self.class_names, self.boundary_class)
@@ -646,37 +646,36 @@ def _unseen_line(s: dict, class_names: Sequence[str]) -> list[str]:
 RARE_IOU = 0.05
 
 
-def _unpredicted_line(matrix: np.ndarray, class_names: Sequence[str]) -> list[str]:
-    """The lines on the classes the masks hold that score IoU under :data:`RARE_IOU` (rows
-    truth, columns prediction): one on those never predicted, or predicted on a few pixels
+def _unpredicted_line(s: dict, matrix: np.ndarray, class_names: Sequence[str]) -> list[str]:
+    """The lines on the classes the masks hold (``s["pixels"]``) whose IoU (``s["iou"]``)
+    is under :data:`RARE_IOU`: one on those never predicted, or predicted on a few pixels
     and mostly wrong, each with its pixels, what it was predicted on and where its pixels
-    went (audit s50 road scenes: person, 0.1% of the pixels, scored 0.0000 beside its 661
-    pixels without a word; s63: a class predicted on 1 pixel, and wrong, went unsaid too);
-    one each on those whose pixels are mostly found but that are predicted on many more
+    went (``matrix``: rows truth, columns prediction; audit s50 road scenes: person, 0.1%
+    of the pixels, scored 0.0000 beside its 661 pixels without a word; s63: a class
+    predicted on 1 pixel, and wrong, went unsaid too); one each on those whose pixels are
+    mostly found (``s["recall"]`` over 0.5) but that are predicted on many more
     (:func:`_over_line`: review s63, 4 px all found, predicted on 104, were said to need
     more training)."""
-    m = np.asarray(matrix)
-    truth, predicted, hit = m.sum(1), m.sum(0), np.diag(m)
-    union = truth + predicted - hit
-    rare = [i for i in range(len(m)) if truth[i] > 0 and hit[i] < RARE_IOU * union[i]]
-    over = [i for i in rare if 2 * hit[i] > truth[i]]  # most of its pixels found
-    parts = [_rare_part(m, i, class_names) for i in rare if i not in over]
+    m, iou, pixels = np.asarray(matrix), s["iou"], s["pixels"]
+    rare = [i for i, n in enumerate(pixels) if n > 0 and iou[i] < RARE_IOU]
+    over = [i for i in rare if s["recall"][i] > 0.5]  # most of its pixels found
+    parts = [_rare_part(m, i, s, class_names) for i in rare if i not in over]
     lines = [
         f"{'; '.join(parts)}: in the masks but (nearly) never predicted right: IoU under "
         f"{RARE_IOU:g}; a rare class needs more training (more steps, or more images that "
         "hold it)"
     ]
-    return lines[: bool(parts)] + [_over_line(m, i, class_names) for i in over]
+    return lines[: bool(parts)] + [_over_line(m, i, s, class_names) for i in over]
 
 
-def _rare_part(m: np.ndarray, i: int, class_names: Sequence[str]) -> str:
+def _rare_part(m: np.ndarray, i: int, s: dict, class_names: Sequence[str]) -> str:
     """``person (661 px, never predicted, 93% predicted as road)``, or with ``IoU 0.0052, 4
     px found, 70 px predicted as it`` for a class predicted (rows truth, columns
-    prediction)."""
-    truth, predicted, hit = int(m[i].sum()), int(m[:, i].sum()), int(m[i, i])
+    prediction; its pixels and IoU from the summary ``s``)."""
+    truth, predicted, hit = s["pixels"][i], int(m[:, i].sum()), int(m[i, i])
     said = [f"{truth:,} px"]
     if predicted:
-        said.append(f"IoU {_iou(m, i):.4f}, {hit:,} px found, {predicted:,} px predicted as it")
+        said.append(f"IoU {s['iou'][i]:.4f}, {hit:,} px found, {predicted:,} px predicted as it")
     else:
         said.append("never predicted")
     missed = np.asarray(m[i]).copy()
@@ -687,24 +686,18 @@ def _rare_part(m: np.ndarray, i: int, class_names: Sequence[str]) -> str:
     return f"{class_names[i]} ({', '.join(said)})"
 
 
-def _over_line(m: np.ndarray, i: int, class_names: Sequence[str]) -> str:
+def _over_line(m: np.ndarray, i: int, s: dict, class_names: Sequence[str]) -> str:
     """The line on class ``i``, most of whose pixels are found, scoring IoU under
     :data:`RARE_IOU` as predicted on many pixels of other classes, and the class most of
-    them are (rows truth, columns prediction)."""
+    them are (rows truth, columns prediction; its pixels and IoU from the summary ``s``)."""
     taken = np.asarray(m[:, i]).copy()
     taken[i] = 0
     most = class_names[int(np.argmax(taken))]
     return (
-        f"{class_names[i]} ({int(m[i].sum()):,} px, IoU {_iou(m, i):.4f}, {int(m[i, i]):,} px "
+        f"{class_names[i]} ({s['pixels'][i]:,} px, IoU {s['iou'][i]:.4f}, {int(m[i, i]):,} px "
         f"found): over-predicted: {int(taken.sum()):,} px of other classes predicted as it "
         f"(mostly {most}); IoU under {RARE_IOU:g} though most of its pixels are found"
     )
-
-
-def _iou(m: np.ndarray, i: int) -> float:
-    """Class ``i``'s IoU of the confusion matrix ``m`` (rows truth, columns prediction)."""
-    hit = m[i, i]
-    return float(hit / (m[i].sum() + m[:, i].sum() - hit))
 
 
 def _pixel_lines(s: dict, excluded: dict | None = None) -> list[str]:
