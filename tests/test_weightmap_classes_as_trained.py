@@ -89,13 +89,19 @@ def test_the_void_a_names_file_names_is_no_class():
     names = {0: "road", 1: "car", 255: "void"}
     palette = np.zeros((256, 3), np.uint8)
     classes = dataset_classes({0, 1, 255}, palette, names)
-    assert classes == ([0, 1], 255, ["road", "car"])
+    assert classes == ([0, 1], 255, ["road", "car"], [0, 1], True)
     grey = dataset_classes({0, 1, 255}, None, names)  # no palette: 255 is a class named void
-    assert grey == ([0, 1, 255], None, ["road", "car", "void"])
-    assert dataset_classes({0, 3}, None, {0: "road"}) == ([0, 3], None, ["road", "3"])
+    assert grey == ([0, 1, 255], None, ["road", "car", "void"], [0, 1, 255], True)
+    assert dataset_classes({0, 3}, None, {0: "road"}) == (
+        [0, 3],
+        None,
+        ["road", "3"],
+        [0, 3],
+        False,
+    )
     assert dataset_classes({0, 1}, None, {0: "a", 1: "b", 2: "c"}).label_values == [0, 1, 2]
     set_values = dataset_classes((), palette, names, label_values=[1, 0], ignore_value=7)
-    assert set_values == ([1, 0], 7, ["car", "road"])
+    assert set_values == ([1, 0], 7, ["car", "road"], [], False)
 
 
 def _ids_beside_names(root):

@@ -181,11 +181,11 @@ def _classes(args, paths: list[Path], held: dict) -> tuple:
     check_found_classes(held, None)  # the values found: no image, ids, unlabelled -1
     names, source = _data_set_names(paths)
     palette = dataset_palette(paths)
-    values, void, class_names = dataset_classes(set().union(*held.values()), palette, names)
-    if void is None and not names:
+    classes = dataset_classes(set().union(*held.values()), palette, names)
+    if classes.ignore_value is None and not names:
         return None, None, None, False  # mask_classes: the values found, named as values
-    _say_classes(source or "the palette masks", void)
-    return void, values, class_names, set(values) <= set(names or ())
+    _say_classes(source or "the palette masks", classes.ignore_value)
+    return classes.ignore_value, classes.label_values, classes.class_names, classes.named
 
 
 def _data_set_names(paths: list[Path]) -> tuple[dict | None, Path | str | None]:

@@ -118,11 +118,15 @@ def void_value(values: Sequence[int], palette: np.ndarray | None) -> int | None:
 
 class DatasetClasses(NamedTuple):
     """The classes masks are read as: the mask value of each class, the void value that
-    counts nowhere (None: none), and a name per class."""
+    counts nowhere (None: none), a name per class, the values found in the masks less the
+    void (``found``: none where the label values were set) and whether the names name every
+    one of them (``named``: the classes are then every named value, the void aside)."""
 
     label_values: list[int]
     ignore_value: int | None
     class_names: list[str]
+    found: list[int]
+    named: bool
 
 
 def dataset_classes(
@@ -141,15 +145,17 @@ def dataset_classes(
     void aside (a named class no mask holds keeps its output). Each class is named by
     ``names``, else by its value. ``palette``: :func:`dataset_palette`'s."""
     names = dict(names or {})
+    found, named = [], False
     if label_values is None:
-        found = sorted({int(v) for v in held})
+        seen = sorted({int(v) for v in held})
         if ignore_value is None:
-            ignore_value = void_value(found, palette)
-        label_values = [v for v in found if v != ignore_value]
-        if names and set(label_values) <= set(names):  # the data set's classes, all of them
-            label_values = sorted(set(names) - {ignore_value})
+            ignore_value = void_value(seen, palette)
+        found = [v for v in seen if v != ignore_value]
+        named = bool(names) and set(found) <= set(names)  # the data set's classes, all
+        label_values = sorted(set(names) - {ignore_value}) if named else found
     values = list(label_values)
-    return DatasetClasses(values, ignore_value, [str(names.get(v, v)) for v in values])
+    said = [str(names.get(v, v)) for v in values]
+    return DatasetClasses(values, ignore_value, said, found, named)
 
 
 def read_class_names(root: str | os.PathLike) -> dict[int, str] | None:

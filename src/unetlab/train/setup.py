@@ -351,7 +351,7 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
     """Mask values as classes (with the data set's palette and class names, if any)."""
     palette = dataset_palette([p.mask for p in train_pairs])
     names, source = _declared_names(cfg)
-    label_values, ignore_value, class_names = _label_values(d, pairs, scan, palette, names)
+    label_values, ignore_value, class_names, *_ = _label_values(d, pairs, scan, palette, names)
     if d.class_names and (unknown := set(names) - set(label_values)):
         raise UnetlabError(
             f"data.class_names has values {sorted(unknown)} that are not in data.label_values "
@@ -475,13 +475,12 @@ def _label_values(d, pairs, scan, palette, declared=None) -> DatasetClasses:
             "table's void) and is ignored",
             ignore_value,
         )
-    label_values = [v for v in found if v != ignore_value]
-    named = bool(declared) and set(label_values) <= set(declared)  # the data set's classes
-    ids = None if named or scan is None else object_ids_note(scan.masks)  # said, not decided
+    # said, not decided:
+    ids = None if classes.named or scan is None else object_ids_note(scan.masks)
     log.log(
         logging.INFO if ids is None else logging.WARNING,
         "mask values found: %s, one class each (%s sets them otherwise)%s",
-        *(label_values, said_as(CLASS_VALUES), "" if ids is None else f"; {ids}"),
+        *(classes.found, said_as(CLASS_VALUES), "" if ids is None else f"; {ids}"),
     )
     if len(classes.label_values) > 16 and palette is None:  # palette masks: classes
         log.warning(
