@@ -136,7 +136,6 @@ from unetlab.inference.records import (
     changed_settings,
     prediction_records_read_once,
     said_pair,
-    said_value,
     save_outcome,
 )
 from unetlab.inference.stale import drop_failed_changed, name_kept_outputs, say_gone_inputs
@@ -718,8 +717,6 @@ def _change_said(path: tuple, there, here) -> str:
     if in_command() and path[-1] in NEGATABLE and {type(there), type(here)} == {bool}:
         negated = "--no-" + name.removeprefix("--")
         return f"{name if there else negated} there, {name if here else negated} here"
-    if isinstance(there, bool | dict) or isinstance(here, bool | dict):
-        return f"{name} {_value_said(there)} there, {_value_said(here)} here"
     return "{} {} there, {} here".format(name, *said_pair(there, here))
 
 
@@ -732,17 +729,6 @@ def _setting_named(path: tuple) -> str:
         return " ".join(path)
     spelled = OUTPUT_SETTINGS.get(path[0])
     return said_as(spelled) if spelled else path[0]
-
-
-def _value_said(value) -> str:
-    """A setting's value in a phrase: ``given`` for a group of settings (objects found) and
-    a flag given (a yes/no option true on the command line; ``True`` in Python), else as
-    :func:`~unetlab.inference.records.said_value` says it (``not given``)."""
-    if isinstance(value, dict) or (value is True and in_command()):
-        return "given"
-    if isinstance(value, bool):
-        return "not given" if in_command() else str(value)
-    return said_value(value)
 
 
 def _listed_keys(out_dir: Path, names: Sequence[str]) -> dict[str, str]:

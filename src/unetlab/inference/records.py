@@ -46,7 +46,15 @@ from unetlab.data.exclude import as_config
 from unetlab.data.io import file_axes, trained_file_axes
 from unetlab.data.png_chunks import read_png_text
 from unetlab.data.split_record import file_sha256
-from unetlab.errors import NONE, KnownFields, UnetlabError, flag_of, refuses_assignment, said_as
+from unetlab.errors import (
+    NONE,
+    KnownFields,
+    UnetlabError,
+    flag_of,
+    in_command,
+    refuses_assignment,
+    said_as,
+)
 from unetlab.inference.object_recipe import is_instance_model
 from unetlab.inference.objects import (
     CUT_MIN_AREA,
@@ -684,11 +692,13 @@ def describe_setting_changes(changes: dict[str, tuple]) -> str:
 
 def said_pair(there, here) -> tuple[str, str]:
     """Two values of a setting (:func:`changed_settings`) in a phrase each, as
-    :func:`said_value` says them, and None as the caller spells it (``None``, ``null``)
-    beside one not held: ``not given there, None here``."""
+    :func:`_said` says them, and None as the caller spells it (``None``, ``null``) beside
+    one not held: ``not given there, None here``. The one way a setting's value is said in
+    a line (output settings, model settings, the same model run otherwise)."""
     if (there is NOT_HELD and here is None) or (there is None and here is NOT_HELD):
         return tuple("not given" if v is NOT_HELD else said_as(NONE) for v in (there, here))
-    return said_value(there), said_value(here)
+    group = not (isinstance(there, dict) and isinstance(here, dict))  # one held, not both
+    return _said(there, group), _said(here, group)
 
 
 def same_model(changes: dict[str, tuple]) -> bool:
@@ -710,11 +720,17 @@ def _json(value) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def said_value(value) -> str:
-    """A setting's value in a phrase: ``not given`` (None or :data:`NOT_HELD`), ``ZTYX``,
-    ``64``, ``[64, 48]``."""
+def _said(value, group: bool = True) -> str:
+    """A setting's value in a phrase: ``not given`` (None, :data:`NOT_HELD`), ``given`` for
+    a ``group`` of settings (a dict: objects found), a yes/no option as the caller gives it
+    (on the command line a flag ``given`` or ``not given``; ``True`` in Python), else
+    ``ZTYX``, ``64``, ``[64, 48]``."""
     if value is None or value is NOT_HELD:
         return "not given"
+    if isinstance(value, bool):
+        return ("given" if value else "not given") if in_command() else str(value)
+    if isinstance(value, dict) and group:
+        return "given"
     return value if isinstance(value, str) else _json(value)
 
 
