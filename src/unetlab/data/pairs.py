@@ -894,9 +894,7 @@ def _folder_pairs(
         return []
     images = _by_stem(img_dir, problems, masks=False)
     masks = _by_stem(mask_dir, problems, masks=True)
-    if names is not None:
-        images = {k: v for k, v in images.items() if k in set(names)}
-        masks = {k: v for k, v in masks.items() if k in set(names)}
+    images, masks = _listed(images, masks, names)
     if layout == "voc" and names is None:  # VOC ships masks for only part of its images
         images = {s: p for s, p in images.items() if s in masks}
     lone_images = [s for s, path in images.items() if s not in masks and path is not None]
@@ -1080,10 +1078,34 @@ def _ome_names(
     (:func:`_ome_lines`; two lines before, no mask and no image, naming neither, s63);
     ``files``: the images and masks by stem. The stems still unpaired."""
     images, masks = files
-    bases = _ome_bases(lone_images)
-    named = {m: bases[m] for m in lone_masks if m in bases}
+    lone = {s: images[s] for s in lone_images}, {m: masks[m] for m in lone_masks}
+    return _still_lone(lone_images, lone_masks, _ome_named(*lone, problems))
+
+
+def _ome_named(
+    images: dict[str, Path | None], masks: dict[str, Path | None], problems: list[str]
+) -> dict[str, str]:
+    """Of the unpaired ``images`` and ``masks`` (by stem; None: a stem several files share,
+    said elsewhere), mask stem -> image stem of the masks named as an OME-TIFF image less
+    its ``.ome``, said in ``problems`` (:func:`_ome_lines`). The one rule of folder and flat
+    layouts (a flat folder's own rule took a stem two images share for an OME-TIFF and
+    raised AttributeError)."""
+    bases = _ome_bases(s for s, path in images.items() if path is not None)
+    named = {m: bases[m] for m, path in masks.items() if m in bases and path is not None}
     problems += _ome_lines({masks[m]: images[image] for m, image in named.items()})
-    return _still_lone(lone_images, lone_masks, named)
+    return named
+
+
+def _listed(images: dict, masks: dict, names: list[str] | None) -> tuple[dict, dict]:
+    """The ``images`` and ``masks`` (by stem) of the stems ``names`` lists (a split file;
+    None: all), with the masks named as a listed OME-TIFF less its ``.ome`` where no image
+    has that stem (:func:`_ome_named` says the name to give them; a split file of an
+    images/ + masks/ folder said only 'no mask')."""
+    if names is None:
+        return images, masks
+    listed = {k: v for k, v in images.items() if k in set(names)}
+    kept = set(names) | {b for b in _ome_bases(listed) if b not in images}
+    return listed, {k: v for k, v in masks.items() if k in kept}
 
 
 def _ome_bases(image_stems: Iterable[str]) -> dict[str, str]:
@@ -1130,17 +1152,9 @@ def _flat_pairs(
     image (named as an OME-TIFF less its ``.ome``: :func:`_ome_lines`), two of a stem."""
     files = _by_stem(root, problems, masks=False)
     images, masks, mask_of = _flat_files(root, files)
-    if names is not None:
-        images = {k: v for k, v in images.items() if k in set(names)}
-        kept = set(names) | set(_ome_bases(images))  # a mask named as an OME-TIFF less .ome
-        masks = {k: v for k, v in masks.items() if k in kept}
-    bases = _ome_bases(s for s in images if s not in masks)
-    ome = {
-        k: bases[k]
-        for k, found in masks.items()
-        if k in bases and k not in images and found[0][1] is not None
-    }
-    problems += _ome_lines({masks[k][0][1]: images[image] for k, image in ome.items()})
+    images, masks = _listed(images, masks, names)
+    lone = {s: p for s, p in images.items() if s not in masks}
+    ome = _ome_named(lone, {k: f[0][1] for k, f in masks.items() if k not in images}, problems)
     pairs = []
     for stem, path in images.items():
         found = masks.get(stem, [])

@@ -1,0 +1,59 @@
+"""One rule for a mask named as its OME-TIFF image less ``.ome`` in both layouts, a flat
+folder and images/ + masks/ (:func:`unetlab.data.pairs._ome_named`, s64 refold): each had
+its own, and they disagreed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from unetlab.data.io import write_png, write_tiff
+from unetlab.data.pairs import find_pairs
+from unetlab.errors import DatasetError
+
+IMAGE = np.zeros((16, 16), np.uint8)
+MASK = np.pad(np.ones((4, 4), np.uint8), 6)
+
+
+def _problems(root, names=None) -> str:
+    with pytest.raises(DatasetError) as caught:
+        find_pairs(root, names=names)
+    return str(caught.value)
+
+
+def test_a_stem_two_images_share_is_no_ome_tiff_in_a_flat_folder(tmp_path):
+    """``a.ome.tif`` beside ``a.ome.png`` (a stem two images share: no image) and
+    ``a_masks.png``: the flat folder's rule took the shared stem for an OME-TIFF and raised
+    AttributeError ('NoneType' has no 'name'); said as the images/ + masks/ layout says it."""
+    write_tiff(tmp_path / "a.ome.tif", IMAGE)
+    write_png(tmp_path / "a.ome.png", IMAGE)
+    write_png(tmp_path / "a_masks.png", MASK)
+    write_tiff(tmp_path / "c.tif", IMAGE)
+    write_png(tmp_path / "c_masks.png", MASK)
+    said = _problems(tmp_path)
+    assert "2 images share the stem a.ome (a.ome.png, a.ome.tif)" in said
+    assert "a_masks.png: mask without an image a.* beside it" in said
+    assert "OME-TIFF" not in said
+
+
+def test_a_split_file_keeps_the_ome_hint_of_an_images_and_masks_folder(tmp_path):
+    """A split file listing ``a.ome`` kept ``masks/a.png`` out of an images/ + masks/
+    folder, which then said only 'no mask' (a flat folder said the name to give)."""
+    write_tiff(tmp_path / "images" / "a.ome.tif", IMAGE)
+    write_png(tmp_path / "masks" / "a.png", MASK)
+    write_tiff(tmp_path / "images" / "c.tif", IMAGE)
+    write_png(tmp_path / "masks" / "c.png", MASK)
+    said = _problems(tmp_path, names=["a.ome", "c"])
+    assert "its image a.ome.tif is an OME-TIFF, whose stem keeps '.ome'" in said
+    assert "rename the mask a.ome.png" in said and "no mask" not in said
+
+
+def test_a_listed_ome_tiff_is_not_given_the_mask_of_an_image_the_split_leaves_out(tmp_path):
+    """``a_masks.png`` is ``a.tif``'s mask: a split file listing ``a.ome`` (not ``a``) told
+    it to take ``a.ome.tif``'s stem in a flat folder; the lone ``a.ome.tif`` is the problem."""
+    for image in ("a.ome.tif", "a.tif", "c.tif"):
+        write_tiff(tmp_path / image, IMAGE)
+    for mask in ("a_masks.png", "c_masks.png"):
+        write_png(tmp_path / mask, MASK)
+    said = _problems(tmp_path, names=["a.ome", "c"])
+    assert "a.ome.tif: no mask a.ome_masks.png" in said and "rename" not in said
