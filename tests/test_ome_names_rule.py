@@ -1,6 +1,7 @@
-"""One rule for a mask named as its OME-TIFF image less ``.ome`` in both layouts, a flat
-folder and images/ + masks/ (:func:`unetlab.data.pairs._ome_named`, s64 refold): each had
-its own, and they disagreed."""
+"""One rule for a mask named as its OME-TIFF image less ``.ome``, and for a stem two
+images share, in both layouts, a flat folder and images/ + masks/
+(:func:`unetlab.data.pairs._ome_named`, s64 refold): each had its own, and they
+disagreed."""
 
 from __future__ import annotations
 
@@ -57,3 +58,15 @@ def test_a_listed_ome_tiff_is_not_given_the_mask_of_an_image_the_split_leaves_ou
         write_png(tmp_path / mask, MASK)
     said = _problems(tmp_path, names=["a.ome", "c"])
     assert "a.ome.tif: no mask a.ome_masks.png" in said and "rename" not in said
+
+
+def test_a_stem_two_images_share_is_said_once_in_a_flat_folder(tmp_path):
+    """``x.tif`` beside ``x.png`` and no mask: a flat folder said the shared stem and then
+    'None: no mask x_masks.png' (the images/ + masks/ layout says the shared stem alone)."""
+    write_tiff(tmp_path / "x.tif", IMAGE)
+    write_png(tmp_path / "x.png", IMAGE)
+    write_tiff(tmp_path / "c.tif", IMAGE)
+    write_png(tmp_path / "c_masks.png", MASK)
+    said = _problems(tmp_path)
+    assert "1 problem" in said and "2 images share the stem x (x.png, x.tif)" in said
+    assert "None" not in said

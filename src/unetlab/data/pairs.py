@@ -1163,7 +1163,7 @@ def _flat_pairs(
                 f"{root}/: {stem} has {len(found)} masks ({', '.join(s for s, _ in found)}): "
                 "keep one (images and masks pair by the mask's name, X beside X_masks)"
             )
-        elif not found and stem not in ome.values():
+        elif not found and path is not None and stem not in ome.values():  # None: said
             problems.append(f"{path}: no mask {_mask_name(stem, mask_of)} beside it")
         elif found and path is not None and found[0][1] is not None:
             pairs.append((path, found[0][1]))
