@@ -166,12 +166,12 @@ def read_class_names(root: str | os.PathLike) -> dict[int, str] | None:
     are read through (``root``'s, or one in a folder below it: :func:`mask_tables`) name the
     classes differently (:func:`names_disagree`)."""
     path = Path(root) / NAMES_FILE
-    table = _root_table(root)
     if not path.is_file():
+        table = _root_table(root)
         return None if table is None else table.class_names()
     lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
     names = names_of_lines([line for line in lines if line and not line.startswith("#")])
-    for other in [table, *mask_tables(root)]:
+    for other in [read_colour_table(root), *mask_tables(root)]:  # each table read once
         if other is not None and (problem := names_disagree(names, other, path)):
             raise DatasetError(problem)
     return names
