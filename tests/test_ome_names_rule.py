@@ -70,3 +70,35 @@ def test_a_stem_two_images_share_is_said_once_in_a_flat_folder(tmp_path):
     said = _problems(tmp_path)
     assert "1 problem" in said and "2 images share the stem x (x.png, x.tif)" in said
     assert "None" not in said
+
+
+@pytest.mark.parametrize("flat", [False, True])
+def test_a_stray_mask_beside_a_listed_ome_tiffs_own_mask_is_left_out(tmp_path, flat):
+    """Review s64: a split file listing ``a.ome`` kept ``a.png`` (named as ``a.ome.tif`` less
+    ``.ome``, no image ``a``) though ``a.ome.tif`` has its mask ``a.ome.png``: 'mask without
+    an image' (an images/ + masks/ folder read 2 pairs before s64, a flat folder never)."""
+    image, mask = (lambda s: tmp_path / f"{s}.tif", lambda s: tmp_path / f"{s}_masks.png")
+    if not flat:
+        image, mask = (
+            lambda s: tmp_path / "images" / f"{s}.tif",
+            lambda s: tmp_path / "masks" / f"{s}.png",
+        )
+    for stem in ("a.ome", "c"):
+        write_tiff(image(stem), IMAGE)
+        write_png(mask(stem), MASK)
+    write_png(mask("a"), MASK)  # a stray: no image a, and a.ome.tif has its mask
+    pairs = find_pairs(tmp_path, names=["a.ome", "c"], refuse_untiffed=False)
+    assert [p.image.name for p in pairs] == ["a.ome.tif", "c.tif"]
+
+
+def test_a_stem_two_listed_images_share_keeps_no_mask_named_as_it_less_ome(tmp_path):
+    """Review s64: a split file listing ``a.ome`` (``a.ome.tif`` beside ``a.ome.png``: no
+    image) and ``A`` kept ``masks/a.png``, then said to differ from ``A.tif`` only in letter
+    case; the split leaves ``a.png`` out, and ``A.tif`` has no mask."""
+    write_tiff(tmp_path / "images" / "a.ome.tif", IMAGE)
+    write_png(tmp_path / "images" / "a.ome.png", IMAGE)
+    write_tiff(tmp_path / "images" / "A.tif", IMAGE)
+    write_png(tmp_path / "masks" / "a.png", MASK)
+    said = _problems(tmp_path, names=["a.ome", "A"])
+    assert "2 images share the stem a.ome" in said and "A.tif: no mask in" in said
+    assert "letter case" not in said and "a.png" not in said.replace("a.ome.png", "")

@@ -1099,12 +1099,17 @@ def _ome_named(
 def _listed(images: dict, masks: dict, names: list[str] | None) -> tuple[dict, dict]:
     """The ``images`` and ``masks`` (by stem) of the stems ``names`` lists (a split file;
     None: all), with the masks named as a listed OME-TIFF less its ``.ome`` where no image
-    has that stem (:func:`_ome_named` says the name to give them; a split file of an
-    images/ + masks/ folder said only 'no mask')."""
+    has that stem nor the OME-TIFF a mask of its own, and the OME-TIFF is one file
+    (:func:`_ome_named` says the name to give them; a split file of an images/ + masks/
+    folder said only 'no mask'; a stray kept beside the OME-TIFF's own mask was a mask
+    without an image, beside a stem two images share a letter-case near miss)."""
     if names is None:
         return images, masks
     listed = {k: v for k, v in images.items() if k in set(names)}
-    kept = set(names) | {b for b in _ome_bases(listed) if b not in images}
+    bases = _ome_bases(listed).items()
+    kept = set(names) | {
+        b for b, s in bases if b not in images and s not in masks and listed[s] is not None
+    }
     return listed, {k: v for k, v in masks.items() if k in kept}
 
 
