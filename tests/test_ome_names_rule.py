@@ -102,3 +102,21 @@ def test_a_stem_two_listed_images_share_keeps_no_mask_named_as_it_less_ome(tmp_p
     said = _problems(tmp_path, names=["a.ome", "A"])
     assert "2 images share the stem a.ome" in said and "A.tif: no mask in" in said
     assert "letter case" not in said and "a.png" not in said.replace("a.ome.png", "")
+
+
+@pytest.mark.parametrize("masks", [("a",), ("a", "b")])
+def test_an_image_named_ome_that_is_no_tiff_is_not_called_an_ome_tiff(tmp_path, masks):
+    """Review s64: ``a.ome.png`` with its mask ``a.png`` was said to be 'an OME-TIFF' (the
+    rule looks at the stem only); the stem is said, and the name to give the mask."""
+    for stem in masks:
+        write_png(tmp_path / "images" / f"{stem}.ome.png", IMAGE)
+        write_png(tmp_path / "masks" / f"{stem}.png", MASK)
+    write_tiff(tmp_path / "images" / "c.tif", IMAGE)
+    write_png(tmp_path / "masks" / "c.png", MASK)
+    said = _problems(tmp_path, names=[f"{s}.ome" for s in masks] + ["c"])
+    assert "OME-TIFF" not in said
+    if len(masks) == 1:
+        assert "its image a.ome.png has a stem that keeps '.ome': rename the mask a.ome.png" in said
+    else:
+        assert "2 masks are named as their image less '.ome' (a.png, b.png)" in said
+        assert "a.png as a.ome.png (images and masks pair by the same stem)" in said

@@ -1113,6 +1113,10 @@ def _listed(images: dict, masks: dict, names: list[str] | None) -> tuple[dict, d
     return listed, {k: v for k, v in masks.items() if k in kept}
 
 
+#: the suffixes of an OME-TIFF (``a.ome.tif``; ``.ome.btf``: OME's BigTIFF)
+OME_TIFF_SUFFIXES = (".tif", ".tiff", ".btf")
+
+
 def _ome_bases(image_stems: Iterable[str]) -> dict[str, str]:
     """``{stem less .ome: stem}`` of the OME-TIFF stems among ``image_stems`` (``a.ome``,
     ``a.OME``), the name a mask given the stem less its ``.ome`` has."""
@@ -1120,22 +1124,25 @@ def _ome_bases(image_stems: Iterable[str]) -> dict[str, str]:
 
 
 def _ome_lines(named: dict[Path, Path]) -> list[str]:
-    """The problem of the masks of ``named`` (mask -> its OME-TIFF image) named as their
-    image less its ``.ome``: one line each for one, one line with their count for more (a
-    folder of 30 such masks said 30 lines, s63)."""
+    """The problem of the masks of ``named`` (mask -> its image, an OME-TIFF: ``.ome.tif``)
+    named as their image less its ``.ome``: one line each for one, one line with their count
+    for more (a folder of 30 such masks said 30 lines, s63). An image of another format
+    (``a.ome.png``) is no OME-TIFF: said as a stem that keeps '.ome'."""
     if not named:
         return []
     (mask, image), *more = named.items()
     stem = nfc(image.name)[: -len(image.suffix)]
     to = stem + nfc(mask.name)[len(stem) - len(".ome") :]  # a_masks.png -> a.ome_masks.png
-    why = "an OME-TIFF's stem keeps '.ome'; images and masks pair by the same stem"
+    tiff = all(p.suffix.lower() in OME_TIFF_SUFFIXES for p in named.values())
+    why = "images and masks pair by the same stem"
     if not more:
-        return [
-            f"{mask}: its image {image.name} is an OME-TIFF, whose stem keeps '.ome': rename "
-            f"the mask {to} (images and masks pair by the same stem)"
-        ]
+        kind = "is an OME-TIFF, whose stem keeps" if tiff else "has a stem that keeps"
+        return [f"{mask}: its image {image.name} {kind} '.ome': rename the mask {to} ({why})"]
+    kind, why = (
+        ("OME-TIFF image", f"an OME-TIFF's stem keeps '.ome'; {why}") if tiff else ("image", why)
+    )
     return [
-        f"{mask.parent}/: {len(named)} masks are named as their OME-TIFF image less '.ome' "
+        f"{mask.parent}/: {len(named)} masks are named as their {kind} less '.ome' "
         f"({first_listed([m.name for m in named], 3)}): rename each as its image's stem, "
         f"{mask.name} as {to} ({why})"
     ]
