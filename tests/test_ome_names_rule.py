@@ -120,3 +120,15 @@ def test_an_image_named_ome_that_is_no_tiff_is_not_called_an_ome_tiff(tmp_path, 
     else:
         assert "2 masks are named as their image less '.ome' (a.png, b.png)" in said
         assert "a.png as a.ome.png (images and masks pair by the same stem)" in said
+
+
+def test_a_flat_folders_own_path_stays_in_its_lines(tmp_path):
+    """Review s64: of two problems or more, paths are said relative to the folder: its own
+    path went too, ': 2 images share the stem x' and 'listed in the split file but not in '."""
+    write_tiff(tmp_path / "x.tif", IMAGE)
+    write_png(tmp_path / "x.png", IMAGE)
+    write_tiff(tmp_path / "c.tif", IMAGE)
+    write_png(tmp_path / "c_masks.png", MASK)
+    said = _problems(tmp_path, names=["x", "c", "z"])
+    assert "2 problems" in said and f"\n  {tmp_path}/: 2 images share the stem x" in said
+    assert said.endswith(f"z: listed in the split file but not in {tmp_path}/")

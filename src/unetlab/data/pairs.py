@@ -744,11 +744,12 @@ def problems_error(
 
 
 def _inside(line: str, where) -> str:
-    """``line`` with the paths in the folder ``where`` (a path) relative to it."""
+    """``line`` with the paths in the folder ``where`` (a path) relative to it; ``where``
+    itself kept (a flat folder's 'WHERE/: 2 images share the stem x' said ': 2 images')."""
     if not isinstance(where, os.PathLike) and not os.path.isabs(str(where)):
         return line
     folder = re.escape(str(Path(where)).rstrip("/") + "/")
-    return re.sub(rf"(?<![\w./-]){folder}", "", line)
+    return re.sub(rf"(?<![\w./-]){folder}(?![\s:,;)]|$)", "", line)
 
 
 def group_problems(problems: Sequence[str]) -> list[str]:
