@@ -4,6 +4,8 @@ VOC palette masks with void 255 and class_names.txt (its void line too), palette
 without void, grey masks beside class_names.txt (s63: weighed as raw values) and RGB masks
 below a colour table."""
 
+import logging
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -145,3 +147,35 @@ def test_values_found_beside_class_names_are_still_checked(tmp_path, capsys, mak
     err = capsys.readouterr().err
     assert said in err and err.count("\n") == 1
     assert not out.exists()
+
+
+def _tracked_ids(root, names: bool):
+    """Two frames of a tracked movie, ids 1..5 each one region (they look like object ids),
+    in images/ + masks/; where ``names``, beside a class_names.txt naming 0..5."""
+    for t in range(2):
+        ids = np.zeros((40, 40), np.uint8)
+        for k in range(5):
+            ids[4 + 7 * k : 9 + 7 * k, 4 + t : 12 + t] = k + 1
+        write_png(root / "masks" / f"f{t}.png", ids)
+        write_png(root / "images" / f"f{t}.png", (ids > 0).astype(np.uint8) * 120 + 60)
+    if names:
+        (root / "class_names.txt").write_text("bg\na\nb\nc\nd\ne\n")
+    return root
+
+
+@pytest.mark.parametrize("names", [True, False])
+def test_masks_whose_every_value_is_named_are_not_said_to_look_like_object_ids(
+    tmp_path, caplog, names
+):
+    """Review s64: dataset_classes' ``named`` (the names name every value) keeps training's
+    and weightmap's 'look like object ids' unsaid beside a class_names.txt naming them all;
+    no test held it (either caller reading it as False passed). Said without the names."""
+    root = _tracked_ids(tmp_path / "set", names)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        prepare_data(load_config(None, [f"data.root={root}"]))
+        trained = " ".join(r.getMessage() for r in caplog.records)
+        caplog.clear()
+        assert main(["weightmap", str(root / "masks"), "--output", str(tmp_path / "out")]) == 0
+        weighed = " ".join(r.getMessage() for r in caplog.records)
+    assert ("look like object ids" in trained) is not names
+    assert ("look like object ids" in weighed) is not names
