@@ -73,6 +73,7 @@ from unetlab.models.loading import take_weights, unfilled_model
 from unetlab.packages import MEMBER_DAMAGE, ZIP_DAMAGE, is_package, load_package
 from unetlab.part_values import PART_VALUES, damaged_value
 from unetlab.runtime import resolve_device
+from unetlab.signals import CallerSays
 from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
@@ -853,18 +854,14 @@ def net_as_loaded(path: str | os.PathLike):
         _AS_LOADED.reset(token)
 
 
-_CALLER_SAYS = contextvars.ContextVar("unetlab_caller_says_unfinished", default=False)
+#: a stopped run's last.pt loaded, said by the caller (:func:`unfinished_said_by_caller`)
+_UNFINISHED = CallerSays("unetlab_caller_says_unfinished")
 
 
-@contextlib.contextmanager
-def unfinished_said_by_caller():
+def unfinished_said_by_caller() -> contextlib.AbstractContextManager[bool]:
     """Within it, :func:`load_model` logs no line of a stopped run's last.pt: its caller
     says :func:`unfinished_line` itself (the napari widget, in its status line)."""
-    token = _CALLER_SAYS.set(True)
-    try:
-        yield
-    finally:
-        _CALLER_SAYS.reset(token)
+    return _UNFINISHED.within()
 
 
 def _say_unfinished(model) -> None:
@@ -872,7 +869,7 @@ def _say_unfinished(model) -> None:
     (:func:`unfinished_line`; s56: a killed fit's last.pt loaded and predicted in silence);
     the command line's commands say it themselves, once (predict's main process), as the
     napari widget does (:func:`unfinished_said_by_caller`)."""
-    if not in_command() and not _CALLER_SAYS.get() and (line := unfinished_line(model)):
+    if not in_command() and not _UNFINISHED.by_caller() and (line := unfinished_line(model)):
         log.warning("warning: %s", line)
 
 

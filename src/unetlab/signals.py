@@ -45,23 +45,42 @@ def stop_status(exc: KeyboardInterrupt) -> tuple[str, int]:
     return how, 128 + signum
 
 
-#: whether a caller of the call running says its stop's line (:func:`stop_line_said`)
-_CALLER_SAYS = contextvars.ContextVar("unetlab_caller_says_stop", default=False)
+class CallerSays:
+    """A line that the outermost call says, none of the calls it makes (a context
+    variable: per thread, per asyncio task): a stop's (:func:`stop_line_said`), how a
+    stopped fit goes on (a fold's: ``unetlab.train.resume.caller_says_resume``), a stopped
+    run's last.pt loaded (the napari widget's: ``unetlab.checkpoint.unfinished_said_by_caller``)."""
+
+    def __init__(self, name: str):
+        self._within = contextvars.ContextVar(name, default=False)
+
+    def by_caller(self) -> bool:
+        """Whether a caller of the call running says the line (it is :meth:`within`)."""
+        return self._within.get()
+
+    @contextlib.contextmanager
+    def within(self, *, main: bool = True) -> Iterator[bool]:
+        """Within: the calls made say no line, this call's caller or this call does. Yields
+        whether this call says it: no caller does, and ``main`` (the main process of its
+        group; the others say none)."""
+        says = main and not self._within.get()
+        token = self._within.set(True)
+        try:
+            yield says
+        finally:
+            self._within.reset(token)
 
 
-@contextlib.contextmanager
-def stop_line_said(*, main: bool = True) -> Iterator[bool]:
+#: the stop's line (:func:`stop_line_said`)
+_STOP_LINE = CallerSays("unetlab_caller_says_stop")
+
+
+def stop_line_said(*, main: bool = True) -> contextlib.AbstractContextManager[bool]:
     """Within: a stop (Ctrl-C, SIGTERM) is said in one line by the outermost call, none of
     the calls it makes: the command line (``unetlab predict``), a tree over its folders, a
     folder over its files (a warm-up's too), else the ``predict_file`` stopped (a loop of
-    the user's own). Yields whether this call says it: no caller does, and ``main`` (the
-    main process of its group; the others say none)."""
-    says = main and not _CALLER_SAYS.get()
-    token = _CALLER_SAYS.set(True)
-    try:
-        yield says
-    finally:
-        _CALLER_SAYS.reset(token)
+    the user's own). Yields whether this call says it (:meth:`CallerSays.within`)."""
+    return _STOP_LINE.within(main=main)
 
 
 @contextlib.contextmanager

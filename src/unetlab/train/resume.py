@@ -4,11 +4,10 @@ from ``last.pt`` (a changed length or time budget laid over the schedule)."""
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import logging
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from unetlab.data.split_record import (
 )
 from unetlab.errors import CheckpointError, Spelled, UnetlabError, quoted, said_as
 from unetlab.provenance import unetlab_command
+from unetlab.signals import CallerSays
 from unetlab.train.loop import TrainState
 from unetlab.train.schedule import BudgetSchedule, schedule_factor
 from unetlab.words import numbered, worded
@@ -41,21 +41,15 @@ def resume_command(run_dir: str | os.PathLike, processes: int = 1) -> str:
     return unetlab_command("train", "--run-dir", run_dir, "--resume", *nproc)
 
 
-#: whether a caller of ``fit`` says how to go on with its stopped run itself
-#: (:func:`caller_says_resume`)
-_CALLER_SAYS = contextvars.ContextVar("caller_says_resume", default=False)
+#: how to go on with a stopped ``fit``, said by its caller (:func:`caller_says_resume`)
+_RESUME = CallerSays("caller_says_resume")
 
 
-@contextlib.contextmanager
-def caller_says_resume() -> Iterator[None]:
+def caller_says_resume() -> contextlib.AbstractContextManager[bool]:
     """Within: a stopped ``fit`` says where it saved and leaves out how to go on
     (:func:`continue_with`): its caller says it (a fold of ``fit_folds``, whose run goes on
     with all the folds, not alone)."""
-    token = _CALLER_SAYS.set(True)
-    try:
-        yield
-    finally:
-        _CALLER_SAYS.reset(token)
+    return _RESUME.within()
 
 
 def continue_with(run_dir: str | os.PathLike, processes: int = 1, *, command: bool = False) -> str:
@@ -64,7 +58,7 @@ def continue_with(run_dir: str | os.PathLike, processes: int = 1, *, command: bo
     fit(...) with resume=True`` in Python (:func:`~unetlab.errors.said_as`), the command
     always with ``command`` (train.log's record of an error: :func:`ending_line`); nothing
     within :func:`caller_says_resume`."""
-    if _CALLER_SAYS.get():
+    if _RESUME.by_caller():
         return ""
     resume = resume_command(run_dir, processes)
     how = resume if command else said_as(Spelled("the same fit(...) with resume=True", resume))
