@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -243,3 +245,38 @@ def test_a_stop_before_the_inputs_are_predicted_is_said_too(
         call(local_net(), images, tmp_path / "out")
     said = [m for m in caplog.messages if "interrupted" in m]
     assert said == [line.format(b=images)]
+
+
+class _SwallowedStop:
+    """An object whose finalizer (``__del__``) gets a Ctrl-C: Python's handler raises
+    KeyboardInterrupt there, printed as "Exception ignored in ..." and lost."""
+
+    def __del__(self):
+        signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="signalled again by pthread_kill")
+def test_a_ctrl_c_a_finalizer_swallowed_still_stops_a_python_call(tmp_path, monkeypatch, caplog):
+    """s64: a Ctrl-C raised in a finalizer (a ``__del__``, a weakref callback) during a
+    Python call, outside the command line's handlers, was lost and the call ran to its end;
+    it stops the call at once, in its one line."""
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Python's own
+    net, images, out = local_net(), _images(tmp_path / "images"), tmp_path / "out"
+    real, calls = folders.predict_or_fail, []
+
+    def swallowed(*args, **kwargs):  # the first file's finalizer gets the Ctrl-C
+        calls.append(1)
+        if len(calls) == 1:
+            _SwallowedStop()  # dropped at once: its __del__ runs here
+            time.sleep(2)  # the stop signalled again lands within milliseconds
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(folders, "predict_or_fail", swallowed)
+    with caplog.at_level(logging.INFO, logger="unetlab"), pytest.raises(KeyboardInterrupt):
+        predict_folder(net, images, out, objects=True, progress=False)
+    assert len(calls) == 1  # no file after it
+    said = [m for m in caplog.messages if m.startswith("predict_folder")]
+    assert said == [
+        f"predict_folder interrupted with the outputs of 0 of 3 inputs in {out}; "
+        "continue with the same call with skip_existing=True"
+    ]

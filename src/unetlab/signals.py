@@ -75,12 +75,16 @@ class CallerSays:
 _STOP_LINE = CallerSays("unetlab_caller_says_stop")
 
 
-def stop_line_said(*, main: bool = True) -> contextlib.AbstractContextManager[bool]:
+@contextlib.contextmanager
+def stop_line_said(*, main: bool = True) -> Iterator[bool]:
     """Within: a stop (Ctrl-C, SIGTERM) is said in one line by the outermost call, none of
     the calls it makes: the command line (``unetlab predict``), a tree over its folders, a
     folder over its files (a warm-up's too), else the ``predict_file`` stopped (a loop of
-    the user's own). Yields whether this call says it (:meth:`CallerSays.within`)."""
-    return _STOP_LINE.within(main=main)
+    the user's own). Yields whether this call says it (:meth:`CallerSays.within`). A Ctrl-C
+    that a finalizer swallowed is raised again (:func:`finalizer_stops_raised`): a Python
+    call, outside the command line's :func:`stop_raises`, ran on to its end (s64)."""
+    with _STOP_LINE.within(main=main) as says, finalizer_stops_raised():
+        yield says
 
 
 @contextlib.contextmanager
@@ -270,22 +274,15 @@ def stop_raises(*, owns_process: bool = False) -> Iterator[None]:
         signum: signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
         for signum in STOP_SIGNALS
     }
-    # the main thread only, as the handlers: a block in another thread sets none, and two
-    # such blocks overlapping (cli.main in threads) left the hook installed
-    main = threading.current_thread() is threading.main_thread()
     if not _installed_here(_raise_stopped):  # an earlier command's stop is none of this one's
         _RAISED.clear()
     previous = _installed(_raise_stopped, python_own)
     if previous:  # the outermost block, in the main thread: it owns the stop under way
         _UNDER_WAY.clear()
-    hook = sys.unraisablehook
-    if main:
-        sys.unraisablehook = _stop_passed_on(hook)
     try:
-        yield
+        with finalizer_stops_raised():
+            yield
     finally:
-        if main:
-            sys.unraisablehook = hook
         if not (owns_process and previous and _UNDER_WAY.is_set()):
             _restore(previous)
             if previous:
@@ -297,8 +294,29 @@ def _installed_here(handler) -> bool:
     return any(signal.getsignal(signum) is handler for signum in STOP_SIGNALS)
 
 
+@contextlib.contextmanager
+def finalizer_stops_raised() -> Iterator[None]:
+    """Within, in the main thread: a stop that a finalizer swallowed is signalled to the
+    main thread again, to be raised where the call's code runs (:func:`_stop_passed_on`),
+    and ``sys.unraisablehook`` is back as it was when it ends; outside the main thread, or
+    within such a block already, nothing changes."""
+    hook = sys.unraisablehook
+    # the main thread only, as the handlers: a block in another thread sets none, and two
+    # such blocks overlapping (cli.main in threads) left the hook installed
+    ours = threading.current_thread() is threading.main_thread()
+    ours = ours and not getattr(hook, "passes_stops_on", False)
+    if ours:
+        sys.unraisablehook = _stop_passed_on(hook)
+    try:
+        yield
+    finally:
+        if ours:
+            sys.unraisablehook = hook
+
+
 def _stop_passed_on(hook):
-    """``sys.unraisablehook`` within :func:`stop_raises`: a stop raised while Python ran a
+    """``sys.unraisablehook`` within :func:`finalizer_stops_raised` (:func:`stop_raises`,
+    :func:`stop_line_said`): a stop raised while Python ran a
     finalizer (a ``__del__``, a weakref's callback such as logging's, at any allocation) is
     swallowed there and printed as "Exception ignored in ..." with a traceback, and the
     command ran on (s53 CI: a SIGTERM landed in logging's ``_removeHandlerRef``). It is
@@ -327,6 +345,7 @@ def _stop_passed_on(hook):
             _send_again(again, signum)  # cleared: its mark cleared too, the first sent again
             # (review s62: it escaped the hook, printed; nothing sent again, the mark set)
 
+    passed_on.passes_stops_on = True
     return passed_on
 
 
