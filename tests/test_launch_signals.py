@@ -96,6 +96,68 @@ def test_a_launch_stopped_before_its_main_process_said_it_counts_the_inputs_done
     )
 
 
+def test_a_stopped_launch_s_main_process_counts_what_the_others_wrote_as_they_stopped(
+    tmp_path, monkeypatch, capfd
+):
+    """s64: ``predict --nproc 2`` stopped mid-run said "1 of 4 done" with 2 outputs on disk:
+    the main process counted before the other, writing its output as it stopped, had ended.
+    It counts once the others noted their end (the count here: the files on disk)."""
+    import threading
+
+    from unetlab.cli import _parse, build_parser
+    from unetlab.cli import predict as predict_cli
+
+    status, out = tmp_path / "status", tmp_path / "out"
+    out.mkdir()
+    (out / "a.png").touch()  # the main process's output
+    for name, value in ((STATUS_FILE, str(status)), ("RANK", "0"), ("WORLD_SIZE", "2")):
+        monkeypatch.setenv(name, value)
+
+    def other_process():  # its output written as it stopped, then its end noted
+        time.sleep(0.5)
+        (out / "b.png").touch()
+        status.write_text("130 1\n")
+
+    argv = ["predict", "--checkpoint", "m.pt", "--input", "a.png", "b.png", "--output", str(out)]
+    args = _parse(build_parser(), argv)
+    other = threading.Thread(target=other_process)
+    other.start()
+    try:
+        code = predict_cli._stopped(
+            args,
+            lambda: f"with the outputs of {len(list(out.iterdir()))} of 2 inputs in {out}",
+            KeyboardInterrupt(),
+            say=True,
+            folder=out,
+        )
+    finally:
+        other.join()
+    assert code == 130
+    said = f"unetlab predict: interrupted with the outputs of 2 of 2 inputs in {out}; continue"
+    err = capfd.readouterr().err
+    assert err.startswith(said) and err.count("\n") == 1, err
+
+
+def test_the_wait_for_the_others_ends_after_its_time_or_at_once_outside_a_launch(
+    tmp_path, monkeypatch
+):
+    """:func:`~unetlab.distributed.others_ended`: a process that never notes its end (killed)
+    holds the count back no longer than the wait; outside a launch nothing is waited for."""
+    from unetlab.distributed import others_ended
+
+    monkeypatch.delenv(STATUS_FILE, raising=False)
+    assert others_ended(wait=60)
+    for name, value in ((STATUS_FILE, str(tmp_path / "status")), ("RANK", "0")):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("WORLD_SIZE", "3")
+    (tmp_path / "status").write_text("130 1\n130 0\n")  # rank 2's end never noted
+    start = time.monotonic()
+    assert not others_ended(wait=0.3)
+    assert 0.3 <= time.monotonic() - start < 5
+    (tmp_path / "status").write_text("130 1\n130 2\n")
+    assert others_ended(wait=0)
+
+
 def test_a_tree_launch_stopped_before_its_main_process_said_it_says_where(
     tmp_path, monkeypatch, capfd
 ):
@@ -974,6 +1036,16 @@ def test_a_launch_signalled_as_a_scheduler_does_ends_in_one_line(tmp_path, signu
     ), lines
     assert "continue with the same command and --skip-existing" in lines
     assert "Traceback" not in lines and "death signal" not in lines, lines
+    if "killed by" not in stops[0]:  # the main process's count: the folder's once all ended
+        assert _done_now(tmp_path) in stops[0], lines  # s64: "1 of 4" with 2 on disk
+
+
+def _done_now(tmp_path: Path) -> str:
+    """``with the outputs of 2 of 80 inputs in OUT``: the label images :func:`_predict`'s
+    run left in its output folder once all its processes ended (one an input)."""
+    out = tmp_path / "out"
+    done, inputs = len(list(out.glob("*.png"))), len(list((tmp_path / "in").glob("*.tif")))
+    return f"with the outputs of {done} of {inputs} inputs in {out};"
 
 
 @pytest.mark.slow

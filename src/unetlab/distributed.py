@@ -778,6 +778,32 @@ def noted_for_launch(code: int) -> int:
     return 0 if code in SAID or stop_signal(code) else code
 
 
+#: seconds a stopped launch's main process waits for its other processes to end before it
+#: counts the inputs done (:func:`others_ended`): each finishes the output it was writing
+OTHERS_WAIT = 30.0
+
+
+def others_ended(wait: float = OTHERS_WAIT, *, poll: float = 0.05) -> bool:
+    """Whether the other processes of this process's launch (:func:`launch`) noted their end
+    (:func:`noted_for_launch`) within ``wait`` seconds: a stopped ``predict --nproc N``'s
+    main process counts the inputs done once they did (s64: it said "1 of 4 done" with 2
+    on disk, another process's output written as it stopped, after the count). A second
+    stop cuts the wait short (False), as its end does; True at once outside a launch
+    (torchrun by hand: no note to wait for) and in a launch of one process."""
+    path, world = os.environ.get(STATUS_FILE), int(os.environ.get("WORLD_SIZE", "1"))
+    if not path or world < 2:
+        return True
+    rank, until = os.environ.get("RANK", "0"), time.monotonic() + wait
+    try:
+        while len({r for _, r in _notes(path) if r != rank}) < world - 1:
+            if time.monotonic() >= until:
+                return False
+            time.sleep(poll)
+    except KeyboardInterrupt:  # a second stop: counted as it stands
+        return False
+    return True
+
+
 def first_to_say(line: str) -> bool:
     """Whether this process is the first of its launch (:func:`launch`) to print ``line``, an
     error's one line: each process of ``--nproc N`` meets the same bad input and said it N

@@ -650,10 +650,12 @@ def _stopped(
     with ``where`` it stopped (how many inputs have their outputs in the output folder
     ``folder``) and how to go on (audit s30 ops 9); the exit status of a process ended by
     the signal (130, 143, 129)."""
+    from unetlab.distributed import others_ended
     from unetlab.signals import stop_status
 
     how, code = stop_status(exc)
     if say:
+        others_ended()  # their outputs written as they stopped counted too (s64)
         _say_done(args, where, how, exc, folder=folder)
     return code
 
