@@ -57,6 +57,21 @@ def test_other_exceptions_of_finalizers_still_go_to_the_hook_and_it_is_put_back(
     assert sys.unraisablehook == seen.append
 
 
+def test_a_hook_the_caller_sets_within_a_call_is_kept_as_it_ends(monkeypatch):
+    """s64 review: a ``sys.unraisablehook`` set during a Python call (``stop_line_said``,
+    ``stop_raises``) was replaced by the one before as the call ended."""
+    from unetlab.signals import stop_line_said
+
+    monkeypatch.setattr(sys, "unraisablehook", sys.unraisablehook)  # put back after the test
+    seen = []
+    with stop_line_said():
+        sys.unraisablehook = seen.append
+    assert sys.unraisablehook == seen.append
+    with stop_raises():
+        sys.unraisablehook = print
+    assert sys.unraisablehook is print
+
+
 SIGNALS = Path(__file__).resolve().parents[1] / "src" / "unetlab" / "signals.py"
 #: a child that loads signals.py alone (no torch: a fraction of a second), a stop landing
 #: in a finalizer, then BODY

@@ -298,19 +298,21 @@ def _installed_here(handler) -> bool:
 def finalizer_stops_raised() -> Iterator[None]:
     """Within, in the main thread: a stop that a finalizer swallowed is signalled to the
     main thread again, to be raised where the call's code runs (:func:`_stop_passed_on`),
-    and ``sys.unraisablehook`` is back as it was when it ends; outside the main thread, or
-    within such a block already, nothing changes."""
+    and ``sys.unraisablehook`` is back as it was when it ends, unless the caller set its own
+    within (kept: s64 review); outside the main thread, or within such a block already,
+    nothing changes."""
     hook = sys.unraisablehook
     # the main thread only, as the handlers: a block in another thread sets none, and two
     # such blocks overlapping (cli.main in threads) left the hook installed
     ours = threading.current_thread() is threading.main_thread()
     ours = ours and not getattr(hook, "passes_stops_on", False)
+    passed_on = _stop_passed_on(hook) if ours else None
     if ours:
-        sys.unraisablehook = _stop_passed_on(hook)
+        sys.unraisablehook = passed_on
     try:
         yield
     finally:
-        if ours:
+        if ours and sys.unraisablehook is passed_on:
             sys.unraisablehook = hook
 
 
