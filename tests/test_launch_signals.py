@@ -35,6 +35,8 @@ from unetlab.distributed import (
 #: the end of a stopped prediction's line
 AGAIN = "continue with the same command and --skip-existing"
 LAUNCH = ["--standalone", "--nproc_per_node=2", "-m", "unetlab", "predict"]
+#: the line of a stopped launch's main process that waits for the others to stop
+WAITS = "unetlab predict: waiting for the other processes to stop (at most "
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
@@ -101,7 +103,8 @@ def test_a_stopped_launch_s_main_process_counts_what_the_others_wrote_as_they_st
 ):
     """s64: ``predict --nproc 2`` stopped mid-run said "1 of 4 done" with 2 outputs on disk:
     the main process counted before the other, writing its output as it stopped, had ended.
-    It counts once the others noted their end (the count here: the files on disk)."""
+    It counts once the others noted their end (the count here: the files on disk), saying
+    at once that it waits (s64 review: a Ctrl-C met with silence up to 30 s)."""
     import threading
 
     from unetlab.cli import _parse, build_parser
@@ -121,41 +124,114 @@ def test_a_stopped_launch_s_main_process_counts_what_the_others_wrote_as_they_st
     argv = ["predict", "--checkpoint", "m.pt", "--input", "a.png", "b.png", "--output", str(out)]
     args = _parse(build_parser(), argv)
     other = threading.Thread(target=other_process)
-    other.start()
-    try:
-        code = predict_cli._stopped(
-            args,
-            lambda: f"with the outputs of {len(list(out.iterdir()))} of 2 inputs in {out}",
-            KeyboardInterrupt(),
-            say=True,
-            folder=out,
-        )
-    finally:
-        other.join()
+    with _noted_process(status):
+        other.start()
+        try:
+            code = predict_cli._stopped(
+                args,
+                lambda: f"with the outputs of {len(list(out.iterdir()))} of 2 inputs in {out}",
+                KeyboardInterrupt(),
+                say=True,
+                folder=out,
+            )
+        finally:
+            other.join()
     assert code == 130
+    waits = f"{WAITS}20 s)\n"
     said = f"unetlab predict: interrupted with the outputs of 2 of 2 inputs in {out}; continue"
     err = capfd.readouterr().err
-    assert err.startswith(said) and err.count("\n") == 1, err
+    assert err.startswith(waits + said) and err.count("\n") == 2, err
+
+
+@contextlib.contextmanager
+def _noted_process(status: Path):
+    """A process that runs, noted beside the launch's ``status`` as its processes note
+    themselves (:func:`~unetlab.distributed.stop_with_launch`); killed as the block ends."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with open(f"{status}.pids", "a") as f:
+            f.write(f"{process.pid}\n")
+        yield process
+    finally:
+        process.kill()
+        process.wait()
 
 
 def test_the_wait_for_the_others_ends_after_its_time_or_at_once_outside_a_launch(
     tmp_path, monkeypatch
 ):
-    """:func:`~unetlab.distributed.others_ended`: a process that never notes its end (killed)
-    holds the count back no longer than the wait; outside a launch nothing is waited for."""
+    """:func:`~unetlab.distributed.others_ended`: a process that runs on without noting its
+    end (one in a collective) holds the count back no longer than the wait, said once as it
+    begins; a second stop cuts it short; outside a launch nothing is waited for."""
     from unetlab.distributed import others_ended
 
+    status = tmp_path / "status"
     monkeypatch.delenv(STATUS_FILE, raising=False)
     assert others_ended(wait=60)
-    for name, value in ((STATUS_FILE, str(tmp_path / "status")), ("RANK", "0")):
+    for name, value in ((STATUS_FILE, str(status)), ("RANK", "0"), ("WORLD_SIZE", "3")):
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("WORLD_SIZE", "3")
-    (tmp_path / "status").write_text("130 1\n130 0\n")  # rank 2's end never noted
-    start = time.monotonic()
-    assert not others_ended(wait=0.3)
-    assert 0.3 <= time.monotonic() - start < 5
-    (tmp_path / "status").write_text("130 1\n130 2\n")
-    assert others_ended(wait=0)
+    status.write_text("130 1\n130 0\n")  # rank 2's end never noted
+    said = []
+    with _noted_process(status):
+        start = time.monotonic()
+        assert not others_ended(wait=0.3, say=said.append)
+        assert 0.3 <= time.monotonic() - start < 5 and said == [0.3]
+        start = time.monotonic()
+        assert not others_ended(wait=60, stopped=lambda: True)
+        assert time.monotonic() - start < 5
+        status.write_text("130 1\n130 2\n")
+        assert others_ended(wait=0, say=said.append) and said == [0.3]
+
+
+def test_a_killed_process_does_not_hold_the_count_back(tmp_path, monkeypatch):
+    """s64 review: a process of the launch killed (SIGKILL: the OOM killer) never notes its
+    end; the main process waited the whole 30 s for it, torchrun killed it meanwhile, and
+    the count line was never said. Once no other process noted as it started runs, the
+    wait ends."""
+    from unetlab.distributed import others_ended
+
+    status = tmp_path / "status"
+    for name, value in ((STATUS_FILE, str(status)), ("RANK", "0"), ("WORLD_SIZE", "2")):
+        monkeypatch.setenv(name, value)
+    with open(f"{status}.pids", "w") as f:
+        f.write(f"{os.getpid()}\n")  # the main process itself: not waited for
+    with _noted_process(status) as other:
+        other.kill()
+        other.wait()
+        start = time.monotonic()
+        assert others_ended(wait=3)
+        assert time.monotonic() - start < 1
+
+
+def test_a_stop_as_the_main_process_counts_leaves_the_line_said(tmp_path, monkeypatch, capfd):
+    """s64 review: a stop signal as the main process counted the inputs done (torchrun's
+    SIGTERM once another process failed) was raised from the count: no count line. It is
+    held to the line's end: said, and the process ends as stopped by the first."""
+    from unetlab.cli import _parse, build_parser
+    from unetlab.cli import predict as predict_cli
+    from unetlab.signals import stop_raises
+
+    for name in (STATUS_FILE, "TORCHELASTIC_RUN_ID"):  # each stop raised: no launcher's copy
+        monkeypatch.delenv(name, raising=False)
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def counted() -> str:  # the signal lands as it counts
+        signal.raise_signal(signal.SIGTERM)
+        time.sleep(0.1)
+        return f"with the outputs of 0 of 2 inputs in {out}"
+
+    argv = ["predict", "--checkpoint", "m.pt", "--input", "a.png", "--output", str(out)]
+    args = _parse(build_parser(), argv)
+    try:
+        with stop_raises():
+            code = predict_cli._stopped(args, counted, KeyboardInterrupt(), say=True, folder=out)
+    except KeyboardInterrupt as stop:  # not pytest's own end of the session
+        pytest.fail(f"raised from the count, no line: {stop!r}")
+    assert code == 130
+    err = capfd.readouterr().err
+    said = f"unetlab predict: interrupted with the outputs of 0 of 2 inputs in {out}; continue"
+    assert err.startswith(said) and err.count("\n") == 1, err
 
 
 def test_a_tree_launch_stopped_before_its_main_process_said_it_says_where(
@@ -1031,6 +1107,8 @@ def test_a_launch_signalled_as_a_scheduler_does_ends_in_one_line(tmp_path, signu
     lines = (tmp_path / "err").read_text()
     assert code == 128 + signum, lines
     stops = [line for line in lines.splitlines() if not line.startswith("predict: ")]
+    if stops and stops[0].startswith(WAITS):  # the other one still writing as it stopped
+        stops.pop(0)
     assert len(stops) == 1 and re.match(
         f"unetlab predict: {said} with the outputs of ", stops[0]
     ), lines

@@ -778,30 +778,54 @@ def noted_for_launch(code: int) -> int:
     return 0 if code in SAID or stop_signal(code) else code
 
 
-#: seconds a stopped launch's main process waits for its other processes to end before it
-#: counts the inputs done (:func:`others_ended`): each finishes the output it was writing
-OTHERS_WAIT = 30.0
+#: seconds a stopped launch's main process waits at most for its other processes to end before
+#: it counts the inputs done (:func:`others_ended`): each finishes the output it was writing.
+#: Well under torchrun's own 30 s between its SIGTERM to the processes left and its SIGKILL
+#: (one process failed: killed, out of memory), which cut the count line off (s64 review)
+OTHERS_WAIT = 20.0
 
 
-def others_ended(wait: float = OTHERS_WAIT, *, poll: float = 0.05) -> bool:
-    """Whether the other processes of this process's launch (:func:`launch`) noted their end
-    (:func:`noted_for_launch`) within ``wait`` seconds: a stopped ``predict --nproc N``'s
-    main process counts the inputs done once they did (s64: it said "1 of 4 done" with 2
-    on disk, another process's output written as it stopped, after the count). A second
-    stop cuts the wait short (False), as its end does; True at once outside a launch
-    (torchrun by hand: no note to wait for) and in a launch of one process."""
+def others_ended(
+    wait: float = OTHERS_WAIT,
+    *,
+    say: Callable[[float], None] | None = None,
+    stopped: Callable[[], bool] = lambda: False,
+    poll: float = 0.05,
+) -> bool:
+    """Whether the other processes of this process's launch (:func:`launch`) ended within
+    ``wait`` seconds: a stopped ``predict --nproc N``'s main process counts the inputs done
+    once they did (s64: it said "1 of 4 done" with 2 on disk, another process's output
+    written as it stopped, after the count). Ended: each noted its end
+    (:func:`noted_for_launch`), or none noted as it started (:func:`stop_with_launch`) runs
+    any longer: one killed (SIGKILL, out of memory) notes nothing, and held the count back
+    the whole wait (s64 review). ``say(wait)`` once as the wait begins, where it does;
+    a second stop (a KeyboardInterrupt, or ``stopped()`` true) cuts it short (False), as
+    its end does; True at once outside a launch (torchrun by hand: nothing noted to wait
+    for), in a launch of one process, and off Linux (/proc tells what runs)."""
     path, world = os.environ.get(STATUS_FILE), int(os.environ.get("WORLD_SIZE", "1"))
-    if not path or world < 2:
+    if not path or world < 2 or not _others_running(path, world):
         return True
-    rank, until = os.environ.get("RANK", "0"), time.monotonic() + wait
+    if say is not None:
+        say(wait)
+    until = time.monotonic() + wait
     try:
-        while len({r for _, r in _notes(path) if r != rank}) < world - 1:
-            if time.monotonic() >= until:
+        while _others_running(path, world):
+            if time.monotonic() >= until or stopped():
                 return False
             time.sleep(poll)
     except KeyboardInterrupt:  # a second stop: counted as it stands
         return False
     return True
+
+
+def _others_running(status: str, world: int) -> bool:
+    """Whether another of the ``world`` processes of the launch whose status file is
+    ``status`` may still write an output: not all noted their end, and one noted as it
+    started (:func:`_running_noted`), not this one, still runs."""
+    rank = os.environ.get("RANK", "0")
+    if len({r for _, r in _notes(status) if r != rank}) >= world - 1:
+        return False
+    return any(pid != os.getpid() for pid, _ in _running_noted(status))
 
 
 def first_to_say(line: str) -> bool:

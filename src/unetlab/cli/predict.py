@@ -649,15 +649,29 @@ def _stopped(
     """A prediction stopped (Ctrl-C, SIGTERM, SIGHUP): one line (``say``: the main process)
     with ``where`` it stopped (how many inputs have their outputs in the output folder
     ``folder``) and how to go on (audit s30 ops 9); the exit status of a process ended by
-    the signal (130, 143, 129)."""
+    the signal (130, 143, 129). In a launch, counted once its other processes ended
+    (their outputs written as they stopped counted too, s64), a line said as it waits; a
+    stop signal as it waits cuts the wait short, one as it counts (torchrun's SIGTERM) is
+    held: the line said, the process ends as stopped by the first."""
     from unetlab.distributed import others_ended
-    from unetlab.signals import stop_status
+    from unetlab.signals import stop_status, stops_held
 
     how, code = stop_status(exc)
     if say:
-        others_ended()  # their outputs written as they stopped counted too (s64)
-        _say_done(args, where, how, exc, folder=folder)
+        with stops_held() as held:
+            others_ended(say=_say_waiting, stopped=lambda: bool(held.signals))
+            _say_done(args, where, how, exc, folder=folder)
+            held.take()  # said: the process ends now, as the first stop asked
     return code
+
+
+def _say_waiting(wait: float) -> None:
+    """The line of a stopped launch's main process that waits up to ``wait`` seconds for
+    the others to stop before it counts (:func:`~unetlab.distributed.others_ended`): a
+    Ctrl-C met with silence for up to that long looked ignored."""
+    line = f"unetlab predict: waiting for the other processes to stop (at most {wait:g} s)"
+    with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
+        print(line, file=sys.stderr, flush=True)
 
 
 def _disk_full(
