@@ -203,6 +203,47 @@ def test_a_killed_process_does_not_hold_the_count_back(tmp_path, monkeypatch):
         assert time.monotonic() - start < 1
 
 
+def test_a_launcher_s_copy_of_the_stop_does_not_cut_the_wait_short(tmp_path, monkeypatch, capfd):
+    """The launcher's copy of the stop (a scheduler signals every process; unetlab's
+    launcher and torchrun pass it on too) as the main process waits is no second stop: the
+    others' outputs written as they stopped are still counted."""
+    import threading
+
+    from unetlab.cli import _parse, build_parser
+    from unetlab.cli import predict as predict_cli
+    from unetlab.signals import stop_raises
+
+    status, out = tmp_path / "status", tmp_path / "out"
+    out.mkdir()
+    (out / "a.png").touch()
+    for name, value in ((STATUS_FILE, str(status)), ("RANK", "0"), ("WORLD_SIZE", "2")):
+        monkeypatch.setenv(name, value)
+
+    def other_process():  # the copy comes, then its output, then its end noted
+        time.sleep(0.2)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.5)
+        (out / "b.png").touch()
+        status.write_text("143 1\n")
+
+    argv = ["predict", "--checkpoint", "m.pt", "--input", "a.png", "b.png", "--output", str(out)]
+    args = _parse(build_parser(), argv)
+    other = threading.Thread(target=other_process)
+    with _noted_process(status), stop_raises():
+        with pytest.raises(KeyboardInterrupt) as stop:
+            signal.raise_signal(signal.SIGTERM)  # the stop, raised
+            time.sleep(1)
+        other.start()
+        try:
+            counted = lambda: f"with the outputs of {len(list(out.iterdir()))} of 2 inputs in {out}"  # noqa: E731
+            code = predict_cli._stopped(args, counted, stop.value, say=True, folder=out)
+        finally:
+            other.join()
+    assert code == 143
+    said = f"unetlab predict: stopped by SIGTERM with the outputs of 2 of 2 inputs in {out};"
+    assert said in capfd.readouterr().err
+
+
 def test_a_stop_as_the_main_process_counts_leaves_the_line_said(tmp_path, monkeypatch, capfd):
     """s64 review: a stop signal as the main process counted the inputs done (torchrun's
     SIGTERM once another process failed) was raised from the count: no count line. It is

@@ -128,10 +128,16 @@ def _raise_stopped(signum, _frame):
     if _UNDER_WAY.is_set():
         return  # a launch's stop under way, said in its one line (stop_under_way)
     now = time.monotonic()
-    if now - _RAISED.get(signum, -COPY_WITHIN_S) < COPY_WITHIN_S and _launched():
+    if _a_copy(signum, now):
         return  # the launcher's copy of the stop under way
     _RAISED[signum] = now
     raise _stop(signum)
+
+
+def _a_copy(signum: int, at: float) -> bool:
+    """Whether ``signum``, come ``at`` (time.monotonic), is a launcher's copy of the stop
+    :func:`_raise_stopped` raised last (:data:`COPY_WITHIN_S`), in a launched process."""
+    return at - _RAISED.get(signum, -COPY_WITHIN_S) < COPY_WITHIN_S and _launched()
 
 
 def _stop(signum: int) -> KeyboardInterrupt:
@@ -170,9 +176,18 @@ class HeldStops:
     def __init__(self, replaced: dict):
         self.signals: list[int] = []
         self.replaced = replaced  # the handlers it replaced, by signal
+        self.again = False  # one held that is no launcher's copy of the stop raised
 
     def __call__(self, signum, _frame=None) -> None:
         self.signals.append(signum)
+        self.again = self.again or not _a_copy(signum, time.monotonic())
+
+    def stopped_again(self) -> bool:
+        """Whether a stop held is a stop again (the user's second, torchrun's once another
+        process failed), not a launcher's copy of the stop raised (:func:`_raise_stopped`):
+        a stopped launch's main process waits for the others to end until one comes
+        (``unetlab.cli.predict._stopped``; a copy cut it short, their outputs uncounted)."""
+        return self.again
 
     def take(self) -> list[int]:
         """The signals held so far, no longer held: for the handler installed over this one

@@ -651,15 +651,16 @@ def _stopped(
     ``folder``) and how to go on (audit s30 ops 9); the exit status of a process ended by
     the signal (130, 143, 129). In a launch, counted once its other processes ended
     (their outputs written as they stopped counted too, s64), a line said as it waits; a
-    stop signal as it waits cuts the wait short, one as it counts (torchrun's SIGTERM) is
-    held: the line said, the process ends as stopped by the first."""
+    stop signal again as it waits (not a launcher's copy of the first) cuts the wait short,
+    one as it counts (torchrun's SIGTERM) is held: the line said, the process ends as
+    stopped by the first."""
     from unetlab.distributed import others_ended
     from unetlab.signals import stop_status, stops_held
 
     how, code = stop_status(exc)
     if say:
         with stops_held() as held:
-            others_ended(say=_say_waiting, stopped=lambda: bool(held.signals))
+            others_ended(say=_say_waiting, stopped=held.stopped_again)
             _say_done(args, where, how, exc, folder=folder)
             held.take()  # said: the process ends now, as the first stop asked
     return code
