@@ -107,22 +107,15 @@ def test_a_stopped_launch_s_main_process_counts_what_the_others_wrote_as_they_st
     at once that it waits (s64 review: a Ctrl-C met with silence up to 30 s)."""
     import threading
 
-    from unetlab.cli import _parse, build_parser
     from unetlab.cli import predict as predict_cli
 
-    status, out = tmp_path / "status", tmp_path / "out"
-    out.mkdir()
-    (out / "a.png").touch()  # the main process's output
-    for name, value in ((STATUS_FILE, str(status)), ("RANK", "0"), ("WORLD_SIZE", "2")):
-        monkeypatch.setenv(name, value)
+    status, out, args = _main_of_two(tmp_path, monkeypatch)
 
     def other_process():  # its output written as it stopped, then its end noted
         time.sleep(0.5)
         (out / "b.png").touch()
         status.write_text("130 1\n")
 
-    argv = ["predict", "--checkpoint", "m.pt", "--input", "a.png", "b.png", "--output", str(out)]
-    args = _parse(build_parser(), argv)
     other = threading.Thread(target=other_process)
     with _noted_process(status):
         other.start()
@@ -141,6 +134,20 @@ def test_a_stopped_launch_s_main_process_counts_what_the_others_wrote_as_they_st
     said = f"unetlab predict: interrupted with the outputs of 2 of 2 inputs in {out}; continue"
     err = capfd.readouterr().err
     assert err.startswith(waits + said) and err.count("\n") == 2, err
+
+
+def _main_of_two(tmp_path: Path, monkeypatch):
+    """The main process of a launch of 2 (its status file, a ``predict`` of a.png and b.png
+    into ``out``, a.png's output written there): (status, out, args)."""
+    from unetlab.cli import _parse, build_parser
+
+    status, out = tmp_path / "status", tmp_path / "out"
+    out.mkdir()
+    (out / "a.png").touch()  # the main process's output
+    for name, value in ((STATUS_FILE, str(status)), ("RANK", "0"), ("WORLD_SIZE", "2")):
+        monkeypatch.setenv(name, value)
+    argv = ["predict", "--checkpoint", "m.pt", "--input", "a.png", "b.png", "--output", str(out)]
+    return status, out, _parse(build_parser(), argv)
 
 
 @contextlib.contextmanager
@@ -209,15 +216,10 @@ def test_a_launcher_s_copy_of_the_stop_does_not_cut_the_wait_short(tmp_path, mon
     others' outputs written as they stopped are still counted."""
     import threading
 
-    from unetlab.cli import _parse, build_parser
     from unetlab.cli import predict as predict_cli
     from unetlab.signals import stop_raises
 
-    status, out = tmp_path / "status", tmp_path / "out"
-    out.mkdir()
-    (out / "a.png").touch()
-    for name, value in ((STATUS_FILE, str(status)), ("RANK", "0"), ("WORLD_SIZE", "2")):
-        monkeypatch.setenv(name, value)
+    status, out, args = _main_of_two(tmp_path, monkeypatch)
 
     def other_process():  # the copy comes, then its output, then its end noted
         time.sleep(0.2)
@@ -226,8 +228,6 @@ def test_a_launcher_s_copy_of_the_stop_does_not_cut_the_wait_short(tmp_path, mon
         (out / "b.png").touch()
         status.write_text("143 1\n")
 
-    argv = ["predict", "--checkpoint", "m.pt", "--input", "a.png", "b.png", "--output", str(out)]
-    args = _parse(build_parser(), argv)
     other = threading.Thread(target=other_process)
     with _noted_process(status), stop_raises():
         with pytest.raises(KeyboardInterrupt) as stop:
