@@ -307,21 +307,26 @@ def test_a_class_in_no_val_image_nor_prediction_reads_n_a_not_nan():
 def test_a_class_the_net_barely_predicts_is_named_when_the_run_ends(caplog):
     """Audit s50 road scenes: a 3-minute run ended on "val mIoU 0.7105" with pole 0.002 and
     person 0.000 said only among the epochs' per-class lines; a class not in val (its 0 is
-    false positives only) and one in no image nor prediction (n/a) are not named."""
+    false positives only) and one in no image nor prediction (n/a) are not named. Review
+    s64: training named classes under 0.01, evaluate under 0.05, so a class at 0.03 was
+    weak to one and fine to the other: one threshold now, evaluate's."""
+    from unetlab.evaluate import report
     from unetlab.train.log import log_weak_classes, weak_classes_line
 
-    classes = ["road", "pole", "person", "sign", "sky"]
-    iou, pixels = [0.98, 0.002, 0.0, 0.0, float("nan")], [900, 30, 6, 0, 0]
+    classes = ["road", "pole", "person", "bus", "sign", "sky"]
+    iou = [0.98, 0.002, 0.0, 0.03, 0.0, float("nan")]
+    pixels = [900, 30, 6, 40, 0, 0]
     assert weak_classes_line(classes, iou, pixels) == (
-        "val IoU under 0.01 at the last validation: pole 0.002, person 0.000: the net barely "
-        "predicts them; a rare class needs more steps (train.max_minutes) or more images "
-        "that hold it"
+        "val IoU under 0.05 at the last validation: pole 0.002, person 0.000, bus 0.030: the "
+        "net barely predicts them; a rare class needs more steps (train.max_minutes) or more "
+        "images that hold it"
     )
-    assert weak_classes_line(classes, [0.98, 0.5, 0.2, 0.0, 0.9], pixels) is None
+    assert report.RARE_IOU == 0.05  # evaluate names the same classes
+    assert weak_classes_line(classes, [0.98, 0.5, 0.2, 0.05, 0.0, 0.9], pixels) is None
     with caplog.at_level(logging.INFO, logger="unetlab"):
         log_weak_classes(classes, {"iou": iou, "pixels": pixels})
         log_weak_classes(classes, {})  # no validation: nothing said
-    assert caplog.text.count("val IoU under 0.01") == 1
+    assert caplog.text.count("val IoU under 0.05") == 1
 
 
 def test_a_stray_palette_value_is_named_by_its_colour_and_pixel(tmp_path, capsys):

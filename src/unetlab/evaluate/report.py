@@ -27,6 +27,7 @@ from unetlab.evaluate.earlier import (
 )
 from unetlab.evaluate.matching import matching_line, matching_tables, write_matching_csv
 from unetlab.evaluate.spread import SPREAD, per_image_spread, spread_lines, write_image_csv
+from unetlab.metrics.confusion import RARE_IOU
 from unetlab.outputs import (
     RECORD_FILES,
     claim_files,
@@ -639,11 +640,6 @@ def _unseen_line(s: dict, class_names: Sequence[str]) -> list[str]:
         f"{names}: in no mask, only predicted (false positives): IoU and Dice 0, counted in "
         f"mIoU; mIoU over the {numbered(len(held), 'class', 'classes')} the masks hold: {within}"
     ]
-
-
-#: a class the masks hold scoring under this IoU is named with its pixels (a near miss is
-#: no near miss: 0.0052 was a few hits among hundreds of wrong pixels, audit s63)
-RARE_IOU = 0.05
 
 
 def _unpredicted_line(s: dict, matrix: np.ndarray, class_names: Sequence[str]) -> list[str]:

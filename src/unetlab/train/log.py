@@ -34,6 +34,7 @@ from unetlab.data.instances import CLASS_NAMES as INSTANCE_CLASSES
 from unetlab.data.split_record import copied_images, describe_pairs
 from unetlab.data.stack_split import next_to_training
 from unetlab.errors import said_as
+from unetlab.metrics.confusion import RARE_IOU
 from unetlab.models import PRESETS, UNetConfig
 from unetlab.plan import BUDGET_EPOCHS
 from unetlab.run_records import amend_resolved
@@ -374,25 +375,20 @@ def log_epoch(row: dict, t, val_pixels: list[int] | None = None) -> None:
         log.info("  val IoU per class: %s", class_ious_text(ious, val_pixels))
 
 
-#: a class in the validation images whose IoU at the run's last validation is under this
-#: is named when the run ends (the net barely predicts it)
-WEAK_IOU = 0.01
-
-
 def weak_classes_line(classes, iou, pixels) -> str | None:
     """The line naming the classes that the last validation's images hold (``pixels`` > 0)
-    and whose val IoU there is under :data:`WEAK_IOU`, or None (audit s50 road scenes: a
+    and whose val IoU there is under :data:`RARE_IOU`, or None (audit s50 road scenes: a
     3-minute run ended on "val mIoU 0.7105" with pole 0.002 and person 0.000, said only
     in the per-class lines among the epochs)."""
     weak = [
         f"{name} {value:.3f}"
         for name, value, held in zip(classes, iou, pixels, strict=True)
-        if held and not math.isnan(value) and value < WEAK_IOU
+        if held and not math.isnan(value) and value < RARE_IOU
     ]
     if not weak:
         return None
     return (
-        f"val IoU under {WEAK_IOU} at the last validation: {', '.join(weak)}: the net barely "
+        f"val IoU under {RARE_IOU:g} at the last validation: {', '.join(weak)}: the net barely "
         f"predicts them; a rare class needs more steps ({said_as(BUDGET)}) or more images "
         "that hold it"
     )
