@@ -124,7 +124,16 @@ def encode_mask(
             f"{list(label_values)} ({_first_pixel(mask, out, name)}); {blurred}"
         )
         say, settings = _fixes(every, label_values, fix, blurred=bool(blurred))
-        raise DatasetError(**said(lambda *names: problem + say(*names), *settings))
+        if ignore_value is None or (mask == ignore_value).any():
+            raise DatasetError(**said(lambda *names: problem + say(*names), *settings))
+        # the ignore value given is not the one the mask holds: said, not left to guess (s64)
+        raise DatasetError(
+            **said(
+                lambda *names: f"{problem}{say(*names[:-1])} ({names[-1]}, given, is in no pixel)",
+                *settings,
+                fix.ignored(ignore_value),
+            )
+        )
     return out
 
 

@@ -673,6 +673,7 @@ class Predictions:
         self.drawn: dict[Path, np.ndarray] = {}  # a prediction drawn as outlines: its pages
         self.mask_values: dict[Path, bool] = {}  # per class map: does it hold mask values?
         self.foreign = False  # a map without a record read as mask values (said once)
+        self.said_held = False  # a map read as mask values by its record (said once)
         self.nodata: dict[Path, float | None] = {}  # per class map: its GDAL_NODATA value
         self.axes: dict[Path, str | None] = {}  # per file: the axes to read it by
 
@@ -715,8 +716,9 @@ class Predictions:
         raw = _page(self.read_maps, path, gt, axes=self._axes(path, gt))
         void = self._nodata(path, raw)  # no sample in the input: scored nowhere
         pred = _class_indices(raw if void is None else _filled(raw, void), path)
-        if self._holds_mask_values(path) or self._foreign_values(path, pred):
+        if (held := self._holds_mask_values(path)) or self._foreign_values(path, pred):
             pred = from_mask_values(pred, self.label_values, path)
+            self._say_mask_values(path, held)  # once read: a refusal stands alone (s64)
         return (pred if void is None else np.where(void, IGNORE_INDEX, pred)), ids
 
     def _nodata(self, path: Path, raw: np.ndarray) -> np.ndarray | None:
@@ -794,36 +796,40 @@ class Predictions:
         (another tool's, e.g. 0/255 masks from Fiji), holds mask values: ``label_values``
         are given, it holds a value that no class index is, and every label value that could
         be a class index is its own (0 of 0 255), so each value reads the same as an index
-        or as a mask value (s36 flags 4); the first such map is said in a log line."""
+        or as a mask value (s36 flags 4)."""
         values = self.label_values
         if values is None or self.written.outputs(path).get("labels") is not None:  # its record's
             return False
         if int(pred.max(initial=0)) < len(values):
             return False
-        if any(v < len(values) and v != i for i, v in enumerate(values)):
-            return False
-        if not self.foreign:
+        return not any(v < len(values) and v != i for i, v in enumerate(values))
+
+    def _say_mask_values(self, path: Path, held: bool) -> None:
+        """The log line on the first class map read as mask values: by its record (``held``)
+        or, without one, by its values; said once it is read, so that a map holding a value
+        none of the label values are is refused in one line, not after this one (s64)."""
+        values = " ".join(map(str, self.label_values))
+        if held and not self.said_held:
+            log.info(
+                "%s holds mask values (%s): read as classes by the label values %s",
+                path,
+                said_as(PREDICTED_VALUES),
+                values,
+            )
+        if not held and not self.foreign:
             log.info(
                 "%s holds values beyond the class indices and has no predict.json record: "
                 "read as mask values, classes by the label values %s",
                 path,
-                " ".join(map(str, values)),
+                values,
             )
-        self.foreign = True
-        return True
+        self.said_held = self.said_held or held
+        self.foreign = self.foreign or not held
 
     def _holds_mask_values(self, path: Path) -> bool:
-        """Whether the class map ``path`` holds mask values, by its record; the first such
-        map is said in a log line."""
+        """Whether the class map ``path`` holds mask values, by its record."""
         if path not in self.mask_values:
             held = self.written.outputs(path).get("labels") == "mask values"
-            if held and not any(self.mask_values.values()) and self.label_values is not None:
-                log.info(
-                    "%s holds mask values (%s): read as classes by the label values %s",
-                    path,
-                    said_as(PREDICTED_VALUES),
-                    " ".join(map(str, self.label_values)),
-                )
             self.mask_values[path] = held
         return self.mask_values[path]
 

@@ -1,0 +1,60 @@
+"""``unetlab evaluate --pred --label-values ... --ignore-value V``: each refusal is one line
+that names the problem and the fix (review s64)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from unetlab.cli import main
+from unetlab.data.io import write_png
+
+
+def _pairs(root, mask: np.ndarray, pred: np.ndarray) -> list[str]:
+    """``root/gt`` and ``root/pred`` each holding a.png; evaluate's arguments for them."""
+    for folder, image in (("gt", mask), ("pred", pred)):
+        (root / folder).mkdir()
+        write_png(root / folder / "a.png", image)
+    return ["evaluate", "--pred", str(root / "pred"), "--gt", str(root / "gt")]
+
+
+def _said(capsys, caplog) -> list[str]:
+    """The lines the command printed and logged (its log lines may go to a handler that
+    pytest's capsys does not see)."""
+    out = capsys.readouterr()
+    lines = [line for line in (out.out + out.err).splitlines() if line.strip()]
+    logged = [r.getMessage() for r in caplog.records if r.getMessage() not in lines]
+    return lines + logged
+
+
+def test_a_prediction_of_no_label_value_is_refused_in_one_line(tmp_path, capsys, caplog):
+    """0/255 predictions no record describes, --label-values 0 1 --ignore-value 255: they
+    were refused after a log line saying they were read as mask values by 0 1 (two lines,
+    the first not so); now the refusal alone."""
+    caplog.set_level(logging.INFO, logger="unetlab")
+    mask = np.zeros((16, 16), np.uint8)
+    mask[4:12, 4:12] = 1
+    pred = mask * 255
+    argv = _pairs(tmp_path, mask, pred)
+    assert main([*argv, "--label-values", "0", "1", "--ignore-value", "255"]) != 0
+    said = _said(capsys, caplog)
+    assert len(said) == 1, said
+    assert "a.png holds 1 mask value 255, none of the label values 0 1" in said[0]
+
+
+def test_an_ignore_value_no_pixel_holds_is_named_beside_the_value_found(tmp_path, capsys, caplog):
+    """Masks of 0/1 with a 255 border, --label-values 0 1 --ignore-value 7: the refusal told
+    to give --ignore-value 255 without a word of the 7 given; now it says 7 is in no pixel."""
+    caplog.set_level(logging.INFO, logger="unetlab")
+    pred = np.zeros((16, 16), np.uint8)
+    pred[4:12, 4:12] = 1
+    mask = pred.copy()
+    mask[0] = 255
+    argv = _pairs(tmp_path, mask, pred)
+    assert main([*argv, "--label-values", "0", "1", "--ignore-value", "7"]) != 0
+    said = _said(capsys, caplog)
+    assert len(said) == 1, said
+    assert "--ignore-value 255 for a value that counts nowhere" in said[0]
+    assert said[0].endswith("(--ignore-value 7, given, is in no pixel)")
+    assert main([*argv, "--label-values", "0", "1", "--ignore-value", "255"]) == 0
