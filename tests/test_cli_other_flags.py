@@ -262,3 +262,39 @@ def test_a_config_key_flag_is_refused_without_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["2", "2", "2", "False"]
     assert "use --set train.lr=1" in out.stderr and "takes --minutes 9" in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        # before the command, a flag is the command's after it, not demo's (review s64)
+        (
+            ["--seed", "3", "train"],
+            "--seed 3: a setting of train: give --set data.seed=3 or --set train.seed=3 after",
+        ),
+        (["--seed", "3", "demo"], "--seed: a flag of demo: give it after the command (unetlab d"),
+        (["--epochs", "3", "predict"], "--epochs 3: --epochs is a training setting: unetlab tr"),
+        (["--depth", "3", "predict"], "setting: unetlab train --set model.depth=3; a flag of summ"),
+        # a training setting is no look-alike that means something else (review s64)
+        (
+            ["predict", "--seed", "3"],
+            "--seed 3: --seed is a training setting: unetlab train --set data.seed=3 or --set "
+            "train.seed=3; a flag of demo, not of predict (see",
+        ),
+        (
+            ["export", "--class-weights", "1,2"],
+            "--class-weights 1,2: --class-weights is a training setting: unetlab train --set",
+        ),
+        # before the command, the line predict gives it there (not train's --init)
+        (
+            ["--init-checkpoint", "m.pt", "predict"],
+            "--init-checkpoint: unetlab predict takes --checkpoint, after the command (see",
+        ),
+    ],
+)
+def test_a_flag_is_said_as_the_command_it_goes_with_reads_it(capsys, argv, said):
+    with pytest.raises(SystemExit):
+        main(argv)
+    err = capsys.readouterr().err
+    assert said in err and err.count("\n") == 1, err
+    assert "did you mean" not in err

@@ -221,30 +221,51 @@ def _typo(top: argparse.ArgumentParser, command: str, given: list[str]) -> str:
         if typed := _dashed_otherwise(flag, known):
             said.append((flag, typed))
         elif flag.startswith("--") and flag not in known and " " not in flag:
-            said.append(_flag_fix(top, command, known, given, at))  # not a value (a space)
+            said.append(_fix_here(top, command, known, given, at))  # not a value (a space)
     if not any(fix for _, fix in said):
         return f"unrecognized arguments: {' '.join(w for w, _ in said)}" if said else ""
     none = f"{parser.prog} has no such flag"
     return "unrecognized arguments: " + "; ".join(f"{w}: {fix or none}" for w, fix in said)
 
 
-def _flag_fix(
+def _fix_here(
     top: argparse.ArgumentParser, command: str, known: list[str], given: list[str], at: int
 ) -> tuple[str, str]:
-    """The words of the unknown flag ``given[at]`` of ``command`` (whose flags are ``known``)
-    to name and its fix ("" for none), the first of: :data:`GUESSED_FLAGS`' line; the flag(s)
-    it starts (as argparse's prefixes would take it: ``predict --check`` is --checkpoint, not
-    train's --check); for a command with --set, the fix of the config key of its name (``--lr
-    0.01``: --set train.lr=0.01; ``--max-minutes``: --minutes); its counterpart here or the
-    commands that have it (an exact flag of another, before a loose spelling: ``summary
-    --set`` was "did you mean --preset?"), with this command's flag spelt like it that shares
-    a word with it (``weightmap --gt-instances``: --instances); that flag of this command
-    alone (``predict --init-checkpoint``: --checkpoint, not train's --init; ``demo
-    --max-minutes``: --minutes); the config key's fix before the command (``unetlab --lr 1
-    train``) or for one without --set (``predict --lr 0.01``: a training setting, set by
-    unetlab train); the flag spelt like it (:mod:`unetlab.cli.unknown_flags` loaded here: a
-    bad flag's only)."""
-    from unetlab.cli.unknown_flags import config_fix, elsewhere
+    """:func:`_flag_fix` of ``given[at]``; before the command (``command`` ""), that of the
+    command after it, to which it belongs (``unetlab --seed train`` was told "a flag of
+    demo", ``unetlab --init-checkpoint m.pt predict`` train's --init, review s64): a flag of
+    that command is told to go after it, another is told what that command takes."""
+    to = next((w for w in given if w in top.commands), None) if not command else None
+    if to is None:
+        return _flag_fix(top, command, known, given, at)
+    flag = given[at].split("=")[0]
+    if flag in top.commands[to]._option_string_actions:
+        return flag, f"a flag of {to}: give it after the command (unetlab {to} {flag} ...)"
+    theirs = [o for o in top.commands[to]._option_string_actions if o.startswith("--")]
+    return _flag_fix(top, to, theirs, given[: given.index(to)], at, before=True)
+
+
+def _flag_fix(
+    top: argparse.ArgumentParser,
+    command: str,
+    known: list[str],
+    given: list[str],
+    at: int,
+    *,
+    before: bool = False,
+) -> tuple[str, str]:
+    """The words of the unknown flag ``given[at]`` of ``command`` (whose flags are ``known``;
+    ``before``: given before it) to name and its fix ("" for none), the first of:
+    :data:`GUESSED_FLAGS`' line; the flag it starts (argparse's prefixes: ``predict --check``
+    is --checkpoint), not where it names a config key of another meaning (``predict
+    --seed``: not --seed-threshold, :func:`~unetlab.cli.unknown_flags.other_meaning`); for a
+    command with --set, that key's fix (``--lr 0.01``: --set train.lr=0.01); for a config
+    key, this command's flag of the same meaning (``predict --init-checkpoint``:
+    --checkpoint), else the key's fix, a training setting, with the other commands that have
+    it; its counterpart here or the commands that have it (``summary --set``: train's, not
+    --preset), with this command's flag sharing a word (``weightmap --gt-instances``:
+    --instances); the key's fix with no command; the flag spelt like it."""
+    from unetlab.cli.unknown_flags import COUNTERPARTS, config_fix, elsewhere, other_meaning
 
     flag, values = given[at].split("=")[0], _values(given, at, () if command else top.commands)
     joined = "=" in given[at]  # --lr=0.01: its value named with it
@@ -252,22 +273,35 @@ def _flag_fix(
     if (command, flag) in GUESSED_FLAGS:
         return token, GUESSED_FLAGS[command, flag]
     prefix = any(o.startswith(flag) for o in known)
-    if prefix and (like := _flags_like(flag, known)):
-        return flag, f"did you mean {like}?"
+    if prefix and (like := _flags_like(flag, known)) and not other_meaning(flag, like):
+        return flag, _like_fix(command, like, before)
     typed = given[at] if joined else " ".join([given[at], *values])  # all it was typed with
     train = top.commands["train"]  # the command of the config keys' flags
-    if "--set" in known and (fix := config_fix(flag, values, train)):
+    if "--set" in known and (fix := config_fix(flag, values, train, before=before)):
         return typed, fix
     own = _flags_like(flag, _sharing(flag, known))  # this command's, sharing a word
+    own = "" if other_meaning(flag, own) else own  # export --class-weights: not --weights
+    to = command or next((w for w in given if w in top.commands), "train")  # or before it
+    setting = config_fix(flag, values, train, before=before or not command, command=to)
+    if command and setting and (command, flag) not in COUNTERPARTS:
+        if own:  # of the same meaning: predict --init-checkpoint is --checkpoint
+            return flag, _like_fix(command, own, before)
+        others = {name: p for name, p in top.commands.items() if name != "train"}
+        also = elsewhere(others, command, flag)  # predict --seed: train's, and demo's
+        return typed, f"{setting}; {also}" if also else setting
     if fix := elsewhere(top.commands, command, flag, own):
         return flag, fix
-    if command and own:
-        return flag, f"did you mean {own}?"  # before train's setting of that name
-    to = command or next((w for w in given if w in top.commands), "train")  # or before it
-    if fix := config_fix(flag, values, train, before=not command, command=to):
-        return typed, fix  # unetlab --lr 1 train; unetlab predict --lr 0.01
+    if setting:
+        return typed, setting  # unetlab --lr 1
     like = _flags_like(flag, known)
     return (flag, f"did you mean {like}?") if like else (given[at], "")
+
+
+def _like_fix(command: str, like: str, before: bool) -> str:
+    """The fix naming ``command``'s flag ``like`` for a flag given to it, or ``before`` it."""
+    return (
+        f"unetlab {command} takes {like}, after the command" if before else f"did you mean {like}?"
+    )
 
 
 def _values(given: list[str], at: int, commands: Collection[str]) -> list[str]:

@@ -37,6 +37,26 @@ COUNTERPARTS = {
     ("weightmap", "--input"): "the masks without a flag: unetlab weightmap --output DIR MASK...",
 }
 
+#: a config key's name (as a flag) and the flag of another command that means the same
+#: thing, the one look-alike of that flag a command without --set offers: the model it
+#: reads, its time budget, its class count. Any other look-alike means something else
+#: (``predict --seed``: --seed-threshold is a probability; ``export --class-weights``:
+#: --weights are formats), and the flag is said to be a training setting (review s64)
+SAME_MEANING = {
+    "--init-checkpoint": "--checkpoint",
+    "--max-minutes": "--minutes",
+    "--num-classes": "--classes",
+}
+
+
+def other_meaning(flag: str, like: str) -> bool:
+    """Whether ``like``, a flag spelt like ``flag``, means something else than the config
+    key ``flag`` names (:data:`SAME_MEANING`); False for a flag that names no key (a typo)
+    and for no look-alike."""
+    key = flag.lstrip("-").replace("-", "_")
+    return bool(like and config_keys_named(key) and SAME_MEANING.get(flag) != like)
+
+
 #: ``run.dir``'s fix: train's --run-dir, the run folder itself
 RUN_FOLDER = "the run folder itself; run.dir is its parent, run.name its name"
 
