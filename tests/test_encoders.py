@@ -376,3 +376,38 @@ def test_encoder_nets_export_to_onnx_and_refuse_torchscript(tmp_path):
     with pytest.raises(UnetlabError, match=r"export it with export_onnx\(model, PATH\)$") as e:
         export_torchscript(model, tmp_path / "vgg.pt")
     assert first_line(e.value, cli=True).endswith("export it with --onnx")  # the command's
+
+
+def test_assembling_a_run_of_an_encoder_without_its_weights_file_trains_it(tmp_path, caplog):
+    """The run as _assemble builds it (review s63: only the slow test ran it, and with a
+    random net): an encoder net that would load ImageNet weights, given no weights file nor
+    checkpoint, with train.freeze_encoder_epochs 2 (scenes_resnet50.yaml's), is trainable
+    from its first epoch and said so once, not frozen over random features."""
+    import time
+
+    from unetlab.config import load_config
+    from unetlab.data.synthetic import write_synthetic_dataset
+    from unetlab.group import SOLO
+    from unetlab.train.loop import Precision
+    from unetlab.train.run import _assemble, started
+
+    root = write_synthetic_dataset(tmp_path / "em", n_train=2, n_val=1, size=64)
+    overrides = ["model.encoder=vgg16", "model.encoder_weights=null", "data.tile_size=64"]
+    overrides += [f"data.root={root}", "train.freeze_encoder_epochs=2", "train.num_workers=0"]
+    cfg = load_config(None, overrides)
+    cpu = torch.device("cpu")
+    data, model, sizes = started(cfg, None)
+    built = dict(precision=Precision.choose("off", False, cpu), data=data, model=model)
+    with caplog.at_level("INFO", logger="unetlab.train.run"):
+        run, _ = _assemble(
+            cfg, tmp_path, cpu, SOLO, **built, sizes=sizes, clock=time.perf_counter, begun=None
+        )
+        for epoch in range(3):
+            run.freeze(epoch)
+            assert not run.model.encoder_frozen and run.model.encoder.training
+            assert all(p.requires_grad for p in run.model.encoder.parameters())
+    trainable = {id(p) for group in run.optimizer.param_groups for p in group["params"]}
+    assert all(id(p) in trainable for p in run.model.encoder.parameters())
+    said = [r.getMessage() for r in caplog.records if "freeze_encoder_epochs" in r.getMessage()]
+    assert len(said) == 1 and "trained from the start, not frozen" in said[0], said
+    assert "encoder frozen" not in caplog.text
