@@ -249,7 +249,10 @@ def test_a_named_class_with_no_pixels_keeps_its_value_and_output(tmp_path, caplo
     with caplog.at_level(logging.WARNING, logger="unetlab"):
         data = prepare_data(cfg)
     assert data.label_values == list(range(7)) and data.class_names == list(SCENE_CLASSES)
-    assert "5 (sign) named in class_names.txt but have no pixels in the training" in caplog.text
+    assert (
+        "class_names.txt names 5 (sign) that no mask holds: kept as a class with no pixels (the "
+        "net keeps its output but cannot learn it; evaluate scores it n/a, 0 where predicted)"
+    ) in caplog.text
     weights = class_weights(load_config(None, ["train.class_weights=median_frequency"]), data, 7)
     assert np.isfinite(weights).all() and weights[5] == 1.0
     logits = torch.randn(2, 7, 8, 8, requires_grad=True)

@@ -179,3 +179,25 @@ def test_masks_whose_every_value_is_named_are_not_said_to_look_like_object_ids(
         weighed = " ".join(r.getMessage() for r in caplog.records)
     assert ("look like object ids" in trained) is not names
     assert ("look like object ids" in weighed) is not names
+
+
+def test_a_masks_table_naming_a_class_no_mask_holds_keeps_it_in_one_line(tmp_path, caplog):
+    """Review s64: a table in masks/ naming 'bus' that no mask holds adds it to the classes
+    (as a table at the root does: its colours and names stay the model's), said in one
+    line naming the table where it is (it said 'class_colors.txt' and that the class had no
+    pixels 'in the training masks', no word of evaluate's n/a)."""
+    import logging
+
+    voc = _colour_table_in_masks(tmp_path)
+    table = voc / "SegmentationClass" / "class_colors.txt"
+    rows = table.read_text().splitlines()
+    table.write_text("\n".join([*rows[:-1], "250 250 5 bus", rows[-1]]) + "\n")
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        data = prepare_data(load_config(None, [f"data.root={voc}"]))
+    bus = len(SCENE_CLASSES)
+    assert data.class_names[-1] == "bus" and data.label_values[-1] == bus
+    said = [r.getMessage() for r in caplog.records if "(bus)" in r.getMessage()]
+    assert len(said) == 1, said
+    assert said[0].startswith("SegmentationClass/class_colors.txt names ")
+    assert f"{bus} (bus) that no mask holds: kept as" in said[0]
+    assert "evaluate scores them n/a, 0 where predicted" in said[0] or "scores it n/a" in said[0]

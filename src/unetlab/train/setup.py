@@ -453,7 +453,8 @@ def _declared_names(cfg: Config) -> tuple[dict[int, str], str | None]:
     if d.class_names:
         return names, "data.class_names"
     log.info("class names from %s", names_file(d.root))
-    return names, names_file(d.root).name
+    path = names_file(d.root)  # a table in masks/: named with its folder (review s64)
+    return names, str(path.relative_to(d.root)) if path.is_relative_to(d.root) else path.name
 
 
 def _label_values(d, pairs, scan, palette, declared=None) -> DatasetClasses:
@@ -491,6 +492,10 @@ def _label_values(d, pairs, scan, palette, declared=None) -> DatasetClasses:
     return classes
 
 
+#: the words of :func:`_warn_unlearnable`'s line on several classes no mask holds
+_THEM = ("classes", "their outputs", "them", "them", "them")
+
+
 def _warn_unlearnable(
     train,
     label_values,
@@ -517,12 +522,13 @@ def _warn_unlearnable(
         if k == 0
     ]
     if absent := [name for name, h in missing if not h]:
-        named = f"named in {source} but " if source else ""
-        log.warning(
-            "class(es) %s %shave no pixels in the training masks: the net keeps their "
-            "outputs but cannot learn them; add training masks that hold them",
+        log.warning(  # kept: the table's classes and colours stay the model's (review s64)
+            "%s %s that no mask holds: kept as %s with no pixels (the net keeps %s but "
+            "cannot learn %s; evaluate scores %s n/a, 0 where predicted); add training masks "
+            "that hold %s",
+            f"{source} names" if source else "data.label_values name",
             ", ".join(absent),
-            named,
+            *(("a class", "its output", "it", "it", "it") if len(absent) == 1 else _THEM),
         )
     for name, h in missing:  # the data check's notes leave these to this line (s50 roads)
         if h:
