@@ -56,5 +56,22 @@ def test_an_ignore_value_no_pixel_holds_is_named_beside_the_value_found(tmp_path
     said = _said(capsys, caplog)
     assert len(said) == 1, said
     assert "--ignore-value 255 for a value that counts nowhere" in said[0]
-    assert said[0].endswith("(--ignore-value 7, given, is in no pixel)")
+    assert said[0].endswith(f"(--ignore-value 7, given, is in no pixel of {tmp_path}/gt/a.png)")
     assert main([*argv, "--label-values", "0", "1", "--ignore-value", "255"]) == 0
+
+
+def test_an_ignore_value_in_no_pixel_of_one_mask_names_that_mask(tmp_path, capsys, caplog):
+    """Review s64: gt/a.png holds the 255 given as --ignore-value, gt/b.png a stray 254: the
+    refusal of b.png said 255 "is in no pixel", which a.png's 255s belie; it names b.png."""
+    caplog.set_level(logging.INFO, logger="unetlab")
+    pred = np.zeros((16, 16), np.uint8)
+    pred[4:12, 4:12] = 1
+    a, b = pred.copy(), pred.copy()
+    a[0], b[5, 5] = 255, 254
+    argv = _pairs(tmp_path, a, pred)
+    write_png(tmp_path / "gt" / "b.png", b)
+    write_png(tmp_path / "pred" / "b.png", pred)
+    assert main([*argv, "--label-values", "0", "1", "--ignore-value", "255"]) != 0
+    said = _said(capsys, caplog)
+    assert len(said) == 1, said
+    assert said[0].endswith(f"(--ignore-value 255, given, is in no pixel of {tmp_path}/gt/b.png)")
