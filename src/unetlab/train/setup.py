@@ -452,8 +452,8 @@ def _declared_names(cfg: Config) -> tuple[dict[int, str], str | None]:
         return {}, None
     if d.class_names:
         return names, "data.class_names"
-    log.info("class names from %s", names_file(d.root))
     path = names_file(d.root)  # a table in masks/: named with its folder (review s64)
+    log.info("class names from %s", path)
     return names, str(path.relative_to(d.root)) if path.is_relative_to(d.root) else path.name
 
 
@@ -493,7 +493,7 @@ def _label_values(d, pairs, scan, palette, declared=None) -> DatasetClasses:
 
 
 #: the words of :func:`_warn_unlearnable`'s line on several classes no mask holds
-_THEM = ("classes", "their outputs", "them", "them", "them")
+_THEM = ("classes", "their outputs", "them", "them")
 
 
 def _warn_unlearnable(
@@ -523,12 +523,11 @@ def _warn_unlearnable(
     ]
     if absent := [name for name, h in missing if not h]:
         log.warning(  # kept: the table's classes and colours stay the model's (review s64)
-            "%s %s that no mask holds: kept as %s with no pixels (the net keeps %s but "
-            "cannot learn %s; evaluate scores %s n/a, 0 where predicted); add training masks "
-            "that hold %s",
+            "%s %s that no training or validation mask holds: kept as %s with no pixels (the "
+            "net keeps %s but cannot learn %s); add training masks that hold %s",
             f"{source} names" if source else "data.label_values name",
             ", ".join(absent),
-            *(("a class", "its output", "it", "it", "it") if len(absent) == 1 else _THEM),
+            *(("a class", "its output", "it", "it") if len(absent) == 1 else _THEM),
         )
     for name, h in missing:  # the data check's notes leave these to this line (s50 roads)
         if h:
