@@ -129,7 +129,9 @@ def encode_mask(
         # the ignore value given is not the one the mask holds: said, not left to guess (s64)
         raise DatasetError(
             **said(
-                lambda *names: f"{problem}{say(*names[:-1])} ({names[-1]}, given, is in no pixel of {name})",
+                lambda *names: (
+                    f"{problem}{say(*names[:-1])} ({names[-1]}, given, is in no pixel of {name})"
+                ),
                 *settings,
                 fix.ignored(ignore_value),
             )
