@@ -264,6 +264,10 @@ def test_a_config_key_flag_is_refused_without_torch():
     assert "use --set train.lr=1" in out.stderr and "takes --minutes 9" in out.stderr
 
 
+#: commands with no --name, where run.name is no fix
+NAMELESS = ["predict", "evaluate", "demo", "weightmap"]
+
+
 @pytest.mark.parametrize(
     ("argv", "said"),
     [
@@ -290,6 +294,20 @@ def test_a_config_key_flag_is_refused_without_torch():
             ["--init-checkpoint", "m.pt", "predict"],
             "--init-checkpoint: unetlab predict takes --checkpoint, after the command (see",
         ),
+        # a look-alike before the command: where it goes too, in one line (review s64)
+        (
+            ["--checkpoints", "m.pt", "predict"],
+            "--checkpoints: unetlab predict takes --checkpoint, after the command (see",
+        ),
+        # another command's flag is no prefix of one meaning something else (review s64)
+        (["--input", "x", "export"], "--input: a flag of predict, not of export (see"),
+        (["export", "--input", "x"], "--input: a flag of predict, not of export (see"),
+        (["summary", "--input", "x"], "--input: a flag of predict, not of summary (see"),
+        # run.name is no setting of predict's: export's --name names the model (review s64)
+        *[([c, "--name", "X"], f"--name: a flag of export, not of {c} (see") for c in NAMELESS],
+        (["--name", "X", "predict"], "--name: a flag of export, not of predict (see"),
+        (["measure", "--seed", "3"], "'measure' is not a command: the commands are demo, "),
+        (["--debug", "measure", "--seed", "3"], "'measure' is not a command: the commands are"),
     ],
 )
 def test_a_flag_is_said_as_the_command_it_goes_with_reads_it(capsys, argv, said):

@@ -25,7 +25,8 @@ OTHERS |= {"--dist"}  # pytest-xdist's, in the test command
 #: flags the README shows typed wrong, beside the line unetlab answers ("Errors on the
 #: command line": a config key as a flag, another command's flag)
 SHOWN_WRONG = {"train --checkpoint", "train --lr", "predict --init-checkpoint", "evaluate --root"}
-OTHERS |= {"--lr", "--max-minutes", "--init-checkpoint", "--root"}
+SHOWN_WRONG |= {"predict --name"}
+OTHERS |= {"--lr", "--max-minutes", "--init-checkpoint", "--root", "--checkpoints"}
 #: dotted words that look like config keys but are files or Python attributes
 NOT_KEYS = {
     "model.border",

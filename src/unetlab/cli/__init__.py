@@ -136,8 +136,7 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.
         parser.error(f"'{command}' is not a command: use {GUESSED[command]}")
     if _asks_help(given):
         return parser.parse_args(argv)  # argparse's help, whatever else is given beside it
-    first = next((at for at, word in enumerate(given) if word in parser.commands), len(given))
-    if typo := _typo(parser, "", given[: first + 1]):
+    if typo := _typo(parser, "", given[: _command_at(parser, given) + 1]):
         parser.error(typo)  # unetlab's own flags, before the command: ``unetlab --vers``
     if command in parser.commands and (dashed := _dashed_file(given)) is not None:
         parser.commands[command].error(dashed)
@@ -149,6 +148,19 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.
     if unknown:  # words no flag takes (the flags were named above)
         parser.commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     return args
+
+
+def _command_at(parser: argparse.ArgumentParser, given: list[str]) -> int:
+    """Where the command is in ``given``: the first word after unetlab's own flags (``unetlab
+    measure --seed 3``: no command's name, so its flags are not unetlab's: argparse says
+    'measure' is not a command), else the first command's name after an unknown flag
+    (``unetlab --lr 1 train``), else ``len(given)``."""
+    for at, word in enumerate(given):
+        if word in parser.commands or not word.startswith("-"):
+            return at
+        if word not in parser._option_string_actions:
+            break  # a flag of no command: the words after it may be its values
+    return next((at for at, word in enumerate(given) if word in parser.commands), len(given))
 
 
 def _spaced_set(given: list[str], first: str) -> str:
@@ -286,15 +298,24 @@ def _flag_fix(
     if command and setting and (command, flag) not in COUNTERPARTS:
         if own:  # of the same meaning: predict --init-checkpoint is --checkpoint
             return flag, _like_fix(command, own, before)
-        others = {name: p for name, p in top.commands.items() if name != "train"}
-        also = elsewhere(others, command, flag)  # predict --seed: train's, and demo's
-        return typed, f"{setting}; {also}" if also else setting
+        return typed, _with_others(top, command, flag, setting)
     if fix := elsewhere(top.commands, command, flag, own):
         return flag, fix
     if setting:
         return typed, setting  # unetlab --lr 1
-    like = _flags_like(flag, known)
-    return (flag, f"did you mean {like}?") if like else (given[at], "")
+    like = _flags_like(flag, known)  # unetlab --checkpoints m.pt predict: after it, too
+    return (flag, _like_fix(command, like, before)) if like else (given[at], "")
+
+
+def _with_others(top: argparse.ArgumentParser, command: str, flag: str, setting: str) -> str:
+    """``setting``, the fix of ``flag`` (a training setting's name) given to ``command``,
+    with the other commands than train that have a flag of that name (``predict --seed``:
+    demo's)."""
+    from unetlab.cli.unknown_flags import elsewhere
+
+    others = {name: p for name, p in top.commands.items() if name != "train"}
+    also = elsewhere(others, command, flag)
+    return f"{setting}; {also}" if also else setting
 
 
 def _like_fix(command: str, like: str, before: bool) -> str:

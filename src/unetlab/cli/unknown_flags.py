@@ -49,12 +49,20 @@ SAME_MEANING = {
 }
 
 
+#: flags whose meaning differs between the commands that have them (or a config key of
+#: their name): another command's is no look-alike (``unetlab --input x export``: not
+#: --input-size, a size for a path) and, but in train, no training setting (``predict
+#: --name``: run.name is train's run folder, export's --name the model's; review s64)
+MEANS_OTHERWISE = {"--input", "--name"}
+
+
 def other_meaning(flag: str, like: str) -> bool:
     """Whether ``like``, a flag spelt like ``flag``, means something else than the config
-    key ``flag`` names (:data:`SAME_MEANING`); False for a flag that names no key (a typo)
-    and for no look-alike."""
+    key ``flag`` names (:data:`SAME_MEANING`) or than ``flag`` does where another command
+    has it (:data:`MEANS_OTHERWISE`); False for a typo and for no look-alike."""
     key = flag.lstrip("-").replace("-", "_")
-    return bool(like and config_keys_named(key) and SAME_MEANING.get(flag) != like)
+    named = config_keys_named(key) or flag in MEANS_OTHERWISE
+    return bool(like and named and SAME_MEANING.get(flag) != like)
 
 
 #: ``run.dir``'s fix: train's --run-dir, the run folder itself
@@ -78,7 +86,7 @@ def config_fix(
     ``command``: the one it was given to (or before), which has no --set but train: "--lr is
     a training setting: unetlab train --set train.lr=0.01"."""
     keys = config_keys_named(flag.lstrip("-").replace("-", "_"))
-    if not keys:
+    if not keys or command != "train" and flag in MEANS_OTHERWISE:
         return ""
     compound = [COMPOUND_KEYS[k] for k in keys if k in COMPOUND_KEYS]
     one = values[0] if len(values) == 1 and not compound else None
