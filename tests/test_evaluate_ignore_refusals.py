@@ -75,3 +75,33 @@ def test_an_ignore_value_in_no_pixel_of_one_mask_names_that_mask(tmp_path, capsy
     said = _said(capsys, caplog)
     assert len(said) == 1, said
     assert said[0].endswith(f"(--ignore-value 255, given, is in no pixel of {tmp_path}/gt/b.png)")
+
+
+def test_binary_masks_ignoring_0_are_led_to_a_command_that_scores(tmp_path, capsys, caplog):
+    """Review s64: 0/255 masks with --ignore-value 0 were told to give --ignore-value 255,
+    their one class; --label-values 255 --ignore-value 0 was told "e.g. --label-values 0
+    255", and that with --ignore-value 0 "a value is either a class or ignored", no way on.
+    Each line now names a fix that is taken, ending at one that scores."""
+    caplog.set_level(logging.INFO, logger="unetlab")
+    mask = np.zeros((32, 32), np.uint8)
+    mask[8:24, 8:24] = 255
+    pred = np.zeros((32, 32), np.uint8)
+    pred[10:24, 8:24] = 255
+    argv = _pairs(tmp_path, mask, pred)
+    assert main([*argv, "--ignore-value", "0"]) == 0
+    said = "\n".join(_said(capsys, caplog))
+    assert "--ignore-value 255" not in said
+    assert "the masks hold it beside their ignore value 0: give --label-values" in said
+    caplog.clear()
+    assert main([*argv, "--label-values", "255", "--ignore-value", "0"]) != 0
+    (said,) = _said(capsys, caplog)
+    assert said.endswith(
+        "e.g. --label-values 0 255 without --ignore-value 0 (a value is a class or ignored)"
+    )
+    caplog.clear()
+    assert main([*argv, "--label-values", "0", "255", "--ignore-value", "0"]) != 0
+    (said,) = _said(capsys, caplog)
+    assert said.endswith(
+        "a value is either a class or ignored: drop --ignore-value to score 0 as a class"
+    )
+    assert main([*argv, "--label-values", "0", "255"]) == 0

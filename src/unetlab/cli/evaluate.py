@@ -427,6 +427,21 @@ def _check_voxel_flags(args) -> None:
         )
 
 
+def _one_label_value(value: int, ignore: int | None) -> str:
+    """The refusal of ``--label-values value``, one class: the example names the background
+    too, and a background that is the ``--ignore-value`` given a class instead (0/255 masks
+    with --ignore-value 0 were told "e.g. --label-values 0 255", then that 0 "is also one of
+    --label-values": review s64)."""
+    pair = (0, value) if value != 0 else (0, 255 if ignore != 255 else 1)
+    example = f"--label-values {pair[0]} {pair[1]}"
+    if ignore in pair:
+        example += f" without --ignore-value {ignore} (a value is a class or ignored)"
+    return (
+        f"--label-values {value} gives one value: give the mask value of each class in class "
+        f"order, one per class, the background's too: e.g. {example}"
+    )
+
+
 def _check_pred_flags(args) -> None:
     """--pred with --gt, and none of the flags of a checkpoint's predictions."""
     if args.pred is None or args.gt is None:
@@ -434,10 +449,7 @@ def _check_pred_flags(args) -> None:
     if args.best_threshold:
         raise UnetlabError("--best-threshold needs probabilities: use --checkpoint and --data")
     if args.label_values is not None and len(args.label_values) < 2:
-        raise UnetlabError(
-            f"--label-values {args.label_values[0]} gives one value: give the mask value of "
-            "each class in class order, one per class, e.g. --label-values 0 255"
-        )
+        raise UnetlabError(_one_label_value(args.label_values[0], args.ignore_value))
     if args.axes is not None:
         raise UnetlabError(
             "--axes says how a checkpoint reads the images it predicts; with --pred give it "

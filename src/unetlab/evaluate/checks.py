@@ -152,6 +152,14 @@ def check_named_nodata(classed: Mapping[Path, float], known: int) -> None:
         )
 
 
+def _or_unlisted(value: int, label_values: Sequence[int], name) -> str:
+    """The other fix of ``value``, an ignore value among ``label_values``: leaving it out of
+    them, where two classes or more stay (else that is refused as one class)."""
+    if len(label_values) < 3:
+        return ""
+    return f", or {value} from {name('label_values')} to score it nowhere"
+
+
 def tag_name(path: Path) -> str:
     """The tag by which the label image ``path`` names its no-data value, as lines say it."""
     return "GDAL_NODATA tag" if is_tiff_name(path) else "text key nodata"
@@ -284,7 +292,8 @@ def check_evaluation(
     if ignore_value is not None and ignore_value in (label_values or ()):
         raise UnetlabError(
             f"{name('ignore_value')} {ignore_value} is also one of {name('label_values')}: a "
-            "value is either a class or ignored"
+            f"value is either a class or ignored: drop {name('ignore_value')} to score "
+            f"{ignore_value} as a class{_or_unlisted(ignore_value, label_values, name)}"
         )
     if seed_threshold is None:
         return

@@ -514,7 +514,7 @@ def _class_lines(
         )
     if s.get("predicted_ignore_pixels"):  # said by _predicted_ignore_line
         strays = [i for i in strays if class_names[i] != str((source or {}).get("ignore_value"))]
-    lines += _stray_line(gap, strays, class_names, matrix)
+    lines += _stray_line(gap, strays, class_names, matrix, (source or {}).get("ignore_value"))
     return lines + precision_line(source or {}) + _unseen_line(s, class_names)
 
 
@@ -551,9 +551,13 @@ PREDICTED_VALUES = Spelled(
 BF16 = Spelled("precision='bf16'", "--precision bf16")
 
 
-def _stray_line(gap: list[int], strays: list[int], class_names: Sequence[str], matrix) -> list[str]:
+def _stray_line(
+    gap: list[int], strays: list[int], class_names: Sequence[str], matrix, ignored=None
+) -> list[str]:
     """One line on :func:`stray_classes`: the values, their pixels in the masks and in the
-    predictions, the gap left out of the table, the fix (an ignore value, or label values)."""
+    predictions, the gap left out of the table, the fix (an ignore value, or label values;
+    label values only where the masks hold the value beside their ignore value ``ignored``:
+    0/255 masks with --ignore-value 0 were told to ignore 255, their one class: review s64)."""
     if not strays:
         return []
     m = np.asarray(matrix) if matrix is not None else None
@@ -569,6 +573,8 @@ def _stray_line(gap: list[int], strays: list[int], class_names: Sequence[str], m
     fix = f"{ignore} if it marks pixels that count nowhere, or"
     if m is not None and not m.sum(1)[strays].any():  # predicted only: no ignore value helps
         fix = "predictions written with values the masks lack? give"
+    elif ignored is not None and m is not None:  # the masks hold it beside their ignore value
+        fix = f"the masks hold it beside their ignore value {ignored}: give"
     return [
         f"{'; '.join(parts)}: beyond the classes 0..{gap[0] - 1}, scored as a class and "
         f"counted in mIoU: {fix} {said_as(LABEL_VALUES)} the mask values of the classes"
