@@ -163,7 +163,7 @@ def counted_opens(folder: Path):
 
 def predict_again_opens(tmp: Path) -> dict:
     """Opens of predict.json and the manifest of a folder of 4 PNGs by ``unetlab predict``
-    into it again, and again with --skip-existing (its claim check: s63)."""
+    into it (first, s64), again, and again with --skip-existing (its claim check: s63)."""
     rng = np.random.default_rng(0)
     for i in range(4):
         write_png(tmp / "img" / f"a{i}.png", rng.integers(0, 255, (16, 16), np.uint8))
@@ -172,7 +172,8 @@ def predict_again_opens(tmp: Path) -> dict:
     argv = ["predict", "--checkpoint", str(tmp / "g.pt"), "--device", "cpu", "--no-progress"]
     argv += ["--input", str(tmp / "img"), "--output", str(out)]
     with contextlib.redirect_stderr(io.StringIO()):
-        ran(argv)
+        with counted_opens(out) as found["first"]:
+            ran(argv)
         for name, more in (("again", []), ("skip_existing", ["--skip-existing"])):
             with counted_opens(out) as found[name]:
                 ran([*argv, *more])

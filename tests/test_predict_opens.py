@@ -162,7 +162,9 @@ def test_a_folder_predicted_again_reads_its_manifest_and_records_once_a_look(tmp
     changed inputs, other inputs' models, the finished outputs, other settings, other
     models) read the manifest 13 times and predict.json 4 (s62: 28 and 6 opens in all by
     the run, bench/command_reads.py); once each now, the manifest again after the lines of
-    the outputs it keeps are confirmed (17 and 3 in all)."""
+    the outputs it keeps are confirmed (17 and 3 in all); the manifest once a change while
+    the folder is held (s64: 17 and 25 without --skip-existing, the output folder's claim
+    11 of them, each input's checks 2; 5 now, its append among them)."""
     import builtins
     import io
     import os
@@ -191,7 +193,10 @@ def test_a_folder_predicted_again_reads_its_manifest_and_records_once_a_look(tmp
     monkeypatch.setattr(builtins, "open", counting(builtins.open))
     monkeypatch.setattr(io, "open", counting(io.open))
     assert main([*argv, "--skip-existing"]) == 0
-    assert opened[".unetlab-outputs"] <= 17 and opened["predict.json"] <= 3, opened
+    assert opened[".unetlab-outputs"] <= 5 and opened["predict.json"] <= 3, opened
+    opened.clear()
+    assert main(argv) == 0  # without --skip-existing: 25 before (s64)
+    assert opened[".unetlab-outputs"] <= 5, opened
 
 
 def test_predict_resolves_each_input_once_and_finds_its_pixels_once(tmp_path, monkeypatch):

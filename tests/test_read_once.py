@@ -283,3 +283,20 @@ def test_a_kept_predict_json_is_not_changed_by_its_reader(tmp_path):
         mine["k"]["model"]["sha256"] = "b"
         del mine["k"]["files"]["a.png"]
         assert read_records(tmp_path) == {"k": record}
+
+
+def test_a_manifest_the_command_rewrites_is_read_anew_whatever_its_stamp(tmp_path, monkeypatch):
+    """A folder's manifest is kept while it is held (s64: read 25 times by a rerun into its
+    folder); a line the command appends or drops is seen by its next read even where the
+    file's stamp says nothing changed (a file replaced twice within one tick of the file
+    system's clock may take the first one's inode, size and times)."""
+    import unetlab.read_once
+    from unetlab.manifest import forget, manifests_read_once, record, written_here
+
+    monkeypatch.setattr(unetlab.read_once, "file_stamp", lambda _path: (1, 2, 3, 4))
+    with manifests_read_once():
+        assert written_here(tmp_path) == set()
+        record(tmp_path, ["a.png", "b.png"], command="predict")
+        assert written_here(tmp_path) == {"a.png", "b.png"}
+        forget(tmp_path, ["a.png"], "predict")
+        assert written_here(tmp_path) == {"b.png"}

@@ -75,6 +75,7 @@ from unetlab.manifest import (  # noqa: F401 (the manifest's names: re-exported)
     forget,
     forget_missing,
     made_from,
+    manifests_read_once,
     output_stamp,
     output_stamps,
     record,
@@ -535,9 +536,9 @@ def output_folder(
     writable or held, and what :func:`_claim` refuses (files unetlab did not write, unless
     ``overwrite``), its fix as :func:`claim_files` says it (``overwrite_fix``, ``elsewhere``).
     ``sources``: each output's input; ``made_by``: its key (a callable: asked once held), read
-    again when :func:`_settle` removes what a run leaves mixed. An output changed since written
-    (:func:`_differs`: size, ``carried``'s key) is the user's, never replaced nor removed
-    (``keep_edited``: its line kept); a folder made here goes if a UnetlabError stops it."""
+    again by :func:`_settle`. An output changed since written (:func:`_differs`: size, ``carried``'s
+    key) is the user's, never replaced nor removed (``keep_edited``: its line kept); a folder made
+    here goes if a UnetlabError stops it. Its manifest is read once while unchanged (s64)."""
     folder, names, sources = Path(folder), list(names), dict(sources or {})
     refuse_inputs([folder / n for n in names], inputs, command=command)
     made, listed = _made_folder(folder), (folder / MANIFEST).exists()
@@ -545,7 +546,7 @@ def output_folder(
     fix |= dict(elsewhere=elsewhere, keep_edited=keep_edited)
     _forget_run(folder.resolve())  # a stopped run's
     try:
-        with FolderLock(folder), folder_sync_deferred(folder):
+        with FolderLock(folder), folder_sync_deferred(folder), manifests_read_once():
             with walking_once():  # a Zarr input once, not once per output of it
                 claim = _claim(folder, names, sources, keep, made_by, command, **fix)
             try:

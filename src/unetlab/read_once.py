@@ -105,3 +105,11 @@ class ReadOnce(ContextKept):
         if key not in done:
             done[key] = read()
         return done[key]
+
+    def drop(self, path: str | os.PathLike) -> None:
+        """What was kept of ``path`` let go of (within :meth:`kept`): the command changed
+        the file, which is read anew whatever its stamp says (a file replaced twice within
+        one tick of the file system's clock may take the first one's inode, size and times)."""
+        done, path = self.get(), os.fspath(path)
+        for key in [k for k in done or () if k[-2:-1] == (path,)]:
+            del done[key]
