@@ -300,3 +300,30 @@ def test_a_manifest_the_command_rewrites_is_read_anew_whatever_its_stamp(tmp_pat
         assert written_here(tmp_path) == {"a.png", "b.png"}
         forget(tmp_path, ["a.png"], "predict")
         assert written_here(tmp_path) == {"b.png"}
+
+
+def test_a_settled_block_takes_one_stamp_of_a_file_for_all_its_reads(tmp_path, monkeypatch):
+    """Within ``settled`` (a command's look at its inputs, which do not change within it:
+    s64, 15 stamps of each input before its first was predicted), a file's first stamp holds
+    for its reads, within ``stamped`` too; after it, a file changed is read anew."""
+    import unetlab.read_once
+
+    path, reads, stamps = tmp_path / "f.txt", [], []
+    path.write_text("a")
+    kept, real = ReadOnce("test_settled"), unetlab.read_once.file_stamp
+    monkeypatch.setattr(unetlab.read_once, "file_stamp", lambda p: stamps.append(p) or real(p))
+
+    def read():
+        reads.append(path.read_text())
+        return reads[-1]
+
+    with kept.kept():
+        with kept.settled():
+            assert kept.read(("text",), path, read) == "a"
+            with kept.stamped(path):
+                assert kept.read(("other",), path, read) == "a"
+            assert kept.read(("text",), path, read) == "a"
+        assert len(stamps) == 1 and reads == ["a", "a"]
+        path.write_text("bb")
+        assert kept.read(("text",), path, read) == "bb"
+    assert len(stamps) == 2 and reads == ["a", "a", "bb"]

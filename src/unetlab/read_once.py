@@ -71,6 +71,9 @@ class ReadOnce(ContextKept):
         self._stamped: ContextVar[tuple[str, tuple | None] | None] = ContextVar(
             name + "_stamped", default=None
         )
+        self._settled: ContextVar[dict[str, tuple | None] | None] = ContextVar(
+            name + "_settled", default=None
+        )
 
     @contextlib.contextmanager
     def stamped(self, path: str | os.PathLike) -> Iterator[None]:
@@ -81,15 +84,37 @@ class ReadOnce(ContextKept):
         if not self.keeping() or (held is not None and held[0] == os.fspath(path)):
             yield  # within one of the same file: its stamp
             return
-        token = self._stamped.set((os.fspath(path), file_stamp(path)))
+        token = self._stamped.set((os.fspath(path), self._stamp(path)))
         try:
             yield
         finally:
             self._stamped.reset(token)
 
+    @contextlib.contextmanager
+    def settled(self) -> Iterator[None]:
+        """Within (and within :meth:`kept`), the stamp each file took at its first read
+        holds for all its reads: for a block in which the files read do not change, one
+        look of a command at its inputs (s64: ``unetlab predict``'s before the first is
+        predicted took 15 stamps of each input, a ``stat`` each); a file changed after it
+        is read anew by the reads after it."""
+        if not self.keeping() or self._settled.get() is not None:
+            yield
+            return
+        token = self._settled.set({})
+        try:
+            yield
+        finally:
+            self._settled.reset(token)
+
     def _stamp(self, path: str | os.PathLike) -> tuple | None:
-        held = self._stamped.get()
-        return held[1] if held is not None and held[0] == os.fspath(path) else file_stamp(path)
+        held, settled, path = self._stamped.get(), self._settled.get(), os.fspath(path)
+        if held is not None and held[0] == path:
+            return held[1]
+        if settled is None:
+            return file_stamp(path)
+        if path not in settled:
+            settled[path] = file_stamp(path)
+        return settled[path]
 
     def keeping(self) -> bool:
         """Whether reads are kept now (within :meth:`kept`)."""

@@ -49,7 +49,7 @@ from unetlab.data.read_notes import (
 )
 from unetlab.data.shown import shown_as, shown_path
 from unetlab.data.slides import slide_name
-from unetlab.data.tiff_files import keeping_open
+from unetlab.data.tiff_files import HEADERS, keeping_open, real_path
 from unetlab.data.tiffmeta import PIXEL_SIZE_UM
 from unetlab.data.weightmap import LABEL_VALUES
 from unetlab.errors import (
@@ -256,13 +256,15 @@ def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> li
         path = Path(pattern)
         if is_zarr(path):
             files.append(path)
-        elif path.is_dir() and (samples := dsb_inputs(path)):
-            files += samples
-        elif path.is_dir():
-            files += folder_inputs(path)
-            left_out += _subfolders_left_out(path)
-        else:
+        elif not path.is_dir():  # a look at each input: once (s64: 5 stats of a file given)
             files += _pattern_inputs(path)
+        elif samples := dsb_inputs(path, own := folder_inputs(path, passed := [])):
+            files += samples
+        else:  # the folder listed once (s64: twice, by the samples' look too)
+            if passed:
+                note_once(outputs_line(path, sorted(passed)))
+            files += own
+            left_out += _subfolders_left_out(path)
     if not files:
         said = f"no images found in {' '.join(map(str, patterns))}"
         glob = "".join(map(glob_hint, patterns))
@@ -285,7 +287,7 @@ def _pattern_inputs(pattern: Path) -> list[Path]:
     from unetlab.data.read_notes import note_once
 
     found = find_images(pattern)
-    if pattern.exists() or not found:
+    if found == [pattern] or not found:  # a file named (a glob finds others: s64)
         return found
     ours = set()
     for folder in {f.parent for f in found}:
@@ -339,16 +341,20 @@ SPLIT_AS_INPUT = Spelled(
 )
 
 
-def dsb_inputs(folder: Path, *, recursive: bool = False) -> list[Path]:
+def dsb_inputs(
+    folder: Path, own: list[Path] | None = None, *, recursive: bool = False
+) -> list[Path]:
     """The images of a folder of Data Science Bowl samples with no inputs of its own
     (``stage1_test/ID/images/ID.png``, masks/ or not: :func:`~unetlab.data.dsb.dsb_images`),
     said in one line; their outputs go into one folder, named by the images' names (the
     IDs, which the ground truth's pairs have); else []. A split's sub-folder among them
     (``test/``: :func:`~unetlab.data.dsb.dsb_splits`) is no sample: the line says how it
-    is predicted (as --input; ``recursive``: predict_tree searches it)."""
+    is predicted (as --input; ``recursive``: predict_tree searches it). ``own``: the
+    folder's :func:`folder_inputs`, where the caller found them."""
     from unetlab.data.dsb import dsb_images, dsb_splits
 
-    if folder_inputs(folder, []) or (images := dsb_images(folder)) is None:
+    own = folder_inputs(folder, []) if own is None else own
+    if own or (images := dsb_images(folder)) is None:
         return []
     splits = ", ".join(f"{d.name}/" for d in dsb_splits(folder))
     how = "searched apart" if recursive else f"not predicted ({said_as(SPLIT_AS_INPUT)})"
@@ -480,7 +486,8 @@ def later_streamed(files: Sequence[Path], model, outputs: OutputOptions, each: d
         except UnetlabError:
             return False
 
-    return [streamed(path) for path in files]
+    with HEADERS.settled():  # its look at each: a stamp (s64: 2)
+        return [streamed(path) for path in files]
 
 
 def _resolved(model, each: dict) -> PredictOptions:
@@ -822,7 +829,8 @@ def predict_or_fail(
     an output's name is a file unetlab did not write: TheirFileError). Other OutputErrors
     and OutOfMemoryError are raised: every later file would fail the same way."""
     try:
-        return predict_file(model, path, out_dir, outputs, **settings)
+        with HEADERS.stamped(real_path(path)):  # its reads: a stamp (s64: 4, 3 of them again)
+            return predict_file(model, path, out_dir, outputs, **settings)
     except TheirFileError as exc:  # this input's outputs only (audit s37 paths B)
         return exc
     except (OutputError, OutOfMemoryError):
@@ -989,9 +997,9 @@ def predict_folder(
     checked(progress, "each input's name")
     inputs, out_dir = _checked_paths(inputs, out_dir)  # an iterable as a list: read once
     with _stop_said(group, out_dir, outputs) as files:  # a notebook's Ctrl-C, listing too
-        not_read, found = _found(inputs, settings, model)
-        files += found  # a stop's line counts them
-        apart = shared_outputs(out_dir, files, **outputs.wanted)  # failed; the others go on
+        with HEADERS.settled():  # one look at the inputs: a stamp each (s64: 4 of each)
+            not_read, files[:] = _found(inputs, settings, model)  # a stop's line counts them
+            apart = shared_outputs(out_dir, files, **outputs.wanted)  # failed; others go on
         load = _Loaded.checked(model, outputs, dict(name=name, **settings))
         before = _names(out_dir), _first_missing(out_dir)  # a folder it makes: None, its top
         hooks = dict(progress=progress, clock=clock, notes=notes, failed=failed, report=report)
@@ -1353,8 +1361,9 @@ def _claimed(stack: contextlib.ExitStack, out_dir, files, outputs, group: Group,
     Returns the inputs to skip."""
     problem, done, changed = None, set(), claim.get("changed")
     if group.is_main:
-        try:
-            done = stack.enter_context(claim_folder(out_dir, files, outputs, **claim))
+        try:  # its look at the inputs: a stamp each (s64: 8 of each, 7 of them again)
+            with HEADERS.settled():
+                done = stack.enter_context(claim_folder(out_dir, files, outputs, **claim))
         except UnetlabError as exc:
             problem = exc
     problem, done, found = group.share((problem, done, changed))
@@ -1451,7 +1460,8 @@ class _Run:
         # decided once, by the main process, so that every process takes the same files
         world, rank = self.group.world, self.group.rank
         rule = (self.model, self.outputs, self.each)
-        both = [streamed_inputs(todo, *rule, processes=world, alone=a) for a in (False, True)]
+        with HEADERS.settled():  # the rule's look at the inputs: a stamp each (s64: 4 of each)
+            both = [streamed_inputs(todo, *rule, processes=world, alone=a) for a in (False, True)]
         large, alone = self.group.share(both)
         self.alone = {f for f, one in zip(todo, alone) if one}
         shared = {f for f, big in zip(todo, large) if big} - self.alone
