@@ -220,3 +220,25 @@ def test_the_command_line_reads_the_flags_it_types_first_and_whole():
     assert _output_changes(
         {"objects": {"fill_holes": True}}, {"objects": {"fill_holes": False}}
     ) == ("objects fill_holes True there, False here")
+
+
+def test_inputs_made_with_different_other_settings_are_each_counted(tmp_path, caplog):
+    """Earlier outputs of several inputs made with settings that differ from this run's in
+    different ways: the line counts the inputs of each setting that changed (s64: it named
+    the first input's settings alone, as if all the inputs' were, and hid the min_area of
+    the other); inputs that all differ alike are named with both values, as before."""
+    images, out, net = tmp_path / "images", tmp_path / "out", local_net()
+    images.mkdir()
+    for i in range(3):
+        write_png(images / f"{i}.png", nuclei_image(48, 48, seed=i).astype(np.uint8))
+    one = [images / "2.png"]
+    predict_folder(net, images, out, objects=ObjectOptions(min_area=1), progress=False)
+    predict_folder(net, one, out, objects=ObjectOptions(min_area=400), progress=False)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        again = ObjectOptions(min_area=1, fill_holes=False)
+        predict_folder(net, images, out, objects=again, progress=False)
+    assert _lines(caplog) == [
+        f"{out} holds the outputs of 0.png and 2 more inputs made with other output settings "
+        "(objects fill_holes on 3, objects min_area on 1): predicted again, replacing them"
+    ]

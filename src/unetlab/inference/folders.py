@@ -656,18 +656,34 @@ def _other_settings_line(out_dir: Path, other: dict[Path, tuple | None]) -> str:
     (objects min_area 1 there, 400 here): predicted again, replacing them`` (``other``:
     :func:`~.output_rules.other_output_settings`: their settings and ours, or None where
     predict.json holds none), as :func:`whose_outputs` names a change of the model's
-    settings."""
+    settings; where the inputs' settings differ from ours in different ways, the inputs of
+    each setting counted (:func:`_changes_counted`: s64, the first's alone were named)."""
     first, pair = next(iter(other.items()))
     which = f"{out_dir} holds the outputs of {first.name}{_and_more(other)}"
-    if pair is None:  # s63 review: 'objects not given there, given here', of no record
+    said = {None if p is None else _output_changes(*p) for p in other.values()}
+    if len(said) > 1:
+        changes = _changes_counted(list(other.values()))
+    elif pair is None:  # s63 review: 'objects not given there, given here', of no record
         return (
             f"{which} made with other output settings, which predict.json does not hold (its "
             "run stopped before it recorded them): predicted again, replacing them"
         )
-    return (
-        f"{which} made with other output settings ({_output_changes(*pair)}): predicted "
-        "again, replacing them"
-    )
+    else:
+        changes = _output_changes(*pair)
+    return f"{which} made with other output settings ({changes}): predicted again, replacing them"
+
+
+def _changes_counted(pairs: list[tuple | None], most: int = 3) -> str:
+    """``objects fill_holes on 3, objects min_area on 1``: each output setting that differs
+    in any of ``pairs`` (:func:`_other_settings_line`'s; None: settings not held) and how
+    many inputs it differs for, most first, ``most`` named and the others counted."""
+    counted: collections.Counter = collections.Counter()
+    for pair in pairs:
+        named = ["settings predict.json does not hold"] if pair is None else []
+        counted.update(named or [_setting_named(path) for path in _changes(*pair)])
+    shown = [f"{name} on {count}" for name, count in counted.most_common(most)]
+    more = f" and {len(counted) - most} more" if len(counted) > most else ""
+    return ", ".join(shown) + more
 
 
 #: the output settings of a record as the caller gives them (:func:`said_as`), where their
@@ -699,15 +715,22 @@ def _output_changes(theirs: dict, ours: dict) -> str:
     (:data:`NO_FLAG`) up to three in all. The target an instance model's labels have
     without objects (its classes) goes with objects turned off, which says it (s62 notebook
     user: "no target there, target instances here")."""
-    changes = changed_settings(theirs, ours, groups=True)
-    if ("objects",) in changes:
-        changes.pop(("target",), None)
+    changes = _changes(theirs, ours)
     given = [path for path in changes if _given_by_caller(path)]
     rest = [path for path in changes if path not in given]
     shown = given + rest[: max(0, 3 - len(given))]
     said = [_change_said(path, *changes[path]) for path in shown]
     more = f" and {len(changes) - len(shown)} more" if len(changes) > len(shown) else ""
     return "; ".join(said or ["none that predict.json holds apart"]) + more
+
+
+def _changes(theirs: dict, ours: dict) -> dict[tuple, tuple]:
+    """The output settings of two records that differ (:func:`changed_settings`, a group's
+    each), less the target where objects are turned on or off (:func:`_output_changes`)."""
+    changes = changed_settings(theirs, ours, groups=True)
+    if ("objects",) in changes:
+        changes.pop(("target",), None)
+    return changes
 
 
 def _given_by_caller(path: tuple) -> bool:
