@@ -73,6 +73,42 @@ def test_a_link_retargeted_during_predict_is_recorded_as_it_was_read(tmp_path, m
     assert "run2.tif" in record and "run1.tif" not in record, record
 
 
+def test_a_link_retargeted_during_predict_is_listed_as_it_was_read(tmp_path, monkeypatch, caplog):
+    """The manifest names the input of ``latest.png`` as the prediction read it, run2.tif,
+    not as the claim found it (s64: run1.tif; the same command again, --skip-existing or
+    not, was refused: 'o/latest.png is the output for run1.tif, and run2.tif would replace
+    it'), so the same command again keeps it (--skip-existing) as run2.tif's."""
+    import unetlab.inference.folders as folders
+
+    torch.manual_seed(0)
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
+    (tmp_path / "in").mkdir(), (tmp_path / "store").mkdir()
+    for name, value in (("run1", 0), ("run2", 200), ("../in/a", 0)):
+        tifffile.imwrite(tmp_path / "store" / f"{name}.tif", np.full((24, 24), value, np.uint8))
+    latest = tmp_path / "in" / "latest.tif"
+    _links_or_skip(tmp_path / "store" / "run1.tif", latest)
+    predicted = folders.predict_or_fail
+
+    def retargeted(model, path, *args, **kwargs):  # the acquisition's next run, meanwhile
+        if path.name == "a.tif" and "run1" in os.readlink(latest):
+            latest.unlink()
+            os.symlink(tmp_path / "store" / "run2.tif", latest)
+        return predicted(model, path, *args, **kwargs)
+
+    monkeypatch.setattr(folders, "predict_or_fail", retargeted)
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--device", "cpu", "--no-progress"]
+    argv += ["--input", str(tmp_path / "in"), "--output", str(tmp_path / "o")]
+    assert main(argv) == 0
+    lines = (tmp_path / "o" / ".unetlab-outputs").read_text().splitlines()
+    listed = [line.split("\t")[2] for line in lines if line.startswith("latest.png\t")]
+    assert listed[-1] == str(tmp_path / "store" / "run2.tif"), lines
+    made = (tmp_path / "o" / "latest.png").read_bytes()
+    with caplog.at_level(logging.INFO):
+        assert main([*argv, "--skip-existing"]) == 0
+    assert (tmp_path / "o" / "latest.png").read_bytes() == made
+    assert "skipped 2" in caplog.text or "2 skipped" in caplog.text, caplog.text
+
+
 def test_a_path_through_a_linked_folder_and_dots_is_its_own(tmp_path, monkeypatch):
     """``in/sub/../x`` is ``far/x`` where ``in/sub`` links to ``far/deep``: kept apart from
     ``in/x`` once a command (s63: ``os.path.abspath`` made them one key, and named in/x)."""

@@ -116,6 +116,7 @@ from unetlab.inference.output_rules import (
     holds_of_a_call,
     input_source,
     inputs_done,
+    listed_as_read,
     other_inputs,
     other_models,
     other_output_settings,
@@ -1572,6 +1573,7 @@ class _Run:
             self.failed(result.failed[path])
             return
         result.written[path] = written
+        listed_as_read(self.out_dir, path, written)  # a link retargeted since the claim
         result.pixels += output_pixels(written[0])  # its header only
         with self._shown(path):
             self._say_sizes(path)

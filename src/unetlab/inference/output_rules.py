@@ -78,6 +78,7 @@ __all__ = [
     "held_here",
     "holds_of_a_call",
     "input_source",
+    "listed_as_read",
     "other_inputs",
     "other_models",
     "output_paths",
@@ -574,6 +575,30 @@ def input_source(path: str | os.PathLike) -> str:
     link retargeted since the command's first look is named as its outputs read it (s63:
     :func:`~unetlab.data.tiff_files.real_path`'s, kept, named the old target)."""
     return os.path.realpath(path)
+
+
+def listed_as_read(out_dir: str | os.PathLike, path: Path, written: Sequence[Path]) -> None:
+    """The manifest lines of ``written`` (``path``'s outputs this run just wrote, still
+    PENDING) name the input as the prediction read it (:func:`input_source` now), and its
+    stamp: a link retargeted after the claim named its old target, whose outputs the same
+    command again refused as another input's, or with --skip-existing kept as the old
+    target's once the link named it again (s64)."""
+    from unetlab.manifest import forget, record  # record: a name of predict's records here
+
+    out_dir, source = Path(out_dir), input_source(path)
+    listed, keys = made_from(out_dir, "predict"), recorded_keys(out_dir, "predict")
+    moved = {
+        p.name: keys[p.name].removeprefix(PENDING)
+        for p in written
+        if p.parent == out_dir
+        and listed.get(p.name, source) not in (None, source)
+        and (keys.get(p.name) or "").startswith(PENDING)
+    }
+    if moved:  # the claim's lines of the old target dropped, the read one's added
+        claimed = {n: PENDING + key for n, key in moved.items()}
+        forget(out_dir, moved, "predict", sources=listed, made_by=claimed, latest=True)
+        read = dict.fromkeys(moved, source)
+        record(out_dir, moved, command="predict", sources=read, made_by=moved)
 
 
 def output_sources(files: Sequence[Path], **wanted: bool) -> dict[str, str]:
