@@ -49,7 +49,7 @@ from unetlab.data.read_notes import (
 )
 from unetlab.data.shown import shown_as, shown_path
 from unetlab.data.slides import slide_name
-from unetlab.data.tiff_files import HEADERS, keeping_open, real_path
+from unetlab.data.tiff_files import HEADERS, keeping_open, path_key, real_path
 from unetlab.data.tiffmeta import PIXEL_SIZE_UM
 from unetlab.data.weightmap import LABEL_VALUES
 from unetlab.errors import (
@@ -255,7 +255,7 @@ def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> li
     left_out: list[str] = []  # sub-folders of images not searched, said once
     for pattern in patterns:
         path = Path(pattern)
-        if is_zarr(path):
+        if is_zarr(path) or _found_before(path):  # found by the command: not looked at again
             files.append(path)
         elif not path.is_dir():  # a look at each input: once (s64: 5 stats of a file given)
             files += _pattern_inputs(path)
@@ -276,7 +276,21 @@ def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> li
         raise UnetlabError(**spelled(hint, *left_out))
     for line in left_out:
         note_once(said_as(line))
-    return _each_once(files)
+    return _noted_found(_each_once(files))
+
+
+def _noted_found(files: list[Path]) -> list[Path]:
+    """``files``, noted as inputs found by the command (within ``HEADERS.kept()``), which
+    its later :func:`find_inputs` takes as they are (:func:`_found_before`: s64, the
+    command line's found inputs given to predict_folder were looked at again, 5 stats each)."""
+    if (kept := HEADERS.get()) is not None:
+        kept.update(dict.fromkeys((("input found", path_key(f)) for f in files), True))
+    return files
+
+
+def _found_before(path: Path) -> bool:
+    """Whether this command found ``path`` as an input already (:func:`_noted_found`)."""
+    return (HEADERS.get() or {}).get(("input found", path_key(path)), False)
 
 
 def _pattern_inputs(pattern: Path) -> list[Path]:
