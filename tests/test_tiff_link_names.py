@@ -73,11 +73,10 @@ def test_a_link_retargeted_during_predict_is_recorded_as_it_was_read(tmp_path, m
     assert "run2.tif" in record and "run1.tif" not in record, record
 
 
-def test_a_link_retargeted_during_predict_is_listed_as_it_was_read(tmp_path, monkeypatch, caplog):
-    """The manifest names the input of ``latest.png`` as the prediction read it, run2.tif,
-    not as the claim found it (s64: run1.tif; the same command again, --skip-existing or
-    not, was refused: 'o/latest.png is the output for run1.tif, and run2.tif would replace
-    it'), so the same command again keeps it (--skip-existing) as run2.tif's."""
+def _retargeting(tmp_path, monkeypatch) -> tuple[list[str], object]:
+    """``in/latest.tif`` a link to store/run1.tif beside in/a.tif (run1's pixels 0, run2's
+    200); returns the predict command into ``o`` and a function that has the next predict
+    retarget the link to store/run2.tif as it reaches a.tif (before latest.tif)."""
     import unetlab.inference.folders as folders
 
     torch.manual_seed(0)
@@ -95,18 +94,98 @@ def test_a_link_retargeted_during_predict_is_listed_as_it_was_read(tmp_path, mon
             os.symlink(tmp_path / "store" / "run2.tif", latest)
         return predicted(model, path, *args, **kwargs)
 
-    monkeypatch.setattr(folders, "predict_or_fail", retargeted)
     argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--device", "cpu", "--no-progress"]
     argv += ["--input", str(tmp_path / "in"), "--output", str(tmp_path / "o")]
+    return argv, lambda: monkeypatch.setattr(folders, "predict_or_fail", retargeted)
+
+
+def _listed(folder) -> list[str]:
+    """The inputs the manifest of ``folder`` names for latest.png, line by line."""
+    lines = (folder / ".unetlab-outputs").read_text().splitlines()
+    return [line.split("\t")[2] for line in lines if line.startswith("latest.png\t")]
+
+
+def test_a_link_retargeted_during_predict_is_listed_as_it_was_read(tmp_path, monkeypatch, caplog):
+    """The manifest names the input of ``latest.png`` as the prediction read it, run2.tif,
+    not as the claim found it (s64: run1.tif; the same command again, --skip-existing or
+    not, was refused: 'o/latest.png is the output for run1.tif, and run2.tif would replace
+    it'), so the same command again keeps it (--skip-existing) as run2.tif's."""
+    argv, retarget = _retargeting(tmp_path, monkeypatch)
+    retarget()
     assert main(argv) == 0
-    lines = (tmp_path / "o" / ".unetlab-outputs").read_text().splitlines()
-    listed = [line.split("\t")[2] for line in lines if line.startswith("latest.png\t")]
-    assert listed[-1] == str(tmp_path / "store" / "run2.tif"), lines
+    assert _listed(tmp_path / "o")[-1] == str(tmp_path / "store" / "run2.tif")
     made = (tmp_path / "o" / "latest.png").read_bytes()
     with caplog.at_level(logging.INFO):
         assert main([*argv, "--skip-existing"]) == 0
     assert (tmp_path / "o" / "latest.png").read_bytes() == made
     assert "skipped 2" in caplog.text or "2 skipped" in caplog.text, caplog.text
+
+
+def test_a_link_retargeted_during_predict_again_is_listed_as_it_was_read(
+    tmp_path, monkeypatch, capsys
+):
+    """Predicted again with the same model and settings (its lines there already: the claim
+    adds none), the link retargeted meanwhile: latest.png is listed as run2.tif's (s64: only
+    a line the claim had just added was, so run1.tif's stayed: the same command again was
+    refused, and with the link pointed back --skip-existing kept run2's output as run1's: now
+    refused, naming run2.tif, unless --overwrite)."""
+    argv, retarget = _retargeting(tmp_path, monkeypatch)
+    assert main(argv) == 0
+    retarget()
+    assert main(argv) == 0
+    assert _listed(tmp_path / "o")[-1] == str(tmp_path / "store" / "run2.tif")
+    assert main(argv) == 0  # the same command again, the link as it is now
+    latest, output = tmp_path / "in" / "latest.tif", tmp_path / "o" / "latest.png"
+    latest.unlink()
+    os.symlink(tmp_path / "store" / "run1.tif", latest)
+    made = output.stat().st_mtime_ns  # run2's
+    capsys.readouterr()
+    assert main([*argv, "--skip-existing"]) == 2  # not kept as run1's: refused, run2's named
+    said = capsys.readouterr().err
+    assert "latest.png is unetlab predict's output for " in said and "run2.tif, and " in said
+    assert output.stat().st_mtime_ns == made
+    assert main([*argv, "--skip-existing", "--overwrite"]) == 0  # predicted again from run1
+    assert _listed(tmp_path / "o")[-1] == str(tmp_path / "store" / "run1.tif")
+
+
+def test_a_stop_within_relisting_a_retargeted_link_leaves_its_output_listed(tmp_path, monkeypatch):
+    """A Ctrl-C right after the first manifest write that lists latest.png as run2.tif's
+    leaves it listed, so --skip-existing (the stop line's advice) keeps it (s64: its claim's
+    line was dropped first, run2.tif's added next: stopped between, the output was no line's,
+    and --skip-existing refused the folder as holding files unetlab did not write)."""
+    import unetlab.inference.folders as folders
+    import unetlab.manifest as manifest
+
+    argv, retarget = _retargeting(tmp_path, monkeypatch)
+    retarget()
+    relisting, stopped = [False], [False]
+    listed_as_read = folders.listed_as_read
+
+    def relisted(*args, **kwargs):
+        relisting[0] = True
+        try:
+            return listed_as_read(*args, **kwargs)
+        finally:
+            relisting[0] = False
+
+    def stopping(write):
+        def written(*args, **kwargs):
+            done = write(*args, **kwargs)
+            if relisting[0] and not stopped[0]:  # the Ctrl-C, after this write
+                stopped[0] = True
+                raise KeyboardInterrupt
+            return done
+
+        return written
+
+    monkeypatch.setattr(folders, "listed_as_read", relisted)
+    for name in ("_write_lines", "record"):
+        monkeypatch.setattr(manifest, name, stopping(getattr(manifest, name)))
+    assert main(argv) == 130 and stopped[0]  # stopped: a Ctrl-C's status
+    monkeypatch.undo()
+    made = (tmp_path / "o" / "latest.png").read_bytes()
+    assert main([*argv, "--skip-existing"]) == 0
+    assert (tmp_path / "o" / "latest.png").read_bytes() == made
 
 
 def test_a_path_through_a_linked_folder_and_dots_is_its_own(tmp_path, monkeypatch):
@@ -157,3 +236,29 @@ def test_an_objects_tables_planes_name_a_linked_tiff_as_given(tmp_path, caplog):
         assert [p["z"] for p in stack_planes(link)] == [0, 1, 2]
     said = [m for m in caplog.messages if "outside what microscopes" in m]
     assert len(said) == 1 and said[0].startswith("link_objects.tif: "), said
+
+
+def test_a_process_but_the_main_one_hands_its_retargeted_outputs_to_it(tmp_path, monkeypatch):
+    """In a group (--nproc), a process but the main one that wrote latest.png from run2.tif
+    where the claim listed run1.tif leaves the manifest alone (the main one holds the folder)
+    and hands the output over, to be listed by the main one (s64: each process rewrote the
+    manifest itself, without the folder's lock, reading it whole for each input written)."""
+    import types
+
+    import unetlab.inference.folders as folders
+
+    (tmp_path / "store").mkdir(), (tmp_path / "o").mkdir()
+    for name in ("run1", "run2"):
+        tifffile.imwrite(tmp_path / "store" / f"{name}.tif", np.zeros((8, 8), np.uint8))
+    latest = tmp_path / "latest.tif"
+    _links_or_skip(tmp_path / "store" / "run2.tif", latest)
+    run = folders._Run.__new__(folders._Run)  # a process's run, as far as it lists outputs
+    run.group, run.out_dir = types.SimpleNamespace(is_main=False), tmp_path / "o"
+    run.claimed = {"latest.png": str(tmp_path / "store" / "run1.tif"), "a.png": "x"}
+    run.moved, written = {}, []
+    monkeypatch.setattr(folders, "listed_as_read", lambda *args: written.append(args))
+    run._listed_as_read(latest, [tmp_path / "o" / "latest.png"])
+    assert run.moved == {"latest.png": str(tmp_path / "store" / "run2.tif")} and not written
+    run.group.is_main = True  # the main one lists it at once
+    run._listed_as_read(latest, [tmp_path / "o" / "latest.png"])
+    assert written == [(tmp_path / "o", {"latest.png": str(tmp_path / "store" / "run2.tif")})]

@@ -425,15 +425,38 @@ def restamp(folder: str | os.PathLike, stamps: Mapping[str, str | None], command
     """The latest line of ``command`` of each name in ``stamps`` given that output stamp
     (None: none; call it with the folder's lock held)."""
     parsed = _parsed(_raw_lines(Path(folder)))
-    latest = {}
-    for i, (line, _) in enumerate(parsed):
-        name, cmd = _fields(line)[:2]
-        if not line.startswith("#") and cmd == command and name in stamps:
-            latest[name] = i
+    latest = _latest([line for line, _ in parsed], stamps, command)
     for name, i in latest.items():
         parsed[i] = (parsed[i][0], stamps[name])
     if latest:
         _write_lines(Path(folder), _unparsed(parsed))
+
+
+def relist(folder: str | os.PathLike, sources: Mapping[str, str], command: str) -> None:
+    """The latest line of ``command`` of each name in ``sources`` names the input ``sources``
+    gives, with its :func:`input_stamp`, its key as written (the PENDING mark dropped): the
+    run wrote the file from that input, not from the one its claim listed (a link retargeted
+    meanwhile). One atomic rewrite in place (s64: the claim's line dropped, then one added:
+    stopped between, the file was no line's); call it with the folder's lock held."""
+    lines = _raw_lines(Path(folder))
+    latest = _latest(lines, sources, command)
+    stamps = {s: input_stamp(s) for s in set(sources.values())}
+    for name, i in latest.items():
+        key, source = _fields(lines[i])[3], sources[name]
+        key = None if key is None else key.removeprefix(PENDING)
+        lines[i] = _line(name, command, source, key, stamps[source])
+    if latest:
+        _write_lines(Path(folder), lines)
+
+
+def _latest(lines: list[str], names: Collection[str], command: str) -> dict[str, int]:
+    """Each of ``names`` -> where the latest line ``command`` listed it is in ``lines``."""
+    latest = {}
+    for i, line in enumerate(lines):
+        name, cmd = _fields(line)[:2]
+        if not line.startswith("#") and cmd == command and name in names:
+            latest[name] = i
+    return latest
 
 
 def _parsed(lines: list[str]) -> list[tuple[str, str | None]]:

@@ -19,7 +19,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
@@ -110,6 +110,7 @@ from unetlab.inference.offset import describe_offset, label_offset
 from unetlab.inference.output_rules import (
     PYTHON_OVERWRITE_FIX,
     another_folder,
+    claimed_sources,
     finished_inputs,
     finished_outputs,
     held_folders,
@@ -117,6 +118,7 @@ from unetlab.inference.output_rules import (
     input_source,
     inputs_done,
     listed_as_read,
+    moved_since_claim,
     other_inputs,
     other_models,
     other_output_settings,
@@ -919,8 +921,9 @@ class _Handed(NamedTuple):
     (:meth:`_Run._gathered`): its outcome by input (the fields of :data:`_BY_FILE`)
     and ``seconds``; its ``chosen`` notes; the lines its run kept (``handed``), its files'
     read ``notes`` (None in the main one), its lines kept by file (``kept_lines``), its
-    objects that look ``merged``, the outputs it kept as they were (``kept_outputs``) and
-    its ``first`` input of a tree in pixels only."""
+    objects that look ``merged``, the outputs it kept as they were (``kept_outputs``), those
+    it wrote from another input than the claim listed (``moved``: :func:`moved_since_claim`)
+    and its ``first`` input of a tree in pixels only."""
 
     written: dict[Path, list[Path]]
     failed: dict[Path, str]
@@ -934,6 +937,7 @@ class _Handed(NamedTuple):
     kept_lines: dict[Path, list]
     merged: list[tuple[int, int]]
     kept_outputs: set[str]
+    moved: dict[str, str]
     first: Path | None
 
 
@@ -1488,6 +1492,8 @@ class _Run:
         self.kept: dict[Path, list] = {}  # the lines of this process's files (not main)
         self.redo: set[str] = set()  # the inputs changed since their outputs were made
         self.todo: list[Path] = []  # the run's inputs (the pixel size line counts them)
+        self.claimed: Mapping[str, str] = {}  # each output's input, as the claim listed it
+        self.moved: dict[str, str] = {}  # outputs listed otherwise, for the main process
 
     def predict(
         self, todo: list[Path], name: str, notes: Sequence[str], left: tuple[int, int] = (0, 0)
@@ -1500,7 +1506,7 @@ class _Run:
         rule = (self.model, self.outputs, self.each)
         with HEADERS.settled():  # the rule's look at the inputs: a stamp each (s64: 4 of each)
             both = [streamed_inputs(todo, *rule, processes=world, alone=a) for a in (False, True)]
-        large, alone = self.group.share(both)
+        large, alone, self.claimed = self.group.share((*both, claimed_sources(self.out_dir)))
         self.alone = {f for f, one in zip(todo, alone) if one}
         shared = {f for f, big in zip(todo, large) if big} - self.alone
         self.large = shared | self.alone
@@ -1587,7 +1593,7 @@ class _Run:
             self.failed(result.failed[path])
             return
         result.written[path] = written
-        listed_as_read(self.out_dir, path, written)  # a link retargeted since the claim
+        self._listed_as_read(path, written)  # a link retargeted since the claim
         result.pixels += output_pixels(written[0])  # its header only
         with self._shown(path):
             self._say_sizes(path)
@@ -1597,6 +1603,17 @@ class _Run:
             result.classes[path] = kinds[0]
         if areas:
             result.areas[path] = areas[0]
+
+    def _listed_as_read(self, path: Path, written: list[Path]) -> None:
+        """``path``'s outputs listed as its prediction read it where the claim listed
+        another input (:func:`moved_since_claim`: a link retargeted since): by the main
+        process, which holds the folder, at once; another's handed to it (:meth:`_gathered`;
+        s64: each wrote the manifest, unlocked, reading it whole for each input)."""
+        moved = moved_since_claim(self.out_dir, path, written, self.claimed)
+        if self.group.is_main:
+            listed_as_read(self.out_dir, moved)
+        else:
+            self.moved.update(moved)
 
     def _say_sizes(self, path: Path) -> None:
         """The lines of ``path``'s pixel size once it is predicted: none recorded for its
@@ -1649,6 +1666,7 @@ class _Run:
                 take_notes(part.notes)
                 take_merged(part.merged)
                 outputs_kept(self.out_dir, part.kept_outputs)  # not removed as not written
+                listed_as_read(self.out_dir, part.moved)
         every = [{f: v for part in parts for f, v in getattr(part, k).items()} for k in _BY_FILE]
         written, failed, objects, classes, areas = (
             {f: d[f] for f in todo if f in d} for d in every
@@ -1671,6 +1689,7 @@ class _Run:
             kept_lines=self.kept,
             merged=handed_merged(),
             kept_outputs=set() if main else handed_kept(self.out_dir),
+            moved=self.moved,
             first=_tree_first(),
         )
 

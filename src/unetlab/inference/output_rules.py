@@ -55,7 +55,7 @@ from unetlab.inference.records import (
     setting_changes,
 )
 from unetlab.inference.slides import output_names, output_stems, refuse_claimed_only
-from unetlab.manifest import changed_inputs, modified_after, walking_once
+from unetlab.manifest import changed_inputs, modified_after, relist, walking_once
 from unetlab.outputs import (  # PYTHON_OVERWRITE_FIX: re-exported (inference.folders)
     PENDING,
     PYTHON_OVERWRITE_FIX,
@@ -71,6 +71,7 @@ __all__ = [
     "EVERY",
     "PYTHON_OVERWRITE_FIX",
     "another_folder",
+    "claimed_sources",
     "finished_inputs",
     "finished_outputs",
     "forget_held",
@@ -79,6 +80,7 @@ __all__ = [
     "holds_of_a_call",
     "input_source",
     "listed_as_read",
+    "moved_since_claim",
     "other_inputs",
     "other_models",
     "output_paths",
@@ -577,28 +579,29 @@ def input_source(path: str | os.PathLike) -> str:
     return os.path.realpath(path)
 
 
-def listed_as_read(out_dir: str | os.PathLike, path: Path, written: Sequence[Path]) -> None:
-    """The manifest lines of ``written`` (``path``'s outputs this run just wrote, still
-    PENDING) name the input as the prediction read it (:func:`input_source` now), and its
-    stamp: a link retargeted after the claim named its old target, whose outputs the same
-    command again refused as another input's, or with --skip-existing kept as the old
-    target's once the link named it again (s64)."""
-    from unetlab.manifest import forget, record  # record: a name of predict's records here
-
-    out_dir, source = Path(out_dir), input_source(path)
-    listed, keys = made_from(out_dir, "predict"), recorded_keys(out_dir, "predict")
-    moved = {
-        p.name: keys[p.name].removeprefix(PENDING)
+def moved_since_claim(
+    out_dir: Path, path: Path, written: Sequence[Path], claimed: Mapping[str, str]
+) -> dict[str, str]:
+    """Those of ``written`` (``path``'s outputs just written into ``out_dir``) whose input
+    ``claimed`` (the claim's, :func:`claimed_sources`) names otherwise than the prediction
+    read it -> that input (:func:`input_source` now: a link retargeted since the claim);
+    told from what the run holds, no manifest read (s64: read twice an input written)."""
+    source = input_source(path)
+    return {
+        p.name: source
         for p in written
-        if p.parent == out_dir
-        and listed.get(p.name, source) not in (None, source)
-        and (keys.get(p.name) or "").startswith(PENDING)
+        if p.parent == out_dir and claimed.get(p.name, source) != source
     }
-    if moved:  # the claim's lines of the old target dropped, the read one's added
-        claimed = {n: PENDING + key for n, key in moved.items()}
-        forget(out_dir, moved, "predict", sources=listed, made_by=claimed, latest=True)
-        read = dict.fromkeys(moved, source)
-        record(out_dir, moved, command="predict", sources=read, made_by=moved)
+
+
+def listed_as_read(out_dir: str | os.PathLike, moved: Mapping[str, str]) -> None:
+    """The manifest lines of the outputs ``moved`` names (:func:`moved_since_claim`) name
+    the input as the prediction read it, and its stamp: else a link retargeted after the
+    claim named its old target, whose outputs the same command again refused as another
+    input's, or with --skip-existing kept as the old target's once the link named it again
+    (s64). By the process that holds the folder."""
+    if moved:
+        relist(out_dir, moved, "predict")
 
 
 def output_sources(files: Sequence[Path], **wanted: bool) -> dict[str, str]:
@@ -626,6 +629,13 @@ def held_folders() -> set[Path]:
     if not hasattr(_HELD, "folders"):
         _HELD.folders = set()
     return _HELD.folders
+
+
+def claimed_sources(out_dir: str | os.PathLike) -> Mapping[str, str]:
+    """Each output name this thread's :func:`prediction_folder` of ``out_dir`` listed in its
+    manifest -> the input it named (:func:`output_sources` at the claim); empty where this
+    thread holds no such folder (a process of a group but the main one)."""
+    return getattr(_HELD, "claimed", {}).get(Path(out_dir).resolve(), {})
 
 
 def _refuse_conflicts(out_dir: Path, files: Sequence[Path], wanted: dict) -> None:
@@ -689,7 +699,7 @@ def prediction_folder(
         held["made_by"] = maker
     with holds_of_a_call(), output_folder(out_dir, names, inputs=files, **held) as folder:
         _note_held(folder, maker)  # what its stop line counts by: held_here
-        with _holding(folder), noting() as notes:
+        with _holding(folder, sources), noting() as notes:
             try:
                 yield folder
             except (KeyboardInterrupt, DiskFullError):  # stopped (a Ctrl-C, a full disk):
@@ -870,14 +880,19 @@ def _save_records(folder: Path, maker: _Maker, notes: dict[str, dict]) -> None:
 
 
 @contextlib.contextmanager
-def _holding(folder: Path) -> Iterator[None]:
-    """``folder`` among :func:`held_folders` within."""
+def _holding(folder: Path, sources: Mapping[str, str]) -> Iterator[None]:
+    """``folder`` among :func:`held_folders` within, its claim's ``sources`` its
+    :func:`claimed_sources`."""
     key = folder.resolve()
     held_folders().add(key)
+    if not hasattr(_HELD, "claimed"):
+        _HELD.claimed = {}
+    _HELD.claimed[key] = sources
     try:
         yield
     finally:
         held_folders().discard(key)
+        _HELD.claimed.pop(key, None)
 
 
 def _save_stopped(folder: Path, files, maker: _Maker, wanted: Mapping, notes: dict) -> None:
