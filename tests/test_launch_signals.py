@@ -248,22 +248,16 @@ def test_a_stop_as_the_main_process_counts_leaves_the_line_said(tmp_path, monkey
     """s64 review: a stop signal as the main process counted the inputs done (torchrun's
     SIGTERM once another process failed) was raised from the count: no count line. It is
     held to the line's end: said, and the process ends as stopped by the first."""
-    from unetlab.cli import _parse, build_parser
     from unetlab.cli import predict as predict_cli
     from unetlab.signals import stop_raises
 
-    for name in (STATUS_FILE, "TORCHELASTIC_RUN_ID"):  # each stop raised: no launcher's copy
-        monkeypatch.delenv(name, raising=False)
-    out = tmp_path / "out"
-    out.mkdir()
+    _, out, args = _main_of_two(tmp_path, monkeypatch)  # no other process noted: no wait
 
     def counted() -> str:  # the signal lands as it counts
         signal.raise_signal(signal.SIGTERM)
         time.sleep(0.1)
         return f"with the outputs of 0 of 2 inputs in {out}"
 
-    argv = ["predict", "--checkpoint", "m.pt", "--input", "a.png", "--output", str(out)]
-    args = _parse(build_parser(), argv)
     try:
         with stop_raises():
             code = predict_cli._stopped(args, counted, KeyboardInterrupt(), say=True, folder=out)
@@ -273,6 +267,36 @@ def test_a_stop_as_the_main_process_counts_leaves_the_line_said(tmp_path, monkey
     err = capfd.readouterr().err
     said = f"unetlab predict: interrupted with the outputs of 0 of 2 inputs in {out}; continue"
     assert err.startswith(said) and err.count("\n") == 1, err
+
+
+def test_a_ctrl_c_as_a_single_process_counts_ends_it_at_once(tmp_path, monkeypatch):
+    """s64 re-review: the stop held as a launch's main process counts (above) was held in
+    a single process too: a second Ctrl-C as a slow count ran (a big or network output
+    folder) waited for the count's end. Outside a launch it stops the count at once."""
+    import threading
+
+    from unetlab.cli import _parse, build_parser
+    from unetlab.cli import predict as predict_cli
+    from unetlab.signals import stop_raises
+
+    for name in (STATUS_FILE, "TORCHELASTIC_RUN_ID"):  # each stop raised: no launcher's copy
+        monkeypatch.delenv(name, raising=False)
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def counted() -> str:  # a slow count
+        time.sleep(5)
+        return f"with the outputs of 0 of 1 inputs in {out}"
+
+    argv = ["predict", "--checkpoint", "m.pt", "--input", "a.png", "--output", str(out)]
+    args = _parse(build_parser(), argv)
+    again = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))  # the second Ctrl-C
+    start = time.monotonic()
+    with stop_raises(), pytest.raises(KeyboardInterrupt):
+        again.start()
+        predict_cli._stopped(args, counted, KeyboardInterrupt(), say=True, folder=out)
+    again.join()
+    assert time.monotonic() - start < 2
 
 
 def test_a_tree_launch_stopped_before_its_main_process_said_it_says_where(

@@ -802,8 +802,10 @@ def others_ended(
     a second stop (a KeyboardInterrupt, or ``stopped()`` true) cuts it short (False), as
     its end does; True at once outside a launch (torchrun by hand: nothing noted to wait
     for), in a launch of one process, and off Linux (/proc tells what runs)."""
-    path, world = os.environ.get(STATUS_FILE), int(os.environ.get("WORLD_SIZE", "1"))
-    if not path or world < 2 or not _others_running(path, world):
+    if not one_of_several():
+        return True
+    path, world = os.environ[STATUS_FILE], int(os.environ["WORLD_SIZE"])
+    if not _others_running(path, world):
         return True
     if say is not None:
         say(wait)
@@ -816,6 +818,11 @@ def others_ended(
     except KeyboardInterrupt:  # a second stop: counted as it stands
         return False
     return True
+
+
+def one_of_several() -> bool:
+    """Whether this process is one of a launch (:func:`launch`) of two or more processes."""
+    return bool(os.environ.get(STATUS_FILE)) and int(os.environ.get("WORLD_SIZE", "1")) >= 2
 
 
 def _others_running(status: str, world: int) -> bool:

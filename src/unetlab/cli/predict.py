@@ -649,16 +649,19 @@ def _stopped(
     """A prediction stopped (Ctrl-C, SIGTERM, SIGHUP): one line (``say``: the main process)
     with ``where`` it stopped (how many inputs have their outputs in the output folder
     ``folder``) and how to go on (audit s30 ops 9); the exit status of a process ended by
-    the signal (130, 143, 129). In a launch, counted once its other processes ended
-    (their outputs written as they stopped counted too, s64), a line said as it waits; a
-    stop signal again as it waits (not a launcher's copy of the first) cuts the wait short,
-    one as it counts (torchrun's SIGTERM) is held: the line said, the process ends as
-    stopped by the first."""
-    from unetlab.distributed import others_ended
+    the signal (130, 143, 129). In a launch of several processes, counted once its other
+    processes ended (their outputs written as they stopped counted too, s64), a line said
+    as it waits; a stop signal again as it waits (not a launcher's copy of the first) cuts
+    the wait short, one as it counts (torchrun's SIGTERM) is held: the line said, the
+    process ends as stopped by the first. Elsewhere a stop again as it counts (a slow
+    output folder) ends it at once (s64 re-review: held to the count's end)."""
+    from unetlab.distributed import one_of_several, others_ended
     from unetlab.signals import stop_status, stops_held
 
     how, code = stop_status(exc)
-    if say:
+    if say and not one_of_several():
+        _say_done(args, where, how, exc, folder=folder)
+    elif say:
         with stops_held() as held:
             others_ended(say=_say_waiting, stopped=held.stopped_again)
             _say_done(args, where, how, exc, folder=folder)
