@@ -151,13 +151,18 @@ def _main_of_two(tmp_path: Path, monkeypatch):
 
 
 @contextlib.contextmanager
-def _noted_process(status: Path):
+def _noted_process(status: Path, rank: str = ""):
     """A process that runs, noted beside the launch's ``status`` as its processes note
-    themselves (:func:`~unetlab.distributed.stop_with_launch`); killed as the block ends."""
+    themselves (:func:`~unetlab.distributed.stop_with_launch`: its start time and ``rank``,
+    where given); killed as the block ends."""
+    from unetlab.distributed import _start_time
+
     process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         with open(f"{status}.pids", "a") as f:
-            f.write(f"{process.pid}\n")
+            f.write(
+                f"{process.pid} {_start_time(process.pid)} {rank}\n" if rank else f"{process.pid}\n"
+            )
         yield process
     finally:
         process.kill()
@@ -205,6 +210,25 @@ def test_a_killed_process_does_not_hold_the_count_back(tmp_path, monkeypatch):
     with _noted_process(status) as other:
         other.kill()
         other.wait()
+        start = time.monotonic()
+        assert others_ended(wait=3)
+        assert time.monotonic() - start < 1
+
+
+def test_a_process_that_noted_its_end_is_not_waited_for(tmp_path, monkeypatch):
+    """s64 re-review: in a launch of 3 with one process killed (no end noted), the main
+    process also waited for one that had noted its end but still ran (its teardown), up to
+    the whole wait. Only a process whose end is not noted is waited for (its rank noted
+    with its pid)."""
+    from unetlab.distributed import others_ended
+
+    status = tmp_path / "status"
+    for name, value in ((STATUS_FILE, str(status)), ("RANK", "0"), ("WORLD_SIZE", "3")):
+        monkeypatch.setenv(name, value)
+    with _noted_process(status, "1"), _noted_process(status, "2") as killed:
+        killed.kill()
+        killed.wait()
+        status.write_text("130 1\n")  # rank 1 noted its end, and still tears down
         start = time.monotonic()
         assert others_ended(wait=3)
         assert time.monotonic() - start < 1

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import partial
 
 from unetlab.errors import IN_USE, UnetlabError
@@ -273,8 +273,19 @@ def torchrun_ended(nproc: int) -> str:
 def _ended(noted: list[tuple[int, str | None]], until: float, step: float) -> bool:
     """Whether the processes ``noted`` ((pid, start time): :func:`_running`) all ended by
     ``until`` (:func:`time.monotonic`), looked at every ``step`` seconds."""
-    while any(_running(*n) for n in noted):
-        if time.monotonic() >= until:
+    return _waited(lambda: any(_running(*n) for n in noted), until, step)
+
+
+def _waited(
+    running: Callable[[], bool],
+    until: float,
+    step: float,
+    stopped: Callable[[], bool] = lambda: False,
+) -> bool:
+    """Whether ``running()`` turned false by ``until`` (:func:`time.monotonic`), asked every
+    ``step`` seconds; False at once where ``stopped()``."""
+    while running():
+        if time.monotonic() >= until or stopped():
             return False
         time.sleep(step)
     return True
@@ -300,19 +311,27 @@ def _kill_launch(
     return noted
 
 
-def _running_noted(status: str) -> list[tuple[int, str | None]]:
+def _running_noted(status: str, left_out: Collection[str] = ()) -> list[tuple[int, str | None]]:
     """The processes noted of the launch whose status file is ``status``
-    (:func:`stop_with_launch`) that run: (pid, start time), a pid reused since by another
-    process left out (:func:`_running`)."""
-    return [noted for noted in _pid_notes(f"{status}.pids") if _running(*noted)]
+    (:func:`stop_with_launch`) that run, but those whose rank is ``left_out``: (pid, start
+    time), a pid reused since by another process left out (:func:`_running`)."""
+    noted = _pid_notes(f"{status}.pids")
+    return [(pid, at) for pid, at, rank in noted if rank not in left_out and _running(pid, at)]
 
 
-def _pid_notes(path: str) -> list[tuple[int, str | None]]:
-    """(pid, start time or None) of each process of a launch noted in ``path``
-    (:func:`stop_with_launch`)."""
+def _pid_notes(path: str) -> list[tuple[int, str | None, str | None]]:
+    """(pid, start time, rank; each but the pid None where not noted) of each process of a
+    launch noted in ``path`` (:func:`stop_with_launch`: :func:`_pid_note`)."""
     with contextlib.suppress(FileNotFoundError), open(path, encoding="utf-8") as f:
-        return [(int(words[0]), (words[1:] or [None])[0]) for words in map(str.split, f) if words]
+        noted = [words + [None] * (3 - len(words)) for words in map(str.split, f) if words]
+        return [(int(pid), None if at == "-" else at, rank) for pid, at, rank, *_ in noted]
     return []
+
+
+def _pid_note(pid: int) -> str:
+    """The line that notes process ``pid`` of a launch (:func:`_pid_notes`): its pid, its
+    start time (:func:`_start_time`; "-" where unknown) and its rank."""
+    return f"{pid} {_start_time(pid) or '-'} {os.environ.get('RANK', '0')}\n"
 
 
 def _start_time(pid: int) -> str | None:
@@ -802,22 +821,14 @@ def others_ended(
     a second stop (a KeyboardInterrupt, or ``stopped()`` true) cuts it short (False), as
     its end does; True at once outside a launch (torchrun by hand: nothing noted to wait
     for), in a launch of one process, and off Linux (/proc tells what runs)."""
-    if not one_of_several():
-        return True
-    path, world = os.environ[STATUS_FILE], int(os.environ["WORLD_SIZE"])
-    if not _others_running(path, world):
+    if not one_of_several() or not _others_running():
         return True
     if say is not None:
         say(wait)
-    until = time.monotonic() + wait
     try:
-        while _others_running(path, world):
-            if time.monotonic() >= until or stopped():
-                return False
-            time.sleep(poll)
+        return _waited(_others_running, time.monotonic() + wait, poll, stopped)
     except KeyboardInterrupt:  # a second stop: counted as it stands
         return False
-    return True
 
 
 def one_of_several() -> bool:
@@ -825,14 +836,15 @@ def one_of_several() -> bool:
     return bool(os.environ.get(STATUS_FILE)) and int(os.environ.get("WORLD_SIZE", "1")) >= 2
 
 
-def _others_running(status: str, world: int) -> bool:
-    """Whether another of the ``world`` processes of the launch whose status file is
-    ``status`` may still write an output: not all noted their end, and one noted as it
-    started (:func:`_running_noted`), not this one, still runs."""
-    rank = os.environ.get("RANK", "0")
-    if len({r for _, r in _notes(status) if r != rank}) >= world - 1:
+def _others_running() -> bool:
+    """Whether another process of this process's launch (:func:`one_of_several`) may still
+    write an output: one noted as it started (:func:`_running_noted`), not this one, that
+    has not noted its end (s64 re-review: one tearing down was waited for), still runs."""
+    status, rank = os.environ[STATUS_FILE], os.environ.get("RANK", "0")
+    ended = {r for _, r in _notes(status)} | {rank}  # this one too: not waited for
+    if len(ended) >= int(os.environ.get("WORLD_SIZE", "1")):
         return False
-    return any(pid != os.getpid() for pid, _ in _running_noted(status))
+    return any(pid != os.getpid() for pid, _ in _running_noted(status, ended))
 
 
 def first_to_say(line: str) -> bool:
@@ -880,7 +892,7 @@ def stop_with_launch() -> None:
         return
     with contextlib.suppress(OSError), open(f"{status}.pids", "a", encoding="utf-8") as f:
         # for the launcher to wait for, torchrun gone (_outlived); its start time: its own
-        f.write(f"{os.getpid()} {_start_time(os.getpid()) or ''}\n")
+        f.write(_pid_note(os.getpid()))
     if ask := _stopped_with_parent():
         ask()
     if parent_gone(os.environ.get(TORCHRUN_PID_ENV), os.getppid(), PARENT_AT_START):
