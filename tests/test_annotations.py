@@ -695,7 +695,8 @@ def test_qupath_missing_tma_core_or_empty_region_is_no_object(tmp_path, caplog):
 def test_qupath_region_test_uses_outer_rings(tmp_path):
     """An annotation is around a detection by its outer rings: one in a hole of a Polygon
     (cells in a lumen) or in the second part of a MultiPolygon makes it a region; the
-    annotations are small (under 10x a detection's area) so only the surround test counts."""
+    annotations are small (under 10x a detection's area) so only the surround test counts, and
+    over 4x the one detection's they are around, so no correction of it (s64)."""
 
     def ring(x: int, y: int, size: int) -> list:
         return [[x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]]
@@ -706,10 +707,68 @@ def test_qupath_region_test_uses_outer_rings(tmp_path):
 
     found = [_square_feature(x, 10, 4, {"objectType": "detection"}) for x in (10, 50)]
     holed = feature("Polygon", [ring(6, 6, 10), ring(8, 8, 6)])  # 100 px less its 36 px hole
-    parts = feature("MultiPolygon", [[ring(30, 30, 5)], [ring(48, 8, 6)]])
+    parts = feature("MultiPolygon", [[ring(30, 30, 5)], [ring(46, 6, 9)]])  # 81 px > 4 x 16
     assert _qupath_ids(tmp_path / "holed.geojson", [holed, *found]) == [16, 16]
     assert _qupath_ids(tmp_path / "parts.geojson", [parts, *found]) == [16, 16]
-    assert _qupath_ids(tmp_path / "none.geojson", [parts, found[0]]) == [61, 16]
+    assert _qupath_ids(tmp_path / "none.geojson", [parts, found[0]]) == [106, 16]
+
+
+def test_qupath_detection_redrawn_by_hand_is_read_in_its_place(tmp_path, caplog):
+    """QuPath's correction loop: a wrong detection kept and an annotation drawn over it, around
+    it alone and of about its size (under 4x its area): the annotation is the object, the
+    detection dropped, counted in the one region line. One around a detection alone but over
+    4x its area is still a region (s64: the redrawn outline was passed over as a region and
+    the wrong detection trained)."""
+    caplog.set_level(logging.INFO)  # the region line is said at the command's end
+    found = {"objectType": "detection"}
+    drawn = {"objectType": "annotation"}
+    features = [
+        _square_feature(0, 0, 60, drawn),  # the region the detections were found in
+        *(_square_feature(x, 10, 5, found) for x in (10, 30)),
+        _square_feature(80, 80, 6, found),  # wrong: 36 px
+        _square_feature(78, 78, 10, drawn),  # its correction: 100 px < 4 x 36
+        _square_feature(100, 10, 5, found),  # 25 px
+        _square_feature(96, 6, 12, drawn),  # 144 px >= 4 x 25: a region around it
+        _square_feature(45, 40, 6, drawn),  # a missed nucleus, around none
+    ]
+    path = tmp_path / "a.geojson"
+    assert _qupath_ids(path, features) == [25, 25, 100, 25, 36]
+    said = [m for m in caplog.messages if "QuPath export" in m]
+    assert said == [
+        f"1 QuPath export with regions passed over ({path} 2; 2 in all): QuPath annotations or "
+        "TMA cores around detections or cells, or far larger than them, are the regions they "
+        "were found in, no objects (an annotation of a nucleus's size around none is an "
+        f"object); 1 QuPath export with detections redrawn by hand ({path} 1; 1 in all): an "
+        "annotation around one detection or cell alone, of about its size (under 4x its area), "
+        "is its correction: the annotation is the object, the detection is dropped"
+    ], caplog.messages
+
+
+def test_qupath_geometry_collection_of_polygons_is_one_object(tmp_path):
+    """A GeometryCollection (QuPath writes one for some merged objects) of polygons is one
+    object, as a MultiPolygon is; one holding a line or a point is refused naming the feature
+    (s64: every one was refused as no area)."""
+    square = _square_feature(2, 2, 4, {})["geometry"]
+    parts = {
+        "type": "MultiPolygon",
+        "coordinates": [_square_feature(20, 2, 3, {})["geometry"]["coordinates"]],
+    }
+    merged = {"type": "GeometryCollection", "geometries": [square, parts]}
+    feature = {"type": "Feature", "geometry": merged, "properties": {"objectType": "annotation"}}
+    path = tmp_path / "a.geojson"
+    assert _qupath_ids(path, [feature]) == [16 + 9]
+    (outline,) = read_outlines(path)
+    assert len(outline.rings) == 2
+    line = {"type": "LineString", "coordinates": [[0, 0], [5, 5]]}
+    merged["geometries"].append(line)
+    feature["properties"]["name"] = "merged"
+    path.write_text(json.dumps([_square_feature(30, 30, 4, {}), feature]))
+    with pytest.raises(
+        DatasetError,
+        match=r"^\S+a.geojson: feature 2 \(merged\) is a GeometryCollection holding a "
+        "LineString, not an area: delete it",
+    ):
+        read_outlines(path)
 
 
 def test_outlines_named_without_ome_in_a_flat_folder_or_many_say_the_name_in_one_line(tmp_path):

@@ -51,7 +51,7 @@ def test_every_field_of_the_notes_is_handed_over_and_taken():
             rn.note_left_out_page("s.tif", (1, 2), (30, 100), "nodata")
             other.left_out["c.tif"] = (0.25, "nodata")
             other.overlaps["masks"] = 3
-            rn.note_regions("a.geojson", 2)
+            rn.note_regions("a.geojson", 2, 1)  # and one detection redrawn by hand
             other.written.add("0")
             rn.note_side("s.tif", 0.5)
             rn.note_converted("d.png", "colour image given to a grey model")

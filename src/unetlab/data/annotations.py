@@ -22,13 +22,14 @@ from (left, top), all x then all y, and after them, where the options hold
 :data:`SUB_PIXEL`, the corners again as float32 image coordinates. Polygon, freehand and
 traced ROIs are outlines, a rectangle its box, an oval the ellipse inside its box, a
 composite (ImageJ's ShapeRoi, unetlab's object with holes or several pieces) its rings,
-filled even-odd; lines, points and text are refused. GeoJSON: Polygons and MultiPolygons
-(holes are holes); QuPath's ``classification`` name is each outline's ``label`` (instance
-training has one foreground class: outlines of several classes are said once, as one);
-outlines of QuPath's classes ``Region*`` and ``Ignore*`` (:data:`NO_OBJECTS`) are passed
-over, and so are its annotations and TMA cores around its detections, cells or tiles (the
-regions they were found in; one around none is an object); a cell is read as its nucleus
-(``nucleusGeometry``)."""
+filled even-odd; lines, points and text are refused. GeoJSON: Polygons, MultiPolygons and
+GeometryCollections of them, each one object (holes are holes); QuPath's ``classification``
+name is each outline's ``label`` (instance training has one foreground class: outlines of
+several classes are said once, as one); outlines of QuPath's classes ``Region*`` and
+``Ignore*`` (:data:`NO_OBJECTS`) are passed over, and so are its annotations and TMA cores
+around its detections, cells or tiles (the regions they were found in; one around none is an
+object, and one around one alone, of about its size, is that detection redrawn: read in its
+place); a cell is read as its nucleus (``nucleusGeometry``)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.read_notes import note_once, note_regions
+from unetlab.data.read_notes import CORRECTION_AREA, note_once, note_regions
 from unetlab.deferred import deferred
 from unetlab.errors import DatasetError
 from unetlab.words import numbered
@@ -312,11 +313,16 @@ def geojson_outlines(data, where: str) -> list[Outline]:
 def _qupath_objects(features: list, where: str) -> list[Outline]:
     """The outlines of the features that are objects, in file order. A TMA core is never one;
     where QuPath's export holds detections, cells or tiles (:data:`DETECTIONS`), an annotation
-    is the region they were found in, passed over, when it is around one's centre or its area
-    is over :data:`REGION_AREA` times the largest one's bounds (a region where none was found);
-    said once a command (:func:`note_regions`). Other annotations are objects (drawn by hand: the nucleus a model
+    is the region they were found in, passed over, when it is around two's centres or more,
+    or one's of over :data:`CORRECTION_AREA` times its area, or its area is over
+    :data:`REGION_AREA` times the largest one's bounds (a region where none was found). One
+    around one detection's centre alone, of about its size, is that detection redrawn by hand
+    (QuPath's correction loop: the detection is kept): the annotation is the object, the
+    detection dropped (:func:`_annotation_roles`). Both said once a command
+    (:func:`note_regions`). Other annotations are objects (drawn by hand: the nucleus a model
     missed). Cells are read as their nuclei (:func:`_feature`; said once). Read before as one
-    large object, a cell as its grown outline; then every annotation passed over (s63)."""
+    large object, a cell as its grown outline; then every annotation passed over (s63); then
+    a redrawn detection as a region, the wrong detection kept (s64)."""
     cells = sum(isinstance(f, dict) and "nucleusGeometry" in f for f in features)
     if cells:
         note_once(
@@ -326,21 +332,54 @@ def _qupath_objects(features: list, where: str) -> list[Outline]:
         )
     kinds = [_object_type(f) for f in features]
     outlines = [_feature(f, i, where) for i, f in enumerate(features)]
+    regions, corrections = _annotation_roles(outlines, kinds)
+    if any(regions) or corrections:
+        note_regions(where, sum(regions), len(corrections))
+    dropped = set(corrections.values())
+    return [
+        o for i, (o, region) in enumerate(zip(outlines, regions)) if not region and i not in dropped
+    ]
+
+
+def _annotation_roles(outlines: list[Outline], kinds: list) -> tuple[list[bool], dict[int, int]]:
+    """Which of ``outlines`` (of QuPath's ``kinds``) are regions, and the corrections: the
+    index of each annotation around one detection's centre alone, of under
+    :data:`CORRECTION_AREA` times its area (largest rings), to that detection's index
+    (:func:`_qupath_objects`)."""
     regions = [kind == "tma_core" for kind in kinds]
-    found = [o for o, kind in zip(outlines, kinds) if kind in DETECTIONS]
-    if found and len(found) < len(outlines):
-        bounds = np.array([o.bounds() for o in found])  # left, top, right, bottom
-        centres = (bounds[:, :2] + bounds[:, 2:]) / 2
-        centres = centres[np.argsort(centres[:, 0])]  # by x: see _around_any
-        large = REGION_AREA * np.max(np.prod(bounds[:, 2:] - bounds[:, :2], axis=1))
-        tested = [kind not in DETECTIONS and not r for kind, r in zip(kinds, regions)]
-        regions = [
-            r or (test and (_size(o) > large or _around_any(o, centres)))
-            for o, r, test in zip(outlines, regions, tested)
-        ]
-    if any(regions):
-        note_regions(where, sum(regions))
-    return [o for o, region in zip(outlines, regions) if not region]
+    found = [i for i, kind in enumerate(kinds) if kind in DETECTIONS]
+    corrections: dict[int, int] = {}
+    if not found or len(found) == len(outlines):
+        return regions, corrections
+    bounds = _bounds([outlines[i] for i in found])  # left, top, right, bottom
+    centres = (bounds[:, :2] + bounds[:, 2:]) / 2
+    order = np.argsort(centres[:, 0], kind="stable")  # by x: see _around
+    centres = centres[order]
+    large = REGION_AREA * np.max(np.prod(bounds[:, 2:] - bounds[:, :2], axis=1))
+    for i, (outline, kind) in enumerate(zip(outlines, kinds)):
+        if kind in DETECTIONS or regions[i]:
+            continue
+        size = _size(outline)
+        inside = [] if size > large else _around(outline, centres, most=2)
+        alone = found[order[inside[0]]] if len(inside) == 1 else None
+        if alone is not None and size < CORRECTION_AREA * _size(outlines[alone]):
+            corrections[i] = alone
+        else:
+            regions[i] = size > large or bool(inside)
+    return regions, corrections
+
+
+def _bounds(outlines: list[Outline]) -> np.ndarray:
+    """The ``(n, 4)`` bounds (left, top, right, bottom) of GeoJSON ``outlines`` (rings, no
+    ellipse box), as :meth:`Outline.bounds` gives each, all at once (98,000 detections one by
+    one took 1.7 CPU s of a 5.8 s read, s64)."""
+    rings = [ring for outline in outlines for ring in outline.rings]
+    owner = np.repeat(np.arange(len(outlines)), [len(o.rings) for o in outlines])
+    points = np.bincount(owner, weights=[len(ring) for ring in rings], minlength=len(outlines))
+    starts = np.r_[0, np.cumsum(points[:-1])].astype(np.int64)
+    corners = np.concatenate(rings)
+    low, high = np.minimum.reduceat(corners, starts), np.maximum.reduceat(corners, starts)
+    return np.concatenate([low, high], axis=1)
 
 
 #: QuPath 0.2's kinds of objects, by the feature's ``id`` (0.3 on: ``objectType``)
@@ -374,25 +413,29 @@ def _size(outline: Outline) -> float:
     )
 
 
-def _around_any(outline: Outline, points: np.ndarray) -> bool:
-    """Whether any of ``points`` ((n, 2): x, y, sorted by x) lies inside one of ``outline``'s
-    rings: a hole's point is inside its polygon's outer ring, so only outer rings count (a
-    region around a lumen holds the cells in it). Those within the bounds are tested, some
-    thousands at a time, until one is inside (the test took 2-4 CPU s a region of 98,000
-    detections, s63 re-review)."""
+def _around(outline: Outline, points: np.ndarray, most: int) -> list[int]:
+    """The indices of up to ``most`` of ``points`` ((n, 2): x, y, sorted by x) inside one of
+    ``outline``'s rings: a hole's point is inside its polygon's outer ring, so only outer
+    rings count (a region around a lumen holds the cells in it). Those within the bounds are
+    tested, some thousands at a time, until ``most`` are inside (the test took 2-4 CPU s a
+    region of 98,000 detections, s63 re-review)."""
     left, top, right, bottom = outline.bounds()
     lo, hi = np.searchsorted(points[:, 0], [left, right], side="right")
     near = points[lo:hi]
-    near = near[
-        (near[:, 0] > left) & (near[:, 0] < right) & (near[:, 1] > top) & (near[:, 1] < bottom)
-    ]
-    if outline.box is not None or not len(near):
-        return bool(len(near))
-    return any(
-        measure.points_in_poly(near[start : start + 4096], ring).any()
-        for ring in outline.rings
-        for start in range(0, len(near), 4096)
-    )
+    within = (near[:, 0] > left) & (near[:, 0] < right) & (near[:, 1] > top) & (near[:, 1] < bottom)
+    near, at = near[within], lo + np.flatnonzero(within)
+    if outline.box is not None:
+        return at[:most].tolist()
+    inside: list[int] = []
+    for start in range(0, len(near), 4096):
+        chunk = near[start : start + 4096]
+        hits = np.zeros(len(chunk), bool)
+        for ring in outline.rings:
+            hits |= measure.points_in_poly(chunk, ring)
+        inside += at[start : start + 4096][hits].tolist()
+        if len(inside) >= most:
+            break
+    return inside[:most]
 
 
 def _feature(feature, index: int, where: str) -> Outline:
@@ -405,16 +448,7 @@ def _feature(feature, index: int, where: str) -> Outline:
     name = str(named or f"feature {index + 1}")
     said = f"feature {index + 1}" + (f" ({named})" if named else "")  # "feature feature 3", s63
     geometry = feature.get("nucleusGeometry") or feature.get("geometry") or {}
-    kind, coordinates = geometry.get("type"), geometry.get("coordinates")
-    if kind == "Polygon":
-        polygons = [coordinates]
-    elif kind == "MultiPolygon":
-        polygons = coordinates
-    else:
-        raise DatasetError(
-            f"{where}: {said} {f'is a {kind}' if kind else 'has no geometry'}, not an area: "
-            "delete it, or draw it as an area in QuPath, and export again"
-        )
+    polygons = _polygons(geometry, f"{where}: {said}")
     try:
         rings = tuple(_ring(r) for p in polygons for r in p if len(r))
     except (TypeError, ValueError, IndexError):
@@ -424,6 +458,25 @@ def _feature(feature, index: int, where: str) -> Outline:
             f"{where}: {said} has no corners, or not as [x, y] pairs: delete it and export again"
         )
     return Outline(name, rings=rings, label=_class_name(properties.get("classification")))
+
+
+def _polygons(geometry, where: str, holding: str = "") -> list:
+    """The polygons of a GeoJSON geometry, as a MultiPolygon's coordinates: a Polygon is one, a
+    MultiPolygon its own, a GeometryCollection (QuPath writes one for some merged objects)
+    those of its geometries, one object (refused as no area before, s64); anything else, or a
+    collection holding it, is refused naming the feature (``where``)."""
+    kind = geometry.get("type") if isinstance(geometry, dict) else None
+    if kind == "Polygon":
+        return [geometry.get("coordinates")]
+    if kind == "MultiPolygon":
+        return geometry.get("coordinates")
+    if kind == "GeometryCollection" and isinstance(geometry.get("geometries"), list):
+        within = " a GeometryCollection holding"
+        return [p for part in geometry["geometries"] for p in _polygons(part, where, within)]
+    said = f"is{holding} a {kind}" if kind else "has no geometry"
+    raise DatasetError(
+        f"{where} {said}, not an area: delete it, or draw it as an area in QuPath, and export again"
+    )
 
 
 def _ring(corners) -> np.ndarray:

@@ -42,6 +42,7 @@ class ReadNotes:
     paged: dict[str, dict[int, tuple[int, int, str, int]]] = field(default_factory=dict)
     overlaps: dict[str, int] = field(default_factory=dict)  # masks folder -> pixels
     regions: dict[str, int] = field(default_factory=dict)  # QuPath export -> regions passed
+    corrected: dict[str, int] = field(default_factory=dict)  # -> detections redrawn by hand
     written: set[str] = field(default_factory=set)  # what predict wrote on left-out pixels
     said: set[str] = field(default_factory=set)  # the lines of note_once said already
     # the lines said once (note_once, say_note): key -> (logger, level, line), and the keys
@@ -81,8 +82,8 @@ class ReadNotes:
             out.append(left_out_line(left_out, self.written, **read))
         if self.overlaps:
             out.append(overlaps_line(self.overlaps))
-        if self.regions:
-            out.append(regions_line(self.regions))
+        if self.regions or self.corrected:
+            out.append(regions_line(self.regions, self.corrected))
         if line := sides_apart_line(self.sides):
             out.append(line)
         return out
@@ -129,7 +130,16 @@ def read_notes(*, predicting: bool = False, evaluating: bool = False) -> Iterato
 
 #: the fields of :class:`ReadNotes` that map each file (or masks folder) to what was
 #: noted of it: merged, handed over and sorted alike (:func:`handed_notes`)
-_BY_FILE = ("turned", "transparent", "left_out", "overlaps", "regions", "sides", "converted")
+_BY_FILE = (
+    "turned",
+    "transparent",
+    "left_out",
+    "overlaps",
+    "regions",
+    "corrected",
+    "sides",
+    "converted",
+)
 
 
 def _merged(into: ReadNotes, notes: ReadNotes) -> None:
@@ -466,24 +476,44 @@ def note_overlaps(folder: str, pixels: int) -> None:
         log.warning("%s (any other such folder is not said)", overlaps_line({folder: pixels}))
 
 
-def note_regions(path: str, count: int) -> None:
+#: a QuPath annotation around one detection alone, under this many times its area, is its
+#: correction (redrawn by hand: the annotation is the object, the detection dropped), as
+#: :mod:`unetlab.data.annotations` reads it and :func:`regions_line` says it
+CORRECTION_AREA = 4
+
+
+def note_regions(path: str, count: int, corrected: int = 0) -> None:
     """``count`` annotations of the QuPath export ``path`` were passed over as the regions
-    its detections were found in: one line a command, the files counted
-    (a folder of 200 exports said 200 lines, s63 re-review)."""
+    its detections were found in, and ``corrected`` were read in place of the detection
+    each was drawn around: one line a command, the files counted (a folder of 200 exports
+    said 200 lines, s63 re-review)."""
+    regions, fixed = ({path: count} if count else {}), ({path: corrected} if corrected else {})
     if (active := _ACTIVE.get()) is not None:
-        active.regions[str(path)] = count
+        active.regions.update({str(p): n for p, n in regions.items()})
+        active.corrected.update({str(p): n for p, n in fixed.items()})
     elif _marked("regions", _said):
-        log.warning("%s (any other such file is not said)", regions_line({path: count}))
+        log.warning("%s (any other such file is not said)", regions_line(regions, fixed))
 
 
-def regions_line(regions: dict[str, int]) -> str:
-    """``2 QuPath exports with regions passed over (a.geojson 3, ...): ...``."""
-    return (
-        f"{_counted(regions, 'QuPath export', 'with regions passed over')}: QuPath annotations "
-        "or TMA cores around detections or cells, or far larger than them, are the regions "
-        "they were found in, no objects (an annotation of a nucleus's size around none is an "
-        "object)"
-    )
+def regions_line(regions: dict[str, int], corrected: dict[str, int] | None = None) -> str:
+    """``2 QuPath exports with regions passed over (a.geojson 3, ...): ...``, and where
+    detections were redrawn by hand ``corrected`` (path -> their count), ``1 QuPath export
+    with detections redrawn by hand (b.geojson 1; 1 in all): ...``, in one line."""
+    said = []
+    if regions:
+        said.append(
+            f"{_counted(regions, 'QuPath export', 'with regions passed over')}: QuPath "
+            "annotations or TMA cores around detections or cells, or far larger than them, are "
+            "the regions they were found in, no objects (an annotation of a nucleus's size "
+            "around none is an object)"
+        )
+    if corrected:
+        said.append(
+            f"{_counted(corrected, 'QuPath export', 'with detections redrawn by hand')}: an "
+            "annotation around one detection or cell alone, of about its size (under "
+            f"{CORRECTION_AREA}x its area), is its correction: the annotation is the object, the detection is dropped"
+        )
+    return "; ".join(said)
 
 
 #: pixel sizes more than this factor apart are said: a model's objects look that much larger
