@@ -149,13 +149,21 @@ def test_a_resume_into_no_run_folder_is_refused_in_the_callers_words(tmp_path):
     ), cli
 
 
-def test_a_large_images_imagej_outlines_are_refused_in_the_callers_words(tmp_path):
-    """Both were said to each: "use --outlines geojson (outlines='geojson')"."""
-    from unetlab.group import SOLO
+def test_a_levels_imagej_outlines_past_their_limit_are_refused_in_the_callers_words(tmp_path):
+    """Both were said to each: "use --outlines geojson (outlines='geojson')"; now only a level
+    past what ImageJ ROIs hold is refused, naming a smaller level too (s64)."""
+    from types import SimpleNamespace
+
     from unetlab.inference.records import OutputOptions
-    from unetlab.inference.slides import _check_request
+    from unetlab.inference.slides import _check_rois
 
     outputs = OutputOptions(objects=True, outlines="imagej")
-    python, cli = _refusal(lambda: _check_request(tmp_path / "big.tif", outputs, SOLO))
-    assert python.endswith("(ImageJ ROIs stop at 32767 px): use outlines='geojson'"), python
-    assert cli.endswith("(ImageJ ROIs stop at 32767 px): use --outlines geojson"), cli
+    slide = SimpleNamespace(path=tmp_path / "big.tif", level=1, shape=(1, 40000, 3000, 3))
+    python, cli = _refusal(lambda: _check_rois(slide, outputs))
+    stop = "big.tif: level 1 is 40,000 x 3,000 px, and ImageJ ROIs (in its pixels) stop at "
+    assert python.endswith(
+        f"{stop}32,767 px: use a smaller level (level=N), or outlines='geojson'"
+    ), python
+    assert cli.endswith(f"{stop}32,767 px: use a smaller level (--level N), or --outlines geojson")
+    slide.shape = (1, 32767, 3000, 3)
+    _check_rois(slide, outputs)  # it fits: no refusal

@@ -3,6 +3,7 @@ objects TIFF, under the output folder's rules (manifest, stale outputs, --skip-e
 
 import csv
 import json
+import re
 import struct
 import zipfile
 
@@ -125,13 +126,15 @@ def test_outlines_need_objects(tmp_path, capsys):
     assert rc == 2 and "--outlines applies to --instances" in capsys.readouterr().err
 
 
-def test_streamed_slide_gets_the_same_geojson_and_no_imagej_rois(tmp_path, monkeypatch):
+def test_streamed_slide_gets_the_same_geojson_and_imagej_rois(tmp_path, monkeypatch):
+    """A slide read window by window gets the outlines of one read whole, GeoJSON and ImageJ
+    ROIs byte for byte (its ROIs were refused, s64)."""
     monkeypatch.setattr(slide_objects, "STREAM_ROWS", 50)  # outlines traced in 50-row reads
     monkeypatch.setattr(slide_objects, "PIECE_PIXELS", 1000)  # of 50 x 32 px (chunks of 32)
     monkeypatch.setattr(slide_objects.ome, "CHUNK", 32)
     net, image = local_net(), nuclei_image(231, 77, seed=3)
     tifffile.imwrite(tmp_path / "big.tif", image)
-    options = dict(objects=ObjectOptions.for_model(net), outlines="geojson")
+    options = dict(objects=ObjectOptions.for_model(net), outlines="both")
     predict_file(net, tmp_path / "big.tif", tmp_path / "small", **options)
     written = predict_file(
         net, tmp_path / "big.tif", tmp_path / "large", large_threshold=100, **options
@@ -151,15 +154,48 @@ def test_streamed_slide_gets_the_same_geojson_and_no_imagej_rois(tmp_path, monke
         traced = object_polygons(ids == index)[1]
         rings = [[ring.tolist() + ring[:1].tolist() for ring in polygon] for polygon in traced]
         assert feature["geometry"]["coordinates"] == (rings[0] if len(rings) == 1 else rings)
-    with pytest.raises(UnetlabError, match="GeoJSON only .* use outlines='geojson'"):
-        predict_file(
-            net,
-            tmp_path / "big.tif",
-            tmp_path / "rois",
-            objects=options["objects"],
-            outlines="both",
-            large_threshold=100,
-        )
+    assert tmp_path / "large" / "big_objects_rois.zip" in written
+    rois = [zipfile.ZipFile(tmp_path / d / "big_objects_rois.zip") for d in ("small", "large")]
+    names = [sorted(archive.namelist()) for archive in rois]
+    assert names[0] == names[1] and len(names[0]) == len(large)
+    for name in names[0]:
+        assert rois[0].read(name) == rois[1].read(name), name
+
+
+def test_a_levels_imagej_rois_are_in_its_pixels_and_refused_only_past_their_limit(
+    tmp_path, monkeypatch
+):
+    """``--level 1 --outlines imagej`` of a pyramid writes the level's objects as ImageJ
+    ROIs in the level's pixels (as its ids image: they fill back to it exactly); refused only
+    where a side of the level is past what their 16-bit coordinates hold, naming a smaller
+    level or GeoJSON (s64: every level was refused, a 3,000 px one too)."""
+    from unetlab.data.annotations import rasterise, read_outlines
+    from unetlab.errors import first_line
+    from unetlab.inference import slides
+
+    net, image = local_net(), nuclei_image(200, 160, seed=5)
+    path = tmp_path / "p.tif"
+    with tifffile.TiffWriter(path) as tif:
+        for level in range(2):
+            step = 2**level
+            tif.write(image[::step, ::step], tile=(32, 32), subfiletype=1 if level else 0)
+    options = dict(objects=ObjectOptions.for_model(net), outlines="imagej", level=1)
+    monkeypatch.setattr(slides, "ROI_SIDE", 100)  # level 1: 100 x 80 px, level 0: 200 x 160
+    written = predict_file(net, path, tmp_path / "out", **options)
+    rois = tmp_path / "out" / "p_objects_rois.zip"
+    assert rois in written
+    ids = tifffile.imread(tmp_path / "out" / "p_objects.tif")
+    assert ids.shape == (100, 80) and ids.max() >= 3
+    assert np.array_equal(rasterise(read_outlines(rois), ids.shape, "p"), ids)
+    monkeypatch.setattr(slides, "ROI_SIDE", 99)
+    said = "p.tif: level 1 is 100 x 80 px, and ImageJ ROIs (in its pixels) stop at 99 px: use "
+    said += "a smaller level (level=N), or outlines='geojson'"
+    with pytest.raises(UnetlabError, match=re.escape(said)):
+        predict_file(net, path, tmp_path / "refused", **options)
+    with pytest.raises(UnetlabError) as caught:
+        predict_file(net, path, tmp_path / "refused", **options)
+    cli = first_line(caught.value, cli=True)
+    assert cli.endswith("stop at 99 px: use a smaller level (--level N), or --outlines geojson")
 
 
 def test_output_options_are_public():

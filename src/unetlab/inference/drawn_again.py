@@ -52,7 +52,8 @@ def drawn_from(outputs: OutputOptions, *, slide: bool = False) -> list[str]:
     read window by window (``slide``) also its outlines where asked for (they need the net)."""
     objects = outputs.objects is not None
     kinds = ["labels", "objects", "table"] if objects else ["labels"]
-    return kinds + (["geojson"] if slide and objects and outputs.wanted["geojson"] else [])
+    outlines = [kind for kind in ("geojson", "rois") if outputs.wanted[kind]]
+    return kinds + (outlines if slide and objects else [])
 
 
 def redrawable(

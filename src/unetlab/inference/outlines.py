@@ -67,6 +67,8 @@ if TYPE_CHECKING:
 
 #: an object's outline: polygons, each [outer ring, *holes], each ring (n, 2) int64 (x, y)
 Polygons = list[list[np.ndarray]]
+#: the largest coordinate an ImageJ ROI holds (its bounds are 16-bit signed)
+ROI_SIDE = 32767
 
 # Directions along the corner grid: 0 +x, 1 +y, 2 -x, 3 -y. A corner's code says which of the
 # four pixels around it belong to the object: 1 top-left, 2 top-right, 4 bottom-left,
@@ -684,9 +686,9 @@ def roi_bytes(
     points = np.concatenate(rings)
     left, top = points.min(axis=0).tolist()
     right, bottom = points.max(axis=0).tolist()
-    if max(right, bottom) > 32767 or len(points) > 65535:
+    if max(right, bottom) > ROI_SIDE or len(points) > 65535:
         raise UnetlabError(
-            f"object {name} does not fit an ImageJ ROI (coordinates up to 32767, 65535 "
+            f"object {name} does not fit an ImageJ ROI (coordinates up to {ROI_SIDE}, 65535 "
             "corners): export it as GeoJSON instead"
         )
     if len(rings) == 1:
@@ -758,13 +760,34 @@ def _write_rois(path, labels, *, positions=None, tables=None, colours=None) -> P
     if stack and len(slices) != len(planes):
         raise UnetlabError(f"{len(slices)} positions for {len(planes)} planes: give one a plane")
     digits = max(4, len(str(max((max(p, default=0) for p in planes), default=0))))
+    laid = (
+        (objects.items(), tables[page] if tables else None, slices[page] if stack else None)
+        for page, objects in enumerate(planes)
+    )
+    return write_roi_planes(path, laid, digits=digits, colours=colours)
+
+
+def write_roi_planes(
+    path: str | os.PathLike,
+    planes: Iterable[tuple[Iterable, Mapping[str, object] | None, object]],
+    *,
+    digits: int = 4,
+    colours: Mapping[str, Sequence[int]] | None = None,
+) -> Path:
+    """Write the objects of ``planes`` as ImageJ ROIs into the zip ``path``, atomically, each
+    written as it comes (a streamed slide's, traced as they are written: none held whole).
+    ``planes`` yields ``(objects, table, position)``: ``objects`` ``(id, polygons)`` pairs in
+    id order, ``table`` the plane's objects table or None (:func:`write_imagej_rois`'
+    ``tables``), ``position`` None for a 2-D image, else the plane's stack slice or
+    hyperstack ``(c, z, t)``, its objects named ``p<plane>-<id>``; ids zero-padded to
+    ``digits``. Returns ``path``."""
     path = Path(path)
     with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-        for page, objects in enumerate(planes):
-            kind = _classes(tables[page] if tables else None)
-            for index, polygons in objects.items():
+        for page, (objects, table, slice_) in enumerate(planes):
+            kind = _classes(table)
+            for index, polygons in objects:
                 name, colour = _roi_name(index, digits, kind(index), colours)
-                name, position = (f"p{page}-{name}", slices[page]) if stack else (name, 0)
+                name, position = (name, 0) if slice_ is None else (f"p{page}-{name}", slice_)
                 data = roi_bytes(polygons, name=name, position=position, colour=colour)
                 # a fixed entry time: the same objects give the same bytes at any time
                 entry = zipfile.ZipInfo(f"{name}.roi", date_time=(1980, 1, 1, 0, 0, 0))

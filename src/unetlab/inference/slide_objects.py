@@ -9,7 +9,8 @@ taller than the margin). A second pass over row bands renumbers them 1..n per pa
 into ``<stem>_objects`` (OME-TIFF or OME-Zarr, like the labels, uint16 or uint32) and sums
 the per-object measures into ``<stem>_objects.csv``; on request, their outlines, traced
 window by window from the renumbered ids and written as they are traced (memory grows with a
-window's objects, not the slide's), into ``<stem>_objects.geojson``. A semantic model's
+window's objects, not the slide's), into ``<stem>_objects.geojson`` (level-0 pixels) and
+``<stem>_objects_rois.zip`` (ImageJ ROIs, in the level's pixels, as the ids). A semantic model's
 objects of several classes get their ``class`` (and ``class_name``) columns from the staged
 labels as in an image read whole (:meth:`SlideObjects.classify`). Object ids must
 agree across bands, so one process handles the whole page.
@@ -51,7 +52,7 @@ from unetlab.inference.measure import (
 )
 from unetlab.inference.merged_objects import streamed_counts, tally_merged, unsplit
 from unetlab.inference.objects import ObjectOptions, objects_in_bands
-from unetlab.inference.outlines import Polygons, boxed_polygons, write_planes
+from unetlab.inference.outlines import Polygons, boxed_polygons, write_planes, write_roi_planes
 from unetlab.inference.semantic_bands import SemanticBands, exact_in_bands
 from unetlab.inference.slide_axes import slide_page_axes
 from unetlab.inference.slide_outputs import Together, seal
@@ -124,6 +125,7 @@ class SlideObjects:
         self.labels: Callable[[int, slice, slice], np.ndarray] | None = None  # classify()
         self.kinds: dict = {}  # the table's class keywords but the labels: classify()
         self.outlined: tuple | None = None  # (the class QuPath files them under, colours)
+        self.formats: tuple[str, ...] = ()  # the outlines written: "geojson", "rois"
         self.channels: list[str] = []  # the slide's channel names: the CSV's column names
         # the input's name: the table ends with saturated_fraction (an integer slide) and
         # image, as an image read whole (:mod:`unetlab.inference.table_extras`); None: not
@@ -190,11 +192,18 @@ class SlideObjects:
         self.labels = labels
         self.kinds = dict(class_names=class_names, background=background)
 
-    def outline(self, name: str | None, colours: dict | None = None) -> None:
-        """Also publish the objects' outlines, of class ``name`` (QuPath's), as GeoJSON, the
+    def outline(
+        self, name: str | None, colours: dict | None = None, formats: tuple = ("geojson",)
+    ) -> None:
+        """Also publish the objects' outlines, of class ``name`` (QuPath's), in ``formats``
+        (``"geojson"``, ``"rois"``: ImageJ ROIs in the level's pixels, as the ids), the
         classes in ``colours`` (by name: the overlay's,
         :func:`~unetlab.inference.outlines.outline_colours`)."""
-        self.outlined = (name, colours)
+        self.outlined, self.formats = (name, colours), tuple(formats)
+
+    def outline_paths(self) -> list[Path]:
+        """The outlines' outputs, as :meth:`outline` asked for them (none where not)."""
+        return [self.finals[kind] for kind in self.formats] if self.outlined else []
 
     def add_page(
         self,
@@ -310,8 +319,8 @@ class SlideObjects:
                 fmt = self.output_format
                 at.reserve(self.finals["objects"], folder=fmt == "ome-zarr")
                 at.reserve(self.finals["table"])
-                if self.outlined is not None:
-                    at.reserve(self.finals["geojson"])
+                for outlines in self.outline_paths():
+                    at.reserve(outlines)
             return self._publish(slide, at, told or (lambda name: _untold))
 
     def _publish(self, slide, at: Together, told) -> list[Path]:
@@ -327,8 +336,7 @@ class SlideObjects:
         table = {k: np.concatenate([t[k] for t in shown]) for k in shown[0]}
         write_csv(at.at(self.finals["table"]), table)
         self.classes, self.areas = class_counts(table), class_areas(table)
-        geojson = [] if self.outlined is None else [self.finals["geojson"]]
-        return [self.finals["objects"], self.finals["table"], *geojson]
+        return [self.finals["objects"], self.finals["table"], *self.outline_paths()]
 
     def _written(self, slide, at: Together, told) -> list[dict]:
         """The renumbered ids sealed into ``at`` (and the outlines written there); returns
@@ -367,10 +375,13 @@ class SlideObjects:
         shown = self._shown(tables, scale, grid)  # the CSV's, in level 0's frame
         # the outlines traced from the renumbered ids (the level's pixels: ``tables``)
         # while they are staged, written as traced
-        if self.outlined is not None:
+        if "geojson" in self.formats:
             where = at.at(self.finals["geojson"])
             traced = told(self.finals["geojson"].name)
             self._write_geojson(out, tables, shown, (h, w), where, scale, grid, traced)
+        if "rois" in self.formats:
+            traced = told(self.finals["rois"].name)
+            self._write_rois(out, tables, shown, (h, w), at.at(self.finals["rois"]), traced)
         seal(at, stage, self.finals["objects"], spec, said)
         return shown
 
@@ -460,20 +471,33 @@ class SlideObjects:
         how many are traced (:data:`~unetlab.data.ome.Told`)."""
         name, colours = self.outlined
         stack = len(tables) > 1
-        total = sum(len(table["id"]) for table in tables)
-        done = ome.counter(told, f"tracing the outlines of {total:,} objects", total)
-        planes = (
-            (
-                _counted(self._outlines(out, page, table, *size), done),
-                shown[page],
-                {"z": page} if stack else None,
-            )
-            for page, table in enumerate(tables)
-        )
+        planes = self._traced(out, tables, shown, size, (told, "tracing the outlines of"))
+        planes = ((objects, rows, {"z": page} if stack else None) for objects, rows, page in planes)
         how = dict(pixel_size=self._pixel_size(grid), class_names=name, grid=grid)
         how["colours"] = colours
         how["scale"] = None if grid is not None else scale  # a map's: the level's grid
         return write_planes(path, planes, **how)
+
+    def _write_rois(self, out, tables, shown, size, path: Path, told) -> Path:
+        """``<stem>_objects_rois.zip`` (at ``path``): each page's objects as ImageJ ROIs,
+        traced as :meth:`_write_geojson` traces them, in the level's pixels (those of the ids
+        image, as an image read whole pairs them), a stack's ``p<page>-<id>`` on its slice;
+        a semantic model's named and drawn by class (``shown``: the CSV's rows)."""
+        stack = len(tables) > 1
+        planes = self._traced(out, tables, shown, size, (told, "writing the ImageJ ROIs of"))
+        planes = ((objects, rows, page + 1 if stack else None) for objects, rows, page in planes)
+        digits = max(4, len(str(max(self.counts, default=0))))
+        return write_roi_planes(path, planes, digits=digits, colours=self.outlined[1])
+
+    def _traced(self, out, tables, shown, size, said: tuple) -> Iterator[tuple]:
+        """``(objects, rows, page)`` of each page: its objects' ``(id, polygons)`` as
+        :meth:`_outlines` traces them from ``out`` (of (H, W) ``size``), and its rows of
+        ``shown`` (the CSV's); ``said``: (told, what is done) as the count of them goes."""
+        told, doing = said
+        total = sum(len(table["id"]) for table in tables)
+        done = ome.counter(told, f"{doing} {total:,} objects", total)
+        for page, table in enumerate(tables):
+            yield _counted(self._outlines(out, page, table, *size), done), shown[page], page
 
     def _present(self, page: int, height: int, done=lambda: None) -> tuple:
         """``(keys, values)``: the sorted provisional ids of a page, 0 first, and the id

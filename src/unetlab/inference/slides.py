@@ -17,8 +17,9 @@ checkpoint and settings: :func:`~unetlab.inference.records.prediction_record`, a
 ``objects``: also ``<stem>_objects.*`` (one id per object) and ``<stem>_objects.csv``
 (:mod:`unetlab.inference.slide_objects`; one process only; ``counted``, if given, is called
 with the objects of each page, and a semantic model's of each class as the whole-image path
-gives them); ``outlines="geojson"``: their outlines, ``<stem>_objects.geojson`` (ImageJ ROIs
-are refused: their coordinates stop at 32767).
+gives them); ``outlines``: their outlines, ``<stem>_objects.geojson`` (level-0 pixels) and
+``<stem>_objects_rois.zip`` (ImageJ ROIs, in the level's pixels as the ids: refused where
+the level is over 32,767 px a side, where their coordinates stop).
 
 Several processes (``unetlab predict --nproc N`` or torchrun) share one image by bands of
 whole chunk rows: :func:`band_grid` picks the tiles a band needs, with enough tiles above
@@ -89,7 +90,7 @@ from unetlab.inference import chosen, slide_resume
 from unetlab.inference.appearance import say_streamed_appearance
 from unetlab.inference.file_fit import file_fit
 from unetlab.inference.objects import measured_classes
-from unetlab.inference.outlines import outline_class, outline_colours
+from unetlab.inference.outlines import ROI_SIDE, outline_class, outline_colours
 from unetlab.inference.pages import (
     axes_fix,
     axes_fixes,
@@ -226,7 +227,7 @@ def output_stems(path: str | os.PathLike) -> list[str]:
 
 def output_names(stem: str, output_format: str) -> dict[str, str]:
     """File names of a large input's ``labels``, ``probabilities``, ``objects`` (ids),
-    ``table`` (one row per object) and ``geojson`` (object outlines), for ``stem``
+    ``table`` (one row per object), ``geojson`` and ``rois`` (object outlines), for ``stem``
     (:func:`output_stem`)."""
     ext = ".tif" if output_format == "ome-tiff" else ".ome.zarr"
     return {
@@ -235,6 +236,7 @@ def output_names(stem: str, output_format: str) -> dict[str, str]:
         "objects": f"{stem}_objects{ext}",
         "table": f"{stem}_objects.csv",
         "geojson": f"{stem}_objects.geojson",
+        "rois": f"{stem}_objects_rois.zip",
     }
 
 
@@ -633,6 +635,7 @@ def predict_slide(
     # the checkpoint's axes where none are given, not for a file they do not fit
     record = input_record(with_axes(record, run_axes(model, axes), trained=axes is None), path)
     with _checked_slide(path, model, outputs, axes, axes_trained) as slide:
+        _check_rois(slide, outputs)
         record = flat_record(record) if flat_letters(_page_lead(slide)[1]) else record
         how = dict(path=path, asked=asked, values=values, record=record, group=group)
         run = _SlideRun.of(model, slide, out_dir, options, outputs, **how)
@@ -927,7 +930,7 @@ def _extra_paths(finals: dict[str, Path], found: SlideObjects | None) -> list[Pa
     extra = [finals["overlay"]] if "overlay" in finals else []
     if found is not None:
         extra += [finals["objects"], finals["table"]]
-        extra += [finals["geojson"]] if found.outlined is not None else []
+        extra += found.outline_paths()
     return extra
 
 
@@ -940,8 +943,8 @@ def _reserve(at: Together, finals: dict, specs: dict, found: SlideObjects | None
     if found is not None:  # the ids before the table (which carries no key): it is
         at.reserve(finals["table"])  # proved the run's by them (refuse_claimed_only)
         at.reserve(finals["objects"], folder=folder)
-        if found.outlined is not None:
-            at.reserve(finals["geojson"])
+        for outlines in found.outline_paths():
+            at.reserve(outlines)
     if "overlay" in finals:
         at.reserve(finals["overlay"])
 
@@ -973,8 +976,9 @@ def _slide_objects(model, outputs: OutputOptions, labels: ome.OutputSpec, finals
         return None
     facts = getattr(model, "objects", None)  # the checkpoint's record of objects
     found = SlideObjects(outputs.objects, facts, labels, finals, outputs.output_format)
-    if outputs.wanted["geojson"]:
-        found.outline(outline_class(model), outline_colours(model, outputs.objects))
+    formats = tuple(kind for kind in ("geojson", "rois") if outputs.wanted[kind])
+    if formats:
+        found.outline(outline_class(model), outline_colours(model, outputs.objects), formats)
     return found
 
 
@@ -1181,6 +1185,11 @@ ONE_PROCESS_OR_OBJECTS = Spelled(
 )
 #: the outlines a large image gets, as the caller asks for them (both were said to each)
 GEOJSON = Spelled("outlines='geojson'", "--outlines geojson")
+#: what gives the objects of a level too large for ImageJ ROIs their outlines
+SMALLER_LEVEL_OR_GEOJSON = Spelled(
+    "a smaller level (level=N), or outlines='geojson'",
+    "a smaller level (--level N), or --outlines geojson",
+)
 #: the outputs' format, as the API and the command give it (Python was told the flag, s56)
 OUTPUT_FORMAT = Spelled("output_format", "--output-format")
 #: the probabilities staged (a resumed run's objects need them), as each caller asks for it
@@ -1199,10 +1208,19 @@ def _check_request(path: Path, outputs: OutputOptions, group: Group, overlay=Non
         said = f"{shown_path(path)}: objects of a large image are found in one process (their "
         said += "ids must agree across bands): "
         raise UnetlabError(**spelled(lambda fix: said + fix, ONE_PROCESS_OR_OBJECTS))
-    if outputs.wanted["rois"]:
-        said = f"{shown_path(path)}: a large image read window by window gets its outlines as "
-        said += "GeoJSON only (ImageJ ROIs stop at 32767 px): use "
-        raise UnetlabError(**spelled(lambda fix: said + fix, GEOJSON))
+
+
+def _check_rois(slide: Slide, outputs: OutputOptions) -> None:
+    """ImageJ ROIs of a slide's objects are in the level's pixels (as its ids): refused only
+    where a side of the level is over :data:`~unetlab.inference.outlines.ROI_SIDE` px, which
+    their 16-bit coordinates cannot reach, naming a smaller level and GeoJSON (any streamed
+    slide was refused, a 3,000 px level too: s64)."""
+    _, h, w, _ = slide.shape
+    if not outputs.wanted["rois"] or max(h, w) <= ROI_SIDE:
+        return
+    said = f"{shown_path(slide.path)}: level {slide.level} is {h:,} x {w:,} px, and ImageJ "
+    said += f"ROIs (in its pixels) stop at {ROI_SIDE:,} px: use "
+    raise UnetlabError(**spelled(lambda fix: said + fix, SMALLER_LEVEL_OR_GEOJSON))
 
 
 def _stage(

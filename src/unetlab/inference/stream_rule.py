@@ -260,8 +260,9 @@ def whole_read_note(
 
 
 def _rois_note(path: Path, read: _Layout, bytes_: float, *, overlay: bool) -> str:
-    """:func:`whole_read_note`'s line of a TIFF read whole for its ImageJ ROIs (a streamed
-    image gets GeoJSON only: ROIs stop at 32,767 px) and what streams it: without its
+    """:func:`whole_read_note`'s line of a TIFF read whole for its ImageJ ROIs (the memory
+    rule keeps it whole for them; a TIFF streamed by its pixels gets them too, s64) and what
+    streams it: without its
     ``overlay`` too where a stack's overlay keeps GeoJSON's read whole (s63 re-review: a
     stack with --overlay was told GeoJSON streams it)."""
     streams = said_as(GEOJSON_ALONE if overlay else GEOJSON)
