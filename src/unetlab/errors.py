@@ -204,6 +204,12 @@ class DiskFullError(OutputError):
     once there is space (predict says how many inputs are done, as after a Ctrl-C)."""
 
 
+class FormatLimitError(UnetlabError):
+    """An output's format cannot hold what was found (an object of more than 65,535 corners
+    as an ImageJ ROI): nothing is wrong with the input, and its prediction, done, stays for
+    a rerun that asks for another format (a slide's staging is kept)."""
+
+
 class GroupError(UnetlabError):
     """A process of a data-parallel run's group ended (killed, out of memory): the others
     cannot go on; the message says where the last checkpoint is and how to resume."""

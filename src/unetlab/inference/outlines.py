@@ -53,7 +53,7 @@ from unetlab.data import instances
 from unetlab.data.geotiff import MapGrid
 from unetlab.data.large_ids import compact_large_ids
 from unetlab.deferred import deferred
-from unetlab.errors import UnetlabError
+from unetlab.errors import FormatLimitError, UnetlabError
 from unetlab.inference.measure import pixel_pair
 from unetlab.inference.records import label_colours
 from unetlab.inference.slide_overlay import by_object
@@ -69,6 +69,8 @@ if TYPE_CHECKING:
 Polygons = list[list[np.ndarray]]
 #: the largest coordinate an ImageJ ROI holds (its bounds are 16-bit signed)
 ROI_SIDE = 32767
+#: the most corners an ImageJ ROI holds (its count is an unsigned short)
+ROI_CORNERS = 65535
 
 # Directions along the corner grid: 0 +x, 1 +y, 2 -x, 3 -y. A corner's code says which of the
 # four pixels around it belong to the object: 1 top-left, 2 top-right, 4 bottom-left,
@@ -686,10 +688,10 @@ def roi_bytes(
     points = np.concatenate(rings)
     left, top = points.min(axis=0).tolist()
     right, bottom = points.max(axis=0).tolist()
-    if max(right, bottom) > ROI_SIDE or len(points) > 65535:
-        raise UnetlabError(
-            f"object {name} does not fit an ImageJ ROI (coordinates up to {ROI_SIDE}, 65535 "
-            "corners): export it as GeoJSON instead"
+    if max(right, bottom) > ROI_SIDE or len(points) > ROI_CORNERS:
+        raise FormatLimitError(
+            f"object {name} does not fit an ImageJ ROI (coordinates up to {ROI_SIDE}, "
+            f"{ROI_CORNERS} corners): export it as GeoJSON instead"
         )
     if len(rings) == 1:
         kind, count, shape = _TRACED, len(points), 0
