@@ -744,6 +744,39 @@ def test_qupath_detection_redrawn_by_hand_is_read_in_its_place(tmp_path, caplog)
     ], caplog.messages
 
 
+def test_qupath_annotation_that_is_no_redrawn_detection_drops_none(tmp_path):
+    """An annotation around one detection's centre is its correction only where it is over
+    most of it and of a nucleus's size: not one of QuPath's class Region* or Ignore* (passed
+    over, the detection kept), not a nucleus drawn in a crescent's hollow (an object beside
+    the crescent), not a cell traced by hand around a QuPath cell (324 px: nearer its 400 px
+    cell than its 100 px nucleus, a region). A small one around two detections is no
+    correction of either (s64 review: each dropped a nucleus)."""
+    found, drawn = {"objectType": "detection"}, {"objectType": "annotation"}
+    other = _square_feature(100, 100, 10, found)
+    for name in ("Region*", "Ignore*"):
+        region = _square_feature(18, 18, 14, {**drawn, "classification": {"name": name}})
+        features = [_square_feature(20, 20, 10, found), other, region]
+        assert _qupath_ids(tmp_path / "classed.geojson", features) == [100, 100], name
+    crescent = [[20, 20], [40, 20], [40, 24], [26, 24], [26, 36], [40, 36], [40, 40], [20, 40]]
+    crescent = {"type": "Polygon", "coordinates": [[*crescent, crescent[0]]]}
+    features = [
+        {"type": "Feature", "geometry": crescent, "properties": found},
+        other,
+        _square_feature(27, 26, 8, drawn),  # around the crescent's box centre (30, 30)
+    ]
+    assert _qupath_ids(tmp_path / "crescent.geojson", features) == [232, 100, 64]
+    cell = _square_feature(10, 10, 20, {"objectType": "cell"})
+    cell["nucleusGeometry"] = _square_feature(15, 15, 10, {})["geometry"]
+    traced = _square_feature(12, 12, 18, drawn)
+    assert _qupath_ids(tmp_path / "cell.geojson", [cell, other, traced]) == [100, 100]
+    redrawn = _square_feature(14, 14, 12, drawn)  # 144 px: the nucleus redrawn
+    assert _qupath_ids(tmp_path / "nucleus.geojson", [cell, other, redrawn]) == [100, 144]
+    halves = [_square_feature(x, 20, 10, found) for x in (20, 30)]
+    whole = _square_feature(19, 19, 22, drawn)  # 264 px < 4 x 100, around both centres
+    whole["geometry"]["coordinates"] = [[[19, 19], [41, 19], [41, 31], [19, 31], [19, 19]]]
+    assert _qupath_ids(tmp_path / "two.geojson", [*halves, other, whole]) == [100, 100, 100]
+
+
 def test_qupath_geometry_collection_of_polygons_is_one_object(tmp_path):
     """A GeometryCollection (QuPath writes one for some merged objects) of polygons is one
     object, as a MultiPolygon is; one holding a line or a point is refused naming the feature

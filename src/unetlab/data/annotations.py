@@ -28,8 +28,8 @@ name is each outline's ``label`` (instance training has one foreground class: ou
 several classes are said once, as one); outlines of QuPath's classes ``Region*`` and
 ``Ignore*`` (:data:`NO_OBJECTS`) are passed over, and so are its annotations and TMA cores
 around its detections, cells or tiles (the regions they were found in; one around none is an
-object, and one around one alone, of about its size, is that detection redrawn: read in its
-place); a cell is read as its nucleus (``nucleusGeometry``)."""
+object, and one around one alone, of about its size and over most of it, is that detection
+redrawn: read in its place); a cell is read as its nucleus (``nucleusGeometry``)."""
 
 from __future__ import annotations
 
@@ -316,9 +316,9 @@ def _qupath_objects(features: list, where: str) -> list[Outline]:
     is the region they were found in, passed over, when it is around two's centres or more,
     or one's of over :data:`CORRECTION_AREA` times its area, or its area is over
     :data:`REGION_AREA` times the largest one's bounds (a region where none was found). One
-    around one detection's centre alone, of about its size, is that detection redrawn by hand
-    (QuPath's correction loop: the detection is kept): the annotation is the object, the
-    detection dropped (:func:`_annotation_roles`). Both said once a command
+    around one detection's centre alone, of about its size and over most of it, is that
+    detection redrawn by hand (QuPath's correction loop: the detection is kept): the
+    annotation is the object, the detection dropped (:func:`_annotation_roles`). Both said once a command
     (:func:`note_regions`). Other annotations are objects (drawn by hand: the nucleus a model
     missed). Cells are read as their nuclei (:func:`_feature`; said once). Read before as one
     large object, a cell as its grown outline; then every annotation passed over (s63); then
@@ -332,7 +332,8 @@ def _qupath_objects(features: list, where: str) -> list[Outline]:
         )
     kinds = [_object_type(f) for f in features]
     outlines = [_feature(f, i, where) for i, f in enumerate(features)]
-    regions, corrections = _annotation_roles(outlines, kinds)
+    grown = {i: _cell_size(f) for i, f in enumerate(features) if kinds[i] == "cell"}
+    regions, corrections = _annotation_roles(outlines, kinds, grown)
     if any(regions) or corrections:
         note_regions(where, sum(regions), len(corrections))
     dropped = set(corrections.values())
@@ -341,11 +342,15 @@ def _qupath_objects(features: list, where: str) -> list[Outline]:
     ]
 
 
-def _annotation_roles(outlines: list[Outline], kinds: list) -> tuple[list[bool], dict[int, int]]:
+def _annotation_roles(
+    outlines: list[Outline], kinds: list, grown: dict[int, float | None]
+) -> tuple[list[bool], dict[int, int]]:
     """Which of ``outlines`` (of QuPath's ``kinds``) are regions, and the corrections: the
-    index of each annotation around one detection's centre alone, of under
-    :data:`CORRECTION_AREA` times its area (largest rings), to that detection's index
-    (:func:`_qupath_objects`)."""
+    index of each annotation around one detection's centre alone that is it redrawn
+    (:func:`_redrawn`; ``grown``: a cell's own area by its index) to that detection's index
+    (:func:`_qupath_objects`). One of its size around it alone but not over most of it (a
+    nucleus drawn in a crescent's hollow) is an object; one of QuPath's class Region* or Ignore* is neither
+    (passed over: :data:`NO_OBJECTS`; s64 review: it dropped the detection it was around)."""
     regions = [kind == "tma_core" for kind in kinds]
     found = [i for i, kind in enumerate(kinds) if kind in DETECTIONS]
     corrections: dict[int, int] = {}
@@ -357,16 +362,46 @@ def _annotation_roles(outlines: list[Outline], kinds: list) -> tuple[list[bool],
     centres = centres[order]
     large = REGION_AREA * np.max(np.prod(bounds[:, 2:] - bounds[:, :2], axis=1))
     for i, (outline, kind) in enumerate(zip(outlines, kinds)):
-        if kind in DETECTIONS or regions[i]:
+        if kind in DETECTIONS or regions[i] or outline.label in NO_OBJECTS:
             continue
         size = _size(outline)
         inside = [] if size > large else _around(outline, centres, most=2)
         alone = found[order[inside[0]]] if len(inside) == 1 else None
-        if alone is not None and size < CORRECTION_AREA * _size(outlines[alone]):
-            corrections[i] = alone
-        else:
+        if alone is None or not _redrawn(size, _size(outlines[alone]), grown.get(alone)):
             regions[i] = size > large or bool(inside)
+        elif _covers(outline, outlines[alone]):
+            corrections[i] = alone
     return regions, corrections
+
+
+def _redrawn(size: float, own: float, grown: float | None) -> bool:
+    """Whether an annotation of area ``size`` over most of one detection of area ``own`` alone
+    is it redrawn: under :data:`CORRECTION_AREA` times its area, and for a cell (``grown``:
+    its own area; ``own``: its nucleus's) nearer its nucleus's area than its cell's (s64
+    review: a cell traced by hand, 324 px around a 100 px nucleus, replaced the nucleus)."""
+    return size < CORRECTION_AREA * own and (grown is None or size < np.sqrt(own * grown))
+
+
+def _covers(annotation: Outline, detection: Outline) -> bool:
+    """Whether over half of ``detection``'s pixels (centres inside) lie inside ``annotation``:
+    a crescent's centre lies in its hollow, outside it (s64 review: a nucleus drawn there
+    replaced the crescent)."""
+    left, top, right, bottom = detection.bounds()
+    shape = (int(np.ceil(max(bottom, 0))), int(np.ceil(max(right, 0))))
+    box = _pixel_box((left, top, right, bottom), shape)
+    own = _inside(detection, box)
+    return 2 * int((own & _inside(annotation, box)).sum()) > int(own.sum())
+
+
+def _cell_size(feature: dict) -> float | None:
+    """The area of a QuPath cell's own outline (its ``geometry``, the nucleus grown; None
+    where it has none that reads)."""
+    try:
+        polygons = _polygons(feature.get("geometry") or {}, "")
+        rings = tuple(_ring(r) for p in polygons for r in p if len(r))
+    except (DatasetError, TypeError, ValueError, IndexError):
+        return None
+    return _size(Outline("cell", rings=rings)) if rings else None
 
 
 def _bounds(outlines: list[Outline]) -> np.ndarray:
