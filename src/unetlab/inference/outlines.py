@@ -609,7 +609,7 @@ def write_outlines(
         how = dict(pixel_size=pixel_size, class_names=class_name, grid=grid, colours=colours)
         written.append(write_planes(geojson, planes, **how))
     if rois is not None:
-        at = _imagej_positions(axes, len(ids), channels) if stack else None
+        at = imagej_positions(axes, len(ids), channels) if stack else None
         planes = polygons if stack else polygons[0]
         how = dict(positions=at, tables=tables, colours=colours)
         written.append(_write_rois(rois, planes, **how))
@@ -622,7 +622,7 @@ def _plane(axes: PageAxes | None, page: int) -> dict[str, int]:
     return {"z": index.get("z", 0), "t": index.get("t", 0)} if index else {"z": page}
 
 
-def _imagej_positions(axes: PageAxes | None, pages: int, channels: int) -> list:
+def imagej_positions(axes: PageAxes | None, pages: int, channels: int) -> list:
     """Each page's ImageJ position: its slice (:func:`_imagej_slice`) in a plain stack (one
     page axis of one channel); in a hyperstack (T and Z, or several input ``channels``) its
     ``(c, z, t)`` (:func:`_hyperstack_position`), which ImageJ's ROI Manager and overlays

@@ -52,7 +52,13 @@ from unetlab.inference.measure import (
 )
 from unetlab.inference.merged_objects import streamed_counts, tally_merged, unsplit
 from unetlab.inference.objects import ObjectOptions, objects_in_bands
-from unetlab.inference.outlines import Polygons, boxed_polygons, write_planes, write_roi_planes
+from unetlab.inference.outlines import (
+    Polygons,
+    boxed_polygons,
+    imagej_positions,
+    write_planes,
+    write_roi_planes,
+)
 from unetlab.inference.semantic_bands import SemanticBands, exact_in_bands
 from unetlab.inference.slide_axes import slide_page_axes
 from unetlab.inference.slide_outputs import Together, seal
@@ -381,7 +387,8 @@ class SlideObjects:
             self._write_geojson(out, tables, shown, (h, w), where, scale, grid, traced)
         if "rois" in self.formats:
             traced = told(self.finals["rois"].name)
-            self._write_rois(out, tables, shown, (h, w), at.at(self.finals["rois"]), traced)
+            where = at.at(self.finals["rois"])
+            self._write_rois(out, tables, shown, (h, w), where, traced, slide)
         seal(at, stage, self.finals["objects"], spec, said)
         return shown
 
@@ -478,14 +485,17 @@ class SlideObjects:
         how["scale"] = None if grid is not None else scale  # a map's: the level's grid
         return write_planes(path, planes, **how)
 
-    def _write_rois(self, out, tables, shown, size, path: Path, told) -> Path:
+    def _write_rois(self, out, tables, shown, size, path: Path, told, slide) -> Path:
         """``<stem>_objects_rois.zip`` (at ``path``): each page's objects as ImageJ ROIs,
         traced as :meth:`_write_geojson` traces them, in the level's pixels (those of the ids
-        image, as an image read whole pairs them), a stack's ``p<page>-<id>`` on its slice;
-        a semantic model's named and drawn by class (``shown``: the CSV's rows)."""
+        image, as an image read whole pairs them), a stack's ``p<page>-<id>`` at its page's
+        position as read whole (:func:`~unetlab.inference.outlines.imagej_positions`: a
+        hyperstack's (c, z, t); s64 review: its slice went on the wrong frame); a semantic
+        model's named and drawn by class (``shown``: the CSV's rows)."""
         stack = len(tables) > 1
+        at = imagej_positions(slide_page_axes(slide), len(tables), slide.shape[3])
         planes = self._traced(out, tables, shown, size, (told, "writing the ImageJ ROIs of"))
-        planes = ((objects, rows, page + 1 if stack else None) for objects, rows, page in planes)
+        planes = ((objects, rows, at[page] if stack else None) for objects, rows, page in planes)
         digits = max(4, len(str(max(self.counts, default=0))))
         return write_roi_planes(path, planes, digits=digits, colours=self.outlined[1])
 
