@@ -264,3 +264,19 @@ def test_a_t_by_z_stack_s_rois_land_on_their_frame_and_plane(tmp_path):
                 0,
                 (0, page % 2 + 1, page // 2 + 1),
             )
+
+
+def test_skip_existing_adds_an_overlay_and_rois_to_a_streamed_slides_geojson(tmp_path):
+    """A streamed slide with its GeoJSON there, asked again for an overlay and ImageJ ROIs
+    with skip_existing, gets both: its ROIs need the net (drawn_from lists them), they are
+    not drawn from the outputs there (s64 review: no test failed with "rois" left out)."""
+    (tmp_path / "in").mkdir()
+    tifffile.imwrite(tmp_path / "in" / "s.tif", nuclei_image(160, 96, seed=7), tile=(32, 32))
+    net, out = local_net(), tmp_path / "out"
+    common = dict(objects=ObjectOptions.for_model, large_threshold=100)
+    predict_folder(net, tmp_path / "in", out, OutputOptions(outlines="geojson", **common))
+    assert not (out / "s_objects_rois.zip").exists()
+    again = OutputOptions(outlines="both", skip_existing=True, draw_overlay=True, **common)
+    predict_folder(net, tmp_path / "in", out, again)
+    assert (out / "s_overlay.png").is_file()
+    assert len(zipfile.ZipFile(out / "s_objects_rois.zip").namelist()) >= 5
