@@ -804,6 +804,25 @@ def test_qupath_geometry_collection_of_polygons_is_one_object(tmp_path):
         read_outlines(path)
 
 
+def test_qupath_geometry_collections_overlapping_parts_are_their_union(tmp_path, caplog):
+    """A GeometryCollection's polygons may overlap: the object is their union (700 px of two
+    20 px squares 10 px apart), not filled even-odd (600 px: the overlap lost); a line of no
+    length beside them (what a union can leave) is passed over, said; a MultiPolygon without
+    coordinates in one is refused naming the feature (s64 review: a raw TypeError)."""
+    square = [_square_feature(x, x, 20, {})["geometry"] for x in (10, 20)]
+    dot = {"type": "LineString", "coordinates": [[30, 30], [30, 30]]}
+    merged = {"type": "GeometryCollection", "geometries": [*square, dot]}
+    feature = {"type": "Feature", "geometry": merged, "properties": {"objectType": "annotation"}}
+    assert _qupath_ids(tmp_path / "a.geojson", [feature]) == [700]
+    assert "feature 1 is a GeometryCollection holding a LineString of no length" in caplog.text
+    merged["geometries"] = [square[0], {"type": "MultiPolygon"}]
+    (tmp_path / "a.geojson").write_text(json.dumps([feature]))
+    with pytest.raises(
+        DatasetError, match="feature 1 is a GeometryCollection holding a MultiPolygon without"
+    ):
+        read_outlines(tmp_path / "a.geojson")
+
+
 def test_outlines_named_without_ome_in_a_flat_folder_or_many_say_the_name_in_one_line(tmp_path):
     """The ``.ome`` hint of a mask named as its OME-TIFF less ``.ome`` holds in a flat folder
     (``a.geojson`` beside ``a.ome.tif``) and for ``a.OME.tif``, and many such masks are one

@@ -100,6 +100,10 @@ class Outline:
     box: tuple[float, float, float, float] | None = None
     label: str | None = None
     position: tuple[int, int, int] = (0, 0, 0)
+    #: the count of rings of each polygon, in order, where the polygons are filled apart and
+    #: joined (a GeometryCollection's, which may overlap: their union); empty: every ring
+    #: filled even-odd together
+    parts: tuple[int, ...] = ()
 
     def bounds(self) -> tuple[float, float, float, float]:
         """(left, top, right, bottom) of the outline, in pixel corners."""
@@ -485,33 +489,56 @@ def _feature(feature, index: int, where: str) -> Outline:
     geometry = feature.get("nucleusGeometry") or feature.get("geometry") or {}
     polygons = _polygons(geometry, f"{where}: {said}")
     try:
-        rings = tuple(_ring(r) for p in polygons for r in p if len(r))
+        rings = [[_ring(r) for r in p if len(r)] for p in polygons]
     except (TypeError, ValueError, IndexError):
-        rings = ()
-    if not rings:
+        rings = []
+    if not any(rings):
         raise DatasetError(
             f"{where}: {said} has no corners, or not as [x, y] pairs: delete it and export again"
         )
-    return Outline(name, rings=rings, label=_class_name(properties.get("classification")))
+    joined = isinstance(geometry, dict) and geometry.get("type") == "GeometryCollection"
+    parts = tuple(len(p) for p in rings if p) if joined else ()
+    label = _class_name(properties.get("classification"))
+    return Outline(name, rings=tuple(r for p in rings for r in p), label=label, parts=parts)
 
 
 def _polygons(geometry, where: str, holding: str = "") -> list:
     """The polygons of a GeoJSON geometry, as a MultiPolygon's coordinates: a Polygon is one, a
     MultiPolygon its own, a GeometryCollection (QuPath writes one for some merged objects)
-    those of its geometries, one object (refused as no area before, s64); anything else, or a
-    collection holding it, is refused naming the feature (``where``)."""
+    those of its geometries, one object (refused as no area before, s64; the union of its
+    polygons: :attr:`Outline.parts`), less a line or point of no length in it (said);
+    anything else, or a collection holding it, is refused naming the feature (``where``)."""
     kind = geometry.get("type") if isinstance(geometry, dict) else None
     if kind == "Polygon":
         return [geometry.get("coordinates")]
-    if kind == "MultiPolygon":
-        return geometry.get("coordinates")
+    if kind == "MultiPolygon" and isinstance(geometry.get("coordinates"), list):
+        return geometry["coordinates"]
     if kind == "GeometryCollection" and isinstance(geometry.get("geometries"), list):
         within = " a GeometryCollection holding"
         return [p for part in geometry["geometries"] for p in _polygons(part, where, within)]
+    if holding and _no_length(geometry):  # what a union in QuPath can leave beside its areas
+        note_once(
+            f"{where} is{holding} a {kind} of no length beside its areas: passed over",
+            key="a collection's line of no length",
+        )
+        return []
     said = f"is{holding} a {kind}" if kind else "has no geometry"
+    said += " without coordinates" if kind == "MultiPolygon" else ""
     raise DatasetError(
         f"{where} {said}, not an area: delete it, or draw it as an area in QuPath, and export again"
     )
+
+
+def _no_length(geometry: dict) -> bool:
+    """Whether ``geometry`` is a point, or a line whose corners are all one point."""
+    if geometry.get("type") not in ("Point", "MultiPoint", "LineString", "MultiLineString"):
+        return False
+    try:
+        corners = np.asarray(geometry.get("coordinates"), dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    corners = corners.reshape(-1, corners.shape[-1]) if corners.ndim else corners
+    return corners.ndim == 2 and len(np.unique(corners, axis=0)) == 1
 
 
 def _ring(corners) -> np.ndarray:
@@ -571,7 +598,11 @@ def _inside(outline: Outline, box: tuple[int, int, int, int]) -> np.ndarray:
             inside[draw.ellipse(*centre, *radii, shape=inside.shape)] = True
         return inside
     rings = [(ring[:, 1] - 0.5 - y0, ring[:, 0] - 0.5 - x0) for ring in outline.rings]
-    return _filled(rings, inside.shape) if rings else inside
+    if len(outline.parts) < 2:
+        return _filled(rings, inside.shape) if rings else inside
+    for end, count in zip(np.cumsum(outline.parts).tolist(), outline.parts):
+        inside |= _filled(rings[end - count : end], inside.shape)  # their union (s64 review)
+    return inside
 
 
 def _filled(rings: list[tuple[np.ndarray, np.ndarray]], shape: tuple[int, int]) -> np.ndarray:
