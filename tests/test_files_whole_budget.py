@@ -4,6 +4,7 @@ long whole read is said first (audit s32 histo 7)."""
 
 import json
 import logging
+import zipfile
 from dataclasses import replace
 
 import numpy as np
@@ -123,42 +124,28 @@ def test_a_tiff_streamed_for_its_objects_traces_their_outlines(tmp_path, caplog,
     assert traced["type"] == "FeatureCollection" and traced["features"]
 
 
-def test_a_tiff_read_whole_for_its_imagej_rois_says_so_first(tmp_path, caplog, monkeypatch):
-    """A TIFF the memory rule would stream is read whole with ImageJ ROIs asked for (they
-    stop at 32,767 px; a streamed image gets GeoJSON only), and says so first with its cost
-    and the outlines that stream it; it was read whole without a word (s63 review: a 36 MP
-    slide with --outlines imagej)."""
-    monkeypatch.setattr(sizing, "WHOLE_BUDGET", 1000.0)
+def test_a_tiff_the_memory_rule_streams_streams_with_its_imagej_rois(tmp_path, caplog, monkeypatch):
+    """A TIFF the memory rule streams is streamed with ImageJ ROIs asked for too, its ROIs
+    those of a read whole byte for byte, without a line; it was read whole for them and told
+    "outlines='geojson' streams it" (s63 review: without a word; s64 review: kept whole
+    once streamed ROIs were written). A stack with an overlay is told the threshold that
+    streams it, ROIs or not."""
     monkeypatch.setattr(files, "LONG_READ_PIXELS", 1000)
+    assert not _predict(tmp_path, caplog, "whole", objects=True, outlines="imagej")
+    monkeypatch.setattr(sizing, "WHOLE_BUDGET", 1000.0)
     for outlines in ("imagej", "both"):
         caplog.clear()
-        assert not _predict(tmp_path, caplog, outlines, objects=True, outlines=outlines)
-        assert (tmp_path / outlines / "s_objects_rois.zip").exists()
-        said = [m for m in caplog.messages if "ImageJ ROIs" in m]
-        assert said == [
-            f"{tmp_path / 's.tif'}: 0.0 MP read whole for its ImageJ ROIs (about 0.0 GB beside "
-            "the tiles); outlines='geojson' streams it"
-        ], caplog.messages
-    monkeypatch.setattr(sizing, "WHOLE_BUDGET", 1e12)  # read whole by any outlines
-    model = UNet(3, 2, depth=2, base_channels=4, padding="same").eval()
-    said = whole_read_note(
-        tmp_path / "s.tif", model, OutputOptions(objects=True, outlines="imagej"), least=1000
-    )
-    assert said.endswith("; outlines='geojson' with large_threshold=5119 streams it"), said
-
-
-def test_a_stack_with_rois_and_an_overlay_is_told_what_streams_it(tmp_path, monkeypatch):
-    """A stack read whole for its ImageJ ROIs with an overlay asked for is told that GeoJSON
-    without the overlay streams it, and that does; GeoJSON alone would not (a stack's overlay
-    keeps it whole: s63 re-review, the line said 'outlines='geojson' streams it')."""
-    monkeypatch.setattr(sizing, "WHOLE_BUDGET", 1000.0)
-    path = tmp_path / "s.tif"
+        assert _predict(tmp_path, caplog, outlines, objects=True, outlines=outlines)
+        assert not [m for m in caplog.messages if "read whole" in m], caplog.messages
+        rois = [zipfile.ZipFile(tmp_path / d / "s_objects_rois.zip") for d in ("whole", outlines)]
+        assert sorted(rois[0].namelist()) == sorted(rois[1].namelist()) != []
+        assert all(rois[0].read(n) == rois[1].read(n) for n in rois[0].namelist())
+    path = tmp_path / "t.tif"
     pages = np.random.default_rng(0).integers(0, 255, (3, 64, 80), dtype=np.uint8)
     tifffile.imwrite(path, pages, imagej=True, metadata={"axes": "TYX"})
     model = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
     rois = OutputOptions(objects=True, outlines="imagej", draw_overlay=True)
     said = whole_read_note(path, model, rois, least=1000)
-    assert said.endswith("; outlines='geojson' and draw_overlay=False streams it"), said
-    geojson = OutputOptions(objects=True, outlines="geojson")
-    assert is_streamed(path, model, geojson)
-    assert not is_streamed(path, model, replace(geojson, draw_overlay=True))
+    assert "streams it frame by frame" in said, said
+    assert not is_streamed(path, model, rois)
+    assert is_streamed(path, model, replace(rois, draw_overlay=False))

@@ -1186,8 +1186,6 @@ ONE_PROCESS_OR_OBJECTS = Spelled(
     "run it in one process (not under torchrun), or without objects (objects=None)",
     "drop --nproc, or --instances",
 )
-#: the outlines a large image gets, as the caller asks for them (both were said to each)
-GEOJSON = Spelled("outlines='geojson'", "--outlines geojson")
 #: what gives the objects of a level too large for ImageJ ROIs their outlines
 SMALLER_LEVEL_OR_GEOJSON = Spelled(
     "a smaller level (level=N), or outlines='geojson'",

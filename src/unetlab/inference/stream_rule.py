@@ -35,7 +35,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -52,12 +51,7 @@ from unetlab.errors import Spelled, UnetlabError, said_as
 from unetlab.inference import sizing
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.records import OutputOptions
-from unetlab.inference.slides import GEOJSON, check_bare_channels, is_large
-
-#: the outlines that stream a stack whose overlay is asked for, as the caller gives them
-GEOJSON_ALONE = Spelled(
-    "outlines='geojson' and draw_overlay=False", "--outlines geojson without --overlay"
-)
+from unetlab.inference.slides import check_bare_channels, is_large
 
 
 def read_whole_anyway(
@@ -203,8 +197,8 @@ def whole_estimate(
     user's word), settings that apply to images read whole only (``axes`` that read the
     file otherwise than it says, not only what its pages are:
     :func:`~unetlab.data.slides.refuse_other_layout`; ``options.exclude_rows`` or ``scale``,
-    ImageJ ROIs,
-    a stack's overlay), a turned or unreadable file (read whole, which says why)."""
+    a stack's overlay), a turned or unreadable file (read whole, which says why). ImageJ ROIs
+    stream too (kept read whole before their streamed ROIs were written, s64 review)."""
     outputs = OutputOptions.of(outputs)
     read = _layout(Path(path), model, outputs, options, axes)
     if read is None or (read.pages > 1 and (not stacks or outputs.draw_overlay)):
@@ -234,10 +228,6 @@ def whole_read_note(
         return None
     pages, pixels, stack = read.pages, read.pixels, read.pages > 1
     bytes_ = read.bytes(model, outputs.objects is not None)
-    if outputs.wanted["rois"] and read.streams:  # never streamed (s63: said nothing)
-        geojson = replace(outputs, outlines="geojson")
-        alone = whole_estimate(path, model, geojson, options, axes=axes, stacks=True) is None
-        return _rois_note(path, read, bytes_, overlay=alone)
     noun = read_page_axes(path, pages).noun() if stack and read.streams else "pages"
     one = noun.removesuffix("s")
     what = f"{pages} {noun}, " if stack else ""
@@ -256,21 +246,6 @@ def whole_read_note(
     return (
         f"{line}{said_as(large_pixels(pixels - 1))} streams it{how}, with a line every 10% of "
         f"its tiles{drawn}"
-    )
-
-
-def _rois_note(path: Path, read: _Layout, bytes_: float, *, overlay: bool) -> str:
-    """:func:`whole_read_note`'s line of a TIFF read whole for its ImageJ ROIs (the memory
-    rule keeps it whole for them; a TIFF streamed by its pixels gets them too, s64) and what
-    streams it: without its
-    ``overlay`` too where a stack's overlay keeps GeoJSON's read whole (s63 re-review: a
-    stack with --overlay was told GeoJSON streams it)."""
-    streams = said_as(GEOJSON_ALONE if overlay else GEOJSON)
-    if bytes_ <= sizing.WHOLE_BUDGET:  # read whole by the memory rule anyway
-        streams += f" with {said_as(large_pixels(read.pixels - 1))}"
-    return (
-        f"{shown_path(path)}: {read.pages * read.pixels / 1e6:.1f} MP read whole for its ImageJ "
-        f"ROIs (about {bytes_ / 1e9:.1f} GB beside the tiles); {streams} streams it"
     )
 
 
@@ -295,12 +270,11 @@ def _layout(
 ) -> _Layout | None:
     """The :class:`_Layout` of a TIFF the memory rule may stream (:func:`whole_estimate`),
     from its header, None for others; ``said`` (for :func:`whole_read_note`): also of one
-    that ImageJ ROIs keep read whole, and of one that ``axes`` read otherwise than its file
-    does (:func:`_read_otherwise`: read whole)."""
+    that ``axes`` read otherwise than its file does (:func:`_read_otherwise`: read whole)."""
     if path.suffix.lower() not in TIFF_SUFFIXES or outputs.large_threshold is not None:
         return None
     rows = options is not None and (options.exclude_rows or options.scale != 1)  # --scale too
-    if rows or (outputs.wanted["rois"] and not said):
+    if rows:
         return None
     colour_planes = model.in_channels == 3
     try:  # axes that read it otherwise than its file does: read whole (slides.open_slide)
