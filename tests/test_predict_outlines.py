@@ -188,6 +188,29 @@ def test_a_streamed_stacks_rois_lie_where_those_read_whole_do(tmp_path, axes, ch
     assert position == (6 if channels == 1 else 0)  # a hyperstack's: (c, z, t) after it
 
 
+def test_a_streamed_slides_outlines_are_traced_once_for_both_formats(tmp_path, monkeypatch):
+    """With GeoJSON and ImageJ ROIs both asked for, a streamed slide's objects are traced
+    once, each written in both as it is traced (s64 review: traced twice), the same files as
+    each format alone writes."""
+    traced = []
+    outlines = slide_objects.SlideObjects._outlines
+
+    def counted(self, out, page, *args):
+        traced.append(page)
+        return outlines(self, out, page, *args)
+
+    monkeypatch.setattr(slide_objects.SlideObjects, "_outlines", counted)
+    net = local_net()
+    tifffile.imwrite(tmp_path / "s.tif", nuclei_image(120, 90, seed=5))
+    for kind in ("both", "geojson", "imagej"):
+        traced.clear()
+        options = dict(objects=ObjectOptions.for_model(net), outlines=kind, large_threshold=100)
+        predict_file(net, tmp_path / "s.tif", tmp_path / kind, **options)
+        assert traced == [0], kind
+    for name, alone in (("s_objects.geojson", "geojson"), ("s_objects_rois.zip", "imagej")):
+        assert (tmp_path / "both" / name).read_bytes() == (tmp_path / alone / name).read_bytes()
+
+
 def test_a_levels_imagej_rois_are_in_its_pixels_and_refused_only_past_their_limit(
     tmp_path, monkeypatch
 ):

@@ -35,6 +35,8 @@ every geometry valid for JTS/shapely (QuPath's geometry library).
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import json
 import math
 import os
@@ -783,9 +785,26 @@ def write_roi_planes(
     ``tables``), ``position`` None for a 2-D image, else the plane's stack slice or
     hyperstack ``(c, z, t)``, its objects named ``p<plane>-<id>``; ids zero-padded to
     ``digits``. Returns ``path``."""
-    path = Path(path)
-    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+    with roi_zip(path, digits=digits, colours=colours) as put:
         for page, (objects, table, slice_) in enumerate(planes):
+            collections.deque(put(objects, table, slice_, page), maxlen=0)
+    return Path(path)
+
+
+@contextlib.contextmanager
+def roi_zip(
+    path: str | os.PathLike,
+    *,
+    digits: int = 4,
+    colours: Mapping[str, Sequence[int]] | None = None,
+) -> Iterator[Callable[..., Iterator[tuple[int, Polygons]]]]:
+    """The zip ``path`` of ImageJ ROIs open for ``put(objects, table, position, page)``,
+    which passes on each of a plane's ``(id, polygons)`` once it is written as a ROI (as
+    :func:`write_roi_planes` writes them: another writer may pull them, each traced once);
+    put in place atomically when the block ends without an error."""
+    with atomic_path(Path(path)) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+
+        def put(objects, table, slice_, page: int) -> Iterator[tuple[int, Polygons]]:
             kind = _classes(table)
             for index, polygons in objects:
                 name, colour = _roi_name(index, digits, kind(index), colours)
@@ -794,7 +813,9 @@ def write_roi_planes(
                 # a fixed entry time: the same objects give the same bytes at any time
                 entry = zipfile.ZipInfo(f"{name}.roi", date_time=(1980, 1, 1, 0, 0, 0))
                 archive.writestr(entry, data, compress_type=zipfile.ZIP_DEFLATED)
-    return path
+                yield index, polygons
+
+        yield put
 
 
 def _roi_name(index: int, digits: int, own: dict, colours=None) -> tuple[str, list[int] | None]:

@@ -18,6 +18,7 @@ agree across bands, so one process handles the whole page.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import logging
@@ -56,8 +57,8 @@ from unetlab.inference.outlines import (
     Polygons,
     boxed_polygons,
     imagej_positions,
+    roi_zip,
     write_planes,
-    write_roi_planes,
 )
 from unetlab.inference.semantic_bands import SemanticBands, exact_in_bands
 from unetlab.inference.slide_axes import slide_page_axes
@@ -380,15 +381,13 @@ class SlideObjects:
         grid = level_grid(slide, scale)  # a GeoTIFF's place, of this level's pixels
         shown = self._shown(tables, scale, grid)  # the CSV's, in level 0's frame
         # the outlines traced from the renumbered ids (the level's pixels: ``tables``)
-        # while they are staged, written as traced
-        if "geojson" in self.formats:
-            where = at.at(self.finals["geojson"])
-            traced = told(self.finals["geojson"].name)
-            self._write_geojson(out, tables, shown, (h, w), where, scale, grid, traced)
-        if "rois" in self.formats:
-            traced = told(self.finals["rois"].name)
-            where = at.at(self.finals["rois"])
-            self._write_rois(out, tables, shown, (h, w), where, traced, slide)
+        # while they are staged, written as traced, once for both formats
+        traced = {k: told(self.finals[k].name) for k in ("geojson", "rois") if k in self.formats}
+        if traced:
+            with self._rois(out, tables, shown, (h, w), (at, traced), slide) as planes:
+                if "geojson" in traced:
+                    where = at.at(self.finals["geojson"])
+                    self._write_geojson(planes, len(tables) > 1, where, scale, grid)
         seal(at, stage, self.finals["objects"], spec, said)
         return shown
 
@@ -468,36 +467,54 @@ class SlideObjects:
         measures it (a TIFF placed by a ``.tfw`` and ``.prj``: its table in metres)."""
         return self.spec.pixel_size if self.spec.pixel_size is not None else grid_pixel_size(grid)
 
-    def _write_geojson(self, out, tables, shown, size, path: Path, scale, grid, told) -> Path:
-        """``<stem>_objects.geojson`` (at ``path``): each page's objects, traced from the
-        renumbered ids ``out`` (:meth:`_outlines`, by ``tables``: the level's pixels, of
-        (H, W) ``size``) and written as they are traced, measured by the page's rows of
-        ``shown`` (the CSV's), a stack's on their planes (z: the page); their coordinates
-        times ``scale`` ((y, x): a pyramid level's downsample), or on a map the level's
-        ``grid``'s (:func:`level_grid`: the same points as an image read whole); ``told``:
-        how many are traced (:data:`~unetlab.data.ome.Told`)."""
+    def _write_geojson(self, planes, stack: bool, path: Path, scale, grid) -> Path:
+        """``<stem>_objects.geojson`` (at ``path``): each page's objects of ``planes``
+        (:meth:`_rois`: traced from the renumbered ids, in the level's pixels) written as they
+        are traced, measured by the page's rows (the CSV's), a ``stack``'s on their planes
+        (z: the page); their coordinates times ``scale`` ((y, x): a pyramid level's
+        downsample), or on a map the level's ``grid``'s (:func:`level_grid`: the same points
+        as an image read whole)."""
         name, colours = self.outlined
-        stack = len(tables) > 1
-        planes = self._traced(out, tables, shown, size, (told, "tracing the outlines of"))
         planes = ((objects, rows, {"z": page} if stack else None) for objects, rows, page in planes)
         how = dict(pixel_size=self._pixel_size(grid), class_names=name, grid=grid)
         how["colours"] = colours
         how["scale"] = None if grid is not None else scale  # a map's: the level's grid
         return write_planes(path, planes, **how)
 
-    def _write_rois(self, out, tables, shown, size, path: Path, told, slide) -> Path:
-        """``<stem>_objects_rois.zip`` (at ``path``): each page's objects as ImageJ ROIs,
-        traced as :meth:`_write_geojson` traces them, in the level's pixels (those of the ids
-        image, as an image read whole pairs them), a stack's ``p<page>-<id>`` at its page's
-        position as read whole (:func:`~unetlab.inference.outlines.imagej_positions`: a
-        hyperstack's (c, z, t); s64 review: its slice went on the wrong frame); a semantic
-        model's named and drawn by class (``shown``: the CSV's rows)."""
+    @contextlib.contextmanager
+    def _rois(self, out, tables, shown, size, said: tuple, slide) -> Iterator[Iterator[tuple]]:
+        """Each page's ``(objects, rows, page)``, its objects traced once (:meth:`_traced`
+        from ``out``, of (H, W) ``size``; ``shown``: the CSV's rows), and where asked for
+        written as they pass into ``<stem>_objects_rois.zip`` as ImageJ ROIs, in the level's
+        pixels (those of the ids image, as an image read whole pairs them), a stack's
+        ``p<page>-<id>`` at its page's position as read whole
+        (:func:`~unetlab.inference.outlines.imagej_positions`: a hyperstack's (c, z, t); s64
+        review: its slice went on the wrong frame), a semantic model's named and drawn by
+        class; those no GeoJSON pulled when the block ends (ROIs alone), then. ``said``:
+        (the outputs' Together, the ``told`` of each outline output by format). Traced
+        twice with both before (s64 review)."""
+        at, told = said
+        first = "geojson" if "geojson" in told else "rois"
+        doing = "tracing the outlines of" if first == "geojson" else "writing the ImageJ ROIs of"
+        planes = self._traced(out, tables, shown, size, (told[first], doing))
+        if "rois" not in told:
+            yield planes
+            return
+        total = sum(len(table["id"]) for table in tables)
+        done = lambda: None  # noqa: E731  (ROIs alone: counted as traced)
+        if first == "geojson":
+            done = ome.counter(told["rois"], f"writing the ImageJ ROIs of {total:,} objects", total)
         stack = len(tables) > 1
-        at = imagej_positions(slide_page_axes(slide), len(tables), slide.shape[3])
-        planes = self._traced(out, tables, shown, size, (told, "writing the ImageJ ROIs of"))
-        planes = ((objects, rows, at[page] if stack else None) for objects, rows, page in planes)
+        where = imagej_positions(slide_page_axes(slide), len(tables), slide.shape[3])
         digits = max(4, len(str(max(self.counts, default=0))))
-        return write_roi_planes(path, planes, digits=digits, colours=self.outlined[1])
+        with roi_zip(at.at(self.finals["rois"]), digits=digits, colours=self.outlined[1]) as put:
+            at_page = (where[page] if stack else None for page in range(len(tables)))
+            written = (
+                (_counted(put(objects, rows, position, page), done), rows, page)
+                for (objects, rows, page), position in zip(planes, at_page)
+            )
+            yield written
+            collections.deque((pair for objects, _, _ in written for pair in objects), maxlen=0)
 
     def _traced(self, out, tables, shown, size, said: tuple) -> Iterator[tuple]:
         """``(objects, rows, page)`` of each page: its objects' ``(id, polygons)`` as
