@@ -26,7 +26,9 @@ whatever the caller adds (``optimizer``, ``scheduler``, ``train_state``, ``train
 how far it was to go and which of the two the file was saved as, :func:`unfinished_line`;
 absent in older files, in a best.pt before s44, ...; ``val_precision``: ``"bf16"`` or
 ``"fp32"``, what the run's validations predicted in, which evaluate names where it predicts
-in another; absent in older files), ``same_model_sha256`` (the sha256 the
+in another; absent in older files; ``last_validation``: the run's latest validation
+figures, which fit returns where a resume validates no more; absent in older files),
+``same_model_sha256`` (the sha256 the
 file had before a rewrite that changed nothing it predicts, its run's end recorded in it:
 :func:`update_checkpoint` with ``same_model=True``; predictions name the model by it, so
 that outputs predicted from the file before keep their key; absent: the file's own).

@@ -188,11 +188,12 @@ def restore_checkpoint(
     processes: int = 1,
     epochs: int | None = None,
     planned: Callable[[TrainState], int] | None = None,
-) -> None:
+) -> dict:
     """The run's state from its ``last.pt`` (``path``) into these parts; ``planned``: the
     steps the run will have taken at its end from a restored state (:func:`planned_steps`),
     which a cosine / poly schedule is laid over (a resume may change the length, the batch
-    or the processes)."""
+    or the processes). Returns the run's last validation as saved (``{}`` where it records
+    none): a resume that validates no more (a finished run resumed again) returns it."""
     checkpoint = resumed_checkpoint(path)
     _check_resumable(checkpoint, path, model, epochs=epochs, processes=processes)
     key = _schedule_length(scheduler)  # this config's, before the saved state replaces it
@@ -218,6 +219,7 @@ def restore_checkpoint(
     torch.set_rng_state(checkpoint["rng"])  # the point is said by the run's first line
     if saved is not None:
         _log_budget(scheduler, saved)
+    return dict(checkpoint.get("last_validation") or {})
 
 
 def resumed_checkpoint(path: Path) -> dict:

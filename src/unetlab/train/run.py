@@ -138,6 +138,7 @@ class Run:
             split=self.split,
             init_checkpoint=getattr(self.model, "init_checkpoint", None),  # fine-tuned from
             val_precision=self.precision.inference,  # train.log's val figures' (evaluate says)
+            last_validation=dict(self.last),  # what a resume past the last one returns
             **extra,
         )
 
@@ -221,7 +222,7 @@ def setup_run(
         last = run_dir / "checkpoints" / "last.pt"
         parts = (run.model, run.optimizer, run.scheduler, run.scaler, run.state)
         restore = dict(budget=run.budget, processes=group.world, epochs=t.epochs)
-        restore_checkpoint(last, *parts, **restore, planned=run.planned_steps)
+        run.last = restore_checkpoint(last, *parts, **restore, planned=run.planned_steps)
         run.data.normalization = dict(run.model.normalization)  # an older run's own: kept
     if group.is_main:
         _start_records(run, resume=resume, sizes=sizes, weights=weights)

@@ -1,0 +1,24 @@
+"""A finished run resumed again (a notebook's fit cell run twice with resume=True) returns
+the last validation it ended with, as the first fit returned it, and its summary.json keeps
+that validation's pixel counts: the resume validates nothing, so it held none."""
+
+import json
+
+import pytest
+
+from unetlab.train import fit
+
+from .test_train import tiny_config, write_blobs
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
+
+
+def test_a_finished_run_resumed_again_returns_its_last_validation(tmp_path):
+    data = write_blobs(tmp_path / "data", 4)
+    cfg = tiny_config(data, "train.epochs=2", "data.val_fraction=0.5")
+    run = tmp_path / "run"
+    first = fit(cfg, run_dir=run, progress=False)
+    pixels = json.loads((run / "summary.json").read_text())["val_pixels"]
+    again = fit(cfg, run_dir=run, resume=True, progress=False)
+    assert first["val"] and again["val"] == first["val"]
+    assert json.loads((run / "summary.json").read_text())["val_pixels"] == pixels is not None
