@@ -4,6 +4,7 @@ no terminal, yet shown), for training and for prediction alike."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 from collections.abc import Callable, Iterator
 
@@ -37,6 +38,48 @@ def progress_bar(**settings) -> tqdm:
     return tqdm(**settings)
 
 
+class _AboveBars(logging.StreamHandler):
+    """A console handler whose lines tqdm writes above the bars drawn (cleared, then drawn
+    again below), at the level, format and filters of the handler it stands in for."""
+
+    def __init__(self, handler: logging.StreamHandler):
+        super().__init__(handler.stream)
+        self.setLevel(handler.level)
+        self.setFormatter(handler.formatter)
+        self.filters = list(handler.filters)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            tqdm.write(self.format(record), file=self.stream)
+        except Exception:  # as logging's own handlers: a line that fails is reported
+            self.handleError(record)
+
+
+def _console(handler: logging.Handler) -> bool:
+    return isinstance(handler, logging.StreamHandler) and handler.stream in (
+        sys.stdout,
+        sys.stderr,
+    )
+
+
+@contextlib.contextmanager
+def lines_above_bars() -> Iterator[None]:
+    """Within: the console handlers of the root logger and of unetlab's (the API's stderr one,
+    :func:`unetlab.api_lines.api_lines`) write above the bars drawn, not onto a bar's line. A
+    logger without one gets none: tqdm's ``logging_redirect_tqdm`` adds one to each, so a line
+    the package's handler said went on to one added to the root and was said twice (s64 user:
+    every line of a notebook's ``predict_folder`` during a file's bar)."""
+    loggers = [logging.getLogger(), logging.getLogger("unetlab")]
+    before = [logger.handlers for logger in loggers]
+    try:
+        for logger in loggers:
+            logger.handlers = [_AboveBars(h) if _console(h) else h for h in logger.handlers]
+        yield
+    finally:
+        for logger, handlers in zip(loggers, before):
+            logger.handlers = handlers
+
+
 @contextlib.contextmanager
 def progress_calls(
     progress, *, what: str = "the number of tiles done", each: bool = False, **settings
@@ -49,7 +92,8 @@ def progress_calls(
     the work begins (audit s32 notebook 4: ``progress=True`` raised "'bool' object is not
     callable" after the first batch)."""
     if checked(progress, what) is True:
-        with progress_bar(disable=not shown(True), **settings) as bar:
+        lines = lines_above_bars() if shown(True) else contextlib.nullcontext()
+        with progress_bar(disable=not shown(True), **settings) as bar, lines:
             yield _BarCalls(bar, each)
     else:
         yield progress or None

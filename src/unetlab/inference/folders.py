@@ -26,7 +26,6 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from tqdm.contrib.logging import logging_redirect_tqdm
 
 from unetlab.data.io import (
     CHANNEL_GIVEN,
@@ -163,7 +162,7 @@ from unetlab.outputs import (
     recorded_keys,
     remove_finished_stagings,
 )
-from unetlab.progress import checked, progress_bar, shown
+from unetlab.progress import checked, lines_above_bars, progress_bar, shown
 from unetlab.runtime import tuned_allocator
 from unetlab.signals import stop_said, stop_status
 from unetlab.words import numbered, worded
@@ -1570,7 +1569,7 @@ class _Run:
         timed = self.clock if self.clock is not None else contextlib.nullcontext()
         # the bar names the file as its lines do: a tree's, a glob's by its path (s57 docs7)
         bar = progress_bar(desc=self._name(path), unit="tile", leave=False, disable=self.quiet)
-        lines = contextlib.nullcontext() if self.quiet else logging_redirect_tqdm()  # above bars
+        lines = contextlib.nullcontext() if self.quiet else lines_above_bars()  # above bars
         before = slide_resume.pixels_done_before()  # a resumed slide's: not predicted now
         with (
             bar,
