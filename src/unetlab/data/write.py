@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import logging
 import math
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -22,6 +23,9 @@ import numpy as np
 
 from unetlab.atomic import atomic_path
 from unetlab.errors import OutputError, UnetlabError
+from unetlab.signals import stop_said
+
+log = logging.getLogger(__name__)
 
 
 def write_dataset(
@@ -54,8 +58,23 @@ def write_dataset(
     for name, image, mask in zip(names, images, masks, strict=True):
         _check_pair(name, image, mask)
     files = _planned(Path(folder), names, images, masks, _resolution(pixel_size))
-    write_new([path for path, _ in files], lambda: [make for _, make in files], "write_dataset")
+    paths = [path for path, _ in files]
+    with stop_said(partial(_say_stopped, Path(folder), paths)):  # a notebook's Ctrl-C
+        write_new(paths, lambda: [make for _, make in files], "write_dataset")
     return Path(folder)
+
+
+def _say_stopped(folder: Path, paths: list[Path], exc: KeyboardInterrupt) -> None:
+    """The line of a stopped :func:`write_dataset`: the pairs (image and mask) written of
+    ``paths`` (image, mask, image, ...) and the call that goes on."""
+    pairs = sum(image.exists() and mask.exists() for image, mask in zip(paths[::2], paths[1::2]))
+    log.warning(
+        "write_dataset interrupted with %d of %d pairs in %s; continue with the same call: it "
+        "writes what is missing",
+        pairs,
+        len(paths) // 2,
+        folder,
+    )
 
 
 def _planned(folder: Path, names, images, masks, resolution: dict) -> list[tuple]:
