@@ -108,3 +108,15 @@ def test_a_reason_derived_from_a_key_set_after_planning_is_marked_stale():
         f"[reasoned for train.batch_size {batch.value}, set after planning to {batch.value + 1}]"
     )
     assert held["train.batch_size"].late and "[reasoned" not in held["train.batch_size"].reason
+
+
+def test_a_budget_s_epoch_cap_set_after_planning_is_said_as_the_plan_says_it():
+    """The plan's epoch cap under a time budget is "no limit" in its lines, and so in the
+    line of train.epochs set after planning (s64 user: "train.epochs 4 (the plan's 100000)
+    set after planning")."""
+    cap = Choice("train.epochs", 100000, "the 1 min budget ends the run", shown="no limit")
+    cfg = tiny_config("data")
+    cfg.train.epochs = 4
+    assert Plan(choices=[cap]).held(cfg).after == (
+        "train.epochs 4 (the plan's no limit) set after planning: trained and recorded as yours"
+    )

@@ -218,7 +218,7 @@ def after_planning(late: list[Choice], given: dict[str, object]) -> str:
 
 
 def _recorded(c: Choice) -> str:
-    return f"{show(c.yours)} when planned" if c.user else f"the plan's {show(c.value)}"
+    return f"{show(c.yours)} when planned" if c.user else f"the plan's {c.shown or show(c.value)}"
 
 
 class _Plain(yaml.SafeDumper):
