@@ -120,3 +120,17 @@ def test_a_budget_s_epoch_cap_set_after_planning_is_said_as_the_plan_says_it():
     assert Plan(choices=[cap]).held(cfg).after == (
         "train.epochs 4 (the plan's no limit) set after planning: trained and recorded as yours"
     )
+
+
+def test_the_measurement_line_names_the_budget_that_trains(caplog):
+    """A budget set off after planning is not named as the one the measurement was outside
+    of (s64 user: cfg.train.max_minutes = 0 after a 1-minute plan, and fit said "measured
+    the data in 1 s (outside the 1 min budget)")."""
+    cfg = tiny_config("data", "train.max_minutes=0")
+    caplog.set_level("INFO", logger="unetlab")
+    Plan(choices=PLAN.choices, seconds=1.0, budget=1.0).held(cfg).log()
+    assert "measured the data in 1 s" in caplog.messages
+    cfg.train.max_minutes = 2.5
+    caplog.clear()
+    Plan(choices=PLAN.choices, seconds=1.0, budget=1.0).held(cfg).log()
+    assert "measured the data in 1 s (outside the 2.5 min budget)" in caplog.messages

@@ -121,10 +121,11 @@ class Plan:
         made the user's, with ``cfg``'s value, as a key set with --set is, and
         :attr:`after` saying them in one line. ``fit(cfg, plan=plan)`` trains ``cfg``: a
         key set after ``plan_training`` (its memory refusal's ``train.batch_size``), or the
-        ``cfg`` from before it, is what ``train.log`` and ``plan.yaml`` say (s52 notebook)."""
-        given = _differing(self.choices, cfg)
+        ``cfg`` from before it, is what ``train.log`` and ``plan.yaml`` say (s52 notebook).
+        Its :attr:`budget` is ``cfg``'s, the one that trains (set after planning too)."""
+        given, budget = _differing(self.choices, cfg), cfg.train.max_minutes
         if not given:
-            return self
+            return self if budget == self.budget else replace(self, budget=budget)
         choices = [
             replace(c, user=True, yours=given[c.key], source=None, late=True)
             if c.key in given
@@ -133,7 +134,7 @@ class Plan:
         ]
         late = [c for c in self.choices if c.key in given]
         choices = [_stale(c, self.choices, given) for c in choices]
-        return replace(self, choices=choices, after=after_planning(late, given))
+        return replace(self, choices=choices, after=after_planning(late, given), budget=budget)
 
     def lines(self) -> list[str]:
         return [c.line() for c in self.choices]
