@@ -65,19 +65,35 @@ def _console(handler: logging.Handler) -> bool:
 @contextlib.contextmanager
 def lines_above_bars() -> Iterator[None]:
     """Within: the console handlers of the root logger and of unetlab's (the API's stderr one,
-    :func:`unetlab.api_lines.api_lines`) write above the bars drawn, not onto a bar's line. A
-    logger without one gets none: tqdm's ``logging_redirect_tqdm`` adds one to each, so a line
-    the package's handler said went on to one added to the root and was said twice (s64 user:
-    every line of a notebook's ``predict_folder`` during a file's bar)."""
-    loggers = [logging.getLogger(), logging.getLogger("unetlab")]
-    before = [logger.handlers for logger in loggers]
+    :func:`unetlab.api_lines.api_lines`), and ``logging.lastResort`` (which says another
+    library's warning where nothing set logging up), write above the bars drawn, not onto a
+    bar's line. A logger without one gets none: tqdm's ``logging_redirect_tqdm`` adds one to
+    each, so a line the package's handler said went on to one added to the root and was said
+    twice (s64 user: every line of a notebook's ``predict_folder`` during a file's bar). On
+    exit each handler is put back where its stand-in still sits; a handler added within, or
+    one a context opened beside this one (another thread's) set, is left as it is."""
+    resort, swapped = logging.lastResort, []
+    above = _AboveBars(resort) if _console(resort) and not _standing_in(resort) else None
     try:
-        for logger in loggers:
-            logger.handlers = [_AboveBars(h) if _console(h) else h for h in logger.handlers]
+        if above is not None:
+            logging.lastResort = above
+        for logger in (logging.getLogger(), logging.getLogger("unetlab")):
+            mine = {
+                h: _AboveBars(h) for h in logger.handlers if _console(h) and not _standing_in(h)
+            }
+            swapped += [(logger, handler, stand_in) for handler, stand_in in mine.items()]
+            logger.handlers = [mine.get(h, h) for h in logger.handlers]
         yield
     finally:
-        for logger, handlers in zip(loggers, before):
-            logger.handlers = handlers
+        if above is not None and logging.lastResort is above:
+            logging.lastResort = resort
+        for logger, handler, stand_in in swapped:
+            logger.handlers = [handler if h is stand_in else h for h in logger.handlers]
+
+
+def _standing_in(handler: logging.Handler) -> bool:
+    """Whether ``handler`` is another context's stand-in (one open beside this one)."""
+    return isinstance(handler, _AboveBars)
 
 
 @contextlib.contextmanager

@@ -1531,7 +1531,8 @@ class _Run:
         start = time.perf_counter()
         bar = progress_bar(iterable=mine, desc="files", unit="file", disable=self.quiet)
         inputs = slide_resume.predicting(todo)  # no staging of theirs is a killed run's
-        with noting() as chosen, inputs:  # chosen: the main process's (predict.json)
+        lines = contextlib.nullcontext() if self.quiet else lines_above_bars()  # a file's too
+        with noting() as chosen, inputs, lines:  # chosen: the main process's (predict.json)
             for path in bar:
                 # a file all processes share counts, and its error is said, once: in the main
                 counts = self.group.is_main or path not in shared
@@ -1569,12 +1570,10 @@ class _Run:
         timed = self.clock if self.clock is not None else contextlib.nullcontext()
         # the bar names the file as its lines do: a tree's, a glob's by its path (s57 docs7)
         bar = progress_bar(desc=self._name(path), unit="tile", leave=False, disable=self.quiet)
-        lines = contextlib.nullcontext() if self.quiet else lines_above_bars()  # above bars
         before = slide_resume.pixels_done_before()  # a resumed slide's: not predicted now
         with (
             bar,
             timed,
-            lines,
             self._held(path),
             table_path(relative_path(path, self.root)),  # the tables' path column
             self._shown(path),
