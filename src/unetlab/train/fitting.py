@@ -314,7 +314,8 @@ def _fit(
     trained = _trained(run)  # resumed after its training ended (stopped in the label offset)
     if not trained:  # a budget that trains no step buys no fewer steps either
         warn_busy_cpu(run)  # over the setup: before run.cpu is read again
-    if not trained or run.cfg.train.label_offset == "fit":  # a step, or the offset, to come
+    offset_due = run.cfg.train.label_offset == "fit" and measured_offset(run.run_dir) is None
+    if not trained or offset_due:  # a step, or the offset, to come
         _say_making(run, resume=resume, config_file=config_file)
     run.cpu = run_reading(run)  # the CPU time training gets, its workers' too (shared_cpu)
     if trained:
