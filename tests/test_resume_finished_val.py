@@ -5,6 +5,7 @@ that validation's pixel counts: the resume validates nothing, so it held none.""
 import json
 
 import pytest
+import torch
 
 from unetlab.train import fit
 
@@ -21,4 +22,20 @@ def test_a_finished_run_resumed_again_returns_its_last_validation(tmp_path):
     pixels = json.loads((run / "summary.json").read_text())["val_pixels"]
     again = fit(cfg, run_dir=run, resume=True, progress=False)
     assert first["val"] and again["val"] == first["val"]
+    assert json.loads((run / "summary.json").read_text())["val_pixels"] == pixels is not None
+
+
+def test_an_older_checkpoint_s_finished_run_keeps_its_val_pixels(tmp_path):
+    """last.pt and best.pt written before they recorded last_validation: the resume wrote
+    val_pixels None over summary.json's (review s64 user)."""
+    data = write_blobs(tmp_path / "data", 4)
+    cfg = tiny_config(data, "train.epochs=1", "data.val_fraction=0.5")
+    run = tmp_path / "run"
+    fit(cfg, run_dir=run, progress=False)
+    pixels = json.loads((run / "summary.json").read_text())["val_pixels"]
+    for name in ("last.pt", "best.pt"):  # as an older unetlab wrote them
+        checkpoint = torch.load(run / "checkpoints" / name, weights_only=True)
+        del checkpoint["last_validation"]
+        torch.save(checkpoint, run / "checkpoints" / name)
+    fit(cfg, run_dir=run, resume=True, progress=False)
     assert json.loads((run / "summary.json").read_text())["val_pixels"] == pixels is not None

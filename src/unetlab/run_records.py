@@ -200,6 +200,16 @@ def write_summary(run_dir: str | os.PathLike, summary: dict) -> Path:
     return path
 
 
+def read_summary(run_dir: str | os.PathLike) -> dict:
+    """``run_dir``'s summary.json as written (:func:`write_summary`); {} where it has none
+    or it cannot be read."""
+    try:
+        found = json.loads((Path(run_dir) / SUMMARY_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
 def _plain(value):
     """JSON for numpy scalars and tuples' kin."""
     if isinstance(value, np.generic):

@@ -27,7 +27,13 @@ from unetlab.errors import Spelled, UnetlabError, first_line
 from unetlab.plan.memory import check_step_memory
 from unetlab.plan.record import Plan
 from unetlab.progress import checked, progress_bar, shown
-from unetlab.run_records import HISTORY_FILE, other_making, say_resume_making, write_summary
+from unetlab.run_records import (
+    HISTORY_FILE,
+    other_making,
+    read_summary,
+    say_resume_making,
+    write_summary,
+)
 from unetlab.runtime import memory_hint, resolve_device, threads_kept, tuned_allocator
 from unetlab.signals import Stopped
 from unetlab.train.log import (
@@ -651,7 +657,7 @@ def _summary(run: Run, *, finished: bool, label_offset: list | None = None) -> d
         "last_validation": _row(checked[-1], [k for k in checked[-1] if k.startswith("val_")]),
         "classes": list(run.model.classes),
         "val_miou_classes": list(run.model.classes),  # val mIoU is the mean IoU of these
-        "val_pixels": run.last.get("pixels"),  # labelled val pixels of each class
+        "val_pixels": _val_pixels(run),  # labelled val pixels of each class
         "label_offset": label_offset,
         **threads_record(run),  # as history.yaml's resolved, so a repeat compares them
         "train_images": len(run.data.train),
@@ -659,6 +665,15 @@ def _summary(run: Run, *, finished: bool, label_offset: list | None = None) -> d
         "files": {"split": SPLIT_FILE, "config": "config.yaml", "history": HISTORY_FILE},
         "checkpoints": {"best": "checkpoints/best.pt", "last": "checkpoints/last.pt"},
     }
+
+
+def _val_pixels(run: Run) -> list[int] | None:
+    """The labelled val pixels of each class of the run's last validation: a run resumed from
+    a checkpoint that did not record it (``last_validation``, older files) and validating no
+    more keeps what its summary.json said (it wrote None over them)."""
+    if run.last:
+        return run.last.get("pixels")
+    return read_summary(run.run_dir).get("val_pixels")
 
 
 def _row(row: dict, keys) -> dict:
