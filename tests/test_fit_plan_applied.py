@@ -3,6 +3,7 @@ after plan_training, as fit's memory refusal advises, or the cfg from before pla
 s52 notebook) is recorded as the user's in plan.yaml and train.log, as a key set with --set,
 and said in one line: neither file ever gives a plan value the run did not train with."""
 
+import pytest
 import yaml
 
 from unetlab import fit
@@ -134,3 +135,52 @@ def test_the_measurement_line_names_the_budget_that_trains(caplog):
     caplog.clear()
     Plan(choices=PLAN.choices, seconds=1.0, budget=1.0).held(cfg).log()
     assert "measured the data in 1 s (outside the 2.5 min budget)" in caplog.messages
+
+
+def _budget_plan(cfg):
+    from unetlab.plan import make_plan
+
+    from .test_plan import facts
+
+    explicit = {"data.root", "train.device"}
+    return make_plan(facts(areas=[300.0] * 10, n=12), cfg, explicit=explicit, device="cpu")
+
+
+def test_a_budget_turned_off_after_planning_marks_its_reasons_stale():
+    cfg = tiny_config("data", "train.max_minutes=1")
+    plan = _budget_plan(cfg)
+    cfg = plan.apply(cfg)
+    cfg.train.max_minutes, cfg.train.epochs = 0, 4
+    held = {c.key: c for c in plan.held(cfg).choices}
+    assert held["train.patience"].reason == (
+        "the 1 min budget ends the run, the lr annealed, not early stopping"
+        " [reasoned for train.max_minutes 1, set after planning to 0]"
+    )
+    assert held["train.epochs"].late and "[reasoned" not in held["train.epochs"].reason
+    cfg.train.max_minutes, cfg.train.epochs = 1, 100000
+    assert plan.held(cfg) is plan  # as planned: nothing marked
+
+
+def test_fit_refuses_the_plan_s_epoch_cap_with_the_budget_turned_off(tmp_path, monkeypatch):
+    """plan_training under a 1 min budget set train.epochs to its "no limit" (100000); the
+    budget turned off after planning trained 100000 epochs, said as none (review s64 user)."""
+    from unetlab.errors import UnetlabError
+    from unetlab.train import fitting
+
+    def trained(*args, **kwargs):
+        raise AssertionError("fit trained: nothing would end the run")
+
+    monkeypatch.setattr(fitting, "_fit", trained)
+    cfg = tiny_config(write_blobs(tmp_path / "data", 3), "train.max_minutes=1")
+    plan = _budget_plan(cfg)
+    cfg = plan.apply(cfg)
+    assert cfg.train.epochs == 100000
+    cfg.train.max_minutes = 0
+    with pytest.raises(UnetlabError) as refused:
+        fit(cfg, run_dir=tmp_path / "run", plan=plan, progress=False)
+    assert str(refused.value) == (
+        "train.epochs is the plan's no limit (a time budget ends the run), but"
+        " train.max_minutes is 0, set after planning: nothing would end this run; set"
+        " cfg.train.epochs (50, say) or cfg.train.max_minutes again before fit"
+    )
+    assert not (tmp_path / "run").exists()

@@ -17,7 +17,7 @@ from unetlab.plan.geometry import Geometry
 from unetlab.plan.loss import one_balance, plan_loss, plan_objects
 from unetlab.plan.memory import StepMemory, data_memory
 from unetlab.plan.normalization import plan_normalization
-from unetlab.plan.record import Choice, Plan
+from unetlab.plan.record import BUDGET_KEY, Choice, Plan
 from unetlab.plan.tiles import plan_batch, plan_tile, plan_tiles_per_epoch
 from unetlab.words import numbered
 
@@ -113,9 +113,10 @@ def make_plan(
         choices.append(plan_offset(val_images))
     if cfg.train.max_minutes > 0:
         budget = f"the {cfg.train.max_minutes:g} min budget ends the run"
-        choices.append(Choice("train.epochs", BUDGET_EPOCHS, budget, shown=BUDGET_SHOWN))
-        choices.append(
-            Choice("train.patience", 0, f"{budget}, the lr annealed, not early stopping")
-        )
+        on = (BUDGET_KEY,)  # their reasons marked stale where the budget changes after
+        choices.append(Choice("train.epochs", BUDGET_EPOCHS, budget, shown=BUDGET_SHOWN, given=on))
+        patience = f"{budget}, the lr annealed, not early stopping"
+        choices.append(Choice("train.patience", 0, patience, given=on))
     marked = _marked(choices, cfg, explicit, sources or {})
-    return Plan(marked, fp.summary(), notes, data_bytes=memory.data)
+    minutes = cfg.train.max_minutes  # the budget its reasons rest on
+    return Plan(marked, fp.summary(), notes, data_bytes=memory.data, budget=minutes)

@@ -13,7 +13,12 @@ import yaml
 from unetlab.atomic import atomic_path
 from unetlab.config import Config
 from unetlab.config.guard import REPR_KEYS
+from unetlab.config.sections import BUDGET_EPOCHS
+from unetlab.errors import UnetlabError
 from unetlab.words import numbered
+
+#: the key of the time budget a plan's reasons may rest on (its epoch cap and patience)
+BUDGET_KEY = "train.max_minutes"
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +129,9 @@ class Plan:
         ``cfg`` from before it, is what ``train.log`` and ``plan.yaml`` say (s52 notebook).
         Its :attr:`budget` is ``cfg``'s, the one that trains (set after planning too)."""
         given, budget = _differing(self.choices, cfg), cfg.train.max_minutes
-        if not given:
-            return self if budget == self.budget else replace(self, budget=budget)
+        moved = {} if budget == self.budget else {BUDGET_KEY: _minutes(budget)}
+        if not given and not moved:
+            return self
         choices = [
             replace(c, user=True, yours=given[c.key], source=None, late=True)
             if c.key in given
@@ -133,8 +139,24 @@ class Plan:
             for c in self.choices
         ]
         late = [c for c in self.choices if c.key in given]
-        choices = [_stale(c, self.choices, given) for c in choices]
-        return replace(self, choices=choices, after=after_planning(late, given), budget=budget)
+        weighed = [*self.choices, Choice(BUDGET_KEY, _minutes(self.budget), "planned for")]
+        choices = [_stale(c, weighed, given | moved) for c in choices]
+        after = after_planning(late, given) if late else self.after
+        return replace(self, choices=choices, after=after, budget=budget)
+
+    def check_ends(self, cfg: Config) -> None:
+        """Refuse ``cfg`` where it trains the epoch cap the plan set for its time budget
+        ("no limit", which the budget ends) with the budget turned off after planning:
+        nothing would end the run (review s64 user: 100000 epochs, said as none)."""
+        cap = next((c for c in self.choices if c.key == "train.epochs"), None)
+        if cap is None or cap.user or cap.value < BUDGET_EPOCHS or cfg.train.max_minutes > 0:
+            return
+        raise UnetlabError(
+            f"train.epochs is the plan's {cap.shown or cap.value} (a time budget ends the run),"
+            f" but train.max_minutes is {cfg.train.max_minutes:g}, set after planning: nothing"
+            " would end this run; set cfg.train.epochs (50, say) or cfg.train.max_minutes"
+            " again before fit"
+        )
 
     def lines(self) -> list[str]:
         return [c.line() for c in self.choices]
@@ -172,6 +194,11 @@ class Plan:
             log.warning("%s", self.after)
         for note in self.notes:
             log.warning("%s", note)
+
+
+def _minutes(budget: float) -> float | int:
+    """A budget as its reasons say it: 1, not 1.0."""
+    return int(budget) if float(budget).is_integer() else budget
 
 
 def _differing(choices: list[Choice], cfg: Config) -> dict[str, object]:

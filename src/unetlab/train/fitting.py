@@ -165,7 +165,11 @@ def _prepared(
     cfg = absolute_paths(cfg, run_dir, resume=resume)
     refuse_missing_root(cfg.data.root)  # before the run folder is touched
     check_stain_channels(cfg)  # a grey data set with augment.stain
-    return cfg, resume, plan.held(cfg) if plan is not None else None
+    if plan is None:
+        return cfg, resume, None
+    plan = plan.held(cfg)
+    plan.check_ends(cfg)  # its budget's epoch cap with the budget turned off
+    return cfg, resume, plan
 
 
 def _log_beginning(
