@@ -148,6 +148,38 @@ def test_a_link_retargeted_during_predict_again_is_listed_as_it_was_read(
     assert _listed(tmp_path / "o")[-1] == str(tmp_path / "store" / "run1.tif")
 
 
+def test_a_link_retargeted_after_its_prediction_is_listed_as_it_was_read(tmp_path, monkeypatch):
+    """``latest.tif`` retargeted to run2.tif once its prediction (of run1.tif) is done, before
+    its outputs are listed: latest.png stays listed as run1.tif's, whose pixels it holds, and
+    --skip-existing (the link at run2.tif now) refuses it, naming run1.tif (s64: the link
+    resolved after the prediction: run1's output listed as run2's, with run2's stamp, and
+    --skip-existing kept it silently)."""
+    import unetlab.inference.folders as folders
+
+    argv, _ = _retargeting(tmp_path, monkeypatch)
+    latest, predicted = tmp_path / "in" / "latest.tif", folders.predict_or_fail
+
+    def retargeted(model, path, *args, **kwargs):  # the next acquisition lands meanwhile
+        written = predicted(model, path, *args, **kwargs)
+        if path.name == "latest.tif" and "run1" in os.readlink(latest):
+            latest.unlink()
+            os.symlink(tmp_path / "store" / "run2.tif", latest)
+        return written
+
+    for again in (False, True):  # predicted before with the link at run1: the claim adds none
+        if again:
+            latest.unlink()
+            os.symlink(tmp_path / "store" / "run1.tif", latest)
+        monkeypatch.setattr(folders, "predict_or_fail", retargeted)
+        assert main(argv) == 0
+        monkeypatch.undo()
+        assert _listed(tmp_path / "o")[-1] == str(tmp_path / "store" / "run1.tif")
+    made = (tmp_path / "o" / "latest.png").stat().st_mtime_ns  # run1's
+    assert main([*argv, "--skip-existing"]) == 2  # run2.tif's would replace run1.tif's: said
+    assert (tmp_path / "o" / "latest.png").stat().st_mtime_ns == made
+    assert _listed(tmp_path / "o")[-1] == str(tmp_path / "store" / "run1.tif")
+
+
 def test_a_stop_within_relisting_a_retargeted_link_leaves_its_output_listed(tmp_path, monkeypatch):
     """A Ctrl-C right after the first manifest write that lists latest.png as run2.tif's
     leaves it listed, so --skip-existing (the stop line's advice) keeps it (s64: its claim's
@@ -257,8 +289,8 @@ def test_a_process_but_the_main_one_hands_its_retargeted_outputs_to_it(tmp_path,
     run.claimed = {"latest.png": str(tmp_path / "store" / "run1.tif"), "a.png": "x"}
     run.moved, written = {}, []
     monkeypatch.setattr(folders, "listed_as_read", lambda *args: written.append(args))
-    run._listed_as_read(latest, [tmp_path / "o" / "latest.png"])
+    run._listed_as_read(str(latest.resolve()), [tmp_path / "o" / "latest.png"])
     assert run.moved == {"latest.png": str(tmp_path / "store" / "run2.tif")} and not written
     run.group.is_main = True  # the main one lists it at once
-    run._listed_as_read(latest, [tmp_path / "o" / "latest.png"])
+    run._listed_as_read(str(latest.resolve()), [tmp_path / "o" / "latest.png"])
     assert written == [(tmp_path / "o", {"latest.png": str(tmp_path / "store" / "run2.tif")})]

@@ -1580,6 +1580,7 @@ class _Run:
             before as done_before,
         ):
             each = dict(self._keywords(path), progress=bar.update, counted=counted)
+            source = input_source(path)  # as the prediction reads it, not as after it
             written = predict_or_fail(self.model, path, self.out_dir, self._outputs(path), **each)
         if not isinstance(written, UnetlabError):  # each process its own band's
             result.pixels -= done_before[0]
@@ -1591,7 +1592,7 @@ class _Run:
             self.failed(result.failed[path])
             return
         result.written[path] = written
-        self._listed_as_read(path, written)  # a link retargeted since the claim
+        self._listed_as_read(source, written)  # a link retargeted since the claim
         result.pixels += output_pixels(written[0])  # its header only
         with self._shown(path):
             self._say_sizes(path)
@@ -1602,12 +1603,12 @@ class _Run:
         if areas:
             result.areas[path] = areas[0]
 
-    def _listed_as_read(self, path: Path, written: list[Path]) -> None:
-        """``path``'s outputs listed as its prediction read it where the claim listed
+    def _listed_as_read(self, source: str, written: list[Path]) -> None:
+        """``written`` listed as made from ``source``, the input its prediction read, where the claim listed
         another input (:func:`moved_since_claim`: a link retargeted since): by the main
         process, which holds the folder, at once; another's handed to it (:meth:`_gathered`;
         s64: each wrote the manifest, unlocked, reading it whole for each input)."""
-        moved = moved_since_claim(self.out_dir, path, written, self.claimed)
+        moved = moved_since_claim(self.out_dir, source, written, self.claimed)
         if self.group.is_main:
             listed_as_read(self.out_dir, moved)
         else:

@@ -580,13 +580,14 @@ def input_source(path: str | os.PathLike) -> str:
 
 
 def moved_since_claim(
-    out_dir: Path, path: Path, written: Sequence[Path], claimed: Mapping[str, str]
+    out_dir: Path, source: str, written: Sequence[Path], claimed: Mapping[str, str]
 ) -> dict[str, str]:
-    """Those of ``written`` (``path``'s outputs just written into ``out_dir``) whose input
-    ``claimed`` (the claim's, :func:`claimed_sources`) names otherwise than the prediction
-    read it -> that input (:func:`input_source` now: a link retargeted since the claim);
-    told from what the run holds, no manifest read (s64: read twice an input written)."""
-    source = input_source(path)
+    """Those of ``written`` (outputs just written into ``out_dir``) whose input ``claimed``
+    (the claim's, :func:`claimed_sources`) names otherwise than the prediction read it ->
+    ``source``, the input it read (:func:`input_source` just before the prediction: a link
+    retargeted since the claim; s64: resolved after it, a link retargeted during or after a
+    long prediction had the old target's pixels listed as the new one's); told from what the
+    run holds, no manifest read (s64: read twice an input written)."""
     return {
         p.name: source
         for p in written
