@@ -98,3 +98,53 @@ def test_a_changed_input_another_process_predicts_is_not_drawn_from_its_stale_la
     kept = {n: data for n, data in stale.items() if n.endswith(".png") and n[:2] not in CHANGED}
     assert {name: now.get(name) for name in kept} == kept and len(kept) == 4
     assert len(list((work / "out").glob("0?_overlay.png"))) == 6
+
+
+#: in each process of the launch: the link ``latest.tif`` retargeted to ``$RETARGET`` just
+#: as its process is about to predict it (after the claim, which listed its first target)
+RETARGETING = """
+import os
+from pathlib import Path
+
+import unetlab.inference.folders as folders
+
+keywords = folders._Run._keywords  # asked just before the prediction reads its input
+
+
+def retargeted(run, path):
+    if Path(path).name == "latest.tif" and os.readlink(path) != os.environ["RETARGET"]:
+        os.unlink(path)
+        os.symlink(os.environ["RETARGET"], path)
+        Path(os.environ["RETARGET"] + ".rank").write_text(os.environ.get("RANK", ""))
+    return keywords(run, path)
+
+
+folders._Run._keywords = retargeted
+"""
+
+
+def test_a_link_another_process_read_retargeted_is_listed_as_it_read_it(tmp_path, monkeypatch):
+    """``latest.tif`` (a link to run1.tif when the main process claims the folder) dealt to
+    the other process of --nproc 2 and retargeted to run2.tif just before it predicts it:
+    the manifest names run2.tif for latest.png, listed by the main one from what the other
+    handed it (the claim's sources shared to it, its moved outputs gathered)."""
+    (tmp_path / "in").mkdir(), (tmp_path / "store").mkdir(), (tmp_path / "site").mkdir()
+    for name, value in (("store/run1", 0), ("store/run2", 200), ("in/a", 0)):
+        tifffile.imwrite(tmp_path / f"{name}.tif", np.full((24, 24), value, np.uint8))
+    try:
+        os.symlink(tmp_path / "store" / "run1.tif", tmp_path / "in" / "latest.tif")
+    except OSError:
+        pytest.skip("no symbolic links here")
+    torch.manual_seed(0)
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
+    (tmp_path / "site" / "sitecustomize.py").write_text(RETARGETING)
+    paths = [str(tmp_path / "site"), os.environ.get("PYTHONPATH", "")]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
+    monkeypatch.setenv("RETARGET", str(tmp_path / "store" / "run2.tif"))
+    args = ["--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    args += ["--output", str(tmp_path / "o"), "--device", "cpu", "--no-progress", "--nproc", "2"]
+    launched("predict", *args)
+    assert (tmp_path / "store" / "run2.tif.rank").read_text() == "1"  # not the main process
+    lines = (tmp_path / "o" / ".unetlab-outputs").read_text().splitlines()
+    listed = [line.split("\t")[2] for line in lines if line.startswith("latest.png\t")]
+    assert listed[-1] == str(tmp_path / "store" / "run2.tif"), lines
