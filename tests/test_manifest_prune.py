@@ -46,3 +46,28 @@ def test_lines_a_run_reserves_or_has_not_written_yet_stay(tmp_path):
     assert sorted(names) == ["best.pt", "here.png", "new.png", "report.json"]
     assert f"report.json\tevaluate\t\t{PENDING}" in lines  # claimed, perhaps being written
     assert lines[0].startswith("#")
+
+
+def test_relist_names_the_input_read_and_drops_the_pending_mark(tmp_path):
+    """:func:`~unetlab.manifest.relist` rewrites a name's latest line in place: the input
+    given, its key without the PENDING mark (the run wrote the file; kept PENDING, a stop
+    before the run's settle confirmed it left the file no one's), the others as they were."""
+    from unetlab import manifest
+
+    (tmp_path / "store").mkdir()
+    run1, run2 = (str(tmp_path / "store" / f"run{i}.tif") for i in (1, 2))
+    for path in (run1, run2):
+        with open(path, "wb") as f:
+            f.write(b"pixels")
+    manifest.record(tmp_path, ["a.png"], command="predict", sources={"a.png": run1})
+    keys = {"a.png": "k1", "b.png": "k2"}  # listed PENDING
+    sources = {"a.png": run1, "b.png": run1}
+    manifest.record(tmp_path, ["a.png", "b.png"], command="predict", sources=sources, made_by=keys)
+    manifest.confirm(tmp_path, {"b.png": "k2"}, "predict")  # b.png written, a.png not yet
+    assert manifest.recorded_keys(tmp_path, "predict")["a.png"] == manifest.PENDING + "k1"
+    before = (tmp_path / manifest.MANIFEST).read_text().splitlines()
+    manifest.relist(tmp_path, {"a.png": run2, "b.png": run2}, "predict")
+    after = (tmp_path / manifest.MANIFEST).read_text().splitlines()
+    assert len(after) == len(before) and after[1] == before[1]  # the earlier line kept
+    assert manifest.recorded_keys(tmp_path, "predict") == {"a.png": "k1", "b.png": "k2"}
+    assert manifest.made_from(tmp_path, "predict") == {"a.png": run2, "b.png": run2}
