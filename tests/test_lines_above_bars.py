@@ -112,12 +112,13 @@ def test_a_file_that_fails_is_said_above_the_files_bar(notebook, tmp_path, capsy
 
 def test_another_library_s_warning_is_said_above_the_bar(notebook, capsys):
     """Nothing set logging up: logging.lastResort says it, onto the bar's line (tifffile's
-    warning during a file's bar, s64 user)."""
+    warning during a file's bar, s64 user). A logger of its own: the command line, run by
+    other tests in this process, quiets tifffile's for good."""
     notebook()
     resort = logging.lastResort
     with tqdm(total=2) as bar, lines_above_bars():
         bar.update(1)
-        logging.getLogger("tifffile").warning("tifffile: a page's tag is odd")
+        logging.getLogger("some_library").warning("tifffile: a page's tag is odd")
     assert _above(capsys.readouterr().err, "tifffile: a page's tag is odd")
     assert logging.lastResort is resort
 
