@@ -744,6 +744,21 @@ def test_qupath_detection_redrawn_by_hand_is_read_in_its_place(tmp_path, caplog)
     ], caplog.messages
 
 
+def test_qupath_detection_redrawn_smaller_or_cell_without_nucleus_is_replaced(tmp_path):
+    """A detection redrawn smaller by hand (144 px inside its 400 px: under half of it) is
+    replaced: over half of the smaller shape is shared (s64 re-review: both kept, the detection
+    trained as a ring around the redrawn one). A QuPath cell without ``nucleusGeometry`` (its
+    own outline read) redrawn larger is replaced too (s64 re-review: it was dropped, its
+    grown area taken as its own)."""
+    found, drawn = {"objectType": "detection"}, {"objectType": "annotation"}
+    other = _square_feature(100, 100, 10, found)
+    features = [_square_feature(20, 20, 20, found), other, _square_feature(24, 24, 12, drawn)]
+    assert _qupath_ids(tmp_path / "smaller.geojson", features) == [100, 144]
+    cell = _square_feature(20, 20, 10, {"objectType": "cell"})  # no nucleusGeometry: 100 px
+    features = [cell, other, _square_feature(19, 19, 12, drawn)]
+    assert _qupath_ids(tmp_path / "cell.geojson", features) == [100, 144]
+
+
 def test_qupath_annotation_that_is_no_redrawn_detection_drops_none(tmp_path):
     """An annotation around one detection's centre is its correction only where it is over
     most of it and of a nucleus's size: not one of QuPath's class Region* or Ignore* (passed
