@@ -158,7 +158,7 @@ def test_a_levels_imagej_outlines_past_their_limit_are_refused_in_the_callers_wo
     from unetlab.inference.slides import _check_rois
 
     outputs = OutputOptions(objects=True, outlines="imagej")
-    slide = SimpleNamespace(path=tmp_path / "big.tif", level=1, shape=(1, 40000, 3000, 3))
+    slide = SimpleNamespace(path=tmp_path / "big.tif", level=1, levels=2, shape=(1, 40000, 3000, 3))
     python, cli = _refusal(lambda: _check_rois(slide, outputs))
     stop = "big.tif: level 1 is 40,000 x 3,000 px, and ImageJ ROIs (in its pixels) stop at "
     assert python.endswith(

@@ -8,6 +8,7 @@ import zipfile
 from dataclasses import replace
 
 import numpy as np
+import pytest
 import tifffile
 import torch
 
@@ -149,3 +150,23 @@ def test_a_tiff_the_memory_rule_streams_streams_with_its_imagej_rois(tmp_path, c
     assert "streams it frame by frame" in said, said
     assert not is_streamed(path, model, rois)
     assert is_streamed(path, model, replace(rois, draw_overlay=False))
+
+
+def test_a_one_level_tiff_past_imagej_rois_side_is_read_whole_for_them(tmp_path, monkeypatch):
+    """A one-level TIFF with a side over 32,767 px, large by the memory estimate only, is
+    read whole with ImageJ ROIs asked for (its objects' ROIs written where they lie under
+    it), streamed without them (s64 re-review: streamed, it was refused and told to use a
+    smaller level, which it has not). A streamed one is refused naming GeoJSON alone."""
+    from unetlab.data.slides import open_slide
+    from unetlab.inference.slides import _check_rois
+
+    path = tmp_path / "wide.tif"
+    tifffile.imwrite(path, np.zeros((4, 33000), np.uint8))
+    monkeypatch.setattr(sizing, "WHOLE_BUDGET", 1000.0)
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    rois = OutputOptions(objects=True, outlines="imagej")
+    assert not is_streamed(path, model, rois)
+    assert is_streamed(path, model, replace(rois, outlines="geojson"))
+    with open_slide(path) as slide, pytest.raises(Exception) as refused:
+        _check_rois(slide, rois)
+    assert "outlines='geojson'" in str(refused.value) and "level=" not in str(refused.value)

@@ -303,3 +303,29 @@ def test_skip_existing_adds_an_overlay_and_rois_to_a_streamed_slides_geojson(tmp
     predict_folder(net, tmp_path / "in", out, again)
     assert (out / "s_overlay.png").is_file()
     assert len(zipfile.ZipFile(out / "s_objects_rois.zip").namelist()) >= 5
+
+
+def test_a_folder_runs_objects_no_roi_holds_name_the_file_and_geojson(tmp_path, monkeypatch):
+    """An object no ImageJ ROI holds fails its file in a folder run with a line naming the
+    ROI zip, GeoJSON as the caller asks for it and that the prediction is kept for that rerun,
+    a rerun asking for it failing none (s64 re-review: no file, "export it as GeoJSON instead")."""
+    from unetlab.inference import outlines
+
+    (tmp_path / "in").mkdir()
+    tifffile.imwrite(tmp_path / "in" / "a.tif", nuclei_image(160, 96, seed=7), tile=(32, 32))
+    monkeypatch.setattr(outlines, "ROI_CORNERS", 20)
+    net = local_net()
+    asked = OutputOptions(objects=ObjectOptions.for_model, outlines="imagej", large_threshold=100)
+    failed = predict_folder(net, tmp_path / "in", tmp_path / "out", asked).failed
+    said = failed[tmp_path / "in" / "a.tif"]
+    assert said.startswith("a_objects_rois.zip: object 0001 does not fit an ImageJ ROI"), said
+    assert said.endswith(": ask for outlines='geojson' (a prediction is kept for that rerun)")
+    geojson = OutputOptions(
+        objects=ObjectOptions.for_model, outlines="geojson", large_threshold=100
+    )
+    assert predict_folder(net, tmp_path / "in", tmp_path / "out", geojson).failed == {}
+    with pytest.raises(UnetlabError) as refused:
+        outlines.write_roi_planes(tmp_path / "r.zip", [([(1, [[np.zeros((30, 2))]])], None, None)])
+    assert refused.value.cli.endswith(
+        "ask for --outlines geojson (a prediction is kept for that rerun)"
+    )

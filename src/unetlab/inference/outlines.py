@@ -55,7 +55,7 @@ from unetlab.data import instances
 from unetlab.data.geotiff import MapGrid
 from unetlab.data.large_ids import compact_large_ids
 from unetlab.deferred import deferred
-from unetlab.errors import FormatLimitError, UnetlabError
+from unetlab.errors import FormatLimitError, Spelled, UnetlabError, spelled
 from unetlab.inference.measure import pixel_pair
 from unetlab.inference.records import label_colours
 from unetlab.inference.slide_overlay import by_object
@@ -693,7 +693,7 @@ def roi_bytes(
     if max(right, bottom) > ROI_SIDE or len(points) > ROI_CORNERS:
         raise FormatLimitError(
             f"object {name} does not fit an ImageJ ROI (coordinates up to {ROI_SIDE}, "
-            f"{ROI_CORNERS} corners): export it as GeoJSON instead"
+            f"{ROI_CORNERS} corners)"
         )
     if len(rings) == 1:
         kind, count, shape = _TRACED, len(points), 0
@@ -791,6 +791,10 @@ def write_roi_planes(
     return Path(path)
 
 
+#: what gives outlines that ImageJ ROIs cannot hold, as the caller asks for it
+GEOJSON_OUTLINES = Spelled("outlines='geojson'", "--outlines geojson")
+
+
 @contextlib.contextmanager
 def roi_zip(
     path: str | os.PathLike,
@@ -809,13 +813,23 @@ def roi_zip(
             for index, polygons in objects:
                 name, colour = _roi_name(index, digits, kind(index), colours)
                 name, position = (name, 0) if slice_ is None else (f"p{page}-{name}", slice_)
-                data = roi_bytes(polygons, name=name, position=position, colour=colour)
+                data = _roi_of(path, polygons, name=name, position=position, colour=colour)
                 # a fixed entry time: the same objects give the same bytes at any time
                 entry = zipfile.ZipInfo(f"{name}.roi", date_time=(1980, 1, 1, 0, 0, 0))
                 archive.writestr(entry, data, compress_type=zipfile.ZIP_DEFLATED)
                 yield index, polygons
 
         yield put
+
+
+def _roi_of(path, polygons: Polygons, **how) -> bytes:
+    """:func:`roi_bytes` of an object of the zip ``path``; one no ROI holds is refused naming
+    the zip and GeoJSON (s64 re-review: a folder run's line named no file nor the flag)."""
+    try:
+        return roi_bytes(polygons, **how)
+    except FormatLimitError as exc:
+        said = f"{Path(path).name}: {exc}: ask for {{}} (a prediction is kept for that rerun)"
+        raise FormatLimitError(**spelled(said.format, GEOJSON_OUTLINES)) from None
 
 
 def _roi_name(index: int, digits: int, own: dict, colours=None) -> tuple[str, list[int] | None]:

@@ -91,7 +91,12 @@ from unetlab.inference import chosen, slide_resume
 from unetlab.inference.appearance import say_streamed_appearance
 from unetlab.inference.file_fit import file_fit
 from unetlab.inference.objects import measured_classes
-from unetlab.inference.outlines import ROI_SIDE, outline_class, outline_colours
+from unetlab.inference.outlines import (
+    GEOJSON_OUTLINES,
+    ROI_SIDE,
+    outline_class,
+    outline_colours,
+)
 from unetlab.inference.pages import (
     axes_fix,
     axes_fixes,
@@ -1221,7 +1226,8 @@ def _check_rois(slide: Slide, outputs: OutputOptions) -> None:
         return
     said = f"{shown_path(slide.path)}: level {slide.level} is {h:,} x {w:,} px, and ImageJ "
     said += f"ROIs (in its pixels) stop at {ROI_SIDE:,} px: use "
-    raise UnetlabError(**spelled(lambda fix: said + fix, SMALLER_LEVEL_OR_GEOJSON))
+    fix = SMALLER_LEVEL_OR_GEOJSON if slide.levels > 1 else GEOJSON_OUTLINES  # s64 re-review
+    raise UnetlabError(**spelled(lambda fixed: said + fixed, fix))
 
 
 def _stage(

@@ -49,6 +49,7 @@ from unetlab.data.tiff_files import HEADERS, keeping_open, real_path
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.errors import Spelled, UnetlabError, said_as
 from unetlab.inference import sizing
+from unetlab.inference.outlines import ROI_SIDE
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.records import OutputOptions
 from unetlab.inference.slides import check_bare_channels, is_large
@@ -284,7 +285,16 @@ def _layout(
         return _read_otherwise(path, colour_planes, axes) if said else None
     (pages, h, w, c), itemsize = slide.shape, slide.dtype.itemsize
     turned = slide.turn != 1  # a turned one is turned when read whole
-    return None if turned else _Layout(pages, h * w, c, itemsize)
+    return None if turned or _rois_whole(slide, outputs) else _Layout(pages, h * w, c, itemsize)
+
+
+def _rois_whole(slide, outputs: OutputOptions) -> bool:
+    """Whether ``slide``'s ImageJ ROIs keep it read whole: one level with a side over
+    :data:`~unetlab.inference.outlines.ROI_SIDE` px, which streamed is refused (its ROIs'
+    16-bit coordinates); read whole, its objects' ROIs are written where they lie under it
+    (s64 re-review: streamed, it was refused, told a level it has not)."""
+    _, h, w, _ = slide.shape
+    return outputs.wanted["rois"] and slide.levels == 1 and max(h, w) > ROI_SIDE
 
 
 def _read_otherwise(path: Path, colour_planes: bool, axes: str | None) -> _Layout | None:
