@@ -167,6 +167,11 @@ def test_a_one_level_tiff_past_imagej_rois_side_is_read_whole_for_them(tmp_path,
     rois = OutputOptions(objects=True, outlines="imagej")
     assert not is_streamed(path, model, rois)
     assert is_streamed(path, model, replace(rois, outlines="geojson"))
+    said = whole_read_note(path, model, rois, least=1000)
+    assert said.endswith(
+        "ImageJ ROIs stop at 32,767 px, which its one level is over streamed: "
+        "outlines='geojson' streams it"
+    ), said
     with open_slide(path) as slide, pytest.raises(Exception) as refused:
         _check_rois(slide, rois)
     assert "outlines='geojson'" in str(refused.value) and "level=" not in str(refused.value)

@@ -49,7 +49,7 @@ from unetlab.data.tiff_files import HEADERS, keeping_open, real_path
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.errors import Spelled, UnetlabError, said_as
 from unetlab.inference import sizing
-from unetlab.inference.outlines import ROI_SIDE
+from unetlab.inference.outlines import GEOJSON_OUTLINES, ROI_SIDE
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.records import OutputOptions
 from unetlab.inference.slides import check_bare_channels, is_large
@@ -238,6 +238,11 @@ def whole_read_note(
     )
     line = f"{shown_path(path)}: {what}{pages * pixels / 1e6:.1f} MP read whole (about "
     line += f"{bytes_ / 1e9:.1f} GB beside the tiles); "
+    if read.rois:  # s64 re-review: a one-level TIFF past ImageJ ROIs' side
+        return line + (
+            f"ImageJ ROIs stop at {ROI_SIDE:,} px, which its one level is over streamed: "
+            f"{said_as(GEOJSON_OUTLINES)} streams it"
+        )
     if not read.streams:  # its pages are one image's rows: saved with its axes, it streams
         return line + (
             f"the axes {axes.upper()} read it otherwise than its file does, which a read window "
@@ -259,6 +264,7 @@ class _Layout(NamedTuple):
     channels: int
     itemsize: int
     streams: bool = True  # False: read by axes that the streaming path cannot read it by
+    rois: bool = False  # True: read whole for its ImageJ ROIs (:func:`_rois_whole`)
 
     def bytes(self, model, objects: bool) -> float:
         """:func:`~unetlab.inference.sizing.stack_read_bytes` of all its pages."""
@@ -271,7 +277,8 @@ def _layout(
 ) -> _Layout | None:
     """The :class:`_Layout` of a TIFF the memory rule may stream (:func:`whole_estimate`),
     from its header, None for others; ``said`` (for :func:`whole_read_note`): also of one
-    that ``axes`` read otherwise than its file does (:func:`_read_otherwise`: read whole)."""
+    that ``axes`` read otherwise than its file does (:func:`_read_otherwise`: read whole) and
+    of one read whole for its ImageJ ROIs (:func:`_rois_whole`)."""
     if path.suffix.lower() not in TIFF_SUFFIXES or outputs.large_threshold is not None:
         return None
     rows = options is not None and (options.exclude_rows or options.scale != 1)  # --scale too
@@ -285,7 +292,10 @@ def _layout(
         return _read_otherwise(path, colour_planes, axes) if said else None
     (pages, h, w, c), itemsize = slide.shape, slide.dtype.itemsize
     turned = slide.turn != 1  # a turned one is turned when read whole
-    return None if turned or _rois_whole(slide, outputs) else _Layout(pages, h * w, c, itemsize)
+    rois = _rois_whole(slide, outputs)
+    if turned or (rois and not said):
+        return None
+    return _Layout(pages, h * w, c, itemsize, rois=rois)
 
 
 def _rois_whole(slide, outputs: OutputOptions) -> bool:
