@@ -92,7 +92,9 @@ def test_several_processes_stream_by_the_memory_rule_too(tmp_path, monkeypatch):
     monkeypatch.setattr(sizing, "WHOLE_BUDGET", 1000.0)
     _tiff(tmp_path / "s.tif")
     model = UNet(3, 2, depth=2, base_channels=4, padding="same").eval()
-    file = files._File.of(model, tmp_path / "s.tif", tmp_path / "o", None, None, {}, axes=None)
+    file = files._File.of(
+        model, tmp_path / "s.tif", tmp_path / "o", OutputOptions(), None, {}, axes=None
+    )
     assert is_streamed(file.path, model, file.outputs, file.options, processes=2)
     assert whole_estimate(file.path, model, file.outputs, file.options) is not None
     for asked in (dict(objects=True), dict(draw_overlay=True)):
