@@ -283,18 +283,23 @@ def fresh_rename():
     atomic._no_replace_rename.cache_clear()
 
 
-def test_a_python_without_ctypes_copies_a_new_file(tmp_path, monkeypatch, fresh_rename):
-    """A Python built without _ctypes raised an ImportError traceback writing a new file
-    without hard links (review s63): it has no rename that replaces nothing, so copies."""
-    import sys
-
-    monkeypatch.setitem(sys.modules, "ctypes", None)  # import ctypes: ImportError
+def _copies_a_new_file(tmp_path, monkeypatch):
+    """Without hard links, a new file written with replace=False is at its name, alone."""
     _no_links(monkeypatch)
     path = tmp_path / "a.txt"
     with atomic_path(path, replace=False) as tmp:
         tmp.write_text("new")
     assert path.read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
+def test_a_python_without_ctypes_copies_a_new_file(tmp_path, monkeypatch, fresh_rename):
+    """A Python built without _ctypes raised an ImportError traceback writing a new file
+    without hard links (review s63): it has no rename that replaces nothing, so copies."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ctypes", None)  # import ctypes: ImportError
+    _copies_a_new_file(tmp_path, monkeypatch)
 
 
 def test_renameat2_is_looked_up_on_linux_alone(monkeypatch, fresh_rename):
@@ -327,9 +332,4 @@ def test_a_rename_that_fails_leaving_errno_0_is_no_success(tmp_path, monkeypatch
 
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setattr(ctypes, "CDLL", Libc)
-    _no_links(monkeypatch)
-    path = tmp_path / "a.txt"
-    with atomic_path(path, replace=False) as tmp:
-        tmp.write_text("new")
-    assert path.read_text() == "new"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+    _copies_a_new_file(tmp_path, monkeypatch)
