@@ -20,6 +20,7 @@ from unetlab.data.io import read_image
 from unetlab.data.tiffmeta import PageAxes
 from unetlab.errors import UnetlabError
 from unetlab.inference.outlines import (
+    _roi_of,
     geojson_features,
     object_polygons,
     outline_class,
@@ -332,6 +333,14 @@ def test_roi_refuses_what_imagej_cannot_hold():
     # the fix (--outlines geojson, the prediction kept) is said by the writer, which knows the file
     with pytest.raises(UnetlabError, match="object 0001 does not fit an ImageJ ROI"):
         roi_bytes([[ring]], name="0001")
+
+
+def test_an_roi_refusal_names_a_file_whose_name_holds_braces():
+    """The refusal's line was built with str.format on a text holding the file's name:
+    a{b}.zip raised KeyError instead (re-read s64)."""
+    ring = np.array([[40000, 0], [40001, 0], [40001, 1], [40000, 1]])
+    with pytest.raises(UnetlabError, match=r"a\{b\}_rois\.zip: object 0001 does not fit"):
+        _roi_of("a{b}_rois.zip", [[ring]], name="0001")
 
 
 def test_kromp_test_masks_round_trip(kromp_dir):

@@ -828,8 +828,9 @@ def _roi_of(path, polygons: Polygons, **how) -> bytes:
     try:
         return roi_bytes(polygons, **how)
     except FormatLimitError as exc:
-        said = f"{Path(path).name}: {exc}: ask for {{}} (a prediction is kept for that rerun)"
-        raise FormatLimitError(**spelled(said.format, GEOJSON_OUTLINES)) from None
+        said = f"{Path(path).name}: {exc}: ask for "  # not str.format: names may hold braces
+        kept = " (a prediction is kept for that rerun)"
+        raise FormatLimitError(**spelled(lambda fix: said + fix + kept, GEOJSON_OUTLINES)) from None
 
 
 def _roi_name(index: int, digits: int, own: dict, colours=None) -> tuple[str, list[int] | None]:
