@@ -145,23 +145,22 @@ def _renamed_new(tmp: Path, path: Path) -> bool:
     rename = _no_replace_rename()
     if rename is None:
         return False
-    if (code := rename(os.fsencode(tmp), os.fsencode(path))) == 0:
+    # its return value says whether it failed, not errno: a failure that left errno at 0
+    # was taken as done, its file never put in place
+    result, code = rename(os.fsencode(tmp), os.fsencode(path))
+    if result == 0:
         return True
-    if code in (_NO_ERRNO, errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+    if code in (0, errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
         return False  # a kernel or file system without it; failed, saying no why: copied
     raise OSError(code, os.strerror(code), str(path))  # EEXIST: a FileExistsError
 
 
-#: what :func:`_no_replace_rename`'s rename gives where it failed and left errno at 0
-_NO_ERRNO = -1
-
-
 @functools.cache
-def _no_replace_rename() -> Callable[[bytes, bytes], int] | None:
-    """The C library's rename that replaces nothing, called with two paths: 0 where done
-    (it returned 0), else its errno (:data:`_NO_ERRNO` where it left none); None where it
-    has none, or where Python has no ctypes (built without _ctypes: an ImportError
-    traceback before, review s63). ctypes is imported here, when first needed."""
+def _no_replace_rename() -> Callable[[bytes, bytes], tuple[int, int]] | None:
+    """The C library's rename that replaces nothing, called with two paths: (what it
+    returned, 0 where done; the errno it left, :func:`_call`); None where it has none, or
+    where Python has no ctypes (built without _ctypes: an ImportError traceback before,
+    review s63). ctypes is imported here, when first needed."""
     try:
         import ctypes
 
@@ -173,22 +172,21 @@ def _no_replace_rename() -> Callable[[bytes, bytes], int] | None:
         where = -100  # Linux's AT_FDCWD: paths relative to the working folder
         call = libc.renameat2  # glibc 2.28+; flag RENAME_NOREPLACE: 1
         call.argtypes = [ctypes.c_int, path, ctypes.c_int, path, ctypes.c_uint]
-        return lambda old, new: _errno_of(ctypes, lambda: call(where, old, where, new, 1))
+        return lambda old, new: _call(call, where, old, where, new, 1)
     if sys.platform == "darwin" and hasattr(libc, "renamex_np"):  # flag RENAME_EXCL: 4
         call = libc.renamex_np
         call.argtypes = [path, path, ctypes.c_uint]
-        return lambda old, new: _errno_of(ctypes, lambda: call(old, new, 4))
+        return lambda old, new: _call(call, old, new, 4)
     return None
 
 
-def _errno_of(ctypes, call: Callable[[], int]) -> int:
-    """0 where the C function ``call`` calls returned 0 (done), else the errno it left,
-    :data:`_NO_ERRNO` where that is 0: its return value says whether it failed, not errno
-    (a failure that left errno at 0 was taken as done, its file never put in place)."""
+def _call(function: Callable[..., int], *args) -> tuple[int, int]:
+    """(what the C function ``function`` returned called with ``args``, the errno it left:
+    0 where it left none). Only called where ctypes is (:func:`_no_replace_rename`)."""
+    import ctypes
+
     ctypes.set_errno(0)  # not an earlier call's
-    if call() == 0:
-        return 0
-    return ctypes.get_errno() or _NO_ERRNO
+    return function(*args), ctypes.get_errno()
 
 
 def _flush_folder(path: Path) -> None:
