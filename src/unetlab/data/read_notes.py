@@ -487,10 +487,11 @@ def note_regions(path: str, count: int, corrected: int = 0) -> None:
     its detections were found in, and ``corrected`` were read in place of the detection
     each was drawn around: one line a command, the files counted (a folder of 200 exports
     said 200 lines, s63 re-review)."""
-    regions, fixed = ({path: count} if count else {}), ({path: corrected} if corrected else {})
+    regions = {str(path): count} if count else {}
+    fixed = {str(path): corrected} if corrected else {}
     if (active := _ACTIVE.get()) is not None:
-        active.regions.update({str(p): n for p, n in regions.items()})
-        active.corrected.update({str(p): n for p, n in fixed.items()})
+        active.regions.update(regions)
+        active.corrected.update(fixed)
     elif _marked("regions", _said):
         log.warning("%s (any other such file is not said)", regions_line(regions, fixed))
 
