@@ -27,7 +27,7 @@ from unetlab.evaluate.earlier import (
 )
 from unetlab.evaluate.matching import matching_line, matching_tables, write_matching_csv
 from unetlab.evaluate.spread import SPREAD, per_image_spread, spread_lines, write_image_csv
-from unetlab.metrics.confusion import RARE_IOU
+from unetlab.metrics.confusion import RARE_IOU, metrics_from_matrix
 from unetlab.outputs import (
     RECORD_FILES,
     claim_files,
@@ -186,7 +186,7 @@ class Report:
         is), the worst images. The CLI names its flags (``--object-scores``, ``--json``)."""
         s = self.summary
         lines = _class_lines(s, self.class_names, self.source, self.matrix)
-        lines += _unpredicted_line(s, self.matrix, self.class_names)
+        lines += _unpredicted_line(self.matrix, self.class_names)
         lines += _pixel_lines(s, self.source.get("exclude_rows"))
         lines += _predicted_ignore_line(s, self.source.get("ignore_value"))
         lines += _challenge_line(s, self.class_names, self.boundary_class)
@@ -648,17 +648,20 @@ def _unseen_line(s: dict, class_names: Sequence[str]) -> list[str]:
     ]
 
 
-def _unpredicted_line(s: dict, matrix: np.ndarray, class_names: Sequence[str]) -> list[str]:
-    """The lines on the classes the masks hold (``s["pixels"]``) whose IoU (``s["iou"]``)
-    is under :data:`RARE_IOU`: one on those never predicted, or predicted on a few pixels
-    and mostly wrong, each with its pixels, what it was predicted on and where its pixels
-    went (``matrix``: rows truth, columns prediction; audit s50 road scenes: person, 0.1%
-    of the pixels, scored 0.0000 beside its 661 pixels without a word; s63: a class
-    predicted on 1 pixel, and wrong, went unsaid too); one each on those whose pixels are
-    mostly found (``s["recall"]`` over 0.5) but that are predicted on many more
-    (:func:`_over_line`: review s63, 4 px all found, predicted on 104, were said to need
-    more training)."""
-    m, iou, pixels = np.asarray(matrix), s["iou"], s["pixels"]
+def _unpredicted_line(matrix: np.ndarray, class_names: Sequence[str]) -> list[str]:
+    """The lines on the classes the masks hold whose IoU is under :data:`RARE_IOU`: one on
+    those never predicted, or predicted on a few pixels and mostly wrong, each with its
+    pixels, what it was predicted on and where its pixels went (``matrix``: rows truth,
+    columns prediction; audit s50 road scenes: person, 0.1% of the pixels, scored 0.0000
+    beside its 661 pixels without a word; s63: a class predicted on 1 pixel, and wrong, went
+    unsaid too); one each on those whose pixels are mostly found (recall over 0.5) but that
+    are predicted on many more (:func:`_over_line`: review s63, 4 px all found, predicted on
+    104, were said to need more training). IoU, recall and pixels are ``matrix``'s
+    (:func:`~unetlab.metrics.confusion.metrics_from_matrix`), as are the counts beside them:
+    one source, not the summary's figures trusted to be of the same matrix."""
+    m = np.asarray(matrix)
+    s = metrics_from_matrix(m)
+    iou, pixels = s["iou"], s["pixels"]
     rare = [i for i, n in enumerate(pixels) if n > 0 and iou[i] < RARE_IOU]
     over = [i for i in rare if s["recall"][i] > 0.5]  # most of its pixels found
     parts = [_rare_part(m, i, s, class_names) for i in rare if i not in over]
@@ -673,7 +676,7 @@ def _unpredicted_line(s: dict, matrix: np.ndarray, class_names: Sequence[str]) -
 def _rare_part(m: np.ndarray, i: int, s: dict, class_names: Sequence[str]) -> str:
     """``person (661 px, never predicted, 93% predicted as road)``, or with ``IoU 0.0052, 4
     px found, 70 px predicted as it`` for a class predicted (rows truth, columns
-    prediction; its pixels and IoU from the summary ``s``)."""
+    prediction; its pixels and IoU from ``s``, the figures of ``m``)."""
     truth, predicted, hit = s["pixels"][i], int(m[:, i].sum()), int(m[i, i])
     said = [f"{truth:,} px"]
     if predicted:
@@ -691,7 +694,8 @@ def _rare_part(m: np.ndarray, i: int, s: dict, class_names: Sequence[str]) -> st
 def _over_line(m: np.ndarray, i: int, s: dict, class_names: Sequence[str]) -> str:
     """The line on class ``i``, most of whose pixels are found, scoring IoU under
     :data:`RARE_IOU` as predicted on many pixels of other classes, and the class most of
-    them are (rows truth, columns prediction; its pixels and IoU from the summary ``s``)."""
+    them are (rows truth, columns prediction; its pixels and IoU from ``s``, the figures of
+    ``m``)."""
     taken = np.asarray(m[:, i]).copy()
     taken[i] = 0
     most = class_names[int(np.argmax(taken))]
