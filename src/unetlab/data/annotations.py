@@ -450,13 +450,17 @@ def _object_type(feature) -> str | None:
 
 
 def _size(outline: Outline) -> float:
-    """The area inside an outline's largest ring (its bounds' for an ellipse)."""
+    """The area an outline fills (its bounds' for an ellipse): its rings' areas, a hole's
+    (:func:`_depths`: odd) taken away, summed over its parts (parts that overlap counted
+    twice). Its largest ring's before (s65): a region of many parts around no detection,
+    each under :data:`REGION_AREA` times the largest one's bounds, was read as an object."""
     if outline.box is not None:
         left, top, right, bottom = outline.box
         return (right - left) * (bottom - top)
-    return max(
+    areas = (
         abs(x @ np.roll(y, -1) - y @ np.roll(x, -1)) / 2 for x, y in (r.T for r in outline.rings)
     )
+    return float(sum(-area if depth % 2 else area for area, depth in zip(areas, _depths(outline))))
 
 
 def _around(outline: Outline, points: np.ndarray, most: int) -> list[int]:
