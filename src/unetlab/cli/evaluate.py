@@ -670,10 +670,10 @@ def _connectivity(args) -> int:
 
 def _run_model(args, pairs):
     """The report of --checkpoint on ``pairs`` (those of --data), and what the checkpoint
-    changes in its predictions (label offset, TTA, object options) said."""
+    changes in its predictions (label offset, TTA, object options) said
+    (:func:`_say_changes`)."""
     from unetlab.checkpoint import load_model, net_as_loaded
     from unetlab.evaluate import check_objects_scored, evaluate_model
-    from unetlab.inference.offset import describe_offset, label_offset
     from unetlab.metrics.isbi import CHALLENGE_THRESHOLDS
     from unetlab.runtime import CLI_DEVICE_FIX, resolve_device
 
@@ -708,16 +708,25 @@ def _run_model(args, pairs):
             z_spacing=args.z_spacing,
             axes=args.axes,
         )
+    _say_changes(args, model, objects, scored="object_f1" in report.summary)
+    return report
+
+
+def _say_changes(args, model, objects, *, scored: bool) -> None:
+    """Say what the checkpoint ``model`` changed in its predictions: its label offset, the
+    TTA asked for, and where its objects were ``scored``, how they were found (``objects``:
+    the object options)."""
+    from unetlab.inference.offset import describe_offset, label_offset
+
     if any(offset := label_offset(model)):
         print(f"predictions moved by the checkpoint's label offset: {describe_offset(offset)}")
     if args.tta:
         from unetlab.inference.tta import describe_tta
 
         print(describe_tta(model, args.tta))
-    if "object_f1" in report.summary:  # the objects were scored
+    if scored:
         names = getattr(model, "classes", None)
         print(objects_line(objects, bool(model.objects), args.scale, names))
-    return report
 
 
 def _progress(args):
