@@ -298,10 +298,9 @@ def run(args) -> int:
 
 
 def _run(args, since: CpuReading | None) -> int:
+    """The flags checked, ``--nproc``'s processes started (each runs this command), then in
+    each the inputs predicted: :func:`_run_folder`, or :func:`_run_tree` (``--recursive``)."""
     from unetlab.distributed import Group, launch, without_nproc
-    from unetlab.inference.folders import find_inputs, predict_folder, say_unread
-    from unetlab.inference.input_folder import among_inputs_line, refuse_input_folder
-    from unetlab.inference.output_rules import forget_held
     from unetlab.runtime import CLI_DEVICE_FIX, resolve_device
 
     _check_flags(args)
@@ -312,8 +311,18 @@ def _run(args, since: CpuReading | None) -> int:
     if not group.is_main:  # one start line and one summary, from the main process
         logging.getLogger("unetlab").setLevel(logging.WARNING)
     device = group.device(resolve_device(args.device, CLI_DEVICE_FIX))
-    if args.recursive:
-        return _run_tree(args, group, device, since)
+    run = _run_tree if args.recursive else _run_folder
+    return run(args, group, device, since)
+
+
+def _run_folder(args, group, device, since: CpuReading | None) -> int:
+    """The inputs (files, globs, folders) predicted into the one ``--output`` folder, the
+    checkpoint loaded once, then the summary; a stop or a full disk said with the inputs
+    done (outputs so far kept). Exit :data:`SOME_FAILED` where an input failed."""
+    from unetlab.inference.folders import find_inputs, predict_folder, say_unread
+    from unetlab.inference.input_folder import among_inputs_line, refuse_input_folder
+    from unetlab.inference.output_rules import forget_held
+
     not_read = say_unread(args.input) if group.is_main else []  # .czi, .nd2: named, counted
     files = find_inputs(args.input)
     _refuse_for_every_file(args, files)
@@ -401,11 +410,11 @@ def _run_keywords(args, group, device) -> dict:
 def _run_tree(args, group, device, since: CpuReading | None) -> int:
     """``--recursive``: each folder of inputs under the one ``--input`` folder predicted into
     the same sub-folder of ``--output``, the checkpoint loaded once (audit s36 batch 6),
-    then the tree's totals in one line; a stop or a full disk stops the tree, said once
-    for it (:class:`~unetlab.inference.tree.TreeStop`). Exit 2 where no folder could start."""
+    then the tree's totals in one line (:func:`_tree_ended`); a stop or a full disk stops the
+    tree, said once for it (:class:`~unetlab.inference.tree.TreeStop`)."""
     import time
 
-    from unetlab.inference.tree import TreeTotals, predict_tree
+    from unetlab.inference.tree import predict_tree
 
     if len(args.input) != 1 or not Path(args.input[0]).is_dir():
         raise UnetlabError("--recursive takes one folder as --input (its sub-folders are read)")
@@ -439,10 +448,20 @@ def _run_tree(args, group, device, since: CpuReading | None) -> int:
         end = _disk_full if isinstance(exc, DiskFullError) else _stopped
         where, folder = partial(stop.where, output_options(args).wanted), stop.outputs_folder()
         return end(args, where, exc, say=group.is_main, folder=folder)
+    elapsed = time.perf_counter() - start
+    return _tree_ended(args, group, results, out_dir, elapsed, timed.get("model"))
+
+
+def _tree_ended(args, group, results, out_dir: Path, elapsed: float, model) -> int:
+    """The tree's totals said (by the main process) and its exit code: 2 where no folder
+    could start (:data:`IN_USE` where each was in use), :data:`SOME_FAILED` where a folder
+    or an input failed, else 0. ``model``: the one loaded, for the dark labels' hint."""
+    from unetlab.inference.tree import TreeTotals
+
     totals = TreeTotals.of(args.input[0], results)
     if group.is_main:
-        _report_tree(totals, time.perf_counter() - start, out_dir)
-        if totals.written and (hint := dark_labels_hint(args, timed.get("model"))):
+        _report_tree(totals, elapsed, out_dir)
+        if totals.written and (hint := dark_labels_hint(args, model)):
             log.info("%s", hint)  # once for the tree, not each folder
     if totals.refused == len(results):  # no folder could start: as a folder in use
         return IN_USE if totals.in_use == totals.refused else 2
