@@ -1497,9 +1497,10 @@ class _Run:
     def predict(
         self, todo: list[Path], name: str, notes: Sequence[str], left: tuple[int, int] = (0, 0)
     ) -> FolderPrediction:
-        """``todo``: the large inputs by all processes, the others one process each; every
-        process's outcome gathered. ``left``: the inputs skipped and failed before (their
-        count), which the start line of an empty ``todo`` names instead."""
+        """``todo``: the large inputs by all processes, the others one process each, once
+        the start lines are said (:meth:`_say_begun`); every process's outcome gathered.
+        ``left``: the inputs skipped and failed before (their count), which the start line
+        of an empty ``todo`` names instead."""
         # decided once, by the main process, so that every process takes the same files
         world, rank = self.group.world, self.group.rank
         rule = (self.model, self.outputs, self.each)
@@ -1513,18 +1514,8 @@ class _Run:
         self.todo = todo
         if (tree := _TREE.get()) is not None:  # the tree's line counts every folder's
             tree.todo.extend(todo)
-        if self.group.is_main and not todo:
-            log.info("predict: %s", _nothing_to_predict(*left))
-        elif self.group.is_main:  # a file counted large by any of its positions
-            later = [f for f in todo if f not in shared | self.alone]
-            streamed = len(shared | self.alone) + sum(later_streamed(later, *rule))
-            counts = (len(todo), streamed, *left)
-            _say_start(self.model, counts, name, self.group, self.each)
-            _say_output_notes(self.model, self.outputs, max(len(todo) - streamed, 0))
-            if whole := read_whole_anyway(todo, self.outputs.large_threshold, self._name):
-                note_once(whole, key="read whole anyway", level=logging.INFO)  # a tree: once
-            for line in notes:
-                log.info("%s", line)
+        if self.group.is_main:
+            self._say_begun(todo, name, notes, left)
         if self.clock is not None and mine:
             self._warm_up(mine[0])
         result = FolderPrediction()
@@ -1544,6 +1535,25 @@ class _Run:
                     look_beside(self.model)
             result.seconds = time.perf_counter() - start
             return self._gathered(result, todo, chosen)
+
+    def _say_begun(
+        self, todo: list[Path], name: str, notes: Sequence[str], left: tuple[int, int]
+    ) -> None:
+        """The start lines of :meth:`predict` (by the main process, once :attr:`large` and
+        :attr:`alone` are decided): the files, large among them, and the model (``name``),
+        the output notes, the files read whole though large, the ``notes``; where ``todo`` is
+        empty, the line naming the inputs ``left`` (skipped, failed before) instead."""
+        if not todo:
+            log.info("predict: %s", _nothing_to_predict(*left))
+            return
+        later = [f for f in todo if f not in self.large]  # large by any of its positions
+        streamed = len(self.large) + sum(later_streamed(later, self.model, self.outputs, self.each))
+        _say_start(self.model, (len(todo), streamed, *left), name, self.group, self.each)
+        _say_output_notes(self.model, self.outputs, max(len(todo) - streamed, 0))
+        if whole := read_whole_anyway(todo, self.outputs.large_threshold, self._name):
+            note_once(whole, key="read whole anyway", level=logging.INFO)  # a tree: once
+        for line in notes:
+            log.info("%s", line)
 
     def failed_apart(
         self, files: Sequence[Path], apart: dict[Path, str], failed: dict[Path, str]
