@@ -99,7 +99,8 @@ def run(args) -> int:
 
 
 def _bench(args, out) -> int:
-    """Measure, print the table, and write the --json rows (to ``out`` for ``-``)."""
+    """Measure, print the table, and write the --json rows (to ``out`` for ``-``:
+    :func:`_say_rows`)."""
     import torch
 
     from unetlab import bench
@@ -131,7 +132,15 @@ def _bench(args, out) -> int:
     print(f"unetlab bench: {name}, {where}", flush=True)
     if busy := _busy(device):
         log.warning(busy)
-    rows = _measure(args, model, device)
+    _say_rows(args, _measure(args, model, device), device, out, busy=busy)
+    return 0
+
+
+def _say_rows(args, rows: list[dict], device, out, *, busy: str | None) -> None:
+    """Print the table of the measured ``rows`` and the notes on them, say a busy CPU (at the
+    start, ``busy``, or now), and write the --json rows (to ``out`` for ``-``)."""
+    from unetlab import bench
+
     print()
     print(bench.table(rows, COLUMNS))
     for note in bench.share_notes(rows):
@@ -143,7 +152,6 @@ def _bench(args, out) -> int:
     elif args.json:
         bench.write_json(args.json, rows, command=_command(args), device=device)
         print(f"wrote {args.json}")
-    return 0
 
 
 def _busy(device) -> str | None:
