@@ -323,27 +323,39 @@ def finished_outputs(
         return _finished_outputs(Path(out_dir), files, record, wanted)
 
 
-def _finished_outputs(
-    out_dir: Path, files: Sequence[Path], record: Provenance | None, wanted: Mapping[str, bool]
-) -> dict[Path, list[str]]:
-    """:func:`finished_outputs`."""
+def _ours(
+    out_dir: Path, record: Provenance | None
+) -> tuple[dict[str, str | None], dict[str, str | None]]:
+    """(output -> its input) of the outputs in ``out_dir`` that predict made of their input
+    as it is now, by ``record``'s checkpoint and settings where given (:func:`_made_by`);
+    and a killed run's outputs that cannot carry a key (an object table), listed PENDING
+    with this run's key, which count only beside their input's label image
+    (:func:`finished_outputs`)."""
     ours = made_from(out_dir, "predict") if out_dir.is_dir() else {}
     if ours and (changed := changed_inputs(out_dir, "predict")):  # not of this input now
         ours = {n: s for n, s in ours.items() if n not in changed}
-    keyless: dict[str, str | None] = {}
-    if record is not None:
-        keys = recorded_keys(out_dir, "predict") if out_dir.is_dir() else {}
-        key_of = _keys_of(read_records(out_dir), record)
-        keyless = {
-            n: s
-            for n, s in ours.items()
-            if any(keys.get(n) == PENDING + k for k in key_of(s)) and not _keyed(n)
-        }
-        ours = {
-            n: s
-            for n, s in ours.items()
-            if any(_made_by(out_dir, n, s, keys.get(n), k) for k in key_of(s))
-        }
+    if record is None:
+        return ours, {}
+    keys = recorded_keys(out_dir, "predict") if out_dir.is_dir() else {}
+    key_of = _keys_of(read_records(out_dir), record)
+    keyless = {
+        n: s
+        for n, s in ours.items()
+        if any(keys.get(n) == PENDING + k for k in key_of(s)) and not _keyed(n)
+    }
+    ours = {
+        n: s
+        for n, s in ours.items()
+        if any(_made_by(out_dir, n, s, keys.get(n), k) for k in key_of(s))
+    }
+    return ours, keyless
+
+
+def _finished_outputs(
+    out_dir: Path, files: Sequence[Path], record: Provenance | None, wanted: Mapping[str, bool]
+) -> dict[Path, list[str]]:
+    """:func:`finished_outputs`: of each input, the outputs :func:`_ours` says are."""
+    ours, keyless = _ours(out_dir, record)
 
     def outputs(f: Path) -> list[str] | None:  # a multi-position file's: all positions'
         each = [position_outputs(f, stem) for stem in output_stems(f)]
