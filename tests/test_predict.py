@@ -158,6 +158,13 @@ def test_raw_tensors_go_to_predict_image_and_channels_first_is_named():
         predict_image(model, image[None])
 
 
+def test_predict_tensor_refuses_a_batch_not_of_the_models_channels():
+    model = UNet(1, 2, depth=2, base_channels=2)
+    for shape in ((2, 16, 16), (1, 3, 16, 16), (0, 1, 16, 16)):
+        with pytest.raises(UnetlabError, match=r"predict_tensor: expected \(N, 1, H, W\), not"):
+            predict_tensor(model, torch.zeros(shape))
+
+
 def test_auto_tile_is_big_for_the_paper_net_and_never_more_than_needed():
     with torch.device("meta"):
         paper = UNet.from_preset("paper")

@@ -1318,21 +1318,7 @@ def predict_tensor(
     is not used). Any H and W. ``options`` and ``settings`` as for :func:`predict_image`."""
     check_model(model)
     o = PredictOptions.of(options, **settings)
-    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-        what = type(x).__name__ if not isinstance(x, torch.Tensor) else f"a {x.dtype} tensor"
-        raise UnetlabError(
-            f"predict_tensor: expects a normalised float tensor, not {what}; give raw images "
-            "to predict_image, which normalises them as the model records"
-        )
-    if o.scale != 1:  # silently ignored otherwise
-        raise UnetlabError(
-            "predict_tensor: scale= is predict_image's (it resamples the raw image); resample "
-            "the batch first (torch.nn.functional.interpolate) or use predict_image"
-        )
-    if x.ndim != 4 or x.shape[1] != model.in_channels or 0 in x.shape:
-        raise UnetlabError(
-            f"predict_tensor: expected (N, {model.in_channels}, H, W), not {tuple(x.shape)}"
-        )
+    _check_batch(model, x, o)
     fn = probability_fn(model, precision=o.precision, tta=o.tta)
     with inference_session(model, x.device) as dev:
         grid, batch_size = choose_tiling(
@@ -1355,6 +1341,27 @@ def predict_tensor(
             for item in x
         ]
     return torch.stack(outs)
+
+
+def _check_batch(model: torch.nn.Module, x, o: PredictOptions) -> None:
+    """UnetlabError where :func:`predict_tensor` cannot take ``x`` as ``o`` asks: no float
+    tensor (raw images are predict_image's), a scale (it would be ignored), not (N, C, H, W)
+    with the model's C."""
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        what = type(x).__name__ if not isinstance(x, torch.Tensor) else f"a {x.dtype} tensor"
+        raise UnetlabError(
+            f"predict_tensor: expects a normalised float tensor, not {what}; give raw images "
+            "to predict_image, which normalises them as the model records"
+        )
+    if o.scale != 1:  # silently ignored otherwise
+        raise UnetlabError(
+            "predict_tensor: scale= is predict_image's (it resamples the raw image); resample "
+            "the batch first (torch.nn.functional.interpolate) or use predict_image"
+        )
+    if x.ndim != 4 or x.shape[1] != model.in_channels or 0 in x.shape:
+        raise UnetlabError(
+            f"predict_tensor: expected (N, {model.in_channels}, H, W), not {tuple(x.shape)}"
+        )
 
 
 def index_dtype(classes: int) -> type[np.unsignedinteger]:
