@@ -1,6 +1,7 @@
-"""The area of an annotation (:func:`unetlab.data.annotations._size`) is the area it fills:
-its parts' summed, its holes' taken away, not its largest ring's (s65): the region and
-correction rules of QuPath exports compare it with the detections' areas."""
+"""The area of an annotation (:func:`unetlab.data.annotations._size`) is the area it covers:
+its parts' outer rings' summed, a hole counted as inside (as a detection in a hole is
+around it), not its largest ring's (s65): the region and correction rules of QuPath exports
+compare it with the detections' areas."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 
 import numpy as np
 
-from unetlab.data.annotations import Outline, _depths, _size, rasterise, read_outlines
+from unetlab.data.annotations import Outline, _size, geojson_outlines, rasterise, read_outlines
 from unetlab.data.read_notes import read_notes
 
 
@@ -20,18 +21,35 @@ def _ring(x: float, y: float, size: float) -> np.ndarray:
     return np.array(_square(x, y, size), dtype=np.float64)
 
 
-def test_an_outlines_size_is_its_parts_less_its_holes():
-    holed = Outline("holed", rings=(_ring(0, 0, 10), _ring(2, 2, 6)))
-    assert _depths(holed) == [0, 1] and _size(holed) == 100 - 36
-    island = Outline("island", rings=(_ring(0, 0, 10), _ring(2, 2, 6), _ring(4, 4, 2)))
-    assert _depths(island) == [0, 1, 2] and _size(island) == 100 - 36 + 4
-    parts = Outline("parts", rings=(_ring(0, 0, 5), _ring(20, 0, 9)))
-    assert _depths(parts) == [0, 0] and _size(parts) == 25 + 81
-    joined = Outline(
-        "joined", rings=(_ring(0, 0, 10), _ring(2, 2, 6), _ring(4, 4, 2)), parts=(2, 1)
+def test_an_outlines_size_is_its_parts_outer_rings():
+    holed = Outline("holed", rings=(_ring(0, 0, 10), _ring(2, 2, 6)), outer=(0,))
+    assert _size(holed) == 100  # its hole counted as inside
+    island = Outline(
+        "island", rings=(_ring(0, 0, 10), _ring(2, 2, 6), _ring(4, 4, 2)), outer=(0, 2)
     )
-    assert _depths(joined) == [0, 1, 0]  # a part is filled apart: in no ring of its own
+    assert _size(island) == 100 + 4  # a part in another's hole: parts that overlap count twice
+    parts = Outline("parts", rings=(_ring(0, 0, 5), _ring(20, 0, 9)))
+    assert _size(parts) == 25 + 81
     assert _size(Outline("box", box=(0, 0, 4, 5))) == 20
+
+
+def test_a_geojson_polygons_first_ring_is_its_outer_ring():
+    """Each Polygon's first ring is its outer ring, its others its holes, as GeoJSON writes
+    them; a MultiPolygon's and a GeometryCollection's polygons each have theirs."""
+    hole, island = _square(2, 2, 6), _square(4, 4, 2)
+    features = [
+        _feature("Polygon", [_square(0, 0, 10), hole], {}),
+        _feature("MultiPolygon", [[_square(0, 0, 10), hole], [island]], {}),
+        _feature("GeometryCollection", None, {}),
+    ]
+    features[2]["geometry"] = {
+        "type": "GeometryCollection",
+        "geometries": [features[1]["geometry"]],
+    }
+    with read_notes():
+        outlines = geojson_outlines(features, "a.geojson")
+    assert [o.outer for o in outlines] == [(0,), (0, 2), (0, 2)]
+    assert [_size(o) for o in outlines] == [100, 104, 104]
 
 
 def _feature(kind: str, coordinates: list, properties: dict) -> dict:
@@ -53,3 +71,46 @@ def test_a_region_of_many_parts_around_no_detection_is_no_object(tmp_path):
     with read_notes():
         ids = rasterise(read_outlines(path), (128, 128), path.name)
     assert np.bincount(ids.ravel())[1:].tolist() == [25, 25]
+
+
+def _around_none(hole: float) -> list[int]:
+    """The objects' pixel counts of a 60 px square ring of ``hole`` px wide lumen around no
+    detection, beside two 15 x 15 px detections (its area is over 10x their bounds'; its
+    ring's less its lumen's is not)."""
+    found = {"objectType": "detection"}
+    detections = [_feature("Polygon", [_square(x, 150, 15)], found) for x in (150, 190)]
+    outer, lumen = _square(10, 10, 60), _square(10 + (60 - hole) / 2, 10 + (60 - hole) / 2, hole)
+    ring = _feature("Polygon", [outer, lumen[::-1]], {"objectType": "annotation"})
+    with read_notes():
+        ids = rasterise(geojson_outlines([*detections, ring], "a.geojson"), (256, 256), "a")
+    return np.bincount(ids.ravel())[1:].tolist()
+
+
+def test_a_thin_ring_around_no_detection_is_a_region():
+    """A ring whose outer ring is over 10x the largest detection's bounds is a region where
+    none was found, however wide its lumen: its hole was taken away (s65 review: 3600 px
+    less a 50 px wide lumen, 1100 px, was read as an object)."""
+    assert _around_none(10) == [225, 225]
+    assert _around_none(50) == [225, 225]
+
+
+def test_a_ring_around_a_detection_in_its_lumen_is_a_region(tmp_path):
+    """A ring around one detection lying in its lumen, its outer ring over 4x the
+    detection's area, is the region it was found in, not the detection redrawn nor an
+    object (s65 review: its 24 px ring less its 20 px lumen, 176 px, under 4 x 100 px,
+    was kept as an object); with the hole 7 px wide in a 10 px ring around a 4 px detection
+    (51 px less the hole, under 4 x 16 px, but 100 px over it) the same."""
+    found, drawn = {"objectType": "detection"}, {"objectType": "annotation"}
+    far = [_feature("Polygon", [_square(x, 200, 15)], found) for x in (200, 230)]
+    cell = _feature("Polygon", [_square(107, 107, 10)], found)
+    ring = _feature("Polygon", [_square(100, 100, 24), _square(102, 102, 20)[::-1]], drawn)
+    with read_notes():
+        ids = rasterise(geojson_outlines([cell, ring, *far], "a.geojson"), (256, 256), "a")
+    assert np.bincount(ids.ravel())[1:].tolist() == [100, 225, 225]
+    small = [_feature("Polygon", [_square(x, 10, 4)], found) for x in (10, 50)]
+    holed = _feature("Polygon", [_square(6, 6, 10), _square(8, 8, 7)], drawn)
+    path = tmp_path / "holed.geojson"
+    path.write_text(json.dumps([holed, *small]))
+    with read_notes():
+        ids = rasterise(read_outlines(path), (64, 64), path.name)
+    assert np.bincount(ids.ravel())[1:].tolist() == [16, 16]

@@ -105,6 +105,13 @@ class Outline:
     #: joined (a GeometryCollection's, which may overlap: their union); empty: every ring
     #: filled even-odd together
     parts: tuple[int, ...] = ()
+    #: the indices in ``rings`` of the outer rings (each GeoJSON polygon's first; its others
+    #: are its holes); empty: every ring (an ImageJ ROI's, whose holes are not told apart)
+    outer: tuple[int, ...] = ()
+
+    def outer_rings(self) -> tuple[np.ndarray, ...]:
+        """Its outer rings (:attr:`outer`): a point in a hole is inside one of them."""
+        return tuple(self.rings[i] for i in self.outer) if self.outer else self.rings
 
     def bounds(self) -> tuple[float, float, float, float]:
         """(left, top, right, bottom) of the outline, in pixel corners."""
@@ -412,7 +419,7 @@ def _cell_size(feature: dict) -> float | None:
         rings = tuple(_ring(r) for p in polygons for r in p if len(r))
     except (DatasetError, TypeError, ValueError, IndexError):
         return None
-    return _size(Outline("cell", rings=rings)) if rings else None
+    return _size(Outline("cell", rings=rings, outer=_outer(polygons))) if rings else None
 
 
 def _bounds(outlines: list[Outline]) -> np.ndarray:
@@ -450,26 +457,30 @@ def _object_type(feature) -> str | None:
 
 
 def _size(outline: Outline) -> float:
-    """The area an outline fills (its bounds' for an ellipse): its rings' areas, a hole's
-    (:func:`_depths`: odd) taken away, summed over its parts (parts that overlap counted
-    twice). Its largest ring's before (s65): a region of many parts around no detection,
-    each under :data:`REGION_AREA` times the largest one's bounds, was read as an object."""
+    """The area an outline covers (its bounds' for an ellipse): its outer rings' areas summed
+    (:meth:`Outline.outer_rings`; parts that overlap counted twice), a hole's counted as
+    inside, as :func:`_around` counts its points. Its largest ring's before (s65): a region
+    of many parts around no detection, each under :data:`REGION_AREA` times the largest
+    one's bounds, was read as an object; then its holes' taken away (s65 review): a thin
+    ring around no detection, or around one in its lumen, was read as an object."""
     if outline.box is not None:
         left, top, right, bottom = outline.box
         return (right - left) * (bottom - top)
-    areas = (
-        abs(x @ np.roll(y, -1) - y @ np.roll(x, -1)) / 2 for x, y in (r.T for r in outline.rings)
+    return float(
+        sum(
+            abs(x @ np.roll(y, -1) - y @ np.roll(x, -1)) / 2
+            for x, y in (r.T for r in outline.outer_rings())
+        )
     )
-    return float(sum(-area if depth % 2 else area for area, depth in zip(areas, _depths(outline))))
 
 
 def _around(outline: Outline, points: np.ndarray, most: int) -> list[int]:
     """The indices of up to ``most`` of ``points`` ((n, 2): x, y, sorted by x) inside one of
-    ``outline``'s outer rings (:func:`_depths`): a hole's point counts, as inside its
-    polygon's outer ring (a region around a lumen holds the cells in it), so a hole's ring
-    is not tested (it was, s65: work that changed nothing). Those within the bounds are
-    tested, some thousands at a time, until ``most`` are inside (the test took 2-4 CPU s a
-    region of 98,000 detections, s63 re-review)."""
+    ``outline``'s outer rings (:meth:`Outline.outer_rings`): a hole's point counts, as
+    inside its polygon's outer ring (a region around a lumen holds the cells in it), so a
+    hole's ring is not tested (it was, s65: work that changed nothing). Those within the
+    bounds are tested, some thousands at a time, until ``most`` are inside (the test took
+    2-4 CPU s a region of 98,000 detections, s63 re-review)."""
     left, top, right, bottom = outline.bounds()
     lo, hi = np.searchsorted(points[:, 0], [left, right], side="right")
     near = points[lo:hi]
@@ -477,7 +488,7 @@ def _around(outline: Outline, points: np.ndarray, most: int) -> list[int]:
     near, at = near[within], lo + np.flatnonzero(within)
     if outline.box is not None:
         return at[:most].tolist()
-    outer = [r for r, depth in zip(outline.rings, _depths(outline)) if depth == 0]
+    outer = outline.outer_rings()
     inside: list[int] = []
     for start in range(0, len(near), 4096):
         chunk = near[start : start + 4096]
@@ -488,28 +499,6 @@ def _around(outline: Outline, points: np.ndarray, most: int) -> list[int]:
         if len(inside) >= most:
             break
     return inside[:most]
-
-
-def _depths(outline: Outline) -> list[int]:
-    """How many other rings of its polygon each of ``outline``'s rings lies inside (of its
-    part's, where parts are joined: :attr:`Outline.parts`): 0 for an outer ring, 1 for a
-    hole, 2 for an island in a hole, ..."""
-    depths: list[int] = []
-    end = 0
-    for count in outline.parts if len(outline.parts) > 1 else (len(outline.rings),):
-        group = outline.rings[end : end + count]
-        end += count
-        for i, ring in enumerate(group):
-            depths.append(sum(_in_ring(ring, other) for j, other in enumerate(group) if j != i))
-    return depths
-
-
-def _in_ring(ring: np.ndarray, other: np.ndarray) -> bool:
-    """Whether the ring ``ring`` lies inside the ring ``other`` (rings of a polygon do not
-    cross): most of its corners do (a hole may touch its outer ring at a corner)."""
-    if (ring.min(axis=0) < other.min(axis=0)).any() or (ring.max(axis=0) > other.max(axis=0)).any():
-        return False
-    return 2 * int(measure.points_in_poly(ring, other).sum()) > len(ring)
 
 
 def _feature(feature, index: int, where: str) -> Outline:
@@ -534,7 +523,8 @@ def _feature(feature, index: int, where: str) -> Outline:
     joined = isinstance(geometry, dict) and geometry.get("type") == "GeometryCollection"
     parts = tuple(len(p) for p in rings if p) if joined else ()
     label = _class_name(properties.get("classification"))
-    return Outline(name, rings=tuple(r for p in rings for r in p), label=label, parts=parts)
+    flat = tuple(r for p in rings for r in p)
+    return Outline(name, rings=flat, label=label, parts=parts, outer=_outer(rings))
 
 
 def _polygons(geometry, where: str, holding: str = "") -> list:
@@ -574,6 +564,16 @@ def _no_length(geometry: dict) -> bool:
         return False
     corners = corners.reshape(-1, corners.shape[-1]) if corners.ndim else corners
     return corners.ndim == 2 and len(np.unique(corners, axis=0)) == 1
+
+
+def _outer(polygons: list) -> tuple[int, ...]:
+    """The indices of GeoJSON ``polygons``' outer rings among their rings of corners (as
+    :func:`_feature` reads them: those of none left out): each polygon's first, its others
+    its holes, as GeoJSON writes them (no ring tested inside another: 300 holes took 1.2
+    CPU s so, s65 review). :attr:`Outline.outer`."""
+    counts = [sum(1 for ring in polygon if len(ring)) for polygon in polygons]
+    starts = np.cumsum([0, *counts])[:-1].tolist()
+    return tuple(start for start, count in zip(starts, counts) if count)
 
 
 def _ring(corners) -> np.ndarray:
