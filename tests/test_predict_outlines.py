@@ -223,7 +223,7 @@ def test_a_levels_imagej_rois_are_in_its_pixels_and_refused_only_past_their_limi
     level or GeoJSON (s64: every level was refused, a 3,000 px one too)."""
     from unetlab.data.annotations import rasterise, read_outlines
     from unetlab.errors import first_line
-    from unetlab.inference import slides
+    from unetlab.inference import outlines, slides
 
     net, image = local_net(), nuclei_image(200, 160, seed=5)
     path = tmp_path / "p.tif"
@@ -232,14 +232,16 @@ def test_a_levels_imagej_rois_are_in_its_pixels_and_refused_only_past_their_limi
             step = 2**level
             tif.write(image[::step, ::step], tile=(32, 32), subfiletype=1 if level else 0)
     options = dict(objects=ObjectOptions.for_model(net), outlines="imagej", level=1)
-    monkeypatch.setattr(slides, "ROI_SIDE", 100)  # level 1: 100 x 80 px, level 0: 200 x 160
+    for module in (outlines, slides):  # outlines.rois_fit's limit, and the refusal's
+        monkeypatch.setattr(module, "ROI_SIDE", 100)  # level 1: 100 x 80 px, level 0: 200 x 160
     written = predict_file(net, path, tmp_path / "out", **options)
     rois = tmp_path / "out" / "p_objects_rois.zip"
     assert rois in written
     ids = tifffile.imread(tmp_path / "out" / "p_objects.tif")
     assert ids.shape == (100, 80) and ids.max() >= 3
     assert np.array_equal(rasterise(read_outlines(rois), ids.shape, "p"), ids)
-    monkeypatch.setattr(slides, "ROI_SIDE", 99)
+    for module in (outlines, slides):
+        monkeypatch.setattr(module, "ROI_SIDE", 99)
     said = "p.tif: level 1 is 100 x 80 px, and ImageJ ROIs (in its pixels) stop at 99 px: use "
     said += "a smaller level (level=N), or outlines='geojson'"
     with pytest.raises(UnetlabError, match=re.escape(said)):

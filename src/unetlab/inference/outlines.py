@@ -74,6 +74,12 @@ ROI_SIDE = 32767
 #: the most corners an ImageJ ROI holds (its count is an unsigned short)
 ROI_CORNERS = 65535
 
+
+def rois_fit(h: int, w: int) -> bool:
+    """Whether ImageJ ROIs reach every corner of an (h, w) px plane (:data:`ROI_SIDE`)."""
+    return max(h, w) <= ROI_SIDE
+
+
 # Directions along the corner grid: 0 +x, 1 +y, 2 -x, 3 -y. A corner's code says which of the
 # four pixels around it belong to the object: 1 top-left, 2 top-right, 4 bottom-left,
 # 8 bottom-right. The outline runs with the object on its left (in x-right, y-up terms);
@@ -690,7 +696,7 @@ def roi_bytes(
     points = np.concatenate(rings)
     left, top = points.min(axis=0).tolist()
     right, bottom = points.max(axis=0).tolist()
-    if max(right, bottom) > ROI_SIDE or len(points) > ROI_CORNERS:
+    if not rois_fit(bottom, right) or len(points) > ROI_CORNERS:
         raise FormatLimitError(
             f"object {name} does not fit an ImageJ ROI (coordinates up to {ROI_SIDE}, "
             f"{ROI_CORNERS} corners)"

@@ -96,6 +96,7 @@ from unetlab.inference.outlines import (
     ROI_SIDE,
     outline_class,
     outline_colours,
+    rois_fit,
 )
 from unetlab.inference.pages import (
     axes_fix,
@@ -1222,7 +1223,7 @@ def _check_rois(slide: Slide, outputs: OutputOptions) -> None:
     their 16-bit coordinates cannot reach, naming a smaller level and GeoJSON (any streamed
     slide was refused, a 3,000 px level too: s64)."""
     _, h, w, _ = slide.shape
-    if not outputs.wanted["rois"] or max(h, w) <= ROI_SIDE:
+    if not outputs.wanted["rois"] or rois_fit(h, w):
         return
     said = f"{shown_path(slide.path)}: level {slide.level} is {h:,} x {w:,} px, and ImageJ "
     said += f"ROIs (in its pixels) stop at {ROI_SIDE:,} px: use "

@@ -49,7 +49,7 @@ from unetlab.data.tiff_files import HEADERS, keeping_open, real_path
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.errors import Spelled, UnetlabError, said_as
 from unetlab.inference import sizing
-from unetlab.inference.outlines import GEOJSON_OUTLINES, ROI_SIDE
+from unetlab.inference.outlines import GEOJSON_OUTLINES, ROI_SIDE, rois_fit
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.records import OutputOptions
 from unetlab.inference.slides import check_bare_channels, is_large
@@ -304,7 +304,7 @@ def _rois_whole(slide, outputs: OutputOptions) -> bool:
     16-bit coordinates); read whole, its objects' ROIs are written where they lie under it
     (s64 re-review: streamed, it was refused, told a level it has not)."""
     _, h, w, _ = slide.shape
-    return outputs.wanted["rois"] and slide.levels == 1 and max(h, w) > ROI_SIDE
+    return outputs.wanted["rois"] and slide.levels == 1 and not rois_fit(h, w)
 
 
 def _read_otherwise(path: Path, colour_planes: bool, axes: str | None) -> _Layout | None:
