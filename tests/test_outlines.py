@@ -340,7 +340,7 @@ def test_an_roi_refusal_names_a_file_whose_name_holds_braces():
     a{b}.zip raised KeyError instead (re-read s64)."""
     ring = np.array([[40000, 0], [40001, 0], [40001, 1], [40000, 1]])
     with pytest.raises(UnetlabError, match=r"a\{b\}_rois\.zip: object 0001 does not fit"):
-        _roi_of("a{b}_rois.zip", [[ring]], name="0001")
+        _roi_of("a{b}_rois.zip", None, [[ring]], name="0001")
 
 
 def test_kromp_test_masks_round_trip(kromp_dir):

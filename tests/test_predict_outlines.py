@@ -312,25 +312,51 @@ def test_skip_existing_adds_an_overlay_and_rois_to_a_streamed_slides_geojson(tmp
 
 def test_a_folder_runs_objects_no_roi_holds_name_the_file_and_geojson(tmp_path, monkeypatch):
     """An object no ImageJ ROI holds fails its file in a folder run with a line naming the
-    ROI zip, GeoJSON as the caller asks for it and that the prediction is kept for that rerun,
-    a rerun asking for it failing none (s64 re-review: no file, "export it as GeoJSON instead")."""
+    input (as the run keys its failures), its ROI zip, GeoJSON as the caller asks for it and
+    whether its prediction is kept for that rerun (streamed: its staging; read whole: none),
+    a rerun asking for it failing none; a direct call names its zip and write_geojson (s65:
+    each named the zip and said a prediction was kept; s64 re-review: no file)."""
     from unetlab.inference import outlines
 
     (tmp_path / "in").mkdir()
     tifffile.imwrite(tmp_path / "in" / "a.tif", nuclei_image(160, 96, seed=7), tile=(32, 32))
     monkeypatch.setattr(outlines, "ROI_CORNERS", 20)
     net = local_net()
-    asked = OutputOptions(objects=ObjectOptions.for_model, outlines="imagej", large_threshold=100)
-    failed = predict_folder(net, tmp_path / "in", tmp_path / "out", asked).failed
-    said = failed[tmp_path / "in" / "a.tif"]
-    assert said.startswith("a_objects_rois.zip: object 0001 does not fit an ImageJ ROI"), said
-    assert said.endswith(": ask for outlines='geojson' (a prediction is kept for that rerun)")
+    for streamed, kept in ((100, "its prediction is kept for that rerun"), (None, "read whole")):
+        asked = OutputOptions(
+            objects=ObjectOptions.for_model, outlines="imagej", large_threshold=streamed
+        )
+        failed = predict_folder(net, tmp_path / "in", tmp_path / "out", asked).failed
+        said = failed[tmp_path / "in" / "a.tif"]
+        shown = tmp_path / "in" / "a.tif"
+        assert said.startswith(f"{shown}: object 0001 does not fit an ImageJ ROI"), said
+        assert ") in a_objects_rois.zip: ask for outlines='geojson' (" + kept in said, said
+    assert said.endswith("(read whole, it kept no prediction: that rerun predicts it again)")
     geojson = OutputOptions(
         objects=ObjectOptions.for_model, outlines="geojson", large_threshold=100
     )
     assert predict_folder(net, tmp_path / "in", tmp_path / "out", geojson).failed == {}
     with pytest.raises(UnetlabError) as refused:
         outlines.write_roi_planes(tmp_path / "r.zip", [([(1, [[np.zeros((30, 2))]])], None, None)])
-    assert refused.value.cli.endswith(
-        "ask for --outlines geojson (a prediction is kept for that rerun)"
-    )
+    assert str(refused.value).startswith("r.zip: object 0001 does not fit an ImageJ ROI")
+    assert str(refused.value).endswith(": write_geojson holds it") and refused.value.cli is None
+
+
+def test_a_wide_one_level_tiffs_rois_leave_out_objects_past_their_reach(tmp_path, caplog):
+    """A one-level TIFF of a side past 32,767 px read whole for its ImageJ ROIs: its
+    objects under 32,767 px get their ROIs, those past it are said in one line naming the
+    input and GeoJSON, which holds them all (s65: one failed the whole image, predicted)."""
+    image = np.full((64, 40000), 40, np.uint8)
+    for x in (100, 20000, 39000):  # a bright square at each: one past 32,767
+        image[24:37, x - 6 : x + 7] = 210
+    tifffile.imwrite(tmp_path / "w.tif", image)
+    net = local_net()
+    options = dict(objects=ObjectOptions.for_model(net), outlines="both")
+    written = predict_file(net, tmp_path / "w.tif", tmp_path / "out", **options)
+    rois = zipfile.ZipFile(tmp_path / "out" / "w_objects_rois.zip").namelist()
+    assert rois == ["0001.roi", "0002.roi"] and len(written) == 5, written
+    features = json.loads((tmp_path / "out" / "w_objects.geojson").read_text())["features"]
+    assert len(features) == 3
+    said = f"{tmp_path / 'w.tif'}: 1 of its 3 objects lies past 32,767 px, which ImageJ ROIs "
+    said += "cannot reach: not in w_objects_rois.zip (outlines='geojson' holds them all)"
+    assert said in caplog.messages, caplog.messages

@@ -311,7 +311,9 @@ def test_an_object_too_large_for_an_roi_keeps_the_staging(tmp_path, small_chunks
     net = local_net()
     how = dict(objects=ObjectOptions.for_model(net), save_probabilities=True)
     monkeypatch.setattr(outlines, "ROI_CORNERS", 20)
-    with pytest.raises(FormatLimitError, match="ask for outlines=.geojson. .a prediction is kept"):
+    with pytest.raises(
+        FormatLimitError, match="ask for outlines=.geojson. .its prediction is kept"
+    ):
         _predict(net, slide, tmp_path / "out", Stop(), outlines="both", **how)
     assert (tmp_path / "out" / ".s.tif.partial").is_dir()
     again = Stop()

@@ -864,6 +864,7 @@ def _object_outputs(
     outlines = {k: paths[k] for k in ("geojson", "rois") if o.wanted[k]}  # those asked for
     outlines["class_name"] = outline_class(model)
     outlines["colours"] = outline_colours(model, o.objects)  # as the overlay's
+    outlines["source"] = file.path  # which their lines name
     grid = input_grid(file.path)  # a GeoTIFF's or a world file's place on the map
     if o.wanted["geojson"]:  # its outlines in its map coordinates
         outlines["grid"] = grid

@@ -38,6 +38,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import json
+import logging
 import math
 import os
 import re
@@ -46,7 +47,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -54,14 +55,17 @@ from unetlab.atomic import atomic_path
 from unetlab.data import instances
 from unetlab.data.geotiff import MapGrid
 from unetlab.data.large_ids import compact_large_ids
+from unetlab.data.shown import shown_path
 from unetlab.deferred import deferred
-from unetlab.errors import FormatLimitError, Spelled, UnetlabError, spelled
+from unetlab.errors import FormatLimitError, Spelled, UnetlabError, said_as, spelled
 from unetlab.inference.measure import pixel_pair
 from unetlab.inference.records import label_colours
 from unetlab.inference.slide_overlay import by_object
 from unetlab.outputs import claim_files
 from unetlab.plots import palette
+from unetlab.words import numbered
 
+log = logging.getLogger(__name__)
 ndimage = deferred("scipy.ndimage")
 
 if TYPE_CHECKING:
@@ -595,6 +599,7 @@ def write_outlines(
     grid: MapGrid | None = None,
     channels: int = 1,
     colours: Mapping[str, Sequence[int]] | None = None,
+    source: str | os.PathLike | None = None,
 ) -> list[Path]:
     """The outlines of a label image's planes (``ids``: one 2-D id image a plane), each
     traced once (:func:`object_polygons`), written to ``geojson`` (:func:`write_planes`,
@@ -606,7 +611,9 @@ def write_outlines(
     ImageJ ROIs stay in pixels). A table's ``class`` and ``class_name`` (a semantic
     model's objects) give each object its class. ``channels``: the input's (its ROIs
     carry hyperstack positions where it has several). ``colours``: each class's, by name
-    (:func:`outline_colours`: the model's overlay's), for both. Returns the paths written."""
+    (:func:`outline_colours`: the model's overlay's), for both. ``source``: the input read
+    whole they are predicted from, which lines name (:func:`_roi_of`, :func:`_reached`).
+    Returns the paths written."""
     if geojson is None and rois is None:
         return []
     polygons = [object_polygons(i) for i in ids]
@@ -618,10 +625,45 @@ def write_outlines(
         written.append(write_planes(geojson, planes, **how))
     if rois is not None:
         at = imagej_positions(axes, len(ids), channels) if stack else None
-        planes = polygons if stack else polygons[0]
+        reached = _reached(polygons, [i.shape for i in ids], Path(source or rois), Path(rois))
+        planes = reached if stack else reached[0]
         how = dict(positions=at, tables=tables, colours=colours)
+        how["source"] = None if source is None else RoiSource(Path(source))  # none kept
         written.append(_write_rois(rois, planes, **how))
     return written
+
+
+def _reached(polygons: list, shapes: list, source: Path, rois: Path) -> list:
+    """Each plane's objects of ``polygons`` that ImageJ ROIs reach (:func:`rois_fit`): a plane
+    past :data:`ROI_SIDE` (``shapes``; a one-level TIFF read whole for its ROIs:
+    :func:`~unetlab.inference.stream_rule.is_streamed`) has those past it left out of the
+    zip ``rois``, said in one line naming ``source`` and GeoJSON, which holds them all (s65:
+    one failed the whole image, every tile predicted)."""
+    reached, total = [], sum(len(objects) for objects in polygons)
+    for objects, shape in zip(polygons, shapes, strict=True):
+        if not rois_fit(*shape):
+            objects = {i: p for i, p in objects.items() if rois_fit(*_far_corner(p))}
+        reached.append(objects)
+    past = total - sum(len(objects) for objects in reached)
+    if past:
+        log.warning(
+            "%s: %s of its %s %s past %s px, which ImageJ ROIs cannot reach: not in %s (%s "
+            "holds them all)",
+            shown_path(source),
+            f"{past:,}",
+            numbered(total, "object"),
+            "lies" if past == 1 else "lie",
+            f"{ROI_SIDE:,}",
+            rois.name,
+            said_as(GEOJSON_OUTLINES),
+        )
+    return reached
+
+
+def _far_corner(polygons: Polygons) -> tuple[int, int]:
+    """The (bottom, right) corner of an object's outline (:func:`rois_fit`'s (h, w))."""
+    right, bottom = np.max([ring.max(axis=0) for polygon in polygons for ring in polygon], axis=0)
+    return int(bottom), int(right)
 
 
 def _plane(axes: PageAxes | None, page: int) -> dict[str, int]:
@@ -760,7 +802,7 @@ def write_imagej_rois(
     return _write_rois(path, labels, positions=positions, tables=tables, colours=colours)
 
 
-def _write_rois(path, labels, *, positions=None, tables=None, colours=None) -> Path:
+def _write_rois(path, labels, *, positions=None, tables=None, colours=None, source=None) -> Path:
     """:func:`write_imagej_rois` without its claim (predict's, in the folder it holds)."""
     stack = isinstance(labels, (list, tuple)) or (
         isinstance(labels, np.ndarray) and labels.ndim == 3
@@ -774,7 +816,7 @@ def _write_rois(path, labels, *, positions=None, tables=None, colours=None) -> P
         (objects.items(), tables[page] if tables else None, slices[page] if stack else None)
         for page, objects in enumerate(planes)
     )
-    return write_roi_planes(path, laid, digits=digits, colours=colours)
+    return write_roi_planes(path, laid, digits=digits, colours=colours, source=source)
 
 
 def write_roi_planes(
@@ -783,6 +825,7 @@ def write_roi_planes(
     *,
     digits: int = 4,
     colours: Mapping[str, Sequence[int]] | None = None,
+    source: RoiSource | None = None,
 ) -> Path:
     """Write the objects of ``planes`` as ImageJ ROIs into the zip ``path``, atomically, each
     written as it comes (a streamed slide's, traced as they are written: none held whole).
@@ -790,8 +833,8 @@ def write_roi_planes(
     id order, ``table`` the plane's objects table or None (:func:`write_imagej_rois`'
     ``tables``), ``position`` None for a 2-D image, else the plane's stack slice or
     hyperstack ``(c, z, t)``, its objects named ``p<plane>-<id>``; ids zero-padded to
-    ``digits``. Returns ``path``."""
-    with roi_zip(path, digits=digits, colours=colours) as put:
+    ``digits``; ``source``: the input predicted (:func:`roi_zip`). Returns ``path``."""
+    with roi_zip(path, digits=digits, colours=colours, source=source) as put:
         for page, (objects, table, slice_) in enumerate(planes):
             collections.deque(put(objects, table, slice_, page), maxlen=0)
     return Path(path)
@@ -807,11 +850,13 @@ def roi_zip(
     *,
     digits: int = 4,
     colours: Mapping[str, Sequence[int]] | None = None,
+    source: RoiSource | None = None,
 ) -> Iterator[Callable[..., Iterator[tuple[int, Polygons]]]]:
     """The zip ``path`` of ImageJ ROIs open for ``put(objects, table, position, page)``,
     which passes on each of a plane's ``(id, polygons)`` once it is written as a ROI (as
     :func:`write_roi_planes` writes them: another writer may pull them, each traced once);
-    put in place atomically when the block ends without an error."""
+    put in place atomically when the block ends without an error. ``source``: the input
+    predicted, which an object no ROI holds is refused naming (:func:`_roi_of`)."""
     with atomic_path(Path(path)) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
 
         def put(objects, table, slice_, page: int) -> Iterator[tuple[int, Polygons]]:
@@ -819,7 +864,8 @@ def roi_zip(
             for index, polygons in objects:
                 name, colour = _roi_name(index, digits, kind(index), colours)
                 name, position = (name, 0) if slice_ is None else (f"p{page}-{name}", slice_)
-                data = _roi_of(path, polygons, name=name, position=position, colour=colour)
+                how = dict(name=name, position=position, colour=colour)
+                data = _roi_of(path, source, polygons, **how)
                 # a fixed entry time: the same objects give the same bytes at any time
                 entry = zipfile.ZipInfo(f"{name}.roi", date_time=(1980, 1, 1, 0, 0, 0))
                 archive.writestr(entry, data, compress_type=zipfile.ZIP_DEFLATED)
@@ -828,15 +874,30 @@ def roi_zip(
         yield put
 
 
-def _roi_of(path, polygons: Polygons, **how) -> bytes:
+class RoiSource(NamedTuple):
+    """The input a zip of ImageJ ROIs is predicted from, for its refusal (:func:`_roi_of`):
+    its ``path`` and whether its prediction is ``kept`` for a rerun (a streamed slide's
+    staging; an image read whole keeps nothing)."""
+
+    path: Path
+    kept: bool = False
+
+
+def _roi_of(path, source: RoiSource | None, polygons: Polygons, **how) -> bytes:
     """:func:`roi_bytes` of an object of the zip ``path``; one no ROI holds is refused naming
-    the zip and GeoJSON (s64 re-review: a folder run's line named no file nor the flag)."""
+    the input ``source`` (a folder run keys its failures by input), GeoJSON and whether a
+    rerun predicts it again; a call of no input (``write_imagej_rois``): the zip and
+    ``write_geojson`` (s65: each was told of the zip and of a prediction kept)."""
     try:
         return roi_bytes(polygons, **how)
-    except FormatLimitError as exc:
-        said = f"{Path(path).name}: {exc}: ask for "  # not str.format: names may hold braces
-        kept = " (a prediction is kept for that rerun)"
-        raise FormatLimitError(**spelled(lambda fix: said + fix + kept, GEOJSON_OUTLINES)) from None
+    except FormatLimitError as exc:  # not str.format below: names may hold braces
+        if source is None:
+            raise FormatLimitError(f"{Path(path).name}: {exc}: write_geojson holds it") from None
+        said = f"{shown_path(source.path)}: {exc} in {Path(path).name}: ask for "
+        kept = "its prediction is kept for that rerun" if source.kept else "read whole, it kept"
+        kept += "" if source.kept else " no prediction: that rerun predicts it again"
+        say = lambda fix: f"{said}{fix} ({kept})"  # noqa: E731
+        raise FormatLimitError(**spelled(say, GEOJSON_OUTLINES)) from None
 
 
 def _roi_name(index: int, digits: int, own: dict, colours=None) -> tuple[str, list[int] | None]:
