@@ -93,3 +93,50 @@ def test_streamed_geojson_is_the_page_traced_whole(tmp_path, monkeypatch, pages)
         (polygons,) = object_polygons(final[page] == index).values()
         rings = [[r.tolist() + r[:1].tolist() for r in polygon] for polygon in polygons]
         assert feature["geometry"]["coordinates"] == (rings[0] if len(rings) == 1 else rings)
+
+
+def test_a_slides_rois_are_written_whatever_the_geojson_writer_pulls(tmp_path, monkeypatch):
+    """The ROIs are written as a page's objects pass into roi_zip: each page's rest is pulled
+    before the next page is handed on (:func:`slide_objects._drained`), so a GeoJSON writer
+    that pulls a page's objects partly, or not at all, leaves none unwritten (s65: its
+    pulling every object was relied on; a page it passed was never written)."""
+    import zipfile
+
+    ids = _ids(1)
+    spec = ome.OutputSpec(ids.shape[1:], "yx", np.dtype(np.uint8), pixel_size=(0.5, 0.25))
+    out = tmp_path / "out"
+    finals = {k: out / f"s{v}" for k, v in (("objects", ".ome.zarr"), ("table", ".csv"))}
+    finals |= {"geojson": out / "s.geojson", "rois": out / "s_rois.zip"}
+    found = SlideObjects(ObjectOptions(), None, spec, finals, "ome-zarr")
+    found.staged()
+    found.outline("nucleus", formats=("geojson", "rois"))
+    sink = ome.RowSink(found.ids, found.spec, 0, 0, ids.shape[1])
+    sink.write(0, ids[0])
+    sink.close()
+    passed = lambda self, planes, *_: [page for *_, page in planes]  # noqa: E731
+    monkeypatch.setattr(SlideObjects, "_write_geojson", passed)  # no object pulled
+    slide = _Slide((ids > 0).astype(np.uint8) * 100)
+    slide.path = tmp_path / "s.tif"
+    found.publish(slide)
+    assert len(zipfile.ZipFile(finals["rois"]).namelist()) == len(np.unique(ids)) - 1 > 30
+
+
+def test_each_pages_rois_are_written_before_the_next_page_whatever_is_pulled():
+    """The ROIs are written as a page's objects pass (roi_zip's put): each page's rest is
+    pulled before the next page is handed on, and the last's once the pages run out, so a
+    writer beside them that pulls a page's objects partly, or not at all, leaves none
+    unwritten and holds no page waiting (s65: the GeoJSON writer's pulling was relied on)."""
+    pulled = []
+
+    def objects(page: int):
+        for index in range(3):
+            pulled.append((page, index))
+            yield index
+
+    pages = slide_objects._drained((objects(page), None, page) for page in range(3))
+    first, _, _ = next(pages)
+    assert next(first) == 0 and pulled == [(0, 0)]
+    next(pages)  # page 1 handed on, none of its objects pulled
+    assert pulled == [(0, 0), (0, 1), (0, 2)]
+    rest = [(page, index) for page in (1, 2) for index in range(3)]
+    assert [page for *_, page in pages] == [2] and pulled[3:] == rest
