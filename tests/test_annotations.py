@@ -739,8 +739,9 @@ def test_qupath_detection_redrawn_by_hand_is_read_in_its_place(tmp_path, caplog)
         "TMA cores around detections or cells, or far larger than them, are the regions they "
         "were found in, no objects (an annotation of a nucleus's size around none is an "
         f"object); 1 QuPath export with detections redrawn by hand ({path} 1; 1 in all): an "
-        "annotation around one detection or cell alone, of about its size (under 4x its area), "
-        "is its correction: the annotation is the object, the detection is dropped"
+        "annotation around one detection or cell alone, or two (a nucleus split), of about "
+        "their size (under 4x their area), is their correction: the annotation is the object, "
+        "the detections are dropped"
     ], caplog.messages
 
 
@@ -764,8 +765,7 @@ def test_qupath_annotation_that_is_no_redrawn_detection_drops_none(tmp_path):
     most of it and of a nucleus's size: not one of QuPath's class Region* or Ignore* (passed
     over, the detection kept), not a nucleus drawn in a crescent's hollow (an object beside
     the crescent), not a cell traced by hand around a QuPath cell (324 px: nearer its 400 px
-    cell than its 100 px nucleus, a region). A small one around two detections is no
-    correction of either (s64 review: each dropped a nucleus)."""
+    cell than its 100 px nucleus, a region)."""
     found, drawn = {"objectType": "detection"}, {"objectType": "annotation"}
     other = _square_feature(100, 100, 10, found)
     for name in ("Region*", "Ignore*"):
@@ -786,10 +786,67 @@ def test_qupath_annotation_that_is_no_redrawn_detection_drops_none(tmp_path):
     assert _qupath_ids(tmp_path / "cell.geojson", [cell, other, traced]) == [100, 100]
     redrawn = _square_feature(14, 14, 12, drawn)  # 144 px: the nucleus redrawn
     assert _qupath_ids(tmp_path / "nucleus.geojson", [cell, other, redrawn]) == [100, 144]
+
+
+def _box_feature(left: int, top: int, right: int, bottom: int, properties: dict) -> dict:
+    """A GeoJSON Feature of the box (left, top)-(right, bottom)."""
+    feature = _square_feature(left, top, 1, properties)
+    ring = [[left, top], [right, top], [right, bottom], [left, bottom], [left, top]]
+    feature["geometry"]["coordinates"] = [ring]
+    return feature
+
+
+def test_qupath_nucleus_split_in_two_and_redrawn_as_one_replaces_both(tmp_path, caplog):
+    """An annotation around two detections' centres alone, which together are over half of
+    it (or it of them) and it under 4x their summed area, is a nucleus QuPath split in two,
+    redrawn as one: the annotation is the object, both detections dropped (s65: passed over
+    as a region, both halves trained; s64 review: one half was dropped for it). One 4x their
+    area or more, or around three, is a region still."""
+    caplog.set_level(logging.INFO)  # the line is said at the command's end
+    found, drawn = {"objectType": "detection"}, {"objectType": "annotation"}
+    other = _square_feature(100, 100, 10, found)
     halves = [_square_feature(x, 20, 10, found) for x in (20, 30)]
-    whole = _square_feature(19, 19, 22, drawn)  # 264 px < 4 x 100, around both centres
-    whole["geometry"]["coordinates"] = [[[19, 19], [41, 19], [41, 31], [19, 31], [19, 19]]]
-    assert _qupath_ids(tmp_path / "two.geojson", [*halves, other, whole]) == [100, 100, 100]
+    whole = _box_feature(19, 19, 41, 31, drawn)  # 264 px < 4 x 200, around both centres
+    path = tmp_path / "two.geojson"
+    assert _qupath_ids(path, [*halves, other, whole]) == [100, 264]
+    assert "annotation around one detection or cell alone, or two (a nucleus split)" in caplog.text
+    wide = _box_feature(0, 0, 60, 14 + 14, drawn)  # 1,680 px >= 4 x 200: a region
+    assert _qupath_ids(tmp_path / "wide.geojson", [*halves, other, wide]) == [100, 100, 100]
+    three = [*halves, _square_feature(40, 20, 10, found)]
+    whole = _box_feature(19, 19, 51, 31, drawn)  # around three centres: a region
+    assert _qupath_ids(tmp_path / "three.geojson", [*three, other, whole]) == [100] * 4
+
+
+def test_qupath_nucleus_redrawn_a_little_larger_in_dense_tissue_replaces_it(tmp_path):
+    """A nucleus redrawn by hand 1.5 px larger all round (169 px around its 100 px) whose
+    QuPath cell is grown only 2 px (196 px: dense tissue) is its correction: a hand's redraw
+    reaches past the nucleus by under 2 px (s65: it was passed over as a region, the wrong
+    detection trained, for no redraw over about 1 px larger was nearer the nucleus's area
+    than the cell's). One reaching about as far as the cell (14 x 14) is a cell traced."""
+    found, drawn = {"objectType": "detection"}, {"objectType": "annotation"}
+    other = _square_feature(100, 100, 10, found)
+    cell = _square_feature(13, 13, 14, {"objectType": "cell"})
+    cell["nucleusGeometry"] = _square_feature(15, 15, 10, {})["geometry"]
+    redrawn = _box_feature(13, 13, 26, 26, drawn)  # 1.5 px past the nucleus on each side
+    assert _qupath_ids(tmp_path / "dense.geojson", [cell, other, redrawn]) == [100, 169]
+    traced = _square_feature(13, 13, 14, drawn)  # the cell traced: a region
+    assert _qupath_ids(tmp_path / "traced.geojson", [cell, other, traced]) == [100, 100]
+
+
+def test_a_qupath_cells_outline_is_read_naming_its_file(tmp_path, caplog):
+    """A line of a cell's own outline (its ``geometry``, read for its area where an
+    annotation is around it) names the file and feature (s65: it was read with no place,
+    its line began " is a GeometryCollection")."""
+    found, drawn = {"objectType": "cell"}, {"objectType": "annotation"}
+    cell = _square_feature(10, 10, 20, found)
+    point = {"type": "Point", "coordinates": [12, 12]}
+    cell["geometry"] = {"type": "GeometryCollection", "geometries": [cell["geometry"], point]}
+    cell["nucleusGeometry"] = _square_feature(15, 15, 10, {})["geometry"]
+    other = _square_feature(100, 100, 10, {"objectType": "detection"})
+    features = [cell, other, _square_feature(14, 14, 12, drawn)]
+    assert _qupath_ids(tmp_path / "c.geojson", features) == [100, 144]
+    said = f"{tmp_path / 'c.geojson'}: feature 1's cell is a GeometryCollection holding a "
+    assert f"{said}Point of no length beside its areas: passed over" in caplog.messages
 
 
 def test_qupath_geometry_collection_of_polygons_is_one_object(tmp_path):

@@ -28,8 +28,8 @@ name is each outline's ``label`` (instance training has one foreground class: ou
 several classes are said once, as one); outlines of QuPath's classes ``Region*`` and
 ``Ignore*`` (:data:`NO_OBJECTS`) are passed over, and so are its annotations and TMA cores
 around its detections, cells or tiles (the regions they were found in; one around none is an
-object, and one around one alone, of about its size and over most of it, is that detection
-redrawn: read in its place); a cell is read as its nucleus (``nucleusGeometry``)."""
+object, and one around one alone, or two (a nucleus split), of about their size and over
+most of them, is them redrawn: read in their place); a cell is read as its nucleus (``nucleusGeometry``)."""
 
 from __future__ import annotations
 
@@ -325,12 +325,13 @@ def geojson_outlines(data, where: str) -> list[Outline]:
 def _qupath_objects(features: list, where: str) -> list[Outline]:
     """The outlines of the features that are objects, in file order. A TMA core is never one;
     where QuPath's export holds detections, cells or tiles (:data:`DETECTIONS`), an annotation
-    is the region they were found in, passed over, when it is around two's centres or more,
-    or one's of over :data:`CORRECTION_AREA` times its area, or its area is over
+    is the region they were found in, passed over, when it is around three's centres or
+    more, or one's or two's of over :data:`CORRECTION_AREA` times its area, or its area is over
     :data:`REGION_AREA` times the largest one's bounds (a region where none was found). One
-    around one detection's centre alone, of about its size and over most of it, is that
-    detection redrawn by hand (QuPath's correction loop: the detection is kept): the
-    annotation is the object, the detection dropped (:func:`_annotation_roles`). Both said once a command
+    around one detection's centre alone (or two's: a nucleus split), of about their size
+    and over most of them, is them redrawn by hand (QuPath's correction loop: the
+    detection is kept): the annotation is the object, the detections dropped
+    (:func:`_annotation_roles`). Both said once a command
     (:func:`note_regions`). Other annotations are objects (drawn by hand: the nucleus a model
     missed). Cells are read as their nuclei (:func:`_feature`; said once). Read before as one
     large object, a cell as its grown outline; then every annotation passed over (s63); then
@@ -344,10 +345,11 @@ def _qupath_objects(features: list, where: str) -> list[Outline]:
         )
     kinds = [_object_type(f) for f in features]
     outlines = [_feature(f, i, where) for i, f in enumerate(features)]
-    regions, corrections = _annotation_roles(outlines, kinds, lambda i: _cell_size(features[i]))
+    grown = lambda i: _cell_size(features[i], f"{where}: feature {i + 1}'s cell")  # noqa: E731
+    regions, corrections = _annotation_roles(outlines, kinds, grown)
     if any(regions) or corrections:
         note_regions(where, sum(regions), len(corrections))
-    dropped = set(corrections.values())
+    dropped = {i for found in corrections.values() for i in found}
     return [
         o for i, (o, region) in enumerate(zip(outlines, regions)) if not region and i not in dropped
     ]
@@ -355,17 +357,20 @@ def _qupath_objects(features: list, where: str) -> list[Outline]:
 
 def _annotation_roles(
     outlines: list[Outline], kinds: list, grown: Callable[[int], float | None]
-) -> tuple[list[bool], dict[int, int]]:
+) -> tuple[list[bool], dict[int, tuple[int, ...]]]:
     """Which of ``outlines`` (of QuPath's ``kinds``) are regions, and the corrections: the
-    index of each annotation around one detection's centre alone that is it redrawn
-    (:func:`_redrawn`; ``grown``: a cell's own area by its index, asked only of a detection
-    an annotation is around: every cell's took 60-90% longer to read, s64) to that detection's index
-    (:func:`_qupath_objects`). One of its size around it alone but not over most of it (a
-    nucleus drawn in a crescent's hollow) is an object; one of QuPath's class Region* or Ignore* is neither
-    (passed over: :data:`NO_OBJECTS`; s64 review: it dropped the detection it was around)."""
+    index of each annotation around the centres of one detection alone, or of two (a nucleus
+    QuPath split, redrawn as one), that is them redrawn (:func:`_redrawn`, :func:`_covers`;
+    ``grown``: a cell's own area by its index, asked only of a detection an annotation is
+    around: every cell's took 60-90% longer to read, s64) to those detections' indices
+    (:func:`_qupath_objects`). One of their size around them but not over most of them (a
+    nucleus drawn in a crescent's hollow) is an object; one of QuPath's class Region* or
+    Ignore* is neither (passed over: :data:`NO_OBJECTS`; s64 review: it dropped the
+    detection it was around); one around three or more is a region (s65: two, one nucleus
+    split, was one too)."""
     regions = [kind == "tma_core" for kind in kinds]
     found = [i for i, kind in enumerate(kinds) if kind in DETECTIONS]
-    corrections: dict[int, int] = {}
+    corrections: dict[int, tuple[int, ...]] = {}
     if not found or len(found) == len(outlines):
         return regions, corrections
     bounds = _bounds([outlines[i] for i in found])  # left, top, right, bottom
@@ -377,45 +382,64 @@ def _annotation_roles(
         if kind in DETECTIONS or regions[i] or outline.label in NO_OBJECTS:
             continue
         size = _size(outline)
-        inside = [] if size > large else _around(outline, centres, most=2)
-        alone = found[order[inside[0]]] if len(inside) == 1 else None
-        if alone is None or not _redrawn(size, _size(outlines[alone]), grown(alone)):
+        inside = [] if size > large else _around(outline, centres, most=3)
+        alone = tuple(found[order[k]] for k in inside) if len(inside) in (1, 2) else ()
+        owns = [_size(outlines[k]) for k in alone]
+        if not alone or not _redrawn(size, owns, [grown(k) for k in alone]):
             regions[i] = size > large or bool(inside)
-        elif _covers(outline, outlines[alone]):
+        elif _covers(outline, [outlines[k] for k in alone]):
             corrections[i] = alone
     return regions, corrections
 
 
-def _redrawn(size: float, own: float, grown: float | None) -> bool:
-    """Whether an annotation of area ``size`` over most of one detection of area ``own`` alone
-    is it redrawn: under :data:`CORRECTION_AREA` times its area, and for a cell (``grown``:
-    its own area; ``own``: its nucleus's) nearer its nucleus's area than its cell's (s64
-    review: a cell traced by hand, 324 px around a 100 px nucleus, replaced the nucleus)."""
-    return size < CORRECTION_AREA * own and (grown is None or size < np.sqrt(own * grown))
+#: how far (px) past a nucleus an outline redrawn by hand may reach and still be that
+#: nucleus, however little its cell is grown (dense tissue: 2 px)
+HAND_REACH = 2.0
 
 
-def _covers(annotation: Outline, detection: Outline) -> bool:
-    """Whether the pixels (centres inside) both hold are over half of the smaller one's:
-    a crescent's centre lies in its hollow, outside it (s64 review: a nucleus drawn there
-    replaced the crescent); a detection redrawn smaller lies inside it (s64 review: over
-    half of the detection asked, it was kept as a ring around the redrawn one)."""
-    bounds = np.array([annotation.bounds(), detection.bounds()])
+def _redrawn(size: float, owns: list[float], grown: list[float | None]) -> bool:
+    """Whether an annotation of area ``size`` over most of detections of areas ``owns``
+    (one, or two: a nucleus split) is them redrawn: under :data:`CORRECTION_AREA` times
+    their area, and for cells (``grown``: their own areas; ``owns``: their nuclei's)
+    nearer their nuclei's area than their cells' (s64 review: a cell traced by hand, 324 px
+    around a 100 px nucleus, replaced the nucleus) or reaching past them by under
+    :data:`HAND_REACH` px, as a circle of its area past one of theirs (s65: a nucleus
+    redrawn 1.5 px larger, its cell grown 2 px in dense tissue, was passed over: no redraw
+    over 1 px larger was nearer the nucleus)."""
+    own = sum(owns)
+    if size >= CORRECTION_AREA * own:
+        return False
+    if any(g is None for g in grown):
+        return True
+    reach = np.sqrt(size / np.pi) - np.sqrt(own / np.pi)
+    return size < np.sqrt(own * sum(grown)) or reach < HAND_REACH
+
+
+def _covers(annotation: Outline, detections: list[Outline]) -> bool:
+    """Whether the pixels (centres inside) the annotation and the ``detections`` together
+    hold are over half of the smaller one's: a crescent's centre lies in its hollow,
+    outside it (s64 review: a nucleus drawn there replaced the crescent); a detection
+    redrawn smaller lies inside it (s64 review: over half of the detection asked, it was
+    kept as a ring around the redrawn one)."""
+    bounds = np.array([annotation.bounds(), *(d.bounds() for d in detections)])
     left, top = bounds[:, :2].min(axis=0)
     right, bottom = bounds[:, 2:].max(axis=0)
     shape = (int(np.ceil(max(bottom, 0))), int(np.ceil(max(right, 0))))
     box = _pixel_box((left, top, right, bottom), shape)
-    mine, own = _inside(annotation, box), _inside(detection, box)
+    mine = _inside(annotation, box)
+    own = np.logical_or.reduce([_inside(d, box) for d in detections])
     return 2 * int((own & mine).sum()) > min(int(own.sum()), int(mine.sum()))
 
 
-def _cell_size(feature: dict) -> float | None:
+def _cell_size(feature: dict, where: str) -> float | None:
     """The area of a QuPath cell's own outline (its ``geometry``, the nucleus grown; None
     where it has none that reads, or no ``nucleusGeometry``: then its outline is the one
-    read, and a larger redraw of it was dropped, s64 review)."""
+    read, and a larger redraw of it was dropped, s64 review); ``where``: the file and
+    feature, which a line of it names (s65: none was named)."""
     if "nucleusGeometry" not in feature:
         return None
     try:
-        polygons = _polygons(feature.get("geometry") or {}, "")
+        polygons = _polygons(feature.get("geometry") or {}, where)
         rings = tuple(_ring(r) for p in polygons for r in p if len(r))
     except (DatasetError, TypeError, ValueError, IndexError):
         return None

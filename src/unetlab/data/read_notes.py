@@ -476,8 +476,9 @@ def note_overlaps(folder: str, pixels: int) -> None:
         log.warning("%s (any other such folder is not said)", overlaps_line({folder: pixels}))
 
 
-#: a QuPath annotation around one detection alone, under this many times its area, is its
-#: correction (redrawn by hand: the annotation is the object, the detection dropped), as
+#: a QuPath annotation around one detection alone (or two: a nucleus split), under this many
+#: times their area, is their correction (redrawn by hand: the annotation is the object, the
+#: detections dropped), as
 #: :mod:`unetlab.data.annotations` reads it and :func:`regions_line` says it
 CORRECTION_AREA = 4
 
@@ -511,8 +512,9 @@ def regions_line(regions: dict[str, int], corrected: dict[str, int] | None = Non
     if corrected:
         said.append(
             f"{_counted(corrected, 'QuPath export', 'with detections redrawn by hand')}: an "
-            "annotation around one detection or cell alone, of about its size (under "
-            f"{CORRECTION_AREA}x its area), is its correction: the annotation is the object, the detection is dropped"
+            "annotation around one detection or cell alone, or two (a nucleus split), of about "
+            f"their size (under {CORRECTION_AREA}x their area), is their correction: the "
+            "annotation is the object, the detections are dropped"
         )
     return "; ".join(said)
 
