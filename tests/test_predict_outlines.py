@@ -360,3 +360,24 @@ def test_a_wide_one_level_tiffs_rois_leave_out_objects_past_their_reach(tmp_path
     said = f"{tmp_path / 'w.tif'}: 1 of its 3 objects lies past 32,767 px, which ImageJ ROIs "
     said += "cannot reach: not in w_objects_rois.zip (outlines='geojson' holds them all)"
     assert said in caplog.messages, caplog.messages
+
+
+def test_predict_json_records_the_outlines_asked_for(tmp_path):
+    """predict.json's record of a run notes for each input the outlines its run asked for
+    (``files``: each input's latest run), none where none were (s65: no record said which
+    outline files a folder's outputs should hold). They are no part of the key: a rerun
+    asking for fewer with skip_existing skips the inputs
+    (test_repredict_without_outlines_removes_them_and_skip_existing_honours_them), and the
+    rerun a ROI refusal asks for resumes its staging (test_slide_resume)."""
+    (tmp_path / "in").mkdir()
+    write_png(tmp_path / "in" / "a.png", nuclei_image(97, 83))
+    net, out = local_net(), tmp_path / "out"
+
+    def recorded(**how) -> list:
+        predict_folder(net, tmp_path / "in", out, OutputOptions(**how))
+        (entry,) = json.loads((out / "predict.json").read_text())["records"].values()
+        return [f.get("outlines") for f in entry["files"].values()]
+
+    assert recorded(objects=ObjectOptions.for_model) == [None]
+    assert recorded(objects=ObjectOptions.for_model, outlines="both") == ["both"]
+    assert recorded(objects=ObjectOptions.for_model, outlines="geojson") == ["geojson"]

@@ -5,7 +5,9 @@ what prediction picked for each file where none was given goes beside it, so tha
 sees what ran: the tile size (:func:`~unetlab.inference.sizing.choose_tiling`, when
 ``tile_size`` is None), the device the model ran on (``auto`` -> ``cpu`` or ``cuda:0``) and
 the axes the file was read as (``TYX``: its page axes, then Y, X and C where the pages have
-channels or colours; with the shape read).
+channels or colours; with the shape read), and the outlines asked for (``--outlines``: which
+files an input's outputs hold; no part of the key, as ``--skip-existing`` asks of each
+output file whether it is there, and a streamed slide's staging resumes for any).
 
 :func:`noting` collects within a prediction folder's run
 (:func:`~unetlab.inference.output_rules.prediction_folder`), :func:`for_file` says which

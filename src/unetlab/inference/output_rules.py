@@ -430,7 +430,7 @@ def other_output_settings(
     out_dir: str | os.PathLike, files: Sequence[Path], record: Provenance
 ) -> dict[Path, tuple[dict, dict] | None]:
     """Those of ``files`` whose outputs in ``out_dir`` this model (``record``'s checkpoint
-    and model settings) finished with other output settings (objects' min_area, outlines)
+    and model settings) finished with other output settings (objects' min_area, objects_3d)
     -> (those settings as their record holds them, ``record``'s as the input gets them),
     without ``objects_3d`` and ``z_spacing`` for an input that record read with no Z axis
     (:func:`~unetlab.inference.records.read_flat`: its outputs the same with them or
