@@ -739,9 +739,9 @@ def test_qupath_detection_redrawn_by_hand_is_read_in_its_place(tmp_path, caplog)
         "TMA cores around detections or cells, or far larger than them, are the regions they "
         "were found in, no objects (an annotation of a nucleus's size around none is an "
         f"object); 1 QuPath export with detections redrawn by hand ({path} 1; 1 in all): an "
-        "annotation around one detection or cell alone, or two (a nucleus split), of about "
-        "their size (under 4x their area), is their correction: the annotation is the object, "
-        "the detections are dropped"
+        "annotation of their class or none around one detection or cell alone, or two (a "
+        "nucleus split: reaching under 2 px past them), of about their size (under 4x their "
+        "area), is their correction: the annotation is the object, the detections are dropped"
     ], caplog.messages
 
 
@@ -765,7 +765,10 @@ def test_qupath_annotation_that_is_no_redrawn_detection_drops_none(tmp_path):
     most of it and of a nucleus's size: not one of QuPath's class Region* or Ignore* (passed
     over, the detection kept), not a nucleus drawn in a crescent's hollow (an object beside
     the crescent), not a cell traced by hand around a QuPath cell (324 px: nearer its 400 px
-    cell than its 100 px nucleus, a region)."""
+    cell than its 100 px nucleus, a region), not a tumour bud drawn with its cytoplasm round
+    two touching nuclei (504 px: 2.5x their 200 px, reaching 4.7 px past them, a region; s65
+    review: both nuclei were dropped for it), not one of a class theirs is not (a "Tumor"
+    annotation round unclassified detections; one of their class corrects them)."""
     found, drawn = {"objectType": "detection"}, {"objectType": "annotation"}
     other = _square_feature(100, 100, 10, found)
     for name in ("Region*", "Ignore*"):
@@ -786,6 +789,14 @@ def test_qupath_annotation_that_is_no_redrawn_detection_drops_none(tmp_path):
     assert _qupath_ids(tmp_path / "cell.geojson", [cell, other, traced]) == [100, 100]
     redrawn = _square_feature(14, 14, 12, drawn)  # 144 px: the nucleus redrawn
     assert _qupath_ids(tmp_path / "nucleus.geojson", [cell, other, redrawn]) == [100, 144]
+    halves = [_square_feature(x, 20, 10, found) for x in (20, 30)]
+    bud = _box_feature(16, 16, 44, 34, drawn)  # 4 px of cytoplasm: 504 px < 4 x 200
+    assert _qupath_ids(tmp_path / "bud.geojson", [*halves, other, bud]) == [100, 100, 100]
+    tumour = {"classification": {"name": "Tumor"}}
+    whole = _box_feature(19, 19, 41, 31, {**drawn, **tumour})  # 264 px: a halves' redraw
+    assert _qupath_ids(tmp_path / "tumour.geojson", [*halves, other, whole]) == [100] * 3
+    halves = [_square_feature(x, 20, 10, {**found, **tumour}) for x in (20, 30)]
+    assert _qupath_ids(tmp_path / "kept.geojson", [*halves, other, whole]) == [100, 264]
 
 
 def _box_feature(left: int, top: int, right: int, bottom: int, properties: dict) -> dict:
@@ -809,12 +820,35 @@ def test_qupath_nucleus_split_in_two_and_redrawn_as_one_replaces_both(tmp_path, 
     whole = _box_feature(19, 19, 41, 31, drawn)  # 264 px < 4 x 200, around both centres
     path = tmp_path / "two.geojson"
     assert _qupath_ids(path, [*halves, other, whole]) == [100, 264]
-    assert "annotation around one detection or cell alone, or two (a nucleus split)" in caplog.text
+    assert "around one detection or cell alone, or two (a nucleus split: reaching" in caplog.text
     wide = _box_feature(0, 0, 60, 14 + 14, drawn)  # 1,680 px >= 4 x 200: a region
     assert _qupath_ids(tmp_path / "wide.geojson", [*halves, other, wide]) == [100, 100, 100]
     three = [*halves, _square_feature(40, 20, 10, found)]
     whole = _box_feature(19, 19, 51, 31, drawn)  # around three centres: a region
     assert _qupath_ids(tmp_path / "three.geojson", [*three, other, whole]) == [100] * 4
+
+
+def test_qupath_nucleus_split_into_a_cell_and_a_detection_or_a_sliver_is_redrawn(tmp_path):
+    """A nucleus split into a QuPath cell and a plain detection, redrawn as one (264 px round
+    their 200 px), replaces both, and a bud round them (504 px) is a region: a pair's redraw
+    reaches under 2 px past it whatever its cells are grown. A redraw over a detection and a
+    sliver mostly outside it (an L of 108 px whose box centre it holds) replaces both: it is
+    over most of the two together (pins the pair's rule and :func:`_covers` asking both)."""
+    found, drawn = {"objectType": "detection"}, {"objectType": "annotation"}
+    other = _square_feature(100, 100, 10, found)
+    cell = _square_feature(18, 18, 14, {"objectType": "cell"})  # grown 2 px
+    cell["nucleusGeometry"] = _square_feature(20, 20, 10, {})["geometry"]
+    pair = [cell, _square_feature(30, 20, 10, found), other]
+    whole = _box_feature(19, 19, 41, 31, drawn)
+    assert _qupath_ids(tmp_path / "mixed.geojson", [*pair, whole]) == [100, 264]
+    bud = _box_feature(16, 16, 44, 34, drawn)
+    assert _qupath_ids(tmp_path / "bud.geojson", [*pair, bud]) == [100, 100, 100]
+    sliver = [[2, 2], [30, 2], [30, 4], [4, 4], [4, 30], [2, 30], [2, 2]]  # box centre (16, 16)
+    sliver = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [sliver]}}
+    sliver["properties"] = found
+    redrawn = _square_feature(15, 15, 18, drawn)  # 324 px round the 144 px square and (16, 16)
+    features = [sliver, _square_feature(20, 20, 12, found), other, redrawn]
+    assert _qupath_ids(tmp_path / "sliver.geojson", features) == [100, 324]
 
 
 def test_qupath_nucleus_redrawn_a_little_larger_in_dense_tissue_replaces_it(tmp_path):

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.read_notes import CORRECTION_AREA, note_once, note_regions
+from unetlab.data.read_notes import CORRECTION_AREA, HAND_REACH, note_once, note_regions
 from unetlab.deferred import deferred
 from unetlab.errors import DatasetError
 from unetlab.words import numbered
@@ -328,8 +328,8 @@ def _qupath_objects(features: list, where: str) -> list[Outline]:
     is the region they were found in, passed over, when it is around three's centres or
     more, or one's or two's of over :data:`CORRECTION_AREA` times its area, or its area is over
     :data:`REGION_AREA` times the largest one's bounds (a region where none was found). One
-    around one detection's centre alone (or two's: a nucleus split), of about their size
-    and over most of them, is them redrawn by hand (QuPath's correction loop: the
+    around one detection's centre alone (or two's: a nucleus split), of about their size,
+    over most of them and of their class or none, is them redrawn by hand (QuPath's correction loop: the
     detection is kept): the annotation is the object, the detections dropped
     (:func:`_annotation_roles`). Both said once a command
     (:func:`note_regions`). Other annotations are objects (drawn by hand: the nucleus a model
@@ -385,34 +385,40 @@ def _annotation_roles(
         inside = [] if size > large else _around(outline, centres, most=3)
         alone = tuple(found[order[k]] for k in inside) if len(inside) in (1, 2) else ()
         owns = [_size(outlines[k]) for k in alone]
-        if not alone or not _redrawn(size, owns, [grown(k) for k in alone]):
+        classed = alone and _same_class(outline, [outlines[k] for k in alone])
+        if not classed or not _redrawn(size, owns, [grown(k) for k in alone]):
             regions[i] = size > large or bool(inside)
         elif _covers(outline, [outlines[k] for k in alone]):
             corrections[i] = alone
     return regions, corrections
 
 
-#: how far (px) past a nucleus an outline redrawn by hand may reach and still be that
-#: nucleus, however little its cell is grown (dense tissue: 2 px)
-HAND_REACH = 2.0
-
-
 def _redrawn(size: float, owns: list[float], grown: list[float | None]) -> bool:
     """Whether an annotation of area ``size`` over most of detections of areas ``owns``
     (one, or two: a nucleus split) is them redrawn: under :data:`CORRECTION_AREA` times
-    their area, and for cells (``grown``: their own areas; ``owns``: their nuclei's)
-    nearer their nuclei's area than their cells' (s64 review: a cell traced by hand, 324 px
-    around a 100 px nucleus, replaced the nucleus) or reaching past them by under
-    :data:`HAND_REACH` px, as a circle of its area past one of theirs (s65: a nucleus
-    redrawn 1.5 px larger, its cell grown 2 px in dense tissue, was passed over: no redraw
-    over 1 px larger was nearer the nucleus)."""
+    their area and reaching past them by under :data:`HAND_REACH` px, as a circle of its
+    area past one of theirs; one detection's redraw may reach further where it is no cell
+    (``grown`` None) or nearer its nucleus's area than its cell's (``grown``: the cell's own
+    area; ``owns``: its nucleus's). Two detections' redraw may not (s65 review: a tumour bud
+    drawn with its cytoplasm round two touching nuclei, up to 3.2x their area, replaced both;
+    a split nucleus redrawn is about 1-1.3x its halves). s64 review: a cell traced by hand,
+    324 px around a 100 px nucleus, replaced the nucleus; s65: a nucleus redrawn 1.5 px
+    larger, its cell grown 2 px in dense tissue, was passed over."""
     own = sum(owns)
     if size >= CORRECTION_AREA * own:
         return False
-    if any(g is None for g in grown):
+    if np.sqrt(size / np.pi) - np.sqrt(own / np.pi) < HAND_REACH:
         return True
-    reach = np.sqrt(size / np.pi) - np.sqrt(own / np.pi)
-    return size < np.sqrt(own * sum(grown)) or reach < HAND_REACH
+    if len(owns) > 1:
+        return False
+    return grown[0] is None or size < np.sqrt(own * grown[0])
+
+
+def _same_class(annotation: Outline, detections: list[Outline]) -> bool:
+    """Whether the annotation may be the ``detections`` redrawn by its class: it has none
+    (drawn by hand) or theirs (a redraw keeps its class); one of another class is another
+    object (s65 review: a "Tumor" bud drawn round two unclassified nuclei replaced them)."""
+    return annotation.label is None or all(d.label == annotation.label for d in detections)
 
 
 def _covers(annotation: Outline, detections: list[Outline]) -> bool:

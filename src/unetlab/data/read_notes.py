@@ -481,6 +481,10 @@ def note_overlaps(folder: str, pixels: int) -> None:
 #: detections dropped), as
 #: :mod:`unetlab.data.annotations` reads it and :func:`regions_line` says it
 CORRECTION_AREA = 4
+#: how far (px) past a nucleus (or a split one's two halves) an outline redrawn by hand may
+#: reach and still be it, however little its cell is grown (dense tissue: 2 px); two
+#: detections' redraw reaching further is a region (a tumour bud: the nuclei and cytoplasm)
+HAND_REACH = 2.0
 
 
 def note_regions(path: str, count: int, corrected: int = 0) -> None:
@@ -512,9 +516,10 @@ def regions_line(regions: dict[str, int], corrected: dict[str, int] | None = Non
     if corrected:
         said.append(
             f"{_counted(corrected, 'QuPath export', 'with detections redrawn by hand')}: an "
-            "annotation around one detection or cell alone, or two (a nucleus split), of about "
-            f"their size (under {CORRECTION_AREA}x their area), is their correction: the "
-            "annotation is the object, the detections are dropped"
+            "annotation of their class or none around one detection or cell alone, or two (a "
+            f"nucleus split: reaching under {HAND_REACH:g} px past them), of about their size "
+            f"(under {CORRECTION_AREA}x their area), is their correction: the annotation is the "
+            "object, the detections are dropped"
         )
     return "; ".join(said)
 
