@@ -362,10 +362,11 @@ def test_a_wide_one_level_tiffs_rois_leave_out_objects_past_their_reach(tmp_path
     assert said in caplog.messages, caplog.messages
 
 
-def test_predict_json_records_the_outlines_asked_for(tmp_path):
+def test_predict_json_records_the_outlines_asked_for(tmp_path, monkeypatch):
     """predict.json's record of a run notes for each input the outlines its run asked for
     (``files``: each input's latest run), none where none were (s65: no record said which
-    outline files a folder's outputs should hold). They are no part of the key: a rerun
+    outline files a folder's outputs should hold), nor where its run failed (s65 review: a
+    refused ROI zip's input was noted as holding them). They are no part of the key: a rerun
     asking for fewer with skip_existing skips the inputs
     (test_repredict_without_outlines_removes_them_and_skip_existing_honours_them), and the
     rerun a ROI refusal asks for resumes its staging (test_slide_resume)."""
@@ -381,3 +382,5 @@ def test_predict_json_records_the_outlines_asked_for(tmp_path):
     assert recorded(objects=ObjectOptions.for_model) == [None]
     assert recorded(objects=ObjectOptions.for_model, outlines="both") == ["both"]
     assert recorded(objects=ObjectOptions.for_model, outlines="geojson") == ["geojson"]
+    monkeypatch.setattr("unetlab.inference.outlines.ROI_CORNERS", 3)  # every ROI refused
+    assert recorded(objects=ObjectOptions.for_model, outlines="imagej") == [None]

@@ -361,9 +361,9 @@ def _predicted(file: _File, group: Group) -> list[Path]:
         floor_run(),  # its floor lines said once a file
     ):
         with chosen.for_file(file.path):  # what predict.json says was chosen for it
-            if file.outputs.outlines is not None:  # and the outlines asked: no part of the key
-                chosen.note(outlines=file.outputs.outlines)
             written = _outputs(file, group)
+            if file.outputs.outlines is not None:  # and the outlines written: no part of the
+                chosen.note(outlines=file.outputs.outlines)  # key; none where they failed
         if alone:  # while the folder is held: the manifest lists them
             written += world_files(file.path, written)
     if alone:  # a folder's units said by predict_folder, once
