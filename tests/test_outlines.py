@@ -331,7 +331,8 @@ def test_roi_zip_reads_back_with_roifile(tmp_path):
 def test_roi_refuses_what_imagej_cannot_hold():
     ring = np.array([[40000, 0], [40001, 0], [40001, 1], [40000, 1]])
     # the fix (--outlines geojson, the prediction kept) is said by the writer, which knows the file
-    with pytest.raises(UnetlabError, match="object 0001 does not fit an ImageJ ROI"):
+    said = r"object 0001 does not fit an ImageJ ROI \(it reaches 40,001 px, past the 32,767 "
+    with pytest.raises(UnetlabError, match=said):
         roi_bytes([[ring]], name="0001")
 
 

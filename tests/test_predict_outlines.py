@@ -332,6 +332,7 @@ def test_a_folder_runs_objects_no_roi_holds_name_the_file_and_geojson(tmp_path, 
         assert said.startswith(f"{shown}: object 0001 does not fit an ImageJ ROI"), said
         assert ") in a_objects_rois.zip: ask for outlines='geojson' (" + kept in said, said
     assert said.endswith("(read whole, it kept no prediction: that rerun predicts it again)")
+    assert re.search(r"ImageJ ROI \([2-9]\d+ corners, over the 20 one holds\) in a_obj", said)
     geojson = OutputOptions(
         objects=ObjectOptions.for_model, outlines="geojson", large_threshold=100
     )
@@ -345,7 +346,9 @@ def test_a_folder_runs_objects_no_roi_holds_name_the_file_and_geojson(tmp_path, 
 def test_a_wide_one_level_tiffs_rois_leave_out_objects_past_their_reach(tmp_path, caplog):
     """A one-level TIFF of a side past 32,767 px read whole for its ImageJ ROIs: its
     objects under 32,767 px get their ROIs, those past it are said in one line naming the
-    input and GeoJSON, which holds them all (s65: one failed the whole image, predicted)."""
+    input and GeoJSON, which holds them all: the file written beside the zip (s65 review:
+    outlines='both' was told to ask for it), else how to ask for it (s65: one failed the
+    whole image, predicted)."""
     image = np.full((64, 40000), 40, np.uint8)
     for x in (100, 20000, 39000):  # a bright square at each: one past 32,767
         image[24:37, x - 6 : x + 7] = 210
@@ -358,8 +361,11 @@ def test_a_wide_one_level_tiffs_rois_leave_out_objects_past_their_reach(tmp_path
     features = json.loads((tmp_path / "out" / "w_objects.geojson").read_text())["features"]
     assert len(features) == 3
     said = f"{tmp_path / 'w.tif'}: 1 of its 3 objects lies past 32,767 px, which ImageJ ROIs "
-    said += "cannot reach: not in w_objects_rois.zip (outlines='geojson' holds them all)"
-    assert said in caplog.messages, caplog.messages
+    said += "cannot reach: not in w_objects_rois.zip "
+    assert f"{said}(w_objects.geojson holds them all)" in caplog.messages, caplog.messages
+    caplog.clear()
+    predict_file(net, tmp_path / "w.tif", tmp_path / "out", **{**options, "outlines": "imagej"})
+    assert f"{said}(outlines='geojson' holds them all)" in caplog.messages, caplog.messages
 
 
 def test_predict_json_records_the_outlines_asked_for(tmp_path, monkeypatch):

@@ -625,7 +625,8 @@ def write_outlines(
         written.append(write_planes(geojson, planes, **how))
     if rois is not None:
         at = imagej_positions(axes, len(ids), channels) if stack else None
-        reached = _reached(polygons, [i.shape for i in ids], Path(source or rois), Path(rois))
+        shapes, beside = [i.shape for i in ids], None if geojson is None else Path(geojson)
+        reached = _reached(polygons, shapes, Path(source or rois), Path(rois), beside)
         planes = reached if stack else reached[0]
         how = dict(positions=at, tables=tables, colours=colours)
         how["source"] = None if source is None else RoiSource(Path(source))  # none kept
@@ -633,12 +634,15 @@ def write_outlines(
     return written
 
 
-def _reached(polygons: list, shapes: list, source: Path, rois: Path) -> list:
+def _reached(
+    polygons: list, shapes: list, source: Path, rois: Path, geojson: Path | None = None
+) -> list:
     """Each plane's objects of ``polygons`` that ImageJ ROIs reach (:func:`rois_fit`): a plane
     past :data:`ROI_SIDE` (``shapes``; a one-level TIFF read whole for its ROIs:
     :func:`~unetlab.inference.stream_rule.is_streamed`) has those past it left out of the
-    zip ``rois``, said in one line naming ``source`` and GeoJSON, which holds them all (s65:
-    one failed the whole image, every tile predicted)."""
+    zip ``rois``, said in one line naming ``source`` and GeoJSON, which holds them all: the
+    file ``geojson`` where it is written beside the zip (s65 review: ``both`` was told to ask
+    for it), else how to ask for it (s65: one failed the whole image, every tile predicted)."""
     reached, total = [], sum(len(objects) for objects in polygons)
     for objects, shape in zip(polygons, shapes, strict=True):
         if not rois_fit(*shape):
@@ -655,7 +659,7 @@ def _reached(polygons: list, shapes: list, source: Path, rois: Path) -> list:
             "lies" if past == 1 else "lie",
             f"{ROI_SIDE:,}",
             rois.name,
-            said_as(GEOJSON_OUTLINES),
+            geojson.name if geojson else said_as(GEOJSON_OUTLINES),
         )
     return reached
 
@@ -738,11 +742,8 @@ def roi_bytes(
     points = np.concatenate(rings)
     left, top = points.min(axis=0).tolist()
     right, bottom = points.max(axis=0).tolist()
-    if not rois_fit(bottom, right) or len(points) > ROI_CORNERS:
-        raise FormatLimitError(
-            f"object {name} does not fit an ImageJ ROI (coordinates up to {ROI_SIDE}, "
-            f"{ROI_CORNERS} corners)"
-        )
+    if past := _past_limit(len(points), bottom, right):
+        raise FormatLimitError(f"object {name} does not fit an ImageJ ROI ({past})")
     if len(rings) == 1:
         kind, count, shape = _TRACED, len(points), 0
         relative = points - (left, top)
@@ -761,6 +762,17 @@ def roi_bytes(
     )
     header2 = _HEADER2.pack(*czt, header2_at + 64, len(name))
     return header + body + header2 + name.encode("utf-16-be")
+
+
+def _past_limit(corners: int, bottom: int, right: int) -> str:
+    """The ImageJ ROI limit an outline of ``corners`` reaching (``bottom``, ``right``) is
+    past, with its figure ("" where none): a refusal named both limits and neither figure,
+    though only the corners' can refuse an image read whole (s65 review)."""
+    if not rois_fit(bottom, right):
+        return f"it reaches {max(bottom, right):,} px, past the {ROI_SIDE:,} one reaches"
+    if corners > ROI_CORNERS:
+        return f"{corners:,} corners, over the {ROI_CORNERS:,} one holds"
+    return ""
 
 
 def _shape_array(rings: list[np.ndarray]) -> np.ndarray:
