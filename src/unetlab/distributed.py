@@ -27,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from functools import partial
 
 from unetlab.errors import IN_USE, UnetlabError
@@ -42,10 +42,12 @@ from unetlab.signals import (
     PARENT_AT_START,
     STOP_SIGNALS,
     HeldStops,
+    stop_of,
     stop_raises,
     stop_signal,
     stop_under_way,
     stops_held,
+    stops_noted,
 )
 from unetlab.words import numbered
 
@@ -757,6 +759,32 @@ def peer_silent(exc: BaseException) -> bool:
     if peer_lost(exc) or not _from_the_group(exc):
         return False
     return bool(_PEER_SILENT.search(str(exc)))
+
+
+def peer_stop(exc: BaseException) -> KeyboardInterrupt | None:
+    """The stop that ``exc`` is, in a process of a launch (:func:`launch`): another process
+    of it was stopped (a SIGTERM to it alone; noted as it was raised,
+    :func:`~unetlab.signals.stops_noted`) and left the group, and this process's collective
+    with it lost the connection (:func:`peer_lost`); no bug (s65: rank 1 said "this is a
+    bug in unetlab" under gloo's traceback). None for any other exception."""
+    status = os.environ.get(STATUS_FILE)
+    if not status or not peer_lost(exc):
+        return None
+    rank = os.environ.get("RANK", "0")
+    signum = next((signum for signum, by in stops_noted(status) if by != rank), None)
+    return None if signum is None else stop_of(signum)
+
+
+@contextlib.contextmanager
+def peer_stops_raised() -> Iterator[None]:
+    """Within: an exception that is another process's stop (:func:`peer_stop`) is raised
+    as that stop (KeyboardInterrupt, :class:`~unetlab.signals.Stopped`), from it."""
+    try:
+        yield
+    except Exception as exc:
+        if (stop := peer_stop(exc)) is None:
+            raise
+        raise stop from exc
 
 
 def _from_the_group(exc: BaseException) -> bool:

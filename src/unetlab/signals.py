@@ -131,7 +131,8 @@ def _raise_stopped(signum, _frame):
     if _a_copy(signum, now):
         return  # the launcher's copy of the stop under way
     _RAISED[signum] = now
-    raise _stop(signum)
+    _note_for_launch(signum)
+    raise stop_of(signum)
 
 
 def _a_copy(signum: int, at: float) -> bool:
@@ -140,10 +141,28 @@ def _a_copy(signum: int, at: float) -> bool:
     return at - _RAISED.get(signum, -COPY_WITHIN_S) < COPY_WITHIN_S and _launched()
 
 
-def _stop(signum: int) -> KeyboardInterrupt:
+def stop_of(signum: int) -> KeyboardInterrupt:
     """What a stop signal raises: Ctrl-C a KeyboardInterrupt, SIGTERM and SIGHUP
     :class:`Stopped`."""
     return KeyboardInterrupt() if signum == signal.SIGINT else Stopped(signum)
+
+
+def _note_for_launch(signum: int) -> None:
+    """In a process of a ``--nproc N`` launch, the stop it raises noted for the others
+    (:func:`stops_noted`) before its connections to them close: the others' collectives
+    then fail, which is no bug but this stop (``unetlab.distributed.peer_stop``)."""
+    if status := os.environ.get(LAUNCHED_ENV):
+        with contextlib.suppress(OSError), open(f"{status}.stops", "a", encoding="utf-8") as f:
+            f.write(f"{int(signum)} {os.environ.get('RANK', '0')}\n")  # the launch's folder gone
+
+
+def stops_noted(status: str) -> list[tuple[int, str]]:
+    """(signal, rank) of each stop raised in a process of the launch whose status file is
+    ``status`` (:func:`_note_for_launch`), in order."""
+    with contextlib.suppress(OSError), open(f"{status}.stops", encoding="utf-8") as f:
+        noted = [line.split() for line in f]
+        return [(int(words[0]), words[1]) for words in noted if len(words) == 2]
+    return []
 
 
 def _launched() -> bool:
@@ -256,7 +275,7 @@ def _raise_under_way(signum, _frame=None):
     if _UNDER_WAY.is_set():
         return
     stop_under_way()
-    stop = _stop(signum)
+    stop = stop_of(signum)
     stop.marked_under_way = True
     raise stop
 

@@ -397,7 +397,7 @@ def main(argv: list[str] | None = None, *, owns_process: bool = False) -> int:
     # process at once in one line: SIGTERM as torch loaded said none (s49 nprocedge 2)
     with interrupt_exits():
         args = _set_up(argv, owns_process=owns_process)
-    from unetlab.distributed import first_to_say  # loaded by _set_up
+    from unetlab.distributed import first_to_say, peer_stops_raised  # loaded by _set_up
 
     try:
         # read_notes: files turned by their EXIF orientation, images with transparent
@@ -406,8 +406,14 @@ def main(argv: list[str] | None = None, *, owns_process: bool = False) -> int:
         # logged name this command's flags, not the Python API's keywords (read_notes' too:
         # it says its lines as it ends, within command_spelling); a --nproc launch's stop
         # under way drops further stop signals to the command's end, or the process's where
-        # it owns the process (in its teardown the default action killed it, status -15)
-        with stop_raises(owns_process=owns_process), command_spelling(), read_notes():
+        # it owns the process (in its teardown the default action killed it, status -15);
+        # peer_stops_raised: another process of a launch stopped alone is a stop, no bug
+        with (
+            stop_raises(owns_process=owns_process),
+            command_spelling(),
+            read_notes(),
+            peer_stops_raised(),
+        ):
             return int(args.run(args) or 0)
     except KeyboardInterrupt as exc:
         how, code = stop_status(exc)

@@ -319,6 +319,7 @@ def _run_folder(args, group, device, since: CpuReading | None) -> int:
     """The inputs (files, globs, folders) predicted into the one ``--output`` folder, the
     checkpoint loaded once, then the summary; a stop or a full disk said with the inputs
     done (outputs so far kept). Exit :data:`SOME_FAILED` where an input failed."""
+    from unetlab.distributed import peer_stops_raised
     from unetlab.inference.folders import find_inputs, predict_folder, say_unread
     from unetlab.inference.input_folder import among_inputs_line, refuse_input_folder
     from unetlab.inference.output_rules import forget_held
@@ -334,7 +335,8 @@ def _run_folder(args, group, device, since: CpuReading | None) -> int:
     timed = {}  # the model; --benchmark: model time by hooks that synchronise a GPU per call
     clock = partial(_model_clock, timed, device)
     try:
-        with group.joined(device, WAIT_MINUTES):  # another's longer share
+        # another's longer share; another process stopped alone: this one's stop too
+        with group.joined(device, WAIT_MINUTES), peer_stops_raised():
             result = predict_folder(
                 partial(_loaded, timed, args, device, say=group.is_main, since=since),
                 files,

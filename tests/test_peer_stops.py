@@ -1,0 +1,81 @@
+"""A ``--nproc N`` process stopped alone (a SIGTERM to its pid): the others' collectives with
+it fail as it leaves the group, which is its stop, not a bug (s65: rank 1 said gloo's
+traceback and "this is a bug in unetlab" under the main process's stop line)."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from unetlab import distributed
+from unetlab.distributed import STATUS_FILE, peer_stop, peer_stops_raised
+from unetlab.signals import Stopped, stop_raises, stops_noted
+
+#: what gloo raised in rank 1's gather once rank 0, stopped alone, had left (torch 2.13)
+GLOO_LOST = RuntimeError(
+    "[/__w/pytorch/pytorch/third_party/gloo/gloo/transport/tcp/pair.cc:553] Connection closed "
+    "by peer [127.0.0.1]:11648. This is typically caused by a remote worker crashing. Check "
+    "the logs of the remote worker before reporting an error. GLHF!"
+)
+
+
+def _in_launch(tmp_path, monkeypatch, rank: str):
+    status = tmp_path / "status"
+    for name, value in ((STATUS_FILE, str(status)), ("RANK", rank), ("WORLD_SIZE", "2")):
+        monkeypatch.setenv(name, value)
+    return status
+
+
+def test_a_stop_raised_in_a_launched_process_is_noted_for_the_others(tmp_path, monkeypatch):
+    status = _in_launch(tmp_path, monkeypatch, "0")
+    with stop_raises(), pytest.raises(Stopped):
+        signal.raise_signal(signal.SIGTERM)
+    assert stops_noted(str(status)) == [(signal.SIGTERM, "0")]
+
+
+def test_a_lost_peer_is_a_stop_only_where_another_process_noted_one(tmp_path, monkeypatch):
+    status = _in_launch(tmp_path, monkeypatch, "1")
+    assert peer_stop(GLOO_LOST) is None  # killed (SIGKILL, out of memory): no stop noted
+    status.with_name("status.stops").write_text("2 1\n")  # this process's own stop
+    assert peer_stop(GLOO_LOST) is None
+    status.with_name("status.stops").write_text("2 1\n15 0\n")
+    assert peer_stop(RuntimeError("gloo: wrong size")) is None  # a bug of the group
+    assert peer_stop(ValueError("Connection closed by peer")) is None  # not the group's
+    stop = peer_stop(GLOO_LOST)
+    assert isinstance(stop, Stopped) and stop.signum == signal.SIGTERM
+    status.with_name("status.stops").write_text("2 0\n")  # a Ctrl-C: a plain one
+    assert type(peer_stop(GLOO_LOST)) is KeyboardInterrupt
+    monkeypatch.delenv(STATUS_FILE)  # torchrun by hand: nothing noted to tell
+    assert peer_stop(GLOO_LOST) is None
+
+
+def test_peer_stops_raised_raises_the_peer_s_stop_from_the_group_s_error(tmp_path, monkeypatch):
+    status = _in_launch(tmp_path, monkeypatch, "0")
+    status.with_name("status.stops").write_text("15 1\n")
+    with pytest.raises(Stopped) as stop, peer_stops_raised():
+        raise GLOO_LOST
+    assert stop.value.__cause__ is GLOO_LOST
+    with pytest.raises(ValueError), peer_stops_raised():
+        raise ValueError("a bug")
+
+
+def test_a_process_whose_peer_stopped_alone_ends_without_a_traceback(tmp_path, monkeypatch, capfd):
+    """rank 1 of ``predict --nproc 2`` whose main process was stopped alone: no traceback,
+    no line (the main one says the stop and counts its outputs), the stop's status."""
+    from unetlab.cli import main
+    from unetlab.cli import predict as predict_cli
+
+    status = _in_launch(tmp_path, monkeypatch, "1")
+    status.with_name("status.stops").write_text("15 0\n")
+    for name in ("stop_with_launch", "once_a_launch"):  # not this test process's
+        monkeypatch.setattr(distributed, name, lambda: None)
+
+    def gather_lost(args, since):
+        raise GLOO_LOST
+
+    monkeypatch.setattr(predict_cli, "_run", gather_lost)
+    argv = ["predict", "--checkpoint", "m.pt", "--input", "in", "--output", "out"]
+    assert main(argv) == 143
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "bug" not in err, err
