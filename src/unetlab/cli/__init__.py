@@ -408,12 +408,8 @@ def main(argv: list[str] | None = None, *, owns_process: bool = False) -> int:
         # under way drops further stop signals to the command's end, or the process's where
         # it owns the process (in its teardown the default action killed it, status -15);
         # peer_stops_raised: another process of a launch stopped alone is a stop, no bug
-        with (
-            stop_raises(owns_process=owns_process),
-            command_spelling(),
-            read_notes(),
-            peer_stops_raised(),
-        ):
+        stops = stop_raises(owns_process=owns_process)
+        with stops, command_spelling(), read_notes(), peer_stops_raised():
             return int(args.run(args) or 0)
     except KeyboardInterrupt as exc:
         how, code = stop_status(exc)
