@@ -206,7 +206,7 @@ def test_a_killed_process_does_not_hold_the_count_back(tmp_path, monkeypatch):
     for name, value in ((STATUS_FILE, str(status)), ("RANK", "0"), ("WORLD_SIZE", "2")):
         monkeypatch.setenv(name, value)
     with open(f"{status}.pids", "w") as f:
-        f.write(f"{os.getpid()}\n")  # the main process itself: not waited for
+        f.write(f"{os.getpid()} - 0\n")  # the main process itself (rank 0): not waited for
     with _noted_process(status) as other:
         other.kill()
         other.wait()

@@ -4,10 +4,15 @@ traceback and "this is a bug in unetlab" under the main process's stop line)."""
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
+from tests.test_launch_signals import _noted_process
 from unetlab import distributed
 from unetlab.distributed import STATUS_FILE, peer_stop, peer_stops_raised
 from unetlab.signals import Stopped, stop_raises, stops_noted
@@ -79,3 +84,39 @@ def test_a_process_whose_peer_stopped_alone_ends_without_a_traceback(tmp_path, m
     assert main(argv) == 143
     err = capfd.readouterr().err
     assert "Traceback" not in err and "bug" not in err, err
+
+
+def test_the_launcher_does_not_wait_for_a_process_that_noted_its_end(tmp_path, capfd):
+    """The launcher's wait for processes that outlived torchrun (``_outlived``) skips one
+    that noted its end (its teardown), as the main process's does (``others_ended``); one
+    whose end is not noted is waited for, up to the wait."""
+    from unetlab.distributed import _outlived
+
+    status = tmp_path / "status"
+    with _noted_process(status, "1"):
+        start = time.monotonic()
+        assert _outlived(str(status), (), ["predict"], 2, 0.3) is False  # not noted: waited
+        assert time.monotonic() - start >= 0.3
+        status.write_text("143 1\n")  # its end noted: it tears down
+        start = time.monotonic()
+        assert _outlived(str(status), (), ["predict"], 2, 30) is None
+        assert time.monotonic() - start < 5
+    assert capfd.readouterr().err.count("waiting for them to stop and end") == 1
+
+
+def test_without_proc_a_process_that_exists_is_waited_for(tmp_path, monkeypatch):
+    """macOS has no /proc: each process was taken as ended, so neither the launcher nor a
+    stopped launch's main process waited for any (its outputs counted before written)."""
+    from unetlab.distributed import _running, others_ended
+
+    monkeypatch.setattr(distributed, "PROC", tmp_path / "no-proc", raising=False)
+    monkeypatch.setattr(distributed, "process_stat", lambda pid: [])
+    gone = subprocess.Popen([sys.executable, "-c", ""])
+    gone.wait()
+    assert _running(os.getpid()) and not _running(gone.pid)
+    status = _in_launch(tmp_path, monkeypatch, "0")
+    with _noted_process(status, "1") as other:
+        assert not others_ended(wait=0.3)  # it runs: waited for, to the wait's end
+        other.kill()
+        other.wait()
+        assert others_ended(wait=30)

@@ -36,7 +36,7 @@ from unetlab.errors import IN_USE, UnetlabError
 from unetlab.group import SOLO as SOLO
 from unetlab.group import Group as Group
 from unetlab.provenance import COMMAND_ENV, PROGRAM_ENV, command_line, program, shell_command
-from unetlab.runtime import TORCHRUN_PID_ENV, available_cpus, child_pids, process_stat
+from unetlab.runtime import PROC, TORCHRUN_PID_ENV, available_cpus, child_pids, process_stat
 from unetlab.signals import (
     LAUNCHED_ENV,
     PARENT_AT_START,
@@ -251,10 +251,8 @@ def _outlived(
     one ``passed`` on as a second one while torchrun lived, a first (none passed on:
     torchrun ended by itself) as the one that killed them (s59: "stopped by SIGTERM:
     killing its processes" above "stopped by SIGTERM")."""
-    # each with its start time: a pid reused since by another process is not waited for
-    pids = _running_noted(status)
-    if not pids:
-        return None
+    if not _still_running(status, nproc):  # each with its start time: a pid reused since
+        return None  # by another process is not waited for
     command = next((word for word in argv if not word.startswith("-")), "")
     with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
         print(
@@ -263,7 +261,7 @@ def _outlived(
             file=sys.stderr,
             flush=True,
         )
-    return _ended(pids, time.monotonic() + wait, 0.1)
+    return _waited(lambda: bool(_still_running(status, nproc)), time.monotonic() + wait, 0.1)
 
 
 def torchrun_ended(nproc: int) -> str:
@@ -321,6 +319,22 @@ def _running_noted(status: str, left_out: Collection[str] = ()) -> list[tuple[in
     return [(pid, at) for pid, at, rank in noted if rank not in left_out and _running(pid, at)]
 
 
+def _still_running(
+    status: str, nproc: int, rank: str | None = None
+) -> list[tuple[int, str | None]]:
+    """The processes of the launch of ``nproc`` whose status file is ``status`` that may
+    still write an output: noted as they started (:func:`_running_noted`), their end not
+    noted (:func:`noted_for_launch`: one noted tears down, review s64), running; but the one
+    of ``rank`` (this process, noted with its rank). None once every other one noted its
+    end. A stopped launch's main process waits for them (:func:`others_ended`), and the
+    launcher where torchrun ended before them (:func:`_outlived`; s65: it waited for
+    those that had noted their end too)."""
+    ended = {r for _, r in _notes(status)} | ({rank} if rank is not None else set())
+    if len(ended) >= nproc:
+        return []
+    return _running_noted(status, ended)
+
+
 def _pid_notes(path: str) -> list[tuple[int, str | None, str | None]]:
     """(pid, start time, rank; each but the pid None where not noted) of each process of a
     launch noted in ``path`` (:func:`stop_with_launch`: :func:`_pid_note`)."""
@@ -346,11 +360,26 @@ def _start_time(pid: int) -> str | None:
 def _running(pid: int, started: str | None = None) -> bool:
     """Whether process ``pid`` runs (Linux's /proc: not ended, nor a zombie: an orphan's
     reaper may not have reaped it yet), the one that ``started`` then where given (not
-    another given its pid since: :func:`_start_time`); False where it cannot be told."""
+    another given its pid since: :func:`_start_time`). Without /proc (macOS) whether a
+    process of that pid exists (:func:`_exists`), where no wait was made at all (s65)."""
     fields = process_stat(pid)
-    if len(fields) <= 19:
+    if len(fields) > 19:
+        return fields[0] != "Z" and started in (None, fields[19])
+    return not PROC.is_dir() and _exists(pid)
+
+
+def _exists(pid: int) -> bool:
+    """Whether a process ``pid`` exists (signal 0: nothing sent); False on Windows, where
+    ``os.kill`` with signal 0 would end it."""
+    if os.name == "nt":
         return False
-    return fields[0] != "Z" and started in (None, fields[19])
+    try:
+        os.kill(pid, 0)
+    except PermissionError:  # another user's
+        return True
+    except OSError:  # ProcessLookupError: none
+        return False
+    return True
 
 
 def launch_status(notes: list[int]) -> int:
@@ -866,13 +895,9 @@ def one_of_several() -> bool:
 
 def _others_running() -> bool:
     """Whether another process of this process's launch (:func:`one_of_several`) may still
-    write an output: one noted as it started (:func:`_running_noted`), not this one, that
-    has not noted its end (s64 re-review: one tearing down was waited for), still runs."""
-    status, rank = os.environ[STATUS_FILE], os.environ.get("RANK", "0")
-    ended = {r for _, r in _notes(status)} | {rank}  # this one too: not waited for
-    if len(ended) >= int(os.environ.get("WORLD_SIZE", "1")):
-        return False
-    return any(pid != os.getpid() for pid, _ in _running_noted(status, ended))
+    write an output (:func:`_still_running`)."""
+    status, world = os.environ[STATUS_FILE], int(os.environ.get("WORLD_SIZE", "1"))
+    return bool(_still_running(status, world, os.environ.get("RANK", "0")))
 
 
 def first_to_say(line: str) -> bool:
