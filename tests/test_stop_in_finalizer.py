@@ -185,3 +185,33 @@ def test_a_new_command_s_stop_is_no_copy_of_an_earlier_one():
     for _ in range(2):
         with stop_raises(), pytest.raises(Stopped):
             _signalled(signal.SIGTERM)
+
+
+@pytest.mark.parametrize("within", ["stop_raises", "stop_line_said"])
+def test_a_callers_own_handler_that_raises_in_a_finalizer_runs_once(within, capfd):
+    """s65: a caller's own SIGINT handler that raises (a KeyboardInterrupt of its own),
+    swallowed by a finalizer, ran twice: the signal sent again to raise it where the code
+    runs called that handler again (a press counted twice, a save made twice). It runs
+    once; what it raised is raised where the code runs."""
+    from unetlab import signals
+
+    calls = []
+
+    class Theirs(KeyboardInterrupt):
+        pass
+
+    def theirs(_signum, _frame):
+        calls.append(1)
+        raise Theirs()
+
+    before = signal.signal(signal.SIGINT, theirs)
+    try:
+        with pytest.raises(Theirs), getattr(signals, within)():
+            _StoppedAsItEnds(signal.SIGINT)
+            _spin()
+        time.sleep(0.1)  # a second call, had the signal come again, runs by now
+        assert calls == [1]
+        assert signal.getsignal(signal.SIGINT) is theirs  # theirs still, after
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert "Exception ignored" not in capfd.readouterr().err

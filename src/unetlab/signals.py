@@ -366,9 +366,12 @@ def _stop_passed_on(hook):
             hook(unraisable)
             return
         signum = getattr(exc, "signum", signal.SIGINT)
-        if signal.getsignal(signum) in (signal.SIG_DFL, signal.SIG_IGN, None):
+        handler = signal.getsignal(signum)
+        if handler in (signal.SIG_DFL, signal.SIG_IGN, None):
             hook(unraisable)  # no Python handler to raise it again: say it as Python does
             return
+        if not _ours(handler):  # the caller's own: run once (s65), what it raised raised again
+            _raise_once(exc, signum, handler)
         # sent from a new thread once this hook has returned (sent here, or where a
         # threading.Thread's start waits for its thread, the handler raised in the hook), and
         # a real signal, not the flag alone: it wakes a call blocked in the main thread (a
@@ -383,6 +386,28 @@ def _stop_passed_on(hook):
 
     passed_on.passes_stops_on = True
     return passed_on
+
+
+def _ours(handler) -> bool:
+    """Whether ``handler`` is one of unetlab's stop handlers or Python's own Ctrl-C one: a
+    stop signalled to it again raises the stop again, with nothing else done twice."""
+    ours = (_raise_stopped, _raise_under_way, signal.default_int_handler)
+    return handler in ours or isinstance(handler, HeldStops)
+
+
+def _raise_once(stop: KeyboardInterrupt, signum: int, handler) -> None:
+    """The stop ``signum`` sent again next (:func:`_send_again`) raises ``stop``, which the
+    caller's own ``handler`` raised and a finalizer swallowed, and puts that handler back:
+    it is not called a second time (s65: a caller's counter of Ctrl-C presses counted
+    two). In the main thread only, where a handler can be set (the one that ran there)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def once(_signum, _frame):
+        signal.signal(signum, handler)
+        raise stop
+
+    signal.signal(signum, once)
 
 
 def _send_again(stop: KeyboardInterrupt, signum: int) -> None:
