@@ -244,6 +244,7 @@ def test_a_launcher_s_copy_of_the_stop_does_not_cut_the_wait_short(tmp_path, mon
     from unetlab.signals import stop_raises
 
     status, out, args = _main_of_two(tmp_path, monkeypatch)
+    Path(stop_note(str(status))).touch()  # the launcher notes it before it passes one on
 
     def other_process():  # the copy comes, then its output, then its end noted
         time.sleep(0.2)

@@ -9,10 +9,11 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from tests.test_launch_signals import _noted_process
+from tests.test_launch_signals import _main_of_two, _noted_process
 from unetlab import distributed
 from unetlab.distributed import STATUS_FILE, peer_stop, peer_stops_raised
 from unetlab.signals import Stopped, stop_raises, stops_noted
@@ -120,3 +121,51 @@ def test_without_proc_a_process_that_exists_is_waited_for(tmp_path, monkeypatch)
         other.kill()
         other.wait()
         assert others_ended(wait=30)
+
+
+@pytest.mark.parametrize("noted", [False, True], ids=["stopped-alone", "passed-on"])
+def test_a_second_ctrl_c_as_the_main_process_waits_to_count_ends_the_wait(
+    tmp_path, monkeypatch, capfd, noted
+):
+    """s65: a stopped launch's main process waits up to 20 s for the others before it counts;
+    a second Ctrl-C within 2 s of the first was taken as a launcher's copy and dropped, the
+    wait not cut short. Where no launcher passed a stop on (the process stopped alone: no
+    stop note) it is the user's: the wait ends at once, the line said with the count so far.
+    Where one did (its note), the same signal within the window is its copy (as before)."""
+    import threading
+
+    from unetlab.cli import predict as predict_cli
+    from unetlab.distributed import stop_note
+
+    status, out, args = _main_of_two(tmp_path, monkeypatch)
+    if noted:
+        Path(stop_note(str(status))).touch()  # as the launcher does before it passes one on
+    counted = lambda: f"with the outputs of {len(list(out.iterdir()))} of 2 inputs in {out}"  # noqa: E731
+    with _noted_process(status, "1"), stop_raises():
+        with pytest.raises(KeyboardInterrupt) as stop:
+            signal.raise_signal(signal.SIGINT)  # the first
+            time.sleep(1)
+        again = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))  # within 2 s
+        start = time.monotonic()
+        again.start()
+        code = predict_cli._stopped(args, counted, stop.value, say=True, folder=out)
+        again.join()
+        took = time.monotonic() - start
+    assert code == 130
+    assert (took < 5) != noted, took  # passed on: its copy, the wait to its end (20 s)
+    said = f"unetlab predict: interrupted with the outputs of 1 of 2 inputs in {out}; continue"
+    assert said in capfd.readouterr().err
+
+
+def test_torchrun_signalled_itself_notes_the_stop_it_passes_on(tmp_path, monkeypatch):
+    """torchrun that got a stop signal (a scheduler's, to every process) passes it on to the
+    processes: noted first, its copy is no second stop there (above)."""
+    import logging
+
+    from unetlab.distributed import _QuietStop, stop_noted
+
+    status = _in_launch(tmp_path, monkeypatch, "0")
+    record = logging.LogRecord("t", logging.WARNING, "", 0, "Received %s death signal", (15,), None)
+    assert not stop_noted(str(status))
+    assert not _QuietStop().filter(record)
+    assert stop_noted(str(status))

@@ -42,6 +42,8 @@ from unetlab.signals import (
     PARENT_AT_START,
     STOP_SIGNALS,
     HeldStops,
+    note_stop_passed_on,
+    stop_noted,
     stop_of,
     stop_raises,
     stop_signal,
@@ -49,6 +51,7 @@ from unetlab.signals import (
     stops_held,
     stops_noted,
 )
+from unetlab.signals import stop_note as stop_note  # imported from here before signals held it
 from unetlab.words import numbered
 
 
@@ -472,8 +475,9 @@ class _QuietStop(logging.Filter):
         self.stopping = False
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if "death signal" in str(record.msg):
+        if "death signal" in str(record.msg):  # said before torchrun passes it on
             self.stopping = True
+            note_stop_passed_on(os.environ.get(STATUS_FILE))  # its copy: no stop again
             return False
         if str(record.msg).startswith("failed (exitcode") and _stopped_by(record.args[0]):
             return False  # a worker stopped as it started (:func:`_failures_stop_signal`)
@@ -583,20 +587,6 @@ def _second_signal(first: int, again: int) -> str:
     return f"{_said_as(again)} after {_said_as(first)}"
 
 
-def stop_note(status: str | None) -> str | None:
-    """The file beside a launch's ``status`` file (:data:`STATUS_FILE`) that says a stop
-    signal was passed on to its processes (:func:`stop_noted`: torchrun's warnings on them
-    dropped); an empty file: only that it exists is read; None outside a launch."""
-    return f"{status}.stopped" if status else None
-
-
-def stop_noted(status: str | None) -> bool:
-    """Whether the launcher of the launch whose status file is ``status`` passed a stop
-    signal on to its processes (:func:`stop_note`)."""
-    note = stop_note(status)
-    return note is not None and os.path.exists(note)
-
-
 class _SignalPasser:
     """The signals :func:`run_passing_signals` passes on: the first to the command's
     workers, which are killed ``grace`` seconds later unless done; the next kills them
@@ -604,7 +594,7 @@ class _SignalPasser:
     (:func:`stop_note`), where given."""
 
     def __init__(self, grace: float, status: str | None = None):
-        self.grace, self.status, self.note = grace, status, stop_note(status)
+        self.grace, self.status = grace, status
         self.passed: list[int] = []  # every signal passed on (the first one sets the status)
         self.process: subprocess.Popen | None = None
         self.deadlines: list[threading.Timer] = []
@@ -614,10 +604,8 @@ class _SignalPasser:
     def pass_on(self, signum, _frame=None) -> None:
         """The signal handler."""
         self.passed.append(signum)
-        if self.note is not None:
-            # for the launch's processes and torchrun (stop_noted); the launcher keeps its own
-            with contextlib.suppress(OSError), open(self.note, "a"):  # folder gone: said
-                pass
+        # for the launch's processes and torchrun (stop_noted); the launcher keeps its own
+        note_stop_passed_on(self.status)
         if self.process is not None:
             self._deliver()
 

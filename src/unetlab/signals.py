@@ -137,8 +137,37 @@ def _raise_stopped(signum, _frame):
 
 def _a_copy(signum: int, at: float) -> bool:
     """Whether ``signum``, come ``at`` (time.monotonic), is a launcher's copy of the stop
-    :func:`_raise_stopped` raised last (:data:`COPY_WITHIN_S`), in a launched process."""
-    return at - _RAISED.get(signum, -COPY_WITHIN_S) < COPY_WITHIN_S and _launched()
+    :func:`_raise_stopped` raised last (:data:`COPY_WITHIN_S`), in a launched process; in
+    one of unetlab's launches only where a launcher passed a stop on (:func:`stop_noted`):
+    a process stopped alone (``kill PID``) got no copy, and its second stop, within the
+    window, was dropped (s65: the wait to count, up to 20 s, not cut short)."""
+    if at - _RAISED.get(signum, -COPY_WITHIN_S) >= COPY_WITHIN_S or not _launched():
+        return False
+    status = os.environ.get(LAUNCHED_ENV)
+    return status is None or stop_noted(status)  # torchrun by hand: nothing noted
+
+
+def stop_note(status: str | None) -> str | None:
+    """The file beside a launch's ``status`` file (``unetlab.distributed.STATUS_FILE``) that
+    says a stop signal was passed on to its processes (:func:`stop_noted`: torchrun's
+    warnings on them dropped, a copy of a stop no stop again); an empty file: only that it
+    exists is read; None outside a launch."""
+    return f"{status}.stopped" if status else None
+
+
+def stop_noted(status: str | None) -> bool:
+    """Whether a launcher of the launch whose status file is ``status`` (unetlab's, or its
+    torchrun signalled itself) passed a stop signal on to its processes (:func:`stop_note`)."""
+    note = stop_note(status)
+    return note is not None and os.path.exists(note)
+
+
+def note_stop_passed_on(status: str | None) -> None:
+    """Note beside a launch's ``status`` file that a launcher passes a stop on to its
+    processes (:func:`stop_noted`), before it does; nothing outside a launch."""
+    if (note := stop_note(status)) is not None:
+        with contextlib.suppress(OSError), open(note, "a"):  # the launch's folder gone: said
+            pass
 
 
 def stop_of(signum: int) -> KeyboardInterrupt:
