@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_launch_signals import _main_of_two, _noted_process
+from tests.test_launch_signals import _inputs, _main_of_two, _noted_process
 from unetlab import distributed
 from unetlab.distributed import STATUS_FILE, peer_stop, peer_stops_raised
 from unetlab.signals import Stopped, stop_raises, stops_noted
@@ -85,6 +85,47 @@ def test_a_process_whose_peer_stopped_alone_ends_without_a_traceback(tmp_path, m
     assert main(argv) == 143
     err = capfd.readouterr().err
     assert "Traceback" not in err and "bug" not in err, err
+
+
+@pytest.mark.parametrize("recursive", [False, True], ids=["folder", "tree"])
+def test_the_main_process_whose_peer_stopped_alone_says_where_it_stopped(
+    tmp_path, monkeypatch, capfd, recursive
+):
+    """rank 0 of ``predict --nproc 2`` (a folder, or a tree with ``--recursive``) whose peer
+    was stopped alone: its collective's lost peer is its stop, its line said with where it
+    stopped, its outputs counted, and how to go on (s65: ``--recursive`` said a bare
+    "stopped by SIGTERM"), the stop's status."""
+    import shutil
+
+    import torch.distributed as dist
+
+    from unetlab.cli import main
+    from unetlab.inference import folders, tree
+
+    _inputs(tmp_path, count=2)
+    (tmp_path / "in" / "a").mkdir()
+    for image in (tmp_path / "in").glob("*.tif"):
+        shutil.move(image, tmp_path / "in" / "a")
+    status = _in_launch(tmp_path, monkeypatch, "0")
+    status.with_name("status.stops").write_text("15 1\n")  # rank 1's stop
+    for name in ("stop_with_launch", "once_a_launch"):  # not this test process's
+        monkeypatch.setattr(distributed, name, lambda: None)
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)  # the group joined
+
+    def gather_lost(*args, **kwargs):
+        raise GLOO_LOST
+
+    for module in (folders, tree):  # a folder's run, and each of a tree's
+        monkeypatch.setattr(module, "predict_folder", gather_lost)
+    given = tmp_path / "in" / ("" if recursive else "a")
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(given)]
+    argv += ["--output", str(tmp_path / "out"), "--no-progress"]
+    assert main(argv + (["--recursive"] if recursive else [])) == 143
+    err = capfd.readouterr().err
+    folder = f"in {tmp_path / 'in' / 'a'}/ (folder 1 of 1) before any of its inputs"
+    said = f"stopped by SIGTERM {folder if recursive else 'before any input'} was predicted"
+    assert said in err and "Traceback" not in err, err
+    assert "; continue with the same command and --skip-existing" in err, err
 
 
 def test_the_launcher_does_not_wait_for_a_process_that_noted_its_end(tmp_path, capfd):

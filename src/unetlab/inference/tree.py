@@ -24,6 +24,7 @@ import torch
 from unetlab.data.dsb import dsb_splits
 from unetlab.data.io import check_axes, file_axes
 from unetlab.data.read_notes import call_lines, read_notes
+from unetlab.distributed import peer_stops_raised
 from unetlab.errors import (
     DiskFullError,
     FolderInUseError,
@@ -248,8 +249,9 @@ def predict_tree(
     (a folder of none reads its own as they are), a ``channel`` none has, or all of a
     channel count the net cannot take (s57); a folder whose output folder is refused
     (OutputError), or whose inputs lack the channel or are all of a count the net cannot
-    take, is one failed line, the other folders go on. A stop (Ctrl-C, ``Stopped``) or a full
-    disk (DiskFullError) stops the tree, raised again with ``tree_stop`` (a TreeStop)."""
+    take, is one failed line, the other folders go on. A stop (Ctrl-C, ``Stopped``; in a
+    launch another process's too) or a full disk (DiskFullError) stops the tree, raised
+    again with ``tree_stop`` (a TreeStop: :func:`_stops_the_tree`)."""
     takes = model_takes(model) or takes or (Takes(channels) if channels else None)
     folders = _checked_folders(root, out_dir, settings, takes)
     outputs, settings = OutputOptions.taken(outputs, settings)
@@ -261,16 +263,29 @@ def predict_tree(
     with _said_once(group, outputs):
         for at, (rel, files) in enumerate(folders):
             place = TreeStop.begun(root, out_dir, folders, at, results, noted=group.is_main)
-            try:  # a stop as the folder begins too: said where it is
+            with _stops_the_tree(place):  # a stop as the folder begins too: said where it is
                 each = _folder_settings(root, rel, files, settings, report)
                 if begin is not None:
                     begin(rel)
                 where = (Path(root) / rel, Path(out_dir) / rel)
                 results[rel] = _folder(model, files, where, outputs, each, settings, takes)
-            except (KeyboardInterrupt, DiskFullError) as exc:  # the tree's stop, not a folder's
-                exc.tree_stop = place.settled()  # taken while its hold is noted
-                raise
     return results
+
+
+@contextlib.contextmanager
+def _stops_the_tree(place: TreeStop) -> Iterator[None]:
+    """Within (a folder of :func:`predict_tree`, begun at ``place``): a stop (Ctrl-C,
+    ``Stopped``) or a full disk (DiskFullError) is the tree's, not the folder's, raised
+    again with ``tree_stop`` (``place`` settled, while its hold is noted); so is another
+    process's stop, in a launch (one stopped alone: its collectives' lost peer,
+    :func:`~unetlab.distributed.peer_stops_raised`; s65: the command said a bare "stopped
+    by SIGTERM", no count, no ``--skip-existing``)."""
+    try:
+        with peer_stops_raised():
+            yield
+    except (KeyboardInterrupt, DiskFullError) as exc:
+        exc.tree_stop = place.settled()
+        raise
 
 
 def _say_stopped(exc: KeyboardInterrupt, *, outputs: OutputOptions) -> None:
