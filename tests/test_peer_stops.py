@@ -164,6 +164,29 @@ def test_without_proc_a_process_that_exists_is_waited_for(tmp_path, monkeypatch)
         assert others_ended(wait=30)
 
 
+def test_without_proc_a_noted_pid_is_never_killed_and_waited_for_briefly(
+    tmp_path, monkeypatch, capfd
+):
+    """macOS has no /proc: a noted process that exists cannot be told from one given its pid
+    since, so a second stop kills none of those noted (s65 review: an unrelated process
+    SIGKILLed), and the launcher waits for them as long as the main process would, not
+    the grace of 300 s."""
+    from unetlab.distributed import _kill_launch, _outlived
+
+    monkeypatch.setattr(distributed, "PROC", tmp_path / "no-proc")
+    monkeypatch.setattr(distributed, "process_stat", lambda pid: [])
+    monkeypatch.setattr(distributed, "OTHERS_WAIT", 0.3)
+    status = tmp_path / "status"
+    with _noted_process(status, "1") as bystander:  # the worker's pid, another's since
+        assert _kill_launch(str(status), (signal.SIGTERM,)) == []
+        time.sleep(0.2)
+        assert bystander.poll() is None
+        start = time.monotonic()
+        assert _outlived(str(status), (), ["predict"], 2, 300) is False
+        assert time.monotonic() - start < 5
+    assert "(at most 0.3 s)" in capfd.readouterr().err
+
+
 @pytest.mark.parametrize("noted", [False, True], ids=["stopped-alone", "passed-on"])
 def test_a_second_ctrl_c_as_the_main_process_waits_to_count_ends_the_wait(
     tmp_path, monkeypatch, capfd, noted

@@ -233,7 +233,7 @@ def _after_torchrun(
         stop_under_way()  # first: another one now is dropped, not raised from the kill
         # a stop's status (torchrun stopped, by a signal passed on or one of its own: a
         # non-zero status after one passed on is 128 + it) keeps the stop under way
-        if code and not (stop_signal(code) or _running_noted(status)):
+        if code and not (stop_signal(code) or _killable(status)):
             held.not_under_way()  # torchrun failed by itself and nothing of it runs: none
             raise  # to kill, the command's stop as anywhere (review s62: "killed by", 143)
         _kill_launch(status, (*passed[:1], getattr(exc, "signum", signal.SIGINT)))
@@ -256,6 +256,8 @@ def _outlived(
     killing its processes" above "stopped by SIGTERM")."""
     if not _still_running(status, nproc):  # each with its start time: a pid reused since
         return None  # by another process is not waited for
+    if not PROC.is_dir():  # (macOS) nor told from it: waited for as the main process waits
+        wait = min(wait, OTHERS_WAIT)  # (s65 review: up to 300 s for another's process)
     command = next((word for word in argv if not word.startswith("-")), "")
     with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
         print(
@@ -304,14 +306,23 @@ def _kill_launch(
     none where its main process said its stop (s58: "SIGTERM again: killing its processes"
     under that line), which the rest end without; a note there already (a third signal,
     review s59 B: "a second SIGTERM" said of a Ctrl-C after one) is kept: the first two
-    name the kill. Returns the processes killed, noted."""
+    name the kill. Returns the processes killed, noted (:func:`_killable`)."""
     if not _main_said_stop(_notes(status)):
         # suppressed: the launch's folder gone (said, then), or the note there (kept)
         with contextlib.suppress(OSError), open(f"{status}.killed", "x") as f:
             f.write(" ".join(str(int(signum)) for signum in signals))
-    noted = _running_noted(status)
+    noted = _killable(status)
     _kill([pid for pid, _ in noted], None, process=process)
     return noted
+
+
+def _killable(status: str) -> list[tuple[int, str | None]]:
+    """The processes noted of the launch whose status file is ``status`` that run
+    (:func:`_running_noted`) and may be killed: each told by its start time from a process
+    given its pid since (Linux's /proc). None without /proc (macOS): a pid that exists may
+    be another's process (s65 review: an unrelated process SIGKILLed); torchrun alone is
+    killed there, as before its processes were noted."""
+    return _running_noted(status) if PROC.is_dir() else []
 
 
 def _running_noted(status: str, left_out: Collection[str] = ()) -> list[tuple[int, str | None]]:
@@ -865,7 +876,9 @@ def others_ended(
     the whole wait (s64 review). ``say(wait)`` once as the wait begins, where it does;
     a second stop (a KeyboardInterrupt, or ``stopped()`` true) cuts it short (False), as
     its end does; True at once outside a launch (torchrun by hand: nothing noted to wait
-    for), in a launch of one process, and off Linux (/proc tells what runs)."""
+    for) and in a launch of one process. Without /proc (macOS) a noted process that
+    exists is taken as running (:func:`_running`): one given its pid since is waited for
+    too, up to ``wait``."""
     if not one_of_several() or not _others_running():
         return True
     if say is not None:
