@@ -221,15 +221,51 @@ def test_a_second_ctrl_c_as_the_main_process_waits_to_count_ends_the_wait(
     assert said in capfd.readouterr().err
 
 
-def test_torchrun_signalled_itself_notes_the_stop_it_passes_on(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "handler, level",
+    [(True, "WARNING"), (True, "ERROR"), (False, "WARNING")],
+    ids=["warning", "loglevel-error", "no-handler"],
+)
+def test_torchrun_signalled_itself_notes_the_stop_it_passes_on(
+    tmp_path, monkeypatch, capfd, handler, level
+):
     """torchrun that got a stop signal (a scheduler's, to every process) passes it on to the
-    processes: noted first, its copy is no second stop there (above)."""
+    processes: noted first, its copy is no second stop there (above); with ``LOGLEVEL=ERROR``
+    too, where its warning, which the note was written from, is never emitted (s65 review);
+    from that warning where torch has no handler to wrap. The warning is dropped."""
     import logging
 
-    from unetlab.distributed import _QuietStop, stop_noted
+    import torch.distributed.run
+    from torch.distributed.elastic.multiprocessing import api
+
+    from unetlab.distributed import _TORCHRUN_LOGGERS, stop_noted, torchrun
+    from unetlab.runtime import TORCHRUN_PID_ENV
+
+    def terminate(signum, _frame):  # a torch without the handler: its own way to raise
+        raise api.SignalException("got a signal", sigval=signal.Signals(signum))
 
     status = _in_launch(tmp_path, monkeypatch, "0")
-    record = logging.LogRecord("t", logging.WARNING, "", 0, "Received %s death signal", (15,), None)
-    assert not stop_noted(str(status))
-    assert not _QuietStop().filter(record)
+    monkeypatch.setenv(TORCHRUN_PID_ENV, "1")  # set by torchrun(): put back
+    monkeypatch.setattr(api, "_terminate_process_handler", api._terminate_process_handler)
+    if not handler:
+        monkeypatch.delattr(api, "_terminate_process_handler")
+    agent = logging.getLogger(_TORCHRUN_LOGGERS[0])
+    for name in _TORCHRUN_LOGGERS:  # torchrun()'s filters taken off after
+        monkeypatch.setattr(logging.getLogger(name), "filters", [])
+
+    def run(args):  # torch 2.13's agent, a stop signal come as its workers run
+        try:  # the handler PContext.start set, looked up as it started them
+            getattr(api, "_terminate_process_handler", terminate)(signal.SIGTERM, None)
+        except api.SignalException as exc:
+            agent.warning("Received %s death signal, shutting down workers", exc.sigval)
+            raise
+
+    monkeypatch.setattr(torch.distributed.run, "run", run)
+    was = agent.level
+    agent.setLevel(level)  # torch's get_logger sets LOGLEVEL's
+    try:
+        assert torchrun(["--nproc_per_node", "2", "-m", "unetlab"]) == 143
+    finally:
+        agent.setLevel(was)
     assert stop_noted(str(status))
+    assert "death signal" not in capfd.readouterr().err

@@ -451,7 +451,7 @@ def torchrun(argv: list[str]) -> int:
     from torch.distributed.run import run as run_torchrun
 
     os.environ[TORCHRUN_PID_ENV] = str(os.getpid())  # its processes' parent (stop_with_launch)
-    quiet = _QuietStop()
+    quiet = _QuietStop(notes=not _stops_noted_by_torchrun())
     for name in _TORCHRUN_LOGGERS:
         logging.getLogger(name).addFilter(quiet)
     try:
@@ -473,22 +473,45 @@ _TORCHRUN_LOGGERS = (
 )
 
 
+def _stops_noted_by_torchrun() -> bool:
+    """torchrun's handler of stop signals (torch 2.13's ``_terminate_process_handler``,
+    which ``PContext.start`` looks up as it sets it) wrapped to note the stop that torchrun
+    then passes on to its processes (:func:`note_stop_passed_on`: its copy there no second
+    stop), whatever its loggers' level (s65 review: noted from its warning, which
+    ``LOGLEVEL=ERROR`` never emits). False where this torch has no such handler."""
+    from torch.distributed.elastic.multiprocessing import api
+
+    handler = getattr(api, "_terminate_process_handler", None)
+    if handler is None:
+        return False
+
+    def noted(signum, frame):
+        note_stop_passed_on(os.environ.get(STATUS_FILE))
+        return handler(signum, frame)  # raises torch's SignalException
+
+    api._terminate_process_handler = noted
+    return True
+
+
 class _QuietStop(logging.Filter):
     """Drops torchrun's warning that it got a stop signal ("Received 15 death signal,
     shutting down workers") and, after it, those on each worker it passes the signal on to
     ("Sending process 123 closing signal SIGTERM"): a stop is no failure, and the workers
     say it; those too on a worker left when another ended by a stop the launcher passed on
     (:func:`stop_noted`: one that ended as it started, status 130, came first). The same
-    "closing signal" warning for a worker left when another failed stays."""
+    "closing signal" warning for a worker left when another failed stays. ``notes``: the
+    warning notes the stop torchrun passes on, where its handler does not
+    (:func:`_stops_noted_by_torchrun`)."""
 
-    def __init__(self):
+    def __init__(self, notes: bool = False):
         super().__init__()
-        self.stopping = False
+        self.stopping, self.notes = False, notes
 
     def filter(self, record: logging.LogRecord) -> bool:
         if "death signal" in str(record.msg):  # said before torchrun passes it on
             self.stopping = True
-            note_stop_passed_on(os.environ.get(STATUS_FILE))  # its copy: no stop again
+            if self.notes:  # its copy: no stop again
+                note_stop_passed_on(os.environ.get(STATUS_FILE))
             return False
         if str(record.msg).startswith("failed (exitcode") and _stopped_by(record.args[0]):
             return False  # a worker stopped as it started (:func:`_failures_stop_signal`)
