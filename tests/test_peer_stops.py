@@ -197,11 +197,14 @@ def test_a_second_ctrl_c_as_the_main_process_waits_to_count_ends_the_wait(
     stop note) it is the user's: the wait ends at once, the line said with the count so far.
     Where one did (its note), the same signal within the window is its copy (as before)."""
     import threading
+    from functools import partial
 
     from unetlab.cli import predict as predict_cli
-    from unetlab.distributed import stop_note
+    from unetlab.distributed import others_ended, stop_note
 
     status, out, args = _main_of_two(tmp_path, monkeypatch)
+    wait = 4.0  # the wait's bound (20 s) cut short: still past the second Ctrl-C (0.3 s)
+    monkeypatch.setattr(distributed, "others_ended", partial(others_ended, wait))
     if noted:
         Path(stop_note(str(status))).touch()  # as the launcher does before it passes one on
     counted = lambda: f"with the outputs of {len(list(out.iterdir()))} of 2 inputs in {out}"  # noqa: E731
@@ -216,7 +219,7 @@ def test_a_second_ctrl_c_as_the_main_process_waits_to_count_ends_the_wait(
         again.join()
         took = time.monotonic() - start
     assert code == 130
-    assert (took < 5) != noted, took  # passed on: its copy, the wait to its end (20 s)
+    assert took >= wait if noted else took < wait - 1, took  # passed on: its copy, waited out
     said = f"unetlab predict: interrupted with the outputs of 1 of 2 inputs in {out}; continue"
     assert said in capfd.readouterr().err
 
