@@ -81,17 +81,18 @@ def test_binary_masks_ignoring_0_are_led_to_a_command_that_scores(tmp_path, caps
     """Review s64: 0/255 masks with --ignore-value 0 were told to give --ignore-value 255,
     their one class; --label-values 255 --ignore-value 0 was told "e.g. --label-values 0
     255", and that with --ignore-value 0 "a value is either a class or ignored", no way on.
-    Each line now names a fix that is taken, ending at one that scores."""
+    Each line now names a fix that is taken, ending at one that scores. --ignore-value 0
+    alone, scored with a hint (mIoU 0.4375 beside 0.9175, s65), is refused in one line too."""
     caplog.set_level(logging.INFO, logger="unetlab")
     mask = np.zeros((32, 32), np.uint8)
     mask[8:24, 8:24] = 255
     pred = np.zeros((32, 32), np.uint8)
     pred[10:24, 8:24] = 255
     argv = _pairs(tmp_path, mask, pred)
-    assert main([*argv, "--ignore-value", "0"]) == 0
-    said = "\n".join(_said(capsys, caplog))
+    assert main([*argv, "--ignore-value", "0"]) != 0
+    (said,) = _said(capsys, caplog)
     assert "--ignore-value 255" not in said
-    assert "the masks hold it beside their ignore value 0: give --label-values" in said
+    assert "give --label-values 0 255 without --ignore-value to score 0" in said
     caplog.clear()
     assert main([*argv, "--label-values", "255", "--ignore-value", "0"]) != 0
     (said,) = _said(capsys, caplog)

@@ -113,7 +113,7 @@ def test_predicted_ignore_values_are_said_and_form_no_objects(tmp_path):
     assert 255 not in s["class_pq"] and s["pred_objects"] == 2  # sky; the car is 255
     table = report.table()
     said = (
-        "160 predicted pixels hold 255, the masks' ignore value (no class): 128 where the masks "
+        "160 predicted pixels hold 255, the value the masks ignore: 128 where the masks "
         "ignore them too (scored nowhere), 32 where the masks hold a class (scored as 255"
     )
     assert table.count(said) == 1 and "255: " not in table.split("per class")[1]

@@ -243,14 +243,19 @@ def check_class_indices(values: np.ndarray, pred_max: int, *, objects: bool = Fa
     )
 
 
-def check_binary_values(values: np.ndarray, pred_tops: set[int] | None) -> None:
+def check_binary_values(
+    values: np.ndarray, pred_tops: set[int] | None, ignored: int | None = None
+) -> None:
     """Refuse binary masks of 0 and one value over 1 (0/255) scored against predictions of
     the same two values, both read as class indices: a table of 256 classes, and no object
-    scores (s36 flags 4); ``--label-values 0 255`` scores them as two classes.
+    scores (s36 flags 4); ``--label-values 0 255`` scores them as two classes. So too where
+    the masks' 0 is the ``ignored`` value (:func:`_one_class_left`).
 
-    ``values``: the sorted mask values present; ``pred_tops``: the one foreground value of
-    each binary prediction (None: some prediction is not binary). Raises
-    :class:`MaskValuesError`."""
+    ``values``: the sorted mask values present (the ignored one left out); ``pred_tops``:
+    the one foreground value of each binary prediction (None: some prediction is not
+    binary). Raises :class:`MaskValuesError`."""
+    if ignored == 0 and values.size == 1 and values[0] > 1 and pred_tops == {int(values[0])}:
+        raise MaskValuesError(**_one_class_left(int(values[0])))
     if pred_tops is None or values.size != 2 or values[0] != 0 or values[1] < 2:
         return
     if pred_tops != {int(values[1])}:
@@ -263,6 +268,25 @@ def check_binary_values(values: np.ndarray, pred_tops: set[int] | None) -> None:
         f"{said}: pass label_values=[0, {values[1]}] to score them as two classes",
         cli=f"{said}: give --label-values 0 {values[1]} to score them as two classes",
     )
+
+
+def _one_class_left(value: int) -> dict:
+    """The refusal of 0/``value`` masks whose 0 is the ignore value, scored against 0/``value``
+    predictions: the masks' one class left, every pixel scored is ``value``, its IoU only its
+    recall, and a predicted 0 a class of no mask beside it (review s64: mIoU 0.4375 of 0/255
+    masks with --ignore-value 0, 0.9175 with --label-values 0 255)."""
+    said = (
+        "the masks and the predictions hold 0 and {v}, and {ignore} 0 leaves the masks one "
+        "class, {v}: 0 predicted would score as a class of no mask, {v} predicted on the "
+        "masks' 0 nowhere; give {values} without {ignore} to score 0 (the background) and {v} "
+        "as two classes"
+    )
+    return {
+        "message": said.format(
+            v=value, ignore="ignore_value=", values=f"label_values=[0, {value}]"
+        ),
+        "cli": said.format(v=value, ignore="--ignore-value", values=f"--label-values 0 {value}"),
+    }
 
 
 def check_evaluation(

@@ -463,7 +463,13 @@ def _scored(
     )
     count = classes.label_values is None and classes.names is None
     indices = classes.label_values is None and not reading.gt_instances  # mask values are
-    values = _ValueStats(count_values=count, void=void, indices=indices, ids=reading.gt_instances)
+    values = _ValueStats(
+        count_values=count,
+        void=void,
+        indices=indices,
+        ids=reading.gt_instances,
+        ignored=reading.ignore_value,
+    )
     stems: list[str] = []
     missing, scored = _accumulate(acc, values, _noting(masks, stems), preds, reading, done)
     _refuse_missing(missing, preds, stems)
@@ -968,9 +974,16 @@ class _ValueStats:
     predicted object ids they were read as ids before: :func:`_masks_as_ids`)."""
 
     def __init__(
-        self, *, count_values: bool, void: int | None, indices: bool = False, ids: bool = False
+        self,
+        *,
+        count_values: bool,
+        void: int | None,
+        indices: bool = False,
+        ids: bool = False,
+        ignored: int | None = None,
     ):
         self.count_values = count_values
+        self.ignored = ignored  # the masks' ignore value: their 0 of 0/255 (review s64)
         self.indices = indices  # mask values are class indices (no label values, no ids)
         self.void = void
         self.gt_values = np.zeros(0, np.int64)  # pixels per mask value, to catch 0/255 masks
@@ -1046,7 +1059,7 @@ class _ValueStats:
         check_ids_as_classes(values, (self.pred_max, self.pred_values), named, self.wide)
         check_one_file_values(self.files, known)
         check_class_indices(values, self.pred_max, objects=not self.mapped)
-        check_binary_values(values, self.pred_tops)
+        check_binary_values(values, self.pred_tops, self.ignored)
         self._say_object_ids(named, known, values.size)
 
     def _say_object_ids(self, named: int, known: int, held: int) -> None:

@@ -728,7 +728,9 @@ def _pixel_lines(s: dict, excluded: dict | None = None) -> list[str]:
 def _predicted_ignore_line(s: dict, value: int | None) -> list[str]:
     """One line where the predictions hold the masks' ignore ``value`` (another tool's void
     255 beside classes 0..10; s51 scene255: scored as class 255 without a word): how many
-    pixels, how many of them scored nowhere and how many scored (wrong) as that value."""
+    pixels, how many of them scored nowhere and how many scored (wrong) as that value; the
+    value named as the masks' ignore value, not "no class": a 0/255 model's 0 is its
+    background (review s64)."""
     held = s.get("predicted_ignore_pixels", 0)
     if not held or value is None:
         return []
@@ -740,8 +742,8 @@ def _predicted_ignore_line(s: dict, value: int | None) -> list[str]:
         else ""
     )
     return [
-        f"{f'predicted {value}':<19}{held:,} predicted pixels hold {value}, the masks' ignore "
-        f"value (no class): {held - scored:,} where the masks ignore them too (scored "
+        f"{f'predicted {value}':<19}{held:,} predicted pixels hold {value}, the value the masks "
+        f"ignore: {held - scored:,} where the masks ignore them too (scored "
         f"nowhere){wrong}; they are no object"
     ]
 

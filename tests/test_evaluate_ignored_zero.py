@@ -1,0 +1,45 @@
+"""0/255 masks scored with --ignore-value 0 alone (review s64): 0 ignored leaves the masks
+one class, 255, and the predictions' 0 was scored as a class of no mask (mIoU 0.4375 where
+--label-values 0 255 gives 0.9175, without a word): refused in one line naming the fix."""
+
+import numpy as np
+import pytest
+
+from unetlab.cli import main
+from unetlab.data.io import write_png
+from unetlab.evaluate import evaluate_predictions
+from unetlab.evaluate.checks import MaskValuesError
+
+
+def _binary(root):
+    """A 0/255 mask and a prediction of the same values, 40 px of the square missed."""
+    mask = np.zeros((40, 40), np.uint8)
+    mask[10:30, 10:30] = 255
+    pred = mask.copy()
+    pred[10:12, 10:30] = 0
+    write_png(root / "gt" / "a.png", mask)
+    write_png(root / "pred" / "a.png", pred)
+    return root / "pred", root / "gt"
+
+
+def test_binary_masks_with_their_0_ignored_are_refused_naming_label_values(tmp_path):
+    pred, gt = _binary(tmp_path)
+    with pytest.raises(MaskValuesError) as refused:
+        evaluate_predictions(pred, gt, ignore_value=0, progress=False)
+    said = str(refused.value)
+    assert "ignore_value= 0 leaves the masks one class, 255" in said
+    assert said.endswith(
+        "give label_values=[0, 255] without ignore_value= to score 0 (the background) and "
+        "255 as two classes"
+    )
+    two = evaluate_predictions(pred, gt, label_values=[0, 255], progress=False)
+    assert two.summary["miou"] > 0.9  # the fix scores them
+
+
+def test_the_command_says_it_in_one_line_with_its_flags(tmp_path, capsys):
+    pred, gt = _binary(tmp_path)
+    assert main(["evaluate", "--pred", str(pred), "--gt", str(gt), "--ignore-value", "0"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert "--ignore-value 0 leaves the masks one class, 255" in err
+    assert "give --label-values 0 255 without --ignore-value" in err
