@@ -4,6 +4,7 @@ one class, 255, and the predictions' 0 was scored as a class of no mask (mIoU 0.
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from unetlab.cli import main
 from unetlab.data.io import write_png
@@ -43,3 +44,24 @@ def test_the_command_says_it_in_one_line_with_its_flags(tmp_path, capsys):
     assert out == "" and err.count("\n") == 1
     assert "--ignore-value 0 leaves the masks one class, 255" in err
     assert "give --label-values 0 255 without --ignore-value" in err
+
+
+def test_a_prediction_holding_the_ignore_value_is_told_so(tmp_path, capsys):
+    """Review s64: a class map holding the --ignore-value (128: the masks' outlines) was told
+    to give it as one of --label-values, which an ignore value cannot be."""
+    pred, gt = _binary(tmp_path)
+    for folder in (gt, pred):
+        values = np.asarray(Image.open(folder / "a.png"))
+        values = values.copy()
+        values[:2] = 128
+        write_png(folder / "a.png", values)
+    argv = ["evaluate", "--pred", str(pred), "--gt", str(gt), "--label-values", "0", "255"]
+    assert main([*argv, "--ignore-value", "128"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "give as --label-values" not in err
+    assert f"{pred / 'a.png'} holds 128, the masks' ignore value (--ignore-value 128)" in err
+    assert err.rstrip().endswith(
+        "is none of the label values 0 255 (another tool's void?): write the class predicted there"
+    )
+    with pytest.raises(MaskValuesError, match=r"ignore value \(ignore_value=128\)"):
+        evaluate_predictions(pred, gt, label_values=[0, 255], ignore_value=128, progress=False)

@@ -676,6 +676,7 @@ class Predictions:
         self.said_held = False  # a map read as mask values by its record (said once)
         self.nodata: dict[Path, float | None] = {}  # per class map: its GDAL_NODATA value
         self.axes: dict[Path, str | None] = {}  # per file: the axes to read it by
+        self.ignored: int | None = None  # the masks' ignore value, once decided
 
     def __contains__(self, stem: str) -> bool:
         return stem in self.maps or stem in self.objects
@@ -717,7 +718,7 @@ class Predictions:
         void = self._nodata(path, raw)  # no sample in the input: scored nowhere
         pred = _class_indices(raw if void is None else _filled(raw, void), path)
         if (held := self._holds_mask_values(path)) or self._foreign_values(path, pred):
-            pred = from_mask_values(pred, self.label_values, path)
+            pred = from_mask_values(pred, self.label_values, path, self.ignored)
             self._say_mask_values(path, held)  # once read: a refusal stands alone (s64)
         return (pred if void is None else np.where(void, IGNORE_INDEX, pred)), ids
 
@@ -1000,11 +1001,12 @@ def recorded_class_names(records: Written) -> list[str] | None:
 
 
 def from_mask_values(
-    pred: np.ndarray, label_values: Sequence[int] | None, path: Path
+    pred: np.ndarray, label_values: Sequence[int] | None, path: Path, ignored: int | None = None
 ) -> np.ndarray:
     """(H, W) mask values -> int64 class indices: the index of each value in
     ``label_values``. :class:`MaskValuesError` naming ``path`` without ``label_values``, or
-    for a value that is none of them."""
+    for a value that is none of them: the masks' ``ignored`` value said as such
+    (:func:`_predicted_ignore_value`)."""
     fix = "the mask value of each class of the model that predicted it, in its order"
     if label_values is None:
         held = " ".join(map(str, np.unique(pred)[:12]))
@@ -1020,6 +1022,8 @@ def from_mask_values(
     known = indices != UNKNOWN
     if not known.all():
         unknown = np.unique(pred[~known])
+        if _void_predicted(unknown, ignored, indices[known]):
+            raise MaskValuesError(**_predicted_ignore_value(path, ignored, label_values))
         said = (
             f"{path} holds {words.numbered(unknown.size, 'mask value')} "
             f"{' '.join(map(str, unknown[:12]))}{' ...' * (unknown.size > 12)}, "
@@ -1029,6 +1033,32 @@ def from_mask_values(
             f"{said}; pass as label_values {fix}", cli=f"{said}; give as --label-values {fix}"
         )
     return indices
+
+
+def _void_predicted(unknown: np.ndarray, ignored: int | None, classes: np.ndarray) -> bool:
+    """Whether a class map whose values ``unknown`` are none of the label values holds the
+    masks' ``ignored`` value as void: its one such value, beside two classes or more
+    (``classes``: the indices of its other pixels); a 0/255 map beside 0/1 masks that ignore
+    255 is one of other label values, whose refusal names them."""
+    if ignored is None or unknown.tolist() != [ignored]:
+        return False
+    return np.unique(classes).size > 1
+
+
+def _predicted_ignore_value(path: Path, value: int, label_values: Sequence[int]) -> dict:
+    """The refusal of a class map ``path`` holding the masks' ignore ``value``: a prediction
+    gives every pixel a class, and that value none (another tool's void?). It was told to
+    give that value as a label value, which the ignore value given cannot be (review s64)."""
+    classes = " ".join(map(str, label_values))
+    said = (
+        f"{path} holds {value}, the masks' ignore value ({{}}): a prediction gives each "
+        f"pixel a class, and {value} is none of the label values {classes} (another tool's "
+        "void?): write the class predicted there"
+    )
+    return {
+        "message": said.format(f"ignore_value={value}"),
+        "cli": said.format(f"--ignore-value {value}"),
+    }
 
 
 def named_nodata(path: Path) -> float | None:

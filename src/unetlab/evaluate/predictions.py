@@ -235,6 +235,7 @@ def _evaluated(
     given = (pred_dir, gt_dir, label_values, class_names, boundary_class)
     read = _read(*given, gt_instances=gt_instances, pred_instances=pred_instances)
     ignore_value, void = _ignored(read, ignore_value)
+    read.preds.ignored = ignore_value  # a class map holding it is said so (review s64)
     if _masks_as_ids(read, gt_dir, ignore_value):
         log.info(_READ_AS_IDS, said_as(GT_INSTANCES))  # each file's record read once
         read = _read(*given, gt_instances=True, pred_instances=pred_instances, written=read.written)
