@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -632,9 +633,19 @@ def class_weights(cfg: Config, data: Data, num_classes: int) -> list[float] | No
         "square root of " if power != 1 else "",
         why,
         said_as(NO_CLASS_WEIGHTS),
-        ", ".join(f"{n} {w:.3g}" for n, w in zip(data.class_names, weights)),
+        _weights_said(data.class_names, weights, pixels),
     )
     return weights.tolist()
+
+
+def _weights_said(names: Sequence[str], weights, pixels) -> str:
+    """``sky 0.81, road 1.2, person unused (no pixels)``: each class's weight, a class with
+    no training pixels said as such, not as the weight 1 it keeps and never weighs a pixel
+    by (review s64)."""
+    return ", ".join(
+        f"{n} {w:.3g}" if p else f"{n} unused (no pixels)"
+        for n, w, p in zip(names, weights, pixels)
+    )
 
 
 def build_model(cfg: Config, data: Data, *, drawn: bool = True) -> UNet | EncoderUNet:
