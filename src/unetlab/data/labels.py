@@ -42,11 +42,14 @@ EVALUATE_VALUES = Spelled(
 class ValueFix(NamedTuple):
     """How a caller of :func:`encode_mask` sets the values it reads masks by, for its fix:
     ``values(list)`` and ``ignored(value)`` give the settings (``values`` None where the
-    caller has no label values to set: a model's), ``aside`` a word on the others'."""
+    caller has no label values to set: a model's), ``aside`` a word on the others',
+    ``listed(list)`` the values a refusal lists, as the caller types them."""
 
     values: Callable[[list], Spelled] | None
     ignored: Callable[[object], Spelled]
     aside: Spelled | None = None
+    #: how the caller types a list of values (None: ``[0, 255]``, as Python and YAML do)
+    listed: Callable[[list], Spelled] | None = None
 
 
 def _config_values(values: list) -> Spelled:
@@ -115,28 +118,44 @@ def encode_mask(
     mask = np.asarray(mask)
     out = value_indices(mask, label_values, ignore_value=ignore_value)
     if (out == UNKNOWN).any():
-        every = np.unique(mask[out == UNKNOWN]).tolist()
-        unknown = sorted(every)[:_NAMED]
-        blurred = _blurred(every, label_values, out)
-        problem = (
-            f"{name}: {worded(len(every), 'label value')} {unknown} "
-            f"{worded(len(every), 'is', 'are')} not among the classes' values "
-            f"{list(label_values)} ({_first_pixel(mask, out, name)}); {blurred}"
-        )
-        say, settings = _fixes(every, label_values, fix, blurred=bool(blurred))
-        if ignore_value is None or (mask == ignore_value).any():
-            raise DatasetError(**said(lambda *names: problem + say(*names), *settings))
-        # the ignore value given is not the one the mask holds: said, not left to guess (s64)
-        raise DatasetError(
-            **said(
-                lambda *names: (
-                    f"{problem}{say(*names[:-1])} ({names[-1]}, given, is in no pixel of {name})"
-                ),
-                *settings,
-                fix.ignored(ignore_value),
-            )
-        )
+        raise DatasetError(**_unknown_said(mask, out, label_values, ignore_value, name, fix))
     return out
+
+
+def _unknown_said(mask, out, label_values, ignore_value, name: str, fix: ValueFix) -> dict:
+    """The keywords of :func:`encode_mask`'s refusal of the values of ``mask`` no class has
+    (``out``: :data:`UNKNOWN` there): the values listed as the caller types them
+    (``fix.listed``: ``0 255`` on evaluate's command line, not ``[0, 255]``: review s64)."""
+    every = np.unique(mask[out == UNKNOWN]).tolist()
+    unknown = sorted(every)[:_NAMED]
+    blurred = _blurred(every, label_values, out)
+    listed = fix.listed or _as_list
+
+    def problem(unknown_shown, values_shown) -> str:
+        return (
+            f"{name}: {worded(len(every), 'label value')} {unknown_shown} "
+            f"{worded(len(every), 'is', 'are')} not among the classes' values "
+            f"{values_shown} ({_first_pixel(mask, out, name)}); {blurred}"
+        )
+
+    say, settings = _fixes(every, label_values, fix, blurred=bool(blurred))
+    shown = (listed(unknown), listed(list(label_values)))
+    if ignore_value is None or (mask == ignore_value).any():
+        return said(lambda a, b, *names: problem(a, b) + say(*names), *shown, *settings)
+    # the ignore value given is not the one the mask holds: said, not left to guess (s64)
+    return said(
+        lambda a, b, *names: (
+            f"{problem(a, b)}{say(*names[:-1])} ({names[-1]}, given, is in no pixel of {name})"
+        ),
+        *shown,
+        *settings,
+        fix.ignored(ignore_value),
+    )
+
+
+def _as_list(values: list) -> Spelled:
+    """``values`` as Python and a YAML config write them: ``[0, 255]``."""
+    return Spelled(str(values), str(values))
 
 
 def _no_label_values(name: str) -> str:

@@ -208,11 +208,16 @@ def _evaluate_ignored(value) -> Spelled:
     return Spelled(f"ignore_value={value!r}", f"--ignore-value {value}")
 
 
+def _evaluate_listed(values: list) -> Spelled:
+    return Spelled(str(values), " ".join(map(str, values)))
+
+
 #: :func:`encode_mask`'s fix as evaluate's callers set it (``evaluate_predictions``'
-#: keywords, ``unetlab evaluate``'s flags): it named --set and cfg.data, which it has not (s58)
-EVALUATE_FIX = ValueFix(_evaluate_values, _evaluate_ignored)
+#: keywords, ``unetlab evaluate``'s flags): it named --set and cfg.data, which it has not
+#: (s58); the values it lists as each types them (``0 255`` on the command line, s65)
+EVALUATE_FIX = ValueFix(_evaluate_values, _evaluate_ignored, listed=_evaluate_listed)
 #: a model's evaluation: its label values are the model's, its ignore value evaluate's
-MODEL_FIX = ValueFix(None, _evaluate_ignored)
+MODEL_FIX = ValueFix(None, _evaluate_ignored, listed=_evaluate_listed)
 
 
 def encode(
