@@ -36,7 +36,7 @@ def test_an_unknown_flag_of_every_command_is_one_line(capsys, command):
         ("--instance", "--instances"),
         ("--out", "--output"),  # one of three it starts: the one spelt closest
         ("--check", "--checkpoint"),  # train's --check, taken as predict's --checkpoint
-        ("--split", "--split-necks or --split-interior"),
+        ("--spli", "--split-necks or --split-interior"),
         ("--instance=1", "--instances"),
     ],
 )
@@ -47,6 +47,15 @@ def test_a_prefix_is_refused_naming_the_flag(capsys, flag, meant):
     assert _said(capsys, [*PREDICT, flag]) == (
         f"unetlab predict: error: unrecognized arguments: {name}: did you mean {meant}? "
         "(see unetlab predict --help)"
+    )
+
+
+def test_another_commands_flag_that_starts_several_is_named_as_its(capsys):
+    """``predict --split x`` was asked "did you mean --split-necks or --split-interior?",
+    flags of no value: --split is train's (a run's split record), said first (s65)."""
+    assert _said(capsys, [*PREDICT, "--split", "run/split.json"]) == (
+        "unetlab predict: error: unrecognized arguments: --split: a flag of train, not of "
+        "predict (did you mean --split-necks or --split-interior?) (see unetlab predict --help)"
     )
 
 

@@ -286,6 +286,10 @@ def _flag_fix(
         return token, GUESSED_FLAGS[command, flag]
     prefix = any(o.startswith(flag) for o in known)
     if prefix and (like := _flags_like(flag, known)) and not other_meaning(flag, like):
+        # a flag of another command that starts several here: it is that command's first
+        # (predict --split: train's split record, not "--split-necks or --split-interior")
+        if " or " in like and not before and (fix := elsewhere(top.commands, command, flag, like)):
+            return flag, fix
         return flag, _like_fix(command, like, before)
     typed = given[at] if joined else " ".join([given[at], *values])  # all it was typed with
     train = top.commands["train"]  # the command of the config keys' flags
