@@ -194,13 +194,13 @@ def _data_set_names(paths: list[Path]) -> tuple[dict | None, Path | str | None]:
     colour table there or in its masks folder) where the masks' folders name one root
     (:func:`~unetlab.data.classes.masks_root`), else the one colour table the masks are read
     through (its names None where it names not every class); (None, None) where neither."""
-    from unetlab.data.classes import masks_root, names_file, read_class_names
+    from unetlab.data.classes import class_names_from, masks_root
     from unetlab.data.colour_table import find_colour_table
 
     roots = {masks_root(p.resolve().parent) for p in paths}
     if len(roots) == 1 and (root := roots.pop()) is not None:  # training's rule, alone
-        names = read_class_names(root)
-        return (names, names_file(root)) if names else (None, None)
+        names, path = class_names_from(root)  # the root's table read once (s65)
+        return (names, path) if names else (None, None)
     tables = {t.source: t for p in paths if (t := find_colour_table(p)) is not None}
     if len(tables) == 1:
         (table,) = tables.values()

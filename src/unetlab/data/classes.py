@@ -161,20 +161,27 @@ def dataset_classes(
 def read_class_names(root: str | os.PathLike) -> dict[int, str] | None:
     """``{value: name}`` from ``root/class_names.txt`` (line i names mask value i), else the
     names of the colour table in ``root`` or its masks folder (:func:`_root_table`) when it
-    names every class (:func:`names_file`),
-    or None. DatasetError naming both files when ``class_names.txt`` and a table the masks
-    are read through (``root``'s, or one in a folder below it: :func:`mask_tables`) name the
-    classes differently (:func:`names_disagree`)."""
+    names every class, or None: :func:`class_names_from`'s names."""
+    return class_names_from(root)[0]
+
+
+def class_names_from(root: str | os.PathLike) -> tuple[dict[int, str] | None, Path]:
+    """(:func:`read_class_names`' names, the file they are read from, for log lines:
+    ``class_names.txt``, else the colour table's), each file read once (review s64: the
+    file's name was found by reading the root's table again). DatasetError naming both
+    files when ``class_names.txt`` and a table the masks are read through (``root``'s, or
+    one in a folder below it: :func:`mask_tables`) name the classes differently
+    (:func:`names_disagree`)."""
     path = Path(root) / NAMES_FILE
     if not path.is_file():
         table = _root_table(root)
-        return None if table is None else table.class_names()
+        return (None, path) if table is None else (table.class_names(), Path(table.source))
     lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
     names = names_of_lines([line for line in lines if line and not line.startswith("#")])
     for other in [read_colour_table(root), *mask_tables(root)]:  # each table read once
         if other is not None and (problem := names_disagree(names, other, path)):
             raise DatasetError(problem)
-    return names
+    return names, path
 
 
 def _root_table(root: str | os.PathLike) -> ColourTable | None:
@@ -322,14 +329,6 @@ def _loose(name: str | None) -> str | None:
 
 def _shown(name: str | None) -> str:
     return "unnamed" if name is None else repr(name)
-
-
-def names_file(root: str | os.PathLike) -> Path:
-    """The file :func:`read_class_names` reads ``root``'s names from (for log lines)."""
-    path = Path(root) / NAMES_FILE
-    if path.is_file() or (table := _root_table(root)) is None:
-        return path
-    return Path(table.source)
 
 
 def class_colours(palette: Sequence[Sequence[int]], label_values: Sequence[int]) -> np.ndarray:

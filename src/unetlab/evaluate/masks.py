@@ -19,10 +19,9 @@ from unetlab.data.checks import non_integer_mask
 from unetlab.data.classes import (
     NAMES_FILE,
     VOC_VOID,
+    class_names_from,
     dataset_palette,
     masks_root,
-    names_file,
-    read_class_names,
 )
 from unetlab.data.colour_table import ColourTable
 from unetlab.data.dsb import dsb_samples
@@ -539,18 +538,15 @@ def _names_file(gt_dir: Path) -> dict[int, str] | None:
     are its data set's where its root has a ``class_names.txt`` (:func:`masks_root`: for
     ``val/masks/`` too), as training reads them (s47: the root's ``Road`` was the table's
     ``road`` in ``gt_dir`` here). Each folder's file is read once."""
-    read = {}  # folder -> its names, read already
+    read = {}  # folder -> its names and their file, read already
     if (gt_dir.parent / NAMES_FILE).is_file():  # DatasetError where they disagree
-        read[gt_dir.parent] = read_class_names(gt_dir.parent)
+        read[gt_dir.parent] = class_names_from(gt_dir.parent)
     root = masks_root(gt_dir)
     as_trained = root is not None and (root / NAMES_FILE).is_file()
     for folder in (root,) if as_trained else (gt_dir, gt_dir.parent):
-        if names := read[folder] if folder in read else read_class_names(folder):
-            log.info(
-                "class names from %s (%s gives others)",
-                names_file(folder),
-                said_as(CLASS_NAMES),
-            )
+        names, path = read[folder] if folder in read else class_names_from(folder)
+        if names:
+            log.info("class names from %s (%s gives others)", path, said_as(CLASS_NAMES))
             return names
     return None
 

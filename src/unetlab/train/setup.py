@@ -13,7 +13,12 @@ import torch
 
 from unetlab.config import CLASS_WEIGHTS, Config
 from unetlab.data.appearance import training_appearance
-from unetlab.data.classes import DatasetClasses, dataset_classes, dataset_palette, names_file
+from unetlab.data.classes import (
+    DatasetClasses,
+    class_names_from,
+    dataset_classes,
+    dataset_palette,
+)
 from unetlab.data.colour import same_kind
 from unetlab.data.datasets import (
     choose_target,
@@ -449,13 +454,16 @@ def _declared_names(cfg: Config) -> tuple[dict[int, str], str | None]:
     """(``{mask value: name}``, where they come from): :func:`unetlab.plan.declared_names`
     and ``data.class_names`` or ``class_names.txt``; ``({}, None)`` when nothing names them."""
     d = cfg.data
-    if not (names := declared_names(cfg)):
+    if d.class_names or d.root is None:
+        names = declared_names(cfg)
+        return (names, "data.class_names") if names else ({}, None)
+    # a table in masks/: named with its folder (review s64), read once with its names (s65)
+    names, path = class_names_from(d.root)
+    if not names:
         return {}, None
-    if d.class_names:
-        return names, "data.class_names"
-    path = names_file(d.root)  # a table in masks/: named with its folder (review s64)
     log.info("class names from %s", path)
-    return names, str(path.relative_to(d.root)) if path.is_relative_to(d.root) else path.name
+    shown = str(path.relative_to(d.root)) if path.is_relative_to(d.root) else path.name
+    return dict(names), shown
 
 
 def _label_values(d, pairs, scan, palette, declared=None) -> DatasetClasses:
