@@ -286,11 +286,7 @@ def _flag_fix(
         return token, GUESSED_FLAGS[command, flag]
     prefix = any(o.startswith(flag) for o in known)
     if prefix and (like := _flags_like(flag, known)) and not other_meaning(flag, like):
-        # a flag of another command that starts several here: it is that command's first
-        # (predict --split: train's split record, not "--split-necks or --split-interior")
-        if " or " in like and not before and (fix := elsewhere(top.commands, command, flag, like)):
-            return flag, fix
-        return flag, _like_fix(command, like, before)
+        return flag, _prefix_fix(top, command, flag, like, before)
     typed = given[at] if joined else " ".join([given[at], *values])  # all it was typed with
     train = top.commands["train"]  # the command of the config keys' flags
     if "--set" in known and (fix := config_fix(flag, values, train, before=before)):
@@ -309,6 +305,20 @@ def _flag_fix(
         return typed, setting  # unetlab --lr 1
     like = _flags_like(flag, known)  # unetlab --checkpoints m.pt predict: after it, too
     return (flag, _like_fix(command, like, before)) if like else (given[at], "")
+
+
+def _prefix_fix(
+    top: argparse.ArgumentParser, command: str, flag: str, like: str, before: bool
+) -> str:
+    """The fix of ``flag``, which starts ``like`` (the flag or flags of ``command`` it may
+    be): "did you mean"; a flag of another command that starts several here is that
+    command's first (``predict --split``: train's split record, not "--split-necks or
+    --split-interior", s65)."""
+    from unetlab.cli.unknown_flags import elsewhere
+
+    if " or " in like and not before and (fix := elsewhere(top.commands, command, flag, like)):
+        return fix
+    return _like_fix(command, like, before)
 
 
 def _with_others(top: argparse.ArgumentParser, command: str, flag: str, setting: str) -> str:
