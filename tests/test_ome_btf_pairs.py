@@ -1,0 +1,58 @@
+"""OME's BigTIFF (``a.ome.btf``) pairs as an OME-TIFF does, in a flat folder and in
+images/ + masks/ (s65): by its stem ``a.ome``, and a mask named as it less ``.ome`` is
+told the name to give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from unetlab.data.io import write_png, write_tiff
+from unetlab.data.pairs import find_pairs
+from unetlab.errors import DatasetError
+
+IMAGE = np.zeros((16, 16), np.uint8)
+MASK = np.pad(np.ones((4, 4), np.uint8), 6)
+
+
+def _files(root, flat: bool):
+    """(image path of a stem, mask path of a stem) in ``root``'s layout."""
+    if flat:
+        return (lambda s, ext: root / f"{s}{ext}"), (lambda s: root / f"{s}_masks.png")
+    return (lambda s, ext: root / "images" / f"{s}{ext}"), (lambda s: root / "masks" / f"{s}.png")
+
+
+def _bigtiff(path):
+    import tifffile
+
+    write_tiff(path, IMAGE, bigtiff=True, ome=True)
+    with tifffile.TiffFile(path) as tif:
+        assert tif.is_bigtiff and tif.is_ome
+
+
+@pytest.mark.parametrize("flat", [False, True])
+def test_an_ome_btf_pairs_with_the_mask_of_its_stem(tmp_path, flat):
+    image, mask = _files(tmp_path, flat)
+    _bigtiff(image("a.ome", ".btf"))
+    write_png(mask("a.ome"), MASK)
+    write_tiff(image("c", ".tif"), IMAGE)
+    write_png(mask("c"), MASK)
+    pairs = find_pairs(tmp_path, refuse_untiffed=False)
+    assert [(p.image.name, p.mask.name) for p in pairs] == [
+        ("a.ome.btf", mask("a.ome").name),
+        ("c.tif", mask("c").name),
+    ]
+
+
+@pytest.mark.parametrize("flat", [False, True])
+def test_a_mask_named_as_an_ome_btf_less_ome_is_told_its_name(tmp_path, flat):
+    image, mask = _files(tmp_path, flat)
+    _bigtiff(image("a.ome", ".btf"))
+    write_png(mask("a"), MASK)
+    write_tiff(image("c", ".tif"), IMAGE)
+    write_png(mask("c"), MASK)
+    with pytest.raises(DatasetError) as caught:
+        find_pairs(tmp_path, refuse_untiffed=False)
+    said = str(caught.value)
+    assert "its image a.ome.btf is an OME-TIFF, whose stem keeps '.ome'" in said
+    assert f"rename the mask {mask('a.ome').name}" in said
