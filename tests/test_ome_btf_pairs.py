@@ -4,6 +4,8 @@ told the name to give."""
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 
@@ -56,3 +58,42 @@ def test_a_mask_named_as_an_ome_btf_less_ome_is_told_its_name(tmp_path, flat):
     said = str(caught.value)
     assert "its image a.ome.btf is an OME-TIFF, whose stem keeps '.ome'" in said
     assert f"rename the mask {mask('a.ome').name}" in said
+
+
+@pytest.mark.parametrize("suffix", [".tif", ".btf"])
+@pytest.mark.parametrize("flat", [False, True])
+def test_a_stray_beside_a_listed_ome_tiffs_own_mask_is_said_left_out(
+    tmp_path, flat, suffix, caplog
+):
+    """Review s64: a split file listing ``a.ome`` left out a stray mask ``a`` (named as
+    ``a.ome.tif`` less ``.ome``, no image ``a``) beside ``a.ome.tif``'s own mask without a
+    word; it is said left out, as a file the split file does not list."""
+    image, mask = _files(tmp_path, flat)
+    _bigtiff(image("a.ome", suffix))
+    write_png(mask("a.ome"), MASK)
+    write_png(mask("a"), MASK)  # the stray
+    write_tiff(image("c", ".tif"), IMAGE)
+    write_png(mask("c"), MASK)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        pairs = find_pairs(tmp_path, names=["a.ome", "c"], refuse_untiffed=False)
+    assert [p.image.name for p in pairs] == [f"a.ome{suffix}", "c.tif"]
+    said = (
+        f"{mask('a')}: named as a.ome{suffix} less '.ome', which has its mask "
+        f"{mask('a.ome').name}: left out, as a file the split file does not list"
+    )
+    assert caplog.text.count(said) == 1, caplog.text
+
+
+def test_strays_beside_listed_ome_tiffs_own_masks_are_said_in_one_line(tmp_path, caplog):
+    image, mask = _files(tmp_path, False)
+    for stem in ("a", "b"):
+        _bigtiff(image(f"{stem}.ome", ".btf"))
+        write_png(mask(f"{stem}.ome"), MASK)
+        write_png(mask(stem), MASK)  # a stray
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        pairs = find_pairs(tmp_path, names=["a.ome", "b.ome"], refuse_untiffed=False)
+    assert len(pairs) == 2
+    assert (
+        f"{tmp_path / 'masks'}/: 2 masks named as a listed OME-TIFF less '.ome' beside its own "
+        "mask (a.png, b.png): left out, as files the split file does not list"
+    ) in caplog.text

@@ -28,6 +28,7 @@ import contextlib
 import contextvars
 import fnmatch
 import functools
+import logging
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -1111,7 +1112,41 @@ def _listed(images: dict, masks: dict, names: list[str] | None) -> tuple[dict, d
     kept = set(names) | {
         b for b, s in bases if b not in images and s not in masks and listed[s] is not None
     }
+    strays = {
+        _one_file(masks[b]): (listed[s], _one_file(masks[s]))
+        for b, s in bases
+        if b in masks and s in masks and b not in kept | set(images) and listed[s] is not None
+    }
+    _say_strays({m: found for m, found in strays.items() if None not in (m, *found)})
     return listed, {k: v for k, v in masks.items() if k in kept}
+
+
+def _one_file(found: Path | list | None) -> Path | None:
+    """The one mask file of a stem: an images/ + masks/ folder's (None: several), or a flat
+    folder's ``[(name, path)]`` where it holds one."""
+    if found is None or isinstance(found, Path):
+        return found
+    return found[0][1] if len(found) == 1 else None
+
+
+def _say_strays(strays: dict[Path, tuple[Path, Path | None]]) -> None:
+    """One line on the masks named as a listed OME-TIFF less its ``.ome`` (mask -> (that
+    image, its own mask)) that a split file leaves out as it leaves out the stems it does
+    not list: the OME-TIFF has a mask of its own (review s64 left them out without a word)."""
+    if not strays:
+        return
+    (mask, (image, own)), *more = strays.items()
+    line = (
+        f"{mask}: named as {image.name} less '.ome', which has its mask {own.name}: left out, "
+        "as a file the split file does not list"
+    )
+    if more:
+        line = (
+            f"{mask.parent}/: {len(strays)} masks named as a listed OME-TIFF less '.ome' beside "
+            f"its own mask ({first_listed([m.name for m in strays], 3)}): left out, as files "
+            "the split file does not list"
+        )
+    note_once(line, level=logging.INFO)
 
 
 #: the suffixes of an OME-TIFF (``a.ome.tif``; ``.ome.btf``: OME's BigTIFF)
