@@ -17,11 +17,19 @@ IMAGE = np.zeros((16, 16), np.uint8)
 MASK = np.pad(np.ones((4, 4), np.uint8), 6)
 
 
-def _files(root, flat: bool):
-    """(image path of a stem, mask path of a stem) in ``root``'s layout."""
+def _files(root, flat: bool, suffix: str = ".btf", mask_stem: str = "a.ome"):
+    """(image path of a stem, mask path of a stem) in ``root``'s layout, where an OME-TIFF
+    ``a.ome`` (``suffix``) with its mask named ``mask_stem`` and a plain pair ``c`` are."""
     if flat:
-        return (lambda s, ext: root / f"{s}{ext}"), (lambda s: root / f"{s}_masks.png")
-    return (lambda s, ext: root / "images" / f"{s}{ext}"), (lambda s: root / "masks" / f"{s}.png")
+        image, mask = (lambda s, ext: root / f"{s}{ext}"), (lambda s: root / f"{s}_masks.png")
+    else:
+        image = lambda s, ext: root / "images" / f"{s}{ext}"  # noqa: E731
+        mask = lambda s: root / "masks" / f"{s}.png"  # noqa: E731
+    _bigtiff(image("a.ome", suffix))
+    write_png(mask(mask_stem), MASK)
+    write_tiff(image("c", ".tif"), IMAGE)
+    write_png(mask("c"), MASK)
+    return image, mask
 
 
 def _bigtiff(path):
@@ -34,11 +42,7 @@ def _bigtiff(path):
 
 @pytest.mark.parametrize("flat", [False, True])
 def test_an_ome_btf_pairs_with_the_mask_of_its_stem(tmp_path, flat):
-    image, mask = _files(tmp_path, flat)
-    _bigtiff(image("a.ome", ".btf"))
-    write_png(mask("a.ome"), MASK)
-    write_tiff(image("c", ".tif"), IMAGE)
-    write_png(mask("c"), MASK)
+    _, mask = _files(tmp_path, flat)
     pairs = find_pairs(tmp_path, refuse_untiffed=False)
     assert [(p.image.name, p.mask.name) for p in pairs] == [
         ("a.ome.btf", mask("a.ome").name),
@@ -48,11 +52,7 @@ def test_an_ome_btf_pairs_with_the_mask_of_its_stem(tmp_path, flat):
 
 @pytest.mark.parametrize("flat", [False, True])
 def test_a_mask_named_as_an_ome_btf_less_ome_is_told_its_name(tmp_path, flat):
-    image, mask = _files(tmp_path, flat)
-    _bigtiff(image("a.ome", ".btf"))
-    write_png(mask("a"), MASK)
-    write_tiff(image("c", ".tif"), IMAGE)
-    write_png(mask("c"), MASK)
+    _, mask = _files(tmp_path, flat, mask_stem="a")
     with pytest.raises(DatasetError) as caught:
         find_pairs(tmp_path, refuse_untiffed=False)
     said = str(caught.value)
@@ -68,12 +68,8 @@ def test_a_stray_beside_a_listed_ome_tiffs_own_mask_is_said_left_out(
     """Review s64: a split file listing ``a.ome`` left out a stray mask ``a`` (named as
     ``a.ome.tif`` less ``.ome``, no image ``a``) beside ``a.ome.tif``'s own mask without a
     word; it is said left out, as a file the split file does not list."""
-    image, mask = _files(tmp_path, flat)
-    _bigtiff(image("a.ome", suffix))
-    write_png(mask("a.ome"), MASK)
+    _, mask = _files(tmp_path, flat, suffix)
     write_png(mask("a"), MASK)  # the stray
-    write_tiff(image("c", ".tif"), IMAGE)
-    write_png(mask("c"), MASK)
     with caplog.at_level(logging.INFO, logger="unetlab"):
         pairs = find_pairs(tmp_path, names=["a.ome", "c"], refuse_untiffed=False)
     assert [p.image.name for p in pairs] == [f"a.ome{suffix}", "c.tif"]
