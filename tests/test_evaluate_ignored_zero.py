@@ -28,9 +28,9 @@ def test_binary_masks_with_their_0_ignored_are_refused_naming_label_values(tmp_p
     with pytest.raises(MaskValuesError) as refused:
         evaluate_predictions(pred, gt, ignore_value=0, progress=False)
     said = str(refused.value)
-    assert "ignore_value= 0 leaves the masks one class, 255" in said
+    assert "ignore_value=0 leaves the masks one class, 255" in said
     assert said.endswith(
-        "give label_values=[0, 255] without ignore_value= to score 0 (the background) and "
+        "give label_values=[0, 255] without ignore_value to score 0 (the background) and "
         "255 as two classes"
     )
     two = evaluate_predictions(pred, gt, label_values=[0, 255], progress=False)

@@ -276,17 +276,18 @@ def _one_class_left(value: int) -> dict:
     recall, and a predicted 0 a class of no mask beside it (review s64: mIoU 0.4375 of 0/255
     masks with --ignore-value 0, 0.9175 with --label-values 0 255)."""
     said = (
-        "the masks and the predictions hold 0 and {v}, and {ignore} 0 leaves the masks one "
+        "the masks and the predictions hold 0 and {v}, and {ignored} leaves the masks one "
         "class, {v}: 0 predicted would score as a class of no mask, {v} predicted on the "
         "masks' 0 nowhere; give {values} without {ignore} to score 0 (the background) and {v} "
         "as two classes"
     )
-    return {
-        "message": said.format(
-            v=value, ignore="ignore_value=", values=f"label_values=[0, {value}]"
-        ),
-        "cli": said.format(v=value, ignore="--ignore-value", values=f"--label-values 0 {value}"),
-    }
+    python = dict(
+        ignored="ignore_value=0", ignore="ignore_value", values=f"label_values=[0, {value}]"
+    )
+    cli = dict(
+        ignored="--ignore-value 0", ignore="--ignore-value", values=f"--label-values 0 {value}"
+    )
+    return {"message": said.format(v=value, **python), "cli": said.format(v=value, **cli)}
 
 
 def check_evaluation(
