@@ -28,10 +28,9 @@ def test_binary_masks_with_their_0_ignored_are_refused_naming_label_values(tmp_p
     with pytest.raises(MaskValuesError) as refused:
         evaluate_predictions(pred, gt, ignore_value=0, progress=False)
     said = str(refused.value)
-    assert "ignore_value=0 leaves the masks one class, 255" in said
+    assert "ignore_value=0 leaves them one class, 255, where the predictions hold 0 too" in said
     assert said.endswith(
-        "give label_values=[0, 255] without ignore_value to score 0 (the background) and "
-        "255 as two classes"
+        "give label_values=[0, 255] without ignore_value to score 0 as a class beside 255"
     )
     two = evaluate_predictions(pred, gt, label_values=[0, 255], progress=False)
     assert two.summary["miou"] > 0.9  # the fix scores them
@@ -42,8 +41,27 @@ def test_the_command_says_it_in_one_line_with_its_flags(tmp_path, capsys):
     assert main(["evaluate", "--pred", str(pred), "--gt", str(gt), "--ignore-value", "0"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1
-    assert "--ignore-value 0 leaves the masks one class, 255" in err
+    assert "--ignore-value 0 leaves them one class, 255" in err
     assert "give --label-values 0 255 without --ignore-value" in err
+
+
+@pytest.mark.parametrize(
+    "top, stray", [(1, None), (255, 128), (7, None)], ids=["0/1", "stray", "0/7"]
+)
+def test_the_refusal_is_decided_by_the_masks(tmp_path, capsys, top, stray):
+    """Review s65: 0/1 masks (B: mIoU 0.45 beside 0.9) and a prediction holding one stray
+    value (C) were scored; 0/7 masks whose 0 is void (G) were told 0 is 'the background'."""
+    pred, gt = _binary(tmp_path)
+    for folder in (gt, pred):
+        values = (np.asarray(Image.open(folder / "a.png")) > 0) * top
+        write_png(folder / "a.png", values.astype(np.uint8))
+    if stray is not None:  # one pixel of the prediction
+        values[0, 0] = stray
+        write_png(pred / "a.png", values.astype(np.uint8))
+    assert main(["evaluate", "--pred", str(pred), "--gt", str(gt), "--ignore-value", "0"]) == 2
+    err = capsys.readouterr().err
+    assert f"give --label-values 0 {top} without --ignore-value to score 0 as a class" in err
+    assert "background" not in err
 
 
 def test_a_prediction_holding_the_ignore_value_is_told_so(tmp_path, capsys):

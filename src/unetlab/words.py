@@ -17,3 +17,10 @@ def first_listed(values, most: int = 6) -> str:
     """The first ``most`` of ``values``, then how many more: "1, 2, 3 and 4 more"."""
     shown = ", ".join(str(v) for v in values[:most])
     return shown + (f" and {len(values) - most} more" if len(values) > most else "")
+
+
+def spaced(values, most: int | None = None) -> str:
+    """``values`` as the command line types them: "0 255"; beyond the first ``most``, " ..."."""
+    values = list(values)
+    shown = values if most is None else values[:most]
+    return " ".join(map(str, shown)) + " ..." * (len(shown) < len(values))

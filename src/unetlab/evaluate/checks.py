@@ -15,7 +15,7 @@ from unetlab.data.instances import looks_like_instances
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.errors import DatasetError, MadeAgain, Spelled, UnetlabError, spelled
 from unetlab.progress import checked
-from unetlab.words import numbered, worded
+from unetlab.words import numbered, spaced, worded
 
 #: without label values, a mask's own no-data value from this one up (and a negative one) is
 #: no class index, so its pixels are no-data (255: what ``unetlab predict`` and the ISBI
@@ -174,7 +174,7 @@ def check_model_classes(values: np.ndarray, classes: Sequence[str], name: str) -
     extra = np.unique(values[values >= len(classes)])
     if not extra.size:
         return
-    shown = " ".join(str(v) for v in extra[:6]) + " ..." * (extra.size > 6)
+    shown = spaced(extra, 6)
     said = (
         f"{name}: {worded(extra.size, 'mask value')} {shown} "
         f"{worded(extra.size, 'is', 'are')} no class of the checkpoint (class indices "
@@ -244,17 +244,19 @@ def check_class_indices(values: np.ndarray, pred_max: int, *, objects: bool = Fa
 
 
 def check_binary_values(
-    values: np.ndarray, pred_tops: set[int] | None, ignored: int | None = None
+    values: np.ndarray, pred_tops: set[int] | None, ignored: int | None = None, zeros=(0, 0)
 ) -> None:
     """Refuse binary masks of 0 and one value over 1 (0/255) scored against predictions of
     the same two values, both read as class indices: a table of 256 classes, and no object
     scores (s36 flags 4); ``--label-values 0 255`` scores them as two classes. So too where
-    the masks' 0 is the ``ignored`` value (:func:`_one_class_left`).
+    the masks' 0 is the ``ignored`` value and leaves them one class (:func:`_one_class_left`).
 
     ``values``: the sorted mask values present (the ignored one left out); ``pred_tops``:
     the one foreground value of each binary prediction (None: some prediction is not
-    binary). Raises :class:`MaskValuesError`."""
-    if ignored == 0 and values.size == 1 and values[0] > 1 and pred_tops == {int(values[0])}:
+    binary); ``zeros``: the pixels holding 0 in the masks and in the predictions. Raises
+    :class:`MaskValuesError`."""
+    if ignored == 0 and values.size == 1 and all(zeros):
+        # decided by the masks: a stray predicted value (review s65, C) or 0/1 masks (B) too
         raise MaskValuesError(**_one_class_left(int(values[0])))
     if pred_tops is None or values.size != 2 or values[0] != 0 or values[1] < 2:
         return
@@ -271,23 +273,22 @@ def check_binary_values(
 
 
 def _one_class_left(value: int) -> dict:
-    """The refusal of 0/``value`` masks whose 0 is the ignore value, scored against 0/``value``
-    predictions: the masks' one class left, every pixel scored is ``value``, its IoU only its
-    recall, and a predicted 0 a class of no mask beside it (review s64: mIoU 0.4375 of 0/255
-    masks with --ignore-value 0, 0.9175 with --label-values 0 255)."""
-    said = (
-        "the masks and the predictions hold 0 and {v}, and {ignored} leaves the masks one "
-        "class, {v}: 0 predicted would score as a class of no mask, {v} predicted on the "
-        "masks' 0 nowhere; give {values} without {ignore} to score 0 (the background) and {v} "
-        "as two classes"
+    """The refusal of masks of 0 and ``value`` whose 0 is the ignore value, scored against
+    predictions holding 0: the masks' one class left, every pixel scored is ``value``, its
+    IoU only its recall, and a predicted 0 a class of no mask beside it (review s64: mIoU
+    0.4375 of 0/255 masks with --ignore-value 0, 0.9175 with --label-values 0 255). Said
+    as each caller types it (:func:`~unetlab.errors.spelled`)."""
+    return spelled(
+        lambda ignored, ignore, values: (
+            f"the masks hold 0 and {value}, and {ignored} leaves them one class, {value}, "
+            f"where the predictions hold 0 too: 0 predicted would score as a class of no "
+            f"mask, {value} predicted on the masks' 0 nowhere; give {values} without {ignore} "
+            f"to score 0 as a class beside {value}"
+        ),
+        Spelled("ignore_value=0", "--ignore-value 0"),
+        Spelled("ignore_value", "--ignore-value"),
+        Spelled(f"label_values=[0, {value}]", f"--label-values 0 {value}"),
     )
-    python = dict(
-        ignored="ignore_value=0", ignore="ignore_value", values=f"label_values=[0, {value}]"
-    )
-    cli = dict(
-        ignored="--ignore-value 0", ignore="--ignore-value", values=f"--label-values 0 {value}"
-    )
-    return {"message": said.format(v=value, **python), "cli": said.format(v=value, **cli)}
 
 
 def check_evaluation(

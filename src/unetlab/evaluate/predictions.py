@@ -992,6 +992,7 @@ class _ValueStats:
         self.wide = self.mapped = False
         self.files: dict[str, set[int]] = {}  # the values of each mask file, by its path
         self.pred_tops: set[int] | None = set()  # binary predictions' foreground values
+        self.zeros = np.zeros(2, np.int64)  # pixels of 0 in the masks, in the predictions
         self.pages: list[MaskValues] | None = [] if count_values else None
         self.nodata: dict[Path, float | None] = {}  # each mask file's own no-data value
         self.nodata_classed: dict[Path, float] = {}  # ... where a page read it as a class
@@ -1011,6 +1012,8 @@ class _ValueStats:
             self.gt_values[: len(counts)] += counts
             self._add_page(mask, np.count_nonzero(counts))
         self.pred_max = max(self.pred_max, top := int(pred.max(initial=0)))
+        if self.count_values:
+            self.zeros += (np.count_nonzero(mask == 0), np.count_nonzero(pred == 0))
         if self.count_values and self.pred_tops is not None and top:
             binary = not np.count_nonzero((pred != 0) & (pred != top))
             self.pred_tops = self.pred_tops | {top} if binary else None
@@ -1060,7 +1063,7 @@ class _ValueStats:
         check_ids_as_classes(values, (self.pred_max, self.pred_values), named, self.wide)
         check_one_file_values(self.files, known)
         check_class_indices(values, self.pred_max, objects=not self.mapped)
-        check_binary_values(values, self.pred_tops, self.ignored)
+        check_binary_values(values, self.pred_tops, self.ignored, self.zeros)
         self._say_object_ids(named, known, values.size)
 
     def _say_object_ids(self, named: int, known: int, held: int) -> None:
