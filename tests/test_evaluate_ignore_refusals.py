@@ -29,18 +29,18 @@ def _said(capsys, caplog) -> list[str]:
 
 
 def test_a_prediction_of_no_label_value_is_refused_in_one_line(tmp_path, capsys, caplog):
-    """0/255 predictions no record describes, --label-values 0 1 --ignore-value 255: they
+    """0/200 predictions no record describes, --label-values 0 1 --ignore-value 255: they
     were refused after a log line saying they were read as mask values by 0 1 (two lines,
     the first not so); now the refusal alone."""
     caplog.set_level(logging.INFO, logger="unetlab")
     mask = np.zeros((16, 16), np.uint8)
     mask[4:12, 4:12] = 1
-    pred = mask * 255
+    pred = mask * 200  # not 255: a map holding the ignore value is scored (review s65)
     argv = _pairs(tmp_path, mask, pred)
     assert main([*argv, "--label-values", "0", "1", "--ignore-value", "255"]) != 0
     said = _said(capsys, caplog)
     assert len(said) == 1, said
-    assert "a.png holds 1 mask value 255, none of the label values 0 1" in said[0]
+    assert "a.png holds 1 mask value 200, none of the label values 0 1" in said[0]
 
 
 def test_an_ignore_value_no_pixel_holds_is_named_beside_the_value_found(tmp_path, capsys, caplog):

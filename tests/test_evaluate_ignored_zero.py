@@ -64,22 +64,50 @@ def test_the_refusal_is_decided_by_the_masks(tmp_path, capsys, top, stray):
     assert "background" not in err
 
 
-def test_a_prediction_holding_the_ignore_value_is_told_so(tmp_path, capsys):
-    """Review s64: a class map holding the --ignore-value (128: the masks' outlines) was told
-    to give it as one of --label-values, which an ignore value cannot be."""
-    pred, gt = _binary(tmp_path)
-    for folder in (gt, pred):
-        values = np.asarray(Image.open(folder / "a.png"))
-        values = values.copy()
-        values[:2] = 128
-        write_png(folder / "a.png", values)
-    argv = ["evaluate", "--pred", str(pred), "--gt", str(gt), "--label-values", "0", "255"]
-    assert main([*argv, "--ignore-value", "128"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "give as --label-values" not in err
-    assert f"{pred / 'a.png'} holds 128, the masks' ignore value (--ignore-value 128)" in err
-    assert err.rstrip().endswith(
-        "is none of the label values 0 255 (another tool's void?): write the class predicted there"
+def _void_copied(root, held_labelled: bool) -> None:
+    """Cityscapes-like masks, classes 0..3 and 255 void in the top rows, and a prediction
+    copying the void, with (``held_labelled``) 18 more pixels of 255 inside class 1."""
+    mask = np.zeros((40, 40), np.uint8)
+    mask[:, 10:20], mask[:, 20:30], mask[:, 30:], mask[:3] = 1, 2, 3, 255
+    pred = mask.copy()
+    pred[5:8, 12:18] = 255 if held_labelled else 2
+    write_png(root / "gt" / "a.png", mask)
+    write_png(root / "pred" / "a.png", pred)
+
+
+@pytest.mark.parametrize("held_labelled", [False, True], ids=["void-only", "on-a-class"])
+def test_a_predicted_ignore_value_scores_alike_with_label_values(tmp_path, held_labelled):
+    """Review s65 (D): --ignore-value 255 alone scored such a map (mIoU 0.9762, 'scored
+    nowhere' where the masks ignore it too); with --label-values 0 1 2 3 it was refused,
+    told to write the class predicted there. Now both score it the same: nowhere where the
+    masks ignore it, as class 255 (wrong) where they hold a class."""
+    _void_copied(tmp_path, held_labelled)
+    said = []
+    for given in (None, [0, 1, 2, 3]):
+        s = evaluate_predictions(
+            tmp_path / "pred", tmp_path / "gt", label_values=given, ignore_value=255, progress=False
+        ).summary
+        said.append((s["miou"], s["predicted_ignore_pixels"], s["predicted_ignore_scored"]))
+    assert said[0] == said[1]
+    miou = 0.7903 if held_labelled else 0.9762
+    assert said[0] == (
+        pytest.approx(miou, abs=1e-4),
+        138 if held_labelled else 120,
+        18 * held_labelled,
     )
-    with pytest.raises(MaskValuesError, match=r"ignore value \(ignore_value=128\)"):
-        evaluate_predictions(pred, gt, label_values=[0, 255], ignore_value=128, progress=False)
+
+
+def test_an_empty_prediction_holding_the_ignore_value_is_scored_too(tmp_path, capsys):
+    """Review s65 (flip 'one'): 0/1 masks, 255 ignored; a prediction of 0 and 255 only (no
+    object found) was told to give 255 among --label-values (refused as a class map of one
+    class), where a prediction of 0, 1 and 255 was not; both are scored as without them."""
+    mask = np.zeros((40, 40), np.uint8)
+    mask[10:30, 10:30], mask[:2] = 1, 255
+    write_png(tmp_path / "gt" / "a.png", mask)
+    write_png(tmp_path / "pred" / "a.png", np.where(mask == 255, 255, 0).astype(np.uint8))
+    argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
+    for given in ([], ["--label-values", "0", "1"]):
+        assert main([*argv, *given, "--ignore-value", "255"]) == 0
+        out = capsys.readouterr().out
+        assert "mIoU               0.3684" in out
+        assert "80 where the masks ignore them too (scored nowhere); they are no object" in out

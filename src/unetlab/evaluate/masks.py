@@ -200,7 +200,7 @@ LABELS_FIX = Spelled(
 
 
 def _evaluate_values(values: list) -> Spelled:
-    return Spelled(f"label_values={values!r}", "--label-values " + " ".join(map(str, values)))
+    return Spelled(f"label_values={values!r}", f"--label-values {words.spaced(values)}")
 
 
 def _evaluate_ignored(value) -> Spelled:
@@ -208,7 +208,7 @@ def _evaluate_ignored(value) -> Spelled:
 
 
 def _evaluate_listed(values: list) -> Spelled:
-    return Spelled(str(values), " ".join(map(str, values)))
+    return Spelled(str(values), words.spaced(values))
 
 
 #: :func:`encode_mask`'s fix as evaluate's callers set it (``evaluate_predictions``'
@@ -651,7 +651,8 @@ class Predictions:
     its ``outputs.labels``) is read as classes by ``label_values``, the mask value of each
     class (None: refused, naming the fix; :func:`recorded_label_values` reads those the
     records give); so is a map no record describes that holds a value beyond the class
-    indices, where ``label_values`` are given (:meth:`_foreign_values`: another tool's 0/255).
+    indices, where ``label_values`` are given (:meth:`_foreign_values`: another tool's 0/255);
+    such a map's pixels holding the masks' ``ignored`` value are :data:`PREDICTED_IGNORE`.
     """
 
     def __init__(
@@ -662,6 +663,7 @@ class Predictions:
         object_pixels: bool,
         label_values: Sequence[int] | None = None,
         written: Written | None = None,
+        ignored: int | None = None,
     ):
         self.folder = folder
         self.written = Written(folder) if written is None else written
@@ -677,7 +679,7 @@ class Predictions:
         self.said_held = False  # a map read as mask values by its record (said once)
         self.nodata: dict[Path, float | None] = {}  # per class map: its GDAL_NODATA value
         self.axes: dict[Path, str | None] = {}  # per file: the axes to read it by
-        self.ignored: int | None = None  # the masks' ignore value, once decided
+        self.ignored = ignored  # the masks' ignore value: a class map's read as such
 
     def __contains__(self, stem: str) -> bool:
         return stem in self.maps or stem in self.objects
@@ -810,7 +812,7 @@ class Predictions:
         """The log line on the first class map read as mask values: by its record (``held``)
         or, without one, by its values; said once it is read, so that a map holding a value
         none of the label values are is refused in one line, not after this one (s64)."""
-        values = " ".join(map(str, self.label_values))
+        values = words.spaced(self.label_values)
         if held and not self.said_held:
             log.info(
                 "%s holds mask values (%s): read as classes by the label values %s",
@@ -892,8 +894,8 @@ def recorded_label_values(records: Written) -> list[int] | None:
     values = _agreed(
         found,
         lambda a, first, b, second: (
-            f"{first} holds the mask values {_joined(a)} but "
-            f"{second} {_joined(b)} (their predict.json records)"
+            f"{first} holds the mask values {words.spaced(a)} but "
+            f"{second} {words.spaced(b)} (their predict.json records)"
         ),
         VALUES_FIX,
     )
@@ -925,7 +927,7 @@ def trained_label_values(records: Written) -> list[int] | None:
         found,
         lambda a, first, b, second: (
             f"{first}'s model was trained on the mask values "
-            f"{_joined(a)} but {second}'s on {_joined(b)} (their predict.json records)"
+            f"{words.spaced(a)} but {second}'s on {words.spaced(b)} (their predict.json records)"
         ),
         VALUES_FIX,
     )
@@ -948,11 +950,6 @@ def _agreed(found: dict, said, fix: tuple[str, str]):
         said = said(a, first, b, second)
         raise MaskValuesError(f"{said}: {fix[0]}", cli=f"{said}: {fix[1]}")
     return next(iter(found)) if found else None
-
-
-def _joined(values) -> str:
-    """``0 255``: mask values as a line says them."""
-    return " ".join(map(str, values))
 
 
 def _ints(values) -> bool:
@@ -1001,16 +998,23 @@ def recorded_class_names(records: Written) -> list[str] | None:
     return list(next(iter(found))) if len(found) == 1 else None
 
 
+#: the class index :func:`from_mask_values` gives the pixels of a class map holding the
+#: masks' ignore value (another tool's void): scored as the path without label values scores
+#: that value (:func:`~unetlab.evaluate.predictions._predicted_ignore`)
+PREDICTED_IGNORE = -3  # UNKNOWN is -2
+
+
 def from_mask_values(
     pred: np.ndarray, label_values: Sequence[int] | None, path: Path, ignored: int | None = None
 ) -> np.ndarray:
     """(H, W) mask values -> int64 class indices: the index of each value in
-    ``label_values``. :class:`MaskValuesError` naming ``path`` without ``label_values``, or
-    for a value that is none of them: the masks' ``ignored`` value said as such
-    (:func:`_predicted_ignore_value`)."""
+    ``label_values``, the masks' ``ignored`` value :data:`PREDICTED_IGNORE` (review s65: a
+    map holding it was refused, where without label values it was scored). A
+    :class:`MaskValuesError` naming ``path`` without ``label_values``, or for a value that
+    is none of them."""
     fix = "the mask value of each class of the model that predicted it, in its order"
     if label_values is None:
-        held = " ".join(map(str, np.unique(pred)[:12]))
+        held = words.spaced(np.unique(pred), 12)
         python, cli = (
             f"{path} holds mask values ({held}), as {made} writes them, not class indices"
             for made in PREDICTED_VALUES
@@ -1020,46 +1024,19 @@ def from_mask_values(
             cli=f"{cli}: give --label-values, {fix} (e.g. --label-values 0 255)",
         )
     indices = value_indices(pred, label_values)
+    if ignored is not None:
+        indices[(indices == UNKNOWN) & (pred == ignored)] = PREDICTED_IGNORE
     known = indices != UNKNOWN
     if not known.all():
         unknown = np.unique(pred[~known])
-        if _void_predicted(unknown, ignored, indices[known]):
-            raise MaskValuesError(**_predicted_ignore_value(path, ignored, label_values))
         said = (
             f"{path} holds {words.numbered(unknown.size, 'mask value')} "
-            f"{' '.join(map(str, unknown[:12]))}{' ...' * (unknown.size > 12)}, "
-            f"none of the label values {' '.join(map(str, label_values))}"
+            f"{words.spaced(unknown, 12)}, none of the label values {words.spaced(label_values)}"
         )
         raise MaskValuesError(
             f"{said}; pass as label_values {fix}", cli=f"{said}; give as --label-values {fix}"
         )
     return indices
-
-
-def _void_predicted(unknown: np.ndarray, ignored: int | None, classes: np.ndarray) -> bool:
-    """Whether a class map whose values ``unknown`` are none of the label values holds the
-    masks' ``ignored`` value as void: its one such value, beside two classes or more
-    (``classes``: the indices of its other pixels); a 0/255 map beside 0/1 masks that ignore
-    255 is one of other label values, whose refusal names them."""
-    if ignored is None or unknown.tolist() != [ignored]:
-        return False
-    return np.unique(classes).size > 1
-
-
-def _predicted_ignore_value(path: Path, value: int, label_values: Sequence[int]) -> dict:
-    """The refusal of a class map ``path`` holding the masks' ignore ``value``: a prediction
-    gives every pixel a class, and that value none (another tool's void?). It was told to
-    give that value as a label value, which the ignore value given cannot be (review s64)."""
-    classes = " ".join(map(str, label_values))
-    said = (
-        f"{path} holds {value}, the masks' ignore value ({{}}): a prediction gives each "
-        f"pixel a class, and {value} is none of the label values {classes} (another tool's "
-        "void?): write the class predicted there"
-    )
-    return {
-        "message": said.format(f"ignore_value={value}"),
-        "cli": said.format(f"--ignore-value {value}"),
-    }
 
 
 def named_nodata(path: Path) -> float | None:

@@ -94,6 +94,7 @@ from unetlab.evaluate.masks import (
     GT_DIR,
     GT_INSTANCES,
     IGNORE_VALUE,
+    PREDICTED_IGNORE,
     MaskPage,
     Predictions,
     TruthLost,
@@ -233,12 +234,12 @@ def _evaluated(
     refuse_image_folders(pred_dir, gt_dir)  # the command's too: it prints --pred, --gt
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     given = (pred_dir, gt_dir, label_values, class_names, boundary_class)
-    read = _read(*given, gt_instances=gt_instances, pred_instances=pred_instances)
-    ignore_value, void = _ignored(read, ignore_value)
-    read.preds.ignored = ignore_value  # a class map holding it is said so (review s64)
+    kinds = dict(pred_instances=pred_instances, ignore_value=ignore_value)
+    read = _read(*given, gt_instances=gt_instances, **kinds)
+    ignore_value, void = read.ignored
     if _masks_as_ids(read, gt_dir, ignore_value):
         log.info(_READ_AS_IDS, said_as(GT_INSTANCES))  # each file's record read once
-        read = _read(*given, gt_instances=True, pred_instances=pred_instances, written=read.written)
+        read = _read(*given, gt_instances=True, **kinds, written=read.written)
     values = read.classes.label_values
     masks = checked_masks(
         read.masks, ignore_value, label_values=values, instances=read.gt_instances
@@ -284,6 +285,7 @@ class _Read(NamedTuple):
     classes: _Classes
     gt_instances: bool
     gt_dir: Path  # as given: its files are named by their names (named_in)
+    ignored: tuple[int | None, int | None]  # :func:`_ignored`'s
 
     @property
     def written(self) -> Written:
@@ -305,12 +307,13 @@ def _read(
     *,
     gt_instances: bool,
     pred_instances: bool,
+    ignore_value: int | None,
     written: Written | None = None,
 ) -> _Read:
     """The masks of ``gt_dir`` (object ids also where every file is objects only), the
-    classes scored (:func:`_classes`) and the predictions of ``pred_dir`` (``written``: their
-    records, where read already); a folder of the masks given as the predictions refused, the
-    masks kept for the predicted images."""
+    classes scored (:func:`_classes`), the value ignored (:func:`_ignored`) and the
+    predictions of ``pred_dir`` (``written``: their records, where read already); a folder
+    of the masks given as the predictions refused, the masks kept for the predicted images."""
     # the pages are read once preds is made below: outlines take a prediction's size, RGB
     # masks without a table the predictions' colours
     colours = functools.cache(lambda: predicted_colours(preds, written))
@@ -320,16 +323,18 @@ def _read(
     ids = dict(gt_instances=gt_instances, pred_instances=pred_instances)
     classes = _classes(written, gt_dir, label_values, class_names, boundary_class, **ids)
     values = classes.label_values
+    ignored = _ignored(written, mask_files, values, ignore_value)
     preds = Predictions(
         pred_dir,
         instances=pred_instances,
         object_pixels=gt_instances,
         label_values=values,
         written=written,
+        ignored=ignored[0],
     )
     _refuse_masks_as_predictions(preds, mask_files, gt_dir)
     masks = _for_images(masks, preds, mask_files)
-    return _Read(mask_files, masks, preds, classes, gt_instances, gt_dir)
+    return _Read(mask_files, masks, preds, classes, gt_instances, gt_dir, ignored)
 
 
 def predicted_colours(preds: Predictions, written: Written) -> ColourTable | None:
@@ -350,13 +355,15 @@ def predicted_colours(preds: Predictions, written: Written) -> ColourTable | Non
     return palette_table(palette, list(values), f"the colours of {preds.folder}", void=void)
 
 
-def _ignored(read: _Read, ignore_value: int | None) -> tuple[int | None, int | None]:
+def _ignored(
+    written: Written, mask_files: list[Path], label_values, ignore_value: int | None
+) -> tuple[int | None, int | None]:
     """(the mask value scored nowhere, palette masks' void value or None): ``ignore_value``,
-    else the one the predictions' records give (:func:`_recorded_ignore`), else palette
-    masks' void (:func:`palette_void`)."""
+    else the one the predictions' records give (``written``: :func:`_recorded_ignore`),
+    else palette masks' void (:func:`palette_void` of ``mask_files``)."""
     if ignore_value is None:
-        ignore_value = _recorded_ignore(read.written)
-    void = palette_void(read.mask_files, ignore_value, read.classes.label_values)
+        ignore_value = _recorded_ignore(written)
+    void = palette_void(mask_files, ignore_value, label_values)
     return (ignore_value if void is None else void), void
 
 
@@ -366,12 +373,23 @@ def _reported(acc: Accumulator, read: _Read, stems: list[str], gt_dir: Path, wor
     say_unscored(read.preds, stems, gt_dir)
     _say_planewise(read.preds, stems)
     names = _found_names(read.classes.names, read.classes.by_index, acc)
+    if _ignore_scored(read, acc, names):
+        names = [*names, str(read.ignored[0])]
     report = acc.report(names, thresholds=None, worst=worst)
     if not read.gt_instances:
         _say_classless(read.preds, stems, report)
     _say_regions(read.preds, stems, report)
     report.counting = read.with_ids
     return report
+
+
+def _ignore_scored(read: _Read, acc: Accumulator, names: list[str] | None) -> bool:
+    """Whether class maps read through label values hold the masks' ignore value where the
+    masks hold a class: scored there as the class after theirs (:func:`_predicted_ignore`),
+    which the report names by that value."""
+    if read.classes.label_values is None or not acc.predicted_ignore[0]:
+        return False
+    return acc.classes_seen() == len(names) + 1
 
 
 #: the flags of evaluate_predictions' arguments that 3-D scoring refuses, where not --name
@@ -890,6 +908,7 @@ def _accumulate(
         if void.any():  # the prediction's or the masks' nodata: scored nowhere
             gt, pred = np.where(void, IGNORE_INDEX, gt), np.where(void, 0, pred)
         classed = pred_ids is not None and preds.classed(gt_page.stem)
+        pred, held = _predicted_ignore(pred, gt, reading, classes=pred_ids is None or classed)
         values.add(mask, gt, pred, gt_page.path, mapped=pred_ids is None or classed)
         scored = dict(pred=pred, gt=gt, gt_ids=gt_ids, pred_ids=pred_ids)
         if gt_ids is None and classed:
@@ -899,7 +918,6 @@ def _accumulate(
         at = where(gt_page.image or gt_page.path, gt_page.page, gt_page.pages)
         voids = dict(void=blank if blank.any() else None, truth_void=unlabelled)  # no-data
         binary = reading.gt_instances and binary_truth(mask, reading.ignore_value)
-        held = _predicted_ignore(pred, reading, classes=pred_ids is None or classed)
         kept = without_excluded(scored, reading.exclude_rows)
         acc.add(name, **kept, where=at, **voids, binary_truth=binary, predicted_ignore=held)
         scored_pages.append(ScoredPage(gt_page.path, gt_page.page, varied(mask), gt_page.image))
@@ -923,15 +941,26 @@ def _truth_nodata(
     return mask, void
 
 
-def _predicted_ignore(pred: np.ndarray, reading: _Reading, *, classes: bool) -> np.ndarray | None:
-    """The pixels where the class map ``pred`` holds the masks' ignore value (another tool's
-    void 255 beside classes 0..10), or None: none, no ignore value, a map read through label
-    values (whose indices are no mask values) or no class map (``classes`` False)."""
+def _predicted_ignore(
+    pred: np.ndarray, gt: np.ndarray, reading: _Reading, *, classes: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(``pred``, the pixels where the class map holds the masks' ignore value (another
+    tool's void 255 beside classes 0..10) or None: none, no ignore value, no class map
+    (``classes`` False)). Read through label values, those pixels (:data:`PREDICTED_IGNORE`)
+    are scored as without them: nowhere where ``gt`` ignores them too, elsewhere as a
+    class after the label values', named by that value (:func:`_found_names`; review s65:
+    the map was refused, told to write a class where the masks ignore every such pixel)."""
     value = reading.ignore_value
-    if value is None or reading.label_values is not None or not classes:
-        return None
-    held = pred == value
-    return held if held.any() else None
+    if value is None or not classes:
+        return pred, None
+    if reading.label_values is None:
+        held = pred == value
+        return pred, (held if held.any() else None)
+    held = pred == PREDICTED_IGNORE
+    if not held.any():
+        return pred, None
+    beyond = np.where(gt == IGNORE_INDEX, 0, len(reading.label_values))  # 0: scored nowhere
+    return np.where(held, beyond, pred), held
 
 
 def _training_overlap_note(pred_dir: Path, pages: list[ScoredPage], report: Report) -> int | None:
