@@ -227,7 +227,7 @@ def check_class_indices(values: np.ndarray, pred_max: int, *, objects: bool = Fa
         # 0..k, plus a stray value or a few: VOC's 255 border is the usual one; or some of
         # 0..k (a test set without a rare class) and one value beyond: no label values
         # (s51 scene255: 0 1 2 4 5 6 7 8 10 255 was told --label-values of those 10 values)
-        above = " ".join(map(str, extra[:6]))
+        above = spaced(extra, 6)
         fix = "give {} if it marks pixels that count nowhere"
         if extra.size > 1:
             fix = f"values {above} are above every class: map them to class indices"

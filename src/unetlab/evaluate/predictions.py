@@ -129,7 +129,7 @@ from unetlab.inference.records import prediction_records_read_once, read_records
 from unetlab.manifest import manifests_read_once
 from unetlab.model_identity import REPORT_SAME_MODEL, REPORT_SHA256, report_model_sha256
 from unetlab.progress import add_total, progress_calls
-from unetlab.words import first_listed, numbered, worded
+from unetlab.words import first_listed, numbered, spaced, worded
 
 log = logging.getLogger(__name__)
 
@@ -756,7 +756,7 @@ def _recorded_values(written: Written) -> list[int] | None:
         log.info(
             "label values %s from %s/predict.json (the predictions hold mask values: %s); %s "
             "gives others",
-            " ".join(map(str, values)),
+            spaced(values),
             written.folder,
             said_as(PREDICTED_VALUES),
             said_as(LABEL_VALUES),
@@ -764,7 +764,7 @@ def _recorded_values(written: Written) -> list[int] | None:
     elif (values := trained_label_values(written)) is not None:
         log.info(
             "masks read with the training's mask values %s (%s/predict.json); %s overrides",
-            " ".join(map(str, values)),
+            spaced(values),
             written.folder,
             said_as(LABEL_VALUES),
         )
@@ -1303,7 +1303,7 @@ def _prediction_classes(
     ):
         raise UnetlabError(
             f"{len(class_names)} class names ({', '.join(map(str, class_names))}) but "
-            f"{len(label_values)} label values ({' '.join(map(str, label_values))}); "
+            f"{len(label_values)} label values ({spaced(label_values)}); "
             "give one class name per label value"
         )
     if (gt_instances or pred_instances) and boundary_class not in (0, None):
