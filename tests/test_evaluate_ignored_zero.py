@@ -4,7 +4,7 @@ one class, 255, and the predictions' 0 was scored as a class of no mask (mIoU 0.
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from unetlab.cli import main
 from unetlab.data.io import write_png
@@ -111,3 +111,22 @@ def test_an_empty_prediction_holding_the_ignore_value_is_scored_too(tmp_path, ca
         out = capsys.readouterr().out
         assert "mIoU               0.3684" in out
         assert "80 where the masks ignore them too (scored nowhere); they are no object" in out
+
+
+def test_a_predictions_no_data_is_no_predicted_0(tmp_path):
+    """Review s65: 0/7 masks whose 0 is void, a map of 7 everywhere but its no-data 9 (a PNG
+    text key): the no-data pixels, 0 once scored nowhere, were counted as 0 predicted and
+    the map refused as 'the predictions hold 0 too'."""
+    mask = np.zeros((40, 40), np.uint8)
+    mask[5:35, 5:35] = 7
+    pred = np.full((40, 40), 7, np.uint8)
+    pred[:, :4] = 9
+    write_png(tmp_path / "gt" / "a.png", mask)
+    info = PngImagePlugin.PngInfo()
+    info.add_text("nodata", "9")
+    (tmp_path / "pred").mkdir()
+    Image.fromarray(pred).save(tmp_path / "pred" / "a.png", pnginfo=info)
+    report = evaluate_predictions(
+        tmp_path / "pred", tmp_path / "gt", ignore_value=0, progress=False
+    )
+    assert report.summary["miou"] == pytest.approx(1.0)

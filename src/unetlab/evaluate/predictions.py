@@ -909,7 +909,7 @@ def _accumulate(
             gt, pred = np.where(void, IGNORE_INDEX, gt), np.where(void, 0, pred)
         classed = pred_ids is not None and preds.classed(gt_page.stem)
         pred, held = _predicted_ignore(pred, gt, reading, classes=pred_ids is None or classed)
-        values.add(mask, gt, pred, gt_page.path, mapped=pred_ids is None or classed)
+        values.add(mask, gt, pred, gt_page.path, mapped=pred_ids is None or classed, void=void)
         scored = dict(pred=pred, gt=gt, gt_ids=gt_ids, pred_ids=pred_ids)
         if gt_ids is None and classed:
             # a semantic model's objects beside its class map: scored as evaluate
@@ -1028,11 +1028,20 @@ class _ValueStats:
         self.lost = TruthLost(ids=ids)  # ... where it took labelled pixels (``ids``: ids)
 
     def add(
-        self, mask: np.ndarray, gt: np.ndarray, pred: np.ndarray, path: Path, *, mapped: bool
+        self,
+        mask: np.ndarray,
+        gt: np.ndarray,
+        pred: np.ndarray,
+        path: Path,
+        *,
+        mapped: bool,
+        void: np.ndarray,
     ) -> None:
         """One page: ``mask`` as read, ``gt`` its class indices, ``pred`` the prediction's,
         ``path`` the mask's file; ``mapped``: ``pred`` is a class map's, not the foreground
-        of object ids (an instance model's map beside them, or none)."""
+        of object ids (an instance model's map beside them, or none); ``void``: (H, W) bool,
+        the no-data pixels, 0 in ``pred`` but no 0 predicted (review s65: a map of 7 and its
+        no-data 9 was told 'the predictions hold 0 too')."""
         self.mapped |= mapped
         if self.count_values:
             counts = np.bincount(gt[gt >= 0].ravel())
@@ -1042,7 +1051,7 @@ class _ValueStats:
             self._add_page(mask, np.count_nonzero(counts))
         self.pred_max = max(self.pred_max, top := int(pred.max(initial=0)))
         if self.count_values:
-            self.zeros += (np.count_nonzero(mask == 0), np.count_nonzero(pred == 0))
+            self.zeros += (np.count_nonzero(mask == 0), np.count_nonzero((pred == 0) & ~void))
         if self.count_values and self.pred_tops is not None and top:
             binary = not np.count_nonzero((pred != 0) & (pred != top))
             self.pred_tops = self.pred_tops | {top} if binary else None
