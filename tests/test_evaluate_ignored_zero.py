@@ -130,3 +130,19 @@ def test_a_predictions_no_data_is_no_predicted_0(tmp_path):
         tmp_path / "pred", tmp_path / "gt", ignore_value=0, progress=False
     )
     assert report.summary["miou"] == pytest.approx(1.0)
+
+
+def test_class_indices_copying_the_void_beside_label_values_are_scored(tmp_path, capsys):
+    """Review s65: masks of 10/20/30 and 255 void; a map of class indices 0/1/2 copying the
+    255 (scored 1.0 without it) was read as mask values by its 255 and refused 'give as
+    --label-values the mask value of each class'."""
+    mask = np.full((40, 40), 10, np.uint8)
+    mask[:, 15:30], mask[:, 30:], mask[:3] = 20, 30, 255
+    pred = np.select([mask == 10, mask == 20, mask == 30], [0, 1, 2], 255).astype(np.uint8)
+    write_png(tmp_path / "gt" / "a.png", mask)
+    write_png(tmp_path / "pred" / "a.png", pred)
+    argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
+    assert main([*argv, "--label-values", "10", "20", "30", "--ignore-value", "255"]) == 0
+    out = capsys.readouterr().out
+    assert "mIoU               1.0000" in out
+    assert "120 where the masks ignore them too (scored nowhere); they are no object" in out

@@ -652,7 +652,8 @@ class Predictions:
     class (None: refused, naming the fix; :func:`recorded_label_values` reads those the
     records give); so is a map no record describes that holds a value beyond the class
     indices, where ``label_values`` are given (:meth:`_foreign_values`: another tool's 0/255);
-    such a map's pixels holding the masks' ``ignored`` value are :data:`PREDICTED_IGNORE`.
+    such a map's pixels holding the masks' ``ignored`` value are :data:`PREDICTED_IGNORE`, as
+    are a map of class indices' beside ``label_values`` (:meth:`_void_copied`).
     """
 
     def __init__(
@@ -723,6 +724,8 @@ class Predictions:
         if (held := self._holds_mask_values(path)) or self._foreign_values(path, pred):
             pred = from_mask_values(pred, self.label_values, path, self.ignored)
             self._say_mask_values(path, held)  # once read: a refusal stands alone (s64)
+        elif self._void_copied(pred):
+            pred = np.where(pred == self.ignored, PREDICTED_IGNORE, pred)
         return (pred if void is None else np.where(void, IGNORE_INDEX, pred)), ids
 
     def _nodata(self, path: Path, raw: np.ndarray) -> np.ndarray | None:
@@ -804,9 +807,20 @@ class Predictions:
         values = self.label_values
         if values is None or self.written.outputs(path).get("labels") is not None:  # its record's
             return False
+        if self.ignored is not None:  # a map of class indices copying the void (review s65)
+            pred = pred[pred != self.ignored]
         if int(pred.max(initial=0)) < len(values):
             return False
         return not any(v < len(values) and v != i for i, v in enumerate(values))
+
+    def _void_copied(self, pred: np.ndarray) -> bool:
+        """Whether the class map ``pred``, read as class indices beside ``label_values``,
+        holds the masks' ``ignored`` value, which is no class index (0/1/2 and the void 255
+        beside 10/20/30 masks: review s65), its pixels then scored as a map of mask values'
+        (:data:`PREDICTED_IGNORE`)."""
+        if self.label_values is None or self.ignored is None:
+            return False
+        return self.ignored >= len(self.label_values) and bool((pred == self.ignored).any())
 
     def _say_mask_values(self, path: Path, held: bool) -> None:
         """The log line on the first class map read as mask values: by its record (``held``)
