@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import pytest
 
 from unetlab.cli import main
 from unetlab.data.io import write_png
@@ -28,19 +29,28 @@ def _said(capsys, caplog) -> list[str]:
     return lines + logged
 
 
-def test_a_prediction_of_no_label_value_is_refused_in_one_line(tmp_path, capsys, caplog):
-    """0/200 predictions no record describes, --label-values 0 1 --ignore-value 255: they
+@pytest.mark.parametrize("top", [255, 200])
+def test_a_prediction_of_no_label_value_is_refused_in_one_line(tmp_path, capsys, caplog, top):
+    """0/255 predictions no record describes, --label-values 0 1 --ignore-value 255: they
     were refused after a log line saying they were read as mask values by 0 1 (two lines,
-    the first not so); now the refusal alone."""
+    the first not so); now the refusal alone. Their 255, the ignore value, read as void
+    and scored (review s65 round 2), is refused naming it a class: after the scores, so
+    after the read line, which says what is done (0/200: the refusal alone still)."""
     caplog.set_level(logging.INFO, logger="unetlab")
     mask = np.zeros((16, 16), np.uint8)
     mask[4:12, 4:12] = 1
-    pred = mask * 200  # not 255: a map holding the ignore value is scored (review s65)
+    pred = mask * top
     argv = _pairs(tmp_path, mask, pred)
     assert main([*argv, "--label-values", "0", "1", "--ignore-value", "255"]) != 0
     said = _said(capsys, caplog)
-    assert len(said) == 1, said
-    assert "a.png holds 1 mask value 200, none of the label values 0 1" in said[0]
+    if top == 200:
+        assert len(said) == 1, said
+        assert "a.png holds 1 mask value 200, none of the label values 0 1" in said[0]
+        return
+    (refused,) = [line for line in said if "error:" in line]
+    assert "a.png holds 255, the masks' ignore value (--ignore-value 255), on 64 pixels" in refused
+    assert "the masks hold no 255: that 255 is a class, not void" in refused
+    assert refused.endswith("give --label-values 0 1 255 without --ignore-value")
 
 
 def test_an_ignore_value_no_pixel_holds_is_named_beside_the_value_found(tmp_path, capsys, caplog):

@@ -146,3 +146,32 @@ def test_class_indices_copying_the_void_beside_label_values_are_scored(tmp_path,
     out = capsys.readouterr().out
     assert "mIoU               1.0000" in out
     assert "120 where the masks ignore them too (scored nowhere); they are no object" in out
+
+
+@pytest.mark.parametrize("void", [False, True], ids=["masks-without-255", "255-elsewhere"])
+@pytest.mark.parametrize("given", [None, [0, 1]], ids=["indices", "label-values"])
+def test_a_0_255_foreground_map_beside_0_1_masks_ignoring_255_is_refused(tmp_path, void, given):
+    """Review s65 round 2: a Fiji-like 0/255 foreground map beside 0/1 masks, 255 ignored,
+    was scored (mIoU 0.3226, 'predicted 255 ... 360 where the masks hold a class': as if
+    the model predicted void). Its 255 is a class: none of it falls where the masks hold
+    255 (or they hold none), so it is refused naming the mismatch and the fix."""
+    mask = np.zeros((40, 40), np.uint8)
+    mask[10:30, 10:30] = 1
+    if void:
+        mask[:2] = 255
+    pred = (mask == 1).astype(np.uint8) * 255
+    pred[10:12, 10:30] = 0
+    write_png(tmp_path / "gt" / "a.png", mask)
+    write_png(tmp_path / "pred" / "a.png", pred)
+    with pytest.raises(MaskValuesError) as refused:
+        evaluate_predictions(
+            tmp_path / "pred", tmp_path / "gt", label_values=given, ignore_value=255, progress=False
+        )
+    said = str(refused.value)
+    where = "none where the masks hold it" if void else "the masks hold no 255"
+    assert (
+        f"a.png holds 255, the masks' ignore value (ignore_value=255), on 360 pixels, {where}: that 255 is a class, not void"
+        in said
+    )
+    fix = "give label_values=[0, 1, 255] " if given else "evaluate "
+    assert said.endswith(f"score 255 as a class: {fix}without ignore_value")

@@ -272,6 +272,40 @@ def check_binary_values(
     )
 
 
+def check_void_predicted(
+    counts: Sequence[int], value: int | None, maps: Sequence[Path], label_values=None
+) -> None:
+    """Refuse class maps holding the masks' ignore ``value`` as a class, not as void: the
+    masks hold none of it, or under half of its predicted pixels fall where the masks ignore
+    theirs (review s65: a Fiji 0/255 foreground map beside 0/1 masks ignoring 255 scored
+    mIoU 0.32, said as the model predicting void). ``counts``: the masks' pixels of
+    ``value``, the predicted ones, those of them where the masks ignore; ``maps``: the
+    class maps holding it. Raises :class:`MaskValuesError` naming the fix."""
+    masks, held, placed = counts
+    if value is None or not held or (masks and 2 * placed >= held):
+        return
+    where = f"{placed:,} where the masks hold it" if placed else "none where the masks hold it"
+    if not masks:
+        where = f"the masks hold no {value}"
+    files = f"{maps[0]}" + (f" (and {numbered(len(maps) - 1, 'map')} more)" if maps[1:] else "")
+    classes = [*label_values, value] if label_values is not None else None
+    raise MaskValuesError(
+        **spelled(
+            lambda ignore, ignored, score: (
+                f"{files} holds {value}, the masks' ignore value ({ignore}), on {held:,} "
+                f"pixels, {where}: that {value} is a class, not void (another tool's 0/{value} "
+                f"map?); write the maps in the masks' class values, or score {value} as a "
+                f"class: {score}without {ignored}"
+            ),
+            Spelled(f"ignore_value={value}", f"--ignore-value {value}"),
+            Spelled("ignore_value", "--ignore-value"),
+            Spelled(f"give label_values={classes} ", f"give --label-values {spaced(classes)} ")
+            if classes is not None
+            else "evaluate ",
+        )
+    )
+
+
 def _one_class_left(value: int) -> dict:
     """The refusal of masks of 0 and ``value`` whose 0 is the ignore value, scored against
     predictions holding 0: the masks' one class left, every pixel scored is ``value``, its

@@ -83,6 +83,7 @@ from unetlab.evaluate.checks import (
     check_ids_as_classes,
     check_named_nodata,
     check_one_file_values,
+    check_void_predicted,
     ids_by_values,
     int_values,
 )
@@ -488,6 +489,7 @@ def _scored(
         indices=indices,
         ids=reading.gt_instances,
         ignored=reading.ignore_value,
+        label_values=classes.label_values,
     )
     stems: list[str] = []
     missing, scored = _accumulate(acc, values, _noting(masks, stems), preds, reading, done)
@@ -884,8 +886,7 @@ def _accumulate(
 ) -> tuple[list[str], list[ScoredPage]]:
     """Add each mask page and its prediction to ``acc`` and ``values``; the stems of the
     pages that have no prediction, and the pages scored (in the report's order)."""
-    missing: list[str] = []
-    scored_pages: list[ScoredPage] = []
+    missing, scored_pages = [], []  # stems, ScoredPage
     where = PageColumns()  # a stack's page, frame and time, from its image where known
     for gt_page in masks:
         if gt_page.stem not in preds:
@@ -910,6 +911,7 @@ def _accumulate(
         classed = pred_ids is not None and preds.classed(gt_page.stem)
         pred, held = _predicted_ignore(pred, gt, reading, classes=pred_ids is None or classed)
         values.add(mask, gt, pred, gt_page.path, mapped=pred_ids is None or classed, void=void)
+        values.add_held(held, gt, preds.maps.get(gt_page.stem))
         scored = dict(pred=pred, gt=gt, gt_ids=gt_ids, pred_ids=pred_ids)
         if gt_ids is None and classed:
             # a semantic model's objects beside its class map: scored as evaluate
@@ -1011,8 +1013,10 @@ class _ValueStats:
         indices: bool = False,
         ids: bool = False,
         ignored: int | None = None,
+        label_values: Sequence[int] | None = None,
     ):
         self.count_values = count_values
+        self.label_values = label_values  # given or recorded: a map's values read by them
         self.ignored = ignored  # the masks' ignore value: their 0 of 0/255 (review s64)
         self.indices = indices  # mask values are class indices (no label values, no ids)
         self.void = void
@@ -1026,6 +1030,9 @@ class _ValueStats:
         self.nodata: dict[Path, float | None] = {}  # each mask file's own no-data value
         self.nodata_classed: dict[Path, float] = {}  # ... where a page read it as a class
         self.lost = TruthLost(ids=ids)  # ... where it took labelled pixels (``ids``: ids)
+        # the masks' pixels of the ignore value, the predicted ones, those where both are
+        self.void_held = np.zeros(3, np.int64)
+        self.void_maps: list[Path] = []  # the class maps predicting it
 
     def add(
         self,
@@ -1058,9 +1065,24 @@ class _ValueStats:
         if self.pred_max > 64:  # object ids, or label values such as 255: count them
             self.pred_values = max(self.pred_values, len(np.unique(pred)))
         self.wide |= np.asarray(mask).dtype.itemsize > 1
+        if self.ignored is not None:
+            self.void_held[0] += np.count_nonzero(mask == self.ignored)
         if self.void is not None:
             self.voided += int(np.count_nonzero(mask == self.void))
         self._add_nodata_classed(mask, gt, path)
+
+    def add_held(self, held: np.ndarray | None, gt: np.ndarray, path: Path | None) -> None:
+        """Count a class map's pixels holding the masks' ignore value (``held``; None: none)
+        and those of them where ``gt`` is ignored too; ``path``: the map
+        (:func:`~unetlab.evaluate.checks.check_void_predicted`)."""
+        if held is None:
+            return
+        self.void_held[1:] += (
+            np.count_nonzero(held),
+            np.count_nonzero(held & (gt == IGNORE_INDEX)),
+        )
+        if path is not None and path not in self.void_maps:
+            self.void_maps.append(path)
 
     def _add_nodata_classed(self, mask: np.ndarray, gt: np.ndarray, path: Path) -> None:
         """Keep the no-data value the mask file ``path`` names where this page (``mask`` as
@@ -1095,6 +1117,7 @@ class _ValueStats:
                 self.voided,
                 said_as(VOID_OTHERWISE),
             )
+        check_void_predicted(self.void_held, self.ignored, self.void_maps, self.label_values)
         values = np.flatnonzero(self.gt_values)
         known = max(self.pred_max + 1, named)  # the classes predicted or named
         check_named_nodata(self.nodata_classed, known)
