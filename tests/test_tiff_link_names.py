@@ -275,6 +275,7 @@ def test_a_process_but_the_main_one_hands_its_retargeted_outputs_to_it(tmp_path,
     where the claim listed run1.tif leaves the manifest alone (the main one holds the folder)
     and hands the output over, to be listed by the main one (s64: each process rewrote the
     manifest itself, without the folder's lock, reading it whole for each input written)."""
+    import json
     import types
 
     import unetlab.inference.folders as folders
@@ -285,12 +286,47 @@ def test_a_process_but_the_main_one_hands_its_retargeted_outputs_to_it(tmp_path,
     latest = tmp_path / "latest.tif"
     _links_or_skip(tmp_path / "store" / "run2.tif", latest)
     run = folders._Run.__new__(folders._Run)  # a process's run, as far as it lists outputs
-    run.group, run.out_dir = types.SimpleNamespace(is_main=False), tmp_path / "o"
+    run.group, run.out_dir = types.SimpleNamespace(is_main=False, rank=1), tmp_path / "o"
     run.claimed = {"latest.png": str(tmp_path / "store" / "run1.tif"), "a.png": "x"}
     run.moved, written = {}, []
     monkeypatch.setattr(folders, "listed_as_read", lambda *args: written.append(args))
     run._listed_as_read(str(latest.resolve()), [tmp_path / "o" / "latest.png"])
     assert run.moved == {"latest.png": str(tmp_path / "store" / "run2.tif")} and not written
+    handed = json.loads((tmp_path / "o" / ".unetlab-outputs.relisted.1").read_text())
+    assert handed["sources"] == run.moved  # in its own file, which outlives a stopped run
     run.group.is_main = True  # the main one lists it at once
     run._listed_as_read(str(latest.resolve()), [tmp_path / "o" / "latest.png"])
     assert written == [(tmp_path / "o", {"latest.png": str(tmp_path / "store" / "run2.tif")})]
+
+
+def test_a_stopped_group_keeps_the_outputs_another_process_read_retargeted(tmp_path, monkeypatch):
+    """A process but the main one of ``--nproc 2`` wrote latest.png from run2.tif where the
+    claim listed run1.tif, and the run was stopped before its processes' outcomes were
+    gathered: what it relisted was handed over in its own file, so --skip-existing (the stop
+    line's advice) keeps latest.png, listed as run2.tif's (s64: held in the process until the
+    gather, lost with it; the next run refused latest.png, naming run1.tif)."""
+    import types
+
+    import unetlab.inference.folders as folders
+
+    argv, retarget = _retargeting(tmp_path, monkeypatch)
+    retarget()
+    listed_as_read = folders._Run._listed_as_read
+
+    def by_another_process(run, source, written):  # rank 1 wrote it; then a Ctrl-C
+        main_group, run.group = run.group, types.SimpleNamespace(is_main=False, rank=1)
+        try:
+            listed_as_read(run, source, written)
+        finally:
+            run.group = main_group
+        if any(p.name == "latest.png" for p in written):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(folders._Run, "_listed_as_read", by_another_process)
+    assert main(argv) == 130  # stopped before the gather
+    monkeypatch.undo()
+    made = (tmp_path / "o" / "latest.png").read_bytes()
+    assert main([*argv, "--skip-existing"]) == 0
+    assert (tmp_path / "o" / "latest.png").read_bytes() == made
+    assert _listed(tmp_path / "o")[-1] == str(tmp_path / "store" / "run2.tif")
+    assert not list((tmp_path / "o").glob(".unetlab-outputs.*"))  # taken into the manifest

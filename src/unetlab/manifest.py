@@ -30,6 +30,9 @@ from unetlab.errors import OutputError
 from unetlab.read_once import ReadOnce
 
 MANIFEST = ".unetlab-outputs"
+#: the file beside the manifest in which a process of a group but the main one hands what
+#: it relisted (:func:`hand_relisted`), the process's rank after it
+HANDED = MANIFEST + ".relisted."
 #: what a manifest line holds, tab-separated (the input and what made it: predict's
 #: outputs, since session 27; "made by" is PENDING-prefixed until the run wrote the file;
 #: the input's size and mtime: since session 34)
@@ -432,21 +435,57 @@ def restamp(folder: str | os.PathLike, stamps: Mapping[str, str | None], command
         _write_lines(Path(folder), _unparsed(parsed))
 
 
-def relist(folder: str | os.PathLike, sources: Mapping[str, str], command: str) -> None:
+def relist(
+    folder: str | os.PathLike,
+    sources: Mapping[str, str],
+    command: str,
+    stamps: Mapping[str, str | None] | None = None,
+) -> None:
     """The latest line of ``command`` of each name in ``sources`` names the input ``sources``
-    gives, with its :func:`input_stamp`, its key as written (the PENDING mark dropped): the
-    run wrote the file from that input, not from the one its claim listed (a link retargeted
-    meanwhile). One atomic rewrite in place (s64: the claim's line dropped, then one added:
-    stopped between, the file was no line's); call it with the folder's lock held."""
+    gives, with its :func:`input_stamp` (``stamps``' where it gives one: taken when the
+    output was written), its key as written (the PENDING mark dropped): the run wrote the
+    file from that input, not from the one its claim listed (a link retargeted meanwhile).
+    An input stamped only where a line names it. One atomic rewrite in place (s64: the
+    claim's line dropped, then one added: stopped between, the file was no line's); call it
+    with the folder's lock held."""
     lines = _raw_lines(Path(folder))
     latest = _latest(lines, sources, command)
-    stamps = {s: input_stamp(s) for s in set(sources.values())}
+    stamps = dict(stamps or {})
     for name, i in latest.items():
         key, source = _fields(lines[i])[3], sources[name]
         key = None if key is None else key.removeprefix(PENDING)
+        if source not in stamps:
+            stamps[source] = input_stamp(source)
         lines[i] = _line(name, command, source, key, stamps[source])
     if latest:
         _write_lines(Path(folder), lines)
+
+
+def hand_relisted(
+    folder: str | os.PathLike, sources: Mapping[str, str], command: str, rank: int
+) -> None:
+    """``sources`` to be relisted (:func:`relist`), handed by the process ``rank`` of a group,
+    which does not hold ``folder``: written whole, atomically, into its own file beside the
+    manifest (:data:`HANDED`), each input's stamp taken now (its output just written); listed
+    by the process that holds the folder at the run's end, or by the next run to hold it
+    where this one was stopped first (:func:`take_relisted`; s64: held until the processes'
+    outcomes were gathered, lost with a stopped run)."""
+    stamps = {s: input_stamp(s) for s in set(sources.values())}
+    handed = {"command": command, "sources": dict(sources), "stamps": stamps}
+    with atomic_path(Path(folder) / f"{HANDED}{rank}") as tmp:
+        Path(tmp).write_text(json.dumps(handed), encoding="utf-8")
+
+
+def take_relisted(folder: str | os.PathLike) -> None:
+    """What each process of a group handed to be relisted (:func:`hand_relisted`) listed in
+    the manifest, its file then removed; call it with the folder's lock held."""
+    for path in sorted(Path(folder).glob(HANDED + "*")):
+        try:
+            handed = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise OutputError(f"{path} cannot be read ({exc}): remove it and run again") from exc
+        relist(folder, handed["sources"], handed["command"], handed["stamps"])
+        path.unlink()
 
 
 def _latest(lines: list[str], names: Collection[str], command: str) -> dict[str, int]:

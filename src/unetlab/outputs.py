@@ -68,6 +68,7 @@ from unetlab.errors import (
 )
 from unetlab.manifest import (  # noqa: F401 (the manifest's names: re-exported)
     FIELDS,
+    HANDED,
     MANIFEST,
     PENDING,
     claimed_only,
@@ -83,6 +84,7 @@ from unetlab.manifest import (  # noqa: F401 (the manifest's names: re-exported)
     rekey,
     restamp,
     staged_names,
+    take_relisted,
     walking_once,
     writers_of,
     written_here,
@@ -322,6 +324,7 @@ def foreign_files(folder: str | os.PathLike, *, keep: Collection[str] = ()) -> l
         p.name
         for p in folder.iterdir()
         if p.name not in ours
+        and not p.name.startswith(HANDED)
         and not TEMPORARY.match(p.name)
         and not resumable(p)
         and not (p / MANIFEST).is_file()
@@ -658,6 +661,7 @@ def _claim(folder: Path, names, sources, keep, made_by, command, *, keep_edited,
     ``overwrite``; outputs changed since ``command`` wrote them (:func:`_disown_changed`)."""
     carried, elsewhere = fix.pop("carried"), fix.pop("elsewhere")
     remove_stale_temporaries(folder)
+    take_relisted(folder)  # what a stopped group's processes handed over (s65)
     edited = _disown_changed(folder, {*names, *sources}, command, carried, keep_edited)
     _refuse_foreign(folder, keep, **fix)
     manifest, present = writers_of(folder), {p.name for p in folder.iterdir()}

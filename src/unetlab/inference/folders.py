@@ -112,6 +112,7 @@ from unetlab.inference.output_rules import (
     claimed_sources,
     finished_inputs,
     finished_outputs,
+    handed_as_read,
     held_folders,
     holds_of_a_call,
     input_source,
@@ -151,7 +152,12 @@ from unetlab.inference.table_extras import table_path
 from unetlab.inference.threads_look import look_beside, looking_beside
 from unetlab.inference.tta import describe_tta
 from unetlab.inference.world_files import world_files
-from unetlab.manifest import changed_outputs, changed_sources, manifests_read_once
+from unetlab.manifest import (
+    changed_outputs,
+    changed_sources,
+    manifests_read_once,
+    take_relisted,
+)
 from unetlab.outputs import (
     PENDING,
     RECORD_FILES,
@@ -920,9 +926,9 @@ class _Handed(NamedTuple):
     (:meth:`_Run._gathered`): its outcome by input (the fields of :data:`_BY_FILE`)
     and ``seconds``; its ``chosen`` notes; the lines its run kept (``handed``), its files'
     read ``notes`` (None in the main one), its lines kept by file (``kept_lines``), its
-    objects that look ``merged``, the outputs it kept as they were (``kept_outputs``), those
-    it wrote from another input than the claim listed (``moved``: :func:`moved_since_claim`)
-    and its ``first`` input of a tree in pixels only."""
+    objects that look ``merged``, the outputs it kept as they were (``kept_outputs``) and its
+    ``first`` input of a tree in pixels only (those it wrote from another input than the
+    claim listed: handed in a file, :func:`handed_as_read`)."""
 
     written: dict[Path, list[Path]]
     failed: dict[Path, str]
@@ -936,7 +942,6 @@ class _Handed(NamedTuple):
     kept_lines: dict[Path, list]
     merged: list[tuple[int, int]]
     kept_outputs: set[str]
-    moved: dict[str, str]
     first: Path | None
 
 
@@ -1616,13 +1621,16 @@ class _Run:
     def _listed_as_read(self, source: str, written: list[Path]) -> None:
         """``written`` listed as made from ``source``, the input its prediction read, where the claim listed
         another input (:func:`moved_since_claim`: a link retargeted since): by the main
-        process, which holds the folder, at once; another's handed to it (:meth:`_gathered`;
-        s64: each wrote the manifest, unlocked, reading it whole for each input)."""
+        process, which holds the folder, at once; another's handed to it in a file, taken at
+        the run's end (:meth:`_gathered`) or by the next run where this one is stopped first
+        (s64: each wrote the manifest, unlocked, reading it whole for each input; then handed
+        at the gather, lost by a stopped run)."""
         moved = moved_since_claim(self.out_dir, source, written, self.claimed)
         if self.group.is_main:
             listed_as_read(self.out_dir, moved)
-        else:
+        elif moved:
             self.moved.update(moved)
+            handed_as_read(self.out_dir, self.moved, self.group.rank)
 
     def _say_sizes(self, path: Path) -> None:
         """The lines of ``path``'s pixel size once it is predicted: none recorded for its
@@ -1675,7 +1683,8 @@ class _Run:
                 take_notes(part.notes)
                 take_merged(part.merged)
                 outputs_kept(self.out_dir, part.kept_outputs)  # not removed as not written
-                listed_as_read(self.out_dir, part.moved)
+        if main:  # the outputs the others wrote from another input than the claim listed
+            take_relisted(self.out_dir)
         every = [{f: v for part in parts for f, v in getattr(part, k).items()} for k in _BY_FILE]
         written, failed, objects, classes, areas = (
             {f: d[f] for f in todo if f in d} for d in every
@@ -1698,7 +1707,6 @@ class _Run:
             kept_lines=self.kept,
             merged=handed_merged(),
             kept_outputs=set() if main else handed_kept(self.out_dir),
-            moved=self.moved,
             first=_tree_first(),
         )
 

@@ -55,7 +55,13 @@ from unetlab.inference.records import (
     setting_changes,
 )
 from unetlab.inference.slides import output_names, output_stems, refuse_claimed_only
-from unetlab.manifest import changed_inputs, modified_after, relist, walking_once
+from unetlab.manifest import (
+    changed_inputs,
+    hand_relisted,
+    modified_after,
+    relist,
+    walking_once,
+)
 from unetlab.outputs import (  # PYTHON_OVERWRITE_FIX: re-exported (inference.folders)
     PENDING,
     PYTHON_OVERWRITE_FIX,
@@ -75,6 +81,7 @@ __all__ = [
     "finished_inputs",
     "finished_outputs",
     "forget_held",
+    "handed_as_read",
     "held_folders",
     "held_here",
     "holds_of_a_call",
@@ -615,6 +622,14 @@ def listed_as_read(out_dir: str | os.PathLike, moved: Mapping[str, str]) -> None
     (s64). By the process that holds the folder."""
     if moved:
         relist(out_dir, moved, "predict")
+
+
+def handed_as_read(out_dir: str | os.PathLike, moved: Mapping[str, str], rank: int) -> None:
+    """:func:`listed_as_read` by the process ``rank`` of a group, which does not hold the
+    folder: ``moved`` (all it moved so far) handed to the one that does, in a file that
+    outlives a stopped run (:func:`~unetlab.manifest.hand_relisted`)."""
+    if moved:
+        hand_relisted(out_dir, moved, "predict", rank)
 
 
 def output_sources(files: Sequence[Path], **wanted: bool) -> dict[str, str]:
