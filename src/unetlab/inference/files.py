@@ -195,7 +195,7 @@ from unetlab.inference.stream_rule import is_streamed, memory_note, whole_read_n
 from unetlab.inference.table_extras import with_image_columns
 from unetlab.inference.threads_look import looking_beside
 from unetlab.inference.world_files import world_files
-from unetlab.outputs import OVERWRITE_FIXES, outputs_kept, refuse_inputs
+from unetlab.outputs import OVERWRITE_FIXES, outputs_kept
 from unetlab.plots import object_colour_table, prediction_overlay
 from unetlab.progress import progress_calls
 from unetlab.runtime import check_precision, memory_hint
@@ -444,9 +444,8 @@ def _streamed(file: _File, group: Group) -> bool:
 def _image_outputs(file: _File, group: Group, streamed: bool) -> list[Path]:
     """:func:`_outputs` of one image (a position of a multi-position file), ``streamed``
     or read whole."""
-    stem = output_stem(file.path)  # once, for both forms' names (s61: once each)
-    every = [output_paths(file.out_dir, stem, stack=tiff) for tiff in (True, False)]
-    refuse_inputs([path for paths in every for path in paths.values()], [file.path])
+    # an output that is its input: refused by the folder's claim, its caller's or its own
+    # (:func:`_checked_folder`; s64: looked at again here, a stat)
     with memory_hint(f"{file.path}", LOWER_TILE_OR_BATCH, gpu_fix="or predict on the CPU"):
         o, rule = file.outputs, dict(axes=file.axes)
         if streamed:

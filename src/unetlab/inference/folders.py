@@ -389,10 +389,14 @@ def dsb_inputs(
 
 def say_unread(patterns) -> list[Path]:
     """The microscope files of ``patterns`` (folders, globs) unetlab does not read, said in
-    one line (:func:`~unetlab.data.folder_notes.unread_microscope_files`)."""
+    one line (:func:`~unetlab.data.folder_notes.unread_microscope_files`); the inputs the
+    command found already (:func:`_found_before`: images, looked at then) not looked at
+    again (s64: a stat each, predict_folder's after the command line's)."""
     from unetlab.data.folder_notes import unread_line, unread_microscope_files
 
-    if files := unread_microscope_files(patterns):
+    if isinstance(patterns, (str, os.PathLike)):
+        patterns = [patterns]
+    if files := unread_microscope_files([p for p in patterns if not _found_before(Path(p))]):
         log.warning("%s", unread_line(files))
     return files
 
