@@ -327,3 +327,18 @@ def test_a_settled_block_takes_one_stamp_of_a_file_for_all_its_reads(tmp_path, m
         path.write_text("bb")
         assert kept.read(("text",), path, read) == "bb"
     assert len(stamps) == 2 and reads == ["a", "a", "bb"]
+
+
+def test_a_fact_noted_is_the_commands_alone():
+    """What :meth:`ReadOnce.note` notes (an input the command found) is asked by
+    :meth:`ReadOnce.noted` within the same :meth:`ReadOnce.kept`, not outside nor in the
+    next one (folders._found_before wrote into the kept dict itself before s65)."""
+    kept = ReadOnce("noted_test")
+    kept.note([("input found", "/a.tif")])  # outside: nothing noted
+    with kept.kept():
+        assert not kept.noted(("input found", "/a.tif"))
+        kept.note([("input found", "/a.tif")])
+        assert kept.noted(("input found", "/a.tif")) and not kept.noted(("input found", "/b"))
+    assert not kept.noted(("input found", "/a.tif"))
+    with kept.kept():
+        assert not kept.noted(("input found", "/a.tif"))

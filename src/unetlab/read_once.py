@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from typing import TypeVar
 
@@ -51,6 +51,16 @@ class ContextKept:
     def get(self) -> dict | None:
         """The dict kept now; None outside :meth:`kept`."""
         return self._done.get()
+
+    def note(self, keys: Iterable[tuple]) -> None:
+        """Each of ``keys`` noted within :meth:`kept` (nothing outside): a fact the command
+        learnt (an input it found), asked by :meth:`noted`."""
+        if (done := self.get()) is not None:
+            done.update(dict.fromkeys(keys, True))
+
+    def noted(self, key: tuple) -> bool:
+        """Whether ``key`` was noted (:meth:`note`) within this :meth:`kept`."""
+        return (self.get() or {}).get(key, False)
 
     def once(self, key: tuple, make: Callable[[], T]) -> T:
         """``make()``, called once for ``key`` within :meth:`kept` (no stamp: a fact that

@@ -290,14 +290,13 @@ def _noted_found(files: list[Path]) -> list[Path]:
     """``files``, noted as inputs found by the command (within ``HEADERS.kept()``), which
     its later :func:`find_inputs` takes as they are (:func:`_found_before`: s64, the
     command line's found inputs given to predict_folder were looked at again, 5 stats each)."""
-    if (kept := HEADERS.get()) is not None:
-        kept.update(dict.fromkeys((("input found", path_key(f)) for f in files), True))
+    HEADERS.note(("input found", path_key(f)) for f in files)
     return files
 
 
 def _found_before(path: Path) -> bool:
     """Whether this command found ``path`` as an input already (:func:`_noted_found`)."""
-    return (HEADERS.get() or {}).get(("input found", path_key(path)), False)
+    return HEADERS.noted(("input found", path_key(path)))
 
 
 def _pattern_inputs(pattern: Path) -> list[Path]:
@@ -512,8 +511,7 @@ def later_streamed(files: Sequence[Path], model, outputs: OutputOptions, each: d
         except UnetlabError:
             return False
 
-    with HEADERS.settled():  # its look at each: a stamp (s64: 2)
-        return [streamed(path) for path in files]
+    return [streamed(path) for path in files]
 
 
 def _resolved(model, each: dict) -> PredictOptions:
@@ -686,27 +684,29 @@ def _other_settings_line(out_dir: Path, other: dict[Path, tuple | None]) -> str:
     each setting counted (:func:`_changes_counted`: s64, the first's alone were named)."""
     first, pair = next(iter(other.items()))
     which = f"{out_dir} holds the outputs of {first.name}{_and_more(other)}"
-    said = {None if p is None else _output_changes(*p) for p in other.values()}
+    each = [None if p is None else _changes(*p) for p in other.values()]  # once an input
+    said = {None if c is None else _changes_said(c) for c in each}
     if len(said) > 1:
-        changes = _changes_counted(list(other.values()))
+        changes = _changes_counted(each)
     elif pair is None:  # s63 review: 'objects not given there, given here', of no record
         return (
             f"{which} made with other output settings, which predict.json does not hold (its "
             "run stopped before it recorded them): predicted again, replacing them"
         )
     else:
-        changes = _output_changes(*pair)
+        (changes,) = said
     return f"{which} made with other output settings ({changes}): predicted again, replacing them"
 
 
-def _changes_counted(pairs: list[tuple | None], most: int = 3) -> str:
+def _changes_counted(each: list[dict | None], most: int = 3) -> str:
     """``objects fill_holes on 3, objects min_area on 1``: each output setting that differs
-    in any of ``pairs`` (:func:`_other_settings_line`'s; None: settings not held) and how
-    many inputs it differs for, most first, ``most`` named and the others counted."""
+    in any of ``each`` (:func:`_changes` of each input of :func:`_other_settings_line`;
+    None: settings not held) and how many inputs it differs for, most first, ``most`` named
+    and the others counted."""
     counted: collections.Counter = collections.Counter()
-    for pair in pairs:
-        named = ["settings predict.json does not hold"] if pair is None else []
-        counted.update(named or [_setting_named(path) for path in _changes(*pair)])
+    for changes in each:
+        named = ["settings predict.json does not hold"] if changes is None else []
+        counted.update(named or [_setting_named(path) for path in changes])
     shown = [f"{name} on {count}" for name, count in counted.most_common(most)]
     more = f" and {len(counted) - most} more" if len(counted) > most else ""
     return ", ".join(shown) + more
@@ -741,7 +741,11 @@ def _output_changes(theirs: dict, ours: dict) -> str:
     (:data:`NO_FLAG`) up to three in all. The target an instance model's labels have
     without objects (its classes) goes with objects turned off, which says it (s62 notebook
     user: "no target there, target instances here")."""
-    changes = _changes(theirs, ours)
+    return _changes_said(_changes(theirs, ours))
+
+
+def _changes_said(changes: dict[tuple, tuple]) -> str:
+    """:func:`_output_changes` of the settings that differ (:func:`_changes`)."""
     given = [path for path in changes if _given_by_caller(path)]
     rest = [path for path in changes if path not in given]
     shown = given + rest[: max(0, 3 - len(given))]
@@ -1046,18 +1050,30 @@ def predict_folder(
     check_axes(settings.get("axes")), check_source(model), _check_root(root)  # not each file
     checked(progress, "each input's name")
     inputs, out_dir = _checked_paths(inputs, out_dir)  # an iterable as a list: read once
-    with _stop_said(group, out_dir, outputs) as files:  # a notebook's Ctrl-C, listing too
-        with HEADERS.settled():  # one look at the inputs: a stamp each (s64: 4 of each)
-            not_read, files[:] = _found(inputs, settings, model)  # a stop's line counts them
-            apart = shared_outputs(out_dir, files, **outputs.wanted)  # failed; others go on
+    # a notebook's Ctrl-C said, listing too; one look at the inputs until the first prediction
+    with _stop_said(group, out_dir, outputs) as files, _first_look() as looked:
+        not_read, files[:] = _found(inputs, settings, model)  # a stop's line counts them
+        apart = shared_outputs(out_dir, files, **outputs.wanted)  # failed; others go on
         load = _Loaded.checked(model, outputs, dict(name=name, **settings))
         before = _names(out_dir), _first_missing(out_dir)  # a folder it makes: None, its top
         hooks = dict(progress=progress, clock=clock, notes=notes, failed=failed, report=report)
-        asked = _Asked(group, settings, name, overwrite_fix, inputs, root, **hooks)
+        asked = _Asked(group, settings, name, overwrite_fix, inputs, root, **hooks, looked=looked)
         result = _predict_held(load, out_dir, files, apart, not_read, asked)
         if group.is_main and not result.written:
             _drop_unused(out_dir, before)
     return result
+
+
+@contextlib.contextmanager
+def _first_look() -> Iterator[Callable[[], None]]:
+    """Within, until the function it yields is called (as the first file's prediction
+    starts: :meth:`_Run.predict`), :func:`predict_folder`'s first look at the inputs: the
+    stamp each input took at its first read holds for all its reads, the inputs', the claim's,
+    the streaming rule's and the start line's (:meth:`~unetlab.read_once.ReadOnce.settled`;
+    s64: 5 such blocks, 4 stamps of each input)."""
+    with contextlib.ExitStack() as first:
+        first.enter_context(HEADERS.settled())
+        yield first.close
 
 
 @contextlib.contextmanager
@@ -1136,6 +1152,7 @@ class _Asked:
     notes: Callable[[torch.nn.Module, ObjectOptions | None], Sequence[str]] | None
     failed: Callable[[str], None] | None
     report: Callable[[FolderPrediction], None] | None
+    looked: Callable[[], None]  # ends its first look at the inputs (predict_folder's)
 
     def run(self, model: torch.nn.Module, out_dir: Path, outputs: OutputOptions) -> _Run:
         """This process's :class:`_Run` of the loaded ``model``."""
@@ -1145,6 +1162,7 @@ class _Asked:
         run = _Run(model, out_dir, outputs, each, self.progress, timed, self.failed)
         run.root = _root(self.inputs, self.root)
         run.named_from = _one_folder(self.inputs, self.root)
+        run.looked = self.looked
         return run
 
 
@@ -1411,9 +1429,8 @@ def _claimed(stack: contextlib.ExitStack, out_dir, files, outputs, group: Group,
     Returns the inputs to skip."""
     problem, done, changed = None, set(), claim.get("changed")
     if group.is_main:
-        try:  # its look at the inputs: a stamp each (s64: 8 of each, 7 of them again)
-            with HEADERS.settled():
-                done = stack.enter_context(claim_folder(out_dir, files, outputs, **claim))
+        try:  # within the first look: a stamp each (s64: 8 of each, 7 of them again)
+            done = stack.enter_context(claim_folder(out_dir, files, outputs, **claim))
         except UnetlabError as exc:
             problem = exc
     problem, done, found = group.share((problem, done, changed))
@@ -1501,7 +1518,8 @@ class _Run:
         self.redo: set[str] = set()  # the inputs changed since their outputs were made
         self.todo: list[Path] = []  # the run's inputs (the pixel size line counts them)
         self.claimed: Mapping[str, str] = {}  # each output's input, as the claim listed it
-        self.moved: dict[str, str] = {}  # outputs listed otherwise, for the main process
+        self.moved: dict[str, str] = {}  # outputs listed otherwise, handed to the main one
+        self.looked: Callable[[], None] = lambda: None  # ends the first look at the inputs
 
     def predict(
         self, todo: list[Path], name: str, notes: Sequence[str], left: tuple[int, int] = (0, 0)
@@ -1512,10 +1530,7 @@ class _Run:
         of an empty ``todo`` names instead."""
         # decided once, by the main process, so that every process takes the same files
         world, rank = self.group.world, self.group.rank
-        rule = (self.model, self.outputs, self.each)
-        with HEADERS.settled():  # the rule's look at the inputs: a stamp each (s64: 4 of each)
-            both = [streamed_inputs(todo, *rule, processes=world, alone=a) for a in (False, True)]
-        large, alone, self.claimed = self.group.share((*both, claimed_sources(self.out_dir)))
+        large, alone, self.claimed = self._decided(todo)
         self.alone = {f for f, one in zip(todo, alone) if one}
         shared = {f for f, big in zip(todo, large) if big} - self.alone
         self.large = shared | self.alone
@@ -1525,6 +1540,7 @@ class _Run:
             tree.todo.extend(todo)
         if self.group.is_main:
             self._say_begun(todo, name, notes, left)
+        self.looked()  # the inputs read anew from here: each file's prediction a stamp
         if self.clock is not None and mine:
             self._warm_up(mine[0])
         result = FolderPrediction()
@@ -1563,6 +1579,18 @@ class _Run:
             note_once(whole, key="read whole anyway", level=logging.INFO)  # a tree: once
         for line in notes:
             log.info("%s", line)
+
+    def _decided(self, todo: list[Path]) -> tuple[list[bool], list[bool], Mapping[str, str]]:
+        """Whether each of ``todo`` is streamed by all processes and by the one it is dealt
+        to alone (:func:`streamed_inputs`), and the claim's sources (:func:`claimed_sources`:
+        the main process holds the folder): worked out by the main process, shared to the
+        others (s64: each worked out its own, unused)."""
+        decided = None
+        if self.group.is_main:
+            rule, world = (self.model, self.outputs, self.each), self.group.world
+            both = [streamed_inputs(todo, *rule, processes=world, alone=a) for a in (False, True)]
+            decided = (*both, claimed_sources(self.out_dir))
+        return self.group.share(decided)
 
     def failed_apart(
         self, files: Sequence[Path], apart: dict[Path, str], failed: dict[Path, str]
