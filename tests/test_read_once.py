@@ -342,3 +342,32 @@ def test_a_fact_noted_is_the_commands_alone():
     assert not kept.noted(("input found", "/a.tif"))
     with kept.kept():
         assert not kept.noted(("input found", "/a.tif"))
+
+
+def test_a_file_replaced_twice_within_a_clock_tick_is_read_anew(tmp_path, monkeypatch):
+    """On a file system whose clock ticks coarsely (Linux before 6.13: a jiffy, up to 10 ms),
+    a file replaced twice within the tick of its first read can take back the first one's
+    inode (ext4 here: 1995 of 2000 double replaces), size and times: its stamp said the same
+    file, and what was kept of it was taken for the new one. A stamp of an input taken within
+    a tick of its change vouches for no later look (s65)."""
+    import types
+
+    import unetlab.read_once as read_once
+
+    tick, real = read_once.CLOCK_TICK_NS, os.stat
+
+    def coarse(path, *args, **kwargs):  # that clock, the inode taken back
+        st = real(path, *args, **kwargs)
+        times = {k: getattr(st, k) // tick * tick for k in ("st_mtime_ns", "st_ctime_ns")}
+        return types.SimpleNamespace(st_ino=1, st_size=st.st_size, st_mode=st.st_mode, **times)
+
+    kept, path = ReadOnce("tick_test", inputs=True), tmp_path / "s.bin"  # as HEADERS
+    path.write_bytes(b"a" * 64)
+    with kept.kept(), monkeypatch.context() as patched:
+        patched.setattr(os, "stat", coarse)
+        first = kept.read(("bytes",), path, path.read_bytes)
+        for content in (b"b", b"c"):  # the acquisition's next two frames, at once
+            (tmp_path / "n.bin").write_bytes(content * 64)
+            os.replace(tmp_path / "n.bin", path)
+        again = kept.read(("bytes",), path, path.read_bytes)
+    assert first == b"a" * 64 and again == b"c" * 64

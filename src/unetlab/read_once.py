@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from typing import TypeVar
@@ -17,6 +18,14 @@ from typing import TypeVar
 __all__ = ["ContextKept", "ReadOnce", "file_stamp"]
 
 T = TypeVar("T")
+
+
+#: the coarsest tick of a file system's clock a stamp allows for: Linux before 6.13 dated
+#: changes by a jiffy (1 to 10 ms); a file changed within it of its stamp may change again
+#: within the same tick and so keep its times (replaced: its inode taken back, its size the
+#: same; s65, Linux 6.18 ext4: the inode taken back by 1995 of 2000 double replaces, the
+#: times never kept)
+CLOCK_TICK_NS = 10_000_000
 
 
 def file_stamp(path: str | os.PathLike) -> tuple[int, int, int, int] | None:
@@ -29,6 +38,16 @@ def file_stamp(path: str | os.PathLike) -> tuple[int, int, int, int] | None:
     except OSError:
         return None
     return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def _vouching(stamp: tuple | None) -> tuple | None:
+    """``stamp`` (:func:`file_stamp`), or where its file changed within a clock tick of now
+    (:data:`CLOCK_TICK_NS`) a stamp equal to no other (an object added), which vouches for
+    no later look: changed again within that tick, it could show all four as they were (s65;
+    as git's racily clean entries)."""
+    if stamp is not None and time.time_ns() - stamp[3] < CLOCK_TICK_NS:
+        return (*stamp, object())
+    return stamp
 
 
 class ContextKept:
@@ -74,10 +93,14 @@ class ContextKept:
 
 
 class ReadOnce(ContextKept):
-    """Reads of files kept within :meth:`kept` (one of the context's, by ``name``)."""
+    """Reads of files kept within :meth:`kept` (one of the context's, by ``name``);
+    ``inputs``: of files others may change while a command runs (its inputs, an acquisition's
+    next frame), of which a stamp taken within a clock tick of a change vouches for no later
+    look (:func:`_vouching`; unetlab's own files: :meth:`drop` once written)."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, *, inputs: bool = False):
         super().__init__(name)
+        self._inputs = inputs
         self._stamped: ContextVar[tuple[str, tuple | None] | None] = ContextVar(
             name + "_stamped", default=None
         )
@@ -121,10 +144,15 @@ class ReadOnce(ContextKept):
         if held is not None and held[0] == path:
             return held[1]
         if settled is None:
-            return file_stamp(path)
+            return self._stamp_now(path)
         if path not in settled:
-            settled[path] = file_stamp(path)
+            settled[path] = self._stamp_now(path)
         return settled[path]
+
+    def _stamp_now(self, path: str) -> tuple | None:
+        """:func:`file_stamp` of ``path``; of an input, :func:`_vouching`'s."""
+        stamp = file_stamp(path)
+        return _vouching(stamp) if self._inputs else stamp
 
     def keeping(self) -> bool:
         """Whether reads are kept now (within :meth:`kept`)."""

@@ -40,7 +40,7 @@ __all__ = [
 #: (:func:`~unetlab.data.io.axes_read_once`): ``unetlab predict``'s first look at each input
 #: reads them all from one open, which its phases then share (s62: its output positions,
 #: streaming rule, prediction and GeoTIFF tags opened each input 4 times)
-HEADERS = ReadOnce("tiff_headers_read")
+HEADERS = ReadOnce("tiff_headers_read", inputs=True)
 
 
 def real_path(path: str | os.PathLike) -> str:

@@ -46,7 +46,7 @@ class Takes(NamedTuple):
 
 
 #: what the checks read of each input within :func:`headers_read_once`
-_HEADERS = ReadOnce("channel_headers_read")
+_HEADERS = ReadOnce("channel_headers_read", inputs=True)
 
 
 @contextlib.contextmanager
