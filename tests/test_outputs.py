@@ -114,6 +114,37 @@ def test_predict_over_a_link_to_an_input_is_refused(work, capsys, link):
     assert (work / "in" / "a.png").read_bytes() == before
 
 
+@pytest.mark.parametrize("earlier", [False, True])
+def test_predict_file_in_a_group_never_writes_over_its_input(tmp_path, earlier):
+    """predict_file with a group (torchrun) holding no folder of this thread's refuses an
+    output that is its input: the user's own stack x.tif, or an earlier unetlab output (s65:
+    a group was taken as held by the caller, so the earlier output was replaced and the
+    user's file refused as "unetlab did not write it")."""
+    import tifffile
+    import torch.distributed as dist
+
+    from unetlab.group import Group
+    from unetlab.inference.files import predict_file
+
+    d = tmp_path / "d"
+    d.mkdir()
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    stack = dict(axes="ZYX", device="cpu")
+    tifffile.imwrite(tmp_path / "x.tif", np.full((3, 24, 24), 7, np.uint8))
+    if earlier:  # d/x.tif an earlier output, listed in d's manifest
+        predict_file(model, tmp_path / "x.tif", d, **stack)
+    else:
+        shutil.copy(tmp_path / "x.tif", d / "x.tif")
+    before = (d / "x.tif").read_bytes(), (d / "x.tif").stat().st_ino
+    dist.init_process_group("gloo", init_method=(tmp_path / "store").as_uri(), rank=0, world_size=1)
+    try:
+        with pytest.raises(OutputError, match="would write over its input"):
+            predict_file(model, d / "x.tif", d, group=Group(active=True), **stack)
+    finally:
+        dist.destroy_process_group()
+    assert ((d / "x.tif").read_bytes(), (d / "x.tif").stat().st_ino) == before
+
+
 def test_predict_names_equal_up_to_case_are_refused(work, capsys):
     (work / "in" / "a.png").rename(work / "in" / "A.PNG")  # output A.png: same file on macOS
     assert _predict(work, "--overwrite", inputs="in/A.PNG", output="in") == 2

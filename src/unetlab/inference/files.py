@@ -195,7 +195,7 @@ from unetlab.inference.stream_rule import is_streamed, memory_note, whole_read_n
 from unetlab.inference.table_extras import with_image_columns
 from unetlab.inference.threads_look import looking_beside
 from unetlab.inference.world_files import world_files
-from unetlab.outputs import OVERWRITE_FIXES, outputs_kept
+from unetlab.outputs import OVERWRITE_FIXES, outputs_kept, refuse_inputs
 from unetlab.plots import object_colour_table, prediction_overlay
 from unetlab.progress import progress_calls
 from unetlab.runtime import check_precision, memory_hint
@@ -261,12 +261,25 @@ def _held_by_caller(file: _File, group: Group) -> bool:
 
 def _checked_folder(file: _File, group: Group):
     """:func:`prediction_folder` for the outputs of one ``file``, unless the caller holds
-    it (:func:`_held_by_caller`)."""
-    if _held_by_caller(file, group):
+    it (:func:`_held_by_caller`): one this thread holds refused its inputs as outputs at
+    its claim; one ``group`` shares, held by none of this thread's, is refused them here
+    (s65: taken as held, it wrote over its input, an earlier unetlab output)."""
+    if file.out_dir.resolve() in held_folders():
+        return contextlib.nullcontext(file.out_dir)
+    if group.active:
+        _refuse_own_input(file)
         return contextlib.nullcontext(file.out_dir)
     # as the caller spells it: the literal told the command line "pass overwrite=True" (s59)
     fix = dict(overwrite_fix=said_as(OVERWRITE_FIXES), record=file.record)
     return prediction_folder(file.out_dir, [file.path], file.outputs, **fix)
+
+
+def _refuse_own_input(file: _File) -> None:
+    """OutputError where an output of ``file``, of either form (a stack's, a plane's), is
+    its input (:func:`~unetlab.outputs.refuse_inputs`)."""
+    stem = output_stem(file.path)
+    every = [output_paths(file.out_dir, stem, stack=tiff) for tiff in (True, False)]
+    refuse_inputs([path for paths in every for path in paths.values()], [file.path])
 
 
 #: the fix of an array given where a file or folder is asked for (:func:`check_path`)

@@ -114,6 +114,7 @@ from unetlab.inference.output_rules import (
     finished_outputs,
     handed_as_read,
     held_folders,
+    holding,
     holds_of_a_call,
     input_source,
     inputs_done,
@@ -1436,6 +1437,8 @@ def _claimed(stack: contextlib.ExitStack, out_dir, files, outputs, group: Group,
     problem, done, found = group.share((problem, done, changed))
     if problem is not None:
         raise problem
+    if not group.is_main:  # held for it by the main one's claim: its inputs refused there
+        stack.enter_context(holding(out_dir, {}))
     if changed is not None and found is not None:
         changed.update(found)
     return done

@@ -83,6 +83,7 @@ __all__ = [
     "forget_held",
     "handed_as_read",
     "held_folders",
+    "holding",
     "held_here",
     "holds_of_a_call",
     "input_source",
@@ -727,7 +728,7 @@ def prediction_folder(
         held["made_by"] = maker
     with holds_of_a_call(), output_folder(out_dir, names, inputs=files, **held) as folder:
         _note_held(folder, maker)  # what its stop line counts by: held_here
-        with _holding(folder, sources), noting() as notes:
+        with holding(folder, sources), noting() as notes:
             try:
                 yield folder
             except (KeyboardInterrupt, DiskFullError):  # stopped (a Ctrl-C, a full disk):
@@ -914,9 +915,10 @@ def _save_records(folder: Path, maker: _Maker, notes: dict[str, dict]) -> None:
 
 
 @contextlib.contextmanager
-def _holding(folder: Path, sources: Mapping[str, str]) -> Iterator[None]:
+def holding(folder: Path, sources: Mapping[str, str]) -> Iterator[None]:
     """``folder`` among :func:`held_folders` within, its claim's ``sources`` its
-    :func:`claimed_sources`."""
+    :func:`claimed_sources` (a process of a group but the main one: none, the main one's
+    claim holds it for all)."""
     key = folder.resolve()
     held_folders().add(key)
     if not hasattr(_HELD, "claimed"):
