@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -270,33 +271,76 @@ def test_an_objects_tables_planes_name_a_linked_tiff_as_given(tmp_path, caplog):
     assert len(said) == 1 and said[0].startswith("link_objects.tif: "), said
 
 
-def test_a_process_but_the_main_one_hands_its_retargeted_outputs_to_it(tmp_path, monkeypatch):
-    """In a group (--nproc), a process but the main one that wrote latest.png from run2.tif
-    where the claim listed run1.tif leaves the manifest alone (the main one holds the folder)
-    and hands the output over, to be listed by the main one (s64: each process rewrote the
-    manifest itself, without the folder's lock, reading it whole for each input written)."""
-    import json
+def _another_process(tmp_path: Path, claimed: dict):
+    """A run of a process but the main one of a group, as far as it lists outputs, whose
+    claim listed ``claimed``, into ``tmp_path / "o"``."""
     import types
 
     import unetlab.inference.folders as folders
 
-    (tmp_path / "store").mkdir(), (tmp_path / "o").mkdir()
-    for name in ("run1", "run2"):
-        tifffile.imwrite(tmp_path / "store" / f"{name}.tif", np.zeros((8, 8), np.uint8))
-    latest = tmp_path / "latest.tif"
-    _links_or_skip(tmp_path / "store" / "run2.tif", latest)
-    run = folders._Run.__new__(folders._Run)  # a process's run, as far as it lists outputs
+    run = folders._Run.__new__(folders._Run)
     run.group, run.out_dir = types.SimpleNamespace(is_main=False, rank=1), tmp_path / "o"
-    run.claimed = {"latest.png": str(tmp_path / "store" / "run1.tif"), "a.png": "x"}
-    run.moved, written = {}, []
+    run.claimed = claimed
+    return run
+
+
+def _store(tmp_path: Path, *names: str) -> dict[str, str]:
+    """``store/<name>.tif`` each, 8 x 8, and ``o/``: name -> its path."""
+    (tmp_path / "store").mkdir(), (tmp_path / "o").mkdir()
+    for name in names:
+        tifffile.imwrite(tmp_path / "store" / f"{name}.tif", np.zeros((8, 8), np.uint8))
+    return {name: str(tmp_path / "store" / f"{name}.tif") for name in names}
+
+
+def _input_stamp_listed(folder: Path, name: str) -> str:
+    """The input stamp of the latest manifest line of ``name``."""
+    text = (folder / ".unetlab-outputs").read_text()
+    return [line.split("\t") for line in text.splitlines() if line.startswith(name + "\t")][-1][4]
+
+
+def test_a_process_but_the_main_one_hands_its_retargeted_outputs_to_it(tmp_path, monkeypatch):
+    """In a group (--nproc), a process but the main one that wrote latest.png from run2.tif
+    where the claim listed run1.tif leaves the manifest alone (the main one holds the folder)
+    and hands the output over, listed by the main one with run2.tif's stamp as latest.png was
+    written (s64: each process rewrote the manifest itself, without the folder's lock; s65
+    review: each hand-over re-stamped all, so run2.tif changed later was taken as read)."""
+    import unetlab.inference.folders as folders
+    from unetlab.manifest import input_stamp, made_from, record, take_relisted
+
+    store = _store(tmp_path, "run1", "run2", "run3")
+    latest, o = tmp_path / "latest.tif", tmp_path / "o"
+    _links_or_skip(Path(store["run2"]), latest)
+    claimed = {"latest.png": store["run1"], "other.png": store["run1"]}
+    record(o, list(claimed), command="predict", sources=claimed)
+    run, written = _another_process(tmp_path, claimed), []
     monkeypatch.setattr(folders, "listed_as_read", lambda *args: written.append(args))
-    run._listed_as_read(str(latest.resolve()), [tmp_path / "o" / "latest.png"])
-    assert run.moved == {"latest.png": str(tmp_path / "store" / "run2.tif")} and not written
-    handed = json.loads((tmp_path / "o" / ".unetlab-outputs.relisted.1").read_text())
-    assert handed["sources"] == run.moved  # in its own file, which outlives a stopped run
+    run._listed_as_read(str(latest.resolve()), [o / "latest.png"])
+    assert made_from(o, "predict")["latest.png"] == store["run1"] and not written
+    at_write = input_stamp(store["run2"])
+    tifffile.imwrite(store["run2"], np.ones((16, 16), np.uint8))  # changed afterwards
+    run._listed_as_read(store["run3"], [o / "other.png"])  # the next file: another hand
+    take_relisted(o)  # by the main one, at the run's end
+    assert made_from(o, "predict") == {"latest.png": store["run2"], "other.png": store["run3"]}
+    assert _input_stamp_listed(o, "latest.png") == at_write != input_stamp(store["run2"])
+    assert not list(o.glob(".unetlab-outputs.relisted.*"))
     run.group.is_main = True  # the main one lists it at once
-    run._listed_as_read(str(latest.resolve()), [tmp_path / "o" / "latest.png"])
-    assert written == [(tmp_path / "o", {"latest.png": str(tmp_path / "store" / "run2.tif")})]
+    run._listed_as_read(str(latest.resolve()), [o / "latest.png"])
+    assert written == [(o, {"latest.png": store["run2"]})]
+
+
+def test_a_handed_relisting_amends_only_the_claim_it_was_made_against(tmp_path):
+    """A hand-over left by a stopped group is taken by the next run's claim only where the
+    output's latest line is still the stopped run's claim: a later run's line naming another
+    input is its own (s65 review: relisted whatever the latest line named)."""
+    from unetlab.manifest import made_from, record, take_relisted
+
+    store = _store(tmp_path, "run1", "run2", "run3")
+    o, claimed = tmp_path / "o", {"latest.png": store["run1"]}
+    record(o, list(claimed), command="predict", sources=claimed)
+    _another_process(tmp_path, claimed)._listed_as_read(store["run2"], [o / "latest.png"])
+    record(o, ["latest.png"], command="predict", sources={"latest.png": store["run3"]})
+    take_relisted(o)
+    assert made_from(o, "predict")["latest.png"] == store["run3"]
 
 
 def test_a_stopped_group_keeps_the_outputs_another_process_read_retargeted(tmp_path, monkeypatch):

@@ -440,52 +440,78 @@ def relist(
     sources: Mapping[str, str],
     command: str,
     stamps: Mapping[str, str | None] | None = None,
+    claimed: Mapping[str, str] | None = None,
 ) -> None:
     """The latest line of ``command`` of each name in ``sources`` names the input ``sources``
-    gives, with its :func:`input_stamp` (``stamps``' where it gives one: taken when the
-    output was written), its key as written (the PENDING mark dropped): the run wrote the
-    file from that input, not from the one its claim listed (a link retargeted meanwhile).
-    An input stamped only where a line names it. One atomic rewrite in place (s64: the
-    claim's line dropped, then one added: stopped between, the file was no line's); call it
-    with the folder's lock held."""
+    gives, with its :func:`input_stamp` (``stamps``' of the name where it gives one: taken
+    when the output was written), its key as written (the PENDING mark dropped): the run
+    wrote the file from that input, not from the one its claim listed (a link retargeted
+    meanwhile). With ``claimed``, only where that line still names the input ``claimed``
+    gives (the claim the relisting amends: a later run's line is its own). An input stamped
+    only where a line names it. One atomic rewrite in place (s64: the claim's line dropped,
+    then one added: stopped between, the file was no line's); call it with the folder's
+    lock held."""
     lines = _raw_lines(Path(folder))
     latest = _latest(lines, sources, command)
-    stamps = dict(stamps or {})
+    if claimed is not None:
+        latest = {n: i for n, i in latest.items() if _fields(lines[i])[2] == claimed.get(n)}
+    stamps, now = dict(stamps or {}), {}
     for name, i in latest.items():
         key, source = _fields(lines[i])[3], sources[name]
         key = None if key is None else key.removeprefix(PENDING)
-        if source not in stamps:
-            stamps[source] = input_stamp(source)
-        lines[i] = _line(name, command, source, key, stamps[source])
+        if stamps.get(name) is None and source not in now:
+            now[source] = input_stamp(source)
+        lines[i] = _line(name, command, source, key, stamps.get(name) or now[source])
     if latest:
         _write_lines(Path(folder), lines)
 
 
 def hand_relisted(
-    folder: str | os.PathLike, sources: Mapping[str, str], command: str, rank: int
+    folder: str | os.PathLike, moved: Mapping[str, tuple[str, str]], command: str, rank: int
 ) -> None:
-    """``sources`` to be relisted (:func:`relist`), handed by the process ``rank`` of a group,
-    which does not hold ``folder``: written whole, atomically, into its own file beside the
-    manifest (:data:`HANDED`), each input's stamp taken now (its output just written); listed
-    by the process that holds the folder at the run's end, or by the next run to hold it
-    where this one was stopped first (:func:`take_relisted`; s64: held until the processes'
-    outcomes were gathered, lost with a stopped run)."""
-    stamps = {s: input_stamp(s) for s in set(sources.values())}
-    handed = {"command": command, "sources": dict(sources), "stamps": stamps}
-    with atomic_path(Path(folder) / f"{HANDED}{rank}") as tmp:
-        Path(tmp).write_text(json.dumps(handed), encoding="utf-8")
+    """``moved`` (output name -> the input its claim listed, the input it was written from)
+    to be relisted (:func:`relist`), handed by the process ``rank`` of a group, which does
+    not hold ``folder``: a line each appended to its own file beside the manifest
+    (:data:`HANDED`), with the input's stamp taken now (its output just written), synced:
+    one write a file predicted, kept by a stopped run, killed too (s64: held until the
+    gather, lost with a stopped run; s65 review: all re-stamped and rewritten each time).
+    Listed by the process that holds the folder at the run's end, or by the next run to hold
+    it (:func:`take_relisted`)."""
+    stamps = {source: input_stamp(source) for _, source in moved.values()}
+    entries = [
+        dict(command=command, name=name, claimed=claimed, source=source, stamp=stamps[source])
+        for name, (claimed, source) in moved.items()
+    ]
+    with open(Path(folder) / f"{HANDED}{rank}", "a", encoding="utf-8") as handed:
+        handed.write("".join(json.dumps(e) + "\n" for e in entries))
+        handed.flush()
+        os.fsync(handed.fileno())
 
 
 def take_relisted(folder: str | os.PathLike) -> None:
     """What each process of a group handed to be relisted (:func:`hand_relisted`) listed in
-    the manifest, its file then removed; call it with the folder's lock held."""
+    the manifest where the line its claim wrote is still the latest, its file then removed;
+    call it with the folder's lock held."""
     for path in sorted(Path(folder).glob(HANDED + "*")):
-        try:
-            handed = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise OutputError(f"{path} cannot be read ({exc}): remove it and run again") from exc
-        relist(folder, handed["sources"], handed["command"], handed["stamps"])
+        by_command: dict[str, list[dict]] = {}
+        for entry in _handed(path):  # in the order written: a later one of a name wins
+            by_command.setdefault(entry["command"], []).append(entry)
+        for command, entries in by_command.items():
+            sources = {e["name"]: e["source"] for e in entries}
+            stamps = {e["name"]: e["stamp"] for e in entries}
+            claimed = {e["name"]: e["claimed"] for e in entries}
+            relist(folder, sources, command, stamps, claimed)
         path.unlink()
+
+
+def _handed(path: Path) -> list[dict]:
+    """The entries of a :func:`hand_relisted` file; a last line cut short (its process
+    killed while appending it) left out, its output listed as the claim listed it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        return [json.loads(line) for line in text.splitlines(keepends=True) if line[-1] == "\n"]
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"{path} cannot be read ({exc}): remove it and run again") from exc
 
 
 def _latest(lines: list[str], names: Collection[str], command: str) -> dict[str, int]:

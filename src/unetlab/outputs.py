@@ -68,7 +68,6 @@ from unetlab.errors import (
 )
 from unetlab.manifest import (  # noqa: F401 (the manifest's names: re-exported)
     FIELDS,
-    HANDED,
     MANIFEST,
     PENDING,
     claimed_only,
@@ -324,7 +323,6 @@ def foreign_files(folder: str | os.PathLike, *, keep: Collection[str] = ()) -> l
         p.name
         for p in folder.iterdir()
         if p.name not in ours
-        and not p.name.startswith(HANDED)
         and not TEMPORARY.match(p.name)
         and not resumable(p)
         and not (p / MANIFEST).is_file()

@@ -1521,7 +1521,6 @@ class _Run:
         self.redo: set[str] = set()  # the inputs changed since their outputs were made
         self.todo: list[Path] = []  # the run's inputs (the pixel size line counts them)
         self.claimed: Mapping[str, str] = {}  # each output's input, as the claim listed it
-        self.moved: dict[str, str] = {}  # outputs listed otherwise, handed to the main one
         self.looked: Callable[[], None] = lambda: None  # ends the first look at the inputs
 
     def predict(
@@ -1663,9 +1662,8 @@ class _Run:
         moved = moved_since_claim(self.out_dir, source, written, self.claimed)
         if self.group.is_main:
             listed_as_read(self.out_dir, moved)
-        elif moved:
-            self.moved.update(moved)
-            handed_as_read(self.out_dir, self.moved, self.group.rank)
+        else:
+            handed_as_read(self.out_dir, moved, self.claimed, self.group.rank)
 
     def _say_sizes(self, path: Path) -> None:
         """The lines of ``path``'s pixel size once it is predicted: none recorded for its

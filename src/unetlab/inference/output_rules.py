@@ -625,12 +625,16 @@ def listed_as_read(out_dir: str | os.PathLike, moved: Mapping[str, str]) -> None
         relist(out_dir, moved, "predict")
 
 
-def handed_as_read(out_dir: str | os.PathLike, moved: Mapping[str, str], rank: int) -> None:
+def handed_as_read(
+    out_dir: str | os.PathLike, moved: Mapping[str, str], claimed: Mapping[str, str], rank: int
+) -> None:
     """:func:`listed_as_read` by the process ``rank`` of a group, which does not hold the
-    folder: ``moved`` (all it moved so far) handed to the one that does, in a file that
+    folder: ``moved`` (those of the file just predicted), each with the input ``claimed``
+    listed for it (the claim it amends), handed to the one that does in a file that
     outlives a stopped run (:func:`~unetlab.manifest.hand_relisted`)."""
     if moved:
-        hand_relisted(out_dir, moved, "predict", rank)
+        entries = {name: (claimed[name], source) for name, source in moved.items()}
+        hand_relisted(out_dir, entries, "predict", rank)
 
 
 def output_sources(files: Sequence[Path], **wanted: bool) -> dict[str, str]:
