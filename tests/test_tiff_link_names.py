@@ -374,3 +374,22 @@ def test_a_stopped_group_keeps_the_outputs_another_process_read_retargeted(tmp_p
     assert (tmp_path / "o" / "latest.png").read_bytes() == made
     assert _listed(tmp_path / "o")[-1] == str(tmp_path / "store" / "run2.tif")
     assert not list((tmp_path / "o").glob(".unetlab-outputs.*"))  # taken into the manifest
+
+
+def test_a_hand_over_cut_short_by_a_kill_keeps_its_whole_lines(tmp_path):
+    """A process killed while appending a hand-over line: the lines before it are listed,
+    the cut one left out (its output listed as the claim listed it), no refusal."""
+    from unetlab.manifest import made_from, record, take_relisted
+
+    store = _store(tmp_path, "run1", "run2", "run3")
+    o = tmp_path / "o"
+    claimed = {"a.png": store["run1"], "b.png": store["run1"]}
+    record(o, list(claimed), command="predict", sources=claimed)
+    run = _another_process(tmp_path, claimed)
+    run._listed_as_read(store["run2"], [o / "a.png"])
+    run._listed_as_read(store["run3"], [o / "b.png"])
+    handed = o / ".unetlab-outputs.relisted.1"
+    handed.write_bytes(handed.read_bytes()[:-9])  # the kill, within the second line
+    take_relisted(o)
+    assert made_from(o, "predict") == {"a.png": store["run2"], "b.png": store["run1"]}
+    assert not handed.exists()
