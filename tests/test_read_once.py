@@ -344,24 +344,22 @@ def test_a_fact_noted_is_the_commands_alone():
         assert not kept.noted(("input found", "/a.tif"))
 
 
-def test_a_file_replaced_twice_within_a_clock_tick_is_read_anew(tmp_path, monkeypatch):
-    """On a file system whose clock ticks coarsely (Linux before 6.13: a jiffy, up to 10 ms),
-    a file replaced twice within the tick of its first read can take back the first one's
-    inode (ext4 here: 1995 of 2000 double replaces), size and times: its stamp said the same
-    file, and what was kept of it was taken for the new one. A stamp of an input taken within
-    a tick of its change vouches for no later look (s65)."""
+def _replaced_twice(tmp_path, monkeypatch, frozen) -> tuple[bytes, bytes]:
+    """What an input ReadOnce (as HEADERS) gives at a read, then at a read after the file
+    is replaced twice, on a file system whose clock gives each change the time
+    ``frozen(the first stat's change time)`` (the replaces within one of its ticks) and the
+    inode taken back."""
     import types
 
-    import unetlab.read_once as read_once
+    real, times = os.stat, []
 
-    tick, real = read_once.CLOCK_TICK_NS, os.stat
-
-    def coarse(path, *args, **kwargs):  # that clock, the inode taken back
+    def coarse(path, *args, **kwargs):
         st = real(path, *args, **kwargs)
-        times = {k: getattr(st, k) // tick * tick for k in ("st_mtime_ns", "st_ctime_ns")}
-        return types.SimpleNamespace(st_ino=1, st_size=st.st_size, st_mode=st.st_mode, **times)
+        times[:] = times or [frozen(st.st_ctime_ns)]
+        stamp = dict(st_mtime_ns=times[0], st_ctime_ns=times[0])
+        return types.SimpleNamespace(st_ino=1, st_size=st.st_size, st_mode=st.st_mode, **stamp)
 
-    kept, path = ReadOnce("tick_test", inputs=True), tmp_path / "s.bin"  # as HEADERS
+    kept, path = ReadOnce("tick_test", inputs=True), tmp_path / "s.bin"
     path.write_bytes(b"a" * 64)
     with kept.kept(), monkeypatch.context() as patched:
         patched.setattr(os, "stat", coarse)
@@ -369,5 +367,27 @@ def test_a_file_replaced_twice_within_a_clock_tick_is_read_anew(tmp_path, monkey
         for content in (b"b", b"c"):  # the acquisition's next two frames, at once
             (tmp_path / "n.bin").write_bytes(content * 64)
             os.replace(tmp_path / "n.bin", path)
-        again = kept.read(("bytes",), path, path.read_bytes)
+        return first, kept.read(("bytes",), path, path.read_bytes)
+
+
+def test_a_file_replaced_twice_within_a_clock_tick_is_read_anew(tmp_path, monkeypatch):
+    """On a file system whose clock ticks coarsely (Linux before 6.13: a jiffy, up to 10 ms),
+    a file replaced twice within the tick of its first read can take back the first one's
+    inode (ext4 here: 1995 of 2000 double replaces), size and times: its stamp said the same
+    file, and what was kept of it was taken for the new one. A stamp of an input taken within
+    a tick of its change vouches for no later look (s65)."""
+    first, again = _replaced_twice(tmp_path, monkeypatch, lambda ns: ns | 1)  # not a second
+    assert first == b"a" * 64 and again == b"c" * 64
+
+
+def test_a_file_replaced_twice_within_a_whole_seconds_tick_is_read_anew(tmp_path, monkeypatch):
+    """As above on a file system whose times are whole seconds (ext4 with 128-byte inodes,
+    HFS+: 1 s; FAT: 2 s), read 0.1 to 1.1 s after its change: a time that is a whole second
+    is taken as such a clock's (s65 review: the 10 ms tick vouched, the first content kept)."""
+    second = 1_000_000_000
+
+    def whole(ns: int) -> int:
+        return (ns - second // 10) // second * second
+
+    first, again = _replaced_twice(tmp_path, monkeypatch, whole)
     assert first == b"a" * 64 and again == b"c" * 64

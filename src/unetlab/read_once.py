@@ -20,12 +20,19 @@ __all__ = ["ContextKept", "ReadOnce", "file_stamp"]
 T = TypeVar("T")
 
 
-#: the coarsest tick of a file system's clock a stamp allows for: Linux before 6.13 dated
-#: changes by a jiffy (1 to 10 ms); a file changed within it of its stamp may change again
-#: within the same tick and so keep its times (replaced: its inode taken back, its size the
-#: same; s65, Linux 6.18 ext4: the inode taken back by 1995 of 2000 double replaces, the
-#: times never kept)
+#: the tick of a file system's clock a stamp allows for: Linux before 6.13 dated changes by
+#: a jiffy (1 to 10 ms); a file changed within it of its stamp may change again within the
+#: same tick and so keep its times (replaced: its inode taken back, its size the same; s65,
+#: Linux 6.18 ext4: the inode taken back by 1995 of 2000 double replaces, the times never
+#: kept)
 CLOCK_TICK_NS = 10_000_000
+#: the tick of a file system whose times are whole seconds (ext4 with 128-byte inodes,
+#: ext3, HFS+: 1 s; FAT: 2 s), told by a time that is one (s65 review: 10 ms vouched for
+#: a file changed again within its second)
+WHOLE_SECONDS_TICK_NS = 2_000_000_000
+#: allowed over a tick: the clock read a little after the stat, a file server's a little
+#: behind this machine's (NFS)
+TICK_MARGIN_NS = 20_000_000
 
 
 def file_stamp(path: str | os.PathLike) -> tuple[int, int, int, int] | None:
@@ -42,12 +49,20 @@ def file_stamp(path: str | os.PathLike) -> tuple[int, int, int, int] | None:
 
 def _vouching(stamp: tuple | None) -> tuple | None:
     """``stamp`` (:func:`file_stamp`), or where its file changed within a clock tick of now
-    (:data:`CLOCK_TICK_NS`) a stamp equal to no other (an object added), which vouches for
-    no later look: changed again within that tick, it could show all four as they were (s65;
+    (:func:`_tick_ns`) a stamp equal to no other (an object added), which vouches for no
+    later look: changed again within that tick, it could show all four as they were (s65;
     as git's racily clean entries)."""
-    if stamp is not None and time.time_ns() - stamp[3] < CLOCK_TICK_NS:
+    if stamp is not None and time.time_ns() - stamp[3] < _tick_ns(stamp):
         return (*stamp, object())
     return stamp
+
+
+def _tick_ns(stamp: tuple) -> int:
+    """The tick of the clock that dated ``stamp``'s file, with :data:`TICK_MARGIN_NS`: a
+    file system's of whole seconds where its time or change time is one
+    (:data:`WHOLE_SECONDS_TICK_NS`), else :data:`CLOCK_TICK_NS`."""
+    whole = any(t % 1_000_000_000 == 0 for t in stamp[2:4])
+    return (WHOLE_SECONDS_TICK_NS if whole else CLOCK_TICK_NS) + TICK_MARGIN_NS
 
 
 class ContextKept:
