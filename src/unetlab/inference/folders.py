@@ -1067,11 +1067,13 @@ def predict_folder(
 
 @contextlib.contextmanager
 def _first_look() -> Iterator[Callable[[], None]]:
-    """Within, until the function it yields is called (as the first file's prediction
-    starts: :meth:`_Run.predict`), :func:`predict_folder`'s first look at the inputs: the
-    stamp each input took at its first read holds for all its reads, the inputs', the claim's,
-    the streaming rule's and the start line's (:meth:`~unetlab.read_once.ReadOnce.settled`;
-    s64: 5 such blocks, 4 stamps of each input)."""
+    """Within, until the function it yields is called (once the folder is claimed, before
+    the model loads: :func:`_predict_held`), :func:`predict_folder`'s first look at the
+    inputs: the stamp each input took at its first read holds for all its reads, the
+    inputs' and the claim's (:meth:`~unetlab.read_once.ReadOnce.settled`; s64: 5 such
+    blocks, 4 stamps of each input; s65 review: it spanned the model's load, so an input
+    replaced meanwhile was counted by its first header). The streaming rule and the start
+    line take a look of their own (:meth:`_Run.predict`)."""
     with contextlib.ExitStack() as first:
         first.enter_context(HEADERS.settled())
         yield first.close
@@ -1153,7 +1155,7 @@ class _Asked:
     notes: Callable[[torch.nn.Module, ObjectOptions | None], Sequence[str]] | None
     failed: Callable[[str], None] | None
     report: Callable[[FolderPrediction], None] | None
-    looked: Callable[[], None]  # ends its first look at the inputs (predict_folder's)
+    looked: Callable[[], None]  # ends its first look at the inputs (before the model loads)
 
     def run(self, model: torch.nn.Module, out_dir: Path, outputs: OutputOptions) -> _Run:
         """This process's :class:`_Run` of the loaded ``model``."""
@@ -1163,7 +1165,6 @@ class _Asked:
         run = _Run(model, out_dir, outputs, each, self.progress, timed, self.failed)
         run.root = _root(self.inputs, self.root)
         run.named_from = _one_folder(self.inputs, self.root)
-        run.looked = self.looked
         return run
 
 
@@ -1189,6 +1190,7 @@ def _predict_held(
         if group.is_main:  # their earlier outputs, kept: named in their line; those read
             apart = name_kept_outputs(out_dir, apart, changed)
             note_images(len(todo) - len(done))
+        asked.looked()  # inputs changed while the model loads are looked at anew (s65 review)
         model, outputs = load()
         look_beside(model)
         run = asked.run(model, out_dir, outputs)
@@ -1521,28 +1523,15 @@ class _Run:
         self.redo: set[str] = set()  # the inputs changed since their outputs were made
         self.todo: list[Path] = []  # the run's inputs (the pixel size line counts them)
         self.claimed: Mapping[str, str] = {}  # each output's input, as the claim listed it
-        self.looked: Callable[[], None] = lambda: None  # ends the first look at the inputs
 
     def predict(
         self, todo: list[Path], name: str, notes: Sequence[str], left: tuple[int, int] = (0, 0)
     ) -> FolderPrediction:
-        """``todo``: the large inputs by all processes, the others one process each, once
-        the start lines are said (:meth:`_say_begun`); every process's outcome gathered.
-        ``left``: the inputs skipped and failed before (their count), which the start line
-        of an empty ``todo`` names instead."""
-        # decided once, by the main process, so that every process takes the same files
-        world, rank = self.group.world, self.group.rank
-        large, alone, self.claimed = self._decided(todo)
-        self.alone = {f for f, one in zip(todo, alone) if one}
-        shared = {f for f, big in zip(todo, large) if big} - self.alone
-        self.large = shared | self.alone
-        mine = [f for i, f in enumerate(todo) if f in shared or i % world == rank]
-        self.todo = todo
-        if (tree := _TREE.get()) is not None:  # the tree's line counts every folder's
-            tree.todo.extend(todo)
-        if self.group.is_main:
-            self._say_begun(todo, name, notes, left)
-        self.looked()  # the inputs read anew from here: each file's prediction a stamp
+        """``todo``: the large inputs by all processes, the others one process each; every
+        process's outcome gathered. ``left``: the inputs skipped and failed before (their
+        count), which the start line of an empty ``todo`` names instead."""
+        with HEADERS.settled():  # the start's look at the inputs: one stamp each
+            shared, mine = self._started(todo, name, notes, left)
         if self.clock is not None and mine:
             self._warm_up(mine[0])
         result = FolderPrediction()
@@ -1562,6 +1551,25 @@ class _Run:
                     look_beside(self.model)
             result.seconds = time.perf_counter() - start
             return self._gathered(result, todo, chosen)
+
+    def _started(
+        self, todo: list[Path], name: str, notes: Sequence[str], left: tuple[int, int]
+    ) -> tuple[set[Path], list[Path]]:
+        """:meth:`predict`'s start: the files all processes share and those of this one
+        (decided by the main process), and the start line (the main process's)."""
+        # decided once, by the main process, so that every process takes the same files
+        world, rank = self.group.world, self.group.rank
+        large, alone, self.claimed = self._decided(todo)
+        self.alone = {f for f, one in zip(todo, alone) if one}
+        shared = {f for f, big in zip(todo, large) if big} - self.alone
+        self.large = shared | self.alone
+        mine = [f for i, f in enumerate(todo) if f in shared or i % world == rank]
+        self.todo = todo
+        if (tree := _TREE.get()) is not None:  # the tree's line counts every folder's
+            tree.todo.extend(todo)
+        if self.group.is_main:
+            self._say_begun(todo, name, notes, left)
+        return shared, mine
 
     def _say_begun(
         self, todo: list[Path], name: str, notes: Sequence[str], left: tuple[int, int]
