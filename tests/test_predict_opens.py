@@ -44,6 +44,7 @@ def test_predict_opens_each_yxc_tiff_of_a_folder_a_few_times(tmp_path, monkeypat
     for i in range(4):
         yxc = rng.integers(0, 255, (24, 24, 2), np.uint8)
         tifffile.imwrite(tmp_path / "in" / f"s{i}.tif", yxc, photometric="minisblack")
+    _at_rest()
     argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--device", "cpu"]
     argv += ["--input", str(tmp_path / "in"), "--no-progress", "--save-probabilities"]
     opened = _opens(monkeypatch)
@@ -80,6 +81,7 @@ def test_predict_stats_each_input_fewer_times(tmp_path, monkeypatch):
     for i in range(4):
         yxc = np.zeros((24, 24, 2), np.uint8)
         tifffile.imwrite(tmp_path / "in" / f"s{i}.tif", yxc, photometric="minisblack")
+    _at_rest()
     stats, real = collections.Counter(), os.stat
 
     def counted(path, *args, **kwargs):
