@@ -184,3 +184,31 @@ def test_fit_refuses_the_plan_s_epoch_cap_with_the_budget_turned_off(tmp_path, m
         " cfg.train.epochs (50, say) or cfg.train.max_minutes again before fit"
     )
     assert not (tmp_path / "run").exists()
+
+
+def test_plan_lines_shown_in_the_cell_are_not_logged_again_but_kept_in_train_log(tmp_path, caplog):
+    """``print("\\n".join(plan.lines()))`` then ``fit(cfg, plan=plan)`` said the plan's lines
+    twice in the cell (s64 notebook): fit writes them to train.log alone and says so in one
+    line; a line changed after planning (a key set on cfg since) is new, and said."""
+    shown = Plan(
+        choices=[
+            Choice("data.tile_size", 32, "objects are ~14 px across"),
+            Choice("train.batch_size", 2, "memory"),
+        ]
+    )
+    print("\n".join(shown.lines()))
+    cfg = tiny_config(write_blobs(tmp_path / "data", 3), "train.epochs=1", "train.batch_size=3")
+    caplog.set_level("INFO", logger="unetlab")
+    fit(cfg, run_dir=tmp_path / "run", plan=shown, progress=False)
+    said = [m for m in caplog.messages if m.startswith("plan")]
+    assert said == [
+        f"plan from the data ({shown.how}): 1 line plan.lines() showed: in train.log, and",
+        "plan: train.batch_size = 3: set after planning (the plan would choose 2: memory)",
+    ]
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert log.count("plan: data.tile_size = 32: objects are ~14 px across") == 1
+    assert log.count("plan: train.batch_size = 3: set after planning") == 1
+    unseen = Plan(choices=shown.choices)  # its lines never shown: logged as before
+    caplog.clear()
+    fit(cfg, run_dir=tmp_path / "run2", plan=unseen, progress=False)
+    assert "plan: data.tile_size = 32: objects are ~14 px across" in caplog.messages

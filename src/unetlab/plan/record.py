@@ -94,6 +94,9 @@ class Plan:
     budget: float = 0.0
     #: the keys that ``fit``'s config set after planning, in one line (:meth:`held`; "": none)
     after: str = ""
+    #: the lines :meth:`lines` gave (a notebook's print): :meth:`log` writes them to
+    #: train.log alone, not to the cell again (s65 notebook: said twice)
+    shown_lines: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
         """One line (a notebook cell's value; the dataclass's was some 3,000 characters of
@@ -159,7 +162,10 @@ class Plan:
         )
 
     def lines(self) -> list[str]:
-        return [c.line() for c in self.choices]
+        """Each planned value and why, one line each; recorded as shown (:attr:`shown_lines`)."""
+        lines = [c.line() for c in self.choices]
+        self.shown_lines |= frozenset(lines)
+        return lines
 
     def to_dict(self) -> dict:
         return {
@@ -182,14 +188,28 @@ class Plan:
             tmp.write_text(yaml.dump(self.to_dict(), Dumper=_Plain, sort_keys=False))
         return path
 
-    def log(self) -> None:
-        """The plan, line by line, to the log (``train.log`` and the console)."""
+    def log(self, train_log: logging.Handler | None = None) -> None:
+        """The plan, line by line, to the log (``train.log`` and the console); a line that
+        :meth:`lines` showed already goes to ``train_log`` (train.log's handler) alone,
+        where given: the console says it once."""
         if self.seconds is not None:
             outside = f" (outside the {self.budget:g} min budget)" if self.budget > 0 else ""
             log.info("measured the data in %.0f s%s", self.seconds, outside)
-        log.info("plan from the data (%s):", self.how)
-        for line in self.lines():
-            log.info("plan: %s", line)
+        lines = [c.line() for c in self.choices]
+        again = [line for line in lines if line in self.shown_lines] if train_log else []
+        if again:
+            more = ", and" if len(again) < len(lines) else ""
+            said = f"{numbered(len(again), 'line')} plan.lines() showed: in train.log{more}"
+            log.info("plan from the data (%s): %s", self.how, said)
+        else:
+            log.info("plan from the data (%s):", self.how)
+        for line in lines:
+            if line in again:  # the console's level does not apply: train.log keeps INFO
+                train_log.handle(
+                    log.makeRecord(log.name, logging.INFO, "", 0, "plan: %s", (line,), None)
+                )
+            else:
+                log.info("plan: %s", line)
         if self.after:
             log.warning("%s", self.after)
         for note in self.notes:

@@ -129,7 +129,8 @@ def _logged_fit(
     each fold's train.log (:func:`said_within`)."""
     with _run_logs(run_dir, group) as logged, said_within(logged):
         if group.is_main:
-            _log_beginning(run_dir, cfg, plan, config_file, resume=resume, split=how["split"])
+            began = dict(resume=resume, split=how["split"], train_log=logged)
+            _log_beginning(run_dir, cfg, plan, config_file, **began)
         fix = Spelled(  # a notebook's fit was told the command line's keys (s56)
             "lower cfg.train.batch_size or cfg.data.tile_size (or train on the GPU)",
             "lower train.batch_size or data.tile_size (or train on the GPU)",
@@ -173,15 +174,16 @@ def _prepared(
 
 
 def _log_beginning(
-    run_dir: Path, cfg: Config, plan, config_file, *, resume: bool, split: dict | None
+    run_dir: Path, cfg: Config, plan, config_file, *, resume: bool, split: dict | None, train_log
 ) -> None:
     """The main process's first lines: a new run's warnings about its data and making
-    (:func:`warn_other_data`), and the plan's reasons (its values saved to plan.yaml)."""
+    (:func:`warn_other_data`), and the plan's reasons (its values saved to plan.yaml; those
+    ``plan.lines()`` showed, to ``train_log``, train.log's handler, alone)."""
     if not resume:  # its making: once the threads are set (_say_making)
         warn_other_data(config_file, cfg, data=split is None, making=False)
     if plan is not None:
         plan.save(run_dir / "plan.yaml")
-        plan.log()
+        plan.log(train_log)
 
 
 def absolute_paths(cfg: Config, run_dir: str | os.PathLike, *, resume: bool) -> Config:
