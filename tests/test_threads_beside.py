@@ -29,6 +29,7 @@ from unetlab import (
     save_model,
 )
 from unetlab.cli import main
+from unetlab.config import load_config
 from unetlab.cpu_share import (
     CpuShare,
     ThreadsWatch,
@@ -862,3 +863,27 @@ def test_a_resume_or_repeat_compares_the_threads_its_steps_run_on(
         assert said == []
     else:
         assert len(said) == 1 and f"threads {warned}" in said[0], said
+
+
+def test_a_finished_run_resumed_keeps_the_threads_its_steps_ran_on(tmp_path, monkeypatch, caplog):
+    """A run on the clock lowered to 1 thread beside other work, resumed after it ended (a
+    notebook's fit cell run again, on 2 threads): it trains nothing, yet summary.json's
+    threads and repeat command were this command's 2, the repeat's OMP_NUM_THREADS=1 lost
+    (s64 notebook)."""
+    _omp(monkeypatch, None)
+    monkeypatch.setattr(train_log, "cores_in_use", lambda **kw: 1.0)  # other work: a core
+    monkeypatch.setattr(cpu_share, "affinity_cpus", lambda: 2)
+    _fit_on_two_threads(tmp_path, monkeypatch, caplog)
+    run = tmp_path / "run"
+    first = json.loads((run / "summary.json").read_text())
+    assert first["threads"] == 1 and first["repeat"]["command"].startswith("OMP_NUM_THREADS=1 ")
+    monkeypatch.setattr(train_log, "cores_in_use", lambda **kw: 0.0)  # the work is gone
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        fit(load_config(run / "config.yaml"), run_dir=run, resume=True, progress=False)
+    finally:
+        torch.set_num_threads(before)
+    again = json.loads((run / "summary.json").read_text())
+    assert (again["steps"], again["resumed"]) == (first["steps"], 1)
+    assert again["threads"] == 1 and again["repeat"] == first["repeat"], again["repeat"]

@@ -41,6 +41,7 @@ from unetlab.train.log import (
     detach_console,
     detach_log,
     epoch_name,
+    keep_trained_threads,
     log_epoch,
     log_to_file,
     log_weak_classes,
@@ -332,6 +333,7 @@ def _fit(
     run.cpu = run_reading(run)  # the CPU time training gets, its workers' too (shared_cpu)
     if trained:
         log.info("%s", _ended_line(run))
+        keep_trained_threads(run)  # its repeat: the steps' count, not this command's
         return _finish(run, stop)
     try:
         while run.state.epoch < cfg.train.epochs:

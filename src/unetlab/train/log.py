@@ -37,7 +37,7 @@ from unetlab.errors import said_as
 from unetlab.metrics.confusion import RARE_IOU
 from unetlab.models import PRESETS, UNetConfig
 from unetlab.plan import BUDGET_EPOCHS
-from unetlab.run_records import amend_resolved
+from unetlab.run_records import amend_resolved, read_summary
 from unetlab.runtime import fresh_threads
 from unetlab.train.resume import BUDGET
 from unetlab.train.schedule import TimeBudget
@@ -109,14 +109,29 @@ def _threads_beside_other_work(run: Run, in_use: float | None) -> None:
 def threads_record(run: Run) -> dict:
     """What summary.json says of this command's CPU threads: the count its steps began on
     (``threads``, as history.yaml's ``resolved``; None on a GPU) and, where the watch beside
-    other work changed it during the run, each change (``threads_changed``: [from, to])."""
+    other work changed it during the run, each change (``threads_changed``: [from, to]); a
+    command that trains no step (:attr:`Run.trained_threads`), the earlier command's."""
     if run.device.type != "cpu":
         return {"threads": None}
+    if run.trained_threads is not None:
+        return dict(run.trained_threads)
     watch = run.threads_watch
     if watch is None or not watch.moves:
         return {"threads": torch.get_num_threads()}
     moves = [[before, after] for _wall, before, after in watch.moves]
     return {"threads": moves[0][0], "threads_changed": moves}
+
+
+def keep_trained_threads(run: Run) -> None:
+    """Where this command trains no step (a finished run resumed), summary.json's threads of
+    the command that trained them: its repeat keeps their count (s64 notebook: a notebook's
+    second fit cell, on 2 threads, dropped the repeat's OMP_NUM_THREADS=1); none recorded
+    (a run killed before it wrote one): this command's."""
+    summary = read_summary(run.run_dir)
+    if isinstance(summary.get("threads"), int):
+        run.trained_threads = {
+            k: summary[k] for k in ("threads", "threads_changed") if k in summary
+        }
 
 
 def repeat_nproc(run: Run) -> int:

@@ -100,6 +100,9 @@ class Run:
     cpu: CpuReading | None = None
     # a run on the clock's look at the cores other work holds (train/log.rethread)
     threads_watch: ThreadsWatch | None = None
+    # summary.json's threads where this command trains no step (a finished run resumed):
+    # the count its steps ran on, which a repeat is to be given (train/log.threads_record)
+    trained_threads: dict | None = None
     # the run_progress of the last last.pt and best.pt saved here, by file name
     saved_progress: dict = field(default_factory=dict)
 
