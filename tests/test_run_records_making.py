@@ -60,3 +60,23 @@ def test_a_resume_with_other_threads_says_so_and_goes_on(tmp_path):
     said = [line for line in log.splitlines() if "results may differ bitwise" in line]
     assert len(said) == 1 and "this resume trains with threads" in said[0]
     assert len(yaml.safe_load((run / "history.yaml").read_text())) == 2  # it went on
+
+
+def test_a_resume_with_another_commit_alone_gives_that_reason(tmp_path):
+    """The resume's line said "(CPU results depend on the thread count)" where only the
+    commit differed (s64 notebook): the reason said is the one that holds."""
+    data = write_blobs(tmp_path / "data", 5)
+    run = tmp_path / "run"
+    fit(tiny_config(data, "train.epochs=1"), run_dir=run, progress=False)
+    history = yaml.safe_load((run / "history.yaml").read_text())
+    history[-1]["code"] = code_identity() | {"commit": "10cf26bc9dce58d7", "dirty": False}
+    (run / "history.yaml").write_text(yaml.safe_dump(history, sort_keys=False))
+    fit(tiny_config(data, "train.epochs=2"), run_dir=run, resume=True, progress=False)
+    log = (run / "train.log").read_text()
+    said = [line for line in log.splitlines() if "results may differ bitwise" in line]
+    assert len(said) == 1 and "this resume trains with unetlab commit " in said[0], said
+    assert said[0].endswith(
+        "its results may differ bitwise from an uninterrupted run's (another unetlab commit "
+        "or torch may compute them otherwise)"
+    ), said[0]
+    assert "thread" not in said[0]

@@ -25,8 +25,11 @@ from unetlab.provenance import code_identity, command_line, now
 
 HISTORY_FILE = "history.yaml"
 SUMMARY_FILE = "summary.json"
-#: what other code or threads than a run's mean for results, and why
-BITWISE, WHY = "results may differ bitwise", "(CPU results depend on the thread count)"
+#: what other code or threads than a run's mean for results
+BITWISE = "results may differ bitwise"
+#: why, of the differences :func:`making_differences` finds: code (a commit, torch), threads
+WHY_CODE = "another unetlab commit or torch may compute them otherwise"
+WHY_THREADS = "CPU results depend on the thread count"
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +153,19 @@ def making_differences(before: dict, now: dict) -> list[str]:
     return said
 
 
+def _which(said: list[str], code: str, threads: str) -> list[str]:
+    """``code`` where ``said`` (:func:`making_differences`) names other code (a commit,
+    torch), ``threads`` where it names other threads: only what holds is said (s64 notebook:
+    the thread count's reason was said of a commit alone)."""
+    other = [s.startswith("threads ") for s in said]
+    return [part for part, holds in ((code, not all(other)), (threads, any(other))) if holds]
+
+
+def why(said: list[str]) -> str:
+    """The reasons, in parentheses, that hold for the differences ``said``."""
+    return f"({'; '.join(_which(said, WHY_CODE, WHY_THREADS))})"
+
+
 def _commit(code: dict) -> str:
     changed = " with uncommitted changes" if code.get("dirty") else ""
     return f"{str(code['commit'])[:12]}{changed}"
@@ -170,10 +186,10 @@ def other_making(config_file: str | os.PathLike | None) -> str | None:
     now = {"code": code_identity(), "resolved": {"threads": torch.get_num_threads()}}
     if not (said := making_differences(history[-1], now)):
         return None
+    kept = " and ".join(_which(said, "its code", "its threads (OMP_NUM_THREADS)"))
     return (
         f"this run trains with {'; '.join(said)} ({run / HISTORY_FILE} records {run}'s): "
-        f"its {BITWISE} {WHY}; to repeat {run} bit for bit, train with its threads "
-        "(OMP_NUM_THREADS) and code"
+        f"its {BITWISE} {why(said)}; to repeat {run} bit for bit, train with {kept}"
     )
 
 
@@ -185,7 +201,7 @@ def _say_other_making(before: dict, entry: dict, path: Path) -> None:
             "; ".join(said),
             path,
             BITWISE,
-            WHY,
+            why(said),
         )
 
 
