@@ -39,3 +39,23 @@ def test_an_older_checkpoint_s_finished_run_keeps_its_val_pixels(tmp_path):
         torch.save(checkpoint, run / "checkpoints" / name)
     fit(cfg, run_dir=run, resume=True, progress=False)
     assert json.loads((run / "summary.json").read_text())["val_pixels"] == pixels is not None
+
+
+def test_an_older_checkpoint_s_finished_run_returns_the_validation_metrics_csv_records(
+    tmp_path,
+):
+    """Resumed after it ended from a last.pt without ``last_validation`` (an older
+    unetlab's), fit returned ``val`` {} (s64 notebook): it is the last validation row of
+    metrics.csv (its 6 significant digits), with summary.json's pixel counts."""
+    data = write_blobs(tmp_path / "data", 4)
+    cfg = tiny_config(data, "train.epochs=2", "data.val_fraction=0.5")
+    run = tmp_path / "run"
+    first = fit(cfg, run_dir=run, progress=False)["val"]
+    checkpoint = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    del checkpoint["last_validation"]  # as an older unetlab wrote it
+    torch.save(checkpoint, run / "checkpoints" / "last.pt")
+    val = fit(cfg, run_dir=run, resume=True, progress=False)["val"]
+    assert set(val) == {"loss", "miou", "mdice", "iou", "pixels"}
+    for key in ("loss", "miou", "mdice", "iou"):
+        assert val[key] == pytest.approx(first[key], rel=1e-5), key
+    assert val["pixels"] == first["pixels"]

@@ -85,9 +85,9 @@ def fit(
 ) -> dict:
     """Train ``cfg`` into ``run_dir``; returns a plain dict: ``best_val_miou`` (epoch
     ``best_epoch``; ``best_val_miou_smoothed``: ``train.best_smoothing``'s average), ``val``
-    (the last validation: ``miou``, ``iou``, ...; ``val_miou_classes``), ``best_checkpoint``,
-    ``last_checkpoint`` (str), ``run_dir``, ``epochs``, ``steps``, ``seconds`` (wall clock),
-    ``label_offset``, ``cpu_share``, ``cpu_warning`` (None where not measured or said).
+    (the last validation: ``miou``, ``iou``, ...; an older last.pt's: metrics.csv's), ``seconds``,
+    ``val_miou_classes``, ``best_checkpoint``, ``last_checkpoint`` (str), ``run_dir``, ``epochs``,
+    ``steps``, ``label_offset``, ``cpu_share``, ``cpu_warning`` (None where not measured or said).
 
     OutputError for an existing run unless ``resume`` (from ``checkpoints/last.pt``;
     ``"auto"``: where there is one, as a requeued batch job) or ``overwrite``, for run files

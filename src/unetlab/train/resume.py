@@ -27,6 +27,7 @@ from unetlab.data.split_record import (
 )
 from unetlab.errors import CheckpointError, Spelled, UnetlabError, quoted, said_as
 from unetlab.provenance import unetlab_command
+from unetlab.run_records import read_summary
 from unetlab.signals import CallerSays
 from unetlab.train.loop import TrainState
 from unetlab.train.schedule import BudgetSchedule, schedule_factor
@@ -220,6 +221,21 @@ def restore_checkpoint(
     if saved is not None:
         _log_budget(scheduler, saved)
     return dict(checkpoint.get("last_validation") or {})
+
+
+def recorded_validation(rows: list[dict], classes: list[str], run_dir: Path) -> dict:
+    """The run's last validation as metrics.csv's ``rows`` record it (``loss``, ``miou``,
+    ``mdice``, ``iou`` of ``classes``; 6 significant digits) with summary.json's ``pixels``:
+    what a resume returns where last.pt records none (an older unetlab's, s64 notebook:
+    ``val`` {}); {} where no row was validated."""
+    row = next((r for r in reversed(rows) if r.get("val_miou") is not None), None)
+    if row is None:
+        return {}
+    found = {key: row.get(f"val_{key}") for key in ("loss", "miou", "mdice")}
+    found["iou"] = [row.get(f"val_iou_{name}") for name in classes]
+    if (pixels := read_summary(run_dir).get("val_pixels")) is not None:
+        found["pixels"] = pixels
+    return found
 
 
 def resumed_checkpoint(path: Path) -> dict:

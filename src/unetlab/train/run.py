@@ -35,6 +35,7 @@ from unetlab.train.resume import (
     log_changes,
     planned_steps,
     recorded_split,
+    recorded_validation,
     restore_checkpoint,
     saved_at,
 )
@@ -229,6 +230,8 @@ def setup_run(
         run.data.normalization = dict(run.model.normalization)  # an older run's own: kept
     if group.is_main:
         _start_records(run, resume=resume, sizes=sizes, weights=weights)
+        if resume and not run.last:  # an older last.pt: metrics.csv's (what fit returns)
+            run.last = recorded_validation(run.metrics.rows, run.model.classes, run_dir)
         if timer is not None:
             (log_loading if loading < timer.seconds else log_spent)(loading, timer)
     return run
