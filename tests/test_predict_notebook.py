@@ -109,3 +109,21 @@ def test_a_constant_image_after_a_dim_one_is_said_in_full_and_pointed_to_its_own
     assert lines[3].startswith("b.png: contrast") and lines[3].endswith("in full for a.png")
     assert lines[5].startswith("f.png: the image is constant (empty")
     assert lines[6] == "g.png: the image is constant: nothing to segment (see f.png)"
+
+
+@pytest.mark.parametrize("call", ["predict_image", "predict_objects"])
+def test_a_bool_array_is_refused_naming_its_dtype_and_the_fix(call):
+    """A bool array (a mask given as the image) warned "the image is constant" or "read as
+    nearly empty" (s64 notebook): its 0/1 are no intensities of the dtype the model trained
+    on. Refused in one line naming the dtype and the fix, which then predicts."""
+    net = unetlab.UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    net.normalization = {"mode": "per_image", "floor": [5.0], "dtype": "uint8"}
+    yy, xx = np.mgrid[:48, :48]
+    mask = (yy - 24) ** 2 + (xx - 24) ** 2 < 150
+    with pytest.raises(UnetlabError) as refused:
+        getattr(unetlab, call)(net, mask)
+    assert str(refused.value) == (
+        f"image: a bool array (a mask?), not intensities: {call} takes the image as read "
+        "(uint8, uint16); to segment this binary picture, give image.astype(np.uint8) * 255"
+    )
+    getattr(unetlab, call)(net, mask.astype(np.uint8) * 255)  # the fix predicts

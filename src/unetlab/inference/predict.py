@@ -201,7 +201,8 @@ def as_image(image, name: str = "image", *, call: str = "predict_image") -> np.n
     """A whole image as given to :func:`predict_image` (or ``call``, whose loop over planes
     the lines name: :data:`PLANE_CALLS`): a tensor's pixels as numpy, and one line for a
     (C, H, W) array (a few channels first, then two long axes), and one for a file's path
-    (read it first: pixels in memory are what these functions take)."""
+    (read it first: pixels in memory are what these functions take), and one for a bool
+    array: 0 and 1 are no intensities of the dtype a model trained on."""
     if isinstance(image, (str, os.PathLike)):
         raise UnetlabError(
             f"{name}: got the path {str(image)!r}, not pixels: read the file first, "
@@ -211,6 +212,11 @@ def as_image(image, name: str = "image", *, call: str = "predict_image") -> np.n
     tensor = isinstance(image, torch.Tensor)
     if tensor:
         image = image.detach().cpu().numpy()
+    if getattr(image, "dtype", None) == bool:  # its 0/1 read as a dim or constant image (s64)
+        raise UnetlabError(
+            f"{name}: a bool array (a mask?), not intensities: {call} takes the image as read "
+            "(uint8, uint16); to segment this binary picture, give image.astype(np.uint8) * 255"
+        )
     shape = getattr(image, "shape", ())
     if len(shape) == 3 and shape[0] <= 4 < min(shape[1:]) and shape[2] > 4:
         raise UnetlabError(_channels_first_line(name, shape, tensor, call))
