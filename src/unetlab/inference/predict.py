@@ -212,7 +212,9 @@ def as_image(image, name: str = "image", *, call: str = "predict_image") -> np.n
     tensor = isinstance(image, torch.Tensor)
     if tensor:
         image = image.detach().cpu().numpy()
-    if getattr(image, "dtype", None) == bool:  # its 0/1 read as a dim or constant image (s64)
+    if (
+        isinstance(image, np.ndarray) and image.dtype == np.bool_
+    ):  # its 0/1 read as a dim or constant image (s64)
         raise UnetlabError(
             f"{name}: a bool array (a mask?), not intensities: {call} takes the image as read "
             "(uint8, uint16); to segment this binary picture, give image.astype(np.uint8) * 255"
