@@ -578,10 +578,17 @@ def run(args) -> int:
     from unetlab.data.grey_masks import grey_masks_read_as
     from unetlab.evaluate.earlier import records_read_once
     from unetlab.evaluate.predictions import predictions_read_once
+    from unetlab.signals import stop_line_said
 
     # every mask read; over the checkpoint's. An earlier report read once (s59: 3 times),
-    # the predictions' records and manifest once for the check and the scoring (s60)
-    with grey_masks_read_as(args.grey_masks), records_read_once(), predictions_read_once():
+    # the predictions' records and manifest once for the check and the scoring (s60); its
+    # stop line the command's alone (evaluate_model says none)
+    with (
+        grey_masks_read_as(args.grey_masks),
+        records_read_once(),
+        predictions_read_once(),
+        stop_line_said(),
+    ):
         return _run(args)
 
 

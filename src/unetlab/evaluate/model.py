@@ -43,6 +43,8 @@ and 3-D alike), at auto the training scale's (each row's factor says how they we
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -123,6 +125,8 @@ from unetlab.inference.sizing import AUTO
 from unetlab.inference.threads_look import capped, look_beside
 from unetlab.progress import progress_calls
 from unetlab.runtime import tuned_allocator
+from unetlab.signals import stop_said, stop_status
+from unetlab.words import numbered
 
 if TYPE_CHECKING:
     from unetlab.inference.objects import ObjectOptions
@@ -131,9 +135,37 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def _says_its_stop(evaluate: Callable) -> Callable:
+    """``evaluate`` (:func:`evaluate_model`) whose stop (Ctrl-C, SIGTERM) is said in one line
+    where no caller says it (:func:`~unetlab.signals.stop_said`; ``unetlab evaluate`` says its
+    own), as fit's and predict_folder's are (s64 notebook: a bare KeyboardInterrupt)."""
+
+    @functools.wraps(evaluate)
+    def evaluating(*args, **kwargs):
+        with stop_said(_say_stopped):
+            return evaluate(*args, **kwargs)
+
+    return evaluating
+
+
+def _say_stopped(exc: KeyboardInterrupt) -> None:
+    """``evaluate_model interrupted after scoring 2 of 5 images (...)``: how far it got
+    (``exc.scored``, :func:`_accumulated_each`'s; none where it stopped elsewhere) and that
+    nothing is kept, so the same call starts again."""
+    scored = getattr(exc, "scored", None)
+    after = f" after scoring {scored[0]} of {numbered(scored[1], 'image')}" if scored else ""
+    log.warning(
+        "evaluate_model %s%s (a report is returned whole, at the end: none kept); run the "
+        "same call again to score them all",
+        stop_status(exc)[0],
+        after,
+    )
+
+
 @keeps_grey_masks_reading  # as its checkpoint's training read them (_prepared)
 @call_lines()  # its INFO lines shown; a call is one command for what reading notes
 @capped  # torch's threads no more than a CPU quota allows, put back after
+@_says_its_stop  # a notebook's Ctrl-C in one line, said while call_lines shows it
 def evaluate_model(
     model,
     data_dir: str | os.PathLike,
@@ -156,13 +188,12 @@ def evaluate_model(
     iou_thresholds: Sequence[float] | None = None,
     **settings,
 ) -> Report:
-    """Predict each image of ``data_dir`` (or ``pairs``) with ``model`` (a net, a checkpoint's or
-    package's path) and score it against its mask, read as its training read them: a
-    :class:`Report`. ``options``, ``settings`` (its fields): how to predict; ``ignore_value`` (None:
-    the training's), ``boundary_class``, ``connectivity``, ``objects``, ``worst``,
-    ``iou_thresholds``: as ``evaluate_predictions``'s; ``thresholds``: ISBI figures' best cut (with
-    ``seed_threshold``: cells split first); ``object_options`` None: the checkpoint's; ``progress``:
-    bool or function; ``objects_3d``: in 3-D; ``axes``: of TIFFs recording none."""
+    """Predict each image of ``data_dir`` (or ``pairs``) with ``model`` (a net; a checkpoint's,
+    package's path), scored against its mask as training read them: a :class:`Report`. ``options``,
+    ``settings`` (its fields): how to predict; ``ignore_value`` (None: trained), ``connectivity``,
+    ``boundary_class``, ``objects``, ``worst``, ``iou_thresholds``: as ``evaluate_predictions``'s;
+    ``thresholds``: ISBI best cut (``seed_threshold``: cells split first); ``object_options`` None:
+    the checkpoint's; ``progress``: bool or function; ``objects_3d``: 3-D; ``axes``: bare TIFFs'."""
     ious = _checked_inputs(data_dir, pairs, axes, iou_thresholds)  # before a checkpoint loads
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
     sizes = dict(pixel_size=pixel_size, z_spacing=z_spacing)
@@ -622,8 +653,8 @@ def _accumulated_each(
     from unetlab.inference.predict import floor_run
 
     # one tuned heap for all the images, given back at the end; the floor's lines said once
-    with tuned_allocator(), floor_run(), read_notes(evaluating=True):  # its words, not training's
-        for pair in pairs:
+    with tuned_allocator(), floor_run(), read_notes(evaluating=True), _counted(pairs) as counted:
+        for pair in pairs:  # read_notes: its words, not training's
             look_beside(scoring.model)  # fewer threads beside other work, as predict_folder
             image, mask = read(pair)
             mask, tagged = tags(pair.mask, mask)  # its own no-data: scored nowhere, as --pred
@@ -638,11 +669,24 @@ def _accumulated_each(
             # an instance model's truth ids only (a class mask's regions are judged anyway)
             binary = scored["gt_ids"] is not None and binary_truth(mask, scoring.ignore_value)
             acc.add(pair.name, **scored, where=at, void=bad, truth_void=tagged, binary_truth=binary)
+            counted.append(pair)
             if done is not None:
                 done(pair.name)
     ids.say()
     tags.say()
     return acc
+
+
+@contextlib.contextmanager
+def _counted(pairs: Sequence[Pair]):
+    """A list for the pairs scored; a stop within is marked with how many of ``pairs`` were
+    (``exc.scored``: its line, :func:`_say_stopped`)."""
+    counted: list[Pair] = []
+    try:
+        yield counted
+    except KeyboardInterrupt as exc:
+        exc.scored = (len(counted), len(pairs))
+        raise
 
 
 def scale_column(asked: float | str, used: float) -> dict:
