@@ -202,7 +202,8 @@ def test_plan_lines_shown_in_the_cell_are_not_logged_again_but_kept_in_train_log
     fit(cfg, run_dir=tmp_path / "run", plan=shown, progress=False)
     said = [m for m in caplog.messages if m.startswith("plan")]
     assert said == [
-        f"plan from the data ({shown.how}): 1 line plan.lines() showed: in train.log, and",
+        f"plan from the data ({shown.how}): 1 line as plan.lines() showed them (in train.log), "
+        "and:",
         "plan: train.batch_size = 3: set after planning (the plan would choose 2: memory)",
     ]
     log = (tmp_path / "run" / "train.log").read_text()

@@ -198,9 +198,9 @@ class Plan:
         lines = [c.line() for c in self.choices]
         again = [line for line in lines if line in self.shown_lines] if train_log else []
         if again:
-            more = ", and" if len(again) < len(lines) else ""
-            said = f"{numbered(len(again), 'line')} plan.lines() showed: in train.log{more}"
-            log.info("plan from the data (%s): %s", self.how, said)
+            said = f"{numbered(len(again), 'line')} as plan.lines() showed them (in train.log)"
+            more = ", and:" if len(again) < len(lines) else ""
+            log.info("plan from the data (%s): %s%s", self.how, said, more)
         else:
             log.info("plan from the data (%s):", self.how)
         for line in lines:
