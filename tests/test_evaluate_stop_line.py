@@ -16,6 +16,7 @@ from unetlab.evaluate import evaluate_model
 from unetlab.evaluate import model as evaluate
 
 from .test_evaluate import _tiny_model
+from .test_folder_stop_line import _stopped_at
 
 
 def _data(root, n=3):
@@ -26,23 +27,11 @@ def _data(root, n=3):
     return root
 
 
-def _stopped_at(monkeypatch, second: int) -> None:
-    real, calls = evaluate._score_pair, []
-
-    def stop(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == second:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(evaluate, "_score_pair", stop)
-
-
 def test_a_stopped_evaluation_says_the_images_scored_and_the_call_again(
     tmp_path, monkeypatch, caplog
 ):
     data = _data(tmp_path / "data")
-    _stopped_at(monkeypatch, 3)
+    _stopped_at(monkeypatch, 3, evaluate, "_score_pair")
     with caplog.at_level(logging.INFO, logger="unetlab"), pytest.raises(KeyboardInterrupt):
         evaluate_model(_tiny_model(), data, progress=False)
     said = [m for m in caplog.messages if "interrupted" in m]
@@ -56,7 +45,7 @@ def test_a_stopped_evaluate_command_says_its_own_line_alone(tmp_path, monkeypatc
     data = _data(tmp_path / "data")
     model = _tiny_model()
     save_model(tmp_path / "m.pt", model)
-    _stopped_at(monkeypatch, 2)
+    _stopped_at(monkeypatch, 2, evaluate, "_score_pair")
     argv = ["evaluate", "--checkpoint", str(tmp_path / "m.pt"), "--data", str(data)]
     with caplog.at_level(logging.INFO, logger="unetlab"):
         assert main([*argv, "--device", "cpu", "--no-progress"]) == 130
