@@ -33,3 +33,11 @@ def test_a_run_without_a_budget_logs_epochs_as_before(tmp_path):
     log = (tmp_path / "run" / "train.log").read_text()
     assert "training 2 epochs x 2 steps of batch 4 (adamw, lr 0.001, cosine schedule, ce" in log
     assert " epoch 1/2  train loss" in log and " epoch 2/2  train loss" in log
+
+
+def test_a_one_epoch_run_says_one_epoch(tmp_path):
+    """ "training 1 epochs x 3 steps" (s65 notebook walk): the count and its noun agree."""
+    data = write_blobs(tmp_path / "data", 4)
+    fit(tiny_config(data, "train.epochs=1"), run_dir=tmp_path / "run", progress=False)
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert "training 1 epoch x 2 steps of batch 4 (adamw" in log and "1 epochs" not in log

@@ -351,7 +351,7 @@ def test_a_stopped_launch_saves_the_step_its_processes_were_in_and_resumes(
         "train.schedule=none",
     ]
     argv = ["train", *(f"--set={s}" for s in sets), "--run-dir", str(run), "--no-progress"]
-    _signal_when_ready(run / "train.log", signal.SIGTERM, says="training 1 epochs x 4 steps")
+    _signal_when_ready(run / "train.log", signal.SIGTERM, says="training 1 epoch x 4 steps")
     assert launch(2, [*argv, "--no-plan"]) == 143
     saved = load_checkpoint(run / "checkpoints" / "last.pt")["train_state"]
     assert saved["epoch"] == 0 and saved["step"] == saved["batch"] >= 1  # inside epoch 1

@@ -330,7 +330,7 @@ def _length(t, steps: int, tiles: int | None = None) -> str:
     """How long the run trains: its epochs, or its time budget (and epoch cap, if any)."""
     epoch = steps_text(steps, t.batch_size, tiles)
     if not t.max_minutes:
-        return f"{t.epochs} epochs x {epoch}"
+        return f"{numbered(t.epochs, 'epoch')} x {epoch}"
     ends = "the budget" if _budget_only(t) else f"the budget or epoch {t.epochs}"
     return f"for {t.max_minutes:g} min in epochs of {epoch}; {ends} ends the run"
 
