@@ -45,6 +45,21 @@ def test_a_fine_tuned_run_starts_at_the_checkpoints_weights(trained):
     assert not torch.equal(_forward(fresh, x), _forward(model, x))
 
 
+def test_the_start_line_names_a_saved_model_s_missing_epoch_in_words(trained, tmp_path, caplog):
+    """A model saved by save_model holds no training state: the line said "epoch ?" (s65
+    notebook walk); a checkpoint of a run names its epoch."""
+    from unetlab.checkpoint import save_model
+
+    best, data = trained
+    save_model(tmp_path / "my.pt", load_model(best))
+    with caplog.at_level("INFO", logger="unetlab"):
+        started(tiny_config(data, f"model.init_checkpoint={tmp_path / 'my.pt'}"))
+        started(tiny_config(data, f"model.init_checkpoint={best}"))
+    said = [m for m in caplog.messages if m.startswith("fine-tuning: the net starts")]
+    assert len(said) == 2 and "…, no training state)" in said[0], said
+    assert "…, epoch 1)" in said[1] and "?" not in " ".join(said)
+
+
 def test_a_fine_tuned_run_records_the_checkpoint(trained, tmp_path):
     best, data = trained
     run = tmp_path / "b"

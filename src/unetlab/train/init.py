@@ -55,11 +55,13 @@ def init_from_checkpoint(model, path: str | os.PathLike) -> dict:
         if fresh_head
         else ""
     )
+    epoch = record.get("checkpoint_epoch")  # save_model's file: none ("epoch ?", s65 walk)
+    epoch = "no training state" if epoch is None else f"epoch {epoch}"
     log.info(
-        "fine-tuning: the net starts from the weights of %s (sha256 %s…, epoch %s)%s",
+        "fine-tuning: the net starts from the weights of %s (sha256 %s…, %s)%s",
         record["checkpoint"],
         record["checkpoint_sha256"][:12],
-        record.get("checkpoint_epoch", "?"),
+        epoch,
         head,
     )
     _warn_other_normalization(checkpoint.get("normalization") or {}, model.normalization, path)
