@@ -149,3 +149,16 @@ def test_a_stopped_command_says_continue_with_once(tmp_path, monkeypatch, capsys
     assert said.count("continue with") == 1 and "unetlab train: stopped by SIGTERM; saved" in said
     assert "Python" not in said  # on the command line the command alone (s51 lead's re-read)
     assert (run / "train.log").read_text().count("continue with: unetlab train --run-dir") == 1
+
+
+def test_a_ctrl_c_raises_one_keyboard_interrupt_not_a_chain(tmp_path, monkeypatch):
+    """A notebook's Ctrl-C in fit showed two tracebacks, "The above exception was the direct
+    cause of the following exception" (s65 notebook walk): a KeyboardInterrupt raised from the
+    KeyboardInterrupt of the step boundary. SIGTERM's Stopped is the one made anew."""
+    data = write_blobs(tmp_path / "data", 4)
+    _signal_at(monkeypatch, 2, signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        fit(tiny_config(data), run_dir=tmp_path / "run", progress=False)
+    assert type(stopped.value) is KeyboardInterrupt
+    assert stopped.value.__cause__ is None and stopped.value.__context__ is None
+    assert getattr(stopped.value, "resume_said", False)  # the command says no second line

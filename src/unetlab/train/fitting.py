@@ -343,9 +343,10 @@ def _fit(
                 break
     except KeyboardInterrupt as exc:
         _save_stopped(run, stop)
-        if stop() and not isinstance(exc, Stopped):  # SIGTERM, SIGHUP: for the exit status
-            raise _said(stop.interrupt()) from exc
-        _said(exc)
+        stopped = stop.interrupt() if stop() else exc  # SIGTERM, SIGHUP: for the exit status
+        if isinstance(stopped, Stopped) and not isinstance(exc, Stopped):
+            raise _said(stopped) from exc
+        _said(exc)  # Ctrl-C: raised as it is, one traceback (s65 notebook walk: two)
         raise
     except Exception:  # curves.png of the epochs it trained: the first is drawn 30 s in
         _plot_failed(run)
