@@ -127,3 +127,20 @@ def test_a_bool_array_is_refused_naming_its_dtype_and_the_fix(call):
         "(uint8, uint16); to segment this binary picture, give image.astype(np.uint8) * 255"
     )
     getattr(unetlab, call)(net, mask.astype(np.uint8) * 255)  # the fix predicts
+
+
+@pytest.mark.parametrize("call", ["predict_image", "predict_objects"])
+def test_a_bool_tensor_is_told_the_tensor_s_fix(call):
+    """A bool tensor was told the numpy fix, ``image.astype(np.uint8) * 255``, which raises
+    on a tensor (review s65): its line names the tensor's, which then predicts."""
+    net = unetlab.UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    net.normalization = {"mode": "per_image", "floor": [5.0], "dtype": "uint8"}
+    yy, xx = torch.meshgrid(torch.arange(48), torch.arange(48), indexing="ij")
+    mask = (yy - 24) ** 2 + (xx - 24) ** 2 < 150
+    with pytest.raises(UnetlabError) as refused:
+        getattr(unetlab, call)(net, mask)
+    assert str(refused.value) == (
+        f"image: a bool tensor (a mask?), not intensities: {call} takes the image as read "
+        "(uint8, uint16); to segment this binary picture, give image.to(torch.uint8) * 255"
+    )
+    getattr(unetlab, call)(net, mask.to(torch.uint8) * 255)  # the fix predicts

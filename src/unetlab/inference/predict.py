@@ -212,12 +212,13 @@ def as_image(image, name: str = "image", *, call: str = "predict_image") -> np.n
     tensor = isinstance(image, torch.Tensor)
     if tensor:
         image = image.detach().cpu().numpy()
-    if (
-        isinstance(image, np.ndarray) and image.dtype == np.bool_
-    ):  # its 0/1 read as a dim or constant image (s64)
+    bool_array = isinstance(image, np.ndarray) and image.dtype == np.bool_
+    if bool_array:  # its 0/1 were read as a dim or constant image (s64 notebook)
+        fix = "image.to(torch.uint8) * 255" if tensor else "image.astype(np.uint8) * 255"
         raise UnetlabError(
-            f"{name}: a bool array (a mask?), not intensities: {call} takes the image as read "
-            "(uint8, uint16); to segment this binary picture, give image.astype(np.uint8) * 255"
+            f"{name}: a bool {'tensor' if tensor else 'array'} (a mask?), not intensities: "
+            f"{call} takes the image as read (uint8, uint16); to segment this binary "
+            f"picture, give {fix}"
         )
     shape = getattr(image, "shape", ())
     if len(shape) == 3 and shape[0] <= 4 < min(shape[1:]) and shape[2] > 4:
