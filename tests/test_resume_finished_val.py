@@ -2,6 +2,7 @@
 the last validation it ended with, as the first fit returned it, and its summary.json keeps
 that validation's pixel counts: the resume validates nothing, so it held none."""
 
+import csv
 import json
 
 import pytest
@@ -59,3 +60,31 @@ def test_an_older_checkpoint_s_finished_run_returns_the_validation_metrics_csv_r
     for key in ("loss", "miou", "mdice", "iou"):
         assert val[key] == pytest.approx(first[key], rel=1e-5), key
     assert val["pixels"] == first["pixels"]
+
+
+def _older(run):
+    """``run``'s last.pt as an older unetlab wrote it (no ``last_validation``); what it held."""
+    checkpoint = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    held = checkpoint.pop("last_validation")
+    torch.save(checkpoint, run / "checkpoints" / "last.pt")
+    return held
+
+
+def test_a_class_column_missing_from_metrics_csv_leaves_iou_out(tmp_path, caplog):
+    """A ``val_iou_<class>`` column missing from metrics.csv gave None in ``iou``, and the
+    weak-classes line at the run's end raised TypeError on it (review s65): ``iou`` is left
+    out, the other keys kept."""
+    data = write_blobs(tmp_path / "data", 4)
+    cfg = tiny_config(data, "train.epochs=1", "data.val_fraction=0.5")
+    run = tmp_path / "run"
+    fit(cfg, run_dir=run, progress=False)
+    _older(run)
+    path = run / "metrics.csv"
+    rows = list(csv.DictReader(path.open()))
+    fields = [name for name in rows[0] if name != "val_iou_bright"]
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    val = fit(cfg, run_dir=run, resume=True, progress=False)["val"]
+    assert set(val) == {"loss", "miou", "mdice", "pixels"}

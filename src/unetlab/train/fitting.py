@@ -84,11 +84,11 @@ def fit(
     config_file: str | os.PathLike | None = None,
 ) -> dict:
     """Train ``cfg`` into ``run_dir``; returns a plain dict: ``best_val_miou`` (epoch
-    ``best_epoch``; ``best_val_miou_smoothed``: ``train.best_smoothing``'s average), ``val``
-    (the last validation: ``miou``, ``iou``, ...; an older last.pt's: metrics.csv's), ``seconds``,
-    ``val_miou_classes``, ``best_checkpoint``, ``last_checkpoint`` (str), ``run_dir``, ``epochs``,
-    ``steps``, ``label_offset``, ``cpu_share``, ``cpu_warning`` (None where not measured or said).
-
+    ``best_epoch``; ``best_val_miou_smoothed``: ``train.best_smoothing``'s average), ``val`` (the
+    last validation: ``loss``, ``miou``, ``mdice``, ``iou``, ``pixels``, ``dice``...; an older
+    last.pt's finished run: the first five alone), ``seconds``, ``val_miou_classes``,
+    ``best_checkpoint``, ``last_checkpoint`` (str), ``run_dir``, ``epochs``, ``steps``,
+    ``label_offset``, ``cpu_share``, ``cpu_warning`` (None where not measured or said).
     OutputError for an existing run unless ``resume`` (from ``checkpoints/last.pt``;
     ``"auto"``: where there is one, as a requeued batch job) or ``overwrite``, for run files
     unetlab did not write, a ``run_dir`` that is a file or in a folder the data is read from,

@@ -227,12 +227,16 @@ def recorded_validation(rows: list[dict], classes: list[str], run_dir: Path) -> 
     """The run's last validation as metrics.csv's ``rows`` record it (``loss``, ``miou``,
     ``mdice``, ``iou`` of ``classes``; 6 significant digits) with summary.json's ``pixels``:
     what a resume returns where last.pt records none (an older unetlab's, s64 notebook:
-    ``val`` {}); {} where no row was validated."""
+    ``val`` {}); {} where no row was validated. A column the row lacks leaves its key out
+    (``iou``: where one class's is missing), not None (review s65)."""
     row = next((r for r in reversed(rows) if r.get("val_miou") is not None), None)
     if row is None:
         return {}
     found = {key: row.get(f"val_{key}") for key in ("loss", "miou", "mdice")}
-    found["iou"] = [row.get(f"val_iou_{name}") for name in classes]
+    found = {key: value for key, value in found.items() if value is not None}
+    iou = [row.get(f"val_iou_{name}") for name in classes]
+    if None not in iou:
+        found["iou"] = iou
     if (pixels := read_summary(run_dir).get("val_pixels")) is not None:
         found["pixels"] = pixels
     return found
