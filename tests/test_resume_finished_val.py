@@ -4,11 +4,12 @@ that validation's pixel counts: the resume validates nothing, so it held none.""
 
 import csv
 import json
+import signal
 
 import pytest
 import torch
 
-from unetlab.train import fit
+from unetlab.train import Stopped, fit, fitting
 
 from .test_train import tiny_config, write_blobs
 
@@ -68,6 +69,34 @@ def _older(run):
     held = checkpoint.pop("last_validation")
     torch.save(checkpoint, run / "checkpoints" / "last.pt")
     return held
+
+
+def test_the_validation_returned_is_the_last_validated_row_not_the_last_row(tmp_path, monkeypatch):
+    """With ``train.val_every=2`` a run stopped at the end of epoch 3 (not validated) and
+    resumed with ``train.epochs=3`` (it trains no step) returns epoch 2's validation, the
+    last row of metrics.csv that holds one (review s65: untested)."""
+    data = write_blobs(tmp_path / "data", 4)
+    cfg = tiny_config(data, "train.epochs=4", "train.val_every=2", "data.val_fraction=0.5")
+    real = fitting.rethread
+
+    def stopping_after_epoch_3(run):  # a SIGTERM at the end of epoch 3
+        real(run)
+        if run.state.epoch == 3:
+            signal.raise_signal(signal.SIGTERM)
+
+    monkeypatch.setattr(fitting, "rethread", stopping_after_epoch_3)
+    run = tmp_path / "run"
+    with pytest.raises(Stopped):
+        fit(cfg, run_dir=run, progress=False)
+    monkeypatch.undo()
+    held = _older(run)
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    assert [r["epoch"] for r in rows if r["val_miou"]] == ["2"] and rows[-1]["epoch"] == "3"
+    cfg.train.epochs = 3
+    val = fit(cfg, run_dir=run, resume=True, progress=False)["val"]
+    assert set(val) == {"loss", "miou", "mdice", "iou", "pixels"}
+    for key in ("loss", "miou", "mdice", "iou"):
+        assert val[key] == pytest.approx(held[key], rel=1e-5), key
 
 
 def test_a_class_column_missing_from_metrics_csv_leaves_iou_out(tmp_path, caplog):
