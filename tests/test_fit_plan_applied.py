@@ -213,3 +213,19 @@ def test_plan_lines_shown_in_the_cell_are_not_logged_again_but_kept_in_train_log
     caplog.clear()
     fit(cfg, run_dir=tmp_path / "run2", plan=unseen, progress=False)
     assert "plan: data.tile_size = 32: objects are ~14 px across" in caplog.messages
+
+
+def test_one_fit_takes_the_lines_shown_a_second_fit_says_them_in_the_cell(tmp_path, caplog):
+    """The lines plan.lines() gave stayed recorded on the plan: a second
+    ``fit(cfg, plan=plan)`` kept them from the cell again (review s65). One fit takes them;
+    a second says every line, as a plan never shown."""
+    plan = Plan(choices=[Choice("data.tile_size", 32, "objects are ~14 px across")])
+    print("\n".join(plan.lines()))
+    cfg = tiny_config(write_blobs(tmp_path / "data", 3), "train.epochs=1")
+    caplog.set_level("INFO", logger="unetlab")
+    fit(cfg, run_dir=tmp_path / "run", plan=plan, progress=False)
+    assert "plan: data.tile_size = 32: objects are ~14 px across" not in caplog.messages
+    caplog.clear()
+    fit(cfg, run_dir=tmp_path / "run2", plan=plan, progress=False)
+    assert "plan: data.tile_size = 32: objects are ~14 px across" in caplog.messages
+    assert f"plan from the data ({plan.how}):" in caplog.messages

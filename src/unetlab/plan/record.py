@@ -94,9 +94,10 @@ class Plan:
     budget: float = 0.0
     #: the keys that ``fit``'s config set after planning, in one line (:meth:`held`; "": none)
     after: str = ""
-    #: the lines :meth:`lines` gave (a notebook's print): :meth:`log` writes them to
-    #: train.log alone, not to the cell again (s65 notebook: said twice)
-    shown_lines: frozenset[str] = frozenset()
+    #: the full list :meth:`lines` last gave (a notebook's print; a look-up is not told
+    #: apart): :meth:`log` writes them to train.log alone, not to the cell again (s65
+    #: notebook: said twice); one fit takes them (:meth:`shown_once`)
+    shown_lines: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         """One line (a notebook cell's value; the dataclass's was some 3,000 characters of
@@ -164,8 +165,14 @@ class Plan:
     def lines(self) -> list[str]:
         """Each planned value and why, one line each; recorded as shown (:attr:`shown_lines`)."""
         lines = [c.line() for c in self.choices]
-        self.shown_lines |= frozenset(lines)
+        self.shown_lines = tuple(lines)
         return lines
+
+    def shown_once(self) -> tuple[str, ...]:
+        """:attr:`shown_lines`, forgotten here: one fit per showing (review s65: a second
+        ``fit(plan=plan)`` kept them from the cell again)."""
+        shown, self.shown_lines = self.shown_lines, ()
+        return shown
 
     def to_dict(self) -> dict:
         return {

@@ -10,6 +10,7 @@ import math
 import os
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -169,7 +170,7 @@ def _prepared(
     check_stain_channels(cfg)  # a grey data set with augment.stain
     if plan is None:
         return cfg, resume, None
-    plan = plan.held(cfg)
+    plan = replace(plan.held(cfg), shown_lines=plan.shown_once())  # the caller's forgets
     plan.check_ends(cfg)  # its budget's epoch cap with the budget turned off
     return cfg, resume, plan
 
