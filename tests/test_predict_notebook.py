@@ -111,36 +111,30 @@ def test_a_constant_image_after_a_dim_one_is_said_in_full_and_pointed_to_its_own
     assert lines[6] == "g.png: the image is constant: nothing to segment (see f.png)"
 
 
+#: a bool mask as an array and as a tensor, each with the fix its line names
+BOOL_GIVEN = {
+    "array": ("image.astype(np.uint8) * 255", lambda m: m.astype(np.uint8) * 255),
+    "tensor": ("image.to(torch.uint8) * 255", lambda m: m.to(torch.uint8) * 255),
+}
+
+
+@pytest.mark.parametrize("given", BOOL_GIVEN)
 @pytest.mark.parametrize("call", ["predict_image", "predict_objects"])
-def test_a_bool_array_is_refused_naming_its_dtype_and_the_fix(call):
+def test_a_bool_array_is_refused_naming_its_dtype_and_the_fix(call, given):
     """A bool array (a mask given as the image) warned "the image is constant" or "read as
     nearly empty" (s64 notebook): its 0/1 are no intensities of the dtype the model trained
-    on. Refused in one line naming the dtype and the fix, which then predicts."""
+    on. Refused in one line naming the dtype and the fix, which then predicts. A bool
+    tensor was told the numpy fix, which raises on a tensor (review s65): it is told its own."""
     net = unetlab.UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
     net.normalization = {"mode": "per_image", "floor": [5.0], "dtype": "uint8"}
     yy, xx = np.mgrid[:48, :48]
-    mask = (yy - 24) ** 2 + (xx - 24) ** 2 < 150
+    circle = (yy - 24) ** 2 + (xx - 24) ** 2 < 150
+    mask = circle if given == "array" else torch.from_numpy(circle)
+    fix, fixed = BOOL_GIVEN[given]
     with pytest.raises(UnetlabError) as refused:
         getattr(unetlab, call)(net, mask)
     assert str(refused.value) == (
-        f"image: a bool array (a mask?), not intensities: {call} takes the image as read "
-        "(uint8, uint16); to segment this binary picture, give image.astype(np.uint8) * 255"
+        f"image: a bool {given} (a mask?), not intensities: {call} takes the image as read "
+        f"(uint8, uint16); to segment this binary picture, give {fix}"
     )
-    getattr(unetlab, call)(net, mask.astype(np.uint8) * 255)  # the fix predicts
-
-
-@pytest.mark.parametrize("call", ["predict_image", "predict_objects"])
-def test_a_bool_tensor_is_told_the_tensor_s_fix(call):
-    """A bool tensor was told the numpy fix, ``image.astype(np.uint8) * 255``, which raises
-    on a tensor (review s65): its line names the tensor's, which then predicts."""
-    net = unetlab.UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
-    net.normalization = {"mode": "per_image", "floor": [5.0], "dtype": "uint8"}
-    yy, xx = torch.meshgrid(torch.arange(48), torch.arange(48), indexing="ij")
-    mask = (yy - 24) ** 2 + (xx - 24) ** 2 < 150
-    with pytest.raises(UnetlabError) as refused:
-        getattr(unetlab, call)(net, mask)
-    assert str(refused.value) == (
-        f"image: a bool tensor (a mask?), not intensities: {call} takes the image as read "
-        "(uint8, uint16); to segment this binary picture, give image.to(torch.uint8) * 255"
-    )
-    getattr(unetlab, call)(net, mask.to(torch.uint8) * 255)  # the fix predicts
+    getattr(unetlab, call)(net, fixed(mask))  # the fix predicts
