@@ -188,12 +188,12 @@ def evaluate_model(
     iou_thresholds: Sequence[float] | None = None,
     **settings,
 ) -> Report:
-    """Predict each image of ``data_dir`` (or ``pairs``) with ``model`` (a net; a checkpoint's,
-    package's path), scored against its mask as training read them: a :class:`Report`. ``options``,
-    ``settings`` (its fields): how to predict; ``ignore_value`` (None: trained), ``connectivity``,
-    ``boundary_class``, ``objects``, ``worst``, ``iou_thresholds``: as ``evaluate_predictions``'s;
-    ``thresholds``: ISBI best cut (``seed_threshold``: cells split first); ``object_options`` None:
-    the checkpoint's; ``progress``: bool or function; ``objects_3d``: 3-D; ``axes``: bare TIFFs'."""
+    """Predict each image of ``data_dir`` (or ``pairs``) with ``model`` (a net, a checkpoint's or
+    package's path) and score it against its mask as training read it: a :class:`Report`.
+    ``options``, ``settings`` (its fields): how to predict; ``ignore_value`` (None: the training's),
+    ``connectivity``, ``boundary_class``, ``objects``, ``worst``, ``iou_thresholds``: as
+    ``evaluate_predictions``'s; ``thresholds``: ISBI best cut (``seed_threshold``: cells split
+    first); ``object_options`` None: the checkpoint's; ``axes``: of TIFFs recording none."""
     ious = _checked_inputs(data_dir, pairs, axes, iou_thresholds)  # before a checkpoint loads
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
     sizes = dict(pixel_size=pixel_size, z_spacing=z_spacing)
