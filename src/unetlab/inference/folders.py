@@ -1594,9 +1594,10 @@ class _Run:
         """Whether each of ``todo`` is streamed by all processes and by the one it is dealt
         to alone (:func:`streamed_inputs`), and the claim's sources (:func:`claimed_sources`:
         the main process holds the folder): worked out by the main process, shared to the
-        others (s64: each worked out its own, unused)."""
+        others (s64: each worked out its own, unused); a group without collectives (a
+        process told its place alone) works out its own."""
         decided = None
-        if self.group.is_main:
+        if self.group.is_main or not self.group.active:
             rule, world = (self.model, self.outputs, self.each), self.group.world
             both = [streamed_inputs(todo, *rule, processes=world, alone=a) for a in (False, True)]
             decided = (*both, claimed_sources(self.out_dir))
