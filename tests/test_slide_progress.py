@@ -366,13 +366,13 @@ def test_a_step_of_levels_time_left_is_the_whole_steps():
     assert np.isnan(levels_left((1, 1, 5), 0.0, 3.0))  # nothing done: nothing to go by
 
 
-def _after_the_tiles(tmp_path, caplog, progress=None) -> list[str]:
-    """The lines of a streamed slide's objects, outlines and pyramids, with a shown bar's
-    ``progress`` or none."""
+def _after_the_tiles(tmp_path, caplog, progress=None, outlines="geojson") -> list[str]:
+    """The lines of a streamed slide's objects, outlines (``outlines``) and pyramids, with a
+    shown bar's ``progress`` or none."""
     from unetlab.inference.objects import ObjectOptions
 
     tifffile.imwrite(tmp_path / "w.tif", nuclei_image(600, 150, seed=4))
-    how = dict(large_threshold=100, progress=progress, tile_size=64, outlines="geojson")
+    how = dict(large_threshold=100, progress=progress, tile_size=64, outlines=outlines)
     with caplog.at_level(logging.INFO):
         predict_file(
             local_net(), tmp_path / "w.tif", tmp_path / "o", objects=ObjectOptions(), **how
@@ -399,6 +399,17 @@ def test_without_a_bar_each_step_after_the_tiles_gets_its_line_once(tmp_path, ca
     assert not any("tracing their outlines" in m for m in said)
     last = [m for m in said if "tiles (100%)" in m]
     assert last and last[-1].endswith("; still to come: the objects, writing the outputs"), said
+
+
+def test_without_a_bar_outlines_in_both_formats_are_one_line(tmp_path, caplog):
+    """--outlines both traces each object once and writes it to both files as it goes: the
+    log said "tracing the outlines of" and "writing the ImageJ ROIs of" by turns, a line
+    each per object (an 8,000² slide's level 2: 4,260 lines for 2,130 objects; new-user
+    s65)."""
+    said = _after_the_tiles(tmp_path, caplog, outlines="both")
+    outlined = [m for m in said if "outlines of" in m or "ImageJ ROIs" in m]
+    assert outlined == [m for m in said if m.startswith("w_objects.geojson: tracing")], said
+    assert len(outlined) == 1 and "w_objects_rois.zip" in outlined[0], said
 
 
 def test_a_shown_bar_says_the_steps_and_the_log_does_not(tmp_path, caplog):

@@ -55,7 +55,6 @@ from unetlab.inference.merged_objects import streamed_counts, tally_merged, unsp
 from unetlab.inference.objects import ObjectOptions, objects_in_bands
 from unetlab.inference.outlines import (
     Polygons,
-    RoiSource,
     boxed_polygons,
     imagej_positions,
     roi_zip,
@@ -491,41 +490,39 @@ class SlideObjects:
         ``p<page>-<id>`` at its page's position as read whole
         (:func:`~unetlab.inference.outlines.imagej_positions`: a hyperstack's (c, z, t); s64
         review: its slice went on the wrong frame), a semantic model's named and drawn by
-        class; each page's rest pulled before the next page (:func:`_drained`: whatever
-        the GeoJSON writer pulls), and with ROIs alone when the block ends. ``said``:
+        class; those no GeoJSON pulled when the block ends (ROIs alone), then. ``said``:
         (the outputs' Together, the ``told`` of each outline output by format). Traced
-        twice with both before (s64 review)."""
+        twice with both before (s64 review); both are one step, the GeoJSON's, whose line
+        names the ROIs (two counts by turns were a line each an object: new-user s65)."""
         at, told = said
         first = "geojson" if "geojson" in told else "rois"
         doing = "tracing the outlines of" if first == "geojson" else "writing the ImageJ ROIs of"
-        planes = self._traced(out, tables, shown, size, (told[first], doing))
+        both = first == "geojson" and "rois" in told
+        also = f" (and their ImageJ ROIs, {self.finals['rois'].name})" if both else ""
+        planes = self._traced(out, tables, shown, size, (told[first], doing, also))
         if "rois" not in told:
             yield planes
             return
-        total = sum(len(table["id"]) for table in tables)
-        done = lambda: None  # noqa: E731  (ROIs alone: counted as traced)
-        if first == "geojson":
-            done = ome.counter(told["rois"], f"writing the ImageJ ROIs of {total:,} objects", total)
         stack = len(tables) > 1
         where = imagej_positions(slide_page_axes(slide), len(tables), slide.shape[3])
         digits = max(4, len(str(max(self.counts, default=0))))
-        how = dict(digits=digits, colours=self.outlined[1], source=RoiSource(slide.path, kept=True))
-        with roi_zip(at.at(self.finals["rois"]), **how) as put:
+        with roi_zip(at.at(self.finals["rois"]), digits=digits, colours=self.outlined[1]) as put:
             at_page = (where[page] if stack else None for page in range(len(tables)))
-            written = _drained(
-                (_counted(put(objects, rows, position, page), done), rows, page)
+            written = (
+                (put(objects, rows, position, page), rows, page)
                 for (objects, rows, page), position in zip(planes, at_page)
             )
             yield written
-            collections.deque(written, maxlen=0)  # each page's rest written: _drained
+            collections.deque((pair for objects, _, _ in written for pair in objects), maxlen=0)
 
     def _traced(self, out, tables, shown, size, said: tuple) -> Iterator[tuple]:
         """``(objects, rows, page)`` of each page: its objects' ``(id, polygons)`` as
         :meth:`_outlines` traces them from ``out`` (of (H, W) ``size``), and its rows of
-        ``shown`` (the CSV's); ``said``: (told, what is done) as the count of them goes."""
-        told, doing = said
+        ``shown`` (the CSV's); ``said``: (told, what is done, what is done too) as the count
+        of them goes."""
+        told, doing, also = said
         total = sum(len(table["id"]) for table in tables)
-        done = ome.counter(told, f"{doing} {total:,} objects", total)
+        done = ome.counter(told, f"{doing} {total:,} objects{also}", total)
         for page, table in enumerate(tables):
             yield _counted(self._outlines(out, page, table, *size), done), shown[page], page
 
@@ -658,16 +655,6 @@ def _check_members(lookup: zipfile.ZipFile) -> None:
 
 def _untold(what: str, done: int, total: int) -> None:
     """A :data:`~unetlab.data.ome.Told` that tells no one."""
-
-
-def _drained(pages: Iterator[tuple]) -> Iterator[tuple]:
-    """Each of ``pages``' ``(objects, rows, page)``, the rest of its ``objects`` pulled (each
-    written as a ROI as it passes) before the next page is: the ROIs are written whatever
-    another writer pulls of a page, each page's objects traced and let go in turn (s65: the
-    GeoJSON writer's pulling was relied on)."""
-    for objects, rows, page in pages:
-        yield objects, rows, page
-        collections.deque(objects, maxlen=0)
 
 
 def _counted(items: Iterator, done: Callable[[], None]) -> Iterator:
