@@ -271,6 +271,28 @@ def test_another_version_starts_afresh(tmp_path, small_chunks, caplog, monkeypat
     assert not any(m.startswith("resuming") for m in caplog.messages)
 
 
+def test_a_rerun_after_an_upgrade_is_told_the_code_changed_not_the_settings(tmp_path):
+    """The prediction record holds the code too (unetlab's commit, torch): a rerun after a
+    ``git pull`` (or an upgrade) was told "the checkpoint or the prediction settings changed"
+    of the same command and checkpoint (new-user s65)."""
+    labels = tmp_path / "labels"
+    (labels / "0").mkdir(parents=True)
+    (labels / "0" / ".zarray").write_text("{}")
+
+    def made(commit: str) -> dict:
+        code = {"commit": commit, "dirty": False, "torch": "2.13.0", "unetlab": "0.2.0"}
+        record = {"checkpoint": "best.pt", "model": {"level": 0}, "code": code}
+        return {"input": {"path": "s.tif"}, "record": record, "versions": ["0.2.0", commit]}
+
+    (labels / slide_resume.RECORD).write_text(json.dumps(made("a" * 40)))
+    said = slide_resume.mismatch({"labels": labels}, made("b" * 40))
+    assert said.startswith("unetlab (its version"), said
+    settings = made("a" * 40)
+    settings["record"]["model"]["level"] = 1
+    said = slide_resume.mismatch({"labels": labels}, settings)
+    assert said == "the checkpoint or the prediction settings changed", said
+
+
 def test_a_commit_landing_while_a_test_runs_does_not_restart_it(
     tmp_path, small_chunks, caplog, monkeypatch
 ):

@@ -61,6 +61,18 @@ _REASONS = {
 }
 
 
+def _code_apart(identity: dict) -> dict:
+    """``identity`` with its prediction record's ``code`` (unetlab's commit, torch, ...)
+    told with the versions: a rerun after an upgrade was told that the checkpoint or the
+    settings changed (new-user s65)."""
+    record = identity.get("record")
+    if not isinstance(record, dict):
+        return identity
+    code = record.get("code")
+    record = {k: v for k, v in record.items() if k != "code"}
+    return {**identity, "record": record, "versions": [identity.get("versions"), code]}
+
+
 def input_stamp(path: Path) -> dict:
     """The input's resolved path with its size and modification time; for a file, a digest
     of 4 KiB at its start, middle and end (:func:`~unetlab.manifest.sample_digest`, as the
@@ -147,7 +159,7 @@ def mismatch(stages: dict[str, Path], wanted: dict) -> str | None:
         found = json.loads((stages["labels"] / RECORD).read_text())
     except (OSError, ValueError):
         return "it holds no record of what made it (an older unetlab, or killed at its start)"
-    wanted = _json(wanted)
+    found, wanted = _code_apart(found), _code_apart(_json(wanted))
     for key, words in _REASONS.items():
         if found.get(key) != wanted.get(key):
             if key == "world":
