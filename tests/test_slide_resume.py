@@ -25,6 +25,7 @@ from unetlab.errors import FormatLimitError, UnetlabError, command_spelling
 from unetlab.group import Group
 from unetlab.inference import outlines, records, slide_objects, slide_resume, slides
 from unetlab.inference.files import predict_file
+from unetlab.inference.folders import predict_folder
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.slides import predict_slide
 from unetlab.provenance import code_identity
@@ -367,6 +368,59 @@ def test_the_cli_path_resumes(tmp_path, small_chunks, caplog):
     assert tifffile.imread(tmp_path / "out" / "s.tif").tobytes() == (
         tifffile.imread(tmp_path / "whole" / "s.tif").tobytes()
     )
+
+
+#: a streamed prediction of _slide's s.tif by the folder's way in (the CLI's)
+_STREAMED = dict(large_threshold=100, tile_size=36, batch_size=2)
+
+
+def _replacing_stopped(tmp_path) -> tuple:
+    """(net, slide, the older labels' modification time): out/ holds s.tif's outputs and
+    the rows of a run of the same command stopped at row 64 of 160, replacing them."""
+    net, slide = local_net(), _slide(tmp_path / "s.tif")
+    predict_folder(net, [slide], tmp_path / "out", **_STREAMED)
+    older = os.stat(tmp_path / "out" / "s.tif").st_mtime_ns
+    with pytest.raises(KeyboardInterrupt):
+        predict_file(net, slide, tmp_path / "out", progress=Stop(24), **_STREAMED)
+    return net, slide, older
+
+
+def test_skip_existing_resumes_a_stopped_run_that_was_replacing_the_outputs(
+    tmp_path, small_chunks, caplog
+):
+    """A stopped run over a slide's older outputs keeps its rows; the rerun its stop line
+    advises (--skip-existing) resumes them, where it skipped the slide for its older
+    outputs and deleted the staging (new-user s65: 166 MB of rows)."""
+    net, slide, older = _replacing_stopped(tmp_path)
+    how = _STREAMED
+    with caplog.at_level(logging.INFO):
+        done = predict_folder(net, [slide], tmp_path / "out", skip_existing=True, **how)
+    assert not done.skipped
+    assert not [m for m in caplog.messages if "skipped" in m or "not all the outputs" in m]
+    assert any(m.startswith(f"resuming {slide} at row 64 of 160") for m in caplog.messages)
+    assert os.stat(tmp_path / "out" / "s.tif").st_mtime_ns > older
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.endswith(".partial")]
+
+
+def test_skip_existing_keeps_a_replacing_staging_it_cannot_resume(
+    tmp_path, small_chunks, caplog, monkeypatch
+):
+    """A rerun with --skip-existing that cannot resume such rows (unetlab's commit changed)
+    skips the slide for its outputs there and keeps the rows, said in one line; the stopped
+    run's own command resumes them then."""
+    net, slide, older = _replacing_stopped(tmp_path)
+    monkeypatch.setattr(slide_resume, "_commit", lambda: "1" * 40)
+    with caplog.at_level(logging.INFO):
+        predict_folder(net, [slide], tmp_path / "out", skip_existing=True, **_STREAMED)
+    kept = [m for m in caplog.messages if "this command cannot resume" in m]
+    assert len(kept) == 1 and "(unetlab (its version or git commit) or torch changed)" in kept[0]
+    assert os.stat(tmp_path / "out" / "s.tif").st_mtime_ns == older
+    assert (tmp_path / "out" / ".s.tif.partial").is_dir()
+    monkeypatch.setattr(slide_resume, "_commit", lambda: PINNED)
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        predict_folder(net, [slide], tmp_path / "out", skip_existing=True, **_STREAMED)
+    assert any(m.startswith(f"resuming {slide} at row 64 of 160") for m in caplog.messages)
 
 
 _KILLED = """

@@ -552,7 +552,7 @@ def claim_folder(
     if outputs.skip_existing and record is None:
         claim.done.update(finished_inputs(out_dir, files, **outputs.wanted))
     fix = dict(overwrite_fix=overwrite_fix, record=record, checked=claim.check)
-    with prediction_folder(out_dir, files, outputs, **fix):
+    with slide_resume.holding(), prediction_folder(out_dir, files, outputs, **fix):
         if _summed(outputs, files if listed is None else listed, out_dir):  # before any work
             claim_summary(out_dir, overwrite=outputs.overwrite)
         yield claim.done
@@ -615,9 +615,11 @@ class _Claim:
         killed after it wrote them left are removed."""
         out_dir, files = self.out_dir, self.files
         finished = finished_outputs(out_dir, files, record=made, **self.outputs.wanted)
-        _say_changed(out_dir, [f for f in files if f not in finished])
-        self._say_other_settings(made, [f for f in files if f not in finished])
-        self._say_partial(made, [f for f in files if f not in finished])
+        held = _held_for_rows(out_dir, finished)  # not in finished, nor in rest
+        rest = [f for f in files if f not in finished and f not in held]
+        _say_changed(out_dir, rest)
+        self._say_other_settings(made, rest)
+        self._say_partial(made, rest)
         self.done.update(finished)
         names = [n for made_here in finished.values() for n in made_here]
         confirm(out_dir, _listed_keys(out_dir, names), "predict")
@@ -650,6 +652,18 @@ class _Claim:
             "outputs asked for now (%s missing): %s",
             *(self.out_dir, partial[0].name, more, ", ".join(missing), again),
         )
+
+
+def _held_for_rows(out_dir: Path, finished: dict[Path, list[str]]) -> list[Path]:
+    """The inputs of ``finished`` whose outputs a stopped run was replacing, taken out of
+    it: its kept rows are resumed, not skipped and deleted (:func:`~.slide_resume.replacing`;
+    a staging the command cannot resume is kept, said then: :func:`~.slide_resume.hold`)."""
+    replacing = slide_resume.replacing
+    held = [p for p, names in finished.items() if any(replacing(out_dir / n) for n in names)]
+    for path in held:
+        del finished[path]
+        slide_resume.hold(path)
+    return held
 
 
 def _and_more(inputs: Sized, word: str = "more") -> str:

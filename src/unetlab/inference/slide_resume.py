@@ -364,6 +364,58 @@ def stopped_at(stage: Path, shown: Mapping[str, str] | None = None) -> str | Non
     return f"{name} stopped at {reached}: its rows are kept, and the rerun resumes there"
 
 
+def replacing(final: Path) -> bool:
+    """Whether the staging of ``final`` (an output's path) holds rows of a run begun after
+    ``final`` was written (:func:`stopped_at`): a stopped run that was replacing it, which
+    ``--skip-existing`` resumes (new-user s65: the rerun the stop line advised skipped the
+    slide for its older outputs and deleted 166 MB of staged rows); a staging of a run killed
+    after it wrote ``final`` is older than it."""
+    stage = ome.staging_path(final)
+    with contextlib.suppress(OSError):
+        begun = (stage / RECORD).stat().st_mtime_ns
+        return os.stat(final).st_mtime_ns < begun and stopped_at(stage) is not None
+    return False
+
+
+#: the inputs (resolved paths) whose finished outputs a rerun with ``skip_existing`` did not
+#: skip for the rows of a stopped run that was replacing them (:func:`holding`)
+_HELD: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("held", default=None)
+
+
+@contextlib.contextmanager
+def holding() -> Iterator[None]:
+    """Within: :func:`hold` notes the inputs not skipped for a stopped run's rows, which a
+    staging that does not match the command keeps (:func:`kept_for_its_run`)."""
+    token = _HELD.set(set())
+    try:
+        yield
+    finally:
+        _HELD.reset(token)
+
+
+def hold(path: Path) -> None:
+    """Note that ``path``'s outputs are finished but not skipped (:func:`holding`)."""
+    if (held := _HELD.get()) is not None:
+        held.add(real_path(path))
+
+
+def kept_for_its_run(name: str, path: Path, stages: dict[str, Path], wanted: dict) -> bool:
+    """Whether the staging at ``stages`` of an input :func:`hold` noted (``path``, ``name``
+    as the lines name it) is kept, its input skipped, as it does not match the command
+    (``wanted``: :func:`identity`); one line then, which says why and what resumes it."""
+    if real_path(path) not in (_HELD.get() or ()):
+        return False
+    why = mismatch(stages, wanted)
+    if why is not None:
+        log.warning(
+            "%s: its outputs by this checkpoint and settings are here: skipped; the stopped "
+            "run's rows that were replacing them are kept, which this command cannot resume "
+            "(%s): the stopped run's own command resumes them",
+            *(name, why),
+        )
+    return why is not None
+
+
 #: what keeps the rows of a large image stopped part way where its objects alone are asked
 #: for (their ids are found over the whole image), as the caller spells it (:func:`said_as`)
 KEEPS_ROWS = Spelled(
