@@ -475,3 +475,46 @@ def test_an_estimate_under_a_second_is_not_about_0_s(caplog):
         clock.now += 3
         progress(9)
     assert caplog.messages == ["s.tif: 9 of 10 tiles (90%), 3 s so far, < 1 s left"]
+
+
+def test_a_resumed_runs_first_line_says_it_finds_the_objects_again(caplog):
+    """A resumed slide's objects of the rows done before are found again before its first
+    tile: its line says so, and no time left until this run's tiles are timed (it said
+    "about ? left": new-user s65)."""
+    clock = _Clock()
+    progress = TileProgress("s.tif", 40, done=20, clock=clock)
+    progress.found_again(64)
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_progress"):
+        clock.now += 61
+        progress.objects(32, 160)
+        progress.objects(64, 160)
+        clock.now += 10
+        progress(10)
+    assert caplog.messages == [
+        "s.tif: 20 of 40 tiles (50%), finding again the objects of the 64 rows done before: "
+        "row 32, 1 min 01 s so far; the time left once this run's tiles begin",
+        "s.tif: 30 of 40 tiles (75%), objects found to row 64 of 160, 1 min 11 s so far, "
+        "about 1 min 11 s left",
+    ]
+
+
+def test_a_resumed_slide_with_objects_tells_its_bar_the_rows_found_again(tmp_path, monkeypatch):
+    """End to end: a resumed slide whose objects are found again from its staged
+    probabilities tells its tile count the rows done before (their objects' lines, above)."""
+    from tests.test_slide_resume import Stop, _predict, _slide, pinned_code
+    from unetlab.data import ome
+    from unetlab.inference import records, slide_resume
+    from unetlab.inference.objects import ObjectOptions
+
+    monkeypatch.setattr(ome, "CHUNK", 32)  # as tests.test_slide_resume.small_chunks
+    monkeypatch.setattr(slide_resume, "_commit", lambda: "0" * 40)
+    monkeypatch.setattr(records, "code_identity", pinned_code)
+    told = []
+    monkeypatch.setattr(TileProgress, "found_again", lambda self, rows: told.append(rows))
+    net, slide = local_net(), _slide(tmp_path / "s.tif")
+    objects = dict(objects=ObjectOptions.for_model, save_probabilities=True)
+    with pytest.raises(KeyboardInterrupt):
+        _predict(net, slide, tmp_path / "out", Stop(36), **objects)  # at row 96 of 160
+    assert told == []
+    _predict(net, slide, tmp_path / "out", Stop(), **objects)
+    assert told == [96]

@@ -54,6 +54,7 @@ class TileProgress:
         self.bar = bar if shown else None
         self.where = ""  # the page (frame, plane) of a stack whose tiles are counted
         self.doing = ""  # the work between rows of tiles: their objects (objects())
+        self.again = 0  # the rows of the page whose objects are found again (found_again())
         self.done, self.initial, self.start = done, done, clock()
         self.said = (done, self.start)  # tiles and time of the last line
         self.now = None  # the work after the tiles: (what, when it began): phase()
@@ -64,7 +65,7 @@ class TileProgress:
         100)"): the bar's description and the lines say it (s35 movies 2: a streamed
         movie's bar counted tiles only, not the frames a user knows). The objects the page
         before found are no longer said (its 'row 4096 of 4096' read as this page's)."""
-        self.where, self.doing = where, ""
+        self.where, self.doing, self.again = where, "", 0
         if self.bar is not None:
             self.bar.set_description(f"{self.name} {where}")
             self.bar.set_postfix_str("")
@@ -76,6 +77,10 @@ class TileProgress:
         on 2 cores, and its bar looked hung: new-user s46). The bar says it (and redraws
         its time); the lines say it where a minute passed without one."""
         self.doing = f"objects found to row {row} of {height}"
+        if row < self.again:  # the last of them: found as any row
+            self.doing = (
+                f"finding again the objects of the {self.again} rows done before: row {row}"
+            )
         if self.done >= self.total:  # the rows after the last tile: a phase of their own,
             # whose count is the rows (its postfix said them again: s48)
             where = f"{self.name} {self.where}" if self.where else self.name
@@ -85,6 +90,13 @@ class TileProgress:
             self.bar.set_postfix_str(self.doing)
         elif self.lines and self.clock() - self.said[1] >= EVERY_SECONDS:
             self._say()
+
+    def found_again(self, rows: int) -> None:
+        """The objects of the page's first ``rows`` rows, predicted by a stopped run, are
+        found again (from the staged probabilities) before this run's first tile: the bar
+        and the lines say it, where the first line of a resumed run said "about ? left"
+        (new-user s65)."""
+        self.again = rows
 
     def told(self, name: str) -> Callable[[str | Level, int, int], None]:
         """:meth:`phase` of the output ``name``'s work: ``told(what, done, total)`` says
@@ -172,6 +184,9 @@ class TileProgress:
         ran = self.done - self.initial  # this run's tiles
         left = elapsed * (self.total - self.done) / ran if ran else float("nan")
         to_come = f"; still to come: {self.after}" if self.after else ""  # not "about 0 s"
+        # none of this run's tiles timed yet (a resumed run's objects of the rows done
+        # before): no time left, where it said "about ? left" (new-user s65)
+        left_said = time_left(left) if ran else "; the time left once this run's tiles begin"
         log.info(
             "%s: %d of %d tiles (%d%%), %s%s so far%s",
             f"{self.name} {self.where}" if self.where else self.name,
@@ -180,7 +195,7 @@ class TileProgress:
             100 * self.done // max(self.total, 1),
             f"{self.doing}, " if self.doing else "",
             duration(elapsed),
-            to_come if self.done >= self.total else time_left(left),
+            to_come if self.done >= self.total else left_said,
         )
         self.said = (self.done, now)
 

@@ -1420,6 +1420,7 @@ def _predict_page(model, run: _SlideRun, p: int, rows: tuple, arrays, done, valu
         if first > 0:  # the rows before from the staged probabilities (exact)
             staged = _staged_rows(arrays["probabilities"], specs["probabilities"], p, first)
             out = itertools.chain(staged, out)
+            progress.found_again(first)
         # its nodata cuts objects; the bar says their rows (between two rows of tiles)
         found.add_page(p, out, h, slide=slide, raw=page, noted=progress.objects)
         done.done(p, stop, {**synced, "ids": (found.ids, found.spec)}, top=start)
