@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 
 import numpy as np
 import pytest
@@ -261,7 +262,7 @@ def test_the_work_after_the_tiles_is_said_phase_by_phase(tmp_path):
     for phase in (  # the overlay after the objects: drawn from their final ids
         "w_objects.tif: finding the ids of its objects",
         "w_objects.tif: numbering, measuring",
-        "w_objects.geojson: tracing the outlines of",
+        "w_objects: outlines of 181 objects (GeoJSON)",  # the bar's words, short
         "w_objects.tif: pyramid level 1 of levels 0 to 1",
         "w_objects.tif: writing level 0 of levels 0 to 1",
         "w_overlay.png: reading",
@@ -410,6 +411,26 @@ def test_without_a_bar_outlines_in_both_formats_are_one_line(tmp_path, caplog):
     outlined = [m for m in said if "outlines of" in m or "ImageJ ROIs" in m]
     assert outlined == [m for m in said if m.startswith("w_objects.geojson: tracing")], said
     assert len(outlined) == 1 and "w_objects_rois.zip" in outlined[0], said
+
+
+@pytest.mark.parametrize("columns", [80, 200])
+def test_a_shown_bar_of_80_columns_keeps_the_outlines_count(tmp_path, caplog, columns):
+    """--outlines both on a terminal: the bar's description held the log line's words
+    ("w_objects.geojson: tracing the outlines of N objects (and their ImageJ ROIs,
+    w_objects_rois.zip)"), which at 80 columns left no room for the count, percent and time
+    left, and counted in "bands" (review s65); the zip is named in the log line only."""
+    out = io.StringIO()
+    bar = tqdm(file=out, disable=False, mininterval=0, ncols=columns)
+    _after_the_tiles(tmp_path, caplog, bar.update, outlines="both")
+    frames = {f for f in out.getvalue().split("\r") if "outlines of" in f}
+    assert frames, out.getvalue()
+    for frame in frames:
+        assert frame.startswith("w_objects: outlines of "), frame
+        assert "(GeoJSON and ImageJ ROIs)" in frame and "rois.zip" not in frame, frame
+        assert re.search(r"\d+/\d+ \[", frame), frame  # its count, after it the time
+        assert "band" not in frame, frame
+    if columns > 80:  # its rate, cut off at 80
+        assert all(re.search(r"(object/s|s/object)\]", f) for f in frames), frames
 
 
 def test_a_shown_bar_says_the_steps_and_the_log_does_not(tmp_path, caplog):

@@ -223,9 +223,27 @@ class Level:
         return Level(f"{name}: {self.step}", self.level, self.last)
 
 
+@dataclass(frozen=True)
+class Step:
+    """Work that a bar says in ``short`` words, whole (where a log line's ``line`` is too
+    long for a terminal's bar: at 80 columns the outlines' line left no room for the count
+    and time left, review s65), counted by its ``unit`` ("object")."""
+
+    short: str
+    line: str
+    unit: str
+
+    def __str__(self) -> str:
+        return self.line
+
+    def named(self, name: str) -> Step:
+        """The same work of the output ``name``, which its line names ("a.geojson: ...")."""
+        return Step(self.short, f"{name}: {self.line}", self.unit)
+
+
 #: ``told(what, done, total)``: ``done`` of the ``total`` bands of ``what`` (a
-#: :class:`Level` of a pyramid's) are written
-Told = Callable[[str | Level, int, int], None]
+#: :class:`Level` of a pyramid's; a :class:`Step`'s units) are written
+Told = Callable[[str | Level | Step, int, int], None]
 
 
 def build_pyramid(stage: Path, spec: OutputSpec, told: Told | None = None) -> int:

@@ -495,11 +495,7 @@ class SlideObjects:
         twice with both before (s64 review); both are one step, the GeoJSON's, whose line
         names the ROIs (two counts by turns were a line each an object: new-user s65)."""
         at, told = said
-        first = "geojson" if "geojson" in told else "rois"
-        doing = "tracing the outlines of" if first == "geojson" else "writing the ImageJ ROIs of"
-        both = first == "geojson" and "rois" in told
-        also = f" (and their ImageJ ROIs, {self.finals['rois'].name})" if both else ""
-        planes = self._traced(out, tables, shown, size, (told[first], doing, also))
+        planes = self._traced(out, tables, shown, size, told)
         if "rois" not in told:
             yield planes
             return
@@ -515,16 +511,29 @@ class SlideObjects:
             yield written
             collections.deque((pair for objects, _, _ in written for pair in objects), maxlen=0)
 
-    def _traced(self, out, tables, shown, size, said: tuple) -> Iterator[tuple]:
+    def _traced(self, out, tables, shown, size, told: dict) -> Iterator[tuple]:
         """``(objects, rows, page)`` of each page: its objects' ``(id, polygons)`` as
         :meth:`_outlines` traces them from ``out`` (of (H, W) ``size``), and its rows of
-        ``shown`` (the CSV's); ``said``: (told, what is done, what is done too) as the count
-        of them goes."""
-        told, doing, also = said
+        ``shown`` (the CSV's); the count of them goes to the first ``told`` (that of each
+        outline output by format, :meth:`_tracing`)."""
         total = sum(len(table["id"]) for table in tables)
-        done = ome.counter(told, f"{doing} {total:,} objects{also}", total)
+        first = "geojson" if "geojson" in told else "rois"
+        done = ome.counter(told[first], self._tracing(list(told), total), total)
         for page, table in enumerate(tables):
             yield _counted(self._outlines(out, page, table, *size), done), shown[page], page
+
+    def _tracing(self, formats: list[str], total: int) -> ome.Step:
+        """The step of tracing ``total`` objects' outlines into ``formats`` ("geojson" first,
+        "rois"): its log line names the GeoJSON, and the ROI zip beside it where both are
+        asked for; its bar says "<stem>_objects: outlines of N objects (GeoJSON and ImageJ
+        ROIs)", whole at 80 columns (the line left no room for its count: review s65)."""
+        first, both = formats[0], len(formats) == 2
+        stem = self.finals[first].name.removesuffix(".geojson").removesuffix("_rois.zip")
+        words = " and ".join(_FORMAT_WORDS[kind] for kind in formats)
+        short = f"{stem}: outlines of {total:,} objects ({words})"
+        doing = "tracing the outlines of" if first == "geojson" else "writing the ImageJ ROIs of"
+        also = f" (and their ImageJ ROIs, {self.finals['rois'].name})" if both else ""
+        return ome.Step(short, f"{doing} {total:,} objects{also}", "object")
 
     def _present(self, page: int, height: int, done=lambda: None) -> tuple:
         """``(keys, values)``: the sorted provisional ids of a page, 0 first, and the id
@@ -653,7 +662,11 @@ def _check_members(lookup: zipfile.ZipFile) -> None:
             raise zipfile.BadZipFile(said)
 
 
-def _untold(what: str, done: int, total: int) -> None:
+#: each outline format as a bar names it (:meth:`SlideObjects._tracing`)
+_FORMAT_WORDS = {"geojson": "GeoJSON", "rois": "ImageJ ROIs"}
+
+
+def _untold(what: str | ome.Level | ome.Step, done: int, total: int) -> None:
     """A :data:`~unetlab.data.ome.Told` that tells no one."""
 
 

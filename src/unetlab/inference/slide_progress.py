@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from unetlab.data.ome import Level
+from unetlab.data.ome import Level, Step
 
 log = logging.getLogger(__name__)
 
@@ -98,12 +98,12 @@ class TileProgress:
         (new-user s65)."""
         self.again = rows
 
-    def told(self, name: str) -> Callable[[str | Level, int, int], None]:
+    def told(self, name: str) -> Callable[[str | Level | Step, int, int], None]:
         """:meth:`phase` of the output ``name``'s work: ``told(what, done, total)`` says
         "name: what" (:data:`~unetlab.data.ome.Told`)."""
         return lambda what, done, total: self.phase(_named(name, what), done, total)
 
-    def phase(self, what: str | Level, done: int, total: int, *, unit: str = "band") -> None:
+    def phase(self, what: str | Level | Step, done: int, total: int, *, unit: str = "band") -> None:
         """``done`` of the ``total`` ``unit`` of ``what`` ("s.tif: pyramid level 2 of levels 0 to 3")
         are done: work after the tiles (the objects' last rows, numbering and measuring
         them, the outputs' pyramids and OME-TIFF writes) that ran 17 s of a 4096² slide's
@@ -115,6 +115,7 @@ class TileProgress:
         lines an output, ~30 after its last tile: s48), then its time left once a minute
         (a step of levels': the whole step's, :func:`levels_left`)."""
         now = self.clock()
+        unit = what.unit if isinstance(what, Step) else unit
         if self.now is None or self.now[0] != what:
             self._begin(what, done, total, unit, now)
         if self.bar is not None:
@@ -125,7 +126,9 @@ class TileProgress:
         elif self.lines and now - self.said[1] >= EVERY_SECONDS and done > self.now[2]:
             self._say_left(what, (done, total, unit), now)
 
-    def _begin(self, what: str | Level, done: int, total: int, unit: str, now: float) -> None:
+    def _begin(
+        self, what: str | Level | Step, done: int, total: int, unit: str, now: float
+    ) -> None:
         """The work ``what`` begins at ``done`` of ``total``: the bar becomes its, or a line
         says it where it begins a step (:func:`level_step`)."""
         self.now = (what, now, done)
@@ -138,14 +141,16 @@ class TileProgress:
                 self.said = (self.done, now)
         if self.bar is not None:
             self.bar.unit = unit
-            self.bar.set_description(str(what), refresh=False)
+            self.bar.set_description(
+                what.short if isinstance(what, Step) else str(what), refresh=False
+            )
             self.bar.set_postfix_str("", refresh=False)
             _reset_undrawn(self.bar, total)
             # its rate (and time left) from where it begins: the objects' from their row
             self.bar.n = self.bar.last_print_n = self.bar.initial = done
             self.drawn = float("-inf")
 
-    def _say_left(self, what: str | Level, count: tuple[int, int, str], now: float) -> None:
+    def _say_left(self, what: str | Level | Step, count: tuple[int, int, str], now: float) -> None:
         """The line of the time left of ``what``, ``count`` (done, total, unit) done of
         it: of a level of a step of several, the whole step's (it said only the level's:
         s48), "big.tif: pyramid levels 1 to 5, level 3 (3 of 4 bands), ..."."""
@@ -211,9 +216,9 @@ def _reset_undrawn(bar, total: int) -> None:
         del bar.refresh  # the class's again
 
 
-def _named(name: str, what: str | Level) -> str | Level:
+def _named(name: str, what: str | Level | Step) -> str | Level | Step:
     """The work ``what`` of the output ``name``: "name: what"."""
-    return what.named(name) if isinstance(what, Level) else f"{name}: {what}"
+    return what.named(name) if isinstance(what, Level | Step) else f"{name}: {what}"
 
 
 def level_step(what: str | Level) -> tuple[str, str]:
