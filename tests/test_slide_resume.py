@@ -267,7 +267,8 @@ def test_another_version_starts_afresh(tmp_path, small_chunks, caplog, monkeypat
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
         _predict(net, slide, tmp_path / "out", Stop())
     assert any(
-        "(unetlab (its version or git commit) or torch changed)" in m for m in caplog.messages
+        "(the code changed: unetlab's git commit 000000000000 -> 111111111111)" in m
+        for m in caplog.messages
     )
     assert not any(m.startswith("resuming") for m in caplog.messages)
 
@@ -276,22 +277,50 @@ def test_a_rerun_after_an_upgrade_is_told_the_code_changed_not_the_settings(tmp_
     """The prediction record holds the code too (unetlab's commit, torch): a rerun after a
     ``git pull`` (or an upgrade) was told "the checkpoint or the prediction settings changed"
     of the same command and checkpoint (new-user s65)."""
+    stages, made = _code_record(tmp_path)
+    said = slide_resume.mismatch(stages, made(commit="b" * 40))
+    assert said.startswith("the code changed: unetlab's git commit"), said
+    said = slide_resume.mismatch(stages, made(level=1))
+    assert said == "the checkpoint or the prediction settings changed", said
+
+
+def _code_record(tmp_path) -> tuple:
+    """The staging (name -> folder) of a record of a clean checkout's code, and
+    ``made(**change)``: that record with ``change`` (code parts, or a ``level`` setting)."""
     labels = tmp_path / "labels"
     (labels / "0").mkdir(parents=True)
     (labels / "0" / ".zarray").write_text("{}")
 
-    def made(commit: str) -> dict:
-        code = {"commit": commit, "dirty": False, "torch": "2.13.0", "unetlab": "0.2.0"}
-        record = {"checkpoint": "best.pt", "model": {"level": 0}, "code": code}
-        return {"input": {"path": "s.tif"}, "record": record, "versions": ["0.2.0", commit]}
+    def made(**change) -> dict:
+        code = {"unetlab": "0.2.0", "commit": "a" * 40, "dirty": False, "torch": "2.5.0"}
+        code.update(numpy="1.26.4", python="3.11.9")
+        code.update({k: v for k, v in change.items() if k in code})
+        record = {"checkpoint": "best.pt", "model": {"level": change.get("level", 0)}}
+        versions = [code["unetlab"], code["commit"], code["torch"]]
+        return {"input": {"path": "s.tif"}, "record": record | {"code": code}, "versions": versions}
 
-    (labels / slide_resume.RECORD).write_text(json.dumps(made("a" * 40)))
-    said = slide_resume.mismatch({"labels": labels}, made("b" * 40))
-    assert said.startswith("unetlab (its version"), said
-    settings = made("a" * 40)
-    settings["record"]["model"]["level"] = 1
-    said = slide_resume.mismatch({"labels": labels}, settings)
-    assert said == "the checkpoint or the prediction settings changed", said
+    (labels / slide_resume.RECORD).write_text(json.dumps(made()))
+    return {"labels": labels}, made
+
+
+@pytest.mark.parametrize(
+    "change, said",
+    [
+        (dict(numpy="2.1.0"), "numpy 1.26.4 -> 2.1.0"),
+        (dict(python="3.12.4"), "Python 3.11.9 -> 3.12.4"),
+        (dict(dirty=True), "the checkout's uncommitted changes (none then)"),
+        (dict(commit="b" * 40), "unetlab's git commit aaaaaaaaaaaa -> bbbbbbbbbbbb"),
+        (dict(unetlab="0.2.1", torch="2.6.0"), "unetlab 0.2.0 -> 0.2.1, torch 2.5.0 -> 2.6.0"),
+        (dict(dirty=None), None),  # git could not say (no git, a timeout): unknown
+    ],
+)
+def test_a_code_mismatch_names_the_parts_that_changed(tmp_path, change, said):
+    """The line said "unetlab (its version or git commit) or torch changed" where only numpy,
+    Python or the checkout's uncommitted changes had, and where git could not be run (its
+    ``dirty`` None against False: review s65)."""
+    stages, made = _code_record(tmp_path)
+    why = slide_resume.mismatch(stages, made(**change))
+    assert why == (said and f"the code changed: {said}"), why
 
 
 def test_a_commit_landing_while_a_test_runs_does_not_restart_it(
@@ -413,7 +442,7 @@ def test_skip_existing_keeps_a_replacing_staging_it_cannot_resume(
     with caplog.at_level(logging.INFO):
         predict_folder(net, [slide], tmp_path / "out", skip_existing=True, **_STREAMED)
     kept = [m for m in caplog.messages if "this command cannot resume" in m]
-    assert len(kept) == 1 and "(unetlab (its version or git commit) or torch changed)" in kept[0]
+    assert len(kept) == 1 and "(the code changed: unetlab's git commit 0000" in kept[0], kept
     assert os.stat(tmp_path / "out" / "s.tif").st_mtime_ns == older
     assert (tmp_path / "out" / ".s.tif.partial").is_dir()
     monkeypatch.setattr(slide_resume, "_commit", lambda: PINNED)

@@ -57,20 +57,51 @@ _REASONS = {
     "tiling": "the tiling changed (tile size, batch size or memory)",
     "world": "the number of processes changed",
     "device": "the device changed",
-    "versions": "unetlab (its version or git commit) or torch changed",
+    "versions": "the code changed",
 }
+
+#: the parts of :func:`identity`'s versions, by the names of the prediction record's code
+_VERSIONS = ("unetlab", "commit", "torch")
+#: the parts of the code as a mismatch names them (:func:`_code_changes`)
+_CODE_NAMES = {"commit": "unetlab's git commit", "python": "Python"}
 
 
 def _code_apart(identity: dict) -> dict:
-    """``identity`` with its prediction record's ``code`` (unetlab's commit, torch, ...)
-    told with the versions: a rerun after an upgrade was told that the checkpoint or the
-    settings changed (new-user s65)."""
-    record = identity.get("record")
-    if not isinstance(record, dict):
-        return identity
-    code = record.get("code")
-    record = {k: v for k, v in record.items() if k != "code"}
-    return {**identity, "record": record, "versions": [identity.get("versions"), code]}
+    """``identity`` with its prediction record's ``code`` (unetlab's commit, torch, numpy,
+    ...) told with the versions, each by name (``[versions, code]``): a rerun after an
+    upgrade was told that the checkpoint or the settings changed (new-user s65)."""
+    record, versions = identity.get("record"), identity.get("versions")
+    code = record.get("code") if isinstance(record, dict) else None
+    if isinstance(record, dict):
+        record = {k: v for k, v in record.items() if k != "code"}
+    listed = dict(zip(_VERSIONS, versions)) if isinstance(versions, list) else {}
+    code = code if isinstance(code, dict) else {}
+    return {**identity, "record": record, "versions": [listed, code]}
+
+
+def _code_changes(then: list[dict], now: list[dict]) -> list[str]:
+    """The parts of the code (:func:`_code_apart`'s versions) that differ, each once:
+    "numpy 1.26.4 -> 2.1.0", "unetlab's git commit 1a2b3c4d5e6f -> ...", the checkout's
+    uncommitted changes where git told both (``dirty`` None where it could not: no git, a
+    timeout, a checkout of another owner: unknown, not a change); the line said "unetlab
+    (its version or git commit) or torch changed" where numpy or Python had (review s65)."""
+    said = []
+    for found, wanted in zip(then, now):
+        for key in [*found, *(k for k in wanted if k not in found)]:
+            was, is_ = found.get(key), wanted.get(key)
+            if was != is_ and not (key == "dirty" and None in (was, is_)):
+                said.append(_code_change(key, was, is_))
+    return list(dict.fromkeys(said))
+
+
+def _code_change(key: str, was, is_) -> str:
+    """How a part ``key`` of the code that was ``was`` and is ``is_`` is named."""
+    if key == "dirty":
+        return f"the checkout's uncommitted changes (none {'then' if is_ else 'now'})"
+    if key == "commit":
+        was, is_ = (c[:12] if isinstance(c, str) else c for c in (was, is_))
+    shown = ["none" if v is None else v for v in (was, is_)]
+    return f"{_CODE_NAMES.get(key, key)} {shown[0]} -> {shown[1]}"
 
 
 def input_stamp(path: Path) -> dict:
@@ -161,7 +192,10 @@ def mismatch(stages: dict[str, Path], wanted: dict) -> str | None:
         return "it holds no record of what made it (an older unetlab, or killed at its start)"
     found, wanted = _code_apart(found), _code_apart(_json(wanted))
     for key, words in _REASONS.items():
-        if found.get(key) != wanted.get(key):
+        if key == "versions":
+            if changes := _code_changes(found[key], wanted[key]):
+                return f"{words}: {', '.join(changes)}"
+        elif found.get(key) != wanted.get(key):
             if key == "world":
                 return f"{words} ({found.get(key)} then, {wanted[key]} now)"
             return words
