@@ -323,6 +323,27 @@ def test_a_code_mismatch_names_the_parts_that_changed(tmp_path, change, said):
     assert why == (said and f"the code changed: {said}"), why
 
 
+def test_a_mismatch_names_every_reason(tmp_path):
+    """The code and the settings both changed: the line named the settings only, the first
+    reason (review s65); the nodata, which the record holds too, is named once."""
+    stages, made = _code_record(tmp_path)
+    said = slide_resume.mismatch(stages, made(commit="b" * 40, level=2))
+    assert said == (
+        "the checkpoint or the prediction settings changed; the code changed: unetlab's git "
+        "commit aaaaaaaaaaaa -> bbbbbbbbbbbb"
+    ), said
+    nodata = made(level=2) | {"nodata": ["0.0", False]}
+    nodata["record"]["model"]["nodata"] = 0
+    said = slide_resume.mismatch(stages, nodata)
+    assert said == (
+        "the pixels left out as no sample changed (nodata); the checkpoint or the prediction "
+        "settings changed"
+    ), said
+    nodata["record"]["model"]["level"] = 0  # the nodata alone
+    said = slide_resume.mismatch(stages, nodata)
+    assert said == "the pixels left out as no sample changed (nodata)", said
+
+
 def test_a_commit_landing_while_a_test_runs_does_not_restart_it(
     tmp_path, small_chunks, caplog, monkeypatch
 ):

@@ -47,8 +47,8 @@ RECORD = RESUMABLE
 #: how far each process got: ``{"page": p, "row": r}``, one file a rank
 ROWS = "unetlab-rows.{rank}.json"
 
-#: the parts of :func:`identity` in the order a mismatch is told, with its words (nodata
-#: before the record, which holds it too where it is not auto: the nearer reason)
+#: the parts of :func:`identity` in the order a mismatch tells them, with their words
+#: (nodata before the record, which holds it too where it is not auto: the nearer reason)
 _REASONS = {
     "input": "the input is another file, or it changed (size, modification time or bytes)",
     "nodata": "the pixels left out as no sample changed (nodata)",
@@ -191,15 +191,32 @@ def mismatch(stages: dict[str, Path], wanted: dict) -> str | None:
     except (OSError, ValueError):
         return "it holds no record of what made it (an older unetlab, or killed at its start)"
     found, wanted = _code_apart(found), _code_apart(_json(wanted))
-    for key, words in _REASONS.items():
-        if key == "versions":
-            if changes := _code_changes(found[key], wanted[key]):
-                return f"{words}: {', '.join(changes)}"
-        elif found.get(key) != wanted.get(key):
-            if key == "world":
-                return f"{words} ({found.get(key)} then, {wanted[key]} now)"
-            return words
-    return None
+    said = [_reason(key, words, found, wanted) for key, words in _REASONS.items()]
+    return "; ".join(why for why in said if why) or None
+
+
+def _reason(key: str, words: str, found: dict, wanted: dict) -> str | None:
+    """The words of the part ``key`` of :func:`identity` where ``found`` and ``wanted``
+    (:func:`_code_apart`'s) differ in it, else None: every part is named, where the first
+    alone was (the code's and the settings' both changed: the line said the settings only,
+    review s65); the record less its nodata where the nodata is named (it holds it too)."""
+    was, now = found.get(key), wanted.get(key)
+    if key == "versions":
+        changes = _code_changes(was, now)
+        return f"{words}: {', '.join(changes)}" if changes else None
+    if key == "record" and found.get("nodata") != wanted.get("nodata"):
+        was, now = _less_nodata(was), _less_nodata(now)
+    if was == now:
+        return None
+    return f"{words} ({was} then, {now} now)" if key == "world" else words
+
+
+def _less_nodata(record):
+    """A prediction ``record`` less its model's nodata (:func:`_reason`)."""
+    if not isinstance(record, dict) or not isinstance(record.get("model"), dict):
+        return record
+    model = {k: v for k, v in record["model"].items() if k != "nodata"}
+    return {**record, "model": model}
 
 
 def thread_note(stages: dict[str, Path], wanted: dict) -> str | None:
