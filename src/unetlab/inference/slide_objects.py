@@ -55,6 +55,7 @@ from unetlab.inference.merged_objects import streamed_counts, tally_merged, unsp
 from unetlab.inference.objects import ObjectOptions, objects_in_bands
 from unetlab.inference.outlines import (
     Polygons,
+    RoiSource,
     boxed_polygons,
     imagej_positions,
     roi_zip,
@@ -490,7 +491,8 @@ class SlideObjects:
         ``p<page>-<id>`` at its page's position as read whole
         (:func:`~unetlab.inference.outlines.imagej_positions`: a hyperstack's (c, z, t); s64
         review: its slice went on the wrong frame), a semantic model's named and drawn by
-        class; those no GeoJSON pulled when the block ends (ROIs alone), then. ``said``:
+        class; each page's rest pulled before the next page (:func:`_drained`: whatever
+        the GeoJSON writer pulls), and with ROIs alone when the block ends. ``said``:
         (the outputs' Together, the ``told`` of each outline output by format). Traced
         twice with both before (s64 review); both are one step, the GeoJSON's, whose line
         names the ROIs (two counts by turns were a line each an object: new-user s65)."""
@@ -502,14 +504,15 @@ class SlideObjects:
         stack = len(tables) > 1
         where = imagej_positions(slide_page_axes(slide), len(tables), slide.shape[3])
         digits = max(4, len(str(max(self.counts, default=0))))
-        with roi_zip(at.at(self.finals["rois"]), digits=digits, colours=self.outlined[1]) as put:
+        how = dict(digits=digits, colours=self.outlined[1], source=RoiSource(slide.path, kept=True))
+        with roi_zip(at.at(self.finals["rois"]), **how) as put:
             at_page = (where[page] if stack else None for page in range(len(tables)))
-            written = (
+            written = _drained(
                 (put(objects, rows, position, page), rows, page)
                 for (objects, rows, page), position in zip(planes, at_page)
             )
             yield written
-            collections.deque((pair for objects, _, _ in written for pair in objects), maxlen=0)
+            collections.deque(written, maxlen=0)  # each page's rest written: _drained
 
     def _traced(self, out, tables, shown, size, told: dict) -> Iterator[tuple]:
         """``(objects, rows, page)`` of each page: its objects' ``(id, polygons)`` as
@@ -668,6 +671,16 @@ _FORMAT_WORDS = {"geojson": "GeoJSON", "rois": "ImageJ ROIs"}
 
 def _untold(what: str | ome.Level | ome.Step, done: int, total: int) -> None:
     """A :data:`~unetlab.data.ome.Told` that tells no one."""
+
+
+def _drained(pages: Iterator[tuple]) -> Iterator[tuple]:
+    """Each of ``pages``' ``(objects, rows, page)``, the rest of its ``objects`` pulled (each
+    written as a ROI as it passes) before the next page is: the ROIs are written whatever
+    another writer pulls of a page, each page's objects traced and let go in turn (s65: the
+    GeoJSON writer's pulling was relied on)."""
+    for objects, rows, page in pages:
+        yield objects, rows, page
+        collections.deque(objects, maxlen=0)
 
 
 def _counted(items: Iterator, done: Callable[[], None]) -> Iterator:
