@@ -92,6 +92,17 @@ def _no_look_beside(monkeypatch):
     monkeypatch.setattr(cpu_share, "LEAST_LOOK", float("inf"))
 
 
+@pytest.fixture
+def settled_inputs(monkeypatch):
+    """Inputs a test has just written taken as settled: a file changed within a clock tick
+    of a look is read anew by each look (:func:`unetlab.read_once._vouching`, s65), which
+    tests that count the reads of files they leave alone do not count."""
+    from unetlab import read_once
+
+    for tick in ("CLOCK_TICK_NS", "WHOLE_SECONDS_TICK_NS", "TICK_MARGIN_NS"):
+        monkeypatch.setattr(read_once, tick, 0)
+
+
 @pytest.fixture(scope="session")
 def isbi_dir() -> Path:
     """../shared/data/isbi2012 relative to the repo root, or skip with the reason."""

@@ -11,6 +11,9 @@ import tifffile
 from unetlab.data.colour import channels_kind, same_kind
 from unetlab.errors import UnetlabError
 
+# the TIFFs are written just before they are counted: taken as settled (read_once, s65)
+pytestmark = pytest.mark.usefixtures("settled_inputs")
+
 
 def _counted(monkeypatch) -> list[str]:
     """The paths of every ``tifffile.TiffFile`` opened from now on."""
