@@ -300,6 +300,21 @@ def _is_file_of(fd: int, path: Path) -> bool:
     return file_id(path) == (held.st_dev, held.st_ino)
 
 
+def remove_tree(path: str | os.PathLike, ignore_errors: bool = False) -> None:
+    """``shutil.rmtree(path, ignore_errors)``, a stop raised inside it raised as that stop.
+    CPython's rmtree (3.11) closes a folder's descriptor again in its ``finally`` where an
+    exception leaves between its ``os.close`` and the mark that it closed, so a stop raised
+    by a signal handler there came out as ``OSError: [Errno 9] Bad file descriptor`` and
+    was said as a bug (s65 CI: SIGINT to a ``--nproc`` launch as a staging was removed)."""
+    try:
+        shutil.rmtree(path, ignore_errors=ignore_errors)
+    except OSError as exc:
+        stop = exc.__context__
+        if isinstance(stop, BaseException) and not isinstance(stop, Exception):
+            raise stop from None  # Ctrl-C, SIGTERM: the stop, not the descriptor closed twice
+        raise
+
+
 def put_in_place(source: Path, path: Path) -> None:
     """Rename the written and flushed file ``source`` over ``path`` (a step of a publishing
     that flushes the folder once at its end: :mod:`unetlab.inference.slide_outputs`); the

@@ -42,7 +42,7 @@ import numpy as np
 from skimage.segmentation import find_boundaries
 
 from unetlab import cpu_share
-from unetlab.atomic import atomic_path, write_error
+from unetlab.atomic import atomic_path, remove_tree, write_error
 from unetlab.checkpoint import load_model
 from unetlab.config import load_config
 from unetlab.data.io import read_image, read_mask, write_png, write_tiff
@@ -340,7 +340,7 @@ def _prepare(out: Path, *, overwrite: bool) -> Path:
         for name in DEMO_OUTPUTS:  # only what a demo writes; anything else stays
             path = out / name
             if path.is_dir():
-                shutil.rmtree(path)
+                remove_tree(path)
             elif path.exists():
                 path.unlink()
     (out / MARKER).write_text("made by unetlab demo; --overwrite replaces the demo's files\n")

@@ -34,7 +34,6 @@ import json
 import logging
 import os
 import re
-import shutil
 import socket
 import stat
 import time
@@ -53,6 +52,7 @@ from unetlab.atomic import (
     file_id,
     folder_sync_deferred,
     remove_if_unheld,
+    remove_tree,
     temporaries_of,
     try_hold,
     when_written,
@@ -1020,7 +1020,7 @@ def _remove_replaced(
                 before[name],
             )
         if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
+            remove_tree(path)
         else:
             path.unlink(missing_ok=True)
     forget(folder, gone, command)
@@ -1173,7 +1173,7 @@ def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
             and not path.is_symlink()
             and not resumable(path)
         ):
-            shutil.rmtree(path, ignore_errors=True)
+            remove_tree(path, ignore_errors=True)
         else:
             continue
         removed.append(path)
@@ -1193,7 +1193,7 @@ def remove_finished_stagings(folder: str | os.PathLike, names: Iterable[str]) ->
                 continue
             # os.path's: False for a name past NAME_MAX, where Path.is_dir raises
             if os.path.isdir(staged) and not os.path.islink(staged):
-                shutil.rmtree(staged, ignore_errors=True)
+                remove_tree(staged, ignore_errors=True)
                 removed.append(staged)
     return removed
 
@@ -1218,7 +1218,7 @@ def _put_back_set_aside(folder: Path, ours: Collection[str]) -> None:
             continue
         final = folder / aside.group(1)
         if os.path.lexists(final):
-            shutil.rmtree(path, ignore_errors=True)
+            remove_tree(path, ignore_errors=True)
         else:
             os.replace(path, final)
 

@@ -16,14 +16,13 @@ import itertools
 import json
 import math
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from unetlab.atomic import atomic_path
+from unetlab.atomic import atomic_path, remove_tree
 from unetlab.data.nodata import nodata_tag
 from unetlab.data.tiff_files import is_tiff_name
 
@@ -110,7 +109,7 @@ def create(stage: Path, spec: OutputSpec):
     import zarr
 
     if stage.exists():
-        shutil.rmtree(stage)
+        remove_tree(stage)
     group = zarr.open_group(stage, mode="w", zarr_format=2)
     return _new_level(group, "0", spec.shape, spec.dtype, spec.nodata)
 
@@ -399,7 +398,7 @@ def seal(
             group.attrs["omero"] = {"channels": [{"label": name} for name in spec.channels]}
         return
     _write_ome_tiff(stage, final if tiff is None else tiff, spec, levels, told)
-    shutil.rmtree(stage)
+    remove_tree(stage)
 
 
 def replace_folder(source: Path, final: Path) -> None:
@@ -407,12 +406,12 @@ def replace_folder(source: Path, final: Path) -> None:
     after, so ``final`` is never half written."""
     old = final.parent / f".{final.name}.old"
     if old.exists():
-        shutil.rmtree(old)
+        remove_tree(old)
     if final.exists():
         os.replace(final, old)
     os.replace(source, final)
     if old.exists():
-        shutil.rmtree(old)
+        remove_tree(old)
 
 
 def _tiles(array, done=lambda: None) -> Iterator[np.ndarray]:

@@ -62,7 +62,6 @@ import math
 import os
 import re
 import secrets
-import shutil
 import string
 import zipfile
 from collections.abc import Collection, Iterator
@@ -76,7 +75,7 @@ import tifffile
 import torch
 import yaml
 
-from unetlab.atomic import atomic_path, write_error
+from unetlab.atomic import atomic_path, remove_tree, write_error
 from unetlab.checkpoint import export_source, package_format
 from unetlab.data.checks import nonfinite_count
 from unetlab.data.datasets import training_split
@@ -1132,7 +1131,7 @@ def _work_folder(dest: Path) -> Iterator[Path]:
     try:
         yield folder
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_tree(folder, ignore_errors=True)
         if fd is not None:
             os.close(fd)
 
@@ -1168,7 +1167,7 @@ def remove_stale_builds(dest: str | os.PathLike) -> list[Path]:
         if fd is None:
             continue
         try:
-            shutil.rmtree(path, ignore_errors=True)
+            remove_tree(path, ignore_errors=True)
         finally:
             os.close(fd)
         removed.append(path)

@@ -20,14 +20,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import shutil
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from unetlab.atomic import RESUMABLE, atomic_path, write_error
+from unetlab.atomic import RESUMABLE, atomic_path, remove_tree, write_error
 from unetlab.errors import OutputError
 from unetlab.inference.records import Provenance
 from unetlab.inference.slide_resume import input_stamp, thread_note
@@ -155,7 +154,7 @@ class PageStaging:
         """A new staging folder holding the record, an earlier one removed."""
         try:
             if self.folder.is_dir() and not self.folder.is_symlink():
-                shutil.rmtree(self.folder)
+                remove_tree(self.folder)
             self.folder.mkdir(exist_ok=True)
         except OSError as exc:
             raise write_error(self.folder, exc) from exc
@@ -190,7 +189,7 @@ class PageStaging:
 
     def finish(self) -> None:
         """Remove the staging: the outputs are written."""
-        shutil.rmtree(self.folder, ignore_errors=True)
+        remove_tree(self.folder, ignore_errors=True)
 
 
 def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:

@@ -22,7 +22,6 @@ import collections
 import contextlib
 import json
 import logging
-import shutil
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
@@ -30,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.atomic import atomic_path
+from unetlab.atomic import atomic_path, remove_tree
 from unetlab.data import ome
 from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import write_csv
@@ -340,7 +339,7 @@ class SlideObjects:
             shown = self._written(slide, at, told)
         finally:
             if at.folder is None:
-                shutil.rmtree(self.stage, ignore_errors=True)
+                remove_tree(self.stage, ignore_errors=True)
         table = {k: np.concatenate([t[k] for t in shown]) for k in shown[0]}
         write_csv(at.at(self.finals["table"]), table)
         self.classes, self.areas = class_counts(table), class_areas(table)
@@ -739,7 +738,7 @@ def widened(stage: Path, narrow, spec: ome.OutputSpec, written: tuple[int, int])
     (its fill, 0) in either. A stop before its renames leaves the narrow ids, one between
     them the wide ones out of place: :func:`finish_widening` puts them in place when the
     slide resumes (it started afresh)."""
-    shutil.rmtree(stage / "wide", ignore_errors=True)  # a stop's copy, before its renames
+    remove_tree(stage / "wide", ignore_errors=True)  # a stop's copy, before its renames
     wide = ome.create(stage / "wide", spec)  # in the staging: gone with it
     page, top = written
     for p in range(page + 1):
@@ -760,8 +759,8 @@ def finish_widening(stage: Path) -> None:
     if not (stage / "0").exists() and (stage / "wide" / "0").is_dir():
         (stage / "wide" / "0").rename(stage / "0")
     if (stage / "0").exists():
-        shutil.rmtree(stage / "narrow", ignore_errors=True)
-        shutil.rmtree(stage / "wide", ignore_errors=True)
+        remove_tree(stage / "narrow", ignore_errors=True)
+        remove_tree(stage / "wide", ignore_errors=True)
 
 
 def staged_ids(ids: np.ndarray, dtype: np.dtype, largest: int | None = None) -> np.ndarray:

@@ -26,7 +26,7 @@ import os
 import shutil
 from pathlib import Path
 
-from unetlab.atomic import COMMITTED, RESUMABLE, atomic_path, fsync, put_in_place
+from unetlab.atomic import COMMITTED, RESUMABLE, atomic_path, fsync, put_in_place, remove_tree
 from unetlab.data import ome
 from unetlab.errors import OutputError, Spelled, TheirFileError, spelled
 from unetlab.manifest import publishing_name
@@ -68,7 +68,7 @@ class Together:
 
     def __enter__(self) -> Together:
         if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)  # a stopped run's, not committed
+            remove_tree(self.folder, ignore_errors=True)  # a stopped run's, not committed
             self.folder.mkdir(parents=True)
             _write(self.folder, {"state": "writing", **(self.record or {})})
         self._stack.__enter__()
@@ -88,7 +88,7 @@ class Together:
                 self._commit()
         finally:
             if kind is not None:  # the resumable stagings stay, for the rerun to publish
-                shutil.rmtree(self.folder, ignore_errors=True)
+                remove_tree(self.folder, ignore_errors=True)
                 _remove_unresumable(self.folder.parent, (self.record or {}).get("stagings", ()))
             self._stack.__exit__(kind, value, trace)
         if kind is None:
@@ -190,7 +190,7 @@ def _folder_publisher(stage: Path, final: Path):
         if kind is None:
             ome.replace_folder(stage, final)
         else:  # a whole staged array, which no later run of Python would remove
-            shutil.rmtree(stage, ignore_errors=True)
+            remove_tree(stage, ignore_errors=True)
         return False
 
     return publish
@@ -217,7 +217,7 @@ def finish(folder: Path) -> dict | None:
     the record of a committed one, else None. Safe to repeat after a stop anywhere in it."""
     found = read_record(folder)
     if found is None or found.get("state") != COMMITTED:
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_tree(folder, ignore_errors=True)
         return None
     out = folder.parent
     _refuse_put_since(folder, found)
@@ -231,8 +231,8 @@ def finish(folder: Path) -> dict | None:
         else:
             put_in_place(source, out / final)
     for name in found.get("stagings", ()):
-        shutil.rmtree(out / name, ignore_errors=True)
-    shutil.rmtree(folder, ignore_errors=True)
+        remove_tree(out / name, ignore_errors=True)
+    remove_tree(folder, ignore_errors=True)
     fsync(out)
     return found
 
@@ -242,7 +242,7 @@ def _remove_unresumable(out: Path, names) -> None:
     publishing, as the objects' renumbered ids): no later run of Python would."""
     for name in names:
         if not (out / name / RESUMABLE).is_file():
-            shutil.rmtree(out / name, ignore_errors=True)
+            remove_tree(out / name, ignore_errors=True)
 
 
 def _drop_resume_files(stage: Path) -> None:
@@ -262,7 +262,7 @@ def seal(together: Together, stage: Path, final: Path, spec: ome.OutputSpec, tol
     if fmt == "ome-zarr":
         for level in stage.iterdir():
             if level.is_dir() and level.name.isdigit() and level.name != "0":
-                shutil.rmtree(level)
+                remove_tree(level)
     elif together.folder is not None:
         stage = _linked_copy(stage, together.folder / f"{final.name}.stage")
     tiff = together.at(final) if fmt == "ome-tiff" else None

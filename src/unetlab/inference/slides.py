@@ -41,7 +41,6 @@ import json
 import logging
 import math
 import os
-import shutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -49,7 +48,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from unetlab.atomic import folder_sync_deferred
+from unetlab.atomic import folder_sync_deferred, remove_tree
 from unetlab.data import ome
 from unetlab.data.geotiff import level_geotags, read_geotags
 from unetlab.data.io import TIFF_SUFFIXES, ome_positions
@@ -1056,7 +1055,7 @@ def _kept_to_resume(stages: dict[str, Path], group: Group):
     except UnetlabError as exc:
         if group.is_main and not isinstance(exc, GroupError | OutputError | FormatLimitError):
             for stage in stages.values():
-                shutil.rmtree(stage, ignore_errors=True)
+                remove_tree(stage, ignore_errors=True)
         raise
 
 
@@ -1274,7 +1273,7 @@ def _stage(
                 ome.create(stages[key], spec)
             slide_resume.begin(stages, wanted)
             for other in _own_stagings(finals) - set(stages.values()):  # of other outputs
-                shutil.rmtree(other, ignore_errors=True)
+                remove_tree(other, ignore_errors=True)
         slide_resume.say_others(labels.parent, set(stages.values()))
     return group.share(resumed)
 

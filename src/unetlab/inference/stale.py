@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
+from unetlab.atomic import remove_tree
 from unetlab.inference.output_rules import input_source
 from unetlab.manifest import forget, made_from
 
@@ -35,7 +35,7 @@ def drop_failed_changed(
         names = [n for n in names if os.path.lexists(out_dir / n)]
         for name in names:
             if (out_dir / name).is_dir() and not (out_dir / name).is_symlink():
-                shutil.rmtree(out_dir / name)  # a slide's OME-Zarr
+                remove_tree(out_dir / name)  # a slide's OME-Zarr
             else:
                 (out_dir / name).unlink()
         if names:

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 from pathlib import Path
 
+from unetlab.atomic import remove_tree
 from unetlab.train.rundir import FOLDS_ASIDE as ASIDE
 from unetlab.train.rundir import FOLDS_FILE, fold_dirs
 
@@ -94,6 +94,6 @@ def _entries(run_dir: Path) -> list[Path]:
 
 def _remove(path: Path) -> None:
     if path.is_dir():
-        shutil.rmtree(path)
+        remove_tree(path)
     elif path.exists():
         path.unlink()

@@ -9,10 +9,9 @@ import functools
 import json
 import logging
 import os
-import shutil
 from pathlib import Path
 
-from unetlab.atomic import atomic_path
+from unetlab.atomic import atomic_path, remove_tree
 from unetlab.checkpoint import is_checkpoint
 from unetlab.config import Config, check_resumed, load_run_config
 from unetlab.data.datasets import data_folders
@@ -290,7 +289,7 @@ def _remove_run(run_dir: Path, names: list[str]) -> None:
             for checkpoint in CHECKPOINTS:
                 (path / checkpoint).unlink(missing_ok=True)
         elif path.is_dir():
-            shutil.rmtree(path)
+            remove_tree(path)
         else:
             path.unlink()
 
@@ -422,7 +421,7 @@ def _gone_if_unstarted(run_dir: str | os.PathLike, made: bool):
     except UnetlabError as exc:
         kept = isinstance(exc, (TrainingError, OutOfMemoryError, OutputError))
         if made and not _saved(run_dir) and not kept:
-            shutil.rmtree(run_dir, ignore_errors=True)
+            remove_tree(run_dir, ignore_errors=True)
         raise
 
 
