@@ -106,6 +106,7 @@ def test_predict_tree_refuses_a_channel_no_input_has_and_fails_a_folder_alone(tm
     assert not (tmp_path / "out" / "grey").exists()
 
 
+@pytest.mark.usefixtures("settled_inputs")  # its PNGs just written: counted reads (s65)
 def test_predict_tree_reads_each_inputs_channels_once(tmp_path, monkeypatch):
     # the tree's check, its folder's and predict_folder's each read the headers again
     from collections import Counter

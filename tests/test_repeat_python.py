@@ -49,7 +49,8 @@ def test_a_groups_repeat_is_a_group_of_as_many_on_their_threads(tmp_path, monkey
     monkeypatch.setattr(runtime, "available_cpus", lambda: 4)
     monkeypatch.setattr(runtime, "torch_default_threads", lambda *a, **k: 4)
     moves = [(0.0, began, began)]  # the count its steps began on: threads_record's
-    run = SimpleNamespace(device=torch.device("cpu"), threads_watch=SimpleNamespace(moves=moves))
+    watch = SimpleNamespace(moves=moves)
+    run = SimpleNamespace(device=torch.device("cpu"), threads_watch=watch, trained_threads=None)
     run.run_dir, run.group = tmp_path / "run", Group(0, 2, active=True, local_size=2)
     assert (repeat_nproc(run), repeat_threads(run)) == (2, None if omp is None else 1)
     repeat = clock_free_repeat(
