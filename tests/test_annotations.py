@@ -739,8 +739,8 @@ def test_qupath_detection_redrawn_by_hand_is_read_in_its_place(tmp_path, caplog)
         "TMA cores around detections or cells, or far larger than them, are the regions they "
         "were found in, no objects (an annotation of a nucleus's size around none is an "
         f"object); 1 QuPath export with detections redrawn by hand ({path} 1; 1 in all): an "
-        "annotation of their class or none around one detection or cell alone, or two (a "
-        "nucleus split: reaching under 2 px past them), of about their size (under 4x their "
+        "annotation around one detection or cell alone, or two (a nucleus split: of their "
+        "class or none, reaching under 2 px past them), of about their size (under 4x their "
         "area), is their correction: the annotation is the object, the detections are dropped"
     ], caplog.messages
 
@@ -820,7 +820,7 @@ def test_qupath_nucleus_split_in_two_and_redrawn_as_one_replaces_both(tmp_path, 
     whole = _box_feature(19, 19, 41, 31, drawn)  # 264 px < 4 x 200, around both centres
     path = tmp_path / "two.geojson"
     assert _qupath_ids(path, [*halves, other, whole]) == [100, 264]
-    assert "around one detection or cell alone, or two (a nucleus split: reaching" in caplog.text
+    assert "around one detection or cell alone, or two (a nucleus split: of their" in caplog.text
     wide = _box_feature(0, 0, 60, 14 + 14, drawn)  # 1,680 px >= 4 x 200: a region
     assert _qupath_ids(tmp_path / "wide.geojson", [*halves, other, wide]) == [100, 100, 100]
     three = [*halves, _square_feature(40, 20, 10, found)]
@@ -990,3 +990,16 @@ def test_ome_hint_in_a_flat_folder_names_cellpose_masks_and_spares_a_pair(tmp_pa
     assert f"{both / 'a.ome.tif'}: no mask a.ome_masks.png" in said["both"]
     (cellpose / "a_masks.png").rename(cellpose / "a.ome_masks.png")
     assert [p.mask.name for p in find_pairs(cellpose)] == ["a.ome_masks.png", "c_masks.png"]
+
+
+def test_qupath_one_detection_redrawn_with_a_class_is_replaced(tmp_path):
+    """One detection redrawn by an annotation of any class is corrected: classed "Nucleus"
+    round an unclassified detection, or reclassified Negative to Positive (s65 re-read: the
+    two-detection class rule passed them over, the wrong detection kept)."""
+    found, drawn = {"objectType": "detection"}, {"objectType": "annotation"}
+    other = _square_feature(100, 100, 10, found)
+    for given, drawn_as in ((None, "Nucleus"), ("Negative", "Positive")):
+        detection = {**found, **({"classification": {"name": given}} if given else {})}
+        redraw = _square_feature(19, 19, 12, {**drawn, "classification": {"name": drawn_as}})
+        features = [_square_feature(20, 20, 10, detection), other, redraw]
+        assert _qupath_ids(tmp_path / "one.geojson", features) == [100, 144], given

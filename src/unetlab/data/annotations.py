@@ -329,7 +329,7 @@ def _qupath_objects(features: list, where: str) -> list[Outline]:
     more, or one's or two's of over :data:`CORRECTION_AREA` times its area, or its area is over
     :data:`REGION_AREA` times the largest one's bounds (a region where none was found). One
     around one detection's centre alone (or two's: a nucleus split), of about their size,
-    over most of them and of their class or none, is them redrawn by hand (QuPath's correction loop: the
+    over most of them (two: of their class or none), is them redrawn by hand (QuPath's correction loop: the
     detection is kept): the annotation is the object, the detections dropped
     (:func:`_annotation_roles`). Both said once a command
     (:func:`note_regions`). Other annotations are objects (drawn by hand: the nucleus a model
@@ -385,7 +385,7 @@ def _annotation_roles(
         inside = [] if size > large else _around(outline, centres, most=3)
         alone = tuple(found[order[k]] for k in inside) if len(inside) in (1, 2) else ()
         owns = [_size(outlines[k]) for k in alone]
-        classed = alone and _same_class(outline, [outlines[k] for k in alone])
+        classed = len(alone) == 1 or (alone and _same_class(outline, [outlines[k] for k in alone]))
         if not classed or not _redrawn(size, owns, [grown(k) for k in alone]):
             regions[i] = size > large or bool(inside)
         elif _covers(outline, [outlines[k] for k in alone]):
@@ -415,9 +415,11 @@ def _redrawn(size: float, owns: list[float], grown: list[float | None]) -> bool:
 
 
 def _same_class(annotation: Outline, detections: list[Outline]) -> bool:
-    """Whether the annotation may be the ``detections`` redrawn by its class: it has none
-    (drawn by hand) or theirs (a redraw keeps its class); one of another class is another
-    object (s65 review: a "Tumor" bud drawn round two unclassified nuclei replaced them)."""
+    """Whether the annotation may be two ``detections`` redrawn as one by its class: it has
+    none (drawn by hand) or theirs (a redraw keeps its class); one of another class is another
+    object (s65 review: a "Tumor" bud drawn round two unclassified nuclei replaced them).
+    One detection's redraw may be of any class (s65 re-read: a "Nucleus" redraw of an
+    unclassified detection, or one reclassified Negative to Positive, was passed over)."""
     return annotation.label is None or all(d.label == annotation.label for d in detections)
 
 

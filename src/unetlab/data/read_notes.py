@@ -516,8 +516,8 @@ def regions_line(regions: dict[str, int], corrected: dict[str, int] | None = Non
     if corrected:
         said.append(
             f"{_counted(corrected, 'QuPath export', 'with detections redrawn by hand')}: an "
-            "annotation of their class or none around one detection or cell alone, or two (a "
-            f"nucleus split: reaching under {HAND_REACH:g} px past them), of about their size "
+            "annotation around one detection or cell alone, or two (a nucleus split: of their "
+            f"class or none, reaching under {HAND_REACH:g} px past them), of about their size "
             f"(under {CORRECTION_AREA}x their area), is their correction: the annotation is the "
             "object, the detections are dropped"
         )
