@@ -50,7 +50,9 @@ def test_a_prediction_of_no_label_value_is_refused_in_one_line(tmp_path, capsys,
     (refused,) = [line for line in said if "error:" in line]
     assert "a.png holds 255, the masks' ignore value (--ignore-value 255), on 64 pixels" in refused
     assert "the masks hold no 255: that 255 is a class, not void" in refused
-    assert refused.endswith("give --label-values 0 1 255 without --ignore-value")
+    assert refused.endswith(
+        "each 255 as the class it marks (scored as a class or as void, it scores low)"
+    )
 
 
 def test_an_ignore_value_no_pixel_holds_is_named_beside_the_value_found(tmp_path, capsys, caplog):

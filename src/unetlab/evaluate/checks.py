@@ -272,15 +272,15 @@ def check_binary_values(
     )
 
 
-def check_void_predicted(
-    counts: Sequence[int], value: int | None, maps: Sequence[Path], label_values=None
-) -> None:
+def check_void_predicted(counts: Sequence[int], value: int | None, maps: Sequence[Path]) -> None:
     """Refuse class maps holding the masks' ignore ``value`` as a class, not as void: the
     masks hold none of it, or under half of its predicted pixels fall where the masks ignore
     theirs (review s65: a Fiji 0/255 foreground map beside 0/1 masks ignoring 255 scored
     mIoU 0.32, said as the model predicting void). ``counts``: the masks' pixels of
     ``value``, the predicted ones, those of them where the masks ignore; ``maps``: the
-    class maps holding it. Raises :class:`MaskValuesError` naming the fix."""
+    class maps holding it. Raises :class:`MaskValuesError` naming the fix: the maps written
+    in the masks' values (s65 re-read: scoring the value as a class, or without
+    ``--ignore-value``, gave the low score this refuses)."""
     masks, held, placed = counts
     if value is None or not held or (masks and 2 * placed >= held):
         return
@@ -288,20 +288,15 @@ def check_void_predicted(
     if not masks:
         where = f"the masks hold no {value}"
     files = f"{maps[0]}" + (f" (and {numbered(len(maps) - 1, 'map')} more)" if maps[1:] else "")
-    classes = [*label_values, value] if label_values is not None else None
     raise MaskValuesError(
         **spelled(
-            lambda ignore, ignored, score: (
+            lambda ignore: (
                 f"{files} holds {value}, the masks' ignore value ({ignore}), on {held:,} "
                 f"pixels, {where}: that {value} is a class, not void (another tool's 0/{value} "
-                f"map?); write the maps in the masks' class values, or score {value} as a "
-                f"class: {score}without {ignored}"
+                f"map?); write the maps in the masks' class values, each {value} as the class "
+                "it marks (scored as a class or as void, it scores low)"
             ),
             Spelled(f"ignore_value={value}", f"--ignore-value {value}"),
-            Spelled("ignore_value", "--ignore-value"),
-            Spelled(f"give label_values={classes} ", f"give --label-values {spaced(classes)} ")
-            if classes is not None
-            else "evaluate ",
         )
     )
 

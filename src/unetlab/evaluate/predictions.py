@@ -1117,7 +1117,7 @@ class _ValueStats:
                 self.voided,
                 said_as(VOID_OTHERWISE),
             )
-        check_void_predicted(self.void_held, self.ignored, self.void_maps, self.label_values)
+        check_void_predicted(self.void_held, self.ignored, self.void_maps)
         values = np.flatnonzero(self.gt_values)
         known = max(self.pred_max + 1, named)  # the classes predicted or named
         check_named_nodata(self.nodata_classed, known)
