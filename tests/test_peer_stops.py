@@ -272,3 +272,34 @@ def test_torchrun_signalled_itself_notes_the_stop_it_passes_on(
         agent.setLevel(was)
     assert stop_noted(str(status))
     assert "death signal" not in capfd.readouterr().err
+
+
+def test_a_folder_run_whose_peer_stopped_alone_records_its_outputs(tmp_path, monkeypatch):
+    """The main process's predict.json is written when another process's stop reaches it as
+    the group's lost connection, as for its own stop: evaluate --pred and the other-settings
+    lines read it (s65 re-read: only KeyboardInterrupt saved it; gloo's error became the
+    stop further out, in the command)."""
+    import json
+
+    import numpy as np
+    import tifffile
+
+    from unetlab.inference import folders
+    from unetlab.models import UNet
+
+    status = _in_launch(tmp_path, monkeypatch, "0")
+    status.with_name("status.stops").write_text("15 1\n")  # rank 1 stopped by SIGTERM
+    (tmp_path / "in").mkdir()
+    for i in range(2):
+        pixels = np.random.default_rng(i).integers(0, 255, (32, 32)).astype(np.uint8)
+        tifffile.imwrite(tmp_path / "in" / f"a{i}.tif", pixels)
+
+    def lost(self, *args, **kwargs):
+        raise GLOO_LOST
+
+    monkeypatch.setattr(folders._Run, "_gathered", lost)
+    net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    with pytest.raises(Stopped):
+        folders.predict_folder(net, sorted((tmp_path / "in").glob("*.tif")), tmp_path / "out")
+    (record,) = json.loads((tmp_path / "out" / "predict.json").read_text())["records"].values()
+    assert sorted(Path(name).name for name in record["files"]) == ["a0.tif", "a1.tif"]

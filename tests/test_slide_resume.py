@@ -464,6 +464,7 @@ def test_skip_existing_keeps_a_replacing_staging_it_cannot_resume(
         predict_folder(net, [slide], tmp_path / "out", skip_existing=True, **_STREAMED)
     kept = [m for m in caplog.messages if "this command cannot resume" in m]
     assert len(kept) == 1 and "(the code changed: unetlab's git commit 0000" in kept[0], kept
+    assert "this command without --skip-existing predicts it anew in their place" in kept[0]
     assert os.stat(tmp_path / "out" / "s.tif").st_mtime_ns == older
     assert (tmp_path / "out" / ".s.tif.partial").is_dir()
     monkeypatch.setattr(slide_resume, "_commit", lambda: PINNED)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from unetlab.data.ome import FORMATS
+from unetlab.distributed import peer_stops_raised
 from unetlab.errors import (
     DiskFullError,
     OutputError,
@@ -719,8 +720,7 @@ def prediction_folder(
     manifest line (confirmed once the output is written), and the record into the folder's
     ``predict.json`` once the work is done."""
     out_dir, outputs = Path(out_dir), OutputOptions.of(outputs)
-    wanted = outputs.wanted
-    _refuse_conflicts(out_dir, files, wanted)
+    _refuse_conflicts(out_dir, files, wanted := outputs.wanted)
     names = [n for f in files for n in input_roles(f, **wanted)]
     sources = output_sources(files, **wanted)
     maker = _Maker(record, checked, sources, folder=Path(out_dir))
@@ -734,7 +734,8 @@ def prediction_folder(
         _note_held(folder, maker)  # what its stop line counts by: held_here
         with holding(folder, sources), noting() as notes:
             try:
-                yield folder
+                with peer_stops_raised():  # another process stopped alone: this one's stop
+                    yield folder
             except (KeyboardInterrupt, DiskFullError):  # stopped (a Ctrl-C, a full disk):
                 _save_stopped(folder, files, maker, wanted, notes)  # the outputs written
                 raise  # so far are recorded too (evaluate --pred reads them)

@@ -461,7 +461,8 @@ def kept_for_its_run(name: str, path: Path, stages: dict[str, Path], wanted: dic
         log.warning(
             "%s: its outputs by this checkpoint and settings are here: skipped; the stopped "
             "run's rows that were replacing them are kept, which this command cannot resume "
-            "(%s): the stopped run's own command resumes them",
+            "(%s): the stopped run's own command resumes them; this command without "
+            "--skip-existing predicts it anew in their place",
             *(name, why),
         )
     return why is not None
