@@ -303,3 +303,59 @@ def test_a_folder_run_whose_peer_stopped_alone_records_its_outputs(tmp_path, mon
         folders.predict_folder(net, sorted((tmp_path / "in").glob("*.tif")), tmp_path / "out")
     (record,) = json.loads((tmp_path / "out" / "predict.json").read_text())["records"].values()
     assert sorted(Path(name).name for name in record["files"]) == ["a0.tif", "a1.tif"]
+
+
+def test_the_main_process_whose_peer_was_killed_says_it_in_one_line(tmp_path, monkeypatch, capfd):
+    """rank 0 of ``predict --nproc 2`` whose peer was killed (SIGKILL, out of memory: no
+    stop noted, its end not noted): one line naming the process lost, the outputs counted,
+    how to go on; status 2 (s66: gloo's traceback and "this is a bug in
+    unetlab")."""
+    import torch.distributed as dist
+
+    from unetlab.cli import main
+    from unetlab.inference import folders
+
+    _inputs(tmp_path, count=2)
+    status = _in_launch(tmp_path, monkeypatch, "0")
+    gone = subprocess.Popen([sys.executable, "-c", ""])
+    gone.wait()
+    status.with_name("status.pids").write_text(f"{gone.pid} - 1\n")  # rank 1, ended
+    for name in ("stop_with_launch", "once_a_launch"):  # not this test process's
+        monkeypatch.setattr(distributed, name, lambda: None)
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)  # the group joined
+
+    def lost(*args, **kwargs):
+        raise GLOO_LOST
+
+    monkeypatch.setattr(folders, "predict_folder", lost)
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    assert main(argv + ["--output", str(tmp_path / "out"), "--no-progress"]) == 2
+    err = capfd.readouterr().err
+    said = "unetlab predict: stopped as process 1 of 2 ended (killed? out of memory?) before any "
+    assert said in err and "; continue with the same command and --skip-existing" in err, err
+    assert "Traceback" not in err and "bug" not in err, err
+
+
+def test_a_lost_peer_is_named_and_said_by_the_lowest_rank_left(tmp_path, monkeypatch):
+    """:func:`lost_peer`: the processes lost named (a killed one, noted as started and
+    gone; one that noted a bug's status 1), the main process says it, or where it is the one
+    lost the lowest rank left; a stopped peer's lost connection is its stop, not this."""
+    from unetlab.distributed import lost_peer
+
+    gone = subprocess.Popen([sys.executable, "-c", ""])
+    gone.wait()
+    status = _in_launch(tmp_path, monkeypatch, "1")
+    monkeypatch.setenv("WORLD_SIZE", "3")
+    status.with_name("status.pids").write_text(f"{os.getpid()} - 1\n{gone.pid} - 0\n")
+    assert lost_peer(ValueError("a bug")) is None
+    assert lost_peer(GLOO_LOST) == (
+        "stopped as process 0 of 3 ended (killed? out of memory?)",
+        True,
+    )
+    status.write_text("1 2\n")  # rank 2 ended on a bug
+    how, says = lost_peer(GLOO_LOST)
+    assert how == "stopped as process 0, 2 (exit status 1) of 3 ended" and says
+    monkeypatch.setenv("RANK", "2")
+    assert lost_peer(GLOO_LOST)[1] is False  # rank 1 says it
+    status.with_name("status.stops").write_text("15 0\n")  # rank 0 stopped alone: a stop
+    assert lost_peer(GLOO_LOST) is None

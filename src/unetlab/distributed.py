@@ -838,6 +838,45 @@ def peer_stops_raised() -> Iterator[None]:
         raise stop from exc
 
 
+def lost_peer(exc: BaseException) -> tuple[str, bool] | None:
+    """Where ``exc``, raised in a process of a launch of several (:func:`one_of_several`),
+    is the group's lost connection to a process that was not stopped (:func:`peer_lost`,
+    no :func:`peer_stop`: killed, out of memory, a crash): how the run stopped, naming the
+    processes lost (:func:`_lost_ranks`), and whether this process says it (the main one,
+    or the lowest rank left where the main one is lost); None otherwise. s66: predict said
+    gloo's traceback and "this is a bug in unetlab"."""
+    if not one_of_several() or not peer_lost(exc) or peer_stop(exc) is not None:
+        return None
+    lost, rank = _lost_ranks(), os.environ.get("RANK", "0")
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    left = [str(r) for r in range(world) if str(r) not in lost]
+    names = ", ".join(f"{r} ({how})" if how else r for r, how in lost.items())
+    who = f"process {names} of {world}" if lost else f"a process of the {world}"
+    how = f"stopped as {who} ended" + ("" if any(lost.values()) else " (killed? out of memory?)")
+    return how, rank == "0" or ("0" in lost and left[:1] == [rank])
+
+
+def _lost_ranks() -> dict[str, str]:
+    """The ranks of the other processes of this process's launch that ended, not stopped
+    (a stop's end is noted 128 + its signal), each with how where noted: its exit status
+    (a bug's 1); "" where it noted none (killed: SIGKILL, out of memory)."""
+    status, rank = os.environ[STATUS_FILE], os.environ.get("RANK", "0")
+    noted = {by: code for code, by in _notes(status)}
+    lost = {
+        by: ""
+        for pid, at, by in _pid_notes(f"{status}.pids")
+        if by is not None and by not in noted and not _running(pid, at)
+    }
+    lost |= {
+        by: f"exit status {code}" for by, code in noted.items() if code and not stop_signal(code)
+    }
+    return {
+        by: lost[by]
+        for by in sorted(lost, key=lambda r: int(r) if r.isdigit() else -1)
+        if by != rank
+    }
+
+
 def _from_the_group(exc: BaseException) -> bool:
     """One of torch.distributed's errors, or a RuntimeError of gloo's."""
     import torch.distributed as dist

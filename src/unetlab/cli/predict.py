@@ -353,6 +353,9 @@ def _run_folder(args, group, device, since: CpuReading | None) -> int:
         end = _disk_full if isinstance(exc, DiskFullError) else _stopped  # outputs so far kept
         where = partial(_inputs_done, args, files, out_dir)
         return end(args, where, exc, say=group.is_main, folder=out_dir)
+    except Exception as exc:  # another process of the launch killed: no bug
+        where = partial(_inputs_done, args, files, out_dir)
+        return _peer_ended(args, where, exc, folder=out_dir)
     return SOME_FAILED if result.failed else 0
 
 
@@ -665,12 +668,18 @@ def _loaded(timed: dict, args, device, **kw):
 
 
 def _stopped(
-    args, where: Callable[[], str], exc: KeyboardInterrupt, *, say: bool, folder: Path
+    args,
+    where: Callable[[], str],
+    exc: BaseException,
+    *,
+    say: bool,
+    folder: Path,
+    how: str | None = None,
 ) -> int:
     """A prediction stopped (Ctrl-C, SIGTERM, SIGHUP): one line (``say``: the main process)
     with ``where`` it stopped (how many inputs have their outputs in the output folder
     ``folder``) and how to go on (audit s30 ops 9); the exit status of a process ended by
-    the signal (130, 143, 129). In a launch of several processes, counted once its other
+    the signal (130, 143, 129); ``how``: a stop by no signal, status 2 (:func:`_peer_ended`). In a launch of several processes, counted once its other
     processes ended (their outputs written as they stopped counted too, s64), a line said
     as it waits; a stop signal again as it waits (not a launcher's copy of the first) cuts
     the wait short, one as it counts (torchrun's SIGTERM) is held: the line said, the
@@ -679,7 +688,7 @@ def _stopped(
     from unetlab.distributed import one_of_several, others_ended
     from unetlab.signals import stop_status, stops_held
 
-    how, code = stop_status(exc)
+    how, code = (how, 2) if how else stop_status(exc)
     if say and not one_of_several():
         _say_done(args, where, how, exc, folder=folder)
     elif say:
@@ -688,6 +697,21 @@ def _stopped(
             _say_done(args, where, how, exc, folder=folder)
             held.take()  # said: the process ends now, as the first stop asked
     return code
+
+
+def _peer_ended(args, where: Callable[[], str], exc: Exception, *, folder: Path) -> int:
+    """A launch's prediction stopped as another of its processes ended, not stopped (killed,
+    out of memory: :func:`~unetlab.distributed.lost_peer`): one line, as a stop's
+    (:func:`_stopped`), naming it, with ``where`` it stopped (the outputs in ``folder``)
+    and how to go on; status 2 (the launcher says how that process ended). Any other
+    ``exc`` raised again."""
+    from unetlab.distributed import lost_peer
+
+    if (lost := lost_peer(exc)) is None:
+        raise exc
+    how, say = lost
+    _stopped(args, where, exc, say=say, folder=folder, how=how)
+    return 2
 
 
 def _say_waiting(wait: float) -> None:
