@@ -4,6 +4,7 @@ traceback and "this is a bug in unetlab" under the main process's stop line)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -359,3 +360,39 @@ def test_a_lost_peer_is_named_and_said_by_the_lowest_rank_left(tmp_path, monkeyp
     assert lost_peer(GLOO_LOST)[1] is False  # rank 1 says it
     status.with_name("status.stops").write_text("15 0\n")  # rank 0 stopped alone: a stop
     assert lost_peer(GLOO_LOST) is None
+
+
+def test_a_peer_stopped_alone_in_the_group_s_last_barrier_is_said_with_the_count(
+    tmp_path, monkeypatch, capfd
+):
+    """rank 0 of ``predict --nproc 2`` done with its folder, rank 1 stopped alone as they
+    meet in the group's last barrier (``Group.joined``): its stop said as within the
+    folder, the outputs counted, how to go on (s66: a bare "stopped by SIGTERM")."""
+    from types import SimpleNamespace
+
+    from unetlab import group
+    from unetlab.cli import main
+    from unetlab.inference import folders
+
+    _inputs(tmp_path, count=2)
+    status = _in_launch(tmp_path, monkeypatch, "0")
+    status.with_name("status.stops").write_text("15 1\n")  # rank 1 stopped by SIGTERM
+    for name in ("stop_with_launch", "once_a_launch"):  # not this test process's
+        monkeypatch.setattr(distributed, name, lambda: None)
+
+    @contextlib.contextmanager
+    def joined(self, device, minutes=None):
+        yield self
+        raise GLOO_LOST  # the barrier after the block
+
+    def predicted(model, files, out_dir, *args, **kwargs):
+        Path(out_dir).mkdir()
+        return SimpleNamespace(failed=[])
+
+    monkeypatch.setattr(group.Group, "joined", joined)
+    monkeypatch.setattr(folders, "predict_folder", predicted)
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    assert main(argv + ["--output", str(tmp_path / "out"), "--no-progress"]) == 143
+    err = capfd.readouterr().err
+    said = "unetlab predict: stopped by SIGTERM before any input was predicted; continue with "
+    assert said + "the same command and --skip-existing" in err, err

@@ -319,7 +319,6 @@ def _run_folder(args, group, device, since: CpuReading | None) -> int:
     """The inputs (files, globs, folders) predicted into the one ``--output`` folder, the
     checkpoint loaded once, then the summary; a stop or a full disk said with the inputs
     done (outputs so far kept). Exit :data:`SOME_FAILED` where an input failed."""
-    from unetlab.distributed import peer_stops_raised
     from unetlab.inference.folders import find_inputs, predict_folder, say_unread
     from unetlab.inference.input_folder import among_inputs_line, refuse_input_folder
     from unetlab.inference.output_rules import forget_held
@@ -335,8 +334,7 @@ def _run_folder(args, group, device, since: CpuReading | None) -> int:
     timed = {}  # the model; --benchmark: model time by hooks that synchronise a GPU per call
     clock = partial(_model_clock, timed, device)
     try:
-        # another's longer share; another process stopped alone: this one's stop too
-        with group.joined(device, WAIT_MINUTES), peer_stops_raised():
+        with group.joined(device, WAIT_MINUTES):  # another's longer share
             result = predict_folder(
                 partial(_loaded, timed, args, device, say=group.is_main, since=since),
                 files,
@@ -353,9 +351,9 @@ def _run_folder(args, group, device, since: CpuReading | None) -> int:
         end = _disk_full if isinstance(exc, DiskFullError) else _stopped  # outputs so far kept
         where = partial(_inputs_done, args, files, out_dir)
         return end(args, where, exc, say=group.is_main, folder=out_dir)
-    except Exception as exc:  # another process of the launch killed: no bug
-        where = partial(_inputs_done, args, files, out_dir)
-        return _peer_ended(args, where, exc, folder=out_dir)
+    except Exception as exc:  # another process of the launch stopped alone, or killed
+        where = partial(_inputs_done, args, files, out_dir)  # (the group's last barrier too)
+        return _peer_ended(args, where, exc, say=group.is_main, folder=out_dir)
     return SOME_FAILED if result.failed else 0
 
 
@@ -699,14 +697,19 @@ def _stopped(
     return code
 
 
-def _peer_ended(args, where: Callable[[], str], exc: Exception, *, folder: Path) -> int:
-    """A launch's prediction stopped as another of its processes ended, not stopped (killed,
-    out of memory: :func:`~unetlab.distributed.lost_peer`): one line, as a stop's
-    (:func:`_stopped`), naming it, with ``where`` it stopped (the outputs in ``folder``)
-    and how to go on; status 2 (the launcher says how that process ended). Any other
-    ``exc`` raised again."""
-    from unetlab.distributed import lost_peer
+def _peer_ended(args, where: Callable[[], str], exc: Exception, *, say: bool, folder: Path) -> int:
+    """A launch's prediction whose group lost another process: that process's stop where
+    it was stopped alone (:func:`~unetlab.distributed.peer_stop`; prediction_folder raised
+    it as such within the folder, the group's last barrier after it did not: s66 said a
+    bare "stopped by SIGTERM"), said as this one's (``say``: the main process); else it
+    ended, not stopped (killed, out of memory: :func:`~unetlab.distributed.lost_peer`): one
+    line as a stop's (:func:`_stopped`), naming it, with ``where`` it stopped (the outputs
+    in ``folder``) and how to go on; status 2 (the launcher says how that process ended).
+    Any other ``exc`` raised again."""
+    from unetlab.distributed import lost_peer, peer_stop
 
+    if (stop := peer_stop(exc)) is not None:
+        return _stopped(args, where, stop, say=say, folder=folder)
     if (lost := lost_peer(exc)) is None:
         raise exc
     how, say = lost
