@@ -396,3 +396,31 @@ def test_a_peer_stopped_alone_in_the_group_s_last_barrier_is_said_with_the_count
     err = capfd.readouterr().err
     said = "unetlab predict: stopped by SIGTERM before any input was predicted; continue with "
     assert said + "the same command and --skip-existing" in err, err
+
+
+def test_torch_still_has_the_private_handler_that_torchrun_s_stops_are_noted_by(
+    tmp_path, monkeypatch
+):
+    """Pins torch's private ``_terminate_process_handler`` (torch 2.13), which
+    :func:`~unetlab.distributed.torchrun` wraps to tell torchrun's copy of a stop apart
+    (:func:`~unetlab.distributed._stops_noted_by_torchrun`): a torch upgrade that drops or
+    renames it, or sets it other than by that name as its processes start, fails here, as
+    does the wrapper not installed; elsewhere the stop is noted from torchrun's warning
+    only, never emitted with ``LOGLEVEL=ERROR`` (s65 review)."""
+    import inspect
+
+    from torch.distributed.elastic.multiprocessing import api
+
+    from unetlab.distributed import _stops_noted_by_torchrun
+    from unetlab.signals import stop_noted
+
+    assert callable(getattr(api, "_terminate_process_handler", None)), "torch dropped it"
+    assert "_terminate_process_handler" in inspect.getsource(api.PContext.start)
+    status = _in_launch(tmp_path, monkeypatch, "0")
+    torch_own = api._terminate_process_handler
+    monkeypatch.setattr(api, "_terminate_process_handler", torch_own)  # put back after
+    assert _stops_noted_by_torchrun()
+    assert api._terminate_process_handler is not torch_own  # the wrapper installed
+    with pytest.raises(api.SignalException):
+        api._terminate_process_handler(signal.SIGTERM, None)
+    assert stop_noted(str(status))
