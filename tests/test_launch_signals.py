@@ -28,9 +28,9 @@ from unetlab.distributed import (
     _failures_stop_signal,
     _QuietStop,
     as_started,
-    stop_note,
     torchrun,
 )
+from unetlab.signals import stop_note
 
 #: the end of a stopped prediction's line
 AGAIN = "continue with the same command and --skip-existing"

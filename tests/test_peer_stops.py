@@ -201,7 +201,8 @@ def test_a_second_ctrl_c_as_the_main_process_waits_to_count_ends_the_wait(
     from functools import partial
 
     from unetlab.cli import predict as predict_cli
-    from unetlab.distributed import others_ended, stop_note
+    from unetlab.distributed import others_ended
+    from unetlab.signals import stop_note
 
     status, out, args = _main_of_two(tmp_path, monkeypatch)
     wait = 4.0  # the wait's bound (20 s) cut short: still past the second Ctrl-C (0.3 s)

@@ -51,7 +51,6 @@ from unetlab.signals import (
     stops_held,
     stops_noted,
 )
-from unetlab.signals import stop_note as stop_note  # imported from here before signals held it
 from unetlab.words import numbered
 
 
@@ -625,7 +624,7 @@ class _SignalPasser:
     """The signals :func:`run_passing_signals` passes on: the first to the command's
     workers, which are killed ``grace`` seconds later unless done; the next kills them
     (:meth:`kill_again`). Each is noted beside the launch's ``status`` file first
-    (:func:`stop_note`), where given."""
+    (:func:`~unetlab.signals.stop_note`), where given."""
 
     def __init__(self, grace: float, status: str | None = None):
         self.grace, self.status = grace, status
