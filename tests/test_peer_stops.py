@@ -290,13 +290,13 @@ def test_a_folder_run_whose_peer_stopped_alone_records_its_outputs(tmp_path, mon
     from unetlab.models import UNet
 
     status = _in_launch(tmp_path, monkeypatch, "0")
-    status.with_name("status.stops").write_text("15 1\n")  # rank 1 stopped by SIGTERM
     (tmp_path / "in").mkdir()
     for i in range(2):
         pixels = np.random.default_rng(i).integers(0, 255, (32, 32)).astype(np.uint8)
         tifffile.imwrite(tmp_path / "in" / f"a{i}.tif", pixels)
 
-    def lost(self, *args, **kwargs):
+    def lost(self, *args, **kwargs):  # rank 1 stopped by SIGTERM as they exchange
+        status.with_name("status.stops").write_text("15 1\n")
         raise GLOO_LOST
 
     monkeypatch.setattr(folders._Run, "_gathered", lost)
@@ -425,3 +425,27 @@ def test_torch_still_has_the_private_handler_that_torchrun_s_stops_are_noted_by(
     with pytest.raises(api.SignalException):
         api._terminate_process_handler(signal.SIGTERM, None)
     assert stop_noted(str(status))
+
+
+def test_a_process_whose_main_one_was_stopped_alone_stops_at_its_next_input(tmp_path, monkeypatch):
+    """rank 1 of ``predict --nproc 2`` whose main process was stopped alone (noted) stops
+    before its next input, as stopped by that signal (s66: it predicted the rest of its
+    share, 28 inputs and 8.9 s, up to its next exchange); its own stop noted by none."""
+    import numpy as np
+    import tifffile
+
+    from unetlab.inference import folders
+    from unetlab.models import UNet
+
+    status = _in_launch(tmp_path, monkeypatch, "1")
+    (tmp_path / "in").mkdir()
+    for i in range(2):
+        pixels = np.random.default_rng(i).integers(0, 255, (32, 32)).astype(np.uint8)
+        tifffile.imwrite(tmp_path / "in" / f"a{i}.tif", pixels)
+    status.with_name("status.stops").write_text("15 0\n")  # rank 0 stopped by SIGTERM
+    net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    with pytest.raises(Stopped) as stop:
+        folders.predict_folder(net, sorted((tmp_path / "in").glob("*.tif")), tmp_path / "out")
+    assert stop.value.signum == signal.SIGTERM
+    assert not list((tmp_path / "out").glob("*.tif"))
+    assert stops_noted(str(status)) == [(signal.SIGTERM, "0")]

@@ -194,6 +194,23 @@ def stops_noted(status: str) -> list[tuple[int, str]]:
     return []
 
 
+def peer_stop_raised() -> None:
+    """In a process of a ``--nproc N`` launch, a stop that another process of it noted
+    (stopped alone: :func:`_note_for_launch`) raised here as this process's own: called
+    between inputs, it stops each process at its next input (s66: rank 1 of ``predict
+    --nproc 2`` whose main process was stopped alone went on through its share, 28 inputs
+    and 8.9 s, to its next exchange, past what the main process waits to count). Taken as
+    raised (:data:`_RAISED`): the launcher's copy of that signal, where it passed one on, is
+    no second stop. Nothing elsewhere, nor where no other process noted one."""
+    if not (status := os.environ.get(LAUNCHED_ENV)):
+        return
+    rank = os.environ.get("RANK", "0")
+    signum = next((signum for signum, by in stops_noted(status) if by != rank), None)
+    if signum is not None:
+        _RAISED[signum] = time.monotonic()
+        raise stop_of(signum)
+
+
 def _launched() -> bool:
     """Whether this process was started by a launcher that passes stops on (unetlab's
     ``--nproc N``, torchrun by hand): elsewhere no copy comes, and a second Ctrl-C within

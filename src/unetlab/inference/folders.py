@@ -171,7 +171,7 @@ from unetlab.outputs import (
 )
 from unetlab.progress import checked, lines_above_bars, progress_bar, shown
 from unetlab.runtime import tuned_allocator
-from unetlab.signals import stop_said, stop_status
+from unetlab.signals import peer_stop_raised, stop_said, stop_status
 from unetlab.words import numbered, worded
 
 __all__ = [
@@ -1555,6 +1555,7 @@ class _Run:
         lines = contextlib.nullcontext() if self.quiet else lines_above_bars()  # a file's too
         with noting() as chosen, inputs, lines:  # chosen: the main process's (predict.json)
             for path in bar:
+                peer_stop_raised()  # --nproc N: another process stopped alone, this one too
                 # a file all processes share counts, and its error is said, once: in the main
                 counts = self.group.is_main or path not in shared
                 with self._kept(path, counts), keeping_open(path):  # one open, sizes too
