@@ -307,17 +307,25 @@ def test_a_folder_run_whose_peer_stopped_alone_records_its_outputs(tmp_path, mon
     assert sorted(Path(name).name for name in record["files"]) == ["a0.tif", "a1.tif"]
 
 
-def test_the_main_process_whose_peer_was_killed_says_it_in_one_line(tmp_path, monkeypatch, capfd):
-    """rank 0 of ``predict --nproc 2`` whose peer was killed (SIGKILL, out of memory: no
-    stop noted, its end not noted): one line naming the process lost, the outputs counted,
-    how to go on; status 2 (s66: gloo's traceback and "this is a bug in
-    unetlab")."""
+@pytest.mark.parametrize("recursive", [False, True], ids=["folder", "tree"])
+def test_the_main_process_whose_peer_was_killed_says_it_in_one_line(
+    tmp_path, monkeypatch, capfd, recursive
+):
+    """rank 0 of ``predict --nproc 2`` (a folder, or a tree with ``--recursive``) whose
+    peer was killed (SIGKILL, out of memory: no stop noted, its end not noted): one line
+    naming the process lost, where it stopped, how to go on; status 2 (s66: gloo's
+    traceback and "this is a bug in unetlab")."""
+    import shutil
+
     import torch.distributed as dist
 
     from unetlab.cli import main
-    from unetlab.inference import folders
+    from unetlab.inference import folders, tree
 
     _inputs(tmp_path, count=2)
+    (tmp_path / "in" / "a").mkdir()
+    for image in (tmp_path / "in").glob("*.tif"):
+        shutil.move(image, tmp_path / "in" / "a")
     status = _in_launch(tmp_path, monkeypatch, "0")
     gone = subprocess.Popen([sys.executable, "-c", ""])
     gone.wait()
@@ -329,11 +337,16 @@ def test_the_main_process_whose_peer_was_killed_says_it_in_one_line(tmp_path, mo
     def lost(*args, **kwargs):
         raise GLOO_LOST
 
-    monkeypatch.setattr(folders, "predict_folder", lost)
-    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
-    assert main(argv + ["--output", str(tmp_path / "out"), "--no-progress"]) == 2
+    for module in (folders, tree):  # a folder's run, and each of a tree's
+        monkeypatch.setattr(module, "predict_folder", lost)
+    given = tmp_path / "in" / ("" if recursive else "a")
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(given)]
+    argv += ["--output", str(tmp_path / "out"), "--no-progress"]
+    assert main(argv + (["--recursive"] if recursive else [])) == 2
     err = capfd.readouterr().err
-    said = "unetlab predict: stopped as process 1 of 2 ended (killed? out of memory?) before any "
+    said = "unetlab predict: stopped as process 1 of 2 ended (killed? out of memory?) "
+    folder = f"in {tmp_path / 'in' / 'a'}/ (folder 1 of 1) before any of its inputs"
+    said += folder if recursive else "before any input"
     assert said in err and "; continue with the same command and --skip-existing" in err, err
     assert "Traceback" not in err and "bug" not in err, err
 

@@ -451,6 +451,11 @@ def _run_tree(args, group, device, since: CpuReading | None) -> int:
         end = _disk_full if isinstance(exc, DiskFullError) else _stopped
         where, folder = partial(stop.where, output_options(args).wanted), stop.outputs_folder()
         return end(args, where, exc, say=group.is_main, folder=folder)
+    except Exception as exc:  # another process of the launch killed (lost_peer)
+        if (stop := getattr(exc, "tree_stop", None)) is None:
+            raise
+        where, folder = partial(stop.where, output_options(args).wanted), stop.outputs_folder()
+        return _peer_ended(args, where, exc, say=group.is_main, folder=folder)
     elapsed = time.perf_counter() - start
     return _tree_ended(args, group, results, out_dir, elapsed, timed.get("model"))
 

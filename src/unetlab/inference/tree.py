@@ -24,7 +24,7 @@ import torch
 from unetlab.data.dsb import dsb_splits
 from unetlab.data.io import check_axes, file_axes
 from unetlab.data.read_notes import call_lines, read_notes
-from unetlab.distributed import peer_stops_raised
+from unetlab.distributed import lost_peer, peer_stops_raised
 from unetlab.errors import (
     DiskFullError,
     FolderInUseError,
@@ -279,12 +279,17 @@ def _stops_the_tree(place: TreeStop) -> Iterator[None]:
     again with ``tree_stop`` (``place`` settled, while its hold is noted); so is another
     process's stop, in a launch (one stopped alone: its collectives' lost peer,
     :func:`~unetlab.distributed.peer_stops_raised`; s65: the command said a bare "stopped
-    by SIGTERM", no count, no ``--skip-existing``)."""
+    by SIGTERM", no count, no ``--skip-existing``); and another process's end, killed
+    (:func:`~unetlab.distributed.lost_peer`; s66: "a bug in unetlab")."""
     try:
         with peer_stops_raised():
             yield
     except (KeyboardInterrupt, DiskFullError) as exc:
         exc.tree_stop = place.settled()
+        raise
+    except Exception as exc:
+        if lost_peer(exc) is not None:
+            exc.tree_stop = place.settled()
         raise
 
 
