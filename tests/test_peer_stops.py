@@ -335,7 +335,7 @@ def test_the_main_process_whose_peer_was_killed_says_it_in_one_line(
     monkeypatch.setattr(dist, "is_initialized", lambda: True)  # the group joined
 
     def lost(*args, **kwargs):
-        raise GLOO_LOST
+        raise RuntimeError(*GLOO_LOST.args)  # a fresh one: a tree notes its place on it
 
     for module in (folders, tree):  # a folder's run, and each of a tree's
         monkeypatch.setattr(module, "predict_folder", lost)
@@ -376,17 +376,19 @@ def test_a_lost_peer_is_named_and_said_by_the_lowest_rank_left(tmp_path, monkeyp
     assert lost_peer(GLOO_LOST) is None
 
 
+@pytest.mark.parametrize("recursive", [False, True], ids=["folder", "tree"])
 def test_a_peer_stopped_alone_in_the_group_s_last_barrier_is_said_with_the_count(
-    tmp_path, monkeypatch, capfd
+    tmp_path, monkeypatch, capfd, recursive
 ):
-    """rank 0 of ``predict --nproc 2`` done with its folder, rank 1 stopped alone as they
-    meet in the group's last barrier (``Group.joined``): its stop said as within the
-    folder, the outputs counted, how to go on (s66: a bare "stopped by SIGTERM")."""
+    """rank 0 of ``predict --nproc 2`` done with its folder (or tree), rank 1 stopped alone
+    as they meet in the group's last barrier (``Group.joined``): its stop said as within
+    the folder, the outputs counted (a tree's: every folder), how to go on (s66: a bare
+    "stopped by SIGTERM")."""
     from types import SimpleNamespace
 
     from unetlab import group
     from unetlab.cli import main
-    from unetlab.inference import folders
+    from unetlab.inference import folders, tree
 
     _inputs(tmp_path, count=2)
     status = _in_launch(tmp_path, monkeypatch, "0")
@@ -397,7 +399,7 @@ def test_a_peer_stopped_alone_in_the_group_s_last_barrier_is_said_with_the_count
     @contextlib.contextmanager
     def joined(self, device, minutes=None):
         yield self
-        raise GLOO_LOST  # the barrier after the block
+        raise RuntimeError(*GLOO_LOST.args)  # the barrier after the block
 
     def predicted(model, files, out_dir, *args, **kwargs):
         Path(out_dir).mkdir()
@@ -405,10 +407,13 @@ def test_a_peer_stopped_alone_in_the_group_s_last_barrier_is_said_with_the_count
 
     monkeypatch.setattr(group.Group, "joined", joined)
     monkeypatch.setattr(folders, "predict_folder", predicted)
+    monkeypatch.setattr(tree, "predict_tree", lambda *args, **kwargs: {})
     argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
-    assert main(argv + ["--output", str(tmp_path / "out"), "--no-progress"]) == 143
+    argv += ["--output", str(tmp_path / "out"), "--no-progress"]
+    assert main(argv + (["--recursive"] if recursive else [])) == 143
     err = capfd.readouterr().err
-    said = "unetlab predict: stopped by SIGTERM before any input was predicted; continue with "
+    done = "after every folder was predicted" if recursive else "before any input was predicted"
+    said = f"unetlab predict: stopped by SIGTERM {done}; continue with "
     assert said + "the same command and --skip-existing" in err, err
 
 

@@ -433,6 +433,7 @@ def _run_tree(args, group, device, since: CpuReading | None) -> int:
     def report(rel: Path, result) -> None:
         _summary(args, result, out_dir / rel, {}, group)
 
+    results = None  # set: the group's last barrier left (Group.joined's end)
     try:
         with group.joined(device, WAIT_MINUTES):
             results = predict_tree(
@@ -445,19 +446,29 @@ def _run_tree(args, group, device, since: CpuReading | None) -> int:
                 takes=takes,
                 **_run_keywords(args, group, device),
             )
-    except (KeyboardInterrupt, DiskFullError) as exc:
-        if (stop := getattr(exc, "tree_stop", None)) is None:  # before any folder: as any stop
-            raise
-        end = _disk_full if isinstance(exc, DiskFullError) else _stopped
-        where, folder = partial(stop.where, output_options(args).wanted), stop.outputs_folder()
-        return end(args, where, exc, say=group.is_main, folder=folder)
-    except Exception as exc:  # another process of the launch killed (lost_peer)
-        if (stop := getattr(exc, "tree_stop", None)) is None:
-            raise
-        where, folder = partial(stop.where, output_options(args).wanted), stop.outputs_folder()
-        return _peer_ended(args, where, exc, say=group.is_main, folder=folder)
+    except (KeyboardInterrupt, Exception) as exc:  # a stop, a full disk, another process's end
+        return _tree_stopped(args, group, exc, every_folder=results is not None)
     elapsed = time.perf_counter() - start
     return _tree_ended(args, group, results, out_dir, elapsed, timed.get("model"))
+
+
+def _tree_stopped(args, group, exc: BaseException, *, every_folder: bool) -> int:
+    """A tree's prediction stopped in a folder (``exc.tree_stop``: a stop, a full disk,
+    another process of the launch stopped alone or killed), said once with where it stopped,
+    the exit status; else, once ``every_folder`` was predicted, another process's stop or
+    end in the group's last barrier (s66: a bare "stopped by SIGTERM", or "a bug in
+    unetlab" where it was killed), said so; any other ``exc`` (a stop before any folder:
+    as any stop) raised again."""
+    if (stop := getattr(exc, "tree_stop", None)) is None:
+        if every_folder and isinstance(exc, Exception):
+            done = partial(str, "after every folder was predicted")
+            return _peer_ended(args, done, exc, say=group.is_main, folder=Path(args.output))
+        raise exc
+    where, folder = partial(stop.where, output_options(args).wanted), stop.outputs_folder()
+    if isinstance(exc, KeyboardInterrupt):
+        return _stopped(args, where, exc, say=group.is_main, folder=folder)
+    end = _disk_full if isinstance(exc, DiskFullError) else _peer_ended
+    return end(args, where, exc, say=group.is_main, folder=folder)
 
 
 def _tree_ended(args, group, results, out_dir: Path, elapsed: float, model) -> int:
