@@ -381,6 +381,23 @@ def test_evaluate_pred_names_predictions_no_mask_is_named_as(tmp_path):
     )
 
 
+def test_evaluate_pred_names_the_endings_of_predictions_and_masks(tmp_path):
+    """Cityscapes' names: predictions of X_leftImg8bit.png beside masks X_gtFine_color.png
+    are named with both endings and the rename, not by the generic naming rule (s66 new
+    user: 'predictions are named <stem>.png ... like their masks', which they were not)."""
+    from unetlab.evaluate import evaluate_predictions
+
+    for stem in ("aachen_000000", "aachen_000001"):
+        _binary(tmp_path / "gt" / f"{stem}_gtFine_color.png")
+        _binary(tmp_path / "pred" / f"{stem}_leftImg8bit.png", 1)
+    with pytest.raises(DatasetError) as err:
+        evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[0, 255])
+    assert (
+        "the predictions are named <stem>_leftImg8bit (aachen_000000_leftImg8bit), their masks "
+        "<stem>_gtFine_color (aachen_000000_gtFine_color): rename the masks <stem>_leftImg8bit"
+    ) in str(err.value)
+
+
 def test_flat_masks_naming_their_image_in_another_case_are_named(tmp_path):
     for stem in ("IMG_01", "IMG_02"):
         write_tiff(tmp_path / f"{stem}.tif", np.zeros((8, 8), np.uint8))

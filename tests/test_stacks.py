@@ -146,6 +146,26 @@ def test_suffixed_masks_said_once(tmp_path, suffix):
     assert f"masks are named <stem>{suffix}" in msg and f"(drop '{suffix}')" in msg
 
 
+def test_images_and_masks_of_two_endings_said_once(tmp_path):
+    """Cityscapes' names (X_leftImg8bit.png beside X_gtFine_color.png) pair no file: one line
+    names both endings and the rename, not an image without a mask and a mask without an
+    image for every file (s66 new user: 12 such lines for 6 road frames)."""
+    for d in ("images", "masks"):
+        (tmp_path / d).mkdir()
+    for i in range(3):
+        stem = f"aachen_{i:06d}_000019"
+        image = np.zeros((H, W, 3), np.uint8)
+        Image.fromarray(image).save(tmp_path / "images" / f"{stem}_leftImg8bit.jpg")
+        Image.fromarray(image).save(tmp_path / "masks" / f"{stem}_gtFine_color.png")
+    with pytest.raises(DatasetError) as info:
+        find_pairs(tmp_path)
+    msg = str(info.value)
+    assert msg.startswith("1 problem"), msg
+    assert "images are named <stem>_leftImg8bit (aachen_000000_000019_leftImg8bit.jpg)" in msg
+    assert "masks <stem>_gtFine_color (aachen_000000_000019_gtFine_color.png)" in msg
+    assert "drop '_leftImg8bit' from the images and '_gtFine_color' from the masks" in msg
+
+
 def test_suffix_line_keeps_other_problems(tmp_path):
     _suffixed(tmp_path)
     Image.fromarray(np.zeros((H, W), np.uint8)).save(tmp_path / "images" / "lone.png")

@@ -14,7 +14,9 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import os
 import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -214,3 +216,26 @@ def _holds_data(folder: Path, role: str) -> bool:
     from unetlab.data.io import INPUT_SUFFIXES
 
     return any(f.suffix.lower() in INPUT_SUFFIXES for f in folder.iterdir())
+
+
+def stem_endings(image_stems: Sequence[str], mask_stems: Sequence[str]) -> tuple[str, str] | None:
+    """The ending every image stem and the ending every mask stem adds to the stem they
+    share, one image to one mask, where none pairs by its own stem (Cityscapes'
+    ``X_leftImg8bit`` and ``X_gtFine_color``: ``('_leftImg8bit', '_gtFine_color')``; each
+    begins with a separator or is empty), or None. Predictions stand for images too."""
+    if not image_stems or len(image_stems) != len(mask_stems):
+        return None
+    masks = sorted(mask_stems)
+    endings, bases = set(), set()
+    for stem in image_stems:
+        at = bisect.bisect(masks, stem)  # the mask sharing most of its start is beside it
+        mask = max(
+            masks[max(at - 1, 0) : at + 1], key=lambda m: len(os.path.commonprefix([stem, m]))
+        )
+        base = os.path.commonprefix([stem, mask]).rstrip(MASK_SEPARATORS)
+        endings.add((stem[len(base) :], mask[len(base) :]))
+        bases.add(base)
+    if len(endings) != 1 or len(bases) != len(image_stems) or "" in bases:
+        return None
+    found = endings.pop()
+    return found if all(not e or e[0] in MASK_SEPARATORS for e in found) else None

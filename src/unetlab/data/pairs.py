@@ -74,6 +74,7 @@ from unetlab.data.names import (
     loose,
     nfc,
     role_folders,
+    stem_endings,
 )
 from unetlab.data.normalize import channels_of
 from unetlab.data.orientation import transposed_sizes
@@ -913,6 +914,7 @@ def _folder_pairs(
     lone_images, lone_masks = _named_masks(lone_images, lone_masks, masks, problems)
     lone_images, lone_masks = _near_names(lone_images, lone_masks, masks, problems)
     lone_images, lone_masks = _ome_names(lone_images, lone_masks, (images, masks), problems)
+    lone_images, lone_masks = _endings_line(lone_images, lone_masks, (images, masks), problems)
     problems += _lone_image_problems([images[s] for s in lone_images], mask_dir)
     if layout != "voc":  # VOC's images without masks are not training images
         lone_masks = _archives_passed_over(lone_masks, masks, img_dir)
@@ -1290,6 +1292,27 @@ def _mask_name(stem: str, mask_of: dict[str, str]) -> str:
     if not endings or set(endings) <= set(MASK_SUFFIXES):
         return f"{stem}_masks.png (or .tif)"
     return " or ".join(f"{stem}{ending}.*" for ending in endings)
+
+
+def _endings_line(
+    lone_images: list[str], lone_masks: list[str], files: tuple[dict, dict], problems: list[str]
+) -> tuple[list[str], list[str]]:
+    """One line for unpaired images and masks that all end in their own way after the stem
+    they share (:func:`stem_endings`: Cityscapes' ``X_leftImg8bit.png`` beside
+    ``X_gtFine_color.png``), naming both endings and the rename, where each file was said to
+    have no partner (s66 new user); ``files``: the images and masks by stem. The stems still
+    unpaired: none where it is said."""
+    if (endings := stem_endings(lone_images, lone_masks)) is None:
+        return lone_images, lone_masks
+    (image_end, mask_end), (images, masks) = endings, files
+    image, mask = images[lone_images[0]], masks[min(lone_masks)]
+    drops = [f"'{e}' from the {kind}" for e, kind in zip(endings, ("images", "masks")) if e]
+    problems.append(
+        f"{image.parent.name}/ and {mask.parent.name}/: images are named <stem>{image_end} "
+        f"({image.name}), masks <stem>{mask_end} ({mask.name}): images and masks pair by the "
+        f"same stem: rename them (drop {' and '.join(drops)})"
+    )
+    return [], []
 
 
 def _mask_suffix(image_stems: list[str], mask_stems: list[str]) -> str | None:

@@ -62,6 +62,7 @@ from unetlab.data.names import (
     loose,
     named_for,
     nfc,
+    stem_endings,
 )
 from unetlab.data.read_notes import call_lines, note_once
 from unetlab.data.split_record import describe_names
@@ -1315,6 +1316,10 @@ def _refuse_missing(missing: list[str], preds: Predictions, stems: list[str]) ->
         said = (
             f"no prediction in {preds.folder}{held} for "
             f"{numbered(len(set(missing)), 'ground-truth file')}: {shown}; "
+        )
+        if rename := _renamed_masks(unscored, sorted(set(missing))):
+            raise DatasetError(said + rename)
+        said += (
             "predictions are named <stem>.png (or <stem>_objects.tif, cellpose's "
             "<stem>_cp_masks.png, <stem>_pred.png) like their masks; "
             "predict every image of the ground truth, or give "
@@ -1322,6 +1327,19 @@ def _refuse_missing(missing: list[str], preds: Predictions, stems: list[str]) ->
         raise DatasetError(
             **spelled(lambda f: f"{said}{f} a folder of only the predicted images' masks", GT_DIR)
         )
+
+
+def _renamed_masks(unscored: list[str], missing: list[str]) -> str | None:
+    """The rename of ``missing`` masks beside ``unscored`` predictions where each adds its
+    own ending to the stem they share (:func:`~unetlab.data.names.stem_endings`:
+    Cityscapes' ``X_leftImg8bit`` beside ``X_gtFine_color``), or None."""
+    if (endings := stem_endings(unscored, missing)) is None:
+        return None
+    pred_end, mask_end = endings
+    return (
+        f"the predictions are named <stem>{pred_end} ({unscored[0]}), their masks "
+        f"<stem>{mask_end} ({missing[0]}): rename the masks <stem>{pred_end}, as their images"
+    )
 
 
 def _prediction_classes(
