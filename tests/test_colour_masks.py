@@ -276,3 +276,26 @@ def test_an_ignore_value_at_a_table_class_says_to_name_its_row_void(tmp_path):
     table = rgb / "class_colors.txt"
     table.write_text(table.read_text().replace(" road\n", " void\n"))
     assert prepare_data(load_config(None, [f"data.root={rgb}"])).ignore_value == VOID
+
+
+def test_split_tables_that_name_the_classes_differently_are_refused(tmp_path):
+    """train/ and test/ each with its own class_colors.txt, one class renamed in test/'s:
+    the run's classes went unnamed (0..8 in the log, the checkpoint and every report), said
+    nowhere (s66 new user: 'person' in train/, 'pedestrian' in test/). Refused, naming both
+    tables and the value, as class_names.txt beside a table that names it otherwise."""
+    from unetlab.data.classes import class_names_from
+
+    for split, person in (("train", "person"), ("test", "pedestrian")):
+        (tmp_path / split / "masks").mkdir(parents=True)
+        (tmp_path / split / "class_colors.txt").write_text(
+            f"0 0 0 void\n128 64 128 road\n220 20 60 {person}\n"
+        )
+    with pytest.raises(DatasetError) as err:
+        class_names_from(tmp_path)
+    msg = str(err.value)
+    assert str(tmp_path / "test" / "class_colors.txt") in msg
+    assert str(tmp_path / "train" / "class_colors.txt") in msg
+    assert "value 1 is 'pedestrian' in one, 'person' in the other" in msg
+    (tmp_path / "test" / "class_colors.txt").write_text("0 0 0 void\n1 1 1 road\n2 2 2 Person\n")
+    names = class_names_from(tmp_path)[0]  # other colours, letter case aside: one set of names
+    assert {v: n.lower() for v, n in names.items()} == {0: "road", 1: "person"}

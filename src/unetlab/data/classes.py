@@ -192,9 +192,34 @@ def _root_table(root: str | os.PathLike) -> ColourTable | None:
     if (table := read_colour_table(root)) is not None:
         return table
     tables = mask_tables(root)
-    if tables and all(t.class_names() == tables[0].class_names() for t in tables):
-        return tables[0]
-    return None
+    for other in tables[1:]:  # named otherwise: the run's classes went unnamed (s66 new user)
+        if problem := _tables_disagree(tables[0], other):
+            raise DatasetError(problem)
+    named = [t.class_names() is not None for t in tables]
+    return tables[0] if tables and (all(named) or not any(named)) else None
+
+
+def _tables_disagree(table: ColourTable, other: ColourTable) -> str | None:
+    """One line when two colour tables of one data set's masks (``train/``'s and
+    ``test/``'s) name a class value otherwise (letter case, Unicode normal form and spaces
+    at the ends aside, as :func:`names_disagree`); None when they agree or either names
+    none of its classes."""
+    names, others = table.class_names(), other.class_names()
+    if names is None or others is None:
+        return None
+    wrong = [
+        v for v in sorted(set(names) | set(others)) if _loose(names.get(v)) != _loose(others.get(v))
+    ]
+    if not wrong:
+        return None
+    v = wrong[0]
+    more = f" (and {numbered(len(wrong) - 1, 'more value')})" if len(wrong) > 1 else ""
+    return (
+        f"{table.source} and {other.source} name the classes differently: value {v} is "
+        f"{_shown(names.get(v))} in one, {_shown(others.get(v))} in the other{more}; make "
+        "them name the same classes in the same order (row i: class i, void rows aside), or "
+        "keep one table at the data root in their place"
+    )
 
 
 def mask_tables(root: str | os.PathLike) -> list[ColourTable]:
