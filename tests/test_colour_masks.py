@@ -299,3 +299,32 @@ def test_split_tables_that_name_the_classes_differently_are_refused(tmp_path):
     (tmp_path / "test" / "class_colors.txt").write_text("0 0 0 void\n1 1 1 road\n2 2 2 Person\n")
     names = class_names_from(tmp_path)[0]  # other colours, letter case aside: one set of names
     assert {v: n.lower() for v, n in names.items()} == {0: "road", 1: "person"}
+
+
+@pytest.mark.parametrize("order", ["own", "reversed"])
+def test_palette_masks_beside_a_colour_table_are_read_by_their_colours(tmp_path, order):
+    """Masks saved as palette PNGs of the class colours (GIMP's indexed export, one palette
+    order per file or another order than the table's) beside class_colors.txt are read
+    through the table, as RGB masks of the same pixels: by index they were named by the
+    table's rows (s66 new user: sign's pixels trained as 'road', black void as a class '9'),
+    or refused for palettes ordered differently, told to list the colours in the table."""
+    _, rgb = _sets(tmp_path)
+    want = prepare_data(load_config(None, [f"data.root={rgb}"]))
+    indexed = tmp_path / "indexed"
+    shutil.copytree(rgb, indexed)
+    for i, path in enumerate(sorted((indexed / "SegmentationClass").glob("*.png"))):
+        colours = np.asarray(Image.open(path).convert("RGB"))
+        entries = [*COLOURS.tolist(), list(VOID_COLOUR)]
+        entries = entries[::-1] if order == "reversed" or i % 2 else entries
+        index = np.zeros(colours.shape[:2], np.uint8)
+        for k, colour in enumerate(entries):
+            index[(colours == colour).all(-1)] = k
+        im = Image.fromarray(index, mode="P")
+        im.putpalette([v for c in entries for v in c])
+        im.save(path)
+    got = prepare_data(load_config(None, [f"data.root={indexed}"]))
+    assert got.label_values == want.label_values == list(range(7))
+    assert got.class_names == list(SCENE_CLASSES) and got.ignore_value == VOID
+    for a, b in zip(want.train + want.val, got.train + got.val, strict=True):
+        np.testing.assert_array_equal(a.mask, b.mask)
+    assert np.array_equal(np.asarray(got.palette, np.uint8)[:7], COLOURS)

@@ -97,16 +97,14 @@ def palette_words(path: str | os.PathLike, value: int) -> str | None:
 
 
 def dataset_palette(mask_files: Sequence[Path]) -> np.ndarray | None:
-    """The palette of the data set's first mask, when its masks are palette PNGs, or the
-    colours of the colour table beside them when they are colour (RGB) masks
-    (:mod:`unetlab.data.colour_table`): the colours predictions are drawn in."""
+    """The colours of the colour table beside the data set's first mask when it is a colour
+    (RGB or palette) mask (:mod:`unetlab.data.colour_table`), else its palette when it is a
+    palette PNG: the colours predictions are drawn in."""
     if not mask_files:
         return None
-    if (palette := read_palette(mask_files[0])) is not None:
-        return palette
     if colour_file(mask_files[0]) and (table := find_colour_table(mask_files[0])):
-        return table.palette()
-    return None
+        return table.palette()  # palette masks beside a table are read through it too
+    return read_palette(mask_files[0])
 
 
 def void_value(values: Sequence[int], palette: np.ndarray | None) -> int | None:

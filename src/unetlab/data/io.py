@@ -275,11 +275,16 @@ def _pages(path: Path, decoded, letters: str | None, *, mask: bool) -> np.ndarra
     """(P, H, W[, C]) of what :func:`_decode` gave: a TIFF's array by its ``letters``, or
     Pillow frames; of these, an image's transparent pixels are noted and a palette mask's
     colours checked against its folder's other palette masks
-    (:func:`~unetlab.data.mask_palettes.check_palette`)."""
+    (:func:`~unetlab.data.mask_palettes.check_palette`), unless a colour table beside it
+    reads its colours."""
     if letters is not None:
         return _tiff_to_pages(decoded, letters)
     if not mask:
         _note_transparency(path, decoded)
+    if mask and decoded[0].mode == "P" and find_colour_table(path) is not None:
+        # its colours are the classes the table names, as an RGB mask's (s66 new user: read
+        # by index, the table's row names fell on other classes, the void became a class)
+        decoded = [frame.convert("RGB") for frame in decoded]
     pages = _frames_to_pages(decoded, mask=mask)
     if mask and decoded[0].mode == "P":
         check_palette(path, decoded[0].getpalette(), pages)

@@ -1,5 +1,6 @@
 """Palette masks (labelme's, CVAT's, VOC's) store each class as a palette index, and unetlab
-reads the indices. Masks from two projects whose label lists are ordered differently look
+reads the indices (beside a colour table, their colours: :mod:`unetlab.data.colour_table`,
+not checked here). Masks from two projects whose label lists are ordered differently look
 the same in a viewer but give one class two indices: read by index, their classes swap
 without a word. :func:`check_palette` compares the colour of each index a mask uses with
 those the other palette masks read before it gave it, and refuses a clash naming both files.
@@ -71,8 +72,9 @@ def _clash(path, index: int, colour, other: str, other_colour, other_index: int)
     return (
         f"{path} and {other} have palettes ordered differently ({said}): read by value, their "
         f"classes would swap; re-save {Path(path).name} with the palette order of the other "
-        "masks (the same value for each class), or save the masks as RGB with the class "
-        "colours listed in class_colors.txt"
+        "masks (the same value for each class), or list the class colours in "
+        "class_colors.txt beside them (R G B name, a line per class): palette masks beside it "
+        "are read by their colours"
     )
 
 
