@@ -295,7 +295,7 @@ def test_split_tables_that_name_the_classes_differently_are_refused(tmp_path):
     msg = str(err.value)
     assert str(tmp_path / "test" / "class_colors.txt") in msg
     assert str(tmp_path / "train" / "class_colors.txt") in msg
-    assert "value 1 is 'pedestrian' in one, 'person' in the other" in msg
+    assert "value 1 is 'person' in one, 'pedestrian' in the other" in msg
     (tmp_path / "test" / "class_colors.txt").write_text("0 0 0 void\n1 1 1 road\n2 2 2 Person\n")
     names = class_names_from(tmp_path)[0]  # other colours, letter case aside: one set of names
     assert {v: n.lower() for v, n in names.items()} == {0: "road", 1: "person"}
@@ -328,3 +328,17 @@ def test_palette_masks_beside_a_colour_table_are_read_by_their_colours(tmp_path,
     for a, b in zip(want.train + want.val, got.train + got.val, strict=True):
         np.testing.assert_array_equal(a.mask, b.mask)
     assert np.array_equal(np.asarray(got.palette, np.uint8)[:7], COLOURS)
+
+
+def test_names_of_split_tables_come_from_the_training_splits(tmp_path):
+    """train/ and test/ each with the same table: the names are said to come from train/'s,
+    the table training reads, not test/'s, which training leaves unused (s66 new user:
+    'class names from data/test/class_colors.txt' for a run on data/train)."""
+    from unetlab.data.classes import class_names_from
+
+    for split in ("test", "train", "val"):
+        (tmp_path / split / "masks").mkdir(parents=True)
+        (tmp_path / split / "class_colors.txt").write_text("0 0 0 void\n1 1 1 road\n2 2 2 sign\n")
+    names, path = class_names_from(tmp_path)
+    assert names == {0: "road", 1: "sign"}
+    assert path == tmp_path / "train" / "class_colors.txt"

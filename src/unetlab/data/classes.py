@@ -189,12 +189,19 @@ def _root_table(root: str | os.PathLike) -> ColourTable | None:
     (review s63: training named them '0'..'6', weightmap sky..person)."""
     if (table := read_colour_table(root)) is not None:
         return table
-    tables = mask_tables(root)
+    tables = sorted(mask_tables(root), key=_of_test_split)  # train/'s before test/'s
     for other in tables[1:]:  # named otherwise: the run's classes went unnamed (s66 new user)
         if problem := _tables_disagree(tables[0], other):
             raise DatasetError(problem)
     named = [t.class_names() is not None for t in tables]
     return tables[0] if tables and (all(named) or not any(named)) else None
+
+
+def _of_test_split(table: ColourTable) -> bool:
+    """Whether ``table`` is in a ``test/`` split or its masks folder, which training leaves
+    unused: the names are said to come from another split's (s66 new user)."""
+    folder = Path(table.source).parent
+    return any(_named_as(f, [SPLIT_NAMES["test"]]) for f in (folder, folder.parent))
 
 
 def _tables_disagree(table: ColourTable, other: ColourTable) -> str | None:
