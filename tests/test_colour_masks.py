@@ -342,3 +342,16 @@ def test_names_of_split_tables_come_from_the_training_splits(tmp_path):
     names, path = class_names_from(tmp_path)
     assert names == {0: "road", 1: "sign"}
     assert path == tmp_path / "train" / "class_colors.txt"
+
+
+@pytest.mark.parametrize("header", ["R G B name", "r,g,b,name", "Red Green Blue Class"])
+def test_a_header_of_the_column_names_opens_a_colour_table(tmp_path, header):
+    """class_colors.txt with the README's column names as its first line ('R G B name', as a
+    spreadsheet saves it) was refused 'line 1: expected R G B [name] ..., got 'R G B'' (s66
+    new user): that line names the columns and is passed over, as class_dict.csv's header."""
+    (tmp_path / "class_colors.txt").write_text(f"{header}\r\n0 0 0 void\r\n128 64 128 road\r\n")
+    table = read_colour_table(tmp_path)
+    assert table.colours == ((0, 0, 0), (128, 64, 128)) and table.class_names() == {0: "road"}
+    (tmp_path / "class_colors.txt").write_text("R G X name\n0 0 0 void\n")
+    with pytest.raises(DatasetError, match="line 1: expected R G B"):
+        read_colour_table(tmp_path)  # not the column names: refused as before

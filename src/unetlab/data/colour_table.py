@@ -2,7 +2,8 @@
 the classes, read as class values through a colour table beside the data.
 
 - ``class_colors.txt``: line i gives the colour of class value i as ``R G B`` (0-255,
-  spaces or commas), optionally followed by the class's name; ``#`` lines are comments.
+  spaces or commas), optionally followed by the class's name; ``#`` lines are comments,
+  and a first line of the column names (``R G B name``) is passed over.
 - ``class_dict.csv`` (CamVid's): a header, then ``name,r,g,b`` per class, class i on row i.
 - ``labelmap.txt`` (CVAT's "Segmentation mask" export): ``name:r,g,b:parts:actions`` per
   class, class i on line i (``#`` lines are comments).
@@ -131,7 +132,7 @@ def read_colour_table(folder: str | os.PathLike) -> ColourTable | None:
     ``labelmap.txt``), or None."""
     folder = Path(folder)
     if (path := folder / COLOURS_FILE).is_file():
-        rows = [_txt_row(line, path, i) for i, line in _lines(path)]
+        rows = [_txt_row(line, path, i) for i, line in _headless(_lines(path))]
     elif (path := folder / CAMVID_FILE).is_file():
         rows = [_csv_row(line, path, i) for i, line in _lines(path)[1:]]  # a header first
     elif (path := folder / CVAT_FILE).is_file():
@@ -186,6 +187,17 @@ def palette_table(
 def _lines(path: Path) -> list[tuple[int, str]]:
     text = path.read_text(encoding="utf-8-sig").splitlines()
     return [(i, s.strip()) for i, s in enumerate(text, 1) if s.strip() and s[0] != "#"]
+
+
+#: the first three column names a header line of ``class_colors.txt`` may give, any case
+HEADERS = (("r", "g", "b"), ("red", "green", "blue"))
+
+
+def _headless(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """``lines`` less a first line that names the columns (``R G B name``, ``red,green,blue``:
+    :data:`HEADERS`), as a spreadsheet or the README's form copied saves it (s66 new user)."""
+    first = re.split(r"[\s,]+", lines[0][1].casefold())[:3] if lines else []
+    return lines[1:] if tuple(first) in HEADERS else lines
 
 
 def _txt_row(line: str, path: Path, number: int):
