@@ -408,3 +408,23 @@ def test_a_multichannel_stack_s_rois_carry_their_plane_on_every_channel(tmp_path
     ]
     rois = _stack_rois(tmp_path, PageAxes("T", (2,)), 2, channels=3)  # a TCYX input
     assert [r["czt"] for r in rois.values()] == [(0, 0, 1), (0, 0, 2)]
+
+
+def test_an_outline_of_more_corners_than_a_traced_roi_holds_is_a_composite_roi(tmp_path):
+    """An object of more than 65,535 corners (a comb 16,400 px wide, a tooth every other
+    pixel above and below its spine: 65,600 corners) is written exact as a composite ROI,
+    as ImageJ's RoiEncoder saves such a polygon; its neighbour stays a traced ROI (s66: the
+    corner limit failed a whole-read image's ROI zip)."""
+    labels = np.zeros((5, 16404), np.uint8)
+    labels[2, 1:16401] = 1
+    labels[1, 1:16401:2] = labels[3, 1:16401:2] = 1
+    labels[:, 16402:] = 2
+    objects = object_polygons(labels)
+    (ring,) = objects[1][0]
+    assert len(ring) > 65535
+    with zipfile.ZipFile(write_imagej_rois(tmp_path / "comb.zip", objects)) as archive:
+        comb, block = (_decode_roi(archive.read(n)) for n in archive.namelist())
+    assert comb["type"] == 1 and comb["bounds"] == (1, 1, 4, 16401)
+    (got,) = _path_rings(comb["path"].tolist())
+    assert np.array_equal(got, ring)
+    assert block["type"] == 8 and np.array_equal(block["ring"], objects[2][0][0])

@@ -205,8 +205,8 @@ class DiskFullError(OutputError):
 
 
 class FormatLimitError(UnetlabError):
-    """An output's format cannot hold what was found (an object of more than 65,535 corners
-    as an ImageJ ROI): nothing is wrong with the input, and its prediction, done, stays for
+    """An output's format cannot hold what was found (an object past 32,767 px as an ImageJ
+    ROI): nothing is wrong with the input, and its prediction, done, stays for
     a rerun that asks for another format (a slide's staging is kept)."""
 
 

@@ -75,7 +75,8 @@ if TYPE_CHECKING:
 Polygons = list[list[np.ndarray]]
 #: the largest coordinate an ImageJ ROI holds (its bounds are 16-bit signed)
 ROI_SIDE = 32767
-#: the most corners an ImageJ ROI holds (its count is an unsigned short)
+#: the most corners a traced ImageJ ROI holds (its count is an unsigned short); an outline of
+#: more is written as a composite ROI, whose path has no such limit, as ImageJ saves one
 ROI_CORNERS = 65535
 
 
@@ -730,7 +731,9 @@ def roi_bytes(
 
     One ring (an object of one piece without holes) becomes a traced polygon ROI, the kind
     Fiji's Analyze Particles makes, so Measure gives Fiji's own area and perimeter; more
-    rings become a composite ROI (ImageJ's ShapeRoi, filled even-odd: holes stay holes).
+    rings become a composite ROI (ImageJ's ShapeRoi, filled even-odd: holes stay holes), and
+    so does one ring of more than :data:`ROI_CORNERS` corners, exact, as ImageJ's own
+    RoiEncoder saves such a polygon (a whole-read image's ROI zip failed on it, s66).
     Coordinates are pixel corners; the bounds (top, left, bottom, right) are the object's
     bounding box with bottom and right exclusive. ``position``: the stack slice (1-based,
     ImageJ's order) the ROI belongs to; 0: every slice (a 2-D image); a hyperstack's
@@ -742,9 +745,10 @@ def roi_bytes(
     points = np.concatenate(rings)
     left, top = points.min(axis=0).tolist()
     right, bottom = points.max(axis=0).tolist()
-    if past := _past_limit(len(points), bottom, right):
+    if not rois_fit(bottom, right):
+        past = f"it reaches {max(bottom, right):,} px, past the {ROI_SIDE:,} one reaches"
         raise FormatLimitError(f"object {name} does not fit an ImageJ ROI ({past})")
-    if len(rings) == 1:
+    if len(rings) == 1 and len(points) <= ROI_CORNERS:
         kind, count, shape = _TRACED, len(points), 0
         relative = points - (left, top)
         body = relative[:, 0].astype(">i2").tobytes() + relative[:, 1].astype(">i2").tobytes()
@@ -762,17 +766,6 @@ def roi_bytes(
     )
     header2 = _HEADER2.pack(*czt, header2_at + 64, len(name))
     return header + body + header2 + name.encode("utf-16-be")
-
-
-def _past_limit(corners: int, bottom: int, right: int) -> str:
-    """The ImageJ ROI limit an outline of ``corners`` reaching (``bottom``, ``right``) is
-    past, with its figure ("" where none): a refusal named both limits and neither figure,
-    though only the corners' can refuse an image read whole (s65 review)."""
-    if not rois_fit(bottom, right):
-        return f"it reaches {max(bottom, right):,} px, past the {ROI_SIDE:,} one reaches"
-    if corners > ROI_CORNERS:
-        return f"{corners:,} corners, over the {ROI_CORNERS:,} one holds"
-    return ""
 
 
 def _shape_array(rings: list[np.ndarray]) -> np.ndarray:
