@@ -170,10 +170,12 @@ def test_a_one_level_tiff_past_imagej_rois_side_is_read_whole_for_them(tmp_path,
     assert not is_streamed(path, model, rois)
     assert is_streamed(path, model, replace(rois, outlines="geojson"))
     said = whole_read_note(path, model, rois, least=1000)
-    assert said.endswith(
-        "ImageJ ROIs stop at 32,767 px, which its one level is over streamed: "
-        "outlines='geojson' streams it"
+    past = "ImageJ ROIs stop at 32,767 px, which its one level is over: its objects past it "
+    assert said.endswith(  # s66: it did not say that those objects get no ROI
+        past + "get no ROI (streamed, it would get none): outlines='geojson' streams it"
     ), said
+    said = whole_read_note(path, model, replace(rois, outlines="both"), least=1000)
+    assert f"{past}get no ROI; its GeoJSON holds them (streamed" in said, said
     with open_slide(path) as slide, pytest.raises(Exception) as refused:
         _check_rois(slide, rois)
     assert "outlines='geojson'" in str(refused.value) and "level=" not in str(refused.value)

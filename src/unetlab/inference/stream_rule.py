@@ -239,8 +239,10 @@ def whole_read_note(
     line = f"{shown_path(path)}: {what}{pages * pixels / 1e6:.1f} MP read whole (about "
     line += f"{bytes_ / 1e9:.1f} GB beside the tiles); "
     if read.rois:  # s64 re-review: a one-level TIFF past ImageJ ROIs' side
-        return line + (
-            f"ImageJ ROIs stop at {ROI_SIDE:,} px, which its one level is over streamed: "
+        held = "; its GeoJSON holds them" if outputs.wanted["geojson"] else ""
+        return line + (  # s66: it did not say that those objects get no ROI
+            f"ImageJ ROIs stop at {ROI_SIDE:,} px, which its one level is over: its objects "
+            f"past it get no ROI{held} (streamed, it would get none): "
             f"{said_as(GEOJSON_OUTLINES)} streams it"
         )
     if not read.streams:  # its pages are one image's rows: saved with its axes, it streams
