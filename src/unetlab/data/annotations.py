@@ -489,21 +489,59 @@ def _object_type(feature) -> str | None:
 
 
 def _size(outline: Outline) -> float:
-    """The area an outline covers (its bounds' for an ellipse): its outer rings' areas summed
-    (:meth:`Outline.outer_rings`; parts that overlap counted twice), a hole's counted as
-    inside, as :func:`_around` counts its points. Its largest ring's before (s65): a region
-    of many parts around no detection, each under :data:`REGION_AREA` times the largest
-    one's bounds, was read as an object; then its holes' taken away (s65 review): a thin
-    ring around no detection, or around one in its lumen, was read as an object."""
+    """The area an outline covers (its bounds' for an ellipse): the area of its outer rings'
+    union (:meth:`Outline.outer_rings`), a hole's counted as inside, as :func:`_around`
+    counts its points; their areas summed where no two rings' bounds overlap, else
+    :func:`_union_area`. Its largest ring's before (s65): a region of many parts around no
+    detection, each under :data:`REGION_AREA` times the largest one's bounds, was read as an
+    object; then its holes' taken away (s65 review): a thin ring around no detection, or
+    around one in its lumen, was read as an object; then parts that overlap (a
+    GeometryCollection's, an island in a hole) counted twice (s66): a hand-drawn object of
+    two overlapping strokes was passed over as a region."""
     if outline.box is not None:
         left, top, right, bottom = outline.box
         return (right - left) * (bottom - top)
+    outer = outline.outer_rings()
+    if len(outer) > 1 and _bounds_meet(outer):
+        return _union_area(outer)
     return float(
-        sum(
-            abs(x @ np.roll(y, -1) - y @ np.roll(x, -1)) / 2
-            for x, y in (r.T for r in outline.outer_rings())
-        )
+        sum(abs(x @ np.roll(y, -1) - y @ np.roll(x, -1)) / 2 for x, y in (r.T for r in outer))
     )
+
+
+def _bounds_meet(rings: tuple[np.ndarray, ...]) -> bool:
+    """Whether the bounds of two of ``rings`` overlap (then their areas may)."""
+    low = np.array([ring.min(axis=0) for ring in rings])
+    high = np.array([ring.max(axis=0) for ring in rings])
+    order = np.argsort(low[:, 0], kind="stable")
+    low, high = low[order], high[order]
+    for i in range(len(rings) - 1):  # those after i that start left of its right side
+        end = int(np.searchsorted(low[:, 0], high[i, 0], side="left"))
+        later = slice(i + 1, max(end, i + 1))
+        if np.any((low[later, 1] < high[i, 1]) & (high[later, 1] > low[i, 1])):
+            return True
+    return False
+
+
+#: the most pixels :func:`_union_area` fills: an outline of larger bounds is filled at a
+#: coarser scale (its area is compared with others' by factors, not to the pixel)
+UNION_PIXELS = 2**22
+
+
+def _union_area(rings: tuple[np.ndarray, ...]) -> float:
+    """The area of the union of ``rings`` (each filled alone in its box, holes none): the
+    pixels whose centres lie inside one, at a scale that keeps them under
+    :data:`UNION_PIXELS`."""
+    left, top = np.min([ring.min(axis=0) for ring in rings], axis=0)
+    right, bottom = np.max([ring.max(axis=0) for ring in rings], axis=0)
+    scale = max(1.0, float(np.sqrt((right - left) * (bottom - top) / UNION_PIXELS)))
+    shape = (int(np.ceil((bottom - top) / scale)), int(np.ceil((right - left) / scale)))
+    union = np.zeros(shape, bool)
+    for ring in rings:
+        ring = (ring - (left, top)) / scale
+        x0, y0, x1, y1 = box = _pixel_box((*ring.min(axis=0), *ring.max(axis=0)), shape)
+        union[y0:y1, x0:x1] |= _inside(Outline("part", rings=(ring,)), box)
+    return float(union.sum()) * scale**2
 
 
 def _around(outline: Outline, points: np.ndarray, most: int) -> list[int]:
