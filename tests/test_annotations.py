@@ -741,8 +741,7 @@ def test_qupath_detection_redrawn_by_hand_is_read_in_its_place(tmp_path, caplog)
         f"object); 1 QuPath export with detections redrawn by hand ({path} 1; 1 in all): an "
         "annotation around one detection or cell alone, or two (a nucleus split: of their "
         "class or none, reaching under 2 px past them), of about their size (under 4x their "
-        "area; 3x one detection's that is no cell, reaching 2 px past it or more), is their "
-        "correction: the annotation is the object, the detections are dropped"
+        "area), is their correction: the annotation is the object, the detections are dropped"
     ], caplog.messages
 
 
@@ -1004,21 +1003,3 @@ def test_qupath_one_detection_redrawn_with_a_class_is_replaced(tmp_path):
         redraw = _square_feature(19, 19, 12, {**drawn, "classification": {"name": drawn_as}})
         features = [_square_feature(20, 20, 10, detection), other, redraw]
         assert _qupath_ids(tmp_path / "one.geojson", features) == [100, 144], given
-
-
-def test_qupath_one_cell_bud_drawn_round_a_plain_detection_is_a_region(tmp_path, caplog):
-    """A one-cell tumour bud drawn unclassified with its 4 px of cytoplasm round a plain
-    (StarDist) nucleus, 324 px round its 100 px (3.2x, reaching 4.5 px past it), is a region:
-    the nucleus is kept (s66: under 4x its area, it replaced the nucleus). A plain detection
-    redrawn up to 3x its area still is its correction (100 px round 36 px, 2.8x:
-    test_qupath_detection_redrawn_by_hand_is_read_in_its_place), and so is one reaching
-    under 2 px past it."""
-    caplog.set_level(logging.INFO)
-    found, drawn = {"objectType": "detection"}, {"objectType": "annotation"}
-    other = _square_feature(100, 100, 10, found)
-    nucleus = _square_feature(20, 20, 10, found)
-    bud = _square_feature(16, 16, 18, drawn)
-    assert _qupath_ids(tmp_path / "bud.geojson", [nucleus, other, bud]) == [100, 100]
-    redrawn = _square_feature(18, 18, 14, drawn)  # 196 px: 2 px all round, under 3x
-    assert _qupath_ids(tmp_path / "redrawn.geojson", [nucleus, other, redrawn]) == [100, 196]
-    assert "(under 4x their area; 3x one detection's that is no cell, reaching 2 px" in caplog.text

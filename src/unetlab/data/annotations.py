@@ -42,13 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.read_notes import (
-    CORRECTION_AREA,
-    HAND_REACH,
-    PLAIN_CORRECTION_AREA,
-    note_once,
-    note_regions,
-)
+from unetlab.data.read_notes import CORRECTION_AREA, HAND_REACH, note_once, note_regions
 from unetlab.deferred import deferred
 from unetlab.errors import DatasetError
 from unetlab.words import numbered
@@ -404,10 +398,7 @@ def _redrawn(size: float, owns: list[float], grown: list[float | None]) -> bool:
     (one, or two: a nucleus split) is them redrawn: under :data:`CORRECTION_AREA` times
     their area and reaching past them by under :data:`HAND_REACH` px, as a circle of its
     area past one of theirs; one detection's redraw may reach further where it is no cell
-    (``grown`` None) and under :data:`PLAIN_CORRECTION_AREA` times its area (s66: a one-cell
-    bud drawn with its cytoplasm round a StarDist nucleus, 3.2x, replaced it; a nucleus is
-    mostly inside its redraw, :func:`_covers`, so the area's factor is its share's), or
-    nearer its nucleus's area than its cell's (``grown``: the cell's own
+    (``grown`` None) or nearer its nucleus's area than its cell's (``grown``: the cell's own
     area; ``owns``: its nucleus's). Two detections' redraw may not (s65 review: a tumour bud
     drawn with its cytoplasm round two touching nuclei, up to 3.2x their area, replaced both;
     a split nucleus redrawn is about 1-1.3x its halves). s64 review: a cell traced by hand,
@@ -420,9 +411,7 @@ def _redrawn(size: float, owns: list[float], grown: list[float | None]) -> bool:
         return True
     if len(owns) > 1:
         return False
-    if grown[0] is None:
-        return size < PLAIN_CORRECTION_AREA * own
-    return size < np.sqrt(own * grown[0])
+    return grown[0] is None or size < np.sqrt(own * grown[0])
 
 
 def _same_class(annotation: Outline, detections: list[Outline]) -> bool:

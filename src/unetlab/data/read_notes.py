@@ -481,10 +481,6 @@ def note_overlaps(folder: str, pixels: int) -> None:
 #: detections dropped), as
 #: :mod:`unetlab.data.annotations` reads it and :func:`regions_line` says it
 CORRECTION_AREA = 4
-#: one plain detection's correction (no QuPath cell: StarDist's, a pixel classifier's)
-#: reaching :data:`HAND_REACH` px past it or more is under this many times its area: a cell
-#: drawn with its cytoplasm round its nucleus (a one-cell tumour bud, 3.2x) is a region
-PLAIN_CORRECTION_AREA = 3
 #: how far (px) past a nucleus (or a split one's two halves) an outline redrawn by hand may
 #: reach and still be it, however little its cell is grown (dense tissue: 2 px); two
 #: detections' redraw reaching further is a region (a tumour bud: the nuclei and cytoplasm)
@@ -522,9 +518,8 @@ def regions_line(regions: dict[str, int], corrected: dict[str, int] | None = Non
             f"{_counted(corrected, 'QuPath export', 'with detections redrawn by hand')}: an "
             "annotation around one detection or cell alone, or two (a nucleus split: of their "
             f"class or none, reaching under {HAND_REACH:g} px past them), of about their size "
-            f"(under {CORRECTION_AREA}x their area; {PLAIN_CORRECTION_AREA}x one detection's "
-            f"that is no cell, reaching {HAND_REACH:g} px past it or more), is their correction: "
-            "the annotation is the object, the detections are dropped"
+            f"(under {CORRECTION_AREA}x their area), is their correction: the annotation is the "
+            "object, the detections are dropped"
         )
     return "; ".join(said)
 
