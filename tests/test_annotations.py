@@ -741,7 +741,10 @@ def test_qupath_detection_redrawn_by_hand_is_read_in_its_place(tmp_path, caplog)
         f"object); 1 QuPath export with detections redrawn by hand ({path} 1; 1 in all): an "
         "annotation around one detection or cell alone, or two (a nucleus split: of their "
         "class or none, reaching under 2 px past them), of about their size (under 4x their "
-        "area), is their correction: the annotation is the object, the detections are dropped"
+        "area), is their correction: the annotation is the object, the detections are dropped "
+        "(one detection that is no cell however far the annotation reaches past it: to keep "
+        "it, as under a one-cell bud drawn round it, give the annotation the class Region* or "
+        "Ignore*)"
     ], caplog.messages
 
 
@@ -1003,3 +1006,25 @@ def test_qupath_one_detection_redrawn_with_a_class_is_replaced(tmp_path):
         redraw = _square_feature(19, 19, 12, {**drawn, "classification": {"name": drawn_as}})
         features = [_square_feature(20, 20, 10, detection), other, redraw]
         assert _qupath_ids(tmp_path / "one.geojson", features) == [100, 144], given
+
+
+def test_qupath_one_cell_bud_round_a_plain_detection_is_kept_apart_by_its_class(tmp_path, caplog):
+    """A one-cell tumour bud drawn with its 4 px of cytoplasm round a plain (StarDist) nucleus,
+    324 px round its 100 px (3.2x, under 4x), is read as the nucleus's correction, unclassified
+    or of another class (s66 review: no area factor tells it from a small detection redrawn
+    larger, 5 px redrawn 2 px larger is 3.24x); the line that says so names the workaround,
+    the class Region* or Ignore*, and with it the nucleus is kept and the bud is no object."""
+    caplog.set_level(logging.INFO)
+    found = {"objectType": "detection"}
+    other = _square_feature(100, 100, 10, found)
+    nucleus = _square_feature(20, 20, 10, found)
+    for given in (None, "Tumor", "Region*", "Ignore*"):
+        drawn = {"objectType": "annotation"}
+        drawn |= {"classification": {"name": given}} if given else {}
+        bud = _square_feature(16, 16, 18, drawn)
+        ids = _qupath_ids(tmp_path / f"bud {given}.geojson", [nucleus, other, bud])
+        assert ids == ([100, 100] if given and given.endswith("*") else [100, 324]), given
+    assert (
+        "to keep it, as under a one-cell bud drawn round it, give the annotation the class "
+        "Region* or Ignore*" in caplog.text
+    )

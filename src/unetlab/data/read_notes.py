@@ -519,7 +519,9 @@ def regions_line(regions: dict[str, int], corrected: dict[str, int] | None = Non
             "annotation around one detection or cell alone, or two (a nucleus split: of their "
             f"class or none, reaching under {HAND_REACH:g} px past them), of about their size "
             f"(under {CORRECTION_AREA}x their area), is their correction: the annotation is the "
-            "object, the detections are dropped"
+            "object, the detections are dropped (one detection that is no cell however far the "
+            "annotation reaches past it: to keep it, as under a one-cell bud drawn round it, "
+            "give the annotation the class Region* or Ignore*)"
         )
     return "; ".join(said)
 
