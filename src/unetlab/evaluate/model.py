@@ -43,8 +43,6 @@ and 3-D alike), at auto the training scale's (each row's factor says how they we
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -102,6 +100,7 @@ from unetlab.evaluate.masks import (
 from unetlab.evaluate.matching import chosen_thresholds
 from unetlab.evaluate.predictions import check_volumes
 from unetlab.evaluate.report import Report
+from unetlab.evaluate.stops import counted, says_its_stop
 from unetlab.evaluate.training import trained_images, training_ignore_value
 from unetlab.evaluate.truth_tags import TruthTags
 from unetlab.evaluate.volumes import CLASSES as VOXEL_CLASSES
@@ -125,8 +124,6 @@ from unetlab.inference.sizing import AUTO
 from unetlab.inference.threads_look import capped, look_beside
 from unetlab.progress import progress_calls
 from unetlab.runtime import tuned_allocator
-from unetlab.signals import stop_said, stop_status
-from unetlab.words import numbered
 
 if TYPE_CHECKING:
     from unetlab.inference.objects import ObjectOptions
@@ -135,37 +132,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _says_its_stop(evaluate: Callable) -> Callable:
-    """``evaluate`` (:func:`evaluate_model`) whose stop (Ctrl-C, SIGTERM) is said in one line
-    where no caller says it (:func:`~unetlab.signals.stop_said`; ``unetlab evaluate`` says its
-    own), as fit's and predict_folder's are (s64 notebook: a bare KeyboardInterrupt)."""
-
-    @functools.wraps(evaluate)
-    def evaluating(*args, **kwargs):
-        with stop_said(_say_stopped):
-            return evaluate(*args, **kwargs)
-
-    return evaluating
-
-
-def _say_stopped(exc: KeyboardInterrupt) -> None:
-    """``evaluate_model interrupted after scoring 2 of 5 images (...)``: how far it got
-    (``exc.scored``, :func:`_accumulated_each`'s; none where it stopped elsewhere) and that
-    nothing is kept, so the same call starts again."""
-    scored = getattr(exc, "scored", None)
-    after = f" after scoring {scored[0]} of {numbered(scored[1], 'image')}" if scored else ""
-    log.warning(
-        "evaluate_model %s%s (a report is returned whole, at the end: none kept); run the "
-        "same call again to score them all",
-        stop_status(exc)[0],
-        after,
-    )
-
-
 @keeps_grey_masks_reading  # as its checkpoint's training read them (_prepared)
 @call_lines()  # its INFO lines shown; a call is one command for what reading notes
 @capped  # torch's threads no more than a CPU quota allows, put back after
-@_says_its_stop  # a notebook's Ctrl-C in one line, said while call_lines shows it
+@says_its_stop("evaluate_model")  # a Ctrl-C in one line, said while call_lines shows it
 def evaluate_model(
     model,
     data_dir: str | os.PathLike,
@@ -653,7 +623,12 @@ def _accumulated_each(
     from unetlab.inference.predict import floor_run
 
     # one tuned heap for all the images, given back at the end; the floor's lines said once
-    with tuned_allocator(), floor_run(), read_notes(evaluating=True), _counted(pairs) as counted:
+    with (
+        tuned_allocator(),
+        floor_run(),
+        read_notes(evaluating=True),
+        counted(len(pairs), done) as done,
+    ):
         for pair in pairs:  # read_notes: its words, not training's
             look_beside(scoring.model)  # fewer threads beside other work, as predict_folder
             image, mask = read(pair)
@@ -669,24 +644,10 @@ def _accumulated_each(
             # an instance model's truth ids only (a class mask's regions are judged anyway)
             binary = scored["gt_ids"] is not None and binary_truth(mask, scoring.ignore_value)
             acc.add(pair.name, **scored, where=at, void=bad, truth_void=tagged, binary_truth=binary)
-            counted.append(pair)
-            if done is not None:
-                done(pair.name)
+            done(pair.name)
     ids.say()
     tags.say()
     return acc
-
-
-@contextlib.contextmanager
-def _counted(pairs: Sequence[Pair]):
-    """A list for the pairs scored; a stop within is marked with how many of ``pairs`` were
-    (``exc.scored``: its line, :func:`_say_stopped`)."""
-    counted: list[Pair] = []
-    try:
-        yield counted
-    except KeyboardInterrupt as exc:
-        exc.scored = (len(counted), len(pairs))
-        raise
 
 
 def scale_column(asked: float | str, used: float) -> dict:

@@ -124,13 +124,14 @@ from unetlab.evaluate.masks import (
 )
 from unetlab.evaluate.matching import chosen_thresholds
 from unetlab.evaluate.report import LABEL_VALUES, PREDICTED_VALUES, Report
+from unetlab.evaluate.stops import Count, counted, says_its_stop
 from unetlab.evaluate.training import ScoredPage, recorded_checkpoints, trained_pages, varied
 from unetlab.evaluate.volumes import MADE_3D, evaluate_volumes
 from unetlab.inference.pages import OBJECTS_3D
 from unetlab.inference.records import prediction_records_read_once, read_records
 from unetlab.manifest import manifests_read_once
 from unetlab.model_identity import REPORT_SAME_MODEL, REPORT_SHA256, report_model_sha256
-from unetlab.progress import add_total, progress_calls
+from unetlab.progress import progress_calls
 from unetlab.words import first_listed, numbered, spaced, worded
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,7 @@ PREDICT_OUT = Spelled("the out_dir of predict_folder", "unetlab predict's --outp
 
 
 @call_lines()  # its INFO lines shown; a call is one command for what reading notes
+@says_its_stop("evaluate_predictions")  # a Ctrl-C in one line, as evaluate_model's
 def evaluate_predictions(
     pred_dir: str | os.PathLike,
     gt_dir: str | os.PathLike,
@@ -170,8 +172,7 @@ def evaluate_predictions(
     progress: bool | Callable[[str], None] | None = True,
 ) -> Report:
     """Compare the saved predictions of ``pred_dir`` with the masks of ``gt_dir``: a
-    :class:`Report`. The files read and how, the defaults in full and what is refused: the
-    module's description (``help(unetlab.evaluate.predictions)``).
+    :class:`Report`. The files read, defaults and refusals: ``help(unetlab.evaluate.predictions)``.
 
     ``pred_dir``: as ``unetlab predict`` writes it (``<stem>.png`` class maps, ``.tif`` for stacks,
     and/or ``<stem>_objects.tif`` object ids); ``pred_instances``: the ``<stem>`` files hold object
@@ -250,7 +251,7 @@ def _evaluated(
     reading = _Reading(values, ignore_value, connectivity, read.gt_instances, exclude_rows)
     files = len(set(read.mask_files))  # a data folder's stack: a pair (file) for each page
     each = dict(what="each image's name", each=True, desc="images", unit="image", total=files)
-    with progress_calls(progress, **each) as done:
+    with progress_calls(progress, **each) as bar, counted(files, bar) as done:
         masks = _counted(masks, done)
         acc, scored, stems = _scored(masks, read, reading, void=void, objects=objects, done=done)
     report = _reported(acc, read, stems, gt_dir, worst)
@@ -537,13 +538,13 @@ def _drawn_objects(mask: Path) -> bool:
     return mask.suffix.lower() in ANNOTATION_SUFFIXES or mask.is_dir()
 
 
-def _counted(masks: Iterable[MaskPage], done) -> Iterable[MaskPage]:
-    """``masks``, the bar (``done``: :func:`~unetlab.progress.add_total`) told of each
-    stack's pages after its first as that one comes: its total, one a mask file at first,
-    counts the pages scored (s52 notebook: it had no total, so no share or time left)."""
+def _counted(masks: Iterable[MaskPage], done: Count) -> Iterable[MaskPage]:
+    """``masks``, ``done`` (its bar too: :meth:`Count.more`) told of each stack's pages
+    after its first as that one comes: its total, one a mask file at first, counts the pages
+    scored (s52 notebook: it had no total, so no share or time left; s66: nor the stop's line)."""
     for page in masks:
         if page.page == 0 and page.pages > 1:
-            add_total(done, page.pages - 1)
+            done.more(page.pages - 1)
         yield page
 
 
