@@ -13,9 +13,8 @@ import pytest
 from unetlab.checkpoint import save_model
 from unetlab.cli import main
 from unetlab.data.io import write_png
-from unetlab.evaluate import evaluate_model, evaluate_predictions
+from unetlab.evaluate import evaluate_model, evaluate_predictions, predictions
 from unetlab.evaluate import model as evaluate
-from unetlab.evaluate import predictions
 
 from .test_evaluate import _tiny_model
 from .test_folder_stop_line import _stopped_at

@@ -5,6 +5,7 @@ budget, and the run's summary."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import os
@@ -130,9 +131,10 @@ def _logged_fit(
     call (:func:`fit`'s ``call_notes``) or the command, said before its logs close, and in
     each fold's train.log (:func:`said_within`)."""
     with _run_logs(run_dir, group) as logged, said_within(logged):
+        plan_said = _no_plan
         if group.is_main:
             began = dict(resume=resume, split=how["split"], train_log=logged)
-            _log_beginning(run_dir, cfg, plan, config_file, **began)
+            plan_said = _log_beginning(run_dir, cfg, plan, config_file, **began)
         fix = Spelled(  # a notebook's fit was told the command line's keys (s56)
             "lower cfg.train.batch_size or cfg.data.tile_size (or train on the GPU)",
             "lower train.batch_size or data.tile_size (or train on the GPU)",
@@ -149,6 +151,7 @@ def _logged_fit(
                 progress=progress,
                 stop=stop,
                 config_file=config_file,
+                plan_said=plan_said,
                 **how,
             )
         return result | {"seconds": time.perf_counter() - started}
@@ -177,15 +180,31 @@ def _prepared(
 
 def _log_beginning(
     run_dir: Path, cfg: Config, plan, config_file, *, resume: bool, split: dict | None, train_log
-) -> None:
+) -> Callable[[], None]:
     """The main process's first lines: a new run's warnings about its data and making
-    (:func:`warn_other_data`), and the plan's reasons (its values saved to plan.yaml; those
-    ``plan.lines()`` showed, to ``train_log``, train.log's handler, alone)."""
+    (:func:`warn_other_data`), and a new run's plan (:func:`_say_plan`); returns a resume's
+    plan, said by :func:`_fit` where a step is to come: a finished run resumed with ``plan=``
+    said "measured the data in 1 s" again, and rewrote its plan.yaml (s66 notebook)."""
     if not resume:  # its making: once the threads are set (_say_making)
         warn_other_data(config_file, cfg, data=split is None, making=False)
-    if plan is not None:
-        plan.save(run_dir / "plan.yaml")
-        plan.log(train_log)
+    if plan is None:
+        return _no_plan
+    said = functools.partial(_say_plan, run_dir, plan, train_log)
+    if resume:
+        return said
+    said()
+    return _no_plan
+
+
+def _say_plan(run_dir: Path, plan: Plan, train_log) -> None:
+    """The plan's reasons (its values saved to plan.yaml; those ``plan.lines()`` showed, to
+    ``train_log``, train.log's handler, alone)."""
+    plan.save(run_dir / "plan.yaml")
+    plan.log(train_log)
+
+
+def _no_plan() -> None:
+    """No plan to say (none given, said already, or not the main process's)."""
 
 
 def absolute_paths(cfg: Config, run_dir: str | os.PathLike, *, resume: bool) -> Config:
@@ -322,14 +341,17 @@ def _fit(
     begun: float | None = None,
     split: dict | None = None,
     config_file: str | os.PathLike | None = None,
+    plan_said: Callable[[], None] = _no_plan,
 ) -> dict:
     timing = dict(clock=clock, begun=begun)
     run = setup_run(cfg, run_dir, device=device, group=group, resume=resume, split=split, **timing)
     trained = _trained(run)  # resumed after its training ended (stopped in the label offset)
     if not trained:  # a budget that trains no step buys no fewer steps either
+        run.say_loading()  # what loading took of the budget
         warn_busy_cpu(run)  # over the setup: before run.cpu is read again
     offset_due = run.cfg.train.label_offset == "fit" and measured_offset(run.run_dir) is None
     if not trained or offset_due:  # a step, or the offset, to come
+        plan_said()  # a resume's plan: none for a finished run
         _say_making(run, resume=resume, config_file=config_file)
     run.cpu = run_reading(run)  # the CPU time training gets, its workers' too (shared_cpu)
     if trained:

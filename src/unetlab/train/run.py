@@ -3,6 +3,7 @@ net, loader, optimiser and schedule, and what its history.yaml records of them."
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -95,6 +96,9 @@ class Run:
     out_of_time: Callable[[], bool] = lambda: False  # is the time budget spent?
     budget: TimeBudget | None = None  # a time budget not run by the schedule (none, plateau)
     pacer: ValidationPacer | None = None  # spaces validations under a time budget
+    # the line on the time budget loading took, said by fit where a step is to come (a
+    # finished run resumed said '0 s left': s66 notebook)
+    say_loading: Callable[[], None] = lambda: None
     split: dict | None = None  # which files train and validate (split.json; main process)
     ended: str | None = None  # why training stopped early: "time budget", "early stop"
     # the CPU's clocks when the setup began (the start's busy line), then training (cpu_share)
@@ -233,7 +237,8 @@ def setup_run(
         if resume and not run.last:  # an older last.pt: metrics.csv's (what fit returns)
             run.last = recorded_validation(run.metrics.rows, run.model.classes, run_dir)
         if timer is not None:
-            (log_loading if loading < timer.seconds else log_spent)(loading, timer)
+            say = log_loading if loading < timer.seconds else log_spent
+            run.say_loading = functools.partial(say, loading, timer)
     return run
 
 
