@@ -228,6 +228,30 @@ def test_a_saved_config_read_back_is_planned_as_the_config_was(tmp_path):
     assert load_config(save_config(Config(), tmp_path / "none.yaml")) == Config()
 
 
+def test_a_planned_config_saved_writes_the_users_keys_not_the_plans(tmp_path):
+    """s66 notebook: README's cells rebind cfg to plan_training's, and save_config of it
+    wrote every planned value as the user's (train.epochs: 100000 under a budget, the CPU's
+    amp and batch): read back, nothing was planned again. Now they are comments (of the
+    planned value), and a key
+    assigned after planning is written, as every key assigned is."""
+    from unetlab import plan_training
+
+    cfg = load_config(None, [f"data.root={write_blobs(tmp_path / 'data', 4)}"])
+    cfg.data.tile_size, cfg.train.max_minutes = 32, 0.5
+    planned, plan = plan_training(cfg)
+    by_plan = {c.key for c in plan.choices if not c.user}
+    assert "train.epochs" in by_plan and planned.train.epochs != Config().train.epochs
+    planned.train.lr = 0.002  # after planning: the user's
+    text = save_config(planned, tmp_path / "mine.yaml").read_text()
+    assert "\n  # epochs: " in text and "\n  epochs: " not in text and "\n  # amp: " in text
+    assert "  tile_size: 32\n" in text and "  lr: 0.002\n" in text
+    again = load_config(tmp_path / "mine.yaml")
+    assert again.user_keys == {"data.root", "data.tile_size", "train.max_minutes", "train.lr"}
+    replanned, plan_again = plan_training(again)
+    assert {c.key for c in plan_again.choices if not c.user} == by_plan
+    assert replanned.train.epochs == planned.train.epochs
+
+
 def test_the_changed_line_says_a_budget_epoch_cap_as_the_plan_lines_do(tmp_path, caplog):
     """With cfg.train.max_minutes set, the plan's epoch cap is no limit: plan.lines() said
     "train.epochs = no limit", the notebook's one line "train.epochs 50 -> 100000" (s54)."""

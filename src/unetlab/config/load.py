@@ -304,8 +304,9 @@ def chosen_keys(cfg: Config) -> set[str]:
     :func:`~unetlab.config.save_config` writes as keys): those that ``load_config``'s file and
     overrides set (``cfg.user_keys``), those assigned as attributes (``cfg.data.tile_size =
     256``, also to the default value) and those that differ from the defaults (a section
-    built with them)."""
-    return set(cfg.user_keys) | assigned_keys(cfg) | changed_keys(cfg)
+    built with them), but not those ``plan_training`` set (``cfg.plan_keys``: a planned
+    config saved wrote the plan's values as the user's, s66 notebook)."""
+    return set(cfg.user_keys) | assigned_keys(cfg) | (changed_keys(cfg) - cfg.plan_keys)
 
 
 def changed_keys(cfg: Config) -> set[str]:

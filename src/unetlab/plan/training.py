@@ -189,6 +189,7 @@ def plan_training(
     plan.notes += data_notes(read, explicit, fp, (train, val), ignored)
     planned = plan.apply(cfg)
     planned.user_keys = frozenset(explicit)  # planned again, they stay the user's
+    planned.plan_keys = frozenset(c.key for c in plan.choices if not c.user)  # not theirs
     plan.seconds, plan.budget = time.monotonic() - start, planned.train.max_minutes
     if notebook:
         plan.how = PYTHON_HOW
