@@ -252,6 +252,28 @@ def test_a_planned_config_saved_writes_the_users_keys_not_the_plans(tmp_path):
     assert replanned.train.epochs == planned.train.epochs
 
 
+def test_a_planned_config_edited_in_place_keeps_the_edits_saved_and_planned_again(tmp_path):
+    """s66 notebook review: the planned config knew the plan's keys, not its values, so a
+    mapping edited in place or a section replaced was written as comments by save_config and
+    planned over by plan_training again. A key is the plan's only while it holds its value."""
+    from unetlab import plan_training
+    from unetlab.config import TrainSection
+
+    cfg = load_config(None, [f"data.root={write_blobs(tmp_path / 'data', 4)}"])
+    cfg.data.tile_size, cfg.train.max_minutes = 32, 0.5
+    planned, _ = plan_training(cfg)
+    planned.data.normalization["mode"] = "percentile"
+    planned.data.normalization.update(low=1.0, high=99.0)
+    planned.train = TrainSection(max_minutes=0.5, epochs=7, batch_size=3)
+    mine = {"mode": "percentile", "low": 1.0, "high": 99.0}
+    again = load_config(save_config(planned, tmp_path / "mine.yaml"))
+    assert again.data.normalization == mine
+    assert (again.train.epochs, again.train.batch_size) == (7, 3)
+    replanned, _ = plan_training(planned)
+    assert replanned.data.normalization == mine
+    assert (replanned.train.epochs, replanned.train.batch_size) == (7, 3)
+
+
 def test_the_changed_line_says_a_budget_epoch_cap_as_the_plan_lines_do(tmp_path, caplog):
     """With cfg.train.max_minutes set, the plan's epoch cap is no limit: plan.lines() said
     "train.epochs = no limit", the notebook's one line "train.epochs 50 -> 100000" (s54)."""

@@ -304,9 +304,16 @@ def chosen_keys(cfg: Config) -> set[str]:
     :func:`~unetlab.config.save_config` writes as keys): those that ``load_config``'s file and
     overrides set (``cfg.user_keys``), those assigned as attributes (``cfg.data.tile_size =
     256``, also to the default value) and those that differ from the defaults (a section
-    built with them), but not those ``plan_training`` set (``cfg.plan_keys``: a planned
-    config saved wrote the plan's values as the user's, s66 notebook)."""
-    return set(cfg.user_keys) | assigned_keys(cfg) | (changed_keys(cfg) - cfg.plan_keys)
+    built with them), but not those ``plan_training`` set that still hold its value
+    (``cfg.plan_values``: a planned config saved wrote the plan's values as the user's, s66
+    notebook; one edited since, a mapping in place or its section replaced, is the user's)."""
+    return set(cfg.user_keys) | assigned_keys(cfg) | (changed_keys(cfg) - _as_planned(cfg))
+
+
+def _as_planned(cfg: Config) -> set[str]:
+    """The keys of ``cfg.plan_values`` whose values in ``cfg`` are still the planned ones."""
+    planned = cfg.plan_values.items()
+    return {key for key, value in planned if not _differs(cfg.value_of(key), value)}
 
 
 def changed_keys(cfg: Config) -> set[str]:

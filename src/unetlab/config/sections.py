@@ -442,9 +442,10 @@ class Config(Section):
     #: the user knows it (``configs/nuclei.yaml`` for a shipped one): the plan names it
     file_keys = frozenset()
     config_file = None
-    #: the keys :func:`unetlab.plan.plan_training` set in the config it returns (not the
-    #: user's: :func:`~unetlab.config.chosen_keys` leaves them out unless assigned since)
-    plan_keys = frozenset()
+    #: the keys :func:`unetlab.plan.plan_training` set in the config it returns, with the
+    #: values it set (copies): not the user's, :func:`~unetlab.config.chosen_keys` leaves
+    #: out each one still holding its planned value (never changed in place: replaced whole)
+    plan_values = {}  # noqa: RUF012 - replaced whole, never mutated
 
     def __repr__(self) -> str:
         """One line (a notebook cell's value; the dataclass's listed all ~80 keys, some 1,400

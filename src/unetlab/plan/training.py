@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 
@@ -189,7 +190,9 @@ def plan_training(
     plan.notes += data_notes(read, explicit, fp, (train, val), ignored)
     planned = plan.apply(cfg)
     planned.user_keys = frozenset(explicit)  # planned again, they stay the user's
-    planned.plan_keys = frozenset(c.key for c in plan.choices if not c.user)  # not theirs
+    planned.plan_values = {  # not theirs while they hold these values
+        c.key: copy.deepcopy(planned.value_of(c.key)) for c in plan.choices if not c.user
+    }
     plan.seconds, plan.budget = time.monotonic() - start, planned.train.max_minutes
     if notebook:
         plan.how = PYTHON_HOW
