@@ -3,6 +3,7 @@ the run trains one step and validates once, the least that leaves a usable, scor
 and says so in one line with the budget that would train."""
 
 import numpy as np
+import pytest
 
 from unetlab.train import fit
 from unetlab.train import run as train_run
@@ -11,7 +12,11 @@ from .test_budget import _fake_machine
 from .test_train import tiny_config, write_blobs
 
 
-def test_a_budget_spent_by_loading_trains_one_step_and_says_so(tmp_path, monkeypatch):
+@pytest.mark.parametrize("schedule", ["cosine", "none", "plateau"])
+def test_a_budget_spent_by_loading_trains_one_step_and_says_so(tmp_path, monkeypatch, schedule):
+    """Whatever the schedule: under none and plateau a new run was counted as trained (its
+    budget spent), said "training had ended (epoch 0, step 0)" and trained nothing, the line
+    on loading left out (s66 review)."""
     data = write_blobs(tmp_path / "data", 4)
     clock = _fake_machine(monkeypatch, 0.1)  # a step, a validation image: 0.1 s
     real = train_run.started
@@ -22,7 +27,11 @@ def test_a_budget_spent_by_loading_trains_one_step_and_says_so(tmp_path, monkeyp
 
     monkeypatch.setattr(train_run, "started", slow_loading)
     cfg = tiny_config(
-        data, "train.epochs=1000", "train.max_minutes=0.05", "data.tiles_per_epoch=16"
+        data,
+        "train.epochs=1000",
+        "train.max_minutes=0.05",
+        "data.tiles_per_epoch=16",
+        f"train.schedule={schedule}",
     )
     result = fit(cfg, run_dir=tmp_path / "run", progress=False, clock=clock)
     log = (tmp_path / "run" / "train.log").read_text()
@@ -37,3 +46,4 @@ def test_a_budget_spent_by_loading_trains_one_step_and_says_so(tmp_path, monkeyp
     )
     assert line in log, log
     assert "it bought 1 step (1 epoch)" in log and "0 s kept" not in log
+    assert "training had ended" not in log

@@ -345,7 +345,9 @@ def _fit(
 ) -> dict:
     timing = dict(clock=clock, begun=begun)
     run = setup_run(cfg, run_dir, device=device, group=group, resume=resume, split=split, **timing)
-    trained = _trained(run)  # resumed after its training ended (stopped in the label offset)
+    # resumed after its training ended (stopped in the label offset); never a new run, whose
+    # budget loading spent trains one step (a new run said "training had ended", s66 review)
+    trained = resume and _trained(run)
     if not trained:  # a budget that trains no step buys no fewer steps either
         run.say_loading()  # what loading took of the budget
         warn_busy_cpu(run)  # over the setup: before run.cpu is read again
@@ -465,7 +467,7 @@ def _train_epoch(run: Run, *, progress: bool, stop: StopRequest) -> dict:
             bar=bar,
             stop=stop,
             group=group,
-            until=run.out_of_time,
+            until=lambda: state.step > 0 and run.out_of_time(),  # one step at least
         )
     return {
         "epoch": state.epoch + 1,
