@@ -12,8 +12,8 @@ import pytest
 
 from unetlab.checkpoint import save_model
 from unetlab.cli import main
-from unetlab.data.io import write_png
-from unetlab.evaluate import evaluate_model, evaluate_predictions, predictions
+from unetlab.data.io import write_png, write_tiff
+from unetlab.evaluate import evaluate_model, evaluate_predictions, predictions, volumes
 from unetlab.evaluate import model as evaluate
 
 from .test_evaluate import _tiny_model
@@ -70,3 +70,39 @@ def test_stopped_saved_predictions_say_the_images_scored_and_the_call_again(
         "evaluate_predictions interrupted after scoring 2 of 4 images (a report is returned "
         "whole, at the end: none kept); run the same call again to score them all"
     ]
+
+
+@pytest.mark.parametrize(("at", "scored"), [(2, "1 of at least 4 images"), (5, "4 of 6 images")])
+def test_stopped_stacks_count_their_pages_at_least_until_every_file_is_open(
+    tmp_path, monkeypatch, caplog, at, scored
+):
+    """s66 review: two 3-page stacks stopped in the first said "1 of 4 images" (the second
+    counted as one page before it is opened); then "at least", exact once every file is."""
+    rng = np.random.default_rng(0)
+    for stem in ("a", "b"):
+        mask = np.where(rng.random((3, 20, 24)) < 0.3, 0, 255).astype(np.uint8)
+        write_tiff(tmp_path / "masks" / f"{stem}.tif", mask)
+        write_tiff(tmp_path / "preds" / f"{stem}.tif", (mask > 0).astype(np.uint8))
+    _stopped_at(monkeypatch, at, predictions, "_truth_nodata")
+    with caplog.at_level(logging.INFO, logger="unetlab"), pytest.raises(KeyboardInterrupt):
+        evaluate_predictions(
+            tmp_path / "preds", tmp_path / "masks", label_values=[0, 255], progress=False
+        )
+    said = [m for m in caplog.messages if "interrupted" in m]
+    assert len(said) == 1 and f"interrupted after scoring {scored} (" in said[0], said
+
+
+def test_stopped_3d_objects_count_the_stacks_scored(tmp_path, monkeypatch, caplog):
+    """s66 review: with objects_3d=True the line gave no count (the README says it does)."""
+    from .test_evaluate_3d import _balls, _write
+
+    for d in ("gt", "pred"):
+        (tmp_path / d).mkdir()
+    for stem in ("a", "b", "c"):
+        _write(tmp_path / "gt" / f"{stem}.tif", _balls())
+        _write(tmp_path / "pred" / f"{stem}_objects.tif", _balls())
+    _stopped_at(monkeypatch, 2, volumes, "named_nodata")
+    with caplog.at_level(logging.INFO, logger="unetlab"), pytest.raises(KeyboardInterrupt):
+        evaluate_predictions(tmp_path / "pred", tmp_path / "gt", objects_3d=True, progress=False)
+    said = [m for m in caplog.messages if "interrupted" in m]
+    assert len(said) == 1 and "interrupted after scoring 1 of 3 stacks (" in said[0], said

@@ -283,7 +283,10 @@ def _evaluate_volumes(
     pairs = evaluation_pairs(data_dir, how["axes"], flag=DATA_DIR) if pairs is None else pairs
     stacks = list(dict.fromkeys((p.image, p.mask, p.axes) for p in pairs))  # a file's pages
     each = dict(what="each stack's name", each=True, total=len(stacks), unit="stack")
-    with progress_calls(how["progress"], desc="stacks", **each) as done:
+    with (
+        progress_calls(how["progress"], desc="stacks", **each) as bar,
+        counted(len(stacks), bar, unit="stack") as done,  # its stop's line counts them
+    ):
         acc = _volumes_scored(model, predicting, outputs, stacks, done, how["axes"])
     report = acc.report(VOXEL_CLASSES, thresholds=None, worst=how["worst"])
     report.counting, report.iou_thresholds = True, how["iou_thresholds"]
@@ -297,7 +300,7 @@ def _evaluate_volumes(
 
 def _volumes_scored(model, predicting, outputs, stacks: list[tuple[Path, Path]], done, given):
     """The statistics of :func:`_evaluate_volumes`: each (image, mask) of ``stacks``
-    predicted and scored, ``done`` (or None) called with its name; ``given``: the images'
+    predicted and scored, ``done`` called with its name; ``given``: the images'
     axes as given, else each pair's (None: as they record, or their truth's: :func:`truth_axes`)."""
     from unetlab.inference.files import image_scale, stack_objects_3d
 
@@ -315,8 +318,7 @@ def _volumes_scored(model, predicting, outputs, stacks: list[tuple[Path, Path]],
         nodata = named_nodata(mask)  # the truth's own, scored nowhere as evaluate --pred's
         for name, where, pred, gt in volumes(image, mask, stem, (np.stack(ids), axes), **truth):
             add_tagged_volume(acc, lost, mask, name, where | column, pred, gt, nodata=nodata)
-        if done is not None:
-            done(stem)
+        done(stem)
     lost.say(None, "voxel")  # one line per truth file, not per frame
     say_flat_scored(flat, len(stacks))
     return acc

@@ -136,6 +136,8 @@ from unetlab.words import first_listed, numbered, spaced, worded
 
 log = logging.getLogger(__name__)
 
+#: the mask files that hold one page (:func:`~unetlab.data.pairs.page_count`): no stack
+ONE_PAGE = (".png", ".jpg", ".jpeg")
 #: how the palette masks' void line says to count it otherwise (:func:`said_as`)
 VOID_OTHERWISE = Spelled("ignore_value= or label_values=", "--ignore-value or --label-values")
 
@@ -249,9 +251,13 @@ def _evaluated(
     )
     objects = _objects_wanted(objects, read)
     reading = _Reading(values, ignore_value, connectivity, read.gt_instances, exclude_rows)
-    files = len(set(read.mask_files))  # a data folder's stack: a pair (file) for each page
-    each = dict(what="each image's name", each=True, desc="images", unit="image", total=files)
-    with progress_calls(progress, **each) as bar, counted(files, bar) as done:
+    files = set(read.mask_files)  # a data folder's stack: a pair (file) for each page
+    each = dict(what="each image's name", each=True, desc="images", unit="image")
+    stacks = [f for f in files if f.suffix.lower() not in ONE_PAGE]  # pages known once open
+    with (
+        progress_calls(progress, **each, total=len(files)) as bar,
+        counted(len(files), bar, unopened=stacks) as done,
+    ):
         masks = _counted(masks, done)
         acc, scored, stems = _scored(masks, read, reading, void=void, objects=objects, done=done)
     report = _reported(acc, read, stems, gt_dir, worst)
@@ -539,12 +545,12 @@ def _drawn_objects(mask: Path) -> bool:
 
 
 def _counted(masks: Iterable[MaskPage], done: Count) -> Iterable[MaskPage]:
-    """``masks``, ``done`` (its bar too: :meth:`Count.more`) told of each stack's pages
-    after its first as that one comes: its total, one a mask file at first, counts the pages
-    scored (s52 notebook: it had no total, so no share or time left; s66: nor the stop's line)."""
+    """``masks``, ``done`` (its bar too: :meth:`Count.opened`) told of each file's pages as
+    its first comes: its total, one a mask file at first, counts the pages scored (s52
+    notebook: it had no total, so no share or time left; s66: nor the stop's line)."""
     for page in masks:
-        if page.page == 0 and page.pages > 1:
-            done.more(page.pages - 1)
+        if page.page == 0:
+            done.opened(page.path, page.pages)
         yield page
 
 

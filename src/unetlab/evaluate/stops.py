@@ -35,44 +35,57 @@ def says_its_stop(name: str) -> Callable[[Callable], Callable]:
 
 def _say_stopped(name: str, exc: KeyboardInterrupt) -> None:
     """``evaluate_model interrupted after scoring 2 of 5 images (...)``: how far it got
-    (``exc.scored``, :func:`counted`'s; none where it stopped elsewhere) and that nothing
-    is kept, so the same call starts again."""
+    (``exc.scored``, :func:`counted`'s :meth:`Count.said`; none where it stopped elsewhere)
+    and that nothing is kept, so the same call starts again."""
     scored = getattr(exc, "scored", None)
-    after = f" after scoring {scored[0]} of {numbered(scored[1], 'image')}" if scored else ""
     log.warning(
         "%s %s%s (a report is returned whole, at the end: none kept); run the same call "
         "again to score them all",
         name,
         stop_status(exc)[0],
-        after,
+        f" after scoring {scored}" if scored else "",
     )
 
 
 class Count:
     """Called with each image's name once scored: counts it and calls ``done`` (the
-    evaluation's progress: a bar, the user's function or None); :meth:`more` the pages a
-    stack holds after its first, as they come (the bar told too)."""
+    evaluation's progress: a bar, the user's function or None). ``unopened``: the files of
+    ``total`` that may hold a stack, not opened yet (one image counted for each);
+    :meth:`opened` each file as its first page comes, with its pages (the bar told too)."""
 
-    def __init__(self, total: int, done: Callable[[str], None] | None):
+    def __init__(self, total: int, done: Callable[[str], None] | None, unopened=()):
         self.scored, self.total, self.done = 0, total, done
+        self.unopened, self.unit = set(unopened), "image"
 
     def __call__(self, name: str) -> None:
         self.scored += 1
         if self.done is not None:
             self.done(name)
 
-    def more(self, n: int) -> None:
-        self.total += n
-        add_total(self.done, n)
+    def opened(self, path, pages: int) -> None:
+        self.unopened.discard(path)
+        if pages > 1:
+            self.total += pages - 1
+            add_total(self.done, pages - 1)
+
+    def said(self) -> str:
+        """``2 of 5 images``; ``of at least 4`` while a file not opened may hold a stack
+        (s66 review: two 3-page stacks stopped in the first were "1 of 4 images")."""
+        least = "at least " if self.unopened else ""
+        return f"{self.scored} of {least}{numbered(self.total, self.unit)}"
 
 
 @contextlib.contextmanager
-def counted(total: int, done: Callable[[str], None] | None) -> Iterator[Count]:
-    """A :class:`Count` of ``total`` images passing each on to ``done``; a stop within is
+def counted(
+    total: int, done: Callable[[str], None] | None, *, unopened=(), unit: str = "image"
+) -> Iterator[Count]:
+    """A :class:`Count` of ``total`` images (or another ``unit``: a stack) passing each on to
+    ``done``, ``unopened`` the files among them whose pages are not known yet; a stop within is
     marked with how many were scored (``exc.scored``: its line, :func:`says_its_stop`)."""
-    count = Count(total, done)
+    count = Count(total, done, unopened)
+    count.unit = unit
     try:
         yield count
     except KeyboardInterrupt as exc:
-        exc.scored = (count.scored, count.total)
+        exc.scored = count.said()
         raise

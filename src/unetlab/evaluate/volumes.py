@@ -44,6 +44,7 @@ from unetlab.evaluate.masks import (
     say_unscored,
 )
 from unetlab.evaluate.report import Report
+from unetlab.evaluate.stops import counted
 from unetlab.inference.objects_3d import frame_pages
 from unetlab.inference.pages import OBJECTS_3D, given_page_axes
 from unetlab.progress import progress_calls
@@ -96,14 +97,16 @@ def evaluate_volumes(
     _refuse_planewise(preds, list(stems.values()))
     acc, flat, lost = accumulator(), [], TruthLost(ids=True)
     each = dict(what="each stack's name", each=True, total=len(stems), unit="stack")
-    with progress_calls(progress, desc="stacks", **each) as done:
+    with (
+        progress_calls(progress, desc="stacks", **each) as bar,
+        counted(len(stems), bar, unit="stack") as done,
+    ):
         for mask, stem in stems.items():
             _refuse_missing_volume(preds, mask, stem, pred_dir)
             value = named_nodata(mask)  # the masks' own no-data, as evaluate --pred's
             for name, where, pred, gt in volumes(preds.objects[stem], mask, stem, flat=flat):
                 add_tagged_volume(acc, lost, mask, name, where, pred, gt, nodata=value)
-            if done is not None:
-                done(stem)
+            done(stem)
     lost.say(gt_dir, "voxel")  # one line per file, not per frame; 3-D takes no label values
     say_flat_scored(flat, len(stems), gt_dir)
     say_unscored(preds, [mask_stem(m) for m in mask_files], gt_dir)
