@@ -183,8 +183,11 @@ def _log_beginning(
 ) -> Callable[[], None]:
     """The main process's first lines: a new run's warnings about its data and making
     (:func:`warn_other_data`), and a new run's plan (:func:`_say_plan`); returns a resume's
-    plan, said by :func:`_fit` where a step is to come: a finished run resumed with ``plan=``
-    said "measured the data in 1 s" again, and rewrote its plan.yaml (s66 notebook)."""
+    plan, said by :func:`_fit` where a step (or the label offset) is to come: a finished run
+    resumed with ``plan=`` said "measured the data in 1 s" again, and rewrote its plan.yaml
+    (s66 notebook). So a resume's plan follows the setup's lines (a new run's leads them):
+    whether a step is to come is known only once :func:`setup_run` has read last.pt and the
+    time budget it records, under the ``cfg`` given (its train.epochs, patience, budget)."""
     if not resume:  # its making: once the threads are set (_say_making)
         warn_other_data(config_file, cfg, data=split is None, making=False)
     if plan is None:
