@@ -106,3 +106,24 @@ def test_stopped_3d_objects_count_the_stacks_scored(tmp_path, monkeypatch, caplo
         evaluate_predictions(tmp_path / "pred", tmp_path / "gt", objects_3d=True, progress=False)
     said = [m for m in caplog.messages if "interrupted" in m]
     assert len(said) == 1 and "interrupted after scoring 1 of 3 stacks (" in said[0], said
+
+
+def test_a_stopped_3d_evaluation_of_a_model_counts_the_stacks_scored(tmp_path, monkeypatch, caplog):
+    """evaluate_model(..., objects_3d=True) stopped: its line counts the stacks (s66 review)."""
+    from .test_evaluate_3d_inputs import _truth
+    from .test_objects_3d import _ball_stack, _write
+    from .test_predict_objects import local_net
+
+    for sub in ("images", "masks"):
+        (tmp_path / "d" / sub).mkdir(parents=True)
+        for stem in ("a", "b"):
+            _write(
+                tmp_path / "d" / sub / f"{stem}.tif",
+                _ball_stack() if sub == "images" else _truth(),
+                "ZYX",
+            )
+    _stopped_at(monkeypatch, 2, evaluate, "named_nodata")
+    with caplog.at_level(logging.INFO, logger="unetlab"), pytest.raises(KeyboardInterrupt):
+        evaluate_model(local_net(), tmp_path / "d", objects_3d=True, progress=False)
+    said = [m for m in caplog.messages if "interrupted" in m]
+    assert len(said) == 1 and "interrupted after scoring 1 of 2 stacks (" in said[0], said
