@@ -741,3 +741,16 @@ def test_ids_widened_mid_page_equal_a_plain_runs(tmp_path, small_chunks, caplog,
         _predict(net, slide, tmp_path / "out", Stop(), **objects)
     assert any(m.startswith(f"resuming {slide} ") for m in caplog.messages), caplog.messages
     assert _outputs(tmp_path / "out") == plain
+
+
+def test_a_slide_kept_for_a_staging_it_cannot_resume_counts_as_skipped(
+    tmp_path, small_chunks, monkeypatch
+):
+    """The slide skipped for its outputs there, its staging kept for the stopped run's own
+    command, is counted as skipped in the run's summary, not written (s66: "1 written")."""
+    net, slide, _ = _replacing_stopped(tmp_path)
+    monkeypatch.setattr(slide_resume, "_commit", lambda: "1" * 40)
+    done = predict_folder(net, [slide], tmp_path / "out", skip_existing=True, **_STREAMED)
+    assert done.skipped == [slide] and not done.written and done.pixels == 0, done
+    last = json.loads((tmp_path / "out" / "predict.json").read_text())["last_run"]
+    assert list(last["skipped"]) == [str(slide)], last

@@ -1218,7 +1218,8 @@ def _predict_held(
             left = (len(done), len(apart))  # a start line of nothing to predict says why
             result = run.predict([f for f in todo if f not in done], asked.name, lines, left)
         result.failed = run.failed_apart(files, apart, result.failed)
-        result.skipped, result.not_read = [f for f in files if f in done], not_read
+        kept = [f for f in files if f in done or slide_resume.was_kept(f)]
+        result.skipped, result.not_read = kept, not_read
         result.class_names = [str(n) for n in getattr(model, "classes", None) or ()]
         if group.is_main:  # nothing of theirs counts as written (outputs._settle)
             inputs_failed(out_dir, [input_source(f) for f in result.failed])
@@ -1663,6 +1664,8 @@ class _Run:
             said = quoted(written).splitlines()[0]  # it (its cli, s55), one line
             result.failed[path] = named_by_path(path, said, self._name(path))
             self.failed(result.failed[path])
+            return
+        if slide_resume.was_kept(path):  # skipped after all: its outputs there are kept
             return
         result.written[path] = written
         self._listed_as_read(source, written)  # a link retargeted since the claim

@@ -429,15 +429,19 @@ def replacing(final: Path) -> bool:
 
 
 #: the inputs (resolved paths) whose finished outputs a rerun with ``skip_existing`` did not
-#: skip for the rows of a stopped run that was replacing them (:func:`holding`)
-_HELD: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("held", default=None)
+#: skip for the rows of a stopped run that was replacing them (:func:`holding`) -> whether
+#: they were kept after all, a staging the command cannot resume (:func:`kept_for_its_run`)
+_HELD: contextvars.ContextVar[dict[str, bool] | None] = contextvars.ContextVar(
+    "held", default=None
+)
 
 
 @contextlib.contextmanager
 def holding() -> Iterator[None]:
     """Within: :func:`hold` notes the inputs not skipped for a stopped run's rows, which a
-    staging that does not match the command keeps (:func:`kept_for_its_run`)."""
-    token = _HELD.set(set())
+    staging that does not match the command keeps (:func:`kept_for_its_run`, told by
+    :func:`was_kept`)."""
+    token = _HELD.set({})
     try:
         yield
     finally:
@@ -447,17 +451,26 @@ def holding() -> Iterator[None]:
 def hold(path: Path) -> None:
     """Note that ``path``'s outputs are finished but not skipped (:func:`holding`)."""
     if (held := _HELD.get()) is not None:
-        held.add(real_path(path))
+        held[real_path(path)] = False
+
+
+def was_kept(path: Path) -> bool:
+    """Whether ``path``'s outputs were kept, skipped, for a stopped run's staging this
+    command cannot resume (:func:`kept_for_its_run`): the run counts it as skipped, not
+    written (s66: "1 written" and a rate for outputs of an earlier run)."""
+    return (_HELD.get() or {}).get(real_path(path), False)
 
 
 def kept_for_its_run(name: str, path: Path, stages: dict[str, Path], wanted: dict) -> bool:
     """Whether the staging at ``stages`` of an input :func:`hold` noted (``path``, ``name``
     as the lines name it) is kept, its input skipped, as it does not match the command
     (``wanted``: :func:`identity`); one line then, which says why and what resumes it."""
-    if real_path(path) not in (_HELD.get() or ()):
+    held = _HELD.get() or {}
+    if real_path(path) not in held:
         return False
     why = mismatch(stages, wanted)
     if why is not None:
+        held[real_path(path)] = True
         log.warning(
             "%s: its outputs by this checkpoint and settings are here: skipped; the stopped "
             "run's rows that were replacing them are kept, which this command cannot resume "
