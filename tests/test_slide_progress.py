@@ -508,15 +508,38 @@ def test_a_resumed_runs_first_line_says_it_finds_the_objects_again(caplog):
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_progress"):
         clock.now += 61
         progress.objects(32, 160)
+        progress.found_again_done()  # this run's tiles begin
         progress.objects(64, 160)
         clock.now += 10
         progress(10)
+    # the time left of this run's tiles alone: 10 s for 10 tiles, 10 to go (it counted the
+    # 61 s of finding again too: "about 1 min 11 s left", s66)
     assert caplog.messages == [
         "s.tif: 20 of 40 tiles (50%), finding again the objects of the 64 rows done before: "
         "row 32, 1 min 01 s so far; the time left once this run's tiles begin",
         "s.tif: 30 of 40 tiles (75%), objects found to row 64 of 160, 1 min 11 s so far, "
-        "about 1 min 11 s left",
+        "about 10 s left",
     ]
+
+
+def test_a_resumed_bars_rate_begins_with_this_runs_tiles():
+    """A shown bar's rate (and so its time left) is this run's tiles' alone, not the
+    finding again of the rows done before: 10 tiles in 10 s after 61 s of it, 10 to go."""
+    import io
+
+    from tqdm import tqdm
+
+    clock = _Clock()
+    bar = tqdm(total=40, file=io.StringIO(), disable=False, mininterval=0, miniters=1)
+    bar._time = clock
+    bar.start_t = bar.last_print_t = clock()
+    progress = TileProgress("s.tif", 40, bar.update, done=20, clock=clock)
+    progress.found_again(64)
+    clock.now += 61
+    progress.found_again_done()
+    clock.now += 10
+    progress(10)
+    assert bar.format_dict["rate"] == pytest.approx(1.0)
 
 
 def test_a_resumed_slide_with_objects_tells_its_bar_the_rows_found_again(tmp_path, monkeypatch):
@@ -532,10 +555,11 @@ def test_a_resumed_slide_with_objects_tells_its_bar_the_rows_found_again(tmp_pat
     monkeypatch.setattr(records, "code_identity", pinned_code)
     told = []
     monkeypatch.setattr(TileProgress, "found_again", lambda self, rows: told.append(rows))
+    monkeypatch.setattr(TileProgress, "found_again_done", lambda self: told.append("read"))
     net, slide = local_net(), _slide(tmp_path / "s.tif")
     objects = dict(objects=ObjectOptions.for_model, save_probabilities=True)
     with pytest.raises(KeyboardInterrupt):
         _predict(net, slide, tmp_path / "out", Stop(36), **objects)  # at row 96 of 160
     assert told == []
     _predict(net, slide, tmp_path / "out", Stop(), **objects)
-    assert told == [96]
+    assert told == [96, "read"]  # then this run's tiles are timed

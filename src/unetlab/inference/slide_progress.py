@@ -56,6 +56,7 @@ class TileProgress:
         self.doing = ""  # the work between rows of tiles: their objects (objects())
         self.again = 0  # the rows of the page whose objects are found again (found_again())
         self.done, self.initial, self.start = done, done, clock()
+        self.timed = self.start  # when this run's tiles began (found_again_done())
         self.said = (done, self.start)  # tiles and time of the last line
         self.now = None  # the work after the tiles: (what, when it began): phase()
         self.step = None  # the step it is of (level_step), its line and when it began
@@ -97,6 +98,15 @@ class TileProgress:
         and the lines say it, where the first line of a resumed run said "about ? left"
         (new-user s65)."""
         self.again = rows
+
+    def found_again_done(self) -> None:
+        """The rows :meth:`found_again` counted are read again: this run's tiles begin, and
+        their time left is reckoned from now (the first estimate counted the finding again
+        too: 61 s of it, then 10 tiles in 10 s, 10 to go: "about 1 min 11 s left", s66);
+        the bar's rate too."""
+        self.timed = self.clock()
+        if self.bar is not None:
+            self.bar.last_print_t = getattr(self.bar, "_time", time.time)()  # tqdm's clock
 
     def told(self, name: str) -> Callable[[str | Level | Step, int, int], None]:
         """:meth:`phase` of the output ``name``'s work: ``told(what, done, total)`` says
@@ -187,7 +197,7 @@ class TileProgress:
         now = self.clock()
         elapsed = now - self.start
         ran = self.done - self.initial  # this run's tiles
-        left = elapsed * (self.total - self.done) / ran if ran else float("nan")
+        left = (now - self.timed) * (self.total - self.done) / ran if ran else float("nan")
         to_come = f"; still to come: {self.after}" if self.after else ""  # not "about 0 s"
         # none of this run's tiles timed yet (a resumed run's objects of the rows done
         # before): no time left, where it said "about ? left" (new-user s65)

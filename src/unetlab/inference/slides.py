@@ -1418,7 +1418,7 @@ def _predict_page(model, run: _SlideRun, p: int, rows: tuple, arrays, done, valu
     else:
         if first > 0:  # the rows before from the staged probabilities (exact)
             staged = _staged_rows(arrays["probabilities"], specs["probabilities"], p, first)
-            out = itertools.chain(staged, out)
+            out = itertools.chain(staged, _then(progress.found_again_done), out)
             progress.found_again(first)
         # its nodata cuts objects; the bar says their rows (between two rows of tiles)
         found.add_page(p, out, h, slide=slide, raw=page, noted=progress.objects)
@@ -1426,6 +1426,13 @@ def _predict_page(model, run: _SlideRun, p: int, rows: tuple, arrays, done, valu
     for sink in sinks.values():
         sink.close()
     page.drop()
+
+
+def _then(call: Callable[[], None]) -> Iterator:
+    """No rows: ``call()`` where a chain of rows reaches it (the staged rows read, this
+    run's tiles begin: :meth:`~.slide_progress.TileProgress.found_again_done`)."""
+    call()
+    yield from ()
 
 
 def _page_image(
