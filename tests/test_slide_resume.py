@@ -345,6 +345,28 @@ def test_a_mismatch_names_every_reason(tmp_path):
     assert said == "the pixels left out as no sample changed (nodata)", said
 
 
+def test_a_tile_size_change_is_named_once(tmp_path):
+    """A tile size given (or changed) changes the settings and the tiling: the line named
+    both (s66); the tiling alone names it, the settings where another of theirs changed."""
+    stages, made = _code_record(tmp_path)
+
+    def tiled(tile, given, level=0) -> dict:
+        record = made(level=level)
+        record["record"]["model"]["tile_size"] = given
+        return record | {"tiling": {"tile": [tile, tile], "batch": 4}}
+
+    (stages["labels"] / slide_resume.RECORD).write_text(json.dumps(tiled(188, None)))
+    said = slide_resume.mismatch(stages, tiled(252, 252))
+    assert said == "the tiling changed (tile size, batch size or memory)", said
+    said = slide_resume.mismatch(stages, tiled(252, 252, level=1))
+    assert said == (
+        "the checkpoint or the prediction settings changed; the tiling changed (tile size, "
+        "batch size or memory)"
+    ), said
+    said = slide_resume.mismatch(stages, tiled(188, 188))  # the same tiles, given
+    assert said == "the checkpoint or the prediction settings changed", said
+
+
 def test_a_commit_landing_while_a_test_runs_does_not_restart_it(
     tmp_path, small_chunks, caplog, monkeypatch
 ):

@@ -172,3 +172,24 @@ def test_a_finished_movies_leftover_staging_is_removed_when_skipped(tmp_path, mo
     done = predict_folder(NET, tmp_path / "in", out, skip_existing=True)
     assert counted.calls == 0 and [p.name for p in done.skipped] == ["m.tif"]
     assert not staged.exists()
+
+
+def test_a_stacks_mismatch_names_every_reason_as_a_slides_does():
+    """A stack's staged pages discarded named the first reason alone, the code within "the
+    checkpoint, the prediction settings or unetlab changed" (s66): every reason, in the
+    words of a slide's (:func:`~unetlab.inference.slide_resume.mismatch`)."""
+    from unetlab.inference.page_resume import mismatch
+
+    code = {"unetlab": "0.2.0", "commit": "a" * 40, "dirty": False, "torch": "2.5.0"}
+
+    def made(level=0, batch=4, **change) -> dict:
+        record = {"checkpoint": "best.pt", "model": {"level": level}, "code": code | change}
+        return {"input": {"path": "m.tif"}, "record": record, "pages": [6, 40, 48], "batch": batch}
+
+    assert mismatch(made(), made()) is None
+    assert mismatch(made(), made(batch=2)) == "the batch size changed"
+    said = mismatch(made(), made(level=1, batch=2, commit="b" * 40, torch="2.6.0"))
+    assert said == (
+        "the checkpoint or the prediction settings changed; the batch size changed; the code "
+        "changed: unetlab's git commit aaaaaaaaaaaa -> bbbbbbbbbbbb, torch 2.5.0 -> 2.6.0"
+    ), said

@@ -29,7 +29,7 @@ import torch
 from unetlab.atomic import RESUMABLE, atomic_path, remove_tree, write_error
 from unetlab.errors import OutputError
 from unetlab.inference.records import Provenance
-from unetlab.inference.slide_resume import input_stamp, thread_note
+from unetlab.inference.slide_resume import differences, input_stamp, thread_note
 from unetlab.runtime import resolve_device
 from unetlab.zip_damage import MEMBER_DAMAGE, raise_if_disk
 
@@ -47,14 +47,17 @@ _DISK_FIX = (
     " again, the others are kept"
 )
 
-#: the parts of :func:`identity` in the order a mismatch is told, with its words
+#: the parts of :func:`identity` in the order a mismatch tells them, with their words (a
+#: slide's where they are its: :func:`~unetlab.inference.slide_resume.differences`; the code,
+#: which the record holds, named by its parts under "versions")
 _REASONS = {
-    "input": "the input is another file, or it changed (size or modification time)",
-    "record": "the checkpoint, the prediction settings or unetlab changed",
+    "input": "the input is another file, or it changed (size, modification time or bytes)",
+    "record": "the checkpoint or the prediction settings changed",
     "pages": "its pages are another number or size",
     "outputs": "the outputs asked for changed",
     "batch": "the batch size changed",
     "device": "the device changed",
+    "versions": "the code changed",
 }
 
 
@@ -89,12 +92,10 @@ def identity(
 
 
 def mismatch(found: dict, wanted: dict) -> str | None:
-    """Why a staging recorded as ``found`` cannot be resumed for ``wanted``, in words; None
-    where it can."""
-    for key, words in _REASONS.items():
-        if found.get(key) != wanted.get(key):
-            return words
-    return None
+    """Why a staging recorded as ``found`` cannot be resumed for ``wanted``, in words: every
+    reason, the code's changes by name, as a slide's line names them (it named the first
+    alone, the code within the settings: s66); None where it can."""
+    return differences(found, wanted, _REASONS)
 
 
 class PageStaging:

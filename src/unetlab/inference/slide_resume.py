@@ -190,32 +190,50 @@ def mismatch(stages: dict[str, Path], wanted: dict) -> str | None:
         found = json.loads((stages["labels"] / RECORD).read_text())
     except (OSError, ValueError):
         return "it holds no record of what made it (an older unetlab, or killed at its start)"
+    return differences(found, wanted, _REASONS)
+
+
+def differences(found: dict, wanted: dict, reasons: Mapping[str, str]) -> str | None:
+    """Why a staging recorded as ``found`` cannot be resumed for ``wanted`` (identities whose
+    parts ``reasons`` words, in their order), in one line naming every part that differs,
+    the code's by its parts (:func:`_code_apart`: "the code changed: numpy 1.26.4 ->
+    2.1.0", under ``reasons``' "versions"); None where none does. A stack's pages use it too
+    (:func:`~unetlab.inference.page_resume.mismatch`)."""
     found, wanted = _code_apart(found), _code_apart(_json(wanted))
-    said = [_reason(key, words, found, wanted) for key, words in _REASONS.items()]
+    said = [_reason(key, words, found, wanted) for key, words in reasons.items()]
     return "; ".join(why for why in said if why) or None
+
+
+#: the parts of a prediction record's model another part of :func:`identity` names too where
+#: it differs: the record is compared less them then, each change named once
+_NAMED_TOO = {"nodata": "nodata", "tiling": "tile_size"}
 
 
 def _reason(key: str, words: str, found: dict, wanted: dict) -> str | None:
     """The words of the part ``key`` of :func:`identity` where ``found`` and ``wanted``
     (:func:`_code_apart`'s) differ in it, else None: every part is named, where the first
     alone was (the code's and the settings' both changed: the line said the settings only,
-    review s65); the record less its nodata where the nodata is named (it holds it too)."""
+    review s65); the record less its nodata where the nodata is named, and less its tile
+    size where the tiling is (it holds them too: a tile size was named a settings and a
+    tiling change, s66)."""
     was, now = found.get(key), wanted.get(key)
     if key == "versions":
         changes = _code_changes(was, now)
         return f"{words}: {', '.join(changes)}" if changes else None
-    if key == "record" and found.get("nodata") != wanted.get("nodata"):
-        was, now = _less_nodata(was), _less_nodata(now)
+    if key == "record":
+        for part, setting in _NAMED_TOO.items():
+            if found.get(part) != wanted.get(part):
+                was, now = _less(was, setting), _less(now, setting)
     if was == now:
         return None
     return f"{words} ({was} then, {now} now)" if key == "world" else words
 
 
-def _less_nodata(record):
-    """A prediction ``record`` less its model's nodata (:func:`_reason`)."""
+def _less(record, setting: str):
+    """A prediction ``record`` less its model's ``setting`` (:func:`_reason`)."""
     if not isinstance(record, dict) or not isinstance(record.get("model"), dict):
         return record
-    model = {k: v for k, v in record["model"].items() if k != "nodata"}
+    model = {k: v for k, v in record["model"].items() if k != setting}
     return {**record, "model": model}
 
 
@@ -431,9 +449,7 @@ def replacing(final: Path) -> bool:
 #: the inputs (resolved paths) whose finished outputs a rerun with ``skip_existing`` did not
 #: skip for the rows of a stopped run that was replacing them (:func:`holding`) -> whether
 #: they were kept after all, a staging the command cannot resume (:func:`kept_for_its_run`)
-_HELD: contextvars.ContextVar[dict[str, bool] | None] = contextvars.ContextVar(
-    "held", default=None
-)
+_HELD: contextvars.ContextVar[dict[str, bool] | None] = contextvars.ContextVar("held", default=None)
 
 
 @contextlib.contextmanager
