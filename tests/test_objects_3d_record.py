@@ -158,3 +158,21 @@ def test_a_rerun_confirms_the_stopped_run_s_2d_image_lines(tmp_path, monkeypatch
     with caplog.at_level(logging.WARNING):
         predict_folder(net, [inputs / "s.tif"], out, objects=True, objects_3d=True)
     assert "stopped before it wrote them" not in caplog.text
+
+
+def test_an_inputs_flat_record_is_read_once(monkeypatch):
+    """The record of an input read with no Z axis was read again (a stat and its axes) each
+    time it was asked, once for each of its outputs' names, where the run's record of it was
+    kept (s66): each is kept by (input, flat), and neither stands for the other."""
+    from unetlab.inference import output_rules
+
+    read = []
+    monkeypatch.setattr(output_rules, "flat_record", lambda made: ("flat", made))
+    monkeypatch.setattr(
+        output_rules, "input_record", lambda made, source: read.append(source) or (made, source)
+    )
+    maker = output_rules._Maker(record="run", checked=None, sources={}, made="run")
+    for _ in range(3):
+        assert maker.record_of("a.tif", flat=True) == (("flat", "run"), "a.tif")
+        assert maker.record_of("a.tif") == ("run", "a.tif")
+    assert read == ["a.tif", "a.tif"], read

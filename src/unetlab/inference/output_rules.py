@@ -843,8 +843,8 @@ class _Maker:
     ``record`` of what makes the outputs (asked then if a function: it may load the model),
     passed to ``checked``; each output of ``sources`` -> its key (``keys``: its input's
     record, :meth:`record_of`; read again when the run is settled: :meth:`rekey`).
-    ``made``: that record; ``records``: each input's, read once a run (s64: at the claim and
-    again for predict.json, a stat each)."""
+    ``made``: that record; ``records``: each input's by (input, read with no Z axis), read
+    once a run (s64: at the claim and again for predict.json, a stat each)."""
 
     record: Provenance | Callable[[], Provenance] | None
     checked: Callable[[Provenance], None] | None
@@ -852,7 +852,7 @@ class _Maker:
     made: Provenance | None = None
     keys: dict[str, str] = field(default_factory=dict)
     folder: Path | None = None  # the output folder (noted with the record for a launch)
-    records: dict[str, Provenance] = field(default_factory=dict)
+    records: dict[tuple[str, bool], Provenance] = field(default_factory=dict)
 
     def __call__(self) -> dict[str, str]:
         if self.made is None:
@@ -868,12 +868,12 @@ class _Maker:
         """The record of the input ``source`` (:func:`input_source`): the run's, without
         axes for a PNG or JPEG (:func:`~unetlab.inference.records.input_record`: read as it
         is), and where it was read with no Z axis (``flat``) without objects_3d and
-        z_spacing (:func:`~unetlab.inference.records.flat_record`)."""
-        if flat:
-            return input_record(flat_record(self.made), source)
-        if source not in self.records:
-            self.records[source] = input_record(self.made, source)
-        return self.records[source]
+        z_spacing (:func:`~unetlab.inference.records.flat_record`); each kept by (source,
+        flat) (a flat one was read again for each of its outputs' names: s66)."""
+        if (source, flat) not in self.records:
+            made = flat_record(self.made) if flat else self.made
+            self.records[source, flat] = input_record(made, source)
+        return self.records[source, flat]
 
     def rekey(self, folder: Path, inputs: set[str]) -> None:
         """The outputs of ``inputs`` (:func:`input_source`) read with no Z axis made by their
