@@ -262,7 +262,7 @@ def test_the_work_after_the_tiles_is_said_phase_by_phase(tmp_path):
     for phase in (  # the overlay after the objects: drawn from their final ids
         "w_objects.tif: finding the ids of its objects",
         "w_objects.tif: numbering, measuring",
-        "w_objects: outlines of 181 objects (GeoJSON)",  # the bar's words, short
+        "w_objects: outlines (GeoJSON)",  # the bar's words, short
         "w_objects.tif: pyramid level 1 of levels 0 to 1",
         "w_objects.tif: writing level 0 of levels 0 to 1",
         "w_overlay.png: reading",
@@ -422,15 +422,32 @@ def test_a_shown_bar_of_80_columns_keeps_the_outlines_count(tmp_path, caplog, co
     out = io.StringIO()
     bar = tqdm(file=out, disable=False, mininterval=0, ncols=columns)
     _after_the_tiles(tmp_path, caplog, bar.update, outlines="both")
-    frames = {f for f in out.getvalue().split("\r") if "outlines of" in f}
+    frames = {f for f in out.getvalue().split("\r") if "outlines (" in f}
     assert frames, out.getvalue()
     for frame in frames:
-        assert frame.startswith("w_objects: outlines of "), frame
-        assert "(GeoJSON and ImageJ ROIs)" in frame and "rois.zip" not in frame, frame
+        assert frame.startswith("w_objects: outlines (GeoJSON + ImageJ ROIs): "), frame
+        assert "rois.zip" not in frame, frame
         assert re.search(r"\d+/\d+ \[", frame), frame  # its count, after it the time
         assert "band" not in frame, frame
     if columns > 80:  # its rate, cut off at 80
         assert all(re.search(r"(object/s|s/object)\]", f) for f in frames), frames
+
+
+@pytest.mark.parametrize("columns", [79, 80])  # an 80-column terminal's, as tqdm takes it
+def test_every_bar_of_80_columns_keeps_its_time_left(tmp_path, caplog, columns):
+    """--outlines both on a terminal of 80 columns: the outlines' bar was cut off before its
+    time left ("...ImageJ ROIs):   0%| | 0/181 [00:", s66), the numbering step's too:
+    every bar's description leaves room for its count and time left, a long name too."""
+    out = io.StringIO()
+    name = "/a/long/folder/of/slides/" * 3 + "w.tif"
+    bar = tqdm(desc=name, file=out, disable=False, mininterval=0, ncols=columns)
+    _after_the_tiles(tmp_path, caplog, bar.update, outlines="both")
+    frames = [f.replace("\x1b[A", "").rstrip() for f in out.getvalue().split("\r")]
+    frames = [f for f in frames if "%|" in f]  # of a total: not the first, nor cleared
+    assert any(f.startswith("w_objects: outlines") for f in frames), frames
+    for frame in frames:
+        assert len(frame) <= columns, frame
+        assert re.search(r"\d+/\d+ \[\d\d:\d\d<(\?|\d\d:\d\d)", frame), frame
 
 
 def test_a_shown_bar_says_the_steps_and_the_log_does_not(tmp_path, caplog):

@@ -527,12 +527,13 @@ class SlideObjects:
     def _tracing(self, formats: list[str], total: int) -> ome.Step:
         """The step of tracing ``total`` objects' outlines into ``formats`` ("geojson" first,
         "rois"): its log line names the GeoJSON, and the ROI zip beside it where both are
-        asked for; its bar says "<stem>_objects: outlines of N objects (GeoJSON and ImageJ
-        ROIs)", whole at 80 columns (the line left no room for its count: review s65)."""
+        asked for; its bar says "<stem>_objects: outlines (GeoJSON + ImageJ ROIs)", its count
+        of objects beside (the line left no room for its count: review s65; its time left
+        was cut off at 80 columns: s66, :func:`~.slide_progress.fitted`)."""
         first, both = formats[0], len(formats) == 2
         stem = self.finals[first].name.removesuffix(".geojson").removesuffix("_rois.zip")
-        words = " and ".join(_FORMAT_WORDS[kind] for kind in formats)
-        short = f"{stem}: outlines of {total:,} objects ({words})"
+        words = " + ".join(_FORMAT_WORDS[kind] for kind in formats)
+        short = f"{stem}: outlines ({words})"  # its count on the bar beside
         doing = "tracing the outlines of" if first == "geojson" else "writing the ImageJ ROIs of"
         also = f" (and their ImageJ ROIs, {self.finals['rois'].name})" if both else ""
         return ome.Step(short, f"{doing} {total:,} objects{also}", "object")

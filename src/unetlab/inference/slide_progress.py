@@ -47,6 +47,7 @@ class TileProgress:
         shown = bar is not None and hasattr(bar, "total") and not getattr(bar, "disable", True)
         if shown:
             bar.total = total
+            bar.set_description(fitted(bar, bar.desc.removesuffix(": ")), refresh=False)
             if done:  # a resumed slide: the bar starts there, its rate counts this run's
                 bar.n = bar.last_print_n = bar.initial = done
             bar.refresh()
@@ -68,7 +69,7 @@ class TileProgress:
         before found are no longer said (its 'row 4096 of 4096' read as this page's)."""
         self.where, self.doing, self.again = where, "", 0
         if self.bar is not None:
-            self.bar.set_description(f"{self.name} {where}")
+            self.bar.set_description(fitted(self.bar, f"{self.name} {where}"))
             self.bar.set_postfix_str("")
 
     def objects(self, row: int, height: int) -> None:
@@ -151,11 +152,10 @@ class TileProgress:
                 self.said = (self.done, now)
         if self.bar is not None:
             self.bar.unit = unit
-            self.bar.set_description(
-                what.short if isinstance(what, Step) else str(what), refresh=False
-            )
             self.bar.set_postfix_str("", refresh=False)
             _reset_undrawn(self.bar, total)
+            said = what.short if isinstance(what, Step) else str(what)
+            self.bar.set_description(fitted(self.bar, said), refresh=False)
             # its rate (and time left) from where it begins: the objects' from their row
             self.bar.n = self.bar.last_print_n = self.bar.initial = done
             self.drawn = float("-inf")
@@ -213,6 +213,27 @@ class TileProgress:
             to_come if self.done >= self.total else left_said,
         )
         self.said = (self.done, now)
+
+
+#: what a bar draws after its description up to its time left, its count aside: with the
+#: narrowest bar ("100%|#|"), the elapsed and left time in minutes
+_METER = ": 100%|#| / [00:00<00:00"
+
+
+def fitted(bar, words: str) -> str:
+    """``words`` as ``bar``'s description, cut in the middle ("...") where the bar's width
+    (``ncols``: tqdm's of a terminal, its columns less 1) leaves too little room after it
+    for its count and time left (at 80 columns the outlines' of ``--outlines both`` were cut
+    off: "w_objects: outlines of 181 objects (GeoJSON and ImageJ ROIs):   0%| | 0/181 [00:",
+    s66); whole where the width is unknown (not a terminal)."""
+    width, total = getattr(bar, "ncols", None), getattr(bar, "total", None) or 0
+    room = (width or 0) - len(_METER) - 2 * len(str(total))
+    if not width or len(words) <= room:
+        return words
+    name = words.find(": ") + 2  # the name whole where it takes half the room at most
+    head = name if 1 < name <= room // 2 else max(room - 3, 0) // 3
+    tail = words[len(words) - max(room - 3 - head, 0) :]  # the end: what is done
+    return f"{words[:head]}...{tail[tail.find(' ') + 1 :] if ' ' in tail[1:] else tail}"
 
 
 def _reset_undrawn(bar, total: int) -> None:
