@@ -17,6 +17,7 @@ import pytest
 import tifffile
 
 from tests.test_folders_group_seconds import _Threads as _Meeting
+from tests.test_folders_group_seconds import two_ranks
 from tests.test_predict_objects import local_net, nuclei_image
 from tests.test_predict_outlines import refuse_rois
 from unetlab.data import ome
@@ -776,3 +777,32 @@ def test_a_slide_kept_for_a_staging_it_cannot_resume_counts_as_skipped(
     assert done.skipped == [slide] and not done.written and done.pixels == 0, done
     last = json.loads((tmp_path / "out" / "predict.json").read_text())["last_run"]
     assert list(last["skipped"]) == [str(slide)], last
+
+
+def test_a_slide_kept_in_another_process_is_kept_and_counted_skipped(
+    tmp_path, small_chunks, monkeypatch
+):
+    """--nproc 2 --instances: a slide streamed alone by rank 1, its outputs there and a
+    stopped run's staging this command cannot resume, is kept there as in the main
+    process and counted skipped (s66 review: rank 1, which held no input, discarded the
+    staging and replaced the outputs: "2 written, 0 skipped")."""
+    net, out = local_net(), tmp_path / "out"
+    how = dict(objects=ObjectOptions.for_model, save_probabilities=True, **_STREAMED)
+    kept, new = _slide(tmp_path / "s2.tif"), _slide(tmp_path / "s1.tif")  # s1 to rank 0
+    predict_folder(net, [kept], out, **how)
+    older = os.stat(out / "s2.tif").st_mtime_ns
+    with pytest.raises(KeyboardInterrupt):
+        predict_file(net, kept, out, progress=Stop(24), **how)
+    monkeypatch.setattr(slide_resume, "_commit", lambda: "1" * 40)
+    results: list = [None, None]
+
+    def run(group):
+        done = predict_folder(net, [new, kept], out, skip_existing=True, group=group, **how)
+        results[group.rank] = done
+
+    two_ranks(run)
+    assert results[0].skipped == [kept] and list(results[0].written) == [new], results[0]
+    assert os.stat(out / "s2.tif").st_mtime_ns == older
+    assert (out / ".s2.tif.partial").is_dir()
+    last = json.loads((out / "predict.json").read_text())["last_run"]
+    assert list(last["skipped"]) == [str(kept)], last

@@ -949,7 +949,9 @@ class _Handed(NamedTuple):
     (:meth:`_Run._gathered`): its outcome by input (the fields of :data:`_BY_FILE`)
     and ``seconds``; its ``chosen`` notes; the lines its run kept (``handed``), its files'
     read ``notes`` (None in the main one), its lines kept by file (``kept_lines``), its
-    objects that look ``merged``, the outputs it kept as they were (``kept_outputs``) and its
+    objects that look ``merged``, the outputs it kept as they were (``kept_outputs``), the
+    inputs it kept for a stopped run's staging it cannot resume (``kept_inputs``:
+    :func:`~.slide_resume.kept_inputs`, counted skipped) and its
     ``first`` input of a tree in pixels only (those it wrote from another input than the
     claim listed: handed in a file, :func:`handed_as_read`)."""
 
@@ -965,6 +967,7 @@ class _Handed(NamedTuple):
     kept_lines: dict[Path, list]
     merged: list[tuple[int, int]]
     kept_outputs: set[str]
+    kept_inputs: list[str]
     first: Path | None
 
 
@@ -1445,17 +1448,21 @@ def _claimed(stack: contextlib.ExitStack, out_dir, files, outputs, group: Group,
     before any work; the others wait for its verdict and take the ``changed`` inputs it
     found (each process predicts its own of them again: :meth:`_FolderRun._outputs`).
     Returns the inputs to skip."""
-    problem, done, changed = None, set(), claim.get("changed")
+    problem, done, changed, held = None, set(), claim.get("changed"), []
     if group.is_main:
         try:  # within the first look: a stamp each (s64: 8 of each, 7 of them again)
             done = stack.enter_context(claim_folder(out_dir, files, outputs, **claim))
+            held = slide_resume.held_inputs()  # each process keeps those dealt to it
         except UnetlabError as exc:
             problem = exc
-    problem, done, found = group.share((problem, done, changed))
+    problem, done, found, held = group.share((problem, done, changed, held))
     if problem is not None:
         raise problem
     if not group.is_main:  # held for it by the main one's claim: its inputs refused there
         stack.enter_context(holding(out_dir, {}))
+        stack.enter_context(slide_resume.holding())
+        for path in held:
+            slide_resume.hold(Path(path))
     if changed is not None and found is not None:
         changed.update(found)
     return done
@@ -1743,6 +1750,7 @@ class _Run:
                 take_notes(part.notes)
                 take_merged(part.merged)
                 outputs_kept(self.out_dir, part.kept_outputs)  # not removed as not written
+                slide_resume.note_kept(part.kept_inputs)  # counted skipped, not written
         if main:  # the outputs the others wrote from another input than the claim listed
             take_relisted(self.out_dir)
         every = [{f: v for part in parts for f, v in getattr(part, k).items()} for k in _BY_FILE]
@@ -1767,6 +1775,7 @@ class _Run:
             kept_lines=self.kept,
             merged=handed_merged(),
             kept_outputs=set() if main else handed_kept(self.out_dir),
+            kept_inputs=[] if main else slide_resume.kept_inputs(),
             first=_tree_first(),
         )
 

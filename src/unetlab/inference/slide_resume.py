@@ -23,7 +23,7 @@ import math
 import os
 import stat
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -495,6 +495,27 @@ def kept_for_its_run(name: str, path: Path, stages: dict[str, Path], wanted: dic
             *(name, why),
         )
     return why is not None
+
+
+def held_inputs() -> list[str]:
+    """The inputs :func:`hold` noted here (resolved paths), which the main process, whose
+    claim notes them, shares with the others of its run: each holds them too, so that a
+    slide dealt to another process is kept as in the main one (s66 review: discarded and
+    predicted anew, "2 written, 0 skipped")."""
+    return list(_HELD.get() or {})
+
+
+def kept_inputs() -> list[str]:
+    """The inputs :func:`kept_for_its_run` kept in this process (resolved paths), which it
+    hands the main process (:func:`note_kept`)."""
+    return [path for path, kept in (_HELD.get() or {}).items() if kept]
+
+
+def note_kept(paths: Iterable[str]) -> None:
+    """Note ``paths`` (another process's :func:`kept_inputs`) as kept here, where the run
+    counts them skipped (:func:`was_kept`)."""
+    if (held := _HELD.get()) is not None:
+        held.update(dict.fromkeys(paths, True))
 
 
 #: what keeps the rows of a large image stopped part way where its objects alone are asked
