@@ -437,17 +437,32 @@ def test_a_shown_bar_of_80_columns_keeps_the_outlines_count(tmp_path, caplog, co
 def test_every_bar_of_80_columns_keeps_its_time_left(tmp_path, caplog, columns):
     """--outlines both on a terminal of 80 columns: the outlines' bar was cut off before its
     time left ("...ImageJ ROIs):   0%| | 0/181 [00:", s66), the numbering step's too:
-    every bar's description leaves room for its count and time left, a long name too."""
+    every bar's description leaves room for its count and time left, a long name too, and
+    each bar over an hour in (its times in hours, 4 characters longer: the time left of a
+    slide's tiles was cut, "[1:06:40<2:35", s66 review)."""
     out = io.StringIO()
     name = "/a/long/folder/of/slides/" * 3 + "w.tif"
     bar = tqdm(desc=name, file=out, disable=False, mininterval=0, ncols=columns)
+    _an_hour_in(bar)
     _after_the_tiles(tmp_path, caplog, bar.update, outlines="both")
     frames = [f.replace("\x1b[A", "").rstrip() for f in out.getvalue().split("\r")]
     frames = [f for f in frames if "%|" in f]  # of a total: not the first, nor cleared
     assert any(f.startswith("w_objects: outlines") for f in frames), frames
     for frame in frames:
         assert len(frame) <= columns, frame
-        assert re.search(r"\d+/\d+ \[\d\d:\d\d<(\?|\d\d:\d\d)", frame), frame
+        assert re.search(r"\d+/\d+ \[1:\d\d:\d\d<(\?|(\d:)?\d\d:\d\d)", frame), frame
+
+
+def _an_hour_in(bar, seconds: float = 4000) -> None:
+    """``bar`` begun ``seconds`` ago, and each step's once it is reset to it."""
+    reset = bar.reset
+    bar.start_t -= seconds
+
+    def begun_earlier(total=None):
+        reset(total=total)
+        bar.start_t -= seconds
+
+    bar.reset = begun_earlier
 
 
 def test_a_shown_bar_says_the_steps_and_the_log_does_not(tmp_path, caplog):

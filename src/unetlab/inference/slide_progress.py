@@ -216,8 +216,9 @@ class TileProgress:
 
 
 #: what a bar draws after its description up to its time left, its count aside: with the
-#: narrowest bar ("100%|#|"), the elapsed and left time in minutes
-_METER = ": 100%|#| / [00:00<00:00"
+#: narrowest bar ("100%|#|"), the elapsed and left time in hours (a slide's tiles run for
+#: hours: in minutes, 4 characters shorter, its time left was cut, "[1:06:40<2:35", s66)
+_METER = ": 100%|#| / [0:00:00<0:00:00"
 
 
 def fitted(bar, words: str) -> str:
