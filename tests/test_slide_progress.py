@@ -20,6 +20,7 @@ from unetlab.inference.slide_progress import (
     TileProgress,
     counted,
     duration,
+    fitted,
     level_step,
     levels_left,
 )
@@ -451,6 +452,17 @@ def test_every_bar_of_80_columns_keeps_its_time_left(tmp_path, caplog, columns):
     for frame in frames:
         assert len(frame) <= columns, frame
         assert re.search(r"\d+/\d+ \[1:\d\d:\d\d<(\?|(\d:)?\d\d:\d\d)", frame), frame
+
+
+@pytest.mark.parametrize("columns", range(30, 61))
+def test_a_narrow_bar_shows_no_description_rather_than_dots(columns):
+    """A terminal too narrow for a few characters of the description: the bar showed a bare
+    "..." (s66 review, under about 36 columns); none now, else at least 8 characters."""
+    bar = tqdm(total=181, file=io.StringIO(), disable=False, ncols=columns)
+    said = fitted(bar, "w_objects: outlines (GeoJSON + ImageJ ROIs)")
+    assert said == "" or (len(said) >= 8 and len(said.replace("...", "")) >= 5), said
+    if columns <= 36:
+        assert said == "", said
 
 
 def _an_hour_in(bar, seconds: float = 4000) -> None:

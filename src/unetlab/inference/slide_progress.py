@@ -220,17 +220,23 @@ class TileProgress:
 #: hours: in minutes, 4 characters shorter, its time left was cut, "[1:06:40<2:35", s66)
 _METER = ": 100%|#| / [0:00:00<0:00:00"
 
+#: the fewest characters a cut description has ("w_o...ROIs)"): with room for fewer, none
+_LEAST = 8
+
 
 def fitted(bar, words: str) -> str:
     """``words`` as ``bar``'s description, cut in the middle ("...") where the bar's width
     (``ncols``: tqdm's of a terminal, its columns less 1) leaves too little room after it
     for its count and time left (at 80 columns the outlines' of ``--outlines both`` were cut
     off: "w_objects: outlines of 181 objects (GeoJSON and ImageJ ROIs):   0%| | 0/181 [00:",
-    s66); whole where the width is unknown (not a terminal)."""
+    s66); whole where the width is unknown (not a terminal); none where it leaves room for
+    fewer than :data:`_LEAST` characters (a narrow terminal's bar said a bare "...")."""
     width, total = getattr(bar, "ncols", None), getattr(bar, "total", None) or 0
     room = (width or 0) - len(_METER) - 2 * len(str(total))
     if not width or len(words) <= room:
         return words
+    if room < _LEAST:
+        return ""
     name = words.find(": ") + 2  # the name whole where it takes half the room at most
     head = name if 1 < name <= room // 2 else max(room - 3, 0) // 3
     tail = words[len(words) - max(room - 3 - head, 0) :]  # the end: what is done
