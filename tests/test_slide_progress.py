@@ -591,19 +591,26 @@ def test_a_resumed_slide_with_objects_tells_its_bar_the_rows_found_again(tmp_pat
     probabilities tells its tile count the rows done before (their objects' lines, above)."""
     from tests.test_slide_resume import Stop, _predict, _slide, pinned_code
     from unetlab.data import ome
-    from unetlab.inference import records, slide_resume
+    from unetlab.inference import records, slide_resume, slides
     from unetlab.inference.objects import ObjectOptions
 
     monkeypatch.setattr(ome, "CHUNK", 32)  # as tests.test_slide_resume.small_chunks
     monkeypatch.setattr(slide_resume, "_commit", lambda: "0" * 40)
     monkeypatch.setattr(records, "code_identity", pinned_code)
-    told = []
+    told, read, staged_rows = [], [0], slides._staged_rows
+
+    def counted_rows(*args):  # the staged rows read so far
+        for y, rows in staged_rows(*args):
+            read[0] += rows.shape[-2]
+            yield y, rows
+
+    monkeypatch.setattr(slides, "_staged_rows", counted_rows)
     monkeypatch.setattr(TileProgress, "found_again", lambda self, rows: told.append(rows))
-    monkeypatch.setattr(TileProgress, "found_again_done", lambda self: told.append("read"))
+    monkeypatch.setattr(TileProgress, "found_again_done", lambda _: told.append(("read", read[0])))
     net, slide = local_net(), _slide(tmp_path / "s.tif")
     objects = dict(objects=ObjectOptions.for_model, save_probabilities=True)
     with pytest.raises(KeyboardInterrupt):
         _predict(net, slide, tmp_path / "out", Stop(36), **objects)  # at row 96 of 160
     assert told == []
     _predict(net, slide, tmp_path / "out", Stop(), **objects)
-    assert told == [96, "read"]  # then this run's tiles are timed
+    assert told == [96, ("read", 96)]  # once the 96 staged rows are read: this run's tiles
