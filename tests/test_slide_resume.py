@@ -779,8 +779,9 @@ def test_a_slide_kept_for_a_staging_it_cannot_resume_counts_as_skipped(
     assert list(last["skipped"]) == [str(slide)], last
 
 
+@pytest.mark.parametrize("names", [("s2", "s1"), ("s1", "s2")], ids=["on-rank-1", "on-rank-0"])
 def test_a_slide_kept_in_another_process_is_kept_and_counted_skipped(
-    tmp_path, small_chunks, monkeypatch
+    tmp_path, small_chunks, monkeypatch, names
 ):
     """--nproc 2 --instances: a slide streamed alone by rank 1, its outputs there and a
     stopped run's staging this command cannot resume, is kept there as in the main
@@ -788,21 +789,22 @@ def test_a_slide_kept_in_another_process_is_kept_and_counted_skipped(
     staging and replaced the outputs: "2 written, 0 skipped")."""
     net, out = local_net(), tmp_path / "out"
     how = dict(objects=ObjectOptions.for_model, save_probabilities=True, **_STREAMED)
-    kept, new = _slide(tmp_path / "s2.tif"), _slide(tmp_path / "s1.tif")  # s1 to rank 0
+    kept, new = (_slide(tmp_path / f"{name}.tif") for name in names)  # s1.tif to rank 0
     predict_folder(net, [kept], out, **how)
-    older = os.stat(out / "s2.tif").st_mtime_ns
+    older = os.stat(out / kept.name).st_mtime_ns
     with pytest.raises(KeyboardInterrupt):
         predict_file(net, kept, out, progress=Stop(24), **how)
     monkeypatch.setattr(slide_resume, "_commit", lambda: "1" * 40)
     results: list = [None, None]
 
     def run(group):
-        done = predict_folder(net, [new, kept], out, skip_existing=True, group=group, **how)
+        done = predict_folder(net, sorted([new, kept]), out, skip_existing=True, group=group, **how)
         results[group.rank] = done
 
     two_ranks(run)
     assert results[0].skipped == [kept] and list(results[0].written) == [new], results[0]
-    assert os.stat(out / "s2.tif").st_mtime_ns == older
-    assert (out / ".s2.tif.partial").is_dir()
+    assert results[1].skipped == [kept] and list(results[1].written) == [new], results[1]
+    assert os.stat(out / kept.name).st_mtime_ns == older
+    assert (out / f".{kept.name}.partial").is_dir()
     last = json.loads((out / "predict.json").read_text())["last_run"]
     assert list(last["skipped"]) == [str(kept)], last

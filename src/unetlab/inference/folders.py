@@ -1745,12 +1745,12 @@ class _Run:
         for rank, part in enumerate(parts):
             if rank != self.group.rank:
                 merge(chosen, part.chosen)
+                slide_resume.note_kept(part.kept_inputs)
             if rank != self.group.rank and main:
                 say_handed(part.handed)
                 take_notes(part.notes)
                 take_merged(part.merged)
                 outputs_kept(self.out_dir, part.kept_outputs)  # not removed as not written
-                slide_resume.note_kept(part.kept_inputs)  # counted skipped, not written
         if main:  # the outputs the others wrote from another input than the claim listed
             take_relisted(self.out_dir)
         every = [{f: v for part in parts for f, v in getattr(part, k).items()} for k in _BY_FILE]
@@ -1775,7 +1775,7 @@ class _Run:
             kept_lines=self.kept,
             merged=handed_merged(),
             kept_outputs=set() if main else handed_kept(self.out_dir),
-            kept_inputs=[] if main else slide_resume.kept_inputs(),
+            kept_inputs=slide_resume.kept_inputs(),
             first=_tree_first(),
         )
 
