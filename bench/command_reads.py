@@ -1,6 +1,6 @@
 """How often a few commands read the same thing (s60): the ``tifffile.TiffFile`` opens
 and ``os.stat`` calls of each TIFF of a flat ``unetlab predict`` folder (YXC, 2 channels,
-a YXC model); the listings (``os.listdir``, ``os.scandir``) of a data set's root by
+a YXC model) and of the folder; the listings (``os.listdir``, ``os.scandir``) of a data set's root by
 ``detect_layout``, per layout; the opens of ``predict.json`` and the manifest of the
 predictions by ``unetlab evaluate --pred`` run again, and of its folder by ``unetlab
 predict`` into it again (its claim check); and the ``scipy.ndimage.label`` calls of
@@ -58,7 +58,8 @@ def ran(argv: list[str]) -> None:
 
 
 def predict_reads(tmp: Path, files: int = 4) -> dict:
-    """TiffFile opens and os.stat calls of each input of one ``unetlab predict``."""
+    """TiffFile opens and os.stat calls of each input of one ``unetlab predict``, and the
+    os.stat calls of their folder (s66)."""
     torch.manual_seed(0)
     net = UNet(2, 2, depth=2, base_channels=4, padding="same")
     save_model(tmp / "m.pt", net, train_config={"data": {"axes": "YXC"}})
@@ -66,7 +67,7 @@ def predict_reads(tmp: Path, files: int = 4) -> dict:
     for i in range(files):
         yxc = np.zeros((24, 24, 2), np.uint8)
         tifffile.imwrite(tmp / "in" / f"s{i}.tif", yxc, photometric="minisblack")
-    opens, stats = collections.Counter(), collections.Counter()
+    opens, stats, folder = collections.Counter(), collections.Counter(), tmp / "in"
 
     class Counting(tifffile.TiffFile):
         def __init__(self, path, *args, **kwargs):
@@ -75,7 +76,7 @@ def predict_reads(tmp: Path, files: int = 4) -> dict:
 
     def stat(real):
         def counted(p, *args, **kwargs):
-            if isinstance(p, (str, os.PathLike)) and Path(p).parent == tmp / "in":
+            if isinstance(p, (str, os.PathLike)) and folder in (Path(p), Path(p).parent):
                 stats[Path(p).name] += 1
             return real(p, *args, **kwargs)
 
@@ -87,7 +88,8 @@ def predict_reads(tmp: Path, files: int = 4) -> dict:
     with patched(tifffile, "TiffFile", lambda _: Counting), patched(os, "stat", stat), quiet:
         ran(argv)
     names = sorted(opens)
-    return {"opens": [opens[n] for n in names], "stats": [stats[n] for n in names]}
+    found = {"opens": [opens[n] for n in names], "stats": [stats[n] for n in names]}
+    return found | {"folder_stats": stats[folder.name]}
 
 
 def _data_set(root: Path, layout: str) -> Path:

@@ -459,6 +459,27 @@ def test_refuse_inputs_stats_an_input_file_once(tmp_path, monkeypatch):
             refuse_inputs([tmp_path / out], [tmp_path / "x.tif"])
 
 
+def test_refuse_inputs_stats_a_folder_once_not_once_per_name_in_it(tmp_path, monkeypatch):
+    """s66: a flat predict's inputs' folder was stat-ed once per input (and the output
+    folder once per output) for its identity; a name in other case there still refused."""
+    for sub in ("in", "out"):
+        (tmp_path / sub).mkdir()
+    inputs = [tmp_path / "in" / f"s{i}.tif" for i in range(5)]
+    for path in inputs:
+        path.write_bytes(b"1")
+    stats, real = [], os.stat
+
+    def counted(path, *args, **kwargs):
+        stats.append(Path(path).name)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", counted)
+    refuse_inputs([tmp_path / "out" / p.name for p in inputs], inputs)
+    assert (stats.count("in"), stats.count("out")) == (1, 1)  # (5, 5) before
+    with pytest.raises(OutputError, match="would write over its input"):
+        refuse_inputs([tmp_path / "out" / "x.tif", tmp_path / "in" / "S3.TIF"], inputs)
+
+
 def _written(path, data: bytes = b"{}") -> None:
     """Write ``path`` as the commands do (atomic_path, which confirms a claimed file)."""
     with atomic_path(path) as tmp:

@@ -145,11 +145,15 @@ KNOWN_SUFFIXES = frozenset(
 # --- outputs never replace inputs --------------------------------------------------------
 
 
-def _name_key(path: Path) -> tuple[tuple[int, int] | None, str]:
+def _name_key(path: Path, folders: dict[Path, tuple[int, int]]) -> tuple[tuple[int, int], str]:
     """(the folder's identity, the name folded to lower case): equal for two names of one
-    folder that differ in case only."""
+    folder that differ in case only. ``folders``: the identities found by the call, so that
+    a folder is stat-ed once, not once per name in it (s66: a flat predict's inputs' folder
+    once per input)."""
     parent = path.parent if str(path.parent) else Path(".")
-    return file_id(parent) or (0, hash(str(parent.resolve()))), path.name.casefold()
+    if parent not in folders:
+        folders[parent] = file_id(parent) or (0, hash(str(parent.resolve())))
+    return folders[parent], path.name.casefold()
 
 
 def refuse_inputs(
@@ -167,22 +171,22 @@ def refuse_inputs(
     outputs = [Path(p) for p in outputs]
     if not outputs:  # nothing to refuse: the input folders need not be listed
         return
-    by_id, by_name = {}, {}
+    by_id, by_name, folders = {}, {}, {}
     for given in map(Path, inputs):
         found = _stat(given)  # one stat: its identity, and whether it is a folder (s61: 3)
         if found is not None:  # the input itself, a folder too
             by_id[found.st_dev, found.st_ino] = given
         if found is None or not stat.S_ISDIR(found.st_mode):
-            by_name[_name_key(given)] = given
+            by_name[_name_key(given, folders)] = given
             continue
         for path in _files(given, suffixes, command):
             if (fid := file_id(path)) is not None:
                 by_id[fid] = path
-            by_name[_name_key(path)] = path
+            by_name[_name_key(path, folders)] = path
     for out in outputs:
         fid = file_id(out)
         clash = by_id.get(fid) if fid is not None else None
-        clash = clash or by_name.get(_name_key(out))
+        clash = clash or by_name.get(_name_key(out, folders))
         if clash is not None:
             raise OutputError(
                 f"{out}: {_writer(command)} would write over its input {clash}; give the output another "
