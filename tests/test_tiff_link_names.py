@@ -393,3 +393,21 @@ def test_a_hand_over_cut_short_by_a_kill_keeps_its_whole_lines(tmp_path):
     take_relisted(o)
     assert made_from(o, "predict") == {"a.png": store["run2"], "b.png": store["run1"]}
     assert not handed.exists()
+
+
+@pytest.mark.parametrize("line", ['{"name": "a.png", "source": "x.tif"}', "[1, 2]"])
+def test_a_hand_over_line_unetlab_did_not_write_is_refused_in_one_line(tmp_path, line):
+    """A ``.unetlab-outputs.relisted.N`` whose whole line lacks a hand-over's keys (a file
+    unetlab did not write) is refused naming the file, the line and the fix, and left there
+    with the manifest as it was (s66: a bare KeyError, or TypeError)."""
+    from unetlab.errors import OutputError
+    from unetlab.manifest import made_from, record, take_relisted
+
+    store = _store(tmp_path, "run1")
+    o = tmp_path / "o"
+    record(o, ["a.png"], command="predict", sources={"a.png": store["run1"]})
+    handed = o / ".unetlab-outputs.relisted.1"
+    handed.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(OutputError, match=r"relisted\.1: line 1 is not one unetlab hands over"):
+        take_relisted(o)
+    assert handed.exists() and made_from(o, "predict") == {"a.png": store["run1"]}

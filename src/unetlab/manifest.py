@@ -504,14 +504,29 @@ def take_relisted(folder: str | os.PathLike) -> None:
         path.unlink()
 
 
+#: the keys of each line :func:`hand_relisted` writes
+HANDED_KEYS = ("command", "name", "claimed", "source", "stamp")
+
+
 def _handed(path: Path) -> list[dict]:
     """The entries of a :func:`hand_relisted` file; a last line cut short (its process
-    killed while appending it) left out, its output listed as the claim listed it."""
+    killed while appending it: each run's claim takes the file, so only its last line can
+    be cut) left out, its output listed as the claim listed it. OutputError for a line
+    without :data:`HANDED_KEYS` (a file unetlab did not write: s66, a bare KeyError)."""
     try:
         text = path.read_text(encoding="utf-8")
-        return [json.loads(line) for line in text.splitlines(keepends=True) if line[-1] == "\n"]
+        lines = [line for line in text.splitlines(keepends=True) if line[-1] == "\n"]
+        entries = [json.loads(line) for line in lines]
     except (OSError, ValueError) as exc:
         raise OutputError(f"{path} cannot be read ({exc}): remove it and run again") from exc
+    for n, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict) or any(key not in entry for key in HANDED_KEYS):
+            raise OutputError(
+                f"{path}: line {n} is not one unetlab hands over (a line of "
+                f"{', '.join(HANDED_KEYS)}); unetlab writes this file itself: move it out "
+                "of the folder and run again"
+            )
+    return entries
 
 
 def _latest(lines: list[str], names: Collection[str], command: str) -> dict[str, int]:
