@@ -114,7 +114,7 @@ from unetlab.inference.output_rules import (
     finished_outputs,
     handed_as_read,
     held_folders,
-    holding,
+    holding_folder,
     holds_of_a_call,
     input_source,
     inputs_done,
@@ -552,7 +552,7 @@ def claim_folder(
     if outputs.skip_existing and record is None:
         claim.done.update(finished_inputs(out_dir, files, **outputs.wanted))
     fix = dict(overwrite_fix=overwrite_fix, record=record, checked=claim.check)
-    with slide_resume.holding(), prediction_folder(out_dir, files, outputs, **fix):
+    with slide_resume.noting_unskipped(), prediction_folder(out_dir, files, outputs, **fix):
         if _summed(outputs, files if listed is None else listed, out_dir):  # before any work
             claim_summary(out_dir, overwrite=outputs.overwrite)
         yield claim.done
@@ -615,7 +615,7 @@ class _Claim:
         killed after it wrote them left are removed."""
         out_dir, files = self.out_dir, self.files
         finished = finished_outputs(out_dir, files, record=made, **self.outputs.wanted)
-        held = _held_for_rows(out_dir, finished)  # not in finished, nor in rest
+        held = _unskipped_for_rows(out_dir, finished)  # not in finished, nor in rest
         rest = [f for f in files if f not in finished and f not in held]
         _say_changed(out_dir, rest)
         self._say_other_settings(made, rest)
@@ -654,15 +654,16 @@ class _Claim:
         )
 
 
-def _held_for_rows(out_dir: Path, finished: dict[Path, list[str]]) -> list[Path]:
+def _unskipped_for_rows(out_dir: Path, finished: dict[Path, list[str]]) -> list[Path]:
     """The inputs of ``finished`` whose outputs a stopped run was replacing, taken out of
     it: its kept rows are resumed, not skipped and deleted (:func:`~.slide_resume.replacing`;
-    a staging the command cannot resume is kept, said then: :func:`~.slide_resume.hold`)."""
+    a staging the command cannot resume is kept, said then:
+    :func:`~.slide_resume.note_unskipped`)."""
     replacing = slide_resume.replacing
     held = [p for p, names in finished.items() if any(replacing(out_dir / n) for n in names)]
     for path in held:
         del finished[path]
-        slide_resume.hold(path)
+        slide_resume.note_unskipped(path)
     return held
 
 
@@ -1448,21 +1449,21 @@ def _claimed(stack: contextlib.ExitStack, out_dir, files, outputs, group: Group,
     before any work; the others wait for its verdict and take the ``changed`` inputs it
     found (each process predicts its own of them again: :meth:`_FolderRun._outputs`).
     Returns the inputs to skip."""
-    problem, done, changed, held = None, set(), claim.get("changed"), []
+    problem, done, changed, unskipped = None, set(), claim.get("changed"), []
     if group.is_main:
         try:  # within the first look: a stamp each (s64: 8 of each, 7 of them again)
             done = stack.enter_context(claim_folder(out_dir, files, outputs, **claim))
-            held = slide_resume.held_inputs()  # each process keeps those dealt to it
+            unskipped = slide_resume.unskipped_inputs()  # each keeps those dealt to it
         except UnetlabError as exc:
             problem = exc
-    problem, done, found, held = group.share((problem, done, changed, held))
+    problem, done, found, unskipped = group.share((problem, done, changed, unskipped))
     if problem is not None:
         raise problem
     if not group.is_main:  # held for it by the main one's claim: its inputs refused there
-        stack.enter_context(holding(out_dir, {}))
-        stack.enter_context(slide_resume.holding())
-        for path in held:
-            slide_resume.hold(Path(path))
+        stack.enter_context(holding_folder(out_dir, {}))
+        stack.enter_context(slide_resume.noting_unskipped())
+        for path in unskipped:
+            slide_resume.note_unskipped(Path(path))
     if changed is not None and found is not None:
         changed.update(found)
     return done

@@ -84,7 +84,7 @@ __all__ = [
     "forget_held",
     "handed_as_read",
     "held_folders",
-    "holding",
+    "holding_folder",
     "held_here",
     "holds_of_a_call",
     "input_source",
@@ -653,23 +653,24 @@ def output_sources(files: Sequence[Path], **wanted: bool) -> dict[str, str]:
     return sources
 
 
-#: the output folders this thread holds through prediction_folder (their resolved paths)
-_HELD = threading.local()
+#: the output folders this thread holds through prediction_folder (their resolved paths), and
+#: each one's claimed sources (:func:`holding_folder`; not :mod:`.slide_resume`'s unskipped inputs)
+_HELD_FOLDERS = threading.local()
 
 
 def held_folders() -> set[Path]:
     """The output folders this thread holds through :func:`prediction_folder` (resolved):
     :func:`~unetlab.inference.files.predict_file` writes into them without checking again."""
-    if not hasattr(_HELD, "folders"):
-        _HELD.folders = set()
-    return _HELD.folders
+    if not hasattr(_HELD_FOLDERS, "folders"):
+        _HELD_FOLDERS.folders = set()
+    return _HELD_FOLDERS.folders
 
 
 def claimed_sources(out_dir: str | os.PathLike) -> Mapping[str, str]:
     """Each output name this thread's :func:`prediction_folder` of ``out_dir`` listed in its
     manifest -> the input it named (:func:`output_sources` at the claim); empty where this
     thread holds no such folder (a process of a group but the main one)."""
-    return getattr(_HELD, "claimed", {}).get(Path(out_dir).resolve(), {})
+    return getattr(_HELD_FOLDERS, "claimed", {}).get(Path(out_dir).resolve(), {})
 
 
 def _refuse_conflicts(out_dir: Path, files: Sequence[Path], wanted: dict) -> None:
@@ -732,7 +733,7 @@ def prediction_folder(
         held["made_by"] = maker
     with holds_of_a_call(), output_folder(out_dir, names, inputs=files, **held) as folder:
         _note_held(folder, maker)  # what its stop line counts by: held_here
-        with holding(folder, sources), noting() as notes:
+        with holding_folder(folder, sources), noting() as notes:
             try:
                 with peer_stops_raised():  # another process stopped alone: this one's stop
                     yield folder
@@ -920,20 +921,20 @@ def _save_records(folder: Path, maker: _Maker, notes: dict[str, dict]) -> None:
 
 
 @contextlib.contextmanager
-def holding(folder: Path, sources: Mapping[str, str]) -> Iterator[None]:
+def holding_folder(folder: Path, sources: Mapping[str, str]) -> Iterator[None]:
     """``folder`` among :func:`held_folders` within, its claim's ``sources`` its
     :func:`claimed_sources` (a process of a group but the main one: none, the main one's
     claim holds it for all)."""
     key = folder.resolve()
     held_folders().add(key)
-    if not hasattr(_HELD, "claimed"):
-        _HELD.claimed = {}
-    _HELD.claimed[key] = sources
+    if not hasattr(_HELD_FOLDERS, "claimed"):
+        _HELD_FOLDERS.claimed = {}
+    _HELD_FOLDERS.claimed[key] = sources
     try:
         yield
     finally:
         held_folders().discard(key)
-        _HELD.claimed.pop(key, None)
+        _HELD_FOLDERS.claimed.pop(key, None)
 
 
 def _save_stopped(folder: Path, files, maker: _Maker, wanted: Mapping, notes: dict) -> None:

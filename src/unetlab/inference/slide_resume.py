@@ -447,26 +447,28 @@ def replacing(final: Path) -> bool:
 
 
 #: the inputs (resolved paths) whose finished outputs a rerun with ``skip_existing`` did not
-#: skip for the rows of a stopped run that was replacing them (:func:`holding`) -> whether
+#: skip for the rows of a stopped run that was replacing them (:func:`noting_unskipped`) -> whether
 #: they were kept after all, a staging the command cannot resume (:func:`kept_for_its_run`)
-_HELD: contextvars.ContextVar[dict[str, bool] | None] = contextvars.ContextVar("held", default=None)
+_UNSKIPPED: contextvars.ContextVar[dict[str, bool] | None] = contextvars.ContextVar(
+    "unskipped", default=None
+)
 
 
 @contextlib.contextmanager
-def holding() -> Iterator[None]:
-    """Within: :func:`hold` notes the inputs not skipped for a stopped run's rows, which a
+def noting_unskipped() -> Iterator[None]:
+    """Within: :func:`note_unskipped` notes the inputs not skipped for a stopped run's rows, which a
     staging that does not match the command keeps (:func:`kept_for_its_run`, told by
     :func:`was_kept`)."""
-    token = _HELD.set({})
+    token = _UNSKIPPED.set({})
     try:
         yield
     finally:
-        _HELD.reset(token)
+        _UNSKIPPED.reset(token)
 
 
-def hold(path: Path) -> None:
-    """Note that ``path``'s outputs are finished but not skipped (:func:`holding`)."""
-    if (held := _HELD.get()) is not None:
+def note_unskipped(path: Path) -> None:
+    """Note that ``path``'s outputs are finished but not skipped (:func:`noting_unskipped`)."""
+    if (held := _UNSKIPPED.get()) is not None:
         held[real_path(path)] = False
 
 
@@ -474,14 +476,14 @@ def was_kept(path: Path) -> bool:
     """Whether ``path``'s outputs were kept, skipped, for a stopped run's staging this
     command cannot resume (:func:`kept_for_its_run`): the run counts it as skipped, not
     written (s66: "1 written" and a rate for outputs of an earlier run)."""
-    return (_HELD.get() or {}).get(real_path(path), False)
+    return (_UNSKIPPED.get() or {}).get(real_path(path), False)
 
 
 def kept_for_its_run(name: str, path: Path, stages: dict[str, Path], wanted: dict) -> bool:
-    """Whether the staging at ``stages`` of an input :func:`hold` noted (``path``, ``name``
+    """Whether the staging at ``stages`` of an input :func:`note_unskipped` noted (``path``, ``name``
     as the lines name it) is kept, its input skipped, as it does not match the command
     (``wanted``: :func:`identity`); one line then, which says why and what resumes it."""
-    held = _HELD.get() or {}
+    held = _UNSKIPPED.get() or {}
     if real_path(path) not in held:
         return False
     why = mismatch(stages, wanted)
@@ -497,24 +499,24 @@ def kept_for_its_run(name: str, path: Path, stages: dict[str, Path], wanted: dic
     return why is not None
 
 
-def held_inputs() -> list[str]:
-    """The inputs :func:`hold` noted here (resolved paths), which the main process, whose
+def unskipped_inputs() -> list[str]:
+    """The inputs :func:`note_unskipped` noted here (resolved paths), which the main process, whose
     claim notes them, shares with the others of its run: each holds them too, so that a
     slide dealt to another process is kept as in the main one (s66 review: discarded and
     predicted anew, "2 written, 0 skipped")."""
-    return list(_HELD.get() or {})
+    return list(_UNSKIPPED.get() or {})
 
 
 def kept_inputs() -> list[str]:
     """The inputs :func:`kept_for_its_run` kept in this process (resolved paths), which it
     hands the main process (:func:`note_kept`)."""
-    return [path for path, kept in (_HELD.get() or {}).items() if kept]
+    return [path for path, kept in (_UNSKIPPED.get() or {}).items() if kept]
 
 
 def note_kept(paths: Iterable[str]) -> None:
     """Note ``paths`` (another process's :func:`kept_inputs`) as kept here, where the run
     counts them skipped (:func:`was_kept`)."""
-    if (held := _HELD.get()) is not None:
+    if (held := _UNSKIPPED.get()) is not None:
         held.update(dict.fromkeys(paths, True))
 
 
