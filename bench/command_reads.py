@@ -165,7 +165,8 @@ def counted_opens(folder: Path):
 
 def predict_again_opens(tmp: Path) -> dict:
     """Opens of predict.json and the manifest of a folder of 4 PNGs by ``unetlab predict``
-    into it (first, s64), again, and again with --skip-existing (its claim check: s63)."""
+    into it (first, s64), again, and again with --skip-existing (its claim check: s63); the
+    stats of the stagings in it by the last two (s66)."""
     rng = np.random.default_rng(0)
     for i in range(4):
         write_png(tmp / "img" / f"a{i}.png", rng.integers(0, 255, (16, 16), np.uint8))
@@ -177,9 +178,29 @@ def predict_again_opens(tmp: Path) -> dict:
         with counted_opens(out) as found["first"]:
             ran(argv)
         for name, more in (("again", []), ("skip_existing", ["--skip-existing"])):
-            with counted_opens(out) as found[name]:
+            with counted_opens(out) as found[name], staging_stats(out) as stats:
                 ran([*argv, *more])
+            found[name]["staging_stats"] = stats[0]
     return found
+
+
+@contextlib.contextmanager
+def staging_stats(folder: Path):
+    """Within: the ``os.stat`` calls of a path of a staging in ``folder`` (``.<name>.partial``
+    and below), counted into the list yielded (s66)."""
+    counted = [0]
+
+    def stat(real):
+        def counting(p, *args, **kwargs):
+            if isinstance(p, (str, os.PathLike)) and Path(p).is_relative_to(folder):
+                parts = Path(p).relative_to(folder).parts
+                counted[0] += bool(parts) and parts[0].endswith(".partial")
+            return real(p, *args, **kwargs)
+
+        return counting
+
+    with patched(os, "stat", stat):
+        yield counted
 
 
 def train_labels(tmp: Path, pairs: int = 6) -> dict:

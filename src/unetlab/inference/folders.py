@@ -35,7 +35,7 @@ from unetlab.data.io import (
     stack_shape,
 )
 from unetlab.data.names import SPLIT_NAMES
-from unetlab.data.ome import output_pixels
+from unetlab.data.ome import output_pixels, staging_path
 from unetlab.data.positions import each_position
 from unetlab.data.read_notes import (
     ReadNotes,
@@ -656,11 +656,17 @@ class _Claim:
 
 def _unskipped_for_rows(out_dir: Path, finished: dict[Path, list[str]]) -> list[Path]:
     """The inputs of ``finished`` whose outputs a stopped run was replacing, taken out of
-    it: its kept rows are resumed, not skipped and deleted (:func:`~.slide_resume.replacing`;
-    a staging the command cannot resume is kept, said then:
+    it: its kept rows are resumed, not skipped and deleted (:func:`~.slide_resume.replacing`,
+    asked only of an output whose staging the folder's one listing shows: s66, a stat of
+    each output's staging; a staging the command cannot resume is kept, said then:
     :func:`~.slide_resume.note_unskipped`)."""
-    replacing = slide_resume.replacing
-    held = [p for p, names in finished.items() if any(replacing(out_dir / n) for n in names)]
+    staged = _names(out_dir) or set()
+
+    def replacing(name: str) -> bool:
+        final = out_dir / name
+        return staging_path(final).name in staged and slide_resume.replacing(final)
+
+    held = [p for p, names in finished.items() if any(map(replacing, names))]
     for path in held:
         del finished[path]
         slide_resume.note_unskipped(path)
