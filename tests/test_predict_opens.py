@@ -231,6 +231,64 @@ def test_a_skip_existing_claim_looks_for_stagings_in_one_listing(tmp_path, monke
     assert asked == []  # 4 before
 
 
+def _pngs(tmp_path, count: int) -> list[str]:
+    """``count`` PNGs in tmp_path/img and a net at tmp_path/g.pt: ``unetlab predict``'s
+    arguments into tmp_path/p, with probabilities."""
+    from unetlab.data.io import write_png
+
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        write_png(tmp_path / "img" / f"a{i}.png", rng.integers(0, 255, (16, 16), np.uint8))
+    save_model(tmp_path / "g.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
+    argv = ["predict", "--checkpoint", str(tmp_path / "g.pt"), "--device", "cpu"]
+    return [*argv, "--no-progress", "--save-probabilities", "--input", str(tmp_path / "img")]
+
+
+def test_the_claims_input_stamps_take_the_looks_stat(tmp_path, monkeypatch):
+    """The manifest's stamp of each input at the claim took a stat of its own (s66: 4 for
+    4 PNGs); the command's look at its inputs took one, which it takes now."""
+    import os
+    import sys
+    from pathlib import Path
+
+    from unetlab import manifest
+
+    argv = _pngs(tmp_path, 4)
+    stats, real = collections.Counter(), os.stat
+
+    def counted(path, *args, **kwargs):
+        caller = sys._getframe(1).f_code
+        if caller.co_filename == manifest.__file__ and Path(path).parent == tmp_path / "img":
+            stats[caller.co_name] += 1
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", counted)
+    assert main([*argv, "--output", str(tmp_path / "p")]) == 0
+    assert stats["input_stamp"] == 0  # 4 before
+
+
+def test_an_input_replaced_after_the_look_is_not_kept_as_it_was(tmp_path, monkeypatch):
+    """An input replaced between the command's look at it and its claim's line (the stamp
+    of its look's stat): --skip-existing keeps no output but one of the input as it is."""
+    import unetlab.outputs
+    from unetlab.data.io import write_png
+
+    argv, real = _pngs(tmp_path, 2), unetlab.outputs.record
+
+    def replacing_first(*args, **kwargs):
+        write_png(tmp_path / "img" / "a0.png", np.full((16, 16), 7, np.uint8))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(unetlab.outputs, "record", replacing_first)
+    assert main([*argv, "--output", str(tmp_path / "p")]) == 0
+    monkeypatch.undo()
+    assert main([*argv, "--output", str(tmp_path / "p"), "--skip-existing"]) == 0
+    assert main([*argv, "--output", str(tmp_path / "q")]) == 0  # as it is now
+    for name in ("a0_prob.tif", "a1_prob.tif"):
+        got, wanted = (tifffile.imread(tmp_path / o / name) for o in ("p", "q"))
+        np.testing.assert_array_equal(got, wanted)
+
+
 def _at_rest() -> None:
     """Past the clock tick of the inputs just written: a file changed within it is read anew
     by each look (:func:`unetlab.read_once._vouching`), not what these tests count."""

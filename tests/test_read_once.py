@@ -293,7 +293,7 @@ def test_a_manifest_the_command_rewrites_is_read_anew_whatever_its_stamp(tmp_pat
     import unetlab.read_once
     from unetlab.manifest import forget, manifests_read_once, record, written_here
 
-    monkeypatch.setattr(unetlab.read_once, "file_stamp", lambda _path: (1, 2, 3, 4))
+    monkeypatch.setattr(unetlab.read_once, "_stamp_of", lambda _stat: (1, 2, 3, 4))
     with manifests_read_once():
         assert written_here(tmp_path) == set()
         record(tmp_path, ["a.png", "b.png"], command="predict")
@@ -310,8 +310,8 @@ def test_a_settled_block_takes_one_stamp_of_a_file_for_all_its_reads(tmp_path, m
 
     path, reads, stamps = tmp_path / "f.txt", [], []
     path.write_text("a")
-    kept, real = ReadOnce("test_settled"), unetlab.read_once.file_stamp
-    monkeypatch.setattr(unetlab.read_once, "file_stamp", lambda p: stamps.append(p) or real(p))
+    kept, real = ReadOnce("test_settled"), unetlab.read_once._stat  # a stamp's stat
+    monkeypatch.setattr(unetlab.read_once, "_stat", lambda p: stamps.append(p) or real(p))
 
     def read():
         reads.append(path.read_text())

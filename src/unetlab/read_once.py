@@ -15,9 +15,11 @@ from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from typing import TypeVar
 
-__all__ = ["ContextKept", "ReadOnce", "file_stamp"]
+__all__ = ["ContextKept", "ReadOnce", "file_stamp", "looked_input"]
 
 T = TypeVar("T")
+#: a file's stamp as its reads take it (:meth:`ReadOnce._look`) and the ``os.stat`` it came from
+_Look = tuple[tuple | None, os.stat_result | None]
 
 
 #: the tick of a file system's clock a stamp allows for: Linux before 6.13 dated changes by
@@ -40,11 +42,19 @@ def file_stamp(path: str | os.PathLike) -> tuple[int, int, int, int] | None:
     opened again: the open says why): what says a file read before is the same file now;
     its change time, which no one sets, tells a file rewritten in place with its size and
     its time set back (``cp -p`` over it: s62 review)."""
+    return _stamp_of(_stat(path))
+
+
+def _stat(path: str | os.PathLike) -> os.stat_result | None:
     try:
-        st = os.stat(path)
+        return os.stat(path)
     except OSError:
         return None
-    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def _stamp_of(st: os.stat_result | None) -> tuple[int, int, int, int] | None:
+    """:func:`file_stamp` from the ``os.stat`` ``st``."""
+    return None if st is None else (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _vouching(stamp: tuple | None) -> tuple | None:
@@ -116,10 +126,14 @@ class ReadOnce(ContextKept):
     def __init__(self, name: str, *, inputs: bool = False):
         super().__init__(name)
         self._inputs = inputs
-        self._stamped: ContextVar[tuple[str, tuple | None] | None] = ContextVar(
-            name + "_stamped", default=None
+        if inputs:
+            _INPUT_READS.append(self)
+        #: the path within :meth:`stamped`, its stamp and the ``os.stat`` it came from
+        self._stamped: ContextVar[tuple[str, tuple | None, os.stat_result | None] | None] = (
+            ContextVar(name + "_stamped", default=None)
         )
-        self._settled: ContextVar[dict[str, tuple | None] | None] = ContextVar(
+        #: within :meth:`settled`: each path read -> its stamp and the ``os.stat`` it came from
+        self._settled: ContextVar[dict[str, _Look] | None] = ContextVar(
             name + "_settled", default=None
         )
 
@@ -132,7 +146,7 @@ class ReadOnce(ContextKept):
         if not self.keeping() or (held is not None and held[0] == os.fspath(path)):
             yield  # within one of the same file: its stamp
             return
-        token = self._stamped.set((os.fspath(path), self._stamp(path)))
+        token = self._stamped.set((os.fspath(path), *self._look(path)))
         try:
             yield
         finally:
@@ -155,19 +169,34 @@ class ReadOnce(ContextKept):
             self._settled.reset(token)
 
     def _stamp(self, path: str | os.PathLike) -> tuple | None:
+        return self._look(path)[0]
+
+    def _look(self, path: str | os.PathLike) -> _Look:
+        """The stamp of ``path`` its reads take now and the ``os.stat`` it came from: within
+        :meth:`stamped` of it, that one's; within :meth:`settled`, its first read's; else
+        taken now."""
         held, settled, path = self._stamped.get(), self._settled.get(), os.fspath(path)
         if held is not None and held[0] == path:
-            return held[1]
+            return held[1:]
         if settled is None:
-            return self._stamp_now(path)
+            return self._look_now(path)
         if path not in settled:
-            settled[path] = self._stamp_now(path)
+            settled[path] = self._look_now(path)
         return settled[path]
 
-    def _stamp_now(self, path: str) -> tuple | None:
-        """:func:`file_stamp` of ``path``; of an input, :func:`_vouching`'s."""
-        stamp = file_stamp(path)
-        return _vouching(stamp) if self._inputs else stamp
+    def _look_now(self, path: str) -> _Look:
+        """:func:`file_stamp` of ``path`` (of an input, :func:`_vouching`'s) and its stat."""
+        st = _stat(path)
+        stamp = _stamp_of(st)
+        return (_vouching(stamp) if self._inputs else stamp), st
+
+    def _looked(self, path: str) -> _Look | None:
+        """The stamp and ``os.stat`` of ``path`` that the look now under way took: within
+        :meth:`stamped` of it, or :meth:`settled` once it was read there; else None."""
+        held, settled = self._stamped.get(), self._settled.get()
+        if held is not None and held[0] == path:
+            return held[1:]
+        return None if settled is None else settled.get(path)
 
     def keeping(self) -> bool:
         """Whether reads are kept now (within :meth:`kept`)."""
@@ -191,3 +220,20 @@ class ReadOnce(ContextKept):
         done, path = self.get(), os.fspath(path)
         for key in [k for k in done or () if k[-2:-1] == (path,)]:
             del done[key]
+
+
+#: the reads of inputs (:class:`ReadOnce` ``inputs=True``), whose looks :func:`looked_input` asks
+_INPUT_READS: list[ReadOnce] = []
+
+
+def looked_input(path: str | os.PathLike) -> os.stat_result | None:
+    """The ``os.stat`` of the input ``path`` (so named: its real path, as the reads of
+    inputs name it) that a look of the command at its inputs took (:meth:`ReadOnce.settled`,
+    :meth:`ReadOnce.stamped`): the file that look read, which a caller that would stat it
+    again takes instead (s66: the manifest's stamp of each input at the claim, a stat of its
+    own); else (none taken, or the file could not be read then) an ``os.stat`` now (None: it
+    cannot be read)."""
+    for reads in _INPUT_READS:
+        if (look := reads._looked(os.fspath(path))) is not None and look[1] is not None:
+            return look[1]
+    return _stat(path)
