@@ -38,6 +38,7 @@ from unetlab.errors import Spelled, said_as
 from unetlab.inference.slide_progress import counted
 from unetlab.manifest import ZARR_DEPTH, folder_times, sample_digest
 from unetlab.provenance import PACKAGE, checkout_of, read_commit
+from unetlab.read_once import looked_input
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +112,12 @@ def input_stamp(path: Path) -> dict:
     carry one time or copied with ``cp -p``, was resumed from the old one's rows); for a Zarr folder,
     those of its top-level files (its metadata) and the modification times of its folders
     down to ``ZARR_DEPTH`` (a chunk written anew is renamed into its folder, which changes
-    that folder's time: a Zarr rewritten in place with the same shape is noticed)."""
+    that folder's time: a Zarr rewritten in place with the same shape is noticed). Its size
+    and time: the ``os.stat`` the look at the file predicted took (its prediction's:
+    :func:`~unetlab.read_once.looked_input`), not one of its own: an input replaced since
+    that look is stamped by its size and time with its own sample, a stamp of no file."""
     path = Path(os.path.realpath(path))  # now: a link retargeted meanwhile as it is read
-    found = path.stat()
+    found = looked_input(path) or path.stat()  # the look's at the file predicted (s66)
     stamp = {"path": str(path), "size": found.st_size, "mtime_ns": found.st_mtime_ns}
     if not stat.S_ISDIR(found.st_mode):  # as found, not stat-ed again
         stamp["sample"] = sample_digest(path, found.st_size)
