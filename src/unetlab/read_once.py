@@ -117,6 +117,10 @@ class ContextKept:
         return done[key]
 
 
+#: the reads of inputs (:class:`ReadOnce` ``inputs=True``), whose looks :func:`looked_input` asks
+_INPUT_READS: list[ReadOnce] = []
+
+
 class ReadOnce(ContextKept):
     """Reads of files kept within :meth:`kept` (one of the context's, by ``name``);
     ``inputs``: of files others may change while a command runs (its inputs, an acquisition's
@@ -175,13 +179,11 @@ class ReadOnce(ContextKept):
         """The stamp of ``path`` its reads take now and the ``os.stat`` it came from: within
         :meth:`stamped` of it, that one's; within :meth:`settled`, its first read's; else
         taken now."""
-        held, settled, path = self._stamped.get(), self._settled.get(), os.fspath(path)
-        if held is not None and held[0] == path:
-            return held[1:]
-        if settled is None:
+        if (look := self._looked(path := os.fspath(path))) is not None:
+            return look
+        if (settled := self._settled.get()) is None:
             return self._look_now(path)
-        if path not in settled:
-            settled[path] = self._look_now(path)
+        settled[path] = self._look_now(path)
         return settled[path]
 
     def _look_now(self, path: str) -> _Look:
@@ -220,10 +222,6 @@ class ReadOnce(ContextKept):
         done, path = self.get(), os.fspath(path)
         for key in [k for k in done or () if k[-2:-1] == (path,)]:
             del done[key]
-
-
-#: the reads of inputs (:class:`ReadOnce` ``inputs=True``), whose looks :func:`looked_input` asks
-_INPUT_READS: list[ReadOnce] = []
 
 
 def looked_input(path: str | os.PathLike) -> os.stat_result | None:
