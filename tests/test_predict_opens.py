@@ -245,27 +245,42 @@ def _pngs(tmp_path, count: int) -> list[str]:
     return [*argv, "--no-progress", "--save-probabilities", "--input", str(tmp_path / "img")]
 
 
-def test_the_claims_input_stamps_take_the_looks_stat(tmp_path, monkeypatch):
-    """The manifest's stamp of each input at the claim took a stat of its own (s66: 4 for
-    4 PNGs); the command's look at its inputs took one, which it takes now."""
+def test_an_input_replaced_at_the_claim_and_restored_is_predicted_again(tmp_path, monkeypatch):
+    """An input replaced at the claim by an edited copy (its size, the edit outside the
+    samples of its stamp), predicted as that copy, then restored with its own time (``cp
+    -p``): --skip-existing predicts it again (s66 review: the claim's stamp took the first
+    look's size and time, the original's, so the edited copy's outputs were kept as its)."""
     import os
-    import sys
-    from pathlib import Path
+    import shutil
 
-    from unetlab import manifest
+    import unetlab.outputs
+    from unetlab.manifest import sample_digest
 
-    argv = _pngs(tmp_path, 4)
-    stats, real = collections.Counter(), os.stat
+    a = np.random.default_rng(0).integers(0, 255, (192, 192), np.uint8)
+    edited = a.copy()
+    edited[40:60] = 255 - edited[40:60]  # bytes ~7.7K to 11.5K: no sample's (0, 16K, 32K)
+    (tmp_path / "img").mkdir()
+    given, kept = tmp_path / "img" / "a0.tif", tmp_path / "original.tif"
+    tifffile.imwrite(kept, a)
+    os.utime(kept, ns=(10**18, 10**18))  # an old file
+    shutil.copy2(kept, given)
+    argv, real = _pngs(tmp_path, 0), unetlab.outputs.record
 
-    def counted(path, *args, **kwargs):
-        caller = sys._getframe(1).f_code
-        if caller.co_filename == manifest.__file__ and Path(path).parent == tmp_path / "img":
-            stats[caller.co_name] += 1
-        return real(path, *args, **kwargs)
+    def replacing(*args, **kwargs):
+        if kwargs.get("sources"):  # the claim's
+            tifffile.imwrite(tmp_path / "e.tif", edited)
+            os.replace(tmp_path / "e.tif", given)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(os, "stat", counted)
+    monkeypatch.setattr(unetlab.outputs, "record", replacing)
     assert main([*argv, "--output", str(tmp_path / "p")]) == 0
-    assert stats["input_stamp"] == 0  # 4 before
+    monkeypatch.undo()
+    assert sample_digest(given, given.stat().st_size) == sample_digest(kept, kept.stat().st_size)
+    shutil.copy2(kept, given)  # cp -p
+    assert main([*argv, "--output", str(tmp_path / "p"), "--skip-existing"]) == 0
+    assert main([*argv, "--output", str(tmp_path / "q")]) == 0  # of the input as it is
+    got, wanted = (tifffile.imread(tmp_path / o / "a0_prob.tif") for o in ("p", "q"))
+    np.testing.assert_array_equal(got, wanted)
 
 
 def test_a_published_inputs_stamp_takes_its_predictions_stat(tmp_path, monkeypatch):

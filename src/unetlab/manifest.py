@@ -27,7 +27,7 @@ from pathlib import Path
 
 from unetlab.atomic import NAME_MAX, atomic_path, write_error
 from unetlab.errors import OutputError
-from unetlab.read_once import ReadOnce, looked_input
+from unetlab.read_once import ReadOnce
 
 MANIFEST = ".unetlab-outputs"
 #: the file beside the manifest in which a process of a group but the main one hands what
@@ -122,7 +122,7 @@ def _line(
 SAMPLED = 4096
 
 
-def input_stamp(source: str | os.PathLike, *, looked: bool = False) -> str | None:
+def input_stamp(source: str | os.PathLike) -> str | None:
     """What a manifest line records of the input ``source`` to tell whether it changed
     since: ``size <bytes> mtime_ns <ns> sample <16 hex digits>`` of a file (one ``stat``, and
     a digest of :data:`SAMPLED` bytes at its start, middle and end: another image of the
@@ -131,13 +131,9 @@ def input_stamp(source: str | os.PathLike, *, looked: bool = False) -> str | Non
     would read it all again); ``folder <16 hex digits>`` of a folder (a Zarr image): of its
     top-level files' sizes and times and its folders' times (:func:`folder_times`; a chunk
     written anew is renamed into its folder, which changes that folder's time); None for
-    an input that cannot be read. ``looked``: its ``os.stat`` the command's look at its
-    inputs took (:func:`~unetlab.read_once.looked_input`), where the stamp is of that look's
-    file (the claim's: s66, a stat of its own)."""
+    an input that cannot be read."""
     try:
-        st = looked_input(source) if looked else os.stat(source)
-        if st is None:
-            return None
+        st = os.stat(source)
         if stat.S_ISDIR(st.st_mode):
             return f"folder {_folder_digest(Path(source), st.st_mtime_ns)}"
     except (OSError, ValueError):
@@ -706,7 +702,7 @@ def record(
     made from another input, by another key or from an input that changed since (the
     latest line holds). Returns the names that got a line."""
     folder, sources, keys = Path(folder), sources or {}, made_by or {}
-    stamps = {s: input_stamp(s, looked=True) for s in set(sources.values())}
+    stamps = {s: input_stamp(s) for s in set(sources.values())}
     now = {n: stamps[s] for n, s in sources.items()}
     new = _relisted(folder, names, command, sources, keys, now)
     if not new:

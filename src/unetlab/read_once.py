@@ -227,10 +227,13 @@ class ReadOnce(ContextKept):
 def looked_input(path: str | os.PathLike) -> os.stat_result | None:
     """The ``os.stat`` of the input ``path`` (so named: its real path, as the reads of
     inputs name it) that a look of the command at its inputs took (:meth:`ReadOnce.settled`,
-    :meth:`ReadOnce.stamped`): the file that look read, which a caller that would stat it
-    again takes instead (s66: the manifest's stamp of each input at the claim, a stat of its
-    own); else (none taken, or the file could not be read then) an ``os.stat`` now (None: it
-    cannot be read)."""
+    :meth:`ReadOnce.stamped`): the file that look read, which a caller within that look
+    that would stat it again takes instead (s66: the stamp of a published input, a stat of
+    its own); else (none taken, or the file could not be read then) an ``os.stat`` now (None:
+    it cannot be read). Only for a stamp of what that look read: the manifest's at the claim
+    took the first look's, which ends before the model loads, so an input replaced after
+    it and restored before the next run (``cp -p``) was stamped as the file restored, and
+    the outputs predicted from the replacement were kept (s66 review)."""
     for reads in _INPUT_READS:
         if (look := reads._looked(os.fspath(path))) is not None and look[1] is not None:
             return look[1]
