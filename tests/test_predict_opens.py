@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import collections
 import time
-import traceback
 
 import numpy as np
 import pytest
@@ -232,17 +231,22 @@ def test_a_skip_existing_claim_looks_for_stagings_in_one_listing(tmp_path, monke
     assert asked == []  # 4 before
 
 
+def _predict_argv(tmp_path) -> list[str]:
+    """A net at tmp_path/g.pt: ``unetlab predict``'s arguments from tmp_path/img, with
+    probabilities (its output folder to add)."""
+    save_model(tmp_path / "g.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
+    argv = ["predict", "--checkpoint", str(tmp_path / "g.pt"), "--device", "cpu"]
+    return [*argv, "--no-progress", "--save-probabilities", "--input", str(tmp_path / "img")]
+
+
 def _pngs(tmp_path, count: int) -> list[str]:
-    """``count`` PNGs in tmp_path/img and a net at tmp_path/g.pt: ``unetlab predict``'s
-    arguments into tmp_path/p, with probabilities."""
+    """``count`` PNGs in tmp_path/img: :func:`_predict_argv`."""
     from unetlab.data.io import write_png
 
     rng = np.random.default_rng(0)
     for i in range(count):
         write_png(tmp_path / "img" / f"a{i}.png", rng.integers(0, 255, (16, 16), np.uint8))
-    save_model(tmp_path / "g.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
-    argv = ["predict", "--checkpoint", str(tmp_path / "g.pt"), "--device", "cpu"]
-    return [*argv, "--no-progress", "--save-probabilities", "--input", str(tmp_path / "img")]
+    return _predict_argv(tmp_path)
 
 
 def test_an_input_replaced_at_the_claim_and_restored_is_predicted_again(tmp_path, monkeypatch):
@@ -264,7 +268,7 @@ def test_an_input_replaced_at_the_claim_and_restored_is_predicted_again(tmp_path
     tifffile.imwrite(kept, a)
     os.utime(kept, ns=(10**18, 10**18))  # an old file
     shutil.copy2(kept, given)
-    argv, real = _pngs(tmp_path, 0), unetlab.outputs.record
+    argv, real = _predict_argv(tmp_path), unetlab.outputs.record
 
     def replacing(*args, **kwargs):
         if kwargs.get("sources"):  # the claim's
@@ -285,22 +289,34 @@ def test_an_input_replaced_at_the_claim_and_restored_is_predicted_again(tmp_path
 
 def test_a_published_inputs_stamp_takes_its_predictions_stat(tmp_path, monkeypatch):
     """The stamp of the input in the record of each image's outputs published together
-    (slide_resume.input_stamp) took a stat of its own (s66: 4 for 4 PNGs); its prediction's
-    look took one, which it takes now."""
+    (slide_resume.input_stamp) took a stat of its own (s66: 4 for 4 TIFFs); its prediction's
+    look took one, which it takes now: none within it, each TIFF stamped (a PNG enters no
+    look, and is stat-ed there)."""
     import os
-    from pathlib import Path
+    import sys
 
-    argv = _pngs(tmp_path, 4)
-    stats, real = collections.Counter(), os.stat
+    from unetlab.inference import slide_resume
+
+    (tmp_path / "img").mkdir()
+    for i in range(4):
+        tifffile.imwrite(tmp_path / "img" / f"a{i}.tif", np.zeros((24, 24), np.uint8))
+    argv, sampled, stats = _predict_argv(tmp_path), [], collections.Counter()
+    real_stat, real_sample = os.stat, slide_resume.sample_digest
 
     def counted(path, *args, **kwargs):
-        if Path(path).parent == tmp_path / "img":
-            stats[traceback.extract_stack(limit=3)[0].name] += 1
-        return real(path, *args, **kwargs)
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code is not slide_resume.input_stamp.__code__:
+            frame = frame.f_back
+        if frame is not None:  # within input_stamp
+            stats[os.path.basename(path)] += 1
+        return real_stat(path, *args, **kwargs)
 
     monkeypatch.setattr(os, "stat", counted)
+    monkeypatch.setattr(
+        slide_resume, "sample_digest", lambda *a: sampled.append(a) or real_sample(*a)
+    )
     assert main([*argv, "--output", str(tmp_path / "p")]) == 0
-    assert stats["input_stamp"] == 0  # 4 before
+    assert len(sampled) >= 4 and sum(stats.values()) == 0, (sampled, stats)  # 4 stats before
 
 
 def test_an_input_replaced_after_the_look_is_not_kept_as_it_was(tmp_path, monkeypatch):
