@@ -376,9 +376,11 @@ def test_a_stopped_group_keeps_the_outputs_another_process_read_retargeted(tmp_p
     assert not list((tmp_path / "o").glob(".unetlab-outputs.*"))  # taken into the manifest
 
 
-def test_a_hand_over_cut_short_by_a_kill_keeps_its_whole_lines(tmp_path):
+@pytest.mark.parametrize("cut, b_from", [(9, "run1"), (1, "run3")])
+def test_a_hand_over_cut_short_by_a_kill_keeps_its_whole_lines(tmp_path, cut, b_from):
     """A process killed while appending a hand-over line: the lines before it are listed,
-    the cut one left out (its output listed as the claim listed it), no refusal."""
+    the cut one left out (its output listed as the claim listed it), no refusal; one whole
+    but for its newline is listed."""
     from unetlab.manifest import made_from, record, take_relisted
 
     store = _store(tmp_path, "run1", "run2", "run3")
@@ -389,17 +391,27 @@ def test_a_hand_over_cut_short_by_a_kill_keeps_its_whole_lines(tmp_path):
     run._listed_as_read(store["run2"], [o / "a.png"])
     run._listed_as_read(store["run3"], [o / "b.png"])
     handed = o / ".unetlab-outputs.relisted.1"
-    handed.write_bytes(handed.read_bytes()[:-9])  # the kill, within the second line
+    handed.write_bytes(handed.read_bytes()[:-cut])  # the kill, in the second line
     take_relisted(o)
-    assert made_from(o, "predict") == {"a.png": store["run2"], "b.png": store["run1"]}
+    assert made_from(o, "predict") == {"a.png": store["run2"], "b.png": store[b_from]}
     assert not handed.exists()
 
 
-@pytest.mark.parametrize("line", ['{"name": "a.png", "source": "x.tif"}', "[1, 2]"])
-def test_a_hand_over_line_unetlab_did_not_write_is_refused_in_one_line(tmp_path, line):
-    """A ``.unetlab-outputs.relisted.N`` whose whole line lacks a hand-over's keys (a file
-    unetlab did not write) is refused naming the file, the line and the fix, and left there
-    with the manifest as it was (s66: a bare KeyError, or TypeError)."""
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"name": "a.png", "source": "x.tif"}\n',
+        "[1, 2]\n",
+        "a line of text\n",  # s66 review: "cannot be read", no line named
+        '{"name": "a.png", "source": "x.tif"}',  # s66 review: taken for one cut short
+        "[1, 2]",
+    ],
+)
+def test_a_hand_over_line_unetlab_did_not_write_is_refused_in_one_line(tmp_path, text):
+    """A ``.unetlab-outputs.relisted.N`` whose line is no hand-over (a file unetlab did not
+    write), its last line without a newline too where it is whole JSON, is refused naming
+    the file, the line and the fix, and left there with the manifest as it was (s66: a bare
+    KeyError, or TypeError)."""
     from unetlab.errors import OutputError
     from unetlab.manifest import made_from, record, take_relisted
 
@@ -407,7 +419,7 @@ def test_a_hand_over_line_unetlab_did_not_write_is_refused_in_one_line(tmp_path,
     o = tmp_path / "o"
     record(o, ["a.png"], command="predict", sources={"a.png": store["run1"]})
     handed = o / ".unetlab-outputs.relisted.1"
-    handed.write_text(line + "\n", encoding="utf-8")
+    handed.write_text(text, encoding="utf-8")
     with pytest.raises(OutputError, match=r"relisted\.1: line 1 is not one unetlab hands over"):
         take_relisted(o)
     assert handed.exists() and made_from(o, "predict") == {"a.png": store["run1"]}

@@ -511,22 +511,41 @@ HANDED_KEYS = ("command", "name", "claimed", "source", "stamp")
 def _handed(path: Path) -> list[dict]:
     """The entries of a :func:`hand_relisted` file; a last line cut short (its process
     killed while appending it: each run's claim takes the file, so only its last line can
-    be cut) left out, its output listed as the claim listed it. OutputError for a line
-    without :data:`HANDED_KEYS` (a file unetlab did not write: s66, a bare KeyError)."""
+    be cut), which is no JSON, left out, its output listed as the claim listed it. An
+    OutputError for any other line that is no hand-over (a JSON object of
+    :data:`HANDED_KEYS`): a file unetlab did not write (s66: a bare KeyError; review: a
+    whole JSON line of another kind without its newline taken for one cut short)."""
     try:
-        text = path.read_text(encoding="utf-8")
-        lines = [line for line in text.splitlines(keepends=True) if line[-1] == "\n"]
-        entries = [json.loads(line) for line in lines]
-    except (OSError, ValueError) as exc:
+        *whole, last = path.read_bytes().split(b"\n")
+    except OSError as exc:
         raise OutputError(f"{path} cannot be read ({exc}): remove it and run again") from exc
-    for n, entry in enumerate(entries, 1):
-        if not isinstance(entry, dict) or any(key not in entry for key in HANDED_KEYS):
-            raise OutputError(
-                f"{path}: line {n} is not one unetlab hands over (a line of "
-                f"{', '.join(HANDED_KEYS)}); unetlab writes this file itself: move it out "
-                "of the folder and run again"
-            )
+    entries = [_hand_over(path, n, line) for n, line in enumerate(whole, 1)]
+    if _json(last) is not _NOT_JSON:  # whole, its newline alone not written
+        entries.append(_hand_over(path, len(whole) + 1, last))
     return entries
+
+
+#: what :func:`_json` gives for a line that is no JSON
+_NOT_JSON = object()
+
+
+def _json(line: bytes) -> object:
+    try:
+        return json.loads(line)
+    except ValueError:  # UnicodeDecodeError among them
+        return _NOT_JSON
+
+
+def _hand_over(path: Path, n: int, line: bytes) -> dict:
+    """The hand-over on line ``n`` of ``path``: OutputError where it is none."""
+    entry = _json(line)
+    if not isinstance(entry, dict) or any(key not in entry for key in HANDED_KEYS):
+        raise OutputError(
+            f"{path}: line {n} is not one unetlab hands over (a JSON line of "
+            f"{', '.join(HANDED_KEYS)}); unetlab writes this file itself: move it out "
+            "of the folder and run again"
+        )
+    return entry
 
 
 def _latest(lines: list[str], names: Collection[str], command: str) -> dict[str, int]:
