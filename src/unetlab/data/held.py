@@ -26,14 +26,14 @@ from unetlab.data.regions import regions_counted_once
 
 
 @dataclass
-class _Held:
+class _KeptStacks:
     budget: float
     stacks: dict[Hashable, np.ndarray] = field(default_factory=dict)
     used: int = 0  # the bytes of ``stacks``
     keep: bool = False  # within kept_reads
 
 
-_HELD: contextvars.ContextVar[_Held | None] = contextvars.ContextVar(
+_KEPT_STACKS: contextvars.ContextVar[_KeptStacks | None] = contextvars.ContextVar(
     "unetlab_stacks_held", default=None
 )
 
@@ -44,54 +44,54 @@ def stacks_held(budget: float | None) -> Iterator[None]:
     at most ``budget`` bytes (None or 0: none kept), and the regions of each mask the plan
     numbers kept for training's count of them
     (:func:`~unetlab.data.regions.regions_counted_once`). Nothing is kept beyond it."""
-    token = _HELD.set(_Held(budget or 0.0))
+    token = _KEPT_STACKS.set(_KeptStacks(budget or 0.0))
     try:
         with regions_counted_once():
             yield
     finally:
-        _HELD.reset(token)
+        _KEPT_STACKS.reset(token)
 
 
 @contextlib.contextmanager
 def kept_reads() -> Iterator[None]:
     """Within (and within :func:`stacks_held`), files read whole are kept for their next read."""
-    held = _HELD.get()
-    if held is None:
+    kept = _KEPT_STACKS.get()
+    if kept is None:
         yield
         return
-    held.keep = True
+    kept.keep = True
     try:
         yield
     finally:
-        held.keep = False
+        kept.keep = False
 
 
 def let_go() -> None:
     """Forget every file kept (a data set loaded: what it did not take again is not needed)."""
-    held = _HELD.get()
-    if held is not None:
-        held.stacks.clear()
-        held.used = 0
+    kept = _KEPT_STACKS.get()
+    if kept is not None:
+        kept.stacks.clear()
+        kept.used = 0
 
 
 def held_read(path: Path, how: Hashable, read: Callable[[], np.ndarray]) -> np.ndarray:
     """``read()`` of ``path`` read as ``how`` says, or what the last such read kept, taken
     (:func:`stacks_held`; outside it: ``read()``)."""
-    held = _HELD.get()
-    if held is None:
+    kept = _KEPT_STACKS.get()
+    if kept is None:
         return read()
     try:
         stat = os.stat(path)
     except OSError:
         return read()
     key = (str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size, how)
-    if key in held.stacks and held.keep:
-        return held.stacks[key].copy()
-    if key in held.stacks:
-        held.used -= held.stacks[key].nbytes
-        return held.stacks.pop(key)
+    if key in kept.stacks and kept.keep:
+        return kept.stacks[key].copy()
+    if key in kept.stacks:
+        kept.used -= kept.stacks[key].nbytes
+        return kept.stacks.pop(key)
     arr = read()
-    if held.keep and held.used + arr.nbytes <= held.budget:
-        held.stacks[key], held.used = arr, held.used + arr.nbytes
+    if kept.keep and kept.used + arr.nbytes <= kept.budget:
+        kept.stacks[key], kept.used = arr, kept.used + arr.nbytes
         return arr.copy()
     return arr

@@ -615,8 +615,8 @@ class _Claim:
         killed after it wrote them left are removed."""
         out_dir, files = self.out_dir, self.files
         finished = finished_outputs(out_dir, files, record=made, **self.outputs.wanted)
-        held = _unskipped_for_rows(out_dir, finished)  # not in finished, nor in rest
-        rest = [f for f in files if f not in finished and f not in held]
+        unskipped = _unskipped_for_rows(out_dir, finished)  # not in finished, nor in rest
+        rest = [f for f in files if f not in finished and f not in unskipped]
         _say_changed(out_dir, rest)
         self._say_other_settings(made, rest)
         self._say_partial(made, rest)
@@ -666,11 +666,11 @@ def _unskipped_for_rows(out_dir: Path, finished: dict[Path, list[str]]) -> list[
         final = out_dir / name
         return staging_path(final).name in staged and slide_resume.replacing(final)
 
-    held = [p for p, names in finished.items() if any(map(replacing, names))]
-    for path in held:
+    unskipped = [p for p, names in finished.items() if any(map(replacing, names))]
+    for path in unskipped:
         del finished[path]
         slide_resume.note_unskipped(path)
-    return held
+    return unskipped
 
 
 def _and_more(inputs: Sized, word: str = "more") -> str:

@@ -873,8 +873,8 @@ _SAID_OUTSIDE: set[tuple] = set()
 #: nearly empty" by ("dim", name, floor), its "faint objects may be missed" by ("faint",
 #: name, floor), each as (line, what follows it: a stack's "(and 3 more pages)"); None in
 #: any other run
-_HELD: contextvars.ContextVar[dict[tuple, str | tuple[str, str]] | None] = contextvars.ContextVar(
-    "unetlab_held_floor", default=None
+_HANDED_LINES: contextvars.ContextVar[dict[tuple, str | tuple[str, str]] | None] = (
+    contextvars.ContextVar("unetlab_held_floor", default=None)
 )
 
 
@@ -893,24 +893,24 @@ def floor_run(*, held: bool = False) -> Iterator[None]:
     if _SAID_FLOOR.get() is not None:
         yield
         return
-    token, kept = _SAID_FLOOR.set(set()), _HELD.set({} if held else None)
+    token, kept = _SAID_FLOOR.set(set()), _HANDED_LINES.set({} if held else None)
     try:
         # the images far from the training images: counted, summed up at the end
         with far_run(held=held):
             yield
     finally:
         _SAID_FLOOR.reset(token)
-        _HELD.reset(kept)
+        _HANDED_LINES.reset(kept)
 
 
 def run_handed() -> tuple[dict[tuple, str], FarCount | None]:
     """What this process's held run (:func:`floor_run`) kept for the main process to say,
     handed over (emptied here): its floor lines and far count; nothing outside one."""
-    held = _HELD.get()
-    if held is None:
+    kept = _HANDED_LINES.get()
+    if kept is None:
         return {}, None
-    lines = dict(held)
-    held.clear()
+    lines = dict(kept)
+    kept.clear()
     return lines, handed()
 
 
@@ -1005,8 +1005,8 @@ def _say_image(note: tuple[str, str], name: str, floor: str, more: str = "") -> 
     """Say an image's (or a stack's page's) ``note`` ("dim", "faint": :func:`_dim_line`),
     with ``more`` ("and 2 more pages": the stack's other pages); a held run keeps it for the
     main process (:func:`run_handed`)."""
-    if (held := _HELD.get()) is not None:
-        held[note[0], name, floor] = (note[1], more)
+    if (kept := _HANDED_LINES.get()) is not None:
+        kept[note[0], name, floor] = (note[1], more)
     else:
         log.warning("%s: %s", name, _dim_line(note, name, floor, more))
 
@@ -1019,8 +1019,8 @@ def _say_floor(key: tuple, line: str) -> None:
     if key in said:
         return
     said.add(key)
-    if (held := _HELD.get()) is not None:
-        held[("floor", *key)] = line
+    if (kept := _HANDED_LINES.get()) is not None:
+        kept[("floor", *key)] = line
     else:
         log.warning(line)
 
