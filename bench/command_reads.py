@@ -22,6 +22,7 @@ import json
 import os
 import tempfile
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -67,25 +68,18 @@ def predict_reads(tmp: Path, files: int = 4) -> dict:
     for i in range(files):
         yxc = np.zeros((24, 24, 2), np.uint8)
         tifffile.imwrite(tmp / "in" / f"s{i}.tif", yxc, photometric="minisblack")
-    opens, stats, folder = collections.Counter(), collections.Counter(), tmp / "in"
+    opens, folder = collections.Counter(), tmp / "in"
 
     class Counting(tifffile.TiffFile):
         def __init__(self, path, *args, **kwargs):
             opens[Path(path).name] += Path(path).parent == tmp / "in"
             super().__init__(path, *args, **kwargs)
 
-    def stat(real):
-        def counted(p, *args, **kwargs):
-            if isinstance(p, (str, os.PathLike)) and folder in (Path(p), Path(p).parent):
-                stats[Path(p).name] += 1
-            return real(p, *args, **kwargs)
-
-        return counted
-
     argv = ["predict", "--checkpoint", str(tmp / "m.pt"), "--device", "cpu", "--no-progress"]
     argv += ["--input", str(tmp / "in"), "--output", str(tmp / "out")]
     quiet = contextlib.redirect_stderr(io.StringIO())
-    with patched(tifffile, "TiffFile", lambda _: Counting), patched(os, "stat", stat), quiet:
+    by_name = counted_stats(lambda p: p.name if folder in (p, p.parent) else None)
+    with patched(tifffile, "TiffFile", lambda _: Counting), by_name as stats, quiet:
         ran(argv)
     names = sorted(opens)
     found = {"opens": [opens[n] for n in names], "stats": [stats[n] for n in names]}
@@ -178,29 +172,39 @@ def predict_again_opens(tmp: Path) -> dict:
         with counted_opens(out) as found["first"]:
             ran(argv)
         for name, more in (("again", []), ("skip_existing", ["--skip-existing"])):
-            with counted_opens(out) as found[name], staging_stats(out) as stats:
+            with counted_opens(out) as found[name], counted_stats(_staging_in(out)) as stats:
                 ran([*argv, *more])
-            found[name]["staging_stats"] = stats[0]
+            found[name]["staging_stats"] = stats["staging"]
     return found
 
 
 @contextlib.contextmanager
-def staging_stats(folder: Path):
-    """Within: the ``os.stat`` calls of a path of a staging in ``folder`` (``.<name>.partial``
-    and below), counted into the list yielded (s66)."""
-    counted = [0]
+def counted_stats(key: Callable[[Path], str | None]):
+    """Within: the ``os.stat`` calls of each path counted by its ``key`` (None: not
+    counted) into the Counter yielded."""
+    stats: collections.Counter = collections.Counter()
 
     def stat(real):
-        def counting(p, *args, **kwargs):
-            if isinstance(p, (str, os.PathLike)) and Path(p).is_relative_to(folder):
-                parts = Path(p).relative_to(folder).parts
-                counted[0] += bool(parts) and parts[0].endswith(".partial")
+        def counted(p, *args, **kwargs):
+            if isinstance(p, (str, os.PathLike)) and (k := key(Path(p))) is not None:
+                stats[k] += 1
             return real(p, *args, **kwargs)
 
-        return counting
+        return counted
 
     with patched(os, "stat", stat):
-        yield counted
+        yield stats
+
+
+def _staging_in(folder: Path) -> Callable[[Path], str | None]:
+    """A :func:`counted_stats` key: "staging" for a path of a staging in ``folder``
+    (``.<name>.partial`` and below, s66)."""
+
+    def key(p: Path) -> str | None:
+        parts = p.relative_to(folder).parts if p.is_relative_to(folder) else ()
+        return "staging" if parts and parts[0].endswith(".partial") else None
+
+    return key
 
 
 def train_labels(tmp: Path, pairs: int = 6) -> dict:

@@ -211,26 +211,6 @@ def test_a_folder_predicted_again_reads_its_manifest_and_records_once_a_look(tmp
     assert opened[".unetlab-outputs"] <= 5, opened
 
 
-def test_a_skip_existing_claim_looks_for_stagings_in_one_listing(tmp_path, monkeypatch):
-    """--skip-existing asked of each output of every finished input whether a stopped run
-    was replacing it, a stat of its staging each (s66: 4 for 4 PNGs of one output each);
-    the folder's one listing shows no staging: none asked."""
-    from unetlab.data.io import write_png
-    from unetlab.inference import slide_resume
-
-    rng = np.random.default_rng(0)
-    for i in range(4):
-        write_png(tmp_path / "img" / f"a{i}.png", rng.integers(0, 255, (16, 16), np.uint8))
-    save_model(tmp_path / "g.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
-    argv = ["predict", "--checkpoint", str(tmp_path / "g.pt"), "--device", "cpu"]
-    argv += ["--no-progress", "--input", str(tmp_path / "img"), "--output", str(tmp_path / "p")]
-    assert main(argv) == 0
-    asked, real = [], slide_resume.replacing
-    monkeypatch.setattr(slide_resume, "replacing", lambda f: asked.append(f.name) or real(f))
-    assert main([*argv, "--skip-existing"]) == 0
-    assert asked == []  # 4 before
-
-
 def _predict_argv(tmp_path) -> list[str]:
     """A net at tmp_path/g.pt: ``unetlab predict``'s arguments from tmp_path/img, with
     probabilities (its output folder to add)."""
@@ -247,6 +227,20 @@ def _pngs(tmp_path, count: int) -> list[str]:
     for i in range(count):
         write_png(tmp_path / "img" / f"a{i}.png", rng.integers(0, 255, (16, 16), np.uint8))
     return _predict_argv(tmp_path)
+
+
+def test_a_skip_existing_claim_looks_for_stagings_in_one_listing(tmp_path, monkeypatch):
+    """--skip-existing asked of each output of every finished input whether a stopped run
+    was replacing it, a stat of its staging each (s66: 8 for 4 PNGs of two outputs each);
+    the folder's one listing shows no staging: none asked."""
+    from unetlab.inference import slide_resume
+
+    argv = [*_pngs(tmp_path, 4), "--output", str(tmp_path / "p")]
+    assert main(argv) == 0
+    asked, real = [], slide_resume.replacing
+    monkeypatch.setattr(slide_resume, "replacing", lambda f: asked.append(f.name) or real(f))
+    assert main([*argv, "--skip-existing"]) == 0
+    assert asked == []  # 8 before
 
 
 def test_an_input_replaced_at_the_claim_and_restored_is_predicted_again(tmp_path, monkeypatch):
