@@ -30,6 +30,7 @@ from unetlab.data.colour_table import (
     find_colour_table,
     read_colour_table,
 )
+from unetlab.data.mask_palettes import colour_lookup, used_colours
 from unetlab.data.names import FOLDER_NAMES, SPLIT_NAMES, folder_candidates, loose
 from unetlab.errors import DatasetError
 from unetlab.words import numbered
@@ -98,13 +99,24 @@ def palette_words(path: str | os.PathLike, value: int) -> str | None:
 
 def dataset_palette(mask_files: Sequence[Path]) -> np.ndarray | None:
     """The colours of the colour table beside the data set's first mask when it is a colour
-    (RGB or palette) mask (:mod:`unetlab.data.colour_table`), else its palette when it is a
-    palette PNG: the colours predictions are drawn in."""
+    (RGB) mask or a palette mask read by its colours through the table
+    (:mod:`unetlab.data.colour_table`), else its palette when it is a palette PNG: the
+    colours predictions are drawn in."""
     if not mask_files:
         return None
-    if colour_file(mask_files[0]) and (table := find_colour_table(mask_files[0])):
-        return table.palette()  # palette masks beside a table are read through it too
-    return read_palette(mask_files[0])
+    palette, first = read_palette(mask_files[0]), mask_files[0]
+    table = find_colour_table(first) if colour_file(first) else None
+    if table is not None and (palette is None or _read_by_colour(first, table)):
+        return table.palette()
+    return palette
+
+
+def _read_by_colour(path: Path, table: ColourTable) -> bool:
+    """Whether the palette mask ``path`` is read by its colours through ``table``
+    (:func:`~unetlab.data.mask_palettes.palette_values`), not by its indices."""
+    with Image.open(path) as im:
+        palette, indices = im.getpalette(), np.asarray(im)
+    return colour_lookup(palette, used_colours(palette, indices), table) is not None
 
 
 def void_value(values: Sequence[int], palette: np.ndarray | None) -> int | None:

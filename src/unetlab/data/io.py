@@ -36,7 +36,7 @@ from unetlab.data.grey_masks import (
     unknown_grey_line,
 )
 from unetlab.data.held import held_read
-from unetlab.data.mask_palettes import check_palette
+from unetlab.data.mask_palettes import palette_values
 from unetlab.data.names import (
     ANNOTATION_SUFFIXES,
     OUTLINE_NAMES,
@@ -276,18 +276,15 @@ def _pages(path: Path, decoded, letters: str | None, *, mask: bool) -> np.ndarra
     Pillow frames; of these, an image's transparent pixels are noted and a palette mask's
     colours checked against its folder's other palette masks
     (:func:`~unetlab.data.mask_palettes.check_palette`), unless a colour table beside it
-    reads its colours."""
+    holds them all and reads them (:func:`~unetlab.data.mask_palettes.palette_values`)."""
     if letters is not None:
         return _tiff_to_pages(decoded, letters)
     if not mask:
         _note_transparency(path, decoded)
-    if mask and decoded[0].mode == "P" and find_colour_table(path) is not None:
-        # its colours are the classes the table names, as an RGB mask's (s66 new user: read
-        # by index, the table's row names fell on other classes, the void became a class)
-        decoded = [frame.convert("RGB") for frame in decoded]
     pages = _frames_to_pages(decoded, mask=mask)
-    if mask and decoded[0].mode == "P":
-        check_palette(path, decoded[0].getpalette(), pages)
+    if mask and decoded[0].mode == "P":  # by its colours where a table beside it has them all
+        table = find_colour_table(path)  # (s66 new user: read by index, the table's row
+        return palette_values(path, decoded[0].getpalette(), pages, table)  # names swapped)
     return pages
 
 

@@ -1,9 +1,15 @@
 """Palette masks (labelme's, CVAT's, VOC's) store each class as a palette index, and unetlab
-reads the indices (beside a colour table, their colours: :mod:`unetlab.data.colour_table`,
-not checked here). Masks from two projects whose label lists are ordered differently look
+reads the indices. Masks from two projects whose label lists are ordered differently look
 the same in a viewer but give one class two indices: read by index, their classes swap
 without a word. :func:`check_palette` compares the colour of each index a mask uses with
 those the other palette masks read before it gave it, and refuses a clash naming both files.
+
+Beside a colour table (:mod:`unetlab.data.colour_table`), a palette mask every colour of which
+(of the indices it uses) is in the table is read by its colours through it, as an RGB mask
+of the same pixels, and not checked here; one using other colours (glasbey's, VOC's, a grey
+LUT's: indices beside a table of other colours) is read by index as without one
+(:func:`palette_values`). The masks beside one table are read one way: a mask read the other
+way than one before it is refused, naming both.
 
 Scope: the masks of one folder (predictions drawn in other colours, in their own folder, are
 compared with each other only), in this process; a file changed since it was read no longer
@@ -17,21 +23,97 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.colour_table import VOID, ColourTable
 from unetlab.errors import ImageReadError
 
 #: (colour, index) -> (file, its mtime): who gave an index a colour first
 Seen = dict[tuple[tuple[int, int, int], int], tuple[str, int]]
 _folders: dict[str, Seen] = {}
+#: table source -> (the last mask that told how they are read, its mtime, its first colour
+#: not in the table: None where it was read by colour)
+_ways: dict[str, tuple[str, int, tuple[int, ...] | None]] = {}
 
 
 def used_colours(palette: list[int] | None, indices: np.ndarray) -> dict[int, tuple[int, ...]]:
     """``{index: (R, G, B)}`` of the palette entries of the ``indices`` (uint8) a mask uses;
     an index beyond a short palette is black (as Pillow shows it)."""
+    entries = _entries(palette)
+    counts = np.bincount(indices.ravel(), minlength=256)
+    return {int(v): tuple(int(c) for c in entries[v]) for v in np.flatnonzero(counts)}
+
+
+def _entries(palette: list[int] | None) -> np.ndarray:
+    """(256, 3) uint8 colours of Pillow's flat ``palette``, black past a short one."""
     entries = np.zeros((256, 3), np.uint8)
     rgb = np.asarray(palette or [], np.uint8)[: 256 * 3]
     entries[: len(rgb) // 3] = rgb[: len(rgb) // 3 * 3].reshape(-1, 3)
-    counts = np.bincount(indices.ravel(), minlength=256)
-    return {int(v): tuple(int(c) for c in entries[v]) for v in np.flatnonzero(counts)}
+    return entries
+
+
+def palette_values(
+    path: str | os.PathLike, palette: list[int] | None, indices: np.ndarray, table
+) -> np.ndarray:
+    """The values of the palette mask ``path`` (its Pillow ``palette`` and ``indices``,
+    uint8): through the colour ``table`` beside it (None: none) by a 256-entry lookup when it
+    holds every colour the mask uses (:func:`colour_lookup`), else its indices, checked
+    against the other palette masks (:func:`check_palette`); ImageReadError when the masks
+    beside the table were read the other way before (:func:`_one_way`)."""
+    used = used_colours(palette, indices) if indices.dtype == np.uint8 else {}
+    lookup = None if table is None or not used else colour_lookup(palette, used, table)
+    if table is not None and used:
+        _one_way(path, table, used, lookup)
+    if lookup is None:
+        if used:
+            check_palette(path, telling(used))
+        return indices
+    return indices if _alike(lookup, used) else lookup[indices]  # 5 ms of 2 Mpixels spared
+
+
+def _alike(lookup: np.ndarray | None, used: dict[int, tuple[int, ...]]) -> bool:
+    """Whether the ``lookup`` of :func:`colour_lookup` gives each ``used`` index itself."""
+    return lookup is not None and all(lookup[i] == i for i in used)
+
+
+def colour_lookup(
+    palette: list[int] | None, used: dict[int, tuple[int, ...]], table: ColourTable
+) -> np.ndarray | None:
+    """(256,) uint8 table value of each palette entry the mask uses (``used``:
+    :func:`used_colours`), or None when one's colour is not in ``table`` or the palette is
+    grey (a grey LUT's class indices, read as a grey mask's). Entry 255 repeating an earlier
+    entry's colour (padding: labelme's black) is :data:`VOID`, as read by index."""
+    entries = _entries(palette)
+    if (entries == entries[:, :1]).all():
+        return None
+    value = dict(zip(table.colours, table.values))
+    if any(colour not in value for colour in used.values()):
+        return None
+    lookup = np.arange(256, dtype=np.uint8)
+    for index, colour in used.items():
+        lookup[index] = value[colour]
+    if VOID in used and (entries[:VOID] == entries[VOID]).all(1).any():
+        lookup[VOID] = VOID
+    return lookup
+
+
+def _one_way(path, table: ColourTable, used: dict, lookup: np.ndarray | None) -> None:
+    """Remember how the palette mask ``path`` beside ``table`` was read (by colour:
+    ``lookup``, else by index), where the two differ on the indices it uses; ImageReadError
+    when an earlier mask beside it, unchanged since, was read the other way."""
+    if _alike(lookup, used):
+        return  # read alike both ways: tells nothing
+    unknown = next((c for c in used.values() if c not in table.colours), None)
+    other, stamp, its_unknown = _ways.get(table.source, (str(path), -1, unknown))
+    if (its_unknown is None) != (unknown is None) and _stamp(other) == stamp:
+        by_index, by_colour = (path, other) if unknown else (other, path)
+        raise ImageReadError(
+            f"{path} and {other}: palette masks beside {table.source} read two ways, "
+            f"{Path(by_index).name} by palette index (its colour {unknown or its_unknown} is "
+            f"not in the table), {Path(by_colour).name} by colour (every colour it uses is); "
+            "the masks beside one table are read one way: if their colours are the classes, "
+            f"{table.add_fix()}; if their palette indices are, re-save "
+            f"{Path(by_colour).name} with the other masks' palette"
+        )
+    _ways[table.source] = (str(path), _stamp(str(path)), unknown)
 
 
 def telling(colours: dict[int, tuple[int, ...]]) -> dict[int, tuple[int, ...]]:
@@ -42,15 +124,11 @@ def telling(colours: dict[int, tuple[int, ...]]) -> dict[int, tuple[int, ...]]:
     return {i: c for i, c in colours.items() if c not in shared}
 
 
-def check_palette(path: str | os.PathLike, palette: list[int] | None, indices: np.ndarray) -> None:
-    """ImageReadError when the palette mask ``path`` (its Pillow ``palette``, flat RGB, and its
-    ``indices``, uint8) gives an index it uses another colour than an earlier mask gave it, or a
-    colour it uses another index; else remember its colours. Only colours that tell an index
-    apart count (:func:`telling`)."""
-    if indices.dtype != np.uint8:
-        return
+def check_palette(path: str | os.PathLike, mine: dict[int, tuple[int, ...]]) -> None:
+    """ImageReadError when the palette mask ``path`` gives an index it uses another colour
+    than an earlier mask gave it, or a colour it uses another index; else remember its
+    colours. ``mine``: its colours that tell an index apart (:func:`telling`)."""
     seen = _seen(Path(path))
-    mine = telling(used_colours(palette, indices))
     for index, colour in mine.items():
         for (c, i), (other, stamp) in list(seen.items()):
             if (c == colour) == (i == index) or other == str(path):
