@@ -166,6 +166,50 @@ def test_images_and_masks_of_two_endings_said_once(tmp_path):
     assert "drop '_leftImg8bit' from the images and '_gtFine_color' from the masks" in msg
 
 
+def _named_files(root, images: list[str], masks: list[str]) -> None:
+    for d in ("images", "masks"):
+        (root / d).mkdir()
+    for stem in images:
+        Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(root / "images" / f"{stem}.png")
+    for stem in masks:
+        Image.fromarray(np.zeros((H, W), np.uint8)).save(root / "masks" / f"{stem}.png")
+
+
+def test_one_lone_image_and_mask_name_no_endings(tmp_path):
+    """Four pairs and a lone scan_1.png image beside a lone scan_2.png mask: each is said
+    alone, not 'images are named <stem>_1, masks <stem>_2: rename them', which pairs two
+    files that need not be one (review s66)."""
+    good = [f"p{i}" for i in range(4)]
+    _named_files(tmp_path, [*good, "scan_1"], [*good, "scan_2"])
+    with pytest.raises(DatasetError) as info:
+        find_pairs(tmp_path)
+    msg = str(info.value)
+    assert "images/scan_1.png: no mask in masks/ with this name" in msg
+    assert "masks/scan_2.png: mask without an image" in msg and "<stem>" not in msg
+
+
+def test_cityscapes_masks_of_three_kinds_said_once(tmp_path):
+    """Cityscapes' gtFine as shipped, three masks per frame (_gtFine_color, _labelIds,
+    _instanceIds) beside X_leftImg8bit images: one line naming the kinds, which to keep for
+    training and the rename, not a line per file (review s66: 4 lines, 9 masks unnamed)."""
+    frames = [f"aachen_{i:06d}_000019" for i in range(3)]
+    kinds = ("color", "labelIds", "instanceIds")
+    masks = [f"{f}_gtFine_{k}" for f in frames for k in kinds]
+    _named_files(tmp_path, [f"{f}_leftImg8bit" for f in frames], [*masks, "notes"])
+    with pytest.raises(DatasetError) as info:
+        find_pairs(tmp_path)
+    msg = str(info.value)
+    assert msg.startswith("2 problems"), msg  # the line, and notes.png without an image
+    assert "masks/notes.png: mask without an image" in msg
+    assert (
+        "masks <stem>_gtFine_color or <stem>_gtFine_instanceIds or <stem>_gtFine_labelIds"
+    ) in msg
+    assert (
+        "3 masks per image: keep one kind (for training the _gtFine_labelIds ones or the "
+        "_gtFine_color ones with a class_colors.txt)"
+    ) in msg
+
+
 def test_suffix_line_keeps_other_problems(tmp_path):
     _suffixed(tmp_path)
     Image.fromarray(np.zeros((H, W), np.uint8)).save(tmp_path / "images" / "lone.png")

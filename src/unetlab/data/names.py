@@ -218,24 +218,35 @@ def _holds_data(folder: Path, role: str) -> bool:
     return any(f.suffix.lower() in INPUT_SUFFIXES for f in folder.iterdir())
 
 
-def stem_endings(image_stems: Sequence[str], mask_stems: Sequence[str]) -> tuple[str, str] | None:
-    """The ending every image stem and the ending every mask stem adds to the stem they
-    share, one image to one mask, where none pairs by its own stem (Cityscapes'
-    ``X_leftImg8bit`` and ``X_gtFine_color``: ``('_leftImg8bit', '_gtFine_color')``; each
-    begins with a separator or is empty), or None. Predictions stand for images too."""
-    if not image_stems or len(image_stems) != len(mask_stems):
+def stem_endings(
+    image_stems: Sequence[str], mask_stems: Sequence[str]
+) -> tuple[str, dict[str, list[str]]] | None:
+    """The ending each of two or more image stems adds to the stem it shares with a mask,
+    where none pairs by its own stem, and the masks of each kind that pairs one to one with
+    them by the ending it adds (Cityscapes' ``X_leftImg8bit`` beside ``X_gtFine_color``,
+    ``X_gtFine_labelIds`` and ``X_gtFine_instanceIds``: ``('_leftImg8bit', {'_gtFine_color':
+    [...], ...})``; each ending begins with a separator or is empty), or None. Predictions
+    stand for images too."""
+    if len(image_stems) < 2:  # one lone image beside one lone mask: no rule (review s66)
         return None
-    masks = sorted(mask_stems)
-    endings, bases = set(), set()
-    for stem in image_stems:
-        at = bisect.bisect(masks, stem)  # the mask sharing most of its start is beside it
-        mask = max(
-            masks[max(at - 1, 0) : at + 1], key=lambda m: len(os.path.commonprefix([stem, m]))
-        )
-        base = os.path.commonprefix([stem, mask]).rstrip(MASK_SEPARATORS)
-        endings.add((stem[len(base) :], mask[len(base) :]))
-        bases.add(base)
-    if len(endings) != 1 or len(bases) != len(image_stems) or "" in bases:
+    images, kinds = sorted(image_stems), {}
+    for mask in mask_stems:
+        at = bisect.bisect(images, mask)  # the image sharing most of its start is beside it
+        image = max(images[max(at - 1, 0) : at + 1], key=lambda s: len(_shared(s, mask)))
+        base = _shared(image, mask).rstrip(MASK_SEPARATORS)
+        ends = (image[len(base) :], mask[len(base) :])
+        if base and all(not e or e[0] in MASK_SEPARATORS for e in ends):
+            kinds.setdefault(ends, {}).setdefault(base, []).append(mask)
+    paired = {
+        ends: [m for masks in by_base.values() for m in masks]
+        for ends, by_base in sorted(kinds.items())
+        if len(by_base) == len(images) and all(len(m) == 1 for m in by_base.values())
+    }
+    if not paired:
         return None
-    found = endings.pop()
-    return found if all(not e or e[0] in MASK_SEPARATORS for e in found) else None
+    image_end = next(iter(paired))[0]
+    return image_end, {m: masks for (i, m), masks in paired.items() if i == image_end}
+
+
+def _shared(a: str, b: str) -> str:
+    return os.path.commonprefix([a, b])

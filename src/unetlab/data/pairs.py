@@ -1297,22 +1297,41 @@ def _mask_name(stem: str, mask_of: dict[str, str]) -> str:
 def _endings_line(
     lone_images: list[str], lone_masks: list[str], files: tuple[dict, dict], problems: list[str]
 ) -> tuple[list[str], list[str]]:
-    """One line for unpaired images and masks that all end in their own way after the stem
-    they share (:func:`stem_endings`: Cityscapes' ``X_leftImg8bit.png`` beside
-    ``X_gtFine_color.png``), naming both endings and the rename, where each file was said to
-    have no partner (s66 new user); ``files``: the images and masks by stem. The stems still
-    unpaired: none where it is said."""
+    """One line for two or more unpaired images and masks of one or more kinds that each end
+    in their own way after the stem they share, one to an image (:func:`stem_endings`:
+    Cityscapes' ``X_leftImg8bit.png`` beside ``X_gtFine_color.png``), naming the endings and
+    the rename, where each file was said to have no partner (s66 new user); ``files``: the
+    images and masks by stem. The stems still unpaired: the masks of no such kind."""
     if (endings := stem_endings(lone_images, lone_masks)) is None:
         return lone_images, lone_masks
-    (image_end, mask_end), (images, masks) = endings, files
-    image, mask = images[lone_images[0]], masks[min(lone_masks)]
-    drops = [f"'{e}' from the {kind}" for e, kind in zip(endings, ("images", "masks")) if e]
+    (image_end, kinds), (images, masks) = endings, files
+    image, mask = images[min(lone_images)], masks[min(next(iter(kinds.values())))]
+    named = " or ".join(f"<stem>{e}" for e in kinds)
+    drops = f"'{image_end}' from the images and " if image_end else ""
+    if len(kinds) == 1:
+        drops += f"'{next(iter(kinds))}' from the masks"
+        keep = "rename them"
+    else:
+        drops += "its ending from each mask kept"
+        keep = f"{len(kinds)} masks per image: keep one kind ({_kind_to_keep(kinds)}), move the others out of {mask.parent.name}/, and rename them"
     problems.append(
         f"{image.parent.name}/ and {mask.parent.name}/: images are named <stem>{image_end} "
-        f"({image.name}), masks <stem>{mask_end} ({mask.name}): images and masks pair by the "
-        f"same stem: rename them (drop {' and '.join(drops)})"
+        f"({image.name}), masks {named} ({mask.name}): images and masks pair by the same "
+        f"stem: {keep} (drop {drops})"
     )
-    return [], []
+    kept = {m for masks in kinds.values() for m in masks}
+    return [], [m for m in lone_masks if m not in kept]
+
+
+def _kind_to_keep(kinds: dict[str, list[str]]) -> str:
+    """Which of several kinds of mask (by their endings) to train on: Cityscapes' class
+    masks, ``_labelIds``, or ``_color`` with a colour table, not ``_instanceIds``."""
+    ids = [e for e in kinds if "labelid" in e.casefold()]
+    colour = [e for e in kinds if "color" in e.casefold() or "colour" in e.casefold()]
+    said = [f"the {e} ones" for e in ids] + [
+        f"the {e} ones with a class_colors.txt" for e in colour
+    ]
+    return f"for training {' or '.join(said)}" if said else "the class masks, for training"
 
 
 def _mask_suffix(image_stems: list[str], mask_stems: list[str]) -> str | None:

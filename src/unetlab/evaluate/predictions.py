@@ -1340,9 +1340,14 @@ def _renamed_masks(unscored: list[str], missing: list[str]) -> str | None:
     """The rename of ``missing`` masks beside ``unscored`` predictions where each adds its
     own ending to the stem they share (:func:`~unetlab.data.names.stem_endings`:
     Cityscapes' ``X_leftImg8bit`` beside ``X_gtFine_color``), or None."""
-    if (endings := stem_endings(unscored, missing)) is None:
+    endings = stem_endings(unscored, missing)
+    if (
+        endings is None
+        or len(endings[1]) > 1
+        or len(next(iter(endings[1].values()))) < len(missing)
+    ):
         return None
-    pred_end, mask_end = endings
+    pred_end, mask_end = endings[0], next(iter(endings[1]))
     return (
         f"the predictions are named <stem>{pred_end} ({unscored[0]}), their masks "
         f"<stem>{mask_end} ({missing[0]}): rename the masks <stem>{pred_end}, as their images"
