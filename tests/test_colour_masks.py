@@ -256,7 +256,7 @@ def test_class_names_that_disagree_with_the_colour_table_are_one_refusal(tmp_pat
         "class_colors.txt (and 1 more value)"
     ) in line
     names.write_text("\n".join(SCENE_CLASSES[:-1]) + "\n")  # one class left unnamed
-    with pytest.raises(DatasetError, match="value 6 is unnamed in class_names.txt"):
+    with pytest.raises(DatasetError, match="and class_names.txt has no value 6"):
         read_class_names(tmp_path)
     (tmp_path / "class_colors.txt").write_text("128 64 128\n70 130 180\n")  # names none
     assert read_class_names(tmp_path) == dict(enumerate(SCENE_CLASSES[:-1]))
@@ -424,3 +424,24 @@ def test_palette_void_of_a_repeated_colour_beside_a_table_is_void(tmp_path):
     got = prepare_data(load_config(None, [f"data.root={tmp_path}"]))
     assert got.ignore_value == 255 and got.class_names[:2] == ["background", "cat"]
     assert (got.train[0].mask[:, 28:] == -1).all()
+
+
+@pytest.mark.parametrize("extra", ["test", "val"])
+def test_split_tables_of_a_class_more_or_less_name_the_classes(tmp_path, extra):
+    """test/'s table with one row more, or val/'s missing a rare last class: the values both
+    tables name agree, and they name the classes (train/'s), where they were refused 'value
+    2 is unnamed in one' for a table with no value 2 (review s66)."""
+    from unetlab.data.classes import class_names_from
+
+    rows = "0 0 0 void\n128 64 128 road\n220 20 60 person\n"
+    for split in ("train", extra):
+        (tmp_path / split / "masks").mkdir(parents=True)
+        longer = "test" if extra == "test" else "train"  # val/ lacks the rare class
+        more = "119 11 32 bicycle\n" if split == longer else ""
+        (tmp_path / split / "class_colors.txt").write_text(rows + more)
+    names, path = class_names_from(tmp_path)
+    assert path == tmp_path / "train" / "class_colors.txt"
+    assert names == {0: "road", 1: "person", **({} if extra == "test" else {2: "bicycle"})}
+    (tmp_path / extra / "class_colors.txt").write_text(rows.replace("person", "pedestrian"))
+    with pytest.raises(DatasetError, match="value 1 is 'person' in one, 'pedestrian' in the other"):
+        class_names_from(tmp_path)  # a value both name otherwise: refused as before

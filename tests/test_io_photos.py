@@ -152,8 +152,15 @@ def test_palette_masks_ordered_differently_are_refused_naming_both(tmp_path):
     read_mask(a)
     with pytest.raises(
         ImageReadError, match=r"b\.png and .*a\.png have palettes ordered differently"
-    ):
+    ) as err:
         read_mask(b)
+    fix = "or list the class colours in class_colors.txt beside them (R G B name, a line per"
+    assert fix in str(err.value)
+    # the fix it names taken: each mask read by its colours, the same classes where they agree
+    table = "0 0 0 bg\n40 160 40 grass\n130 80 30 soil\n255 255 255 snow\n"
+    (tmp_path / "class_colors.txt").write_text(table)
+    np.testing.assert_array_equal(read_mask(a), labels)
+    np.testing.assert_array_equal(read_mask(b), labels)
 
 
 def test_palettes_that_differ_only_where_no_mask_uses_them_are_read(tmp_path):

@@ -218,24 +218,21 @@ def _of_test_split(table: ColourTable) -> bool:
 
 def _tables_disagree(table: ColourTable, other: ColourTable) -> str | None:
     """One line when two colour tables of one data set's masks (``train/``'s and
-    ``test/``'s) name a class value otherwise (letter case, Unicode normal form and spaces
-    at the ends aside, as :func:`names_disagree`); None when they agree or either names
-    none of its classes."""
+    ``test/``'s) name a class value both define otherwise (letter case, Unicode normal form
+    and spaces at the ends aside, as :func:`names_disagree`); None when they agree or either
+    names none of its classes. A class one table has past the other's (test/'s extra row,
+    a rare last class missing from val/'s) is no disagreement (review s66)."""
     names, others = table.class_names(), other.class_names()
     if names is None or others is None:
         return None
-    wrong = [
-        v for v in sorted(set(names) | set(others)) if _loose(names.get(v)) != _loose(others.get(v))
-    ]
+    wrong = [v for v in sorted(set(names) & set(others)) if loose(names[v]) != loose(others[v])]
     if not wrong:
         return None
-    v = wrong[0]
-    more = f" (and {numbered(len(wrong) - 1, 'more value')})" if len(wrong) > 1 else ""
     return (
-        f"{table.source} and {other.source} name the classes differently: value {v} is "
-        f"{_shown(names.get(v))} in one, {_shown(others.get(v))} in the other{more}; make "
-        "them name the same classes in the same order (row i: class i, void rows aside), or "
-        "keep one table at the data root in their place"
+        f"{table.source} and {other.source} name the classes differently: "
+        f"{_differ(wrong, ('one', names), ('the other', others))}; make them name the same "
+        "classes in the same order (row i: class i, void rows aside), or keep one table at "
+        "the data root in their place"
     )
 
 
@@ -343,23 +340,23 @@ def names_disagree(names: dict[int, str], table: ColourTable, path: Path) -> str
     its classes; None when they agree or the table names none. Refused, not warned: the
     names decide the background class (border weights, objects, evaluation) and label every
     report, and which of two files is right only the user knows."""
-    named = {v: n for v, n in zip(table.values, table.names) if v != VOID and n is not None}
-    if not named:
+    rows = {v: n for v, n in zip(table.values, table.names) if v != VOID}
+    if all(n is None for n in rows.values()):
         return None
-    said = {v: loose(n) for v, n in names.items()}
-    wrong = [v for v in sorted(set(named) | set(names)) if said.get(v) != _loose(named.get(v))]
+    wrong = [
+        v for v in sorted(set(rows) | set(names)) if _loose(names.get(v)) != _loose(rows.get(v))
+    ]
     if not wrong:
         return None
-    v = wrong[0]
-    first = f"value {v} is {_shown(names.get(v))} in {path.name}, {_shown(named.get(v))} in "
-    more = f" (and {numbered(len(wrong) - 1, 'more value')})" if len(wrong) > 1 else ""
+    table_name = Path(table.source).name
     # without class_names.txt the names are those of the root's table, else of masks/'s
     named_by = _root_table(path.parent)
     beside = named_by is not None and named_by.source == table.source
     delete = f", or delete {path.name} (the table's names are used then)" if beside else ""
     return (
-        f"{path} and {table.source} name the classes differently: {first}"
-        f"{Path(table.source).name}{more}; make them name the same classes in the same order "
+        f"{path} and {table.source} name the classes differently: "
+        f"{_differ(wrong, (path.name, names), (table_name, rows))}; make them name the same "
+        "classes in the same order "
         f"(line i of {path.name}: mask value i; row i of the table: class i, void rows "
         f"aside){delete}"
     )
@@ -367,6 +364,17 @@ def names_disagree(names: dict[int, str], table: ColourTable, path: Path) -> str
 
 def _loose(name: str | None) -> str | None:
     return None if name is None else loose(name)
+
+
+def _differ(wrong: list[int], first: tuple[str, Mapping], second: tuple[str, Mapping]) -> str:
+    """How two files (``(name, {value: name or None})``) name the first of the ``wrong``
+    values: ``value 2 is 'road' in A, 'lane' in B (and 1 more value)``, or ``..., and B has
+    no value 2`` where B has none (it was said 'unnamed in B', review s66)."""
+    v = wrong[0]
+    said = [f"{_shown(names[v])} in {file}" for file, names in (first, second) if v in names]
+    lacks = [f"{file} has no value {v}" for file, names in (first, second) if v not in names]
+    more = f" (and {numbered(len(wrong) - 1, 'more value')})" if len(wrong) > 1 else ""
+    return f"value {v} is {', '.join(said)}" + "".join(f", and {x}" for x in lacks) + more
 
 
 def _shown(name: str | None) -> str:
