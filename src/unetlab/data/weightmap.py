@@ -54,7 +54,7 @@ from unetlab.data.labels import instances as label_instances
 from unetlab.data.names import loose
 from unetlab.deferred import deferred
 from unetlab.errors import Blank, Spelled, UnetlabError, spelled
-from unetlab.words import first_listed, numbered
+from unetlab.words import first_listed, numbered, spaced
 
 ndimage = deferred("scipy.ndimage")
 
@@ -486,7 +486,7 @@ def _unknown_values(name: str, unknown: list[int], values: list[int]) -> dict:
     """The error keywords (:func:`~unetlab.errors.spelled`: ``label_values=[0, 1]`` to
     Python, ``--label-values 0 1`` to the command line, s57) of mask ``name`` holding the
     ``unknown`` values, not among the classes' ``values``."""
-    given = Spelled(f"label_values={values}", f"--label-values {' '.join(map(str, values))}")
+    given = Spelled(f"label_values={values}", f"--label-values {spaced(values)}")
     one = len(unknown) == 1
     held = f"{name} holds mask {'value' if one else 'values'} {first_listed(unknown)}"
     say = lambda among, ignore: (  # noqa: E731

@@ -29,6 +29,7 @@ from unetlab.errors import Spelled, UnetlabError, worded
 from unetlab.inference.pages import listed, page_colour, read_axes, trained_axes
 from unetlab.inference.predict import PredictOptions, channel_refusal
 from unetlab.read_once import ReadOnce
+from unetlab.words import spaced
 
 #: a channel index as the Python API and the command line spell it
 CHANNEL_AS = Spelled("channel={}", "--channel {}")
@@ -366,7 +367,7 @@ def _given(channel) -> Spelled:
     if isinstance(channel, (tuple, list)):
         bands = [int(b) for b in channel]
         return Spelled(
-            CHANNEL_AS.python.format(bands), CHANNEL_AS.cli.format(" ".join(map(str, bands)))
+            CHANNEL_AS.python.format(bands), CHANNEL_AS.cli.format(spaced(bands))
         )
     return Spelled(CHANNEL_AS.python.format(channel), CHANNEL_AS.cli.format(channel))
 
