@@ -366,9 +366,7 @@ def _given(channel) -> Spelled:
     ``channel=[3, 2, 1]`` / ``--channel 3 2 1``."""
     if isinstance(channel, (tuple, list)):
         bands = [int(b) for b in channel]
-        return Spelled(
-            CHANNEL_AS.python.format(bands), CHANNEL_AS.cli.format(spaced(bands))
-        )
+        return Spelled(CHANNEL_AS.python.format(bands), CHANNEL_AS.cli.format(spaced(bands)))
     return Spelled(CHANNEL_AS.python.format(channel), CHANNEL_AS.cli.format(channel))
 
 
