@@ -114,7 +114,8 @@ def test_predicted_ignore_values_are_said_and_form_no_objects(tmp_path):
     table = report.table()
     said = (
         "160 predicted pixels hold 255, the value the masks ignore: 128 where the masks "
-        "ignore them too (scored nowhere), 32 where the masks hold a class (scored as 255"
+        "ignore them too (scored nowhere), 32 where the masks hold a class (scored as wrong for "
+        "that class, no class of their own in mIoU)"
     )
     assert table.count(said) == 1 and "255: " not in table.split("per class")[1]
     assert "beyond the classes" not in table  # the stray line does not say it again

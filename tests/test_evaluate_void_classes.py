@@ -6,8 +6,51 @@ class 255 of IoU 0; where the masks ignore it too, it joined two regions into on
 import numpy as np
 import pytest
 
+from unetlab.cli import main
 from unetlab.data.io import write_png
 from unetlab.evaluate import evaluate_predictions
+
+
+def _scene(root, *, on_labelled: bool):
+    """Masks of classes 0..3 (columns) with 255 void in the top 3 rows; a prediction right
+    everywhere, copying the void, with (``on_labelled``) 255 on 18 pixels of class 1."""
+    mask = np.zeros((40, 40), np.uint8)
+    mask[:, 10:20], mask[:, 20:30], mask[:, 30:], mask[:3] = 1, 2, 3, 255
+    pred = mask.copy()
+    if on_labelled:
+        pred[5:8, 12:18] = 255
+    write_png(root / "gt" / "a.png", mask)
+    write_png(root / "pred" / "a.png", pred)
+    return ["evaluate", "--pred", str(root / "pred"), "--gt", str(root / "gt"), "--no-progress"]
+
+
+def test_a_void_copied_where_the_masks_ignore_it_is_no_stray_class(tmp_path, capsys):
+    argv = _scene(tmp_path, on_labelled=False)
+    assert main([*argv, "--ignore-value", "255"]) == 0
+    out = capsys.readouterr().out
+    assert "no rows" not in out and "too many" not in out
+    assert "mIoU               1.0000" in out
+    rows = [line.split()[0] for line in out.split("\n\n")[0].splitlines()[1:]]
+    assert rows == ["0", "1", "2", "3"]
+
+
+@pytest.mark.parametrize("given", [None, [0, 1, 2, 3]], ids=["indices", "label-values"])
+def test_a_void_predicted_on_a_class_is_wrong_for_it_not_a_class_of_its_own(tmp_path, given):
+    _scene(tmp_path, on_labelled=True)
+    report = evaluate_predictions(
+        tmp_path / "pred", tmp_path / "gt", label_values=given, ignore_value=255, progress=False
+    )
+    s = report.summary
+    assert report.class_names == ["0", "1", "2", "3"]
+    assert s["iou"] == pytest.approx([1.0, 352 / 370, 1.0, 1.0])  # class 1 lost 18 px
+    assert s["recall"][1] == pytest.approx(352 / 370) and s["pixels"][1] == 370
+    assert s["miou"] == pytest.approx(np.mean(s["iou"]))  # 0.9878, not 0.7903 with a 255
+    assert s["pixel_accuracy"] == pytest.approx(1 - 18 / (4 * 370))
+    assert s["labelled_pixels"] == 4 * 370
+    assert report.images[0]["miou"] == pytest.approx(s["miou"])
+    table = report.table()
+    assert "no rows" not in table and "\n255 " not in table
+    assert "(scored as wrong for that class, no class of their own in mIoU)" in table
 
 
 def test_a_void_the_masks_ignore_too_joins_no_two_regions(tmp_path, capsys):

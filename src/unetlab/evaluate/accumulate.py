@@ -17,7 +17,7 @@ from unetlab.data.merged import MERGED_SHARE, region_counts
 from unetlab.errors import DatasetError, Spelled, UnetlabError, spelled
 from unetlab.evaluate.masks import CLASS_NAMES, GT_INSTANCES, PRED_INSTANCES
 from unetlab.evaluate.report import PREDICTED_VALUES, Report, count_error
-from unetlab.metrics import confusion_matrix, metrics_from_matrix
+from unetlab.metrics import confusion_matrix, metrics_with_missed
 from unetlab.metrics.isbi import (
     best_threshold,
     information_scores,
@@ -80,6 +80,8 @@ class Accumulator:
         self.merged_truth = np.zeros(2, np.int64)  # true regions that look merged, of all
         # predicted pixels holding the masks' ignore value: all, and where the truth is labelled
         self.predicted_ignore = np.zeros(2, np.int64)
+        # of each image, per true class, its labelled pixels predicted as the ignore value
+        self.missed: list[np.ndarray | None] = []
 
     def add(
         self,
@@ -116,13 +118,8 @@ class Accumulator:
                 f"{name}: prediction is {pred.shape[1]}x{pred.shape[0]} but the ground truth "
                 f"{gt.shape[1]}x{gt.shape[0]} (width x height); predict at the mask's size"
             )
-        self.top = np.maximum(self.top, (pred.max(initial=0), gt.max(initial=0)))
-        n = int(self.top.max()) + 1
-        self.matrices.append(confusion_matrix(pred, gt, n))
+        self._add_matrix(pred, gt, predicted_ignore)
         self._count_unscored(gt, void, truth_void)
-        if predicted_ignore is not None:
-            labelled = predicted_ignore & (gt != IGNORE_INDEX)
-            self.predicted_ignore += (predicted_ignore.sum(), labelled.sum())
         row = {"name": name, "pixel_error": pixel_error(pred, gt, ignore_index=IGNORE_INDEX)}
         if self.want_objects is not False:
             ids = (pred_ids, scored_ids, binary_truth, predicted_ignore)
@@ -131,6 +128,22 @@ class Accumulator:
         if cell_prob is not None:
             self.probs.append(np.asarray(cell_prob, np.float32))
             self.truths.append(gt)
+
+    def _add_matrix(self, pred: np.ndarray, gt: np.ndarray, predicted_ignore) -> None:
+        """One image's confusion matrix and, where ``pred`` holds the masks' ignore value
+        (``predicted_ignore``), its labelled pixels there per true class: no class's column,
+        wrong for their own (:func:`~unetlab.metrics.metrics_with_missed`; review s66: a
+        class 255 of IoU 0 in mIoU, and 252 rows of n/a where the masks ignore them too)."""
+        classed, truth, labelled = pred, gt, None
+        if predicted_ignore is not None:
+            labelled = predicted_ignore & (gt != IGNORE_INDEX)
+            self.predicted_ignore += (predicted_ignore.sum(), labelled.sum())
+            classed = np.where(predicted_ignore, 0, pred)
+            truth = np.where(labelled, IGNORE_INDEX, gt)
+        self.top = np.maximum(self.top, (classed.max(initial=0), gt.max(initial=0)))
+        n = int(self.top.max()) + 1
+        self.matrices.append(confusion_matrix(classed, truth, n))
+        self.missed.append(None if labelled is None else np.bincount(gt[labelled], minlength=n))
 
     def _count_unscored(self, gt: np.ndarray, void, truth_void) -> None:
         """Count the pixels scored nowhere: the no-data of the prediction (``void``) and of
@@ -209,8 +222,8 @@ class Accumulator:
         if not self.rows:
             raise DatasetError("no images to evaluate")
         names = self._class_names(class_names)
-        total = self._pixel_figures(len(names))
-        summary = self._summary(total)
+        total, missed = self._pixel_figures(len(names))
+        summary = self._summary(total, missed)
         pair_ious = []  # each image's object IoUs: its matching table at any threshold
         if self.want_objects or (self.want_objects is None and len(names) <= 2):
             summary.update(self._object_summary())
@@ -223,6 +236,7 @@ class Accumulator:
         threshold = self._best_threshold(thresholds, seed_threshold)
         report = Report(names, total, self.rows, summary, self.boundary_class, threshold, worst)
         report.pair_ious = pair_ious
+        report.missed = missed if missed.any() else None
         return report
 
     def _class_names(self, class_names: Sequence[str] | None) -> list[str]:
@@ -237,24 +251,30 @@ class Accumulator:
         check_boundary(self.boundary_class, names)
         return names
 
-    def _pixel_figures(self, c: int) -> np.ndarray:
+    def _pixel_figures(self, c: int) -> tuple[np.ndarray, np.ndarray]:
         """Each image's pixel figures into its row, from its confusion matrix padded to
-        ``c`` classes; the (c, c) sum of them."""
-        total = np.zeros((c, c), np.int64)
-        for row, m in zip(self.rows, self.matrices):
+        ``c`` classes and its pixels predicted as the ignore value (:meth:`_add_matrix`);
+        the (c, c) sum of the matrices, the (c,) sum of those pixels."""
+        total, missed_total = np.zeros((c, c), np.int64), np.zeros(c, np.int64)
+        for row, m, missed in zip(self.rows, self.matrices, self.missed):
             padded = np.zeros((c, c), np.int64)
             padded[: m.shape[0], : m.shape[1]] = m
             total += padded
-            per = metrics_from_matrix(padded)
+            wrong = np.zeros(c, np.int64)
+            if missed is not None:
+                wrong[: len(missed)] = missed
+            missed_total += wrong
+            per = metrics_with_missed(padded, wrong)
             row.update(miou=per["miou"], pixel_accuracy=per["pixel_accuracy"], iou=per["iou"])
             row.update(mdice=per["mdice"], dice=per["dice"])
-        return total
+        return total, missed_total
 
-    def _summary(self, total: np.ndarray) -> dict:
-        """The data-set pixel figures of the summed confusion matrix ``total``, with the
+    def _summary(self, total: np.ndarray, missed: np.ndarray) -> dict:
+        """The data-set pixel figures of the summed confusion matrix ``total`` (and
+        ``missed``: per class, its pixels predicted as the ignore value), with the
         pixels ignored, the mean of the images' mIoU and (two classes with a boundary class)
         the challenge's pixel error."""
-        summary = metrics_from_matrix(total)
+        summary = metrics_with_missed(total, missed)
         summary["labelled_pixels"] = summary.pop("total")
         summary["ignored_pixels"] = self.ignored
         summary["nodata_pixels"] = self.nodata

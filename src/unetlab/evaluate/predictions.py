@@ -382,23 +382,12 @@ def _reported(acc: Accumulator, read: _Read, stems: list[str], gt_dir: Path, wor
     say_unscored(read.preds, stems, gt_dir)
     _say_planewise(read.preds, stems)
     names = _found_names(read.classes.names, read.classes.by_index, acc)
-    if _ignore_scored(read, acc, names):
-        names = [*names, str(read.ignored[0])]
     report = acc.report(names, thresholds=None, worst=worst)
     if not read.gt_instances:
         _say_classless(read.preds, stems, report)
     _say_regions(read.preds, stems, report)
     report.counting = read.with_ids
     return report
-
-
-def _ignore_scored(read: _Read, acc: Accumulator, names: list[str] | None) -> bool:
-    """Whether class maps read through label values hold the masks' ignore value where the
-    masks hold a class: scored there as the class after theirs (:func:`_predicted_ignore`),
-    which the report names by that value."""
-    if read.classes.label_values is None or not acc.predicted_ignore[0]:
-        return False
-    return acc.classes_seen() == len(names) + 1
 
 
 #: the flags of evaluate_predictions' arguments that 3-D scoring refuses, where not --name
@@ -956,10 +945,11 @@ def _predicted_ignore(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """(``pred``, the pixels where the class map holds the masks' ignore value (another
     tool's void 255 beside classes 0..10) or None: none, no ignore value, no class map
-    (``classes`` False)). Read through label values, those pixels (:data:`PREDICTED_IGNORE`)
-    are scored as without them: nowhere where ``gt`` ignores them too, elsewhere as a
-    class after the label values', named by that value (:func:`_found_names`; review s65:
-    the map was refused, told to write a class where the masks ignore every such pixel)."""
+    (``classes`` False)), for :meth:`Accumulator.add`'s ``predicted_ignore``: scored
+    nowhere where ``gt`` ignores them too, elsewhere wrong for the true class, in no class's
+    column (review s66). Read through label values (:data:`PREDICTED_IGNORE`), they hold the
+    index after the label values', which no class has (review s65: the map was refused,
+    told to write a class where the masks ignore every such pixel)."""
     value = reading.ignore_value
     if value is None or not classes:
         return pred, None
@@ -969,8 +959,7 @@ def _predicted_ignore(
     held = pred == PREDICTED_IGNORE
     if not held.any():
         return pred, None
-    beyond = np.where(gt == IGNORE_INDEX, 0, len(reading.label_values))  # 0: scored nowhere
-    return np.where(held, beyond, pred), held
+    return np.where(held, len(reading.label_values), pred), held
 
 
 def _training_overlap_note(pred_dir: Path, pages: list[ScoredPage], report: Report) -> int | None:

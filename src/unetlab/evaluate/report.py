@@ -27,7 +27,7 @@ from unetlab.evaluate.earlier import (
 )
 from unetlab.evaluate.matching import matching_line, matching_tables, write_matching_csv
 from unetlab.evaluate.spread import SPREAD, per_image_spread, spread_lines, write_image_csv
-from unetlab.metrics.confusion import RARE_IOU, metrics_from_matrix
+from unetlab.metrics.confusion import RARE_IOU, metrics_from_matrix, metrics_with_missed
 from unetlab.outputs import (
     RECORD_FILES,
     claim_files,
@@ -64,6 +64,8 @@ class Report:
     source: dict = field(default_factory=dict)
     counting: bool = False
     pair_ious: list = field(default_factory=list)
+    #: per class, its labelled pixels predicted as the masks' ignore value (no class), or None
+    missed: np.ndarray | None = None
     iou_thresholds: tuple[float, ...] | None = None
     #: the paths the evaluate command claimed for its files before scoring, each taken once
     #: by its writer without claiming it again (:meth:`claim` adds none: every other write
@@ -186,7 +188,8 @@ class Report:
         is), the worst images. The CLI names its flags (``--object-scores``, ``--json``)."""
         s = self.summary
         lines = _class_lines(s, self.class_names, self.source, self.matrix)
-        lines += _unpredicted_line(self.matrix, self.class_names)
+        void = None if self.missed is None else (self.missed, self.source.get("ignore_value"))
+        lines += _unpredicted_line(self.matrix, self.class_names, void)
         lines += _pixel_lines(s, self.source.get("exclude_rows"))
         lines += _predicted_ignore_line(s, self.source.get("ignore_value"))
         lines += _challenge_line(s, self.class_names, self.boundary_class)
@@ -648,7 +651,7 @@ def _unseen_line(s: dict, class_names: Sequence[str]) -> list[str]:
     ]
 
 
-def _unpredicted_line(matrix: np.ndarray, class_names: Sequence[str]) -> list[str]:
+def _unpredicted_line(matrix: np.ndarray, class_names: Sequence[str], void=None) -> list[str]:
     """The lines on the classes the masks hold whose IoU is under :data:`RARE_IOU`: one on
     those never predicted, or predicted on a few pixels and mostly wrong, each with its
     pixels, what it was predicted on and where its pixels went (``matrix``: rows truth,
@@ -658,13 +661,14 @@ def _unpredicted_line(matrix: np.ndarray, class_names: Sequence[str]) -> list[st
     are predicted on many more (:func:`_over_line`: review s63, 4 px all found, predicted on
     104, were said to need more training). IoU, recall and pixels are ``matrix``'s
     (:func:`~unetlab.metrics.confusion.metrics_from_matrix`), as are the counts beside them:
-    one source, not the summary's figures trusted to be of the same matrix."""
+    one source, not the summary's figures trusted to be of the same matrix. ``void``:
+    (per class, its pixels predicted as the masks' ignore value, that value), or None."""
     m = np.asarray(matrix)
-    s = metrics_from_matrix(m)
+    s = metrics_from_matrix(m) if void is None else metrics_with_missed(m, void[0])
     iou, pixels = s["iou"], s["pixels"]
     rare = [i for i, n in enumerate(pixels) if n > 0 and iou[i] < RARE_IOU]
     over = [i for i in rare if s["recall"][i] > 0.5]  # most of its pixels found
-    parts = [_rare_part(m, i, s, class_names) for i in rare if i not in over]
+    parts = [_rare_part(m, i, s, class_names, void) for i in rare if i not in over]
     lines = [
         f"{'; '.join(parts)}: in the masks but (nearly) never predicted right: IoU under "
         f"{RARE_IOU:g}; a rare class needs more training (more steps, or more images that "
@@ -673,10 +677,11 @@ def _unpredicted_line(matrix: np.ndarray, class_names: Sequence[str]) -> list[st
     return lines[: bool(parts)] + [_over_line(m, i, s, class_names) for i in over]
 
 
-def _rare_part(m: np.ndarray, i: int, s: dict, class_names: Sequence[str]) -> str:
+def _rare_part(m: np.ndarray, i: int, s: dict, class_names: Sequence[str], void=None) -> str:
     """``person (661 px, never predicted, 93% predicted as road)``, or with ``IoU 0.0052, 4
     px found, 70 px predicted as it`` for a class predicted (rows truth, columns
-    prediction; its pixels and IoU from ``s``, the figures of ``m``)."""
+    prediction; its pixels and IoU from ``s``, the figures of ``m``), and with ``void``
+    (:func:`_unpredicted_line`) ``, 7% predicted as 255, the ignore value``."""
     truth, predicted, hit = s["pixels"][i], int(m[:, i].sum()), int(m[i, i])
     said = [f"{truth:,} px"]
     if predicted:
@@ -688,6 +693,8 @@ def _rare_part(m: np.ndarray, i: int, s: dict, class_names: Sequence[str]) -> st
     if missed.any():
         most = int(np.argmax(missed))
         said.append(f"{missed[most] / truth:.0%} predicted as {class_names[most]}")
+    if void is not None and void[0][i]:
+        said.append(f"{void[0][i] / truth:.0%} predicted as {void[1]}, the ignore value")
     return f"{class_names[i]} ({', '.join(said)})"
 
 
@@ -728,7 +735,7 @@ def _pixel_lines(s: dict, excluded: dict | None = None) -> list[str]:
 def _predicted_ignore_line(s: dict, value: int | None) -> list[str]:
     """One line where the predictions hold the masks' ignore ``value`` (another tool's void
     255 beside classes 0..10; s51 scene255: scored as class 255 without a word): how many
-    pixels, how many of them scored nowhere and how many scored (wrong) as that value; the
+    pixels, how many of them scored nowhere and how many scored wrong for their class; the
     value named as the masks' ignore value, not "no class": a 0/255 model's 0 is its
     background (review s64)."""
     held = s.get("predicted_ignore_pixels", 0)
@@ -736,8 +743,8 @@ def _predicted_ignore_line(s: dict, value: int | None) -> list[str]:
         return []
     scored = s["predicted_ignore_scored"]
     wrong = (
-        f", {scored:,} where the masks hold a class (scored as {value}: wrong there, its IoU 0 "
-        "in mIoU)"
+        f", {scored:,} where the masks hold a class (scored as wrong for that class, no "
+        "class of their own in mIoU)"
         if scored
         else ""
     )

@@ -11,7 +11,14 @@ from unetlab.metrics.confusion import (
     ConfusionMatrix,
     confusion_matrix,
     metrics_from_matrix,
+    metrics_with_missed,
     nanmean,
 )
 
-__all__ = ["ConfusionMatrix", "confusion_matrix", "metrics_from_matrix", "nanmean"]
+__all__ = [
+    "ConfusionMatrix",
+    "confusion_matrix",
+    "metrics_from_matrix",
+    "metrics_with_missed",
+    "nanmean",
+]

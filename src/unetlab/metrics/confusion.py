@@ -204,6 +204,26 @@ def metrics_from_matrix(matrix) -> dict:
     }
 
 
+def metrics_with_missed(matrix, missed) -> dict:
+    """:func:`metrics_from_matrix` of the (C, C) ``matrix`` whose truth rows also lost
+    ``missed`` (C,) pixels each to a prediction of no class (another tool's void 255 where
+    the masks hold a class): wrong for their true class (its IoU, Dice and recall lower,
+    the pixel accuracy too), no class of their own in the means (review s66: a class 255 of
+    IoU 0 in mIoU, 0.7660 where the 4 classes' mean was 0.9575)."""
+    missed = np.asarray(missed, np.int64)
+    if not missed.any():
+        return metrics_from_matrix(matrix)
+    c = len(matrix)
+    wide = np.zeros((c + 1, c + 1), np.int64)
+    wide[:c, :c], wide[:c, c] = matrix, missed
+    figures = metrics_from_matrix(wide)
+    for key in ("iou", "dice", "precision", "recall", "pixels"):
+        figures[key] = figures[key][:c]
+    for mean, key in (("miou", "iou"), ("mdice", "dice"), ("mean_accuracy", "recall")):
+        figures[mean] = nanmean(np.array(figures[key], np.float64))
+    return figures
+
+
 class ConfusionMatrix:
     """Streaming (C, C) confusion matrix; rows = truth, columns = prediction.
 
