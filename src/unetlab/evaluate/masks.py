@@ -681,6 +681,8 @@ class Predictions:
         self.nodata: dict[Path, float | None] = {}  # per class map: its GDAL_NODATA value
         self.axes: dict[Path, str | None] = {}  # per file: the axes to read it by
         self.ignored = ignored  # the masks' ignore value: a class map's read as such
+        #: a map without a record read as class indices whose values read as mask values too
+        self.guessed: tuple[Path, np.ndarray] | None = None
 
     def __contains__(self, stem: str) -> bool:
         return stem in self.maps or stem in self.objects
@@ -809,9 +811,25 @@ class Predictions:
             return False
         if self.ignored is not None:  # a map of class indices copying the void (review s65)
             pred = pred[pred != self.ignored]
-        if int(pred.max(initial=0)) < len(values):
+        if any(v < len(values) and v != i for i, v in enumerate(values)):  # 1 2 3: 1 reads two ways
+            return self._by_values(path, np.unique(pred))
+        return int(pred.max(initial=0)) >= len(values)
+
+    def _by_values(self, path: Path, held: np.ndarray) -> bool:
+        """:meth:`_foreign_values` of a map holding ``held`` beside label values that read
+        otherwise as class indices (1 2 3): mask values where it holds a value no class
+        index is and each is a label value, or where an earlier map was read so (review s66:
+        1..3 maps beside --label-values 1 2 3 were refused as unetlab predict's files, told a
+        fix that does not apply to another tool's). An earlier map read as class indices
+        whose values read either way (1 2) is refused then, naming both."""
+        values, top = self.label_values, int(held.max(initial=0))
+        either = bool(np.isin(held, values).all())
+        if not (self.foreign or (either and top >= len(values))):
+            self.guessed = self.guessed or ((path, held) if either else None)
             return False
-        return not any(v < len(values) and v != i for i, v in enumerate(values))
+        if self.guessed is not None:
+            raise MaskValuesError(**_read_two_ways(self.guessed, path, top, len(values)))
+        return True
 
     def _void_copied(self, pred: np.ndarray) -> bool:
         """Whether the class map ``pred``, read as class indices beside ``label_values``,
@@ -850,6 +868,23 @@ class Predictions:
             held = self.written.outputs(path).get("labels") == "mask values"
             self.mask_values[path] = held
         return self.mask_values[path]
+
+
+def _read_two_ways(guessed: tuple[Path, np.ndarray], path: Path, top: int, n: int) -> dict:
+    """The keywords of the refusal of class maps without records read two ways: ``path``
+    holds mask values (``top``: no class index of ``n`` classes), the ``guessed`` map
+    (path, its values) was read earlier as class indices, its values being label values too."""
+    first, held = guessed
+
+    def say(made: str) -> str:
+        return (
+            f"{path} holds {top}, no class index of the {n} classes: its values are mask "
+            f"values, but {first} was read as class indices ({words.spaced(held, 12)}, which "
+            "are label values too); a folder's maps are read one way: save them as class "
+            f"indices 0..{n - 1}, or as {made} writes mask values (its predict.json says so)"
+        )
+
+    return spelled(say, PREDICTED_VALUES)
 
 
 def _refuse_lossy(path: Path) -> None:
