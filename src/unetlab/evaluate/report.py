@@ -515,8 +515,6 @@ def _class_lines(
             f"{', '.join(absent)}: in no mask and no prediction: IoU and Dice n/a, left out of "
             "mIoU and mean Dice (a label value or class name too many?)"
         )
-    if s.get("predicted_ignore_pixels"):  # said by _predicted_ignore_line
-        strays = [i for i in strays if class_names[i] != str((source or {}).get("ignore_value"))]
     lines += _stray_line(gap, strays, class_names, matrix, (source or {}).get("ignore_value"))
     return lines + precision_line(source or {}) + _unseen_line(s, class_names)
 
