@@ -3,8 +3,11 @@ class indices too (--label-values 1 2 3: 1 is class 0's value and class index 1)
 s66: maps of 1..3 were refused as unetlab predict's files ('the predictions hold 3, the mask
 value of class 2 ... predict again without --label-values'), a fix that does not apply."""
 
+import logging
+
 import numpy as np
 import pytest
+import tifffile
 
 from unetlab.cli import main
 from unetlab.data.io import write_png
@@ -43,15 +46,88 @@ def test_maps_of_the_mask_values_are_scored_by_value(tmp_path, void):
     assert report.class_names == ["1", "2", "3"]
 
 
-def test_a_map_read_as_indices_before_one_of_values_is_refused_naming_both(tmp_path, capsys):
-    """s0's map holds 1 and 2 only (either reading), s1's 1..3 (values only): s0 was read
-    as class indices first, so the folder is refused, not scored two ways."""
-    pred, gt = _maps(tmp_path, void=False)
-    write_png(pred / "s0.png", np.where(np.arange(256).reshape(16, 16) % 2, 1, 2).astype(np.uint8))
-    with pytest.raises(MaskValuesError, match="s1.png holds 3, no class index of the 3 classes"):
-        evaluate_predictions(pred, gt, label_values=[1, 2, 3])
-    argv = ["evaluate", "--pred", str(pred), "--gt", str(gt), "--label-values", "1", "2", "3"]
-    assert main(argv) == 2
+@pytest.mark.parametrize("first", [True, False], ids=["sorts-first", "sorts-last"])
+def test_a_map_of_either_reading_is_read_as_the_folder_is_whatever_its_order(tmp_path, first):
+    """Review s66: a map of values 1 and 2 only (either reading) beside one of 1..3 (values
+    only) was refused where it sorted first, scored where last: the folder is looked at once,
+    before scoring, its maps all read as mask values."""
+    rng = np.random.default_rng(0)
+    for name, lacks in (("a", first), ("b", not first)):
+        mask = rng.integers(1, 4, (16, 16)).astype(np.uint8)
+        if lacks:
+            mask[mask == 3] = 2
+        write_png(tmp_path / "gt" / f"{name}.png", mask)
+        write_png(tmp_path / "pred" / f"{name}.png", mask)
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[1, 2, 3])
+    assert report.summary["miou"] == 1.0 and report.summary["iou"] == [1.0, 1.0, 1.0]
+
+
+def test_the_pages_of_one_stack_are_read_one_way(tmp_path):
+    """A 2-page TIFF of values 1..3 whose first page holds 1 and 2 only: refused naming the
+    same file as read both ways (review s66)."""
+    truth = np.random.default_rng(3).integers(1, 4, (2, 16, 16)).astype(np.uint8)
+    truth[0][truth[0] == 3] = 2
+    pred = truth.copy()
+    pred[1, 5:8, 5:8] = 1  # class 0 where the masks hold 2 or 3
+    for folder, stack in (("gt", truth), ("pred", pred), ("indices", pred - 1)):
+        (tmp_path / folder).mkdir()
+        tifffile.imwrite(tmp_path / folder / "a.tif", stack)
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[1, 2, 3])
+    # the oracle: the same stack saved as class indices 0..2
+    indices = evaluate_predictions(tmp_path / "indices", tmp_path / "gt", label_values=[1, 2, 3])
+    assert report.summary["iou"] == indices.summary["iou"] and report.summary["miou"] < 1.0
+
+
+def _mixed(root):
+    """--label-values 1 2 3 --ignore-value 0: a.png a perfect map of mask values (copying
+    the void 0), b.png a perfect map of class indices 0..2 (review s66 s4)."""
+    rng = np.random.default_rng(2)
+    for name, indices in (("a", False), ("b", True)):
+        mask = rng.integers(2, 4, (32, 32)).astype(np.uint8)
+        mask[10:13, 10:13], mask[:8] = 1, 0
+        write_png(root / "gt" / f"{name}.png", mask)
+        write_png(
+            root / "pred" / f"{name}.png", np.where(mask > 0, mask - 1, 0) if indices else mask
+        )
+    return root / "pred", root / "gt"
+
+
+def test_a_map_of_class_indices_among_maps_of_mask_values_is_said(tmp_path, caplog):
+    """b.png read as mask values like the folder's other map scored mIoU 0.2815 unsaid."""
+    pred, gt = _mixed(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        evaluate_predictions(pred, gt, label_values=[1, 2, 3], ignore_value=0, progress=False)
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(said) == 1, said
+    assert said[0].startswith(f"{pred / 'b.png'} was read as mask values ({pred / 'a.png'} holds 3")
+    assert "as class indices it agrees with its masks on 100% of their labelled pixels, " in said[0]
+    assert "as mask values on 0%" in said[0] and "save them all as class indices 0..2" in said[0]
+
+
+def test_maps_of_mask_values_read_as_class_indices_are_said(tmp_path, caplog):
+    """No map holds 3: the folder is read as class indices, as before, a perfect map of
+    1 and 2 scoring 0; a line says it agrees with its masks read as mask values."""
+    mask = np.where(np.arange(256).reshape(16, 16) % 3, 1, 2).astype(np.uint8)
+    write_png(tmp_path / "gt" / "a.png", mask)
+    write_png(tmp_path / "pred" / "a.png", mask)
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[1, 2, 3])
+    assert report.summary["miou"] == 0.0
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(said) == 1 and "a.png was read as class indices (no map holds a value" in said[0]
+
+
+def test_a_map_of_class_indices_beside_0_255_maps_is_refused_naming_both(tmp_path, capsys):
+    """--label-values 0 255: a map of 0 and 1 beside one of 0 and 255 was scored by indices
+    beside values, map by map; the folder is read one way, the 0/1 map refused in one line."""
+    mask = np.where(np.arange(256).reshape(16, 16) % 3, 0, 255).astype(np.uint8)
+    for name, pred in (("a", mask // 255), ("b", mask)):
+        write_png(tmp_path / "gt" / f"{name}.png", mask)
+        write_png(tmp_path / "pred" / f"{name}.png", pred.astype(np.uint8))
+    argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
+    assert main([*argv, "--label-values", "0", "255", "--no-progress"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "s0.png was read as class indices (1 2" in err
-    assert "save them as class indices 0..2, or as unetlab predict --label-values writes" in err
+    assert err.count("\n") == 1, err
+    assert "a.png holds 0 1, class indices (1 no label value), but " in err
+    assert "b.png holds 255, a mask value beyond the 2 class indices" in err
+    assert "save them all as class indices 0..1 or all as the mask values 0 255" in err

@@ -5,6 +5,7 @@ predictions (class maps and object ids) matched to the mask pages."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
@@ -681,8 +682,7 @@ class Predictions:
         self.nodata: dict[Path, float | None] = {}  # per class map: its GDAL_NODATA value
         self.axes: dict[Path, str | None] = {}  # per file: the axes to read it by
         self.ignored = ignored  # the masks' ignore value: a class map's read as such
-        #: a map without a record read as class indices whose values read as mask values too
-        self.guessed: tuple[Path, np.ndarray] | None = None
+        self.said_other = False  # a map that agrees with its masks read the other way (said once)
 
     def __contains__(self, stem: str) -> bool:
         return stem in self.maps or stem in self.objects
@@ -722,25 +722,43 @@ class Predictions:
         _refuse_lossy(path)
         raw = _page(self.read_maps, path, gt, axes=self._axes(path, gt))
         void = self._nodata(path, raw)  # no sample in the input: scored nowhere
-        pred = _class_indices(raw if void is None else _filled(raw, void), path)
-        if (held := self._holds_mask_values(path)) or self._foreign_values(path, pred):
-            pred = from_mask_values(pred, self.label_values, path, self.ignored)
+        pred = self._classes(
+            path, _class_indices(raw if void is None else _filled(raw, void), path), gt
+        )
+        return (pred if void is None else np.where(void, IGNORE_INDEX, pred)), ids
+
+    def _classes(self, path: Path, pred: np.ndarray, gt: MaskPage) -> np.ndarray:
+        """The class indices of the page ``pred`` of the class map ``path``: its mask values
+        read by ``label_values`` where its record says it holds them, or where it has none
+        and the folder's maps without one are read so (:attr:`beyond`); else its own."""
+        held, read = self._holds_mask_values(path), pred
+        foreign = self.label_values is not None and self.written.outputs(path).get("labels") is None
+        if held or (foreign and self.beyond is not None):
+            if not held:
+                self._refuse_indices_among_values(path, pred)
+            read = from_mask_values(pred, self.label_values, path, self.ignored)
             self._say_mask_values(path, held)  # once read: a refusal stands alone (s64)
         elif self._void_copied(pred):
-            pred = np.where(pred == self.ignored, PREDICTED_IGNORE, pred)
-        return (pred if void is None else np.where(void, IGNORE_INDEX, pred)), ids
+            read = np.where(pred == self.ignored, PREDICTED_IGNORE, pred)
+        if foreign:
+            self._say_other_reading(path, pred, gt)
+        return read
 
     def _nodata(self, path: Path, raw: np.ndarray) -> np.ndarray | None:
         """The pixels of the class map ``path`` (``raw``: one page as read) that hold the
         value its GDAL_NODATA tag names (``unetlab predict`` writes one where the input's
         pixels were no sample; a PNG's: its text key ``nodata``), or None."""
-        if path not in self.nodata:
-            self.nodata[path] = named_nodata(path)
-        value = self.nodata[path]
+        value = self._nodata_value(path)
         if value is None:
             return None
         void = raw == value
         return void if void.any() else None
+
+    def _nodata_value(self, path: Path) -> float | None:
+        """The GDAL_NODATA value of the class map ``path`` (:func:`named_nodata`), read once."""
+        if path not in self.nodata:
+            self.nodata[path] = named_nodata(path)
+        return self.nodata[path]
 
     def _axes(self, path: Path, gt: MaskPage) -> str | None:
         """:func:`planes_axes` of ``path`` for ``gt``'s planes, found once a file (a
@@ -800,36 +818,76 @@ class Predictions:
             return False
         return not self._instance_map(self.maps[stem])
 
-    def _foreign_values(self, path: Path, pred: np.ndarray) -> bool:
-        """Whether the class map ``path`` (``pred``: one page), which no record describes
-        (another tool's, e.g. 0/255 masks from Fiji), holds mask values: ``label_values``
-        are given, it holds a value that no class index is, and every label value that could
-        be a class index is its own (0 of 0 255), so each value reads the same as an index
-        or as a mask value (s36 flags 4)."""
-        values = self.label_values
-        if values is None or self.written.outputs(path).get("labels") is not None:  # its record's
-            return False
-        if self.ignored is not None:  # a map of class indices copying the void (review s65)
-            pred = pred[pred != self.ignored]
-        if any(v < len(values) and v != i for i, v in enumerate(values)):  # 1 2 3: 1 reads two ways
-            return self._by_values(path, np.unique(pred))
-        return int(pred.max(initial=0)) >= len(values)
+    @functools.cached_property
+    def beyond(self) -> tuple[Path, int] | None:
+        """(the first class map without a record holding a value beyond the class indices,
+        the least such value), the masks' ignore value and the map's no-data value aside:
+        the folder's maps without records (another tool's, e.g. 0/255 masks from Fiji) are
+        all read as mask values then; None: all as class indices, as a folder is where no
+        map tells (review s66: read map by map in file order, a folder of 1..3 maps was
+        scored or refused by the order its files sort in). One look at every such map's
+        pixels before any is scored (:func:`_pixel_values`)."""
+        if self.label_values is None:
+            return None
+        n, reader = len(self.label_values), PairReader()
+        for path in self.maps.values():
+            lossy = path.suffix.lower() in LOSSY_SUFFIXES  # refused when scored
+            if lossy or self.written.outputs(path).get("labels") is not None:
+                continue
+            high = _pixel_values(reader, path)
+            high = np.unique(high[high >= n])
+            aside = [v for v in (self.ignored, self._nodata_value(path)) if v is not None]
+            if (high := high[~np.isin(high, aside)]).size:
+                return path, int(high[0])
+        return None
 
-    def _by_values(self, path: Path, held: np.ndarray) -> bool:
-        """:meth:`_foreign_values` of a map holding ``held`` beside label values that read
-        otherwise as class indices (1 2 3): mask values where it holds a value no class
-        index is and each is a label value, or where an earlier map was read so (review s66:
-        1..3 maps beside --label-values 1 2 3 were refused as unetlab predict's files, told a
-        fix that does not apply to another tool's). An earlier map read as class indices
-        whose values read either way (1 2) is refused then, naming both."""
-        values, top = self.label_values, int(held.max(initial=0))
-        either = bool(np.isin(held, values).all())
-        if not (self.foreign or (either and top >= len(values))):
-            self.guessed = self.guessed or ((path, held) if either else None)
-            return False
-        if self.guessed is not None:
-            raise MaskValuesError(**_read_two_ways(self.guessed, path, top, len(values)))
-        return True
+    def _refuse_indices_among_values(self, path: Path, pred: np.ndarray) -> None:
+        """MaskValuesError for the page ``pred`` of the map ``path``, read as mask values as
+        the folder's maps without records are (:attr:`beyond`), which holds only class
+        indices, some of them no label value (0 1 beside 0/255 maps): a folder's maps are
+        read one way, the fix to save them so."""
+        n, values = len(self.label_values), self.label_values
+        held = np.unique(pred[pred != self.ignored] if self.ignored is not None else pred)
+        unknown = held[~np.isin(held, values)]
+        if not unknown.size or int(held.max(initial=0)) >= n:
+            return  # mask values, or none of either: from_mask_values names them
+        other, top = self.beyond
+        said = (
+            f"{path} holds {words.spaced(held, 12)}, class indices ({words.spaced(unknown, 12)} "
+            f"no label value), but {other} holds {top}, a mask value beyond the {n} class "
+            f"indices: a folder's maps are read one way; save them all as class indices "
+            f"0..{n - 1} or all as the mask values {words.spaced(values)}"
+        )
+        raise MaskValuesError(said, cli=said)  # no flag named: the same in either
+
+    def _say_other_reading(self, path: Path, pred: np.ndarray, gt: MaskPage) -> None:
+        """One warning (the first such map) where the page ``pred`` of the map ``path``
+        without a record agrees with its masks (``gt``) on at least half their labelled
+        pixels and twice as many read the other way, as class indices or as mask values,
+        than read the way the folder is (:attr:`beyond`): a map of class indices among maps
+        of mask values was scored as them unsaid (review s66, mIoU 0.2815 for perfect maps)."""
+        if self.said_other or self.object_pixels:
+            return
+        by_values = self.beyond is not None
+        values, mask = np.asarray(self.label_values), gt.mask
+        labelled = np.isin(mask, values)
+        if not labelled.any():
+            return
+        as_indices = np.where(pred < len(values), values[np.minimum(pred, len(values) - 1)], -1)
+        agree = [float((read == mask)[labelled].mean()) for read in (pred, as_indices)]
+        read, other = agree if by_values else agree[::-1]
+        if other < 0.5 or other < 2 * read:
+            return
+        self.said_other = True
+        ways = ("mask values", "class indices")[:: 1 if by_values else -1]
+        why = f"{self.beyond[0]} holds {self.beyond[1]}" if by_values else "no map holds a value"
+        log.warning(
+            "%s was read as %s (%s beyond the class indices; a folder's maps without predict.json "
+            "records are read one way), "
+            "but read as %s it agrees with its masks on %.0f%% of their labelled pixels, as %s on "
+            "%.0f%%: a folder of maps saved two ways? save them all as class indices 0..%d",
+            *(path, ways[0], why, ways[1], 100 * other, ways[0], 100 * read, len(values) - 1),
+        )
 
     def _void_copied(self, pred: np.ndarray) -> bool:
         """Whether the class map ``pred``, read as class indices beside ``label_values``,
@@ -842,7 +900,8 @@ class Predictions:
 
     def _say_mask_values(self, path: Path, held: bool) -> None:
         """The log line on the first class map read as mask values: by its record (``held``)
-        or, without one, by its values; said once it is read, so that a map holding a value
+        or, without one, by the folder's (naming the map that tells: :attr:`beyond`); said
+        once it is read, so that a map holding a value
         none of the label values are is refused in one line, not after this one (s64)."""
         values = words.spaced(self.label_values)
         if held and not self.said_held:
@@ -854,9 +913,9 @@ class Predictions:
             )
         if not held and not self.foreign:
             log.info(
-                "%s holds values beyond the class indices and has no predict.json record: "
-                "read as mask values, classes by the label values %s",
-                path,
+                "%s holds %d, beyond the class indices, and has no predict.json record: the "
+                "maps without one are read as mask values, classes by the label values %s",
+                *self.beyond,
                 values,
             )
         self.said_held = self.said_held or held
@@ -870,21 +929,16 @@ class Predictions:
         return self.mask_values[path]
 
 
-def _read_two_ways(guessed: tuple[Path, np.ndarray], path: Path, top: int, n: int) -> dict:
-    """The keywords of the refusal of class maps without records read two ways: ``path``
-    holds mask values (``top``: no class index of ``n`` classes), the ``guessed`` map
-    (path, its values) was read earlier as class indices, its values being label values too."""
-    first, held = guessed
+def _pixel_values(reader: PairReader, path: Path) -> np.ndarray:
+    """The pixels of the class map ``path``, all its pages, for their values only: a stack
+    of planes that records no axes (read as channels without its masks' page count, which
+    :func:`planes_axes` reads it by) as its file holds them."""
+    try:
+        return reader.stack(path, mask=True)
+    except ChannelsMaskError:
+        import tifffile
 
-    def say(made: str) -> str:
-        return (
-            f"{path} holds {top}, no class index of the {n} classes: its values are mask "
-            f"values, but {first} was read as class indices ({words.spaced(held, 12)}, which "
-            "are label values too); a folder's maps are read one way: save them as class "
-            f"indices 0..{n - 1}, or as {made} writes mask values (its predict.json says so)"
-        )
-
-    return spelled(say, PREDICTED_VALUES)
+        return tifffile.imread(path)
 
 
 def _refuse_lossy(path: Path) -> None:
