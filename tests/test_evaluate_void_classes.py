@@ -3,6 +3,8 @@ review s66: copied where the masks ignore it, it printed a row '4..255 (252 valu
 rows) ... a label value too many?'; predicted on labelled pixels, it entered the mIoU as a
 class 255 of IoU 0; where the masks ignore it too, it joined two regions into one object."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -73,3 +75,33 @@ def test_a_void_the_masks_ignore_too_joins_no_two_regions(tmp_path, capsys):
     s = report.summary
     assert (s["pred_objects"], s["objects"], s["object_f1"]) == (2, 2, 1.0)
     assert s["rand_error"] == pytest.approx(0.0)
+
+
+def test_the_void_predicted_on_a_class_is_in_the_json_and_the_confusion_png(tmp_path, monkeypatch):
+    """Review s66: the JSON's matrix summed to 1462 of 1480 labelled pixels, the 18 of class
+    1 predicted as 255 nowhere; the PNG's row of class 1 read 1.000 (352 / 352) where its
+    recall is 0.9514."""
+    from matplotlib.axes import Axes
+
+    shown = []
+    imshow = Axes.imshow
+    monkeypatch.setattr(Axes, "imshow", lambda ax, a, **kw: shown.append(a) or imshow(ax, a, **kw))
+    argv = _scene(tmp_path, on_labelled=True)
+    out = tmp_path / "out"
+    argv += [
+        "--ignore-value",
+        "255",
+        "--json",
+        str(out / "r.json"),
+        "--confusion",
+        str(out / "c.png"),
+    ]
+    assert main(argv) == 0
+    report = json.loads((out / "r.json").read_text())
+    matrix, classes = np.array(report["confusion_matrix"]), report["classes"]
+    assert [classes[n]["predicted_ignore"] for n in "0123"] == [0, 18, 0, 0]
+    rows = [matrix[i].sum() + classes[n]["predicted_ignore"] for i, n in enumerate("0123")]
+    assert rows == [classes[n]["pixels"] for n in "0123"] == [370] * 4
+    assert sum(rows) == report["labelled_pixels"]
+    assert shown[0][1, 1] == pytest.approx(classes["1"]["recall"]) == pytest.approx(352 / 370)
+    assert shown[0].sum(1) == pytest.approx([1, 352 / 370, 1, 1])

@@ -120,6 +120,9 @@ class Report:
         }
         for key in ("iou", "dice", "precision", "recall", "pixels"):
             out.pop(key)
+        if self.missed is not None:  # no column's: a row and this make the class's pixels
+            for i in shown:
+                out["classes"][self.class_names[i]]["predicted_ignore"] = int(self.missed[i])
         for k, pq in out.pop("class_pq", {}).items():  # objects matched within their class
             out["classes"][self.class_names[k]].update(pq)
         # only where the object scores used it: an 11-class road model's JSON said "road"
@@ -251,7 +254,10 @@ class Report:
         path = self._claimed(path, overwrite)
         refuse_earlier_report(path, self.source, overwrite=overwrite)
         scored = {PNG_KEY: json.dumps(scoring_record(self.source))}
-        return plot_confusion(matrix, names, path, metadata=scored)
+        missed = (
+            None if self.missed is None else (self.missed[shown], self.source.get("ignore_value"))
+        )
+        return plot_confusion(matrix, names, path, metadata=scored, missed=missed)
 
     def claim(self, path: str | os.PathLike, *, overwrite: bool = False, fmt=None) -> Path:
         """``path`` as ``unetlab evaluate --json`` claims its files (:func:`claim_outputs`):
