@@ -124,6 +124,8 @@ def test_a_map_of_class_indices_beside_0_255_maps_is_refused_naming_both(tmp_pat
     for name, pred in (("a", mask // 255), ("b", mask)):
         write_png(tmp_path / "gt" / f"{name}.png", mask)
         write_png(tmp_path / "pred" / f"{name}.png", pred.astype(np.uint8))
+    with pytest.raises(MaskValuesError, match="a.png holds 0 1, class indices"):
+        evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[0, 255])
     argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
     assert main([*argv, "--label-values", "0", "255", "--no-progress"]) == 2
     err = capsys.readouterr().err
