@@ -105,3 +105,25 @@ def test_the_void_predicted_on_a_class_is_in_the_json_and_the_confusion_png(tmp_
     assert sum(rows) == report["labelled_pixels"]
     assert shown[0][1, 1] == pytest.approx(classes["1"]["recall"]) == pytest.approx(352 / 370)
     assert shown[0].sum(1) == pytest.approx([1, 352 / 370, 1, 1])
+
+
+def test_an_ignore_value_among_the_class_indices_has_no_row(tmp_path):
+    """Masks 0 (void) / 1 / 2 with --ignore-value 0, maps copying the void and predicting 0
+    on 20 labelled pixels: a row '0 n/a' said 'a label value or class name too many?'
+    (review s66), against 'no class of their own in the table'."""
+    for name in ("a", "b"):
+        mask = np.ones((32, 32), np.uint8)
+        mask[:, 16:], mask[:4] = 2, 0
+        pred = mask.copy()
+        pred[10:14, 2:7] = 0
+        write_png(tmp_path / "gt" / f"{name}.png", mask)
+        write_png(tmp_path / "pred" / f"{name}.png", pred)
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", ignore_value=0)
+    table = report.table()
+    rows = [line.split()[0] for line in table.split("\n\n")[0].splitlines()[1:]]
+    assert rows == ["1", "2"] and "too many" not in table
+    assert "left out for 2 classes" in table and "\n  0 " not in table  # nor a spread line
+    out = report.to_dict()
+    assert list(out["classes"]) == out["confusion_classes"] == ["1", "2"]
+    assert out["classes"]["1"]["iou"] == pytest.approx(428 / 448)  # 20 of 448 predicted void
+    assert out["miou"] == pytest.approx((428 / 448 + 1) / 2)

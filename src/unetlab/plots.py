@@ -104,8 +104,7 @@ def plot_confusion(
     )
     ax.set_yticks(range(n), labels=list(class_names))
     title = "confusion matrix (rows normalised)"
-    if missed is not None:  # rows short of 1 by the class's pixels predicted as that value
-        title += f"\nthe rest of a row: predicted {missed[1]}"
+    title += "" if missed is None else f"\nthe rest of a row: predicted {missed[1]}"
     ax.set(xlabel="predicted", ylabel="true", title=title)
     if n <= 20:
         for i in range(n):

@@ -98,8 +98,10 @@ class Report:
         """The class indices the JSON, the CSV and the confusion PNG hold: all but a run of
         unnamed classes in no mask and no prediction below a value beyond the classes
         (:func:`stray_classes`: 255 scored as a class beside 0..10 made a 256 x 256 matrix
-        of zeros, its PNG unreadable, s51 scene255); each is named by its value."""
+        of zeros, its PNG unreadable, s51 scene255) and the ignore value's (:func:`void_class`);
+        each is named by its value."""
         gap = set(stray_classes(self.summary["iou"], self.class_names)[0])
+        gap |= set(void_class(self.summary["iou"], self.class_names, self.source))
         return [i for i in range(len(self.class_names)) if i not in gap]
 
     def to_dict(self) -> dict:
@@ -208,8 +210,9 @@ class Report:
         if self.threshold is not None:
             lines += _threshold_lines(self.threshold)
         trained = sum(bool(r.get("trained")) for r in self.images)
-        spread = per_image_spread(self.images, self.class_names)
-        lines += spread_lines(spread, self.class_names, trained)
+        shown, names = self._shown()  # the stray values' and the ignore value's left out
+        spread = per_image_spread(self._shown_images(shown), names)
+        lines += spread_lines(spread, names, trained)
         if self.counting and "rand_error" in s:
             lines += count_table(self.images, every_row=every_row)
         worst, by = self.worst(), self.worst_by
@@ -508,13 +511,16 @@ def _class_lines(
     made = f"  (predicted in {precision})" if precision else ""
     lines = [f"{'class':<{width}}  {'IoU':>7}  {'Dice':>7}  {'pixels':>10}{made}"]
     gap, strays = stray_classes(s["iou"], class_names)
+    void = void_class(s["iou"], class_names, source or {})
     for i, name in enumerate(class_names):
-        if i in gap:
+        if i in gap or i in void:
             continue
         lines.append(
             f"{name:<{width}}  {_f(s['iou'][i]):>7}  {_f(s['dice'][i]):>7}  {s['pixels'][i]:>10}"
         )
-    absent = [n for i, n in enumerate(class_names) if math.isnan(s["iou"][i]) and i not in gap]
+    absent = [
+        n for i, n in enumerate(class_names) if math.isnan(s["iou"][i]) and i not in gap + void
+    ]
     absent += [f"{gap[0]}..{gap[-1]} ({len(gap)} values, no rows)"] if gap else []
     if absent:  # a label value too many was scored n/a without a word (audit s41)
         lines.append(
@@ -523,6 +529,18 @@ def _class_lines(
         )
     lines += _stray_line(gap, strays, class_names, matrix, (source or {}).get("ignore_value"))
     return lines + precision_line(source or {}) + _unseen_line(s, class_names)
+
+
+def void_class(iou: Sequence[float], class_names: Sequence[str], source: dict) -> list[int]:
+    """[the class index of the masks' ignore value] where masks of class indices ignore one
+    of them (``--ignore-value 0`` beside 1 and 2) and it is unnamed (a label value given
+    cannot be the ignore value, a name given is the user's), in no mask and no prediction
+    (its pixels count nowhere, predicted ones in no column); else []. No row of its own
+    (review s66: a row '0 n/a' said 'a label value or class name too many?')."""
+    ignored = source.get("ignore_value")
+    if not isinstance(ignored, int) or not 0 <= ignored < len(class_names):
+        return []
+    return [ignored] if class_names[ignored] == str(ignored) and math.isnan(iou[ignored]) else []
 
 
 #: this many unnamed classes in a row in no mask and no prediction, below a class that is in
