@@ -55,18 +55,19 @@ def test_a_void_predicted_on_a_class_is_wrong_for_it_not_a_class_of_its_own(tmp_
     assert "(scored as wrong for that class, no class of their own in mIoU)" in table
 
 
-def test_a_void_the_masks_ignore_too_joins_no_two_regions(tmp_path, capsys):
+@pytest.mark.parametrize("step", [10, 1], ids=["label-values", "indices"])
+def test_a_void_the_masks_ignore_too_joins_no_two_regions(tmp_path, step):
     """Two class-0 squares joined by a void bridge in the masks and in a perfect map of
     mask values: 1 object predicted of 2 true (object F1 0.6667), the bridge read as class
-    0 before the regions were found."""
-    mask = np.full((20, 20), 20, np.uint8)
+    0 before the regions were found. Class indices (``step`` 1) likewise."""
+    mask = np.full((20, 20), 2 * step, np.uint8)
     mask[4:10, 2:8], mask[4:10, 12:18], mask[6:8, 8:12] = 0, 0, 255
     write_png(tmp_path / "gt" / "a.png", mask)
     write_png(tmp_path / "pred" / "a.png", mask)
     report = evaluate_predictions(
         tmp_path / "pred",
         tmp_path / "gt",
-        label_values=[0, 10, 20],
+        label_values=[0, 10, 20] if step == 10 else None,
         ignore_value=255,
         boundary_class=2,
         objects=True,
@@ -127,3 +128,21 @@ def test_an_ignore_value_among_the_class_indices_has_no_row(tmp_path):
     assert list(out["classes"]) == out["confusion_classes"] == ["1", "2"]
     assert out["classes"]["1"]["iou"] == pytest.approx(428 / 448)  # 20 of 448 predicted void
     assert out["miou"] == pytest.approx((428 / 448 + 1) / 2)
+
+
+def test_the_rare_class_line_says_the_share_predicted_as_the_ignore_value(tmp_path):
+    """Class 3 (12 px) predicted as 0 on 6 px and as the void 255 on 6: the line on classes
+    never predicted right says both shares."""
+    mask = np.zeros((40, 40), np.uint8)
+    mask[:, 20:], mask[30:33, 5:9], mask[:3], mask[35:] = 1, 3, 255, 2
+    pred = mask.copy()
+    pred[30:33, 5:9], pred[30:33, 5:7] = 255, 0
+    write_png(tmp_path / "gt" / "a.png", mask)
+    write_png(tmp_path / "pred" / "a.png", pred)
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", ignore_value=255)
+    said = [line for line in report.table().splitlines() if line.startswith("3 (")]
+    assert said == [
+        "3 (12 px, never predicted, 50% predicted as 0, 50% predicted as 255, the ignore "
+        "value): in the masks but (nearly) never predicted right: IoU under 0.05; a rare "
+        "class needs more training (more steps, or more images that hold it)"
+    ]

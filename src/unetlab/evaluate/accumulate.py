@@ -172,10 +172,9 @@ class Accumulator:
         by_class = {}
         if gt_ids is pred_ids is None:
             by_class = dict(pred_classes=pred, gt_classes=gt, background=self.boundary_class)
-        if pred_ids is None:  # the ignore value predicted joins no two regions (s66 classes 3)
-            regions = pred if unclassed is None else np.where(unclassed, -1, pred)
+        if pred_ids is None:  # the ignore value predicted: a value no class has, its own regions
             pred_ids = instances(
-                regions, boundary_class=self.boundary_class, connectivity=self.connectivity
+                pred, boundary_class=self.boundary_class, connectivity=self.connectivity
             )
         if gt_ids is None:
             gt_ids = instances(

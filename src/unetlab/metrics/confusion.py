@@ -29,7 +29,13 @@ import torch
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.errors import UnetlabError
 
-__all__ = ["ConfusionMatrix", "confusion_matrix", "metrics_from_matrix", "nanmean"]
+__all__ = [
+    "ConfusionMatrix",
+    "confusion_matrix",
+    "metrics_from_matrix",
+    "metrics_with_missed",
+    "nanmean",
+]
 
 
 def class_indices(probabilities: torch.Tensor, dim: int = 1) -> torch.Tensor:
