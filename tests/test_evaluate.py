@@ -194,11 +194,11 @@ def test_size_mismatch_and_missing_predictions_are_named(tmp_path):
     with pytest.raises(ValueError, match="no prediction .* for 1 ground-truth file"):
         evaluate_predictions(pred_dir, gt_dir, label_values=[0, 255])
     write_png(pred_dir / "a.png", (GT == 255).astype(np.uint8) * 255)  # label values, not indices
-    # no record says what they hold: read by the label values where each reads one way
-    # (s36 flags 4), here not (255 0: as indices, 0 would be class 0; as values, class 1)
+    # no record says what they hold: 255 is no class index, so the folder's maps hold mask
+    # values, read by the label values in either order (255 0 was refused: review s66)
     assert len(evaluate_predictions(pred_dir, gt_dir, label_values=[0, 255]).class_names) == 2
-    with pytest.raises(ValueError, match="class indices"):
-        evaluate_predictions(pred_dir, gt_dir, label_values=[255, 0])
+    report = evaluate_predictions(pred_dir, gt_dir, label_values=[255, 0])
+    assert report.class_names == ["255", "0"] and report.summary["miou"] == 1.0
 
 
 def test_label_values_read_as_class_indices_are_refused_with_the_fix(tmp_path, capsys):

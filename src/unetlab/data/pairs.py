@@ -1372,7 +1372,7 @@ class PairReader:
         *,
         masks: dict[Path, np.ndarray] | None = None,
     ):
-        self._held: dict[tuple[Path, bool], np.ndarray] = {}
+        self._held: dict[tuple[Path, bool, str | None], np.ndarray] = {}
         self.channel, self.colours, self.axes = channel, colours, axes
         self.masks = masks if masks is not None else {}
         self.grey_masks = grey_masks_reading()
@@ -1380,8 +1380,9 @@ class PairReader:
     def stack(self, path: Path, *, mask: bool, axes: str | None = None) -> np.ndarray:
         """All pages of ``path`` (as :func:`unetlab.data.io.read_stack` gives them), an
         image's TIFF read with ``axes`` (a pair's) or the reader's, a mask's with
-        :func:`mask_axes` of them."""
-        key = (Path(path), mask)
+        :func:`mask_axes` of them; held by the axes asked too (an evaluation's first look
+        at a prediction's values reads it as its file says, its pages by its masks')."""
+        key = (Path(path), mask, axes)
         if key not in self._held:
             # let the previous file of this role go before reading the next
             self._held = {k: v for k, v in self._held.items() if k[1] != mask}

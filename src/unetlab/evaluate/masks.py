@@ -829,7 +829,7 @@ class Predictions:
         pixels before any is scored (:func:`_pixel_values`)."""
         if self.label_values is None:
             return None
-        n, reader = len(self.label_values), PairReader()
+        n, reader = len(self.label_values), self.read_maps  # the last one read is kept
         for path in self.maps.values():
             lossy = path.suffix.lower() in LOSSY_SUFFIXES  # refused when scored
             if lossy or self.written.outputs(path).get("labels") is not None:
