@@ -651,8 +651,8 @@ class Predictions:
     whose record says it holds mask values (``unetlab predict --label-values``:
     its ``outputs.labels``) is read as classes by ``label_values``, the mask value of each
     class (None: refused, naming the fix; :func:`recorded_label_values` reads those the
-    records give); so is a map no record describes that holds a value beyond the class
-    indices, where ``label_values`` are given (:meth:`_foreign_values`: another tool's 0/255);
+    records give); so is every map no record describes where one of them holds a value beyond
+    the class indices and ``label_values`` are given (:attr:`beyond`: another tool's 0/255);
     such a map's pixels holding the masks' ``ignored`` value are :data:`PREDICTED_IGNORE`, as
     are a map of class indices' beside ``label_values`` (:meth:`_void_copied`).
     """
