@@ -29,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from functools import partial
+from typing import NamedTuple
 
 from unetlab.errors import IN_USE, UnetlabError
 
@@ -42,6 +43,7 @@ from unetlab.signals import (
     PARENT_AT_START,
     STOP_SIGNALS,
     HeldStops,
+    another_s_stop,
     note_stop_passed_on,
     stop_noted,
     stop_of,
@@ -49,7 +51,6 @@ from unetlab.signals import (
     stop_signal,
     stop_under_way,
     stops_held,
-    stops_noted,
 )
 from unetlab.words import numbered
 
@@ -816,13 +817,13 @@ def peer_stop(exc: BaseException) -> KeyboardInterrupt | None:
     of it was stopped (a SIGTERM to it alone; noted as it was raised,
     :func:`~unetlab.signals.stops_noted`) and left the group, and this process's collective
     with it lost the connection (:func:`peer_lost`); no bug (s65: rank 1 said "this is a
-    bug in unetlab" under gloo's traceback). None for any other exception."""
+    bug in unetlab" under gloo's traceback). None for any other exception, and where a
+    process of the launch was lost (:func:`_ends`): torchrun's SIGTERM to the processes
+    left, once one was killed, is noted by those it stops, and is no stop of theirs."""
     status = os.environ.get(STATUS_FILE)
-    if not status or not peer_lost(exc):
+    if not status or not peer_lost(exc) or (signum := another_s_stop(status)) is None:
         return None
-    rank = os.environ.get("RANK", "0")
-    signum = next((signum for signum, by in stops_noted(status) if by != rank), None)
-    return None if signum is None else stop_of(signum)
+    return None if any(_ends(status).values()) else stop_of(signum)
 
 
 @contextlib.contextmanager
@@ -837,43 +838,112 @@ def peer_stops_raised() -> Iterator[None]:
         raise stop from exc
 
 
-def lost_peer(exc: BaseException) -> tuple[str, bool] | None:
-    """Where ``exc``, raised in a process of a launch of several (:func:`one_of_several`),
-    is the group's lost connection to a process that was not stopped (:func:`peer_lost`,
-    no :func:`peer_stop`: killed, out of memory, a crash): how the run stopped, naming the
-    processes lost (:func:`_lost_ranks`), and whether this process says it (the main one,
-    or the lowest rank left where the main one is lost); None otherwise. s66: predict said
-    gloo's traceback and "this is a bug in unetlab"."""
-    if not one_of_several() or not peer_lost(exc) or peer_stop(exc) is not None:
+#: seconds at most a process whose group lost the connection to another waits for that one
+#: to end or note how it ended (:func:`lost_peer`): gloo says the connection closed before
+#: the other process exited or noted its status (s66 review: one that ended on its own error
+#: was said "killed? out of memory?", one killed went unnamed in 3 of 8 runs)
+LOST_WAIT = 2.0
+
+
+class LostPeer(NamedTuple):
+    """How a launch's run stopped as other processes of it ended (:func:`lost_peer`)."""
+
+    how: str  #: "stopped as process 1 of 2 ended (killed? out of memory?)"
+    says: bool  #: this process says it: the main one, or the lowest rank left without it
+    on_error: bool  #: one ended on an error, said in its own line: no run to go on with
+
+
+def peer_gone(exc: BaseException) -> bool:
+    """Whether ``exc``, raised in a process of a launch of several (:func:`one_of_several`),
+    is the group's lost connection to another process that was not stopped alone
+    (:func:`peer_lost`, no :func:`peer_stop`): killed, out of memory, ended on an error."""
+    return one_of_several() and peer_lost(exc) and peer_stop(exc) is None
+
+
+def lost_peer(exc: BaseException, wait: float = LOST_WAIT) -> LostPeer | None:
+    """Where ``exc`` is another process's end (:func:`peer_gone`): how the run stopped,
+    naming the processes lost once each other one ended or noted its end, ``wait`` seconds
+    at most (:func:`_lost`): one gone with nothing noted "(killed? out of memory?)", one
+    that noted an error's status "on an error (its line above)"; and whether this process
+    says it: the main one, or the lowest rank left where the main one was killed (one that
+    ended on its error said its own line: its stop's count, a bug's traceback, the last
+    word). None otherwise. s66: predict said gloo's traceback and "this is a bug in
+    unetlab"."""
+    if not peer_gone(exc):
         return None
-    lost, rank = _lost_ranks(), os.environ.get("RANK", "0")
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    left = [str(r) for r in range(world) if str(r) not in lost]
-    names = ", ".join(f"{r} ({how})" if how else r for r, how in lost.items())
-    who = f"process {names} of {world}" if lost else f"a process of the {world}"
-    how = f"stopped as {who} ended" + ("" if any(lost.values()) else " (killed? out of memory?)")
-    return how, rank == "0" or ("0" in lost and left[:1] == [rank])
-
-
-def _lost_ranks() -> dict[str, str]:
-    """The ranks of the other processes of this process's launch that ended, not stopped
-    (a stop's end is noted 128 + its signal), each with how where noted: its exit status
-    (a bug's 1); "" where it noted none (killed: SIGKILL, out of memory)."""
     status, rank = os.environ[STATUS_FILE], os.environ.get("RANK", "0")
-    noted = {by: code for code, by in _notes(status)}
-    lost = {
-        by: ""
-        for pid, at, by in _pid_notes(f"{status}.pids")
-        if by is not None and by not in noted and not _running(pid, at)
+    _note_lost(status)
+    lost, world = _lost(status, wait), int(os.environ["WORLD_SIZE"])
+    left = [str(r) for r in range(world) if str(r) not in lost]
+    ended = {
+        how: ", ".join(r for r, its in lost.items() if its == how)
+        for how in dict.fromkeys(lost.values())
     }
-    lost |= {
-        by: f"exit status {code}" for by, code in noted.items() if code and not stop_signal(code)
-    }
-    return {
-        by: lost[by]
-        for by in sorted(lost, key=lambda r: int(r) if r.isdigit() else -1)
-        if by != rank
-    }
+    parts = [f"process {ranks} of {world} ended {_LOST_HOW[how]}" for how, ranks in ended.items()]
+    said = " and ".join(parts) or _connection_lost(status, world)
+    says = rank == "0" or (lost.get("0") == KILLED and left[:1] == [rank])
+    return LostPeer(f"stopped as {said}", says, ERRED in lost.values())
+
+
+#: how :func:`_ends` says a process of a launch ended: gone with nothing noted, or on an
+#: error it noted (said in its own line)
+KILLED, ERRED = "killed", "erred"
+_LOST_HOW = {KILLED: "(killed? out of memory?)", ERRED: "on an error (its line above)"}
+
+
+def _connection_lost(status: str, world: int) -> str:
+    """``the connection to process 1 of 2 was lost``: none of the other processes of the
+    launch whose status file is ``status`` known to have ended once :func:`lost_peer` waited,
+    those that still run named (not "killed? out of memory?": s66 review), or none known."""
+    running = ", ".join(r for r, how in _ends(status).items() if how is None)
+    whose = f"process {running} of" if running else "a process of the"
+    return f"the connection to {whose} {world} was lost"
+
+
+def _lost(status: str, wait: float, poll: float = 0.05) -> dict[str, str]:
+    """The other processes of the launch whose status file is ``status`` that ended, not
+    stopped (:func:`_ends`), once one did or each other one ended or noted its end, or after
+    ``wait`` seconds."""
+    until = time.monotonic() + wait
+    while True:
+        ends = _ends(status)
+        lost = {r: how for r, how in ends.items() if how}
+        if lost or None not in ends.values() or time.monotonic() >= until:
+            return lost
+        time.sleep(poll)
+
+
+def _ends(status: str) -> dict[str, str | None]:
+    """How each other process of the launch whose status file is ``status`` ended, by rank:
+    :data:`KILLED` (gone, no end noted: SIGKILL, out of memory), :data:`ERRED` (an error's
+    status noted: a bug's 1, a full disk's 2; not one that ended as it lost another,
+    :func:`_note_lost`), "" (it ended its command, or stopped: 128 + the signal), None
+    (running, nothing noted)."""
+    rank, noted = os.environ.get("RANK", "0"), {by: code for code, by in _notes(status)}
+    pids = {by: (pid, at) for pid, at, by in _pid_notes(f"{status}.pids") if by is not None}
+    followed = set(_words(f"{status}.lost"))
+    ends: dict[str, str | None] = {}
+    for by in sorted({*pids, *noted} - {rank}, key=lambda r: int(r) if r.isdigit() else -1):
+        if by in noted:
+            code = noted[by]
+            ends[by] = ERRED if code and not stop_signal(code) and by not in followed else ""
+        else:
+            ends[by] = None if _running(*pids[by]) else KILLED
+    return ends
+
+
+def _note_lost(status: str) -> None:
+    """This process's rank noted beside ``status`` as one that ends as it lost another
+    process (:func:`lost_peer`): the status it notes then is none of its own error's."""
+    with contextlib.suppress(OSError), open(f"{status}.lost", "a", encoding="utf-8") as f:
+        f.write(f"{os.environ.get('RANK', '0')}\n")  # the launch's folder gone: unnoted
+
+
+def _words(path: str) -> list[str]:
+    """The words of the file ``path``; none where it cannot be read."""
+    with contextlib.suppress(OSError), open(path, encoding="utf-8") as f:
+        return f.read().split()
+    return []
 
 
 def _from_the_group(exc: BaseException) -> bool:

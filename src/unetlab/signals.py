@@ -194,6 +194,13 @@ def stops_noted(status: str) -> list[tuple[int, str]]:
     return []
 
 
+def another_s_stop(status: str) -> int | None:
+    """The signal of the first stop that another process of the launch whose status file is
+    ``status`` noted (:func:`stops_noted`), not this one (its ``RANK``); None where none did."""
+    rank = os.environ.get("RANK", "0")
+    return next((signum for signum, by in stops_noted(status) if by != rank), None)
+
+
 def peer_stop_raised() -> None:
     """In a process of a ``--nproc N`` launch, a stop that another process of it noted
     (stopped alone: :func:`_note_for_launch`) raised here as this process's own: called
@@ -204,9 +211,7 @@ def peer_stop_raised() -> None:
     no second stop. Nothing elsewhere, nor where no other process noted one."""
     if not (status := os.environ.get(LAUNCHED_ENV)):
         return
-    rank = os.environ.get("RANK", "0")
-    signum = next((signum for signum, by in stops_noted(status) if by != rank), None)
-    if signum is not None:
+    if (signum := another_s_stop(status)) is not None:
         _RAISED[signum] = time.monotonic()
         raise stop_of(signum)
 

@@ -352,7 +352,7 @@ def _run_folder(args, group, device, since: CpuReading | None) -> int:
         where = partial(_inputs_done, args, files, out_dir)
         return end(args, where, exc, say=group.is_main, folder=out_dir)
     except Exception as exc:  # another process of the launch stopped alone, or killed
-        where = partial(_inputs_done, args, files, out_dir)  # (the group's last barrier too)
+        where = partial(_inputs_done, args, files, out_dir, main_s=True)  # (its last barrier)
         return _peer_ended(args, where, exc, say=group.is_main, folder=out_dir)
     return SOME_FAILED if result.failed else 0
 
@@ -433,7 +433,7 @@ def _run_tree(args, group, device, since: CpuReading | None) -> int:
     def report(rel: Path, result) -> None:
         _summary(args, result, out_dir / rel, {}, group)
 
-    results = None  # set: the group's last barrier left (Group.joined's end)
+    results = None  # set: every folder predicted, the group's last barrier (its end) to come
     try:
         with group.joined(device, WAIT_MINUTES):
             results = predict_tree(
@@ -689,26 +689,29 @@ def _stopped(
     say: bool,
     folder: Path,
     how: str | None = None,
+    goes_on: bool = True,
 ) -> int:
     """A prediction stopped (Ctrl-C, SIGTERM, SIGHUP): one line (``say``: the main process)
     with ``where`` it stopped (how many inputs have their outputs in the output folder
-    ``folder``) and how to go on (audit s30 ops 9); the exit status of a process ended by
-    the signal (130, 143, 129); ``how``: a stop by no signal, status 2 (:func:`_peer_ended`). In a launch of several processes, counted once its other
-    processes ended (their outputs written as they stopped counted too, s64), a line said
-    as it waits; a stop signal again as it waits (not a launcher's copy of the first) cuts
-    the wait short, one as it counts (torchrun's SIGTERM) is held: the line said, the
-    process ends as stopped by the first. Elsewhere a stop again as it counts (a slow
+    ``folder``) and how to go on (audit s30 ops 9; not where ``goes_on`` is False); the
+    exit status of a process ended by the signal (130, 143, 129); ``how``: a stop by no
+    signal, status 2 (:func:`_peer_ended`). In a launch of several processes, counted
+    once its other processes ended (their outputs written as they stopped counted too,
+    s64), a line said as it waits; a stop signal again as it waits (not a launcher's copy
+    of the first) cuts the wait short, one as it counts (torchrun's SIGTERM) is held: the
+    line said, the process ends as stopped by the first. Elsewhere a stop again as it counts (a slow
     output folder) ends it at once (s64 re-review: held to the count's end)."""
     from unetlab.distributed import one_of_several, others_ended
     from unetlab.signals import stop_status, stops_held
 
     how, code = (how, 2) if how else stop_status(exc)
+    said = dict(folder=folder, goes_on=goes_on)
     if say and not one_of_several():
-        _say_done(args, where, how, exc, folder=folder)
+        _say_done(args, where, how, exc, **said)
     elif say:
         with stops_held() as held:
             others_ended(say=_say_waiting, stopped=held.stopped_again)
-            _say_done(args, where, how, exc, folder=folder)
+            _say_done(args, where, how, exc, **said)
             held.take()  # said: the process ends now, as the first stop asked
     return code
 
@@ -718,18 +721,24 @@ def _peer_ended(args, where: Callable[[], str], exc: Exception, *, say: bool, fo
     it was stopped alone (:func:`~unetlab.distributed.peer_stop`; prediction_folder raised
     it as such within the folder, the group's last barrier after it did not: s66 said a
     bare "stopped by SIGTERM"), said as this one's (``say``: the main process); else it
-    ended, not stopped (killed, out of memory: :func:`~unetlab.distributed.lost_peer`): one
-    line as a stop's (:func:`_stopped`), naming it, with ``where`` it stopped (the outputs
-    in ``folder``) and how to go on; status 2 (the launcher says how that process ended).
-    Any other ``exc`` raised again."""
-    from unetlab.distributed import lost_peer, peer_stop
+    ended, not stopped (killed, out of memory, its own error:
+    :func:`~unetlab.distributed.lost_peer`): one line as a stop's (:func:`_stopped`),
+    naming it, with ``where`` it stopped (the outputs in ``folder``) and how to go on (not
+    after an error, said in that process's line); status 2 (the launcher says how that
+    process ended), the stop under way: torchrun's SIGTERM to the processes left is no
+    second line (s66 review: "stopped by SIGTERM" after it, 1 run in 8). Any other
+    ``exc`` raised again."""
+    from unetlab.distributed import lost_peer, peer_gone, peer_stop
+    from unetlab.signals import stop_under_way
 
     if (stop := peer_stop(exc)) is not None:
         return _stopped(args, where, stop, say=say, folder=folder)
-    if (lost := lost_peer(exc)) is None:
+    if not peer_gone(exc):
         raise exc
-    how, say = lost
-    _stopped(args, where, exc, say=say, folder=folder, how=how)
+    stop_under_way()  # first: torchrun's SIGTERM may come as it waits for that one's end
+    lost = lost_peer(exc)
+    said = dict(how=lost.how, goes_on=not lost.on_error)
+    _stopped(args, where, exc, say=lost.says, folder=folder, **said)
     return 2
 
 
@@ -747,34 +756,47 @@ def _disk_full(
 ) -> int:
     """A prediction stopped by a full disk: its one line, then as a stop (:func:`_stopped`)
     ``where`` it stopped (outputs in ``folder``) and how to go on (audit s36 chaos 1: the
-    count and the record were missing); status 2."""
+    count and the record were missing); status 2. In a launch of several processes another
+    process's full disk is said by it, once a launch (s66 review: never said, its line
+    only the main process's), the main one saying where they stopped."""
+    from unetlab.distributed import first_to_say, one_of_several
+
+    line = f"unetlab predict: error: {first_line(exc)}"
+    if (say or one_of_several()) and first_to_say(line):
+        print(line, file=sys.stderr)
     if say:
-        print(f"unetlab predict: error: {first_line(exc)}", file=sys.stderr)
         with contextlib.suppress(DiskFullError):  # the folder unreadable: said alone
             how = dict(folder=folder, then=" once there is space")
             _say_done(args, where, "stopped", exc, **how)
     return 2
 
 
-def _inputs_done(args, files: list[Path], out_dir: Path, record=None) -> str:
+def _inputs_done(args, files: list[Path], out_dir: Path, record=None, *, main_s=False) -> str:
     """``with the outputs of 2 of 4 inputs in OUT``
-    (:func:`~unetlab.inference.output_rules.inputs_done` of the outputs ``args`` ask for)."""
+    (:func:`~unetlab.inference.output_rules.inputs_done` of the outputs ``args`` ask for);
+    ``main_s``: counted off the main process by the record that one noted
+    (:func:`~unetlab.inference.records.main_s_record`), where it gives none."""
     from unetlab.inference.output_rules import inputs_done
+    from unetlab.inference.records import main_s_record
 
+    record = record or (main_s_record(out_dir) if main_s else None)
     return inputs_done(files, out_dir, output_options(args).wanted, record)
 
 
-def _say_done(args, where, how: str, exc: BaseException, *, folder: Path, then: str = "") -> None:
+def _say_done(
+    args, where, how: str, exc: BaseException, *, folder: Path, then: str = "", goes_on=True
+) -> None:
     """The line of a stopped prediction: ``how`` it stopped, ``where`` (a function: how
     many inputs are done), and the command that goes on (``then``: once what;
-    :func:`_restarts` of the output folder ``folder``); ``exc`` raised again where
-    ``where`` cannot read the output folder."""
+    :func:`_restarts` of the output folder ``folder``; none where not ``goes_on``);
+    ``exc`` raised again where ``where`` cannot read the output folder."""
     try:
         done = where()
     except (UnetlabError, OSError):  # the folder unreadable: the stop said without a count
         raise exc from None
+    line = _stopped_line(args, how, done, folder=folder, then=then)
     with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
-        print(_stopped_line(args, how, done, folder=folder, then=then), file=sys.stderr)
+        print(line if goes_on else f"unetlab predict: {how} {done}", file=sys.stderr)
 
 
 def _stopped_line(args, how: str, done: str, *, folder: Path, then: str = "") -> str:

@@ -842,6 +842,18 @@ def launch_record(status: str, folder: Path | None = None) -> Provenance | None:
     return Provenance(**{f.name: made[f.name] for f in fields(Provenance) if f.name in made})
 
 
+def main_s_record(folder: Path) -> Provenance | None:
+    """In a process of a ``--nproc N`` launch, the record its main process noted once it
+    held the output folder ``folder`` (:func:`launch_record`): only that one holds it, and
+    another process that says the run's stop line (the lowest rank left, the main one lost)
+    counts the inputs done by it (s66 review: "before any input was predicted" with 5 of 6
+    outputs there); None outside a launch, or where none was noted for ``folder``."""
+    from unetlab.signals import LAUNCHED_ENV
+
+    status = os.environ.get(LAUNCHED_ENV)
+    return launch_record(status, folder) if status else None
+
+
 def note_beside_launch(name: str, data: Callable[[], dict]) -> None:
     """In a process of a ``--nproc N`` launch (:data:`~unetlab.signals.LAUNCHED_ENV`), the
     JSON of ``data()`` noted whole beside the launch's status file as ``name``, for the

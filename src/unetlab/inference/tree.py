@@ -24,7 +24,7 @@ import torch
 from unetlab.data.dsb import dsb_splits
 from unetlab.data.io import check_axes, file_axes
 from unetlab.data.read_notes import call_lines, read_notes
-from unetlab.distributed import lost_peer, peer_stops_raised
+from unetlab.distributed import peer_gone, peer_stops_raised
 from unetlab.errors import (
     DiskFullError,
     FolderInUseError,
@@ -280,7 +280,7 @@ def _stops_the_tree(place: TreeStop) -> Iterator[None]:
     process's stop, in a launch (one stopped alone: its collectives' lost peer,
     :func:`~unetlab.distributed.peer_stops_raised`; s65: the command said a bare "stopped
     by SIGTERM", no count, no ``--skip-existing``); and another process's end, killed
-    (:func:`~unetlab.distributed.lost_peer`; s66: "a bug in unetlab")."""
+    (:func:`~unetlab.distributed.peer_gone`; s66: "a bug in unetlab")."""
     try:
         with peer_stops_raised():
             yield
@@ -288,7 +288,7 @@ def _stops_the_tree(place: TreeStop) -> Iterator[None]:
         exc.tree_stop = place.settled()
         raise
     except Exception as exc:
-        if lost_peer(exc) is not None:
+        if peer_gone(exc):
             exc.tree_stop = place.settled()
         raise
 
@@ -474,10 +474,11 @@ class TreeStop:
         the call ends (:func:`~unetlab.inference.output_rules.holds_of_a_call`), before
         its caller asks :meth:`where`."""
         from unetlab.inference.output_rules import held_here, stopped_record
+        from unetlab.inference.records import main_s_record
 
         folder = self.outputs_folder()
         self.held = held_here(folder)
-        self.record = self.record or stopped_record(folder)
+        self.record = self.record or stopped_record(folder) or main_s_record(folder)
         return self
 
     def note_for_launch(self) -> None:
