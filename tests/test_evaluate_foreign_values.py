@@ -133,3 +133,52 @@ def test_a_map_of_class_indices_beside_0_255_maps_is_refused_naming_both(tmp_pat
     assert "a.png holds 0 1, class indices (1 no label value), but " in err
     assert "b.png holds 255, a mask value beyond the 2 class indices" in err
     assert "save them all as class indices 0..1 or all as the mask values 0 255" in err
+
+
+def _stray(path, kind: str) -> None:
+    """A file beside the maps that no mask scores: a figure (grey, RGB), a raw 16-bit TIFF,
+    a truncated PNG."""
+    rng = np.random.default_rng(1)
+    if kind == "grey":
+        write_png(path.with_suffix(".png"), rng.integers(0, 256, (16, 16)).astype(np.uint8))
+    elif kind == "rgb":
+        write_png(path.with_suffix(".png"), rng.integers(0, 256, (16, 16, 3)).astype(np.uint8))
+    elif kind == "u16":
+        tifffile.imwrite(path.with_suffix(".tif"), rng.integers(0, 4000, (16, 16), np.uint16))
+    else:
+        path.with_suffix(".png").write_bytes(b"\x89PNG\r\n\x1a\nxx")
+
+
+@pytest.mark.parametrize("kind", ["grey", "rgb", "u16", "broken"])
+def test_a_file_no_mask_scores_leaves_the_reading_alone(tmp_path, kind, caplog):
+    """Review s66 round 2: the folder look read every image beside the maps, so a stray
+    figure beside perfect 0/1 maps (--label-values 0 255) refused them ('save them all as
+    class indices'), or stopped evaluate on its colour or its broken bytes; only the maps a
+    mask scores are looked at, the stray said not scored."""
+    mask = np.where(np.arange(256).reshape(16, 16) % 3, 0, 255).astype(np.uint8)
+    for name in ("a", "b"):
+        write_png(tmp_path / "gt" / f"{name}.png", mask)
+        write_png(tmp_path / "pred" / f"{name}.png", (mask // 255).astype(np.uint8))
+    _stray(tmp_path / "pred" / "zz_figure", kind)
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[0, 255])
+    assert report.summary["miou"] == 1.0
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(said) == 1 and "1 prediction in" in said[0] and said[0].endswith("zz_figure")
+
+
+@pytest.mark.parametrize("planes", [3, 4])
+def test_a_stack_saved_without_axes_is_looked_at_as_it_is_scored(tmp_path, planes):
+    """Review s66 round 2: a 3- or 4-page ImageJ stack saved without axes (read as CYX, so
+    as an RGB(A) image) beside masks of as many planes was refused by the folder look as 'a
+    colour (RGB) image'; scoring reads its pages as the masks' planes, and so does the look."""
+    truth = np.random.default_rng(0).integers(1, 4, (planes, 16, 16)).astype(np.uint8)
+    pred = truth.copy()
+    pred[-1, :4] = 1
+    for folder, metadata in (("gt", {"axes": "ZYX"}), ("pred", None), ("oracle", {"axes": "ZYX"})):
+        (tmp_path / folder).mkdir()
+        stack = truth if folder == "gt" else pred
+        tifffile.imwrite(tmp_path / folder / "s.tif", stack, imagej=True, metadata=metadata)
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[1, 2, 3])
+    oracle = evaluate_predictions(tmp_path / "oracle", tmp_path / "gt", label_values=[1, 2, 3])
+    assert report.summary["iou"] == oracle.summary["iou"] and report.summary["miou"] < 1.0

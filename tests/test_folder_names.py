@@ -136,7 +136,7 @@ def test_evaluate_reads_images_and_labels_folders(tmp_path):
     for gt in ("data", "data/Labels"):
         report = evaluate_predictions(tmp_path / "pred", tmp_path / gt, label_values=[0, 255])
         assert len(report.images) == 2 and report.to_dict()["miou"] == 1.0
-    _, pages = ground_truth(tmp_path / "data" / "Labels")
+    pages = ground_truth(tmp_path / "data" / "Labels").pages
     assert next(pages).image == tmp_path / "data" / "Images" / "a.tif"
     with pytest.raises(DatasetError, match=r"this is the Images/ folder of the data set"):
         evaluate_predictions(tmp_path / "pred", tmp_path / "data" / "Images")

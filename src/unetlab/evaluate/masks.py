@@ -32,6 +32,7 @@ from unetlab.data.instances import ignore_keyword, instance_ids, is_binary_mask
 from unetlab.data.io import (
     IMAGE_SUFFIXES,
     ChannelsMaskError,
+    ColourMaskError,
     file_axes,
     find_images,
     mask_stem,
@@ -66,6 +67,7 @@ from unetlab.errors import (
     ImageReadError,
     OutputError,
     Spelled,
+    UnetlabError,
     said_as,
     spelled,
     worded,
@@ -316,13 +318,22 @@ class MaskPage(NamedTuple):
         return str(self.path) if self.pages == 1 else f"{self.path} page {self.page}"
 
 
+class GroundTruth(NamedTuple):
+    """The mask files of a data folder or a folder of masks, an iterator of their pages
+    (:class:`MaskPage`) and the stems of those pages (a data folder's: its images')."""
+
+    files: list[Path]
+    pages: Iterator[MaskPage]
+    stems: list[str]
+
+
 def ground_truth(
     gt_dir: Path,
     size_of: Callable[[str], Path | None] | None = None,
     colours: Callable[[], ColourTable | None] | None = None,
-) -> tuple[list[Path], Iterator[MaskPage]]:
-    """The mask files of a data folder or a folder of masks, and an iterator of their pages
-    (:class:`MaskPage`); each mask file is read once. Masks drawn as outlines (Fiji's
+) -> GroundTruth:
+    """The mask files of a data folder or a folder of masks, an iterator of their pages
+    (:class:`MaskPage`) and their stems; each mask file is read once. Masks drawn as outlines (Fiji's
     RoiSet.zip, QuPath's .geojson) in a folder of masks take the size of their image where
     one is found (:func:`~unetlab.data.io.outlined_image`), else of the file ``size_of``
     gives for their stem (the prediction scored against them). Colour (RGB) masks without a
@@ -332,7 +343,8 @@ def ground_truth(
     colours = colours or (lambda: None)
     if _has_data(root):
         pairs = find_pairs(root, flag=GT_DIR)
-        return [p.mask for p in pairs], _pair_masks(pairs, colours)
+        stems = [nfc(p.image.stem) for p in pairs]
+        return GroundTruth([p.mask for p in pairs], _pair_masks(pairs, colours), stems)
     files = find_images(root, MASK_FILE_SUFFIXES)
     if not files:
         dsb_samples(root)  # a DSB folder but for a sub-folder (notes/): that one named
@@ -342,7 +354,7 @@ def ground_truth(
         raise DatasetError(
             f"{gt_dir}: no masks found{near}; give a folder of masks or a data folder with masks/"
         )
-    return files, _file_masks(files, size_of, colours)
+    return GroundTruth(files, _file_masks(files, size_of, colours), list(map(mask_stem, files)))
 
 
 def named_in(path: Path, folder: str | os.PathLike | None) -> str:
@@ -683,6 +695,7 @@ class Predictions:
         self.axes: dict[Path, str | None] = {}  # per file: the axes to read it by
         self.ignored = ignored  # the masks' ignore value: a class map's read as such
         self.said_other = False  # a map that agrees with its masks read the other way (said once)
+        self.paired: set[str] | None = None  # the stems a mask scores (the caller's); None: all
 
     def __contains__(self, stem: str) -> bool:
         return stem in self.maps or stem in self.objects
@@ -825,16 +838,19 @@ class Predictions:
         the folder's maps without records (another tool's, e.g. 0/255 masks from Fiji) are
         all read as mask values then; None: all as class indices, as a folder is where no
         map tells (review s66: read map by map in file order, a folder of 1..3 maps was
-        scored or refused by the order its files sort in). One look at every such map's
-        pixels before any is scored (:func:`_pixel_values`)."""
+        scored or refused by the order its files sort in). One look at the pixels of every
+        such map a mask scores (:attr:`paired`; a stray figure beside them flipped the
+        reading, review s66 round 2) before any is scored (:func:`_pixel_values`)."""
         if self.label_values is None:
             return None
         n, reader = len(self.label_values), self.read_maps  # the last one read is kept
-        for path in self.maps.values():
+        for stem, path in self.maps.items():
             lossy = path.suffix.lower() in LOSSY_SUFFIXES  # refused when scored
-            if lossy or self.written.outputs(path).get("labels") is not None:
+            unpaired = self.paired is not None and stem not in self.paired  # never scored
+            if lossy or unpaired or self.written.outputs(path).get("labels") is not None:
                 continue
-            high = _pixel_values(reader, path)
+            if (high := _pixel_values(reader, path)) is None:
+                continue  # refused when scored, in its own words
             high = np.unique(high[high >= n])
             aside = [v for v in (self.ignored, self._nodata_value(path)) if v is not None]
             if (high := high[~np.isin(high, aside)]).size:
@@ -929,16 +945,23 @@ class Predictions:
         return self.mask_values[path]
 
 
-def _pixel_values(reader: PairReader, path: Path) -> np.ndarray:
+def _pixel_values(reader: PairReader, path: Path) -> np.ndarray | None:
     """The pixels of the class map ``path``, all its pages, for their values only: a stack
-    of planes that records no axes (read as channels without its masks' page count, which
-    :func:`planes_axes` reads it by) as its file holds them."""
+    of planes that records no axes (read as channels, 3 or 4 of them as a colour image,
+    without its masks' page count) as scoring reads it (:func:`planes_axes`); None where it
+    is not read so (a colour image, a file that cannot be read), refused when scored."""
     try:
         return reader.stack(path, mask=True)
-    except ChannelsMaskError:
-        import tifffile
-
-        return tifffile.imread(path)
+    except (ChannelsMaskError, ColourMaskError):
+        found = _channel_planes(path)
+    except UnetlabError:
+        return None
+    letters, shape = found or ("", ())
+    if not letters or (axes := planes_letters(*found, shape[letters.index("C")])) is None:
+        return None
+    with contextlib.suppress(UnetlabError):
+        return reader.stack(path, mask=True, axes=axes)
+    return None
 
 
 def _refuse_lossy(path: Path) -> None:
@@ -1443,8 +1466,7 @@ def planes_axes(path: Path, planes: int) -> str | None:
     one image of channels, refused as before (review s54 C3: scored as planes unsaid). The
     line names the file and the axes that save it unambiguously (s55: an ImageJ stack saved
     with ``metadata={'axes': 'CYX'}`` is byte for byte one saved without axes)."""
-    found = series_axes(path, unstated=True) if planes > 1 else None
-    if found is None or "Z" in found[0] or found[0].count("C") != 1:
+    if (found := _channel_planes(path) if planes > 1 else None) is None:
         return None
     letters, shape = found  # the planes on C, read as Z (tiffmeta.planes_letters' rule)
     if shape[letters.index("C")] != planes or (axes := planes_letters(*found, planes)) is None:
@@ -1458,6 +1480,16 @@ def planes_axes(path: Path, planes: int) -> str | None:
         *(path, planes, letters, planes, axes),
     )
     return axes
+
+
+def _channel_planes(path: Path) -> tuple[str, tuple[int, ...]] | None:
+    """The axes and shape of the TIFF ``path`` (:func:`series_axes`) where its pages may be
+    planes on its one channel axis (it states no axes, has no Z and one C: an ImageJ stack
+    saved without axes), else None."""
+    found = series_axes(path, unstated=True)
+    if found is None or "Z" in found[0] or found[0].count("C") != 1:
+        return None
+    return found
 
 
 def _outlined(path: Path, gt: MaskPage) -> np.ndarray:

@@ -326,7 +326,7 @@ def _read(
     # the pages are read once preds is made below: outlines take a prediction's size, RGB
     # masks without a table the predictions' colours
     colours = functools.cache(lambda: predicted_colours(preds, written))
-    mask_files, masks = ground_truth(gt_dir, lambda stem: preds.size_of(stem), colours)
+    mask_files, masks, stems = ground_truth(gt_dir, lambda stem: preds.size_of(stem), colours)
     written = Written(pred_dir) if written is None else written
     gt_instances = gt_instances or _objects_only(mask_files, gt_dir)
     ids = dict(gt_instances=gt_instances, pred_instances=pred_instances)
@@ -342,6 +342,7 @@ def _read(
         ignored=ignored[0],
     )
     _refuse_masks_as_predictions(preds, mask_files, gt_dir)
+    preds.paired = set(map(_stem_finder(preds, mask_files)[0], stems))  # the folder look's
     masks = _for_images(masks, preds, mask_files)
     return _Read(mask_files, masks, preds, classes, gt_instances, gt_dir, ignored)
 
@@ -555,11 +556,10 @@ def _for_images(
 ) -> Iterable[MaskPage]:
     """``masks``, each with the stem of its prediction (:func:`_prediction_stem`); those
     named as other tools name them said in a log line (``say``)."""
-    named = {nfc(f.stem) for f in mask_files}
-    others = named_for(set(preds.maps) | set(preds.objects), PREDICTION_NAMES)
+    stem_of, others = _stem_finder(preds, mask_files)
     said = not say
     for page in masks:
-        stem = _prediction_stem(page.stem, preds, named, others)
+        stem = stem_of(page.stem)
         if stem != page.stem and not said and stem in others.values():
             said = True
             log.info(
@@ -570,6 +570,14 @@ def _for_images(
                 ", ".join(PREDICTION_NAMES),
             )
         yield page._replace(stem=stem)
+
+
+def _stem_finder(preds: Predictions, mask_files: Sequence[Path]) -> tuple[Callable, dict]:
+    """(the stem of the prediction of a mask page's stem (:func:`_prediction_stem`), the
+    predictions named as other tools name them, by their image's stem)."""
+    named = {nfc(f.stem) for f in mask_files}
+    others = named_for(set(preds.maps) | set(preds.objects), PREDICTION_NAMES)
+    return functools.partial(_prediction_stem, preds=preds, named=named, others=others), others
 
 
 def _prediction_stem(stem: str, preds: Predictions, named: set[str], others: dict) -> str:
@@ -1253,7 +1261,7 @@ def _shape_only(mask: np.ndarray) -> np.ndarray:
 
 def _predicted(read: _Read, gt_dir: Path) -> Iterable[MaskPage]:
     """The mask pages of ``gt_dir`` that have a prediction in ``read.preds``, read anew."""
-    _, masks = ground_truth(gt_dir, read.preds.size_of)
+    masks = ground_truth(gt_dir, read.preds.size_of).pages
     pages = _for_images(masks, read.preds, read.mask_files, say=False)
     return (page for page in pages if page.stem in read.preds)
 

@@ -90,7 +90,7 @@ def evaluate_volumes(
     name once scored."""
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     refuse_image_folders(pred_dir, gt_dir)  # a data set's images/ folder: one line
-    mask_files, _ = ground_truth(gt_dir)
+    mask_files = ground_truth(gt_dir).files
     preds = Predictions(pred_dir, instances=pred_instances, object_pixels=True)
     named = {mask_stem(m) for m in mask_files}
     stems = {m: ome_less(mask_stem(m), preds.objects, named) for m in mask_files}
