@@ -182,3 +182,17 @@ def test_a_stack_saved_without_axes_is_looked_at_as_it_is_scored(tmp_path, plane
     report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[1, 2, 3])
     oracle = evaluate_predictions(tmp_path / "oracle", tmp_path / "gt", label_values=[1, 2, 3])
     assert report.summary["iou"] == oracle.summary["iou"] and report.summary["miou"] < 1.0
+
+
+def test_a_collapsed_model_s_maps_of_one_value_are_not_said_read_the_other_way(tmp_path, caplog):
+    """Review s66 round 2: masks of 1 (90%) and 2, maps of class index 1 everywhere (a
+    collapsed model; --label-values 1 2): read as mask values they agree on the 90% of
+    background, as any map of one value agrees with the largest class; no line said so."""
+    rng = np.random.default_rng(0)
+    for n in range(2):
+        write_png(tmp_path / "gt" / f"s{n}.png", np.where(rng.random((32, 32)) < 0.1, 2, 1))
+        write_png(tmp_path / "pred" / f"s{n}.png", np.ones((32, 32), np.uint8))
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[1, 2])
+    assert report.summary["iou"][0] == 0.0  # read as class indices: class 1 everywhere
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
