@@ -196,3 +196,18 @@ def test_a_collapsed_model_s_maps_of_one_value_are_not_said_read_the_other_way(t
         report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[1, 2])
     assert report.summary["iou"][0] == 0.0  # read as class indices: class 1 everywhere
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_the_look_passes_over_a_map_s_no_data_value(tmp_path, caplog):
+    """Record-less class-index maps (0/1) holding their GDAL_NODATA value 255 where the
+    input had no sample, masks of 1 and 2 (--label-values 1 2): the folder look keeps the
+    no-data value out, so the maps are read as class indices, not refused as class indices
+    beside a map of mask values (itself: review s66 round 2, the exemption untested)."""
+    mask = np.random.default_rng(0).integers(1, 3, (32, 32)).astype(np.uint8)
+    pred = (mask - 1).astype(np.uint8)
+    pred[:4, :4] = 255
+    (tmp_path / "gt").mkdir(), (tmp_path / "pred").mkdir()
+    tifffile.imwrite(tmp_path / "gt" / "s.tif", mask)
+    tifffile.imwrite(tmp_path / "pred" / "s.tif", pred, extratags=[(42113, "s", 0, "255", True)])
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[1, 2])
+    assert report.summary["miou"] == 1.0
