@@ -383,6 +383,8 @@ def test_a_lost_peer_is_named_and_said_by_the_lowest_rank_left(tmp_path, monkeyp
         True,
         False,
     )
+    lost = status.with_name("status.lost")
+    assert lost.read_text().split() == ["1"]  # noted: the status it ends on is no error's
     status.write_text("1 2\n")  # rank 2 ended on a bug
     how, says, on_error = lost_peer(GLOO_LOST, wait=0)
     assert how == (
@@ -394,7 +396,7 @@ def test_a_lost_peer_is_named_and_said_by_the_lowest_rank_left(tmp_path, monkeyp
     assert lost_peer(GLOO_LOST, wait=0).says is False  # rank 1 says it
     monkeypatch.setenv("RANK", "1")
     status.write_text("2 2\n")  # rank 2 ended as it lost rank 0 too, said nothing
-    status.with_name("status.lost").write_text("2\n")  # (noted as it did)
+    lost.write_text("2\n")  # (noted as it did)
     assert lost_peer(GLOO_LOST, wait=0) == (
         "stopped as process 0 of 3 ended (killed? out of memory?)",
         True,
@@ -512,9 +514,10 @@ LATER_ENDS = {
 @pytest.mark.parametrize("ends", list(LATER_ENDS))
 def test_a_lost_peer_still_running_is_waited_for_to_tell_how_it_ended(tmp_path, monkeypatch, ends):
     """gloo says the connection closed before the other process exited or noted how it
-    ended: :func:`lost_peer` waits for it (s66 review: a peer that left on its own error
-    was said "killed? out of memory?"; one SIGKILLed went unnamed in 3 runs of 8); one
-    still running after the wait is not said killed."""
+    ended: :func:`lost_peer` waits for it, by default (:data:`~unetlab.distributed.LOST_WAIT`, as
+    ``predict`` calls it) (s66 review: a peer that left on its own error was said "killed?
+    out of memory?"; one SIGKILLed went unnamed in 3 runs of 8); one still running after
+    the wait is not said killed."""
     import threading
 
     from tests.test_launch_signals import _noted_process
@@ -525,7 +528,7 @@ def test_a_lost_peer_still_running_is_waited_for_to_tell_how_it_ended(tmp_path, 
         end = {"noted": lambda: status.write_text("2 1\n"), "killed": peer.kill}.get(ends)
         if end is not None:
             threading.Timer(0.3, end).start()
-        lost = lost_peer(GLOO_LOST, wait=1.0)
+        lost = lost_peer(GLOO_LOST)  # the default wait, 2 s
     how, on_error = LATER_ENDS[ends]
     assert lost == (how, True, on_error)
 
@@ -559,24 +562,31 @@ def test_another_s_stop_is_none_noted_by_this_process(tmp_path, monkeypatch):
     assert another_s_stop(str(status)) == signal.SIGINT
 
 
+@pytest.mark.parametrize("recursive", [False, True], ids=["folder", "tree"])
 def test_the_lowest_rank_left_counts_the_outputs_by_the_main_process_s_record(
-    tmp_path, monkeypatch, capfd
+    tmp_path, monkeypatch, capfd, recursive
 ):
-    """rank 1 of ``predict --nproc 2`` whose main process was killed says the run's line,
-    counting the outputs on disk by the record the main one noted as it held the folder
-    (s66 review: "before any input was predicted" with 5 of 6 outputs there: only the main
-    process holds the folder)."""
+    """rank 1 of ``predict --nproc 2`` (a folder, or a tree with ``--recursive``) whose
+    main process was killed says the run's line, counting the outputs on disk by the record
+    the main one noted as it held the folder (s66 review: "before any input was predicted"
+    with 5 of 6 outputs there: only the main process holds the folder)."""
+    import shutil
+
     import torch.distributed as dist
 
     from unetlab.cli import main
-    from unetlab.inference import folders
+    from unetlab.inference import folders, tree
     from unetlab.models import UNet
 
     _inputs(tmp_path, count=2)
+    (tmp_path / "in" / "a").mkdir()
+    for image in (tmp_path / "in").glob("*.tif"):
+        shutil.move(image, tmp_path / "in" / "a")
+    out = tmp_path / "out" / ("a" if recursive else "")
     status = _in_launch(tmp_path, monkeypatch, "0")
     net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
-    files = sorted((tmp_path / "in").glob("*.tif"))
-    folders.predict_folder(net, files, tmp_path / "out")  # as rank 0, its record noted
+    files = sorted((tmp_path / "in" / "a").glob("*.tif"))
+    folders.predict_folder(net, files, out)  # as rank 0, its record noted
     assert status.with_name("status.record").exists()
     monkeypatch.setenv("RANK", "1")
     gone = subprocess.Popen([sys.executable, "-c", ""])
@@ -589,12 +599,17 @@ def test_the_lowest_rank_left_counts_the_outputs_by_the_main_process_s_record(
     def lost(*args, **kwargs):
         raise RuntimeError(*GLOO_LOST.args)
 
-    monkeypatch.setattr(folders, "predict_folder", lost)
-    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
-    assert main(argv + ["--output", str(tmp_path / "out"), "--no-progress"]) == 2
+    for module in (folders, tree):  # a folder's run, and each of a tree's
+        monkeypatch.setattr(module, "predict_folder", lost)
+    given = tmp_path / "in" / ("" if recursive else "a")
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(given)]
+    argv += ["--output", str(tmp_path / "out"), "--no-progress"]
+    assert main(argv + (["--recursive"] if recursive else [])) == 2
     err = capfd.readouterr().err
     said = "unetlab predict: stopped as process 0 of 2 ended (killed? out of memory?) "
-    assert f"{said}with the outputs of 2 of 2 inputs in {tmp_path / 'out'}; continue" in err, err
+    said += f"in {tmp_path / 'in' / 'a'}/ (folder 1 of 1) " if recursive else ""
+    assert f"{said}with the outputs of 2 of 2 inputs in {out}" in err, err
+    assert "; continue with the same command and --skip-existing" in err, err
 
 
 def test_torchrun_s_sigterm_after_the_lost_peer_s_line_is_no_second_line(
