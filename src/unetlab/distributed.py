@@ -851,6 +851,9 @@ class LostPeer(NamedTuple):
     how: str  #: "stopped as process 1 of 2 ended (killed? out of memory?)"
     says: bool  #: this process says it: the main one, or the lowest rank left without it
     on_error: bool  #: one ended on an error, said in its own line: no run to go on with
+    #: each that ended on an error noted a full disk (:func:`note_full_disk`): the run goes
+    #: on once there is space (s66 review: no command to go on with)
+    full_disk: bool = False
 
 
 def peer_gone(exc: BaseException) -> bool:
@@ -882,7 +885,9 @@ def lost_peer(exc: BaseException, wait: float = LOST_WAIT) -> LostPeer | None:
     parts = [f"process {ranks} of {world} ended {_LOST_HOW[how]}" for how, ranks in ended.items()]
     said = " and ".join(parts) or _connection_lost(status, world)
     says = rank == "0" or (lost.get("0") == KILLED and left[:1] == [rank])
-    return LostPeer(f"stopped as {said}", says, ERRED in lost.values())
+    erred = {r for r, how in lost.items() if how == ERRED}
+    full_disk = bool(erred) and erred <= set(_words(f"{status}.full"))
+    return LostPeer(f"stopped as {said}", says, bool(erred), full_disk)
 
 
 #: how :func:`_ends` says a process of a launch ended: gone with nothing noted, or on an
@@ -935,7 +940,20 @@ def _ends(status: str) -> dict[str, str | None]:
 def _note_lost(status: str) -> None:
     """This process's rank noted beside ``status`` as one that ends as it lost another
     process (:func:`lost_peer`): the status it notes then is none of its own error's."""
-    with contextlib.suppress(OSError), open(f"{status}.lost", "a", encoding="utf-8") as f:
+    _note_rank(f"{status}.lost")
+
+
+def note_full_disk() -> None:
+    """In a process of a launch (:func:`launch`), its rank noted as one that ends on a full
+    disk, said in its own line: a process that lost it says how to go on once there is
+    space (:func:`lost_peer`). Nothing elsewhere."""
+    if status := os.environ.get(STATUS_FILE):
+        _note_rank(f"{status}.full")
+
+
+def _note_rank(path: str) -> None:
+    """This process's rank added to the file ``path``, beside the launch's status file."""
+    with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as f:
         f.write(f"{os.environ.get('RANK', '0')}\n")  # the launch's folder gone: unnoted
 
 

@@ -690,10 +690,12 @@ def _stopped(
     folder: Path,
     how: str | None = None,
     goes_on: bool = True,
+    then: str = "",
 ) -> int:
     """A prediction stopped (Ctrl-C, SIGTERM, SIGHUP): one line (``say``: the main process)
     with ``where`` it stopped (how many inputs have their outputs in the output folder
-    ``folder``) and how to go on (audit s30 ops 9; not where ``goes_on`` is False); the
+    ``folder``) and how to go on (audit s30 ops 9; not where ``goes_on`` is False; ``then``:
+    once what, :func:`_say_done`); the
     exit status of a process ended by the signal (130, 143, 129); ``how``: a stop by no
     signal, status 2 (:func:`_peer_ended`). In a launch of several processes, counted
     once its other processes ended (their outputs written as they stopped counted too,
@@ -705,7 +707,7 @@ def _stopped(
     from unetlab.signals import stop_status, stops_held
 
     how, code = (how, 2) if how else stop_status(exc)
-    said = dict(folder=folder, goes_on=goes_on)
+    said = dict(folder=folder, goes_on=goes_on, then=then)
     if say and not one_of_several():
         _say_done(args, where, how, exc, **said)
     elif say:
@@ -724,7 +726,8 @@ def _peer_ended(args, where: Callable[[], str], exc: Exception, *, say: bool, fo
     ended, not stopped (killed, out of memory, its own error:
     :func:`~unetlab.distributed.lost_peer`): one line as a stop's (:func:`_stopped`),
     naming it, with ``where`` it stopped (the outputs in ``folder``) and how to go on (not
-    after an error, said in that process's line); status 2 (the launcher says how that
+    after an error, said in that process's line; once there is space after a full disk's:
+    s66 review said none); status 2 (the launcher says how that
     process ended), the stop under way: torchrun's SIGTERM to the processes left is no
     second line (s66 review: "stopped by SIGTERM" after it, 1 run in 8). Any other
     ``exc`` raised again."""
@@ -737,7 +740,8 @@ def _peer_ended(args, where: Callable[[], str], exc: Exception, *, say: bool, fo
         raise exc
     stop_under_way()  # first: torchrun's SIGTERM may come as it waits for that one's end
     lost = lost_peer(exc)
-    said = dict(how=lost.how, goes_on=not lost.on_error)
+    then = " once there is space" if lost.full_disk else ""
+    said = dict(how=lost.how, goes_on=not lost.on_error or lost.full_disk, then=then)
     _stopped(args, where, exc, say=lost.says, folder=folder, **said)
     return 2
 
@@ -759,8 +763,9 @@ def _disk_full(
     count and the record were missing); status 2. In a launch of several processes another
     process's full disk is said by it, once a launch (s66 review: never said, its line
     only the main process's), the main one saying where they stopped."""
-    from unetlab.distributed import first_to_say, one_of_several
+    from unetlab.distributed import first_to_say, note_full_disk, one_of_several
 
+    note_full_disk()  # in a launch: a process that lost this one says how to go on
     line = f"unetlab predict: error: {first_line(exc)}"
     if (say or one_of_several()) and first_to_say(line):
         print(line, file=sys.stderr)
