@@ -699,3 +699,65 @@ def test_another_process_s_full_disk_is_said_by_it_once_a_launch(tmp_path, monke
         assert _disk_full(None, str, full, say=False, folder=tmp_path) == 2
     err = capfd.readouterr().err
     assert err == "unetlab predict: error: No space left on device: out/a05.png\n", err
+
+
+#: torchrun's SIGTERM to a process busy on an input, once the other one ended: this rank,
+#: the other's rank, its noted status, the line's start, how to go on
+SIGTERM_AFTER = {
+    "peer-bug": ("0", "1", "1 1\n", "process 1 of 2 ended on an error (its line above)", None),
+    "main-killed": ("1", "0", "", "process 0 of 2 ended (killed? out of memory?)", GO_ON),
+}
+
+
+@pytest.mark.parametrize("case", list(SIGTERM_AFTER))
+@pytest.mark.parametrize("recursive", [False, True], ids=["folder", "tree"])
+def test_torchrun_s_sigterm_after_another_process_ended_is_said_as_that_one_s_end(
+    tmp_path, monkeypatch, capfd, recursive, case
+):
+    """A process of ``predict --nproc 2`` busy on an input as the other one ended gets
+    torchrun's SIGTERM before its lost connection (no stop passed on, none noted): the run's
+    line is the lost process's, said by the main one or the lowest rank left (s66 review:
+    "stopped by SIGTERM ... continue" after a peer's bug, the killed one unnamed, no line at
+    all where the main one was killed); status 2."""
+    import shutil
+
+    import torch.distributed as dist
+
+    from unetlab.cli import main
+    from unetlab.inference import folders, tree
+    from unetlab.models import UNet
+
+    rank, other, noted, ended, goes_on = SIGTERM_AFTER[case]
+    _inputs(tmp_path, count=2)
+    (tmp_path / "in" / "a").mkdir()
+    for image in (tmp_path / "in").glob("*.tif"):
+        shutil.move(image, tmp_path / "in" / "a")
+    out = tmp_path / "out" / ("a" if recursive else "")
+    status = _in_launch(tmp_path, monkeypatch, "0")
+    net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    files = sorted((tmp_path / "in" / "a").glob("*.tif"))
+    folders.predict_folder(net, files, out)  # as rank 0, its record noted
+    monkeypatch.setenv("RANK", rank)
+    gone = subprocess.Popen([sys.executable, "-c", ""])
+    gone.wait()
+    status.with_name("status.pids").write_text(f"{gone.pid} - {other}\n")  # ended
+    status.write_text(noted)
+    for name in ("stop_with_launch", "once_a_launch"):  # not this test process's
+        monkeypatch.setattr(distributed, name, lambda: None)
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)  # the group joined
+
+    def stopped(*args, **kwargs):
+        raise Stopped(signal.SIGTERM)  # torchrun's, passed on by no launcher
+
+    for module in (folders, tree):  # a folder's run, and each of a tree's
+        monkeypatch.setattr(module, "predict_folder", stopped)
+    given = tmp_path / "in" / ("" if recursive else "a")
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(given)]
+    argv += ["--output", str(tmp_path / "out"), "--no-progress"]
+    assert main(argv + (["--recursive"] if recursive else [])) == 2
+    err = capfd.readouterr().err
+    assert f"unetlab predict: stopped as {ended} " in err, err
+    if rank != "0":  # counted by the record the main one noted (it alone held the folder)
+        assert f"with the outputs of 2 of 2 inputs in {out}" in err, err
+    assert goes_on in err if goes_on else "; continue with" not in err, err
+    assert "SIGTERM" not in err, err

@@ -872,8 +872,25 @@ def lost_peer(exc: BaseException, wait: float = LOST_WAIT) -> LostPeer | None:
     ended on its error said its own line: its stop's count, a bug's traceback, the last
     word). None otherwise. s66: predict said gloo's traceback and "this is a bug in
     unetlab"."""
-    if not peer_gone(exc):
+    return _lost_peer(wait) if peer_gone(exc) else None
+
+
+def stopped_as_peer_ended(exc: BaseException) -> LostPeer | None:
+    """Where ``exc``, a stop signal raised in a process of a launch of several
+    (:func:`one_of_several`) that no launcher passed on (:func:`~unetlab.signals.stop_noted`),
+    came as another process of it had ended, not stopped (:func:`_ends`: torchrun's SIGTERM
+    to the processes left, one busy on an input before its lost connection): how the run
+    stopped, as :func:`lost_peer` says (s66 review: "stopped by SIGTERM ... continue" after
+    a peer's bug, the killed process unnamed, no line at all where the main one was killed).
+    None otherwise."""
+    status = os.environ.get(STATUS_FILE)
+    if not isinstance(exc, KeyboardInterrupt) or not one_of_several() or stop_noted(status):
         return None
+    return _lost_peer(LOST_WAIT) if any(_ends(status).values()) else None
+
+
+def _lost_peer(wait: float) -> LostPeer:
+    """:func:`lost_peer`'s, once the other process is known lost."""
     status, rank = os.environ[STATUS_FILE], os.environ.get("RANK", "0")
     _note_lost(status)
     lost, world = _lost(status, wait), int(os.environ["WORLD_SIZE"])

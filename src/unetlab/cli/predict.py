@@ -349,7 +349,7 @@ def _run_folder(args, group, device, since: CpuReading | None) -> int:
             )
     except (KeyboardInterrupt, DiskFullError) as exc:  # Ctrl-C, SIGTERM, SIGHUP; a full disk
         end = _disk_full if isinstance(exc, DiskFullError) else _stopped  # outputs so far kept
-        where = partial(_inputs_done, args, files, out_dir)
+        where = partial(_inputs_done, args, files, out_dir, main_s=not group.is_main)  # lost
         return end(args, where, exc, say=group.is_main, folder=out_dir)
     except Exception as exc:  # another process of the launch stopped alone, or killed
         where = partial(_inputs_done, args, files, out_dir, main_s=True)  # (its last barrier)
@@ -703,9 +703,11 @@ def _stopped(
     of the first) cuts the wait short, one as it counts (torchrun's SIGTERM) is held: the
     line said, the process ends as stopped by the first. Elsewhere a stop again as it counts (a slow
     output folder) ends it at once (s64 re-review: held to the count's end)."""
-    from unetlab.distributed import one_of_several, others_ended
+    from unetlab.distributed import one_of_several, others_ended, stopped_as_peer_ended
     from unetlab.signals import stop_status, stops_held
 
+    if how is None and (lost := stopped_as_peer_ended(exc)) is not None:
+        return _lost_said(args, where, exc, lost, folder=folder)  # torchrun's SIGTERM
     how, code = (how, 2) if how else stop_status(exc)
     said = dict(folder=folder, goes_on=goes_on, then=then)
     if say and not one_of_several():
@@ -739,7 +741,13 @@ def _peer_ended(args, where: Callable[[], str], exc: Exception, *, say: bool, fo
     if not peer_gone(exc):
         raise exc
     stop_under_way()  # first: torchrun's SIGTERM may come as it waits for that one's end
-    lost = lost_peer(exc)
+    return _lost_said(args, where, exc, lost_peer(exc), folder=folder)
+
+
+def _lost_said(args, where: Callable[[], str], exc: BaseException, lost, *, folder: Path) -> int:
+    """The run stopped as another process of the launch ended (``lost``, a
+    :class:`~unetlab.distributed.LostPeer`): its line as a stop's (:func:`_stopped`), said
+    by the process ``lost`` names, with how to go on where there is one; status 2."""
     then = " once there is space" if lost.full_disk else ""
     said = dict(how=lost.how, goes_on=not lost.on_error or lost.full_disk, then=then)
     _stopped(args, where, exc, say=lost.says, folder=folder, **said)
