@@ -761,3 +761,30 @@ def test_torchrun_s_sigterm_after_another_process_ended_is_said_as_that_one_s_en
         assert f"with the outputs of 2 of 2 inputs in {out}" in err, err
     assert goes_on in err if goes_on else "; continue with" not in err, err
     assert "SIGTERM" not in err, err
+
+
+def test_a_process_other_than_the_main_one_puts_the_log_level_back(tmp_path, monkeypatch):
+    """``predict`` run as rank 1 of a launch says only warnings, and puts unetlab's log level
+    back as it returns: a caller's ``main()`` in its own process says its INFO lines after
+    (s66 merge: left at WARNING, every later INFO line of that process went unsaid, and 57
+    tests run after these in one worker failed)."""
+    import logging
+
+    from unetlab.cli import main
+    from unetlab.cli import predict as cli_predict
+
+    _inputs(tmp_path, count=1)
+    _in_launch(tmp_path, monkeypatch, "1")
+    for name in ("stop_with_launch", "once_a_launch"):  # not this test process's
+        monkeypatch.setattr(distributed, name, lambda: None)
+    package, seen = logging.getLogger("unetlab"), []
+
+    def run(*args):
+        seen.append(package.getEffectiveLevel())
+        return 0
+
+    monkeypatch.setattr(cli_predict, "_run_folder", run)
+    before = package.level
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    assert main(argv + ["--output", str(tmp_path / "out"), "--no-progress"]) == 0
+    assert seen == [logging.WARNING] and package.level == before

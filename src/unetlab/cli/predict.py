@@ -308,11 +308,26 @@ def _run(args, since: CpuReading | None) -> int:
     if args.nproc > 1 and not group.active:  # start the processes; each runs this command
         stopped = partial(launch_stopped_line, args)  # its main process stopped before saying it
         return launch(args.nproc, without_nproc(args.argv), given=args.argv, stopped=stopped)
-    if not group.is_main:  # one start line and one summary, from the main process
-        logging.getLogger("unetlab").setLevel(logging.WARNING)
-    device = group.device(resolve_device(args.device, CLI_DEVICE_FIX))
     run = _run_tree if args.recursive else _run_folder
-    return run(args, group, device, since)
+    with _warnings_only(not group.is_main):  # one start line and one summary, from the main
+        device = group.device(resolve_device(args.device, CLI_DEVICE_FIX))
+        return run(args, group, device, since)
+
+
+@contextlib.contextmanager
+def _warnings_only(quiet: bool):
+    """Within: only warnings of unetlab said where ``quiet`` (a process other than the main
+    one); its level put back after, for a caller's ``main()`` in its own process (s66
+    merge: a rank-1 run left it at WARNING, and every later INFO line of that process went
+    unsaid)."""
+    package = logging.getLogger("unetlab")
+    level = package.level
+    if quiet:
+        package.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        package.setLevel(level)
 
 
 def _run_folder(args, group, device, since: CpuReading | None) -> int:
