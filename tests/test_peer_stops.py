@@ -788,3 +788,49 @@ def test_a_process_other_than_the_main_one_puts_the_log_level_back(tmp_path, mon
     argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
     assert main(argv + ["--output", str(tmp_path / "out"), "--no-progress"]) == 0
     assert seen == [logging.WARNING] and package.level == before
+
+
+def test_a_peer_that_notes_its_stop_as_its_end_is_looked_at_is_said_stopped(
+    tmp_path, monkeypatch, capfd
+):
+    """A peer whose stop note lands between the main process's looks (gone with no stop
+    noted, then noted as :func:`~unetlab.distributed.lost_peer` looks again) is said as
+    that stop, with the count (s66 re-read: lost_peer's None met ``lost.full_disk``, an
+    AttributeError and "this is a bug in unetlab")."""
+    import shutil
+
+    import torch.distributed as dist
+
+    from unetlab.cli import main
+    from unetlab.inference import folders
+
+    _inputs(tmp_path, count=2)
+    (tmp_path / "in" / "a").mkdir()
+    for image in (tmp_path / "in").glob("*.tif"):
+        shutil.move(image, tmp_path / "in" / "a")
+    _in_launch(tmp_path, monkeypatch, "0")
+    for name in ("stop_with_launch", "once_a_launch"):  # not this test process's
+        monkeypatch.setattr(distributed, name, lambda: None)
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)  # the group joined
+    looks = []
+
+    def noted_late(exc):
+        looks.append(exc)
+        return Stopped(signal.SIGTERM) if len(looks) > 2 else None
+
+    def lost(*args, **kwargs):
+        raise RuntimeError(*GLOO_LOST.args)
+
+    monkeypatch.setattr(distributed, "peer_stop", noted_late)
+    monkeypatch.setattr(folders, "predict_folder", lost)
+    argv = [
+        "predict",
+        "--checkpoint",
+        str(tmp_path / "m.pt"),
+        "--input",
+        str(tmp_path / "in" / "a"),
+    ]
+    assert main(argv + ["--output", str(tmp_path / "out"), "--no-progress"]) != 0
+    err = capfd.readouterr().err
+    assert "unetlab predict: stopped by SIGTERM before any input" in err, err
+    assert "Traceback" not in err and "bug" not in err, err

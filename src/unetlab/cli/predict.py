@@ -756,7 +756,9 @@ def _peer_ended(args, where: Callable[[], str], exc: Exception, *, say: bool, fo
     if not peer_gone(exc):
         raise exc
     stop_under_way()  # first: torchrun's SIGTERM may come as it waits for that one's end
-    return _lost_said(args, where, exc, lost_peer(exc), folder=folder)
+    if (lost := lost_peer(exc)) is None:  # it noted its stop since: lost_peer looked again
+        return _stopped(args, where, peer_stop(exc), say=say, folder=folder)
+    return _lost_said(args, where, exc, lost, folder=folder)
 
 
 def _lost_said(args, where: Callable[[], str], exc: BaseException, lost, *, folder: Path) -> int:
