@@ -74,6 +74,7 @@ def test_preprocessing_in_the_formats_terms():
     assert step == {"id": "scale_linear", "kwargs": {"gain": 1 / 65535, "offset": 0.0}}
 
 
+@pytest.mark.usefixtures("frozen_heap")
 def test_percentile_normalisation_is_the_formats_scale_range(tmp_path):
     """The plan's choice for 16-bit data could not be packaged ('no bioimage.io equivalent');
     bioimageio.core's scale_range reproduces unetlab's map of a uint16 image."""
@@ -162,6 +163,7 @@ def test_a_tile_is_the_whole_images_map_beyond_the_halo(depth, upsample):
             )
 
 
+@pytest.mark.usefixtures("frozen_heap")
 def test_bioimageio_core_tiles_give_unetlab_map(tmp_path):
     """bioimageio.core's tiled prediction of a same net's package is unetlab's map away
     from the image edges (with half the receptive field as the halo, 20 px here: 0.03 apart;
@@ -564,6 +566,7 @@ def test_cli_export_and_predict_with_a_package(tmp_path, capsys):
     assert np.array_equal(out["ckpt"], out["pkg"])
 
 
+@pytest.mark.usefixtures("frozen_heap")
 @pytest.mark.parametrize("padding", ["valid", "same"])
 def test_bioimageio_core_model_test_passes(tmp_path, padding):
     core = pytest.importorskip(
@@ -578,6 +581,7 @@ def test_bioimageio_core_model_test_passes(tmp_path, padding):
         assert f"Reproduce test outputs from test inputs ({weights})" in names
 
 
+@pytest.mark.usefixtures("frozen_heap")
 @pytest.mark.slow
 @pytest.mark.parametrize("preset", ["small", "small-valid"])
 def test_demo_models_pass_the_formats_test(tmp_path, preset):
@@ -604,6 +608,7 @@ def test_demo_models_pass_the_formats_test(tmp_path, preset):
     assert load_package(pkg).padding == ("same" if preset == "small" else "valid")
 
 
+@pytest.mark.usefixtures("frozen_heap")
 @pytest.mark.parametrize("padding", ["valid", "same"])
 def test_a_moved_model_packages_its_move(tmp_path, padding):
     """A model with a label offset: every weight format and the architecture file give the

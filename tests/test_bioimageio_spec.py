@@ -74,6 +74,7 @@ def test_a_package_at_a_common_pixel_size_loads_in_bioimageio_spec(tmp_path, siz
     assert f"Pixel size: {size} um" in text
 
 
+@pytest.mark.usefixtures("frozen_heap")
 def test_the_formats_test_passes_at_pixel_size_0_325(tmp_path):
     core = pytest.importorskip(
         "bioimageio.core", reason="bioimageio.core not installed (pip install bioimageio.core)"
