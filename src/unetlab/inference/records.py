@@ -295,6 +295,22 @@ def label_colours(model, *, color: bool, values: bool) -> np.ndarray | None:
     return class_palette(model) if color else None
 
 
+def own_colours(model) -> bool:
+    """Whether ``model`` records its data set's palette, which its label images of class
+    indices are written in with or without ``color`` (:func:`label_colours`)."""
+    return label_colours(model, color=False, values=False) is not None
+
+
+def _labels_written(model, o: OutputOptions) -> str:
+    """The record's ``labels``: mask values, a palette, or class indices. ``color`` of a
+    model that records its data set's palette changes no label image (:func:`own_colours`):
+    class indices, the key its outputs have without it (review s67: a rerun without
+    ``--color`` of a folder predicted with it predicted every input again)."""
+    if o.label_values:
+        return "mask values"
+    return "palette" if o.color and not own_colours(model) else "class indices"
+
+
 def class_palette(model) -> np.ndarray:
     """(K, 3) uint8 VOC colours of ``model``'s K classes, class 0 black where it is the
     background (:func:`~unetlab.data.classes.voc_class_colours` of its class names and
@@ -471,7 +487,7 @@ def prediction_record(
     if options.scale != 1:  # resampled for the net (--scale): other outputs keep their key
         settings["scale"] = options.scale
     written = {
-        "labels": "mask values" if o.label_values else "palette" if o.color else "class indices",
+        "labels": _labels_written(model, o),
         "objects": None if o.objects is None else object_record(o.objects),
     }
     if o.objects_in_3d:  # only then: other outputs keep their key
