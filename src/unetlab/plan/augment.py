@@ -4,6 +4,8 @@ pictures."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 
 from unetlab.data.fingerprint import Fingerprint
@@ -25,12 +27,15 @@ LAYOUT_IMAGES = 4
 STAIN = 0.2
 
 
-def plan_augment(fp: Fingerprint, training: int | None = None) -> list[Choice]:
+def plan_augment(
+    fp: Fingerprint, training: int | None = None, held_out: Collection[str] = ()
+) -> list[Choice]:
     """Elastic deformation for fewer than ``FEW_IMAGES`` training images (``training``: how
     many of ``fp``'s pairs train, the others validate; None: all of them); brightness/contrast
     0.2 where the images' median grey levels vary by more than a tenth of their range, else
     0.1; upside-down flips and quarter turns unless the classes' layout has an up
-    (:func:`plan_orientation`)."""
+    (:func:`plan_orientation`); stain jitter by the training images, ``held_out`` (the
+    validation pairs' names) left out (:func:`plan_stain`)."""
     n = len(fp.pairs) if training is None else training
     few = n < FEW_IMAGES
     elastic = Choice(
@@ -54,30 +59,37 @@ def plan_augment(fp: Fingerprint, training: int | None = None) -> list[Choice]:
         *plan_orientation(fp),
         Choice("augment.brightness", strength, why),
         Choice("augment.contrast", strength, why),
-        plan_stain(fp),
+        plan_stain(fp, held_out),
     ]
 
 
-def plan_stain(fp: Fingerprint) -> Choice:
+def plan_stain(fp: Fingerprint, held_out: Collection[str] = ()) -> Choice:
     """``augment.stain`` ``STAIN`` for 8-bit colour bright-field images, most of them (as
     :func:`unetlab.plan.normalization.bright_field` reads them: H&E, IHC, whose colours change
     from one stain batch, scanner or lab to the next), else 0: grey images, other channel
     counts, 16-bit and fluorescence-like images (their channels are separate stains, not mixed
-    colours) and colour photographs (no stains; their colour changes are not measured)."""
+    colours) and colour photographs (no stains; their colour changes are not measured).
+    Counted over the training images, ``held_out`` (the validation pairs' names) left out,
+    as the line says (review s67: "8 8-bit colour images" of 5 training, 3 validation)."""
+    kept = [p for p in fp.pairs if p.name not in held_out]
+    images = "training images" if held_out and kept else "images"
+    fp = Fingerprint(kept) if held_out and kept else fp
     n = len(fp.pairs)
     rgb = [p for p in fp.pairs if p.channels == 3 and p.dtype == "uint8" and not _dark(p)]
     bright = bright_field(fp)
     if len(rgb) == n and len(bright) > n / 2:
         why = (
-            f"bright-field colour: {len(bright)} of {n} 8-bit colour images are bright on a "
+            f"bright-field colour: {len(bright)} of {n} 8-bit colour {images} are bright on a "
             "near-white background: stains vary by batch, scanner and lab: each tile's "
             f"haematoxylin, eosin and DAB varied by up to {STAIN:g} (augment.stain=0: off)"
         )
         return Choice("augment.stain", STAIN, why)
     if len(rgb) == n:
-        kind = f"{n} 8-bit colour images, not bright-field (photographs: no stains)"
+        kind = f"{n} 8-bit colour {images}, not bright-field (photographs: no stains)"
     else:
-        kind = f"{n - len(rgb)} of {n} images are not 8-bit RGB colour (grey, 16-bit, fluorescence)"
+        kind = (
+            f"{n - len(rgb)} of {n} {images} are not 8-bit RGB colour (grey, 16-bit, fluorescence)"
+        )
     return Choice("augment.stain", 0.0, f"{kind}: no stain jitter")
 
 

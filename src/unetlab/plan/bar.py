@@ -43,17 +43,29 @@ def bar_note(
         value, least = bands[0][0], min(n for _, n in bands)
         if excluded_rows(rows, heights[0])[k] >= least:
             continue
-        if value == ignore_value:
-            what = f"mask value {value} (data.ignore_value: out of the loss, not of normalisation)"
-            fix = ""
-        else:
-            what, fix = f"mask value {value}", f", or at least {said_as(ignoring(int(value)))}"
-        return (
-            f"{what} fills the {edge} {least} rows of every mask, the full width: a data bar? "
-            f"if it is no sample, {said_as(_excluding(edge, int(least)))} (left out of "
-            f"normalisation, loss, plan, predict and evaluate){fix}"
-        )
+        return _bar_line(int(value), edge, int(least), ignored=value == ignore_value)
     return None
+
+
+def _bar_line(value: int, edge: str, rows: int, *, ignored: bool) -> str:
+    """The note on ``value`` filling ``rows`` rows at ``edge`` of every mask: a data bar?
+    (its fixes: ``data.exclude_rows``, or ``data.ignore_value``); where ``ignored``, declared
+    void: a void band (a car's hood, as in Cityscapes), out of the loss already, its rows
+    still normalised and predicted (review s67: a declared void hood was "a data bar?")."""
+    band = f"the {edge} {rows} rows of every mask, the full width"
+    excluding = said_as(_excluding(edge, rows))
+    if ignored:
+        return (
+            f"mask value {value}, void (ignored: counted in no loss), fills {band}: a void "
+            f"band (a hood, a frame); its image rows still count in normalisation and are "
+            f"predicted: if no image holds a sample there, {excluding} leaves them out of "
+            "normalisation, plan, predict and evaluate too"
+        )
+    return (
+        f"mask value {value} fills {band}: a data bar? if it is no sample, {excluding} (left "
+        "out of normalisation, loss, plan, predict and evaluate), or at least "
+        f"{said_as(ignoring(value))}"
+    )
 
 
 def _excluding(edge: str, rows: int) -> Spelled:

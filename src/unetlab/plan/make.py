@@ -108,7 +108,7 @@ def make_plan(
         per_epoch = plan_tiles_per_epoch(cfg.data.tiles_per_epoch, yours or batch.value)
         choices += [replace(c, given=("train.batch_size",)) for c in per_epoch]
     training = None if images is None or val_images is None else images - val_images
-    choices += loss + plan_augment(fp, training) + precision  # what training sees
+    choices += loss + plan_augment(fp, training, held_out) + precision  # what training sees
     if val_images is not None:
         choices.append(plan_offset(val_images))
     if cfg.train.max_minutes > 0:
