@@ -9,7 +9,8 @@ Beside a colour table (:mod:`unetlab.data.colour_table`), a palette mask every c
 of the same pixels, and not checked here; one using other colours (glasbey's, VOC's, a grey
 LUT's: indices beside a table of other colours) is read by index as without one
 (:func:`palette_values`). The masks beside one table are read one way: a mask read the other
-way than one before it is refused, naming both.
+way than one before it is refused, naming both. Two indices a mask uses that are one colour
+of the table (a duplicate entry, as unset black ones) are refused: which is the class?
 
 Scope: the masks of one folder (predictions drawn in other colours, in their own folder, are
 compared with each other only), in this process; a file changed since it was read no longer
@@ -62,6 +63,8 @@ def palette_values(
     lookup = None if table is None or not used else colour_lookup(palette, used, table)
     if table is not None and used:
         _one_way(path, table, used, lookup)
+    if lookup is not None:
+        _one_colour_each(path, used, lookup, table)
     if lookup is None:
         if used:
             check_palette(path, telling(used))
@@ -93,6 +96,27 @@ def colour_lookup(
     if VOID in used and (entries[:VOID] == entries[VOID]).all(1).any():
         lookup[VOID] = VOID
     return lookup
+
+
+def _one_colour_each(path, used: dict, lookup: np.ndarray, table: ColourTable) -> None:
+    """ImageReadError where two palette indices the mask ``path`` uses are one colour of
+    ``table`` (a duplicate entry is legal PNG: unset entries are black): read by colour they
+    would be one class, by index two, and the palette cannot say which is meant (review
+    s67: index 2, an unset black entry, read as background beside '0 0 0 background').
+    Entry 255 repeating an earlier colour is the padding read as void (:func:`colour_lookup`)."""
+    first: dict[tuple[int, ...], int] = {}
+    for index, colour in sorted(used.items()):
+        if index == VOID and lookup[VOID] == VOID:
+            continue
+        if (other := first.setdefault(colour, index)) == index:
+            continue
+        name = dict(zip(table.colours, table.names)).get(colour) or f"value {lookup[index]}"
+        raise ImageReadError(
+            f"{path}: palette indices {other} and {index} are both colour {colour} ({name} in "
+            f"{Path(table.source).name}): read by colour one class, by index two; give index "
+            f"{index} its class's own colour in the palette (and a row of the table), or "
+            f"re-save the mask with {other} where it shows {name}"
+        )
 
 
 def _one_way(path, table: ColourTable, used: dict, lookup: np.ndarray | None) -> None:
