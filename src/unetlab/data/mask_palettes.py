@@ -9,7 +9,8 @@ Beside a colour table (:mod:`unetlab.data.colour_table`), a palette mask every c
 of the same pixels, and not checked here; one using other colours (glasbey's, VOC's, a grey
 LUT's: indices beside a table of other colours) is read by index as without one
 (:func:`palette_values`). The masks beside one table are read one way: a mask read the other
-way than one before it is refused, naming both. Two indices a mask uses that are one colour
+way than its folder's first mask that tells the two apart (decided alike in every process: a
+DataLoader worker's reads are its own), or than one before it, is refused, naming both. Two indices a mask uses that are one colour
 of the table (a duplicate entry, as unset black ones) are refused: which is the class?
 
 Scope: the masks of one folder (predictions drawn in other colours, in their own folder, are
@@ -122,22 +123,69 @@ def _one_colour_each(path, used: dict, lookup: np.ndarray, table: ColourTable) -
 def _one_way(path, table: ColourTable, used: dict, lookup: np.ndarray | None) -> None:
     """Remember how the palette mask ``path`` beside ``table`` was read (by colour:
     ``lookup``, else by index), where the two differ on the indices it uses; ImageReadError
-    when an earlier mask beside it, unchanged since, was read the other way."""
+    when the first mask of its folder that tells them apart (:func:`_folder_way`, alike in
+    every process: a DataLoader worker knows no other's reads), or an earlier mask beside
+    the table read in this process, unchanged since, was read the other way."""
     if _alike(lookup, used):
         return  # read alike both ways: tells nothing
     unknown = next((c for c in used.values() if c not in table.colours), None)
-    other, stamp, its_unknown = _ways.get(table.source, (str(path), -1, unknown))
-    if (its_unknown is None) != (unknown is None) and _stamp(other) == stamp:
-        by_index, by_colour = (path, other) if unknown else (other, path)
-        raise ImageReadError(
-            f"{path} and {other}: palette masks beside {table.source} read two ways, "
-            f"{Path(by_index).name} by palette index (its colour {unknown or its_unknown} is "
-            f"not in the table), {Path(by_colour).name} by colour (every colour it uses is); "
-            "the masks beside one table are read one way: if their colours are the classes, "
-            f"{table.add_fix()}; if their palette indices are, re-save "
-            f"{Path(by_colour).name} with the other masks' palette"
-        )
+    earlier = [_folder_way(Path(path), table), _ways.get(table.source)]
+    for other, stamp, its_unknown in filter(None, earlier):
+        if (its_unknown is None) != (unknown is None) and _stamp(other) == stamp:
+            raise ImageReadError(_two_ways(path, other, table, unknown, its_unknown))
     _ways[table.source] = (str(path), _stamp(str(path)), unknown)
+
+
+def _two_ways(path, other: str, table: ColourTable, unknown, its_unknown) -> str:
+    """The line refusing ``path`` and ``other`` beside ``table`` read two ways: the one by
+    index uses a colour not in the table (``unknown``: ``path``'s, ``its_unknown``: ``other``'s)."""
+    by_index, by_colour = (path, other) if unknown else (other, path)
+    return (
+        f"{path} and {other}: palette masks beside {table.source} read two ways, "
+        f"{Path(by_index).name} by palette index (its colour {unknown or its_unknown} is not in the table), "
+        f"{Path(by_colour).name} by colour (every colour it uses is); the masks beside one "
+        f"table are read one way: if their colours are the classes, {table.add_fix()}; if "
+        f"their palette indices are, re-save {Path(by_colour).name} with the other masks' palette"
+    )
+
+
+#: (folder, table source) -> its first palette mask that tells the readings apart, its
+#: mtime, its first colour not in the table (None: read by colour); None: no such mask
+_decided: dict[tuple[str, str], tuple[str, int, tuple[int, ...] | None] | None] = {}
+
+
+def _folder_way(path: Path, table: ColourTable) -> tuple[str, int, tuple | None] | None:
+    """How the first palette mask (by name, of ``path``'s kind) of ``path``'s folder that
+    reads otherwise by colour than by index is read beside ``table``, decided once per
+    process and folder (again where that mask changed); None where none tells."""
+    key = (str(path.absolute().parent), table.source)
+    known = _decided.get(key, ())
+    if known != () and (known is None or _stamp(known[0]) == known[1]):
+        return known
+    _decided[key] = None
+    for other in sorted(path.absolute().parent.glob(f"*{path.suffix}")):
+        used, lookup = _reading(other, table)
+        if used and not _alike(lookup, used):
+            unknown = next((c for c in used.values() if c not in table.colours), None)
+            _decided[key] = (str(other), _stamp(str(other)), unknown)
+            break
+    return _decided[key]
+
+
+def _reading(path: Path, table: ColourTable) -> tuple[dict, np.ndarray | None]:
+    """(:func:`used_colours`, :func:`colour_lookup`) of the palette mask ``path``; ({}, None)
+    for a file that is no 8-bit palette image or cannot be read."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            if im.mode != "P":
+                return {}, None
+            palette, indices = im.getpalette(), np.asarray(im)
+    except OSError:
+        return {}, None
+    used = used_colours(palette, indices)
+    return used, colour_lookup(palette, used, table)
 
 
 def telling(colours: dict[int, tuple[int, ...]]) -> dict[int, tuple[int, ...]]:
