@@ -30,7 +30,7 @@ from unetlab.data.colour_table import (
     find_colour_table,
     read_colour_table,
 )
-from unetlab.data.mask_palettes import colour_lookup, used_colours
+from unetlab.data.mask_palettes import palette_reading
 from unetlab.data.names import FOLDER_NAMES, SPLIT_NAMES, folder_candidates, loose
 from unetlab.errors import DatasetError
 from unetlab.words import numbered
@@ -114,9 +114,7 @@ def dataset_palette(mask_files: Sequence[Path]) -> np.ndarray | None:
 def _read_by_colour(path: Path, table: ColourTable) -> bool:
     """Whether the palette mask ``path`` is read by its colours through ``table``
     (:func:`~unetlab.data.mask_palettes.palette_values`), not by its indices."""
-    with Image.open(path) as im:
-        palette, indices = im.getpalette(), np.asarray(im)
-    return colour_lookup(palette, used_colours(palette, indices), table) is not None
+    return palette_reading(path, table)[1] is not None
 
 
 def void_value(values: Sequence[int], palette: np.ndarray | None) -> int | None:

@@ -164,7 +164,7 @@ def _folder_way(path: Path, table: ColourTable) -> tuple[str, int, tuple | None]
         return known
     _decided[key] = None
     for other in sorted(path.absolute().parent.glob(f"*{path.suffix}")):
-        used, lookup = _reading(other, table)
+        used, lookup = palette_reading(other, table)
         if used and not _alike(lookup, used):
             unknown = next((c for c in used.values() if c not in table.colours), None)
             _decided[key] = (str(other), _stamp(str(other)), unknown)
@@ -172,9 +172,10 @@ def _folder_way(path: Path, table: ColourTable) -> tuple[str, int, tuple | None]
     return _decided[key]
 
 
-def _reading(path: Path, table: ColourTable) -> tuple[dict, np.ndarray | None]:
-    """(:func:`used_colours`, :func:`colour_lookup`) of the palette mask ``path``; ({}, None)
-    for a file that is no 8-bit palette image or cannot be read."""
+def palette_reading(path: str | os.PathLike, table: ColourTable) -> tuple[dict, np.ndarray | None]:
+    """(:func:`used_colours`, :func:`colour_lookup`) of the palette mask ``path`` beside
+    ``table``: a lookup where it is read by its colours, None by its indices; ({}, None) for
+    a file that is no 8-bit palette image or cannot be read."""
     from PIL import Image
 
     try:
