@@ -18,6 +18,7 @@ predictions are drawn (``--color``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ import numpy as np
 
 from unetlab.data.names import loose
 from unetlab.errors import Blank, DatasetError, ImageReadError, said_as, set_to
+from unetlab.read_once import ContextKept
 from unetlab.words import numbered
 
 COLOURS_FILE = "class_colors.txt"
@@ -148,6 +150,24 @@ def find_colour_table(mask: str | os.PathLike) -> ColourTable | None:
         if (table := read_colour_table(folder)) is not None:
             return table
     return None
+
+
+#: the table of each mask folder :func:`folder_table` found within :func:`tables_found_once`
+_FOUND = ContextKept("unetlab_colour_tables_found")
+
+
+def tables_found_once() -> contextlib.AbstractContextManager:
+    """Within: the colour table of each folder's masks looked for once
+    (:func:`folder_table`: a command's data set, unchanged while it reads it; s67: looked
+    for, read and parsed at every palette mask read). Within another: that one's."""
+    return _FOUND.kept()
+
+
+def folder_table(mask: str | os.PathLike) -> ColourTable | None:
+    """:func:`find_colour_table` of ``mask``, once per folder within :func:`tables_found_once`
+    (each time outside)."""
+    folder = Path(mask).absolute().parent
+    return _FOUND.once((str(folder),), lambda: find_colour_table(mask))
 
 
 def table_of(rows: Sequence[tuple[tuple[int, int, int], str | None]], source: str):

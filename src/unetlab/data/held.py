@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.colour_table import tables_found_once
 from unetlab.data.regions import regions_counted_once
 
 
@@ -41,12 +42,13 @@ _KEPT_STACKS: contextvars.ContextVar[_KeptStacks | None] = contextvars.ContextVa
 @contextlib.contextmanager
 def stacks_held(budget: float | None) -> Iterator[None]:
     """Within: files :func:`held_read` reads are kept for their next read while they total
-    at most ``budget`` bytes (None or 0: none kept), and the regions of each mask the plan
+    at most ``budget`` bytes (None or 0: none kept), the regions of each mask the plan
     numbers kept for training's count of them
-    (:func:`~unetlab.data.regions.regions_counted_once`). Nothing is kept beyond it."""
+    (:func:`~unetlab.data.regions.regions_counted_once`), and the colour table of each mask
+    folder (:func:`~unetlab.data.colour_table.tables_found_once`). Nothing is kept beyond it."""
     token = _KEPT_STACKS.set(_KeptStacks(budget or 0.0))
     try:
-        with regions_counted_once():
+        with regions_counted_once(), tables_found_once():
             yield
     finally:
         _KEPT_STACKS.reset(token)

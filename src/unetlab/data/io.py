@@ -23,7 +23,7 @@ from PIL import Image
 from unetlab.atomic import atomic_path
 from unetlab.data.annotations import outline_pages, rasterise, read_outlines
 from unetlab.data.colour_table import FIX as COLOUR_FIX
-from unetlab.data.colour_table import VOID, ColourTable, find_colour_table
+from unetlab.data.colour_table import VOID, ColourTable, find_colour_table, folder_table
 from unetlab.data.file_kind import wrong_kind_line
 from unetlab.data.folder_notes import is_glob, is_macos_metadata, near_line
 from unetlab.data.geotiff import read_geotags
@@ -283,7 +283,7 @@ def _pages(path: Path, decoded, letters: str | None, *, mask: bool) -> np.ndarra
         _note_transparency(path, decoded)
     pages = _frames_to_pages(decoded, mask=mask)
     if mask and decoded[0].mode == "P":  # by its colours where a table beside it has them all
-        table = find_colour_table(path)  # (s66 new user: read by index, the table's row
+        table = folder_table(path)  # (s66 new user: read by index, the table's row
         return palette_values(path, decoded[0].getpalette(), pages, table)  # names swapped)
     return pages
 
