@@ -1,9 +1,10 @@
-"""A palette mask beside a colour table whose used indices repeat one table colour (a
-duplicate palette entry is legal PNG: Pillow's unset entries are black) was read by colour
-as that colour's class: index 2, unset and black, trained as background beside '0 0 0
-background' (review s67). Read by colour they are one class, by index two, and the palette
-cannot say which is meant: refused in one line naming both indices and the fix; entry 255
-repeating an earlier colour stays the padding read as void."""
+"""A palette mask beside a colour table using an index whose entry is unset (Pillow's unset
+entries are black) of a colour another used index holds was read by colour as that colour's
+class: index 2, unset and black, trained as background beside '0 0 0 background' (review
+s67). The palette cannot say which is meant: refused in one line naming both indices and
+the fix. Set entries sharing a colour are read by it, merged as the table says (Cityscapes'
+black ids 0-4 void, pole and polegroup one grey: review s67 fix round); entry 255 repeating
+an earlier colour stays the padding read as void."""
 
 from __future__ import annotations
 
@@ -28,22 +29,36 @@ def _mask(root, palette: list[int], top: int = 2):
     return root / "masks" / "a.png"
 
 
-@pytest.mark.parametrize(
-    "palette, said",
-    [
-        ([0, 0, 0, 128, 0, 0, 0, 0, 0], "indices 0 and 2 are both colour (0, 0, 0) (background"),
-        ([0, 0, 0, 128, 0, 0, 128, 0, 0], "indices 1 and 2 are both colour (128, 0, 0) (cat"),
-    ],
-    ids=["unset black", "a repeated class colour"],
-)
-def test_two_used_indices_of_one_table_colour_are_refused(tmp_path, palette, said):
-    path = _mask(tmp_path, palette)
+def test_a_used_index_of_an_unset_entry_sharing_a_colour_is_refused(tmp_path):
+    """Index 2 in the palette's trailing black run (Pillow writes no entry past the last
+    one a PNG stores: an index beyond it does not survive a save)."""
+    path = _mask(tmp_path, [0, 0, 0, 128, 0, 0, 0, 0, 0, 0, 0, 0])
     with pytest.raises(ImageReadError) as err:
         read_mask(path)
     line = str(err.value)
+    said = "indices 0 and 2 are both colour (0, 0, 0) (background"
     assert line.count("\n") == 0 and line.startswith(f"{path}: palette {said}")
-    assert "in class_colors.txt): read by colour one class, by index two" in line
+    assert "in class_colors.txt; 2's entry unset): read by colour one class, by index two" in line
     assert "give index 2 its class's own colour in the palette" in line
+
+
+def test_set_entries_sharing_a_class_colour_read_merged(tmp_path):
+    """Pole and polegroup one grey on purpose (Cityscapes): read by colour, as the table says."""
+    path = _mask(tmp_path, [0, 0, 0, 128, 0, 0, 128, 0, 0, 0, 128, 0])  # 1 and 2 cat, 3 dog
+    assert np.unique(read_mask(path)).tolist() == [0, 1]
+    assert read_mask(path)[0, 3] == 1 and read_mask(path)[0, 6] == 1
+
+
+def test_cityscapes_black_ids_read_as_void(tmp_path):
+    """ids 0..4 black (unlabeled, ego vehicle, rectification border, ...), the table's
+    '0 0 0 void': each reads as void, the road by its colour."""
+    (tmp_path / "masks").mkdir()
+    (tmp_path / "class_colors.txt").write_text("0 0 0 void\n128 64 128 road\n")
+    mask = np.array([[0, 1, 3, 4, 7, 7, 7, 7]] * 4, np.uint8)
+    im = Image.fromarray(mask, mode="P")
+    im.putpalette([0, 0, 0] * 5 + [111, 74, 0, 81, 0, 81, 128, 64, 128])
+    im.save(tmp_path / "masks" / "a.png")
+    assert read_mask(tmp_path / "masks" / "a.png")[0].tolist() == [255] * 4 + [0] * 4
 
 
 def test_one_colour_each_and_the_255_padding_read_by_colour(tmp_path):

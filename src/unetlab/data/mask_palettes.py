@@ -10,8 +10,9 @@ of the same pixels, and not checked here; one using other colours (glasbey's, VO
 LUT's: indices beside a table of other colours) is read by index as without one
 (:func:`palette_values`). The masks beside one table are read one way: a mask read the other
 way than its folder's first mask that tells the two apart (decided alike in every process: a
-DataLoader worker's reads are its own), or than one before it, is refused, naming both. Two indices a mask uses that are one colour
-of the table (a duplicate entry, as unset black ones) are refused: which is the class?
+DataLoader worker's reads are its own), or than one before it, is refused, naming both. Set palette entries of one colour
+are read by it, merged as the table says; an index a mask uses whose entry is unset (black),
+of a colour another used index holds, is refused: which is the class?
 
 Scope: the masks of one folder (predictions drawn in other colours, in their own folder, are
 compared with each other only), in this process; a file changed since it was read no longer
@@ -65,7 +66,7 @@ def palette_values(
     if table is not None and used:
         _one_way(path, table, used, lookup)
     if lookup is not None:
-        _one_colour_each(path, used, lookup, table)
+        _one_colour_each(path, used, lookup, table, palette)
     if lookup is None:
         if used:
             check_palette(path, telling(used))
@@ -99,25 +100,36 @@ def colour_lookup(
     return lookup
 
 
-def _one_colour_each(path, used: dict, lookup: np.ndarray, table: ColourTable) -> None:
-    """ImageReadError where two palette indices the mask ``path`` uses are one colour of
-    ``table`` (a duplicate entry is legal PNG: unset entries are black): read by colour they
-    would be one class, by index two, and the palette cannot say which is meant (review
-    s67: index 2, an unset black entry, read as background beside '0 0 0 background').
-    Entry 255 repeating an earlier colour is the padding read as void (:func:`colour_lookup`)."""
-    first: dict[tuple[int, ...], int] = {}
+def _one_colour_each(path, used: dict, lookup: np.ndarray, table: ColourTable, palette) -> None:
+    """ImageReadError where a palette index the mask ``path`` uses has an unset entry
+    (:func:`_unset_from`: black) and another used index holds that colour of ``table``: read
+    by colour they would be one class, by index two, and the palette cannot say which is
+    meant (review s67: index 2, unset, read as background beside '0 0 0 background'). Set
+    entries sharing a colour are read by it, merged as the table says (Cityscapes: ids 0-4
+    black, void; pole and polegroup one grey). Entry 255 repeating an earlier colour is the
+    padding read as void (:func:`colour_lookup`)."""
+    unset = _unset_from(palette)
     for index, colour in sorted(used.items()):
-        if index == VOID and lookup[VOID] == VOID:
+        if index < unset or (index == VOID and lookup[VOID] == VOID):
             continue
-        if (other := first.setdefault(colour, index)) == index:
+        other = min((i for i, c in used.items() if c == colour and i != index), default=None)
+        if other is None:
             continue
         name = dict(zip(table.colours, table.names)).get(colour) or f"value {lookup[index]}"
         raise ImageReadError(
             f"{path}: palette indices {other} and {index} are both colour {colour} ({name} in "
-            f"{Path(table.source).name}): read by colour one class, by index two; give index "
-            f"{index} its class's own colour in the palette (and a row of the table), or "
-            f"re-save the mask with {other} where it shows {name}"
+            f"{Path(table.source).name}; {index}'s entry unset): read by colour one class, by "
+            f"index two; give index {index} its class's own colour in the palette (and a row "
+            f"of the table), or re-save the mask with {other} where it shows {name}"
         )
+
+
+def _unset_from(palette: list[int] | None) -> int:
+    """The first palette index whose entry is unset: past the stored ``palette`` or in its
+    trailing run of black entries (Pillow's and GIMP's fill)."""
+    entries = _entries(palette)[: min(len(palette or []) // 3, 256)]
+    set_ = np.flatnonzero(entries.any(axis=1))
+    return int(set_[-1]) + 1 if set_.size else 0
 
 
 def _one_way(path, table: ColourTable, used: dict, lookup: np.ndarray | None) -> None:
