@@ -9,8 +9,8 @@ Beside a colour table (:mod:`unetlab.data.colour_table`), a palette mask every c
 of the same pixels, and not checked here; one using other colours (glasbey's, VOC's, a grey
 LUT's: indices beside a table of other colours) is read by index as without one
 (:func:`palette_values`). The masks beside one table are read one way: a mask read the other
-way than its folder's first mask that tells the two apart (decided alike in every process: a
-DataLoader worker's reads are its own), or than one before it, is refused, naming both. Set palette entries of one colour
+way than one before it in this process is refused, naming both (a command's data check reads
+the data set's masks in its main process; a DataLoader's workers each check their own). Set palette entries of one colour
 are read by it, merged as the table says; an index a mask uses whose entry is unset (black),
 of a colour another used index holds, is refused: which is the class?
 
@@ -32,9 +32,9 @@ from unetlab.errors import ImageReadError
 #: (colour, index) -> (file, its mtime): who gave an index a colour first
 Seen = dict[tuple[tuple[int, int, int], int], tuple[str, int]]
 _folders: dict[str, Seen] = {}
-#: table source -> (the last mask that told how they are read, its mtime, its first colour
-#: not in the table: None where it was read by colour)
-_ways: dict[str, tuple[str, int, tuple[int, ...] | None]] = {}
+#: table -> (the last mask that told how they are read, its mtime, its first colour not in
+#: the table: None where it was read by colour)
+_ways: dict[ColourTable, tuple[str, int, tuple[int, ...] | None]] = {}
 
 
 def used_colours(palette: list[int] | None, indices: np.ndarray) -> dict[int, tuple[int, ...]]:
@@ -135,17 +135,16 @@ def _unset_from(palette: list[int] | None) -> int:
 def _one_way(path, table: ColourTable, used: dict, lookup: np.ndarray | None) -> None:
     """Remember how the palette mask ``path`` beside ``table`` was read (by colour:
     ``lookup``, else by index), where the two differ on the indices it uses; ImageReadError
-    when the first mask of its folder that tells them apart (:func:`_folder_way`, alike in
-    every process: a DataLoader worker knows no other's reads), or an earlier mask beside
-    the table read in this process, unchanged since, was read the other way."""
+    when an earlier mask beside the same table (its value: an edited table starts anew),
+    unchanged since, was read the other way in this process: a command's data check reads
+    the data set's masks in its main process; a DataLoader's workers each check their own."""
     if _alike(lookup, used):
         return  # read alike both ways: tells nothing
     unknown = next((c for c in used.values() if c not in table.colours), None)
-    earlier = [_folder_way(Path(path), table), _ways.get(table.source)]
-    for other, stamp, its_unknown in filter(None, earlier):
-        if (its_unknown is None) != (unknown is None) and _stamp(other) == stamp:
-            raise ImageReadError(_two_ways(path, other, table, unknown, its_unknown))
-    _ways[table.source] = (str(path), _stamp(str(path)), unknown)
+    other, stamp, its_unknown = _ways.get(table, (str(path), -1, unknown))
+    if (its_unknown is None) != (unknown is None) and _stamp(other) == stamp:
+        raise ImageReadError(_two_ways(path, other, table, unknown, its_unknown))
+    _ways[table] = (str(path), _stamp(str(path)), unknown)
 
 
 def _two_ways(path, other: str, table: ColourTable, unknown, its_unknown) -> str:
@@ -159,29 +158,6 @@ def _two_ways(path, other: str, table: ColourTable, unknown, its_unknown) -> str
         f"table are read one way: if their colours are the classes, {table.add_fix()}; if "
         f"their palette indices are, re-save {Path(by_colour).name} with the other masks' palette"
     )
-
-
-#: (folder, table source) -> its first palette mask that tells the readings apart, its
-#: mtime, its first colour not in the table (None: read by colour); None: no such mask
-_decided: dict[tuple[str, str], tuple[str, int, tuple[int, ...] | None] | None] = {}
-
-
-def _folder_way(path: Path, table: ColourTable) -> tuple[str, int, tuple | None] | None:
-    """How the first palette mask (by name, of ``path``'s kind) of ``path``'s folder that
-    reads otherwise by colour than by index is read beside ``table``, decided once per
-    process and folder (again where that mask changed); None where none tells."""
-    key = (str(path.absolute().parent), table.source)
-    known = _decided.get(key, ())
-    if known != () and (known is None or _stamp(known[0]) == known[1]):
-        return known
-    _decided[key] = None
-    for other in sorted(path.absolute().parent.glob(f"*{path.suffix}")):
-        used, lookup = palette_reading(other, table)
-        if used and not _alike(lookup, used):
-            unknown = next((c for c in used.values() if c not in table.colours), None)
-            _decided[key] = (str(other), _stamp(str(other)), unknown)
-            break
-    return _decided[key]
 
 
 def palette_reading(path: str | os.PathLike, table: ColourTable) -> tuple[dict, np.ndarray | None]:
