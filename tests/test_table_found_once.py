@@ -55,3 +55,14 @@ def test_outside_each_read_looks_and_sees_a_table_written_since(tmp_path, monkey
     (tmp_path / "class_colors.txt").write_text("0 0 0 bg\n255 0 0 road\n0 0 255 person\n")
     assert np.unique(read_mask(paths[1])).tolist() == [0, 2]
     assert looks[0] == 2
+
+
+def test_a_relative_mask_path_finds_the_table_above_its_folder(tmp_path, monkeypatch):
+    """The table is looked for above the mask's absolute folder, the key it is kept by (a
+    relative 'a.png' searched '.' alone: read by index, as if there were none)."""
+    paths = _masks(tmp_path, 1)
+    (tmp_path / "class_colors.txt").write_text("0 0 0 bg\n255 0 0 road\n0 0 255 person\n")
+    monkeypatch.chdir(tmp_path / "masks")
+    with stacks_held(None):
+        assert colour_table.folder_table(paths[0].name).source.endswith("class_colors.txt")
+        assert np.unique(read_mask(paths[0].name)).tolist() == [0, 2]  # blue: person

@@ -166,8 +166,8 @@ def tables_found_once() -> contextlib.AbstractContextManager:
 def folder_table(mask: str | os.PathLike) -> ColourTable | None:
     """:func:`find_colour_table` of ``mask``, once per folder within :func:`tables_found_once`
     (each time outside)."""
-    folder = Path(mask).absolute().parent
-    return _FOUND.once((str(folder),), lambda: find_colour_table(mask))
+    mask = Path(mask).absolute()  # the key's folder and the one searched (relative: '.' only)
+    return _FOUND.once((str(mask.parent),), lambda: find_colour_table(mask))
 
 
 def table_of(rows: Sequence[tuple[tuple[int, int, int], str | None]], source: str):
