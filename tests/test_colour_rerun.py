@@ -64,3 +64,20 @@ def test_color_still_changes_the_labels_of_a_model_without_a_palette(tmp_path):
     predict_folder(net, tmp_path / "in", out, color=True, progress=False)
     again = predict_folder(net, tmp_path / "in", out, skip_existing=True, progress=False)
     assert len(again.written) == 3
+
+
+def test_a_palette_models_legend_is_written_where_its_outputs_are_skipped(tmp_path):
+    """Predicted without ``--color``, rerun with ``--color --skip-existing``: every input
+    skipped, and legend.png written all the same (review s67: none); a plain rerun keeps
+    it, its label images still in the model's colours."""
+    _images(tmp_path / "in")
+    net, out = _net(palette=True), tmp_path / "out"
+    predict_folder(net, tmp_path / "in", out, progress=False)
+    (out / "legend.png").unlink(missing_ok=True)  # a folder predicted before this change
+    again = predict_folder(
+        net, tmp_path / "in", out, color=True, skip_existing=True, progress=False
+    )
+    assert not again.written and len(again.skipped) == 3
+    assert (out / "legend.png").is_file()
+    again = predict_folder(net, tmp_path / "in", out, progress=False)
+    assert len(again.written) == 3 and (out / "legend.png").is_file()

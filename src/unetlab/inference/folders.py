@@ -1241,17 +1241,22 @@ def _predict_held(
 
 
 def _legend(out_dir: Path, model, outputs: OutputOptions, result: FolderPrediction) -> None:
-    """``legend.png`` (:mod:`unetlab.inference.legend`) where the run wrote overlays of
-    classes or colour label images of three classes or more; else an earlier run's that no
-    output left explains removed (:func:`~unetlab.inference.legend.drop_stale_legend`)."""
+    """``legend.png`` (:mod:`unetlab.inference.legend`) where the run wrote or skipped
+    (``--skip-existing``) overlays of classes or colour label images of three classes or
+    more, a model's recording its data set's palette with or without ``--color``
+    (:func:`~unetlab.inference.records.own_colours`); else an earlier run's that no output
+    left explains removed (:func:`~unetlab.inference.legend.drop_stale_legend`). Review
+    s67: outputs skipped by ``--color --skip-existing`` got none, and a plain rerun removed
+    the legend of the palette model's colour labels."""
     from unetlab.inference.legend import drop_stale_legend, legend_wanted, write_legend
-    from unetlab.inference.records import label_colours
+    from unetlab.inference.records import label_colours, own_colours
     from unetlab.inference.slide_overlay import by_object
 
-    shown = dict(overlay=outputs.draw_overlay, color=outputs.color)
-    if not result.written:
+    shown = dict(overlay=outputs.draw_overlay, color=outputs.color or own_colours(model))
+    wanted = legend_wanted(model, **shown, by_object=by_object(outputs.objects))
+    if not (result.written or (wanted and result.skipped)):
         return
-    if not legend_wanted(model, **shown, by_object=by_object(outputs.objects)):
+    if not wanted:
         drop_stale_legend(out_dir, [input_source(f) for f in result.written], "predict")
         return
     names = result.class_names or [str(k) for k in range(model.num_classes)]
