@@ -185,3 +185,22 @@ def test_the_background_problem_takes_each_class_s_own_regions_of_three_classes(
     alone = background_problem(masks, 0, names)
     assert "'membrane' (index 2) forms one connected network" in alone
     assert background_problem(masks, 0, names, labelled) == alone
+
+
+def test_boundaries_drawn_as_mask_value_1_are_warned_of_without_border_weights(tmp_path, caplog):
+    """SEM grain boundaries drawn as 1 on grains of 0 (user trial s67): mask value 0, the
+    grains, is the background, so predict --instances found one object per image, the
+    boundary network. Training said nothing where the plan had turned the border weights
+    off; it now warns, with the --set that names the boundaries."""
+    from unetlab.train import prepare_data
+
+    root = write_grid_set(tmp_path / "data")
+    for mask in (root / "masks").iterdir():
+        boundaries = np.asarray(Image.open(mask)) == 0
+        Image.fromarray(boundaries.astype(np.uint8)).save(mask)
+    cfg = load_config(None, [f"data.root={root}", "data.weight_map=false"])
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        prepare_data(cfg)
+    assert "the background class '0' (index 0) lies in 36 separate regions" in caplog.text
+    assert "the objects (the plan's sizes, predict --instances" in caplog.text
+    assert "--set 'data.class_names={0: object, 1: membrane}'" in caplog.text

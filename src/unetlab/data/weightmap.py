@@ -116,13 +116,15 @@ def background_problem(
     background: int,
     class_names: Sequence[str],
     labelled: Sequence[Mapping[str, np.ndarray]] | None = None,
+    label_values: Sequence[int] | None = None,
 ) -> str | None:
     """A line when class ``background`` looks like the objects in ``masks`` ((H, W) class
     indices; ignored pixels belong to no class): in more than :data:`REGIONS_PER_IMAGE`
     4-connected regions per image while another class is one connected network (its largest
     region holds over :data:`NETWORK_SHARE` of its pixels in most images), e.g. ISBI's cells
-    taken as the background, so the border weights would fall on the cells; None
-    otherwise. ``labelled``: each mask's regions of the other classes, where their caller
+    taken as the background, so the objects would be the membranes and the border weights
+    fall on the cells (SEM grain boundaries drawn as mask value 1: the grains); None
+    otherwise. ``label_values``: each class's mask value, for the line's ``--set``. ``labelled``: each mask's regions of the other classes, where their caller
     labelled them (:func:`~unetlab.data.object_sizes.region_facts`' ``area`` and ``kind``
     of :func:`~unetlab.data.labels.instances` with ``boundary_class=background``): not
     labelled again (s61: training labelled each class of each mask twice)."""
@@ -135,14 +137,29 @@ def background_problem(
     for k, name in enumerate(class_names):
         if k != background and _network(masks, k, labelled):
             return (
-                f"data.weight_map: the background class {class_names[background]!r} (index "
-                f"{background}) lies in {np.median(regions):.0f} separate regions per image "
-                f"while {name!r} (index {k}) forms one connected network: the border weights "
-                f"would go on the gaps between the {class_names[background]!r} regions. If "
-                f"{name!r} is the background, name it 'background' or 'membrane' in "
-                "data.class_names (the class so named is the background)"
+                f"the background class {class_names[background]!r} (index {background}) lies "
+                f"in {np.median(regions):.0f} separate regions per image while {name!r} "
+                f"(index {k}) forms one connected network: the objects (the plan's sizes, "
+                f"predict --instances, evaluate's object scores, the border weights) would be "
+                f"that network, not the regions it encloses. If {name!r} is the boundary "
+                "between the objects, name it 'background' or 'membrane' in data.class_names "
+                f"(the class so named is the background){_naming(class_names, k, label_values)}"
             )
     return None
+
+
+def _naming(class_names: Sequence[str], network: int, label_values) -> str:
+    """``: --set 'data.class_names={...}'`` naming class ``network`` membrane, the others as
+    they are (``object`` where unnamed: the name is the mask value), where ``label_values``
+    (each class's mask value) are known; else nothing."""
+    if label_values is None or len(label_values) != len(class_names):
+        return ""
+    names = [
+        "membrane" if k == network else "object" if name == str(value) else name
+        for k, (value, name) in enumerate(zip(label_values, class_names, strict=True))
+    ]
+    pairs = ", ".join(f"{v}: {n}" for v, n in zip(label_values, names, strict=True))
+    return f": --set 'data.class_names={{{pairs}}}'"
 
 
 def _network(

@@ -382,8 +382,8 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
     _warn_unlearnable(train, label_values, class_names, source, **unlearnable)
     masks = [s.mask for s in samples]
     regions = [_region_facts(mask, background) for mask in masks]  # each mask labelled once
-    if weight_map is not None:
-        _say_background(train, background, class_names, regions[: len(train)])
+    facts = regions[: len(train)]
+    _say_background(train, background, class_names, facts, label_values, weights=weight_map)
     stats = class_object_statistics(masks, background, len(label_values), regions=regions)
     return Data(
         train,
@@ -434,13 +434,18 @@ def with_background(weight_map: dict | None, background: int, classes: int) -> d
     return {**weight_map, "foreground": [k for k in range(classes) if k != background]}
 
 
-def _say_background(train, background: int, class_names: list[str], regions) -> None:
-    """Log which class the border weights' gaps lie in; warn when it looks like the objects.
-    ``regions``: each of ``train``'s masks' :func:`_region_facts`, its classes' regions
-    not labelled again."""
+def _say_background(
+    train, background: int, class_names: list[str], regions, label_values, *, weights
+) -> None:
+    """Warn when the background looks like the objects (with border weights or not: the
+    objects predict finds are of the same classes); else, with border ``weights``, log which
+    class their gaps lie in. ``regions``: each of ``train``'s masks' :func:`_region_facts`,
+    its classes' regions not labelled again."""
     masks = [s.mask for s in train]
-    if problem := background_problem(masks, background, class_names, regions):
+    if problem := background_problem(masks, background, class_names, regions, label_values):
         log.warning("%s", problem)
+        return
+    if weights is None:
         return
     log.info(
         "weight map: the objects are the regions of every class but %r (index %d), the "
