@@ -204,3 +204,32 @@ def test_boundaries_drawn_as_mask_value_1_are_warned_of_without_border_weights(t
     assert "the background class '0' (index 0) lies in 36 separate regions" in caplog.text
     assert "the objects (the plan's sizes, predict --instances" in caplog.text
     assert "--set 'data.class_names={0: object, 1: membrane}'" in caplog.text
+
+
+def test_predict_instances_says_the_background_problem_training_recorded(tmp_path, caplog):
+    """The same trial: training's warning scrolls by before minutes of training; the
+    checkpoint records it and predict --instances says it again where it counts the objects."""
+    import torch
+
+    from unetlab.checkpoint import save_model
+    from unetlab.cli import main
+    from unetlab.models import UNet
+    from unetlab.train import prepare_data
+
+    root = write_grid_set(tmp_path / "data")
+    for mask in (root / "masks").iterdir():
+        boundaries = np.asarray(Image.open(mask)) == 0
+        Image.fromarray(boundaries.astype(np.uint8)).save(mask)
+    data = prepare_data(load_config(None, [f"data.root={root}", "data.weight_map=false"]))
+    assert "forms one connected network" in data.objects["background_problem"]
+    torch.manual_seed(0)
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same")
+    model.classes, model.label_values, model.objects = data.class_names, [0, 1], data.objects
+    save_model(tmp_path / "m.pt", model)
+    args = ["--checkpoint", str(tmp_path / "m.pt"), "--input", str(root / "images")]
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main(["predict", *args, "--output", str(tmp_path / "out"), "--instances"]) == 0
+    line = "objects: training warned that the background class '0' (index 0) lies in 36"
+    assert line in caplog.text
+    assert "--set 'data.class_names={0: object, 1: membrane}'; retrain so named" in caplog.text

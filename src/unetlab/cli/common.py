@@ -373,6 +373,17 @@ def split_hint(options, classes: int) -> list[str]:
     ]
 
 
+def background_hint(options, record: dict | None) -> list[str]:
+    """The line training warned with where the background looked like the objects (the
+    checkpoint's ``objects`` ``background_problem``), for a semantic model's objects: SEM
+    grain boundaries drawn as 1 made each image's one object the boundary network, said
+    by training alone (s67 user trial)."""
+    problem = (record or {}).get("background_problem")
+    if options.mode != "semantic" or not problem:
+        return []
+    return [f"objects: training warned that {problem}; retrain so named"]
+
+
 def objects_line(options, recorded: bool, scale=None, names=None) -> str:
     """How objects are found, in one line ("objects: instances mode, ..."); ``recorded``:
     the checkpoint records the object sizes the default min area comes from; ``scale``

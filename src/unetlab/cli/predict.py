@@ -24,6 +24,7 @@ from unetlab.cli.common import (
     add_device_arg,
     add_object_args,
     add_prediction_args,
+    background_hint,
     channel_args,
     check_object_args,
     check_pixels,
@@ -1168,6 +1169,7 @@ def _notes(model, objects, scale=None) -> list[str]:
         return []
     lines = [objects_line(objects, bool(model.objects), scale, getattr(model, "classes", None))]
     lines += split_hint(objects, getattr(model, "num_classes", 2))  # audit s35 multiclass 3
+    lines += background_hint(objects, model.objects)
     if objects.class_min_areas is not None:
         names = list(getattr(model, "classes", None) or [])
         areas, at = class_least_areas(objects, scale)  # at --scale: the image's px

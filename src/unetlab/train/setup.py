@@ -383,8 +383,10 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
     masks = [s.mask for s in samples]
     regions = [_region_facts(mask, background) for mask in masks]  # each mask labelled once
     facts = regions[: len(train)]
-    _say_background(train, background, class_names, facts, label_values, weights=weight_map)
+    problem = _say_background(train, background, class_names, facts, label_values, weight_map)
     stats = class_object_statistics(masks, background, len(label_values), regions=regions)
+    if problem is not None:  # predict --instances says it again (s67: 1 grain an image)
+        stats["background_problem"] = problem
     return Data(
         train,
         val,
@@ -435,24 +437,25 @@ def with_background(weight_map: dict | None, background: int, classes: int) -> d
 
 
 def _say_background(
-    train, background: int, class_names: list[str], regions, label_values, *, weights
-) -> None:
+    train, background: int, class_names: list[str], regions, label_values, weights
+) -> str | None:
     """Warn when the background looks like the objects (with border weights or not: the
-    objects predict finds are of the same classes); else, with border ``weights``, log which
-    class their gaps lie in. ``regions``: each of ``train``'s masks' :func:`_region_facts`,
-    its classes' regions not labelled again."""
+    objects predict finds are of the same classes), and return the line; else, with border
+    ``weights``, log which class their gaps lie in. ``regions``: each of ``train``'s masks'
+    :func:`_region_facts`, its classes' regions not labelled again."""
     masks = [s.mask for s in train]
     if problem := background_problem(masks, background, class_names, regions, label_values):
         log.warning("%s", problem)
-        return
+        return problem
     if weights is None:
-        return
+        return None
     log.info(
         "weight map: the objects are the regions of every class but %r (index %d), the "
         "background whose gaps get the border weights",
         class_names[background],
         background,
     )
+    return None
 
 
 def _declared_names(cfg: Config) -> tuple[dict[int, str], str | None]:
