@@ -29,6 +29,16 @@ def write_grid_set(root, n: int = 3):
     return root
 
 
+def write_boundary_set(root):
+    """:func:`write_grid_set` with the membranes drawn as 1 on cells of 0 (SEM grain
+    boundaries on grains)."""
+    write_grid_set(root)
+    for mask in (root / "masks").iterdir():
+        boundaries = np.asarray(Image.open(mask)) == 0
+        Image.fromarray(boundaries.astype(np.uint8)).save(mask)
+    return root
+
+
 @pytest.mark.parametrize(
     "values, names, expected",
     [
@@ -194,10 +204,7 @@ def test_boundaries_drawn_as_mask_value_1_are_warned_of_without_border_weights(t
     off; it now warns, with the --set that names the boundaries."""
     from unetlab.train import prepare_data
 
-    root = write_grid_set(tmp_path / "data")
-    for mask in (root / "masks").iterdir():
-        boundaries = np.asarray(Image.open(mask)) == 0
-        Image.fromarray(boundaries.astype(np.uint8)).save(mask)
+    root = write_boundary_set(tmp_path / "data")
     cfg = load_config(None, [f"data.root={root}", "data.weight_map=false"])
     with caplog.at_level(logging.WARNING, logger="unetlab"):
         prepare_data(cfg)
@@ -206,30 +213,47 @@ def test_boundaries_drawn_as_mask_value_1_are_warned_of_without_border_weights(t
     assert "--set 'data.class_names={0: object, 1: membrane}'" in caplog.text
 
 
-def test_predict_instances_says_the_background_problem_training_recorded(tmp_path, caplog):
-    """The same trial: training's warning scrolls by before minutes of training; the
-    checkpoint records it and predict --instances says it again where it counts the objects."""
+def _boundary_model(tmp_path):
+    """(data root, checkpoint): :func:`write_grid_set` with the membranes drawn as 1 on cells
+    of 0 (grain boundaries), and an untrained tiny model recording training's objects."""
     import torch
 
     from unetlab.checkpoint import save_model
-    from unetlab.cli import main
     from unetlab.models import UNet
     from unetlab.train import prepare_data
 
-    root = write_grid_set(tmp_path / "data")
-    for mask in (root / "masks").iterdir():
-        boundaries = np.asarray(Image.open(mask)) == 0
-        Image.fromarray(boundaries.astype(np.uint8)).save(mask)
+    root = write_boundary_set(tmp_path / "data")
     data = prepare_data(load_config(None, [f"data.root={root}", "data.weight_map=false"]))
     assert "forms one connected network" in data.objects["background_problem"]
     torch.manual_seed(0)
     model = UNet(1, 2, depth=2, base_channels=4, padding="same")
     model.classes, model.label_values, model.objects = data.class_names, [0, 1], data.objects
     save_model(tmp_path / "m.pt", model)
-    args = ["--checkpoint", str(tmp_path / "m.pt"), "--input", str(root / "images")]
+    return root, tmp_path / "m.pt"
+
+
+LINE = "objects: training warned that the background class '0' (index 0) lies in 36"
+FIX = "--set 'data.class_names={0: object, 1: membrane}'; retrain so named"
+
+
+def test_predict_instances_says_the_background_problem_training_recorded(tmp_path, caplog):
+    """The same trial: training's warning scrolls by before minutes of training; the
+    checkpoint records it and predict --instances says it again where it counts the objects."""
+    from unetlab.cli import main
+
+    root, checkpoint = _boundary_model(tmp_path)
+    args = ["--checkpoint", str(checkpoint), "--input", str(root / "images")]
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="unetlab"):
         assert main(["predict", *args, "--output", str(tmp_path / "out"), "--instances"]) == 0
-    line = "objects: training warned that the background class '0' (index 0) lies in 36"
-    assert line in caplog.text
-    assert "--set 'data.class_names={0: object, 1: membrane}'; retrain so named" in caplog.text
+    assert LINE in caplog.text and FIX in caplog.text
+
+
+def test_evaluate_says_the_background_problem_training_recorded(tmp_path, capsys):
+    """evaluate --checkpoint scores the same objects: it says the line too."""
+    from unetlab.cli import main
+
+    root, checkpoint = _boundary_model(tmp_path)
+    assert main(["evaluate", "--checkpoint", str(checkpoint), "--data", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert LINE in out and FIX in out

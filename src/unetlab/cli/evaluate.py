@@ -21,6 +21,7 @@ from unetlab.cli.common import (
     add_device_arg,
     add_object_args,
     add_prediction_args,
+    background_hint,
     check_object_args,
     check_pixels,
     object_flags_given,
@@ -734,6 +735,8 @@ def _say_changes(args, model, objects, *, scored: bool) -> None:
     if scored:
         names = getattr(model, "classes", None)
         print(objects_line(objects, bool(model.objects), args.scale, names))
+        for line in background_hint(objects, model.objects):  # s67: a grain's boundaries
+            print(line)
 
 
 def _progress(args):
