@@ -160,7 +160,7 @@ def test_the_warning_takes_each_class_s_regions_as_the_object_sizes_labelled_the
         data = prepare_data(cfg)
     assert "the background class 'background' (index 0) lies in 36 separate" in caplog.text
     assert "'edge' (index 1) forms one connected network" in caplog.text
-    assert by.count("background_problem") == len(data.train)  # its own class's regions
+    assert by.count("background_network") == len(data.train)  # its own class's regions
     assert by.count("_network") == 0  # one per training mask before
 
 
@@ -210,12 +210,13 @@ def test_boundaries_drawn_as_mask_value_1_are_warned_of_without_border_weights(t
         prepare_data(cfg)
     assert "the background class '0' (index 0) lies in 36 separate regions" in caplog.text
     assert "the objects (the plan's sizes, predict --instances" in caplog.text
-    assert "--set 'data.class_names={0: object, 1: membrane}'" in caplog.text
+    assert """--set 'data.class_names={1: "membrane"}'""" in caplog.text
 
 
-def _boundary_model(tmp_path):
+def _boundary_model(tmp_path, *names):
     """(data root, checkpoint): :func:`write_grid_set` with the membranes drawn as 1 on cells
-    of 0 (grain boundaries), and an untrained tiny model recording training's objects."""
+    of 0 (grain boundaries), and an untrained tiny model recording training's objects (the
+    classes named by the ``names`` overrides, if any)."""
     import torch
 
     from unetlab.checkpoint import save_model
@@ -223,8 +224,7 @@ def _boundary_model(tmp_path):
     from unetlab.train import prepare_data
 
     root = write_boundary_set(tmp_path / "data")
-    data = prepare_data(load_config(None, [f"data.root={root}", "data.weight_map=false"]))
-    assert "forms one connected network" in data.objects["background_problem"]
+    data = prepare_data(load_config(None, [f"data.root={root}", "data.weight_map=false", *names]))
     torch.manual_seed(0)
     model = UNet(1, 2, depth=2, base_channels=4, padding="same")
     model.classes, model.label_values, model.objects = data.class_names, [0, 1], data.objects
@@ -233,7 +233,7 @@ def _boundary_model(tmp_path):
 
 
 LINE = "objects: training warned that the background class '0' (index 0) lies in 36"
-FIX = "--set 'data.class_names={0: object, 1: membrane}'; retrain so named"
+FIX = """--set 'data.class_names={1: "membrane"}'; retrain so named"""
 
 
 def test_predict_instances_says_the_background_problem_training_recorded(tmp_path, caplog):
@@ -257,3 +257,79 @@ def test_evaluate_says_the_background_problem_training_recorded(tmp_path, capsys
     assert main(["evaluate", "--checkpoint", str(checkpoint), "--data", str(root)]) == 0
     out = capsys.readouterr().out
     assert LINE in out and FIX in out
+
+
+def test_a_network_the_user_named_is_no_warning_nor_said_again_by_predict(tmp_path, caplog):
+    """A road network (the network class) on land, named by the user ``{0: land, 1: road}``:
+    the roads are the objects, as meant. Training warned on every run and predict
+    --instances said "retrain so named" (s67 review); now training says it at INFO alone,
+    and the checkpoint records nothing for predict to repeat."""
+    from unetlab.cli import main
+
+    caplog.set_level(logging.INFO, logger="unetlab")
+    root, checkpoint = _boundary_model(tmp_path, "data.class_names={0: land, 1: road}")
+    said = [r for r in caplog.records if "forms one connected network" in r.getMessage()]
+    assert [r.levelno for r in said] == [logging.INFO]
+    assert "If 'road' is the boundary between the objects" in said[0].getMessage()
+    caplog.clear()
+    args = ["--checkpoint", str(checkpoint), "--input", str(root / "images")]
+    assert main(["predict", *args, "--output", str(tmp_path / "out"), "--instances"]) == 0
+    assert "objects: semantic mode" in caplog.text
+    assert "training warned" not in caplog.text
+
+
+def _warned_fix(root, names: list[str], caplog) -> tuple[str | None, int]:
+    """(the --set argument training's warning on ``root`` prints, shell-parsed, or None;
+    the objects training counts) with the ``names`` overrides."""
+    import shlex
+
+    from unetlab.train import prepare_data
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        data = prepare_data(load_config(None, [f"data.root={root}", *names]))
+    warned = [r.getMessage() for r in caplog.records if "connected network" in r.getMessage()]
+    fix = shlex.split(warned[0].split("--set ", 1)[1])[0] if warned else None
+    return fix, data.objects["count"]
+
+
+def write_three_class_set(root):
+    """:func:`write_boundary_set` with dots of mask value 2 in some grains (pores)."""
+    write_boundary_set(root)
+    for mask in (root / "masks").iterdir():
+        values = np.asarray(Image.open(mask)).copy()
+        values[4::16, 4::16] = 2
+        Image.fromarray(values).save(mask)
+    return root
+
+
+@pytest.mark.parametrize(
+    "names, expected",
+    [
+        ([], 'data.class_names={1: "membrane"}'),
+        (["data.class_names={0: background, 1: edge}"], 'data.class_names={1: "membrane"}'),
+        (["data.class_names={0: Background}"], 'data.class_names={1: "membrane"}'),
+        (["data.class_names={0: grain}"], 'data.class_names={0: "grain", 1: "membrane"}'),
+        (
+            ["""data.class_names={0: "grain's"}"""],
+            """data.class_names={0: "grain's", 1: "membrane"}""",
+        ),
+        (["data.class_names={0: '#1 null'}"], 'data.class_names={0: "#1 null", 1: "membrane"}'),
+        (["three classes"], 'data.class_names={1: "membrane"}'),
+    ],
+)
+def test_the_printed_set_applied_ends_the_warning(tmp_path, caplog, names, expected):
+    """The --set the warning prints, applied as the shell passes it, names the boundaries the
+    background: no warning again, the regions they enclose the objects. It renamed the
+    network where another class was named background, which stayed the background (s67
+    review: warned again); called every unnamed class ``object`` (three classes: two); and
+    broke shell and YAML on a name with ``'`` or starting with ``#``."""
+    if names == ["three classes"]:
+        root, names = write_three_class_set(tmp_path / "data"), []
+    else:
+        root = write_boundary_set(tmp_path / "data")
+    fix, count = _warned_fix(root, names, caplog)
+    fixed, fixed_count = _warned_fix(root, [*names, fix], caplog)
+    assert fixed is None
+    assert fixed_count > 3 * count  # the grains, not the network
+    assert fix == expected

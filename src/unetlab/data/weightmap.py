@@ -34,9 +34,11 @@ computes it once per image.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
+import shlex
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -118,48 +120,97 @@ def background_problem(
     labelled: Sequence[Mapping[str, np.ndarray]] | None = None,
     label_values: Sequence[int] | None = None,
 ) -> str | None:
-    """A line when class ``background`` looks like the objects in ``masks`` ((H, W) class
-    indices; ignored pixels belong to no class): in more than :data:`REGIONS_PER_IMAGE`
-    4-connected regions per image while another class is one connected network (its largest
-    region holds over :data:`NETWORK_SHARE` of its pixels in most images), e.g. ISBI's cells
-    taken as the background, so the objects would be the membranes and the border weights
-    fall on the cells (SEM grain boundaries drawn as mask value 1: the grains); None
-    otherwise. ``label_values``: each class's mask value, for the line's ``--set``. ``labelled``: each mask's regions of the other classes, where their caller
-    labelled them (:func:`~unetlab.data.object_sizes.region_facts`' ``area`` and ``kind``
-    of :func:`~unetlab.data.labels.instances` with ``boundary_class=background``): not
+    """:func:`problem_line` where :func:`background_network` finds one, else None."""
+    found = background_network(masks, background, class_names, labelled)
+    return None if found is None else problem_line(class_names, label_values, background, *found)
+
+
+def background_network(
+    masks: Sequence[np.ndarray],
+    background: int,
+    class_names: Sequence[str],
+    labelled: Sequence[Mapping[str, np.ndarray]] | None = None,
+) -> tuple[int, float] | None:
+    """(the network class, the median regions of the background per image) when class
+    ``background`` looks like the objects in ``masks`` ((H, W) class indices; ignored pixels
+    belong to no class): in more than :data:`REGIONS_PER_IMAGE` 4-connected regions per
+    image while another class is one connected network (its largest region holds over
+    :data:`NETWORK_SHARE` of its pixels in most images), e.g. ISBI's cells taken as the
+    background, so the objects would be the membranes and the border weights fall on the
+    cells (SEM grain boundaries drawn as mask value 1: the grains); None otherwise.
+    ``labelled``: each mask's regions of the other classes, where their caller labelled
+    them (:func:`~unetlab.data.object_sizes.region_facts`' ``area`` and ``kind`` of
+    :func:`~unetlab.data.labels.instances` with ``boundary_class=background``): not
     labelled again (s61: training labelled each class of each mask twice)."""
     masks = [np.asarray(m) for m in masks]
     if not masks or len(class_names) < 2:
         return None
-    regions = [ndimage.label(m == background)[1] for m in masks]
-    if np.median(regions) <= REGIONS_PER_IMAGE:
+    regions = float(np.median([ndimage.label(m == background)[1] for m in masks]))
+    if regions <= REGIONS_PER_IMAGE:
         return None
-    for k, name in enumerate(class_names):
+    for k in range(len(class_names)):
         if k != background and _network(masks, k, labelled):
-            return (
-                f"the background class {class_names[background]!r} (index {background}) lies "
-                f"in {np.median(regions):.0f} separate regions per image while {name!r} "
-                f"(index {k}) forms one connected network: the objects (the plan's sizes, "
-                f"predict --instances, evaluate's object scores, the border weights) would be "
-                f"that network, not the regions it encloses. If {name!r} is the boundary "
-                "between the objects, name it 'background' or 'membrane' in data.class_names "
-                f"(the class so named is the background){_naming(class_names, k, label_values)}"
-            )
+            return k, regions
     return None
 
 
-def _naming(class_names: Sequence[str], network: int, label_values) -> str:
-    """``: --set 'data.class_names={...}'`` naming class ``network`` membrane, the others as
-    they are (``object`` where unnamed: the name is the mask value), where ``label_values``
-    (each class's mask value) are known; else nothing."""
+def problem_line(
+    class_names: Sequence[str], label_values, background: int, network: int, regions: float
+) -> str:
+    """The line of :func:`background_network`'s finding, worded for either reading: the
+    ``network`` class is the boundary between the objects (SEM grain boundaries), or is the
+    objects (roads); with the ``--set`` that names it the background where ``label_values``
+    (each class's mask value) are known (:func:`background_naming`)."""
+    name, fix = class_names[network], background_naming(class_names, label_values, network)
+    return (
+        f"the background class {class_names[background]!r} (index {background}) lies in "
+        f"{regions:.0f} separate regions per image while {name!r} (index {network}) forms one "
+        "connected network: the objects (the plan's sizes, predict --instances, evaluate's "
+        f"object scores, the border weights) are that network, not the regions it encloses. "
+        f"If {name!r} is the boundary between the objects, name it 'membrane' in "
+        f"data.class_names (the class so named is the background){fix}"
+    )
+
+
+#: names that say nothing of what a class is: a network class so named (or unnamed: its mask
+#: value) beside the regions is warned of (:func:`named_network`)
+PLAIN_NAMES = ("object", "objects", *BACKGROUND_NAMES)
+
+
+def named_network(class_names: Sequence[str], label_values, background: int, network: int) -> bool:
+    """Whether the user named the ``network`` class themselves (``{0: land, 255: road}``:
+    the roads are the objects, as meant) while the ``background`` class is not named as
+    such: then :func:`background_network`'s finding is no warning (s67 review). A name is
+    the user's where it is not the class's mask value (``label_values``) nor one of
+    :data:`PLAIN_NAMES`."""
+    if label_values is None or len(label_values) != len(class_names):
+        return False
+    name = str(class_names[network])
+    own = name.strip() != str(label_values[network]) and loose(name) not in PLAIN_NAMES
+    return own and loose(str(class_names[background])) not in BACKGROUND_NAMES
+
+
+def background_naming(class_names: Sequence[str], label_values, network: int) -> str:
+    """``, and 'X' unnamed: --set 'data.class_names={...}'`` naming class ``network``
+    ``membrane`` and each other class named as it is, less those unnamed (their mask value)
+    and those named background or membrane (the first class so named is the background:
+    ``{0: background, 1: edge}`` told ``{0: background, 1: membrane}`` warned again), where
+    ``label_values`` (each class's mask value) are known; else nothing. The names are JSON
+    strings (YAML reads them whatever they hold: ``'``, ``#``, ``null``) and the argument
+    is quoted for the shell."""
     if label_values is None or len(label_values) != len(class_names):
         return ""
-    names = [
-        "membrane" if k == network else "object" if name == str(value) else name
-        for k, (value, name) in enumerate(zip(label_values, class_names, strict=True))
-    ]
-    pairs = ", ".join(f"{v}: {n}" for v, n in zip(label_values, names, strict=True))
-    return f": --set 'data.class_names={{{pairs}}}'"
+    kept, dropped = {label_values[network]: "membrane"}, []
+    for k, (value, name) in enumerate(zip(label_values, class_names, strict=True)):
+        if k == network or str(name).strip() == str(value):
+            continue
+        if loose(str(name)) in BACKGROUND_NAMES:
+            dropped.append(repr(name))
+        else:
+            kept[value] = str(name)
+    pairs = ", ".join(f"{v}: {json.dumps(kept[v], ensure_ascii=False)}" for v in sorted(kept))
+    unnamed = f", and {' and '.join(dropped)} unnamed" if dropped else ""
+    return f"{unnamed}: --set {shlex.quote(f'data.class_names={{{pairs}}}')}"
 
 
 def _network(

@@ -41,7 +41,12 @@ from unetlab.data.pairs import Pair, PairReader, problems_error, refuse_no_root
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import DATA_AXES_AS, read_page_axes
 from unetlab.data.transforms import STAIN_OFF
-from unetlab.data.weightmap import background_class, background_problem
+from unetlab.data.weightmap import (
+    background_class,
+    background_network,
+    named_network,
+    problem_line,
+)
 from unetlab.errors import DatasetError, UnetlabError, said_as, set_to, spelled
 from unetlab.inference.tta import fitting_tta
 from unetlab.losses import (
@@ -440,21 +445,25 @@ def _say_background(
     train, background: int, class_names: list[str], regions, label_values, weights
 ) -> str | None:
     """Warn when the background looks like the objects (with border weights or not: the
-    objects predict finds are of the same classes), and return the line; else, with border
-    ``weights``, log which class their gaps lie in. ``regions``: each of ``train``'s masks'
-    :func:`_region_facts`, its classes' regions not labelled again."""
+    objects predict finds are of the same classes), and return the line; say it alone where
+    the user named the network class themselves (roads: :func:`named_network`); else, with
+    border ``weights``, log which class their gaps lie in. ``regions``: each of ``train``'s
+    masks' :func:`_region_facts`, its classes' regions not labelled again."""
     masks = [s.mask for s in train]
-    if problem := background_problem(masks, background, class_names, regions, label_values):
-        log.warning("%s", problem)
-        return problem
-    if weights is None:
-        return None
-    log.info(
-        "weight map: the objects are the regions of every class but %r (index %d), the "
-        "background whose gaps get the border weights",
-        class_names[background],
-        background,
-    )
+    if found := background_network(masks, background, class_names, regions):
+        line = problem_line(class_names, label_values, background, *found)
+        if named_network(class_names, label_values, background, found[0]):
+            log.info("%s", line)  # s67 review: a road network named road warned, every run
+            return None
+        log.warning("%s", line)
+        return line
+    if weights is not None:
+        log.info(
+            "weight map: the objects are the regions of every class but %r (index %d), the "
+            "background whose gaps get the border weights",
+            class_names[background],
+            background,
+        )
     return None
 
 
