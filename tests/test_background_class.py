@@ -50,6 +50,14 @@ def write_boundary_set(root):
         ([1, 2], None, 0),
         (None, ["a", "b"], 0),
         ([0, 255], ["cell", "background"], 1),  # a name wins over the value
+        ([0, 1], ["grain", "boundary"], 1),  # SEM grain boundaries drawn as 1
+        ([0, 1], ["grain", "Grain Boundaries"], 1),  # the last word
+        ([0, 1], ["cell", "cell_edge"], 1),
+        ([0, 1, 2], ["pore", "grain", "contours"], 2),
+        ([0, 1, 2], ["boundary", "interior", "background"], 2),  # background still wins
+        ([0, 1], ["cell", "wall"], 0),  # wall and border are object classes (Cityscapes)
+        ([0, 1], ["road", "border"], 0),
+        ([0, 1], ["edge case", "x"], 0),  # boundary words but as the last word only
     ],
 )
 def test_background_class(values, names, expected):
@@ -210,7 +218,7 @@ def test_boundaries_drawn_as_mask_value_1_are_warned_of_without_border_weights(t
         prepare_data(cfg)
     assert "the background class '0' (index 0) lies in 36 separate regions" in caplog.text
     assert "the objects (the plan's sizes, predict --instances" in caplog.text
-    assert """--set 'data.class_names={1: "membrane"}'""" in caplog.text
+    assert """--set 'data.class_names={1: "boundary"}'""" in caplog.text
 
 
 def _boundary_model(tmp_path, *names):
@@ -233,7 +241,7 @@ def _boundary_model(tmp_path, *names):
 
 
 LINE = "objects: training warned that the background class '0' (index 0) lies in 36"
-FIX = """--set 'data.class_names={1: "membrane"}'; retrain so named"""
+FIX = """--set 'data.class_names={1: "boundary"}'; retrain so named"""
 
 
 def test_predict_instances_says_the_background_problem_training_recorded(tmp_path, caplog):
@@ -306,16 +314,16 @@ def write_three_class_set(root):
 @pytest.mark.parametrize(
     "names, expected",
     [
-        ([], 'data.class_names={1: "membrane"}'),
-        (["data.class_names={0: background, 1: edge}"], 'data.class_names={1: "membrane"}'),
-        (["data.class_names={0: Background}"], 'data.class_names={1: "membrane"}'),
-        (["data.class_names={0: grain}"], 'data.class_names={0: "grain", 1: "membrane"}'),
+        ([], 'data.class_names={1: "boundary"}'),
+        (["data.class_names={0: background, 1: edge}"], 'data.class_names={1: "boundary"}'),
+        (["data.class_names={0: Background}"], 'data.class_names={1: "boundary"}'),
+        (["data.class_names={0: grain}"], 'data.class_names={0: "grain", 1: "boundary"}'),
         (
             ["""data.class_names={0: "grain's"}"""],
-            """data.class_names={0: "grain's", 1: "membrane"}""",
+            """data.class_names={0: "grain's", 1: "boundary"}""",
         ),
-        (["data.class_names={0: '#1 null'}"], 'data.class_names={0: "#1 null", 1: "membrane"}'),
-        (["three classes"], 'data.class_names={1: "membrane"}'),
+        (["data.class_names={0: '#1 null'}"], 'data.class_names={0: "#1 null", 1: "boundary"}'),
+        (["three classes"], 'data.class_names={1: "boundary"}'),
     ],
 )
 def test_the_printed_set_applied_ends_the_warning(tmp_path, caplog, names, expected):
@@ -333,3 +341,56 @@ def test_the_printed_set_applied_ends_the_warning(tmp_path, caplog, names, expec
     assert fixed is None
     assert fixed_count > 3 * count  # the grains, not the network
     assert fix == expected
+
+
+@pytest.mark.parametrize(
+    "names", ["{0: grain, 1: boundary}", "{0: grain, 1: grain boundary}", "{1: Cell-Edges}"]
+)
+def test_boundaries_named_boundary_are_the_background_as_membrane_is(tmp_path, caplog, names):
+    """A materials user names the SEM grain boundaries (drawn as 1) ``boundary`` or ``grain
+    boundary`` (s67 review): training said the network at INFO alone, as for roads, and the
+    objects training counted and predict --instances found were the boundary network, one
+    per image. Now such a name makes the class the background, as ``membrane`` does: no
+    line, the grains the objects of training and of predict's object step."""
+    from unetlab import load_model
+    from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
+
+    caplog.set_level(logging.INFO, logger="unetlab")
+    root, checkpoint = _boundary_model(tmp_path, f"data.class_names={names}")
+    assert "connected network" not in caplog.text
+    model = load_model(checkpoint)
+    assert "background_problem" not in model.objects
+    assert model.objects["count"] == 3 * 25  # the 5 x 5 grains no image edge cuts
+    assert model.objects["area_median"] == 49  # a 7 x 7 grain, not the network
+    mask = np.asarray(Image.open(root / "masks" / "00.png"))
+    one_hot = np.stack([mask == 0, mask == 1]).astype(np.float32)
+    objects = objects_from_probabilities(one_hot, ObjectOptions.for_model(model))
+    assert objects.max() == 36 and (objects[mask == 1] == 0).all()
+
+
+def test_a_boundary_name_is_no_class_of_its_own_and_keeps_class_0_uncoloured():
+    """names_a_class, which ``data.ignore_value`` checks and the overlay's class 0 colour
+    read, takes a boundary as it takes membrane: the background, no class of its own; a wall
+    or border is one. The plan's background value follows the names as training does."""
+    from unetlab.data.classes import names_a_class
+    from unetlab.data.fingerprint import background
+
+    assert not any(map(names_a_class, ["membrane", "Boundary", "grain boundary", "edges"]))
+    assert all(map(names_a_class, ["wall", "border", "edge case", "grain"]))
+    assert background([0, 1], [90, 10], {0: "grain", 1: "grain boundary"}) == 1
+    assert background([0, 1], [90, 10], {0: "land", 1: "road"}) == 0
+
+
+def test_evaluate_takes_a_class_named_grain_boundary_as_the_boundary_class(tmp_path):
+    """evaluate --pred with the classes so named scores the grains (36 a mask) as its
+    objects, not the boundary network (one a mask)."""
+    import shutil
+
+    from unetlab.evaluate import evaluate_predictions
+
+    root = write_boundary_set(tmp_path / "data")
+    shutil.copytree(root / "masks", tmp_path / "pred")
+    names = ["grain", "grain boundary"]
+    report = evaluate_predictions(tmp_path / "pred", root / "masks", class_names=names)
+    assert report.to_dict()["boundary_class"] == "grain boundary"
+    assert "objects            108 predicted, 108 true" in report.table()

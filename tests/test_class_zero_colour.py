@@ -42,6 +42,7 @@ def test_a_road_class_0_gets_the_first_voc_colour_no_class_has_and_is_tinted():
         (["membrane", "cell"], [0, 255]),  # ISBI
         (["cell", "membrane"], [255, 0]),  # ISBI, membrane class 1: class 0 was tinted-less
         (["background", "boundary", "interior"], None),  # an instance model
+        (["grain boundary", "grain"], [0, 1]),  # boundaries as 0: the background, as membrane
         (["road", "background", "car"], None),  # another class is the background
         (["Void", "road", "car"], None),
     ],

@@ -294,14 +294,30 @@ def _sub_folders(folder: Path, roles: Sequence[str]) -> list[Path]:
 #: a line of the ``value name`` form (``128 dim``, ``255: bright``)
 VALUE_NAME = re.compile(r"^(\d+)\s*[\s:,=]\s*(\S.*)$")
 #: names that call a class no class of its own: the background, or pixels left unlabelled
+#: (the boundary between the objects too: :func:`names_boundary`)
 NO_CLASS_NAMES = frozenset(
     (
-        "background", "bg", "backdrop", "membrane", "void", "ignore", "ignored",
+        "background", "bg", "backdrop", "void", "ignore", "ignored",
         "unlabeled", "unlabelled", "unknown", "unclassified", "other", "others", "rest",
         "nothing", "none", "empty", "clutter", "no class", "no label", "not labelled",
     )
 )  # fmt: skip
 _NO_CLASS_WORDS = frozenset(name.replace(" ", "") for name in NO_CLASS_NAMES)
+#: words that call a class the boundary between the objects, alone or as its name's last
+#: word (``grain boundary``, ``cell edge``); not ``wall`` nor ``border``: object classes of
+#: Cityscapes and others
+BOUNDARY_WORDS = frozenset(
+    ("membrane", "membranes", "boundary", "boundaries", "edge", "edges", "contour", "contours")
+)
+_SEPARATORS = re.compile(r"[\s_-]+")
+
+
+def names_boundary(name: str | None) -> bool:
+    """Whether ``name`` calls its class the boundary between the objects, which makes it the
+    background as ``membrane`` does (:func:`unetlab.data.weightmap.background_class`): one
+    of :data:`BOUNDARY_WORDS` alone or as its last word (``Grain boundary``, ``cell_edge``;
+    case, ``_`` and ``-`` aside)."""
+    return name is not None and _SEPARATORS.split(loose(str(name)))[-1] in BOUNDARY_WORDS
 
 
 def names_of_lines(lines: Sequence[str]) -> dict[int, str]:
@@ -317,10 +333,12 @@ def names_of_lines(lines: Sequence[str]) -> dict[int, str]:
 def names_a_class(name: str | None) -> bool:
     """Whether ``name`` names a class of its own (``road``): neither a number (a class
     named by its mask value: unnamed) nor one of :data:`NO_CLASS_NAMES` (``background``,
-    ``void``, ``unlabelled``, ``other``, ...; case, ``_`` and ``-`` aside)."""
-    if name is None:
+    ``void``, ``unlabelled``, ``other``, ...; case, ``_`` and ``-`` aside) nor the boundary
+    between the objects (:func:`names_boundary`: ``membrane``, ``grain boundary``), which
+    is the background."""
+    if name is None or names_boundary(name):
         return False
-    word = re.sub(r"[\s_-]+", "", loose(str(name)))
+    word = _SEPARATORS.sub("", loose(str(name)))
     return bool(word) and not word.isdigit() and word not in _NO_CLASS_WORDS
 
 

@@ -12,8 +12,9 @@ no up), from the pooled half counts.
 ``unetlab.plan`` turns a fingerprint into training settings.
 
 Objects are the 4-connected regions of every mask value but the background (the value named
-background or membrane where the data set names its classes, as training takes it: else 0
-when present, else the most frequent value); instance masks hold one object per value. Whether a data set's
+background, else the boundary between the objects: membrane, grain boundary, where the data
+set names its classes, as training takes it: else 0 when present, else the most frequent
+value); instance masks hold one object per value. Whether a data set's
 masks are instance masks is :func:`instance_masks`, the one rule for ``data.target: auto``
 that the plan and training without a plan both use. Two objects *touch* when they lie within
 ``TOUCH_GAP`` px of each other (so cells parted by a thin membrane touch, as in EM) and are
@@ -60,7 +61,7 @@ from unetlab.data.softedges import ramp_pixels
 from unetlab.data.tiff_files import is_tiff_name, keeping_open, open_tiff
 from unetlab.data.tiffmeta import tiff_pixel_size
 from unetlab.data.void_mark import VOID, void_beside
-from unetlab.data.weightmap import BACKGROUND_NAMES, NO_CLASS_INDEX, background_class
+from unetlab.data.weightmap import NO_CLASS_INDEX, background_class, names_background
 from unetlab.deferred import deferred
 from unetlab.errors import (
     Blank,
@@ -474,7 +475,7 @@ def background(
     values: Sequence[int], counts: Sequence[int], names: Mapping[int, str] | None = None
 ) -> int:
     """The background mask value: the value whose class ``names`` (mask value -> class
-    name: ``data.class_names``, ``class_names.txt``) calls background or membrane, the rule
+    name: ``data.class_names``, ``class_names.txt``) calls the background, the rule
     of training (:func:`unetlab.data.weightmap.background_class`), present or not; else 0
     when present, else the most frequent value."""
     if (named := named_background(names)) is not None:
@@ -486,11 +487,12 @@ def background(
 
 
 def named_background(names: Mapping[int, str] | None) -> int | None:
-    """The mask value ``names`` (mask value -> class name) calls background (else
-    membrane), or None where it names neither."""
+    """The mask value ``names`` (mask value -> class name) calls background (else the
+    boundary between the objects: membrane, grain boundary), or None where it names neither
+    (:func:`unetlab.data.weightmap.background_class`)."""
     values = list(names or {})
     said = [loose(str(names[v])) for v in values]
-    if not set(said) & set(BACKGROUND_NAMES):
+    if not any(map(names_background, said)):
         return None
     return int(values[background_class(values, said)])
 
@@ -693,7 +695,8 @@ def fingerprint(
     cut as by the image's edge. Object sizes are of whole objects where there are any:
     those the image's edge or nodata cut are pieces (:meth:`Fingerprint.sized_areas`).
     ``names``: the class name of each mask value the data set names (``data.class_names``,
-    ``class_names.txt``): a class named background or membrane is no object
+    ``class_names.txt``): a class named the background (background, membrane, grain
+    boundary) is no object
     (:func:`background`); ``auto`` decides on objects measured without them, as training
     without a plan does (:func:`unetlab.data.datasets.choose_target`).
     A pair that cannot be measured (unreadable, sizes that differ, NaN or infinite pixels, a

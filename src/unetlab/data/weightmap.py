@@ -10,8 +10,9 @@ choices open; unetlab makes them as follows (each is tested):
 - **Objects** are the ids of ``instances`` (> 0) when given, else the 4-connected components
   of each foreground class (4-connectivity, so a one-pixel diagonal membrane still separates
   two cells). Components of different classes are different objects. The foreground is
-  every class but the background (:func:`background_class`: a class named ``background`` or
-  ``membrane``, else mask value 0, else the first class); :func:`background_problem` says
+  every class but the background (:func:`background_class`: a class named ``background``,
+  else one named the boundary between the objects, ``membrane``, ``grain boundary``, ``cell
+  edge``, else mask value 0, else the first class); :func:`background_problem` says
   when the background chosen looks like the objects.
 - **Distances** are Euclidean, from a pixel's centre to the centre of the object's nearest
   pixel (``scipy.ndimage.distance_transform_edt``). Two objects with a gap of ``k`` background
@@ -44,6 +45,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from unetlab.data.checks import non_integer_mask
+from unetlab.data.classes import names_boundary
 from unetlab.data.instances import (
     INTERIOR,
     ids_target,
@@ -63,12 +65,13 @@ ndimage = deferred("scipy.ndimage")
 log = logging.getLogger(__name__)
 
 BORDER_TOLERANCE = 1e-3  # largest border-term value the distance windows may drop
-#: class names that make a class the background, in this order (ISBI: membrane)
-BACKGROUND_NAMES = ("background", "membrane")
 #: a background in more regions than this per image, beside another class with one network
 #: (its largest region holding ``NETWORK_SHARE`` of its pixels), looks like the objects
 REGIONS_PER_IMAGE = 10
 NETWORK_SHARE = 0.5
+#: the name :func:`background_problem`'s line tells the user to give the boundary between
+#: the objects (any of :data:`~unetlab.data.classes.BOUNDARY_WORDS` would do)
+BOUNDARY_NAME = "boundary"
 
 
 def background_class(
@@ -79,10 +82,13 @@ def background_class(
 ) -> int | None:
     """Index of the background class: the class the border weights' gaps lie in (every
     other class makes objects) and evaluate's boundary class. The first class named
-    ``background``, else ``membrane`` (any case), else the class of mask value 0, else 0.
+    ``background`` (any case), else the first named the boundary between the objects
+    (:func:`~unetlab.data.classes.names_boundary`: ``membrane``, ``boundary``, ``edge``,
+    ``contour``, alone or as the name's last word: ``grain boundary``), else the class of
+    mask value 0, else 0: background / boundary / interior keeps 0.
 
     ``ignore_value``: the mask value training ignored. Where it is 0 (mask 0 is no label:
-    the nodata around an orthomosaic) and no class is named background or membrane, no
+    the nodata around an orthomosaic) and no class is named the background so, no
     class is the background: None, so that every class makes objects (class index 0 taken
     for it made vegetation, mask value 1, no object at all: audit s31 drone, finding 2).
     Without it, class index 0 stands in, as before.
@@ -90,26 +96,32 @@ def background_class(
     ISBI as shipped (``[0, 255]``, ``membrane, cell``): 0; with ``data.label_values: [255,
     0]`` (membrane = class 1): 1, from the name or the value alike."""
     names = [loose(str(n)) for n in class_names or ()]
-    for wanted in BACKGROUND_NAMES:
-        if wanted in names:
-            return names.index(wanted)
+    if "background" in names:
+        return names.index("background")
+    if boundaries := [k for k, name in enumerate(names) if names_boundary(name)]:
+        return boundaries[0]
     values = list(label_values or ())
     if 0 in values:
         return values.index(0)
     return None if ignore_value == 0 else 0
 
 
+def names_background(name) -> bool:
+    """Whether a class named ``name`` is the background by its name (:func:`background_class`):
+    ``background`` or the boundary between the objects (``membrane``, ``grain boundary``)."""
+    return loose(str(name)) == "background" or names_boundary(name)
+
+
 def named_background(class_names: Sequence[str] | None, background: int | None) -> str | None:
     """The name of class ``background`` where it is a class of its own by name (a road
-    scene's class 0, road), or None: a background named as such (:data:`BACKGROUND_NAMES`,
-    any case), one named by its index or not at all, no background. Its pixels make no
-    objects, and pixels left out of a prediction are no class rather than it (audit s46
-    scenes)."""
+    scene's class 0, road), or None: a background named as such (:func:`names_background`),
+    one named by its index or not at all, no background. Its pixels make no objects, and
+    pixels left out of a prediction are no class rather than it (audit s46 scenes)."""
     names = [str(n).strip() for n in class_names or ()]
     if background is None or not 0 <= background < len(names):
         return None
     name = names[background]
-    plain = name in ("", str(background)) or loose(name) in BACKGROUND_NAMES
+    plain = name in ("", str(background)) or names_background(name)
     return None if plain else name
 
 
@@ -167,14 +179,15 @@ def problem_line(
         f"{regions:.0f} separate regions per image while {name!r} (index {network}) forms one "
         "connected network: the objects (the plan's sizes, predict --instances, evaluate's "
         f"object scores, the border weights) are that network, not the regions it encloses. "
-        f"If {name!r} is the boundary between the objects, name it 'membrane' in "
+        f"If {name!r} is the boundary between the objects, name it {BOUNDARY_NAME!r} in "
         f"data.class_names (the class so named is the background){fix}"
     )
 
 
-#: names that say nothing of what a class is: a network class so named (or unnamed: its mask
-#: value) beside the regions is warned of (:func:`named_network`)
-PLAIN_NAMES = ("object", "objects", *BACKGROUND_NAMES)
+#: names that say nothing of what a class is: a network class so named, or named the
+#: background (:func:`names_background`) or unnamed (its mask value), beside the regions is
+#: warned of (:func:`named_network`)
+PLAIN_NAMES = ("object", "objects")
 
 
 def named_network(class_names: Sequence[str], label_values, background: int, network: int) -> bool:
@@ -182,29 +195,30 @@ def named_network(class_names: Sequence[str], label_values, background: int, net
     the roads are the objects, as meant) while the ``background`` class is not named as
     such: then :func:`background_network`'s finding is no warning (s67 review). A name is
     the user's where it is not the class's mask value (``label_values``) nor one of
-    :data:`PLAIN_NAMES`."""
+    :data:`PLAIN_NAMES` nor one that names the background (:func:`names_background`)."""
     if label_values is None or len(label_values) != len(class_names):
         return False
     name = str(class_names[network])
     own = name.strip() != str(label_values[network]) and loose(name) not in PLAIN_NAMES
-    return own and loose(str(class_names[background])) not in BACKGROUND_NAMES
+    return own and not names_background(name) and not names_background(class_names[background])
 
 
 def background_naming(class_names: Sequence[str], label_values, network: int) -> str:
     """``, and 'X' unnamed: --set 'data.class_names={...}'`` naming class ``network``
-    ``membrane`` and each other class named as it is, less those unnamed (their mask value)
-    and those named background or membrane (the first class so named is the background:
-    ``{0: background, 1: edge}`` told ``{0: background, 1: membrane}`` warned again), where
+    :data:`BOUNDARY_NAME` and each other class named as it is, less those unnamed (their mask
+    value) and those that name the background (:func:`names_background`: the first class
+    named ``background`` is the background: ``{0: background, 1: edge}`` told ``{0:
+    background, 1: membrane}`` warned again), where
     ``label_values`` (each class's mask value) are known; else nothing. The names are JSON
     strings (YAML reads them whatever they hold: ``'``, ``#``, ``null``) and the argument
     is quoted for the shell."""
     if label_values is None or len(label_values) != len(class_names):
         return ""
-    kept, dropped = {label_values[network]: "membrane"}, []
+    kept, dropped = {label_values[network]: BOUNDARY_NAME}, []
     for k, (value, name) in enumerate(zip(label_values, class_names, strict=True)):
         if k == network or str(name).strip() == str(value):
             continue
-        if loose(str(name)) in BACKGROUND_NAMES:
+        if names_background(name):
             dropped.append(repr(name))
         else:
             kept[value] = str(name)

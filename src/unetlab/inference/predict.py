@@ -1264,8 +1264,9 @@ def model_background(model) -> int:
 
 def background_is_a_class(model) -> bool:
     """Whether ``model``'s background class (:func:`model_background`) is a class of its own
-    by name (a road scene's class 0, road), not one named background or membrane nor by its
-    index: its left-out pixels are then no class in a PNG label image (audit s46 scenes)."""
+    by name (a road scene's class 0, road), not one named background or a boundary
+    (membrane) nor by its index: its left-out pixels are then no class in a PNG label image
+    (audit s46 scenes)."""
     return named_background(getattr(model, "classes", None), model_background(model)) is not None
 
 
