@@ -55,6 +55,8 @@ def write_boundary_set(root):
         ([0, 1], ["cell", "cell_edge"], 1),
         ([0, 1, 2], ["pore", "grain", "contours"], 2),
         ([0, 1, 2], ["boundary", "interior", "background"], 2),  # background still wins
+        ([0, 1, 2], ["0", "boundary", "interior"], 0),  # the 3-class layout, 0 unnamed
+        ([0, 1, 2], ["bg", "cell boundary", "Cell_Interior"], 0),
         ([0, 1], ["cell", "wall"], 0),  # wall and border are object classes (Cityscapes)
         ([0, 1], ["road", "border"], 0),
         ([0, 1], ["edge case", "x"], 0),  # boundary words but as the last word only
@@ -379,6 +381,7 @@ def test_a_boundary_name_is_no_class_of_its_own_and_keeps_class_0_uncoloured():
     assert all(map(names_a_class, ["wall", "border", "edge case", "grain"]))
     assert background([0, 1], [90, 10], {0: "grain", 1: "grain boundary"}) == 1
     assert background([0, 1], [90, 10], {0: "land", 1: "road"}) == 0
+    assert background([0, 1, 2], [80, 10, 10], {1: "boundary", 2: "interior"}) == 0
 
 
 def test_evaluate_takes_a_class_named_grain_boundary_as_the_boundary_class(tmp_path):

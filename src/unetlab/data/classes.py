@@ -315,9 +315,14 @@ _SEPARATORS = re.compile(r"[\s_-]+")
 def names_boundary(name: str | None) -> bool:
     """Whether ``name`` calls its class the boundary between the objects, which makes it the
     background as ``membrane`` does (:func:`unetlab.data.weightmap.background_class`): one
-    of :data:`BOUNDARY_WORDS` alone or as its last word (``Grain boundary``, ``cell_edge``;
-    case, ``_`` and ``-`` aside)."""
-    return name is not None and _SEPARATORS.split(loose(str(name)))[-1] in BOUNDARY_WORDS
+    of :data:`BOUNDARY_WORDS` alone or as its last word (``Grain boundary``, ``cell_edge``)."""
+    return name is not None and last_word(name) in BOUNDARY_WORDS
+
+
+def last_word(name: str) -> str:
+    """The last word of ``name``, case, spaces, ``_`` and ``-`` aside (``Cell_Interior``:
+    ``interior``)."""
+    return _SEPARATORS.split(loose(str(name)))[-1]
 
 
 def names_of_lines(lines: Sequence[str]) -> dict[int, str]:

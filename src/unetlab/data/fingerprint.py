@@ -45,7 +45,7 @@ from unetlab.data.instances import (
 )
 from unetlab.data.large_ids import largest_compact
 from unetlab.data.merged import MERGED_SHARE, merged_regions
-from unetlab.data.names import holds_object_ids, loose
+from unetlab.data.names import holds_object_ids
 from unetlab.data.nodata import InvalidPages, filled
 from unetlab.data.pairs import Pair, PairReader
 from unetlab.data.read_notes import note_once
@@ -61,7 +61,7 @@ from unetlab.data.softedges import ramp_pixels
 from unetlab.data.tiff_files import is_tiff_name, keeping_open, open_tiff
 from unetlab.data.tiffmeta import tiff_pixel_size
 from unetlab.data.void_mark import VOID, void_beside
-from unetlab.data.weightmap import NO_CLASS_INDEX, background_class, names_background
+from unetlab.data.weightmap import NO_CLASS_INDEX, background_by_name
 from unetlab.deferred import deferred
 from unetlab.errors import (
     Blank,
@@ -491,10 +491,8 @@ def named_background(names: Mapping[int, str] | None) -> int | None:
     boundary between the objects: membrane, grain boundary), or None where it names neither
     (:func:`unetlab.data.weightmap.background_class`)."""
     values = list(names or {})
-    said = [loose(str(names[v])) for v in values]
-    if not any(map(names_background, said)):
-        return None
-    return int(values[background_class(values, said)])
+    named = background_by_name([names[v] for v in values])
+    return None if named is None else int(values[named])
 
 
 def tiff_spacing(path: Path) -> tuple[float, float] | None:

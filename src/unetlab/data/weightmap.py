@@ -45,7 +45,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from unetlab.data.checks import non_integer_mask
-from unetlab.data.classes import names_boundary
+from unetlab.data.classes import last_word, names_boundary
 from unetlab.data.instances import (
     INTERIOR,
     ids_target,
@@ -84,8 +84,10 @@ def background_class(
     other class makes objects) and evaluate's boundary class. The first class named
     ``background`` (any case), else the first named the boundary between the objects
     (:func:`~unetlab.data.classes.names_boundary`: ``membrane``, ``boundary``, ``edge``,
-    ``contour``, alone or as the name's last word: ``grain boundary``), else the class of
-    mask value 0, else 0: background / boundary / interior keeps 0.
+    ``contour``, alone or as the name's last word: ``grain boundary``) where no class is
+    named an interior (the 3-class target's layout, whose boundary is part of the objects),
+    else the class of mask value 0, else 0: background / boundary / interior keeps 0, and
+    so does ``{1: boundary, 2: interior}``.
 
     ``ignore_value``: the mask value training ignored. Where it is 0 (mask 0 is no label:
     the nodata around an orthomosaic) and no class is named the background so, no
@@ -95,15 +97,24 @@ def background_class(
 
     ISBI as shipped (``[0, 255]``, ``membrane, cell``): 0; with ``data.label_values: [255,
     0]`` (membrane = class 1): 1, from the name or the value alike."""
-    names = [loose(str(n)) for n in class_names or ()]
-    if "background" in names:
-        return names.index("background")
-    if boundaries := [k for k, name in enumerate(names) if names_boundary(name)]:
-        return boundaries[0]
+    if (named := background_by_name(class_names)) is not None:
+        return named
     values = list(label_values or ())
     if 0 in values:
         return values.index(0)
     return None if ignore_value == 0 else 0
+
+
+def background_by_name(class_names: Sequence[str] | None) -> int | None:
+    """Index of the class :func:`background_class` takes by its name (the first named
+    background, else the first named a boundary where none is named an interior), or None."""
+    names = [loose(str(n)) for n in class_names or ()]
+    if "background" in names:
+        return names.index("background")
+    boundaries = [k for k, name in enumerate(names) if names_boundary(name)]
+    if boundaries and "interior" not in map(last_word, names):
+        return boundaries[0]
+    return None
 
 
 def names_background(name) -> bool:
