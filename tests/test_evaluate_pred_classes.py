@@ -294,13 +294,32 @@ def test_a_hand_edited_ignore_value_of_true_is_no_ignore_value(tmp_path):
     assert evaluate_predictions(tmp_path / "pred", tmp_path / "gt").summary["miou"] < 1.0
 
 
-def _hand_edited(tmp_path, record: dict, missed: bool) -> None:
-    """A cell mask ``gt/a.png`` and its prediction ``pred/a.png`` (the cell found, or
-    ``missed``) whose key points at ``record`` in a hand-written ``pred/predict.json``."""
+def test_a_map_whose_record_says_class_indices_holding_a_mask_value_names_the_fix(tmp_path, capsys):
+    """A map whose predict.json record says class indices but holding 255, the mask value
+    of class 1 (--label-values 0 255): refused naming the fix, predict again without
+    --label-values (c63d54c7), not read as mask values as another tool's record-less maps
+    are (the two tests that pinned it were turned to that reading, s66)."""
+    record = {"checkpoint": "m.pt", "outputs": {"labels": "class indices"}}
+    _hand_edited(tmp_path, record, missed=False, cell=255)
+    pred, gt = tmp_path / "pred", tmp_path / "gt"
+    with pytest.raises(UnetlabError, match="predict again without label_values=True"):
+        evaluate_predictions(pred, gt, label_values=[0, 255])
+    argv = ["evaluate", "--pred", str(pred), "--gt", str(gt), "--label-values", "0", "255"]
+    assert main([*argv, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert "the predictions hold 255, the mask value of class 1, but class indices 0..1" in err
+    assert "evaluate that folder, or predict again without --label-values" in err
+
+
+def _hand_edited(tmp_path, record: dict, missed: bool, cell: int = 1) -> None:
+    """A cell mask ``gt/a.png`` (the cell's value ``cell``) and its prediction ``pred/a.png``
+    (the cell found, or ``missed``) whose key points at ``record`` in a hand-written
+    ``pred/predict.json``."""
     from PIL import Image, PngImagePlugin
 
     mask = np.zeros((16, 16), np.uint8)
-    mask[4:9, 4:9] = 1
+    mask[4:9, 4:9] = cell
     write_png(tmp_path / "gt" / "a.png", mask)
     (tmp_path / "pred").mkdir()
     info = PngImagePlugin.PngInfo()
