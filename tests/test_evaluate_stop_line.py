@@ -127,3 +127,23 @@ def test_a_stopped_3d_evaluation_of_a_model_counts_the_stacks_scored(tmp_path, m
         evaluate_model(local_net(), tmp_path / "d", objects_3d=True, progress=False)
     said = [m for m in caplog.messages if "interrupted" in m]
     assert len(said) == 1 and "interrupted after scoring 1 of 2 stacks (" in said[0], said
+
+
+def test_stopped_bmp_masks_count_one_page_each(tmp_path, monkeypatch, caplog):
+    """A .bmp mask holds one page, as a PNG's: its count is exact before it is opened (the
+    line said "1 of at least 4 images" of four .bmp masks, s67)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        mask = np.where(rng.random((20, 24)) < 0.3, 0, 255).astype(np.uint8)
+        (tmp_path / "masks").mkdir(exist_ok=True)
+        Image.fromarray(mask).save(tmp_path / "masks" / f"{i}.bmp")
+        write_png(tmp_path / "preds" / f"{i}.png", (mask > 0).astype(np.uint8))
+    _stopped_at(monkeypatch, 2, predictions, "_truth_nodata")
+    with caplog.at_level(logging.INFO, logger="unetlab"), pytest.raises(KeyboardInterrupt):
+        evaluate_predictions(
+            tmp_path / "preds", tmp_path / "masks", label_values=[0, 255], progress=False
+        )
+    said = [m for m in caplog.messages if "interrupted" in m]
+    assert len(said) == 1 and "interrupted after scoring 1 of 4 images (" in said[0], said

@@ -55,6 +55,7 @@ from unetlab.data.colour_table import ColourTable, palette_table
 from unetlab.data.exclude import as_config, check_exclude_rows
 from unetlab.data.fingerprint import MaskValues, jpeg_mask, object_ids_note, one_object_each
 from unetlab.data.instances import ONE_OBJECT_LEAST
+from unetlab.data.io import IMAGE_SUFFIXES
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.names import (
     ANNOTATION_SUFFIXES,
@@ -67,6 +68,7 @@ from unetlab.data.names import (
 )
 from unetlab.data.read_notes import call_lines, note_once
 from unetlab.data.split_record import describe_names
+from unetlab.data.tiff_files import TIFF_SUFFIXES
 from unetlab.data.void_mark import VOID
 from unetlab.data.weightmap import background_class
 from unetlab.errors import DatasetError, Spelled, UnetlabError, flag_of, said_as, spelled
@@ -137,8 +139,9 @@ from unetlab.words import first_listed, numbered, spaced, worded
 
 log = logging.getLogger(__name__)
 
-#: the mask files that hold one page (:func:`~unetlab.data.pairs.page_count`): no stack
-ONE_PAGE = (".png", ".jpg", ".jpeg")
+#: the mask files that hold one page (:func:`~unetlab.data.pairs.page_count`): the image
+#: files but TIFFs (a .bmp mask was counted "at least" until opened, s67)
+ONE_PAGE = tuple(s for s in IMAGE_SUFFIXES if s not in TIFF_SUFFIXES)
 #: how the palette masks' void line says to count it otherwise (:func:`said_as`)
 VOID_OTHERWISE = Spelled("ignore_value= or label_values=", "--ignore-value or --label-values")
 
