@@ -246,6 +246,32 @@ def test_jpeg_predictions_of_another_tool_are_refused_naming_the_format(tmp_path
         assert len(err) == 1 and "a.jpg" in err[0] and "JPEG" in err[0] and "PNG" in err[0]
 
 
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_a_colour_prediction_is_refused_in_a_prediction_s_words(tmp_path, capsys, suffix):
+    """An RGB class map (PNG, or a one-page TIFF the folder look passes over) was refused
+    with a mask's fix, 'list the mask colours in class_colors.txt beside the data', which
+    does not read predictions: one line naming the prediction and the fix (s67)."""
+    mask = np.zeros((16, 16), np.uint8)
+    mask[4:9, 4:9] = 1
+    write_png(tmp_path / "gt" / "a.png", mask)
+    (tmp_path / "gt" / "class_colors.txt").write_text("0 0 0 bg\n255 0 0 cell\n")
+    rgb = np.zeros((16, 16, 3), np.uint8)
+    rgb[mask == 1] = (255, 0, 0)
+    (tmp_path / "pred").mkdir()
+    if suffix == ".png":
+        write_png(tmp_path / "pred" / "a.png", rgb)
+    else:
+        tifffile.imwrite(tmp_path / "pred" / "a.tif", rgb)
+    argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
+    for extra in ([], ["--label-values", "0", "255"]):
+        assert main([*argv, "--no-progress", *extra]) == 2
+        err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+        assert len(err) == 1, err
+        assert f"a{suffix}: this prediction is a colour (RGB) image" in err[0]
+        assert "save it as class indices (a grey or palette PNG" in err[0]
+        assert "class_colors.txt" not in err[0]
+
+
 def test_jpeg_masks_are_refused_naming_the_format(tmp_path, capsys):
     """Masks saved as JPEG were refused as '00: label value(s) [1, 2, ...] are not among the
     classes' values [0, 255]; set data.label_values ...' (audit s41): the file and that it

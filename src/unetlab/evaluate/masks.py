@@ -734,7 +734,7 @@ class Predictions:
         if self._instance_map(path):
             raise DatasetError(**self._no_objects(path, stem))
         _refuse_lossy(path)
-        raw = _page(self.read_maps, path, gt, axes=self._axes(path, gt))
+        raw = _map_page(self.read_maps, path, gt, self._axes(path, gt))
         void = self._nodata(path, raw)  # no sample in the input: scored nowhere
         pred = self._classes(
             path, _class_indices(raw if void is None else _filled(raw, void), path), gt
@@ -1428,6 +1428,20 @@ def _page(
             f"{name} is {shape[1]}x{shape[0]} (width x height); predict the full-size image"
         )
     return pred
+
+
+def _map_page(read: PairReader, path: Path, gt: MaskPage, axes: str | None) -> np.ndarray:
+    """:func:`_page` of the class map ``path``; a colour one (RGB, RGBA: PNG or TIFF alike)
+    refused in a prediction's words: it was told a mask's fix, class_colors.txt beside the
+    data, which predictions are not read by (s67)."""
+    try:
+        return _page(read, path, gt, axes=axes)
+    except ColourMaskError as exc:
+        raise DatasetError(
+            f"{path}: this prediction is a colour ({exc.how[1]}) image, and saved class maps "
+            "are read as class indices, by no colour table; save it as class indices (a grey "
+            "or palette PNG with values 0, 1, 2, ...), as unetlab predict writes them"
+        ) from exc
 
 
 def _saved_as(said: str, ids: str, model: str) -> str:
