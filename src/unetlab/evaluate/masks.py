@@ -653,6 +653,11 @@ class Written:
         return outputs if isinstance(outputs, dict) else {}
 
 
+#: the bytes of the maps the folder look (:attr:`Predictions.beyond`) holds for scoring,
+#: read once: 16 maps of 2048^2 in 8 bits (the others are read again when scored)
+LOOK_KEEPS = 64 << 20
+
+
 class Predictions:
     """The saved predictions of one folder, page by page: class indices and object ids.
 
@@ -841,22 +846,34 @@ class Predictions:
         map tells (review s66: read map by map in file order, a folder of 1..3 maps was
         scored or refused by the order its files sort in). One look at the pixels of every
         such map a mask scores (:attr:`paired`; a stray figure beside them flipped the
-        reading, review s66 round 2) before any is scored (:func:`_pixel_values`)."""
+        reading, review s66 round 2) before any is scored (:func:`_pixel_values`), its
+        one-page maps kept for scoring while :data:`LOOK_KEEPS` bytes hold them."""
         if self.label_values is None:
             return None
-        n, reader = len(self.label_values), self.read_maps  # the last one read is kept
+        n, room = len(self.label_values), LOOK_KEEPS
         for stem, path in self.maps.items():
             lossy = path.suffix.lower() in LOSSY_SUFFIXES  # refused when scored
             unpaired = self.paired is not None and stem not in self.paired  # never scored
             if lossy or unpaired or self.written.outputs(path).get("labels") is not None:
                 continue
-            if (high := _pixel_values(reader, path)) is None:
+            if (high := _pixel_values(self.read_maps, path)) is None:
                 continue  # refused when scored, in its own words
+            room = self._kept(path, high, room)
             high = np.unique(high[high >= n])
             aside = [v for v in (self.ignored, self._nodata_value(path)) if v is not None]
             if (high := high[~np.isin(high, aside)]).size:
                 return path, int(high[0])
         return None
+
+    def _kept(self, path: Path, pages: np.ndarray, room: int) -> int:
+        """``room`` less ``pages`` (the look's read of the map ``path``), held for its scoring
+        where they fit it (taken out on their first use: :class:`PairReader`'s ``masks``):
+        scoring read every map the look had read whole again (s67: 30 maps of 2048^2, 0.5 s
+        of 8 s). One page only: a stack's pages may be read by their masks' planes."""
+        if len(pages) != 1 or pages.nbytes > room:
+            return room
+        self.read_maps.masks[path] = pages
+        return room - pages.nbytes
 
     def _refuse_indices_among_values(self, path: Path, pred: np.ndarray) -> None:
         """MaskValuesError for the page ``pred`` of the map ``path``, read as mask values as
@@ -886,7 +903,7 @@ class Predictions:
         round 2): a map of class indices among maps of mask values was scored as them unsaid
         (review s66, mIoU 0.2815 for perfect maps). Looked at on a grid of every step-th
         row and column, at least 512^2 pixels (the full page cost 13-18% of scoring 2048^2
-        maps, review s66 round 2)."""
+        maps, review s66 round 2), which the line says where it is not every pixel."""
         if self.said_other or self.object_pixels:
             return
         by_values = self.beyond is not None
@@ -904,12 +921,14 @@ class Predictions:
         self.said_other = True
         ways = ("mask values", "class indices")[:: 1 if by_values else -1]
         why = f"{self.beyond[0]} holds {self.beyond[1]}" if by_values else "no map holds a value"
+        grid = f" (one row and column in {step} looked at)" if step > 1 else ""
         log.warning(
             "%s was read as %s (%s beyond the class indices; a folder's maps without predict.json "
             "records are read one way), "
-            "but read as %s it agrees with its masks on %.0f%% of their labelled pixels, as %s on "
-            "%.0f%%: a folder of maps saved two ways? save them all as class indices 0..%d",
-            *(path, ways[0], why, ways[1], 100 * other, ways[0], 100 * read, len(values) - 1),
+            "but read as %s it agrees with its masks on %.0f%% of their labelled pixels%s, as %s "
+            "on %.0f%%: a folder of maps saved two ways? save them all as class indices 0..%d",
+            *(path, ways[0], why, ways[1], 100 * other, grid, ways[0], 100 * read),
+            len(values) - 1,
         )
 
     def _void_copied(self, pred: np.ndarray) -> bool:
