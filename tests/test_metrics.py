@@ -142,3 +142,20 @@ def test_class_indices_is_the_argmax_or_half_for_one_channel():
     assert class_indices(p[None]).tolist() == [[[1, 0]]]
     one = torch.tensor([[[0.5, 0.49]]])
     assert class_indices(one, 0).tolist() == [[1, 0]] and class_indices(one, 0).dtype == torch.int64
+
+
+def test_missed_pixels_count_in_their_truth_row_and_no_class_s_column():
+    """metrics_from_matrix(m, missed): the oracle is the (C+1, C+1) matrix whose extra column
+    holds them, its first C classes' figures and means (metrics_with_missed's way, s67)."""
+    from unetlab.metrics.confusion import nanmean
+
+    m, missed = np.array([[5, 1, 0], [2, 7, 1], [0, 0, 4]]), np.array([3, 0, 1])
+    wide = np.zeros((4, 4), np.int64)
+    wide[:3, :3], wide[:3, 3] = m, missed
+    oracle, got = metrics_from_matrix(wide), metrics_from_matrix(m, missed)
+    for key in ("iou", "dice", "precision", "recall", "pixels"):
+        assert got[key] == oracle[key][:3], key
+    assert got["pixel_accuracy"] == oracle["pixel_accuracy"] and got["total"] == oracle["total"]
+    assert got["miou"] == nanmean(np.array(oracle["iou"][:3]))
+    assert got["mdice"] == nanmean(np.array(oracle["dice"][:3]))
+    assert metrics_from_matrix(m, np.zeros(3)) == metrics_from_matrix(m)

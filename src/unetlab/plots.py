@@ -87,8 +87,10 @@ def plot_confusion(
     total, no column's (review s66: a row of 352 right of 370 showed 1.000, recall 0.9514)."""
     from matplotlib.figure import Figure  # no pyplot: a notebook's backend stays its own
 
+    from unetlab.metrics.confusion import truth_pixels  # torch: where a matrix is drawn only
+
     m = np.asarray(matrix, dtype=np.float64)
-    rows = m.sum(1, keepdims=True) + (0 if missed is None else np.reshape(missed[0], (-1, 1)))
+    rows = truth_pixels(m, None if missed is None else missed[0])[:, None]
     norm = np.divide(m, rows, out=np.zeros_like(m), where=rows > 0)
     n = len(class_names)
     size = min(2.5 + 0.6 * n, 14)

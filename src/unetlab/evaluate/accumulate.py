@@ -17,7 +17,7 @@ from unetlab.data.merged import MERGED_SHARE, region_counts
 from unetlab.errors import DatasetError, Spelled, UnetlabError, spelled
 from unetlab.evaluate.masks import CLASS_NAMES, GT_INSTANCES, PRED_INSTANCES
 from unetlab.evaluate.report import PREDICTED_VALUES, Report, count_error
-from unetlab.metrics import confusion_matrix, metrics_with_missed
+from unetlab.metrics import confusion_matrix, metrics_from_matrix
 from unetlab.metrics.isbi import (
     best_threshold,
     information_scores,
@@ -132,7 +132,7 @@ class Accumulator:
     def _add_matrix(self, pred: np.ndarray, gt: np.ndarray, predicted_ignore) -> None:
         """One image's confusion matrix and, where ``pred`` holds the masks' ignore value
         (``predicted_ignore``), its labelled pixels there per true class: no class's column,
-        wrong for their own (:func:`~unetlab.metrics.metrics_with_missed`; review s66: a
+        wrong for their own (:func:`~unetlab.metrics.metrics_from_matrix`'s ``missed``; review s66: a
         class 255 of IoU 0 in mIoU, and 252 rows of n/a where the masks ignore them too)."""
         classed, truth, labelled = pred, gt, None
         if predicted_ignore is not None:
@@ -263,7 +263,7 @@ class Accumulator:
             if missed is not None:
                 wrong[: len(missed)] = missed
             missed_total += wrong
-            per = metrics_with_missed(padded, wrong)
+            per = metrics_from_matrix(padded, wrong)
             row.update(miou=per["miou"], pixel_accuracy=per["pixel_accuracy"], iou=per["iou"])
             row.update(mdice=per["mdice"], dice=per["dice"])
         return total, missed_total
@@ -273,7 +273,7 @@ class Accumulator:
         ``missed``: per class, its pixels predicted as the ignore value), with the
         pixels ignored, the mean of the images' mIoU and (two classes with a boundary class)
         the challenge's pixel error."""
-        summary = metrics_with_missed(total, missed)
+        summary = metrics_from_matrix(total, missed)
         summary["labelled_pixels"] = summary.pop("total")
         summary["ignored_pixels"] = self.ignored
         summary["nodata_pixels"] = self.nodata

@@ -27,7 +27,7 @@ from unetlab.evaluate.earlier import (
 )
 from unetlab.evaluate.matching import matching_line, matching_tables, write_matching_csv
 from unetlab.evaluate.spread import SPREAD, per_image_spread, spread_lines, write_image_csv
-from unetlab.metrics.confusion import RARE_IOU, metrics_from_matrix, metrics_with_missed
+from unetlab.metrics.confusion import RARE_IOU, metrics_from_matrix
 from unetlab.outputs import (
     RECORD_FILES,
     claim_files,
@@ -686,7 +686,7 @@ def _unpredicted_line(matrix: np.ndarray, class_names: Sequence[str], void=None)
     one source, not the summary's figures trusted to be of the same matrix. ``void``:
     (per class, its pixels predicted as the masks' ignore value, that value), or None."""
     m = np.asarray(matrix)
-    s = metrics_from_matrix(m) if void is None else metrics_with_missed(m, void[0])
+    s = metrics_from_matrix(m, None if void is None else void[0])
     iou, pixels = s["iou"], s["pixels"]
     rare = [i for i, n in enumerate(pixels) if n > 0 and iou[i] < RARE_IOU]
     over = [i for i in rare if s["recall"][i] > 0.5]  # most of its pixels found

@@ -7,18 +7,5 @@
 - :mod:`unetlab.metrics.objects`: instances, the cell-tracking challenge's SEG, object F1.
 """
 
-from unetlab.metrics.confusion import (
-    ConfusionMatrix,
-    confusion_matrix,
-    metrics_from_matrix,
-    metrics_with_missed,
-    nanmean,
-)
-
-__all__ = [
-    "ConfusionMatrix",
-    "confusion_matrix",
-    "metrics_from_matrix",
-    "metrics_with_missed",
-    "nanmean",
-]
+from unetlab.metrics.confusion import *  # noqa: F403 (its __all__, the package's API)
+from unetlab.metrics.confusion import __all__ as __all__

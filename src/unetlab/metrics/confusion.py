@@ -33,8 +33,8 @@ __all__ = [
     "ConfusionMatrix",
     "confusion_matrix",
     "metrics_from_matrix",
-    "metrics_with_missed",
     "nanmean",
+    "truth_pixels",
 ]
 
 
@@ -177,7 +177,7 @@ def nanmean(values: np.ndarray) -> float:
     return float(finite.mean()) if finite.size else math.nan
 
 
-def metrics_from_matrix(matrix) -> dict:
+def metrics_from_matrix(matrix, missed=None) -> dict:
     """Pixel metrics of a (C, C) confusion matrix (rows truth, columns prediction).
 
     Returns plain Python values: ``pixel_accuracy`` (float), per class lists ``iou``,
@@ -186,13 +186,19 @@ def metrics_from_matrix(matrix) -> dict:
     class never in the truth), ``miou`` / ``mdice`` (means over the defined classes, NaN if
     none), ``mean_accuracy`` (mean recall), ``pixels`` (labelled pixels per class in the
     truth) and ``total`` (labelled pixels). An empty matrix gives NaN everywhere.
+
+    ``missed`` (C,): the pixels of each truth row also predicted as no class (another tool's
+    void 255 where the masks hold a class; :func:`truth_pixels`): wrong for their true class
+    (its IoU, Dice and recall lower, the pixel accuracy too), no class of their own in the
+    means (review s66: a class 255 of IoU 0 in mIoU, 0.7660 where the 4 classes' mean was
+    0.9575).
     """
     m = np.asarray(matrix, dtype=np.float64)
     if m.ndim != 2 or m.shape[0] != m.shape[1]:
         raise ValueError(f"a confusion matrix is square (C, C), not {m.shape}")
     tp = np.diag(m)
-    truth, predicted = m.sum(1), m.sum(0)
-    total = m.sum()
+    truth, predicted = truth_pixels(m, missed), m.sum(0)
+    total = truth.sum()
     iou = _ratio(tp, truth + predicted - tp)
     dice = _ratio(2 * tp, truth + predicted)
     recall = _ratio(tp, truth)
@@ -210,24 +216,11 @@ def metrics_from_matrix(matrix) -> dict:
     }
 
 
-def metrics_with_missed(matrix, missed) -> dict:
-    """:func:`metrics_from_matrix` of the (C, C) ``matrix`` whose truth rows also lost
-    ``missed`` (C,) pixels each to a prediction of no class (another tool's void 255 where
-    the masks hold a class): wrong for their true class (its IoU, Dice and recall lower,
-    the pixel accuracy too), no class of their own in the means (review s66: a class 255 of
-    IoU 0 in mIoU, 0.7660 where the 4 classes' mean was 0.9575)."""
-    missed = np.asarray(missed, np.int64)
-    if not missed.any():
-        return metrics_from_matrix(matrix)
-    c = len(matrix)
-    wide = np.zeros((c + 1, c + 1), np.int64)
-    wide[:c, :c], wide[:c, c] = matrix, missed
-    figures = metrics_from_matrix(wide)
-    for key in ("iou", "dice", "precision", "recall", "pixels"):
-        figures[key] = figures[key][:c]
-    for mean, key in (("miou", "iou"), ("mdice", "dice"), ("mean_accuracy", "recall")):
-        figures[mean] = nanmean(np.array(figures[key], np.float64))
-    return figures
+def truth_pixels(matrix, missed=None) -> np.ndarray:
+    """The truth pixels of each class (float64) of the (C, C) confusion ``matrix``: its row
+    sums, with ``missed`` (C,) of each predicted as no class, which no column holds."""
+    rows = np.asarray(matrix, dtype=np.float64).sum(1)
+    return rows if missed is None else rows + np.asarray(missed, dtype=np.float64)
 
 
 class ConfusionMatrix:
