@@ -109,21 +109,26 @@ def plot_confusion(
     title += "" if missed is None else f"\nthe rest of a row: predicted {missed[1]}"
     ax.set(xlabel="predicted", ylabel="true", title=title)
     if n <= 20:
-        for i in range(n):
-            for j in range(n):
-                ax.text(
-                    j,
-                    i,
-                    f"{norm[i, j]:.3f}\n{int(m[i, j])}",
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color="white" if norm[i, j] > 0.5 else "black",
-                )
+        _cells_written(ax, norm, m)
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", metadata=metadata)
     return path
+
+
+def _cells_written(ax, norm: np.ndarray, m: np.ndarray) -> None:
+    """Each cell of the confusion matrix ``m`` drawn on ``ax``: its row fraction (``norm``)
+    and its count."""
+    for (i, j), share in np.ndenumerate(norm):
+        ax.text(
+            j,
+            i,
+            f"{share:.3f}\n{int(m[i, j])}",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if share > 0.5 else "black",
+        )
 
 
 def _line(ax, x: list, y: list, label: str) -> None:
