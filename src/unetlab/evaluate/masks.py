@@ -984,12 +984,12 @@ def _pixel_values(reader: PairReader, path: Path) -> np.ndarray | None:
     try:
         return reader.stack(path, mask=True)
     except (ChannelsMaskError, ColourMaskError):
-        found = _channel_planes(path)
+        read_as = _channel_planes_axes(path)
     except UnetlabError:
         return None
-    letters, shape = found or ("", ())
-    if not letters or (axes := planes_letters(*found, shape[letters.index("C")])) is None:
+    if read_as is None:
         return None
+    axes = read_as[1]
     with contextlib.suppress(UnetlabError):
         return reader.stack(path, mask=True, axes=axes)
     return None
@@ -1511,11 +1511,9 @@ def planes_axes(path: Path, planes: int) -> str | None:
     one image of channels, refused as before (review s54 C3: scored as planes unsaid). The
     line names the file and the axes that save it unambiguously (s55: an ImageJ stack saved
     with ``metadata={'axes': 'CYX'}`` is byte for byte one saved without axes)."""
-    if (found := _channel_planes(path) if planes > 1 else None) is None:
+    if planes <= 1 or (read_as := _channel_planes_axes(path, planes)) is None:
         return None
-    letters, shape = found  # the planes on C, read as Z (tiffmeta.planes_letters' rule)
-    if shape[letters.index("C")] != planes or (axes := planes_letters(*found, planes)) is None:
-        return None
+    letters, axes = read_as
     log.info(
         "%s: its %d pages record no axes (%s, as tifffile reads it; tifffile.imwrite(..., "
         "imagej=True) writes the same bytes given no axes or axes 'CYX'): read as the %d "
@@ -1527,14 +1525,20 @@ def planes_axes(path: Path, planes: int) -> str | None:
     return axes
 
 
-def _channel_planes(path: Path) -> tuple[str, tuple[int, ...]] | None:
-    """The axes and shape of the TIFF ``path`` (:func:`series_axes`) where its pages may be
-    planes on its one channel axis (it states no axes, has no Z and one C: an ImageJ stack
-    saved without axes), else None."""
+def _channel_planes_axes(path: Path, planes: int | None = None) -> tuple[str, str] | None:
+    """(the axes of the TIFF ``path`` as tifffile reads them, those that read the pages on
+    its one channel axis as planes: Z for C, :func:`~unetlab.data.tiffmeta.planes_letters`'
+    rule) where it states no axes, has no Z and one C (an ImageJ stack saved without axes:
+    :func:`series_axes`) of ``planes`` pages (None: as many as it holds), else None: one rule
+    for the folder look (:func:`_pixel_values`) and scoring (:func:`planes_axes`)."""
     found = series_axes(path, unstated=True)
     if found is None or "Z" in found[0] or found[0].count("C") != 1:
         return None
-    return found
+    letters, shape = found
+    held = shape[letters.index("C")]
+    if planes not in (None, held) or (axes := planes_letters(*found, held)) is None:
+        return None
+    return letters, axes
 
 
 def _outlined(path: Path, gt: MaskPage) -> np.ndarray:
