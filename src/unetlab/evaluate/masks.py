@@ -684,6 +684,7 @@ class Predictions:
         label_values: Sequence[int] | None = None,
         written: Written | None = None,
         ignored: int | None = None,
+        paired: set[str] | None = None,
     ):
         self.folder = folder
         self.written = Written(folder) if written is None else written
@@ -701,7 +702,7 @@ class Predictions:
         self.axes: dict[Path, str | None] = {}  # per file: the axes to read it by
         self.ignored = ignored  # the masks' ignore value: a class map's read as such
         self.said_other = False  # a map that agrees with its masks read the other way (said once)
-        self.paired: set[str] | None = None  # the stems a mask scores (the caller's); None: all
+        self.paired = paired  # the stems a mask scores (the folder look's); None: all
 
     def __contains__(self, stem: str) -> bool:
         return stem in self.maps or stem in self.objects

@@ -299,6 +299,7 @@ class _Read(NamedTuple):
     gt_instances: bool
     gt_dir: Path  # as given: its files are named by their names (named_in)
     ignored: tuple[int | None, int | None]  # :func:`_ignored`'s
+    finder: tuple[Callable[[str], str], dict]  # :func:`_stem_finder`'s, made once
 
     @property
     def written(self) -> Written:
@@ -337,6 +338,7 @@ def _read(
     classes = _classes(written, gt_dir, label_values, class_names, boundary_class, **ids)
     values = classes.label_values
     ignored = _ignored(written, mask_files, values, ignore_value)
+    finder = _stem_finder(set(written.maps) | set(written.objects), mask_files)
     preds = Predictions(
         pred_dir,
         instances=pred_instances,
@@ -344,11 +346,11 @@ def _read(
         label_values=values,
         written=written,
         ignored=ignored[0],
+        paired=set(map(finder[0], stems)),
     )
     _refuse_masks_as_predictions(preds, mask_files, gt_dir)
-    preds.paired = set(map(_stem_finder(preds, mask_files)[0], stems))  # the folder look's
-    masks = _for_images(masks, preds, mask_files)
-    return _Read(mask_files, masks, preds, classes, gt_instances, gt_dir, ignored)
+    masks = _for_images(masks, finder)
+    return _Read(mask_files, masks, preds, classes, gt_instances, gt_dir, ignored, finder)
 
 
 def predicted_colours(preds: Predictions, written: Written) -> ColourTable | None:
@@ -556,11 +558,11 @@ def _noting(masks: Iterable[MaskPage], stems: list[str]) -> Iterable[MaskPage]:
 
 
 def _for_images(
-    masks: Iterable[MaskPage], preds: Predictions, mask_files: Sequence[Path], say: bool = True
+    masks: Iterable[MaskPage], finder: tuple[Callable[[str], str], dict], say: bool = True
 ) -> Iterable[MaskPage]:
-    """``masks``, each with the stem of its prediction (:func:`_prediction_stem`); those
-    named as other tools name them said in a log line (``say``)."""
-    stem_of, others = _stem_finder(preds, mask_files)
+    """``masks``, each with the stem of its prediction (``finder``: :func:`_stem_finder`'s);
+    those named as other tools name them said in a log line (``say``)."""
+    stem_of, others = finder
     said = not say
     for page in masks:
         stem = stem_of(page.stem)
@@ -576,15 +578,16 @@ def _for_images(
         yield page._replace(stem=stem)
 
 
-def _stem_finder(preds: Predictions, mask_files: Sequence[Path]) -> tuple[Callable, dict]:
+def _stem_finder(held: set[str], mask_files: Sequence[Path]) -> tuple[Callable, dict]:
     """(the stem of the prediction of a mask page's stem (:func:`_prediction_stem`), the
-    predictions named as other tools name them, by their image's stem)."""
+    predictions named as other tools name them, by their image's stem), of the predictions
+    of the stems ``held`` (their class maps' and object ids')."""
     named = {nfc(f.stem) for f in mask_files}
-    others = named_for(set(preds.maps) | set(preds.objects), PREDICTION_NAMES)
-    return functools.partial(_prediction_stem, preds=preds, named=named, others=others), others
+    others = named_for(held, PREDICTION_NAMES)
+    return functools.partial(_prediction_stem, preds=held, named=named, others=others), others
 
 
-def _prediction_stem(stem: str, preds: Predictions, named: set[str], others: dict) -> str:
+def _prediction_stem(stem: str, preds: set[str], named: set[str], others: dict) -> str:
     """The stem of the prediction of the mask ``stem``: its own where there is one; else,
     for a mask named for its image (``X_mask``: :func:`~unetlab.data.names.image_stem`) where
     no mask is named ``X`` itself (a folder of such masks given as the ground truth; audit s35
@@ -1266,7 +1269,7 @@ def _shape_only(mask: np.ndarray) -> np.ndarray:
 def _predicted(read: _Read, gt_dir: Path) -> Iterable[MaskPage]:
     """The mask pages of ``gt_dir`` that have a prediction in ``read.preds``, read anew."""
     masks = ground_truth(gt_dir, read.preds.size_of).pages
-    pages = _for_images(masks, read.preds, read.mask_files, say=False)
+    pages = _for_images(masks, read.finder, say=False)
     return (page for page in pages if page.stem in read.preds)
 
 
