@@ -653,11 +653,6 @@ class Written:
         return outputs if isinstance(outputs, dict) else {}
 
 
-#: the bytes of the maps the folder look (:attr:`Predictions.beyond`) holds for scoring,
-#: read once: 16 maps of 2048^2 in 8 bits (the others are read again when scored)
-LOOK_KEEPS = 64 << 20
-
-
 class Predictions:
     """The saved predictions of one folder, page by page: class indices and object ids.
 
@@ -847,34 +842,22 @@ class Predictions:
         map tells (review s66: read map by map in file order, a folder of 1..3 maps was
         scored or refused by the order its files sort in). One look at the pixels of every
         such map a mask scores (:attr:`paired`; a stray figure beside them flipped the
-        reading, review s66 round 2) before any is scored (:func:`_pixel_values`), its
-        one-page maps kept for scoring while :data:`LOOK_KEEPS` bytes hold them."""
+        reading, review s66 round 2) before any is scored (:func:`_pixel_values`)."""
         if self.label_values is None:
             return None
-        n, room = len(self.label_values), LOOK_KEEPS
+        n, reader = len(self.label_values), self.read_maps  # the last one read is kept
         for stem, path in self.maps.items():
             lossy = path.suffix.lower() in LOSSY_SUFFIXES  # refused when scored
             unpaired = self.paired is not None and stem not in self.paired  # never scored
             if lossy or unpaired or self.written.outputs(path).get("labels") is not None:
                 continue
-            if (high := _pixel_values(self.read_maps, path)) is None:
+            if (high := _pixel_values(reader, path)) is None:
                 continue  # refused when scored, in its own words
-            room = self._kept(path, high, room)
             high = np.unique(high[high >= n])
             aside = [v for v in (self.ignored, self._nodata_value(path)) if v is not None]
             if (high := high[~np.isin(high, aside)]).size:
                 return path, int(high[0])
         return None
-
-    def _kept(self, path: Path, pages: np.ndarray, room: int) -> int:
-        """``room`` less ``pages`` (the look's read of the map ``path``), held for its scoring
-        where they fit it (taken out on their first use: :class:`PairReader`'s ``masks``):
-        scoring read every map the look had read whole again (s67: 30 maps of 2048^2, 0.5 s
-        of 8 s). One page only: a stack's pages may be read by their masks' planes."""
-        if len(pages) != 1 or pages.nbytes > room:
-            return room
-        self.read_maps.masks[path] = pages
-        return room - pages.nbytes
 
     def _refuse_indices_among_values(self, path: Path, pred: np.ndarray) -> None:
         """MaskValuesError for the page ``pred`` of the map ``path``, read as mask values as
