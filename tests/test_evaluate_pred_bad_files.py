@@ -272,6 +272,48 @@ def test_a_colour_prediction_is_refused_in_a_prediction_s_words(tmp_path, capsys
         assert "class_colors.txt" not in err[0]
 
 
+def test_a_stack_of_three_planes_against_one_mask_is_told_the_page_counts(tmp_path, capsys):
+    """A 3-plane ImageJ stack saved without axes (tifffile reads it CYX: a colour image as
+    one page) scored against a 2-D mask was told 'this prediction is a colour (RGB) image'
+    (review s67); its problem is 3 pages against 1, said as a stack of planes is."""
+    mask = np.zeros((16, 16), np.uint8)
+    mask[4:9, 4:9] = 1
+    write_png(tmp_path / "gt" / "a.png", mask)
+    (tmp_path / "pred").mkdir()
+    planes = np.stack([mask, mask.T, mask[::-1]])  # unlike: no grey RGB image
+    tifffile.imwrite(tmp_path / "pred" / "a.tif", planes, imagej=True)
+    argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
+    assert main([*argv, "--no-progress"]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1, err
+    assert "a.tif has 3 pages but its ground truth" in err[0] and "a.png has 1" in err[0]
+    assert "colour" not in err[0]
+
+
+def test_colour_object_ids_are_told_how_to_make_ids(tmp_path, capsys):
+    """An RGB label image of objects (another tool's: a colour an object) given as object
+    ids was told a class mask's fix, class_colors.txt beside the data (review s67): one
+    line saying how to save the ids, in each caller's words."""
+    mask = np.zeros((32, 32), np.uint8)
+    mask[4:10, 4:10], mask[20:28, 20:28] = 1, 2
+    write_png(tmp_path / "gt" / "a.png", mask)
+    rgb = np.zeros((32, 32, 3), np.uint8)
+    rgb[mask == 1], rgb[mask == 2] = (255, 0, 0), (0, 255, 0)
+    write_png(tmp_path / "pred" / "a.png", rgb)
+    argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
+    assert main([*argv, "--no-progress", "--gt-instances", "--pred-instances"]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1, err
+    assert (
+        "a.png: this mask is a colour (RGB) image; --pred-instances reads one object id" in err[0]
+    )
+    assert "class_colors.txt" not in err[0]
+    with pytest.raises(DatasetError, match=r"; pred_instances=True reads one object id a pixel"):
+        evaluate_predictions(
+            tmp_path / "pred", tmp_path / "gt", gt_instances=True, pred_instances=True
+        )
+
+
 def test_jpeg_masks_are_refused_naming_the_format(tmp_path, capsys):
     """Masks saved as JPEG were refused as '00: label value(s) [1, 2, ...] are not among the
     classes' values [0, 255]; set data.label_values ...' (audit s41): the file and that it

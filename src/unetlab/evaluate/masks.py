@@ -722,7 +722,8 @@ class Predictions:
             _refuse_lossy(path)
             drawn = path.suffix.lower() in ANNOTATION_SUFFIXES
             pages = self._outlined(path, gt) if drawn else None
-            ids = _page(self.read_objects, path, gt, pages, self._axes(path, gt))
+            by = PRED_INSTANCES if self.written.maps.get(stem) == path else "evaluate"
+            ids = _ids_page(self.read_objects, path, gt, pages, self._axes(path, gt), by)
             if not np.issubdtype(ids.dtype, np.integer) or ids.min(initial=0) < 0:
                 raise DatasetError(
                     f"{self.objects[stem]}: object ids are integers 0 (none), 1..n, not "
@@ -1436,15 +1437,33 @@ def _page(
 def _map_page(read: PairReader, path: Path, gt: MaskPage, axes: str | None) -> np.ndarray:
     """:func:`_page` of the class map ``path``; a colour one (RGB, RGBA: PNG or TIFF alike)
     refused in a prediction's words: it was told a mask's fix, class_colors.txt beside the
-    data, which predictions are not read by (s67)."""
+    data, which predictions are not read by (s67). A TIFF of 3 or 4 planes that records no
+    axes (:func:`_channel_planes_axes`) reads as a colour image only where its ground truth
+    has other than as many pages: refused by the page counts (review s67: told 'colour')."""
     try:
         return _page(read, path, gt, axes=axes)
     except ColourMaskError as exc:
+        if (planes := _channel_planes_axes(path)) is not None:
+            pages = read.stack(path, mask=True, axes=planes[1])
+            raise DatasetError(_page_mismatch(path, len(pages), gt)) from None
         raise DatasetError(
             f"{path}: this prediction is a colour ({exc.how[1]}) image, and saved class maps "
             "are read as class indices, by no colour table; save it as class indices (a grey "
             "or palette PNG with values 0, 1, 2, ...), as unetlab predict writes them"
         ) from exc
+
+
+def _ids_page(
+    read: PairReader, path: Path, gt: MaskPage, pages, axes: str | None, by: str | Spelled
+) -> np.ndarray:
+    """:func:`_page` of the object ids ``path``; a colour label image of objects (another
+    tool's: a colour an object) refused with how the reader ``by`` (``--pred-instances``
+    where a class map's name is read as ids) takes them: it was told a class mask's fix,
+    class_colors.txt beside the data (review s67)."""
+    try:
+        return _page(read, path, gt, pages, axes)
+    except ColourMaskError as exc:
+        raise DatasetError(**spelled(exc.ids_line, by)) from None
 
 
 def _saved_as(said: str, ids: str, model: str) -> str:
