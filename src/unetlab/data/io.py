@@ -1392,11 +1392,10 @@ class ColourMaskError(MadeAgain, ImageReadError):
     class mask's; a reader of object ids gives its own after :attr:`problem` (the line's
     first part)."""
 
+    #: how a file of class indices is saved (a class mask's, a class map's)
+    INDICES_SAVED = "a grey or palette PNG with values 0, 1, 2, ..."
     #: the fix of a class mask saved in colour
-    CLASS_FIX = (
-        "save masks as class indices (a grey or palette PNG with values 0, 1, 2, ...), or "
-        + COLOUR_FIX
-    )
+    CLASS_FIX = f"save masks as class indices ({INDICES_SAVED}), or " + COLOUR_FIX
 
     def __init__(self, path: Path, kind: str = "RGB"):
         self.problem = f"{path}: this mask is a colour ({kind}) image"

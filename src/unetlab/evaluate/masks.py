@@ -1448,8 +1448,8 @@ def _map_page(read: PairReader, path: Path, gt: MaskPage, axes: str | None) -> n
             raise DatasetError(_page_mismatch(path, len(pages), gt)) from None
         raise DatasetError(
             f"{path}: this prediction is a colour ({exc.how[1]}) image, and saved class maps "
-            "are read as class indices, by no colour table; save it as class indices (a grey "
-            "or palette PNG with values 0, 1, 2, ...), as unetlab predict writes them"
+            "are read as class indices, by no colour table; save it as class indices "
+            f"({exc.INDICES_SAVED}), as unetlab predict writes them"
         ) from exc
 
 
