@@ -5,11 +5,14 @@ folder; outside, each read looks, so a table written since is read."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PIL import Image
 
 import unetlab.data.colour_table as colour_table
 import unetlab.data.io as io
+from unetlab.data.classes import dataset_palette
 from unetlab.data.held import stacks_held
 from unetlab.data.io import read_mask
 
@@ -66,3 +69,18 @@ def test_a_relative_mask_path_finds_the_table_above_its_folder(tmp_path, monkeyp
     with stacks_held(None):
         assert colour_table.folder_table(paths[0].name).source.endswith("class_colors.txt")
         assert np.unique(read_mask(paths[0].name)).tolist() == [0, 2]  # blue: person
+
+
+def test_a_relative_rgb_mask_path_finds_the_table_two_folders_up(tmp_path, monkeypatch):
+    """Every search starts from the mask's absolute folder (find_colour_table): an RGB mask
+    'masks/a.png' read from data/train with the table in data/ searched 'masks' and '.'
+    alone and was refused ('list the mask colours in class_colors.txt', which is there)."""
+    masks = tmp_path / "data" / "train" / "masks"
+    masks.mkdir(parents=True)
+    (tmp_path / "data" / "class_colors.txt").write_text("0 0 0 bg\n255 0 0 road\n0 0 255 person\n")
+    rgb = np.zeros((8, 8, 3), np.uint8)
+    rgb[:, 4:] = (0, 0, 255)
+    Image.fromarray(rgb).save(masks / "a.png")
+    monkeypatch.chdir(tmp_path / "data" / "train")
+    assert np.unique(read_mask("masks/a.png")).tolist() == [0, 2]  # blue: person
+    assert dataset_palette([Path("masks/a.png")]) is not None  # the table's colours

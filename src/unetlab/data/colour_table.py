@@ -145,8 +145,9 @@ def read_colour_table(folder: str | os.PathLike) -> ColourTable | None:
 
 
 def find_colour_table(mask: str | os.PathLike) -> ColourTable | None:
-    """The table in the folder of ``mask`` or the nearest of :data:`LEVELS` above it."""
-    for folder in list(Path(mask).parents)[:LEVELS]:
+    """The table in the folder of ``mask`` or the nearest of :data:`LEVELS` above it (of its
+    absolute folder: a relative 'masks/a.png' searched 'masks' and '.' alone, review s67)."""
+    for folder in list(Path(mask).absolute().parents)[:LEVELS]:
         if (table := read_colour_table(folder)) is not None:
             return table
     return None
@@ -166,8 +167,8 @@ def tables_found_once() -> contextlib.AbstractContextManager:
 def folder_table(mask: str | os.PathLike) -> ColourTable | None:
     """:func:`find_colour_table` of ``mask``, once per folder within :func:`tables_found_once`
     (each time outside)."""
-    mask = Path(mask).absolute()  # the key's folder and the one searched (relative: '.' only)
-    return _FOUND.once((str(mask.parent),), lambda: find_colour_table(mask))
+    folder = Path(mask).absolute().parent  # the key (relative: the working folder's)
+    return _FOUND.once((str(folder),), lambda: find_colour_table(mask))
 
 
 def table_of(rows: Sequence[tuple[tuple[int, int, int], str | None]], source: str):
