@@ -38,8 +38,51 @@ def test_a_used_index_of_an_unset_entry_sharing_a_colour_is_refused(tmp_path):
     line = str(err.value)
     said = "indices 0 and 2 are both colour (0, 0, 0) (background"
     assert line.count("\n") == 0 and line.startswith(f"{path}: palette {said}")
-    assert "in class_colors.txt; 2's entry unset): read by colour one class, by index two" in line
+    said = "in class_colors.txt; 2 is black past the palette's last colour): read by colour one"
+    assert f"{said} class, by index two" in line
     assert "give index 2 its class's own colour in the palette" in line
+
+
+def _row(root, palette: list[int], row: list[int]):
+    """A palette mask of ``row`` (indices) in every row, beside TABLE."""
+    (root / "masks").mkdir(parents=True)
+    (root / "class_colors.txt").write_text(TABLE)
+    im = Image.fromarray(np.array([row] * 4, np.uint8), mode="P")
+    im.putpalette(palette)
+    im.save(root / "masks" / "a.png")
+    return root / "masks" / "a.png"
+
+
+def test_an_unset_index_is_refused_where_no_pixel_holds_the_set_black_entry(tmp_path):
+    """Cat and index 2 (unset: black) only, no background pixel: 2 was read as background."""
+    path = _row(tmp_path, [0, 0, 0, 128, 0, 0, 0, 0, 0], [1, 1, 2, 2])
+    with pytest.raises(ImageReadError, match="indices 0 and 2 are both colour") as err:
+        read_mask(path)
+    assert str(err.value).endswith("re-save the mask with 0 where it shows background")
+
+
+def test_two_unset_indices_are_told_the_set_black_entry(tmp_path):
+    """Indices 3 and 4 both unset: re-save with 0 (set, black), not with 4 (unset too)."""
+    palette = [0, 0, 0, 128, 0, 0, 0, 128, 0, 0, 0, 0, 0, 0, 0]
+    with pytest.raises(ImageReadError, match="indices 0 and 3 are both colour") as err:
+        read_mask(_row(tmp_path, palette, [1, 3, 4, 4]))
+    assert str(err.value).endswith("re-save the mask with 0 where it shows background")
+
+
+def test_two_unset_indices_without_a_black_entry_are_refused(tmp_path):
+    """No set entry is black: neither is background by its palette; give each a colour."""
+    palette = [128, 0, 0, 0, 128, 0, 0, 0, 0, 0, 0, 0]
+    with pytest.raises(ImageReadError, match="indices 2 and 3 are both colour") as err:
+        read_mask(_row(tmp_path, palette, [0, 1, 2, 3]))
+    line = str(err.value)
+    assert "both are black past the palette's last colour" in line
+    assert line.endswith("give each its class's own colour in the palette (and a row of the table)")
+
+
+def test_the_last_set_entry_sharing_an_earlier_used_colour_reads_merged(tmp_path):
+    """Entry 3 is the palette's last colour (set, cat's as 1's): read as cat, not refused."""
+    path = _row(tmp_path, [0, 0, 0, 128, 0, 0, 0, 128, 0, 128, 0, 0], [0, 1, 3, 3])
+    assert read_mask(path)[0].tolist() == [0, 1, 1, 1]
 
 
 def test_set_entries_sharing_a_class_colour_read_merged(tmp_path):

@@ -7,6 +7,7 @@ itself); the table's value now keys the rule, and no file outside the data set c
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -67,3 +68,12 @@ def test_an_edited_table_holds_no_mask_to_the_old_reading(tmp_path):
         read_mask(masks["b0"])
     (tmp_path / "class_colors.txt").write_text(TABLE + "9 9 200 car\n")
     assert read_mask(masks["b0"])[0, 7] == 2 and read_mask(masks["a1"])[0, 7] == 3
+
+
+def test_a_mask_re_saved_since_it_was_read_no_longer_counts(tmp_path):
+    """s0, read by colour, then re-saved (the user's fix): s1 read by index is not refused."""
+    masks = _masks(tmp_path, s0=BY_COLOUR, s1=BY_INDEX)
+    read_mask(masks["s0"])
+    stamp = masks["s0"].stat().st_mtime_ns + 10**9
+    os.utime(masks["s0"], ns=(stamp, stamp))
+    assert read_mask(masks["s1"])[0].tolist() == [0] * 5 + [1] * 5 + [2] * 6

@@ -10,9 +10,10 @@ of the same pixels, and not checked here; one using other colours (glasbey's, VO
 LUT's: indices beside a table of other colours) is read by index as without one
 (:func:`palette_values`). The masks beside one table are read one way: a mask read the other
 way than one before it in this process is refused, naming both (a command's data check reads
-the data set's masks in its main process; a DataLoader's workers each check their own). Set palette entries of one colour
-are read by it, merged as the table says; an index a mask uses whose entry is unset (black),
-of a colour another used index holds, is refused: which is the class?
+the data set's masks in its main process; a DataLoader's workers each check their own). Set
+palette entries of one colour are read by it, merged as the table says; an index a mask uses
+that is black past the palette's last colour (unset), where a set entry is black too (used or
+not) or another such index is used, is refused: which is the class?
 
 Scope: the masks of one folder (predictions drawn in other colours, in their own folder, are
 compared with each other only), in this process; a file changed since it was read no longer
@@ -101,34 +102,46 @@ def colour_lookup(
 
 
 def _one_colour_each(path, used: dict, lookup: np.ndarray, table: ColourTable, palette) -> None:
-    """ImageReadError where a palette index the mask ``path`` uses has an unset entry
-    (:func:`_unset_from`: black) and another used index holds that colour of ``table``: read
-    by colour they would be one class, by index two, and the palette cannot say which is
-    meant (review s67: index 2, unset, read as background beside '0 0 0 background'). Set
-    entries sharing a colour are read by it, merged as the table says (Cityscapes: ids 0-4
-    black, void; pole and polegroup one grey). Entry 255 repeating an earlier colour is the
-    padding read as void (:func:`colour_lookup`)."""
-    unset = _unset_from(palette)
-    for index, colour in sorted(used.items()):
-        if index < unset or (index == VOID and lookup[VOID] == VOID):
-            continue
-        other = min((i for i, c in used.items() if c == colour and i != index), default=None)
-        if other is None:
-            continue
-        name = dict(zip(table.colours, table.names)).get(colour) or f"value {lookup[index]}"
-        raise ImageReadError(
-            f"{path}: palette indices {other} and {index} are both colour {colour} ({name} in "
-            f"{Path(table.source).name}; {index}'s entry unset): read by colour one class, by "
-            f"index two; give index {index} its class's own colour in the palette (and a row "
-            f"of the table), or re-save the mask with {other} where it shows {name}"
-        )
+    """ImageReadError where a palette index the mask ``path`` uses is black past the
+    palette's last colour (:func:`_unset_from`: unset, or stored black after it) and a set
+    entry below it is black too, used or not, or else another such used index: read by
+    colour they would be one class, by index two, and the palette cannot say which is meant
+    (review s67: index 2, unset, read as background beside '0 0 0 background'). Set entries
+    sharing a colour are read by it, merged as the table says (Cityscapes: ids 0-4 black,
+    void; pole and polegroup one grey). Entry 255 repeating an earlier colour is the padding
+    read as void (:func:`colour_lookup`)."""
+    unset, entries = _unset_from(palette), _entries(palette)
+    past = sorted(i for i in used if i >= unset and not (i == VOID and lookup[VOID] == VOID))
+    for index in past:
+        held = np.flatnonzero((entries[:unset] == used[index]).all(axis=1))  # set, its colour
+        others = [int(i) for i in held] or [i for i in past if i != index]
+        if others:
+            raise ImageReadError(_unset_line(path, index, others[0], table, lookup, held.size))
+
+
+def _unset_line(path, index: int, other: int, table: ColourTable, lookup, other_set) -> str:
+    """The line refusing ``path``'s palette ``index``, black past the palette's last colour,
+    beside ``other`` of the same colour: a set entry where ``other_set``, else past it too."""
+    colour = (0, 0, 0)  # every entry past the last colour (:func:`_unset_from`) is black
+    name = dict(zip(table.colours, table.names)).get(colour) or f"value {lookup[index]}"
+    low, high = sorted((other, index))
+    said = (
+        f"{path}: palette indices {low} and {high} are both colour {colour} ({name} in "
+        f"{Path(table.source).name}; {f'{index} is' if other_set else 'both are'} black past "
+        "the palette's last colour): read by colour one class, by index two; give "
+    )
+    if not other_set:
+        return f"{said}each its class's own colour in the palette (and a row of the table)"
+    return (
+        f"{said}index {index} its class's own colour in the palette (and a row of the "
+        f"table), or re-save the mask with {other} where it shows {name}"
+    )
 
 
 def _unset_from(palette: list[int] | None) -> int:
     """The first palette index whose entry is unset: past the stored ``palette`` or in its
     trailing run of black entries (Pillow's and GIMP's fill)."""
-    entries = _entries(palette)[: min(len(palette or []) // 3, 256)]
-    set_ = np.flatnonzero(entries.any(axis=1))
+    set_ = np.flatnonzero(_entries(palette).any(axis=1))
     return int(set_[-1]) + 1 if set_.size else 0
 
 
