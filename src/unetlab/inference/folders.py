@@ -1552,6 +1552,7 @@ class _Run:
         # the lines name a file from the one folder given, as given (:func:`_one_folder`);
         # None: by its path as given (a tree's every file, its root's own too: one rule)
         self.named_from: Path | None = None
+        self.real: dict[Path, Path] = {}  # each folder :meth:`_name` resolved, once a run
         self.as_is = False  # the run has a TIFF: its PNGs read as they are, the axes the TIFFs'
         self.kept: dict[Path, list] = {}  # the lines of this process's files (not main)
         self.redo: set[str] = set()  # the inputs changed since their outputs were made
@@ -1796,10 +1797,17 @@ class _Run:
         it given in another form (``in/s.tif`` for the root ``/abs/in``, or ``lnk/s.tif``
         through a link to it) by its name, as the folder's own (s56 review F2)."""
         folder = self.named_from
-        if folder is not None and path.parent.resolve() == folder.resolve():
+        if folder is not None and self._real(path.parent) == self._real(folder):
             return path.name
         named = relative_path(path, folder)
         return str(path) if named == "." else named  # the root itself (a Zarr level given)
+
+    def _real(self, folder: Path) -> Path:
+        """``folder`` resolved, once a run: :meth:`_name` names each input 3 times (s67: the
+        input folder resolved 6 times an input)."""
+        if folder not in self.real:
+            self.real[folder] = folder.resolve()
+        return self.real[folder]
 
     def _shown(self, path: Path) -> contextlib.AbstractContextManager:
         """Within: the lines name ``path`` as :meth:`_name` says (its warm-up's as its own)."""
