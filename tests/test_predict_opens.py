@@ -243,6 +243,37 @@ def test_a_skip_existing_claim_looks_for_stagings_in_one_listing(tmp_path, monke
     assert asked == []  # 8 before
 
 
+def test_a_rerun_looks_for_stagings_in_one_listing(tmp_path, monkeypatch):
+    """Whether an output has a staging (4 kinds each) was a stat of each, asked of every
+    output by the claim's settling and by --skip-existing's removal of finished ones (s67:
+    a plain rerun of 4 PNGs with probabilities 48 times besides its own writes through its
+    stagings); the folder's one listing shows none: none asked."""
+    import os
+    import sys
+    from pathlib import Path
+
+    out = tmp_path / "p"
+    argv = [*_pngs(tmp_path, 4), "--output", str(out)]
+    assert main(argv) == 0
+    asked, real = collections.Counter(), os.stat
+
+    def counted(path, *args, **kwargs):  # a staging's, but by its writer (unetlab.atomic)
+        name = Path(path).relative_to(out).parts[:1] if Path(path).is_relative_to(out) else ()
+        if name and name[0].endswith(".partial"):
+            frame = sys._getframe(1)
+            while frame.f_globals["__name__"] in ("posixpath", "genericpath", "pathlib"):
+                frame = frame.f_back
+            asked[frame.f_globals["__name__"]] += 1
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", counted)
+    assert main(argv) == 0
+    assert "unetlab.outputs" not in asked, asked  # 48 before
+    asked.clear()
+    assert main([*argv, "--skip-existing"]) == 0
+    assert not asked, asked  # 112 before
+
+
 def test_an_input_replaced_at_the_claim_and_restored_is_predicted_again(tmp_path, monkeypatch):
     """An input replaced at the claim by an edited copy (its size, the edit outside the
     samples of its stamp), predicted as that copy, then restored with its own time (``cp

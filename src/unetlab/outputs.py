@@ -876,8 +876,9 @@ def _settle(folder: Path, claim: _Claim, command: str) -> None:
     failed = _FAILED.pop(folder.resolve(), set())
     of_failed = {n for n in claim.stamps if n in sources and sources[n] in failed}
     kept = _KEPT.pop(folder.resolve(), set()) & set(claim.stamps)  # as if written again
-    untouched = {n for n, stamp in claim.stamps.items() if _untouched(folder, n, stamp)}
-    untouched |= {n for n in of_failed if _untouched(folder, n, _stamp(folder / n))}
+    listed = _listed(folder)  # the stagings there now: one listing, not 4 stats an output
+    untouched = {n for n, stamp in claim.stamps.items() if _untouched(folder, n, stamp, listed)}
+    untouched |= {n for n in of_failed if _untouched(folder, n, _stamp(folder / n), listed)}
     untouched -= kept
     # an input is written where its files changed, and it did not fail: a staging folder
     # (the input failed after it staged pages or rows), or a file another program wrote
@@ -912,7 +913,8 @@ def _unclaim(folder: Path, claim: _Claim, command: str, listed: bool) -> None:
     dropped, as :func:`_settle` drops them, and the manifest removed where the run made it
     (``listed``: it was there before) and it lists nothing now: a run refused by a user's
     objects_summary.csv left a hidden .unetlab-outputs in their folder (audit s41 claims)."""
-    untouched = [n for n in claim.fresh if _untouched(folder, n, claim.stamps.get(n))]
+    listed = _listed(folder)
+    untouched = [n for n in claim.fresh if _untouched(folder, n, claim.stamps.get(n), listed)]
     pending = {n: PENDING + key for n, key in claim.keys.items()}
     forget(folder, untouched, command, sources=claim.sources, made_by=pending, latest=True)
     _stamp_kept(folder, claim, command)
@@ -1040,11 +1042,22 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return st.st_ino, st.st_mtime_ns
 
 
-def _untouched(folder: Path, name: str, stamp: tuple[int, int] | None) -> bool:
+def _untouched(
+    folder: Path, name: str, stamp: tuple[int, int] | None, listed: Collection[str]
+) -> bool:
     """``name`` is as it was before the run (absent, or the same file) and has no staging
-    folder of a large output in ``folder``."""
-    staged = staged_names(name)  # a name too long for one: none
+    folder of a large output in ``folder``, whose names are ``listed`` (:func:`_listed`:
+    only a staging listed is looked at, s67: 4 stats an output before)."""
+    staged = [n for n in staged_names(name) if n in listed]  # a name too long for one: none
     return _stamp(folder / name) == stamp and not any(os.path.exists(folder / n) for n in staged)
+
+
+def _listed(folder: Path) -> set[str]:
+    """The names in ``folder`` (one listing); none where it cannot be listed."""
+    try:
+        return set(os.listdir(folder))
+    except OSError:
+        return set()
 
 
 def _remove_if_unused(folder: Path) -> None:
@@ -1184,16 +1197,21 @@ def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
     return removed
 
 
-def remove_finished_stagings(folder: str | os.PathLike, names: Iterable[str]) -> list[Path]:
+def remove_finished_stagings(
+    folder: str | os.PathLike, names: Iterable[str], listed: Collection[str] | None = None
+) -> list[Path]:
     """Delete the staging folders (:func:`staged_names`) of the outputs ``names`` that a
     rerun found finished (``--skip-existing`` skips their input): a run killed after an
     output was written and before its staging was removed left one, which
-    :func:`remove_stale_temporaries` keeps as resumable and nothing would resume. Call it
-    with the folder's lock held. Returns what it removed."""
-    removed = []
+    :func:`remove_stale_temporaries` keeps as resumable and nothing would resume. Only a
+    staging among ``listed`` (the folder's names, as the caller listed them; listed here
+    where None) is looked at (s67: 4 stats an output before). Call it with the folder's
+    lock held. Returns what it removed."""
+    removed, listed = [], _listed(Path(folder)) if listed is None else listed
     for name in names:
         for staged in map(Path(folder).joinpath, staged_names(name)):
-            if _committed(staged):  # renames under way: the next run of it does them
+            # a committed one's renames are under way: the next run of it does them
+            if staged.name not in listed or _committed(staged):
                 continue
             # os.path's: False for a name past NAME_MAX, where Path.is_dir raises
             if os.path.isdir(staged) and not os.path.islink(staged):

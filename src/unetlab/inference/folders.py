@@ -19,7 +19,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
@@ -615,7 +615,8 @@ class _Claim:
         killed after it wrote them left are removed."""
         out_dir, files = self.out_dir, self.files
         finished = finished_outputs(out_dir, files, record=made, **self.outputs.wanted)
-        unskipped = _unskipped_for_rows(out_dir, finished)  # not in finished, nor in rest
+        listed = _names(out_dir) or set()  # the stagings there: one listing (s67)
+        unskipped = _unskipped_for_rows(out_dir, finished, listed)  # not in finished, nor rest
         rest = [f for f in files if f not in finished and f not in unskipped]
         _say_changed(out_dir, rest)
         self._say_other_settings(made, rest)
@@ -623,7 +624,7 @@ class _Claim:
         self.done.update(finished)
         names = [n for made_here in finished.values() for n in made_here]
         confirm(out_dir, _listed_keys(out_dir, names), "predict")
-        remove_finished_stagings(out_dir, names)  # a run killed before it removed them
+        remove_finished_stagings(out_dir, names, listed)  # a run killed before removing them
         others = other_models(out_dir, [f for f in files if f not in self.done], made)
         if others and not self.outputs.overwrite:
             raise OutputError(_other_model_line(out_dir, others, made, self.overwrite_fix))
@@ -654,13 +655,14 @@ class _Claim:
         )
 
 
-def _unskipped_for_rows(out_dir: Path, finished: dict[Path, list[str]]) -> list[Path]:
+def _unskipped_for_rows(
+    out_dir: Path, finished: dict[Path, list[str]], staged: Collection[str]
+) -> list[Path]:
     """The inputs of ``finished`` whose outputs a stopped run was replacing, taken out of
     it: its kept rows are resumed, not skipped and deleted (:func:`~.slide_resume.replacing`,
-    asked only of an output whose staging the folder's one listing shows: s66, a stat of
-    each output's staging; a staging the command cannot resume is kept, said then:
+    asked only of an output whose staging the folder's one listing ``staged`` shows: s66, a
+    stat of each output's staging; a staging the command cannot resume is kept, said then:
     :func:`~.slide_resume.note_unskipped`)."""
-    staged = _names(out_dir) or set()
 
     def replacing(name: str) -> bool:
         final = out_dir / name
