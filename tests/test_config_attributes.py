@@ -287,3 +287,21 @@ def test_the_changed_line_says_a_budget_epoch_cap_as_the_plan_lines_do(tmp_path,
     assert f"train.epochs {Config().train.epochs} -> no limit" in changed
     assert "100000" not in changed
     assert any(line.startswith("train.epochs = no limit") for line in plan.lines())
+
+
+def test_a_checked_config_keeps_what_the_user_and_the_plan_set(tmp_path):
+    """s67 notebook: ``Config.checked()`` dropped ``user_keys`` and ``plan_values`` (and the
+    keys assigned), so ``save_config(planned.checked(), ...)`` wrote every planned value as
+    the user's and left out a key assigned at its default."""
+    from unetlab import plan_training
+
+    cfg = load_config(None, [f"data.root={write_blobs(tmp_path / 'data', 4)}"])
+    cfg.data.tile_size, cfg.train.max_minutes = 32, 0.5
+    planned, _ = plan_training(cfg)
+    planned.train.lr = Config().train.lr  # after planning, at its default: the user's
+    checked = planned.checked()
+    assert checked.plan_values == planned.plan_values and checked.user_keys >= cfg.user_keys
+    assert (checked.file_keys, checked.config_file) == (planned.file_keys, planned.config_file)
+    text = save_config(checked, tmp_path / "mine.yaml").read_text()
+    assert text == save_config(planned, tmp_path / "planned.yaml").read_text()
+    assert "\n  # epochs: " in text and "\n  epochs: " not in text and "\n  lr: " in text

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, fields, make_dataclass
 
 from unetlab.config.checks import check_data, check_model, check_train
 from unetlab.config.convert import build
-from unetlab.config.guard import Section, one_line, plain_value
+from unetlab.config.guard import Section, assigned_keys, one_line, plain_value
 from unetlab.errors import UnetlabError
 from unetlab.losses import FOCAL_GAMMA
 
@@ -479,9 +479,26 @@ class Config(Section):
 
     def checked(self) -> Config:
         """This config checked again, as :meth:`from_dict` checks a file's (a notebook may
-        have set attributes: ``cfg.train.lr = -1``), paths and numpy numbers made plain."""
+        have set attributes: ``cfg.train.lr = -1``), paths and numpy numbers made plain, with
+        its record of the keys the user and the plan set (:meth:`recorded`; the keys assigned
+        as the user's)."""
         check_root(self.data.root)
-        return Config.from_dict(plain_value(self.to_dict()))
+        out = self.recorded(Config.from_dict(plain_value(self.to_dict())))
+        out.user_keys = self.user_keys | assigned_keys(self)  # assigned: the user's still
+        return out
+
+    def recorded(self, out: Config) -> Config:
+        """``out``, a config made from this one, given this one's record of what the user and
+        the plan set (:data:`RECORDS`): a copy dropped them, and saved planned keys as the
+        user's (s67 notebook: ``save_config(cfg.checked(), ...)``)."""
+        for name in RECORDS:
+            setattr(out, name, getattr(self, name))
+        return out
+
+
+#: what a :class:`Config` records of where its values came from (no fields: neither saved
+#: nor compared)
+RECORDS = ("user_keys", "file_keys", "config_file", "plan_values")
 
 
 def check_root(root) -> None:

@@ -56,7 +56,7 @@ def check_training_data(cfg: Config, explicit: set[str] | None = None) -> list[s
     images, unlabelled fill, an inverted binary mask, an unnamed 255 beside classes 0..K-1), logged as warnings and
     returned."""
     explicit = chosen_keys(cfg) if explicit is None else explicit
-    fp, train, val, ignored, _ = _checked(checked(cfg), explicit)
+    fp, train, val, ignored, _ = _checked(cfg.checked(), explicit)
     notes = data_notes(cfg, explicit, fp, (train, val), ignored)
     for note in notes:
         log.warning("%s", note)
@@ -92,9 +92,7 @@ def _checked(cfg: Config, explicit: set[str], *, planned: bool = False):
 
 def _applied(cfg: Config, choice: Choice) -> Config:
     """``cfg`` with ``choice`` applied, with the record of what the user set."""
-    out = Plan([choice]).apply(cfg)
-    out.user_keys, out.file_keys, out.config_file = cfg.user_keys, cfg.file_keys, cfg.config_file
-    return out
+    return cfg.recorded(Plan([choice]).apply(cfg))
 
 
 def _fingerprint(cfg: Config, pairs: list, ignored, problems: list[str]):
@@ -141,14 +139,6 @@ def data_notes(cfg: Config, explicit: set[str], fp, pairs: tuple, ignored) -> li
     return notes + names_note(fp, cfg) + void_note(fp, cfg, train + val, held_out)
 
 
-def checked(cfg: Config) -> Config:
-    """``cfg`` checked again (:meth:`Config.checked`: a value set as an attribute, ``cfg.train
-    .max_minutes = "1"``, is one line), with the record of what the user set."""
-    out = cfg.checked()
-    out.user_keys, out.file_keys, out.config_file = cfg.user_keys, cfg.file_keys, cfg.config_file
-    return out
-
-
 @checks_keywords
 @reads_grey_masks_as_config
 @call_lines()  # its INFO lines shown; a call is one command for what reading notes
@@ -168,7 +158,7 @@ def plan_training(
     notebook = explicit is None
     cfg = given_config(cfg)
     explicit = chosen_keys(cfg) if notebook else explicit
-    cfg = checked(cfg)
+    cfg = cfg.checked()  # a value set as an attribute (max_minutes = "1"): one line
     if device is None:
         device = resolve_device(cfg.train.device, 'train.device="cpu"').type
     fp, train, val, ignored, void = _checked(cfg, explicit, planned=True)
