@@ -123,7 +123,7 @@ def test_prediction_warns_of_a_shifted_stain_only(caplog):
         predict_image(model, _he(9, stain=(1.0, 1.6, 0.5)), name="other.png")
     (line,) = _lines(caplog)
     assert line.startswith("other.png: its intensities lie far from the training images' (")
-    assert "sd from the training images'" in line and "the masks may be wrong" in line
+    assert "sd from the training images'" in line and "the predictions may be wrong" in line
 
 
 def test_an_older_checkpoint_without_the_record_predicts_without_a_word(caplog, tmp_path):
@@ -199,6 +199,30 @@ def test_unnamed_far_images_outside_a_run_point_to_the_first_by_count(caplog, mo
         assert line.endswith(
             f"far from the training images, as said in full for the 1st such image (this is the {nth})"
         )
+
+
+def test_unnamed_far_images_after_named_ones_say_which_they_are(caplog, monkeypatch):
+    """A loop without name= after a named loop said "image: ... as said in full for frame
+    0", every one alike (s67 notebook): each says its count too. And predict_objects' full
+    line speaks of predictions, not the masks it does not make (objects)."""
+    from unetlab import predict_objects
+    from unetlab.inference import appearance
+
+    monkeypatch.setattr(appearance, "_OUTSIDE", appearance.FarCount())
+    caplog.set_level(logging.WARNING)
+    model = _model(_record([_he(s) for s in range(6)]))
+    far = _he(9, stain=(1.0, 1.6, 0.5))
+    for t in range(2):
+        predict_objects(model, far, name=f"frame {t}")
+    for _ in range(2):
+        predict_objects(model, far)
+    first, *short = [line for line in _lines(caplog) if "far from the training" in line]
+    assert first.startswith("frame 0: its intensities lie far") and "masks" not in first
+    assert "the predictions may be wrong" in first
+    assert short[0].endswith("as said in full for frame 0")
+    for line, nth in zip(short[1:], ("3rd", "4th"), strict=True):
+        assert line.startswith("image: channel ")
+        assert line.endswith(f"as said in full for frame 0 (this is the {nth} such image)")
 
 
 def test_an_image_of_another_dtype_is_said_once_a_run(caplog):

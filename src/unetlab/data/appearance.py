@@ -126,12 +126,12 @@ class Shift:
         """The warning in full: the figures, what may follow and the fix."""
         if self.kind == "dtype":
             return (
-                f"{self.figures()}: its values are in other units than theirs, so the masks "
+                f"{self.figures()}: its values are in other units than theirs, so the predictions "
                 f"may be wrong: {dtype_fix(_names(self.trained_dtype), self.dtype)}"
             )
         return (
             f"its intensities lie far from the training images' ({self.figures()}; "
-            f"{self.cause()}): the masks may be wrong; check them, or train with such images"
+            f"{self.cause()}): the predictions may be wrong; check them, or train with such images"
         )
 
     def cause(self) -> str:

@@ -175,10 +175,12 @@ def said_in_full_for(first: str, nth: int, name: str) -> str:
     """The image ``first`` whose line was said in full, as the short line of the ``nth``
     such image, ``name``, points to it: by name, or, where the names do not tell them apart
     (a loop of ``predict_image`` calls without ``name=``: each is "image"), by count ("as
-    said in full for image" pointed every unnamed image to itself)."""
-    if first not in (name, "image"):
-        return first
-    return f"the 1st such image (this is the {_ordinal(nth)})"
+    said in full for image" pointed every unnamed image to itself); an unnamed image after a
+    named first (a loop without ``name=`` after one with it: s67 notebook) by both."""
+    this = f"this is the {_ordinal(nth)}"
+    if first in (name, "image"):
+        return f"the 1st such image ({this})"
+    return f"{first} ({this} such image)" if name == "image" else first
 
 
 def _ordinal(n: int) -> str:
