@@ -51,3 +51,56 @@ def test_a_resume_that_trains_on_says_its_plan_and_budget(tmp_path, caplog):
     said = caplog.messages
     assert len([m for m in said if m.startswith("plan from the data")]) == 1
     assert len([m for m in said if m.startswith("loading the data and building the net")]) == 1
+
+
+SETUP = ("run folder ", "device ", "model ", "training for ", "data ", "mask values found")
+
+
+def test_a_finished_run_resumed_says_no_setup_line(tmp_path, caplog):
+    """s67 notebook: a finished run resumed still said where it resumed from, its data
+    checks, data, model and time budget ("training for 5 min ..."), then that it had ended:
+    now that line alone of them."""
+    data, run = write_blobs(tmp_path / "data", 4), tmp_path / "run"
+    cfg, plan = _planned(data, 1)
+    fit(cfg, run_dir=run, plan=plan, progress=False)
+    cfg, plan = _planned(data, 1)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        fit(cfg, run_dir=run, plan=plan, resume=True, progress=False)
+    said = [r.getMessage() for r in caplog.records if r.levelno < logging.WARNING]  # warnings kept
+    assert said[0] == "training had ended (epoch 1, step 1): finishing the run", said
+    assert not [m for m in said if m.startswith((*SETUP, "resuming the run"))], said
+
+
+def test_a_resume_that_trains_on_says_its_plan_before_its_setup(tmp_path, caplog):
+    """Its plan follows the line on where it resumes from and leads its data, model and
+    budget lines, as a new run's leads them (s67 notebook: it followed them all)."""
+    data, run = write_blobs(tmp_path / "data", 4), tmp_path / "run"
+    cfg, plan = _planned(data, 1)
+    fit(cfg, run_dir=run, plan=plan, progress=False)
+    cfg, plan = _planned(data, 2)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        fit(cfg, run_dir=run, plan=plan, resume=True, progress=False)
+    said = caplog.messages
+    at = {m.split(" ", 1)[0]: i for i, m in reversed(list(enumerate(said)))}  # the first
+    first_setup = min(i for i, m in enumerate(said) if m.startswith(SETUP))
+    plan_at = next(i for i, m in enumerate(said) if m.startswith("plan from the data"))
+    assert at["resuming"] < plan_at < first_setup, said
+
+
+def test_lines_held_over_a_setup_that_fails_are_said_in_their_order(caplog):
+    """A resume's setup lines are held until it is known whether a step is to come; a
+    setup that raises says those it said before its error, in order, warnings among them."""
+    import pytest
+
+    from unetlab.train.log import held_lines
+
+    caplog.set_level(logging.INFO)
+    said = logging.getLogger("unetlab.train.run")
+    with pytest.raises(RuntimeError), held_lines():
+        said.info("resuming")
+        said.warning("a warning")
+        assert caplog.messages == []  # held
+        raise RuntimeError("setup failed")
+    assert caplog.messages == ["resuming", "a warning"]

@@ -43,6 +43,7 @@ from unetlab.train.log import (
     detach_console,
     detach_log,
     epoch_name,
+    held_lines,
     keep_trained_threads,
     log_epoch,
     log_to_file,
@@ -52,6 +53,7 @@ from unetlab.train.log import (
     repeat_threads,
     rethread,
     run_reading,
+    say_held,
     shared_cpu,
     threads_record,
     warn_busy_cpu,
@@ -60,7 +62,7 @@ from unetlab.train.loop import TrainState, train_one_epoch, validate
 from unetlab.train.offset import fit_label_offset, measured_offset
 from unetlab.train.repeat import checked_data, clock_free_repeat, describe_repeat
 from unetlab.train.resume import continue_with, ending_line, trained_to
-from unetlab.train.run import Run, setup_run
+from unetlab.train.run import RESUMING, Run, setup_run
 from unetlab.train.rundir import claim_run_dir, resume_wanted
 from unetlab.train.schedule import BudgetSchedule, offset_fit_cost, shared_clock, validation_due
 from unetlab.train.setup import check_stain_channels
@@ -347,17 +349,14 @@ def _fit(
     plan_said: Callable[[], None] = _no_plan,
 ) -> dict:
     timing = dict(clock=clock, begun=begun)
-    run = setup_run(cfg, run_dir, device=device, group=group, resume=resume, split=split, **timing)
+    with held_lines(resume) as held:  # said once it is known whether a step is to come
+        run = setup_run(
+            cfg, run_dir, device=device, group=group, resume=resume, split=split, **timing
+        )
     # resumed after its training ended (stopped in the label offset); never a new run, whose
     # budget loading spent trains one step (a new run said "training had ended", s66 review)
     trained = resume and _trained(run)
-    if not trained:  # a budget that trains no step buys no fewer steps either
-        run.say_loading()  # what loading took of the budget
-        warn_busy_cpu(run)  # over the setup: before run.cpu is read again
-    offset_due = run.cfg.train.label_offset == "fit" and measured_offset(run.run_dir) is None
-    if not trained or offset_due:  # a step, or the offset, to come
-        plan_said()  # a resume's plan: none for a finished run
-        _say_making(run, resume=resume, config_file=config_file)
+    _say_setup(run, held, plan_said, trained=trained, resume=resume, config_file=config_file)
     run.cpu = run_reading(run)  # the CPU time training gets, its workers' too (shared_cpu)
     if trained:
         log.info("%s", _ended_line(run))
@@ -380,6 +379,27 @@ def _fit(
         _plot_failed(run)
         raise
     return _finish(run, stop)
+
+
+def _say_setup(run: Run, held: list, plan_said, *, trained: bool, resume: bool, config_file):
+    """Where a step, or the label offset, is to come: a resume's setup lines, held
+    (:func:`held_lines`), the first (where it goes on from, :data:`RESUMING`), then its plan,
+    then the others (the data, the model, the budget), as a new run's plan leads them (s67
+    notebook: the plan followed them all); then what loading took of the budget and the
+    making. A finished run resumed (``trained``) says none of them but its warnings: one
+    line, :func:`_ended_line` (s67 notebook: it said its data, model and budget)."""
+    offset_due = run.cfg.train.label_offset == "fit" and measured_offset(run.run_dir) is None
+    if trained and not offset_due:
+        say_held(held, logging.WARNING)  # its warnings still
+        return
+    first = next((i + 1 for i, (_, r) in enumerate(held) if r.msg is RESUMING), 0)
+    say_held(held[:first])
+    plan_said()
+    say_held(held[first:])
+    if not trained:  # a budget that trains no step buys no fewer steps either
+        run.say_loading()  # what loading took of the budget
+        warn_busy_cpu(run)  # over the setup: before run.cpu is read again
+    _say_making(run, resume=resume, config_file=config_file)
 
 
 def _plot_failed(run: Run) -> None:

@@ -524,3 +524,53 @@ def detach_log(handler: logging.Handler) -> None:
     package.removeHandler(handler)
     package.setLevel(handler._previous_level)
     handler.close()
+
+
+class _Held(logging.Filter):
+    """Holds the lines of unetlab's loggers that reach ``handler`` in ``held``, as
+    (handler, record) pairs in the order said (:func:`held_lines`)."""
+
+    def __init__(self, handler: logging.Handler, held: list) -> None:
+        super().__init__()
+        self.handler, self.held = handler, held
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith("unetlab"):
+            return True
+        self.held.append((self.handler, record))
+        return False
+
+
+@contextlib.contextmanager
+def held_lines(hold: bool = True):
+    """Within (``hold``): the lines of unetlab's loggers held, not said, by every handler
+    they reach, in the list yielded as (handler, record) pairs for :func:`say_held` (said
+    where the block raises): a resume tells whether its run is finished only once its setup
+    has read last.pt (s67 notebook: a finished run resumed said its data, model and
+    budget)."""
+    held: list = []
+    handlers, logger = [], logging.getLogger("unetlab")
+    while hold and logger is not None:
+        handlers += [h for h in logger.handlers if h not in handlers]
+        logger = logger.parent if logger.propagate else None
+    filters = [(h, _Held(h, held)) for h in handlers]
+    for handler, held_here in filters:
+        handler.addFilter(held_here)
+    failed = True
+    try:
+        yield held
+        failed = False
+    finally:
+        for handler, held_here in filters:
+            handler.removeFilter(held_here)
+        if failed:  # what was said before the error, said
+            say_held(held)
+
+
+def say_held(held: list, level: int = logging.NOTSET) -> None:
+    """The lines :func:`held_lines` held (those of ``level`` or above), said now in their
+    order, each by the handler that held it."""
+    for handler, record in held:
+        if record.levelno >= level:
+            handler.handle(record)
+    held.clear()

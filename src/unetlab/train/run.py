@@ -193,6 +193,10 @@ def curves_clock() -> float:
     return time.perf_counter()
 
 
+#: a resume's first line: where it goes on from (its plan follows it: fitting._say_setup)
+RESUMING = "resuming the run in %s from %s (checkpoints/last.pt)"
+
+
 def setup_run(
     cfg: Config,
     run_dir: Path,
@@ -217,7 +221,7 @@ def setup_run(
     torch.manual_seed(t.seed)
     if resume:  # the first line: where it goes on from (after a Ctrl-C, a requeued job)
         if (at := saved_at(run_dir)) is not None:  # None: last.pt unreadable, its error says
-            log.info("resuming the run in %s from %s (checkpoints/last.pt)", run_dir, at)
+            log.info(RESUMING, run_dir, at)
         files = recorded_split(run_dir, cfg)
     else:
         files = listed_split(split, cfg, doing="training") if split is not None else None
