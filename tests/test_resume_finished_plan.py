@@ -56,17 +56,23 @@ def test_a_resume_that_trains_on_says_its_plan_and_budget(tmp_path, caplog):
 SETUP = ("run folder ", "device ", "model ", "training for ", "data ", "mask values found")
 
 
+def _resumed(tmp_path, caplog, epochs: int) -> None:
+    """A planned run of 1 epoch, then resumed for ``epochs`` with its plan, its lines in
+    ``caplog`` (those of the first run cleared)."""
+    data, run = write_blobs(tmp_path / "data", 4), tmp_path / "run"
+    cfg, plan = _planned(data, 1)
+    fit(cfg, run_dir=run, plan=plan, progress=False)
+    cfg, plan = _planned(data, epochs)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        fit(cfg, run_dir=run, plan=plan, resume=True, progress=False)
+
+
 def test_a_finished_run_resumed_says_no_setup_line(tmp_path, caplog):
     """s67 notebook: a finished run resumed still said where it resumed from, its data
     checks, data, model and time budget ("training for 5 min ..."), then that it had ended:
     now that line alone of them."""
-    data, run = write_blobs(tmp_path / "data", 4), tmp_path / "run"
-    cfg, plan = _planned(data, 1)
-    fit(cfg, run_dir=run, plan=plan, progress=False)
-    cfg, plan = _planned(data, 1)
-    caplog.clear()
-    with caplog.at_level(logging.INFO, logger="unetlab"):
-        fit(cfg, run_dir=run, plan=plan, resume=True, progress=False)
+    _resumed(tmp_path, caplog, 1)
     said = [r.getMessage() for r in caplog.records if r.levelno < logging.WARNING]  # warnings kept
     assert said[0] == "training had ended (epoch 1, step 1): finishing the run", said
     assert not [m for m in said if m.startswith((*SETUP, "resuming the run"))], said
@@ -75,13 +81,7 @@ def test_a_finished_run_resumed_says_no_setup_line(tmp_path, caplog):
 def test_a_resume_that_trains_on_says_its_plan_before_its_setup(tmp_path, caplog):
     """Its plan follows the line on where it resumes from and leads its data, model and
     budget lines, as a new run's leads them (s67 notebook: it followed them all)."""
-    data, run = write_blobs(tmp_path / "data", 4), tmp_path / "run"
-    cfg, plan = _planned(data, 1)
-    fit(cfg, run_dir=run, plan=plan, progress=False)
-    cfg, plan = _planned(data, 2)
-    caplog.clear()
-    with caplog.at_level(logging.INFO, logger="unetlab"):
-        fit(cfg, run_dir=run, plan=plan, resume=True, progress=False)
+    _resumed(tmp_path, caplog, 2)
     said = caplog.messages
     at = {m.split(" ", 1)[0]: i for i, m in reversed(list(enumerate(said)))}  # the first
     first_setup = min(i for i, m in enumerate(said) if m.startswith(SETUP))
