@@ -274,6 +274,26 @@ def test_a_rerun_looks_for_stagings_in_one_listing(tmp_path, monkeypatch):
     assert not asked, asked  # 112 before
 
 
+def test_a_staging_made_during_the_run_keeps_its_name_claimed(tmp_path, monkeypatch):
+    """The folder's one listing for the stagings is taken as the run settles, as each stat
+    was: a staging another process made during the run (after the claim) keeps the name it
+    is of listed, not unlisted as a name the run did not write."""
+    import unetlab.outputs
+    from unetlab.manifest import writers_of
+
+    out, real = tmp_path / "p", unetlab.outputs.record
+    argv = [*_pngs(tmp_path, 1), "--output", str(out)]
+
+    def staging_at_the_claim(*args, **kwargs):
+        if kwargs.get("sources"):  # the claim's
+            (out / ".a0.tif.partial").mkdir()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(unetlab.outputs, "record", staging_at_the_claim)
+    assert main(argv) == 0
+    assert "a0.tif" in writers_of(out) and "a0.ome.zarr" not in writers_of(out)
+
+
 def test_an_input_replaced_at_the_claim_and_restored_is_predicted_again(tmp_path, monkeypatch):
     """An input replaced at the claim by an edited copy (its size, the edit outside the
     samples of its stamp), predicted as that copy, then restored with its own time (``cp
